@@ -1,0 +1,75 @@
+/**
+ * Errors a user can act on. Each one names the thing at fault.
+ * HTTP statuses are annotated here so that every API that declares them answers alike.
+ */
+import { HttpApiSchema } from "@effect/platform"
+import { Schema } from "effect"
+
+export class PostNotFound extends Schema.TaggedError<PostNotFound>()(
+  "PostNotFound",
+  { slug: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
+) {
+  get message() {
+    return `no post with slug "${this.slug}"`
+  }
+}
+
+export class SlugConflict extends Schema.TaggedError<SlugConflict>()(
+  "SlugConflict",
+  { slug: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {
+  get message() {
+    return `a post with slug "${this.slug}" already exists`
+  }
+}
+
+export class StaleVersion extends Schema.TaggedError<StaleVersion>()(
+  "StaleVersion",
+  { slug: Schema.String, expected: Schema.Int, actual: Schema.Int },
+  HttpApiSchema.annotations({ status: 409 })
+) {
+  get message() {
+    return `post "${this.slug}" is at version ${this.actual}, not ${this.expected}: reload and retry`
+  }
+}
+
+export class InvalidPost extends Schema.TaggedError<InvalidPost>()(
+  "InvalidPost",
+  {
+    /** File path, URL, "api", with ":line" when known. */
+    source: Schema.String,
+    /** Field path at fault, e.g. "title", "frontMatter", "publishedAt". */
+    field: Schema.String,
+    reason: Schema.String
+  },
+  HttpApiSchema.annotations({ status: 400 })
+) {
+  get message() {
+    return `${this.source}: ${this.field}: ${this.reason}`
+  }
+}
+
+/** A database operation failed. `cause` is for logs; it never crosses the wire. */
+export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
+  operation: Schema.String,
+  cause: Schema.Defect
+}) {
+  get message() {
+    return `database operation "${this.operation}" failed`
+  }
+}
+
+export class PoolTimeout extends Schema.TaggedError<PoolTimeout>()(
+  "PoolTimeout",
+  { waitedMs: Schema.Number, maxConnections: Schema.Int },
+  HttpApiSchema.annotations({ status: 503 })
+) {
+  get message() {
+    return `no database connection free after ${this.waitedMs} ms (max ${this.maxConnections})`
+  }
+}
+
+/** Every failure a repository call can end in. */
+export type RepositoryError = DatabaseError | PoolTimeout

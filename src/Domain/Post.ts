@@ -1,0 +1,113 @@
+/**
+ * The post domain: what a post is, what a client sends, and what processing adds.
+ * Schemas only, no I/O.
+ */
+import { Schema } from "effect"
+
+/** A URL-safe, Unicode-aware identifier: lowercase letters and digits of any script, joined by single dashes. */
+export const Slug = Schema.String.pipe(
+  Schema.pattern(/^[\p{Ll}\p{Lo}\p{Lm}\p{N}\p{M}]+(?:-[\p{Ll}\p{Lo}\p{Lm}\p{N}\p{M}]+)*$/u, {
+    message: () => "a slug is lowercase letters and digits joined by single dashes"
+  }),
+  Schema.maxLength(200),
+  Schema.brand("Slug")
+)
+export type Slug = typeof Slug.Type
+
+export const PostId = Schema.String.pipe(Schema.brand("PostId"))
+export type PostId = typeof PostId.Type
+
+export const Tag = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100))
+export type Tag = typeof Tag.Type
+
+export const PostStatus = Schema.Literal("draft", "published")
+export type PostStatus = typeof PostStatus.Type
+
+/** One heading of a post's table of contents. `id` is the anchor, unique within the post. */
+export class TocEntry extends Schema.Class<TocEntry>("TocEntry")({
+  level: Schema.Int.pipe(Schema.between(1, 6)),
+  text: Schema.String,
+  id: Schema.String
+}) {}
+
+/** What processing derives from a post's markdown; stored at write time so reads never render. */
+export const ProcessedFields = {
+  html: Schema.String,
+  excerpt: Schema.String,
+  wordCount: Schema.NonNegativeInt,
+  readingTimeMinutes: Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)),
+  toc: Schema.Array(TocEntry),
+  /** sha256 (hex) over the normalized input: equal hashes mean an unchanged post. */
+  contentHash: Schema.String
+}
+export class ProcessedPost extends Schema.Class<ProcessedPost>("ProcessedPost")(ProcessedFields) {}
+
+/** Free-form front matter keys the domain does not model, kept rather than rejected. */
+export const Metadata = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export type Metadata = typeof Metadata.Type
+
+/** The editable content of a post, fully resolved (every default applied). */
+export const ContentFields = {
+  slug: Slug,
+  title: Schema.String.pipe(Schema.minLength(1)),
+  /** Markdown source, front matter removed. */
+  body: Schema.String,
+  tags: Schema.Array(Tag),
+  status: PostStatus,
+  authors: Schema.Array(Schema.String),
+  /** An author-written summary (front matter `description` / `summary`), when given. */
+  summary: Schema.NullOr(Schema.String),
+  publishedAt: Schema.NullOr(Schema.DateTimeUtc),
+  /** Explicit `updated` / `lastmod` from the source, when given. */
+  updatedAtSource: Schema.NullOr(Schema.DateTimeUtc),
+  /** Zola-style alternative paths the post was reachable under. */
+  aliases: Schema.Array(Schema.String),
+  metadata: Metadata,
+  /** Where the post came from (file path, URL, "api"): identifies it across re-imports. */
+  source: Schema.String
+}
+
+/**
+ * A processed post ready to be stored: content plus derived fields.
+ * What `PostProcessor` produces and what `PostRepository` accepts.
+ */
+export class NewPost extends Schema.Class<NewPost>("NewPost")({
+  ...ContentFields,
+  ...ProcessedFields
+}) {}
+
+/** A stored post. `version` starts at 1 and increases by one on each change (optimistic concurrency). */
+export class Post extends Schema.Class<Post>("Post")({
+  id: PostId,
+  ...ContentFields,
+  ...ProcessedFields,
+  createdAt: Schema.DateTimeUtc,
+  updatedAt: Schema.DateTimeUtc,
+  version: Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
+}) {}
+
+/**
+ * What a client sends as JSON fields. Everything but `title` and `body` is optional;
+ * `title` may also come from front matter inside `body`.
+ */
+export class PostInput extends Schema.Class<PostInput>("PostInput")({
+  title: Schema.optional(Schema.String),
+  slug: Schema.optional(Schema.String),
+  body: Schema.String,
+  tags: Schema.optional(Schema.Array(Schema.String)),
+  status: Schema.optional(Schema.String),
+  publishedAt: Schema.optional(Schema.String),
+  updatedAt: Schema.optional(Schema.String),
+  authors: Schema.optional(Schema.Array(Schema.String)),
+  summary: Schema.optional(Schema.String),
+  metadata: Schema.optional(Metadata)
+}) {}
+
+/** Raw markdown (optionally with front matter) and where it came from. */
+export interface PostSource {
+  /** File path, URL, "api", "stdin:12": named in every error about this post. */
+  readonly source: string
+  readonly raw: string
+  /** Path relative to the import root, used for `YYYY/MM/DD/` dates and `index.md` slugs. */
+  readonly relativePath?: string
+}

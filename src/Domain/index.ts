@@ -1,0 +1,2 @@
+export * from "./Errors.js"
+export * from "./Post.js"

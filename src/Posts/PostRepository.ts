@@ -1,0 +1,88 @@
+/**
+ * The storage port for posts. One contract (test/Posts/PostRepositoryContract.ts),
+ * many implementations: in-memory (tests), SQL on SQLite (default) and PostgreSQL.
+ */
+import { Context, type Effect } from "effect"
+import type { PostNotFound, RepositoryError, SlugConflict, StaleVersion } from "../Domain/Errors.js"
+import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
+
+/** Hard cap on a page, whatever the caller asks for. */
+export const MAX_PAGE_SIZE = 100
+export const DEFAULT_PAGE_SIZE = 20
+
+export interface ListQuery {
+  readonly tag?: string | undefined
+  /** `undefined` lists every status. */
+  readonly status?: PostStatus | undefined
+  /** Clamped to 1..MAX_PAGE_SIZE; default DEFAULT_PAGE_SIZE. */
+  readonly limit?: number | undefined
+  /** Opaque cursor from a previous page's `next`. Takes precedence over `offset`. */
+  readonly cursor?: string | undefined
+  readonly offset?: number | undefined
+}
+
+export interface PostPage {
+  /** Newest first: by publishedAt (falling back to createdAt) descending, then id. */
+  readonly items: ReadonlyArray<Post>
+  /** Cursor for the next page, or null on the last page. */
+  readonly next: string | null
+}
+
+export interface TagCount {
+  readonly tag: string
+  readonly count: number
+}
+
+/** What to do when an imported post's slug is taken by a post from another source. */
+export type SlugPolicy = "fail" | "skip" | "suffix"
+
+export interface UpsertOutcome {
+  /** The slug the post asked for. */
+  readonly slug: string
+  readonly source: string
+  readonly action: "inserted" | "updated" | "unchanged" | "skipped" | "renamed" | "conflict"
+  /** The slug actually stored, when it differs (action "renamed"). */
+  readonly storedSlug?: string
+}
+
+export interface UpsertResult {
+  /** One outcome per input post, in input order. */
+  readonly outcomes: ReadonlyArray<UpsertOutcome>
+}
+
+export interface PostRepositoryShape {
+  /** Inserts a new post at version 1. A taken slug is `SlugConflict`, never an overwrite. */
+  readonly create: (post: NewPost) => Effect.Effect<Post, SlugConflict | RepositoryError>
+  readonly getBySlug: (slug: string) => Effect.Effect<Post, PostNotFound | RepositoryError>
+  readonly list: (query: ListQuery) => Effect.Effect<PostPage, RepositoryError>
+  /**
+   * Replaces the content of the post at `slug` if it is still at `expectedVersion`; the stored
+   * version becomes `expectedVersion + 1`. `post.slug` may rename it (a taken slug is `SlugConflict`).
+   */
+  readonly update: (
+    slug: string,
+    expectedVersion: number,
+    post: NewPost
+  ) => Effect.Effect<Post, PostNotFound | StaleVersion | SlugConflict | RepositoryError>
+  /** Deletes the post; with `expectedVersion`, only if it is still at that version. */
+  readonly delete: (
+    slug: string,
+    expectedVersion?: number
+  ) => Effect.Effect<void, PostNotFound | StaleVersion | RepositoryError>
+  /**
+   * Inserts or updates many posts in ONE transaction (all or nothing), matching by slug.
+   * Same slug and same source: unchanged when `contentHash` is equal (version kept), else updated.
+   * Same slug, other source: resolved by `onSlugConflict` (default "fail", reported as "conflict").
+   * With "suffix", `slug-2`, `slug-3`, ... are tried, and a re-run finds its earlier renamed post.
+   */
+  readonly upsertMany: (
+    posts: ReadonlyArray<NewPost>,
+    options?: { readonly onSlugConflict?: SlugPolicy }
+  ) => Effect.Effect<UpsertResult, RepositoryError>
+  /** Every tag with the number of posts carrying it (optionally only posts of one status), most used first. */
+  readonly tags: (status?: PostStatus) => Effect.Effect<ReadonlyArray<TagCount>, RepositoryError>
+  /** Succeeds when the store answers a trivial query. */
+  readonly ping: Effect.Effect<void, RepositoryError>
+}
+
+export class PostRepository extends Context.Tag("Inkwell/PostRepository")<PostRepository, PostRepositoryShape>() {}
