@@ -1,0 +1,104 @@
+/**
+ * Processes many items with bounded concurrency and returns EVERY outcome: the successes in
+ * input order and each failure (typed error or defect) with the item's identity and reason.
+ *
+ * Each item runs under `Effect.exit`, because `Effect.partition` lets a defect kill the whole
+ * batch and `Effect.validateAll` drops the successes when anything fails. Interrupting the
+ * caller interrupts every child fiber (`Effect.forEach` owns them).
+ */
+import { Cause, Duration, Effect, Exit, Option } from "effect"
+
+export interface ProcessFailure<I> {
+  readonly index: number
+  readonly item: I
+  /** What names the item to a user: a file path, "file.ndjson:12", a slug. */
+  readonly identity: string
+  /** One line, for summaries and reports. */
+  readonly reason: string
+  /** True when the failure was a defect (a thrown exception), not a typed error. */
+  readonly defect: boolean
+  readonly cause: Cause.Cause<unknown>
+}
+
+export interface ProcessSuccess<I, A> {
+  readonly index: number
+  readonly item: I
+  readonly value: A
+}
+
+export interface ProcessReport<I, A> {
+  /** Successes in input order. */
+  readonly successes: ReadonlyArray<ProcessSuccess<I, A>>
+  /** Failures in input order. */
+  readonly failures: ReadonlyArray<ProcessFailure<I>>
+}
+
+export interface ProcessOptions<I> {
+  readonly concurrency: number
+  readonly identify: (item: I, index: number) => string
+  /** Per-item deadline; an item that takes longer fails with a timeout reason. */
+  readonly itemTimeout?: Duration.DurationInput | undefined
+}
+
+/** A one-line reason for a failure cause: the typed error's message, or the defect's. */
+export const describeCause = (cause: Cause.Cause<unknown>): { readonly reason: string; readonly defect: boolean } => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) return { reason: messageOf(failure.value), defect: false }
+  const defect = Cause.dieOption(cause)
+  if (Option.isSome(defect)) return { reason: `defect: ${messageOf(defect.value)}`, defect: true }
+  if (Cause.isInterruptedOnly(cause)) return { reason: "interrupted", defect: false }
+  return { reason: Cause.pretty(cause).split("\n")[0] ?? "unknown failure", defect: false }
+}
+
+const messageOf = (u: unknown): string => {
+  if (u instanceof Error || (typeof u === "object" && u !== null && "message" in u)) {
+    const e = u as { readonly _tag?: unknown; readonly message?: unknown }
+    const message = typeof e.message === "string" && e.message.length > 0 ? e.message : String(u)
+    return typeof e._tag === "string" && !message.startsWith(e._tag) ? `${e._tag}: ${message}` : message
+  }
+  return String(u)
+}
+
+export class ItemTimeout extends Error {
+  readonly _tag = "ItemTimeout"
+  constructor(readonly after: Duration.Duration) {
+    super(`timed out after ${Duration.format(after)}`)
+  }
+}
+
+export const processConcurrently = <I, A, E, R>(
+  items: Iterable<I>,
+  f: (item: I, index: number) => Effect.Effect<A, E, R>,
+  options: ProcessOptions<I>
+): Effect.Effect<ProcessReport<I, A>, never, R> =>
+  Effect.gen(function*() {
+    const input = Array.from(items)
+    const timeout = options.itemTimeout === undefined ? undefined : Duration.decode(options.itemTimeout)
+    const run = (item: I, index: number): Effect.Effect<A, E | ItemTimeout, R> => {
+      const effect = Effect.suspend(() => f(item, index))
+      return timeout === undefined
+        ? effect
+        : Effect.timeoutFail(effect, { duration: timeout, onTimeout: () => new ItemTimeout(timeout) })
+    }
+    const exits = yield* Effect.forEach(input, (item, index) => Effect.exit(run(item, index)), {
+      concurrency: options.concurrency
+    })
+    const successes: Array<ProcessSuccess<I, A>> = []
+    const failures: Array<ProcessFailure<I>> = []
+    for (let index = 0; index < exits.length; index++) {
+      const exit = exits[index]!
+      const item = input[index]!
+      if (Exit.isSuccess(exit)) {
+        successes.push({ index, item, value: exit.value })
+        continue
+      }
+      const identity = options.identify(item, index)
+      const { defect, reason } = describeCause(exit.cause)
+      failures.push({ index, item, identity, reason, defect, cause: exit.cause })
+      yield* Effect.logWarning(`${identity}: ${reason}`).pipe(
+        Effect.annotateLogs({ item: identity, defect }),
+        defect ? Effect.annotateLogs("cause", Cause.pretty(exit.cause)) : (e) => e
+      )
+    }
+    return { successes, failures }
+  })
