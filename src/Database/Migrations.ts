@@ -1,0 +1,87 @@
+/**
+ * Schema migrations, run with @effect/sql's Migrator on SQLite and PostgreSQL alike.
+ *
+ * The v3 migrator turns a failed bookkeeping insert into "Migrations already running", logs it
+ * at debug level and returns `[]`, so a run that applied nothing looks like success. After every
+ * run we therefore read the bookkeeping table back and fail with `MigrationFailed` unless every
+ * known migration is recorded.
+ */
+import { Migrator, SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql"
+import { Data, Effect, Layer } from "effect"
+import createPosts from "./migrations/0001_create_posts.js"
+
+/**
+ * Every migration, keyed `NNNN_name` (the loader silently skips keys without the numeric prefix).
+ * Append only: the migrator skips ids at or below the newest one recorded.
+ */
+export const migrations = {
+  "0001_create_posts": createPosts
+} satisfies Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
+
+/** Own bookkeeping table, so an embedding app's `effect_sql_migrations` never hides ours. */
+export const MIGRATIONS_TABLE = "inkwell_migrations"
+
+export class MigrationFailed extends Data.TaggedError("MigrationFailed")<{
+  readonly reason: string
+  /** Migrations (`NNNN_name`) not recorded after the run. */
+  readonly missing: ReadonlyArray<string>
+  readonly cause?: unknown
+}> {
+  get message() {
+    return this.missing.length > 0
+      ? `database migrations not applied: ${this.missing.join(", ")} (${this.reason})`
+      : `database migrations failed: ${this.reason}`
+  }
+}
+
+const expectedIds = (record: Record<string, unknown>): ReadonlyArray<readonly [number, string]> =>
+  Object.keys(record).flatMap((key) => {
+    const match = /^(\d+)_(.+)$/.exec(key)
+    return match ? [[Number(match[1]), key] as const] : []
+  })
+
+/** Fails unless every migration of `record` is recorded in `table`. */
+export const verify = (
+  record: Record<string, unknown> = migrations,
+  table: string = MIGRATIONS_TABLE
+): Effect.Effect<void, MigrationFailed, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ readonly migration_id: number | string }>`
+      SELECT migration_id FROM ${sql(table)}
+    `.withoutTransform
+    const recorded = new Set(rows.map((row) => Number(row.migration_id)))
+    const missing = expectedIds(record).filter(([id]) => !recorded.has(id)).map(([, key]) => key)
+    if (missing.length > 0) {
+      return yield* new MigrationFailed({
+        reason: "the migrator applied nothing (bookkeeping locked, or a newer id already recorded)",
+        missing
+      })
+    }
+  }).pipe(
+    Effect.catchTag("SqlError", (cause: SqlError.SqlError) =>
+      Effect.fail(new MigrationFailed({ reason: `cannot read ${table}`, missing: [], cause }))
+    )
+  )
+
+/**
+ * Applies pending migrations, then verifies the bookkeeping. Returns what was applied now.
+ * Uses the dialect-neutral `Migrator.make`: SqliteMigrator and PgMigrator only add a schema dump
+ * (which needs a shell and is unused here).
+ */
+export const run = (
+  record: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = migrations,
+  table: string = MIGRATIONS_TABLE
+): Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, MigrationFailed, SqlClient.SqlClient> =>
+  Migrator.make({})({ loader: Migrator.fromRecord(record), table }).pipe(
+    Effect.catchAll((cause) => Effect.fail(new MigrationFailed({ reason: cause.message, missing: [], cause }))),
+    Effect.catchAllDefect((cause) =>
+      Effect.fail(new MigrationFailed({ reason: "a migration failed", missing: [], cause }))
+    ),
+    Effect.tap(verify(record, table)),
+    Effect.withSpan("Migrations.run")
+  )
+
+/** Runs the migrations when built; fails the layer with `MigrationFailed`. */
+export const layer: Layer.Layer<never, MigrationFailed, SqlClient.SqlClient> = Layer.effectDiscard(run())

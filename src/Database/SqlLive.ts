@@ -1,0 +1,117 @@
+/**
+ * The SqlClient for `DATABASE_URL`: `sqlite:<path>` and `sqlite::memory:` open an embedded
+ * SQLite database (better-sqlite3, WAL, busy timeout); `postgres://...` opens a PostgreSQL pool.
+ */
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
+import type { SqlError } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { type ConfigError, Data, Effect, Either, Layer, Redacted } from "effect"
+import { DatabaseConfig } from "../Config.js"
+import type { Dialect } from "./DatabasePool.js"
+
+/** How long a SQLite statement waits for another process's write lock before failing with SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+export type DatabaseTarget =
+  | { readonly dialect: "sqlite"; readonly filename: string }
+  | { readonly dialect: "pg"; readonly url: Redacted.Redacted }
+
+export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
+  /** The scheme seen (never the whole URL: it may carry a password). */
+  readonly scheme: string
+}> {
+  get message() {
+    return `DATABASE_URL must be sqlite:<path>, sqlite::memory: or postgres://... (got a "${this.scheme}" URL)`
+  }
+}
+
+export class DatabaseOpenFailed extends Data.TaggedError("DatabaseOpenFailed")<{
+  readonly dialect: Dialect
+  readonly cause: unknown
+}> {
+  get message() {
+    return `cannot open the ${this.dialect} database named by DATABASE_URL`
+  }
+}
+
+/** Reads a `DATABASE_URL` value. `sqlite://<path>` is accepted as a spelling of `sqlite:<path>`. */
+export const parseDatabaseUrl = (url: string): Either.Either<DatabaseTarget, DatabaseUrlInvalid> => {
+  const trimmed = url.trim()
+  if (/^postgres(ql)?:\/\/.+/.test(trimmed)) {
+    return Either.right({ dialect: "pg", url: Redacted.make(trimmed) })
+  }
+  if (trimmed.startsWith("sqlite:")) {
+    const rest = trimmed.slice("sqlite:".length)
+    const filename = rest.startsWith("//") ? rest.slice(2) : rest
+    if (filename.length > 0) return Either.right({ dialect: "sqlite", filename })
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed)?.[1] ?? (trimmed === "" ? "empty" : "unknown")
+  return Either.left(new DatabaseUrlInvalid({ scheme }))
+}
+
+const isInMemory = (filename: string) => filename === ":memory:" || filename.startsWith("file::memory:")
+
+/** Creates the database file's directory, so the default `./data/inkwell.db` works on a fresh clone. */
+const ensureParentDirectory = (filename: string) =>
+  Effect.gen(function*() {
+    if (isInMemory(filename)) return
+    const fs = yield* FileSystem.FileSystem
+    const slash = Math.max(filename.lastIndexOf("/"), filename.lastIndexOf("\\"))
+    if (slash <= 0) return
+    yield* fs.makeDirectory(filename.slice(0, slash), { recursive: true })
+  }).pipe(
+    Effect.mapError((cause) => new DatabaseOpenFailed({ dialect: "sqlite", cause })),
+    Effect.provide(NodeFileSystem.layer)
+  )
+
+/**
+ * Per-connection settings. The SQLite client keeps one connection for its lifetime, so setting
+ * them once here holds for every later statement. WAL is the client's default (`disableWAL`).
+ */
+const sqlitePragmas = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
+  yield* sql`PRAGMA foreign_keys = ON`
+  yield* sql`PRAGMA synchronous = NORMAL`
+})
+
+const sqliteLayer = (filename: string) =>
+  Layer.unwrapEffect(
+    Effect.as(ensureParentDirectory(filename), SqliteClient.layer({ filename }))
+  ).pipe(
+    Layer.tap((context) =>
+      sqlitePragmas.pipe(
+        Effect.provide(context),
+        Effect.mapError((cause) => new DatabaseOpenFailed({ dialect: "sqlite", cause }))
+      )
+    )
+  )
+
+export interface SqlLiveOptions {
+  /** PostgreSQL connections to open at most (SQLite has one connection). */
+  readonly maxConnections?: number | undefined
+}
+
+/** The SqlClient for a `DATABASE_URL` value. */
+export const layer = (
+  url: string,
+  options: SqlLiveOptions = {}
+): Layer.Layer<SqlClient.SqlClient, DatabaseUrlInvalid | DatabaseOpenFailed | ConfigError.ConfigError | SqlError.SqlError> =>
+  Either.match(parseDatabaseUrl(url), {
+    onLeft: (error) => Layer.fail(error),
+    onRight: (target) =>
+      target.dialect === "sqlite"
+        ? sqliteLayer(target.filename)
+        : PgClient.layer({ url: target.url, maxConnections: options.maxConnections })
+  })
+
+/** As `layer`, with `DATABASE_URL` and `DB_MAX_CONNECTIONS` from config. */
+export const layerConfig: Layer.Layer<
+  SqlClient.SqlClient,
+  DatabaseUrlInvalid | DatabaseOpenFailed | ConfigError.ConfigError | SqlError.SqlError
+> = Layer.unwrapEffect(
+  Effect.map(DatabaseConfig, (config) => layer(config.url, { maxConnections: config.maxConnections }))
+)

@@ -1,0 +1,153 @@
+/**
+ * An in-memory PostRepository for tests and embedding: the same contract as the SQL one
+ * (test/Posts/PostRepositoryContract.ts), state in a SynchronizedRef so every write, including a
+ * whole `upsertMany` batch, is applied atomically or not at all.
+ */
+import { DateTime, Effect, Layer, Option, SynchronizedRef } from "effect"
+import { PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
+import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
+import {
+  buildNew,
+  buildReplacement,
+  clampLimit,
+  clampOffset,
+  decodeCursor,
+  encodeCursor,
+  isAfter,
+  newestFirst,
+  upsertAll,
+  type UpsertStore
+} from "./internal/repository.js"
+import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type SlugPolicy } from "./PostRepository.js"
+
+/** Posts by id. */
+type State = ReadonlyMap<string, Post>
+
+const findBySlug = (state: State, slug: string): Option.Option<Post> => {
+  for (const post of state.values()) if (post.slug === slug) return Option.some(post)
+  return Option.none()
+}
+
+const getOrFail = (state: State, slug: string) =>
+  Option.match(findBySlug(state, slug), {
+    onNone: () => Effect.fail(new PostNotFound({ slug })),
+    onSome: Effect.succeed
+  })
+
+const checkVersion = (post: Post, slug: string, expected: number) =>
+  post.version === expected
+    ? Effect.void
+    : Effect.fail(new StaleVersion({ slug, expected, actual: post.version }))
+
+const with_ = (state: State, post: Post): State => new Map(state).set(post.id, post)
+
+export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
+  const ref = yield* SynchronizedRef.make<State>(new Map())
+
+  const create = Effect.fn("PostRepository.create")(function*(post: NewPost) {
+    const now = yield* DateTime.now
+    return yield* SynchronizedRef.modifyEffect(ref, (state) =>
+      Effect.gen(function*() {
+        if (Option.isSome(findBySlug(state, post.slug))) return yield* new SlugConflict({ slug: post.slug })
+        const created = yield* buildNew("PostRepository.create", post, now)
+        return [created, with_(state, created)] as const
+      }))
+  })
+
+  const getBySlug = Effect.fn("PostRepository.getBySlug")(function*(slug: string) {
+    return yield* getOrFail(yield* SynchronizedRef.get(ref), slug)
+  })
+
+  const list = Effect.fn("PostRepository.list")(function*(query: ListQuery) {
+    const state = yield* SynchronizedRef.get(ref)
+    const limit = clampLimit(query.limit)
+    let posts = Array.from(state.values())
+      .filter((post) =>
+        (query.status === undefined || post.status === query.status) &&
+        (query.tag === undefined || post.tags.includes(query.tag))
+      )
+      .sort(newestFirst)
+    if (query.cursor !== undefined) {
+      const cursor = decodeCursor(query.cursor)
+      // An unreadable cursor cannot be resumed: an empty last page rather than a restart.
+      if (Option.isNone(cursor)) return { items: [], next: null } satisfies PostPage
+      posts = posts.filter(isAfter(cursor.value))
+    } else {
+      posts = posts.slice(clampOffset(query.offset))
+    }
+    const items = posts.slice(0, limit)
+    const last = items[items.length - 1]
+    return { items, next: posts.length > limit && last ? encodeCursor(last) : null } satisfies PostPage
+  })
+
+  const update = Effect.fn("PostRepository.update")(function*(slug: string, expectedVersion: number, post: NewPost) {
+    const now = yield* DateTime.now
+    return yield* SynchronizedRef.modifyEffect(ref, (state) =>
+      Effect.gen(function*() {
+        const existing = yield* getOrFail(state, slug)
+        yield* checkVersion(existing, slug, expectedVersion)
+        const holder = findBySlug(state, post.slug)
+        if (Option.isSome(holder) && holder.value.id !== existing.id) {
+          return yield* new SlugConflict({ slug: post.slug })
+        }
+        const next = yield* buildReplacement("PostRepository.update", existing, post, now)
+        return [next, with_(state, next)] as const
+      }))
+  })
+
+  const delete_ = Effect.fn("PostRepository.delete")(function*(slug: string, expectedVersion?: number) {
+    yield* SynchronizedRef.updateEffect(ref, (state) =>
+      Effect.gen(function*() {
+        const existing = yield* getOrFail(state, slug)
+        if (expectedVersion !== undefined) yield* checkVersion(existing, slug, expectedVersion)
+        const next = new Map(state)
+        next.delete(existing.id)
+        return next
+      }))
+  })
+
+  const upsertMany = Effect.fn("PostRepository.upsertMany")(function*(
+    posts: ReadonlyArray<NewPost>,
+    options?: { readonly onSlugConflict?: SlugPolicy }
+  ) {
+    const now = yield* DateTime.now
+    return yield* SynchronizedRef.modifyEffect(ref, (state) => {
+      // Writes go to a draft that replaces the state only when the whole batch succeeded.
+      const draft = new Map(state)
+      const store: UpsertStore<never, never> = {
+        findBySlug: (slug) => Effect.sync(() => findBySlug(draft, slug)),
+        findBySource: (source) => Effect.sync(() => Array.from(draft.values()).filter((p) => p.source === source)),
+        insert: (post) => Effect.sync(() => void draft.set(post.id, post)),
+        replace: (_previous, next) => Effect.sync(() => void draft.set(next.id, next))
+      }
+      return Effect.map(
+        upsertAll(store, posts, options?.onSlugConflict ?? "fail", now),
+        (result) => [result, draft as State] as const
+      )
+    })
+  })
+
+  const tags = Effect.fn("PostRepository.tags")(function*(status?: PostStatus) {
+    const counts = new Map<string, number>()
+    for (const post of (yield* SynchronizedRef.get(ref)).values()) {
+      if (status !== undefined && post.status !== status) continue
+      for (const tag of new Set(post.tags)) counts.set(tag, (counts.get(tag) ?? 0) + 1)
+    }
+    return Array.from(counts, ([tag, count]) => ({ tag, count }))
+      .sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0))
+  })
+
+  return {
+    create,
+    getBySlug,
+    list,
+    update,
+    delete: delete_,
+    upsertMany,
+    tags,
+    ping: Effect.void
+  }
+})
+
+/** A fresh, empty repository per build. */
+export const layer: Layer.Layer<PostRepository> = Layer.effect(PostRepository, make)

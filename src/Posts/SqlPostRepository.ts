@@ -1,0 +1,334 @@
+/**
+ * PostRepository on SQL (SQLite and PostgreSQL). Every statement goes through DatabasePool;
+ * rows are decoded into `Post` with a Schema, so a bad row is an error, not a malformed value.
+ *
+ * Slug uniqueness is the database's job: writes catch the unique violation (race-safe) instead
+ * of trusting a check made before the insert.
+ */
+import type { SqlClient, SqlError } from "@effect/sql"
+import { Data, DateTime, Effect, Layer, Option, Schedule, Schema } from "effect"
+import { DatabaseError, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
+import { type NewPost, Post, PostStatus } from "../Domain/Post.js"
+import { DatabasePool } from "../Database/DatabasePool.js"
+import {
+  buildNew,
+  buildReplacement,
+  clampLimit,
+  clampOffset,
+  decodeCursor,
+  encodeCursor,
+  sortKey,
+  upsertAll,
+  type UpsertStore
+} from "./internal/repository.js"
+import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type SlugPolicy } from "./PostRepository.js"
+
+/** PostgreSQL returns BIGINT (and COUNT) as strings; SQLite as numbers. */
+const IntColumn = Schema.Union(Schema.Number, Schema.NumberFromString)
+const JsonColumn = <S extends Schema.Schema.Any>(schema: S) => Schema.parseJson(Schema.encodedSchema(schema))
+
+/** A `posts` row as stored. Timestamps are epoch milliseconds; lists and maps are JSON text. */
+const PostRow = Schema.Struct({
+  id: Schema.String,
+  slug: Schema.String,
+  title: Schema.String,
+  body: Schema.String,
+  tags: JsonColumn(Post.fields.tags),
+  status: PostStatus,
+  authors: JsonColumn(Post.fields.authors),
+  summary: Schema.NullOr(Schema.String),
+  published_at: Schema.NullOr(IntColumn),
+  updated_at_source: Schema.NullOr(IntColumn),
+  aliases: JsonColumn(Post.fields.aliases),
+  metadata: JsonColumn(Post.fields.metadata),
+  source: Schema.String,
+  html: Schema.String,
+  excerpt: Schema.String,
+  word_count: IntColumn,
+  reading_time_minutes: IntColumn,
+  toc: JsonColumn(Post.fields.toc),
+  content_hash: Schema.String,
+  created_at: IntColumn,
+  updated_at: IntColumn,
+  version: IntColumn
+})
+
+const toIso = (millis: number) => new Date(millis).toISOString()
+const toMillis = (iso: string) => new Date(iso).getTime()
+
+/** A `posts` row <-> a `Post`. */
+export const PostFromRow = Schema.transform(PostRow, Post, {
+  strict: true,
+  decode: (row) => ({
+    id: row.id,
+    slug: row.slug,
+    title: row.title,
+    body: row.body,
+    tags: row.tags,
+    status: row.status,
+    authors: row.authors,
+    summary: row.summary,
+    publishedAt: row.published_at === null ? null : toIso(row.published_at),
+    updatedAtSource: row.updated_at_source === null ? null : toIso(row.updated_at_source),
+    aliases: row.aliases,
+    metadata: row.metadata,
+    source: row.source,
+    html: row.html,
+    excerpt: row.excerpt,
+    wordCount: row.word_count,
+    readingTimeMinutes: row.reading_time_minutes,
+    toc: row.toc,
+    contentHash: row.content_hash,
+    createdAt: toIso(row.created_at),
+    updatedAt: toIso(row.updated_at),
+    version: row.version
+  }),
+  encode: (post) => ({
+    id: post.id,
+    slug: post.slug,
+    title: post.title,
+    body: post.body,
+    tags: post.tags,
+    status: post.status,
+    authors: post.authors,
+    summary: post.summary,
+    published_at: post.publishedAt === null ? null : toMillis(post.publishedAt),
+    updated_at_source: post.updatedAtSource === null ? null : toMillis(post.updatedAtSource),
+    aliases: post.aliases,
+    metadata: post.metadata,
+    source: post.source,
+    html: post.html,
+    excerpt: post.excerpt,
+    word_count: post.wordCount,
+    reading_time_minutes: post.readingTimeMinutes,
+    toc: post.toc,
+    content_hash: post.contentHash,
+    created_at: toMillis(post.createdAt),
+    updated_at: toMillis(post.updatedAt),
+    version: post.version
+  })
+})
+
+/** A write hit a unique constraint, or a row changed under it: the batch is retried from scratch. */
+class WriteRace extends Data.TaggedError("WriteRace")<{ readonly cause: unknown }> {}
+
+const isSlugViolation = (error: SqlError.SqlError): boolean => {
+  const cause = error.cause as
+    | { readonly code?: unknown; readonly message?: unknown; readonly constraint?: unknown; readonly detail?: unknown }
+    | undefined
+  if (cause === undefined || cause === null) return false
+  const code = String(cause.code ?? "")
+  const unique = code === "SQLITE_CONSTRAINT_UNIQUE" || code === "23505"
+  // "UNIQUE constraint failed: posts.slug" (SQLite); constraint "posts_slug_key" (PostgreSQL).
+  return unique && `${String(cause.message ?? "")} ${String(cause.constraint ?? "")}`.includes("slug")
+}
+
+const onSlugViolation = <A, E, R, E2>(
+  effect: Effect.Effect<A, E | SqlError.SqlError, R>,
+  onViolation: (error: SqlError.SqlError) => E2
+): Effect.Effect<A, E | E2 | SqlError.SqlError, R> =>
+  Effect.catchIf(
+    effect,
+    (e): e is SqlError.SqlError & E =>
+      typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "SqlError" &&
+      isSlugViolation(e as SqlError.SqlError),
+    (e) => Effect.fail(onViolation(e))
+  )
+
+const UPSERT_RETRIES = Schedule.recurs(2)
+
+export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Effect.gen(function*() {
+  const pool = yield* DatabasePool
+
+  const decodeRows = (operation: string) => (rows: ReadonlyArray<unknown>) =>
+    Effect.mapError(
+      Schema.decodeUnknown(Schema.Array(PostFromRow))(rows),
+      (cause) => new DatabaseError({ operation, cause })
+    )
+
+  const toRow = (operation: string, post: Post) =>
+    Effect.map(
+      Effect.mapError(Schema.encode(PostFromRow)(post), (cause) => new DatabaseError({ operation, cause })),
+      (row) => ({ ...row, sort_at: sortKey(post) })
+    )
+
+  const selectBySlug = (sql: SqlClient.SqlClient, operation: string, slug: string) =>
+    sql`SELECT * FROM posts WHERE slug = ${slug}`.pipe(
+      Effect.flatMap(decodeRows(operation)),
+      Effect.map((posts) => Option.fromNullable(posts[0]))
+    )
+
+  const getOrFail = (sql: SqlClient.SqlClient, operation: string, slug: string) =>
+    Effect.flatMap(selectBySlug(sql, operation, slug), Option.match({
+      onNone: () => Effect.fail(new PostNotFound({ slug })),
+      onSome: Effect.succeed
+    }))
+
+  /** After a conditional write matched no row: was the post deleted or changed meanwhile? */
+  const explainMiss = (sql: SqlClient.SqlClient, operation: string, slug: string, expected: number) =>
+    Effect.flatMap(getOrFail(sql, operation, slug), (post) =>
+      Effect.fail(new StaleVersion({ slug, expected, actual: post.version })))
+
+  const writeTags = (sql: SqlClient.SqlClient, post: Post) => {
+    const tags = Array.from(new Set(post.tags))
+    return tags.length === 0
+      ? Effect.void
+      : sql`INSERT INTO post_tags ${sql.insert(tags.map((tag) => ({ post_id: post.id, tag })))}`.pipe(Effect.asVoid)
+  }
+
+  const insertPost = (sql: SqlClient.SqlClient, operation: string, post: Post) =>
+    Effect.gen(function*() {
+      const row = yield* toRow(operation, post)
+      yield* sql`INSERT INTO posts ${sql.insert(row)}`
+      yield* writeTags(sql, post)
+    })
+
+  /** Writes `next` over the row still at `previous.version`; `false` when it no longer is. */
+  const replacePost = (sql: SqlClient.SqlClient, operation: string, previous: Post, next: Post) =>
+    Effect.gen(function*() {
+      const row = yield* toRow(operation, next)
+      const written = yield* sql<{ readonly id: string }>`
+        UPDATE posts SET ${sql.update(row, ["id"])}
+        WHERE id = ${previous.id} AND version = ${previous.version}
+        RETURNING id
+      `
+      if (written.length === 0) return false
+      yield* sql`DELETE FROM post_tags WHERE post_id = ${previous.id}`
+      yield* writeTags(sql, next)
+      return true
+    })
+
+  const create = Effect.fn("PostRepository.create")(function*(post: NewPost) {
+    const operation = "PostRepository.create"
+    const created = yield* buildNew(operation, post, yield* DateTime.now)
+    yield* pool.transaction(operation, (sql) =>
+      onSlugViolation(insertPost(sql, operation, created), () => new SlugConflict({ slug: post.slug })))
+    return created
+  })
+
+  const getBySlug = Effect.fn("PostRepository.getBySlug")(function*(slug: string) {
+    const operation = "PostRepository.getBySlug"
+    return yield* pool.use(operation, (sql) => getOrFail(sql, operation, slug))
+  })
+
+  const list = Effect.fn("PostRepository.list")(function*(query: ListQuery) {
+    const operation = "PostRepository.list"
+    const limit = clampLimit(query.limit)
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+    // An unreadable cursor cannot be resumed: an empty last page rather than a restart.
+    if (cursor !== undefined && Option.isNone(cursor)) return { items: [], next: null } satisfies PostPage
+    const offset = cursor === undefined ? clampOffset(query.offset) : 0
+    const rows = yield* pool.use(operation, (sql) => {
+      const conditions = [
+        ...(query.status === undefined ? [] : [sql`status = ${query.status}`]),
+        ...(query.tag === undefined
+          ? []
+          : [sql`EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = posts.id AND t.tag = ${query.tag})`]),
+        ...(cursor === undefined
+          ? []
+          : [sql`(sort_at < ${cursor.value.at} OR (sort_at = ${cursor.value.at} AND id < ${cursor.value.id}))`])
+      ]
+      const where = conditions.length === 0 ? sql.literal("") : sql`WHERE ${sql.and(conditions)}`
+      return sql`
+        SELECT * FROM posts ${where}
+        ORDER BY sort_at DESC, id DESC
+        LIMIT ${limit + 1} OFFSET ${offset}
+      `.pipe(Effect.flatMap(decodeRows(operation)))
+    })
+    const items = rows.slice(0, limit)
+    const last = items[items.length - 1]
+    return { items, next: rows.length > limit && last ? encodeCursor(last) : null } satisfies PostPage
+  })
+
+  const update = Effect.fn("PostRepository.update")(function*(slug: string, expectedVersion: number, post: NewPost) {
+    const operation = "PostRepository.update"
+    const now = yield* DateTime.now
+    return yield* pool.transaction(operation, (sql) =>
+      Effect.gen(function*() {
+        const existing = yield* getOrFail(sql, operation, slug)
+        if (existing.version !== expectedVersion) {
+          return yield* new StaleVersion({ slug, expected: expectedVersion, actual: existing.version })
+        }
+        const next = yield* buildReplacement(operation, existing, post, now)
+        const written = yield* onSlugViolation(
+          replacePost(sql, operation, existing, next),
+          () => new SlugConflict({ slug: post.slug })
+        )
+        if (!written) return yield* explainMiss(sql, operation, slug, expectedVersion)
+        return next
+      }))
+  })
+
+  const delete_ = Effect.fn("PostRepository.delete")(function*(slug: string, expectedVersion?: number) {
+    const operation = "PostRepository.delete"
+    yield* pool.transaction(operation, (sql) =>
+      Effect.gen(function*() {
+        const existing = yield* getOrFail(sql, operation, slug)
+        if (expectedVersion !== undefined && existing.version !== expectedVersion) {
+          return yield* new StaleVersion({ slug, expected: expectedVersion, actual: existing.version })
+        }
+        const versionMatches = expectedVersion === undefined ? sql.literal("1 = 1") : sql`version = ${expectedVersion}`
+        yield* sql`DELETE FROM post_tags WHERE post_id = ${existing.id}`
+        const deleted = yield* sql<{ readonly id: string }>`
+          DELETE FROM posts WHERE id = ${existing.id} AND ${versionMatches} RETURNING id
+        `
+        if (deleted.length === 0) {
+          return yield* expectedVersion === undefined
+            ? Effect.fail(new PostNotFound({ slug }))
+            : explainMiss(sql, operation, slug, expectedVersion)
+        }
+      }))
+  })
+
+  const upsertMany = Effect.fn("PostRepository.upsertMany")(function*(
+    posts: ReadonlyArray<NewPost>,
+    options?: { readonly onSlugConflict?: SlugPolicy }
+  ) {
+    const operation = "PostRepository.upsertMany"
+    const policy = options?.onSlugConflict ?? "fail"
+    const now = yield* DateTime.now
+    const batch = pool.transaction(operation, (sql) => {
+      const store: UpsertStore<SqlError.SqlError | DatabaseError | WriteRace, never> = {
+        findBySlug: (slug) => selectBySlug(sql, operation, slug),
+        findBySource: (source) =>
+          Effect.flatMap(sql`SELECT * FROM posts WHERE source = ${source}`, decodeRows(operation)),
+        insert: (post) => onSlugViolation(insertPost(sql, operation, post), (cause) => new WriteRace({ cause })),
+        replace: (previous, next) =>
+          onSlugViolation(replacePost(sql, operation, previous, next), (cause) => new WriteRace({ cause })).pipe(
+            Effect.filterOrFail((written) => written, () => new WriteRace({ cause: "row changed during the batch" })),
+            Effect.asVoid
+          )
+      }
+      return upsertAll(store, posts, policy, now)
+    })
+    // Another writer took a slug or changed a row after we read it: re-read and re-apply.
+    return yield* batch.pipe(
+      Effect.retry({ while: (e) => e._tag === "WriteRace", schedule: UPSERT_RETRIES }),
+      Effect.catchTag("WriteRace", (e) => Effect.fail(new DatabaseError({ operation, cause: e.cause })))
+    )
+  })
+
+  const tags = Effect.fn("PostRepository.tags")(function*(status?: PostStatus) {
+    const operation = "PostRepository.tags"
+    const rows = yield* pool.use(operation, (sql) =>
+      status === undefined
+        ? sql<{ readonly tag: string; readonly n: number | string }>`
+            SELECT tag, COUNT(*) AS n FROM post_tags GROUP BY tag ORDER BY n DESC, tag ASC
+          `
+        : sql<{ readonly tag: string; readonly n: number | string }>`
+            SELECT t.tag AS tag, COUNT(*) AS n FROM post_tags t JOIN posts p ON p.id = t.post_id
+            WHERE p.status = ${status} GROUP BY t.tag ORDER BY n DESC, t.tag ASC
+          `)
+    return rows.map((row) => ({ tag: row.tag, count: Number(row.n) }))
+  })
+
+  const ping = pool.use("PostRepository.ping", (sql) => sql`SELECT 1`).pipe(
+    Effect.asVoid,
+    Effect.withSpan("PostRepository.ping")
+  )
+
+  return { create, getBySlug, list, update, delete: delete_, upsertMany, tags, ping }
+})
+
+/** The SQL repository over the DatabasePool in context. Migrations must have run (Migrations.layer). */
+export const layer: Layer.Layer<PostRepository, never, DatabasePool> = Layer.effect(PostRepository, make)

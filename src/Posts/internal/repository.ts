@@ -1,0 +1,191 @@
+/**
+ * What every PostRepository implementation shares, so that they agree by construction:
+ * paging arithmetic, the cursor format, how a stored Post is built from a NewPost, and the
+ * upsert algorithm (slug matching, content-hash skip, slug-conflict policies).
+ */
+import { DateTime, Effect, Encoding, Either, Option, Schema } from "effect"
+import { DatabaseError } from "../../Domain/Errors.js"
+import { type NewPost, Post, PostId } from "../../Domain/Post.js"
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  type SlugPolicy,
+  type UpsertOutcome,
+  type UpsertResult
+} from "../PostRepository.js"
+
+/** `limit` clamped to 1..MAX_PAGE_SIZE; missing or not a number gives DEFAULT_PAGE_SIZE. */
+export const clampLimit = (limit: number | undefined): number =>
+  limit === undefined || !Number.isFinite(limit)
+    ? DEFAULT_PAGE_SIZE
+    : Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(limit)))
+
+export const clampOffset = (offset: number | undefined): number =>
+  offset === undefined || !Number.isFinite(offset) ? 0 : Math.max(0, Math.floor(offset))
+
+/** The listing sort key: publishedAt, falling back to createdAt, in epoch milliseconds. */
+export const sortKey = (post: Post): number => DateTime.toEpochMillis(post.publishedAt ?? post.createdAt)
+
+/** Newest first, then id descending: the order of every listing. */
+export const newestFirst = (a: Post, b: Post): number => {
+  const byTime = sortKey(b) - sortKey(a)
+  if (byTime !== 0) return byTime
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0
+}
+
+/** Where a page ended: the sort key and id of its last post. Keyset paging resumes after it. */
+export interface Cursor {
+  readonly at: number
+  readonly id: string
+}
+
+const CursorJson = Schema.parseJson(Schema.Tuple(Schema.Int, Schema.String))
+
+export const encodeCursor = (post: Post): string =>
+  Encoding.encodeBase64Url(JSON.stringify([sortKey(post), post.id]))
+
+/** `None` for anything not produced by `encodeCursor`. */
+export const decodeCursor = (cursor: string): Option.Option<Cursor> =>
+  Either.getRight(Encoding.decodeBase64UrlString(cursor)).pipe(
+    Option.flatMap(Schema.decodeUnknownOption(CursorJson)),
+    Option.map(([at, id]) => ({ at, id }))
+  )
+
+/** True when `post` comes strictly after the cursor in listing order. */
+export const isAfter = (cursor: Cursor) => (post: Post): boolean => {
+  const at = sortKey(post)
+  return at < cursor.at || (at === cursor.at && post.id < cursor.id)
+}
+
+const SLUG_MAX = 200
+
+/** `slug-n`, trimming the base when needed so the result stays a valid slug. */
+export const suffixedSlug = (slug: string, n: number): string => {
+  const suffix = `-${n}`
+  const chars = Array.from(slug)
+  const base = chars.length + suffix.length <= SLUG_MAX
+    ? slug
+    : chars.slice(0, SLUG_MAX - suffix.length).join("").replace(/-+$/, "")
+  return base + suffix
+}
+
+/** The n of `suffixedSlug(slug, n)` when `candidate` is one, n >= 2. */
+export const suffixNumber = (slug: string, candidate: string): Option.Option<number> => {
+  const match = /-(\d+)$/.exec(candidate)
+  if (!match) return Option.none()
+  const n = Number(match[1])
+  return n >= 2 && suffixedSlug(slug, n) === candidate ? Option.some(n) : Option.none()
+}
+
+/** A stored post built from input; construction validates every field. */
+const makePost = (operation: string, fields: ConstructorParameters<typeof Post>[0]) =>
+  Effect.try({
+    try: () => new Post(fields),
+    catch: (cause) => new DatabaseError({ operation, cause })
+  })
+
+/** A new post at version 1 with a fresh id. */
+export const buildNew = (
+  operation: string,
+  post: NewPost,
+  now: DateTime.Utc,
+  slug: string = post.slug
+): Effect.Effect<Post, DatabaseError> =>
+  makePost(operation, {
+    ...post,
+    slug: slug as Post["slug"],
+    id: PostId.make(crypto.randomUUID()),
+    createdAt: now,
+    updatedAt: now,
+    version: 1
+  })
+
+/** `previous` with the content of `post`, one version later. */
+export const buildReplacement = (
+  operation: string,
+  previous: Post,
+  post: NewPost,
+  now: DateTime.Utc,
+  slug: string = post.slug
+): Effect.Effect<Post, DatabaseError> =>
+  makePost(operation, {
+    ...post,
+    slug: slug as Post["slug"],
+    id: previous.id,
+    createdAt: previous.createdAt,
+    updatedAt: now,
+    version: previous.version + 1
+  })
+
+/** The storage operations the upsert algorithm needs, run inside one transaction. */
+export interface UpsertStore<E, R> {
+  readonly findBySlug: (slug: string) => Effect.Effect<Option.Option<Post>, E, R>
+  readonly findBySource: (source: string) => Effect.Effect<ReadonlyArray<Post>, E, R>
+  readonly insert: (post: Post) => Effect.Effect<void, E, R>
+  /** Stores `next` over `previous` (same id). */
+  readonly replace: (previous: Post, next: Post) => Effect.Effect<void, E, R>
+}
+
+const OPERATION = "PostRepository.upsertMany"
+
+/**
+ * Applies `posts` in order through `store` (which must hold one transaction), so later posts see
+ * earlier ones. A post whose slug belongs to another source is resolved by `policy`.
+ */
+export const upsertAll = <E, R>(
+  store: UpsertStore<E, R>,
+  posts: ReadonlyArray<NewPost>,
+  policy: SlugPolicy,
+  now: DateTime.Utc
+): Effect.Effect<UpsertResult, E | DatabaseError, R> => {
+  const outcome = (post: NewPost, action: UpsertOutcome["action"], storedSlug?: string): UpsertOutcome =>
+    storedSlug !== undefined && storedSlug !== post.slug
+      ? { slug: post.slug, source: post.source, action, storedSlug }
+      : { slug: post.slug, source: post.source, action }
+
+  /** Same source at `existing`: unchanged by content hash, else replaced one version later. */
+  const refresh = (post: NewPost, existing: Post) =>
+    existing.contentHash === post.contentHash
+      ? Effect.succeed(outcome(post, "unchanged", existing.slug))
+      : buildReplacement(OPERATION, existing, post, now, existing.slug).pipe(
+        Effect.tap((next) => store.replace(existing, next)),
+        Effect.as(outcome(post, "updated", existing.slug))
+      )
+
+  const withSuffix = (post: NewPost) =>
+    Effect.gen(function*() {
+      // A re-run finds the copy an earlier run stored under a suffix.
+      const earlier = (yield* store.findBySource(post.source))
+        .flatMap((p) => Option.match(suffixNumber(post.slug, p.slug), { onNone: () => [], onSome: (n) => [[n, p] as const] }))
+        .sort(([a], [b]) => a - b)
+      if (earlier.length > 0) return yield* refresh(post, earlier[0]![1])
+      for (let n = 2;; n++) {
+        const candidate = suffixedSlug(post.slug, n)
+        if (Option.isNone(yield* store.findBySlug(candidate))) {
+          const created = yield* buildNew(OPERATION, post, now, candidate)
+          yield* store.insert(created)
+          return outcome(post, "renamed", candidate)
+        }
+      }
+    })
+
+  const one = (post: NewPost) =>
+    Effect.gen(function*() {
+      const existing = yield* store.findBySlug(post.slug)
+      if (Option.isNone(existing)) {
+        yield* store.insert(yield* buildNew(OPERATION, post, now))
+        return outcome(post, "inserted")
+      }
+      if (existing.value.source === post.source) return yield* refresh(post, existing.value)
+      switch (policy) {
+        case "fail":
+          return outcome(post, "conflict")
+        case "skip":
+          return outcome(post, "skipped")
+        case "suffix":
+          return yield* withSuffix(post)
+      }
+    })
+
+  return Effect.map(Effect.forEach(posts, one), (outcomes) => ({ outcomes }))
+}

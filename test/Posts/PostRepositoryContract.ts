@@ -1,0 +1,393 @@
+/**
+ * The PostRepository contract: one suite, run against every implementation
+ * (memory, SQLite in memory and on disk, PostgreSQL). Each test builds a fresh layer, so the
+ * layer must start from an empty store. Time comes from TestClock.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Effect, Exit, type Layer, Schema, TestClock } from "effect"
+import { NewPost, Post } from "../../src/Domain/Post.js"
+import {
+  DEFAULT_PAGE_SIZE,
+  type ListQuery,
+  type PostPage,
+  MAX_PAGE_SIZE,
+  PostRepository,
+  type UpsertOutcome
+} from "../../src/Posts/PostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
+
+const encodePost = Schema.encodeSync(Post)
+const slugs = (posts: ReadonlyArray<Post>) => posts.map((p) => p.slug)
+const actions = (outcomes: ReadonlyArray<UpsertOutcome>) => outcomes.map((o) => o.action)
+const at = (iso: string) => TestClock.setTime(Date.parse(iso))
+
+/** Every page of `query`, following `next`. */
+const walk = (query: ListQuery) =>
+  Effect.gen(function*() {
+    const repo = yield* PostRepository
+    const seen: Array<Post> = []
+    let cursor: string | undefined = undefined
+    for (let page = 0; page < 1000; page++) {
+      const result: PostPage = yield* repo.list({ ...query, cursor })
+      seen.push(...result.items)
+      if (result.next === null) return seen
+      cursor = result.next
+    }
+    return assert.fail("pagination did not end")
+  })
+
+/** `n` published posts `p-00`, `p-01`, ... published a day apart, a few sharing a date. */
+const seed = (n: number, tag = "test") =>
+  Effect.gen(function*() {
+    const repo = yield* PostRepository
+    const posts = Array.from({ length: n }, (_, i) =>
+      makeNewPost({
+        slug: `p-${String(i).padStart(2, "0")}`,
+        tags: [tag, i % 2 === 0 ? "even" : "odd"],
+        // Pairs share a timestamp so the id tie-break is exercised.
+        publishedAt: new Date(Date.UTC(2020, 0, 1 + Math.floor(i / 2))).toISOString()
+      }))
+    yield* repo.upsertMany(posts)
+  })
+
+export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepository, unknown>) => {
+  const test = <A, E>(title: string, body: Effect.Effect<A, E, PostRepository>) =>
+    it.effect(title, () => Effect.provide(body, layer))
+
+  describe(`PostRepository contract: ${name}`, () => {
+    test("create stores every field at version 1 and getBySlug returns it", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* at("2024-05-01T10:00:00Z")
+      const input = makeNewPost({
+        slug: "rich-post",
+        tags: ["rust", "async", "rust"],
+        status: "draft",
+        authors: ["Ana", "Bo"],
+        summary: "A summary",
+        publishedAt: "2023-03-04T05:06:07.089Z",
+        updatedAtSource: "2023-04-01T00:00:00Z",
+        aliases: ["/old/path/"],
+        metadata: { extra: { nested: [1, "two", null] }, flag: true },
+        toc: [{ level: 2, text: "Intro", id: "intro" }, { level: 3, text: "Détails", id: "details" }],
+        body: "# Heading\n\nUnicode: héllo wörld 🦀"
+      })
+      const created = yield* repo.create(input)
+      assert.strictEqual(created.version, 1)
+      assert.isTrue(created.id.length > 0)
+      assert.strictEqual(DateTime.formatIso(created.createdAt), "2024-05-01T10:00:00.000Z")
+      assert.strictEqual(DateTime.formatIso(created.updatedAt), "2024-05-01T10:00:00.000Z")
+      const fetched = yield* repo.getBySlug("rich-post")
+      assert.deepStrictEqual(encodePost(fetched), encodePost(created))
+      const { createdAt: _c, id: _i, updatedAt: _u, version: _v, ...content } = encodePost(fetched)
+      assert.deepStrictEqual(content, Schema.encodeSync(NewPost)(input))
+    }))
+
+    test("create with a taken slug is SlugConflict and keeps the first post", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const first = yield* repo.create(makeNewPost({ slug: "taken", title: "First" }))
+      const error = yield* Effect.flip(repo.create(makeNewPost({ slug: "taken", title: "Second" })))
+      assert.strictEqual(error._tag, "SlugConflict")
+      assert.strictEqual(error._tag === "SlugConflict" && error.slug, "taken")
+      const stored = yield* repo.getBySlug("taken")
+      assert.strictEqual(stored.title, "First")
+      assert.strictEqual(stored.id, first.id)
+    }))
+
+    test("concurrent creates of one slug: exactly one wins, the rest are SlugConflict", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const results = yield* Effect.all(
+        Array.from({ length: 6 }, (_, i) => Effect.either(repo.create(makeNewPost({ slug: "race", title: `T${i}` })))),
+        { concurrency: "unbounded" }
+      )
+      const won = results.filter((r) => r._tag === "Right")
+      const lost = results.filter((r) => r._tag === "Left").map((r) => r._tag === "Left" ? r.left._tag : "")
+      assert.strictEqual(won.length, 1)
+      assert.deepStrictEqual(lost, Array(5).fill("SlugConflict"))
+      assert.strictEqual((yield* repo.list({})).items.length, 1)
+    }))
+
+    test("getBySlug of a missing post is PostNotFound", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const error = yield* Effect.flip(repo.getBySlug("nope"))
+      assert.strictEqual(error._tag, "PostNotFound")
+      assert.strictEqual(error._tag === "PostNotFound" && error.slug, "nope")
+    }))
+
+    test("list is newest first: publishedAt, falling back to createdAt, then id", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* at("2021-01-01T00:00:00Z")
+      yield* repo.create(makeNewPost({ slug: "old", publishedAt: "2019-01-01T00:00:00Z" }))
+      yield* repo.create(makeNewPost({ slug: "undated-2021" }))
+      yield* repo.create(makeNewPost({ slug: "future", publishedAt: "2030-01-01T00:00:00Z" }))
+      yield* at("2022-06-01T00:00:00Z")
+      yield* repo.create(makeNewPost({ slug: "undated-2022", status: "draft" }))
+      const tieA = yield* repo.create(makeNewPost({ slug: "tie-a", publishedAt: "2020-01-01T00:00:00Z" }))
+      const tieB = yield* repo.create(makeNewPost({ slug: "tie-b", publishedAt: "2020-01-01T00:00:00Z" }))
+      const ties = [tieA, tieB].sort((x, y) => (x.id < y.id ? 1 : -1)).map((p) => p.slug)
+      const page = yield* repo.list({})
+      assert.deepStrictEqual(slugs(page.items), ["future", "undated-2022", "undated-2021", ...ties, "old"])
+      assert.isNull(page.next)
+    }))
+
+    test("list filters by tag and by status", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "a", tags: ["rust"], publishedAt: "2020-01-03T00:00:00Z" }))
+      yield* repo.create(makeNewPost({ slug: "b", tags: ["web"], publishedAt: "2020-01-02T00:00:00Z" }))
+      yield* repo.create(makeNewPost({ slug: "c", tags: ["rust", "web"], status: "draft", publishedAt: "2020-01-01T00:00:00Z" }))
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "rust" })).items), ["a", "c"])
+      assert.deepStrictEqual(slugs((yield* repo.list({ status: "draft" })).items), ["c"])
+      assert.deepStrictEqual(slugs((yield* repo.list({ status: "published" })).items), ["a", "b"])
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "web", status: "published" })).items), ["b"])
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "Rust" })).items), [])
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "missing" })).items), [])
+    }))
+
+    test("limit defaults, is clamped to 1.., and never exceeds MAX_PAGE_SIZE", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* seed(MAX_PAGE_SIZE + 5)
+      assert.strictEqual((yield* repo.list({})).items.length, DEFAULT_PAGE_SIZE)
+      assert.strictEqual((yield* repo.list({ limit: 0 })).items.length, 1)
+      assert.strictEqual((yield* repo.list({ limit: -7 })).items.length, 1)
+      assert.strictEqual((yield* repo.list({ limit: 3 })).items.length, 3)
+      const max = yield* repo.list({ limit: 10_000 })
+      assert.strictEqual(max.items.length, MAX_PAGE_SIZE)
+      assert.isNotNull(max.next)
+    }))
+
+    test("cursor pagination visits every post exactly once, in order", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* seed(25)
+      const all = (yield* repo.list({ limit: MAX_PAGE_SIZE })).items
+      assert.strictEqual(all.length, 25)
+      const walked = yield* walk({ limit: 7 })
+      assert.deepStrictEqual(slugs(walked), slugs(all))
+      const odd = yield* walk({ limit: 4, tag: "odd" })
+      assert.strictEqual(odd.length, 12)
+      assert.deepStrictEqual(slugs(odd), slugs(all.filter((p) => p.tags.includes("odd"))))
+      const exact = yield* repo.list({ limit: 25 })
+      assert.strictEqual(exact.items.length, 25)
+      assert.isNull(exact.next)
+    }))
+
+    test("offset skips posts; a cursor takes precedence; an unreadable cursor ends the listing", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* seed(10)
+      const all = slugs((yield* repo.list({})).items)
+      assert.deepStrictEqual(slugs((yield* repo.list({ offset: 3, limit: 2 })).items), all.slice(3, 5))
+      const past = yield* repo.list({ offset: 50 })
+      assert.deepStrictEqual(past.items, [])
+      assert.isNull(past.next)
+      const first = yield* repo.list({ limit: 2 })
+      assert.isNotNull(first.next)
+      const second = yield* repo.list({ limit: 2, cursor: first.next!, offset: 5 })
+      assert.deepStrictEqual(slugs(second.items), all.slice(2, 4))
+      const garbage = yield* repo.list({ cursor: "not-a-cursor" })
+      assert.deepStrictEqual(garbage.items, [])
+      assert.isNull(garbage.next)
+    }))
+
+    test("update replaces the content and bumps the version", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* at("2024-01-01T00:00:00Z")
+      const created = yield* repo.create(makeNewPost({ slug: "doc", tags: ["a"] }))
+      yield* at("2024-02-01T00:00:00Z")
+      const updated = yield* repo.update("doc", 1, makeNewPost({ slug: "doc", title: "New title", tags: ["b"] }))
+      assert.strictEqual(updated.version, 2)
+      assert.strictEqual(updated.id, created.id)
+      assert.strictEqual(updated.title, "New title")
+      assert.strictEqual(DateTime.formatIso(updated.createdAt), "2024-01-01T00:00:00.000Z")
+      assert.strictEqual(DateTime.formatIso(updated.updatedAt), "2024-02-01T00:00:00.000Z")
+      assert.deepStrictEqual(encodePost(yield* repo.getBySlug("doc")), encodePost(updated))
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "b" })).items), ["doc"])
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "a" })).items), [])
+      const again = yield* repo.update("doc", 2, makeNewPost({ slug: "doc", title: "New title", tags: ["b"] }))
+      assert.strictEqual(again.version, 3)
+    }))
+
+    test("update at a stale version is StaleVersion with expected and actual", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "doc" }))
+      yield* repo.update("doc", 1, makeNewPost({ slug: "doc", title: "Second" }))
+      const error = yield* Effect.flip(repo.update("doc", 1, makeNewPost({ slug: "doc", title: "Lost" })))
+      assert.strictEqual(error._tag, "StaleVersion")
+      if (error._tag === "StaleVersion") {
+        assert.deepStrictEqual([error.slug, error.expected, error.actual], ["doc", 1, 2])
+      }
+      const stored = yield* repo.getBySlug("doc")
+      assert.deepStrictEqual([stored.title, stored.version], ["Second", 2])
+      const missing = yield* Effect.flip(repo.update("ghost", 1, makeNewPost({ slug: "ghost" })))
+      assert.strictEqual(missing._tag, "PostNotFound")
+    }))
+
+    test("update may rename; a taken slug is SlugConflict and changes nothing", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "before" }))
+      yield* repo.create(makeNewPost({ slug: "other" }))
+      const renamed = yield* repo.update("before", 1, makeNewPost({ slug: "after" }))
+      assert.deepStrictEqual([renamed.slug, renamed.version], ["after", 2])
+      assert.strictEqual((yield* Effect.flip(repo.getBySlug("before")))._tag, "PostNotFound")
+      assert.strictEqual((yield* repo.getBySlug("after")).id, renamed.id)
+      const error = yield* Effect.flip(repo.update("after", 2, makeNewPost({ slug: "other", title: "Clash" })))
+      assert.strictEqual(error._tag, "SlugConflict")
+      assert.strictEqual(error._tag === "SlugConflict" && error.slug, "other")
+      const after = yield* repo.getBySlug("after")
+      assert.deepStrictEqual([after.version, after.title], [2, "Post after"])
+      assert.strictEqual((yield* repo.getBySlug("other")).title, "Post other")
+    }))
+
+    test("delete removes the post, honouring expectedVersion", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "gone", tags: ["x"] }))
+      yield* repo.create(makeNewPost({ slug: "kept" }))
+      yield* repo.update("kept", 1, makeNewPost({ slug: "kept", title: "v2" }))
+      yield* repo.delete("gone")
+      assert.strictEqual((yield* Effect.flip(repo.getBySlug("gone")))._tag, "PostNotFound")
+      assert.strictEqual((yield* Effect.flip(repo.delete("gone")))._tag, "PostNotFound")
+      assert.deepStrictEqual(yield* repo.tags(), [{ tag: "test", count: 1 }])
+      const stale = yield* Effect.flip(repo.delete("kept", 1))
+      assert.strictEqual(stale._tag, "StaleVersion")
+      if (stale._tag === "StaleVersion") assert.deepStrictEqual([stale.expected, stale.actual], [1, 2])
+      assert.strictEqual((yield* repo.getBySlug("kept")).version, 2)
+      yield* repo.delete("kept", 2)
+      assert.deepStrictEqual((yield* repo.list({})).items, [])
+    }))
+
+    test("upsertMany inserts, updates changed posts and leaves unchanged ones alone", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* at("2024-01-01T00:00:00Z")
+      const first = yield* repo.upsertMany([makeNewPost({ slug: "a" }), makeNewPost({ slug: "b" })])
+      assert.deepStrictEqual(first.outcomes, [
+        { slug: "a", source: "fixtures/a.md", action: "inserted" },
+        { slug: "b", source: "fixtures/b.md", action: "inserted" }
+      ])
+      yield* at("2024-02-01T00:00:00Z")
+      const second = yield* repo.upsertMany([
+        makeNewPost({ slug: "a" }),
+        makeNewPost({ slug: "b", body: "changed" }),
+        makeNewPost({ slug: "c" })
+      ])
+      assert.deepStrictEqual(actions(second.outcomes), ["unchanged", "updated", "inserted"])
+      const a = yield* repo.getBySlug("a")
+      const b = yield* repo.getBySlug("b")
+      assert.deepStrictEqual([a.version, DateTime.formatIso(a.updatedAt)], [1, "2024-01-01T00:00:00.000Z"])
+      assert.deepStrictEqual([b.version, b.body, DateTime.formatIso(b.updatedAt)], [2, "changed", "2024-02-01T00:00:00.000Z"])
+      assert.strictEqual(DateTime.formatIso(b.createdAt), "2024-01-01T00:00:00.000Z")
+      assert.strictEqual((yield* repo.getBySlug("c")).version, 1)
+      assert.deepStrictEqual((yield* repo.upsertMany([])).outcomes, [])
+    }))
+
+    test("re-running the same batch changes nothing", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const batch = Array.from({ length: 5 }, (_, i) => makeNewPost({ slug: `post-${i}` }))
+      yield* repo.upsertMany(batch)
+      const before = (yield* repo.list({})).items.map((p) => encodePost(p))
+      yield* TestClock.adjust("1 hour")
+      const again = yield* repo.upsertMany(batch)
+      assert.deepStrictEqual(actions(again.outcomes), Array(5).fill("unchanged"))
+      assert.deepStrictEqual((yield* repo.list({})).items.map((p) => encodePost(p)), before)
+    }))
+
+    test("a later post in a batch sees the earlier one", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const result = yield* repo.upsertMany([
+        makeNewPost({ slug: "twice" }),
+        makeNewPost({ slug: "twice", body: "second body" })
+      ])
+      assert.deepStrictEqual(actions(result.outcomes), ["inserted", "updated"])
+      const stored = yield* repo.getBySlug("twice")
+      assert.deepStrictEqual([stored.body, stored.version], ["second body", 2])
+    }))
+
+    test("a slug taken by another source: fail reports a conflict, skip skips", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "shared", source: "blog-a/shared.md", title: "A" }))
+      const intruder = makeNewPost({ slug: "shared", source: "blog-b/shared.md", title: "B" })
+      const failed = yield* repo.upsertMany([intruder, makeNewPost({ slug: "fine" })])
+      assert.deepStrictEqual(failed.outcomes, [
+        { slug: "shared", source: "blog-b/shared.md", action: "conflict" },
+        { slug: "fine", source: "fixtures/fine.md", action: "inserted" }
+      ])
+      const skipped = yield* repo.upsertMany([intruder], { onSlugConflict: "skip" })
+      assert.deepStrictEqual(actions(skipped.outcomes), ["skipped"])
+      const stored = yield* repo.getBySlug("shared")
+      assert.deepStrictEqual([stored.title, stored.source, stored.version], ["A", "blog-a/shared.md", 1])
+      assert.strictEqual((yield* repo.list({})).items.length, 2)
+    }))
+
+    test("suffix stores the post under slug-2, slug-3 ... and a re-run finds it again", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "shared", source: "blog-a/shared.md" }))
+      const fromB = makeNewPost({ slug: "shared", source: "blog-b/shared.md", title: "B" })
+      const first = yield* repo.upsertMany([fromB], { onSlugConflict: "suffix" })
+      assert.deepStrictEqual(first.outcomes, [
+        { slug: "shared", source: "blog-b/shared.md", action: "renamed", storedSlug: "shared-2" }
+      ])
+      const stored = yield* repo.getBySlug("shared-2")
+      assert.deepStrictEqual([stored.source, stored.title, stored.version], ["blog-b/shared.md", "B", 1])
+
+      const rerun = yield* repo.upsertMany([fromB], { onSlugConflict: "suffix" })
+      assert.deepStrictEqual(rerun.outcomes, [
+        { slug: "shared", source: "blog-b/shared.md", action: "unchanged", storedSlug: "shared-2" }
+      ])
+      const changed = yield* repo.upsertMany(
+        [makeNewPost({ slug: "shared", source: "blog-b/shared.md", title: "B2" })],
+        { onSlugConflict: "suffix" }
+      )
+      assert.deepStrictEqual(actions(changed.outcomes), ["updated"])
+      assert.deepStrictEqual(
+        [(yield* repo.getBySlug("shared-2")).title, (yield* repo.getBySlug("shared-2")).version],
+        ["B2", 2]
+      )
+
+      const fromC = makeNewPost({ slug: "shared", source: "blog-c/shared.md" })
+      const third = yield* repo.upsertMany([fromC], { onSlugConflict: "suffix" })
+      assert.deepStrictEqual(third.outcomes.map((o) => o.storedSlug), ["shared-3"])
+      assert.strictEqual((yield* repo.list({})).items.length, 3)
+      assert.strictEqual((yield* repo.getBySlug("shared")).source, "blog-a/shared.md")
+    }))
+
+    test("upsertMany is all or nothing: a failing post rolls back the whole batch", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "existing", tags: ["old"] }))
+      // A post that skipped validation: the store must reject it after the earlier writes.
+      const broken = new NewPost({ ...makeNewPost({ slug: "broken" }), title: "" }, true)
+      const exit = yield* Effect.exit(repo.upsertMany([
+        makeNewPost({ slug: "existing", body: "rewritten", tags: ["new"] }),
+        makeNewPost({ slug: "fresh" }),
+        broken
+      ]))
+      assert.isTrue(Exit.isFailure(exit))
+      const existing = yield* repo.getBySlug("existing")
+      assert.deepStrictEqual([existing.version, existing.tags], [1, ["old"]])
+      assert.strictEqual((yield* Effect.flip(repo.getBySlug("fresh")))._tag, "PostNotFound")
+      assert.strictEqual((yield* Effect.flip(repo.getBySlug("broken")))._tag, "PostNotFound")
+      assert.deepStrictEqual(yield* repo.tags(), [{ tag: "old", count: 1 }])
+    }))
+
+    test("tags counts posts per tag, most used first, optionally by status", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "one", tags: ["rust", "web"] }),
+        makeNewPost({ slug: "two", tags: ["rust"] }),
+        makeNewPost({ slug: "three", tags: ["web", "rust", "rust"] }),
+        makeNewPost({ slug: "four", tags: ["rust", "wip"], status: "draft" }),
+        makeNewPost({ slug: "five", tags: [] })
+      ])
+      assert.deepStrictEqual(yield* repo.tags(), [
+        { tag: "rust", count: 4 },
+        { tag: "web", count: 2 },
+        { tag: "wip", count: 1 }
+      ])
+      assert.deepStrictEqual(yield* repo.tags("published"), [{ tag: "rust", count: 3 }, { tag: "web", count: 2 }])
+      assert.deepStrictEqual(yield* repo.tags("draft"), [{ tag: "rust", count: 1 }, { tag: "wip", count: 1 }])
+      yield* repo.delete("one")
+      assert.deepStrictEqual(yield* repo.tags("published"), [{ tag: "rust", count: 2 }, { tag: "web", count: 1 }])
+    }))
+
+    test("ping succeeds on a live store", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const exit = yield* Effect.exit(repo.ping)
+      assert.isTrue(Exit.isSuccess(exit))
+    }))
+  })
+}

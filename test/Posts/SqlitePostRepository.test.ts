@@ -1,0 +1,87 @@
+/**
+ * The SQL repository on embedded SQLite, in memory and in a file under a scoped temp directory,
+ * through the real DatabasePool and migrations.
+ */
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Layer } from "effect"
+import { DatabasePool } from "../../src/Database/DatabasePool.js"
+import * as Migrations from "../../src/Database/Migrations.js"
+import * as SqlLive from "../../src/Database/SqlLive.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
+import { postRepositoryContract } from "./PostRepositoryContract.js"
+
+/** Repository, pool and migrated client for a DATABASE_URL; the SqlClient stays visible to tests. */
+const stack = (url: string) => {
+  const sql = Migrations.layer.pipe(Layer.provideMerge(SqlLive.layer(url)))
+  return SqlPostRepository.layer.pipe(
+    Layer.provideMerge(DatabasePool.layer({ maxConnections: 4, acquireTimeout: "5 seconds" })),
+    Layer.provideMerge(sql)
+  )
+}
+
+/** A fresh database file in a temp directory removed with the layer (parent directory created on open). */
+const tempFile = Layer.unwrapScoped(
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const dir = yield* fs.makeTempDirectoryScoped({ prefix: "inkwell-repo-" })
+    return stack(`sqlite:${dir}/nested/inkwell.db`)
+  })
+).pipe(Layer.provide(NodeFileSystem.layer))
+
+postRepositoryContract("sqlite in memory", stack("sqlite::memory:"))
+postRepositoryContract("sqlite file", tempFile)
+
+describe("SqlPostRepository on SQLite", () => {
+  it.effect("a failure raised by the database mid-batch rolls back every earlier write", () =>
+    Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const sql = yield* SqlClient.SqlClient
+      yield* repo.create(makeNewPost({ slug: "existing" }))
+      yield* sql`
+        CREATE TRIGGER explode BEFORE INSERT ON posts WHEN NEW.slug = 'boom'
+        BEGIN SELECT RAISE(ABORT, 'boom'); END
+      `
+      const exit = yield* Effect.exit(repo.upsertMany([
+        makeNewPost({ slug: "existing", body: "rewritten" }),
+        makeNewPost({ slug: "first" }),
+        makeNewPost({ slug: "boom" }),
+        makeNewPost({ slug: "last" })
+      ]))
+      assert.isTrue(Exit.isFailure(exit))
+      if (Exit.isFailure(exit)) {
+        const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        assert.strictEqual(error?._tag, "DatabaseError")
+      }
+      const rows = yield* sql<{ slug: string; version: number }>`SELECT slug, version FROM posts ORDER BY slug`
+      assert.deepStrictEqual(rows.map((r) => [r.slug, r.version]), [["existing", 1]])
+      const tags = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM post_tags`
+      assert.strictEqual(tags[0]!.n, 1)
+    }).pipe(Effect.provide(stack("sqlite::memory:"))))
+
+  it.effect("posts survive closing and reopening the database file", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "inkwell-reopen-" })
+      const url = `sqlite:${dir}/inkwell.db`
+      const written = yield* Effect.flatMap(PostRepository, (repo) =>
+        repo.create(makeNewPost({ slug: "durable", tags: ["kept"] }))).pipe(Effect.provide(stack(url)))
+      const read = yield* Effect.flatMap(PostRepository, (repo) =>
+        Effect.all([repo.getBySlug("durable"), repo.tags()])).pipe(Effect.provide(stack(url)))
+      assert.strictEqual(read[0].id, written.id)
+      assert.deepStrictEqual(read[1], [{ tag: "kept", count: 1 }])
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
+
+  it.effect("the listing query uses the sort index", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const plan = yield* sql<{ detail: string }>`
+        EXPLAIN QUERY PLAN SELECT * FROM posts ORDER BY sort_at DESC, id DESC LIMIT 21
+      `
+      assert.isTrue(plan.some((row) => row.detail.includes("posts_sort_idx")), JSON.stringify(plan))
+    }).pipe(Effect.provide(stack("sqlite::memory:"))))
+})
