@@ -1,11 +1,16 @@
 /**
  * PostProcessor: markdown with front matter in, a processed post out.
  *
- * TODO(core): implementation.
+ * The work is done by the pure functions of `processPost.ts` (front matter, markdown, sanitizing,
+ * slug, excerpt, word count, hash); this service only lifts their `Either` into Effect, names the
+ * span, and reads `ProcessorConfig`. Processing is CPU-bound and synchronous: callers that want
+ * parallelism across cores hand `processPostSync` to worker threads instead.
  */
-import { Context, type Effect } from "effect"
+import { type ConfigError, Context, Effect, Layer } from "effect"
+import { ProcessorConfig } from "../Config.js"
 import type { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost, PostInput, PostSource } from "../Domain/Post.js"
+import { processInputSync, processPostSync } from "./processPost.js"
 
 export interface PostProcessorShape {
   /** Parses front matter and body, applies every default, renders and sanitizes. */
@@ -17,4 +22,26 @@ export interface PostProcessorShape {
   readonly fromInput: (input: PostInput, source: string) => Effect.Effect<NewPost, InvalidPost>
 }
 
-export class PostProcessor extends Context.Tag("Inkwell/PostProcessor")<PostProcessor, PostProcessorShape>() {}
+/** Builds the service from settings. */
+export const makePostProcessor = (config: ProcessorConfig): PostProcessorShape => ({
+  process: Effect.fn("PostProcessor.process")(function*(source: PostSource) {
+    yield* Effect.annotateCurrentSpan("source", source.source)
+    return yield* processPostSync(source, config)
+  }),
+  fromInput: Effect.fn("PostProcessor.fromInput")(function*(input: PostInput, source: string) {
+    yield* Effect.annotateCurrentSpan("source", source)
+    return yield* processInputSync(input, source, config)
+  })
+})
+
+export class PostProcessor extends Context.Tag("Inkwell/PostProcessor")<PostProcessor, PostProcessorShape>() {
+  /** With explicit settings (tests, embedding apps). */
+  static readonly layer = (config: ProcessorConfig): Layer.Layer<PostProcessor> =>
+    Layer.succeed(PostProcessor, makePostProcessor(config))
+
+  /** Settings from `WORDS_PER_MINUTE` / `EXCERPT_LENGTH` (see Config.ts). */
+  static readonly layerConfig: Layer.Layer<PostProcessor, ConfigError.ConfigError> = Layer.effect(
+    PostProcessor,
+    Effect.map(ProcessorConfig, makePostProcessor)
+  )
+}

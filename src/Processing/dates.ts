@@ -1,0 +1,79 @@
+/**
+ * Date parsing for front matter and file paths. Pure: no clock, no time zone of the host.
+ * A date without an offset is taken as UTC so that the same file gives the same instant everywhere.
+ */
+import { DateTime, Either } from "effect"
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*(?:([Zz]|UTC)|([+-])(\d{2}):?(\d{2}))?)?$/
+
+const utc = (ms: number): DateTime.Utc => DateTime.unsafeMake(ms)
+
+/** Calendar-checks the parts: `Date.UTC` silently rolls 2024-02-31 into March, which we refuse. */
+const fromParts = (
+  y: number,
+  mo: number,
+  d: number,
+  h = 0,
+  mi = 0,
+  s = 0,
+  ms = 0
+): number | undefined => {
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return undefined
+  const t = Date.UTC(y, mo - 1, d, h, mi, Math.min(s, 59), ms)
+  const check = new Date(t)
+  return check.getUTCFullYear() === y && check.getUTCMonth() === mo - 1 && check.getUTCDate() === d ? t : undefined
+}
+
+/** Parses an RFC 3339 date-time (`Z`, `+hh:mm` or `+hhmm` offset, or none = UTC) or a bare `YYYY-MM-DD`. */
+export const parseDateString = (input: string): Either.Either<DateTime.Utc, string> => {
+  const m = RFC3339.exec(input.trim())
+  if (m === null) {
+    return Either.left(`"${input}" is not a date (expected YYYY-MM-DD or RFC 3339 like 2024-05-01T10:00:00+02:00)`)
+  }
+  const [, y, mo, d, h, mi, s, frac, , sign, oh, om] = m
+  const ms = frac === undefined ? 0 : Math.round(Number(frac) * 1000)
+  const t = fromParts(Number(y), Number(mo), Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), ms)
+  if (t === undefined) return Either.left(`"${input}" is not a valid calendar date or time`)
+  if (sign === undefined) return Either.right(utc(t))
+  const offsetH = Number(oh)
+  const offsetM = Number(om)
+  if (offsetH > 23 || offsetM > 59) return Either.left(`"${input}" has an invalid UTC offset`)
+  const offsetMs = (offsetH * 60 + offsetM) * 60_000 * (sign === "-" ? -1 : 1)
+  return Either.right(utc(t - offsetMs))
+}
+
+/**
+ * Any date value a front matter parser can hand us: strings, JS `Date`s (YAML timestamps), and
+ * smol-toml's `TomlDate` (a `Date` subclass; local dates and date-times read as UTC).
+ */
+export const parseDateValue = (value: unknown): Either.Either<DateTime.Utc, string> => {
+  if (typeof value === "string") return parseDateString(value)
+  if (value instanceof Date) {
+    const isTimeOnly = (value as { isTime?: () => boolean }).isTime
+    if (typeof isTimeOnly === "function" && isTimeOnly.call(value)) {
+      return Either.left("a time of day without a date is not a date")
+    }
+    const t = value.getTime()
+    return Number.isNaN(t) ? Either.left("invalid date") : Either.right(utc(t))
+  }
+  if (DateTime.isDateTime(value)) return Either.right(DateTime.toUtc(value))
+  return Either.left(`expected a date string, got ${value === null ? "null" : typeof value}`)
+}
+
+const FILE_PREFIX = /^(\d{4})-(\d{2})-(\d{2})-/
+const PATH_DATE = /(?:^|\/)(\d{4})\/(\d{2})\/(\d{2})(?:\/|$)/
+
+/**
+ * A date encoded in a path: a `YYYY-MM-DD-` file-name prefix (Jekyll) or `YYYY/MM/DD/`
+ * directories (Zola `path`, permalink-style trees). Impossible dates are ignored, not errors:
+ * a path is not a claim the author made about the date.
+ */
+export const dateFromPath = (path: string): DateTime.Utc | undefined => {
+  const normalized = path.replace(/\\/g, "/")
+  const base = normalized.slice(normalized.lastIndexOf("/") + 1)
+  const m = FILE_PREFIX.exec(base) ?? PATH_DATE.exec(normalized)
+  if (m === null) return undefined
+  const t = fromParts(Number(m[1]), Number(m[2]), Number(m[3]))
+  return t === undefined ? undefined : utc(t)
+}

@@ -1,0 +1,149 @@
+/**
+ * Front matter splitting and parsing: YAML (`---`), TOML (`+++`) and JSON (`{ ... }`).
+ * Pure; never throws: library exceptions become a `FrontMatterError` with a file line when known.
+ */
+import { Either } from "effect"
+import { parse as parseToml, TomlError } from "smol-toml"
+import { parse as parseYaml, YAMLParseError } from "yaml"
+
+export type FrontMatterFormat = "yaml" | "toml" | "json" | "none"
+
+export interface FrontMatter {
+  readonly format: FrontMatterFormat
+  readonly data: Readonly<Record<string, unknown>>
+  /** The front matter text, without fences. */
+  readonly text: string
+  /** File line (1-based) of the first front matter line, to turn parser lines into file lines. */
+  readonly firstLine: number
+  /** Markdown after the front matter. */
+  readonly body: string
+}
+
+export interface FrontMatterError {
+  readonly reason: string
+  /** File line (1-based), when the parser reports one. */
+  readonly line?: number
+}
+
+const fail = (reason: string, line?: number): Either.Either<never, FrontMatterError> =>
+  Either.left(line === undefined ? { reason } : { reason, line })
+
+const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/** First line of a multi-line parser message: the rest is a code excerpt we already point to by line. */
+const firstLineOf = (s: string): string => s.split("\n", 1)[0]!.trim()
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date)
+
+/** Finds the closing fence line; returns the offsets of the fence line's start and of the body. */
+const findFence = (raw: string, from: number, fence: RegExp): { start: number; end: number } | undefined => {
+  fence.lastIndex = from
+  const m = fence.exec(raw)
+  return m === null ? undefined : { start: m.index, end: m.index + m[0].length }
+}
+
+const lineAt = (raw: string, offset: number): number => {
+  let line = 1
+  for (let i = raw.indexOf("\n"); i !== -1 && i < offset; i = raw.indexOf("\n", i + 1)) line++
+  return line
+}
+
+/** End offset of a JSON object starting at `start`, tracking strings so braces inside them don't count. */
+const jsonObjectEnd = (raw: string, start: number): number | undefined => {
+  let depth = 0
+  let inString = false
+  for (let i = start; i < raw.length; i++) {
+    const c = raw.charCodeAt(i)
+    if (inString) {
+      if (c === 92 /* \ */) i++
+      else if (c === 34 /* " */) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 123 /* { */) depth++
+    else if (c === 125 /* } */ && --depth === 0) return i + 1
+  }
+  return undefined
+}
+
+const stripBody = (raw: string, offset: number): string => raw.slice(offset).replace(/^\r?\n/, "")
+
+/**
+ * Splits `raw` into front matter and body and parses the front matter.
+ * No front matter at all is fine (empty data); an opened but unterminated block is an error.
+ */
+export const parseFrontMatter = (input: string): Either.Either<FrontMatter, FrontMatterError> => {
+  const raw = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input
+  const open = /^(---|\+\+\+)[ \t]*\r?\n/.exec(raw)
+  if (open !== null) {
+    const isToml = open[1] === "+++"
+    const fence = isToml ? /^\+\+\+[ \t]*$/gm : /^(?:---|\.\.\.)[ \t]*$/gm
+    const close = findFence(raw, open[0].length, fence)
+    if (close === undefined) {
+      return fail(`unterminated ${open[1]} front matter (opened on line 1, no closing ${open[1]} line)`, 1)
+    }
+    const text = raw.slice(open[0].length, close.start)
+    const body = stripBody(raw, close.end)
+    return isToml ? parseTomlText(text, body) : parseYamlText(text, body)
+  }
+  if (/^\{\s*"/.test(raw) || /^\{\s*\}/.test(raw)) return parseJsonText(raw)
+  return Either.right({ format: "none", data: {}, text: "", firstLine: 1, body: raw })
+}
+
+const parseTomlText = (text: string, body: string): Either.Either<FrontMatter, FrontMatterError> => {
+  try {
+    const data: unknown = parseToml(text)
+    return Either.right({ format: "toml", data: data as Record<string, unknown>, text, firstLine: 2, body })
+  } catch (e) {
+    if (e instanceof TomlError) return fail(`invalid TOML: ${firstLineOf(e.message)}`, e.line + 1)
+    return fail(`invalid TOML: ${firstLineOf(errorMessage(e))}`)
+  }
+}
+
+const parseYamlText = (text: string, body: string): Either.Either<FrontMatter, FrontMatterError> => {
+  let data: unknown
+  try {
+    // `uniqueKeys` (default) makes a duplicated key an error instead of a silent overwrite.
+    data = parseYaml(text, { prettyErrors: true, maxAliasCount: 100, logLevel: "error" })
+  } catch (e) {
+    if (e instanceof YAMLParseError) {
+      const line = e.linePos?.[0]?.line
+      return fail(`invalid YAML: ${firstLineOf(e.message)}`, line === undefined ? undefined : line + 1)
+    }
+    return fail(`invalid YAML: ${firstLineOf(errorMessage(e))}`)
+  }
+  if (data === null || data === undefined) return Either.right({ format: "yaml", data: {}, text, firstLine: 2, body })
+  if (!isPlainObject(data)) return fail("YAML front matter must be a mapping of keys to values", 2)
+  return Either.right({ format: "yaml", data, text, firstLine: 2, body })
+}
+
+const parseJsonText = (raw: string): Either.Either<FrontMatter, FrontMatterError> => {
+  const end = jsonObjectEnd(raw, 0)
+  if (end === undefined) return fail("unterminated JSON front matter (no closing })", 1)
+  const text = raw.slice(0, end)
+  try {
+    const data: unknown = JSON.parse(text)
+    if (!isPlainObject(data)) return fail("JSON front matter must be an object", 1)
+    return Either.right({ format: "json", data, text, firstLine: 1, body: stripBody(raw, end) })
+  } catch (e) {
+    const message = errorMessage(e)
+    const pos = /position (\d+)/.exec(message)
+    return fail(`invalid JSON: ${firstLineOf(message)}`, pos === null ? undefined : lineAt(text, Number(pos[1])))
+  }
+}
+
+/**
+ * File line on which a top-level front matter key is written, for errors about its value.
+ * Best effort: YAML `key:`, TOML `key =`, JSON `"key":`.
+ */
+export const lineOfKey = (fm: FrontMatter, key: string): number | undefined => {
+  if (fm.format === "none") return undefined
+  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+  const re =
+    fm.format === "json"
+      ? new RegExp(`"${escaped}"\\s*:`)
+      : fm.format === "toml"
+        ? new RegExp(`^[ \\t]*["']?${escaped}["']?[ \\t]*=`, "m")
+        : new RegExp(`^["']?${escaped}["']?[ \\t]*:`, "m")
+  const m = re.exec(fm.text)
+  return m === null ? undefined : fm.firstLine + lineAt(fm.text, m.index) - 1
+}

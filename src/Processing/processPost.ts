@@ -1,0 +1,361 @@
+/**
+ * The whole processing of one post as plain synchronous functions: front matter → fields with
+ * every default applied → rendered, derived fields → `NewPost`. No Effect runtime needed, so a
+ * worker thread can call these directly; the `PostProcessor` service is a thin wrapper.
+ *
+ * Decisions worth knowing:
+ * - Section pages (`_index.md`, Zola/Hugo list pages) are not posts: `InvalidPost` field "file".
+ * - An explicit `slug` must already be a valid slug (field "slug" otherwise): silently rewriting
+ *   a slug the author chose would change their URL behind their back. Derived slugs come, in
+ *   order, from Zola's `path`, the title, the file name (`x/index.md` → "x").
+ * - Zola's `path` gives the WHOLE path as slug ("2025/06/26/Rust-1.88.0" → "2025-06-26-rust-1-88-0"),
+ *   not just its last segment: the path is the post's unique URL, while its last segment is not
+ *   (in the Rust blog 750 posts have only 666 distinct last segments: "leadership-council-update"
+ *   twelve times, told apart by date). Imports are idempotent by slug, so colliding slugs would
+ *   silently replace posts.
+ * - `tags`, `categories` and `[taxonomies]` tags/categories are merged into `tags`, in that order.
+ * - `status` wins over `draft`; without either a post is published.
+ * - The excerpt is the author's summary (`summary` / `description` / `excerpt`) when given,
+ *   otherwise the first paragraphs; both are cut to `excerptLength`.
+ * - Dates without an offset are UTC. Date sources in order: front matter, Zola `path`, a
+ *   `YYYY-MM-DD-` file-name prefix, a `YYYY/MM/DD/` directory path.
+ */
+import { DateTime, Either, ParseResult, Schema } from "effect"
+import type { ProcessorConfig } from "../Config.js"
+import { InvalidPost } from "../Domain/Errors.js"
+import { NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
+import { dateFromPath, parseDateValue } from "./dates.js"
+import { type FrontMatter, lineOfKey, parseFrontMatter } from "./frontMatter.js"
+import { renderMarkdown } from "./markdown.js"
+import { contentHash, countWords, normalizeForHash, readingTimeMinutes, sha256Hex, slugify, truncateText } from "./text.js"
+
+export const defaultProcessorConfig: ProcessorConfig = { wordsPerMinute: 230, excerptLength: 280 }
+
+/** `_index.md` (Zola, Hugo) is a section's list page, not a post. */
+export const isSectionPage = (path: string): boolean => /(?:^|[/\\])_index\.(?:md|markdown)$/i.test(path)
+
+const PUBLISHED_KEYS = ["date", "publishDate", "publishdate", "published_at", "publishedAt", "pubDate", "published"]
+const UPDATED_KEYS = ["updated", "lastmod", "lastMod", "updated_at", "updatedAt", "modified"]
+const SUMMARY_KEYS = ["summary", "description", "excerpt"]
+/** Keys turned into post fields; every other key is kept in `metadata`. `path` is used and kept. */
+const CONSUMED_KEYS = new Set([
+  "title", "slug", "tags", "categories", "taxonomies", "draft", "status", "authors", "author", "aliases",
+  ...PUBLISHED_KEYS, ...UPDATED_KEYS, ...SUMMARY_KEYS
+])
+
+/** Thrown only inside this module, caught in `run`: keeps the field resolution linear. */
+class Reject {
+  constructor(readonly field: string, readonly reason: string, readonly line?: number) {}
+}
+
+const typeName = (v: unknown): string => (v === null ? "null" : v instanceof Date ? "a date" : Array.isArray(v) ? "an array" : typeof v === "object" ? "a table" : `a ${typeof v}`)
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date)
+
+/** Front matter values stored as metadata must survive JSON: dates become ISO strings. */
+const toJsonSafe = (v: unknown): unknown => {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString()
+  if (typeof v === "bigint") return v.toString()
+  if (typeof v === "number") return Number.isFinite(v) ? v : String(v)
+  if (Array.isArray(v)) return v.map(toJsonSafe)
+  if (isRecord(v)) {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== "function") out[k] = toJsonSafe(x)
+    return out
+  }
+  return v
+}
+
+/** Reads typed values from front matter, rejecting with the key's line. */
+class Fields {
+  constructor(readonly fm: FrontMatter) {}
+  get data() {
+    return this.fm.data
+  }
+  reject(field: string, reason: string, key?: string): never {
+    throw new Reject(field, reason, key === undefined ? undefined : lineOfKey(this.fm, key))
+  }
+  string(key: string, field: string): string | undefined {
+    const v = this.data[key]
+    if (v === undefined || v === null) return undefined
+    if (typeof v !== "string") this.reject(field, `front matter "${key}" must be a string, not ${typeName(v)}`, key)
+    return v
+  }
+  firstKey(keys: ReadonlyArray<string>): string | undefined {
+    return keys.find((k) => this.data[k] !== undefined && this.data[k] !== null)
+  }
+  /** A string or a list of strings. */
+  strings(value: unknown, key: string, field: string): Array<string> {
+    if (value === undefined || value === null) return []
+    const list = typeof value === "string" ? value.split(",") : value
+    if (!Array.isArray(list)) this.reject(field, `front matter "${key}" must be a string or a list of strings, not ${typeName(value)}`, key)
+    return list.map((x) => {
+      if (typeof x !== "string") this.reject(field, `front matter "${key}" must list strings, found ${typeName(x)}`, key)
+      return x.trim()
+    }).filter((x) => x !== "")
+  }
+  date(keys: ReadonlyArray<string>, field: string): DateTime.Utc | undefined {
+    const key = this.firstKey(keys)
+    if (key === undefined) return undefined
+    return Either.getOrElse(parseDateValue(this.data[key]), (reason) =>
+      this.reject(field, `front matter "${key}": ${reason}`, key)
+    )
+  }
+}
+
+const dedupe = (xs: ReadonlyArray<string>): Array<string> => [...new Set(xs)]
+
+const parseStatus = (value: string, where: string): "draft" | "published" => {
+  const s = value.trim().toLowerCase()
+  if (s === "draft" || s === "published") return s
+  throw new Reject("status", `${where} must be "draft" or "published", not "${value}"`)
+}
+
+const validSlug = Schema.decodeUnknownEither(Slug)
+
+const explicitSlug = (value: string, where: string): Slug =>
+  Either.getOrElse(validSlug(value), (e) => {
+    throw new Reject("slug", `${where} "${value}" is not a valid slug: ${ParseResult.TreeFormatter.formatErrorSync(e).split("\n").pop()!.trim()}`)
+  })
+
+const slugFromFile = (path: string | undefined): string => {
+  if (path === undefined) return ""
+  const parts = path.replace(/\\/g, "/").split("/").filter((p) => p !== "")
+  let name = parts.pop() ?? ""
+  if (/^index\.(?:md|markdown)$/i.test(name)) name = parts.pop() ?? ""
+  return slugify(name.replace(/\.(?:md|markdown)$/i, "").replace(/^\d{4}-\d{2}-\d{2}-/, ""))
+}
+
+/** Explicit values from an API client; they win over the body's front matter. */
+type Overrides = Partial<{
+  title: string
+  slug: string
+  tags: ReadonlyArray<string>
+  status: string
+  publishedAt: string
+  updatedAt: string
+  authors: ReadonlyArray<string>
+  summary: string
+  metadata: Readonly<Record<string, unknown>>
+}>
+
+const build = (
+  fm: FrontMatter,
+  overrides: Overrides,
+  sourceName: string,
+  path: string | undefined,
+  hash: string,
+  config: ProcessorConfig
+): NewPost => {
+  const f = new Fields(fm)
+  const d = fm.data
+
+  const rawTitle = overrides.title ?? f.string("title", "title")
+  const title = rawTitle?.trim() ?? ""
+  if (title === "") {
+    throw new Reject("title", rawTitle === undefined ? "missing title (set \"title\" in the front matter)" : "title is empty", rawTitle === undefined ? undefined : lineOfKey(fm, "title"))
+  }
+
+  const zolaPath = f.string("path", "path")
+
+  let slug: Slug
+  if (overrides.slug !== undefined) slug = explicitSlug(overrides.slug, "slug")
+  else {
+    const fmSlug = f.string("slug", "slug")
+    if (fmSlug !== undefined) {
+      try {
+        slug = explicitSlug(fmSlug, "front matter \"slug\"")
+      } catch (e) {
+        throw e instanceof Reject ? new Reject(e.field, e.reason, lineOfKey(fm, "slug")) : e
+      }
+    } else {
+      const derived = (zolaPath === undefined ? "" : slugify(zolaPath)) || slugify(title) || slugFromFile(path)
+      if (derived === "") throw new Reject("slug", `cannot derive a slug from title "${title}": set "slug"`)
+      slug = derived as Slug
+    }
+  }
+
+  let status: "draft" | "published" = "published"
+  if (overrides.status !== undefined) status = parseStatus(overrides.status, "status")
+  else {
+    const s = f.string("status", "status")
+    if (s !== undefined) {
+      try {
+        status = parseStatus(s, "front matter \"status\"")
+      } catch (e) {
+        throw e instanceof Reject ? new Reject(e.field, e.reason, lineOfKey(fm, "status")) : e
+      }
+    } else if (d.draft !== undefined && d.draft !== null) {
+      const draft = d.draft === "true" ? true : d.draft === "false" ? false : d.draft
+      if (typeof draft !== "boolean") f.reject("status", `front matter "draft" must be true or false, not ${typeName(d.draft)}`, "draft")
+      if (draft) status = "draft"
+    }
+  }
+
+  const taxonomiesValue = d.taxonomies
+  if (taxonomiesValue !== undefined && taxonomiesValue !== null && !isRecord(taxonomiesValue)) {
+    f.reject("tags", `front matter "taxonomies" must be a table, not ${typeName(taxonomiesValue)}`, "taxonomies")
+  }
+  const taxonomies: Record<string, unknown> | undefined = isRecord(taxonomiesValue) ? taxonomiesValue : undefined
+  const tags =
+    overrides.tags !== undefined
+      ? dedupe(overrides.tags.map((t) => t.trim()).filter((t) => t !== ""))
+      : dedupe([
+          ...f.strings(d.tags, "tags", "tags"),
+          ...f.strings(d.categories, "categories", "tags"),
+          ...f.strings(taxonomies?.tags, "taxonomies", "tags"),
+          ...f.strings(taxonomies?.categories, "taxonomies", "tags")
+        ])
+  for (const tag of tags) if (tag.length > 100) throw new Reject("tags", `tag "${tag.slice(0, 40)}…" is longer than 100 characters`)
+
+  const extra = isRecord(d.extra) ? d.extra : {}
+  const authors =
+    overrides.authors !== undefined
+      ? dedupe(overrides.authors.map((a) => a.trim()).filter((a) => a !== ""))
+      : dedupe([
+          ...f.strings(d.authors, "authors", "authors"),
+          ...f.strings(d.author, "author", "authors"),
+          ...(d.authors === undefined && d.author === undefined
+            ? [...f.strings(extra.authors, "extra.authors", "authors"), ...f.strings(extra.author, "extra.author", "authors")]
+            : [])
+        ])
+
+  const summaryKey = f.firstKey(SUMMARY_KEYS)
+  const rawSummary = overrides.summary ?? (summaryKey === undefined ? undefined : f.string(summaryKey, "summary"))
+  const summary = rawSummary === undefined || rawSummary.trim() === "" ? null : rawSummary.trim()
+
+  const parseExplicitDate = (value: string, field: string): DateTime.Utc =>
+    Either.getOrElse(parseDateValue(value), (reason) => {
+      throw new Reject(field, reason)
+    })
+  const publishedAt =
+    (overrides.publishedAt !== undefined ? parseExplicitDate(overrides.publishedAt, "publishedAt") : undefined) ??
+    f.date(PUBLISHED_KEYS, "publishedAt") ??
+    (zolaPath === undefined ? undefined : dateFromPath(zolaPath)) ??
+    (path === undefined ? undefined : dateFromPath(path)) ??
+    null
+  const updatedAtSource =
+    (overrides.updatedAt !== undefined ? parseExplicitDate(overrides.updatedAt, "updatedAt") : undefined) ??
+    f.date(UPDATED_KEYS, "updatedAt") ??
+    null
+
+  const aliases = dedupe(f.strings(d.aliases, "aliases", "aliases"))
+
+  const metadata: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(d)) if (!CONSUMED_KEYS.has(k)) metadata[k] = toJsonSafe(v)
+  if (taxonomies !== undefined) {
+    const { tags: _t, categories: _c, ...otherTaxonomies } = taxonomies
+    if (Object.keys(otherTaxonomies).length > 0) metadata.taxonomies = toJsonSafe(otherTaxonomies)
+  }
+  if (overrides.metadata !== undefined) Object.assign(metadata, toJsonSafe(overrides.metadata))
+
+  const rendered = renderMarkdown(fm.body)
+  const wordCount = countWords(rendered.readableText)
+  const excerpt =
+    summary !== null
+      ? truncateText(summary, config.excerptLength)
+      : truncateText(firstParagraphs(rendered.paragraphs, config.excerptLength), config.excerptLength)
+
+  return new NewPost({
+    slug,
+    title,
+    body: fm.body,
+    tags,
+    status,
+    authors,
+    summary,
+    publishedAt,
+    updatedAtSource,
+    aliases,
+    metadata,
+    source: sourceName,
+    html: rendered.html,
+    excerpt,
+    wordCount,
+    readingTimeMinutes: readingTimeMinutes(wordCount, config.wordsPerMinute),
+    toc: rendered.toc.map((t) => new TocEntry(t)),
+    contentHash: hash
+  })
+}
+
+/** Enough leading paragraphs to fill the excerpt, joined by spaces. */
+const firstParagraphs = (paragraphs: ReadonlyArray<string>, length: number): string => {
+  let text = ""
+  for (const p of paragraphs) {
+    if (p.trim() === "") continue
+    text = text === "" ? p : `${text} ${p}`
+    if (text.length > length) break
+  }
+  return text
+}
+
+/** Runs `f`, turning every rejection and every unexpected exception into `InvalidPost` naming `source`. */
+const run = (source: string, f: () => NewPost): Either.Either<NewPost, InvalidPost> => {
+  try {
+    return Either.right(f())
+  } catch (e) {
+    if (e instanceof Reject) {
+      return Either.left(
+        new InvalidPost({ source: e.line === undefined ? source : `${source}:${e.line}`, field: e.field, reason: e.reason })
+      )
+    }
+    if (ParseResult.isParseError(e)) {
+      return Either.left(new InvalidPost({ source, field: "post", reason: ParseResult.TreeFormatter.formatErrorSync(e) }))
+    }
+    const message = e instanceof Error ? e.message : String(e)
+    return Either.left(new InvalidPost({ source, field: "body", reason: `could not be processed: ${message}` }))
+  }
+}
+
+const parseOrReject = (raw: string): FrontMatter =>
+  Either.getOrElse(parseFrontMatter(raw), (e) => {
+    throw new Reject("frontMatter", e.reason, e.line)
+  })
+
+/**
+ * Processes raw markdown with front matter. Never throws: every problem is an `InvalidPost`
+ * naming `source.source` (with ":line" when known) and the field at fault.
+ */
+export const processPostSync = (
+  source: PostSource,
+  config: ProcessorConfig = defaultProcessorConfig
+): Either.Either<NewPost, InvalidPost> =>
+  run(source.source, () => {
+    const path = source.relativePath ?? source.source
+    if (isSectionPage(path)) throw new Reject("file", "section index page (_index.md), not a post")
+    if (typeof source.raw !== "string") throw new Reject("body", "raw content is not text")
+    return build(parseOrReject(source.raw), {}, source.source, path, contentHash(source.raw), config)
+  })
+
+/**
+ * Processes fields sent by an API client. The body may carry front matter; explicit fields win.
+ * The hash covers the normalized body and the explicit fields, so a body-only input hashes like
+ * the same text imported from a file.
+ */
+export const processInputSync = (
+  input: PostInput,
+  source: string,
+  config: ProcessorConfig = defaultProcessorConfig
+): Either.Either<NewPost, InvalidPost> =>
+  run(source, () => {
+    if (typeof input.body !== "string") throw new Reject("body", "body must be a string")
+    const overrides: Record<string, unknown> = {}
+    for (const key of ["title", "slug", "tags", "status", "publishedAt", "updatedAt", "authors", "summary", "metadata"] as const) {
+      if (input[key] !== undefined) overrides[key] = input[key]
+    }
+    const hash =
+      Object.keys(overrides).length === 0
+        ? contentHash(input.body)
+        : sha256Hex(`${normalizeForHash(input.body)}\n${canonicalJson(overrides)}`)
+    return build(parseOrReject(input.body), overrides as Overrides, source, undefined, hash, config)
+  })
+
+/** JSON with sorted keys, so equal inputs hash equally whatever order the client sent. */
+const canonicalJson = (v: unknown): string => {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`
+  if (isRecord(v)) {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")}}`
+  }
+  return JSON.stringify(typeof v === "string" ? v.normalize("NFC") : v) ?? "null"
+}

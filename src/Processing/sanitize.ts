@@ -1,0 +1,136 @@
+/**
+ * HTML safety: URL checks for markdown links and images, and an allowlist sanitizer for raw HTML.
+ * Pure; the sanitizer options are built once.
+ */
+import sanitize from "sanitize-html"
+
+/** Browsers drop tabs and newlines anywhere in a URL and C0 controls/spaces around it: so do we before reading the scheme. */
+const URL_NOISE = /[\u0000-\u0020\u007f-\u009f]/g
+const HAS_URL_NOISE = /[\u0000-\u0020\u007f-\u009f]/
+const clean = (url: string): string => (HAS_URL_NOISE.test(url) ? url.replace(URL_NOISE, "") : url)
+
+/**
+ * The scheme of `url` as a browser would read it, lowercased; `undefined` for relative URLs.
+ * Conservative: any ":" before the first "/", "?" or "#" counts as a scheme, valid or not.
+ */
+export const urlScheme = (url: string): string | undefined => {
+  const m = /^([^/?#]*?):/.exec(clean(url))
+  return m === null ? undefined : m[1]!.toLowerCase()
+}
+
+const LINK_SCHEMES = new Set(["http", "https", "mailto", "tel"])
+const DATA_IMAGE = /^data:image\/(?:png|gif|jpe?g|webp|avif)[;,]/i
+
+/** Links: relative, http(s), mailto, tel. Never javascript:, vbscript:, data: or anything unknown. */
+export const isSafeLinkUrl = (url: string): boolean => {
+  const scheme = urlScheme(url)
+  return scheme === undefined || LINK_SCHEMES.has(scheme)
+}
+
+/** Images: relative, http(s), or a raster `data:image/...` (SVG excluded: it is a document, not a picture). */
+export const isSafeImageUrl = (url: string): boolean => {
+  const scheme = urlScheme(url)
+  if (scheme === undefined || scheme === "http" || scheme === "https") return true
+  return scheme === "data" && DATA_IMAGE.test(clean(url))
+}
+
+/** Absolute web URLs leave the site: they get `rel="noopener noreferrer"`. */
+export const isExternalUrl = (url: string): boolean => {
+  const c = clean(url)
+  return /^https?:/i.test(c) || /^[/\\]{2}/.test(c)
+}
+
+export const EXTERNAL_REL = "noopener noreferrer"
+/** rel tokens an author may set; anything else (e.g. "opener") is dropped. */
+const AUTHOR_REL = new Set(["nofollow", "ugc", "sponsored", "noopener", "noreferrer", "external", "me", "tag", "license"])
+
+/**
+ * Inline styles are common in real posts (tables, cards), but CSS can load URLs and overlay the
+ * page: keep only layout/typography properties whose values cannot fetch anything.
+ */
+const STYLE_PROPERTIES = new Set([
+  "color", "background-color", "background", "text-align", "vertical-align", "font-weight", "font-style",
+  "font-size", "font-family", "text-decoration", "white-space", "line-height", "width", "min-width", "max-width",
+  "height", "display", "flex", "flex-direction", "flex-wrap", "gap", "align-items", "justify-content",
+  "border", "border-top", "border-bottom", "border-left", "border-right", "border-collapse", "border-radius",
+  "border-color", "border-width", "border-style", "padding", "padding-top", "padding-bottom", "padding-left",
+  "padding-right", "margin", "margin-top", "margin-bottom", "margin-left", "margin-right", "list-style-type",
+  "overflow-x", "cursor", "opacity"
+])
+const SAFE_STYLE_VALUE = /^[\w\s#.,%()+\-/'"!]*$/
+const UNSAFE_STYLE_VALUE = /url\s*\(|expression\s*\(|image-set|@import|\\/i
+
+const filterStyle = (style: string): string =>
+  style
+    .split(";")
+    .map((decl) => {
+      const colon = decl.indexOf(":")
+      if (colon === -1) return ""
+      const prop = decl.slice(0, colon).trim().toLowerCase()
+      const value = decl.slice(colon + 1).trim()
+      if (!STYLE_PROPERTIES.has(prop) || !SAFE_STYLE_VALUE.test(value) || UNSAFE_STYLE_VALUE.test(value)) return ""
+      return `${prop}: ${value}`
+    })
+    .filter((d) => d !== "")
+    .join("; ")
+
+const transformAttributes = (tagName: string, attribs: sanitize.Attributes): sanitize.Tag => {
+  const out: sanitize.Attributes = { ...attribs }
+  if (out.style !== undefined) {
+    const style = filterStyle(out.style)
+    if (style === "") delete out.style
+    else out.style = style
+  }
+  if (tagName === "a") {
+    const rel = new Set((out.rel ?? "").toLowerCase().split(/\s+/).filter((t) => AUTHOR_REL.has(t)))
+    if (out.target !== undefined && out.target !== "_blank") delete out.target
+    if (out.target !== undefined || (out.href !== undefined && isExternalUrl(out.href))) {
+      rel.add("noopener")
+      rel.add("noreferrer")
+    }
+    if (rel.size > 0) out.rel = [...rel].join(" ")
+    else delete out.rel
+  }
+  return { tagName, attribs: out }
+}
+
+const OPTIONS: sanitize.IOptions = {
+  allowedTags: [
+    "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del",
+    "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+    "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "rp", "rt", "ruby", "s", "samp", "section", "small",
+    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u",
+    "ul", "var", "wbr"
+  ],
+  allowedAttributes: {
+    "*": ["id", "class", "title", "lang", "dir", "style"],
+    a: ["href", "name", "rel", "target", "hreflang"],
+    img: ["src", "alt", "width", "height", "loading"],
+    td: ["colspan", "rowspan", "align"],
+    th: ["colspan", "rowspan", "align", "scope"],
+    ol: ["start", "reversed", "type"],
+    li: ["value"],
+    details: ["open"],
+    time: ["datetime"],
+    col: ["span"],
+    colgroup: ["span"],
+    blockquote: ["cite"],
+    q: ["cite"],
+    del: ["cite", "datetime"],
+    ins: ["cite", "datetime"]
+  },
+  allowedSchemes: ["http", "https", "mailto", "tel"],
+  allowedSchemesByTag: { img: ["http", "https", "data"] },
+  allowedSchemesAppliedToAttributes: ["href", "src", "cite"],
+  allowProtocolRelative: true,
+  // Content of these is code or a foreign document, never text to show.
+  nonTextTags: ["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template", "title", "xmp", "noembed", "noframes", "select"],
+  transformTags: { "*": transformAttributes },
+  // A data: URL passed the scheme check for img; only raster images may stay.
+  exclusiveFilter: (frame) =>
+    frame.tag === "img" && frame.attribs.src !== undefined && !isSafeImageUrl(frame.attribs.src),
+  parseStyleAttributes: false
+}
+
+/** Sanitizes an HTML document fragment against the allowlist above. */
+export const sanitizeHtml = (html: string): string => sanitize(html, OPTIONS)

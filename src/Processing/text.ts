@@ -1,0 +1,108 @@
+/**
+ * Plain-text helpers: slugs, excerpts, word counts, reading time, content hash. Pure.
+ */
+import { createHash } from "node:crypto"
+
+/** Characters allowed inside a slug segment (see `Slug` in Domain/Post.ts). */
+const NOT_SLUG_CHAR = /[^\p{Ll}\p{Lo}\p{Lm}\p{N}\p{M}]+/gu
+/** Combining marks on a Latin letter: "é" → "e" after NFKD. Marks on other scripts carry meaning (Devanagari vowel signs), so they stay. */
+const LATIN_MARKS = /(\p{Script=Latin})\p{M}+/gu
+
+export const SLUG_MAX_LENGTH = 200
+
+/**
+ * A URL slug from free text: lowercase, Latin diacritics stripped ("Ünïcödé" → "unicode"),
+ * letters and digits of every script kept ("Straße" → "straße", "你好世界" → "你好世界"),
+ * everything else collapsed to single dashes, at most 200 UTF-16 units cut at a dash when possible.
+ * Deterministic: the same text always gives the same slug. Returns "" when nothing is left.
+ */
+export const slugify = (text: string): string => {
+  const folded = text.toLowerCase().normalize("NFKD").replace(LATIN_MARKS, "$1").normalize("NFC")
+  const slug = folded.replace(NOT_SLUG_CHAR, "-").replace(/^-+|-+$/g, "")
+  return truncateSlug(slug)
+}
+
+const truncateSlug = (slug: string): string => {
+  if (slug.length <= SLUG_MAX_LENGTH) return slug
+  let cut = slug.slice(0, SLUG_MAX_LENGTH)
+  // Never leave half a surrogate pair.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1)
+  const dash = cut.lastIndexOf("-")
+  if (dash >= SLUG_MAX_LENGTH / 2) cut = cut.slice(0, dash)
+  return cut.replace(/-+$/, "")
+}
+
+/** CJK scripts are written without spaces: each character counts as one word. */
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu
+/** Cheap pre-check (BMP blocks holding those scripts, plus the supplementary Han planes' high surrogates): most text has none. */
+const MAYBE_CJK = /[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef\ud840-\ud88f]/
+const TOKEN = /\S+/g
+const WORDISH = /[\p{L}\p{N}]/u
+const ASCII_WORDISH = /[A-Za-z0-9]/
+
+/**
+ * Words in plain text: one per CJK character (Han, Hiragana, Katakana, Hangul), plus one per
+ * whitespace-separated run of other text that holds a letter or digit (so "—" or "|" don't count).
+ */
+export const countWords = (text: string): number => {
+  let cjk = 0
+  let rest = text
+  if (MAYBE_CJK.test(text)) {
+    rest = text.replace(CJK, () => {
+      cjk++
+      return " "
+    })
+  }
+  let words = 0
+  TOKEN.lastIndex = 0
+  for (let m = TOKEN.exec(rest); m !== null; m = TOKEN.exec(rest)) {
+    if (ASCII_WORDISH.test(m[0]) || WORDISH.test(m[0])) words++
+  }
+  return cjk + words
+}
+
+/** Whole minutes, at least one: even an empty post takes a moment to open. */
+export const readingTimeMinutes = (words: number, wordsPerMinute: number): number =>
+  Math.max(1, Math.ceil(words / wordsPerMinute))
+
+/**
+ * At most `maxLength` characters (code points) of `text`, cut on a word boundary with "…".
+ * Text without spaces (CJK) is cut at the character limit. Whitespace is collapsed first.
+ */
+export const truncateText = (text: string, maxLength: number): string => {
+  const clean = text.replace(/\s+/g, " ").trim()
+  // Code points, not UTF-16 units; only the head is walked, however long the text.
+  let head = ""
+  let count = 0
+  for (const ch of clean) {
+    if (count === maxLength) break
+    head += ch
+    count++
+  }
+  if (head.length === clean.length) return clean
+  // `head` holds maxLength code points; cutting at its last space leaves room for the ellipsis
+  // (a word ending just before the limit is kept: `head` then ends with that space).
+  const lastSpace = head.lastIndexOf(" ")
+  const cut = lastSpace > head.length / 2 ? head.slice(0, lastSpace) : Array.from(head).slice(0, maxLength - 1).join("")
+  return cut.replace(/[\s,;:.!?\-–—(\[{"'“‘]+$/u, "") + "…"
+}
+
+/**
+ * The input as it should be compared across imports: BOM dropped, CRLF/CR → LF, trailing
+ * whitespace trimmed on every line and at the end, Unicode NFC. Editors disagree on all of these;
+ * none of them changes what the post says.
+ */
+export const normalizeForHash = (raw: string): string =>
+  raw
+    .replace(/^\uFEFF/, "")
+    .replace(/\r\n?/g, "\n")
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .join("\n")
+    .trimEnd()
+    .normalize("NFC")
+
+export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
+
+/** sha256 hex of the normalized input. */
+export const contentHash = (raw: string): string => sha256Hex(normalizeForHash(raw))

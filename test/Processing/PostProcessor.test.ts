@@ -1,0 +1,332 @@
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, DateTime, Effect, Either, Layer } from "effect"
+import { InvalidPost } from "../../src/Domain/Errors.js"
+import { PostInput, type PostSource } from "../../src/Domain/Post.js"
+import { PostProcessor } from "../../src/Processing/PostProcessor.js"
+import { isSectionPage, processInputSync, processPostSync } from "../../src/Processing/processPost.js"
+
+const config = { wordsPerMinute: 230, excerptLength: 280 }
+const TestProcessor = PostProcessor.layer(config)
+
+const process = (raw: string, source = "posts/a.md", relativePath?: string) =>
+  Effect.flatMap(PostProcessor, (p) =>
+    p.process(relativePath === undefined ? { source, raw } : { source, raw, relativePath })
+  ).pipe(Effect.provide(TestProcessor))
+
+const invalid = (raw: string, source = "posts/a.md", relativePath?: string) =>
+  Effect.flip(process(raw, source, relativePath))
+
+const iso = (d: DateTime.Utc | null) => (d === null ? null : DateTime.formatIso(d))
+
+describe("PostProcessor.process", () => {
+  it.effect("processes a YAML post with every field", () =>
+    Effect.gen(function*() {
+      const post = yield* process(
+        [
+          "---",
+          "title: Hello World",
+          "date: 2024-05-01T10:00:00+02:00",
+          "lastmod: 2024-06-01",
+          "tags: [rust, effect]",
+          "categories: news",
+          "author: Ada",
+          "description: An author summary.",
+          "aliases: [/old/hello]",
+          "custom: 42",
+          "---",
+          "First paragraph here.",
+          "",
+          "## Part one",
+          ""
+        ].join("\n")
+      )
+      assert.strictEqual(post.title, "Hello World")
+      assert.strictEqual(post.slug, "hello-world")
+      assert.strictEqual(iso(post.publishedAt), "2024-05-01T08:00:00.000Z")
+      assert.strictEqual(iso(post.updatedAtSource), "2024-06-01T00:00:00.000Z")
+      assert.deepStrictEqual(post.tags, ["rust", "effect", "news"])
+      assert.deepStrictEqual(post.authors, ["Ada"])
+      assert.strictEqual(post.summary, "An author summary.")
+      assert.strictEqual(post.excerpt, "An author summary.")
+      assert.deepStrictEqual(post.aliases, ["/old/hello"])
+      assert.deepStrictEqual(post.metadata, { custom: 42 })
+      assert.strictEqual(post.status, "published")
+      assert.strictEqual(post.body, "First paragraph here.\n\n## Part one\n")
+      assert.strictEqual(post.source, "posts/a.md")
+      assert.deepStrictEqual(post.toc.map((t) => t.id), ["part-one"])
+      assert.strictEqual(post.wordCount, 5)
+      assert.strictEqual(post.readingTimeMinutes, 1)
+    }))
+
+  it.effect("processes a Zola TOML post: path gives slug and date, taxonomies give tags, extra is kept", () =>
+    Effect.gen(function*() {
+      const post = yield* process(
+        [
+          "+++",
+          'path = "inside-rust/2021/08/03/GATs-stabilization-push"',
+          'title = "The push for GATs stabilization"',
+          'authors = ["Jack Huey"]',
+          'aliases = ["2021/08/03/GATs.html"]',
+          "[taxonomies]",
+          'tags = ["traits"]',
+          'categories = ["lang"]',
+          'series = ["gats"]',
+          "[extra]",
+          'team = "the Traits Working Group"',
+          "+++",
+          "Body."
+        ].join("\n")
+      )
+      assert.strictEqual(post.slug, "inside-rust-2021-08-03-gats-stabilization-push")
+      assert.strictEqual(iso(post.publishedAt), "2021-08-03T00:00:00.000Z")
+      assert.deepStrictEqual(post.tags, ["traits", "lang"])
+      assert.deepStrictEqual(post.authors, ["Jack Huey"])
+      assert.deepStrictEqual(post.metadata, {
+        path: "inside-rust/2021/08/03/GATs-stabilization-push",
+        taxonomies: { series: ["gats"] },
+        extra: { team: "the Traits Working Group" }
+      })
+    }))
+
+  it.effect("reads TOML dates and keeps unknown TOML dates as ISO strings in metadata", () =>
+    Effect.gen(function*() {
+      const post = yield* process('+++\ntitle = "T"\ndate = 2024-05-01T10:00:00+02:00\nupdated = 2024-06-02\nreviewed = 2024-07-01\n+++\n')
+      assert.strictEqual(iso(post.publishedAt), "2024-05-01T08:00:00.000Z")
+      assert.strictEqual(iso(post.updatedAtSource), "2024-06-02T00:00:00.000Z")
+      assert.deepStrictEqual(post.metadata, { reviewed: "2024-07-01" })
+    }))
+
+  it.effect("processes JSON front matter", () =>
+    Effect.gen(function*() {
+      const post = yield* process('{ "title": "JSON post", "draft": true, "pubDate": "2024-01-02" }\nBody')
+      assert.strictEqual(post.title, "JSON post")
+      assert.strictEqual(post.status, "draft")
+      assert.strictEqual(iso(post.publishedAt), "2024-01-02T00:00:00.000Z")
+    }))
+
+  it.effect("accepts every date key and offset form", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<[string, string]> = [
+        ["date: 2024-05-01", "2024-05-01T00:00:00.000Z"],
+        ["publishDate: 2024-05-01T10:00:00Z", "2024-05-01T10:00:00.000Z"],
+        ['published_at: "2024-05-01T10:00:00+0130"', "2024-05-01T08:30:00.000Z"],
+        ["pubDate: 2024-05-01T10:00:00-02:00", "2024-05-01T12:00:00.000Z"]
+      ]
+      for (const [line, expected] of cases) {
+        const post = yield* process(`---\ntitle: T\n${line}\n---\n`)
+        assert.strictEqual(iso(post.publishedAt), expected, line)
+      }
+    }))
+
+  it.effect("takes the date from a YYYY-MM-DD- file name or a YYYY/MM/DD/ path, front matter first", () =>
+    Effect.gen(function*() {
+      const fromName = yield* process("---\ntitle: T\n---\n", "posts/2023-11-05-hello.md")
+      assert.strictEqual(iso(fromName.publishedAt), "2023-11-05T00:00:00.000Z")
+      const fromPath = yield* process("---\ntitle: T\n---\n", "/abs/root/2022/03/04/x/index.md", "2022/03/04/x/index.md")
+      assert.strictEqual(iso(fromPath.publishedAt), "2022-03-04T00:00:00.000Z")
+      const explicit = yield* process("---\ntitle: T\ndate: 2020-01-01\n---\n", "posts/2023-11-05-hello.md")
+      assert.strictEqual(iso(explicit.publishedAt), "2020-01-01T00:00:00.000Z")
+      const none = yield* process("---\ntitle: T\n---\n", "posts/hello.md")
+      assert.isNull(none.publishedAt)
+    }))
+
+  it.effect("falls back to the directory name of index.md when the title has no slug characters", () =>
+    Effect.gen(function*() {
+      const post = yield* process("---\ntitle: \"🎉\"\n---\n", "content/party-time/index.md", "party-time/index.md")
+      assert.strictEqual(post.slug, "party-time")
+      assert.strictEqual(post.title, "🎉")
+    }))
+
+  it.effect("validates an explicit slug and keeps a valid one as is", () =>
+    Effect.gen(function*() {
+      const post = yield* process("---\ntitle: T\nslug: mein-straße-2\n---\n")
+      assert.strictEqual(post.slug, "mein-straße-2")
+      const e = yield* invalid("---\ntitle: T\nslug: Not A Slug\n---\n")
+      assert.strictEqual(e.field, "slug")
+      assert.strictEqual(e.source, "posts/a.md:3")
+    }))
+
+  it.effect("derives Unicode slugs from titles", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* process("---\ntitle: Ünïcödé Straße\n---\n")).slug, "unicode-straße")
+      assert.strictEqual((yield* process("---\ntitle: 你好，世界\n---\n")).slug, "你好-世界")
+    }))
+
+  it.effect("maps draft and status", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* process("---\ntitle: T\ndraft: true\n---\n")).status, "draft")
+      assert.strictEqual((yield* process("---\ntitle: T\ndraft: false\n---\n")).status, "published")
+      assert.strictEqual((yield* process("---\ntitle: T\nstatus: Draft\n---\n")).status, "draft")
+      assert.strictEqual((yield* process("---\ntitle: T\nstatus: published\ndraft: true\n---\n")).status, "published")
+    }))
+
+  it.effect("rejects bad input with the source, the line and the field", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<[string, string, string, RegExp]> = [
+        ["---\ndate: 2024-01-01\n---\nbody", "title", "posts/a.md", /missing title/],
+        ["---\ntitle: \"  \"\n---\n", "title", "posts/a.md:2", /empty/],
+        ["---\ntitle: 42\n---\n", "title", "posts/a.md:2", /must be a string/],
+        ["---\ntitle: [a, b]\n---\n", "title", "posts/a.md:2", /must be a string/],
+        ["---\ntitle: T\nstatus: archived\n---\n", "status", "posts/a.md:3", /"draft" or "published"/],
+        ["---\ntitle: T\ndraft: maybe\n---\n", "status", "posts/a.md:3", /true or false/],
+        ["---\ntitle: T\n\ndate: 2024-02-30\n---\n", "publishedAt", "posts/a.md:4", /not a valid calendar date/],
+        ["---\ntitle: T\ndate: next tuesday\n---\n", "publishedAt", "posts/a.md:3", /not a date/],
+        ["---\ntitle: T\nupdated: soon\n---\n", "updatedAt", "posts/a.md:3", /not a date/],
+        ["---\ntitle: T\ntags: [1, 2]\n---\n", "tags", "posts/a.md:3", /strings/],
+        ["---\ntitle: T\nauthors: {a: 1}\n---\n", "authors", "posts/a.md:3", /list of strings/],
+        ["---\ntitle: T\nsummary: 3\n---\n", "summary", "posts/a.md:3", /must be a string/],
+        ["---\ntitle: ok\ntags: [a, b\n---\nbody", "frontMatter", "posts/a.md:", /invalid YAML/],
+        ['+++\ntitle = "ok"\ntitle = "twice"\n+++\n', "frontMatter", "posts/a.md:3", /invalid TOML/],
+        ["---\ntitle: never closed\n\nbody", "frontMatter", "posts/a.md:1", /unterminated/]
+      ]
+      for (const [raw, field, source, reason] of cases) {
+        const e = yield* invalid(raw)
+        assert.instanceOf(e, InvalidPost)
+        assert.strictEqual(e.field, field, raw)
+        assert.isTrue(e.source.startsWith(source), `${e.source} should start with ${source}`)
+        assert.match(e.reason, reason, raw)
+      }
+    }))
+
+  it.effect("rejects section index pages", () =>
+    Effect.gen(function*() {
+      const e = yield* invalid('+++\ntitle = "Blog"\n+++\n', "content/_index.md")
+      assert.strictEqual(e.field, "file")
+      assert.match(e.reason, /section index page/)
+      assert.isTrue(isSectionPage("inside-rust/_index.md"))
+      assert.isFalse(isSectionPage("posts/index.md"))
+    }))
+
+  it.effect("builds the excerpt from the first paragraphs, cut on a word boundary", () =>
+    Effect.gen(function*() {
+      const para = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(8)
+      const post = yield* process(`---\ntitle: T\n---\n# Heading words\n\n\`\`\`\ncode words\n\`\`\`\n\n${para}\n\nSecond paragraph.`)
+      assert.isTrue(post.excerpt.startsWith("Lorem ipsum"))
+      assert.isTrue(post.excerpt.endsWith("…"))
+      assert.isAtMost(Array.from(post.excerpt).length, 280)
+      assert.notInclude(post.excerpt, "Heading")
+      assert.notInclude(post.excerpt, "code words")
+      assert.match(post.excerpt, /[a-z]…$/, "ends after a whole word")
+      const short = yield* process("---\ntitle: T\n---\nOne.\n\nTwo.")
+      assert.strictEqual(short.excerpt, "One. Two.")
+    }))
+
+  it.effect("excludes code blocks from the word count and reads CJK per character", () =>
+    Effect.gen(function*() {
+      const withCode = yield* process("---\ntitle: T\n---\none two three\n\n```\nmany words in a code block\n```\n\n    indented code here\n")
+      assert.strictEqual(withCode.wordCount, 3)
+      const chinese = "这是一个很长的中文句子，用来测试阅读时间的计算是否正确。".repeat(40)
+      const zh = yield* process(`---\ntitle: 中文\n---\n${chinese}`)
+      assert.isAbove(zh.wordCount, 900)
+      assert.isAtLeast(zh.readingTimeMinutes, 4, "a long Chinese post must not read as one minute")
+    }))
+
+  it.effect("uses wordsPerMinute and excerptLength from the layer", () =>
+    Effect.gen(function*() {
+      const p = yield* PostProcessor
+      const post = yield* p.process({ source: "x.md", raw: `---\ntitle: T\n---\n${"word ".repeat(100)}` })
+      assert.strictEqual(post.readingTimeMinutes, 10)
+      assert.isAtMost(Array.from(post.excerpt).length, 20)
+    }).pipe(Effect.provide(PostProcessor.layer({ wordsPerMinute: 10, excerptLength: 20 }))))
+
+  it.effect("reads its settings from configuration with layerConfig", () =>
+    Effect.gen(function*() {
+      const p = yield* PostProcessor
+      const post = yield* p.process({ source: "x.md", raw: `---\ntitle: T\n---\n${"word ".repeat(100)}` })
+      assert.strictEqual(post.readingTimeMinutes, 2)
+    }).pipe(
+      Effect.provide(
+        PostProcessor.layerConfig.pipe(
+          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["WORDS_PER_MINUTE", "50"]]))))
+        )
+      )
+    ))
+
+  it.effect("gives identical hashes to identical (normalized) input and different ones otherwise", () =>
+    Effect.gen(function*() {
+      const a = yield* process("---\ntitle: T\n---\nBody\n")
+      const b = yield* process("---\r\ntitle: T   \r\n---\r\nBody\r\n\r\n", "other/path.md")
+      const c = yield* process("---\ntitle: T\n---\nBody changed\n")
+      assert.strictEqual(a.contentHash, b.contentHash)
+      assert.notStrictEqual(a.contentHash, c.contentHash)
+    }))
+
+  it.effect("never throws on hostile input", () =>
+    Effect.gen(function*() {
+      const inputs = ["", "---", "+++", "{", "{\"", "---\n---", "\u0000\uFFFF\uD800", "---\n&a [*a]\n---\n", "---\n? [a]\n: b\n---\n"]
+      for (const raw of inputs) {
+        const result = yield* Effect.either(process(raw))
+        assert.isTrue(Either.isLeft(result), JSON.stringify(raw))
+      }
+    }))
+})
+
+describe("PostProcessor.fromInput", () => {
+  const fromInput = (input: ConstructorParameters<typeof PostInput>[0], source = "api") =>
+    Effect.flatMap(PostProcessor, (p) => p.fromInput(new PostInput(input), source)).pipe(Effect.provide(TestProcessor))
+
+  it.effect("uses explicit fields over the body's front matter", () =>
+    Effect.gen(function*() {
+      const post = yield* fromInput({
+        title: "Explicit",
+        body: "---\ntitle: From FM\ntags: [fm]\nauthor: FM Author\nextra_key: 1\n---\nHello",
+        tags: ["api"],
+        status: "draft",
+        publishedAt: "2024-05-01T10:00:00+0200",
+        metadata: { client: "cli" }
+      })
+      assert.strictEqual(post.title, "Explicit")
+      assert.strictEqual(post.slug, "explicit")
+      assert.deepStrictEqual(post.tags, ["api"])
+      assert.deepStrictEqual(post.authors, ["FM Author"])
+      assert.strictEqual(post.status, "draft")
+      assert.strictEqual(iso(post.publishedAt), "2024-05-01T08:00:00.000Z")
+      assert.deepStrictEqual(post.metadata, { extra_key: 1, client: "cli" })
+      assert.strictEqual(post.body, "Hello")
+      assert.strictEqual(post.source, "api")
+    }))
+
+  it.effect("takes the title from front matter when not given", () =>
+    Effect.gen(function*() {
+      const post = yield* fromInput({ body: "---\ntitle: From FM\n---\nHello" })
+      assert.strictEqual(post.title, "From FM")
+    }))
+
+  it.effect("validates explicit status, dates and slug, naming the source", () =>
+    Effect.gen(function*() {
+      const bad = [
+        [{ title: "T", body: "x", status: "archived" }, "status"],
+        [{ title: "T", body: "x", publishedAt: "01/02/2024" }, "publishedAt"],
+        [{ title: "T", body: "x", updatedAt: "nope" }, "updatedAt"],
+        [{ title: "T", body: "x", slug: "Bad Slug" }, "slug"],
+        [{ body: "no title" }, "title"]
+      ] as const
+      for (const [input, field] of bad) {
+        const e = yield* Effect.flip(fromInput(input, "https://client.example/posts"))
+        assert.strictEqual(e.field, field)
+        assert.strictEqual(e.source, "https://client.example/posts")
+      }
+    }))
+
+  it.effect("hashes a body-only input like the same text from a file, and explicit fields into the hash", () =>
+    Effect.gen(function*() {
+      const raw = "---\ntitle: T\n---\nBody\n"
+      const fromApi = yield* fromInput({ body: raw })
+      const fromFile = yield* process(raw)
+      assert.strictEqual(fromApi.contentHash, fromFile.contentHash)
+      const withTags1 = yield* fromInput({ body: raw, tags: ["a"] })
+      const withTags2 = yield* fromInput({ body: raw, tags: ["b"] })
+      assert.notStrictEqual(withTags1.contentHash, withTags2.contentHash)
+      assert.strictEqual((yield* fromInput({ body: raw, tags: ["a"] })).contentHash, withTags1.contentHash)
+    }))
+})
+
+describe("processPostSync", () => {
+  it("is usable without an Effect runtime", () => {
+    const source: PostSource = { source: "a.md", raw: "---\ntitle: Sync\n---\nText" }
+    const result = processPostSync(source)
+    assert.isTrue(Either.isRight(result))
+    const bad = processInputSync(new PostInput({ body: "x" }), "api")
+    assert.isTrue(Either.isLeft(bad))
+  })
+})

@@ -1,0 +1,68 @@
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Either } from "effect"
+import { parse as parseToml } from "smol-toml"
+import { dateFromPath, parseDateString, parseDateValue } from "../../src/Processing/dates.js"
+
+const iso = (e: Either.Either<DateTime.Utc, string>): string => {
+  if (Either.isLeft(e)) assert.fail(e.left)
+  return DateTime.formatIso(e.right)
+}
+
+describe("parseDateString", () => {
+  it("reads offsets written as +hh:mm, +hhmm, -hh:mm and Z", () => {
+    assert.strictEqual(iso(parseDateString("2024-05-01T10:00:00+02:00")), "2024-05-01T08:00:00.000Z")
+    assert.strictEqual(iso(parseDateString("2024-05-01T10:00:00+0200")), "2024-05-01T08:00:00.000Z")
+    assert.strictEqual(iso(parseDateString("2024-05-01T10:00:00-05:30")), "2024-05-01T15:30:00.000Z")
+    assert.strictEqual(iso(parseDateString("2024-05-01T10:00:00Z")), "2024-05-01T10:00:00.000Z")
+    assert.strictEqual(iso(parseDateString("2024-05-01T10:00:00.250Z")), "2024-05-01T10:00:00.250Z")
+  })
+
+  it("reads bare dates and offset-less date-times as UTC", () => {
+    assert.strictEqual(iso(parseDateString("2024-05-01")), "2024-05-01T00:00:00.000Z")
+    assert.strictEqual(iso(parseDateString("2024-05-01 10:30")), "2024-05-01T10:30:00.000Z")
+  })
+
+  it("refuses impossible and malformed dates", () => {
+    assert.isTrue(Either.isLeft(parseDateString("2024-02-30")))
+    assert.isTrue(Either.isLeft(parseDateString("2024-13-01")))
+    assert.isTrue(Either.isLeft(parseDateString("2024-05-01T25:00:00Z")))
+    assert.isTrue(Either.isLeft(parseDateString("yesterday")))
+    assert.isTrue(Either.isLeft(parseDateString("01/05/2024")))
+  })
+})
+
+describe("parseDateValue", () => {
+  it("reads TOML offset date-times, local date-times and local dates", () => {
+    const t = parseToml("a = 2024-05-01T10:00:00+02:00\nb = 2024-05-01T10:00:00\nc = 2024-05-01\nd = 10:00:00")
+    assert.strictEqual(iso(parseDateValue(t.a)), "2024-05-01T08:00:00.000Z")
+    assert.strictEqual(iso(parseDateValue(t.b)), "2024-05-01T10:00:00.000Z")
+    assert.strictEqual(iso(parseDateValue(t.c)), "2024-05-01T00:00:00.000Z")
+    assert.isTrue(Either.isLeft(parseDateValue(t.d)), "a time alone is not a date")
+  })
+
+  it("reads JS Dates (YAML timestamps) and refuses other types", () => {
+    assert.strictEqual(iso(parseDateValue(new Date("2024-05-01T00:00:00Z"))), "2024-05-01T00:00:00.000Z")
+    assert.isTrue(Either.isLeft(parseDateValue(new Date("nope"))))
+    assert.isTrue(Either.isLeft(parseDateValue(20240501)))
+    assert.isTrue(Either.isLeft(parseDateValue(true)))
+  })
+})
+
+describe("dateFromPath", () => {
+  const at = (p: string) => {
+    const d = dateFromPath(p)
+    return d === undefined ? undefined : DateTime.formatIsoDate(d)
+  }
+  it("reads a YYYY-MM-DD- file name prefix", () => {
+    assert.strictEqual(at("_posts/2023-11-05-hello-world.md"), "2023-11-05")
+  })
+  it("reads YYYY/MM/DD/ directories", () => {
+    assert.strictEqual(at("blog/2021/08/03/GATs/index.md"), "2021-08-03")
+    assert.strictEqual(at("inside-rust/2020/01/23/cargo-audit"), "2020-01-23")
+  })
+  it("ignores paths without a date, and impossible dates", () => {
+    assert.isUndefined(at("posts/hello.md"))
+    assert.isUndefined(at("2023-02-31-nope.md"))
+    assert.isUndefined(at("v1/2023/1/5/x.md"))
+  })
+})

@@ -1,0 +1,186 @@
+import { assert, describe, it } from "@effect/vitest"
+import { renderMarkdown } from "../../src/Processing/markdown.js"
+import { isSafeImageUrl, isSafeLinkUrl, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
+
+const html = (md: string) => renderMarkdown(md).html
+
+/** Properties every rendered output must have, whatever went in. */
+const assertSafe = (out: string) => {
+  assert.notMatch(out, /<script/i, out)
+  assert.notMatch(out, /<(iframe|object|embed|svg|math|style|form|input|textarea|link|meta|base)\b/i, out)
+  assert.notMatch(out, /\son[a-z]+\s*=/i, out)
+  assert.notMatch(out, /(href|src|action|formaction|cite|xlink:href)\s*=\s*["']?\s*(javascript|vbscript|data:text)/i, out)
+}
+
+describe("renderMarkdown", () => {
+  it("gives headings unique anchors and lists them in the toc", () => {
+    const r = renderMarkdown("# Intro\n\n## Intro\n\n## Intro 1\n\n### `code` *and* text\n\n## !!!\n")
+    assert.deepStrictEqual(
+      r.toc.map((t) => [t.level, t.text, t.id]),
+      [
+        [1, "Intro", "intro"],
+        [2, "Intro", "intro-1"],
+        [2, "Intro 1", "intro-1-1"],
+        [3, "code and text", "code-and-text"],
+        [2, "!!!", "section"]
+      ]
+    )
+    for (const t of r.toc) assert.include(r.html, ` id="${t.id}"`)
+    assert.include(r.html, '<h2 id="intro-1">Intro</h2>')
+  })
+
+  it("keeps heading anchors when raw HTML sends the document through the sanitizer", () => {
+    const r = renderMarkdown("## Ünïcödé Straße\n\n<div>raw</div>\n\n## 中文标题\n")
+    assert.isTrue(r.sanitized)
+    assert.include(r.html, '<h2 id="unicode-straße">')
+    assert.include(r.html, '<h2 id="中文标题">')
+  })
+
+  it("renders footnotes", () => {
+    const out = html("Text with a note.[^1]\n\n[^1]: The note.\n")
+    assert.include(out, 'class="footnote-ref"')
+    assert.include(out, '<section class="footnotes">')
+    assert.include(out, "The note.")
+  })
+
+  it("renders GFM tables and strikethrough", () => {
+    const out = html("| a | b |\n|---|--:|\n| 1 | 2 |\n\n~~gone~~")
+    assert.include(out, "<table>")
+    assert.include(out, '<td style="text-align:right">2</td>')
+    assert.include(out, "<s>gone</s>")
+  })
+
+  it("renders fenced code with its language class, escaped", () => {
+    const out = html("```rust\nfn main() { let x = a < b; }\n```")
+    assert.include(out, '<code class="language-rust">fn main() { let x = a &lt; b; }')
+  })
+
+  it("excludes fenced and indented code from the readable text", () => {
+    const r = renderMarkdown("one two three\n\n```\nalpha beta gamma delta\n```\n\n    indented code words here\n\nfour `five`")
+    assert.notInclude(r.readableText, "alpha")
+    assert.notInclude(r.readableText, "indented")
+    assert.include(r.readableText, "five")
+  })
+
+  it("collects paragraphs for the excerpt, not headings, code, tables or footnotes", () => {
+    const r = renderMarkdown("# Title\n\nFirst *para*.\n\n```\ncode\n```\n\n| t |\n|---|\n| cell |\n\n- item\n\nSecond.[^n]\n\n[^n]: Note text.\n")
+    assert.deepStrictEqual(r.paragraphs, ["First para.", "item", "Second."])
+  })
+
+  it("adds rel=noopener to external markdown links only", () => {
+    const out = html("[ext](https://example.com) [rel](/local) [proto](//cdn.example.com/x) [mail](mailto:a@b.c)")
+    assert.include(out, '<a href="https://example.com" rel="noopener noreferrer">ext</a>')
+    assert.include(out, '<a href="/local">rel</a>')
+    assert.include(out, '<a href="//cdn.example.com/x" rel="noopener noreferrer">proto</a>')
+    assert.include(out, '<a href="mailto:a@b.c">mail</a>')
+  })
+
+  it("does not sanitize posts without raw HTML (the fast path)", () => {
+    assert.isFalse(renderMarkdown("# Plain\n\nText with [a link](https://x.y).").sanitized)
+    assert.isTrue(renderMarkdown("Text with <b>raw</b>.").sanitized)
+  })
+
+  it("keeps harmless raw HTML and its structure around markdown", () => {
+    const out = html('<details>\n<summary>More</summary>\n\n**bold** inside\n\n</details>\n\n<div class="card" style="color: red; padding: 8px">x</div>')
+    assert.include(out, "<details>")
+    assert.include(out, "<summary>More</summary>")
+    assert.include(out, "<strong>bold</strong>")
+    assert.include(out, "</details>")
+    assert.include(out, '<div class="card" style="color: red; padding: 8px">x</div>')
+  })
+})
+
+describe("XSS vectors", () => {
+  const vectors: ReadonlyArray<[string, string]> = [
+    ["script block", "<script>alert(1)</script>\n\ntext"],
+    ["inline script", "text <script>alert(1)</script> more"],
+    ["script, case mixed", "<ScRiPt>alert(1)</sCrIpT>"],
+    ["img onerror", '<img src="x" onerror="alert(1)">'],
+    ["img onerror, unquoted inline", "hi <img src=x onerror=alert(1)> there"],
+    ["svg onload", '<svg onload="alert(1)"><circle r="1"/></svg>'],
+    ["svg with script", "<svg><script>alert(1)</script></svg>"],
+    ["iframe", '<iframe src="https://evil.example"></iframe>'],
+    ["iframe srcdoc", '<iframe srcdoc="<script>alert(1)</script>"></iframe>'],
+    ["style element", "<style>body { background: url(javascript:alert(1)) }</style>"],
+    ["form", '<form action="https://evil.example"><input name="pw" type="password"><button formaction="javascript:alert(1)">go</button></form>'],
+    ["object/embed", '<object data="x.swf"></object><embed src="x.swf">'],
+    ["meta refresh", '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">'],
+    ["raw javascript: link", '<a href="javascript:alert(1)">x</a>'],
+    ["case-obfuscated javascript:", '<a href="JaVaScRiPt:alert(1)">x</a>'],
+    ["entity-obfuscated javascript:", '<a href="jav&#x61;script:alert(1)">x</a> <a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)">y</a>'],
+    ["whitespace-obfuscated javascript:", '<a href=" java\tscript:alert(1)">x</a> <a href="java&#10;script:alert(1)">y</a>'],
+    ["vbscript", '<a href="vbscript:msgbox(1)">x</a>'],
+    ["data: link in raw HTML", '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>'],
+    ["markdown javascript: link", "[click](javascript:alert(1))"],
+    ["markdown obfuscated link", "[click](jav&#x61;script:alert(1)) [b](JAVASCRIPT:alert(1))"],
+    ["markdown reference link", "[click][r]\n\n[r]: javascript:alert(1)"],
+    ["markdown image javascript:", "![pic](javascript:alert(1))"],
+    ["markdown data: link", "[x](data:text/html;base64,PHNjcmlwdD4=)"],
+    ["markdown data: image link", "[x](data:image/png;base64,iVBORw0KGgo=)"],
+    ["markdown svg data image", "![x](data:image/svg+xml;base64,PHN2Zz4=)"],
+    ["style attribute with url()", '<div style="background: url(javascript:alert(1)); color: red">x</div>'],
+    ["on* in allowed tag", '<p onclick="alert(1)" onmouseover="x()">x</p>'],
+    ["attribute breaking out", '<a href="https://x.y" title=\'"><script>alert(1)</script>\'>x</a>'],
+    ["comment trick", "<!-- <script>alert(1)</script> -->"],
+    ["split tags across inline HTML", "a <b onclick=alert(1)>bold</b> and <a href=javascript:alert(1)>x</a>"],
+    ["base / link tags", '<base href="https://evil/"><link rel="stylesheet" href="https://evil/x.css">']
+  ]
+
+  for (const [name, input] of vectors) {
+    it(`neutralizes: ${name}`, () => assertSafe(html(input)))
+  }
+
+  it("drops javascript: entirely from links written in markdown or raw HTML", () => {
+    for (const input of ["[click](javascript:alert(1))", '<a href="javascript:alert(1)">x</a>', "![pic](javascript:alert(1))"]) {
+      assert.notInclude(html(input).toLowerCase(), "javascript:", input)
+    }
+  })
+
+  it("keeps the text of an unsafe markdown link and the alt of an unsafe image", () => {
+    assert.strictEqual(html("[click](javascript:alert(1))"), "<p>click</p>\n")
+    assert.strictEqual(html("![pic](javascript:alert(1))"), "<p>pic</p>\n")
+  })
+
+  it("allows raster data: images but not data: links", () => {
+    const md = html("![ok](data:image/png;base64,iVBORw0KGgo=) [no](data:image/png;base64,iVBORw0KGgo=)")
+    assert.include(md, '<img src="data:image/png;base64,iVBORw0KGgo=" alt="ok">')
+    assert.notInclude(md, 'href="data:')
+    const raw = html('<img src="data:image/png;base64,iVBORw0KGgo="> <img src="data:image/svg+xml;base64,PHN2Zz4="> <a href="data:image/png;base64,AA">x</a>')
+    assert.include(raw, 'src="data:image/png;base64,iVBORw0KGgo="')
+    assert.notInclude(raw, "svg+xml")
+    assert.notInclude(raw, 'href="data:')
+  })
+
+  it("gives raw external links rel=noopener and keeps only a sensible target", () => {
+    const out = html('<a href="http://x.example">x</a> <a href="/in" target="_blank">y</a> <a href="/in" target="evil" rel="opener">z</a> <a href="https://e.example" rel="nofollow">n</a>')
+    assert.include(out, '<a href="http://x.example" rel="noopener noreferrer">x</a>')
+    assert.include(out, '<a href="/in" target="_blank" rel="noopener noreferrer">y</a>')
+    assert.include(out, '<a href="/in">z</a>')
+    assert.include(out, 'rel="nofollow noopener noreferrer"')
+  })
+
+  it("keeps only safe inline style declarations", () => {
+    const out = sanitizeHtml('<span style="color: red; position: fixed; background-image: url(x); font-weight: bold">x</span>')
+    assert.strictEqual(out, '<span style="color: red; font-weight: bold">x</span>')
+  })
+})
+
+describe("URL checks", () => {
+  it("reads schemes the way browsers do", () => {
+    assert.strictEqual(urlScheme(" \tJava\nScript:alert(1)"), "javascript")
+    assert.isUndefined(urlScheme("/path:with/colon"))
+    assert.isUndefined(urlScheme("relative/page"))
+    assert.isUndefined(urlScheme("#frag"))
+  })
+
+  it("allows only web, mail and relative links; raster data: only for images", () => {
+    assert.isTrue(isSafeLinkUrl("https://x.y"))
+    assert.isTrue(isSafeLinkUrl("../up"))
+    assert.isFalse(isSafeLinkUrl("javascript:x"))
+    assert.isFalse(isSafeLinkUrl("data:image/png;base64,AA"))
+    assert.isFalse(isSafeLinkUrl("file:///etc/passwd"))
+    assert.isTrue(isSafeImageUrl("data:image/jpeg;base64,AA"))
+    assert.isFalse(isSafeImageUrl("data:image/svg+xml,<svg/>"))
+    assert.isFalse(isSafeImageUrl("data:text/html,x"))
+  })
+})

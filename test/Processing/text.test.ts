@@ -1,0 +1,116 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Either, Schema } from "effect"
+import { Slug } from "../../src/Domain/Post.js"
+import {
+  contentHash,
+  countWords,
+  normalizeForHash,
+  readingTimeMinutes,
+  slugify,
+  truncateText
+} from "../../src/Processing/text.js"
+
+const isSlug = (s: string) => Either.isRight(Schema.decodeUnknownEither(Slug)(s))
+
+describe("slugify", () => {
+  it("lowercases and dashes ASCII titles", () => {
+    assert.strictEqual(slugify("Announcing Rust 1.88.0!"), "announcing-rust-1-88-0")
+    assert.strictEqual(slugify("  --Hello,   World--  "), "hello-world")
+  })
+
+  it("strips Latin diacritics but keeps ß", () => {
+    assert.strictEqual(slugify("Ünïcödé Straße"), "unicode-straße")
+    assert.strictEqual(slugify("Crème Brûlée à la Française"), "creme-brulee-a-la-francaise")
+  })
+
+  it("keeps letters of other scripts, with their combining marks", () => {
+    assert.strictEqual(slugify("你好，世界"), "你好-世界")
+    assert.strictEqual(slugify("Привет Мир"), "привет-мир")
+    assert.strictEqual(slugify("한국어 제목"), "한국어-제목", "Hangul is recomposed after NFKD")
+    assert.strictEqual(slugify("हिन्दी लेख"), "हिन्दी-लेख", "Devanagari vowel signs stay")
+    assert.strictEqual(slugify("ｆｕｌｌｗｉｄｔｈ"), "fullwidth")
+  })
+
+  it("always produces a valid Slug, stable across calls", () => {
+    for (const title of ["Ünïcödé Straße", "你好，世界", "a".repeat(500), "word ".repeat(100), "İstanbul", "x😀y", "Ǆemal"]) {
+      const s = slugify(title)
+      assert.isTrue(isSlug(s), `${JSON.stringify(s)} from ${title}`)
+      assert.strictEqual(slugify(title), s)
+    }
+  })
+
+  it("cuts long slugs at a dash, at most 200 characters", () => {
+    const s = slugify("word ".repeat(100))
+    assert.isAtMost(s.length, 200)
+    assert.isTrue(s.endsWith("word"))
+  })
+
+  it("returns an empty string when nothing is left", () => {
+    assert.strictEqual(slugify("!!! — ???"), "")
+  })
+})
+
+describe("countWords", () => {
+  it("counts whitespace-separated words with letters or digits", () => {
+    assert.strictEqual(countWords("Hello, world — this is 1 test."), 6)
+    assert.strictEqual(countWords(""), 0)
+  })
+
+  it("counts each CJK character as a word", () => {
+    assert.strictEqual(countWords("你好世界"), 4)
+    assert.strictEqual(countWords("こんにちはカタカナ"), 9)
+    assert.strictEqual(countWords("Rust 语言 is great"), 5)
+    assert.strictEqual(countWords("한국어"), 3)
+  })
+})
+
+describe("readingTimeMinutes", () => {
+  it("rounds up and is at least one minute", () => {
+    assert.strictEqual(readingTimeMinutes(0, 230), 1)
+    assert.strictEqual(readingTimeMinutes(230, 230), 1)
+    assert.strictEqual(readingTimeMinutes(231, 230), 2)
+  })
+})
+
+describe("truncateText", () => {
+  it("returns short text unchanged, whitespace collapsed", () => {
+    assert.strictEqual(truncateText("a  short\n text", 280), "a short text")
+  })
+
+  it("cuts on a word boundary with an ellipsis, within the limit", () => {
+    const out = truncateText("The quick brown fox jumps over the lazy dog", 20)
+    assert.strictEqual(out, "The quick brown fox…")
+    assert.isAtMost(Array.from(out).length, 20)
+    assert.strictEqual(truncateText("alpha beta, gamma delta", 13), "alpha beta…")
+  })
+
+  it("cuts text without spaces at the character limit", () => {
+    const out = truncateText("你".repeat(50), 10)
+    assert.strictEqual(out, "你".repeat(9) + "…")
+  })
+
+  it("never splits a surrogate pair", () => {
+    const out = truncateText("😀".repeat(30), 10)
+    assert.strictEqual(out, "😀".repeat(9) + "…")
+  })
+})
+
+describe("contentHash", () => {
+  it("is a sha256 hex digest, stable across calls", () => {
+    const h = contentHash("+++\ntitle = \"x\"\n+++\nbody\n")
+    assert.match(h, /^[0-9a-f]{64}$/)
+    assert.strictEqual(contentHash("+++\ntitle = \"x\"\n+++\nbody\n"), h)
+  })
+
+  it("ignores line endings, trailing whitespace, a BOM and Unicode normalization form", () => {
+    const base = contentHash("title: Café\nline one\nline two")
+    assert.strictEqual(contentHash("\uFEFFtitle: Café\r\nline one  \r\nline two\r\n\r\n"), base)
+    assert.strictEqual(contentHash("title: Cafe\u0301\nline one\nline two"), base)
+    assert.strictEqual(normalizeForHash("a \t\r\nb\n\n"), "a\nb")
+  })
+
+  it("changes when the content changes", () => {
+    assert.notStrictEqual(contentHash("line one"), contentHash("line  one"))
+    assert.notStrictEqual(contentHash("a\nb"), contentHash("a\n\nb"))
+  })
+})
