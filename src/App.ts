@@ -1,0 +1,71 @@
+/**
+ * The ONE place the application's layers are composed, in dependency order:
+ *
+ *   config → SqlLive → migrations → DatabasePool → SqlPostRepository ┐
+ *                                                    PostProcessor ─┴→ Posts → HTTP server
+ *
+ * Each layer is a named constant built once; an embedding app replaces any of them
+ * (see `postsWith` and `Server.handlersFor`).
+ */
+import { Cause, ConfigError, Effect, Layer, Logger, Option } from "effect"
+import { DatabasePool } from "./Database/DatabasePool.js"
+import * as Migrations from "./Database/Migrations.js"
+import * as SqlLive from "./Database/SqlLive.js"
+import { ApiKeys } from "./Http/ApiKeys.js"
+import * as HttpConfig from "./Http/HttpConfig.js"
+import * as Server from "./Http/Server.js"
+import { PostProcessor } from "./Processing/PostProcessor.js"
+import type { PostRepository } from "./Posts/PostRepository.js"
+import { Posts } from "./Posts/Posts.js"
+import * as SqlPostRepository from "./Posts/SqlPostRepository.js"
+
+/** LOG_FORMAT and LOG_LEVEL. JSON and logfmt are one line per entry; pretty is for a terminal. */
+export const LoggerLive = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const format = yield* HttpConfig.logFormat
+    const level = yield* HttpConfig.logLevel
+    const logger = format === "json" ? Logger.json : format === "logfmt" ? Logger.logFmt : Logger.pretty
+    return Option.match(level, {
+      onNone: () => logger,
+      onSome: (level) => Layer.merge(logger, Logger.minimumLogLevel(level))
+    })
+  })
+)
+
+/** The SqlClient for DATABASE_URL, migrated before anything else may use it. */
+export const SqlMigrated = Migrations.layer.pipe(Layer.provideMerge(SqlLive.layerConfig))
+
+/** The pool over the migrated database (DB_MAX_CONNECTIONS, DB_ACQUIRE_TIMEOUT). */
+export const DatabaseLive = DatabasePool.layerConfig.pipe(Layer.provide(SqlMigrated))
+
+/** `Posts` over any repository: the SQL one below, or one an embedding app supplies. */
+export const postsWith = <E, R>(repository: Layer.Layer<PostRepository, E, R>) =>
+  Posts.Default.pipe(Layer.provide(repository), Layer.provide(PostProcessor.layerConfig))
+
+/** `Posts` over SQL, through the pool. */
+export const PostsLive = postsWith(SqlPostRepository.layer.pipe(Layer.provide(DatabaseLive)))
+
+/** The HTTP server with everything it needs. */
+export const AppLive = Server.layer.pipe(Layer.provide(PostsLive), Layer.provide(ApiKeys.layerConfig))
+
+/** One line saying why start-up failed: the port, the configuration, or the database. */
+export const describeFailure = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  if (ConfigError.isConfigError(error)) return `invalid configuration: ${oneLine(String(error))}`
+  if (typeof error === "object" && error !== null && "_tag" in error) {
+    const tagged = error as { readonly _tag: string; readonly message?: string; readonly cause?: unknown }
+    const detail = (value: unknown) => oneLine(value instanceof Error ? value.message : String(value))
+    switch (tagged._tag) {
+      case "ServeError":
+        return `cannot listen: ${detail(tagged.cause)}`
+      case "DatabaseUrlInvalid":
+      case "DatabaseOpenFailed":
+      case "MigrationFailed":
+      case "SqlError":
+        return `database unavailable: ${oneLine(tagged.message ?? "")}${tagged.cause === undefined ? "" : ` (${detail(tagged.cause)})`}`
+    }
+  }
+  return oneLine(error instanceof Error ? error.message : String(error))
+}
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, " ").trim()

@@ -1,0 +1,58 @@
+/**
+ * Errors only the HTTP edge produces. Domain errors (PostNotFound, SlugConflict, ...) carry
+ * their statuses in src/Domain/Errors.ts; these complete the set so every answer is typed.
+ */
+import { HttpApiSchema } from "@effect/platform"
+import { Schema } from "effect"
+
+/** Missing or wrong API key, or writes disabled because no key is configured. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
+  "Unauthorized",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 401 })
+) {}
+
+/** A write without the version it expects to replace (body `version` or `If-Match`). */
+export class VersionRequired extends Schema.TaggedError<VersionRequired>()(
+  "VersionRequired",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 428 })
+) {}
+
+/** The request body is larger than MAX_BODY_SIZE. */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  { message: Schema.String, limit: Schema.Int },
+  HttpApiSchema.annotations({ status: 413 })
+) {}
+
+/** The request ran longer than REQUEST_TIMEOUT; its handler was interrupted. */
+export class RequestTimedOut extends Schema.TaggedError<RequestTimedOut>()(
+  "RequestTimedOut",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 503 })
+) {}
+
+/** `/ready` when the database cannot be reached through the pool. */
+export class NotReady extends Schema.TaggedError<NotReady>()(
+  "NotReady",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 503 })
+) {}
+
+/**
+ * Anything unexpected (a database failure, a defect). The cause goes to the log under the
+ * request id; the client gets only the id to quote.
+ */
+export class InternalServerError extends Schema.TaggedError<InternalServerError>()(
+  "InternalServerError",
+  { message: Schema.String, requestId: Schema.String },
+  HttpApiSchema.annotations({ status: 500 })
+) {}
+
+/** The body is not what its Content-Type says (malformed JSON, bad encoding). */
+export class BadRequest extends Schema.TaggedError<BadRequest>()(
+  "BadRequest",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 400 })
+) {}

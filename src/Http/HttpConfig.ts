@@ -1,0 +1,74 @@
+/**
+ * The HTTP server's environment variables, with their defaults. Read inside layers so an
+ * embedding app can supply its own ConfigProvider.
+ */
+import { Config, Duration, Option, Redacted } from "effect"
+
+/** `PORT` (default 3000; 0 picks a free port). */
+export const port = Config.integer("PORT").pipe(
+  Config.withDefault(3000),
+  Config.validate({ message: "must be an integer between 0 and 65535", validation: (n) => n >= 0 && n <= 65535 })
+)
+
+/** `HOST` (default 127.0.0.1: only this machine; set 0.0.0.0 to listen on every interface). */
+export const host = Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
+
+/**
+ * `INKWELL_API_KEYS`: comma-separated keys allowed to write. Kept redacted from the moment it
+ * is read, so a key can never be printed by accident. Empty or unset means every write is refused.
+ */
+export const apiKeys: Config.Config<ReadonlyArray<Redacted.Redacted>> = Config.redacted("INKWELL_API_KEYS").pipe(
+  Config.option,
+  Config.map(
+    Option.match({
+      onNone: () => [],
+      onSome: (value) =>
+        Redacted.value(value)
+          .split(",")
+          .map((key) => key.trim())
+          .filter((key) => key.length > 0)
+          .map((key) => Redacted.make(key))
+    })
+  )
+)
+
+/** `REQUEST_TIMEOUT`: how long a handler may run before the request is answered 503 (default 30 seconds). */
+export const requestTimeout = Config.duration("REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30)))
+
+/** `MAX_BODY_SIZE`: largest accepted request body in bytes (default 1 MiB). */
+export const maxBodySize = Config.integer("MAX_BODY_SIZE").pipe(
+  Config.withDefault(1024 * 1024),
+  Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 })
+)
+
+/** `RETRY_AFTER`: seconds a client is told to wait after a 503 (default 1). */
+export const retryAfterSeconds = Config.integer("RETRY_AFTER").pipe(
+  Config.withDefault(1),
+  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 })
+)
+
+/** `SHUTDOWN_GRACE`: how long in-flight requests may finish after SIGTERM before their connections are cut (default 10 seconds). */
+export const shutdownGrace = Config.duration("SHUTDOWN_GRACE").pipe(Config.withDefault(Duration.seconds(10)))
+
+export type LogFormat = "pretty" | "json" | "logfmt"
+
+/** `LOG_FORMAT`: pretty | json | logfmt (default: pretty on a terminal, logfmt otherwise). */
+export const logFormat: Config.Config<LogFormat> = Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(
+  Config.option,
+  // Decided when read, not at import: the same module serves a terminal and a log collector.
+  Config.map(Option.getOrElse((): LogFormat => (process.stdout.isTTY ? "pretty" : "logfmt")))
+)
+
+/** `LOG_LEVEL`: minimum level logged: debug, info, warn, error (default info). */
+export const logLevel = Config.logLevel("LOG_LEVEL").pipe(Config.option)
+
+/** What the request middleware needs; see `Middleware.ts`. */
+export const MiddlewareConfig = Config.all({
+  requestTimeout,
+  maxBodySize,
+  retryAfterSeconds
+})
+export type MiddlewareConfig = Config.Config.Success<typeof MiddlewareConfig>
+
+export const ServerConfig = Config.all({ port, host, shutdownGrace })
+export type ServerConfig = Config.Config.Success<typeof ServerConfig>

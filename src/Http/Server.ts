@@ -1,0 +1,127 @@
+/**
+ * The HTTP server: InkwellApi's handlers, `/openapi.json`, `/docs`, the request middleware,
+ * and a Node listener that drains in-flight requests on shutdown.
+ */
+import { type HttpApi, HttpApiBuilder, type HttpApiGroup, HttpApiSwagger, type HttpApp, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Deferred, Duration, Effect, Layer } from "effect"
+import { createServer, type Server } from "node:http"
+import * as PostsHttp from "../Posts/Http.js"
+import { Posts } from "../Posts/Posts.js"
+import { InkwellApi } from "./Api.js"
+import { ApiKeys } from "./ApiKeys.js"
+import { NotReady } from "./Errors.js"
+import * as HttpConfig from "./HttpConfig.js"
+import { ApiKeyAuthLive, requestMiddlewareConfig } from "./Middleware.js"
+
+const systemHandlers = (api: typeof InkwellApi) =>
+  HttpApiBuilder.group(api, "system", (handlers) =>
+    Effect.gen(function* () {
+      const posts = yield* Posts
+      return handlers
+        .handle("health", () => Effect.succeed({ status: "ok" as const }))
+        .handle("ready", () =>
+          posts.ping.pipe(
+            Effect.as({ status: "ready" as const }),
+            Effect.tapError((error) => Effect.logWarning("not ready", error.message)),
+            Effect.mapError(() => new NotReady({ message: "the database is not reachable" }))
+          )
+        )
+    })
+  )
+
+/**
+ * Every Inkwell handler for `api`: `InkwellApi`, or an embedding app's own `HttpApi` that added
+ * `SystemApi`, `PostsApi` and `PostsAdminApi` (with `.add`, `.addHttpApi(InkwellApi)`, or under a
+ * prefix). Needs `Posts` (so a `PostRepository` and a `PostProcessor`) and `ApiKeys`.
+ */
+export const handlersFor = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
+  api: HttpApi.HttpApi<Id, Groups, E, R>
+): Layer.Layer<
+  HttpApiGroup.ApiGroup<Id, "system"> | HttpApiGroup.ApiGroup<Id, "posts"> | HttpApiGroup.ApiGroup<Id, "postsAdmin">,
+  never,
+  Posts | ApiKeys
+> => {
+  const system: Layer.Layer<HttpApiGroup.ApiGroup<"inkwell", "system">, never, Posts> = systemHandlers(
+    api as unknown as typeof InkwellApi
+  )
+  return Layer.mergeAll(system as unknown as Layer.Layer<HttpApiGroup.ApiGroup<Id, "system">, never, Posts>, PostsHttp.layerFor(api)).pipe(
+    Layer.provide(ApiKeyAuthLive)
+  )
+}
+
+/** `InkwellApi` with every handler. */
+export const ApiLive: Layer.Layer<HttpApi.Api, never, Posts | ApiKeys> = HttpApiBuilder.api(InkwellApi).pipe(
+  Layer.provide(handlersFor(InkwellApi))
+)
+
+/**
+ * Serves `InkwellApi`, `/openapi.json` and `/docs` on whatever `HttpServer` is provided
+ * (`NodeHttpServer.layer`, or `NodeHttpServer.layerTest` in tests), through `middleware`.
+ *
+ * Not `HttpApiBuilder.serve(middleware)`: the server writes the response before a middleware
+ * passed there sees it, so it could not add headers (request id, Retry-After) or replace a
+ * failure's body. Here `middleware` wraps the app itself. The platform's `HttpMiddleware.logger`
+ * is deliberately not used: `middleware` logs.
+ */
+export const serve = (middleware: <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<never, R>) =>
+  HttpApiBuilder.httpApp.pipe(
+    Effect.map((app) => HttpServer.serve(middleware(app))),
+    Layer.unwrapEffect,
+    Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
+    Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+    Layer.provide(ApiLive)
+  )
+
+/** `serve` with the request middleware configured from the environment. */
+export const serveConfig = Layer.unwrapEffect(Effect.map(requestMiddlewareConfig, serve))
+
+/**
+ * Stops accepting, lets in-flight requests finish for up to `grace`, then cuts the remaining
+ * connections (which interrupts their handlers). Runs before the database layers close.
+ */
+const drain = (server: Server, grace: Duration.Duration) =>
+  Effect.gen(function* () {
+    if (!server.listening) return
+    const closed = yield* Deferred.make<void>()
+    server.close(() => Deferred.unsafeDone(closed, Effect.void))
+    // Keep-alive connections with no request in flight would otherwise hold `close` open.
+    server.closeIdleConnections()
+    yield* Deferred.await(closed).pipe(
+      Effect.timeout(grace),
+      Effect.catchTag("TimeoutException", () =>
+        Effect.logWarning(`requests still running after ${Duration.format(grace)}: closing their connections`).pipe(
+          Effect.zipRight(Effect.sync(() => server.closeAllConnections())),
+          Effect.zipRight(Deferred.await(closed))
+        )
+      )
+    )
+  })
+
+const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`
+
+/**
+ * The whole HTTP side on a Node server: listens on HOST:PORT, logs the URL, drains on shutdown.
+ * Needs `Posts` and `ApiKeys`.
+ */
+export const layer = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const config = yield* HttpConfig.ServerConfig
+    const server = createServer()
+    const listening = NodeHttpServer.layer(() => server, { port: config.port, host: config.host })
+    const serving = serveConfig.pipe(Layer.provide(listening))
+    // Built after `serving`, so its finalizer runs before the listener's and the database's.
+    const announced = Layer.scopedDiscard(
+      Effect.gen(function* () {
+        const address = server.address()
+        const port = typeof address === "object" && address !== null ? address.port : config.port
+        yield* Effect.log(`Inkwell listening on ${urlOf(config.host, port)} (API docs at /docs)`)
+        yield* Effect.addFinalizer(() =>
+          Effect.log("Inkwell stopping").pipe(Effect.zipRight(drain(server, config.shutdownGrace)))
+        )
+      })
+    )
+    return announced.pipe(Layer.provide(serving))
+  })
+)

@@ -1,0 +1,145 @@
+/**
+ * The posts HTTP API, declared once: routing, validation, the OpenAPI document and typed
+ * clients all come from these groups.
+ *
+ * Two groups on purpose: reads are public (`PostsApi`), writes go through `ApiKeyAuth`
+ * (`PostsAdminApi`). A middleware on a whole group cannot miss an endpoint the way
+ * `middlewareEndpoints` misses endpoints added after it.
+ */
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
+import { Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
+import { BadRequest, InternalServerError, PayloadTooLarge, RequestTimedOut, Unauthorized, VersionRequired } from "../Http/Errors.js"
+import { ApiKeyAuth } from "../Http/Middleware.js"
+
+/** What a list shows of each post: enough for an index page, without the rendered html. */
+export const PostSummary = Schema.Struct({
+  slug: Post.fields.slug,
+  title: Post.fields.title,
+  excerpt: Post.fields.excerpt,
+  summary: Post.fields.summary,
+  tags: Post.fields.tags,
+  authors: Post.fields.authors,
+  status: Post.fields.status,
+  publishedAt: Post.fields.publishedAt,
+  createdAt: Post.fields.createdAt,
+  updatedAt: Post.fields.updatedAt,
+  readingTimeMinutes: Post.fields.readingTimeMinutes,
+  wordCount: Post.fields.wordCount,
+  version: Post.fields.version
+}).annotations({ identifier: "PostSummary" })
+
+export const PostPage = Schema.Struct({
+  items: Schema.Array(PostSummary),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next: Schema.NullOr(Schema.String)
+}).annotations({ identifier: "PostPage" })
+
+export const TagCount = Schema.Struct({ tag: Schema.String, count: Schema.Int }).annotations({
+  identifier: "TagCount"
+})
+
+const PositiveIntFromString = Schema.NumberFromString.pipe(Schema.int(), Schema.greaterThanOrEqualTo(1))
+const NonNegativeIntFromString = Schema.NumberFromString.pipe(Schema.int(), Schema.greaterThanOrEqualTo(0))
+
+export const ListParams = Schema.Struct({
+  tag: Schema.optional(Tag),
+  /** `draft` (or every status) needs an API key. */
+  status: Schema.optional(PostStatus),
+  /** 1 or more; capped at 100. */
+  limit: Schema.optional(PositiveIntFromString),
+  cursor: Schema.optional(Schema.String),
+  offset: Schema.optional(NonNegativeIntFromString)
+})
+
+export const SlugPath = Schema.Struct({ slug: Slug })
+
+/** Markdown, optionally with YAML or TOML front matter. */
+export const Markdown = HttpApiSchema.Text({ contentType: "text/markdown" }).annotations({
+  description: "Markdown, optionally with front matter (--- YAML --- or +++ TOML +++)"
+})
+
+export const CreatePayload = Schema.Union(PostInput, Markdown)
+
+/** Post fields plus the version being replaced (or send it as `If-Match`). */
+export const UpdateInput = Schema.Struct({
+  ...PostInput.fields,
+  version: Schema.optional(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)))
+}).annotations({ identifier: "UpdateInput" })
+
+export const UpdatePayload = Schema.Union(UpdateInput, Markdown)
+
+export const IfMatch = Schema.Struct({ "if-match": Schema.optional(Schema.String) })
+export const IfNoneMatch = Schema.Struct({ "if-none-match": Schema.optional(Schema.String) })
+
+/** Public reads: published posts for everyone, drafts too with an API key. */
+export class PostsApi extends HttpApiGroup.make("posts")
+  .add(
+    HttpApiEndpoint.get("list", "/posts")
+      .setUrlParams(ListParams)
+      .addSuccess(PostPage)
+      .annotate(OpenApi.Summary, "List posts, newest first")
+  )
+  .add(
+    HttpApiEndpoint.get("get", "/posts/:slug")
+      .setPath(SlugPath)
+      .setHeaders(IfNoneMatch)
+      .addSuccess(Post)
+      .addSuccess(HttpApiSchema.Empty(304))
+      .addError(PostNotFound)
+      .annotate(OpenApi.Summary, "One processed post (html, excerpt, reading time, toc), with an ETag")
+  )
+  .add(
+    HttpApiEndpoint.get("tags", "/tags")
+      .addSuccess(Schema.Struct({ tags: Schema.Array(TagCount) }))
+      .annotate(OpenApi.Summary, "Every tag with its number of posts, most used first")
+  )
+  // Only when a key is presented and wrong, or drafts are asked for without one.
+  .addError(Unauthorized)
+  .addError(InternalServerError)
+  .addError(PoolTimeout)
+  .addError(RequestTimedOut)
+  .annotate(OpenApi.Description, "Reading posts")
+{}
+
+/** Writes, behind `ApiKeyAuth`. */
+export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
+  .add(
+    HttpApiEndpoint.post("create", "/posts")
+      .setPayload(CreatePayload)
+      .addSuccess(Post, { status: 201 })
+      .addError(InvalidPost)
+      .addError(SlugConflict)
+      .annotate(OpenApi.Summary, "Create a post from JSON fields or markdown; 201 with Location")
+  )
+  .add(
+    HttpApiEndpoint.put("update", "/posts/:slug")
+      .setPath(SlugPath)
+      .setHeaders(IfMatch)
+      .setPayload(UpdatePayload)
+      .addSuccess(Post)
+      .addError(InvalidPost)
+      .addError(PostNotFound)
+      .addError(StaleVersion)
+      .addError(SlugConflict)
+      .addError(VersionRequired)
+      .annotate(OpenApi.Summary, "Replace a post; needs its current version (body `version` or If-Match)")
+  )
+  .add(
+    HttpApiEndpoint.del("delete", "/posts/:slug")
+      .setPath(SlugPath)
+      .setHeaders(IfMatch)
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(PostNotFound)
+      .addError(StaleVersion)
+      .annotate(OpenApi.Summary, "Delete a post (only at the If-Match version, when given)")
+  )
+  .middleware(ApiKeyAuth)
+  .addError(BadRequest)
+  .addError(PayloadTooLarge)
+  .addError(InternalServerError)
+  .addError(PoolTimeout)
+  .addError(RequestTimedOut)
+  .annotate(OpenApi.Description, "Writing posts (API key required)")
+{}

@@ -1,0 +1,181 @@
+/**
+ * Handlers for the posts groups: HTTP concerns only (keys, ETags, status codes, headers);
+ * everything else is `Posts`.
+ */
+import { type HttpApi, HttpApiBuilder, type HttpApiGroup, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Layer, Schema } from "effect"
+import { Post, PostInput } from "../Domain/Post.js"
+import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
+import { InkwellApi } from "../Http/Api.js"
+import { BadRequest, Unauthorized, VersionRequired } from "../Http/Errors.js"
+import type { ApiKeyAuth } from "../Http/Middleware.js"
+import { MAX_PAGE_SIZE } from "./PostRepository.js"
+import { Posts } from "./Posts.js"
+
+/** Changes whenever the post does (version), and between two posts that reused a slug (hash). */
+export const etagOf = (post: Pick<Post, "version" | "contentHash">): string =>
+  `"v${post.version}-${post.contentHash.slice(0, 16)}"`
+
+const stripWeak = (tag: string): string => (tag.startsWith("W/") ? tag.slice(2) : tag)
+
+/** `If-None-Match` is a list of ETags or `*`. */
+export const matchesIfNoneMatch = (header: string | undefined, etag: string): boolean =>
+  header !== undefined &&
+  header.split(",").some((candidate) => {
+    const tag = stripWeak(candidate.trim())
+    return tag === "*" || tag === etag
+  })
+
+/** The version an `If-Match` names: one of our ETags, or a bare version number. */
+export const versionFromIfMatch = (header: string): number | undefined => {
+  const match = /^"?v?(\d+)(?:-[0-9a-f]*)?"?$/.exec(stripWeak(header.trim()))
+  return match === null ? undefined : Number(match[1])
+}
+
+const encodePost = Schema.encodeSync(Post)
+
+const postResponse = (post: Post, status = 200, headers: Record<string, string> = {}) =>
+  HttpServerResponse.unsafeJson(encodePost(post), { status, headers: { etag: etagOf(post), ...headers } })
+
+/** A `DatabaseError`'s cause is for the log only: as a defect it reaches the request logger, which answers a bare 500. */
+const databaseErrorsAsDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.catchIf(
+    effect,
+    (error): error is Extract<E, { readonly _tag: "DatabaseError" }> =>
+      typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "DatabaseError",
+    (error) => Effect.die(error)
+  ) as Effect.Effect<A, Exclude<E, { readonly _tag: "DatabaseError" }>, R>
+
+/** Reads are public; a key, when presented, must be right, and then shows drafts too. */
+const isEditor = (keys: ApiKeysShape, request: HttpServerRequest.HttpServerRequest) => {
+  const verdict = keys.fromHeaders(request.headers)
+  return verdict === "invalid"
+    ? Effect.fail(new Unauthorized({ message: refusal(verdict) }))
+    : Effect.succeed(verdict === "valid")
+}
+
+const requestPath = (request: HttpServerRequest.HttpServerRequest): string => {
+  const query = request.url.indexOf("?")
+  const path = query === -1 ? request.url : request.url.slice(0, query)
+  return path.endsWith("/") ? path.slice(0, -1) : path
+}
+
+/** The version a write expects: body `version` and/or `If-Match`, which must agree when both are sent. */
+const expectedVersion = (fromBody: number | undefined, ifMatch: string | undefined) =>
+  Effect.gen(function* () {
+    const fromHeader = ifMatch === undefined ? undefined : versionFromIfMatch(ifMatch)
+    if (ifMatch !== undefined && fromHeader === undefined) {
+      return yield* new BadRequest({ message: `If-Match must be an ETag from this API or a version number, not ${JSON.stringify(ifMatch)}` })
+    }
+    if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
+      return yield* new BadRequest({ message: `version ${fromBody} in the body and ${fromHeader} in If-Match disagree` })
+    }
+    return fromBody ?? fromHeader
+  })
+
+type InkwellApiType = typeof InkwellApi
+
+const publicHandlers = (api: InkwellApiType) =>
+  HttpApiBuilder.group(api, "posts", (handlers) =>
+    Effect.gen(function* () {
+      const posts = yield* Posts
+      const keys = yield* ApiKeys
+      return handlers
+        .handle("list", ({ request, urlParams }) =>
+          Effect.gen(function* () {
+            const editor = yield* isEditor(keys, request)
+            if (!editor && urlParams.status === "draft") {
+              return yield* new Unauthorized({ message: "listing drafts requires an API key" })
+            }
+            return yield* posts.list({
+              tag: urlParams.tag,
+              status: editor ? urlParams.status : "published",
+              limit: Math.min(urlParams.limit ?? 20, MAX_PAGE_SIZE),
+              cursor: urlParams.cursor,
+              offset: urlParams.offset
+            })
+          }).pipe(databaseErrorsAsDefects)
+        )
+        .handle("get", ({ headers, path, request }) =>
+          Effect.gen(function* () {
+            const editor = yield* isEditor(keys, request)
+            const post = yield* posts.get(path.slug, { includeDrafts: editor })
+            const etag = etagOf(post)
+            if (matchesIfNoneMatch(headers["if-none-match"], etag)) {
+              return HttpServerResponse.empty({ status: 304, headers: { etag } })
+            }
+            return postResponse(post)
+          }).pipe(databaseErrorsAsDefects)
+        )
+        .handle("tags", ({ request }) =>
+          Effect.gen(function* () {
+            const editor = yield* isEditor(keys, request)
+            return { tags: yield* posts.tags(editor ? undefined : "published") }
+          }).pipe(databaseErrorsAsDefects)
+        )
+    })
+  )
+
+const adminHandlers = (api: InkwellApiType) =>
+  HttpApiBuilder.group(api, "postsAdmin", (handlers) =>
+    Effect.gen(function* () {
+      const posts = yield* Posts
+      return handlers
+        .handle("create", ({ payload, request }) =>
+          Effect.gen(function* () {
+            const post = yield* posts.create(payload)
+            return postResponse(post, 201, { location: `${requestPath(request)}/${post.slug}` })
+          }).pipe(databaseErrorsAsDefects)
+        )
+        .handle("update", ({ headers, path, payload }) =>
+          Effect.gen(function* () {
+            const fromBody = typeof payload === "string" ? undefined : payload.version
+            const version = yield* expectedVersion(fromBody, headers["if-match"])
+            if (version === undefined) {
+              return yield* new VersionRequired({
+                message: "send the version you are replacing, as `version` in the body or as If-Match (the post's ETag)"
+              })
+            }
+            let content: string | PostInput
+            if (typeof payload === "string") {
+              content = payload
+            } else {
+              const { version: _version, ...fields } = payload
+              content = new PostInput(fields)
+            }
+            return postResponse(yield* posts.update(path.slug, version, content))
+          }).pipe(databaseErrorsAsDefects)
+        )
+        .handle("delete", ({ headers, path }) =>
+          Effect.gen(function* () {
+            const version = yield* expectedVersion(undefined, headers["if-match"])
+            yield* posts.remove(path.slug, version)
+          }).pipe(databaseErrorsAsDefects)
+        )
+    })
+  )
+
+/**
+ * The handlers of both posts groups for `api`: `InkwellApi`, or an embedding app's own
+ * `HttpApi` that added `PostsApi` and `PostsAdminApi` (possibly under a prefix).
+ */
+export const layerFor = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
+  api: HttpApi.HttpApi<Id, Groups, E, R>
+): Layer.Layer<
+  HttpApiGroup.ApiGroup<Id, "posts"> | HttpApiGroup.ApiGroup<Id, "postsAdmin">,
+  never,
+  Posts | ApiKeys | ApiKeyAuth
+> => {
+  // The builder reads the groups from `api` at run time (prefixes included); the cast only
+  // re-labels the layer with the embedding API's id.
+  const inkwell = api as unknown as InkwellApiType
+  const handlers: Layer.Layer<
+    HttpApiGroup.ApiGroup<"inkwell", "posts"> | HttpApiGroup.ApiGroup<"inkwell", "postsAdmin">,
+    never,
+    Posts | ApiKeys | ApiKeyAuth
+  > = Layer.mergeAll(publicHandlers(inkwell), adminHandlers(inkwell))
+  return handlers as never
+}
+
+/** The posts handlers for `InkwellApi`. */
+export const layer = layerFor(InkwellApi)

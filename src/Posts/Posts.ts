@@ -1,0 +1,68 @@
+/**
+ * Posts: what the API does with posts, independent of HTTP. Processing happens here, on
+ * write (reads are lookups), and every write names its source as "api".
+ */
+import { Effect } from "effect"
+import { PostNotFound, type RepositoryError } from "../Domain/Errors.js"
+import { PostInput, type PostStatus } from "../Domain/Post.js"
+import { PostProcessor } from "../Processing/PostProcessor.js"
+import { type ListQuery, PostRepository } from "./PostRepository.js"
+
+/** A client's post: JSON fields, or markdown with optional front matter. */
+export type PostContent = PostInput | string
+
+const SOURCE = "api"
+
+export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
+  effect: Effect.gen(function* () {
+    const repository = yield* PostRepository
+    const processor = yield* PostProcessor
+
+    const list = Effect.fn("Posts.list")(function* (query: ListQuery) {
+      return yield* repository.list(query)
+    })
+
+    /** Drafts are reported as missing to readers who may not see them, rather than as forbidden. */
+    const get = Effect.fn("Posts.get")(function* (slug: string, options: { readonly includeDrafts: boolean }) {
+      const post = yield* repository.getBySlug(slug)
+      if (!options.includeDrafts && post.status !== "published") {
+        return yield* new PostNotFound({ slug })
+      }
+      return post
+    })
+
+    const create = Effect.fn("Posts.create")(function* (content: PostContent) {
+      const post =
+        typeof content === "string"
+          ? yield* processor.process({ source: SOURCE, raw: content })
+          : yield* processor.fromInput(content, SOURCE)
+      return yield* repository.create(post)
+    })
+
+    /**
+     * Replaces the post at `slug`. The slug stays unless the JSON fields name a new one
+     * (front matter in a markdown body cannot rename: the URL is the explicit field).
+     */
+    const update = Effect.fn("Posts.update")(function* (slug: string, expectedVersion: number, content: PostContent) {
+      const input =
+        typeof content === "string"
+          ? new PostInput({ body: content, slug })
+          : new PostInput({ ...content, slug: content.slug ?? slug })
+      const post = yield* processor.fromInput(input, SOURCE)
+      return yield* repository.update(slug, expectedVersion, post)
+    })
+
+    const remove = Effect.fn("Posts.remove")(function* (slug: string, expectedVersion?: number) {
+      return yield* repository.delete(slug, expectedVersion)
+    })
+
+    const tags = Effect.fn("Posts.tags")(function* (status?: PostStatus) {
+      return yield* repository.tags(status)
+    })
+
+    /** Succeeds when the database answers through the pool. */
+    const ping: Effect.Effect<void, RepositoryError> = repository.ping
+
+    return { list, get, create, update, remove, tags, ping } as const
+  })
+}) {}

@@ -1,0 +1,291 @@
+import { HttpClientRequest } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { get, json, KEY, MARKDOWN, newPost, postJson, postMarkdown, putJson, del, send, testServer } from "./harness.js"
+
+describe("posts API", () => {
+  it.effect("creates a post from JSON fields: 201, Location, ETag, processed fields", () =>
+    Effect.gen(function* () {
+      const response = yield* postJson("/posts", newPost())
+      assert.strictEqual(response.status, 201)
+      assert.strictEqual(response.headers["location"], "/posts/first-post")
+      const body = yield* json(response)
+      assert.strictEqual(body.slug, "first-post")
+      assert.strictEqual(body.version, 1)
+      assert.include(body.html, "<strong>world</strong>")
+      assert.isAtLeast(body.readingTimeMinutes, 1)
+      assert.isTrue(body.toc.some((entry: { text: string }) => entry.text === "Second"))
+      assert.strictEqual(response.headers["etag"], `"v1-${body.contentHash.slice(0, 16)}"`)
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("creates a post from markdown with front matter", () =>
+    Effect.gen(function* () {
+      const response = yield* postMarkdown("/posts", MARKDOWN)
+      assert.strictEqual(response.status, 201)
+      const body = yield* json(response)
+      assert.strictEqual(body.title, "Hello from Markdown")
+      assert.deepStrictEqual(body.tags, ["effect", "typescript"])
+      const read = yield* get(`/posts/${body.slug}`)
+      assert.strictEqual(read.status, 200)
+      assert.strictEqual((yield* json(read)).title, "Hello from Markdown")
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("reads a post with an ETag and answers 304 to If-None-Match", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost())
+      const first = yield* get("/posts/first-post")
+      assert.strictEqual(first.status, 200)
+      const etag = first.headers["etag"]!
+      assert.match(etag, /^"v1-[0-9a-f]{16}"$/)
+      const cached = yield* get("/posts/first-post", { "if-none-match": etag })
+      assert.strictEqual(cached.status, 304)
+      assert.strictEqual(cached.headers["etag"], etag)
+      const weak = yield* get("/posts/first-post", { "if-none-match": `"other", W/${etag}` })
+      assert.strictEqual(weak.status, 304)
+      const stale = yield* get("/posts/first-post", { "if-none-match": '"v0-0000000000000000"' })
+      assert.strictEqual(stale.status, 200)
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("404 for a missing post, 400 with the field path for a malformed slug", () =>
+    Effect.gen(function* () {
+      const missing = yield* get("/posts/no-such-post")
+      assert.strictEqual(missing.status, 404)
+      assert.deepStrictEqual(yield* json(missing), { _tag: "PostNotFound", slug: "no-such-post" })
+      const malformed = yield* get("/posts/Not_A_Slug")
+      assert.strictEqual(malformed.status, 400)
+      const body = yield* json(malformed)
+      assert.strictEqual(body._tag, "HttpApiDecodeError")
+      assert.deepStrictEqual(body.issues[0].path, ["slug"])
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("400 with the failing field path for an invalid JSON payload", () =>
+    Effect.gen(function* () {
+      const response = yield* postJson("/posts", { title: "x", body: 42 })
+      assert.strictEqual(response.status, 400)
+      const body = yield* json(response)
+      assert.strictEqual(body._tag, "HttpApiDecodeError")
+      assert.isTrue(
+        body.issues.some((issue: { path: Array<string> }) => issue.path.join(".") === "body"),
+        JSON.stringify(body.issues)
+      )
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("400 for a body that is not JSON at all", () =>
+    Effect.gen(function* () {
+      const response = yield* send(
+        HttpClientRequest.post("/posts").pipe(
+          HttpClientRequest.bodyText("{not json", "application/json"),
+          HttpClientRequest.setHeader("x-api-key", KEY)
+        )
+      )
+      assert.strictEqual(response.status, 400)
+      assert.strictEqual((yield* json(response))._tag, "BadRequest")
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("400 InvalidPost with the field when processing rejects the post", () =>
+    Effect.gen(function* () {
+      // No title anywhere: neither a field nor front matter.
+      const response = yield* postJson("/posts", { body: "just text, no heading" })
+      assert.strictEqual(response.status, 400)
+      const body = yield* json(response)
+      assert.strictEqual(body._tag, "InvalidPost")
+      assert.strictEqual(body.field, "title")
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("409 SlugConflict when the slug is taken", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
+      const again = yield* postJson("/posts", newPost())
+      assert.strictEqual(again.status, 409)
+      assert.deepStrictEqual(yield* json(again), { _tag: "SlugConflict", slug: "first-post" })
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("PUT needs the current version: body version, If-Match, 409 when stale, 428 when absent", () =>
+    Effect.gen(function* () {
+      const created = yield* json(yield* postJson("/posts", newPost()))
+      const updated = yield* putJson("/posts/first-post", newPost({ body: "changed", version: 1 }))
+      assert.strictEqual(updated.status, 200)
+      const v2 = yield* json(updated)
+      assert.strictEqual(v2.version, 2)
+      assert.strictEqual(v2.slug, "first-post")
+      assert.notStrictEqual(v2.contentHash, created.contentHash)
+
+      const stale = yield* putJson("/posts/first-post", newPost({ body: "again", version: 1 }))
+      assert.strictEqual(stale.status, 409)
+      assert.deepInclude(yield* json(stale), { _tag: "StaleVersion", expected: 1, actual: 2 })
+
+      const viaEtag = yield* putJson("/posts/first-post", newPost({ body: "via etag" }), {
+        "x-api-key": KEY,
+        "if-match": updated.headers["etag"]!
+      })
+      assert.strictEqual(viaEtag.status, 200)
+      assert.strictEqual((yield* json(viaEtag)).version, 3)
+
+      const missing = yield* putJson("/posts/first-post", newPost({ body: "no version" }))
+      assert.strictEqual(missing.status, 428)
+      assert.strictEqual((yield* json(missing))._tag, "VersionRequired")
+
+      const disagree = yield* putJson("/posts/first-post", newPost({ version: 3 }), { "x-api-key": KEY, "if-match": "4" })
+      assert.strictEqual(disagree.status, 400)
+
+      const notFound = yield* putJson("/posts/nope", newPost({ version: 1 }))
+      assert.strictEqual(notFound.status, 404)
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("PUT accepts markdown with If-Match and keeps the slug", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost())
+      const response = yield* send(
+        HttpClientRequest.put("/posts/first-post").pipe(
+          HttpClientRequest.bodyText(MARKDOWN, "text/markdown"),
+          HttpClientRequest.setHeaders({ "x-api-key": KEY, "if-match": "1" })
+        )
+      )
+      assert.strictEqual(response.status, 200)
+      const body = yield* json(response)
+      assert.strictEqual(body.slug, "first-post")
+      assert.strictEqual(body.title, "Hello from Markdown")
+      assert.strictEqual(body.version, 2)
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("DELETE: 204, then 404; 409 with a stale If-Match", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost())
+      yield* putJson("/posts/first-post", newPost({ body: "v2", version: 1 }))
+      const stale = yield* del("/posts/first-post", { "x-api-key": KEY, "if-match": '"v1-abc"' })
+      assert.strictEqual(stale.status, 409)
+      const deleted = yield* del("/posts/first-post")
+      assert.strictEqual(deleted.status, 204)
+      assert.strictEqual((yield* get("/posts/first-post")).status, 404)
+      assert.strictEqual((yield* del("/posts/first-post")).status, 404)
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("GET /posts: published only without a key, drafts with one, filters by tag", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Public one", tags: ["a"] }))
+      yield* postJson("/posts", newPost({ title: "Public two", tags: ["b"] }))
+      yield* postJson("/posts", newPost({ title: "Secret draft", status: "draft", tags: ["a"] }))
+
+      const anonymous = yield* json(yield* get("/posts"))
+      assert.deepStrictEqual(anonymous.items.map((p: { slug: string }) => p.slug).sort(), ["public-one", "public-two"])
+      assert.isUndefined(anonymous.items[0].html, "a list shows summaries, not rendered html")
+
+      const editor = yield* json(yield* get("/posts", { "x-api-key": KEY }))
+      assert.strictEqual(editor.items.length, 3)
+      const drafts = yield* json(yield* get("/posts?status=draft", { authorization: `Bearer ${KEY}` }))
+      assert.deepStrictEqual(drafts.items.map((p: { slug: string }) => p.slug), ["secret-draft"])
+
+      assert.strictEqual((yield* get("/posts?status=draft")).status, 401)
+      assert.strictEqual((yield* get("/posts", { "x-api-key": "wrong" })).status, 401)
+      assert.strictEqual((yield* get("/posts/secret-draft")).status, 404)
+      assert.strictEqual((yield* get("/posts/secret-draft", { "x-api-key": KEY })).status, 200)
+
+      const tagged = yield* json(yield* get("/posts?tag=a"))
+      assert.deepStrictEqual(tagged.items.map((p: { slug: string }) => p.slug), ["public-one"])
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("GET /posts on an empty store is an empty page", () =>
+    Effect.gen(function* () {
+      const response = yield* get("/posts")
+      assert.strictEqual(response.status, 200)
+      assert.deepStrictEqual(yield* json(response), { items: [], next: null })
+      assert.deepStrictEqual(yield* json(yield* get("/tags")), { tags: [] })
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("pagination: limit and cursor walk every post once; limit is capped at 100; bad bounds are 400", () =>
+    Effect.gen(function* () {
+      yield* Effect.forEach(
+        Array.from({ length: 105 }, (_, i) => i),
+        (i) => postJson("/posts", newPost({ title: `Post ${i}`, publishedAt: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString() })),
+        { concurrency: 8 }
+      )
+      const capped = yield* json(yield* get("/posts?limit=1000"))
+      assert.strictEqual(capped.items.length, 100)
+      assert.isString(capped.next)
+
+      const seen: Array<string> = []
+      let url: string | null = "/posts?limit=40"
+      while (url !== null) {
+        const page: { items: Array<{ slug: string }>; next: string | null } = yield* json(yield* get(url))
+        seen.push(...page.items.map((p) => p.slug))
+        url = page.next === null ? null : `/posts?limit=40&cursor=${encodeURIComponent(page.next)}`
+      }
+      assert.strictEqual(seen.length, 105)
+      assert.strictEqual(new Set(seen).size, 105)
+      assert.strictEqual(seen[0], "post-104", "newest first")
+
+      const offset = yield* json(yield* get("/posts?limit=2&offset=1"))
+      assert.deepStrictEqual(offset.items.map((p: { slug: string }) => p.slug), ["post-103", "post-102"])
+
+      for (const bad of ["limit=0", "limit=-1", "limit=abc", "offset=-1", "status=archived"]) {
+        const response = yield* get(`/posts?${bad}`)
+        assert.strictEqual(response.status, 400, bad)
+      }
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("GET /tags counts published posts, every post with a key", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "One", tags: ["effect", "rust"] }))
+      yield* postJson("/posts", newPost({ title: "Two", tags: ["effect"] }))
+      yield* postJson("/posts", newPost({ title: "Three", tags: ["rust"], status: "draft" }))
+      const response = yield* get("/tags")
+      assert.strictEqual(response.status, 200)
+      assert.deepStrictEqual(yield* json(response), {
+        tags: [
+          { tag: "effect", count: 2 },
+          { tag: "rust", count: 1 }
+        ]
+      })
+      const editor = yield* json(yield* get("/tags", { "x-api-key": KEY }))
+      assert.deepInclude(editor.tags, { tag: "rust", count: 2 })
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("/health, /ready, unknown routes", () =>
+    Effect.gen(function* () {
+      const health = yield* get("/health")
+      assert.strictEqual(health.status, 200)
+      assert.deepStrictEqual(yield* json(health), { status: "ok" })
+      const ready = yield* get("/ready")
+      assert.strictEqual(ready.status, 200)
+      assert.deepStrictEqual(yield* json(ready), { status: "ready" })
+      const unknown = yield* get("/nope")
+      assert.strictEqual(unknown.status, 404)
+      assert.strictEqual((yield* json(unknown))._tag, "RouteNotFound")
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("/openapi.json documents every endpoint and the API-key security schemes; /docs serves the UI", () =>
+    Effect.gen(function* () {
+      const spec = yield* json(yield* get("/openapi.json"))
+      assert.strictEqual(spec.info.title, "Inkwell")
+      for (const path of ["/posts", "/posts/{slug}", "/tags", "/health", "/ready"]) {
+        assert.property(spec.paths, path)
+      }
+      assert.deepInclude(Object.values(spec.components.securitySchemes), { type: "apiKey", name: "x-api-key", in: "header", description: "An API key from INKWELL_API_KEYS" })
+      assert.isTrue(Object.values(spec.components.securitySchemes).some((s: any) => s.type === "http" && s.scheme === "bearer"))
+      assert.isNotEmpty(spec.paths["/posts"].post.security)
+      assert.isEmpty(spec.paths["/posts"].get.security ?? [])
+      assert.property(spec.paths["/posts"].post.requestBody.content, "text/markdown")
+      assert.property(spec.paths["/posts"].post.requestBody.content, "application/json")
+      assert.property(spec.paths["/posts"].post.responses, "413")
+      const docs = yield* get("/docs")
+      assert.strictEqual(docs.status, 200)
+      assert.include(yield* docs.text, "swagger-ui")
+    }).pipe(Effect.provide(testServer()))
+  )
+})

@@ -1,0 +1,65 @@
+/**
+ * Another Effect app mounts Inkwell in its own HttpApi (under /blog), next to an endpoint of
+ * its own, with its own repository and keys.
+ */
+import { HttpApi, HttpApiBuilder, HttpApiClient, HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Schema } from "effect"
+import { postsWith } from "../../src/App.js"
+import { SystemApi } from "../../src/Http/Api.js"
+import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import * as Server from "../../src/Http/Server.js"
+import { PostsAdminApi, PostsApi } from "../../src/Posts/Api.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { get, json, newPost, postJson } from "./harness.js"
+
+class HostGroup extends HttpApiGroup.make("host").add(
+  HttpApiEndpoint.get("hello", "/hello").addSuccess(Schema.Struct({ greeting: Schema.String }))
+) {}
+
+class HostApi extends HttpApi.make("host")
+  .add(HostGroup)
+  .add(SystemApi)
+  .add(PostsApi.prefix("/blog"))
+  .add(PostsAdminApi.prefix("/blog"))
+{}
+
+const HostGroupLive = HttpApiBuilder.group(HostApi, "host", (handlers) =>
+  handlers.handle("hello", () => Effect.succeed({ greeting: "hello from the host" }))
+)
+
+const HOST_KEY = "host-app-key"
+
+const HostServer = HttpApiBuilder.serve().pipe(
+  Layer.provide(
+    HttpApiBuilder.api(HostApi).pipe(
+      Layer.provide(HostGroupLive),
+      Layer.provide(Server.handlersFor(HostApi)),
+      Layer.provide(postsWith(MemoryPostRepository.layer)),
+      Layer.provide(ApiKeys.layer([HOST_KEY]))
+    )
+  ),
+  Layer.provideMerge(NodeHttpServer.layerTest)
+)
+
+describe("embedding", () => {
+  it.effect("a host app serves its own endpoint and Inkwell's under its prefix", () =>
+    Effect.gen(function* () {
+      const client = yield* HttpApiClient.make(HostApi)
+      assert.deepStrictEqual(yield* client.host.hello(), { greeting: "hello from the host" })
+
+      const created = yield* postJson("/blog/posts", newPost(), { "x-api-key": HOST_KEY })
+      assert.strictEqual(created.status, 201)
+      assert.strictEqual(created.headers["location"], "/blog/posts/first-post")
+      assert.strictEqual((yield* postJson("/blog/posts", newPost({ title: "x" }), {})).status, 401)
+
+      const page = yield* client.posts.list({ urlParams: {} })
+      assert.deepStrictEqual(page.items.map((p) => p.slug), ["first-post"])
+      const post = yield* json(yield* get("/blog/posts/first-post"))
+      assert.strictEqual(post.title, "First post")
+      assert.deepStrictEqual(yield* client.system.health(), { status: "ok" })
+      assert.strictEqual((yield* get("/posts")).status, 404, "nothing outside the prefix")
+    }).pipe(Effect.provide(HostServer))
+  )
+})

@@ -1,0 +1,124 @@
+/**
+ * The real entrypoint as a child process: `node --import tsx src/main.ts` on a free port with
+ * a temp SQLite file; create with a key, read back, SIGTERM, clean exit.
+ */
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+const KEY = "smoke-key-123"
+
+interface Started {
+  readonly child: ChildProcess
+  readonly url: string
+  readonly stdout: Array<string>
+  readonly exit: Deferred.Deferred<number | null>
+}
+
+const start = (env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const listening = yield* Deferred.make<string, Error>()
+      const exit = yield* Deferred.make<number | null>()
+      const stdout: Array<string> = []
+      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+        cwd: process.cwd(),
+        env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", ...env },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let buffered = ""
+      child.stdout!.on("data", (chunk: Buffer) => {
+        buffered += chunk.toString("utf8")
+        const lines = buffered.split("\n")
+        buffered = lines.pop()!
+        for (const line of lines) {
+          stdout.push(line)
+          const url = /Inkwell listening on (http:\/\/[^\s"]+)/.exec(line)
+          if (url !== null) Deferred.unsafeDone(listening, Effect.succeed(url[1]!))
+        }
+      })
+      let stderr = ""
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+      child.on("exit", (code) => {
+        Deferred.unsafeDone(exit, Effect.succeed(code))
+        Deferred.unsafeDone(listening, Effect.fail(new Error(`exited with ${code} before listening: ${stderr}`)))
+      })
+      const url = yield* Deferred.await(listening).pipe(Effect.timeout("20 seconds"))
+      return { child, url, stdout, exit } satisfies Started
+    }),
+    ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+  )
+
+describe("entrypoint", () => {
+  it.live(
+    "starts, serves, writes with a key, reads back, exits 0 on SIGTERM",
+    () =>
+      Effect.gen(function* () {
+        const dir = mkdtempSync(join(tmpdir(), "inkwell-smoke-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+        const server = yield* start({
+          DATABASE_URL: `sqlite:${join(dir, "data", "inkwell.db")}`,
+          INKWELL_API_KEYS: `other,${KEY}`
+        })
+        const client = (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(server.url)))
+
+        const health = yield* client.get("/health")
+        assert.strictEqual(health.status, 200)
+        assert.deepStrictEqual(yield* (yield* client.get("/posts")).json, { items: [], next: null })
+
+        const created = yield* client.execute(
+          HttpClientRequest.post("/posts").pipe(
+            HttpClientRequest.setHeader("x-api-key", KEY),
+            HttpClientRequest.bodyText("---\ntitle: Smoke Test\n---\nIt *works*.\n", "text/markdown")
+          )
+        )
+        assert.strictEqual(created.status, 201)
+        const read = yield* client.get(created.headers["location"]!)
+        assert.strictEqual(read.status, 200)
+        const post = (yield* read.json) as { title: string; html: string }
+        assert.strictEqual(post.title, "Smoke Test")
+        assert.include(post.html, "<em>works</em>")
+
+        server.child.kill("SIGTERM")
+        const code = yield* Deferred.await(server.exit).pipe(Effect.timeout("15 seconds"))
+        assert.strictEqual(code, 0)
+
+        // JSON logs: one line per request, with the fields, and never the key.
+        const requests = server.stdout
+          .map((line) => JSON.parse(line) as { message: string; annotations: Record<string, unknown> })
+          .filter((entry) => entry.annotations["requestId"] !== undefined)
+        assert.deepStrictEqual(
+          requests.map((entry) => entry.message),
+          ["GET /health 200", "GET /posts 200", "POST /posts 201", "GET /posts/smoke-test 200"]
+        )
+        assert.isNumber(requests[0]!.annotations["durationMs"])
+        assert.notInclude(server.stdout.join("\n"), KEY)
+      }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)),
+    60_000
+  )
+
+  it.live(
+    "a start-up failure exits non-zero with a one-line reason",
+    () =>
+      Effect.gen(function* () {
+        const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+          env: { ...process.env, PORT: "not-a-port" },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        let stderr = ""
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+        const code = yield* Effect.async<number | null>((resume) => {
+          child.on("exit", (code) => resume(Effect.succeed(code)))
+        }).pipe(Effect.timeout("20 seconds"))
+        assert.strictEqual(code, 1)
+        const lines = stderr.trim().split("\n")
+        assert.strictEqual(lines.length, 1, stderr)
+        assert.match(lines[0]!, /^inkwell: invalid configuration: .*PORT/)
+      }),
+    60_000
+  )
+})

@@ -1,0 +1,60 @@
+/**
+ * End to end on the real stack: SQLite (in memory) → migrations → DatabasePool →
+ * SqlPostRepository → PostProcessor → Posts → HTTP, composed by src/App.ts.
+ */
+import { NodeHttpServer } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Layer } from "effect"
+import { PostsLive } from "../../src/App.js"
+import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import { requestMiddleware } from "../../src/Http/Middleware.js"
+import * as Server from "../../src/Http/Server.js"
+import { del, get, json, KEY, MARKDOWN, newPost, postJson, postMarkdown, putJson } from "./harness.js"
+
+const SqliteServer = Server.serve(
+  requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })
+).pipe(
+  Layer.provide(PostsLive),
+  Layer.provide(ApiKeys.layer([KEY])),
+  Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", "sqlite::memory:"]]))))
+)
+
+describe("HTTP on SQLite", () => {
+  it.effect("create, read, list, update, delete, tags, ready", () =>
+    Effect.gen(function* () {
+      assert.deepStrictEqual(yield* json(yield* get("/posts")), { items: [], next: null })
+      assert.strictEqual((yield* get("/ready")).status, 200)
+
+      const created = yield* postJson("/posts", newPost({ tags: ["effect", "sql"] }))
+      assert.strictEqual(created.status, 201)
+      assert.strictEqual(created.headers["location"], "/posts/first-post")
+      const fromMarkdown = yield* postMarkdown("/posts", MARKDOWN)
+      assert.strictEqual(fromMarkdown.status, 201)
+      assert.strictEqual((yield* postJson("/posts", newPost())).status, 409)
+
+      const read = yield* get("/posts/first-post")
+      assert.strictEqual(read.status, 200)
+      const post = yield* json(read)
+      assert.include(post.html, "<strong>world</strong>")
+      assert.strictEqual((yield* get("/posts/first-post", { "if-none-match": read.headers["etag"]! })).status, 304)
+
+      const list = yield* json(yield* get("/posts?limit=1"))
+      assert.strictEqual(list.items.length, 1)
+      assert.isString(list.next)
+      const rest = yield* json(yield* get(`/posts?limit=1&cursor=${encodeURIComponent(list.next)}`))
+      assert.strictEqual(rest.items.length, 1)
+      assert.notStrictEqual(rest.items[0].slug, list.items[0].slug)
+
+      const updated = yield* putJson("/posts/first-post", newPost({ body: "Rewritten.", version: 1 }))
+      assert.strictEqual(updated.status, 200)
+      assert.strictEqual((yield* json(updated)).version, 2)
+      assert.strictEqual((yield* putJson("/posts/first-post", newPost({ version: 1 }))).status, 409)
+
+      assert.deepInclude((yield* json(yield* get("/tags"))).tags, { tag: "effect", count: 2 })
+
+      assert.strictEqual((yield* del("/posts/first-post", { "x-api-key": KEY, "if-match": updated.headers["etag"]! })).status, 204)
+      assert.strictEqual((yield* get("/posts/first-post")).status, 404)
+    }).pipe(Effect.provide(SqliteServer))
+  )
+})

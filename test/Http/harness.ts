@@ -1,0 +1,110 @@
+/**
+ * A real Inkwell server on an ephemeral port (NodeHttpServer.layerTest) with the in-memory
+ * repository unless a test supplies another, and an HttpClient pointed at it.
+ */
+import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { type Duration, Effect, Layer, Logger, type LogLevel } from "effect"
+import { postsWith } from "../../src/App.js"
+import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import { requestMiddleware } from "../../src/Http/Middleware.js"
+import * as Server from "../../src/Http/Server.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import type { PostRepository } from "../../src/Posts/PostRepository.js"
+
+export const KEY = "s3cret-key-for-tests-7f1c"
+export const OTHER_KEY = "another-key-9a2b"
+
+export interface ServerOptions {
+  readonly keys?: ReadonlyArray<string>
+  /** Replaces `keys`. */
+  readonly apiKeys?: Layer.Layer<ApiKeys, unknown>
+  readonly repository?: Layer.Layer<PostRepository>
+  readonly maxBodySize?: number
+  readonly requestTimeout?: Duration.DurationInput
+}
+
+export const testServer = (options: ServerOptions = {}) =>
+  Server.serve(
+    requestMiddleware({
+      requestTimeout: options.requestTimeout ?? "30 seconds",
+      maxBodySize: options.maxBodySize ?? 1024 * 1024,
+      retryAfterSeconds: 1
+    })
+  ).pipe(
+    Layer.provide(postsWith(options.repository ?? MemoryPostRepository.layer)),
+    Layer.provide(options.apiKeys ?? ApiKeys.layer(options.keys ?? [KEY])),
+    Layer.provideMerge(NodeHttpServer.layerTest)
+  )
+
+export interface LogLine {
+  readonly level: LogLevel.LogLevel["label"]
+  /** As Logger.logfmtLogger prints it: message, annotations, cause. */
+  readonly text: string
+  readonly annotations: Record<string, unknown>
+}
+
+/** A logger that records every line, in logfmt (what production prints), for assertions. */
+export const captureLogs = (lines: Array<LogLine>) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.make((options) => {
+      const annotations: Record<string, unknown> = {}
+      for (const [key, value] of options.annotations) annotations[key] = value
+      lines.push({ level: options.logLevel.label, text: Logger.logfmtLogger.log(options), annotations })
+    })
+  )
+
+/** A server whose logs land in `lines`. The logger is in place before the server starts. */
+export const loggedServer = (lines: Array<LogLine>, options: ServerOptions = {}) =>
+  testServer(options).pipe(Layer.provide(captureLogs(lines)))
+
+export const send = (request: HttpClientRequest.HttpClientRequest) =>
+  Effect.flatMap(HttpClient.HttpClient, (client) => client.execute(request))
+
+export const withKey = (key: string = KEY) => HttpClientRequest.setHeader("x-api-key", key)
+
+export const get = (url: string, headers: Record<string, string> = {}) =>
+  send(HttpClientRequest.get(url).pipe(HttpClientRequest.setHeaders(headers)))
+
+export const postJson = (url: string, body: unknown, headers: Record<string, string> = { "x-api-key": KEY }) =>
+  send(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body), HttpClientRequest.setHeaders(headers)))
+
+export const putJson = (url: string, body: unknown, headers: Record<string, string> = { "x-api-key": KEY }) =>
+  send(HttpClientRequest.put(url).pipe(HttpClientRequest.bodyUnsafeJson(body), HttpClientRequest.setHeaders(headers)))
+
+export const postMarkdown = (url: string, markdown: string, headers: Record<string, string> = { "x-api-key": KEY }) =>
+  send(
+    HttpClientRequest.post(url).pipe(
+      HttpClientRequest.bodyText(markdown, "text/markdown"),
+      HttpClientRequest.setHeaders(headers)
+    )
+  )
+
+export const del = (url: string, headers: Record<string, string> = { "x-api-key": KEY }) =>
+  send(HttpClientRequest.del(url).pipe(HttpClientRequest.setHeaders(headers)))
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const json = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<any, unknown> => response.json
+
+export const MARKDOWN = `---
+title: Hello from Markdown
+tags: [effect, typescript]
+status: published
+---
+# Intro
+
+Some **bold** words.
+
+## Details
+
+More words here.
+`
+
+export const newPost = (overrides: Record<string, unknown> = {}) => ({
+  title: "First post",
+  body: "# Heading\n\nHello **world**.\n\n## Second\n\nMore text.",
+  tags: ["effect"],
+  status: "published",
+  ...overrides
+})
