@@ -2,9 +2,9 @@
  * Posts: what the API does with posts, independent of HTTP. Processing happens here, on
  * write (reads are lookups), and every write names its source as "api".
  */
-import { Effect } from "effect"
+import { DateTime, Effect } from "effect"
 import { PostNotFound, type RepositoryError } from "../Domain/Errors.js"
-import { PostInput, type PostStatus } from "../Domain/Post.js"
+import { NewPost, PostInput, type PostStatus } from "../Domain/Post.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type ListQuery, PostRepository } from "./PostRepository.js"
 
@@ -12,6 +12,18 @@ import { type ListQuery, PostRepository } from "./PostRepository.js"
 export type PostContent = PostInput | string
 
 const SOURCE = "api"
+
+/**
+ * A published post needs a publication date for feeds and ordering: when the client gave none,
+ * keep the one it was first published with, else now.
+ */
+const stampPublication = (post: NewPost, previous: DateTime.Utc | null) =>
+  post.status !== "published" || post.publishedAt !== null
+    ? Effect.succeed(post)
+    : Effect.map(
+      previous === null ? DateTime.now : Effect.succeed(previous),
+      (publishedAt) => new NewPost({ ...post, publishedAt })
+    )
 
 export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
   effect: Effect.gen(function* () {
@@ -36,7 +48,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
         typeof content === "string"
           ? yield* processor.process({ source: SOURCE, raw: content })
           : yield* processor.fromInput(content, SOURCE)
-      return yield* repository.create(post)
+      return yield* repository.create(yield* stampPublication(post, null))
     })
 
     /**
@@ -49,7 +61,8 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
           ? new PostInput({ body: content, slug })
           : new PostInput({ ...content, slug: content.slug ?? slug })
       const post = yield* processor.fromInput(input, SOURCE)
-      return yield* repository.update(slug, expectedVersion, post)
+      const current = yield* repository.getBySlug(slug)
+      return yield* repository.update(slug, expectedVersion, yield* stampPublication(post, current.publishedAt))
     })
 
     const remove = Effect.fn("Posts.remove")(function* (slug: string, expectedVersion?: number) {

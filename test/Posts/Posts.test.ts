@@ -1,0 +1,36 @@
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Effect, Layer, TestClock } from "effect"
+import { PostInput } from "../../src/Domain/Post.js"
+import { defaultProcessorConfig } from "../../src/Processing/processPost.js"
+import { PostProcessor } from "../../src/Processing/PostProcessor.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { Posts } from "../../src/Posts/Posts.js"
+
+const PostsTest = Posts.Default.pipe(
+  Layer.provide(MemoryPostRepository.layer),
+  Layer.provide(PostProcessor.layer(defaultProcessorConfig))
+)
+
+describe("Posts", () => {
+  it.effect("stamps a published post without a date with the time of first publication", () =>
+    Effect.gen(function*() {
+      const posts = yield* Posts
+      yield* TestClock.setTime(Date.parse("2026-01-02T03:04:05Z"))
+      const created = yield* posts.create(new PostInput({ title: "Hello", body: "Hi." }))
+      assert.strictEqual(created.publishedAt && DateTime.formatIso(created.publishedAt), "2026-01-02T03:04:05.000Z")
+      yield* TestClock.adjust("1 day")
+      const updated = yield* posts.update("hello", 1, new PostInput({ title: "Hello again", body: "Hi!" }))
+      assert.strictEqual(updated.publishedAt && DateTime.formatIso(updated.publishedAt), "2026-01-02T03:04:05.000Z")
+      const draft = yield* posts.create(new PostInput({ title: "Later", body: "Soon.", status: "draft" }))
+      assert.isNull(draft.publishedAt)
+    }).pipe(Effect.provide(PostsTest)))
+
+  it.effect("keeps an explicit publication date", () =>
+    Effect.gen(function*() {
+      const posts = yield* Posts
+      const created = yield* posts.create(
+        new PostInput({ title: "Dated", body: "Text.", publishedAt: "2020-05-06T07:08:09+02:00" })
+      )
+      assert.strictEqual(created.publishedAt && DateTime.formatIso(created.publishedAt), "2020-05-06T05:08:09.000Z")
+    }).pipe(Effect.provide(PostsTest)))
+})
