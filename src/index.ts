@@ -1,0 +1,34 @@
+/**
+ * Inkwell as a library: every service is a layer another Effect app can provide or replace.
+ * See README.md, "Embedding".
+ */
+
+// Domain: schemas and errors
+export * from "./Domain/index.js"
+export * as AppConfig from "./Config.js"
+
+// Processing
+export { PostProcessor, makePostProcessor, type PostProcessorShape } from "./Processing/PostProcessor.js"
+export { defaultProcessorConfig, isSectionPage, processInputSync, processPostSync } from "./Processing/processPost.js"
+export * from "./Processing/processConcurrently.js"
+
+// Storage
+export { DatabasePool, type DatabasePoolShape, type PoolStats } from "./Database/DatabasePool.js"
+export { FairSemaphore } from "./Database/FairSemaphore.js"
+export * as Migrations from "./Database/Migrations.js"
+export * as SqlLive from "./Database/SqlLive.js"
+export * as MemoryPostRepository from "./Posts/MemoryPostRepository.js"
+export * from "./Posts/PostRepository.js"
+export * as SqlPostRepository from "./Posts/SqlPostRepository.js"
+export { Posts } from "./Posts/Posts.js"
+
+// HTTP
+export { InkwellApi, PostsAdminApi, PostsApi, SystemApi } from "./Http/Api.js"
+export { ApiKeys } from "./Http/ApiKeys.js"
+export * from "./Http/Errors.js"
+export * as HttpConfig from "./Http/HttpConfig.js"
+export { ApiKeyAuth, ApiKeyAuthLive, requestMiddleware, requestMiddlewareConfig } from "./Http/Middleware.js"
+export * as InkwellServer from "./Http/Server.js"
+
+// The composed application
+export { AppLive, DatabaseLive, LoggerLive, postsWith, PostsLive } from "./App.js"
