@@ -57,7 +57,13 @@ const isSqlError = (u: unknown): u is SqlError.SqlError =>
 
 /** Builds a pool around an existing SqlClient. */
 export const make = (sql: SqlClient.SqlClient, options: DatabasePoolOptions): DatabasePoolShape => {
-  const guard = new FairSemaphore(options.maxConnections, { acquireTimeout: options.acquireTimeout })
+  // Never admit more operations than the driver has connections, however the two were configured.
+  const driverMax = sql.onDialectOrElse({
+    pg: () => (sql as unknown as { readonly config?: { readonly maxConnections?: number } }).config?.maxConnections,
+    orElse: () => undefined
+  })
+  const maxConnections = Math.min(options.maxConnections, driverMax ?? options.maxConnections)
+  const guard = new FairSemaphore(maxConnections, { acquireTimeout: options.acquireTimeout })
   const dialect: Dialect = sql.onDialectOrElse({ pg: () => "pg" as const, orElse: () => "sqlite" as const })
 
   const guarded = <A, E, R>(
@@ -69,14 +75,14 @@ export const make = (sql: SqlClient.SqlClient, options: DatabasePoolOptions): Da
         (e): e is AcquireTimeout | SqlError.SqlError => e instanceof AcquireTimeout || isSqlError(e),
         (e): Effect.Effect<never, PoolTimeout | DatabaseError> =>
           e instanceof AcquireTimeout
-            ? Effect.fail(new PoolTimeout({ waitedMs: e.waitedMs, maxConnections: options.maxConnections }))
+            ? Effect.fail(new PoolTimeout({ waitedMs: e.waitedMs, maxConnections }))
             : Effect.fail(new DatabaseError({ operation, cause: e }))
       )
     ) as Effect.Effect<A, Exclude<E, SqlError.SqlError> | DatabaseError | PoolTimeout, R>
 
   return {
     dialect,
-    maxConnections: options.maxConnections,
+    maxConnections,
     use: (operation, f) => guarded(operation, Effect.suspend(() => f(sql))),
     transaction: (operation, f) => guarded(operation, sql.withTransaction(Effect.suspend(() => f(sql)))),
     stats: Effect.sync(() => {

@@ -10,6 +10,7 @@ import { Migrator, SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql"
 import { Data, Effect, Layer } from "effect"
 import createPosts from "./migrations/0001_create_posts.js"
+import { ensureBookkeeping } from "./migrations/bookkeeping.js"
 
 /**
  * Every migration, keyed `NNNN_name` (the loader silently skips keys without the numeric prefix).
@@ -74,7 +75,10 @@ export const run = (
   record: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = migrations,
   table: string = MIGRATIONS_TABLE
 ): Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, MigrationFailed, SqlClient.SqlClient> =>
-  Migrator.make({})({ loader: Migrator.fromRecord(record), table }).pipe(
+  // The migrator creates its bookkeeping table without a lock: several servers starting at once
+  // on a fresh PostgreSQL database would collide there, so it is created first, race-safely.
+  ensureBookkeeping(table).pipe(
+    Effect.zipRight(Migrator.make({})({ loader: Migrator.fromRecord(record), table })),
     Effect.catchAll((cause) => Effect.fail(new MigrationFailed({ reason: cause.message, missing: [], cause }))),
     Effect.catchAllDefect((cause) =>
       Effect.fail(new MigrationFailed({ reason: "a migration failed", missing: [], cause }))

@@ -8,7 +8,7 @@ import type { SqlError } from "@effect/sql"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { type ConfigError, Data, Effect, Either, Layer, Redacted } from "effect"
+import { type ConfigError, Context, Data, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { DatabaseConfig } from "../Config.js"
 import type { Dialect } from "./DatabasePool.js"
 
@@ -90,10 +90,60 @@ const sqliteLayer = (filename: string) =>
     )
   )
 
+/**
+ * PostgreSQL connections opened at most when no `maxConnections` is given: the default of
+ * `DB_MAX_CONNECTIONS`, so the driver's pool and DatabasePool's permits agree by default
+ * (pg's own default, 10, would not).
+ */
+export const DEFAULT_PG_MAX_CONNECTIONS = 8
+
+/** How long opening a PostgreSQL connection (or waiting for a free one in the driver) may take. */
+export const PG_CONNECT_TIMEOUT = Duration.seconds(5)
+
 export interface SqlLiveOptions {
-  /** PostgreSQL connections to open at most (SQLite has one connection). */
+  /**
+   * PostgreSQL connections to open at most (SQLite has one connection). Give DatabasePool the
+   * same number: `layerConfig` and `DatabasePool.layerConfig` both read `DB_MAX_CONNECTIONS`.
+   */
   readonly maxConnections?: number | undefined
 }
+
+/**
+ * The PostgreSQL pool. Connections killed by the server (restart, failover, pg_terminate_backend)
+ * fail the statements running on them; the driver drops them and opens fresh ones on demand.
+ */
+const pgLayer = (url: Redacted.Redacted, maxConnections: number) =>
+  PgClient.layer({
+    url,
+    maxConnections,
+    connectTimeout: PG_CONNECT_TIMEOUT,
+    // Names our sessions in pg_stat_activity.
+    applicationName: "inkwell"
+  })
+
+const isSqlError = (u: unknown): u is SqlError.SqlError =>
+  typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "SqlError"
+
+/**
+ * @effect/sql runs COMMIT and ROLLBACK with `orDie`: on a connection the server killed, a
+ * transaction therefore ends in a defect, which DatabasePool (it maps failures) would let crash
+ * the request instead of answering `DatabaseError`. The type of `withTransaction` already
+ * promises `SqlError` as a failure, so that is what it becomes here. The client object is
+ * patched in place so the PgClient tag, `safe` and nested transactions all see the same method.
+ */
+export const failTransactionsOnSqlError = (sql: SqlClient.SqlClient): SqlClient.SqlClient => {
+  const withTransaction = sql.withTransaction
+  return Object.assign(sql, {
+    withTransaction: <R, E, A>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
+      Effect.catchSomeDefect(
+        withTransaction(self),
+        (defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()
+      )
+  })
+}
+
+const patchTransactions = <E, R>(layer: Layer.Layer<SqlClient.SqlClient, E, R>) =>
+  Layer.map(layer, (context) => Context.add(context, SqlClient.SqlClient, failTransactionsOnSqlError(Context.get(context, SqlClient.SqlClient))))
 
 /** The SqlClient for a `DATABASE_URL` value. */
 export const layer = (
@@ -103,9 +153,11 @@ export const layer = (
   Either.match(parseDatabaseUrl(url), {
     onLeft: (error) => Layer.fail(error),
     onRight: (target) =>
-      target.dialect === "sqlite"
-        ? sqliteLayer(target.filename)
-        : PgClient.layer({ url: target.url, maxConnections: options.maxConnections })
+      patchTransactions<DatabaseOpenFailed | ConfigError.ConfigError | SqlError.SqlError, never>(
+        target.dialect === "sqlite"
+          ? sqliteLayer(target.filename)
+          : pgLayer(target.url, options.maxConnections ?? DEFAULT_PG_MAX_CONNECTIONS)
+      )
   })
 
 /** As `layer`, with `DATABASE_URL` and `DB_MAX_CONNECTIONS` from config. */

@@ -1,0 +1,162 @@
+/**
+ * PostChanges: "the post at this slug changed", told to every Inkwell process on one database,
+ * so a per-process cache can drop what it holds.
+ *
+ * On PostgreSQL a change is a `NOTIFY` on the channel `inkwell_post_changes`; every process keeps
+ * one dedicated connection (outside the pool) that `LISTEN`s. Notifications sent while that
+ * connection is down are lost, so after a reconnect subscribers get `Reset`: drop everything.
+ * On SQLite there is one process per database file, so an in-process PubSub does the same job.
+ *
+ * Delivery is at most once per subscriber and asynchronous (the publisher's own process hears
+ * its change too, via the database). Publish AFTER the write committed, never inside
+ * `DatabasePool.transaction`: publishing takes a pool permit of its own.
+ */
+import { Context, Data, Deferred, Duration, Effect, Either, Layer, PubSub, Queue, Redacted, Ref, Schedule, type Scope, Stream } from "effect"
+import pg from "pg"
+import { DatabaseConfig } from "../Config.js"
+import type { RepositoryError } from "../Domain/Errors.js"
+import { DatabasePool } from "./DatabasePool.js"
+import { type DatabaseUrlInvalid, parseDatabaseUrl } from "./SqlLive.js"
+
+/** The PostgreSQL channel every process listens on. */
+export const CHANNEL = "inkwell_post_changes"
+
+/** How long the first LISTEN connection may take before the layer fails. */
+export const LISTEN_CONNECT_TIMEOUT = Duration.seconds(5)
+
+/** Reconnecting the listener: 100 ms doubling, at most every 5 seconds, forever. */
+export const RECONNECT_SCHEDULE = Schedule.exponential("100 millis").pipe(
+  Schedule.union(Schedule.spaced("5 seconds"))
+)
+
+export type PostChange = Data.TaggedEnum<{
+  /** The post at `slug` was created, updated, deleted, or renamed from or to it. */
+  Changed: { readonly slug: string }
+  /** Changes may have been missed (the listener reconnected): treat every post as changed. */
+  Reset: {}
+}>
+export const PostChange = Data.taggedEnum<PostChange>()
+
+export class ListenFailed extends Data.TaggedError("ListenFailed")<{ readonly cause: unknown }> {
+  get message() {
+    return `cannot LISTEN on ${CHANNEL}`
+  }
+}
+
+export interface PostChangesShape {
+  readonly backend: "pg" | "memory"
+  /** Tells every process (this one included) that the post at `slug` changed. Call after commit. */
+  readonly publish: (slug: string) => Effect.Effect<void, RepositoryError>
+  /** Changes from now on; subscribed once this returns, unsubscribed when the scope closes. */
+  readonly subscribe: Effect.Effect<Queue.Dequeue<PostChange>, never, Scope.Scope>
+  /** As `subscribe`, as a stream (subscribed when the stream starts running). */
+  readonly changes: Stream.Stream<PostChange>
+}
+
+const fromHub = (hub: PubSub.PubSub<PostChange>) => ({
+  subscribe: PubSub.subscribe(hub),
+  changes: Stream.fromPubSub(hub)
+})
+
+/** One process, one database: an in-process PubSub. */
+const makeMemory = Effect.gen(function*() {
+  const hub = yield* Effect.acquireRelease(PubSub.unbounded<PostChange>(), PubSub.shutdown)
+  return {
+    backend: "memory",
+    publish: (slug: string) => PubSub.publish(hub, PostChange.Changed({ slug })).pipe(Effect.asVoid),
+    ...fromHub(hub)
+  } satisfies PostChangesShape
+})
+
+/**
+ * One LISTEN session on its own connection, as a stream of changes that fails when the
+ * connection is lost. `onListening` runs once LISTEN is in effect.
+ */
+const listenSession = (url: Redacted.Redacted, onListening: (emit: (change: PostChange) => void) => Effect.Effect<void>) =>
+  Stream.asyncPush<PostChange, ListenFailed>((emit) =>
+    Effect.gen(function*() {
+      const client = yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: async () => {
+            const client = new pg.Client({
+              connectionString: Redacted.value(url),
+              application_name: "inkwell-listen",
+              connectionTimeoutMillis: Duration.toMillis(LISTEN_CONNECT_TIMEOUT),
+              // Notices a silently dropped connection (no RST) in about a minute.
+              keepAlive: true,
+              keepAliveInitialDelayMillis: 30_000
+            })
+            client.on("error", (cause) => emit.fail(new ListenFailed({ cause })))
+            client.on("end", () => emit.fail(new ListenFailed({ cause: "connection closed" })))
+            await client.connect()
+            return client
+          },
+          catch: (cause) => new ListenFailed({ cause })
+        }),
+        (client) => Effect.promise(() => client.end().catch(() => undefined)).pipe(Effect.timeoutOption("1 second"))
+      )
+      client.on("notification", (message) => {
+        if (message.channel === CHANNEL && message.payload !== undefined && message.payload.length > 0) {
+          emit.single(PostChange.Changed({ slug: message.payload }))
+        }
+      })
+      yield* Effect.tryPromise({
+        try: () => client.query(`LISTEN ${CHANNEL}`),
+        catch: (cause) => new ListenFailed({ cause })
+      })
+      yield* onListening((change) => emit.single(change))
+    })
+  )
+
+const describeCause = (cause: unknown) => cause instanceof Error ? cause.message : String(cause)
+
+/** PostgreSQL: NOTIFY through the pool, LISTEN on a dedicated connection that reconnects. */
+const makePg = (url: Redacted.Redacted) =>
+  Effect.gen(function*() {
+    const pool = yield* DatabasePool
+    const hub = yield* Effect.acquireRelease(PubSub.unbounded<PostChange>(), PubSub.shutdown)
+    const listening = yield* Deferred.make<void>()
+    const connectedBefore = yield* Ref.make(false)
+
+    const session = listenSession(url, (emit) =>
+      Effect.gen(function*() {
+        // Anything sent between losing the old connection and this LISTEN is gone.
+        if (yield* Ref.getAndSet(connectedBefore, true)) emit(PostChange.Reset())
+        yield* Deferred.succeed(listening, undefined)
+      }))
+
+    yield* session.pipe(
+      Stream.tapError((error) =>
+        Effect.logWarning(`PostChanges: LISTEN connection lost (${describeCause(error.cause)}); reconnecting`)
+      ),
+      Stream.retry(RECONNECT_SCHEDULE),
+      Stream.runForEach((change) => PubSub.publish(hub, change)),
+      Effect.forkScoped
+    )
+    // Changes published after the layer is built must reach its subscribers: wait for LISTEN.
+    yield* Deferred.await(listening).pipe(
+      Effect.timeoutFail({
+        duration: LISTEN_CONNECT_TIMEOUT,
+        onTimeout: () => new ListenFailed({ cause: `no LISTEN connection after ${Duration.format(LISTEN_CONNECT_TIMEOUT)}` })
+      })
+    )
+
+    return {
+      backend: "pg",
+      publish: (slug: string) =>
+        pool.use("PostChanges.publish", (sql) => sql`SELECT pg_notify(${CHANNEL}, ${slug})`).pipe(Effect.asVoid),
+      ...fromHub(hub)
+    } satisfies PostChangesShape
+  })
+
+export class PostChanges extends Context.Tag("Inkwell/PostChanges")<PostChanges, PostChangesShape>() {
+  /** Change notification for the database at `url` (a `DATABASE_URL` value). */
+  static readonly layer = (url: string): Layer.Layer<PostChanges, DatabaseUrlInvalid | ListenFailed, DatabasePool> =>
+    Either.match(parseDatabaseUrl(url), {
+      onLeft: (error) => Layer.fail(error),
+      onRight: (target) => Layer.scoped(PostChanges, target.dialect === "pg" ? makePg(target.url) : makeMemory)
+    })
+
+  /** As `layer`, for `DATABASE_URL`. */
+  static readonly layerConfig = Layer.unwrapEffect(Effect.map(DatabaseConfig, (config) => PostChanges.layer(config.url)))
+}

@@ -1,0 +1,54 @@
+/**
+ * Migrations on PostgreSQL: the portable DDL applies, and several processes migrating one fresh
+ * database at once (servers started together) all succeed with the work done exactly once.
+ */
+import { SqlClient } from "@effect/sql"
+import { assert, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Migrations from "../../src/Database/Migrations.js"
+import { ensureBookkeeping } from "../../src/Database/migrations/bookkeeping.js"
+import * as SqlLive from "../../src/Database/SqlLive.js"
+import { createDatabase, describePg } from "../fixtures/pg.js"
+
+/** What a starting server does, on its own pool. */
+const migrate = (url: string) =>
+  Effect.zipRight(ensureBookkeeping(Migrations.MIGRATIONS_TABLE), Migrations.run()).pipe(
+    Effect.provide(SqlLive.layer(url, { maxConnections: 2 }))
+  )
+
+const withDatabase = <A, E>(f: (url: string) => Effect.Effect<A, E>) =>
+  Effect.acquireUseRelease(
+    Effect.promise(() => createDatabase()),
+    (database) => f(database.url),
+    (database) => Effect.promise(() => database.drop())
+  )
+
+describePg("Migrations on PostgreSQL", () => {
+  it.live("create the schema once; running them again applies nothing", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"]])
+        assert.deepStrictEqual(yield* migrate(url), [])
+        const columns = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          sql<{ column_name: string; data_type: string }>`
+            SELECT column_name, data_type FROM information_schema.columns
+            WHERE table_name = 'posts' AND column_name IN ('created_at', 'sort_at', 'version', 'tags')
+            ORDER BY column_name
+          `).pipe(Effect.provide(SqlLive.layer(url)))
+        assert.deepStrictEqual(columns.map((c) => [c.column_name, c.data_type]), [
+          ["created_at", "bigint"],
+          ["sort_at", "bigint"],
+          ["tags", "text"],
+          ["version", "integer"]
+        ])
+      })))
+
+  it.live("four processes migrating one fresh database at once all succeed; one of them applies", () =>
+    Effect.gen(function*() {
+      for (let round = 0; round < 5; round++) {
+        const applied = yield* withDatabase((url) =>
+          Effect.all(Array.from({ length: 4 }, () => migrate(url)), { concurrency: "unbounded" }))
+        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"]], `round ${round}`)
+      }
+    }), 60_000)
+})

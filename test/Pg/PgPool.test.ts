@@ -1,0 +1,132 @@
+/**
+ * DatabasePool over PostgreSQL, in a fresh database this file creates and drops:
+ * the driver never opens more connections than the pool has permits, and a connection killed
+ * by the server fails what ran on it with DatabaseError while later operations reconnect.
+ */
+import { PgClient } from "@effect/sql-pg"
+import { assert, it } from "@effect/vitest"
+import { Cause, ConfigProvider, Context, Effect, Exit, Fiber, Layer, Schedule } from "effect"
+import { afterAll, beforeAll } from "vitest"
+import { DatabasePool } from "../../src/Database/DatabasePool.js"
+import * as Migrations from "../../src/Database/Migrations.js"
+import * as SqlLive from "../../src/Database/SqlLive.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
+import { adminQuery, createDatabase, describePg, terminateBackends } from "../fixtures/pg.js"
+import { makeNewPost } from "../fixtures/posts.js"
+
+/** The database stack exactly as the app composes it, configured only through config. */
+const configured = SqlPostRepository.layer.pipe(
+  Layer.provideMerge(DatabasePool.layerConfig),
+  Layer.provideMerge(Migrations.layer.pipe(Layer.provideMerge(SqlLive.layerConfig)))
+)
+
+const withConfig = (entries: Record<string, string>) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
+
+/** Our sessions on the database (SqlLive names them "inkwell"), by state. */
+const sessions = (url: string, state?: string) =>
+  Effect.promise(() =>
+    adminQuery(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = 'inkwell'
+       ${state === undefined ? "" : `AND state = '${state}'`}`,
+      url
+    )
+  ).pipe(Effect.map((result) => Number(result.rows[0]?.n ?? 0)))
+
+/** Waits (polling the server) until `n` of our queries are running `pg_sleep`. */
+const sleepersRunning = (url: string, n: number) =>
+  Effect.promise(() =>
+    adminQuery(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND state = 'active' AND query LIKE '%pg_sleep%'
+       AND pid <> pg_backend_pid()`,
+      url
+    )
+  ).pipe(
+    Effect.map((result) => Number(result.rows[0]?.n ?? 0)),
+    Effect.repeat({ until: (running) => running >= n, schedule: Schedule.spaced("20 millis") }),
+    Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error(`${n} sleepers never started`) })
+  )
+
+describePg("DatabasePool on PostgreSQL", () => {
+  let database: Awaited<ReturnType<typeof createDatabase>>
+  beforeAll(async () => {
+    database = await createDatabase()
+  })
+  afterAll(async () => {
+    await database?.drop()
+  })
+
+  it.live("DB_MAX_CONNECTIONS sizes both the permits and the driver's pool: never more sessions than permits", () =>
+    Effect.gen(function*() {
+      const pool = yield* DatabasePool
+      const client = yield* PgClient.PgClient
+      assert.strictEqual(pool.maxConnections, 3)
+      assert.strictEqual(client.config.maxConnections, 3)
+
+      const work = yield* Effect.forEach(
+        Array.from({ length: 12 }, (_, i) => i),
+        (i) => pool.use(`sleep-${i}`, (sql) => sql`SELECT pg_sleep(0.15)`),
+        { concurrency: "unbounded", discard: true }
+      ).pipe(Effect.fork)
+      yield* sleepersRunning(database.url, 3)
+      let most = 0
+      while (work.unsafePoll() === null) {
+        most = Math.max(most, yield* sessions(database.url))
+        yield* Effect.sleep("25 millis")
+      }
+      yield* Fiber.join(work)
+      assert.strictEqual(most, 3, "sessions open at the busiest moment")
+    }).pipe(
+      Effect.provide(configured),
+      withConfig({ DATABASE_URL: database.url, DB_MAX_CONNECTIONS: "3" })
+    ))
+
+  it.live("without an explicit size the driver's pool matches DB_MAX_CONNECTIONS' default", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(SqlLive.layer(database.url))
+      const client = Context.unsafeGet(context, PgClient.PgClient)
+      assert.strictEqual(client.config.maxConnections, SqlLive.DEFAULT_PG_MAX_CONNECTIONS)
+      const pool = yield* Layer.build(configured).pipe(withConfig({ DATABASE_URL: database.url }))
+      assert.strictEqual(Context.get(pool, DatabasePool).maxConnections, SqlLive.DEFAULT_PG_MAX_CONNECTIONS)
+    }).pipe(Effect.scoped))
+
+  it.live("killed connections fail the running operations with DatabaseError; later operations reconnect", () =>
+    Effect.gen(function*() {
+      const pool = yield* DatabasePool
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "survivor", tags: ["kept"] }))
+
+      const running = yield* Effect.all([
+        Effect.fork(pool.use("sleep-a", (sql) => sql`SELECT pg_sleep(30)`)),
+        Effect.fork(pool.use("sleep-b", (sql) => sql`SELECT pg_sleep(30)`)),
+        Effect.fork(pool.transaction("sleep-in-transaction", (sql) => sql`SELECT pg_sleep(30)`))
+      ])
+      yield* sleepersRunning(database.url, 3)
+      const killed = yield* Effect.promise(() => terminateBackends(database.url))
+      assert.isAtLeast(killed, 3)
+
+      for (const fiber of running) {
+        const exit = yield* Fiber.await(fiber)
+        assert.isTrue(Exit.isFailure(exit), "a killed operation fails")
+        if (Exit.isFailure(exit)) {
+          const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+          assert.strictEqual(error?._tag, "DatabaseError", Cause.pretty(exit.cause))
+        }
+      }
+      const stats = yield* pool.stats
+      assert.strictEqual(stats.inUse, 0, "every permit came back")
+
+      yield* repo.ping
+      assert.strictEqual((yield* repo.getBySlug("survivor")).slug, "survivor")
+      const created = yield* repo.create(makeNewPost({ slug: "after-the-outage" }))
+      assert.strictEqual(created.version, 1)
+      assert.deepStrictEqual(yield* repo.tags(), [{ tag: "kept", count: 1 }, { tag: "test", count: 1 }])
+      assert.isAtLeast(yield* sessions(database.url), 1)
+    }).pipe(
+      Effect.provide(configured),
+      withConfig({ DATABASE_URL: database.url, DB_MAX_CONNECTIONS: "4" })
+    ))
+})

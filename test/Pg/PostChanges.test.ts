@@ -1,0 +1,89 @@
+/**
+ * PostChanges across two independent stacks (two pools, two LISTEN connections) on one fresh
+ * PostgreSQL database, as two server processes would have; and the in-process SQLite variant.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Duration, Effect, Layer, Option, Queue } from "effect"
+import { afterAll, beforeAll } from "vitest"
+import { DatabasePool } from "../../src/Database/DatabasePool.js"
+import { PostChange, PostChanges } from "../../src/Database/PostChanges.js"
+import * as SqlLive from "../../src/Database/SqlLive.js"
+import { createDatabase, describePg, terminateBackends } from "../fixtures/pg.js"
+
+/** What one process builds: its own pool and its own listener. */
+const processStack = (url: string) =>
+  PostChanges.layer(url).pipe(
+    Layer.provideMerge(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" })),
+    Layer.provide(SqlLive.layer(url, { maxConnections: 2 }))
+  )
+
+/** Builds a stack in the current scope and hands back its service. */
+const build = (url: string) =>
+  Effect.map(Layer.build(processStack(url)), Context.get(PostChanges))
+
+/** The next change, failing the test instead of hanging when none arrives. */
+const next = (queue: Queue.Dequeue<PostChange>) =>
+  Queue.take(queue).pipe(
+    Effect.timeoutFail({ duration: Duration.seconds(10), onTimeout: () => new Error("no change arrived within 10 s") })
+  )
+
+describe("PostChanges in memory (SQLite)", () => {
+  it.scoped("a published slug reaches every subscriber", () =>
+    Effect.gen(function*() {
+      const changes = yield* PostChanges
+      assert.strictEqual(changes.backend, "memory")
+      const first = yield* changes.subscribe
+      const second = yield* changes.subscribe
+      yield* changes.publish("hello-world")
+      assert.deepStrictEqual(yield* Queue.take(first), PostChange.Changed({ slug: "hello-world" }))
+      assert.deepStrictEqual(yield* Queue.take(second), PostChange.Changed({ slug: "hello-world" }))
+    }).pipe(Effect.provide(processStack("sqlite::memory:"))))
+})
+
+describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
+  let database: Awaited<ReturnType<typeof createDatabase>>
+  beforeAll(async () => {
+    database = await createDatabase()
+  })
+  afterAll(async () => {
+    await database?.drop()
+  })
+
+  it.live("a change published by one process reaches the other, and the publisher itself", () =>
+    Effect.gen(function*() {
+      const a = yield* build(database.url)
+      const b = yield* build(database.url)
+      assert.deepStrictEqual([a.backend, b.backend], ["pg", "pg"])
+      const atA = yield* a.subscribe
+      const atB = yield* b.subscribe
+      yield* a.publish("from-a")
+      yield* b.publish("from-b")
+      assert.deepStrictEqual(
+        [yield* next(atB), yield* next(atB)],
+        [PostChange.Changed({ slug: "from-a" }), PostChange.Changed({ slug: "from-b" })]
+      )
+      assert.deepStrictEqual(
+        [yield* next(atA), yield* next(atA)],
+        [PostChange.Changed({ slug: "from-a" }), PostChange.Changed({ slug: "from-b" })]
+      )
+      // Each change once: nothing else is waiting.
+      assert.isTrue(Option.isNone(yield* Queue.poll(atB)))
+    }).pipe(Effect.scoped))
+
+  it.live("after the listener's connection is killed it reconnects, says Reset, and hears later changes", () =>
+    Effect.gen(function*() {
+      const a = yield* build(database.url)
+      const b = yield* build(database.url)
+      const atB = yield* b.subscribe
+      yield* a.publish("before")
+      assert.deepStrictEqual(yield* next(atB), PostChange.Changed({ slug: "before" }))
+
+      const killed = yield* Effect.promise(() => terminateBackends(database.url))
+      assert.isAtLeast(killed, 2, "both LISTEN connections were terminated")
+      assert.deepStrictEqual(yield* next(atB), PostChange.Reset())
+
+      // The publisher's pool lost its connections too; a later publish opens a fresh one.
+      yield* a.publish("after").pipe(Effect.retry({ times: 2 }))
+      assert.deepStrictEqual(yield* next(atB), PostChange.Changed({ slug: "after" }))
+    }).pipe(Effect.scoped))
+})
