@@ -137,6 +137,15 @@ const onSlugViolation = <A, E, R, E2>(
 
 const UPSERT_RETRIES = Schedule.recurs(2)
 
+/** PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply be retried. */
+const TRANSIENT_CODES = new Set(["40P01", "40001"])
+
+const isTransientConflict = (cause: unknown): boolean => {
+  if (typeof cause !== "object" || cause === null || (cause as { _tag?: unknown })._tag !== "SqlError") return false
+  const driverError = (cause as SqlError.SqlError).cause as { readonly code?: unknown } | undefined
+  return typeof driverError === "object" && driverError !== null && TRANSIENT_CODES.has(String(driverError.code))
+}
+
 export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Effect.gen(function*() {
   const pool = yield* DatabasePool
 
@@ -301,8 +310,14 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       }
       return upsertAll(store, posts, policy, now)
     })
-    // Another writer took a slug or changed a row after we read it: re-read and re-apply.
+    // Another writer took a slug or changed a row after we read it, or PostgreSQL chose this
+    // batch as a deadlock victim (two imports writing overlapping posts in different orders):
+    // re-read and re-apply.
     return yield* batch.pipe(
+      Effect.catchIf(
+        (e): e is DatabaseError => e._tag === "DatabaseError" && isTransientConflict(e.cause),
+        (e) => Effect.fail(new WriteRace({ cause: e.cause }))
+      ),
       Effect.retry({ while: (e) => e._tag === "WriteRace", schedule: UPSERT_RETRIES }),
       Effect.catchTag("WriteRace", (e) => Effect.fail(new DatabaseError({ operation, cause: e.cause })))
     )
