@@ -1,0 +1,271 @@
+/**
+ * FeedClient: GET a remote document with every safeguard a feed importer needs, on top of
+ * @effect/platform's `HttpClient` (so any client layer works, and tests inject their own).
+ *
+ * One `get` is: [deadline [retry (transient only, bounded, backoff) [host permit [timeout [one
+ * attempt: redirects followed by hand, status checked, body streamed up to the size limit]]]]].
+ *
+ * - The per-attempt timeout sits inside the retry, so a hung attempt is retried like any other
+ *   transient failure; the deadline sits outside and bounds the whole thing, waits included.
+ * - Redirects are followed here, not by the underlying client, so that every hop is checked
+ *   (http/https only, loops and the hop limit). Node's `http` and undici clients do not follow
+ *   redirects on their own; a `fetch`-based client does, bypassing these checks.
+ * - Each attempt runs in its own scope with `HttpClient.withScope`: when the body is cut off
+ *   (too large) or the attempt is interrupted (timeout), closing the scope aborts the request and
+ *   the connection is dropped, rather than reading what is left.
+ * - The host permit is taken outside the attempt's timeout: waiting for a busy host is not the
+ *   host being slow.
+ */
+import { HttpClient, HttpClientRequest, type HttpClientResponse, type Headers } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Clock, type ConfigError, Context, Duration, Effect, Either, Layer, Schedule, Stream } from "effect"
+import { FairSemaphore } from "../Database/FairSemaphore.js"
+import { FeedClientConfig, type FeedClientInput, FeedClientOptions, type FeedClientSettings } from "./FeedClientOptions.js"
+import {
+  type FeedError,
+  HttpStatusError,
+  InvalidUrl,
+  isTransient,
+  NetworkError,
+  RequestTimeout,
+  ResponseTooLarge,
+  TooManyRedirects
+} from "./FeedErrors.js"
+
+/** A fetched document: the whole body, known to be within the size limit. */
+export interface FetchedResource {
+  /** The URL asked for. */
+  readonly url: string
+  /** Where the body came from, after redirects: the base for relative links. */
+  readonly finalUrl: string
+  readonly status: number
+  readonly headers: Headers.Headers
+  /** The media type, lowercased, without parameters ("" when absent). */
+  readonly contentType: string
+  readonly bytes: Uint8Array
+  /** Attempts it took (1 when the first one succeeded). */
+  readonly attempts: number
+}
+
+export interface GetOptions {
+  /** Extra request headers (e.g. an API key). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly accept?: string | undefined
+}
+
+export interface FeedClientShape {
+  readonly settings: FeedClientSettings
+  /** GETs `url` with timeout, retries, deadline, redirect and size limits. */
+  readonly get: (url: string, options?: GetOptions) => Effect.Effect<FetchedResource, FeedError>
+}
+
+const DEFAULT_ACCEPT =
+  "application/feed+json, application/json;q=0.9, application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+
+/** Parses an absolute http(s) URL, or a relative one against `base` (a redirect's `Location`). */
+export const parseHttpUrl = (input: string, base?: string): Either.Either<URL, InvalidUrl> => {
+  let url: URL
+  try {
+    url = base === undefined ? new URL(input) : new URL(input, base)
+  } catch {
+    return Either.left(new InvalidUrl({ url: input, reason: base === undefined ? "not an absolute URL" : "not a URL" }))
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return Either.left(new InvalidUrl({ url: input, reason: `only http: and https: URLs are accepted, not ${url.protocol}` }))
+  }
+  return Either.right(url)
+}
+
+/** `Retry-After`: delta seconds or an HTTP date; milliseconds from `now`, never negative. */
+export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/**
+ * Exponential backoff from `backoffBase`, jittered, capped at `backoffCap`, at most `retries`
+ * times, only for transient failures; a `Retry-After` replaces the computed delay (capped too).
+ */
+export const retrySchedule = (s: FeedClientSettings): Schedule.Schedule<FeedError, FeedError> =>
+  Schedule.exponential(s.backoffBase).pipe(
+    Schedule.jittered,
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, s.backoffCap)),
+    Schedule.intersect(Schedule.recurs(s.retries)),
+    Schedule.whileInput((error: FeedError) => isTransient(error)),
+    Schedule.passthrough,
+    Schedule.modifyDelay((error, delay) =>
+      error._tag === "HttpStatusError" && error.retryAfterMs !== undefined
+        ? Duration.min(Duration.millis(error.retryAfterMs), s.backoffCap)
+        : delay
+    )
+  )
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308])
+
+const mediaType = (headers: Headers.Headers): string => (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
+
+const describe = (e: unknown): string => {
+  if (e instanceof Error) {
+    const cause = (e as { cause?: unknown }).cause
+    return cause instanceof Error && cause.message !== e.message ? `${e.message}: ${cause.message}` : e.message
+  }
+  return String(e)
+}
+
+/** Builds the service over whatever `HttpClient` is in context. */
+export const makeFeedClient = (settings: FeedClientSettings): Effect.Effect<FeedClientShape, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = HttpClient.withScope(yield* HttpClient.HttpClient)
+    // Grows with the number of distinct hosts seen, which an import keeps small.
+    const hosts = new Map<string, FairSemaphore>()
+    const hostPermit = (host: string): FairSemaphore => {
+      let semaphore = hosts.get(host)
+      if (semaphore === undefined) {
+        semaphore = new FairSemaphore(settings.hostConcurrency)
+        hosts.set(host, semaphore)
+      }
+      return semaphore
+    }
+    const schedule = retrySchedule(settings)
+    const timeoutMs = Duration.toMillis(settings.timeout)
+    const deadlineMs = Duration.toMillis(settings.deadline)
+
+    const readBody = (response: HttpClientResponse.HttpClientResponse, url: string, attempts: number) => {
+      const declared = Number(response.headers["content-length"])
+      if (Number.isFinite(declared) && declared > settings.maxBytes) {
+        return Effect.fail(new ResponseTooLarge({ url, attempts, limitBytes: settings.maxBytes, receivedBytes: declared }))
+      }
+      const chunks: Array<Uint8Array> = []
+      let size = 0
+      return response.stream.pipe(
+        Stream.mapError((cause) => new NetworkError({ url, attempts, reason: `body cut off: ${describe(cause)}`, cause })),
+        Stream.runForEach((chunk) => {
+          size += chunk.length
+          // Failing here ends the pull at once; the attempt's scope then aborts the request.
+          if (size > settings.maxBytes) {
+            return Effect.fail(new ResponseTooLarge({ url, attempts, limitBytes: settings.maxBytes, receivedBytes: size }))
+          }
+          chunks.push(chunk)
+          return Effect.void
+        }),
+        Effect.map(() => {
+          const bytes = new Uint8Array(size)
+          let offset = 0
+          for (const chunk of chunks) {
+            bytes.set(chunk, offset)
+            offset += chunk.length
+          }
+          return bytes
+        })
+      )
+    }
+
+    /** One attempt: follows redirects, checks the status, reads the body. */
+    const attempt = (start: URL, attempts: number, options: GetOptions) =>
+      Effect.scoped(Effect.gen(function*() {
+        let current = start
+        const chain = [start.href]
+        for (;;) {
+          const request = HttpClientRequest.get(current, {
+            headers: { "user-agent": settings.userAgent, ...options.headers },
+            accept: options.accept ?? DEFAULT_ACCEPT
+          })
+          const response = yield* client.execute(request).pipe(
+            Effect.mapError((e) =>
+              e._tag === "RequestError" && e.reason === "InvalidUrl"
+                ? new InvalidUrl({ url: current.href, reason: describe(e) })
+                : new NetworkError({ url: current.href, attempts, reason: describe(e), cause: e })
+            )
+          )
+          if (REDIRECTS.has(response.status)) {
+            const location = response.headers["location"]
+            if (location === undefined || location.trim() === "") {
+              return yield* new HttpStatusError({ url: current.href, attempts, status: response.status })
+            }
+            const next = yield* parseHttpUrl(location, current.href)
+            const seen = chain.includes(next.href)
+            chain.push(next.href)
+            if (seen) return yield* new TooManyRedirects({ url: start.href, chain, reason: "loop" })
+            if (chain.length - 1 > settings.maxRedirects) {
+              return yield* new TooManyRedirects({ url: start.href, chain, reason: "limit" })
+            }
+            current = next
+            continue
+          }
+          if (response.status < 200 || response.status >= 300) {
+            const now = yield* Clock.currentTimeMillis
+            const retryAfterMs = parseRetryAfter(response.headers["retry-after"], now)
+            return yield* new HttpStatusError({
+              url: current.href,
+              attempts,
+              status: response.status,
+              ...(retryAfterMs === undefined ? {} : { retryAfterMs })
+            })
+          }
+          const bytes = yield* readBody(response, current.href, attempts)
+          return {
+            url: start.href,
+            finalUrl: current.href,
+            status: response.status,
+            headers: response.headers,
+            contentType: mediaType(response.headers),
+            bytes,
+            attempts
+          } satisfies FetchedResource
+        }
+      }))
+
+    const get = Effect.fn("FeedClient.get")(function*(url: string, options: GetOptions = {}) {
+      yield* Effect.annotateCurrentSpan("url", url)
+      const start = yield* parseHttpUrl(url)
+      const permits = hostPermit(start.host)
+      let attempts = 0
+      const once = Effect.suspend(() => {
+        const n = ++attempts
+        return attempt(start, n, options).pipe(
+          Effect.timeoutFail({
+            duration: settings.timeout,
+            onTimeout: () => new RequestTimeout({ url: start.href, attempts: n, timeoutMs, deadline: false })
+          })
+        )
+      })
+      return yield* permits.withPermit(once).pipe(
+        // No acquire timeout is configured, so the semaphore never fails on its own.
+        Effect.catchTag("AcquireTimeout", (e) => Effect.die(e)),
+        Effect.retry(schedule),
+        Effect.timeoutFail({
+          duration: settings.deadline,
+          onTimeout: () => new RequestTimeout({ url: start.href, attempts, timeoutMs: deadlineMs, deadline: true })
+        })
+      )
+    })
+
+    return { settings, get }
+  })
+
+const settingsOf = (options: FeedClientOptions | FeedClientInput): FeedClientSettings =>
+  options instanceof FeedClientOptions ? options.settings : FeedClientOptions.make(options).settings
+
+export class FeedClient extends Context.Tag("Inkwell/FeedClient")<FeedClient, FeedClientShape>() {
+  /**
+   * From code: `FeedClient.layer(FeedClientOptions.make().timeout("5 seconds").retries(2))` or a
+   * partial settings object merged over the defaults. Needs an `HttpClient`.
+   */
+  static readonly layer = (
+    options: FeedClientOptions | FeedClientInput = {}
+  ): Layer.Layer<FeedClient, never, HttpClient.HttpClient> => Layer.effect(FeedClient, makeFeedClient(settingsOf(options)))
+
+  /** Settings from `FEED_*` (see FeedClientOptions.ts). Needs an `HttpClient`. */
+  static readonly layerConfig: Layer.Layer<FeedClient, ConfigError.ConfigError, HttpClient.HttpClient> = Layer.effect(
+    FeedClient,
+    Effect.flatMap(FeedClientConfig, makeFeedClient)
+  )
+
+  /** `layerConfig` on Node's `http` client: what the CLI and the server use. */
+  static readonly Default: Layer.Layer<FeedClient, ConfigError.ConfigError> = FeedClient.layerConfig.pipe(
+    Layer.provide(NodeHttpClient.layer)
+  )
+}

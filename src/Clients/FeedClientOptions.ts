@@ -1,0 +1,134 @@
+/**
+ * Settings of the feed client: from code (a builder for embedders) or from the environment
+ * (`FEED_*`, read inside the layer).
+ *
+ * The seed's `AsyncClientBuilder` had `timeout`, `retry_count` and `buffer_size`; they map onto
+ * `timeout`, `retries` and `maxBytes` here.
+ */
+import { Config, Duration } from "effect"
+
+export interface FeedClientSettings {
+  /** Per attempt, redirects and body included. */
+  readonly timeout: Duration.Duration
+  /** Retries after the first attempt, for transient failures only. */
+  readonly retries: number
+  /** First backoff delay; doubles each retry, jittered (×0.8–1.2), never above `backoffCap`. */
+  readonly backoffBase: Duration.Duration
+  /** Longest wait between attempts, also the most a `Retry-After` is honoured for. */
+  readonly backoffCap: Duration.Duration
+  /** All attempts and waits of one fetch together (a paged source has one per page). */
+  readonly deadline: Duration.Duration
+  /** Largest body accepted, counted while it streams in. */
+  readonly maxBytes: number
+  readonly userAgent: string
+  /** Requests in flight to one host at a time. */
+  readonly hostConcurrency: number
+  readonly maxRedirects: number
+}
+
+/** Settings as an embedder writes them: durations as `"5 seconds"`, millis or `Duration`. */
+export type FeedClientInput = {
+  readonly [K in keyof FeedClientSettings]?: FeedClientSettings[K] extends Duration.Duration ? Duration.DurationInput
+    : FeedClientSettings[K]
+}
+
+export const defaultSettings: FeedClientSettings = {
+  timeout: Duration.seconds(10),
+  retries: 3,
+  backoffBase: Duration.millis(500),
+  backoffCap: Duration.seconds(30),
+  deadline: Duration.minutes(2),
+  maxBytes: 20 * 1024 * 1024,
+  userAgent: "Inkwell/0.1 (feed import)",
+  hostConcurrency: 4,
+  maxRedirects: 5
+}
+
+/**
+ * An immutable builder: `FeedClientOptions.make().timeout("5 seconds").retries(2)`. Every
+ * method returns a new value, so a shared base can be specialised safely.
+ */
+export class FeedClientOptions {
+  private constructor(readonly settings: FeedClientSettings) {}
+
+  /** The defaults, with `overrides` merged over them. */
+  static make(overrides: FeedClientInput = {}): FeedClientOptions {
+    const durations = (["timeout", "backoffBase", "backoffCap", "deadline"] as const).flatMap((key) => {
+      const value = overrides[key]
+      return value === undefined ? [] : [[key, Duration.decode(value)] as const]
+    })
+    return new FeedClientOptions(validate({ ...defaultSettings, ...overrides, ...Object.fromEntries(durations) } as FeedClientSettings))
+  }
+
+  private with(patch: Partial<FeedClientSettings>): FeedClientOptions {
+    return new FeedClientOptions(validate({ ...this.settings, ...patch }))
+  }
+
+  timeout(d: Duration.DurationInput) {
+    return this.with({ timeout: Duration.decode(d) })
+  }
+  retries(n: number) {
+    return this.with({ retries: n })
+  }
+  /** The seed's name for `retries`. */
+  retryCount(n: number) {
+    return this.retries(n)
+  }
+  backoff(base: Duration.DurationInput, cap?: Duration.DurationInput) {
+    return this.with(cap === undefined ? { backoffBase: Duration.decode(base) } : { backoffBase: Duration.decode(base), backoffCap: Duration.decode(cap) })
+  }
+  deadline(d: Duration.DurationInput) {
+    return this.with({ deadline: Duration.decode(d) })
+  }
+  maxBytes(n: number) {
+    return this.with({ maxBytes: n })
+  }
+  /** The seed's name for `maxBytes`. */
+  bufferSize(n: number) {
+    return this.maxBytes(n)
+  }
+  userAgent(ua: string) {
+    return this.with({ userAgent: ua })
+  }
+  hostConcurrency(n: number) {
+    return this.with({ hostConcurrency: n })
+  }
+  maxRedirects(n: number) {
+    return this.with({ maxRedirects: n })
+  }
+}
+
+/** Throws on nonsense; only code (not the environment, validated by Config) reaches this. */
+const validate = (s: FeedClientSettings): FeedClientSettings => {
+  const positiveInt = (n: number, name: string, min: number) => {
+    if (!Number.isInteger(n) || n < min) throw new RangeError(`FeedClientOptions.${name} must be an integer >= ${min}, got ${n}`)
+  }
+  positiveInt(s.retries, "retries", 0)
+  positiveInt(s.maxBytes, "maxBytes", 1)
+  positiveInt(s.hostConcurrency, "hostConcurrency", 1)
+  positiveInt(s.maxRedirects, "maxRedirects", 0)
+  return s
+}
+
+const intAtLeast = (name: string, fallback: number, min: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: `must be an integer >= ${min}`, validation: (n) => n >= min })
+  )
+
+/**
+ * `FEED_TIMEOUT` (10 seconds), `FEED_RETRIES` (3), `FEED_BACKOFF_BASE` (500 millis),
+ * `FEED_BACKOFF_CAP` (30 seconds), `FEED_DEADLINE` (2 minutes), `FEED_MAX_BYTES` (20 MiB),
+ * `FEED_USER_AGENT`, `FEED_HOST_CONCURRENCY` (4), `FEED_MAX_REDIRECTS` (5).
+ */
+export const FeedClientConfig: Config.Config<FeedClientSettings> = Config.all({
+  timeout: Config.duration("FEED_TIMEOUT").pipe(Config.withDefault(defaultSettings.timeout)),
+  retries: intAtLeast("FEED_RETRIES", defaultSettings.retries, 0),
+  backoffBase: Config.duration("FEED_BACKOFF_BASE").pipe(Config.withDefault(defaultSettings.backoffBase)),
+  backoffCap: Config.duration("FEED_BACKOFF_CAP").pipe(Config.withDefault(defaultSettings.backoffCap)),
+  deadline: Config.duration("FEED_DEADLINE").pipe(Config.withDefault(defaultSettings.deadline)),
+  maxBytes: intAtLeast("FEED_MAX_BYTES", defaultSettings.maxBytes, 1),
+  userAgent: Config.string("FEED_USER_AGENT").pipe(Config.withDefault(defaultSettings.userAgent)),
+  hostConcurrency: intAtLeast("FEED_HOST_CONCURRENCY", defaultSettings.hostConcurrency, 1),
+  maxRedirects: intAtLeast("FEED_MAX_REDIRECTS", defaultSettings.maxRedirects, 0)
+})

@@ -1,0 +1,126 @@
+/**
+ * Every way fetching or reading a remote source can fail. Each error names the URL (or file) at
+ * fault and how many attempts were made, so a summary line alone tells what happened.
+ *
+ * Schema.TaggedError so that `POST /posts/import-url` can report them as they are; `cause`
+ * (a library error) is for logs and never crosses the wire.
+ */
+import { Schema } from "effect"
+
+/** Not an absolute http: or https: URL (also for a redirect's `Location`). */
+export class InvalidUrl extends Schema.TaggedError<InvalidUrl>()("InvalidUrl", {
+  url: Schema.String,
+  reason: Schema.String
+}) {
+  get message() {
+    return `invalid URL "${this.url}": ${this.reason}`
+  }
+}
+
+/** One attempt took longer than the per-request timeout, or all attempts together passed the deadline. */
+export class RequestTimeout extends Schema.TaggedError<RequestTimeout>()("RequestTimeout", {
+  url: Schema.String,
+  attempts: Schema.Int,
+  timeoutMs: Schema.Number,
+  /** true when the total deadline for the source ran out, false for one attempt's timeout. */
+  deadline: Schema.Boolean
+}) {
+  get message() {
+    return this.deadline
+      ? `${this.url}: gave up after ${this.timeoutMs} ms in total (${this.attempts} attempt(s))`
+      : `${this.url}: no answer within ${this.timeoutMs} ms (attempt ${this.attempts})`
+  }
+}
+
+/** The server answered with a status that is not 2xx (after following redirects). */
+export class HttpStatusError extends Schema.TaggedError<HttpStatusError>()("HttpStatusError", {
+  url: Schema.String,
+  attempts: Schema.Int,
+  status: Schema.Int,
+  /** From `Retry-After` (429, 503), already converted to milliseconds. */
+  retryAfterMs: Schema.optional(Schema.Number)
+}) {
+  get message() {
+    return `${this.url}: HTTP ${this.status} (after ${this.attempts} attempt(s))`
+  }
+}
+
+/** The body passed the size limit; reading stopped (and the connection was closed) right there. */
+export class ResponseTooLarge extends Schema.TaggedError<ResponseTooLarge>()("ResponseTooLarge", {
+  url: Schema.String,
+  attempts: Schema.Int,
+  limitBytes: Schema.Number,
+  /** Bytes read before giving up, or the announced Content-Length when that alone was too much. */
+  receivedBytes: Schema.Number
+}) {
+  get message() {
+    return `${this.url}: response larger than ${this.limitBytes} bytes (stopped at ${this.receivedBytes})`
+  }
+}
+
+/** The body is not what it claims to be: bad JSON or XML, or a structure that does not match the format. */
+export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError", {
+  url: Schema.String,
+  /** "json", "json-feed", "xml" (RSS/Atom), "html", "ghost", "inkwell", "unknown" */
+  format: Schema.String,
+  /** Where: a schema path ("items.3.id") or a parser position ("line 4, column 7", "byte 1234"). */
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  get message() {
+    return `${this.url}: cannot read as ${this.format} at ${this.path}: ${this.reason}`
+  }
+}
+
+/** Connection refused or reset, DNS failure, a body cut off mid-way. */
+export class NetworkError extends Schema.TaggedError<NetworkError>()("NetworkError", {
+  url: Schema.String,
+  attempts: Schema.Int,
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  get message() {
+    return `${this.url}: ${this.reason} (attempt ${this.attempts})`
+  }
+}
+
+/** Redirects went round in a circle or past the limit, or a redirect had no usable `Location`. */
+export class TooManyRedirects extends Schema.TaggedError<TooManyRedirects>()("TooManyRedirects", {
+  url: Schema.String,
+  /** Every URL visited, in order, ending with the one that was refused. */
+  chain: Schema.Array(Schema.String),
+  reason: Schema.Literal("loop", "limit")
+}) {
+  get message() {
+    return this.reason === "loop"
+      ? `${this.url}: redirect loop: ${this.chain.join(" → ")}`
+      : `${this.url}: more than ${this.chain.length - 2} redirects: ${this.chain.join(" → ")}`
+  }
+}
+
+/** Every failure of the feed client and the sources built on it. */
+export type FeedError =
+  | InvalidUrl
+  | RequestTimeout
+  | HttpStatusError
+  | ResponseTooLarge
+  | DecodeError
+  | NetworkError
+  | TooManyRedirects
+
+/**
+ * Failures worth another attempt: the network, timeouts of one attempt, 408, 429 and 5xx.
+ * Everything else (4xx, too large, undecodable, redirect trouble) would fail the same way again.
+ */
+export const isTransient = (error: FeedError): boolean => {
+  switch (error._tag) {
+    case "NetworkError":
+      return true
+    case "RequestTimeout":
+      return !error.deadline
+    case "HttpStatusError":
+      return error.status === 408 || error.status === 429 || error.status >= 500
+    default:
+      return false
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * `fromUrl`: one URL in, posts out, whatever the URL serves. The body decides (the content type
+ * is only a hint, since servers mislabel feeds as text/html or text/plain):
+ *
+ * - JSON: a JSON Feed (`version` https://jsonfeed.org/version/...), whose `next_url` pages are
+ *   followed; a page of another Inkwell's `GET /posts` (`items` + `next`), whose cursor is
+ *   followed; a Ghost export (`db`), read from the fetched bytes.
+ * - XML: RSS 2.0 / RSS 1.0 (`<rss>`, `<rdf:RDF>`) or Atom (`<feed>`).
+ * - HTML: the page's `<link rel="alternate">` feed is fetched instead (one level only).
+ */
+import { Chunk, Effect, Either, Option, Stream } from "effect"
+import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
+import { DecodeError, type FeedError } from "../Clients/FeedErrors.js"
+import { bodyText, parseJsonBody } from "./body.js"
+import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
+import { resolveUrl } from "./html.js"
+import { inkwellApi, type InkwellApiOptions, isInkwellPage } from "./InkwellApi.js"
+import { isJsonFeed, parseJsonFeed } from "./JsonFeed.js"
+import type { ParsedFeed, SourceItem } from "./SourceItem.js"
+import { parseXmlFeed, sniffXmlFeed } from "./XmlFeed.js"
+
+export type Detected =
+  | { readonly _tag: "Feed"; readonly feed: ParsedFeed }
+  | { readonly _tag: "Inkwell"; readonly url: string }
+  | { readonly _tag: "Ghost" }
+  /** An HTML page and the feeds it links to, best first. */
+  | { readonly _tag: "Html"; readonly alternates: ReadonlyArray<string> }
+
+const FEED_TYPES = ["application/feed+json", "application/json", "application/atom+xml", "application/rss+xml"]
+
+/** `<link rel="alternate" type="application/...+xml|json" href>` of an HTML page, JSON Feed first. */
+export const feedLinks = (html: string, base: string): Array<string> => {
+  const found: Array<{ type: string; href: string }> = []
+  for (const [tag] of html.matchAll(/<link\b[^>]*>/gi)) {
+    const attribute = (name: string) => new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, "i").exec(tag)
+    const value = (name: string) => {
+      const m = attribute(name)
+      return m === null ? undefined : (m[1] ?? m[2] ?? m[3] ?? "").trim()
+    }
+    const rel = value("rel")?.toLowerCase().split(/\s+/) ?? []
+    const type = value("type")?.toLowerCase() ?? ""
+    const href = value("href")
+    if (rel.includes("alternate") && FEED_TYPES.includes(type) && href) found.push({ type, href: resolveUrl(href, base) })
+  }
+  return found.sort((a, b) => FEED_TYPES.indexOf(a.type) - FEED_TYPES.indexOf(b.type)).map((f) => f.href)
+}
+
+const looksLikeHtml = (contentType: string, text: string) =>
+  contentType === "text/html" || contentType === "application/xhtml+xml" || /^\s*(?:<!doctype html|<html[\s>])/i.test(text)
+
+/** What a fetched document is, and its items when it is a feed. */
+export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes" | "contentType">): Either.Either<Detected, DecodeError> => {
+  const text = bodyText(resource)
+  const url = resource.finalUrl
+  const start = text.trimStart()[0]
+  const jsonType = resource.contentType.endsWith("json")
+  if (start === "{" || start === "[" || (jsonType && start !== "<")) {
+    return Either.flatMap(parseJsonBody(text, url), (json): Either.Either<Detected, DecodeError> => {
+      if (isJsonFeed(json)) return Either.map(parseJsonFeed(json, url), (feed) => ({ _tag: "Feed", feed }))
+      if (isInkwellPage(json)) return Either.right({ _tag: "Inkwell", url })
+      if (typeof json === "object" && json !== null && Array.isArray((json as { db?: unknown }).db)) return Either.right({ _tag: "Ghost" })
+      return Either.left(
+        new DecodeError({ url, format: "json", path: "(root)", reason: "neither a JSON Feed, an Inkwell /posts page nor a Ghost export" })
+      )
+    })
+  }
+  if (start === "<") {
+    if (sniffXmlFeed(text) !== undefined || !looksLikeHtml(resource.contentType, text)) {
+      return Either.map(parseXmlFeed(text, url), (feed) => ({ _tag: "Feed", feed }))
+    }
+    return Either.right({ _tag: "Html", alternates: feedLinks(text, url) })
+  }
+  return Either.left(
+    new DecodeError({
+      url,
+      format: "unknown",
+      path: "(root)",
+      reason: `not a feed (content type "${resource.contentType || "none"}", starts with ${JSON.stringify(text.slice(0, 20))})`
+    })
+  )
+}
+
+export interface FromUrlOptions extends InkwellApiOptions {
+  /** JSON Feed `next_url` pages followed at most (default 50, the first page included). */
+  readonly maxPages?: number | undefined
+  /** For a Ghost export served over HTTP. */
+  readonly ghost?: Omit<GhostExportOptions, "name"> | undefined
+}
+
+/** Items of a JSON Feed, then of its `next_url` pages (bounded, loops stopped). */
+const jsonFeedPages = (first: ParsedFeed, maxPages: number): Stream.Stream<SourceItem, FeedError, FeedClient> => {
+  const seen = new Set<string>()
+  const follow = (next: string | undefined, page: number): Option.Option<{ readonly url: string; readonly page: number }> => {
+    if (next === undefined || page >= maxPages || seen.has(next)) return Option.none()
+    seen.add(next)
+    return Option.some({ url: next, page: page + 1 })
+  }
+  const rest = Option.match(follow(first.nextUrl, 1), {
+    onNone: () => Stream.empty,
+    onSome: (start) =>
+      Stream.paginateChunkEffect(start, ({ page, url }) =>
+        Effect.gen(function*() {
+          const resource = yield* (yield* FeedClient).get(url)
+          const json = yield* parseJsonBody(bodyText(resource), resource.finalUrl)
+          const feed = yield* parseJsonFeed(json, resource.finalUrl)
+          return [Chunk.fromIterable(feed.items), follow(feed.nextUrl, page)] as const
+        })
+      )
+  })
+  return Stream.concat(Stream.fromIterable(first.items), rest)
+}
+
+const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stream.Stream<SourceItem, FeedError, FeedClient> =>
+  Stream.unwrap(Effect.gen(function*() {
+    const client = yield* FeedClient
+    const resource = yield* client.get(url)
+    const detected = yield* detect(resource)
+    switch (detected._tag) {
+      case "Feed":
+        return detected.feed.format === "json-feed" ? jsonFeedPages(detected.feed, options.maxPages ?? 50) : Stream.fromIterable(detected.feed.items)
+      case "Inkwell":
+        return inkwellApi(detected.url, options)
+      case "Ghost":
+        return ghostExport(Stream.make(resource.bytes), { ...options.ghost, name: resource.finalUrl })
+      case "Html": {
+        const alternate = detected.alternates[0]
+        if (alternate === undefined || htmlHops > 0) {
+          return yield* new DecodeError({ url: resource.finalUrl, format: "html", path: "head", reason: "an HTML page that links to no feed" })
+        }
+        return fromUrlAt(alternate, options, htmlHops + 1)
+      }
+    }
+  }))
+
+/**
+ * Posts from whatever `url` serves (see the module comment). Fails with a `FeedError` when the
+ * source cannot be fetched or read at all; items that cannot become posts are `Rejected`.
+ */
+export const fromUrl = (url: string, options: FromUrlOptions = {}): Stream.Stream<SourceItem, FeedError, FeedClient> =>
+  fromUrlAt(url, options, 0)

@@ -1,0 +1,49 @@
+/**
+ * The hook between remote sources and the import pipeline: `SourceItem`s become the pipeline's
+ * `ImportItem`s, and a source that fails outright (unreachable, not a feed) becomes one failure
+ * in the summary, so `inkwell import --from-url` and `POST /posts/import-url` report it like a
+ * bad file rather than crashing.
+ */
+import { FileSystem } from "@effect/platform"
+import { Effect, Stream } from "effect"
+import type { FeedClient } from "../Clients/FeedClient.js"
+import type { ImportOptions } from "../Import/ImportConfig.js"
+import * as ImportPipeline from "../Import/ImportPipeline.js"
+import type { ImportItem } from "../Import/ImportSource.js"
+import type { ImportSummary } from "../Import/ImportSummary.js"
+import type { PostProcessor } from "../Processing/PostProcessor.js"
+import type { PostRepository } from "../Posts/PostRepository.js"
+import { fromUrl, type FromUrlOptions } from "./FeedSource.js"
+import type { SourceItem } from "./SourceItem.js"
+
+/** `Entry` → `Record`, `Rejected` → `Rejected`; a failure of the whole source → one `Rejected` named `name`. */
+export const toImportItems = <E extends { readonly message: string }, R>(
+  name: string,
+  items: Stream.Stream<SourceItem, E, R>
+): Stream.Stream<ImportItem, never, R> =>
+  items.pipe(
+    Stream.map((item): ImportItem =>
+      item._tag === "Entry"
+        ? { _tag: "Record", identity: item.source, source: item.source, input: item.input, bytes: item.input.body.length }
+        : { _tag: "Rejected", identity: item.source, reason: item.reason, skipped: item.skipped, bytes: 0 }
+    ),
+    Stream.catchAll((error) => Stream.succeed<ImportItem>({ _tag: "Rejected", identity: name, reason: error.message, skipped: false, bytes: 0 }))
+  )
+
+/**
+ * Imports everything `urls` serve (feeds, another Inkwell, a Ghost export over HTTP), one after
+ * the other, through the same pipeline as file imports. Never fails: every problem is in the
+ * summary. No file system is touched.
+ */
+export const importFromUrls = (
+  urls: ReadonlyArray<string>,
+  options: Partial<ImportOptions> & { readonly source?: FromUrlOptions | undefined } = {},
+  runOptions: ImportPipeline.RunOptions = {}
+): Effect.Effect<ImportSummary, never, FeedClient | PostProcessor | PostRepository> => {
+  const { source, ...importOptions } = options
+  const items = Stream.fromIterable(urls).pipe(Stream.flatMap((url) => toImportItems(url, fromUrl(url, source))))
+  const run = importOptions.dryRun === true
+    ? ImportPipeline.validate(items, importOptions, runOptions)
+    : ImportPipeline.run(items, importOptions, runOptions)
+  return Effect.provide(run, FileSystem.layerNoop({})).pipe(Effect.withSpan("ImportFromUrl.importFromUrls"))
+}

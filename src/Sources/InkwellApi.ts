@@ -1,0 +1,119 @@
+/**
+ * Another Inkwell server as a source: `GET /posts?limit=N` pages followed through their `next`
+ * cursor until it is null, then `GET /posts/:slug` for each post, since lists carry summaries
+ * only and an import needs the markdown body.
+ *
+ * A page that cannot be fetched or read ends the source (`FeedError`); a single post that cannot
+ * be fetched or read is a `Rejected` item and the rest go on.
+ */
+import { Chunk, Effect, Either, Option, Schema, Stream } from "effect"
+import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
+import { DecodeError, type FeedError } from "../Clients/FeedErrors.js"
+import { firstIssue } from "./JsonFeed.js"
+import { bodyText, parseJsonBody } from "./body.js"
+import { entry, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
+
+export interface InkwellApiOptions {
+  /** Posts per page, 1–100 (default 50). */
+  readonly pageSize?: number | undefined
+  /** Posts fetched at once (default 4; the client's per-host limit applies as well). */
+  readonly concurrency?: number | undefined
+  /** Sent as `X-API-Key`: drafts are listed only with a key. */
+  readonly apiKey?: string | undefined
+}
+
+const Page = Schema.Struct({
+  items: Schema.Array(Schema.Struct({ slug: Schema.String })),
+  next: Schema.NullOr(Schema.String)
+})
+
+const RemotePost = Schema.Struct({
+  slug: Schema.String,
+  title: Schema.String,
+  body: Schema.String,
+  tags: Schema.optional(Schema.Array(Schema.String)),
+  status: Schema.optional(Schema.String),
+  authors: Schema.optional(Schema.Array(Schema.String)),
+  summary: Schema.optional(Schema.NullOr(Schema.String)),
+  publishedAt: Schema.optional(Schema.NullOr(Schema.String)),
+  updatedAtSource: Schema.optional(Schema.NullOr(Schema.String)),
+  metadata: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+})
+
+/** Whether a JSON document looks like a page of `GET /posts`. */
+export const isInkwellPage = (json: unknown): boolean =>
+  typeof json === "object" && json !== null && Array.isArray((json as { items?: unknown }).items) &&
+  "next" in json && !("version" in json)
+
+/** The `/posts` list URL for a server base or list URL (query parameters such as `tag` kept). */
+export const listUrlOf = (url: string): URL => {
+  const list = new URL(url)
+  list.hash = ""
+  if (!/\/posts\/?$/.test(list.pathname)) list.pathname = `${list.pathname.replace(/\/+$/, "")}/posts`
+  list.pathname = list.pathname.replace(/\/+$/, "")
+  list.searchParams.delete("cursor")
+  list.searchParams.delete("offset")
+  return list
+}
+
+const decodeJson = <A, I>(schema: Schema.Schema<A, I>, resource: FetchedResource): Either.Either<A, DecodeError> =>
+  Either.flatMap(parseJsonBody(bodyText(resource), resource.finalUrl), (json) =>
+    Either.mapLeft(Schema.decodeUnknownEither(schema)(json), (e) => {
+      const { message, path } = firstIssue(e)
+      return new DecodeError({ url: resource.finalUrl, format: "inkwell", path, reason: message })
+    })
+  )
+
+/** Posts of the Inkwell server at `url` (its base URL or its `/posts` URL). */
+export const inkwellApi = (url: string, options: InkwellApiOptions = {}): Stream.Stream<SourceItem, FeedError, FeedClient> =>
+  Stream.unwrap(Effect.gen(function*() {
+    const client = yield* FeedClient
+    const list = listUrlOf(url)
+    if (!list.searchParams.has("limit")) list.searchParams.set("limit", String(Math.min(100, Math.max(1, options.pageSize ?? 50))))
+    const headers = options.apiKey === undefined ? undefined : { "x-api-key": options.apiKey }
+    const get = (u: string) => client.get(u, { headers, accept: "application/json" })
+    const seen = new Set<string>()
+
+    const page = (cursor: string | undefined) =>
+      Effect.gen(function*() {
+        const pageUrl = new URL(list)
+        if (cursor !== undefined) pageUrl.searchParams.set("cursor", cursor)
+        const resource = yield* get(pageUrl.href)
+        const decoded = yield* decodeJson(Page, resource)
+        const next = decoded.next
+        if (next !== null && seen.has(next)) {
+          return yield* new DecodeError({ url: pageUrl.href, format: "inkwell", path: "next", reason: `cursor "${next}" was already followed: pagination loop` })
+        }
+        if (next !== null) seen.add(next)
+        return [Chunk.fromIterable(decoded.items), Option.fromNullable(next)] as const
+      })
+
+    const post = (slug: string): Effect.Effect<SourceItem> => {
+      const postUrl = `${list.origin}${list.pathname}/${encodeURIComponent(slug)}`
+      return get(postUrl).pipe(
+        Effect.flatMap((resource) => decodeJson(RemotePost, resource)),
+        Effect.map((p) =>
+          entry(
+            postUrl,
+            toPostInput({
+              title: p.title,
+              slug: p.slug,
+              body: p.body,
+              tags: p.tags,
+              status: p.status === "draft" || p.status === "published" ? p.status : undefined,
+              publishedAt: p.publishedAt ?? undefined,
+              updatedAt: p.updatedAtSource ?? undefined,
+              authors: p.authors,
+              summary: p.summary ?? undefined,
+              metadata: { ...p.metadata, origin: postUrl }
+            })
+          )
+        ),
+        Effect.catchAll((error) => Effect.succeed(rejected(postUrl, error.message)))
+      )
+    }
+
+    return Stream.paginateChunkEffect<string | undefined, { readonly slug: string }, FeedError, never>(undefined, (cursor) => page(cursor)).pipe(
+      Stream.mapEffect((summary) => post(summary.slug), { concurrency: options.concurrency ?? 4 })
+    )
+  }))

@@ -1,0 +1,194 @@
+/**
+ * JSON Feed 1.1 (and 1.0): reading a feed into `SourceItem`s, and writing Inkwell's own posts as
+ * one (`toJsonFeed`, for `/feed.json`). Pure.
+ *
+ * Reading is lenient where real feeds are sloppy (null for absent fields, numeric ids, 1.0's
+ * single `author`) and strict only about what makes it a JSON Feed at all (`version`, `items`).
+ * One bad item becomes a `Rejected` item naming its index and the field at fault.
+ */
+import { DateTime, Either, ParseResult, Schema } from "effect"
+import { DecodeError } from "../Clients/FeedErrors.js"
+import type { Post } from "../Domain/Post.js"
+import { cleanTitle, htmlBody, isoDate, plainText, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
+import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
+
+export const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+
+const opt = <A, I>(schema: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(schema))
+
+const Author = Schema.Struct({ name: opt(Schema.String), url: opt(Schema.String), avatar: opt(Schema.String) })
+
+const Item = Schema.Struct({
+  id: opt(Schema.Union(Schema.String, Schema.Number)),
+  url: opt(Schema.String),
+  external_url: opt(Schema.String),
+  title: opt(Schema.String),
+  content_html: opt(Schema.String),
+  content_text: opt(Schema.String),
+  summary: opt(Schema.String),
+  image: opt(Schema.String),
+  date_published: opt(Schema.String),
+  date_modified: opt(Schema.String),
+  author: opt(Author),
+  authors: opt(Schema.Array(Author)),
+  tags: opt(Schema.Array(Schema.String)),
+  language: opt(Schema.String),
+  /** Written by `toJsonFeed`: lets one Inkwell keep another's slugs. */
+  _inkwell: opt(Schema.Struct({ slug: opt(Schema.String) }))
+})
+
+const Document = Schema.Struct({
+  version: Schema.String.pipe(Schema.startsWith("https://jsonfeed.org/version/")),
+  title: opt(Schema.String),
+  home_page_url: opt(Schema.String),
+  feed_url: opt(Schema.String),
+  next_url: opt(Schema.String),
+  author: opt(Author),
+  authors: opt(Schema.Array(Author)),
+  items: Schema.Array(Schema.Unknown)
+})
+
+/** Whether a parsed JSON value claims to be a JSON Feed (for format detection). */
+export const isJsonFeed = (json: unknown): boolean =>
+  typeof json === "object" && json !== null && typeof (json as { version?: unknown }).version === "string" &&
+  (json as { version: string }).version.startsWith("https://jsonfeed.org/version/")
+
+/** The first issue of a parse error as a dotted path and a message. */
+export const firstIssue = (error: ParseResult.ParseError): { path: string; message: string } => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  return issue === undefined
+    ? { path: "(root)", message: error.message }
+    : { path: issue.path.length === 0 ? "(root)" : issue.path.map(String).join("."), message: issue.message }
+}
+
+const decodeDocument = Schema.decodeUnknownEither(Document)
+const decodeItem = Schema.decodeUnknownEither(Item)
+
+type AuthorT = typeof Author.Type
+
+const authorNames = (...lists: ReadonlyArray<ReadonlyArray<AuthorT | null> | null | undefined>): Array<string> | undefined => {
+  for (const list of lists) {
+    const names = (list ?? []).flatMap((a) => (a?.name ? [a.name] : []))
+    if (names.length > 0) return names
+  }
+  return undefined
+}
+
+/** Reads a JSON Feed document; `feedUrl` is where it was fetched from (the base for relative links). */
+export const parseJsonFeed = (json: unknown, feedUrl: string): Either.Either<ParsedFeed, DecodeError> => {
+  const decoded = decodeDocument(json)
+  if (Either.isLeft(decoded)) {
+    const { message, path } = firstIssue(decoded.left)
+    return Either.left(new DecodeError({ url: feedUrl, format: "json-feed", path, reason: message }))
+  }
+  const feed = decoded.right
+  const feedAuthors = [feed.authors, feed.author === undefined || feed.author === null ? undefined : [feed.author]] as const
+  const items = feed.items.map((raw, index): SourceItem => {
+    const item = decodeItem(raw)
+    const fallbackId = typeof raw === "object" && raw !== null && "id" in raw ? String((raw as { id: unknown }).id) : `item-${index}`
+    if (Either.isLeft(item)) {
+      const { message, path } = firstIssue(item.left)
+      return rejected(`${feedUrl}#${fallbackId}`, `items.${index}.${path}: ${message}`)
+    }
+    return mapItem(item.right, index, feedUrl, feedAuthors)
+  })
+  return Either.right({
+    format: "json-feed",
+    title: feed.title ?? undefined,
+    items,
+    nextUrl: feed.next_url ? resolveUrl(feed.next_url, feedUrl) : undefined
+  })
+}
+
+const mapItem = (
+  item: typeof Item.Type,
+  index: number,
+  feedUrl: string,
+  feedAuthors: readonly [ReadonlyArray<AuthorT> | null | undefined, ReadonlyArray<AuthorT> | undefined]
+): SourceItem => {
+  const link = item.url ? resolveUrl(item.url, feedUrl) : undefined
+  const id = item.id !== undefined && item.id !== null && String(item.id).trim() !== "" ? String(item.id) : link ?? `item-${index}`
+  const source = `${feedUrl}#${id}`
+  const body = item.content_html
+    ? htmlBody(resolveLinks(item.content_html, feedUrl))
+    : item.content_text
+    ? textBody(item.content_text)
+    : item.summary
+    ? textBody(item.summary)
+    : undefined
+  if (body === undefined) return rejected(source, `items.${index}: neither content_html, content_text nor summary`)
+  const summary = item.summary ? plainText(item.summary) : undefined
+  // Microblog items often have no title; the post needs one, so the text's start stands in.
+  const title = (item.title ? cleanTitle(item.title) : "") ||
+    shorten(item.content_text?.trim() || plainText(item.content_html ?? "") || summary || "", 80)
+  return entry(
+    source,
+    toPostInput({
+      title,
+      slug: item._inkwell?.slug ?? undefined,
+      body,
+      tags: item.tags ?? undefined,
+      publishedAt: isoDate(item.date_published),
+      updatedAt: isoDate(item.date_modified),
+      authors: authorNames(item.authors, item.author ? [item.author] : undefined, ...feedAuthors),
+      summary,
+      metadata: {
+        url: link,
+        externalUrl: item.external_url ? resolveUrl(item.external_url, feedUrl) : undefined,
+        image: item.image ? resolveUrl(item.image, feedUrl) : undefined,
+        feedItemId: id
+      }
+    })
+  )
+}
+
+export interface JsonFeedSite {
+  readonly title: string
+  /** The site's home page, absolute. */
+  readonly url: string
+  /** Where this feed is served, absolute (e.g. `https://blog.example/feed.json`). */
+  readonly feedUrl: string
+  readonly description?: string | undefined
+  readonly language?: string | undefined
+  /** A post's public URL; default `<url>/posts/<slug>`. */
+  readonly postUrl?: ((post: Post) => string) | undefined
+  /** The next page of this feed, when paged. */
+  readonly nextUrl?: string | undefined
+}
+
+/**
+ * Published posts as a JSON Feed 1.1 document (drafts are left out). Links in the rendered HTML
+ * are made absolute against each post's URL, since feed readers show it away from the site.
+ * `_inkwell.slug` lets another Inkwell importing this feed keep the slugs.
+ */
+export const toJsonFeed = (posts: ReadonlyArray<Post>, site: JsonFeedSite): Record<string, unknown> => {
+  const home = site.url.replace(/\/+$/, "")
+  const postUrl = site.postUrl ?? ((post: Post) => `${home}/posts/${encodeURIComponent(post.slug)}`)
+  const items = posts.filter((post) => post.status === "published").map((post) => {
+    const url = postUrl(post)
+    const item: Record<string, unknown> = {
+      id: url,
+      url,
+      title: post.title,
+      content_html: resolveLinks(post.html, url),
+      summary: post.summary ?? post.excerpt,
+      date_published: DateTime.formatIso(post.publishedAt ?? post.createdAt),
+      date_modified: DateTime.formatIso(post.updatedAtSource ?? post.updatedAt),
+      _inkwell: { slug: post.slug }
+    }
+    if (post.tags.length > 0) item.tags = [...post.tags]
+    if (post.authors.length > 0) item.authors = post.authors.map((name) => ({ name }))
+    return item
+  })
+  const feed: Record<string, unknown> = {
+    version: JSON_FEED_VERSION,
+    title: site.title,
+    home_page_url: site.url,
+    feed_url: site.feedUrl
+  }
+  if (site.description !== undefined) feed.description = site.description
+  if (site.language !== undefined) feed.language = site.language
+  if (site.nextUrl !== undefined) feed.next_url = site.nextUrl
+  feed.items = items
+  return feed
+}

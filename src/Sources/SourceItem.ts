@@ -1,0 +1,88 @@
+/**
+ * What every remote or foreign source yields: a post as `PostInput` with the `source` that names
+ * it across re-imports, or a rejection naming what could not become a post. A bad item never
+ * ends a source; only failing to read the source at all does (a `FeedError`).
+ *
+ * The import pipeline's `ImportItem` maps one to one: `Entry` → `Record` (identity = source),
+ * `Rejected` → `Rejected` (identity = source).
+ */
+import { PostInput } from "../Domain/Post.js"
+
+export type SourceItem =
+  | {
+    readonly _tag: "Entry"
+    /** `<feed or file>#<item id, link or slug>`. */
+    readonly source: string
+    readonly input: PostInput
+  }
+  | {
+    readonly _tag: "Rejected"
+    readonly source: string
+    readonly reason: string
+    /** Not an error: something that is not a post (a Ghost page, when pages are not wanted). */
+    readonly skipped: boolean
+  }
+
+export const entry = (source: string, input: PostInput): SourceItem => ({ _tag: "Entry", source, input })
+
+export const rejected = (source: string, reason: string, skipped = false): SourceItem => ({
+  _tag: "Rejected",
+  source,
+  reason,
+  skipped
+})
+
+export interface EntryFields {
+  readonly title?: string | undefined
+  readonly slug?: string | undefined
+  readonly body: string
+  readonly tags?: ReadonlyArray<string> | undefined
+  readonly status?: "draft" | "published" | undefined
+  readonly publishedAt?: string | undefined
+  readonly updatedAt?: string | undefined
+  readonly authors?: ReadonlyArray<string> | undefined
+  readonly summary?: string | undefined
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined
+}
+
+const cleanList = (values: ReadonlyArray<string> | undefined, maxLength: number): Array<string> | undefined => {
+  if (values === undefined) return undefined
+  const out = [...new Set(values.map((v) => v.trim()).filter((v) => v !== "" && v.length <= maxLength))]
+  return out.length === 0 ? undefined : out
+}
+
+/**
+ * A `PostInput` from mapped fields: undefined fields left out (so the processor's defaults
+ * apply), tags and authors trimmed and deduplicated, tags longer than the domain allows (100)
+ * dropped rather than failing the whole post, empty strings treated as absent.
+ */
+export const toPostInput = (fields: EntryFields): PostInput => {
+  const out: Record<string, unknown> = { body: fields.body }
+  const text = (key: keyof EntryFields, value: string | undefined) => {
+    if (value !== undefined && value.trim() !== "") out[key] = value.trim()
+  }
+  text("title", fields.title)
+  text("slug", fields.slug)
+  text("status", fields.status)
+  text("publishedAt", fields.publishedAt)
+  text("updatedAt", fields.updatedAt)
+  text("summary", fields.summary)
+  const tags = cleanList(fields.tags, 100)
+  if (tags !== undefined) out.tags = tags
+  const authors = cleanList(fields.authors, 200)
+  if (authors !== undefined) out.authors = authors
+  if (fields.metadata !== undefined) {
+    const metadata = Object.fromEntries(Object.entries(fields.metadata).filter(([, v]) => v !== undefined && v !== null && v !== ""))
+    if (Object.keys(metadata).length > 0) out.metadata = metadata
+  }
+  return new PostInput(out as ConstructorParameters<typeof PostInput>[0])
+}
+
+/** A feed document read whole: its items and, for paged feeds, where the next page is. */
+export interface ParsedFeed {
+  readonly format: "json-feed" | "rss" | "atom"
+  readonly title: string | undefined
+  readonly items: ReadonlyArray<SourceItem>
+  /** JSON Feed `next_url`, resolved. */
+  readonly nextUrl?: string | undefined
+}

@@ -1,0 +1,253 @@
+/**
+ * RSS 2.0 (and RSS 1.0/RDF) and Atom 1.0 feeds into `SourceItem`s, through fast-xml-parser. Pure.
+ *
+ * Real-world oddities handled: CDATA sections, HTML entities beyond XML's five (`&nbsp;`,
+ * `&eacute;`) and numeric ones, titles escaped twice, missing dates (left to the processor's
+ * defaults), relative links (made absolute against `xml:base` and the feed's URL), Atom
+ * `type="xhtml"` content (kept as markup, not parsed into objects), items without a title
+ * (the start of their text stands in).
+ */
+import { XMLParser, XMLValidator } from "fast-xml-parser"
+import { Either } from "effect"
+import { DecodeError } from "../Clients/FeedErrors.js"
+import { cleanTitle, decodeEntities, escapeHtml, htmlBody, isoDate, plainText, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
+import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
+
+const ARRAYS = new Set(["item", "entry", "link", "category", "author", "contributor", "dc:creator", "dc:subject"])
+
+// Atom text constructs are read raw: `type="xhtml"` is markup that must not become objects,
+// and `type="html"` / CDATA are decoded below with the same rules.
+const ATOM_TEXT = ["title", "subtitle", "content", "summary"]
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  htmlEntities: true,
+  stopNodes: [...ATOM_TEXT.map((t) => `feed.entry.${t}`), "feed.title", "feed.subtitle"],
+  isArray: (name, _path, _leaf, isAttribute) => !isAttribute && ARRAYS.has(name)
+})
+
+type Node = Record<string, unknown>
+
+const isNode = (v: unknown): v is Node => typeof v === "object" && v !== null && !Array.isArray(v)
+
+const first = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v)
+
+const all = (v: unknown): Array<unknown> => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v])
+
+/** The text of an element parsed normally: a string, or `#text` beside attributes. */
+const text = (v: unknown): string | undefined => {
+  const x = first(v)
+  if (typeof x === "string") return x.trim() === "" ? undefined : x.trim()
+  if (isNode(x) && x["#text"] !== undefined) return text(String(x["#text"]))
+  return undefined
+}
+
+const attr = (v: unknown, name: string): string | undefined => {
+  const x = first(v)
+  return isNode(x) && typeof x[`@_${name}`] === "string" ? (x[`@_${name}`] as string) : undefined
+}
+
+/** Raw XML text (a stop node): CDATA sections verbatim, entities decoded elsewhere. */
+const xmlText = (raw: string): string =>
+  raw
+    .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
+    .map((part) => (part.startsWith("<![CDATA[") ? part.slice(9, -3) : decodeEntities(part)))
+    .join("")
+    .trim()
+
+interface AtomText {
+  readonly kind: "text" | "html"
+  readonly value: string
+}
+
+/** An Atom text construct as text or HTML; xhtml loses its wrapping `<div>`. */
+const atomText = (v: unknown): AtomText | undefined => {
+  const x = first(v)
+  const raw = typeof x === "string" ? x : isNode(x) && x["#text"] !== undefined ? String(x["#text"]) : undefined
+  if (raw === undefined || raw.trim() === "") return undefined
+  const type = (attr(x, "type") ?? "text").toLowerCase()
+  if (type === "xhtml" || type === "application/xhtml+xml") {
+    const inner = /^\s*<(?:[\w-]+:)?div\b[^>]*>([\s\S]*)<\/(?:[\w-]+:)?div>\s*$/.exec(raw)
+    return { kind: "html", value: (inner?.[1] ?? raw).trim() }
+  }
+  return { kind: type === "html" || type === "text/html" ? "html" : "text", value: xmlText(raw) }
+}
+
+const atomTitle = (t: AtomText | undefined): string => (t === undefined ? "" : t.kind === "html" ? cleanTitle(t.value) : t.value.replace(/\s+/g, " ").trim())
+
+/** Parses and checks well-formedness first, so a broken document names its line and column. */
+const parseXml = (xml: string, url: string): Either.Either<Node, DecodeError> => {
+  const valid = XMLValidator.validate(xml, { allowBooleanAttributes: true })
+  if (valid !== true) {
+    return Either.left(
+      new DecodeError({ url, format: "xml", path: `line ${valid.err.line}, column ${valid.err.col}`, reason: valid.err.msg })
+    )
+  }
+  try {
+    const doc: unknown = parser.parse(xml)
+    return isNode(doc) ? Either.right(doc) : Either.left(new DecodeError({ url, format: "xml", path: "(root)", reason: "no document element" }))
+  } catch (e) {
+    return Either.left(new DecodeError({ url, format: "xml", path: "(unknown)", reason: e instanceof Error ? e.message : String(e) }))
+  }
+}
+
+/** A title for an item that has none: the start of its text. */
+const titleFromText = (html: string | undefined): string => shorten(plainText(html ?? ""), 80)
+
+/** `a@b.c (Name)` → `Name`; otherwise as given. */
+const rssAuthor = (value: string): string => /\(([^)]+)\)\s*$/.exec(value)?.[1]?.trim() ?? value.trim()
+
+const rssItem = (item: unknown, index: number, feedUrl: string): SourceItem => {
+  const guid = text(isNode(item) ? item.guid : undefined)
+  const permaLink = attr(isNode(item) ? item.guid : undefined, "isPermaLink") !== "false"
+  const node = isNode(item) ? item : {}
+  const linkText = text(node.link) ?? (guid !== undefined && permaLink && /^https?:/i.test(guid) ? guid : undefined)
+  const link = linkText === undefined ? undefined : resolveUrl(linkText, feedUrl)
+  const id = guid ?? link ?? `item-${index}`
+  const source = `${feedUrl}#${id}`
+
+  const encoded = text(node["content:encoded"])
+  const description = text(node.description)
+  const html = encoded ?? description
+  const title = cleanTitle(text(node.title) ?? "") || titleFromText(html)
+  if (html === undefined && title === "") return rejected(source, `item ${index + 1}: neither title nor content`)
+
+  const authors = [...all(node["dc:creator"]), ...all(node.author)].flatMap((a) => {
+    const t = text(a)
+    return t === undefined ? [] : [rssAuthor(t)]
+  })
+  const tags = [...all(node.category), ...all(node["dc:subject"])].flatMap((c) => {
+    const t = text(c)
+    return t === undefined ? [] : [decodeEntities(t)]
+  })
+  return entry(
+    source,
+    toPostInput({
+      title,
+      body: html === undefined ? htmlBody(`<p>${escapeHtml(title)}</p>`) : htmlBody(resolveLinks(html, feedUrl)),
+      tags,
+      publishedAt: isoDate(text(node.pubDate) ?? text(node["dc:date"])),
+      updatedAt: isoDate(text(node["atom:updated"])),
+      authors,
+      summary: encoded !== undefined && description !== undefined ? plainText(description) : undefined,
+      metadata: {
+        url: link,
+        feedItemId: id,
+        enclosure: attr(node.enclosure, "url") === undefined ? undefined : resolveUrl(attr(node.enclosure, "url")!, feedUrl)
+      }
+    })
+  )
+}
+
+const baseOf = (node: unknown, parent: string): string => {
+  const base = attr(node, "xml:base")
+  return base === undefined ? parent : resolveUrl(base, parent)
+}
+
+const atomLink = (links: unknown, base: string): string | undefined => {
+  const list = all(links)
+  const alternate = list.find((l) => (attr(l, "rel") ?? "alternate") === "alternate" && attr(l, "href") !== undefined)
+  const href = attr(alternate, "href")
+  return href === undefined ? undefined : resolveUrl(href, base)
+}
+
+const atomNames = (authors: unknown): Array<string> =>
+  all(authors).flatMap((a) => {
+    const name = isNode(a) ? text(a.name) : undefined
+    return name === undefined ? [] : [decodeEntities(name)]
+  })
+
+const atomEntry = (entryNode: unknown, index: number, feedBase: string, feedUrl: string, feedAuthors: Array<string>): SourceItem => {
+  const node = isNode(entryNode) ? entryNode : {}
+  const base = baseOf(node, feedBase)
+  const link = atomLink(node.link, base)
+  const id = text(node.id) ?? link ?? `entry-${index}`
+  const source = `${feedUrl}#${id}`
+
+  const content = atomText(node.content)
+  const summary = atomText(node.summary)
+  const contentBase = baseOf(first(node.content), base)
+  const body = content ?? summary
+  const bodyBase = content !== undefined ? contentBase : baseOf(first(node.summary), base)
+  const title = atomTitle(atomText(node.title)) ||
+    titleFromText(body === undefined ? undefined : body.kind === "html" ? body.value : body.value.replace(/</g, "&lt;"))
+  if (body === undefined && title === "") return rejected(source, `entry ${index + 1}: neither title nor content`)
+
+  const authors = atomNames(node.author)
+  const tags = all(node.category).flatMap((c) => {
+    const t = attr(c, "label") ?? attr(c, "term")
+    return t === undefined ? [] : [t]
+  })
+  const published = text(node.published) ?? text(node.issued)
+  const updated = text(node.updated) ?? text(node.modified)
+  return entry(
+    source,
+    toPostInput({
+      title,
+      body: body === undefined
+        ? htmlBody(`<p>${escapeHtml(title)}</p>`)
+        : body.kind === "html"
+        ? htmlBody(resolveLinks(body.value, bodyBase))
+        : textBody(body.value),
+      tags,
+      publishedAt: isoDate(published ?? updated),
+      updatedAt: isoDate(updated),
+      authors: authors.length > 0 ? authors : feedAuthors,
+      summary: content !== undefined && summary !== undefined
+        ? summary.kind === "html" ? plainText(summary.value) : summary.value
+        : undefined,
+      metadata: { url: link, feedItemId: id }
+    })
+  )
+}
+
+export type XmlFeedKind = "rss" | "atom"
+
+/** Which kind of XML feed `xml` looks like, from its root element, without parsing it whole. */
+export const sniffXmlFeed = (xml: string): XmlFeedKind | undefined => {
+  const head = xml.slice(0, 4096).replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>/g, "")
+  const root = /<([\w:-]+)/.exec(head)?.[1]
+  if (root === undefined) return undefined
+  if (root === "rss" || root === "rdf:RDF") return "rss"
+  if (root === "feed" || root.endsWith(":feed")) return "atom"
+  return undefined
+}
+
+/** Reads an RSS or Atom document; `feedUrl` is where it was fetched from (the base for relative links). */
+export const parseXmlFeed = (xml: string, feedUrl: string): Either.Either<ParsedFeed, DecodeError> =>
+  Either.flatMap(parseXml(xml, feedUrl), (doc): Either.Either<ParsedFeed, DecodeError> => {
+    if (isNode(doc.rss)) {
+      const channel = isNode(doc.rss.channel) ? doc.rss.channel : {}
+      return Either.right({
+        format: "rss",
+        title: text(channel.title) === undefined ? undefined : cleanTitle(text(channel.title)!),
+        items: all(channel.item).map((item, i) => rssItem(item, i, feedUrl))
+      })
+    }
+    const rdf = doc["rdf:RDF"]
+    if (isNode(rdf)) {
+      return Either.right({
+        format: "rss",
+        title: isNode(rdf.channel) && text(rdf.channel.title) !== undefined ? cleanTitle(text(rdf.channel.title)!) : undefined,
+        items: all(rdf.item).map((item, i) => rssItem(item, i, feedUrl))
+      })
+    }
+    if (isNode(doc.feed)) {
+      const feed = doc.feed
+      const base = baseOf(feed, feedUrl)
+      const feedAuthors = atomNames(feed.author)
+      return Either.right({
+        format: "atom",
+        title: atomTitle(atomText(feed.title)) || undefined,
+        items: all(feed.entry).map((e, i) => atomEntry(e, i, base, feedUrl, feedAuthors))
+      })
+    }
+    const root = Object.keys(doc).find((k) => !k.startsWith("?") && !k.startsWith("#"))
+    return Either.left(
+      new DecodeError({ url: feedUrl, format: "xml", path: "(root)", reason: `<${root ?? "?"}> is neither an RSS nor an Atom document` })
+    )
+  })

@@ -1,0 +1,123 @@
+/**
+ * Pure helpers for HTML that comes from feeds and exports: entity decoding, plain text, making
+ * relative links absolute, and turning HTML or plain text into a post body that the markdown
+ * pipeline passes through untouched (and sanitizes as a whole: see Processing/markdown.ts).
+ */
+import { decodeHTML } from "entities"
+import { urlScheme } from "../Processing/sanitize.js"
+
+/** Named and numeric HTML character references decoded once. */
+export const decodeEntities = (text: string): string => (text.includes("&") ? decodeHTML(text) : text)
+
+export const escapeHtml = (text: string): string =>
+  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+
+/** Text a reader would see: no tags, no scripts or styles, entities decoded, whitespace collapsed. */
+export const plainText = (html: string): string =>
+  decodeEntities(
+    html
+      .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, " ")
+      .replace(/<!--[\s\S]*?-->/g, " ")
+      .replace(/<[^>]*>/g, " ")
+  ).replace(/\s+/g, " ").trim()
+
+/**
+ * A title as text. RSS leaves it open whether titles are text or HTML, so in the wild they are
+ * both, often escaped twice ("Ben &amp;amp; Jerry"): after the XML layer, tags are dropped and
+ * entities decoded once more.
+ */
+export const cleanTitle = (title: string): string => plainText(title)
+
+/**
+ * Cuts `text` at a word boundary to at most `max` characters, adding "…" when cut. For titles
+ * derived from content (JSON Feed items may have none).
+ */
+export const shorten = (text: string, max: number): string => {
+  if (text.length <= max) return text
+  const cut = text.slice(0, max - 1)
+  const space = cut.lastIndexOf(" ")
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`
+}
+
+/** `value` made absolute against `base`; fragments, absolute URLs and unparsable values unchanged. */
+export const resolveUrl = (value: string, base: string | undefined): string => {
+  const trimmed = value.trim()
+  if (base === undefined || trimmed === "" || trimmed.startsWith("#") || urlScheme(trimmed) !== undefined) return trimmed
+  try {
+    return new URL(trimmed, base).href
+  } catch {
+    return trimmed
+  }
+}
+
+// One start tag, attribute values quoted or not (a `>` inside quotes does not end it).
+const START_TAG = /<[a-zA-Z][a-zA-Z0-9:-]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*\/?>/g
+const URL_ATTRIBUTE = /(\s)(href|src|poster|cite|srcset)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/gi
+
+const resolveSrcset = (value: string, base: string): string =>
+  value
+    .split(",")
+    .map((candidate) => {
+      const [url = "", ...descriptor] = candidate.trim().split(/\s+/)
+      return [resolveUrl(url, base), ...descriptor].join(" ")
+    })
+    .join(", ")
+
+/**
+ * Makes `href`, `src`, `srcset`, `poster` and `cite` URLs in `html` absolute against `base`:
+ * feed content is shown away from the site it was written for, where relative links break.
+ */
+export const resolveLinks = (html: string, base: string | undefined): string => {
+  if (base === undefined || !html.includes("<")) return html
+  return html.replace(START_TAG, (tag) =>
+    tag.replace(URL_ATTRIBUTE, (_m, space: string, name: string, eq: string, dq?: string, sq?: string, bare?: string) => {
+      const raw = decodeEntities(dq ?? sq ?? bare ?? "")
+      const resolved = name.toLowerCase() === "srcset" ? resolveSrcset(raw, base) : resolveUrl(raw, base)
+      return `${space}${name}${eq}"${escapeHtml(resolved)}"`
+    })
+  )
+}
+
+/**
+ * HTML as a post body. The body is markdown, so the HTML must stay one raw HTML block: a blank
+ * line would end the block (CommonMark) and what follows would be read as markdown, turning
+ * indented lines into code blocks. So the HTML is wrapped in a `<div>` and every blank line
+ * becomes a `&#10;` on the next line: the same newline inside `<pre>`, plain whitespace elsewhere.
+ * The markdown renderer then passes the block through and sanitizes the whole document.
+ */
+export const htmlBody = (html: string): string => {
+  const lines = html.replace(/\r\n?/g, "\n").trim().split("\n")
+  const out: Array<string> = []
+  let pendingNewlines = 0
+  for (const line of lines) {
+    if (line.trim() === "") {
+      pendingNewlines++
+      continue
+    }
+    out.push("&#10;".repeat(pendingNewlines) + line)
+    pendingNewlines = 0
+  }
+  return `<div>\n${out.join("\n")}\n</div>`
+}
+
+/** Plain text as a post body: escaped, paragraphs at blank lines, kept out of markdown's reach. */
+export const textBody = (text: string): string =>
+  htmlBody(
+    text
+      .replace(/\r\n?/g, "\n")
+      .split(/\n[ \t]*\n/)
+      .map((p) => p.trim())
+      .filter((p) => p !== "")
+      .map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>\n")}</p>`)
+      .join("\n")
+  )
+
+/** An ISO 8601 instant from RFC 822 (RSS), RFC 3339 (Atom, JSON Feed) and the like; undefined when unreadable. */
+export const isoDate = (value: unknown): string | undefined => {
+  if (typeof value === "number" && Number.isFinite(value)) return new Date(value).toISOString()
+  if (typeof value !== "string" || value.trim() === "") return undefined
+  const text = value.trim()
+  // An ISO date-time without an offset is UTC here, as in Processing/dates.ts, not local time.
+  const date = new Date(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/.test(text) ? `${text}Z` : text)
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
+}

@@ -1,0 +1,341 @@
+/**
+ * FeedClient against a real HTTP server on 127.0.0.1 (node:http, port 0), through Node's real
+ * HTTP client: retries, backoff and timeouts are observed on the TestClock, everything on the
+ * wire is real.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Deferred, Duration, Effect, Exit, Fiber, Layer, Queue, TestClock } from "effect"
+import { FeedClient } from "../../src/Clients/FeedClient.js"
+import { type FeedClientInput, FeedClientOptions } from "../../src/Clients/FeedClientOptions.js"
+import type { FeedError } from "../../src/Clients/FeedErrors.js"
+import { awaitBackoff, awaitSleeping, nextSleepIn, testServer } from "./server.js"
+
+const client = (options: FeedClientOptions | FeedClientInput) =>
+  FeedClient.layer(options).pipe(Layer.provide(NodeHttpClient.layer))
+
+const get = (url: string) => Effect.flatMap(FeedClient, (c) => c.get(url))
+
+const failure = <A>(exit: Exit.Exit<A, FeedError>): FeedError => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
+  const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+  if (error === undefined) throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
+  return error
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
+
+describe("FeedClient (real server)", () => {
+  it.scoped("fetches a body in one attempt, with the user agent", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/feed+json; charset=utf-8" })
+        res.end("{\"ok\":true}")
+      })
+      const resource = yield* get(`${server.url}/feed.json`).pipe(Effect.provide(client(FeedClientOptions.make().userAgent("inkwell-test/1"))))
+      assert.strictEqual(text(resource.bytes), "{\"ok\":true}")
+      assert.strictEqual(resource.contentType, "application/feed+json")
+      assert.strictEqual(resource.attempts, 1)
+      assert.strictEqual(resource.finalUrl, `${server.url}/feed.json`)
+      const seen = yield* Queue.take(server.requests)
+      assert.strictEqual(seen.headers["user-agent"], "inkwell-test/1")
+    }))
+
+  it.scoped("503, 503, 200 succeeds on the third attempt after exponential backoff", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((_req, res, seen) => {
+        if (seen.n < 3) {
+          res.writeHead(503)
+          res.end("busy")
+        } else {
+          res.writeHead(200)
+          res.end("finally")
+        }
+      })
+      const options = FeedClientOptions.make().retries(3).backoff("1 second", "30 seconds")
+      const fiber = yield* get(server.url).pipe(Effect.provide(client(options)), Effect.fork)
+
+      yield* Queue.take(server.requests)
+      const first = yield* awaitBackoff((ms) => ms < 5000)
+      // 1 s base, jittered ×0.8–1.2
+      assert.isTrue(first >= 800 && first <= 1200, `first backoff ${first} ms`)
+      yield* TestClock.adjust(first - 1)
+      assert.strictEqual(server.count(), 1, "no retry before the backoff has passed")
+      yield* TestClock.adjust(1)
+
+      yield* Queue.take(server.requests)
+      const second = yield* awaitBackoff((ms) => ms < 5000)
+      assert.isTrue(second >= 1600 && second <= 2400, `second backoff ${second} ms (doubled)`)
+      yield* TestClock.adjust(second)
+
+      yield* Queue.take(server.requests)
+      const resource = yield* Fiber.join(fiber)
+      assert.strictEqual(text(resource.bytes), "finally")
+      assert.strictEqual(resource.attempts, 3)
+      assert.strictEqual(server.count(), 3)
+    }))
+
+  it.scoped("honours Retry-After on 429 (up to the backoff cap)", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((_req, res, seen) => {
+        if (seen.n === 1) {
+          res.writeHead(429, { "retry-after": "7" })
+          res.end()
+        } else if (seen.n === 2) {
+          res.writeHead(429, { "retry-after": "3600" })
+          res.end()
+        } else {
+          res.writeHead(200)
+          res.end("ok")
+        }
+      })
+      const fiber = yield* get(server.url).pipe(
+        Effect.provide(client({ retries: 3, backoffBase: "100 millis", backoffCap: "20 seconds", timeout: "1 minute", deadline: "10 minutes" })),
+        Effect.fork
+      )
+      yield* Queue.take(server.requests)
+      assert.strictEqual(yield* awaitBackoff((ms) => ms <= 20_000), 7000)
+      yield* TestClock.adjust("7 seconds")
+      yield* Queue.take(server.requests)
+      // An hour is more than we wait: the cap applies.
+      assert.strictEqual(yield* awaitBackoff((ms) => ms <= 20_000), 20000)
+      yield* TestClock.adjust("20 seconds")
+      const resource = yield* Fiber.join(fiber)
+      assert.strictEqual(resource.attempts, 3)
+    }))
+
+  it.scoped("404 fails at once with one attempt", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(404)
+        res.end("nope")
+      })
+      const exit = yield* get(`${server.url}/missing`).pipe(Effect.provide(client({ retries: 5 })), Effect.exit)
+      const error = failure(exit)
+      assert.strictEqual(error._tag, "HttpStatusError")
+      if (error._tag === "HttpStatusError") {
+        assert.strictEqual(error.status, 404)
+        assert.strictEqual(error.attempts, 1)
+        assert.strictEqual(error.url, `${server.url}/missing`)
+      }
+      assert.strictEqual(server.count(), 1)
+    }))
+
+  it.scoped("a server that never answers hits the per-attempt timeout, which is retried", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer(() => {
+        // never respond
+      })
+      const options = FeedClientOptions.make().timeout("5 seconds").retries(1).backoff("1 second", "1 second")
+      const fiber = yield* get(server.url).pipe(Effect.provide(client(options)), Effect.fork)
+
+      yield* Queue.take(server.requests)
+      assert.strictEqual(yield* nextSleepIn, 5000)
+      yield* TestClock.adjust("5 seconds")
+      // The timed-out attempt is retried after the backoff.
+      yield* awaitSleeping
+      yield* TestClock.adjust("1 second")
+      yield* Queue.take(server.requests)
+      yield* awaitSleeping
+      yield* TestClock.adjust("5 seconds")
+
+      const error = failure(yield* Fiber.await(fiber))
+      assert.strictEqual(error._tag, "RequestTimeout")
+      if (error._tag === "RequestTimeout") {
+        assert.strictEqual(error.attempts, 2)
+        assert.isFalse(error.deadline)
+        assert.strictEqual(error.timeoutMs, 5000)
+      }
+      assert.strictEqual(server.count(), 2)
+    }))
+
+  it.scoped("the total deadline bounds all attempts together", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer(() => {})
+      const options = FeedClientOptions.make().timeout("10 seconds").retries(10).deadline("3 seconds")
+      const fiber = yield* get(server.url).pipe(Effect.provide(client(options)), Effect.fork)
+      yield* Queue.take(server.requests)
+      yield* awaitSleeping
+      yield* TestClock.adjust("3 seconds")
+      const error = failure(yield* Fiber.await(fiber))
+      assert.strictEqual(error._tag, "RequestTimeout")
+      if (error._tag === "RequestTimeout") {
+        assert.isTrue(error.deadline)
+        assert.strictEqual(error.attempts, 1)
+      }
+    }))
+
+  it.scoped("a body over the size limit is cut off while streaming and the connection closed", () =>
+    Effect.gen(function*() {
+      const total = 64 * 1024 * 1024
+      const chunk = Buffer.alloc(64 * 1024, 97)
+      let written = 0
+      let finished = false
+      const closed = yield* Deferred.make<void>()
+      const server = yield* testServer((_req, res) => {
+        // No Content-Length: only counting the stream can catch it.
+        res.writeHead(200, { "content-type": "text/plain" })
+        res.on("close", () => Deferred.unsafeDone(closed, Exit.void))
+        const pump = () => {
+          while (written < total) {
+            written += chunk.length
+            if (!res.write(chunk)) return void res.once("drain", pump)
+          }
+          finished = true
+          res.end()
+        }
+        pump()
+      })
+      const exit = yield* get(server.url).pipe(Effect.provide(client({ maxBytes: 256 * 1024, retries: 3 })), Effect.exit)
+      const error = failure(exit)
+      assert.strictEqual(error._tag, "ResponseTooLarge")
+      if (error._tag === "ResponseTooLarge") {
+        assert.strictEqual(error.limitBytes, 256 * 1024)
+        assert.isTrue(error.receivedBytes > 256 * 1024 && error.receivedBytes < 1024 * 1024, `read ${error.receivedBytes}`)
+        assert.strictEqual(error.attempts, 1, "too large is not retried")
+      }
+      yield* Deferred.await(closed)
+      assert.isFalse(finished, "the server could not send the whole body")
+      assert.isTrue(written < total, `server wrote ${written} of ${total} bytes`)
+      assert.strictEqual(server.count(), 1)
+    }))
+
+  it.scoped("an announced Content-Length over the limit fails before reading", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(200, { "content-length": String(50 * 1024 * 1024) })
+        res.write("x".repeat(1024))
+      })
+      const error = failure(yield* get(server.url).pipe(Effect.provide(client({ maxBytes: 1024 * 1024 })), Effect.exit))
+      assert.strictEqual(error._tag, "ResponseTooLarge")
+      if (error._tag === "ResponseTooLarge") assert.strictEqual(error.receivedBytes, 50 * 1024 * 1024)
+    }))
+
+  it.scoped("a connection reset mid-body is a NetworkError", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((req, res) => {
+        res.writeHead(200, { "content-length": "100000" })
+        res.write("x".repeat(1000), () => req.socket.destroy())
+      })
+      const error = failure(yield* get(server.url).pipe(Effect.provide(client({ retries: 0 })), Effect.exit))
+      assert.strictEqual(error._tag, "NetworkError")
+      if (error._tag === "NetworkError") assert.strictEqual(error.attempts, 1)
+    }))
+
+  it.scoped("connection refused is a NetworkError, retried", () =>
+    Effect.gen(function*() {
+      // A port that was just free: bind, note it, close.
+      const server = yield* Effect.scoped(testServer(() => {}))
+      const fiber = yield* get(server.url).pipe(Effect.provide(client({ retries: 1, backoffBase: "1 second" })), Effect.fork)
+      yield* awaitSleeping
+      yield* TestClock.adjust("2 seconds")
+      const error = failure(yield* Fiber.await(fiber))
+      assert.strictEqual(error._tag, "NetworkError")
+      if (error._tag === "NetworkError") assert.strictEqual(error.attempts, 2)
+    }))
+
+  it.scoped("follows redirects and reports the final URL", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((req, res) => {
+        if (req.url === "/old") {
+          res.writeHead(301, { location: "/middle" })
+          res.end()
+        } else if (req.url === "/middle") {
+          res.writeHead(307, { location: "new?x=1" })
+          res.end()
+        } else {
+          res.writeHead(200)
+          res.end(req.url)
+        }
+      })
+      const resource = yield* get(`${server.url}/old`).pipe(Effect.provide(client({})))
+      assert.strictEqual(resource.finalUrl, `${server.url}/new?x=1`)
+      assert.strictEqual(resource.url, `${server.url}/old`)
+      assert.strictEqual(text(resource.bytes), "/new?x=1")
+    }))
+
+  it.scoped("a redirect loop fails with the chain, without retrying", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((req, res) => {
+        res.writeHead(302, { location: req.url === "/a" ? "/b" : "/a" })
+        res.end()
+      })
+      const error = failure(yield* get(`${server.url}/a`).pipe(Effect.provide(client({ retries: 3 })), Effect.exit))
+      assert.strictEqual(error._tag, "TooManyRedirects")
+      if (error._tag === "TooManyRedirects") {
+        assert.strictEqual(error.reason, "loop")
+        assert.deepStrictEqual(error.chain, [`${server.url}/a`, `${server.url}/b`, `${server.url}/a`])
+        assert.include(error.message, "redirect loop")
+      }
+      assert.strictEqual(server.count(), 2)
+    }))
+
+  it.scoped("an endless chain of redirects stops at the limit", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((req, res) => {
+        const n = Number(req.url?.slice(1) ?? 0)
+        res.writeHead(302, { location: `/${n + 1}` })
+        res.end()
+      })
+      const error = failure(yield* get(`${server.url}/0`).pipe(Effect.provide(client({ maxRedirects: 3 })), Effect.exit))
+      assert.strictEqual(error._tag, "TooManyRedirects")
+      if (error._tag === "TooManyRedirects") {
+        assert.strictEqual(error.reason, "limit")
+        assert.strictEqual(error.chain.length, 5)
+      }
+      assert.strictEqual(server.count(), 4)
+    }))
+
+  it.scoped("only http: and https: URLs, also as redirect targets", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(302, { location: "file:///etc/passwd" })
+        res.end()
+      })
+      const layer = client({})
+      for (const url of ["ftp://example.com/feed.xml", "file:///etc/passwd", "javascript:alert(1)", "not a url", "/relative"]) {
+        const error = failure(yield* get(url).pipe(Effect.provide(layer), Effect.exit))
+        assert.strictEqual(error._tag, "InvalidUrl", url)
+        if (error._tag === "InvalidUrl") assert.strictEqual(error.url, url)
+      }
+      const redirected = failure(yield* get(server.url).pipe(Effect.provide(layer), Effect.exit))
+      assert.strictEqual(redirected._tag, "InvalidUrl")
+      if (redirected._tag === "InvalidUrl") assert.include(redirected.reason, "file:")
+    }))
+
+  it.scoped("limits concurrent requests per host", () =>
+    Effect.gen(function*() {
+      let inFlight = 0
+      let peak = 0
+      const server = yield* testServer((_req, res) => {
+        inFlight++
+        peak = Math.max(peak, inFlight)
+        // The server answers on its own (real) time; the client decides how many wait.
+        setTimeout(() => {
+          inFlight--
+          res.end("ok")
+        }, 20)
+      })
+      const results = yield* Effect.forEach(
+        Array.from({ length: 6 }, (_, i) => `${server.url}/${i}`),
+        get,
+        { concurrency: "unbounded" }
+      ).pipe(Effect.provide(client({ hostConcurrency: 2 })))
+      assert.strictEqual(results.length, 6)
+      assert.strictEqual(server.count(), 6)
+      assert.strictEqual(peak, 2)
+    }))
+})
+
+describe("FeedClientOptions", () => {
+  it("builds immutably and maps the seed's names", () => {
+    const base = FeedClientOptions.make()
+    const custom = base.timeout("5 seconds").retryCount(2).bufferSize(1024)
+    assert.strictEqual(base.settings.retries, 3)
+    assert.strictEqual(custom.settings.retries, 2)
+    assert.strictEqual(custom.settings.maxBytes, 1024)
+    assert.strictEqual(Duration.toMillis(custom.settings.timeout), 5000)
+    assert.strictEqual(Duration.toMillis(FeedClientOptions.make({ deadline: "1 minute" }).settings.deadline), 60000)
+    assert.throws(() => base.retries(-1))
+  })
+})

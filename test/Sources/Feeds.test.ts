@@ -1,0 +1,224 @@
+/**
+ * Feed formats → PostInput, through `fromUrl` with a test HttpClient (no network), and then
+ * through the real PostProcessor to check that feed HTML ends up sanitized like markdown's.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
+import type { PostInput } from "../../src/Domain/Post.js"
+import { PostProcessor } from "../../src/Processing/PostProcessor.js"
+import { fromUrl } from "../../src/Sources/FeedSource.js"
+import { htmlBody, resolveLinks, textBody } from "../../src/Sources/html.js"
+import { collect, fixture, servedBy } from "./harness.js"
+
+const processor = PostProcessor.layer({ wordsPerMinute: 230, excerptLength: 280 })
+const process = (input: PostInput, source: string) =>
+  Effect.flatMap(PostProcessor, (p) => p.fromInput(input, source)).pipe(Effect.provide(processor))
+
+describe("RSS 2.0", () => {
+  const feedUrl = "https://blog.example.com/feed.xml"
+  const layer = servedBy({ "/feed.xml": { body: fixture("rss.xml"), type: "application/rss+xml; charset=utf-8" } })
+
+  it.effect("maps items, with entities, CDATA, relative links and missing dates", () =>
+    Effect.gen(function*() {
+      const { entries, rejected } = yield* collect(fromUrl(feedUrl)).pipe(Effect.provide(layer))
+      assert.strictEqual(rejected.length, 0)
+      assert.strictEqual(entries.length, 4)
+      const [first, noDate, untitled, guidLink] = entries.map((e) => e!)
+
+      assert.strictEqual(first!.source, `${feedUrl}#post-1`)
+      // &#233; decoded, "&amp;amp;" (escaped twice) decoded to "&", tags in the title dropped
+      assert.strictEqual(first!.input.title, "Café & Crème: bold news")
+      assert.strictEqual(first!.input.publishedAt, "2024-05-14T07:30:00.000Z")
+      assert.deepStrictEqual(first!.input.authors, ["Ada Lovelace"])
+      assert.deepStrictEqual(first!.input.tags, ["News", "Food & Drink"])
+      assert.strictEqual(first!.input.summary, "A short teaser & more.")
+      assert.strictEqual(first!.input.metadata?.url, "https://blog.example.com/2024/05/cafe-creme/")
+      const body = first!.input.body
+      assert.include(body, "href=\"https://blog.example.com/menu\"")
+      assert.include(body, "src=\"https://blog.example.com/images/cake.png\"")
+      assert.include(body, "srcset=\"https://blog.example.com/images/cake.png 1x, https://blog.example.com/images/cake@2x.png 2x\"")
+      assert.include(body, "href=\"#footnote\"", "fragments stay local")
+      assert.isFalse(/\n\s*\n/.test(body), "no blank line can end the raw HTML block")
+
+      assert.strictEqual(noDate!.input.title, "No date here")
+      assert.isUndefined(noDate!.input.publishedAt)
+      assert.deepStrictEqual(noDate!.input.authors, ["Ed Itor"])
+      // escaped HTML in <description> is HTML once the XML layer is gone
+      assert.include(noDate!.input.body, "<a href=\"https://blog.example.com/relative.html\">HTML</a>")
+
+      assert.strictEqual(untitled!.input.title, "Only a description, no title and no link: the text becomes the title.")
+      assert.strictEqual(untitled!.source, `${feedUrl}#item-2`)
+
+      assert.strictEqual(guidLink!.input.metadata?.url, "https://blog.example.com/permalink-guid")
+      assert.isUndefined(guidLink!.input.publishedAt, "an unreadable date is left out, not fatal")
+    }))
+
+  it.effect("feed HTML comes out of the PostProcessor sanitized, links absolute, <pre> intact", () =>
+    Effect.gen(function*() {
+      const { entries } = yield* collect(fromUrl(feedUrl)).pipe(Effect.provide(layer))
+      const post = yield* process(entries[0]!.input, entries[0]!.source)
+      assert.notInclude(post.html, "<script")
+      assert.notInclude(post.html, "alert(\"xss\")")
+      assert.notInclude(post.html, "onclick")
+      assert.notInclude(post.html, "javascript:")
+      assert.include(post.html, "<a href=\"https://blog.example.com/menu\" rel=\"noopener noreferrer\">the menu</a>")
+      assert.include(post.html, "<img src=\"https://blog.example.com/images/cake.png\"")
+      assert.include(post.html, "<p>Indented after a blank line: still HTML, not a code block.</p>")
+      assert.notInclude(post.html, "<code>")
+      assert.include(post.html, "<pre>line 1\n\nline 3</pre>")
+      assert.include(post.html, "rel=\"noopener noreferrer\"")
+      assert.strictEqual(post.title, "Café & Crème: bold news")
+      assert.strictEqual(post.slug, "cafe-creme-bold-news")
+      assert.strictEqual(post.status, "published")
+      assert.isTrue(post.wordCount > 10, `counted ${post.wordCount} words`)
+    }))
+})
+
+describe("Atom 1.0", () => {
+  const feedUrl = "https://atom.example.org/blog/atom.xml"
+  const layer = servedBy({ "/blog/atom.xml": { body: fixture("atom.xml"), type: "application/atom+xml" } })
+
+  it.effect("maps entries: html, xhtml and text content, xml:base, categories, authors", () =>
+    Effect.gen(function*() {
+      const { entries } = yield* collect(fromUrl(feedUrl)).pipe(Effect.provide(layer))
+      assert.strictEqual(entries.length, 3)
+      const [html, xhtml, text] = entries
+
+      assert.strictEqual(html!.source, `${feedUrl}#tag:atom.example.org,2024:1`)
+      assert.strictEqual(html!.input.title, "Hello & welcome home")
+      assert.strictEqual(html!.input.metadata?.url, "https://atom.example.org/blog/posts/hello", "rel=alternate, not rel=edit")
+      assert.include(html!.input.body, "href=\"https://atom.example.org/about\"")
+      assert.strictEqual(html!.input.summary, "A summary in plain text")
+      assert.deepStrictEqual(html!.input.tags, ["Rust", "web"])
+      assert.strictEqual(html!.input.publishedAt, "2024-06-01T10:00:00.000Z")
+      assert.strictEqual(html!.input.updatedAt, "2024-06-02T10:00:00.000Z")
+      assert.deepStrictEqual(html!.input.authors, ["Feed Author"], "the feed's author when the entry has none")
+
+      assert.include(xhtml!.input.body, "<p>Inline <img src=\"https://other.example.net/x/pic.png\"/> and <b>bold</b></p>")
+      assert.notInclude(xhtml!.input.body, "xmlns")
+      assert.strictEqual(xhtml!.input.publishedAt, "2024-06-03T10:00:00.000Z", "updated stands in for a missing published")
+      assert.deepStrictEqual(xhtml!.input.authors, ["Entry Author"])
+
+      assert.strictEqual(text!.input.title, "Plain <text> body")
+      assert.include(text!.input.body, "<p>Line one &amp; &lt;b&gt;not bold&lt;/b&gt;</p>")
+      assert.include(text!.input.body, "<p>Second paragraph</p>")
+    }))
+
+  it.effect("text content stays text through processing", () =>
+    Effect.gen(function*() {
+      const { entries } = yield* collect(fromUrl(feedUrl)).pipe(Effect.provide(layer))
+      const post = yield* process(entries[2]!.input, entries[2]!.source)
+      assert.include(post.html, "&lt;b&gt;not bold&lt;/b&gt;")
+      assert.notInclude(post.html, "<b>")
+    }))
+})
+
+describe("JSON Feed 1.1", () => {
+  const feedUrl = "https://json.example.com/feed.json"
+  const layer = servedBy({ "/feed.json": { body: fixture("feed.json"), type: "application/feed+json" } })
+
+  it.effect("maps items, rejects bad ones by index and field, keeps going", () =>
+    Effect.gen(function*() {
+      const { entries, items, rejected } = yield* collect(fromUrl(feedUrl)).pipe(Effect.provide(layer))
+      assert.strictEqual(items.length, 5)
+      assert.deepStrictEqual(rejected.map((r) => r.source), [`${feedUrl}#3`, `${feedUrl}#4`])
+      assert.include(rejected[0]!.reason, "neither content_html, content_text nor summary")
+      assert.include(rejected[1]!.reason, "items.3.tags")
+
+      const [one, micro, slugged] = entries
+      assert.strictEqual(one!.input.title, "Tom & Jerry")
+      assert.strictEqual(one!.input.metadata?.url, "https://json.example.com/posts/one")
+      assert.include(one!.input.body, "href=\"https://json.example.com/two\"")
+      assert.deepStrictEqual(one!.input.tags, ["a", "b"])
+      assert.deepStrictEqual(one!.input.authors, ["Item Person"])
+      assert.strictEqual(one!.input.summary, "First one")
+      assert.strictEqual(one!.input.publishedAt, "2024-01-02T02:04:05.000Z")
+
+      assert.strictEqual(micro!.source, `${feedUrl}#2`)
+      assert.isTrue(micro!.input.title!.endsWith("…") && micro!.input.title!.length <= 80, micro!.input.title)
+      assert.deepStrictEqual(micro!.input.authors, ["Feed Person"])
+      assert.include(micro!.input.body, "&lt;angle&gt;")
+      assert.isUndefined(micro!.input.updatedAt)
+
+      assert.strictEqual(slugged!.input.slug, "kept-slug")
+
+      const post = yield* process(one!.input, one!.source)
+      assert.notInclude(post.html, "<script")
+      assert.strictEqual(post.excerpt, "First one")
+    }))
+
+  it.effect("follows next_url pages, stopping at a loop", () =>
+    Effect.gen(function*() {
+      const page = (n: number, next?: string) => ({
+        body: JSON.stringify({
+          version: "https://jsonfeed.org/version/1.1",
+          title: "paged",
+          ...(next === undefined ? {} : { next_url: next }),
+          items: [{ id: `p${n}`, title: `Post ${n}`, content_text: "x" }]
+        }),
+        type: "application/json"
+      })
+      const seen: Array<string> = []
+      const layer = servedBy({ "/feed.json": page(1, "/feed.json?page=2"), "/feed.json?page=2": page(2, "?page=3"), "/feed.json?page=3": page(3, "/feed.json?page=2") }, seen)
+      const { entries } = yield* collect(fromUrl("https://paged.example/feed.json")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(entries.map((e) => e.input.title), ["Post 1", "Post 2", "Post 3"])
+      assert.deepStrictEqual(seen, ["/feed.json", "/feed.json?page=2", "/feed.json?page=3"])
+    }))
+})
+
+describe("format detection", () => {
+  it.effect("finds the feed an HTML page links to", () =>
+    Effect.gen(function*() {
+      const layer = servedBy({
+        "/": {
+          body: `<!doctype html><html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"><link rel="stylesheet" href="/s.css"></head></html>`,
+          type: "text/html"
+        },
+        "/feed.xml": { body: fixture("rss.xml"), type: "text/xml" }
+      })
+      const { entries } = yield* collect(fromUrl("https://blog.example.com/")).pipe(Effect.provide(layer))
+      assert.strictEqual(entries.length, 4)
+      assert.strictEqual(entries[0]!.source, "https://blog.example.com/feed.xml#post-1")
+    }))
+
+  it.effect("a mislabelled feed is read by its body; a page with no feed is a DecodeError", () =>
+    Effect.gen(function*() {
+      const layer = servedBy({
+        "/atom": { body: fixture("atom.xml"), type: "text/plain" },
+        "/page": { body: "<!doctype html><html><body>hi</body></html>", type: "text/html" },
+        "/plain": { body: "hello", type: "text/plain" }
+      })
+      const { entries } = yield* collect(fromUrl("https://x.example/atom")).pipe(Effect.provide(layer))
+      assert.strictEqual(entries.length, 3)
+      for (const path of ["/page", "/plain"]) {
+        const exit = yield* collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer), Effect.exit)
+        assert.isTrue(Exit.isFailure(exit))
+        if (Exit.isFailure(exit) && exit.cause._tag === "Fail") assert.strictEqual(exit.cause.error._tag, "DecodeError")
+        else assert.fail(`expected DecodeError for ${path}`)
+      }
+    }))
+
+  it.effect("decodes ISO-8859-1 from the XML declaration", () =>
+    Effect.gen(function*() {
+      const xml = `<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><item><title>Caf\u00e9</title><description>x</description></item></channel></rss>`
+      const latin1 = Uint8Array.from([...xml].map((c) => c.charCodeAt(0)))
+      const layer = servedBy({ "/rss": { body: latin1, type: "application/rss+xml" } })
+      const { entries } = yield* collect(fromUrl("https://x.example/rss")).pipe(Effect.provide(layer))
+      assert.strictEqual(entries[0]!.input.title, "Café")
+    }))
+})
+
+describe("html helpers", () => {
+  it("resolveLinks leaves absolute, fragment and mailto links alone", () => {
+    const html = `<a href="/a">a</a><a href='b'>b</a><a href=c>c</a><a href="#x">x</a><a href="mailto:m@x.org">m</a><a href="https://o.example/">o</a><img src="//cdn.example/i.png" alt="a > b">`
+    assert.strictEqual(
+      resolveLinks(html, "https://s.example/dir/feed"),
+      `<a href="https://s.example/a">a</a><a href="https://s.example/dir/b">b</a><a href="https://s.example/dir/c">c</a><a href="#x">x</a><a href="mailto:m@x.org">m</a><a href="https://o.example/">o</a><img src="https://cdn.example/i.png" alt="a > b">`
+    )
+  })
+
+  it("htmlBody keeps blank lines as newlines without ending the HTML block", () => {
+    assert.strictEqual(htmlBody("<p>a</p>\r\n\r\n\r\n<pre>x\n\ny</pre>"), "<div>\n<p>a</p>\n&#10;&#10;<pre>x\n&#10;y</pre>\n</div>")
+    assert.strictEqual(textBody("a & b\nc\n\n  d  "), "<div>\n<p>a &amp; b<br>\nc</p>\n<p>d</p>\n</div>")
+  })
+})

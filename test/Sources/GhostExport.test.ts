@@ -1,0 +1,126 @@
+import { NodeFileSystem } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Stream } from "effect"
+import { ghostExport, ghostExportFile } from "../../src/Sources/GhostExport.js"
+import { collect, fixture } from "./harness.js"
+
+/** The bytes in small chunks, so tokens and UTF-8 sequences straddle chunk boundaries. */
+const chunked = (text: string, size: number): Stream.Stream<Uint8Array> => {
+  const bytes = new TextEncoder().encode(text)
+  const chunks: Array<Uint8Array> = []
+  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size))
+  return Stream.fromIterable(chunks)
+}
+
+const failureTag = <A, E extends { readonly _tag: string }>(exit: Exit.Exit<A, E>) =>
+  Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+
+describe("Ghost export", () => {
+  it.effect("joins tags and authors that come after the posts, reading in small chunks", () =>
+    Effect.gen(function*() {
+      const { entries, rejected } = yield* collect(
+        ghostExport(chunked(fixture("ghost-export.json"), 7), { name: "export.json", siteUrl: "https://old.example.com/" })
+      )
+      assert.deepStrictEqual(entries.map((e) => e.source), ["export.json#hello-ghost", "export.json#draft-post", "export.json#legacy"])
+
+      const [hello, draft, legacy] = entries.map((e) => e.input)
+      assert.strictEqual(hello!.title, "Hello Ghost — Café")
+      assert.strictEqual(hello!.slug, "hello-ghost")
+      assert.strictEqual(hello!.status, "published")
+      // ordered by sort_order; the internal "#" tag is left out
+      assert.deepStrictEqual(hello!.tags, ["Getting Started", "News"])
+      assert.deepStrictEqual(hello!.authors, ["Second Author", "Ghost Writer"])
+      assert.strictEqual(hello!.publishedAt, "2023-11-01T10:00:00.000Z")
+      assert.strictEqual(hello!.updatedAt, "2023-11-02T10:00:00.000Z")
+      assert.strictEqual(hello!.summary, "An excerpt")
+      assert.include(hello!.body, "<a href=\"https://old.example.com/about/\">about</a>")
+      assert.include(hello!.body, "<img src=\"https://old.example.com/content/images/a.png\">")
+      assert.strictEqual(hello!.metadata?.featureImage, "https://old.example.com/content/images/feature.png")
+      assert.strictEqual(hello!.metadata?.ghostId, "p1")
+
+      assert.strictEqual(draft!.status, "draft")
+      assert.deepStrictEqual(draft!.tags, ["News"])
+      assert.isUndefined(draft!.publishedAt)
+
+      // Ghost 1.x exports: epoch milliseconds and a single author_id
+      assert.strictEqual(legacy!.publishedAt, "2014-05-13T16:53:20.000Z")
+      assert.deepStrictEqual(legacy!.authors, ["Second Author"])
+      assert.strictEqual(legacy!.metadata?.visibility, "members")
+
+      assert.deepStrictEqual(
+        rejected.map((r) => [r.source, r.skipped]),
+        [["export.json#about", true], ["export.json#lexical-only", false], ["export.json#posts.5", false]]
+      )
+      assert.include(rejected[1]!.reason, "no html")
+    }))
+
+  it.effect("pages are included on request; without a site URL the placeholder is dropped", () =>
+    Effect.gen(function*() {
+      const { entries } = yield* collect(ghostExport(chunked(fixture("ghost-export.json"), 4096), { name: "g", includePages: true }))
+      assert.include(entries.map((e) => e.source), "g#about")
+      assert.include(entries[0]!.input.body, "<a href=\"/about/\">about</a>")
+    }))
+
+  it.effect("reads a file from disk twice, as a stream", () =>
+    Effect.gen(function*() {
+      const path = new URL("../fixtures/feeds/ghost-export.json", import.meta.url).pathname
+      const { entries } = yield* collect(ghostExportFile(path)).pipe(Effect.provide(NodeFileSystem.layer))
+      assert.strictEqual(entries.length, 3)
+      assert.strictEqual(entries[0]!.source, `${path}#hello-ghost`)
+    }))
+
+  it.effect("malformed JSON fails with a DecodeError naming the position", () =>
+    Effect.gen(function*() {
+      const broken = fixture("ghost-export.json").replace("\"title\":\"Draft post\"", "\"title\" \"Draft post\"")
+      const exit = yield* collect(ghostExport(chunked(broken, 64), { name: "broken.json" })).pipe(Effect.exit)
+      const error = failureTag(exit)
+      assert.strictEqual(error?._tag, "DecodeError")
+      if (error?._tag === "DecodeError") {
+        assert.strictEqual(error.url, "broken.json")
+        assert.match(error.path, /byte \d+/)
+      }
+      const truncated = yield* collect(ghostExport(chunked(fixture("ghost-export.json").slice(0, 500), 64), { name: "t" })).pipe(Effect.exit)
+      assert.strictEqual(failureTag(truncated)?._tag, "DecodeError")
+    }))
+
+  it.effect("a JSON file that is not a Ghost export is a DecodeError", () =>
+    Effect.gen(function*() {
+      const exit = yield* collect(ghostExport(chunked("{\"posts\": []}", 64), { name: "x.json" })).pipe(Effect.exit)
+      const error = failureTag(exit)
+      assert.strictEqual(error?._tag, "DecodeError")
+      if (error?._tag === "DecodeError") assert.include(error.reason, "not a Ghost export")
+    }))
+
+  it.effect("a large generated export streams through with flat memory", () =>
+    Effect.gen(function*() {
+      const posts = 5000
+      const html = `<p>${"Lorem ipsum dolor sit amet. ".repeat(200)}</p>`
+      // Generated lazily: the export never exists in memory whole, so what the reader keeps is what shows.
+      const encoder = new TextEncoder()
+      const exportBytes = Stream.make(encoder.encode("{\"db\":[{\"meta\":{\"version\":\"5.0.0\"},\"data\":{\"posts\":[")).pipe(
+        Stream.concat(Stream.range(0, posts - 1).pipe(
+          Stream.map((i) =>
+            encoder.encode(
+              `${i === 0 ? "" : ","}${JSON.stringify({ id: `p${i}`, title: `Post ${i}`, slug: `post-${i}`, html, mobiledoc: html, status: "published", type: "post" })}`
+            )
+          )
+        )),
+        Stream.concat(Stream.make(encoder.encode("],\"posts_tags\":[{\"post_id\":\"p7\",\"tag_id\":\"t\"}],\"tags\":[{\"id\":\"t\",\"name\":\"Seven\"}]}}]}")))
+      )
+      const total = posts * html.length * 2
+      let peak = 0
+      const before = globalThis.process.memoryUsage().heapUsed
+      const count = yield* ghostExport(exportBytes, { name: "big" }).pipe(
+        Stream.tap((item) =>
+          Effect.sync(() => {
+            peak = Math.max(peak, globalThis.process.memoryUsage().heapUsed - before)
+            if (item._tag === "Entry" && item.input.slug === "post-7") assert.deepStrictEqual(item.input.tags, ["Seven"])
+          })
+        ),
+        Stream.runCount
+      )
+      assert.strictEqual(count, posts)
+      // Parsing it whole would hold `total` bytes (as UTF-16 strings, twice that) at once.
+      assert.isBelow(peak, total, `heap grew by ${Math.round(peak / 1e6)} MB for a ${Math.round(total / 1e6)} MB export`)
+    }), 60_000)
+})

@@ -1,0 +1,60 @@
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Either } from "effect"
+import { Post, PostId, PostInput } from "../../src/Domain/Post.js"
+import { processInputSync } from "../../src/Processing/processPost.js"
+import { JSON_FEED_VERSION, parseJsonFeed, toJsonFeed } from "../../src/Sources/JsonFeed.js"
+
+const post = (input: ConstructorParameters<typeof PostInput>[0], version = 1): Post => {
+  const processed = Either.getOrThrow(processInputSync(new PostInput(input), "test"))
+  const at = DateTime.unsafeMake("2024-03-01T12:00:00Z")
+  return new Post({ ...processed, id: PostId.make(`id-${processed.slug}`), createdAt: at, updatedAt: at, version })
+}
+
+const site = { title: "My Inkwell", url: "https://ink.example/", feedUrl: "https://ink.example/feed.json" }
+
+describe("toJsonFeed", () => {
+  const posts = [
+    post({ title: "First", body: "Hello [link](/posts/other) and ![img](pics/a.png).", tags: ["x"], authors: ["Ann"], publishedAt: "2024-02-01T00:00:00Z" }),
+    post({ title: "Secret", body: "draft", status: "draft" }),
+    post({ title: "Second", body: "Plain.", summary: "Short summary" })
+  ]
+
+  it("writes published posts as JSON Feed 1.1 with absolute links", () => {
+    const feed = toJsonFeed(posts, site)
+    assert.strictEqual(feed.version, JSON_FEED_VERSION)
+    assert.strictEqual(feed.feed_url, site.feedUrl)
+    const items = feed.items as Array<Record<string, unknown>>
+    assert.deepStrictEqual(items.map((i) => i.title), ["First", "Second"])
+    const first = items[0]!
+    assert.strictEqual(first.id, "https://ink.example/posts/first")
+    assert.strictEqual(first.url, "https://ink.example/posts/first")
+    assert.include(first.content_html as string, "href=\"https://ink.example/posts/other\"")
+    assert.include(first.content_html as string, "src=\"https://ink.example/posts/pics/a.png\"")
+    assert.strictEqual(first.date_published, "2024-02-01T00:00:00.000Z")
+    assert.deepStrictEqual(first.tags, ["x"])
+    assert.deepStrictEqual(first.authors, [{ name: "Ann" }])
+    assert.deepStrictEqual(first._inkwell, { slug: "first" })
+    assert.strictEqual(items[1]!.summary, "Short summary")
+    assert.strictEqual(items[1]!.date_published, "2024-03-01T12:00:00.000Z", "createdAt when never published")
+    assert.isUndefined(items[1]!.tags)
+  })
+
+  it("round-trips through the reader, keeping slugs", () => {
+    const json = JSON.parse(JSON.stringify(toJsonFeed(posts, site))) as unknown
+    const parsed = Either.getOrThrow(parseJsonFeed(json, site.feedUrl))
+    const entries = parsed.items.flatMap((i) => (i._tag === "Entry" ? [i] : []))
+    assert.deepStrictEqual(entries.map((e) => e.input.slug), ["first", "second"])
+    assert.deepStrictEqual(entries.map((e) => e.source), [`${site.feedUrl}#https://ink.example/posts/first`, `${site.feedUrl}#https://ink.example/posts/second`])
+    assert.deepStrictEqual(entries[0]!.input.authors, ["Ann"])
+    assert.strictEqual(entries[0]!.input.publishedAt, "2024-02-01T00:00:00.000Z")
+  })
+
+  it("rejects a document that is not a JSON Feed with the failing path", () => {
+    const result = parseJsonFeed({ version: "1.0", items: [] }, "https://x.example/f.json")
+    assert.isTrue(Either.isLeft(result))
+    if (Either.isLeft(result)) {
+      assert.strictEqual(result.left.path, "version")
+      assert.strictEqual(result.left.format, "json-feed")
+    }
+  })
+})
