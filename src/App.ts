@@ -1,8 +1,8 @@
 /**
  * The ONE place the application's layers are composed, in dependency order:
  *
- *   config → SqlLive → migrations → DatabasePool → SqlPostRepository ┐
- *                                                    PostProcessor ─┴→ Posts → HTTP server
+ *   config → SqlLive → migrations → DatabasePool → SqlPostRepository ─┬─→ reader site ─────┐
+ *                                                     PostProcessor ─┴─→ Posts → HTTP API ─┴→ HTTP server
  *
  * Each layer is a named constant built once; an embedding app replaces any of them
  * (see `postsWith` and `Server.handlersFor`).
@@ -18,6 +18,7 @@ import { PostProcessor } from "./Processing/PostProcessor.js"
 import type { PostRepository } from "./Posts/PostRepository.js"
 import { Posts } from "./Posts/Posts.js"
 import * as SqlPostRepository from "./Posts/SqlPostRepository.js"
+import * as SiteRoutes from "./Site/Routes.js"
 
 /** LOG_FORMAT and LOG_LEVEL. JSON and logfmt are one line per entry; pretty is for a terminal. */
 export const LoggerLive = Layer.unwrapEffect(
@@ -42,11 +43,19 @@ export const DatabaseLive = DatabasePool.layerConfig.pipe(Layer.provide(SqlMigra
 export const postsWith = <E, R>(repository: Layer.Layer<PostRepository, E, R>) =>
   Posts.Default.pipe(Layer.provide(repository), Layer.provide(PostProcessor.layerConfig))
 
-/** `Posts` over SQL, through the pool. */
-export const PostsLive = postsWith(SqlPostRepository.layer.pipe(Layer.provide(DatabaseLive)))
+/** The SQL repository over the pool: one instance, shared by `Posts` and the reader site. */
+export const RepositoryLive = SqlPostRepository.layer.pipe(Layer.provide(DatabaseLive))
 
-/** The HTTP server with everything it needs. */
-export const AppLive = Server.layer.pipe(Layer.provide(PostsLive), Layer.provide(ApiKeys.layerConfig))
+/** `Posts` over SQL, through the pool. */
+export const PostsLive = postsWith(RepositoryLive)
+
+/** The HTTP server (API, docs and reader site) with everything it needs. */
+export const AppLive = Server.layer.pipe(
+  Layer.provide(SiteRoutes.layerConfig),
+  Layer.provide(PostsLive),
+  Layer.provide(RepositoryLive),
+  Layer.provide(ApiKeys.layerConfig)
+)
 
 /** One line saying why start-up failed: the port, the configuration, or the database. */
 export const describeFailure = (cause: Cause.Cause<unknown>): string => {

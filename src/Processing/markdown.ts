@@ -17,6 +17,7 @@
  *   the only variant that sees what the browser will see. Posts without raw HTML (most of them)
  *   skip the sanitizer entirely, which is where the speed comes from.
  */
+import { decodeHTML } from "entities"
 import MarkdownIt, { type PluginSimple, type Token } from "markdown-it"
 import footnote from "markdown-it-footnote"
 import { EXTERNAL_REL, isExternalUrl, isSafeImageUrl, isSafeLinkUrl, sanitizeHtml } from "./sanitize.js"
@@ -96,6 +97,15 @@ const secureLinks = (children: Array<Token>): void => {
     }
   }
 }
+
+/** Readable text of (sanitized) HTML, entities decoded, whitespace collapsed: for excerpts of HTML-only bodies. */
+export const htmlToText = (html: string): string =>
+  decodeHTML(
+    html
+      .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, " ")
+      .replace(/<!--[\s\S]*?-->/g, " ")
+      .replace(/<[^>]*>/g, " ")
+  ).replace(/\s+/g, " ").trim()
 
 const stripTags = (html: string): string =>
   html

@@ -26,7 +26,7 @@ import { InvalidPost } from "../Domain/Errors.js"
 import { NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter } from "./frontMatter.js"
-import { renderMarkdown } from "./markdown.js"
+import { htmlToText, renderMarkdown } from "./markdown.js"
 import { contentHash, countWords, normalizeForHash, readingTimeMinutes, sha256Hex, slugify, truncateText } from "./text.js"
 
 export const defaultProcessorConfig: ProcessorConfig = { wordsPerMinute: 230, excerptLength: 280 }
@@ -255,7 +255,11 @@ const build = (
   const excerpt =
     summary !== null
       ? truncateText(summary, config.excerptLength)
-      : truncateText(firstParagraphs(rendered.paragraphs, config.excerptLength), config.excerptLength)
+      : truncateText(
+        // A body of raw HTML only (feeds, Ghost) has no markdown paragraphs: take its text.
+        firstParagraphs(rendered.paragraphs, config.excerptLength) || htmlToText(rendered.html),
+        config.excerptLength
+      )
 
   return new NewPost({
     slug,

@@ -330,3 +330,14 @@ describe("processPostSync", () => {
     assert.isTrue(Either.isLeft(bad))
   })
 })
+
+describe("excerpt of an HTML-only body", () => {
+  it("takes the text of the sanitized HTML when there are no markdown paragraphs", () => {
+    const result = processInputSync(
+      new PostInput({ title: "From a feed", body: "<div><p>Caf&eacute; &amp; <b>bold</b> text.</p><script>alert(1)</script></div>" }),
+      "https://example.com/feed#1"
+    )
+    if (Either.isLeft(result)) throw new Error(result.left.message)
+    assert.strictEqual(result.right.excerpt, "Café & bold text.")
+  })
+})

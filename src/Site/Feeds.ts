@@ -1,0 +1,180 @@
+/**
+ * Feeds and discovery files as pure functions of the posts they list: RSS 2.0, Atom 1.0,
+ * JSON Feed 1.1, sitemap.xml and robots.txt.
+ *
+ * XML is built with fast-xml-parser's XMLBuilder, which escapes every text node and attribute;
+ * nothing here concatenates user data into markup. Post HTML goes in as escaped text (RSS
+ * `content:encoded`, Atom `type="html"`), with relative links made absolute so a feed reader,
+ * which has no page to resolve them against, can follow them. The JSON Feed is the importer's
+ * own writer (`Sources/JsonFeed.ts`), so what one Inkwell serves another imports with its slugs.
+ */
+import { DateTime } from "effect"
+import { XMLBuilder } from "fast-xml-parser"
+import type { Post } from "../Domain/Post.js"
+import { resolveLinks } from "../Sources/html.js"
+import { toJsonFeed } from "../Sources/JsonFeed.js"
+import { descriptionOf, modifiedAtOf, publishedAtOf, updatedAtOf } from "./Pages.js"
+import type { SiteConfigShape } from "./SiteConfig.js"
+import { routes, type Urls } from "./Urls.js"
+
+/** Items in every feed: the newest published posts. */
+export const FEED_SIZE = 20
+
+export interface FeedInput {
+  readonly config: SiteConfigShape
+  readonly urls: Urls
+  /** Newest first, already limited to what the feed shows. */
+  readonly posts: ReadonlyArray<Post>
+  /** The feed of one tag, when set. */
+  readonly tag?: string | undefined
+}
+
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  // `isPermaLink="true"` must stay an attribute with a value.
+  suppressBooleanAttributes: false,
+  suppressEmptyNode: true,
+  format: true,
+  indentBy: "  "
+})
+
+/** Characters XML 1.0 cannot carry at all, even escaped. */
+const INVALID_XML_CHARS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
+
+const xmlText = (value: string): string => value.replace(INVALID_XML_CHARS, "")
+
+/** Every string in the tree, cleaned of characters XML cannot hold. */
+const cleanTree = (node: unknown): unknown => {
+  if (typeof node === "string") return xmlText(node)
+  if (Array.isArray(node)) return node.map(cleanTree)
+  if (typeof node === "object" && node !== null) {
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, cleanTree(value)]))
+  }
+  return node
+}
+
+const XML_DECLARATION = { "?xml": { "@_version": "1.0", "@_encoding": "UTF-8" } }
+
+const buildXml = (root: Record<string, unknown>): string =>
+  builder.build({ ...XML_DECLARATION, ...(cleanTree(root) as Record<string, unknown>) }) as string
+
+/** The newest change among `posts`; the Unix epoch for none, so an empty feed is still stable. */
+export const lastUpdated = (posts: ReadonlyArray<Post>): DateTime.Utc =>
+  posts.reduce<DateTime.Utc>((latest, post) => DateTime.max(latest, modifiedAtOf(post)), DateTime.unsafeMake(0))
+
+const feedTitle = ({ config, tag }: FeedInput) => (tag === undefined ? config.title : `${config.title}: ${tag}`)
+
+const feedDescription = ({ config, tag }: FeedInput) =>
+  tag === undefined ? config.description || config.title : `Posts tagged “${tag}” on ${config.title}`
+
+const homeRoute = ({ tag }: FeedInput) => (tag === undefined ? routes.home() : routes.tag(tag))
+
+const postUrl = (urls: Urls, post: Post) => urls.absolute(routes.post(post.slug))
+
+const contentOf = (urls: Urls, post: Post) => resolveLinks(post.html, postUrl(urls, post))
+
+/** RSS 2.0 with `content:encoded` for the full post and `atom:link rel="self"`. */
+export const rssFeed = (input: FeedInput): string => {
+  const { config, urls, posts, tag } = input
+  return buildXml({
+    rss: {
+      "@_version": "2.0",
+      "@_xmlns:atom": "http://www.w3.org/2005/Atom",
+      "@_xmlns:content": "http://purl.org/rss/1.0/modules/content/",
+      "@_xmlns:dc": "http://purl.org/dc/elements/1.1/",
+      channel: {
+        title: feedTitle(input),
+        link: urls.absolute(homeRoute(input)),
+        description: feedDescription(input),
+        language: config.language,
+        lastBuildDate: DateTime.toDateUtc(lastUpdated(posts)).toUTCString(),
+        generator: "Inkwell",
+        "atom:link": {
+          "@_href": urls.absolute(routes.feed("rss", tag)),
+          "@_rel": "self",
+          "@_type": "application/rss+xml"
+        },
+        item: posts.map((post) => ({
+          title: post.title,
+          link: postUrl(urls, post),
+          guid: { "#text": postUrl(urls, post), "@_isPermaLink": "true" },
+          pubDate: DateTime.toDateUtc(publishedAtOf(post)).toUTCString(),
+          description: descriptionOf(post),
+          "content:encoded": contentOf(urls, post),
+          "dc:creator": post.authors.length > 0 ? post.authors.join(", ") : undefined,
+          category: post.tags
+        }))
+      }
+    }
+  })
+}
+
+/** Atom 1.0 (RFC 4287): entries carry the full HTML as `content type="html"`. */
+export const atomFeed = (input: FeedInput): string => {
+  const { config, urls, posts, tag } = input
+  const self = urls.absolute(routes.feed("atom", tag))
+  return buildXml({
+    feed: {
+      "@_xmlns": "http://www.w3.org/2005/Atom",
+      "@_xml:lang": config.language,
+      id: self,
+      title: feedTitle(input),
+      subtitle: feedDescription(input),
+      updated: DateTime.formatIso(lastUpdated(posts)),
+      link: [
+        { "@_rel": "self", "@_type": "application/atom+xml", "@_href": self },
+        { "@_rel": "alternate", "@_type": "text/html", "@_href": urls.absolute(homeRoute(input)) }
+      ],
+      // Required at feed level when an entry names no author.
+      author: { name: config.author },
+      generator: "Inkwell",
+      entry: posts.map((post) => ({
+        id: postUrl(urls, post),
+        title: { "@_type": "text", "#text": post.title },
+        updated: DateTime.formatIso(updatedAtOf(post)),
+        published: DateTime.formatIso(publishedAtOf(post)),
+        link: { "@_rel": "alternate", "@_type": "text/html", "@_href": postUrl(urls, post) },
+        author: post.authors.length > 0 ? post.authors.map((name) => ({ name })) : undefined,
+        category: post.tags.map((term) => ({ "@_term": term })),
+        summary: { "@_type": "text", "#text": descriptionOf(post) },
+        content: { "@_type": "html", "#text": contentOf(urls, post) }
+      }))
+    }
+  })
+}
+
+/** JSON Feed 1.1 (https://jsonfeed.org/version/1.1), with the site as the feed's author. */
+export const jsonFeed = (input: FeedInput): string => {
+  const { config, urls, posts, tag } = input
+  const feed = toJsonFeed(posts, {
+    title: feedTitle(input),
+    url: urls.absolute(homeRoute(input)),
+    feedUrl: urls.absolute(routes.feed("json", tag)),
+    description: feedDescription(input),
+    language: config.language,
+    postUrl: (post) => postUrl(urls, post)
+  })
+  return JSON.stringify({ ...feed, authors: [{ name: config.author }] }, null, 2)
+}
+
+export interface SitemapEntry {
+  /** Site-relative route. */
+  readonly route: string
+  readonly lastModified?: DateTime.Utc | undefined
+}
+
+/** sitemaps.org 0.9. A sitemap holds at most 50,000 URLs; callers list fewer. */
+export const sitemap = (urls: Urls, entries: ReadonlyArray<SitemapEntry>): string =>
+  buildXml({
+    urlset: {
+      "@_xmlns": "http://www.sitemaps.org/schemas/sitemap/0.9",
+      url: entries.map((entry) => ({
+        loc: urls.absolute(entry.route),
+        lastmod: entry.lastModified === undefined ? undefined : DateTime.formatIso(entry.lastModified)
+      }))
+    }
+  })
+
+export const robots = (urls: Urls): string =>
+  ["User-agent: *", "Allow: /", "", `Sitemap: ${urls.absolute(routes.sitemap())}`, ""].join("\n")

@@ -1,0 +1,432 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
+/**
+ * The reader site's pages as preact components rendered to strings: every value is escaped by
+ * the renderer, and the one exception is a post's stored `html`, which the processor sanitized
+ * on write and is inserted as the body only.
+ */
+import { DateTime } from "effect"
+import type { ComponentChildren, VNode } from "preact"
+import { renderToString } from "preact-render-to-string"
+import type { Post, TocEntry } from "../Domain/Post.js"
+import type { SiteConfigShape } from "./SiteConfig.js"
+import { stylesheetVersion } from "./Theme.js"
+import { FEED_TYPES, type FeedFormat, routes, type Urls } from "./Urls.js"
+
+export interface SiteContext {
+  readonly config: SiteConfigShape
+  readonly urls: Urls
+}
+
+/** A page of posts: the home page or a tag's page. */
+export interface ListingView {
+  readonly page: number
+  readonly posts: ReadonlyArray<Post>
+  /** True when a further (older) page exists. */
+  readonly hasOlder: boolean
+  /** Set on a tag's page. */
+  readonly tag?: string
+}
+
+export interface PostView {
+  readonly post: Post
+  /** The post published just before this one. */
+  readonly previous: Post | undefined
+  /** The post published just after this one. */
+  readonly next: Post | undefined
+}
+
+/** When a post counts as published for readers: its publishedAt, else when it was stored. */
+export const publishedAtOf = (post: Post): DateTime.Utc => post.publishedAt ?? post.createdAt
+
+/**
+ * The last change the author announced: an explicit `updated` date, else publication. Storage
+ * time is not it: a re-import touches every post without changing a word.
+ */
+export const updatedAtOf = (post: Post): DateTime.Utc =>
+  post.updatedAtSource === null ? publishedAtOf(post) : DateTime.max(post.updatedAtSource, publishedAtOf(post))
+
+/** When what readers see of `post` last changed, for HTTP validators and sitemaps: also storage time. */
+export const modifiedAtOf = (post: Post): DateTime.Utc => DateTime.max(updatedAtOf(post), post.updatedAt)
+
+/**
+ * A title as inline content: `code` spans, common in technical titles, become <code>; the
+ * rest stays text, escaped like everything else.
+ */
+export const InlineTitle = ({ title }: { title: string }) => (
+  <>
+    {title.split(/`([^`]+)`/).map((part, i) => (i % 2 === 1 ? <code>{part}</code> : part))}
+  </>
+)
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>()
+
+export const formatDate = (date: DateTime.Utc, language: string): string => {
+  let format = dateFormats.get(language)
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat(language, { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" })
+    dateFormats.set(language, format)
+  }
+  return format.format(DateTime.toDateUtc(date))
+}
+
+/** A post's one-paragraph description: the author's summary, else the excerpt. */
+export const descriptionOf = (post: Post): string => post.summary ?? post.excerpt
+
+// ---------------------------------------------------------------------------------------------
+// Document shell
+// ---------------------------------------------------------------------------------------------
+
+interface Head {
+  /** Shown before the site title in `<title>`; the site title alone when absent. */
+  readonly title?: string
+  readonly description: string
+  /** Site-relative route of this page's canonical URL; none for error pages. */
+  readonly canonical?: string
+  readonly ogType: "website" | "article"
+  /** Feeds of the current tag, offered next to the site's. */
+  readonly tag?: string
+  readonly article?: Post
+  readonly noindex?: boolean
+}
+
+const FEED_LABELS: Record<FeedFormat, string> = { rss: "RSS", atom: "Atom", json: "JSON Feed" }
+const FORMATS: ReadonlyArray<FeedFormat> = ["rss", "atom", "json"]
+
+/** Round accent dot, so browsers do not ask for /favicon.ico. */
+const FAVICON =
+  "data:image/svg+xml," +
+  encodeURIComponent(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#b4451f"/></svg>`
+  )
+
+const Document = ({ site, head, children }: { site: SiteContext; head: Head; children: ComponentChildren }) => {
+  const { config, urls } = site
+  const fullTitle = head.title === undefined ? config.title : `${head.title} · ${config.title}`
+  const canonical = head.canonical === undefined ? undefined : urls.absolute(head.canonical)
+  const post = head.article
+  return (
+    <html lang={config.language}>
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{fullTitle}</title>
+        <meta name="description" content={head.description} />
+        <meta name="color-scheme" content="light dark" />
+        {head.noindex === true && <meta name="robots" content="noindex" />}
+        {canonical !== undefined && <link rel="canonical" href={canonical} />}
+        <link rel="icon" href={FAVICON} />
+        <link rel="stylesheet" href={urls.path(routes.stylesheet(stylesheetVersion))} />
+        {FORMATS.map((format) => (
+          <link
+            rel="alternate"
+            type={FEED_TYPES[format]}
+            title={`${config.title} (${FEED_LABELS[format]})`}
+            href={urls.absolute(routes.feed(format))}
+          />
+        ))}
+        {head.tag !== undefined &&
+          FORMATS.map((format) => (
+            <link
+              rel="alternate"
+              type={FEED_TYPES[format]}
+              title={`${config.title}: ${head.tag} (${FEED_LABELS[format]})`}
+              href={urls.absolute(routes.feed(format, head.tag))}
+            />
+          ))}
+        <meta property="og:site_name" content={config.title} />
+        <meta property="og:type" content={head.ogType} />
+        <meta property="og:title" content={head.title ?? config.title} />
+        <meta property="og:description" content={head.description} />
+        <meta property="og:locale" content={config.language.replace("-", "_")} />
+        {canonical !== undefined && <meta property="og:url" content={canonical} />}
+        {post !== undefined && (
+          <>
+            <meta property="article:published_time" content={DateTime.formatIso(publishedAtOf(post))} />
+            <meta property="article:modified_time" content={DateTime.formatIso(updatedAtOf(post))} />
+            {post.authors.map((author) => <meta property="article:author" content={author} />)}
+            {post.tags.map((tag) => <meta property="article:tag" content={tag} />)}
+          </>
+        )}
+        <meta name="twitter:card" content="summary" />
+        <meta name="twitter:title" content={head.title ?? config.title} />
+        <meta name="twitter:description" content={head.description} />
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="site-header">
+          <div class="wrap">
+            <div>
+              <a class="brand" href={urls.path(routes.home())}>{config.title}</a>
+              {config.description !== "" && <p class="tagline">{config.description}</p>}
+            </div>
+            <nav class="site-nav" aria-label="Site">
+              <a href={urls.path(routes.home())}>Posts</a>
+              <a href={urls.path(routes.feed("rss"))}>RSS</a>
+              <a href={urls.path(routes.feed("atom"))}>Atom</a>
+              <a href={urls.path(routes.feed("json"))}>JSON Feed</a>
+            </nav>
+          </div>
+        </header>
+        <main id="main" class="wrap">{children}</main>
+        <footer class="site-footer">
+          <div class="wrap">
+            <span>© {config.author}</span>
+            <span>
+              Subscribe: <a href={urls.path(routes.feed("rss", head.tag))}>RSS</a> ·{" "}
+              <a href={urls.path(routes.feed("atom", head.tag))}>Atom</a> ·{" "}
+              <a href={urls.path(routes.feed("json", head.tag))}>JSON Feed</a>
+            </span>
+          </div>
+        </footer>
+      </body>
+    </html>
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pieces
+// ---------------------------------------------------------------------------------------------
+
+const Time = ({ date, language }: { date: DateTime.Utc; language: string }) => (
+  <time dateTime={DateTime.formatIso(date)}>{formatDate(date, language)}</time>
+)
+
+const Tags = ({ tags, urls }: { tags: ReadonlyArray<string>; urls: Urls }) =>
+  tags.length === 0 ? null : (
+    <ul class="tags" aria-label="Tags">
+      {tags.map((tag) => (
+        <li>
+          <a href={urls.path(routes.tag(tag))} rel="tag">
+            {tag}
+          </a>
+        </li>
+      ))}
+    </ul>
+  )
+
+const readingTime = (minutes: number) => `${minutes} min read`
+
+const PostCard = ({ post, site }: { post: Post; site: SiteContext }) => (
+  <li class="post-card">
+    <article>
+      <h2>
+        <a href={site.urls.path(routes.post(post.slug))}>
+          <InlineTitle title={post.title} />
+        </a>
+      </h2>
+      <div class="meta">
+        <Time date={publishedAtOf(post)} language={site.config.language} />
+        <span>{readingTime(post.readingTimeMinutes)}</span>
+      </div>
+      {descriptionOf(post) !== "" && <p class="excerpt">{descriptionOf(post)}</p>}
+      <Tags tags={post.tags} urls={site.urls} />
+    </article>
+  </li>
+)
+
+/** Route of listing page `n`: the home page's, or the tag's. */
+const pageRoute = (view: ListingView, page: number) =>
+  view.tag === undefined ? routes.home(page) : routes.tag(view.tag, page)
+
+const Pager = ({ view, urls }: { view: ListingView; urls: Urls }) =>
+  view.page <= 1 && !view.hasOlder ? null : (
+    <nav class="pager" aria-label="Pages">
+      {view.page > 1 ? (
+        <a href={urls.path(pageRoute(view, view.page - 1))} rel="prev">
+          ← Newer posts
+        </a>
+      ) : (
+        <span />
+      )}
+      <span class="current">Page {view.page}</span>
+      {view.hasOlder ? (
+        <a href={urls.path(pageRoute(view, view.page + 1))} rel="next">
+          Older posts →
+        </a>
+      ) : (
+        <span />
+      )}
+    </nav>
+  )
+
+interface TocNode {
+  readonly entry: TocEntry
+  readonly children: Array<TocNode>
+}
+
+/** Nests a flat heading list by level; a jump of several levels nests one step. */
+export const tocTree = (entries: ReadonlyArray<TocEntry>): Array<TocNode> => {
+  const roots: Array<TocNode> = []
+  const stack: Array<TocNode> = []
+  for (const entry of entries) {
+    const node: TocNode = { entry, children: [] }
+    while (stack.length > 0 && stack[stack.length - 1]!.entry.level >= entry.level) stack.pop()
+    const parent = stack[stack.length - 1]
+    if (parent === undefined) roots.push(node)
+    else parent.children.push(node)
+    stack.push(node)
+  }
+  return roots
+}
+
+const TocList = ({ nodes }: { nodes: ReadonlyArray<TocNode> }): VNode => (
+  <ol>
+    {nodes.map((node) => (
+      <li>
+        <a href={`#${node.entry.id}`}>{node.entry.text}</a>
+        {node.children.length > 0 && <TocList nodes={node.children} />}
+      </li>
+    ))}
+  </ol>
+)
+
+const Toc = ({ entries }: { entries: ReadonlyArray<TocEntry> }) =>
+  // One heading is not worth a table of contents.
+  entries.length < 2 ? null : (
+    <nav class="toc" aria-label="Table of contents">
+      <details open>
+        <summary>Contents</summary>
+        <TocList nodes={tocTree(entries)} />
+      </details>
+    </nav>
+  )
+
+const PostNav = ({ view, urls }: { view: PostView; urls: Urls }) =>
+  view.previous === undefined && view.next === undefined ? null : (
+    <nav class="post-nav" aria-label="More posts">
+      {view.previous !== undefined && (
+        <a class="previous" href={urls.path(routes.post(view.previous.slug))} rel="prev">
+          <span class="label">← Previous</span>
+          <span class="title">
+            <InlineTitle title={view.previous.title} />
+          </span>
+        </a>
+      )}
+      {view.next !== undefined && (
+        <a class="next" href={urls.path(routes.post(view.next.slug))} rel="next">
+          <span class="label">Next →</span>
+          <span class="title">
+            <InlineTitle title={view.next.title} />
+          </span>
+        </a>
+      )}
+    </nav>
+  )
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+// ---------------------------------------------------------------------------------------------
+
+const render = (page: VNode): string => `<!doctype html>${renderToString(page)}`
+
+/** The home page (`tag` unset) or a tag's page. */
+export const listingPage = (site: SiteContext, view: ListingView): string => {
+  const { config, urls } = site
+  const onTag = view.tag !== undefined
+  const heading = onTag ? `Posts tagged “${view.tag}”` : undefined
+  const title = onTag
+    ? view.page > 1 ? `${heading} (page ${view.page})` : heading
+    : view.page > 1 ? `Page ${view.page}` : undefined
+  return render(
+    <Document
+      site={site}
+      head={{
+        ...(title === undefined ? {} : { title }),
+        description: onTag ? `Posts tagged “${view.tag}” on ${config.title}` : config.description || config.title,
+        canonical: pageRoute(view, view.page),
+        ogType: "website",
+        ...(view.tag === undefined ? {} : { tag: view.tag })
+      }}
+    >
+      {onTag && (
+        <>
+          <h1 class="page-title">{heading}</h1>
+          <p class="page-intro">
+            <a href={urls.path(routes.feed("rss", view.tag))}>Follow this tag</a> ·{" "}
+            <a href={urls.path(routes.home())}>All posts</a>
+          </p>
+        </>
+      )}
+      {!onTag && <h1 class="skip">{view.page > 1 ? `${config.title}: page ${view.page}` : config.title}</h1>}
+      {view.posts.length === 0 ? (
+        <p class="empty">Nothing published yet.</p>
+      ) : (
+        <ol class="post-list">
+          {view.posts.map((post) => (
+            <PostCard post={post} site={site} />
+          ))}
+        </ol>
+      )}
+      <Pager view={view} urls={urls} />
+    </Document>
+  )
+}
+
+export const postPage = (site: SiteContext, view: PostView): string => {
+  const { config, urls } = site
+  const post = view.post
+  const published = publishedAtOf(post)
+  const updated = updatedAtOf(post)
+  // Updates within a day of publication are corrections, not news.
+  const showUpdated = DateTime.toEpochMillis(updated) - DateTime.toEpochMillis(published) > 24 * 60 * 60 * 1000
+  return render(
+    <Document
+      site={site}
+      head={{
+        title: post.title,
+        description: descriptionOf(post),
+        canonical: routes.post(post.slug),
+        ogType: "article",
+        article: post
+      }}
+    >
+      <article class="post">
+        <header class="post-header">
+          <h1>
+            <InlineTitle title={post.title} />
+          </h1>
+          <div class="meta">
+            <Time date={published} language={config.language} />
+            {showUpdated && (
+              <span>
+                updated <Time date={updated} language={config.language} />
+              </span>
+            )}
+            {post.authors.length > 0 && <span class="authors">by {post.authors.join(", ")}</span>}
+            <span>{readingTime(post.readingTimeMinutes)}</span>
+          </div>
+          <Tags tags={post.tags} urls={urls} />
+        </header>
+        <Toc entries={post.toc} />
+        <div class="prose" dangerouslySetInnerHTML={{ __html: post.html }} />
+      </article>
+      <PostNav view={view} urls={urls} />
+    </Document>
+  )
+}
+
+export const notFoundPage = (site: SiteContext, what: string): string =>
+  render(
+    <Document site={site} head={{ title: "Not found", description: what, ogType: "website", noindex: true }}>
+      <section class="not-found">
+        <p class="code">404</p>
+        <h1>Page not found</h1>
+        <p>{what}</p>
+        <p>
+          <a href={site.urls.path(routes.home())}>← Back to all posts</a>
+        </p>
+      </section>
+    </Document>
+  )
+
+export const errorPage = (site: SiteContext, status: number, message: string): string =>
+  render(
+    <Document site={site} head={{ title: "Unavailable", description: message, ogType: "website", noindex: true }}>
+      <section class="not-found">
+        <p class="code">{status}</p>
+        <h1>Something went wrong</h1>
+        <p>{message}</p>
+      </section>
+    </Document>
+  )

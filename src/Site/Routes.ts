@@ -1,0 +1,213 @@
+/**
+ * The reader site over HTTP: pages, feeds, sitemap, robots.txt and the stylesheet, as an
+ * `HttpRouter` that sits beside the JSON API in the same server.
+ *
+ * Every answer carries a Content-Security-Policy that forbids scripts (defence in depth behind
+ * the sanitizer), Cache-Control, and, for documents, a strong ETag over the exact bytes plus
+ * Last-Modified from the posts shown, so conditional GETs are answered 304 without a body.
+ *
+ * Mount it next to an `HttpApi` with `layer` (see notes/site-integration.md), or serve
+ * `SiteRouter` on its own.
+ */
+import {
+  HttpApiBuilder,
+  HttpRouter,
+  HttpServerError,
+  HttpServerRequest,
+  HttpServerResponse
+} from "@effect/platform"
+import { DateTime, Effect, Layer } from "effect"
+import { createHash } from "node:crypto"
+import type { RepositoryError } from "../Domain/Errors.js"
+import type { PostRepository } from "../Posts/PostRepository.js"
+import { type Document, PageNotFound, Site } from "./Site.js"
+import { SiteConfig } from "./SiteConfig.js"
+import { stylesheetVersion } from "./Theme.js"
+import { type FeedFormat, makeUrls, routes } from "./Urls.js"
+
+/**
+ * No script runs, whatever a post contains. Inline `style` attributes stay (the sanitizer keeps
+ * a safe subset for tables and layout); `<style>` elements and every other source of code do not.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'none'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  "img-src 'self' https: data:",
+  "media-src 'self' https:",
+  "style-src 'self'",
+  "style-src-attr 'unsafe-inline'",
+  "font-src 'self'"
+].join("; ")
+
+const SECURITY_HEADERS = {
+  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "strict-origin-when-cross-origin"
+} as const
+
+const IMMUTABLE = "public, max-age=31536000, immutable"
+
+/** A strong validator over the exact bytes sent. */
+export const etagOf = (body: string): string =>
+  `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`
+
+const opaque = (tag: string) => tag.trim().replace(/^W\//, "")
+
+/**
+ * RFC 9110 §13.1: If-None-Match (weak comparison) decides when present; otherwise
+ * If-Modified-Since, at the one-second resolution of HTTP dates.
+ */
+export const isNotModified = (
+  headers: Readonly<Record<string, string | undefined>>,
+  etag: string,
+  lastModified: DateTime.Utc | undefined
+): boolean => {
+  const ifNoneMatch = headers["if-none-match"]
+  if (ifNoneMatch !== undefined) {
+    return ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((tag) => opaque(tag) === opaque(etag))
+  }
+  const ifModifiedSince = headers["if-modified-since"]
+  if (ifModifiedSince === undefined || lastModified === undefined) return false
+  const since = Date.parse(ifModifiedSince)
+  if (Number.isNaN(since)) return false
+  return Math.floor(DateTime.toEpochMillis(lastModified) / 1000) <= Math.floor(since / 1000)
+}
+
+const httpDate = (date: DateTime.Utc) => DateTime.toDateUtc(date).toUTCString()
+
+/** 200 with validators, or 304 when the client's copy is current. */
+const respond = (document: Document, cacheControl: string) =>
+  Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+    const etag = etagOf(document.body)
+    const headers: Record<string, string> = { ...SECURITY_HEADERS, "cache-control": cacheControl, etag }
+    // The epoch stands for "no posts": nothing worth claiming as a modification time.
+    if (document.lastModified !== undefined && DateTime.toEpochMillis(document.lastModified) > 0) {
+      headers["last-modified"] = httpDate(document.lastModified)
+    }
+    if (isNotModified(request.headers, etag, document.lastModified)) {
+      return HttpServerResponse.empty({ status: 304, headers })
+    }
+    return HttpServerResponse.text(document.body, { contentType: document.contentType, headers })
+  })
+
+const plain = (document: Document, status: number, cacheControl: string) =>
+  HttpServerResponse.text(document.body, {
+    status,
+    contentType: document.contentType,
+    headers: { ...SECURITY_HEADERS, "cache-control": cacheControl }
+  })
+
+/** Positive page numbers as written in a path: "2", never "02", "+2" or "2.0". */
+const pageNumber = (value: string | undefined): number | undefined =>
+  value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined
+
+const FEED_FILES: ReadonlyArray<readonly [string, FeedFormat]> = [
+  ["rss.xml", "rss"],
+  ["atom.xml", "atom"],
+  ["feed.json", "json"]
+]
+
+/**
+ * Whether a request would rather have the site's 404 page than the API's JSON answer:
+ * a browser navigating, not a client of the API.
+ */
+const wantsHtml = (request: HttpServerRequest.HttpServerRequest) =>
+  (request.method === "GET" || request.method === "HEAD") && (request.headers["accept"] ?? "").includes("text/html")
+
+/**
+ * The site's routes. Needs `Site`; the API's routes are untouched, and a path neither serves
+ * gets the site's 404 page in a browser and the API's JSON 404 anywhere else.
+ */
+export const SiteRouter = Effect.gen(function* () {
+  const site = yield* Site
+  const config = yield* SiteConfig
+  const cache = `public, max-age=${config.maxAgeSeconds}`
+  const urls = makeUrls(config)
+
+  const notFound = (error: PageNotFound) => plain(site.notFound(error), 404, "no-cache")
+
+  /** A document, its 404, or a 503 page when the database does not answer. */
+  const serve = (document: Effect.Effect<Document, PageNotFound | RepositoryError>) =>
+    document.pipe(
+      Effect.flatMap((doc) => respond(doc, cache)),
+      Effect.catchTag("PageNotFound", (error) => Effect.succeed(notFound(error))),
+      Effect.catchAll((error) =>
+        Effect.logError("site: the repository failed", error).pipe(
+          Effect.as(
+            HttpServerResponse.setHeader(plain(site.failure(error), 503, "no-store"), "retry-after", "5")
+          )
+        )
+      )
+    )
+
+  const missing = (message: string) => serve(Effect.fail(new PageNotFound({ message })))
+
+  const listingPage = (tag?: string) =>
+    Effect.flatMap(HttpRouter.params, (params) => {
+      const page = pageNumber(params["page"])
+      if (page === undefined) return missing("There is no such page.")
+      // One URL per page: /page/1 is the home page.
+      if (page === 1) {
+        const canonical = urls.path(tag === undefined ? routes.home() : routes.tag(tag))
+        return Effect.succeed(HttpServerResponse.redirect(canonical, { status: 301, headers: SECURITY_HEADERS }))
+      }
+      return serve(tag === undefined ? site.home(page) : site.tag(tag, page))
+    })
+
+  const tagParam = Effect.map(HttpRouter.params, (params) => params["tag"] ?? "")
+
+  let router = HttpRouter.empty.pipe(
+    HttpRouter.get("/", serve(site.home(1))),
+    HttpRouter.get("/page/:page", listingPage()),
+    HttpRouter.get("/p/:slug", Effect.flatMap(HttpRouter.params, (params) => serve(site.post(params["slug"] ?? "")))),
+    HttpRouter.get("/tags/:tag", Effect.flatMap(tagParam, (tag) => serve(site.tag(tag, 1)))),
+    HttpRouter.get("/tags/:tag/page/:page", Effect.flatMap(tagParam, (tag) => listingPage(tag))),
+    HttpRouter.get("/sitemap.xml", serve(site.sitemap())),
+    HttpRouter.get("/robots.txt", respond(site.robots, cache)),
+    HttpRouter.get(
+      "/assets/site.css",
+      Effect.flatMap(HttpServerRequest.ParsedSearchParams, (params) =>
+        // Versioned URLs never change; an unversioned or stale one is revalidated.
+        respond(site.css, params["v"] === stylesheetVersion ? IMMUTABLE : cache)
+      )
+    ),
+    // Browsers ask for it whatever the page says; an empty answer keeps their consoles clean.
+    HttpRouter.get("/favicon.ico", Effect.succeed(HttpServerResponse.empty({ status: 204, headers: { "cache-control": IMMUTABLE } })))
+  )
+  for (const [file, format] of FEED_FILES) {
+    router = router.pipe(
+      HttpRouter.get(`/${file}`, serve(site.feed(format))),
+      HttpRouter.get(`/tags/:tag/${file}`, Effect.flatMap(tagParam, (tag) => serve(site.feed(format, tag))))
+    )
+  }
+  return router.pipe(
+    HttpRouter.all(
+      "*",
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+        wantsHtml(request)
+          ? missing("There is nothing at this address.")
+          : Effect.fail(new HttpServerError.RouteNotFound({ request }))
+      )
+    )
+  )
+})
+
+/**
+ * Adds the site's routes to the router that `HttpApiBuilder` serves, so one server answers the
+ * API, its docs and the site. Provide it to the server layer (it must be built before the
+ * server reads the router), with `PostRepository` and `SiteConfig`.
+ */
+export const layer: Layer.Layer<never, never, PostRepository | SiteConfig> = HttpApiBuilder.Router.use((router) =>
+  Effect.flatMap(SiteRouter, (site) => router.concat(site))
+).pipe(Layer.provide(Site.Default))
+
+/** `layer` with `SiteConfig` from the environment (SITE_TITLE, SITE_URL, ...). */
+export const layerConfig = layer.pipe(Layer.provide(SiteConfig.layerConfig))
+
+/** The site alone, as an app, for a server that serves nothing else. */
+export const httpApp = Effect.flatMap(SiteRouter, HttpRouter.toHttpApp)
+

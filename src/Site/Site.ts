@@ -1,0 +1,189 @@
+/**
+ * Site: what a reader can ask for, as documents. Each method looks posts up (published only:
+ * a draft does not exist for readers) and renders them; HTTP concerns (headers, 304s) are in
+ * Routes.ts.
+ */
+import { Data, DateTime, Effect } from "effect"
+import type { RepositoryError } from "../Domain/Errors.js"
+import type { Post } from "../Domain/Post.js"
+import { MAX_PAGE_SIZE, PostRepository } from "../Posts/PostRepository.js"
+import * as Feeds from "./Feeds.js"
+import * as Pages from "./Pages.js"
+import { SiteConfig } from "./SiteConfig.js"
+import { stylesheet } from "./Theme.js"
+import { type FeedFormat, makeUrls, routes } from "./Urls.js"
+
+/** A rendered document and what conditional GET needs to know about it. */
+export interface Document {
+  readonly contentType: string
+  readonly body: string
+  /** The newest change to what the document shows, for Last-Modified. */
+  readonly lastModified?: DateTime.Utc | undefined
+}
+
+/** Nothing for readers at this address: an unknown or draft slug, an empty tag, a page past the end. */
+export class PageNotFound extends Data.TaggedError("PageNotFound")<{ readonly message: string }> {}
+
+const HTML = "text/html; charset=utf-8"
+
+const FEED_CONTENT_TYPES: Record<FeedFormat, string> = {
+  rss: "application/rss+xml; charset=utf-8",
+  atom: "application/atom+xml; charset=utf-8",
+  json: "application/feed+json; charset=utf-8"
+}
+
+const FEED_RENDERERS: Record<FeedFormat, (input: Feeds.FeedInput) => string> = {
+  rss: Feeds.rssFeed,
+  atom: Feeds.atomFeed,
+  json: Feeds.jsonFeed
+}
+
+/** Sitemaps stop at 50,000 URLs. */
+const SITEMAP_LIMIT = 50_000
+
+export class Site extends Effect.Service<Site>()("Inkwell/Site", {
+  effect: Effect.gen(function* () {
+    const repository = yield* PostRepository
+    const config = yield* SiteConfig
+    const urls = makeUrls(config)
+    const context: Pages.SiteContext = { config, urls }
+
+    const published = (query: { readonly tag?: string; readonly limit: number; readonly offset?: number; readonly cursor?: string }) =>
+      repository.list({ ...query, status: "published" })
+
+    /**
+     * Every published post, newest first, a page of MAX_PAGE_SIZE at a time, until `stop` says
+     * enough. Keyset cursors, so a post written meanwhile neither repeats nor skips one.
+     */
+    const scanPublished = (stop: (seen: ReadonlyArray<Post>) => boolean, max = Number.POSITIVE_INFINITY) =>
+      Effect.gen(function* () {
+        const seen: Array<Post> = []
+        let cursor: string | undefined
+        while (seen.length < max) {
+          const page = yield* published({ limit: MAX_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) })
+          seen.push(...page.items)
+          if (page.next === null || stop(seen)) break
+          cursor = page.next
+        }
+        return seen.slice(0, max)
+      })
+
+    const listing = Effect.fn("Site.listing")(function* (page: number, tag?: string) {
+      const result = yield* published({
+        limit: config.pageSize,
+        offset: (page - 1) * config.pageSize,
+        ...(tag === undefined ? {} : { tag })
+      })
+      if (result.items.length === 0 && (page > 1 || tag !== undefined)) {
+        return yield* new PageNotFound({
+          message: tag === undefined ? `There is no page ${page}.` : `Nothing is published under the tag “${tag}”${page > 1 ? ` on page ${page}` : ""}.`
+        })
+      }
+      const view: Pages.ListingView = {
+        page,
+        posts: result.items,
+        hasOlder: result.next !== null,
+        ...(tag === undefined ? {} : { tag })
+      }
+      return {
+        contentType: HTML,
+        body: Pages.listingPage(context, view),
+        lastModified: Feeds.lastUpdated(result.items)
+      } satisfies Document
+    })
+
+    /** The published post at `slug` with its neighbours in publication order. */
+    const post = Effect.fn("Site.post")(function* (slug: string) {
+      const found = yield* repository.getBySlug(slug).pipe(
+        Effect.catchTag("PostNotFound", () => Effect.succeed(undefined))
+      )
+      if (found === undefined || found.status !== "published") {
+        return yield* new PageNotFound({ message: `There is no post at “${slug}”.` })
+      }
+      // The repository has no neighbour query: read the listing until just past this post.
+      // Recent posts, the ones most read, are found on the first page.
+      const scanned = yield* scanPublished((seen) => {
+        const at = seen.findIndex((p) => p.id === found.id)
+        return at !== -1 && at + 1 < seen.length
+      })
+      const at = scanned.findIndex((p) => p.id === found.id)
+      const view: Pages.PostView = {
+        post: found,
+        next: at > 0 ? scanned[at - 1] : undefined,
+        previous: at === -1 ? undefined : scanned[at + 1]
+      }
+      const neighbours = [found, view.next, view.previous].filter((p): p is Post => p !== undefined)
+      return {
+        contentType: HTML,
+        body: Pages.postPage(context, view),
+        // Titles of the neighbours are on the page too.
+        lastModified: Feeds.lastUpdated(neighbours)
+      } satisfies Document
+    })
+
+    const feed = Effect.fn("Site.feed")(function* (format: FeedFormat, tag?: string) {
+      const result = yield* published({ limit: Feeds.FEED_SIZE, ...(tag === undefined ? {} : { tag }) })
+      if (tag !== undefined && result.items.length === 0) {
+        return yield* new PageNotFound({ message: `Nothing is published under the tag “${tag}”.` })
+      }
+      return {
+        contentType: FEED_CONTENT_TYPES[format],
+        body: FEED_RENDERERS[format]({ config, urls, posts: result.items, tag }),
+        lastModified: Feeds.lastUpdated(result.items)
+      } satisfies Document
+    })
+
+    const sitemap = Effect.fn("Site.sitemap")(function* () {
+      const posts = yield* scanPublished(() => false, SITEMAP_LIMIT)
+      const latestByTag = new Map<string, DateTime.Utc>()
+      for (const post of posts) {
+        for (const tag of post.tags) {
+          const latest = latestByTag.get(tag)
+          const updated = Pages.modifiedAtOf(post)
+          latestByTag.set(tag, latest === undefined ? updated : DateTime.max(latest, updated))
+        }
+      }
+      const lastModified = Feeds.lastUpdated(posts)
+      const entries: Array<Feeds.SitemapEntry> = [
+        { route: routes.home(), lastModified },
+        ...posts.map((post) => ({ route: routes.post(post.slug), lastModified: Pages.modifiedAtOf(post) })),
+        ...Array.from(latestByTag, ([tag, at]) => ({ route: routes.tag(tag), lastModified: at }))
+      ]
+      return {
+        contentType: "application/xml; charset=utf-8",
+        body: Feeds.sitemap(urls, entries.slice(0, SITEMAP_LIMIT)),
+        lastModified
+      } satisfies Document
+    })
+
+    const robots: Document = { contentType: "text/plain; charset=utf-8", body: Feeds.robots(urls) }
+
+    const css: Document = { contentType: "text/css; charset=utf-8", body: stylesheet }
+
+    const notFound = (error: PageNotFound): Document => ({
+      contentType: HTML,
+      body: Pages.notFoundPage(context, error.message)
+    })
+
+    const failure = (error: RepositoryError): Document => ({
+      contentType: HTML,
+      body: Pages.errorPage(
+        context,
+        503,
+        error._tag === "PoolTimeout" ? "The blog is busy right now. Please try again in a moment." : "The blog cannot reach its database right now. Please try again in a moment."
+      )
+    })
+
+    return {
+      home: (page: number) => listing(page),
+      tag: (tag: string, page: number) => listing(page, tag),
+      post,
+      feed,
+      sitemap,
+      robots,
+      css,
+      notFound,
+      failure
+    } as const
+  })
+}) {}

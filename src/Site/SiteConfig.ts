@@ -1,0 +1,105 @@
+/**
+ * What the reader site says about itself: title, description, public base URL, page size and
+ * caching. Read from the environment inside `SiteConfig.layerConfig`, so an embedding app can
+ * supply its own ConfigProvider or a fixed `SiteConfig.layer(...)`.
+ */
+import { Config, Context, Layer, Option } from "effect"
+
+export interface SiteConfigShape {
+  readonly title: string
+  readonly description: string
+  /** Absolute, without a trailing slash, e.g. `https://blog.example.com` or `https://example.com/blog`. */
+  readonly url: string
+  /** BCP 47 language of the pages and feeds (`<html lang>`, RSS `<language>`). */
+  readonly language: string
+  /** Named in the Atom feed and as the default author; the site title when unset. */
+  readonly author: string
+  /** Posts per index and tag page. */
+  readonly pageSize: number
+  /** `Cache-Control: max-age` of pages and feeds, in seconds. */
+  readonly maxAgeSeconds: number
+}
+
+/** A base URL normalized: http(s) only, no query or fragment, no trailing slash. */
+export const normalizeBaseUrl = (value: string): Option.Option<string> => {
+  if (!URL.canParse(value)) return Option.none()
+  const url = new URL(value)
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.search !== "" || url.hash !== "") {
+    return Option.none()
+  }
+  return Option.some(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+}
+
+/** `SITE_TITLE` (default "Inkwell"). */
+export const siteTitle = Config.nonEmptyString("SITE_TITLE").pipe(Config.withDefault("Inkwell"))
+
+/** `SITE_DESCRIPTION` (default "A blog powered by Inkwell"). */
+export const siteDescription = Config.string("SITE_DESCRIPTION").pipe(Config.withDefault("A blog powered by Inkwell"))
+
+/** `SITE_URL`: the public base URL every absolute link is resolved against (default http://localhost:3000). */
+export const siteUrl = Config.string("SITE_URL").pipe(
+  Config.withDefault("http://localhost:3000"),
+  Config.validate({
+    message: "must be an absolute http(s) URL without query or fragment, e.g. https://blog.example.com",
+    validation: (value) => Option.isSome(normalizeBaseUrl(value))
+  }),
+  Config.map((value) => Option.getOrThrow(normalizeBaseUrl(value)))
+)
+
+/** `SITE_LANGUAGE` (default "en"). */
+export const siteLanguage = Config.string("SITE_LANGUAGE").pipe(
+  Config.withDefault("en"),
+  Config.validate({ message: "must be a language tag such as en or pt-BR", validation: (v) => /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(v) })
+)
+
+/** `SITE_AUTHOR` (default: the site title). */
+export const siteAuthor = Config.string("SITE_AUTHOR").pipe(Config.option)
+
+/** `SITE_PAGE_SIZE`: posts per index page (default 10, at most 100). */
+export const sitePageSize = Config.integer("SITE_PAGE_SIZE").pipe(
+  Config.withDefault(10),
+  Config.validate({ message: "must be an integer between 1 and 100", validation: (n) => n >= 1 && n <= 100 })
+)
+
+/** `SITE_CACHE_MAX_AGE`: seconds browsers and proxies may reuse a page before revalidating (default 60). */
+export const siteCacheMaxAge = Config.integer("SITE_CACHE_MAX_AGE").pipe(
+  Config.withDefault(60),
+  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 })
+)
+
+export const SiteConfigFromEnv: Config.Config<SiteConfigShape> = Config.all({
+  title: siteTitle,
+  description: siteDescription,
+  url: siteUrl,
+  language: siteLanguage,
+  author: siteAuthor,
+  pageSize: sitePageSize,
+  maxAgeSeconds: siteCacheMaxAge
+}).pipe(Config.map(({ author, ...rest }) => ({ ...rest, author: Option.getOrElse(author, () => rest.title) })))
+
+export const defaults: SiteConfigShape = {
+  title: "Inkwell",
+  description: "A blog powered by Inkwell",
+  url: "http://localhost:3000",
+  language: "en",
+  author: "Inkwell",
+  pageSize: 10,
+  maxAgeSeconds: 60
+}
+
+export class SiteConfig extends Context.Tag("Inkwell/SiteConfig")<SiteConfig, SiteConfigShape>() {
+  /**
+   * Fixed settings over the defaults, for tests and embedding apps. `url` is normalized;
+   * `author` defaults to the title, as with SITE_AUTHOR.
+   */
+  static readonly layer = (config: Partial<SiteConfigShape> = {}): Layer.Layer<SiteConfig> => {
+    const merged = { ...defaults, author: config.title ?? defaults.author, ...config }
+    const url = Option.getOrElse(normalizeBaseUrl(merged.url), () => {
+      throw new Error(`SiteConfig.layer: invalid url ${merged.url}`)
+    })
+    return Layer.succeed(SiteConfig, { ...merged, url })
+  }
+
+  /** From SITE_TITLE, SITE_DESCRIPTION, SITE_URL, SITE_LANGUAGE, SITE_AUTHOR, SITE_PAGE_SIZE, SITE_CACHE_MAX_AGE. */
+  static readonly layerConfig = Layer.effect(SiteConfig, SiteConfigFromEnv)
+}

@@ -1,0 +1,45 @@
+/**
+ * Every URL the site links to, in one place, so pages, feeds and the sitemap agree.
+ * `path` gives a link relative to the host (with SITE_URL's path prefix, for a site behind a
+ * proxy at `/blog`); `absolute` resolves it against SITE_URL for feeds, canonical and OpenGraph.
+ */
+import type { SiteConfigShape } from "./SiteConfig.js"
+
+export type FeedFormat = "rss" | "atom" | "json"
+
+const FEED_FILES: Record<FeedFormat, string> = { rss: "rss.xml", atom: "atom.xml", json: "feed.json" }
+
+export const FEED_TYPES: Record<FeedFormat, string> = {
+  rss: "application/rss+xml",
+  atom: "application/atom+xml",
+  json: "application/feed+json"
+}
+
+/** A path segment: tags may hold spaces, slashes, `?` or `#`. */
+const segment = (value: string): string => encodeURIComponent(value)
+
+/** Site-relative paths, without the base prefix. */
+export const routes = {
+  home: (page = 1): string => (page <= 1 ? "/" : `/page/${page}`),
+  post: (slug: string): string => `/p/${segment(slug)}`,
+  tag: (tag: string, page = 1): string => (page <= 1 ? `/tags/${segment(tag)}` : `/tags/${segment(tag)}/page/${page}`),
+  feed: (format: FeedFormat, tag?: string): string =>
+    tag === undefined ? `/${FEED_FILES[format]}` : `/tags/${segment(tag)}/${FEED_FILES[format]}`,
+  sitemap: (): string => "/sitemap.xml",
+  stylesheet: (version: string): string => `/assets/site.css?v=${version}`
+} as const
+
+export interface Urls {
+  /** For links inside pages: the SITE_URL path prefix plus the route. */
+  readonly path: (route: string) => string
+  /** For feeds, canonical links and meta tags: SITE_URL plus the route. */
+  readonly absolute: (route: string) => string
+}
+
+export const makeUrls = (config: Pick<SiteConfigShape, "url">): Urls => {
+  const prefix = new URL(config.url).pathname.replace(/\/+$/, "")
+  return {
+    path: (route) => `${prefix}${route}`,
+    absolute: (route) => `${config.url}${route}`
+  }
+}

@@ -1,0 +1,75 @@
+import { assert, describe, it } from "@effect/vitest"
+import { XMLParser, XMLValidator } from "fast-xml-parser"
+import { Effect } from "effect"
+import { atomFeed, jsonFeed, rssFeed, sitemap } from "../../src/Site/Feeds.js"
+import { defaults } from "../../src/Site/SiteConfig.js"
+import { makeUrls } from "../../src/Site/Urls.js"
+import type { Post } from "../../src/Domain/Post.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
+
+const config = { ...defaults, title: "T & <T>", url: "https://x.test" }
+const urls = makeUrls(config)
+
+const stored = (overrides: Parameters<typeof makeNewPost>[0]) =>
+  Effect.flatMap(PostRepository, (repository) => repository.create(makeNewPost(overrides))).pipe(
+    Effect.provide(MemoryPostRepository.layer)
+  )
+
+describe("feed content", () => {
+  it.effect("resolves relative links and images against the post's URL and leaves absolute ones", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({
+        slug: "post",
+        html: `<p><a href="/a">a</a> <a href="#n">n</a> <img src="i.png" alt="x"> <a href="https://o.test/z">z</a> <a href="mailto:a@b.c">m</a></p>`
+      })
+      const html: string = new XMLParser().parse(rssFeed({ config, urls, posts: [post] })).rss.channel.item["content:encoded"]
+      assert.include(html, `href="https://x.test/a"`)
+      // In-page anchors stay in-page: the footnotes they point to travel with the content.
+      assert.include(html, `href="#n"`)
+      assert.include(html, `src="https://x.test/p/i.png"`)
+      assert.include(html, `href="https://o.test/z"`)
+      assert.include(html, `href="mailto:a@b.c"`)
+    }))
+
+  it.effect("the JSON Feed carries each post's slug, so another Inkwell can import it as it is", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "kept-slug" })
+      const feed = JSON.parse(jsonFeed({ config, urls, posts: [post] }))
+      assert.deepStrictEqual(feed.items[0]._inkwell, { slug: "kept-slug" })
+      assert.deepStrictEqual(feed.authors, [{ name: config.author }])
+    }))
+})
+
+describe("XML feeds", () => {
+  it.effect("stay well-formed with markup, entities and control characters in user data", () =>
+    Effect.gen(function* () {
+      const post: Post = yield* stored({
+        slug: "nasty",
+        title: "A <b>&amp; ]]> \u0001\u0008 \"q\"",
+        tags: ["<t>", "a&b"],
+        html: `<p>x ]]&gt; <a href="/y">y</a>\u000b</p>`,
+        excerpt: "e\u0000"
+      })
+      for (const xml of [rssFeed({ config, urls, posts: [post] }), atomFeed({ config, urls, posts: [post] }), sitemap(urls, [{ route: "/p/nasty" }])]) {
+        assert.strictEqual(XMLValidator.validate(xml), true)
+        assert.notMatch(xml, /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/)
+      }
+      const parsed = new XMLParser().parse(rssFeed({ config, urls, posts: [post] }))
+      assert.strictEqual(parsed.rss.channel.title, "T & <T>")
+      assert.strictEqual(parsed.rss.channel.item.title, "A <b>&amp; ]]>  \"q\"")
+      assert.deepStrictEqual(parsed.rss.channel.item.category, ["<t>", "a&b"])
+    }))
+
+  it.effect("a tag's feed names the tag and points at its own URLs", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "one", tags: ["a b"] })
+      const atom = new XMLParser({ ignoreAttributes: false }).parse(atomFeed({ config, urls, posts: [post], tag: "a b" })).feed
+      assert.strictEqual(atom.title, "T & <T>: a b")
+      assert.strictEqual(atom.id, "https://x.test/tags/a%20b/atom.xml")
+      const json = JSON.parse(jsonFeed({ config, urls, posts: [post], tag: "a b" }))
+      assert.strictEqual(json.home_page_url, "https://x.test/tags/a%20b")
+      assert.strictEqual(json.items[0].url, "https://x.test/p/one")
+    }))
+})

@@ -1,0 +1,75 @@
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Effect } from "effect"
+import { TocEntry } from "../../src/Domain/Post.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { formatDate, listingPage, notFoundPage, postPage, tocTree, updatedAtOf } from "../../src/Site/Pages.js"
+import { defaults } from "../../src/Site/SiteConfig.js"
+import { makeUrls } from "../../src/Site/Urls.js"
+import { makeNewPost } from "../fixtures/posts.js"
+
+const site = { config: { ...defaults, title: `Blog "<x>"` }, urls: makeUrls(defaults) }
+
+const stored = (overrides: Parameters<typeof makeNewPost>[0]) =>
+  Effect.flatMap(PostRepository, (repository) => repository.create(makeNewPost(overrides))).pipe(
+    Effect.provide(MemoryPostRepository.layer)
+  )
+
+describe("tocTree", () => {
+  const entry = (level: number, id: string) => new TocEntry({ level, text: id, id })
+
+  it("nests deeper headings under the previous shallower one", () => {
+    const tree = tocTree([entry(2, "a"), entry(3, "b"), entry(4, "c"), entry(2, "d"), entry(3, "e")])
+    assert.deepStrictEqual(
+      tree.map((n) => [n.entry.id, n.children.map((c) => [c.entry.id, c.children.map((g) => g.entry.id)])]),
+      [["a", [["b", ["c"]]]], ["d", [["e", []]]]]
+    )
+  })
+
+  it("treats a first heading deeper than later ones as a sibling, not a parent", () => {
+    const tree = tocTree([entry(3, "a"), entry(2, "b")])
+    assert.deepStrictEqual(tree.map((n) => n.entry.id), ["a", "b"])
+  })
+})
+
+describe("pages", () => {
+  it.effect("escape the site title and render backticks in titles as code, escaped", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "t", title: "Use `<T>` & `Vec<u8>` <now>" })
+      const html = listingPage(site, { page: 1, posts: [post], hasOlder: false })
+      assert.include(html, `<title>Blog &quot;&lt;x>&quot;</title>`)
+      assert.include(html, `<a href="/p/t">Use <code>&lt;T></code> &amp; <code>Vec&lt;u8></code> &lt;now></a>`)
+      const page = postPage(site, { post, previous: undefined, next: undefined })
+      assert.include(page, `<h1>Use <code>&lt;T></code> &amp; <code>Vec&lt;u8></code> &lt;now></h1>`)
+      assert.include(page, `<meta property="og:site_name" content="Blog &quot;&lt;x>&quot;"/>`)
+    }))
+
+  it.effect("insert the stored post HTML as the body, unchanged", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "h", html: `<p>a <em>b</em> &amp; <a href="/x">c</a></p>` })
+      const page = postPage(site, { post, previous: undefined, next: undefined })
+      assert.include(page, `<div class="prose"><p>a <em>b</em> &amp; <a href="/x">c</a></p></div>`)
+    }))
+
+  it.effect("show an update date only when the author's is a day or more after publication", () =>
+    Effect.gen(function* () {
+      const same = yield* stored({ slug: "a", publishedAt: "2024-01-01T00:00:00Z", updatedAtSource: "2024-01-01T05:00:00Z" })
+      const later = yield* stored({ slug: "b", publishedAt: "2024-01-01T00:00:00Z", updatedAtSource: "2024-02-03T00:00:00Z" })
+      assert.notInclude(postPage(site, { post: same, previous: undefined, next: undefined }), "updated")
+      assert.include(postPage(site, { post: later, previous: undefined, next: undefined }), `updated <time datetime="2024-02-03T00:00:00.000Z">February 3, 2024</time>`)
+      assert.strictEqual(DateTime.formatIso(updatedAtOf(later)), "2024-02-03T00:00:00.000Z")
+    }))
+
+  it("the 404 page has the site's header, escapes its message and asks not to be indexed", () => {
+    const html = notFoundPage(site, `no "<b>x</b>"`)
+    assert.include(html, `<a class="brand" href="/">Blog &quot;&lt;x>&quot;</a>`)
+    assert.include(html, `<p>no &quot;&lt;b>x&lt;/b>&quot;</p>`)
+    assert.include(html, `<meta name="robots" content="noindex"/>`)
+  })
+
+  it("formats dates in UTC for the configured language", () => {
+    const date = DateTime.unsafeMake("2024-03-31T23:30:00Z")
+    assert.strictEqual(formatDate(date, "en"), "March 31, 2024")
+    assert.strictEqual(formatDate(date, "de"), "31. März 2024")
+  })
+})

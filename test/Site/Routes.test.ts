@@ -1,0 +1,484 @@
+/**
+ * The reader site through the real request pipeline (API, middleware and site routes in one
+ * server), with posts written straight to the in-memory repository the server reads.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { DatabaseError } from "../../src/Domain/Errors.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { XMLParser } from "fast-xml-parser"
+import { CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
+import { stylesheetVersion } from "../../src/Site/Theme.js"
+import { fetchPage, fetchRaw, KEY, seed, SITE_URL, siteServer } from "./harness.js"
+
+/** Lists stay lists even with one element. */
+const ARRAYS = new Set(["rss.channel.item", "rss.channel.item.category", "feed.entry", "feed.link", "feed.entry.link", "feed.entry.category", "urlset.url", "rss.channel.atom:link"])
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  isArray: (_name, jpath) => ARRAYS.has(String(jpath))
+})
+
+/** `n` published posts, post-1 the oldest, one day apart. */
+const dated = (n: number, extra: Record<string, unknown> = {}) =>
+  Array.from({ length: n }, (_, i) => ({
+    slug: `post-${i + 1}`,
+    title: `Post number ${i + 1}`,
+    publishedAt: new Date(Date.UTC(2024, 0, 1 + i)).toISOString(),
+    ...extra
+  }))
+
+const hrefs = (html: string) => Array.from(html.matchAll(/href="([^"]*)"/g), (m) => m[1]!)
+
+describe("pages", () => {
+  it.effect("the home page lists published posts newest first, never drafts", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(3), { slug: "secret-draft", title: "Secret draft", status: "draft" })
+      const page = yield* fetchPage("/")
+      assert.strictEqual(page.status, 200)
+      assert.strictEqual(page.headers["content-type"], "text/html; charset=utf-8")
+      const order = ["Post number 3", "Post number 2", "Post number 1"].map((title) => page.body.indexOf(title))
+      assert.isTrue(order.every((at) => at > 0))
+      assert.deepStrictEqual([...order].sort((a, b) => a - b), order)
+      assert.notInclude(page.body, "Secret draft")
+      assert.include(page.body, `<time datetime="2024-01-03T00:00:00.000Z">January 3, 2024</time>`)
+      assert.include(page.body, "1 min read")
+      assert.include(page.body, `<a href="/tags/test" rel="tag">test</a>`)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("user data is escaped in titles, tags, excerpts and meta tags", () =>
+    Effect.gen(function* () {
+      yield* seed({
+        slug: "evil",
+        title: `<script>window.__pwned=1</script>"quoted" & <b>bold</b>`,
+        tags: [`<img src=x onerror=alert(1)>`, `a"b`],
+        excerpt: `<iframe src="javascript:alert(1)">`,
+        authors: [`<svg onload=alert(1)>`],
+        publishedAt: "2024-05-01T00:00:00Z"
+      })
+      for (const path of ["/", "/p/evil"]) {
+        const { body } = yield* fetchPage(path)
+        assert.notInclude(body, "<script>window.__pwned")
+        assert.notInclude(body, "<img src=x")
+        assert.notInclude(body, "<iframe")
+        assert.notInclude(body, "<svg onload")
+        assert.notInclude(body, "<b>bold</b>")
+        assert.include(body, "&lt;script>window.__pwned=1&lt;/script>")
+        // Inside attributes quotes are escaped, so no attribute can be closed early.
+        assert.notInclude(body, `content="<script>window.__pwned=1</script>"quoted"`)
+      }
+      const { body } = yield* fetchPage("/p/evil")
+      assert.include(body, `<meta property="og:title" content="&lt;script>window.__pwned=1&lt;/script>&quot;quoted&quot; &amp; &lt;b>bold&lt;/b>"/>`)
+      assert.include(body, `href="/tags/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"`)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("the post page shows title, date, authors, tags, reading time, TOC, body and neighbours", () =>
+    Effect.gen(function* () {
+      yield* seed(
+        ...dated(3).map((post, i) =>
+          i === 1
+            ? {
+                ...post,
+                authors: ["Ada Lovelace", "Alan Turing"],
+                tags: ["rust", "async io"],
+                readingTimeMinutes: 7,
+                html: `<h2 id="intro">Intro</h2><p>Body <em>text</em>.</p><h3 id="deeper">Deeper</h3><h2 id="end">End</h2>`,
+                toc: [
+                  { level: 2, text: "Intro", id: "intro" },
+                  { level: 3, text: "Deeper", id: "deeper" },
+                  { level: 2, text: "End", id: "end" }
+                ]
+              }
+            : post
+        )
+      )
+      const page = yield* fetchPage("/p/post-2")
+      assert.strictEqual(page.status, 200)
+      assert.include(page.body, "<h1>Post number 2</h1>")
+      assert.include(page.body, `<time datetime="2024-01-02T00:00:00.000Z">January 2, 2024</time>`)
+      assert.include(page.body, "by Ada Lovelace, Alan Turing")
+      assert.include(page.body, "7 min read")
+      assert.include(page.body, `<a href="/tags/async%20io" rel="tag">async io</a>`)
+      // Nested: Deeper sits inside Intro's item.
+      assert.include(
+        page.body,
+        `<ol><li><a href="#intro">Intro</a><ol><li><a href="#deeper">Deeper</a></li></ol></li><li><a href="#end">End</a></li></ol>`
+      )
+      assert.include(page.body, `<div class="prose"><h2 id="intro">Intro</h2><p>Body <em>text</em>.</p>`)
+      assert.include(page.body, `<a class="previous" href="/p/post-1" rel="prev">`)
+      assert.include(page.body, `<a class="next" href="/p/post-3" rel="next">`)
+      assert.include(page.body, `<link rel="canonical" href="${SITE_URL}/p/post-2"/>`)
+      assert.include(page.body, `<meta property="og:type" content="article"/>`)
+      assert.include(page.body, `<meta property="og:url" content="${SITE_URL}/p/post-2"/>`)
+      assert.include(page.body, `<meta property="article:author" content="Ada Lovelace"/>`)
+      assert.include(page.body, `<meta name="twitter:card" content="summary"/>`)
+
+      const newest = yield* fetchPage("/p/post-3")
+      assert.notInclude(newest.body, `rel="next"`)
+      assert.include(newest.body, `href="/p/post-2" rel="prev"`)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("neighbours are found beyond the first page of the listing", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(230))
+      const page = yield* fetchPage("/p/post-5")
+      assert.include(page.body, `href="/p/post-4" rel="prev"`)
+      assert.include(page.body, `href="/p/post-6" rel="next"`)
+      const oldest = yield* fetchPage("/p/post-1")
+      assert.notInclude(oldest.body, `rel="prev"`)
+      assert.include(oldest.body, `href="/p/post-2" rel="next"`)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("a draft, an unknown slug and an unknown path are the site's 404 page", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "not-yet", title: "Not yet", status: "draft" })
+      for (const path of ["/p/not-yet", "/p/nobody-here", "/no/such/page", "/tags/nothing", "/page/abc"]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 404, path)
+        assert.strictEqual(page.headers["content-type"], "text/html; charset=utf-8", path)
+        assert.include(page.body, `<a class="brand" href="/">Test Blog</a>`, path)
+        assert.include(page.body, "Page not found", path)
+        assert.include(page.body, `<meta name="robots" content="noindex"/>`, path)
+        assert.notInclude(page.body, "Not yet", path)
+      }
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("API clients still get JSON 404s and the API still answers", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(1))
+      const missing = yield* fetchRaw("/no/such/route", { accept: "application/json" })
+      assert.strictEqual(missing.status, 404)
+      assert.strictEqual(JSON.parse(missing.body)._tag, "RouteNotFound")
+      const api = yield* fetchRaw("/posts", { accept: "application/json" })
+      assert.strictEqual(api.status, 200)
+      assert.strictEqual(JSON.parse(api.body).items[0].slug, "post-1")
+      const tags = yield* fetchRaw("/tags", { "x-api-key": KEY })
+      assert.deepStrictEqual(JSON.parse(tags.body), { tags: [{ tag: "test", count: 1 }] })
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("pages are numbered with stable links; /page/1 is the home page", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(5))
+      const first = yield* fetchPage("/")
+      assert.include(first.body, "Post number 5")
+      assert.include(first.body, "Post number 4")
+      assert.notInclude(first.body, "Post number 3")
+      assert.include(first.body, `<a href="/page/2" rel="next">Older posts →</a>`)
+      assert.notInclude(first.body, `rel="prev"`)
+
+      const second = yield* fetchPage("/page/2")
+      assert.include(second.body, "Post number 3")
+      assert.include(second.body, `<a href="/" rel="prev">← Newer posts</a>`)
+      assert.include(second.body, `<a href="/page/3" rel="next">`)
+      assert.include(second.body, `<link rel="canonical" href="${SITE_URL}/page/2"/>`)
+
+      const last = yield* fetchPage("/page/3")
+      assert.include(last.body, "Post number 1")
+      assert.notInclude(last.body, "Older posts")
+
+      assert.strictEqual((yield* fetchPage("/page/4")).status, 404)
+      const one = yield* fetchPage("/page/1")
+      assert.strictEqual(one.status, 301)
+      assert.strictEqual(one.headers["location"], "/")
+    }).pipe(Effect.provide(siteServer({ pageSize: 2 }))))
+
+  it.effect("a tag's page lists its published posts, with its own feeds and pages", () =>
+    Effect.gen(function* () {
+      yield* seed(
+        ...dated(3, { tags: ["c++", "systems programming"] }),
+        { slug: "other", title: "Other topic", tags: ["cooking"] },
+        { slug: "hidden", title: "Hidden c++ draft", tags: ["c++"], status: "draft" }
+      )
+      const page = yield* fetchPage("/tags/c%2B%2B")
+      assert.strictEqual(page.status, 200)
+      assert.include(page.body, "Posts tagged “c++”")
+      assert.include(page.body, "Post number 3")
+      assert.include(page.body, "Post number 2")
+      assert.notInclude(page.body, "Other topic")
+      assert.notInclude(page.body, "Hidden c++ draft")
+      assert.include(page.body, `<a href="/tags/c%2B%2B/page/2" rel="next">`)
+      assert.include(page.body, `<link rel="alternate" type="application/rss+xml" title="Test Blog: c++ (RSS)" href="${SITE_URL}/tags/c%2B%2B/rss.xml"/>`)
+
+      const second = yield* fetchPage("/tags/c%2B%2B/page/2")
+      assert.include(second.body, "Post number 1")
+      assert.include(second.body, `<a href="/tags/c%2B%2B" rel="prev">`)
+      const spaced = yield* fetchPage("/tags/systems%20programming")
+      assert.include(spaced.body, "Post number 3")
+    }).pipe(Effect.provide(siteServer({ pageSize: 2 }))))
+
+  it.effect("every page links its feeds and carries the security and cache headers", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(1))
+      for (const path of ["/", "/p/post-1", "/tags/test", "/missing"]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.headers["content-security-policy"], CONTENT_SECURITY_POLICY)
+        assert.include(page.headers["content-security-policy"]!, "script-src 'none'")
+        assert.strictEqual(page.headers["x-content-type-options"], "nosniff")
+        assert.isDefined(page.headers["cache-control"])
+        for (const [type, file] of [["application/rss+xml", "rss.xml"], ["application/atom+xml", "atom.xml"], ["application/feed+json", "feed.json"]]) {
+          assert.include(page.body, `<link rel="alternate" type="${type}" title="Test Blog`, path)
+          assert.include(page.body, `href="${SITE_URL}/${file}"/>`, path)
+        }
+        // No script anywhere, and nothing loaded from another origin.
+        assert.notInclude(page.body, "<script")
+        assert.isTrue(hrefs(page.body).filter((h) => h.startsWith("http")).every((h) => h.startsWith(SITE_URL)))
+      }
+      const home = yield* fetchPage("/")
+      assert.strictEqual(home.headers["cache-control"], "public, max-age=60")
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("the stylesheet is cacheable forever under its versioned URL", () =>
+    Effect.gen(function* () {
+      const home = yield* fetchPage("/")
+      assert.include(home.body, `href="/assets/site.css?v=${stylesheetVersion}"`)
+      const css = yield* fetchRaw(`/assets/site.css?v=${stylesheetVersion}`)
+      assert.strictEqual(css.status, 200)
+      assert.strictEqual(css.headers["content-type"], "text/css; charset=utf-8")
+      assert.strictEqual(css.headers["cache-control"], "public, max-age=31536000, immutable")
+      assert.include(css.body, "prefers-color-scheme: dark")
+      const stale = yield* fetchRaw("/assets/site.css?v=old")
+      assert.strictEqual(stale.headers["cache-control"], "public, max-age=60")
+    }).pipe(Effect.provide(siteServer())))
+})
+
+/** A store that answers nothing: every read fails as a database failure would. */
+const brokenRepository = Layer.effect(
+  PostRepository,
+  Effect.map(MemoryPostRepository.make, (working) => ({
+    ...working,
+    list: () => Effect.fail(new DatabaseError({ operation: "list", cause: new Error("disk on fire") })),
+    getBySlug: () => Effect.fail(new DatabaseError({ operation: "getBySlug", cause: new Error("disk on fire") }))
+  }))
+)
+
+describe("failures", () => {
+  it.effect("a database failure is a 503 page in the site's look, never cached, with Retry-After", () =>
+    Effect.gen(function* () {
+      for (const path of ["/", "/p/anything", "/rss.xml"]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 503, path)
+        assert.strictEqual(page.headers["cache-control"], "no-store", path)
+        assert.strictEqual(page.headers["retry-after"], "5", path)
+        assert.include(page.body, `<a class="brand" href="/">Test Blog</a>`, path)
+        assert.notInclude(page.body, "disk on fire", path)
+      }
+    }).pipe(Effect.provide(siteServer({}, brokenRepository))))
+})
+
+describe("conditional GET", () => {
+  it.effect("If-None-Match with the ETag is answered 304 without a body; a change gives a new ETag", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(2))
+      for (const path of ["/", "/p/post-1", "/tags/test", "/rss.xml", "/atom.xml", "/feed.json", "/sitemap.xml", "/robots.txt"]) {
+        const first = yield* fetchPage(path)
+        const etag = first.headers["etag"]
+        assert.match(etag ?? "", /^"[\w-]{27}"$/, path)
+        const again = yield* fetchPage(path, { "if-none-match": etag! })
+        assert.strictEqual(again.status, 304, path)
+        assert.strictEqual(again.body, "", path)
+        assert.strictEqual(again.headers["etag"], etag, path)
+        const weak = yield* fetchPage(path, { "if-none-match": `"other", W/${etag}` })
+        assert.strictEqual(weak.status, 304, path)
+        const other = yield* fetchPage(path, { "if-none-match": `"something-else"` })
+        assert.strictEqual(other.status, 200, path)
+      }
+      const before = (yield* fetchPage("/")).headers["etag"]
+      yield* seed({ slug: "fresh", title: "Fresh", publishedAt: "2024-06-01T00:00:00Z" })
+      const after = yield* fetchPage("/", { "if-none-match": before! })
+      assert.strictEqual(after.status, 200)
+      assert.notStrictEqual(after.headers["etag"], before)
+      assert.include(after.body, "Fresh")
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("Last-Modified comes from the posts shown and If-Modified-Since is honoured", () =>
+    Effect.gen(function* () {
+      yield* seed(
+        { slug: "older", publishedAt: "2024-01-01T00:00:00Z", updatedAtSource: "2024-02-01T10:00:00Z" },
+        { slug: "newer", publishedAt: "2024-03-01T00:00:00Z", updatedAtSource: "2024-03-05T12:30:00Z" }
+      )
+      const page = yield* fetchPage("/p/older")
+      // The neighbour's title is on the page, so its change counts too.
+      assert.strictEqual(page.headers["last-modified"], "Tue, 05 Mar 2024 12:30:00 GMT")
+      const feed = yield* fetchPage("/rss.xml")
+      assert.strictEqual(feed.headers["last-modified"], "Tue, 05 Mar 2024 12:30:00 GMT")
+      assert.strictEqual((yield* fetchPage("/rss.xml", { "if-modified-since": "Tue, 05 Mar 2024 12:30:00 GMT" })).status, 304)
+      assert.strictEqual((yield* fetchPage("/rss.xml", { "if-modified-since": "Wed, 06 Mar 2024 00:00:00 GMT" })).status, 304)
+      assert.strictEqual((yield* fetchPage("/rss.xml", { "if-modified-since": "Tue, 05 Mar 2024 12:29:59 GMT" })).status, 200)
+      assert.strictEqual((yield* fetchPage("/rss.xml", { "if-modified-since": "not a date" })).status, 200)
+      // If-None-Match wins over If-Modified-Since.
+      const both = yield* fetchPage("/rss.xml", { "if-none-match": `"nope"`, "if-modified-since": "Wed, 06 Mar 2024 00:00:00 GMT" })
+      assert.strictEqual(both.status, 200)
+    }).pipe(Effect.provide(siteServer())))
+})
+
+describe("feeds", () => {
+  const contentPost = {
+    slug: "with-links",
+    title: `Links & <things>`,
+    tags: ["web"],
+    authors: ["Grace Hopper"],
+    publishedAt: "2024-04-01T08:00:00Z",
+    html: `<p>See <a href="/p/other">other</a>, <a href="#fn1">note</a> and <img src="img/cat.png" alt="cat"> or <a href="https://example.org/x">elsewhere</a>.</p>`
+  }
+
+  it.effect("RSS 2.0 has the channel and item fields, full content and absolute links", () =>
+    Effect.gen(function* () {
+      yield* seed(contentPost, ...dated(24), { slug: "draft-one", title: "Draft one", status: "draft" })
+      const response = yield* fetchRaw("/rss.xml")
+      assert.strictEqual(response.headers["content-type"], "application/rss+xml; charset=utf-8")
+      const rss = parser.parse(response.body).rss
+      assert.strictEqual(rss["@_version"], "2.0")
+      const channel = rss.channel
+      assert.strictEqual(channel.title, "Test Blog")
+      assert.strictEqual(channel.link, `${SITE_URL}/`)
+      assert.strictEqual(channel.description, "Words & things")
+      assert.strictEqual(channel["atom:link"][0]["@_href"], `${SITE_URL}/rss.xml`)
+      assert.strictEqual(channel.item.length, 20)
+      for (const item of channel.item) {
+        assert.isString(item.title)
+        assert.match(item.link, /^https:\/\/blog\.example\.com\/p\//)
+        assert.strictEqual(item.guid["#text"], item.link)
+        assert.strictEqual(item.guid["@_isPermaLink"], "true")
+        assert.isFalse(Number.isNaN(Date.parse(item.pubDate)))
+        assert.match(item.pubDate, /^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/)
+      }
+      assert.notInclude(response.body, "Draft one")
+      // 25 published: the April post, then post-24 down to post-6; post-5 and older fell off.
+      const links = channel.item.map((item: { link: string }) => item.link)
+      assert.strictEqual(links[0], `${SITE_URL}/p/with-links`)
+      assert.strictEqual(links[1], `${SITE_URL}/p/post-24`)
+      assert.strictEqual(links[19], `${SITE_URL}/p/post-6`)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("feed content is the full sanitized HTML with links resolved against SITE_URL", () =>
+    Effect.gen(function* () {
+      yield* seed(contentPost)
+      const rss = parser.parse((yield* fetchRaw("/rss.xml")).body).rss.channel.item[0]
+      const html: string = rss["content:encoded"]
+      assert.include(html, `href="${SITE_URL}/p/other"`)
+      assert.include(html, `href="#fn1"`)
+      assert.include(html, `src="${SITE_URL}/p/img/cat.png"`)
+      assert.include(html, `href="https://example.org/x"`)
+      assert.strictEqual(rss.title, "Links & <things>")
+      assert.strictEqual(rss["dc:creator"], "Grace Hopper")
+      assert.deepStrictEqual(rss.category, ["web"])
+
+      const atom = parser.parse((yield* fetchRaw("/atom.xml")).body).feed.entry[0]
+      assert.include(atom.content["#text"], `href="${SITE_URL}/p/other"`)
+      const json = JSON.parse((yield* fetchRaw("/feed.json")).body)
+      assert.include(json.items[0].content_html, `src="${SITE_URL}/p/img/cat.png"`)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("Atom 1.0 has feed id/title/updated and entry id/title/updated/link", () =>
+    Effect.gen(function* () {
+      yield* seed(contentPost, ...dated(2))
+      const response = yield* fetchRaw("/atom.xml")
+      assert.strictEqual(response.headers["content-type"], "application/atom+xml; charset=utf-8")
+      const feed = parser.parse(response.body).feed
+      assert.strictEqual(feed["@_xmlns"], "http://www.w3.org/2005/Atom")
+      assert.strictEqual(feed.id, `${SITE_URL}/atom.xml`)
+      assert.strictEqual(feed.title, "Test Blog")
+      assert.isFalse(Number.isNaN(Date.parse(feed.updated)))
+      assert.strictEqual(feed.author.name, "Test Blog")
+      const self = feed.link.find((link: Record<string, string>) => link["@_rel"] === "self")
+      assert.strictEqual(self["@_href"], `${SITE_URL}/atom.xml`)
+      assert.strictEqual(feed.entry.length, 3)
+      for (const entry of feed.entry) {
+        assert.match(entry.id, /^https:\/\/blog\.example\.com\/p\//)
+        assert.isString(entry.title["#text"])
+        assert.isFalse(Number.isNaN(Date.parse(entry.updated)))
+        assert.strictEqual(entry.link[0]["@_href"], entry.id)
+        assert.strictEqual(entry.content["@_type"], "html")
+      }
+      assert.strictEqual(feed.entry[0].title["#text"], "Links & <things>")
+      assert.strictEqual(feed.entry[0].author.name, "Grace Hopper")
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("JSON Feed 1.1 has the required fields", () =>
+    Effect.gen(function* () {
+      yield* seed(contentPost, ...dated(2))
+      const response = yield* fetchRaw("/feed.json")
+      assert.strictEqual(response.headers["content-type"], "application/feed+json; charset=utf-8")
+      const feed = JSON.parse(response.body)
+      assert.strictEqual(feed.version, "https://jsonfeed.org/version/1.1")
+      assert.strictEqual(feed.title, "Test Blog")
+      assert.strictEqual(feed.home_page_url, `${SITE_URL}/`)
+      assert.strictEqual(feed.feed_url, `${SITE_URL}/feed.json`)
+      assert.isArray(feed.items)
+      assert.strictEqual(feed.items.length, 3)
+      for (const item of feed.items) {
+        assert.isString(item.id)
+        assert.isTrue(typeof item.content_html === "string" || typeof item.content_text === "string")
+        assert.match(item.url, /^https:\/\/blog\.example\.com\/p\//)
+        // RFC 3339.
+        assert.match(item.date_published, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/)
+      }
+      assert.deepStrictEqual(feed.items[0].authors, [{ name: "Grace Hopper" }])
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("each feed exists per tag, with only that tag's published posts; an unknown tag is 404", () =>
+    Effect.gen(function* () {
+      yield* seed(contentPost, ...dated(2), { slug: "web-draft", title: "Web draft", tags: ["web"], status: "draft" })
+      const rss = parser.parse((yield* fetchRaw("/tags/web/rss.xml")).body).rss.channel
+      assert.strictEqual(rss.title, "Test Blog: web")
+      assert.strictEqual(rss.link, `${SITE_URL}/tags/web`)
+      assert.strictEqual(rss.item.length, 1)
+      const atom = parser.parse((yield* fetchRaw("/tags/web/atom.xml")).body).feed
+      assert.strictEqual(atom.id, `${SITE_URL}/tags/web/atom.xml`)
+      assert.strictEqual(atom.entry.length, 1)
+      const json = JSON.parse((yield* fetchRaw("/tags/web/feed.json")).body)
+      assert.strictEqual(json.feed_url, `${SITE_URL}/tags/web/feed.json`)
+      assert.deepStrictEqual(json.items.map((item: { title: string }) => item.title), ["Links & <things>"])
+      assert.strictEqual((yield* fetchRaw("/tags/nope/rss.xml")).status, 404)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("an empty blog still has valid feeds", () =>
+    Effect.gen(function* () {
+      const rss = parser.parse((yield* fetchRaw("/rss.xml")).body).rss.channel
+      assert.strictEqual(rss.title, "Test Blog")
+      assert.isUndefined(rss.item)
+      const feed = parser.parse((yield* fetchRaw("/atom.xml")).body).feed
+      assert.isString(feed.updated)
+      assert.deepStrictEqual(JSON.parse((yield* fetchRaw("/feed.json")).body).items, [])
+      const home = yield* fetchPage("/")
+      assert.strictEqual(home.status, 200)
+      assert.include(home.body, "Nothing published yet.")
+    }).pipe(Effect.provide(siteServer())))
+})
+
+describe("discovery", () => {
+  it.effect("sitemap.xml lists the home page, every published post and every tag", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(3, { tags: ["a b"] }), { slug: "draft-x", status: "draft", tags: ["secret"] })
+      const response = yield* fetchRaw("/sitemap.xml")
+      assert.strictEqual(response.headers["content-type"], "application/xml; charset=utf-8")
+      const urls = parser.parse(response.body).urlset.url.map((url: { loc: string }) => url.loc)
+      assert.deepStrictEqual(urls, [
+        `${SITE_URL}/`,
+        `${SITE_URL}/p/post-3`,
+        `${SITE_URL}/p/post-2`,
+        `${SITE_URL}/p/post-1`,
+        `${SITE_URL}/tags/a%20b`
+      ])
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("robots.txt allows everything and names the sitemap", () =>
+    Effect.gen(function* () {
+      const robots = yield* fetchRaw("/robots.txt")
+      assert.strictEqual(robots.headers["content-type"], "text/plain; charset=utf-8")
+      assert.include(robots.body, "User-agent: *")
+      assert.include(robots.body, `Sitemap: ${SITE_URL}/sitemap.xml`)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("a SITE_URL with a path prefixes links and absolute URLs", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(1))
+      const home = yield* fetchPage("/")
+      assert.include(home.body, `<a href="/blog/p/post-1">`)
+      assert.include(home.body, `href="/blog/assets/site.css?v=`)
+      assert.include(home.body, `<link rel="canonical" href="https://example.com/blog/"/>`)
+      const rss = parser.parse((yield* fetchRaw("/rss.xml")).body).rss.channel
+      assert.strictEqual(rss.item[0].link, "https://example.com/blog/p/post-1")
+    }).pipe(Effect.provide(siteServer({ url: "https://example.com/blog/" }))))
+})

@@ -1,0 +1,58 @@
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Either, Layer, Option } from "effect"
+import { isNotModified } from "../../src/Site/Routes.js"
+import { normalizeBaseUrl, SiteConfig } from "../../src/Site/SiteConfig.js"
+import { DateTime } from "effect"
+
+const fromEnv = (env: Record<string, string>) =>
+  Effect.flatMap(SiteConfig, Effect.succeed).pipe(
+    Effect.provide(SiteConfig.layerConfig.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))))
+  )
+
+describe("SiteConfig", () => {
+  it.effect("reads SITE_* with defaults; the author defaults to the title", () =>
+    Effect.gen(function* () {
+      const config = yield* fromEnv({ SITE_TITLE: "Mine", SITE_URL: "https://example.com/blog/" })
+      assert.strictEqual(config.title, "Mine")
+      assert.strictEqual(config.url, "https://example.com/blog")
+      assert.strictEqual(config.author, "Mine")
+      assert.strictEqual(config.pageSize, 10)
+      assert.strictEqual(config.language, "en")
+      const other = yield* fromEnv({ SITE_AUTHOR: "Ada", SITE_PAGE_SIZE: "3", SITE_CACHE_MAX_AGE: "0" })
+      assert.strictEqual(other.author, "Ada")
+      assert.strictEqual(other.pageSize, 3)
+      assert.strictEqual(other.maxAgeSeconds, 0)
+      assert.strictEqual(other.url, "http://localhost:3000")
+    }))
+
+  it.effect("refuses a SITE_URL that is not an absolute http(s) URL, and bad page sizes", () =>
+    Effect.gen(function* () {
+      for (const env of [{ SITE_URL: "example.com" }, { SITE_URL: "ftp://example.com" }, { SITE_URL: "https://x.test/?a=1" }, { SITE_PAGE_SIZE: "0" }, { SITE_PAGE_SIZE: "500" }]) {
+        const result = yield* Effect.either(fromEnv(env))
+        assert.isTrue(Either.isLeft(result), JSON.stringify(env))
+      }
+    }))
+
+  it("normalizeBaseUrl strips trailing slashes and keeps a path", () => {
+    assert.deepStrictEqual(normalizeBaseUrl("https://a.test///"), Option.some("https://a.test"))
+    assert.deepStrictEqual(normalizeBaseUrl("http://a.test:8080/x/"), Option.some("http://a.test:8080/x"))
+    assert.deepStrictEqual(normalizeBaseUrl("https://a.test/#x"), Option.none())
+  })
+})
+
+describe("isNotModified", () => {
+  const at = DateTime.unsafeMake("2024-03-05T12:30:00.750Z")
+  it("matches ETags weakly, in lists and with *", () => {
+    assert.isTrue(isNotModified({ "if-none-match": `"abc"` }, `"abc"`, undefined))
+    assert.isTrue(isNotModified({ "if-none-match": `W/"abc"` }, `"abc"`, undefined))
+    assert.isTrue(isNotModified({ "if-none-match": `"x", "abc"` }, `"abc"`, undefined))
+    assert.isTrue(isNotModified({ "if-none-match": `*` }, `"abc"`, undefined))
+    assert.isFalse(isNotModified({ "if-none-match": `"abcd"` }, `"abc"`, at))
+  })
+  it("compares If-Modified-Since at one-second resolution", () => {
+    assert.isTrue(isNotModified({ "if-modified-since": "Tue, 05 Mar 2024 12:30:00 GMT" }, `"e"`, at))
+    assert.isFalse(isNotModified({ "if-modified-since": "Tue, 05 Mar 2024 12:29:59 GMT" }, `"e"`, at))
+    assert.isFalse(isNotModified({ "if-modified-since": "garbage" }, `"e"`, at))
+    assert.isFalse(isNotModified({}, `"e"`, at))
+  })
+})
