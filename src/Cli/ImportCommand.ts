@@ -1,0 +1,135 @@
+/**
+ * `inkwell import <path...>`: directories of markdown, NDJSON files, or `-` (NDJSON on stdin)
+ * into the database of DATABASE_URL. Progress on stderr, the summary on stdout, every failure
+ * in `--report FILE` as JSON. Failing posts make the exit code 1 only with `--fail-on-error`.
+ */
+import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { FileSystem } from "@effect/platform"
+import { NodeStream } from "@effect/platform-node"
+import { Cause, Clock, Console, Data, Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import * as App from "../App.js"
+import { ImportConfig, type ImportOptions, parseDuration } from "../Import/ImportConfig.js"
+import * as ImportPipeline from "../Import/ImportPipeline.js"
+import * as ImportSource from "../Import/ImportSource.js"
+import { formatSummary, type ImportStatus, type ImportSummary, ImportTally } from "../Import/ImportSummary.js"
+import { PostProcessor } from "../Processing/PostProcessor.js"
+import * as SqlPostRepository from "../Posts/SqlPostRepository.js"
+import * as Progress from "./Progress.js"
+
+/** Ends the CLI with `code` after its output was printed (no further error report). */
+export class CliExit extends Data.TaggedError("CliExit")<{ readonly code: number; readonly reason: string }> {}
+
+const positiveInteger = (name: string, description: string) =>
+  Options.integer(name).pipe(
+    Options.mapEffect((n) =>
+      n >= 1 ? Effect.succeed(n) : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} must be at least 1 (got ${n})`)))
+    ),
+    Options.withDescription(description),
+    Options.optional
+  )
+
+const duration = (name: string, description: string) =>
+  Options.text(name).pipe(
+    Options.mapEffect((text) =>
+      Option.match(parseDuration(text), {
+        onNone: () =>
+          Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: "${text}" is not a duration (e.g. 500ms, 30s, 2m, "10 seconds")`))),
+        onSome: Effect.succeed
+      })
+    ),
+    Options.withDescription(description),
+    Options.optional
+  )
+
+const flags = {
+  paths: Args.text({ name: "path" }).pipe(
+    Args.withDescription("a directory of markdown posts, an .ndjson file, or - for NDJSON on stdin"),
+    Args.atLeast(1)
+  ),
+  concurrency: positiveInteger("concurrency", "posts processed at once (default IMPORT_CONCURRENCY or 8)"),
+  batchSize: positiveInteger("batch-size", "posts per database transaction (default IMPORT_BATCH_SIZE or 500)"),
+  buffer: positiveInteger("buffer", "capacity of each queue between the stages (default IMPORT_BUFFER or 256)"),
+  timeout: duration("timeout", "stop the whole import after this long (e.g. 10m)"),
+  itemTimeout: duration("item-timeout", "fail a post that takes longer than this (default 30s)"),
+  dryRun: Options.boolean("dry-run").pipe(Options.withDescription("process and validate, write nothing")),
+  report: Options.file("report").pipe(
+    Options.withDescription("write the summary with every failure as JSON to this file"),
+    Options.optional
+  ),
+  failOnError: Options.boolean("fail-on-error").pipe(Options.withDescription("exit with code 1 when any post failed")),
+  onConflict: Options.choice("on-conflict", ["fail", "skip", "suffix"]).pipe(
+    Options.withDescription("a slug taken by a post from another source: fail it, skip it, or store it as slug-2 (default fail)"),
+    Options.optional
+  )
+}
+
+type Flags = {
+  readonly [K in keyof typeof flags]: (typeof flags)[K] extends Options.Options<infer A> ? A
+    : (typeof flags)[K] extends Args.Args<infer A> ? A
+    : never
+}
+
+const resolveOptions = (defaults: ImportOptions, f: Flags): ImportOptions => ({
+  ...defaults,
+  concurrency: Option.getOrElse(f.concurrency, () => defaults.concurrency),
+  batchSize: Option.getOrElse(f.batchSize, () => defaults.batchSize),
+  buffer: Option.getOrElse(f.buffer, () => defaults.buffer),
+  timeout: Option.orElse(f.timeout, () => defaults.timeout),
+  itemTimeout: Option.orElse(f.itemTimeout, () => defaults.itemTimeout),
+  onConflict: Option.getOrElse(f.onConflict, () => defaults.onConflict),
+  dryRun: f.dryRun
+})
+
+/** Writes the run's layers: the SQL repository over the migrated database of DATABASE_URL. */
+const RepositoryLive = SqlPostRepository.layer.pipe(Layer.provide(App.DatabaseLive))
+
+const writeReport = (file: string, summary: ImportSummary) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.writeFileString(file, `${JSON.stringify(summary, null, 2)}\n`)).pipe(
+    Effect.catchAll((e) => Console.error(`inkwell: cannot write the report to ${file}: ${e.message}`))
+  )
+
+const finish = (f: Flags, summary: ImportSummary) =>
+  Effect.gen(function*() {
+    yield* Console.log(formatSummary(summary))
+    if (Option.isSome(f.report)) yield* writeReport(f.report.value, summary)
+  })
+
+const handler = (f: Flags) =>
+  Effect.gen(function*() {
+    const defaults = yield* ImportConfig.pipe(
+      Effect.mapError((e) => new CliExit({ code: 2, reason: `invalid configuration: ${String(e)}` }))
+    )
+    const options = resolveOptions(defaults, f)
+    const tally = new ImportTally(yield* Clock.currentTimeMillis, options.dryRun)
+    const tty = process.stderr.isTTY === true
+    const totalBytes = tty ? yield* ImportSource.estimateBytes(f.paths) : undefined
+    yield* Console.error(
+      `inkwell: importing ${f.paths.join(" ")} (concurrency ${options.concurrency}, batch ${options.batchSize}, buffer ${options.buffer}${options.dryRun ? ", dry run" : ""})`
+    )
+    const source = ImportSource.fromPaths(f.paths, { ...options, stdin: NodeStream.stdin })
+    const summarizeNow = (status: ImportStatus) => Effect.map(Clock.currentTimeMillis, (now) => tally.summary(status, now))
+
+    const run = options.dryRun
+      ? ImportPipeline.validate(source, options, { tally })
+      : ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(RepositoryLive))
+    const summary = yield* run.pipe(
+      Effect.provide(PostProcessor.layerConfig),
+      Effect.mapError((e) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(e)) })),
+      // The summary lists every skipped or failed post; warnings would break the progress bar.
+      Logger.withMinimumLogLevel(LogLevel.Error),
+      (effect) => Effect.scoped(Effect.zipRight(Progress.track(tally, { tty, totalBytes, write: (l) => process.stderr.write(`${l}\n`) }), effect)),
+      // On SIGINT/SIGTERM the run is interrupted after the batch in flight: summarize what landed.
+      Effect.onInterrupt(() => Effect.flatMap(summarizeNow("interrupted"), (s) => finish(f, s)))
+    )
+    yield* finish(f, summary)
+    if (summary.status === "timed-out") {
+      return yield* new CliExit({ code: 1, reason: `timed out after ${Option.match(options.timeout, { onNone: () => "?", onSome: Duration.format })}` })
+    }
+    if (f.failOnError && summary.failed > 0) {
+      return yield* new CliExit({ code: 1, reason: `${summary.failed} post(s) failed` })
+    }
+  })
+
+export const importCommand = Command.make("import", flags, handler).pipe(
+  Command.withDescription("Import markdown directories, NDJSON files or NDJSON on stdin (-) into the database")
+)

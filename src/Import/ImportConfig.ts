@@ -1,0 +1,90 @@
+/**
+ * Settings of an import run. Defaults come from `IMPORT_*` environment variables (read inside
+ * the CLI's layer, never at module top level); command-line flags override them per run.
+ */
+import { Config, Duration, Option } from "effect"
+import type { SlugPolicy } from "../Posts/PostRepository.js"
+
+export interface ImportOptions {
+  /** Posts processed at once (read, parsed, rendered). */
+  readonly concurrency: number
+  /** Posts per database transaction. */
+  readonly batchSize: number
+  /** Capacity of each bounded queue (reader → processors, processors → writer). */
+  readonly buffer: number
+  /** Deadline per post, covering reading and processing. */
+  readonly itemTimeout: Option.Option<Duration.Duration>
+  /** Deadline for the whole run. */
+  readonly timeout: Option.Option<Duration.Duration>
+  /** What to do when a slug belongs to a post from another source. */
+  readonly onConflict: SlugPolicy
+  /** Bytes per read from a file. */
+  readonly chunkSize: number
+  /** Larger posts (a markdown file, an NDJSON line) are reported and skipped, never buffered whole. */
+  readonly maxPostBytes: number
+  /** Longest wait before a partly filled batch is written anyway (trickling input, stdin). */
+  readonly batchWindow: Duration.Duration
+  /** Process and validate, write nothing. */
+  readonly dryRun: boolean
+}
+
+export const defaultImportOptions: ImportOptions = {
+  concurrency: 8,
+  batchSize: 500,
+  buffer: 256,
+  itemTimeout: Option.some(Duration.seconds(30)),
+  timeout: Option.none(),
+  onConflict: "fail",
+  chunkSize: 64 * 1024,
+  maxPostBytes: 5 * 1024 * 1024,
+  batchWindow: Duration.seconds(1),
+  dryRun: false
+}
+
+const positive = (name: string, fallback: number, max = 1_000_000) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: `must be an integer between 1 and ${max}`, validation: (n) => n >= 1 && n <= max })
+  )
+
+/** `IMPORT_CONCURRENCY`, `IMPORT_BATCH_SIZE`, `IMPORT_BUFFER`, `IMPORT_ITEM_TIMEOUT`, `IMPORT_TIMEOUT`, `IMPORT_ON_CONFLICT`, `IMPORT_CHUNK_SIZE`, `IMPORT_MAX_POST_BYTES`. */
+export const ImportConfig: Config.Config<ImportOptions> = Config.all({
+  concurrency: positive("IMPORT_CONCURRENCY", defaultImportOptions.concurrency, 1024),
+  batchSize: positive("IMPORT_BATCH_SIZE", defaultImportOptions.batchSize, 100_000),
+  buffer: positive("IMPORT_BUFFER", defaultImportOptions.buffer),
+  itemTimeout: Config.option(Config.duration("IMPORT_ITEM_TIMEOUT")).pipe(
+    Config.map((o) => Option.orElse(o, () => defaultImportOptions.itemTimeout))
+  ),
+  timeout: Config.option(Config.duration("IMPORT_TIMEOUT")),
+  onConflict: Config.literal("fail", "skip", "suffix")("IMPORT_ON_CONFLICT").pipe(
+    Config.withDefault(defaultImportOptions.onConflict)
+  ),
+  chunkSize: positive("IMPORT_CHUNK_SIZE", defaultImportOptions.chunkSize, 64 * 1024 * 1024),
+  maxPostBytes: positive("IMPORT_MAX_POST_BYTES", defaultImportOptions.maxPostBytes, 1024 * 1024 * 1024),
+  batchWindow: Config.succeed(defaultImportOptions.batchWindow),
+  dryRun: Config.succeed(false)
+})
+
+/**
+ * Durations as users type them: "500ms", "30s", "2m", "1h", "1.5s", or Effect's own
+ * "30 seconds" / "500 millis". A bare number is seconds.
+ */
+export const parseDuration = (text: string): Option.Option<Duration.Duration> => {
+  const trimmed = text.trim()
+  const short = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(trimmed)
+  if (short !== null) {
+    const value = Number(short[1])
+    switch ((short[2] ?? "s").toLowerCase()) {
+      case "ms":
+        return Option.some(Duration.millis(value))
+      case "s":
+        return Option.some(Duration.millis(value * 1000))
+      case "m":
+        return Option.some(Duration.minutes(value))
+      default:
+        return Option.some(Duration.hours(value))
+    }
+  }
+  const decoded = Duration.decodeUnknown(trimmed)
+  return Option.filter(decoded, (d) => Duration.toMillis(d) > 0)
+}

@@ -1,0 +1,251 @@
+/**
+ * The import pipeline:
+ *
+ *   source Stream ─► Processor (bounded input queue, N fibers: read + process with a per-post
+ *   timeout, failures isolated) ─► bounded output queue ─► duplicate-slug check ─► batches ─►
+ *   `PostRepository.upsertMany` (one transaction per batch, through the DatabasePool)
+ *
+ * Memory is bounded by the queue capacities, the batch size and the posts in flight, never by
+ * the input's size (the one thing that grows is the set of slugs seen, to find duplicates).
+ *
+ * Stopping: interrupting the run (a signal, `timeout`) stops the reader and the workers; a batch
+ * being written is uninterruptible, so it commits as a whole and is counted, or has not started.
+ */
+import { FileSystem } from "@effect/platform"
+import { Chunk, Clock, Duration, Effect, Exit, Option, Stream } from "effect"
+import { InvalidPost } from "../Domain/Errors.js"
+import type { NewPost } from "../Domain/Post.js"
+import { PostProcessor } from "../Processing/PostProcessor.js"
+import { describeCause, ItemTimeout } from "../Processing/processConcurrently.js"
+import { PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
+import { readText } from "./FileSource.js"
+import { FileReadError, InvalidUtf8 } from "./ImportErrors.js"
+import { defaultImportOptions, type ImportOptions } from "./ImportConfig.js"
+import type { ImportItem } from "./ImportSource.js"
+import { type ImportStatus, type ImportSummary, ImportTally } from "./ImportSummary.js"
+import * as Processor from "./Processor.js"
+
+/** What the concurrent stage hands to the writer. */
+export type Processed =
+  | { readonly _tag: "Ready"; readonly identity: string; readonly post: NewPost; readonly bytes: number }
+  | {
+    readonly _tag: "Rejected"
+    readonly identity: string
+    readonly reason: string
+    readonly skipped: boolean
+    readonly bytes: number
+  }
+
+/** Writes one batch in one transaction; `undefined` for a dry run. */
+type Writer = ((posts: ReadonlyArray<NewPost>) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>) | undefined
+
+const firstNul = (text: string) => text.indexOf("\u0000")
+
+/** Reads a markdown file and processes it. Typed errors only; the caller isolates them. */
+const processFile = (item: Extract<ImportItem, { _tag: "File" }>, options: ImportOptions) =>
+  Effect.gen(function*() {
+    const { text, bytes } = yield* readText(item.path, { chunkSize: options.chunkSize, maxBytes: options.maxPostBytes })
+    if (text.trim() === "") return reject(item, bytes === 0 ? "empty file" : "empty file (only whitespace)")
+    const nul = firstNul(text)
+    if (nul >= 0) return reject(item, `binary file (NUL character at offset ${nul})`)
+    const processor = yield* PostProcessor
+    const post = yield* processor.process({ source: item.identity, raw: text, relativePath: item.relativePath })
+    return { _tag: "Ready", identity: item.identity, post, bytes: item.bytes } satisfies Processed
+  })
+
+const reject = (item: ImportItem, reason: string, skipped = false): Processed => ({
+  _tag: "Rejected",
+  identity: item.identity,
+  reason,
+  skipped,
+  bytes: item.bytes
+})
+
+/**
+ * The concurrent stage for one item: never fails. An `InvalidPost` names its own source (with
+ * the front matter line for files); `field: "file"` means "not a post" and counts as skipped.
+ */
+export const processItem = (
+  item: ImportItem,
+  options: ImportOptions
+): Effect.Effect<Processed, never, PostProcessor | FileSystem.FileSystem> => {
+  const work: Effect.Effect<Processed, unknown, PostProcessor | FileSystem.FileSystem> = item._tag === "Rejected"
+    ? Effect.succeed(reject(item, item.reason, item.skipped))
+    : item._tag === "File"
+    ? processFile(item, options)
+    : Effect.flatMap(PostProcessor, (p) => p.fromInput(item.input, item.source)).pipe(
+      Effect.map((post): Processed => ({ _tag: "Ready", identity: item.identity, post, bytes: item.bytes }))
+    )
+  const timed = Option.match(options.itemTimeout, {
+    onNone: () => work,
+    onSome: (duration) =>
+      Effect.timeoutFail(work, { duration, onTimeout: () => new ItemTimeout(duration) })
+  })
+  return Effect.map(Effect.exit(timed), (exit): Processed => {
+    if (Exit.isSuccess(exit)) return exit.value
+    const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+    if (failure instanceof InvalidPost) {
+      return {
+        _tag: "Rejected",
+        identity: item._tag === "File" ? failure.source : item.identity,
+        reason: `${failure.field}: ${failure.reason}`,
+        skipped: failure.field === "file",
+        bytes: item.bytes
+      }
+    }
+    // These already name the path, which is the item's identity: report what went wrong.
+    if (failure instanceof FileReadError) return reject(item, failure.reason)
+    if (failure instanceof InvalidUtf8) return reject(item, `invalid UTF-8 at byte offset ${failure.offset}`)
+    return reject(item, describeCause(exit.cause).reason)
+  })
+}
+
+const conflictReason = (outcome: UpsertOutcome) =>
+  `slug "${outcome.slug}" belongs to a post from another source (--on-conflict ${outcome.action === "skipped" ? "skip" : "fail"})`
+
+const record = (tally: ImportTally, item: Extract<Processed, { _tag: "Ready" }>, outcome: UpsertOutcome) => {
+  switch (outcome.action) {
+    case "inserted":
+    case "updated":
+    case "unchanged":
+      return tally.stored(outcome.action, item.bytes)
+    case "renamed":
+      return tally.stored("renamed", item.bytes)
+    case "skipped":
+      return tally.skip(item.identity, conflictReason(outcome), item.bytes)
+    case "conflict":
+      return tally.fail(item.identity, conflictReason(outcome), item.bytes)
+  }
+}
+
+const writeBatch = (
+  tally: ImportTally,
+  writer: Writer,
+  batch: Chunk.Chunk<Extract<Processed, { _tag: "Ready" }>>
+): Effect.Effect<void> => {
+  const items = Chunk.toReadonlyArray(batch)
+  if (writer === undefined) {
+    return Effect.sync(() => {
+      for (const item of items) tally.stored("valid", item.bytes)
+    })
+  }
+  return writer(items.map((item) => item.post)).pipe(
+    Effect.exit,
+    Effect.flatMap((exit) =>
+      Effect.sync(() => {
+        if (Exit.isSuccess(exit)) {
+          items.forEach((item, index) => {
+            const outcome = exit.value[index]
+            if (outcome === undefined) tally.fail(item.identity, "the repository returned no outcome", item.bytes)
+            else record(tally, item, outcome)
+          })
+          return
+        }
+        const { reason } = describeCause(exit.cause)
+        for (const item of items) tally.fail(item.identity, `batch not written (rolled back): ${reason}`, item.bytes)
+      })
+    ),
+    Effect.tap(() =>
+      Effect.logDebug(`batch of ${items.length} written`).pipe(Effect.annotateLogs("posts", items.length))
+    ),
+    // A batch is one transaction: it commits and is counted, or never starts. Interrupting
+    // the run waits for it instead of leaving a count that disagrees with the database.
+    Effect.uninterruptible
+  )
+}
+
+/** The stages, without the whole-run deadline. Updates `tally` as batches land. */
+const stages = <R>(
+  source: Stream.Stream<ImportItem, never, R>,
+  options: ImportOptions,
+  tally: ImportTally,
+  writer: Writer
+) =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const processor = yield* Processor.make((item: ImportItem) => processItem(item, options), {
+        concurrency: options.concurrency,
+        inputCapacity: options.buffer,
+        outputCapacity: options.buffer
+      })
+      yield* source.pipe(
+        Stream.runForEach(processor.submit),
+        Effect.ensuring(processor.shutdown("drain")),
+        Effect.forkScoped
+      )
+      const seen = new Map<string, string>()
+      yield* processor.results.pipe(
+        Stream.filterMap((processed) => {
+          if (processed._tag === "Rejected") {
+            if (processed.skipped) tally.skip(processed.identity, processed.reason, processed.bytes)
+            else tally.fail(processed.identity, processed.reason, processed.bytes)
+            return Option.none()
+          }
+          const first = seen.get(processed.post.slug)
+          if (first === undefined) {
+            seen.set(processed.post.slug, processed.identity)
+            return Option.some(processed)
+          }
+          // With "suffix" the repository gives the later post its own slug.
+          if (options.onConflict === "suffix") return Option.some(processed)
+          const reason = `duplicate slug "${processed.post.slug}" in this run (first used by ${first})`
+          if (options.onConflict === "skip") tally.skip(processed.identity, reason, processed.bytes)
+          else tally.fail(processed.identity, reason, processed.bytes)
+          return Option.none()
+        }),
+        Stream.groupedWithin(options.batchSize, options.batchWindow),
+        Stream.runForEach((batch) => writeBatch(tally, writer, batch))
+      )
+    })
+  )
+
+export interface RunOptions {
+  /** Pass one to watch progress (the CLI's bar) or to summarize after an interruption. */
+  readonly tally?: ImportTally | undefined
+}
+
+const runWith = <R>(
+  source: Stream.Stream<ImportItem, never, R>,
+  partial: Partial<ImportOptions>,
+  run: RunOptions,
+  writer: Writer
+): Effect.Effect<ImportSummary, never, R | PostProcessor | FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const options: ImportOptions = { ...defaultImportOptions, ...partial }
+    const tally = run.tally ?? new ImportTally(yield* Clock.currentTimeMillis, writer === undefined)
+    const work = Effect.as(stages(source, options, tally, writer), "completed" as ImportStatus)
+    const status = yield* Option.match(options.timeout, {
+      onNone: () => work,
+      onSome: (duration) =>
+        Effect.timeoutTo(work, {
+          duration,
+          onSuccess: (s): ImportStatus => s,
+          onTimeout: (): ImportStatus => "timed-out"
+        })
+    })
+    if (status === "timed-out") {
+      yield* Effect.logWarning(`import stopped after the run timeout (${Option.match(options.timeout, { onNone: () => "", onSome: Duration.format })})`)
+    }
+    return tally.summary(status, yield* Clock.currentTimeMillis)
+  })
+
+/** Imports every item of `source` into the `PostRepository`. Never fails: failures are in the summary. */
+export const run = <R>(
+  source: Stream.Stream<ImportItem, never, R>,
+  options: Partial<ImportOptions> = {},
+  runOptions: RunOptions = {}
+): Effect.Effect<ImportSummary, never, R | PostProcessor | PostRepository | FileSystem.FileSystem> =>
+  Effect.flatMap(PostRepository, (repository) => {
+    const onSlugConflict = options.onConflict ?? defaultImportOptions.onConflict
+    const writer: Writer = (posts) =>
+      Effect.map(repository.upsertMany(posts, { onSlugConflict }), (result) => result.outcomes)
+    return options.dryRun === true ? runWith(source, options, runOptions, undefined) : runWith(source, options, runOptions, writer)
+  }).pipe(Effect.withSpan("ImportPipeline.run"))
+
+/** Reads and processes everything, writes nothing: `valid` counts what would be written. */
+export const validate = <R>(
+  source: Stream.Stream<ImportItem, never, R>,
+  options: Partial<ImportOptions> = {},
+  runOptions: RunOptions = {}
+): Effect.Effect<ImportSummary, never, R | PostProcessor | FileSystem.FileSystem> =>
+  runWith(source, { ...options, dryRun: true }, runOptions, undefined).pipe(Effect.withSpan("ImportPipeline.validate"))

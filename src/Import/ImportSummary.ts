@@ -1,0 +1,171 @@
+/**
+ * What an import did: counts, every failure with its source (file, "file:line") and reason,
+ * timing. `ImportTally` accumulates while the run goes (the progress display reads it);
+ * `ImportSummary` is the final, serializable record (CLI output, `--report`, HTTP answer).
+ */
+import { Schema } from "effect"
+
+export const ImportIssue = Schema.Struct({
+  /** File path, "file:line", "stdin:12", "request:3". */
+  source: Schema.String,
+  reason: Schema.String
+})
+export type ImportIssue = typeof ImportIssue.Type
+
+export const ImportStatus = Schema.Literal("completed", "interrupted", "timed-out")
+export type ImportStatus = typeof ImportStatus.Type
+
+export const ImportSummary = Schema.Struct({
+  status: ImportStatus,
+  dryRun: Schema.Boolean,
+  /** New posts stored (including renamed ones). */
+  imported: Schema.Int,
+  /** Of `imported`, those stored under a suffixed slug (`--on-conflict suffix`). */
+  renamed: Schema.Int,
+  updated: Schema.Int,
+  /** Already stored with the same content hash. */
+  unchanged: Schema.Int,
+  /** Not posts (section pages, passed-over files) or slug taken with `--on-conflict skip`. */
+  skipped: Schema.Int,
+  failed: Schema.Int,
+  /** Dry run: posts that processed fine and would be written. */
+  valid: Schema.Int,
+  failures: Schema.Array(ImportIssue),
+  skips: Schema.Array(ImportIssue),
+  /** Source bytes of the posts handled. */
+  bytes: Schema.Number,
+  elapsedMs: Schema.Number,
+  postsPerSecond: Schema.Number
+})
+export type ImportSummary = typeof ImportSummary.Type
+
+/** A point-in-time view for progress displays. */
+export interface ImportProgress {
+  readonly done: number
+  readonly stored: number
+  readonly failed: number
+  readonly skipped: number
+  readonly bytes: number
+  readonly elapsedMs: number
+}
+
+/**
+ * The running count. Mutated only from the pipeline's writer stage, one outcome at a time;
+ * reads are snapshots.
+ */
+export class ImportTally {
+  imported = 0
+  renamed = 0
+  updated = 0
+  unchanged = 0
+  skipped = 0
+  failed = 0
+  valid = 0
+  bytes = 0
+  readonly failures: Array<ImportIssue> = []
+  readonly skips: Array<ImportIssue> = []
+
+  constructor(readonly startedAt: number, readonly dryRun = false) {}
+
+  fail(source: string, reason: string, bytes = 0): void {
+    this.failed++
+    this.bytes += bytes
+    this.failures.push({ source, reason })
+  }
+
+  skip(source: string, reason: string, bytes = 0): void {
+    this.skipped++
+    this.bytes += bytes
+    this.skips.push({ source, reason })
+  }
+
+  stored(action: "inserted" | "renamed" | "updated" | "unchanged" | "valid", bytes = 0): void {
+    this.bytes += bytes
+    switch (action) {
+      case "inserted":
+        this.imported++
+        break
+      case "renamed":
+        this.imported++
+        this.renamed++
+        break
+      case "updated":
+        this.updated++
+        break
+      case "unchanged":
+        this.unchanged++
+        break
+      case "valid":
+        this.valid++
+    }
+  }
+
+  progress(now: number): ImportProgress {
+    const stored = this.imported + this.updated + this.unchanged + this.valid
+    return {
+      done: stored + this.failed + this.skipped,
+      stored,
+      failed: this.failed,
+      skipped: this.skipped,
+      bytes: this.bytes,
+      elapsedMs: Math.max(0, now - this.startedAt)
+    }
+  }
+
+  summary(status: ImportStatus, now: number): ImportSummary {
+    const elapsedMs = Math.max(0, now - this.startedAt)
+    const posts = this.imported + this.updated + this.unchanged + this.valid + this.failed + this.skipped
+    return {
+      status,
+      dryRun: this.dryRun,
+      imported: this.imported,
+      renamed: this.renamed,
+      updated: this.updated,
+      unchanged: this.unchanged,
+      skipped: this.skipped,
+      failed: this.failed,
+      valid: this.valid,
+      failures: [...this.failures],
+      skips: [...this.skips],
+      bytes: this.bytes,
+      elapsedMs,
+      postsPerSecond: elapsedMs === 0 ? 0 : Math.round((posts / elapsedMs) * 1000 * 10) / 10
+    }
+  }
+}
+
+const pad = (n: number) => String(n).padStart(8)
+
+/** The summary as a terminal shows it; at most `maxIssues` failures and skips are listed. */
+export const formatSummary = (summary: ImportSummary, options: { readonly maxIssues?: number } = {}): string => {
+  const max = options.maxIssues ?? 50
+  const seconds = (summary.elapsedMs / 1000).toFixed(1)
+  const mb = summary.bytes / (1024 * 1024)
+  const rate = summary.elapsedMs === 0 ? 0 : mb / (summary.elapsedMs / 1000)
+  const heading = summary.status === "completed"
+    ? summary.dryRun ? "Dry run completed" : "Import completed"
+    : summary.status === "interrupted"
+    ? "Import interrupted"
+    : "Import timed out"
+  const lines = [
+    `${heading} in ${seconds} s (${summary.postsPerSecond} posts/s, ${rate.toFixed(2)} MB/s)`,
+    ...(summary.dryRun
+      ? [`  valid    ${pad(summary.valid)}  (dry run: nothing written)`]
+      : [
+        `  imported ${pad(summary.imported)}${summary.renamed > 0 ? `  (${summary.renamed} under a suffixed slug)` : ""}`,
+        `  updated  ${pad(summary.updated)}`,
+        `  unchanged${pad(summary.unchanged)}`
+      ]),
+    `  skipped  ${pad(summary.skipped)}`,
+    `  failed   ${pad(summary.failed)}`
+  ]
+  const list = (title: string, issues: ReadonlyArray<ImportIssue>) => {
+    if (issues.length === 0) return
+    lines.push(`${title}:`)
+    for (const issue of issues.slice(0, max)) lines.push(`  ${issue.source}: ${issue.reason}`)
+    if (issues.length > max) lines.push(`  ... and ${issues.length - max} more`)
+  }
+  list("Failures", summary.failures)
+  list("Skipped", summary.skips)
+  return lines.join("\n")
+}

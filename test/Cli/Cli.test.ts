@@ -1,0 +1,126 @@
+/**
+ * The CLI as a user runs it: child processes through bin/inkwell.js (tsx), on SQLite files in
+ * temp directories. Exit codes 0/1/2/130/143, the summary on stdout, the JSON report, and real
+ * signals sent mid-import (after the import announced itself, never after a fixed sleep).
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, assert, describe, it } from "@effect/vitest"
+
+const root = join(import.meta.dirname, "..", "..")
+const dirs: Array<string> = []
+const temp = () => {
+  const dir = mkdtempSync(join(tmpdir(), "inkwell-cli-"))
+  dirs.push(dir)
+  return dir
+}
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+interface Run {
+  readonly child: ChildProcess
+  readonly stdout: () => string
+  readonly stderr: () => string
+  readonly exit: Promise<number | null>
+  /** Resolves once stderr contains `text`. */
+  readonly waitFor: (text: string) => Promise<void>
+}
+
+const inkwell = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Run => {
+  const child = spawn(process.execPath, [join(root, "bin", "inkwell.js"), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["pipe", "pipe", "pipe"]
+  })
+  let out = ""
+  let err = ""
+  const waiters: Array<{ text: string; resolve: () => void }> = []
+  child.stdout!.on("data", (d) => (out += d))
+  child.stderr!.on("data", (d) => {
+    err += d
+    for (const w of waiters.filter((w) => err.includes(w.text))) w.resolve()
+  })
+  const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exit,
+    waitFor: (text) =>
+      err.includes(text)
+        ? Promise.resolve()
+        : new Promise((resolve, reject) => {
+          waiters.push({ text, resolve })
+          void exit.then(() => reject(new Error(`exited before "${text}":\n${err}\n${out}`)))
+        })
+  }
+}
+
+const post = (title: string) => `+++\ntitle = "${title}"\ndate = 2024-03-04\n+++\n\n# ${title}\n\nText.\n`
+const record = (n: number) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: `Body ${n}` })}\n`
+
+const postsDir = () => {
+  const dir = temp()
+  writeFileSync(join(dir, "one.md"), post("One"))
+  writeFileSync(join(dir, "two.md"), post("Two"))
+  writeFileSync(join(dir, "bad.md"), "+++\ntitle = \n+++\n")
+  return dir
+}
+
+describe("inkwell CLI", () => {
+  it("--help exits 0; bad usage exits 2", async () => {
+    const help = inkwell(["import", "--help"])
+    assert.strictEqual(await help.exit, 0)
+    assert.include(help.stdout(), "--fail-on-error")
+    const missing = inkwell(["import"])
+    assert.strictEqual(await missing.exit, 2)
+    const badDuration = inkwell(["import", "x", "--timeout", "soon"])
+    assert.strictEqual(await badDuration.exit, 2)
+    assert.include(badDuration.stderr() + badDuration.stdout(), "is not a duration")
+  }, 180_000)
+
+  it("imports, prints the summary, writes the report; --fail-on-error turns failures into exit 1", async () => {
+    const dir = postsDir()
+    const db = `sqlite:${join(temp(), "cli.db")}`
+    const report = join(temp(), "report.json")
+    const first = inkwell(["import", dir, "--report", report, "--batch-size", "2"], { DATABASE_URL: db })
+    assert.strictEqual(await first.exit, 0, first.stderr())
+    assert.match(first.stdout(), /Import completed/)
+    assert.match(first.stdout(), /imported\s+2\n/)
+    assert.match(first.stdout(), /failed\s+1\n/)
+    const json = JSON.parse(readFileSync(report, "utf8"))
+    assert.strictEqual(json.failures.length, 1)
+    assert.strictEqual(json.failures[0].source, `${dir}/bad.md:2`)
+
+    const again = inkwell(["import", dir, "--fail-on-error"], { DATABASE_URL: db })
+    assert.strictEqual(await again.exit, 1)
+    assert.match(again.stdout(), /unchanged\s+2\n/)
+  }, 180_000)
+
+  it("--dry-run validates without writing", async () => {
+    const dir = postsDir()
+    const db = `sqlite:${join(temp(), "dry.db")}`
+    const dry = inkwell(["import", dir, "--dry-run"], { DATABASE_URL: db })
+    assert.strictEqual(await dry.exit, 0, dry.stderr())
+    assert.match(dry.stdout(), /valid\s+2/)
+    const real = inkwell(["import", dir], { DATABASE_URL: db })
+    assert.strictEqual(await real.exit, 0)
+    assert.match(real.stdout(), /imported\s+2\n/)
+  }, 180_000)
+
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    it(`${signal} mid-import stops reading, prints the summary and exits ${code}`, async () => {
+      const db = `sqlite:${join(temp(), "signal.db")}`
+      // Standard input stays open: the import would wait for more records forever.
+      const run = inkwell(["import", "-", "--batch-size", "2"], { DATABASE_URL: db })
+      await run.waitFor("inkwell: importing")
+      run.child.stdin!.write(record(1) + record(2) + record(3))
+      await run.waitFor("import progress: 3 done")
+      run.child.kill(signal)
+      assert.strictEqual(await run.exit, code, run.stderr())
+      assert.match(run.stdout(), /Import interrupted/)
+      assert.match(run.stdout(), /imported\s+3\n/)
+    }, 180_000)
+  }
+})

@@ -1,0 +1,161 @@
+/**
+ * Readers: chunked bytes, strict UTF-8 with byte offsets, bounded lines, the markdown walker
+ * (symlink loops, FIFOs, broken links), and file handles closed when a read is interrupted.
+ */
+import { execFileSync } from "node:child_process"
+import { readdirSync, readlinkSync, symlinkSync } from "node:fs"
+import { NodeContext } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Deferred, Effect, Fiber, Stream } from "effect"
+import { decodeUtf8, findInvalidUtf8, readBytes, readText, splitLines, walkMarkdown } from "../../src/Import/FileSource.js"
+import { tempDir, writeFiles } from "./harness.js"
+
+const bytes = (...parts: Array<string | Array<number>>) =>
+  Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p))))
+
+const decodeChunks = (chunks: ReadonlyArray<Uint8Array>) =>
+  Stream.fromIterable(chunks).pipe(decodeUtf8("x.ndjson"), Stream.mkString, Effect.either)
+
+/** Open descriptors of this process pointing into `dir`. */
+const openIn = (dir: string) =>
+  readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)
+    } catch {
+      return false
+    }
+  }).length
+
+describe("readBytes", () => {
+  it.scoped("reads a file in chunks of the configured size", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "a.txt": "0123456789" })
+      const chunks = yield* Stream.runCollect(readBytes(`${dir}/a.txt`, { chunkSize: 3 }))
+      assert.deepStrictEqual(Chunk.toReadonlyArray(chunks).map((c) => c.length), [3, 3, 3, 1])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a missing file is a FileReadError naming the path", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Stream.runDrain(readBytes("/nonexistent/post.md")))
+      assert.strictEqual(error._tag, "FileReadError")
+      assert.strictEqual(error.path, "/nonexistent/post.md")
+      assert.match(error.message, /no such file/)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("interrupting a read closes the file handle", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "big.txt": "x".repeat(1024 * 1024) })
+      const first = yield* Deferred.make<void>()
+      const reader = yield* readBytes(`${dir}/big.txt`, { chunkSize: 1024 }).pipe(
+        Stream.tap(() => Effect.zipRight(Deferred.succeed(first, undefined), Effect.never)),
+        Stream.runDrain,
+        Effect.fork
+      )
+      yield* Deferred.await(first)
+      assert.strictEqual(openIn(dir), 1)
+      yield* Fiber.interrupt(reader)
+      assert.strictEqual(openIn(dir), 0)
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
+
+describe("decodeUtf8", () => {
+  it.effect("decodes characters split across chunks", () =>
+    Effect.gen(function*() {
+      const all = bytes("héllo wörld 🎉")
+      const chunks = Array.from({ length: all.length }, (_, i) => all.subarray(i, i + 1))
+      const result = yield* decodeChunks(chunks)
+      assert.deepStrictEqual(result._tag === "Right" ? result.right : result.left, "héllo wörld 🎉")
+    }))
+
+  it.effect("reports the byte offset of an invalid byte, even in a later chunk", () =>
+    Effect.gen(function*() {
+      const result = yield* decodeChunks([bytes("ab"), bytes("cé"), bytes("d", [0xff], "e")])
+      assert.strictEqual(result._tag, "Left")
+      if (result._tag === "Left") {
+        assert.strictEqual(result.left._tag, "InvalidUtf8")
+        assert.strictEqual((result.left as { offset: number }).offset, 6)
+      }
+    }))
+
+  it.effect("reports an invalid sequence that starts in one chunk at its first byte", () =>
+    Effect.gen(function*() {
+      // "é" is C3 A9; C3 followed by "x" is invalid, split across the chunk boundary.
+      const result = yield* decodeChunks([bytes("abc", [0xc3]), bytes("x")])
+      assert.strictEqual(result._tag === "Left" ? (result.left as { offset: number }).offset : -1, 3)
+    }))
+
+  it.effect("reports a sequence truncated by the end of input", () =>
+    Effect.gen(function*() {
+      const result = yield* decodeChunks([bytes("abcd", [0xe2, 0x82])])
+      assert.strictEqual(result._tag === "Left" ? (result.left as { offset: number }).offset : -1, 4)
+    }))
+
+  it("findInvalidUtf8 rejects overlongs, surrogates and stray continuation bytes", () => {
+    assert.strictEqual(findInvalidUtf8(bytes("plain é 🎉")), -1)
+    assert.strictEqual(findInvalidUtf8(bytes("a", [0xc0, 0xaf])), 1)
+    assert.strictEqual(findInvalidUtf8(bytes("ab", [0xed, 0xa0, 0x80])), 2)
+    assert.strictEqual(findInvalidUtf8(bytes([0x80])), 0)
+    assert.strictEqual(findInvalidUtf8(bytes("x", [0xf4, 0x90, 0x80, 0x80])), 1)
+  })
+})
+
+describe("splitLines", () => {
+  const lines = (chunks: ReadonlyArray<string>, max = 100) =>
+    Stream.runCollect(Stream.fromIterable(chunks).pipe(splitLines(max))).pipe(Effect.map(Chunk.toReadonlyArray))
+
+  it.effect("numbers lines across chunks, strips CRLF, keeps a last line without newline", () =>
+    Effect.gen(function*() {
+      const result = yield* lines(["one\r\ntw", "o\n\nthr", "ee"])
+      assert.deepStrictEqual(result, [
+        { _tag: "Line", number: 1, text: "one" },
+        { _tag: "Line", number: 2, text: "two" },
+        { _tag: "Line", number: 3, text: "" },
+        { _tag: "Line", number: 4, text: "three" }
+      ])
+    }))
+
+  it.effect("a line over the limit is reported by number and length, and the next line still parses", () =>
+    Effect.gen(function*() {
+      const result = yield* lines(["short\n", "x".repeat(8), "x".repeat(8), "x".repeat(8), "\nafter\n"], 10)
+      assert.deepStrictEqual(result, [
+        { _tag: "Line", number: 1, text: "short" },
+        { _tag: "LineTooLong", number: 2, length: 24 },
+        { _tag: "Line", number: 3, text: "after" }
+      ])
+    }))
+})
+
+describe("walkMarkdown", () => {
+  it.scoped("finds markdown files recursively in name order; passes over loops, FIFOs and broken links", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, {
+        "b.md": "b",
+        "a/x.markdown": "x",
+        "a/deeper/index.md": "i",
+        "notes.txt": "not markdown",
+        "c/y.MD": "y"
+      })
+      symlinkSync(dir, `${dir}/a/loop`)
+      symlinkSync(`${dir}/missing.md`, `${dir}/broken.md`)
+      execFileSync("mkfifo", [`${dir}/pipe.md`])
+      const entries = Chunk.toReadonlyArray(yield* Stream.runCollect(walkMarkdown(dir)))
+      const files = entries.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : []))
+      assert.deepStrictEqual(files, ["a/deeper/index.md", "a/x.markdown", "b.md", "c/y.MD"])
+      const passed = entries.flatMap((e) => (e._tag === "Passed" ? [`${e.passed.path.slice(dir.length + 1)}: ${e.passed.reason}`] : []))
+      assert.strictEqual(passed.length, 3)
+      assert.match(passed.find((p) => p.startsWith("a/loop"))!, /symbolic link loop/)
+      assert.match(passed.find((p) => p.startsWith("broken.md"))!, /no such file/)
+      assert.match(passed.find((p) => p.startsWith("pipe.md"))!, /not a regular file \(FIFO\)/)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("readText refuses a file over the size limit without reading it", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "big.md": "y".repeat(2048) })
+      const error = yield* Effect.flip(readText(`${dir}/big.md`, { maxBytes: 1024 }))
+      assert.match(error.message, /too large: 2048 bytes \(limit 1024\)/)
+    }).pipe(Effect.provide(NodeContext.layer)))
+})

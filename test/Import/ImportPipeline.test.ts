@@ -1,0 +1,262 @@
+/**
+ * The pipeline end to end on real SQLite (or the in-memory repository where TestClock drives
+ * time): bad inputs reported while the rest lands, idempotent re-runs, interruption leaving
+ * whole batches only, per-post and whole-run timeouts, slug policies, NDJSON bodies with
+ * backpressure.
+ */
+import { readdirSync, readlinkSync } from "node:fs"
+import { NodeContext } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Duration, Effect, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
+import { importNdjson } from "../../src/Import/HttpImport.js"
+import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
+import * as ImportSource from "../../src/Import/ImportSource.js"
+import { ImportTally } from "../../src/Import/ImportSummary.js"
+import { PostProcessor } from "../../src/Processing/PostProcessor.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
+import { markdownPost, ProcessorTest, sqliteStack, tempDir, writeFiles } from "./harness.js"
+
+const sourceOptions = { chunkSize: 64 * 1024, maxPostBytes: 5 * 1024 * 1024 }
+const fast = { concurrency: 4, batchSize: 10, buffer: 8, ...sourceOptions }
+
+const importDir = (dir: string, options: Partial<ImportPipeline.Processed> & Record<string, unknown> = {}) =>
+  ImportPipeline.run(ImportSource.fromPaths([dir], { ...sourceOptions, ...options }), { ...fast, ...options })
+
+const rows = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql<{ slug: string; source: string; content_hash: string; version: number }>`
+    SELECT slug, source, content_hash, version FROM posts ORDER BY slug`)
+
+const withDb = (url: string) => Layer.mergeAll(sqliteStack(url), ProcessorTest)
+
+const ndjsonBytes = (records: ReadonlyArray<unknown>) =>
+  Stream.fromIterable(records).pipe(
+    Stream.map((r) => new TextEncoder().encode(`${typeof r === "string" ? r : JSON.stringify(r)}\n`)),
+    Stream.rechunk(1)
+  )
+
+const record = (n: number, extra: Record<string, unknown> = {}) => ({
+  title: `Post ${n}`,
+  slug: `post-${n}`,
+  body: `Body of post ${n}.\n\n- one\n- two\n`,
+  ...extra
+})
+
+describe("bad input is reported, the rest imported", () => {
+  it.scoped("broken front matter, invalid UTF-8, binary, empty, duplicate slugs, a 10 MB post", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, {
+        "good-1.md": markdownPost("Good one"),
+        "good-2.md": markdownPost("Good two"),
+        "nested/good-3/index.md": markdownPost("Good three"),
+        "broken-front-matter.md": "+++\ntitle = \"unterminated\ndate = 2024-01-01\n+++\nbody\n",
+        "invalid-utf8.md": Buffer.concat([Buffer.from("+++\ntitle = \"x\"\n+++\nabc"), Buffer.from([0xff, 0xfe]), Buffer.from("def")]),
+        "binary.md": Buffer.from([0x00, 0x01, 0x02, 0x03, 0x41, 0x00]),
+        "empty.md": "",
+        "dup-a.md": markdownPost("Same title"),
+        "dup-b.md": markdownPost("Same title"),
+        "huge.md": markdownPost("Huge", "word ".repeat(2 * 1024 * 1024)),
+        "_index.md": "+++\ntitle = \"Section\"\n+++\n"
+      })
+      const summary = yield* importDir(dir)
+      const reasons = Object.fromEntries(summary.failures.map((f) => [f.source.slice(dir.length + 1), f.reason]))
+      assert.strictEqual(summary.imported, 4, JSON.stringify(summary.failures))
+      assert.strictEqual(summary.failed, 6)
+      // Front matter errors name the file line the parser stopped at.
+      assert.match(reasons["broken-front-matter.md:2"] ?? Object.keys(reasons).join(), /^frontMatter: /)
+      assert.strictEqual(reasons["invalid-utf8.md"], "invalid UTF-8 at byte offset 23")
+      assert.match(reasons["binary.md"]!, /binary file/)
+      assert.strictEqual(reasons["empty.md"], "empty file")
+      assert.match(reasons["huge.md"]!, /too large: \d+ bytes \(limit 5242880\)/)
+      const duplicate = summary.failures.find((f) => /duplicate slug "same-title" in this run/.test(f.reason))
+      assert.isDefined(duplicate)
+      assert.deepStrictEqual(summary.skips.map((s) => s.source), [`${dir}/_index.md`])
+      const stored = yield* rows
+      assert.deepStrictEqual(stored.map((r) => r.slug), ["good-one", "good-three", "good-two", "same-title"])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("a 10 MB post imports when the size limit allows it", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      const paragraph = "Some words in a long post with `code` and a [link](https://example.com).\n\n"
+      yield* writeFiles(dir, { "huge.md": markdownPost("Huge", paragraph.repeat(Math.ceil((10 * 1024 * 1024) / paragraph.length))) })
+      const summary = yield* importDir(dir, { maxPostBytes: 16 * 1024 * 1024, itemTimeout: Option.none() })
+      assert.strictEqual(summary.imported, 1, JSON.stringify(summary.failures))
+      assert.isAbove(summary.bytes, 10 * 1024 * 1024)
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))), { timeout: 180_000 })
+})
+
+describe("re-runs", () => {
+  it.scoped("a second run changes nothing; an edited file is updated", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`p${i}.md`, markdownPost(`Post ${i}`)])))
+      const first = yield* importDir(dir)
+      assert.strictEqual(first.imported, 12)
+      const second = yield* importDir(dir)
+      assert.deepStrictEqual([second.imported, second.updated, second.unchanged], [0, 0, 12])
+      yield* writeFiles(dir, { "p3.md": markdownPost("Post 3", "Rewritten body.\n") })
+      const third = yield* importDir(dir)
+      assert.deepStrictEqual([third.imported, third.updated, third.unchanged], [0, 1, 11])
+      const stored = yield* rows
+      assert.strictEqual(stored.find((r) => r.slug === "post-3")?.version, 2)
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("interrupted mid-import: whole batches only, handles closed; a re-run equals one uninterrupted run", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      const dbDir = yield* tempDir("inkwell-import-db-")
+      yield* writeFiles(dir, Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`p${String(i).padStart(2, "0")}.md`, markdownPost(`Post ${i}`)])))
+      const options = { ...fast, concurrency: 2, batchSize: 10, buffer: 4 }
+
+      const interrupted = withDb(`sqlite:${dbDir}/interrupted.db`)
+      yield* Effect.gen(function*() {
+        const inner = yield* PostRepository
+        const secondBatch = yield* Deferred.make<void>()
+        const calls = yield* Ref.make(0)
+        const watched = {
+          ...inner,
+          upsertMany: (posts: Parameters<typeof inner.upsertMany>[0], o?: Parameters<typeof inner.upsertMany>[1]) =>
+            Effect.flatMap(Ref.updateAndGet(calls, (n) => n + 1), (n) =>
+              n === 2
+                // Interrupted while this batch is being written: it must commit as a whole.
+                ? Effect.zipRight(Deferred.succeed(secondBatch, undefined), Effect.zipRight(Effect.yieldNow(), inner.upsertMany(posts, o)))
+                : inner.upsertMany(posts, o))
+        }
+        const tally = new ImportTally(0)
+        const run = yield* ImportPipeline.run(ImportSource.fromPaths([dir], options), options, { tally }).pipe(
+          Effect.provideService(PostRepository, watched),
+          Effect.fork
+        )
+        yield* Deferred.await(secondBatch)
+        yield* Fiber.interrupt(run)
+        const stored = yield* rows
+        assert.strictEqual(stored.length, 20)
+        assert.strictEqual(tally.imported, 20)
+        const open = readdirSync("/proc/self/fd").filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)
+          } catch {
+            return false
+          }
+        })
+        assert.strictEqual(open.length, 0)
+        const rerun = yield* ImportPipeline.run(ImportSource.fromPaths([dir], options), options)
+        assert.deepStrictEqual([rerun.imported, rerun.unchanged], [40, 20])
+      }).pipe(Effect.provide(interrupted))
+
+      const after = yield* Effect.provide(rows, interrupted)
+      const once = yield* ImportPipeline.run(ImportSource.fromPaths([dir], options), options).pipe(
+        Effect.zipRight(rows),
+        Effect.provide(withDb(`sqlite:${dbDir}/once.db`))
+      )
+      const strip = (rs: typeof after) => rs.map((r) => [r.slug, r.source, r.content_hash, r.version])
+      assert.strictEqual(after.length, 60)
+      assert.deepStrictEqual(strip(after), strip(once))
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
+
+/** The real processor, except that a post titled "slow" never finishes. */
+const SlowProcessor = Layer.effect(
+  PostProcessor,
+  Effect.map(PostProcessor, (real) => ({
+    ...real,
+    fromInput: (input, source) => (input.title === "slow" ? Effect.never : real.fromInput(input, source))
+  }))
+).pipe(Layer.provide(ProcessorTest))
+
+describe("timeouts (TestClock)", () => {
+  it.effect("a post over the per-post deadline fails; the others land", () =>
+    Effect.gen(function*() {
+      const source = ImportSource.ndjson("posts.ndjson", ndjsonBytes([record(1), record(2, { title: "slow" }), record(3)]), sourceOptions)
+      const fiber = yield* Effect.fork(ImportPipeline.run(source, { ...fast, itemTimeout: Option.some(Duration.seconds(5)) }))
+      yield* TestClock.adjust("5 seconds")
+      const summary = yield* Fiber.join(fiber)
+      assert.strictEqual(summary.status, "completed")
+      assert.strictEqual(summary.imported, 2)
+      assert.deepStrictEqual(summary.failures, [{ source: "posts.ndjson:2", reason: "ItemTimeout: timed out after 5s" }])
+    }).pipe(Effect.provide(Layer.mergeAll(SlowProcessor, MemoryPostRepository.layer, NodeContext.layer))))
+
+  it.effect("the whole-run deadline stops an endless source; what was written is kept", () =>
+    Effect.gen(function*() {
+      const endless = ImportSource.ndjson(
+        "stdin",
+        Stream.concat(ndjsonBytes([record(1), record(2), record(3)]), Stream.never),
+        sourceOptions
+      )
+      const fiber = yield* Effect.fork(
+        ImportPipeline.run(endless, { ...fast, itemTimeout: Option.none(), timeout: Option.some(Duration.minutes(1)) })
+      )
+      yield* TestClock.adjust("1 minute")
+      const summary = yield* Fiber.join(fiber)
+      assert.strictEqual(summary.status, "timed-out")
+      assert.strictEqual(summary.imported, 3)
+      const repo = yield* PostRepository
+      assert.strictEqual((yield* repo.list({})).items.length, 3)
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer, NodeContext.layer))))
+})
+
+describe("slug policies", () => {
+  const taken = Effect.flatMap(PostRepository, (repo) =>
+    repo.create(makeNewPost({ slug: "post-1", source: "elsewhere.md" })))
+  const once = (onConflict: "fail" | "skip" | "suffix") =>
+    importNdjson(ndjsonBytes([record(1), record(2)]), { ...fast, onConflict, name: "in.ndjson" })
+
+  it.effect("fail reports the post, skip skips it, suffix stores it under slug-2", () =>
+    Effect.gen(function*() {
+      yield* taken
+      const failed = yield* once("fail")
+      assert.deepStrictEqual([failed.imported, failed.failed], [1, 1])
+      assert.match(failed.failures[0]!.reason, /slug "post-1" belongs to a post from another source/)
+      const skipped = yield* once("skip")
+      assert.deepStrictEqual([skipped.skipped, skipped.unchanged], [1, 1])
+      const suffixed = yield* once("suffix")
+      assert.deepStrictEqual([suffixed.imported, suffixed.renamed, suffixed.unchanged], [1, 1, 1])
+      const repo = yield* PostRepository
+      assert.strictEqual((yield* repo.getBySlug("post-1-2")).source, "in.ndjson#post-1")
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+})
+
+describe("NDJSON bodies", () => {
+  it.effect("bad lines are reported by line number; good records land", () =>
+    Effect.gen(function*() {
+      const summary = yield* importNdjson(
+        ndjsonBytes([record(1), "{not json", "", JSON.stringify({ title: "no body" }), "[1,2]", record(2)]),
+        fast
+      )
+      assert.strictEqual(summary.imported, 2)
+      assert.deepStrictEqual(summary.failures.map((f) => f.source), ["request:2", "request:4", "request:5"])
+      assert.match(summary.failures[0]!.reason, /invalid JSON/)
+      assert.match(summary.failures[1]!.reason, /body/)
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+
+  it.effect("the body is pulled only as fast as the queues drain", () =>
+    Effect.gen(function*() {
+      const gate = yield* Effect.makeLatch(false)
+      const pulled = yield* Ref.make(0)
+      const real = yield* Effect.provide(PostProcessor, ProcessorTest)
+      const gated = Layer.succeed(PostProcessor, { ...real, fromInput: (i, s) => gate.whenOpen(real.fromInput(i, s)) })
+      const body = ndjsonBytes(Array.from({ length: 200 }, (_, i) => record(i))).pipe(
+        Stream.tap(() => Ref.update(pulled, (n) => n + 1))
+      )
+      const fiber = yield* importNdjson(body, { ...fast, concurrency: 2, buffer: 4 }).pipe(Effect.provide(gated), Effect.fork)
+      yield* Effect.repeatN(Effect.yieldNow(), 200)
+      // Two in the workers, four in the input queue, one waiting in `submit`, a couple in the decoders.
+      assert.isAtMost(yield* Ref.get(pulled), 12)
+      yield* gate.open
+      const summary = yield* Fiber.join(fiber)
+      assert.strictEqual(summary.imported, 200)
+      assert.strictEqual(yield* Ref.get(pulled), 200)
+    }).pipe(Effect.provide(MemoryPostRepository.layer)))
+
+  it.effect("a dry run processes and counts, and writes nothing", () =>
+    Effect.gen(function*() {
+      const summary = yield* importNdjson(ndjsonBytes([record(1), record(2), "oops"]), { ...fast, dryRun: true })
+      assert.deepStrictEqual([summary.valid, summary.failed, summary.imported], [2, 1, 0])
+      const repo = yield* PostRepository
+      assert.strictEqual((yield* repo.list({})).items.length, 0)
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+})

@@ -1,0 +1,112 @@
+/**
+ * The bounded Processor: backpressure on `submit`, `BufferFull` from `trySubmit`, and the two
+ * shutdown modes. Blocking is shown with latches and Deferreds, never with sleeps.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Deferred, Effect, Exit, Fiber, Option, Ref, Stream } from "effect"
+import * as Processor from "../../src/Import/Processor.js"
+
+/** Lets every runnable fiber run until it blocks. */
+const settle = Effect.repeatN(Effect.yieldNow(), 50)
+
+/** A processor whose single worker signals `started` and then waits for `gate`. */
+const gated = (capacity: number) =>
+  Effect.gen(function*() {
+    const gate = yield* Effect.makeLatch(false)
+    const started = yield* Deferred.make<number>()
+    const processor = yield* Processor.make(
+      (n: number) => Effect.zipRight(Deferred.succeed(started, n), gate.whenOpen(Effect.succeed(n * 10))),
+      { concurrency: 1, inputCapacity: capacity, outputCapacity: 16 }
+    )
+    return { gate, started, processor }
+  })
+
+describe("Processor", () => {
+  it.scoped("submit suspends the producer while the queue is full and resumes when it drains", () =>
+    Effect.gen(function*() {
+      const { gate, processor, started } = yield* gated(2)
+      const submitted = yield* Ref.make(0)
+      const producer = yield* Effect.forEach([1, 2, 3, 4, 5], (n) =>
+        Effect.zipRight(processor.submit(n), Ref.update(submitted, (k) => k + 1))).pipe(
+          Effect.zipRight(processor.shutdown("drain")),
+          Effect.fork
+        )
+      assert.strictEqual(yield* Deferred.await(started), 1)
+      yield* settle
+      // One item held by the worker, two in the queue; the fourth submit is waiting.
+      assert.strictEqual(yield* Ref.get(submitted), 3)
+      assert.strictEqual(yield* processor.buffered, 2)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(producer)))
+
+      yield* gate.open
+      yield* Fiber.join(producer)
+      const results = yield* Stream.runCollect(processor.results)
+      assert.deepStrictEqual(Chunk.toReadonlyArray(results), [10, 20, 30, 40, 50])
+      assert.strictEqual(yield* Ref.get(submitted), 5)
+    }))
+
+  it.scoped("trySubmit fails with BufferFull instead of waiting", () =>
+    Effect.gen(function*() {
+      const { processor, started } = yield* gated(2)
+      yield* processor.trySubmit(1)
+      yield* Deferred.await(started)
+      yield* processor.trySubmit(2)
+      yield* processor.trySubmit(3)
+      const full = yield* Effect.flip(processor.trySubmit(4))
+      assert.strictEqual(full._tag, "BufferFull")
+      assert.strictEqual(full._tag === "BufferFull" ? full.capacity : -1, 2)
+    }))
+
+  it.scoped("shutdown drain processes what is buffered, then ends the results", () =>
+    Effect.gen(function*() {
+      const { gate, processor, started } = yield* gated(4)
+      yield* Effect.forEach([1, 2, 3], processor.submit)
+      yield* Deferred.await(started)
+      yield* processor.shutdown("drain")
+      const late = yield* Effect.flip(processor.submit(9))
+      assert.strictEqual(late._tag, "ProcessorShutdown")
+      yield* gate.open
+      const results = yield* Stream.runCollect(processor.results)
+      assert.deepStrictEqual(Chunk.toReadonlyArray(results), [10, 20, 30])
+    }))
+
+  it.scoped("shutdown discard drops the buffer, interrupts the item in flight and ends the results", () =>
+    Effect.gen(function*() {
+      const interrupted = yield* Deferred.make<void>()
+      const started = yield* Deferred.make<void>()
+      const processor = yield* Processor.make(
+        (n: number) =>
+          n === 1
+            ? Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(
+              Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+            )
+            : Effect.succeed(n),
+        { concurrency: 1, inputCapacity: 4, outputCapacity: 4 }
+      )
+      yield* Effect.forEach([1, 2, 3], processor.submit)
+      yield* Deferred.await(started)
+      yield* processor.shutdown("discard")
+      yield* Deferred.await(interrupted)
+      const results = yield* Stream.runCollect(processor.results)
+      assert.strictEqual(Chunk.size(results), 0)
+      yield* processor.awaitDone
+      const exit = yield* Effect.exit(processor.trySubmit(4))
+      assert.isTrue(Exit.isFailure(exit))
+    }))
+
+  it.scoped("a bounded output queue stops the workers until results are read", () =>
+    Effect.gen(function*() {
+      const processed = yield* Ref.make(0)
+      const processor = yield* Processor.make(
+        (n: number) => Effect.as(Ref.update(processed, (k) => k + 1), n),
+        { concurrency: 2, inputCapacity: 10, outputCapacity: 2 }
+      )
+      yield* Effect.forEach([1, 2, 3, 4, 5, 6, 7, 8], processor.submit)
+      yield* settle
+      // Two results in the output queue plus one finished item blocked in `offer` per worker.
+      assert.strictEqual(yield* Ref.get(processed), 4)
+      yield* processor.shutdown("drain")
+      const results = yield* Stream.runCollect(processor.results)
+      assert.deepStrictEqual([...Chunk.toReadonlyArray(results)].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8])
+    }))
+})
