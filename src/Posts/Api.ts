@@ -10,6 +10,7 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { Schema } from "effect"
 import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import { Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
+import { ImportSummary } from "../Import/ImportSummary.js"
 import { BadRequest, InternalServerError, PayloadTooLarge, RequestTimedOut, Unauthorized, VersionRequired } from "../Http/Errors.js"
 import { ApiKeyAuth } from "../Http/Middleware.js"
 
@@ -69,6 +70,21 @@ export const UpdateInput = Schema.Struct({
 }).annotations({ identifier: "UpdateInput" })
 
 export const UpdatePayload = Schema.Union(UpdateInput, Markdown)
+
+export const OnConflict = Schema.Literal("fail", "skip", "suffix")
+
+export const ImportParams = Schema.Struct({
+  /** A slug taken by a post from another source: fail that post (default), skip it, or store it as slug-2. */
+  onConflict: Schema.optional(OnConflict)
+})
+
+export const ImportUrlPayload = Schema.Struct({
+  /** One URL or several, imported one after the other. */
+  url: Schema.Union(Schema.String, Schema.Array(Schema.String)),
+  onConflict: Schema.optional(OnConflict),
+  /** Process and validate, write nothing. */
+  dryRun: Schema.optional(Schema.Boolean)
+}).annotations({ identifier: "ImportUrlPayload" })
 
 export const IfMatch = Schema.Struct({ "if-match": Schema.optional(Schema.String) })
 export const IfNoneMatch = Schema.Struct({ "if-none-match": Schema.optional(Schema.String) })
@@ -134,6 +150,20 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
       .addError(PostNotFound)
       .addError(StaleVersion)
       .annotate(OpenApi.Summary, "Delete a post (only at the If-Match version, when given)")
+  )
+  .add(
+    // No payload schema on purpose: HttpApi would buffer and parse the whole body; the handler
+    // streams it through the import pipeline instead.
+    HttpApiEndpoint.post("import", "/posts/import")
+      .setUrlParams(ImportParams)
+      .addSuccess(ImportSummary)
+      .annotate(OpenApi.Summary, "Bulk import: NDJSON body, one PostInput per line (optional `source`); bad lines are in the summary as request:<line>")
+  )
+  .add(
+    HttpApiEndpoint.post("importUrl", "/posts/import-url")
+      .setPayload(ImportUrlPayload)
+      .addSuccess(ImportSummary)
+      .annotate(OpenApi.Summary, "Import a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export from URLs; every failure is in the summary")
   )
   .middleware(ApiKeyAuth)
   .addError(BadRequest)

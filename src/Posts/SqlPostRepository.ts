@@ -109,6 +109,46 @@ export const PostFromRow = Schema.transform(PostRow, Post, {
   })
 })
 
+const millisOrNull = (dt: DateTime.Utc | null) => (dt === null ? null : DateTime.toEpochMillis(dt))
+
+/**
+ * The `posts` row for a Post: `PostFromRow`'s encoding, written out by hand because bulk imports
+ * write hundreds of rows per batch and the Post was validated when it was built.
+ */
+export const postToRow = (post: Post) => ({
+  id: post.id,
+  slug: post.slug,
+  title: post.title,
+  body: post.body,
+  tags: JSON.stringify(post.tags),
+  status: post.status,
+  authors: JSON.stringify(post.authors),
+  summary: post.summary,
+  published_at: millisOrNull(post.publishedAt),
+  updated_at_source: millisOrNull(post.updatedAtSource),
+  aliases: JSON.stringify(post.aliases),
+  metadata: JSON.stringify(post.metadata),
+  source: post.source,
+  html: post.html,
+  excerpt: post.excerpt,
+  word_count: post.wordCount,
+  reading_time_minutes: post.readingTimeMinutes,
+  toc: JSON.stringify(post.toc.map(({ id, level, text }) => ({ level, text, id }))),
+  content_hash: post.contentHash,
+  created_at: DateTime.toEpochMillis(post.createdAt),
+  updated_at: DateTime.toEpochMillis(post.updatedAt),
+  version: post.version,
+  sort_at: sortKey(post)
+})
+
+/** Rows per multi-row INSERT: 23 columns × 200 stays far below both engines' parameter limits. */
+const INSERT_CHUNK = 200
+const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
 /** A write hit a unique constraint, or a row changed under it: the batch is retried from scratch. */
 class WriteRace extends Data.TaggedError("WriteRace")<{ readonly cause: unknown }> {}
 
@@ -155,11 +195,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       (cause) => new DatabaseError({ operation, cause })
     )
 
-  const toRow = (operation: string, post: Post) =>
-    Effect.map(
-      Effect.mapError(Schema.encode(PostFromRow)(post), (cause) => new DatabaseError({ operation, cause })),
-      (row) => ({ ...row, sort_at: sortKey(post) })
-    )
+  const toRow = (_operation: string, post: Post) => Effect.sync(() => postToRow(post))
 
   const selectBySlug = (sql: SqlClient.SqlClient, operation: string, slug: string) =>
     sql`SELECT * FROM posts WHERE slug = ${slug}`.pipe(
@@ -296,20 +332,67 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     const operation = "PostRepository.upsertMany"
     const policy = options?.onSlugConflict ?? "fail"
     const now = yield* DateTime.now
-    const batch = pool.transaction(operation, (sql) => {
-      const store: UpsertStore<SqlError.SqlError | DatabaseError | WriteRace, never> = {
-        findBySlug: (slug) => selectBySlug(sql, operation, slug),
-        findBySource: (source) =>
-          Effect.flatMap(sql`SELECT * FROM posts WHERE source = ${source}`, decodeRows(operation)),
-        insert: (post) => onSlugViolation(insertPost(sql, operation, post), (cause) => new WriteRace({ cause })),
-        replace: (previous, next) =>
-          onSlugViolation(replacePost(sql, operation, previous, next), (cause) => new WriteRace({ cause })).pipe(
-            Effect.filterOrFail((written) => written, () => new WriteRace({ cause: "row changed during the batch" })),
-            Effect.asVoid
+    // One SELECT for the batch's slugs, new rows written by multi-row INSERTs at the end (or
+    // before anything that must see them): per-post round trips cost more than the rows.
+    const batch = pool.transaction(operation, (sql) =>
+      Effect.gen(function*() {
+        const known = new Map<string, Option.Option<Post>>()
+        const slugs = Array.from(new Set(posts.map((post) => post.slug)))
+        for (const chunk of chunksOf(slugs, 500)) {
+          const found = yield* sql`SELECT * FROM posts WHERE ${sql.in("slug", chunk)}`.pipe(
+            Effect.flatMap(decodeRows(operation))
           )
-      }
-      return upsertAll(store, posts, policy, now)
-    })
+          for (const post of found) known.set(post.slug, Option.some(post))
+        }
+        for (const slug of slugs) if (!known.has(slug)) known.set(slug, Option.none())
+
+        let pending: Array<Post> = []
+        const flush = Effect.suspend(() => {
+          if (pending.length === 0) return Effect.void
+          const rows = pending
+          pending = []
+          const tags = rows.flatMap((post) => Array.from(new Set(post.tags), (tag) => ({ post_id: post.id, tag })))
+          return Effect.gen(function*() {
+            for (const chunk of chunksOf(rows, INSERT_CHUNK)) {
+              yield* sql`INSERT INTO posts ${sql.insert(chunk.map(postToRow))}`
+            }
+            for (const chunk of chunksOf(tags, 500)) yield* sql`INSERT INTO post_tags ${sql.insert(chunk)}`
+          }).pipe((write) => onSlugViolation(write, (cause) => new WriteRace({ cause })))
+        })
+
+        const store: UpsertStore<SqlError.SqlError | DatabaseError | WriteRace, never> = {
+          findBySlug: (slug) => {
+            const cached = known.get(slug)
+            return cached !== undefined
+              ? Effect.succeed(cached)
+              : Effect.tap(selectBySlug(sql, operation, slug), (found) => Effect.sync(() => known.set(slug, found)))
+          },
+          findBySource: (source) =>
+            Effect.zipRight(flush, Effect.flatMap(sql`SELECT * FROM posts WHERE source = ${source}`, decodeRows(operation))),
+          insert: (post) =>
+            Effect.sync(() => {
+              pending.push(post)
+              known.set(post.slug, Option.some(post))
+            }),
+          replace: (previous, next) =>
+            Effect.zipRight(
+              flush,
+              onSlugViolation(replacePost(sql, operation, previous, next), (cause) => new WriteRace({ cause }))
+            ).pipe(
+              Effect.filterOrFail((written) => written, () => new WriteRace({ cause: "row changed during the batch" })),
+              Effect.tap(() =>
+                Effect.sync(() => {
+                  known.set(previous.slug, Option.none())
+                  known.set(next.slug, Option.some(next))
+                })
+              ),
+              Effect.asVoid
+            )
+        }
+        const result = yield* upsertAll(store, posts, policy, now, { validate: false })
+        yield* flush
+        return result
+      }))
     // Another writer took a slug or changed a row after we read it, or PostgreSQL chose this
     // batch as a deadlock victim (two imports writing overlapping posts in different orders):
     // re-read and re-apply.

@@ -77,10 +77,14 @@ export const suffixNumber = (slug: string, candidate: string): Option.Option<num
   return n >= 2 && suffixedSlug(slug, n) === candidate ? Option.some(n) : Option.none()
 }
 
-/** A stored post built from input; construction validates every field. */
-const makePost = (operation: string, fields: ConstructorParameters<typeof Post>[0]) =>
+/**
+ * A stored post built from input. Construction validates every field unless `validate` is false:
+ * a store whose schema enforces the invariants itself (SQL constraints) may skip it on bulk writes,
+ * where validating a whole Post again costs more than the INSERT.
+ */
+const makePost = (operation: string, fields: ConstructorParameters<typeof Post>[0], validate = true) =>
   Effect.try({
-    try: () => new Post(fields),
+    try: () => new Post(fields, !validate),
     catch: (cause) => new DatabaseError({ operation, cause })
   })
 
@@ -89,7 +93,8 @@ export const buildNew = (
   operation: string,
   post: NewPost,
   now: DateTime.Utc,
-  slug: string = post.slug
+  slug: string = post.slug,
+  validate = true
 ): Effect.Effect<Post, DatabaseError> =>
   makePost(operation, {
     ...post,
@@ -98,7 +103,7 @@ export const buildNew = (
     createdAt: now,
     updatedAt: now,
     version: 1
-  })
+  }, validate)
 
 /** `previous` with the content of `post`, one version later. */
 export const buildReplacement = (
@@ -106,7 +111,8 @@ export const buildReplacement = (
   previous: Post,
   post: NewPost,
   now: DateTime.Utc,
-  slug: string = post.slug
+  slug: string = post.slug,
+  validate = true
 ): Effect.Effect<Post, DatabaseError> =>
   makePost(operation, {
     ...post,
@@ -115,7 +121,7 @@ export const buildReplacement = (
     createdAt: previous.createdAt,
     updatedAt: now,
     version: previous.version + 1
-  })
+  }, validate)
 
 /** The storage operations the upsert algorithm needs, run inside one transaction. */
 export interface UpsertStore<E, R> {
@@ -136,8 +142,10 @@ export const upsertAll = <E, R>(
   store: UpsertStore<E, R>,
   posts: ReadonlyArray<NewPost>,
   policy: SlugPolicy,
-  now: DateTime.Utc
+  now: DateTime.Utc,
+  options: { readonly validate?: boolean } = {}
 ): Effect.Effect<UpsertResult, E | DatabaseError, R> => {
+  const validate = options.validate ?? true
   const outcome = (post: NewPost, action: UpsertOutcome["action"], storedSlug?: string): UpsertOutcome =>
     storedSlug !== undefined && storedSlug !== post.slug
       ? { slug: post.slug, source: post.source, action, storedSlug }
@@ -147,7 +155,7 @@ export const upsertAll = <E, R>(
   const refresh = (post: NewPost, existing: Post) =>
     existing.contentHash === post.contentHash
       ? Effect.succeed(outcome(post, "unchanged", existing.slug))
-      : buildReplacement(OPERATION, existing, post, now, existing.slug).pipe(
+      : buildReplacement(OPERATION, existing, post, now, existing.slug, validate).pipe(
         Effect.tap((next) => store.replace(existing, next)),
         Effect.as(outcome(post, "updated", existing.slug))
       )
@@ -162,7 +170,7 @@ export const upsertAll = <E, R>(
       for (let n = 2;; n++) {
         const candidate = suffixedSlug(post.slug, n)
         if (Option.isNone(yield* store.findBySlug(candidate))) {
-          const created = yield* buildNew(OPERATION, post, now, candidate)
+          const created = yield* buildNew(OPERATION, post, now, candidate, validate)
           yield* store.insert(created)
           return outcome(post, "renamed", candidate)
         }
@@ -173,7 +181,7 @@ export const upsertAll = <E, R>(
     Effect.gen(function*() {
       const existing = yield* store.findBySlug(post.slug)
       if (Option.isNone(existing)) {
-        yield* store.insert(yield* buildNew(OPERATION, post, now))
+        yield* store.insert(yield* buildNew(OPERATION, post, now, post.slug, validate))
         return outcome(post, "inserted")
       }
       if (existing.value.source === post.source) return yield* refresh(post, existing.value)
