@@ -1,19 +1,24 @@
 /**
- * `inkwell import <path...>`: directories of markdown, NDJSON files, or `-` (NDJSON on stdin)
- * into the database of DATABASE_URL. Progress on stderr, the summary on stdout, every failure
+ * `inkwell import [path...] [--from-url URL...]`: directories of markdown, NDJSON files, `-`
+ * (NDJSON on stdin), and remote sources (feeds, another Inkwell, a Ghost export) into the
+ * database of DATABASE_URL. Progress on stderr, the summary on stdout, every failure
  * in `--report FILE` as JSON. Failing posts make the exit code 1 only with `--fail-on-error`.
  */
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
-import { NodeStream } from "@effect/platform-node"
-import { Cause, Clock, Console, Data, Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { NodeHttpClient, NodeStream } from "@effect/platform-node"
+import { Cause, Clock, Console, Data, Duration, Effect, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import * as App from "../App.js"
+import { FeedClient } from "../Clients/FeedClient.js"
+import { defaultSettings, FeedClientConfig } from "../Clients/FeedClientOptions.js"
 import { ImportConfig, type ImportOptions, parseDuration } from "../Import/ImportConfig.js"
 import * as ImportPipeline from "../Import/ImportPipeline.js"
 import * as ImportSource from "../Import/ImportSource.js"
 import { formatSummary, type ImportStatus, type ImportSummary, ImportTally } from "../Import/ImportSummary.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import * as SqlPostRepository from "../Posts/SqlPostRepository.js"
+import { fromUrl } from "../Sources/FeedSource.js"
+import { toImportItems } from "../Sources/ImportFromUrl.js"
 import * as Progress from "./Progress.js"
 
 /** Ends the CLI with `code` after its output was printed (no further error report). */
@@ -44,7 +49,12 @@ const duration = (name: string, description: string) =>
 const flags = {
   paths: Args.text({ name: "path" }).pipe(
     Args.withDescription("a directory of markdown posts, an .ndjson file, or - for NDJSON on stdin"),
-    Args.atLeast(1)
+    // Optional so that `--from-url` alone is enough; the handler asks for at least one source.
+    Args.repeated
+  ),
+  fromUrl: Options.text("from-url").pipe(
+    Options.repeated,
+    Options.withDescription("a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export URL (repeatable)")
   ),
   concurrency: positiveInteger("concurrency", "posts processed at once (default IMPORT_CONCURRENCY or 8)"),
   batchSize: positiveInteger("batch-size", "posts per database transaction (default IMPORT_BATCH_SIZE or 500)"),
@@ -83,6 +93,12 @@ const resolveOptions = (defaults: ImportOptions, f: Flags): ImportOptions => ({
 /** Writes the run's layers: the SQL repository over the migrated database of DATABASE_URL. */
 const RepositoryLive = SqlPostRepository.layer.pipe(Layer.provide(App.DatabaseLive))
 
+/** FEED_* are read only when a URL is given: a bad value then exits 2 like a bad IMPORT_* one. */
+const feedSettings = (urls: ReadonlyArray<string>) =>
+  urls.length === 0
+    ? Effect.succeed(defaultSettings)
+    : FeedClientConfig.pipe(Effect.mapError((e) => new CliExit({ code: 2, reason: `invalid configuration: ${String(e)}` })))
+
 const writeReport = (file: string, summary: ImportSummary) =>
   Effect.flatMap(FileSystem.FileSystem, (fs) => fs.writeFileString(file, `${JSON.stringify(summary, null, 2)}\n`)).pipe(
     Effect.catchAll((e) => Console.error(`inkwell: cannot write the report to ${file}: ${e.message}`))
@@ -99,14 +115,23 @@ const handler = (f: Flags) =>
     const defaults = yield* ImportConfig.pipe(
       Effect.mapError((e) => new CliExit({ code: 2, reason: `invalid configuration: ${String(e)}` }))
     )
+    if (f.paths.length === 0 && f.fromUrl.length === 0) {
+      return yield* new CliExit({ code: 2, reason: "nothing to import: give a path, - for standard input, or --from-url URL" })
+    }
+    const feeds = FeedClient.layer(yield* feedSettings(f.fromUrl)).pipe(Layer.provide(NodeHttpClient.layer))
     const options = resolveOptions(defaults, f)
     const tally = new ImportTally(yield* Clock.currentTimeMillis, options.dryRun)
     const tty = process.stderr.isTTY === true
-    const totalBytes = tty ? yield* ImportSource.estimateBytes(f.paths) : undefined
+    // The size of a remote source is unknown until it is fetched: no ETA then, counts only.
+    const totalBytes = tty && f.fromUrl.length === 0 ? yield* ImportSource.estimateBytes(f.paths) : undefined
     yield* Console.error(
-      `inkwell: importing ${f.paths.join(" ")} (concurrency ${options.concurrency}, batch ${options.batchSize}, buffer ${options.buffer}${options.dryRun ? ", dry run" : ""})`
+      `inkwell: importing ${[...f.paths, ...f.fromUrl].join(" ")} (concurrency ${options.concurrency}, batch ${options.batchSize}, buffer ${options.buffer}${options.dryRun ? ", dry run" : ""})`
     )
-    const source = ImportSource.fromPaths(f.paths, { ...options, stdin: NodeStream.stdin })
+    // A URL that cannot be fetched or read is one failure named by the URL, like an unreadable file.
+    const source = Stream.concat(
+      ImportSource.fromPaths(f.paths, { ...options, stdin: NodeStream.stdin }),
+      Stream.fromIterable(f.fromUrl).pipe(Stream.flatMap((url) => toImportItems(url, fromUrl(url))))
+    )
     const summarizeNow = (status: ImportStatus) => Effect.map(Clock.currentTimeMillis, (now) => tally.summary(status, now))
 
     const run = options.dryRun
@@ -114,6 +139,7 @@ const handler = (f: Flags) =>
       : ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(RepositoryLive))
     const summary = yield* run.pipe(
       Effect.provide(PostProcessor.layerConfig),
+      Effect.provide(feeds),
       Effect.mapError((e) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(e)) })),
       // The summary lists every skipped or failed post; warnings would break the progress bar.
       Logger.withMinimumLogLevel(LogLevel.Error),
@@ -131,5 +157,7 @@ const handler = (f: Flags) =>
   })
 
 export const importCommand = Command.make("import", flags, handler).pipe(
-  Command.withDescription("Import markdown directories, NDJSON files or NDJSON on stdin (-) into the database")
+  Command.withDescription(
+    "Import markdown directories, NDJSON files, NDJSON on stdin (-) or remote feeds (--from-url) into the database"
+  )
 )

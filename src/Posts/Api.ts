@@ -80,7 +80,7 @@ export const ImportParams = Schema.Struct({
 
 export const ImportUrlPayload = Schema.Struct({
   /** One URL or several, imported one after the other. */
-  url: Schema.Union(Schema.String, Schema.Array(Schema.String)),
+  url: Schema.Union(Schema.String, Schema.NonEmptyArray(Schema.String)),
   onConflict: Schema.optional(OnConflict),
   /** Process and validate, write nothing. */
   dryRun: Schema.optional(Schema.Boolean)

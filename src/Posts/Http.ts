@@ -3,13 +3,18 @@
  * everything else is `Posts`.
  */
 import { type HttpApi, HttpApiBuilder, type HttpApiGroup, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer, Option, Schema } from "effect"
+import { FeedClient } from "../Clients/FeedClient.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, Unauthorized, VersionRequired } from "../Http/Errors.js"
 import type { ApiKeyAuth } from "../Http/Middleware.js"
-import { MAX_PAGE_SIZE } from "./PostRepository.js"
+import { importNdjson } from "../Import/HttpImport.js"
+import { ImportConfig } from "../Import/ImportConfig.js"
+import { PostProcessor } from "../Processing/PostProcessor.js"
+import { importFromUrls } from "../Sources/ImportFromUrl.js"
+import { MAX_PAGE_SIZE, PostRepository } from "./PostRepository.js"
 import { Posts } from "./Posts.js"
 
 /** Changes whenever the post does (version), and between two posts that reused a slug (hash). */
@@ -116,10 +121,39 @@ const publicHandlers = (api: InkwellApiType) =>
     })
   )
 
+/**
+ * What the import endpoints run on. The repository must be the one `Posts` writes to, which
+ * `Posts` does not expose: it is taken from the server's layers when present (App.AppLive
+ * provides `RepositoryLive` there for the reader site). Without it the import endpoints answer
+ * 500 with this in the log, and every other endpoint works as before.
+ */
+const importServices = Effect.gen(function* () {
+  const repository = yield* Effect.serviceOption(PostRepository)
+  const processor = yield* PostProcessor
+  const feeds = yield* FeedClient
+  // IMPORT_* as for the CLI; a bad value stops the server at start-up (describeFailure names it).
+  const options = yield* Effect.orDie(ImportConfig)
+  const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Option.match(repository, {
+      onNone: () =>
+        Effect.dieMessage(
+          "the import endpoints need the PostRepository that Posts uses among the server's layers (App.AppLive provides RepositoryLive)"
+        ),
+      onSome: (repository) =>
+        effect.pipe(
+          Effect.provideService(PostRepository, repository),
+          Effect.provideService(PostProcessor, processor),
+          Effect.provideService(FeedClient, feeds)
+        )
+    }) as Effect.Effect<A, E, Exclude<R, PostRepository | PostProcessor | FeedClient>>
+  return { options, provide } as const
+})
+
 const adminHandlers = (api: InkwellApiType) =>
   HttpApiBuilder.group(api, "postsAdmin", (handlers) =>
     Effect.gen(function* () {
       const posts = yield* Posts
+      const imports = yield* importServices
       return handlers
         .handle("create", ({ payload, request }) =>
           Effect.gen(function* () {
@@ -152,7 +186,26 @@ const adminHandlers = (api: InkwellApiType) =>
             yield* posts.remove(path.slug, version)
           }).pipe(databaseErrorsAsDefects)
         )
+        // The body is pulled as the pipeline's queues drain: an upload never sits in memory whole.
+        // Never fails: every bad line is in the summary as `request:<line>`.
+        .handle("import", ({ request, urlParams }) =>
+          imports.provide(importNdjson(request.stream, { ...imports.options, onConflict: urlParams.onConflict ?? "fail" }))
+        )
+        // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
+        .handle("importUrl", ({ payload }) =>
+          imports.provide(
+            importFromUrls(typeof payload.url === "string" ? [payload.url] : payload.url, {
+              ...imports.options,
+              onConflict: payload.onConflict ?? "fail",
+              dryRun: payload.dryRun === true
+            })
+          )
+        )
     })
+  ).pipe(
+    // Stateless: these are built from configuration here rather than asked of every embedding app.
+    // A bad FEED_* or processor setting stops the server at start-up.
+    Layer.provide(Layer.orDie(Layer.merge(PostProcessor.layerConfig, FeedClient.Default)))
   )
 
 /**

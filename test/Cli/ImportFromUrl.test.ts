@@ -1,0 +1,85 @@
+/**
+ * `inkwell import --from-url` as a user runs it: a child process through bin/inkwell.js, a real
+ * node:http server on 127.0.0.1 serving a JSON Feed fixture, a SQLite file in a temp directory.
+ */
+import { spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+
+const root = join(import.meta.dirname, "..", "..")
+const dir = mkdtempSync(join(tmpdir(), "inkwell-cli-url-"))
+const feed = readFileSync(join(root, "test", "fixtures", "feeds", "feed.json"), "utf8")
+
+const server = createServer((req, res) => {
+  if (req.url === "/feed.json") {
+    res.writeHead(200, { "content-type": "application/feed+json" })
+    res.end(feed)
+  } else {
+    res.writeHead(404)
+    res.end()
+  }
+})
+let base = ""
+beforeAll(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => {
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  resolve()
+})))
+afterAll(() =>
+  new Promise<void>((resolve) => {
+    rmSync(dir, { recursive: true, force: true })
+    server.closeAllConnections()
+    server.close(() => resolve())
+  })
+)
+
+const inkwell = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const child = spawn(process.execPath, [join(root, "bin", "inkwell.js"), ...args], {
+    cwd: root,
+    env: { ...process.env, FEED_RETRIES: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout.on("data", (d) => (stdout += d))
+  child.stderr.on("data", (d) => (stderr += d))
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  )
+}
+
+describe("inkwell import --from-url", () => {
+  it("imports a JSON Feed, reports its bad items and an unreachable URL, and is idempotent", async () => {
+    const db = `sqlite:${join(dir, "feed.db")}`
+    const report = join(dir, "report.json")
+    const first = await inkwell(["import", "--from-url", `${base}/feed.json`, "--from-url", `${base}/gone.json`, "--report", report], {
+      DATABASE_URL: db
+    })
+    assert.strictEqual(first.code, 0, first.stderr)
+    assert.include(first.stderr, `inkwell: importing ${base}/feed.json ${base}/gone.json`)
+    assert.match(first.stdout, /Import completed/)
+    assert.match(first.stdout, /imported\s+3\n/)
+    const json = JSON.parse(readFileSync(report, "utf8"))
+    const sources = json.failures.map((f: { source: string }) => f.source)
+    assert.includeMembers(sources, [`${base}/feed.json#3`, `${base}/feed.json#4`, `${base}/gone.json`])
+
+    const again = await inkwell(["import", "--from-url", `${base}/feed.json`, "--fail-on-error"], { DATABASE_URL: db })
+    assert.strictEqual(again.code, 1)
+    assert.match(again.stdout, /unchanged\s+3\n/)
+  }, 180_000)
+
+  it("exits 2 without a path or --from-url, and on a bad FEED_* setting", async () => {
+    const none = await inkwell(["import"], { DATABASE_URL: `sqlite:${join(dir, "none.db")}` })
+    assert.strictEqual(none.code, 2)
+    assert.include(none.stderr, "nothing to import")
+    const bad = await inkwell(["import", "--from-url", `${base}/feed.json`], {
+      DATABASE_URL: `sqlite:${join(dir, "bad.db")}`,
+      FEED_RETRIES: "lots"
+    })
+    assert.strictEqual(bad.code, 2)
+    assert.include(bad.stderr, "invalid configuration")
+  }, 180_000)
+})

@@ -1,0 +1,196 @@
+/**
+ * `POST /posts/import` (NDJSON body, streamed) and `POST /posts/import-url` on a real server,
+ * composed like App.AppLive: the repository `Posts` writes to is also among the server's layers
+ * (the import endpoints use it directly).
+ */
+import { HttpClientRequest } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Deferred, Effect, Fiber, Layer, Option, Queue, Stream } from "effect"
+import { postsWith } from "../../src/App.js"
+import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import { requestMiddleware } from "../../src/Http/Middleware.js"
+import * as Server from "../../src/Http/Server.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { testServer as feedServer } from "../Clients/server.js"
+import { fixture } from "../Sources/harness.js"
+import { get, json, KEY, newPost, postJson, send, testServer } from "./harness.js"
+
+/** A server over `repository`, which is also provided directly (one instance: layers are memoized by reference). */
+const importServer = (repository: Layer.Layer<PostRepository> = MemoryPostRepository.layer, env: Record<string, string> = {}) =>
+  Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })).pipe(
+    Layer.provide(postsWith(repository)),
+    Layer.provide(repository),
+    Layer.provide(ApiKeys.layer([KEY])),
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ FEED_RETRIES: "0", ...env })))))
+  )
+
+const line = (n: number, extra: Record<string, unknown> = {}) =>
+  `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: `# Post ${n}\n\nBody ${n}.`, status: "published", ...extra })}\n`
+
+const ndjson = (body: string | Stream.Stream<Uint8Array>, query = "", headers: Record<string, string> = { "x-api-key": KEY }) =>
+  send(
+    HttpClientRequest.post(`/posts/import${query}`).pipe(
+      typeof body === "string"
+        ? HttpClientRequest.bodyText(body, "application/x-ndjson")
+        : HttpClientRequest.bodyStream(body, { contentType: "application/x-ndjson" }),
+      HttpClientRequest.setHeaders(headers)
+    )
+  )
+
+const encoder = new TextEncoder()
+
+describe("POST /posts/import", () => {
+  it.effect("401 without an API key, and nothing is read into the store", () =>
+    Effect.gen(function* () {
+      const response = yield* ndjson(line(1), "", {})
+      assert.strictEqual(response.status, 401)
+      assert.strictEqual((yield* json(response))._tag, "Unauthorized")
+      assert.strictEqual((yield* get("/posts/post-1")).status, 404)
+    }).pipe(Effect.provide(importServer()))
+  )
+
+  it.effect("imports the good lines, reports the bad one as request:<line>; a re-upload is unchanged", () =>
+    Effect.gen(function* () {
+      const body = line(1) + line(2) + "{not json\n" + line(4)
+      const response = yield* ndjson(body)
+      assert.strictEqual(response.status, 200)
+      const summary = yield* json(response)
+      assert.strictEqual(summary.status, "completed")
+      assert.strictEqual(summary.imported, 3)
+      assert.strictEqual(summary.failed, 1)
+      assert.strictEqual(summary.failures[0].source, "request:3")
+      assert.include(summary.failures[0].reason, "invalid JSON")
+      for (const n of [1, 2, 4]) {
+        const read = yield* get(`/posts/post-${n}`)
+        assert.strictEqual(read.status, 200)
+        assert.strictEqual((yield* json(read)).title, `Post ${n}`)
+      }
+
+      const again = yield* json(yield* ndjson(body))
+      assert.strictEqual(again.unchanged, 3)
+      assert.strictEqual(again.imported, 0)
+      assert.strictEqual(again.failed, 1)
+    }).pipe(Effect.provide(importServer()))
+  )
+
+  it.effect("?onConflict=suffix stores a post whose slug another source holds as slug-2; a bad value is 400", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* postJson("/posts", newPost({ slug: "post-1" }))).status, 201)
+      const failing = yield* json(yield* ndjson(line(1)))
+      assert.strictEqual(failing.failed, 1)
+      assert.strictEqual(failing.imported, 0)
+      const suffixed = yield* json(yield* ndjson(line(1), "?onConflict=suffix"))
+      assert.strictEqual(suffixed.imported, 1)
+      assert.strictEqual(suffixed.renamed, 1)
+      assert.strictEqual((yield* json(yield* get("/posts/post-1-2"))).title, "Post 1")
+      assert.strictEqual((yield* ndjson(line(1), "?onConflict=overwrite")).status, 400)
+    }).pipe(Effect.provide(importServer()))
+  )
+
+  it.scoped("streams the body: the first batch is stored while the upload is still open", () =>
+    Effect.gen(function* () {
+      const written = yield* Queue.unbounded<number>()
+      // Announces every batch the pipeline writes.
+      const announcing = Layer.effect(
+        PostRepository,
+        Effect.map(PostRepository, (repository) => ({
+          ...repository,
+          upsertMany: (posts, options) => Effect.tap(repository.upsertMany(posts, options), () => Queue.offer(written, posts.length))
+        }))
+      ).pipe(Layer.provide(MemoryPostRepository.layer))
+      const context = yield* Layer.build(importServer(announcing, { IMPORT_BATCH_SIZE: "3" }))
+      yield* Effect.gen(function* () {
+        const release = yield* Deferred.make<void>()
+        const body = Stream.concat(
+          Stream.make(encoder.encode(line(1) + line(2) + line(3))),
+          Stream.fromEffect(Deferred.await(release)).pipe(Stream.as(encoder.encode(line(4))))
+        )
+        const upload = yield* Effect.fork(Effect.flatMap(ndjson(body), json))
+        assert.strictEqual(yield* Queue.take(written), 3)
+        assert.strictEqual((yield* get("/posts/post-3")).status, 200)
+        assert.isTrue(Option.isNone(yield* Fiber.poll(upload)), "the response came before the body ended")
+        yield* Deferred.succeed(release, undefined)
+        const summary = yield* Fiber.join(upload)
+        assert.strictEqual(summary.imported, 4)
+        assert.strictEqual((yield* get("/posts/post-4")).status, 200)
+      }).pipe(Effect.provide(context))
+    })
+  )
+
+  it.effect("without the repository among the server's layers the endpoint is a 500, and the rest still works", () =>
+    Effect.gen(function* () {
+      const response = yield* ndjson(line(1))
+      assert.strictEqual(response.status, 500)
+      assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
+    }).pipe(Effect.provide(testServer()))
+  )
+})
+
+describe("POST /posts/import-url", () => {
+  it.scoped("imports a feed from a real server; a 404 is one failure; 401 without a key", () =>
+    Effect.gen(function* () {
+      const feeds = yield* feedServer((req, res) => {
+        if (req.url === "/feed.xml") {
+          res.writeHead(200, { "content-type": "application/rss+xml" })
+          res.end(fixture("rss.xml"))
+        } else {
+          res.writeHead(404)
+          res.end()
+        }
+      })
+      const context = yield* Layer.build(importServer())
+      yield* Effect.gen(function* () {
+        const url = `${feeds.url}/feed.xml`
+        const gone = `${feeds.url}/gone.xml`
+        const unauthorized = yield* postJson("/posts/import-url", { url }, {})
+        assert.strictEqual(unauthorized.status, 401)
+        assert.strictEqual(feeds.count(), 0)
+
+        const response = yield* postJson("/posts/import-url", { url: [url, gone] })
+        assert.strictEqual(response.status, 200)
+        const summary = yield* json(response)
+        assert.strictEqual(summary.imported, 4)
+        assert.strictEqual(summary.failed, 1)
+        assert.strictEqual(summary.failures[0].source, gone)
+        assert.include(summary.failures[0].reason, "HTTP 404")
+        const post = yield* json(yield* get("/posts/cafe-creme-bold-news", { "x-api-key": KEY }))
+        assert.strictEqual(post.source, `${url}#post-1`)
+
+        const again = yield* json(yield* postJson("/posts/import-url", { url }))
+        assert.strictEqual(again.unchanged, 4)
+        assert.strictEqual(again.failed, 0)
+      }).pipe(Effect.provide(context))
+    })
+  )
+
+  it.scoped("dryRun validates without writing; a single 404 URL is a 200 with one failure", () =>
+    Effect.gen(function* () {
+      const feeds = yield* feedServer((req, res) => {
+        if (req.url === "/feed.xml") {
+          res.writeHead(200, { "content-type": "application/rss+xml" })
+          res.end(fixture("rss.xml"))
+        } else {
+          res.writeHead(404)
+          res.end()
+        }
+      })
+      const context = yield* Layer.build(importServer())
+      yield* Effect.gen(function* () {
+        const dry = yield* json(yield* postJson("/posts/import-url", { url: `${feeds.url}/feed.xml`, dryRun: true }))
+        assert.isTrue(dry.dryRun)
+        assert.strictEqual(dry.valid, 4)
+        assert.strictEqual((yield* get("/posts/cafe-creme-bold-news", { "x-api-key": KEY })).status, 404)
+
+        const missing = yield* postJson("/posts/import-url", { url: `${feeds.url}/missing` })
+        assert.strictEqual(missing.status, 200)
+        const summary = yield* json(missing)
+        assert.strictEqual(summary.failed, 1)
+        assert.strictEqual(summary.imported, 0)
+        assert.strictEqual((yield* postJson("/posts/import-url", { url: [] })).status, 400)
+      }).pipe(Effect.provide(context))
+    })
+  )
+})
