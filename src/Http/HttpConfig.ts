@@ -72,3 +72,32 @@ export type MiddlewareConfig = Config.Config.Success<typeof MiddlewareConfig>
 
 export const ServerConfig = Config.all({ port, host, shutdownGrace })
 export type ServerConfig = Config.Config.Success<typeof ServerConfig>
+
+/** `RESPONSE_CACHE_SIZE`: encoded post responses kept in memory (default 10000; 0 turns the cache off). */
+export const responseCacheSize = Config.integer("RESPONSE_CACHE_SIZE").pipe(
+  Config.withDefault(10_000),
+  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 })
+)
+
+/** `RESPONSE_CACHE_MAX_BYTES`: bound on the cached bodies' total size (default 64 MiB). */
+export const responseCacheMaxBytes = Config.integer("RESPONSE_CACHE_MAX_BYTES").pipe(
+  Config.withDefault(64 * 1024 * 1024),
+  Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 })
+)
+
+/**
+ * `RESPONSE_CACHE_TTL`: the longest a cached answer is served without being re-read (default 60
+ * seconds). Writes through this server, PostChanges notifications and (on SQLite) other
+ * processes' commits drop entries at once; this only bounds what nothing announced.
+ */
+export const responseCacheTtl = Config.duration("RESPONSE_CACHE_TTL").pipe(Config.withDefault(Duration.seconds(60)))
+
+export const ResponseCacheConfig = Config.all({
+  maxEntries: responseCacheSize,
+  maxBytes: responseCacheMaxBytes,
+  ttl: responseCacheTtl
+})
+export type ResponseCacheConfig = Config.Config.Success<typeof ResponseCacheConfig>
+
+/** `HTTP_REQUEST_SPANS`: one tracing span per request (default false: nothing exports spans, and each costs). */
+export const requestSpans = Config.boolean("HTTP_REQUEST_SPANS").pipe(Config.withDefault(false))

@@ -90,13 +90,14 @@ const encodeJson = <A, I>(schema: Schema.Schema<A, I>, value: A, status: number)
 /** Accepted as given when it is short and harmless in a log line; otherwise replaced. */
 const VALID_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/
 
-const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => {
-  const given = request.headers["x-request-id"]
-  return given !== undefined && VALID_REQUEST_ID.test(given) ? given : randomUUID()
-}
+/** The client's `X-Request-Id` when it is a plain token, else a fresh UUID. */
+export const requestIdFrom = (given: string | undefined): string =>
+  given !== undefined && VALID_REQUEST_ID.test(given) ? given : randomUUID()
+
+const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => requestIdFrom(request.headers["x-request-id"])
 
 /** The path without the query string: a query may carry things that do not belong in logs. */
-const pathOf = (url: string): string => {
+export const pathOf = (url: string): string => {
   const query = url.indexOf("?")
   return query === -1 ? url : url.slice(0, query)
 }

@@ -2,9 +2,17 @@
  * The HTTP server: InkwellApi's handlers, `/openapi.json`, `/docs`, the request middleware,
  * and a Node listener that drains in-flight requests on shutdown.
  */
-import { type HttpApi, HttpApiBuilder, type HttpApiGroup, HttpApiSwagger, type HttpApp, HttpServer } from "@effect/platform"
+import {
+  type HttpApi,
+  HttpApiBuilder,
+  type HttpApiGroup,
+  HttpApiSwagger,
+  type HttpApp,
+  HttpMiddleware,
+  HttpServer
+} from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Deferred, Duration, Effect, Layer } from "effect"
+import { Deferred, Duration, Effect, Layer, Option } from "effect"
 import { createServer, type Server } from "node:http"
 import * as PostsHttp from "../Posts/Http.js"
 import { Posts } from "../Posts/Posts.js"
@@ -13,6 +21,8 @@ import { ApiKeys } from "./ApiKeys.js"
 import { NotReady } from "./Errors.js"
 import * as HttpConfig from "./HttpConfig.js"
 import { ApiKeyAuthLive, requestMiddlewareConfig } from "./Middleware.js"
+import * as FrontDoor from "./FrontDoor.js"
+import { ResponseCache } from "./ResponseCache.js"
 
 const systemHandlers = (api: typeof InkwellApi) =>
   HttpApiBuilder.group(api, "system", (handlers) =>
@@ -55,18 +65,35 @@ export const ApiLive: Layer.Layer<HttpApi.Api, never, Posts | ApiKeys> = HttpApi
   Layer.provide(handlersFor(InkwellApi))
 )
 
+export interface ServeOptions {
+  /**
+   * One tracing span per request (the platform's default). Off unless asked for: nothing in
+   * Inkwell exports spans, and on the read path a span costs a measurable share of a request.
+   */
+  readonly requestSpans?: boolean
+}
+
 /**
  * Serves `InkwellApi`, `/openapi.json` and `/docs` on whatever `HttpServer` is provided
  * (`NodeHttpServer.layer`, or `NodeHttpServer.layerTest` in tests), through `middleware`.
+ * When a `ResponseCache` is in context, public reads are answered from it (inside `middleware`,
+ * so they are logged like any request).
  *
  * Not `HttpApiBuilder.serve(middleware)`: the server writes the response before a middleware
  * passed there sees it, so it could not add headers (request id, Retry-After) or replace a
  * failure's body. Here `middleware` wraps the app itself. The platform's `HttpMiddleware.logger`
  * is deliberately not used: `middleware` logs.
  */
-export const serve = (middleware: <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<never, R>) =>
-  HttpApiBuilder.httpApp.pipe(
-    Effect.map((app) => HttpServer.serve(middleware(app))),
+export const serve = (
+  middleware: <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<never, R>,
+  options: ServeOptions = {}
+) =>
+  Effect.gen(function* () {
+    const app = yield* HttpApiBuilder.httpApp
+    const cache = yield* Effect.serviceOption(ResponseCache)
+    const served = HttpServer.serve(middleware(Option.isSome(cache) ? cache.value.middleware(app) : app))
+    return options.requestSpans === true ? served : HttpMiddleware.withTracerDisabledWhen(served, () => true)
+  }).pipe(
     Layer.unwrapEffect,
     Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
@@ -74,8 +101,11 @@ export const serve = (middleware: <E, R>(app: HttpApp.Default<E, R>) => HttpApp.
     Layer.provide(ApiLive)
   )
 
-/** `serve` with the request middleware configured from the environment. */
-export const serveConfig = Layer.unwrapEffect(Effect.map(requestMiddlewareConfig, serve))
+/** `serve` with the request middleware configured from the environment (and HTTP_REQUEST_SPANS). */
+export const serveConfig = Layer.unwrapEffect(
+  Effect.zipWith(requestMiddlewareConfig, HttpConfig.requestSpans, (middleware, requestSpans) =>
+    serve(middleware, { requestSpans }))
+)
 
 /**
  * Stops accepting, lets in-flight requests finish for up to `grace`, then cuts the remaining
@@ -102,20 +132,24 @@ const drain = (server: Server, grace: Duration.Duration) =>
 const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`
 
 /**
- * The whole HTTP side on a Node server: listens on HOST:PORT, logs the URL, drains on shutdown.
- * Needs `Posts` and `ApiKeys`.
+ * The whole HTTP side on a Node server: listens on HOST:PORT, logs the URL, drains on shutdown,
+ * answers public reads from a `ResponseCache` (RESPONSE_CACHE_*). Needs `Posts` and `ApiKeys`;
+ * uses `PostChanges` and `DatabasePool` for cache invalidation when they are provided too.
  */
 export const layer = Layer.unwrapEffect(
   Effect.gen(function* () {
     const config = yield* HttpConfig.ServerConfig
     const server = createServer()
     const listening = NodeHttpServer.layer(() => server, { port: config.port, host: config.host })
-    const serving = serveConfig.pipe(Layer.provide(listening))
+    // The response cache lives as long as the server; it follows PostChanges / the pool when present.
+    const serving = serveConfig.pipe(Layer.provide(listening), Layer.provideMerge(ResponseCache.layerConfig))
     // Built after `serving`, so its finalizer runs before the listener's and the database's.
     const announced = Layer.scopedDiscard(
       Effect.gen(function* () {
         const address = server.address()
         const port = typeof address === "object" && address !== null ? address.port : config.port
+        // After the Effect server registered its listener: cached reads are answered before it.
+        yield* FrontDoor.install(server, yield* ResponseCache)
         yield* Effect.log(`Inkwell listening on ${urlOf(config.host, port)} (API docs at /docs)`)
         yield* Effect.addFinalizer(() =>
           Effect.log("Inkwell stopping").pipe(Effect.zipRight(drain(server, config.shutdownGrace)))

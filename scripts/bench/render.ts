@@ -1,0 +1,98 @@
+/**
+ * Rendering alone: the real corpus (../shared/corpus/rust-blog, or --corpus) processed
+ * (front matter, markdown, sanitizing, excerpt, hash) single-threaded with `processPostSync` in a
+ * plain loop (the baseline), and through `RenderPool` (worker threads, RENDER_WORKERS or
+ * os.availableParallelism()), interleaved, --reps times (default 3). Files are read once, before
+ * timing. Target: ≥ 1.7× on 2 cores.
+ */
+import { Effect } from "effect"
+import { readdirSync, readFileSync, statSync } from "node:fs"
+import { availableParallelism } from "node:os"
+import { join, relative } from "node:path"
+import { PostProcessor } from "../../src/Processing/PostProcessor.js"
+import { defaultProcessorConfig, processPostSync } from "../../src/Processing/processPost.js"
+import * as RenderPool from "../../src/Workers/RenderPool.js"
+import { median, type Row, spreadOf } from "./lib/table.js"
+
+/** In flight at once: enough to keep every worker's queue (RenderPool.JOBS_PER_WORKER) full. */
+const JOBS = RenderPool.JOBS_PER_WORKER * 2
+
+export interface RenderOptions {
+  readonly corpus: string
+  readonly repetitions: number
+  readonly workers: number
+  /** Passes over the corpus per measurement (more posts per figure, less noise). */
+  readonly passes: number
+}
+
+const walk = (dir: string): Array<string> =>
+  readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    return statSync(path).isDirectory() ? walk(path) : /\.(md|markdown)$/i.test(name) ? [path] : []
+  })
+
+export const run = async (options: RenderOptions): Promise<ReadonlyArray<Row>> => {
+  const files = walk(options.corpus)
+  if (files.length === 0) throw new Error(`no markdown under ${options.corpus}`)
+  const sources = files.map((file) => ({ source: file, raw: readFileSync(file, "utf8"), relativePath: relative(options.corpus, file) }))
+  const bytes = sources.reduce((n, s) => n + Buffer.byteLength(s.raw), 0)
+  const total = sources.length * options.passes
+  console.error(`  ${sources.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MB, ${options.passes} pass(es), ${options.workers} workers`)
+
+  const single = () => {
+    const started = performance.now()
+    for (let pass = 0; pass < options.passes; pass++) for (const source of sources) processPostSync(source, defaultProcessorConfig)
+    return total / ((performance.now() - started) / 1000)
+  }
+  const pooled = Effect.gen(function* () {
+    const processor = yield* PostProcessor
+    // Warm the threads (spawn, module load, JIT) before timing, as the loop is warm by its first rep.
+    yield* Effect.forEach(sources.slice(0, options.workers * 4), (s) => Effect.either(processor.process(s)), { concurrency: options.workers * JOBS })
+    const measure = Effect.gen(function* () {
+      const started = performance.now()
+      for (let pass = 0; pass < options.passes; pass++) {
+        yield* Effect.forEach(sources, (s) => Effect.either(processor.process(s)), { concurrency: options.workers * JOBS, discard: true })
+      }
+      return total / ((performance.now() - started) / 1000)
+    })
+    const base: Array<number> = []
+    const mine: Array<number> = []
+    single() // JIT warm-up for the baseline
+    for (let rep = 0; rep < options.repetitions; rep++) {
+      base.push(single())
+      mine.push(yield* measure)
+      console.error(`  rep ${rep + 1}: single thread ${base.at(-1)!.toFixed(0)} posts/s, pool ${mine.at(-1)!.toFixed(0)} posts/s`)
+    }
+    return { base, mine }
+  }).pipe(
+    Effect.provide(RenderPool.layer({ size: options.workers, inlineBelowBytes: 0, settings: defaultProcessorConfig })),
+    Effect.scoped
+  )
+  const { base, mine } = await Effect.runPromise(pooled)
+  const ratio = median(mine.map((m, i) => m / base[i]!))
+  return [
+    {
+      figure: `render ${sources.length} corpus posts, ${options.workers} workers vs one thread`,
+      unit: "posts/s",
+      inkwell: median(mine),
+      baseline: median(base),
+      ratio,
+      target: "≥ 1.7×",
+      met: ratio >= 1.7,
+      spread: spreadOf(mine)
+    }
+  ]
+}
+
+export const defaults = (argv: ReadonlyArray<string>): RenderOptions => {
+  const arg = (name: string, fallback: string) => {
+    const i = argv.indexOf(`--${name}`)
+    return i === -1 ? fallback : argv[i + 1]!
+  }
+  return {
+    corpus: arg("corpus", "../shared/corpus/rust-blog"),
+    repetitions: Number(arg("reps", "3")),
+    workers: Number(arg("workers", process.env["RENDER_WORKERS"] ?? String(availableParallelism()))),
+    passes: Number(arg("passes", "1"))
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The front door: a Node `request` listener that answers cached public reads (see
+ * ResponseCache) before any fiber starts, and hands every other request to the Effect server.
+ *
+ * Why: on this stack a request through the platform's handler costs several hundred
+ * microseconds before the handler runs (a fiber, the request wrapper, middleware, the router);
+ * a cached post costs a Map lookup. Such answers keep every visible behaviour of the full path:
+ * the same bytes, `Content-Type`, `ETag`, `304` for a matching `If-None-Match`, `X-Request-Id`,
+ * and the same one log line per request, handed to the application's loggers (LOG_FORMAT,
+ * LOG_LEVEL, and whatever logger an embedding app installed) with the same message and fields.
+ */
+import { Cause, Effect, FiberId, FiberRef, FiberRefs, HashMap, List, LogLevel } from "effect"
+import type { IncomingMessage, Server, ServerResponse } from "node:http"
+import { pathOf, requestIdFrom } from "./Middleware.js"
+import type { ResponseCacheShape } from "./ResponseCache.js"
+
+type Listener = (request: IncomingMessage, response: ServerResponse) => void
+
+/**
+ * Puts the front door before the listeners `server` has now (the Effect server's handler);
+ * restores them when the scope closes. Logs through the loggers of the calling fiber.
+ */
+export const install = (server: Server, cache: ResponseCacheShape) =>
+  Effect.gen(function* () {
+    const runtime = yield* Effect.runtime<never>()
+    const refs = runtime.fiberRefs
+    const loggers = FiberRefs.getOrDefault(refs, FiberRef.currentLoggers)
+    const logs = LogLevel.greaterThanEqual(LogLevel.Info, FiberRefs.getOrDefault(refs, FiberRef.currentMinimumLogLevel))
+
+    const log = (method: string, url: string, status: number, started: number, requestId: string) => {
+      const path = pathOf(url)
+      const options = {
+        fiberId: FiberId.none,
+        logLevel: LogLevel.Info,
+        message: `${method} ${path} ${status}`,
+        cause: Cause.empty,
+        context: refs,
+        spans: List.empty(),
+        annotations: HashMap.make(
+          ["method", method] as const,
+          ["path", path] as const,
+          ["status", status] as const,
+          ["durationMs", Math.round((performance.now() - started) * 100) / 100] as const,
+          ["requestId", requestId] as const
+        ) as HashMap.HashMap<string, unknown>,
+        date: new Date()
+      }
+      for (const logger of loggers) logger.log(options)
+    }
+
+    const downstream = server.listeners("request") as Array<Listener>
+    const front: Listener = (request, response) => {
+      const method = request.method ?? ""
+      const url = request.url ?? ""
+      const answer = cache.lookup(method, url, request.headers)
+      if (answer === undefined) {
+        for (const listener of downstream) listener.call(server, request, response)
+        return
+      }
+      const started = performance.now()
+      const given = request.headers["x-request-id"]
+      const requestId = requestIdFrom(typeof given === "string" ? given : undefined)
+      const headers: Record<string, string | number> = { "x-request-id": requestId }
+      if (answer.etag !== undefined) headers["etag"] = answer.etag
+      if (answer.status === 200) {
+        headers["content-type"] = answer.contentType
+        headers["content-length"] = answer.body.byteLength
+        response.writeHead(200, headers)
+        response.end(answer.body)
+      } else {
+        response.writeHead(answer.status, headers)
+        response.end()
+      }
+      if (logs) log(method, url, answer.status, started, requestId)
+    }
+    server.removeAllListeners("request")
+    server.on("request", front)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        server.off("request", front)
+        for (const listener of downstream) server.on("request", listener)
+      })
+    )
+  })

@@ -1,0 +1,348 @@
+/**
+ * ResponseCache: the public read endpoints answered from memory.
+ *
+ * `GET /posts/:slug` and `GET /posts?...` without credentials are answered by the full HttpApi
+ * path once; the 200 response it produced (encoded bytes, `ETag` = version + content hash) is
+ * kept, and later requests for the same URL get that very response, or `304` when their
+ * `If-None-Match` names its ETag. A request with a key (which may see drafts) always takes the
+ * full path. The middleware sits inside the request logger, so every request is still logged.
+ *
+ * Invalidation:
+ *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
+ *     names (and every list), or everything for bulk imports; it is announced on PostChanges
+ *     when that service is present, so other processes drop theirs;
+ *   - PostChanges notifications (LISTEN/NOTIFY on PostgreSQL) drop the named post, Reset drops all;
+ *   - on SQLite, `PRAGMA data_version` is polled each second when the DatabasePool is present:
+ *     a commit by another process (e.g. `inkwell import` on the same file) drops everything;
+ *   - RESPONSE_CACHE_TTL bounds whatever nothing announced.
+ * A read that started before an invalidation never stores its (possibly stale) answer.
+ *
+ * Bounded by entries (RESPONSE_CACHE_SIZE) and bytes (RESPONSE_CACHE_MAX_BYTES), least recently
+ * used first out.
+ */
+import { HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
+import { Context, Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
+import { DatabasePool } from "../Database/DatabasePool.js"
+import { PostChanges } from "../Database/PostChanges.js"
+import { matchesIfNoneMatch } from "../Posts/Http.js"
+import * as HttpConfig from "./HttpConfig.js"
+
+/** Published by bulk writes (imports) on PostChanges: every post may have changed. */
+export const ALL_POSTS = "*"
+
+export interface ResponseCacheOptions {
+  /** 0 turns caching off (the middleware then passes every request through). */
+  readonly maxEntries: number
+  readonly maxBytes: number
+  readonly ttl: Duration.DurationInput
+}
+
+export interface CacheStats {
+  readonly entries: number
+  readonly bytes: number
+  readonly hits: number
+  readonly misses: number
+}
+
+interface Entry {
+  readonly answer: CachedAnswer
+  readonly notModifiedAnswer: CachedAnswer
+  readonly ok: HttpServerResponse.HttpServerResponse
+  readonly notModified: HttpServerResponse.HttpServerResponse | undefined
+  readonly etag: string | undefined
+  readonly bytes: number
+  readonly storedAt: number
+}
+
+/** The cache proper: a bounded LRU of responses, keyed by request URL. Synchronous, no Effects. */
+export class ResponseStore {
+  private readonly entries = new Map<string, Entry>()
+  private bytes = 0
+  /** Bumped by every invalidation: a miss stores its answer only if none happened meanwhile. */
+  epoch = 0
+  hits = 0
+  misses = 0
+
+  constructor(readonly options: { readonly maxEntries: number; readonly maxBytes: number; readonly ttlMillis: number }) {}
+
+  get(key: string, now: number): Entry | undefined {
+    const entry = this.entries.get(key)
+    if (entry === undefined) {
+      this.misses++
+      return undefined
+    }
+    if (now - entry.storedAt > this.options.ttlMillis) {
+      this.remove(key)
+      this.misses++
+      return undefined
+    }
+    // Most recently used goes last; eviction takes from the front.
+    this.entries.delete(key)
+    this.entries.set(key, entry)
+    this.hits++
+    return entry
+  }
+
+  set(key: string, entry: Entry): void {
+    if (entry.bytes > this.options.maxBytes) return
+    this.remove(key)
+    this.entries.set(key, entry)
+    this.bytes += entry.bytes
+    while (this.entries.size > this.options.maxEntries || this.bytes > this.options.maxBytes) {
+      const oldest = this.entries.keys().next()
+      if (oldest.done === true) break
+      this.remove(oldest.value)
+    }
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key)
+    if (entry === undefined) return
+    this.entries.delete(key)
+    this.bytes -= entry.bytes
+  }
+
+  /** Drops the post at `slug` and every list (any post may appear in a list). */
+  invalidate(slug: string): void {
+    this.epoch++
+    if (slug === ALL_POSTS) return this.clear()
+    this.remove(postKey(slug))
+    for (const key of Array.from(this.entries.keys())) if (key.startsWith(LIST_PREFIX)) this.remove(key)
+  }
+
+  clear(): void {
+    this.epoch++
+    this.entries.clear()
+    this.bytes = 0
+  }
+
+  get stats(): CacheStats {
+    return { entries: this.entries.size, bytes: this.bytes, hits: this.hits, misses: this.misses }
+  }
+}
+
+const LIST_PREFIX = "/posts?"
+const postKey = (slug: string) => `/posts/${slug}`
+
+/** What a request is, for the cache: a cacheable read (its key), a write (what it touches), or neither. */
+type Kind =
+  | { readonly _tag: "Read"; readonly key: string }
+  | { readonly _tag: "Write"; readonly slug: string | undefined; readonly bulk: boolean }
+  | { readonly _tag: "Other" }
+
+const OTHER: Kind = { _tag: "Other" }
+const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"])
+const BULK_PATHS = new Set(["/posts/import", "/posts/import-url"])
+
+const kindOf = (request: HttpServerRequest.HttpServerRequest): Kind => {
+  const url = request.url
+  if (!url.startsWith("/posts")) return OTHER
+  if (request.method === "GET") {
+    // Credentials may unlock drafts: such reads always take the full path.
+    if (request.headers["x-api-key"] !== undefined || request.headers["authorization"] !== undefined) return OTHER
+    if (url.startsWith(LIST_PREFIX) || url === "/posts") return { _tag: "Read", key: url === "/posts" ? LIST_PREFIX : url }
+    const slug = url.slice("/posts/".length)
+    return url.charCodeAt(6) === 47 /* "/" */ && slug.length > 0 && !/[/?#]/.test(slug) ? { _tag: "Read", key: url } : OTHER
+  }
+  if (!WRITE_METHODS.has(request.method)) return OTHER
+  const query = url.indexOf("?")
+  const path = query === -1 ? url : url.slice(0, query)
+  if (BULK_PATHS.has(path)) return { _tag: "Write", slug: ALL_POSTS, bulk: true }
+  const slug = path.startsWith("/posts/") ? path.slice("/posts/".length) : undefined
+  return { _tag: "Write", slug: slug === undefined || slug.length === 0 ? undefined : decodeSlug(slug), bulk: false }
+}
+
+const decodeSlug = (raw: string): string => {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return raw
+  }
+}
+
+/** The slug a `201 Created` names in its Location header (`.../posts/<slug>`). */
+const createdSlug = (response: HttpServerResponse.HttpServerResponse): string | undefined => {
+  const location = response.headers["location"]
+  if (location === undefined) return undefined
+  const slash = location.lastIndexOf("/")
+  return slash === -1 ? undefined : decodeSlug(location.slice(slash + 1))
+}
+
+const toEntry = (response: HttpServerResponse.HttpServerResponse, now: number): Entry | undefined => {
+  if (response.status !== 200 || response.body._tag !== "Uint8Array") return undefined
+  const etag = response.headers["etag"]
+  const answer: CachedAnswer = { status: 200, etag, contentType: response.body.contentType, body: response.body.body }
+  return {
+    answer,
+    notModifiedAnswer: { status: 304, etag, contentType: response.body.contentType, body: EMPTY },
+    ok: response,
+    notModified: etag === undefined ? undefined : HttpServerResponse.empty({ status: 304, headers: { etag } }),
+    etag,
+    bytes: response.body.body.byteLength,
+    storedAt: now
+  }
+}
+
+/** A cached answer, for a caller outside Effect (the Node front door in Server.ts). */
+export interface CachedAnswer {
+  readonly status: 200 | 304
+  readonly etag: string | undefined
+  readonly contentType: string
+  /** Empty for 304. */
+  readonly body: Uint8Array
+}
+
+const EMPTY = new Uint8Array(0)
+
+export interface ResponseCacheShape {
+  /**
+   * The cached answer to a request, or `undefined` when it must take the full path (not a
+   * cacheable read, not cached, expired, or credentials sent). Synchronous and allocation-free
+   * on a hit, so a Node request listener can answer before any fiber starts.
+   */
+  readonly lookup: (
+    method: string,
+    url: string,
+    headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+  ) => CachedAnswer | undefined
+  /** Wraps the API app: answers cacheable reads from memory, invalidates on writes. */
+  readonly middleware: <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<E, R>
+  /** Drops the post at `slug` (and every list); `ALL_POSTS` drops everything. */
+  readonly invalidate: (slug: string) => Effect.Effect<void>
+  readonly stats: Effect.Effect<CacheStats>
+}
+
+/**
+ * Builds the cache. `announce` tells other processes about a write made here (PostChanges.publish
+ * when present); its failures are logged, never the request's.
+ */
+export const make = (
+  options: ResponseCacheOptions,
+  announce: (slug: string) => Effect.Effect<void, unknown> = () => Effect.void
+): ResponseCacheShape => {
+  const store = new ResponseStore({
+    maxEntries: options.maxEntries,
+    maxBytes: options.maxBytes,
+    ttlMillis: Duration.toMillis(Duration.decode(options.ttl))
+  })
+  const tell = (slug: string) =>
+    announce(slug).pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning("could not announce a post change to other processes", cause))
+    )
+
+  const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+    options.maxEntries === 0
+      ? app
+      : Effect.withFiberRuntime((fiber) => {
+          const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
+          const kind = kindOf(request)
+          if (kind._tag === "Other") return app
+          if (kind._tag === "Read") {
+            const entry = store.get(kind.key, Date.now())
+            if (entry !== undefined) {
+              return Effect.succeed(
+                entry.notModified !== undefined && matchesIfNoneMatch(request.headers["if-none-match"], entry.etag!)
+                  ? entry.notModified
+                  : entry.ok
+              )
+            }
+            const epoch = store.epoch
+            return Effect.map(app, (response) => {
+              if (store.epoch === epoch) {
+                const fresh = toEntry(response, Date.now())
+                if (fresh !== undefined) store.set(kind.key, fresh)
+              }
+              return response
+            })
+          }
+          // A write: whatever its outcome (a failed write may still have committed part of an
+          // import), what it touches is dropped once it is done.
+          return Effect.onExit(app, (exit) => {
+            const slug =
+              kind.slug ?? (exit._tag === "Success" && exit.value.status === 201 ? createdSlug(exit.value) : undefined)
+            if (slug === undefined) {
+              store.invalidate(ALL_POSTS)
+              return tell(ALL_POSTS)
+            }
+            store.invalidate(slug)
+            return tell(slug)
+          })
+        })
+
+  const lookup: ResponseCacheShape["lookup"] = (method, url, headers) => {
+    if (options.maxEntries === 0 || method !== "GET" || !url.startsWith("/posts")) return undefined
+    if (headers["x-api-key"] !== undefined || headers["authorization"] !== undefined) return undefined
+    const key = url === "/posts" ? LIST_PREFIX : url
+    const entry = store.get(key, Date.now())
+    if (entry === undefined) return undefined
+    const ifNoneMatch = headers["if-none-match"]
+    return entry.etag !== undefined && typeof ifNoneMatch === "string" && matchesIfNoneMatch(ifNoneMatch, entry.etag)
+      ? entry.notModifiedAnswer
+      : entry.answer
+  }
+
+  return {
+    lookup,
+    middleware,
+    invalidate: (slug) => Effect.sync(() => store.invalidate(slug)),
+    stats: Effect.sync(() => store.stats)
+  }
+}
+
+/** Drops entries as PostChanges reports changes (this process's own included: harmless). */
+const followChanges = (cache: ResponseCacheShape) =>
+  Effect.gen(function* () {
+    const changes = yield* Effect.serviceOption(PostChanges)
+    if (Option.isNone(changes)) return
+    yield* changes.value.changes.pipe(
+      Stream.runForEach((change) => cache.invalidate(change._tag === "Reset" ? ALL_POSTS : change.slug)),
+      Effect.forkScoped
+    )
+  })
+
+/**
+ * SQLite: another process committing to the same file (an import next to the server) changes
+ * `PRAGMA data_version` for this connection; this connection's own commits do not.
+ */
+const followSqliteCommits = (cache: ResponseCacheShape) =>
+  Effect.gen(function* () {
+    const pool = yield* Effect.serviceOption(DatabasePool)
+    if (Option.isNone(pool) || pool.value.dialect !== "sqlite") return
+    let last: number | undefined
+    const check = pool.value.use("ResponseCache.dataVersion", (sql) => sql<{ readonly data_version: number }>`PRAGMA data_version`).pipe(
+      Effect.flatMap((rows) => {
+        const version = Number(rows[0]?.data_version)
+        const changed = last !== undefined && version !== last
+        last = version
+        return changed ? cache.invalidate(ALL_POSTS) : Effect.void
+      }),
+      Effect.catchAllCause((cause) => Effect.logDebug("ResponseCache: data_version check failed", cause))
+    )
+    yield* check.pipe(Effect.repeat(Schedule.spaced("1 second")), Effect.forkScoped)
+  })
+
+export class ResponseCache extends Context.Tag("Inkwell/ResponseCache")<ResponseCache, ResponseCacheShape>() {
+  /**
+   * With explicit settings. Uses PostChanges and (SQLite) DatabasePool when the context has
+   * them; works without either (then writes through this process and the TTL are all it knows).
+   */
+  static readonly layer = (options: ResponseCacheOptions): Layer.Layer<ResponseCache> =>
+    Layer.scoped(
+      ResponseCache,
+      Effect.gen(function* () {
+        const changes = yield* Effect.serviceOption(PostChanges)
+        const cache = make(
+          options,
+          Option.match(changes, { onNone: () => undefined, onSome: (changes) => changes.publish })
+        )
+        if (options.maxEntries > 0) {
+          yield* followChanges(cache)
+          yield* followSqliteCommits(cache)
+        }
+        return cache
+      })
+    )
+
+  /** RESPONSE_CACHE_SIZE, RESPONSE_CACHE_MAX_BYTES, RESPONSE_CACHE_TTL. */
+  static readonly layerConfig = Layer.unwrapEffect(Effect.map(HttpConfig.ResponseCacheConfig, ResponseCache.layer))
+}

@@ -1,0 +1,63 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import { get, json, KEY, newPost, postJson, putJson, testServer } from "./harness.js"
+
+const CacheLive = ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })
+/** The test server with a response cache; the cache stays reachable for its stats. */
+const server = testServer().pipe(Layer.provideMerge(CacheLive))
+const stats = Effect.flatMap(ResponseCache, (cache) => cache.stats)
+
+describe("ResponseCache", () => {
+  it.scoped("a second read is served from memory with the same bytes and ETag; If-None-Match gives 304", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Cached" }))
+      const first = yield* get("/posts/cached")
+      const firstBody = yield* first.text
+      const second = yield* get("/posts/cached")
+      assert.strictEqual(yield* second.text, firstBody)
+      assert.strictEqual(second.headers["etag"], first.headers["etag"])
+      assert.isDefined(second.headers["x-request-id"])
+      const s = yield* stats
+      assert.strictEqual(s.hits, 1)
+      assert.strictEqual(s.entries, 1)
+      const notModified = yield* get("/posts/cached", { "if-none-match": first.headers["etag"]! })
+      assert.strictEqual(notModified.status, 304)
+      assert.strictEqual((yield* stats).hits, 2)
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("an update through the API drops the cached post and the lists", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Changing" }))
+      const before = yield* json(yield* get("/posts/changing"))
+      yield* get("/posts/changing")
+      const listed = yield* json(yield* get("/posts?limit=5"))
+      assert.strictEqual(listed.items[0].title, "Changing")
+      const updated = yield* putJson("/posts/changing", { ...newPost({ title: "Changed" }), version: before.version })
+      assert.strictEqual(updated.status, 200)
+      const after = yield* json(yield* get("/posts/changing"))
+      assert.strictEqual(after.title, "Changed")
+      assert.strictEqual(after.version, before.version + 1)
+      const relisted = yield* json(yield* get("/posts?limit=5"))
+      assert.strictEqual(relisted.items[0].title, "Changed")
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("a request with a key bypasses the cache: an editor sees a draft a reader does not", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Secret", status: "draft" }))
+      assert.strictEqual((yield* get("/posts/secret")).status, 404)
+      assert.strictEqual((yield* get("/posts/secret", { "x-api-key": KEY })).status, 200)
+      assert.strictEqual((yield* get("/posts/secret")).status, 404)
+      assert.strictEqual((yield* stats).entries, 0)
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("RESPONSE_CACHE_SIZE=0 serves everything through the full path", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Uncached" }))
+      yield* get("/posts/uncached")
+      yield* get("/posts/uncached")
+      const s = yield* stats
+      assert.strictEqual(s.entries, 0)
+      assert.strictEqual(s.hits, 0)
+    }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 0, maxBytes: 1, ttl: "1 minute" }))))))
+})
