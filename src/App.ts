@@ -7,12 +7,12 @@
  * Each layer is a named constant built once; an embedding app replaces any of them
  * (see `postsWith` and `Server.handlersFor`).
  */
-import { Cause, ConfigError, Effect, Layer, Logger, Option } from "effect"
+import { Cause, ConfigError, Layer } from "effect"
 import { DatabasePool } from "./Database/DatabasePool.js"
 import * as Migrations from "./Database/Migrations.js"
 import * as SqlLive from "./Database/SqlLive.js"
 import { ApiKeys } from "./Http/ApiKeys.js"
-import * as HttpConfig from "./Http/HttpConfig.js"
+import * as Logging from "./Http/Logging.js"
 import * as Server from "./Http/Server.js"
 import { PostProcessor } from "./Processing/PostProcessor.js"
 import type { PostRepository } from "./Posts/PostRepository.js"
@@ -20,18 +20,8 @@ import { Posts } from "./Posts/Posts.js"
 import * as SqlPostRepository from "./Posts/SqlPostRepository.js"
 import * as SiteRoutes from "./Site/Routes.js"
 
-/** LOG_FORMAT and LOG_LEVEL. JSON and logfmt are one line per entry; pretty is for a terminal. */
-export const LoggerLive = Layer.unwrapEffect(
-  Effect.gen(function* () {
-    const format = yield* HttpConfig.logFormat
-    const level = yield* HttpConfig.logLevel
-    const logger = format === "json" ? Logger.json : format === "logfmt" ? Logger.logFmt : Logger.pretty
-    return Option.match(level, {
-      onNone: () => logger,
-      onSome: (level) => Layer.merge(logger, Logger.minimumLogLevel(level))
-    })
-  })
-)
+/** LOG_FORMAT and LOG_LEVEL: json and logfmt are one line per entry, written in batches; pretty is for a terminal. */
+export const LoggerLive = Logging.layerConfig
 
 /** The SqlClient for DATABASE_URL, migrated before anything else may use it. */
 export const SqlMigrated = Migrations.layer.pipe(Layer.provideMerge(SqlLive.layerConfig))
