@@ -208,6 +208,18 @@ const tooLarge = (limit: number) =>
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"])
 
 /**
+ * Bulk imports stream their body through bounded queues (memory does not grow with it) and may
+ * run for minutes; they have their own limits (IMPORT_MAX_POST_BYTES per line, IMPORT_TIMEOUT for
+ * the run), so neither MAX_BODY_SIZE nor REQUEST_TIMEOUT applies to them. Suffix match, so a
+ * host app mounting the API under a prefix keeps the exemption.
+ */
+const isBulkImport = (request: HttpServerRequest.HttpServerRequest, includeUrlImport: boolean): boolean => {
+  if (request.method !== "POST") return false
+  const path = pathOf(request.url)
+  return path.endsWith("/posts/import") || (includeUrlImport && path.endsWith("/posts/import-url"))
+}
+
+/**
  * Refuses a declared oversized body with 413 before reading it, and caps what is read from any
  * other body (chunked uploads) at the same size.
  *
@@ -221,7 +233,7 @@ export const limitBody =
     const limit = Option.some(options.maxBodySize)
     return Effect.withFiberRuntime((fiber) => {
       const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
-      if (!METHODS_WITH_BODY.has(request.method)) return app
+      if (!METHODS_WITH_BODY.has(request.method) || isBulkImport(request, false)) return app
       const declared = request.headers["content-length"]
       if (declared !== undefined && Number(declared) > options.maxBodySize) {
         return Effect.succeed(
@@ -253,6 +265,8 @@ export const timeout =
   <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> => {
     const millis = Duration.toMillis(Duration.decode(options.requestTimeout))
     return Effect.withFiberRuntime((fiber) => {
+      const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
+      if (isBulkImport(request, true)) return app
       const timer = setTimeout(() => fiber.unsafeInterruptAsFork(timeoutFiberId), millis)
       return Effect.ensuring(app, Effect.sync(() => clearTimeout(timer)))
     })

@@ -18,8 +18,12 @@ import { fixture } from "../Sources/harness.js"
 import { get, json, KEY, newPost, postJson, send, testServer } from "./harness.js"
 
 /** A server over `repository`, which is also provided directly (one instance: layers are memoized by reference). */
-const importServer = (repository: Layer.Layer<PostRepository> = MemoryPostRepository.layer, env: Record<string, string> = {}) =>
-  Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })).pipe(
+const importServer = (
+  repository: Layer.Layer<PostRepository> = MemoryPostRepository.layer,
+  env: Record<string, string> = {},
+  maxBodySize = 1024 * 1024
+) =>
+  Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize, retryAfterSeconds: 1 })).pipe(
     Layer.provide(postsWith(repository)),
     Layer.provide(repository),
     Layer.provide(ApiKeys.layer([KEY])),
@@ -74,6 +78,17 @@ describe("POST /posts/import", () => {
       assert.strictEqual(again.imported, 0)
       assert.strictEqual(again.failed, 1)
     }).pipe(Effect.provide(importServer()))
+  )
+
+  it.effect("MAX_BODY_SIZE does not apply to a bulk import, which streams; it still does to a single post", () =>
+    Effect.gen(function* () {
+      const body = Array.from({ length: 40 }, (_, i) => line(i + 1)).join("")
+      assert.isAbove(body.length, 2048)
+      const summary = yield* json(yield* ndjson(body))
+      assert.strictEqual(summary.imported, 40)
+      const big = yield* postJson("/posts", { title: "Big", body: "x".repeat(4096) })
+      assert.strictEqual(big.status, 413)
+    }).pipe(Effect.provide(importServer(MemoryPostRepository.layer, {}, 2048)))
   )
 
   it.effect("?onConflict=suffix stores a post whose slug another source holds as slug-2; a bad value is 400", () =>
