@@ -21,20 +21,14 @@ import { PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
 import { readText } from "./FileSource.js"
 import { FileReadError, InvalidUtf8 } from "./ImportErrors.js"
 import { defaultImportOptions, type ImportOptions } from "./ImportConfig.js"
-import type { ImportItem } from "./ImportSource.js"
+import type { ImportItem, Rejected } from "./ImportSource.js"
 import { type ImportStatus, type ImportSummary, ImportTally } from "./ImportSummary.js"
 import * as Processor from "./Processor.js"
 
 /** What the concurrent stage hands to the writer. */
 export type Processed =
   | { readonly _tag: "Ready"; readonly identity: string; readonly post: NewPost; readonly bytes: number }
-  | {
-    readonly _tag: "Rejected"
-    readonly identity: string
-    readonly reason: string
-    readonly skipped: boolean
-    readonly bytes: number
-  }
+  | Rejected
 
 /** Writes one batch in one transaction; `undefined` for a dry run. */
 type Writer = ((posts: ReadonlyArray<NewPost>) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>) | undefined

@@ -26,14 +26,16 @@ export type ImportItem =
     readonly input: PostInput
     readonly bytes: number
   }
-  /** Something that could not become a post; `skipped` for what is not a post at all. */
-  | {
-    readonly _tag: "Rejected"
-    readonly identity: string
-    readonly reason: string
-    readonly skipped: boolean
-    readonly bytes: number
-  }
+  | Rejected
+
+/** Something that could not become a post; `skipped` for what is not a post at all. */
+export interface Rejected {
+  readonly _tag: "Rejected"
+  readonly identity: string
+  readonly reason: string
+  readonly skipped: boolean
+  readonly bytes: number
+}
 
 export interface SourceOptions {
   readonly chunkSize: number

@@ -61,8 +61,11 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
           ? new PostInput({ body: content, slug })
           : new PostInput({ ...content, slug: content.slug ?? slug })
       const post = yield* processor.fromInput(input, SOURCE)
-      const current = yield* repository.getBySlug(slug)
-      return yield* repository.update(slug, expectedVersion, yield* stampPublication(post, current.publishedAt))
+      // Only an undated published post needs the stored date: spare every other update the read.
+      const previous = post.status === "published" && post.publishedAt === null
+        ? (yield* repository.getBySlug(slug)).publishedAt
+        : null
+      return yield* repository.update(slug, expectedVersion, yield* stampPublication(post, previous))
     })
 
     const remove = Effect.fn("Posts.remove")(function* (slug: string, expectedVersion?: number) {
