@@ -1,8 +1,11 @@
 /**
  * The ONE place the application's layers are composed, in dependency order:
  *
- *   config → SqlLive → migrations → DatabasePool → SqlPostRepository ─┬─→ reader site ─────┐
- *                                                     PostProcessor ─┴─→ Posts → HTTP API ─┴→ HTTP server
+ *   config → SqlLive → migrations → DatabasePool ─┬→ SqlPostRepository ─→ announcing ─┬─→ reader site ─────┐
+ *                                                 └→ PostChanges ───────────┘       │                   │
+ *                                                                PostProcessor ─────┴─→ Posts → HTTP API ─┴→ HTTP server
+ *
+ * PostChanges and the pool also reach the HTTP server, whose response cache follows them.
  *
  * Each layer is a named constant built once; an embedding app replaces any of them
  * (see `postsWith` and `Server.handlersFor`).
@@ -10,11 +13,13 @@
 import { Cause, ConfigError, Layer } from "effect"
 import { DatabasePool } from "./Database/DatabasePool.js"
 import * as Migrations from "./Database/Migrations.js"
+import { PostChanges } from "./Database/PostChanges.js"
 import * as SqlLive from "./Database/SqlLive.js"
 import { ApiKeys } from "./Http/ApiKeys.js"
 import * as Logging from "./Http/Logging.js"
 import * as Server from "./Http/Server.js"
 import { PostProcessor } from "./Processing/PostProcessor.js"
+import * as AnnouncingPostRepository from "./Posts/AnnouncingPostRepository.js"
 import type { PostRepository } from "./Posts/PostRepository.js"
 import { Posts } from "./Posts/Posts.js"
 import * as SqlPostRepository from "./Posts/SqlPostRepository.js"
@@ -33,8 +38,17 @@ export const DatabaseLive = DatabasePool.layerConfig.pipe(Layer.provide(SqlMigra
 export const postsWith = <E, R>(repository: Layer.Layer<PostRepository, E, R>) =>
   Posts.Default.pipe(Layer.provide(repository), Layer.provide(PostProcessor.layerConfig))
 
-/** The SQL repository over the pool: one instance, shared by `Posts` and the reader site. */
-export const RepositoryLive = SqlPostRepository.layer.pipe(Layer.provide(DatabaseLive))
+/** "This post changed", told to every process on the database (LISTEN/NOTIFY on PostgreSQL). */
+export const ChangesLive = PostChanges.layerConfig.pipe(Layer.provide(DatabaseLive))
+
+/**
+ * The SQL repository over the pool, announcing its writes on PostChanges: one instance, shared
+ * by `Posts`, the reader site and `inkwell import`.
+ */
+export const RepositoryLive = AnnouncingPostRepository.layer.pipe(
+  Layer.provide(SqlPostRepository.layer),
+  Layer.provide(Layer.merge(DatabaseLive, ChangesLive))
+)
 
 /** `Posts` over SQL, through the pool. */
 export const PostsLive = postsWith(RepositoryLive)
@@ -44,7 +58,9 @@ export const AppLive = Server.layer.pipe(
   Layer.provide(SiteRoutes.layerConfig),
   Layer.provide(PostsLive),
   Layer.provide(RepositoryLive),
-  Layer.provide(ApiKeys.layerConfig)
+  Layer.provide(ApiKeys.layerConfig),
+  // The response cache drops what PostChanges announces and (SQLite) follows other processes' commits.
+  Layer.provide(Layer.merge(ChangesLive, DatabaseLive))
 )
 
 /** One line saying why start-up failed: the port, the configuration, or the database. */
@@ -60,6 +76,7 @@ export const describeFailure = (cause: Cause.Cause<unknown>): string => {
       case "DatabaseUrlInvalid":
       case "DatabaseOpenFailed":
       case "MigrationFailed":
+      case "ListenFailed":
       case "SqlError":
         return `database unavailable: ${oneLine(tagged.message ?? "")}${tagged.cause === undefined ? "" : ` (${detail(tagged.cause)})`}`
     }

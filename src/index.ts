@@ -16,7 +16,9 @@ export * from "./Processing/processConcurrently.js"
 export { DatabasePool, type DatabasePoolShape, type PoolStats } from "./Database/DatabasePool.js"
 export { FairSemaphore } from "./Database/FairSemaphore.js"
 export * as Migrations from "./Database/Migrations.js"
+export { ALL_POSTS, PostChange, PostChanges, type PostChangesShape } from "./Database/PostChanges.js"
 export * as SqlLive from "./Database/SqlLive.js"
+export * as AnnouncingPostRepository from "./Posts/AnnouncingPostRepository.js"
 export * as MemoryPostRepository from "./Posts/MemoryPostRepository.js"
 export * from "./Posts/PostRepository.js"
 export * as SqlPostRepository from "./Posts/SqlPostRepository.js"
@@ -31,4 +33,4 @@ export { ApiKeyAuth, ApiKeyAuthLive, requestMiddleware, requestMiddlewareConfig 
 export * as InkwellServer from "./Http/Server.js"
 
 // The composed application
-export { AppLive, DatabaseLive, LoggerLive, postsWith, PostsLive } from "./App.js"
+export { AppLive, ChangesLive, DatabaseLive, LoggerLive, postsWith, PostsLive, RepositoryLive } from "./App.js"

@@ -16,7 +16,6 @@ import * as ImportPipeline from "../Import/ImportPipeline.js"
 import * as ImportSource from "../Import/ImportSource.js"
 import { formatSummary, type ImportStatus, type ImportSummary, ImportTally } from "../Import/ImportSummary.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
-import * as SqlPostRepository from "../Posts/SqlPostRepository.js"
 import { fromUrl } from "../Sources/FeedSource.js"
 import { toImportItems } from "../Sources/ImportFromUrl.js"
 import * as Progress from "./Progress.js"
@@ -90,9 +89,6 @@ const resolveOptions = (defaults: ImportOptions, f: Flags): ImportOptions => ({
   dryRun: f.dryRun
 })
 
-/** Writes the run's layers: the SQL repository over the migrated database of DATABASE_URL. */
-const RepositoryLive = SqlPostRepository.layer.pipe(Layer.provide(App.DatabaseLive))
-
 /** FEED_* are read only when a URL is given: a bad value then exits 2 like a bad IMPORT_* one. */
 const feedSettings = (urls: ReadonlyArray<string>) =>
   urls.length === 0
@@ -136,7 +132,7 @@ const handler = (f: Flags) =>
 
     const run = options.dryRun
       ? ImportPipeline.validate(source, options, { tally })
-      : ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(RepositoryLive))
+      : ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(App.RepositoryLive))
     const summary = yield* run.pipe(
       Effect.provide(PostProcessor.layerConfig),
       Effect.provide(feeds),

@@ -18,6 +18,9 @@ import type { RepositoryError } from "../Domain/Errors.js"
 import { DatabasePool } from "./DatabasePool.js"
 import { type DatabaseUrlInvalid, parseDatabaseUrl } from "./SqlLive.js"
 
+/** Published for bulk writes (imports): every post may have changed. */
+export const ALL_POSTS = "*"
+
 /** The PostgreSQL channel every process listens on. */
 export const CHANNEL = "inkwell_post_changes"
 

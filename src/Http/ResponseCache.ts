@@ -9,9 +9,10 @@
  *
  * Invalidation:
  *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
- *     names (and every list), or everything for bulk imports; it is announced on PostChanges
- *     when that service is present, so other processes drop theirs;
- *   - PostChanges notifications (LISTEN/NOTIFY on PostgreSQL) drop the named post, Reset drops all;
+ *     names (and every list), or everything for bulk imports;
+ *   - PostChanges notifications drop the named post, Reset drops all: every committed write, by
+ *     any process on the database, is announced there by AnnouncingPostRepository (LISTEN/NOTIFY
+ *     on PostgreSQL);
  *   - on SQLite, `PRAGMA data_version` is polled each second when the DatabasePool is present:
  *     a commit by another process (e.g. `inkwell import` on the same file) drops everything;
  *   - RESPONSE_CACHE_TTL bounds whatever nothing announced.
@@ -23,12 +24,11 @@
 import { HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
 import { Context, Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
 import { DatabasePool } from "../Database/DatabasePool.js"
-import { PostChanges } from "../Database/PostChanges.js"
+import { ALL_POSTS, PostChanges } from "../Database/PostChanges.js"
 import { matchesIfNoneMatch } from "../Posts/Http.js"
 import * as HttpConfig from "./HttpConfig.js"
 
-/** Published by bulk writes (imports) on PostChanges: every post may have changed. */
-export const ALL_POSTS = "*"
+export { ALL_POSTS }
 
 export interface ResponseCacheOptions {
   /** 0 turns caching off (the middleware then passes every request through). */
@@ -330,11 +330,8 @@ export class ResponseCache extends Context.Tag("Inkwell/ResponseCache")<Response
     Layer.scoped(
       ResponseCache,
       Effect.gen(function* () {
-        const changes = yield* Effect.serviceOption(PostChanges)
-        const cache = make(
-          options,
-          Option.match(changes, { onNone: () => undefined, onSome: (changes) => changes.publish })
-        )
+        // Writes are announced to other processes by the repository (AnnouncingPostRepository).
+        const cache = make(options)
         if (options.maxEntries > 0) {
           yield* followChanges(cache)
           yield* followSqliteCommits(cache)

@@ -4,9 +4,9 @@
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect } from "effect"
+import { Deferred, Effect, Schedule } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -97,6 +97,46 @@ describe("entrypoint", () => {
         )
         assert.isNumber(requests[0]!.annotations["durationMs"])
         assert.notInclude(server.stdout.join("\n"), KEY)
+      }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)),
+    60_000
+  )
+
+  it.live(
+    "an `inkwell import` next to the server (same SQLite file) drops the server's cached reads",
+    () =>
+      Effect.gen(function* () {
+        const dir = mkdtempSync(join(tmpdir(), "inkwell-smoke-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+        const env = { DATABASE_URL: `sqlite:${join(dir, "inkwell.db")}`, RESPONSE_CACHE_TTL: "10 minutes" }
+        const server = yield* start(env)
+        const client = (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(server.url)))
+        const list = client.get("/posts?tag=side-import").pipe(
+          Effect.flatMap((response) => response.json),
+          Effect.map((body) => (body as { items: Array<{ slug: string }> }).items.map((post) => post.slug))
+        )
+        assert.deepStrictEqual(yield* list, [], "cached: an empty list")
+
+        const posts = join(dir, "posts")
+        mkdirSync(posts)
+        writeFileSync(join(posts, "side-import.md"), "---\ntitle: Side import\ntags: [side-import]\n---\nFrom the CLI.\n")
+        const importer = spawn(process.execPath, ["--import", "tsx", "src/bin.ts", "import", posts], {
+          env: { ...process.env, ...env },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        let output = ""
+        importer.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
+        importer.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
+        const code = yield* Effect.async<number | null>((resume) => {
+          importer.on("exit", (code) => resume(Effect.succeed(code)))
+        }).pipe(Effect.timeout("30 seconds"))
+        assert.strictEqual(code, 0, output)
+
+        // The server notices the other process's commit (PRAGMA data_version, checked each second).
+        const seen = yield* list.pipe(
+          Effect.filterOrFail((slugs) => slugs.length > 0, () => new Error("still the cached empty list")),
+          Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 50 })
+        )
+        assert.deepStrictEqual(seen, ["side-import"])
       }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)),
     60_000
   )

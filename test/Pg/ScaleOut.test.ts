@@ -6,7 +6,7 @@
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Schedule } from "effect"
 import { spawn } from "node:child_process"
-import { cp, mkdir, mkdtemp, readdir, rm } from "node:fs/promises"
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -25,7 +25,10 @@ interface Response {
 
 interface Server {
   readonly name: string
+  /** With the API key (never answered from a response cache). */
   readonly request: (method: string, path: string, body?: unknown) => Effect.Effect<Response, Error>
+  /** A public GET, as a reader sends it (answered from the response cache when cached). */
+  readonly read: (path: string) => Effect.Effect<Response, Error>
 }
 
 interface Cluster {
@@ -36,14 +39,13 @@ interface Cluster {
 
 class Servers extends Context.Tag("test/Servers")<Servers, Cluster>() {}
 
-const requester = (name: string, base: string): Server => ({
-  name,
-  request: (method, path, body) =>
+const requester = (name: string, base: string): Server => {
+  const send = (method: string, path: string, headers: Record<string, string>, body?: unknown) =>
     Effect.tryPromise({
       try: async () => {
         const response = await fetch(`${base}${path}`, {
           method,
-          headers: { "content-type": "application/json", "x-api-key": KEY },
+          headers: { "content-type": "application/json", ...headers },
           ...(body === undefined ? {} : { body: JSON.stringify(body) })
         })
         const text = await response.text()
@@ -51,7 +53,12 @@ const requester = (name: string, base: string): Server => ({
       },
       catch: (cause) => new Error(`${name} ${method} ${path}: ${String(cause)}`)
     })
-})
+  return {
+    name,
+    request: (method, path, body) => send(method, path, { "x-api-key": KEY }, body),
+    read: (path) => send("GET", path, {})
+  }
+}
 
 /** A child process, ended with SIGTERM (then SIGKILL) when the scope closes. */
 const processEnv = (databaseUrl: string) => ({
@@ -59,8 +66,17 @@ const processEnv = (databaseUrl: string) => ({
   DATABASE_URL: databaseUrl,
   INKWELL_API_KEYS: KEY,
   LOG_FORMAT: "json",
-  DB_MAX_CONNECTIONS: "4"
+  DB_MAX_CONNECTIONS: "4",
+  // Long enough that only an announced change can refresh a cached read during the test.
+  RESPONSE_CACHE_TTL: "10 minutes"
 })
+
+/** Retries `request` until `done` holds for its answer, or fails after about 10 s. */
+const eventually = (request: Effect.Effect<Response, Error>, done: (response: Response) => boolean, what: string) =>
+  request.pipe(
+    Effect.filterOrFail(done, (r) => new Error(`${what}: still ${r.status} ${JSON.stringify(r.body)}`)),
+    Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 200 })
+  )
 
 /** `npm start` as a child process on a free port; resolves once it logged its URL. */
 const startServer = (name: string, databaseUrl: string) =>
@@ -230,6 +246,58 @@ describePg("Several Inkwell servers on one PostgreSQL database", () => {
         )
         assert.deepStrictEqual(tagRows, [])
       }).pipe(Effect.scoped), 120_000)
+
+    it.effect("a read cached by one server is dropped when the other writes (LISTEN/NOTIFY)", () =>
+      Effect.gen(function*() {
+        const { a, b, databaseUrl } = yield* Servers
+        const created = yield* a.request("POST", "/posts", post("cached", "First"))
+        assert.strictEqual(created.status, 201)
+        assert.strictEqual((yield* b.read("/posts/cached")).body.title, "First")
+        // Proof that B answers from its cache: a change made behind every server's back (no
+        // announcement) is not seen there.
+        yield* query(databaseUrl, `UPDATE posts SET title = 'Behind their back' WHERE slug = 'cached'`)
+        assert.strictEqual((yield* b.read("/posts/cached")).body.title, "First", "B serves its cached copy")
+        assert.strictEqual((yield* b.request("GET", "/posts/cached")).body.title, "Behind their back", "the database has the new title")
+
+        const updated = yield* a.request("PUT", "/posts/cached", { ...post("cached", "Second"), version: 1 })
+        assert.strictEqual(updated.status, 200, JSON.stringify(updated.body))
+        const seen = yield* eventually(b.read("/posts/cached"), (r) => r.body?.title === "Second", "B after A's update")
+        assert.strictEqual(seen.body.version, 2)
+
+        const deleted = yield* a.request("DELETE", "/posts/cached")
+        assert.strictEqual(deleted.status, 204)
+        const gone = yield* eventually(b.read("/posts/cached"), (r) => r.status === 404, "B after A's delete")
+        assert.strictEqual(gone.body._tag, "PostNotFound")
+      }))
+
+    it.effect("an `inkwell import` process drops the servers' cached lists", () =>
+      Effect.gen(function*() {
+        const { a, b, databaseUrl } = yield* Servers
+        for (const server of [a, b]) {
+          const empty = yield* server.read("/posts?tag=cache-import")
+          assert.deepStrictEqual(empty.body.items, [], server.name)
+        }
+        const dir = yield* Effect.acquireRelease(
+          Effect.promise(() => mkdtemp(join(tmpdir(), "inkwell-cache-"))),
+          (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+        )
+        const slugs = ["cache-import-1", "cache-import-2", "cache-import-3"]
+        yield* Effect.promise(() =>
+          Promise.all(slugs.map((slug) =>
+            writeFile(join(dir, `${slug}.md`), `---\ntitle: ${slug}\ntags: [cache-import]\n---\n\nImported by the CLI.\n`)
+          ))
+        )
+        const run = yield* runImport(databaseUrl, [dir])
+        assert.strictEqual(run.code, 0, run.output)
+        for (const server of [a, b]) {
+          const listed = yield* eventually(
+            server.read("/posts?tag=cache-import"),
+            (r) => r.body?.items?.length === slugs.length,
+            `${server.name} after the import`
+          )
+          assert.deepStrictEqual(listed.body.items.map((p: { slug: string }) => p.slug).sort(), slugs)
+        }
+      }).pipe(Effect.scoped))
 
     it.effect("/ready follows the database: back after killed connections, 503 once it is gone", () =>
       Effect.gen(function*() {

@@ -1,0 +1,45 @@
+/**
+ * A PostRepository that tells every Inkwell process on the same database about each write it
+ * committed, through PostChanges (NOTIFY on PostgreSQL), so their response caches drop what
+ * changed. Announcing from the repository rather than from the HTTP layer covers every writer:
+ * API requests, `inkwell import` runs, and apps embedding the layers.
+ *
+ * An announcement is made after the write returned (so after commit) and never fails the write:
+ * the data is stored whatever happens to the notification; a lost one is bounded by the caches'
+ * TTL, and a listener that reconnects is told to drop everything.
+ */
+import { Effect, Layer } from "effect"
+import { ALL_POSTS, PostChanges, type PostChangesShape } from "../Database/PostChanges.js"
+import { PostRepository, type PostRepositoryShape, type UpsertOutcome } from "./PostRepository.js"
+
+const changed = (outcome: UpsertOutcome) =>
+  outcome.action === "inserted" || outcome.action === "updated" || outcome.action === "renamed"
+
+/** `repository` with every committed write announced on `changes`. Reads are untouched. */
+export const announcing = (repository: PostRepositoryShape, changes: PostChangesShape): PostRepositoryShape => {
+  const announce = (...slugs: ReadonlyArray<string>) =>
+    Effect.forEach(new Set(slugs), changes.publish, { discard: true }).pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.logWarning("could not announce a post change to other processes", cause)
+      )
+    )
+  return {
+    ...repository,
+    create: (post) => Effect.tap(repository.create(post), (stored) => announce(stored.slug)),
+    update: (slug, expectedVersion, post) =>
+      Effect.tap(repository.update(slug, expectedVersion, post), (stored) => announce(slug, stored.slug)),
+    delete: (slug, expectedVersion) => Effect.tap(repository.delete(slug, expectedVersion), () => announce(slug)),
+    // One announcement per batch: a bulk write may touch hundreds of posts and every list.
+    upsertMany: (posts, options) =>
+      Effect.tap(
+        repository.upsertMany(posts, options),
+        (result) => (result.outcomes.some(changed) ? announce(ALL_POSTS) : Effect.void)
+      )
+  }
+}
+
+/** Wraps the PostRepository in context; needs PostChanges. */
+export const layer: Layer.Layer<PostRepository, never, PostRepository | PostChanges> = Layer.effect(
+  PostRepository,
+  Effect.zipWith(PostRepository, PostChanges, announcing)
+)

@@ -1,0 +1,107 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Effect, Layer, Queue } from "effect"
+import { DatabasePool } from "../../src/Database/DatabasePool.js"
+import * as SqlLive from "../../src/Database/SqlLive.js"
+import { ALL_POSTS, PostChange, PostChanges, type PostChangesShape } from "../../src/Database/PostChanges.js"
+import { DatabaseError } from "../../src/Domain/Errors.js"
+import * as AnnouncingPostRepository from "../../src/Posts/AnnouncingPostRepository.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
+
+/** PostChanges as the app builds it on SQLite (an in-process PubSub). */
+const inProcessChanges = PostChanges.layer("sqlite::memory:").pipe(
+  Layer.provide(DatabasePool.layer({ maxConnections: 1, acquireTimeout: "5 seconds" })),
+  Layer.provide(SqlLive.layer("sqlite::memory:", { maxConnections: 1 })),
+  Layer.orDie
+)
+
+/** PostChanges that records what was published, in order. */
+const recording = Effect.gen(function*() {
+  const published = yield* Queue.unbounded<string>()
+  const changes: PostChangesShape = {
+    backend: "memory",
+    publish: (slug) => Queue.offer(published, slug).pipe(Effect.asVoid),
+    subscribe: Effect.die("not used"),
+    changes: Effect.die("not used") as never
+  }
+  return { changes, published }
+})
+
+const drain = (queue: Queue.Queue<string>) => Effect.map(Queue.takeAll(queue), Chunk.toReadonlyArray)
+
+const setup = Effect.gen(function*() {
+  const { changes, published } = yield* recording
+  const inner = yield* MemoryPostRepository.make
+  return { repository: AnnouncingPostRepository.announcing(inner, changes), published }
+})
+
+describe("AnnouncingPostRepository", () => {
+  it.effect("announces each committed write: create, update (old and new slug), delete", () =>
+    Effect.gen(function*() {
+      const { repository, published } = yield* setup
+      const created = yield* repository.create(makeNewPost({ slug: "first" }))
+      assert.deepStrictEqual(yield* drain(published), ["first"])
+      yield* repository.update("first", created.version, makeNewPost({ slug: "renamed", title: "Renamed" }))
+      assert.deepStrictEqual(yield* drain(published), ["first", "renamed"])
+      yield* repository.update("renamed", created.version + 1, makeNewPost({ slug: "renamed", title: "Again" }))
+      assert.deepStrictEqual(yield* drain(published), ["renamed"], "one announcement when the slug stays")
+      yield* repository.delete("renamed")
+      assert.deepStrictEqual(yield* drain(published), ["renamed"])
+    }))
+
+  it.effect("announces nothing for a write that failed, nor for reads", () =>
+    Effect.gen(function*() {
+      const { repository, published } = yield* setup
+      yield* repository.create(makeNewPost({ slug: "taken" }))
+      yield* drain(published)
+      const conflict = yield* Effect.flip(repository.create(makeNewPost({ slug: "taken", source: "other.md" })))
+      assert.strictEqual(conflict._tag, "SlugConflict")
+      const stale = yield* Effect.flip(repository.update("taken", 99, makeNewPost({ slug: "taken" })))
+      assert.strictEqual(stale._tag, "StaleVersion")
+      yield* repository.getBySlug("taken")
+      yield* repository.list({})
+      assert.deepStrictEqual(yield* drain(published), [])
+    }))
+
+  it.effect("a bulk write is one announcement of every post, and none when nothing changed", () =>
+    Effect.gen(function*() {
+      const { repository, published } = yield* setup
+      const batch = [makeNewPost({ slug: "a" }), makeNewPost({ slug: "b" }), makeNewPost({ slug: "c" })]
+      const first = yield* repository.upsertMany(batch)
+      assert.deepStrictEqual(first.outcomes.map((o) => o.action), ["inserted", "inserted", "inserted"])
+      assert.deepStrictEqual(yield* drain(published), [ALL_POSTS])
+      const again = yield* repository.upsertMany(batch)
+      assert.deepStrictEqual(again.outcomes.map((o) => o.action), ["unchanged", "unchanged", "unchanged"])
+      assert.deepStrictEqual(yield* drain(published), [])
+    }))
+
+  it.effect("a failed announcement is logged, never the write's failure", () =>
+    Effect.gen(function*() {
+      const broken: PostChangesShape = {
+        backend: "memory",
+        publish: () => Effect.fail(new DatabaseError({ operation: "PostChanges.publish", cause: "connection lost" })),
+        subscribe: Effect.die("not used"),
+        changes: Effect.die("not used") as never
+      }
+      const repository = AnnouncingPostRepository.announcing(yield* MemoryPostRepository.make, broken)
+      const created = yield* repository.create(makeNewPost({ slug: "stored-anyway" }))
+      assert.strictEqual(created.slug, "stored-anyway")
+      assert.strictEqual((yield* repository.getBySlug("stored-anyway")).version, 1)
+    }))
+
+  it.scoped("as a layer over the in-process PostChanges: subscribers hear the write", () =>
+    Effect.gen(function*() {
+      const changes = yield* PostChanges
+      const heard = yield* changes.subscribe
+      const repository = yield* PostRepository
+      yield* repository.create(makeNewPost({ slug: "heard" }))
+      assert.deepStrictEqual(yield* Queue.take(heard), PostChange.Changed({ slug: "heard" }))
+    }).pipe(
+      Effect.provide(
+        AnnouncingPostRepository.layer.pipe(
+          Layer.provideMerge(Layer.merge(MemoryPostRepository.layer, inProcessChanges))
+        )
+      )
+    ))
+})
