@@ -15,6 +15,8 @@ let received: keyof typeof signalCode | undefined
 const onSignal = (signal: keyof typeof signalCode) => {
   if (received !== undefined) process.exit(signalCode[signal])
   received = signal
+  // Written synchronously, so a user (or a test) knows the next signal is the one that exits at once.
+  process.stderr.write(`inkwell: ${signal} received, stopping (send it again to exit at once)\n`)
 }
 // Registered alongside runMain's own handlers: they interrupt, these remember which signal it was.
 process.on("SIGINT", onSignal)
