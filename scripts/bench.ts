@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <part>...] [--duration 10] [--reps 3] [--out notes/BENCHMARKS-perf.md]`
  *
- * Runs every part under scripts/bench/ (http, render, import), or the ones named, and prints one
+ * Runs every part under scripts/bench/ (http, render, import, upload), or the ones named, and prints one
  * table: figure, Inkwell, baseline (measured in the same run), ratio, target. Every ratio is
  * against a baseline measured interleaved with Inkwell on the same machine, because absolute
  * figures on a shared machine drift from run to run. With --out, appends the table, the
@@ -12,12 +12,14 @@ import { availableParallelism } from "node:os"
 import * as Http from "./bench/http.js"
 import * as Import from "./bench/import.js"
 import * as Render from "./bench/render.js"
+import * as Upload from "./bench/upload.js"
 import { render, type Row } from "./bench/lib/table.js"
 
 const PARTS = {
   http: (argv: ReadonlyArray<string>) => Http.run(Http.defaults(argv)),
   render: (argv: ReadonlyArray<string>) => Render.run(Render.defaults(argv)),
-  import: (argv: ReadonlyArray<string>) => Import.run(Import.defaults(argv))
+  import: (argv: ReadonlyArray<string>) => Import.run(Import.defaults(argv)),
+  upload: (argv: ReadonlyArray<string>) => Upload.run(Upload.defaults(argv))
 } as const
 
 const main = async (argv: ReadonlyArray<string>) => {

@@ -3,13 +3,12 @@
  * temp directories. Exit codes 0/1/2/130/143, the summary on stdout, the JSON report, and real
  * signals sent mid-import (after the import announced itself, never after a fixed sleep).
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
+import { inkwell } from "../fixtures/cli.js"
 
-const root = join(import.meta.dirname, "..", "..")
 const dirs: Array<string> = []
 const temp = () => {
   const dir = mkdtempSync(join(tmpdir(), "inkwell-cli-"))
@@ -17,45 +16,6 @@ const temp = () => {
   return dir
 }
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
-
-interface Run {
-  readonly child: ChildProcess
-  readonly stdout: () => string
-  readonly stderr: () => string
-  readonly exit: Promise<number | null>
-  /** Resolves once stderr contains `text`. */
-  readonly waitFor: (text: string) => Promise<void>
-}
-
-const inkwell = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Run => {
-  const child = spawn(process.execPath, [join(root, "bin", "inkwell.js"), ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["pipe", "pipe", "pipe"]
-  })
-  let out = ""
-  let err = ""
-  const waiters: Array<{ text: string; resolve: () => void }> = []
-  child.stdout!.on("data", (d) => (out += d))
-  child.stderr!.on("data", (d) => {
-    err += d
-    for (const w of waiters.filter((w) => err.includes(w.text))) w.resolve()
-  })
-  const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exit,
-    waitFor: (text) =>
-      err.includes(text)
-        ? Promise.resolve()
-        : new Promise((resolve, reject) => {
-          waiters.push({ text, resolve })
-          void exit.then(() => reject(new Error(`exited before "${text}":\n${err}\n${out}`)))
-        })
-  }
-}
 
 const post = (title: string) => `+++\ntitle = "${title}"\ndate = 2024-03-04\n+++\n\n# ${title}\n\nText.\n`
 const record = (n: number) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: `Body ${n}` })}\n`

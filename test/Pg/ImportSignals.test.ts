@@ -4,28 +4,12 @@
  * transaction waiting inside its INSERT, so the first signal's graceful stop (which lets the batch
  * in flight finish) cannot complete; only the second signal can end the process.
  */
-import { spawn } from "node:child_process"
-import { join } from "node:path"
 import { afterAll, assert, beforeAll, it } from "@effect/vitest"
 import pg from "pg"
+import { inkwell } from "../fixtures/cli.js"
 import { adminQuery, createDatabase, describePg } from "../fixtures/pg.js"
 
-const root = join(import.meta.dirname, "..", "..")
 const record = (n: number) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: `Body ${n}`, tags: ["signal"] })}\n`
-
-const inkwell = (args: ReadonlyArray<string>, env: Record<string, string>) => {
-  const child = spawn(process.execPath, [join(root, "bin", "inkwell.js"), ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["pipe", "pipe", "pipe"]
-  })
-  let out = ""
-  let err = ""
-  child.stdout!.on("data", (d) => (out += d))
-  child.stderr!.on("data", (d) => (err += d))
-  const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
-  return { child, exit, stdout: () => out, stderr: () => err }
-}
 
 /** Polls `check` every 50 ms until it holds; fails after 20 s. */
 const until = async (what: string, check: () => Promise<boolean>) => {
@@ -77,7 +61,7 @@ describePg("inkwell import and signals on PostgreSQL", () => {
       run.child.kill("SIGINT")
       // Signals of one kind sent back to back may be merged into one: send the second once the
       // first was taken.
-      await until("the first signal to be taken", async () => run.stderr().includes("SIGINT received, stopping"))
+      await run.waitFor("SIGINT received, stopping")
       run.child.kill("SIGINT")
       assert.strictEqual(await run.exit, 130, run.stderr())
       assert.notMatch(run.stdout(), /Import (interrupted|completed)/, "exited at once, without the graceful summary")
