@@ -5,7 +5,8 @@
  *   - baseline: a bare node:http server answering Inkwell's exact bytes from a Map;
  *   - Inkwell as `npm start` runs it, logging every request (logfmt to a file), RESPONSE_CACHE_SIZE=0
  *     (every request through the full HttpApi path and SQLite), and with the response cache on.
- * Servers run on CPU 0 and the load generator on CPU 1 when `taskset` exists.
+ * Servers run on CPU 0 and the load generator on CPU 1 when `taskset` exists. Before the
+ * repetitions of each configuration, every server gets an unrecorded 2-second warm-up under it.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -31,6 +32,8 @@ export interface HttpOptions {
 const here = fileURLToPath(new URL(".", import.meta.url))
 
 type Variant = "baseline" | "nocache" | "cache"
+
+const WARMUP_SECONDS = 2
 const VARIANTS: ReadonlyArray<Variant> = ["baseline", "nocache", "cache"]
 
 const warm = async (server: Running, paths: ReadonlyArray<string>) => {
@@ -99,6 +102,19 @@ export const run = async (options: HttpOptions): Promise<ReadonlyArray<Row>> => 
       const label = endpoint === "slug" ? "GET /posts/:slug" : "GET /posts?limit=20"
       for (const connections of options.connections) {
         const results = new Map<Variant, Array<LoadResult>>(VARIANTS.map((v) => [v, []]))
+        // Unrecorded warm-up under the same load: the first seconds of a new code path (JIT,
+        // a heap that just took 10k cache entries) are not the steady state being compared.
+        for (const variant of VARIANTS) {
+          await load({
+            url: servers.get(variant)!.url,
+            paths,
+            connections,
+            durationSeconds: WARMUP_SECONDS,
+            tool: options.tool,
+            cpu: 1,
+            workDir: work
+          })
+        }
         for (let rep = 0; rep < options.repetitions; rep++) {
           for (const variant of VARIANTS) {
             const result = await load({

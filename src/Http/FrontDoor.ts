@@ -11,6 +11,7 @@
  */
 import { Cause, Effect, FiberId, FiberRef, FiberRefs, HashMap, List, LogLevel } from "effect"
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
+import { directRequestLog } from "./Logging.js"
 import { pathOf, requestIdFrom } from "./Middleware.js"
 import type { ResponseCacheShape } from "./ResponseCache.js"
 
@@ -26,9 +27,16 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
     const refs = runtime.fiberRefs
     const loggers = FiberRefs.getOrDefault(refs, FiberRef.currentLoggers)
     const logs = LogLevel.greaterThanEqual(LogLevel.Info, FiberRefs.getOrDefault(refs, FiberRef.currentMinimumLogLevel))
+    // With the buffered production logger, the line is formatted here and appended to its buffer.
+    const direct = directRequestLog(loggers)
 
     const log = (method: string, url: string, status: number, started: number, requestId: string) => {
       const path = pathOf(url)
+      const durationMs = Math.round((performance.now() - started) * 100) / 100
+      if (direct !== undefined) {
+        direct({ level: "INFO", fiber: "", method, path, status, durationMs, requestId })
+        return
+      }
       const options = {
         fiberId: FiberId.none,
         logLevel: LogLevel.Info,
@@ -40,7 +48,7 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
           ["method", method] as const,
           ["path", path] as const,
           ["status", status] as const,
-          ["durationMs", Math.round((performance.now() - started) * 100) / 100] as const,
+          ["durationMs", durationMs] as const,
           ["requestId", requestId] as const
         ) as HashMap.HashMap<string, unknown>,
         date: new Date()
@@ -50,6 +58,7 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
 
     const downstream = server.listeners("request") as Array<Listener>
     const front: Listener = (request, response) => {
+      const started = performance.now()
       const method = request.method ?? ""
       const url = request.url ?? ""
       const answer = cache.lookup(method, url, request.headers)
@@ -57,18 +66,22 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
         for (const listener of downstream) listener.call(server, request, response)
         return
       }
-      const started = performance.now()
       const given = request.headers["x-request-id"]
       const requestId = requestIdFrom(typeof given === "string" ? given : undefined)
-      const headers: Record<string, string | number> = { "x-request-id": requestId }
-      if (answer.etag !== undefined) headers["etag"] = answer.etag
+      // A flat [name, value, ...] array: Node writes it as is, no header object to build or walk.
       if (answer.status === 200) {
-        headers["content-type"] = answer.contentType
-        headers["content-length"] = answer.body.byteLength
-        response.writeHead(200, headers)
+        response.writeHead(
+          200,
+          answer.etag === undefined
+            ? ["content-type", answer.contentType, "content-length", answer.body.byteLength, "x-request-id", requestId]
+            : ["content-type", answer.contentType, "content-length", answer.body.byteLength, "etag", answer.etag, "x-request-id", requestId]
+        )
         response.end(answer.body)
       } else {
-        response.writeHead(answer.status, headers)
+        response.writeHead(
+          answer.status,
+          answer.etag === undefined ? ["x-request-id", requestId] : ["etag", answer.etag, "x-request-id", requestId]
+        )
         response.end()
       }
       if (logs) log(method, url, answer.status, started, requestId)

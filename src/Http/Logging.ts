@@ -9,7 +9,7 @@
  * One line per request is kept; only the syscalls are batched. `pretty` stays unbuffered: it is
  * for a person at a terminal.
  */
-import { Effect, Layer, Logger, Option } from "effect"
+import { Effect, HashSet, Layer, Logger, Option } from "effect"
 import * as HttpConfig from "./HttpConfig.js"
 
 export interface LineSink {
@@ -67,9 +67,104 @@ export class BufferedWriter {
   }
 }
 
-/** A logger printing `format`'s lines through `writer`. */
-export const bufferedLogger = (format: Logger.Logger<unknown, string>, writer: BufferedWriter): Logger.Logger<unknown, void> =>
-  Logger.make((options) => writer.line(format.log(options)))
+/** The formats a buffered logger can print; `requestLine` writes the same two. */
+export type LineFormat = "logfmt" | "json"
+
+/** Where a buffered logger keeps its writer, so request lines can skip the generic logger. */
+const DirectSink = Symbol.for("inkwell/Http/Logging/DirectSink")
+
+interface DirectSinkInfo {
+  readonly format: LineFormat
+  readonly writer: BufferedWriter
+}
+
+/**
+ * A logger printing `format`'s lines through `writer`. With `kind` (which `format` is), the
+ * request logger may write its one line per request straight to `writer` (`directRequestLog`).
+ */
+export const bufferedLogger = (
+  format: Logger.Logger<unknown, string>,
+  writer: BufferedWriter,
+  kind?: LineFormat
+): Logger.Logger<unknown, void> => {
+  const logger = Logger.make((options) => writer.line(format.log(options)))
+  return kind === undefined ? logger : Object.assign(logger, { [DirectSink]: { format: kind, writer } satisfies DirectSinkInfo })
+}
+
+/** The fields of a request's log line (message `METHOD path status`). */
+export interface RequestLineFields {
+  readonly level: "INFO" | "WARN" | "ERROR"
+  /** As Effect prints a fiber id (`#12`); empty outside a fiber. */
+  readonly fiber: string
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  readonly durationMs: number
+  readonly requestId: string
+}
+
+export type RequestLog = (fields: RequestLineFields) => void
+
+// `Date#toISOString` costs ~1 µs; under load many lines share a millisecond.
+let isoMillis = -1
+let isoText = ""
+const isoNow = (): string => {
+  const now = Date.now()
+  if (now !== isoMillis) {
+    isoMillis = now
+    isoText = new Date(now).toISOString()
+  }
+  return isoText
+}
+
+/** As Effect's logfmt logger: bare when the value has no whitespace, `"` or `=`, else JSON-quoted. */
+const TEXT_ONLY = /^[^\s"=]*$/
+const logfmtValue = (value: string): string => (TEXT_ONLY.test(value) ? value : JSON.stringify(value))
+
+/**
+ * The line Effect's `logfmtLogger` / `jsonLogger` print for `Effect.logInfo(message)` annotated
+ * with method, path, status, durationMs and requestId (annotations in that order).
+ */
+export const requestLine = (format: LineFormat, fields: RequestLineFields): string => {
+  const message = `${fields.method} ${fields.path} ${fields.status}`
+  if (format === "json") {
+    return JSON.stringify({
+      message,
+      logLevel: fields.level,
+      timestamp: isoNow(),
+      annotations: {
+        method: fields.method,
+        path: fields.path,
+        status: fields.status,
+        durationMs: fields.durationMs,
+        requestId: fields.requestId
+      },
+      spans: {},
+      fiberId: fields.fiber
+    })
+  }
+  return `timestamp=${isoNow()} level=${fields.level} fiber=${fields.fiber} message=${JSON.stringify(message)} method=${logfmtValue(fields.method)} path=${logfmtValue(fields.path)} status=${fields.status} durationMs=${fields.durationMs} requestId=${logfmtValue(fields.requestId)}`
+}
+
+/**
+ * A direct writer of request lines when `loggers` (a fiber's `currentLoggers`) is one buffered
+ * logger (plus Effect's tracer logger, which only records into a current span): the line is
+ * formatted by `requestLine` and appended to the buffer, skipping the generic logger (a HashMap
+ * of annotations, the log-level and annotation fiber refs, generic value formatting), which
+ * costs a measurable share of a cached read. `undefined` otherwise: the caller logs as usual.
+ */
+export const directRequestLog = (loggers: HashSet.HashSet<Logger.Logger<unknown, unknown>>): RequestLog | undefined => {
+  let sink: DirectSinkInfo | undefined
+  for (const logger of loggers) {
+    if (logger === Logger.tracerLogger) continue
+    const info = (logger as { readonly [DirectSink]?: DirectSinkInfo })[DirectSink]
+    if (info === undefined || sink !== undefined) return undefined
+    sink = info
+  }
+  if (sink === undefined || HashSet.size(loggers) > 2) return undefined
+  const { format, writer } = sink
+  return (fields) => writer.line(requestLine(format, fields))
+}
 
 /**
  * Replaces the default logger with a buffered one writing to `sink` (stdout by default).
@@ -93,7 +188,7 @@ export const layerBuffered = (
       )
       return Logger.replace(
         Logger.defaultLogger,
-        bufferedLogger(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger, writer)
+        bufferedLogger(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger, writer, format)
       )
     })
   )

@@ -3,7 +3,7 @@
  *
  *   logRequests   one line per request (also for 401s, 404s, timeouts and defects); request id;
  *                 turns unexpected failures into a bare 500; Retry-After on every 503
- *   limitBody     413 before the body is read when Content-Length is over MAX_BODY_SIZE
+ *   limitBody     413 when the body is over MAX_BODY_SIZE (declared: before reading it; chunked: as read)
  *   timeout       interrupts the request's fiber after REQUEST_TIMEOUT (logRequests answers 503)
  *   (router)      HttpApi routing, then per group: ApiKeyAuth (writes only), then the handler
  *
@@ -20,11 +20,31 @@ import {
   OpenApi,
   type HttpApp
 } from "@effect/platform"
-import { Cause, Context, Duration, Effect, FiberId, HashSet, Layer, LogLevel, Option, Schema } from "effect"
+import {
+  Cause,
+  Context,
+  Duration,
+  Effect,
+  type Fiber,
+  FiberId,
+  FiberRef,
+  HashMap,
+  HashSet,
+  Layer,
+  List,
+  type Logger,
+  LogLevel,
+  Option,
+  Schema,
+  Tracer
+} from "effect"
 import { randomUUID } from "node:crypto"
+import { IncomingMessage } from "node:http"
+import { type Readable, Transform, type TransformCallback } from "node:stream"
 import { ApiKeys, refusal } from "./ApiKeys.js"
 import { BadRequest, InternalServerError, PayloadTooLarge, RequestTimedOut, Unauthorized } from "./Errors.js"
 import * as HttpConfig from "./HttpConfig.js"
+import { directRequestLog, type RequestLog } from "./Logging.js"
 
 // ---------------------------------------------------------------------------------------------
 // API-key authentication (an HttpApiMiddleware, so OpenAPI lists it as a security scheme)
@@ -103,7 +123,7 @@ export const pathOf = (url: string): string => {
 }
 
 const isBodyTooLarge = (error: HttpServerError.RequestError): boolean =>
-  error.cause instanceof Error && error.cause.message === "maxBytes exceeded"
+  error.cause instanceof Error && error.cause.message === MAX_BYTES_EXCEEDED
 
 /** A failure that no endpoint turned into a typed answer: routing misses, unreadable bodies, defects. */
 const failureResponse = (
@@ -160,7 +180,7 @@ export const logRequests =
           // The client went away (or the server is stopping): nobody to answer; 499 as nginx logs it.
           // An interruption-only cause holds no `E`.
           const interrupted = Effect.failCause(exit.cause as Cause.Cause<never>)
-          return Effect.zipRight(line(request, 499, started, requestId, LogLevel.Info), interrupted)
+          return Effect.zipRight(line(fiber, request, 499, started, requestId, LogLevel.Info), interrupted)
         } else {
           response = failureResponse(exit.cause, request, requestId, options.maxBodySize)
           failure = exit.cause
@@ -173,33 +193,67 @@ export const logRequests =
         response = HttpServerResponse.setHeaders(response, headers)
         const level = status >= 500 ? LogLevel.Error : LogLevel.Info
         return Effect.as(
-          line(request, status, started, requestId, level, status >= 500 ? failure : undefined),
+          line(fiber, request, status, started, requestId, level, status >= 500 ? failure : undefined),
           response
         )
       })
     })
   }
 
+let lastLoggers: HashSet.HashSet<Logger.Logger<unknown, unknown>> | undefined
+let lastDirect: RequestLog | undefined
+
+/**
+ * The buffered production logger's direct writer, when this fiber logs only through it, with no
+ * annotations, log spans or tracing span of its own (what the generic path would add to the
+ * line); else `undefined`.
+ */
+const directLogOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): RequestLog | undefined => {
+  const loggers = fiber.getFiberRef(FiberRef.currentLoggers)
+  if (loggers !== lastLoggers) {
+    lastLoggers = loggers
+    lastDirect = directRequestLog(loggers)
+  }
+  if (lastDirect === undefined) return undefined
+  if (HashMap.size(fiber.getFiberRef(FiberRef.currentLogAnnotations)) !== 0) return undefined
+  if (List.isCons(fiber.getFiberRef(FiberRef.currentLogSpan))) return undefined
+  if (Context.getOption(fiber.currentContext, Tracer.ParentSpan)._tag === "Some") return undefined
+  return lastDirect
+}
+
 const line = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
   request: HttpServerRequest.HttpServerRequest,
   status: number,
   started: number,
   requestId: string,
   level: LogLevel.LogLevel,
   cause?: Cause.Cause<unknown>
-) => {
+): Effect.Effect<void> => {
   const path = pathOf(request.url)
+  const durationMs = Math.round((performance.now() - started) * 100) / 100
+  if (cause === undefined) {
+    const direct = directLogOf(fiber)
+    if (direct !== undefined) {
+      if (LogLevel.greaterThanEqual(level, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))) {
+        direct({
+          level: level.label as "INFO" | "WARN" | "ERROR",
+          fiber: FiberId.threadName(fiber.id()),
+          method: request.method,
+          path,
+          status,
+          durationMs,
+          requestId
+        })
+      }
+      return Effect.void
+    }
+  }
   const log =
     cause === undefined
       ? Effect.logWithLevel(level, `${request.method} ${path} ${status}`)
       : Effect.logWithLevel(level, `${request.method} ${path} ${status}`, cause)
-  return Effect.annotateLogs(log, {
-    method: request.method,
-    path,
-    status,
-    durationMs: Math.round((performance.now() - started) * 100) / 100,
-    requestId
-  })
+  return Effect.annotateLogs(log, { method: request.method, path, status, durationMs, requestId })
 }
 
 const tooLarge = (limit: number) =>
@@ -220,12 +274,17 @@ const isBulkImport = (request: HttpServerRequest.HttpServerRequest, includeUrlIm
 }
 
 /**
- * Refuses a declared oversized body with 413 before reading it, and caps what is read from any
- * other body (chunked uploads) at the same size.
+ * Refuses an oversized body with 413 and the typed `PayloadTooLarge` body:
+ *   - a declared one (Content-Length over the limit) before reading it, closing the connection
+ *     (the unread body is still on the wire);
+ *   - an undeclared one (chunked upload) as soon as more than the limit has been read: the body
+ *     is read through a byte counter (`cappedRequest`), the handler's read fails, and the rest
+ *     of the upload is read and discarded, so the client (which may still be sending) gets the
+ *     answer instead of a reset.
  *
- * The platform's own cap (`HttpIncomingMessage.MaxBodySize`) destroys the request stream when it
- * trips, which resets the connection instead of answering; the Content-Length check is what
- * makes the common case a proper 413.
+ * Not the platform's own cap (`HttpIncomingMessage.withMaxBodySize`) for chunked bodies: when it
+ * trips it destroys the request stream, which on Node destroys the socket, so the client sees a
+ * connection reset instead of the answer.
  */
 export const limitBody =
   (options: Pick<MiddlewareOptions, "maxBodySize">) =>
@@ -235,19 +294,94 @@ export const limitBody =
       const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
       if (!METHODS_WITH_BODY.has(request.method) || isBulkImport(request, false)) return app
       const declared = request.headers["content-length"]
-      if (declared !== undefined && Number(declared) > options.maxBodySize) {
-        return Effect.succeed(
-          HttpServerResponse.setHeader(
-            encodeJson(PayloadTooLarge, tooLarge(options.maxBodySize), 413),
-            // The unread body is still on the wire: close rather than try to skip it.
-            "connection",
-            "close"
+      if (declared !== undefined) {
+        if (Number(declared) > options.maxBodySize) {
+          return Effect.succeed(
+            HttpServerResponse.setHeader(
+              encodeJson(PayloadTooLarge, tooLarge(options.maxBodySize), 413),
+              // The unread body is still on the wire: close rather than try to skip it.
+              "connection",
+              "close"
+            )
           )
-        )
+        }
+        return HttpIncomingMessage.withMaxBodySize(app, limit)
       }
-      return HttpIncomingMessage.withMaxBodySize(app, limit)
+      // Neither Content-Length nor Transfer-Encoding: HTTP/1.1 says there is no body.
+      if (request.headers["transfer-encoding"] === undefined) return app
+      const capped = cappedRequest(request, options.maxBodySize)
+      return capped === undefined
+        ? HttpIncomingMessage.withMaxBodySize(app, limit)
+        : Effect.provideService(app, HttpServerRequest.HttpServerRequest, capped)
     })
   }
+
+/** What the platform's body readers fail with when over the limit; `failureResponse` answers 413. */
+const MAX_BYTES_EXCEEDED = "maxBytes exceeded"
+
+/** Passes at most `limit` bytes, then fails with `MAX_BYTES_EXCEEDED`. */
+class ByteCap extends Transform {
+  private seen = 0
+  constructor(private readonly limit: number) {
+    super()
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length
+    if (this.seen > this.limit) callback(new Error(MAX_BYTES_EXCEEDED))
+    else callback(null, chunk)
+  }
+}
+
+/**
+ * The Node request, with its body read through a `ByteCap`. Everything the platform reads the
+ * body with (`text`, `json`, `arrayBuffer`, `stream`, multipart) reads `source`, so replacing
+ * `source` covers them all; the rest of the request is the original's.
+ *
+ * Past the limit the cap fails (that read answers 413) and the original stream is drained:
+ * what the client still sends is discarded, up to DRAIN_FACTOR times the limit, after which the
+ * connection is closed. `undefined` when the request is not a Node one (then the platform's cap
+ * applies).
+ */
+const cappedRequest = (
+  request: HttpServerRequest.HttpServerRequest,
+  limit: number
+): HttpServerRequest.HttpServerRequest | undefined => {
+  const incoming = (request as { readonly source?: unknown }).source
+  if (!(incoming instanceof IncomingMessage)) return undefined
+  let body: Readable | undefined
+  const source = (): Readable => {
+    if (body !== undefined) return body
+    const cap = new ByteCap(limit)
+    // The platform reads these off `source` too (method, url, headers, remote address).
+    Object.assign(cap, {
+      method: incoming.method,
+      url: incoming.url,
+      headers: incoming.headers,
+      socket: incoming.socket
+    })
+    cap.once("error", (error) => {
+      if (error.message === MAX_BYTES_EXCEEDED) drain(incoming, limit * DRAIN_FACTOR)
+    })
+    incoming.once("error", (error) => cap.destroy(error))
+    incoming.pipe(cap)
+    body = cap
+    return cap
+  }
+  return Object.create(request, { source: { get: source, configurable: true } }) as HttpServerRequest.HttpServerRequest
+}
+
+/** How much more than the limit is read and thrown away after a 413, before closing the connection. */
+const DRAIN_FACTOR = 4
+
+const drain = (incoming: IncomingMessage, budget: number) => {
+  let discarded = 0
+  incoming.unpipe()
+  incoming.on("data", (chunk: Buffer) => {
+    discarded += chunk.length
+    if (discarded > budget) incoming.socket?.destroy()
+  })
+  incoming.resume()
+}
 
 /** Interrupts a request whose time is up, so the request logger can tell it from a client abort. */
 export const timeoutFiberId = FiberId.make(-408, 0)
