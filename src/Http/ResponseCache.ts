@@ -212,23 +212,13 @@ export interface ResponseCacheShape {
   readonly stats: Effect.Effect<CacheStats>
 }
 
-/**
- * Builds the cache. `announce` tells other processes about a write made here (PostChanges.publish
- * when present); its failures are logged, never the request's.
- */
-export const make = (
-  options: ResponseCacheOptions,
-  announce: (slug: string) => Effect.Effect<void, unknown> = () => Effect.void
-): ResponseCacheShape => {
+/** Builds the cache. */
+export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
   const store = new ResponseStore({
     maxEntries: options.maxEntries,
     maxBytes: options.maxBytes,
     ttlMillis: Duration.toMillis(Duration.decode(options.ttl))
   })
-  const tell = (slug: string) =>
-    announce(slug).pipe(
-      Effect.catchAllCause((cause) => Effect.logWarning("could not announce a post change to other processes", cause))
-    )
 
   const middleware = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
     options.maxEntries === 0
@@ -257,16 +247,13 @@ export const make = (
           }
           // A write: whatever its outcome (a failed write may still have committed part of an
           // import), what it touches is dropped once it is done.
-          return Effect.onExit(app, (exit) => {
-            const slug =
-              kind.slug ?? (exit._tag === "Success" && exit.value.status === 201 ? createdSlug(exit.value) : undefined)
-            if (slug === undefined) {
-              store.invalidate(ALL_POSTS)
-              return tell(ALL_POSTS)
-            }
-            store.invalidate(slug)
-            return tell(slug)
-          })
+          return Effect.onExit(app, (exit) =>
+            Effect.sync(() => {
+              const slug =
+                kind.slug ?? (exit._tag === "Success" && exit.value.status === 201 ? createdSlug(exit.value) : undefined)
+              store.invalidate(slug ?? ALL_POSTS)
+            })
+          )
         })
 
   const lookup: ResponseCacheShape["lookup"] = (method, url, headers) => {
