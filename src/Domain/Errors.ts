@@ -2,7 +2,8 @@
  * Errors a user can act on. Each one names the thing at fault.
  * HTTP statuses are annotated here so that every API that declares them answers alike.
  */
-import { HttpApiSchema } from "@effect/platform"
+// By subpath: the package index would load every platform module into each process and render thread.
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Schema } from "effect"
 
 export class PostNotFound extends Schema.TaggedError<PostNotFound>()(
