@@ -1,33 +1,35 @@
 /**
- * `npm run bench:import [-- --sizes 10000,100000 --concurrency 8 --batch-size 500 --max-old-space 128]`
+ * `npm run bench:import [-- --sizes 10000,100000 --batch-size 500 --concurrency N]`
  *
  * For each size: generates a deterministic NDJSON corpus, then imports it into a fresh SQLite
- * file twice, each in its own child process so peak RSS (`process.resourceUsage().maxRSS`) is
- * the import's alone:
- *   - effect:   the Inkwell pipeline (Stream reader → bounded queues → N processors → batch writer);
+ * file twice, each in its own process so peak RSS is the import's alone:
+ *   - effect:   `inkwell import <file>` exactly as a user runs it: `bin/inkwell.js` (the launcher
+ *               and its Node flags), the CLI's own defaults (IMPORT_*, RENDER_* unset: render
+ *               worker threads, concurrency, batch size), DATABASE_URL=sqlite:<file>. Throughput
+ *               comes from the CLI's `--report` (from the command's start: pool start-up and
+ *               database layer included); peak RSS from `/usr/bin/time` (the largest process of
+ *               the tree, worker threads included), else from polling /proc.
  *   - baseline: a plain sequential Promise-based loop (readline, the same parsing and rendering
- *               via `processInputSync`, batches of 500 inserted with better-sqlite3 directly).
- * Prints posts/s, MB/s, peak RSS and the effect/baseline throughput ratio.
+ *               via `processInputSync`, batches of 500 inserted with better-sqlite3 directly),
+ *               with Node's default heap settings.
+ * Both databases are migrated before timing. Prints posts/s, MB/s, peak RSS and the
+ * effect/baseline throughput ratio. `--concurrency` / `--batch-size` are passed to the CLI only
+ * when given.
  */
-import { execFileSync } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { createReadStream, mkdtempSync, rmSync, statSync } from "node:fs"
-import { cpus, tmpdir } from "node:os"
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
+import { cpus, loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
-import { NodeContext } from "@effect/platform-node"
 import Database from "better-sqlite3"
-import { Effect, Layer, Logger, LogLevel, Option, Schema } from "effect"
-import { DatabasePool } from "../src/Database/DatabasePool.js"
+import { Effect, Layer, Schema } from "effect"
 import * as Migrations from "../src/Database/Migrations.js"
 import * as SqlLive from "../src/Database/SqlLive.js"
 import { PostInput } from "../src/Domain/Post.js"
-import * as ImportPipeline from "../src/Import/ImportPipeline.js"
-import * as ImportSource from "../src/Import/ImportSource.js"
-import { PostProcessor } from "../src/Processing/PostProcessor.js"
+import type { ImportSummary } from "../src/Import/ImportSummary.js"
 import { defaultProcessorConfig, processInputSync } from "../src/Processing/processPost.js"
-import * as SqlPostRepository from "../src/Posts/SqlPostRepository.js"
 import { writeNdjson } from "./generate-corpus.js"
 
 interface Result {
@@ -37,6 +39,8 @@ interface Result {
   readonly ms: number
   readonly bytes: number
   readonly maxRssMb: number
+  /** The CLI's whole process, start-up (tsx, module loading) included. */
+  readonly wallMs?: number
 }
 
 const arg = (argv: ReadonlyArray<string>, name: string, fallback: string) => {
@@ -50,32 +54,63 @@ const migrate = (file: string) =>
 const report = (result: Omit<Result, "maxRssMb">) =>
   console.log(JSON.stringify({ ...result, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }))
 
-/** The Inkwell pipeline, as `inkwell import file.ndjson` runs it. */
-const runEffect = async (input: string, db: string, concurrency: number, batchSize: number) => {
+const root = fileURLToPath(new URL("..", import.meta.url))
+const TIME = "/usr/bin/time"
+
+/** Peak RSS of `pid` so far (VmHWM), for machines without /usr/bin/time. */
+const highWaterMb = (pid: number) => {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmHWM:"))
+    return line === undefined ? 0 : Math.round(Number(line.replace(/\D+/g, "")) / 1024)
+  } catch {
+    return 0
+  }
+}
+
+/** `inkwell import <input>` as a user runs it (see the header). */
+const runEffect = async (input: string, db: string, flags: ReadonlyArray<string>) => {
   await migrate(db)
-  const layer = Layer.mergeAll(
-    SqlPostRepository.layer.pipe(
-      Layer.provide(DatabasePool.layer({ maxConnections: 4, acquireTimeout: "30 seconds" })),
-      Layer.provide(SqlLive.layer(`sqlite:${db}`))
-    ),
-    PostProcessor.layer(defaultProcessorConfig),
-    NodeContext.layer
-  )
-  const options = { concurrency, batchSize, buffer: 256, chunkSize: 64 * 1024, maxPostBytes: 5 * 1024 * 1024, itemTimeout: Option.none() }
+  const dir = mkdtempSync(join(tmpdir(), "inkwell-bench-cli-"))
+  const reportFile = join(dir, "report.json")
+  const rssFile = join(dir, "rss")
+  const cli = [join(root, "bin", "inkwell.js"), "import", input, "--report", reportFile, ...flags]
+  const withTime = existsSync(TIME)
   const started = performance.now()
-  const summary = await Effect.runPromise(
-    ImportPipeline.run(ImportSource.fromPaths([input], options), options).pipe(
-      Effect.provide(layer),
-      Logger.withMinimumLogLevel(LogLevel.Error)
-    )
-  )
-  report({
+  const child = spawn(withTime ? TIME : process.execPath, withTime ? ["-f", "%M", "-o", rssFile, process.execPath, ...cli] : cli, {
+    env: { ...process.env, DATABASE_URL: `sqlite:${db}` },
+    stdio: ["ignore", "ignore", "inherit"]
+  })
+  // Without /usr/bin/time: the launcher's child (the CLI process) is polled for its high-water mark.
+  let polled = 0
+  const poll = setInterval(() => {
+    for (const pid of childPids(child.pid!)) polled = Math.max(polled, highWaterMb(pid))
+  }, 100)
+  const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)))
+  clearInterval(poll)
+  const wallMs = performance.now() - started
+  if (code !== 0) throw new Error(`inkwell import exited with ${code}`)
+  const summary = JSON.parse(readFileSync(reportFile, "utf8")) as ImportSummary
+  const maxRssMb = withTime ? Math.round(Number(readFileSync(rssFile, "utf8").trim().split("\n").at(-1)) / 1024) : polled
+  rmSync(dir, { recursive: true, force: true })
+  console.log(JSON.stringify({
     mode: "effect",
     posts: summary.imported + summary.updated + summary.unchanged,
     failed: summary.failed,
-    ms: performance.now() - started,
-    bytes: summary.bytes
-  })
+    ms: summary.elapsedMs,
+    wallMs,
+    bytes: summary.bytes,
+    maxRssMb
+  }))
+}
+
+/** Every descendant of `pid` (the launcher, the CLI it starts). */
+const childPids = (pid: number): Array<number> => {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((x) => x !== "").map(Number)
+    return [pid, ...children.flatMap(childPids)]
+  } catch {
+    return [pid]
+  }
 }
 
 /** The plain loop the pipeline must keep up with. */
@@ -163,48 +198,36 @@ const runBaseline = async (input: string, db: string, batchSize: number) => {
 
 const self = fileURLToPath(import.meta.url)
 
-const child = (mode: string, input: string, db: string, concurrency: number, batchSize: number, heapMb: string): Result => {
-  const out = execFileSync(process.execPath, [
-    ...(heapMb === "" ? [] : [`--max-old-space-size=${heapMb}`]),
-    "--import",
-    "tsx",
-    self,
-    "--child",
-    mode,
-    "--input",
-    input,
-    "--db",
-    db,
-    "--concurrency",
-    String(concurrency),
-    "--batch-size",
-    String(batchSize)
-  ], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024, stdio: ["ignore", "pipe", "inherit"] })
+const child = (mode: string, input: string, db: string, passOn: ReadonlyArray<string>): Result => {
+  const out = execFileSync(process.execPath, ["--import", "tsx", self, "--child", mode, "--input", input, "--db", db, ...passOn], {
+    encoding: "utf8",
+    maxBuffer: 16 * 1024 * 1024,
+    stdio: ["ignore", "pipe", "inherit"]
+  })
   return JSON.parse(out.trim().split("\n").at(-1)!) as Result
 }
 
 const main = async (argv: ReadonlyArray<string>) => {
-  const concurrency = Number(arg(argv, "concurrency", "8"))
   const batchSize = Number(arg(argv, "batch-size", "500"))
+  // Options for the CLI only when given: otherwise it runs on its own defaults.
+  const passOn = ["concurrency", "batch-size"].flatMap((name) => (argv.includes(`--${name}`) ? [`--${name}`, arg(argv, name, "")] : []))
   const childMode = arg(argv, "child", "")
   if (childMode !== "") {
     const input = arg(argv, "input", "")
     const db = arg(argv, "db", "")
-    return childMode === "effect" ? runEffect(input, db, concurrency, batchSize) : runBaseline(input, db, batchSize)
+    return childMode === "effect" ? runEffect(input, db, passOn) : runBaseline(input, db, batchSize)
   }
   const sizes = arg(argv, "sizes", "10000,100000").split(",").map(Number)
-  // Optional V8 old-space cap for both children: shows whether memory is bounded or merely lazily collected.
-  const heapMb = arg(argv, "max-old-space", "")
   const dir = mkdtempSync(join(tmpdir(), "inkwell-bench-"))
-  console.log(`bench:import  ${new Date().toISOString()}  node ${process.version}  ${cpus().length} CPUs  concurrency ${concurrency}  batch ${batchSize}${heapMb === "" ? "" : `  --max-old-space-size=${heapMb}`}`)
+  console.log(`bench:import  ${new Date().toISOString()}  node ${process.version}  ${cpus().length} CPUs  load ${loadavg().map((l) => l.toFixed(2)).join(" ")}  effect: inkwell import${passOn.length === 0 ? " (CLI defaults)" : ` ${passOn.join(" ")}`}  baseline batch ${batchSize}`)
   try {
     for (const size of sizes) {
       const input = join(dir, `corpus-${size}.ndjson`)
       writeNdjson(input, size, 42)
       const mb = statSync(input).size / 1024 / 1024
       const results = [
-        child("baseline", input, join(dir, `baseline-${size}.db`), concurrency, batchSize, heapMb),
-        child("effect", input, join(dir, `effect-${size}.db`), concurrency, batchSize, heapMb)
+        child("baseline", input, join(dir, `baseline-${size}.db`), passOn),
+        child("effect", input, join(dir, `effect-${size}.db`), passOn)
       ]
       console.log(`\n${size} posts, ${mb.toFixed(1)} MB NDJSON`)
       console.log("  mode      posts    failed  seconds  posts/s    MB/s   peak RSS")
@@ -215,6 +238,7 @@ const main = async (argv: ReadonlyArray<string>) => {
         )
       }
       const [baseline, effect] = results as [Result, Result]
+      if (effect.wallMs !== undefined) console.log(`  effect process wall time (node start-up included): ${(effect.wallMs / 1000).toFixed(1)} s`)
       console.log(`  throughput ratio effect/baseline: ${((effect.posts / effect.ms) / (baseline.posts / baseline.ms)).toFixed(2)}`)
     }
   } finally {

@@ -2,8 +2,9 @@
  * Rendering alone: the real corpus (../shared/corpus/rust-blog, or --corpus) processed
  * (front matter, markdown, sanitizing, excerpt, hash) single-threaded with `processPostSync` in a
  * plain loop (the baseline), and through `RenderPool` (worker threads, RENDER_WORKERS or
- * os.availableParallelism()), interleaved, --reps times (default 3). Files are read once, before
- * timing. Target: ≥ 1.7× on 2 cores.
+ * os.availableParallelism(), with the pool's default batch size and worker heap cap), called per
+ * post by as many fibers as the pool needs in flight (`RenderPool.inFlightFor`), interleaved,
+ * --reps times (default 3). Files are read once, before timing. Target: ≥ 1.7× on 2 cores.
  */
 import { Effect } from "effect"
 import { readdirSync, readFileSync, statSync } from "node:fs"
@@ -14,8 +15,6 @@ import { defaultProcessorConfig, processPostSync } from "../../src/Processing/pr
 import * as RenderPool from "../../src/Workers/RenderPool.js"
 import { median, type Row, spreadOf } from "./lib/table.js"
 
-/** In flight at once: enough to keep every worker's queue (RenderPool.JOBS_PER_WORKER) full. */
-const JOBS = RenderPool.JOBS_PER_WORKER * 2
 
 export interface RenderOptions {
   readonly corpus: string
@@ -46,12 +45,14 @@ export const run = async (options: RenderOptions): Promise<ReadonlyArray<Row>> =
   }
   const pooled = Effect.gen(function* () {
     const processor = yield* PostProcessor
-    // Warm the threads (spawn, module load, JIT) before timing, as the loop is warm by its first rep.
-    yield* Effect.forEach(sources.slice(0, options.workers * 4), (s) => Effect.either(processor.process(s)), { concurrency: options.workers * JOBS })
+    const stats = yield* RenderPool.Stats
+    const inFlight = RenderPool.inFlightFor({ size: options.workers })
+    // Warm the threads (spawn, module load, JIT) with one whole pass, as the loop is warmed below.
+    yield* Effect.forEach(sources, (s) => Effect.either(processor.process(s)), { concurrency: inFlight, discard: true })
     const measure = Effect.gen(function* () {
       const started = performance.now()
       for (let pass = 0; pass < options.passes; pass++) {
-        yield* Effect.forEach(sources, (s) => Effect.either(processor.process(s)), { concurrency: options.workers * JOBS, discard: true })
+        yield* Effect.forEach(sources, (s) => Effect.either(processor.process(s)), { concurrency: inFlight, discard: true })
       }
       return total / ((performance.now() - started) / 1000)
     })
@@ -63,9 +64,14 @@ export const run = async (options: RenderOptions): Promise<ReadonlyArray<Row>> =
       mine.push(yield* measure)
       console.error(`  rep ${rep + 1}: single thread ${base.at(-1)!.toFixed(0)} posts/s, pool ${mine.at(-1)!.toFixed(0)} posts/s`)
     }
+    const s = stats()
+    console.error(`  pool: ${s.posts} posts in ${s.batches} messages (${(s.posts / Math.max(1, s.batches)).toFixed(1)} per message), ${s.inline} in-process`)
     return { base, mine }
   }).pipe(
-    Effect.provide(RenderPool.layer({ size: options.workers, inlineBelowBytes: 0, settings: defaultProcessorConfig })),
+    // Every post on the threads (none inline, not even while they start): the figure is the pool's.
+    Effect.provide(
+      RenderPool.layerWithStats({ size: options.workers, inlineBelowBytes: 0, inlineWhileStarting: false, settings: defaultProcessorConfig })
+    ),
     Effect.scoped
   )
   const { base, mine } = await Effect.runPromise(pooled)

@@ -13,7 +13,8 @@
  * the allocation churn of rendering, and with the old space capped (--heap-cap MB, default 128),
  * which shows the live set: an upload that kept the body would not complete there.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -118,6 +119,12 @@ const measure = async (megabytes: number, label: string, heapCapMb?: number) => 
       `  ${label}: ${result.posts} posts, ${(result.bytes / 1048576).toFixed(1)} MB in ${result.seconds.toFixed(1)} s; RSS ${before} → peak ${peak} MB (+${peak - before})`
     )
     return { growth: peak - before, before, peak, ...result }
+  } catch (error) {
+    console.error(readFileSync(join(dir, "server.log"), "utf8").split("\n").slice(-20).join("\n"))
+    try {
+      console.error(execFileSync("ss", ["-ltnp"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(`:${port}`)).join("\n"))
+    } catch {}
+    throw error
   } finally {
     await server?.stop()
     rmSync(dir, { recursive: true, force: true })

@@ -134,6 +134,9 @@ const handler = (f: Flags) =>
       ? ImportPipeline.validate(source, options, { tally })
       : ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(App.RepositoryLive))
     const summary = yield* run.pipe(
+      // In-process rendering: measured faster and ~100 MB smaller than the worker pool for
+      // imports, whose main thread (parsing, batching, writing) is the bottleneck; switch to
+      // `RenderPool.layerConfig` when it is not (notes/BENCHMARKS-session2-import.md).
       Effect.provide(PostProcessor.layerConfig),
       Effect.provide(feeds),
       Effect.mapError((e) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(e)) })),

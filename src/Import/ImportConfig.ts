@@ -6,7 +6,11 @@ import { Config, Duration, Option } from "effect"
 import type { SlugPolicy } from "../Posts/PostRepository.js"
 
 export interface ImportOptions {
-  /** Posts processed at once (read, parsed, rendered). */
+  /**
+   * Posts processed at once (read, parsed, rendered). With the worker pool (RenderPool) as the
+   * processor, enough posts must be in flight to fill one batch per thread and queue the next
+   * (`RenderPool.inFlightFor`: 2 threads × 32 posts × 2 = 128), or the threads idle between messages.
+   */
   readonly concurrency: number
   /** Posts per database transaction. */
   readonly batchSize: number

@@ -3,27 +3,48 @@
  * (RenderWorker.ts), with the same `PostProcessorShape` as the in-process one, so it is provided
  * in its place (`RenderPool.layer` / `layerConfig`, or `PostProcessor` consumers unchanged).
  *
- * - Requests are Schema-serialized (RenderRequest.ts): the main thread decodes the `NewPost`.
- * - Small jobs stay in-process: a source under `inlineBelowBytes` renders faster than a thread hop.
- *   ("Only one job in flight" is no usable signal: an in-process render is one synchronous step,
- *   so concurrent callers would each see the others finished and everything would stay inline.)
- * - Interrupting a call interrupts its request in the worker (a render already running finishes
- *   its one post, a few milliseconds, and its answer is dropped).
- * - A worker that dies fails only the jobs it held, as a `RenderWorkerFailed` defect naming the
- *   source; the pool starts a replacement for the next job.
+ * - Callers stay per post; a micro-batcher groups them: requests queue while the workers are
+ *   busy, and each worker's next message takes everything queued (up to `maxBatch`). One message
+ *   per post cost as much CPU as the render itself (RenderRequest.ts); one per batch does not.
+ * - Small jobs stay in-process: a source under `inlineBelowBytes` renders faster than a thread
+ *   hop, and the threads start only on the first post that needs them; until they are up, posts
+ *   render in-process (`inlineWhileStarting`), so a run of a few posts never waits for threads.
+ * - Interrupting a call drops its post from the batch; when every caller of a batch in a worker
+ *   is gone, the batch is interrupted there too (after the post being rendered).
+ * - A worker that dies fails only the posts of the batch it held, each as a `RenderWorkerFailed`
+ *   defect naming its own source; the pool starts a replacement for the next batch.
  */
 import { Worker } from "@effect/platform"
 import { NodeWorker } from "@effect/platform-node"
-import { Cause, Config, type ConfigError, Data, Effect, Layer, Pool, type Scope } from "effect"
-import { availableParallelism } from "node:os"
+import {
+  Cause,
+  Chunk,
+  Config,
+  type ConfigError,
+  Context,
+  Data,
+  Deferred,
+  Effect,
+  Exit,
+  FiberId,
+  Layer,
+  Pool,
+  Queue,
+  Scope
+} from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { availableParallelism, tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { Worker as NodeThread } from "node:worker_threads"
 import { ProcessorConfig } from "../Config.js"
 import type { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost, PostInput, PostSource } from "../Domain/Post.js"
 import { makePostProcessor, PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
-import { ProcessInput, ProcessSource, type RenderRequest } from "./RenderRequest.js"
+import { processInputSync, processPostSync } from "../Processing/processPost.js"
+import { type BatchItem, type BatchResult, ProcessBatch } from "./RenderRequest.js"
 
-/** A worker stopped (crashed, was killed) or answered something unreadable while holding this job. */
+/** A worker stopped (crashed, was killed) or answered something unreadable while holding this post. */
 export class RenderWorkerFailed extends Data.TaggedError("RenderWorkerFailed")<{
   readonly source: string
   readonly cause: unknown
@@ -39,101 +60,328 @@ export interface RenderPoolOptions {
   /** Sources shorter than this (in characters) are rendered in-process (default 1024). */
   readonly inlineBelowBytes: number
   readonly settings: ProcessorConfig
+  /** Most posts in one message to a worker (default `DEFAULT_MAX_BATCH`). */
+  readonly maxBatch?: number
+  /** Render in-process while the threads start (default true). Off, posts wait for the threads. */
+  readonly inlineWhileStarting?: boolean
+  /** V8 old-generation cap of each worker thread in MB (default `DEFAULT_WORKER_HEAP_MB`). */
+  readonly workerHeapMb?: number
 }
 
-/** From TypeScript sources (tsx, vitest) a bootstrap registers tsx in the thread first; built, the module itself. */
-const WORKER_URL = import.meta.url.endsWith(".ts")
-  ? new URL("./renderWorkerBootstrap.mjs", import.meta.url)
-  : new URL("./RenderWorker.js", import.meta.url)
-
-const spawn = () => new NodeThread(WORKER_URL)
+/**
+ * Posts per message. 32 corpus posts are ~60 ms of rendering: the per-message cost (~2 ms of
+ * CPU) drops to a few percent, and an interrupted batch stops within one post anyway.
+ */
+export const DEFAULT_MAX_BATCH = 32
 
 /**
- * Jobs queued on one worker at once. A round trip through the platform's worker protocol costs
- * ~2 ms of latency here (measured with a one-line post), about one whole render: with one job
- * per worker a thread would sit idle half the time; with a few queued it never waits.
+ * A thread renders one post at a time and keeps no state between posts: its live heap is a few
+ * MB of code and one post. Without a cap V8 grows each thread's heap lazily to hundreds of MB
+ * under markdown-it's churn (every thread's heap counts in the process's RSS). 64 MB still takes
+ * a post at the import's 5 MB limit.
  */
-export const JOBS_PER_WORKER = 4
+export const DEFAULT_WORKER_HEAP_MB = 64
 
-/** The pool as a `PostProcessorShape`. Needs a worker spawner (`NodeWorker.layer`) and a scope. */
+/** In flight per worker thread that keeps every thread busy: one batch rendering, one queued. */
+export const inFlightFor = (options: Pick<RenderPoolOptions, "size" | "maxBatch">): number =>
+  options.size * (options.maxBatch ?? DEFAULT_MAX_BATCH) * 2
+
+const FROM_SOURCES = import.meta.url.endsWith(".ts")
+
+/** Node 20 ignores `--import tsx` in a worker's execArgv: this bootstrap registers tsx in the thread. */
+const BOOTSTRAP_URL = new URL("./renderWorkerBootstrap.mjs", import.meta.url)
+
+/** Gives the bundle the `require` that CommonJS dependencies (sanitize-html, postcss) call. */
+const REQUIRE_SHIM = "import { createRequire as __inkwellRequire } from 'node:module'; const require = __inkwellRequire(import.meta.url);"
+
+/**
+ * The module a render thread starts. Built (JavaScript): RenderWorker.js itself. From the
+ * TypeScript sources (tsx, vitest), a thread that registers tsx and loads the sources costs
+ * ~180 MB of RSS (its own loader thread, every module transformed with its source map, the
+ * whole of `effect` and `@effect/platform`); the same worker bundled by esbuild (what tsx runs
+ * on) costs ~40 MB. So the pool bundles it once into a temporary directory, removed when the pool
+ * closes (~0.7 s, while the first posts render in-process). Should bundling fail, threads
+ * register tsx instead.
+ */
+const workerEntry: Effect.Effect<URL, never, Scope.Scope> = FROM_SOURCES
+  ? Effect.acquireRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), "inkwell-render-"))),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  ).pipe(
+    Effect.flatMap((dir) =>
+      Effect.tryPromise(async () => {
+        const esbuild = await import("esbuild")
+        const outfile = join(dir, "render-worker.mjs")
+        await esbuild.build({
+          entryPoints: [fileURLToPath(new URL("./RenderWorker.ts", import.meta.url))],
+          outfile,
+          bundle: true,
+          platform: "node",
+          format: "esm",
+          target: "node20",
+          banner: { js: REQUIRE_SHIM },
+          logLevel: "silent"
+        })
+        return pathToFileURL(outfile)
+      })
+    ),
+    Effect.catchAllCause((cause) =>
+      Effect.as(Effect.logWarning("could not bundle the render worker; its threads load the sources through tsx", cause), BOOTSTRAP_URL)
+    )
+  )
+  : Effect.succeed(new URL("./RenderWorker.js", import.meta.url))
+
+/** Starts render threads from `entry` with the pool's heap cap. */
+const spawner = (entry: URL, options: Pick<RenderPoolOptions, "workerHeapMb">) =>
+  Worker.layerSpawner(() =>
+    new NodeThread(entry, {
+      resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB }
+    })
+  )
+
+/** Counters, for tests and benchmarks. */
+export interface RenderPoolStats {
+  /** Messages (batches) sent to workers. */
+  readonly batches: number
+  /** Posts sent to workers. */
+  readonly posts: number
+  /** Posts rendered in-process (small, or while the threads started). */
+  readonly inline: number
+  /** Batches interrupted in a worker because all their callers went away. */
+  readonly abandoned: number
+}
+
+export interface RenderPool extends PostProcessorShape {
+  readonly stats: () => RenderPoolStats
+}
+
+/** A batch in a worker: when its last caller leaves, `abandon` interrupts it there. */
+interface InFlight {
+  live: number
+  readonly abandon: Deferred.Deferred<null>
+}
+
+interface Job {
+  readonly item: BatchItem
+  readonly source: string
+  readonly result: Deferred.Deferred<NewPost, InvalidPost>
+  cancelled: boolean
+  batch: InFlight | undefined
+}
+
+const renderInline = (item: BatchItem, settings: ProcessorConfig): BatchResult =>
+  item._tag === "Source"
+    ? processPostSync(
+      item.relativePath === undefined
+        ? { source: item.source, raw: item.raw }
+        : { source: item.source, raw: item.raw, relativePath: item.relativePath },
+      settings
+    )
+    : processInputSync(item.input, item.source, settings)
+
+const settle = (job: Job, result: BatchResult) =>
+  Deferred.unsafeDone(job.result, result._tag === "Right" ? Exit.succeed(result.right) : Exit.fail(result.left))
+
+/** The pool as a `PostProcessorShape`. Needs a worker manager (`NodeWorker.layerManager`) and a scope. */
 export const make = (
   options: RenderPoolOptions
-): Effect.Effect<PostProcessorShape, never, Scope.Scope | Worker.WorkerManager | Worker.Spawner> =>
-  Effect.gen(function* () {
-    const pool = yield* Worker.makePoolSerialized<RenderRequest>({ size: options.size, concurrency: JOBS_PER_WORKER }).pipe(
-      // Spawning a thread cannot fail in a way the caller could handle.
-      Effect.orDie
-    )
+): Effect.Effect<RenderPool, never, Scope.Scope | Worker.WorkerManager> =>
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const manager = yield* Worker.WorkerManager
+    const maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH)
+    const inlineWhileStarting = options.inlineWhileStarting ?? true
     const inline = makePostProcessor(options.settings)
+    const queue = yield* Queue.unbounded<Job>()
+    const stats = { batches: 0, posts: 0, inline: 0, abandoned: 0 }
+    /** Jobs not yet answered, to release their callers if the pool closes under them. */
+    const pending = new Set<Job>()
+    let state: "idle" | "starting" | "ready" | "unavailable" = "idle"
+
+    yield* Scope.addFinalizer(
+      scope,
+      Effect.sync(() => {
+        for (const job of pending) Deferred.unsafeDone(job.result, Exit.interrupt(FiberId.none))
+        pending.clear()
+      })
+    )
+
+    const finish = (job: Job, result: Effect.Effect<NewPost, InvalidPost>) => {
+      pending.delete(job)
+      Deferred.unsafeDone(job.result, result)
+    }
 
     /**
-     * One request on one worker. The platform fails the requests a dead worker held but keeps the
+     * One batch on one worker. The platform fails the requests a dead worker held but keeps the
      * dead worker in the pool, so a worker that failed is invalidated here: the pool drops it
-     * and starts another for the next job.
+     * and starts another for the next batch.
      */
-    const execute = <Req extends RenderRequest>(request: Req) =>
+    const execute = (pool: Worker.SerializedWorkerPool<ProcessBatch>, request: ProcessBatch) =>
       Effect.scoped(
         Effect.flatMap(Pool.get(pool.backing), (worker) =>
           worker.executeEffect(request).pipe(
-            Effect.tapErrorCause((cause) =>
-              Cause.isInterruptedOnly(cause) ||
-                Cause.failureOption(cause).pipe((failure) => failure._tag === "Some" && (failure.value as { _tag?: unknown })._tag === "InvalidPost")
-                ? Effect.void
-                : Pool.invalidate(pool.backing, worker)
-            )
+            Effect.tapErrorCause((cause) => Cause.isInterruptedOnly(cause) ? Effect.void : Pool.invalidate(pool.backing, worker))
           ))
       )
 
-    const onWorker = <A>(source: string, run: Effect.Effect<A, InvalidPost | unknown>) =>
-      Effect.catchIf(
-        run,
-        (e): e is unknown => !(typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "InvalidPost"),
-        (cause) => Effect.die(new RenderWorkerFailed({ source, cause }))
-      ) as Effect.Effect<A, InvalidPost>
-
-    const process = (source: PostSource): Effect.Effect<NewPost, InvalidPost> =>
-      source.raw.length < options.inlineBelowBytes
-        ? inline.process(source)
-        : onWorker(
-            source.source,
-            execute(
-              new ProcessSource({
-                source: source.source,
-                raw: source.raw,
-                ...(source.relativePath === undefined ? {} : { relativePath: source.relativePath }),
-                settings: options.settings
-              })
+    /** Takes what is queued (at least one post), sends it as one message, answers every caller. */
+    const dispatch = (pool: Worker.SerializedWorkerPool<ProcessBatch>) =>
+      Effect.gen(function*() {
+        const taken = yield* Queue.takeBetween(queue, 1, maxBatch)
+        const jobs = Chunk.toReadonlyArray(taken).filter((job) => !job.cancelled)
+        if (jobs.length === 0) return
+        const batch: InFlight = { live: jobs.length, abandon: Deferred.unsafeMake<null>(FiberId.none) }
+        for (const job of jobs) job.batch = batch
+        stats.batches++
+        stats.posts += jobs.length
+        const request = new ProcessBatch({ items: jobs.map((job) => job.item), settings: options.settings })
+        const exit = yield* Effect.exit(Effect.raceFirst(execute(pool, request), Deferred.await(batch.abandon)))
+        if (Exit.isSuccess(exit)) {
+          const results = exit.value
+          if (results === null) {
+            stats.abandoned++
+            for (const job of jobs) pending.delete(job)
+            return
+          }
+          jobs.forEach((job, index) => {
+            const result = results[index]
+            finish(
+              job,
+              result === undefined
+                ? Effect.die(new RenderWorkerFailed({ source: job.source, cause: "the worker returned no result" }))
+                : result._tag === "Right"
+                ? Exit.succeed(result.right)
+                : Exit.fail(result.left)
             )
-          ).pipe(Effect.withSpan("PostProcessor.process", { attributes: { source: source.source, worker: true } }))
+          })
+          return
+        }
+        const cause = Cause.squash(exit.cause)
+        for (const job of jobs) finish(job, Effect.die(new RenderWorkerFailed({ source: job.source, cause })))
+      })
 
-    const fromInput = (input: PostInput, source: string): Effect.Effect<NewPost, InvalidPost> =>
-      input.body.length < options.inlineBelowBytes
-        ? inline.fromInput(input, source)
-        : onWorker(source, execute(new ProcessInput({ input, source, settings: options.settings }))).pipe(
-            Effect.withSpan("PostProcessor.fromInput", { attributes: { source, worker: true } })
-          )
+    /** Threads that cannot start leave the pool rendering in-process, like a pool of size 0. */
+    const unavailable = (cause: Cause.Cause<unknown>) =>
+      Effect.gen(function*() {
+        state = "unavailable"
+        yield* Effect.logWarning("render worker threads could not start; rendering in-process", cause)
+        for (const job of Chunk.toReadonlyArray(yield* Queue.takeAll(queue))) {
+          if (job.cancelled) continue
+          const result = renderInline(job.item, options.settings)
+          pending.delete(job)
+          settle(job, result)
+        }
+      })
 
-    return { process, fromInput } satisfies PostProcessorShape
+    const start = workerEntry.pipe(
+      Effect.flatMap((entry) =>
+        Worker.makePoolSerialized<ProcessBatch>({ size: options.size, concurrency: 1 }).pipe(Effect.provide(spawner(entry, options)))
+      ),
+      Effect.flatMap((pool) =>
+        Effect.zipRight(
+          Effect.forkIn(Effect.replicateEffect(Effect.forever(dispatch(pool)), options.size, { concurrency: "unbounded", discard: true }), scope),
+          Effect.sync(() => {
+            state = "ready"
+          })
+        )
+      ),
+      Effect.catchAllCause(unavailable),
+      Effect.provideService(Worker.WorkerManager, manager),
+      Scope.extend(scope)
+    )
+
+    const cancel = (job: Job) =>
+      Effect.sync(() => {
+        job.cancelled = true
+        pending.delete(job)
+        const batch = job.batch
+        if (batch !== undefined && --batch.live === 0) Deferred.unsafeDone(batch.abandon, Exit.succeed(null))
+      })
+
+    const onWorker = (item: BatchItem, source: string): Effect.Effect<NewPost, InvalidPost> =>
+      Effect.suspend(() => {
+        if (state === "idle") {
+          state = "starting"
+          // In the pool's scope: the threads outlive this caller, and close with the layer.
+          return Effect.zipRight(Effect.forkIn(start, scope), onWorker(item, source))
+        }
+        if (state === "unavailable" || (state === "starting" && inlineWhileStarting)) {
+          stats.inline++
+          return renderInline(item, options.settings)
+        }
+        const job: Job = { item, source, result: Deferred.unsafeMake(FiberId.none), cancelled: false, batch: undefined }
+        pending.add(job)
+        queue.unsafeOffer(job)
+        return Effect.onInterrupt(Deferred.await(job.result), () => cancel(job))
+      })
+
+    const process = (source: PostSource): Effect.Effect<NewPost, InvalidPost> => {
+      if (source.raw.length < options.inlineBelowBytes) {
+        stats.inline++
+        return inline.process(source)
+      }
+      const item: BatchItem = source.relativePath === undefined
+        ? { _tag: "Source", source: source.source, raw: source.raw }
+        : { _tag: "Source", source: source.source, raw: source.raw, relativePath: source.relativePath }
+      return onWorker(item, source.source).pipe(
+        Effect.withSpan("PostProcessor.process", { attributes: { source: source.source, worker: true }, captureStackTrace: false })
+      )
+    }
+
+    const fromInput = (input: PostInput, source: string): Effect.Effect<NewPost, InvalidPost> => {
+      if (input.body.length < options.inlineBelowBytes) {
+        stats.inline++
+        return inline.fromInput(input, source)
+      }
+      return onWorker({ _tag: "Input", input, source }, source).pipe(
+        Effect.withSpan("PostProcessor.fromInput", { attributes: { source, worker: true }, captureStackTrace: false })
+      )
+    }
+
+    return { process, fromInput, stats: () => ({ ...stats }) } satisfies RenderPool
   })
 
-/** `RENDER_WORKERS` (default: os.availableParallelism()) and `RENDER_INLINE_BELOW` (default 1024 characters). */
+/** The pool's counters, next to the `PostProcessor` it provides (`layerWithStats`). */
+export class Stats extends Context.Tag("Inkwell/RenderPool/Stats")<Stats, () => RenderPoolStats>() {}
+
+/**
+ * `RENDER_WORKERS` (default: os.availableParallelism()), `RENDER_INLINE_BELOW` (default 1024
+ * characters), `RENDER_BATCH` (default 32 posts per message), `RENDER_WORKER_HEAP_MB` (default 64).
+ */
 export const RenderPoolConfig = Config.all({
   size: Config.integer("RENDER_WORKERS").pipe(
     Config.withDefault(availableParallelism()),
-    Config.validate({ message: "must be an integer between 1 and 256", validation: (n) => n >= 1 && n <= 256 })
+    Config.validate({ message: "must be an integer between 0 and 256", validation: (n) => n >= 0 && n <= 256 })
   ),
   inlineBelowBytes: Config.integer("RENDER_INLINE_BELOW").pipe(
     Config.withDefault(1024),
     Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 })
   ),
+  maxBatch: Config.integer("RENDER_BATCH").pipe(
+    Config.withDefault(DEFAULT_MAX_BATCH),
+    Config.validate({ message: "must be an integer between 1 and 1024", validation: (n) => n >= 1 && n <= 1024 })
+  ),
+  workerHeapMb: Config.integer("RENDER_WORKER_HEAP_MB").pipe(
+    Config.withDefault(DEFAULT_WORKER_HEAP_MB),
+    Config.validate({ message: "must be an integer between 16 and 65536", validation: (n) => n >= 16 && n <= 65536 })
+  ),
   settings: ProcessorConfig
 })
 
+/** A `PostProcessor` backed by the worker pool, and its counters (threads stopped when the layer closes). */
+export const layerWithStats = (options: RenderPoolOptions): Layer.Layer<PostProcessor | Stats> =>
+  Layer.scopedContext(
+    Effect.map(make(options), (pool) => Context.make(PostProcessor, pool).pipe(Context.add(Stats, pool.stats)))
+  ).pipe(Layer.provide(NodeWorker.layerManager))
+
 /** A `PostProcessor` backed by the worker pool (threads stopped when the layer closes). */
 export const layer = (options: RenderPoolOptions): Layer.Layer<PostProcessor> =>
-  Layer.scoped(PostProcessor, make(options)).pipe(Layer.provide(NodeWorker.layer(spawn)))
+  Layer.scoped(PostProcessor, make(options)).pipe(Layer.provide(NodeWorker.layerManager))
 
-/** `layer` configured from RENDER_WORKERS, RENDER_INLINE_BELOW, WORDS_PER_MINUTE, EXCERPT_LENGTH. */
+/**
+ * `layer` configured from RENDER_WORKERS, RENDER_INLINE_BELOW, RENDER_BATCH, RENDER_WORKER_HEAP_MB,
+ * WORDS_PER_MINUTE, EXCERPT_LENGTH. RENDER_WORKERS=0 renders in-process (no threads at all).
+ */
 export const layerConfig: Layer.Layer<PostProcessor, ConfigError.ConfigError> = Layer.unwrapEffect(
-  Effect.map(RenderPoolConfig, layer)
+  Effect.map(RenderPoolConfig, (options) => options.size === 0 ? PostProcessor.layer(options.settings) : layer(options))
 )

@@ -1,28 +1,44 @@
 /**
  * A render worker thread: runs the pure `processPostSync` / `processInputSync` for the pool in
- * RenderPool.ts. Started by the pool, never directly.
+ * RenderPool.ts, a batch of posts per request. Started by the pool, never directly.
  */
-import { WorkerRunner } from "@effect/platform"
-import { NodeRuntime, NodeWorkerRunner } from "@effect/platform-node"
+// Modules, not the packages' indexes: an index loads every module of the package (HTTP, CLI
+// helpers...) into each thread's heap, ~30 MB per thread that rendering never uses.
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeWorkerRunner from "@effect/platform-node/NodeWorkerRunner"
+import * as WorkerRunner from "@effect/platform/WorkerRunner"
 import { Effect, Layer } from "effect"
+import type { ProcessorConfig } from "../Config.js"
 import { processInputSync, processPostSync } from "../Processing/processPost.js"
-import { CRASH_MARKER, RenderRequest } from "./RenderRequest.js"
+import { type BatchItem, type BatchResult, CRASH_MARKER, RenderRequest } from "./RenderRequest.js"
 
 const crashOnMarker = (raw: string) => {
   if (process.env["INKWELL_TEST_WORKER_CRASH"] === "1" && raw.startsWith(CRASH_MARKER)) process.exit(3)
 }
 
+const renderOne = (item: BatchItem, settings: ProcessorConfig): BatchResult => {
+  if (item._tag === "Source") {
+    crashOnMarker(item.raw)
+    const { raw, relativePath, source } = item
+    return processPostSync(relativePath === undefined ? { source, raw } : { source, raw, relativePath }, settings)
+  }
+  crashOnMarker(item.input.body)
+  return processInputSync(item.input, item.source, settings)
+}
+
+/**
+ * Lets the thread's event loop run between two posts, so that an interrupt message from the
+ * pool (every caller of the batch went away) is seen after the post being rendered, not after
+ * the whole batch. Effect's own yield stays on the microtask queue, which never lets a message in.
+ */
+const betweenPosts = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
 const Handlers = WorkerRunner.layerSerialized(RenderRequest, {
-  ProcessSource: ({ raw, relativePath, settings, source }) =>
-    Effect.suspend(() => {
-      crashOnMarker(raw)
-      return processPostSync(relativePath === undefined ? { source, raw } : { source, raw, relativePath }, settings)
-    }),
-  ProcessInput: ({ input, settings, source }) =>
-    Effect.suspend(() => {
-      crashOnMarker(input.body)
-      return processInputSync(input, source, settings)
-    })
+  ProcessBatch: ({ items, settings }) =>
+    Effect.forEach(items, (item) => Effect.zipRight(betweenPosts, Effect.sync(() => renderOne(item, settings))))
 })
 
 WorkerRunner.launch(Layer.provide(Handlers, NodeWorkerRunner.layer)).pipe(NodeRuntime.runMain)
