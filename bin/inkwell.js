@@ -13,8 +13,8 @@ const args = process.argv.slice(2)
 // `import` renders and writes on one thread with a small live set (the posts in flight, two
 // bounded queues, one batch) but allocates fast (markdown-it, sanitize-html, JSON): left to its
 // defaults V8 grows the heap lazily under that churn, ~500 MB of RSS whatever the input's size.
-// A 128 MB old space keeps an import of any size near 290 MB at the same throughput (measured:
-// notes/BENCHMARKS-import.md, notes/BENCHMARKS-session2-import.md). An explicit
+// A 128 MB old space keeps an import of any size near 300 MB, for 5–20% of throughput spent in
+// extra collections (measured: BENCHMARKS.md, notes/BENCHMARKS-session2-import.md). An explicit
 // --max-old-space-size in NODE_OPTIONS wins.
 const importHeapFlags = ["--max-old-space-size=128"]
 const command = args.find((arg) => !arg.startsWith("-"))
