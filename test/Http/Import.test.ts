@@ -14,7 +14,7 @@ import * as Server from "../../src/Http/Server.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { testServer as feedServer } from "../Clients/server.js"
-import { fixture } from "../Sources/harness.js"
+import { rssAtFeedXml } from "../Sources/harness.js"
 import { get, json, KEY, newPost, postJson, send, testServer } from "./harness.js"
 
 /** A server over `repository`, which is also provided directly (one instance: layers are memoized by reference). */
@@ -147,15 +147,7 @@ describe("POST /posts/import", () => {
 describe("POST /posts/import-url", () => {
   it.scoped("imports a feed from a real server; a 404 is one failure; 401 without a key", () =>
     Effect.gen(function* () {
-      const feeds = yield* feedServer((req, res) => {
-        if (req.url === "/feed.xml") {
-          res.writeHead(200, { "content-type": "application/rss+xml" })
-          res.end(fixture("rss.xml"))
-        } else {
-          res.writeHead(404)
-          res.end()
-        }
-      })
+      const feeds = yield* feedServer(rssAtFeedXml)
       const context = yield* Layer.build(importServer())
       yield* Effect.gen(function* () {
         const url = `${feeds.url}/feed.xml`
@@ -183,15 +175,7 @@ describe("POST /posts/import-url", () => {
 
   it.scoped("dryRun validates without writing; a single 404 URL is a 200 with one failure", () =>
     Effect.gen(function* () {
-      const feeds = yield* feedServer((req, res) => {
-        if (req.url === "/feed.xml") {
-          res.writeHead(200, { "content-type": "application/rss+xml" })
-          res.end(fixture("rss.xml"))
-        } else {
-          res.writeHead(404)
-          res.end()
-        }
-      })
+      const feeds = yield* feedServer(rssAtFeedXml)
       const context = yield* Layer.build(importServer())
       yield* Effect.gen(function* () {
         const dry = yield* json(yield* postJson("/posts/import-url", { url: `${feeds.url}/feed.xml`, dryRun: true }))

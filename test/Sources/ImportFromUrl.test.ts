@@ -11,7 +11,7 @@ import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { importFromUrls } from "../../src/Sources/ImportFromUrl.js"
 import { testServer } from "../Clients/server.js"
-import { fixture } from "./harness.js"
+import { rssAtFeedXml } from "./harness.js"
 
 const services = Layer.mergeAll(
   FeedClient.layer({ retries: 0 }).pipe(Layer.provide(NodeHttpClient.layer)),
@@ -22,15 +22,7 @@ const services = Layer.mergeAll(
 describe("importFromUrls", () => {
   it.scoped("imports a feed, reports an unreachable source, and is idempotent", () =>
     Effect.gen(function*() {
-      const server = yield* testServer((req, res) => {
-        if (req.url === "/feed.xml") {
-          res.writeHead(200, { "content-type": "application/rss+xml" })
-          res.end(fixture("rss.xml"))
-        } else {
-          res.writeHead(404)
-          res.end()
-        }
-      })
+      const server = yield* testServer(rssAtFeedXml)
       const urls = [`${server.url}/feed.xml`, `${server.url}/gone.xml`]
       const first = yield* importFromUrls(urls)
       assert.strictEqual(first.status, "completed")

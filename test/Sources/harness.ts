@@ -3,6 +3,7 @@
  * route table, plus helpers to read fixtures and split a stream's items.
  */
 import { readFileSync } from "node:fs"
+import type { IncomingMessage, ServerResponse } from "node:http"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { Chunk, Effect, Layer, Stream } from "effect"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
@@ -10,6 +11,17 @@ import type { PostInput } from "../../src/Domain/Post.js"
 import type { SourceItem } from "../../src/Sources/SourceItem.js"
 
 export const fixture = (name: string): string => readFileSync(new URL(`../fixtures/feeds/${name}`, import.meta.url), "utf8")
+
+/** A request listener for a real test server: the RSS fixture at /feed.xml, 404 elsewhere. */
+export const rssAtFeedXml = (req: IncomingMessage, res: ServerResponse): void => {
+  if (req.url === "/feed.xml") {
+    res.writeHead(200, { "content-type": "application/rss+xml" })
+    res.end(fixture("rss.xml"))
+  } else {
+    res.writeHead(404)
+    res.end()
+  }
+}
 
 export interface Route {
   readonly body: string | Uint8Array
