@@ -11,7 +11,7 @@
  */
 import { Cause, Effect, FiberId, FiberRef, FiberRefs, HashMap, List, LogLevel } from "effect"
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
-import { directRequestLog } from "./Logging.js"
+import { directRequestLog, elapsedMs } from "./Logging.js"
 import { pathOf, requestIdFrom } from "./Middleware.js"
 import type { ResponseCacheShape } from "./ResponseCache.js"
 
@@ -32,7 +32,7 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
 
     const log = (method: string, url: string, status: number, started: number, requestId: string) => {
       const path = pathOf(url)
-      const durationMs = Math.round((performance.now() - started) * 100) / 100
+      const durationMs = elapsedMs(started)
       if (direct !== undefined) {
         direct({ level: "INFO", fiber: "", method, path, status, durationMs, requestId })
         return

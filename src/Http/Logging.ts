@@ -208,3 +208,6 @@ export const layerConfig = Layer.unwrapEffect(
     })
   })
 )
+
+/** Milliseconds since `started` (a `performance.now()`), to two decimals: the `durationMs` field. */
+export const elapsedMs = (started: number): number => Math.round((performance.now() - started) * 100) / 100

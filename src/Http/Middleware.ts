@@ -44,7 +44,7 @@ import { type Readable, Transform, type TransformCallback } from "node:stream"
 import { ApiKeys, refusal } from "./ApiKeys.js"
 import { BadRequest, InternalServerError, PayloadTooLarge, RequestTimedOut, Unauthorized } from "./Errors.js"
 import * as HttpConfig from "./HttpConfig.js"
-import { directRequestLog, type RequestLog } from "./Logging.js"
+import { directRequestLog, elapsedMs, type RequestLog } from "./Logging.js"
 
 // ---------------------------------------------------------------------------------------------
 // API-key authentication (an HttpApiMiddleware, so OpenAPI lists it as a security scheme)
@@ -231,7 +231,7 @@ const line = (
   cause?: Cause.Cause<unknown>
 ): Effect.Effect<void> => {
   const path = pathOf(request.url)
-  const durationMs = Math.round((performance.now() - started) * 100) / 100
+  const durationMs = elapsedMs(started)
   if (cause === undefined) {
     const direct = directLogOf(fiber)
     if (direct !== undefined) {
