@@ -50,6 +50,15 @@ export const RepositoryLive = AnnouncingPostRepository.layer.pipe(
   Layer.provide(Layer.merge(DatabaseLive, ChangesLive))
 )
 
+/**
+ * The same repository for a process that only writes (`inkwell import`): it announces its writes
+ * but opens no LISTEN connection of its own.
+ */
+export const WritingRepositoryLive = AnnouncingPostRepository.layer.pipe(
+  Layer.provide(SqlPostRepository.layer),
+  Layer.provide(Layer.merge(DatabaseLive, PostChanges.publisherConfig.pipe(Layer.provide(DatabaseLive))))
+)
+
 /** `Posts` over SQL, through the pool. */
 export const PostsLive = postsWith(RepositoryLive)
 

@@ -33,4 +33,4 @@ export { ApiKeyAuth, ApiKeyAuthLive, requestMiddleware, requestMiddlewareConfig 
 export * as InkwellServer from "./Http/Server.js"
 
 // The composed application
-export { AppLive, ChangesLive, DatabaseLive, LoggerLive, postsWith, PostsLive, RepositoryLive } from "./App.js"
+export { AppLive, ChangesLive, DatabaseLive, LoggerLive, postsWith, PostsLive, RepositoryLive, WritingRepositoryLive } from "./App.js"

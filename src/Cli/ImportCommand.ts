@@ -132,7 +132,7 @@ const handler = (f: Flags) =>
 
     const run = options.dryRun
       ? ImportPipeline.validate(source, options, { tally })
-      : ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(App.RepositoryLive))
+      : ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(App.WritingRepositoryLive))
     const summary = yield* run.pipe(
       // In-process rendering: measured faster and ~100 MB smaller than the worker pool for
       // imports, whose main thread (parsing, batching, writing) is the bottleneck; switch to

@@ -15,7 +15,7 @@ import { Context, Data, Deferred, Duration, Effect, Either, Layer, PubSub, Queue
 import pg from "pg"
 import { DatabaseConfig } from "../Config.js"
 import type { RepositoryError } from "../Domain/Errors.js"
-import { DatabasePool } from "./DatabasePool.js"
+import { DatabasePool, type DatabasePoolShape } from "./DatabasePool.js"
 import { type DatabaseUrlInvalid, parseDatabaseUrl } from "./SqlLive.js"
 
 /** Published for bulk writes (imports): every post may have changed. */
@@ -113,6 +113,19 @@ const listenSession = (url: Redacted.Redacted, onListening: (emit: (change: Post
 
 const describeCause = (cause: unknown) => cause instanceof Error ? cause.message : String(cause)
 
+const notify = (pool: DatabasePoolShape) => (slug: string) =>
+  pool.use("PostChanges.publish", (sql) => sql`SELECT pg_notify(${CHANNEL}, ${slug})`).pipe(Effect.asVoid)
+
+/**
+ * PostgreSQL, for a process that only writes (`inkwell import`): NOTIFY through the pool and no
+ * LISTEN connection; it hears nothing, not even its own changes.
+ */
+const makePgPublisher = Effect.gen(function*() {
+  const pool = yield* DatabasePool
+  const hub = yield* Effect.acquireRelease(PubSub.unbounded<PostChange>(), PubSub.shutdown)
+  return { backend: "pg", publish: notify(pool), ...fromHub(hub) } satisfies PostChangesShape
+})
+
 /** PostgreSQL: NOTIFY through the pool, LISTEN on a dedicated connection that reconnects. */
 const makePg = (url: Redacted.Redacted) =>
   Effect.gen(function*() {
@@ -146,8 +159,7 @@ const makePg = (url: Redacted.Redacted) =>
 
     return {
       backend: "pg",
-      publish: (slug: string) =>
-        pool.use("PostChanges.publish", (sql) => sql`SELECT pg_notify(${CHANNEL}, ${slug})`).pipe(Effect.asVoid),
+      publish: notify(pool),
       ...fromHub(hub)
     } satisfies PostChangesShape
   })
@@ -162,4 +174,16 @@ export class PostChanges extends Context.Tag("Inkwell/PostChanges")<PostChanges,
 
   /** As `layer`, for `DATABASE_URL`. */
   static readonly layerConfig = Layer.unwrapEffect(Effect.map(DatabaseConfig, (config) => PostChanges.layer(config.url)))
+
+  /** For a process that writes and does not cache: publishes like `layer`, opens no LISTEN connection. */
+  static readonly publisher = (url: string): Layer.Layer<PostChanges, DatabaseUrlInvalid, DatabasePool> =>
+    Either.match(parseDatabaseUrl(url), {
+      onLeft: (error) => Layer.fail(error),
+      onRight: (target) => Layer.scoped(PostChanges, target.dialect === "pg" ? makePgPublisher : makeMemory)
+    })
+
+  /** As `publisher`, for `DATABASE_URL`. */
+  static readonly publisherConfig = Layer.unwrapEffect(
+    Effect.map(DatabaseConfig, (config) => PostChanges.publisher(config.url))
+  )
 }

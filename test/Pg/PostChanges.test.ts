@@ -8,7 +8,7 @@ import { afterAll, beforeAll } from "vitest"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import { PostChange, PostChanges } from "../../src/Database/PostChanges.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
-import { createDatabase, describePg, terminateBackends } from "../fixtures/pg.js"
+import { adminQuery, createDatabase, describePg, terminateBackends } from "../fixtures/pg.js"
 
 /** What one process builds: its own pool and its own listener. */
 const processStack = (url: string) =>
@@ -68,6 +68,31 @@ describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
       )
       // Each change once: nothing else is waiting.
       assert.isTrue(Option.isNone(yield* Queue.poll(atB)))
+    }).pipe(Effect.scoped))
+
+  it.live("a publisher (an import process) reaches listeners without a LISTEN connection of its own", () =>
+    Effect.gen(function*() {
+      const listener = yield* build(database.url)
+      const heard = yield* listener.subscribe
+      const publisher = yield* Effect.map(
+        Layer.build(
+          PostChanges.publisher(database.url).pipe(
+            Layer.provide(DatabasePool.layer({ maxConnections: 1, acquireTimeout: "5 seconds" })),
+            Layer.provide(SqlLive.layer(database.url, { maxConnections: 1 }))
+          )
+        ),
+        Context.get(PostChanges)
+      )
+      const listening = yield* Effect.promise(() =>
+        adminQuery(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name = 'inkwell-listen'`,
+          database.url
+        )
+      )
+      assert.strictEqual(listening.rows[0].n, 1, "only the listener's LISTEN connection")
+      yield* publisher.publish("imported")
+      assert.deepStrictEqual(yield* next(heard), PostChange.Changed({ slug: "imported" }))
     }).pipe(Effect.scoped))
 
   it.live("after the listener's connection is killed it reconnects, says Reset, and hears later changes", () =>
