@@ -1,26 +1,33 @@
 #!/usr/bin/env node
-// Runs src/bin.ts through tsx in a child process, so `npx inkwell ...` works in the repository
-// without a build. Signals are forwarded and the child's exit code (or signal) is passed on.
+// Runs the CLI in a child process, so `npx inkwell ...` works in the repository without a build
+// step: src/bin.ts bundled on first use (bin/build.js; rebuilt when the sources change), or run
+// through tsx should bundling be impossible. Signals are forwarded and the child's exit code (or
+// signal) is passed on.
 import { spawn } from "node:child_process"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { bundledCli } from "./build.js"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
-const tsx = pathToFileURL(createRequire(join(root, "package.json")).resolve("tsx")).href
 const args = process.argv.slice(2)
 
 // `import` renders and writes on one thread with a small live set (the posts in flight, two
 // bounded queues, one batch) but allocates fast (markdown-it, sanitize-html, JSON): left to its
 // defaults V8 grows the heap lazily under that churn, ~500 MB of RSS whatever the input's size.
-// A 128 MB old space keeps an import of any size near 300 MB, for 5–20% of throughput spent in
-// extra collections (measured: BENCHMARKS.md, notes/BENCHMARKS-session2-import.md). An explicit
+// A capped old space keeps an import of any size near 200 MB bundled (the code itself is ~130 MB
+// of it), for some throughput spent in extra collections (measured: BENCHMARKS.md). An explicit
 // --max-old-space-size in NODE_OPTIONS wins.
-const importHeapFlags = ["--max-old-space-size=128"]
+const importHeapFlags = ["--max-old-space-size=192"]
 const command = args.find((arg) => !arg.startsWith("-"))
 const heapFlags = command === "import" && !/--max-old-space-size/.test(process.env.NODE_OPTIONS ?? "") ? importHeapFlags : []
 
-const child = spawn(process.execPath, [...heapFlags, "--import", tsx, join(root, "src", "bin.ts"), ...args], {
+const bundle = await bundledCli(root)
+const entry = bundle !== undefined
+  ? [bundle]
+  : ["--import", pathToFileURL(createRequire(join(root, "package.json")).resolve("tsx")).href, join(root, "src", "bin.ts")]
+
+const child = spawn(process.execPath, [...heapFlags, ...entry, ...args], {
   stdio: "inherit"
 })
 

@@ -2,7 +2,7 @@
  * The post domain: what a post is, what a client sends, and what processing adds.
  * Schemas only, no I/O.
  */
-import { Schema } from "effect"
+import { ParseResult, Schema } from "effect"
 
 /** A URL-safe, Unicode-aware identifier: lowercase letters and digits of any script, joined by single dashes. */
 export const Slug = Schema.String.pipe(
@@ -76,6 +76,17 @@ export class NewPost extends Schema.Class<NewPost>("NewPost")({
   ...ProcessedFields
 }) {}
 
+/**
+ * `new NewPost(fields)` with the same validation, compiled once. Why: Effect 3.22's class
+ * constructor derives the type-side schema of its fields and compiles a new parser for it on
+ * every call when a field is a transformation (`DateTimeUtc` here): ~110 µs per post, two thirds
+ * of it that compilation (profile of a 10k import). Throws a `ParseError` naming `NewPost`.
+ */
+export const makeNewPost: (fields: ConstructorParameters<typeof NewPost>[0]) => NewPost = (() => {
+  const validate = ParseResult.validateSync(Schema.Struct(NewPost.fields).annotations({ identifier: "NewPost" }))
+  return (fields) => new NewPost(validate(fields), true)
+})()
+
 /** A stored post. `version` starts at 1 and increases by one on each change (optimistic concurrency). */
 export class Post extends Schema.Class<Post>("Post")({
   id: PostId,
@@ -85,6 +96,12 @@ export class Post extends Schema.Class<Post>("Post")({
   updatedAt: Schema.DateTimeUtc,
   version: Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
 }) {}
+
+/** `new Post(fields)`, validated by a parser compiled once (see `makeNewPost`). */
+export const makeValidPost: (fields: ConstructorParameters<typeof Post>[0]) => Post = (() => {
+  const validate = ParseResult.validateSync(Schema.Struct(Post.fields).annotations({ identifier: "Post" }))
+  return (fields) => new Post(validate(fields), true)
+})()
 
 /**
  * What a client sends as JSON fields. Everything but `title` and `body` is optional;

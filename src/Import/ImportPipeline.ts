@@ -16,7 +16,7 @@ import { Chunk, Clock, Duration, Effect, Exit, Option, Stream } from "effect"
 import { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost } from "../Domain/Post.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
-import { describeCause, ItemTimeout } from "../Processing/processConcurrently.js"
+import { describeCause, timeoutItem } from "../Processing/processConcurrently.js"
 import { PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
 import { readText } from "./FileSource.js"
 import { FileReadError, InvalidUtf8 } from "./ImportErrors.js"
@@ -72,8 +72,7 @@ export const processItem = (
     )
   const timed = Option.match(options.itemTimeout, {
     onNone: () => work,
-    onSome: (duration) =>
-      Effect.timeoutFail(work, { duration, onTimeout: () => new ItemTimeout(duration) })
+    onSome: (duration) => timeoutItem(work, duration)
   })
   return Effect.map(Effect.exit(timed), (exit): Processed => {
     if (Exit.isSuccess(exit)) return exit.value

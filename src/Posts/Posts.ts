@@ -4,7 +4,7 @@
  */
 import { DateTime, Effect } from "effect"
 import { PostNotFound, type RepositoryError } from "../Domain/Errors.js"
-import { NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
+import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type ListQuery, type PostPage, PostRepository } from "./PostRepository.js"
 
@@ -22,7 +22,7 @@ const stampPublication = (post: NewPost, previous: DateTime.Utc | null) =>
     ? Effect.succeed(post)
     : Effect.map(
       previous === null ? DateTime.now : Effect.succeed(previous),
-      (publishedAt) => new NewPost({ ...post, publishedAt })
+      (publishedAt) => makeNewPost({ ...post, publishedAt })
     )
 
 export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {

@@ -6,7 +6,7 @@
  * batch and `Effect.validateAll` drops the successes when anything fails. Interrupting the
  * caller interrupts every child fiber (`Effect.forEach` owns them).
  */
-import { Cause, Duration, Effect, Exit, Option } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, Option, Runtime } from "effect"
 
 export interface ProcessFailure<I> {
   readonly index: number
@@ -66,6 +66,32 @@ export class ItemTimeout extends Error {
   }
 }
 
+/**
+ * `effect`, failing with `ItemTimeout` when it takes longer than `duration`, and interrupted then.
+ *
+ * Same outcome as `Effect.timeoutFail`, at a fraction of its price when the work never suspends:
+ * `timeoutFail` races two forked fibers per call (~60 µs, a tenth of an imported post), yet a
+ * synchronous computation (in-process rendering) cannot be interrupted before it ends anyway.
+ * So the work starts at once on a fiber of its own (`immediate`); if it finished without
+ * suspending, that is the answer and no timer exists; otherwise its fiber is awaited under the
+ * deadline (on the `Clock`, so `TestClock` drives it) and interrupted on timeout, or when the
+ * caller is interrupted.
+ */
+export const timeoutItem = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  duration: Duration.Duration
+): Effect.Effect<A, E | ItemTimeout, R> =>
+  // The runtime is taken before the mask: the work's fiber inherits its flags, interruptible.
+  Effect.flatMap(Effect.runtime<R>(), (runtime) =>
+    Effect.uninterruptibleMask((restore) => {
+      const fiber = Runtime.runFork(runtime)(effect, { immediate: true })
+      const done = fiber.unsafePoll()
+      if (done !== null) return done
+      return restore(
+        Effect.timeoutFail(Fiber.join(fiber), { duration, onTimeout: () => new ItemTimeout(duration) })
+      ).pipe(Effect.ensuring(Fiber.interrupt(fiber)))
+    }))
+
 export const processConcurrently = <I, A, E, R>(
   items: Iterable<I>,
   f: (item: I, index: number) => Effect.Effect<A, E, R>,
@@ -78,7 +104,7 @@ export const processConcurrently = <I, A, E, R>(
       const effect = Effect.suspend(() => f(item, index))
       return timeout === undefined
         ? effect
-        : Effect.timeoutFail(effect, { duration: timeout, onTimeout: () => new ItemTimeout(timeout) })
+        : timeoutItem(effect, timeout)
     }
     const exits = yield* Effect.forEach(input, (item, index) => Effect.exit(run(item, index)), {
       concurrency: options.concurrency

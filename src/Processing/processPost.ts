@@ -23,7 +23,7 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { InvalidPost } from "../Domain/Errors.js"
-import { NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
+import { makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter } from "./frontMatter.js"
 import { htmlToText, renderMarkdown } from "./markdown.js"
@@ -261,7 +261,7 @@ const build = (
         config.excerptLength
       )
 
-  return new NewPost({
+  return makeNewPost({
     slug,
     title,
     body: fm.body,

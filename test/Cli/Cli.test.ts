@@ -1,5 +1,5 @@
 /**
- * The CLI as a user runs it: child processes through bin/inkwell.js (tsx), on SQLite files in
+ * The CLI as a user runs it: child processes through bin/inkwell.js (the bundled CLI), on SQLite files in
  * temp directories. Exit codes 0/1/2/130/143, the summary on stdout, the JSON report, and real
  * signals sent mid-import (after the import announced itself, never after a fixed sleep).
  */

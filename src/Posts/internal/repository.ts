@@ -5,7 +5,7 @@
  */
 import { DateTime, Effect, Encoding, Either, Option, Schema } from "effect"
 import { DatabaseError } from "../../Domain/Errors.js"
-import { type NewPost, Post, PostId } from "../../Domain/Post.js"
+import { makeValidPost, type NewPost, Post, PostId } from "../../Domain/Post.js"
 import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
@@ -84,7 +84,7 @@ export const suffixNumber = (slug: string, candidate: string): Option.Option<num
  */
 const makePost = (operation: string, fields: ConstructorParameters<typeof Post>[0], validate = true) =>
   Effect.try({
-    try: () => new Post(fields, !validate),
+    try: () => (validate ? makeValidPost(fields) : new Post(fields, true)),
     catch: (cause) => new DatabaseError({ operation, cause })
   })
 
