@@ -17,6 +17,9 @@ import type { ResponseCacheShape } from "./ResponseCache.js"
 
 type Listener = (request: IncomingMessage, response: ServerResponse) => void
 
+/** `name` (as sent) is `lower`, ignoring case. */
+const named = (name: string, lower: string): boolean => name === lower || name.toLowerCase() === lower
+
 /**
  * Puts the front door before the listeners `server` has now (the Effect server's handler);
  * restores them when the scope closes. Logs through the loggers of the calling fiber.
@@ -61,13 +64,40 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
       const started = performance.now()
       const method = request.method ?? ""
       const url = request.url ?? ""
-      const answer = cache.lookup(method, url, request.headers)
+      // The few headers a cached answer depends on, read off `rawHeaders`: `request.headers` is
+      // built on first access (every header lowercased and merged), which a hit does not need.
+      let credentials = false
+      let ifNoneMatch: string | undefined
+      let givenId: string | undefined
+      let ids = 0
+      const raw = request.rawHeaders
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i]!
+        // By length first: most names are passed over without comparing their text.
+        switch (name.length) {
+          case 9:
+            if (named(name, "x-api-key")) credentials = true
+            break
+          case 12:
+            if (named(name, "x-request-id")) {
+              givenId = raw[i + 1]
+              ids++
+            }
+            break
+          case 13:
+            if (named(name, "authorization")) credentials = true
+            // Repeated, Node joins them with ", " (a list, as If-None-Match is read).
+            else if (named(name, "if-none-match")) ifNoneMatch = ifNoneMatch === undefined ? raw[i + 1] : `${ifNoneMatch}, ${raw[i + 1]}`
+            break
+        }
+      }
+      const answer = cache.lookupWith(method, url, credentials, ifNoneMatch)
       if (answer === undefined) {
         for (const listener of downstream) listener.call(server, request, response)
         return
       }
-      const given = request.headers["x-request-id"]
-      const requestId = requestIdFrom(typeof given === "string" ? given : undefined)
+      // A repeated X-Request-Id reaches the full path joined with ", ", which is not a valid id.
+      const requestId = requestIdFrom(ids === 1 ? givenId : undefined)
       // A flat [name, value, ...] array: Node writes it as is, no header object to build or walk.
       if (answer.status === 200) {
         response.writeHead(

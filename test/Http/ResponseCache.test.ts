@@ -60,4 +60,34 @@ describe("ResponseCache", () => {
       assert.strictEqual(s.entries, 0)
       assert.strictEqual(s.hits, 0)
     }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 0, maxBytes: 1, ttl: "1 minute" }))))))
+
+  it.scoped("when full, an entry read since it was stored outlives one that was not (second chance)", () =>
+    Effect.gen(function* () {
+      for (const title of ["Alpha", "Beta", "Gamma"]) yield* postJson("/posts", newPost({ title }))
+      yield* get("/posts/alpha")
+      yield* get("/posts/beta")
+      // A hit on alpha, then a third entry: beta (never read from the cache) goes, alpha stays.
+      yield* get("/posts/alpha")
+      yield* get("/posts/gamma")
+      assert.strictEqual((yield* stats).entries, 2)
+      const hits = (yield* stats).hits
+      yield* get("/posts/alpha")
+      assert.strictEqual((yield* stats).hits, hits + 1)
+      const misses = (yield* stats).misses
+      yield* get("/posts/beta")
+      assert.strictEqual((yield* stats).misses, misses + 1)
+      assert.strictEqual((yield* stats).entries, 2)
+    }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 2, maxBytes: 1024 * 1024, ttl: "1 minute" }))))))
+
+  it.scoped("a hot entry read many times stays a hit, and the byte bound still holds", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Hot" }))
+      const first = yield* get("/posts/hot")
+      const body = yield* first.text
+      for (let i = 0; i < 50; i++) yield* get("/posts/hot")
+      const s = yield* stats
+      assert.strictEqual(s.hits, 50)
+      assert.strictEqual(s.entries, 1)
+      assert.strictEqual(s.bytes, new TextEncoder().encode(body).byteLength)
+    }).pipe(Effect.provide(server)))
 })

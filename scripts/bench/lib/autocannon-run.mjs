@@ -18,6 +18,7 @@ console.log(JSON.stringify({
   p50: result.latency.p50,
   p99: result.latency.p99,
   max: result.latency.max,
+  mean: result.latency.average,
   errors: result.errors,
   timeouts: result.timeouts,
   non2xx: result.non2xx

@@ -13,6 +13,8 @@ export interface LoadResult {
   readonly p50: number
   readonly p99: number
   readonly max: number
+  /** Mean latency (ms). In a closed loop, mean × req/s cannot exceed the connections (Little's law). */
+  readonly mean: number
   readonly errors: number
   readonly timeouts: number
   readonly non2xx: number
@@ -41,8 +43,8 @@ local paths = { ${paths.map((p) => JSON.stringify(p)).join(", ")} }
 math.randomseed(os.time())
 request = function() return wrk.format("GET", paths[math.random(#paths)]) end
 done = function(s, latency, requests)
-  io.write(string.format('\\nRESULT {"requests":%d,"duration":%d,"p50":%d,"p99":%d,"max":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\\n',
-    s.requests, s.duration, latency:percentile(50), latency:percentile(99), latency.max,
+  io.write(string.format('\\nRESULT {"requests":%d,"duration":%d,"p50":%d,"p99":%d,"max":%d,"mean":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\\n',
+    s.requests, s.duration, latency:percentile(50), latency:percentile(99), latency.max, math.floor(latency.mean),
     s.errors.connect, s.errors.read, s.errors.write, s.errors.status, s.errors.timeout))
 end
 `
@@ -80,6 +82,7 @@ export const load = async (options: LoadOptions): Promise<LoadResult> => {
       p50: r["p50"]! / 1000,
       p99: r["p99"]! / 1000,
       max: r["max"]! / 1000,
+      mean: r["mean"]! / 1000,
       errors: r["connect"]! + r["read"]! + r["write"]!,
       timeouts: r["timeout"]!,
       non2xx: r["status"]!

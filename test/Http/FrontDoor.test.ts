@@ -1,0 +1,131 @@
+/**
+ * The front door (`Server.layer`): cached public reads answered before any fiber starts, with
+ * the full path's visible behaviour: same bytes and ETag, 304 on If-None-Match (any case, any
+ * repetition), X-Request-Id echoed or made, credentials always taking the full path, one log
+ * line per request. Raw node:http requests, so header names' case and repetition are the test's.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger, Scope } from "effect"
+import { connect } from "node:net"
+import { postsWith } from "../../src/App.js"
+import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import * as Server from "../../src/Http/Server.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { KEY, newPost } from "./harness.js"
+
+interface Answer {
+  readonly status: number
+  readonly headers: Record<string, string>
+  readonly body: string
+}
+
+/**
+ * One request written by hand on a new connection (Connection: close), so header names' case
+ * and repetition are exactly `headers` (a flat [name, value, ...] list).
+ */
+const send = (base: string, method: string, path: string, headers: ReadonlyArray<string> = [], body = "") =>
+  Effect.async<Answer, Error>((resume) => {
+    const { hostname, port } = new URL(base)
+    const socket = connect(Number(port), hostname)
+    const lines = [`${method} ${path} HTTP/1.1`, `Host: ${hostname}:${port}`, "Connection: close"]
+    for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`)
+    if (body.length > 0) lines.push(`Content-Length: ${Buffer.byteLength(body)}`)
+    socket.write(`${lines.join("\r\n")}\r\n\r\n${body}`)
+    const chunks: Array<Buffer> = []
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk))
+    socket.on("error", (error) => resume(Effect.fail(error)))
+    socket.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8")
+      const split = text.indexOf("\r\n\r\n")
+      const [statusLine, ...headerLines] = text.slice(0, split).split("\r\n")
+      const parsed: Record<string, string> = {}
+      for (const line of headerLines) {
+        const colon = line.indexOf(":")
+        parsed[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
+      }
+      resume(Effect.succeed({ status: Number(statusLine!.split(" ")[1]), headers: parsed, body: text.slice(split + 4) }))
+    })
+  })
+
+const withServer = <A, E>(test: (base: string, lines: Array<string>) => Effect.Effect<A, E, ResponseCache>) =>
+  Effect.gen(function* () {
+    const lines: Array<string> = []
+    const listening = yield* Deferred.make<string>()
+    const logger = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make((options) => {
+        const text = Logger.logfmtLogger.log(options)
+        const url = /listening on (http:\/\/\S+)/.exec(String(options.message))
+        if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
+        else lines.push(text)
+      })
+    )
+    const config = ConfigProvider.fromMap(new Map([["PORT", "0"], ["INKWELL_API_KEYS", KEY]]))
+    const server = Layer.merge(Server.layer, ResponseCache.layerConfig).pipe(
+      Layer.provide(postsWith(MemoryPostRepository.layer)),
+      Layer.provide(ApiKeys.layer([KEY])),
+      Layer.provide(logger),
+      Layer.provide(Layer.setConfigProvider(config))
+    )
+    const scope = yield* Scope.make()
+    const context = yield* Layer.buildWithScope(server, scope)
+    const base = yield* Deferred.await(listening)
+    return yield* test(base, lines).pipe(Effect.provide(context), Effect.ensuring(Scope.close(scope, Exit.void)))
+  })
+
+const hitsOf = Effect.flatMap(ResponseCache, (cache) => Effect.map(cache.stats, (s) => s.hits))
+
+describe("front door", () => {
+  it.live("a cached read has the full path's bytes, ETag, 304 and request id; credentials bypass it", () =>
+    withServer((base, lines) =>
+      Effect.gen(function* () {
+        const created = yield* send(base, "POST", "/posts", ["Content-Type", "application/json", "X-API-Key", KEY], JSON.stringify(newPost({ title: "Door" })))
+        assert.strictEqual(created.status, 201, created.body)
+        const first = yield* send(base, "GET", "/posts/door")
+        assert.strictEqual(first.status, 200)
+        const etag = first.headers["etag"] as string
+        const hits = yield* hitsOf
+
+        // Mixed-case names, as clients send them.
+        const second = yield* send(base, "GET", "/posts/door", ["X-Request-Id", "trace-42"])
+        assert.strictEqual(yield* hitsOf, hits + 1, "answered from the cache")
+        assert.strictEqual(second.body, first.body)
+        assert.strictEqual(second.headers["etag"], etag)
+        assert.strictEqual(second.headers["content-type"], first.headers["content-type"])
+        assert.strictEqual(second.headers["x-request-id"], "trace-42")
+
+        const notModified = yield* send(base, "GET", "/posts/door", ["If-None-Match", etag])
+        assert.strictEqual(notModified.status, 304)
+        assert.strictEqual(notModified.body, "")
+        // Repeated If-None-Match headers are one list, as Node joins them for the full path.
+        const repeated = yield* send(base, "GET", "/posts/door", ["if-none-match", '"v0-nope"', "IF-NONE-MATCH", etag])
+        assert.strictEqual(repeated.status, 304)
+        const other = yield* send(base, "GET", "/posts/door", ["If-None-Match", '"v0-nope"'])
+        assert.strictEqual(other.status, 200)
+
+        // A repeated or unusable X-Request-Id is replaced, as the full path does.
+        const twice = yield* send(base, "GET", "/posts/door", ["X-Request-Id", "a", "x-request-id", "b"])
+        assert.match(twice.headers["x-request-id"] as string, /^[0-9a-f-]{36}$/)
+        const bad = yield* send(base, "GET", "/posts/door", ["X-Request-Id", "has space"])
+        assert.match(bad.headers["x-request-id"] as string, /^[0-9a-f-]{36}$/)
+        assert.strictEqual(yield* hitsOf, hits + 6)
+
+        // A key, in any case and either header, takes the full path (it may see drafts).
+        yield* send(base, "GET", "/posts/door", ["X-Api-Key", KEY])
+        yield* send(base, "GET", "/posts/door", ["Authorization", `Bearer ${KEY}`])
+        assert.strictEqual(yield* hitsOf, hits + 6, "neither was answered from the cache")
+
+        // One line per request, with the same fields whichever way it was answered.
+        const doorLines = lines.filter((line) => line.includes("path=/posts/door"))
+        assert.strictEqual(doorLines.length, 9)
+        for (const line of doorLines) {
+          // Field order is the logger's own (a HashMap of annotations in the generic path).
+          for (const field of [/message="GET \/posts\/door (200|304)"/, / method=GET/, / status=(200|304)/, / durationMs=[\d.]+/, / requestId=\S+/]) {
+            assert.match(line, field)
+          }
+        }
+        assert.isTrue(doorLines.some((line) => line.includes("requestId=trace-42")))
+      })
+    ))
+})
