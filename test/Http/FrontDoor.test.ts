@@ -128,4 +128,29 @@ describe("front door", () => {
         assert.isTrue(doorLines.some((line) => line.includes("requestId=trace-42")))
       })
     ))
+
+  it.live("full-path requests that queue behind each other (slices) are each answered with their own response", () =>
+    withServer((base) =>
+      Effect.gen(function* () {
+        // Distinct posts, then a burst of concurrent reads of all of them with the cache
+        // bypassed (a key), each carrying its own request id: any mix-up of the queued
+        // request/response pairs shows as a wrong body or id.
+        const slugs = Array.from({ length: 20 }, (_, i) => `burst-${i}`)
+        for (const slug of slugs) {
+          const created = yield* send(base, "POST", "/posts", ["Content-Type", "application/json", "X-API-Key", KEY], JSON.stringify(newPost({ title: slug })))
+          assert.strictEqual(created.status, 201, created.body)
+        }
+        const requests = Array.from({ length: 200 }, (_, i) => ({ slug: slugs[i % slugs.length]!, id: `burst-request-${i}` }))
+        const answers = yield* Effect.forEach(
+          requests,
+          ({ id, slug }) => send(base, "GET", `/posts/${slug}`, ["X-API-Key", KEY, "X-Request-Id", id]),
+          { concurrency: "unbounded" }
+        )
+        answers.forEach((answer, i) => {
+          assert.strictEqual(answer.status, 200)
+          assert.strictEqual(answer.headers["x-request-id"], requests[i]!.id)
+          assert.strictEqual((JSON.parse(answer.body) as { slug: string }).slug, requests[i]!.slug)
+        })
+      })
+    ))
 })
