@@ -52,10 +52,11 @@ export const bundledCli = async (root) => {
   } catch {
     return undefined
   }
-  mkdirSync(cache, { recursive: true })
   const staging = join(cache, `${key}.${process.pid}.tmp`)
-  rmSync(staging, { recursive: true, force: true })
   try {
+    // Inside the try: a node_modules the user cannot write to means tsx, not a crash.
+    mkdirSync(cache, { recursive: true })
+    rmSync(staging, { recursive: true, force: true })
     await esbuild.build({
       absWorkingDir: root,
       // Flat, side by side: RenderPool finds its worker as ./RenderWorker.js next to itself.
@@ -83,7 +84,11 @@ export const bundledCli = async (root) => {
       rmSync(staging, { recursive: true, force: true })
     }
   } catch {
-    rmSync(staging, { recursive: true, force: true })
+    try {
+      rmSync(staging, { recursive: true, force: true })
+    } catch {
+      // Nothing was written.
+    }
     return undefined
   }
   removeStale(cache, key)
@@ -93,7 +98,13 @@ export const bundledCli = async (root) => {
 // Builds of older sources, kept an hour in case a process started from one still needs its worker file.
 const removeStale = (cache, current) => {
   const hourAgo = Date.now() - 60 * 60 * 1000
-  for (const name of readdirSync(cache)) {
+  let names = []
+  try {
+    names = readdirSync(cache)
+  } catch {
+    return
+  }
+  for (const name of names) {
     if (name === current) continue
     const path = join(cache, name)
     try {

@@ -4,17 +4,20 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { Effect } from "effect"
 
 const root = join(import.meta.dirname, "..", "..")
 
-const bundlePath = () =>
-  execFileSync(process.execPath, ["--input-type=module", "-e", `import { bundledCli } from "./bin/build.js"; console.log(await bundledCli(process.cwd()) ?? "")`], {
-    cwd: root,
-    encoding: "utf8"
-  }).trim()
+/** What `bundledCli(forRoot)` answers ("" for undefined: the launcher falls back to tsx). */
+const bundlePath = (forRoot = root) =>
+  execFileSync(
+    process.execPath,
+    ["--input-type=module", "-e", `import { bundledCli } from "./bin/build.js"; console.log(await bundledCli(process.argv[1]) ?? "")`, forRoot],
+    { cwd: root, encoding: "utf8" }
+  ).trim()
 
 describe("the bundled CLI", () => {
   it.effect("is built into node_modules/.cache with its render worker beside it, and runs", () =>
@@ -26,5 +29,20 @@ describe("the bundled CLI", () => {
       assert.include(help, "--item-timeout")
       // Same sources, same build: a second launch reuses it.
       assert.strictEqual(bundlePath(), entry)
+    }), 60_000)
+
+  it.effect("answers nothing, rather than failing, when it cannot write its cache (the launcher then uses tsx)", () =>
+    Effect.sync(() => {
+      const dir = mkdtempSync(join(tmpdir(), "inkwell-bundle-"))
+      try {
+        mkdirSync(join(dir, "src"))
+        writeFileSync(join(dir, "src", "bin.ts"), "export {}\n")
+        // A file where the cache's parent directory should be: mkdir fails (ENOTDIR), as it
+        // would for a node_modules the user may not write to.
+        writeFileSync(join(dir, "node_modules"), "")
+        assert.strictEqual(bundlePath(dir), "")
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
     }), 60_000)
 })
