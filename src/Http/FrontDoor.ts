@@ -73,14 +73,12 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
     // connections a turn took ~150 ms, and Node accepts new connections once per turn, so
     // connections waited seconds in the kernel's accept queue (wrk timeouts at 256 connections,
     // with the baseline's queue empty). Slices bound the turn, whatever the load.
-    const waiting: Array<IncomingMessage | ServerResponse> = []
+    const waiting: Array<readonly [IncomingMessage, ServerResponse] | undefined> = []
     let head = 0
     let sliceStarted = 0
     const pump = () => {
-      const request = waiting[head] as IncomingMessage
-      const response = waiting[head + 1] as ServerResponse
-      waiting[head] = waiting[head + 1] = undefined as never
-      head += 2
+      const [request, response] = waiting[head]!
+      waiting[head++] = undefined
       dispatch(request, response)
       if (head === waiting.length) {
         waiting.length = 0
@@ -97,8 +95,8 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
       pump()
     }
     const enqueue = (request: IncomingMessage, response: ServerResponse) => {
-      waiting.push(request, response)
-      if (waiting.length - head === 2) setImmediate(slice)
+      waiting.push([request, response])
+      if (waiting.length - head === 1) setImmediate(slice)
     }
 
     const front: Listener = (request, response) => {
