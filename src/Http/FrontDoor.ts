@@ -130,7 +130,7 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
             break
         }
       }
-      const answer = cache.lookupWith(method, url, credentials, ifNoneMatch)
+      const answer = cache.lookup(method, url, credentials, ifNoneMatch)
       if (answer === undefined) {
         enqueue(request, response)
         return

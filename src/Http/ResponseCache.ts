@@ -216,22 +216,15 @@ export interface ResponseCacheShape {
   /**
    * The cached answer to a request, or `undefined` when it must take the full path (not a
    * cacheable read, not cached, expired, or credentials sent). Synchronous and allocation-free
-   * on a hit, so a Node request listener can answer before any fiber starts.
+   * on a hit, so a Node request listener can answer before any fiber starts (the front door
+   * reads the two headers it needs off `rawHeaders`).
    */
   readonly lookup: (
     method: string,
     url: string,
-    headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
-  ) => CachedAnswer | undefined
-  /**
-   * As `lookup`, for a caller that read the request's headers itself (the front door reads them
-   * off `rawHeaders`): `credentials` when X-API-Key or Authorization was sent; `ifNoneMatch` as
-   * Node would join it.
-   */
-  readonly lookupWith: (
-    method: string,
-    url: string,
+    /** X-API-Key or Authorization was sent (such a caller may see drafts: never cached). */
     credentials: boolean,
+    /** If-None-Match, repeated headers joined with ", " as Node joins them. */
     ifNoneMatch: string | undefined
   ) => CachedAnswer | undefined
   /** Wraps the API app: answers cacheable reads from memory, invalidates on writes. */
@@ -285,7 +278,7 @@ export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
           )
         })
 
-  const lookupWith: ResponseCacheShape["lookupWith"] = (method, url, credentials, ifNoneMatch) => {
+  const lookup: ResponseCacheShape["lookup"] = (method, url, credentials, ifNoneMatch) => {
     if (options.maxEntries === 0 || credentials || method !== "GET" || !url.startsWith("/posts")) return undefined
     const key = url === "/posts" ? LIST_PREFIX : url
     const entry = store.get(key, Date.now())
@@ -295,19 +288,8 @@ export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
       : entry.answer
   }
 
-  const lookup: ResponseCacheShape["lookup"] = (method, url, headers) => {
-    const ifNoneMatch = headers["if-none-match"]
-    return lookupWith(
-      method,
-      url,
-      headers["x-api-key"] !== undefined || headers["authorization"] !== undefined,
-      typeof ifNoneMatch === "string" ? ifNoneMatch : undefined
-    )
-  }
-
   return {
     lookup,
-    lookupWith,
     middleware,
     invalidate: (slug) => Effect.sync(() => store.invalidate(slug)),
     stats: Effect.sync(() => store.stats)
