@@ -85,6 +85,26 @@ export class FairSemaphore {
 
   private readonly releaseEffect = Effect.sync(() => this.release())
 
+  /**
+   * Takes a permit now if one is free and nobody is waiting for one (FIFO: a newcomer never
+   * overtakes the line); `false` otherwise. For a caller that holds it only during synchronous
+   * work and gives it back with `releaseTaken`, in the same turn: nothing can interrupt it between
+   * the two, so no `uninterruptibleMask`, fiber or timer is needed.
+   */
+  tryTake(): boolean {
+    if (this.available > 0 && this.head === undefined) {
+      this.available--
+      this.acquired++
+      return true
+    }
+    return false
+  }
+
+  /** Gives back a permit taken with `tryTake` (to the oldest waiter, if any). */
+  releaseTaken(): void {
+    this.release()
+  }
+
   private acquire(
     restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
   ): Effect.Effect<void, AcquireTimeout> {

@@ -9,11 +9,13 @@ import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, Unauthorized, VersionRequired } from "../Http/Errors.js"
+import { PostNotFound } from "../Domain/Errors.js"
 import type { ApiKeyAuth } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { importFromUrls } from "../Sources/ImportFromUrl.js"
+import { type EncodedPost, getEncodedOf } from "./internal/encodedReads.js"
 import { MAX_PAGE_SIZE, PostRepository } from "./PostRepository.js"
 import { Posts } from "./Posts.js"
 
@@ -110,11 +112,39 @@ const expectedVersion = (fromBody: number | undefined, ifMatch: string | undefin
 
 type InkwellApiType = typeof InkwellApi
 
+/** The answer to a GET of `post` (200 with its JSON, or 304), from its encoded form. */
+const encodedResponse = (post: EncodedPost, ifNoneMatch: string | undefined) => {
+  const etag = etagOf(post)
+  return matchesIfNoneMatch(ifNoneMatch, etag)
+    ? HttpServerResponse.empty({ status: 304, headers: { etag } })
+    : HttpServerResponse.uint8Array(post.json, { contentType: "application/json", headers: { etag } })
+}
+
 const publicHandlers = (api: InkwellApiType) =>
   HttpApiBuilder.group(api, "posts", (handlers) =>
     Effect.gen(function* () {
       const posts = yield* Posts
       const keys = yield* ApiKeys
+      // The repository `Posts` reads (App.AppLive provides it to the server too, see importServices):
+      // when it can answer a post as its encoded JSON, GET /posts/:slug skips decoding and re-encoding.
+      const getEncoded = Option.getOrUndefined(Option.flatMapNullable(yield* Effect.serviceOption(PostRepository), getEncodedOf))
+      const getDecoded = (slug: string, editor: boolean, ifNoneMatch: string | undefined) =>
+        Effect.map(posts.get(slug, { includeDrafts: editor }), (post) => {
+          const etag = etagOf(post)
+          return matchesIfNoneMatch(ifNoneMatch, etag)
+            ? HttpServerResponse.empty({ status: 304, headers: { etag } })
+            : postResponse(post)
+        })
+      // Posts.get's rule, on the encoded form: drafts are missing to readers who may not see them.
+      const get = getEncoded === undefined
+        ? getDecoded
+        : (slug: string, editor: boolean, ifNoneMatch: string | undefined) =>
+          Effect.flatMap(getEncoded(slug), (encoded) =>
+            encoded === undefined
+              ? getDecoded(slug, editor, ifNoneMatch)
+              : editor || encoded.status === "published"
+              ? Effect.succeed(encodedResponse(encoded, ifNoneMatch))
+              : Effect.fail(new PostNotFound({ slug })))
       return handlers
         .handle("list", ({ request, urlParams }) =>
           Effect.gen(function* () {
@@ -133,14 +163,9 @@ const publicHandlers = (api: InkwellApiType) =>
         )
         // The hot read: no generator, one flatMap per step.
         .handle("get", ({ headers, path, request }) =>
-          Effect.flatMap(isEditor(keys, request), (editor) =>
-            Effect.map(posts.get(path.slug, { includeDrafts: editor }), (post) => {
-              const etag = etagOf(post)
-              return matchesIfNoneMatch(headers["if-none-match"], etag)
-                ? HttpServerResponse.empty({ status: 304, headers: { etag } })
-                : postResponse(post)
-            })
-          ).pipe(databaseErrorsAsDefects)
+          Effect.flatMap(isEditor(keys, request), (editor) => get(path.slug, editor, headers["if-none-match"])).pipe(
+            databaseErrorsAsDefects
+          )
         )
         .handle("tags", ({ request }) =>
           Effect.gen(function* () {

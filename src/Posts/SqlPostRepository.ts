@@ -24,6 +24,7 @@ import {
   upsertAll,
   type UpsertStore
 } from "./internal/repository.js"
+import { type EncodedPost, type GetEncoded, withGetEncoded } from "./internal/encodedReads.js"
 import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type SlugPolicy } from "./PostRepository.js"
 
 /** PostgreSQL returns BIGINT (and COUNT) as strings; SQLite as numbers. */
@@ -231,6 +232,85 @@ export const rowToPost = (input: unknown): Post | undefined => {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The encoded read (SQLite): a post's response JSON built by SQLite's json_object
+// ---------------------------------------------------------------------------------------------
+
+/** Epoch milliseconds SQLite formats here as `toISOString` does: 1970 to 9999 (else: the general path). */
+const MAX_ISO_MILLIS = 253402300799999
+const isoRange = (column: string) => `(typeof(${column}) = 'integer' AND ${column} BETWEEN 0 AND ${MAX_ISO_MILLIS})`
+/** `new Date(ms).toISOString()` in SQLite, with integer arithmetic only (no rounding of fractional seconds). */
+const isoOf = (column: string) =>
+  `strftime('%Y-%m-%dT%H:%M:%S', ${column} / 1000, 'unixepoch') || '.' || printf('%03d', ${column} % 1000) || 'Z'`
+const isoOrNull = (column: string) => `CASE WHEN ${column} IS NULL THEN NULL ELSE ${isoOf(column)} END`
+
+/**
+ * `JSON.stringify(encodePost(rowToPost(row)))`, built by SQLite: the same keys in the same order
+ * (encodePost's), the stored JSON columns embedded as they are (postToRow wrote them with
+ * JSON.stringify, in encodePost's key order), text quoted by SQLite (the same escapes as
+ * JSON.stringify for what a UTF-8 column can hold), dates formatted as `toISOString`.
+ * test/Posts/EncodedReads.test.ts holds the two byte for byte equal.
+ *
+ * NULL when a column is not of the type a Post needs or a date is out of `isoOf`'s range: the
+ * caller then takes the general path, which reports a malformed row. A JSON column that does
+ * not parse fails the statement (`json()`: "malformed JSON"), a `DatabaseError` as on the
+ * general path; their shapes are checked in JavaScript (`encodedRowChecked`), as `rowToPost`
+ * checks them.
+ */
+export const ENCODED_BY_SLUG = `
+SELECT status, version, content_hash, tags, authors, aliases, toc, metadata,
+  CASE WHEN typeof(id) = 'text' AND typeof(slug) = 'text' AND typeof(title) = 'text' AND typeof(body) = 'text'
+    AND typeof(summary) IN ('text', 'null') AND typeof(source) = 'text' AND typeof(html) = 'text'
+    AND typeof(excerpt) = 'text' AND typeof(content_hash) = 'text' AND typeof(word_count) = 'integer'
+    AND typeof(reading_time_minutes) = 'integer' AND typeof(version) = 'integer'
+    AND (published_at IS NULL OR ${isoRange("published_at")})
+    AND (updated_at_source IS NULL OR ${isoRange("updated_at_source")})
+    AND ${isoRange("created_at")} AND ${isoRange("updated_at")}
+  THEN CAST(json_object(
+    'id', id, 'slug', slug, 'title', title, 'body', body, 'tags', json(tags), 'status', status,
+    'authors', json(authors), 'summary', summary, 'publishedAt', ${isoOrNull("published_at")},
+    'updatedAtSource', ${isoOrNull("updated_at_source")}, 'aliases', json(aliases), 'metadata', json(metadata),
+    'source', source, 'html', html, 'excerpt', excerpt, 'wordCount', word_count,
+    'readingTimeMinutes', reading_time_minutes, 'toc', json(toc), 'contentHash', content_hash,
+    'createdAt', ${isoOf("created_at")}, 'updatedAt', ${isoOf("updated_at")}, 'version', version
+  ) AS BLOB) END AS json
+FROM posts WHERE slug = ?`
+
+interface EncodedRow {
+  readonly status: unknown
+  readonly version: unknown
+  readonly content_hash: unknown
+  readonly tags: unknown
+  readonly authors: unknown
+  readonly aliases: unknown
+  readonly toc: unknown
+  readonly metadata: unknown
+  readonly json: unknown
+}
+
+/**
+ * An `ENCODED_BY_SLUG` row as an `EncodedPost`, after the checks `rowToPost` makes of the JSON
+ * columns (SQLite checked the scalar columns and parsed the JSON ones); `undefined` when a check
+ * fails or SQLite left `json` NULL.
+ */
+export const encodedRowChecked = (row: EncodedRow): EncodedPost | undefined => {
+  try {
+    if (!(row.json instanceof Uint8Array) || !STATUSES.has(row.status)) return undefined
+    stringsOf(row.tags)
+    stringsOf(row.authors)
+    stringsOf(row.aliases)
+    for (const entry of jsonArrayOf(row.toc)) {
+      const { id, level, text } = entry as { readonly id: unknown; readonly level: unknown; readonly text: unknown }
+      if (typeof level !== "number" || typeof text !== "string" || typeof id !== "string") return undefined
+    }
+    const metadata: unknown = JSON.parse(textOf(row.metadata))
+    if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) return undefined
+    return { json: row.json, status: row.status as PostStatus, version: intOf(row.version), contentHash: textOf(row.content_hash) }
+  } catch {
+    return undefined
+  }
+}
+
 /** A write hit a unique constraint, or a row changed under it: the batch is retried from scratch. */
 class WriteRace extends Data.TaggedError("WriteRace")<{ readonly cause: unknown }> {}
 
@@ -347,12 +427,26 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   // The hot read: a plain function rather than `Effect.fn` (whose span and stack frame cost a
   // measurable share of a request that takes ~100 µs), and rows decoded by `rowToPost`.
   const getBySlugOperation = "PostRepository.getBySlug"
+  // `pool.read`: on a SQLite file, a prepared statement on the pool's read-only connection.
   const getBySlug = (slug: string): Effect.Effect<Post, PostNotFound | DatabaseError | PoolTimeout> =>
-    pool.use(getBySlugOperation, (sql) =>
-      Effect.flatMap(sql`SELECT * FROM posts WHERE slug = ${slug}`, (rows): Effect.Effect<Post, PostNotFound | DatabaseError> =>
-        rows.length === 0
-          ? Effect.fail(new PostNotFound({ slug }))
-          : Effect.map(readRows(getBySlugOperation)(rows.slice(0, 1)), (posts) => posts[0]!)))
+    Effect.flatMap(
+      pool.read(getBySlugOperation, (sql) => sql`SELECT * FROM posts WHERE slug = ${slug}`),
+      (rows): Effect.Effect<Post, PostNotFound | DatabaseError> => {
+        if (rows.length === 0) return Effect.fail(new PostNotFound({ slug }))
+        const post = rowToPost(rows[0])
+        return post === undefined
+          ? Effect.map(decodeRows(getBySlugOperation)(rows.slice(0, 1)), (posts) => posts[0]!)
+          : Effect.succeed(post)
+      }
+    )
+
+  // The encoded read (SQLite only: `json_object` and its output are SQLite's).
+  const getEncodedOperation = "PostRepository.getEncodedBySlug"
+  const getEncoded: GetEncoded = (slug) =>
+    Effect.flatMap(
+      pool.read(getEncodedOperation, (sql) => sql.unsafe<EncodedRow>(ENCODED_BY_SLUG, [slug])),
+      (rows) => rows.length === 0 ? Effect.fail(new PostNotFound({ slug })) : Effect.succeed(encodedRowChecked(rows[0]!))
+    )
 
   const list = Effect.fn("PostRepository.list")(function*(query: ListQuery) {
     const operation = "PostRepository.list"
@@ -361,7 +455,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     // An unreadable cursor cannot be resumed: an empty last page rather than a restart.
     if (cursor !== undefined && Option.isNone(cursor)) return { items: [], next: null } satisfies PostPage
     const offset = cursor === undefined ? clampOffset(query.offset) : 0
-    const rows = yield* pool.use(operation, (sql) => {
+    const rows = yield* Effect.flatMap(pool.read(operation, (sql) => {
       const conditions = [
         ...(query.status === undefined ? [] : [sql`status = ${query.status}`]),
         ...(query.tag === undefined
@@ -376,8 +470,8 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
         SELECT * FROM posts ${where}
         ORDER BY sort_at DESC, id DESC
         LIMIT ${limit + 1} OFFSET ${offset}
-      `.pipe(Effect.flatMap(readRows(operation)))
-    })
+      `
+    }), readRows(operation))
     const items = rows.slice(0, limit)
     const last = items[items.length - 1]
     return { items, next: rows.length > limit && last ? encodeCursor(last) : null } satisfies PostPage
@@ -506,7 +600,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
 
   const tags = Effect.fn("PostRepository.tags")(function*(status?: PostStatus) {
     const operation = "PostRepository.tags"
-    const rows = yield* pool.use(operation, (sql) =>
+    const rows = yield* pool.read(operation, (sql) =>
       status === undefined
         ? sql<{ readonly tag: string; readonly n: number | string }>`
             SELECT tag, COUNT(*) AS n FROM post_tags GROUP BY tag ORDER BY n DESC, tag ASC
@@ -523,7 +617,8 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     Effect.withSpan("PostRepository.ping")
   )
 
-  return { create, getBySlug, list, update, delete: delete_, upsertMany, tags, ping }
+  const repository: PostRepositoryShape = { create, getBySlug, list, update, delete: delete_, upsertMany, tags, ping }
+  return pool.dialect === "sqlite" ? withGetEncoded(repository, getEncoded) : repository
 })
 
 /** The SQL repository over the DatabasePool in context. Migrations must have run (Migrations.layer). */

@@ -6,6 +6,27 @@ import { AcquireTimeout, FairSemaphore } from "../../src/Database/FairSemaphore.
 const settle = Effect.repeatN(Effect.yieldNow(), 20)
 
 describe("FairSemaphore", () => {
+  it.effect("tryTake takes a free permit at once, never one a waiter is owed, and releaseTaken hands it on", () =>
+    Effect.gen(function*() {
+      const sem = new FairSemaphore(1)
+      assert.isTrue(sem.tryTake())
+      assert.isFalse(sem.tryTake())
+      assert.strictEqual(sem.stats.inUse, 1)
+      const ran = yield* Ref.make(false)
+      const gate = yield* Deferred.make<void>()
+      const waiter = yield* Effect.fork(sem.withPermit(Effect.zipRight(Ref.set(ran, true), Deferred.await(gate))))
+      yield* settle
+      assert.strictEqual(sem.stats.waiting, 1)
+      sem.releaseTaken()
+      yield* settle
+      // The permit went to the waiter: a newcomer does not overtake it.
+      assert.isTrue(yield* Ref.get(ran))
+      assert.isFalse(sem.tryTake())
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(waiter)
+      assert.deepStrictEqual(sem.stats, { permits: 1, available: 1, inUse: 0, waiting: 0, totalAcquired: 2, timeouts: 0 })
+    }))
+
   it.effect("serves waiters in FIFO order", () =>
     Effect.gen(function*() {
       const sem = new FairSemaphore(1)

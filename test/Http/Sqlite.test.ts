@@ -5,10 +5,12 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer } from "effect"
-import { PostsLive } from "../../src/App.js"
+import { PostsLive, RepositoryLive } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
+import { getEncodedOf } from "../../src/Posts/internal/encodedReads.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { del, get, json, KEY, MARKDOWN, newPost, postJson, postMarkdown, putJson } from "./harness.js"
 
 const SqliteServer = Server.serve(
@@ -56,5 +58,42 @@ describe("HTTP on SQLite", () => {
       assert.strictEqual((yield* del("/posts/first-post", { "x-api-key": KEY, "if-match": updated.headers["etag"]! })).status, 204)
       assert.strictEqual((yield* get("/posts/first-post")).status, 404)
     }).pipe(Effect.provide(SqliteServer))
+  )
+})
+
+/** As App.AppLive composes it: the repository `Posts` uses is in the server's context too. */
+const SqliteServerWithRepository = Server.serve(
+  requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })
+).pipe(
+  Layer.provide(PostsLive),
+  Layer.provideMerge(RepositoryLive),
+  Layer.provide(ApiKeys.layer([KEY])),
+  Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", "sqlite::memory:"]]))))
+)
+
+describe("HTTP on SQLite, GET /posts/:slug answered from the encoded read", () => {
+  it.effect("the same bytes and ETag as the write's answer, 304, and drafts only with a key", () =>
+    Effect.gen(function* () {
+      // App's repository (announcing, over SQL on SQLite) passes the encoded read on.
+      assert.isDefined(getEncodedOf(yield* PostRepository))
+
+      const created = yield* postJson("/posts", newPost({ title: "Quote \" and ünïcode", tags: ["effect"] }))
+      assert.strictEqual(created.status, 201)
+      const read = yield* get("/posts/quote-and-unicode")
+      assert.strictEqual(read.status, 200)
+      assert.strictEqual(read.headers["content-type"], "application/json")
+      assert.strictEqual(read.headers["etag"], created.headers["etag"])
+      assert.strictEqual(yield* read.text, yield* created.text)
+      assert.strictEqual((yield* get("/posts/quote-and-unicode", { "if-none-match": read.headers["etag"]! })).status, 304)
+
+      assert.strictEqual((yield* postJson("/posts", newPost({ title: "Hidden", status: "draft" }))).status, 201)
+      assert.strictEqual((yield* get("/posts/hidden")).status, 404)
+      const asEditor = yield* get("/posts/hidden", { "x-api-key": KEY })
+      assert.strictEqual(asEditor.status, 200)
+      assert.strictEqual((yield* json(asEditor)).status, "draft")
+      assert.strictEqual((yield* get("/posts/hidden", { "x-api-key": "wrong-key" })).status, 401)
+      assert.strictEqual((yield* get("/posts/nothing-here")).status, 404)
+    }).pipe(Effect.provide(SqliteServerWithRepository))
   )
 })

@@ -20,6 +20,8 @@ export interface Running {
   readonly child: ChildProcess
   /** Resident set size now, and its peak (VmHWM), in MB; from /proc (Linux). */
   readonly rss: () => { readonly now: number; readonly peak: number }
+  /** CPU time (user + system) the process has used, in ms; from /proc (Linux), NaN elsewhere. */
+  readonly cpuMs: () => number
   readonly stop: () => Promise<void>
 }
 
@@ -39,6 +41,17 @@ const procStatus = (pid: number, key: string) => {
   try {
     const match = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))
     return match ? Math.round(Number(match[1]) / 1024) : NaN
+  } catch {
+    return NaN
+  }
+}
+
+/** utime + stime of `pid` in ms (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 10 ms). */
+const cpuMsOf = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) * 10
   } catch {
     return NaN
   }
@@ -83,6 +96,7 @@ export const start = async (options: {
     url,
     child,
     rss: () => ({ now: procStatus(child.pid!, "VmRSS"), peak: procStatus(child.pid!, "VmHWM") }),
+    cpuMs: () => cpuMsOf(child.pid!),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve()

@@ -1,0 +1,45 @@
+/**
+ * A read-path capability a repository may offer besides the `PostRepository` contract: a post
+ * as the exact bytes of its JSON (`JSON.stringify(encodePost(post))`), with what the HTTP
+ * handler needs beside them (status for the draft rule, version and content hash for the ETag).
+ *
+ * Why: on `GET /posts/:slug` with the response cache off, decoding the row into a `Post`,
+ * encoding it back and serializing it (rowToPost, encodePost, JSON.stringify, TextEncoder) cost
+ * ~45 µs per read in JavaScript; SQLite's `json_object` builds the same bytes in C in ~16 µs,
+ * including the read. The SQL repository on SQLite offers it (`SqlPostRepository`); the handler
+ * uses it when the repository in its context has it, and `Posts.get` otherwise.
+ *
+ * Kept off the contract on purpose (additive, optional): a repository that does not offer it,
+ * or a wrapper that does not pass it on, simply leaves the handler on the general path. The
+ * capability travels as a symbol-keyed property, which object spread (`{ ...repository }`, as
+ * AnnouncingPostRepository wraps reads) carries along.
+ */
+import type { Effect } from "effect"
+import type { DatabaseError, PoolTimeout, PostNotFound } from "../../Domain/Errors.js"
+import type { PostStatus } from "../../Domain/Post.js"
+import type { PostRepositoryShape } from "../PostRepository.js"
+
+export interface EncodedPost {
+  /** `JSON.stringify(encodePost(post))`, UTF-8. */
+  readonly json: Uint8Array
+  readonly status: PostStatus
+  readonly version: number
+  readonly contentHash: string
+}
+
+/**
+ * The post at `slug`, encoded; `undefined` when this row cannot be encoded this way (a value out
+ * of the fast path's range): the caller then reads it through `getBySlug`, which decodes it
+ * fully and reports a malformed row.
+ */
+export type GetEncoded = (slug: string) => Effect.Effect<EncodedPost | undefined, PostNotFound | DatabaseError | PoolTimeout>
+
+const GetEncodedKey: unique symbol = Symbol.for("inkwell/Posts/getEncodedBySlug")
+
+/** `repository` (the same object) offering `getEncoded`. */
+export const withGetEncoded = <R extends PostRepositoryShape>(repository: R, getEncoded: GetEncoded): R =>
+  Object.assign(repository, { [GetEncodedKey]: getEncoded })
+
+/** What `repository` offers, if anything. */
+export const getEncodedOf = (repository: PostRepositoryShape): GetEncoded | undefined =>
+  (repository as { readonly [GetEncodedKey]?: GetEncoded })[GetEncodedKey]

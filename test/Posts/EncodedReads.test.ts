@@ -1,0 +1,116 @@
+/**
+ * The SQL repository's encoded read (SQLite builds a post's response JSON with json_object) must
+ * answer the very bytes the general path answers: `JSON.stringify(encodePost(getBySlug(slug)))`.
+ * Both SQLite set-ups: a file (the pool's read-only connection) and memory (through the client).
+ */
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { DatabasePool } from "../../src/Database/DatabasePool.js"
+import * as Migrations from "../../src/Database/Migrations.js"
+import * as SqlLive from "../../src/Database/SqlLive.js"
+import { DatabaseError, PostNotFound } from "../../src/Domain/Errors.js"
+import { encodePost } from "../../src/Posts/Http.js"
+import { type EncodedPost, type GetEncoded, getEncodedOf } from "../../src/Posts/internal/encodedReads.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
+
+const stack = (url: string) =>
+  SqlPostRepository.layer.pipe(
+    Layer.provideMerge(DatabasePool.layer({ maxConnections: 4, acquireTimeout: "5 seconds" })),
+    Layer.provideMerge(Migrations.layer.pipe(Layer.provideMerge(SqlLive.layer(url))))
+  )
+
+const tempFile = Layer.unwrapScoped(
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const dir = yield* fs.makeTempDirectoryScoped({ prefix: "inkwell-encoded-" })
+    return stack(`sqlite:${dir}/inkwell.db`)
+  })
+).pipe(Layer.provide(NodeFileSystem.layer))
+
+/** Everything JSON text escapes differently somewhere: quotes, backslashes, controls, DEL, U+2028, astral, lone surrogates. */
+const awkward = "q\"uote \\ back / slash \u0000\u0001\u0008\t\n\u000b\f\r\u001f \u007f é ü 中文 \u2028\u2029 😀 \ud800 </script>"
+
+const posts = [
+  makeNewPost({ slug: "plain" }),
+  makeNewPost({
+    slug: "awkward",
+    title: `Title ${awkward}`,
+    body: `# Body\n\n${awkward}`,
+    html: `<p data-x="${awkward}">${awkward}</p>`,
+    excerpt: awkward,
+    summary: awkward,
+    tags: ["rust", `tag ${awkward}`],
+    authors: [awkward, "Ann"],
+    aliases: ["/old/", awkward],
+    metadata: { "10": "integer-like key", b: 0.1, c: 1e21, d: -5, e: [true, null, { x: awkward }], "2": 2, a: "" },
+    toc: [{ level: 1, text: awkward, id: "a" }, { level: 6, text: "", id: awkward }],
+    publishedAt: "2024-03-01T10:20:30.999Z",
+    updatedAtSource: "1970-01-01T00:00:00.000Z"
+  }),
+  makeNewPost({ slug: "millis", publishedAt: "2001-09-09T01:46:40.001Z", updatedAtSource: "9999-12-31T23:59:59.999Z" }),
+  makeNewPost({ slug: "draft", status: "draft" })
+]
+
+const suite = (name: string, layer: Layer.Layer<PostRepository | DatabasePool | SqlClient.SqlClient, unknown>) =>
+  describe(`encoded reads (${name})`, () => {
+    it.effect("answer the bytes of JSON.stringify(encodePost(getBySlug(slug))), with status, version and hash", () =>
+      Effect.gen(function*() {
+        const repository = yield* PostRepository
+        const getEncoded: GetEncoded | undefined = getEncodedOf(repository)
+        assert.isDefined(getEncoded)
+        for (const post of posts) yield* repository.create(post)
+        for (const post of posts) {
+          const decoded = yield* repository.getBySlug(post.slug)
+          const encoded: EncodedPost | undefined = yield* getEncoded!(post.slug)
+          assert.isDefined(encoded)
+          assert.strictEqual(Buffer.from(encoded!.json).toString("utf8"), JSON.stringify(encodePost(decoded)), post.slug)
+          assert.deepStrictEqual(
+            [encoded!.status, encoded!.version, encoded!.contentHash],
+            [decoded.status, decoded.version, decoded.contentHash]
+          )
+        }
+      }).pipe(Effect.provide(layer)))
+
+    it.effect("a missing slug is PostNotFound", () =>
+      Effect.gen(function*() {
+        const getEncoded = getEncodedOf(yield* PostRepository)!
+        const error = yield* Effect.flip(getEncoded("nothing-here"))
+        assert.deepStrictEqual(error, new PostNotFound({ slug: "nothing-here" }))
+      }).pipe(Effect.provide(layer)))
+
+    it.effect("leaves a date it cannot format like toISOString (before 1970) to the general path", () =>
+      Effect.gen(function*() {
+        const repository = yield* PostRepository
+        yield* repository.create(makeNewPost({ slug: "old", publishedAt: "1969-12-31T23:59:59.999Z" }))
+        assert.isUndefined(yield* getEncodedOf(repository)!("old"))
+        assert.strictEqual(encodePost(yield* repository.getBySlug("old")).publishedAt, "1969-12-31T23:59:59.999Z")
+      }).pipe(Effect.provide(layer)))
+
+    it.effect("a malformed row is never answered: a wrong type goes to the general path, broken JSON fails", () =>
+      Effect.gen(function*() {
+        const repository = yield* PostRepository
+        const sql = yield* SqlClient.SqlClient
+        const getEncoded = getEncodedOf(repository)!
+        yield* repository.create(makeNewPost({ slug: "typed" }))
+        yield* repository.create(makeNewPost({ slug: "broken" }))
+        yield* repository.create(makeNewPost({ slug: "shaped" }))
+        yield* sql`UPDATE posts SET word_count = 'many' WHERE slug = 'typed'`
+        yield* sql`UPDATE posts SET tags = '["unclosed"' WHERE slug = 'broken'`
+        yield* sql`UPDATE posts SET authors = '[1, 2]' WHERE slug = 'shaped'`
+        assert.isUndefined(yield* getEncoded("typed"))
+        assert.isUndefined(yield* getEncoded("shaped"))
+        assert.instanceOf(yield* Effect.flip(getEncoded("broken")), DatabaseError)
+        // The general path reports all three.
+        for (const slug of ["typed", "broken", "shaped"]) {
+          assert.instanceOf(yield* Effect.flip(repository.getBySlug(slug)), DatabaseError)
+        }
+      }).pipe(Effect.provide(layer)))
+  })
+
+suite("SQLite file: the pool's read-only connection", tempFile)
+suite("SQLite in memory: through the client", stack("sqlite::memory:"))
