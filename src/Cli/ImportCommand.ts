@@ -55,7 +55,7 @@ const flags = {
     Options.repeated,
     Options.withDescription("a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export URL (repeatable)")
   ),
-  concurrency: positiveInteger("concurrency", "posts processed at once (default IMPORT_CONCURRENCY or 8)"),
+  concurrency: positiveInteger("concurrency", "files, or chunks of up to IMPORT_RECORD_BATCH (32) NDJSON lines, processed at once (default IMPORT_CONCURRENCY or 8)"),
   batchSize: positiveInteger("batch-size", "posts per database transaction (default IMPORT_BATCH_SIZE or 500)"),
   buffer: positiveInteger("buffer", "capacity of each queue between the stages (default IMPORT_BUFFER or 256)"),
   timeout: duration("timeout", "stop the whole import after this long (e.g. 10m)"),

@@ -7,14 +7,22 @@ import type { SlugPolicy } from "../Posts/PostRepository.js"
 
 export interface ImportOptions {
   /**
-   * Posts processed at once (read, parsed, rendered). With the worker pool (RenderPool) as the
-   * processor, enough posts must be in flight to fill one batch per thread and queue the next
-   * (`RenderPool.inFlightFor`: 2 threads × 32 posts × 2 = 128), or the threads idle between messages.
+   * Fibers of the concurrent stage, each on one chunk of up to `recordBatch` queued items at a time:
+   * markdown files one after another, a chunk's NDJSON lines together (`PostProcessor.fromLines`:
+   * one message to a render worker). So this many files, or chunks of lines, are in flight; with
+   * the worker pool, two chunks per thread keep every thread busy.
    */
   readonly concurrency: number
+  /**
+   * Most items a fiber of the concurrent stage takes from the input queue at once (whatever is
+   * queued, never waiting for more). A chunk's NDJSON lines are parsed and rendered as one batch,
+   * with no fiber, queue hop or timer per post: on the main thread that per-post machinery cost
+   * about as much as SQLite did.
+   */
+  readonly recordBatch: number
   /** Posts per database transaction. */
   readonly batchSize: number
-  /** Capacity of each bounded queue (reader → processors, processors → writer). */
+  /** Capacity of each bounded queue (reader → processors, processors → writer), in posts. */
   readonly buffer: number
   /** Deadline per post, covering reading and processing. */
   readonly itemTimeout: Option.Option<Duration.Duration>
@@ -34,6 +42,7 @@ export interface ImportOptions {
 
 export const defaultImportOptions: ImportOptions = {
   concurrency: 8,
+  recordBatch: 32,
   batchSize: 500,
   buffer: 256,
   itemTimeout: Option.some(Duration.seconds(30)),
@@ -51,9 +60,10 @@ const positive = (name: string, fallback: number, max = 1_000_000) =>
     Config.validate({ message: `must be an integer between 1 and ${max}`, validation: (n) => n >= 1 && n <= max })
   )
 
-/** `IMPORT_CONCURRENCY`, `IMPORT_BATCH_SIZE`, `IMPORT_BUFFER`, `IMPORT_ITEM_TIMEOUT`, `IMPORT_TIMEOUT`, `IMPORT_ON_CONFLICT`, `IMPORT_CHUNK_SIZE`, `IMPORT_MAX_POST_BYTES`. */
+/** `IMPORT_CONCURRENCY`, `IMPORT_RECORD_BATCH`, `IMPORT_BATCH_SIZE`, `IMPORT_BUFFER`, `IMPORT_ITEM_TIMEOUT`, `IMPORT_TIMEOUT`, `IMPORT_ON_CONFLICT`, `IMPORT_CHUNK_SIZE`, `IMPORT_MAX_POST_BYTES`. */
 export const ImportConfig: Config.Config<ImportOptions> = Config.all({
   concurrency: positive("IMPORT_CONCURRENCY", defaultImportOptions.concurrency, 1024),
+  recordBatch: positive("IMPORT_RECORD_BATCH", defaultImportOptions.recordBatch, 4096),
   batchSize: positive("IMPORT_BATCH_SIZE", defaultImportOptions.batchSize, 100_000),
   buffer: positive("IMPORT_BUFFER", defaultImportOptions.buffer),
   itemTimeout: Config.option(Config.duration("IMPORT_ITEM_TIMEOUT")).pipe(

@@ -15,20 +15,27 @@ import { FileSystem } from "@effect/platform"
 import { Chunk, Clock, Duration, Effect, Exit, Option, Stream } from "effect"
 import { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost } from "../Domain/Post.js"
-import { PostProcessor } from "../Processing/PostProcessor.js"
+import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { describeCause, timeoutItem } from "../Processing/processConcurrently.js"
 import { PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
 import { readText } from "./FileSource.js"
 import { FileReadError, InvalidUtf8 } from "./ImportErrors.js"
 import { defaultImportOptions, type ImportOptions } from "./ImportConfig.js"
-import type { ImportItem, Rejected } from "./ImportSource.js"
+import {
+  type DecodedRecord,
+  decodeRecord,
+  type RecordOutcome,
+  rejected,
+  rejectedPost
+} from "../Processing/records.js"
+import type { ImportItem } from "./ImportSource.js"
 import { type ImportStatus, type ImportSummary, ImportTally } from "./ImportSummary.js"
 import * as Processor from "./Processor.js"
 
 /** What the concurrent stage hands to the writer. */
-export type Processed =
-  | { readonly _tag: "Ready"; readonly identity: string; readonly post: NewPost; readonly bytes: number }
-  | Rejected
+export type Processed = RecordOutcome
+
+type LineItem = Extract<ImportItem, { _tag: "Line" }>
 
 /** Writes one batch in one transaction; `undefined` for a dry run. */
 type Writer = ((posts: ReadonlyArray<NewPost>) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>) | undefined
@@ -47,13 +54,18 @@ const processFile = (item: Extract<ImportItem, { _tag: "File" }>, options: Impor
     return { _tag: "Ready", identity: item.identity, post, bytes: item.bytes } satisfies Processed
   })
 
-const reject = (item: ImportItem, reason: string, skipped = false): Processed => ({
-  _tag: "Rejected",
-  identity: item.identity,
-  reason,
-  skipped,
-  bytes: item.bytes
-})
+const reject = (item: ImportItem, reason: string, skipped = false): Processed => rejected(item.identity, reason, item.bytes, skipped)
+
+/** One NDJSON line on its own: decoded here, processed through `fromInput`. */
+const processLine = (item: LineItem) => {
+  const record = decodeRecord(item.name, item.line)
+  return record._tag === "Rejected" ? Effect.succeed(record) : processRecord(record)
+}
+
+const processRecord = (item: DecodedRecord) =>
+  Effect.flatMap(PostProcessor, (p) => p.fromInput(item.input, item.source)).pipe(
+    Effect.map((post): Processed => ({ _tag: "Ready", identity: item.identity, post, bytes: item.bytes }))
+  )
 
 /**
  * The concurrent stage for one item: never fails. An `InvalidPost` names its own source (with
@@ -67,9 +79,9 @@ export const processItem = (
     ? Effect.succeed(reject(item, item.reason, item.skipped))
     : item._tag === "File"
     ? processFile(item, options)
-    : Effect.flatMap(PostProcessor, (p) => p.fromInput(item.input, item.source)).pipe(
-      Effect.map((post): Processed => ({ _tag: "Ready", identity: item.identity, post, bytes: item.bytes }))
-    )
+    : item._tag === "Line"
+    ? processLine(item)
+    : processRecord(item)
   const timed = Option.match(options.itemTimeout, {
     onNone: () => work,
     onSome: (duration) => timeoutItem(work, duration)
@@ -78,13 +90,7 @@ export const processItem = (
     if (Exit.isSuccess(exit)) return exit.value
     const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
     if (failure instanceof InvalidPost) {
-      return {
-        _tag: "Rejected",
-        identity: item._tag === "File" ? failure.source : item.identity,
-        reason: `${failure.field}: ${failure.reason}`,
-        skipped: failure.field === "file",
-        bytes: item.bytes
-      }
+      return rejectedPost(item._tag === "File" ? failure.source : item.identity, failure, item.bytes)
     }
     // These already name the path, which is the item's identity: report what went wrong.
     if (failure instanceof FileReadError) return reject(item, failure.reason)
@@ -92,6 +98,57 @@ export const processItem = (
     return reject(item, describeCause(exit.cause).reason)
   })
 }
+
+/**
+ * Lines of one file processed together by `fromLines` (one message to a render worker, no
+ * fiber, queue hop or deadline timer per post). A batch that fails as a whole (its worker died,
+ * it ran past the per-post deadline) is processed again line by line through `processItem`,
+ * each line with its own deadline, so only the posts at fault are reported.
+ */
+const processLines = (
+  fromLines: NonNullable<PostProcessorShape["fromLines"]>,
+  items: ReadonlyArray<LineItem>,
+  options: ImportOptions
+) =>
+  fromLines(items[0]!.name, items.map((item) => item.line), options.itemTimeout).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.zipRight(
+        Effect.logWarning(
+          `${items.length} lines of ${items[0]!.name} (from line ${items[0]!.line.number}) could not be processed together; processing them one by one`,
+          cause
+        ),
+        Effect.forEach(items, (item) => processItem(item, options))
+      )
+    )
+  )
+
+/**
+ * The concurrent stage for one chunk of the source: runs of lines of the same file in bulk
+ * when the processor can (`fromLines`), everything else item by item. Never fails.
+ */
+export const processChunk = (
+  chunk: Chunk.Chunk<ImportItem>,
+  options: ImportOptions
+): Effect.Effect<ReadonlyArray<Processed>, never, PostProcessor | FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const items = Chunk.toReadonlyArray(chunk)
+    const { fromLines } = yield* PostProcessor
+    const out: Array<Processed> = []
+    let i = 0
+    while (i < items.length) {
+      const item = items[i]!
+      if (item._tag !== "Line" || fromLines === undefined) {
+        out.push(yield* processItem(item, options))
+        i++
+        continue
+      }
+      let end = i + 1
+      while (end < items.length && items[end]!._tag === "Line" && (items[end] as LineItem).name === item.name) end++
+      for (const processed of yield* processLines(fromLines, items.slice(i, end) as Array<LineItem>, options)) out.push(processed)
+      i = end
+    }
+    return out
+  })
 
 const conflictReason = (outcome: UpsertOutcome) =>
   `slug "${outcome.slug}" belongs to a post from another source (--on-conflict ${outcome.action === "skipped" ? "skip" : "fail"})`
@@ -156,10 +213,11 @@ const stages = <R>(
 ) =>
   Effect.scoped(
     Effect.gen(function*() {
-      const processor = yield* Processor.make((item: ImportItem) => processItem(item, options), {
+      const processor = yield* Processor.makeBatched((chunk: Chunk.Chunk<ImportItem>) => processChunk(chunk, options), {
         concurrency: options.concurrency,
         inputCapacity: options.buffer,
-        outputCapacity: options.buffer
+        outputCapacity: options.buffer,
+        maxBatch: options.recordBatch
       })
       yield* source.pipe(
         Stream.runForEach(processor.submit),

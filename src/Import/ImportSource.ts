@@ -5,8 +5,8 @@
  * a `Rejected` item naming it, and the stream goes on.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Either, Logger, LogLevel, Option, ParseResult, Schema, Stream } from "effect"
-import { PostInput } from "../Domain/Post.js"
+import { Effect, Logger, LogLevel, Option, Stream } from "effect"
+import { type DecodedRecord, type RecordLine, recordLine, type Rejected, rejected } from "../Processing/records.js"
 import { decodeUtf8, readBytes, splitLines, walkMarkdown } from "./FileSource.js"
 
 export type ImportItem =
@@ -18,24 +18,19 @@ export type ImportItem =
     readonly relativePath: string
     readonly bytes: number
   }
-  /** One decoded NDJSON record. `source` identifies the post across re-imports. */
+  /** One line of NDJSON file `name`, parsed by the concurrent stage (with its neighbours, in bulk). */
   | {
-    readonly _tag: "Record"
+    readonly _tag: "Line"
     readonly identity: string
-    readonly source: string
-    readonly input: PostInput
+    readonly name: string
+    readonly line: RecordLine
     readonly bytes: number
   }
+  /** One decoded record (feeds, other sources). `source` identifies the post across re-imports. */
+  | DecodedRecord
   | Rejected
 
-/** Something that could not become a post; `skipped` for what is not a post at all. */
-export interface Rejected {
-  readonly _tag: "Rejected"
-  readonly identity: string
-  readonly reason: string
-  readonly skipped: boolean
-  readonly bytes: number
-}
+export type { Rejected }
 
 export interface SourceOptions {
   readonly chunkSize: number
@@ -44,45 +39,10 @@ export interface SourceOptions {
 
 export const isNdjsonPath = (path: string): boolean => /\.(?:ndjson|jsonl)$/i.test(path)
 
-const decodeInput = Schema.decodeUnknownEither(PostInput)
-
-const rejected = (identity: string, reason: string, bytes = 0): ImportItem => ({
-  _tag: "Rejected",
-  identity,
-  reason,
-  skipped: false,
-  bytes
-})
-
-/** Decodes one NDJSON line. Blank lines are not records. */
-export const decodeRecord = (name: string, number: number, text: string): ImportItem | undefined => {
-  if (text.trim() === "") return undefined
-  const identity = `${name}:${number}`
-  const bytes = text.length + 1
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (e) {
-    return rejected(identity, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`, bytes)
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return rejected(identity, "a record must be a JSON object", bytes)
-  }
-  const decoded = decodeInput(json)
-  if (Either.isLeft(decoded)) {
-    return rejected(identity, oneLine(ParseResult.TreeFormatter.formatErrorSync(decoded.left)), bytes)
-  }
-  // Line numbers shift when an export is edited; an explicit source or the slug does not.
-  const raw = json as { readonly source?: unknown; readonly slug?: unknown }
-  const source = typeof raw.source === "string" && raw.source.trim() !== ""
-    ? raw.source
-    : typeof raw.slug === "string" && raw.slug !== ""
-    ? `${name}#${raw.slug}`
-    : identity
-  return { _tag: "Record", identity, source, input: decoded.right, bytes }
+const lineItem = (name: string, number: number, text: string): ImportItem | undefined => {
+  const line = recordLine(name, number, text)
+  return line === undefined ? undefined : { _tag: "Line", identity: line.identity, name, line, bytes: line.bytes }
 }
-
-const oneLine = (text: string) => text.replace(/\s*\n\s*/g, "; ").trim()
 
 /**
  * NDJSON bytes as items: strict UTF-8, lines of at most `maxPostBytes` characters, one record
@@ -102,7 +62,7 @@ export const ndjson = <E, R>(
         ? Option.some(
           rejected(`${name}:${line.number}`, `line too long: ${line.length} characters (limit ${options.maxPostBytes})`, line.length)
         )
-        : Option.fromNullable(decodeRecord(name, line.number, line.text))
+        : Option.fromNullable(lineItem(name, line.number, line.text))
     ),
     Stream.catchAll((error) => Stream.make(rejected(name, describeSourceError(error))))
   )

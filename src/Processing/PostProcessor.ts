@@ -6,11 +6,18 @@
  * span, and reads `ProcessorConfig`. Processing is CPU-bound and synchronous: callers that want
  * parallelism across cores hand `processPostSync` to worker threads instead.
  */
-import { type ConfigError, Context, Effect, Layer } from "effect"
+import { type ConfigError, Context, Data, type Duration, Effect, Layer, type Option } from "effect"
 import { ProcessorConfig } from "../Config.js"
 import type { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost, PostInput, PostSource } from "../Domain/Post.js"
 import { processInputSync, processPostSync } from "./processPost.js"
+import { processRecordsSync, type RecordLine, type RecordOutcome } from "./records.js"
+
+/** A batch of lines could not be processed as a whole (a worker died, its deadline passed). */
+export class BatchNotProcessed extends Data.TaggedError("BatchNotProcessed")<{
+  readonly reason: string
+  readonly cause?: unknown
+}> {}
 
 export interface PostProcessorShape {
   /** Parses front matter and body, applies every default, renders and sanitizes. */
@@ -20,6 +27,18 @@ export interface PostProcessorShape {
    * `source` names the origin in errors ("api", a URL, ...).
    */
   readonly fromInput: (input: PostInput, source: string) => Effect.Effect<NewPost, InvalidPost>
+  /**
+   * NDJSON lines of file `name`, in bulk: parsed, decoded and processed, one outcome per line in
+   * their order (a bad line is a `Rejected` outcome naming it). `deadline` bounds the batch's
+   * work where it can be interrupted (a worker thread); a batch that fails as a whole fails with
+   * `BatchNotProcessed`, and the caller processes its lines one by one instead. Optional: an
+   * import without it sends each line through `fromInput`.
+   */
+  readonly fromLines?: (
+    name: string,
+    lines: ReadonlyArray<RecordLine>,
+    deadline: Option.Option<Duration.Duration>
+  ) => Effect.Effect<ReadonlyArray<RecordOutcome>, BatchNotProcessed>
 }
 
 /**
@@ -29,7 +48,9 @@ export interface PostProcessorShape {
  */
 export const makePostProcessor = (config: ProcessorConfig): PostProcessorShape => ({
   process: (source: PostSource) => Effect.suspend(() => processPostSync(source, config)),
-  fromInput: (input: PostInput, source: string) => Effect.suspend(() => processInputSync(input, source, config))
+  fromInput: (input: PostInput, source: string) => Effect.suspend(() => processInputSync(input, source, config)),
+  // Synchronous: no deadline can interrupt it, as for one post (see timeoutItem).
+  fromLines: (name, lines) => Effect.sync(() => processRecordsSync(name, lines, config))
 })
 
 export class PostProcessor extends Context.Tag("Inkwell/PostProcessor")<PostProcessor, PostProcessorShape>() {

@@ -24,10 +24,12 @@ import {
   Context,
   Data,
   Deferred,
+  Duration,
   Effect,
   Exit,
   FiberId,
   Layer,
+  Option,
   Pool,
   Queue,
   Scope
@@ -40,9 +42,10 @@ import { Worker as NodeThread } from "node:worker_threads"
 import { ProcessorConfig } from "../Config.js"
 import type { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost, PostInput, PostSource } from "../Domain/Post.js"
-import { makePostProcessor, PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
+import { BatchNotProcessed, makePostProcessor, PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { processInputSync, processPostSync } from "../Processing/processPost.js"
-import { type BatchItem, type BatchResult, ProcessBatch } from "./RenderRequest.js"
+import { decodeOutcomes, processRecordsSync, type RecordLine, type RecordOutcome } from "../Processing/records.js"
+import { type BatchItem, type BatchResult, ProcessBatch, ProcessLines, type RenderRequest } from "./RenderRequest.js"
 
 /** A worker stopped (crashed, was killed) or answered something unreadable while holding this post. */
 export class RenderWorkerFailed extends Data.TaggedError("RenderWorkerFailed")<{
@@ -81,6 +84,31 @@ export const DEFAULT_MAX_BATCH = 32
  * a post at the import's 5 MB limit.
  */
 export const DEFAULT_WORKER_HEAP_MB = 64
+
+/**
+ * Most characters of NDJSON lines in one message (a single longer line goes alone). A thread's
+ * heap holds a message's lines and everything rendered from them at once: three 800 KB posts in
+ * one message took a 64 MB thread out of memory.
+ */
+export const MAX_MESSAGE_CHARS = 1024 * 1024
+
+/** Lines cut into messages of at most `MAX_MESSAGE_CHARS` characters, in order. */
+const byMessage = (lines: ReadonlyArray<RecordLine>): Array<ReadonlyArray<RecordLine>> => {
+  const parts: Array<Array<RecordLine>> = []
+  let current: Array<RecordLine> = []
+  let chars = 0
+  for (const line of lines) {
+    if (current.length > 0 && chars + line.text.length > MAX_MESSAGE_CHARS) {
+      parts.push(current)
+      current = []
+      chars = 0
+    }
+    current.push(line)
+    chars += line.text.length
+  }
+  if (current.length > 0) parts.push(current)
+  return parts
+}
 
 /** In flight per worker thread that keeps every thread busy: one batch rendering, one queued. */
 export const inFlightFor = (options: Pick<RenderPoolOptions, "size" | "maxBatch">): number =>
@@ -197,6 +225,8 @@ export const make = (
     /** Jobs not yet answered, to release their callers if the pool closes under them. */
     const pending = new Set<Job>()
     let state: "idle" | "starting" | "ready" | "unavailable" = "idle"
+    /** The threads once started (`None`: they could not start), for work sent in bulk. */
+    const started = Deferred.unsafeMake<Option.Option<Worker.SerializedWorkerPool<RenderRequest>>>(FiberId.none)
 
     yield* Scope.addFinalizer(
       scope,
@@ -216,16 +246,19 @@ export const make = (
      * dead worker in the pool, so a worker that failed is invalidated here: the pool drops it
      * and starts another for the next batch.
      */
-    const execute = (pool: Worker.SerializedWorkerPool<ProcessBatch>, request: ProcessBatch) =>
+    const execute = <A, E>(
+      pool: Worker.SerializedWorkerPool<RenderRequest>,
+      run: (worker: Worker.SerializedWorker<RenderRequest>) => Effect.Effect<A, E>
+    ) =>
       Effect.scoped(
         Effect.flatMap(Pool.get(pool.backing), (worker) =>
-          worker.executeEffect(request).pipe(
+          run(worker).pipe(
             Effect.tapErrorCause((cause) => Cause.isInterruptedOnly(cause) ? Effect.void : Pool.invalidate(pool.backing, worker))
           ))
       )
 
     /** Takes what is queued (at least one post), sends it as one message, answers every caller. */
-    const dispatch = (pool: Worker.SerializedWorkerPool<ProcessBatch>) =>
+    const dispatch = (pool: Worker.SerializedWorkerPool<RenderRequest>) =>
       Effect.gen(function*() {
         const taken = yield* Queue.takeBetween(queue, 1, maxBatch)
         const jobs = Chunk.toReadonlyArray(taken).filter((job) => !job.cancelled)
@@ -235,7 +268,7 @@ export const make = (
         stats.batches++
         stats.posts += jobs.length
         const request = new ProcessBatch({ items: jobs.map((job) => job.item), settings: options.settings })
-        const exit = yield* Effect.exit(Effect.raceFirst(execute(pool, request), Deferred.await(batch.abandon)))
+        const exit = yield* Effect.exit(Effect.raceFirst(execute(pool, (worker) => worker.executeEffect(request)), Deferred.await(batch.abandon)))
         if (Exit.isSuccess(exit)) {
           const results = exit.value
           if (results === null) {
@@ -264,6 +297,7 @@ export const make = (
     const unavailable = (cause: Cause.Cause<unknown>) =>
       Effect.gen(function*() {
         state = "unavailable"
+        Deferred.unsafeDone(started, Exit.succeed(Option.none()))
         yield* Effect.logWarning("render worker threads could not start; rendering in-process", cause)
         for (const job of Chunk.toReadonlyArray(yield* Queue.takeAll(queue))) {
           if (job.cancelled) continue
@@ -275,13 +309,14 @@ export const make = (
 
     const start = workerEntry.pipe(
       Effect.flatMap((entry) =>
-        Worker.makePoolSerialized<ProcessBatch>({ size: options.size, concurrency: 1 }).pipe(Effect.provide(spawner(entry, options)))
+        Worker.makePoolSerialized<RenderRequest>({ size: options.size, concurrency: 1 }).pipe(Effect.provide(spawner(entry, options)))
       ),
       Effect.flatMap((pool) =>
         Effect.zipRight(
           Effect.forkIn(Effect.replicateEffect(Effect.forever(dispatch(pool)), options.size, { concurrency: "unbounded", discard: true }), scope),
           Effect.sync(() => {
             state = "ready"
+            Deferred.unsafeDone(started, Exit.succeed(Option.some(pool)))
           })
         )
       ),
@@ -338,7 +373,88 @@ export const make = (
       )
     }
 
-    return { process, fromInput, stats: () => ({ ...stats }) } satisfies RenderPool
+    const linesInline = (name: string, lines: ReadonlyArray<RecordLine>) =>
+      Effect.sync(() => {
+        stats.inline += lines.length
+        return processRecordsSync(name, lines, options.settings)
+      })
+
+    /**
+     * One message per batch, straight to a free thread (no micro-batching: the batch is one
+     * already). A thread that dies or runs past the deadline is dropped from the pool (a thread
+     * stuck in a post is stopped that way, the only way to interrupt synchronous work), and the
+     * batch fails as a whole for the caller to retry post by post.
+     */
+    const onThreads = (
+      pool: Worker.SerializedWorkerPool<RenderRequest>,
+      name: string,
+      lines: ReadonlyArray<RecordLine>,
+      deadline: Option.Option<Duration.Duration>
+    ): Effect.Effect<ReadonlyArray<RecordOutcome>, BatchNotProcessed> =>
+      Effect.map(
+        Effect.forEach(byMessage(lines), (part) => oneMessage(pool, name, part, deadline)),
+        (parts) => parts.flat()
+      )
+
+    const oneMessage = (
+      pool: Worker.SerializedWorkerPool<RenderRequest>,
+      name: string,
+      lines: ReadonlyArray<RecordLine>,
+      deadline: Option.Option<Duration.Duration>
+    ): Effect.Effect<ReadonlyArray<RecordOutcome>, BatchNotProcessed> => {
+      const request = new ProcessLines({
+        name,
+        numbers: lines.map((line) => line.number),
+        texts: lines.map((line) => line.text),
+        settings: options.settings
+      })
+      const run = (worker: Worker.SerializedWorker<RenderRequest>) =>
+        Option.match(deadline, {
+          onNone: () => worker.executeEffect(request),
+          onSome: (duration) => Effect.timeout(worker.executeEffect(request), duration)
+        })
+      return execute(pool, run).pipe(
+        Effect.tap(() => {
+          stats.batches++
+          stats.posts += lines.length
+        }),
+        Effect.flatMap((text) => Effect.try(() => decodeOutcomes(text))),
+        Effect.mapError((cause) =>
+          new BatchNotProcessed({
+            reason: Cause.isTimeoutException(cause)
+              ? `not processed within ${Option.match(deadline, { onNone: () => "", onSome: Duration.format })}`
+              : "the render worker failed",
+            cause
+          })
+        )
+      )
+    }
+
+    const fromLines = (
+      name: string,
+      lines: ReadonlyArray<RecordLine>,
+      deadline: Option.Option<Duration.Duration>
+    ): Effect.Effect<ReadonlyArray<RecordOutcome>, BatchNotProcessed> =>
+      Effect.suspend(() => {
+        // A few short lines (an API upload) render faster than a thread hop.
+        let chars = 0
+        for (const line of lines) chars += line.text.length
+        if (chars < options.inlineBelowBytes) return linesInline(name, lines)
+        if (state === "idle") {
+          state = "starting"
+          return Effect.zipRight(Effect.forkIn(start, scope), fromLines(name, lines, deadline))
+        }
+        if (state === "unavailable" || (state === "starting" && inlineWhileStarting)) return linesInline(name, lines)
+        return Effect.flatMap(
+          Deferred.await(started),
+          Option.match({
+            onNone: () => linesInline(name, lines),
+            onSome: (pool) => onThreads(pool, name, lines, deadline)
+          })
+        )
+      })
+
+    return { process, fromInput, fromLines, stats: () => ({ ...stats }) } satisfies RenderPool
   })
 
 /** The pool's counters, next to the `PostProcessor` it provides (`layerWithStats`). */

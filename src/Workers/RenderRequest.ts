@@ -46,8 +46,24 @@ export class ProcessBatch extends Schema.TaggedRequest<ProcessBatch>()("ProcessB
   }
 }) {}
 
-export const RenderRequest = ProcessBatch
-export type RenderRequest = ProcessBatch
+/**
+ * NDJSON lines of one file, parsed and processed in the worker (`records.processRecordSync`).
+ * Lines go as strings and the outcomes come back as one JSON string (`records.encodeOutcomes`):
+ * a string crosses threads as one copy, and Schema has nothing to walk on either side.
+ */
+export class ProcessLines extends Schema.TaggedRequest<ProcessLines>()("ProcessLines", {
+  failure: Schema.Never,
+  success: Schema.String,
+  payload: {
+    name: Schema.String,
+    numbers: Schema.Array(Schema.Number),
+    texts: Schema.Array(Schema.String),
+    settings: Settings
+  }
+}) {}
+
+export const RenderRequest = Schema.Union(ProcessBatch, ProcessLines)
+export type RenderRequest = ProcessBatch | ProcessLines
 
 /**
  * A source whose raw text starts with this makes the worker exit, when the worker runs with

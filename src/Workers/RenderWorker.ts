@@ -10,6 +10,7 @@ import * as WorkerRunner from "@effect/platform/WorkerRunner"
 import { Effect, Layer } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { processInputSync, processPostSync } from "../Processing/processPost.js"
+import { encodeOutcomes, processRecordSync } from "../Processing/records.js"
 import { type BatchItem, type BatchResult, CRASH_MARKER, RenderRequest } from "./RenderRequest.js"
 
 const crashOnMarker = (raw: string) => {
@@ -38,7 +39,20 @@ const betweenPosts = Effect.async<void>((resume) => {
 
 const Handlers = WorkerRunner.layerSerialized(RenderRequest, {
   ProcessBatch: ({ items, settings }) =>
-    Effect.forEach(items, (item) => Effect.zipRight(betweenPosts, Effect.sync(() => renderOne(item, settings))))
+    Effect.forEach(items, (item) => Effect.zipRight(betweenPosts, Effect.sync(() => renderOne(item, settings)))),
+  ProcessLines: ({ name, numbers, settings, texts }) =>
+    Effect.map(
+      Effect.forEach(texts, (text, i) =>
+        Effect.zipRight(
+          betweenPosts,
+          Effect.sync(() => {
+            if (text.includes(CRASH_MARKER)) crashOnMarker(CRASH_MARKER)
+            const number = numbers[i]!
+            return processRecordSync(name, { identity: `${name}:${number}`, number, text, bytes: text.length + 1 }, settings)
+          })
+        )),
+      encodeOutcomes
+    )
 })
 
 WorkerRunner.launch(Layer.provide(Handlers, NodeWorkerRunner.layer)).pipe(NodeRuntime.runMain)

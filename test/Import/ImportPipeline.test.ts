@@ -13,7 +13,8 @@ import { importNdjson } from "../../src/Import/HttpImport.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
 import { ImportTally } from "../../src/Import/ImportSummary.js"
-import { PostProcessor } from "../../src/Processing/PostProcessor.js"
+import type { PostInput } from "../../src/Domain/Post.js"
+import { BatchNotProcessed, PostProcessor, type PostProcessorShape } from "../../src/Processing/PostProcessor.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
@@ -160,11 +161,31 @@ describe("re-runs", () => {
 })
 
 /** The real processor, except that a post titled "slow" never finishes. */
+const slowInput = (real: PostProcessorShape) => (input: PostInput, source: string) =>
+  input.title === "slow" ? Effect.never : real.fromInput(input, source)
+
+/** One post at a time, one of them never done. */
 const SlowProcessor = Layer.effect(
   PostProcessor,
-  Effect.map(PostProcessor, (real) => ({
+  Effect.map(PostProcessor, ({ fromLines: _, ...real }) => ({ ...real, fromInput: slowInput(real) }))
+).pipe(Layer.provide(ProcessorTest))
+
+/**
+ * Lines in bulk, as the worker pool runs them: a batch holding the slow post runs to its
+ * deadline and fails as a whole; one by one, the slow post is stuck again.
+ */
+const SlowBulkProcessor = Layer.effect(
+  PostProcessor,
+  Effect.map(PostProcessor, (real): PostProcessorShape => ({
     ...real,
-    fromInput: (input, source) => (input.title === "slow" ? Effect.never : real.fromInput(input, source))
+    fromInput: slowInput(real),
+    fromLines: (name, lines, deadline) =>
+      lines.some((line) => line.text.includes(`"slow"`))
+        ? Effect.zipRight(
+          Effect.sleep(Option.getOrElse(deadline, () => Duration.infinity)),
+          Effect.fail(new BatchNotProcessed({ reason: "timed out" }))
+        )
+        : real.fromLines!(name, lines, deadline)
   }))
 ).pipe(Layer.provide(ProcessorTest))
 
@@ -179,6 +200,19 @@ describe("timeouts (TestClock)", () => {
       assert.strictEqual(summary.imported, 2)
       assert.deepStrictEqual(summary.failures, [{ source: "posts.ndjson:2", reason: "ItemTimeout: timed out after 5s" }])
     }).pipe(Effect.provide(Layer.mergeAll(SlowProcessor, MemoryPostRepository.layer, NodeContext.layer))))
+
+  it.effect("in bulk: a batch past the deadline is processed again post by post; only the slow post fails", () =>
+    Effect.gen(function*() {
+      const source = ImportSource.ndjson("posts.ndjson", ndjsonBytes([record(1), record(2, { title: "slow" }), record(3)]), sourceOptions)
+      const fiber = yield* Effect.fork(ImportPipeline.run(source, { ...fast, itemTimeout: Option.some(Duration.seconds(5)) }))
+      yield* TestClock.adjust("5 seconds")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "the posts of the failed batch get deadlines of their own")
+      yield* TestClock.adjust("5 seconds")
+      const summary = yield* Fiber.join(fiber)
+      assert.strictEqual(summary.status, "completed")
+      assert.strictEqual(summary.imported, 2)
+      assert.deepStrictEqual(summary.failures, [{ source: "posts.ndjson:2", reason: "ItemTimeout: timed out after 5s" }])
+    }).pipe(Effect.provide(Layer.mergeAll(SlowBulkProcessor, MemoryPostRepository.layer, NodeContext.layer))))
 
   it.effect("the whole-run deadline stops an endless source; what was written is kept", () =>
     Effect.gen(function*() {
@@ -238,13 +272,17 @@ describe("NDJSON bodies", () => {
       const gate = yield* Effect.makeLatch(false)
       const pulled = yield* Ref.make(0)
       const real = yield* Effect.provide(PostProcessor, ProcessorTest)
-      const gated = Layer.succeed(PostProcessor, { ...real, fromInput: (i, s) => gate.whenOpen(real.fromInput(i, s)) })
+      const gated = Layer.succeed(PostProcessor, {
+        ...real,
+        fromInput: (i, s) => gate.whenOpen(real.fromInput(i, s)),
+        fromLines: (n, l, d) => gate.whenOpen(real.fromLines!(n, l, d))
+      })
       const body = ndjsonBytes(Array.from({ length: 200 }, (_, i) => record(i))).pipe(
         Stream.tap(() => Ref.update(pulled, (n) => n + 1))
       )
-      const fiber = yield* importNdjson(body, { ...fast, concurrency: 2, buffer: 4 }).pipe(Effect.provide(gated), Effect.fork)
+      const fiber = yield* importNdjson(body, { ...fast, concurrency: 2, buffer: 4, recordBatch: 2 }).pipe(Effect.provide(gated), Effect.fork)
       yield* Effect.repeatN(Effect.yieldNow(), 200)
-      // Two in the workers, four in the input queue, one waiting in `submit`, a couple in the decoders.
+      // Two per worker (recordBatch), four in the input queue, one waiting in `submit`, a couple in the decoders.
       assert.isAtMost(yield* Ref.get(pulled), 12)
       yield* gate.open
       const summary = yield* Fiber.join(fiber)

@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Clock, Effect, Exit, Fiber, Schema } from "effect"
+import { Cause, Clock, Duration, Effect, Either, Exit, Fiber, Option, Schema, TestClock } from "effect"
 import { NewPost, PostInput } from "../../src/Domain/Post.js"
-import { PostProcessor } from "../../src/Processing/PostProcessor.js"
+import { BatchNotProcessed, PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { defaultProcessorConfig, processPostSync } from "../../src/Processing/processPost.js"
+import { processRecordsSync } from "../../src/Processing/records.js"
 import * as RenderPool from "../../src/Workers/RenderPool.js"
 import { CRASH_MARKER } from "../../src/Workers/RenderRequest.js"
 
@@ -161,4 +162,79 @@ describe("RenderPool batches", () => {
       assert.strictEqual(first.title, "Post 5")
       assert.strictEqual(stats().inline, 2)
     }).pipe(Effect.provide(withStats({ inlineBelowBytes: 100, inlineWhileStarting: true }))), { timeout: 60_000 })
+})
+
+describe("RenderPool lines in bulk (fromLines)", () => {
+  const line = (i: number) => JSON.stringify({ title: `Line post ${i}`, body: markdown(i).split("---\n")[2]!, tags: ["bulk"] })
+  const lines = (texts: ReadonlyArray<string>) =>
+    texts.map((text, i) => ({ identity: `in.ndjson:${i + 1}`, number: i + 1, text, bytes: text.length + 1 }))
+
+  it.scoped("one message per batch; the same outcomes as in-process, bad lines named by line", () =>
+    Effect.gen(function* () {
+      const processor = yield* PostProcessor
+      const stats = yield* RenderPool.Stats
+      const batch = lines([line(1), "{not json", line(3), JSON.stringify({ title: "no body" }), line(5)])
+      const outcomes = yield* processor.fromLines!("in.ndjson", batch, Option.none())
+      assert.deepStrictEqual(stats(), { batches: 1, posts: 5, inline: 0, abandoned: 0 })
+      const expected = processRecordsSync("in.ndjson", batch, defaultProcessorConfig)
+      assert.deepStrictEqual(outcomes.map((o) => o._tag), ["Ready", "Rejected", "Ready", "Rejected", "Ready"])
+      outcomes.forEach((outcome, i) => {
+        const want = expected[i]!
+        if (outcome._tag === "Ready" && want._tag === "Ready") {
+          // Across the thread boundary and back: the same post, DateTimes and TocEntry classes included.
+          assert.deepStrictEqual(encode(outcome.post), encode(want.post))
+          assert.instanceOf(outcome.post, NewPost)
+        } else assert.deepStrictEqual(outcome, want)
+      })
+      const rejected = outcomes[1]!
+      assert.isTrue(rejected._tag === "Rejected" && rejected.identity === "in.ndjson:2" && /invalid JSON/.test(rejected.reason))
+    }).pipe(Effect.provide(withStats())), { timeout: 60_000 })
+
+  it.scoped("a worker that dies fails the batch as a whole (BatchNotProcessed); the pool replaces it", () =>
+    Effect.gen(function* () {
+      const processor = yield* PostProcessor
+      const crash = JSON.stringify({ title: "Crash", body: `${CRASH_MARKER}\n# boom` })
+      const error = yield* Effect.flip(processor.fromLines!("in.ndjson", lines([line(1), crash]), Option.none()))
+      assert.instanceOf(error, BatchNotProcessed)
+      assert.strictEqual(error.reason, "the render worker failed")
+      const after = yield* processor.fromLines!("in.ndjson", lines([line(2)]), Option.none())
+      assert.strictEqual(after[0]!._tag, "Ready")
+    }).pipe(Effect.provide(withStats())), { timeout: 60_000 })
+
+  it.scoped("a batch past its deadline fails as a whole and its thread is replaced", () =>
+    Effect.gen(function* () {
+      const processor = yield* PostProcessor
+      // ~340 KB each: three to a message (MAX_MESSAGE_CHARS).
+      const big = JSON.stringify({ title: "Big", body: "A paragraph with *emphasis* and `code`.\n\n".repeat(8000) })
+      const stats = yield* RenderPool.Stats
+      yield* processor.fromLines!("in.ndjson", lines([line(1)]), Option.none()) // threads up
+      const before = stats().batches
+      const call = yield* Effect.fork(Effect.either(processor.fromLines!("in.ndjson", lines([big, big, big, big]), Option.some(Duration.seconds(1)))))
+      // The deadline runs on the test's clock: once armed, it passes while the thread is still rendering.
+      let armed = false
+      yield* until(() => armed).pipe(
+        Effect.race(Effect.repeat(Effect.map(TestClock.sleeps(), (s) => { armed = s.length > 0 }), { until: () => armed }))
+      )
+      yield* TestClock.adjust("1 second")
+      const result = yield* Fiber.join(call)
+      assert.isTrue(Either.isLeft(result), "the batch ran past its deadline")
+      const error = Either.getLeft(result).pipe(Option.getOrThrow)
+      assert.instanceOf(error, BatchNotProcessed)
+      assert.match(error.reason, /not processed within 1s/)
+      // The first message ran out of time; the rest of the batch was never sent.
+      assert.strictEqual(stats().batches, before)
+      const after = yield* processor.fromLines!("in.ndjson", lines([big, big, big, big, line(3)]), Option.none())
+      assert.deepStrictEqual(after.map((o) => o._tag), ["Ready", "Ready", "Ready", "Ready", "Ready"])
+      // At most 1 MB per message: three big lines, then the fourth with the small one.
+      assert.strictEqual(stats().batches, before + 2)
+    }).pipe(Effect.provide(withStats())), { timeout: 60_000 })
+
+  it.scoped("a few short lines render in-process", () =>
+    Effect.gen(function* () {
+      const processor = yield* PostProcessor
+      const stats = yield* RenderPool.Stats
+      const outcomes = yield* processor.fromLines!("in.ndjson", lines([JSON.stringify({ title: "Tiny", body: "short" })]), Option.none())
+      assert.strictEqual(outcomes[0]!._tag, "Ready")
+      assert.deepStrictEqual(stats(), { batches: 0, posts: 0, inline: 1, abandoned: 0 })
+    }).pipe(Effect.provide(withStats({ inlineBelowBytes: 1024 }))), { timeout: 60_000 })
 })

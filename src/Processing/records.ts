@@ -1,0 +1,156 @@
+/**
+ * NDJSON records as posts, in bulk: a run of lines of one file in, one outcome per line out,
+ * as plain synchronous functions (no Effect runtime), so a render worker thread runs them on a
+ * whole batch per message and the import's main thread does not touch a line until its post is
+ * ready to store.
+ *
+ * `encodeOutcomes` / `decodeOutcomes` carry a batch's outcomes between threads as one JSON
+ * string: a string crosses `postMessage` as one copy, where a structured clone of ~30 posts
+ * with their Schema encoding cost the main thread about what rendering them did (session 3,
+ * notes/BENCHMARKS-session3-import.md). The format is internal and trusted: both sides are
+ * this module, the posts were validated when they were built (`makeNewPost`), so decoding
+ * rebuilds them without validating again.
+ */
+import { DateTime, Either, ParseResult, Schema } from "effect"
+import type { ProcessorConfig } from "../Config.js"
+import { NewPost, PostInput, TocEntry } from "../Domain/Post.js"
+import { processInputSync } from "./processPost.js"
+
+/** Something that could not become a post; `skipped` for what is not a post at all. */
+export interface Rejected {
+  readonly _tag: "Rejected"
+  readonly identity: string
+  readonly reason: string
+  readonly skipped: boolean
+  readonly bytes: number
+}
+
+/** One line of an NDJSON file, not yet parsed. `identity` is `<file>:<line>`. */
+export interface RecordLine {
+  readonly identity: string
+  readonly number: number
+  readonly text: string
+  readonly bytes: number
+}
+
+/** A decoded record. `source` identifies the post across re-imports. */
+export interface DecodedRecord {
+  readonly _tag: "Record"
+  readonly identity: string
+  readonly source: string
+  readonly input: PostInput
+  readonly bytes: number
+}
+
+/** What became of one line. */
+export type RecordOutcome =
+  | { readonly _tag: "Ready"; readonly identity: string; readonly post: NewPost; readonly bytes: number }
+  | Rejected
+
+export const rejected = (identity: string, reason: string, bytes = 0, skipped = false): Rejected => ({
+  _tag: "Rejected",
+  identity,
+  reason,
+  skipped,
+  bytes
+})
+
+const decodeInput = Schema.decodeUnknownEither(PostInput)
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, "; ").trim()
+
+/** The line as an `RecordLine` of file `name`; `undefined` for a blank line, which is no record. */
+export const recordLine = (name: string, number: number, text: string): RecordLine | undefined =>
+  text.trim() === "" ? undefined : { identity: `${name}:${number}`, number, text, bytes: text.length + 1 }
+
+/** Parses and decodes one line of file `name`. */
+export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Rejected => {
+  const { identity, bytes } = line
+  let json: unknown
+  try {
+    json = JSON.parse(line.text)
+  } catch (e) {
+    return rejected(identity, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`, bytes)
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return rejected(identity, "a record must be a JSON object", bytes)
+  }
+  const decoded = decodeInput(json)
+  if (Either.isLeft(decoded)) {
+    return rejected(identity, oneLine(ParseResult.TreeFormatter.formatErrorSync(decoded.left)), bytes)
+  }
+  // Line numbers shift when an export is edited; an explicit source or the slug does not.
+  const raw = json as { readonly source?: unknown; readonly slug?: unknown }
+  const source = typeof raw.source === "string" && raw.source.trim() !== ""
+    ? raw.source
+    : typeof raw.slug === "string" && raw.slug !== ""
+    ? `${name}#${raw.slug}`
+    : identity
+  return { _tag: "Record", identity, source, input: decoded.right, bytes }
+}
+
+/**
+ * A rejected post, as the import reports it: the field and the reason; `field: "file"` means
+ * "not a post" and counts as skipped.
+ */
+export const rejectedPost = (identity: string, failure: { readonly field: string; readonly reason: string }, bytes: number) =>
+  rejected(identity, `${failure.field}: ${failure.reason}`, bytes, failure.field === "file")
+
+/** Parses, decodes and processes one line. Never throws. */
+export const processRecordSync = (name: string, line: RecordLine, config: ProcessorConfig): RecordOutcome => {
+  const record = decodeRecord(name, line)
+  if (record._tag === "Rejected") return record
+  const result = processInputSync(record.input, record.source, config)
+  return Either.isRight(result)
+    ? { _tag: "Ready", identity: record.identity, post: result.right, bytes: record.bytes }
+    : rejectedPost(record.identity, result.left, record.bytes)
+}
+
+/** Every line of a batch, in order. */
+export const processRecordsSync = (
+  name: string,
+  lines: ReadonlyArray<RecordLine>,
+  config: ProcessorConfig
+): Array<RecordOutcome> => lines.map((line) => processRecordSync(name, line, config))
+
+// --- the wire format between a render thread and the import --------------------------------
+
+type WirePost = Omit<NewPost, "publishedAt" | "updatedAtSource"> & {
+  readonly publishedAt: number | null
+  readonly updatedAtSource: number | null
+}
+type WireOutcome = { readonly i: string; readonly b: number; readonly p: WirePost } | {
+  readonly i: string
+  readonly b: number
+  readonly r: string
+  readonly s: boolean
+}
+
+const millis = (dt: DateTime.Utc | null) => dt === null ? null : DateTime.toEpochMillis(dt)
+const utc = (ms: number | null) => ms === null ? null : DateTime.unsafeMake(ms)
+
+/** The outcomes as one JSON string (`decodeOutcomes` reads it back). */
+export const encodeOutcomes = (outcomes: ReadonlyArray<RecordOutcome>): string =>
+  JSON.stringify(outcomes.map((o): WireOutcome =>
+    o._tag === "Rejected"
+      ? { i: o.identity, b: o.bytes, r: o.reason, s: o.skipped }
+      : {
+        i: o.identity,
+        b: o.bytes,
+        p: { ...o.post, publishedAt: millis(o.post.publishedAt), updatedAtSource: millis(o.post.updatedAtSource) }
+      }
+  ))
+
+/** Reads what `encodeOutcomes` wrote; the posts are rebuilt without validating them again. */
+export const decodeOutcomes = (text: string): Array<RecordOutcome> =>
+  (JSON.parse(text) as Array<WireOutcome>).map((o): RecordOutcome => {
+    if ("r" in o) return rejected(o.i, o.r, o.b, o.s)
+    const p = o.p
+    const post = new NewPost({
+      ...p,
+      publishedAt: utc(p.publishedAt),
+      updatedAtSource: utc(p.updatedAtSource),
+      toc: p.toc.map((entry) => new TocEntry(entry, true))
+    }, true)
+    return { _tag: "Ready", identity: o.i, post, bytes: o.b }
+  })
