@@ -109,4 +109,36 @@ describe("Processor", () => {
       const results = yield* Stream.runCollect(processor.results)
       assert.deepStrictEqual([...Chunk.toReadonlyArray(results)].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8])
     }))
+
+  it.scoped("makeBatched: every item arrives once through small queues, in batches of what was queued", () =>
+    Effect.gen(function*() {
+      const batches: Array<ReadonlyArray<number>> = []
+      const processor = yield* Processor.makeBatched(
+        (items: Chunk.Chunk<number>) =>
+          Effect.sync(() => {
+            batches.push(Chunk.toReadonlyArray(items))
+            return Chunk.toReadonlyArray(items).map((n) => n * 10)
+          }),
+        { concurrency: 2, inputCapacity: 4, outputCapacity: 4, maxBatch: 32 }
+      )
+      yield* Stream.range(1, 60).pipe(Stream.runForEach(processor.submit), Effect.ensuring(processor.shutdown("drain")), Effect.forkScoped)
+      const results = Chunk.toReadonlyArray(yield* Stream.runCollect(processor.results))
+      // Effect 3.22's Mailbox.takeN chunks, read late, lost 24 of these 60 (Processor.ts copies them out).
+      assert.deepStrictEqual([...results].sort((a, b) => a - b), Array.from({ length: 60 }, (_, i) => (i + 1) * 10))
+      assert.deepStrictEqual(batches.flat().sort((a, b) => a - b), Array.from({ length: 60 }, (_, i) => i + 1))
+      assert.isTrue(batches.every((batch) => batch.length >= 1 && batch.length <= 5))
+      assert.isTrue(batches.some((batch) => batch.length > 1), "queued items are taken together")
+    }))
+
+  it.scoped("makeBatched never waits to fill a batch: one item alone is processed", () =>
+    Effect.gen(function*() {
+      const processor = yield* Processor.makeBatched(
+        (items: Chunk.Chunk<string>) => Effect.succeed(Chunk.toReadonlyArray(items)),
+        { concurrency: 1, inputCapacity: 8, outputCapacity: 8, maxBatch: 32 }
+      )
+      yield* processor.submit("alone")
+      // The input stays open: a batch that waited for more would never come out.
+      const first = yield* Stream.runHead(processor.results)
+      assert.deepStrictEqual(first, Option.some("alone"))
+    }))
 })
