@@ -113,9 +113,10 @@ export const processRecordsSync = (
   config: ProcessorConfig
 ): Array<RecordOutcome> => lines.map((line) => processRecordSync(name, line, config))
 
-// --- the wire format between a render thread and the import --------------------------------
+// --- the wire format between a render thread and the main thread -------------------------
 
-type WirePost = Omit<NewPost, "publishedAt" | "updatedAtSource"> & {
+/** A post as plain JSON: DateTimes as epoch milliseconds. */
+export type WirePost = Omit<NewPost, "publishedAt" | "updatedAtSource"> & {
   readonly publishedAt: number | null
   readonly updatedAtSource: number | null
 }
@@ -129,28 +130,32 @@ type WireOutcome = { readonly i: string; readonly b: number; readonly p: WirePos
 const millis = (dt: DateTime.Utc | null) => dt === null ? null : DateTime.toEpochMillis(dt)
 const utc = (ms: number | null) => ms === null ? null : DateTime.unsafeMake(ms)
 
+/** `post` as plain JSON values. */
+export const toWirePost = (post: NewPost): WirePost => ({
+  ...post,
+  publishedAt: millis(post.publishedAt),
+  updatedAtSource: millis(post.updatedAtSource)
+})
+
+/** Rebuilds what `toWirePost` wrote, without validating again (it was valid when built). */
+export const fromWirePost = (p: WirePost): NewPost =>
+  new NewPost({
+    ...p,
+    publishedAt: utc(p.publishedAt),
+    updatedAtSource: utc(p.updatedAtSource),
+    toc: p.toc.map((entry) => new TocEntry(entry, true))
+  }, true)
+
 /** The outcomes as one JSON string (`decodeOutcomes` reads it back). */
 export const encodeOutcomes = (outcomes: ReadonlyArray<RecordOutcome>): string =>
   JSON.stringify(outcomes.map((o): WireOutcome =>
     o._tag === "Rejected"
       ? { i: o.identity, b: o.bytes, r: o.reason, s: o.skipped }
-      : {
-        i: o.identity,
-        b: o.bytes,
-        p: { ...o.post, publishedAt: millis(o.post.publishedAt), updatedAtSource: millis(o.post.updatedAtSource) }
-      }
+      : { i: o.identity, b: o.bytes, p: toWirePost(o.post) }
   ))
 
 /** Reads what `encodeOutcomes` wrote; the posts are rebuilt without validating them again. */
 export const decodeOutcomes = (text: string): Array<RecordOutcome> =>
-  (JSON.parse(text) as Array<WireOutcome>).map((o): RecordOutcome => {
-    if ("r" in o) return rejected(o.i, o.r, o.b, o.s)
-    const p = o.p
-    const post = new NewPost({
-      ...p,
-      publishedAt: utc(p.publishedAt),
-      updatedAtSource: utc(p.updatedAtSource),
-      toc: p.toc.map((entry) => new TocEntry(entry, true))
-    }, true)
-    return { _tag: "Ready", identity: o.i, post, bytes: o.b }
-  })
+  (JSON.parse(text) as Array<WireOutcome>).map((o): RecordOutcome =>
+    "r" in o ? rejected(o.i, o.r, o.b, o.s) : { _tag: "Ready", identity: o.i, post: fromWirePost(o.p), bytes: o.b }
+  )
