@@ -1,12 +1,15 @@
 /**
  * The import pipeline:
  *
- *   source Stream ─► Processor (bounded input queue, N fibers: read + process with a per-post
- *   timeout, failures isolated) ─► bounded output queue ─► duplicate-slug check ─► batches ─►
+ *   source Stream ─► Processor (bounded input queue, N fibers, each taking up to `recordBatch`
+ *   queued items: NDJSON lines of one file parsed and rendered together by
+ *   `PostProcessor.fromLines`, anything else read + processed one by one with a per-post timeout;
+ *   failures isolated per post) ─► bounded output queue ─► duplicate-slug check ─► batches ─►
  *   `PostRepository.upsertMany` (one transaction per batch, through the DatabasePool)
  *
- * Memory is bounded by the queue capacities, the batch size and the posts in flight, never by
- * the input's size (the one thing that grows is the set of slugs seen, to find duplicates).
+ * Memory is bounded by the queue capacities, the batch size and the posts in flight (N chunks),
+ * never by the input's size (the one thing that grows is the set of slugs seen, to find
+ * duplicates).
  *
  * Stopping: interrupting the run (a signal, `timeout`) stops the reader and the workers; a batch
  * being written is uninterruptible, so it commits as a whole and is counted, or has not started.
