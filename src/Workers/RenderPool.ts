@@ -13,6 +13,9 @@
  *   is gone, the batch is interrupted there too (after the post being rendered).
  * - A worker that dies fails only the posts of the batch it held, each as a `RenderWorkerFailed`
  *   defect naming its own source; the pool starts a replacement for the next batch.
+ * - NDJSON lines in bulk (`fromLines`, the import's chunks): one message per chunk of at most
+ *   `MAX_MESSAGE_CHARS`, straight to a free thread, outcomes back as one JSON string; a batch
+ *   that fails as a whole is the caller's to retry post by post (`BatchNotProcessed`).
  */
 import { Worker } from "@effect/platform"
 import { NodeWorker } from "@effect/platform-node"
