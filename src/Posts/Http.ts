@@ -9,13 +9,12 @@ import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, Unauthorized, VersionRequired } from "../Http/Errors.js"
-import { PostNotFound } from "../Domain/Errors.js"
 import type { ApiKeyAuth } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { importFromUrls } from "../Sources/ImportFromUrl.js"
-import { type EncodedPost, getEncodedOf } from "./internal/encodedReads.js"
+import type { EncodedPost } from "./internal/encodedReads.js"
 import { MAX_PAGE_SIZE, PostRepository } from "./PostRepository.js"
 import { Posts } from "./Posts.js"
 
@@ -125,9 +124,6 @@ const publicHandlers = (api: InkwellApiType) =>
     Effect.gen(function* () {
       const posts = yield* Posts
       const keys = yield* ApiKeys
-      // The repository `Posts` reads (App.AppLive provides it to the server too, see importServices):
-      // when it can answer a post as its encoded JSON, GET /posts/:slug skips decoding and re-encoding.
-      const getEncoded = Option.getOrUndefined(Option.flatMapNullable(yield* Effect.serviceOption(PostRepository), getEncodedOf))
       const getDecoded = (slug: string, editor: boolean, ifNoneMatch: string | undefined) =>
         Effect.map(posts.get(slug, { includeDrafts: editor }), (post) => {
           const etag = etagOf(post)
@@ -135,16 +131,13 @@ const publicHandlers = (api: InkwellApiType) =>
             ? HttpServerResponse.empty({ status: 304, headers: { etag } })
             : postResponse(post)
         })
-      // Posts.get's rule, on the encoded form: drafts are missing to readers who may not see them.
+      // The post's JSON as the repository encoded it, when it can (no decoding and re-encoding).
+      const getEncoded = posts.getEncoded
       const get = getEncoded === undefined
         ? getDecoded
         : (slug: string, editor: boolean, ifNoneMatch: string | undefined) =>
-          Effect.flatMap(getEncoded(slug), (encoded) =>
-            encoded === undefined
-              ? getDecoded(slug, editor, ifNoneMatch)
-              : editor || encoded.status === "published"
-              ? Effect.succeed(encodedResponse(encoded, ifNoneMatch))
-              : Effect.fail(new PostNotFound({ slug })))
+          Effect.flatMap(getEncoded(slug, { includeDrafts: editor }), (encoded) =>
+            encoded === undefined ? getDecoded(slug, editor, ifNoneMatch) : Effect.succeed(encodedResponse(encoded, ifNoneMatch)))
       return handlers
         .handle("list", ({ request, urlParams }) =>
           Effect.gen(function* () {

@@ -6,6 +6,7 @@ import { DateTime, Effect } from "effect"
 import { PostNotFound, type RepositoryError } from "../Domain/Errors.js"
 import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
+import { type EncodedPost, getEncodedOf } from "./internal/encodedReads.js"
 import { type ListQuery, type PostPage, PostRepository } from "./PostRepository.js"
 
 /** A client's post: JSON fields, or markdown with optional front matter. */
@@ -35,11 +36,23 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     const list = (query: ListQuery): Effect.Effect<PostPage, RepositoryError> => repository.list(query)
 
     /** Drafts are reported as missing to readers who may not see them, rather than as forbidden. */
+    const visible = <P extends { readonly status: PostStatus }>(slug: string, options: { readonly includeDrafts: boolean }) =>
+    (post: P): Effect.Effect<P, PostNotFound> =>
+      options.includeDrafts || post.status === "published" ? Effect.succeed(post) : Effect.fail(new PostNotFound({ slug }))
+
     const get = (slug: string, options: { readonly includeDrafts: boolean }): Effect.Effect<Post, PostNotFound | RepositoryError> =>
-      options.includeDrafts
-        ? repository.getBySlug(slug)
-        : Effect.flatMap(repository.getBySlug(slug), (post) =>
-          post.status === "published" ? Effect.succeed(post) : Effect.fail(new PostNotFound({ slug })))
+      options.includeDrafts ? repository.getBySlug(slug) : Effect.flatMap(repository.getBySlug(slug), visible(slug, options))
+
+    /**
+     * `get` as the post's response JSON, when the repository can read it so (SQLite:
+     * internal/encodedReads.ts); `undefined` from the effect when this row cannot be read so,
+     * and no function at all when the repository never can: use `get` then.
+     */
+    const encoded = getEncodedOf(repository)
+    const getEncoded = encoded === undefined
+      ? undefined
+      : (slug: string, options: { readonly includeDrafts: boolean }): Effect.Effect<EncodedPost | undefined, PostNotFound | RepositoryError> =>
+        Effect.flatMap(encoded(slug), (post) => post === undefined ? Effect.succeed(undefined) : visible<EncodedPost>(slug, options)(post))
 
     const create = Effect.fn("Posts.create")(function* (content: PostContent) {
       const post =
@@ -77,6 +90,6 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     /** Succeeds when the database answers through the pool. */
     const ping: Effect.Effect<void, RepositoryError> = repository.ping
 
-    return { list, get, create, update, remove, tags, ping } as const
+    return { list, get, getEncoded, create, update, remove, tags, ping } as const
   })
 }) {}

@@ -6,11 +6,11 @@
  * Why: on `GET /posts/:slug` with the response cache off, decoding the row into a `Post`,
  * encoding it back and serializing it (rowToPost, encodePost, JSON.stringify, TextEncoder) cost
  * ~45 µs per read in JavaScript; SQLite's `json_object` builds the same bytes in C in ~16 µs,
- * including the read. The SQL repository on SQLite offers it (`SqlPostRepository`); the handler
- * uses it when the repository in its context has it, and `Posts.get` otherwise.
+ * including the read. The SQL repository on SQLite offers it (`SqlPostRepository`); `Posts`
+ * passes it on as `getEncoded` (with its draft rule), which the handler uses when present.
  *
  * Kept off the contract on purpose (additive, optional): a repository that does not offer it,
- * or a wrapper that does not pass it on, simply leaves the handler on the general path. The
+ * or a wrapper that does not pass it on, simply leaves `Posts` without `getEncoded`. The
  * capability travels as a symbol-keyed property, which object spread (`{ ...repository }`, as
  * AnnouncingPostRepository wraps reads) carries along.
  */
