@@ -13,8 +13,11 @@ import { processInputSync, processPostSync } from "../Processing/processPost.js"
 import { encodeOutcomes, processRecordSync } from "../Processing/records.js"
 import { type BatchItem, type BatchResult, CRASH_MARKER, RenderRequest } from "./RenderRequest.js"
 
+// Read once: the check runs per post, and an NDJSON line is scanned only when a test armed it.
+const crashArmed = process.env["INKWELL_TEST_WORKER_CRASH"] === "1"
+
 const crashOnMarker = (raw: string) => {
-  if (process.env["INKWELL_TEST_WORKER_CRASH"] === "1" && raw.startsWith(CRASH_MARKER)) process.exit(3)
+  if (crashArmed && raw.startsWith(CRASH_MARKER)) process.exit(3)
 }
 
 const renderOne = (item: BatchItem, settings: ProcessorConfig): BatchResult => {
@@ -46,7 +49,8 @@ const Handlers = WorkerRunner.layerSerialized(RenderRequest, {
         Effect.zipRight(
           betweenPosts,
           Effect.sync(() => {
-            if (text.includes(CRASH_MARKER)) crashOnMarker(CRASH_MARKER)
+            // A line is JSON: the marker sits inside its body, not at its start.
+            if (crashArmed && text.includes(CRASH_MARKER)) process.exit(3)
             const number = numbers[i]!
             return processRecordSync(name, { identity: `${name}:${number}`, number, text, bytes: text.length + 1 }, settings)
           })
