@@ -336,22 +336,33 @@ export const make = (
         if (batch !== undefined && --batch.live === 0) Deferred.unsafeDone(batch.abandon, Exit.succeed(null))
       })
 
-    const onWorker = (item: BatchItem, source: string): Effect.Effect<NewPost, InvalidPost> =>
+    /**
+     * `onThreads()` once the threads serve calls, `inlined()` while they cannot (unavailable, or
+     * starting with `inlineWhileStarting`). The first call starts them, in the pool's scope: the
+     * threads outlive that caller and close with the layer.
+     */
+    const routed = <A, E>(inlined: () => Effect.Effect<A, E>, onThreads: () => Effect.Effect<A, E>): Effect.Effect<A, E> =>
       Effect.suspend(() => {
         if (state === "idle") {
           state = "starting"
-          // In the pool's scope: the threads outlive this caller, and close with the layer.
-          return Effect.zipRight(Effect.forkIn(start, scope), onWorker(item, source))
+          return Effect.zipRight(Effect.forkIn(start, scope), routed(inlined, onThreads))
         }
-        if (state === "unavailable" || (state === "starting" && inlineWhileStarting)) {
+        return state === "unavailable" || (state === "starting" && inlineWhileStarting) ? inlined() : onThreads()
+      })
+
+    const onWorker = (item: BatchItem, source: string): Effect.Effect<NewPost, InvalidPost> =>
+      routed(
+        () => {
           stats.inline++
           return renderInline(item, options.settings)
+        },
+        () => {
+          const job: Job = { item, source, result: Deferred.unsafeMake(FiberId.none), cancelled: false, batch: undefined }
+          pending.add(job)
+          queue.unsafeOffer(job)
+          return Effect.onInterrupt(Deferred.await(job.result), () => cancel(job))
         }
-        const job: Job = { item, source, result: Deferred.unsafeMake(FiberId.none), cancelled: false, batch: undefined }
-        pending.add(job)
-        queue.unsafeOffer(job)
-        return Effect.onInterrupt(Deferred.await(job.result), () => cancel(job))
-      })
+      )
 
     const process = (source: PostSource): Effect.Effect<NewPost, InvalidPost> => {
       if (source.raw.length < options.inlineBelowBytes) {
@@ -443,17 +454,16 @@ export const make = (
         let chars = 0
         for (const line of lines) chars += line.text.length
         if (chars < options.inlineBelowBytes) return linesInline(name, lines)
-        if (state === "idle") {
-          state = "starting"
-          return Effect.zipRight(Effect.forkIn(start, scope), fromLines(name, lines, deadline))
-        }
-        if (state === "unavailable" || (state === "starting" && inlineWhileStarting)) return linesInline(name, lines)
-        return Effect.flatMap(
-          Deferred.await(started),
-          Option.match({
-            onNone: () => linesInline(name, lines),
-            onSome: (pool) => onThreads(pool, name, lines, deadline)
-          })
+        return routed(
+          () => linesInline(name, lines),
+          () =>
+            Effect.flatMap(
+              Deferred.await(started),
+              Option.match({
+                onNone: () => linesInline(name, lines),
+                onSome: (pool) => onThreads(pool, name, lines, deadline)
+              })
+            )
         )
       })
 
