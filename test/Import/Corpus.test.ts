@@ -9,9 +9,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
+import { rustBlog } from "../fixtures/corpus.js"
 import { ProcessorTest, sqliteStack, tempDir } from "./harness.js"
 
-const CORPUS = "../shared/corpus/rust-blog"
+const CORPUS = rustBlog()
 const options = { concurrency: 8, batchSize: 100, buffer: 64, chunkSize: 64 * 1024, maxPostBytes: 5 * 1024 * 1024 }
 
 describe("importing the Rust blog", () => {

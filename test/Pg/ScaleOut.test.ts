@@ -8,12 +8,14 @@ import { Context, Effect, Layer, Schedule } from "effect"
 import { spawn } from "node:child_process"
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { rustBlog } from "../fixtures/corpus.js"
 import { adminQuery, createDatabase, describePg, terminateBackends } from "../fixtures/pg.js"
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url))
-const CORPUS = join(ROOT, "../shared/corpus/rust-blog")
+/** Checked when the import test runs, so the other tests here do not need the corpus. */
+const corpus = () => resolve(ROOT, rustBlog())
 const KEY = "scale-out-test-key"
 /** Posts per corpus folder; small batches below make the two imports interleave many times. */
 const PER_FOLDER = 20
@@ -210,6 +212,7 @@ describePg("Several Inkwell servers on one PostgreSQL database", () => {
       Effect.gen(function*() {
         const { databaseUrl } = yield* Servers
         // 60 posts of the real corpus in three folders; the imports share the middle one.
+        const CORPUS = corpus()
         const files = (yield* Effect.promise(() => readdir(CORPUS)))
           .filter((f) => f.endsWith(".md") && !f.startsWith("_"))
           .sort()

@@ -6,8 +6,9 @@ import { Either } from "effect"
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join, relative } from "node:path"
 import { processPostSync } from "../../src/Processing/processPost.js"
+import { rustBlog } from "../fixtures/corpus.js"
 
-const root = "../shared/corpus/rust-blog"
+const root = rustBlog()
 
 const markdownFiles = (dir: string): Array<string> =>
   readdirSync(dir).flatMap((name) => {
