@@ -223,7 +223,7 @@ const stages = <R>(
         maxBatch: options.recordBatch
       })
       yield* source.pipe(
-        Stream.runForEach(processor.submit),
+        Stream.runForEachChunk(processor.submitAll),
         Effect.ensuring(processor.shutdown("drain")),
         Effect.forkScoped
       )

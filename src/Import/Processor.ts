@@ -30,6 +30,11 @@ export type ShutdownMode = "drain" | "discard"
 export interface Processor<in I, out O> {
   /** Enqueues `item`, suspending while the input queue is full. */
   readonly submit: (item: I) => Effect.Effect<void, ProcessorShutdown>
+  /**
+   * Enqueues `items` in order, suspending while the input queue is full: `submit` for each,
+   * without an Effect per item (a source's chunks go in as they come).
+   */
+  readonly submitAll: (items: Iterable<I>) => Effect.Effect<void, ProcessorShutdown>
   /** Enqueues `item` or fails at once with `BufferFull`. */
   readonly trySubmit: (item: I) => Effect.Effect<void, BufferFull | ProcessorShutdown>
   /** Every result, ending after a shutdown once the workers are done. Consume it once. */
@@ -96,6 +101,8 @@ export const makeBatched = <I, O, R>(
 
     const submit = (item: I) =>
       Effect.flatMap(input.offer(item), (accepted) => accepted ? Effect.void : Effect.fail(new ProcessorShutdown()))
+    const submitAll = (items: Iterable<I>) =>
+      Effect.flatMap(input.offerAll(items), (rest) => Chunk.isEmpty(rest) ? Effect.void : Effect.fail(new ProcessorShutdown()))
     const trySubmit = (item: I) =>
       Effect.suspend((): Effect.Effect<void, BufferFull | ProcessorShutdown> => {
         if (!accepting) return Effect.fail(new ProcessorShutdown())
@@ -113,6 +120,7 @@ export const makeBatched = <I, O, R>(
 
     return {
       submit,
+      submitAll,
       trySubmit,
       results: Mailbox.toStream(output),
       shutdown,

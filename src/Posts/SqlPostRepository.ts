@@ -552,6 +552,10 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           }).pipe((write) => onSlugViolation(write, (cause) => new WriteRace({ cause })))
         })
 
+        const queue = (post: Post) => {
+          pending.push(post)
+          known.set(post.slug, Option.some(post))
+        }
         const store: UpsertStore<SqlError.SqlError | DatabaseError | WriteRace, never> = {
           findBySlug: (slug) => {
             const cached = known.get(slug)
@@ -561,11 +565,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           },
           findBySource: (source) =>
             Effect.zipRight(flush, Effect.flatMap(sql`SELECT * FROM posts WHERE source = ${source}`, decodeRows(operation))),
-          insert: (post) =>
-            Effect.sync(() => {
-              pending.push(post)
-              known.set(post.slug, Option.some(post))
-            }),
+          insert: (post) => Effect.sync(() => queue(post)),
           replace: (previous, next) =>
             Effect.zipRight(
               flush,
@@ -579,7 +579,8 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
                 })
               ),
               Effect.asVoid
-            )
+            ),
+          unsafe: { find: (slug) => known.get(slug), insert: queue }
         }
         const result = yield* upsertAll(store, posts, policy, now, { validate: false })
         yield* flush

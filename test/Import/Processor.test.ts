@@ -45,6 +45,28 @@ describe("Processor", () => {
       assert.strictEqual(yield* Ref.get(submitted), 5)
     }))
 
+  it.scoped("submitAll enqueues what fits, suspends for the rest and keeps the order", () =>
+    Effect.gen(function*() {
+      const { gate, processor, started } = yield* gated(2)
+      yield* processor.submit(1)
+      assert.strictEqual(yield* Deferred.await(started), 1)
+      const producer = yield* processor.submitAll([2, 3, 4, 5]).pipe(
+        Effect.zipRight(processor.shutdown("drain")),
+        Effect.fork
+      )
+      yield* settle
+      // The worker holds 1; 2 and 3 fill the queue; 4 and 5 wait with the producer.
+      assert.strictEqual(yield* processor.buffered, 2)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(producer)))
+
+      yield* gate.open
+      yield* Fiber.join(producer)
+      const results = yield* Stream.runCollect(processor.results)
+      assert.deepStrictEqual(Chunk.toReadonlyArray(results), [10, 20, 30, 40, 50])
+      const late = yield* Effect.flip(processor.submitAll([6]))
+      assert.strictEqual(late._tag, "ProcessorShutdown")
+    }))
+
   it.scoped("trySubmit fails with BufferFull instead of waiting", () =>
     Effect.gen(function*() {
       const { processor, started } = yield* gated(2)

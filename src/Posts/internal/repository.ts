@@ -88,6 +88,18 @@ const makePost = (operation: string, fields: ConstructorParameters<typeof Post>[
     catch: (cause) => new DatabaseError({ operation, cause })
   })
 
+const newPostFields = (post: NewPost, now: DateTime.Utc, slug: string) => ({
+  ...post,
+  slug: slug as Post["slug"],
+  id: PostId.make(crypto.randomUUID()),
+  createdAt: now,
+  updatedAt: now,
+  version: 1
+})
+
+/** `buildNew` without validation, for stores whose schema enforces the invariants. */
+const newPost = (post: NewPost, now: DateTime.Utc): Post => new Post(newPostFields(post, now, post.slug), true)
+
 /** A new post at version 1 with a fresh id. */
 export const buildNew = (
   operation: string,
@@ -96,14 +108,7 @@ export const buildNew = (
   slug: string = post.slug,
   validate = true
 ): Effect.Effect<Post, DatabaseError> =>
-  makePost(operation, {
-    ...post,
-    slug: slug as Post["slug"],
-    id: PostId.make(crypto.randomUUID()),
-    createdAt: now,
-    updatedAt: now,
-    version: 1
-  }, validate)
+  makePost(operation, newPostFields(post, now, slug), validate)
 
 /** `previous` with the content of `post`, one version later. */
 export const buildReplacement = (
@@ -130,6 +135,15 @@ export interface UpsertStore<E, R> {
   readonly insert: (post: Post) => Effect.Effect<void, E, R>
   /** Stores `next` over `previous` (same id). */
   readonly replace: (previous: Post, next: Post) => Effect.Effect<void, E, R>
+  /**
+   * The same store seen synchronously, for a store that has read the batch's slugs up front:
+   * `find` answers from what it holds (`undefined`: ask `findBySlug`), `insert` queues a row.
+   * With it, a post that is new or unchanged costs no Effect (most posts of an import).
+   */
+  readonly unsafe?: {
+    readonly find: (slug: string) => Option.Option<Post> | undefined
+    readonly insert: (post: Post) => void
+  }
 }
 
 const OPERATION = "PostRepository.upsertMany"
@@ -195,5 +209,23 @@ export const upsertAll = <E, R>(
       }
     })
 
-  return Effect.map(Effect.forEach(posts, one), (outcomes) => ({ outcomes }))
+  /** New or unchanged, decided from what the store holds; `undefined` takes the general path. */
+  const fast = (post: NewPost): UpsertOutcome | undefined => {
+    const found = store.unsafe?.find(post.slug)
+    if (found === undefined) return undefined
+    if (Option.isNone(found)) {
+      store.unsafe!.insert(newPost(post, now))
+      return outcome(post, "inserted")
+    }
+    const existing = found.value
+    return existing.source === post.source && existing.contentHash === post.contentHash
+      ? outcome(post, "unchanged", existing.slug)
+      : undefined
+  }
+
+  return Effect.gen(function*() {
+    const outcomes: Array<UpsertOutcome> = []
+    for (const post of posts) outcomes.push((validate ? undefined : fast(post)) ?? (yield* one(post)))
+    return { outcomes }
+  })
 }
