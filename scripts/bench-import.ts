@@ -18,18 +18,19 @@
  */
 import { execFileSync, spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { readFile } from "node:fs/promises"
 import { cpus, loadavg, tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, relative } from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import Database from "better-sqlite3"
-import { Effect, Layer, Schema } from "effect"
+import { type Either, Effect, Layer, Schema } from "effect"
 import * as Migrations from "../src/Database/Migrations.js"
 import * as SqlLive from "../src/Database/SqlLive.js"
-import { PostInput } from "../src/Domain/Post.js"
+import { type NewPost, PostInput } from "../src/Domain/Post.js"
 import type { ImportSummary } from "../src/Import/ImportSummary.js"
-import { defaultProcessorConfig, processInputSync } from "../src/Processing/processPost.js"
+import { defaultProcessorConfig, processInputSync, processPostSync } from "../src/Processing/processPost.js"
 import { writeNdjson } from "./generate-corpus.js"
 
 interface Result {
@@ -113,7 +114,17 @@ const childPids = (pid: number): Array<number> => {
   }
 }
 
-/** The plain loop the pipeline must keep up with. */
+/** Markdown files under `dir`, recursively, in a stable order (what `inkwell import <dir>` reads). */
+const markdownFiles = (dir: string): Array<string> =>
+  readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((entry) => {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) return markdownFiles(path)
+      return entry.isFile() && /\.(?:md|markdown)$/i.test(entry.name) ? [path] : []
+    })
+
+/** The plain loop the pipeline must keep up with: NDJSON lines, or a directory of markdown files. */
 const runBaseline = async (input: string, db: string, batchSize: number) => {
   await migrate(db)
   const sqlite = new Database(db)
@@ -140,17 +151,11 @@ const runBaseline = async (input: string, db: string, batchSize: number) => {
   let posts = 0
   let failed = 0
   let bytes = 0
-  let line = 0
   let batch: Array<Row> = []
-  for await (const text of createInterface({ input: createReadStream(input), crlfDelay: Infinity })) {
-    line++
-    bytes += text.length + 1
-    if (text.trim() === "") continue
-    const json = JSON.parse(text) as { slug?: string }
-    const processed = processInputSync(decode(json), `${input}#${json.slug ?? line}`, defaultProcessorConfig)
+  const add = async (processed: Either.Either<NewPost, unknown>) => {
     if (processed._tag === "Left") {
       failed++
-      continue
+      return
     }
     const post = processed.right
     const now = Date.now()
@@ -186,6 +191,23 @@ const runBaseline = async (input: string, db: string, batchSize: number) => {
       batch = []
       // Yield like any Promise-based loop between batches.
       await new Promise<void>((resolve) => setImmediate(resolve))
+    }
+  }
+  if (statSync(input).isDirectory()) {
+    // A markdown directory (the real corpus): each file read and processed in turn.
+    for (const file of markdownFiles(input)) {
+      const raw = await readFile(file, "utf8")
+      bytes += Buffer.byteLength(raw)
+      await add(processPostSync({ source: file, raw, relativePath: relative(input, file) }, defaultProcessorConfig))
+    }
+  } else {
+    let line = 0
+    for await (const text of createInterface({ input: createReadStream(input), crlfDelay: Infinity })) {
+      line++
+      bytes += text.length + 1
+      if (text.trim() === "") continue
+      const json = JSON.parse(text) as { slug?: string }
+      await add(processInputSync(decode(json), `${input}#${json.slug ?? line}`, defaultProcessorConfig))
     }
   }
   if (batch.length > 0) {

@@ -158,4 +158,28 @@ describe("walkMarkdown", () => {
       const error = yield* Effect.flip(readText(`${dir}/big.md`, { maxBytes: 1024 }))
       assert.match(error.message, /too large: 2048 bytes \(limit 1024\)/)
     }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("readText returns the whole text, drops a BOM, and reports bad bytes by offset and a missing file by path", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      const text = "# Title\n\nnaïve café 🎉\n".repeat(500)
+      yield* writeFiles(dir, {
+        "post.md": text,
+        "empty.md": "",
+        "bom.md": bytes([0xef, 0xbb, 0xbf], "hi"),
+        "bad.md": bytes("ok ", [0xc3, 0x28], " more")
+      })
+      const whole = yield* readText(`${dir}/post.md`, { maxBytes: 1 << 20 })
+      assert.strictEqual(whole.text, text)
+      assert.strictEqual(whole.bytes, Buffer.byteLength(text))
+      const empty = yield* readText(`${dir}/empty.md`, { maxBytes: 1024 })
+      assert.deepStrictEqual(empty, { text: "", bytes: 0 })
+
+      assert.strictEqual((yield* readText(`${dir}/bom.md`, { maxBytes: 1024 })).text, "hi")
+      const error = yield* Effect.flip(readText(`${dir}/bad.md`, { maxBytes: 1024 }))
+      assert.strictEqual(error._tag, "InvalidUtf8")
+      assert.strictEqual(error._tag === "InvalidUtf8" ? error.offset : -1, 3)
+      const missing = yield* Effect.flip(readText(`${dir}/nope.md`, { maxBytes: 1024 }))
+      assert.match(missing.message, /nope\.md/)
+    }).pipe(Effect.provide(NodeContext.layer)))
 })

@@ -7,7 +7,8 @@ export interface Row {
   /** Median of the per-repetition ratios (interleaved runs), when a baseline exists. */
   readonly ratio?: number | undefined
   readonly target?: string | undefined
-  readonly met?: boolean | undefined
+  /** Whether the target is met; a string when the figure has several targets. */
+  readonly met?: boolean | string | undefined
   /** min/median/max of the Inkwell figure over the repetitions. */
   readonly spread?: string | undefined
   readonly unit?: string | undefined
@@ -33,7 +34,7 @@ export const render = (rows: ReadonlyArray<Row>): string => {
     fmt(r.baseline),
     r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`,
     r.target ?? "",
-    r.met === undefined ? "" : r.met ? "yes" : "NO",
+    r.met === undefined ? "" : typeof r.met === "string" ? r.met : r.met ? "yes" : "NO",
     r.spread ?? ""
   ])
   return [
