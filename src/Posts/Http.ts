@@ -138,6 +138,7 @@ const publicHandlers = (api: InkwellApiType) =>
         : (slug: string, editor: boolean, ifNoneMatch: string | undefined) =>
           Effect.flatMap(getEncoded(slug, { includeDrafts: editor }), (encoded) =>
             encoded === undefined ? getDecoded(slug, editor, ifNoneMatch) : Effect.succeed(encodedResponse(encoded, ifNoneMatch)))
+      const listEncoded = posts.listEncoded
       return handlers
         .handle("list", ({ request, urlParams }) =>
           Effect.gen(function* () {
@@ -145,13 +146,18 @@ const publicHandlers = (api: InkwellApiType) =>
             if (!editor && urlParams.status === "draft") {
               return yield* new Unauthorized({ message: "listing drafts requires an API key" })
             }
-            return yield* posts.list({
+            const query = {
               tag: urlParams.tag,
               status: editor ? urlParams.status : "published",
               limit: Math.min(urlParams.limit ?? 20, MAX_PAGE_SIZE),
               cursor: urlParams.cursor,
               offset: urlParams.offset
-            })
+            }
+            // The page's JSON as the repository built it, when it can (no row decoded, no body read).
+            const encoded = listEncoded === undefined ? undefined : yield* listEncoded(query)
+            return encoded === undefined
+              ? yield* posts.list(query)
+              : HttpServerResponse.uint8Array(encoded, { contentType: "application/json" })
           }).pipe(databaseErrorsAsDefects)
         )
         // The hot read: no generator, one flatMap per step.

@@ -6,7 +6,7 @@ import { DateTime, Effect } from "effect"
 import { PostNotFound, type RepositoryError } from "../Domain/Errors.js"
 import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
-import { type EncodedPost, getEncodedOf } from "./internal/encodedReads.js"
+import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
 import { type ListQuery, type PostPage, PostRepository } from "./PostRepository.js"
 
 /** A client's post: JSON fields, or markdown with optional front matter. */
@@ -54,6 +54,13 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       : (slug: string, options: { readonly includeDrafts: boolean }): Effect.Effect<EncodedPost | undefined, PostNotFound | RepositoryError> =>
         Effect.flatMap(encoded(slug), (post) => post === undefined ? Effect.succeed(undefined) : visible<EncodedPost>(slug, options)(post))
 
+    /**
+     * `list` as the API's answer (summaries, JSON bytes), when the repository can build it so;
+     * `undefined` from the effect when a row on the page cannot be, and no function at all when
+     * the repository never can: use `list` then. `query.status` is the draft rule, as for `list`.
+     */
+    const listEncoded: ListEncoded | undefined = listEncodedOf(repository)
+
     const create = Effect.fn("Posts.create")(function* (content: PostContent) {
       const post =
         typeof content === "string"
@@ -90,6 +97,6 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     /** Succeeds when the database answers through the pool. */
     const ping: Effect.Effect<void, RepositoryError> = repository.ping
 
-    return { list, get, getEncoded, create, update, remove, tags, ping } as const
+    return { list, listEncoded, get, getEncoded, create, update, remove, tags, ping } as const
   })
 }) {}

@@ -18,13 +18,14 @@ import {
   buildReplacement,
   clampLimit,
   clampOffset,
+  cursorOf,
   decodeCursor,
   encodeCursor,
   sortKey,
   upsertAll,
   type UpsertStore
 } from "./internal/repository.js"
-import { type EncodedPost, type GetEncoded, withGetEncoded } from "./internal/encodedReads.js"
+import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, withListEncoded } from "./internal/encodedReads.js"
 import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type SlugPolicy } from "./PostRepository.js"
 
 /** PostgreSQL returns BIGINT (and COUNT) as strings; SQLite as numbers. */
@@ -311,6 +312,56 @@ export const encodedRowChecked = (row: EncodedRow): EncodedPost | undefined => {
   }
 }
 
+/**
+ * One `PostSummary` per row as `JSON.stringify` of its schema encoding writes it (the schema's
+ * key order), built by SQLite from the few columns a summary needs, as `ENCODED_BY_SLUG` builds
+ * a post; NULL when a column is not of the type a Post needs. With the sort key and id of the
+ * row for the next page's cursor.
+ */
+export const ENCODED_SUMMARY_COLUMNS = `status, tags, authors, id, COALESCE(published_at, created_at) AS sort_key,
+  CASE WHEN typeof(id) = 'text' AND typeof(slug) = 'text' AND typeof(title) = 'text'
+    AND typeof(excerpt) = 'text' AND typeof(summary) IN ('text', 'null')
+    AND typeof(word_count) = 'integer' AND typeof(reading_time_minutes) = 'integer' AND typeof(version) = 'integer'
+    AND (published_at IS NULL OR ${isoRange("published_at")})
+    AND ${isoRange("created_at")} AND ${isoRange("updated_at")}
+  THEN json_object(
+    'slug', slug, 'title', title, 'excerpt', excerpt, 'summary', summary, 'tags', json(tags),
+    'authors', json(authors), 'status', status, 'publishedAt', ${isoOrNull("published_at")},
+    'createdAt', ${isoOf("created_at")}, 'updatedAt', ${isoOf("updated_at")},
+    'readingTimeMinutes', reading_time_minutes, 'wordCount', word_count, 'version', version
+  ) END AS json`
+
+interface EncodedSummaryRow {
+  readonly status: unknown
+  readonly tags: unknown
+  readonly authors: unknown
+  readonly id: unknown
+  readonly sort_key: unknown
+  readonly json: unknown
+}
+
+const EMPTY_PAGE = new TextEncoder().encode(`{"items":[],"next":null}`)
+
+/**
+ * The page's bytes from `limit + 1` rows (the extra one says whether there is a next page), or
+ * `undefined` when a row fails the checks `rowToPost` would make: the general path reports it.
+ */
+export const encodedPage = (rows: ReadonlyArray<EncodedSummaryRow>, limit: number): Uint8Array | undefined => {
+  const items = rows.slice(0, limit)
+  try {
+    for (const row of items) {
+      if (typeof row.json !== "string" || !STATUSES.has(row.status)) return undefined
+      stringsOf(row.tags)
+      stringsOf(row.authors)
+    }
+  } catch {
+    return undefined
+  }
+  const last = items[items.length - 1]
+  const next = rows.length > limit && last !== undefined ? JSON.stringify(cursorOf(intOf(last.sort_key), textOf(last.id))) : "null"
+  return new TextEncoder().encode(`{"items":[${items.map((row) => row.json as string).join(",")}],"next":${next}}`)
+}
+
 /** A write hit a unique constraint, or a row changed under it: the batch is retried from scratch. */
 class WriteRace extends Data.TaggedError("WriteRace")<{ readonly cause: unknown }> {}
 
@@ -448,14 +499,13 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       (rows) => rows.length === 0 ? Effect.fail(new PostNotFound({ slug })) : Effect.succeed(encodedRowChecked(rows[0]!))
     )
 
-  const list = Effect.fn("PostRepository.list")(function*(query: ListQuery) {
-    const operation = "PostRepository.list"
+  /** `list`'s filters, order and page bounds around `columns`; `undefined` for an unreadable cursor. */
+  const pageQuery = (query: ListQuery) => {
     const limit = clampLimit(query.limit)
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
-    // An unreadable cursor cannot be resumed: an empty last page rather than a restart.
-    if (cursor !== undefined && Option.isNone(cursor)) return { items: [], next: null } satisfies PostPage
+    if (cursor !== undefined && Option.isNone(cursor)) return undefined
     const offset = cursor === undefined ? clampOffset(query.offset) : 0
-    const rows = yield* Effect.flatMap(pool.read(operation, (sql) => {
+    const statement = (sql: SqlClient.SqlClient, columns: string) => {
       const conditions = [
         ...(query.status === undefined ? [] : [sql`status = ${query.status}`]),
         ...(query.tag === undefined
@@ -467,15 +517,35 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       ]
       const where = conditions.length === 0 ? sql.literal("") : sql`WHERE ${sql.and(conditions)}`
       return sql`
-        SELECT * FROM posts ${where}
+        SELECT ${sql.literal(columns)} FROM posts ${where}
         ORDER BY sort_at DESC, id DESC
         LIMIT ${limit + 1} OFFSET ${offset}
       `
-    }), readRows(operation))
-    const items = rows.slice(0, limit)
+    }
+    return { limit, statement }
+  }
+
+  const list = Effect.fn("PostRepository.list")(function*(query: ListQuery) {
+    const operation = "PostRepository.list"
+    const page = pageQuery(query)
+    // An unreadable cursor cannot be resumed: an empty last page rather than a restart.
+    if (page === undefined) return { items: [], next: null } satisfies PostPage
+    const rows = yield* Effect.flatMap(pool.read(operation, (sql) => page.statement(sql, "*")), readRows(operation))
+    const items = rows.slice(0, page.limit)
     const last = items[items.length - 1]
-    return { items, next: rows.length > limit && last ? encodeCursor(last) : null } satisfies PostPage
+    return { items, next: rows.length > page.limit && last ? encodeCursor(last) : null } satisfies PostPage
   })
+
+  // The encoded list (SQLite only, as the encoded read).
+  const listEncodedOperation = "PostRepository.listEncoded"
+  const listEncoded: ListEncoded = (query) => {
+    const page = pageQuery(query)
+    if (page === undefined) return Effect.succeed(EMPTY_PAGE)
+    return Effect.map(
+      pool.read(listEncodedOperation, (sql) => page.statement(sql, ENCODED_SUMMARY_COLUMNS)),
+      (rows) => encodedPage(rows as unknown as ReadonlyArray<EncodedSummaryRow>, page.limit)
+    )
+  }
 
   const update = Effect.fn("PostRepository.update")(function*(slug: string, expectedVersion: number, post: NewPost) {
     const operation = "PostRepository.update"
@@ -619,7 +689,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   )
 
   const repository: PostRepositoryShape = { create, getBySlug, list, update, delete: delete_, upsertMany, tags, ping }
-  return pool.dialect === "sqlite" ? withGetEncoded(repository, getEncoded) : repository
+  return pool.dialect === "sqlite" ? withListEncoded(withGetEncoded(repository, getEncoded), listEncoded) : repository
 })
 
 /** The SQL repository over the DatabasePool in context. Migrations must have run (Migrations.layer). */

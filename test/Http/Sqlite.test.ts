@@ -9,7 +9,7 @@ import { PostsLive, RepositoryLive } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
-import { getEncodedOf } from "../../src/Posts/internal/encodedReads.js"
+import { getEncodedOf, listEncodedOf } from "../../src/Posts/internal/encodedReads.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { del, get, json, KEY, MARKDOWN, newPost, postJson, postMarkdown, putJson } from "./harness.js"
 
@@ -72,7 +72,7 @@ const SqliteServerWithRepository = Server.serve(
   Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", "sqlite::memory:"]]))))
 )
 
-describe("HTTP on SQLite, GET /posts/:slug answered from the encoded read", () => {
+describe("HTTP on SQLite, GET /posts/:slug and GET /posts answered from the encoded reads", () => {
   it.effect("the same bytes and ETag as the write's answer, 304, and drafts only with a key", () =>
     Effect.gen(function* () {
       // App's repository (announcing, over SQL on SQLite) passes the encoded read on.
@@ -94,6 +94,22 @@ describe("HTTP on SQLite, GET /posts/:slug answered from the encoded read", () =
       assert.strictEqual((yield* json(asEditor)).status, "draft")
       assert.strictEqual((yield* get("/posts/hidden", { "x-api-key": "wrong-key" })).status, 401)
       assert.strictEqual((yield* get("/posts/nothing-here")).status, 404)
+
+      // GET /posts from the encoded list: summaries in the schema's key order, drafts only with a key.
+      assert.isDefined(listEncodedOf(yield* PostRepository))
+      const listed = yield* get("/posts")
+      assert.strictEqual(listed.headers["content-type"], "application/json")
+      const page = yield* json(listed)
+      assert.deepStrictEqual(page.items.map((item: { slug: string }) => item.slug), ["quote-and-unicode"])
+      assert.deepStrictEqual(Object.keys(page.items[0]), [
+        "slug", "title", "excerpt", "summary", "tags", "authors", "status", "publishedAt", "createdAt", "updatedAt",
+        "readingTimeMinutes", "wordCount", "version"
+      ])
+      assert.strictEqual(page.items[0].title, "Quote \" and ünïcode")
+      assert.isNull(page.next)
+      const drafts = yield* json(yield* get("/posts?status=draft", { "x-api-key": KEY }))
+      assert.deepStrictEqual(drafts.items.map((item: { slug: string }) => item.slug), ["hidden"])
+      assert.strictEqual((yield* get("/posts?status=draft")).status, 401)
     }).pipe(Effect.provide(SqliteServerWithRepository))
   )
 })

@@ -41,8 +41,10 @@ export interface Cursor {
 
 const CursorJson = Schema.parseJson(Schema.Tuple(Schema.Int, Schema.String))
 
-export const encodeCursor = (post: Post): string =>
-  Encoding.encodeBase64Url(JSON.stringify([sortKey(post), post.id]))
+export const encodeCursor = (post: Post): string => cursorOf(sortKey(post), post.id)
+
+/** The cursor after a post at sort key `at` (epoch milliseconds) with id `id`. */
+export const cursorOf = (at: number, id: string): string => Encoding.encodeBase64Url(JSON.stringify([at, id]))
 
 /** `None` for anything not produced by `encodeCursor`. */
 export const decodeCursor = (cursor: string): Option.Option<Cursor> =>
@@ -138,7 +140,8 @@ export interface UpsertStore<E, R> {
   /**
    * The same store seen synchronously, for a store that has read the batch's slugs up front:
    * `find` answers from what it holds (`undefined`: ask `findBySlug`), `insert` queues a row.
-   * With it, a post that is new or unchanged costs no Effect (most posts of an import).
+   * With it, a post that is new or unchanged costs no Effect (most posts of an import). Used
+   * only when the caller skips validation (`validate: false`), as building such a post cannot fail.
    */
   readonly unsafe?: {
     readonly find: (slug: string) => Option.Option<Post> | undefined
