@@ -18,7 +18,7 @@
  */
 import { execFileSync, spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { cpus, loadavg, tmpdir } from "node:os"
 import { join, relative } from "node:path"
@@ -31,6 +31,7 @@ import * as SqlLive from "../src/Database/SqlLive.js"
 import { type NewPost, PostInput } from "../src/Domain/Post.js"
 import type { ImportSummary } from "../src/Import/ImportSummary.js"
 import { defaultProcessorConfig, processInputSync, processPostSync } from "../src/Processing/processPost.js"
+import { markdownFiles } from "./bench/lib/markdownFiles.js"
 import { writeNdjson } from "./generate-corpus.js"
 
 interface Result {
@@ -113,16 +114,6 @@ const childPids = (pid: number): Array<number> => {
     return [pid]
   }
 }
-
-/** Markdown files under `dir`, recursively, in a stable order (what `inkwell import <dir>` reads). */
-const markdownFiles = (dir: string): Array<string> =>
-  readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((entry) => {
-      const path = join(dir, entry.name)
-      if (entry.isDirectory()) return markdownFiles(path)
-      return entry.isFile() && /\.(?:md|markdown)$/i.test(entry.name) ? [path] : []
-    })
 
 /** The plain loop the pipeline must keep up with: NDJSON lines, or a directory of markdown files. */
 const runBaseline = async (input: string, db: string, batchSize: number) => {

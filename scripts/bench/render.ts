@@ -7,12 +7,13 @@
  * --reps times (default 3). Files are read once, before timing. Target: ≥ 1.7× on 2 cores.
  */
 import { Effect } from "effect"
-import { readdirSync, readFileSync, statSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
-import { join, relative } from "node:path"
+import { relative } from "node:path"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { defaultProcessorConfig, processPostSync } from "../../src/Processing/processPost.js"
 import * as RenderPool from "../../src/Workers/RenderPool.js"
+import { markdownFiles } from "./lib/markdownFiles.js"
 import { median, type Row, spreadOf } from "./lib/table.js"
 
 
@@ -24,14 +25,8 @@ export interface RenderOptions {
   readonly passes: number
 }
 
-const walk = (dir: string): Array<string> =>
-  readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name)
-    return statSync(path).isDirectory() ? walk(path) : /\.(md|markdown)$/i.test(name) ? [path] : []
-  })
-
 export const run = async (options: RenderOptions): Promise<ReadonlyArray<Row>> => {
-  const files = walk(options.corpus)
+  const files = markdownFiles(options.corpus)
   if (files.length === 0) throw new Error(`no markdown under ${options.corpus}`)
   const sources = files.map((file) => ({ source: file, raw: readFileSync(file, "utf8"), relativePath: relative(options.corpus, file) }))
   const bytes = sources.reduce((n, s) => n + Buffer.byteLength(s.raw), 0)

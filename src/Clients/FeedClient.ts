@@ -151,15 +151,7 @@ export const makeFeedClient = (settings: FeedClientSettings): Effect.Effect<Feed
           chunks.push(chunk)
           return Effect.void
         }),
-        Effect.map(() => {
-          const bytes = new Uint8Array(size)
-          let offset = 0
-          for (const chunk of chunks) {
-            bytes.set(chunk, offset)
-            offset += chunk.length
-          }
-          return bytes
-        })
+        Effect.map((): Uint8Array => Buffer.concat(chunks, size))
       )
     }
 

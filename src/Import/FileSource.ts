@@ -224,23 +224,15 @@ export const readText = (
       if (read > options.maxBytes) return yield* tooLarge(`more than ${options.maxBytes}`)
       if (next.value.length < asked) break
     }
-    const bytes = chunks.length === 1 ? chunks[0]! : concatAll(chunks, read)
-    try {
-      return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), bytes: read }
-    } catch {
-      return yield* new InvalidUtf8({ path, offset: Math.max(0, findInvalidUtf8(bytes)) })
-    }
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, read)
+    return yield* Effect.try({
+      try: () => ({ text: strictUtf8.decode(bytes), bytes: read }),
+      catch: () => new InvalidUtf8({ path, offset: Math.max(0, findInvalidUtf8(bytes)) })
+    })
   }))
 
-const concatAll = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.length
-  }
-  return out
-}
+/** Whole-buffer decoding only (never `stream: true`), so one decoder serves every file. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 
 /** A markdown file found by the walker. */
 export interface FoundFile {

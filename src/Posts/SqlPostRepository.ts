@@ -340,7 +340,8 @@ interface EncodedSummaryRow {
   readonly json: unknown
 }
 
-const EMPTY_PAGE = new TextEncoder().encode(`{"items":[],"next":null}`)
+const utf8 = new TextEncoder()
+const EMPTY_PAGE = utf8.encode(`{"items":[],"next":null}`)
 
 /**
  * The page's bytes from `limit + 1` rows (the extra one says whether there is a next page), or
@@ -359,7 +360,7 @@ export const encodedPage = (rows: ReadonlyArray<EncodedSummaryRow>, limit: numbe
   }
   const last = items[items.length - 1]
   const next = rows.length > limit && last !== undefined ? JSON.stringify(cursorOf(intOf(last.sort_key), textOf(last.id))) : "null"
-  return new TextEncoder().encode(`{"items":[${items.map((row) => row.json as string).join(",")}],"next":${next}}`)
+  return utf8.encode(`{"items":[${items.map((row) => row.json as string).join(",")}],"next":${next}}`)
 }
 
 /** A write hit a unique constraint, or a row changed under it: the batch is retried from scratch. */

@@ -21,6 +21,18 @@ const gated = (capacity: number) =>
     return { gate, started, processor }
   })
 
+/** Opens the gate, waits for the producer (which shuts the processor down) and collects every result. */
+const releaseAndCollect = <A, E>(
+  gate: Effect.Latch,
+  producer: Fiber.Fiber<A, E>,
+  processor: Processor.Processor<number, number>
+) =>
+  Effect.gen(function*() {
+    yield* gate.open
+    yield* Fiber.join(producer)
+    return Chunk.toReadonlyArray(yield* Stream.runCollect(processor.results))
+  })
+
 describe("Processor", () => {
   it.scoped("submit suspends the producer while the queue is full and resumes when it drains", () =>
     Effect.gen(function*() {
@@ -38,10 +50,7 @@ describe("Processor", () => {
       assert.strictEqual(yield* processor.buffered, 2)
       assert.isTrue(Option.isNone(yield* Fiber.poll(producer)))
 
-      yield* gate.open
-      yield* Fiber.join(producer)
-      const results = yield* Stream.runCollect(processor.results)
-      assert.deepStrictEqual(Chunk.toReadonlyArray(results), [10, 20, 30, 40, 50])
+      assert.deepStrictEqual(yield* releaseAndCollect(gate, producer, processor), [10, 20, 30, 40, 50])
       assert.strictEqual(yield* Ref.get(submitted), 5)
     }))
 
@@ -59,10 +68,7 @@ describe("Processor", () => {
       assert.strictEqual(yield* processor.buffered, 2)
       assert.isTrue(Option.isNone(yield* Fiber.poll(producer)))
 
-      yield* gate.open
-      yield* Fiber.join(producer)
-      const results = yield* Stream.runCollect(processor.results)
-      assert.deepStrictEqual(Chunk.toReadonlyArray(results), [10, 20, 30, 40, 50])
+      assert.deepStrictEqual(yield* releaseAndCollect(gate, producer, processor), [10, 20, 30, 40, 50])
       const late = yield* Effect.flip(processor.submitAll([6]))
       assert.strictEqual(late._tag, "ProcessorShutdown")
     }))
