@@ -15,6 +15,9 @@
  *   --before <dir>                Inkwell from another checkout (e.g. a copy taken before a change), cache off
  *   --extra "name:K=V,K2=V2;..."  more cache-off Inkwell servers with extra environment
  *   --no-cache                    leave out the cache-warm server (put it last on the command line)
+ *   --calibrate <µs>              also the baseline spinning <µs> of CPU per request (slug only): a
+ *                                 bare server at Inkwell's full-path cost, for what the load
+ *                                 generator reports (p99) at that throughput whatever the framework
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -50,6 +53,8 @@ export interface HttpOptions {
   readonly before?: string | undefined
   /** More cache-off Inkwell servers, each with its own extra environment (`name` → env). */
   readonly extra?: ReadonlyArray<readonly [string, Record<string, string>]>
+  /** Also measure the baseline spinning this many µs of CPU per request (variant `busy`, slug only). */
+  readonly calibrateUs?: number | undefined
   readonly log?: (line: string) => void
 }
 
@@ -80,9 +85,12 @@ export const run = async (options: HttpOptions): Promise<ReadonlyArray<Row>> => 
     ...(options.noCache === true ? [] : ["cache" as const]),
     ...(options.before === undefined ? [] : ["before"]),
     ...(options.extra ?? []).map(([name]) => name),
-    ...stock.map((kind) => `stock-${kind}` as const)
+    ...stock.map((kind) => `stock-${kind}` as const),
+    ...(options.calibrateUs === undefined ? [] : ["busy"])
   ]
   const isStock = (variant: Variant) => variant.startsWith("stock-")
+  /** Measured on `GET /posts/:slug` only. */
+  const slugOnly = (variant: Variant) => isStock(variant) || variant === "busy"
   const seeded = await seed(options.posts)
   const data = JSON.parse(readFileSync(seeded.responses, "utf8")) as {
     posts: Array<[string, string, string]>
@@ -119,6 +127,14 @@ export const run = async (options: HttpOptions): Promise<ReadonlyArray<Row>> => 
     const basePort = await freePort()
     const [command, args] = pinned(0, process.execPath, [join(here, "lib/baseline-server.mjs"), seeded.responses, String(basePort)])
     servers.set("baseline", await start({ name: "baseline", command, args, port: basePort, probe: data.list[0], logFile: join(work, "baseline.log") }))
+    if (options.calibrateUs !== undefined) {
+      const busyPort = await freePort()
+      const [busyCommand, busyArgs] = pinned(0, process.execPath, [join(here, "lib/baseline-server.mjs"), seeded.responses, String(busyPort)])
+      servers.set("busy", await start({
+        name: "busy", command: busyCommand, args: busyArgs, port: busyPort, probe: data.list[0], logFile: join(work, "busy.log"),
+        env: { BUSY_US: String(options.calibrateUs) }
+      }))
+    }
     servers.set("nocache", await inkwell("nocache", { RESPONSE_CACHE_SIZE: "0" }))
     if (VARIANTS.includes("cache")) servers.set("cache", await inkwell("cache", {}))
     if (options.before !== undefined) servers.set("before", await inkwell("before", { RESPONSE_CACHE_SIZE: "0" }, options.before))
@@ -137,7 +153,7 @@ export const run = async (options: HttpOptions): Promise<ReadonlyArray<Row>> => 
 
     // Same bytes: the baseline must answer exactly what Inkwell answers.
     for (const path of [slugPaths[0]!, data.list[0]]) {
-      const answering = VARIANTS.filter((v) => path === slugPaths[0] || !isStock(v))
+      const answering = VARIANTS.filter((v) => path === slugPaths[0] || !slugOnly(v))
       const bodies = await Promise.all(answering.map(async (v) => (await fetch(`${servers.get(v)!.url}${path}`)).text()))
       if (new Set(bodies).size !== 1) throw new Error(`the servers answer ${path} differently`)
     }
@@ -151,7 +167,7 @@ export const run = async (options: HttpOptions): Promise<ReadonlyArray<Row>> => 
     for (const endpoint of options.endpoints) {
       const paths = endpoint === "slug" ? slugPaths : [data.list[0]]
       const label = endpoint === "slug" ? "GET /posts/:slug" : "GET /posts?limit=20"
-      const measured = VARIANTS.filter((v) => endpoint === "slug" || !isStock(v))
+      const measured = VARIANTS.filter((v) => endpoint === "slug" || !slugOnly(v))
       for (const connections of options.connections) {
         const results = new Map<Variant, Array<LoadResult>>(measured.map((v) => [v, []]))
         const cpu = new Map<Variant, Array<number>>(measured.map((v) => [v, []]))
@@ -190,6 +206,16 @@ export const run = async (options: HttpOptions): Promise<ReadonlyArray<Row>> => 
         const base = results.get("baseline")!
         for (const variant of measured.filter((v) => v !== "baseline")) {
           const mine = results.get(variant)!
+          if (variant === "busy") {
+            rows.push({
+              figure: `${label} c${connections} calibration: bare node:http spinning ${options.calibrateUs} µs per request, req/s`,
+              inkwell: median(mine.map((r) => r.rps)),
+              baseline: median(base.map((r) => r.rps)),
+              ratio: median(mine.map((r, i) => r.rps / base[i]!.rps)),
+              spread: `${spreadOf(mine.map((r) => r.rps))}; p50 ${median(mine.map((r) => r.p50)).toFixed(2)} ms; p99 ${spreadOf(mine.map((r) => r.p99))} ms; CPU ${median(cpu.get(variant)!).toFixed(0)} µs/req`
+            })
+            continue
+          }
           if (isStock(variant)) {
             rows.push({
               figure: `${label} c${connections} ${variant} (stock HttpApi) req/s`,
@@ -279,6 +305,7 @@ export const defaults = (argv: ReadonlyArray<string>): HttpOptions => {
     endpoints: arg("endpoints", "slug,list").split(",") as Array<"slug" | "list">,
     stock: arg("stock", "").split(",").filter((s) => s.length > 0) as Array<StockKind>,
     noCache: argv.includes("--no-cache"),
+    calibrateUs: argv.includes("--calibrate") ? Number(arg("calibrate", "")) : undefined,
     before: argv.includes("--before") ? arg("before", "") : undefined,
     // --extra "name:KEY=value,KEY2=value;name2:KEY=value"
     extra: arg("extra", "").split(";").filter((s) => s.length > 0).map((spec) => {

@@ -4,7 +4,9 @@
 // (/tmp/inkwell-bench/posts-10000.responses.json). The server runs on CPU 0 with
 // server-probe.mjs preloaded, wrk on CPU 1: 2 s unrecorded warm-up, then the profile of the
 // measured window only (SIGUSR2 start/stop). Prints req/s, p50/p99, the in-server histograms and
-// self time by function and by file (top 40). Run it under `flock /tmp/bench.lock`.
+// self time by function and by file (top 40); with NO_PROFILE set, wrk's whole output instead of
+// the profile; with WARM_ALL set, every path is requested once before the warm-up. Run it under
+// `flock /tmp/bench.lock`.
 import { execFileSync, spawn } from "node:child_process"
 import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -40,21 +42,42 @@ for (let i = 0; ; i++) {
   if (i > 600) throw new Error("server did not start")
   await sleep(100)
 }
+// utime + stime of the server process (taskset's exec keeps the pid), in clock ticks (100/s).
+const cpuTicks = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+  return Number(fields[11]) + Number(fields[12])
+}
 const wrk = (s) => execFileSync("taskset", ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${s}s`, "--latency", "-s", script, url], { encoding: "utf8" })
+const profiling = process.env.NO_PROFILE === undefined
+// WARM_ALL: every path requested once first (a response cache then answers all of the window).
+if (process.env.WARM_ALL !== undefined) {
+  let next = 0
+  const worker = async () => {
+    while (next < paths.length) await (await fetch(`${url}${paths[next++]}`)).arrayBuffer()
+  }
+  await Promise.all(Array.from({ length: 8 }, worker))
+}
 wrk(2)
 child.kill("SIGUSR1")
-child.kill("SIGUSR2")
+if (profiling) child.kill("SIGUSR2")
 await sleep(200)
+const cpuBefore = cpuTicks(child.pid)
 const out = wrk(seconds)
+const cpuAfter = cpuTicks(child.pid)
 child.kill("SIGUSR1")
-child.kill("SIGUSR2")
+if (profiling) child.kill("SIGUSR2")
 await sleep(1500)
 child.kill("SIGTERM")
 const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]
 const p50 = /50%\s+(\S+)/.exec(out)?.[1]
 const p99 = /99%\s+(\S+)/.exec(out)?.[1]
-console.log(`req/s ${rps}  p50 ${p50}  p99 ${p99}`)
+const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
+console.log(`req/s ${rps}  p50 ${p50}  p99 ${p99}  server CPU ${(((cpuAfter - cpuBefore) * 10_000) / requests).toFixed(0)} µs/req`)
 if (existsSync(`${prefix}.cpuprofile.req`)) console.log(readFileSync(`${prefix}.cpuprofile.req`, "utf8"))
+if (!profiling) {
+  console.log(out)
+  process.exit(0)
+}
 for (let i = 0; i < 50 && !existsSync(`${prefix}.cpuprofile`); i++) await sleep(100)
 const profile = JSON.parse(readFileSync(`${prefix}.cpuprofile`, "utf8"))
 const byId = new Map(profile.nodes.map((n) => [n.id, n]))
