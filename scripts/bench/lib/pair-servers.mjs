@@ -1,0 +1,96 @@
+// Ad-hoc A/B of two Inkwell builds (not used by `npm run bench`), measured AT THE SAME TIME:
+//   node pair-servers.mjs <seconds> <rounds> <connections> <nameA>=<checkout>[,KEY=value...] <nameB>=<checkout>[,KEY=value...]
+// Both servers run on CPU 0 (sharing it), each under its own wrk on CPU 1, over the bench's
+// seeded 10k posts (/tmp/inkwell-bench/posts-10000.*; `npm run bench -- http` seeds them), cache
+// off unless RESPONSE_CACHE_SIZE is given. Prints each round's server CPU per request and the
+// per-round ratio B/A. Why: on these machines the CPU cost of the same request moves by up to 2×
+// within minutes, so two builds measured one after the other differ by more than most changes
+// do; measured side by side, both see the same machine. The servers swap start order every
+// round (an A/A run showed the second one 0–5% cheaper). Run it under `flock /tmp/bench.lock`.
+import { execFile, execFileSync, spawn } from "node:child_process"
+import { readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+const [seconds = "6", rounds = "5", connections = "32", ...specs] = process.argv.slice(2)
+if (specs.length !== 2) throw new Error("usage: pair-servers.mjs <seconds> <rounds> <connections> A=<checkout>[,K=V] B=<checkout>[,K=V]")
+const data = JSON.parse(readFileSync("/tmp/inkwell-bench/posts-10000.responses.json", "utf8"))
+const script = join(tmpdir(), "pair-servers.lua")
+writeFileSync(script, `local paths = { ${data.posts.map(([p]) => JSON.stringify(p)).join(", ")} }
+request = function() return wrk.format("GET", paths[math.random(#paths)]) end
+`)
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+/** utime + stime in clock ticks (100 per second). */
+const cpuTicks = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+  return Number(fields[11]) + Number(fields[12])
+}
+
+const servers = specs.map((spec, i) => {
+  const name = spec.slice(0, spec.indexOf("="))
+  const [checkout, ...settings] = spec.slice(name.length + 1).split(",")
+  const port = 31000 + i * 1000 + Math.floor(Math.random() * 1000)
+  const db = join(tmpdir(), `pair-servers-${i}.db`)
+  execFileSync("cp", ["/tmp/inkwell-bench/posts-10000.db", db])
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: `sqlite:${db}`,
+    LOG_FORMAT: "logfmt",
+    NODE_ENV: "production",
+    RESPONSE_CACHE_SIZE: "0",
+    RESPONSE_CACHE_TTL: "10 minutes"
+  }
+  for (const setting of settings) {
+    const [key, value] = setting.split("=")
+    env[key] = value
+  }
+  const child = spawn("taskset", ["-c", "0", process.execPath, "--import", "tsx", "scripts/bench/lib/inkwell-server.ts"], {
+    cwd: checkout,
+    env,
+    stdio: ["ignore", "ignore", "inherit"]
+  })
+  return { name, child, url: `http://127.0.0.1:${port}`, perRequest: [] }
+})
+
+try {
+  for (const server of servers) {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${server.url}/health`)).ok) break
+      } catch {}
+      if (i > 600) throw new Error(`${server.name} did not start`)
+      await sleep(100)
+    }
+  }
+  const wrk = (server, secs) =>
+    new Promise((resolve, reject) =>
+      execFile("taskset", ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${secs}s`, "-s", script, server.url], { encoding: "utf8" }, (error, out) =>
+        error === null ? resolve(out) : reject(error)))
+  // Unrecorded warm-up (JIT, caches) for both, side by side as measured.
+  await Promise.all(servers.map((server) => wrk(server, 3)))
+  for (let round = 0; round < Number(rounds); round++) {
+    const order = round % 2 === 0 ? servers : [...servers].reverse()
+    const before = order.map((server) => cpuTicks(server.child.pid))
+    const outs = await Promise.all(order.map((server) => wrk(server, seconds)))
+    const after = order.map((server) => cpuTicks(server.child.pid))
+    order.forEach((server, i) => {
+      const requests = Number(/(\d+) requests in/.exec(outs[i])?.[1])
+      server.perRequest.push(((after[i] - before[i]) * 10_000) / requests)
+    })
+    const [a, b] = servers
+    console.log(
+      `round ${round + 1}: ${a.name} ${a.perRequest.at(-1).toFixed(0)} µs/req, ${b.name} ${b.perRequest.at(-1).toFixed(0)} µs/req, ${b.name}/${a.name} ${(b.perRequest.at(-1) / a.perRequest.at(-1)).toFixed(2)}`
+    )
+  }
+  const median = (xs) => {
+    const s = [...xs].sort((x, y) => x - y)
+    return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+  }
+  const [a, b] = servers
+  console.log(`median ratio ${b.name}/${a.name}: ${median(b.perRequest.map((x, i) => x / a.perRequest[i])).toFixed(2)}`)
+} finally {
+  for (const server of servers) server.child.kill("SIGTERM")
+  await sleep(1000)
+}
