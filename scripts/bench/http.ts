@@ -291,6 +291,12 @@ export const run = async (options: HttpOptions): Promise<ReadonlyArray<Row>> => 
   }
 }
 
+const microseconds = (text: string): number => {
+  const us = Number(text)
+  if (!Number.isFinite(us) || us <= 0) throw new Error(`--calibrate takes microseconds of CPU per request (e.g. 180), not "${text}"`)
+  return us
+}
+
 export const defaults = (argv: ReadonlyArray<string>): HttpOptions => {
   const arg = (name: string, fallback: string) => {
     const i = argv.indexOf(`--${name}`)
@@ -305,7 +311,7 @@ export const defaults = (argv: ReadonlyArray<string>): HttpOptions => {
     endpoints: arg("endpoints", "slug,list").split(",") as Array<"slug" | "list">,
     stock: arg("stock", "").split(",").filter((s) => s.length > 0) as Array<StockKind>,
     noCache: argv.includes("--no-cache"),
-    calibrateUs: argv.includes("--calibrate") ? Number(arg("calibrate", "")) : undefined,
+    calibrateUs: argv.includes("--calibrate") ? microseconds(arg("calibrate", "")) : undefined,
     before: argv.includes("--before") ? arg("before", "") : undefined,
     // --extra "name:KEY=value,KEY2=value;name2:KEY=value"
     extra: arg("extra", "").split(";").filter((s) => s.length > 0).map((spec) => {
