@@ -131,6 +131,29 @@ const TEXT_ONLY = /^[^\s"=]*$/
 const logfmtValue = (value: string): string => (TEXT_ONLY.test(value) ? value : JSON.stringify(value))
 
 /**
+ * A path that logfmt prints bare and JSON.stringify copies as it is (no whitespace, `"`, `=`,
+ * `\`, control character or lone surrogate): inside the quoted message it needs no escaping.
+ */
+const PLAIN_PATH = /^[^\s"=\\\u0000-\u001f\ud800-\udfff]*$/
+/** Methods (HTTP tokens: nothing to quote or escape) whose text is used as it is. */
+const PLAIN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+
+/** `String(n)` for `n` = hundredths / 100, hundredths a non-negative integer below 2^31, without a float-to-text conversion. */
+const hundredthsText = (hundredths: number): string => {
+  const whole = (hundredths / 100) | 0
+  const rest = hundredths - whole * 100
+  if (rest === 0) return `${whole}`
+  if (rest % 10 === 0) return `${whole}.${rest / 10}`
+  return rest < 10 ? `${whole}.0${rest}` : `${whole}.${rest}`
+}
+
+/** `durationMs` as `String` prints it; the float conversion is the exception (a request under 2^31 / 100 ms with two decimals is the rule). */
+const durationText = (ms: number): string => {
+  const hundredths = Math.round(ms * 100)
+  return hundredths >= 0 && hundredths < 2 ** 31 && hundredths / 100 === ms ? hundredthsText(hundredths) : `${ms}`
+}
+
+/**
  * The line Effect's `logfmtLogger` / `jsonLogger` print for `Effect.logInfo(message)` annotated
  * with method, path, status, durationMs and requestId (annotations in that order).
  */
@@ -151,6 +174,10 @@ export const requestLine = (format: LineFormat, fields: RequestLineFields): stri
       spans: {},
       fiberId: fields.fiber
     })
+  }
+  // The common line (a plain path, a known method) without JSON.stringify or a quoting test per field.
+  if (PLAIN_METHODS.has(fields.method) && PLAIN_PATH.test(fields.path)) {
+    return `timestamp=${isoNow()} level=${fields.level} fiber=${fields.fiber} message="${message}" method=${fields.method} path=${fields.path} status=${fields.status} durationMs=${durationText(fields.durationMs)} requestId=${logfmtValue(fields.requestId)}`
   }
   return `timestamp=${isoNow()} level=${fields.level} fiber=${fields.fiber} message=${JSON.stringify(message)} method=${logfmtValue(fields.method)} path=${logfmtValue(fields.path)} status=${fields.status} durationMs=${fields.durationMs} requestId=${logfmtValue(fields.requestId)}`
 }

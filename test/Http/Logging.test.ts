@@ -26,7 +26,9 @@ const fields: RequestLineFields = {
 }
 
 /** What Effect's logger is given for the same entry. */
-const options = (date: Date): Logger.Logger.Options<unknown> => ({
+const options = (date: Date, entry: RequestLineFields = fields): Logger.Logger.Options<unknown> => {
+  const fields = entry
+  return {
   fiberId: FiberId.make(42, 0),
   logLevel: LogLevel.Info,
   message: `${fields.method} ${fields.path} ${fields.status}`,
@@ -41,7 +43,15 @@ const options = (date: Date): Logger.Logger.Options<unknown> => ({
     ["requestId", fields.requestId] as const
   ) as HashMap.HashMap<string, unknown>,
   date
-})
+  }
+}
+
+/** logfmt `key=value` pairs exactly as written (quotes and escapes kept), in any order. */
+const rawPairs = (line: string): Record<string, string> => {
+  const pairs: Record<string, string> = {}
+  for (const match of line.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S*)/g)) pairs[match[1]!] = match[2]!
+  return pairs
+}
 
 /** logfmt `key=value` pairs, quoted values unquoted. */
 const logfmtPairs = (line: string): Record<string, string> => {
@@ -58,6 +68,32 @@ describe("requestLine", () => {
     const effects = logfmtPairs(Logger.logfmtLogger.log(options(new Date(mine["timestamp"]!))))
     assert.deepStrictEqual(mine, effects)
     assert.strictEqual(mine["path"], fields.path)
+  })
+
+  it("logfmt: every field written byte for byte as Effect's logfmtLogger writes it, on the common line and off it", () => {
+    const paths = [
+      "/posts/hello-world",
+      "/posts/caf\u00e9",
+      "/posts/a b",
+      "/posts/quote\"d",
+      "/posts/back\\slash",
+      "/posts/key=value",
+      "/posts/tab\there",
+      "/posts/ctl\u0001",
+      "/posts/emoji-\ud83d\ude00",
+      "/posts/lone-\ud800"
+    ]
+    const durations = [0, 0.01, 0.05, 0.1, 0.37, 1, 1.1, 10.05, 123.45, 99999.99, 1e-7, 0.125, 21474836.47, 3e9, -1]
+    for (const method of ["GET", "DELETE", "M-SEARCH"]) {
+      for (const path of paths) {
+        for (const durationMs of durations) {
+          const entry: RequestLineFields = { ...fields, method, path, durationMs, requestId: durationMs > 1 ? "req=1" : "req-1" }
+          const line = requestLine("logfmt", entry)
+          const effects = Logger.logfmtLogger.log(options(new Date(logfmtPairs(line)["timestamp"]!), entry))
+          assert.deepStrictEqual(rawPairs(line), rawPairs(effects), line)
+        }
+      }
+    }
   })
 
   it("json: the object Effect's jsonLogger prints for the same entry", () => {

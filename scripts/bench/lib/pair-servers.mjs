@@ -2,7 +2,7 @@
 //   node pair-servers.mjs <seconds> <rounds> <connections> <nameA>=<checkout>[,KEY=value...] <nameB>=<checkout>[,KEY=value...]
 // Both servers run on CPU 0 (sharing it), each under its own wrk on CPU 1, over the bench's
 // seeded 10k posts (/tmp/inkwell-bench/posts-10000.*; `npm run bench -- http` seeds them), cache
-// off unless RESPONSE_CACHE_SIZE is given. Prints each round's server CPU per request and the
+// off unless RESPONSE_CACHE_SIZE is given (every post is requested once before measuring). Prints each round's server CPU per request and the
 // per-round ratio B/A. Why: on these machines the CPU cost of the same request moves by up to 2×
 // within minutes, so two builds measured one after the other differ by more than most changes
 // do; measured side by side, both see the same machine. The servers swap start order every
@@ -68,7 +68,15 @@ try {
     new Promise((resolve, reject) =>
       execFile("taskset", ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${secs}s`, "-s", script, server.url], { encoding: "utf8" }, (error, out) =>
         error === null ? resolve(out) : reject(error)))
-  // Unrecorded warm-up (JIT, caches) for both, side by side as measured.
+  // Every post requested once (a response cache, when on, then answers every measured request),
+  // then an unrecorded warm-up (JIT) for both, side by side as measured.
+  for (const server of servers) {
+    let next = 0
+    const worker = async () => {
+      while (next < data.posts.length) await (await fetch(`${server.url}${data.posts[next++][0]}`)).arrayBuffer()
+    }
+    await Promise.all(Array.from({ length: 8 }, worker))
+  }
   await Promise.all(servers.map((server) => wrk(server, 3)))
   for (let round = 0; round < Number(rounds); round++) {
     const order = round % 2 === 0 ? servers : [...servers].reverse()
