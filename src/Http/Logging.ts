@@ -138,7 +138,7 @@ const PLAIN_PATH = /^[^\s"=\\\u0000-\u001f\ud800-\udfff]*$/
 /** Methods (HTTP tokens: nothing to quote or escape) whose text is used as it is. */
 const PLAIN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 
-/** `String(n)` for `n` = hundredths / 100, hundredths a non-negative integer below 2^31, without a float-to-text conversion. */
+/** `String(hundredths / 100)` for a non-negative integer `hundredths` below 2^31, from integers only. */
 const hundredthsText = (hundredths: number): string => {
   const whole = (hundredths / 100) | 0
   const rest = hundredths - whole * 100
@@ -147,7 +147,10 @@ const hundredthsText = (hundredths: number): string => {
   return rest < 10 ? `${whole}.0${rest}` : `${whole}.${rest}`
 }
 
-/** `durationMs` as `String` prints it; the float conversion is the exception (a request under 2^31 / 100 ms with two decimals is the rule). */
+/**
+ * `durationMs` as `String` prints it. V8's float-to-text conversion was a measurable share of a
+ * line, and `elapsedMs` always gives at most two decimals: only other values take it.
+ */
 const durationText = (ms: number): string => {
   const hundredths = Math.round(ms * 100)
   return hundredths >= 0 && hundredths < 2 ** 31 && hundredths / 100 === ms ? hundredthsText(hundredths) : `${ms}`
