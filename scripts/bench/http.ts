@@ -124,17 +124,14 @@ export const run = async (options: HttpOptions): Promise<ReadonlyArray<Row>> => 
         }
       })
     }
-    const basePort = await freePort()
-    const [command, args] = pinned(0, process.execPath, [join(here, "lib/baseline-server.mjs"), seeded.responses, String(basePort)])
-    servers.set("baseline", await start({ name: "baseline", command, args, port: basePort, probe: data.list[0], logFile: join(work, "baseline.log") }))
-    if (options.calibrateUs !== undefined) {
-      const busyPort = await freePort()
-      const [busyCommand, busyArgs] = pinned(0, process.execPath, [join(here, "lib/baseline-server.mjs"), seeded.responses, String(busyPort)])
-      servers.set("busy", await start({
-        name: "busy", command: busyCommand, args: busyArgs, port: busyPort, probe: data.list[0], logFile: join(work, "busy.log"),
-        env: { BUSY_US: String(options.calibrateUs) }
-      }))
+    /** The bare node:http server (lib/baseline-server.mjs); `env` may make it spin (BUSY_US). */
+    const bare = async (variant: Variant, env?: Record<string, string>) => {
+      const port = await freePort()
+      const [command, args] = pinned(0, process.execPath, [join(here, "lib/baseline-server.mjs"), seeded.responses, String(port)])
+      return start({ name: variant, command, args, port, probe: data.list[0], logFile: join(work, `${variant}.log`), env: env ?? {} })
     }
+    servers.set("baseline", await bare("baseline"))
+    if (options.calibrateUs !== undefined) servers.set("busy", await bare("busy", { BUSY_US: String(options.calibrateUs) }))
     servers.set("nocache", await inkwell("nocache", { RESPONSE_CACHE_SIZE: "0" }))
     if (VARIANTS.includes("cache")) servers.set("cache", await inkwell("cache", {}))
     if (options.before !== undefined) servers.set("before", await inkwell("before", { RESPONSE_CACHE_SIZE: "0" }, options.before))

@@ -315,10 +315,10 @@ export const encodedRowChecked = (row: EncodedRow): EncodedPost | undefined => {
 /**
  * One `PostSummary` per row as `JSON.stringify` of its schema encoding writes it (the schema's
  * key order), built by SQLite from the few columns a summary needs, as `ENCODED_BY_SLUG` builds
- * a post; NULL when a column is not of the type a Post needs. With the sort key and id of the
- * row for the next page's cursor.
+ * a post; NULL when a column is not of the type a Post needs. With the row's sort key (`sort_at`,
+ * what the page is ordered by) and id for the next page's cursor.
  */
-export const ENCODED_SUMMARY_COLUMNS = `status, tags, authors, id, COALESCE(published_at, created_at) AS sort_key,
+export const ENCODED_SUMMARY_COLUMNS = `status, tags, authors, id, sort_at,
   CASE WHEN typeof(id) = 'text' AND typeof(slug) = 'text' AND typeof(title) = 'text'
     AND typeof(excerpt) = 'text' AND typeof(summary) IN ('text', 'null')
     AND typeof(word_count) = 'integer' AND typeof(reading_time_minutes) = 'integer' AND typeof(version) = 'integer'
@@ -336,7 +336,7 @@ interface EncodedSummaryRow {
   readonly tags: unknown
   readonly authors: unknown
   readonly id: unknown
-  readonly sort_key: unknown
+  readonly sort_at: unknown
   readonly json: unknown
 }
 
@@ -359,7 +359,7 @@ export const encodedPage = (rows: ReadonlyArray<EncodedSummaryRow>, limit: numbe
     return undefined
   }
   const last = items[items.length - 1]
-  const next = rows.length > limit && last !== undefined ? JSON.stringify(cursorOf(intOf(last.sort_key), textOf(last.id))) : "null"
+  const next = rows.length > limit && last !== undefined ? JSON.stringify(cursorOf(intOf(last.sort_at), textOf(last.id))) : "null"
   return utf8.encode(`{"items":[${items.map((row) => row.json as string).join(",")}],"next":${next}}`)
 }
 

@@ -8,23 +8,15 @@
 // do; measured side by side, both see the same machine. The servers swap start order every
 // round (an A/A run showed the second one 0–5% cheaper). Run it under `flock /tmp/bench.lock`.
 import { execFile, execFileSync, spawn } from "node:child_process"
-import { readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { cpuTicks, requestEach, seededPaths, sleep, waitFor, writeRandomPathScript } from "./wrk-tools.mjs"
 
 const [seconds = "6", rounds = "5", connections = "32", ...specs] = process.argv.slice(2)
 if (specs.length !== 2) throw new Error("usage: pair-servers.mjs <seconds> <rounds> <connections> A=<checkout>[,K=V] B=<checkout>[,K=V]")
-const data = JSON.parse(readFileSync("/tmp/inkwell-bench/posts-10000.responses.json", "utf8"))
+const paths = seededPaths()
 const script = join(tmpdir(), "pair-servers.lua")
-writeFileSync(script, `local paths = { ${data.posts.map(([p]) => JSON.stringify(p)).join(", ")} }
-request = function() return wrk.format("GET", paths[math.random(#paths)]) end
-`)
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-/** utime + stime in clock ticks (100 per second). */
-const cpuTicks = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
-  return Number(fields[11]) + Number(fields[12])
-}
+writeRandomPathScript(script, paths)
 
 const servers = specs.map((spec, i) => {
   const name = spec.slice(0, spec.indexOf("="))
@@ -55,28 +47,14 @@ const servers = specs.map((spec, i) => {
 })
 
 try {
-  for (const server of servers) {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${server.url}/health`)).ok) break
-      } catch {}
-      if (i > 600) throw new Error(`${server.name} did not start`)
-      await sleep(100)
-    }
-  }
+  for (const server of servers) await waitFor(`${server.url}/health`, server.name)
   const wrk = (server, secs) =>
     new Promise((resolve, reject) =>
       execFile("taskset", ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${secs}s`, "-s", script, server.url], { encoding: "utf8" }, (error, out) =>
         error === null ? resolve(out) : reject(error)))
   // Every post requested once (a response cache, when on, then answers every measured request),
   // then an unrecorded warm-up (JIT) for both, side by side as measured.
-  for (const server of servers) {
-    let next = 0
-    const worker = async () => {
-      while (next < data.posts.length) await (await fetch(`${server.url}${data.posts[next++][0]}`)).arrayBuffer()
-    }
-    await Promise.all(Array.from({ length: 8 }, worker))
-  }
+  for (const server of servers) await requestEach(server.url, paths)
   await Promise.all(servers.map((server) => wrk(server, 3)))
   for (let round = 0; round < Number(rounds); round++) {
     const order = round % 2 === 0 ? servers : [...servers].reverse()

@@ -8,23 +8,19 @@
 // the profile; with WARM_ALL set, every path is requested once before the warm-up. Run it under
 // `flock /tmp/bench.lock`.
 import { execFileSync, spawn } from "node:child_process"
-import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, openSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { cpuTicks, requestEach, seededPaths, sleep, waitFor, writeRandomPathScript } from "./wrk-tools.mjs"
 
 const here = fileURLToPath(new URL(".", import.meta.url))
 const sep = process.argv.indexOf("--")
 const [prefix, seconds = "5", connections = "64"] = process.argv.slice(2, sep)
 const [command, ...args] = process.argv.slice(sep + 1)
 const port = 20000 + Math.floor(Math.random() * 20000)
-const data = JSON.parse(readFileSync("/tmp/inkwell-bench/posts-10000.responses.json", "utf8"))
-const paths = data.posts.map(([p]) => p)
+const paths = seededPaths()
 const script = `${prefix}.lua`
-writeFileSync(script, `
-local paths = { ${paths.map((p) => JSON.stringify(p)).join(", ")} }
-math.randomseed(os.time())
-request = function() return wrk.format("GET", paths[math.random(#paths)]) end
-`)
+writeRandomPathScript(script, paths)
 const [nodeBin, ...rest] = [command, ...args]
 const child = spawn("taskset", ["-c", "0", nodeBin, "--import", join(here, "server-probe.mjs"), ...rest], {
   env: { ...process.env, PORT: String(port), PROBE_OUT: `${prefix}.cpuprofile` },
@@ -32,31 +28,11 @@ const child = spawn("taskset", ["-c", "0", nodeBin, "--import", join(here, "serv
   stdio: ["ignore", openSync(`${prefix}.out`, "w"), "inherit"]
 })
 const url = `http://127.0.0.1:${port}`
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-for (let i = 0; ; i++) {
-  try {
-    const r = await fetch(`${url}${paths[0]}`)
-    await r.arrayBuffer()
-    if (r.ok) break
-  } catch {}
-  if (i > 600) throw new Error("server did not start")
-  await sleep(100)
-}
-// utime + stime of the server process (taskset's exec keeps the pid), in clock ticks (100/s).
-const cpuTicks = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
-  return Number(fields[11]) + Number(fields[12])
-}
+await waitFor(`${url}${paths[0]}`, "the server")
 const wrk = (s) => execFileSync("taskset", ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${s}s`, "--latency", "-s", script, url], { encoding: "utf8" })
 const profiling = process.env.NO_PROFILE === undefined
 // WARM_ALL: every path requested once first (a response cache then answers all of the window).
-if (process.env.WARM_ALL !== undefined) {
-  let next = 0
-  const worker = async () => {
-    while (next < paths.length) await (await fetch(`${url}${paths[next++]}`)).arrayBuffer()
-  }
-  await Promise.all(Array.from({ length: 8 }, worker))
-}
+if (process.env.WARM_ALL !== undefined) await requestEach(url, paths)
 wrk(2)
 child.kill("SIGUSR1")
 if (profiling) child.kill("SIGUSR2")
