@@ -23,6 +23,8 @@ export interface RenderOptions {
   readonly workers: number
   /** Passes over the corpus per measurement (more posts per figure, less noise). */
   readonly passes: number
+  /** Each thread's old-space cap in MB (default: the pool's own). */
+  readonly workerHeapMb?: number
 }
 
 export const run = async (options: RenderOptions): Promise<ReadonlyArray<Row>> => {
@@ -42,8 +44,12 @@ export const run = async (options: RenderOptions): Promise<ReadonlyArray<Row>> =
     const processor = yield* PostProcessor
     const stats = yield* RenderPool.Stats
     const inFlight = RenderPool.inFlightFor({ size: options.workers })
-    // Warm the threads (spawn, module load, JIT) with one whole pass, as the loop is warmed below.
-    yield* Effect.forEach(sources, (s) => Effect.either(processor.process(s)), { concurrency: inFlight, discard: true })
+    // Warm the threads (spawn, module load, JIT) as the loop is warmed below: one whole pass per
+    // thread, so that each of them has rendered the corpus once, as the loop's thread has (with one
+    // pass in all, each thread saw half of it and was still compiling during the first repetitions).
+    for (let pass = 0; pass < options.workers; pass++) {
+      yield* Effect.forEach(sources, (s) => Effect.either(processor.process(s)), { concurrency: inFlight, discard: true })
+    }
     const measure = Effect.gen(function* () {
       const started = performance.now()
       for (let pass = 0; pass < options.passes; pass++) {
@@ -65,15 +71,22 @@ export const run = async (options: RenderOptions): Promise<ReadonlyArray<Row>> =
   }).pipe(
     // Every post on the threads (none inline, not even while they start): the figure is the pool's.
     Effect.provide(
-      RenderPool.layerWithStats({ size: options.workers, inlineBelowBytes: 0, inlineWhileStarting: false, settings: defaultProcessorConfig })
+      RenderPool.layerWithStats({
+        size: options.workers,
+        inlineBelowBytes: 0,
+        inlineWhileStarting: false,
+        settings: defaultProcessorConfig,
+        ...(options.workerHeapMb === undefined ? {} : { workerHeapMb: options.workerHeapMb })
+      })
     ),
     Effect.scoped
   )
   const { base, mine } = await Effect.runPromise(pooled)
+  const heap = options.workerHeapMb === undefined ? "" : `, ${options.workerHeapMb} MB heap cap`
   const ratio = median(mine.map((m, i) => m / base[i]!))
   return [
     {
-      figure: `render ${sources.length} corpus posts, ${options.workers} workers vs one thread`,
+      figure: `render ${sources.length} corpus posts, ${options.workers} workers${heap} vs one thread`,
       unit: "posts/s",
       inkwell: median(mine),
       baseline: median(base),
@@ -94,6 +107,7 @@ export const defaults = (argv: ReadonlyArray<string>): RenderOptions => {
     corpus: arg("corpus", "../shared/corpus/rust-blog"),
     repetitions: Number(arg("reps", "3")),
     workers: Number(arg("workers", process.env["RENDER_WORKERS"] ?? String(availableParallelism()))),
-    passes: Number(arg("passes", "1"))
+    passes: Number(arg("passes", "1")),
+    ...(argv.includes("--worker-heap") ? { workerHeapMb: Number(arg("worker-heap", "")) } : {})
   }
 }

@@ -9,6 +9,7 @@ import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger, Scope } from "ef
 import { connect } from "node:net"
 import { postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import * as Logging from "../../src/Http/Logging.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import * as Server from "../../src/Http/Server.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
@@ -48,19 +49,27 @@ const send = (base: string, method: string, path: string, headers: ReadonlyArray
     })
   })
 
-const withServer = <A, E>(test: (base: string, lines: Array<string>) => Effect.Effect<A, E, ResponseCache>) =>
+/**
+ * The server on an in-memory repository, its log lines collected. `buffered`: through the
+ * production logfmt logger (`Logging.layerBuffered`), whose request lines the front door writes
+ * itself; otherwise a plain logger, which takes the generic path.
+ */
+const withServer = <A, E>(test: (base: string, lines: Array<string>) => Effect.Effect<A, E, ResponseCache>, buffered = false) =>
   Effect.gen(function* () {
     const lines: Array<string> = []
     const listening = yield* Deferred.make<string>()
-    const logger = Logger.replace(
-      Logger.defaultLogger,
-      Logger.make((options) => {
-        const text = Logger.logfmtLogger.log(options)
-        const url = /listening on (http:\/\/\S+)/.exec(String(options.message))
-        if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
-        else lines.push(text)
+    const collect = (text: string) => {
+      const url = /listening on (http:\/\/\S+)/.exec(text)
+      if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
+      else lines.push(text)
+    }
+    const logger = buffered
+      ? Logging.layerBuffered("logfmt", {
+        sink: { write: (chunk) => chunk.split("\n").filter((line) => line !== "").forEach(collect) },
+        // Every line written at once: the test reads them as soon as its requests are answered.
+        maxBufferBytes: 1
       })
-    )
+      : Logger.replace(Logger.defaultLogger, Logger.make((options) => collect(Logger.logfmtLogger.log(options))))
     const config = ConfigProvider.fromMap(new Map([["PORT", "0"], ["INKWELL_API_KEYS", KEY]]))
     const server = Layer.merge(Server.layer, ResponseCache.layerConfig).pipe(
       Layer.provide(postsWith(MemoryPostRepository.layer)),
@@ -128,6 +137,42 @@ describe("front door", () => {
         assert.isTrue(doorLines.some((line) => line.includes("requestId=trace-42")))
       })
     ))
+
+  it.live("with the production logger, a cached read's line is the full path's line, byte for byte but time, duration and id", () =>
+    withServer((base, lines) =>
+      Effect.gen(function* () {
+        const created = yield* send(base, "POST", "/posts", ["Content-Type", "application/json", "X-API-Key", KEY], JSON.stringify(newPost({ title: "Logged" })))
+        assert.strictEqual(created.status, 201, created.body)
+        const hits = yield* hitsOf
+        const full = yield* send(base, "GET", "/posts/logged")
+        const etag = full.headers["etag"] as string
+        // The same answer twice, a 304 between them,
+        // and a list with a query string (the line names the path without it).
+        yield* send(base, "GET", "/posts/logged", ["X-Request-Id", "first"])
+        yield* send(base, "GET", "/posts/logged", ["If-None-Match", etag, "X-Request-Id", "not-modified"])
+        yield* send(base, "GET", "/posts/logged", ["X-Request-Id", "second"])
+        yield* send(base, "GET", "/posts?limit=5")
+        yield* send(base, "GET", "/posts?limit=5", ["X-Request-Id", "list"])
+        assert.strictEqual(yield* hitsOf, hits + 4, "answered from the cache")
+
+        const withoutVarying = (line: string) =>
+          line.replace(/^timestamp=\S+ /, "").replace(/ fiber=\S*/, " fiber=").replace(/ durationMs=\S+/, "").replace(/ requestId=\S+$/, "")
+        const logged = lines.filter((line) => line.includes("path=/posts"))
+        assert.strictEqual(logged.length, 7, logged.join("\n"))
+        const [, fullLine, first, notModified, second, fullList, list] = logged
+        // The full path's lines (fiber ids aside) are what the cached ones must equal.
+        assert.strictEqual(withoutVarying(first!), withoutVarying(fullLine!))
+        assert.strictEqual(withoutVarying(second!), withoutVarying(fullLine!))
+        assert.strictEqual(withoutVarying(list!), withoutVarying(fullList!))
+        assert.strictEqual(
+          withoutVarying(notModified!),
+          withoutVarying(fullLine!).replaceAll("/posts/logged 200", "/posts/logged 304").replace("status=200", "status=304")
+        )
+        assert.match(first!, /^timestamp=\S+ level=INFO fiber= message="GET \/posts\/logged 200" method=GET path=\/posts\/logged status=200 durationMs=[\d.]+ requestId=first$/)
+        assert.match(notModified!, / status=304 durationMs=[\d.]+ requestId=not-modified$/)
+        assert.match(second!, / status=200 durationMs=[\d.]+ requestId=second$/)
+        assert.match(list!, / message="GET \/posts 200" method=GET path=\/posts status=200 durationMs=[\d.]+ requestId=list$/)
+      }), true))
 
   it.live("full-path requests that queue behind each other (slices) are each answered with their own response", () =>
     withServer((base) =>
