@@ -84,7 +84,12 @@ export const DEFAULT_MAX_BATCH = 32
  * A thread renders one post at a time and keeps no state between posts: its live heap is a few
  * MB of code and one post. Without a cap V8 grows each thread's heap lazily to hundreds of MB
  * under markdown-it's churn (every thread's heap counts in the process's RSS). 64 MB still takes
- * a post at the import's 5 MB limit.
+ * a post at the import's 5 MB limit. The price, measured on the corpus (BENCHMARKS.md, session 7):
+ * capped threads ran ~5 major collections per corpus pass against ~1 with a 2 GB cap, and V8
+ * kept recompiling (40–50 functions per pass against 9–22, sanitize-html's per-call parser
+ * callbacks among them: optimized code that no live closure holds does not survive a major
+ * collection). With a 2 GB cap a post cost ~15% less CPU (all threads) for ~60–100 MB more peak
+ * RSS. `RENDER_WORKER_HEAP_MB` trades one for the other.
  */
 export const DEFAULT_WORKER_HEAP_MB = 64
 
