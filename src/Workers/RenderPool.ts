@@ -81,17 +81,22 @@ export interface RenderPoolOptions {
 export const DEFAULT_MAX_BATCH = 32
 
 /**
- * A thread renders one post at a time and keeps no state between posts: its live heap is a few
- * MB of code and one post. Without a cap V8 grows each thread's heap lazily to hundreds of MB
- * under markdown-it's churn (every thread's heap counts in the process's RSS). 64 MB still takes
- * a post at the import's 5 MB limit. The price, measured on the corpus (BENCHMARKS.md, session 7):
- * capped threads ran ~5 major collections per corpus pass against ~1 with a 2 GB cap, and V8
- * kept recompiling (40–50 functions per pass against 9–22, sanitize-html's per-call parser
- * callbacks among them: optimized code that no live closure holds does not survive a major
- * collection). With a 2 GB cap a post cost ~15% less CPU (all threads) for ~60–100 MB more peak
- * RSS. `RENDER_WORKER_HEAP_MB` trades one for the other.
+ * A thread renders one post at a time and keeps no state between posts: its live heap is ~20 MB
+ * of code and one post. Without a cap V8 grows each thread's heap lazily to hundreds of MB
+ * under markdown-it's churn (every thread's heap counts in the process's RSS).
+ *
+ * Too tight a cap costs CPU: a thread near its cap runs a major collection every few MB, and
+ * after each one V8 compiles again what it dropped (optimized code that no live closure holds
+ * does not survive one: sanitize-html makes its parser callbacks afresh per call). Measured on
+ * the corpus (`scripts/bench/lib/render-cpu.ts`, BENCHMARKS.md session 7), per post over all
+ * threads and per pass of 754 posts:
+ * - 64 MB: 1.74–1.99 ms, ~5.4 major collections, 40–50 functions compiled again;
+ * - 256 MB: 1.41–1.63 ms, ~3.3 major collections, and the same peak RSS as 64 MB (22k posts:
+ *   685 against 724 MB for the whole process);
+ * - 2 GB: 1.34–1.39 ms, ~0.6 major collections, 60–100 MB more peak RSS.
+ * `RENDER_WORKER_HEAP_MB` moves along that line.
  */
-export const DEFAULT_WORKER_HEAP_MB = 64
+export const DEFAULT_WORKER_HEAP_MB = 256
 
 /**
  * Most characters of NDJSON lines in one message (a single longer line goes alone). A thread's
@@ -480,7 +485,7 @@ export class Stats extends Context.Tag("Inkwell/RenderPool/Stats")<Stats, () => 
 
 /**
  * `RENDER_WORKERS` (default: os.availableParallelism()), `RENDER_INLINE_BELOW` (default 1024
- * characters), `RENDER_BATCH` (default 32 posts per message), `RENDER_WORKER_HEAP_MB` (default 64).
+ * characters), `RENDER_BATCH` (default 32 posts per message), `RENDER_WORKER_HEAP_MB` (default 256).
  */
 export const RenderPoolConfig = Config.all({
   size: Config.integer("RENDER_WORKERS").pipe(

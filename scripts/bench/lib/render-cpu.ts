@@ -55,8 +55,15 @@ const pass = (index: number, run: () => Promise<void> | void) => async () => {
   console.log(`pass ${index}: ${rate.toFixed(0)} posts/s; ticks: main ${main}, render threads ${renderThreads.join(" + ") || "-"}, other threads ${rest}`)
 }
 
+/** The process's peak RSS so far (VmHWM), MB: the render threads' heaps count in it. */
+const peakRssMb = () => Math.round(Number(readFileSync("/proc/self/status", "utf8").match(/VmHWM:\s+(\d+)/)![1]) / 1024)
+
 const summary = () =>
-  console.log(warmPosts === 0 ? "(fewer than 5 passes)" : `CPU per post from pass 4 on, all threads: ${((warmTicks * 10) / warmPosts).toFixed(3)} ms`)
+  console.log(
+    warmPosts === 0
+      ? "(fewer than 5 passes)"
+      : `CPU per post from pass 4 on, all threads: ${((warmTicks * 10) / warmPosts).toFixed(3)} ms; peak RSS ${peakRssMb()} MB`
+  )
 
 if (single) {
   for (let i = 0; i < passes; i++) await pass(i, () => void sources.forEach((s) => processPostSync(s, defaultProcessorConfig)))()
