@@ -26,25 +26,22 @@ const fields: RequestLineFields = {
 }
 
 /** What Effect's logger is given for the same entry. */
-const options = (date: Date, entry: RequestLineFields = fields): Logger.Logger.Options<unknown> => {
-  const fields = entry
-  return {
+const options = (date: Date, entry: RequestLineFields = fields): Logger.Logger.Options<unknown> => ({
   fiberId: FiberId.make(42, 0),
   logLevel: LogLevel.Info,
-  message: `${fields.method} ${fields.path} ${fields.status}`,
+  message: `${entry.method} ${entry.path} ${entry.status}`,
   cause: Cause.empty,
   context: FiberRefs.empty(),
   spans: List.empty(),
   annotations: HashMap.make(
-    ["method", fields.method] as const,
-    ["path", fields.path] as const,
-    ["status", fields.status] as const,
-    ["durationMs", fields.durationMs] as const,
-    ["requestId", fields.requestId] as const
+    ["method", entry.method] as const,
+    ["path", entry.path] as const,
+    ["status", entry.status] as const,
+    ["durationMs", entry.durationMs] as const,
+    ["requestId", entry.requestId] as const
   ) as HashMap.HashMap<string, unknown>,
   date
-  }
-}
+})
 
 /** logfmt `key=value` pairs exactly as written (quotes and escapes kept), in any order. */
 const rawPairs = (line: string): Record<string, string> => {

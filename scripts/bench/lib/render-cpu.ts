@@ -9,7 +9,7 @@
  * GC helpers) and libuv's. At the end: CPU per post over the passes from the 5th on (warmed up).
  * Run it under `flock /tmp/bench.lock`, with --trace-gc / --trace-opt for what V8 does per pass.
  */
-import { Effect } from "effect"
+import { Console, Effect } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { relative } from "node:path"
 import { PostProcessor } from "../../../src/Processing/PostProcessor.js"
@@ -37,52 +37,58 @@ const threadTicks = (): Map<string, number> =>
 
 let warmTicks = 0
 let warmPosts = 0
-const pass = (index: number, run: () => Promise<void> | void) => async () => {
-  const before = threadTicks()
-  const started = performance.now()
-  await run()
-  const rate = sources.length / ((performance.now() - started) / 1000)
-  const used = [...threadTicks()].map(([tid, ticks]) => [tid, ticks - (before.get(tid) ?? 0)] as const).filter(([, t]) => t > 0)
-  const main = used.find(([tid]) => tid === String(process.pid))?.[1] ?? 0
-  const others = used.filter(([tid]) => tid !== String(process.pid)).map(([, t]) => t).sort((a, b) => b - a)
-  const renderThreads = single ? [] : others.slice(0, 2)
-  const rest = (single ? others : others.slice(2)).reduce((a, b) => a + b, 0)
-  const total = main + renderThreads.reduce((a, b) => a + b, 0) + rest
-  if (index >= 4) {
-    warmTicks += total
-    warmPosts += sources.length
-  }
-  console.log(`pass ${index}: ${rate.toFixed(0)} posts/s; ticks: main ${main}, render threads ${renderThreads.join(" + ") || "-"}, other threads ${rest}`)
-}
+/** One pass over the corpus by `run`, timed, with each thread's CPU ticks during it. */
+const pass = <E, R>(index: number, run: Effect.Effect<void, E, R>) =>
+  Effect.gen(function* () {
+    const before = threadTicks()
+    const started = performance.now()
+    yield* run
+    const rate = sources.length / ((performance.now() - started) / 1000)
+    const used = [...threadTicks()].map(([tid, ticks]) => [tid, ticks - (before.get(tid) ?? 0)] as const).filter(([, t]) => t > 0)
+    const main = used.find(([tid]) => tid === String(process.pid))?.[1] ?? 0
+    const others = used.filter(([tid]) => tid !== String(process.pid)).map(([, t]) => t).sort((a, b) => b - a)
+    const renderThreads = single ? [] : others.slice(0, 2)
+    const rest = (single ? others : others.slice(2)).reduce((a, b) => a + b, 0)
+    if (index >= 4) {
+      warmTicks += main + renderThreads.reduce((a, b) => a + b, 0) + rest
+      warmPosts += sources.length
+    }
+    yield* Console.log(`pass ${index}: ${rate.toFixed(0)} posts/s; ticks: main ${main}, render threads ${renderThreads.join(" + ") || "-"}, other threads ${rest}`)
+  })
 
 /** The process's peak RSS so far (VmHWM), MB: the render threads' heaps count in it. */
 const peakRssMb = () => Math.round(Number(readFileSync("/proc/self/status", "utf8").match(/VmHWM:\s+(\d+)/)![1]) / 1024)
 
-const summary = () =>
-  console.log(
+const summary = Effect.suspend(() =>
+  Console.log(
     warmPosts === 0
       ? "(fewer than 5 passes)"
       : `CPU per post from pass 4 on, all threads: ${((warmTicks * 10) / warmPosts).toFixed(3)} ms; peak RSS ${peakRssMb()} MB`
   )
+)
 
-if (single) {
-  for (let i = 0; i < passes; i++) await pass(i, () => void sources.forEach((s) => processPostSync(s, defaultProcessorConfig)))()
-  summary()
-} else {
-  const heap = process.argv.includes("--worker-heap") ? { workerHeapMb: Number(arg("worker-heap", "")) } : {}
-  await Effect.runPromise(
-    Effect.gen(function* () {
-      const processor = yield* PostProcessor
-      const inFlight = RenderPool.inFlightFor({ size: 2 })
-      for (let i = 0; i < passes; i++) {
-        yield* Effect.promise(pass(i, () =>
-          Effect.runPromise(Effect.forEach(sources, (s) => Effect.either(processor.process(s)), { concurrency: inFlight, discard: true }))
-        ))
-      }
-      summary()
-    }).pipe(
-      Effect.provide(RenderPool.layer({ size: 2, inlineBelowBytes: 0, inlineWhileStarting: false, settings: defaultProcessorConfig, ...heap })),
-      Effect.scoped
-    )
+/** One thread: `processPostSync` in a loop. The pool: every post through it, as the render bench does. */
+const program = single
+  ? Effect.zipRight(
+    Effect.forEach(Array.from({ length: passes }, (_, i) => i), (i) =>
+      pass(i, Effect.sync(() => sources.forEach((s) => processPostSync(s, defaultProcessorConfig)))), { discard: true }),
+    summary
   )
-}
+  : Effect.gen(function* () {
+    const processor = yield* PostProcessor
+    const inFlight = RenderPool.inFlightFor({ size: 2 })
+    for (let i = 0; i < passes; i++) {
+      yield* pass(i, Effect.forEach(sources, (s) => Effect.either(processor.process(s)), { concurrency: inFlight, discard: true }))
+    }
+    yield* summary
+  }).pipe(
+    Effect.provide(RenderPool.layer({
+      size: 2,
+      inlineBelowBytes: 0,
+      inlineWhileStarting: false,
+      settings: defaultProcessorConfig,
+      ...(process.argv.includes("--worker-heap") ? { workerHeapMb: Number(arg("worker-heap", "")) } : {})
+    }))
+  )
+
+await Effect.runPromise(program)
