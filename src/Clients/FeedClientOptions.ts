@@ -112,8 +112,8 @@ const validate = (s: FeedClientSettings): FeedClientSettings => {
 
 const intAtLeast = (name: string, fallback: number, min: number) =>
   Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `must be an integer >= ${min}`, validation: (n) => n >= min })
+    Config.validate({ message: `must be an integer >= ${min}`, validation: (n) => n >= min }),
+    Config.withDefault(fallback)
   )
 
 /**

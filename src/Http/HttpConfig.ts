@@ -6,8 +6,8 @@ import { Config, Duration, Option, Redacted } from "effect"
 
 /** `PORT` (default 3000; 0 picks a free port). */
 export const port = Config.integer("PORT").pipe(
-  Config.withDefault(3000),
-  Config.validate({ message: "must be an integer between 0 and 65535", validation: (n) => n >= 0 && n <= 65535 })
+  Config.validate({ message: "must be an integer between 0 and 65535", validation: (n) => n >= 0 && n <= 65535 }),
+  Config.withDefault(3000)
 )
 
 /** `HOST` (default 127.0.0.1: only this machine; set 0.0.0.0 to listen on every interface). */
@@ -37,14 +37,14 @@ export const requestTimeout = Config.duration("REQUEST_TIMEOUT").pipe(Config.wit
 
 /** `MAX_BODY_SIZE`: largest accepted request body in bytes (default 1 MiB). */
 export const maxBodySize = Config.integer("MAX_BODY_SIZE").pipe(
-  Config.withDefault(1024 * 1024),
-  Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 })
+  Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 }),
+  Config.withDefault(1024 * 1024)
 )
 
 /** `RETRY_AFTER`: seconds a client is told to wait after a 503 (default 1). */
 export const retryAfterSeconds = Config.integer("RETRY_AFTER").pipe(
-  Config.withDefault(1),
-  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 })
+  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
+  Config.withDefault(1)
 )
 
 /** `SHUTDOWN_GRACE`: how long in-flight requests may finish after SIGTERM before their connections are cut (default 10 seconds). */
@@ -75,14 +75,14 @@ export type ServerConfig = Config.Config.Success<typeof ServerConfig>
 
 /** `RESPONSE_CACHE_SIZE`: encoded post responses kept in memory (default 10000; 0 turns the cache off). */
 export const responseCacheSize = Config.integer("RESPONSE_CACHE_SIZE").pipe(
-  Config.withDefault(10_000),
-  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 })
+  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
+  Config.withDefault(10_000)
 )
 
 /** `RESPONSE_CACHE_MAX_BYTES`: bound on the cached bodies' total size (default 64 MiB). */
 export const responseCacheMaxBytes = Config.integer("RESPONSE_CACHE_MAX_BYTES").pipe(
-  Config.withDefault(64 * 1024 * 1024),
-  Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 })
+  Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 }),
+  Config.withDefault(64 * 1024 * 1024)
 )
 
 /**

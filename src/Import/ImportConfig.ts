@@ -56,8 +56,8 @@ export const defaultImportOptions: ImportOptions = {
 
 const positive = (name: string, fallback: number, max = 1_000_000) =>
   Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `must be an integer between 1 and ${max}`, validation: (n) => n >= 1 && n <= max })
+    Config.validate({ message: `must be an integer between 1 and ${max}`, validation: (n) => n >= 1 && n <= max }),
+    Config.withDefault(fallback)
   )
 
 /** `IMPORT_CONCURRENCY`, `IMPORT_RECORD_BATCH`, `IMPORT_BATCH_SIZE`, `IMPORT_BUFFER`, `IMPORT_ITEM_TIMEOUT`, `IMPORT_TIMEOUT`, `IMPORT_ON_CONFLICT`, `IMPORT_CHUNK_SIZE`, `IMPORT_MAX_POST_BYTES`. */

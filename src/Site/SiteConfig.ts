@@ -38,18 +38,18 @@ export const siteDescription = Config.string("SITE_DESCRIPTION").pipe(Config.wit
 
 /** `SITE_URL`: the public base URL every absolute link is resolved against (default http://localhost:3000). */
 export const siteUrl = Config.string("SITE_URL").pipe(
-  Config.withDefault("http://localhost:3000"),
   Config.validate({
     message: "must be an absolute http(s) URL without query or fragment, e.g. https://blog.example.com",
     validation: (value) => Option.isSome(normalizeBaseUrl(value))
   }),
+  Config.withDefault("http://localhost:3000"),
   Config.map((value) => Option.getOrThrow(normalizeBaseUrl(value)))
 )
 
 /** `SITE_LANGUAGE` (default "en"). */
 export const siteLanguage = Config.string("SITE_LANGUAGE").pipe(
-  Config.withDefault("en"),
-  Config.validate({ message: "must be a language tag such as en or pt-BR", validation: (v) => /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(v) })
+  Config.validate({ message: "must be a language tag such as en or pt-BR", validation: (v) => /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(v) }),
+  Config.withDefault("en")
 )
 
 /** `SITE_AUTHOR` (default: the site title). */
@@ -57,14 +57,14 @@ export const siteAuthor = Config.string("SITE_AUTHOR").pipe(Config.option)
 
 /** `SITE_PAGE_SIZE`: posts per index page (default 10, at most 100). */
 export const sitePageSize = Config.integer("SITE_PAGE_SIZE").pipe(
-  Config.withDefault(10),
-  Config.validate({ message: "must be an integer between 1 and 100", validation: (n) => n >= 1 && n <= 100 })
+  Config.validate({ message: "must be an integer between 1 and 100", validation: (n) => n >= 1 && n <= 100 }),
+  Config.withDefault(10)
 )
 
 /** `SITE_CACHE_MAX_AGE`: seconds browsers and proxies may reuse a page before revalidating (default 60). */
 export const siteCacheMaxAge = Config.integer("SITE_CACHE_MAX_AGE").pipe(
-  Config.withDefault(60),
-  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 })
+  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
+  Config.withDefault(60)
 )
 
 export const SiteConfigFromEnv: Config.Config<SiteConfigShape> = Config.all({

@@ -1,0 +1,53 @@
+import { assert, describe, it } from "@effect/vitest"
+import { type Config, ConfigProvider, Effect } from "effect"
+import { FeedClientConfig } from "../src/Clients/FeedClientOptions.js"
+import { DatabaseConfig, ProcessorConfig } from "../src/Config.js"
+import * as HttpConfig from "../src/Http/HttpConfig.js"
+import { ImportConfig } from "../src/Import/ImportConfig.js"
+import { SiteConfigFromEnv } from "../src/Site/SiteConfig.js"
+import { RenderPoolConfig } from "../src/Workers/RenderPool.js"
+
+const read = <A>(config: Config.Config<A>, env: Record<string, string>) =>
+  Effect.withConfigProvider(config, ConfigProvider.fromMap(new Map(Object.entries(env))))
+
+// Every variable whose value is range-checked, with a value out of range and what the error says.
+const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string, string]> = [
+  [HttpConfig.ServerConfig, "PORT", "70000", "between 0 and 65535"],
+  [HttpConfig.MiddlewareConfig, "MAX_BODY_SIZE", "0", "positive number of bytes"],
+  [HttpConfig.MiddlewareConfig, "RETRY_AFTER", "-1", "non-negative"],
+  [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_SIZE", "-1", "non-negative"],
+  [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_MAX_BYTES", "0", "positive number of bytes"],
+  [DatabaseConfig, "DATABASE_URL", "mysql://db", "sqlite:<path>"],
+  [DatabaseConfig, "DB_MAX_CONNECTIONS", "0", "between 1 and 1000"],
+  [ProcessorConfig, "WORDS_PER_MINUTE", "0", "positive integer"],
+  [ProcessorConfig, "EXCERPT_LENGTH", "-5", "positive integer"],
+  [SiteConfigFromEnv, "SITE_PAGE_SIZE", "101", "between 1 and 100"],
+  [SiteConfigFromEnv, "SITE_CACHE_MAX_AGE", "-1", "non-negative"],
+  [SiteConfigFromEnv, "SITE_LANGUAGE", "not a tag", "language tag"],
+  [SiteConfigFromEnv, "SITE_URL", "ftp://example.com", "absolute http(s) URL"],
+  [ImportConfig, "IMPORT_CONCURRENCY", "0", "between 1 and 1024"],
+  [FeedClientConfig, "FEED_HOST_CONCURRENCY", "0", ">= 1"],
+  [RenderPoolConfig, "RENDER_WORKERS", "300", "between 0 and 256"],
+  [RenderPoolConfig, "RENDER_WORKER_HEAP_MB", "8", "between 16 and 65536"],
+  [RenderPoolConfig, "RENDER_WORKER_INITIAL_HEAP_MB", "-1", "between 0 and 65536"]
+]
+
+describe("configuration errors", () => {
+  for (const [config, name, value, expected] of outOfRange) {
+    it.effect(`${name}=${value} is rejected, naming ${name}`, () =>
+      Effect.gen(function* () {
+        const error = String(yield* Effect.flip(read(config, { [name]: value })))
+        assert.include(error, name)
+        assert.include(error, expected)
+      }))
+  }
+
+  it.effect("an unset variable still takes its default", () =>
+    Effect.gen(function* () {
+      const server = yield* read(HttpConfig.ServerConfig, {})
+      assert.strictEqual(server.port, 3000)
+      const pool = yield* read(RenderPoolConfig, { RENDER_WORKERS: "2" })
+      assert.strictEqual(pool.size, 2)
+      assert.strictEqual(pool.workerInitialHeapMb, 64)
+    }))
+})
