@@ -25,6 +25,8 @@ export interface RenderOptions {
   readonly passes: number
   /** Each thread's old-space cap in MB (default: the pool's own). */
   readonly workerHeapMb?: number
+  /** Each thread's initial old space in MB (default: the pool's own). */
+  readonly workerInitialHeapMb?: number
 }
 
 export const run = async (options: RenderOptions): Promise<ReadonlyArray<Row>> => {
@@ -76,13 +78,15 @@ export const run = async (options: RenderOptions): Promise<ReadonlyArray<Row>> =
         inlineBelowBytes: 0,
         inlineWhileStarting: false,
         settings: defaultProcessorConfig,
-        ...(options.workerHeapMb === undefined ? {} : { workerHeapMb: options.workerHeapMb })
+        ...(options.workerHeapMb === undefined ? {} : { workerHeapMb: options.workerHeapMb }),
+        ...(options.workerInitialHeapMb === undefined ? {} : { workerInitialHeapMb: options.workerInitialHeapMb })
       })
     ),
     Effect.scoped
   )
   const { base, mine } = await Effect.runPromise(pooled)
-  const heap = options.workerHeapMb === undefined ? "" : `, ${options.workerHeapMb} MB heap cap`
+  const heap = (options.workerHeapMb === undefined ? "" : `, ${options.workerHeapMb} MB heap cap`) +
+    (options.workerInitialHeapMb === undefined ? "" : `, ${options.workerInitialHeapMb} MB initial heap`)
   const ratio = median(mine.map((m, i) => m / base[i]!))
   return [
     {
@@ -108,6 +112,7 @@ export const defaults = (argv: ReadonlyArray<string>): RenderOptions => {
     repetitions: Number(arg("reps", "3")),
     workers: Number(arg("workers", process.env["RENDER_WORKERS"] ?? String(availableParallelism()))),
     passes: Number(arg("passes", "1")),
-    ...(argv.includes("--worker-heap") ? { workerHeapMb: Number(arg("worker-heap", "")) } : {})
+    ...(argv.includes("--worker-heap") ? { workerHeapMb: Number(arg("worker-heap", "")) } : {}),
+    ...(argv.includes("--worker-initial-heap") ? { workerInitialHeapMb: Number(arg("worker-initial-heap", "")) } : {})
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Ad-hoc (not used by `npm run bench`): where the render pool's CPU goes, thread by thread.
- *   node --import tsx scripts/bench/lib/render-cpu.ts [--passes 10] [--worker-heap 64] [--single]
+ *   node --import tsx scripts/bench/lib/render-cpu.ts [--passes 10] [--worker-heap 64] [--worker-initial-heap 0] [--single]
  * Renders the corpus (../shared/corpus/rust-blog or INKWELL_CORPUS) --passes times through
  * `RenderPool` (2 threads, the bench's settings), or with `processPostSync` in a loop (--single),
  * and prints per pass: posts/s and the CPU ticks (1/100 s) each thread of this process used,
@@ -87,7 +87,8 @@ const program = single
       inlineBelowBytes: 0,
       inlineWhileStarting: false,
       settings: defaultProcessorConfig,
-      ...(process.argv.includes("--worker-heap") ? { workerHeapMb: Number(arg("worker-heap", "")) } : {})
+      ...(process.argv.includes("--worker-heap") ? { workerHeapMb: Number(arg("worker-heap", "")) } : {}),
+      ...(process.argv.includes("--worker-initial-heap") ? { workerInitialHeapMb: Number(arg("worker-initial-heap", "")) } : {})
     }))
   )
 
