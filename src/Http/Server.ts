@@ -9,6 +9,7 @@ import {
   HttpApiSwagger,
   type HttpApp,
   HttpMiddleware,
+  HttpRouter,
   HttpServer
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -65,6 +66,13 @@ export const ApiLive: Layer.Layer<HttpApi.Api, never, Posts | ApiKeys> = HttpApi
   Layer.provide(handlersFor(InkwellApi))
 )
 
+/**
+ * The router's settings. Its default caps a path parameter at 100 characters (404 beyond),
+ * while a slug may have 200 (`Slug`): a post with a long title was stored and then unreachable.
+ * An embedding app that builds its own router applies the same (`HttpRouter.withRouterConfig`).
+ */
+export const routerConfig = { maxParamLength: 1024 } as const
+
 export interface ServeOptions {
   /**
    * One tracing span per request (the platform's default). Off unless asked for: nothing in
@@ -89,7 +97,7 @@ export const serve = (
   options: ServeOptions = {}
 ) =>
   Effect.gen(function* () {
-    const app = yield* HttpApiBuilder.httpApp
+    const app = yield* HttpRouter.withRouterConfig(HttpApiBuilder.httpApp, routerConfig)
     const cache = yield* Effect.serviceOption(ResponseCache)
     const served = HttpServer.serve(middleware(Option.isSome(cache) ? cache.value.middleware(app) : app))
     return options.requestSpans === true ? served : HttpMiddleware.withTracerDisabledWhen(served, () => true)

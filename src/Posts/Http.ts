@@ -212,7 +212,8 @@ const adminHandlers = (api: InkwellApiType) =>
         .handle("create", ({ payload, request }) =>
           Effect.gen(function* () {
             const post = yield* posts.create(payload)
-            return postResponse(post, 201, { location: `${requestPath(request)}/${post.slug}` })
+            // Percent-encoded: a header carries bytes, and Node refuses a slug's non-Latin-1 characters in one.
+            return postResponse(post, 201, { location: `${requestPath(request)}/${encodeURIComponent(post.slug)}` })
           }).pipe(databaseErrorsAsDefects)
         )
         .handle("update", ({ headers, path, payload }) =>

@@ -288,4 +288,32 @@ describe("posts API", () => {
       assert.include(yield* docs.text, "swagger-ui")
     }).pipe(Effect.provide(testServer()))
   )
+  it.effect("a post with the longest slug allowed (200 characters) can be read, updated and deleted", () =>
+    Effect.gen(function* () {
+      const slug = `long-${"x".repeat(195)}`
+      const created = yield* postJson("/posts", newPost({ slug }))
+      assert.strictEqual(created.status, 201)
+      const read = yield* get(`/posts/${slug}`)
+      assert.strictEqual(read.status, 200)
+      assert.strictEqual((yield* json(read)).slug, slug)
+      const updated = yield* putJson(`/posts/${slug}`, { ...newPost({ slug, title: "Edited" }), version: 1 })
+      assert.strictEqual(updated.status, 200)
+      assert.strictEqual((yield* del(`/posts/${slug}`, { "x-api-key": KEY, "if-match": updated.headers["etag"]! })).status, 204)
+      assert.strictEqual((yield* get(`/posts/${slug}`)).status, 404)
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("a post with a non-Latin slug: 201 with a percent-encoded Location that reads it back", () =>
+    Effect.gen(function* () {
+      const created = yield* postJson("/posts", newPost({ title: "日本語のテスト", slug: undefined }))
+      assert.strictEqual(created.status, 201)
+      const body = yield* json(created)
+      const location = created.headers["location"]!
+      assert.strictEqual(location, `/posts/${encodeURIComponent(body.slug)}`)
+      assert.match(location, /^[\x21-\x7e]+$/)
+      const read = yield* get(location)
+      assert.strictEqual(read.status, 200)
+      assert.strictEqual((yield* json(read)).title, "日本語のテスト")
+    }).pipe(Effect.provide(testServer()))
+  )
 })

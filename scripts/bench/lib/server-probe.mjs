@@ -4,7 +4,9 @@
 //   server  `request` event → response `finish`, per request (time spent in the process);
 //   gap     previous response's `finish` → next `request` event on the same connection (the
 //           client's turnaround plus the time a request sat unread in the kernel);
-//   turns   time between consecutive `setImmediate` callbacks (event-loop turn length);
+//   turns   time between consecutive `setImmediate` callbacks (event-loop turn length; the
+//           probe's immediate is unref'd, so an idle loop blocks in poll and an idle spell, such
+//           as the pause before a wrk run, counts as one long turn: read `max` with that in mind);
 // and, on demand, a CPU profile of just the measured window.
 //   SIGUSR1  writes the three histograms to $PROBE_OUT.req and resets them;
 //   SIGUSR2  starts the CPU profiler; the next SIGUSR2 writes $PROBE_OUT (.cpuprofile JSON).
