@@ -137,6 +137,14 @@ export class ResponseStore {
 const LIST_PREFIX = "/posts?"
 const postKey = (slug: string) => `/posts/${slug}`
 
+/**
+ * The key of one post's URL: by its decoded slug, as the router reads it and as writes and
+ * PostChanges name it. Keyed by the URL as sent, `/posts/gro%C3%9Fe` was never reached by the
+ * invalidation of `größe`: an edited or deleted post was served for a whole TTL. Most URLs
+ * have nothing to decode and are their own key.
+ */
+const postReadKey = (url: string): string => (url.includes("%") ? postKey(decodeSlug(url.slice("/posts/".length))) : url)
+
 /** What a request is, for the cache: a cacheable read (its key), a write (what it touches), or neither. */
 type Kind =
   | { readonly _tag: "Read"; readonly key: string }
@@ -155,7 +163,7 @@ const kindOf = (request: HttpServerRequest.HttpServerRequest): Kind => {
     if (request.headers["x-api-key"] !== undefined || request.headers["authorization"] !== undefined) return OTHER
     if (url.startsWith(LIST_PREFIX) || url === "/posts") return { _tag: "Read", key: url === "/posts" ? LIST_PREFIX : url }
     const slug = url.slice("/posts/".length)
-    return url.charCodeAt(6) === 47 /* "/" */ && slug.length > 0 && !/[/?#]/.test(slug) ? { _tag: "Read", key: url } : OTHER
+    return url.charCodeAt(6) === 47 /* "/" */ && slug.length > 0 && !/[/?#]/.test(slug) ? { _tag: "Read", key: postReadKey(url) } : OTHER
   }
   if (!WRITE_METHODS.has(request.method)) return OTHER
   const query = url.indexOf("?")
@@ -280,7 +288,7 @@ export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
 
   const lookup: ResponseCacheShape["lookup"] = (method, url, credentials, ifNoneMatch) => {
     if (options.maxEntries === 0 || credentials || method !== "GET" || !url.startsWith("/posts")) return undefined
-    const key = url === "/posts" ? LIST_PREFIX : url
+    const key = url === "/posts" ? LIST_PREFIX : url.startsWith(LIST_PREFIX) ? url : postReadKey(url)
     const entry = store.get(key, Date.now())
     if (entry === undefined) return undefined
     return entry.etag !== undefined && ifNoneMatch !== undefined && matchesIfNoneMatch(ifNoneMatch, entry.etag)

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
-import { get, json, KEY, newPost, postJson, putJson, testServer } from "./harness.js"
+import { del, get, json, KEY, newPost, postJson, putJson, testServer } from "./harness.js"
 
 const CacheLive = ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })
 /** The test server with a response cache; the cache stays reachable for its stats. */
@@ -40,6 +40,28 @@ describe("ResponseCache", () => {
       assert.strictEqual(after.version, before.version + 1)
       const relisted = yield* json(yield* get("/posts?limit=5"))
       assert.strictEqual(relisted.items[0].title, "Changed")
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("a post read by its percent-encoded URL (as browsers send a non-ASCII slug) is dropped by an update and a delete", () =>
+    Effect.gen(function* () {
+      const { slug } = yield* json(yield* postJson("/posts", newPost({ title: "Große Zwei" })))
+      assert.match(slug, /ß/)
+      const url = `/posts/${encodeURIComponent(slug)}`
+      const before = yield* json(yield* get(url))
+      assert.strictEqual((yield* json(yield* get(url))).version, before.version)
+      assert.strictEqual((yield* stats).hits, 1)
+      const cache = yield* ResponseCache
+      assert.isDefined(cache.lookup("GET", url, false, undefined))
+      // Written through another spelling of the same URL: the entry goes all the same.
+      const updated = yield* putJson(url.toLowerCase(), { ...newPost({ title: "Große Zwei", body: "Edited." }), version: before.version })
+      assert.strictEqual(updated.status, 200)
+      assert.isUndefined(cache.lookup("GET", url, false, undefined))
+      const after = yield* json(yield* get(url))
+      assert.strictEqual(after.version, before.version + 1)
+      assert.include(after.html, "Edited.")
+      assert.strictEqual((yield* del(url, { "x-api-key": KEY, "if-match": `${after.version}` })).status, 204)
+      assert.strictEqual((yield* get(url)).status, 404)
+      assert.strictEqual((yield* get(url.toLowerCase())).status, 404)
     }).pipe(Effect.provide(server)))
 
   it.scoped("a request with a key bypasses the cache: an editor sees a draft a reader does not", () =>
