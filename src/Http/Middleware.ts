@@ -36,8 +36,10 @@ import {
   LogLevel,
   Option,
   Schema,
+  type Stream,
   Tracer
 } from "effect"
+import { NodeStream } from "@effect/platform-node"
 import { randomUUID } from "node:crypto"
 import { IncomingMessage } from "node:http"
 import { type Readable, Transform, type TransformCallback } from "node:stream"
@@ -368,6 +370,25 @@ const cappedRequest = (
     return cap
   }
   return Object.create(request, { source: { get: source, configurable: true } }) as HttpServerRequest.HttpServerRequest
+}
+
+/**
+ * A bulk upload's body as a Stream that leaves the Node request open when the reader stops early
+ * (an import's deadline, an interruption). The platform's `request.stream` destroys the request
+ * then, which took the connection down before the import's summary could be sent; left open,
+ * Node reads and discards the rest once the answer is written.
+ */
+export const uploadStream = (
+  request: HttpServerRequest.HttpServerRequest
+): Stream.Stream<Uint8Array, HttpServerError.RequestError> => {
+  const incoming = (request as { readonly source?: unknown }).source
+  return incoming instanceof IncomingMessage
+    ? NodeStream.fromReadable(
+      () => incoming,
+      (cause) => new HttpServerError.RequestError({ request, reason: "Decode", cause }),
+      { closeOnDone: false }
+    )
+    : request.stream
 }
 
 /** How much more than the limit is read and thrown away after a 413, before closing the connection. */

@@ -76,127 +76,110 @@ export const findInvalidUtf8 = (bytes: Uint8Array): number => {
   return -1
 }
 
-/** How many bytes at the end of `bytes` start a sequence that continues in the next chunk. */
-const incompleteTail = (bytes: Uint8Array): number => {
-  const n = bytes.length
-  for (let back = 1; back <= Math.min(3, n); back++) {
-    const b = bytes[n - back]!
-    if (b >= 0x80 && b < 0xc0) continue
-    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1
-    return length > back ? back : 0
-  }
-  return 0
-}
-
-const concatBytes = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-  if (a.length === 0) return b
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
-}
-
-/**
- * Decodes UTF-8 strictly: the first invalid byte fails the stream with `InvalidUtf8` naming
- * `path` and the byte offset. (`Stream.decodeText` would silently substitute U+FFFD.) A leading
- * BOM is dropped. Decoding itself is the native fatal `TextDecoder`; the offset is only
- * searched for once it has thrown.
- */
-export const decodeUtf8 =
-  (path: string) =>
-  <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<string, E | InvalidUtf8, R> =>
-    Stream.suspend(() => {
-      const decoder = new TextDecoder("utf-8", { fatal: true })
-      let consumed = 0
-      let tail: Uint8Array = new Uint8Array(0)
-      const invalidAt = (bytes: Uint8Array) => {
-        const at = findInvalidUtf8(bytes)
-        return new InvalidUtf8({ path, offset: consumed - tail.length + (at < 0 ? bytes.length - incompleteTail(bytes) : at) })
-      }
-      const decodeChunk = (chunk: Uint8Array) =>
-        Effect.suspend(() => {
-          try {
-            const text = decoder.decode(chunk, { stream: true })
-            const keep = incompleteTail(chunk)
-            tail = keep === 0 ? new Uint8Array(0) : keep === chunk.length ? concatBytes(tail, chunk) : chunk.slice(chunk.length - keep)
-            consumed += chunk.length
-            return Effect.succeed(text)
-          } catch {
-            return Effect.fail(invalidAt(concatBytes(tail, chunk)))
-          }
-        })
-      const flush = Effect.suspend(() => {
-        try {
-          return Effect.succeed(decoder.decode())
-        } catch {
-          return Effect.fail(new InvalidUtf8({ path, offset: consumed - tail.length }))
-        }
-      })
-      return self.pipe(
-        Stream.mapEffect(decodeChunk),
-        Stream.concat(Stream.fromEffect(flush)),
-        Stream.filter((text) => text.length > 0)
-      )
-    })
-
-/** One line of text input, numbered from 1, without its line terminator. */
+/** One line of input, numbered from 1, without its line terminator. */
 export type Line =
   | { readonly _tag: "Line"; readonly number: number; readonly text: string }
   /** A line longer than the limit: dropped without being buffered, so memory stays bounded. */
   | { readonly _tag: "LineTooLong"; readonly number: number; readonly length: number }
+  /** A line that is not UTF-8: `offset` is its first bad byte's, counted from the input's start. */
+  | { readonly _tag: "LineNotUtf8"; readonly number: number; readonly offset: number }
 
-/** Splits text into lines (`\n` or `\r\n`), never holding more than `maxLength` characters of one line. */
-export const splitLines =
-  (maxLength: number) =>
-  <E, R>(self: Stream.Stream<string, E, R>): Stream.Stream<Line, E, R> =>
+const NEWLINE = 0x0a
+const BOM = [0xef, 0xbb, 0xbf] as const
+
+/**
+ * Bytes into lines (`\n` or `\r\n`), each decoded as strict UTF-8 on its own, never holding more
+ * than `maxBytes` of one line. Split before decoding, since the newline byte never occurs inside
+ * a multi-byte sequence: a bad byte costs its own line only (`LineNotUtf8`), and every line
+ * before and after it is read as usual. (Decoding the stream first lost the whole chunk around
+ * a bad byte, valid lines included, and ended the input there; `Stream.decodeText` would
+ * silently substitute U+FFFD.) A BOM at the very start is dropped.
+ */
+export const splitLinesUtf8 =
+  (maxBytes: number) =>
+  <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Line, E, R> =>
     Stream.suspend(() => {
-      let partial = ""
-      let number = 1
+      const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+      let parts: Array<Uint8Array> = []
+      let partBytes = 0
+      /** Bytes of the current line dropped as too long, or -1. */
       let overflow = -1
-      const finish = (text: string): Line => {
-        const line: Line =
-          overflow >= 0
-            ? { _tag: "LineTooLong", number, length: overflow + text.length }
-            : text.length > maxLength
-              ? { _tag: "LineTooLong", number, length: text.length }
-              : { _tag: "Line", number, text: text.endsWith("\r") ? text.slice(0, -1) : text }
+      let number = 1
+      /** Input offset of the current line's first byte. */
+      let lineStart = 0
+
+      const decodeLine = (bytes: Uint8Array): Line => {
+        let body = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, bytes.length - 1) : bytes
+        let skipped = 0
+        if (number === 1 && body.length >= 3 && body[0] === BOM[0] && body[1] === BOM[1] && body[2] === BOM[2]) {
+          body = body.subarray(3)
+          skipped = 3
+        }
+        try {
+          return { _tag: "Line", number, text: decoder.decode(body) }
+        } catch {
+          const at = findInvalidUtf8(body)
+          return { _tag: "LineNotUtf8", number, offset: lineStart + skipped + (at < 0 ? body.length : at) }
+        }
+      }
+      const finish = (tail: Uint8Array): Line => {
+        let line: Line
+        if (overflow >= 0) line = { _tag: "LineTooLong", number, length: overflow + tail.length }
+        else if (partBytes + tail.length > maxBytes) line = { _tag: "LineTooLong", number, length: partBytes + tail.length }
+        else line = decodeLine(parts.length === 0 ? tail : concatAll([...parts, tail], partBytes + tail.length))
+        lineStart += (overflow >= 0 ? overflow : partBytes) + tail.length + 1
+        parts = []
+        partBytes = 0
         overflow = -1
         number++
         return line
       }
-      const onChunk = (chunk: string): Array<Line> => {
+      const onChunk = (chunk: Uint8Array): Array<Line> => {
         const out: Array<Line> = []
         let start = 0
         for (;;) {
-          const newline = chunk.indexOf("\n", start)
+          const newline = chunk.indexOf(NEWLINE, start)
           if (newline === -1) {
-            const rest = chunk.slice(start)
+            const rest = chunk.subarray(start)
             if (overflow >= 0) overflow += rest.length
-            else if (partial.length + rest.length > maxLength) {
-              overflow = partial.length + rest.length
-              partial = ""
-            } else partial += rest
+            else if (partBytes + rest.length > maxBytes) {
+              overflow = partBytes + rest.length
+              parts = []
+              partBytes = 0
+            } else if (rest.length > 0) {
+              // A copy: the source may reuse its buffer for the next chunk.
+              parts.push(rest.slice())
+              partBytes += rest.length
+            }
             return out
           }
-          const segment = chunk.slice(start, newline)
-          out.push(finish(overflow >= 0 ? segment : partial + segment))
-          partial = ""
+          out.push(finish(chunk.subarray(start, newline)))
           start = newline + 1
         }
       }
-      const flush = (): Array<Line> => (overflow >= 0 || partial.length > 0 ? [finish(partial)] : [])
+      const flush = (): Array<Line> => (overflow >= 0 || partBytes > 0 ? [finish(new Uint8Array(0))] : [])
       return self.pipe(
         Stream.mapConcat(onChunk),
         Stream.concat(Stream.suspend(() => Stream.fromIterable(flush())))
       )
     })
 
+const concatAll = (parts: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
+  const out = new Uint8Array(length)
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
+}
+
 /**
  * A whole text file, refusing (before reading) one larger than `maxBytes`, and one that grew
  * past it while being read. Read with one handle and a few reads, not as a Stream: a Stream per
  * file (its own fiber, buffer and channel) cost ~2 ms of CPU per file here, 10× the read itself,
  * and a markdown import reads thousands of small files. The handle is closed by the scope on
- * success, failure and interruption; decoding is strict, as `decodeUtf8`.
+ * success, failure and interruption; decoding is strict: the first bad byte is an `InvalidUtf8` naming its offset.
  */
 export const readText = (
   path: string,

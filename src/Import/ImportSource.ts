@@ -7,7 +7,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Logger, LogLevel, Option, Stream } from "effect"
 import { type DecodedRecord, type RecordLine, recordLine, type Rejected, rejected } from "../Processing/records.js"
-import { decodeUtf8, readBytes, splitLines, walkMarkdown } from "./FileSource.js"
+import { readBytes, splitLinesUtf8, walkMarkdown } from "./FileSource.js"
 
 export type ImportItem =
   /** A markdown file, read and processed by the concurrent stage. */
@@ -45,9 +45,10 @@ const lineItem = (name: string, number: number, text: string): ImportItem | unde
 }
 
 /**
- * NDJSON bytes as items: strict UTF-8, lines of at most `maxPostBytes` characters, one record
- * per line. Invalid UTF-8 ends the source with one rejected item naming the byte offset; a read
- * error likewise. Everything before it stays imported.
+ * NDJSON bytes as items: lines of at most `maxPostBytes` bytes, each strict UTF-8, one record
+ * per line. A line too long or not UTF-8 is one rejected item naming its line (and the bad
+ * byte's offset); the lines around it are read as usual. A read error ends the source with one
+ * rejected item; everything before it stays imported.
  */
 export const ndjson = <E, R>(
   name: string,
@@ -55,15 +56,19 @@ export const ndjson = <E, R>(
   options: Pick<SourceOptions, "maxPostBytes">
 ): Stream.Stream<ImportItem, never, R> =>
   bytes.pipe(
-    decodeUtf8(name),
-    splitLines(options.maxPostBytes),
-    Stream.filterMap((line) =>
-      line._tag === "LineTooLong"
-        ? Option.some(
-          rejected(`${name}:${line.number}`, `line too long: ${line.length} characters (limit ${options.maxPostBytes})`, line.length)
-        )
-        : Option.fromNullable(lineItem(name, line.number, line.text))
-    ),
+    splitLinesUtf8(options.maxPostBytes),
+    Stream.filterMap((line) => {
+      switch (line._tag) {
+        case "LineTooLong":
+          return Option.some(
+            rejected(`${name}:${line.number}`, `line too long: ${line.length} bytes (limit ${options.maxPostBytes})`, line.length)
+          )
+        case "LineNotUtf8":
+          return Option.some(rejected(`${name}:${line.number}`, `invalid UTF-8 at byte offset ${line.offset}`, 0))
+        case "Line":
+          return Option.fromNullable(lineItem(name, line.number, line.text))
+      }
+    }),
     Stream.catchAll((error) => Stream.make(rejected(name, describeSourceError(error))))
   )
 

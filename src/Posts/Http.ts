@@ -9,7 +9,7 @@ import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, Unauthorized, VersionRequired } from "../Http/Errors.js"
-import type { ApiKeyAuth } from "../Http/Middleware.js"
+import { type ApiKeyAuth, uploadStream } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
@@ -244,7 +244,7 @@ const adminHandlers = (api: InkwellApiType) =>
         // The body is pulled as the pipeline's queues drain: an upload never sits in memory whole.
         // Never fails: every bad line is in the summary as `request:<line>`.
         .handle("import", ({ request, urlParams }) =>
-          imports.provide(importNdjson(request.stream, { ...imports.options, onConflict: urlParams.onConflict ?? "fail" }))
+          imports.provide(importNdjson(uploadStream(request), { ...imports.options, onConflict: urlParams.onConflict ?? "fail" }))
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
         .handle("importUrl", ({ payload }) =>

@@ -7,14 +7,16 @@ import { readdirSync, readlinkSync, symlinkSync } from "node:fs"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, Stream } from "effect"
-import { decodeUtf8, findInvalidUtf8, readBytes, readText, splitLines, walkMarkdown } from "../../src/Import/FileSource.js"
+import { findInvalidUtf8, readBytes, readText, splitLinesUtf8, walkMarkdown } from "../../src/Import/FileSource.js"
 import { tempDir, writeFiles } from "./harness.js"
 
 const bytes = (...parts: Array<string | Array<number>>) =>
   Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p))))
 
-const decodeChunks = (chunks: ReadonlyArray<Uint8Array>) =>
-  Stream.fromIterable(chunks).pipe(decodeUtf8("x.ndjson"), Stream.mkString, Effect.either)
+const lines = (chunks: ReadonlyArray<Uint8Array | string>, max = 100) =>
+  Stream.runCollect(
+    Stream.fromIterable(chunks.map((c) => (typeof c === "string" ? bytes(c) : c))).pipe(splitLinesUtf8(max))
+  ).pipe(Effect.map(Chunk.toReadonlyArray))
 
 /** Open descriptors of this process pointing into `dir`. */
 const openIn = (dir: string) =>
@@ -60,36 +62,57 @@ describe("readBytes", () => {
     }).pipe(Effect.provide(NodeContext.layer)))
 })
 
-describe("decodeUtf8", () => {
+describe("splitLinesUtf8", () => {
   it.effect("decodes characters split across chunks", () =>
     Effect.gen(function*() {
       const all = bytes("héllo wörld 🎉")
-      const chunks = Array.from({ length: all.length }, (_, i) => all.subarray(i, i + 1))
-      const result = yield* decodeChunks(chunks)
-      assert.deepStrictEqual(result._tag === "Right" ? result.right : result.left, "héllo wörld 🎉")
+      const result = yield* lines(Array.from({ length: all.length }, (_, i) => all.subarray(i, i + 1)))
+      assert.deepStrictEqual(result, [{ _tag: "Line", number: 1, text: "héllo wörld 🎉" }])
     }))
 
-  it.effect("reports the byte offset of an invalid byte, even in a later chunk", () =>
+  it.effect("numbers lines across chunks, strips CRLF and a leading BOM, keeps a last line without newline", () =>
     Effect.gen(function*() {
-      const result = yield* decodeChunks([bytes("ab"), bytes("cé"), bytes("d", [0xff], "e")])
-      assert.strictEqual(result._tag, "Left")
-      if (result._tag === "Left") {
-        assert.strictEqual(result.left._tag, "InvalidUtf8")
-        assert.strictEqual((result.left as { offset: number }).offset, 6)
-      }
+      const result = yield* lines([bytes([0xef, 0xbb, 0xbf], "one\r\ntw"), "o\n\nthr", "ee"])
+      assert.deepStrictEqual(result, [
+        { _tag: "Line", number: 1, text: "one" },
+        { _tag: "Line", number: 2, text: "two" },
+        { _tag: "Line", number: 3, text: "" },
+        { _tag: "Line", number: 4, text: "three" }
+      ])
     }))
 
-  it.effect("reports an invalid sequence that starts in one chunk at its first byte", () =>
+  it.effect("a line over the limit is reported by number and length in bytes, and the next line still parses", () =>
     Effect.gen(function*() {
-      // "é" is C3 A9; C3 followed by "x" is invalid, split across the chunk boundary.
-      const result = yield* decodeChunks([bytes("abc", [0xc3]), bytes("x")])
-      assert.strictEqual(result._tag === "Left" ? (result.left as { offset: number }).offset : -1, 3)
+      const result = yield* lines(["short\n", "x".repeat(8), "x".repeat(8), "é".repeat(4), "\nafter\n"], 10)
+      assert.deepStrictEqual(result, [
+        { _tag: "Line", number: 1, text: "short" },
+        { _tag: "LineTooLong", number: 2, length: 24 },
+        { _tag: "Line", number: 3, text: "after" }
+      ])
     }))
 
-  it.effect("reports a sequence truncated by the end of input", () =>
+  it.effect("an invalid byte costs its own line only; its offset counts from the input's start, across chunks", () =>
     Effect.gen(function*() {
-      const result = yield* decodeChunks([bytes("abcd", [0xe2, 0x82])])
-      assert.strictEqual(result._tag === "Left" ? (result.left as { offset: number }).offset : -1, 4)
+      const result = yield* lines([bytes("ab\n"), bytes("cé"), bytes("d", [0xff], "e\nnext\n"), bytes("last")])
+      assert.deepStrictEqual(result, [
+        { _tag: "Line", number: 1, text: "ab" },
+        { _tag: "LineNotUtf8", number: 2, offset: 7 },
+        { _tag: "Line", number: 3, text: "next" },
+        { _tag: "Line", number: 4, text: "last" }
+      ])
+    }))
+
+  it.effect("an invalid sequence split across chunks is reported at its first byte; so is one cut by the end of input", () =>
+    Effect.gen(function*() {
+      // "é" is C3 A9; C3 followed by "x" is invalid.
+      assert.deepStrictEqual(yield* lines([bytes("abc", [0xc3]), bytes("x\nok")]), [
+        { _tag: "LineNotUtf8", number: 1, offset: 3 },
+        { _tag: "Line", number: 2, text: "ok" }
+      ])
+      assert.deepStrictEqual(yield* lines([bytes("ok\nabcd", [0xe2, 0x82])]), [
+        { _tag: "Line", number: 1, text: "ok" },
+        { _tag: "LineNotUtf8", number: 2, offset: 7 }
+      ])
     }))
 
   it("findInvalidUtf8 rejects overlongs, surrogates and stray continuation bytes", () => {
@@ -99,32 +122,6 @@ describe("decodeUtf8", () => {
     assert.strictEqual(findInvalidUtf8(bytes([0x80])), 0)
     assert.strictEqual(findInvalidUtf8(bytes("x", [0xf4, 0x90, 0x80, 0x80])), 1)
   })
-})
-
-describe("splitLines", () => {
-  const lines = (chunks: ReadonlyArray<string>, max = 100) =>
-    Stream.runCollect(Stream.fromIterable(chunks).pipe(splitLines(max))).pipe(Effect.map(Chunk.toReadonlyArray))
-
-  it.effect("numbers lines across chunks, strips CRLF, keeps a last line without newline", () =>
-    Effect.gen(function*() {
-      const result = yield* lines(["one\r\ntw", "o\n\nthr", "ee"])
-      assert.deepStrictEqual(result, [
-        { _tag: "Line", number: 1, text: "one" },
-        { _tag: "Line", number: 2, text: "two" },
-        { _tag: "Line", number: 3, text: "" },
-        { _tag: "Line", number: 4, text: "three" }
-      ])
-    }))
-
-  it.effect("a line over the limit is reported by number and length, and the next line still parses", () =>
-    Effect.gen(function*() {
-      const result = yield* lines(["short\n", "x".repeat(8), "x".repeat(8), "x".repeat(8), "\nafter\n"], 10)
-      assert.deepStrictEqual(result, [
-        { _tag: "Line", number: 1, text: "short" },
-        { _tag: "LineTooLong", number: 2, length: 24 },
-        { _tag: "Line", number: 3, text: "after" }
-      ])
-    }))
 })
 
 describe("walkMarkdown", () => {
