@@ -32,7 +32,10 @@ export class StaleVersion extends Schema.TaggedError<StaleVersion>()(
   HttpApiSchema.annotations({ status: 409 })
 ) {
   get message() {
-    return `post "${this.slug}" is at version ${this.actual}, not ${this.expected}: reload and retry`
+    // Equal versions: the ETag sent was another post's at this slug (deleted and re-created).
+    return this.expected === this.actual
+      ? `post "${this.slug}" is not the one your ETag names (it was replaced, now at version ${this.actual}): reload and retry`
+      : `post "${this.slug}" is at version ${this.actual}, not ${this.expected}: reload and retry`
   }
 }
 

@@ -26,9 +26,10 @@ export const announcing = (repository: PostRepositoryShape, changes: PostChanges
   return {
     ...repository,
     create: (post) => Effect.tap(repository.create(post), (stored) => announce(stored.slug)),
-    update: (slug, expectedVersion, post) =>
-      Effect.tap(repository.update(slug, expectedVersion, post), (stored) => announce(slug, stored.slug)),
-    delete: (slug, expectedVersion) => Effect.tap(repository.delete(slug, expectedVersion), () => announce(slug)),
+    update: (slug, expectedVersion, post, expectedHashTag) =>
+      Effect.tap(repository.update(slug, expectedVersion, post, expectedHashTag), (stored) => announce(slug, stored.slug)),
+    delete: (slug, expectedVersion, expectedHashTag) =>
+      Effect.tap(repository.delete(slug, expectedVersion, expectedHashTag), () => announce(slug)),
     // One announcement per batch: a bulk write may touch hundreds of posts and every list.
     upsertMany: (posts, options) =>
       Effect.tap(

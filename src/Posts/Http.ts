@@ -15,12 +15,11 @@ import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { importFromUrls } from "../Sources/ImportFromUrl.js"
 import type { EncodedPost } from "./internal/encodedReads.js"
-import { MAX_PAGE_SIZE, PostRepository } from "./PostRepository.js"
+import { hashTagOf, MAX_PAGE_SIZE, PostRepository } from "./PostRepository.js"
 import { Posts } from "./Posts.js"
 
 /** Changes whenever the post does (version), and between two posts that reused a slug (hash). */
-export const etagOf = (post: Pick<Post, "version" | "contentHash">): string =>
-  `"v${post.version}-${post.contentHash.slice(0, 16)}"`
+export const etagOf = (post: Pick<Post, "version" | "contentHash">): string => `"v${post.version}-${hashTagOf(post)}"`
 
 const stripWeak = (tag: string): string => (tag.startsWith("W/") ? tag.slice(2) : tag)
 
@@ -32,10 +31,25 @@ export const matchesIfNoneMatch = (header: string | undefined, etag: string): bo
     return tag === "*" || tag === etag
   })
 
-/** The version an `If-Match` names: one of our ETags, or a bare version number. */
-export const versionFromIfMatch = (header: string): number | undefined => {
-  const match = /^"?v?(\d+)(?:-[0-9a-f]*)?"?$/.exec(stripWeak(header.trim()))
-  return match === null ? undefined : Number(match[1])
+/** What an `If-Match` asks the stored post to be. */
+export interface IfMatchCondition {
+  readonly version: number
+  /** From one of our ETags: the post's `hashTagOf` must be this too. Absent for a bare version. */
+  readonly hashTag?: string
+}
+
+/**
+ * The condition an `If-Match` states: one of our ETags (version and content hash, both compared:
+ * a post re-created at a reused slug has the same version), or a bare version number.
+ * `undefined` for anything else, weak tags included: RFC 9110 compares If-Match strongly, and a
+ * weak tag does not promise the same bytes.
+ */
+export const ifMatchCondition = (header: string): IfMatchCondition | undefined => {
+  const value = header.trim()
+  const etag = /^"v(\d+)-([0-9a-f]+)"$/.exec(value)
+  if (etag !== null) return { version: Number(etag[1]), hashTag: etag[2]! }
+  const bare = /^"?v?(\d+)"?$/.exec(value)
+  return bare === null ? undefined : { version: Number(bare[1]) }
 }
 
 const isoOrNull = (dt: DateTime.Utc | null): string | null => (dt === null ? null : DateTime.formatIso(dt))
@@ -96,17 +110,22 @@ const requestPath = (request: HttpServerRequest.HttpServerRequest): string => {
   return path.endsWith("/") ? path.slice(0, -1) : path
 }
 
-/** The version a write expects: body `version` and/or `If-Match`, which must agree when both are sent. */
+/**
+ * What a write expects of the stored post: body `version` and/or `If-Match`, which must agree
+ * on the version when both are sent.
+ */
 const expectedVersion = (fromBody: number | undefined, ifMatch: string | undefined) =>
   Effect.gen(function* () {
-    const fromHeader = ifMatch === undefined ? undefined : versionFromIfMatch(ifMatch)
+    const fromHeader = ifMatch === undefined ? undefined : ifMatchCondition(ifMatch)
     if (ifMatch !== undefined && fromHeader === undefined) {
-      return yield* new BadRequest({ message: `If-Match must be an ETag from this API or a version number, not ${JSON.stringify(ifMatch)}` })
+      return yield* new BadRequest({
+        message: `If-Match must be a strong ETag from this API or a version number, not ${JSON.stringify(ifMatch)}`
+      })
     }
-    if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
-      return yield* new BadRequest({ message: `version ${fromBody} in the body and ${fromHeader} in If-Match disagree` })
+    if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader.version) {
+      return yield* new BadRequest({ message: `version ${fromBody} in the body and ${fromHeader.version} in If-Match disagree` })
     }
-    return fromBody ?? fromHeader
+    return { version: fromBody ?? fromHeader?.version, hashTag: fromHeader?.hashTag }
   })
 
 type InkwellApiType = typeof InkwellApi
@@ -219,7 +238,7 @@ const adminHandlers = (api: InkwellApiType) =>
         .handle("update", ({ headers, path, payload }) =>
           Effect.gen(function* () {
             const fromBody = typeof payload === "string" ? undefined : payload.version
-            const version = yield* expectedVersion(fromBody, headers["if-match"])
+            const { hashTag, version } = yield* expectedVersion(fromBody, headers["if-match"])
             if (version === undefined) {
               return yield* new VersionRequired({
                 message: "send the version you are replacing, as `version` in the body or as If-Match (the post's ETag)"
@@ -232,13 +251,13 @@ const adminHandlers = (api: InkwellApiType) =>
               const { version: _version, ...fields } = payload
               content = new PostInput(fields)
             }
-            return postResponse(yield* posts.update(path.slug, version, content))
+            return postResponse(yield* posts.update(path.slug, version, content, hashTag))
           }).pipe(databaseErrorsAsDefects)
         )
         .handle("delete", ({ headers, path }) =>
           Effect.gen(function* () {
-            const version = yield* expectedVersion(undefined, headers["if-match"])
-            yield* posts.remove(path.slug, version)
+            const { hashTag, version } = yield* expectedVersion(undefined, headers["if-match"])
+            yield* posts.remove(path.slug, version, hashTag)
           }).pipe(databaseErrorsAsDefects)
         )
         // The body is pulled as the pipeline's queues drain: an upload never sits in memory whole.

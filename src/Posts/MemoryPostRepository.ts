@@ -4,11 +4,12 @@
  * whole `upsertMany` batch, is applied atomically or not at all.
  */
 import { DateTime, Effect, Layer, Option, SynchronizedRef } from "effect"
-import { PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
+import { PostNotFound, SlugConflict } from "../Domain/Errors.js"
 import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
 import {
   buildNew,
   buildReplacement,
+  checkExpected,
   clampLimit,
   clampOffset,
   decodeCursor,
@@ -33,11 +34,6 @@ const getOrFail = (state: State, slug: string) =>
     onNone: () => Effect.fail(new PostNotFound({ slug })),
     onSome: Effect.succeed
   })
-
-const checkVersion = (post: Post, slug: string, expected: number) =>
-  post.version === expected
-    ? Effect.void
-    : Effect.fail(new StaleVersion({ slug, expected, actual: post.version }))
 
 const with_ = (state: State, post: Post): State => new Map(state).set(post.id, post)
 
@@ -80,12 +76,17 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
     return { items, next: posts.length > limit && last ? encodeCursor(last) : null } satisfies PostPage
   })
 
-  const update = Effect.fn("PostRepository.update")(function*(slug: string, expectedVersion: number, post: NewPost) {
+  const update = Effect.fn("PostRepository.update")(function*(
+    slug: string,
+    expectedVersion: number,
+    post: NewPost,
+    expectedHashTag?: string
+  ) {
     const now = yield* DateTime.now
     return yield* SynchronizedRef.modifyEffect(ref, (state) =>
       Effect.gen(function*() {
         const existing = yield* getOrFail(state, slug)
-        yield* checkVersion(existing, slug, expectedVersion)
+        yield* checkExpected(existing, slug, expectedVersion, expectedHashTag)
         const holder = findBySlug(state, post.slug)
         if (Option.isSome(holder) && holder.value.id !== existing.id) {
           return yield* new SlugConflict({ slug: post.slug })
@@ -95,11 +96,11 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       }))
   })
 
-  const delete_ = Effect.fn("PostRepository.delete")(function*(slug: string, expectedVersion?: number) {
+  const delete_ = Effect.fn("PostRepository.delete")(function*(slug: string, expectedVersion?: number, expectedHashTag?: string) {
     yield* SynchronizedRef.updateEffect(ref, (state) =>
       Effect.gen(function*() {
         const existing = yield* getOrFail(state, slug)
-        if (expectedVersion !== undefined) yield* checkVersion(existing, slug, expectedVersion)
+        yield* checkExpected(existing, slug, expectedVersion, expectedHashTag)
         const next = new Map(state)
         next.delete(existing.id)
         return next

@@ -10,6 +10,16 @@ import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
 export const MAX_PAGE_SIZE = 100
 export const DEFAULT_PAGE_SIZE = 20
 
+/** How many hex digits of `contentHash` a post's ETag carries (`"v<version>-<hash tag>"`). */
+export const HASH_TAG_LENGTH = 16
+
+/**
+ * The content-hash part of a post's ETag. A conditional write that names it must find the same
+ * value on the stored post: the version alone cannot tell a post from one that reused its slug
+ * after a delete (both are at version 1).
+ */
+export const hashTagOf = (post: Pick<Post, "contentHash">): string => post.contentHash.slice(0, HASH_TAG_LENGTH)
+
 export interface ListQuery {
   readonly tag?: string | undefined
   /** `undefined` lists every status. */
@@ -58,16 +68,22 @@ export interface PostRepositoryShape {
   /**
    * Replaces the content of the post at `slug` if it is still at `expectedVersion`; the stored
    * version becomes `expectedVersion + 1`. `post.slug` may rename it (a taken slug is `SlugConflict`).
+   * With `expectedHashTag`, the stored post's `hashTagOf` must be that too, else `StaleVersion`.
    */
   readonly update: (
     slug: string,
     expectedVersion: number,
-    post: NewPost
+    post: NewPost,
+    expectedHashTag?: string
   ) => Effect.Effect<Post, PostNotFound | StaleVersion | SlugConflict | RepositoryError>
-  /** Deletes the post; with `expectedVersion`, only if it is still at that version. */
+  /**
+   * Deletes the post; with `expectedVersion`, only if it is still at that version (and, with
+   * `expectedHashTag`, still has that `hashTagOf`).
+   */
   readonly delete: (
     slug: string,
-    expectedVersion?: number
+    expectedVersion?: number,
+    expectedHashTag?: string
   ) => Effect.Effect<void, PostNotFound | StaleVersion | RepositoryError>
   /**
    * Inserts or updates many posts in ONE transaction (all or nothing), matching by slug.

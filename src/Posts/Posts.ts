@@ -72,8 +72,14 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     /**
      * Replaces the post at `slug`. The slug stays unless the JSON fields name a new one
      * (front matter in a markdown body cannot rename: the URL is the explicit field).
+     * `expectedHashTag`: the content-hash part of the ETag the client sent (see PostRepository).
      */
-    const update = Effect.fn("Posts.update")(function* (slug: string, expectedVersion: number, content: PostContent) {
+    const update = Effect.fn("Posts.update")(function* (
+      slug: string,
+      expectedVersion: number,
+      content: PostContent,
+      expectedHashTag?: string
+    ) {
       const input =
         typeof content === "string"
           ? new PostInput({ body: content, slug })
@@ -83,11 +89,11 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       const previous = post.status === "published" && post.publishedAt === null
         ? (yield* repository.getBySlug(slug)).publishedAt
         : null
-      return yield* repository.update(slug, expectedVersion, yield* stampPublication(post, previous))
+      return yield* repository.update(slug, expectedVersion, yield* stampPublication(post, previous), expectedHashTag)
     })
 
-    const remove = Effect.fn("Posts.remove")(function* (slug: string, expectedVersion?: number) {
-      return yield* repository.delete(slug, expectedVersion)
+    const remove = Effect.fn("Posts.remove")(function* (slug: string, expectedVersion?: number, expectedHashTag?: string) {
+      return yield* repository.delete(slug, expectedVersion, expectedHashTag)
     })
 
     const tags = Effect.fn("Posts.tags")(function* (status?: PostStatus) {

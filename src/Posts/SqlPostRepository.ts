@@ -16,6 +16,7 @@ import { DatabasePool } from "../Database/DatabasePool.js"
 import {
   buildNew,
   buildReplacement,
+  checkExpected,
   clampLimit,
   clampOffset,
   cursorOf,
@@ -548,15 +549,19 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     )
   }
 
-  const update = Effect.fn("PostRepository.update")(function*(slug: string, expectedVersion: number, post: NewPost) {
+  const update = Effect.fn("PostRepository.update")(function*(
+    slug: string,
+    expectedVersion: number,
+    post: NewPost,
+    expectedHashTag?: string
+  ) {
     const operation = "PostRepository.update"
     const now = yield* DateTime.now
     return yield* pool.transaction(operation, (sql) =>
       Effect.gen(function*() {
         const existing = yield* getOrFail(sql, operation, slug)
-        if (existing.version !== expectedVersion) {
-          return yield* new StaleVersion({ slug, expected: expectedVersion, actual: existing.version })
-        }
+        // The write below is by id and version: a post re-created at this slug meanwhile is missed.
+        yield* checkExpected(existing, slug, expectedVersion, expectedHashTag)
         const next = yield* buildReplacement(operation, existing, post, now)
         const written = yield* onSlugViolation(
           replacePost(sql, operation, existing, next),
@@ -567,14 +572,12 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       }))
   })
 
-  const delete_ = Effect.fn("PostRepository.delete")(function*(slug: string, expectedVersion?: number) {
+  const delete_ = Effect.fn("PostRepository.delete")(function*(slug: string, expectedVersion?: number, expectedHashTag?: string) {
     const operation = "PostRepository.delete"
     yield* pool.transaction(operation, (sql) =>
       Effect.gen(function*() {
         const existing = yield* getOrFail(sql, operation, slug)
-        if (expectedVersion !== undefined && existing.version !== expectedVersion) {
-          return yield* new StaleVersion({ slug, expected: expectedVersion, actual: existing.version })
-        }
+        yield* checkExpected(existing, slug, expectedVersion, expectedHashTag)
         const versionMatches = expectedVersion === undefined ? sql.literal("1 = 1") : sql`version = ${expectedVersion}`
         yield* sql`DELETE FROM post_tags WHERE post_id = ${existing.id}`
         const deleted = yield* sql<{ readonly id: string }>`

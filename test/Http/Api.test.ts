@@ -171,6 +171,35 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("If-Match with an ETag of a deleted post is 409 for the post re-created at its slug; a weak tag is 400", () =>
+    Effect.gen(function* () {
+      const old = yield* postJson("/posts", newPost({ slug: "reused", body: "the first post" }))
+      const oldEtag = old.headers["etag"]!
+      assert.strictEqual((yield* del("/posts/reused", { "x-api-key": KEY, "if-match": oldEtag })).status, 204)
+      const fresh = yield* postJson("/posts", newPost({ slug: "reused", body: "the second post" }))
+      const freshEtag = fresh.headers["etag"]!
+      assert.match(oldEtag, /^"v1-/)
+      assert.match(freshEtag, /^"v1-/)
+
+      const overwrite = yield* putJson("/posts/reused", newPost({ slug: "reused", body: "lost" }), { "x-api-key": KEY, "if-match": oldEtag })
+      assert.strictEqual(overwrite.status, 409)
+      assert.deepInclude(yield* json(overwrite), { _tag: "StaleVersion", expected: 1, actual: 1 })
+      const remove = yield* del("/posts/reused", { "x-api-key": KEY, "if-match": oldEtag })
+      assert.strictEqual(remove.status, 409)
+      assert.strictEqual((yield* json(yield* get("/posts/reused"))).body, "the second post")
+
+      const weak = yield* putJson("/posts/reused", newPost({ slug: "reused", body: "weak" }), { "x-api-key": KEY, "if-match": `W/${freshEtag}` })
+      assert.strictEqual(weak.status, 400)
+      assert.strictEqual((yield* json(weak))._tag, "BadRequest")
+      assert.strictEqual((yield* del("/posts/reused", { "x-api-key": KEY, "if-match": `W/${freshEtag}` })).status, 400)
+
+      const edited = yield* putJson("/posts/reused", newPost({ slug: "reused", body: "edited" }), { "x-api-key": KEY, "if-match": freshEtag })
+      assert.strictEqual(edited.status, 200)
+      const bare = yield* del("/posts/reused", { "x-api-key": KEY, "if-match": "2" })
+      assert.strictEqual(bare.status, 204)
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("GET /posts: published only without a key, drafts with one, filters by tag", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost({ title: "Public one", tags: ["a"] }))

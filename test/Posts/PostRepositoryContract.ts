@@ -8,6 +8,7 @@ import { DateTime, Effect, Exit, type Layer, Schema, TestClock } from "effect"
 import { NewPost, Post } from "../../src/Domain/Post.js"
 import {
   DEFAULT_PAGE_SIZE,
+  hashTagOf,
   type ListQuery,
   type PostPage,
   MAX_PAGE_SIZE,
@@ -250,6 +251,27 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.strictEqual((yield* repo.getBySlug("kept")).version, 2)
       yield* repo.delete("kept", 2)
       assert.deepStrictEqual((yield* repo.list({})).items, [])
+    }))
+
+    test("a conditional write naming another post's content hash is StaleVersion (a slug deleted and reused)", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const old = yield* repo.create(makeNewPost({ slug: "reused", title: "Old" }))
+      yield* repo.delete("reused")
+      const current = yield* repo.create(makeNewPost({ slug: "reused", title: "New" }))
+      assert.strictEqual(current.version, old.version)
+      assert.notStrictEqual(hashTagOf(current), hashTagOf(old))
+
+      const update = yield* Effect.flip(repo.update("reused", 1, makeNewPost({ slug: "reused", title: "Lost" }), hashTagOf(old)))
+      assert.strictEqual(update._tag, "StaleVersion")
+      if (update._tag === "StaleVersion") assert.deepStrictEqual([update.expected, update.actual], [1, 1])
+      const remove = yield* Effect.flip(repo.delete("reused", 1, hashTagOf(old)))
+      assert.strictEqual(remove._tag, "StaleVersion")
+      assert.strictEqual((yield* repo.getBySlug("reused")).title, "New")
+
+      const updated = yield* repo.update("reused", 1, makeNewPost({ slug: "reused", title: "Edited" }), hashTagOf(current))
+      assert.strictEqual(updated.version, 2)
+      yield* repo.delete("reused", 2, hashTagOf(updated))
+      assert.strictEqual((yield* Effect.flip(repo.getBySlug("reused")))._tag, "PostNotFound")
     }))
 
     test("upsertMany inserts, updates changed posts and leaves unchanged ones alone", Effect.gen(function*() {

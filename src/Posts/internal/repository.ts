@@ -4,15 +4,31 @@
  * upsert algorithm (slug matching, content-hash skip, slug-conflict policies).
  */
 import { DateTime, Effect, Encoding, Either, Option, Schema } from "effect"
-import { DatabaseError } from "../../Domain/Errors.js"
+import { DatabaseError, StaleVersion } from "../../Domain/Errors.js"
 import { makeValidPost, type NewPost, Post, PostId } from "../../Domain/Post.js"
 import {
   DEFAULT_PAGE_SIZE,
+  hashTagOf,
   MAX_PAGE_SIZE,
   type SlugPolicy,
   type UpsertOutcome,
   type UpsertResult
 } from "../PostRepository.js"
+
+/**
+ * `StaleVersion` when `post` is not the one a conditional write expects: another version, or
+ * (with `expectedHashTag`, from an ETag) another content, such as a new post at a reused slug.
+ */
+export const checkExpected = (
+  post: Post,
+  slug: string,
+  expectedVersion: number | undefined,
+  expectedHashTag: string | undefined
+): Effect.Effect<void, StaleVersion> =>
+  (expectedVersion === undefined || post.version === expectedVersion) &&
+    (expectedHashTag === undefined || hashTagOf(post) === expectedHashTag)
+    ? Effect.void
+    : Effect.fail(new StaleVersion({ slug, expected: expectedVersion ?? post.version, actual: post.version }))
 
 /** `limit` clamped to 1..MAX_PAGE_SIZE; missing or not a number gives DEFAULT_PAGE_SIZE. */
 export const clampLimit = (limit: number | undefined): number =>
