@@ -55,6 +55,21 @@ export class InvalidPost extends Schema.TaggedError<InvalidPost>()(
   }
 }
 
+/**
+ * A list `cursor` that no page's `next` produced (mistyped, truncated, from another API). It
+ * cannot be resumed, and an empty page would read as the end of the list. The HTTP API refuses
+ * such a cursor when it decodes the query (400 HttpApiDecodeError naming `cursor`).
+ */
+export class InvalidCursor extends Schema.TaggedError<InvalidCursor>()(
+  "InvalidCursor",
+  { cursor: Schema.String },
+  HttpApiSchema.annotations({ status: 400 })
+) {
+  get message() {
+    return `cursor ${JSON.stringify(this.cursor)} is not one a page's \`next\` gave`
+  }
+}
+
 /** A database operation failed. `cause` is for logs; it never crosses the wire. */
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
   operation: Schema.String,

@@ -7,12 +7,13 @@
  * `middlewareEndpoints` misses endpoints added after it.
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { Schema } from "effect"
+import { Option, Schema } from "effect"
 import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import { Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
 import { BadRequest, InternalServerError, PayloadTooLarge, RequestTimedOut, Unauthorized, VersionRequired } from "../Http/Errors.js"
 import { ApiKeyAuth } from "../Http/Middleware.js"
+import { decodeCursor } from "./internal/repository.js"
 
 /** What a list shows of each post: enough for an index page, without the rendered html. */
 export const PostSummary = Schema.Struct({
@@ -41,6 +42,16 @@ export const TagCount = Schema.Struct({ tag: Schema.String, count: Schema.Int })
   identifier: "TagCount"
 })
 
+/**
+ * A page's `next`. Checked here, so a mistyped or truncated cursor is a 400 naming `cursor`
+ * rather than an empty page that reads as the end of the list.
+ */
+export const Cursor = Schema.String.pipe(
+  Schema.filter((cursor) => Option.isSome(decodeCursor(cursor)), {
+    message: () => "not a cursor this API gave: pass a page's `next` as it is"
+  })
+).annotations({ description: "A previous page's `next`" })
+
 const PositiveIntFromString = Schema.NumberFromString.pipe(Schema.int(), Schema.greaterThanOrEqualTo(1))
 const NonNegativeIntFromString = Schema.NumberFromString.pipe(Schema.int(), Schema.greaterThanOrEqualTo(0))
 
@@ -50,7 +61,8 @@ export const ListParams = Schema.Struct({
   status: Schema.optional(PostStatus),
   /** 1 or more; capped at 100. */
   limit: Schema.optional(PositiveIntFromString),
-  cursor: Schema.optional(Schema.String),
+  /** A previous page's `next`, as it was given. */
+  cursor: Schema.optional(Cursor),
   offset: Schema.optional(NonNegativeIntFromString)
 })
 

@@ -177,7 +177,11 @@ const publicHandlers = (api: InkwellApiType) =>
             return encoded === undefined
               ? yield* posts.list(query)
               : HttpServerResponse.uint8Array(encoded, { contentType: "application/json" })
-          }).pipe(databaseErrorsAsDefects)
+          }).pipe(
+            // ListParams refused such a cursor already, with the same decoder (400 naming `cursor`).
+            Effect.catchTag("InvalidCursor", Effect.die),
+            databaseErrorsAsDefects
+          )
         )
         // The hot read: no generator, one flatMap per step.
         .handle("get", ({ headers, path, request }) =>

@@ -12,7 +12,7 @@ import {
   checkExpected,
   clampLimit,
   clampOffset,
-  decodeCursor,
+  cursorOfQuery,
   encodeCursor,
   isAfter,
   newestFirst,
@@ -63,11 +63,9 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
         (query.tag === undefined || post.tags.includes(query.tag))
       )
       .sort(newestFirst)
-    if (query.cursor !== undefined) {
-      const cursor = decodeCursor(query.cursor)
-      // An unreadable cursor cannot be resumed: an empty last page rather than a restart.
-      if (Option.isNone(cursor)) return { items: [], next: null } satisfies PostPage
-      posts = posts.filter(isAfter(cursor.value))
+    const cursor = yield* cursorOfQuery(query.cursor)
+    if (cursor !== undefined) {
+      posts = posts.filter(isAfter(cursor))
     } else {
       posts = posts.slice(clampOffset(query.offset))
     }

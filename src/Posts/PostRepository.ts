@@ -3,7 +3,7 @@
  * many implementations: in-memory (tests), SQL on SQLite (default) and PostgreSQL.
  */
 import { Context, type Effect } from "effect"
-import type { PostNotFound, RepositoryError, SlugConflict, StaleVersion } from "../Domain/Errors.js"
+import type { InvalidCursor, PostNotFound, RepositoryError, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
 
 /** Hard cap on a page, whatever the caller asks for. */
@@ -26,7 +26,10 @@ export interface ListQuery {
   readonly status?: PostStatus | undefined
   /** Clamped to 1..MAX_PAGE_SIZE; default DEFAULT_PAGE_SIZE. */
   readonly limit?: number | undefined
-  /** Opaque cursor from a previous page's `next`. Takes precedence over `offset`. */
+  /**
+   * Opaque cursor from a previous page's `next`. Takes precedence over `offset`. Anything else
+   * is `InvalidCursor`.
+   */
   readonly cursor?: string | undefined
   readonly offset?: number | undefined
 }
@@ -64,7 +67,7 @@ export interface PostRepositoryShape {
   /** Inserts a new post at version 1. A taken slug is `SlugConflict`, never an overwrite. */
   readonly create: (post: NewPost) => Effect.Effect<Post, SlugConflict | RepositoryError>
   readonly getBySlug: (slug: string) => Effect.Effect<Post, PostNotFound | RepositoryError>
-  readonly list: (query: ListQuery) => Effect.Effect<PostPage, RepositoryError>
+  readonly list: (query: ListQuery) => Effect.Effect<PostPage, InvalidCursor | RepositoryError>
   /**
    * Replaces the content of the post at `slug` if it is still at `expectedVersion`; the stored
    * version becomes `expectedVersion + 1`. `post.slug` may rename it (a taken slug is `SlugConflict`).

@@ -3,7 +3,7 @@
  * write (reads are lookups), and every write names its source as "api".
  */
 import { DateTime, Effect } from "effect"
-import { PostNotFound, type RepositoryError } from "../Domain/Errors.js"
+import { type InvalidCursor, PostNotFound, type RepositoryError } from "../Domain/Errors.js"
 import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
@@ -33,7 +33,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
 
     // The reads are plain functions rather than `Effect.fn`: on the read path a span and a
     // generator per call are a measurable share of a request.
-    const list = (query: ListQuery): Effect.Effect<PostPage, RepositoryError> => repository.list(query)
+    const list = (query: ListQuery): Effect.Effect<PostPage, InvalidCursor | RepositoryError> => repository.list(query)
 
     /** Drafts are reported as missing to readers who may not see them, rather than as forbidden. */
     const visible = <P extends { readonly status: PostStatus }>(slug: string, options: { readonly includeDrafts: boolean }) =>

@@ -20,7 +20,7 @@ import {
   clampLimit,
   clampOffset,
   cursorOf,
-  decodeCursor,
+  cursorOfQuery,
   encodeCursor,
   sortKey,
   upsertAll,
@@ -342,7 +342,6 @@ interface EncodedSummaryRow {
 }
 
 const utf8 = new TextEncoder()
-const EMPTY_PAGE = utf8.encode(`{"items":[],"next":null}`)
 
 /**
  * The page's bytes from `limit + 1` rows (the extra one says whether there is a next page), or
@@ -501,11 +500,9 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       (rows) => rows.length === 0 ? Effect.fail(new PostNotFound({ slug })) : Effect.succeed(encodedRowChecked(rows[0]!))
     )
 
-  /** `list`'s filters, order and page bounds around `columns`; `undefined` for an unreadable cursor. */
-  const pageQuery = (query: ListQuery) => {
+  /** `list`'s filters, order and page bounds around `columns`. */
+  const pageQuery = (query: ListQuery) => Effect.map(cursorOfQuery(query.cursor), (cursor) => {
     const limit = clampLimit(query.limit)
-    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
-    if (cursor !== undefined && Option.isNone(cursor)) return undefined
     const offset = cursor === undefined ? clampOffset(query.offset) : 0
     const statement = (sql: SqlClient.SqlClient, columns: string) => {
       const conditions = [
@@ -515,7 +512,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           : [sql`EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = posts.id AND t.tag = ${query.tag})`]),
         ...(cursor === undefined
           ? []
-          : [sql`(sort_at < ${cursor.value.at} OR (sort_at = ${cursor.value.at} AND id < ${cursor.value.id}))`])
+          : [sql`(sort_at < ${cursor.at} OR (sort_at = ${cursor.at} AND id < ${cursor.id}))`])
       ]
       const where = conditions.length === 0 ? sql.literal("") : sql`WHERE ${sql.and(conditions)}`
       return sql`
@@ -525,13 +522,11 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       `
     }
     return { limit, statement }
-  }
+  })
 
   const list = Effect.fn("PostRepository.list")(function*(query: ListQuery) {
     const operation = "PostRepository.list"
-    const page = pageQuery(query)
-    // An unreadable cursor cannot be resumed: an empty last page rather than a restart.
-    if (page === undefined) return { items: [], next: null } satisfies PostPage
+    const page = yield* pageQuery(query)
     const rows = yield* Effect.flatMap(pool.read(operation, (sql) => page.statement(sql, "*")), readRows(operation))
     const items = rows.slice(0, page.limit)
     const last = items[items.length - 1]
@@ -540,14 +535,12 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
 
   // The encoded list (SQLite only, as the encoded read).
   const listEncodedOperation = "PostRepository.listEncoded"
-  const listEncoded: ListEncoded = (query) => {
-    const page = pageQuery(query)
-    if (page === undefined) return Effect.succeed(EMPTY_PAGE)
-    return Effect.map(
-      pool.read(listEncodedOperation, (sql) => page.statement(sql, ENCODED_SUMMARY_COLUMNS)),
-      (rows) => encodedPage(rows as unknown as ReadonlyArray<EncodedSummaryRow>, page.limit)
-    )
-  }
+  const listEncoded: ListEncoded = (query) =>
+    Effect.flatMap(pageQuery(query), (page) =>
+      Effect.map(
+        pool.read(listEncodedOperation, (sql) => page.statement(sql, ENCODED_SUMMARY_COLUMNS)),
+        (rows) => encodedPage(rows as unknown as ReadonlyArray<EncodedSummaryRow>, page.limit)
+      ))
 
   const update = Effect.fn("PostRepository.update")(function*(
     slug: string,

@@ -49,7 +49,10 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     const context: Pages.SiteContext = { config, urls }
 
     const published = (query: { readonly tag?: string; readonly limit: number; readonly offset?: number; readonly cursor?: string }) =>
-      repository.list({ ...query, status: "published" })
+      repository.list({ ...query, status: "published" }).pipe(
+        // The site only follows the cursors its own pages' `next` gave.
+        Effect.catchTag("InvalidCursor", Effect.die)
+      )
 
     /**
      * Every published post, newest first, a page of MAX_PAGE_SIZE at a time, until `stop` says

@@ -263,6 +263,16 @@ describe("posts API", () => {
         const response = yield* get(`/posts?${bad}`)
         assert.strictEqual(response.status, 400, bad)
       }
+      // Not an empty last page: that would read as the end of the list.
+      for (const cursor of ["garbage", "", capped.next.slice(0, -3)]) {
+        for (const headers of [{}, { "x-api-key": KEY }]) {
+          const response = yield* get(`/posts?cursor=${encodeURIComponent(cursor)}`, headers)
+          assert.strictEqual(response.status, 400, cursor)
+          const body = yield* json(response)
+          assert.strictEqual(body._tag, "HttpApiDecodeError")
+          assert.deepStrictEqual(body.issues[0].path, ["cursor"])
+        }
+      }
     }).pipe(Effect.provide(testServer()))
   )
 

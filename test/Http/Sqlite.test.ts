@@ -47,6 +47,9 @@ describe("HTTP on SQLite", () => {
       const rest = yield* json(yield* get(`/posts?limit=1&cursor=${encodeURIComponent(list.next)}`))
       assert.strictEqual(rest.items.length, 1)
       assert.notStrictEqual(rest.items[0].slug, list.items[0].slug)
+      const garbage = yield* get("/posts?cursor=garbage")
+      assert.strictEqual(garbage.status, 400)
+      assert.deepStrictEqual((yield* json(garbage)).issues[0].path, ["cursor"])
 
       const updated = yield* putJson("/posts/first-post", newPost({ body: "Rewritten.", version: 1 }))
       assert.strictEqual(updated.status, 200)

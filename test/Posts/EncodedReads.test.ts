@@ -136,9 +136,12 @@ const suite = (name: string, layer: Layer.Layer<PostRepository | DatabasePool | 
             assert.strictEqual(new TextDecoder().decode(bytes), JSON.stringify(encodePage(page)), JSON.stringify(query))
             return page
           })
-        for (const query of [{}, { status: "published" as const }, { status: "draft" as const }, { tag: "rust" }, { tag: "none" }, { offset: 3, limit: 2 }, { cursor: "not a cursor" }]) {
+        for (const query of [{}, { status: "published" as const }, { status: "draft" as const }, { tag: "rust" }, { tag: "none" }, { offset: 3, limit: 2 }]) {
           yield* same(query)
         }
+        // Both paths refuse an unreadable cursor alike.
+        assert.strictEqual((yield* Effect.flip(listEncoded!({ cursor: "not a cursor" })))._tag, "InvalidCursor")
+        assert.strictEqual((yield* Effect.flip(repository.list({ cursor: "not a cursor" })))._tag, "InvalidCursor")
         // Through every page, one post at a time: each cursor the encoded list hands out is the general path's.
         let cursor: string | undefined
         let seen = 0

@@ -170,7 +170,7 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.isNull(exact.next)
     }))
 
-    test("offset skips posts; a cursor takes precedence; an unreadable cursor ends the listing", Effect.gen(function*() {
+    test("offset skips posts; a cursor takes precedence; an unreadable cursor is InvalidCursor", Effect.gen(function*() {
       const repo = yield* PostRepository
       yield* seed(10)
       const all = slugs((yield* repo.list({})).items)
@@ -182,9 +182,11 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.isNotNull(first.next)
       const second = yield* repo.list({ limit: 2, cursor: first.next!, offset: 5 })
       assert.deepStrictEqual(slugs(second.items), all.slice(2, 4))
-      const garbage = yield* repo.list({ cursor: "not-a-cursor" })
-      assert.deepStrictEqual(garbage.items, [])
-      assert.isNull(garbage.next)
+      for (const cursor of ["not-a-cursor", "", first.next!.slice(0, -3)]) {
+        const garbage = yield* Effect.flip(repo.list({ cursor }))
+        assert.strictEqual(garbage._tag, "InvalidCursor", cursor)
+        if (garbage._tag === "InvalidCursor") assert.strictEqual(garbage.cursor, cursor)
+      }
     }))
 
     test("update replaces the content and bumps the version", Effect.gen(function*() {

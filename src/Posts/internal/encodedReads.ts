@@ -15,7 +15,7 @@
  * AnnouncingPostRepository wraps reads) carries along.
  */
 import type { Effect } from "effect"
-import type { DatabaseError, PoolTimeout, PostNotFound } from "../../Domain/Errors.js"
+import type { DatabaseError, InvalidCursor, PoolTimeout, PostNotFound } from "../../Domain/Errors.js"
 import type { PostStatus } from "../../Domain/Post.js"
 import type { ListQuery, PostRepositoryShape } from "../PostRepository.js"
 
@@ -53,7 +53,7 @@ export const getEncodedOf = (repository: PostRepositoryShape): GetEncoded | unde
  * into Posts and encodes the summaries back: ~1.2 ms for a page of 20 here, where SQLite builds
  * the summaries' JSON from the few columns they need.
  */
-export type ListEncoded = (query: ListQuery) => Effect.Effect<Uint8Array | undefined, DatabaseError | PoolTimeout>
+export type ListEncoded = (query: ListQuery) => Effect.Effect<Uint8Array | undefined, InvalidCursor | DatabaseError | PoolTimeout>
 
 const ListEncodedKey: unique symbol = Symbol.for("inkwell/Posts/listEncoded")
 

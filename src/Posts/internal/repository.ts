@@ -4,7 +4,7 @@
  * upsert algorithm (slug matching, content-hash skip, slug-conflict policies).
  */
 import { DateTime, Effect, Encoding, Either, Option, Schema } from "effect"
-import { DatabaseError, StaleVersion } from "../../Domain/Errors.js"
+import { DatabaseError, InvalidCursor, StaleVersion } from "../../Domain/Errors.js"
 import { makeValidPost, type NewPost, Post, PostId } from "../../Domain/Post.js"
 import {
   DEFAULT_PAGE_SIZE,
@@ -68,6 +68,13 @@ export const decodeCursor = (cursor: string): Option.Option<Cursor> =>
     Option.flatMap(Schema.decodeUnknownOption(CursorJson)),
     Option.map(([at, id]) => ({ at, id }))
   )
+
+/** The cursor `query.cursor` names (`undefined` when none), or `InvalidCursor`. */
+export const cursorOfQuery = (cursor: string | undefined): Effect.Effect<Cursor | undefined, InvalidCursor> => {
+  if (cursor === undefined) return Effect.succeed(undefined)
+  const decoded = decodeCursor(cursor)
+  return Option.isSome(decoded) ? Effect.succeed(decoded.value) : Effect.fail(new InvalidCursor({ cursor }))
+}
 
 /** True when `post` comes strictly after the cursor in listing order. */
 export const isAfter = (cursor: Cursor) => (post: Post): boolean => {
