@@ -73,13 +73,24 @@ export const Markdown = HttpApiSchema.Text({ contentType: "text/markdown" }).ann
   description: "Markdown, optionally with front matter (--- YAML --- or +++ TOML +++)"
 })
 
-export const CreatePayload = Schema.Union(PostInput, Markdown)
+/**
+ * A field the schema does not know is refused (400 naming it), as the OpenAPI document's
+ * `additionalProperties: false` says: dropped silently, a typo (`Status`, `tag`) stored a post
+ * other than the one meant, a draft published. Only the API's JSON payloads: NDJSON import
+ * records are decoded by their own rules (src/Processing/records.ts).
+ */
+const exactFields = { parseOptions: { onExcessProperty: "error" } } as const
+
+/** `PostInput` as a JSON payload: its fields and no others. */
+export const PostInputPayload = PostInput.annotations(exactFields)
+
+export const CreatePayload = Schema.Union(PostInputPayload, Markdown)
 
 /** Post fields plus the version being replaced (or send it as `If-Match`). */
 export const UpdateInput = Schema.Struct({
   ...PostInput.fields,
   version: Schema.optional(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)))
-}).annotations({ identifier: "UpdateInput" })
+}).annotations({ identifier: "UpdateInput", ...exactFields })
 
 export const UpdatePayload = Schema.Union(UpdateInput, Markdown)
 

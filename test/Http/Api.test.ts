@@ -75,6 +75,27 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("400 naming an unknown JSON field, on create and update: a typo never stores another post than meant", () =>
+    Effect.gen(function* () {
+      const unknownField = (response: { readonly status: number }, body: any, field: string) => {
+        assert.strictEqual(response.status, 400)
+        assert.strictEqual(body._tag, "HttpApiDecodeError")
+        assert.isTrue(
+          body.issues.some((issue: { path: Array<string> }) => issue.path.join(".") === field),
+          JSON.stringify(body.issues)
+        )
+      }
+      const typo = yield* postJson("/posts", { title: "x", body: "y", Status: "draft", tag: ["a"] })
+      unknownField(typo, yield* json(typo), "Status")
+      assert.strictEqual((yield* get("/posts/x", { "x-api-key": KEY })).status, 404)
+
+      assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
+      const update = yield* putJson("/posts/first-post", newPost({ version: 1, tag: ["a"] }))
+      unknownField(update, yield* json(update), "tag")
+      assert.strictEqual((yield* json(yield* get("/posts/first-post"))).version, 1)
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("400 for a body that is not JSON at all", () =>
     Effect.gen(function* () {
       const response = yield* send(
