@@ -56,3 +56,15 @@ export class BadRequest extends Schema.TaggedError<BadRequest>()(
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 400 })
 ) {}
+
+/**
+ * A post's body in a type the endpoint does not take. Only JSON fields (`application/json`) and
+ * markdown (`text/markdown`, `text/x-markdown`) are, in UTF-8: anything else used to be read as
+ * markdown, so JSON sent as `text/plain` (browser `fetch`'s default for a string) became a post
+ * with an empty body and the JSON in its metadata.
+ */
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()(
+  "UnsupportedMediaType",
+  { message: Schema.String, accepted: Schema.Array(Schema.String) },
+  HttpApiSchema.annotations({ status: 415 })
+) {}

@@ -12,7 +12,7 @@ import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } fr
 import { Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
 import { BadRequest, InternalServerError, PayloadTooLarge, RequestTimedOut, Unauthorized, VersionRequired } from "../Http/Errors.js"
-import { ApiKeyAuth } from "../Http/Middleware.js"
+import { ApiKeyAuth, PostBodyType } from "../Http/Middleware.js"
 import { decodeCursor } from "./internal/repository.js"
 
 /** What a list shows of each post: enough for an index page, without the rendered html. */
@@ -147,6 +147,7 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
   .add(
     HttpApiEndpoint.post("create", "/posts")
       .setPayload(CreatePayload)
+      .middleware(PostBodyType)
       .addSuccess(Post, { status: 201 })
       .addError(InvalidPost)
       .addError(SlugConflict)
@@ -157,6 +158,7 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
       .setPath(SlugPath)
       .setHeaders(IfMatch)
       .setPayload(UpdatePayload)
+      .middleware(PostBodyType)
       .addSuccess(Post)
       .addError(InvalidPost)
       .addError(PostNotFound)

@@ -9,7 +9,7 @@ import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, Unauthorized, VersionRequired } from "../Http/Errors.js"
-import { type ApiKeyAuth, uploadStream } from "../Http/Middleware.js"
+import { type ApiKeyAuth, type PostBodyType, uploadStream } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
@@ -295,7 +295,7 @@ export const layerFor = <Id extends string, Groups extends HttpApiGroup.HttpApiG
 ): Layer.Layer<
   HttpApiGroup.ApiGroup<Id, "posts"> | HttpApiGroup.ApiGroup<Id, "postsAdmin">,
   never,
-  Posts | ApiKeys | ApiKeyAuth
+  Posts | ApiKeys | ApiKeyAuth | PostBodyType
 > => {
   // The builder reads the groups from `api` at run time (prefixes included); the cast only
   // re-labels the layer with the embedding API's id.
@@ -303,7 +303,7 @@ export const layerFor = <Id extends string, Groups extends HttpApiGroup.HttpApiG
   const handlers: Layer.Layer<
     HttpApiGroup.ApiGroup<"inkwell", "posts"> | HttpApiGroup.ApiGroup<"inkwell", "postsAdmin">,
     never,
-    Posts | ApiKeys | ApiKeyAuth
+    Posts | ApiKeys | ApiKeyAuth | PostBodyType
   > = Layer.mergeAll(publicHandlers(inkwell), adminHandlers(inkwell))
   return handlers as never
 }

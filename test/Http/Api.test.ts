@@ -1,4 +1,4 @@
-import { HttpClientRequest } from "@effect/platform"
+import { HttpBody, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { get, json, KEY, MARKDOWN, newPost, postJson, postMarkdown, putJson, del, send, testServer } from "./harness.js"
@@ -93,6 +93,37 @@ describe("posts API", () => {
       const update = yield* putJson("/posts/first-post", newPost({ version: 1, tag: ["a"] }))
       unknownField(update, yield* json(update), "tag")
       assert.strictEqual((yield* json(yield* get("/posts/first-post"))).version, 1)
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("415 UnsupportedMediaType for a post body that is neither JSON nor markdown; charset UTF-8 and text/x-markdown are fine", () =>
+    Effect.gen(function* () {
+      const body = JSON.stringify(newPost({ title: "Sent as text" }))
+      const sendAs = (method: "POST" | "PUT", url: string, text: string, contentType: string | undefined, headers: Record<string, string> = {}) => {
+        const bytes = new TextEncoder().encode(text)
+        return send(HttpClientRequest.make(method)(url).pipe(
+          // Raw without a content type: the client then sends no Content-Type header.
+          HttpClientRequest.setBody(HttpBody.raw(bytes, contentType === undefined ? { contentLength: bytes.length } : { contentType, contentLength: bytes.length })),
+          HttpClientRequest.setHeaders({ "x-api-key": KEY, ...headers })
+        ))
+      }
+      for (const contentType of ["text/plain", "text/plain;charset=UTF-8", "application/octet-stream", "application/xml", undefined, "application/json; charset=iso-8859-1"]) {
+        const response = yield* sendAs("POST", "/posts", body, contentType)
+        assert.strictEqual(response.status, 415, String(contentType))
+        const error = yield* json(response)
+        assert.strictEqual(error._tag, "UnsupportedMediaType")
+        assert.deepStrictEqual(error.accepted, ["application/json", "text/markdown", "text/x-markdown"])
+      }
+      assert.deepStrictEqual((yield* json(yield* get("/posts", { "x-api-key": KEY }))).items, [])
+
+      const created = yield* sendAs("POST", "/posts", body, "Application/JSON; charset=utf-8")
+      assert.strictEqual(created.status, 201)
+      assert.strictEqual((yield* json(created)).title, "Sent as text")
+      const asText = yield* sendAs("PUT", "/posts/sent-as-text", "# Changed\n", "text/plain", { "if-match": "1" })
+      assert.strictEqual(asText.status, 415)
+      const legacy = yield* sendAs("PUT", "/posts/sent-as-text", "---\ntitle: Changed\n---\nNew body.\n", "text/x-markdown; charset=utf-8", { "if-match": "1" })
+      assert.strictEqual(legacy.status, 200)
+      assert.strictEqual((yield* json(legacy)).title, "Changed")
     }).pipe(Effect.provide(testServer()))
   )
 
