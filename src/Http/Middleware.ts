@@ -4,6 +4,7 @@
  *   logRequests   one line per request (also for 401s, 404s, timeouts and defects); request id;
  *                 turns unexpected failures into a bare 500; Retry-After on every 503
  *   limitBody     413 when the body is over MAX_BODY_SIZE (declared: before reading it; chunked: as read)
+ *   strictUtf8    400 when a text body (JSON, text/*) is not valid UTF-8, naming the byte offset (as read)
  *   timeout       interrupts the request's fiber after REQUEST_TIMEOUT (logRequests answers 503)
  *   (router)      HttpApi routing, then per group: ApiKeyAuth (writes only), then the handler
  *
@@ -42,7 +43,7 @@ import {
 import { NodeStream } from "@effect/platform-node"
 import { randomUUID } from "node:crypto"
 import { IncomingMessage } from "node:http"
-import { type Readable, Transform, type TransformCallback } from "node:stream"
+import { Readable, Transform, type TransformCallback } from "node:stream"
 import { ApiKeys, refusal } from "./ApiKeys.js"
 import {
   BadRequest,
@@ -52,6 +53,7 @@ import {
   Unauthorized,
   UnsupportedMediaType
 } from "./Errors.js"
+import { findInvalidUtf8 } from "../Import/FileSource.js"
 import * as HttpConfig from "./HttpConfig.js"
 import { directRequestLog, elapsedMs, type RequestLog } from "./Logging.js"
 
@@ -155,7 +157,7 @@ export interface MiddlewareOptions {
 export const requestMiddleware =
   (options: MiddlewareOptions) =>
   <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<never, R> =>
-    logRequests(options)(limitBody(options)(timeout(options)(app)))
+    logRequests(options)(limitBody(options)(strictUtf8(timeout(options)(app))))
 
 /** `requestMiddleware` with options from the environment (REQUEST_TIMEOUT, MAX_BODY_SIZE, RETRY_AFTER). */
 export const requestMiddlewareConfig = Effect.map(HttpConfig.MiddlewareConfig, requestMiddleware)
@@ -196,9 +198,11 @@ const failureResponse = (
     )
   }
   if (error instanceof HttpServerError.RequestError && error.reason === "Decode") {
-    return isBodyTooLarge(error)
-      ? encodeJson(PayloadTooLarge, tooLarge(maxBodySize), 413)
-      : encodeJson(BadRequest, new BadRequest({ message: "the request body could not be read as its Content-Type says" }), 400)
+    if (isBodyTooLarge(error)) return encodeJson(PayloadTooLarge, tooLarge(maxBodySize), 413)
+    const message = error.cause instanceof InvalidUtf8Body
+      ? error.cause.message
+      : "the request body could not be read as its Content-Type says"
+    return encodeJson(BadRequest, new BadRequest({ message }), 400)
   }
   const [response] = HttpServerError.causeResponseStripped(cause)
   return response.status >= 500
@@ -456,6 +460,105 @@ const drain = (incoming: IncomingMessage, budget: number) => {
     if (discarded > budget) incoming.socket?.destroy()
   })
   incoming.resume()
+}
+
+/** What a text body's read fails with at its first byte that is not UTF-8; answered 400 BadRequest. */
+class InvalidUtf8Body extends Error {
+  constructor(readonly offset: number) {
+    super(`the request body is not valid UTF-8: invalid or truncated sequence at byte offset ${offset}`)
+  }
+}
+
+/** How many bytes at the end of `bytes` begin a multi-byte sequence that the next chunk may complete. */
+const openSequence = (bytes: Uint8Array): number => {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const b = bytes[bytes.length - back]!
+    if (b >= 0x80 && b < 0xc0) continue
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1
+    return length > back ? back : 0
+  }
+  return 0
+}
+
+/**
+ * Passes the bytes on unchanged, and fails at the first invalid or truncated UTF-8 sequence
+ * (`findInvalidUtf8`, the import's strict rules). Checked as the body streams through, so the
+ * body is not held twice; a sequence split between chunks is checked when it is complete.
+ */
+class Utf8Check extends Transform {
+  /** Bytes passed on before `open`. */
+  private checked = 0
+  private open: Uint8Array = new Uint8Array(0)
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const bytes = this.open.length === 0 ? chunk : Buffer.concat([this.open, chunk])
+    const pending = openSequence(bytes)
+    const complete = bytes.subarray(0, bytes.length - pending)
+    const at = findInvalidUtf8(complete)
+    if (at !== -1) return callback(new InvalidUtf8Body(this.checked + at))
+    this.checked += complete.length
+    this.open = pending === 0 ? new Uint8Array(0) : Uint8Array.prototype.slice.call(bytes, bytes.length - pending)
+    callback(null, chunk)
+  }
+  override _flush(callback: TransformCallback): void {
+    callback(this.open.length === 0 ? null : new InvalidUtf8Body(this.checked))
+  }
+}
+
+/** Bodies the platform reads as text: JSON (also its default with no Content-Type) and text/*. */
+const isTextBody = (contentType: string | undefined): boolean => {
+  if (contentType === undefined) return true
+  const type = contentType.toLowerCase()
+  return type.includes("json") || type.trimStart().startsWith("text/")
+}
+
+/**
+ * Text bodies must be UTF-8: the platform decodes them leniently, so a Latin-1 `é` was stored as
+ * U+FFFD. The request's body is read through a `Utf8Check`, whose failure `failureResponse`
+ * answers 400 BadRequest naming the byte offset. Bulk imports are left alone: their lines are
+ * decoded by the import pipeline, which reports each bad line in the summary.
+ */
+export const strictUtf8 = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
+    if (!METHODS_WITH_BODY.has(request.method) || isBulkImport(request, false)) return app
+    if (request.headers["content-length"] === undefined && request.headers["transfer-encoding"] === undefined) return app
+    if (!isTextBody(request.headers["content-type"])) return app
+    return Effect.provideService(app, HttpServerRequest.HttpServerRequest, checkedRequest(request))
+  })
+
+/**
+ * `request` with its body (whatever `source` is: the Node request, or `cappedRequest`'s cap) read
+ * through a `Utf8Check`. `source` is read only when the body is, so a request answered before its
+ * body is read (401, 415) starts no stream.
+ */
+const checkedRequest = (request: HttpServerRequest.HttpServerRequest): HttpServerRequest.HttpServerRequest => {
+  let body: unknown
+  const source = (): unknown => {
+    if (body !== undefined) return body
+    const upstream: unknown = Reflect.get(request, "source")
+    // Not a Node request: the platform's own reader, unchecked.
+    if (!(upstream instanceof Readable)) return (body = upstream)
+    const incoming = upstream as Readable & Partial<Pick<IncomingMessage, "method" | "url" | "headers" | "socket">>
+    const check = new Utf8Check()
+    // The platform reads these off `source` too (method, url, headers, remote address).
+    Object.assign(check, {
+      method: incoming.method,
+      url: incoming.url,
+      headers: incoming.headers,
+      socket: incoming.socket
+    })
+    // A failing upstream (the size cap) fails the read with its own error: 413 stays 413.
+    incoming.once("error", (error) => check.destroy(error))
+    check.once("error", (error) => {
+      if (!(error instanceof InvalidUtf8Body)) return
+      // The rest of the body (within MAX_BODY_SIZE) is read and dropped, so the answer is not cut off.
+      incoming.unpipe(check)
+      incoming.resume()
+    })
+    incoming.pipe(check)
+    return (body = check)
+  }
+  return Object.create(request, { source: { get: source, configurable: true } }) as HttpServerRequest.HttpServerRequest
 }
 
 /** Interrupts a request whose time is up, so the request logger can tell it from a client abort. */
