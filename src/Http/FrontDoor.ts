@@ -130,7 +130,9 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
             break
         }
       }
-      const answer = cache.lookup(method, url, credentials, ifNoneMatch)
+      // HEAD is answered as GET: Node sends the headers (Content-Length included) and drops the body.
+      const answer = cache.lookup(method, url, credentials, ifNoneMatch) ??
+        (method === "HEAD" ? cache.lookup("GET", url, credentials, ifNoneMatch) : undefined)
       if (answer === undefined) {
         enqueue(request, response)
         return

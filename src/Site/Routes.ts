@@ -111,6 +111,8 @@ const FEED_FILES: ReadonlyArray<readonly [string, FeedFormat]> = [
   ["feed.json", "json"]
 ]
 
+const CATCH_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const
+
 /**
  * Whether a request would rather have the site's 404 page than the API's JSON answer:
  * a browser navigating, not a client of the API.
@@ -184,15 +186,16 @@ export const SiteRouter = Effect.gen(function* () {
       HttpRouter.get(`/tags/:tag/${file}`, Effect.flatMap(tagParam, (tag) => serve(site.feed(format, tag))))
     )
   }
-  return router.pipe(
-    HttpRouter.all(
-      "*",
-      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-        wantsHtml(request)
-          ? missing("There is nothing at this address.")
-          : Effect.fail(new HttpServerError.RouteNotFound({ request }))
-      )
-    )
+  const nothingHere = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    wantsHtml(request)
+      ? missing("There is nothing at this address.")
+      : Effect.fail(new HttpServerError.RouteNotFound({ request }))
+  )
+  // Every method but HEAD: the router answers a HEAD with the GET route of its path when no
+  // HEAD route matches, and a catch-all for HEAD matched first, so every HEAD (site and API) was 404.
+  return CATCH_ALL_METHODS.reduce(
+    (routes: HttpRouter.HttpRouter<HttpServerError.RouteNotFound>, method) => HttpRouter.route(method)(routes, "*", nothingHere),
+    router
   )
 })
 

@@ -86,6 +86,36 @@ const withServer = <A, E>(test: (base: string, lines: Array<string>) => Effect.E
 const hitsOf = Effect.flatMap(ResponseCache, (cache) => Effect.map(cache.stats, (s) => s.hits))
 
 describe("front door", () => {
+  it.live("HEAD answers as GET without the body, from the cache and through the full path", () =>
+    withServer((base) =>
+      Effect.gen(function* () {
+        const created = yield* send(base, "POST", "/posts", ["Content-Type", "application/json", "X-API-Key", KEY], JSON.stringify(newPost({ title: "Head" })))
+        assert.strictEqual(created.status, 201, created.body)
+        const sameAsGet = (head: Answer, got: Answer) => {
+          assert.strictEqual(head.status, got.status)
+          assert.strictEqual(head.body, "")
+          for (const name of ["content-type", "content-length", "etag"]) assert.strictEqual(head.headers[name], got.headers[name], name)
+        }
+        // Full path first (nothing cached yet), then from the cache.
+        const fullPath = yield* send(base, "HEAD", "/posts/head")
+        const got = yield* send(base, "GET", "/posts/head")
+        assert.strictEqual(got.status, 200)
+        assert.isAbove(Number(got.headers["content-length"]), 0)
+        sameAsGet(fullPath, got)
+        const hits = yield* hitsOf
+        const cached = yield* send(base, "HEAD", "/posts/head", ["X-Request-Id", "head-1"])
+        assert.strictEqual(yield* hitsOf, hits + 1, "answered from the cache")
+        sameAsGet(cached, got)
+        assert.strictEqual(cached.headers["x-request-id"], "head-1")
+        const notModified = yield* send(base, "HEAD", "/posts/head", ["If-None-Match", got.headers["etag"]!])
+        assert.strictEqual(notModified.status, 304)
+        const missing = yield* send(base, "HEAD", "/posts/nope")
+        assert.strictEqual(missing.status, 404)
+        assert.strictEqual(missing.body, "")
+        sameAsGet(yield* send(base, "HEAD", "/posts"), yield* send(base, "GET", "/posts"))
+      })
+    ))
+
   it.live("a cached read has the full path's bytes, ETag, 304 and request id; credentials bypass it", () =>
     withServer((base, lines) =>
       Effect.gen(function* () {

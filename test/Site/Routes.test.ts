@@ -2,6 +2,7 @@
  * The reader site through the real request pipeline (API, middleware and site routes in one
  * server), with posts written straight to the in-memory repository the server reads.
  */
+import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { DatabaseError } from "../../src/Domain/Errors.js"
@@ -32,6 +33,29 @@ const dated = (n: number, extra: Record<string, unknown> = {}) =>
 const hrefs = (html: string) => Array.from(html.matchAll(/href="([^"]*)"/g), (m) => m[1]!)
 
 describe("pages", () => {
+  it.effect("HEAD answers pages, feeds and the API like GET, without a body", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "hello", title: "Hello" })
+      const head = (path: string) =>
+        Effect.flatMap(HttpClient.HttpClient, (client) => client.execute(HttpClientRequest.head(path))).pipe(
+          Effect.flatMap((response) => Effect.map(response.text, (body) => ({ status: response.status, headers: response.headers, body }))),
+          Effect.scoped
+        )
+      for (const path of ["/", "/p/hello", "/rss.xml", "/atom.xml", "/feed.json", "/sitemap.xml", "/posts/hello", "/posts", "/health"]) {
+        const got = yield* fetchRaw(path)
+        const answer = yield* head(path)
+        assert.strictEqual(answer.status, got.status, path)
+        assert.strictEqual(got.status, 200, path)
+        assert.strictEqual(answer.body, "", path)
+        for (const name of ["content-type", "content-length", "etag", "cache-control", "content-security-policy"]) {
+          assert.strictEqual(answer.headers[name], got.headers[name], `${path} ${name}`)
+        }
+      }
+      assert.strictEqual((yield* head("/p/nope")).status, 404)
+      assert.strictEqual((yield* head("/no/such/page")).status, 404)
+    }).pipe(Effect.provide(siteServer()))
+  )
+
   it.effect("the home page lists published posts newest first, never drafts", () =>
     Effect.gen(function* () {
       yield* seed(...dated(3), { slug: "secret-draft", title: "Secret draft", status: "draft" })
