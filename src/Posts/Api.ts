@@ -109,6 +109,41 @@ export const ImportUrlPayload = Schema.Struct({
   dryRun: Schema.optional(Schema.Boolean)
 }).annotations({ identifier: "ImportUrlPayload" })
 
+/** The response headers a post's answers carry, for the OpenAPI document (the platform declares bodies only). */
+const ETAG_HEADER = {
+  ETag: { description: "The post's version and content hash; send it back as If-Match or If-None-Match", schema: { type: "string" } }
+}
+const LOCATION_HEADER = {
+  Location: { description: "The new post's URL (its slug percent-encoded)", schema: { type: "string" } }
+}
+
+/** `op` with `headers` documented on its `status` response. */
+const withResponseHeaders = (status: number, headers: Record<string, unknown>) => (op: Record<string, any>) => {
+  const response = op.responses?.[status]
+  if (response !== undefined) response.headers = { ...response.headers, ...headers }
+  return op
+}
+
+/**
+ * The bulk import as it is: an NDJSON body, which the handler streams (a payload schema would make
+ * the platform buffer and parse it whole), and no 413, since MAX_BODY_SIZE does not apply to it.
+ */
+const importOperation = (op: Record<string, any>) => {
+  op.requestBody = {
+    required: true,
+    content: {
+      "application/x-ndjson": {
+        schema: {
+          type: "string",
+          description: "One JSON object per line: the fields of PostInput, plus an optional `source` naming where the post came from"
+        }
+      }
+    }
+  }
+  if (op.responses !== undefined) delete op.responses[413]
+  return op
+}
+
 export const IfMatch = Schema.Struct({ "if-match": Schema.optional(Schema.String) })
 export const IfNoneMatch = Schema.Struct({ "if-none-match": Schema.optional(Schema.String) })
 
@@ -128,6 +163,7 @@ export class PostsApi extends HttpApiGroup.make("posts")
       .addSuccess(HttpApiSchema.Empty(304))
       .addError(PostNotFound)
       .annotate(OpenApi.Summary, "One processed post (html, excerpt, reading time, toc), with an ETag")
+      .annotate(OpenApi.Transform, withResponseHeaders(200, ETAG_HEADER))
   )
   .add(
     HttpApiEndpoint.get("tags", "/tags")
@@ -152,6 +188,7 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
       .addError(InvalidPost)
       .addError(SlugConflict)
       .annotate(OpenApi.Summary, "Create a post from JSON fields or markdown; 201 with Location")
+      .annotate(OpenApi.Transform, withResponseHeaders(201, { ...LOCATION_HEADER, ...ETAG_HEADER }))
   )
   .add(
     HttpApiEndpoint.put("update", "/posts/:slug")
@@ -166,6 +203,7 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
       .addError(SlugConflict)
       .addError(VersionRequired)
       .annotate(OpenApi.Summary, "Replace a post; needs its current version (body `version` or If-Match)")
+      .annotate(OpenApi.Transform, withResponseHeaders(200, ETAG_HEADER))
   )
   .add(
     HttpApiEndpoint.del("delete", "/posts/:slug")
@@ -183,6 +221,7 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
       .setUrlParams(ImportParams)
       .addSuccess(ImportSummary)
       .annotate(OpenApi.Summary, "Bulk import: NDJSON body, one PostInput per line (optional `source`); bad lines are in the summary as request:<line>")
+      .annotate(OpenApi.Transform, importOperation)
   )
   .add(
     HttpApiEndpoint.post("importUrl", "/posts/import-url")
