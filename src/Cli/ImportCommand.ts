@@ -45,12 +45,8 @@ const duration = (name: string, description: string) =>
     Options.optional
   )
 
-const flags = {
-  paths: Args.text({ name: "path" }).pipe(
-    Args.withDescription("a directory of markdown posts, an .ndjson file, or - for NDJSON on stdin"),
-    // Optional so that `--from-url` alone is enough; the handler asks for at least one source.
-    Args.repeated
-  ),
+/** The options of `inkwell import` (Cli.ts checks a command line against their names). */
+export const importOptions = {
   fromUrl: Options.text("from-url").pipe(
     Options.repeated,
     Options.withDescription("a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export URL (repeatable)")
@@ -70,6 +66,15 @@ const flags = {
     Options.withDescription("a slug taken by a post from another source: fail it, skip it, or store it as slug-2 (default fail)"),
     Options.optional
   )
+}
+
+const flags = {
+  paths: Args.text({ name: "path" }).pipe(
+    Args.withDescription("a directory of markdown posts, an .ndjson file, or - for NDJSON on stdin"),
+    // Optional so that `--from-url` alone is enough; the handler asks for at least one source.
+    Args.repeated
+  ),
+  ...importOptions
 }
 
 type Flags = {

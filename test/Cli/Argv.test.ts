@@ -1,32 +1,61 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Either } from "effect"
 import { optionsFirst } from "../../src/Cli/Cli.js"
 
 const argv = (...rest: Array<string>) => ["node", "inkwell", ...rest]
 
+const ok = (args: ReadonlyArray<string>) => {
+  const result = optionsFirst(args)
+  if (Either.isLeft(result)) assert.fail(result.left.message)
+  return result.right
+}
+
+const usageError = (args: ReadonlyArray<string>) => {
+  const result = optionsFirst(args)
+  if (Either.isRight(result)) assert.fail(`accepted: ${result.right.join(" ")}`)
+  return result.left.message
+}
+
 describe("optionsFirst", () => {
   it("moves options given after the paths in front of them, with their values", () => {
     assert.deepStrictEqual(
-      optionsFirst(argv("import", "./posts", "b.ndjson", "--batch-size", "50", "--dry-run", "--timeout=10m", "-")),
-      argv("import", "--batch-size", "50", "--dry-run", "--timeout=10m", "./posts", "b.ndjson", "-")
+      ok(argv("import", "./posts", "b.ndjson", "--batch-size", "50", "--dry-run", "--timeout=10m", "-")),
+      argv("import", "--batch-size", "50", "--dry-run", "--timeout=10m", "--", "./posts", "b.ndjson", "-")
     )
   })
 
   it("keeps flags without a value on their own, and `-` (stdin) as a path", () => {
     assert.deepStrictEqual(
-      optionsFirst(argv("import", "-", "--fail-on-error", "a", "--concurrency", "4")),
-      argv("import", "--fail-on-error", "--concurrency", "4", "-", "a")
+      ok(argv("import", "-", "--fail-on-error", "a", "--concurrency", "4")),
+      argv("import", "--fail-on-error", "--concurrency", "4", "--", "-", "a")
     )
   })
 
   it("after `--` everything is a path, even what looks like an option", () => {
     assert.deepStrictEqual(
-      optionsFirst(argv("import", "--buffer", "8", "--", "--odd-name", "x")),
-      argv("import", "--buffer", "8", "--odd-name", "x")
+      ok(argv("import", "--buffer", "8", "--", "--odd-name", "x")),
+      argv("import", "--buffer", "8", "--", "--odd-name", "x")
     )
   })
 
   it("leaves top-level flags and an empty command line alone", () => {
-    assert.deepStrictEqual(optionsFirst(argv("--version")), argv("--version"))
-    assert.deepStrictEqual(optionsFirst(argv()), argv())
+    assert.deepStrictEqual(ok(argv("--version")), argv("--version"))
+    assert.deepStrictEqual(ok(argv()), argv())
+    assert.deepStrictEqual(ok(argv("import", "--help")), argv("import", "--help"))
+  })
+
+  it("refuses an unknown or misspelt option, suggesting the one meant", () => {
+    assert.strictEqual(usageError(argv("import", "dir", "--dryrun")), "unknown option --dryrun (did you mean --dry-run?)")
+    assert.strictEqual(usageError(argv("import", "dir", "--fail-on-errors")), "unknown option --fail-on-errors (did you mean --fail-on-error?)")
+    assert.strictEqual(usageError(argv("import", "--on-conflit", "suffix", "dir")), "unknown option --on-conflit (did you mean --on-conflict?)")
+    assert.strictEqual(usageError(argv("import", "dir", "--on-conflit=suffix")), "unknown option --on-conflit (did you mean --on-conflict?)")
+    assert.strictEqual(usageError(argv("import", "dir", "--zzzzzzzz")), "unknown option --zzzzzzzz")
+    assert.strictEqual(usageError(argv("import", "dir", "-x")), "unknown option -x")
+    assert.strictEqual(usageError(argv("serve", "--bogus")), "unknown option --bogus")
+  })
+
+  it("an option missing its value is named, not blamed on a path", () => {
+    assert.strictEqual(usageError(argv("import", "dir", "--concurrency")), "--concurrency needs a value")
+    assert.strictEqual(usageError(argv("import", "dir", "--report", "--dry-run")), "--report needs a value")
   })
 })

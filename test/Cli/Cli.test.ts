@@ -3,7 +3,7 @@
  * temp directories. Exit codes 0/1/2/130/143, the summary on stdout, the JSON report, and real
  * signals sent mid-import (after the import announced itself, never after a fixed sleep).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
@@ -38,6 +38,19 @@ describe("inkwell CLI", () => {
     const badDuration = inkwell(["import", "x", "--timeout", "soon"])
     assert.strictEqual(await badDuration.exit, 2)
     assert.include(badDuration.stderr() + badDuration.stdout(), "is not a duration")
+  }, 180_000)
+
+  it("an unknown or misspelt option, or one missing its value, exits 2 before anything is written", async () => {
+    const dir = postsDir()
+    const file = join(temp(), "typo.db")
+    const typo = inkwell(["import", dir, "--dryrun"], { DATABASE_URL: `sqlite:${file}` })
+    assert.strictEqual(await typo.exit, 2)
+    assert.include(typo.stderr(), "inkwell: unknown option --dryrun (did you mean --dry-run?)")
+    assert.notInclude(typo.stdout(), "Import completed")
+    assert.isFalse(existsSync(file), "no database opened")
+    const missing = inkwell(["import", dir, "--concurrency"], { DATABASE_URL: `sqlite:${file}` })
+    assert.strictEqual(await missing.exit, 2)
+    assert.include(missing.stderr(), "inkwell: --concurrency needs a value")
   }, 180_000)
 
   it("imports, prints the summary, writes the report; --fail-on-error turns failures into exit 1", async () => {
