@@ -229,6 +229,12 @@ export interface FoundFile {
 export interface Passed {
   readonly path: string
   readonly reason: string
+  /**
+   * What may hold posts that are now left out (a named path that is missing or unreadable or is
+   * no post, a directory that cannot be listed), as opposed to what is no post (a symlink loop,
+   * a FIFO named .md, a broken link): an import counts the first as a failure, the second as skipped.
+   */
+  readonly failed: boolean
 }
 
 export type WalkEntry =
@@ -252,8 +258,11 @@ export const walkMarkdown = (
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
       type Found = WalkEntry | { readonly _tag: "Directory"; readonly path: string; readonly relative: string; readonly ancestors: ReadonlySet<string> }
-      const passed = (p: string, reason: string): Effect.Effect<Found> =>
-        Effect.as(Effect.logWarning(`skipping ${p}: ${reason}`), { _tag: "Passed", passed: { path: p, reason } } as const)
+      const passed = (p: string, reason: string, failed = false): Effect.Effect<Found> =>
+        Effect.as(
+          Effect.logWarning(`${failed ? "cannot import" : "skipping"} ${p}: ${reason}`),
+          { _tag: "Passed", passed: { path: p, reason, failed } } as const
+        )
       // Directories are identified by device and inode: a link back to one already entered is a loop.
       const entry = (full: string, rel: string, ancestors: ReadonlySet<string>): Effect.Effect<Found | undefined> =>
         fs.stat(full).pipe(
@@ -268,7 +277,10 @@ export const walkMarkdown = (
             return Effect.succeed({ _tag: "File", file: { path: full, relativePath: rel, bytes: Number(info.size) } })
           }),
           Effect.catchAll((e) =>
-            isMarkdownPath(full) || (e._tag === "SystemError" && e.reason !== "NotFound")
+            e._tag === "SystemError" && e.reason !== "NotFound"
+              // Unreadable, it may be a post or a directory of them.
+              ? passed(full, describePlatformError(e), true)
+              : isMarkdownPath(full)
               ? passed(full, describePlatformError(e))
               : passed(full, `broken symbolic link or vanished entry: ${describePlatformError(e)}`)
           )
@@ -297,14 +309,20 @@ export const walkMarkdown = (
                 entry(path.join(dir, name), relative === "" ? name : `${relative}/${name}`, ancestors))
             ),
             Effect.map((found) => emit(found.filter((f) => f !== undefined))),
-            Effect.catchAll((e) => Effect.map(passed(dir, `cannot list directory: ${describePlatformError(e)}`), (f) => emit([f])))
+            Effect.catchAll((e) => Effect.map(passed(dir, `cannot list directory: ${describePlatformError(e)}`, true), (f) => emit([f])))
           )
         )
+      // The root was named by the user: whatever keeps it from being read is a failure.
       const rootInfo = yield* Effect.either(fs.stat(root))
-      if (rootInfo._tag === "Left") return emit([yield* passed(root, describePlatformError(rootInfo.left))])
+      if (rootInfo._tag === "Left") return emit([yield* passed(root, describePlatformError(rootInfo.left), true)])
       if (rootInfo.right.type !== "Directory") {
+        if (!isMarkdownPath(root) && rootInfo.right.type === "File") {
+          return emit([yield* passed(root, "not markdown (.md, .markdown) or NDJSON (.ndjson, .jsonl)", true)])
+        }
         const found = yield* entry(root, path.basename(root), new Set())
-        return found === undefined ? Stream.empty : emit([found])
+        return found === undefined
+          ? emit([yield* passed(root, `not a regular file (${rootInfo.right.type})`, true)])
+          : emit([found._tag === "Passed" ? { _tag: "Passed", passed: { ...found.passed, failed: true } } : found])
       }
       const id = `${rootInfo.right.dev}:${Option.getOrElse(rootInfo.right.ino, () => 0)}`
       return visit(root, "", new Set([id]))

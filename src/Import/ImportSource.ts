@@ -2,7 +2,7 @@
  * Where an import reads from, as one Stream of `ImportItem`s: markdown files found by walking
  * directories, records of NDJSON files, NDJSON on standard input (`-`) or in a request body.
  * Sources never fail: an unreadable path, a bad line or a file the walker passed over becomes
- * a `Rejected` item naming it, and the stream goes on.
+ * a `Rejected` item naming it (failed, or skipped for what is no post), and the stream goes on.
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Logger, LogLevel, Option, Stream } from "effect"
@@ -84,7 +84,8 @@ const describeSourceError = (error: unknown): string => {
 
 /**
  * Items from command-line paths, in order: a directory is walked for markdown files, a
- * `.ndjson`/`.jsonl` file is read as records, any other file as one markdown post, and `-` is
+ * `.ndjson`/`.jsonl` file is read as records, a `.md`/`.markdown` file as one post (any other
+ * file fails: it was named, so leaving it out silently would hide a mistake), and `-` is
  * NDJSON on `stdin` (given by the entrypoint; embedding code passes its own stream).
  */
 export const fromPaths = (
@@ -101,7 +102,7 @@ export const fromPaths = (
         walkMarkdown(input).pipe(
           Stream.map((entry): ImportItem =>
             entry._tag === "Passed"
-              ? { _tag: "Rejected", identity: entry.passed.path, reason: entry.passed.reason, skipped: true, bytes: 0 }
+              ? { _tag: "Rejected", identity: entry.passed.path, reason: entry.passed.reason, skipped: !entry.passed.failed, bytes: 0 }
               : {
                 _tag: "File",
                 identity: path.normalize(entry.file.path),

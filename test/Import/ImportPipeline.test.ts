@@ -4,7 +4,9 @@
  * whole batches only, per-post and whole-run timeouts, slug policies, NDJSON bodies with
  * backpressure.
  */
-import { readdirSync, readlinkSync } from "node:fs"
+import { readdirSync, readlinkSync, symlinkSync } from "node:fs"
+import { FileSystem } from "@effect/platform"
+import { SystemError } from "@effect/platform/Error"
 import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
@@ -88,6 +90,49 @@ describe("bad input is reported, the rest imported", () => {
       assert.strictEqual(summary.imported, 1, JSON.stringify(summary.failures))
       assert.isAbove(summary.bytes, 10 * 1024 * 1024)
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))), { timeout: 180_000 })
+})
+
+/** Node's file system, except that listing `dir` or stat'ing `root` is refused (tests run as root, where chmod refuses nothing). */
+const refusing = (paths: { readonly list?: string; readonly stat?: string }) =>
+  Layer.effect(
+    FileSystem.FileSystem,
+    Effect.map(FileSystem.FileSystem, (fs): FileSystem.FileSystem => {
+      const denied = (method: string, path: string) =>
+        new SystemError({ reason: "PermissionDenied", module: "FileSystem", method, pathOrDescriptor: path })
+      return {
+        ...fs,
+        readDirectory: (path, options) => path === paths.list ? Effect.fail(denied("readDirectory", path)) : fs.readDirectory(path, options),
+        stat: (path) => path === paths.stat ? Effect.fail(denied("stat", path)) : fs.stat(path)
+      }
+    })
+  ).pipe(Layer.provideMerge(NodeContext.layer))
+
+describe("command-line paths that cannot be imported", () => {
+  it.scoped("a missing path, an unreadable root or directory, a named non-post file fail by name; a symlink loop stays skipped", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, {
+        "posts/good.md": markdownPost("Good"),
+        "posts/locked/hidden.md": markdownPost("Hidden"),
+        "a.txt": "not a post",
+        "unreadable/x.md": markdownPost("X")
+      })
+      symlinkSync(`${dir}/posts`, `${dir}/posts/loop`)
+      const paths = [`${dir}/nope`, `${dir}/posts`, `${dir}/a.txt`, `${dir}/unreadable`, `${dir}/missing.ndjson`]
+      const summary = yield* ImportPipeline.run(ImportSource.fromPaths(paths, sourceOptions), fast).pipe(
+        Effect.provide(refusing({ list: `${dir}/posts/locked`, stat: `${dir}/unreadable` }))
+      )
+      const reasons = Object.fromEntries(summary.failures.map((f) => [f.source.slice(dir.length + 1), f.reason]))
+      assert.deepStrictEqual(reasons, {
+        "nope": "no such file or directory",
+        "posts/locked": "cannot list directory: permission denied",
+        "a.txt": "not markdown (.md, .markdown) or NDJSON (.ndjson, .jsonl)",
+        "unreadable": "permission denied",
+        "missing.ndjson": "no such file or directory"
+      })
+      assert.deepStrictEqual(summary.skips.map((s) => `${s.source.slice(dir.length + 1)}: ${s.reason}`), ["posts/loop: symbolic link loop"])
+      assert.strictEqual(summary.imported, 1)
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 })
 
 describe("re-runs", () => {
