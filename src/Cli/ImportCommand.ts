@@ -5,12 +5,13 @@
  * in `--report FILE` as JSON. Failing posts make the exit code 1 only with `--fail-on-error`.
  */
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
+import { FileSystem, Path } from "@effect/platform"
 import { NodeHttpClient, NodeStream } from "@effect/platform-node"
 import { Cause, Clock, Console, Data, Duration, Effect, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import * as App from "../App.js"
 import { FeedClient } from "../Clients/FeedClient.js"
 import { defaultSettings, FeedClientConfig } from "../Clients/FeedClientOptions.js"
+import { describePlatformError } from "../Import/FileSource.js"
 import { ImportConfig, type ImportOptions, parseDuration } from "../Import/ImportConfig.js"
 import * as ImportPipeline from "../Import/ImportPipeline.js"
 import * as ImportSource from "../Import/ImportSource.js"
@@ -57,7 +58,10 @@ export const importOptions = {
   timeout: duration("timeout", "stop the whole import after this long (e.g. 10m)"),
   itemTimeout: duration("item-timeout", "fail a post that takes longer than this (default 30s)"),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("process and validate, write nothing")),
-  report: Options.file("report").pipe(
+  // Text, not `Options.file`: that check dies on a path under a regular file (ENOTDIR);
+  // checkReportTarget says what is wrong with the path instead.
+  report: Options.text("report").pipe(
+    Options.withPseudoName("file"),
     Options.withDescription("write the summary with every failure as JSON to this file"),
     Options.optional
   ),
@@ -100,15 +104,43 @@ const feedSettings = (urls: ReadonlyArray<string>) =>
     ? Effect.succeed(defaultSettings)
     : FeedClientConfig.pipe(Effect.mapError((e) => new CliExit({ code: 2, reason: `invalid configuration: ${String(e)}` })))
 
+/**
+ * The report is written once the whole import is done: a directory that is missing or not
+ * writable is found out here, before anything is imported, rather than after a long run.
+ */
+const checkReportTarget = (file: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const dir = path.dirname(path.resolve(file))
+    const unusable = (reason: string) => new CliExit({ code: 2, reason: `cannot write the report to ${file}: ${reason}` })
+    const info = yield* fs.stat(dir).pipe(
+      Effect.mapError((e) =>
+        unusable(e._tag === "SystemError" && e.reason === "NotFound" ? `directory ${dir} does not exist` : `${dir}: ${describePlatformError(e)}`)
+      )
+    )
+    if (info.type !== "Directory") return yield* unusable(`${dir} is not a directory`)
+    // An existing report is overwritten: then the file itself must be writable.
+    const existing = yield* Effect.option(fs.stat(file))
+    if (Option.isSome(existing) && existing.value.type !== "File") return yield* unusable(`not a regular file (${existing.value.type})`)
+    const target = Option.isSome(existing) ? file : dir
+    yield* fs.access(target, { writable: true }).pipe(
+      Effect.mapError((e) => unusable(`${target} is not writable (${describePlatformError(e)})`))
+    )
+  })
+
+/** Writes the report; false (after saying why) when it could not be written. */
 const writeReport = (file: string, summary: ImportSummary) =>
   Effect.flatMap(FileSystem.FileSystem, (fs) => fs.writeFileString(file, `${JSON.stringify(summary, null, 2)}\n`)).pipe(
-    Effect.catchAll((e) => Console.error(`inkwell: cannot write the report to ${file}: ${e.message}`))
+    Effect.as(true),
+    Effect.catchAll((e) => Effect.as(Console.error(`inkwell: cannot write the report to ${file}: ${describePlatformError(e)}`), false))
   )
 
+/** Prints the summary and writes the report; false when the report was asked for and not written. */
 const finish = (f: Flags, summary: ImportSummary) =>
   Effect.gen(function*() {
     yield* Console.log(formatSummary(summary))
-    if (Option.isSome(f.report)) yield* writeReport(f.report.value, summary)
+    return Option.isSome(f.report) ? yield* writeReport(f.report.value, summary) : true
   })
 
 const handler = (f: Flags) =>
@@ -119,6 +151,7 @@ const handler = (f: Flags) =>
     if (f.paths.length === 0 && f.fromUrl.length === 0) {
       return yield* new CliExit({ code: 2, reason: "nothing to import: give a path, - for standard input, or --from-url URL" })
     }
+    if (Option.isSome(f.report)) yield* checkReportTarget(f.report.value)
     const feeds = FeedClient.layer(yield* feedSettings(f.fromUrl)).pipe(Layer.provide(NodeHttpClient.layer))
     const options = resolveOptions(defaults, f)
     const tally = new ImportTally(yield* Clock.currentTimeMillis, options.dryRun)
@@ -151,13 +184,15 @@ const handler = (f: Flags) =>
       // On SIGINT/SIGTERM the run is interrupted after the batch in flight: summarize what landed.
       Effect.onInterrupt(() => Effect.flatMap(summarizeNow("interrupted"), (s) => finish(f, s)))
     )
-    yield* finish(f, summary)
+    const reported = yield* finish(f, summary)
     if (summary.status === "timed-out") {
       return yield* new CliExit({ code: 1, reason: `timed out after ${Option.match(options.timeout, { onNone: () => "?", onSome: Duration.format })}` })
     }
     if (f.failOnError && summary.failed > 0) {
       return yield* new CliExit({ code: 1, reason: `${summary.failed} post(s) failed` })
     }
+    // Whoever asked for the report relies on it: its loss is a failure (the reason is printed).
+    if (!reported) return yield* new CliExit({ code: 1, reason: "" })
   })
 
 export const importCommand = Command.make("import", flags, handler).pipe(

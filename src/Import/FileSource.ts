@@ -8,7 +8,8 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Option, Stream } from "effect"
 import { FileReadError, InvalidUtf8 } from "./ImportErrors.js"
 
-const describePlatformError = (error: PlatformError): string => {
+/** A file system error as a short reason: "no such file or directory", "permission denied". */
+export const describePlatformError = (error: PlatformError): string => {
   if (error._tag === "SystemError") {
     switch (error.reason) {
       case "NotFound":

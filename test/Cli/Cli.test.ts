@@ -3,7 +3,7 @@
  * temp directories. Exit codes 0/1/2/130/143, the summary on stdout, the JSON report, and real
  * signals sent mid-import (after the import announced itself, never after a fixed sleep).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
@@ -69,6 +69,28 @@ describe("inkwell CLI", () => {
     const again = inkwell(["import", dir, "--fail-on-error"], { DATABASE_URL: db })
     assert.strictEqual(await again.exit, 1)
     assert.match(again.stdout(), /unchanged\s+2\n/)
+  }, 180_000)
+
+  it("--report to a missing directory exits 2 before importing; a report that still cannot be written exits 1 after the summary", async () => {
+    const dir = postsDir()
+    const file = join(temp(), "report.db")
+    const missing = join(temp(), "gone", "report.json")
+    const early = inkwell(["import", dir, "--report", missing], { DATABASE_URL: `sqlite:${file}` })
+    assert.strictEqual(await early.exit, 2)
+    assert.include(early.stderr(), `inkwell: cannot write the report to ${missing}: directory ${join(missing, "..")} does not exist`)
+    assert.notInclude(early.stdout(), "Import completed")
+    assert.isFalse(existsSync(file), "no database opened")
+
+    // The directory is there when the import starts and gone when it ends.
+    const reportDir = join(temp(), "reports")
+    mkdirSync(reportDir)
+    const late = inkwell(["import", "-", "--report", join(reportDir, "report.json")], { DATABASE_URL: `sqlite:${file}` })
+    await late.waitFor("inkwell: importing")
+    rmSync(reportDir, { recursive: true })
+    late.child.stdin!.end(record(1))
+    assert.strictEqual(await late.exit, 1, late.stderr())
+    assert.match(late.stdout(), /imported\s+1\n/)
+    assert.include(late.stderr(), `inkwell: cannot write the report to ${join(reportDir, "report.json")}: no such file or directory`)
   }, 180_000)
 
   it("--dry-run validates without writing", async () => {
