@@ -12,7 +12,7 @@ import * as App from "../App.js"
 import { FeedClient } from "../Clients/FeedClient.js"
 import { defaultSettings, FeedClientConfig } from "../Clients/FeedClientOptions.js"
 import { describePlatformError } from "../Import/FileSource.js"
-import { ImportConfig, type ImportOptions, parseDuration } from "../Import/ImportConfig.js"
+import { ImportConfig, importLimits, type ImportOptions, parseDuration } from "../Import/ImportConfig.js"
 import * as ImportPipeline from "../Import/ImportPipeline.js"
 import * as ImportSource from "../Import/ImportSource.js"
 import { formatSummary, type ImportStatus, type ImportSummary, ImportTally } from "../Import/ImportSummary.js"
@@ -24,10 +24,13 @@ import * as Progress from "./Progress.js"
 /** Ends the CLI with `code` after its output was printed (no further error report). */
 export class CliExit extends Data.TaggedError("CliExit")<{ readonly code: number; readonly reason: string }> {}
 
-const positiveInteger = (name: string, description: string) =>
+/** An integer from 1 to `max`, the bound of the matching IMPORT_* variable. */
+const positiveInteger = (name: string, max: number, description: string) =>
   Options.integer(name).pipe(
     Options.mapEffect((n) =>
-      n >= 1 ? Effect.succeed(n) : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} must be at least 1 (got ${n})`)))
+      n >= 1 && n <= max
+        ? Effect.succeed(n)
+        : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} must be between 1 and ${max} (got ${n})`)))
     ),
     Options.withDescription(description),
     Options.optional
@@ -38,7 +41,7 @@ const duration = (name: string, description: string) =>
     Options.mapEffect((text) =>
       Option.match(parseDuration(text), {
         onNone: () =>
-          Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: "${text}" is not a duration (e.g. 500ms, 30s, 2m, "10 seconds")`))),
+          Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: "${text}" is not a duration greater than zero (e.g. 500ms, 30s, 2m, "10 seconds")`))),
         onSome: Effect.succeed
       })
     ),
@@ -52,9 +55,9 @@ export const importOptions = {
     Options.repeated,
     Options.withDescription("a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export URL (repeatable)")
   ),
-  concurrency: positiveInteger("concurrency", "files, or chunks of up to IMPORT_RECORD_BATCH (32) NDJSON lines, processed at once (default IMPORT_CONCURRENCY or 8)"),
-  batchSize: positiveInteger("batch-size", "posts per database transaction (default IMPORT_BATCH_SIZE or 500)"),
-  buffer: positiveInteger("buffer", "capacity of each queue between the stages (default IMPORT_BUFFER or 256)"),
+  concurrency: positiveInteger("concurrency", importLimits.concurrency, "files, or chunks of up to IMPORT_RECORD_BATCH (32) NDJSON lines, processed at once (default IMPORT_CONCURRENCY or 8)"),
+  batchSize: positiveInteger("batch-size", importLimits.batchSize, "posts per database transaction (default IMPORT_BATCH_SIZE or 500)"),
+  buffer: positiveInteger("buffer", importLimits.buffer, "capacity of each queue between the stages (default IMPORT_BUFFER or 256)"),
   timeout: duration("timeout", "stop the whole import after this long (e.g. 10m)"),
   itemTimeout: duration("item-timeout", "fail a post that takes longer than this (default 30s)"),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("process and validate, write nothing")),

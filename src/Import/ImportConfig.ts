@@ -54,6 +54,18 @@ export const defaultImportOptions: ImportOptions = {
   dryRun: false
 }
 
+/**
+ * Largest values of the sizes, for `IMPORT_*` and the command-line flags alike: each is
+ * allocated up front or multiplied by the others (fibers, queue slots, rows per statement), and
+ * far past these an import exhausts the heap before it reads a file.
+ */
+export const importLimits = {
+  concurrency: 1024,
+  recordBatch: 4096,
+  batchSize: 100_000,
+  buffer: 1_000_000
+} as const
+
 const positive = (name: string, fallback: number, max = 1_000_000) =>
   Config.integer(name).pipe(
     Config.validate({ message: `must be an integer between 1 and ${max}`, validation: (n) => n >= 1 && n <= max }),
@@ -62,10 +74,10 @@ const positive = (name: string, fallback: number, max = 1_000_000) =>
 
 /** `IMPORT_CONCURRENCY`, `IMPORT_RECORD_BATCH`, `IMPORT_BATCH_SIZE`, `IMPORT_BUFFER`, `IMPORT_ITEM_TIMEOUT`, `IMPORT_TIMEOUT`, `IMPORT_ON_CONFLICT`, `IMPORT_CHUNK_SIZE`, `IMPORT_MAX_POST_BYTES`. */
 export const ImportConfig: Config.Config<ImportOptions> = Config.all({
-  concurrency: positive("IMPORT_CONCURRENCY", defaultImportOptions.concurrency, 1024),
-  recordBatch: positive("IMPORT_RECORD_BATCH", defaultImportOptions.recordBatch, 4096),
-  batchSize: positive("IMPORT_BATCH_SIZE", defaultImportOptions.batchSize, 100_000),
-  buffer: positive("IMPORT_BUFFER", defaultImportOptions.buffer),
+  concurrency: positive("IMPORT_CONCURRENCY", defaultImportOptions.concurrency, importLimits.concurrency),
+  recordBatch: positive("IMPORT_RECORD_BATCH", defaultImportOptions.recordBatch, importLimits.recordBatch),
+  batchSize: positive("IMPORT_BATCH_SIZE", defaultImportOptions.batchSize, importLimits.batchSize),
+  buffer: positive("IMPORT_BUFFER", defaultImportOptions.buffer, importLimits.buffer),
   itemTimeout: Config.option(Config.duration("IMPORT_ITEM_TIMEOUT")).pipe(
     Config.map((o) => Option.orElse(o, () => defaultImportOptions.itemTimeout))
   ),
@@ -81,24 +93,24 @@ export const ImportConfig: Config.Config<ImportOptions> = Config.all({
 
 /**
  * Durations as users type them: "500ms", "30s", "2m", "1h", "1.5s", or Effect's own
- * "30 seconds" / "500 millis". A bare number is seconds.
+ * "30 seconds" / "500 millis". A bare number is seconds. Zero is none: as a deadline it would
+ * fail every post (or the whole run) at once.
  */
-export const parseDuration = (text: string): Option.Option<Duration.Duration> => {
-  const trimmed = text.trim()
-  const short = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(trimmed)
-  if (short !== null) {
-    const value = Number(short[1])
-    switch ((short[2] ?? "s").toLowerCase()) {
-      case "ms":
-        return Option.some(Duration.millis(value))
-      case "s":
-        return Option.some(Duration.millis(value * 1000))
-      case "m":
-        return Option.some(Duration.minutes(value))
-      default:
-        return Option.some(Duration.hours(value))
-    }
+export const parseDuration = (text: string): Option.Option<Duration.Duration> =>
+  Option.filter(parseAnyDuration(text.trim()), (d) => Duration.toMillis(d) > 0)
+
+const parseAnyDuration = (text: string): Option.Option<Duration.Duration> => {
+  const short = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(text)
+  if (short === null) return Duration.decodeUnknown(text)
+  const value = Number(short[1])
+  switch ((short[2] ?? "s").toLowerCase()) {
+    case "ms":
+      return Option.some(Duration.millis(value))
+    case "s":
+      return Option.some(Duration.millis(value * 1000))
+    case "m":
+      return Option.some(Duration.minutes(value))
+    default:
+      return Option.some(Duration.hours(value))
   }
-  const decoded = Duration.decodeUnknown(trimmed)
-  return Option.filter(decoded, (d) => Duration.toMillis(d) > 0)
 }

@@ -38,6 +38,13 @@ describe("inkwell CLI", () => {
     const badDuration = inkwell(["import", "x", "--timeout", "soon"])
     assert.strictEqual(await badDuration.exit, 2)
     assert.include(badDuration.stderr() + badDuration.stdout(), "is not a duration")
+    // Unbounded, this one exhausted the heap before reading a file.
+    const huge = inkwell(["import", "x", "--concurrency", "100000"])
+    assert.strictEqual(await huge.exit, 2)
+    assert.include(huge.stderr() + huge.stdout(), "--concurrency must be between 1 and 1024 (got 100000)")
+    const zero = inkwell(["import", "x", "--item-timeout", "0s"])
+    assert.strictEqual(await zero.exit, 2)
+    assert.include(zero.stderr() + zero.stdout(), `--item-timeout: "0s" is not a duration greater than zero`)
   }, 180_000)
 
   it("an unknown or misspelt option, or one missing its value, exits 2 before anything is written", async () => {
