@@ -180,7 +180,10 @@ const handler = (f: Flags) =>
       // `RenderPool.layerConfig` when it is not (notes/BENCHMARKS-session2-import.md).
       Effect.provide(PostProcessor.layerConfig),
       Effect.provide(feeds),
-      Effect.mapError((e) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(e)) })),
+      // Defects too (a library that throws while opening the database): one line, not a stack trace.
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause) ? Effect.failCause(Cause.stripFailures(cause)) : Effect.fail(new CliExit({ code: 1, reason: App.describeFailure(cause) }))
+      ),
       // The summary lists every skipped or failed post; warnings would break the progress bar.
       Logger.withMinimumLogLevel(LogLevel.Error),
       (effect) => Effect.scoped(Effect.zipRight(Progress.track(tally, { tty, totalBytes, write: (l) => process.stderr.write(`${l}\n`) }), effect)),

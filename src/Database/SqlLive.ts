@@ -8,7 +8,7 @@ import type { SqlError } from "@effect/sql"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { type ConfigError, Context, Data, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Cause, type ConfigError, Context, Data, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { DatabaseConfig } from "../Config.js"
 import type { Dialect } from "./DatabasePool.js"
 
@@ -30,10 +30,14 @@ export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
 
 export class DatabaseOpenFailed extends Data.TaggedError("DatabaseOpenFailed")<{
   readonly dialect: Dialect
+  /** The SQLite file (never a PostgreSQL URL: it may carry a password). */
+  readonly filename?: string
   readonly cause: unknown
 }> {
   get message() {
-    return `cannot open the ${this.dialect} database named by DATABASE_URL`
+    return this.filename === undefined
+      ? `cannot open the ${this.dialect} database named by DATABASE_URL`
+      : `cannot open the ${this.dialect} database ${this.filename}`
   }
 }
 
@@ -63,7 +67,7 @@ const ensureParentDirectory = (filename: string) =>
     if (slash <= 0) return
     yield* fs.makeDirectory(filename.slice(0, slash), { recursive: true })
   }).pipe(
-    Effect.mapError((cause) => new DatabaseOpenFailed({ dialect: "sqlite", cause })),
+    Effect.mapError((cause) => new DatabaseOpenFailed({ dialect: "sqlite", filename, cause })),
     Effect.provide(NodeFileSystem.layer)
   )
 
@@ -78,14 +82,28 @@ const sqlitePragmas = Effect.gen(function*() {
   yield* sql`PRAGMA synchronous = NORMAL`
 })
 
+/**
+ * The SQLite client opens the file (`new Database`, the WAL pragma) inside an Effect without a
+ * `try`, so a file that is not a database, or cannot be opened, is a defect there: it becomes
+ * `DatabaseOpenFailed` here, which callers report in one line. An interruption stays one.
+ */
+const sqliteClient = (filename: string) =>
+  SqliteClient.layer({ filename }).pipe(
+    Layer.catchAllCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Layer.failCause(Cause.stripFailures(cause))
+        : Layer.fail(new DatabaseOpenFailed({ dialect: "sqlite", filename, cause: Cause.squash(cause) }))
+    )
+  )
+
 const sqliteLayer = (filename: string) =>
   Layer.unwrapEffect(
-    Effect.as(ensureParentDirectory(filename), SqliteClient.layer({ filename }))
+    Effect.as(ensureParentDirectory(filename), sqliteClient(filename))
   ).pipe(
     Layer.tap((context) =>
       sqlitePragmas.pipe(
         Effect.provide(context),
-        Effect.mapError((cause) => new DatabaseOpenFailed({ dialect: "sqlite", cause }))
+        Effect.mapError((cause) => new DatabaseOpenFailed({ dialect: "sqlite", filename, cause }))
       )
     )
   )

@@ -100,6 +100,18 @@ describe("inkwell CLI", () => {
     assert.include(late.stderr(), `inkwell: cannot write the report to ${join(reportDir, "report.json")}: no such file or directory`)
   }, 180_000)
 
+  it("a DATABASE_URL file that is not a database is one 'database unavailable' line naming it, exit 1, for import and serve", async () => {
+    const dir = postsDir()
+    const notADatabase = join(dir, "one.md")
+    for (const args of [["import", dir], ["serve"]]) {
+      const run = inkwell(args, { DATABASE_URL: `sqlite:${notADatabase}`, PORT: "0" })
+      assert.strictEqual(await run.exit, 1, run.stderr())
+      assert.include(run.stderr(), `inkwell: database unavailable: cannot open the sqlite database ${notADatabase} (file is not a database)`)
+      assert.notInclude(run.stderr(), "level=ERROR")
+      assert.notInclude(run.stderr(), "    at ")
+    }
+  }, 180_000)
+
   it("--dry-run validates without writing", async () => {
     const dir = postsDir()
     const db = `sqlite:${join(temp(), "dry.db")}`

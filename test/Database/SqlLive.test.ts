@@ -67,4 +67,16 @@ describe("SqlLive", () => {
       assert.deepStrictEqual(settings, ["wal", SqlLive.SQLITE_BUSY_TIMEOUT_MS, 1])
       assert.isTrue(yield* fs.exists(filename))
     }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
+
+  it.effect("a file that is not a database fails the layer with DatabaseOpenFailed naming it (the driver throws: a defect)", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "inkwell-sqllive-" })
+      const filename = `${dir}/post.md`
+      yield* fs.writeFileString(filename, "+++\ntitle = \"Not a database\"\n+++\n\nJust markdown, long enough to be read as a header.\n".repeat(8))
+      const error = yield* Effect.flip(Layer.build(SqlLive.layer(`sqlite:${filename}`)).pipe(Effect.scoped))
+      assert.strictEqual(error._tag, "DatabaseOpenFailed")
+      assert.include(error.message, filename)
+      assert.match(String((error as SqlLive.DatabaseOpenFailed).cause), /file is not a database/)
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
 })
