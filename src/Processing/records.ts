@@ -55,9 +55,35 @@ export const rejected = (identity: string, reason: string, bytes = 0, skipped = 
   bytes
 })
 
-const decodeInput = Schema.decodeUnknownEither(PostInput)
+// Every field's problem, not only the first: one pass over a bad export tells all that is wrong.
+const decodeInput = Schema.decodeUnknownEither(PostInput, { errors: "all" })
 
-const oneLine = (text: string) => text.replace(/\s*\n\s*/g, "; ").trim()
+/** A field path as written in JSON access: `title`, `tags[1]`, `metadata.source`. */
+const fieldPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join("")
+
+/** Schema's names for PostInput's field types, as the markdown errors word them. */
+const expectedType = (ast: string): string =>
+  ast === "string" ? "a string" : ast === "ReadonlyArray<string>" ? "a list of strings" : ast.startsWith("{") ? "an object" : ast
+
+/**
+ * One line per bad field, `title: expected a string, got 42`, instead of Schema's tree (which
+ * names the class's encoded side and every union member). An optional field's `undefined`
+ * member only says the field may be left out, so its issue is dropped.
+ */
+const describeDecodeError = (error: ParseResult.ParseError): string => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const relevant = issues.filter((issue) => !issue.message.startsWith("Expected undefined,"))
+  return (relevant.length > 0 ? relevant : issues).map((issue) => {
+    const type = /^Expected (.*), actual (.*)$/s.exec(issue.message)
+    const reason = issue._tag === "Missing"
+      ? "missing"
+      : type !== null
+      ? `expected ${expectedType(type[1]!)}, got ${type[2]!}`
+      : issue.message
+    return issue.path.length === 0 ? reason : `${fieldPath(issue.path)}: ${reason}`
+  }).join("; ")
+}
 
 /** The line as an `RecordLine` of file `name`; `undefined` for a blank line, which is no record. */
 export const recordLine = (name: string, number: number, text: string): RecordLine | undefined =>
@@ -77,7 +103,7 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
   }
   const decoded = decodeInput(json)
   if (Either.isLeft(decoded)) {
-    return rejected(identity, oneLine(ParseResult.TreeFormatter.formatErrorSync(decoded.left)), bytes)
+    return rejected(identity, describeDecodeError(decoded.left), bytes)
   }
   // Line numbers shift when an export is edited; an explicit source or the slug does not.
   const raw = json as { readonly source?: unknown; readonly slug?: unknown }
