@@ -107,7 +107,10 @@ const parseYamlText = (text: string, body: string): Either.Either<FrontMatter, F
   } catch (e) {
     if (e instanceof YAMLParseError) {
       const line = e.linePos?.[0]?.line
-      return fail(`invalid YAML: ${firstLineOf(e.message)}`, line === undefined ? undefined : line + 1)
+      // The library's "at line N, column M:" counts from the first front matter line and ends
+      // where its code excerpt (cut off here) began; the error already carries the file line.
+      const reason = firstLineOf(e.message).replace(/\s+at line \d+, column (\d+):$/, " at column $1")
+      return fail(`invalid YAML: ${reason}`, line === undefined ? undefined : line + 1)
     }
     return fail(`invalid YAML: ${firstLineOf(errorMessage(e))}`)
   }

@@ -73,6 +73,17 @@ describe("parseFrontMatter", () => {
     assert.match(err("---\ntitle: a\ntitle: b\n---\n").reason, /invalid YAML/)
   })
 
+  it("a YAML error names only the file line, with the column, and is not cut off", () => {
+    const duplicate = err("---\ntitle: a\ntitle: b\n---\n")
+    assert.strictEqual(duplicate.line, 3)
+    assert.strictEqual(duplicate.reason, "invalid YAML: Map keys must be unique at column 1")
+    const compact = err("---\ntitle: a\n  bad: indent\n---\n")
+    assert.strictEqual(compact.line, 2)
+    assert.strictEqual(compact.reason, "invalid YAML: Nested mappings are not allowed in compact mappings at column 8")
+    const quote = err('---\ntitle: ok\nsummary: "unterminated\ndate: 2024-01-01\n---\n')
+    assert.notMatch(quote.reason, /line|:$/)
+  })
+
   it("rejects YAML that is not a mapping", () => {
     assert.match(err("---\n- a\n- b\n---\n").reason, /mapping/)
   })
