@@ -97,9 +97,11 @@ export const fromPaths = (
       if (input === "-") {
         return options.stdin === undefined ? Stream.make(rejected("stdin", "standard input is not available")) : ndjson("stdin", options.stdin, options)
       }
-      if (isNdjsonPath(input)) return ndjson(input, readBytes(input, options), options)
-      return Stream.unwrap(Effect.map(Path.Path, (path) =>
-        walkMarkdown(input).pipe(
+      // Absolute: a post's source is its identity, the same whatever the spelling or directory.
+      return Stream.unwrap(Effect.map(Path.Path, (path) => {
+        const resolved = path.resolve(input)
+        if (isNdjsonPath(resolved)) return ndjson(resolved, readBytes(resolved, options), options)
+        return walkMarkdown(resolved).pipe(
           Stream.map((entry): ImportItem =>
             entry._tag === "Passed"
               ? { _tag: "Rejected", identity: entry.passed.path, reason: entry.passed.reason, skipped: !entry.passed.failed, bytes: 0 }
@@ -112,7 +114,7 @@ export const fromPaths = (
               }
           )
         )
-      ))
+      }))
     })
   )
 

@@ -5,6 +5,7 @@
  * backpressure.
  */
 import { readdirSync, readlinkSync, symlinkSync } from "node:fs"
+import { isAbsolute, join, relative } from "node:path"
 import { FileSystem } from "@effect/platform"
 import { SystemError } from "@effect/platform/Error"
 import { NodeContext } from "@effect/platform-node"
@@ -149,6 +150,39 @@ describe("re-runs", () => {
       assert.deepStrictEqual([third.imported, third.updated, third.unchanged], [0, 1, 11])
       const stored = yield* rows
       assert.strictEqual(stored.find((r) => r.slug === "post-3")?.version, 2)
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("the same files under another spelling of their paths are the same posts: a re-run changes nothing, stores no copy", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "a.md": markdownPost("Alpha"), "sub/b.md": markdownPost("Beta"), "list.ndjson": `${JSON.stringify(record(1))}\n` })
+      const run = (base: string) =>
+        ImportPipeline.run(
+          ImportSource.fromPaths([base, join(base, "list.ndjson")], sourceOptions),
+          { ...fast, onConflict: "suffix" as const }
+        )
+      const first = yield* run(relative(process.cwd(), dir))
+      assert.strictEqual(first.imported, 3)
+      for (const spelling of [dir, `${dir}/sub/..`]) {
+        const again = yield* run(spelling)
+        assert.deepStrictEqual([again.imported, again.renamed, again.failed, again.unchanged], [0, 0, 0, 3], spelling)
+      }
+      const stored = yield* rows
+      assert.strictEqual(stored.length, 3)
+      for (const row of stored) assert.isTrue(isAbsolute(row.source), row.source)
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("a post stored by an earlier version under a path relative to the working directory is still this file's", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "a.md": markdownPost("Alpha") })
+      const legacySource = relative(process.cwd(), join(dir, "a.md"))
+      const repository = yield* PostRepository
+      yield* repository.upsertMany([makeNewPost({ slug: "alpha", title: "Alpha", source: legacySource })])
+      const run = yield* importDir(dir)
+      assert.deepStrictEqual([run.imported, run.updated, run.failed], [0, 1, 0])
+      const stored = yield* rows
+      assert.deepStrictEqual(stored.map((r) => [r.slug, r.source, r.version]), [["alpha", join(dir, "a.md"), 2]])
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 
   it.scoped("interrupted mid-import: whole batches only, handles closed; a re-run equals one uninterrupted run", () =>

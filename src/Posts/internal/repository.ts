@@ -4,6 +4,7 @@
  * upsert algorithm (slug matching, content-hash skip, slug-conflict policies).
  */
 import { DateTime, Effect, Encoding, Either, Option, Schema } from "effect"
+import { isAbsolute, relative, resolve } from "node:path"
 import { DatabaseError, InvalidCursor, StaleVersion } from "../../Domain/Errors.js"
 import { makeValidPost, type NewPost, Post, PostId } from "../../Domain/Post.js"
 import {
@@ -175,6 +176,19 @@ export interface UpsertStore<E, R> {
 const OPERATION = "PostRepository.upsertMany"
 
 /**
+ * Whether a stored post came from `incoming`'s source. Imports name a file by its absolute path;
+ * before, they named it as typed, relative to where `inkwell import` ran, so the same file had
+ * as many identities as spellings (a re-run elsewhere failed every post, or with `suffix` stored
+ * copies). A source stored that way still matches when it resolves, from this process's
+ * directory, to the incoming one: a re-run from the same place keeps updating its posts.
+ */
+export const sameSource = (stored: string, incoming: string): boolean =>
+  stored === incoming || (isAbsolute(incoming) && !isAbsolute(stored) && resolve(stored) === incoming)
+
+/** The spelling an earlier import may have stored for an absolute `source` (see `sameSource`). */
+const legacySource = (source: string): string | undefined => (isAbsolute(source) ? relative(process.cwd(), source) : undefined)
+
+/**
  * Applies `posts` in order through `store` (which must hold one transaction), so later posts see
  * earlier ones. A post whose slug belongs to another source is resolved by `policy`.
  */
@@ -203,7 +217,9 @@ export const upsertAll = <E, R>(
   const withSuffix = (post: NewPost) =>
     Effect.gen(function*() {
       // A re-run finds the copy an earlier run stored under a suffix.
-      const earlier = (yield* store.findBySource(post.source))
+      const legacy = legacySource(post.source)
+      const stored = [...(yield* store.findBySource(post.source)), ...(legacy === undefined ? [] : yield* store.findBySource(legacy))]
+      const earlier = stored
         .flatMap((p) => Option.match(suffixNumber(post.slug, p.slug), { onNone: () => [], onSome: (n) => [[n, p] as const] }))
         .sort(([a], [b]) => a - b)
       if (earlier.length > 0) return yield* refresh(post, earlier[0]![1])
@@ -224,7 +240,7 @@ export const upsertAll = <E, R>(
         yield* store.insert(yield* buildNew(OPERATION, post, now, post.slug, validate))
         return outcome(post, "inserted")
       }
-      if (existing.value.source === post.source) return yield* refresh(post, existing.value)
+      if (sameSource(existing.value.source, post.source)) return yield* refresh(post, existing.value)
       switch (policy) {
         case "fail":
           return outcome(post, "conflict")
