@@ -156,24 +156,35 @@ export const processChunk = (
 const conflictReason = (outcome: UpsertOutcome) =>
   `slug "${outcome.slug}" belongs to a post from another source (--on-conflict ${outcome.action === "skipped" ? "skip" : "fail"})`
 
-const record = (tally: ImportTally, item: Extract<Processed, { _tag: "Ready" }>, outcome: UpsertOutcome) => {
+const duplicateReason = (slug: string, first: string) => `duplicate slug "${slug}" in this run (first used by ${first})`
+
+/** Slug → the source that stored it in this run, to word a later conflict over it as a duplicate. */
+type StoredInRun = Map<string, string>
+
+const record = (tally: ImportTally, storedInRun: StoredInRun, item: Extract<Processed, { _tag: "Ready" }>, outcome: UpsertOutcome) => {
+  const reason = () => {
+    const first = storedInRun.get(outcome.slug)
+    return first !== undefined && first !== item.identity ? duplicateReason(outcome.slug, first) : conflictReason(outcome)
+  }
   switch (outcome.action) {
     case "inserted":
     case "updated":
     case "unchanged":
+      storedInRun.set(outcome.slug, item.identity)
       return tally.stored(outcome.action, item.bytes)
     case "renamed":
       return tally.stored("renamed", item.bytes)
     case "skipped":
-      return tally.skip(item.identity, conflictReason(outcome), item.bytes)
+      return tally.skip(item.identity, reason(), item.bytes)
     case "conflict":
-      return tally.fail(item.identity, conflictReason(outcome), item.bytes)
+      return tally.fail(item.identity, reason(), item.bytes)
   }
 }
 
 const writeBatch = (
   tally: ImportTally,
   writer: Writer,
+  storedInRun: StoredInRun,
   batch: Chunk.Chunk<Extract<Processed, { _tag: "Ready" }>>
 ): Effect.Effect<void> => {
   const items = Chunk.toReadonlyArray(batch)
@@ -190,7 +201,7 @@ const writeBatch = (
           items.forEach((item, index) => {
             const outcome = exit.value[index]
             if (outcome === undefined) tally.fail(item.identity, "the repository returned no outcome", item.bytes)
-            else record(tally, item, outcome)
+            else record(tally, storedInRun, item, outcome)
           })
           return
         }
@@ -228,6 +239,7 @@ const stages = <R>(
         Effect.forkScoped
       )
       const seen = new Map<string, string>()
+      const storedInRun: StoredInRun = new Map()
       yield* processor.results.pipe(
         Stream.filterMap((processed) => {
           if (processed._tag === "Rejected") {
@@ -235,20 +247,24 @@ const stages = <R>(
             else tally.fail(processed.identity, processed.reason, processed.bytes)
             return Option.none()
           }
+          // Writing, the repository decides between two posts with one slug: it knows which
+          // source owns the slug already (a re-run updates the owner whichever finished first;
+          // deciding here, in completion order, failed the owner's update too). With "suffix"
+          // it gives the later post its own slug.
+          if (writer !== undefined || options.onConflict === "suffix") return Option.some(processed)
+          // A dry run has no owner to ask: the first to finish keeps the slug.
           const first = seen.get(processed.post.slug)
           if (first === undefined) {
             seen.set(processed.post.slug, processed.identity)
             return Option.some(processed)
           }
-          // With "suffix" the repository gives the later post its own slug.
-          if (options.onConflict === "suffix") return Option.some(processed)
-          const reason = `duplicate slug "${processed.post.slug}" in this run (first used by ${first})`
+          const reason = duplicateReason(processed.post.slug, first)
           if (options.onConflict === "skip") tally.skip(processed.identity, reason, processed.bytes)
           else tally.fail(processed.identity, reason, processed.bytes)
           return Option.none()
         }),
         Stream.groupedWithin(options.batchSize, options.batchWindow),
-        Stream.runForEach((batch) => writeBatch(tally, writer, batch))
+        Stream.runForEach((batch) => writeBatch(tally, writer, storedInRun, batch))
       )
     })
   )

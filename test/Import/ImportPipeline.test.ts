@@ -172,6 +172,32 @@ describe("re-runs", () => {
       for (const row of stored) assert.isTrue(isAbsolute(row.source), row.source)
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 
+  it.scoped("two files with one slug: a re-run updates the file that owns it, whichever finishes first", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "a.md": markdownPost("Same"), "zz.md": markdownPost("Same", "Another body.\n") })
+      const first = yield* importDir(dir, { concurrency: 1 })
+      assert.deepStrictEqual([first.imported, first.failed], [1, 1])
+      assert.strictEqual(first.failures[0]!.reason, `duplicate slug "same" in this run (first used by ${join(dir, "a.md")})`)
+      yield* writeFiles(dir, { "a.md": markdownPost("Same", "Edited body.\n") })
+      // zz.md finishes first: a.md's processing waits for it.
+      const zzDone = yield* Deferred.make<void>()
+      const real = yield* Effect.provide(PostProcessor, ProcessorTest)
+      const zzFirst = Layer.succeed(PostProcessor, {
+        ...real,
+        process: (source) =>
+          source.source.endsWith("/a.md")
+            ? Effect.zipRight(Deferred.await(zzDone), real.process(source))
+            : Effect.ensuring(real.process(source), Deferred.succeed(zzDone, undefined))
+      })
+      const second = yield* importDir(dir, { concurrency: 2, recordBatch: 1 }).pipe(Effect.provide(zzFirst))
+      assert.deepStrictEqual([second.updated, second.failed], [1, 1])
+      assert.strictEqual(second.failures[0]!.source, join(dir, "zz.md"))
+      assert.match(second.failures[0]!.reason, /slug "same" belongs to a post from another source/)
+      const stored = yield* rows
+      assert.deepStrictEqual(stored.map((r) => [r.slug, r.source, r.version]), [["same", join(dir, "a.md"), 2]])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
   it.scoped("a post stored by an earlier version under a path relative to the working directory is still this file's", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir()
