@@ -26,6 +26,8 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [SiteConfigFromEnv, "SITE_LANGUAGE", "not a tag", "language tag"],
   [SiteConfigFromEnv, "SITE_URL", "ftp://example.com", "absolute http(s) URL"],
   [ImportConfig, "IMPORT_CONCURRENCY", "0", "between 1 and 1024"],
+  [ImportConfig, "IMPORT_TIMEOUT", "0 seconds", "positive duration"],
+  [ImportConfig, "IMPORT_ITEM_TIMEOUT", "0 millis", "positive duration"],
   [FeedClientConfig, "FEED_HOST_CONCURRENCY", "0", ">= 1"],
   [RenderPoolConfig, "RENDER_WORKERS", "300", "between 0 and 256"],
   [RenderPoolConfig, "RENDER_WORKER_HEAP_MB", "8", "between 16 and 65536"],

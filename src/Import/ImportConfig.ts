@@ -72,16 +72,22 @@ const positive = (name: string, fallback: number, max = 1_000_000) =>
     Config.withDefault(fallback)
   )
 
+/** A deadline of zero would time out every post (or the whole run) before it starts. */
+const positiveDuration = (name: string) =>
+  Config.duration(name).pipe(
+    Config.validate({ message: "must be a positive duration, such as 30 seconds", validation: (d) => Duration.toMillis(d) > 0 })
+  )
+
 /** `IMPORT_CONCURRENCY`, `IMPORT_RECORD_BATCH`, `IMPORT_BATCH_SIZE`, `IMPORT_BUFFER`, `IMPORT_ITEM_TIMEOUT`, `IMPORT_TIMEOUT`, `IMPORT_ON_CONFLICT`, `IMPORT_CHUNK_SIZE`, `IMPORT_MAX_POST_BYTES`. */
 export const ImportConfig: Config.Config<ImportOptions> = Config.all({
   concurrency: positive("IMPORT_CONCURRENCY", defaultImportOptions.concurrency, importLimits.concurrency),
   recordBatch: positive("IMPORT_RECORD_BATCH", defaultImportOptions.recordBatch, importLimits.recordBatch),
   batchSize: positive("IMPORT_BATCH_SIZE", defaultImportOptions.batchSize, importLimits.batchSize),
   buffer: positive("IMPORT_BUFFER", defaultImportOptions.buffer, importLimits.buffer),
-  itemTimeout: Config.option(Config.duration("IMPORT_ITEM_TIMEOUT")).pipe(
+  itemTimeout: Config.option(positiveDuration("IMPORT_ITEM_TIMEOUT")).pipe(
     Config.map((o) => Option.orElse(o, () => defaultImportOptions.itemTimeout))
   ),
-  timeout: Config.option(Config.duration("IMPORT_TIMEOUT")),
+  timeout: Config.option(positiveDuration("IMPORT_TIMEOUT")),
   onConflict: Config.literal("fail", "skip", "suffix")("IMPORT_ON_CONFLICT").pipe(
     Config.withDefault(defaultImportOptions.onConflict)
   ),

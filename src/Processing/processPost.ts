@@ -154,7 +154,7 @@ const build = (
   const rawTitle = overrides.title ?? f.string("title", "title")
   const title = rawTitle?.trim() ?? ""
   if (title === "") {
-    throw new Reject("title", rawTitle === undefined ? "missing title (set \"title\" in the front matter)" : "title is empty", rawTitle === undefined ? undefined : lineOfKey(fm, "title"))
+    throw new Reject("title", rawTitle === undefined ? "missing title (set \"title\" in the front matter, or as a field of a JSON post)" : "title is empty", rawTitle === undefined ? undefined : lineOfKey(fm, "title"))
   }
 
   const zolaPath = f.string("path", "path")
