@@ -9,7 +9,7 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import type { Post } from "../Domain/Post.js"
-import { cleanTitle, htmlBody, isoDate, plainText, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
+import { htmlBody, isoDate, plainText, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -100,6 +100,9 @@ export const parseJsonFeed = (json: unknown, feedUrl: string): Either.Either<Par
   })
 }
 
+/** Plain text on one line: JSON strings need no decoding, only whitespace collapsed. */
+const textLine = (text: string): string => text.replace(/\s+/g, " ").trim()
+
 const mapItem = (
   item: typeof Item.Type,
   index: number,
@@ -117,9 +120,14 @@ const mapItem = (
     ? textBody(item.summary)
     : undefined
   if (body === undefined) return rejected(source, `items.${index}: neither content_html, content_text nor summary`)
-  const summary = item.summary ? plainText(item.summary) : undefined
+  // JSON Feed says `title` and `summary` are plain text, but feeds in the wild put HTML and
+  // entities in them, so they are read as HTML. Not when `toJsonFeed` wrote them (`_inkwell`):
+  // those are exact, and read as HTML "Vec<T> & friends" lost its `<T>` on the way between two
+  // Inkwells.
+  const plain = item._inkwell !== undefined && item._inkwell !== null ? textLine : plainText
+  const summary = item.summary ? plain(item.summary) || undefined : undefined
   // Microblog items often have no title; the post needs one, so the text's start stands in.
-  const title = (item.title ? cleanTitle(item.title) : "") ||
+  const title = (item.title ? plain(item.title) : "") ||
     shorten(item.content_text?.trim() || plainText(item.content_html ?? "") || summary || "", 80)
   return entry(
     source,

@@ -49,6 +49,17 @@ describe("toJsonFeed", () => {
     assert.strictEqual(entries[0]!.input.publishedAt, "2024-02-01T00:00:00.000Z")
   })
 
+  it("keeps another Inkwell's titles and summaries exactly as written", () => {
+    const feed = toJsonFeed([post({ title: "Vec<T> & <b>bold</b> AT&amp;T", body: "x", summary: "Box<dyn Fn> &lt;3" })], site)
+    const parsed = Either.getOrThrow(parseJsonFeed(JSON.parse(JSON.stringify(feed)), site.feedUrl))
+    const entry = parsed.items[0]!
+    assert.strictEqual(entry._tag, "Entry")
+    if (entry._tag === "Entry") {
+      assert.strictEqual(entry.input.title, "Vec<T> & <b>bold</b> AT&amp;T")
+      assert.strictEqual(entry.input.summary, "Box<dyn Fn> &lt;3")
+    }
+  })
+
   it("rejects a document that is not a JSON Feed with the failing path", () => {
     const result = parseJsonFeed({ version: "1.0", items: [] }, "https://x.example/f.json")
     assert.isTrue(Either.isLeft(result))
