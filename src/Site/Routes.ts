@@ -4,7 +4,7 @@
  *
  * Every answer carries a Content-Security-Policy that forbids scripts (defence in depth behind
  * the sanitizer), Cache-Control, and, for documents, a strong ETag over the exact bytes plus
- * Last-Modified from the posts shown, so conditional GETs are answered 304 without a body.
+ * Last-Modified from the posts shown; a matching If-None-Match is answered 304 without a body.
  *
  * Mount it next to an `HttpApi` with `layer` (see notes/site-integration.md), or serve
  * `SiteRouter` on its own.
@@ -58,23 +58,15 @@ export const etagOf = (body: string): string =>
 const opaque = (tag: string) => tag.trim().replace(/^W\//, "")
 
 /**
- * RFC 9110 §13.1: If-None-Match (weak comparison) decides when present; otherwise
- * If-Modified-Since, at the one-second resolution of HTTP dates.
+ * If-None-Match (weak comparison) alone decides. If-Modified-Since is not evaluated: a document's
+ * Last-Modified is the newest change among the posts it shows, so deleting or unpublishing the
+ * newest post moves it back in time, and a reader polling with If-Modified-Since was told 304
+ * while the feed or page still listed the removed post. The strong ETag covers every change.
  */
-export const isNotModified = (
-  headers: Readonly<Record<string, string | undefined>>,
-  etag: string,
-  lastModified: DateTime.Utc | undefined
-): boolean => {
+export const isNotModified = (headers: Readonly<Record<string, string | undefined>>, etag: string): boolean => {
   const ifNoneMatch = headers["if-none-match"]
-  if (ifNoneMatch !== undefined) {
-    return ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((tag) => opaque(tag) === opaque(etag))
-  }
-  const ifModifiedSince = headers["if-modified-since"]
-  if (ifModifiedSince === undefined || lastModified === undefined) return false
-  const since = Date.parse(ifModifiedSince)
-  if (Number.isNaN(since)) return false
-  return Math.floor(DateTime.toEpochMillis(lastModified) / 1000) <= Math.floor(since / 1000)
+  if (ifNoneMatch === undefined) return false
+  return ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((tag) => opaque(tag) === opaque(etag))
 }
 
 const httpDate = (date: DateTime.Utc) => DateTime.toDateUtc(date).toUTCString()
@@ -88,7 +80,7 @@ const respond = (document: Document, cacheControl: string) =>
     if (document.lastModified !== undefined && DateTime.toEpochMillis(document.lastModified) > 0) {
       headers["last-modified"] = httpDate(document.lastModified)
     }
-    if (isNotModified(request.headers, etag, document.lastModified)) {
+    if (isNotModified(request.headers, etag)) {
       return HttpServerResponse.empty({ status: 304, headers })
     }
     return HttpServerResponse.text(document.body, { contentType: document.contentType, headers })
