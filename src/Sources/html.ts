@@ -118,6 +118,9 @@ export const isoDate = (value: unknown): string | undefined => {
   if (typeof value !== "string" || value.trim() === "") return undefined
   const text = value.trim()
   // An ISO date-time without an offset is UTC here, as in Processing/dates.ts, not local time.
-  const date = new Date(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/.test(text) ? `${text}Z` : text)
+  // That includes the space-separated form of Ghost and SQL dumps ("2024-05-14 10:00:00"), which
+  // `Date` would read in the host's zone: a CLI import on a laptop shifted every such date.
+  const local = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text)
+  const date = new Date(local === null ? text : `${local[1]}T${local[2]}Z`)
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
 }

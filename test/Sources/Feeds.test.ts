@@ -7,7 +7,7 @@ import { Effect, Exit } from "effect"
 import type { PostInput } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { fromUrl } from "../../src/Sources/FeedSource.js"
-import { htmlBody, resolveLinks, textBody } from "../../src/Sources/html.js"
+import { htmlBody, isoDate, resolveLinks, textBody } from "../../src/Sources/html.js"
 import { collect, fixture, servedBy } from "./harness.js"
 
 const processor = PostProcessor.layer({ wordsPerMinute: 230, excerptLength: 280 })
@@ -215,6 +215,21 @@ describe("html helpers", () => {
       resolveLinks(html, "https://s.example/dir/feed"),
       `<a href="https://s.example/a">a</a><a href="https://s.example/dir/b">b</a><a href="https://s.example/dir/c">c</a><a href="#x">x</a><a href="mailto:m@x.org">m</a><a href="https://o.example/">o</a><img src="https://cdn.example/i.png" alt="a > b">`
     )
+  })
+
+  it("isoDate reads a date-time without an offset as UTC, whatever the host's time zone", () => {
+    const zone = globalThis.process.env["TZ"]
+    globalThis.process.env["TZ"] = "America/New_York"
+    try {
+      assert.strictEqual(isoDate("2024-05-14 10:00:00"), "2024-05-14T10:00:00.000Z")
+      assert.strictEqual(isoDate("2024-05-14T10:00:00.5"), "2024-05-14T10:00:00.500Z")
+      assert.strictEqual(isoDate("2024-05-14 10:00"), "2024-05-14T10:00:00.000Z")
+      assert.strictEqual(isoDate("2024-05-14 10:00:00+02:00"), "2024-05-14T08:00:00.000Z")
+      assert.strictEqual(isoDate("Tue, 14 May 2024 10:00:00 GMT"), "2024-05-14T10:00:00.000Z")
+    } finally {
+      if (zone === undefined) delete globalThis.process.env["TZ"]
+      else globalThis.process.env["TZ"] = zone
+    }
   })
 
   it("htmlBody keeps blank lines as newlines without ending the HTML block", () => {
