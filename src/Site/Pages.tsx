@@ -117,14 +117,8 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
         {canonical !== undefined && <link rel="canonical" href={canonical} />}
         <link rel="icon" href={FAVICON} />
         <link rel="stylesheet" href={urls.path(routes.stylesheet(stylesheetVersion))} />
-        {FORMATS.map((format) => (
-          <link
-            rel="alternate"
-            type={FEED_TYPES[format]}
-            title={`${config.title} (${FEED_LABELS[format]})`}
-            href={urls.absolute(routes.feed(format))}
-          />
-        ))}
+        {/* The tag's feeds first: feed discovery (readers, `inkwell import --from-url`) takes the
+            first link of a type, and on a tag page that found the whole site's feed. */}
         {head.tag !== undefined &&
           FORMATS.map((format) => (
             <link
@@ -134,6 +128,14 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
               href={urls.absolute(routes.feed(format, head.tag))}
             />
           ))}
+        {FORMATS.map((format) => (
+          <link
+            rel="alternate"
+            type={FEED_TYPES[format]}
+            title={`${config.title} (${FEED_LABELS[format]})`}
+            href={urls.absolute(routes.feed(format))}
+          />
+        ))}
         <meta property="og:site_name" content={config.title} />
         <meta property="og:type" content={head.ogType} />
         <meta property="og:title" content={head.title ?? config.title} />

@@ -5,6 +5,7 @@ import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { formatDate, listingPage, notFoundPage, postPage, tocTree, updatedAtOf } from "../../src/Site/Pages.js"
 import { defaults } from "../../src/Site/SiteConfig.js"
+import { feedLinks } from "../../src/Sources/FeedSource.js"
 import { makeUrls } from "../../src/Site/Urls.js"
 import { makeNewPost } from "../fixtures/posts.js"
 
@@ -58,6 +59,19 @@ describe("pages", () => {
       assert.notInclude(postPage(site, { post: same, previous: undefined, next: undefined }), "updated")
       assert.include(postPage(site, { post: later, previous: undefined, next: undefined }), `updated <time datetime="2024-02-03T00:00:00.000Z">February 3, 2024</time>`)
       assert.strictEqual(DateTime.formatIso(updatedAtOf(later)), "2024-02-03T00:00:00.000Z")
+    }))
+
+  it.effect("a tag page offers the tag's feeds before the site's, so discovery finds the tag's", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "t", title: "T", tags: ["rust lang"] })
+      const html = listingPage({ ...site, config: defaults }, { page: 1, posts: [post], hasOlder: false, tag: "rust lang" })
+      const alternates = Array.from(html.matchAll(/<link rel="alternate" type="([^"]+)"[^>]*href="([^"]+)"/g), (m) => [m[1], m[2]])
+      assert.deepStrictEqual(alternates.slice(0, 3), [
+        ["application/rss+xml", "http://localhost:3000/tags/rust%20lang/rss.xml"],
+        ["application/atom+xml", "http://localhost:3000/tags/rust%20lang/atom.xml"],
+        ["application/feed+json", "http://localhost:3000/tags/rust%20lang/feed.json"]
+      ])
+      assert.strictEqual(feedLinks(html, "http://localhost:3000/tags/rust%20lang")[0], "http://localhost:3000/tags/rust%20lang/feed.json")
     }))
 
   it("the 404 page has the site's header, escapes its message and asks not to be indexed", () => {
