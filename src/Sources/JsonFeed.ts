@@ -174,15 +174,21 @@ export const toJsonFeed = (posts: ReadonlyArray<Post>, site: JsonFeedSite): Reco
   const postUrl = site.postUrl ?? ((post: Post) => `${home}/posts/${encodeURIComponent(post.slug)}`)
   const items = posts.filter((post) => post.status === "published").map((post) => {
     const url = postUrl(post)
+    const published = post.publishedAt ?? post.createdAt
     const item: Record<string, unknown> = {
       id: url,
       url,
       title: post.title,
       content_html: resolveLinks(post.html, url),
       summary: post.summary ?? post.excerpt,
-      date_published: DateTime.formatIso(post.publishedAt ?? post.createdAt),
-      date_modified: DateTime.formatIso(post.updatedAtSource ?? post.updatedAt),
+      date_published: DateTime.formatIso(published),
       _inkwell: { slug: post.slug }
+    }
+    // Only an update the author announced, as in the Atom feed. Storage time (when this server
+    // imported or last saved the post) is no news to readers, and an Inkwell importing this feed
+    // showed every post as "updated" on the day the source had been imported.
+    if (post.updatedAtSource !== null) {
+      item.date_modified = DateTime.formatIso(DateTime.max(post.updatedAtSource, published))
     }
     if (post.tags.length > 0) item.tags = [...post.tags]
     if (post.authors.length > 0) item.authors = post.authors.map((name) => ({ name }))

@@ -60,6 +60,23 @@ describe("toJsonFeed", () => {
     }
   })
 
+  it("date_modified is the author's update, never the time the post was stored", () => {
+    const stored = (input: ConstructorParameters<typeof PostInput>[0]) => {
+      const p = post(input)
+      return new Post({ ...p, updatedAt: DateTime.unsafeMake("2026-11-26T18:00:00Z") })
+    }
+    const feed = toJsonFeed([
+      stored({ title: "Never updated", body: "x", publishedAt: "2024-02-01T00:00:00Z" }),
+      stored({ title: "Updated", body: "x", publishedAt: "2024-02-01T00:00:00Z", updatedAt: "2024-05-01T00:00:00Z" })
+    ], site)
+    const items = JSON.parse(JSON.stringify(feed)).items as Array<Record<string, unknown>>
+    assert.isUndefined(items[0]!.date_modified)
+    assert.strictEqual(items[1]!.date_modified, "2024-05-01T00:00:00.000Z")
+    const parsed = Either.getOrThrow(parseJsonFeed(JSON.parse(JSON.stringify(feed)), site.feedUrl))
+    const inputs = parsed.items.flatMap((i) => (i._tag === "Entry" ? [i.input] : []))
+    assert.deepStrictEqual(inputs.map((i) => i.updatedAt), [undefined, "2024-05-01T00:00:00.000Z"])
+  })
+
   it("rejects a document that is not a JSON Feed with the failing path", () => {
     const result = parseJsonFeed({ version: "1.0", items: [] }, "https://x.example/f.json")
     assert.isTrue(Either.isLeft(result))
