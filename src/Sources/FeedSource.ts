@@ -87,9 +87,13 @@ export interface FromUrlOptions extends InkwellApiOptions {
   readonly ghost?: Omit<GhostExportOptions, "name"> | undefined
 }
 
-/** Items of a JSON Feed, then of its `next_url` pages (bounded, loops stopped). */
-const jsonFeedPages = (first: ParsedFeed, maxPages: number): Stream.Stream<SourceItem, FeedError, FeedClient> => {
-  const seen = new Set<string>()
+/**
+ * Items of a JSON Feed, then of its `next_url` pages (bounded, loops stopped). `firstUrls` are
+ * where the first page was asked for and found: a `next_url` back to it is a loop too, which
+ * read the first page twice and counted its posts again in the import summary.
+ */
+const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxPages: number): Stream.Stream<SourceItem, FeedError, FeedClient> => {
+  const seen = new Set<string>(firstUrls)
   const follow = (next: string | undefined, page: number): Option.Option<{ readonly url: string; readonly page: number }> => {
     if (next === undefined || page >= maxPages || seen.has(next)) return Option.none()
     seen.add(next)
@@ -117,7 +121,9 @@ const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stre
     const detected = yield* detect(resource)
     switch (detected._tag) {
       case "Feed":
-        return detected.feed.format === "json-feed" ? jsonFeedPages(detected.feed, options.maxPages ?? 50) : Stream.fromIterable(detected.feed.items)
+        return detected.feed.format === "json-feed"
+          ? jsonFeedPages(detected.feed, [resource.url, resource.finalUrl], options.maxPages ?? 50)
+          : Stream.fromIterable(detected.feed.items)
       case "Inkwell":
         return inkwellApi(detected.url, options)
       case "Ghost":

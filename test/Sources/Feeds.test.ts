@@ -164,6 +164,20 @@ describe("JSON Feed 1.1", () => {
       assert.deepStrictEqual(entries.map((e) => e.input.title), ["Post 1", "Post 2", "Post 3"])
       assert.deepStrictEqual(seen, ["/feed.json", "/feed.json?page=2", "/feed.json?page=3"])
     }))
+
+  it.effect("a next_url back to the first page is a loop: its items come once", () =>
+    Effect.gen(function*() {
+      const body = JSON.stringify({
+        version: "https://jsonfeed.org/version/1.1",
+        next_url: "https://self.example/feed.json",
+        items: [{ id: "a", title: "A", content_text: "x" }, { id: "b", title: "B", content_text: "y" }]
+      })
+      const seen: Array<string> = []
+      const layer = servedBy({ "/feed.json": { body, type: "application/feed+json" } }, seen)
+      const { entries } = yield* collect(fromUrl("https://self.example/feed.json")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(entries.map((e) => e.input.title), ["A", "B"])
+      assert.deepStrictEqual(seen, ["/feed.json"])
+    }))
 })
 
 describe("format detection", () => {
