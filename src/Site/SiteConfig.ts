@@ -46,9 +46,22 @@ export const siteUrl = Config.string("SITE_URL").pipe(
   Config.map((value) => Option.getOrThrow(normalizeBaseUrl(value)))
 )
 
+/**
+ * Whether `Intl` takes `tag`: the pattern alone let "en-x" or "en-US-u" through, and every page
+ * then failed to render (500) on formatting its dates, while the server had started fine.
+ */
+const isLanguageTag = (tag: string): boolean => {
+  if (!/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(tag)) return false
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1
+  } catch {
+    return false
+  }
+}
+
 /** `SITE_LANGUAGE` (default "en"). */
 export const siteLanguage = Config.string("SITE_LANGUAGE").pipe(
-  Config.validate({ message: "must be a language tag such as en or pt-BR", validation: (v) => /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(v) }),
+  Config.validate({ message: "must be a language tag such as en or pt-BR", validation: isLanguageTag }),
   Config.withDefault("en")
 )
 

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Layer, Option } from "effect"
+import { ConfigProvider, DateTime, Effect, Either, Layer, Option } from "effect"
+import { formatDate } from "../../src/Site/Pages.js"
 import { isNotModified } from "../../src/Site/Routes.js"
 import { normalizeBaseUrl, SiteConfig } from "../../src/Site/SiteConfig.js"
 
@@ -29,6 +30,18 @@ describe("SiteConfig", () => {
       for (const env of [{ SITE_URL: "example.com" }, { SITE_URL: "ftp://example.com" }, { SITE_URL: "https://x.test/?a=1" }, { SITE_PAGE_SIZE: "0" }, { SITE_PAGE_SIZE: "500" }]) {
         const result = yield* Effect.either(fromEnv(env))
         assert.isTrue(Either.isLeft(result), JSON.stringify(env))
+      }
+    }))
+
+  it.effect("refuses a SITE_LANGUAGE that Intl cannot format dates in", () =>
+    Effect.gen(function* () {
+      for (const language of ["en-x", "en-US-u", "en-a", "e"]) {
+        const result = yield* Effect.either(fromEnv({ SITE_LANGUAGE: language }))
+        assert.isTrue(Either.isLeft(result), language)
+      }
+      for (const language of ["en", "pt-BR", "zh-Hant-TW", "de-CH-1996"]) {
+        const config = yield* fromEnv({ SITE_LANGUAGE: language })
+        assert.strictEqual(formatDate(DateTime.unsafeMake("2024-03-05T00:00:00Z"), config.language).includes("2024"), true, language)
       }
     }))
 
