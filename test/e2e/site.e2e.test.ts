@@ -170,12 +170,13 @@ describe.skipIf(skip)("reader site in Chromium", () => {
           )
         )
         assert.deepStrictEqual(feeds, [
-          { type: "application/rss+xml", href: `${base}/rss.xml` },
-          { type: "application/atom+xml", href: `${base}/atom.xml` },
-          { type: "application/feed+json", href: `${base}/feed.json` },
+          // The tag's own feeds first: feed readers and `import --from-url` take the first one.
           { type: "application/rss+xml", href: `${base}/tags/typescript/rss.xml` },
           { type: "application/atom+xml", href: `${base}/tags/typescript/atom.xml` },
-          { type: "application/feed+json", href: `${base}/tags/typescript/feed.json` }
+          { type: "application/feed+json", href: `${base}/tags/typescript/feed.json` },
+          { type: "application/rss+xml", href: `${base}/rss.xml` },
+          { type: "application/atom+xml", href: `${base}/atom.xml` },
+          { type: "application/feed+json", href: `${base}/feed.json` }
         ])
         for (const feed of feeds) {
           const answer = yield* pw(() => page.request.get(feed.href!))
