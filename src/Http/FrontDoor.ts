@@ -130,9 +130,8 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
             break
         }
       }
-      // HEAD is answered as GET: Node sends the headers (Content-Length included) and drops the body.
-      const answer = cache.lookup(method, url, credentials, ifNoneMatch) ??
-        (method === "HEAD" ? cache.lookup("GET", url, credentials, ifNoneMatch) : undefined)
+      // A HEAD gets the GET's answer: Node sends the headers (Content-Length included) and drops the body.
+      const answer = cache.lookup(method, url, credentials, ifNoneMatch)
       if (answer === undefined) {
         enqueue(request, response)
         return

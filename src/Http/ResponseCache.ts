@@ -223,9 +223,9 @@ const EMPTY = new Uint8Array(0)
 export interface ResponseCacheShape {
   /**
    * The cached answer to a request, or `undefined` when it must take the full path (not a
-   * cacheable read, not cached, expired, or credentials sent). Synchronous and allocation-free
-   * on a hit, so a Node request listener can answer before any fiber starts (the front door
-   * reads the two headers it needs off `rawHeaders`).
+   * cacheable read, not cached, expired, or credentials sent); a HEAD gets the GET's answer.
+   * Synchronous and allocation-free on a hit, so a Node request listener can answer before any
+   * fiber starts (the front door reads the two headers it needs off `rawHeaders`).
    */
   readonly lookup: (
     method: string,
@@ -287,7 +287,8 @@ export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
         })
 
   const lookup: ResponseCacheShape["lookup"] = (method, url, credentials, ifNoneMatch) => {
-    if (options.maxEntries === 0 || credentials || method !== "GET" || !url.startsWith("/posts")) return undefined
+    // A HEAD is a GET without the body: the same answer serves both.
+    if (options.maxEntries === 0 || credentials || (method !== "GET" && method !== "HEAD") || !url.startsWith("/posts")) return undefined
     const key = url === "/posts" ? LIST_PREFIX : url.startsWith(LIST_PREFIX) ? url : postReadKey(url)
     const entry = store.get(key, Date.now())
     if (entry === undefined) return undefined

@@ -3,54 +3,13 @@
  * client gets a 413 with the typed body, not a connection reset. Sent with node:http, which
  * streams a body written without Content-Length as chunks.
  */
-import { HttpServer } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { request as httpRequest } from "node:http"
-import { get, json, KEY, newPost, testServer } from "./harness.js"
-
-interface Answer {
-  readonly status: number
-  readonly body: string
-}
+import { get, json, newPost, portOf, sendRaw, testServer } from "./harness.js"
 
 /** POSTs `chunks` one by one (chunked encoding), reads the whole answer. */
 const postChunked = (port: number, path: string, chunks: ReadonlyArray<string>) =>
-  Effect.async<Answer, Error>((resume) => {
-    const req = httpRequest(
-      {
-        host: "127.0.0.1",
-        port,
-        method: "POST",
-        path,
-        headers: { "content-type": "application/json", "x-api-key": KEY },
-        agent: false
-      },
-      (res) => {
-        let body = ""
-        res.setEncoding("utf8")
-        res.on("data", (chunk: string) => (body += chunk))
-        res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, body })))
-        res.on("error", (error) => resume(Effect.fail(error)))
-      }
-    )
-    // The server may answer before the last chunk is sent; writes after that are its business.
-    req.on("error", (error) => resume(Effect.fail(error)))
-    const send = (i: number): void => {
-      if (i === chunks.length) {
-        req.end()
-        return
-      }
-      if (req.write(chunks[i]!)) setImmediate(() => send(i + 1))
-      else req.once("drain", () => send(i + 1))
-    }
-    send(0)
-    return Effect.sync(() => req.destroy())
-  })
-
-const portOf = Effect.map(HttpServer.HttpServer, (server) =>
-  server.address._tag === "TcpAddress" ? server.address.port : 0
-)
+  sendRaw(port, { path, contentType: "application/json" }, chunks.map((chunk) => Buffer.from(chunk)))
 
 /** `text` as chunks of `size` characters. */
 const chunksOf = (text: string, size: number) => {

@@ -3,64 +3,9 @@
  * U+FFFD in the stored post. Sent with node:http, as raw bytes (chunked, so a character can be
  * split between chunks, or with Content-Length).
  */
-import { HttpServer } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { request as httpRequest } from "node:http"
-import { get, json, KEY, testServer } from "./harness.js"
-
-interface Answer {
-  readonly status: number
-  readonly body: string
-}
-
-/** Sends `chunks` one by one; with `declared`, as one body with its Content-Length. */
-const sendBytes = (
-  port: number,
-  options: { readonly method?: string; readonly path?: string; readonly contentType: string; readonly declared?: boolean; readonly headers?: Record<string, string> },
-  chunks: ReadonlyArray<Uint8Array>
-) =>
-  Effect.async<Answer, Error>((resume) => {
-    const whole = Buffer.concat(chunks)
-    const req = httpRequest(
-      {
-        host: "127.0.0.1",
-        port,
-        method: options.method ?? "POST",
-        path: options.path ?? "/posts",
-        headers: {
-          "content-type": options.contentType,
-          "x-api-key": KEY,
-          ...(options.declared === true ? { "content-length": String(whole.length) } : {}),
-          ...options.headers
-        },
-        agent: false
-      },
-      (res) => {
-        let body = ""
-        res.setEncoding("utf8")
-        res.on("data", (chunk: string) => (body += chunk))
-        res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, body })))
-        res.on("error", (error) => resume(Effect.fail(error)))
-      }
-    )
-    req.on("error", (error) => resume(Effect.fail(error)))
-    if (options.declared === true) {
-      req.end(whole)
-    } else {
-      const send = (i: number): void => {
-        if (i === chunks.length) return void req.end()
-        if (req.write(chunks[i]!)) setImmediate(() => send(i + 1))
-        else req.once("drain", () => send(i + 1))
-      }
-      send(0)
-    }
-    return Effect.sync(() => req.destroy())
-  })
-
-const portOf = Effect.map(HttpServer.HttpServer, (server) =>
-  server.address._tag === "TcpAddress" ? server.address.port : 0
-)
+import { get, json, KEY, portOf, sendRaw, testServer } from "./harness.js"
 
 const bytes = (...parts: ReadonlyArray<string | ReadonlyArray<number>>) =>
   Buffer.concat(parts.map((part) => (typeof part === "string" ? Buffer.from(part, "utf8") : Buffer.from(part))))
@@ -72,7 +17,7 @@ describe("UTF-8 request bodies", () => {
       // {"title":"t","body":"caf\xe9"}: Latin-1 é, at byte 24.
       const latin1Json = bytes('{"title":"t","body":"caf', [0xe9], '"}')
       for (const declared of [true, false]) {
-        const answer = yield* sendBytes(port, { contentType: "application/json", declared }, [latin1Json])
+        const answer = yield* sendRaw(port, { contentType: "application/json", declared }, [latin1Json])
         assert.strictEqual(answer.status, 400, answer.body)
         const error = JSON.parse(answer.body)
         assert.strictEqual(error._tag, "BadRequest")
@@ -80,11 +25,11 @@ describe("UTF-8 request bodies", () => {
         assert.include(error.message, "offset 24")
       }
       const markdown = bytes("---\ntitle: Caf\n---\n", [0xc0, 0xaf], " overlong slash\n")
-      const answer = yield* sendBytes(port, { contentType: "text/markdown", declared: true }, [markdown])
+      const answer = yield* sendRaw(port, { contentType: "text/markdown", declared: true }, [markdown])
       assert.strictEqual(answer.status, 400, answer.body)
       assert.include(JSON.parse(answer.body).message, "offset 19")
       // Truncated at the end: the last character's first byte only.
-      const truncated = yield* sendBytes(port, { contentType: "text/markdown" }, [bytes("---\ntitle: T\n---\nend ", [0xe2, 0x82])])
+      const truncated = yield* sendRaw(port, { contentType: "text/markdown" }, [bytes("---\ntitle: T\n---\nend ", [0xe2, 0x82])])
       assert.strictEqual(truncated.status, 400, truncated.body)
       assert.include(JSON.parse(truncated.body).message, "offset 21")
       assert.deepStrictEqual((yield* json(yield* get("/posts", { "x-api-key": KEY }))).items, [])
@@ -102,13 +47,13 @@ describe("UTF-8 request bodies", () => {
         euro.subarray(1, 2),
         Buffer.concat([euro.subarray(2), bytes('"}')])
       ]
-      const created = yield* sendBytes(port, { contentType: "application/json; charset=utf-8" }, chunks)
+      const created = yield* sendRaw(port, { contentType: "application/json; charset=utf-8" }, chunks)
       assert.strictEqual(created.status, 201, created.body)
       const post = JSON.parse(created.body)
       assert.strictEqual(post.title, "Café 🦀")
       assert.strictEqual(post.body, "naïve€")
 
-      const update = yield* sendBytes(
+      const update = yield* sendRaw(
         port,
         { method: "PUT", path: `/posts/${encodeURIComponent(post.slug)}`, contentType: "text/markdown", declared: true, headers: { "if-match": "1" } },
         [bytes("---\ntitle: x\n---\n", [0xff])]
@@ -121,7 +66,7 @@ describe("UTF-8 request bodies", () => {
     Effect.gen(function* () {
       const port = yield* portOf
       const big = bytes(`{"title":"t","body":"${"é".repeat(600)}"}`)
-      const answer = yield* sendBytes(port, { contentType: "application/json" }, [big.subarray(0, 700), big.subarray(700)])
+      const answer = yield* sendRaw(port, { contentType: "application/json" }, [big.subarray(0, 700), big.subarray(700)])
       assert.strictEqual(answer.status, 413, answer.body)
       assert.strictEqual(JSON.parse(answer.body)._tag, "PayloadTooLarge")
     }).pipe(Effect.provide(testServer({ maxBodySize: 1000 }))))

@@ -2,8 +2,9 @@
  * A real Inkwell server on an ephemeral port (NodeHttpServer.layerTest) with the in-memory
  * repository unless a test supplies another, and an HttpClient pointed at it.
  */
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
+import { request as httpRequest } from "node:http"
 import { type Duration, Effect, Layer, Logger, type LogLevel } from "effect"
 import { postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
@@ -108,3 +109,61 @@ export const newPost = (overrides: Record<string, unknown> = {}) => ({
   status: "published",
   ...overrides
 })
+
+export interface RawAnswer {
+  readonly status: number
+  readonly body: string
+}
+
+/**
+ * Sends `chunks` with node:http, one write each (chunked encoding, so a test controls where the
+ * body is cut), or with `declared` as one body with its Content-Length; reads the whole answer.
+ * The server may answer before the last chunk is sent; writes after that are its business.
+ */
+export const sendRaw = (
+  port: number,
+  options: { readonly method?: string; readonly path?: string; readonly contentType: string; readonly declared?: boolean; readonly headers?: Record<string, string> },
+  chunks: ReadonlyArray<Uint8Array>
+) =>
+  Effect.async<RawAnswer, Error>((resume) => {
+    const whole = Buffer.concat(chunks)
+    const req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        method: options.method ?? "POST",
+        path: options.path ?? "/posts",
+        headers: {
+          "content-type": options.contentType,
+          "x-api-key": KEY,
+          ...(options.declared === true ? { "content-length": String(whole.length) } : {}),
+          ...options.headers
+        },
+        agent: false
+      },
+      (res) => {
+        let body = ""
+        res.setEncoding("utf8")
+        res.on("data", (chunk: string) => (body += chunk))
+        res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, body })))
+        res.on("error", (error) => resume(Effect.fail(error)))
+      }
+    )
+    req.on("error", (error) => resume(Effect.fail(error)))
+    if (options.declared === true) {
+      req.end(whole)
+    } else {
+      const send = (i: number): void => {
+        if (i === chunks.length) return void req.end()
+        if (req.write(chunks[i]!)) setImmediate(() => send(i + 1))
+        else req.once("drain", () => send(i + 1))
+      }
+      send(0)
+    }
+    return Effect.sync(() => req.destroy())
+  })
+
+/** The test server's port. */
+export const portOf = Effect.map(HttpServer.HttpServer, (server) =>
+  server.address._tag === "TcpAddress" ? server.address.port : 0
+)
