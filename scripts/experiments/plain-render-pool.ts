@@ -1,8 +1,11 @@
 /**
  * Reference for the render pool target: the corpus rendered by a plain worker_threads pool (no
  * Effect, batches of 32, two in flight per thread, results as one JSON string), against one
- * thread, interleaved 3 times. W=1 for one worker thread, Y=<MB> for its young generation.
- * `npx tsx scripts/experiments/plain-render-pool.ts` (notes/BENCHMARKS-session4-import.md).
+ * thread, interleaved 3 times. W=1 for one worker thread, Y=<MB> for its young generation, H=<MB> its old generation (256),
+ * R=<n> for n copies of the corpus per measurement (a longer run: less of it is the last batch).
+ * Also "threads alone": each thread renders its own copy of the corpus in a loop, no message per
+ * batch, no main thread in the way: what the cores give when nothing is passed between threads.
+ * `npx tsx scripts/experiments/plain-render-pool.ts` (notes/BENCHMARKS-session4-import.md, session 9).
  */
 import * as esbuild from "esbuild"
 import { mkdtempSync } from "node:fs"
@@ -17,14 +20,40 @@ const outfile = join(mkdtempSync(join(tmpdir(), "inkwell-plain-")), "worker.mjs"
 await esbuild.build({ entryPoints: [fileURLToPath(new URL("./plain-render-worker.ts", import.meta.url))], outfile, bundle: true, platform: "node", format: "esm", banner: { js: REQUIRE_SHIM }, logLevel: "silent" })
 const corpus = process.env.CORPUS ?? "../shared/corpus/rust-blog"
 const walk = (d: string): string[] => readdirSync(d).flatMap((n) => { const p = join(d, n); return statSync(p).isDirectory() ? walk(p) : /\.md$/.test(n) ? [p] : [] })
-const sources = walk(corpus).map((f) => ({ source: f, raw: readFileSync(f, "utf8"), relativePath: relative(corpus, f) }))
+const corpusSources = walk(corpus).map((f) => ({ source: f, raw: readFileSync(f, "utf8"), relativePath: relative(corpus, f) }))
+const sources = Array.from({ length: Number(process.env.R ?? 1) }, () => corpusSources).flat()
 const single = () => { const t = performance.now(); for (const s of sources) processPostSync(s, defaultProcessorConfig); return sources.length / ((performance.now() - t) / 1000) }
-const workers = (process.env.W === "1" ? [0] : [0, 1]).map(() => new Worker(outfile, { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.Y ?? 16), maxOldGenerationSizeMb: 64 } }))
+const workers = (process.env.W === "1" ? [0] : [0, 1]).map(() => new Worker(outfile, { resourceLimits: { ...(process.env.Y === undefined ? {} : { maxYoungGenerationSizeMb: Number(process.env.Y) }), maxOldGenerationSizeMb: Number(process.env.H ?? 256) } }))
 const pooled = () => new Promise<number>((resolve) => {
   const t = performance.now(); let next = 0, done = 0
   const send = (w: Worker) => { if (next >= sources.length) return; const items = sources.slice(next, next + 32); next += 32; w.postMessage({ id: 0, items }) }
   for (const w of workers) { w.removeAllListeners("message"); w.on("message", (m) => { const r = JSON.parse(m.text); done += r.length; if (done >= sources.length) resolve(sources.length / ((performance.now() - t) / 1000)); else send(w) }); send(w); send(w) }
 })
-single(); await pooled()
-for (let i = 0; i < 3; i++) { const a = single(); const b = await pooled(); console.log(`single ${a.toFixed(0)} pool ${b.toFixed(0)} ratio ${(b / a).toFixed(2)}`) }
+for (const w of workers) w.postMessage({ keep: sources })
+const alone = () => new Promise<number>((resolve) => {
+  const t = performance.now(); let finished = 0
+  for (const w of workers) { w.removeAllListeners("message"); w.on("message", () => { if (++finished === workers.length) resolve((workers.length * sources.length) / ((performance.now() - t) / 1000)) }); w.postMessage({ loop: true }) }
+})
+const claimed = () => new Promise<number>((resolve) => {
+  const t = performance.now()
+  const encoded = sources.map((s) => Buffer.from(s.raw, "utf8"))
+  const offsets = [0]
+  for (const e of encoded) offsets.push(offsets.at(-1)! + e.length)
+  const claim = new SharedArrayBuffer(offsets.at(-1)!)
+  const bytes = new Uint8Array(claim)
+  encoded.forEach((e, i) => bytes.set(e, offsets[i]))
+  const counter = new SharedArrayBuffer(4)
+  const meta = sources.map((s) => ({ source: s.source, relativePath: s.relativePath }))
+  let finished = 0, done = 0
+  for (const w of workers) {
+    w.removeAllListeners("message")
+    w.on("message", (m) => { done += JSON.parse(m.claimed).length; if (++finished === workers.length && done === sources.length) resolve(sources.length / ((performance.now() - t) / 1000)) })
+    w.postMessage({ claim, counter, offsets, meta })
+  }
+})
+single(); await pooled(); await alone(); await claimed()
+for (let i = 0; i < Number(process.env.N ?? 3); i++) {
+  const a = single(); const b = await pooled(); const c = await alone(); const d = await claimed()
+  console.log(`single ${a.toFixed(0)} pool ${b.toFixed(0)} (${(b / a).toFixed(2)}) threads alone ${c.toFixed(0)} (${(c / a).toFixed(2)}) shared counter ${d.toFixed(0)} (${(d / a).toFixed(2)})`)
+}
 process.exit(0)

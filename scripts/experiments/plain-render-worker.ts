@@ -1,7 +1,29 @@
 import { parentPort } from "node:worker_threads"
 import { processPostSync, defaultProcessorConfig } from "../../src/Processing/processPost.js"
 import { toWirePost } from "../../src/Processing/records.js"
-parentPort!.on("message", (m: { id: number; items: Array<{ source: string; raw: string; relativePath: string }> }) => {
+
+type Source = { source: string; raw: string; relativePath: string }
+let own: Array<Source> = []
+const decoder = new TextDecoder()
+type Claim = { claim: SharedArrayBuffer; counter: SharedArrayBuffer; offsets: Array<number>; meta: Array<{ source: string; relativePath: string }> }
+parentPort!.on("message", (m: { id: number; items: Array<Source> } | { keep: Array<Source> } | { loop: true } | Claim) => {
+  // `claim`: the posts sit in shared memory; each thread takes the next one off a shared counter
+  // until none is left (no message per batch, no last batch waiting on one thread).
+  if ("claim" in m) {
+    const bytes = new Uint8Array(m.claim)
+    const counter = new Int32Array(m.counter)
+    const out: Array<unknown> = []
+    for (let i = Atomics.add(counter, 0, 1); i < m.meta.length; i = Atomics.add(counter, 0, 1)) {
+      const raw = decoder.decode(bytes.subarray(m.offsets[i], m.offsets[i + 1]))
+      const r = processPostSync({ ...m.meta[i]!, raw }, defaultProcessorConfig)
+      out.push(r._tag === "Right" ? { i, p: toWirePost(r.right) } : { i, e: r.left.reason })
+    }
+    parentPort!.postMessage({ claimed: JSON.stringify(out) })
+    return
+  }
+  // `keep` + `loop`: the thread renders its own copy of the corpus with no message per batch.
+  if ("keep" in m) { own = m.keep; return }
+  if ("loop" in m) { for (const s of own) processPostSync(s, defaultProcessorConfig); parentPort!.postMessage({ looped: own.length }); return }
   const out = m.items.map((s) => { const r = processPostSync(s, defaultProcessorConfig); return r._tag === "Right" ? { p: toWirePost(r.right) } : { e: r.left.reason } })
   parentPort!.postMessage({ id: m.id, text: JSON.stringify(out) })
 })

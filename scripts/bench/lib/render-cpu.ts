@@ -1,8 +1,8 @@
 /**
  * Ad-hoc (not used by `npm run bench`): where the render pool's CPU goes, thread by thread.
- *   node --import tsx scripts/bench/lib/render-cpu.ts [--passes 10] [--worker-heap 64] [--worker-initial-heap 0] [--single]
+ *   node --import tsx scripts/bench/lib/render-cpu.ts [--passes 10] [--worker-heap 64] [--worker-initial-heap 0] [--size 2] [--single]
  * Renders the corpus (../shared/corpus/rust-blog or INKWELL_CORPUS) --passes times through
- * `RenderPool` (2 threads, the bench's settings), or with `processPostSync` in a loop (--single),
+ * `RenderPool` (--size threads, default 2, the bench's settings), or with `processPostSync` in a loop (--single),
  * and prints per pass: posts/s and the CPU ticks (1/100 s) each thread of this process used,
  * read from /proc/self/task/<tid>/stat. The main thread is this process's pid; the pool's render
  * threads are the two busiest others; the rest are V8's platform threads (background compiler,
@@ -24,6 +24,7 @@ const arg = (name: string, fallback: string) => {
 const corpus = process.env["INKWELL_CORPUS"] ?? "../shared/corpus/rust-blog"
 const passes = Number(arg("passes", "10"))
 const single = process.argv.includes("--single")
+const size = Number(arg("size", "2"))
 const sources = markdownFiles(corpus).map((file) => ({ source: file, raw: readFileSync(file, "utf8"), relativePath: relative(corpus, file) }))
 if (sources.length === 0) throw new Error(`no markdown under ${corpus}`)
 
@@ -47,8 +48,8 @@ const pass = <E, R>(index: number, run: Effect.Effect<void, E, R>) =>
     const used = [...threadTicks()].map(([tid, ticks]) => [tid, ticks - (before.get(tid) ?? 0)] as const).filter(([, t]) => t > 0)
     const main = used.find(([tid]) => tid === String(process.pid))?.[1] ?? 0
     const others = used.filter(([tid]) => tid !== String(process.pid)).map(([, t]) => t).sort((a, b) => b - a)
-    const renderThreads = single ? [] : others.slice(0, 2)
-    const rest = (single ? others : others.slice(2)).reduce((a, b) => a + b, 0)
+    const renderThreads = single ? [] : others.slice(0, size)
+    const rest = (single ? others : others.slice(size)).reduce((a, b) => a + b, 0)
     if (index >= 4) {
       warmTicks += main + renderThreads.reduce((a, b) => a + b, 0) + rest
       warmPosts += sources.length
@@ -76,14 +77,14 @@ const program = single
   )
   : Effect.gen(function* () {
     const processor = yield* PostProcessor
-    const inFlight = RenderPool.inFlightFor({ size: 2 })
+    const inFlight = RenderPool.inFlightFor({ size })
     for (let i = 0; i < passes; i++) {
       yield* pass(i, Effect.forEach(sources, (s) => Effect.either(processor.process(s)), { concurrency: inFlight, discard: true }))
     }
     yield* summary
   }).pipe(
     Effect.provide(RenderPool.layer({
-      size: 2,
+      size,
       inlineBelowBytes: 0,
       inlineWhileStarting: false,
       settings: defaultProcessorConfig,
