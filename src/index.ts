@@ -29,7 +29,7 @@ export { InkwellApi, PostsAdminApi, PostsApi, SystemApi } from "./Http/Api.js"
 export { ApiKeys } from "./Http/ApiKeys.js"
 export * from "./Http/Errors.js"
 export * as HttpConfig from "./Http/HttpConfig.js"
-export { ApiKeyAuth, ApiKeyAuthLive, PostBodyType, PostBodyTypeLive, requestMiddleware, requestMiddlewareConfig } from "./Http/Middleware.js"
+export { ApiKeyAuth, ApiKeyAuthLive, requestMiddleware, requestMiddlewareConfig } from "./Http/Middleware.js"
 export * as InkwellServer from "./Http/Server.js"
 
 // The composed application

@@ -9,7 +9,9 @@
  *   (router)      HttpApi routing, then per group: ApiKeyAuth (writes only), then the handler
  *
  * ApiKeyAuth is an HttpApiMiddleware declared on the write group in src/Posts/Api.ts, so it
- * runs after routing and before the handler, and appears in the OpenAPI document.
+ * runs after routing and before the handler, and appears in the OpenAPI document. Nothing may
+ * answer a write before it: an endpoint's own HttpApiMiddleware would (the platform runs it
+ * outside the group's), so checks of a write's body (its Content-Type, 415) are in the handler.
  */
 import {
   HttpApiMiddleware,
@@ -50,8 +52,7 @@ import {
   InternalServerError,
   PayloadTooLarge,
   RequestTimedOut,
-  Unauthorized,
-  UnsupportedMediaType
+  Unauthorized
 } from "./Errors.js"
 import { findInvalidUtf8 } from "../Import/FileSource.js"
 import * as HttpConfig from "./HttpConfig.js"
@@ -94,53 +95,6 @@ export const ApiKeyAuthLive: Layer.Layer<ApiKeyAuth, never, ApiKeys> = Layer.eff
         })
     })
   )
-)
-
-// ---------------------------------------------------------------------------------------------
-// The type of a post's body (an HttpApiMiddleware on create and update, so OpenAPI lists its 415)
-// ---------------------------------------------------------------------------------------------
-
-/** What create and update take: JSON fields, or markdown (`text/x-markdown` is its older name). */
-export const POST_BODY_TYPES = ["application/json", "text/markdown", "text/x-markdown"] as const
-
-/**
- * Why a Content-Type is refused, or `undefined` when it is one of POST_BODY_TYPES, with no
- * charset or UTF-8 (bodies are read as UTF-8 only). A missing Content-Type is refused too: the
- * platform would read the body as JSON, and a client that did not say what it sends is as likely
- * to send markdown.
- */
-export const postBodyTypeProblem = (contentType: string | undefined): string | undefined => {
-  if (contentType === undefined || contentType.trim() === "") return "the request has no Content-Type"
-  const [type = "", ...parameters] = contentType.split(";")
-  const mediaType = type.trim().toLowerCase()
-  if (!(POST_BODY_TYPES as ReadonlyArray<string>).includes(mediaType)) return `Content-Type ${mediaType} is not accepted`
-  for (const parameter of parameters) {
-    const [name = "", value = ""] = parameter.split("=")
-    if (name.trim().toLowerCase() !== "charset") continue
-    const charset = value.trim().replace(/^"(.*)"$/, "$1").toLowerCase()
-    if (charset !== "utf-8" && charset !== "utf8") return `charset ${charset} is not accepted (UTF-8 only)`
-  }
-  return undefined
-}
-
-/** Refuses a create or update body of another type (415) before it is read. */
-export class PostBodyType extends HttpApiMiddleware.Tag<PostBodyType>()("Inkwell/PostBodyType", {
-  failure: UnsupportedMediaType
-}) {}
-
-export const PostBodyTypeLive: Layer.Layer<PostBodyType> = Layer.succeed(
-  PostBodyType,
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const problem = postBodyTypeProblem(request.headers["content-type"])
-    return problem === undefined
-      ? Effect.void
-      : Effect.fail(
-        new UnsupportedMediaType({
-          message: `${problem}: send application/json (post fields) or text/markdown, in UTF-8`,
-          accepted: POST_BODY_TYPES
-        })
-      )
-  })
 )
 
 // ---------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import { InkwellApi } from "./Api.js"
 import { ApiKeys } from "./ApiKeys.js"
 import { NotReady } from "./Errors.js"
 import * as HttpConfig from "./HttpConfig.js"
-import { ApiKeyAuthLive, PostBodyTypeLive, requestMiddlewareConfig } from "./Middleware.js"
+import { ApiKeyAuthLive, requestMiddlewareConfig } from "./Middleware.js"
 import * as FrontDoor from "./FrontDoor.js"
 import { ResponseCache } from "./ResponseCache.js"
 
@@ -57,7 +57,7 @@ export const handlersFor = <Id extends string, Groups extends HttpApiGroup.HttpA
     api as unknown as typeof InkwellApi
   )
   return Layer.mergeAll(system as unknown as Layer.Layer<HttpApiGroup.ApiGroup<Id, "system">, never, Posts>, PostsHttp.layerFor(api)).pipe(
-    Layer.provide([ApiKeyAuthLive, PostBodyTypeLive])
+    Layer.provide(ApiKeyAuthLive)
   )
 }
 

@@ -2,19 +2,20 @@
  * Handlers for the posts groups: HTTP concerns only (keys, ETags, status codes, headers);
  * everything else is `Posts`.
  */
-import { type HttpApi, HttpApiBuilder, type HttpApiGroup, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { DateTime, Effect, Layer, Option } from "effect"
+import { type HttpApi, HttpApiBuilder, HttpApiError, type HttpApiGroup, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { FeedClient } from "../Clients/FeedClient.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
-import { BadRequest, Unauthorized, VersionRequired } from "../Http/Errors.js"
-import { type ApiKeyAuth, type PostBodyType, uploadStream } from "../Http/Middleware.js"
+import { BadRequest, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
+import { type ApiKeyAuth, uploadStream } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { importFromUrls } from "../Sources/ImportFromUrl.js"
 import type { EncodedPost } from "./internal/encodedReads.js"
+import { PostInputPayload, UpdateInput } from "./Api.js"
 import { hashTagOf, MAX_PAGE_SIZE, PostRepository } from "./PostRepository.js"
 import { Posts } from "./Posts.js"
 
@@ -128,6 +129,62 @@ const expectedVersion = (fromBody: number | undefined, ifMatch: string | undefin
     return { version: fromBody ?? fromHeader?.version, hashTag: fromHeader?.hashTag }
   })
 
+/** What create and update take: JSON fields, or markdown (`text/x-markdown` is its older name). */
+export const POST_BODY_TYPES = ["application/json", "text/markdown", "text/x-markdown"] as const
+
+/** A post body's media type, lowercased, without parameters. */
+const mediaTypeOf = (contentType: string): string => (contentType.split(";")[0] ?? "").trim().toLowerCase()
+
+/**
+ * Why a Content-Type is refused, or `undefined` when it is one of POST_BODY_TYPES, with no
+ * charset or UTF-8 (bodies are read as UTF-8 only). A missing Content-Type is refused too: the
+ * platform would read the body as JSON, and a client that did not say what it sends is as likely
+ * to send markdown.
+ */
+export const postBodyTypeProblem = (contentType: string | undefined): string | undefined => {
+  if (contentType === undefined || contentType.trim() === "") return "the request has no Content-Type"
+  const mediaType = mediaTypeOf(contentType)
+  if (!(POST_BODY_TYPES as ReadonlyArray<string>).includes(mediaType)) return `Content-Type ${mediaType} is not accepted`
+  for (const parameter of contentType.split(";").slice(1)) {
+    const [name = "", value = ""] = parameter.split("=")
+    if (name.trim().toLowerCase() !== "charset") continue
+    const charset = value.trim().replace(/^"(.*)"$/, "$1").toLowerCase()
+    if (charset !== "utf-8" && charset !== "utf8") return `charset ${charset} is not accepted (UTF-8 only)`
+  }
+  return undefined
+}
+
+/**
+ * A create or update body, read as its Content-Type says: JSON is post fields (decoded with
+ * `fields`), markdown is text; any other type is 415, before the body is read.
+ *
+ * Here rather than in an endpoint middleware: the platform runs an endpoint's middleware outside
+ * its group's, so the 415 answered callers without credentials before `ApiKeyAuth` could.
+ * A handler runs after every middleware. Unreadable bodies (malformed JSON, not UTF-8, over
+ * MAX_BODY_SIZE) die as they do in the platform's own payload reader, and the request logger
+ * answers them 400 or 413.
+ */
+const readPostBody = <A, I>(
+  request: HttpServerRequest.HttpServerRequest,
+  fields: Schema.Schema<A, I>
+): Effect.Effect<A | string, UnsupportedMediaType | HttpApiError.HttpApiDecodeError> => {
+  const contentType = request.headers["content-type"]
+  const problem = postBodyTypeProblem(contentType)
+  if (problem !== undefined) {
+    return Effect.fail(
+      new UnsupportedMediaType({
+        message: `${problem}: send application/json (post fields) or text/markdown, in UTF-8`,
+        accepted: POST_BODY_TYPES
+      })
+    )
+  }
+  if (mediaTypeOf(contentType!) !== "application/json") return Effect.orDie(request.text)
+  return Effect.orDie(request.json).pipe(
+    Effect.flatMap(Schema.decodeUnknown(fields)),
+    Effect.catchTag("ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
+  )
+}
+
 type InkwellApiType = typeof InkwellApi
 
 /** The answer to a GET of `post` (200 with its JSON, or 304), from its encoded form. */
@@ -232,15 +289,16 @@ const adminHandlers = (api: InkwellApiType) =>
       const posts = yield* Posts
       const imports = yield* importServices
       return handlers
-        .handle("create", ({ payload, request }) =>
+        .handleRaw("create", ({ request }) =>
           Effect.gen(function* () {
-            const post = yield* posts.create(payload)
+            const post = yield* posts.create(yield* readPostBody(request, PostInputPayload))
             // Percent-encoded: a header carries bytes, and Node refuses a slug's non-Latin-1 characters in one.
             return postResponse(post, 201, { location: `${requestPath(request)}/${encodeURIComponent(post.slug)}` })
           }).pipe(databaseErrorsAsDefects)
         )
-        .handle("update", ({ headers, path, payload }) =>
+        .handleRaw("update", ({ headers, path, request }) =>
           Effect.gen(function* () {
+            const payload = yield* readPostBody(request, UpdateInput)
             const fromBody = typeof payload === "string" ? undefined : payload.version
             const { hashTag, version } = yield* expectedVersion(fromBody, headers["if-match"])
             if (version === undefined) {
@@ -295,7 +353,7 @@ export const layerFor = <Id extends string, Groups extends HttpApiGroup.HttpApiG
 ): Layer.Layer<
   HttpApiGroup.ApiGroup<Id, "posts"> | HttpApiGroup.ApiGroup<Id, "postsAdmin">,
   never,
-  Posts | ApiKeys | ApiKeyAuth | PostBodyType
+  Posts | ApiKeys | ApiKeyAuth
 > => {
   // The builder reads the groups from `api` at run time (prefixes included); the cast only
   // re-labels the layer with the embedding API's id.
@@ -303,7 +361,7 @@ export const layerFor = <Id extends string, Groups extends HttpApiGroup.HttpApiG
   const handlers: Layer.Layer<
     HttpApiGroup.ApiGroup<"inkwell", "posts"> | HttpApiGroup.ApiGroup<"inkwell", "postsAdmin">,
     never,
-    Posts | ApiKeys | ApiKeyAuth | PostBodyType
+    Posts | ApiKeys | ApiKeyAuth
   > = Layer.mergeAll(publicHandlers(inkwell), adminHandlers(inkwell))
   return handlers as never
 }

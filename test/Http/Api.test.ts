@@ -1,7 +1,8 @@
 import { HttpBody, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { get, json, KEY, MARKDOWN, newPost, postJson, postMarkdown, putJson, del, send, testServer } from "./harness.js"
+import { request as httpRequest } from "node:http"
+import { get, json, KEY, MARKDOWN, newPost, portOf, postJson, postMarkdown, putJson, del, send, testServer } from "./harness.js"
 
 describe("posts API", () => {
   it.effect("creates a post from JSON fields: 201, Location, ETag, processed fields", () =>
@@ -124,6 +125,71 @@ describe("posts API", () => {
       const legacy = yield* sendAs("PUT", "/posts/sent-as-text", "---\ntitle: Changed\n---\nNew body.\n", "text/x-markdown; charset=utf-8", { "if-match": "1" })
       assert.strictEqual(legacy.status, 200)
       assert.strictEqual((yield* json(legacy)).title, "Changed")
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("credentials come first: every write without a valid key is 401 whatever its Content-Type; 415 only for a valid key", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
+      const writes: ReadonlyArray<readonly ["POST" | "PUT" | "DELETE", string]> = [
+        ["POST", "/posts"],
+        ["PUT", "/posts/first-post"],
+        ["DELETE", "/posts/first-post"],
+        ["POST", "/posts/import"],
+        ["POST", "/posts/import-url"]
+      ]
+      const write = (method: "POST" | "PUT" | "DELETE", url: string, contentType: string, headers: Record<string, string>) =>
+        send(HttpClientRequest.make(method)(url).pipe(
+          HttpClientRequest.bodyText("title = 'not sent as JSON'", contentType),
+          HttpClientRequest.setHeaders({ "if-match": "1", ...headers })
+        ))
+      for (const [method, url] of writes) {
+        for (const headers of [{}, { "x-api-key": "wrong" }, { authorization: "Bearer wrong" }]) {
+          for (const contentType of ["text/plain", "application/xml", "application/json"]) {
+            const response = yield* write(method, url, contentType, headers)
+            const label = `${method} ${url} ${contentType} ${JSON.stringify(headers)}`
+            assert.strictEqual(response.status, 401, label)
+            assert.strictEqual((yield* json(response))._tag, "Unauthorized", label)
+          }
+        }
+      }
+      for (const [method, url] of writes.slice(0, 2)) {
+        for (const headers of [{ "x-api-key": KEY }, { authorization: `Bearer ${KEY}` }]) {
+          const response = yield* write(method, url, "text/plain", headers)
+          assert.strictEqual(response.status, 415, `${method} ${url}`)
+          assert.strictEqual((yield* json(response))._tag, "UnsupportedMediaType")
+        }
+      }
+      assert.strictEqual((yield* json(yield* get("/posts/first-post"))).version, 1)
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("a write without a key is answered 401 before its body is read (the upload is never finished)", () =>
+    Effect.gen(function* () {
+      const port = yield* portOf
+      for (const [method, path, contentType] of [
+        ["POST", "/posts", "text/plain"],
+        ["POST", "/posts", "application/json"],
+        ["PUT", "/posts/some-post", "application/octet-stream"],
+        ["POST", "/posts/import", "application/x-ndjson"],
+        ["POST", "/posts/import-url", "application/json"]
+      ] as const) {
+        // Declares 1 MB, sends 16 bytes and waits: only an answer that needs no body can arrive.
+        const status = yield* Effect.async<number, Error>((resume) => {
+          const req = httpRequest(
+            { host: "127.0.0.1", port, method, path, agent: false, headers: { "content-type": contentType, "content-length": String(1 << 20) } },
+            (res) => {
+              res.resume()
+              resume(Effect.succeed(res.statusCode ?? 0))
+              req.destroy()
+            }
+          )
+          req.on("error", (error) => resume(Effect.fail(error)))
+          req.write("{\"title\": \"unfin")
+          return Effect.sync(() => req.destroy())
+        })
+        assert.strictEqual(status, 401, `${method} ${path} ${contentType}`)
+      }
     }).pipe(Effect.provide(testServer()))
   )
 
@@ -376,6 +442,11 @@ describe("posts API", () => {
       assert.property(spec.paths["/posts"].post.responses, "413")
       assert.property(spec.paths["/posts"].post.responses, "415")
       assert.property(spec.paths["/posts/{slug}"].put.responses, "415")
+      const writes = [spec.paths["/posts"].post, spec.paths["/posts/{slug}"].put, spec.paths["/posts/{slug}"].delete, spec.paths["/posts/import"].post, spec.paths["/posts/import-url"].post]
+      for (const write of writes) {
+        assert.property(write.responses, "401", write.summary)
+        assert.isNotEmpty(write.security, write.summary)
+      }
       assert.hasAllKeys(spec.paths["/posts"].post.responses["201"].headers, ["Location", "ETag"])
       assert.property(spec.paths["/posts/{slug}"].get.responses["200"].headers, "ETag")
       assert.property(spec.paths["/posts/{slug}"].put.responses["200"].headers, "ETag")
