@@ -180,9 +180,25 @@ const readPostBody = <A, I>(
   }
   if (mediaTypeOf(contentType!) !== "application/json") return Effect.orDie(request.text)
   return Effect.orDie(request.json).pipe(
-    Effect.flatMap(Schema.decodeUnknown(fields)),
-    Effect.catchTag("ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
+    Effect.flatMap((body) => {
+      const kind = jsonKindOf(body)
+      return kind === "an object"
+        ? Effect.catchTag(Schema.decodeUnknown(fields)(body), "ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
+        : Effect.fail(notFields(kind))
+    })
   )
+}
+
+const jsonKindOf = (value: unknown): string =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : `a ${typeof value}`
+
+/**
+ * A JSON body that is not an object: a bare string is not markdown (that is `text/markdown`), and
+ * the schema's own wording ("Expected PostInput (Encoded side)") would not say what to send.
+ */
+const notFields = (kind: string) => {
+  const message = `the request body: expected an object of post fields, got ${kind} (send markdown as text/markdown)`
+  return new HttpApiError.HttpApiDecodeError({ issues: [{ _tag: "Type", path: [], message }], message })
 }
 
 type InkwellApiType = typeof InkwellApi

@@ -193,6 +193,36 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("a JSON body must be an object of post fields: a bare JSON string is 400 naming the body, never taken as markdown", () =>
+    Effect.gen(function* () {
+      const sendJson = (method: "POST" | "PUT", url: string, text: string) =>
+        send(HttpClientRequest.make(method)(url).pipe(
+          HttpClientRequest.bodyText(text, "application/json"),
+          HttpClientRequest.setHeaders({ "x-api-key": KEY, "if-match": "1" })
+        ))
+      assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
+      for (const [method, url] of [["POST", "/posts"], ["PUT", "/posts/first-post"]] as const) {
+        for (const [text, got] of [['"hello"', "a string"], ['"---\\ntitle: Hello\\n---\\nhello"', "a string"], ["[]", "an array"], ["42", "a number"], ["null", "null"]] as const) {
+          const response = yield* sendJson(method, url, text)
+          assert.strictEqual(response.status, 400, `${method} ${text}`)
+          const body = yield* json(response)
+          assert.strictEqual(body._tag, "HttpApiDecodeError", JSON.stringify(body))
+          assert.include(body.message, "the request body")
+          assert.include(body.message, "expected an object")
+          assert.include(body.message, got)
+          assert.include(body.message, "text/markdown")
+          assert.deepStrictEqual(body.issues.map((issue: { path: Array<string> }) => issue.path), [[]])
+        }
+      }
+      const page = yield* json(yield* get("/posts", { "x-api-key": KEY }))
+      assert.deepStrictEqual(page.items.map((p: { slug: string; version: number }) => [p.slug, p.version]), [["first-post", 1]])
+      // The same text as markdown is a post.
+      const markdown = yield* postMarkdown("/posts", "---\ntitle: Hello\n---\nhello")
+      assert.strictEqual(markdown.status, 201)
+      assert.strictEqual((yield* json(markdown)).title, "Hello")
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("400 for a body that is not JSON at all", () =>
     Effect.gen(function* () {
       const response = yield* send(
