@@ -1,7 +1,7 @@
 /**
  * The `inkwell` command line: `import` and `serve`, `--help` on each, `--version`.
  */
-import { AutoCorrect, CliConfig, Command, Options } from "@effect/cli"
+import { AutoCorrect, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Effect, Either, Option, Schema } from "effect"
 import { CliExit, importCommand, importOptions } from "./ImportCommand.js"
 import { serveCommand } from "./ServeCommand.js"
@@ -50,20 +50,57 @@ const suggestion = (token: string, known: ReadonlyMap<string, boolean>): string 
   return best === undefined ? "" : ` (did you mean ${best}?)`
 }
 
+/** The values of @effect/cli's own options that take one, for checking them like ours. */
+const builtInValues: Array<readonly [string, Options.Options<unknown>]> = [
+  ["--completions", Options.choice("completions", ["sh", "bash", "fish", "zsh"])],
+  ["--log-level", Options.choice("log-level", ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"])]
+]
+
+/** Option name → the option, for every option of `options` that takes a value. */
+const valueTable = (options: Record<string, Options.Options<unknown>>): Array<readonly [string, Options.Options<unknown>]> =>
+  Object.values(options).flatMap((option) =>
+    Options.isBool(option)
+      ? []
+      : Option.match(Options.getIdentifier(option), { onNone: () => [], onSome: (name) => [[name, option] as const] })
+  )
+
+const subcommandValues: Readonly<Record<string, ReadonlyMap<string, Options.Options<unknown>>>> = {
+  import: new Map([...builtInValues, ...valueTable(importOptions)]),
+  serve: new Map(builtInValues)
+}
+
+const subcommands: ReadonlyMap<string, boolean> = new Map(Object.keys(subcommandOptions).map((name) => [name, false]))
+
+/** An option given with a value (`--name value` or `--name=value`). */
+interface GivenValue {
+  readonly subcommand: string
+  readonly name: string
+  readonly value: string
+}
+
 /**
  * Checks the options after a subcommand and moves them in front of its paths: `inkwell import
  * ./posts --batch-size 50` means what it says. @effect/cli reads a repeated argument greedily and
  * hands it every token it does not recognise, so without this `--batch-size` and `50` would be
  * taken for two more paths, and a misspelt `--dryrun` for a path while the import ran for real.
- * After `--`, everything is a path; `-` alone is standard input.
+ * After `--`, everything is a path; `-` alone is standard input. Also returns every option given
+ * with a value, for `checkValues`.
  */
-export const optionsFirst = (argv: ReadonlyArray<string>): Either.Either<Array<string>, UsageError> => {
+const splitOptions = (
+  argv: ReadonlyArray<string>
+): Either.Either<{ readonly argv: Array<string>; readonly values: Array<GivenValue> }, UsageError> => {
   const [node, script, subcommand, ...rest] = argv
   const known = subcommand === undefined ? undefined : subcommandOptions[subcommand]
-  // Top-level flags and unknown subcommands are @effect/cli's to report.
-  if (known === undefined) return Either.right([...argv])
+  if (known === undefined) {
+    // Top-level flags (--help, --version) are @effect/cli's to answer.
+    if (subcommand !== undefined && !subcommand.startsWith("-")) {
+      return Either.left(new UsageError({ message: `unknown command ${subcommand}${suggestion(subcommand, subcommands)}` }))
+    }
+    return Either.right({ argv: [...argv], values: [] })
+  }
   const nameOf = (token: string) => token.split("=", 1)[0]!
   const options: Array<string> = []
+  const values: Array<GivenValue> = []
   const positionals: Array<string> = []
   for (let i = 0; i < rest.length; i++) {
     const token = rest[i]!
@@ -80,27 +117,83 @@ export const optionsFirst = (argv: ReadonlyArray<string>): Either.Either<Array<s
     if (takesValue === undefined) {
       return Either.left(new UsageError({ message: `unknown option ${name}${suggestion(name, known)}` }))
     }
-    options.push(token)
-    if (!takesValue || token.includes("=")) continue
+    if (!takesValue) {
+      options.push(token)
+      continue
+    }
+    if (token.includes("=")) {
+      // Passed on as two tokens: @effect/cli reads `--from-url=b` after a first `--from-url a` as a path.
+      const value = token.slice(name.length + 1)
+      options.push(name, value)
+      values.push({ subcommand, name, value })
+      continue
+    }
     const value = rest[i + 1]
     // `--report --dry-run` is a forgotten value, not a report file named "--dry-run".
     if (value === undefined || value === "--" || known.has(nameOf(value))) {
       return Either.left(new UsageError({ message: `${name} needs a value` }))
     }
-    options.push(value)
+    options.push(name, value)
+    values.push({ subcommand, name, value })
     i++
   }
   // `--` keeps a path that starts with `-` from being read as an option by @effect/cli.
-  return Either.right([node!, script!, subcommand!, ...options, ...(positionals.length > 0 ? ["--", ...positionals] : [])])
+  return Either.right({
+    argv: [node!, script!, subcommand, ...options, ...(positionals.length > 0 ? ["--", ...positionals] : [])],
+    values
+  })
 }
+
+/** `argv` with the options after a subcommand checked and moved in front of its paths (`splitOptions`). */
+export const optionsFirst = (argv: ReadonlyArray<string>): Either.Either<Array<string>, UsageError> =>
+  Either.map(splitOptions(argv), ({ argv }) => argv)
+
+const plainText = (doc: HelpDoc.HelpDoc): string =>
+  // eslint-disable-next-line no-control-regex
+  HelpDoc.toAnsiText(doc).replace(/\u001b\[[0-9;]*m/g, "").replace(/\s+/g, " ").trim()
+
+/**
+ * One line naming the option and its value. Our own checks (`--batch-size must be between ...`)
+ * name both already; @effect/cli's own ("'abc' is not a integer", "Expected one of the following
+ * cases: ...") name neither the option nor, sometimes, the value.
+ */
+export const describeBadValue = (name: string, value: string, reason: string): string => {
+  const text = reason.replace(/\ba integer\b/g, "an integer")
+  if (text.includes(name)) return text
+  if (text.includes(value)) return `${name}: ${text}`
+  const lowered = text.charAt(0).toLowerCase() + text.slice(1)
+  return `${name}: ${JSON.stringify(value)} is not accepted (${lowered})`
+}
+
+/**
+ * Parses each option value given with the option's own parser, so a bad one is reported here,
+ * as one `inkwell:` line: @effect/cli would print its own message (without the option's name, in
+ * help-page form) and fail with nothing left to say. An option that is not repeatable, given
+ * twice, is refused too: @effect/cli would take the second one and its value for two paths.
+ */
+const checkValues = (values: ReadonlyArray<GivenValue>) =>
+  Effect.gen(function* () {
+    const config = CliConfig.defaultConfig
+    for (const { name, subcommand, value } of values) {
+      const option = subcommandValues[subcommand]?.get(name)
+      if (option === undefined) continue
+      const refused = (error: ValidationError.ValidationError) =>
+        new UsageError({ message: describeBadValue(name, value, "error" in error ? plainText(error.error) : "not accepted") })
+      yield* Effect.mapError(Options.processCommandLine(option, [name, value], config), refused)
+      const all = values.filter((given) => given.name === name).flatMap((given) => [given.name, given.value])
+      const [, leftover] = yield* Effect.mapError(Options.processCommandLine(option, all, config), refused)
+      if (leftover.length > 0) return yield* new UsageError({ message: `${name} is given more than once` })
+    }
+  })
 
 const runCommand = Command.run(command, { name: "inkwell", version: "0.1.0" })
 
 /** Runs the CLI on `argv` (as in `process.argv`: node and script first); bad usage is `CliExit` 2. */
 export const run = (argv: ReadonlyArray<string>) =>
-  optionsFirst(argv).pipe(
+  splitOptions(argv).pipe(
+    Effect.tap(({ values }) => checkValues(values)),
     Effect.mapError((error) => new CliExit({ code: 2, reason: error.message })),
-    Effect.flatMap(runCommand)
+    Effect.flatMap(({ argv }) => runCommand(argv))
   )
 
 export { CliExit } from "./ImportCommand.js"

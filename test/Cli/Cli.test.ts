@@ -47,6 +47,44 @@ describe("inkwell CLI", () => {
     assert.include(zero.stderr() + zero.stdout(), `--item-timeout: "0s" is not a duration greater than zero`)
   }, 180_000)
 
+  it("a bad option value is one line starting inkwell:, naming the option and the value, exit 2, nothing on stdout", async () => {
+    const cases: ReadonlyArray<readonly [ReadonlyArray<string>, ReadonlyArray<string>]> = [
+      [["import", "--concurrency", "abc", "x"], ["--concurrency", "abc"]],
+      [["import", "x", "--buffer=1.5"], ["--buffer", "1.5"]],
+      [["import", "x", "--on-conflict", "nope"], ["--on-conflict", "nope", "fail, skip, suffix"]],
+      [["import", "x", "--batch-size", "-3"], ["--batch-size", "-3"]],
+      [["import", "x", "--item-timeout", "soon"], ["--item-timeout", "soon"]],
+      [["imprt", "x"], ["imprt", "did you mean import?"]]
+    ]
+    const runs = cases.map(([args]) => inkwell(args))
+    for (const [i, run] of runs.entries()) {
+      const [args, named] = cases[i]!
+      const label = args.join(" ")
+      assert.strictEqual(await run.exit, 2, label)
+      assert.strictEqual(run.stdout(), "", label)
+      const lines = run.stderr().trimEnd().split("\n")
+      assert.strictEqual(lines.length, 1, `${label}: ${run.stderr()}`)
+      assert.match(lines[0]!, /^inkwell: /, label)
+      assert.notMatch(lines[0]!, /\u001b/, `${label}: no terminal escapes`)
+      for (const text of named) assert.include(lines[0], text, label)
+    }
+  }, 180_000)
+
+  it("an option given twice is refused, and --from-url=URL repeats like --from-url URL: neither is ever taken for a path", async () => {
+    const file = join(temp(), "twice.db")
+    const twice = inkwell(["import", postsDir(), "--concurrency", "2", "--concurrency", "3"], { DATABASE_URL: `sqlite:${file}` })
+    assert.strictEqual(await twice.exit, 2)
+    assert.strictEqual(twice.stderr().trimEnd(), "inkwell: --concurrency is given more than once")
+    assert.isFalse(existsSync(file), "no database opened")
+
+    const urls = inkwell(["import", "--from-url=ftp://example.invalid/a", "--from-url=ftp://example.invalid/b", "--dry-run"], { DATABASE_URL: `sqlite:${file}` })
+    assert.strictEqual(await urls.exit, 0)
+    assert.include(urls.stdout(), "Dry run completed")
+    assert.include(urls.stdout(), "ftp://example.invalid/a: invalid URL")
+    assert.include(urls.stdout(), "ftp://example.invalid/b: invalid URL")
+    assert.notInclude(urls.stdout(), "no such file", "no option was read as a path")
+  }, 180_000)
+
   it("an unknown or misspelt option, or one missing its value, exits 2 before anything is written", async () => {
     const dir = postsDir()
     const file = join(temp(), "typo.db")
