@@ -34,9 +34,13 @@ export const SqlMigrated = Migrations.layer.pipe(Layer.provideMerge(SqlLive.laye
 /** The pool over the migrated database (DB_MAX_CONNECTIONS, DB_ACQUIRE_TIMEOUT). */
 export const DatabaseLive = DatabasePool.layerConfig.pipe(Layer.provide(SqlMigrated))
 
-/** `Posts` over any repository: the SQL one below, or one an embedding app supplies. */
+/**
+ * `Posts` over any repository (the SQL one below, or one an embedding app supplies), and that
+ * repository: the import endpoints write through the one `Posts` uses, and find it among the
+ * server's layers. Provided privately, it left them answering 500 in the README's embedding.
+ */
 export const postsWith = <E, R>(repository: Layer.Layer<PostRepository, E, R>) =>
-  Posts.Default.pipe(Layer.provide(repository), Layer.provide(PostProcessor.layerConfig))
+  Posts.Default.pipe(Layer.provideMerge(repository), Layer.provide(PostProcessor.layerConfig))
 
 /** "This post changed", told to every process on the database (LISTEN/NOTIFY on PostgreSQL). */
 export const ChangesLive = PostChanges.layerConfig.pipe(Layer.provide(DatabaseLive))

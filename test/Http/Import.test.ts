@@ -13,6 +13,8 @@ import { requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { Posts } from "../../src/Posts/Posts.js"
+import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { testServer as feedServer } from "../Clients/server.js"
 import { rssAtFeedXml } from "../Sources/harness.js"
 import { get, json, KEY, newPost, postJson, send, testServer } from "./harness.js"
@@ -167,12 +169,26 @@ describe("POST /posts/import", () => {
     })
   )
 
+  it.effect("postsWith provides the repository the import endpoints need (the README's embedding provides nothing else)", () =>
+    Effect.gen(function* () {
+      const response = yield* ndjson(line(1))
+      assert.strictEqual(response.status, 200)
+      assert.strictEqual((yield* json(response)).imported, 1)
+      assert.strictEqual((yield* get("/posts/post-1")).status, 200)
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("without the repository among the server's layers the endpoint is a 500, and the rest still works", () =>
     Effect.gen(function* () {
       const response = yield* ndjson(line(1))
       assert.strictEqual(response.status, 500)
       assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
-    }).pipe(Effect.provide(testServer()))
+    }).pipe(
+      Effect.provide(
+        // `Posts` with its repository provided privately, so the server's layers do not hold it.
+        testServer({ posts: Posts.Default.pipe(Layer.provide(MemoryPostRepository.layer), Layer.provide(PostProcessor.layerConfig)) })
+      )
+    )
   )
 })
 

@@ -12,6 +12,7 @@ import { requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import type { PostRepository } from "../../src/Posts/PostRepository.js"
+import type { Posts } from "../../src/Posts/Posts.js"
 
 export const KEY = "s3cret-key-for-tests-7f1c"
 export const OTHER_KEY = "another-key-9a2b"
@@ -21,6 +22,8 @@ export interface ServerOptions {
   /** Replaces `keys`. */
   readonly apiKeys?: Layer.Layer<ApiKeys, unknown>
   readonly repository?: Layer.Layer<PostRepository>
+  /** Replaces `repository`: `Posts` (and whatever else it provides) as given. */
+  readonly posts?: Layer.Layer<Posts, unknown>
   readonly maxBodySize?: number
   readonly requestTimeout?: Duration.DurationInput
 }
@@ -33,7 +36,7 @@ export const testServer = (options: ServerOptions = {}) =>
       retryAfterSeconds: 1
     })
   ).pipe(
-    Layer.provide(postsWith(options.repository ?? MemoryPostRepository.layer)),
+    Layer.provide(options.posts ?? postsWith(options.repository ?? MemoryPostRepository.layer)),
     Layer.provide(options.apiKeys ?? ApiKeys.layer(options.keys ?? [KEY])),
     Layer.provideMerge(NodeHttpServer.layerTest)
   )
