@@ -24,6 +24,11 @@ export * from "./Posts/PostRepository.js"
 export * as SqlPostRepository from "./Posts/SqlPostRepository.js"
 export { Posts } from "./Posts/Posts.js"
 
+// Remote sources: the HTTP client for feeds, in code as the README shows
+export { FeedClient, type FeedClientShape } from "./Clients/FeedClient.js"
+export { type FeedClientInput, FeedClientOptions, type FeedClientSettings } from "./Clients/FeedClientOptions.js"
+export * from "./Clients/FeedErrors.js"
+
 // HTTP
 export { InkwellApi, PostsAdminApi, PostsApi, SystemApi } from "./Http/Api.js"
 export { ApiKeys } from "./Http/ApiKeys.js"

@@ -4,11 +4,13 @@
  * platform's own `HttpApiBuilder.serve()`. Then every Inkwell endpoint under the prefix.
  */
 import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpClient, HttpClientRequest, HttpRouter } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Schema } from "effect"
 import {
   ApiKeys,
+  FeedClient,
+  FeedClientOptions,
   InkwellServer,
   MemoryPostRepository,
   type PostRepository,
@@ -122,6 +124,20 @@ describe("README Embedding, as written", () => {
     everyEndpoint().pipe(
       Effect.provide(hostServer(PostsLive)),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", "sqlite::memory:"]])))
+    )
+  )
+})
+
+describe("README Remote sources, as written", () => {
+  it.effect("an embedder configures the FeedClient in code with FeedClientOptions", () =>
+    Effect.gen(function* () {
+      const options = FeedClientOptions.make().timeout("5 seconds").retries(2)
+      assert.strictEqual(options.settings.retries, 2)
+      const client = yield* FeedClient
+      const refused = yield* Effect.flip(client.get("ftp://example.invalid/feed"))
+      assert.strictEqual(refused._tag, "InvalidUrl")
+    }).pipe(
+      Effect.provide(FeedClient.layer(FeedClientOptions.make().timeout("5 seconds").retries(2)).pipe(Layer.provide(NodeHttpClient.layer)))
     )
   )
 })
