@@ -4,7 +4,8 @@
  *   source Stream ─► Processor (bounded input queue, N fibers, each taking up to `recordBatch`
  *   queued items: NDJSON lines of one file parsed and rendered together by
  *   `PostProcessor.fromLines`, anything else read + processed one by one with a per-post timeout;
- *   failures isolated per post) ─► bounded output queue ─► duplicate-slug check ─► batches ─►
+ *   failures isolated per post) ─► bounded output queue ─► back into input order (a reorder
+ *   buffer of at most `reorderWindow` items) ─► duplicate-slug check ─► batches ─►
  *   `PostRepository.upsertMany` (one transaction per batch, through the DatabasePool)
  *
  * Memory is bounded by the queue capacities, the batch size and the posts in flight (N chunks),
@@ -22,7 +23,7 @@ import { PostProcessor, type PostProcessorShape } from "../Processing/PostProces
 import { describeCause, timeoutItem } from "../Processing/processConcurrently.js"
 import { PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
 import { readText } from "./FileSource.js"
-import { FileReadError, InvalidUtf8 } from "./ImportErrors.js"
+import { FileReadError, InvalidUtf8, type ProcessorShutdown } from "./ImportErrors.js"
 import { defaultImportOptions, type ImportOptions } from "./ImportConfig.js"
 import {
   type DecodedRecord,
@@ -218,6 +219,20 @@ const writeBatch = (
   )
 }
 
+/** An item with its place in the source's order. */
+interface Numbered<A> {
+  readonly seq: number
+  readonly value: A
+}
+
+/**
+ * Most items between the oldest one not yet handed to the writer and the newest one read: the
+ * reorder buffer's bound. Wide enough that the queues and every worker stay busy; only an item
+ * slower than this many others holds the reader back (for at most its deadline).
+ */
+const reorderWindow = (options: ImportOptions) =>
+  2 * Math.max(1, options.buffer) + Math.max(1, options.concurrency) * Math.max(1, options.recordBatch)
+
 /** The stages, without the whole-run deadline. Updates `tally` as batches land. */
 const stages = <R>(
   source: Stream.Stream<ImportItem, never, R>,
@@ -227,20 +242,58 @@ const stages = <R>(
 ) =>
   Effect.scoped(
     Effect.gen(function*() {
-      const processor = yield* Processor.makeBatched((chunk: Chunk.Chunk<ImportItem>) => processChunk(chunk, options), {
-        concurrency: options.concurrency,
-        inputCapacity: options.buffer,
-        outputCapacity: options.buffer,
-        maxBatch: options.recordBatch
-      })
+      const processor = yield* Processor.makeBatched(
+        (chunk: Chunk.Chunk<Numbered<ImportItem>>) =>
+          Effect.map(
+            processChunk(Chunk.map(chunk, (n) => n.value), options),
+            (results) => results.map((value, i): Numbered<Processed> => ({ seq: Chunk.unsafeGet(chunk, i).seq, value }))
+          ),
+        {
+          concurrency: options.concurrency,
+          inputCapacity: options.buffer,
+          outputCapacity: options.buffer,
+          maxBatch: options.recordBatch
+        }
+      )
+      // Results come out in completion order; the writer takes them in the source's order, so
+      // of two new posts with one slug the first in the input keeps it (files in walk order,
+      // lines in file order) however long each took to render. The reader may run at most
+      // `window` items ahead of the oldest one not yet handed on, which bounds the buffer.
+      const window = reorderWindow(options)
+      const permits = yield* Effect.makeSemaphore(window)
+      let read = 0
+      // A chunk as it comes (never waiting to fill one), in pieces no larger than the window.
+      const submit = (items: ReadonlyArray<ImportItem>): Effect.Effect<void, ProcessorShutdown> =>
+        items.length === 0 ? Effect.void : Effect.zipRight(
+          permits.take(Math.min(items.length, window)),
+          Effect.suspend(() =>
+            Effect.zipRight(
+              processor.submitAll(items.slice(0, window).map((value) => ({ seq: read++, value }))),
+              submit(items.slice(window))
+            )
+          )
+        )
       yield* source.pipe(
-        Stream.runForEachChunk(processor.submitAll),
+        Stream.runForEachChunk((chunk) => submit(Chunk.toReadonlyArray(chunk))),
         Effect.ensuring(processor.shutdown("drain")),
         Effect.forkScoped
       )
+      const pending = new Map<number, Processed>()
+      let next = 0
+      const inOrder = (chunk: Chunk.Chunk<Numbered<Processed>>) =>
+        Effect.suspend(() => {
+          for (const { seq, value } of chunk) pending.set(seq, value)
+          const ready: Array<Processed> = []
+          for (let value = pending.get(next); value !== undefined; value = pending.get(next)) {
+            pending.delete(next++)
+            ready.push(value)
+          }
+          return Effect.as(permits.release(ready.length), Chunk.unsafeFromArray(ready))
+        })
       const seen = new Map<string, string>()
       const storedInRun: StoredInRun = new Map()
       yield* processor.results.pipe(
+        Stream.mapChunksEffect(inOrder),
         Stream.filterMap((processed) => {
           if (processed._tag === "Rejected") {
             if (processed.skipped) tally.skip(processed.identity, processed.reason, processed.bytes)
@@ -248,11 +301,11 @@ const stages = <R>(
             return Option.none()
           }
           // Writing, the repository decides between two posts with one slug: it knows which
-          // source owns the slug already (a re-run updates the owner whichever finished first;
-          // deciding here, in completion order, failed the owner's update too). With "suffix"
-          // it gives the later post its own slug.
+          // source owns the slug already (a re-run updates the owner, whatever the input
+          // order); a slug new to the store goes to the first post in the input (see above).
+          // With "suffix" it gives the later post its own slug.
           if (writer !== undefined || options.onConflict === "suffix") return Option.some(processed)
-          // A dry run has no owner to ask: the first to finish keeps the slug.
+          // A dry run has no owner to ask: the first in the input keeps the slug.
           const first = seen.get(processed.post.slug)
           if (first === undefined) {
             seen.set(processed.post.slug, processed.identity)

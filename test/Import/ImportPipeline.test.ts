@@ -193,9 +193,66 @@ describe("re-runs", () => {
       const second = yield* importDir(dir, { concurrency: 2, recordBatch: 1 }).pipe(Effect.provide(zzFirst))
       assert.deepStrictEqual([second.updated, second.failed], [1, 1])
       assert.strictEqual(second.failures[0]!.source, join(dir, "zz.md"))
-      assert.match(second.failures[0]!.reason, /slug "same" belongs to a post from another source/)
+      // Handed to the writer in input order: a.md's update lands first, so zz.md is a duplicate in this run.
+      assert.strictEqual(second.failures[0]!.reason, `duplicate slug "same" in this run (first used by ${join(dir, "a.md")})`)
       const stored = yield* rows
       assert.deepStrictEqual(stored.map((r) => [r.slug, r.source, r.version]), [["same", join(dir, "a.md"), 2]])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("first import: two files with one slug, the later one finishing first: the one first in walk order keeps it", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "a.md": markdownPost("Same"), "zz.md": markdownPost("Same", "Another body.\n") })
+      // a.md's processing waits until zz.md is done, so zz.md reaches the writer first.
+      const zzDone = yield* Deferred.make<void>()
+      const real = yield* Effect.provide(PostProcessor, ProcessorTest)
+      const zzFirst = Layer.succeed(PostProcessor, {
+        ...real,
+        process: (source) =>
+          source.source.endsWith("/a.md")
+            ? Effect.zipRight(Deferred.await(zzDone), real.process(source))
+            : Effect.ensuring(real.process(source), Deferred.succeed(zzDone, undefined))
+      })
+      const dry = yield* ImportPipeline.validate(ImportSource.fromPaths([dir], sourceOptions), { ...fast, concurrency: 2, recordBatch: 1 })
+        .pipe(Effect.provide(zzFirst))
+      assert.deepStrictEqual([dry.valid, dry.failed], [1, 1])
+      assert.strictEqual(dry.failures[0]!.source, join(dir, "zz.md"))
+      const first = yield* importDir(dir, { concurrency: 2, recordBatch: 1 }).pipe(Effect.provide(zzFirst))
+      assert.deepStrictEqual([first.imported, first.failed], [1, 1])
+      assert.deepStrictEqual(first.failures, [{
+        source: join(dir, "zz.md"),
+        reason: `duplicate slug "same" in this run (first used by ${join(dir, "a.md")})`
+      }])
+      const stored = yield* rows
+      assert.deepStrictEqual(stored.map((r) => [r.slug, r.source]), [["same", join(dir, "a.md")]])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("first import: two NDJSON lines with one slug, the later one finishing first: the first line keeps it", () =>
+    Effect.gen(function*() {
+      const secondDone = yield* Deferred.make<void>()
+      const real = yield* Effect.provide(PostProcessor, ProcessorTest)
+      // One line at a time (no bulk path), line 1 held until line 2 is processed.
+      const { fromLines: _, ...oneByOne } = real
+      const secondFirst = Layer.succeed(PostProcessor, {
+        ...oneByOne,
+        fromInput: (input, source) =>
+          source === "posts.ndjson:1"
+            ? Effect.zipRight(Deferred.await(secondDone), real.fromInput(input, source))
+            : Effect.ensuring(real.fromInput(input, source), Deferred.succeed(secondDone, undefined))
+      })
+      const source = ImportSource.ndjson(
+        "posts.ndjson",
+        ndjsonBytes([record(1, { title: "Same", slug: undefined }), record(2, { title: "Same", slug: undefined })]),
+        sourceOptions
+      )
+      const summary = yield* ImportPipeline.run(source, { ...fast, concurrency: 2, recordBatch: 1 }).pipe(Effect.provide(secondFirst))
+      assert.deepStrictEqual([summary.imported, summary.failed], [1, 1])
+      assert.deepStrictEqual(summary.failures, [{
+        source: "posts.ndjson:2",
+        reason: `duplicate slug "same" in this run (first used by posts.ndjson:1)`
+      }])
+      const stored = yield* rows
+      assert.deepStrictEqual(stored.map((r) => [r.slug, r.source]), [["same", "posts.ndjson:1"]])
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 
   it.scoped("a post stored by an earlier version under a path relative to the working directory is still this file's", () =>
