@@ -9,8 +9,8 @@
  *   `PostRepository.upsertMany` (one transaction per batch, through the DatabasePool)
  *
  * Memory is bounded by the queue capacities, the batch size and the posts in flight (N chunks),
- * never by the input's size (the one thing that grows is the set of slugs seen, to find
- * duplicates).
+ * never by the input's size (the one thing that grows is the set of slugs seen, with their
+ * first identity and source, to find duplicates).
  *
  * Stopping: interrupting the run (a signal, `timeout`) stops the reader and the workers; a batch
  * being written is uninterruptible, so it commits as a whole and is counted, or has not started.
@@ -291,6 +291,8 @@ const stages = <R>(
           return Effect.as(permits.release(ready.length), Chunk.unsafeFromArray(ready))
         })
       const seen = new Map<string, string>()
+      /** Slug → the first post of this run with it (its identity and source). */
+      const claimed = new Map<string, { readonly identity: string; readonly source: string }>()
       const storedInRun: StoredInRun = new Map()
       yield* processor.results.pipe(
         Stream.mapChunksEffect(inOrder),
@@ -298,6 +300,18 @@ const stages = <R>(
           if (processed._tag === "Rejected") {
             if (processed.skipped) tally.skip(processed.identity, processed.reason, processed.bytes)
             else tally.fail(processed.identity, processed.reason, processed.bytes)
+            return Option.none()
+          }
+          // Two posts of this run with one slug and one source (NDJSON lines without a
+          // `source` are `<file>#<slug>`) would reach the repository as the same post twice:
+          // the later silently replaced the earlier. The later one is the duplicate.
+          const claim = claimed.get(processed.post.slug)
+          // Only the two strings are kept: holding the post would hold every rendered body of the run.
+          if (claim === undefined) claimed.set(processed.post.slug, { identity: processed.identity, source: processed.post.source })
+          else if (claim.identity !== processed.identity && claim.source === processed.post.source) {
+            const reason = duplicateReason(processed.post.slug, claim.identity)
+            if (options.onConflict === "skip") tally.skip(processed.identity, reason, processed.bytes)
+            else tally.fail(processed.identity, reason, processed.bytes)
             return Option.none()
           }
           // Writing, the repository decides between two posts with one slug: it knows which

@@ -401,6 +401,24 @@ describe("slug policies", () => {
   const once = (onConflict: "fail" | "skip" | "suffix") =>
     importNdjson(ndjsonBytes([record(1), record(2)]), { ...fast, onConflict, name: "in.ndjson" })
 
+  it.effect("two lines of one file with one slug: the second is a duplicate, never an update of the first", () =>
+    Effect.gen(function*() {
+      // Without a `source`, a record's source is `<file>#<slug>`: both lines name the same one.
+      for (const onConflict of ["fail", "skip", "suffix"] as const) {
+        const slug = `same-${onConflict}`
+        const lines = [record(1, { slug }), record(2, { slug }), record(3, { slug: `other-${onConflict}` })]
+        const summary = yield* importNdjson(ndjsonBytes(lines), { ...fast, onConflict, name: `${onConflict}.ndjson` })
+        assert.deepStrictEqual([summary.imported + summary.renamed, summary.updated], [2, 0], onConflict)
+        const reported = onConflict === "skip" ? summary.skips : summary.failures
+        assert.deepStrictEqual(reported, [{
+          source: `${onConflict}.ndjson:2`,
+          reason: `duplicate slug "${slug}" in this run (first used by ${onConflict}.ndjson:1)`
+        }], onConflict)
+        const stored = yield* Effect.flatMap(PostRepository, (repository) => repository.getBySlug(slug))
+        assert.deepStrictEqual([stored.title, stored.version], ["Post 1", 1], onConflict)
+      }
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+
   it.effect("fail reports the post, skip skips it, suffix stores it under slug-2", () =>
     Effect.gen(function*() {
       yield* taken
