@@ -246,7 +246,8 @@ export const isMarkdownPath = (path: string): boolean => /\.(?:md|markdown)$/i.t
 
 /**
  * Walks `root` depth-first in name order, yielding markdown files and the entries it passed
- * over (symlink loops, non-regular files, unreadable entries) with a warning. Only one
+ * over (symlink loops, non-regular files, unreadable entries, hidden directories and files)
+ * with a warning. Only one
  * directory listing (and its entries' stats) is held per level, so a huge tree streams in
  * bounded memory. A directory's entries are stat'ed in one Effect and its files emitted as one
  * chunk: an inner Stream per entry cost ~0.3 ms of CPU per file here, more than the stat.
@@ -265,9 +266,14 @@ export const walkMarkdown = (
           { _tag: "Passed", passed: { path: p, reason, failed } } as const
         )
       // Directories are identified by device and inode: a link back to one already entered is a loop.
-      const entry = (full: string, rel: string, ancestors: ReadonlySet<string>): Effect.Effect<Found | undefined> =>
+      // A hidden entry found by the walk (.git, .github's issue templates, an editor's .trash) is
+      // no post, as static site generators treat it; one the user named is read.
+      const entry = (full: string, rel: string, ancestors: ReadonlySet<string>, walked = true): Effect.Effect<Found | undefined> =>
         fs.stat(full).pipe(
           Effect.flatMap((info): Effect.Effect<Found | undefined> => {
+            if (walked && path.basename(full).startsWith(".") && (info.type === "Directory" || isMarkdownPath(full))) {
+              return passed(full, "hidden (name starts with a dot)")
+            }
             if (info.type === "Directory") {
               const id = `${info.dev}:${Option.getOrElse(info.ino, () => 0)}`
               if (ancestors.has(id)) return passed(full, "symbolic link loop")
@@ -320,7 +326,7 @@ export const walkMarkdown = (
         if (!isMarkdownPath(root) && rootInfo.right.type === "File") {
           return emit([yield* passed(root, "not markdown (.md, .markdown) or NDJSON (.ndjson, .jsonl)", true)])
         }
-        const found = yield* entry(root, path.basename(root), new Set())
+        const found = yield* entry(root, path.basename(root), new Set(), false)
         return found === undefined
           ? emit([yield* passed(root, `not a regular file (${rootInfo.right.type})`, true)])
           : emit([found._tag === "Passed" ? { _tag: "Passed", passed: { ...found.passed, failed: true } } : found])

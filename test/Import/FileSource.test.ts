@@ -148,6 +148,28 @@ describe("walkMarkdown", () => {
       assert.match(passed.find((p) => p.startsWith("pipe.md"))!, /not a regular file \(FIFO\)/)
     }).pipe(Effect.provide(NodeContext.layer)))
 
+  it.scoped("passes over hidden entries (.git, .github, .trash) as skipped; a hidden root or file named by the user is read", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, {
+        "post.md": "p",
+        ".github/ISSUE_TEMPLATE/bug.md": "template",
+        ".trash/deleted.md": "deleted",
+        ".draft.md": "hidden file",
+        ".DS_Store": "junk",
+        ".blog/inner.md": "i"
+      })
+      const walk = (root: string) => Stream.runCollect(walkMarkdown(root)).pipe(Effect.map(Chunk.toReadonlyArray))
+      const entries = yield* walk(dir)
+      assert.deepStrictEqual(entries.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : [])), ["post.md"])
+      assert.deepStrictEqual(
+        entries.flatMap((e) => (e._tag === "Passed" ? [[e.passed.path.slice(dir.length + 1), e.passed.reason, e.passed.failed]] : [])),
+        [".blog", ".draft.md", ".github", ".trash"].map((name) => [name, "hidden (name starts with a dot)", false])
+      )
+      const named = [...(yield* walk(`${dir}/.blog`)), ...(yield* walk(`${dir}/.draft.md`))]
+      assert.deepStrictEqual(named.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : [])), ["inner.md", ".draft.md"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
   it.scoped("readText refuses a file over the size limit without reading it", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir()
