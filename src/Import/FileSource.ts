@@ -284,7 +284,13 @@ export const walkMarkdown = (
             return Effect.succeed({ _tag: "File", file: { path: full, relativePath: rel, bytes: Number(info.size) } })
           }),
           Effect.catchAll((e) =>
-            e._tag === "SystemError" && e.reason !== "NotFound"
+            // Node lists a name that is not UTF-8 with U+FFFD in place of the bad bytes, and no
+            // file has that name: the entry is there, it cannot be opened by any name we have.
+            e._tag === "SystemError" && e.reason === "NotFound" && full.includes("\uFFFD")
+              ? isMarkdownPath(full)
+                ? passed(full, "file name is not valid UTF-8 (shown with \uFFFD): rename the file to import it", true)
+                : passed(full, "name is not valid UTF-8 (shown with \uFFFD): not read (if a directory, its posts are left out)")
+              : e._tag === "SystemError" && e.reason !== "NotFound"
               // Unreadable, it may be a post or a directory of them.
               ? passed(full, describePlatformError(e), true)
               : isMarkdownPath(full)

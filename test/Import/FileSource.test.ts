@@ -3,7 +3,7 @@
  * (symlink loops, FIFOs, broken links), and file handles closed when a read is interrupted.
  */
 import { execFileSync } from "node:child_process"
-import { readdirSync, readlinkSync, symlinkSync } from "node:fs"
+import { readdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, Stream } from "effect"
@@ -168,6 +168,21 @@ describe("walkMarkdown", () => {
       )
       const named = [...(yield* walk(`${dir}/.blog`)), ...(yield* walk(`${dir}/.draft.md`))]
       assert.deepStrictEqual(named.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : [])), ["inner.md", ".draft.md"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a markdown file whose name is not UTF-8 fails by name, instead of being skipped as missing", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "ok.md": "ok" })
+      // "café.md" in Latin-1: Node lists it with U+FFFD and cannot open it by that name.
+      writeFileSync(Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from(".md")]), "x")
+      const entries = Chunk.toReadonlyArray(yield* Stream.runCollect(walkMarkdown(dir)))
+      assert.deepStrictEqual(entries.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : [])), ["ok.md"])
+      const passed = entries.flatMap((e) => (e._tag === "Passed" ? [e.passed] : []))
+      assert.strictEqual(passed.length, 1)
+      assert.strictEqual(passed[0]!.path, `${dir}/caf\uFFFD.md`)
+      assert.isTrue(passed[0]!.failed, "a post left out is a failure")
+      assert.match(passed[0]!.reason, /not valid UTF-8/)
     }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("readText refuses a file over the size limit without reading it", () =>
