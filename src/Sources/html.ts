@@ -112,7 +112,39 @@ export const textBody = (text: string): string =>
       .join("\n")
   )
 
-/** An ISO 8601 instant from RFC 822 (RSS), RFC 3339 (Atom, JSON Feed) and the like; undefined when unreadable. */
+const MONTHS: Readonly<Record<string, number>> = {
+  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12
+}
+
+/**
+ * False when `text` names a day its month does not have (2024-02-30, "31 Apr 2024"), which
+ * `Date` silently rolls into the next month; true otherwise, including when no day is found.
+ */
+const isCalendarDay = (text: string): boolean => {
+  const iso = /^(\d{4})-(\d{2})-(\d{2})/.exec(text)
+  // "14 May 2024" (RFC 822, two-digit years as `Date` reads them) or "May 14, 2024".
+  const dayFirst = /\b(\d{1,2})[\s-]+([A-Za-z]{3})[A-Za-z]*\.?[\s-]+(\d{4}|\d{2})\b/.exec(text)
+  const monthFirst = /\b([A-Za-z]{3})[A-Za-z]*\.?\s+(\d{1,2}),?\s+(\d{4})\b/.exec(text)
+  const named = dayFirst !== null
+    ? { day: dayFirst[1]!, month: dayFirst[2]!, year: dayFirst[3]! }
+    : monthFirst !== null
+    ? { day: monthFirst[2]!, month: monthFirst[1]!, year: monthFirst[3]! }
+    : undefined
+  const namedMonth = named === undefined ? undefined : MONTHS[named.month.toLowerCase()]
+  const parts = iso !== null
+    ? [Number(iso[1]), Number(iso[2]), Number(iso[3])]
+    : named !== undefined && namedMonth !== undefined
+    ? [named.year.length === 2 ? (Number(named.year) < 50 ? 2000 : 1900) + Number(named.year) : Number(named.year), namedMonth, Number(named.day)]
+    : undefined
+  if (parts === undefined) return true
+  const [year, month, day] = parts as [number, number, number]
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
+}
+
+/**
+ * An ISO 8601 instant from RFC 822 (RSS), RFC 3339 (Atom, JSON Feed) and the like; undefined
+ * when unreadable, or when the day does not exist (read by `Date` as a day of the next month).
+ */
 export const isoDate = (value: unknown): string | undefined => {
   if (typeof value === "number" && Number.isFinite(value)) return new Date(value).toISOString()
   if (typeof value !== "string" || value.trim() === "") return undefined
@@ -122,5 +154,5 @@ export const isoDate = (value: unknown): string | undefined => {
   // `Date` would read in the host's zone: a CLI import on a laptop shifted every such date.
   const local = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text)
   const date = new Date(local === null ? text : `${local[1]}T${local[2]}Z`)
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
+  return Number.isNaN(date.getTime()) || !isCalendarDay(text) ? undefined : date.toISOString()
 }

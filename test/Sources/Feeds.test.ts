@@ -246,6 +246,17 @@ describe("html helpers", () => {
     }
   })
 
+  it("isoDate refuses an impossible calendar date instead of rolling it into the next month", () => {
+    // \`Date\` reads all of these, as days of the following month (2024-02-31 as 2024-03-02).
+    for (const bad of ["Sat, 31 Feb 2024 10:00:00 GMT", "Thu, 29 Feb 2023 10:00:00 GMT", "31 Apr 2024 10:00 +0200", "Wed, 31 Sep 24 10:00:00 GMT", "2024-02-30T10:00:00Z", "2024-02-31 10:00:00", "2023-02-29", "February 30, 2024"]) {
+      assert.isUndefined(isoDate(bad), bad)
+    }
+    assert.strictEqual(isoDate("Thu, 29 Feb 2024 10:00:00 GMT"), "2024-02-29T10:00:00.000Z")
+    assert.strictEqual(isoDate("30 Apr 2024 23:30 -0200"), "2024-05-01T01:30:00.000Z")
+    assert.strictEqual(isoDate("2024-02-29"), "2024-02-29T00:00:00.000Z")
+    assert.isDefined(isoDate("February 29, 2024"))
+  })
+
   it("htmlBody keeps blank lines as newlines without ending the HTML block", () => {
     assert.strictEqual(htmlBody("<p>a</p>\r\n\r\n\r\n<pre>x\n\ny</pre>"), "<div>\n<p>a</p>\n&#10;&#10;<pre>x\n&#10;y</pre>\n</div>")
     assert.strictEqual(textBody("a & b\nc\n\n  d  "), "<div>\n<p>a &amp; b<br>\nc</p>\n<p>d</p>\n</div>")
