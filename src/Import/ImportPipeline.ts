@@ -296,6 +296,9 @@ const stages = <R>(
       const storedInRun: StoredInRun = new Map()
       yield* processor.results.pipe(
         Stream.mapChunksEffect(inOrder),
+        // Every item comes back (the stage never fails); should one ever be missing, what
+        // waits behind it is still handed on, in order, rather than dropped.
+        Stream.concat(Stream.suspend(() => Stream.fromIterable([...pending.entries()].sort(([a], [b]) => a - b).map(([, value]) => value)))),
         Stream.filterMap((processed) => {
           if (processed._tag === "Rejected") {
             if (processed.skipped) tally.skip(processed.identity, processed.reason, processed.bytes)
