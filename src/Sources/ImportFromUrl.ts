@@ -27,7 +27,16 @@ export const toImportItems = <E extends { readonly message: string }, R>(
         ? { _tag: "Record", identity: item.source, source: item.source, input: item.input, bytes: item.input.body.length }
         : { _tag: "Rejected", identity: item.source, reason: item.reason, skipped: item.skipped, bytes: 0 }
     ),
-    Stream.catchAll((error) => Stream.succeed<ImportItem>({ _tag: "Rejected", identity: name, reason: error.message, skipped: false, bytes: 0 }))
+    Stream.catchAll((error) =>
+      Stream.succeed<ImportItem>({
+        _tag: "Rejected",
+        identity: name,
+        // The errors start with the URL they are about; when that is `name`, the report already says it.
+        reason: error.message.startsWith(`${name}: `) ? error.message.slice(name.length + 2) : error.message,
+        skipped: false,
+        bytes: 0
+      })
+    )
   )
 
 /**

@@ -30,6 +30,7 @@ describe("importFromUrls", () => {
       assert.strictEqual(first.failed, 1)
       assert.strictEqual(first.failures[0]!.source, `${server.url}/gone.xml`)
       assert.include(first.failures[0]!.reason, "HTTP 404")
+      assert.isFalse(first.failures[0]!.reason.startsWith(server.url), "the URL is the failure's source, not said twice")
 
       const stored = yield* Effect.flatMap(PostRepository, (r) => r.getBySlug("cafe-creme-bold-news"))
       assert.strictEqual(stored.source, `${server.url}/feed.xml#post-1`)
