@@ -263,18 +263,20 @@ const stages = <R>(
       const permits = yield* Effect.makeSemaphore(window)
       let read = 0
       // A chunk as it comes (never waiting to fill one), in pieces no larger than the window.
-      const submit = (items: ReadonlyArray<ImportItem>): Effect.Effect<void, ProcessorShutdown> =>
-        items.length === 0 ? Effect.void : Effect.zipRight(
-          permits.take(Math.min(items.length, window)),
+      const submit = (items: ReadonlyArray<ImportItem>, from: number): Effect.Effect<void, ProcessorShutdown> => {
+        const to = Math.min(items.length, from + window)
+        return from >= to ? Effect.void : Effect.zipRight(
+          permits.take(to - from),
           Effect.suspend(() =>
             Effect.zipRight(
-              processor.submitAll(items.slice(0, window).map((value) => ({ seq: read++, value }))),
-              submit(items.slice(window))
+              processor.submitAll(items.slice(from, to).map((value) => ({ seq: read++, value }))),
+              submit(items, to)
             )
           )
         )
+      }
       yield* source.pipe(
-        Stream.runForEachChunk((chunk) => submit(Chunk.toReadonlyArray(chunk))),
+        Stream.runForEachChunk((chunk) => submit(Chunk.toReadonlyArray(chunk), 0)),
         Effect.ensuring(processor.shutdown("drain")),
         Effect.forkScoped
       )

@@ -401,6 +401,18 @@ describe("slug policies", () => {
   const once = (onConflict: "fail" | "skip" | "suffix") =>
     importNdjson(ndjsonBytes([record(1), record(2)]), { ...fast, onConflict, name: "in.ndjson" })
 
+  it.effect("a source chunk larger than the reorder window goes through whole (taken in pieces, no deadlock)", () =>
+    Effect.gen(function*() {
+      // One chunk of 40 lines; with one of everything the reader may run 3 items ahead.
+      const text = Array.from({ length: 40 }, (_, i) => JSON.stringify(record(i + 1))).join("\n")
+      const source = ImportSource.ndjson("many.ndjson", Stream.make(new TextEncoder().encode(text)), sourceOptions)
+      const summary = yield* ImportPipeline.run(source, { ...fast, concurrency: 1, recordBatch: 1, buffer: 1, batchSize: 7 })
+      assert.deepStrictEqual([summary.imported, summary.failed], [40, 0])
+      const repository = yield* PostRepository
+      const page = yield* repository.list({ limit: 100 })
+      assert.strictEqual(page.items.length, 40)
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer, NodeContext.layer))))
+
   it.effect("two lines of one file with one slug: the second is a duplicate, never an update of the first", () =>
     Effect.gen(function*() {
       // Without a `source`, a record's source is `<file>#<slug>`: both lines name the same one.
