@@ -13,7 +13,7 @@ import {
   HttpServer
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Deferred, Duration, Effect, Layer, Option } from "effect"
+import { Deferred, Duration, Effect, Exit, FiberSet, Layer, Option, Scope } from "effect"
 import { createServer, type Server } from "node:http"
 import * as PostsHttp from "../Posts/Http.js"
 import { Posts } from "../Posts/Posts.js"
@@ -79,7 +79,21 @@ export interface ServeOptions {
    * Inkwell exports spans, and on the read path a span costs a measurable share of a request.
    */
   readonly requestSpans?: boolean
+  /**
+   * Every request's fiber is added here while it runs. The Node server runs handlers on fibers
+   * of their own and interrupts them without waiting (a cut connection): a shutdown awaits this
+   * set, so nothing closes under a handler that is still finishing (an import's last batch).
+   */
+  readonly handlers?: FiberSet.FiberSet<unknown, unknown>
 }
+
+const trackedIn =
+  (handlers: FiberSet.FiberSet<unknown, unknown>) =>
+  <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+    Effect.withFiberRuntime((fiber) => {
+      FiberSet.unsafeAdd(handlers, fiber)
+      return app
+    })
 
 /**
  * Serves `InkwellApi`, `/openapi.json` and `/docs` on whatever `HttpServer` is provided
@@ -99,7 +113,8 @@ export const serve = (
   Effect.gen(function* () {
     const app = yield* HttpRouter.withRouterConfig(HttpApiBuilder.httpApp, routerConfig)
     const cache = yield* Effect.serviceOption(ResponseCache)
-    const served = HttpServer.serve(middleware(Option.isSome(cache) ? cache.value.middleware(app) : app))
+    const handled = middleware(Option.isSome(cache) ? cache.value.middleware(app) : app)
+    const served = HttpServer.serve(options.handlers === undefined ? handled : trackedIn(options.handlers)(handled))
     return options.requestSpans === true ? served : HttpMiddleware.withTracerDisabledWhen(served, () => true)
   }).pipe(
     Layer.unwrapEffect,
@@ -110,23 +125,31 @@ export const serve = (
   )
 
 /** `serve` with the request middleware configured from the environment (and HTTP_REQUEST_SPANS). */
-export const serveConfig = Layer.unwrapEffect(
-  Effect.zipWith(requestMiddlewareConfig, HttpConfig.requestSpans, (middleware, requestSpans) =>
-    serve(middleware, { requestSpans }))
-)
+export const serveConfigWith = (options: Pick<ServeOptions, "handlers"> = {}) =>
+  Layer.unwrapEffect(
+    Effect.zipWith(requestMiddlewareConfig, HttpConfig.requestSpans, (middleware, requestSpans) =>
+      serve(middleware, { ...options, requestSpans }))
+  )
+
+/** `serveConfigWith` without tracking the handlers (an embedding app's server drains its own way). */
+export const serveConfig = serveConfigWith()
 
 /**
  * Stops accepting, lets in-flight requests finish for up to `grace`, then cuts the remaining
- * connections (which interrupts their handlers). Runs before the database layers close.
+ * connections (which interrupts their handlers) and waits for those handlers to end. Runs
+ * before the database layers close.
  */
-const drain = (server: Server, grace: Duration.Duration) =>
+const drain = (server: Server, grace: Duration.Duration, handlers: FiberSet.FiberSet<unknown, unknown>) =>
   Effect.gen(function* () {
-    if (!server.listening) return
+    if (!server.listening) return yield* FiberSet.awaitEmpty(handlers)
     const closed = yield* Deferred.make<void>()
     server.close(() => Deferred.unsafeDone(closed, Effect.void))
     // Keep-alive connections with no request in flight would otherwise hold `close` open.
     server.closeIdleConnections()
+    // A finalizer runs uninterruptibly, and `Effect.timeout` cannot interrupt an uninterruptible
+    // effect: it waited for the last request, however long, and the grace never ended anything.
     yield* Deferred.await(closed).pipe(
+      Effect.interruptible,
       Effect.timeout(grace),
       Effect.catchTag("TimeoutException", () =>
         Effect.logWarning(`requests still running after ${Duration.format(grace)}: closing their connections`).pipe(
@@ -135,6 +158,9 @@ const drain = (server: Server, grace: Duration.Duration) =>
         )
       )
     )
+    // A cut connection only asks its handler to stop: one in an uninterruptible step (a batch
+    // being committed) is still running. Closing the database under it would fail that batch.
+    yield* FiberSet.awaitEmpty(handlers)
   })
 
 const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`
@@ -149,8 +175,12 @@ export const layer = Layer.unwrapEffect(
     const config = yield* HttpConfig.ServerConfig
     const server = createServer()
     const listening = NodeHttpServer.layer(() => server, { port: config.port, host: config.host })
+    // Closed by the drain only, after every handler ended; never closed first, which would
+    // interrupt the requests the drain is waiting for.
+    const handlersScope = yield* Scope.make()
+    const handlers = yield* FiberSet.make<unknown, unknown>().pipe(Effect.provideService(Scope.Scope, handlersScope))
     // The response cache lives as long as the server; it follows PostChanges / the pool when present.
-    const serving = serveConfig.pipe(Layer.provide(listening), Layer.provideMerge(ResponseCache.layerConfig))
+    const serving = serveConfigWith({ handlers }).pipe(Layer.provide(listening), Layer.provideMerge(ResponseCache.layerConfig))
     // Built after `serving`, so its finalizer runs before the listener's and the database's.
     const announced = Layer.scopedDiscard(
       Effect.gen(function* () {
@@ -160,7 +190,10 @@ export const layer = Layer.unwrapEffect(
         yield* FrontDoor.install(server, yield* ResponseCache)
         yield* Effect.log(`Inkwell listening on ${urlOf(config.host, port)} (API docs at /docs)`)
         yield* Effect.addFinalizer(() =>
-          Effect.log("Inkwell stopping").pipe(Effect.zipRight(drain(server, config.shutdownGrace)))
+          Effect.log("Inkwell stopping").pipe(
+            Effect.zipRight(drain(server, config.shutdownGrace, handlers)),
+            Effect.zipRight(Scope.close(handlersScope, Exit.void))
+          )
         )
       })
     )

@@ -68,4 +68,63 @@ describe("shutdown", () => {
       yield* Fiber.join(closing)
     }).pipe(Effect.provide(FetchHttpClient.layer))
   )
+
+  it.live("a request still running after SHUTDOWN_GRACE is cut off and shutdown completes", () =>
+    Effect.gen(function* () {
+      const started = yield* Deferred.make<void>()
+      const interrupted = yield* Deferred.make<void>()
+      const listening = yield* Deferred.make<string>()
+      const cutOff = yield* Deferred.make<void>()
+
+      // A read that never ends on its own: only interrupting its fiber stops it.
+      const repository = Layer.effect(
+        PostRepository,
+        Effect.map(MemoryPostRepository.make, (base) => ({
+          ...base,
+          getBySlug: (_slug: string) =>
+            Deferred.succeed(started, undefined).pipe(
+              Effect.zipRight(Effect.never),
+              Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+            )
+        }))
+      )
+      const logger = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ message }) => {
+          const text = String(message)
+          const url = /listening on (http:\/\/\S+)/.exec(text)
+          if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
+          if (text.includes("closing their connections")) Deferred.unsafeDone(cutOff, Exit.void)
+        })
+      )
+      // REQUEST_TIMEOUT far beyond the grace: only the grace may end this shutdown.
+      const config = ConfigProvider.fromMap(
+        new Map([["PORT", "0"], ["SHUTDOWN_GRACE", "100 millis"], ["REQUEST_TIMEOUT", "1 hour"]])
+      )
+      const server = Server.layer.pipe(
+        Layer.provide(postsWith(repository)),
+        Layer.provide(ApiKeys.layer([KEY])),
+        Layer.provide(logger),
+        Layer.provide(Layer.setConfigProvider(config))
+      )
+
+      const scope = yield* Scope.make()
+      yield* Layer.buildWithScope(server, scope)
+      const url = yield* Deferred.await(listening)
+      const client = yield* HttpClient.HttpClient
+
+      const inFlight = yield* Effect.fork(Effect.either(client.get(`${url}/posts/never-ends`)))
+      yield* Deferred.await(started)
+      // Before the fix the grace's timeout ran inside the (uninterruptible) finalizer and could
+      // not fire: this close waited for the request, here forever.
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* Fiber.join(closing).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("shutdown did not finish after SHUTDOWN_GRACE") })
+      )
+      assert.isTrue(Option.isSome(yield* Deferred.poll(cutOff)), "the cut-off is logged")
+      assert.isTrue(Option.isSome(yield* Deferred.poll(interrupted)), "the request's handler was interrupted")
+      const answer = yield* Fiber.join(inFlight)
+      assert.strictEqual(answer._tag, "Left", "the cut-off client gets no answer")
+    }).pipe(Effect.provide(FetchHttpClient.layer))
+  )
 })
