@@ -2,7 +2,7 @@
  * Settings of an import run. Defaults come from `IMPORT_*` environment variables (read inside
  * the CLI's layer, never at module top level); command-line flags override them per run.
  */
-import { Config, Duration, Option } from "effect"
+import { Config, ConfigError, Duration, Either, Option } from "effect"
 import type { SlugPolicy } from "../Posts/PostRepository.js"
 
 export interface ImportOptions {
@@ -72,10 +72,20 @@ const positive = (name: string, fallback: number, max = 1_000_000) =>
     Config.withDefault(fallback)
   )
 
-/** A deadline of zero would time out every post (or the whole run) before it starts. */
+/**
+ * A deadline of zero would time out every post (or the whole run) before it starts. Read with
+ * `parseDuration`, like the `--timeout` / `--item-timeout` flags these variables stand in for:
+ * `Config.duration` refused the "30s" that the flag takes.
+ */
 const positiveDuration = (name: string) =>
-  Config.duration(name).pipe(
-    Config.validate({ message: "must be a positive duration, such as 30 seconds", validation: (d) => Duration.toMillis(d) > 0 })
+  Config.string(name).pipe(
+    Config.mapOrFail((text) =>
+      Option.match(parseDuration(text), {
+        onNone: () =>
+          Either.left(ConfigError.InvalidData([], `must be a positive duration, such as 30s or 30 seconds (got "${text}")`)),
+        onSome: Either.right
+      })
+    )
   )
 
 /** `IMPORT_CONCURRENCY`, `IMPORT_RECORD_BATCH`, `IMPORT_BATCH_SIZE`, `IMPORT_BUFFER`, `IMPORT_ITEM_TIMEOUT`, `IMPORT_TIMEOUT`, `IMPORT_ON_CONFLICT`, `IMPORT_CHUNK_SIZE`, `IMPORT_MAX_POST_BYTES`. */
