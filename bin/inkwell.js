@@ -27,16 +27,27 @@ const entry = bundle !== undefined
   ? [bundle]
   : ["--import", pathToFileURL(createRequire(join(root, "package.json")).resolve("tsx")).href, join(root, "src", "bin.ts")]
 
+// The IPC channel carries the signals this process gets (below).
 const child = spawn(process.execPath, [...heapFlags, ...entry, ...args], {
-  stdio: "inherit"
+  stdio: ["inherit", "inherit", "inherit", "ipc"]
 })
 
 const signals = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }
+const relayed = new Set(["SIGINT", "SIGTERM"])
 for (const signal of Object.keys(signals)) {
-  // A terminal's Ctrl-C reaches the whole process group, child included; forward only signals
-  // sent to this process alone (kill <pid>), which the child would otherwise never see.
+  // A terminal's Ctrl-C reaches the whole process group, child included, and `kill <pid>` only
+  // this process: there is no telling which. So SIGINT and SIGTERM are relayed as messages, which
+  // the CLI counts apart from the signals it gets itself (one press seen twice is one, not the
+  // "second signal" that exits at once); others, and any once the channel is gone, as signals.
   process.on(signal, () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    if (child.exitCode !== null || child.signalCode !== null) return
+    if (relayed.has(signal) && child.connected) {
+      child.send({ inkwellSignal: signal }, (error) => {
+        if (error && child.exitCode === null && child.signalCode === null) child.kill(signal)
+      })
+    } else {
+      child.kill(signal)
+    }
   })
 }
 

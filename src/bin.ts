@@ -3,28 +3,50 @@
  * failed posts with --fail-on-error), 2 bad usage, 130 after SIGINT, 143 after SIGTERM. The
  * first signal interrupts the run (the batch in flight commits, the summary is printed); a
  * second one exits at once, which leaves SQLite's open transaction, if any, rolled back.
+ * Under bin/inkwell.js a signal may arrive twice for one press: it counts once (Cli/Signals.ts).
  */
 import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit } from "effect"
 import * as Cli from "./Cli/Cli.js"
+import { makeSignalCounter } from "./Cli/Signals.js"
 
 const signalCode = { SIGINT: 130, SIGTERM: 143 } as const
-let received: keyof typeof signalCode | undefined
-const onSignal = (signal: keyof typeof signalCode) => {
-  if (received !== undefined) process.exit(signalCode[signal])
-  received = signal
-  // Written synchronously, so a user (or a test) knows the next signal is the one that exits at once.
-  process.stderr.write(`inkwell: ${signal} received, stopping (send it again to exit at once)\n`)
+let relaying = false
+const signals = makeSignalCounter({
+  exitNow: (signal) => process.exit(signalCode[signal]),
+  stop: (signal, source) => {
+    // Written synchronously, so a user (or a test) knows the next signal is the one that exits at once.
+    process.stderr.write(`inkwell: ${signal} received, stopping (send it again to exit at once)\n`)
+    if (source === "relayed") {
+      // runMain interrupts on the process's own signal events: raise the relayed one there.
+      relaying = true
+      try {
+        process.emit(signal, signal)
+      } finally {
+        relaying = false
+      }
+    }
+  }
+})
+// Registered before runMain's own handlers: they interrupt, these count and remember which signal it was.
+process.on("SIGINT", () => relaying || signals.on("SIGINT", "os"))
+process.on("SIGTERM", () => relaying || signals.on("SIGTERM", "os"))
+if (process.channel !== undefined) {
+  // bin/inkwell.js relays the signals it gets as messages (see Cli/Signals.ts).
+  process.on("message", (message: unknown) => {
+    const signal = (message as { readonly inkwellSignal?: unknown } | null)?.inkwellSignal
+    if (signal === "SIGINT" || signal === "SIGTERM") signals.on(signal, "relayed")
+  })
+  // The channel must not keep the process alive once the command is done.
+  process.channel.unref()
 }
-// Registered alongside runMain's own handlers: they interrupt, these remember which signal it was.
-process.on("SIGINT", onSignal)
-process.on("SIGTERM", onSignal)
 
 let exitCode = 0
 
 const teardown: Teardown = (exit, onExit) => {
+  const received = signals.received()
   if (received !== undefined) return onExit(signalCode[received])
   if (Exit.isSuccess(exit)) return onExit(exitCode)
   onExit(Cause.isInterruptedOnly(exit.cause) ? 130 : 1)

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Readable } from "node:stream"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { inkwell } from "../fixtures/cli.js"
 
@@ -19,6 +20,14 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 const post = (title: string) => `+++\ntitle = "${title}"\ndate = 2024-03-04\n+++\n\n# ${title}\n\nText.\n`
 const record = (n: number) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: `Body ${n}` })}\n`
+
+/** The CLI process that bin/inkwell.js (`pid`) runs: its child running `import` (not the bundler's). */
+const childOf = (pid: number): number => {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((p) => p !== "")
+  const cli = children.filter((child) => readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").includes("import"))
+  assert.strictEqual(cli.length, 1, `children of ${pid}: ${children.join(" ")}`)
+  return Number(cli[0])
+}
 
 const postsDir = () => {
   const dir = temp()
@@ -175,4 +184,32 @@ describe("inkwell CLI", () => {
       assert.match(run.stdout(), /imported\s+3\n/)
     }, 180_000)
   }
+
+  it("Ctrl-C (one SIGINT reaching the wrapper and the CLI, as a terminal sends it) counts once: summary, exit 130", async () => {
+    const db = `sqlite:${join(temp(), "ctrl-c.db")}`
+    const run = inkwell(["import", "-", "--batch-size", "5000"], { DATABASE_URL: db })
+    await run.waitFor("inkwell: importing")
+    // Records for as long as the import reads them (backpressure paces the writing), long enough
+    // that a batch of 5000 takes a while to commit: the import is still stopping when the
+    // wrapper's copy of the signal arrives.
+    const text = "Some words of a paragraph, long enough to give SQLite and the renderer work. ".repeat(40)
+    const records = Readable.from((function*() {
+      for (let n = 0; n < 1_000_000; n++) yield `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: text })}\n`
+    })())
+    records.pipe(run.child.stdin!)
+    run.child.stdin!.on("error", () => {}) // EPIPE once the CLI is gone
+    await run.waitFor("import progress:")
+    // A terminal's Ctrl-C reaches every process of the foreground group: the CLI gets its copy,
+    // and so does the wrapper, which used to forward it as a second signal, on which the CLI
+    // exited at once (no summary, the batch in flight rolled back).
+    const cli = childOf(run.child.pid!)
+    process.kill(cli, "SIGINT")
+    await run.waitFor("SIGINT received")
+    run.child.kill("SIGINT")
+    assert.strictEqual(await run.exit, 130, run.stderr())
+    records.destroy()
+    assert.match(run.stdout(), /Import interrupted/, run.stderr())
+    assert.match(run.stdout(), /imported\s+\d+\n/)
+    assert.strictEqual(run.stderr().match(/SIGINT received/g)?.length, 1, run.stderr())
+  }, 180_000)
 })
