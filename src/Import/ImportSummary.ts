@@ -165,6 +165,14 @@ export const formatSummary = (summary: ImportSummary, options: { readonly maxIss
     for (const issue of issues.slice(0, max)) lines.push(`  ${issue.source}: ${issue.reason}`)
     if (issues.length > max) lines.push(`  ... and ${issues.length - max} more`)
   }
+  if (summary.status !== "completed") {
+    // The counts alone read like a finished import: say what the rest of the input became.
+    lines.push(
+      summary.dryRun
+        ? "Stopped before the end of the input: the rest was not validated."
+        : "Stopped before the end of the input: only the posts counted above as imported, updated or unchanged are in the database (whole batches); the rest was not written. Run the same import again to finish it (unchanged posts are skipped)."
+    )
+  }
   list("Failures", summary.failures)
   list("Skipped", summary.skips)
   return lines.join("\n")

@@ -182,6 +182,7 @@ describe("inkwell CLI", () => {
       assert.strictEqual(await run.exit, code, run.stderr())
       assert.match(run.stdout(), /Import interrupted/)
       assert.match(run.stdout(), /imported\s+3\n/)
+      assert.match(run.stdout(), /the rest was not written/)
     }, 180_000)
   }
 
