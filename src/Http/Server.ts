@@ -10,7 +10,8 @@ import {
   type HttpApp,
   HttpMiddleware,
   HttpRouter,
-  HttpServer
+  HttpServer,
+  HttpServerResponse
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Deferred, Duration, Effect, Exit, FiberSet, Layer, Option, Scope } from "effect"
@@ -24,6 +25,7 @@ import * as HttpConfig from "./HttpConfig.js"
 import { ApiKeyAuthLive, requestMiddlewareConfig } from "./Middleware.js"
 import * as FrontDoor from "./FrontDoor.js"
 import { ResponseCache } from "./ResponseCache.js"
+import { ServerStopping } from "./ServerStopping.js"
 
 const systemHandlers = (api: typeof InkwellApi) =>
   HttpApiBuilder.group(api, "system", (handlers) =>
@@ -85,14 +87,25 @@ export interface ServeOptions {
    * set, so nothing closes under a handler that is still finishing (an import's last batch).
    */
   readonly handlers?: FiberSet.FiberSet<unknown, unknown>
+  /**
+   * Completed when the server starts shutting down: handlers find it as `ServerStopping` (a bulk
+   * import stops and answers), and every answer from then on says `Connection: close`, so no
+   * connection lingers, kept alive, past the drain. Needs `handlers`.
+   */
+  readonly stopping?: Deferred.Deferred<void>
 }
 
 const trackedIn =
-  (handlers: FiberSet.FiberSet<unknown, unknown>) =>
+  (handlers: FiberSet.FiberSet<unknown, unknown>, stopping: Deferred.Deferred<void> | undefined) =>
   <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
     Effect.withFiberRuntime((fiber) => {
       FiberSet.unsafeAdd(handlers, fiber)
-      return app
+      if (stopping === undefined) return app
+      return Effect.provideService(app, ServerStopping, stopping).pipe(
+        Effect.flatMap((response) =>
+          Effect.map(Deferred.isDone(stopping), (done) => done ? HttpServerResponse.setHeader(response, "connection", "close") : response)
+        )
+      )
     })
 
 /**
@@ -114,7 +127,7 @@ export const serve = (
     const app = yield* HttpRouter.withRouterConfig(HttpApiBuilder.httpApp, routerConfig)
     const cache = yield* Effect.serviceOption(ResponseCache)
     const handled = middleware(Option.isSome(cache) ? cache.value.middleware(app) : app)
-    const served = HttpServer.serve(options.handlers === undefined ? handled : trackedIn(options.handlers)(handled))
+    const served = HttpServer.serve(options.handlers === undefined ? handled : trackedIn(options.handlers, options.stopping)(handled))
     return options.requestSpans === true ? served : HttpMiddleware.withTracerDisabledWhen(served, () => true)
   }).pipe(
     Layer.unwrapEffect,
@@ -125,7 +138,7 @@ export const serve = (
   )
 
 /** `serve` with the request middleware configured from the environment (and HTTP_REQUEST_SPANS). */
-export const serveConfigWith = (options: Pick<ServeOptions, "handlers"> = {}) =>
+export const serveConfigWith = (options: Pick<ServeOptions, "handlers" | "stopping"> = {}) =>
   Layer.unwrapEffect(
     Effect.zipWith(requestMiddlewareConfig, HttpConfig.requestSpans, (middleware, requestSpans) =>
       serve(middleware, { ...options, requestSpans }))
@@ -180,7 +193,8 @@ export const layer = Layer.unwrapEffect(
     const handlersScope = yield* Scope.make()
     const handlers = yield* FiberSet.make<unknown, unknown>().pipe(Effect.provideService(Scope.Scope, handlersScope))
     // The response cache lives as long as the server; it follows PostChanges / the pool when present.
-    const serving = serveConfigWith({ handlers }).pipe(Layer.provide(listening), Layer.provideMerge(ResponseCache.layerConfig))
+    const stopping = yield* Deferred.make<void>()
+    const serving = serveConfigWith({ handlers, stopping }).pipe(Layer.provide(listening), Layer.provideMerge(ResponseCache.layerConfig))
     // Built after `serving`, so its finalizer runs before the listener's and the database's.
     const announced = Layer.scopedDiscard(
       Effect.gen(function* () {
@@ -191,6 +205,8 @@ export const layer = Layer.unwrapEffect(
         yield* Effect.log(`Inkwell listening on ${urlOf(config.host, port)} (API docs at /docs)`)
         yield* Effect.addFinalizer(() =>
           Effect.log("Inkwell stopping").pipe(
+            // First, so that bulk imports stop and answer while their connections are still open.
+            Effect.zipRight(Deferred.succeed(stopping, undefined)),
             Effect.zipRight(drain(server, config.shutdownGrace, handlers)),
             Effect.zipRight(Scope.close(handlersScope, Exit.void))
           )

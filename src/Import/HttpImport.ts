@@ -15,15 +15,16 @@ import type { ImportSummary } from "./ImportSummary.js"
 /**
  * Imports NDJSON records from `body`. Failures are reported as `"<name>:<line>"` in the summary;
  * a body that stops with an error (client gone, invalid UTF-8) ends the import after what was
- * read, with that error among the failures.
+ * read, with that error among the failures. When `stop` completes (the server is shutting down)
+ * the import ends after the batch in flight and answers its summary, status "interrupted".
  */
 export const importNdjson = <E, R>(
   body: Stream.Stream<Uint8Array, E, R>,
-  options: Partial<ImportOptions> & { readonly name?: string } = {}
+  options: Partial<ImportOptions> & { readonly name?: string; readonly stop?: Effect.Effect<void> | undefined } = {}
 ): Effect.Effect<ImportSummary, never, R | PostProcessor | PostRepository> => {
-  const { name = "request", ...rest } = options
+  const { name = "request", stop, ...rest } = options
   const source = ndjson(name, body, { maxPostBytes: rest.maxPostBytes ?? 5 * 1024 * 1024 })
-  const run = rest.dryRun === true ? ImportPipeline.validate(source, rest) : ImportPipeline.run(source, rest)
+  const run = rest.dryRun === true ? ImportPipeline.validate(source, rest, { stop }) : ImportPipeline.run(source, rest, { stop })
   // A body holds records, never file paths: no file system is ever touched.
   return Effect.provide(run, FileSystem.layerNoop({})).pipe(Effect.withSpan("HttpImport.importNdjson"))
 }

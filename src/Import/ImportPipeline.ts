@@ -344,6 +344,11 @@ const stages = <R>(
 export interface RunOptions {
   /** Pass one to watch progress (the CLI's bar) or to summarize after an interruption. */
   readonly tally?: ImportTally | undefined
+  /**
+   * When this completes, the run stops as an interruption would (the batch in flight commits)
+   * and returns its summary with status "interrupted": a server shutting down answers with it.
+   */
+  readonly stop?: Effect.Effect<void> | undefined
 }
 
 const runWith = <R>(
@@ -355,7 +360,8 @@ const runWith = <R>(
   Effect.gen(function*() {
     const options: ImportOptions = { ...defaultImportOptions, ...partial }
     const tally = run.tally ?? new ImportTally(yield* Clock.currentTimeMillis, writer === undefined)
-    const work = Effect.as(stages(source, options, tally, writer), "completed" as ImportStatus)
+    const toEnd = Effect.as(stages(source, options, tally, writer), "completed" as ImportStatus)
+    const work = run.stop === undefined ? toEnd : Effect.raceFirst(toEnd, Effect.as(run.stop, "interrupted" as ImportStatus))
     const status = yield* Option.match(options.timeout, {
       onNone: () => work,
       onSome: (duration) =>

@@ -3,12 +3,13 @@
  * everything else is `Posts`.
  */
 import { type HttpApi, HttpApiBuilder, HttpApiError, type HttpApiGroup, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { DateTime, Effect, Layer, Option, Schema } from "effect"
+import { DateTime, Deferred, Effect, Layer, Option, Schema } from "effect"
 import { FeedClient } from "../Clients/FeedClient.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
+import { ServerStopping } from "../Http/ServerStopping.js"
 import { type ApiKeyAuth, uploadStream } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
@@ -340,8 +341,16 @@ const adminHandlers = (api: InkwellApiType) =>
         )
         // The body is pulled as the pipeline's queues drain: an upload never sits in memory whole.
         // Never fails: every bad line is in the summary as `request:<line>`.
+        // A shutdown stops it early: it answers what it stored rather than being cut off.
         .handle("import", ({ request, urlParams }) =>
-          imports.provide(importNdjson(uploadStream(request), { ...imports.options, onConflict: urlParams.onConflict ?? "fail" }))
+          Effect.flatMap(Effect.serviceOption(ServerStopping), (stopping) =>
+            imports.provide(
+              importNdjson(uploadStream(request), {
+                ...imports.options,
+                onConflict: urlParams.onConflict ?? "fail",
+                stop: Option.match(stopping, { onNone: () => undefined, onSome: Deferred.await })
+              })
+            ))
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
         .handle("importUrl", ({ payload }) =>

@@ -2,6 +2,7 @@
  * Graceful shutdown of `Server.layer`: closing its scope stops accepting connections, lets the
  * in-flight request finish, and only then completes (so the database closes after it).
  */
+import { request as httpRequest } from "node:http"
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Deferred, Effect, Exit, Fiber, Layer, Logger, Option, Scope } from "effect"
@@ -127,4 +128,87 @@ describe("shutdown", () => {
       assert.strictEqual(answer._tag, "Left", "the cut-off client gets no answer")
     }).pipe(Effect.provide(FetchHttpClient.layer))
   )
+
+  it.live("a bulk import in flight at shutdown stops after what it stored and answers its summary (interrupted)", () =>
+    Effect.gen(function* () {
+      const listening = yield* Deferred.make<string>()
+      const written = yield* Deferred.make<void>()
+      const repository = Layer.effect(
+        PostRepository,
+        Effect.map(MemoryPostRepository.make, (base) => ({
+          ...base,
+          upsertMany: (...args: Parameters<typeof base.upsertMany>) =>
+            Effect.tap(base.upsertMany(...args), () => Deferred.succeed(written, undefined))
+        }))
+      )
+      const logger = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ message }) => {
+          const url = /listening on (http:\/\/\S+)/.exec(String(message))
+          if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
+        })
+      )
+      // Neither the grace nor the request timeout may end this import: only the shutdown itself.
+      const config = ConfigProvider.fromMap(
+        new Map([["PORT", "0"], ["SHUTDOWN_GRACE", "1 hour"], ["REQUEST_TIMEOUT", "1 hour"]])
+      )
+      const server = Server.layer.pipe(
+        Layer.provide(postsWith(repository)),
+        Layer.provide(repository),
+        Layer.provide(ApiKeys.layer([KEY])),
+        Layer.provide(logger),
+        Layer.provide(Layer.setConfigProvider(config))
+      )
+
+      const scope = yield* Scope.make()
+      yield* Layer.buildWithScope(server, scope)
+      const port = Number(new URL(yield* Deferred.await(listening)).port)
+
+      // Two records, then a body that never ends: a client still uploading.
+      const upload = yield* Effect.fork(openUpload(port, line(1) + line(2)))
+      yield* Deferred.await(written)
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+
+      // Before, the import went on reading until SHUTDOWN_GRACE cut its connection: no answer.
+      const answer = yield* Fiber.join(upload).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("the import did not answer at shutdown") })
+      )
+      assert.strictEqual(answer.status, 200, answer.body)
+      const summary = JSON.parse(answer.body)
+      assert.strictEqual(summary.status, "interrupted")
+      assert.strictEqual(summary.imported, 2)
+      assert.strictEqual(answer.connection, "close", "no connection is kept alive past the drain")
+      yield* Fiber.join(closing).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("shutdown did not finish") })
+      )
+    }))
 })
+
+const line = (n: number) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: `Body ${n}.` })}\n`
+
+/** POSTs `first` to /posts/import and leaves the body open; the answer, whenever it comes. */
+const openUpload = (port: number, first: string) =>
+  Effect.async<{ readonly status: number; readonly body: string; readonly connection: string | undefined }, Error>((resume) => {
+    const req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/posts/import",
+        headers: { "content-type": "application/x-ndjson", "x-api-key": KEY },
+        agent: false
+      },
+      (res) => {
+        let body = ""
+        res.setEncoding("utf8")
+        res.on("data", (chunk: string) => (body += chunk))
+        res.on("end", () => {
+          resume(Effect.succeed({ status: res.statusCode ?? 0, body, connection: res.headers.connection }))
+          req.destroy()
+        })
+      }
+    )
+    req.on("error", (error) => resume(Effect.fail(error)))
+    req.write(first)
+    return Effect.sync(() => req.destroy())
+  })
