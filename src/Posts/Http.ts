@@ -353,14 +353,16 @@ const adminHandlers = (api: InkwellApiType) =>
             ))
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
+        // A shutdown stops it like a bulk import.
         .handle("importUrl", ({ payload }) =>
-          imports.provide(
-            importFromUrls(typeof payload.url === "string" ? [payload.url] : payload.url, {
-              ...imports.options,
-              onConflict: payload.onConflict ?? "fail",
-              dryRun: payload.dryRun === true
-            })
-          )
+          Effect.flatMap(Effect.serviceOption(ServerStopping), (stopping) =>
+            imports.provide(
+              importFromUrls(typeof payload.url === "string" ? [payload.url] : payload.url, {
+                ...imports.options,
+                onConflict: payload.onConflict ?? "fail",
+                dryRun: payload.dryRun === true
+              }, { stop: Option.match(stopping, { onNone: () => undefined, onSome: Deferred.await }) })
+            ))
         )
     })
   ).pipe(

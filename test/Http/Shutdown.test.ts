@@ -2,8 +2,8 @@
  * Graceful shutdown of `Server.layer`: closing its scope stops accepting connections, lets the
  * in-flight request finish, and only then completes (so the database closes after it).
  */
-import { request as httpRequest } from "node:http"
-import { FetchHttpClient, HttpClient } from "@effect/platform"
+import { createServer, request as httpRequest } from "node:http"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Deferred, Effect, Exit, Fiber, Layer, Logger, Option, Scope } from "effect"
 import { postsWith } from "../../src/App.js"
@@ -212,3 +212,75 @@ const openUpload = (port: number, first: string) =>
     req.write(first)
     return Effect.sync(() => req.destroy())
   })
+
+describe("shutdown during POST /posts/import-url", () => {
+  it.live("a remote import still fetching at shutdown stops and answers its summary (interrupted)", () =>
+    Effect.gen(function* () {
+      const listening = yield* Deferred.make<string>()
+      const fetching = yield* Deferred.make<void>()
+      // A feed server that takes the request and never answers.
+      const feedPort = yield* Effect.acquireRelease(
+        Effect.async<{ readonly port: number; readonly close: () => void }>((resume) => {
+          const feed = createServer(() => Deferred.unsafeDone(fetching, Exit.void))
+          feed.listen(0, "127.0.0.1", () => {
+            const address = feed.address()
+            resume(Effect.succeed({
+              port: typeof address === "object" && address !== null ? address.port : 0,
+              close: () => {
+                feed.closeAllConnections()
+                feed.close()
+              }
+            }))
+          })
+        }),
+        (feed) => Effect.sync(feed.close)
+      ).pipe(Effect.map((feed) => feed.port))
+      const logger = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ message }) => {
+          const url = /listening on (http:\/\/\S+)/.exec(String(message))
+          if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
+        })
+      )
+      // Neither the grace, the request timeout nor the feed client's own limits may end it.
+      const config = ConfigProvider.fromMap(
+        new Map([
+          ["PORT", "0"],
+          ["SHUTDOWN_GRACE", "1 hour"],
+          ["REQUEST_TIMEOUT", "1 hour"],
+          ["FEED_TIMEOUT", "1 hour"],
+          ["FEED_DEADLINE", "1 hour"],
+          ["FEED_RETRIES", "0"]
+        ])
+      )
+      const repository = MemoryPostRepository.layer
+      const server = Server.layer.pipe(
+        Layer.provide(postsWith(repository)),
+        Layer.provide(repository),
+        Layer.provide(ApiKeys.layer([KEY])),
+        Layer.provide(logger),
+        Layer.provide(Layer.setConfigProvider(config))
+      )
+
+      const scope = yield* Scope.make()
+      yield* Layer.buildWithScope(server, scope)
+      const url = yield* Deferred.await(listening)
+      const client = yield* HttpClient.HttpClient
+      const request = HttpClientRequest.post(`${url}/posts/import-url`).pipe(
+        HttpClientRequest.setHeader("x-api-key", KEY),
+        HttpClientRequest.bodyUnsafeJson({ url: `http://127.0.0.1:${feedPort}/feed.json` })
+      )
+      const answer = yield* Effect.fork(Effect.flatMap(client.execute(request), (response) => Effect.map(response.json, (body) => ({ status: response.status, body }))))
+      yield* Deferred.await(fetching)
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+
+      const { body, status } = yield* Fiber.join(answer).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("the remote import did not answer at shutdown") })
+      )
+      assert.strictEqual(status, 200)
+      assert.strictEqual((body as { status: string }).status, "interrupted")
+      yield* Fiber.join(closing).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("shutdown did not finish") })
+      )
+    }).pipe(Effect.provide(FetchHttpClient.layer), Effect.scoped))
+})
