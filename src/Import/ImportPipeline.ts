@@ -42,7 +42,9 @@ export type Processed = RecordOutcome
 type LineItem = Extract<ImportItem, { _tag: "Line" }>
 
 /** Writes one batch in one transaction; `undefined` for a dry run. */
-type Writer = ((posts: ReadonlyArray<NewPost>) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>) | undefined
+type Writer =
+  | ((posts: ReadonlyArray<NewPost>, pinnedSources: ReadonlySet<string>) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>)
+  | undefined
 
 const firstNul = (text: string) => text.indexOf("\u0000")
 
@@ -172,6 +174,7 @@ const record = (tally: ImportTally, storedInRun: StoredInRun, item: Extract<Proc
     case "updated":
     case "unchanged":
       storedInRun.set(outcome.slug, item.identity)
+      if (outcome.movedFrom !== undefined) tally.moved(item.identity, outcome.movedFrom, outcome.slug)
       return tally.stored(outcome.action, item.bytes)
     case "renamed":
       return tally.stored("renamed", item.bytes)
@@ -186,6 +189,7 @@ const writeBatch = (
   tally: ImportTally,
   writer: Writer,
   storedInRun: StoredInRun,
+  pinnedSources: ReadonlySet<string>,
   batch: Chunk.Chunk<Extract<Processed, { _tag: "Ready" }>>
 ): Effect.Effect<void> => {
   const items = Chunk.toReadonlyArray(batch)
@@ -194,7 +198,7 @@ const writeBatch = (
       for (const item of items) tally.stored("valid", item.bytes)
     })
   }
-  return writer(items.map((item) => item.post)).pipe(
+  return writer(items.map((item) => item.post), pinnedSources).pipe(
     Effect.exit,
     Effect.flatMap((exit) =>
       Effect.sync(() => {
@@ -296,6 +300,9 @@ const stages = <R>(
       /** Slug → the first post of this run with it (its identity and source). */
       const claimed = new Map<string, { readonly identity: string; readonly source: string }>()
       const storedInRun: StoredInRun = new Map()
+      /** Source -> the first item of this run with it; `pinned`: sources met on several items. */
+      const sourceOwner = new Map<string, string>()
+      const pinned = new Set<string>()
       yield* processor.results.pipe(
         Stream.mapChunksEffect(inOrder),
         // Every item comes back (the stage never fails); should one ever be missing, what
@@ -319,6 +326,11 @@ const stages = <R>(
             else tally.fail(processed.identity, reason, processed.bytes)
             return Option.none()
           }
+          // Several items sharing one source (NDJSON records with one `source`): none of them
+          // is "the post from this source", so the repository must not move a stored one.
+          const owner = sourceOwner.get(processed.post.source)
+          if (owner === undefined) sourceOwner.set(processed.post.source, processed.identity)
+          else if (owner !== processed.identity) pinned.add(processed.post.source)
           // Writing, the repository decides between two posts with one slug: it knows which
           // source owns the slug already (a re-run updates the owner, whatever the input
           // order); a slug new to the store goes to the first post in the input (see above).
@@ -336,7 +348,7 @@ const stages = <R>(
           return Option.none()
         }),
         Stream.groupedWithin(options.batchSize, options.batchWindow),
-        Stream.runForEach((batch) => writeBatch(tally, writer, storedInRun, batch))
+        Stream.runForEach((batch) => writeBatch(tally, writer, storedInRun, pinned, batch))
       )
     })
   )
@@ -385,8 +397,8 @@ export const run = <R>(
 ): Effect.Effect<ImportSummary, never, R | PostProcessor | PostRepository | FileSystem.FileSystem> =>
   Effect.flatMap(PostRepository, (repository) => {
     const onSlugConflict = options.onConflict ?? defaultImportOptions.onConflict
-    const writer: Writer = (posts) =>
-      Effect.map(repository.upsertMany(posts, { onSlugConflict }), (result) => result.outcomes)
+    const writer: Writer = (posts, pinnedSources) =>
+      Effect.map(repository.upsertMany(posts, { onSlugConflict, pinnedSources }), (result) => result.outcomes)
     return options.dryRun === true ? runWith(source, options, runOptions, undefined) : runWith(source, options, runOptions, writer)
   }).pipe(Effect.withSpan("ImportPipeline.run"))
 

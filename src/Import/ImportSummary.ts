@@ -12,6 +12,14 @@ export const ImportIssue = Schema.Struct({
 })
 export type ImportIssue = typeof ImportIssue.Type
 
+/** A post whose title (or `slug:`) changed: stored post moved from its old slug to a new one. */
+export const ImportMove = Schema.Struct({
+  source: Schema.String,
+  from: Schema.String,
+  to: Schema.String
+})
+export type ImportMove = typeof ImportMove.Type
+
 export const ImportStatus = Schema.Literal("completed", "interrupted", "timed-out")
 export type ImportStatus = typeof ImportStatus.Type
 
@@ -23,6 +31,8 @@ export const ImportSummary = Schema.Struct({
   /** Of `imported`, those stored under a suffixed slug (`--on-conflict suffix`). */
   renamed: Schema.Int,
   updated: Schema.Int,
+  /** Of `updated`, the posts that moved to a new slug (the old one no longer answers). */
+  moves: Schema.optionalWith(Schema.Array(ImportMove), { default: () => [] }),
   /** Already stored with the same content hash. */
   unchanged: Schema.Int,
   /** Not posts (section pages, passed-over files) or slug taken with `--on-conflict skip`. */
@@ -64,6 +74,7 @@ export class ImportTally {
   bytes = 0
   readonly failures: Array<ImportIssue> = []
   readonly skips: Array<ImportIssue> = []
+  readonly moves: Array<ImportMove> = []
 
   constructor(readonly startedAt: number, readonly dryRun = false) {}
 
@@ -77,6 +88,11 @@ export class ImportTally {
     this.skipped++
     this.bytes += bytes
     this.skips.push({ source, reason })
+  }
+
+  /** The post of `source` moved from slug `from` to `to` (counted by `stored("updated")`). */
+  moved(source: string, from: string, to: string): void {
+    this.moves.push({ source, from, to })
   }
 
   stored(action: "inserted" | "renamed" | "updated" | "unchanged" | "valid", bytes = 0): void {
@@ -121,6 +137,7 @@ export class ImportTally {
       imported: this.imported,
       renamed: this.renamed,
       updated: this.updated,
+      moves: [...this.moves],
       unchanged: this.unchanged,
       skipped: this.skipped,
       failed: this.failed,
@@ -153,7 +170,7 @@ export const formatSummary = (summary: ImportSummary, options: { readonly maxIss
       ? [`  valid    ${pad(summary.valid)}  (dry run: nothing written)`]
       : [
         `  imported ${pad(summary.imported)}${summary.renamed > 0 ? `  (${summary.renamed} under a suffixed slug)` : ""}`,
-        `  updated  ${pad(summary.updated)}`,
+        `  updated  ${pad(summary.updated)}${summary.moves.length > 0 ? `  (${summary.moves.length} moved to a new slug)` : ""}`,
         `  unchanged${pad(summary.unchanged)}`
       ]),
     `  skipped  ${pad(summary.skipped)}`,
@@ -172,6 +189,11 @@ export const formatSummary = (summary: ImportSummary, options: { readonly maxIss
         ? "Stopped before the end of the input: the rest was not validated."
         : "Stopped before the end of the input: only the posts counted above as imported, updated or unchanged are in the database (whole batches); the rest was not written. Run the same import again to finish it (unchanged posts are skipped)."
     )
+  }
+  if (summary.moves.length > 0) {
+    lines.push("Moved:")
+    for (const move of summary.moves.slice(0, max)) lines.push(`  ${move.source}: moved from ${move.from} to ${move.to}`)
+    if (summary.moves.length > max) lines.push(`  ... and ${summary.moves.length - max} more`)
   }
   list("Failures", summary.failures)
   list("Skipped", summary.skips)

@@ -19,7 +19,7 @@ import {
   upsertAll,
   type UpsertStore
 } from "./internal/repository.js"
-import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type SlugPolicy } from "./PostRepository.js"
+import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type UpsertOptions } from "./PostRepository.js"
 
 /** Posts by id. */
 type State = ReadonlyMap<string, Post>
@@ -107,7 +107,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
 
   const upsertMany = Effect.fn("PostRepository.upsertMany")(function*(
     posts: ReadonlyArray<NewPost>,
-    options?: { readonly onSlugConflict?: SlugPolicy }
+    options?: UpsertOptions
   ) {
     const now = yield* DateTime.now
     return yield* SynchronizedRef.modifyEffect(ref, (state) => {
@@ -116,11 +116,16 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       const store: UpsertStore<never, never> = {
         findBySlug: (slug) => Effect.sync(() => findBySlug(draft, slug)),
         findBySource: (source) => Effect.sync(() => Array.from(draft.values()).filter((p) => p.source === source)),
+        slugsOfSources: (sources) =>
+          Effect.sync(() => {
+            const wanted = new Set(sources)
+            return Array.from(draft.values()).filter((p) => wanted.has(p.source))
+          }),
         insert: (post) => Effect.sync(() => void draft.set(post.id, post)),
         replace: (_previous, next) => Effect.sync(() => void draft.set(next.id, next))
       }
       return Effect.map(
-        upsertAll(store, posts, options?.onSlugConflict ?? "fail", now),
+        upsertAll(store, posts, options?.onSlugConflict ?? "fail", now, { pinnedSources: options?.pinnedSources }),
         (result) => [result, draft as State] as const
       )
     })

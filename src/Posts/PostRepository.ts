@@ -56,6 +56,21 @@ export interface UpsertOutcome {
   readonly action: "inserted" | "updated" | "unchanged" | "skipped" | "renamed" | "conflict"
   /** The slug actually stored, when it differs (action "renamed"). */
   readonly storedSlug?: string
+  /**
+   * The slug the post was stored at before this write, when it moved (action "updated"): its
+   * source's post had another slug (the title or `slug:` changed). The old slug is gone.
+   */
+  readonly movedFrom?: string
+}
+
+export interface UpsertOptions {
+  readonly onSlugConflict?: SlugPolicy
+  /**
+   * Sources whose stored posts must never move to another slug: an import names the sources it
+   * met on more than one post of the run (records sharing a `source`), where "the post from
+   * this source" would be a guess.
+   */
+  readonly pinnedSources?: ReadonlySet<string>
 }
 
 export interface UpsertResult {
@@ -93,10 +108,13 @@ export interface PostRepositoryShape {
    * Same slug and same source: unchanged when `contentHash` is equal (version kept), else updated.
    * Same slug, other source: resolved by `onSlugConflict` (default "fail", reported as "conflict").
    * With "suffix", `slug-2`, `slug-3`, ... are tried, and a re-run finds its earlier renamed post.
+   * A post whose slug is free while the one stored post of its source has another slug moves
+   * that post to the new slug (same id, next version; "updated" with `movedFrom`), unless its
+   * source is in `pinnedSources` or carried by several posts of the batch or of the store.
    */
   readonly upsertMany: (
     posts: ReadonlyArray<NewPost>,
-    options?: { readonly onSlugConflict?: SlugPolicy }
+    options?: UpsertOptions
   ) => Effect.Effect<UpsertResult, RepositoryError>
   /** Every tag with the number of posts carrying it (optionally only posts of one status), most used first. */
   readonly tags: (status?: PostStatus) => Effect.Effect<ReadonlyArray<TagCount>, RepositoryError>

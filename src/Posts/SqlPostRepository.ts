@@ -27,7 +27,7 @@ import {
   type UpsertStore
 } from "./internal/repository.js"
 import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, withListEncoded } from "./internal/encodedReads.js"
-import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type SlugPolicy } from "./PostRepository.js"
+import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type UpsertOptions } from "./PostRepository.js"
 
 /** PostgreSQL returns BIGINT (and COUNT) as strings; SQLite as numbers. */
 const IntColumn = Schema.Union(Schema.Number, Schema.NumberFromString)
@@ -586,7 +586,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
 
   const upsertMany = Effect.fn("PostRepository.upsertMany")(function*(
     posts: ReadonlyArray<NewPost>,
-    options?: { readonly onSlugConflict?: SlugPolicy }
+    options?: UpsertOptions
   ) {
     const operation = "PostRepository.upsertMany"
     const policy = options?.onSlugConflict ?? "fail"
@@ -632,6 +632,16 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           },
           findBySource: (source) =>
             Effect.zipRight(flush, Effect.flatMap(sql`SELECT * FROM posts WHERE source = ${source}`, decodeRows(operation))),
+          // One indexed query per 500 sources of the batch (posts_source_idx); a first import finds nothing.
+          slugsOfSources: (sources) =>
+            Effect.zipRight(
+              flush,
+              Effect.map(
+                Effect.forEach(chunksOf(sources, 500), (chunk) =>
+                  sql<{ readonly slug: string; readonly source: string }>`SELECT slug, source FROM posts WHERE ${sql.in("source", chunk)}`),
+                (chunks) => chunks.flat()
+              )
+            ),
           insert: (post) => Effect.sync(() => queue(post)),
           replace: (previous, next) =>
             Effect.zipRight(
@@ -649,7 +659,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
             ),
           unsafe: { find: (slug) => known.get(slug), insert: queue }
         }
-        const result = yield* upsertAll(store, posts, policy, now, { validate: false })
+        const result = yield* upsertAll(store, posts, policy, now, { validate: false, pinnedSources: options?.pinnedSources })
         yield* flush
         return result
       }))

@@ -351,6 +351,84 @@ const SlowBulkProcessor = Layer.effect(
   }))
 ).pipe(Layer.provide(ProcessorTest))
 
+describe("a changed title or slug moves the post", () => {
+  const withFront = (front: string, body: string) => `---\n${front}\n---\n${body}\n`
+
+  it.scoped("markdown: a new title moves the post to its new slug (one row, next version); a re-run is unchanged", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "a.md": withFront("title: First Title", "Hello"), "b.md": markdownPost("Beta") })
+      assert.strictEqual((yield* importDir(dir)).imported, 2)
+      const [before] = (yield* rows).filter((r) => r.slug === "first-title")
+      yield* writeFiles(dir, { "a.md": withFront("title: Second Title", "Hello again") })
+      const moved = yield* importDir(dir)
+      assert.deepStrictEqual([moved.imported, moved.updated, moved.unchanged, moved.failed], [0, 1, 1, 0])
+      assert.deepStrictEqual(moved.moves, [{ source: join(dir, "a.md"), from: "first-title", to: "second-title" }])
+      const after = yield* rows
+      assert.deepStrictEqual(after.map((r) => [r.slug, r.source, r.version]), [
+        ["beta", join(dir, "b.md"), 1],
+        ["second-title", join(dir, "a.md"), 2]
+      ])
+      const repo = yield* PostRepository
+      assert.strictEqual((yield* Effect.flip(repo.getBySlug("first-title")))._tag, "PostNotFound")
+      assert.notStrictEqual(after[1]!.content_hash, before!.content_hash)
+      for (let run = 0; run < 2; run++) {
+        const again = yield* importDir(dir)
+        assert.deepStrictEqual([again.imported, again.updated, again.unchanged, again.moves], [0, 0, 2, []])
+      }
+      assert.deepStrictEqual((yield* rows).map((r) => [r.slug, r.version]), [["beta", 1], ["second-title", 2]])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("markdown: a changed `slug:` moves it; with `slug:` kept, a new title leaves the URL alone", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "a.md": withFront("title: Title\nslug: pinned", "Hello") })
+      yield* importDir(dir)
+      yield* writeFiles(dir, { "a.md": withFront("title: Another Title\nslug: pinned", "Hello") })
+      const retitled = yield* importDir(dir)
+      assert.deepStrictEqual([retitled.updated, retitled.moves], [1, []])
+      yield* writeFiles(dir, { "a.md": withFront("title: Another Title\nslug: repinned", "Hello") })
+      const moved = yield* importDir(dir)
+      assert.deepStrictEqual([moved.imported, moved.updated, moved.moves], [0, 1, [{ source: join(dir, "a.md"), from: "pinned", to: "repinned" }]])
+      assert.deepStrictEqual((yield* rows).map((r) => [r.slug, r.version]), [["repinned", 3]])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("markdown: a new title whose slug another file owns: the policy applies, the old post stays", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "a.md": withFront("title: Mine", "Hello"), "b.md": withFront("title: Theirs", "Other") })
+      yield* importDir(dir)
+      yield* writeFiles(dir, { "a.md": withFront("title: Theirs", "Hello") })
+      const failed = yield* importDir(dir)
+      assert.deepStrictEqual([failed.failed, failed.unchanged, failed.moves], [1, 1, []])
+      assert.match(failed.failures[0]!.reason, /slug "theirs" belongs to a post from another source/)
+      const skipped = yield* importDir(dir, { onConflict: "skip" })
+      assert.deepStrictEqual([skipped.skipped, skipped.unchanged], [1, 1])
+      assert.deepStrictEqual((yield* rows).map((r) => [r.slug, r.source, r.version]), [
+        ["mine", join(dir, "a.md"), 1],
+        ["theirs", join(dir, "b.md"), 1]
+      ])
+      const suffixed = yield* importDir(dir, { onConflict: "suffix" })
+      assert.deepStrictEqual([suffixed.renamed, suffixed.moves], [1, []])
+      assert.deepStrictEqual((yield* rows).map((r) => [r.slug, r.version]), [["mine", 1], ["theirs", 1], ["theirs-2", 1]])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.effect("NDJSON: a record with a `source` whose slug changed moves; records sharing one `source` never move each other", () =>
+    Effect.gen(function*() {
+      const run = (lines: ReadonlyArray<unknown>) => importNdjson(ndjsonBytes(lines), { ...fast, batchSize: 1, name: "e.ndjson" })
+      yield* run([record(1, { source: "cms/1" }), record(2, { source: "cms/2" })])
+      const moved = yield* run([record(1, { source: "cms/1", slug: "renamed-1" }), record(2, { source: "cms/2" })])
+      assert.deepStrictEqual([moved.updated, moved.unchanged, moved.moves], [1, 1, [{ source: "e.ndjson:1", from: "post-1", to: "renamed-1" }]])
+      // One batch per record: the second record of "shared" is written after the first, in its own transaction.
+      const shared = yield* run([record(3, { source: "shared" }), record(4, { source: "shared" })])
+      assert.deepStrictEqual([shared.imported, shared.moves], [2, []])
+      const repo = yield* PostRepository
+      const page = yield* repo.list({ limit: 100 })
+      assert.deepStrictEqual(page.items.map((p) => p.slug).sort(), ["post-2", "post-3", "post-4", "renamed-1"])
+      assert.strictEqual((yield* repo.getBySlug("renamed-1")).version, 2)
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+})
+
 describe("timeouts (TestClock)", () => {
   it.effect("a post over the per-post deadline fails; the others land", () =>
     Effect.gen(function*() {

@@ -4,6 +4,7 @@
  * layer must start from an empty store. Time comes from TestClock.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { relative, resolve } from "node:path"
 import { DateTime, Effect, Exit, type Layer, Schema, TestClock } from "effect"
 import { NewPost, Post } from "../../src/Domain/Post.js"
 import {
@@ -368,6 +369,113 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.deepStrictEqual(third.outcomes.map((o) => o.storedSlug), ["shared-3"])
       assert.strictEqual((yield* repo.list({})).items.length, 3)
       assert.strictEqual((yield* repo.getBySlug("shared")).source, "blog-a/shared.md")
+    }))
+
+    test("a post whose slug changed (title or slug: edited) moves: one row, same id, next version, old slug gone", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* at("2024-01-01T00:00:00Z")
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "first-title", title: "First Title", source: "/blog/a.md" }),
+        makeNewPost({ slug: "other", source: "/blog/other.md" })
+      ])
+      const before = yield* repo.getBySlug("first-title")
+      yield* at("2024-02-01T00:00:00Z")
+      const edited = makeNewPost({ slug: "second-title", title: "Second Title", body: "Hello again", source: "/blog/a.md" })
+      const moved = yield* repo.upsertMany([edited, makeNewPost({ slug: "other", source: "/blog/other.md" })])
+      assert.deepStrictEqual(moved.outcomes, [
+        { slug: "second-title", source: "/blog/a.md", action: "updated", movedFrom: "first-title" },
+        { slug: "other", source: "/blog/other.md", action: "unchanged" }
+      ])
+      const after = yield* repo.getBySlug("second-title")
+      assert.deepStrictEqual(
+        [after.id, after.version, after.title, after.body, after.source, DateTime.formatIso(after.createdAt), DateTime.formatIso(after.updatedAt)],
+        [before.id, 2, "Second Title", "Hello again", "/blog/a.md", "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z"]
+      )
+      assert.strictEqual((yield* Effect.flip(repo.getBySlug("first-title")))._tag, "PostNotFound")
+      assert.deepStrictEqual(slugs((yield* repo.list({})).items).sort(), ["other", "second-title"])
+
+      // A re-run is unchanged and idempotent; moving again (a second edit) keeps the same post.
+      yield* TestClock.adjust("1 hour")
+      const again = yield* repo.upsertMany([edited])
+      assert.deepStrictEqual(again.outcomes, [{ slug: "second-title", source: "/blog/a.md", action: "unchanged" }])
+      assert.strictEqual((yield* repo.getBySlug("second-title")).version, 2)
+      const third = yield* repo.upsertMany([makeNewPost({ slug: "pinned-by-slug", title: "Second Title", source: "/blog/a.md" })])
+      assert.deepStrictEqual(third.outcomes.map((o) => [o.action, o.movedFrom]), [["updated", "second-title"]])
+      const pinned = yield* repo.getBySlug("pinned-by-slug")
+      assert.deepStrictEqual([pinned.id, pinned.version], [before.id, 3])
+      assert.strictEqual((yield* repo.list({})).items.length, 2)
+    }))
+
+    test("a moved post's new slug owned by another source: the policy applies and the old post stays", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "mine", source: "/blog/a.md", title: "Mine" }),
+        makeNewPost({ slug: "theirs", source: "/blog/b.md", title: "Theirs" })
+      ])
+      const renamed = makeNewPost({ slug: "theirs", source: "/blog/a.md", title: "Theirs too" })
+      assert.deepStrictEqual(actions((yield* repo.upsertMany([renamed])).outcomes), ["conflict"])
+      assert.deepStrictEqual(actions((yield* repo.upsertMany([renamed], { onSlugConflict: "skip" })).outcomes), ["skipped"])
+      for (const [slug, title, source] of [["mine", "Mine", "/blog/a.md"], ["theirs", "Theirs", "/blog/b.md"]] as const) {
+        const stored = yield* repo.getBySlug(slug)
+        assert.deepStrictEqual([stored.title, stored.source, stored.version], [title, source, 1])
+      }
+      // The post left where it was still moves once its new slug is free of the other source.
+      const free = yield* repo.upsertMany([makeNewPost({ slug: "mine-again", source: "/blog/a.md", title: "Mine again" })])
+      assert.deepStrictEqual(free.outcomes, [{ slug: "mine-again", source: "/blog/a.md", action: "updated", movedFrom: "mine" }])
+      assert.deepStrictEqual(slugs((yield* repo.list({})).items).sort(), ["mine-again", "theirs"])
+      const suffixed = yield* repo.upsertMany([renamed], { onSlugConflict: "suffix" })
+      assert.deepStrictEqual(suffixed.outcomes, [{ slug: "theirs", source: "/blog/a.md", action: "renamed", storedSlug: "theirs-2" }])
+      const kept = yield* repo.getBySlug("mine-again")
+      assert.deepStrictEqual([kept.title, kept.version], ["Mine again", 2])
+      assert.strictEqual((yield* repo.list({})).items.length, 3)
+    }))
+
+    test("no move when the source is ambiguous: several stored posts, several in the batch, or pinned", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // Two stored posts share a source (a suffixed copy and its original): which one moves is a guess.
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "twin", source: "/blog/twin.md" }),
+        makeNewPost({ slug: "twin-2", source: "/blog/twin.md", title: "Copy" }),
+        makeNewPost({ slug: "solo", source: "/blog/solo.md" }),
+        makeNewPost({ slug: "single", source: "/blog/single.md" })
+      ])
+      // Decided post by post: in the same batch, the unambiguous one moves.
+      const twin = yield* repo.upsertMany([
+        makeNewPost({ slug: "twin-new", source: "/blog/twin.md" }),
+        makeNewPost({ slug: "single-new", source: "/blog/single.md" })
+      ])
+      assert.deepStrictEqual(twin.outcomes, [
+        { slug: "twin-new", source: "/blog/twin.md", action: "inserted" },
+        { slug: "single-new", source: "/blog/single.md", action: "updated", movedFrom: "single" }
+      ])
+      // Two posts of the batch carry one source (records sharing a `source`): both are stored.
+      const shared = yield* repo.upsertMany([
+        makeNewPost({ slug: "solo-a", source: "/blog/solo.md" }),
+        makeNewPost({ slug: "solo-b", source: "/blog/solo.md" })
+      ])
+      assert.deepStrictEqual(actions(shared.outcomes), ["inserted", "inserted"])
+      yield* repo.upsertMany([makeNewPost({ slug: "kept", source: "/blog/kept.md" })])
+      const pinned = yield* repo.upsertMany(
+        [makeNewPost({ slug: "kept-new", source: "/blog/kept.md" })],
+        { pinnedSources: new Set(["/blog/kept.md"]) }
+      )
+      assert.deepStrictEqual(actions(pinned.outcomes), ["inserted"])
+      assert.deepStrictEqual(
+        slugs((yield* repo.list({})).items).sort(),
+        ["kept", "kept-new", "single-new", "solo", "solo-a", "solo-b", "twin", "twin-2", "twin-new"]
+      )
+    }))
+
+    test("a post stored under a relative source by an older version moves too", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const absolute = resolve("legacy/old.md")
+      yield* repo.upsertMany([makeNewPost({ slug: "old-title", source: relative(process.cwd(), absolute) })])
+      const before = yield* repo.getBySlug("old-title")
+      const moved = yield* repo.upsertMany([makeNewPost({ slug: "new-title", source: absolute })])
+      assert.deepStrictEqual(moved.outcomes, [{ slug: "new-title", source: absolute, action: "updated", movedFrom: "old-title" }])
+      const after = yield* repo.getBySlug("new-title")
+      assert.deepStrictEqual([after.id, after.version, after.source], [before.id, 2, absolute])
+      assert.strictEqual((yield* repo.list({})).items.length, 1)
     }))
 
     test("upsertMany is all or nothing: a failing post rolls back the whole batch", Effect.gen(function*() {

@@ -158,6 +158,13 @@ export const buildReplacement = (
 export interface UpsertStore<E, R> {
   readonly findBySlug: (slug: string) => Effect.Effect<Option.Option<Post>, E, R>
   readonly findBySource: (source: string) => Effect.Effect<ReadonlyArray<Post>, E, R>
+  /**
+   * The slug and source of every stored post whose source is one of `sources`: read once per
+   * batch, before any write, to find posts whose title (so slug) changed since they were stored.
+   */
+  readonly slugsOfSources: (
+    sources: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyArray<{ readonly slug: string; readonly source: string }>, E, R>
   readonly insert: (post: Post) => Effect.Effect<void, E, R>
   /** Stores `next` over `previous` (same id). */
   readonly replace: (previous: Post, next: Post) => Effect.Effect<void, E, R>
@@ -191,19 +198,68 @@ const legacySource = (source: string): string | undefined => (isAbsolute(source)
 /**
  * Applies `posts` in order through `store` (which must hold one transaction), so later posts see
  * earlier ones. A post whose slug belongs to another source is resolved by `policy`.
+ *
+ * A post whose slug is free while the one post stored from its source sits at another slug (its
+ * title or `slug:` changed) moves that post: same id, next version, the new slug. Only when the
+ * source is unambiguous: one post of the batch and one stored post carry it, and it is not in
+ * `pinnedSources`; otherwise (suffixed copies, records sharing a `source`) it is stored anew.
  */
 export const upsertAll = <E, R>(
   store: UpsertStore<E, R>,
   posts: ReadonlyArray<NewPost>,
   policy: SlugPolicy,
   now: DateTime.Utc,
-  options: { readonly validate?: boolean } = {}
+  options: { readonly validate?: boolean; readonly pinnedSources?: ReadonlySet<string> | undefined } = {}
 ): Effect.Effect<UpsertResult, E | DatabaseError, R> => {
   const validate = options.validate ?? true
   const outcome = (post: NewPost, action: UpsertOutcome["action"], storedSlug?: string): UpsertOutcome =>
     storedSlug !== undefined && storedSlug !== post.slug
       ? { slug: post.slug, source: post.source, action, storedSlug }
       : { slug: post.slug, source: post.source, action }
+
+  /** Source -> how many posts of the batch carry it. */
+  const inBatch = new Map<string, number>()
+  /** Stored source (as spelled in the store) -> its stored slugs; filled by `load`. */
+  const storedSlugs = new Map<string, Array<string>>()
+  const load = Effect.suspend(() => {
+    const spellings = new Set<string>()
+    for (const post of posts) {
+      inBatch.set(post.source, (inBatch.get(post.source) ?? 0) + 1)
+      spellings.add(post.source)
+      const legacy = legacySource(post.source)
+      if (legacy !== undefined) spellings.add(legacy)
+    }
+    return spellings.size === 0 ? Effect.void : Effect.map(store.slugsOfSources(Array.from(spellings)), (rows) => {
+      for (const { slug, source } of rows) {
+        const slugs = storedSlugs.get(source)
+        if (slugs === undefined) storedSlugs.set(source, [slug])
+        else slugs.push(slug)
+      }
+    })
+  })
+
+  /**
+   * The slug of the one stored post `post` should move from, if any. Read from the batch's
+   * snapshot: only `post` itself writes to its source's posts (it is the only one carrying it).
+   */
+  const movedFrom = (post: NewPost): string | undefined => {
+    if (storedSlugs.size === 0 || inBatch.get(post.source) !== 1 || options.pinnedSources?.has(post.source) === true) return undefined
+    const own = storedSlugs.get(post.source)
+    const legacy = legacySource(post.source)
+    const old = legacy === undefined ? undefined : storedSlugs.get(legacy)
+    const stored = own === undefined ? old : old === undefined ? own : [...own, ...old]
+    return stored !== undefined && stored.length === 1 && stored[0] !== post.slug ? stored[0] : undefined
+  }
+
+  /** `post` stored over the post of its source at `from`; `undefined` when that is gone or not its own. */
+  const move = (post: NewPost, from: string) =>
+    Effect.gen(function*() {
+      const previous = yield* store.findBySlug(from)
+      if (Option.isNone(previous) || !sameSource(previous.value.source, post.source)) return undefined
+      const next = yield* buildReplacement(OPERATION, previous.value, post, now, post.slug, validate)
+      yield* store.replace(previous.value, next)
+      return { slug: post.slug, source: post.source, action: "updated", movedFrom: from } satisfies UpsertOutcome
+    })
 
   /** Same source at `existing`: unchanged by content hash, else replaced one version later. */
   const refresh = (post: NewPost, existing: Post) =>
@@ -237,6 +293,9 @@ export const upsertAll = <E, R>(
     Effect.gen(function*() {
       const existing = yield* store.findBySlug(post.slug)
       if (Option.isNone(existing)) {
+        const from = movedFrom(post)
+        const moved = from === undefined ? undefined : yield* move(post, from)
+        if (moved !== undefined) return moved
         yield* store.insert(yield* buildNew(OPERATION, post, now, post.slug, validate))
         return outcome(post, "inserted")
       }
@@ -256,6 +315,7 @@ export const upsertAll = <E, R>(
     const found = store.unsafe?.find(post.slug)
     if (found === undefined) return undefined
     if (Option.isNone(found)) {
+      if (movedFrom(post) !== undefined) return undefined
       store.unsafe!.insert(newPost(post, now))
       return outcome(post, "inserted")
     }
@@ -266,6 +326,7 @@ export const upsertAll = <E, R>(
   }
 
   return Effect.gen(function*() {
+    yield* load
     const outcomes: Array<UpsertOutcome> = []
     for (const post of posts) outcomes.push((validate ? undefined : fast(post)) ?? (yield* one(post)))
     return { outcomes }

@@ -1,0 +1,111 @@
+/**
+ * A post whose title (so slug) changed, re-imported, seen over HTTP as the app composes it: the
+ * SQLite repository announcing its writes (PostChanges), the response cache following them. The
+ * old URL must stop answering whether the import came over HTTP or from elsewhere (`inkwell
+ * import` next to the server), not only once the cache's TTL ran out.
+ */
+import { HttpClientRequest } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Schedule } from "effect"
+import { postsWith } from "../../src/App.js"
+import { DatabasePool } from "../../src/Database/DatabasePool.js"
+import * as SqlLive from "../../src/Database/SqlLive.js"
+import { PostChanges } from "../../src/Database/PostChanges.js"
+import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import { requestMiddleware } from "../../src/Http/Middleware.js"
+import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import * as Server from "../../src/Http/Server.js"
+import * as AnnouncingPostRepository from "../../src/Posts/AnnouncingPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
+import { get, json, KEY, send } from "../Http/harness.js"
+import { sqliteStack } from "../Import/harness.js"
+
+/** PostChanges as the app builds it on SQLite (an in-process PubSub). */
+const changes = PostChanges.layer("sqlite::memory:").pipe(
+  Layer.provide(DatabasePool.layer({ maxConnections: 1, acquireTimeout: "5 seconds" })),
+  Layer.provide(SqlLive.layer("sqlite::memory:", { maxConnections: 1 })),
+  Layer.orDie
+)
+
+const repository = AnnouncingPostRepository.layer.pipe(Layer.provide(sqliteStack("sqlite::memory:")), Layer.orDie)
+
+const server = Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })).pipe(
+  Layer.provide(postsWith(repository)),
+  Layer.provideMerge(repository),
+  Layer.provide(ApiKeys.layer([KEY])),
+  Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 hour" })),
+  Layer.provideMerge(changes)
+)
+
+const importNdjson = (lines: ReadonlyArray<Record<string, unknown>>) =>
+  Effect.flatMap(
+    send(
+      HttpClientRequest.post("/posts/import").pipe(
+        HttpClientRequest.bodyText(lines.map((l) => `${JSON.stringify(l)}\n`).join(""), "application/x-ndjson"),
+        HttpClientRequest.setHeaders({ "x-api-key": KEY })
+      )
+    ),
+    json
+  )
+
+/** Reads `url` twice, so the second answer comes from the cache, and checks it is cached. */
+const readCached = (url: string) =>
+  Effect.gen(function*() {
+    const first = yield* json(yield* get(url))
+    yield* get(url)
+    assert.isDefined((yield* ResponseCache).lookup("GET", url, false, undefined), `${url} cached`)
+    return first
+  })
+
+describe("a post whose slug changed, over HTTP", () => {
+  it.scoped("an HTTP import moves it: the old URL is 404, the new one is the same post one version later", () =>
+    Effect.gen(function*() {
+      const first = yield* importNdjson([{ source: "export/a", slug: "first-title", title: "First Title", body: "Hello" }])
+      assert.strictEqual(first.imported, 1)
+      const before = yield* readCached("/posts/first-title")
+      assert.strictEqual((yield* json(yield* get("/posts?limit=10"))).items.length, 1)
+
+      const summary = yield* importNdjson([{ source: "export/a", slug: "second-title", title: "Second Title", body: "Hello again" }])
+      assert.deepStrictEqual([summary.imported, summary.updated, summary.moves], [0, 1, [{
+        source: "request:1",
+        from: "first-title",
+        to: "second-title"
+      }]])
+      assert.strictEqual((yield* get("/posts/first-title")).status, 404)
+      const after = yield* json(yield* get("/posts/second-title"))
+      assert.deepStrictEqual([after.id, after.version, after.title, after.createdAt], [before.id, 2, "Second Title", before.createdAt])
+      const listed = yield* json(yield* get("/posts?limit=10"))
+      assert.deepStrictEqual(listed.items.map((p: { slug: string }) => p.slug), ["second-title"])
+
+      const again = yield* importNdjson([{ source: "export/a", slug: "second-title", title: "Second Title", body: "Hello again" }])
+      assert.deepStrictEqual([again.imported, again.updated, again.unchanged, again.moves], [0, 0, 1, []])
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("an import from elsewhere (the repository, as `inkwell import`) drops the cached old URL through PostChanges", () =>
+    Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const cache = yield* ResponseCache
+      yield* repo.upsertMany([makeNewPost({ slug: "first-title", title: "First Title", source: "/blog/a.md" })])
+      const before = yield* readCached("/posts/first-title")
+      yield* readCached("/posts?limit=10")
+
+      const result = yield* repo.upsertMany([makeNewPost({ slug: "second-title", title: "Second Title", source: "/blog/a.md" })])
+      assert.deepStrictEqual(result.outcomes.map((o) => [o.action, o.movedFrom]), [["updated", "first-title"]])
+      // The cache hears of the change on its own fiber: wait for it (bounded), no sleep.
+      yield* Effect.yieldNow().pipe(
+        Effect.zipRight(Effect.suspend(() =>
+          cache.lookup("GET", "/posts/first-title", false, undefined) === undefined ? Effect.void : Effect.fail("still cached")
+        )),
+        Effect.retry(Schedule.recurs(1000))
+      )
+      assert.isUndefined(cache.lookup("GET", "/posts?limit=10", false, undefined))
+      assert.strictEqual((yield* get("/posts/first-title")).status, 404)
+      const after = yield* json(yield* get("/posts/second-title"))
+      assert.deepStrictEqual([after.id, after.version], [before.id, 2])
+      const listed = yield* json(yield* get("/posts?limit=10"))
+      assert.deepStrictEqual(listed.items.map((p: { slug: string }) => p.slug), ["second-title"])
+    }).pipe(Effect.provide(server)))
+})
