@@ -149,6 +149,8 @@ export const postToRow = (post: Post) => ({
 
 /** Rows per multi-row INSERT: 23 columns × 200 stays far below both engines' parameter limits. */
 const INSERT_CHUNK = 200
+/** Sources per `SELECT slug, source ... WHERE source IN (...)`: far below both engines' parameter limits. */
+const SOURCE_CHUNK = 1000
 const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
   const out: Array<ReadonlyArray<A>> = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
@@ -632,12 +634,13 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           },
           findBySource: (source) =>
             Effect.zipRight(flush, Effect.flatMap(sql`SELECT * FROM posts WHERE source = ${source}`, decodeRows(operation))),
-          // One indexed query per 500 sources of the batch (posts_source_idx); a first import finds nothing.
+          // One indexed query (posts_source_idx) per SOURCE_CHUNK spellings: a default batch of 500
+          // file posts has 1000 (absolute and legacy relative), so one query per batch.
           slugsOfSources: (sources) =>
             Effect.zipRight(
               flush,
               Effect.map(
-                Effect.forEach(chunksOf(sources, 500), (chunk) =>
+                Effect.forEach(chunksOf(sources, SOURCE_CHUNK), (chunk) =>
                   sql<{ readonly slug: string; readonly source: string }>`SELECT slug, source FROM posts WHERE ${sql.in("source", chunk)}`),
                 (chunks) => chunks.flat()
               )
