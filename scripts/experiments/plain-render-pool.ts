@@ -5,7 +5,10 @@
  * R=<n> for n copies of the corpus per measurement (a longer run: less of it is the last batch).
  * Also "threads alone": each thread renders its own copy of the corpus in a loop, no message per
  * batch, no main thread in the way: what the cores give when nothing is passed between threads.
- * `npx tsx scripts/experiments/plain-render-pool.ts` (notes/BENCHMARKS-session4-import.md, session 9).
+ * What the threads keep alive between posts: KEEP=post (threads alone encode each result as it
+ * is rendered), KEEP=batch (they hold 32 results as objects, then encode them, as a pool batch
+ * does); POOL=post (the pool's threads encode each result as it is rendered).
+ * `npx tsx scripts/experiments/plain-render-pool.ts` (notes/BENCHMARKS-session4-import.md; BENCHMARKS.md session 9).
  */
 import * as esbuild from "esbuild"
 import { mkdtempSync } from "node:fs"

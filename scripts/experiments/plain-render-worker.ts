@@ -23,7 +23,31 @@ parentPort!.on("message", (m: { id: number; items: Array<Source> } | { keep: Arr
   }
   // `keep` + `loop`: the thread renders its own copy of the corpus with no message per batch.
   if ("keep" in m) { own = m.keep; return }
-  if ("loop" in m) { for (const s of own) processPostSync(s, defaultProcessorConfig); parentPort!.postMessage({ looped: own.length }); return }
+  if ("loop" in m) {
+    // KEEP=post: each result encoded as soon as it is rendered (only strings survive);
+    // KEEP=batch: a batch of 32 results kept, then encoded at once (as a pool batch is).
+    const keep = process.env.KEEP
+    let texts: Array<string> = []
+    let batch: Array<unknown> = []
+    for (const s of own) {
+      const r = processPostSync(s, defaultProcessorConfig)
+      if (keep === "post") texts.push(JSON.stringify(r._tag === "Right" ? toWirePost(r.right) : r.left.reason))
+      else if (keep === "batch") {
+        batch.push(r._tag === "Right" ? toWirePost(r.right) : r.left.reason)
+        if (batch.length === 32) { texts.push(JSON.stringify(batch)); batch = [] }
+      }
+      if (texts.length >= 32) texts = []
+    }
+    parentPort!.postMessage({ looped: own.length })
+    return
+  }
+  // POOL=post: each result encoded as soon as it is rendered; otherwise the batch's results are
+  // kept as objects and encoded together.
+  if (process.env.POOL === "post") {
+    const out = m.items.map((s) => { const r = processPostSync(s, defaultProcessorConfig); return JSON.stringify(r._tag === "Right" ? { p: toWirePost(r.right) } : { e: r.left.reason }) })
+    parentPort!.postMessage({ id: m.id, text: `[${out.join(",")}]` })
+    return
+  }
   const out = m.items.map((s) => { const r = processPostSync(s, defaultProcessorConfig); return r._tag === "Right" ? { p: toWirePost(r.right) } : { e: r.left.reason } })
   parentPort!.postMessage({ id: m.id, text: JSON.stringify(out) })
 })
