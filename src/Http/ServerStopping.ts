@@ -2,7 +2,7 @@
  * Completed when the server starts shutting down. A handler that could run for long (a bulk
  * import) watches it, stops early and answers what it did, instead of being cut off with its
  * connection when SHUTDOWN_GRACE runs out, which leaves the client no answer at all.
- * Provided per request by `Server.layer`; absent elsewhere (tests, an embedding app's server).
+ * Provided by `Server.layer` to the requests it serves; absent elsewhere (tests, an embedding app's server).
  */
 import { Context, type Deferred } from "effect"
 
