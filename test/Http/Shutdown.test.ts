@@ -13,12 +13,43 @@ import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { KEY } from "./harness.js"
 
+/**
+ * `Server.layer` on a free port over `repository`, configured by `settings`, its log lines handed
+ * to `onLog`; the URL it listens on, and the scope whose closing shuts it down.
+ */
+const startServer = (
+  repository: Layer.Layer<PostRepository>,
+  settings: ReadonlyArray<readonly [string, string]>,
+  onLog: (text: string) => void = () => {}
+) =>
+  Effect.gen(function* () {
+    const listening = yield* Deferred.make<string>()
+    const logger = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ message }) => {
+        const text = String(message)
+        const url = /listening on (http:\/\/\S+)/.exec(text)
+        if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
+        onLog(text)
+      })
+    )
+    const server = Server.layer.pipe(
+      Layer.provide(postsWith(repository)),
+      Layer.provide(repository),
+      Layer.provide(ApiKeys.layer([KEY])),
+      Layer.provide(logger),
+      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["PORT", "0"], ...settings]))))
+    )
+    const scope = yield* Scope.make()
+    yield* Layer.buildWithScope(server, scope)
+    return { scope, url: yield* Deferred.await(listening) }
+  })
+
 describe("shutdown", () => {
   it.live("stops accepting, lets the in-flight request finish, then completes", () =>
     Effect.gen(function* () {
       const started = yield* Deferred.make<void>()
       const release = yield* Deferred.make<void>()
-      const listening = yield* Deferred.make<string>()
       const stopping = yield* Deferred.make<void>()
 
       const repository = Layer.effect(
@@ -32,26 +63,9 @@ describe("shutdown", () => {
             )
         }))
       )
-      const logger = Logger.replace(
-        Logger.defaultLogger,
-        Logger.make(({ message }) => {
-          const text = String(message)
-          const url = /listening on (http:\/\/\S+)/.exec(text)
-          if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
-          if (text.includes("Inkwell stopping")) Deferred.unsafeDone(stopping, Exit.void)
-        })
-      )
-      const config = ConfigProvider.fromMap(new Map([["PORT", "0"], ["SHUTDOWN_GRACE", "20 seconds"]]))
-      const server = Server.layer.pipe(
-        Layer.provide(postsWith(repository)),
-        Layer.provide(ApiKeys.layer([KEY])),
-        Layer.provide(logger),
-        Layer.provide(Layer.setConfigProvider(config))
-      )
-
-      const scope = yield* Scope.make()
-      yield* Layer.buildWithScope(server, scope)
-      const url = yield* Deferred.await(listening)
+      const { scope, url } = yield* startServer(repository, [["SHUTDOWN_GRACE", "20 seconds"]], (text) => {
+        if (text.includes("Inkwell stopping")) Deferred.unsafeDone(stopping, Exit.void)
+      })
       const client = yield* HttpClient.HttpClient
 
       const inFlight = yield* Effect.fork(client.get(`${url}/posts/in-flight`))
@@ -74,7 +88,6 @@ describe("shutdown", () => {
     Effect.gen(function* () {
       const started = yield* Deferred.make<void>()
       const interrupted = yield* Deferred.make<void>()
-      const listening = yield* Deferred.make<string>()
       const cutOff = yield* Deferred.make<void>()
 
       // A read that never ends on its own: only interrupting its fiber stops it.
@@ -89,29 +102,11 @@ describe("shutdown", () => {
             )
         }))
       )
-      const logger = Logger.replace(
-        Logger.defaultLogger,
-        Logger.make(({ message }) => {
-          const text = String(message)
-          const url = /listening on (http:\/\/\S+)/.exec(text)
-          if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
-          if (text.includes("closing their connections")) Deferred.unsafeDone(cutOff, Exit.void)
-        })
-      )
       // REQUEST_TIMEOUT far beyond the grace: only the grace may end this shutdown.
-      const config = ConfigProvider.fromMap(
-        new Map([["PORT", "0"], ["SHUTDOWN_GRACE", "100 millis"], ["REQUEST_TIMEOUT", "1 hour"]])
-      )
-      const server = Server.layer.pipe(
-        Layer.provide(postsWith(repository)),
-        Layer.provide(ApiKeys.layer([KEY])),
-        Layer.provide(logger),
-        Layer.provide(Layer.setConfigProvider(config))
-      )
-
-      const scope = yield* Scope.make()
-      yield* Layer.buildWithScope(server, scope)
-      const url = yield* Deferred.await(listening)
+      const settings = [["SHUTDOWN_GRACE", "100 millis"], ["REQUEST_TIMEOUT", "1 hour"]] as const
+      const { scope, url } = yield* startServer(repository, settings, (text) => {
+        if (text.includes("closing their connections")) Deferred.unsafeDone(cutOff, Exit.void)
+      })
       const client = yield* HttpClient.HttpClient
 
       const inFlight = yield* Effect.fork(Effect.either(client.get(`${url}/posts/never-ends`)))
@@ -131,7 +126,6 @@ describe("shutdown", () => {
 
   it.live("a bulk import in flight at shutdown stops after what it stored and answers its summary (interrupted)", () =>
     Effect.gen(function* () {
-      const listening = yield* Deferred.make<string>()
       const written = yield* Deferred.make<void>()
       const repository = Layer.effect(
         PostRepository,
@@ -141,28 +135,9 @@ describe("shutdown", () => {
             Effect.tap(base.upsertMany(...args), () => Deferred.succeed(written, undefined))
         }))
       )
-      const logger = Logger.replace(
-        Logger.defaultLogger,
-        Logger.make(({ message }) => {
-          const url = /listening on (http:\/\/\S+)/.exec(String(message))
-          if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
-        })
-      )
       // Neither the grace nor the request timeout may end this import: only the shutdown itself.
-      const config = ConfigProvider.fromMap(
-        new Map([["PORT", "0"], ["SHUTDOWN_GRACE", "1 hour"], ["REQUEST_TIMEOUT", "1 hour"]])
-      )
-      const server = Server.layer.pipe(
-        Layer.provide(postsWith(repository)),
-        Layer.provide(repository),
-        Layer.provide(ApiKeys.layer([KEY])),
-        Layer.provide(logger),
-        Layer.provide(Layer.setConfigProvider(config))
-      )
-
-      const scope = yield* Scope.make()
-      yield* Layer.buildWithScope(server, scope)
-      const port = Number(new URL(yield* Deferred.await(listening)).port)
+      const { scope, url } = yield* startServer(repository, [["SHUTDOWN_GRACE", "1 hour"], ["REQUEST_TIMEOUT", "1 hour"]])
+      const port = Number(new URL(url).port)
 
       // Two records, then a body that never ends: a client still uploading.
       const upload = yield* Effect.fork(openUpload(port, line(1) + line(2)))
@@ -216,7 +191,6 @@ const openUpload = (port: number, first: string) =>
 describe("shutdown during POST /posts/import-url", () => {
   it.live("a remote import still fetching at shutdown stops and answers its summary (interrupted)", () =>
     Effect.gen(function* () {
-      const listening = yield* Deferred.make<string>()
       const fetching = yield* Deferred.make<void>()
       // A feed server that takes the request and never answers.
       const feedPort = yield* Effect.acquireRelease(
@@ -235,36 +209,14 @@ describe("shutdown during POST /posts/import-url", () => {
         }),
         (feed) => Effect.sync(feed.close)
       ).pipe(Effect.map((feed) => feed.port))
-      const logger = Logger.replace(
-        Logger.defaultLogger,
-        Logger.make(({ message }) => {
-          const url = /listening on (http:\/\/\S+)/.exec(String(message))
-          if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
-        })
-      )
       // Neither the grace, the request timeout nor the feed client's own limits may end it.
-      const config = ConfigProvider.fromMap(
-        new Map([
-          ["PORT", "0"],
-          ["SHUTDOWN_GRACE", "1 hour"],
-          ["REQUEST_TIMEOUT", "1 hour"],
-          ["FEED_TIMEOUT", "1 hour"],
-          ["FEED_DEADLINE", "1 hour"],
-          ["FEED_RETRIES", "0"]
-        ])
-      )
-      const repository = MemoryPostRepository.layer
-      const server = Server.layer.pipe(
-        Layer.provide(postsWith(repository)),
-        Layer.provide(repository),
-        Layer.provide(ApiKeys.layer([KEY])),
-        Layer.provide(logger),
-        Layer.provide(Layer.setConfigProvider(config))
-      )
-
-      const scope = yield* Scope.make()
-      yield* Layer.buildWithScope(server, scope)
-      const url = yield* Deferred.await(listening)
+      const { scope, url } = yield* startServer(MemoryPostRepository.layer, [
+        ["SHUTDOWN_GRACE", "1 hour"],
+        ["REQUEST_TIMEOUT", "1 hour"],
+        ["FEED_TIMEOUT", "1 hour"],
+        ["FEED_DEADLINE", "1 hour"],
+        ["FEED_RETRIES", "0"]
+      ])
       const client = yield* HttpClient.HttpClient
       const request = HttpClientRequest.post(`${url}/posts/import-url`).pipe(
         HttpClientRequest.setHeader("x-api-key", KEY),
