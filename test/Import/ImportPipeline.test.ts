@@ -48,6 +48,19 @@ const record = (n: number, extra: Record<string, unknown> = {}) => ({
   ...extra
 })
 
+/** The test processor, except that `…/a.md` waits until another post is processed (so it finishes last). */
+const aWaitsForAnother = Effect.gen(function*() {
+  const otherDone = yield* Deferred.make<void>()
+  const real = yield* Effect.provide(PostProcessor, ProcessorTest)
+  return Layer.succeed(PostProcessor, {
+    ...real,
+    process: (source) =>
+      source.source.endsWith("/a.md")
+        ? Effect.zipRight(Deferred.await(otherDone), real.process(source))
+        : Effect.ensuring(real.process(source), Deferred.succeed(otherDone, undefined))
+  })
+})
+
 describe("bad input is reported, the rest imported", () => {
   it.scoped("broken front matter, invalid UTF-8, binary, empty, duplicate slugs, a 10 MB post", () =>
     Effect.gen(function*() {
@@ -181,15 +194,7 @@ describe("re-runs", () => {
       assert.strictEqual(first.failures[0]!.reason, `duplicate slug "same" in this run (first used by ${join(dir, "a.md")})`)
       yield* writeFiles(dir, { "a.md": markdownPost("Same", "Edited body.\n") })
       // zz.md finishes first: a.md's processing waits for it.
-      const zzDone = yield* Deferred.make<void>()
-      const real = yield* Effect.provide(PostProcessor, ProcessorTest)
-      const zzFirst = Layer.succeed(PostProcessor, {
-        ...real,
-        process: (source) =>
-          source.source.endsWith("/a.md")
-            ? Effect.zipRight(Deferred.await(zzDone), real.process(source))
-            : Effect.ensuring(real.process(source), Deferred.succeed(zzDone, undefined))
-      })
+      const zzFirst = yield* aWaitsForAnother
       const second = yield* importDir(dir, { concurrency: 2, recordBatch: 1 }).pipe(Effect.provide(zzFirst))
       assert.deepStrictEqual([second.updated, second.failed], [1, 1])
       assert.strictEqual(second.failures[0]!.source, join(dir, "zz.md"))
@@ -204,15 +209,7 @@ describe("re-runs", () => {
       const dir = yield* tempDir()
       yield* writeFiles(dir, { "a.md": markdownPost("Same"), "zz.md": markdownPost("Same", "Another body.\n") })
       // a.md's processing waits until zz.md is done, so zz.md reaches the writer first.
-      const zzDone = yield* Deferred.make<void>()
-      const real = yield* Effect.provide(PostProcessor, ProcessorTest)
-      const zzFirst = Layer.succeed(PostProcessor, {
-        ...real,
-        process: (source) =>
-          source.source.endsWith("/a.md")
-            ? Effect.zipRight(Deferred.await(zzDone), real.process(source))
-            : Effect.ensuring(real.process(source), Deferred.succeed(zzDone, undefined))
-      })
+      const zzFirst = yield* aWaitsForAnother
       const dry = yield* ImportPipeline.validate(ImportSource.fromPaths([dir], sourceOptions), { ...fast, concurrency: 2, recordBatch: 1 })
         .pipe(Effect.provide(zzFirst))
       assert.deepStrictEqual([dry.valid, dry.failed], [1, 1])
