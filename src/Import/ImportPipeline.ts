@@ -296,13 +296,19 @@ const stages = <R>(
           }
           return Effect.as(permits.release(ready.length), Chunk.unsafeFromArray(ready))
         })
-      const seen = new Map<string, string>()
       /** Slug → the first post of this run with it (its identity and source). */
       const claimed = new Map<string, { readonly identity: string; readonly source: string }>()
       const storedInRun: StoredInRun = new Map()
       /** Source -> the first item of this run with it; `pinned`: sources met on several items. */
       const sourceOwner = new Map<string, string>()
       const pinned = new Set<string>()
+      /** `processed` reported as a duplicate of `first` (skipped or failed, as `onConflict` says). */
+      const duplicate = (processed: Extract<Processed, { _tag: "Ready" }>, first: string) => {
+        const reason = duplicateReason(processed.post.slug, first)
+        if (options.onConflict === "skip") tally.skip(processed.identity, reason, processed.bytes)
+        else tally.fail(processed.identity, reason, processed.bytes)
+        return Option.none()
+      }
       yield* processor.results.pipe(
         Stream.mapChunksEffect(inOrder),
         // Every item comes back (the stage never fails); should one ever be missing, what
@@ -321,10 +327,7 @@ const stages = <R>(
           // Only the two strings are kept: holding the post would hold every rendered body of the run.
           if (claim === undefined) claimed.set(processed.post.slug, { identity: processed.identity, source: processed.post.source })
           else if (claim.identity !== processed.identity && claim.source === processed.post.source) {
-            const reason = duplicateReason(processed.post.slug, claim.identity)
-            if (options.onConflict === "skip") tally.skip(processed.identity, reason, processed.bytes)
-            else tally.fail(processed.identity, reason, processed.bytes)
-            return Option.none()
+            return duplicate(processed, claim.identity)
           }
           // Several items sharing one source (NDJSON records with one `source`): none of them
           // is "the post from this source", so the repository must not move a stored one.
@@ -336,16 +339,8 @@ const stages = <R>(
           // order); a slug new to the store goes to the first post in the input (see above).
           // With "suffix" it gives the later post its own slug.
           if (writer !== undefined || options.onConflict === "suffix") return Option.some(processed)
-          // A dry run has no owner to ask: the first in the input keeps the slug.
-          const first = seen.get(processed.post.slug)
-          if (first === undefined) {
-            seen.set(processed.post.slug, processed.identity)
-            return Option.some(processed)
-          }
-          const reason = duplicateReason(processed.post.slug, first)
-          if (options.onConflict === "skip") tally.skip(processed.identity, reason, processed.bytes)
-          else tally.fail(processed.identity, reason, processed.bytes)
-          return Option.none()
+          // A dry run has no owner to ask: the first in the input (its claim) keeps the slug.
+          return claim === undefined ? Option.some(processed) : duplicate(processed, claim.identity)
         }),
         Stream.groupedWithin(options.batchSize, options.batchWindow),
         Stream.runForEach((batch) => writeBatch(tally, writer, storedInRun, pinned, batch))

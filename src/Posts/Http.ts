@@ -202,6 +202,12 @@ const notFields = (kind: string) => {
   return new HttpApiError.HttpApiDecodeError({ issues: [{ _tag: "Type", path: [], message }], message })
 }
 
+/** What a long import waits on to stop early: the server's shutdown, when it runs under one. */
+const serverStop = Effect.map(
+  Effect.serviceOption(ServerStopping),
+  Option.match({ onNone: () => undefined, onSome: (stopping) => Deferred.await(stopping) })
+)
+
 type InkwellApiType = typeof InkwellApi
 
 /** The answer to a GET of `post` (200 with its JSON, or 304), from its encoded form. */
@@ -343,25 +349,21 @@ const adminHandlers = (api: InkwellApiType) =>
         // Never fails: every bad line is in the summary as `request:<line>`.
         // A shutdown stops it early: it answers what it stored rather than being cut off.
         .handle("import", ({ request, urlParams }) =>
-          Effect.flatMap(Effect.serviceOption(ServerStopping), (stopping) =>
+          Effect.flatMap(serverStop, (stop) =>
             imports.provide(
-              importNdjson(uploadStream(request), {
-                ...imports.options,
-                onConflict: urlParams.onConflict ?? "fail",
-                stop: Option.match(stopping, { onNone: () => undefined, onSome: Deferred.await })
-              })
+              importNdjson(uploadStream(request), { ...imports.options, onConflict: urlParams.onConflict ?? "fail", stop })
             ))
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
         // A shutdown stops it like a bulk import.
         .handle("importUrl", ({ payload }) =>
-          Effect.flatMap(Effect.serviceOption(ServerStopping), (stopping) =>
+          Effect.flatMap(serverStop, (stop) =>
             imports.provide(
               importFromUrls(typeof payload.url === "string" ? [payload.url] : payload.url, {
                 ...imports.options,
                 onConflict: payload.onConflict ?? "fail",
                 dryRun: payload.dryRun === true
-              }, { stop: Option.match(stopping, { onNone: () => undefined, onSome: Deferred.await }) })
+              }, { stop })
             ))
         )
     })

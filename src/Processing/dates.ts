@@ -25,6 +25,9 @@ const fromParts = (
   return check.getUTCFullYear() === y && check.getUTCMonth() === mo - 1 && check.getUTCDate() === d ? t : undefined
 }
 
+/** Whether `year`-`month`-`day` is a day of the calendar (2024-02-30 is not). */
+export const isCalendarDate = (year: number, month: number, day: number): boolean => fromParts(year, month, day) !== undefined
+
 /** Parses an RFC 3339 date-time (`Z`, `+hh:mm` or `+hhmm` offset, or none = UTC) or a bare `YYYY-MM-DD`. */
 export const parseDateString = (input: string): Either.Either<DateTime.Utc, string> => {
   const m = RFC3339.exec(input.trim())

@@ -4,6 +4,7 @@
  * pipeline passes through untouched (and sanitizes as a whole: see Processing/markdown.ts).
  */
 import { decodeHTML } from "entities"
+import { isCalendarDate } from "../Processing/dates.js"
 import { urlScheme } from "../Processing/sanitize.js"
 
 /** Named and numeric HTML character references decoded once. */
@@ -138,7 +139,7 @@ const isCalendarDay = (text: string): boolean => {
     : undefined
   if (parts === undefined) return true
   const [year, month, day] = parts as [number, number, number]
-  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
+  return isCalendarDate(year, month, day)
 }
 
 /**
