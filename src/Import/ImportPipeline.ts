@@ -9,8 +9,8 @@
  *   `PostRepository.upsertMany` (one transaction per batch, through the DatabasePool)
  *
  * Memory is bounded by the queue capacities, the batch size and the posts in flight (N chunks),
- * never by the input's size (the one thing that grows is the set of slugs seen, with their
- * first identity and source, to find duplicates).
+ * never by the input's size: the slugs and sources the run has met, to find duplicates, are
+ * kept on disk (`ImportLedger`).
  *
  * Stopping: interrupting the run (a signal, `timeout`) stops the reader and the workers; a batch
  * being written is uninterruptible, so it commits as a whole and is counted, or has not started.
@@ -32,6 +32,7 @@ import {
   rejected,
   rejectedPost
 } from "../Processing/records.js"
+import * as ImportLedger from "./ImportLedger.js"
 import type { ImportItem } from "./ImportSource.js"
 import { type ImportStatus, type ImportSummary, ImportTally } from "./ImportSummary.js"
 import * as Processor from "./Processor.js"
@@ -161,19 +162,22 @@ const conflictReason = (outcome: UpsertOutcome) =>
 
 const duplicateReason = (slug: string, first: string) => `duplicate slug "${slug}" in this run (first used by ${first})`
 
-/** Slug → the source that stored it in this run, to word a later conflict over it as a duplicate. */
-type StoredInRun = Map<string, string>
-
-const record = (tally: ImportTally, storedInRun: StoredInRun, item: Extract<Processed, { _tag: "Ready" }>, outcome: UpsertOutcome) => {
+const record = (
+  tally: ImportTally,
+  ledger: ImportLedger.ImportLedger,
+  item: Extract<Processed, { _tag: "Ready" }>,
+  outcome: UpsertOutcome
+) => {
+  // A conflict over a slug this run stored is worded as a duplicate in the input.
   const reason = () => {
-    const first = storedInRun.get(outcome.slug)
+    const first = ledger.storedBy(outcome.slug)
     return first !== undefined && first !== item.identity ? duplicateReason(outcome.slug, first) : conflictReason(outcome)
   }
   switch (outcome.action) {
     case "inserted":
     case "updated":
     case "unchanged":
-      storedInRun.set(outcome.slug, item.identity)
+      ledger.stored(outcome.slug, item.identity)
       if (outcome.movedFrom !== undefined) tally.moved(item.identity, outcome.movedFrom, outcome.slug)
       return tally.stored(outcome.action, item.bytes)
     case "renamed":
@@ -188,8 +192,7 @@ const record = (tally: ImportTally, storedInRun: StoredInRun, item: Extract<Proc
 const writeBatch = (
   tally: ImportTally,
   writer: Writer,
-  storedInRun: StoredInRun,
-  pinnedSources: ReadonlySet<string>,
+  ledger: ImportLedger.ImportLedger,
   batch: Chunk.Chunk<Extract<Processed, { _tag: "Ready" }>>
 ): Effect.Effect<void> => {
   const items = Chunk.toReadonlyArray(batch)
@@ -198,16 +201,21 @@ const writeBatch = (
       for (const item of items) tally.stored("valid", item.bytes)
     })
   }
-  return writer(items.map((item) => item.post), pinnedSources).pipe(
+  return Effect.suspend(() => {
+    const pinned = ledger.transaction(() => new Set(items.map((item) => item.post.source).filter(ledger.isPinned)))
+    return writer(items.map((item) => item.post), pinned)
+  }).pipe(
     Effect.exit,
     Effect.flatMap((exit) =>
       Effect.sync(() => {
         if (Exit.isSuccess(exit)) {
-          items.forEach((item, index) => {
-            const outcome = exit.value[index]
-            if (outcome === undefined) tally.fail(item.identity, "the repository returned no outcome", item.bytes)
-            else record(tally, storedInRun, item, outcome)
-          })
+          ledger.transaction(() =>
+            items.forEach((item, index) => {
+              const outcome = exit.value[index]
+              if (outcome === undefined) tally.fail(item.identity, "the repository returned no outcome", item.bytes)
+              else record(tally, ledger, item, outcome)
+            })
+          )
           return
         }
         const { reason } = describeCause(exit.cause)
@@ -296,12 +304,7 @@ const stages = <R>(
           }
           return Effect.as(permits.release(ready.length), Chunk.unsafeFromArray(ready))
         })
-      /** Slug → the first post of this run with it (its identity and source). */
-      const claimed = new Map<string, { readonly identity: string; readonly source: string }>()
-      const storedInRun: StoredInRun = new Map()
-      /** Source -> the first item of this run with it; `pinned`: sources met on several items. */
-      const sourceOwner = new Map<string, string>()
-      const pinned = new Set<string>()
+      const ledger = yield* ImportLedger.make()
       /** `processed` reported as a duplicate of `first` (skipped or failed, as `onConflict` says). */
       const duplicate = (processed: Extract<Processed, { _tag: "Ready" }>, first: string) => {
         const reason = duplicateReason(processed.post.slug, first)
@@ -309,41 +312,39 @@ const stages = <R>(
         else tally.fail(processed.identity, reason, processed.bytes)
         return Option.none()
       }
+      /** The writer's side of the run's order: reports rejections and duplicates, passes the rest. */
+      const admit = (processed: Processed): Option.Option<Extract<Processed, { _tag: "Ready" }>> => {
+        if (processed._tag === "Rejected") {
+          if (processed.skipped) tally.skip(processed.identity, processed.reason, processed.bytes)
+          else tally.fail(processed.identity, processed.reason, processed.bytes)
+          return Option.none()
+        }
+        // Two posts of this run with one slug and one source (NDJSON lines without a
+        // `source` are `<file>#<slug>`) would reach the repository as the same post twice:
+        // the later silently replaced the earlier. The later one is the duplicate.
+        const claim = ledger.claim(processed.post.slug, processed.identity, processed.post.source)
+        if (claim !== undefined && claim.identity !== processed.identity && claim.source === processed.post.source) {
+          return duplicate(processed, claim.identity)
+        }
+        // Several items sharing one source (NDJSON records with one `source`): none of them
+        // is "the post from this source", so the repository must not move a stored one.
+        ledger.meetSource(processed.post.source, processed.identity)
+        // Writing, the repository decides between two posts with one slug: it knows which
+        // source owns the slug already (a re-run updates the owner, whatever the input
+        // order); a slug new to the store goes to the first post in the input (see above).
+        // With "suffix" it gives the later post its own slug.
+        if (writer !== undefined || options.onConflict === "suffix") return Option.some(processed)
+        // A dry run has no owner to ask: the first in the input (its claim) keeps the slug.
+        return claim === undefined ? Option.some(processed) : duplicate(processed, claim.identity)
+      }
       yield* processor.results.pipe(
         Stream.mapChunksEffect(inOrder),
         // Every item comes back (the stage never fails); should one ever be missing, what
         // waits behind it is still handed on, in order, rather than dropped.
         Stream.concat(Stream.suspend(() => Stream.fromIterable([...pending.entries()].sort(([a], [b]) => a - b).map(([, value]) => value)))),
-        Stream.filterMap((processed) => {
-          if (processed._tag === "Rejected") {
-            if (processed.skipped) tally.skip(processed.identity, processed.reason, processed.bytes)
-            else tally.fail(processed.identity, processed.reason, processed.bytes)
-            return Option.none()
-          }
-          // Two posts of this run with one slug and one source (NDJSON lines without a
-          // `source` are `<file>#<slug>`) would reach the repository as the same post twice:
-          // the later silently replaced the earlier. The later one is the duplicate.
-          const claim = claimed.get(processed.post.slug)
-          // Only the two strings are kept: holding the post would hold every rendered body of the run.
-          if (claim === undefined) claimed.set(processed.post.slug, { identity: processed.identity, source: processed.post.source })
-          else if (claim.identity !== processed.identity && claim.source === processed.post.source) {
-            return duplicate(processed, claim.identity)
-          }
-          // Several items sharing one source (NDJSON records with one `source`): none of them
-          // is "the post from this source", so the repository must not move a stored one.
-          const owner = sourceOwner.get(processed.post.source)
-          if (owner === undefined) sourceOwner.set(processed.post.source, processed.identity)
-          else if (owner !== processed.identity) pinned.add(processed.post.source)
-          // Writing, the repository decides between two posts with one slug: it knows which
-          // source owns the slug already (a re-run updates the owner, whatever the input
-          // order); a slug new to the store goes to the first post in the input (see above).
-          // With "suffix" it gives the later post its own slug.
-          if (writer !== undefined || options.onConflict === "suffix") return Option.some(processed)
-          // A dry run has no owner to ask: the first in the input (its claim) keeps the slug.
-          return claim === undefined ? Option.some(processed) : duplicate(processed, claim.identity)
-        }),
+        Stream.mapChunks((chunk) => ledger.transaction(() => Chunk.filterMap(chunk, admit))),
         Stream.groupedWithin(options.batchSize, options.batchWindow),
-        Stream.runForEach((batch) => writeBatch(tally, writer, storedInRun, pinned, batch))
+        Stream.runForEach((batch) => writeBatch(tally, writer, ledger, batch))
       )
     })
   )

@@ -5,6 +5,7 @@
  * backpressure.
  */
 import { readdirSync, readlinkSync, symlinkSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { isAbsolute, join, relative } from "node:path"
 import { FileSystem } from "@effect/platform"
 import { SystemError } from "@effect/platform/Error"
@@ -304,6 +305,8 @@ describe("re-runs", () => {
           }
         })
         assert.strictEqual(open.length, 0)
+        // The run's ledger (its scratch file) went with it.
+        assert.deepStrictEqual(readdirSync(tmpdir()).filter((name) => name.startsWith(`inkwell-import-${process.pid}-`)), [])
         const rerun = yield* ImportPipeline.run(ImportSource.fromPaths([dir], options), options)
         assert.deepStrictEqual([rerun.imported, rerun.unchanged], [40, 20])
       }).pipe(Effect.provide(interrupted))

@@ -1,0 +1,92 @@
+/**
+ * The run's ledger: what it answers, and that it lives in a scratch file removed with the run.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Logger } from "effect"
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as ImportLedger from "../../src/Import/ImportLedger.js"
+
+const scratchFiles = (directory: string) => readdirSync(directory).filter((name) => name.startsWith("inkwell-import-"))
+
+const withDirectory = <A, E>(f: (directory: string) => Effect.Effect<A, E>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), "inkwell-ledger-test-"))),
+    f,
+    (directory) => Effect.sync(() => rmSync(directory, { recursive: true, force: true }))
+  )
+
+describe("ImportLedger", () => {
+  it.effect("a slug's first claim is kept; later claims get it back", () =>
+    withDirectory((directory) =>
+      Effect.scoped(Effect.gen(function*() {
+        const ledger = yield* ImportLedger.make(directory)
+        assert.isUndefined(ledger.claim("hello", "a.md", "/blog/a.md"))
+        assert.deepStrictEqual(ledger.claim("hello", "b.md", "/blog/b.md"), { identity: "a.md", source: "/blog/a.md" })
+        assert.deepStrictEqual(ledger.claim("hello", "c.md", "/blog/c.md"), { identity: "a.md", source: "/blog/a.md" })
+        assert.isUndefined(ledger.claim("other", "b.md", "/blog/b.md"))
+      }))
+    ))
+
+  it.effect("a source met by two items is pinned; met twice by one item it is not", () =>
+    withDirectory((directory) =>
+      Effect.scoped(Effect.gen(function*() {
+        const ledger = yield* ImportLedger.make(directory)
+        ledger.meetSource("feed#1", "posts.ndjson:1")
+        ledger.meetSource("feed#1", "posts.ndjson:1")
+        assert.isFalse(ledger.isPinned("feed#1"))
+        ledger.meetSource("feed#1", "posts.ndjson:7")
+        assert.isTrue(ledger.isPinned("feed#1"))
+        assert.isFalse(ledger.isPinned("never-met"))
+      }))
+    ))
+
+  it.effect("who stored a slug: the last to store it, also for a slug never claimed (a suffixed copy)", () =>
+    withDirectory((directory) =>
+      Effect.scoped(Effect.gen(function*() {
+        const ledger = yield* ImportLedger.make(directory)
+        ledger.claim("hello", "a.md", "a.md")
+        assert.isUndefined(ledger.storedBy("hello"))
+        ledger.stored("hello", "a.md")
+        assert.strictEqual(ledger.storedBy("hello"), "a.md")
+        ledger.stored("hello", "b.md")
+        assert.strictEqual(ledger.storedBy("hello"), "b.md")
+        ledger.stored("hello-2", "c.md")
+        assert.strictEqual(ledger.storedBy("hello-2"), "c.md")
+        // A stored slug that was never claimed is not a claim by its storer's source.
+        assert.deepStrictEqual(ledger.claim("hello-2", "d.md", "d.md"), { identity: "c.md", source: "" })
+      }))
+    ))
+
+  it.effect("lives in a file of its own while the run lasts, removed when its scope closes", () =>
+    withDirectory((directory) =>
+      Effect.gen(function*() {
+        const during = yield* Effect.scoped(Effect.gen(function*() {
+          const ledger = yield* ImportLedger.make(directory)
+          ledger.transaction(() => {
+            for (let i = 0; i < 1000; i++) ledger.claim(`slug-${i}`, `post-${i}.md`, `post-${i}.md`)
+          })
+          return scratchFiles(directory)
+        }))
+        assert.strictEqual(during.length, 1)
+        assert.deepStrictEqual(scratchFiles(directory), [])
+      })
+    ))
+
+  it.effect("a directory it cannot write to: kept in memory, with a warning naming the directory", () =>
+    Effect.gen(function*() {
+      const missing = join(tmpdir(), "inkwell-ledger-test-no-such-dir", "deeper")
+      const logs: Array<string> = []
+      const logger = Logger.make(({ message }) => logs.push(String(message)))
+      yield* Effect.scoped(Effect.gen(function*() {
+        const ledger = yield* ImportLedger.make(missing)
+        assert.isUndefined(ledger.claim("hello", "a.md", "a.md"))
+        assert.strictEqual(ledger.claim("hello", "b.md", "b.md")?.identity, "a.md")
+      })).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      assert.isFalse(existsSync(missing))
+      assert.strictEqual(logs.length, 1)
+      assert.include(logs[0], missing)
+      assert.include(logs[0], "in memory")
+    }))
+})
