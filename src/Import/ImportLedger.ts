@@ -61,10 +61,11 @@ const open = (filename: string): Sqlite.Database => {
 }
 
 const fromDatabase = (db: Sqlite.Database): ImportLedger => {
+  // The common case (a slug or source met for the first time) is one statement: the insert.
+  const insertClaim = db.prepare<[string, string, string]>("INSERT OR IGNORE INTO slugs (slug, identity, source) VALUES (?, ?, ?)")
   const getClaim = db.prepare<[string], Claim>("SELECT identity, source FROM slugs WHERE slug = ?")
-  const insertClaim = db.prepare<[string, string, string]>("INSERT INTO slugs (slug, identity, source) VALUES (?, ?, ?)")
+  const insertOwner = db.prepare<[string, string]>("INSERT OR IGNORE INTO sources (source, identity) VALUES (?, ?)")
   const getOwner = db.prepare<[string], { identity: string }>("SELECT identity FROM sources WHERE source = ?")
-  const insertOwner = db.prepare<[string, string]>("INSERT INTO sources (source, identity) VALUES (?, ?)")
   const pin = db.prepare<[string]>("UPDATE sources SET pinned = 1 WHERE source = ? AND pinned = 0")
   const getPinned = db.prepare<[string], { pinned: number }>("SELECT pinned FROM sources WHERE source = ?")
   // A slug is claimed before it is stored, but a suffixed copy's slug never was: insert it then.
@@ -72,18 +73,15 @@ const fromDatabase = (db: Sqlite.Database): ImportLedger => {
     "INSERT INTO slugs (slug, identity, source, stored_by) VALUES (?, ?, '', ?) ON CONFLICT (slug) DO UPDATE SET stored_by = excluded.stored_by"
   )
   const getStored = db.prepare<[string], { stored_by: string | null }>("SELECT stored_by FROM slugs WHERE slug = ?")
+  // Sources shared by several items are rare: until one is, no source needs looking up.
+  let pinned = 0
   return {
-    claim: (slug, identity, source) => {
-      const claim = getClaim.get(slug)
-      if (claim === undefined) insertClaim.run(slug, identity, source)
-      return claim
-    },
+    claim: (slug, identity, source) => insertClaim.run(slug, identity, source).changes === 1 ? undefined : getClaim.get(slug),
     meetSource: (source, identity) => {
-      const owner = getOwner.get(source)
-      if (owner === undefined) insertOwner.run(source, identity)
-      else if (owner.identity !== identity) pin.run(source)
+      if (insertOwner.run(source, identity).changes === 1) return
+      if (getOwner.get(source)?.identity !== identity) pinned += pin.run(source).changes
     },
-    isPinned: (source) => getPinned.get(source)?.pinned === 1,
+    isPinned: (source) => pinned > 0 && getPinned.get(source)?.pinned === 1,
     stored: (slug, identity) => void setStored.run(slug, identity, identity),
     storedBy: (slug) => getStored.get(slug)?.stored_by ?? undefined,
     transaction: (f) => db.transaction(f)()
