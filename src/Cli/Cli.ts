@@ -78,6 +78,23 @@ interface GivenValue {
   readonly value: string
 }
 
+const builtInsWithValue: ReadonlySet<string> = new Set(builtIns.filter(([, takesValue]) => takesValue).map(([name]) => name))
+
+/**
+ * `inkwell --log-level debug import ./posts` as `inkwell import --log-level debug ./posts`: the
+ * built-in options that take a value, given before the subcommand, are checked like any other
+ * (one `inkwell:` line for a bad value, not @effect/cli's help-page message). Anything else
+ * before a subcommand (`--help`, `--version`) stays where it is.
+ */
+const builtInsAfterSubcommand = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const [node, script, ...args] = argv
+  let lead = 0
+  while (lead < args.length && builtInsWithValue.has(args[lead]!.split("=", 1)[0]!)) lead += args[lead]!.includes("=") ? 1 : 2
+  const subcommand = args[lead]
+  if (lead === 0 || subcommand === undefined || subcommandOptions[subcommand] === undefined) return argv
+  return [node!, script!, subcommand, ...args.slice(0, lead), ...args.slice(lead + 1)]
+}
+
 /**
  * Checks the options after a subcommand and moves them in front of its paths: `inkwell import
  * ./posts --batch-size 50` means what it says. @effect/cli reads a repeated argument greedily and
@@ -87,8 +104,9 @@ interface GivenValue {
  * with a value, for `checkValues`.
  */
 const splitOptions = (
-  argv: ReadonlyArray<string>
+  given: ReadonlyArray<string>
 ): Either.Either<{ readonly argv: Array<string>; readonly values: Array<GivenValue> }, UsageError> => {
+  const argv = builtInsAfterSubcommand(given)
   const [node, script, subcommand, ...rest] = argv
   const known = subcommand === undefined ? undefined : subcommandOptions[subcommand]
   if (known === undefined) {

@@ -45,6 +45,13 @@ describe("optionsFirst", () => {
     assert.deepStrictEqual(ok(argv("import", "--help")), argv("import", "--help"))
   })
 
+  it("@effect/cli's options given before the subcommand are read as if given after it", () => {
+    assert.deepStrictEqual(ok(argv("--log-level", "debug", "import", "dir")), argv("import", "--log-level", "debug", "--", "dir"))
+    assert.deepStrictEqual(ok(argv("--log-level=warning", "serve")), argv("serve", "--log-level", "warning"))
+    // Without a subcommand after them, @effect/cli answers as before.
+    assert.deepStrictEqual(ok(argv("--log-level", "debug")), argv("--log-level", "debug"))
+  })
+
   it("refuses an unknown or misspelt option, suggesting the one meant", () => {
     assert.strictEqual(usageError(argv("import", "dir", "--dryrun")), "unknown option --dryrun (did you mean --dry-run?)")
     assert.strictEqual(usageError(argv("import", "dir", "--fail-on-errors")), "unknown option --fail-on-errors (did you mean --fail-on-error?)")

@@ -63,7 +63,8 @@ describe("inkwell CLI", () => {
       [["import", "x", "--on-conflict", "nope"], ["--on-conflict", "nope", "fail, skip, suffix"]],
       [["import", "x", "--batch-size", "-3"], ["--batch-size", "-3"]],
       [["import", "x", "--item-timeout", "soon"], ["--item-timeout", "soon"]],
-      [["imprt", "x"], ["imprt", "did you mean import?"]]
+      [["imprt", "x"], ["imprt", "did you mean import?"]],
+      [["--log-level", "loud", "import", "x"], ["--log-level", "loud"]]
     ]
     const runs = cases.map(([args]) => inkwell(args))
     for (const [i, run] of runs.entries()) {
