@@ -7,7 +7,9 @@
  * batch, no main thread in the way: what the cores give when nothing is passed between threads.
  * What the threads keep alive between posts: KEEP=post (threads alone encode each result as it
  * is rendered), KEEP=batch (they hold 32 results as objects, then encode them, as a pool batch
- * does); POOL=post (the pool's threads encode each result as it is rendered).
+ * does); POOL=post (the pool's threads encode each result as it is rendered); POOL=buf (each
+ * batch's sources go as one transferred buffer, decoded one post at a time, results written as
+ * bytes at once and transferred back; DECODE=1 has the main thread decode every result).
  * `npx tsx scripts/experiments/plain-render-pool.ts` (notes/BENCHMARKS-session4-import.md; BENCHMARKS.md session 9).
  */
 import * as esbuild from "esbuild"
@@ -29,8 +31,26 @@ const single = () => { const t = performance.now(); for (const s of sources) pro
 const workers = (process.env.W === "1" ? [0] : [0, 1]).map(() => new Worker(outfile, { resourceLimits: { ...(process.env.Y === undefined ? {} : { maxYoungGenerationSizeMb: Number(process.env.Y) }), maxOldGenerationSizeMb: Number(process.env.H ?? 256) } }))
 const pooled = () => new Promise<number>((resolve) => {
   const t = performance.now(); let next = 0, done = 0
-  const send = (w: Worker) => { if (next >= sources.length) return; const items = sources.slice(next, next + 32); next += 32; w.postMessage({ id: 0, items }) }
-  for (const w of workers) { w.removeAllListeners("message"); w.on("message", (m) => { const r = JSON.parse(m.text); done += r.length; if (done >= sources.length) resolve(sources.length / ((performance.now() - t) / 1000)); else send(w) }); send(w); send(w) }
+  const encoder = new TextEncoder(), decoder = new TextDecoder()
+  const send = (w: Worker) => {
+    if (next >= sources.length) return
+    const size = Number(process.env.B ?? 32); const items = sources.slice(next, next + size); next += size
+    if (process.env.POOL !== "buf") return w.postMessage({ id: 0, items })
+    // One buffer of the batch's sources, transferred (no per-post strings cloned into the thread).
+    const encoded = items.map((s) => encoder.encode(s.raw))
+    const offsets = [0]
+    for (const e of encoded) offsets.push(offsets.at(-1)! + e.length)
+    const bytes = new Uint8Array(offsets.at(-1)!)
+    encoded.forEach((e, i) => bytes.set(e, offsets[i]))
+    w.postMessage({ id: 0, buf: bytes.buffer, offsets, meta: items.map((s) => ({ source: s.source, relativePath: s.relativePath })) }, [bytes.buffer])
+  }
+  const received = (m: { text?: string; out?: ArrayBuffer; ends?: Array<number> }) => {
+    if (m.text !== undefined) return JSON.parse(m.text).length
+    // DECODE=1: the main thread decodes every result (as a caller taking each post would); else lazily: not at all here.
+    if (process.env.DECODE === "1") { const b = new Uint8Array(m.out!); let from = 0; for (const end of m.ends!) { JSON.parse(decoder.decode(b.subarray(from, end))); from = end } }
+    return m.ends!.length
+  }
+  for (const w of workers) { w.removeAllListeners("message"); w.on("message", (m) => { done += received(m); if (done >= sources.length) resolve(sources.length / ((performance.now() - t) / 1000)); else send(w) }); send(w); send(w) }
 })
 for (const w of workers) w.postMessage({ keep: sources })
 const alone = () => new Promise<number>((resolve) => {

@@ -41,6 +41,28 @@ parentPort!.on("message", (m: { id: number; items: Array<Source> } | { keep: Arr
     parentPort!.postMessage({ looped: own.length })
     return
   }
+  // POOL=buf: the batch's sources arrive as one transferred buffer of UTF-8, each decoded only
+  // when its turn comes; each result is encoded at once into bytes; the bytes go back transferred.
+  // The thread holds the post it renders and the bytes of the rest, never 32 posts as objects.
+  if ("buf" in m) {
+    const { buf, offsets, meta } = m as unknown as { buf: ArrayBuffer; offsets: Array<number>; meta: Array<{ source: string; relativePath: string }> }
+    const bytes = new Uint8Array(buf)
+    const parts: Array<Buffer> = []
+    const ends: Array<number> = []
+    let total = 0
+    for (let i = 0; i < meta.length; i++) {
+      const raw = decoder.decode(bytes.subarray(offsets[i], offsets[i + 1]))
+      const r = processPostSync({ ...meta[i]!, raw }, defaultProcessorConfig)
+      const part = Buffer.from(JSON.stringify(r._tag === "Right" ? { p: toWirePost(r.right) } : { e: r.left.reason }))
+      parts.push(part)
+      total += part.length
+      ends.push(total)
+    }
+    const out = Buffer.concat(parts, total)
+    const ab = out.buffer.slice(out.byteOffset, out.byteOffset + out.length)
+    parentPort!.postMessage({ id: m.id, out: ab, ends }, [ab])
+    return
+  }
   // POOL=post: each result encoded as soon as it is rendered; otherwise the batch's results are
   // kept as objects and encoded together.
   if (process.env.POOL === "post") {
