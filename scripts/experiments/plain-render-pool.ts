@@ -35,6 +35,7 @@ const pooled = () => new Promise<number>((resolve) => {
   const send = (w: Worker) => {
     if (next >= sources.length) return
     const size = Number(process.env.B ?? 32); const items = sources.slice(next, next + size); next += size
+    if (process.env.POOL === "idx") return w.postMessage({ id: 0, from: next - size, to: next - size + items.length })
     if (process.env.POOL !== "buf") return w.postMessage({ id: 0, items })
     // One buffer of the batch's sources, transferred (no per-post strings cloned into the thread).
     const encoded = items.map((s) => encoder.encode(s.raw))
@@ -44,7 +45,8 @@ const pooled = () => new Promise<number>((resolve) => {
     encoded.forEach((e, i) => bytes.set(e, offsets[i]))
     w.postMessage({ id: 0, buf: bytes.buffer, offsets, meta: items.map((s) => ({ source: s.source, relativePath: s.relativePath })) }, [bytes.buffer])
   }
-  const received = (m: { text?: string; out?: ArrayBuffer; ends?: Array<number> }) => {
+  const received = (m: { count?: number; text?: string; out?: ArrayBuffer; ends?: Array<number> }) => {
+    if (m.count !== undefined) return m.count
     if (m.text !== undefined) return JSON.parse(m.text).length
     // DECODE=1: the main thread decodes every result (as a caller taking each post would); else lazily: not at all here.
     if (process.env.DECODE === "1") { const b = new Uint8Array(m.out!); let from = 0; for (const end of m.ends!) { JSON.parse(decoder.decode(b.subarray(from, end))); from = end } }

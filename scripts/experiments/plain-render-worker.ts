@@ -41,6 +41,17 @@ parentPort!.on("message", (m: { id: number; items: Array<Source> } | { keep: Arr
     parentPort!.postMessage({ looped: own.length })
     return
   }
+  // POOL=idx: the thread renders posts of its own copy (sent once, `keep`): a batch is two numbers.
+  if ("from" in m) {
+    const { from, to } = m as unknown as { from: number; to: number }
+    const out: Array<string> = []
+    for (let i = from; i < to; i++) {
+      const r = processPostSync(own[i]!, defaultProcessorConfig)
+      out.push(JSON.stringify(r._tag === "Right" ? { p: toWirePost(r.right) } : { e: r.left.reason }))
+    }
+    parentPort!.postMessage({ id: m.id, count: out.length, text: process.env.IDX_TEXT === "1" ? out.join("\n") : undefined })
+    return
+  }
   // POOL=buf: the batch's sources arrive as one transferred buffer of UTF-8, each decoded only
   // when its turn comes; each result is encoded at once into bytes; the bytes go back transferred.
   // The thread holds the post it renders and the bytes of the rest, never 32 posts as objects.
