@@ -10,6 +10,7 @@
  * does); POOL=post (the pool's threads encode each result as it is rendered); POOL=buf (each
  * batch's sources go as one transferred buffer, decoded one post at a time, results written as
  * bytes at once and transferred back; DECODE=1 has the main thread decode every result).
+ * HYBRID=1 with W=1: one thread and the main thread both render batches (only the thread's share crosses a message).
  * `npx tsx scripts/experiments/plain-render-pool.ts` (notes/BENCHMARKS-session4-import.md; BENCHMARKS.md session 9).
  */
 import * as esbuild from "esbuild"
@@ -53,6 +54,20 @@ const pooled = () => new Promise<number>((resolve) => {
     return m.ends!.length
   }
   for (const w of workers) { w.removeAllListeners("message"); w.on("message", (m) => { done += received(m); if (done >= sources.length) resolve(sources.length / ((performance.now() - t) / 1000)); else send(w) }); send(w); send(w) }
+  // HYBRID=1 (with W=1): the main thread renders batches too, one per turn of its event loop,
+  // so that both cores render and only the thread's share of the posts crosses a message.
+  if (process.env.HYBRID === "1") {
+    const size = Number(process.env.B ?? 32)
+    const own = () => {
+      if (next >= sources.length) return
+      const items = sources.slice(next, next + size); next += size
+      for (const s of items) processPostSync(s, defaultProcessorConfig)
+      done += items.length
+      if (done >= sources.length) resolve(sources.length / ((performance.now() - t) / 1000))
+      else setImmediate(own)
+    }
+    setImmediate(own)
+  }
 })
 for (const w of workers) w.postMessage({ keep: sources })
 const alone = () => new Promise<number>((resolve) => {
