@@ -89,14 +89,34 @@ const fromDatabase = (db: Sqlite.Database): ImportLedger => {
 }
 
 /**
- * A ledger for one run, removed when the scope closes. `directory` defaults to the OS's
- * temporary directory (`TMPDIR`).
+ * The scratch files of the runs still open. A second Ctrl-C ends the CLI at once
+ * (`process.exit`), which closes no scope: without this, each such exit left a file in the
+ * temporary directory for good. One listener for the process, however many runs (a server's
+ * concurrent imports) are open.
+ */
+const openFiles = new Set<string>()
+let exitListener = false
+const removeAtExit = (filename: string) => {
+  if (!exitListener) {
+    exitListener = true
+    process.on("exit", () => openFiles.forEach((file) => rmSync(file, { force: true })))
+  }
+  openFiles.add(filename)
+}
+
+/**
+ * A ledger for one run, removed when the scope closes (or, failing that, when the process
+ * exits). `directory` defaults to the OS's temporary directory (`TMPDIR`).
  */
 export const make = (directory: string = tmpdir()): Effect.Effect<ImportLedger, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.suspend(() => {
       const filename = join(directory, `inkwell-import-${process.pid}-${randomUUID()}.sqlite`)
-      return Effect.try(() => ({ db: open(filename), filename: filename as string | undefined })).pipe(
+      return Effect.try(() => {
+        const db = open(filename)
+        removeAtExit(filename)
+        return { db, filename: filename as string | undefined }
+      }).pipe(
         Effect.catchAll((error) =>
           Effect.as(
             Effect.logWarning(
@@ -110,6 +130,9 @@ export const make = (directory: string = tmpdir()): Effect.Effect<ImportLedger, 
     ({ db, filename }) =>
       Effect.sync(() => {
         db.close()
-        if (filename !== undefined) rmSync(filename, { force: true })
+        if (filename !== undefined) {
+          rmSync(filename, { force: true })
+          openFiles.delete(filename)
+        }
       })
   ).pipe(Effect.map(({ db }) => fromDatabase(db)))

@@ -3,9 +3,11 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Logger } from "effect"
+import { spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import * as ImportLedger from "../../src/Import/ImportLedger.js"
 
 const scratchFiles = (directory: string) => readdirSync(directory).filter((name) => name.startsWith("inkwell-import-"))
@@ -73,6 +75,32 @@ describe("ImportLedger", () => {
         assert.deepStrictEqual(scratchFiles(directory), [])
       })
     ))
+
+  it.effect("a process that exits mid-run without closing the run's scope (a second Ctrl-C) takes its file with it", () =>
+    withDirectory((directory) =>
+      Effect.sync(() => {
+        const ledger = pathToFileURL(join(import.meta.dirname, "..", "..", "src", "Import", "ImportLedger.ts")).href
+        // What bin.ts does on a second signal: process.exit while the import's scope is open.
+        const script = `
+          import { Effect } from "effect"
+          import { readdirSync } from "node:fs"
+          import * as ImportLedger from ${JSON.stringify(ledger)}
+          await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+            const ledger = yield* ImportLedger.make(${JSON.stringify(directory)})
+            ledger.claim("hello", "a.md", "a.md")
+            console.log(readdirSync(${JSON.stringify(directory)}).length)
+            process.exit(130)
+          })))
+        `
+        const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+          cwd: join(import.meta.dirname, "..", ".."),
+          encoding: "utf8"
+        })
+        assert.strictEqual(child.status, 130, child.stderr)
+        assert.strictEqual(child.stdout.trim(), "1", "the file existed while the run was open")
+        assert.deepStrictEqual(scratchFiles(directory), [])
+      })
+    ), 60_000)
 
   it.effect("a directory it cannot write to: kept in memory, with a warning naming the directory", () =>
     Effect.gen(function*() {
