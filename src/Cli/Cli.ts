@@ -86,13 +86,25 @@ const builtInsWithValue: ReadonlySet<string> = new Set(builtIns.filter(([, takes
  * (one `inkwell:` line for a bad value, not @effect/cli's help-page message). Anything else
  * before a subcommand (`--help`, `--version`) stays where it is.
  */
-const builtInsAfterSubcommand = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+const builtInsAfterSubcommand = (argv: ReadonlyArray<string>): Either.Either<ReadonlyArray<string>, UsageError> => {
   const [node, script, ...args] = argv
   let lead = 0
-  while (lead < args.length && builtInsWithValue.has(args[lead]!.split("=", 1)[0]!)) lead += args[lead]!.includes("=") ? 1 : 2
+  let last = -1
+  while (lead < args.length && builtInsWithValue.has(args[lead]!.split("=", 1)[0]!)) {
+    last = lead
+    lead += args[lead]!.includes("=") ? 1 : 2
+  }
   const subcommand = args[lead]
-  if (lead === 0 || subcommand === undefined || subcommandOptions[subcommand] === undefined) return argv
-  return [node!, script!, subcommand, ...args.slice(0, lead), ...args.slice(lead + 1)]
+  if (lead === 0 || subcommand === undefined || subcommandOptions[subcommand] === undefined) {
+    // `inkwell --log-level import ./posts`: the subcommand was taken for the missing value, and
+    // @effect/cli would answer "Invalid subcommand", naming the very one given.
+    const taken = args[last + 1]
+    if (last >= 0 && !args[last]!.includes("=") && taken !== undefined && subcommandOptions[taken] !== undefined) {
+      return Either.left(new UsageError({ message: `${args[last]} needs a value` }))
+    }
+    return Either.right(argv)
+  }
+  return Either.right([node!, script!, subcommand, ...args.slice(0, lead), ...args.slice(lead + 1)])
 }
 
 /**
@@ -106,7 +118,9 @@ const builtInsAfterSubcommand = (argv: ReadonlyArray<string>): ReadonlyArray<str
 const splitOptions = (
   given: ReadonlyArray<string>
 ): Either.Either<{ readonly argv: Array<string>; readonly values: Array<GivenValue> }, UsageError> => {
-  const argv = builtInsAfterSubcommand(given)
+  const moved = builtInsAfterSubcommand(given)
+  if (Either.isLeft(moved)) return Either.left(moved.left)
+  const argv = moved.right
   const [node, script, subcommand, ...rest] = argv
   const known = subcommand === undefined ? undefined : subcommandOptions[subcommand]
   if (known === undefined) {

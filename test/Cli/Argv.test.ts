@@ -52,6 +52,14 @@ describe("optionsFirst", () => {
     assert.deepStrictEqual(ok(argv("--log-level", "debug")), argv("--log-level", "debug"))
   })
 
+  it("an option before the subcommand without its value: the subcommand is not taken for it", () => {
+    assert.strictEqual(usageError(argv("--log-level", "import", "./posts")), "--log-level needs a value")
+    assert.strictEqual(usageError(argv("--log-level", "serve")), "--log-level needs a value")
+    assert.strictEqual(usageError(argv("--log-level", "debug", "--completions", "import", "dir")), "--completions needs a value")
+    // A value that happens to be a subcommand's name, followed by the subcommand, is a bad value.
+    assert.deepStrictEqual(ok(argv("--log-level", "import", "serve")), argv("serve", "--log-level", "import"))
+  })
+
   it("refuses an unknown or misspelt option, suggesting the one meant", () => {
     assert.strictEqual(usageError(argv("import", "dir", "--dryrun")), "unknown option --dryrun (did you mean --dry-run?)")
     assert.strictEqual(usageError(argv("import", "dir", "--fail-on-errors")), "unknown option --fail-on-errors (did you mean --fail-on-error?)")

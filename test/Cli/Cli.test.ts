@@ -64,7 +64,8 @@ describe("inkwell CLI", () => {
       [["import", "x", "--batch-size", "-3"], ["--batch-size", "-3"]],
       [["import", "x", "--item-timeout", "soon"], ["--item-timeout", "soon"]],
       [["imprt", "x"], ["imprt", "did you mean import?"]],
-      [["--log-level", "loud", "import", "x"], ["--log-level", "loud"]]
+      [["--log-level", "loud", "import", "x"], ["--log-level", "loud"]],
+      [["--log-level", "import", "x"], ["--log-level needs a value"]]
     ]
     const runs = cases.map(([args]) => inkwell(args))
     for (const [i, run] of runs.entries()) {
