@@ -19,7 +19,10 @@ const args = process.argv.slice(2)
 // of it), for some throughput spent in extra collections (measured: BENCHMARKS.md). An explicit
 // --max-old-space-size in NODE_OPTIONS wins.
 const importHeapFlags = ["--max-old-space-size=192"]
-const command = args.find((arg) => !arg.startsWith("-"))
+// `inkwell --log-level debug import ...` is an import too: a value of @effect/cli's options
+// given before the command is not the command.
+const takesValue = new Set(["--log-level", "--completions"])
+const command = args.find((arg, i) => !arg.startsWith("-") && !takesValue.has(args[i - 1]))
 const heapFlags = command === "import" && !/--max-old-space-size/.test(process.env.NODE_OPTIONS ?? "") ? importHeapFlags : []
 
 const bundle = await bundledCli(root)

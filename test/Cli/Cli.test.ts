@@ -161,6 +161,18 @@ describe("inkwell CLI", () => {
     }
   }, 180_000)
 
+  it("an import runs with its heap cap also when @effect/cli's options come before the command", async () => {
+    const db = `sqlite:${join(temp(), "heap.db")}`
+    for (const args of [["import", "-"], ["--log-level", "debug", "import", "-"]]) {
+      const run = inkwell(args, { DATABASE_URL: db, NODE_OPTIONS: "" })
+      await run.waitFor("inkwell: importing")
+      const cmdline = readFileSync(`/proc/${childOf(run.child.pid!)}/cmdline`, "utf8").split("\0")
+      assert.include(cmdline, "--max-old-space-size=192", args.join(" "))
+      run.child.stdin!.end(record(1))
+      assert.strictEqual(await run.exit, 0, run.stderr())
+    }
+  }, 180_000)
+
   it("--dry-run validates without writing", async () => {
     const dir = postsDir()
     const db = `sqlite:${join(temp(), "dry.db")}`
