@@ -56,6 +56,8 @@ const open = (filename: string): Sqlite.Database => {
     return db
   } catch (error) {
     db.close()
+    // Made but unusable (a full disk): the run falls back to memory and leaves no file behind.
+    if (filename !== ":memory:") rmSync(filename, { force: true })
     throw error
   }
 }

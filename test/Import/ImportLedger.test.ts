@@ -19,6 +19,24 @@ const withDirectory = <A, E>(f: (directory: string) => Effect.Effect<A, E>) =>
     (directory) => Effect.sync(() => rmSync(directory, { recursive: true, force: true }))
   )
 
+/** Runs `body` (an Effect generator's body, with `ImportLedger` and `readdirSync` in scope) in a node process of its own. */
+const inChild = (body: string, options: { readonly noFileGrowth?: boolean } = {}) => {
+  const ledger = pathToFileURL(join(import.meta.dirname, "..", "..", "src", "Import", "ImportLedger.ts")).href
+  const script = `
+    import { Effect } from "effect"
+    import { readdirSync } from "node:fs"
+    import * as ImportLedger from ${JSON.stringify(ledger)}
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() { ${body} })))
+  `
+  const node = [process.execPath, "--import", "tsx", "--input-type=module", "-e", script]
+  // A file-size limit of 0 (SIGXFSZ ignored, so a write fails with EFBIG): files can be made,
+  // not written to, as on a full disk.
+  const [command, ...args] = options.noFileGrowth === true
+    ? ["bash", "-c", `trap '' XFSZ; ulimit -f 0; exec "$@"`, "bash", ...node]
+    : node
+  return spawnSync(command!, args, { cwd: join(import.meta.dirname, "..", ".."), encoding: "utf8" })
+}
+
 describe("ImportLedger", () => {
   it.effect("a slug's first claim is kept; later claims get it back", () =>
     withDirectory((directory) =>
@@ -79,25 +97,30 @@ describe("ImportLedger", () => {
   it.effect("a process that exits mid-run without closing the run's scope (a second Ctrl-C) takes its file with it", () =>
     withDirectory((directory) =>
       Effect.sync(() => {
-        const ledger = pathToFileURL(join(import.meta.dirname, "..", "..", "src", "Import", "ImportLedger.ts")).href
         // What bin.ts does on a second signal: process.exit while the import's scope is open.
-        const script = `
-          import { Effect } from "effect"
-          import { readdirSync } from "node:fs"
-          import * as ImportLedger from ${JSON.stringify(ledger)}
-          await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-            const ledger = yield* ImportLedger.make(${JSON.stringify(directory)})
-            ledger.claim("hello", "a.md", "a.md")
-            console.log(readdirSync(${JSON.stringify(directory)}).length)
-            process.exit(130)
-          })))
-        `
-        const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-          cwd: join(import.meta.dirname, "..", ".."),
-          encoding: "utf8"
-        })
+        const child = inChild(`
+          const ledger = yield* ImportLedger.make(${JSON.stringify(directory)})
+          ledger.claim("hello", "a.md", "a.md")
+          console.log(readdirSync(${JSON.stringify(directory)}).length)
+          process.exit(130)
+        `)
         assert.strictEqual(child.status, 130, child.stderr)
         assert.strictEqual(child.stdout.trim(), "1", "the file existed while the run was open")
+        assert.deepStrictEqual(scratchFiles(directory), [])
+      })
+    ), 60_000)
+
+  it.effect("a file it can make but not write to (a full disk): kept in memory, and no empty file left behind", () =>
+    withDirectory((directory) =>
+      Effect.sync(() => {
+        const child = inChild(`
+          const ledger = yield* ImportLedger.make(${JSON.stringify(directory)})
+          ledger.claim("hello", "a.md", "a.md")
+          console.log(JSON.stringify(ledger.claim("hello", "b.md", "a.md")))
+        `, { noFileGrowth: true })
+        assert.strictEqual(child.status, 0, child.stderr)
+        assert.include(child.stdout, "keeping the run's slugs in memory")
+        assert.include(child.stdout, `{"identity":"a.md","source":"a.md"}`)
         assert.deepStrictEqual(scratchFiles(directory), [])
       })
     ), 60_000)
