@@ -30,15 +30,41 @@ export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
 
 export class DatabaseOpenFailed extends Data.TaggedError("DatabaseOpenFailed")<{
   readonly dialect: Dialect
-  /** The SQLite file (never a PostgreSQL URL: it may carry a password). */
+  /** The SQLite file. */
   readonly filename?: string
+  /** The PostgreSQL URL with its password masked (`redactUrl`): which server, port, database and user. */
+  readonly url?: string
   readonly cause: unknown
 }> {
   get message() {
+    if (this.url !== undefined) return `cannot connect to the PostgreSQL database ${this.url}`
     return this.filename === undefined
       ? `cannot open the ${this.dialect} database named by DATABASE_URL`
       : `cannot open the ${this.dialect} database ${this.filename}`
   }
+}
+
+/**
+ * A PostgreSQL URL fit for a message: the password (in the user info or as a `password`
+ * parameter) becomes `***`; scheme, user, host, port, database and other parameters stay, so
+ * an operator sees which server was tried. Works on URLs `new URL` rejects (an unencoded `@` in
+ * the password, a bad port): everything before the last `@` of the authority but the user name
+ * is masked.
+ */
+export const redactUrl = (url: string): string => {
+  const trimmed = url.trim()
+  const masked = trimmed.replace(/([?&]password=)[^&#]*/gi, "$1***")
+  const start = masked.indexOf("://")
+  if (start === -1) return masked
+  const afterScheme = start + 3
+  // The user info ends at the last "@" before the parameters (a password may hold "@" or "/").
+  const query = masked.indexOf("?", afterScheme)
+  const at = masked.lastIndexOf("@", query === -1 ? masked.length : query)
+  if (at < afterScheme) return masked
+  const userInfo = masked.slice(afterScheme, at)
+  const colon = userInfo.indexOf(":")
+  if (colon === -1) return masked
+  return `${masked.slice(0, afterScheme)}${userInfo.slice(0, colon)}:***${masked.slice(at)}`
 }
 
 /** Reads a `DATABASE_URL` value. `sqlite://<path>` is accepted as a spelling of `sqlite:<path>`. */
@@ -137,7 +163,15 @@ const pgLayer = (url: Redacted.Redacted, maxConnections: number) =>
     connectTimeout: PG_CONNECT_TIMEOUT,
     // Names our sessions in pg_stat_activity.
     applicationName: "inkwell"
-  })
+  }).pipe(
+    // The client's first query failed ("PgClient: Failed to connect", or timed out): say which
+    // server, database and user were tried (password masked) and why, in one line.
+    Layer.mapError((error) =>
+      isSqlError(error)
+        ? new DatabaseOpenFailed({ dialect: "pg", url: redactUrl(Redacted.value(url)), cause: error.cause ?? error })
+        : error
+    )
+  )
 
 const isSqlError = (u: unknown): u is SqlError.SqlError =>
   typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "SqlError"
