@@ -28,6 +28,7 @@ import { defaultImportOptions, type ImportOptions } from "./ImportConfig.js"
 import {
   type DecodedRecord,
   decodeRecord,
+  withRecordSource,
   type RecordOutcome,
   rejected,
   rejectedPost
@@ -66,7 +67,10 @@ const reject = (item: ImportItem, reason: string, skipped = false): Processed =>
 /** One NDJSON line on its own: decoded here, processed through `fromInput`. */
 const processLine = (item: LineItem) => {
   const record = decodeRecord(item.name, item.line)
-  return record._tag === "Rejected" ? Effect.succeed(record) : processRecord(record)
+  return record._tag === "Rejected"
+    ? Effect.succeed(record)
+    : Effect.map(processRecord(record), (processed) =>
+      processed._tag === "Ready" ? { ...processed, post: withRecordSource(item.name, record, processed.post) } : processed)
 }
 
 const processRecord = (item: DecodedRecord) =>

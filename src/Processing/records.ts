@@ -122,13 +122,27 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
 export const rejectedPost = (identity: string, failure: { readonly field: string; readonly reason: string }, bytes: number) =>
   rejected(identity, `${failure.field}: ${failure.reason}`, bytes, failure.field === "file")
 
+/**
+ * The post of `record`, a line of `name`, with the source it is known by across imports. A line
+ * of a file is known by `<file>:<line>` when it carries neither `source` nor `slug`. A line of a
+ * stream that is no file (`request`, `stdin`) is not: line 1 of one upload is not line 1 of the
+ * next, and keyed so, a second, unrelated upload moved and overwrote the first one's posts line
+ * by line. Such a record is known as if it had carried the slug it was given: `<name>#<slug>`
+ * (a re-upload is still unchanged; an unrelated post is a new one).
+ */
+export const withRecordSource = (name: string, record: DecodedRecord, post: NewPost): NewPost =>
+  record.source === record.identity && STREAM_NAMES.has(name) ? new NewPost({ ...post, source: `${name}#${post.slug}` }, true) : post
+
+/** The names NDJSON that is no file is read under: `POST /posts/import` bodies and standard input. */
+export const STREAM_NAMES: ReadonlySet<string> = new Set(["request", "stdin"])
+
 /** Parses, decodes and processes one line. Never throws. */
 export const processRecordSync = (name: string, line: RecordLine, config: ProcessorConfig): RecordOutcome => {
   const record = decodeRecord(name, line)
   if (record._tag === "Rejected") return record
   const result = processInputSync(record.input, record.source, config)
   return Either.isRight(result)
-    ? { _tag: "Ready", identity: record.identity, post: result.right, bytes: record.bytes }
+    ? { _tag: "Ready", identity: record.identity, post: withRecordSource(name, record, result.right), bytes: record.bytes }
     : rejectedPost(record.identity, result.left, record.bytes)
 }
 

@@ -82,27 +82,22 @@ describe("POST /posts/import", () => {
     }).pipe(Effect.provide(importServer()))
   )
 
-  it.effect("a line that is not UTF-8 is one failure naming it; the lines before and after it are imported", () =>
+  it.effect("posts without slug or source: a second, unrelated upload adds its posts and never moves the first one's", () =>
     Effect.gen(function* () {
-      const bad = Buffer.from(line(150).replace("Body 150", "Body \u0000"), "utf8")
-      bad[bad.indexOf(0)] = 0xff
-      const body = Buffer.concat([
-        Buffer.from(Array.from({ length: 149 }, (_, i) => line(i + 1)).join("")),
-        bad,
-        Buffer.from(Array.from({ length: 150 }, (_, i) => line(i + 151)).join(""))
-      ])
-      const response = yield* ndjson(Stream.make(new Uint8Array(body)))
-      assert.strictEqual(response.status, 200)
-      const summary = yield* json(response)
-      assert.strictEqual(summary.imported, 299)
-      assert.strictEqual(summary.failed, 1)
-      assert.strictEqual(summary.failures[0].source, "request:150")
-      assert.match(summary.failures[0].reason, /^invalid UTF-8 at byte offset \d+$/)
-      for (const n of [1, 149, 151, 300]) assert.strictEqual((yield* get(`/posts/post-${n}`)).status, 200)
+      const untitled = (title: string) => `${JSON.stringify({ title, body: `About ${title}.`, status: "published" })}\n`
+      const first = yield* json(yield* ndjson(untitled("Alpha Upload") + untitled("Gamma Upload")))
+      assert.deepStrictEqual([first.imported, first.failed], [2, 0])
+      const second = yield* json(yield* ndjson(untitled("Beta Upload") + untitled("Delta Upload")))
+      assert.deepStrictEqual([second.imported, second.updated, second.moves], [2, 0, []])
+      for (const slug of ["alpha-upload", "gamma-upload", "beta-upload", "delta-upload"]) {
+        assert.strictEqual((yield* get(`/posts/${slug}`)).status, 200, slug)
+      }
+      // Still idempotent: uploading the first body again changes nothing.
+      const again = yield* json(yield* ndjson(untitled("Alpha Upload") + untitled("Gamma Upload")))
+      assert.deepStrictEqual([again.imported, again.updated, again.unchanged], [0, 0, 2])
     }).pipe(Effect.provide(importServer()))
   )
 
-  // Live clock: the scenario is a client slower than the deadline, on a real socket.
   it.live("an import past IMPORT_TIMEOUT still answers its summary (timed-out) on the open connection", () =>
     Effect.gen(function* () {
       const slowClient = Stream.concat(

@@ -537,6 +537,33 @@ describe("NDJSON bodies", () => {
       assert.match(summary.failures[1]!.reason, /body/)
     }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
 
+  it.effect("records without slug or source, processed one by one: a second, unrelated body never moves the first one's posts", () =>
+    Effect.gen(function*() {
+      const real = yield* Effect.provide(PostProcessor, ProcessorTest)
+      const { fromLines: _, ...oneByOne } = real
+      const untitled = (title: string) => ({ title, body: `About ${title}.`, status: "published" })
+      const upload = (titles: ReadonlyArray<string>) =>
+        importNdjson(ndjsonBytes(titles.map(untitled)), fast).pipe(Effect.provide(Layer.succeed(PostProcessor, oneByOne)))
+      assert.strictEqual((yield* upload(["Alpha Upload"])).imported, 1)
+      const second = yield* upload(["Beta Upload"])
+      assert.deepStrictEqual([second.imported, second.updated, second.moves], [1, 0, []])
+      const repo = yield* PostRepository
+      assert.deepStrictEqual(
+        [(yield* repo.getBySlug("alpha-upload")).source, (yield* repo.getBySlug("beta-upload")).source],
+        ["request#alpha-upload", "request#beta-upload"]
+      )
+      assert.strictEqual((yield* upload(["Alpha Upload"])).unchanged, 1, "a re-upload is unchanged")
+    }).pipe(Effect.provide(MemoryPostRepository.layer)))
+
+  it.effect("a post an earlier version stored as request:<line> is still the record's at its slug: updated, not a conflict", () =>
+    Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.upsertMany([makeNewPost({ slug: "alpha-upload", title: "Alpha Upload", source: "request:1" })])
+      const summary = yield* importNdjson(ndjsonBytes([{ title: "Alpha Upload", body: "Edited.", status: "published" }]), fast)
+      assert.deepStrictEqual([summary.updated, summary.failed, summary.imported], [1, 0, 0], JSON.stringify(summary.failures))
+      assert.strictEqual((yield* repo.getBySlug("alpha-upload")).version, 2)
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+
   it.effect("the body is pulled only as fast as the queues drain", () =>
     Effect.gen(function*() {
       const gate = yield* Effect.makeLatch(false)

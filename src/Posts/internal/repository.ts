@@ -190,7 +190,19 @@ const OPERATION = "PostRepository.upsertMany"
  * directory, to the incoming one: a re-run from the same place keeps updating its posts.
  */
 export const sameSource = (stored: string, incoming: string): boolean =>
-  stored === incoming || (isAbsolute(incoming) && !isAbsolute(stored) && resolve(stored) === incoming)
+  stored === incoming || (isAbsolute(incoming) && !isAbsolute(stored) && resolve(stored) === incoming) ||
+  streamLineSource(stored, incoming)
+
+/**
+ * Records of an upload or of standard input without `source` or `slug` were once known by their
+ * line (`request:3`); they are now known by their slug (`request#<slug>`, see `withRecordSource`).
+ * A post stored the old way still belongs to the same stream's record at its slug, so
+ * re-uploading an export after the change updates its posts instead of conflicting with them.
+ */
+const streamLineSource = (stored: string, incoming: string): boolean => {
+  const match = /^(request|stdin):\d+$/.exec(stored)
+  return match !== null && incoming.startsWith(`${match[1]}#`)
+}
 
 /** The spelling an earlier import may have stored for an absolute `source` (see `sameSource`). */
 const legacySource = (source: string): string | undefined => (isAbsolute(source) ? relative(process.cwd(), source) : undefined)
