@@ -8,7 +8,7 @@
  * the data is stored whatever happens to the notification; a lost one is bounded by the caches'
  * TTL, and a listener that reconnects is told to drop everything.
  */
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Exit, Layer } from "effect"
 import { ALL_POSTS, PostChanges, type PostChangesShape } from "../Database/PostChanges.js"
 import { PostRepository, type PostRepositoryShape, type UpsertOutcome } from "./PostRepository.js"
 
@@ -23,13 +23,34 @@ export const announcing = (repository: PostRepositoryShape, changes: PostChanges
         Effect.logWarning("could not announce a post change to other processes", cause)
       )
     )
+  /**
+   * Announces after `write`: what it returned, on success. An interrupted write (its client
+   * went away, its request timed out) may have committed before the interruption was seen, and
+   * announcing only on success left the other processes' caches stale for their whole TTL:
+   * then `touched` (every slug it may have written) is announced. Failures committed nothing.
+   */
+  const announceAfter = <A, E, R>(
+    write: Effect.Effect<A, E, R>,
+    written: (value: A) => ReadonlyArray<string>,
+    touched: ReadonlyArray<string>
+  ) =>
+    Effect.onExit(write, (exit) =>
+      Exit.isSuccess(exit)
+        ? announce(...written(exit.value))
+        : Cause.isInterrupted(exit.cause)
+        ? announce(...touched)
+        : Effect.void)
   return {
     ...repository,
-    create: (post) => Effect.tap(repository.create(post), (stored) => announce(stored.slug)),
+    create: (post) => announceAfter(repository.create(post), (stored) => [stored.slug], [post.slug]),
     update: (slug, expectedVersion, post, expectedHashTag) =>
-      Effect.tap(repository.update(slug, expectedVersion, post, expectedHashTag), (stored) => announce(slug, stored.slug)),
+      announceAfter(
+        repository.update(slug, expectedVersion, post, expectedHashTag),
+        (stored) => [slug, stored.slug],
+        [slug, post.slug]
+      ),
     delete: (slug, expectedVersion, expectedHashTag) =>
-      Effect.tap(repository.delete(slug, expectedVersion, expectedHashTag), () => announce(slug)),
+      announceAfter(repository.delete(slug, expectedVersion, expectedHashTag), () => [slug], [slug]),
     // One announcement per batch: a bulk write may touch hundreds of posts and every list.
     upsertMany: (posts, options) =>
       Effect.tap(

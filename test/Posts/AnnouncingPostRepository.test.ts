@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Layer, Queue } from "effect"
+import { Chunk, Deferred, Effect, Fiber, Layer, Queue } from "effect"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
 import { ALL_POSTS, PostChange, PostChanges, type PostChangesShape } from "../../src/Database/PostChanges.js"
 import { DatabaseError } from "../../src/Domain/Errors.js"
 import * as AnnouncingPostRepository from "../../src/Posts/AnnouncingPostRepository.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
-import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { PostRepository, type PostRepositoryShape } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
 
 /** PostChanges as the app builds it on SQLite (an in-process PubSub). */
@@ -88,6 +88,34 @@ describe("AnnouncingPostRepository", () => {
       const created = yield* repository.create(makeNewPost({ slug: "stored-anyway" }))
       assert.strictEqual(created.slug, "stored-anyway")
       assert.strictEqual((yield* repository.getBySlug("stored-anyway")).version, 1)
+    }))
+
+  it.effect("a write interrupted while it commits (client gone, request timed out) is still announced", () =>
+    Effect.gen(function*() {
+      const { changes, published } = yield* recording
+      const inner = yield* MemoryPostRepository.make
+      const created = yield* inner.create(makeNewPost({ slug: "edited" }))
+      const committing = yield* Deferred.make<void>()
+      const committed = yield* Deferred.make<void>()
+      // The commit cannot be interrupted (as a transaction's COMMIT): the write lands.
+      const slowCommit: PostRepositoryShape = {
+        ...inner,
+        update: (...args) =>
+          Effect.uninterruptible(
+            Deferred.succeed(committing, undefined).pipe(
+              Effect.zipRight(Deferred.await(committed)),
+              Effect.zipRight(inner.update(...args))
+            )
+          )
+      }
+      const repository = AnnouncingPostRepository.announcing(slowCommit, changes)
+      const request = yield* Effect.fork(repository.update("edited", created.version, makeNewPost({ slug: "edited", title: "Edited" })))
+      yield* Deferred.await(committing)
+      yield* Fiber.interruptFork(request)
+      yield* Deferred.succeed(committed, undefined)
+      yield* Fiber.await(request)
+      assert.strictEqual((yield* inner.getBySlug("edited")).version, created.version + 1, "the write committed")
+      assert.deepStrictEqual(yield* drain(published), ["edited"])
     }))
 
   it.scoped("as a layer over the in-process PostChanges: subscribers hear the write", () =>
