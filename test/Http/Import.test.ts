@@ -98,6 +98,27 @@ describe("POST /posts/import", () => {
     }).pipe(Effect.provide(importServer()))
   )
 
+  it.effect("a line that is not UTF-8 is one failure naming it; the lines before and after it are imported", () =>
+    Effect.gen(function* () {
+      const bad = Buffer.from(line(150).replace("Body 150", "Body \u0000"), "utf8")
+      bad[bad.indexOf(0)] = 0xff
+      const body = Buffer.concat([
+        Buffer.from(Array.from({ length: 149 }, (_, i) => line(i + 1)).join("")),
+        bad,
+        Buffer.from(Array.from({ length: 150 }, (_, i) => line(i + 151)).join(""))
+      ])
+      const response = yield* ndjson(Stream.make(new Uint8Array(body)))
+      assert.strictEqual(response.status, 200)
+      const summary = yield* json(response)
+      assert.strictEqual(summary.imported, 299)
+      assert.strictEqual(summary.failed, 1)
+      assert.strictEqual(summary.failures[0].source, "request:150")
+      assert.match(summary.failures[0].reason, /^invalid UTF-8 at byte offset \d+$/)
+      for (const n of [1, 149, 151, 300]) assert.strictEqual((yield* get(`/posts/post-${n}`)).status, 200)
+    }).pipe(Effect.provide(importServer()))
+  )
+
+  // Live clock: the scenario is a client slower than the deadline, on a real socket.
   it.live("an import past IMPORT_TIMEOUT still answers its summary (timed-out) on the open connection", () =>
     Effect.gen(function* () {
       const slowClient = Stream.concat(
