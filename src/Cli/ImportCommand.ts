@@ -58,8 +58,8 @@ export const importOptions = {
   concurrency: positiveInteger("concurrency", importLimits.concurrency, "files, or chunks of up to IMPORT_RECORD_BATCH (32) NDJSON lines, processed at once (default IMPORT_CONCURRENCY or 8)"),
   batchSize: positiveInteger("batch-size", importLimits.batchSize, "posts per database transaction (default IMPORT_BATCH_SIZE or 500)"),
   buffer: positiveInteger("buffer", importLimits.buffer, "capacity of each queue between the stages (default IMPORT_BUFFER or 256)"),
-  timeout: duration("timeout", "stop the whole import after this long (e.g. 10m)"),
-  itemTimeout: duration("item-timeout", "fail a post that takes longer than this (default 30s)"),
+  timeout: duration("timeout", "stop the whole import after this long, e.g. 10m (default IMPORT_TIMEOUT, or no limit)"),
+  itemTimeout: duration("item-timeout", "fail a post that takes longer than this (default IMPORT_ITEM_TIMEOUT or 30s)"),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("process and validate, write nothing")),
   // Text, not `Options.file`: that check dies on a path under a regular file (ENOTDIR);
   // checkReportTarget says what is wrong with the path instead.
@@ -70,7 +70,7 @@ export const importOptions = {
   ),
   failOnError: Options.boolean("fail-on-error").pipe(Options.withDescription("exit with code 1 when any post failed")),
   onConflict: Options.choice("on-conflict", ["fail", "skip", "suffix"]).pipe(
-    Options.withDescription("a slug taken by a post from another source: fail it, skip it, or store it as slug-2 (default fail)"),
+    Options.withDescription("a slug taken by a post from another source: fail it, skip it, or store it as slug-2 (default IMPORT_ON_CONFLICT or fail)"),
     Options.optional
   )
 }

@@ -56,6 +56,17 @@ describe("inkwell CLI", () => {
     assert.include(zero.stderr() + zero.stdout(), `--item-timeout: "0s" is not a duration greater than zero`)
   }, 180_000)
 
+  it("import --help names the IMPORT_* variable behind each default it states", async () => {
+    // A user with IMPORT_ON_CONFLICT=suffix was told "(default fail)".
+    const help = inkwell(["import", "--help"])
+    assert.strictEqual(await help.exit, 0)
+    const text = help.stdout().replace(/\u001b\[[0-9;]*m/g, "").replace(/\s+/g, " ")
+    assert.include(text, "(default IMPORT_CONCURRENCY or 8)")
+    assert.include(text, "(default IMPORT_ITEM_TIMEOUT or 30s)")
+    assert.include(text, "(default IMPORT_TIMEOUT, or no limit)")
+    assert.include(text, "(default IMPORT_ON_CONFLICT or fail)")
+  }, 60_000)
+
   it("a bad option value is one line starting inkwell:, naming the option and the value, exit 2, nothing on stdout", async () => {
     const cases: ReadonlyArray<readonly [ReadonlyArray<string>, ReadonlyArray<string>]> = [
       [["import", "--concurrency", "abc", "x"], ["--concurrency", "abc"]],
