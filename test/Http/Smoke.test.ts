@@ -6,7 +6,7 @@ import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Schedule } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -138,6 +138,56 @@ describe("entrypoint", () => {
         )
         assert.deepStrictEqual(seen, ["side-import"])
       }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)),
+    60_000
+  )
+
+  it.live(
+    "arguments: --help says how to configure and exits 0, anything else exits 2; neither starts the server",
+    () =>
+      Effect.gen(function* () {
+        const dir = mkdtempSync(join(tmpdir(), "inkwell-args-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+        const database = join(dir, "data", "inkwell.db")
+        const run = (args: ReadonlyArray<string>) =>
+          Effect.acquireRelease(
+            Effect.sync(() =>
+              spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+                env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: `sqlite:${database}` },
+                stdio: ["ignore", "pipe", "pipe"]
+              })
+            ),
+            (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+          ).pipe(
+            Effect.flatMap((child) => {
+              let stdout = ""
+              let stderr = ""
+              child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
+              child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+              // Ignored, the arguments started the server, which never exits by itself.
+              return Effect.async<number | null>((resume) => {
+                child.on("close", (code) => resume(Effect.succeed(code)))
+              }).pipe(
+                Effect.timeout("20 seconds"),
+                Effect.map((code) => ({ code, stdout, stderr }))
+              )
+            })
+          )
+
+        const help = yield* run(["--help"])
+        assert.strictEqual(help.code, 0, help.stdout + help.stderr)
+        assert.include(help.stdout, "takes no arguments")
+        assert.include(help.stdout, "INKWELL_API_KEYS")
+        assert.strictEqual(help.stderr, "")
+
+        const flag = yield* run(["--port", "4000"])
+        assert.strictEqual(flag.code, 2, flag.stdout + flag.stderr)
+        const lines = flag.stderr.trim().split("\n")
+        assert.strictEqual(lines.length, 1, flag.stderr)
+        assert.match(lines[0]!, /^inkwell: the server takes no arguments \(got "--port" "4000"\): .*PORT/)
+        assert.strictEqual(flag.stdout, "")
+
+        assert.isFalse(existsSync(join(dir, "data")), "no database was created")
+      }).pipe(Effect.scoped),
     60_000
   )
 
