@@ -196,7 +196,8 @@ describe("entrypoint", () => {
     () =>
       Effect.gen(function* () {
         const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-          env: { ...process.env, PORT: "not-a-port" },
+          // An in-memory database: a failing start must leave no ./data/inkwell.db in the checkout.
+          env: { ...process.env, PORT: "not-a-port", DATABASE_URL: "sqlite::memory:" },
           stdio: ["ignore", "pipe", "pipe"]
         })
         let stderr = ""
