@@ -60,7 +60,7 @@ export const importOptions = {
   buffer: positiveInteger("buffer", importLimits.buffer, "capacity of each queue between the stages (default IMPORT_BUFFER or 256)"),
   timeout: duration("timeout", "stop the whole import after this long, e.g. 10m (default IMPORT_TIMEOUT, or no limit)"),
   itemTimeout: duration("item-timeout", "fail a post that takes longer than this (default IMPORT_ITEM_TIMEOUT or 30s)"),
-  dryRun: Options.boolean("dry-run").pipe(Options.withDescription("process and validate, write nothing")),
+  dryRun: Options.boolean("dry-run").pipe(Options.withDescription("process and validate every post, write nothing; the database is not read, so slugs already stored are not checked")),
   // Text, not `Options.file`: that check dies on a path under a regular file (ENOTDIR);
   // checkReportTarget says what is wrong with the path instead.
   report: Options.text("report").pipe(

@@ -113,7 +113,7 @@ export const ImportUrlPayload = Schema.Struct({
   /** One URL or several, imported one after the other. */
   url: Schema.Union(Schema.String, Schema.NonEmptyArray(Schema.String)),
   onConflict: Schema.optional(OnConflict),
-  /** Process and validate, write nothing. */
+  /** Process and validate, write nothing (slugs already stored are not checked). */
   dryRun: Schema.optional(Schema.Boolean)
 }).annotations({ identifier: "ImportUrlPayload" })
 
