@@ -52,11 +52,14 @@ export const announcing = (repository: PostRepositoryShape, changes: PostChanges
     delete: (slug, expectedVersion, expectedHashTag) =>
       announceAfter(repository.delete(slug, expectedVersion, expectedHashTag), () => [slug], [slug]),
     // One announcement per batch: a bulk write may touch hundreds of posts and every list.
+    // A dry run rolled back: nothing changed, whatever its outcomes say would.
     upsertMany: (posts, options) =>
-      Effect.tap(
-        repository.upsertMany(posts, options),
-        (result) => (result.outcomes.some(changed) ? announce(ALL_POSTS) : Effect.void)
-      )
+      options?.dryRun === true
+        ? repository.upsertMany(posts, options)
+        : Effect.tap(
+          repository.upsertMany(posts, options),
+          (result) => (result.outcomes.some(changed) ? announce(ALL_POSTS) : Effect.void)
+        )
   }
 }
 

@@ -71,6 +71,12 @@ export interface UpsertOptions {
    * this source" would be a guess.
    */
   readonly pinnedSources?: ReadonlySet<string>
+  /**
+   * Compute the outcomes and write nothing: the batch goes through the same algorithm in the
+   * same kind of transaction, which is then rolled back (an import's dry run). Wrappers announce
+   * nothing for it.
+   */
+  readonly dryRun?: boolean
 }
 
 export interface UpsertResult {
@@ -111,6 +117,7 @@ export interface PostRepositoryShape {
    * A post whose slug is free while the one stored post of its source has another slug moves
    * that post to the new slug (same id, next version; "updated" with `movedFrom`), unless its
    * source is in `pinnedSources` or carried by several posts of the batch or of the store.
+   * With `dryRun`, the same outcomes are returned and the transaction is rolled back.
    */
   readonly upsertMany: (
     posts: ReadonlyArray<NewPost>,

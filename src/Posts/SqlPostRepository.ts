@@ -27,7 +27,7 @@ import {
   type UpsertStore
 } from "./internal/repository.js"
 import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, withListEncoded } from "./internal/encodedReads.js"
-import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type UpsertOptions } from "./PostRepository.js"
+import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type UpsertOptions, type UpsertResult } from "./PostRepository.js"
 
 /** PostgreSQL returns BIGINT (and COUNT) as strings; SQLite as numbers. */
 const IntColumn = Schema.Union(Schema.Number, Schema.NumberFromString)
@@ -368,6 +368,12 @@ export const encodedPage = (rows: ReadonlyArray<EncodedSummaryRow>, limit: numbe
 /** A write hit a unique constraint, or a row changed under it: the batch is retried from scratch. */
 class WriteRace extends Data.TaggedError("WriteRace")<{ readonly cause: unknown }> {}
 
+/**
+ * A dry run's batch, done: failing the transaction with it rolls the batch back (a failure is
+ * what makes `withTransaction` roll back), and its outcomes are taken from it afterwards.
+ */
+class DryRunDone extends Data.TaggedError("DryRunDone")<{ readonly result: UpsertResult }> {}
+
 const isSlugViolation = (error: SqlError.SqlError): boolean => {
   const cause = error.cause as
     | { readonly code?: unknown; readonly message?: unknown; readonly constraint?: unknown; readonly detail?: unknown }
@@ -663,7 +669,9 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           unsafe: { find: (slug) => known.get(slug), insert: queue }
         }
         const result = yield* upsertAll(store, posts, policy, now, { validate: false, pinnedSources: options?.pinnedSources })
+        // Written in a dry run too: the constraints see what the real batch would write.
         yield* flush
+        if (options?.dryRun === true) return yield* new DryRunDone({ result })
         return result
       }))
     // Another writer took a slug or changed a row after we read it, or PostgreSQL chose this
@@ -675,7 +683,9 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
         (e) => Effect.fail(new WriteRace({ cause: e.cause }))
       ),
       Effect.retry({ while: (e) => e._tag === "WriteRace", schedule: UPSERT_RETRIES }),
-      Effect.catchTag("WriteRace", (e) => Effect.fail(new DatabaseError({ operation, cause: e.cause })))
+      Effect.catchTag("WriteRace", (e) => Effect.fail(new DatabaseError({ operation, cause: e.cause }))),
+      // The dry run's batch was rolled back: what it would have done is its answer.
+      Effect.catchTag("DryRunDone", (done) => Effect.succeed(done.result))
     )
   })
 

@@ -496,6 +496,45 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.deepStrictEqual(yield* repo.tags(), [{ tag: "old", count: 1 }])
     }))
 
+    test("upsertMany with dryRun answers the real outcomes and writes nothing", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "taken", source: "other.md" }))
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "same", tags: ["old"] }),
+        makeNewPost({ slug: "edited", tags: ["old"] }),
+        makeNewPost({ slug: "old-title", source: "/blog/moving.md" })
+      ])
+      const state = Effect.map(repo.list({ limit: 100 }), (page) =>
+        page.items.map((p) => [p.slug, p.id, p.version, p.contentHash, p.tags.join(",")]).sort())
+      const before = yield* state
+      const tagsBefore = yield* repo.tags()
+      for (const onSlugConflict of ["fail", "skip", "suffix"] as const) {
+        const batch = [
+          makeNewPost({ slug: "taken" }),
+          makeNewPost({ slug: "same", tags: ["old"] }),
+          makeNewPost({ slug: "edited", body: "rewritten", tags: ["new"] }),
+          makeNewPost({ slug: "new-title", source: "/blog/moving.md" }),
+          makeNewPost({ slug: "fresh" })
+        ]
+        const dry = yield* repo.upsertMany(batch, { onSlugConflict, dryRun: true })
+        assert.deepStrictEqual(
+          dry.outcomes.map((o) => [o.action, o.storedSlug ?? null, o.movedFrom ?? null]),
+          [
+            onSlugConflict === "fail" ? ["conflict", null, null] : onSlugConflict === "skip" ? ["skipped", null, null] : ["renamed", "taken-2", null],
+            ["unchanged", null, null],
+            ["updated", null, null],
+            ["updated", null, "old-title"],
+            ["inserted", null, null]
+          ],
+          onSlugConflict
+        )
+        assert.deepStrictEqual(yield* state, before, onSlugConflict)
+        assert.deepStrictEqual(yield* repo.tags(), tagsBefore, onSlugConflict)
+      }
+      const real = yield* repo.upsertMany([makeNewPost({ slug: "taken" }), makeNewPost({ slug: "fresh" })], { onSlugConflict: "suffix" })
+      assert.deepStrictEqual(real.outcomes.map((o) => o.action), ["renamed", "inserted"])
+    }))
+
     test("tags counts posts per tag, most used first, optionally by status", Effect.gen(function*() {
       const repo = yield* PostRepository
       yield* repo.upsertMany([
