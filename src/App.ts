@@ -63,6 +63,13 @@ export const WritingRepositoryLive = AnnouncingPostRepository.layer.pipe(
   Layer.provide(Layer.merge(DatabaseLive, PostChanges.publisherConfig.pipe(Layer.provide(DatabaseLive))))
 )
 
+/**
+ * The repository for `inkwell import --dry-run` over the SqlClient in context: the database as
+ * it is, never migrated (a dry run writes nothing; the caller checks the migrations first), and
+ * announcing nothing (its batches are rolled back).
+ */
+export const DryRunRepositoryLive = SqlPostRepository.layer.pipe(Layer.provide(DatabasePool.layerConfig))
+
 /** `Posts` over SQL, through the pool. */
 export const PostsLive = postsWith(RepositoryLive)
 

@@ -7,8 +7,11 @@
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeHttpClient, NodeStream } from "@effect/platform-node"
-import { Cause, Clock, Console, Data, Duration, Effect, Layer, Logger, LogLevel, Option, Stream } from "effect"
+import { Cause, Clock, Console, Data, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import * as App from "../App.js"
+import { DatabaseConfig } from "../Config.js"
+import * as Migrations from "../Database/Migrations.js"
+import * as SqlLive from "../Database/SqlLive.js"
 import { FeedClient } from "../Clients/FeedClient.js"
 import { defaultSettings, FeedClientConfig } from "../Clients/FeedClientOptions.js"
 import { describePlatformError } from "../Import/FileSource.js"
@@ -18,6 +21,7 @@ import * as ImportSource from "../Import/ImportSource.js"
 import { formatSummary, type ImportStatus, type ImportSummary, ImportTally } from "../Import/ImportSummary.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { fromUrl } from "../Sources/FeedSource.js"
+import type { ImportItem } from "../Import/ImportSource.js"
 import { toImportItems } from "../Sources/ImportFromUrl.js"
 import * as Progress from "./Progress.js"
 
@@ -60,7 +64,7 @@ export const importOptions = {
   buffer: positiveInteger("buffer", importLimits.buffer, "capacity of each queue between the stages (default IMPORT_BUFFER or 256)"),
   timeout: duration("timeout", "stop the whole import after this long, e.g. 10m (default IMPORT_TIMEOUT, or no limit)"),
   itemTimeout: duration("item-timeout", "fail a post that takes longer than this (default IMPORT_ITEM_TIMEOUT or 30s)"),
-  dryRun: Options.boolean("dry-run").pipe(Options.withDescription("process and validate every post, write nothing; the database is not read, so slugs already stored are not checked")),
+  dryRun: Options.boolean("dry-run").pipe(Options.withDescription("say what the import would do (imported, updated, unchanged, skipped, failed, checked against the database), write nothing; without a database yet (SQLite file missing), only validate and create none")),
   // Text, not `Options.file`: that check dies on a path under a regular file (ENOTDIR);
   // checkReportTarget says what is wrong with the path instead.
   report: Options.text("report").pipe(
@@ -146,6 +150,37 @@ const finish = (f: Flags, summary: ImportSummary) =>
     return Option.isSome(f.report) ? yield* writeReport(f.report.value, summary) : true
   })
 
+/**
+ * A dry run: each batch is checked against the database of DATABASE_URL and rolled back, so the
+ * summary says what the import would do. A database that does not exist yet (an SQLite file
+ * that is missing, `sqlite::memory:`) is not created: the posts are only validated, as every
+ * valid one would be new. Nor is one migrated: one that is not (yet) is not read either.
+ */
+const dryRun = <R>(source: Stream.Stream<ImportItem, never, R>, options: ImportOptions, tally: ImportTally) =>
+  Effect.gen(function*() {
+    const validateOnly = (why: string) =>
+      Effect.zipRight(
+        Console.error(`inkwell: dry run: ${why}; the posts are only validated`),
+        ImportPipeline.validate(source, options, { tally })
+      )
+    const target = SqlLive.parseDatabaseUrl((yield* DatabaseConfig).url)
+    if (Either.isRight(target) && target.right.dialect === "sqlite") {
+      const { filename } = target.right
+      if (SqlLive.isInMemory(filename)) return yield* validateOnly("an in-memory database starts empty, so every valid post would be new")
+      const fs = yield* FileSystem.FileSystem
+      if (!(yield* Effect.orElseSucceed(fs.exists(filename), () => false))) {
+        return yield* validateOnly(`no database at ${filename} yet (a dry run creates none), so every valid post would be new`)
+      }
+    }
+    return yield* Effect.gen(function*() {
+      const migrated = yield* Effect.either(Migrations.verify())
+      if (Either.isLeft(migrated)) {
+        return yield* validateOnly(`the database is not migrated yet (the import would migrate it first), so it was not read`)
+      }
+      return yield* ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(App.DryRunRepositoryLive))
+    }).pipe(Effect.provide(SqlLive.layerConfig))
+  })
+
 const handler = (f: Flags) =>
   Effect.gen(function*() {
     const defaults = yield* ImportConfig.pipe(
@@ -172,7 +207,7 @@ const handler = (f: Flags) =>
     const summarizeNow = (status: ImportStatus) => Effect.map(Clock.currentTimeMillis, (now) => tally.summary(status, now))
 
     const run = options.dryRun
-      ? ImportPipeline.validate(source, options, { tally })
+      ? dryRun(source, options, tally)
       : ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(App.WritingRepositoryLive))
     const summary = yield* run.pipe(
       // In-process rendering: measured faster and ~100 MB smaller than the worker pool for

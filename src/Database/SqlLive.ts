@@ -82,7 +82,8 @@ export const parseDatabaseUrl = (url: string): Either.Either<DatabaseTarget, Dat
   return Either.left(new DatabaseUrlInvalid({ scheme }))
 }
 
-const isInMemory = (filename: string) => filename === ":memory:" || filename.startsWith("file::memory:")
+/** `:memory:` and `file::memory:...`: a SQLite database that lives and dies with its connection. */
+export const isInMemory = (filename: string) => filename === ":memory:" || filename.startsWith("file::memory:")
 
 /** Creates the database file's directory, so the default `./data/inkwell.db` works on a fresh clone. */
 const ensureParentDirectory = (filename: string) =>

@@ -168,7 +168,10 @@ const kindOf = (request: HttpServerRequest.HttpServerRequest): Kind => {
   if (!WRITE_METHODS.has(request.method)) return OTHER
   const query = url.indexOf("?")
   const path = query === -1 ? url : url.slice(0, query)
-  if (BULK_PATHS.has(path)) return { _tag: "Write", slug: ALL_POSTS, bulk: true }
+  if (BULK_PATHS.has(path)) {
+    // A dry run (`POST /posts/import?dryRun=true`) writes nothing: the cache stays.
+    return query !== -1 && /[?&]dryRun=true(?:&|$)/.test(url.slice(query)) ? OTHER : { _tag: "Write", slug: ALL_POSTS, bulk: true }
+  }
   const slug = path.startsWith("/posts/") ? path.slice("/posts/".length) : undefined
   return { _tag: "Write", slug: slug === undefined || slug.length === 0 ? undefined : decodeSlug(slug), bulk: false }
 }

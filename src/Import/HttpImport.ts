@@ -24,7 +24,8 @@ export const importNdjson = <E, R>(
 ): Effect.Effect<ImportSummary, never, R | PostProcessor | PostRepository> => {
   const { name = "request", stop, ...rest } = options
   const source = ndjson(name, body, { maxPostBytes: rest.maxPostBytes ?? 5 * 1024 * 1024 })
-  const run = rest.dryRun === true ? ImportPipeline.validate(source, rest, { stop }) : ImportPipeline.run(source, rest, { stop })
+  // With `dryRun`, each batch is checked against the repository and rolled back: nothing is written.
+  const run = ImportPipeline.run(source, rest, { stop })
   // A body holds records, never file paths: no file system is ever touched.
   return Effect.provide(run, FileSystem.layerNoop({})).pipe(Effect.withSpan("HttpImport.importNdjson"))
 }

@@ -31,15 +31,17 @@ export interface ImportLedger {
   /** Records that `identity` carries `source`; a source carried by several items is pinned. */
   readonly meetSource: (source: string, identity: string) => void
   readonly isPinned: (source: string) => boolean
-  /** Records that `identity` stored `slug` in this run (the last one to store it is kept). */
-  readonly stored: (slug: string, identity: string) => void
+  /** Records that `identity` (carrying `source`) stored `slug` in this run (the last one to store it is kept). */
+  readonly stored: (slug: string, identity: string, source?: string) => void
   /** Who stored `slug` in this run, if anyone did. */
   readonly storedBy: (slug: string) => string | undefined
+  /** The source of the post that stored `slug` in this run, if `stored` was told it. */
+  readonly storedSource: (slug: string) => string | undefined
   readonly transaction: <A>(f: () => A) => A
 }
 
 const schema = `
-  CREATE TABLE slugs (slug TEXT PRIMARY KEY, identity TEXT NOT NULL, source TEXT NOT NULL, stored_by TEXT) WITHOUT ROWID;
+  CREATE TABLE slugs (slug TEXT PRIMARY KEY, identity TEXT NOT NULL, source TEXT NOT NULL, stored_by TEXT, stored_source TEXT) WITHOUT ROWID;
   CREATE TABLE sources (source TEXT PRIMARY KEY, identity TEXT NOT NULL, pinned INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 `
 
@@ -71,10 +73,12 @@ const fromDatabase = (db: Sqlite.Database): ImportLedger => {
   const pin = db.prepare<[string]>("UPDATE sources SET pinned = 1 WHERE source = ? AND pinned = 0")
   const getPinned = db.prepare<[string], { pinned: number }>("SELECT pinned FROM sources WHERE source = ?")
   // A slug is claimed before it is stored, but a suffixed copy's slug never was: insert it then.
-  const setStored = db.prepare<[string, string, string]>(
-    "INSERT INTO slugs (slug, identity, source, stored_by) VALUES (?, ?, '', ?) ON CONFLICT (slug) DO UPDATE SET stored_by = excluded.stored_by"
+  const setStored = db.prepare<[string, string, string, string | null]>(
+    "INSERT INTO slugs (slug, identity, source, stored_by, stored_source) VALUES (?, ?, '', ?, ?) ON CONFLICT (slug) DO UPDATE SET stored_by = excluded.stored_by, stored_source = excluded.stored_source"
   )
-  const getStored = db.prepare<[string], { stored_by: string | null }>("SELECT stored_by FROM slugs WHERE slug = ?")
+  const getStored = db.prepare<[string], { stored_by: string | null; stored_source: string | null }>(
+    "SELECT stored_by, stored_source FROM slugs WHERE slug = ?"
+  )
   // Sources shared by several items are rare: until one is, no source needs looking up.
   let pinned = 0
   return {
@@ -84,8 +88,9 @@ const fromDatabase = (db: Sqlite.Database): ImportLedger => {
       if (getOwner.get(source)?.identity !== identity) pinned += pin.run(source).changes
     },
     isPinned: (source) => pinned > 0 && getPinned.get(source)?.pinned === 1,
-    stored: (slug, identity) => void setStored.run(slug, identity, identity),
+    stored: (slug, identity, source) => void setStored.run(slug, identity, identity, source ?? null),
     storedBy: (slug) => getStored.get(slug)?.stored_by ?? undefined,
+    storedSource: (slug) => getStored.get(slug)?.stored_source ?? undefined,
     transaction: (f) => db.transaction(f)()
   }
 }

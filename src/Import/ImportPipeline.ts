@@ -43,7 +43,10 @@ export type Processed = RecordOutcome
 
 type LineItem = Extract<ImportItem, { _tag: "Line" }>
 
-/** Writes one batch in one transaction; `undefined` for a dry run. */
+/**
+ * Writes one batch in one transaction (a dry run's writer rolls it back and still answers the
+ * outcomes); `undefined` for a dry run without a database, which only validates.
+ */
 type Writer =
   | ((posts: ReadonlyArray<NewPost>, pinnedSources: ReadonlySet<string>) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>)
   | undefined
@@ -181,7 +184,7 @@ const record = (
     case "inserted":
     case "updated":
     case "unchanged":
-      ledger.stored(outcome.slug, item.identity)
+      ledger.stored(outcome.slug, item.identity, item.post.source)
       if (outcome.movedFrom !== undefined) tally.moved(item.identity, outcome.movedFrom, outcome.slug)
       return tally.stored(outcome.action, item.bytes)
     case "renamed":
@@ -193,18 +196,49 @@ const record = (
   }
 }
 
+/**
+ * A dry run's batch is rolled back, so the next one does not see it in the database. A post
+ * whose slug an earlier batch of this run would have stored for another source meets that post
+ * in a real run: with `fail` or `skip` it is reported here as the real run reports it (a
+ * duplicate in the input) instead of being checked against the database as it is. With `suffix`
+ * the repository decides, against the database as it is (see README: dry runs).
+ */
+const takenByEarlierBatch = (
+  ledger: ImportLedger.ImportLedger,
+  item: Extract<Processed, { _tag: "Ready" }>
+): string | undefined => {
+  const first = ledger.storedBy(item.post.slug)
+  return first !== undefined && first !== item.identity && ledger.storedSource(item.post.slug) !== item.post.source
+    ? first
+    : undefined
+}
+
 const writeBatch = (
   tally: ImportTally,
   writer: Writer,
   ledger: ImportLedger.ImportLedger,
-  batch: Chunk.Chunk<Extract<Processed, { _tag: "Ready" }>>
+  batch: Chunk.Chunk<Extract<Processed, { _tag: "Ready" }>>,
+  options: ImportOptions
 ): Effect.Effect<void> => {
-  const items = Chunk.toReadonlyArray(batch)
+  const all = Chunk.toReadonlyArray(batch)
   if (writer === undefined) {
     return Effect.sync(() => {
-      for (const item of items) tally.stored("valid", item.bytes)
+      for (const item of all) tally.stored("valid", item.bytes)
     })
   }
+  const items = options.dryRun && options.onConflict !== "suffix"
+    ? ledger.transaction(() =>
+      all.filter((item) => {
+        const first = takenByEarlierBatch(ledger, item)
+        if (first === undefined) return true
+        const reason = duplicateReason(item.post.slug, first)
+        if (options.onConflict === "skip") tally.skip(item.identity, reason, item.bytes)
+        else tally.fail(item.identity, reason, item.bytes)
+        return false
+      })
+    )
+    : all
+  if (items.length === 0) return Effect.void
   return Effect.suspend(() => {
     const pinned = ledger.transaction(() => new Set(items.map((item) => item.post.source).filter(ledger.isPinned)))
     return writer(items.map((item) => item.post), pinned)
@@ -348,7 +382,7 @@ const stages = <R>(
         Stream.concat(Stream.suspend(() => Stream.fromIterable([...pending.entries()].sort(([a], [b]) => a - b).map(([, value]) => value)))),
         Stream.mapChunks((chunk) => ledger.transaction(() => Chunk.filterMap(chunk, admit))),
         Stream.groupedWithin(options.batchSize, options.batchWindow),
-        Stream.runForEach((batch) => writeBatch(tally, writer, ledger, batch))
+        Stream.runForEach((batch) => writeBatch(tally, writer, ledger, batch, options))
       )
     })
   )
@@ -371,7 +405,9 @@ const runWith = <R>(
 ): Effect.Effect<ImportSummary, never, R | PostProcessor | FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const options: ImportOptions = { ...defaultImportOptions, ...partial }
-    const tally = run.tally ?? new ImportTally(yield* Clock.currentTimeMillis, writer === undefined)
+    const tally = run.tally ?? new ImportTally(yield* Clock.currentTimeMillis, options.dryRun)
+    // A dry run with a writer reports what the real run would do, checked against the database.
+    if (options.dryRun && writer !== undefined) tally.databaseChecked = true
     const toEnd = Effect.as(stages(source, options, tally, writer), "completed" as ImportStatus)
     const work = run.stop === undefined ? toEnd : Effect.raceFirst(toEnd, Effect.as(run.stop, "interrupted" as ImportStatus))
     const status = yield* Option.match(options.timeout, {
@@ -389,7 +425,11 @@ const runWith = <R>(
     return tally.summary(status, yield* Clock.currentTimeMillis)
   })
 
-/** Imports every item of `source` into the `PostRepository`. Never fails: failures are in the summary. */
+/**
+ * Imports every item of `source` into the `PostRepository`. Never fails: failures are in the summary.
+ * With `dryRun`, each batch goes through the repository's upsert and is rolled back: the summary
+ * says what the import would do (imported, updated, unchanged, skipped, failed) and nothing is written.
+ */
 export const run = <R>(
   source: Stream.Stream<ImportItem, never, R>,
   options: Partial<ImportOptions> = {},
@@ -397,12 +437,16 @@ export const run = <R>(
 ): Effect.Effect<ImportSummary, never, R | PostProcessor | PostRepository | FileSystem.FileSystem> =>
   Effect.flatMap(PostRepository, (repository) => {
     const onSlugConflict = options.onConflict ?? defaultImportOptions.onConflict
+    const dryRun = options.dryRun === true
     const writer: Writer = (posts, pinnedSources) =>
-      Effect.map(repository.upsertMany(posts, { onSlugConflict, pinnedSources }), (result) => result.outcomes)
-    return options.dryRun === true ? runWith(source, options, runOptions, undefined) : runWith(source, options, runOptions, writer)
+      Effect.map(repository.upsertMany(posts, { onSlugConflict, pinnedSources, dryRun }), (result) => result.outcomes)
+    return runWith(source, options, runOptions, writer)
   }).pipe(Effect.withSpan("ImportPipeline.run"))
 
-/** Reads and processes everything, writes nothing: `valid` counts what would be written. */
+/**
+ * Reads and processes everything, writes nothing and reads no database: `valid` counts what
+ * would be written to an empty database. With a database, `run` with `dryRun` says more.
+ */
 export const validate = <R>(
   source: Stream.Stream<ImportItem, never, R>,
   options: Partial<ImportOptions> = {},

@@ -26,6 +26,12 @@ export type ImportStatus = typeof ImportStatus.Type
 export const ImportSummary = Schema.Struct({
   status: ImportStatus,
   dryRun: Schema.Boolean,
+  /**
+   * Dry run: checked against the database (each batch upserted and rolled back), so the counts
+   * below say what the import would do. False: processed and validated only, the database was
+   * not read (there was none yet), and `valid` counts the posts that would be new.
+   */
+  databaseChecked: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   /** New posts stored (including renamed ones). */
   imported: Schema.Int,
   /** Of `imported`, those stored under a suffixed slug (`--on-conflict suffix`). */
@@ -38,7 +44,11 @@ export const ImportSummary = Schema.Struct({
   /** Not posts (section pages, passed-over files) or slug taken with `--on-conflict skip`. */
   skipped: Schema.Int,
   failed: Schema.Int,
-  /** Dry run: posts that processed fine and would be written. */
+  /**
+   * Dry run: posts that would be written. Checked against the database: those counted as
+   * imported or updated (a subset of them, not added to them); otherwise every post that
+   * processed fine.
+   */
   valid: Schema.Int,
   failures: Schema.Array(ImportIssue),
   skips: Schema.Array(ImportIssue),
@@ -76,7 +86,15 @@ export class ImportTally {
   readonly skips: Array<ImportIssue> = []
   readonly moves: Array<ImportMove> = []
 
+  /** Set by the pipeline when a dry run is checked against the database (see `ImportSummary`). */
+  databaseChecked = false
+
   constructor(readonly startedAt: number, readonly dryRun = false) {}
+
+  /** Posts handled and not skipped or failed (`valid` is part of the others when checked). */
+  private get handled(): number {
+    return this.imported + this.updated + this.unchanged + (this.databaseChecked ? 0 : this.valid)
+  }
 
   fail(source: string, reason: string, bytes = 0): void {
     this.failed++
@@ -97,6 +115,8 @@ export class ImportTally {
 
   stored(action: "inserted" | "renamed" | "updated" | "unchanged" | "valid", bytes = 0): void {
     this.bytes += bytes
+    // A dry run's outcomes: what would be written is also `valid`.
+    if (this.dryRun && (action === "inserted" || action === "renamed" || action === "updated")) this.valid++
     switch (action) {
       case "inserted":
         this.imported++
@@ -117,7 +137,7 @@ export class ImportTally {
   }
 
   progress(now: number): ImportProgress {
-    const stored = this.imported + this.updated + this.unchanged + this.valid
+    const stored = this.handled
     return {
       done: stored + this.failed + this.skipped,
       stored,
@@ -130,10 +150,11 @@ export class ImportTally {
 
   summary(status: ImportStatus, now: number): ImportSummary {
     const elapsedMs = Math.max(0, now - this.startedAt)
-    const posts = this.imported + this.updated + this.unchanged + this.valid + this.failed + this.skipped
+    const posts = this.handled + this.failed + this.skipped
     return {
       status,
       dryRun: this.dryRun,
+      databaseChecked: this.databaseChecked,
       imported: this.imported,
       renamed: this.renamed,
       updated: this.updated,
@@ -166,15 +187,18 @@ export const formatSummary = (summary: ImportSummary, options: { readonly maxIss
     : "Import timed out"
   const lines = [
     `${heading} in ${seconds} s (${summary.postsPerSecond} posts/s, ${rate.toFixed(2)} MB/s)`,
-    ...(summary.dryRun
-      ? [`  valid    ${pad(summary.valid)}  (dry run: nothing written)`]
+    ...(summary.dryRun && !summary.databaseChecked
+      ? [`  valid    ${pad(summary.valid)}  (dry run: nothing written; no database was read, so every valid post would be new)`]
       : [
         `  imported ${pad(summary.imported)}${summary.renamed > 0 ? `  (${summary.renamed} under a suffixed slug)` : ""}`,
         `  updated  ${pad(summary.updated)}${summary.moves.length > 0 ? `  (${summary.moves.length} moved to a new slug)` : ""}`,
         `  unchanged${pad(summary.unchanged)}`
       ]),
     `  skipped  ${pad(summary.skipped)}`,
-    `  failed   ${pad(summary.failed)}`
+    `  failed   ${pad(summary.failed)}`,
+    ...(summary.dryRun && summary.databaseChecked
+      ? ["Dry run: nothing was written. The counts are what the import would do to the database as it is now."]
+      : [])
   ]
   const list = (title: string, issues: ReadonlyArray<ImportIssue>) => {
     if (issues.length === 0) return

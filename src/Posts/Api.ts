@@ -106,14 +106,16 @@ export const OnConflict = Schema.Literal("fail", "skip", "suffix")
 
 export const ImportParams = Schema.Struct({
   /** A slug taken by a post from another source: fail that post (default), skip it, or store it as slug-2. */
-  onConflict: Schema.optional(OnConflict)
+  onConflict: Schema.optional(OnConflict),
+  /** `true`: say what the import would do (checked against the stored posts), write nothing. */
+  dryRun: Schema.optional(Schema.BooleanFromString)
 })
 
 export const ImportUrlPayload = Schema.Struct({
   /** One URL or several, imported one after the other. */
   url: Schema.Union(Schema.String, Schema.NonEmptyArray(Schema.String)),
   onConflict: Schema.optional(OnConflict),
-  /** Process and validate, write nothing (slugs already stored are not checked). */
+  /** Say what the import would do (checked against the stored posts), write nothing. */
   dryRun: Schema.optional(Schema.Boolean)
 }).annotations({ identifier: "ImportUrlPayload" })
 

@@ -351,7 +351,12 @@ const adminHandlers = (api: InkwellApiType) =>
         .handle("import", ({ request, urlParams }) =>
           Effect.flatMap(serverStop, (stop) =>
             imports.provide(
-              importNdjson(uploadStream(request), { ...imports.options, onConflict: urlParams.onConflict ?? "fail", stop })
+              importNdjson(uploadStream(request), {
+                ...imports.options,
+                onConflict: urlParams.onConflict ?? "fail",
+                dryRun: urlParams.dryRun === true,
+                stop
+              })
             ))
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.

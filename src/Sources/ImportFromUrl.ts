@@ -51,8 +51,7 @@ export const importFromUrls = (
 ): Effect.Effect<ImportSummary, never, FeedClient | PostProcessor | PostRepository> => {
   const { source, ...importOptions } = options
   const items = Stream.fromIterable(urls).pipe(Stream.flatMap((url) => toImportItems(url, fromUrl(url, source))))
-  const run = importOptions.dryRun === true
-    ? ImportPipeline.validate(items, importOptions, runOptions)
-    : ImportPipeline.run(items, importOptions, runOptions)
+  // A dry run too: it checks each batch against the repository and writes nothing.
+  const run = ImportPipeline.run(items, importOptions, runOptions)
   return Effect.provide(run, FileSystem.layerNoop({})).pipe(Effect.withSpan("ImportFromUrl.importFromUrls"))
 }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
 import { afterAll, assert, describe, it } from "@effect/vitest"
+import Sqlite from "better-sqlite3"
 import { inkwell } from "../fixtures/cli.js"
 
 const dirs: Array<string> = []
@@ -193,6 +194,57 @@ describe("inkwell CLI", () => {
     const real = inkwell(["import", dir], { DATABASE_URL: db })
     assert.strictEqual(await real.exit, 0)
     assert.match(real.stdout(), /imported\s+2\n/)
+  }, 180_000)
+
+  it("--dry-run without a database yet only validates, and creates no file (nor its directory)", async () => {
+    const file = join(temp(), "not-yet", "blog.db")
+    const dry = inkwell(["import", postsDir(), "--dry-run"], { DATABASE_URL: `sqlite:${file}` })
+    assert.strictEqual(await dry.exit, 0, dry.stderr())
+    assert.match(dry.stdout(), /valid\s+2 .*no database was read/)
+    assert.include(dry.stderr(), `inkwell: dry run: no database at ${file} yet`)
+    assert.isFalse(existsSync(file))
+    assert.isFalse(existsSync(join(file, "..")))
+  }, 180_000)
+
+  it("--dry-run against a database says what the import would do, and leaves the file as it was", async () => {
+    const stored = postsDir()
+    const file = join(temp(), "blog.db")
+    const env = { DATABASE_URL: `sqlite:${file}` }
+    const first = inkwell(["import", stored], env)
+    assert.strictEqual(await first.exit, 0, first.stderr())
+    // "One" from another file: its slug belongs to the post of stored/one.md.
+    const other = temp()
+    writeFileSync(join(other, "one.md"), post("One"))
+    writeFileSync(join(other, "three.md"), post("Three"))
+    const rows = () => {
+      const db = new Sqlite(file, { readonly: true, fileMustExist: true })
+      try {
+        return db.prepare("SELECT slug, source, version, content_hash, updated_at FROM posts ORDER BY slug").all()
+      } finally {
+        db.close()
+      }
+    }
+    const before = rows()
+    const bytes = readFileSync(file)
+    assert.strictEqual(before.length, 2)
+    const counts = (stdout: string) =>
+      ["imported", "updated", "unchanged", "skipped", "failed"].map((name) => stdout.match(new RegExp(`^  ${name}\\s*(\\d+)`, "m"))?.[1])
+
+    const dry = inkwell(["import", other, stored, "--dry-run"], env)
+    assert.strictEqual(await dry.exit, 0, dry.stderr())
+    assert.deepStrictEqual(counts(dry.stdout()), ["1", "0", "2", "0", "2"], dry.stdout())
+    assert.include(dry.stdout(), `${join(other, "one.md")}: slug "one" belongs to a post from another source (--on-conflict fail)`)
+    assert.include(dry.stdout(), "Dry run: nothing was written")
+    const suffixed = inkwell(["import", other, "--dry-run", "--on-conflict", "suffix"], env)
+    assert.strictEqual(await suffixed.exit, 0, suffixed.stderr())
+    assert.match(suffixed.stdout(), /imported\s+2 +\(1 under a suffixed slug\)/)
+    assert.deepStrictEqual(rows(), before)
+    assert.isTrue(readFileSync(file).equals(bytes), "the database file is byte for byte as it was")
+
+    const real = inkwell(["import", other, stored], env)
+    assert.strictEqual(await real.exit, 0, real.stderr())
+    assert.deepStrictEqual(counts(real.stdout()), counts(dry.stdout()), real.stdout())
+    assert.strictEqual(rows().length, 3)
   }, 180_000)
 
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {

@@ -6,6 +6,10 @@
 import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import Sqlite from "better-sqlite3"
 import { ConfigProvider, Deferred, Effect, Fiber, Layer, Option, Queue, Stream } from "effect"
 import { postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
@@ -18,6 +22,7 @@ import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { testServer as feedServer } from "../Clients/server.js"
 import { rssAtFeedXml } from "../Sources/harness.js"
 import { get, json, KEY, newPost, postJson, send, testServer } from "./harness.js"
+import { sqliteStack } from "../Import/harness.js"
 
 /** A server over `repository`, which is also provided directly (one instance: layers are memoized by reference). */
 const importServer = (
@@ -47,6 +52,49 @@ const ndjson = (body: string | Stream.Stream<Uint8Array>, query = "", headers: R
   )
 
 const encoder = new TextEncoder()
+
+/** Every post and tag row of a SQLite file, read on a connection of its own. */
+const rowsOf = (file: string) => {
+  const db = new Sqlite(file, { readonly: true, fileMustExist: true })
+  try {
+    return [db.prepare("SELECT * FROM posts ORDER BY id").all(), db.prepare("SELECT * FROM post_tags ORDER BY post_id, tag").all()]
+  } finally {
+    db.close()
+  }
+}
+
+describe("POST /posts/import?dryRun=true on SQLite", () => {
+  it.scoped("answers what the import would do (a slug stored by another source included) and writes nothing", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "inkwell-dry-http-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const file = join(dir, "blog.db")
+      const context = yield* Layer.build(importServer(Layer.orDie(sqliteStack(`sqlite:${file}`))))
+      yield* Effect.gen(function* () {
+        assert.strictEqual((yield* json(yield* ndjson(line(1, { source: "elsewhere" }) + line(2)))).imported, 2)
+        const before = rowsOf(file)
+        const body = line(1) + line(2) + line(3)
+        const counts = (s: any) => [s.imported, s.unchanged, s.skipped, s.failed]
+        const dry = yield* json(yield* ndjson(body, "?dryRun=true"))
+        assert.deepStrictEqual([dry.dryRun, dry.databaseChecked, dry.valid], [true, true, 1])
+        assert.deepStrictEqual(counts(dry), [1, 1, 0, 1])
+        assert.deepStrictEqual(dry.failures, [{
+          source: "request:1",
+          reason: `slug "post-1" belongs to a post from another source (--on-conflict fail)`
+        }])
+        const skipping = yield* json(yield* ndjson(body, "?dryRun=true&onConflict=skip"))
+        assert.deepStrictEqual(counts(skipping), [1, 1, 1, 0])
+        assert.deepStrictEqual(rowsOf(file), before, "nothing written")
+        assert.strictEqual((yield* get("/posts/post-3")).status, 404)
+
+        const real = yield* json(yield* ndjson(body))
+        assert.deepStrictEqual([real.dryRun, ...counts(real)], [false, ...counts(dry)])
+        assert.deepStrictEqual(real.failures, dry.failures)
+        assert.strictEqual((yield* get("/posts/post-3")).status, 200)
+      }).pipe(Effect.provide(context))
+    })
+  )
+})
 
 describe("POST /posts/import", () => {
   it.effect("401 without an API key, and nothing is read into the store", () =>

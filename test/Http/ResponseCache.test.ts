@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
+import { HttpClientRequest } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
-import { del, get, json, KEY, newPost, postJson, putJson, testServer } from "./harness.js"
+import { del, get, json, KEY, newPost, postJson, putJson, send, testServer } from "./harness.js"
 
 const CacheLive = ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })
 /** The test server with a response cache; the cache stays reachable for its stats. */
@@ -62,6 +63,26 @@ describe("ResponseCache", () => {
       assert.strictEqual((yield* del(url, { "x-api-key": KEY, "if-match": `${after.version}` })).status, 204)
       assert.strictEqual((yield* get(url)).status, 404)
       assert.strictEqual((yield* get(url.toLowerCase())).status, 404)
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("an import's dry run (?dryRun=true) keeps the cache; a real import drops it", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Kept" }))
+      yield* get("/posts/kept")
+      const cache = yield* ResponseCache
+      assert.isDefined(cache.lookup("GET", "/posts/kept", false, undefined))
+      const upload = (query: string) =>
+        send(
+          HttpClientRequest.post(`/posts/import${query}`).pipe(
+            HttpClientRequest.bodyText(`${JSON.stringify({ title: "Kept", slug: "kept", body: "Changed." })}\n`, "application/x-ndjson"),
+            HttpClientRequest.setHeaders({ "x-api-key": KEY })
+          )
+        )
+      const dry = yield* json(yield* upload("?dryRun=true"))
+      assert.deepStrictEqual([dry.dryRun, dry.failed], [true, 1])
+      assert.isDefined(cache.lookup("GET", "/posts/kept", false, undefined), "a dry run writes nothing: the entry stays")
+      yield* upload("")
+      assert.isUndefined(cache.lookup("GET", "/posts/kept", false, undefined))
     }).pipe(Effect.provide(server)))
 
   it.scoped("a request with a key bypasses the cache: an editor sees a draft a reader does not", () =>

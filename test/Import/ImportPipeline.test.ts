@@ -587,10 +587,10 @@ describe("NDJSON bodies", () => {
       assert.strictEqual(yield* Ref.get(pulled), 200)
     }).pipe(Effect.provide(MemoryPostRepository.layer)))
 
-  it.effect("a dry run processes and counts, and writes nothing", () =>
+  it.effect("a dry run processes and counts what it would import, and writes nothing", () =>
     Effect.gen(function*() {
       const summary = yield* importNdjson(ndjsonBytes([record(1), record(2), "oops"]), { ...fast, dryRun: true })
-      assert.deepStrictEqual([summary.valid, summary.failed, summary.imported], [2, 1, 0])
+      assert.deepStrictEqual([summary.valid, summary.failed, summary.imported, summary.databaseChecked], [2, 1, 2, true])
       const repo = yield* PostRepository
       assert.strictEqual((yield* repo.list({})).items.length, 0)
     }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))

@@ -23,4 +23,30 @@ describe("formatSummary", () => {
     assert.notMatch(summaryOf("completed"), /Stopped before the end/)
     assert.match(summaryOf("interrupted", true), /the rest was not validated/)
   })
+
+  it("a dry run checked against the database shows the real run's counts; valid is part of them, not added", () => {
+    const tally = new ImportTally(0, true)
+    tally.databaseChecked = true
+    tally.stored("inserted", 10)
+    tally.stored("updated", 10)
+    tally.stored("unchanged", 10)
+    tally.fail("a.md", "slug taken", 10)
+    const summary = tally.summary("completed", 1000)
+    assert.deepStrictEqual(
+      [summary.dryRun, summary.databaseChecked, summary.imported, summary.updated, summary.unchanged, summary.failed, summary.valid],
+      [true, true, 1, 1, 1, 1, 2]
+    )
+    assert.strictEqual(tally.progress(1000).done, 4)
+    const text = formatSummary(summary)
+    assert.match(text, /^Dry run completed/)
+    assert.match(text, /imported\s+1\n {2}updated\s+1\n {2}unchanged\s+1\n/)
+    assert.match(text, /Dry run: nothing was written/)
+    assert.notMatch(text, /valid/)
+  })
+
+  it("a dry run without a database says it read none", () => {
+    const text = summaryOf("completed", true)
+    assert.match(text, /valid\s+1 +\(dry run: nothing written; no database was read/)
+    assert.notMatch(text, /imported/)
+  })
 })
