@@ -1,7 +1,7 @@
 /**
  * Server entrypoint: `npm start` (tsx src/main.ts). Runs until SIGINT/SIGTERM, then drains
- * requests and closes the database; exits 0 after such a shutdown, 1 with a one-line reason
- * when start-up fails. It takes no arguments (the environment configures it): `--help` prints
+ * requests and closes the database; exits 0 after such a shutdown (a second signal, 0.5 s or
+ * more after the first, exits at once: 130 / 143), 1 with a one-line reason when start-up fails. It takes no arguments (the environment configures it): `--help` prints
  * how, and anything else exits 2 with one line, before a port is bound or a database created.
  */
 import { NodeRuntime } from "@effect/platform-node"
@@ -20,6 +20,33 @@ listed in README.md under "Configuration".
 
 const args = process.argv.slice(2)
 
+/** Copies of one stop signal arrive within this long of each other (tsx waits 30 ms before relaying). */
+const SAME_SIGNAL_MS = 500
+
+/**
+ * Keeps a listener on SIGINT/SIGTERM for as long as the process runs. Under `npm start` one
+ * Ctrl-C (or a SIGTERM to the process group) reaches this process more than once: from the OS,
+ * then relayed by npm and tsx. runMain stops listening after the first, and tsx's handler in this
+ * process ends it at once (`process.exit`) when a relayed copy finds no other listener: the drain
+ * was cut and the shutdown's log lines lost. Copies within SAME_SIGNAL_MS of the first are that
+ * one stop; a signal after that is a second press and exits at once, as `inkwell` does.
+ */
+const guardRepeatedSignals = () => {
+  let first: number | undefined
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = performance.now()
+    if (first === undefined) {
+      first = now
+    } else if (now - first < SAME_SIGNAL_MS) {
+      process.stderr.write(`inkwell: ${signal} again while stopping: the same stop (a signal after ${SAME_SIGNAL_MS} ms exits at once)\n`)
+    } else {
+      process.exit(signal === "SIGINT" ? 130 : 143)
+    }
+  }
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+}
+
 if (args.some((arg) => arg === "--help" || arg === "-h")) {
   process.stdout.write(usage)
 } else if (args.length > 0) {
@@ -29,6 +56,7 @@ if (args.some((arg) => arg === "--help" || arg === "-h")) {
   )
   process.exitCode = 2
 } else {
+  guardRepeatedSignals()
   Layer.launch(AppLive).pipe(
     Effect.provide(LoggerLive),
     Effect.tapErrorCause((cause) =>

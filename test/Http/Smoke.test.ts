@@ -6,7 +6,8 @@ import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Schedule } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -16,16 +17,20 @@ interface Started {
   readonly child: ChildProcess
   readonly url: string
   readonly stdout: Array<string>
+  readonly stderr: () => string
   readonly exit: Deferred.Deferred<number | null>
 }
 
-const start = (env: Record<string, string>) =>
+/** `npm start`'s launcher: tsx's CLI runs the server in a child process and relays signals to it. */
+const THROUGH_TSX = ["node_modules/tsx/dist/cli.mjs", "src/main.ts"]
+
+const start = (env: Record<string, string>, args: ReadonlyArray<string> = ["--import", "tsx", "src/main.ts"]) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
       const listening = yield* Deferred.make<string, Error>()
       const exit = yield* Deferred.make<number | null>()
       const stdout: Array<string> = []
-      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      const child = spawn(process.execPath, args, {
         cwd: process.cwd(),
         env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", ...env },
         stdio: ["ignore", "pipe", "pipe"]
@@ -48,7 +53,7 @@ const start = (env: Record<string, string>) =>
         Deferred.unsafeDone(listening, Effect.fail(new Error(`exited with ${code} before listening: ${stderr}`)))
       })
       const url = yield* Deferred.await(listening).pipe(Effect.timeout("20 seconds"))
-      return { child, url, stdout, exit } satisfies Started
+      return { child, url, stdout, stderr: () => stderr, exit } satisfies Started
     }),
     ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
   )
@@ -210,6 +215,76 @@ describe("entrypoint", () => {
         assert.strictEqual(lines.length, 1, stderr)
         assert.match(lines[0]!, /^inkwell: invalid configuration: .*PORT/)
       }),
+    60_000
+  )
+
+  /**
+   * Under `npm start` a stop signal reaches the server twice: from the OS and relayed by tsx
+   * (~30 ms later). Here the first goes to the server process, the second to tsx, which relays
+   * it; a request is in flight (its body not yet sent), so the server is still draining then.
+   */
+  const relayedStop = (env: Record<string, string>) =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "inkwell-smoke-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const server = yield* start({ DATABASE_URL: `sqlite:${join(dir, "inkwell.db")}`, INKWELL_API_KEYS: KEY, ...env }, THROUGH_TSX)
+      const tsx = server.child.pid!
+      const node = Number(readFileSync(`/proc/${tsx}/task/${tsx}/children`, "utf8").trim().split(/\s+/)[0])
+      yield* Effect.addFinalizer(() => Effect.sync(() => { try { process.kill(node, "SIGKILL") } catch { /* gone */ } }))
+
+      const continued = yield* Deferred.make<void>()
+      const answered = yield* Deferred.make<string>()
+      const socket = connect(Number(new URL(server.url).port), "127.0.0.1")
+      yield* Effect.addFinalizer(() => Effect.sync(() => socket.destroy()))
+      let received = ""
+      socket.on("data", (chunk: Buffer) => {
+        received += chunk.toString("utf8")
+        if (received.includes("100 Continue")) Deferred.unsafeDone(continued, Effect.void)
+      })
+      socket.on("close", () => Deferred.unsafeDone(answered, Effect.succeed(received)))
+      const body = "---\ntitle: Relayed Stop\n---\nDrained.\n"
+      // `Expect: 100-continue`: the interim answer says the server holds the request, body pending.
+      socket.write(
+        `POST /posts HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${KEY}\r\nContent-Type: text/markdown\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`
+      )
+      yield* Deferred.await(continued).pipe(Effect.timeout("10 seconds"))
+      process.kill(node, "SIGTERM")
+      const until = (done: () => boolean, what: string) =>
+        Effect.suspend(() => (done() ? Effect.void : Effect.fail(what))).pipe(
+          Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 })
+        )
+      yield* until(() => server.stdout.some((line) => line.includes("Inkwell stopping")), "no stopping line")
+      return { server, node, socket, body, answered, until }
+    })
+
+  it.live(
+    "through tsx (npm start): the relayed copy of a stop signal is the same stop; the request in flight is answered, exit 0",
+    () =>
+      Effect.gen(function* () {
+        const { answered, body, server, socket, until } = yield* relayedStop({ SHUTDOWN_GRACE: "20 seconds" })
+        process.kill(server.child.pid!, "SIGTERM")
+        // Without the guard, the relayed copy found no listener and tsx's handler exited at once (143).
+        yield* until(() => server.stderr().includes("SIGTERM again while stopping") || server.child.exitCode !== null, "no relayed copy")
+        socket.write(body)
+        const answer = yield* Deferred.await(answered).pipe(Effect.timeout("15 seconds"))
+        assert.match(answer, /HTTP\/1\.1 201 Created/)
+        assert.strictEqual(yield* Deferred.await(server.exit).pipe(Effect.timeout("15 seconds")), 0)
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "through tsx: a second stop signal well after the first exits at once (143), before the grace",
+    () =>
+      Effect.gen(function* () {
+        const { node, server } = yield* relayedStop({ SHUTDOWN_GRACE: "30 seconds" })
+        // A second press, not a relayed copy: it comes later than copies do (a real wait on a real clock).
+        yield* Effect.sleep("700 millis")
+        process.kill(node, "SIGTERM")
+        const code = yield* Deferred.await(server.exit).pipe(Effect.timeout("10 seconds"))
+        assert.strictEqual(code, 143)
+      }).pipe(Effect.scoped),
     60_000
   )
 })
