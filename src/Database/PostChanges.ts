@@ -85,7 +85,9 @@ const listenSession = (url: Redacted.Redacted, onListening: (emit: (change: Post
               connectionString: Redacted.value(url),
               application_name: "inkwell-listen",
               connectionTimeoutMillis: Duration.toMillis(LISTEN_CONNECT_TIMEOUT),
-              // Notices a silently dropped connection (no RST) in about a minute.
+              // Probes an idle connection after 30 s; when a silently dropped one (no RST) is noticed
+              // is the kernel's probe interval and count (Linux: 75 s x 9, ~12 minutes). Node cannot
+              // set those per socket; RESPONSE_CACHE_TTL bounds what is served stale meanwhile.
               keepAlive: true,
               keepAliveInitialDelayMillis: 30_000
             })
