@@ -1,8 +1,9 @@
 /**
  * Server entrypoint: `npm start` (tsx src/main.ts). Runs until SIGINT/SIGTERM, then drains
  * requests and closes the database; exits 0 after such a shutdown (a second signal, 0.5 s or
- * more after the first, exits at once: 130 / 143), 1 with a one-line reason when start-up fails. It takes no arguments (the environment configures it): `--help` prints
- * how, and anything else exits 2 with one line, before a port is bound or a database created.
+ * more after the first, exits at once: 130 / 143), 1 with a one-line reason when start-up
+ * fails. It takes no arguments (the environment configures it): `--help` prints how, and
+ * anything else exits 2 with one line, before a port is bound or a database created.
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Layer } from "effect"

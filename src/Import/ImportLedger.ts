@@ -35,8 +35,8 @@ export interface ImportLedger {
   readonly stored: (slug: string, identity: string, source?: string) => void
   /** Who stored `slug` in this run, if anyone did. */
   readonly storedBy: (slug: string) => string | undefined
-  /** The source of the post that stored `slug` in this run, if `stored` was told it. */
-  readonly storedSource: (slug: string) => string | undefined
+  /** Who stored `slug` in this run and from which source (if `stored` was told it), in one lookup. */
+  readonly storedEntry: (slug: string) => { readonly identity: string; readonly source: string | undefined } | undefined
   readonly transaction: <A>(f: () => A) => A
 }
 
@@ -90,7 +90,10 @@ const fromDatabase = (db: Sqlite.Database): ImportLedger => {
     isPinned: (source) => pinned > 0 && getPinned.get(source)?.pinned === 1,
     stored: (slug, identity, source) => void setStored.run(slug, identity, identity, source ?? null),
     storedBy: (slug) => getStored.get(slug)?.stored_by ?? undefined,
-    storedSource: (slug) => getStored.get(slug)?.stored_source ?? undefined,
+    storedEntry: (slug) => {
+      const row = getStored.get(slug)
+      return row?.stored_by == null ? undefined : { identity: row.stored_by, source: row.stored_source ?? undefined }
+    },
     transaction: (f) => db.transaction(f)()
   }
 }

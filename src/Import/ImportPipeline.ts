@@ -207,9 +207,9 @@ const takenByEarlierBatch = (
   ledger: ImportLedger.ImportLedger,
   item: Extract<Processed, { _tag: "Ready" }>
 ): string | undefined => {
-  const first = ledger.storedBy(item.post.slug)
-  return first !== undefined && first !== item.identity && ledger.storedSource(item.post.slug) !== item.post.source
-    ? first
+  const first = ledger.storedEntry(item.post.slug)
+  return first !== undefined && first.identity !== item.identity && first.source !== item.post.source
+    ? first.identity
     : undefined
 }
 

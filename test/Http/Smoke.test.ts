@@ -24,6 +24,12 @@ interface Started {
 /** `npm start`'s launcher: tsx's CLI runs the server in a child process and relays signals to it. */
 const THROUGH_TSX = ["node_modules/tsx/dist/cli.mjs", "src/main.ts"]
 
+/** Waits (up to 10 s) until `done()` holds; fails with `what` otherwise. */
+const until = (done: () => boolean, what: string) =>
+  Effect.suspend(() => (done() ? Effect.void : Effect.fail(what))).pipe(
+    Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 })
+  )
+
 const start = (env: Record<string, string>, args: ReadonlyArray<string> = ["--import", "tsx", "src/main.ts"]) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
@@ -230,7 +236,8 @@ describe("entrypoint", () => {
       const server = yield* start({ DATABASE_URL: `sqlite:${join(dir, "inkwell.db")}`, INKWELL_API_KEYS: KEY, ...env }, THROUGH_TSX)
       const tsx = server.child.pid!
       const node = Number(readFileSync(`/proc/${tsx}/task/${tsx}/children`, "utf8").trim().split(/\s+/)[0])
-      yield* Effect.addFinalizer(() => Effect.sync(() => { try { process.kill(node, "SIGKILL") } catch { /* gone */ } }))
+      // Gone already when the test passed: then there is nothing to kill.
+      yield* Effect.addFinalizer(() => Effect.ignore(Effect.try(() => process.kill(node, "SIGKILL"))))
 
       const continued = yield* Deferred.make<void>()
       const answered = yield* Deferred.make<string>()
@@ -250,19 +257,15 @@ describe("entrypoint", () => {
       )
       yield* Deferred.await(continued).pipe(Effect.timeout("10 seconds"))
       process.kill(node, "SIGTERM")
-      const until = (done: () => boolean, what: string) =>
-        Effect.suspend(() => (done() ? Effect.void : Effect.fail(what))).pipe(
-          Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 })
-        )
       yield* until(() => server.stdout.some((line) => line.includes("Inkwell stopping")), "no stopping line")
-      return { server, node, socket, body, answered, until }
+      return { server, node, socket, body, answered }
     })
 
   it.live(
     "through tsx (npm start): the relayed copy of a stop signal is the same stop; the request in flight is answered, exit 0",
     () =>
       Effect.gen(function* () {
-        const { answered, body, server, socket, until } = yield* relayedStop({ SHUTDOWN_GRACE: "20 seconds" })
+        const { answered, body, server, socket } = yield* relayedStop({ SHUTDOWN_GRACE: "20 seconds" })
         process.kill(server.child.pid!, "SIGTERM")
         // Without the guard, the relayed copy found no listener and tsx's handler exited at once (143).
         yield* until(() => server.stderr().includes("SIGTERM again while stopping") || server.child.exitCode !== null, "no relayed copy")

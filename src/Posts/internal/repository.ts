@@ -5,6 +5,7 @@
  */
 import { DateTime, Effect, Encoding, Either, Option, Schema } from "effect"
 import { isAbsolute, relative, resolve } from "node:path"
+import { STREAM_NAMES } from "../../Processing/records.js"
 import { DatabaseError, InvalidCursor, StaleVersion } from "../../Domain/Errors.js"
 import { makeValidPost, type NewPost, Post, PostId } from "../../Domain/Post.js"
 import {
@@ -199,8 +200,9 @@ export const sameSource = (stored: string, incoming: string): boolean =>
  * A post stored the old way still belongs to the same stream's record at its slug, so
  * re-uploading an export after the change updates its posts instead of conflicting with them.
  */
+const LEGACY_STREAM_LINE = new RegExp(`^(${[...STREAM_NAMES].join("|")}):\\d+$`)
 const streamLineSource = (stored: string, incoming: string): boolean => {
-  const match = /^(request|stdin):\d+$/.exec(stored)
+  const match = LEGACY_STREAM_LINE.exec(stored)
   return match !== null && incoming.startsWith(`${match[1]}#`)
 }
 
