@@ -2,7 +2,8 @@
 // 32: Schema-encoded (RenderRequest.BatchResult) and structured-cloned (v8 serialize on the
 // thread, deserialize + Schema decode on the main thread: the ProcessBatch answer), against one
 // JSON string per batch (toWirePost + JSON.stringify on the thread, JSON.parse + fromWirePost on
-// the main thread: the ProcessLines answer). Run while nothing else runs.
+// the main thread: the ProcessLines answer), and the same wire objects structured-cloned with
+// no Schema pass and no JSON (toWirePost on the thread, fromWirePost on the main thread). Run while nothing else runs.
 //   npx tsx scripts/experiments/render-wire-formats.ts
 import { Schema } from "effect"
 import { serialize, deserialize } from "node:v8"
@@ -23,5 +24,8 @@ for (let r = 0; r < 6; r++) {
   t = performance.now(); for (const b of bufs) dec(deserialize(b)); const mS = performance.now() - t
   t = performance.now(); const texts = batches.map((b) => serialize(JSON.stringify(b.map((x: any) => x._tag === "Right" ? { p: toWirePost(x.right) } : { e: x.left })))); const wJ = performance.now() - t
   t = performance.now(); for (const s of texts) (JSON.parse(deserialize(s)) as any[]).map((o: any) => o.p ? fromWirePost(o.p) : o); const mJ = performance.now() - t
-  console.log(`schema: worker ${(wS*1000/n).toFixed(1)} main ${(mS*1000/n).toFixed(1)} µs/post | json: worker ${(wJ*1000/n).toFixed(1)} main ${(mJ*1000/n).toFixed(1)} µs/post`)
+  // The wire objects structured-cloned as they are: no Schema pass and no JSON escaping on either side.
+  t = performance.now(); const clones = batches.map((b) => serialize(b.map((x: any) => x._tag === "Right" ? { p: toWirePost(x.right) } : { e: x.left.reason }))); const wC = performance.now() - t
+  t = performance.now(); for (const c of clones) (deserialize(c) as any[]).map((o: any) => o.p ? fromWirePost(o.p) : o); const mC = performance.now() - t
+  console.log(`schema: worker ${(wS*1000/n).toFixed(1)} main ${(mS*1000/n).toFixed(1)} µs/post | json: worker ${(wJ*1000/n).toFixed(1)} main ${(mJ*1000/n).toFixed(1)} µs/post | wire clone: worker ${(wC*1000/n).toFixed(1)} main ${(mC*1000/n).toFixed(1)} µs/post`)
 }
