@@ -1,16 +1,17 @@
 /**
  * What the render workers are asked, as one Schema-serialized request carrying a batch of posts:
- * sent to a worker thread as encoded values, answered with one `Either` per post (an encoded
- * `NewPost`, DateTimes as ISO strings, or the `InvalidPost` of that post alone), which the
- * main thread decodes.
+ * sent to a worker thread as encoded values, answered with one `Either` per post (a post's plain
+ * fields, DateTimes as epoch milliseconds, or the `InvalidPost` of that post alone: `BatchResults`),
+ * which the main thread rebuilds.
  *
  * Why batches: a round trip through @effect/platform's worker protocol costs about as much CPU
  * as rendering one average post (fibers, a Deferred, a pool checkout, two Schema passes and two
  * structured clones per message). One message per 32 posts pays that once per 32.
  */
-import { Schema } from "effect"
+import { Either, Schema } from "effect"
 import { InvalidPost } from "../Domain/Errors.js"
 import { NewPost, PostInput } from "../Domain/Post.js"
+import { fromWirePost, toWirePost, type WirePost } from "../Processing/records.js"
 
 export const Settings = Schema.Struct({ wordsPerMinute: Schema.Number, excerptLength: Schema.Number })
 
@@ -36,10 +37,38 @@ export type BatchItem = typeof BatchItem.Type
 export const BatchResult = Schema.Either({ left: InvalidPost, right: NewPost })
 export type BatchResult = typeof BatchResult.Type
 
+/** A result as it crosses threads: a post's plain fields (`toWirePost`), or why it was rejected. */
+type WireResult = { readonly p: WirePost } | { readonly e: { readonly source: string; readonly field: string; readonly reason: string } }
+
+/**
+ * A batch's results, encoded on the render thread and decoded on the main thread. Not
+ * `Schema.Array(BatchResult)`: a post was validated when the thread built it, and walking it with
+ * Schema again on both sides cost ~60 µs per corpus post on the thread and ~30 on the main
+ * thread, against ~20 µs for `toWirePost` and ~10 for `fromWirePost`, which rebuild it as it was
+ * (BENCHMARKS.md, session 12). The message itself stays a structured clone.
+ */
+export const BatchResults = Schema.transform(
+  Schema.Array(Schema.Any),
+  Schema.declare((u): u is ReadonlyArray<BatchResult> => Array.isArray(u), { identifier: "BatchResults" }),
+  {
+    strict: true,
+    decode: (wire): ReadonlyArray<BatchResult> =>
+      (wire as ReadonlyArray<WireResult>).map((w) =>
+        "p" in w ? Either.right(fromWirePost(w.p)) : Either.left(new InvalidPost(w.e))
+      ),
+    encode: (results) =>
+      results.map((r): WireResult =>
+        r._tag === "Right"
+          ? { p: toWirePost(r.right) }
+          : { e: { source: r.left.source, field: r.left.field, reason: r.left.reason } }
+      )
+  }
+)
+
 /** Renders every item; a failure of the request itself means the worker could not answer. */
 export class ProcessBatch extends Schema.TaggedRequest<ProcessBatch>()("ProcessBatch", {
   failure: Schema.Never,
-  success: Schema.Array(BatchResult),
+  success: BatchResults,
   payload: {
     items: Schema.Array(BatchItem),
     settings: Settings

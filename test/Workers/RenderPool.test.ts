@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Clock, Duration, Effect, Either, Exit, Fiber, Option, Schema, TestClock } from "effect"
-import { NewPost, PostInput } from "../../src/Domain/Post.js"
+import { Cause, Clock, DateTime, Duration, Effect, Either, Exit, Fiber, Option, Schema, TestClock } from "effect"
+import { InvalidPost } from "../../src/Domain/Errors.js"
+import { NewPost, PostInput, TocEntry } from "../../src/Domain/Post.js"
 import { BatchNotProcessed, PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { defaultProcessorConfig, processPostSync } from "../../src/Processing/processPost.js"
 import { processRecordsSync } from "../../src/Processing/records.js"
@@ -39,12 +40,51 @@ describe("RenderPool", () => {
       assert.include(fromInput.html, "<strong>bold</strong>")
     }).pipe(Effect.provide(pool())), { timeout: 60_000 })
 
+  it.scoped("a post crosses back whole: dates, table of contents, metadata, as the classes they are", () =>
+    Effect.gen(function* () {
+      const processor = yield* PostProcessor
+      const source = {
+        source: "full.md",
+        raw: `---
+title: Everything
+date: 2024-02-29T12:34:56.789Z
+updated: 2024-03-01
+summary: A summary.
+aliases: [/old/everything]
+series: { name: "Deep", part: 2 }
+---
+# One
+
+${"Some **bold** words and a [link](https://example.com). ".repeat(20)}
+
+## Two <em>raw</em>
+
+Text.
+`
+      }
+      const post = yield* processor.process(source)
+      const expected = processPostSync(source, defaultProcessorConfig)
+      assert.isTrue(expected._tag === "Right")
+      if (expected._tag === "Right") assert.deepStrictEqual(encode(post), encode(expected.right))
+      assert.instanceOf(post, NewPost)
+      assert.instanceOf(post.toc[0], TocEntry)
+      assert.deepStrictEqual(post.toc.map((entry) => entry.text), ["One", "Two raw"])
+      assert.isTrue(post.publishedAt !== null && DateTime.isDateTime(post.publishedAt))
+      assert.strictEqual(post.publishedAt === null ? null : DateTime.formatIso(post.publishedAt), "2024-02-29T12:34:56.789Z")
+      assert.deepStrictEqual(post.metadata, { series: { name: "Deep", part: 2 } })
+    }).pipe(Effect.provide(pool(1))), { timeout: 60_000 })
+
   it.scoped("reports an invalid post as InvalidPost, from the worker", () =>
     Effect.gen(function* () {
       const processor = yield* PostProcessor
       const error = yield* Effect.flip(processor.process({ source: "bad.md", raw: "---\ntitle: [unclosed\n---\nbody" }))
       assert.strictEqual(error._tag, "InvalidPost")
       assert.strictEqual(error.source.startsWith("bad.md"), true)
+      // The same error, field and reason included, as rendering it here gives.
+      assert.instanceOf(error, InvalidPost)
+      const expected = processPostSync({ source: "bad.md", raw: "---\ntitle: [unclosed\n---\nbody" }, defaultProcessorConfig)
+      assert.isTrue(expected._tag === "Left")
+      if (expected._tag === "Left") assert.deepStrictEqual({ ...error }, { ...expected.left })
     }).pipe(Effect.provide(pool(1))), { timeout: 60_000 })
 
   it.scoped("a worker that dies fails only its own job, and the pool replaces it", () =>
