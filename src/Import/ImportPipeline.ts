@@ -18,7 +18,7 @@
 import { FileSystem } from "@effect/platform"
 import { Chunk, Clock, Duration, Effect, Exit, Option, Stream } from "effect"
 import { InvalidPost } from "../Domain/Errors.js"
-import type { NewPost } from "../Domain/Post.js"
+import { NewPost } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { describeCause, timeoutItem } from "../Processing/processConcurrently.js"
 import { PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
@@ -28,7 +28,7 @@ import { defaultImportOptions, type ImportOptions } from "./ImportConfig.js"
 import {
   type DecodedRecord,
   decodeRecord,
-  withRecordSource,
+  readyRecord,
   type RecordOutcome,
   rejected,
   rejectedPost
@@ -73,7 +73,7 @@ const processLine = (item: LineItem) => {
   return record._tag === "Rejected"
     ? Effect.succeed(record)
     : Effect.map(processRecord(record), (processed) =>
-      processed._tag === "Ready" ? { ...processed, post: withRecordSource(item.name, record, processed.post) } : processed)
+      processed._tag === "Ready" ? readyRecord(item.name, record, processed.post) : processed)
 }
 
 const processRecord = (item: DecodedRecord) =>
@@ -343,6 +343,13 @@ const stages = <R>(
           return Effect.as(permits.release(ready.length), Chunk.unsafeFromArray(ready))
         })
       const ledger = yield* ImportLedger.make()
+      /** Titled records met again, by source: how many so far (only repeats are counted). */
+      const repeats = new Map<string, number>()
+      const titledRepeat = (source: string) => {
+        const n = (repeats.get(source) ?? 1) + 1
+        repeats.set(source, n)
+        return `${source}~${n}`
+      }
       /** `processed` reported as a duplicate of `first` (skipped or failed, as `onConflict` says). */
       const duplicate = (processed: Extract<Processed, { _tag: "Ready" }>, first: string) => {
         const reason = duplicateReason(processed.post.slug, first)
@@ -362,7 +369,11 @@ const stages = <R>(
         // the later silently replaced the earlier. The later one is the duplicate.
         const claim = ledger.claim(processed.post.slug, processed.identity, processed.post.source)
         if (claim !== undefined && claim.identity !== processed.identity && claim.source === processed.post.source) {
-          return duplicate(processed, claim.identity)
+          if (processed.titled !== true || options.onConflict !== "suffix") return duplicate(processed, claim.identity)
+          // Two records that only share a title are two posts: with "suffix" the later one is
+          // stored under a suffixed slug, known as the n-th record of that title in its input
+          // (`<file>#<slug>~<n>`), so a re-run finds it there again.
+          processed = { ...processed, post: new NewPost({ ...processed.post, source: titledRepeat(processed.post.source) }, true) }
         }
         // Several items sharing one source (NDJSON records with one `source`): none of them
         // is "the post from this source", so the repository must not move a stored one.

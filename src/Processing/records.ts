@@ -42,9 +42,12 @@ export interface DecodedRecord {
   readonly bytes: number
 }
 
-/** What became of one line. */
+/**
+ * What became of one line. `titled`: the record carried neither `source` nor `slug`, so it is
+ * known by the slug its title gave (`withRecordSource`).
+ */
 export type RecordOutcome =
-  | { readonly _tag: "Ready"; readonly identity: string; readonly post: NewPost; readonly bytes: number }
+  | { readonly _tag: "Ready"; readonly identity: string; readonly post: NewPost; readonly bytes: number; readonly titled?: true }
   | Rejected
 
 export const rejected = (identity: string, reason: string, bytes = 0, skipped = false): Rejected => ({
@@ -123,27 +126,27 @@ export const rejectedPost = (identity: string, failure: { readonly field: string
   rejected(identity, `${failure.field}: ${failure.reason}`, bytes, failure.field === "file")
 
 /**
- * The post of `record`, a line of `name`, with the source it is known by across imports. A line
- * of a file is known by `<file>:<line>` when it carries neither `source` nor `slug`. A line of a
- * stream that is no file (`request`, `stdin`) is not: line 1 of one upload is not line 1 of the
- * next, and keyed so, a second, unrelated upload moved and overwrote the first one's posts line
- * by line. Such a record is known as if it had carried the slug it was given: `<name>#<slug>`
- * (a re-upload is still unchanged; an unrelated post is a new one).
+ * What `record`, a line of `name` processed into `post`, became, known by the source it keeps
+ * across imports. A record with neither `source` nor `slug` is known as if it had carried the
+ * slug its title gave: `<name>#<slug>`. Not by its line: lines move. Keyed by line, one record
+ * inserted at the top of an export moved every stored post of the file to its neighbour's slug
+ * (ids, versions and dates shuffled, "2 moved" for an unchanged file); one deleted in the middle
+ * failed every later record on re-import ("slug belongs to a post from another source", its own
+ * post under its old line); and line 1 of one upload was line 1 of the next, unrelated one.
+ * Posts stored under `<name>:<line>` still match (Posts/internal/repository.ts `sameSource`).
  */
-export const withRecordSource = (name: string, record: DecodedRecord, post: NewPost): NewPost =>
-  record.source === record.identity && STREAM_NAMES.has(name) ? new NewPost({ ...post, source: `${name}#${post.slug}` }, true) : post
+export const readyRecord = (name: string, record: DecodedRecord, post: NewPost): Extract<RecordOutcome, { _tag: "Ready" }> =>
+  record.source === record.identity
+    ? { _tag: "Ready", identity: record.identity, post: new NewPost({ ...post, source: `${name}#${post.slug}` }, true), bytes: record.bytes, titled: true }
+    : { _tag: "Ready", identity: record.identity, post, bytes: record.bytes }
 
-/** The names NDJSON that is no file is read under: `POST /posts/import` bodies and standard input. */
-export const STREAM_NAMES: ReadonlySet<string> = new Set(["request", "stdin"])
 
 /** Parses, decodes and processes one line. Never throws. */
 export const processRecordSync = (name: string, line: RecordLine, config: ProcessorConfig): RecordOutcome => {
   const record = decodeRecord(name, line)
   if (record._tag === "Rejected") return record
   const result = processInputSync(record.input, record.source, config)
-  return Either.isRight(result)
-    ? { _tag: "Ready", identity: record.identity, post: withRecordSource(name, record, result.right), bytes: record.bytes }
-    : rejectedPost(record.identity, result.left, record.bytes)
+  return Either.isRight(result) ? readyRecord(name, record, result.right) : rejectedPost(record.identity, result.left, record.bytes)
 }
 
 /** Every line of a batch, in order. */
@@ -160,7 +163,7 @@ export type WirePost = Omit<NewPost, "publishedAt" | "updatedAtSource"> & {
   readonly publishedAt: number | null
   readonly updatedAtSource: number | null
 }
-type WireOutcome = { readonly i: string; readonly b: number; readonly p: WirePost } | {
+type WireOutcome = { readonly i: string; readonly b: number; readonly p: WirePost; readonly t?: 1 } | {
   readonly i: string
   readonly b: number
   readonly r: string
@@ -191,11 +194,17 @@ export const encodeOutcomes = (outcomes: ReadonlyArray<RecordOutcome>): string =
   JSON.stringify(outcomes.map((o): WireOutcome =>
     o._tag === "Rejected"
       ? { i: o.identity, b: o.bytes, r: o.reason, s: o.skipped }
+      : o.titled === true
+      ? { i: o.identity, b: o.bytes, p: toWirePost(o.post), t: 1 }
       : { i: o.identity, b: o.bytes, p: toWirePost(o.post) }
   ))
 
 /** Reads what `encodeOutcomes` wrote; the posts are rebuilt without validating them again. */
 export const decodeOutcomes = (text: string): Array<RecordOutcome> =>
   (JSON.parse(text) as Array<WireOutcome>).map((o): RecordOutcome =>
-    "r" in o ? rejected(o.i, o.r, o.b, o.s) : { _tag: "Ready", identity: o.i, post: fromWirePost(o.p), bytes: o.b }
+    "r" in o
+      ? rejected(o.i, o.r, o.b, o.s)
+      : o.t === 1
+      ? { _tag: "Ready", identity: o.i, post: fromWirePost(o.p), bytes: o.b, titled: true }
+      : { _tag: "Ready", identity: o.i, post: fromWirePost(o.p), bytes: o.b }
   )

@@ -151,6 +151,57 @@ describe("command-line paths that cannot be imported", () => {
 })
 
 describe("re-runs", () => {
+  // Records with neither `source` nor `slug`, as an export from elsewhere writes them.
+  const titled = (title: string, body = `About ${title}.`) => ({ title, body, status: "published" })
+  const ids = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ slug: string; id: string; version: number }>`SELECT slug, id, version FROM posts ORDER BY slug`)
+
+  it.scoped("NDJSON without source or slug: a record inserted above or deleted between the others moves and fails none of them", () =>
+    Effect.gen(function*() {
+      const run = (titles: ReadonlyArray<string>) => importNdjson(ndjsonBytes(titles.map((t) => titled(t))), { ...fast, name: "/blog/export.ndjson" })
+      assert.strictEqual((yield* run(["Alpha", "Beta", "Gamma"])).imported, 3)
+      const before = yield* ids
+      // Exports list the newest first: a new post is a new first line.
+      const inserted = yield* run(["New", "Alpha", "Beta", "Gamma"])
+      assert.deepStrictEqual([inserted.imported, inserted.updated, inserted.unchanged, inserted.failed, inserted.moves], [1, 0, 3, 0, []])
+      const deleted = yield* run(["New", "Alpha", "Gamma"])
+      assert.deepStrictEqual([deleted.unchanged, deleted.failed], [3, 0], JSON.stringify(deleted.failures))
+      // Every post kept its id and version; nothing was rewritten.
+      assert.deepStrictEqual((yield* ids).filter((r) => r.slug !== "new"), before)
+    }).pipe(Effect.provide(withDb("sqlite::memory:"))))
+
+  it.scoped("NDJSON without source or slug: posts an earlier version stored under `<file>:<line>` are still their records'", () =>
+    Effect.gen(function*() {
+      const file = join(tmpdir(), "inkwell-legacy", "export.ndjson")
+      const repository = yield* PostRepository
+      // As stored before: by line, the file named absolutely, or relative to where the import ran.
+      yield* repository.upsertMany([
+        makeNewPost({ slug: "alpha", title: "Alpha", source: `${file}:1` }),
+        makeNewPost({ slug: "beta", title: "Beta", source: `${relative(process.cwd(), file)}:2` })
+      ])
+      const summary = yield* importNdjson(ndjsonBytes([titled("New"), titled("Alpha", "Edited."), titled("Beta", "Edited.")]), { ...fast, name: file })
+      assert.deepStrictEqual([summary.imported, summary.updated, summary.failed], [1, 2, 0], JSON.stringify(summary.failures))
+      assert.deepStrictEqual((yield* ids).map((r) => [r.slug, r.version]), [["alpha", 2], ["beta", 2], ["new", 1]])
+    }).pipe(Effect.provide(withDb("sqlite::memory:"))))
+
+  it.effect("records that only share a title are two posts: suffix stores both, and finds both again; fail reports the second", () =>
+    Effect.forEach(["/blog/same.ndjson", "request", "stdin"], (name) =>
+      Effect.gen(function*() {
+        const lines = [titled("Same", "First."), titled("Same", "Second."), titled("Other")]
+        const first = yield* importNdjson(ndjsonBytes(lines), { ...fast, onConflict: "suffix", name })
+        assert.deepStrictEqual([first.imported, first.renamed, first.failed], [3, 1, 0], `${name}: ${JSON.stringify(first.failures)}`)
+        const again = yield* importNdjson(ndjsonBytes(lines), { ...fast, onConflict: "suffix", name })
+        assert.deepStrictEqual([again.unchanged, again.imported, again.failed], [3, 0, 0], name)
+        const failed = yield* importNdjson(ndjsonBytes([titled("Twice"), titled("Twice", "Again.")]), { ...fast, name })
+        assert.deepStrictEqual(failed.failures, [{ source: `${name}:2`, reason: `duplicate slug "twice" in this run (first used by ${name}:1)` }])
+        assert.deepStrictEqual((yield* rows).map((r) => [r.slug, r.source]), [
+          ["other", `${name}#other`],
+          ["same", `${name}#same`],
+          ["same-2", `${name}#same~2`],
+          ["twice", `${name}#twice`]
+        ])
+      }).pipe(Effect.provide(withDb("sqlite::memory:")))))
+
   it.scoped("a second run changes nothing; an edited file is updated", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir()
@@ -250,7 +301,7 @@ describe("re-runs", () => {
         reason: `duplicate slug "same" in this run (first used by posts.ndjson:1)`
       }])
       const stored = yield* rows
-      assert.deepStrictEqual(stored.map((r) => [r.slug, r.source]), [["same", "posts.ndjson:1"]])
+      assert.deepStrictEqual(stored.map((r) => [r.slug, r.source]), [["same", "posts.ndjson#same"]])
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 
   it.scoped("a post stored by an earlier version under a path relative to the working directory is still this file's", () =>

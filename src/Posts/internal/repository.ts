@@ -5,7 +5,6 @@
  */
 import { DateTime, Effect, Encoding, Either, Option, Schema } from "effect"
 import { isAbsolute, relative, resolve } from "node:path"
-import { STREAM_NAMES } from "../../Processing/records.js"
 import { DatabaseError, InvalidCursor, StaleVersion } from "../../Domain/Errors.js"
 import { makeValidPost, type NewPost, Post, PostId } from "../../Domain/Post.js"
 import {
@@ -192,18 +191,21 @@ const OPERATION = "PostRepository.upsertMany"
  */
 export const sameSource = (stored: string, incoming: string): boolean =>
   stored === incoming || (isAbsolute(incoming) && !isAbsolute(stored) && resolve(stored) === incoming) ||
-  streamLineSource(stored, incoming)
+  lineSource(stored, incoming)
 
 /**
- * Records of an upload or of standard input without `source` or `slug` were once known by their
- * line (`request:3`); they are now known by their slug (`request#<slug>`, see `withRecordSource`).
- * A post stored the old way still belongs to the same stream's record at its slug, so
- * re-uploading an export after the change updates its posts instead of conflicting with them.
+ * NDJSON records without `source` or `slug` were once known by their line (`posts.ndjson:3`,
+ * `request:3`); they are now known by their slug (`<name>#<slug>`, Processing/records.ts
+ * `readyRecord`). A post stored the old way still belongs to the same file's (or stream's) record
+ * at its slug, so re-importing after the change updates its posts instead of conflicting with
+ * them. The stored name may be spelled relative to where that import ran (see `sameSource`).
  */
-const LEGACY_STREAM_LINE = new RegExp(`^(${[...STREAM_NAMES].join("|")}):\\d+$`)
-const streamLineSource = (stored: string, incoming: string): boolean => {
-  const match = LEGACY_STREAM_LINE.exec(stored)
-  return match !== null && incoming.startsWith(`${match[1]}#`)
+const LEGACY_LINE = /^(.+):\d+$/
+const lineSource = (stored: string, incoming: string): boolean => {
+  const match = LEGACY_LINE.exec(stored)
+  if (match === null) return false
+  const name = match[1]!
+  return incoming.startsWith(`${name}#`) || (isAbsolute(incoming) && !isAbsolute(name) && incoming.startsWith(`${resolve(name)}#`))
 }
 
 /** The spelling an earlier import may have stored for an absolute `source` (see `sameSource`). */
