@@ -8,22 +8,28 @@
  * PostChanges and the pool also reach the HTTP server, whose response cache follows them.
  *
  * Each layer is a named constant built once; an embedding app replaces any of them
- * (see `postsWith` and `Server.handlersFor`).
+ * (see `postsWith` and `Server.handlersFor`). `AppLive` reads its configuration before building any
+ * of them (`ServerSettings`).
  */
-import { Cause, ConfigError, Layer } from "effect"
+import { Cause, Config, ConfigError, Effect, Layer } from "effect"
+import { FeedClientConfig } from "./Clients/FeedClientOptions.js"
+import { DatabaseConfig, ProcessorConfig } from "./Config.js"
 import { DatabasePool } from "./Database/DatabasePool.js"
 import * as Migrations from "./Database/Migrations.js"
 import { PostChanges } from "./Database/PostChanges.js"
 import * as SqlLive from "./Database/SqlLive.js"
 import { ApiKeys } from "./Http/ApiKeys.js"
+import * as HttpConfig from "./Http/HttpConfig.js"
 import * as Logging from "./Http/Logging.js"
 import * as Server from "./Http/Server.js"
+import { ImportConfig } from "./Import/ImportConfig.js"
 import { PostProcessor } from "./Processing/PostProcessor.js"
 import * as AnnouncingPostRepository from "./Posts/AnnouncingPostRepository.js"
 import type { PostRepository } from "./Posts/PostRepository.js"
 import { Posts } from "./Posts/Posts.js"
 import * as SqlPostRepository from "./Posts/SqlPostRepository.js"
 import * as SiteRoutes from "./Site/Routes.js"
+import { SiteConfigFromEnv } from "./Site/SiteConfig.js"
 
 /** LOG_FORMAT and LOG_LEVEL: json and logfmt are one line per entry, written in batches; pretty is for a terminal. */
 export const LoggerLive = Logging.layerConfig
@@ -73,14 +79,39 @@ export const DryRunRepositoryLive = SqlPostRepository.layer.pipe(Layer.provide(D
 /** `Posts` over SQL, through the pool. */
 export const PostsLive = postsWith(RepositoryLive)
 
+/**
+ * Every setting the layers of `AppLive` read (LOG_* aside: `LoggerLive` is built before it).
+ * Each layer reads its own when it is built, and a layer is built after what it needs: PORT,
+ * read by the server, came last, once the SQLite file had been created and migrated. Read all
+ * together first, a bad value stops the start before anything is opened, and every bad value
+ * is named at once. A variable a layer of `AppLive` reads belongs here too (test/App.test.ts).
+ */
+export const ServerSettings = Config.all([
+  HttpConfig.ServerConfig,
+  HttpConfig.MiddlewareConfig,
+  HttpConfig.ResponseCacheConfig,
+  HttpConfig.requestSpans,
+  HttpConfig.apiKeys,
+  DatabaseConfig,
+  ProcessorConfig,
+  SiteConfigFromEnv,
+  ImportConfig,
+  FeedClientConfig
+])
+
 /** The HTTP server (API, docs and reader site) with everything it needs. */
-export const AppLive = Server.layer.pipe(
-  Layer.provide(SiteRoutes.layerConfig),
-  Layer.provide(PostsLive),
-  Layer.provide(RepositoryLive),
-  Layer.provide(ApiKeys.layerConfig),
-  // The response cache drops what PostChanges announces and (SQLite) follows other processes' commits.
-  Layer.provide(Layer.merge(ChangesLive, DatabaseLive))
+export const AppLive = Layer.unwrapEffect(
+  Effect.as(
+    ServerSettings,
+    Server.layer.pipe(
+      Layer.provide(SiteRoutes.layerConfig),
+      Layer.provide(PostsLive),
+      Layer.provide(RepositoryLive),
+      Layer.provide(ApiKeys.layerConfig),
+      // The response cache drops what PostChanges announces and (SQLite) follows other processes' commits.
+      Layer.provide(Layer.merge(ChangesLive, DatabaseLive))
+    )
+  )
 )
 
 /** One line saying why start-up failed: the port, the configuration, or the database. */

@@ -173,6 +173,18 @@ describe("inkwell CLI", () => {
     }
   }, 180_000)
 
+  it("serve with a bad PORT (x, 99999) is one 'invalid configuration' line naming PORT, exit 1, and creates no database", async () => {
+    const file = join(temp(), "x.db")
+    for (const port of ["x", "99999"]) {
+      const run = inkwell(["serve"], { DATABASE_URL: `sqlite:${file}`, PORT: port })
+      assert.strictEqual(await run.exit, 1, run.stderr())
+      const lines = run.stderr().trimEnd().split("\n")
+      assert.strictEqual(lines.length, 1, run.stderr())
+      assert.match(lines[0]!, /^inkwell: invalid configuration: .*PORT/)
+      assert.isFalse(existsSync(file), `PORT=${port}: the database file was created`)
+    }
+  }, 180_000)
+
   it("an import runs with its heap cap also when @effect/cli's options come before the command", async () => {
     const db = `sqlite:${join(temp(), "heap.db")}`
     for (const args of [["import", "-"], ["--log-level", "debug", "import", "-"]]) {

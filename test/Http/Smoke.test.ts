@@ -64,6 +64,34 @@ const start = (env: Record<string, string>, args: ReadonlyArray<string> = ["--im
     ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
   )
 
+/**
+ * `src/main.ts` with `args` and `env`, expected to exit by itself: its exit code and output. A
+ * server that started instead never exits: killed with the scope, after the timeout.
+ */
+const runToExit = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+    ),
+    (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+  ).pipe(
+    Effect.flatMap((child) => {
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+      return Effect.async<number | null>((resume) => {
+        child.on("close", (code) => resume(Effect.succeed(code)))
+      }).pipe(
+        Effect.timeout("20 seconds"),
+        Effect.map((code) => ({ code, stdout, stderr }))
+      )
+    })
+  )
+
 describe("entrypoint", () => {
   it.live(
     "starts, serves, writes with a key, reads back, exits 0 on SIGTERM",
@@ -160,29 +188,7 @@ describe("entrypoint", () => {
         yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
         const database = join(dir, "data", "inkwell.db")
         const run = (args: ReadonlyArray<string>) =>
-          Effect.acquireRelease(
-            Effect.sync(() =>
-              spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
-                env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: `sqlite:${database}` },
-                stdio: ["ignore", "pipe", "pipe"]
-              })
-            ),
-            (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
-          ).pipe(
-            Effect.flatMap((child) => {
-              let stdout = ""
-              let stderr = ""
-              child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
-              child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
-              // Ignored, the arguments started the server, which never exits by itself.
-              return Effect.async<number | null>((resume) => {
-                child.on("close", (code) => resume(Effect.succeed(code)))
-              }).pipe(
-                Effect.timeout("20 seconds"),
-                Effect.map((code) => ({ code, stdout, stderr }))
-              )
-            })
-          )
+          runToExit(args, { PORT: "0", HOST: "127.0.0.1", DATABASE_URL: `sqlite:${database}` })
 
         const help = yield* run(["--help"])
         assert.strictEqual(help.code, 0, help.stdout + help.stderr)
@@ -206,21 +212,32 @@ describe("entrypoint", () => {
     "a start-up failure exits non-zero with a one-line reason",
     () =>
       Effect.gen(function* () {
-        const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-          // An in-memory database: a failing start must leave no ./data/inkwell.db in the checkout.
-          env: { ...process.env, PORT: "not-a-port", DATABASE_URL: "sqlite::memory:" },
-          stdio: ["ignore", "pipe", "pipe"]
-        })
-        let stderr = ""
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
-        const code = yield* Effect.async<number | null>((resume) => {
-          child.on("exit", (code) => resume(Effect.succeed(code)))
-        }).pipe(Effect.timeout("20 seconds"))
+        // An in-memory database: a failing start must leave no ./data/inkwell.db in the checkout.
+        const { code, stderr } = yield* runToExit([], { PORT: "not-a-port", DATABASE_URL: "sqlite::memory:" })
         assert.strictEqual(code, 1)
         const lines = stderr.trim().split("\n")
         assert.strictEqual(lines.length, 1, stderr)
         assert.match(lines[0]!, /^inkwell: invalid configuration: .*PORT/)
-      }),
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "a bad PORT (x, 99999) with a SQLite file: one line naming PORT, exit 1, and no database created",
+    () =>
+      Effect.gen(function* () {
+        const dir = mkdtempSync(join(tmpdir(), "inkwell-badport-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+        const database = join(dir, "x.db")
+        for (const port of ["x", "99999"]) {
+          const { code, stderr } = yield* runToExit([], { PORT: port, DATABASE_URL: `sqlite:${database}` })
+          assert.strictEqual(code, 1, stderr)
+          const lines = stderr.trim().split("\n")
+          assert.strictEqual(lines.length, 1, stderr)
+          assert.match(lines[0]!, /^inkwell: invalid configuration: .*PORT/)
+          assert.isFalse(existsSync(database), `PORT=${port}: the database file was created`)
+        }
+      }).pipe(Effect.scoped),
     60_000
   )
 

@@ -1,0 +1,57 @@
+/**
+ * `AppLive` with a bad setting: it fails naming the variable, before a database is created.
+ * Each layer reads its own settings when built, after the layers it needs; PORT, read last,
+ * was reported only once the SQLite file had been created and migrated.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Layer } from "effect"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { AppLive, describeFailure } from "../src/App.js"
+
+/** Every variable a layer of AppLive reads that can be invalid, with a value it refuses. */
+const badSettings: ReadonlyArray<readonly [string, string]> = [
+  ["PORT", "x"],
+  ["PORT", "99999"],
+  ["SHUTDOWN_GRACE", "soon"],
+  ["REQUEST_TIMEOUT", "soon"],
+  ["MAX_BODY_SIZE", "0"],
+  ["RETRY_AFTER", "-1"],
+  ["RESPONSE_CACHE_SIZE", "-1"],
+  ["RESPONSE_CACHE_MAX_BYTES", "0"],
+  ["RESPONSE_CACHE_TTL", "soon"],
+  ["HTTP_REQUEST_SPANS", "perhaps"],
+  ["DB_MAX_CONNECTIONS", "0"],
+  ["DB_ACQUIRE_TIMEOUT", "soon"],
+  ["WORDS_PER_MINUTE", "0"],
+  ["EXCERPT_LENGTH", "-5"],
+  ["SITE_URL", "ftp://example.com"],
+  ["SITE_PAGE_SIZE", "101"],
+  ["SITE_CACHE_MAX_AGE", "-1"],
+  ["IMPORT_CONCURRENCY", "0"],
+  ["IMPORT_TIMEOUT", "0 seconds"],
+  ["IMPORT_ON_CONFLICT", "overwrite"],
+  ["FEED_RETRIES", "lots"],
+  ["FEED_TIMEOUT", "soon"]
+]
+
+describe("AppLive with a bad setting", () => {
+  for (const [name, value] of badSettings) {
+    it.live(`${name}=${value} fails naming ${name}, and creates no database`, () =>
+      Effect.gen(function* () {
+        const dir = mkdtempSync(join(tmpdir(), "inkwell-app-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+        const database = join(dir, "data", "x.db")
+        const env = { DATABASE_URL: `sqlite:${database}`, PORT: "0", HOST: "127.0.0.1", [name]: value }
+        const exit = yield* Layer.build(AppLive).pipe(
+          Effect.scoped,
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+          Effect.exit
+        )
+        assert.isTrue(exit._tag === "Failure", "the server started")
+        if (exit._tag === "Failure") assert.match(describeFailure(exit.cause), new RegExp(`^invalid configuration: .*${name}`))
+        assert.isFalse(existsSync(join(dir, "data")), "no database (nor its directory) was created")
+      }).pipe(Effect.scoped))
+  }
+})
