@@ -12,7 +12,7 @@ import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
 import * as Migrations from "../Database/Migrations.js"
 import * as SqlLive from "../Database/SqlLive.js"
-import { FeedClient } from "../Clients/FeedClient.js"
+import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { defaultSettings, FeedClientConfig } from "../Clients/FeedClientOptions.js"
 import { describePlatformError } from "../Import/FileSource.js"
 import { ImportConfig, importLimits, type ImportOptions, parseDuration } from "../Import/ImportConfig.js"
@@ -56,7 +56,18 @@ const duration = (name: string, description: string) =>
 /** The options of `inkwell import` (Cli.ts checks a command line against their names). */
 export const importOptions = {
   fromUrl: Options.text("from-url").pipe(
+    // A URL that can never be fetched is a mistake on the command line, said before anything
+    // runs (and no database is created); one that fails when fetched is a failure in the summary.
+    // (Checked after `repeated`: @effect/cli repeats only a plain option.)
     Options.repeated,
+    Options.mapEffect((urls) =>
+      Effect.forEach(urls, (url) =>
+        Either.match(parseHttpUrl(url), {
+          onLeft: (invalid) =>
+            Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--from-url ${JSON.stringify(url)} is not an http(s) URL (${invalid.reason})`))),
+          onRight: () => Effect.succeed(url)
+        }))
+    ),
     Options.withDescription("a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export URL (repeatable)")
   ),
   concurrency: positiveInteger("concurrency", importLimits.concurrency, "files, or chunks of up to IMPORT_RECORD_BATCH (32) NDJSON lines, processed at once (default IMPORT_CONCURRENCY or 8)"),

@@ -100,11 +100,15 @@ describe("inkwell CLI", () => {
     assert.strictEqual(twice.stderr().trimEnd(), "inkwell: --concurrency is given more than once")
     assert.isFalse(existsSync(file), "no database opened")
 
-    const urls = inkwell(["import", "--from-url=ftp://example.invalid/a", "--from-url=ftp://example.invalid/b", "--dry-run"], { DATABASE_URL: `sqlite:${file}` })
+    // Well-formed URLs where nothing listens (a malformed one is refused before the run): each is one failure in the summary.
+    const urls = inkwell(["import", "--from-url=http://127.0.0.1:1/a", "--from-url=http://127.0.0.1:1/b", "--dry-run"], {
+      DATABASE_URL: `sqlite:${file}`,
+      FEED_RETRIES: "0"
+    })
     assert.strictEqual(await urls.exit, 0)
     assert.include(urls.stdout(), "Dry run completed")
-    assert.include(urls.stdout(), "ftp://example.invalid/a: invalid URL")
-    assert.include(urls.stdout(), "ftp://example.invalid/b: invalid URL")
+    assert.include(urls.stdout(), "http://127.0.0.1:1/a: Transport error")
+    assert.include(urls.stdout(), "http://127.0.0.1:1/b: Transport error")
     assert.notInclude(urls.stdout(), "no such file", "no option was read as a path")
   }, 180_000)
 

@@ -3,7 +3,7 @@
  * node:http server on 127.0.0.1 serving a JSON Feed fixture, a SQLite file in a temp directory.
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -69,6 +69,32 @@ describe("inkwell import --from-url", () => {
     const again = await inkwell(["import", "--from-url", `${base}/feed.json`, "--fail-on-error"], { DATABASE_URL: db })
     assert.strictEqual(again.code, 1)
     assert.match(again.stdout, /unchanged\s+3\n/)
+  }, 180_000)
+
+  it("a malformed --from-url is one usage line naming it, exit 2, before anything runs; a well-formed unreachable one is a failure in the summary", async () => {
+    const file = join(dir, "malformed.db")
+    const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string, string]> = [
+      [["--from-url", "not a url"], "not a url", "not an absolute URL"],
+      [["--from-url", "ftp://x/feed.xml"], "ftp://x/feed.xml", "not ftp:"],
+      [["--from-url=http//missing-colon"], "http//missing-colon", "not an absolute URL"],
+      // Among good sources, it still stops everything before the good ones are read.
+      [[dir, "--from-url", `${base}/feed.json`, "--from-url", "ftp://x"], "ftp://x", "not ftp:"]
+    ]
+    for (const [args, url, reason] of cases) {
+      const run = await inkwell(["import", ...args], { DATABASE_URL: `sqlite:${file}` })
+      assert.strictEqual(run.code, 2, run.stderr)
+      const lines = run.stderr.trimEnd().split("\n")
+      assert.strictEqual(lines.length, 1, run.stderr)
+      assert.isTrue(lines[0]!.startsWith(`inkwell: --from-url ${JSON.stringify(url)} is not an http(s) URL (`), lines[0])
+      assert.include(lines[0], reason)
+      assert.strictEqual(run.stdout, "")
+      assert.isFalse(existsSync(file), `${args.join(" ")}: a database was created`)
+    }
+
+    const refused = await inkwell(["import", "--from-url", "http://127.0.0.1:1/feed.xml"], { DATABASE_URL: `sqlite:${file}` })
+    assert.strictEqual(refused.code, 0, refused.stderr)
+    assert.match(refused.stdout, /failed\s+1\n/)
+    assert.include(refused.stdout, "http://127.0.0.1:1/feed.xml")
   }, 180_000)
 
   it("exits 2 without a path or --from-url, and on a bad FEED_* setting", async () => {
