@@ -9,7 +9,8 @@
  *
  * Invalidation:
  *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
- *     names (and every list), or everything for bulk imports;
+ *     names (and every list), or everything for bulk imports, unless its handler said it wrote
+ *     nothing (a dry run: `NothingWritten`);
  *   - PostChanges notifications drop the named post, Reset drops all: every committed write, by
  *     any process on the database, is announced there by AnnouncingPostRepository (LISTEN/NOTIFY
  *     on PostgreSQL);
@@ -32,6 +33,7 @@ import { DatabasePool } from "../Database/DatabasePool.js"
 import { ALL_POSTS, PostChanges } from "../Database/PostChanges.js"
 import { matchesIfNoneMatch } from "../Posts/Http.js"
 import * as HttpConfig from "./HttpConfig.js"
+import { NothingWritten } from "./NothingWritten.js"
 
 export { ALL_POSTS }
 
@@ -168,10 +170,8 @@ const kindOf = (request: HttpServerRequest.HttpServerRequest): Kind => {
   if (!WRITE_METHODS.has(request.method)) return OTHER
   const query = url.indexOf("?")
   const path = query === -1 ? url : url.slice(0, query)
-  if (BULK_PATHS.has(path)) {
-    // A dry run (`POST /posts/import?dryRun=true`) writes nothing: the cache stays.
-    return query !== -1 && /[?&]dryRun=true(?:&|$)/.test(url.slice(query)) ? OTHER : { _tag: "Write", slug: ALL_POSTS, bulk: true }
-  }
+  // A dry run of either is a write that says it wrote nothing (NothingWritten).
+  if (BULK_PATHS.has(path)) return { _tag: "Write", slug: ALL_POSTS, bulk: true }
   const slug = path.startsWith("/posts/") ? path.slice("/posts/".length) : undefined
   return { _tag: "Write", slug: slug === undefined || slug.length === 0 ? undefined : decodeSlug(slug), bulk: false }
 }
@@ -279,9 +279,13 @@ export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
             })
           }
           // A write: whatever its outcome (a failed write may still have committed part of an
-          // import), what it touches is dropped once it is done.
-          return Effect.onExit(app, (exit) =>
+          // import), what it touches is dropped once it is done, unless its handler said it
+          // wrote nothing.
+          let nothingWritten = false
+          const said = { say: () => void (nothingWritten = true) }
+          return Effect.onExit(Effect.provideService(app, NothingWritten, said), (exit) =>
             Effect.sync(() => {
+              if (nothingWritten) return
               const slug =
                 kind.slug ?? (exit._tag === "Success" && exit.value.status === 201 ? createdSlug(exit.value) : undefined)
               store.invalidate(slug ?? ALL_POSTS)

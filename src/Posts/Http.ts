@@ -9,6 +9,7 @@ import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
+import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
 import { type ApiKeyAuth, uploadStream } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
@@ -208,6 +209,10 @@ const serverStop = Effect.map(
   Option.match({ onNone: () => undefined, onSome: (stopping) => Deferred.await(stopping) })
 )
 
+/** `effect`, which for a dry run first says that it writes nothing: the response cache then keeps its entries. */
+const writesNothingIf = (dryRun: boolean) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  dryRun ? Effect.zipRight(sayNothingWritten, effect) : effect
+
 type InkwellApiType = typeof InkwellApi
 
 /** The answer to a GET of `post` (200 with its JSON, or 304), from its encoded form. */
@@ -357,7 +362,7 @@ const adminHandlers = (api: InkwellApiType) =>
                 dryRun: urlParams.dryRun === true,
                 stop
               })
-            ))
+            )).pipe(writesNothingIf(urlParams.dryRun === true))
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
         // A shutdown stops it like a bulk import.
@@ -369,7 +374,7 @@ const adminHandlers = (api: InkwellApiType) =>
                 onConflict: payload.onConflict ?? "fail",
                 dryRun: payload.dryRun === true
               }, { stop })
-            ))
+            )).pipe(writesNothingIf(payload.dryRun === true))
         )
     })
   ).pipe(

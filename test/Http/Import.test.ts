@@ -13,6 +13,7 @@ import Sqlite from "better-sqlite3"
 import { ConfigProvider, Deferred, Effect, Fiber, Layer, Option, Queue, Stream } from "effect"
 import { postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
@@ -301,6 +302,40 @@ describe("POST /posts/import-url", () => {
         assert.strictEqual(summary.failed, 1)
         assert.strictEqual(summary.imported, 0)
         assert.strictEqual((yield* postJson("/posts/import-url", { url: [] })).status, 400)
+      }).pipe(Effect.provide(context))
+    })
+  )
+
+  it.scoped("a dry run (dryRun in the JSON body) keeps the response cache; a real import drops it (SQLite file)", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "inkwell-cache-url-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const file = join(dir, "blog.db")
+      const feeds = yield* feedServer(rssAtFeedXml)
+      const cached = importServer(Layer.orDie(sqliteStack(`sqlite:${file}`))).pipe(
+        Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 hour" }))
+      )
+      const context = yield* Layer.build(cached)
+      yield* Effect.gen(function* () {
+        const hits = Effect.map(Effect.flatMap(ResponseCache, (cache) => cache.stats), (stats) => stats.hits)
+        assert.strictEqual((yield* postJson("/posts", newPost({ title: "Kept" }))).status, 201)
+        assert.strictEqual((yield* json(yield* get("/posts/kept"))).title, "Kept")
+        // Changed behind the cache's back: only a read that reaches the database sees it.
+        const db = new Sqlite(file)
+        db.prepare("UPDATE posts SET title = ? WHERE slug = ?").run("Changed Behind", "kept")
+        db.close()
+        const before = rowsOf(file)
+
+        const dry = yield* json(yield* postJson("/posts/import-url", { url: `${feeds.url}/feed.xml`, dryRun: true }))
+        assert.deepStrictEqual([dry.dryRun, dry.imported, dry.failed], [true, 4, 0])
+        assert.deepStrictEqual(rowsOf(file), before, "nothing written")
+        const hitsBefore = yield* hits
+        assert.strictEqual((yield* json(yield* get("/posts/kept"))).title, "Kept", "still the cached answer")
+        assert.strictEqual(yield* hits, hitsBefore + 1)
+
+        const real = yield* json(yield* postJson("/posts/import-url", { url: `${feeds.url}/feed.xml` }))
+        assert.deepStrictEqual([real.dryRun, real.imported], [false, 4])
+        assert.strictEqual((yield* json(yield* get("/posts/kept"))).title, "Changed Behind", "the import dropped the cache")
       }).pipe(Effect.provide(context))
     })
   )
