@@ -10,7 +10,7 @@
  * Invalidation:
  *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
  *     names (and every list), or everything for bulk imports, unless its handler said it wrote
- *     nothing (a dry run: `NothingWritten`);
+ *     nothing (a dry run: `NothingWritten`) or it was refused (401);
  *   - PostChanges notifications drop the named post, Reset drops all: every committed write, by
  *     any process on the database, is announced there by AnnouncingPostRepository (LISTEN/NOTIFY
  *     on PostgreSQL);
@@ -280,12 +280,13 @@ export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
           }
           // A write: whatever its outcome (a failed write may still have committed part of an
           // import), what it touches is dropped once it is done, unless its handler said it
-          // wrote nothing.
+          // wrote nothing, or it was refused for its credentials (401 is only ever answered
+          // before any work: without this, anyone could empty the cache with a bare POST).
           let nothingWritten = false
           const said = { say: () => void (nothingWritten = true) }
           return Effect.onExit(Effect.provideService(app, NothingWritten, said), (exit) =>
             Effect.sync(() => {
-              if (nothingWritten) return
+              if (nothingWritten || (exit._tag === "Success" && exit.value.status === 401)) return
               const slug =
                 kind.slug ?? (exit._tag === "Success" && exit.value.status === 201 ? createdSlug(exit.value) : undefined)
               store.invalidate(slug ?? ALL_POSTS)

@@ -85,6 +85,30 @@ describe("ResponseCache", () => {
       assert.isUndefined(cache.lookup("GET", "/posts/kept", false, undefined))
     }).pipe(Effect.provide(server)))
 
+  it.scoped("a write refused for its credentials (401) keeps the cache: anyone could empty it otherwise", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Kept" }))
+      yield* get("/posts/kept")
+      const cache = yield* ResponseCache
+      const cached = () => cache.lookup("GET", "/posts/kept", false, undefined)
+      assert.isDefined(cached())
+      const bulk = (headers: Record<string, string>) =>
+        send(
+          HttpClientRequest.post("/posts/import").pipe(
+            HttpClientRequest.bodyText(`${JSON.stringify({ title: "Kept", slug: "kept", body: "Changed." })}\n`, "application/x-ndjson"),
+            HttpClientRequest.setHeaders(headers)
+          )
+        )
+      assert.strictEqual((yield* bulk({})).status, 401)
+      assert.strictEqual((yield* bulk({ "x-api-key": "wrong" })).status, 401)
+      assert.strictEqual((yield* putJson("/posts/kept", { ...newPost({ title: "Kept" }), version: 1 }, {})).status, 401)
+      assert.strictEqual((yield* del("/posts/kept", {})).status, 401)
+      assert.isDefined(cached(), "nothing was written: the entry stays")
+      // A write that is let in still drops it.
+      assert.strictEqual((yield* bulk({ "x-api-key": KEY })).status, 200)
+      assert.isUndefined(cached())
+    }).pipe(Effect.provide(server)))
+
   it.scoped("a request with a key bypasses the cache: an editor sees a draft a reader does not", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost({ title: "Secret", status: "draft" }))
