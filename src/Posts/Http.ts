@@ -3,8 +3,8 @@
  * everything else is `Posts`.
  */
 import { type HttpApi, HttpApiBuilder, HttpApiError, type HttpApiGroup, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { DateTime, Deferred, Effect, Layer, Option, Schema } from "effect"
-import { FeedClient } from "../Clients/FeedClient.js"
+import { DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
+import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
@@ -366,16 +366,23 @@ const adminHandlers = (api: InkwellApiType) =>
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
         // A shutdown stops it like a bulk import.
-        .handle("importUrl", ({ payload }) =>
-          Effect.flatMap(serverStop, (stop) =>
+        .handle("importUrl", ({ payload }) => {
+          const urls = typeof payload.url === "string" ? [payload.url] : payload.url
+          // A URL that can never be fetched is a mistake in the request (the CLI exits 2 on it),
+          // answered before any URL is fetched; one that fails when fetched is in the summary.
+          const malformed = urls.flatMap((url) => Either.match(parseHttpUrl(url), { onLeft: (invalid) => [invalid], onRight: () => [] }))
+          if (malformed.length > 0) {
+            return Effect.fail(new BadRequest({ message: malformed.map((invalid) => `url ${JSON.stringify(invalid.url)}: ${invalid.reason}`).join("; ") }))
+          }
+          return Effect.flatMap(serverStop, (stop) =>
             imports.provide(
-              importFromUrls(typeof payload.url === "string" ? [payload.url] : payload.url, {
+              importFromUrls(urls, {
                 ...imports.options,
                 onConflict: payload.onConflict ?? "fail",
                 dryRun: payload.dryRun === true
               }, { stop })
             )).pipe(writesNothingIf(payload.dryRun === true))
-        )
+        })
     })
   ).pipe(
     // Stateless: these are built from configuration here rather than asked of every embedding app.

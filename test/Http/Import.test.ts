@@ -286,6 +286,28 @@ describe("POST /posts/import-url", () => {
     })
   )
 
+  it.scoped("a URL that can never be fetched is a 400 naming it, before any URL of the request is fetched", () =>
+    Effect.gen(function* () {
+      const feeds = yield* feedServer(rssAtFeedXml)
+      const context = yield* Layer.build(importServer())
+      yield* Effect.gen(function* () {
+        const good = `${feeds.url}/feed.xml`
+        for (const [bad, reason] of [
+          ["not a url", "not an absolute URL"],
+          ["ftp://example.com/feed.xml", "only http: and https: URLs are accepted, not ftp:"]
+        ] as const) {
+          const response = yield* postJson("/posts/import-url", { url: [good, bad] })
+          assert.strictEqual(response.status, 400)
+          const body = yield* json(response)
+          assert.strictEqual(body._tag, "BadRequest")
+          assert.strictEqual(body.message, `url ${JSON.stringify(bad)}: ${reason}`)
+        }
+        assert.strictEqual(feeds.count(), 0, "nothing was fetched")
+        assert.strictEqual((yield* get("/posts/cafe-creme-bold-news", { "x-api-key": KEY })).status, 404)
+      }).pipe(Effect.provide(context))
+    })
+  )
+
   it.scoped("dryRun validates without writing; a single 404 URL is a 200 with one failure", () =>
     Effect.gen(function* () {
       const feeds = yield* feedServer(rssAtFeedXml)
