@@ -88,6 +88,34 @@ const describeDecodeError = (error: ParseResult.ParseError): string => {
   }).join("; ")
 }
 
+/** What a record may carry: `PostInput`'s fields and the `source` it is known by. */
+const RECORD_FIELDS = [...Object.keys(PostInput.fields), "source"]
+/**
+ * What Inkwell's own post JSON carries besides (`GET /posts/:slug`): derived from the input or
+ * kept by the store, so a record taken from that output is read, and these ignored.
+ */
+const DERIVED_FIELDS = [
+  "id", "html", "excerpt", "wordCount", "readingTimeMinutes", "toc", "contentHash", "createdAt", "version",
+  "updatedAtSource", "aliases"
+]
+const READ_FIELDS: ReadonlySet<string> = new Set([...RECORD_FIELDS, ...DERIVED_FIELDS])
+
+/**
+ * Fields no record has. Ignored, a misspelled or foreign field (`publishedat`, `date`) dropped
+ * its data without a word: the post was stored without its date, as if none was given.
+ */
+const unknownFields = (json: object): Array<string> => Object.keys(json).filter((key) => !READ_FIELDS.has(key))
+
+/** `null` is "not given" for a record's optional fields, as exports write it (`"summary": null`). */
+const withoutNulls = (json: object): object => {
+  if (!Object.values(json).includes(null)) return json
+  return Object.fromEntries(Object.entries(json).filter(([key, value]) => value !== null || key === "body"))
+}
+
+const unknownFieldsReason = (fields: ReadonlyArray<string>) =>
+  `unknown field${fields.length === 1 ? "" : "s"} ${fields.map((field) => JSON.stringify(field)).join(", ")} ` +
+  `(a record has ${RECORD_FIELDS.join(", ")}; anything else goes under metadata)`
+
 /** The line as an `RecordLine` of file `name`; `undefined` for a blank line, which is no record. */
 export const recordLine = (name: string, number: number, text: string): RecordLine | undefined =>
   text.trim() === "" ? undefined : { identity: `${name}:${number}`, number, text, bytes: text.length + 1 }
@@ -104,7 +132,9 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     return rejected(identity, "a record must be a JSON object", bytes)
   }
-  const decoded = decodeInput(json)
+  const unknown = unknownFields(json)
+  if (unknown.length > 0) return rejected(identity, unknownFieldsReason(unknown), bytes)
+  const decoded = decodeInput(withoutNulls(json))
   if (Either.isLeft(decoded)) {
     return rejected(identity, describeDecodeError(decoded.left), bytes)
   }

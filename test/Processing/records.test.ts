@@ -25,4 +25,28 @@ describe("decodeRecord", () => {
   it("lists every bad field, on one line", () => {
     assert.strictEqual(reasonFor({ title: false, body: 5 }), "title: expected a string, got false; body: expected a string, got 5")
   })
+
+  it("a field no record has is named, not dropped with its data (a misspelled date left the post undated)", () => {
+    assert.strictEqual(
+      reasonFor({ title: "T", body: "b", publishedat: "2024-01-01", date: "2024-01-01" }),
+      `unknown fields "publishedat", "date" (a record has title, slug, body, tags, status, publishedAt, updatedAt, authors, summary, metadata, source; anything else goes under metadata)`
+    )
+    assert.match(reasonFor({ title: "T", body: "b", draft: true }), /^unknown field "draft" \(/)
+  })
+
+  it("reads a post as Inkwell's API gives it: derived fields ignored, nulls not given, the rest is the record", () => {
+    const post = {
+      id: "0b6f0d5e-0000-4000-8000-000000000000", slug: "hello", title: "Hello", body: "Hi.", tags: ["a"], status: "published",
+      authors: ["Ann"], summary: null, publishedAt: "2024-01-01T00:00:00.000Z", updatedAtSource: null, aliases: [], metadata: {},
+      source: "api", html: "<p>Hi.</p>", excerpt: "Hi.", wordCount: 1, readingTimeMinutes: 1, toc: [], contentHash: "x",
+      createdAt: "2024-01-01T00:00:00.000Z", updatedAt: "2024-01-02T00:00:00.000Z", version: 3
+    }
+    const decoded = decodeRecord("export.ndjson", recordLine("export.ndjson", 1, JSON.stringify(post))!)
+    assert.strictEqual(decoded._tag, "Record", JSON.stringify(decoded))
+    if (decoded._tag === "Record") {
+      assert.deepStrictEqual([decoded.source, decoded.input.title, decoded.input.publishedAt, decoded.input.summary], ["api", "Hello", "2024-01-01T00:00:00.000Z", undefined])
+    }
+    // `null` is "not given" for every field but the body.
+    assert.strictEqual(reasonFor({ title: "T", body: null }), "body: expected a string, got null")
+  })
 })
