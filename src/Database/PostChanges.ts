@@ -11,7 +11,7 @@
  * its change too, via the database). Publish AFTER the write committed, never inside
  * `DatabasePool.transaction`: publishing takes a pool permit of its own.
  */
-import { Context, Data, Deferred, Duration, Effect, Either, Layer, PubSub, Queue, Redacted, Ref, Schedule, type Scope, Stream } from "effect"
+import { Context, Data, Deferred, Duration, Effect, Either, Layer, Option, PubSub, Queue, Redacted, Ref, Schedule, type Scope, Stream } from "effect"
 import pg from "pg"
 import { DatabaseConfig } from "../Config.js"
 import type { RepositoryError } from "../Domain/Errors.js"
@@ -26,6 +26,20 @@ export const CHANNEL = "inkwell_post_changes"
 
 /** How long the first LISTEN connection may take before the layer fails. */
 export const LISTEN_CONNECT_TIMEOUT = Duration.seconds(5)
+
+/**
+ * How the LISTEN connection is checked while it is idle: a `SELECT 1` every `probeInterval`, and
+ * a connection that does not answer within `probeTimeout` is dropped and opened again (and
+ * subscribers get `Reset`). A connection dropped without a word (a NAT or firewall forgetting it,
+ * a failover) otherwise went unnoticed for the kernel's keepalive probes, ~12 minutes on Linux,
+ * while every change other processes announced was lost.
+ */
+export interface ListenOptions {
+  readonly probeInterval?: Duration.DurationInput
+  readonly probeTimeout?: Duration.DurationInput
+}
+export const DEFAULT_PROBE_INTERVAL = Duration.seconds(30)
+export const DEFAULT_PROBE_TIMEOUT = Duration.seconds(10)
 
 /** Reconnecting the listener: 100 ms doubling, at most every 5 seconds, forever. */
 export const RECONNECT_SCHEDULE = Schedule.exponential("100 millis").pipe(
@@ -75,7 +89,11 @@ const makeMemory = Effect.gen(function*() {
  * One LISTEN session on its own connection, as a stream of changes that fails when the
  * connection is lost. `onListening` runs once LISTEN is in effect.
  */
-const listenSession = (url: Redacted.Redacted, onListening: (emit: (change: PostChange) => void) => Effect.Effect<void>) =>
+const listenSession = (
+  url: Redacted.Redacted,
+  options: ListenOptions,
+  onListening: (emit: (change: PostChange) => void) => Effect.Effect<void>
+) =>
   Stream.asyncPush<PostChange, ListenFailed>((emit) =>
     Effect.gen(function*() {
       const client = yield* Effect.acquireRelease(
@@ -85,9 +103,8 @@ const listenSession = (url: Redacted.Redacted, onListening: (emit: (change: Post
               connectionString: Redacted.value(url),
               application_name: "inkwell-listen",
               connectionTimeoutMillis: Duration.toMillis(LISTEN_CONNECT_TIMEOUT),
-              // Probes an idle connection after 30 s; when a silently dropped one (no RST) is noticed
-              // is the kernel's probe interval and count (Linux: 75 s x 9, ~12 minutes). Node cannot
-              // set those per socket; RESPONSE_CACHE_TTL bounds what is served stale meanwhile.
+              // The kernel's probes alone notice a silently dropped connection after ~12 minutes
+              // (Linux: 75 s x 9 after the first 30 s); the session's own probe (below) does sooner.
               keepAlive: true,
               keepAliveInitialDelayMillis: 30_000
             })
@@ -98,7 +115,12 @@ const listenSession = (url: Redacted.Redacted, onListening: (emit: (change: Post
           },
           catch: (cause) => new ListenFailed({ cause })
         }),
-        (client) => Effect.promise(() => client.end().catch(() => undefined)).pipe(Effect.timeoutOption("1 second"))
+        (client) =>
+          Effect.promise(() => client.end().catch(() => undefined)).pipe(
+            Effect.timeoutOption("1 second"),
+            // A connection that stopped answering never acknowledges the goodbye: close the socket.
+            Effect.tap((ended) => Option.isNone(ended) ? Effect.sync(() => destroySocket(client)) : Effect.void)
+          )
       )
       client.on("notification", (message) => {
         if (message.channel === CHANNEL && message.payload !== undefined && message.payload.length > 0) {
@@ -110,8 +132,25 @@ const listenSession = (url: Redacted.Redacted, onListening: (emit: (change: Post
         catch: (cause) => new ListenFailed({ cause })
       })
       yield* onListening((change) => emit.single(change))
+      const timeout = Duration.decode(options.probeTimeout ?? DEFAULT_PROBE_TIMEOUT)
+      const probe = Effect.tryPromise({ try: () => client.query("SELECT 1"), catch: (cause) => new ListenFailed({ cause }) }).pipe(
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () => new ListenFailed({ cause: `no answer to a liveness probe within ${Duration.format(timeout)}` })
+        })
+      )
+      yield* probe.pipe(
+        Effect.delay(options.probeInterval ?? DEFAULT_PROBE_INTERVAL),
+        Effect.forever,
+        Effect.catchAll((error) => Effect.sync(() => emit.fail(error))),
+        Effect.forkScoped
+      )
     })
   )
+
+/** The client's socket, destroyed (pg keeps it as `connection.stream`). */
+const destroySocket = (client: pg.Client) =>
+  (client as unknown as { readonly connection?: { readonly stream?: { destroy(): void } } }).connection?.stream?.destroy()
 
 const describeCause = (cause: unknown) => cause instanceof Error ? cause.message : String(cause)
 
@@ -129,14 +168,14 @@ const makePgPublisher = Effect.gen(function*() {
 })
 
 /** PostgreSQL: NOTIFY through the pool, LISTEN on a dedicated connection that reconnects. */
-const makePg = (url: Redacted.Redacted) =>
+const makePg = (url: Redacted.Redacted, options: ListenOptions) =>
   Effect.gen(function*() {
     const pool = yield* DatabasePool
     const hub = yield* Effect.acquireRelease(PubSub.unbounded<PostChange>(), PubSub.shutdown)
     const listening = yield* Deferred.make<void>()
     const connectedBefore = yield* Ref.make(false)
 
-    const session = listenSession(url, (emit) =>
+    const session = listenSession(url, options, (emit) =>
       Effect.gen(function*() {
         // Anything sent between losing the old connection and this LISTEN is gone.
         if (yield* Ref.getAndSet(connectedBefore, true)) emit(PostChange.Reset())
@@ -168,10 +207,13 @@ const makePg = (url: Redacted.Redacted) =>
 
 export class PostChanges extends Context.Tag("Inkwell/PostChanges")<PostChanges, PostChangesShape>() {
   /** Change notification for the database at `url` (a `DATABASE_URL` value). */
-  static readonly layer = (url: string): Layer.Layer<PostChanges, DatabaseUrlInvalid | ListenFailed, DatabasePool> =>
+  static readonly layer = (
+    url: string,
+    options: ListenOptions = {}
+  ): Layer.Layer<PostChanges, DatabaseUrlInvalid | ListenFailed, DatabasePool> =>
     Either.match(parseDatabaseUrl(url), {
       onLeft: (error) => Layer.fail(error),
-      onRight: (target) => Layer.scoped(PostChanges, target.dialect === "pg" ? makePg(target.url) : makeMemory)
+      onRight: (target) => Layer.scoped(PostChanges, target.dialect === "pg" ? makePg(target.url, options) : makeMemory)
     })
 
   /** As `layer`, for `DATABASE_URL`. */

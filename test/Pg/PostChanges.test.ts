@@ -4,22 +4,81 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Option, Queue } from "effect"
+import { type AddressInfo, connect, createServer, type Socket } from "node:net"
 import { afterAll, beforeAll } from "vitest"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
-import { PostChange, PostChanges } from "../../src/Database/PostChanges.js"
+import { type ListenOptions, PostChange, PostChanges } from "../../src/Database/PostChanges.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
 import { adminQuery, createDatabase, describePg, terminateBackends } from "../fixtures/pg.js"
 
 /** What one process builds: its own pool and its own listener. */
-const processStack = (url: string) =>
-  PostChanges.layer(url).pipe(
+const processStack = (url: string, options: ListenOptions = {}) =>
+  PostChanges.layer(url, options).pipe(
     Layer.provideMerge(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" })),
     Layer.provide(SqlLive.layer(url, { maxConnections: 2 }))
   )
 
 /** Builds a stack in the current scope and hands back its service. */
-const build = (url: string) =>
-  Effect.map(Layer.build(processStack(url)), Context.get(PostChanges))
+const build = (url: string, options: ListenOptions = {}) =>
+  Effect.map(Layer.build(processStack(url, options)), Context.get(PostChanges))
+
+/**
+ * A TCP relay to `target` on 127.0.0.1 whose open connections can be made to go silent: bytes
+ * are no longer passed either way and nothing is closed, as when a NAT or firewall on the way
+ * forgets a connection. Connections opened later are relayed again.
+ */
+const silenceableRelay = (target: URL) =>
+  Effect.acquireRelease(
+    Effect.async<{
+      readonly url: (database: string) => string
+      readonly silenceAll: () => number
+      readonly close: (done: () => void) => void
+    }>((resume) => {
+      const open = new Set<() => void>()
+      const sockets = new Set<Socket>()
+      const server = createServer((client) => {
+        const upstream = connect(Number(target.port || 5432), target.hostname)
+        for (const socket of [client, upstream]) {
+          sockets.add(socket)
+          socket.on("error", () => undefined)
+          socket.on("close", () => sockets.delete(socket))
+        }
+        client.pipe(upstream)
+        upstream.pipe(client)
+        const silence = () => {
+          client.unpipe(upstream)
+          upstream.unpipe(client)
+          client.pause()
+          upstream.pause()
+        }
+        open.add(silence)
+        client.on("close", () => open.delete(silence))
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo
+        resume(Effect.succeed({
+          // Silent sockets never end by themselves: destroyed, so that the server can close.
+          close: (done) => {
+            sockets.forEach((socket) => socket.destroy())
+            server.close(() => done())
+          },
+          url: (database: string) => {
+            const relayed = new URL(database)
+            relayed.hostname = "127.0.0.1"
+            relayed.port = String(port)
+            return relayed.toString()
+          },
+          silenceAll: () => {
+            const n = open.size
+            for (const silence of open) silence()
+            open.clear()
+            return n
+          }
+        }))
+      })
+    }),
+    (relay) => Effect.async<void>((resume) => relay.close(() => resume(Effect.void)))
+  )
 
 /** The next change, failing the test instead of hanging when none arrives. */
 const next = (queue: Queue.Dequeue<PostChange>) =>
@@ -109,6 +168,23 @@ describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
 
       // The publisher's pool lost its connections too; a later publish opens a fresh one.
       yield* a.publish("after").pipe(Effect.retry({ times: 2 }))
+      assert.deepStrictEqual(yield* next(atB), PostChange.Changed({ slug: "after" }))
+    }).pipe(Effect.scoped))
+
+  it.live("a LISTEN connection that goes silent (no reset, no close) is noticed by its probe: Reset, then later changes", () =>
+    Effect.gen(function*() {
+      const relay = yield* silenceableRelay(new URL(database.url))
+      const a = yield* build(database.url)
+      const b = yield* build(relay.url(database.url), { probeInterval: "200 millis", probeTimeout: "500 millis" })
+      const atB = yield* b.subscribe
+      yield* a.publish("before")
+      assert.deepStrictEqual(yield* next(atB), PostChange.Changed({ slug: "before" }))
+
+      assert.isAtLeast(relay.silenceAll(), 1, "b's connections went silent")
+      // Lost on the silent connection: what Reset is for.
+      yield* a.publish("unheard")
+      assert.deepStrictEqual(yield* next(atB), PostChange.Reset())
+      yield* a.publish("after")
       assert.deepStrictEqual(yield* next(atB), PostChange.Changed({ slug: "after" }))
     }).pipe(Effect.scoped))
 })
