@@ -13,7 +13,7 @@
  * callers group a chunk's calls in one `transaction`.
  */
 import Sqlite from "better-sqlite3"
-import { Effect, type Scope } from "effect"
+import { Effect, Runtime, type Scope } from "effect"
 import { randomUUID } from "node:crypto"
 import { rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -64,37 +64,127 @@ const open = (filename: string): Sqlite.Database => {
   }
 }
 
-const fromDatabase = (db: Sqlite.Database): ImportLedger => {
+/** The ledger's statements, prepared on one database. */
+const statements = (db: Sqlite.Database) => ({
   // The common case (a slug or source met for the first time) is one statement: the insert.
-  const insertClaim = db.prepare<[string, string, string]>("INSERT OR IGNORE INTO slugs (slug, identity, source) VALUES (?, ?, ?)")
-  const getClaim = db.prepare<[string], Claim>("SELECT identity, source FROM slugs WHERE slug = ?")
-  const insertOwner = db.prepare<[string, string]>("INSERT OR IGNORE INTO sources (source, identity) VALUES (?, ?)")
-  const getOwner = db.prepare<[string], { identity: string }>("SELECT identity FROM sources WHERE source = ?")
-  const pin = db.prepare<[string]>("UPDATE sources SET pinned = 1 WHERE source = ? AND pinned = 0")
-  const getPinned = db.prepare<[string], { pinned: number }>("SELECT pinned FROM sources WHERE source = ?")
+  insertClaim: db.prepare<[string, string, string]>("INSERT OR IGNORE INTO slugs (slug, identity, source) VALUES (?, ?, ?)"),
+  getClaim: db.prepare<[string], Claim>("SELECT identity, source FROM slugs WHERE slug = ?"),
+  insertOwner: db.prepare<[string, string]>("INSERT OR IGNORE INTO sources (source, identity) VALUES (?, ?)"),
+  getOwner: db.prepare<[string], { identity: string }>("SELECT identity FROM sources WHERE source = ?"),
+  pin: db.prepare<[string]>("UPDATE sources SET pinned = 1 WHERE source = ? AND pinned = 0"),
+  getPinned: db.prepare<[string], { pinned: number }>("SELECT pinned FROM sources WHERE source = ?"),
   // A slug is claimed before it is stored, but a suffixed copy's slug never was: insert it then.
-  const setStored = db.prepare<[string, string, string, string | null]>(
+  setStored: db.prepare<[string, string, string, string | null]>(
     "INSERT INTO slugs (slug, identity, source, stored_by, stored_source) VALUES (?, ?, '', ?, ?) ON CONFLICT (slug) DO UPDATE SET stored_by = excluded.stored_by, stored_source = excluded.stored_source"
-  )
-  const getStored = db.prepare<[string], { stored_by: string | null; stored_source: string | null }>(
+  ),
+  getStored: db.prepare<[string], { stored_by: string | null; stored_source: string | null }>(
     "SELECT stored_by, stored_source FROM slugs WHERE slug = ?"
   )
+})
+type Statements = ReturnType<typeof statements>
+type Write = "insertClaim" | "insertOwner" | "pin" | "setStored"
+
+/** A write the disk refused: the file cannot grow (`SQLITE_FULL`) or be written (`SQLITE_IOERR_*`). */
+const isDiskFailure = (error: unknown): boolean => {
+  const code = (error as { readonly code?: unknown } | null)?.code
+  return typeof code === "string" && (code === "SQLITE_FULL" || code.startsWith("SQLITE_IOERR"))
+}
+
+/**
+ * The ledger over `file` (`undefined`: in memory already). Should the disk refuse a write mid-run
+ * (TMPDIR filling up), the ledger moves into memory and goes on, so the run does too: it reads
+ * what the file holds as of its last commit, replays the writes of the open transaction and the
+ * refused one, and removes the file. Before, the run ended there with one line and no summary.
+ */
+const ledgerOver = (
+  file: { readonly db: Sqlite.Database; readonly filename: string } | { readonly db: Sqlite.Database; readonly filename: undefined },
+  onMovedToMemory: (cause: unknown) => void
+): ImportLedger & { readonly close: () => void } => {
+  let db = file.db
+  let filename = file.filename
+  let st: Statements = statements(db)
+  /** The writes of the open transaction, to replay in memory. */
+  let journal: Array<readonly [Write, ReadonlyArray<string | null>]> | undefined
+
+  const moveToMemory = (cause: unknown) => {
+    try {
+      if (db.inTransaction) db.exec("ROLLBACK")
+    } catch {
+      // Rolled back by SQLite already.
+    }
+    const image = db.serialize()
+    db.close()
+    if (filename !== undefined) forget(filename)
+    filename = undefined
+    db = new Sqlite(image)
+    st = statements(db)
+    if (journal !== undefined) {
+      db.exec("BEGIN")
+      for (const [write, args] of journal) (st[write].run as (...a: ReadonlyArray<string | null>) => Sqlite.RunResult)(...args)
+    }
+    onMovedToMemory(cause)
+  }
+
+  /** Runs a write; a refused one moves the ledger into memory and runs there. */
+  const write = (name: Write, ...args: ReadonlyArray<string | null>): Sqlite.RunResult => {
+    const run = () => (st[name].run as (...a: ReadonlyArray<string | null>) => Sqlite.RunResult)(...args)
+    let result: Sqlite.RunResult
+    try {
+      result = run()
+    } catch (error) {
+      if (filename === undefined || !isDiskFailure(error)) throw error
+      moveToMemory(error)
+      result = run()
+    }
+    journal?.push([name, args])
+    return result
+  }
+
+  const commit = () => {
+    try {
+      db.exec("COMMIT")
+    } catch (error) {
+      if (filename === undefined || !isDiskFailure(error)) throw error
+      moveToMemory(error)
+      db.exec("COMMIT")
+    }
+  }
+
   // Sources shared by several items are rare: until one is, no source needs looking up.
   let pinned = 0
   return {
-    claim: (slug, identity, source) => insertClaim.run(slug, identity, source).changes === 1 ? undefined : getClaim.get(slug),
+    claim: (slug, identity, source) => write("insertClaim", slug, identity, source).changes === 1 ? undefined : st.getClaim.get(slug),
     meetSource: (source, identity) => {
-      if (insertOwner.run(source, identity).changes === 1) return
-      if (getOwner.get(source)?.identity !== identity) pinned += pin.run(source).changes
+      if (write("insertOwner", source, identity).changes === 1) return
+      if (st.getOwner.get(source)?.identity !== identity) pinned += write("pin", source).changes
     },
-    isPinned: (source) => pinned > 0 && getPinned.get(source)?.pinned === 1,
-    stored: (slug, identity, source) => void setStored.run(slug, identity, identity, source ?? null),
-    storedBy: (slug) => getStored.get(slug)?.stored_by ?? undefined,
+    isPinned: (source) => pinned > 0 && st.getPinned.get(source)?.pinned === 1,
+    stored: (slug, identity, source) => void write("setStored", slug, identity, identity, source ?? null),
+    storedBy: (slug) => st.getStored.get(slug)?.stored_by ?? undefined,
     storedEntry: (slug) => {
-      const row = getStored.get(slug)
+      const row = st.getStored.get(slug)
       return row?.stored_by == null ? undefined : { identity: row.stored_by, source: row.stored_source ?? undefined }
     },
-    transaction: (f) => db.transaction(f)()
+    transaction: (f) => {
+      // Nested: part of the open one.
+      if (journal !== undefined) return f()
+      db.exec("BEGIN")
+      journal = []
+      try {
+        const result = f()
+        commit()
+        return result
+      } catch (error) {
+        if (db.inTransaction) db.exec("ROLLBACK")
+        throw error
+      } finally {
+        journal = undefined
+      }
+    },
+    close: () => {
+      db.close()
+      if (filename !== undefined) forget(filename)
+    }
   }
 }
 
@@ -114,35 +204,34 @@ const removeAtExit = (filename: string) => {
   openFiles.add(filename)
 }
 
+/** The scratch file, removed now. */
+const forget = (filename: string) => {
+  rmSync(filename, { force: true })
+  openFiles.delete(filename)
+}
+
 /**
  * A ledger for one run, removed when the scope closes (or, failing that, when the process
  * exits). `directory` defaults to the OS's temporary directory (`TMPDIR`).
  */
 export const make = (directory: string = tmpdir()): Effect.Effect<ImportLedger, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.suspend(() => {
-      const filename = join(directory, `inkwell-import-${process.pid}-${randomUUID()}.sqlite`)
-      return Effect.try(() => {
-        const db = open(filename)
-        removeAtExit(filename)
-        return { db, filename: filename as string | undefined }
-      }).pipe(
-        Effect.catchAll((error) =>
-          Effect.as(
-            Effect.logWarning(
-              `cannot make the import's scratch file in ${directory} (${String(error.error)}); keeping the run's slugs in memory`
-            ),
-            { db: open(":memory:"), filename: undefined }
-          )
-        )
-      )
-    }),
-    ({ db, filename }) =>
+  Effect.gen(function*() {
+    const runtime = yield* Effect.runtime<never>()
+    const warn = (message: string) => Runtime.runSync(runtime)(Effect.logWarning(message))
+    return yield* Effect.acquireRelease(
       Effect.sync(() => {
-        db.close()
-        if (filename !== undefined) {
-          rmSync(filename, { force: true })
-          openFiles.delete(filename)
+        const filename = join(directory, `inkwell-import-${process.pid}-${randomUUID()}.sqlite`)
+        let file: Parameters<typeof ledgerOver>[0]
+        try {
+          file = { db: open(filename), filename }
+          removeAtExit(filename)
+        } catch (error) {
+          warn(`cannot make the import's scratch file in ${directory} (${String(error)}); keeping the run's slugs in memory`)
+          file = { db: open(":memory:"), filename: undefined }
         }
-      })
-  ).pipe(Effect.map(({ db }) => fromDatabase(db)))
+        return ledgerOver(file, (cause) =>
+          warn(`the import's scratch file in ${directory} cannot grow (${String(cause)}); keeping the run's slugs in memory from here on`))
+      }),
+      (ledger) => Effect.sync(() => ledger.close())
+    )
+  })

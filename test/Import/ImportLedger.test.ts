@@ -20,7 +20,7 @@ const withDirectory = <A, E>(f: (directory: string) => Effect.Effect<A, E>) =>
   )
 
 /** Runs `body` (an Effect generator's body, with `ImportLedger` and `readdirSync` in scope) in a node process of its own. */
-const inChild = (body: string, options: { readonly noFileGrowth?: boolean } = {}) => {
+const inChild = (body: string, options: { readonly noFileGrowth?: boolean; readonly fileLimitKb?: number } = {}) => {
   const ledger = pathToFileURL(join(import.meta.dirname, "..", "..", "src", "Import", "ImportLedger.ts")).href
   const script = `
     import { Effect } from "effect"
@@ -31,8 +31,9 @@ const inChild = (body: string, options: { readonly noFileGrowth?: boolean } = {}
   const node = [process.execPath, "--import", "tsx", "--input-type=module", "-e", script]
   // A file-size limit of 0 (SIGXFSZ ignored, so a write fails with EFBIG): files can be made,
   // not written to, as on a full disk.
-  const [command, ...args] = options.noFileGrowth === true
-    ? ["bash", "-c", `trap '' XFSZ; ulimit -f 0; exec "$@"`, "bash", ...node]
+  const limit = options.noFileGrowth === true ? 0 : options.fileLimitKb
+  const [command, ...args] = limit !== undefined
+    ? ["bash", "-c", `trap '' XFSZ; ulimit -f ${limit}; exec "$@"`, "bash", ...node]
     : node
   return spawnSync(command!, args, { cwd: join(import.meta.dirname, "..", ".."), encoding: "utf8" })
 }
@@ -121,6 +122,41 @@ describe("ImportLedger", () => {
         assert.strictEqual(child.status, 0, child.stderr)
         assert.include(child.stdout, "keeping the run's slugs in memory")
         assert.include(child.stdout, `{"identity":"a.md","source":"a.md"}`)
+        assert.deepStrictEqual(scratchFiles(directory), [])
+      })
+    ), 60_000)
+
+  it.effect("a file that stops growing mid-run (TMPDIR full): the ledger moves into memory with all it held and goes on", () =>
+    withDirectory((directory) =>
+      Effect.sync(() => {
+        // 20,000 slugs in transactions of 100 (as a run's chunks), with stores and shared
+        // sources between them, against a file limit of 256 KB: the file fills up part way.
+        const child = inChild(`
+          const ledger = yield* ImportLedger.make(${JSON.stringify(directory)})
+          const files = () => readdirSync(${JSON.stringify(directory)}).length
+          let wrong = 0, fileSeen = 0
+          for (let chunk = 0; chunk < 200; chunk++) {
+            ledger.transaction(() => {
+              for (let i = chunk * 100; i < chunk * 100 + 100; i++) {
+                if (ledger.claim("slug-" + i, "line:" + i, "src-" + i) !== undefined) wrong++
+                ledger.meetSource("shared-" + (i % 50), "line:" + i)
+              }
+            })
+            ledger.transaction(() => ledger.stored("slug-" + chunk * 100, "line:" + chunk * 100, "src-" + chunk * 100))
+            fileSeen = Math.max(fileSeen, files())
+          }
+          for (let i = 0; i < 20000; i++) {
+            const claim = ledger.claim("slug-" + i, "other", "other")
+            if (claim?.identity !== "line:" + i || claim.source !== "src-" + i) wrong++
+          }
+          for (let chunk = 0; chunk < 200; chunk++) if (ledger.storedBy("slug-" + chunk * 100) !== "line:" + chunk * 100) wrong++
+          console.log(JSON.stringify({ wrong, pinned: ledger.isPinned("shared-7"), fileSeen, filesAtEnd: files() }))
+        `, { fileLimitKb: 256 })
+        assert.strictEqual(child.status, 0, child.stderr)
+        assert.include(child.stdout, "cannot grow")
+        assert.include(child.stdout, "keeping the run's slugs in memory from here on")
+        const result = JSON.parse(child.stdout.trim().split("\n").at(-1)!)
+        assert.deepStrictEqual(result, { wrong: 0, pinned: true, fileSeen: 1, filesAtEnd: 0 })
         assert.deepStrictEqual(scratchFiles(directory), [])
       })
     ), 60_000)
