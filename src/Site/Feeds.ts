@@ -11,7 +11,7 @@
 import { DateTime } from "effect"
 import { XMLBuilder } from "fast-xml-parser"
 import type { Post } from "../Domain/Post.js"
-import { resolveLinks } from "../Sources/html.js"
+import { escapeHtml, resolveLinks } from "../Sources/html.js"
 import { toJsonFeed } from "../Sources/JsonFeed.js"
 import { descriptionOf, modifiedAtOf, publishedAtOf, updatedAtOf } from "./Pages.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
@@ -100,7 +100,9 @@ export const rssFeed = (input: FeedInput): string => {
           link: postUrl(urls, post),
           guid: { "#text": postUrl(urls, post), "@_isPermaLink": "true" },
           pubDate: DateTime.toDateUtc(publishedAtOf(post)).toUTCString(),
-          description: descriptionOf(post),
+          // An item's description is HTML to feed readers (RSS Best Practices Profile); the
+          // summary is plain text, so "cargo update --precise <yanked>" lost its "<yanked>".
+          description: escapeHtml(descriptionOf(post)),
           "content:encoded": contentOf(urls, post),
           "dc:creator": post.authors.length > 0 ? post.authors.join(", ") : undefined,
           category: post.tags

@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { XMLParser, XMLValidator } from "fast-xml-parser"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import { atomFeed, jsonFeed, rssFeed, sitemap } from "../../src/Site/Feeds.js"
 import { defaults } from "../../src/Site/SiteConfig.js"
 import { makeUrls } from "../../src/Site/Urls.js"
+import { parseXmlFeed } from "../../src/Sources/XmlFeed.js"
 import type { Post } from "../../src/Domain/Post.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
@@ -60,6 +61,18 @@ describe("XML feeds", () => {
       assert.strictEqual(parsed.rss.channel.title, "T & <T>")
       assert.strictEqual(parsed.rss.channel.item.title, "A <b>&amp; ]]>  \"q\"")
       assert.deepStrictEqual(parsed.rss.channel.item.category, ["<t>", "a&b"])
+    }))
+
+  it.effect("an RSS item's description is the summary as HTML, so readers show its text as written", () =>
+    Effect.gen(function* () {
+      const summary = `Use cargo update --precise <yanked> & Vec<T> "now"`
+      const post = yield* stored({ slug: "angles", summary, html: "<p>Body</p>" })
+      const xml = rssFeed({ config, urls, posts: [post] })
+      const item = new XMLParser().parse(xml).rss.channel.item
+      assert.strictEqual(item.description, `Use cargo update --precise &lt;yanked&gt; &amp; Vec&lt;T&gt; &quot;now&quot;`)
+      // Inkwell's own RSS reader takes the description as HTML, like every feed reader.
+      const read = Either.getOrThrow(parseXmlFeed(xml, "https://x.test/rss.xml")).items[0]
+      assert.strictEqual(read?._tag === "Entry" ? read.input.summary : read, summary)
     }))
 
   it.effect("a tag's feed names the tag and points at its own URLs", () =>
