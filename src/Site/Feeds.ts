@@ -88,7 +88,8 @@ export const rssFeed = (input: FeedInput): string => {
         link: urls.absolute(homeRoute(input)),
         description: feedDescription(input),
         language: config.language,
-        lastBuildDate: DateTime.toDateUtc(lastUpdated(posts)).toUTCString(),
+        // Optional: an empty blog has no build date to claim (the epoch read "1 January 1970").
+        lastBuildDate: posts.length === 0 ? undefined : DateTime.toDateUtc(lastUpdated(posts)).toUTCString(),
         generator: "Inkwell",
         "atom:link": {
           "@_href": urls.absolute(routes.feed("rss", tag)),

@@ -148,7 +148,8 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       }
       const lastModified = Feeds.lastUpdated(posts)
       const entries: Array<Feeds.SitemapEntry> = [
-        { route: routes.home(), lastModified },
+        // No posts, no date: the epoch told crawlers the home page had not changed since 1970.
+        { route: routes.home(), lastModified: posts.length === 0 ? undefined : lastModified },
         ...posts.map((post) => ({ route: routes.post(post.slug), lastModified: Pages.modifiedAtOf(post) })),
         ...Array.from(latestByTag, ([tag, at]) => ({ route: routes.tag(tag), lastModified: at }))
       ]

@@ -464,11 +464,15 @@ describe("feeds", () => {
       assert.strictEqual((yield* fetchRaw("/tags/nope/rss.xml")).status, 404)
     }).pipe(Effect.provide(siteServer())))
 
-  it.effect("an empty blog still has valid feeds", () =>
+  it.effect("an empty blog still has valid feeds, and claims no dates in RSS or the sitemap", () =>
     Effect.gen(function* () {
       const rss = parser.parse((yield* fetchRaw("/rss.xml")).body).rss.channel
       assert.strictEqual(rss.title, "Test Blog")
       assert.isUndefined(rss.item)
+      // Nothing was ever built: no date rather than 1 January 1970.
+      assert.isUndefined(rss.lastBuildDate)
+      const sitemap = parser.parse((yield* fetchRaw("/sitemap.xml")).body).urlset
+      assert.deepStrictEqual(sitemap.url, [{ loc: `${SITE_URL}/` }])
       const feed = parser.parse((yield* fetchRaw("/atom.xml")).body).feed
       assert.isString(feed.updated)
       assert.deepStrictEqual(JSON.parse((yield* fetchRaw("/feed.json")).body).items, [])
