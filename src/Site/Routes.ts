@@ -129,11 +129,11 @@ export const SiteRouter = Effect.gen(function* () {
     document.pipe(
       Effect.flatMap((doc) => respond(doc, cache)),
       Effect.catchTag("PageNotFound", (error) => Effect.succeed(notFound(error))),
+      // No Retry-After of its own: the request pipeline adds RETRY_AFTER's to every 503, and a
+      // fixed "5" here told readers another wait than the operator had set for the API.
       Effect.catchAll((error) =>
         Effect.logError("site: the repository failed", error).pipe(
-          Effect.as(
-            HttpServerResponse.setHeader(plain(site.failure(error), 503, "no-store"), "retry-after", "5")
-          )
+          Effect.as(plain(site.failure(error), 503, "no-store"))
         )
       )
     )

@@ -7,7 +7,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
-import { requestMiddleware } from "../../src/Http/Middleware.js"
+import { type MiddlewareOptions, requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
@@ -20,9 +20,10 @@ export const SITE_URL = "https://blog.example.com"
 
 export const siteServer = (
   config: Partial<SiteConfigShape> = {},
-  repository: Layer.Layer<PostRepository> = MemoryPostRepository.layer
+  repository: Layer.Layer<PostRepository> = MemoryPostRepository.layer,
+  middleware: Partial<MiddlewareOptions> = {}
 ) =>
-  Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })).pipe(
+  Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1, ...middleware })).pipe(
     Layer.provide(SiteRoutes.layer),
     Layer.provide(postsWith(repository)),
     Layer.provide(ApiKeys.layer([KEY])),
