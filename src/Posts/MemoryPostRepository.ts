@@ -142,7 +142,19 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       .sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0))
   })
 
+  const neighbours = (post: Post, status: PostStatus) =>
+    Effect.map(SynchronizedRef.get(ref), (state) => {
+      const listed = Array.from(state.values()).filter((p) => p.status === status || p.id === post.id).sort(newestFirst)
+      const at = listed.findIndex((p) => p.id === post.id)
+      const others = (from: number, step: number) => {
+        for (let i = from; i >= 0 && i < listed.length; i += step) if (listed[i]!.status === status) return listed[i]
+        return undefined
+      }
+      return at === -1 ? { newer: undefined, older: undefined } : { newer: others(at - 1, -1), older: others(at + 1, 1) }
+    })
+
   return {
+    neighbours,
     create,
     getBySlug,
     list,

@@ -127,6 +127,17 @@ export interface PostRepositoryShape {
   readonly tags: (status?: PostStatus) => Effect.Effect<ReadonlyArray<TagCount>, RepositoryError>
   /** Succeeds when the store answers a trivial query. */
   readonly ping: Effect.Effect<void, RepositoryError>
+  /**
+   * The posts of `status` just newer and just older than `post` in the listing's order (the
+   * reader site's previous/next links): two indexed lookups. Optional for other stores; without
+   * it the site reads the listing down to the post, which for an old post is the whole blog.
+   */
+  readonly neighbours?: (post: Post, status: PostStatus) => Effect.Effect<Neighbours, RepositoryError>
+}
+
+export interface Neighbours {
+  readonly newer: Post | undefined
+  readonly older: Post | undefined
 }
 
 export class PostRepository extends Context.Tag("Inkwell/PostRepository")<PostRepository, PostRepositoryShape>() {}

@@ -27,7 +27,7 @@ import {
   type UpsertStore
 } from "./internal/repository.js"
 import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, withListEncoded } from "./internal/encodedReads.js"
-import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type UpsertOptions, type UpsertResult } from "./PostRepository.js"
+import { type ListQuery, type Neighbours, type PostPage, PostRepository, type PostRepositoryShape, type UpsertOptions, type UpsertResult } from "./PostRepository.js"
 
 /** PostgreSQL returns BIGINT (and COUNT) as strings; SQLite as numbers. */
 const IntColumn = Schema.Union(Schema.Number, Schema.NumberFromString)
@@ -541,6 +541,27 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     return { items, next: rows.length > page.limit && last ? encodeCursor(last) : null } satisfies PostPage
   })
 
+  const neighbours = Effect.fn("PostRepository.neighbours")(function*(post: Post, status: PostStatus) {
+    const operation = "PostRepository.neighbours"
+    const at = sortKey(post)
+    // Each one row off the (status, sort_at, id) index, in the listing's order or against it.
+    const [newer, older] = yield* Effect.all([
+      Effect.flatMap(
+        pool.read(operation, (sql) => sql`
+          SELECT * FROM posts WHERE status = ${status} AND (sort_at > ${at} OR (sort_at = ${at} AND id > ${post.id}))
+          ORDER BY sort_at ASC, id ASC LIMIT 1`),
+        readRows(operation)
+      ),
+      Effect.flatMap(
+        pool.read(operation, (sql) => sql`
+          SELECT * FROM posts WHERE status = ${status} AND (sort_at < ${at} OR (sort_at = ${at} AND id < ${post.id}))
+          ORDER BY sort_at DESC, id DESC LIMIT 1`),
+        readRows(operation)
+      )
+    ])
+    return { newer: newer[0], older: older[0] } satisfies Neighbours
+  })
+
   // The encoded list (SQLite only, as the encoded read).
   const listEncodedOperation = "PostRepository.listEncoded"
   const listEncoded: ListEncoded = (query) =>
@@ -708,7 +729,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     Effect.withSpan("PostRepository.ping")
   )
 
-  const repository: PostRepositoryShape = { create, getBySlug, list, update, delete: delete_, upsertMany, tags, ping }
+  const repository: PostRepositoryShape = { create, getBySlug, list, update, delete: delete_, upsertMany, tags, ping, neighbours }
   return pool.dialect === "sqlite" ? withListEncoded(withGetEncoded(repository, getEncoded), listEncoded) : repository
 })
 

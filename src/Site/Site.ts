@@ -95,6 +95,22 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       } satisfies Document
     })
 
+    /**
+     * For a repository without a neighbour query: the listing read until just past `post`.
+     * Recent posts, the ones most read, are found on the first page; an old one reads the blog.
+     */
+    const scannedNeighbours = (post: Post) =>
+      Effect.map(
+        scanPublished((seen) => {
+          const at = seen.findIndex((p) => p.id === post.id)
+          return at !== -1 && at + 1 < seen.length
+        }),
+        (scanned) => {
+          const at = scanned.findIndex((p) => p.id === post.id)
+          return { newer: at > 0 ? scanned[at - 1] : undefined, older: at === -1 ? undefined : scanned[at + 1] }
+        }
+      )
+
     /** The published post at `slug` with its neighbours in publication order. */
     const post = Effect.fn("Site.post")(function* (slug: string) {
       const found = yield* repository.getBySlug(slug).pipe(
@@ -103,18 +119,10 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       if (found === undefined || found.status !== "published") {
         return yield* new PageNotFound({ message: `There is no post at “${slug}”.` })
       }
-      // The repository has no neighbour query: read the listing until just past this post.
-      // Recent posts, the ones most read, are found on the first page.
-      const scanned = yield* scanPublished((seen) => {
-        const at = seen.findIndex((p) => p.id === found.id)
-        return at !== -1 && at + 1 < seen.length
-      })
-      const at = scanned.findIndex((p) => p.id === found.id)
-      const view: Pages.PostView = {
-        post: found,
-        next: at > 0 ? scanned[at - 1] : undefined,
-        previous: at === -1 ? undefined : scanned[at + 1]
-      }
+      const { newer, older } = repository.neighbours !== undefined
+        ? yield* repository.neighbours(found, "published")
+        : yield* scannedNeighbours(found)
+      const view: Pages.PostView = { post: found, next: newer, previous: older }
       const neighbours = [found, view.next, view.previous].filter((p): p is Post => p !== undefined)
       return {
         contentType: HTML,

@@ -171,6 +171,28 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.isNull(exact.next)
     }))
 
+    test("neighbours: the posts of a status just newer and just older than a post, in the listing's order", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* seed(12)
+      // Drafts in between are passed over, whatever their dates.
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "draft-mid", status: "draft", publishedAt: "2020-01-03T12:00:00.000Z" }),
+        makeNewPost({ slug: "draft-tie", status: "draft", publishedAt: "2020-01-04T00:00:00.000Z" })
+      ])
+      const published = (yield* repo.list({ status: "published", limit: MAX_PAGE_SIZE })).items
+      assert.strictEqual(published.length, 12)
+      assert.isDefined(repo.neighbours, "the repository answers neighbour queries")
+      for (const [i, post] of published.entries()) {
+        const { newer, older } = yield* repo.neighbours!(post, "published")
+        assert.deepStrictEqual([newer?.slug, older?.slug], [published[i - 1]?.slug, published[i + 1]?.slug], post.slug)
+      }
+      // A draft's neighbours among the published posts (where it would stand if published).
+      const draft = yield* repo.getBySlug("draft-mid")
+      const { newer, older } = yield* repo.neighbours!(draft, "published")
+      const place = published.findIndex((p) => DateTime.lessThan(p.publishedAt!, draft.publishedAt!))
+      assert.deepStrictEqual([newer?.slug, older?.slug], [published[place - 1]?.slug, published[place]?.slug])
+    }))
+
     test("offset skips posts; a cursor takes precedence; an unreadable cursor is InvalidCursor", Effect.gen(function*() {
       const repo = yield* PostRepository
       yield* seed(10)

@@ -4,7 +4,7 @@
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Ref } from "effect"
 import { DatabaseError } from "../../src/Domain/Errors.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
@@ -143,16 +143,31 @@ describe("pages", () => {
       assert.include(newest.body, `href="/p/post-2" rel="prev"`)
     }).pipe(Effect.provide(siteServer())))
 
-  it.effect("neighbours are found beyond the first page of the listing", () =>
-    Effect.gen(function* () {
-      yield* seed(...dated(230))
-      const page = yield* fetchPage("/p/post-5")
-      assert.include(page.body, `href="/p/post-4" rel="prev"`)
-      assert.include(page.body, `href="/p/post-6" rel="next"`)
-      const oldest = yield* fetchPage("/p/post-1")
-      assert.notInclude(oldest.body, `rel="prev"`)
-      assert.include(oldest.body, `href="/p/post-2" rel="next"`)
-    }).pipe(Effect.provide(siteServer())))
+  for (const withQuery of [true, false]) {
+    it.effect(`neighbours are found beyond the first page of the listing (${withQuery ? "neighbour query: the listing is not read" : "a repository without one: read down to the post"})`, () =>
+      Effect.gen(function* () {
+        const listed = yield* Ref.make(0)
+        const counted = Layer.effect(
+          PostRepository,
+          Effect.map(Effect.zip(MemoryPostRepository.make, Effect.succeed(listed)), ([repository, calls]) => {
+            const { neighbours, ...rest } = repository
+            const list: typeof repository.list = (query) => Effect.zipRight(Ref.update(calls, (n) => n + 1), repository.list(query))
+            return withQuery && neighbours !== undefined ? { ...rest, list, neighbours } : { ...rest, list }
+          })
+        )
+        yield* Effect.gen(function* () {
+          yield* seed(...dated(230))
+          const page = yield* fetchPage("/p/post-5")
+          assert.include(page.body, `href="/p/post-4" rel="prev"`)
+          assert.include(page.body, `href="/p/post-6" rel="next"`)
+          const oldest = yield* fetchPage("/p/post-1")
+          assert.notInclude(oldest.body, `rel="prev"`)
+          assert.include(oldest.body, `href="/p/post-2" rel="next"`)
+          // 230 posts are three pages of the listing: the old posts' pages read them all, or none.
+          assert.strictEqual(yield* Ref.get(listed), withQuery ? 0 : 6)
+        }).pipe(Effect.provide(siteServer({}, counted)))
+      }))
+  }
 
   it.effect("a draft, an unknown slug and an unknown path are the site's 404 page", () =>
     Effect.gen(function* () {
