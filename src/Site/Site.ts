@@ -58,17 +58,16 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
      * Every published post, newest first, a page of MAX_PAGE_SIZE at a time, until `stop` says
      * enough. Keyset cursors, so a post written meanwhile neither repeats nor skips one.
      */
-    const scanPublished = (stop: (seen: ReadonlyArray<Post>) => boolean, max = Number.POSITIVE_INFINITY) =>
+    const scanPublished = (stop: (seen: ReadonlyArray<Post>) => boolean) =>
       Effect.gen(function* () {
         const seen: Array<Post> = []
         let cursor: string | undefined
-        while (seen.length < max) {
+        for (;;) {
           const page = yield* published({ limit: MAX_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) })
           seen.push(...page.items)
-          if (page.next === null || stop(seen)) break
+          if (page.next === null || stop(seen)) return seen
           cursor = page.next
         }
-        return seen.slice(0, max)
       })
 
     const listing = Effect.fn("Site.listing")(function* (page: number, tag?: string) {
@@ -144,21 +143,34 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       } satisfies Document
     })
 
+    /**
+     * Every published post's URL and date, page by page: only a page's posts are held at once
+     * (a post's row is mostly its body and HTML), never the whole blog, however many of its up to
+     * SITEMAP_LIMIT posts there are.
+     */
     const sitemap = Effect.fn("Site.sitemap")(function* () {
-      const posts = yield* scanPublished(() => false, SITEMAP_LIMIT)
+      const postEntries: Array<Feeds.SitemapEntry> = []
       const latestByTag = new Map<string, DateTime.Utc>()
-      for (const post of posts) {
-        for (const tag of post.tags) {
-          const latest = latestByTag.get(tag)
+      let lastModified = DateTime.unsafeMake(0)
+      let cursor: string | undefined
+      while (postEntries.length < SITEMAP_LIMIT) {
+        const page = yield* published({ limit: MAX_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) })
+        for (const post of page.items.slice(0, SITEMAP_LIMIT - postEntries.length)) {
           const updated = Pages.modifiedAtOf(post)
-          latestByTag.set(tag, latest === undefined ? updated : DateTime.max(latest, updated))
+          postEntries.push({ route: routes.post(post.slug), lastModified: updated })
+          lastModified = DateTime.max(lastModified, updated)
+          for (const tag of post.tags) {
+            const latest = latestByTag.get(tag)
+            latestByTag.set(tag, latest === undefined ? updated : DateTime.max(latest, updated))
+          }
         }
+        if (page.next === null) break
+        cursor = page.next
       }
-      const lastModified = Feeds.lastUpdated(posts)
       const entries: Array<Feeds.SitemapEntry> = [
         // No posts, no date: the epoch told crawlers the home page had not changed since 1970.
-        { route: routes.home(), lastModified: posts.length === 0 ? undefined : lastModified },
-        ...posts.map((post) => ({ route: routes.post(post.slug), lastModified: Pages.modifiedAtOf(post) })),
+        { route: routes.home(), lastModified: postEntries.length === 0 ? undefined : lastModified },
+        ...postEntries,
         ...Array.from(latestByTag, ([tag, at]) => ({ route: routes.tag(tag), lastModified: at }))
       ]
       return {

@@ -514,6 +514,23 @@ describe("discovery", () => {
       ])
     }).pipe(Effect.provide(siteServer())))
 
+  it.effect("sitemap.xml beyond one page of the listing: every post once, in order, each tag at its latest post", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(450).map((post, i) => ({ ...post, tags: [i % 2 === 0 ? "even" : "odd"] })))
+      const entries: Array<{ loc: string; lastmod?: string }> = parser.parse((yield* fetchRaw("/sitemap.xml")).body).urlset.url
+      const posts = entries.filter((entry) => entry.loc.includes("/p/"))
+      assert.strictEqual(posts.length, 450)
+      assert.deepStrictEqual(posts.slice(0, 2).map((entry) => entry.loc), [`${SITE_URL}/p/post-450`, `${SITE_URL}/p/post-449`])
+      assert.strictEqual(posts.at(-1)!.loc, `${SITE_URL}/p/post-1`)
+      assert.strictEqual(new Set(posts.map((entry) => entry.loc)).size, 450)
+      const tags = entries.filter((entry) => entry.loc.includes("/tags/"))
+      assert.deepStrictEqual(tags.map((entry) => [entry.loc, entry.lastmod]), [
+        [`${SITE_URL}/tags/odd`, posts[0]!.lastmod],
+        [`${SITE_URL}/tags/even`, posts[1]!.lastmod]
+      ])
+      assert.strictEqual(entries[0]!.lastmod, posts[0]!.lastmod)
+    }).pipe(Effect.provide(siteServer())))
+
   it.effect("robots.txt allows everything and names the sitemap", () =>
     Effect.gen(function* () {
       const robots = yield* fetchRaw("/robots.txt")
