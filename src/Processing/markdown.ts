@@ -48,19 +48,32 @@ md.use(footnote as unknown as PluginSimple)
 md.validateLink = () => true
 
 /** Plain text of an inline token: what a reader reads (no raw HTML tags, no footnote markers, no image alt). */
+/**
+ * Raw HTML elements whose content is no text a reader sees (the sanitizer drops it whole). Inline,
+ * markdown-it hands over their tags one by one with the content between as text: without this,
+ * `<script>alert(1)</script>` in a paragraph became a post's excerpt and counted as its words.
+ */
+const HIDDEN_OPEN = /^<(script|style|textarea|noscript|template|option)\b/i
+const HIDDEN_CLOSE = /^<\/(script|style|textarea|noscript|template|option)\s*>/i
+
 const inlineText = (token: Token): string => {
   const children = token.children
   if (children === null) return token.content
   let text = ""
+  let hidden = 0
   for (const child of children) {
     switch (child.type) {
+      case "html_inline":
+        if (HIDDEN_OPEN.test(child.content)) hidden++
+        else if (hidden > 0 && HIDDEN_CLOSE.test(child.content)) hidden--
+        break
       case "text":
       case "code_inline":
-        text += child.content
+        if (hidden === 0) text += child.content
         break
       case "softbreak":
       case "hardbreak":
-        text += " "
+        if (hidden === 0) text += " "
         break
     }
   }
@@ -117,14 +130,14 @@ const flat = (html: string): string => {
 export const htmlToText = (html: string): string =>
   decodeHTML(
     html
-      .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, " ")
+      .replace(/<(script|style|textarea|noscript|template|option)\b[\s\S]*?<\/\1\s*>/gi, " ")
       .replace(/<!--[\s\S]*?-->/g, " ")
       .replace(/<[^>]*>/g, " ")
   ).replace(/\s+/g, " ").trim()
 
 const stripTags = (html: string): string =>
   html
-    .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, " ")
+    .replace(/<(script|style|textarea|noscript|template|option)\b[\s\S]*?<\/\1\s*>/gi, " ")
     .replace(/<!--[\s\S]*?-->/g, " ")
     .replace(/<[^>]*>/g, " ")
     .replace(/&(?:nbsp|#160);/g, " ")

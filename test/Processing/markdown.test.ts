@@ -67,6 +67,16 @@ describe("renderMarkdown", () => {
     assert.deepStrictEqual(r.paragraphs, ["First para.", "item", "Second."])
   })
 
+  it("leaves what raw HTML hides (script, style, noscript...) out of the excerpt's paragraphs and the readable text", () => {
+    const out = renderMarkdown(
+      "<svg><script>alert(1)</script></svg><style>body{display:none}</style>\n\nA <noscript>enable js</noscript> paragraph.\n\n<div><script>var x = 1</script>Block text</div>\n"
+    )
+    assert.deepStrictEqual(out.paragraphs, ["", "A  paragraph."])
+    assert.notMatch(out.readableText, /alert|display|enable|var x/)
+    assert.include(out.readableText, "Block text")
+    assert.notInclude(out.html, "alert(1)")
+  })
+
   it("adds rel=noopener to external markdown links only", () => {
     const out = html("[ext](https://example.com) [rel](/local) [proto](//cdn.example.com/x) [mail](mailto:a@b.c)")
     assert.include(out, '<a href="https://example.com" rel="noopener noreferrer">ext</a>')
