@@ -207,7 +207,11 @@ const build = (
           ...f.strings(taxonomies?.tags, "taxonomies", "tags"),
           ...f.strings(taxonomies?.categories, "taxonomies", "tags")
         ])
-  for (const tag of tags) if (tag.length > 100) throw new Reject("tags", `tag "${tag.slice(0, 40)}…" is longer than 100 characters`)
+  for (const tag of tags) {
+    if (tag.length > 100) throw new Reject("tags", `tag "${tag.slice(0, 40)}…" is longer than 100 characters`)
+    // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.
+    if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`)
+  }
 
   const extra = isRecord(d.extra) ? d.extra : {}
   const authors =

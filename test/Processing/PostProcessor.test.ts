@@ -331,6 +331,22 @@ describe("processPostSync", () => {
   })
 })
 
+describe("tags", () => {
+  it("refuses a tag whose page no URL can reach (. and ..), naming it; dots inside a tag are fine", () => {
+    for (const tag of [".", ".."]) {
+      const result = processPostSync({ source: "a.md", raw: `---\ntitle: T\ntags: [rust, "${tag}"]\n---\nText` })
+      assert.isTrue(Either.isLeft(result))
+      if (Either.isLeft(result)) {
+        assert.strictEqual(result.left.field, "tags")
+        assert.include(result.left.reason, `tag "${tag}" cannot have a page of its own`)
+      }
+      assert.isTrue(Either.isLeft(processInputSync(new PostInput({ title: "T", body: "x", tags: [tag] }), "api")))
+    }
+    const fine = processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [\".net\", \"...\", \"v1.0\"]\n---\nText" })
+    assert.deepStrictEqual(Either.map(fine, (post) => post.tags), Either.right([".net", "...", "v1.0"]))
+  })
+})
+
 describe("excerpt of an HTML-only body", () => {
   it("takes the text of the sanitized HTML when there are no markdown paragraphs", () => {
     const result = processInputSync(
