@@ -14,7 +14,7 @@ import {
   HttpServerResponse
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Deferred, Duration, Effect, Exit, FiberSet, Layer, Option, Scope } from "effect"
+import { Config, Deferred, Duration, Effect, Exit, FiberSet, Layer, Option, Scope } from "effect"
 import { createServer, type Server } from "node:http"
 import * as PostsHttp from "../Posts/Http.js"
 import { Posts } from "../Posts/Posts.js"
@@ -188,6 +188,18 @@ const drain = (server: Server, grace: Duration.Duration, handlers: FiberSet.Fibe
 
 const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`
 
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"])
+
+/**
+ * Why SITE_URL's default is wrong for a server listening at `host`:`port`, if it is: every
+ * absolute link (feeds, sitemap, canonical and Open Graph links) points at http://localhost:3000,
+ * which readers elsewhere, or on another port, never reach; nothing else would say so.
+ */
+export const siteUrlWarning = (siteUrlSet: boolean, host: string, port: number): string | undefined =>
+  siteUrlSet || (LOOPBACK.has(host) && port === 3000)
+    ? undefined
+    : `SITE_URL is not set: feeds, the sitemap and canonical links point at http://localhost:3000, not at this server (${urlOf(host, port)}); set SITE_URL to the blog's public URL`
+
 /**
  * The whole HTTP side on a Node server: listens on HOST:PORT, logs the URL, drains on shutdown,
  * answers public reads from a `ResponseCache` (RESPONSE_CACHE_*). Needs `Posts` and `ApiKeys`;
@@ -213,6 +225,9 @@ export const layer = Layer.unwrapEffect(
         // After the Effect server registered its listener: cached reads are answered before it.
         yield* FrontDoor.install(server, yield* ResponseCache)
         yield* Effect.log(`Inkwell listening on ${urlOf(config.host, port)} (API docs at /docs)`)
+        const siteUrlSet = Option.isSome(yield* Effect.orElseSucceed(Config.option(Config.string("SITE_URL")), () => Option.none()))
+        const warning = siteUrlWarning(siteUrlSet, config.host, port)
+        if (warning !== undefined) yield* Effect.logWarning(warning)
         yield* Effect.addFinalizer(() =>
           Effect.log("Inkwell stopping").pipe(
             // First, so that bulk imports stop and answer while their connections are still open.

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { siteUrlWarning } from "../../src/Http/Server.js"
 
 const KEY = "smoke-key-123"
 
@@ -136,6 +137,8 @@ describe("entrypoint", () => {
         )
         assert.isNumber(requests[0]!.annotations["durationMs"])
         assert.notInclude(server.stdout.join("\n"), KEY)
+        // No SITE_URL, and not on localhost:3000: the feeds' links would point elsewhere; said once.
+        assert.lengthOf(server.stdout.filter((line) => line.includes("SITE_URL is not set")), 1)
       }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)),
     60_000
   )
@@ -307,4 +310,15 @@ describe("entrypoint", () => {
       }).pipe(Effect.scoped),
     60_000
   )
+})
+
+describe("siteUrlWarning", () => {
+  it("speaks only when SITE_URL's default is not where the server listens", () => {
+    assert.isUndefined(siteUrlWarning(false, "127.0.0.1", 3000))
+    assert.isUndefined(siteUrlWarning(false, "localhost", 3000))
+    assert.isUndefined(siteUrlWarning(true, "0.0.0.0", 8080))
+    assert.include(siteUrlWarning(false, "0.0.0.0", 3000), "not at this server (http://0.0.0.0:3000)")
+    assert.include(siteUrlWarning(false, "127.0.0.1", 4000), "set SITE_URL to the blog's public URL")
+    assert.include(siteUrlWarning(false, "::", 3000), "http://[::]:3000")
+  })
 })
