@@ -10,6 +10,7 @@ import { Migrator, SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql"
 import { Data, Effect, Layer } from "effect"
 import createPosts from "./migrations/0001_create_posts.js"
+import postAliases from "./migrations/0002_post_aliases.js"
 import { ensureBookkeeping } from "./migrations/bookkeeping.js"
 
 /**
@@ -17,7 +18,8 @@ import { ensureBookkeeping } from "./migrations/bookkeeping.js"
  * Append only: the migrator skips ids at or below the newest one recorded.
  */
 export const migrations = {
-  "0001_create_posts": createPosts
+  "0001_create_posts": createPosts,
+  "0002_post_aliases": postAliases
 } satisfies Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
 
 /** Own bookkeeping table, so an embedding app's `effect_sql_migrations` never hides ours. */

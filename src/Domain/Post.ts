@@ -134,3 +134,15 @@ export interface PostSource {
   /** Path relative to the import root, used for `YYYY/MM/DD/` dates and `index.md` slugs. */
   readonly relativePath?: string
 }
+
+/**
+ * An alias as stored and looked up: without leading or trailing slashes, so `releases/1.88.0`,
+ * `/releases/1.88.0` and `/releases/1.88.0/` are one alias. Paths are compared as written
+ * otherwise (case and percent-escapes included: a request path is decoded before it is keyed).
+ * Empty for `/` or a blank alias, which never names anything.
+ */
+export const aliasKey = (alias: string): string => alias.trim().replace(/^\/+|\/+$/g, "")
+
+/** A post's distinct, non-empty alias keys. */
+export const aliasKeysOf = (post: { readonly aliases: ReadonlyArray<string> }): ReadonlyArray<string> =>
+  Array.from(new Set(post.aliases.map(aliasKey))).filter((key) => key.length > 0)

@@ -5,7 +5,7 @@
  */
 import { DateTime, Effect, Layer, Option, SynchronizedRef } from "effect"
 import { PostNotFound, SlugConflict } from "../Domain/Errors.js"
-import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
+import { aliasKey, aliasKeysOf, type NewPost, type Post, type PostStatus } from "../Domain/Post.js"
 import {
   buildNew,
   buildReplacement,
@@ -153,8 +153,20 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       return at === -1 ? { newer: undefined, older: undefined } : { newer: others(at - 1, -1), older: others(at + 1, 1) }
     })
 
+  // A scan: the memory store is for tests and embedding, where the posts fit in a glance.
+  const findByAlias = (alias: string) =>
+    Effect.map(SynchronizedRef.get(ref), (state) => {
+      const key = aliasKey(alias)
+      // Newest first, so the newest of several published posts claiming the alias wins.
+      const claimant = Array.from(state.values())
+        .filter((post) => post.status === "published" && aliasKeysOf(post).includes(key))
+        .sort(newestFirst)[0]
+      return Option.map(Option.fromNullable(claimant), (post) => post.slug as string)
+    })
+
   return {
     neighbours,
+    findByAlias,
     create,
     getBySlug,
     list,

@@ -2,7 +2,7 @@
  * The storage port for posts. One contract (test/Posts/PostRepositoryContract.ts),
  * many implementations: in-memory (tests), SQL on SQLite (default) and PostgreSQL.
  */
-import { Context, type Effect } from "effect"
+import { Context, type Effect, type Option } from "effect"
 import type { InvalidCursor, PostNotFound, RepositoryError, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
 
@@ -133,6 +133,15 @@ export interface PostRepositoryShape {
    * it the site reads the listing down to the post, which for an old post is the whole blog.
    */
   readonly neighbours?: (post: Post, status: PostStatus) => Effect.Effect<Neighbours, RepositoryError>
+  /**
+   * The slug of the published post that lists `alias` among its `aliases`, compared by
+   * `aliasKey` (no leading or trailing slashes); drafts never match. When several published
+   * posts claim one alias, the newest in the listing's order wins (publishedAt, else
+   * createdAt, then id), so the answer does not depend on write order. An indexed lookup
+   * (the reader site asks on every path it does not serve); optional for other stores, and
+   * without it the site redirects no alias.
+   */
+  readonly findByAlias?: (alias: string) => Effect.Effect<Option.Option<string>, RepositoryError>
 }
 
 export interface Neighbours {

@@ -11,7 +11,7 @@
 import type { SqlClient, SqlError } from "@effect/sql"
 import { Data, DateTime, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { DatabaseError, type PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
-import { type NewPost, Post, PostStatus, TocEntry } from "../Domain/Post.js"
+import { aliasKey, aliasKeysOf, type NewPost, Post, PostStatus, TocEntry } from "../Domain/Post.js"
 import { DatabasePool } from "../Database/DatabasePool.js"
 import {
   buildNew,
@@ -408,6 +408,19 @@ const isTransientConflict = (cause: unknown): boolean => {
   return typeof driverError === "object" && driverError !== null && TRANSIENT_CODES.has(String(driverError.code))
 }
 
+/**
+ * `findByAlias`'s query for an alias key: one probe of post_aliases_alias_idx, joined to its
+ * posts by primary key. Of several published posts claiming the alias, the newest in the
+ * listing's order (sort_at, then id) wins. CROSS JOIN fixes SQLite's join order (PostgreSQL
+ * plans it as any inner join): left free, SQLite walked posts_status_sort_idx to skip the sort,
+ * probing every published post.
+ */
+export const findByAliasStatement = (sql: SqlClient.SqlClient, key: string) =>
+  sql<{ readonly slug: string }>`
+    SELECT p.slug AS slug FROM post_aliases a CROSS JOIN posts p
+    WHERE a.alias = ${key} AND p.id = a.post_id AND p.status = 'published'
+    ORDER BY p.sort_at DESC, p.id DESC LIMIT 1`
+
 export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Effect.gen(function*() {
   const pool = yield* DatabasePool
 
@@ -454,11 +467,21 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       : sql`INSERT INTO post_tags ${sql.insert(tags.map((tag) => ({ post_id: post.id, tag })))}`.pipe(Effect.asVoid)
   }
 
+  /** The `post_aliases` rows of `posts`: their alias keys, kept beside the JSON column as tags are. */
+  const aliasRows = (posts: ReadonlyArray<Post>) =>
+    posts.flatMap((post) => aliasKeysOf(post).map((alias) => ({ post_id: post.id, alias })))
+
+  const writeAliases = (sql: SqlClient.SqlClient, post: Post) => {
+    const rows = aliasRows([post])
+    return rows.length === 0 ? Effect.void : sql`INSERT INTO post_aliases ${sql.insert(rows)}`.pipe(Effect.asVoid)
+  }
+
   const insertPost = (sql: SqlClient.SqlClient, operation: string, post: Post) =>
     Effect.gen(function*() {
       const row = yield* toRow(operation, post)
       yield* sql`INSERT INTO posts ${sql.insert(row)}`
       yield* writeTags(sql, post)
+      yield* writeAliases(sql, post)
     })
 
   /** Writes `next` over the row still at `previous.version`; `false` when it no longer is. */
@@ -473,6 +496,8 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       if (written.length === 0) return false
       yield* sql`DELETE FROM post_tags WHERE post_id = ${previous.id}`
       yield* writeTags(sql, next)
+      yield* sql`DELETE FROM post_aliases WHERE post_id = ${previous.id}`
+      yield* writeAliases(sql, next)
       return true
     })
 
@@ -602,6 +627,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
         yield* checkExpected(existing, slug, expectedVersion, expectedHashTag)
         const versionMatches = expectedVersion === undefined ? sql.literal("1 = 1") : sql`version = ${expectedVersion}`
         yield* sql`DELETE FROM post_tags WHERE post_id = ${existing.id}`
+        yield* sql`DELETE FROM post_aliases WHERE post_id = ${existing.id}`
         const deleted = yield* sql<{ readonly id: string }>`
           DELETE FROM posts WHERE id = ${existing.id} AND ${versionMatches} RETURNING id
         `
@@ -640,11 +666,13 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           const rows = pending
           pending = []
           const tags = rows.flatMap((post) => Array.from(new Set(post.tags), (tag) => ({ post_id: post.id, tag })))
+          const aliases = aliasRows(rows)
           return Effect.gen(function*() {
             for (const chunk of chunksOf(rows, INSERT_CHUNK)) {
               yield* sql`INSERT INTO posts ${sql.insert(chunk.map(postToRow))}`
             }
             for (const chunk of chunksOf(tags, 500)) yield* sql`INSERT INTO post_tags ${sql.insert(chunk)}`
+            for (const chunk of chunksOf(aliases, 500)) yield* sql`INSERT INTO post_aliases ${sql.insert(chunk)}`
           }).pipe((write) => onSlugViolation(write, (cause) => new WriteRace({ cause })))
         })
 
@@ -724,12 +752,33 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     return rows.map((row) => ({ tag: row.tag, count: Number(row.n) }))
   })
 
+  const findByAliasOperation = "PostRepository.findByAlias"
+  const findByAlias = (alias: string): Effect.Effect<Option.Option<string>, DatabaseError | PoolTimeout> => {
+    const key = aliasKey(alias)
+    if (key.length === 0) return Effect.succeed(Option.none())
+    return Effect.map(
+      pool.read(findByAliasOperation, (sql) => findByAliasStatement(sql, key)),
+      (rows) => Option.map(Option.fromNullable(rows[0]), (row) => row.slug)
+    )
+  }
+
   const ping = pool.use("PostRepository.ping", (sql) => sql`SELECT 1`).pipe(
     Effect.asVoid,
     Effect.withSpan("PostRepository.ping")
   )
 
-  const repository: PostRepositoryShape = { create, getBySlug, list, update, delete: delete_, upsertMany, tags, ping, neighbours }
+  const repository: PostRepositoryShape = {
+    create,
+    getBySlug,
+    list,
+    update,
+    delete: delete_,
+    upsertMany,
+    tags,
+    ping,
+    neighbours,
+    findByAlias
+  }
   return pool.dialect === "sqlite" ? withListEncoded(withGetEncoded(repository, getEncoded), listEncoded) : repository
 })
 

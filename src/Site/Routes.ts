@@ -16,7 +16,7 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
-import { DateTime, Effect, Layer } from "effect"
+import { DateTime, Effect, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import type { RepositoryError } from "../Domain/Errors.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
@@ -113,6 +113,19 @@ const wantsHtml = (request: HttpServerRequest.HttpServerRequest) =>
   (request.method === "GET" || request.method === "HEAD") && (request.headers["accept"] ?? "").includes("text/html")
 
 /**
+ * The path of a request URL, percent-decoded as the router decodes its parameters; `undefined`
+ * when it does not decode (a malformed escape), which names no alias.
+ */
+const decodedPath = (url: string): string | undefined => {
+  const end = url.search(/[?#]/)
+  try {
+    return decodeURIComponent(end === -1 ? url : url.slice(0, end))
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * The site's routes. Needs `Site`; the API's routes are untouched, and a path neither serves
  * gets the site's 404 page in a browser and the API's JSON 404 anywhere else.
  */
@@ -178,11 +191,35 @@ export const SiteRouter = Effect.gen(function* () {
       HttpRouter.get(`/tags/:tag/${file}`, Effect.flatMap(tagParam, (tag) => serve(site.feed(format, tag))))
     )
   }
-  const nothingHere = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-    wantsHtml(request)
+  /**
+   * A path no route serves: a GET or HEAD for one of a published post's aliases (its address on
+   * the blog it was migrated from) is sent to the post, 301 to the same kind of root-relative
+   * link as /page/1's, for every client (a 301 for a GET is fine for any of them); anything else
+   * is the 404 it always was. Only reached when no route matched, so an alias never shadows one.
+   */
+  const nothingHere = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const notHere = wantsHtml(request)
       ? missing("There is nothing at this address.")
       : Effect.fail(new HttpServerError.RouteNotFound({ request }))
-  )
+    const path = request.method === "GET" || request.method === "HEAD" ? decodedPath(request.url) : undefined
+    if (path === undefined) return notHere
+    return site.aliasTarget(path).pipe(
+      Effect.matchEffect({
+        onFailure: (error) =>
+          Effect.logError("site: the repository failed", error).pipe(
+            Effect.as(plain(site.failure(error), 503, "no-store"))
+          ),
+        onSuccess: Option.match({
+          onNone: () => notHere,
+          // Cacheable like the pages: an alias moved to another post is followed within max-age.
+          onSome: (location) =>
+            Effect.succeed(
+              HttpServerResponse.redirect(location, { status: 301, headers: { ...SECURITY_HEADERS, "cache-control": cache } })
+            )
+        })
+      })
+    )
+  })
   // Every method but HEAD: the router answers a HEAD with the GET route of its path when no
   // HEAD route matches, and a catch-all for HEAD matched first, so every HEAD (site and API) was 404.
   return CATCH_ALL_METHODS.reduce(

@@ -3,7 +3,7 @@
  * a draft does not exist for readers) and renders them; HTTP concerns (headers, 304s) are in
  * Routes.ts.
  */
-import { Data, DateTime, Effect } from "effect"
+import { Data, DateTime, Effect, Option } from "effect"
 import type { RepositoryError } from "../Domain/Errors.js"
 import type { Post } from "../Domain/Post.js"
 import { MAX_PAGE_SIZE, PostRepository } from "../Posts/PostRepository.js"
@@ -180,6 +180,29 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       } satisfies Document
     })
 
+    /** SITE_URL's path (`/blog`), without a trailing slash; empty for a site at the root. */
+    const basePath = new URL(config.url).pathname.replace(/\/+$/, "")
+
+    /**
+     * Where an old address of a post lives now: the page of the published post listing the
+     * (decoded) request `path` among its aliases, as a link (`Urls.path`, with the base path).
+     * Aliases are relative to the site's root: the site's routes are served without SITE_URL's
+     * path (a proxy strips it), so `path` is looked up as it came and, when it still starts with
+     * that path (no proxy stripped it), without it too. None when the repository cannot look
+     * aliases up (`findByAlias` is optional).
+     */
+    const aliasTarget = (path: string): Effect.Effect<Option.Option<string>, RepositoryError> => {
+      const findByAlias = repository.findByAlias
+      if (findByAlias === undefined) return Effect.succeed(Option.none())
+      const stripped = basePath !== "" && (path === basePath || path.startsWith(`${basePath}/`))
+        ? path.slice(basePath.length)
+        : undefined
+      const found = stripped === undefined
+        ? findByAlias(path)
+        : Effect.flatMap(findByAlias(path), (slug) => (Option.isSome(slug) ? Effect.succeed(slug) : findByAlias(stripped)))
+      return Effect.map(found, Option.map((slug) => urls.path(routes.post(slug))))
+    }
+
     const robots: Document = { contentType: "text/plain; charset=utf-8", body: Feeds.robots(urls) }
 
     const css: Document = { contentType: "text/css; charset=utf-8", body: stylesheet }
@@ -202,6 +225,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       home: (page: number) => listing(page),
       tag: (tag: string, page: number) => listing(page, tag),
       post,
+      aliasTarget,
       feed,
       sitemap,
       robots,

@@ -1,8 +1,13 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer, Option } from "effect"
+import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
 
 const memory = SqlLive.layer("sqlite::memory:")
 
@@ -15,15 +20,15 @@ describe("Migrations", () => {
   it.effect("a fresh database gets every migration; a second run is a no-op", () =>
     Effect.gen(function*() {
       const first = yield* Migrations.run()
-      assert.deepStrictEqual(first, [[1, "create_posts"]])
-      assert.includeMembers(yield* tableNames, ["inkwell_migrations", "post_tags", "posts"])
+      assert.deepStrictEqual(first, [[1, "create_posts"], [2, "post_aliases"]])
+      assert.includeMembers(yield* tableNames, ["inkwell_migrations", "post_aliases", "post_tags", "posts"])
       const second = yield* Migrations.run()
       assert.deepStrictEqual(second, [])
       const sql = yield* SqlClient.SqlClient
       const recorded = yield* sql<{ migration_id: number; name: string }>`
         SELECT migration_id, name FROM inkwell_migrations
       `
-      assert.deepStrictEqual(recorded.map((r) => [r.migration_id, r.name]), [[1, "create_posts"]])
+      assert.deepStrictEqual(recorded.map((r) => [r.migration_id, r.name]), [[1, "create_posts"], [2, "post_aliases"]])
     }).pipe(Effect.provide(memory)))
 
   it.effect("every key of the record is picked up by the loader", () =>
@@ -45,7 +50,7 @@ describe("Migrations", () => {
       yield* sql`CREATE TRIGGER jam BEFORE INSERT ON inkwell_migrations BEGIN SELECT RAISE(ABORT, 'jammed'); END`
       const error = yield* Effect.flip(Migrations.run())
       assert.strictEqual(error._tag, "MigrationFailed")
-      assert.deepStrictEqual(error.missing, ["0001_create_posts"])
+      assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases"])
       assert.notInclude(yield* tableNames, "posts")
     }).pipe(Effect.provide(memory)))
 
@@ -56,7 +61,7 @@ describe("Migrations", () => {
       yield* sql`INSERT INTO inkwell_migrations (migration_id, name) VALUES (7, 'from_elsewhere')`
       const error = yield* Effect.flip(Migrations.run())
       assert.strictEqual(error._tag, "MigrationFailed")
-      assert.deepStrictEqual(error.missing, ["0001_create_posts"])
+      assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases"])
       assert.include(error.message, "0001_create_posts")
     }).pipe(Effect.provide(memory)))
 
@@ -64,7 +69,7 @@ describe("Migrations", () => {
     Effect.gen(function*() {
       const broken = {
         ...Migrations.migrations,
-        "0002_broken": Effect.flatMap(SqlClient.SqlClient, (sql) => sql`CREATE TABLE posts (id TEXT)`)
+        "0003_broken": Effect.flatMap(SqlClient.SqlClient, (sql) => sql`CREATE TABLE posts (id TEXT)`)
       }
       const error = yield* Effect.flip(Migrations.run(broken))
       assert.strictEqual(error._tag, "MigrationFailed")
@@ -80,8 +85,33 @@ describe("Migrations", () => {
       // prepared-statement cache: better-sqlite3 prepare failures are cached for 10 minutes.)
       yield* Migrations.run({})
       const error = yield* Effect.flip(Migrations.verify())
-      assert.deepStrictEqual(error.missing, ["0001_create_posts"])
+      assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases"])
       yield* Migrations.run()
       yield* Migrations.verify()
+    }).pipe(Effect.provide(memory)))
+
+  it.effect("0002 backfills the alias index from the posts an older schema stored", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      // A database as the previous release left it: only 0001, posts carrying aliases in JSON.
+      yield* Migrations.run({ "0001_create_posts": Migrations.migrations["0001_create_posts"] })
+      const posts = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
+        Effect.forEach([
+          makeNewPost({ slug: "rust-1-32", aliases: ["/2019/01/17/Rust-1.32.0.html", "releases/1.32.0/", "/releases/1.32.0"] }),
+          makeNewPost({ slug: "plain" }),
+          makeNewPost({ slug: "hidden", status: "draft", aliases: ["/drafts/hidden"] })
+        ], memory.create))
+      for (const post of posts) yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
+      assert.deepStrictEqual(yield* Migrations.run(), [[2, "post_aliases"]])
+      const keys = yield* sql<{ alias: string }>`SELECT alias FROM post_aliases ORDER BY alias`
+      assert.deepStrictEqual(keys.map((row) => row.alias), ["2019/01/17/Rust-1.32.0.html", "drafts/hidden", "releases/1.32.0"])
+      const found = yield* Effect.flatMap(PostRepository, (repo) =>
+        Effect.forEach(["/2019/01/17/Rust-1.32.0.html", "/releases/1.32.0/", "/drafts/hidden"], (alias) =>
+          Effect.map(repo.findByAlias!(alias), Option.getOrUndefined))).pipe(
+          Effect.provide(SqlPostRepository.layer.pipe(
+            Layer.provide(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" }))
+          ))
+        )
+      assert.deepStrictEqual(found, ["rust-1-32", "rust-1-32", undefined])
     }).pipe(Effect.provide(memory)))
 })

@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { relative, resolve } from "node:path"
-import { DateTime, Effect, Exit, type Layer, Schema, TestClock } from "effect"
+import { DateTime, Effect, Exit, type Layer, Option, Schema, TestClock } from "effect"
 import { NewPost, Post } from "../../src/Domain/Post.js"
 import {
   DEFAULT_PAGE_SIZE,
@@ -575,6 +575,75 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.deepStrictEqual(yield* repo.tags("draft"), [{ tag: "rust", count: 1 }, { tag: "wip", count: 1 }])
       yield* repo.delete("one")
       assert.deepStrictEqual(yield* repo.tags("published"), [{ tag: "rust", count: 2 }, { tag: "web", count: 1 }])
+    }))
+
+    /** The slug `findByAlias` answers for each alias, `undefined` for none. */
+    const aliased = (...aliases: ReadonlyArray<string>) =>
+      Effect.flatMap(PostRepository, (repo) => {
+        assert.isDefined(repo.findByAlias, "the repository looks aliases up")
+        return Effect.forEach(aliases, (alias) => Effect.map(repo.findByAlias!(alias), Option.getOrUndefined))
+      })
+
+    test("findByAlias: a created post by every spelling of its aliases; drafts never", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "rust-1-32", aliases: ["/2019/01/17/Rust-1.32.0.html", "releases/1.88.0", "/dup/", "dup"] }))
+      yield* repo.create(makeNewPost({ slug: "secret", status: "draft", aliases: ["/drafts/old"] }))
+      assert.deepStrictEqual(
+        yield* aliased("2019/01/17/Rust-1.32.0.html", "/2019/01/17/Rust-1.32.0.html", "/releases/1.88.0/", "releases/1.88.0", "//releases/1.88.0//", "dup"),
+        ["rust-1-32", "rust-1-32", "rust-1-32", "rust-1-32", "rust-1-32", "rust-1-32"]
+      )
+      // Compared as written otherwise: case, other paths, the root and a draft's alias name nothing.
+      assert.deepStrictEqual(
+        yield* aliased("/2019/01/17/rust-1.32.0.html", "/releases", "releases/1.88", "/", "", "/drafts/old", "drafts/old"),
+        [undefined, undefined, undefined, undefined, undefined, undefined, undefined]
+      )
+    }))
+
+    test("findByAlias follows upsertMany: inserted, updated, moved; a dry run writes none", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "one", aliases: ["/old/one.html"] }),
+        makeNewPost({ slug: "two", aliases: ["old/two.html", "/also/two/"] }),
+        makeNewPost({ slug: "three" })
+      ])
+      assert.deepStrictEqual(yield* aliased("/old/one.html", "/old/two.html", "also/two"), ["one", "two", "two"])
+      // The same source with other aliases: the old ones are gone.
+      yield* repo.upsertMany([makeNewPost({ slug: "two", aliases: ["/new/two.html"] })])
+      assert.deepStrictEqual(yield* aliased("/old/two.html", "/also/two", "/new/two.html"), [undefined, undefined, "two"])
+      // The source's post moved to another slug: its aliases follow it.
+      yield* repo.upsertMany([makeNewPost({ slug: "one-renamed", source: "fixtures/one.md", aliases: ["/old/one.html"] })])
+      assert.deepStrictEqual(yield* aliased("/old/one.html"), ["one-renamed"])
+      const dry = yield* repo.upsertMany([makeNewPost({ slug: "four", aliases: ["/old/four.html"] })], { dryRun: true })
+      assert.deepStrictEqual(actions(dry.outcomes), ["inserted"])
+      assert.deepStrictEqual(yield* aliased("/old/four.html"), [undefined])
+    }))
+
+    test("findByAlias follows update (publish, change, rename, unpublish) and delete", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const draft = yield* repo.create(makeNewPost({ slug: "post", status: "draft", aliases: ["/a"] }))
+      assert.deepStrictEqual(yield* aliased("/a"), [undefined])
+      const published = yield* repo.update("post", draft.version, makeNewPost({ slug: "post", aliases: ["/a"] }))
+      assert.deepStrictEqual(yield* aliased("/a"), ["post"])
+      const changed = yield* repo.update("post", published.version, makeNewPost({ slug: "post", aliases: ["/b/"] }))
+      assert.deepStrictEqual(yield* aliased("/a", "b"), [undefined, "post"])
+      const renamed = yield* repo.update("post", changed.version, makeNewPost({ slug: "moved", aliases: ["/b/"] }))
+      assert.deepStrictEqual(yield* aliased("/b"), ["moved"])
+      const unpublished = yield* repo.update("moved", renamed.version, makeNewPost({ slug: "moved", status: "draft", aliases: ["/b/"] }))
+      assert.deepStrictEqual(yield* aliased("/b"), [undefined])
+      yield* repo.update("moved", unpublished.version, makeNewPost({ slug: "moved", aliases: ["/b/"] }))
+      assert.deepStrictEqual(yield* aliased("/b"), ["moved"])
+      yield* repo.delete("moved")
+      assert.deepStrictEqual(yield* aliased("/b"), [undefined])
+    }))
+
+    test("findByAlias: of several published posts claiming one alias, the newest wins, whatever the write order", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const newer = yield* repo.create(makeNewPost({ slug: "newer", publishedAt: "2021-01-01T00:00:00Z", aliases: ["/shared"] }))
+      yield* repo.create(makeNewPost({ slug: "older", publishedAt: "2020-01-01T00:00:00Z", aliases: ["shared/"] }))
+      yield* repo.create(makeNewPost({ slug: "newest-draft", status: "draft", publishedAt: "2022-01-01T00:00:00Z", aliases: ["/shared"] }))
+      assert.deepStrictEqual(yield* aliased("/shared"), ["newer"])
+      yield* repo.update("newer", newer.version, makeNewPost({ slug: "newer", status: "draft", publishedAt: "2021-01-01T00:00:00Z", aliases: ["/shared"] }))
+      assert.deepStrictEqual(yield* aliased("/shared"), ["older"])
     }))
 
     test("ping succeeds on a live store", Effect.gen(function*() {

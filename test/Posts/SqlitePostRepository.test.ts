@@ -76,6 +76,32 @@ describe("SqlPostRepository on SQLite", () => {
       assert.deepStrictEqual(read[1], [{ tag: "kept", count: 1 }])
     }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
 
+  it.effect("update and delete leave no alias rows behind", () =>
+    Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const sql = yield* SqlClient.SqlClient
+      const aliasRows = Effect.map(
+        sql<{ post_id: string; alias: string }>`SELECT post_id, alias FROM post_aliases ORDER BY alias`,
+        (rows) => rows.map((row) => row.alias)
+      )
+      const created = yield* repo.create(makeNewPost({ slug: "aliased", aliases: ["/a/", "/b", "b/"] }))
+      assert.deepStrictEqual(yield* aliasRows, ["a", "b"])
+      yield* repo.update("aliased", created.version, makeNewPost({ slug: "aliased", aliases: ["/c"] }))
+      assert.deepStrictEqual(yield* aliasRows, ["c"])
+      yield* repo.delete("aliased")
+      assert.deepStrictEqual(yield* aliasRows, [])
+    }).pipe(Effect.provide(stack("sqlite::memory:"))))
+
+  it.effect("the alias lookup is one probe of the alias index, not a scan of the posts", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const [text, params] = SqlPostRepository.findByAliasStatement(sql, "releases/1.88.0").compile()
+      const plan = yield* sql.unsafe<{ detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params)
+      const details = plan.map((row) => row.detail)
+      assert.isTrue(details.some((detail) => detail.includes("post_aliases_alias_idx")), JSON.stringify(plan))
+      assert.isFalse(details.some((detail) => /^SCAN (p|posts)\b/.test(detail)), JSON.stringify(plan))
+    }).pipe(Effect.provide(stack("sqlite::memory:"))))
+
   it.effect("the listing query uses the sort index", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

@@ -550,3 +550,112 @@ describe("discovery", () => {
       assert.strictEqual(rss.item[0].link, "https://example.com/blog/p/post-1")
     }).pipe(Effect.provide(siteServer({ url: "https://example.com/blog/" }))))
 })
+
+describe("aliases", () => {
+  const send = (method: "HEAD" | "POST", path: string) =>
+    Effect.flatMap(HttpClient.HttpClient, (client) =>
+      client.execute(method === "HEAD" ? HttpClientRequest.head(path) : HttpClientRequest.post(path))
+    ).pipe(
+      Effect.flatMap((response) => Effect.map(response.text, (body) => ({ status: response.status, headers: response.headers, body }))),
+      Effect.scoped
+    )
+
+  it.effect("a published post's alias is a 301 to its page, however its slashes are written, for every client and HEAD", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "rust-1-32", aliases: ["/2019/01/17/Rust-1.32.0.html", "releases/1.88.0", "/2019/hello world.html"] })
+      for (const path of [
+        "/2019/01/17/Rust-1.32.0.html",
+        "/releases/1.88.0",
+        "/releases/1.88.0/",
+        "//releases/1.88.0",
+        "/releases/1.88.0?utm_source=x",
+        "/2019/hello%20world.html"
+      ]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 301, path)
+        assert.strictEqual(page.headers["location"], "/p/rust-1-32", path)
+        assert.strictEqual(page.headers["content-security-policy"], CONTENT_SECURITY_POLICY, path)
+        assert.match(page.headers["cache-control"] ?? "", /^public, max-age=\d+$/, path)
+      }
+      const api = yield* fetchRaw("/releases/1.88.0", { accept: "application/json" })
+      assert.strictEqual(api.status, 301)
+      assert.strictEqual(api.headers["location"], "/p/rust-1-32")
+      const head = yield* send("HEAD", "/releases/1.88.0/")
+      assert.strictEqual(head.status, 301)
+      assert.strictEqual(head.headers["location"], "/p/rust-1-32")
+      assert.strictEqual(head.body, "")
+      // Not a redirect for other methods, nor for a near miss.
+      assert.notStrictEqual((yield* send("POST", "/releases/1.88.0")).status, 301)
+      assert.strictEqual((yield* fetchPage("/releases/1.88")).status, 404)
+      assert.strictEqual((yield* fetchPage("/2019/01/17/rust-1.32.0.html")).status, 404)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("a draft's alias and an unknown path stay the site's 404 page (and the API's JSON 404)", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "not-yet", title: "Not yet", status: "draft", aliases: ["/old/not-yet.html"] })
+      for (const path of ["/old/not-yet.html", "/old/not-yet.html/", "/no/such/page"]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 404, path)
+        assert.include(page.body, "Page not found", path)
+        assert.isUndefined(page.headers["location"], path)
+        const api = yield* fetchRaw(path, { accept: "application/json" })
+        assert.strictEqual(api.status, 404, path)
+        assert.strictEqual(JSON.parse(api.body)._tag, "RouteNotFound", path)
+      }
+      assert.strictEqual((yield* send("HEAD", "/old/not-yet.html")).status, 404)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("an alias never shadows a route the site or the API serves", () =>
+    Effect.gen(function* () {
+      yield* seed(
+        { slug: "other", title: "The other post" },
+        { slug: "greedy", aliases: ["/p/other", "/rss.xml", "/", "/posts", "/health", "/tags/test"] }
+      )
+      const other = yield* fetchPage("/p/other")
+      assert.strictEqual(other.status, 200)
+      assert.include(other.body, "The other post")
+      for (const path of ["/rss.xml", "/", "/posts", "/health", "/tags/test"]) {
+        assert.strictEqual((yield* fetchPage(path)).status, 200, path)
+      }
+      // The post's own page is not an alias target of itself either.
+      assert.strictEqual((yield* fetchPage("/p/greedy")).status, 200)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("with a SITE_URL path, Location carries it and the alias matches with or without it", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "rust-1-88", aliases: ["releases/1.88.0"] })
+      for (const path of ["/releases/1.88.0", "/blog/releases/1.88.0", "/blog/releases/1.88.0/"]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 301, path)
+        assert.strictEqual(page.headers["location"], "/blog/p/rust-1-88", path)
+      }
+    }).pipe(Effect.provide(siteServer({ url: "https://example.com/blog/" }))))
+
+  it.effect("a repository without findByAlias redirects nothing", () =>
+    Effect.gen(function* () {
+      const without = Layer.effect(
+        PostRepository,
+        Effect.map(MemoryPostRepository.make, ({ findByAlias: _, ...rest }) => rest)
+      )
+      yield* Effect.gen(function* () {
+        yield* seed({ slug: "kept", aliases: ["/old/kept.html"] })
+        assert.strictEqual((yield* fetchPage("/old/kept.html")).status, 404)
+      }).pipe(Effect.provide(siteServer({}, without)))
+    }))
+
+  it.effect("a failing alias lookup is the 503 page, not a 404", () =>
+    Effect.gen(function* () {
+      const failing = Layer.effect(
+        PostRepository,
+        Effect.map(MemoryPostRepository.make, (repository) => ({
+          ...repository,
+          findByAlias: () => Effect.fail(new DatabaseError({ operation: "PostRepository.findByAlias", cause: "down" }))
+        }))
+      )
+      yield* Effect.gen(function* () {
+        const page = yield* fetchPage("/old/anything.html")
+        assert.strictEqual(page.status, 503)
+        assert.strictEqual(page.headers["cache-control"], "no-store")
+      }).pipe(Effect.provide(siteServer({}, failing)))
+    }))
+})
