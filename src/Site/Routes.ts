@@ -167,11 +167,30 @@ export const SiteRouter = Effect.gen(function* () {
 
   const tagParam = Effect.map(HttpRouter.params, (params) => params["tag"] ?? "")
 
+  /**
+   * One URL per page: the router matches `/p/slug/` too, and answered it as a second page with
+   * the same content (where relative links resolve elsewhere); it moves to `canonical` instead.
+   */
+  const oneUrl = <E, R>(canonical: string, page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      const query = request.url.search(/[?#]/)
+      const path = query === -1 ? request.url : request.url.slice(0, query)
+      return path.length > 1 && path.endsWith("/")
+        ? Effect.succeed(HttpServerResponse.redirect(canonical + (query === -1 ? "" : request.url.slice(query)), { status: 301, headers: SECURITY_HEADERS }))
+        : page
+    })
+
   let router = HttpRouter.empty.pipe(
     HttpRouter.get("/", serve(site.home(1))),
     HttpRouter.get("/page/:page", listingPage()),
-    HttpRouter.get("/p/:slug", Effect.flatMap(HttpRouter.params, (params) => serve(site.post(params["slug"] ?? "")))),
-    HttpRouter.get("/tags/:tag", Effect.flatMap(tagParam, (tag) => serve(site.tag(tag, 1)))),
+    HttpRouter.get(
+      "/p/:slug",
+      Effect.flatMap(HttpRouter.params, (params) => {
+        const slug = params["slug"] ?? ""
+        return oneUrl(urls.path(routes.post(slug)), serve(site.post(slug)))
+      })
+    ),
+    HttpRouter.get("/tags/:tag", Effect.flatMap(tagParam, (tag) => oneUrl(urls.path(routes.tag(tag)), serve(site.tag(tag, 1))))),
     HttpRouter.get("/tags/:tag/page/:page", Effect.flatMap(tagParam, (tag) => listingPage(tag))),
     HttpRouter.get("/sitemap.xml", serve(site.sitemap())),
     HttpRouter.get("/robots.txt", respond(site.robots, cache)),

@@ -169,6 +169,23 @@ describe("pages", () => {
       }))
   }
 
+  it.effect("a post or tag page asked with a trailing slash moves to its one URL (301), its query kept", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(2, { tags: ["a b"] }))
+      for (const [path, location] of [
+        ["/p/post-1/", "/p/post-1"],
+        ["/p/post-1//", "/p/post-1"],
+        ["/p/post-1/?utm=x", "/p/post-1?utm=x"],
+        ["/tags/a%20b/", "/tags/a%20b"]
+      ] as const) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+      }
+      assert.strictEqual((yield* fetchPage("/p/post-1")).status, 200)
+      assert.strictEqual((yield* fetchPage("/tags/a%20b")).status, 200)
+    }).pipe(Effect.provide(siteServer())))
+
   it.effect("a draft, an unknown slug and an unknown path are the site's 404 page", () =>
     Effect.gen(function* () {
       yield* seed({ slug: "not-yet", title: "Not yet", status: "draft" })
