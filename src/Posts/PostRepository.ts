@@ -133,6 +133,8 @@ export interface PostRepositoryShape {
    * it the site reads the listing down to the post, which for an old post is the whole blog.
    */
   readonly neighbours?: (post: Post, status: PostStatus) => Effect.Effect<Neighbours, RepositoryError>
+  /** Where the post once at `slug` is now (`MovedFrom`); optional. */
+  readonly movedFrom?: MovedFrom
   /**
    * The slug of the published post that lists `alias` among its `aliases`, compared by
    * `aliasKey` (no leading or trailing slashes); drafts never match. When several published
@@ -143,6 +145,13 @@ export interface PostRepositoryShape {
    */
   readonly findByAlias?: (alias: string) => Effect.Effect<Option.Option<string>, RepositoryError>
 }
+
+/**
+ * The post that moved away from `slug` (renamed, or its title changed on re-import), as it is
+ * now: the reader site sends the old URL there. `None` when no post left that slug or the slug
+ * is live again. Optional for other stores: without it an old URL is a 404.
+ */
+export type MovedFrom = (slug: string) => Effect.Effect<Option.Option<Post>, RepositoryError>
 
 export interface Neighbours {
   readonly newer: Post | undefined

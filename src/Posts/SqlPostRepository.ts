@@ -482,7 +482,18 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       yield* sql`INSERT INTO posts ${sql.insert(row)}`
       yield* writeTags(sql, post)
       yield* writeAliases(sql, post)
+      yield* sql`DELETE FROM slug_redirects WHERE slug = ${post.slug}`
     })
+
+  /**
+   * `next` took over from `previous`: the slug it left leads to it from now on (a redirect of
+   * that slug to another post is replaced), and the slug it took is live, no redirect's.
+   */
+  const writeRedirect = (sql: SqlClient.SqlClient, previous: Post, next: Post) =>
+    previous.slug === next.slug ? Effect.void : Effect.zipRight(
+      sql`DELETE FROM slug_redirects WHERE slug = ${next.slug} OR slug = ${previous.slug}`,
+      sql`INSERT INTO slug_redirects (slug, post_id) VALUES (${previous.slug}, ${previous.id})`
+    )
 
   /** Writes `next` over the row still at `previous.version`; `false` when it no longer is. */
   const replacePost = (sql: SqlClient.SqlClient, operation: string, previous: Post, next: Post) =>
@@ -498,6 +509,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       yield* writeTags(sql, next)
       yield* sql`DELETE FROM post_aliases WHERE post_id = ${previous.id}`
       yield* writeAliases(sql, next)
+      yield* writeRedirect(sql, previous, next)
       return true
     })
 
@@ -673,6 +685,10 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
             }
             for (const chunk of chunksOf(tags, 500)) yield* sql`INSERT INTO post_tags ${sql.insert(chunk)}`
             for (const chunk of chunksOf(aliases, 500)) yield* sql`INSERT INTO post_aliases ${sql.insert(chunk)}`
+            // A slug a new post takes is live: no longer a moved post's old address.
+            for (const chunk of chunksOf(rows.map((post) => post.slug), 500)) {
+              yield* sql`DELETE FROM slug_redirects WHERE ${sql.in("slug", chunk)}`
+            }
           }).pipe((write) => onSlugViolation(write, (cause) => new WriteRace({ cause })))
         })
 
@@ -752,6 +768,14 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     return rows.map((row) => ({ tag: row.tag, count: Number(row.n) }))
   })
 
+  const movedFromOperation = "PostRepository.movedFrom"
+  const movedFrom = (slug: string): Effect.Effect<Option.Option<Post>, DatabaseError | PoolTimeout> =>
+    Effect.flatMap(
+      pool.read(movedFromOperation, (sql) =>
+        sql`SELECT p.* FROM slug_redirects r CROSS JOIN posts p WHERE r.slug = ${slug} AND p.id = r.post_id`),
+      (rows) => Effect.map(readRows(movedFromOperation)(rows), (posts) => Option.fromNullable(posts[0]))
+    )
+
   const findByAliasOperation = "PostRepository.findByAlias"
   const findByAlias = (alias: string): Effect.Effect<Option.Option<string>, DatabaseError | PoolTimeout> => {
     const key = aliasKey(alias)
@@ -777,7 +801,8 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     tags,
     ping,
     neighbours,
-    findByAlias
+    findByAlias,
+    movedFrom
   }
   return pool.dialect === "sqlite" ? withListEncoded(withGetEncoded(repository, getEncoded), listEncoded) : repository
 })

@@ -20,7 +20,7 @@ import { DateTime, Effect, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import type { RepositoryError } from "../Domain/Errors.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
-import { type Document, PageNotFound, Site } from "./Site.js"
+import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
@@ -138,10 +138,13 @@ export const SiteRouter = Effect.gen(function* () {
   const notFound = (error: PageNotFound) => plain(site.notFound(error), 404, "no-cache")
 
   /** A document, its 404, or a 503 page when the database does not answer. */
-  const serve = (document: Effect.Effect<Document, PageNotFound | RepositoryError>) =>
+  const serve = (document: Effect.Effect<Document, PageNotFound | PageMoved | RepositoryError>) =>
     document.pipe(
       Effect.flatMap((doc) => respond(doc, cache)),
       Effect.catchTag("PageNotFound", (error) => Effect.succeed(notFound(error))),
+      // Cacheable like the pages: a slug taken again is followed within max-age.
+      Effect.catchTag("PageMoved", ({ location }) =>
+        Effect.succeed(HttpServerResponse.redirect(location, { status: 301, headers: { ...SECURITY_HEADERS, "cache-control": cache } }))),
       // No Retry-After of its own: the request pipeline adds RETRY_AFTER's to every 503, and a
       // fixed "5" here told readers another wait than the operator had set for the API.
       Effect.catchAll((error) =>

@@ -24,6 +24,9 @@ export interface Document {
 /** Nothing for readers at this address: an unknown or draft slug, an empty tag, a page past the end. */
 export class PageNotFound extends Data.TaggedError("PageNotFound")<{ readonly message: string }> {}
 
+/** The page lives at `location` now (a post that moved to another slug): a permanent redirect. */
+export class PageMoved extends Data.TaggedError("PageMoved")<{ readonly location: string }> {}
+
 const HTML = "text/html; charset=utf-8"
 
 const FEED_CONTENT_TYPES: Record<FeedFormat, string> = {
@@ -116,6 +119,11 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
         Effect.catchTag("PostNotFound", () => Effect.succeed(undefined))
       )
       if (found === undefined || found.status !== "published") {
+        // A post that left this slug (renamed, or its title changed) is sent for where it is now.
+        const moved = found === undefined && repository.movedFrom !== undefined ? yield* repository.movedFrom(slug) : Option.none()
+        if (Option.isSome(moved) && moved.value.status === "published" && moved.value.slug !== slug) {
+          return yield* new PageMoved({ location: urls.path(routes.post(moved.value.slug)) })
+        }
         return yield* new PageNotFound({ message: `There is no post at “${slug}”.` })
       }
       const { newer, older } = repository.neighbours !== undefined

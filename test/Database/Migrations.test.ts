@@ -20,7 +20,7 @@ describe("Migrations", () => {
   it.effect("a fresh database gets every migration; a second run is a no-op", () =>
     Effect.gen(function*() {
       const first = yield* Migrations.run()
-      assert.deepStrictEqual(first, [[1, "create_posts"], [2, "post_aliases"]])
+      assert.deepStrictEqual(first, [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"]])
       assert.includeMembers(yield* tableNames, ["inkwell_migrations", "post_aliases", "post_tags", "posts"])
       const second = yield* Migrations.run()
       assert.deepStrictEqual(second, [])
@@ -28,7 +28,7 @@ describe("Migrations", () => {
       const recorded = yield* sql<{ migration_id: number; name: string }>`
         SELECT migration_id, name FROM inkwell_migrations
       `
-      assert.deepStrictEqual(recorded.map((r) => [r.migration_id, r.name]), [[1, "create_posts"], [2, "post_aliases"]])
+      assert.deepStrictEqual(recorded.map((r) => [r.migration_id, r.name]), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"]])
     }).pipe(Effect.provide(memory)))
 
   it.effect("every key of the record is picked up by the loader", () =>
@@ -50,7 +50,7 @@ describe("Migrations", () => {
       yield* sql`CREATE TRIGGER jam BEFORE INSERT ON inkwell_migrations BEGIN SELECT RAISE(ABORT, 'jammed'); END`
       const error = yield* Effect.flip(Migrations.run())
       assert.strictEqual(error._tag, "MigrationFailed")
-      assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases"])
+      assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases", "0003_slug_redirects"])
       assert.notInclude(yield* tableNames, "posts")
     }).pipe(Effect.provide(memory)))
 
@@ -61,7 +61,7 @@ describe("Migrations", () => {
       yield* sql`INSERT INTO inkwell_migrations (migration_id, name) VALUES (7, 'from_elsewhere')`
       const error = yield* Effect.flip(Migrations.run())
       assert.strictEqual(error._tag, "MigrationFailed")
-      assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases"])
+      assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases", "0003_slug_redirects"])
       assert.include(error.message, "0001_create_posts")
     }).pipe(Effect.provide(memory)))
 
@@ -69,7 +69,7 @@ describe("Migrations", () => {
     Effect.gen(function*() {
       const broken = {
         ...Migrations.migrations,
-        "0003_broken": Effect.flatMap(SqlClient.SqlClient, (sql) => sql`CREATE TABLE posts (id TEXT)`)
+        "0099_broken": Effect.flatMap(SqlClient.SqlClient, (sql) => sql`CREATE TABLE posts (id TEXT)`)
       }
       const error = yield* Effect.flip(Migrations.run(broken))
       assert.strictEqual(error._tag, "MigrationFailed")
@@ -85,7 +85,7 @@ describe("Migrations", () => {
       // prepared-statement cache: better-sqlite3 prepare failures are cached for 10 minutes.)
       yield* Migrations.run({})
       const error = yield* Effect.flip(Migrations.verify())
-      assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases"])
+      assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases", "0003_slug_redirects"])
       yield* Migrations.run()
       yield* Migrations.verify()
     }).pipe(Effect.provide(memory)))
@@ -102,7 +102,7 @@ describe("Migrations", () => {
           makeNewPost({ slug: "hidden", status: "draft", aliases: ["/drafts/hidden"] })
         ], memory.create))
       for (const post of posts) yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
-      assert.deepStrictEqual(yield* Migrations.run(), [[2, "post_aliases"]])
+      assert.deepStrictEqual(yield* Migrations.run(), [[2, "post_aliases"], [3, "slug_redirects"]])
       const keys = yield* sql<{ alias: string }>`SELECT alias FROM post_aliases ORDER BY alias`
       assert.deepStrictEqual(keys.map((row) => row.alias), ["2019/01/17/Rust-1.32.0.html", "drafts/hidden", "releases/1.32.0"])
       const found = yield* Effect.flatMap(PostRepository, (repo) =>

@@ -27,7 +27,7 @@ describePg("Migrations on PostgreSQL", () => {
   it.live("create the schema once; running them again applies nothing", () =>
     withDatabase((url) =>
       Effect.gen(function*() {
-        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"]])
+        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"]])
         assert.deepStrictEqual(yield* migrate(url), [])
         const columns = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
           sql<{ column_name: string; data_type: string }>`
@@ -48,7 +48,7 @@ describePg("Migrations on PostgreSQL", () => {
       for (let round = 0; round < 5; round++) {
         const applied = yield* withDatabase((url) =>
           Effect.all(Array.from({ length: 4 }, () => migrate(url)), { concurrency: "unbounded" }))
-        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"]], `round ${round}`)
+        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"]], `round ${round}`)
       }
     }), 60_000)
 })

@@ -93,7 +93,7 @@ describePg("SqlPostRepository on PostgreSQL", () => {
       const tables = yield* sql<{ table_name: string }>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name
       `
-      assert.deepStrictEqual(tables.map((t) => t.table_name), ["inkwell_migrations", "post_aliases", "post_tags", "posts"])
+      assert.deepStrictEqual(tables.map((t) => t.table_name), ["inkwell_migrations", "post_aliases", "post_tags", "posts", "slug_redirects"])
       const [count] = yield* sql<{ n: string }>`SELECT COUNT(*) AS n FROM posts`
       assert.strictEqual(Number(count!.n), 0)
     }).pipe(Effect.provide(stack)))

@@ -52,7 +52,12 @@ const seed = (n: number, tag = "test") =>
     yield* repo.upsertMany(posts)
   })
 
-export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepository, unknown>) => {
+export const postRepositoryContract = (
+  name: string,
+  layer: Layer.Layer<PostRepository, unknown>,
+  /** The optional methods this store must offer (the SQL stores offer them all). */
+  offers: { readonly movedFrom?: boolean } = { movedFrom: true }
+) => {
   const test = <A, E>(title: string, body: Effect.Effect<A, E, PostRepository>) =>
     it.effect(title, () => Effect.provide(body, layer))
 
@@ -210,6 +215,35 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
         assert.strictEqual(garbage._tag, "InvalidCursor", cursor)
         if (garbage._tag === "InvalidCursor") assert.strictEqual(garbage.cursor, cursor)
       }
+    }))
+
+    test("movedFrom: a slug a post left leads to it, through later moves, until a post takes the slug again", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // Optional: a store without it serves old URLs as 404s (the memory store).
+      assert.strictEqual(repo.movedFrom !== undefined, offers.movedFrom === true)
+      if (repo.movedFrom === undefined) return
+      const movedFrom = (slug: string) => Effect.map(repo.movedFrom!(slug), Option.map((post) => post.slug))
+      const created = yield* repo.create(makeNewPost({ slug: "first", source: "a.md" }))
+      assert.deepStrictEqual(yield* movedFrom("first"), Option.none(), "a live slug is no redirect")
+      const second = yield* repo.update("first", 1, makeNewPost({ slug: "second", source: "a.md" }))
+      assert.deepStrictEqual(yield* movedFrom("first"), Option.some("second"))
+      yield* repo.update("second", second.version, makeNewPost({ slug: "third", source: "a.md" }))
+      assert.deepStrictEqual([yield* movedFrom("first"), yield* movedFrom("second")], [Option.some("third"), Option.some("third")])
+      assert.strictEqual(Option.getOrThrow(yield* repo.movedFrom(("first"))).id, created.id)
+      // Taken again by another post: live, no longer a redirect.
+      yield* repo.create(makeNewPost({ slug: "second", source: "b.md" }))
+      assert.deepStrictEqual(yield* movedFrom("second"), Option.none())
+      // An import that moves a post (same source, new slug) leaves a redirect; a dry run does not.
+      yield* repo.upsertMany([makeNewPost({ slug: "imported", source: "c.md" })])
+      yield* repo.upsertMany([makeNewPost({ slug: "imported-dry", source: "c.md", body: "Edited." })], { dryRun: true })
+      assert.deepStrictEqual(yield* movedFrom("imported"), Option.none())
+      const moved = yield* repo.upsertMany([makeNewPost({ slug: "imported-renamed", source: "c.md", body: "Edited." })])
+      assert.strictEqual(moved.outcomes[0]!.movedFrom, "imported")
+      assert.deepStrictEqual(yield* movedFrom("imported"), Option.some("imported-renamed"))
+      // Deleted, its old addresses lead nowhere.
+      const third = yield* repo.getBySlug("third")
+      yield* repo.delete("third", third.version)
+      assert.deepStrictEqual([yield* movedFrom("first"), yield* movedFrom("third")], [Option.none(), Option.none()])
     }))
 
     test("update replaces the content and bumps the version", Effect.gen(function*() {

@@ -12,6 +12,8 @@ import { XMLParser } from "fast-xml-parser"
 import { CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
 import { stylesheetVersion } from "../../src/Site/Theme.js"
 import { fetchPage, fetchRaw, KEY, seed, SITE_URL, siteServer } from "./harness.js"
+import { sqliteStack } from "../Import/harness.js"
+import { makeNewPost } from "../fixtures/posts.js"
 
 /** Lists stay lists even with one element. */
 const ARRAYS = new Set(["rss.channel.item", "rss.channel.item.category", "feed.entry", "feed.link", "feed.entry.link", "feed.entry.category", "urlset.url", "rss.channel.atom:link"])
@@ -168,6 +170,25 @@ describe("pages", () => {
         }).pipe(Effect.provide(siteServer({}, counted)))
       }))
   }
+
+  it.effect("a post's old URL, after it moved (renamed, title changed), is a 301 to where it is now (SQLite)", () =>
+    Effect.gen(function* () {
+      const repository = yield* PostRepository
+      const created = yield* repository.create(makeNewPost({ slug: "old-name", title: "Old name", source: "a.md" }))
+      const renamed = yield* repository.update("old-name", created.version, makeNewPost({ slug: "new-name", title: "New name", source: "a.md" }))
+      const moved = yield* fetchPage("/p/old-name")
+      assert.strictEqual(moved.status, 301)
+      assert.strictEqual(moved.headers["location"], "/p/new-name")
+      assert.strictEqual((yield* fetchPage("/p/new-name")).status, 200)
+      // Unpublished, it has no address to be sent to.
+      yield* repository.update("new-name", renamed.version, makeNewPost({ slug: "new-name", title: "New name", source: "a.md", status: "draft" }))
+      assert.strictEqual((yield* fetchPage("/p/old-name")).status, 404)
+      assert.strictEqual((yield* fetchPage("/p/never-was")).status, 404)
+    }).pipe(
+      Effect.provide(
+        siteServer({}, Layer.effect(PostRepository, PostRepository).pipe(Layer.provide(sqliteStack("sqlite::memory:")), Layer.orDie))
+      )
+    ))
 
   it.effect("a post or tag page asked with a trailing slash moves to its one URL (301), its query kept", () =>
     Effect.gen(function* () {
