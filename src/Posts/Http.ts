@@ -50,9 +50,20 @@ export interface IfMatchCondition {
 export const ifMatchCondition = (header: string): IfMatchCondition | undefined => {
   const value = header.trim()
   const etag = /^"v(\d+)-([0-9a-f]+)"$/.exec(value)
-  if (etag !== null) return { version: Number(etag[1]), hashTag: etag[2]! }
+  if (etag !== null) return asVersion(etag[1]!) === undefined ? undefined : { version: Number(etag[1]), hashTag: etag[2]! }
   const bare = /^"?v?(\d+)"?$/.exec(value)
-  return bare === null ? undefined : { version: Number(bare[1]) }
+  const version = bare === null ? undefined : asVersion(bare[1]!)
+  return version === undefined ? undefined : { version }
+}
+
+/**
+ * A version as a body's `version` may be: an integer from 1 up, exactly representable. Digits
+ * beyond that (`If-Match: 99999999999999999999`) are no version this API gave: left to the
+ * repository they failed building its `StaleVersion` and answered 500.
+ */
+const asVersion = (digits: string): number | undefined => {
+  const version = Number(digits)
+  return Number.isSafeInteger(version) && version >= 1 ? version : undefined
 }
 
 const isoOrNull = (dt: DateTime.Utc | null): string | null => (dt === null ? null : DateTime.formatIso(dt))

@@ -382,6 +382,20 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("If-Match with a version no post can have (0, beyond 2^53) is 400 BadRequest, not 500", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost())
+      for (const ifMatch of ["99999999999999999999999", '"v99999999999999999999999-0123456789abcdef"', "0", '"v0-0123456789abcdef"']) {
+        const put = yield* putJson("/posts/first-post", newPost({ body: "x" }), { "x-api-key": KEY, "if-match": ifMatch })
+        assert.strictEqual(put.status, 400, `PUT If-Match: ${ifMatch}`)
+        assert.strictEqual((yield* json(put))._tag, "BadRequest")
+        const remove = yield* del("/posts/first-post", { "x-api-key": KEY, "if-match": ifMatch })
+        assert.strictEqual(remove.status, 400, `DELETE If-Match: ${ifMatch}`)
+      }
+      assert.strictEqual((yield* json(yield* get("/posts/first-post"))).version, 1)
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("pagination: limit and cursor walk every post once; limit is capped at 100; bad bounds are 400", () =>
     Effect.gen(function* () {
       yield* Effect.forEach(
