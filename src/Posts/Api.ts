@@ -71,6 +71,7 @@ export const ListParams = Schema.Struct({
   limit: Schema.optional(PositiveIntFromString),
   /** A previous page's `next`, as it was given. */
   cursor: Schema.optional(Cursor),
+  /** Posts to skip; not with `cursor` (400 naming `offset`). */
   offset: Schema.optional(NonNegativeIntFromString)
 })
 

@@ -214,6 +214,15 @@ const notFields = (kind: string) => {
   return new HttpApiError.HttpApiDecodeError({ issues: [{ _tag: "Type", path: [], message }], message })
 }
 
+/**
+ * A page is either where a `cursor` says or `offset` posts in, not both: the repository followed
+ * the cursor and dropped the offset without a word, so the client got another page than it asked for.
+ */
+const cursorWithOffset = (() => {
+  const message = "offset: give either cursor (a page's `next`) or offset, not both"
+  return new HttpApiError.HttpApiDecodeError({ issues: [{ _tag: "Type", path: ["offset"], message }], message })
+})()
+
 /** What a long import waits on to stop early: the server's shutdown, when it runs under one. */
 const serverStop = Effect.map(
   Effect.serviceOption(ServerStopping),
@@ -261,6 +270,7 @@ const publicHandlers = (api: InkwellApiType) =>
             if (!editor && urlParams.status === "draft") {
               return yield* new Unauthorized({ message: "listing drafts requires an API key" })
             }
+            if (urlParams.cursor !== undefined && urlParams.offset !== undefined) return yield* cursorWithOffset
             const query = {
               tag: urlParams.tag,
               status: editor ? urlParams.status : "published",

@@ -425,6 +425,12 @@ describe("posts API", () => {
         const response = yield* get(`/posts?${bad}`)
         assert.strictEqual(response.status, 400, bad)
       }
+      // Both a cursor and an offset: neither may be dropped silently.
+      const both = yield* get(`/posts?limit=2&cursor=${encodeURIComponent(capped.next)}&offset=1`)
+      assert.strictEqual(both.status, 400)
+      const bothBody = yield* json(both)
+      assert.strictEqual(bothBody._tag, "HttpApiDecodeError")
+      assert.deepStrictEqual(bothBody.issues[0].path, ["offset"])
       // Not an empty last page: that would read as the end of the list.
       for (const cursor of ["garbage", "", capped.next.slice(0, -3)]) {
         for (const headers of [{}, { "x-api-key": KEY }]) {
