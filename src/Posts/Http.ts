@@ -130,6 +130,9 @@ const requestPath = (request: HttpServerRequest.HttpServerRequest): string => {
  */
 const expectedVersion = (fromBody: number | undefined, ifMatch: string | undefined) =>
   Effect.gen(function* () {
+    // `*` (RFC 9110): "if the post exists", which every write here asks anyway (404 otherwise).
+    // It names no version: a DELETE is then unconditional, a PUT still needs body `version` (428).
+    if (ifMatch?.trim() === "*") return { version: fromBody, hashTag: undefined }
     const fromHeader = ifMatch === undefined ? undefined : ifMatchCondition(ifMatch)
     if (ifMatch !== undefined && fromHeader === undefined) {
       return yield* new BadRequest({
@@ -352,7 +355,8 @@ const adminHandlers = (api: InkwellApiType) =>
             const { hashTag, version } = yield* expectedVersion(fromBody, headers["if-match"])
             if (version === undefined) {
               return yield* new VersionRequired({
-                message: "send the version you are replacing, as `version` in the body or as If-Match (the post's ETag)"
+                message: "send the version you are replacing, as `version` in the body or as If-Match (the post's ETag)" +
+                  (headers["if-match"] === undefined ? "" : "; If-Match: * names no version")
               })
             }
             let content: string | PostInput

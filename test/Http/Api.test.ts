@@ -396,6 +396,21 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("If-Match: * (RFC 9110: the post exists): DELETE goes ahead, 404 when missing; PUT still needs a version (428)", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost())
+      const star = { "x-api-key": KEY, "if-match": "*" }
+      const noVersion = yield* putJson("/posts/first-post", newPost({ body: "star" }), star)
+      assert.strictEqual(noVersion.status, 428)
+      assert.strictEqual((yield* json(noVersion))._tag, "VersionRequired")
+      const withVersion = yield* putJson("/posts/first-post", newPost({ body: "star", version: 1 }), star)
+      assert.strictEqual(withVersion.status, 200)
+      assert.strictEqual((yield* json(withVersion)).version, 2)
+      assert.strictEqual((yield* del("/posts/first-post", star)).status, 204)
+      assert.strictEqual((yield* del("/posts/first-post", star)).status, 404)
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("pagination: limit and cursor walk every post once; limit is capped at 100; bad bounds are 400", () =>
     Effect.gen(function* () {
       yield* Effect.forEach(
