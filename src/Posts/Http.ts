@@ -127,22 +127,46 @@ const requestPath = (request: HttpServerRequest.HttpServerRequest): string => {
 /**
  * What a write expects of the stored post: body `version` and/or `If-Match`, which must agree
  * on the version when both are sent.
+ *
+ * `If-Match` may list several ETags (RFC 9110: the write goes ahead when the post is any of
+ * them). The repository checks one, atomically; so for a list the post is read first and the
+ * entry it matches is the one checked (none matching: the first, which the repository refuses
+ * as stale). `current` is that read, made only for a list.
  */
-const expectedVersion = (fromBody: number | undefined, ifMatch: string | undefined) =>
+const expectedVersion = <E, R>(
+  fromBody: number | undefined,
+  ifMatch: string | undefined,
+  current: Effect.Effect<Pick<Post, "version" | "contentHash">, E, R>
+) =>
   Effect.gen(function* () {
     // `*` (RFC 9110): "if the post exists", which every write here asks anyway (404 otherwise).
     // It names no version: a DELETE is then unconditional, a PUT still needs body `version` (428).
     if (ifMatch?.trim() === "*") return { version: fromBody, hashTag: undefined }
-    const fromHeader = ifMatch === undefined ? undefined : ifMatchCondition(ifMatch)
-    if (ifMatch !== undefined && fromHeader === undefined) {
+    if (ifMatch === undefined) return { version: fromBody, hashTag: undefined }
+    const listed = ifMatch.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")
+    const conditions = listed.map(ifMatchCondition)
+    if (listed.length === 0 || conditions.some((condition) => condition === undefined)) {
       return yield* new BadRequest({
         message: `If-Match must be a strong ETag from this API or a version number, not ${JSON.stringify(ifMatch)}`
       })
     }
-    if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader.version) {
-      return yield* new BadRequest({ message: `version ${fromBody} in the body and ${fromHeader.version} in If-Match disagree` })
+    let candidates = conditions as Array<IfMatchCondition>
+    if (fromBody !== undefined) {
+      candidates = candidates.filter((condition) => condition.version === fromBody)
+      if (candidates.length === 0) {
+        return yield* new BadRequest({
+          message: `version ${fromBody} in the body and ${conditions.map((condition) => condition!.version).join(", ")} in If-Match disagree`
+        })
+      }
     }
-    return { version: fromBody ?? fromHeader?.version, hashTag: fromHeader?.hashTag }
+    let chosen = candidates[0]!
+    if (candidates.length > 1) {
+      const post = yield* current
+      chosen = candidates.find((condition) =>
+        condition.version === post.version && (condition.hashTag === undefined || condition.hashTag === hashTagOf(post))
+      ) ?? chosen
+    }
+    return { version: chosen.version, hashTag: chosen.hashTag }
   })
 
 /** What create and update take: JSON fields, or markdown (`text/x-markdown` is its older name). */
@@ -352,7 +376,11 @@ const adminHandlers = (api: InkwellApiType) =>
           Effect.gen(function* () {
             const payload = yield* readPostBody(request, UpdateInput)
             const fromBody = typeof payload === "string" ? undefined : payload.version
-            const { hashTag, version } = yield* expectedVersion(fromBody, headers["if-match"])
+            const { hashTag, version } = yield* expectedVersion(
+              fromBody,
+              headers["if-match"],
+              posts.get(path.slug, { includeDrafts: true })
+            )
             if (version === undefined) {
               return yield* new VersionRequired({
                 message: "send the version you are replacing, as `version` in the body or as If-Match (the post's ETag)" +
@@ -371,7 +399,11 @@ const adminHandlers = (api: InkwellApiType) =>
         )
         .handle("delete", ({ headers, path }) =>
           Effect.gen(function* () {
-            const { hashTag, version } = yield* expectedVersion(undefined, headers["if-match"])
+            const { hashTag, version } = yield* expectedVersion(
+              undefined,
+              headers["if-match"],
+              posts.get(path.slug, { includeDrafts: true })
+            )
             yield* posts.remove(path.slug, version, hashTag)
           }).pipe(databaseErrorsAsDefects)
         )

@@ -411,6 +411,32 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("If-Match lists several ETags (RFC 9110): the write goes ahead when the post is any of them, 409 when none", () =>
+    Effect.gen(function* () {
+      const v1 = (yield* postJson("/posts", newPost())).headers["etag"]!
+      const v2 = (yield* putJson("/posts/first-post", newPost({ body: "v2", version: 1 }))).headers["etag"]!
+      const withKey = (ifMatch: string) => ({ "x-api-key": KEY, "if-match": ifMatch })
+
+      const stale = yield* putJson("/posts/first-post", newPost({ body: "stale" }), withKey(`${v1}, "v9-0123456789abcdef"`))
+      assert.strictEqual(stale.status, 409)
+      assert.strictEqual((yield* json(stale))._tag, "StaleVersion")
+
+      const listed = yield* putJson("/posts/first-post", newPost({ body: "v3" }), withKey(`${v1}, ${v2}`))
+      assert.strictEqual(listed.status, 200)
+      const v3 = listed.headers["etag"]!
+      assert.strictEqual((yield* json(listed)).version, 3)
+
+      const disagree = yield* putJson("/posts/first-post", newPost({ body: "x", version: 5 }), withKey(`${v1}, ${v3}`))
+      assert.strictEqual(disagree.status, 400)
+      const weakInList = yield* del("/posts/first-post", withKey(`${v3}, W/${v3}`))
+      assert.strictEqual(weakInList.status, 400)
+
+      assert.strictEqual((yield* del("/posts/first-post", withKey(`"2", ${v1}`))).status, 409)
+      assert.strictEqual((yield* del("/posts/first-post", withKey(`${v1},${v3}`))).status, 204)
+      assert.strictEqual((yield* del("/posts/first-post", withKey(`${v1}, ${v3}`))).status, 404)
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("pagination: limit and cursor walk every post once; limit is capped at 100; bad bounds are 400", () =>
     Effect.gen(function* () {
       yield* Effect.forEach(
