@@ -2,7 +2,8 @@
  * The request pipeline, in ONE place (`requestMiddleware`), outermost first:
  *
  *   logRequests   one line per request (also for 401s, 404s, timeouts and defects); request id;
- *                 turns unexpected failures into a bare 500; Retry-After on every 503
+ *                 turns unexpected failures into a bare 500; Retry-After on every 503,
+ *                 WWW-Authenticate on every 401
  *   limitBody     413 when the body is over MAX_BODY_SIZE (declared: before reading it; chunked: as read)
  *   strictUtf8    400 when a text body (JSON, text/*) is not valid UTF-8, naming the byte offset (as read)
  *   timeout       interrupts the request's fiber after REQUEST_TIMEOUT (logRequests answers 503)
@@ -204,6 +205,10 @@ export const logRequests =
         if (status === 503 && response.headers["retry-after"] === undefined) {
           headers = { ...headers, "retry-after": retryAfter }
         }
+        // RFC 9110 §11.6.1: a 401 MUST say how to authenticate (ApiKeyAuth's bearer scheme).
+        if (status === 401 && response.headers["www-authenticate"] === undefined) {
+          headers = { ...headers, "www-authenticate": WWW_AUTHENTICATE }
+        }
         response = HttpServerResponse.setHeaders(response, headers)
         const level = status >= 500 ? LogLevel.Error : LogLevel.Info
         return Effect.as(
@@ -213,6 +218,9 @@ export const logRequests =
       })
     })
   }
+
+/** The challenge every 401 carries: the API key as a bearer token (X-API-Key works too). */
+const WWW_AUTHENTICATE = 'Bearer realm="inkwell"'
 
 let lastLoggers: HashSet.HashSet<Logger.Logger<unknown, unknown>> | undefined
 let lastDirect: RequestLog | undefined

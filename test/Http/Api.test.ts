@@ -150,8 +150,15 @@ describe("posts API", () => {
             const label = `${method} ${url} ${contentType} ${JSON.stringify(headers)}`
             assert.strictEqual(response.status, 401, label)
             assert.strictEqual((yield* json(response))._tag, "Unauthorized", label)
+            // RFC 9110 §11.6.1: a 401 says how to authenticate.
+            assert.strictEqual(response.headers["www-authenticate"], 'Bearer realm="inkwell"', label)
           }
         }
+      }
+      for (const [url, headers] of [["/posts/first-post", { "x-api-key": "wrong" }], ["/posts?status=draft", {}]] as const) {
+        const read = yield* get(url, headers)
+        assert.strictEqual(read.status, 401, url)
+        assert.strictEqual(read.headers["www-authenticate"], 'Bearer realm="inkwell"', url)
       }
       for (const [method, url] of writes.slice(0, 2)) {
         for (const headers of [{ "x-api-key": KEY }, { authorization: `Bearer ${KEY}` }]) {
