@@ -138,6 +138,15 @@ export const pathOf = (url: string): string => {
 const isBodyTooLarge = (error: HttpServerError.RequestError): boolean =>
   error.cause instanceof Error && error.cause.message === MAX_BYTES_EXCEEDED
 
+const isDecodablePath = (path: string): boolean => {
+  try {
+    decodeURIComponent(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** A failure that no endpoint turned into a typed answer: routing misses, unreadable bodies, defects. */
 const failureResponse = (
   cause: Cause.Cause<unknown>,
@@ -147,6 +156,15 @@ const failureResponse = (
 ): HttpServerResponse.HttpServerResponse => {
   const error = Cause.squash(cause)
   if (error instanceof HttpServerError.RouteNotFound) {
+    // The router matches decoded paths: one that does not decode (`%ZZ`, a cut UTF-8 sequence)
+    // matched nothing, but the request is at fault, not the URL's existence.
+    if (!isDecodablePath(pathOf(request.url))) {
+      return encodeJson(
+        BadRequest,
+        new BadRequest({ message: `the path ${pathOf(request.url)} is not percent-encoded UTF-8` }),
+        400
+      )
+    }
     return HttpServerResponse.unsafeJson(
       { _tag: "RouteNotFound", message: `no route for ${request.method} ${pathOf(request.url)}` },
       { status: 404 }

@@ -521,6 +521,12 @@ describe("posts API", () => {
       const unknown = yield* get("/nope")
       assert.strictEqual(unknown.status, 404)
       assert.strictEqual((yield* json(unknown))._tag, "RouteNotFound")
+      // A path that does not decode is the request's fault: 400, not a route that does not exist.
+      for (const path of ["/posts/%ZZ", "/posts/%E6%97", "/posts/caf%"]) {
+        const malformed = yield* get(path)
+        assert.strictEqual(malformed.status, 400, path)
+        assert.strictEqual((yield* json(malformed))._tag, "BadRequest", path)
+      }
     }).pipe(Effect.provide(testServer()))
   )
 
