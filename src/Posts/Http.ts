@@ -222,11 +222,61 @@ const readPostBody = <A, I>(
   return Effect.orDie(request.json).pipe(
     Effect.flatMap((body) => {
       const kind = jsonKindOf(body)
-      return kind === "an object"
-        ? Effect.catchTag(Schema.decodeUnknown(fields)(body), "ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
-        : Effect.fail(notFields(kind))
+      if (kind !== "an object") return Effect.fail(notFields(kind))
+      // The text is cached: `json` parsed it. A key sent twice was the last one silently.
+      return Effect.flatMap(Effect.orDie(request.text), (text) => {
+        const duplicate = duplicateKeyOf(text)
+        return duplicate === undefined
+          ? Effect.catchTag(Schema.decodeUnknown(fields)(body), "ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
+          : Effect.fail(duplicateField(duplicate))
+      })
     })
   )
+}
+
+/**
+ * The path of the first key that an object of `json` (valid JSON) has twice, else `undefined`.
+ * `JSON.parse` keeps the last silently, so `{"status":"draft", ..., "status":"published"}`
+ * published a draft: the mistake the refusal of unknown fields is there to catch.
+ */
+export const duplicateKeyOf = (json: string): ReadonlyArray<string | number> | undefined => {
+  // One frame per open object (its keys so far) or array (`keys` undefined); `at` is the member
+  // being read, so the frames' `at`s are the path to it.
+  const frames: Array<{ readonly keys: Set<string> | undefined; at: string | number }> = []
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i)
+    if (c === 0x22 /* " */) {
+      let end = i + 1
+      while (end < json.length && json.charCodeAt(end) !== 0x22) end += json.charCodeAt(end) === 0x5c /* \ */ ? 2 : 1
+      let next = end + 1
+      while (isJsonSpace(json.charCodeAt(next))) next++
+      const frame = frames[frames.length - 1]
+      if (json.charCodeAt(next) === 0x3a /* : */ && frame?.keys !== undefined) {
+        const key = JSON.parse(json.slice(i, end + 1)) as string
+        if (frame.keys.has(key)) return [...frames.slice(0, -1).map((outer) => outer.at), key]
+        frame.keys.add(key)
+        frame.at = key
+      }
+      i = end
+    } else if (c === 0x7b /* { */) {
+      frames.push({ keys: new Set(), at: "" })
+    } else if (c === 0x5b /* [ */) {
+      frames.push({ keys: undefined, at: 0 })
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      frames.pop()
+    } else if (c === 0x2c /* , */) {
+      const frame = frames[frames.length - 1]
+      if (frame !== undefined && frame.keys === undefined) frame.at = (frame.at as number) + 1
+    }
+  }
+  return undefined
+}
+
+const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
+
+const duplicateField = (path: ReadonlyArray<string | number>) => {
+  const message = `${path.map(String).join(".")}: this key is in the JSON body more than once; send each field once`
+  return new HttpApiError.HttpApiDecodeError({ issues: [{ _tag: "Type", path: [...path], message }], message })
 }
 
 const jsonKindOf = (value: unknown): string =>

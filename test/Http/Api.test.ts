@@ -97,6 +97,35 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("400 naming a JSON key sent twice, on create and update: the last one never silently wins", () =>
+    Effect.gen(function* () {
+      const raw = (method: "POST" | "PUT", url: string, body: string, headers: Record<string, string> = {}) =>
+        send(HttpClientRequest.make(method)(url).pipe(
+          HttpClientRequest.bodyText(body, "application/json"),
+          HttpClientRequest.setHeaders({ "x-api-key": KEY, ...headers })
+        ))
+      const cases: ReadonlyArray<readonly [string, ReadonlyArray<string | number>]> = [
+        ['{"title":"T","body":"b","status":"draft","status":"published"}', ["status"]],
+        ['{"title":"T","body":"b","st\\u0061tus":"draft", "status" : "published"}', ["status"]],
+        ['{"title":"T","body":"b","metadata":{"a":[{"x":1},{"x":2,"x":3}]}}', ["metadata", "a", 1, "x"]]
+      ]
+      for (const [body, path] of cases) {
+        const created = yield* raw("POST", "/posts", body)
+        assert.strictEqual(created.status, 400, body)
+        const error = yield* json(created)
+        assert.strictEqual(error._tag, "HttpApiDecodeError", body)
+        assert.deepStrictEqual(error.issues[0].path, path, body)
+      }
+      // The same key in different objects, and a key-like string as a value, are fine.
+      const fine = yield* raw("POST", "/posts", '{"title":"T","body":"\\"status\\": x","metadata":{"title":"m","n":{"title":1}},"status":"draft"}')
+      assert.strictEqual(fine.status, 201)
+      assert.strictEqual((yield* json(fine)).status, "draft")
+      const update = yield* raw("PUT", "/posts/t", '{"title":"T","body":"b","version":1,"version":2}')
+      assert.strictEqual(update.status, 400)
+      assert.deepStrictEqual((yield* json(update)).issues[0].path, ["version"])
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("415 UnsupportedMediaType for a post body that is neither JSON nor markdown; charset UTF-8 and text/x-markdown are fine", () =>
     Effect.gen(function* () {
       const body = JSON.stringify(newPost({ title: "Sent as text" }))
