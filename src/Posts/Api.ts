@@ -60,8 +60,15 @@ export const Cursor = Schema.String.pipe(
   })
 ).annotations({ description: "A previous page's `next`" })
 
-const PositiveIntFromString = Schema.NumberFromString.pipe(Schema.int(), Schema.greaterThanOrEqualTo(1))
-const NonNegativeIntFromString = Schema.NumberFromString.pipe(Schema.int(), Schema.greaterThanOrEqualTo(0))
+// Composed rather than refined, so the description reaches the OpenAPI parameter (a refinement of
+// a transformation documents only "a string to be decoded into a number") and leaves the
+// decoding messages ("Expected a number greater than or equal to 1, actual 0") as they were.
+const PositiveIntFromString = Schema.compose(Schema.NumberFromString, Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))).annotations({
+  description: "an integer from 1 (more than 100 is taken as 100)"
+})
+const NonNegativeIntFromString = Schema.compose(Schema.NumberFromString, Schema.Int.pipe(Schema.greaterThanOrEqualTo(0))).annotations({
+  description: "an integer from 0 (posts to skip; not with cursor)"
+})
 
 export const ListParams = Schema.Struct({
   tag: Schema.optional(Tag),
@@ -135,6 +142,17 @@ const withResponseHeaders = (status: number, headers: Record<string, unknown>) =
   return op
 }
 
+/** `ops` applied in order: an endpoint has one `OpenApi.Transform`. */
+const transforms = (...ops: ReadonlyArray<(op: Record<string, any>) => Record<string, any>>) => (op: Record<string, any>) =>
+  ops.reduce((acc, transform) => transform(acc), op)
+
+/** `text/x-markdown`, which create and update take as markdown (POST_BODY_TYPES), beside `text/markdown`. */
+const withOlderMarkdownType = (op: Record<string, any>) => {
+  const content = op.requestBody?.content
+  if (content?.["text/markdown"] !== undefined) content["text/x-markdown"] = content["text/markdown"]
+  return op
+}
+
 /**
  * The bulk import as it is: an NDJSON body, which the handler streams (a payload schema would make
  * the platform buffer and parse it whole), and no 413, since MAX_BODY_SIZE does not apply to it.
@@ -174,7 +192,7 @@ export class PostsApi extends HttpApiGroup.make("posts")
       .addSuccess(HttpApiSchema.Empty(304))
       .addError(PostNotFound)
       .annotate(OpenApi.Summary, "One processed post (html, excerpt, reading time, toc), with an ETag")
-      .annotate(OpenApi.Transform, withResponseHeaders(200, ETAG_HEADER))
+      .annotate(OpenApi.Transform, transforms(withResponseHeaders(200, ETAG_HEADER), withResponseHeaders(304, ETAG_HEADER)))
   )
   .add(
     HttpApiEndpoint.get("tags", "/tags")
@@ -207,7 +225,7 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
       .addError(InvalidPost)
       .addError(SlugConflict)
       .annotate(OpenApi.Summary, "Create a post from JSON fields or markdown; 201 with Location")
-      .annotate(OpenApi.Transform, withResponseHeaders(201, { ...LOCATION_HEADER, ...ETAG_HEADER }))
+      .annotate(OpenApi.Transform, transforms(withResponseHeaders(201, { ...LOCATION_HEADER, ...ETAG_HEADER }), withOlderMarkdownType))
   )
   .add(
     HttpApiEndpoint.put("update", "/posts/:slug")
@@ -222,7 +240,7 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
       .addError(SlugConflict)
       .addError(VersionRequired)
       .annotate(OpenApi.Summary, "Replace a post; needs its current version (body `version` or If-Match)")
-      .annotate(OpenApi.Transform, withResponseHeaders(200, ETAG_HEADER))
+      .annotate(OpenApi.Transform, transforms(withResponseHeaders(200, ETAG_HEADER), withOlderMarkdownType))
   )
   .add(
     HttpApiEndpoint.del("delete", "/posts/:slug")

@@ -583,6 +583,14 @@ describe("posts API", () => {
       assert.hasAllKeys(spec.paths["/posts"].post.responses["201"].headers, ["Location", "ETag"])
       assert.property(spec.paths["/posts/{slug}"].get.responses["200"].headers, "ETag")
       assert.property(spec.paths["/posts/{slug}"].put.responses["200"].headers, "ETag")
+      // What the server does, documented: a 304 carries the ETag; text/x-markdown is taken as markdown;
+      // limit and offset are integers with bounds, not any "string to be decoded into a number".
+      assert.property(spec.paths["/posts/{slug}"].get.responses["304"].headers, "ETag")
+      assert.property(spec.paths["/posts"].post.requestBody.content, "text/x-markdown")
+      assert.property(spec.paths["/posts/{slug}"].put.requestBody.content, "text/x-markdown")
+      const listParams = spec.paths["/posts"].get.parameters
+      assert.include(listParams.find((p: any) => p.name === "limit").schema.description, "from 1")
+      assert.include(listParams.find((p: any) => p.name === "offset").schema.description, "from 0")
       const bulk = spec.paths["/posts/import"].post
       assert.property(bulk.requestBody.content, "application/x-ndjson")
       assert.notProperty(bulk.responses, "413", "MAX_BODY_SIZE does not apply to the import")
