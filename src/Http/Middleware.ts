@@ -3,7 +3,8 @@
  *
  *   logRequests   one line per request (also for 401s, 404s, timeouts and defects); request id;
  *                 turns unexpected failures into a bare 500; Retry-After on every 503,
- *                 WWW-Authenticate on every 401
+ *                 WWW-Authenticate on every 401; Vary (and Cache-Control: private with a key)
+ *                 on reads that set no caching of their own
  *   limitBody     413 when the body is over MAX_BODY_SIZE (declared: before reading it; chunked: as read)
  *   strictUtf8    400 when a text body (JSON, text/*) is not valid UTF-8, naming the byte offset (as read)
  *   timeout       interrupts the request's fiber after REQUEST_TIMEOUT (logRequests answers 503)
@@ -223,6 +224,15 @@ export const logRequests =
         if (status === 503 && response.headers["retry-after"] === undefined) {
           headers = { ...headers, "retry-after": retryAfter }
         }
+        // A read's answer depends on its key (drafts), and X-API-Key is not a header shared caches
+        // know to keep apart (RFC 9111 §3.5 covers Authorization only): an answer that set no
+        // caching of its own says so, and one made for a key is for that client only.
+        if ((request.method === "GET" || request.method === "HEAD") && response.headers["cache-control"] === undefined) {
+          headers = { ...headers, vary: varyOn(response.headers["vary"]) }
+          if (request.headers["x-api-key"] !== undefined || request.headers["authorization"] !== undefined) {
+            headers = { ...headers, "cache-control": "private" }
+          }
+        }
         // RFC 9110 §11.6.1: a 401 MUST say how to authenticate (ApiKeyAuth's bearer scheme).
         if (status === 401 && response.headers["www-authenticate"] === undefined) {
           headers = { ...headers, "www-authenticate": WWW_AUTHENTICATE }
@@ -236,6 +246,11 @@ export const logRequests =
       })
     })
   }
+
+/** `vary` with the credential headers added. */
+const varyOn = (vary: string | undefined): string =>
+  vary === undefined || vary.trim() === "" ? CREDENTIAL_HEADERS : `${vary}, ${CREDENTIAL_HEADERS}`
+const CREDENTIAL_HEADERS = "x-api-key, authorization"
 
 /** The challenge every 401 carries: the API key as a bearer token (X-API-Key works too). */
 const WWW_AUTHENTICATE = 'Bearer realm="inkwell"'

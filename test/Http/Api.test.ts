@@ -406,6 +406,24 @@ describe("posts API", () => {
 
       const tagged = yield* json(yield* get("/posts?tag=a"))
       assert.deepStrictEqual(tagged.items.map((p: { slug: string }) => p.slug), ["public-one"])
+
+      // A shared cache must neither hand a key's answer (a draft) to anyone else nor the public
+      // answer to an editor: X-API-Key is not a header caches keep apart by themselves.
+      for (const url of ["/posts", "/posts/public-one", "/posts/secret-draft", "/tags"]) {
+        for (const headers of [{ "x-api-key": KEY }, { authorization: `Bearer ${KEY}` }]) {
+          const keyed = yield* get(url, headers)
+          assert.strictEqual(keyed.headers["cache-control"], "private", url)
+          assert.include(keyed.headers["vary"], "x-api-key", url)
+          assert.include(keyed.headers["vary"], "authorization", url)
+        }
+        const anonymousAnswer = yield* get(url)
+        assert.include(anonymousAnswer.headers["vary"] ?? "", "x-api-key", url)
+        assert.isUndefined(anonymousAnswer.headers["cache-control"], url)
+      }
+      const etag = (yield* get("/posts/public-one")).headers["etag"]!
+      const notModified = yield* get("/posts/public-one", { "if-none-match": etag })
+      assert.strictEqual(notModified.status, 304)
+      assert.include(notModified.headers["vary"] ?? "", "authorization")
     }).pipe(Effect.provide(testServer()))
   )
 
