@@ -173,8 +173,12 @@ const failureResponse = (
   }
   if (error instanceof HttpServerError.RequestError && error.reason === "Decode") {
     if (isBodyTooLarge(error)) return encodeJson(PayloadTooLarge, tooLarge(maxBodySize), 413)
+    // JSON.parse says where the body stops being JSON ("... at position 26"): the client's
+    // own bytes, and the one thing that makes the 400 fixable.
     const message = error.cause instanceof InvalidUtf8Body
       ? error.cause.message
+      : error.cause instanceof SyntaxError
+      ? `the request body is not valid JSON: ${error.cause.message}`
       : "the request body could not be read as its Content-Type says"
     return encodeJson(BadRequest, new BadRequest({ message }), 400)
   }

@@ -268,7 +268,10 @@ describe("posts API", () => {
         )
       )
       assert.strictEqual(response.status, 400)
-      assert.strictEqual((yield* json(response))._tag, "BadRequest")
+      const body = yield* json(response)
+      assert.strictEqual(body._tag, "BadRequest")
+      // Says what is wrong and where, so the client can fix it.
+      assert.match(body.message, /not valid JSON: .*position 1/)
     }).pipe(Effect.provide(testServer()))
   )
 
