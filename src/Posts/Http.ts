@@ -222,7 +222,12 @@ const readPostBody = <A, I>(
   return Effect.orDie(request.json).pipe(
     Effect.flatMap((body) => {
       const kind = jsonKindOf(body)
-      if (kind !== "an object") return Effect.fail(notFields(kind))
+      if (kind !== "an object") {
+        // The platform reads an empty body as `null`: say what was sent, not a `null` nobody wrote.
+        return body === null
+          ? Effect.flatMap(Effect.orDie(request.text), (text) => Effect.fail(notFields(text === "" ? "an empty body" : kind)))
+          : Effect.fail(notFields(kind))
+      }
       // The text is cached: `json` parsed it. A key sent twice was the last one silently.
       return Effect.flatMap(Effect.orDie(request.text), (text) => {
         const duplicate = duplicateKeyOf(text)

@@ -238,7 +238,7 @@ describe("posts API", () => {
         ))
       assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
       for (const [method, url] of [["POST", "/posts"], ["PUT", "/posts/first-post"]] as const) {
-        for (const [text, got] of [['"hello"', "a string"], ['"---\\ntitle: Hello\\n---\\nhello"', "a string"], ["[]", "an array"], ["42", "a number"], ["null", "null"]] as const) {
+        for (const [text, got] of [['"hello"', "a string"], ['"---\\ntitle: Hello\\n---\\nhello"', "a string"], ["[]", "an array"], ["42", "a number"], ["null", "null"], ["", "an empty body"]] as const) {
           const response = yield* sendJson(method, url, text)
           assert.strictEqual(response.status, 400, `${method} ${text}`)
           const body = yield* json(response)
