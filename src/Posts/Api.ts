@@ -135,6 +135,13 @@ const LOCATION_HEADER = {
   Location: { description: "The new post's URL (its slug percent-encoded)", schema: { type: "string" } }
 }
 
+const CONTENT_LOCATION_HEADER = {
+  "Content-Location": {
+    description: "Only when the update renamed the post (a new `slug`): its new URL, percent-encoded",
+    schema: { type: "string" }
+  }
+}
+
 /** `op` with `headers` documented on its `status` response. */
 const withResponseHeaders = (status: number, headers: Record<string, unknown>) => (op: Record<string, any>) => {
   const response = op.responses?.[status]
@@ -240,7 +247,7 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
       .addError(SlugConflict)
       .addError(VersionRequired)
       .annotate(OpenApi.Summary, "Replace a post; needs its current version (body `version` or If-Match)")
-      .annotate(OpenApi.Transform, transforms(withResponseHeaders(200, ETAG_HEADER), withOlderMarkdownType))
+      .annotate(OpenApi.Transform, transforms(withResponseHeaders(200, { ...CONTENT_LOCATION_HEADER, ...ETAG_HEADER }), withOlderMarkdownType))
   )
   .add(
     HttpApiEndpoint.del("delete", "/posts/:slug")

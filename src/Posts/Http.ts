@@ -449,7 +449,11 @@ const adminHandlers = (api: InkwellApiType) =>
               const { version: _version, ...fields } = payload
               content = new PostInput(fields)
             }
-            return postResponse(yield* posts.update(path.slug, version, content, hashTag))
+            const post = yield* posts.update(path.slug, version, content, hashTag)
+            // Renamed: the request's URL now answers 404; Content-Location says where the post is.
+            if (post.slug === path.slug) return postResponse(post)
+            const here = requestPath(request)
+            return postResponse(post, 200, { "content-location": `${here.slice(0, here.lastIndexOf("/"))}/${encodeURIComponent(post.slug)}` })
           }).pipe(databaseErrorsAsDefects)
         )
         .handle("delete", ({ headers, path }) =>

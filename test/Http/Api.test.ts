@@ -328,6 +328,23 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("PUT that renames the post says where it went (Content-Location); one that keeps the slug does not", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost())
+      const kept = yield* putJson("/posts/first-post", newPost({ body: "same slug", version: 1 }))
+      assert.strictEqual(kept.status, 200)
+      assert.isUndefined(kept.headers["content-location"])
+      const renamed = yield* putJson("/posts/first-post", newPost({ slug: "日本語-ポスト", version: 2 }))
+      assert.strictEqual(renamed.status, 200)
+      const location = renamed.headers["content-location"]!
+      assert.strictEqual(location, `/posts/${encodeURIComponent("日本語-ポスト")}`)
+      assert.strictEqual((yield* get(location)).status, 200)
+      assert.strictEqual((yield* get("/posts/first-post")).status, 404)
+      const spec = yield* json(yield* get("/openapi.json"))
+      assert.property(spec.paths["/posts/{slug}"].put.responses["200"].headers, "Content-Location")
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("PUT accepts markdown with If-Match and keeps the slug", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost())
