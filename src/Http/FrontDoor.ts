@@ -12,7 +12,7 @@
 import { Cause, Effect, FiberId, FiberRef, FiberRefs, HashMap, List, LogLevel } from "effect"
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import { directRequestLog, elapsedMs } from "./Logging.js"
-import { pathOf, requestIdFrom } from "./Middleware.js"
+import { CREDENTIAL_HEADERS, pathOf, requestIdFrom } from "./Middleware.js"
 import type { ResponseCacheShape } from "./ResponseCache.js"
 
 type Listener = (request: IncomingMessage, response: ServerResponse) => void
@@ -139,18 +139,21 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
       // A repeated X-Request-Id reaches the full path joined with ", ", which is not a valid id.
       const requestId = requestIdFrom(ids === 1 ? givenId : undefined)
       // A flat [name, value, ...] array: Node writes it as is, no header object to build or walk.
+      // `vary` as the full path sends it (Middleware.logRequests): the answer differs with a key.
       if (answer.status === 200) {
         response.writeHead(
           200,
           answer.etag === undefined
-            ? ["content-type", answer.contentType, "content-length", answer.body.byteLength, "x-request-id", requestId]
-            : ["content-type", answer.contentType, "content-length", answer.body.byteLength, "etag", answer.etag, "x-request-id", requestId]
+            ? ["content-type", answer.contentType, "content-length", answer.body.byteLength, "x-request-id", requestId, "vary", CREDENTIAL_HEADERS]
+            : ["content-type", answer.contentType, "content-length", answer.body.byteLength, "etag", answer.etag, "x-request-id", requestId, "vary", CREDENTIAL_HEADERS]
         )
         response.end(answer.body)
       } else {
         response.writeHead(
           answer.status,
-          answer.etag === undefined ? ["x-request-id", requestId] : ["etag", answer.etag, "x-request-id", requestId]
+          answer.etag === undefined
+            ? ["x-request-id", requestId, "vary", CREDENTIAL_HEADERS]
+            : ["etag", answer.etag, "x-request-id", requestId, "vary", CREDENTIAL_HEADERS]
         )
         response.end()
       }

@@ -254,7 +254,8 @@ export const logRequests =
 /** `vary` with the credential headers added. */
 const varyOn = (vary: string | undefined): string =>
   vary === undefined || vary.trim() === "" ? CREDENTIAL_HEADERS : `${vary}, ${CREDENTIAL_HEADERS}`
-const CREDENTIAL_HEADERS = "x-api-key, authorization"
+/** What a public read's answer varies on; the front door sends it with its cached answers too. */
+export const CREDENTIAL_HEADERS = "x-api-key, authorization"
 
 /** The challenge every 401 carries: the API key as a bearer token (X-API-Key works too). */
 const WWW_AUTHENTICATE = 'Bearer realm="inkwell"'
