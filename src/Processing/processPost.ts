@@ -150,6 +150,7 @@ const build = (
 ): NewPost => {
   const f = new Fields(fm)
   const d = fm.data
+  for (const [key, value] of Object.entries(d)) checkNesting(value, "metadata", key, lineOfKey(fm, key))
 
   const rawTitle = overrides.title ?? f.string("title", "title")
   const title = rawTitle?.trim() ?? ""
@@ -348,6 +349,7 @@ export const processInputSync = (
 ): Either.Either<NewPost, InvalidPost> =>
   run(source, () => {
     if (typeof input.body !== "string") throw new Reject("body", "body must be a string")
+    if (input.metadata !== undefined) checkNesting(input.metadata, "metadata")
     const overrides: Record<string, unknown> = {}
     for (const key of ["title", "slug", "tags", "status", "publishedAt", "updatedAt", "authors", "summary", "metadata"] as const) {
       if (input[key] !== undefined) overrides[key] = input[key]
@@ -358,6 +360,26 @@ export const processInputSync = (
         : sha256Hex(`${normalizeForHash(input.body)}\n${canonicalJson(overrides)}`)
     return build(parseOrReject(input.body), overrides as Overrides, source, undefined, hash, config)
   })
+
+/** Deepest nesting of objects and arrays a post's metadata may have. */
+export const MAX_METADATA_DEPTH = 64
+
+/**
+ * Rejects `value` nested deeper than MAX_METADATA_DEPTH, found without recursion. Walked
+ * recursively (hashing, copying), ~3,000 levels of `{"a":{"a":...}}` overflowed the stack: a
+ * rejection naming "body" and "Maximum call stack size exceeded".
+ */
+const checkNesting = (value: unknown, field: string, key?: string, line?: number) => {
+  const stack: Array<readonly [unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (v === null || typeof v !== "object") continue
+    if (depth >= MAX_METADATA_DEPTH) {
+      throw new Reject(field, `${key === undefined ? field : `front matter "${key}"`} is nested deeper than ${MAX_METADATA_DEPTH} levels`, line)
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, depth + 1])
+  }
+}
 
 /** JSON with sorted keys, so equal inputs hash equally whatever order the client sent. */
 const canonicalJson = (v: unknown): string => {

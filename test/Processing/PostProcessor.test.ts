@@ -3,7 +3,7 @@ import { ConfigProvider, DateTime, Effect, Either, Layer } from "effect"
 import { InvalidPost } from "../../src/Domain/Errors.js"
 import { PostInput, type PostSource } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
-import { isSectionPage, processInputSync, processPostSync } from "../../src/Processing/processPost.js"
+import { isSectionPage, MAX_METADATA_DEPTH, processInputSync, processPostSync } from "../../src/Processing/processPost.js"
 
 const config = { wordsPerMinute: 230, excerptLength: 280 }
 const TestProcessor = PostProcessor.layer(config)
@@ -344,6 +344,31 @@ describe("tags", () => {
     }
     const fine = processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [\".net\", \"...\", \"v1.0\"]\n---\nText" })
     assert.deepStrictEqual(Either.map(fine, (post) => post.tags), Either.right([".net", "...", "v1.0"]))
+  })
+})
+
+describe("metadata nesting", () => {
+  const nested = (levels: number): unknown => {
+    let value: unknown = "leaf"
+    for (let i = 0; i < levels; i++) value = { a: value }
+    return value
+  }
+  it("refuses metadata nested past MAX_METADATA_DEPTH as a metadata problem, not a stack overflow of the body", () => {
+    const deep = processInputSync(new PostInput({ title: "T", body: "x", metadata: { deep: nested(5000) } }), "api")
+    assert.isTrue(Either.isLeft(deep))
+    if (Either.isLeft(deep)) {
+      assert.deepStrictEqual([deep.left.field, deep.left.reason], ["metadata", `metadata is nested deeper than ${MAX_METADATA_DEPTH} levels`])
+    }
+    const flow = `${"{a: ".repeat(100)}1${"}".repeat(100)}`
+    const front = processPostSync({ source: "a.md", raw: `---\ntitle: T\nseries: ${flow}\n---\nText` })
+    assert.isTrue(Either.isLeft(front))
+    if (Either.isLeft(front)) {
+      assert.deepStrictEqual([front.left.source, front.left.field], ["a.md:3", "metadata"])
+      assert.include(front.left.reason, `front matter "series" is nested deeper than ${MAX_METADATA_DEPTH} levels`)
+    }
+    // As deep as allowed: stored as given.
+    const fine = processInputSync(new PostInput({ title: "T", body: "x", metadata: { ok: nested(MAX_METADATA_DEPTH - 1) } }), "api")
+    assert.isTrue(Either.isRight(fine))
   })
 })
 
