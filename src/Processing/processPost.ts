@@ -114,8 +114,13 @@ const parseStatus = (value: string, where: string): "draft" | "published" => {
 
 const validSlug = Schema.decodeUnknownEither(Slug)
 
+/**
+ * In NFC: `café` typed with a combining accent (NFD) looks the same and is another string; kept
+ * as given, the two spellings were two posts at two URLs that read alike. Derived slugs are NFC
+ * already (`slugify`).
+ */
 const explicitSlug = (value: string, where: string): Slug =>
-  Either.getOrElse(validSlug(value), (e) => {
+  Either.getOrElse(validSlug(value.normalize("NFC")), (e) => {
     throw new Reject("slug", `${where} "${value}" is not a valid slug: ${ParseResult.TreeFormatter.formatErrorSync(e).split("\n").pop()!.trim()}`)
   })
 

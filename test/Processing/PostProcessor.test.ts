@@ -347,6 +347,17 @@ describe("tags", () => {
   })
 })
 
+describe("explicit slugs", () => {
+  it("are kept in NFC: the same word typed with a combining accent is the same slug", () => {
+    const nfd = "cafe\u0301-au-lait"
+    const fromInput = processInputSync(new PostInput({ title: "T", slug: nfd, body: "x" }), "api")
+    const fromFile = processPostSync({ source: "a.md", raw: `---\ntitle: T\nslug: ${nfd}\n---\nText` })
+    for (const result of [fromInput, fromFile]) {
+      assert.deepStrictEqual(Either.map(result, (post): string => post.slug), Either.right("café-au-lait"))
+    }
+  })
+})
+
 describe("metadata nesting", () => {
   const nested = (levels: number): unknown => {
     let value: unknown = "leaf"
