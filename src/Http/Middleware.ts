@@ -139,12 +139,15 @@ export const pathOf = (url: string): string => {
 const isBodyTooLarge = (error: HttpServerError.RequestError): boolean =>
   error.cause instanceof Error && error.cause.message === MAX_BYTES_EXCEEDED
 
-const isDecodablePath = (path: string): boolean => {
+/**
+ * The path of `url`, percent-decoded as the router decodes its parameters; `undefined` when it
+ * does not decode (`%ZZ`, a cut UTF-8 sequence).
+ */
+export const decodedPath = (url: string): string | undefined => {
   try {
-    decodeURIComponent(path)
-    return true
+    return decodeURIComponent(pathOf(url))
   } catch {
-    return false
+    return undefined
   }
 }
 
@@ -159,7 +162,7 @@ const failureResponse = (
   if (error instanceof HttpServerError.RouteNotFound) {
     // The router matches decoded paths: one that does not decode (`%ZZ`, a cut UTF-8 sequence)
     // matched nothing, but the request is at fault, not the URL's existence.
-    if (!isDecodablePath(pathOf(request.url))) {
+    if (decodedPath(request.url) === undefined) {
       return encodeJson(
         BadRequest,
         new BadRequest({ message: `the path ${pathOf(request.url)} is not percent-encoded UTF-8` }),

@@ -14,9 +14,10 @@ import {
   HttpServerResponse
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Config, Deferred, Duration, Effect, Exit, FiberSet, Layer, Option, Scope } from "effect"
+import { Deferred, Duration, Effect, Exit, FiberSet, Layer, Option, Scope } from "effect"
 import { createServer, type Server } from "node:http"
 import * as PostsHttp from "../Posts/Http.js"
+import { siteUrlGiven } from "../Site/SiteConfig.js"
 import { Posts } from "../Posts/Posts.js"
 import { InkwellApi } from "./Api.js"
 import { ApiKeys } from "./ApiKeys.js"
@@ -225,8 +226,7 @@ export const layer = Layer.unwrapEffect(
         // After the Effect server registered its listener: cached reads are answered before it.
         yield* FrontDoor.install(server, yield* ResponseCache)
         yield* Effect.log(`Inkwell listening on ${urlOf(config.host, port)} (API docs at /docs)`)
-        const siteUrlSet = Option.isSome(yield* Effect.orElseSucceed(Config.option(Config.string("SITE_URL")), () => Option.none()))
-        const warning = siteUrlWarning(siteUrlSet, config.host, port)
+        const warning = siteUrlWarning(yield* Effect.orElseSucceed(siteUrlGiven, () => false), config.host, port)
         if (warning !== undefined) yield* Effect.logWarning(warning)
         yield* Effect.addFinalizer(() =>
           Effect.log("Inkwell stopping").pipe(

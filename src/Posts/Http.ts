@@ -50,7 +50,10 @@ export interface IfMatchCondition {
 export const ifMatchCondition = (header: string): IfMatchCondition | undefined => {
   const value = header.trim()
   const etag = /^"v(\d+)-([0-9a-f]+)"$/.exec(value)
-  if (etag !== null) return asVersion(etag[1]!) === undefined ? undefined : { version: Number(etag[1]), hashTag: etag[2]! }
+  if (etag !== null) {
+    const version = asVersion(etag[1]!)
+    return version === undefined ? undefined : { version, hashTag: etag[2]! }
+  }
   const bare = /^"?v?(\d+)"?$/.exec(value)
   const version = bare === null ? undefined : asVersion(bare[1]!)
   return version === undefined ? undefined : { version }

@@ -581,21 +581,18 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   const neighbours = Effect.fn("PostRepository.neighbours")(function*(post: Post, status: PostStatus) {
     const operation = "PostRepository.neighbours"
     const at = sortKey(post)
-    // Each one row off the (status, sort_at, id) index, in the listing's order or against it.
-    const [newer, older] = yield* Effect.all([
-      Effect.flatMap(
+    // One row off the (status, sort_at, id) index, against the listing's order or in it.
+    const next = (newer: boolean) => {
+      const [beyond, order] = newer ? [">", "ASC"] : ["<", "DESC"]
+      return Effect.flatMap(
         pool.read(operation, (sql) => sql`
-          SELECT * FROM posts WHERE status = ${status} AND (sort_at > ${at} OR (sort_at = ${at} AND id > ${post.id}))
-          ORDER BY sort_at ASC, id ASC LIMIT 1`),
-        readRows(operation)
-      ),
-      Effect.flatMap(
-        pool.read(operation, (sql) => sql`
-          SELECT * FROM posts WHERE status = ${status} AND (sort_at < ${at} OR (sort_at = ${at} AND id < ${post.id}))
-          ORDER BY sort_at DESC, id DESC LIMIT 1`),
+          SELECT * FROM posts WHERE status = ${status}
+            AND (sort_at ${sql.literal(beyond)} ${at} OR (sort_at = ${at} AND id ${sql.literal(beyond)} ${post.id}))
+          ORDER BY sort_at ${sql.literal(order)}, id ${sql.literal(order)} LIMIT 1`),
         readRows(operation)
       )
-    ])
+    }
+    const [newer, older] = yield* Effect.all([next(true), next(false)])
     return { newer: newer[0], older: older[0] } satisfies Neighbours
   })
 

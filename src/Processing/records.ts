@@ -13,7 +13,7 @@
  */
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
-import { NewPost, PostInput, TocEntry } from "../Domain/Post.js"
+import { NewPost, Post, PostInput, TocEntry } from "../Domain/Post.js"
 import { processInputSync } from "./processPost.js"
 
 /** Something that could not become a post; `skipped` for what is not a post at all. */
@@ -44,7 +44,7 @@ export interface DecodedRecord {
 
 /**
  * What became of one line. `titled`: the record carried neither `source` nor `slug`, so it is
- * known by the slug its title gave (`withRecordSource`).
+ * known by the slug its title gave (`readyRecord`).
  */
 export type RecordOutcome =
   | { readonly _tag: "Ready"; readonly identity: string; readonly post: NewPost; readonly bytes: number; readonly titled?: true }
@@ -91,14 +91,10 @@ const describeDecodeError = (error: ParseResult.ParseError): string => {
 /** What a record may carry: `PostInput`'s fields and the `source` it is known by. */
 const RECORD_FIELDS = [...Object.keys(PostInput.fields), "source"]
 /**
- * What Inkwell's own post JSON carries besides (`GET /posts/:slug`): derived from the input or
- * kept by the store, so a record taken from that output is read, and these ignored.
+ * Also read: the fields of Inkwell's own post JSON (`GET /posts/:slug`), so a record taken from
+ * that output imports; those derived from the input or kept by the store are ignored.
  */
-const DERIVED_FIELDS = [
-  "id", "html", "excerpt", "wordCount", "readingTimeMinutes", "toc", "contentHash", "createdAt", "version",
-  "updatedAtSource", "aliases"
-]
-const READ_FIELDS: ReadonlySet<string> = new Set([...RECORD_FIELDS, ...DERIVED_FIELDS])
+const READ_FIELDS: ReadonlySet<string> = new Set([...RECORD_FIELDS, ...Object.keys(Post.fields)])
 
 /**
  * Fields no record has. Ignored, a misspelled or foreign field (`publishedat`, `date`) dropped
@@ -224,9 +220,7 @@ export const encodeOutcomes = (outcomes: ReadonlyArray<RecordOutcome>): string =
   JSON.stringify(outcomes.map((o): WireOutcome =>
     o._tag === "Rejected"
       ? { i: o.identity, b: o.bytes, r: o.reason, s: o.skipped }
-      : o.titled === true
-      ? { i: o.identity, b: o.bytes, p: toWirePost(o.post), t: 1 }
-      : { i: o.identity, b: o.bytes, p: toWirePost(o.post) }
+      : { i: o.identity, b: o.bytes, p: toWirePost(o.post), ...(o.titled === true ? { t: 1 as const } : {}) }
   ))
 
 /** Reads what `encodeOutcomes` wrote; the posts are rebuilt without validating them again. */
@@ -234,7 +228,5 @@ export const decodeOutcomes = (text: string): Array<RecordOutcome> =>
   (JSON.parse(text) as Array<WireOutcome>).map((o): RecordOutcome =>
     "r" in o
       ? rejected(o.i, o.r, o.b, o.s)
-      : o.t === 1
-      ? { _tag: "Ready", identity: o.i, post: fromWirePost(o.p), bytes: o.b, titled: true }
-      : { _tag: "Ready", identity: o.i, post: fromWirePost(o.p), bytes: o.b }
+      : { _tag: "Ready", identity: o.i, post: fromWirePost(o.p), bytes: o.b, ...(o.t === 1 ? { titled: true as const } : {}) }
   )

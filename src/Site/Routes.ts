@@ -22,6 +22,7 @@ import type { RepositoryError } from "../Domain/Errors.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
 import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
+import { decodedPath, pathOf } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
 
@@ -113,19 +114,6 @@ const wantsHtml = (request: HttpServerRequest.HttpServerRequest) =>
   (request.method === "GET" || request.method === "HEAD") && (request.headers["accept"] ?? "").includes("text/html")
 
 /**
- * The path of a request URL, percent-decoded as the router decodes its parameters; `undefined`
- * when it does not decode (a malformed escape), which names no alias.
- */
-const decodedPath = (url: string): string | undefined => {
-  const end = url.search(/[?#]/)
-  try {
-    return decodeURIComponent(end === -1 ? url : url.slice(0, end))
-  } catch {
-    return undefined
-  }
-}
-
-/**
  * The site's routes. Needs `Site`; the API's routes are untouched, and a path neither serves
  * gets the site's 404 page in a browser and the API's JSON 404 anywhere else.
  */
@@ -137,21 +125,24 @@ export const SiteRouter = Effect.gen(function* () {
 
   const notFound = (error: PageNotFound) => plain(site.notFound(error), 404, "no-cache")
 
+  /** The 503 page, when the database does not answer. */
+  const unavailable = (error: RepositoryError) =>
+    Effect.logError("site: the repository failed", error).pipe(Effect.as(plain(site.failure(error), 503, "no-store")))
+
+  /** A permanent move, cacheable like the pages: a slug or alias taken again is followed within max-age. */
+  const movedTo = (location: string) =>
+    HttpServerResponse.redirect(location, { status: 301, headers: { ...SECURITY_HEADERS, "cache-control": cache } })
+
   /** A document, its 404, or a 503 page when the database does not answer. */
   const serve = (document: Effect.Effect<Document, PageNotFound | PageMoved | RepositoryError>) =>
     document.pipe(
       Effect.flatMap((doc) => respond(doc, cache)),
       Effect.catchTag("PageNotFound", (error) => Effect.succeed(notFound(error))),
       // Cacheable like the pages: a slug taken again is followed within max-age.
-      Effect.catchTag("PageMoved", ({ location }) =>
-        Effect.succeed(HttpServerResponse.redirect(location, { status: 301, headers: { ...SECURITY_HEADERS, "cache-control": cache } }))),
+      Effect.catchTag("PageMoved", ({ location }) => Effect.succeed(movedTo(location))),
       // No Retry-After of its own: the request pipeline adds RETRY_AFTER's to every 503, and a
       // fixed "5" here told readers another wait than the operator had set for the API.
-      Effect.catchAll((error) =>
-        Effect.logError("site: the repository failed", error).pipe(
-          Effect.as(plain(site.failure(error), 503, "no-store"))
-        )
-      )
+      Effect.catchAll(unavailable)
     )
 
   const missing = (message: string) => serve(Effect.fail(new PageNotFound({ message })))
@@ -176,10 +167,9 @@ export const SiteRouter = Effect.gen(function* () {
    */
   const oneUrl = <E, R>(canonical: string, page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-      const query = request.url.search(/[?#]/)
-      const path = query === -1 ? request.url : request.url.slice(0, query)
+      const path = pathOf(request.url)
       return path.length > 1 && path.endsWith("/")
-        ? Effect.succeed(HttpServerResponse.redirect(canonical + (query === -1 ? "" : request.url.slice(query)), { status: 301, headers: SECURITY_HEADERS }))
+        ? Effect.succeed(HttpServerResponse.redirect(canonical + request.url.slice(path.length), { status: 301, headers: SECURITY_HEADERS }))
         : page
     })
 
@@ -227,18 +217,8 @@ export const SiteRouter = Effect.gen(function* () {
     if (path === undefined) return notHere
     return site.aliasTarget(path).pipe(
       Effect.matchEffect({
-        onFailure: (error) =>
-          Effect.logError("site: the repository failed", error).pipe(
-            Effect.as(plain(site.failure(error), 503, "no-store"))
-          ),
-        onSuccess: Option.match({
-          onNone: () => notHere,
-          // Cacheable like the pages: an alias moved to another post is followed within max-age.
-          onSome: (location) =>
-            Effect.succeed(
-              HttpServerResponse.redirect(location, { status: 301, headers: { ...SECURITY_HEADERS, "cache-control": cache } })
-            )
-        })
+        onFailure: unavailable,
+        onSuccess: Option.match({ onNone: () => notHere, onSome: (location) => Effect.succeed(movedTo(location)) })
       })
     )
   })

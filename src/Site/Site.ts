@@ -58,17 +58,16 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       )
 
     /**
-     * Every published post, newest first, a page of MAX_PAGE_SIZE at a time, until `stop` says
-     * enough. Keyset cursors, so a post written meanwhile neither repeats nor skips one.
+     * Every published post, newest first, a page of MAX_PAGE_SIZE at a time, handed to `onPage`
+     * until it says stop (`false`) or none is left. Keyset cursors, so a post written meanwhile
+     * neither repeats nor skips one.
      */
-    const scanPublished = (stop: (seen: ReadonlyArray<Post>) => boolean) =>
+    const eachPublishedPage = (onPage: (posts: ReadonlyArray<Post>) => boolean) =>
       Effect.gen(function* () {
-        const seen: Array<Post> = []
         let cursor: string | undefined
         for (;;) {
           const page = yield* published({ limit: MAX_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) })
-          seen.push(...page.items)
-          if (page.next === null || stop(seen)) return seen
+          if (!onPage(page.items) || page.next === null) return
           cursor = page.next
         }
       })
@@ -101,17 +100,20 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
      * For a repository without a neighbour query: the listing read until just past `post`.
      * Recent posts, the ones most read, are found on the first page; an old one reads the blog.
      */
-    const scannedNeighbours = (post: Post) =>
-      Effect.map(
-        scanPublished((seen) => {
-          const at = seen.findIndex((p) => p.id === post.id)
-          return at !== -1 && at + 1 < seen.length
+    const scannedNeighbours = (post: Post) => {
+      const scanned: Array<Post> = []
+      const at = () => scanned.findIndex((p) => p.id === post.id)
+      return Effect.map(
+        eachPublishedPage((page) => {
+          scanned.push(...page)
+          return at() === -1 || at() + 1 === scanned.length
         }),
-        (scanned) => {
-          const at = scanned.findIndex((p) => p.id === post.id)
-          return { newer: at > 0 ? scanned[at - 1] : undefined, older: at === -1 ? undefined : scanned[at + 1] }
+        () => {
+          const i = at()
+          return { newer: i > 0 ? scanned[i - 1] : undefined, older: i === -1 ? undefined : scanned[i + 1] }
         }
       )
+    }
 
     /** The published post at `slug` with its neighbours in publication order. */
     const post = Effect.fn("Site.post")(function* (slug: string) {
@@ -160,10 +162,8 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       const postEntries: Array<Feeds.SitemapEntry> = []
       const latestByTag = new Map<string, DateTime.Utc>()
       let lastModified = DateTime.unsafeMake(0)
-      let cursor: string | undefined
-      while (postEntries.length < SITEMAP_LIMIT) {
-        const page = yield* published({ limit: MAX_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) })
-        for (const post of page.items.slice(0, SITEMAP_LIMIT - postEntries.length)) {
+      yield* eachPublishedPage((page) => {
+        for (const post of page.slice(0, SITEMAP_LIMIT - postEntries.length)) {
           const updated = Pages.modifiedAtOf(post)
           postEntries.push({ route: routes.post(post.slug), lastModified: updated })
           lastModified = DateTime.max(lastModified, updated)
@@ -172,9 +172,8 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
             latestByTag.set(tag, latest === undefined ? updated : DateTime.max(latest, updated))
           }
         }
-        if (page.next === null) break
-        cursor = page.next
-      }
+        return postEntries.length < SITEMAP_LIMIT
+      })
       const entries: Array<Feeds.SitemapEntry> = [
         // No posts, no date: the epoch told crawlers the home page had not changed since 1970.
         { route: routes.home(), lastModified: postEntries.length === 0 ? undefined : lastModified },
@@ -188,9 +187,6 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       } satisfies Document
     })
 
-    /** SITE_URL's path (`/blog`), without a trailing slash; empty for a site at the root. */
-    const basePath = new URL(config.url).pathname.replace(/\/+$/, "")
-
     /**
      * Where an old address of a post lives now: the page of the published post listing the
      * (decoded) request `path` among its aliases, as a link (`Urls.path`, with the base path).
@@ -202,8 +198,9 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     const aliasTarget = (path: string): Effect.Effect<Option.Option<string>, RepositoryError> => {
       const findByAlias = repository.findByAlias
       if (findByAlias === undefined) return Effect.succeed(Option.none())
-      const stripped = basePath !== "" && (path === basePath || path.startsWith(`${basePath}/`))
-        ? path.slice(basePath.length)
+      const base = urls.prefix
+      const stripped = base !== "" && (path === base || path.startsWith(`${base}/`))
+        ? path.slice(base.length)
         : undefined
       const found = stripped === undefined
         ? findByAlias(path)

@@ -36,6 +36,9 @@ export const siteTitle = Config.nonEmptyString("SITE_TITLE").pipe(Config.withDef
 /** `SITE_DESCRIPTION` (default "A blog powered by Inkwell"). */
 export const siteDescription = Config.string("SITE_DESCRIPTION").pipe(Config.withDefault("A blog powered by Inkwell"))
 
+/** Whether `SITE_URL` was given at all (its default is right only for a server on localhost:3000). */
+export const siteUrlGiven = Config.map(Config.option(Config.string("SITE_URL")), Option.isSome)
+
 /** `SITE_URL`: the public base URL every absolute link is resolved against (default http://localhost:3000). */
 export const siteUrl = Config.string("SITE_URL").pipe(
   Config.validate({

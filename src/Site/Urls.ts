@@ -30,6 +30,8 @@ export const routes = {
 } as const
 
 export interface Urls {
+  /** SITE_URL's path (`/blog`), without a trailing slash; empty for a site at the root. */
+  readonly prefix: string
   /** For links inside pages: the SITE_URL path prefix plus the route. */
   readonly path: (route: string) => string
   /** For feeds, canonical links and meta tags: SITE_URL plus the route. */
@@ -39,6 +41,7 @@ export interface Urls {
 export const makeUrls = (config: Pick<SiteConfigShape, "url">): Urls => {
   const prefix = new URL(config.url).pathname.replace(/\/+$/, "")
   return {
+    prefix,
     path: (route) => `${prefix}${route}`,
     absolute: (route) => `${config.url}${route}`
   }
