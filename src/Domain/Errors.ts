@@ -6,36 +6,52 @@
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Schema } from "effect"
 
+/**
+ * The fields of an error that crosses the wire, without its `message`: the constructors take
+ * these and write the message themselves (a caller may still pass one, as a decoded body does).
+ */
+type WithoutMessage<Props> = Omit<Props, "message"> & { readonly message?: string }
+
+/**
+ * `message` is a declared field, not a getter, so that it is in the JSON body, the OpenAPI
+ * document and what a typed client decodes: a client that only shows `message` has words to show.
+ */
 export class PostNotFound extends Schema.TaggedError<PostNotFound>()(
   "PostNotFound",
-  { slug: Schema.String },
+  { slug: Schema.String, message: Schema.String },
   HttpApiSchema.annotations({ status: 404 })
 ) {
-  get message() {
-    return `no post with slug "${this.slug}"`
+  constructor(props: WithoutMessage<{ readonly slug: string; readonly message: string }>, options?: Schema.MakeOptions) {
+    super({ ...props, message: props.message ?? `no post with slug ${JSON.stringify(props.slug)}` }, options)
   }
 }
 
 export class SlugConflict extends Schema.TaggedError<SlugConflict>()(
   "SlugConflict",
-  { slug: Schema.String },
+  { slug: Schema.String, message: Schema.String },
   HttpApiSchema.annotations({ status: 409 })
 ) {
-  get message() {
-    return `a post with slug "${this.slug}" already exists`
+  constructor(props: WithoutMessage<{ readonly slug: string; readonly message: string }>, options?: Schema.MakeOptions) {
+    super({ ...props, message: props.message ?? `a post with slug ${JSON.stringify(props.slug)} already exists` }, options)
   }
 }
 
+/** Equal versions: the ETag sent was another post's at this slug (deleted and re-created). */
+const staleMessage = (slug: string, expected: number, actual: number): string =>
+  expected === actual
+    ? `post ${JSON.stringify(slug)} is not the one your ETag names (it was replaced, now at version ${actual}): reload and retry`
+    : `post ${JSON.stringify(slug)} is at version ${actual}, not ${expected}: reload and retry`
+
 export class StaleVersion extends Schema.TaggedError<StaleVersion>()(
   "StaleVersion",
-  { slug: Schema.String, expected: Schema.Int, actual: Schema.Int },
+  { slug: Schema.String, expected: Schema.Int, actual: Schema.Int, message: Schema.String },
   HttpApiSchema.annotations({ status: 409 })
 ) {
-  get message() {
-    // Equal versions: the ETag sent was another post's at this slug (deleted and re-created).
-    return this.expected === this.actual
-      ? `post "${this.slug}" is not the one your ETag names (it was replaced, now at version ${this.actual}): reload and retry`
-      : `post "${this.slug}" is at version ${this.actual}, not ${this.expected}: reload and retry`
+  constructor(
+    props: WithoutMessage<{ readonly slug: string; readonly expected: number; readonly actual: number; readonly message: string }>,
+    options?: Schema.MakeOptions
+  ) {
+    super({ ...props, message: props.message ?? staleMessage(props.slug, props.expected, props.actual) }, options)
   }
 }
 
@@ -46,12 +62,16 @@ export class InvalidPost extends Schema.TaggedError<InvalidPost>()(
     source: Schema.String,
     /** Field path at fault, e.g. "title", "frontMatter", "publishedAt". */
     field: Schema.String,
-    reason: Schema.String
+    reason: Schema.String,
+    message: Schema.String
   },
   HttpApiSchema.annotations({ status: 400 })
 ) {
-  get message() {
-    return `${this.source}: ${this.field}: ${this.reason}`
+  constructor(
+    props: WithoutMessage<{ readonly source: string; readonly field: string; readonly reason: string; readonly message: string }>,
+    options?: Schema.MakeOptions
+  ) {
+    super({ ...props, message: props.message ?? `${props.source}: ${props.field}: ${props.reason}` }, options)
   }
 }
 
@@ -82,11 +102,17 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
 
 export class PoolTimeout extends Schema.TaggedError<PoolTimeout>()(
   "PoolTimeout",
-  { waitedMs: Schema.Number, maxConnections: Schema.Int },
+  { waitedMs: Schema.Number, maxConnections: Schema.Int, message: Schema.String },
   HttpApiSchema.annotations({ status: 503 })
 ) {
-  get message() {
-    return `no database connection free after ${this.waitedMs} ms (max ${this.maxConnections})`
+  constructor(
+    props: WithoutMessage<{ readonly waitedMs: number; readonly maxConnections: number; readonly message: string }>,
+    options?: Schema.MakeOptions
+  ) {
+    super({
+      ...props,
+      message: props.message ?? `no database connection free after ${props.waitedMs} ms (max ${props.maxConnections})`
+    }, options)
   }
 }
 

@@ -54,7 +54,7 @@ describe("posts API", () => {
     Effect.gen(function* () {
       const missing = yield* get("/posts/no-such-post")
       assert.strictEqual(missing.status, 404)
-      assert.deepStrictEqual(yield* json(missing), { _tag: "PostNotFound", slug: "no-such-post" })
+      assert.deepStrictEqual(yield* json(missing), { _tag: "PostNotFound", slug: "no-such-post", message: 'no post with slug "no-such-post"' })
       const malformed = yield* get("/posts/Not_A_Slug")
       assert.strictEqual(malformed.status, 400)
       const body = yield* json(malformed)
@@ -291,7 +291,7 @@ describe("posts API", () => {
       assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
       const again = yield* postJson("/posts", newPost())
       assert.strictEqual(again.status, 409)
-      assert.deepStrictEqual(yield* json(again), { _tag: "SlugConflict", slug: "first-post" })
+      assert.deepStrictEqual(yield* json(again), { _tag: "SlugConflict", slug: "first-post", message: 'a post with slug "first-post" already exists' })
     }).pipe(Effect.provide(testServer()))
   )
 

@@ -165,7 +165,12 @@ describe("failures", () => {
       const response = yield* get("/posts")
       assert.strictEqual(response.status, 503)
       assert.strictEqual(response.headers["retry-after"], "1")
-      assert.deepStrictEqual(yield* json(response), { _tag: "PoolTimeout", waitedMs: 5000, maxConnections: 8 })
+      assert.deepStrictEqual(yield* json(response), {
+        _tag: "PoolTimeout",
+        waitedMs: 5000,
+        maxConnections: 8,
+        message: "no database connection free after 5000 ms (max 8)"
+      })
       const ready = yield* get("/ready")
       assert.strictEqual(ready.status, 503)
       assert.strictEqual((yield* json(ready))._tag, "NotReady")
