@@ -2,7 +2,7 @@
  * Errors only the HTTP edge produces. Domain errors (PostNotFound, SlugConflict, ...) carry
  * their statuses in src/Domain/Errors.ts; these complete the set so every answer is typed.
  */
-import { HttpApiSchema } from "@effect/platform"
+import { HttpApiError, HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
 
 /** Missing or wrong API key, or writes disabled because no key is configured. */
@@ -68,3 +68,14 @@ export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaTyp
   { message: Schema.String, accepted: Schema.Array(Schema.String) },
   HttpApiSchema.annotations({ status: 415 })
 ) {}
+
+/**
+ * A 400 for bad input with the given issues, its `message` one line made of them
+ * (`limit: expected ..., got "abc"`). The platform's own message draws the whole schema as a
+ * tree; each issue already names its field, and says what is wrong with it.
+ */
+export const decodeError = (issues: HttpApiError.HttpApiDecodeError["issues"]): HttpApiError.HttpApiDecodeError =>
+  new HttpApiError.HttpApiDecodeError({
+    issues,
+    message: issues.map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.map(String).join(".")}: ${issue.message}`)).join("; ")
+  })

@@ -16,6 +16,8 @@
  * outside the group's), so checks of a write's body (its Content-Type, 415) are in the handler.
  */
 import {
+  type HttpApi,
+  HttpApiError,
   HttpApiMiddleware,
   HttpApiSecurity,
   HttpIncomingMessage,
@@ -51,6 +53,7 @@ import { Readable, Transform, type TransformCallback } from "node:stream"
 import { ApiKeys, refusal } from "./ApiKeys.js"
 import {
   BadRequest,
+  decodeError,
   InternalServerError,
   PayloadTooLarge,
   RequestTimedOut,
@@ -98,6 +101,24 @@ export const ApiKeyAuthLive: Layer.Layer<ApiKeyAuth, never, ApiKeys> = Layer.eff
     })
   )
 )
+
+// ---------------------------------------------------------------------------------------------
+// HttpApi-level middleware (inside the API's error encoding)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A 400 `HttpApiDecodeError` with a one-line `message` made of its issues
+ * (`limit: expected ..., got "abc"`) instead of the whole schema drawn as a tree. Registered
+ * with `HttpApiBuilder.middleware` (Server.serve), so it runs inside the API's error encoding.
+ * Only failures are looked at: on a request that succeeds this is one catch frame.
+ */
+export const apiFailures = (_api: HttpApi.HttpApi.Any) =>
+  <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+    Effect.catchIf(
+      app,
+      (error): error is E => error instanceof HttpApiError.HttpApiDecodeError,
+      (error: unknown) => Effect.fail(decodeError((error as HttpApiError.HttpApiDecodeError).issues) as E)
+    )
 
 // ---------------------------------------------------------------------------------------------
 // HttpApp middleware

@@ -3,7 +3,7 @@
  * and a Node listener that drains in-flight requests on shutdown.
  */
 import {
-  type HttpApi,
+  HttpApi,
   HttpApiBuilder,
   type HttpApiGroup,
   HttpApiSwagger,
@@ -23,7 +23,7 @@ import { InkwellApi } from "./Api.js"
 import { ApiKeys } from "./ApiKeys.js"
 import { NotReady } from "./Errors.js"
 import * as HttpConfig from "./HttpConfig.js"
-import { ApiKeyAuthLive, requestMiddlewareConfig } from "./Middleware.js"
+import { ApiKeyAuthLive, apiFailures, requestMiddlewareConfig } from "./Middleware.js"
 import * as FrontDoor from "./FrontDoor.js"
 import { ResponseCache } from "./ResponseCache.js"
 import { ServerStopping } from "./ServerStopping.js"
@@ -75,6 +75,11 @@ export const ApiLive: Layer.Layer<HttpApi.Api, never, Posts | ApiKeys> = HttpApi
  * An embedding app that builds its own router applies the same (`HttpRouter.withRouterConfig`).
  */
 export const routerConfig = { maxParamLength: 1024 } as const
+
+/**
+ * `apiFailures` for the served `HttpApi` (one-line 400 messages), as an API middleware. An embedding app serving with `HttpApiBuilder.serve` may provide it too.
+ */
+export const apiFailuresLayer = HttpApiBuilder.middleware(Effect.map(HttpApi.Api, ({ api }) => apiFailures(api)))
 
 export interface ServeOptions {
   /**
@@ -143,6 +148,7 @@ export const serve = (
   }).pipe(
     Layer.unwrapScoped,
     Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
+    Layer.provide(apiFailuresLayer),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(ApiLive)

@@ -7,7 +7,7 @@
  * `middlewareEndpoints` misses endpoints added after it.
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { Option, Schema } from "effect"
+import { Option, ParseResult, Schema } from "effect"
 import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import { Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
@@ -60,29 +60,60 @@ export const Cursor = Schema.String.pipe(
   })
 ).annotations({ description: "A previous page's `next`" })
 
-// Composed rather than refined, so the description reaches the OpenAPI parameter (a refinement of
-// a transformation documents only "a string to be decoded into a number") and leaves the
-// decoding messages ("Expected a number greater than or equal to 1, actual 0") as they were.
-const PositiveIntFromString = Schema.compose(Schema.NumberFromString, Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))).annotations({
-  description: "an integer from 1 (more than 100 is taken as 100)"
+/**
+ * A parameter's 400 in one issue, at its name, saying what it takes and what came: the
+ * schema's own issues were several per parameter (its `undefined` alternative among them), in
+ * the library's terms ("Unable to decode \"abc\" into a number").
+ */
+const expecting = (expected: string) => ({
+  message: (issue: ParseResult.ParseIssue) => ({ message: `expected ${expected}, got ${JSON.stringify(issue.actual)}`, override: true })
 })
-const NonNegativeIntFromString = Schema.compose(Schema.NumberFromString, Schema.Int.pipe(Schema.greaterThanOrEqualTo(0))).annotations({
-  description: "an integer from 0 (posts to skip; not with cursor)"
-})
+
+/**
+ * A parameter that may be left out. Exact: a query has no `undefined` to send, and a union
+ * with it doubled every issue ("Expected undefined, actual \"abc\"").
+ */
+const optionalParameter = <A, I, R>(schema: Schema.Schema<A, I, R>, expected: string) =>
+  Schema.optionalWith(schema.annotations(expecting(expected)), { exact: true })
+
+/**
+ * An integer of `min` or more in plain decimal digits. Not `NumberFromString`, which takes
+ * whatever `Number` does: `1e2`, `+5`, ` 5`, `0x10`, `5.0` were all taken for numbers.
+ */
+const DigitsFrom = (min: number, description: string) =>
+  Schema.transformOrFail(Schema.String, Schema.Int, {
+    strict: true,
+    decode: (text, _, ast) => {
+      const value = Number(text)
+      return /^[0-9]+$/.test(text) && Number.isSafeInteger(value) && value >= min
+        ? ParseResult.succeed(value)
+        : ParseResult.fail(new ParseResult.Type(ast, text))
+    },
+    encode: (value) => ParseResult.succeed(String(value))
+  }).annotations({
+    description,
+    // As a query carries it: digits, read as an integer (the transformation alone documents "a string").
+    jsonSchema: { type: "integer", minimum: min, description }
+  })
+
+const LIMIT = "an integer from 1, in digits (more than 100 is taken as 100)"
+const OFFSET = "an integer from 0, in digits (posts to skip; not with cursor)"
 
 export const ListParams = Schema.Struct({
-  tag: Schema.optional(Tag),
+  tag: optionalParameter(Tag, "a tag of 1 to 100 characters"),
   /** `draft` (or every status) needs an API key. */
-  status: Schema.optional(PostStatus),
+  status: optionalParameter(PostStatus, '"draft" or "published"'),
   /** 1 or more; capped at 100. */
-  limit: Schema.optional(PositiveIntFromString),
+  limit: optionalParameter(DigitsFrom(1, LIMIT), LIMIT),
   /** A previous page's `next`, as it was given. */
-  cursor: Schema.optional(Cursor),
+  cursor: optionalParameter(Cursor, "a previous page's `next`, as it was given"),
   /** Posts to skip; not with `cursor` (400 naming `offset`). */
-  offset: Schema.optional(NonNegativeIntFromString)
+  offset: optionalParameter(DigitsFrom(0, OFFSET), OFFSET)
 })
 
-export const SlugPath = Schema.Struct({ slug: Slug })
+export const SlugPath = Schema.Struct({
+  slug: Slug.annotations(expecting("a slug: lowercase letters and digits joined by single dashes, at most 200 characters"))
+})
 
 /** Markdown, optionally with YAML or TOML front matter. */
 export const Markdown = HttpApiSchema.Text({ contentType: "text/markdown" }).annotations({
@@ -114,9 +145,9 @@ export const OnConflict = Schema.Literal("fail", "skip", "suffix")
 
 export const ImportParams = Schema.Struct({
   /** A slug taken by a post from another source: fail that post (default), skip it, or store it as slug-2. */
-  onConflict: Schema.optional(OnConflict),
+  onConflict: optionalParameter(OnConflict, '"fail", "skip" or "suffix"'),
   /** `true`: say what the import would do (checked against the stored posts), write nothing. */
-  dryRun: Schema.optional(Schema.BooleanFromString)
+  dryRun: optionalParameter(Schema.BooleanFromString, "true or false")
 })
 
 export const ImportUrlPayload = Schema.Struct({

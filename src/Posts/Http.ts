@@ -8,7 +8,7 @@ import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
-import { BadRequest, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
+import { BadRequest, decodeError, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
 import { type ApiKeyAuth, uploadStream } from "../Http/Middleware.js"
@@ -282,10 +282,8 @@ export const duplicateKeyOf = (json: string): ReadonlyArray<string | number> | u
 
 const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 
-const duplicateField = (path: ReadonlyArray<string | number>) => {
-  const message = `${path.map(String).join(".")}: this key is in the JSON body more than once; send each field once`
-  return new HttpApiError.HttpApiDecodeError({ issues: [{ _tag: "Type", path: [...path], message }], message })
-}
+const duplicateField = (path: ReadonlyArray<string | number>) =>
+  decodeError([{ _tag: "Type", path: [...path], message: "this key is in the JSON body more than once; send each field once" }])
 
 const jsonKindOf = (value: unknown): string =>
   value === null ? "null" : Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : `a ${typeof value}`
@@ -294,19 +292,18 @@ const jsonKindOf = (value: unknown): string =>
  * A JSON body that is not an object: a bare string is not markdown (that is `text/markdown`), and
  * the schema's own wording ("Expected PostInput (Encoded side)") would not say what to send.
  */
-const notFields = (kind: string) => {
-  const message = `the request body: expected an object of post fields, got ${kind} (send markdown as text/markdown)`
-  return new HttpApiError.HttpApiDecodeError({ issues: [{ _tag: "Type", path: [], message }], message })
-}
+const notFields = (kind: string) =>
+  decodeError([{
+    _tag: "Type",
+    path: [],
+    message: `the request body: expected an object of post fields, got ${kind} (send markdown as text/markdown)`
+  }])
 
 /**
  * A page is either where a `cursor` says or `offset` posts in, not both: the repository followed
  * the cursor and dropped the offset without a word, so the client got another page than it asked for.
  */
-const cursorWithOffset = (() => {
-  const message = "offset: give either cursor (a page's `next`) or offset, not both"
-  return new HttpApiError.HttpApiDecodeError({ issues: [{ _tag: "Type", path: ["offset"], message }], message })
-})()
+const cursorWithOffset = decodeError([{ _tag: "Type", path: ["offset"], message: "give either cursor (a page's `next`) or offset, not both" }])
 
 /** What a long import waits on to stop early: the server's shutdown, when it runs under one. */
 const serverStop = Effect.map(

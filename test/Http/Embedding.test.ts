@@ -32,6 +32,7 @@ const HostGroupLive = HttpApiBuilder.group(HostApi, "host", (handlers) =>
 const HOST_KEY = "host-app-key"
 
 const HostServer = HttpApiBuilder.serve().pipe(
+  Layer.provide(Server.apiFailuresLayer),
   Layer.provide(
     HttpApiBuilder.api(HostApi).pipe(
       Layer.provide(HostGroupLive),
@@ -60,6 +61,9 @@ describe("embedding", () => {
       assert.strictEqual(post.title, "First post")
       assert.deepStrictEqual(yield* client.system.health(), { status: "ok" })
       assert.strictEqual((yield* get("/posts")).status, 404, "nothing outside the prefix")
+
+      // With apiFailuresLayer: one-line 400 messages.
+      assert.strictEqual((yield* json(yield* get("/blog/posts?limit=x"))).message.split("\n").length, 1)
     }).pipe(Effect.provide(HostServer))
   )
 })

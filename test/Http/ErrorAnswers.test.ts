@@ -1,6 +1,7 @@
 /**
  * What a client reads in an error: every typed error body has a human `message` beside its
- * structured fields, and the typed client decodes it.
+ * structured fields (and the typed client decodes it); a bad parameter's 400 says in one line
+ * what it takes.
  */
 import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
@@ -8,7 +9,7 @@ import { Effect } from "effect"
 import { InvalidPost, PostNotFound, SlugConflict, StaleVersion } from "../../src/Domain/Errors.js"
 import { InkwellApi } from "../../src/Http/Api.js"
 import { Slug } from "../../src/Domain/Post.js"
-import { get, json, KEY, newPost, postJson, putJson, testServer } from "./harness.js"
+import { get, json, KEY, newPost, postJson, putJson, send, testServer } from "./harness.js"
 
 const slug = (text: string) => Slug.make(text)
 
@@ -68,6 +69,62 @@ describe("error bodies", () => {
       assert.instanceOf(invalid, InvalidPost)
       assert.strictEqual(invalid.field, "title")
       assert.strictEqual(invalid.message, `api: title: ${invalid.reason}`)
+    }).pipe(Effect.provide(testServer()))
+  )
+})
+
+describe("a bad parameter's 400", () => {
+  const LIMIT = "an integer from 1, in digits (more than 100 is taken as 100)"
+  const OFFSET = "an integer from 0, in digits (posts to skip; not with cursor)"
+
+  it.effect("names the parameter, what it takes and what came, in one line and one issue", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [string, string, string]> = [
+        ["limit=abc", "limit", `expected ${LIMIT}, got "abc"`],
+        ["limit=0", "limit", `expected ${LIMIT}, got "0"`],
+        ["offset=-1", "offset", `expected ${OFFSET}, got "-1"`],
+        ["status=foo", "status", 'expected "draft" or "published", got "foo"'],
+        ["tag=", "tag", 'expected a tag of 1 to 100 characters, got ""'],
+        ["cursor=garbage", "cursor", "expected a previous page's `next`, as it was given, got \"garbage\""],
+        // Only plain decimal digits: `Number` took all of these for numbers.
+        ["limit=1e2", "limit", `expected ${LIMIT}, got "1e2"`],
+        ["offset=1e2", "offset", `expected ${OFFSET}, got "1e2"`],
+        ["limit=%2B5", "limit", `expected ${LIMIT}, got "+5"`],
+        ["limit=%205", "limit", `expected ${LIMIT}, got " 5"`],
+        ["limit=0x10", "limit", `expected ${LIMIT}, got "0x10"`],
+        ["limit=5.0", "limit", `expected ${LIMIT}, got "5.0"`],
+        ["offset=99999999999999999999", "offset", `expected ${OFFSET}, got "99999999999999999999"`]
+      ]
+      for (const [query, name, expected] of cases) {
+        const response = yield* get(`/posts?${query}`)
+        assert.strictEqual(response.status, 400, query)
+        const body = yield* json(response)
+        assert.strictEqual(body._tag, "HttpApiDecodeError", query)
+        assert.strictEqual(body.message, `${name}: ${expected}`, query)
+        assert.deepStrictEqual(body.issues.map((issue: { path: Array<string>; message: string }) => [issue.path, issue.message]), [[[name], expected]], query)
+      }
+      const slug = yield* json(yield* get("/posts/Not_A_Slug"))
+      assert.strictEqual(slug.message, 'slug: expected a slug: lowercase letters and digits joined by single dashes, at most 200 characters, got "Not_A_Slug"')
+      assert.deepStrictEqual(slug.issues.map((issue: { path: Array<string> }) => issue.path), [["slug"]])
+      const dryRun = yield* json(yield* send(HttpClientRequest.post("/posts/import?dryRun=maybe").pipe(HttpClientRequest.setHeader("x-api-key", KEY))))
+      assert.strictEqual(dryRun.message, 'dryRun: expected true or false, got "maybe"')
+      // A body's issues are summed up the same way, each at its field.
+      const body = yield* json(yield* postJson("/posts", { title: "x", body: 42 }))
+      assert.strictEqual(body.message, "body: Expected string, actual 42")
+      // Plain digits still work, and a limit over 100 is still taken as 100 (documented).
+      assert.strictEqual((yield* get("/posts?limit=05&offset=0")).status, 200)
+      assert.strictEqual((yield* get("/posts?limit=1000")).status, 200)
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("the OpenAPI document shows limit and offset as integers with their lower bounds", () =>
+    Effect.gen(function* () {
+      const document = yield* json(yield* get("/openapi.json"))
+      const parameters: Array<{ name: string; schema: Record<string, unknown> }> = document.paths["/posts"].get.parameters
+      const schemaOf = (name: string) => parameters.find((parameter) => parameter.name === name)!.schema
+      assert.deepInclude(schemaOf("limit"), { type: "integer", minimum: 1 })
+      assert.deepInclude(schemaOf("offset"), { type: "integer", minimum: 0 })
+      assert.deepStrictEqual(schemaOf("status").enum, ["draft", "published"])
     }).pipe(Effect.provide(testServer()))
   )
 })
