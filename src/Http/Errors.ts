@@ -70,6 +70,16 @@ export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaTyp
 ) {}
 
 /**
+ * A method the path does not take (`DELETE /posts`); `Allow` lists those it does. A path no
+ * endpoint serves stays 404 `RouteNotFound`.
+ */
+export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()(
+  "MethodNotAllowed",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 405 })
+) {}
+
+/**
  * A 400 for bad input with the given issues, its `message` one line made of them
  * (`limit: expected ..., got "abc"`). The platform's own message draws the whole schema as a
  * tree; each issue already names its field, and says what is wrong with it.

@@ -51,10 +51,12 @@ import { randomUUID } from "node:crypto"
 import { IncomingMessage } from "node:http"
 import { Readable, Transform, type TransformCallback } from "node:stream"
 import { ApiKeys, refusal } from "./ApiKeys.js"
+import { allowedMethodsOf } from "./AllowedMethods.js"
 import {
   BadRequest,
   decodeError,
   InternalServerError,
+  MethodNotAllowed,
   PayloadTooLarge,
   RequestTimedOut,
   Unauthorized
@@ -107,18 +109,36 @@ export const ApiKeyAuthLive: Layer.Layer<ApiKeyAuth, never, ApiKeys> = Layer.eff
 // ---------------------------------------------------------------------------------------------
 
 /**
- * A 400 `HttpApiDecodeError` with a one-line `message` made of its issues
- * (`limit: expected ..., got "abc"`) instead of the whole schema drawn as a tree. Registered
- * with `HttpApiBuilder.middleware` (Server.serve), so it runs inside the API's error encoding.
- * Only failures are looked at: on a request that succeeds this is one catch frame.
+ * Two failures answered better than the platform does, registered with
+ * `HttpApiBuilder.middleware` (Server.serve), so it runs inside the API's error encoding:
+ *
+ *   - a 400 `HttpApiDecodeError` gets a one-line `message` made of its issues
+ *     (`limit: expected ..., got "abc"`) instead of the whole schema drawn as a tree;
+ *   - a route miss on a path the API serves with other methods (`DELETE /posts`) is 405
+ *     `MethodNotAllowed` with `Allow`, from `api`'s endpoints; any other miss stays 404.
+ *
+ * Both are failures: on a request that succeeds this is one catch frame, and the path is
+ * matched against the endpoints only after the router found no route.
  */
-export const apiFailures = (_api: HttpApi.HttpApi.Any) =>
-  <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+export const apiFailures = (api: HttpApi.HttpApi.Any) => {
+  const allowedAt = allowedMethodsOf(api)
+  return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
     Effect.catchIf(
       app,
-      (error): error is E => error instanceof HttpApiError.HttpApiDecodeError,
-      (error: unknown) => Effect.fail(decodeError((error as HttpApiError.HttpApiDecodeError).issues) as E)
+      (error): error is E => error instanceof HttpApiError.HttpApiDecodeError || error instanceof HttpServerError.RouteNotFound,
+      (error: unknown) => {
+        if (error instanceof HttpApiError.HttpApiDecodeError) return Effect.fail(decodeError(error.issues) as E)
+        const request = (error as HttpServerError.RouteNotFound).request
+        const path = pathOf(request.url)
+        const allowed = allowedAt(path)
+        if (allowed.length === 0 || allowed.includes(request.method)) return Effect.fail(error as E)
+        const message = `${request.method} is not a method of ${path}: it takes ${allowed.join(", ")}`
+        return Effect.succeed(
+          HttpServerResponse.setHeader(encodeJson(MethodNotAllowed, new MethodNotAllowed({ message }), 405), "allow", allowed.join(", "))
+        )
+      }
     )
+}
 
 // ---------------------------------------------------------------------------------------------
 // HttpApp middleware

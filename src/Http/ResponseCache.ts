@@ -27,8 +27,8 @@
  * so a hot key made every hit walk a chain of thousands of dead slots until V8 rehashed the table
  * (measured: 28% of the CPU of `GET /posts?limit=20` answered from the cache).
  */
-import { HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
-import { Context, Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
+import { HttpServerError, HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
+import { Cause, Context, Duration, Effect, type Exit, Layer, Option, Schedule, Stream } from "effect"
 import { DatabasePool } from "../Database/DatabasePool.js"
 import { ALL_POSTS, PostChanges } from "../Database/PostChanges.js"
 import { matchesIfNoneMatch } from "../Posts/Http.js"
@@ -184,6 +184,12 @@ const decodeSlug = (raw: string): string => {
   }
 }
 
+/** Refused for its credentials (401), or routed nowhere (405, or the router's miss): nothing was written. */
+const reachedNoEndpoint = (exit: Exit.Exit<HttpServerResponse.HttpServerResponse, unknown>): boolean =>
+  exit._tag === "Success"
+    ? exit.value.status === 401 || exit.value.status === 405
+    : Cause.squash(exit.cause) instanceof HttpServerError.RouteNotFound
+
 /** The slug a `201 Created` names in its Location header (`.../posts/<slug>`). */
 const createdSlug = (response: HttpServerResponse.HttpServerResponse): string | undefined => {
   const location = response.headers["location"]
@@ -281,12 +287,14 @@ export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
           // A write: whatever its outcome (a failed write may still have committed part of an
           // import), what it touches is dropped once it is done, unless its handler said it
           // wrote nothing, or it was refused for its credentials (401 is only ever answered
-          // before any work: without this, anyone could empty the cache with a bare POST).
+          // before any work: without this, anyone could empty the cache with a bare POST), or
+          // it reached no endpoint (405 for a method the path does not take, 404 for a path
+          // no route serves: `DELETE /posts` emptied the whole cache, without a key).
           let nothingWritten = false
           const said = { say: () => void (nothingWritten = true) }
           return Effect.onExit(Effect.provideService(app, NothingWritten, said), (exit) =>
             Effect.sync(() => {
-              if (nothingWritten || (exit._tag === "Success" && exit.value.status === 401)) return
+              if (nothingWritten || reachedNoEndpoint(exit)) return
               const slug =
                 kind.slug ?? (exit._tag === "Success" && exit.value.status === 201 ? createdSlug(exit.value) : undefined)
               store.invalidate(slug ?? ALL_POSTS)

@@ -77,7 +77,8 @@ export const ApiLive: Layer.Layer<HttpApi.Api, never, Posts | ApiKeys> = HttpApi
 export const routerConfig = { maxParamLength: 1024 } as const
 
 /**
- * `apiFailures` for the served `HttpApi` (one-line 400 messages), as an API middleware. An embedding app serving with `HttpApiBuilder.serve` may provide it too.
+ * `apiFailures` for the served `HttpApi` (one-line 400 messages, 405 with `Allow`), as an API
+ * middleware. An embedding app serving with `HttpApiBuilder.serve` may provide it too.
  */
 export const apiFailuresLayer = HttpApiBuilder.middleware(Effect.map(HttpApi.Api, ({ api }) => apiFailures(api)))
 

@@ -2,7 +2,7 @@
  * Another Effect app mounts Inkwell in its own HttpApi (under /blog), next to an endpoint of
  * its own, with its own repository and keys.
  */
-import { HttpApi, HttpApiBuilder, HttpApiClient, HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
+import { HttpApi, HttpApiBuilder, HttpApiClient, HttpApiEndpoint, HttpApiGroup, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
@@ -12,7 +12,7 @@ import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import * as Server from "../../src/Http/Server.js"
 import { PostsAdminApi, PostsApi } from "../../src/Posts/Api.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
-import { get, json, newPost, postJson } from "./harness.js"
+import { get, json, newPost, postJson, send } from "./harness.js"
 
 class HostGroup extends HttpApiGroup.make("host").add(
   HttpApiEndpoint.get("hello", "/hello").addSuccess(Schema.Struct({ greeting: Schema.String }))
@@ -62,7 +62,10 @@ describe("embedding", () => {
       assert.deepStrictEqual(yield* client.system.health(), { status: "ok" })
       assert.strictEqual((yield* get("/posts")).status, 404, "nothing outside the prefix")
 
-      // With apiFailuresLayer: one-line 400 messages.
+      // With apiFailuresLayer: 405 with Allow under the prefix, one-line 400 messages.
+      const wrongMethod = yield* send(HttpClientRequest.del("/blog/posts"))
+      assert.strictEqual(wrongMethod.status, 405)
+      assert.strictEqual(wrongMethod.headers["allow"], "GET, HEAD, POST")
       assert.strictEqual((yield* json(yield* get("/blog/posts?limit=x"))).message.split("\n").length, 1)
     }).pipe(Effect.provide(HostServer))
   )

@@ -1,13 +1,15 @@
 /**
  * What a client reads in an error: every typed error body has a human `message` beside its
  * structured fields (and the typed client decodes it); a bad parameter's 400 says in one line
- * what it takes.
+ * what it takes; a method a path does not take is 405 with `Allow`.
  */
-import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpApi, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { InvalidPost, PostNotFound, SlugConflict, StaleVersion } from "../../src/Domain/Errors.js"
-import { InkwellApi } from "../../src/Http/Api.js"
+import { allowedMethodsOf } from "../../src/Http/AllowedMethods.js"
+import { InkwellApi, PostsApi, SystemApi } from "../../src/Http/Api.js"
+import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import { Slug } from "../../src/Domain/Post.js"
 import { get, json, KEY, newPost, postJson, putJson, send, testServer } from "./harness.js"
 
@@ -127,4 +129,78 @@ describe("a bad parameter's 400", () => {
       assert.deepStrictEqual(schemaOf("status").enum, ["draft", "published"])
     }).pipe(Effect.provide(testServer()))
   )
+})
+
+describe("405 Method Not Allowed", () => {
+  const answer = (method: string, path: string, headers: Record<string, string> = {}) =>
+    send(HttpClientRequest.make(method as "GET")(path).pipe(HttpClientRequest.setHeaders(headers)))
+
+  it.effect("a method the path does not take is 405 with Allow from the API's endpoints; an unknown path stays 404", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [string, string, string]> = [
+        ["DELETE", "/posts", "GET, HEAD, POST"],
+        ["PUT", "/posts/", "GET, HEAD, POST"],
+        ["PATCH", "/posts/some-slug", "GET, HEAD, PUT, DELETE"],
+        ["POST", "/posts/some-slug", "GET, HEAD, PUT, DELETE"],
+        ["POST", "/health", "GET, HEAD"],
+        ["DELETE", "/tags", "GET, HEAD"],
+        ["OPTIONS", "/ready", "GET, HEAD"]
+      ]
+      for (const [method, path, allow] of cases) {
+        for (const headers of [{}, { "x-api-key": KEY }]) {
+          const response = yield* answer(method, path, headers)
+          assert.strictEqual(response.status, 405, `${method} ${path}`)
+          assert.strictEqual(response.headers["allow"], allow, `${method} ${path}`)
+          assert.deepStrictEqual(yield* json(response), {
+            _tag: "MethodNotAllowed",
+            message: `${method} is not a method of ${path}: it takes ${allow}`
+          })
+        }
+      }
+      for (const [method, path] of [["DELETE", "/nothing"], ["POST", "/posts/a/b"], ["GET", "/nope"]] as const) {
+        const response = yield* answer(method, path)
+        assert.strictEqual(response.status, 404, `${method} ${path}`)
+        assert.strictEqual((yield* json(response))._tag, "RouteNotFound")
+        assert.isUndefined(response.headers["allow"])
+      }
+      // Served methods are untouched.
+      assert.strictEqual((yield* answer("HEAD", "/health")).status, 200)
+      assert.strictEqual((yield* answer("DELETE", "/posts/some-slug", { "x-api-key": KEY })).status, 404)
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("a 405 or a route miss is not cached and invalidates nothing, with or without a key", () =>
+    Effect.gen(function* () {
+      const cache = yield* ResponseCache
+      assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
+      assert.strictEqual((yield* get("/posts/first-post")).status, 200)
+      assert.strictEqual((yield* get("/posts")).status, 200)
+      const before = yield* cache.stats
+      assert.strictEqual(before.entries, 2)
+      for (const headers of [{}, { "x-api-key": KEY }]) {
+        assert.strictEqual((yield* answer("DELETE", "/posts", headers)).status, 405)
+        assert.strictEqual((yield* answer("PATCH", "/posts/first-post", headers)).status, 405)
+        assert.strictEqual((yield* answer("POST", "/posts/first-post/x", headers)).status, 404)
+      }
+      assert.strictEqual((yield* cache.stats).entries, 2)
+      assert.isDefined(cache.lookup("GET", "/posts/first-post", false, undefined))
+      assert.isDefined(cache.lookup("GET", "/posts", false, undefined))
+    }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })))))
+  )
+
+  it("Allow is derived from the endpoints, as the router reads paths (case, slashes, prefixes, encoded slashes)", () => {
+    const allowed = allowedMethodsOf(InkwellApi)
+    assert.deepStrictEqual(allowed("/posts"), ["GET", "HEAD", "POST"])
+    assert.deepStrictEqual(allowed("/Posts//"), ["GET", "HEAD", "POST"])
+    assert.deepStrictEqual(allowed("/posts/import"), ["GET", "HEAD", "POST", "PUT", "DELETE"])
+    assert.deepStrictEqual(allowed("/posts/a%2Fb"), ["GET", "HEAD", "PUT", "DELETE"])
+    assert.deepStrictEqual(allowed("/posts/a/b"), [])
+    assert.deepStrictEqual(allowed("/posts/%ZZ"), [])
+    assert.deepStrictEqual(allowed("/"), [])
+    class Host extends HttpApi.make("host").add(PostsApi.prefix("/blog")).add(SystemApi) {}
+    const hosted = allowedMethodsOf(Host)
+    assert.deepStrictEqual(hosted("/blog/posts"), ["GET", "HEAD"])
+    assert.deepStrictEqual(hosted("/posts"), [])
+    assert.deepStrictEqual(hosted("/ready"), ["GET", "HEAD"])
+  })
 })

@@ -1,0 +1,75 @@
+/**
+ * The methods an `HttpApi` serves at a path, read off its groups' endpoints: what a 405's
+ * `Allow` lists. Derived, so an endpoint added to the API is in every `Allow` it belongs to.
+ */
+import type { HttpApi } from "@effect/platform"
+
+type Segment =
+  | { readonly _tag: "Static"; readonly text: string }
+  | { readonly _tag: "Param"; readonly optional: boolean }
+  | { readonly _tag: "Rest" }
+
+interface Route {
+  readonly method: string
+  readonly segments: ReadonlyArray<Segment>
+}
+
+/** The order `Allow` lists methods in. */
+const METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+const rank = (method: string): number => {
+  const at = METHOD_ORDER.indexOf(method)
+  return at === -1 ? METHOD_ORDER.length : at
+}
+
+const segmentOf = (text: string): Segment =>
+  text === "*"
+    ? { _tag: "Rest" }
+    : text.startsWith(":")
+    ? { _tag: "Param", optional: text.endsWith("?") }
+    // The router compares paths without regard to case (its default, which Inkwell keeps).
+    : { _tag: "Static", text: text.toLowerCase() }
+
+/** Split as the router reads a path: empty segments (a trailing or doubled slash) do not count. */
+const split = (path: string): Array<string> => path.split("/").filter((segment) => segment !== "")
+
+const matches = (segments: ReadonlyArray<Segment>, path: ReadonlyArray<string>): boolean => {
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!
+    if (segment._tag === "Rest") return true
+    const given = path[i]
+    if (given === undefined) return segment._tag === "Param" && segment.optional && i === segments.length - 1
+    if (segment._tag === "Static" && segment.text !== given.toLowerCase()) return false
+  }
+  return segments.length === path.length
+}
+
+/**
+ * For a request path (percent-encoded, without its query), the methods some endpoint of `api`
+ * takes there, HEAD implied by GET; empty when no endpoint serves the path, or when it does not
+ * percent-decode. Runs only after the router found no route, so it is a plain scan.
+ */
+export const allowedMethodsOf = (api: HttpApi.HttpApi.Any): ((path: string) => ReadonlyArray<string>) => {
+  const routes: Array<Route> = []
+  for (const group of Object.values((api as HttpApi.HttpApi.AnyWithProps).groups)) {
+    for (const endpoint of Object.values(group.endpoints)) {
+      routes.push({ method: endpoint.method, segments: split(endpoint.path).map(segmentOf) })
+    }
+  }
+  return (path) => {
+    let decoded: Array<string>
+    try {
+      // Segment by segment, as the router decodes parameters: an encoded `/` stays inside its segment.
+      decoded = split(path).map(decodeURIComponent)
+    } catch {
+      return []
+    }
+    const methods = new Set<string>()
+    for (const route of routes) {
+      if (!matches(route.segments, decoded)) continue
+      methods.add(route.method)
+      if (route.method === "GET") methods.add("HEAD")
+    }
+    return Array.from(methods).sort((a, b) => rank(a) - rank(b))
+  }
+}
