@@ -80,6 +80,16 @@ export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()(
 ) {}
 
 /**
+ * A conditional write whose precondition does not hold (RFC 9110 §13.1.2): `If-None-Match: *`
+ * on a post that exists (create-only), or an `If-None-Match` tag that is the post's ETag.
+ */
+export class PreconditionFailed extends Schema.TaggedError<PreconditionFailed>()(
+  "PreconditionFailed",
+  { message: Schema.String, slug: Schema.String },
+  HttpApiSchema.annotations({ status: 412 })
+) {}
+
+/**
  * A 400 for bad input with the given issues, its `message` one line made of them
  * (`limit: expected ..., got "abc"`). The platform's own message draws the whole schema as a
  * tree; each issue already names its field, and says what is wrong with it.

@@ -15,6 +15,7 @@ import {
   BadRequest,
   InternalServerError,
   PayloadTooLarge,
+  PreconditionFailed,
   RequestTimedOut,
   Unauthorized,
   UnsupportedMediaType,
@@ -214,6 +215,17 @@ const importOperation = (op: Record<string, any>) => {
 export const IfMatch = Schema.Struct({ "if-match": Schema.optional(Schema.String) })
 export const IfNoneMatch = Schema.Struct({ "if-none-match": Schema.optional(Schema.String) })
 
+/** A PUT's preconditions (RFC 9110 §13.1). */
+export const UpdateConditions = Schema.Struct({
+  "if-match": Schema.optional(Schema.String.annotations({
+    description: "The post's ETag(s) or version: the write goes ahead only if the post is still that (409 StaleVersion otherwise)"
+  })),
+  "if-none-match": Schema.optional(Schema.String.annotations({
+    description: "`*`: create the post at this URL only if there is none (201, else 412 PreconditionFailed, nothing written). " +
+      "ETags: 412 when the post is any of them"
+  }))
+})
+
 /** Public reads: published posts for everyone, drafts too with an API key. */
 export class PostsApi extends HttpApiGroup.make("posts")
   .add(
@@ -268,17 +280,29 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
   .add(
     HttpApiEndpoint.put("update", "/posts/:slug")
       .setPath(SlugPath)
-      .setHeaders(IfMatch)
+      .setHeaders(UpdateConditions)
       .setPayload(UpdatePayload)
       .addSuccess(Post)
+      .addSuccess(Post, { status: 201 })
       .addError(UnsupportedMediaType)
       .addError(InvalidPost)
       .addError(PostNotFound)
       .addError(StaleVersion)
       .addError(SlugConflict)
+      .addError(PreconditionFailed)
       .addError(VersionRequired)
-      .annotate(OpenApi.Summary, "Replace a post; needs its current version (body `version` or If-Match)")
-      .annotate(OpenApi.Transform, transforms(withResponseHeaders(200, { ...CONTENT_LOCATION_HEADER, ...ETAG_HEADER }), withOlderMarkdownType))
+      .annotate(
+        OpenApi.Summary,
+        "Replace a post; needs its current version (body `version` or If-Match). With If-None-Match: *, create it at this URL only if there is none (201, else 412)"
+      )
+      .annotate(
+        OpenApi.Transform,
+        transforms(
+          withResponseHeaders(200, { ...CONTENT_LOCATION_HEADER, ...ETAG_HEADER }),
+          withResponseHeaders(201, { ...LOCATION_HEADER, ...ETAG_HEADER }),
+          withOlderMarkdownType
+        )
+      )
   )
   .add(
     HttpApiEndpoint.del("delete", "/posts/:slug")

@@ -5,10 +5,11 @@
 import { type HttpApi, HttpApiBuilder, HttpApiError, type HttpApiGroup, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
+import { StaleVersion } from "../Domain/Errors.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
-import { BadRequest, decodeError, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
+import { BadRequest, decodeError, PreconditionFailed, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
 import { type ApiKeyAuth, uploadStream } from "../Http/Middleware.js"
@@ -315,6 +316,49 @@ const serverStop = Effect.map(
 const writesNothingIf = (dryRun: boolean) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   dryRun ? Effect.zipRight(sayNothingWritten, effect) : effect
 
+/** An `If-None-Match` with `*` in it matches any post there is: on a PUT, "create, never overwrite". */
+const isCreateOnly = (ifNoneMatch: string): boolean => ifNoneMatch.split(",").some((entry) => entry.trim() === "*")
+
+/** The URL of the post at `slug` beside the request's own (`/posts/<slug>`, under any prefix). */
+const siblingUrl = (request: HttpServerRequest.HttpServerRequest, slug: string): string => {
+  const here = requestPath(request)
+  return `${here.slice(0, here.lastIndexOf("/"))}/${encodeURIComponent(slug)}`
+}
+
+/**
+ * `PUT /posts/:slug` with `If-None-Match: *` (RFC 9110 §13.1.2: only if no current
+ * representation exists): the post is created at the URL's slug, 201, or nothing is written
+ * and the answer is 412. The insert is the check (`Posts.createAt`): two such PUTs cannot both
+ * succeed. A version, an If-Match or another slug in the body contradict it: 400.
+ */
+const createOnly = (
+  posts: Posts,
+  slug: string,
+  content: string | PostInput,
+  fromBody: number | undefined,
+  ifMatch: string | undefined,
+  request: HttpServerRequest.HttpServerRequest
+) => {
+  if (fromBody !== undefined || ifMatch !== undefined) {
+    return Effect.fail(new BadRequest({
+      message: "If-None-Match: * creates the post only if there is none: send no `version` and no If-Match with it"
+    }))
+  }
+  if (typeof content !== "string" && content.slug !== undefined && content.slug !== slug) {
+    return Effect.fail(new BadRequest({
+      message: `slug ${JSON.stringify(content.slug)} in the body is not the URL's ${JSON.stringify(slug)}: If-None-Match: * creates the post at its URL`
+    }))
+  }
+  return posts.createAt(slug, content).pipe(
+    Effect.map((post) => postResponse(post, 201, { location: siblingUrl(request, post.slug) })),
+    Effect.catchTag("SlugConflict", () =>
+      Effect.fail(new PreconditionFailed({
+        slug,
+        message: `a post with slug ${JSON.stringify(slug)} already exists, and If-None-Match: * creates one only if there is none: nothing was written`
+      })))
+  )
+}
+
 type InkwellApiType = typeof InkwellApi
 
 /** The answer to a GET of `post` (200 with its JSON, or 304), from its encoded form. */
@@ -431,17 +475,6 @@ const adminHandlers = (api: InkwellApiType) =>
           Effect.gen(function* () {
             const payload = yield* readPostBody(request, UpdateInput)
             const fromBody = typeof payload === "string" ? undefined : payload.version
-            const { hashTag, version } = yield* expectedVersion(
-              fromBody,
-              headers["if-match"],
-              posts.get(path.slug, { includeDrafts: true })
-            )
-            if (version === undefined) {
-              return yield* new VersionRequired({
-                message: "send the version you are replacing, as `version` in the body or as If-Match (the post's ETag)" +
-                  (headers["if-match"] === undefined ? "" : "; If-Match: * names no version")
-              })
-            }
             let content: string | PostInput
             if (typeof payload === "string") {
               content = payload
@@ -449,11 +482,41 @@ const adminHandlers = (api: InkwellApiType) =>
               const { version: _version, ...fields } = payload
               content = new PostInput(fields)
             }
+            const ifNoneMatch = headers["if-none-match"]
+            if (ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)) {
+              return yield* createOnly(posts, path.slug, content, fromBody, headers["if-match"], request)
+            }
+            const current = posts.get(path.slug, { includeDrafts: true })
+            const expected = yield* expectedVersion(fromBody, headers["if-match"], current)
+            const version = expected.version
+            let hashTag = expected.hashTag
+            if (version === undefined) {
+              return yield* new VersionRequired({
+                message: "send the version you are replacing, as `version` in the body or as If-Match (the post's ETag)" +
+                  (headers["if-match"] === undefined ? "" : "; If-Match: * names no version") +
+                  ", or If-None-Match: * to create the post only if there is none"
+              })
+            }
+            if (ifNoneMatch !== undefined) {
+              const post = yield* current
+              const etag = etagOf(post)
+              if (matchesIfNoneMatch(ifNoneMatch, etag)) {
+                return yield* new PreconditionFailed({
+                  slug: path.slug,
+                  message: `post ${JSON.stringify(path.slug)} is at ${etag}, which If-None-Match names: nothing was written`
+                })
+              }
+              // The write replaces the post just compared, or none: the repository checks its
+              // version and content hash (its ETag) in the same transaction as the write.
+              if (post.version !== version || (hashTag !== undefined && hashTag !== hashTagOf(post))) {
+                return yield* new StaleVersion({ slug: path.slug, expected: version, actual: post.version })
+              }
+              hashTag = hashTagOf(post)
+            }
             const post = yield* posts.update(path.slug, version, content, hashTag)
             // Renamed: the request's URL now answers 404; Content-Location says where the post is.
             if (post.slug === path.slug) return postResponse(post)
-            const here = requestPath(request)
-            return postResponse(post, 200, { "content-location": `${here.slice(0, here.lastIndexOf("/"))}/${encodeURIComponent(post.slug)}` })
+            return postResponse(post, 200, { "content-location": siblingUrl(request, post.slug) })
           }).pipe(databaseErrorsAsDefects)
         )
         .handle("delete", ({ headers, path }) =>

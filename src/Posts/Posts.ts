@@ -70,8 +70,25 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     })
 
     /**
-     * Replaces the post at `slug`. The slug stays unless the JSON fields name a new one
+     * `content` for the post at `slug`: the slug stays unless the JSON fields name another
      * (front matter in a markdown body cannot rename: the URL is the explicit field).
+     */
+    const inputAt = (slug: string, content: PostContent) =>
+      typeof content === "string"
+        ? new PostInput({ body: content, slug })
+        : new PostInput({ ...content, slug: content.slug ?? slug })
+
+    /**
+     * Creates the post at `slug` only if none is there (`PUT` with `If-None-Match: *`): the
+     * insert itself is the check (the slug is unique), so of two such writes one is `SlugConflict`.
+     */
+    const createAt = Effect.fn("Posts.createAt")(function* (slug: string, content: PostContent) {
+      const post = yield* processor.fromInput(inputAt(slug, content), SOURCE)
+      return yield* repository.create(yield* stampPublication(post, null))
+    })
+
+    /**
+     * Replaces the post at `slug`, renaming it when the JSON fields name another slug.
      * `expectedHashTag`: the content-hash part of the ETag the client sent (see PostRepository).
      */
     const update = Effect.fn("Posts.update")(function* (
@@ -80,11 +97,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       content: PostContent,
       expectedHashTag?: string
     ) {
-      const input =
-        typeof content === "string"
-          ? new PostInput({ body: content, slug })
-          : new PostInput({ ...content, slug: content.slug ?? slug })
-      const post = yield* processor.fromInput(input, SOURCE)
+      const post = yield* processor.fromInput(inputAt(slug, content), SOURCE)
       // Only an undated published post needs the stored date: spare every other update the read.
       const previous = post.status === "published" && post.publishedAt === null
         ? (yield* repository.getBySlug(slug)).publishedAt
@@ -103,6 +116,6 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     /** Succeeds when the database answers through the pool. */
     const ping: Effect.Effect<void, RepositoryError> = repository.ping
 
-    return { list, listEncoded, get, getEncoded, create, update, remove, tags, ping } as const
+    return { list, listEncoded, get, getEncoded, create, createAt, update, remove, tags, ping } as const
   })
 }) {}
