@@ -1,12 +1,13 @@
 /**
  * Server entrypoint: `npm start` (tsx src/main.ts). Runs until SIGINT/SIGTERM, then drains
- * requests and closes the database; exits 0 after such a shutdown (a second signal, 0.5 s or
- * more after the first, exits at once: 130 / 143), 1 with a one-line reason when start-up
- * fails. It takes no arguments (the environment configures it): `--help` prints how, and
+ * requests and closes the database; exits 130 (SIGINT) or 143 (SIGTERM) after such a shutdown,
+ * as `inkwell serve` does (a second signal, 0.5 s or more after the first, exits at once with
+ * the same codes), 1 with a one-line reason when start-up fails. It takes no arguments (the environment configures it): `--help` prints how, and
  * anything else exits 2 with one line, before a port is bound or a database created.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Effect, Layer } from "effect"
+import type { Teardown } from "@effect/platform/Runtime"
+import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { AppLive, describeFailure, LoggerLive } from "./App.js"
 
 const usage = `Usage: npm start   (tsx src/main.ts; the same server as \`npx inkwell serve\`)
@@ -21,6 +22,9 @@ listed in README.md under "Configuration".
 
 const args = process.argv.slice(2)
 
+const signalCode = { SIGINT: 130, SIGTERM: 143 } as const
+type StopSignal = keyof typeof signalCode
+
 /** Copies of one stop signal arrive within this long of each other (tsx waits 30 ms before relaying). */
 const SAME_SIGNAL_MS = 500
 
@@ -31,21 +35,34 @@ const SAME_SIGNAL_MS = 500
  * process ends it at once (`process.exit`) when a relayed copy finds no other listener: the drain
  * was cut and the shutdown's log lines lost. Copies within SAME_SIGNAL_MS of the first are that
  * one stop; a signal after that is a second press and exits at once, as `inkwell` does.
+ * Returns the signal that stopped the server, if any, for the exit code.
  */
-const guardRepeatedSignals = () => {
-  let first: number | undefined
-  const onSignal = (signal: NodeJS.Signals) => {
+const guardRepeatedSignals = (): () => StopSignal | undefined => {
+  let first: { readonly at: number; readonly signal: StopSignal } | undefined
+  const onSignal = (signal: StopSignal) => {
     const now = performance.now()
     if (first === undefined) {
-      first = now
-    } else if (now - first < SAME_SIGNAL_MS) {
+      first = { at: now, signal }
+    } else if (now - first.at < SAME_SIGNAL_MS) {
       process.stderr.write(`inkwell: ${signal} again while stopping: the same stop (a signal after ${SAME_SIGNAL_MS} ms exits at once)\n`)
     } else {
-      process.exit(signal === "SIGINT" ? 130 : 143)
+      process.exit(signalCode[signal])
     }
   }
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
+  return () => first?.signal
+}
+
+/**
+ * runMain's default teardown exits 0 when the run ended by interruption alone, so a service
+ * manager (or tsx, which passes the code on) could not tell a stop by signal from a clean exit.
+ * A failure that is more than the interruption (start-up, or a finalizer) stays 1.
+ */
+const exitCodeAfter = (stoppedBy: () => StopSignal | undefined): Teardown => (exit, onExit) => {
+  if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) return onExit(1)
+  const signal = stoppedBy()
+  onExit(signal === undefined ? 0 : signalCode[signal])
 }
 
 if (args.some((arg) => arg === "--help" || arg === "-h")) {
@@ -57,12 +74,12 @@ if (args.some((arg) => arg === "--help" || arg === "-h")) {
   )
   process.exitCode = 2
 } else {
-  guardRepeatedSignals()
+  const stoppedBy = guardRepeatedSignals()
   Layer.launch(AppLive).pipe(
     Effect.provide(LoggerLive),
     Effect.tapErrorCause((cause) =>
       Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(`inkwell: ${describeFailure(cause)}`)
     ),
-    NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
+    NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true, teardown: exitCodeAfter(stoppedBy) })
   )
 }

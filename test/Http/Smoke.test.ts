@@ -1,6 +1,6 @@
 /**
  * The real entrypoint as a child process: `node --import tsx src/main.ts` on a free port with
- * a temp SQLite file; create with a key, read back, SIGTERM, clean exit.
+ * a temp SQLite file; create with a key, read back, SIGTERM, clean shutdown, exit 143.
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
@@ -20,6 +20,8 @@ interface Started {
   readonly stdout: Array<string>
   readonly stderr: () => string
   readonly exit: Deferred.Deferred<number | null>
+  /** Every process holding the output pipes (the launcher's children too) closed them: all output read. */
+  readonly closed: Deferred.Deferred<void>
 }
 
 /** `npm start`'s launcher: tsx's CLI runs the server in a child process and relays signals to it. */
@@ -31,16 +33,25 @@ const until = (done: () => boolean, what: string) =>
     Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 })
   )
 
-const start = (env: Record<string, string>, args: ReadonlyArray<string> = ["--import", "tsx", "src/main.ts"]) =>
+/** `npm start` itself, in a process group of its own (as a terminal runs it), so a test can signal the group. */
+const THROUGH_NPM = { command: "npm", args: ["start"], group: true } as const
+
+const start = (
+  env: Record<string, string>,
+  args: ReadonlyArray<string> = ["--import", "tsx", "src/main.ts"],
+  { command = process.execPath, group = false }: { readonly command?: string; readonly group?: boolean } = {}
+) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
       const listening = yield* Deferred.make<string, Error>()
       const exit = yield* Deferred.make<number | null>()
+      const closed = yield* Deferred.make<void>()
       const stdout: Array<string> = []
-      const child = spawn(process.execPath, args, {
+      const child = spawn(command, args, {
         cwd: process.cwd(),
         env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", ...env },
-        stdio: ["ignore", "pipe", "pipe"]
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: group
       })
       let buffered = ""
       child.stdout!.on("data", (chunk: Buffer) => {
@@ -55,15 +66,36 @@ const start = (env: Record<string, string>, args: ReadonlyArray<string> = ["--im
       })
       let stderr = ""
       child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+      child.on("close", () => Deferred.unsafeDone(closed, Effect.void))
       child.on("exit", (code) => {
         Deferred.unsafeDone(exit, Effect.succeed(code))
         Deferred.unsafeDone(listening, Effect.fail(new Error(`exited with ${code} before listening: ${stderr}`)))
       })
       const url = yield* Deferred.await(listening).pipe(Effect.timeout("20 seconds"))
-      return { child, url, stdout, stderr: () => stderr, exit } satisfies Started
+      return { child, url, stdout, stderr: () => stderr, exit, closed } satisfies Started
     }),
-    ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+    ({ child }) =>
+      Effect.sync(() => {
+        if (group) {
+          // The whole group: a launcher gone early must not leave the server behind.
+          try {
+            process.kill(-child.pid!, "SIGKILL")
+          } catch {
+            // Already gone.
+          }
+        } else if (child.exitCode === null) child.kill("SIGKILL")
+      })
   )
+
+/** Whether any process of the group led by `pid` is still alive. */
+const groupAlive = (pid: number) => {
+  try {
+    process.kill(-pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /**
  * `src/main.ts` with `args` and `env`, expected to exit by itself: its exit code and output. A
@@ -95,7 +127,7 @@ const runToExit = (args: ReadonlyArray<string>, env: Record<string, string>) =>
 
 describe("entrypoint", () => {
   it.live(
-    "starts, serves, writes with a key, reads back, exits 0 on SIGTERM",
+    "starts, serves, writes with a key, reads back, exits 143 on SIGTERM after closing the database",
     () =>
       Effect.gen(function* () {
         const dir = mkdtempSync(join(tmpdir(), "inkwell-smoke-"))
@@ -125,7 +157,9 @@ describe("entrypoint", () => {
 
         server.child.kill("SIGTERM")
         const code = yield* Deferred.await(server.exit).pipe(Effect.timeout("15 seconds"))
-        assert.strictEqual(code, 0)
+        assert.strictEqual(code, 143)
+        // SQLite removes the WAL file when the last connection closes: the finalizers ran.
+        assert.isFalse(existsSync(join(dir, "data", "inkwell.db-wal")), "the database was not closed")
 
         // JSON logs: one line per request, with the fields, and never the key.
         const requests = server.stdout
@@ -282,7 +316,7 @@ describe("entrypoint", () => {
     })
 
   it.live(
-    "through tsx (npm start): the relayed copy of a stop signal is the same stop; the request in flight is answered, exit 0",
+    "through tsx (npm start): the relayed copy of a stop signal is the same stop; the request in flight is answered, exit 143",
     () =>
       Effect.gen(function* () {
         const { answered, body, server, socket } = yield* relayedStop({ SHUTDOWN_GRACE: "20 seconds" })
@@ -292,7 +326,7 @@ describe("entrypoint", () => {
         socket.write(body)
         const answer = yield* Deferred.await(answered).pipe(Effect.timeout("15 seconds"))
         assert.match(answer, /HTTP\/1\.1 201 Created/)
-        assert.strictEqual(yield* Deferred.await(server.exit).pipe(Effect.timeout("15 seconds")), 0)
+        assert.strictEqual(yield* Deferred.await(server.exit).pipe(Effect.timeout("15 seconds")), 143)
       }).pipe(Effect.scoped),
     60_000
   )
@@ -308,6 +342,58 @@ describe("entrypoint", () => {
         const code = yield* Deferred.await(server.exit).pipe(Effect.timeout("10 seconds"))
         assert.strictEqual(code, 143)
       }).pipe(Effect.scoped),
+    60_000
+  )
+})
+
+/**
+ * A stop signal ends `npm start` with the signal's code (130 / 143, as `inkwell serve`), and only
+ * after the clean shutdown: runMain's own teardown said 0, tsx passes its child's code on, and npm
+ * passes on its script's. The script `exec`s tsx: through `sh -c`, dash (Debian's sh) died of a
+ * SIGTERM at once, so npm re-raised it and exited while the server was still draining, and a
+ * SIGTERM to npm alone (`kill <pid>`, `docker stop`) left the server running, orphaned.
+ */
+describe("stop signals' exit codes", () => {
+  const stopped = (
+    signal: "SIGINT" | "SIGTERM",
+    launcher: { readonly command?: string; readonly args: ReadonlyArray<string>; readonly group?: boolean },
+    send: (pid: number) => void
+  ) =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "inkwell-signal-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const server = yield* start({ DATABASE_URL: `sqlite:${join(dir, "inkwell.db")}` }, launcher.args, launcher)
+      send(server.child.pid!)
+      const code = yield* Deferred.await(server.exit).pipe(Effect.timeout("20 seconds"))
+      assert.strictEqual(code, signal === "SIGINT" ? 130 : 143, server.stderr())
+      // By the time the launcher exits the server has stopped: database closed, no process left, and it said so.
+      assert.isFalse(existsSync(join(dir, "inkwell.db-wal")), "the database was not closed")
+      if (launcher.group === true) assert.isFalse(groupAlive(server.child.pid!), "a process of npm start outlived it")
+      yield* Deferred.await(server.closed).pipe(Effect.timeout("5 seconds"))
+      assert.isTrue(server.stdout.some((line) => line.includes("Inkwell stopping")), server.stdout.join("\n"))
+    }).pipe(Effect.scoped)
+
+  it.live(
+    "tsx src/main.ts: SIGINT exits 130 after a clean shutdown",
+    () => stopped("SIGINT", { args: THROUGH_TSX }, (pid) => process.kill(pid, "SIGINT")),
+    60_000
+  )
+
+  it.live(
+    "npm start: Ctrl-C (SIGINT to the process group) exits 130 after a clean shutdown",
+    () => stopped("SIGINT", THROUGH_NPM, (pid) => process.kill(-pid, "SIGINT")),
+    60_000
+  )
+
+  it.live(
+    "npm start: SIGTERM to the process group exits 143 after a clean shutdown",
+    () => stopped("SIGTERM", THROUGH_NPM, (pid) => process.kill(-pid, "SIGTERM")),
+    60_000
+  )
+
+  it.live(
+    "npm start: SIGTERM to npm alone stops the server too, and exits 143",
+    () => stopped("SIGTERM", THROUGH_NPM, (pid) => process.kill(pid, "SIGTERM")),
     60_000
   )
 })
