@@ -1,7 +1,7 @@
 /**
  * An in-memory PostRepository for tests and embedding: the same contract as the SQL one
- * (test/Posts/PostRepositoryContract.ts), state in a SynchronizedRef so every write, including a
- * whole `upsertMany` batch, is applied atomically or not at all.
+ * (test/Posts/PostRepositoryContract.ts, `movedFrom` included), state in a SynchronizedRef so
+ * every write, including a whole `upsertMany` batch, is applied atomically or not at all.
  */
 import { DateTime, Effect, Layer, Option, SynchronizedRef } from "effect"
 import { PostNotFound, SlugConflict } from "../Domain/Errors.js"
@@ -21,11 +21,17 @@ import {
 } from "./internal/repository.js"
 import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type UpsertOptions } from "./PostRepository.js"
 
-/** Posts by id. */
-type State = ReadonlyMap<string, Post>
+interface State {
+  /** Posts by id. */
+  readonly posts: ReadonlyMap<string, Post>
+  /** The post id each slug a post left leads to (slug_redirects in the SQL stores). */
+  readonly redirects: ReadonlyMap<string, string>
+}
+
+const empty: State = { posts: new Map(), redirects: new Map() }
 
 const findBySlug = (state: State, slug: string): Option.Option<Post> => {
-  for (const post of state.values()) if (post.slug === slug) return Option.some(post)
+  for (const post of state.posts.values()) if (post.slug === slug) return Option.some(post)
   return Option.none()
 }
 
@@ -35,10 +41,37 @@ const getOrFail = (state: State, slug: string) =>
     onSome: Effect.succeed
   })
 
-const with_ = (state: State, post: Post): State => new Map(state).set(post.id, post)
+/** A mutable copy, written by one operation and kept only when all of it succeeded. */
+const draftOf = (state: State) => ({ posts: new Map(state.posts), redirects: new Map(state.redirects) })
+type Draft = ReturnType<typeof draftOf>
+
+/** A slug a post takes is live: no longer a moved post's old address. */
+const insertInto = (draft: Draft, post: Post) => {
+  draft.posts.set(post.id, post)
+  draft.redirects.delete(post.slug)
+}
+
+/** `next` took over from `previous`: the slug it left leads to it (whichever post that slug led to before). */
+const replaceIn = (draft: Draft, previous: Post, next: Post) => {
+  draft.posts.set(next.id, next)
+  if (previous.slug === next.slug) return
+  draft.redirects.delete(next.slug)
+  draft.redirects.set(previous.slug, previous.id)
+}
+
+/** A deleted post takes its old addresses with it. */
+const deleteFrom = (draft: Draft, post: Post) => {
+  draft.posts.delete(post.id)
+  for (const [slug, id] of draft.redirects) if (id === post.id) draft.redirects.delete(slug)
+}
+
+const applied = <A>(state: State, write: (draft: Draft) => A): [A, State] => {
+  const draft = draftOf(state)
+  return [write(draft), draft]
+}
 
 export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
-  const ref = yield* SynchronizedRef.make<State>(new Map())
+  const ref = yield* SynchronizedRef.make<State>(empty)
 
   const create = Effect.fn("PostRepository.create")(function*(post: NewPost) {
     const now = yield* DateTime.now
@@ -46,7 +79,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       Effect.gen(function*() {
         if (Option.isSome(findBySlug(state, post.slug))) return yield* new SlugConflict({ slug: post.slug })
         const created = yield* buildNew("PostRepository.create", post, now)
-        return [created, with_(state, created)] as const
+        return applied(state, (draft) => (insertInto(draft, created), created))
       }))
   })
 
@@ -57,7 +90,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
   const list = Effect.fn("PostRepository.list")(function*(query: ListQuery) {
     const state = yield* SynchronizedRef.get(ref)
     const limit = clampLimit(query.limit)
-    let posts = Array.from(state.values())
+    let posts = Array.from(state.posts.values())
       .filter((post) =>
         (query.status === undefined || post.status === query.status) &&
         (query.tag === undefined || post.tags.includes(query.tag))
@@ -90,7 +123,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
           return yield* new SlugConflict({ slug: post.slug })
         }
         const next = yield* buildReplacement("PostRepository.update", existing, post, now)
-        return [next, with_(state, next)] as const
+        return applied(state, (draft) => (replaceIn(draft, existing, next), next))
       }))
   })
 
@@ -99,9 +132,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       Effect.gen(function*() {
         const existing = yield* getOrFail(state, slug)
         yield* checkExpected(existing, slug, expectedVersion, expectedHashTag)
-        const next = new Map(state)
-        next.delete(existing.id)
-        return next
+        return applied(state, (draft) => deleteFrom(draft, existing))[1]
       }))
   })
 
@@ -112,17 +143,17 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
     const now = yield* DateTime.now
     return yield* SynchronizedRef.modifyEffect(ref, (state) => {
       // Writes go to a draft that replaces the state only when the whole batch succeeded.
-      const draft = new Map(state)
+      const draft = draftOf(state)
       const store: UpsertStore<never, never> = {
         findBySlug: (slug) => Effect.sync(() => findBySlug(draft, slug)),
-        findBySource: (source) => Effect.sync(() => Array.from(draft.values()).filter((p) => p.source === source)),
+        findBySource: (source) => Effect.sync(() => Array.from(draft.posts.values()).filter((p) => p.source === source)),
         slugsOfSources: (sources) =>
           Effect.sync(() => {
             const wanted = new Set(sources)
-            return Array.from(draft.values()).filter((p) => wanted.has(p.source))
+            return Array.from(draft.posts.values()).filter((p) => wanted.has(p.source))
           }),
-        insert: (post) => Effect.sync(() => void draft.set(post.id, post)),
-        replace: (_previous, next) => Effect.sync(() => void draft.set(next.id, next))
+        insert: (post) => Effect.sync(() => insertInto(draft, post)),
+        replace: (previous, next) => Effect.sync(() => replaceIn(draft, previous, next))
       }
       return Effect.map(
         upsertAll(store, posts, options?.onSlugConflict ?? "fail", now, { pinnedSources: options?.pinnedSources }),
@@ -134,7 +165,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
 
   const tags = Effect.fn("PostRepository.tags")(function*(status?: PostStatus) {
     const counts = new Map<string, number>()
-    for (const post of (yield* SynchronizedRef.get(ref)).values()) {
+    for (const post of (yield* SynchronizedRef.get(ref)).posts.values()) {
       if (status !== undefined && post.status !== status) continue
       for (const tag of new Set(post.tags)) counts.set(tag, (counts.get(tag) ?? 0) + 1)
     }
@@ -144,7 +175,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
 
   const neighbours = (post: Post, status: PostStatus) =>
     Effect.map(SynchronizedRef.get(ref), (state) => {
-      const listed = Array.from(state.values()).filter((p) => p.status === status || p.id === post.id).sort(newestFirst)
+      const listed = Array.from(state.posts.values()).filter((p) => p.status === status || p.id === post.id).sort(newestFirst)
       const at = listed.findIndex((p) => p.id === post.id)
       const others = (from: number, step: number) => {
         for (let i = from; i >= 0 && i < listed.length; i += step) if (listed[i]!.status === status) return listed[i]
@@ -158,15 +189,22 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
     Effect.map(SynchronizedRef.get(ref), (state) => {
       const key = aliasKey(alias)
       // Newest first, so the newest of several published posts claiming the alias wins.
-      const claimant = Array.from(state.values())
+      const claimant = Array.from(state.posts.values())
         .filter((post) => post.status === "published" && aliasKeysOf(post).includes(key))
         .sort(newestFirst)[0]
       return Option.map(Option.fromNullable(claimant), (post) => post.slug as string)
     })
 
+  const movedFrom = (slug: string) =>
+    Effect.map(SynchronizedRef.get(ref), (state) => {
+      const id = state.redirects.get(slug)
+      return Option.fromNullable(id === undefined ? undefined : state.posts.get(id))
+    })
+
   return {
     neighbours,
     findByAlias,
+    movedFrom,
     create,
     getBySlug,
     list,

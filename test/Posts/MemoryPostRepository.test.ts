@@ -1,4 +1,4 @@
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { postRepositoryContract } from "./PostRepositoryContract.js"
 
-postRepositoryContract("memory", MemoryPostRepository.layer, { movedFrom: false })
+postRepositoryContract("memory", MemoryPostRepository.layer)
