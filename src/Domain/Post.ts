@@ -42,9 +42,26 @@ export const ProcessedFields = {
 }
 export class ProcessedPost extends Schema.Class<ProcessedPost>("ProcessedPost")(ProcessedFields) {}
 
-/** Free-form front matter keys the domain does not model, kept rather than rejected. */
-export const Metadata = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+const isMetadataObject = (u: unknown): u is { readonly [x: string]: unknown } =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * Free-form front matter keys the domain does not model, kept rather than rejected. Any object
+ * of JSON values, passed through as it is: `Schema.Record` rebuilds its object by assignment, so
+ * a key `__proto__` (from `JSON.parse`, YAML, TOML: an own key there) set the copy's prototype
+ * instead and was gone without a word. Whatever copies metadata must define keys, not assign them.
+ */
+export const Metadata = Schema.declare(isMetadataObject, {
+  // Said as Schema.Record said it: decode errors ("Expected { ... }, actual 1") read as before.
+  title: "{ readonly [x: string]: unknown }",
+  jsonSchema: { type: "object", required: [], properties: {}, additionalProperties: true }
+})
 export type Metadata = typeof Metadata.Type
+
+/** `target[key] = value` as a data property: for a key `__proto__` too, which assignment would take as the prototype. */
+export const defineKey = (target: Record<string, unknown>, key: string, value: unknown): void => {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
+}
 
 /** The editable content of a post, fully resolved (every default applied). */
 export const ContentFields = {

@@ -23,7 +23,7 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { InvalidPost } from "../Domain/Errors.js"
-import { makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
+import { defineKey, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter } from "./frontMatter.js"
 import { htmlToText, renderMarkdown } from "./markdown.js"
@@ -61,7 +61,7 @@ const toJsonSafe = (v: unknown): unknown => {
   if (Array.isArray(v)) return v.map(toJsonSafe)
   if (isRecord(v)) {
     const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== "function") out[k] = toJsonSafe(x)
+    for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== "function") defineKey(out, k, toJsonSafe(x))
     return out
   }
   return v
@@ -253,12 +253,14 @@ const build = (
   const aliases = dedupe(f.strings(d.aliases, "aliases", "aliases"))
 
   const metadata: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(d)) if (!CONSUMED_KEYS.has(k)) metadata[k] = toJsonSafe(v)
+  for (const [k, v] of Object.entries(d)) if (!CONSUMED_KEYS.has(k)) defineKey(metadata, k, toJsonSafe(v))
   if (taxonomies !== undefined) {
     const { tags: _t, categories: _c, ...otherTaxonomies } = taxonomies
     if (Object.keys(otherTaxonomies).length > 0) metadata.taxonomies = toJsonSafe(otherTaxonomies)
   }
-  if (overrides.metadata !== undefined) Object.assign(metadata, toJsonSafe(overrides.metadata))
+  if (overrides.metadata !== undefined) {
+    for (const [k, v] of Object.entries(toJsonSafe(overrides.metadata) as Record<string, unknown>)) defineKey(metadata, k, v)
+  }
 
   const rendered = renderMarkdown(fm.body)
   const wordCount = countWords(rendered.readableText)

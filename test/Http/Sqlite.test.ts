@@ -2,6 +2,7 @@
  * End to end on the real stack: SQLite (in memory) → migrations → DatabasePool →
  * SqlPostRepository → PostProcessor → Posts → HTTP, composed by src/App.ts.
  */
+import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer } from "effect"
@@ -11,7 +12,7 @@ import { requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
 import { getEncodedOf, listEncodedOf } from "../../src/Posts/internal/encodedReads.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
-import { del, get, json, KEY, MARKDOWN, newPost, postJson, postMarkdown, putJson } from "./harness.js"
+import { del, get, json, KEY, MARKDOWN, newPost, postJson, postMarkdown, putJson, send, withKey } from "./harness.js"
 
 const SqliteServer = Server.serve(
   requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })
@@ -113,6 +114,37 @@ describe("HTTP on SQLite, GET /posts/:slug and GET /posts answered from the enco
       const drafts = yield* json(yield* get("/posts?status=draft", { "x-api-key": KEY }))
       assert.deepStrictEqual(drafts.items.map((item: { slug: string }) => item.slug), ["hidden"])
       assert.strictEqual((yield* get("/posts?status=draft")).status, 401)
+    }).pipe(Effect.provide(SqliteServerWithRepository))
+  )
+})
+
+describe("HTTP on SQLite, a metadata key named __proto__", () => {
+  /** The wire's text, so the key is in the JSON whatever the client library would do with it. */
+  const postText = (text: string, contentType: string) =>
+    send(HttpClientRequest.post("/posts").pipe(HttpClientRequest.bodyText(text, contentType), withKey()))
+  const metadataOf = (text: string) => JSON.stringify((JSON.parse(text) as { readonly metadata?: unknown }).metadata)
+
+  it.effect("is stored and answered as an ordinary key (JSON and markdown bodies), and pollutes nothing", () =>
+    Effect.gen(function* () {
+      const fromJson = yield* postText(
+        '{"title":"From JSON","body":"Text.","status":"published","metadata":{"__proto__":{"polluted":true},"n":{"__proto__":[1]}}}',
+        "application/json"
+      )
+      assert.strictEqual(fromJson.status, 201, yield* fromJson.text)
+      const jsonMetadata = '{"__proto__":{"polluted":true},"n":{"__proto__":[1]}}'
+      assert.strictEqual(metadataOf(yield* fromJson.text), jsonMetadata, "the write's answer")
+
+      const fromMarkdown = yield* postText("---\ntitle: From Markdown\n__proto__:\n  polluted: true\n---\nText.\n", "text/markdown")
+      assert.strictEqual(fromMarkdown.status, 201, yield* fromMarkdown.text)
+      const markdownMetadata = '{"__proto__":{"polluted":true}}'
+
+      for (const [slug, expected] of [["from-json", jsonMetadata], ["from-markdown", markdownMetadata]] as const) {
+        assert.strictEqual(metadataOf(yield* (yield* get(`/posts/${slug}`)).text), expected, `GET /posts/${slug}`)
+        const stored = yield* (yield* PostRepository).getBySlug(slug)
+        assert.deepStrictEqual(Object.keys(stored.metadata), expected === jsonMetadata ? ["__proto__", "n"] : ["__proto__"])
+        assert.strictEqual(Object.getPrototypeOf(stored.metadata), Object.prototype)
+      }
+      assert.isUndefined(({} as Record<string, unknown>)["polluted"], "Object.prototype was polluted")
     }).pipe(Effect.provide(SqliteServerWithRepository))
   )
 })

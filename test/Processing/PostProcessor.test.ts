@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, DateTime, Effect, Either, Layer } from "effect"
+import { ConfigProvider, DateTime, Effect, Either, Layer, Schema } from "effect"
 import { InvalidPost } from "../../src/Domain/Errors.js"
 import { PostInput, type PostSource } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
@@ -391,5 +391,48 @@ describe("excerpt of an HTML-only body", () => {
     )
     if (Either.isLeft(result)) throw new Error(result.left.message)
     assert.strictEqual(result.right.excerpt, "Café & bold text.")
+  })
+})
+
+describe("metadata keys named __proto__", () => {
+  /** Own enumerable keys, as JSON sees them; `__proto__` set by assignment would be none of them. */
+  const keysOf = (value: unknown) => Object.keys(value as object)
+  const own = (value: unknown, key: string): unknown => Object.getOwnPropertyDescriptor(value, key)?.value
+  const metadataOf = (result: Either.Either<{ readonly metadata: unknown }, InvalidPost>) => {
+    if (Either.isLeft(result)) throw new Error(result.left.message)
+    return result.right.metadata as Record<string, unknown>
+  }
+  const unpolluted = (metadata: Record<string, unknown>) => {
+    assert.isUndefined(({} as Record<string, unknown>)["polluted"], "Object.prototype was polluted")
+    // The object's own prototype was not swapped for the value either.
+    assert.isUndefined(metadata["polluted"])
+    assert.strictEqual(Object.getPrototypeOf(metadata), Object.prototype)
+  }
+
+  it("front matter (YAML, TOML, JSON): kept as an ordinary key, at the top and nested", () => {
+    const sources = {
+      yaml: "---\ntitle: T\n__proto__:\n  polluted: 1\nextra:\n  __proto__: 2\n---\nText\n",
+      toml: "+++\ntitle = \"T\"\n[__proto__]\npolluted = 1\n[extra]\n__proto__ = 2\n+++\nText\n",
+      json: '{"title": "T", "__proto__": {"polluted": 1}, "extra": {"__proto__": 2}}\nText\n'
+    }
+    for (const [format, raw] of Object.entries(sources)) {
+      const metadata = metadataOf(processPostSync({ source: `a.${format}.md`, raw }))
+      assert.deepStrictEqual(keysOf(metadata), ["__proto__", "extra"], format)
+      assert.deepStrictEqual(JSON.parse(JSON.stringify(own(metadata, "__proto__"))), { polluted: 1 }, format)
+      assert.deepStrictEqual(keysOf(metadata["extra"]), ["__proto__"], format)
+      assert.strictEqual(own(metadata["extra"], "__proto__"), 2, format)
+      assert.strictEqual(JSON.stringify(metadata), '{"__proto__":{"polluted":1},"extra":{"__proto__":2}}', format)
+      unpolluted(metadata)
+    }
+  })
+
+  it("a JSON post's metadata, and its front matter's merged under it: kept, the explicit one winning", () => {
+    const input = Schema.decodeUnknownSync(PostInput)(
+      JSON.parse('{"title": "T", "body": "---\\n__proto__: from-front-matter\\n---\\nText", "metadata": {"__proto__": {"polluted": 1}, "n": {"__proto__": [1]}}}')
+    )
+    assert.deepStrictEqual(keysOf(input.metadata), ["__proto__", "n"], "decoding PostInput kept it")
+    const metadata = metadataOf(processInputSync(input, "api"))
+    assert.strictEqual(JSON.stringify(metadata), '{"__proto__":{"polluted":1},"n":{"__proto__":[1]}}')
+    unpolluted(metadata)
   })
 })
