@@ -16,7 +16,7 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
-import { DateTime, Effect, Layer, Option } from "effect"
+import { Cause, DateTime, Effect, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import type { RepositoryError } from "../Domain/Errors.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
@@ -94,6 +94,9 @@ const plain = (document: Document, status: number, cacheControl: string) =>
     headers: { ...SECURITY_HEADERS, "cache-control": cacheControl }
   })
 
+/** The site's 404 page. */
+const notFoundAnswer = (site: Site, error: PageNotFound) => plain(site.notFound(error), 404, "no-cache")
+
 /** Positive page numbers as written in a path: "2", never "02", "+2" or "2.0". */
 const pageNumber = (value: string | undefined): number | undefined =>
   value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined
@@ -123,8 +126,6 @@ export const SiteRouter = Effect.gen(function* () {
   const cache = `public, max-age=${config.maxAgeSeconds}`
   const urls = makeUrls(config)
 
-  const notFound = (error: PageNotFound) => plain(site.notFound(error), 404, "no-cache")
-
   /** The 503 page, when the database does not answer. */
   const unavailable = (error: RepositoryError) =>
     Effect.logError("site: the repository failed", error).pipe(Effect.as(plain(site.failure(error), 503, "no-store")))
@@ -137,7 +138,7 @@ export const SiteRouter = Effect.gen(function* () {
   const serve = (document: Effect.Effect<Document, PageNotFound | PageMoved | RepositoryError>) =>
     document.pipe(
       Effect.flatMap((doc) => respond(doc, cache)),
-      Effect.catchTag("PageNotFound", (error) => Effect.succeed(notFound(error))),
+      Effect.catchTag("PageNotFound", (error) => Effect.succeed(notFoundAnswer(site, error))),
       // Cacheable like the pages: a slug taken again is followed within max-age.
       Effect.catchTag("PageMoved", ({ location }) => Effect.succeed(movedTo(location))),
       // No Retry-After of its own: the request pipeline adds RETRY_AFTER's to every 503, and a
@@ -231,12 +232,29 @@ export const SiteRouter = Effect.gen(function* () {
 })
 
 /**
+ * A path that does not percent-decode (`/p/%FF`) matches no route, not even the catch-all: the
+ * router gives up before matching, so a browser got the API's JSON 400. It gets the site's 404
+ * page instead, as for any other address with nothing there; an API client keeps the JSON.
+ */
+const undecodablePaths = HttpApiBuilder.middleware(Effect.map(Site, (site) => (app) =>
+  Effect.catchAllCause(app, (cause) =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      // The app's type says it never fails; the router's RouteNotFound is its failure all the same.
+      const routeNotFound = Option.exists(Cause.failureOption(cause as Cause.Cause<unknown>), (error) => error instanceof HttpServerError.RouteNotFound)
+      return routeNotFound && wantsHtml(request) && decodedPath(request.url) === undefined
+        ? Effect.succeed(notFoundAnswer(site, new PageNotFound({ message: "There is nothing at this address." })))
+        : Effect.failCause(cause)
+    }))
+))
+
+/**
  * Adds the site's routes to the router that `HttpApiBuilder` serves, so one server answers the
  * API, its docs and the site. Provide it to the server layer (it must be built before the
  * server reads the router), with `PostRepository` and `SiteConfig`.
  */
-export const layer: Layer.Layer<never, never, PostRepository | SiteConfig> = HttpApiBuilder.Router.use((router) =>
-  Effect.flatMap(SiteRouter, (site) => router.concat(site))
+export const layer: Layer.Layer<never, never, PostRepository | SiteConfig> = Layer.merge(
+  HttpApiBuilder.Router.use((router) => Effect.flatMap(SiteRouter, (site) => router.concat(site))),
+  undecodablePaths
 ).pipe(Layer.provide(Site.Default))
 
 /** `layer` with `SiteConfig` from the environment (SITE_TITLE, SITE_URL, ...). */

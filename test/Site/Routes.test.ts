@@ -221,6 +221,23 @@ describe("pages", () => {
       }
     }).pipe(Effect.provide(siteServer())))
 
+  it.effect("an address that does not percent-decode (/p/%FF, /tags/%FF) is the site's 404 page in a browser, the API's 400 elsewhere", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(1))
+      for (const path of ["/p/%FF", "/tags/%FF", "/tags/%FF/rss.xml", "/tags/%E6%97/page/2", "/p/caf%"]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 404, path)
+        assert.strictEqual(page.headers["content-type"], "text/html; charset=utf-8", path)
+        assert.strictEqual(page.headers["content-security-policy"], CONTENT_SECURITY_POLICY, path)
+        assert.include(page.body, "Page not found", path)
+        const api = yield* fetchRaw(path, { accept: "application/json" })
+        assert.strictEqual(api.status, 400, path)
+        assert.strictEqual(JSON.parse(api.body)._tag, "BadRequest", path)
+      }
+      // The pages around them are unchanged.
+      assert.strictEqual((yield* fetchPage("/p/post-1")).status, 200)
+    }).pipe(Effect.provide(siteServer())))
+
   it.effect("API clients still get JSON 404s and the API still answers", () =>
     Effect.gen(function* () {
       yield* seed(...dated(1))
