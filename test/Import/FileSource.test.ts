@@ -148,6 +148,41 @@ describe("walkMarkdown", () => {
       assert.match(passed.find((p) => p.startsWith("pipe.md"))!, /not a regular file \(FIFO\)/)
     }).pipe(Effect.provide(NodeContext.layer)))
 
+  it.scoped("symbolic links to directories: each real file once; a link into the tree, or a second link to the same outside directory, passed over naming the link", () =>
+    Effect.gen(function*() {
+      const base = yield* tempDir()
+      const dir = `${base}/tree`
+      yield* writeFiles(base, {
+        "tree/a/one.md": "1",
+        "tree/a/sub/two.md": "2",
+        "tree/.hidden/kept.md": "k",
+        "outside/x.md": "x",
+        "outside-file.md": "o"
+      })
+      symlinkSync(`${dir}/a`, `${dir}/b`)
+      // Sorted before the directory it leads to: still passed over, the posts read at their own path.
+      symlinkSync(`${dir}/a/sub`, `${dir}/0-sub`)
+      symlinkSync(`${dir}/a`, `${dir}/a/sub/up`)
+      symlinkSync(`${base}/outside`, `${dir}/ext1`)
+      symlinkSync(`${base}/outside`, `${dir}/ext2`)
+      symlinkSync(`${dir}/a`, `${base}/outside/back`)
+      // A hidden directory is not walked on its own: a link to it is the only way in.
+      symlinkSync(`${dir}/.hidden`, `${dir}/shown`)
+      symlinkSync(`${base}/outside-file.md`, `${dir}/single.md`)
+      const entries = Chunk.toReadonlyArray(yield* Stream.runCollect(walkMarkdown(dir)))
+      const files = entries.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : []))
+      assert.deepStrictEqual(files, ["a/one.md", "a/sub/two.md", "ext1/x.md", "shown/kept.md", "single.md"])
+      const passed = entries.flatMap((e) => (e._tag === "Passed" ? [[e.passed.path.slice(dir.length + 1), e.passed.reason, e.passed.failed]] : []))
+      assert.deepStrictEqual(passed, [
+        [".hidden", "hidden (name starts with a dot)", false],
+        ["0-sub", "symbolic link to a/sub/, a directory of the tree walked on its own: its posts are read there", false],
+        ["a/sub/up", "symbolic link loop", false],
+        ["b", "symbolic link to a/, a directory of the tree walked on its own: its posts are read there", false],
+        ["ext1/back", "symbolic link to a/, a directory of the tree walked on its own: its posts are read there", false],
+        ["ext2", `the same directory as ${dir}/ext1, already walked`, false]
+      ])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
   it.scoped("passes over hidden entries (.git, .github, .trash) as skipped; a hidden root or file named by the user is read", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir()

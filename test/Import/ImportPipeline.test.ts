@@ -150,6 +150,25 @@ describe("command-line paths that cannot be imported", () => {
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 })
 
+describe("symbolic links in a markdown directory", () => {
+  it.scoped("a directory reached twice through a link is imported once, the link skipped (was: each of its files a failed duplicate)", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, {
+        "posts/a/one.md": markdownPost("One"),
+        "posts/a/two.md": markdownPost("Two"),
+        "elsewhere/three.md": markdownPost("Three")
+      })
+      symlinkSync(`${dir}/posts/a`, `${dir}/posts/b`)
+      symlinkSync(`${dir}/elsewhere/three.md`, `${dir}/posts/three.md`)
+      const summary = yield* importDir(`${dir}/posts`)
+      assert.deepStrictEqual([summary.imported, summary.failed], [3, 0], JSON.stringify(summary.failures))
+      assert.deepStrictEqual(summary.skips.map((s) => `${s.source.slice(dir.length + 1)}: ${s.reason}`), [
+        "posts/b: symbolic link to a/, a directory of the tree walked on its own: its posts are read there"
+      ])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+})
+
 describe("re-runs", () => {
   // Records with neither `source` nor `slug`, as an export from elsewhere writes them.
   const titled = (title: string, body = `About ${title}.`) => ({ title, body, status: "published" })
