@@ -27,6 +27,7 @@ import { ApiKeyAuthLive, apiFailures, requestMiddlewareConfig } from "./Middlewa
 import * as FrontDoor from "./FrontDoor.js"
 import { ResponseCache } from "./ResponseCache.js"
 import { ServerStopping } from "./ServerStopping.js"
+import { SettlingResponse } from "./SettlingResponse.js"
 
 const systemHandlers = (api: typeof InkwellApi) =>
   HttpApiBuilder.group(api, "system", (handlers) =>
@@ -216,7 +217,7 @@ export const siteUrlWarning = (siteUrlSet: boolean, host: string, port: number):
 export const layer = Layer.unwrapEffect(
   Effect.gen(function* () {
     const config = yield* HttpConfig.ServerConfig
-    const server = createServer()
+    const server = createServer({ ServerResponse: SettlingResponse })
     const listening = NodeHttpServer.layer(() => server, { port: config.port, host: config.host })
     // Closed by the drain only, after every handler ended; never closed first, which would
     // interrupt the requests the drain is waiting for.

@@ -3,6 +3,7 @@
  * in-flight request finish, and only then completes (so the database closes after it).
  */
 import { createServer, request as httpRequest } from "node:http"
+import { connect } from "node:net"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Deferred, Effect, Exit, Fiber, Layer, Logger, Option, Scope } from "effect"
@@ -123,6 +124,43 @@ describe("shutdown", () => {
       assert.strictEqual(answer._tag, "Left", "the cut-off client gets no answer")
     }).pipe(Effect.provide(FetchHttpClient.layer))
   )
+
+  it.live("requests whose client left before they ran end, and shutdown completes", () =>
+    Effect.gen(function* () {
+      // Requests that arrive together with their connection's reset: the front door queues them
+      // for the full path (a slice on the next turn), and the reset closes their responses
+      // before that turn. The platform's handler then starts after the close it listens for, so
+      // nothing interrupts it, and it writes its answer to a response whose socket is gone. Node
+      // never calls `end`'s callback for such a response, and the platform waited for that
+      // callback: each such handler's fiber waited forever, and so did the drain (seen when a
+      // load generator stopped with requests in flight).
+      const { scope, url } = yield* startServer(Layer.effect(PostRepository, MemoryPostRepository.make), [
+        ["SHUTDOWN_GRACE", "100 millis"]
+      ])
+      const port = Number(new URL(url).port)
+      yield* Effect.forEach(
+        Array.from({ length: 8 }, (_, i) => i),
+        (i) =>
+          Effect.async<void>((resume) => {
+            const socket = connect(port, "127.0.0.1", () => {
+              socket.write(`GET /posts/gone-${i} HTTP/1.1\r\nHost: inkwell\r\n\r\n`)
+              socket.resetAndDestroy()
+            })
+            socket.on("error", () => {})
+            socket.on("close", () => resume(Effect.void))
+          }),
+        { concurrency: "unbounded" }
+      )
+      // The requests have reached the server once it answers another connection's.
+      const client = yield* HttpClient.HttpClient
+      assert.strictEqual((yield* client.get(`${url}/health`)).status, 200)
+
+      // A daemon: closing a scope cannot be interrupted, joining it can (the timeout then fails the test).
+      const closing = yield* Effect.forkDaemon(Scope.close(scope, Exit.void))
+      yield* Fiber.join(closing).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("shutdown waited for handlers whose clients had left") })
+      )
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
 
   it.live("a bulk import in flight at shutdown stops after what it stored and answers its summary (interrupted)", () =>
     Effect.gen(function* () {

@@ -1,0 +1,35 @@
+/**
+ * A Node `ServerResponse` whose `end(..., callback)` always calls back, for the server
+ * `Server.layer` creates.
+ *
+ * Why: Node calls `end`'s callback on 'finish' only, and a response whose connection is already
+ * gone (the client left, or reset the connection) never finishes. The platform's
+ * `NodeHttpServer` writes every answer with `end(body, callback)` and waits for that callback; it
+ * interrupts a handler on 'close' only if the handler has not ended its response by then. A
+ * request the front door had queued when its connection was reset was run after the close it
+ * listens for, answered into the dead socket, and its fiber waited forever: a leak per such
+ * request, and a shutdown that never finished waiting for them (seen whenever a load generator
+ * stopped with requests in flight). Here the callback also runs on 'close', whichever comes first.
+ */
+import { type IncomingMessage, ServerResponse } from "node:http"
+
+type Callback = (error?: Error | null) => void
+
+export class SettlingResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+  override end(chunkOrCallback?: unknown, encodingOrCallback?: unknown, callback?: unknown): this {
+    const given = [callback, encodingOrCallback, chunkOrCallback].find((arg): arg is Callback => typeof arg === "function")
+    if (given === undefined) return super.end(chunkOrCallback as never, encodingOrCallback as never)
+    let settled = false
+    const settle: Callback = (error) => {
+      if (settled) return
+      settled = true
+      this.off("close", onClose)
+      given(error)
+    }
+    const onClose = () => settle()
+    this.once("close", onClose)
+    if (typeof chunkOrCallback === "function") return super.end(settle)
+    if (typeof encodingOrCallback === "function") return super.end(chunkOrCallback as never, settle)
+    return super.end(chunkOrCallback as never, encodingOrCallback as never, settle)
+  }
+}
