@@ -73,13 +73,20 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
     // connections a turn took ~150 ms, and Node accepts new connections once per turn, so
     // connections waited seconds in the kernel's accept queue (wrk timeouts at 256 connections,
     // with the baseline's queue empty). Slices bound the turn, whatever the load.
-    const waiting: Array<readonly [IncomingMessage, ServerResponse] | undefined> = []
+    const waiting: Array<readonly [IncomingMessage, ServerResponse, number] | undefined> = []
     let head = 0
     let sliceStarted = 0
     const pump = () => {
-      const [request, response] = waiting[head]!
+      const [request, response, started] = waiting[head]!
       waiting[head++] = undefined
-      dispatch(request, response)
+      // A read whose client left while it waited (a reset, a timeout given up) has nobody to
+      // answer: running it anyway spends the slice on nothing, most of all under overload, when
+      // clients give up. Writes still run: their client may not know whether they were applied.
+      if (request.socket.destroyed && (request.method === "GET" || request.method === "HEAD")) {
+        if (logs) log(request.method, request.url ?? "", 499, started, requestIdFrom(request.headers["x-request-id"] as string | undefined))
+      } else {
+        dispatch(request, response)
+      }
       if (head === waiting.length) {
         waiting.length = 0
         head = 0
@@ -94,8 +101,8 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
       sliceStarted = performance.now()
       pump()
     }
-    const enqueue = (request: IncomingMessage, response: ServerResponse) => {
-      waiting.push([request, response])
+    const enqueue = (request: IncomingMessage, response: ServerResponse, started: number) => {
+      waiting.push([request, response, started])
       if (waiting.length - head === 1) setImmediate(slice)
     }
 
@@ -133,7 +140,7 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
       // A HEAD gets the GET's answer: Node sends the headers (Content-Length included) and drops the body.
       const answer = cache.lookup(method, url, credentials, ifNoneMatch)
       if (answer === undefined) {
-        enqueue(request, response)
+        enqueue(request, response, started)
         return
       }
       // A repeated X-Request-Id reaches the full path joined with ", ", which is not a valid id.

@@ -86,6 +86,37 @@ const withServer = <A, E>(test: (base: string, lines: Array<string>) => Effect.E
 const hitsOf = Effect.flatMap(ResponseCache, (cache) => Effect.map(cache.stats, (s) => s.hits))
 
 describe("front door", () => {
+  it.live("a queued read whose client reset its connection is not run: its line says 499", () =>
+    withServer((base, lines) =>
+      Effect.gen(function* () {
+        const { hostname, port } = new URL(base)
+        // Each request arrives with its connection's reset: both are read in one turn, before
+        // the front door's next slice runs the queued requests.
+        yield* Effect.forEach(
+          Array.from({ length: 4 }, (_, i) => i),
+          (i) =>
+            Effect.async<void>((resume) => {
+              const socket = connect(Number(port), hostname, () => {
+                socket.write(`GET /posts/left-${i} HTTP/1.1\r\nHost: inkwell\r\nX-Request-Id: left-${i}\r\n\r\n`)
+                socket.resetAndDestroy()
+              })
+              socket.on("error", () => {})
+              socket.on("close", () => resume(Effect.void))
+            }),
+          { concurrency: "unbounded" }
+        )
+        // Answered after the reset requests were taken off the queue.
+        assert.strictEqual((yield* send(base, "GET", "/health")).status, 200)
+        const left = lines.filter((line) => line.includes("/posts/left-"))
+        assert.strictEqual(left.length, 4, left.join("\n"))
+        // Run, each would have been a 404 (no such post).
+        for (const line of left) {
+          assert.include(line, "status=499")
+          assert.match(line, /requestId=left-\d/)
+        }
+      })
+    ))
+
   it.live("HEAD answers as GET without the body, from the cache and through the full path", () =>
     withServer((base) =>
       Effect.gen(function* () {
