@@ -29,6 +29,9 @@ import { ResponseCache } from "./ResponseCache.js"
 import { ServerStopping } from "./ServerStopping.js"
 import { SettlingResponse } from "./SettlingResponse.js"
 
+/** For a host app's own `createServer({ ServerResponse: SettlingResponse })` (README "Embedding"). */
+export { SettlingResponse }
+
 const systemHandlers = (api: typeof InkwellApi) =>
   HttpApiBuilder.group(api, "system", (handlers) =>
     Effect.gen(function* () {
