@@ -16,6 +16,7 @@ import {
   encodeCursor,
   isAfter,
   newestFirst,
+  sortKey,
   upsertAll,
   type UpsertStore
 } from "./internal/repository.js"
@@ -70,6 +71,12 @@ const applied = <A>(state: State, write: (draft: Draft) => A): [A, State] => {
   return [write(draft), draft]
 }
 
+/** Listed at or before `asOf` (every post when there is none), as `ListQuery.asOf`. */
+const dueBy = (asOf: DateTime.Utc | undefined) => {
+  const limit = asOf === undefined ? Infinity : DateTime.toEpochMillis(asOf)
+  return (post: Post): boolean => sortKey(post) <= limit
+}
+
 export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
   const ref = yield* SynchronizedRef.make<State>(empty)
 
@@ -90,10 +97,12 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
   const list = Effect.fn("PostRepository.list")(function*(query: ListQuery) {
     const state = yield* SynchronizedRef.get(ref)
     const limit = clampLimit(query.limit)
+    const due = dueBy(query.asOf)
     let posts = Array.from(state.posts.values())
       .filter((post) =>
         (query.status === undefined || post.status === query.status) &&
-        (query.tag === undefined || post.tags.includes(query.tag))
+        (query.tag === undefined || post.tags.includes(query.tag)) &&
+        due(post)
       )
       .sort(newestFirst)
     const cursor = yield* cursorOfQuery(query.cursor)
@@ -163,19 +172,21 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
     })
   })
 
-  const tags = Effect.fn("PostRepository.tags")(function*(status?: PostStatus) {
+  const tags = Effect.fn("PostRepository.tags")(function*(status?: PostStatus, asOf?: DateTime.Utc) {
     const counts = new Map<string, number>()
+    const due = dueBy(asOf)
     for (const post of (yield* SynchronizedRef.get(ref)).posts.values()) {
-      if (status !== undefined && post.status !== status) continue
+      if ((status !== undefined && post.status !== status) || !due(post)) continue
       for (const tag of new Set(post.tags)) counts.set(tag, (counts.get(tag) ?? 0) + 1)
     }
     return Array.from(counts, ([tag, count]) => ({ tag, count }))
       .sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0))
   })
 
-  const neighbours = (post: Post, status: PostStatus) =>
+  const neighbours = (post: Post, status: PostStatus, asOf?: DateTime.Utc) =>
     Effect.map(SynchronizedRef.get(ref), (state) => {
-      const listed = Array.from(state.posts.values()).filter((p) => p.status === status || p.id === post.id).sort(newestFirst)
+      const due = dueBy(asOf)
+      const listed = Array.from(state.posts.values()).filter((p) => (p.status === status && due(p)) || p.id === post.id).sort(newestFirst)
       const at = listed.findIndex((p) => p.id === post.id)
       const others = (from: number, step: number) => {
         for (let i = from; i >= 0 && i < listed.length; i += step) if (listed[i]!.status === status) return listed[i]
@@ -185,26 +196,32 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
     })
 
   // A scan: the memory store is for tests and embedding, where the posts fit in a glance.
-  const findByAlias = (alias: string) =>
+  const findByAlias = (alias: string, asOf?: DateTime.Utc) =>
     Effect.map(SynchronizedRef.get(ref), (state) => {
       const key = aliasKey(alias)
+      const due = dueBy(asOf)
       // Newest first, so the newest of several published posts claiming the alias wins.
       const claimant = Array.from(state.posts.values())
-        .filter((post) => post.status === "published" && aliasKeysOf(post).includes(key))
+        .filter((post) => post.status === "published" && due(post) && aliasKeysOf(post).includes(key))
         .sort(newestFirst)[0]
       return Option.map(Option.fromNullable(claimant), (post) => post.slug as string)
     })
 
-  const movedFrom = (slug: string) =>
+  const nextScheduled = (after: DateTime.Utc) =>
     Effect.map(SynchronizedRef.get(ref), (state) => {
-      const id = state.redirects.get(slug)
-      return Option.fromNullable(id === undefined ? undefined : state.posts.get(id))
+      const from = DateTime.toEpochMillis(after)
+      let next = Infinity
+      for (const post of state.posts.values()) {
+        const at = sortKey(post)
+        if (post.status === "published" && at > from && at < next) next = at
+      }
+      return next === Infinity ? Option.none() : Option.some(DateTime.unsafeMake(next))
     })
 
   return {
     neighbours,
     findByAlias,
-    movedFrom,
+    nextScheduled,
     create,
     getBySlug,
     list,

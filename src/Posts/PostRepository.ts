@@ -2,7 +2,7 @@
  * The storage port for posts. One contract (test/Posts/PostRepositoryContract.ts),
  * many implementations: in-memory (tests), SQL on SQLite (default) and PostgreSQL.
  */
-import { Context, type Effect, type Option } from "effect"
+import { Context, DateTime, type Effect, type Option } from "effect"
 import type { InvalidCursor, PostNotFound, RepositoryError, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
 
@@ -32,6 +32,12 @@ export interface ListQuery {
    */
   readonly cursor?: string | undefined
   readonly offset?: number | undefined
+  /**
+   * Only posts whose listing time (publishedAt, else createdAt) is at or before this instant:
+   * public reads pass now, so a post dated later stays out until then (scheduled, see
+   * `isPublicAt`). `undefined`: whatever the date.
+   */
+  readonly asOf?: DateTime.Utc | undefined
 }
 
 export interface PostPage {
@@ -123,28 +129,49 @@ export interface PostRepositoryShape {
     posts: ReadonlyArray<NewPost>,
     options?: UpsertOptions
   ) => Effect.Effect<UpsertResult, RepositoryError>
-  /** Every tag with the number of posts carrying it (optionally only posts of one status), most used first. */
-  readonly tags: (status?: PostStatus) => Effect.Effect<ReadonlyArray<TagCount>, RepositoryError>
+  /**
+   * Every tag with the number of posts carrying it, most used first; optionally only posts of
+   * one status, and only those listed at or before `asOf` (as `ListQuery.asOf`).
+   */
+  readonly tags: (status?: PostStatus, asOf?: DateTime.Utc) => Effect.Effect<ReadonlyArray<TagCount>, RepositoryError>
   /** Succeeds when the store answers a trivial query. */
   readonly ping: Effect.Effect<void, RepositoryError>
   /**
    * The posts of `status` just newer and just older than `post` in the listing's order (the
    * reader site's previous/next links): two indexed lookups. Optional for other stores; without
    * it the site reads the listing down to the post, which for an old post is the whole blog.
+   * With `asOf`, a post listed after it is no neighbour (as `ListQuery.asOf`).
    */
-  readonly neighbours?: (post: Post, status: PostStatus) => Effect.Effect<Neighbours, RepositoryError>
+  readonly neighbours?: (post: Post, status: PostStatus, asOf?: DateTime.Utc) => Effect.Effect<Neighbours, RepositoryError>
   /** Where the post once at `slug` is now (`MovedFrom`); optional. */
   readonly movedFrom?: MovedFrom
   /**
    * The slug of the published post that lists `alias` among its `aliases`, compared by
-   * `aliasKey` (no leading or trailing slashes); drafts never match. When several published
+   * `aliasKey` (no leading or trailing slashes); drafts never match, nor, with `asOf`, a post
+   * listed after it (scheduled). When several published
    * posts claim one alias, the newest in the listing's order wins (publishedAt, else
    * createdAt, then id), so the answer does not depend on write order. An indexed lookup
    * (the reader site asks on every path it does not serve); optional for other stores, and
    * without it the site redirects no alias.
    */
-  readonly findByAlias?: (alias: string) => Effect.Effect<Option.Option<string>, RepositoryError>
+  readonly findByAlias?: (alias: string, asOf?: DateTime.Utc) => Effect.Effect<Option.Option<string>, RepositoryError>
+  /**
+   * The earliest listing time after `after` of a published post: when the public listing
+   * changes next without a write (a scheduled post's time comes). One indexed lookup; the
+   * response cache asks it when it stores a list, which it then keeps no later than that.
+   * Optional for other stores: without it cached lists last their TTL, so a scheduled post may
+   * reach the API's cached lists up to RESPONSE_CACHE_TTL late (the reader site is not cached).
+   */
+  readonly nextScheduled?: (after: DateTime.Utc) => Effect.Effect<Option.Option<DateTime.Utc>, RepositoryError>
 }
+
+/**
+ * Whether readers without a key see `post` at `now`: published, and its listing time
+ * (publishedAt, else createdAt) not after `now`. A published post dated later is scheduled: a
+ * draft to readers until that instant, then public without any write.
+ */
+export const isPublicAt = (post: Pick<Post, "status" | "publishedAt" | "createdAt">, now: DateTime.Utc): boolean =>
+  post.status === "published" && DateTime.toEpochMillis(post.publishedAt ?? post.createdAt) <= DateTime.toEpochMillis(now)
 
 /**
  * The post that moved away from `slug` (renamed, or its title changed on re-import), as it is

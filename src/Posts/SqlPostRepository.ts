@@ -20,6 +20,7 @@ import {
   clampLimit,
   clampOffset,
   cursorOf,
+  type Cursor,
   cursorOfQuery,
   encodeCursor,
   sortKey,
@@ -262,7 +263,7 @@ const isoOrNull = (column: string) => `CASE WHEN ${column} IS NULL THEN NULL ELS
  * checks them.
  */
 export const ENCODED_BY_SLUG = `
-SELECT status, version, content_hash, tags, authors, aliases, toc, metadata,
+SELECT status, version, content_hash, sort_at, tags, authors, aliases, toc, metadata,
   CASE WHEN typeof(id) = 'text' AND typeof(slug) = 'text' AND typeof(title) = 'text' AND typeof(body) = 'text'
     AND typeof(summary) IN ('text', 'null') AND typeof(source) = 'text' AND typeof(html) = 'text'
     AND typeof(excerpt) = 'text' AND typeof(content_hash) = 'text' AND typeof(word_count) = 'integer'
@@ -284,6 +285,7 @@ interface EncodedRow {
   readonly status: unknown
   readonly version: unknown
   readonly content_hash: unknown
+  readonly sort_at: unknown
   readonly tags: unknown
   readonly authors: unknown
   readonly aliases: unknown
@@ -309,7 +311,13 @@ export const encodedRowChecked = (row: EncodedRow): EncodedPost | undefined => {
     }
     const metadata: unknown = JSON.parse(textOf(row.metadata))
     if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) return undefined
-    return { json: row.json, status: row.status as PostStatus, version: intOf(row.version), contentHash: textOf(row.content_hash) }
+    return {
+      json: row.json,
+      status: row.status as PostStatus,
+      version: intOf(row.version),
+      contentHash: textOf(row.content_hash),
+      listedAt: intOf(row.sort_at)
+    }
   } catch {
     return undefined
   }
@@ -409,16 +417,60 @@ const isTransientConflict = (cause: unknown): boolean => {
 }
 
 /**
+ * A page of the listing: `query`'s filters (the cursor already decoded), `limit + 1` rows of
+ * `columns` from `offset`, newest first. With `status` the (status, sort_at, id) index gives the
+ * order, `asOf` a range on it; without, the (sort_at, id) one.
+ */
+export const pageStatement = (
+  sql: SqlClient.SqlClient,
+  columns: string,
+  query: Pick<ListQuery, "status" | "tag" | "asOf">,
+  cursor: Cursor | undefined,
+  limit: number,
+  offset: number
+) => {
+  const conditions = [
+    ...(query.status === undefined ? [] : [sql`status = ${query.status}`]),
+    ...(query.tag === undefined
+      ? []
+      : [sql`EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = posts.id AND t.tag = ${query.tag})`]),
+    ...(cursor === undefined
+      ? []
+      : [sql`(sort_at < ${cursor.at} OR (sort_at = ${cursor.at} AND id < ${cursor.id}))`]),
+    ...(query.asOf === undefined ? [] : [sql`sort_at <= ${DateTime.toEpochMillis(query.asOf)}`])
+  ]
+  const where = conditions.length === 0 ? sql.literal("") : sql`WHERE ${sql.and(conditions)}`
+  return sql`
+    SELECT ${sql.literal(columns)} FROM posts ${where}
+    ORDER BY sort_at DESC, id DESC
+    LIMIT ${limit + 1} OFFSET ${offset}
+  `
+}
+
+/** `nextScheduled`'s query: the first entry past `after` in posts_status_sort_idx. */
+export const nextScheduledStatement = (sql: SqlClient.SqlClient, after: DateTime.Utc) =>
+  sql<{ readonly sort_at: number | string }>`
+    SELECT sort_at FROM posts WHERE status = 'published' AND sort_at > ${DateTime.toEpochMillis(after)}
+    ORDER BY sort_at ASC LIMIT 1`
+
+/**
+ * ` AND sort_at <= asOf` (`ListQuery.asOf`), or nothing without `asOf`. A range on the sort key
+ * that the (status, sort_at, id) index serves, as it serves the listing's order.
+ */
+const dueBy = (sql: SqlClient.SqlClient, asOf: DateTime.Utc | undefined, table = "") =>
+  asOf === undefined ? sql.literal("") : sql` AND ${sql.literal(table)}sort_at <= ${DateTime.toEpochMillis(asOf)}`
+
+/**
  * `findByAlias`'s query for an alias key: one probe of post_aliases_alias_idx, joined to its
  * posts by primary key. Of several published posts claiming the alias, the newest in the
  * listing's order (sort_at, then id) wins. CROSS JOIN fixes SQLite's join order (PostgreSQL
  * plans it as any inner join): left free, SQLite walked posts_status_sort_idx to skip the sort,
  * probing every published post.
  */
-export const findByAliasStatement = (sql: SqlClient.SqlClient, key: string) =>
+export const findByAliasStatement = (sql: SqlClient.SqlClient, key: string, asOf?: DateTime.Utc) =>
   sql<{ readonly slug: string }>`
     SELECT p.slug AS slug FROM post_aliases a CROSS JOIN posts p
-    WHERE a.alias = ${key} AND p.id = a.post_id AND p.status = 'published'
+    WHERE a.alias = ${key} AND p.id = a.post_id AND p.status = 'published'${dueBy(sql, asOf, "p.")}
     ORDER BY p.sort_at DESC, p.id DESC LIMIT 1`
 
 export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Effect.gen(function*() {
@@ -549,23 +601,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   const pageQuery = (query: ListQuery) => Effect.map(cursorOfQuery(query.cursor), (cursor) => {
     const limit = clampLimit(query.limit)
     const offset = cursor === undefined ? clampOffset(query.offset) : 0
-    const statement = (sql: SqlClient.SqlClient, columns: string) => {
-      const conditions = [
-        ...(query.status === undefined ? [] : [sql`status = ${query.status}`]),
-        ...(query.tag === undefined
-          ? []
-          : [sql`EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = posts.id AND t.tag = ${query.tag})`]),
-        ...(cursor === undefined
-          ? []
-          : [sql`(sort_at < ${cursor.at} OR (sort_at = ${cursor.at} AND id < ${cursor.id}))`])
-      ]
-      const where = conditions.length === 0 ? sql.literal("") : sql`WHERE ${sql.and(conditions)}`
-      return sql`
-        SELECT ${sql.literal(columns)} FROM posts ${where}
-        ORDER BY sort_at DESC, id DESC
-        LIMIT ${limit + 1} OFFSET ${offset}
-      `
-    }
+    const statement = (sql: SqlClient.SqlClient, columns: string) => pageStatement(sql, columns, query, cursor, limit, offset)
     return { limit, statement }
   })
 
@@ -578,7 +614,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     return { items, next: rows.length > page.limit && last ? encodeCursor(last) : null } satisfies PostPage
   })
 
-  const neighbours = Effect.fn("PostRepository.neighbours")(function*(post: Post, status: PostStatus) {
+  const neighbours = Effect.fn("PostRepository.neighbours")(function*(post: Post, status: PostStatus, asOf?: DateTime.Utc) {
     const operation = "PostRepository.neighbours"
     const at = sortKey(post)
     // One row off the (status, sort_at, id) index, against the listing's order or in it.
@@ -587,7 +623,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       return Effect.flatMap(
         pool.read(operation, (sql) => sql`
           SELECT * FROM posts WHERE status = ${status}
-            AND (sort_at ${sql.literal(beyond)} ${at} OR (sort_at = ${at} AND id ${sql.literal(beyond)} ${post.id}))
+            AND (sort_at ${sql.literal(beyond)} ${at} OR (sort_at = ${at} AND id ${sql.literal(beyond)} ${post.id}))${dueBy(sql, asOf)}
           ORDER BY sort_at ${sql.literal(order)}, id ${sql.literal(order)} LIMIT 1`),
         readRows(operation)
       )
@@ -751,7 +787,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     )
   })
 
-  const tags = Effect.fn("PostRepository.tags")(function*(status?: PostStatus) {
+  const tags = Effect.fn("PostRepository.tags")(function*(status?: PostStatus, asOf?: DateTime.Utc) {
     const operation = "PostRepository.tags"
     const rows = yield* pool.read(operation, (sql) =>
       status === undefined
@@ -760,7 +796,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           `
         : sql<{ readonly tag: string; readonly n: number | string }>`
             SELECT t.tag AS tag, COUNT(*) AS n FROM post_tags t JOIN posts p ON p.id = t.post_id
-            WHERE p.status = ${status} GROUP BY t.tag ORDER BY n DESC, t.tag ASC
+            WHERE p.status = ${status}${dueBy(sql, asOf, "p.")} GROUP BY t.tag ORDER BY n DESC, t.tag ASC
           `)
     return rows.map((row) => ({ tag: row.tag, count: Number(row.n) }))
   })
@@ -774,14 +810,21 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     )
 
   const findByAliasOperation = "PostRepository.findByAlias"
-  const findByAlias = (alias: string): Effect.Effect<Option.Option<string>, DatabaseError | PoolTimeout> => {
+  const findByAlias = (alias: string, asOf?: DateTime.Utc): Effect.Effect<Option.Option<string>, DatabaseError | PoolTimeout> => {
     const key = aliasKey(alias)
     if (key.length === 0) return Effect.succeed(Option.none())
     return Effect.map(
-      pool.read(findByAliasOperation, (sql) => findByAliasStatement(sql, key)),
+      pool.read(findByAliasOperation, (sql) => findByAliasStatement(sql, key, asOf)),
       (rows) => Option.map(Option.fromNullable(rows[0]), (row) => row.slug)
     )
   }
+
+  const nextScheduledOperation = "PostRepository.nextScheduled"
+  const nextScheduled = (after: DateTime.Utc): Effect.Effect<Option.Option<DateTime.Utc>, DatabaseError | PoolTimeout> =>
+    Effect.map(
+      pool.read(nextScheduledOperation, (sql) => nextScheduledStatement(sql, after)),
+      (rows) => Option.map(Option.fromNullable(rows[0]), (row) => DateTime.unsafeMake(Number(row.sort_at)))
+    )
 
   const ping = pool.use("PostRepository.ping", (sql) => sql`SELECT 1`).pipe(
     Effect.asVoid,
@@ -799,7 +842,8 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     ping,
     neighbours,
     findByAlias,
-    movedFrom
+    movedFrom,
+    nextScheduled
   }
   return pool.dialect === "sqlite" ? withListEncoded(withGetEncoded(repository, getEncoded), listEncoded) : repository
 })

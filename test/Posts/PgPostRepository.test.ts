@@ -5,7 +5,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { assert, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer } from "effect"
+import { Context, DateTime, Effect, Exit, Layer } from "effect"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
@@ -96,6 +96,23 @@ describePg("SqlPostRepository on PostgreSQL", () => {
       assert.deepStrictEqual(tables.map((t) => t.table_name), ["inkwell_migrations", "post_aliases", "post_tags", "posts", "slug_redirects"])
       const [count] = yield* sql<{ n: string }>`SELECT COUNT(*) AS n FROM posts`
       assert.strictEqual(Number(count!.n), 0)
+    }).pipe(Effect.provide(stack)))
+
+  it.effect("the public listing (published, as of now) and the next scheduled post can use the status index", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`SET enable_seqscan = off`
+      const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
+      for (const statement of [
+        SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf }, undefined, 20, 0),
+        SqlPostRepository.nextScheduledStatement(sql, asOf)
+      ]) {
+        const [text, params] = statement.compile()
+        const plan = yield* sql.unsafe<{ "QUERY PLAN": string }>(`EXPLAIN ${text}`, params)
+        const lines = plan.map((row) => row["QUERY PLAN"]).join("\n")
+        assert.include(lines, "posts_status_sort_idx", text)
+        assert.notInclude(lines, "Sort", text)
+      }
     }).pipe(Effect.provide(stack)))
 
   it.effect("the listing query can use the sort index", () =>

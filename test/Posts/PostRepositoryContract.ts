@@ -674,6 +674,46 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.deepStrictEqual(yield* aliased("/shared"), ["older"])
     }))
 
+    test("asOf: a published post dated after it is left out of list, tags, neighbours and findByAlias; nextScheduled names its time", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* at("2024-06-01T00:00:00Z")
+      const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "old", publishedAt: "2024-05-01T00:00:00Z", tags: ["a"], aliases: ["/shared"] }),
+        makeNewPost({ slug: "now", publishedAt: "2024-06-01T00:00:00Z", tags: ["a"] }),
+        makeNewPost({ slug: "soon", publishedAt: "2024-06-01T00:00:00.001Z", tags: ["a", "b"], aliases: ["/shared", "/soon"] }),
+        makeNewPost({ slug: "later", publishedAt: "2024-07-01T00:00:00Z", tags: ["b"] }),
+        makeNewPost({ slug: "draft", status: "draft", publishedAt: "2024-06-01T00:00:00.000Z", tags: ["c"] }),
+        makeNewPost({ slug: "future-draft", status: "draft", publishedAt: "2024-06-15T00:00:00Z", tags: ["c"] })
+      ])
+      // The instant itself is public; one millisecond later is not yet.
+      assert.deepStrictEqual(slugs((yield* repo.list({ status: "published", asOf })).items), ["now", "old"])
+      assert.deepStrictEqual(slugs(yield* walk({ status: "published", asOf, limit: 1 })), ["now", "old"])
+      assert.deepStrictEqual(slugs((yield* repo.list({ status: "published", tag: "b", asOf })).items), [])
+      // Without asOf (a key's view) every published post, whatever its date.
+      assert.deepStrictEqual(slugs((yield* repo.list({ status: "published" })).items), ["later", "soon", "now", "old"])
+      assert.deepStrictEqual(yield* repo.tags("published", asOf), [{ tag: "a", count: 2 }])
+      assert.deepStrictEqual(yield* repo.tags("published"), [{ tag: "a", count: 3 }, { tag: "b", count: 2 }])
+      assert.deepStrictEqual(
+        Option.map(yield* repo.nextScheduled!(asOf), DateTime.formatIso),
+        Option.some("2024-06-01T00:00:00.001Z")
+      )
+      assert.deepStrictEqual(
+        Option.map(yield* repo.nextScheduled!(DateTime.unsafeMake("2024-06-01T00:00:00.001Z")), DateTime.formatIso),
+        Option.some("2024-07-01T00:00:00.000Z")
+      )
+      assert.isTrue(Option.isNone(yield* repo.nextScheduled!(DateTime.unsafeMake("2024-07-01T00:00:00Z"))), "drafts are never due")
+      const now = yield* repo.getBySlug("now")
+      const { newer } = yield* repo.neighbours!(now, "published", asOf)
+      assert.isUndefined(newer, "a scheduled post is no neighbour yet")
+      assert.strictEqual((yield* repo.neighbours!(now, "published")).newer?.slug, "soon")
+      assert.deepStrictEqual(
+        yield* Effect.forEach(["/shared", "/soon"], (alias) => Effect.map(repo.findByAlias!(alias, asOf), Option.getOrUndefined)),
+        ["old", undefined]
+      )
+      assert.deepStrictEqual(Option.getOrUndefined(yield* repo.findByAlias!("/shared")), "soon")
+    }))
+
     test("ping succeeds on a live store", Effect.gen(function*() {
       const repo = yield* PostRepository
       const exit = yield* Effect.exit(repo.ping)

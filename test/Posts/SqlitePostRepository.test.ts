@@ -6,7 +6,7 @@ import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer } from "effect"
+import { DateTime, Effect, Exit, Layer } from "effect"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
@@ -100,6 +100,25 @@ describe("SqlPostRepository on SQLite", () => {
       const details = plan.map((row) => row.detail)
       assert.isTrue(details.some((detail) => detail.includes("post_aliases_alias_idx")), JSON.stringify(plan))
       assert.isFalse(details.some((detail) => /^SCAN (p|posts)\b/.test(detail)), JSON.stringify(plan))
+    }).pipe(Effect.provide(stack("sqlite::memory:"))))
+
+  it.effect("the public listing (published, as of now) and the next scheduled post are read off the status index, not sorted or scanned", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
+      const planOf = (statement: { compile: () => readonly [string, ReadonlyArray<unknown>] }) => {
+        const [text, params] = statement.compile()
+        return Effect.map(sql.unsafe<{ detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params), (plan) => plan.map((row) => row.detail))
+      }
+      for (const [name, statement] of [
+        ["first page", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf }, undefined, 20, 0)],
+        ["by cursor", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf }, { at: 1, id: "x" }, 20, 0)],
+        ["next scheduled", SqlPostRepository.nextScheduledStatement(sql, asOf)]
+      ] as const) {
+        const details = yield* planOf(statement)
+        assert.isTrue(details.some((detail) => /SEARCH posts USING (COVERING )?INDEX posts_status_sort_idx \(status=\? AND sort_at[<>]\?\)/.test(detail)), `${name}: ${JSON.stringify(details)}`)
+        assert.isFalse(details.some((detail) => detail.includes("TEMP B-TREE")), `${name}: ${JSON.stringify(details)}`)
+      }
     }).pipe(Effect.provide(stack("sqlite::memory:"))))
 
   it.effect("the listing query uses the sort index", () =>

@@ -25,6 +25,8 @@ export interface EncodedPost {
   readonly status: PostStatus
   readonly version: number
   readonly contentHash: string
+  /** The listing time (publishedAt, else createdAt) in epoch milliseconds: a scheduled post's is later than now. */
+  readonly listedAt: number
 }
 
 /**
