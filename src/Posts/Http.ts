@@ -400,6 +400,8 @@ const publicHandlers = (api: InkwellApiType) =>
             const query = {
               tag: urlParams.tag,
               status: editor ? urlParams.status : "published",
+              // Readers see a scheduled post from its time on; a key sees it as it sees drafts.
+              asOf: editor ? undefined : yield* DateTime.now,
               limit: Math.min(urlParams.limit ?? 20, MAX_PAGE_SIZE),
               cursor: urlParams.cursor,
               offset: urlParams.offset
@@ -424,7 +426,7 @@ const publicHandlers = (api: InkwellApiType) =>
         .handle("tags", ({ request }) =>
           Effect.gen(function* () {
             const editor = yield* isEditor(keys, request)
-            return { tags: yield* posts.tags(editor ? undefined : "published") }
+            return { tags: yield* (editor ? posts.tags() : Effect.flatMap(DateTime.now, (now) => posts.tags("published", now))) }
           }).pipe(databaseErrorsAsDefects)
         )
     })

@@ -2,12 +2,12 @@
  * Posts: what the API does with posts, independent of HTTP. Processing happens here, on
  * write (reads are lookups), and every write names its source as "api".
  */
-import { DateTime, Effect } from "effect"
+import { DateTime, Effect, type Option } from "effect"
 import { type InvalidCursor, PostNotFound, type RepositoryError } from "../Domain/Errors.js"
 import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
-import { type ListQuery, type PostPage, PostRepository } from "./PostRepository.js"
+import { isPublicAt, type ListQuery, type PostPage, PostRepository } from "./PostRepository.js"
 
 /** A client's post: JSON fields, or markdown with optional front matter. */
 export type PostContent = PostInput | string
@@ -35,13 +35,23 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     // generator per call are a measurable share of a request.
     const list = (query: ListQuery): Effect.Effect<PostPage, InvalidCursor | RepositoryError> => repository.list(query)
 
-    /** Drafts are reported as missing to readers who may not see them, rather than as forbidden. */
-    const visible = <P extends { readonly status: PostStatus }>(slug: string, options: { readonly includeDrafts: boolean }) =>
+    /**
+     * Drafts, and published posts whose time has not come (scheduled: `isPublicAt`), are
+     * reported as missing to readers who may not see them, rather than as forbidden.
+     */
+    const visible = <P extends { readonly status: PostStatus; readonly listedAt: number }>(slug: string) =>
     (post: P): Effect.Effect<P, PostNotFound> =>
-      options.includeDrafts || post.status === "published" ? Effect.succeed(post) : Effect.fail(new PostNotFound({ slug }))
+      post.status !== "published"
+        ? Effect.fail(new PostNotFound({ slug }))
+        : Effect.clockWith((clock) =>
+          post.listedAt <= clock.unsafeCurrentTimeMillis() ? Effect.succeed(post) : Effect.fail(new PostNotFound({ slug }))
+        )
 
     const get = (slug: string, options: { readonly includeDrafts: boolean }): Effect.Effect<Post, PostNotFound | RepositoryError> =>
-      options.includeDrafts ? repository.getBySlug(slug) : Effect.flatMap(repository.getBySlug(slug), visible(slug, options))
+      options.includeDrafts
+        ? repository.getBySlug(slug)
+        : Effect.flatMap(repository.getBySlug(slug), (post) =>
+          Effect.flatMap(DateTime.now, (now) => isPublicAt(post, now) ? Effect.succeed(post) : Effect.fail(new PostNotFound({ slug }))))
 
     /**
      * `get` as the post's response JSON, when the repository can read it so (SQLite:
@@ -52,12 +62,14 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     const getEncoded = encoded === undefined
       ? undefined
       : (slug: string, options: { readonly includeDrafts: boolean }): Effect.Effect<EncodedPost | undefined, PostNotFound | RepositoryError> =>
-        Effect.flatMap(encoded(slug), (post) => post === undefined ? Effect.succeed(undefined) : visible<EncodedPost>(slug, options)(post))
+        Effect.flatMap(encoded(slug), (post) =>
+          post === undefined || options.includeDrafts ? Effect.succeed(post) : visible<EncodedPost>(slug)(post))
 
     /**
      * `list` as the API's answer (summaries, JSON bytes), when the repository can build it so;
      * `undefined` from the effect when a row on the page cannot be, and no function at all when
-     * the repository never can: use `list` then. `query.status` is the draft rule, as for `list`.
+     * the repository never can: use `list` then. `query.status` and `query.asOf` are the draft
+     * and schedule rules, as for `list`.
      */
     const listEncoded: ListEncoded | undefined = listEncodedOf(repository)
 
@@ -109,13 +121,17 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       return yield* repository.delete(slug, expectedVersion, expectedHashTag)
     })
 
-    const tags = Effect.fn("Posts.tags")(function* (status?: PostStatus) {
-      return yield* repository.tags(status)
+    const tags = Effect.fn("Posts.tags")(function* (status?: PostStatus, asOf?: DateTime.Utc) {
+      return yield* repository.tags(status, asOf)
     })
+
+    /** When the public listing next changes by itself (`PostRepository.nextScheduled`); absent when the repository cannot tell. */
+    const nextScheduled: ((after: DateTime.Utc) => Effect.Effect<Option.Option<DateTime.Utc>, RepositoryError>) | undefined =
+      repository.nextScheduled
 
     /** Succeeds when the database answers through the pool. */
     const ping: Effect.Effect<void, RepositoryError> = repository.ping
 
-    return { list, listEncoded, get, getEncoded, create, createAt, update, remove, tags, ping } as const
+    return { list, listEncoded, get, getEncoded, create, createAt, update, remove, tags, nextScheduled, ping } as const
   })
 }) {}

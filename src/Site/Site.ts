@@ -1,12 +1,12 @@
 /**
  * Site: what a reader can ask for, as documents. Each method looks posts up (published only:
- * a draft does not exist for readers) and renders them; HTTP concerns (headers, 304s) are in
- * Routes.ts.
+ * a draft does not exist for readers, nor a scheduled post before its time, `isPublicAt`) and
+ * renders them; HTTP concerns (headers, 304s) are in Routes.ts.
  */
 import { Data, DateTime, Effect, Option } from "effect"
 import type { RepositoryError } from "../Domain/Errors.js"
 import type { Post } from "../Domain/Post.js"
-import { MAX_PAGE_SIZE, PostRepository } from "../Posts/PostRepository.js"
+import { isPublicAt, MAX_PAGE_SIZE, PostRepository } from "../Posts/PostRepository.js"
 import * as Feeds from "./Feeds.js"
 import * as Pages from "./Pages.js"
 import { SiteConfig } from "./SiteConfig.js"
@@ -51,8 +51,11 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     const urls = makeUrls(config)
     const context: Pages.SiteContext = { config, urls }
 
-    const published = (query: { readonly tag?: string; readonly limit: number; readonly offset?: number; readonly cursor?: string }) =>
-      repository.list({ ...query, status: "published" }).pipe(
+    const published = (
+      query: { readonly tag?: string; readonly limit: number; readonly offset?: number; readonly cursor?: string },
+      asOf: DateTime.Utc
+    ) =>
+      repository.list({ ...query, status: "published", asOf }).pipe(
         // The site only follows the cursors its own pages' `next` gave.
         Effect.catchTag("InvalidCursor", Effect.die)
       )
@@ -60,13 +63,14 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     /**
      * Every published post, newest first, a page of MAX_PAGE_SIZE at a time, handed to `onPage`
      * until it says stop (`false`) or none is left. Keyset cursors, so a post written meanwhile
-     * neither repeats nor skips one.
+     * neither repeats nor skips one; public as of the walk's start, so every page agrees.
      */
     const eachPublishedPage = (onPage: (posts: ReadonlyArray<Post>) => boolean) =>
       Effect.gen(function* () {
+        const asOf = yield* DateTime.now
         let cursor: string | undefined
         for (;;) {
-          const page = yield* published({ limit: MAX_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) })
+          const page = yield* published({ limit: MAX_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }, asOf)
           if (!onPage(page.items) || page.next === null) return
           cursor = page.next
         }
@@ -77,7 +81,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
         limit: config.pageSize,
         offset: (page - 1) * config.pageSize,
         ...(tag === undefined ? {} : { tag })
-      })
+      }, yield* DateTime.now)
       if (result.items.length === 0 && (page > 1 || tag !== undefined)) {
         return yield* new PageNotFound({
           message: tag === undefined ? `There is no page ${page}.` : `Nothing is published under the tag “${tag}”${page > 1 ? ` on page ${page}` : ""}.`
@@ -115,21 +119,22 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       )
     }
 
-    /** The published post at `slug` with its neighbours in publication order. */
+    /** The public post at `slug` with its neighbours in publication order. */
     const post = Effect.fn("Site.post")(function* (slug: string) {
+      const now = yield* DateTime.now
       const found = yield* repository.getBySlug(slug).pipe(
         Effect.catchTag("PostNotFound", () => Effect.succeed(undefined))
       )
-      if (found === undefined || found.status !== "published") {
+      if (found === undefined || !isPublicAt(found, now)) {
         // A post that left this slug (renamed, or its title changed) is sent for where it is now.
         const moved = found === undefined && repository.movedFrom !== undefined ? yield* repository.movedFrom(slug) : Option.none()
-        if (Option.isSome(moved) && moved.value.status === "published" && moved.value.slug !== slug) {
+        if (Option.isSome(moved) && isPublicAt(moved.value, now) && moved.value.slug !== slug) {
           return yield* new PageMoved({ location: urls.path(routes.post(moved.value.slug)) })
         }
         return yield* new PageNotFound({ message: `There is no post at “${slug}”.` })
       }
       const { newer, older } = repository.neighbours !== undefined
-        ? yield* repository.neighbours(found, "published")
+        ? yield* repository.neighbours(found, "published", now)
         : yield* scannedNeighbours(found)
       const view: Pages.PostView = { post: found, next: newer, previous: older }
       const neighbours = [found, view.next, view.previous].filter((p): p is Post => p !== undefined)
@@ -142,7 +147,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     })
 
     const feed = Effect.fn("Site.feed")(function* (format: FeedFormat, tag?: string) {
-      const result = yield* published({ limit: Feeds.FEED_SIZE, ...(tag === undefined ? {} : { tag }) })
+      const result = yield* published({ limit: Feeds.FEED_SIZE, ...(tag === undefined ? {} : { tag }) }, yield* DateTime.now)
       if (tag !== undefined && result.items.length === 0) {
         return yield* new PageNotFound({ message: `Nothing is published under the tag “${tag}”.` })
       }
@@ -188,7 +193,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     })
 
     /**
-     * Where an old address of a post lives now: the page of the published post listing the
+     * Where an old address of a post lives now: the page of the public post listing the
      * (decoded) request `path` among its aliases, as a link (`Urls.path`, with the base path).
      * Aliases are relative to the site's root: the site's routes are served without SITE_URL's
      * path (a proxy strips it), so `path` is looked up as it came and, when it still starts with
@@ -202,9 +207,10 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       const stripped = base !== "" && (path === base || path.startsWith(`${base}/`))
         ? path.slice(base.length)
         : undefined
-      const found = stripped === undefined
-        ? findByAlias(path)
-        : Effect.flatMap(findByAlias(path), (slug) => (Option.isSome(slug) ? Effect.succeed(slug) : findByAlias(stripped)))
+      const found = Effect.flatMap(DateTime.now, (now) =>
+        stripped === undefined
+          ? findByAlias(path, now)
+          : Effect.flatMap(findByAlias(path, now), (slug) => (Option.isSome(slug) ? Effect.succeed(slug) : findByAlias(stripped, now))))
       return Effect.map(found, Option.map((slug) => urls.path(routes.post(slug))))
     }
 

@@ -10,6 +10,7 @@ import { postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
+import { atFixtureNow } from "../fixtures/clock.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import type { PostRepository } from "../../src/Posts/PostRepository.js"
 import type { Posts } from "../../src/Posts/Posts.js"
@@ -38,7 +39,8 @@ export const testServer = (options: ServerOptions = {}) =>
   ).pipe(
     Layer.provide(options.posts ?? postsWith(options.repository ?? MemoryPostRepository.layer)),
     Layer.provide(options.apiKeys ?? ApiKeys.layer(options.keys ?? [KEY])),
-    Layer.provideMerge(NodeHttpServer.layerTest)
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provide(atFixtureNow)
   )
 
 export interface LogLine {

@@ -4,7 +4,7 @@
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Ref } from "effect"
+import { Effect, Layer, Ref, TestClock } from "effect"
 import { DatabaseError } from "../../src/Domain/Errors.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
@@ -388,6 +388,8 @@ describe("conditional GET", () => {
 
   it.effect("Last-Modified comes from the posts shown; If-Modified-Since never hides a removed post", () =>
     Effect.gen(function* () {
+      // Stored before the dates below, which are then the newest changes.
+      yield* TestClock.setTime(Date.parse("2024-03-05T00:00:00Z"))
       yield* seed(
         { slug: "older", publishedAt: "2024-01-01T00:00:00Z", updatedAtSource: "2024-02-01T10:00:00Z" },
         { slug: "newer", publishedAt: "2024-03-01T00:00:00Z", updatedAtSource: "2024-03-05T12:30:00Z" }

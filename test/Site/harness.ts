@@ -13,6 +13,7 @@ import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SiteRoutes from "../../src/Site/Routes.js"
 import { SiteConfig, type SiteConfigShape } from "../../src/Site/SiteConfig.js"
+import { atFixtureNow } from "../fixtures/clock.js"
 import { makeNewPost, type NewPostOverrides } from "../fixtures/posts.js"
 
 export const KEY = "site-test-key-1234"
@@ -30,7 +31,8 @@ export const siteServer = (
     Layer.provide(SiteConfig.layer({ title: "Test Blog", description: "Words & things", url: SITE_URL, ...config })),
     // The same layer value as the one inside `postsWith`: built once, shared.
     Layer.provideMerge(repository),
-    Layer.provideMerge(NodeHttpServer.layerTest)
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provide(atFixtureNow)
   )
 
 export const seed = (...posts: ReadonlyArray<NewPostOverrides>) =>

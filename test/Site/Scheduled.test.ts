@@ -1,0 +1,143 @@
+/**
+ * Scheduled posts: a published post dated after now is hidden from every public read (reader
+ * site and key-less API) until its time, then appears without any write. Time is TestClock's.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, TestClock } from "effect"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
+import { sqliteStack } from "../Import/harness.js"
+import { fetchPage, fetchRaw, KEY, seed, siteServer } from "./harness.js"
+
+const NOW = "2024-06-01T12:00:00Z"
+const LATER = "2024-06-02T08:00:00Z"
+
+/** Two public posts (one with an alias) and one scheduled for LATER, newest of all. */
+const seedSchedule = Effect.gen(function* () {
+  yield* TestClock.setTime(Date.parse(NOW))
+  yield* seed(
+    { slug: "first", title: "First", publishedAt: "2024-05-01T00:00:00Z", tags: ["news"], aliases: ["/old/shared.html"] },
+    { slug: "second", title: "Second", publishedAt: "2024-05-15T00:00:00Z", tags: ["news"] },
+    {
+      slug: "upcoming",
+      title: "Upcoming",
+      publishedAt: LATER,
+      updatedAtSource: LATER,
+      tags: ["news", "soon"],
+      aliases: ["/old/shared.html", "/old/upcoming.html"]
+    }
+  )
+})
+
+/** Every public document, fetched as a reader. */
+const PUBLIC_PATHS = [
+  "/",
+  "/tags/news",
+  "/rss.xml",
+  "/atom.xml",
+  "/feed.json",
+  "/tags/news/rss.xml",
+  "/tags/news/atom.xml",
+  "/tags/news/feed.json",
+  "/sitemap.xml",
+  "/p/second"
+]
+
+describe("scheduled posts on the reader site", () => {
+  it.effect("before its time: in no list, feed or sitemap, its page and tag are 404, no neighbour link, no alias; then all of it", () =>
+    Effect.gen(function* () {
+      yield* seedSchedule
+      for (const path of PUBLIC_PATHS) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 200, path)
+        assert.notInclude(page.body, "upcoming", path)
+        assert.notInclude(page.body, "Upcoming", path)
+        // Last-Modified is no later than now: never the scheduled post's date.
+        const lastModified = page.headers["last-modified"]
+        if (lastModified !== undefined) assert.isAtMost(Date.parse(lastModified), Date.parse(NOW), path)
+      }
+      assert.include((yield* fetchPage("/p/second")).body, `href="/p/first" rel="prev"`)
+      assert.notInclude((yield* fetchPage("/p/second")).body, `rel="next"`)
+      for (const path of ["/p/upcoming", "/tags/soon", "/tags/soon/rss.xml", "/old/upcoming.html"]) {
+        assert.strictEqual((yield* fetchPage(path)).status, 404, path)
+      }
+      // An alias the scheduled post shares with an older post leads to the older one meanwhile.
+      assert.strictEqual((yield* fetchPage("/old/shared.html")).headers["location"], "/p/first")
+
+      // Its time comes: no write, everything shows it.
+      yield* TestClock.setTime(Date.parse(LATER))
+      for (const path of PUBLIC_PATHS.filter((path) => path !== "/p/second")) {
+        assert.include((yield* fetchPage(path)).body, "/p/upcoming", path)
+      }
+      assert.strictEqual((yield* fetchPage("/p/upcoming")).status, 200)
+      assert.strictEqual((yield* fetchPage("/tags/soon")).status, 200)
+      assert.include((yield* fetchPage("/p/second")).body, `href="/p/upcoming" rel="next"`)
+      assert.strictEqual((yield* fetchPage("/old/upcoming.html")).headers["location"], "/p/upcoming")
+      assert.strictEqual((yield* fetchPage("/old/shared.html")).headers["location"], "/p/upcoming")
+      assert.strictEqual((yield* fetchPage("/")).headers["last-modified"], new Date(LATER).toUTCString())
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("a moved post's old page does not lead to it before its time (SQLite)", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(Date.parse(NOW))
+      const repository = yield* PostRepository
+      const created = yield* repository.create(makeNewPost({ slug: "old-name", title: "Old name", source: "a.md" }))
+      yield* repository.update(
+        "old-name",
+        created.version,
+        makeNewPost({ slug: "new-name", title: "New name", source: "a.md", publishedAt: LATER })
+      )
+      assert.strictEqual((yield* fetchPage("/p/old-name")).status, 404)
+      assert.strictEqual((yield* fetchPage("/p/new-name")).status, 404)
+      yield* TestClock.setTime(Date.parse(LATER))
+      const moved = yield* fetchPage("/p/old-name")
+      assert.strictEqual(moved.status, 301)
+      assert.strictEqual(moved.headers["location"], "/p/new-name")
+      assert.strictEqual((yield* fetchPage("/p/new-name")).status, 200)
+    }).pipe(
+      Effect.provide(
+        siteServer({}, Layer.effect(PostRepository, PostRepository).pipe(Layer.provide(sqliteStack("sqlite::memory:")), Layer.orDie))
+      )
+    ))
+})
+
+describe("scheduled posts in the JSON API", () => {
+  const api = (path: string, headers: Record<string, string> = {}) =>
+    Effect.map(fetchRaw(path, { accept: "application/json", ...headers }), (response) => ({
+      status: response.status,
+      body: response.body.length === 0 ? undefined : JSON.parse(response.body)
+    }))
+  const listed = (path: string, headers?: Record<string, string>) =>
+    Effect.map(api(path, headers), (response) => response.body.items.map((post: { slug: string }) => post.slug))
+
+  for (const [name, repository] of [
+    ["memory", undefined],
+    ["SQLite", Layer.effect(PostRepository, PostRepository).pipe(Layer.provide(sqliteStack("sqlite::memory:")), Layer.orDie)]
+  ] as const) {
+    it.effect(`without a key it is missing until its time; with a key it is there, status "published" (${name})`, () =>
+      Effect.gen(function* () {
+        yield* seedSchedule
+        assert.deepStrictEqual(yield* listed("/posts"), ["second", "first"])
+        assert.deepStrictEqual(yield* listed("/posts?tag=soon"), [])
+        assert.deepStrictEqual(yield* listed("/posts?status=published&limit=1"), ["second"])
+        assert.strictEqual((yield* api("/posts/upcoming")).status, 404)
+        assert.deepStrictEqual((yield* api("/tags")).body, { tags: [{ tag: "news", count: 2 }] })
+
+        const key = { "x-api-key": KEY }
+        assert.deepStrictEqual(yield* listed("/posts", key), ["upcoming", "second", "first"])
+        assert.deepStrictEqual(yield* listed("/posts?status=published", key), ["upcoming", "second", "first"])
+        const early = yield* api("/posts/upcoming", key)
+        assert.strictEqual(early.status, 200)
+        assert.strictEqual(early.body.status, "published")
+        assert.deepStrictEqual((yield* api("/tags", key)).body, { tags: [{ tag: "news", count: 3 }, { tag: "soon", count: 1 }] })
+
+        // One millisecond early it is still hidden; at its time it is public.
+        yield* TestClock.setTime(Date.parse(LATER) - 1)
+        assert.strictEqual((yield* api("/posts/upcoming")).status, 404)
+        yield* TestClock.adjust("1 millis")
+        assert.deepStrictEqual(yield* listed("/posts"), ["upcoming", "second", "first"])
+        assert.strictEqual((yield* api("/posts/upcoming")).body.slug, "upcoming")
+        assert.deepStrictEqual((yield* api("/tags")).body, { tags: [{ tag: "news", count: 3 }, { tag: "soon", count: 1 }] })
+      }).pipe(Effect.provide(siteServer({}, repository))))
+  }
+})
