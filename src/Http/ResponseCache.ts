@@ -16,8 +16,13 @@
  *     on PostgreSQL);
  *   - on SQLite, `PRAGMA data_version` is polled each second when the DatabasePool is present:
  *     a commit by another process (e.g. `inkwell import` on the same file) drops everything;
- *   - RESPONSE_CACHE_TTL bounds whatever nothing announced.
- * A read that started before an invalidation never stores its (possibly stale) answer.
+ *   - RESPONSE_CACHE_TTL bounds whatever nothing announced;
+ *   - a list changes without any write when a scheduled post's time comes: a list is stored
+ *     with the earliest publication after its read began (`Posts.nextScheduled`, one indexed
+ *     query per list stored, none per hit), and is not answered from that instant on. A post's
+ *     own answer needs no such bound: only a public post's 200 is kept, and it stays public.
+ * A read that started before an invalidation never stores its (possibly stale) answer. Time is
+ * Effect's `Clock` of the layer (`TestClock` in tests), read synchronously on a hit.
  *
  * Bounded by entries (RESPONSE_CACHE_SIZE) and bytes (RESPONSE_CACHE_MAX_BYTES). Eviction is
  * "second chance" (CLOCK), an approximation of least-recently-used: a hit only marks its entry;
@@ -28,10 +33,11 @@
  * (measured: 28% of the CPU of `GET /posts?limit=20` answered from the cache).
  */
 import { HttpServerError, HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
-import { Cause, Context, Duration, Effect, type Exit, Layer, Option, Schedule, Stream } from "effect"
+import { Cause, Context, DateTime, Duration, Effect, type Exit, Layer, Option, Schedule, Stream } from "effect"
 import { DatabasePool } from "../Database/DatabasePool.js"
 import { ALL_POSTS, PostChanges } from "../Database/PostChanges.js"
 import { matchesIfNoneMatch } from "../Posts/Http.js"
+import { Posts } from "../Posts/Posts.js"
 import * as HttpConfig from "./HttpConfig.js"
 import { NothingWritten } from "./NothingWritten.js"
 
@@ -59,6 +65,8 @@ interface Entry {
   readonly etag: string | undefined
   readonly bytes: number
   readonly storedAt: number
+  /** Not answered from this instant on (epoch ms): a scheduled post appears in the list then. */
+  readonly until: number
   /** Read since eviction last passed over it (second chance). */
   referenced: boolean
 }
@@ -80,7 +88,7 @@ export class ResponseStore {
       this.misses++
       return undefined
     }
-    if (now - entry.storedAt > this.options.ttlMillis) {
+    if (now - entry.storedAt > this.options.ttlMillis || now >= entry.until) {
       this.remove(key)
       this.misses++
       return undefined
@@ -198,7 +206,7 @@ const createdSlug = (response: HttpServerResponse.HttpServerResponse): string | 
   return slash === -1 ? undefined : decodeSlug(location.slice(slash + 1))
 }
 
-const toEntry = (response: HttpServerResponse.HttpServerResponse, now: number): Entry | undefined => {
+const toEntry = (response: HttpServerResponse.HttpServerResponse, now: number, until: number): Entry | undefined => {
   if (response.status !== 200 || response.body._tag !== "Uint8Array") return undefined
   const etag = response.headers["etag"]
   const bytes = response.body.body
@@ -214,6 +222,7 @@ const toEntry = (response: HttpServerResponse.HttpServerResponse, now: number): 
     etag,
     bytes: response.body.body.byteLength,
     storedAt: now,
+    until,
     referenced: false
   }
 }
@@ -251,8 +260,21 @@ export interface ResponseCacheShape {
   readonly stats: Effect.Effect<CacheStats>
 }
 
+/** What the cache reads besides requests; each has a default for a cache on its own. */
+export interface ResponseCacheServices {
+  /** Now, in epoch milliseconds (default `Date.now`; the layer passes its `Clock`'s). */
+  readonly now?: () => number
+  /**
+   * The earliest instant after `after` (epoch ms) at which the public lists change without a
+   * write (a scheduled post's time), `Infinity` for none. Without it lists last their TTL.
+   */
+  readonly nextScheduled?: (after: number) => Effect.Effect<number, unknown>
+}
+
 /** Builds the cache. */
-export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
+export const make = (options: ResponseCacheOptions, services: ResponseCacheServices = {}): ResponseCacheShape => {
+  const now = services.now ?? Date.now
+  const nextScheduled = services.nextScheduled
   const store = new ResponseStore({
     maxEntries: options.maxEntries,
     maxBytes: options.maxBytes,
@@ -267,7 +289,8 @@ export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
           const kind = kindOf(request)
           if (kind._tag === "Other") return app
           if (kind._tag === "Read") {
-            const entry = store.get(kind.key, Date.now())
+            const started = now()
+            const entry = store.get(kind.key, started)
             if (entry !== undefined) {
               return Effect.succeed(
                 entry.notModified !== undefined && matchesIfNoneMatch(request.headers["if-none-match"], entry.etag!)
@@ -276,13 +299,28 @@ export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
               )
             }
             const epoch = store.epoch
-            return Effect.map(app, (response) => {
-              if (store.epoch === epoch) {
-                const fresh = toEntry(response, Date.now())
-                if (fresh !== undefined) store.set(kind.key, fresh)
-              }
-              return response
-            })
+            const keep = (response: HttpServerResponse.HttpServerResponse, until: number) => {
+              if (store.epoch !== epoch) return
+              const fresh = toEntry(response, now(), until)
+              if (fresh !== undefined) store.set(kind.key, fresh)
+            }
+            if (nextScheduled === undefined || !kind.key.startsWith(LIST_PREFIX)) {
+              return Effect.map(app, (response) => {
+                keep(response, Infinity)
+                return response
+              })
+            }
+            // The list was read at `started` or later: every post it left out for its date is
+            // dated after `started`, so it is due no earlier than the answer. Not stored when
+            // the answer cannot be had: the next read asks again.
+            return Effect.flatMap(app, (response) =>
+              response.status !== 200 || store.epoch !== epoch
+                ? Effect.succeed(response)
+                : nextScheduled(started).pipe(
+                  Effect.map((until) => keep(response, until)),
+                  Effect.catchAllCause((cause) => Effect.logDebug("ResponseCache: next scheduled post unknown", cause)),
+                  Effect.as(response)
+                ))
           }
           // A write: whatever its outcome (a failed write may still have committed part of an
           // import), what it touches is dropped once it is done, unless its handler said it
@@ -306,7 +344,7 @@ export const make = (options: ResponseCacheOptions): ResponseCacheShape => {
     // A HEAD is a GET without the body: the same answer serves both.
     if (options.maxEntries === 0 || credentials || (method !== "GET" && method !== "HEAD") || !url.startsWith("/posts")) return undefined
     const key = url === "/posts" ? LIST_PREFIX : url.startsWith(LIST_PREFIX) ? url : postReadKey(url)
-    const entry = store.get(key, Date.now())
+    const entry = store.get(key, now())
     if (entry === undefined) return undefined
     return entry.etag !== undefined && ifNoneMatch !== undefined && matchesIfNoneMatch(ifNoneMatch, entry.etag)
       ? entry.notModifiedAnswer
@@ -357,13 +395,23 @@ export class ResponseCache extends Context.Tag("Inkwell/ResponseCache")<Response
   /**
    * With explicit settings. Uses PostChanges and (SQLite) DatabasePool when the context has
    * them; works without either (then writes through this process and the TTL are all it knows).
+   * With `Posts` in context, cached lists end when a scheduled post's time comes.
    */
   static readonly layer = (options: ResponseCacheOptions): Layer.Layer<ResponseCache> =>
     Layer.scoped(
       ResponseCache,
       Effect.gen(function* () {
         // Writes are announced to other processes by the repository (AnnouncingPostRepository).
-        const cache = make(options)
+        const clock = yield* Effect.clock
+        const posts = yield* Effect.serviceOption(Posts)
+        const next = Option.flatMapNullable(posts, (p) => p.nextScheduled)
+        const cache = make(options, {
+          now: () => clock.unsafeCurrentTimeMillis(),
+          ...(Option.isNone(next) ? {} : {
+            nextScheduled: (after: number) =>
+              Effect.map(next.value(DateTime.unsafeMake(after)), Option.match({ onNone: () => Infinity, onSome: DateTime.toEpochMillis }))
+          })
+        })
         if (options.maxEntries > 0) {
           yield* followChanges(cache)
           yield* followSqliteCommits(cache)

@@ -1,7 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { HttpClientRequest } from "@effect/platform"
-import { Effect, Layer } from "effect"
-import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import { Effect, Layer, TestClock } from "effect"
+import { postsWith } from "../../src/App.js"
+import { ALL_POSTS, ResponseCache } from "../../src/Http/ResponseCache.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
 import { del, get, json, KEY, newPost, postJson, putJson, send, testServer } from "./harness.js"
 
 const CacheLive = ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })
@@ -157,4 +161,82 @@ describe("ResponseCache", () => {
       assert.strictEqual(s.entries, 1)
       assert.strictEqual(s.bytes, new TextEncoder().encode(body).byteLength)
     }).pipe(Effect.provide(server)))
+
+  describe("scheduled posts", () => {
+    // One repository for the server and the cache (the same layer value is built once).
+    const posts = postsWith(MemoryPostRepository.layer)
+    const scheduledServer = testServer({ posts }).pipe(
+      Layer.provideMerge(CacheLive.pipe(Layer.provide(posts)))
+    )
+    const NOW = Date.parse("2024-06-01T12:00:00Z")
+    // Within the TTL (1 minute): the schedule, not the TTL, must end the list.
+    const DUE = "2024-06-01T12:00:30.000Z"
+    const slugsOf = (url: string) => Effect.map(Effect.flatMap(get(url), json), (page) => page.items.map((p: { slug: string }) => p.slug))
+
+    it.scoped("a cached list is answered until a scheduled post's time, then listed with it, with no write", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(NOW)
+        yield* postJson("/posts", newPost({ title: "Out now", publishedAt: "2024-06-01T11:00:00Z" }))
+        yield* postJson("/posts", newPost({ title: "Due", publishedAt: DUE }))
+        const cache = yield* ResponseCache
+        assert.deepStrictEqual(yield* slugsOf("/posts"), ["out-now"])
+        assert.deepStrictEqual(yield* slugsOf("/posts?limit=5"), ["out-now"])
+        assert.isDefined(cache.lookup("GET", "/posts", false, undefined), "the list is cached")
+        yield* get("/posts/out-now")
+        assert.isDefined(cache.lookup("GET", "/posts/out-now", false, undefined))
+        const hits = (yield* stats).hits
+        assert.deepStrictEqual(yield* slugsOf("/posts"), ["out-now"])
+        assert.strictEqual((yield* stats).hits, hits + 1, "answered from memory before its time")
+
+        yield* TestClock.setTime(Date.parse(DUE) - 1)
+        assert.isDefined(cache.lookup("GET", "/posts", false, undefined), "one millisecond early the list stands")
+        yield* TestClock.adjust("1 millis")
+        // The front door's lookup and the middleware both see the list is over.
+        assert.isUndefined(cache.lookup("GET", "/posts", false, undefined))
+        assert.isUndefined(cache.lookup("GET", "/posts?limit=5", false, undefined))
+        assert.deepStrictEqual(yield* slugsOf("/posts"), ["due", "out-now"])
+        assert.deepStrictEqual(yield* slugsOf("/posts?limit=5"), ["due", "out-now"])
+        // A post's own answer is not bound by the schedule: it stays public.
+        assert.isDefined(cache.lookup("GET", "/posts/out-now", false, undefined))
+        // The new lists are cached again, with no post left to wait for.
+        assert.isDefined(cache.lookup("GET", "/posts", false, undefined))
+        yield* TestClock.adjust("50 seconds")
+        assert.isDefined(cache.lookup("GET", "/posts", false, undefined))
+      }).pipe(Effect.provide(scheduledServer)))
+
+    it.scoped("a write that schedules a post earlier than the one the cached lists wait for bounds the lists stored after it", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(NOW)
+        yield* postJson("/posts", newPost({ title: "Out now", publishedAt: "2024-06-01T11:00:00Z" }))
+        yield* postJson("/posts", newPost({ title: "Much later", publishedAt: "2024-07-01T00:00:00Z" }))
+        assert.deepStrictEqual(yield* slugsOf("/posts"), ["out-now"])
+        yield* postJson("/posts", newPost({ title: "Sooner", publishedAt: "2024-06-01T12:00:10Z" }))
+        assert.deepStrictEqual(yield* slugsOf("/posts"), ["out-now"])
+        const cache = yield* ResponseCache
+        assert.isDefined(cache.lookup("GET", "/posts", false, undefined))
+        yield* TestClock.adjust("10 seconds")
+        assert.isUndefined(cache.lookup("GET", "/posts", false, undefined))
+        assert.deepStrictEqual(yield* slugsOf("/posts"), ["sooner", "out-now"])
+      }).pipe(Effect.provide(scheduledServer)))
+
+    it.scoped("an invalidation from another process (PostChanges, data_version) also bounds the lists stored after it", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(NOW)
+        yield* postJson("/posts", newPost({ title: "Out now", publishedAt: "2024-06-01T11:00:00Z" }))
+        assert.deepStrictEqual(yield* slugsOf("/posts"), ["out-now"])
+        const cache = yield* ResponseCache
+        // Written by another process: this one hears of it only through an invalidation.
+        const repository = yield* PostRepository
+        yield* repository.create(makeNewPost({ slug: "elsewhere", publishedAt: "2024-06-01T12:00:05Z" }))
+        yield* cache.invalidate(ALL_POSTS)
+        assert.deepStrictEqual(yield* slugsOf("/posts"), ["out-now"])
+        assert.isDefined(cache.lookup("GET", "/posts", false, undefined))
+        yield* TestClock.adjust("5 seconds")
+        assert.isUndefined(cache.lookup("GET", "/posts", false, undefined))
+        assert.deepStrictEqual(yield* slugsOf("/posts"), ["elsewhere", "out-now"])
+      }).pipe(Effect.provide(testServer({ posts }).pipe(
+        Layer.provideMerge(CacheLive.pipe(Layer.provide(posts))),
+        Layer.provideMerge(posts)
+      ))))
+  })
 })
