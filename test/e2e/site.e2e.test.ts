@@ -8,6 +8,7 @@ import { Context, Effect, Layer } from "effect"
 import { existsSync } from "node:fs"
 import type { BrowserContext, Page } from "playwright-core"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { setFixtureNow } from "../fixtures/clock.js"
 import { makeNewPost } from "../fixtures/posts.js"
 import { baseUrl, browser, CHROMIUM, createPost, pw, serverAt, tempDir } from "./harness.js"
 
@@ -61,6 +62,8 @@ const PAYLOADS: ReadonlyArray<{ readonly slug: string; readonly body: string }> 
 
 const SITE = Layer.scopedContext(
   Effect.gen(function* () {
+    // The server runs on this layer's TestClock: after the posts' dates, or they are scheduled.
+    yield* setFixtureNow
     const dir = yield* tempDir("inkwell-e2e-")
     const context = yield* Layer.build(serverAt(dir))
     const base = yield* baseUrl.pipe(Effect.provide(context))
