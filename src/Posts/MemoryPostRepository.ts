@@ -207,6 +207,12 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       return Option.map(Option.fromNullable(claimant), (post) => post.slug as string)
     })
 
+  const movedFrom = (slug: string) =>
+    Effect.map(SynchronizedRef.get(ref), (state) => {
+      const id = state.redirects.get(slug)
+      return Option.fromNullable(id === undefined ? undefined : state.posts.get(id))
+    })
+
   const nextScheduled = (after: DateTime.Utc) =>
     Effect.map(SynchronizedRef.get(ref), (state) => {
       const from = DateTime.toEpochMillis(after)
@@ -221,6 +227,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
   return {
     neighbours,
     findByAlias,
+    movedFrom,
     nextScheduled,
     create,
     getBySlug,
