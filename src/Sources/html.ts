@@ -22,12 +22,36 @@ export const plainText = (html: string): string =>
       .replace(/<[^>]*>/g, " ")
   ).replace(/\s+/g, " ").trim()
 
+/** Elements a title in the wild is marked up with. */
+const TITLE_ELEMENTS = new Set([
+  "a", "abbr", "b", "big", "br", "cite", "code", "del", "div", "em", "font", "h1", "h2", "h3", "h4", "h5", "h6",
+  "i", "img", "ins", "kbd", "mark", "p", "q", "s", "small", "span", "strike", "strong", "sub", "sup", "time",
+  "tt", "u", "var", "wbr"
+])
+const VOID_ELEMENTS = new Set(["br", "img", "wbr"])
+const TAG_LIKE = /<(\/?)([a-zA-Z][a-zA-Z0-9]*)(\s[^<>]*)?\/?>/g
+
 /**
  * A title as text. RSS leaves it open whether titles are text or HTML, so in the wild they are
- * both, often escaped twice ("Ben &amp;amp; Jerry"): after the XML layer, tags are dropped and
- * entities decoded once more.
+ * both, often escaped twice ("Ben &amp;amp; Jerry"): after the XML layer, markup is dropped and
+ * entities decoded once more. Only what is markup: an element a title carries, closed in the
+ * title (`<b>bold</b>`), with attributes, or void (`<br>`). Any other `<...>` is text, as in a
+ * plain-text title (`Vec<T>`, `Box<dyn Error>`, `Option<A>`: read as tags, they were dropped).
  */
-export const cleanTitle = (title: string): string => plainText(title)
+export const cleanTitle = (title: string): string => {
+  if (!title.includes("<")) return decodeEntities(title).replace(/\s+/g, " ").trim()
+  const lower = title.toLowerCase()
+  const text = title
+    .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, " ")
+    .replace(/<!--[\s\S]*?-->/g, " ")
+    .replace(TAG_LIKE, (tag, close: string, name: string, attributes: string | undefined) => {
+      const element = name.toLowerCase()
+      if (!TITLE_ELEMENTS.has(element)) return tag
+      const markup = close !== "" || (attributes ?? "").trim() !== "" || VOID_ELEMENTS.has(element) || lower.includes(`</${element}>`)
+      return markup ? " " : tag
+    })
+  return decodeEntities(text).replace(/\s+/g, " ").trim()
+}
 
 /**
  * Cuts `text` at a word boundary to at most `max` characters, adding "…" when cut. For titles

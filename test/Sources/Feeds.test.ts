@@ -53,6 +53,29 @@ describe("RSS 2.0", () => {
       assert.isUndefined(guidLink!.input.publishedAt, "an unreadable date is left out, not fatal")
     }))
 
+  it.effect("a title's markup is dropped, its other angle brackets are text (Vec<T>, as Inkwell's own RSS writes it)", () =>
+    Effect.gen(function*() {
+      const items = [
+        "Vec&lt;T&gt; and Box&lt;dyn Error&gt;", // plain text, escaped once (Inkwell's RSS, most feeds)
+        "Option&lt;A&gt; is &lt;b&gt;not&lt;/b&gt; a link", // a lone <A> is a type, <b>...</b> markup
+        "Line&lt;br/&gt;break &lt;a href=\"/x\"&gt;linked&lt;/a&gt;",
+        "&lt;T: Clone&gt; bounds &amp;amp; more" // escaped twice
+      ]
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://t.example/</link>${
+        items.map((title, i) => `<item><title>${title}</title><guid>g${i}</guid><description>x</description></item>`).join("")
+      }</channel></rss>`
+      const url = "https://t.example/feed.xml"
+      const { entries } = yield* collect(fromUrl(url)).pipe(
+        Effect.provide(servedBy({ "/feed.xml": { body: rss, type: "application/rss+xml" } }))
+      )
+      assert.deepStrictEqual(entries.map((e) => e!.input.title), [
+        "Vec<T> and Box<dyn Error>",
+        "Option<A> is not a link",
+        "Line break linked",
+        "<T: Clone> bounds & more"
+      ])
+    }))
+
   it.effect("feed HTML comes out of the PostProcessor sanitized, links absolute, <pre> intact", () =>
     Effect.gen(function*() {
       const { entries } = yield* collect(fromUrl(feedUrl)).pipe(Effect.provide(layer))
