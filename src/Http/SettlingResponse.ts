@@ -9,7 +9,8 @@
  * request the front door had queued when its connection was reset was run after the close it
  * listens for, answered into the dead socket, and its fiber waited forever: a leak per such
  * request, and a shutdown that never finished waiting for them (seen whenever a load generator
- * stopped with requests in flight). Here the callback also runs on 'close', whichever comes first.
+ * stopped with requests in flight). Here `end` on a response whose connection is gone calls back
+ * on the next tick, as Node reports other writes to a destroyed stream.
  */
 import { type IncomingMessage, ServerResponse } from "node:http"
 
@@ -17,17 +18,21 @@ type Callback = (error?: Error | null) => void
 
 export class SettlingResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
   override end(chunkOrCallback?: unknown, encodingOrCallback?: unknown, callback?: unknown): this {
+    // Checked, not listened for: a connection that dies after `end` still ends in 'finish'
+    // (Node fails the pending write and finishes); only an `end` on a dead one never does. So
+    // the common case pays two property reads, not a listener per response.
+    if (!this.destroyed && this.socket?.destroyed !== true) {
+      return super.end(chunkOrCallback as never, encodingOrCallback as never, callback as never)
+    }
     const given = [callback, encodingOrCallback, chunkOrCallback].find((arg): arg is Callback => typeof arg === "function")
     if (given === undefined) return super.end(chunkOrCallback as never, encodingOrCallback as never)
     let settled = false
     const settle: Callback = (error) => {
       if (settled) return
       settled = true
-      this.off("close", onClose)
       given(error)
     }
-    const onClose = () => settle()
-    this.once("close", onClose)
+    process.nextTick(settle)
     if (typeof chunkOrCallback === "function") return super.end(settle)
     if (typeof encodingOrCallback === "function") return super.end(chunkOrCallback as never, settle)
     return super.end(chunkOrCallback as never, encodingOrCallback as never, settle)

@@ -129,7 +129,7 @@ describe("shutdown", () => {
     Effect.gen(function* () {
       // Requests that arrive together with their connection's reset: the front door queues them
       // for the full path (a slice on the next turn), and the reset closes their responses
-      // before that turn. The platform's handler then starts after the close it listens for, so
+      // before that turn (writes: the front door drops only reads whose client left). The platform's handler then starts after the close it listens for, so
       // nothing interrupts it, and it writes its answer to a response whose socket is gone. Node
       // never calls `end`'s callback for such a response, and the platform waited for that
       // callback: each such handler's fiber waited forever, and so did the drain (seen when a
@@ -143,7 +143,7 @@ describe("shutdown", () => {
         (i) =>
           Effect.async<void>((resume) => {
             const socket = connect(port, "127.0.0.1", () => {
-              socket.write(`GET /posts/gone-${i} HTTP/1.1\r\nHost: inkwell\r\n\r\n`)
+              socket.write(`DELETE /posts/gone-${i} HTTP/1.1\r\nHost: inkwell\r\n\r\n`)
               socket.resetAndDestroy()
             })
             socket.on("error", () => {})
