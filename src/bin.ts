@@ -10,9 +10,8 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit } from "effect"
 import * as Cli from "./Cli/Cli.js"
-import { makeSignalCounter } from "./Cli/Signals.js"
+import { makeSignalCounter, signalExitCode as signalCode } from "./Cli/Signals.js"
 
-const signalCode = { SIGINT: 130, SIGTERM: 143 } as const
 let relaying = false
 const signals = makeSignalCounter({
   exitNow: (signal) => process.exit(signalCode[signal]),

@@ -9,6 +9,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { AppLive, describeFailure, LoggerLive } from "./App.js"
+import { type Signal, signalExitCode as signalCode } from "./Cli/Signals.js"
 
 const usage = `Usage: npm start   (tsx src/main.ts; the same server as \`npx inkwell serve\`)
 
@@ -22,8 +23,6 @@ listed in README.md under "Configuration".
 
 const args = process.argv.slice(2)
 
-const signalCode = { SIGINT: 130, SIGTERM: 143 } as const
-type StopSignal = keyof typeof signalCode
 
 /** Copies of one stop signal arrive within this long of each other (tsx waits 30 ms before relaying). */
 const SAME_SIGNAL_MS = 500
@@ -37,9 +36,9 @@ const SAME_SIGNAL_MS = 500
  * one stop; a signal after that is a second press and exits at once, as `inkwell` does.
  * Returns the signal that stopped the server, if any, for the exit code.
  */
-const guardRepeatedSignals = (): () => StopSignal | undefined => {
-  let first: { readonly at: number; readonly signal: StopSignal } | undefined
-  const onSignal = (signal: StopSignal) => {
+const guardRepeatedSignals = (): () => Signal | undefined => {
+  let first: { readonly at: number; readonly signal: Signal } | undefined
+  const onSignal = (signal: Signal) => {
     const now = performance.now()
     if (first === undefined) {
       first = { at: now, signal }
@@ -59,7 +58,7 @@ const guardRepeatedSignals = (): () => StopSignal | undefined => {
  * manager (or tsx, which passes the code on) could not tell a stop by signal from a clean exit.
  * A failure that is more than the interruption (start-up, or a finalizer) stays 1.
  */
-const exitCodeAfter = (stoppedBy: () => StopSignal | undefined): Teardown => (exit, onExit) => {
+const exitCodeAfter = (stoppedBy: () => Signal | undefined): Teardown => (exit, onExit) => {
   if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) return onExit(1)
   const signal = stoppedBy()
   onExit(signal === undefined ? 0 : signalCode[signal])

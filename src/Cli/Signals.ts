@@ -8,6 +8,9 @@
  * Ctrl-C exited at once, with no summary and the batch in flight rolled back.)
  */
 export type Signal = "SIGINT" | "SIGTERM"
+
+/** The exit code after a stop by `signal` (128 + its number), as shells report it. */
+export const signalExitCode: Readonly<Record<Signal, number>> = { SIGINT: 130, SIGTERM: 143 }
 export type Source = "os" | "relayed"
 
 export interface SignalHandlers {

@@ -14,13 +14,14 @@ export const escapeHtml = (text: string): string =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
 
 /** Text a reader would see: no tags, no scripts or styles, entities decoded, whitespace collapsed. */
-export const plainText = (html: string): string =>
-  decodeEntities(
-    html
-      .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, " ")
-      .replace(/<!--[\s\S]*?-->/g, " ")
-      .replace(/<[^>]*>/g, " ")
-  ).replace(/\s+/g, " ").trim()
+export const plainText = (html: string): string => textOf(withoutHiddenParts(html).replace(/<[^>]*>/g, " "))
+
+/** Scripts, styles and comments out: what a reader never sees, whatever else is markup. */
+const withoutHiddenParts = (html: string): string =>
+  html.replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, " ").replace(/<!--[\s\S]*?-->/g, " ")
+
+/** Entities decoded, whitespace collapsed. */
+const textOf = (text: string): string => decodeEntities(text).replace(/\s+/g, " ").trim()
 
 /** Elements a title in the wild is marked up with. */
 const TITLE_ELEMENTS = new Set([
@@ -39,18 +40,15 @@ const TAG_LIKE = /<(\/?)([a-zA-Z][a-zA-Z0-9]*)(\s[^<>]*)?\/?>/g
  * plain-text title (`Vec<T>`, `Box<dyn Error>`, `Option<A>`: read as tags, they were dropped).
  */
 export const cleanTitle = (title: string): string => {
-  if (!title.includes("<")) return decodeEntities(title).replace(/\s+/g, " ").trim()
+  if (!title.includes("<")) return textOf(title)
   const lower = title.toLowerCase()
-  const text = title
-    .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, " ")
-    .replace(/<!--[\s\S]*?-->/g, " ")
-    .replace(TAG_LIKE, (tag, close: string, name: string, attributes: string | undefined) => {
-      const element = name.toLowerCase()
-      if (!TITLE_ELEMENTS.has(element)) return tag
-      const markup = close !== "" || (attributes ?? "").trim() !== "" || VOID_ELEMENTS.has(element) || lower.includes(`</${element}>`)
-      return markup ? " " : tag
-    })
-  return decodeEntities(text).replace(/\s+/g, " ").trim()
+  const text = withoutHiddenParts(title).replace(TAG_LIKE, (tag, close: string, name: string, attributes: string | undefined) => {
+    const element = name.toLowerCase()
+    if (!TITLE_ELEMENTS.has(element)) return tag
+    const markup = close !== "" || (attributes ?? "").trim() !== "" || VOID_ELEMENTS.has(element) || lower.includes(`</${element}>`)
+    return markup ? " " : tag
+  })
+  return textOf(text)
 }
 
 /**
