@@ -7,7 +7,8 @@
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeHttpClient, NodeStream } from "@effect/platform-node"
-import { Cause, Clock, Console, Data, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Stream } from "effect"
+import type { SqlClient } from "@effect/sql"
+import { Cause, Clock, Console, Context, Data, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
 import * as Migrations from "../Database/Migrations.js"
@@ -18,7 +19,7 @@ import { describePlatformError } from "../Import/FileSource.js"
 import { ImportConfig, importLimits, type ImportOptions, parseDuration } from "../Import/ImportConfig.js"
 import * as ImportPipeline from "../Import/ImportPipeline.js"
 import * as ImportSource from "../Import/ImportSource.js"
-import { formatSummary, type ImportStatus, type ImportSummary, ImportTally } from "../Import/ImportSummary.js"
+import { formatSummary, type ImportSummary, ImportTally } from "../Import/ImportSummary.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { fromUrl } from "../Sources/FeedSource.js"
 import type { ImportItem } from "../Import/ImportSource.js"
@@ -162,35 +163,51 @@ const finish = (f: Flags, summary: ImportSummary) =>
   })
 
 /**
- * A dry run: each batch is checked against the database of DATABASE_URL and rolled back, so the
- * summary says what the import would do. A database that does not exist yet (an SQLite file
- * that is missing, `sqlite::memory:`) is not created: the posts are only validated, as every
- * valid one would be new. Nor is one migrated: one that is not (yet) is not read either.
+ * Where the posts go: into the database, or (a dry run) through it, each batch checked by the
+ * same upsert and rolled back, so the summary says what the import would do. A database that
+ * does not exist yet (an SQLite file that is missing, `sqlite::memory:`) is not created by a dry
+ * run: the posts are only validated, as every valid one would be new. Nor is one migrated: one
+ * that is not (yet) is not read either.
  */
-const dryRun = <R>(source: Stream.Stream<ImportItem, never, R>, options: ImportOptions, tally: ImportTally) =>
+type Target =
+  | { readonly _tag: "Write" }
+  | { readonly _tag: "DryRun"; readonly sql: Context.Context<SqlClient.SqlClient> }
+  | { readonly _tag: "ValidateOnly"; readonly why: string }
+
+/** The run's target; a dry run's database, once found usable, stays open in the scope for its batches. */
+const importTarget = (options: ImportOptions) =>
   Effect.gen(function*() {
-    const validateOnly = (why: string) =>
-      Effect.zipRight(
-        Console.error(`inkwell: dry run: ${why}; the posts are only validated`),
-        ImportPipeline.validate(source, options, { tally })
-      )
+    if (!options.dryRun) return { _tag: "Write" } satisfies Target
+    const validateOnly = (why: string): Target => ({ _tag: "ValidateOnly", why })
     const target = SqlLive.parseDatabaseUrl((yield* DatabaseConfig).url)
     if (Either.isRight(target) && target.right.dialect === "sqlite") {
       const { filename } = target.right
-      if (SqlLive.isInMemory(filename)) return yield* validateOnly("an in-memory database starts empty, so every valid post would be new")
+      if (SqlLive.isInMemory(filename)) return validateOnly("an in-memory database starts empty, so every valid post would be new")
       const fs = yield* FileSystem.FileSystem
       if (!(yield* Effect.orElseSucceed(fs.exists(filename), () => false))) {
-        return yield* validateOnly(`no database at ${filename} yet (a dry run creates none), so every valid post would be new`)
+        return validateOnly(`no database at ${filename} yet (a dry run creates none), so every valid post would be new`)
       }
     }
-    return yield* Effect.gen(function*() {
-      const migrated = yield* Effect.either(Migrations.verify())
-      if (Either.isLeft(migrated)) {
-        return yield* validateOnly(`the database is not migrated yet (the import would migrate it first), so it was not read`)
-      }
-      return yield* ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(App.DryRunRepositoryLive))
-    }).pipe(Effect.provide(SqlLive.layerConfig))
+    const sql = yield* Layer.build(SqlLive.layerConfig)
+    const migrated = yield* Effect.either(Effect.provide(Migrations.verify(), sql))
+    return Either.isLeft(migrated)
+      ? validateOnly(`the database is not migrated yet (the import would migrate it first), so it was not read`)
+      : { _tag: "DryRun", sql } satisfies Target
   })
+
+const importInto = <R>(target: Target, source: Stream.Stream<ImportItem, never, R>, options: ImportOptions, tally: ImportTally) => {
+  switch (target._tag) {
+    case "Write":
+      return ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(App.WritingRepositoryLive))
+    case "DryRun":
+      return ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(App.DryRunRepositoryLive), Effect.provide(target.sql))
+    case "ValidateOnly":
+      return Effect.zipRight(
+        Console.error(`inkwell: dry run: ${target.why}; the posts are only validated`),
+        ImportPipeline.validate(source, options, { tally })
+      )
+  }
+}
 
 const handler = (f: Flags) =>
   Effect.gen(function*() {
@@ -203,7 +220,7 @@ const handler = (f: Flags) =>
     if (Option.isSome(f.report)) yield* checkReportTarget(f.report.value)
     const feeds = FeedClient.layer(yield* feedSettings(f.fromUrl)).pipe(Layer.provide(NodeHttpClient.layer))
     const options = resolveOptions(defaults, f)
-    const tally = new ImportTally(yield* Clock.currentTimeMillis, options.dryRun)
+    const startedAt = yield* Clock.currentTimeMillis
     const tty = process.stderr.isTTY === true
     // The size of a remote source is unknown until it is fetched: no ETA then, counts only.
     const totalBytes = tty && f.fromUrl.length === 0 ? yield* ImportSource.estimateBytes(f.paths) : undefined
@@ -215,26 +232,35 @@ const handler = (f: Flags) =>
       ImportSource.fromPaths(f.paths, { ...options, stdin: NodeStream.stdin }),
       Stream.fromIterable(f.fromUrl).pipe(Stream.flatMap((url) => toImportItems(url, fromUrl(url))))
     )
-    const summarizeNow = (status: ImportStatus) => Effect.map(Clock.currentTimeMillis, (now) => tally.summary(status, now))
+    // On SIGINT/SIGTERM the run is interrupted after the batch in flight: summarize what landed.
+    const finishInterrupted = (tally: ImportTally) =>
+      Effect.onInterrupt(() => Effect.flatMap(Clock.currentTimeMillis, (now) => finish(f, tally.summary("interrupted", now))))
 
-    const run = options.dryRun
-      ? dryRun(source, options, tally)
-      : ImportPipeline.run(source, options, { tally }).pipe(Effect.provide(App.WritingRepositoryLive))
-    const summary = yield* run.pipe(
-      // In-process rendering: measured faster and ~100 MB smaller than the worker pool for
-      // imports, whose main thread (parsing, batching, writing) is the bottleneck; switch to
-      // `RenderPool.layerConfig` when it is not (notes/BENCHMARKS-session2-import.md).
-      Effect.provide(PostProcessor.layerConfig),
-      Effect.provide(feeds),
+    const summary = yield* Effect.gen(function*() {
+      const target = yield* importTarget(options).pipe(
+        // Stopped before anything was read (a database slow to open): the summary says so too.
+        finishInterrupted(new ImportTally(startedAt, { dryRun: options.dryRun }))
+      )
+      // Built once the target is known: how a dry run's counts read depends on it.
+      const tally = new ImportTally(startedAt, { dryRun: options.dryRun, databaseChecked: target._tag === "DryRun" })
+      return yield* importInto(target, source, options, tally).pipe(
+        // In-process rendering: measured faster and ~100 MB smaller than the worker pool for
+        // imports, whose main thread (parsing, batching, writing) is the bottleneck; switch to
+        // `RenderPool.layerConfig` when it is not (notes/BENCHMARKS-session2-import.md).
+        Effect.provide(PostProcessor.layerConfig),
+        Effect.provide(feeds),
+        (effect) => Effect.scoped(Effect.zipRight(Progress.track(tally, { tty, totalBytes, write: (l) => process.stderr.write(`${l}\n`) }), effect)),
+        finishInterrupted(tally)
+      )
+    }).pipe(
+      // The dry run's database, open from its check to its last batch.
+      Effect.scoped,
       // Defects too (a library that throws while opening the database): one line, not a stack trace.
       Effect.catchAllCause((cause) =>
         Cause.isInterruptedOnly(cause) ? Effect.failCause(Cause.stripFailures(cause)) : Effect.fail(new CliExit({ code: 1, reason: App.describeFailure(cause) }))
       ),
       // The summary lists every skipped or failed post; warnings would break the progress bar.
-      Logger.withMinimumLogLevel(LogLevel.Error),
-      (effect) => Effect.scoped(Effect.zipRight(Progress.track(tally, { tty, totalBytes, write: (l) => process.stderr.write(`${l}\n`) }), effect)),
-      // On SIGINT/SIGTERM the run is interrupted after the batch in flight: summarize what landed.
-      Effect.onInterrupt(() => Effect.flatMap(summarizeNow("interrupted"), (s) => finish(f, s)))
+      Logger.withMinimumLogLevel(LogLevel.Error)
     )
     const reported = yield* finish(f, summary)
     if (summary.status === "timed-out") {

@@ -399,7 +399,11 @@ const stages = <R>(
   )
 
 export interface RunOptions {
-  /** Pass one to watch progress (the CLI's bar) or to summarize after an interruption. */
+  /**
+   * Pass one to watch progress (the CLI's bar) or to summarize after an interruption. Built for
+   * this kind of run: `dryRun` as the options say, `databaseChecked` for a dry run through `run`
+   * (not `validate`); another is a defect.
+   */
   readonly tally?: ImportTally | undefined
   /**
    * When this completes, the run stops as an interruption would (the batch in flight commits)
@@ -416,9 +420,15 @@ const runWith = <R>(
 ): Effect.Effect<ImportSummary, never, R | PostProcessor | FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const options: ImportOptions = { ...defaultImportOptions, ...partial }
-    const tally = run.tally ?? new ImportTally(yield* Clock.currentTimeMillis, options.dryRun)
     // A dry run with a writer reports what the real run would do, checked against the database.
-    if (options.dryRun && writer !== undefined) tally.databaseChecked = true
+    const mode = { dryRun: options.dryRun, databaseChecked: options.dryRun && writer !== undefined }
+    const tally = run.tally ?? new ImportTally(yield* Clock.currentTimeMillis, mode)
+    if (tally.dryRun !== mode.dryRun || tally.databaseChecked !== mode.databaseChecked) {
+      // Its counts would be read wrongly (`valid` counted twice, or not at all).
+      return yield* Effect.dieMessage(
+        `ImportPipeline: RunOptions.tally counts another kind of run (dryRun ${tally.dryRun}, databaseChecked ${tally.databaseChecked}; this run: dryRun ${mode.dryRun}, databaseChecked ${mode.databaseChecked})`
+      )
+    }
     const toEnd = Effect.as(stages(source, options, tally, writer), "completed" as ImportStatus)
     const work = run.stop === undefined ? toEnd : Effect.raceFirst(toEnd, Effect.as(run.stop, "interrupted" as ImportStatus))
     const status = yield* Option.match(options.timeout, {

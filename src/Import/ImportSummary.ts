@@ -69,6 +69,13 @@ export interface ImportProgress {
   readonly elapsedMs: number
 }
 
+/** What kind of run a tally counts; a real run (no dry run) by default. */
+export interface TallyMode {
+  readonly dryRun?: boolean | undefined
+  /** A dry run checked against the database (see `ImportSummary`): its `valid` is part of the other counts. */
+  readonly databaseChecked?: boolean | undefined
+}
+
 /**
  * The running count. Mutated only from the pipeline's writer stage, one outcome at a time;
  * reads are snapshots.
@@ -86,10 +93,13 @@ export class ImportTally {
   readonly skips: Array<ImportIssue> = []
   readonly moves: Array<ImportMove> = []
 
-  /** Set by the pipeline when a dry run is checked against the database (see `ImportSummary`). */
-  databaseChecked = false
+  readonly dryRun: boolean
+  readonly databaseChecked: boolean
 
-  constructor(readonly startedAt: number, readonly dryRun = false) {}
+  constructor(readonly startedAt: number, mode: TallyMode = {}) {
+    this.dryRun = mode.dryRun ?? false
+    this.databaseChecked = mode.databaseChecked ?? false
+  }
 
   /** Posts handled and not skipped or failed (`valid` is part of the others when checked). */
   private get handled(): number {

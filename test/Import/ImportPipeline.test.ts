@@ -12,7 +12,7 @@ import { SystemError } from "@effect/platform/Error"
 import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
+import { Cause, Deferred, Duration, Effect, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
 import { importNdjson } from "../../src/Import/HttpImport.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
@@ -664,4 +664,24 @@ describe("NDJSON bodies", () => {
       const repo = yield* PostRepository
       assert.strictEqual((yield* repo.list({})).items.length, 0)
     }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+})
+
+describe("RunOptions.tally", () => {
+  it.effect("one built for another kind of run is refused (its counts would be read wrongly)", () =>
+    Effect.gen(function*() {
+      const source = ImportSource.ndjson("stdin", ndjsonBytes([record(1)]), { maxPostBytes: sourceOptions.maxPostBytes })
+      // `validate` reads no database: a tally of a dry run checked against one does not fit it.
+      const exit = yield* ImportPipeline.validate(source, fast, { tally: new ImportTally(0, { dryRun: true, databaseChecked: true }) }).pipe(
+        Effect.provide(FileSystem.layerNoop({})),
+        Effect.exit
+      )
+      assert.isTrue(exit._tag === "Failure" && Cause.isDie(exit.cause))
+      assert.include(String(exit._tag === "Failure" ? Cause.squash(exit.cause) : ""), "RunOptions.tally counts another kind of run")
+      // One of the right kind counts the run.
+      const tally = new ImportTally(0, { dryRun: true })
+      const summary = yield* ImportPipeline.validate(ImportSource.ndjson("stdin", ndjsonBytes([record(1)]), { maxPostBytes: sourceOptions.maxPostBytes }), fast, { tally }).pipe(
+        Effect.provide(FileSystem.layerNoop({}))
+      )
+      assert.deepStrictEqual([summary.valid, tally.valid], [1, 1])
+    }).pipe(Effect.provide(ProcessorTest)))
 })

@@ -5,7 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { formatSummary, ImportTally } from "../../src/Import/ImportSummary.js"
 
 const summaryOf = (status: "completed" | "interrupted" | "timed-out", dryRun = false) => {
-  const tally = new ImportTally(0, dryRun)
+  const tally = new ImportTally(0, { dryRun })
   tally.stored(dryRun ? "valid" : "inserted", 100)
   return formatSummary(tally.summary(status, 1000))
 }
@@ -25,8 +25,7 @@ describe("formatSummary", () => {
   })
 
   it("a dry run checked against the database shows the real run's counts; valid is part of them, not added", () => {
-    const tally = new ImportTally(0, true)
-    tally.databaseChecked = true
+    const tally = new ImportTally(0, { dryRun: true, databaseChecked: true })
     tally.stored("inserted", 10)
     tally.stored("updated", 10)
     tally.stored("unchanged", 10)
