@@ -16,12 +16,12 @@
  * being written is uninterruptible, so it commits as a whole and is counted, or has not started.
  */
 import { FileSystem } from "@effect/platform"
-import { Chunk, Clock, Duration, Effect, Exit, Option, Stream } from "effect"
+import { Chunk, Clock, DateTime, Duration, Effect, Exit, Option, Stream } from "effect"
 import { InvalidPost } from "../Domain/Errors.js"
 import { NewPost } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { describeCause, timeoutItem } from "../Processing/processConcurrently.js"
-import { PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
+import { isPublicAt, PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
 import { readText } from "./FileSource.js"
 import { FileReadError, InvalidUtf8, type ProcessorShutdown } from "./ImportErrors.js"
 import { defaultImportOptions, type ImportOptions } from "./ImportConfig.js"
@@ -169,12 +169,21 @@ const conflictReason = (outcome: UpsertOutcome) =>
 
 const duplicateReason = (slug: string, first: string) => `duplicate slug "${slug}" in this run (first used by ${first})`
 
+/**
+ * Published with a date after `now`: readers do not see the post until then (`isPublicAt`).
+ * One without `publishedAt` is listed by its creation, which is never after its write.
+ */
+const scheduledAt = (post: NewPost, now: DateTime.Utc): boolean =>
+  post.status === "published" && !isPublicAt({ status: post.status, publishedAt: post.publishedAt, createdAt: now }, now)
+
 const record = (
   tally: ImportTally,
   ledger: ImportLedger.ImportLedger,
   item: Extract<Processed, { _tag: "Ready" }>,
-  outcome: UpsertOutcome
+  outcome: UpsertOutcome,
+  now: DateTime.Utc
 ) => {
+  const post = { scheduled: scheduledAt(item.post, now) }
   // A conflict over a slug this run stored is worded as a duplicate in the input.
   const reason = () => {
     const first = ledger.storedBy(outcome.slug)
@@ -186,9 +195,9 @@ const record = (
     case "unchanged":
       ledger.stored(outcome.slug, item.identity, item.post.source)
       if (outcome.movedFrom !== undefined) tally.moved(item.identity, outcome.movedFrom, outcome.slug)
-      return tally.stored(outcome.action, item.bytes)
+      return tally.stored(outcome.action, item.bytes, post)
     case "renamed":
-      return tally.stored("renamed", item.bytes)
+      return tally.stored("renamed", item.bytes, post)
     case "skipped":
       return tally.skip(item.identity, reason(), item.bytes)
     case "conflict":
@@ -222,8 +231,8 @@ const writeBatch = (
 ): Effect.Effect<void> => {
   const all = Chunk.toReadonlyArray(batch)
   if (writer === undefined) {
-    return Effect.sync(() => {
-      for (const item of all) tally.stored("valid", item.bytes)
+    return Effect.map(DateTime.now, (now) => {
+      for (const item of all) tally.stored("valid", item.bytes, { scheduled: scheduledAt(item.post, now) })
     })
   }
   const items = options.dryRun && options.onConflict !== "suffix"
@@ -244,14 +253,16 @@ const writeBatch = (
     return writer(items.map((item) => item.post), pinned)
   }).pipe(
     Effect.exit,
-    Effect.flatMap((exit) =>
+    // Scheduled as of when the batch landed.
+    Effect.zip(DateTime.now),
+    Effect.flatMap(([exit, now]) =>
       Effect.sync(() => {
         if (Exit.isSuccess(exit)) {
           ledger.transaction(() =>
             items.forEach((item, index) => {
               const outcome = exit.value[index]
               if (outcome === undefined) tally.fail(item.identity, "the repository returned no outcome", item.bytes)
-              else record(tally, ledger, item, outcome)
+              else record(tally, ledger, item, outcome, now)
             })
           )
           return

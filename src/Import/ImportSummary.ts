@@ -37,6 +37,12 @@ export const ImportSummary = Schema.Struct({
   /** Of `imported`, those stored under a suffixed slug (`--on-conflict suffix`). */
   renamed: Schema.Int,
   updated: Schema.Int,
+  /**
+   * Of `imported` and `updated` (of `valid`, when no database was read), the posts published with
+   * a date after the moment they were written: scheduled, hidden from readers until that time
+   * (README: scheduled posts). Counted so that a date in the future given by mistake is noticed.
+   */
+  scheduled: Schema.optionalWith(Schema.Int, { default: () => 0 }),
   /** Of `updated`, the posts that moved to a new slug (the old one no longer answers). */
   moves: Schema.optionalWith(Schema.Array(ImportMove), { default: () => [] }),
   /** Already stored with the same content hash. */
@@ -84,6 +90,7 @@ export class ImportTally {
   imported = 0
   renamed = 0
   updated = 0
+  scheduled = 0
   unchanged = 0
   skipped = 0
   failed = 0
@@ -123,8 +130,17 @@ export class ImportTally {
     this.moves.push({ source, from, to })
   }
 
-  stored(action: "inserted" | "renamed" | "updated" | "unchanged" | "valid", bytes = 0): void {
+  /**
+   * A post stored (or, in a dry run, that would be), or found unchanged. `scheduled`: published
+   * with a date still to come, counted for the posts written (not for unchanged ones).
+   */
+  stored(
+    action: "inserted" | "renamed" | "updated" | "unchanged" | "valid",
+    bytes = 0,
+    post: { readonly scheduled?: boolean } = {}
+  ): void {
     this.bytes += bytes
+    if (post.scheduled === true && action !== "unchanged") this.scheduled++
     // A dry run's outcomes: what would be written is also `valid`.
     if (this.dryRun && (action === "inserted" || action === "renamed" || action === "updated")) this.valid++
     switch (action) {
@@ -168,6 +184,7 @@ export class ImportTally {
       imported: this.imported,
       renamed: this.renamed,
       updated: this.updated,
+      scheduled: this.scheduled,
       moves: [...this.moves],
       unchanged: this.unchanged,
       skipped: this.skipped,
@@ -206,6 +223,11 @@ export const formatSummary = (summary: ImportSummary, options: { readonly maxIss
       ]),
     `  skipped  ${pad(summary.skipped)}`,
     `  failed   ${pad(summary.failed)}`,
+    // Part of the counts above, not added to them: said apart so that a date in the future
+    // given by mistake is seen (a post that readers do not find looks lost otherwise).
+    ...(summary.scheduled > 0
+      ? [`  scheduled${pad(summary.scheduled)}  (of those ${summary.dryRun && !summary.databaseChecked ? "valid" : "imported or updated"}: published in the future, hidden until their time)`]
+      : []),
     ...(summary.dryRun && summary.databaseChecked
       ? ["Dry run: nothing was written. The counts are what the import would do to the database as it is now."]
       : [])

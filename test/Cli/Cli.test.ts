@@ -143,6 +143,23 @@ describe("inkwell CLI", () => {
     assert.match(again.stdout(), /unchanged\s+2\n/)
   }, 180_000)
 
+  it("a post dated in the future is counted as scheduled, in the summary and the report, by a dry run too", async () => {
+    const dir = temp()
+    writeFileSync(join(dir, "now.md"), post("Now"))
+    writeFileSync(join(dir, "later.md"), post("Later").replace("date = 2024-03-04", "date = 2999-01-01"))
+    const db = `sqlite:${join(temp(), "scheduled.db")}`
+    const line = /\n {2}scheduled +1 {2}\(of those (valid|imported or updated): published in the future, hidden until their time\)\n/
+    const dry = inkwell(["import", dir, "--dry-run"], { DATABASE_URL: db })
+    assert.strictEqual(await dry.exit, 0, dry.stderr())
+    assert.strictEqual(dry.stdout().match(line)?.[1], "valid", dry.stdout())
+    const report = join(temp(), "report.json")
+    const real = inkwell(["import", dir, "--report", report], { DATABASE_URL: db })
+    assert.strictEqual(await real.exit, 0, real.stderr())
+    assert.match(real.stdout(), /imported\s+2\n/)
+    assert.strictEqual(real.stdout().match(line)?.[1], "imported or updated", real.stdout())
+    assert.strictEqual(JSON.parse(readFileSync(report, "utf8")).scheduled, 1)
+  }, 180_000)
+
   it("--report to a missing directory exits 2 before importing; a report that still cannot be written exits 1 after the summary", async () => {
     const dir = postsDir()
     const file = join(temp(), "report.db")

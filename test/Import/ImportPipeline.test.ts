@@ -16,11 +16,12 @@ import { Cause, Deferred, Duration, Effect, Fiber, Layer, Option, Ref, Stream, T
 import { importNdjson } from "../../src/Import/HttpImport.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
-import { ImportTally } from "../../src/Import/ImportSummary.js"
+import { formatSummary, ImportTally } from "../../src/Import/ImportSummary.js"
 import type { PostInput } from "../../src/Domain/Post.js"
 import { BatchNotProcessed, PostProcessor, type PostProcessorShape } from "../../src/Processing/PostProcessor.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { FIXTURE_NOW } from "../fixtures/clock.js"
 import { makeNewPost } from "../fixtures/posts.js"
 import { markdownPost, ProcessorTest, sqliteStack, tempDir, writeFiles } from "./harness.js"
 
@@ -661,6 +662,54 @@ describe("NDJSON bodies", () => {
     Effect.gen(function*() {
       const summary = yield* importNdjson(ndjsonBytes([record(1), record(2), "oops"]), { ...fast, dryRun: true })
       assert.deepStrictEqual([summary.valid, summary.failed, summary.imported, summary.databaseChecked], [2, 1, 2, true])
+      const repo = yield* PostRepository
+      assert.strictEqual((yield* repo.list({})).items.length, 0)
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+})
+
+describe("scheduled posts (published with a date still to come)", () => {
+  const future = "2030-01-01T00:00:00Z"
+  const input = [
+    record(1, { publishedAt: future }),
+    // Not scheduled: a draft, a date gone by, no date (listed by its creation).
+    record(2, { publishedAt: future, status: "draft" }),
+    record(3, { publishedAt: "2024-01-01T00:00:00Z" }),
+    record(4)
+  ]
+
+  it.effect("are counted among the imported and updated, as of the clock when their batch lands", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(FIXTURE_NOW)
+      const first = yield* importNdjson(ndjsonBytes(input), fast)
+      assert.deepStrictEqual([first.imported, first.scheduled], [4, 1], JSON.stringify(first.failures))
+      assert.match(formatSummary(first), /\n {2}scheduled +1 {2}\(of those imported or updated: published in the future, hidden until their time\)/)
+
+      // Unchanged: not written, not counted again.
+      const again = yield* importNdjson(ndjsonBytes(input), fast)
+      assert.deepStrictEqual([again.unchanged, again.scheduled], [4, 0])
+      assert.notMatch(formatSummary(again), /scheduled/)
+
+      const edited = [record(1, { publishedAt: future, body: "Edited." }), ...input.slice(1)]
+      const updated = yield* importNdjson(ndjsonBytes(edited), fast)
+      assert.deepStrictEqual([updated.updated, updated.scheduled], [1, 1])
+
+      // Once its time has come the post is public: an update is no longer scheduled.
+      yield* TestClock.setTime(Date.parse(future))
+      const due = yield* importNdjson(ndjsonBytes([record(1, { publishedAt: future, body: "Edited again." })]), fast)
+      assert.deepStrictEqual([due.updated, due.scheduled], [1, 0])
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+
+  it.effect("a dry run counts those it would schedule, checked against the database or only validated", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(FIXTURE_NOW)
+      const checked = yield* importNdjson(ndjsonBytes(input), { ...fast, dryRun: true })
+      assert.deepStrictEqual([checked.databaseChecked, checked.imported, checked.valid, checked.scheduled], [true, 4, 4, 1])
+
+      const source = ImportSource.ndjson("stdin", ndjsonBytes(input), { maxPostBytes: sourceOptions.maxPostBytes })
+      const validated = yield* ImportPipeline.validate(source, fast).pipe(Effect.provide(FileSystem.layerNoop({})))
+      assert.deepStrictEqual([validated.databaseChecked, validated.valid, validated.scheduled], [false, 4, 1])
+      assert.match(formatSummary(validated), /\n {2}scheduled +1 {2}\(of those valid: /)
+
       const repo = yield* PostRepository
       assert.strictEqual((yield* repo.list({})).items.length, 0)
     }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))

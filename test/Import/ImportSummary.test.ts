@@ -2,7 +2,8 @@
  * The summary as printed: an import that stopped early says what became of the rest of its input.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { formatSummary, ImportTally } from "../../src/Import/ImportSummary.js"
+import { Schema } from "effect"
+import { formatSummary, ImportSummary, ImportTally } from "../../src/Import/ImportSummary.js"
 
 const summaryOf = (status: "completed" | "interrupted" | "timed-out", dryRun = false) => {
   const tally = new ImportTally(0, { dryRun })
@@ -47,5 +48,32 @@ describe("formatSummary", () => {
     const text = summaryOf("completed", true)
     assert.match(text, /valid\s+1 +\(dry run: nothing written; no database was read/)
     assert.notMatch(text, /imported/)
+  })
+
+  it("scheduled posts are counted among those written (not the unchanged), and shown only when there are some", () => {
+    const tally = new ImportTally(0)
+    tally.stored("inserted", 1, { scheduled: true })
+    tally.stored("renamed", 1, { scheduled: true })
+    tally.stored("updated", 1, { scheduled: true })
+    // Stored as it was before this import: not news.
+    tally.stored("unchanged", 1, { scheduled: true })
+    tally.stored("inserted", 1)
+    const summary = tally.summary("completed", 1000)
+    assert.deepStrictEqual([summary.imported, summary.updated, summary.unchanged, summary.scheduled], [3, 1, 1, 3])
+    assert.strictEqual(tally.progress(1000).done, 5, "part of the other counts, not added to them")
+    assert.match(
+      formatSummary(summary),
+      /\n {2}failed +0\n {2}scheduled {7}3 {2}\(of those imported or updated: published in the future, hidden until their time\)$/
+    )
+    assert.notMatch(summaryOf("completed"), /scheduled/)
+  })
+
+  it("the JSON summary carries the count; a report written before it existed reads as none", () => {
+    const tally = new ImportTally(0)
+    tally.stored("inserted", 1, { scheduled: true })
+    const encoded = Schema.encodeSync(ImportSummary)(tally.summary("completed", 1000))
+    assert.strictEqual(encoded.scheduled, 1)
+    const { scheduled: _, ...older } = encoded
+    assert.strictEqual(Schema.decodeUnknownSync(ImportSummary)(older).scheduled, 0)
   })
 })
