@@ -7,6 +7,7 @@ import { spawn } from "node:child_process"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { builtInOptions } from "../src/Cli/builtInOptions.js"
 import { bundledCli } from "./build.js"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -21,7 +22,7 @@ const args = process.argv.slice(2)
 const importHeapFlags = ["--max-old-space-size=192"]
 // `inkwell --log-level debug import ...` is an import too: a value of @effect/cli's options
 // given before the command is not the command.
-const takesValue = new Set(["--log-level", "--completions"])
+const takesValue = new Set(builtInOptions.filter((option) => option.values !== undefined).map((option) => option.name))
 const command = args.find((arg, i) => !arg.startsWith("-") && !takesValue.has(args[i - 1]))
 const heapFlags = command === "import" && !/--max-old-space-size/.test(process.env.NODE_OPTIONS ?? "") ? importHeapFlags : []
 

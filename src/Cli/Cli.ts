@@ -3,6 +3,7 @@
  */
 import { AutoCorrect, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Effect, Either, Option, Schema } from "effect"
+import { builtInOptions } from "./builtInOptions.js"
 import { CliExit, importCommand, importOptions } from "./ImportCommand.js"
 import { serveCommand } from "./ServeCommand.js"
 
@@ -20,15 +21,8 @@ const optionTable = (options: Record<string, Options.Options<unknown>>): Array<r
     Option.match(Options.getIdentifier(option), { onNone: () => [], onSome: (name) => [[name, !Options.isBool(option)] as const] })
   )
 
-/** What @effect/cli adds to every command (`--completions` and `--log-level` take a value). */
-const builtIns: Array<readonly [string, boolean]> = [
-  ["--help", false],
-  ["-h", false],
-  ["--version", false],
-  ["--wizard", false],
-  ["--completions", true],
-  ["--log-level", true]
-]
+/** What @effect/cli adds to every command, and whether each takes a value. */
+const builtIns: Array<readonly [string, boolean]> = builtInOptions.map(({ name, values }) => [name, values !== undefined] as const)
 
 const subcommandOptions: Readonly<Record<string, ReadonlyMap<string, boolean>>> = {
   import: new Map([...builtIns, ...optionTable(importOptions)]),
@@ -51,10 +45,9 @@ const suggestion = (token: string, known: ReadonlyMap<string, boolean>): string 
 }
 
 /** The values of @effect/cli's own options that take one, for checking them like ours. */
-const builtInValues: Array<readonly [string, Options.Options<unknown>]> = [
-  ["--completions", Options.choice("completions", ["sh", "bash", "fish", "zsh"])],
-  ["--log-level", Options.choice("log-level", ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"])]
-]
+const builtInValues: Array<readonly [string, Options.Options<unknown>]> = builtInOptions.flatMap(({ name, values }) =>
+  values === undefined ? [] : [[name, Options.choice(name.replace(/^--/, ""), values)] as const]
+)
 
 /** Option name → the option, for every option of `options` that takes a value. */
 const valueTable = (options: Record<string, Options.Options<unknown>>): Array<readonly [string, Options.Options<unknown>]> =>
