@@ -29,8 +29,21 @@ export const MIN_BYTES = 1024
 
 const COMPRESSIBLE = /^(?:text\/|application\/(?:json|xml|javascript|[\w.-]+\+(?:json|xml))|image\/svg\+xml)/i
 
-/** Whether a body of this type is ever compressed (and so whether its answer varies with Accept-Encoding). */
-export const compressible = (contentType: string): boolean => COMPRESSIBLE.test(contentType)
+const compressibleTypes = new Map<string, boolean>()
+
+/**
+ * Whether a body of this type is ever compressed (and so whether its answer varies with
+ * Accept-Encoding). Remembered by type: a server sends a handful, and the front door asks on
+ * every cached answer.
+ */
+export const compressible = (contentType: string): boolean => {
+  let known = compressibleTypes.get(contentType)
+  if (known === undefined) {
+    known = COMPRESSIBLE.test(contentType)
+    if (compressibleTypes.size < 64) compressibleTypes.set(contentType, known)
+  }
+  return known
+}
 
 const QUALITY = /^\s*q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\s*$/i
 
