@@ -108,10 +108,10 @@ export const requestSpans = Config.boolean("HTTP_REQUEST_SPANS").pipe(Config.wit
  */
 export const compression = Config.boolean("HTTP_COMPRESSION").pipe(Config.withDefault(true))
 
-/** `HTTP_COMPRESSION_MAX_BYTES`: bound on the compressed bodies kept for reuse (default 16 MiB). */
+/** `HTTP_COMPRESSION_MAX_BYTES`: bound on the compressed bodies kept for reuse (default 32 MiB). */
 export const compressionMaxBytes = Config.integer("HTTP_COMPRESSION_MAX_BYTES").pipe(
   Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 }),
-  Config.withDefault(16 * 1024 * 1024)
+  Config.withDefault(32 * 1024 * 1024)
 )
 
 export const CompressionConfig = Config.all({ enabled: compression, maxBytes: compressionMaxBytes })
