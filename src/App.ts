@@ -90,6 +90,7 @@ export const ServerSettings = Config.all([
   HttpConfig.ServerConfig,
   HttpConfig.MiddlewareConfig,
   HttpConfig.ResponseCacheConfig,
+  HttpConfig.CompressionConfig,
   HttpConfig.requestSpans,
   HttpConfig.apiKeys,
   DatabaseConfig,

@@ -36,6 +36,7 @@ export * from "./Http/Errors.js"
 export * as HttpConfig from "./Http/HttpConfig.js"
 export { ApiKeyAuth, ApiKeyAuthLive, requestMiddleware, requestMiddlewareConfig } from "./Http/Middleware.js"
 export * as InkwellServer from "./Http/Server.js"
+export { Compression } from "./Http/Compression.js"
 
 // The composed application
 export { AppLive, ChangesLive, DatabaseLive, LoggerLive, postsWith, PostsLive, RepositoryLive, WritingRepositoryLive } from "./App.js"

@@ -22,6 +22,8 @@ const badSettings: ReadonlyArray<readonly [string, string]> = [
   ["RESPONSE_CACHE_MAX_BYTES", "0"],
   ["RESPONSE_CACHE_TTL", "soon"],
   ["HTTP_REQUEST_SPANS", "perhaps"],
+  ["HTTP_COMPRESSION", "perhaps"],
+  ["HTTP_COMPRESSION_MAX_BYTES", "0"],
   ["DB_MAX_CONNECTIONS", "0"],
   ["DB_ACQUIRE_TIMEOUT", "soon"],
   ["WORDS_PER_MINUTE", "0"],

@@ -6,11 +6,13 @@
  * microseconds before the handler runs (a fiber, the request wrapper, middleware, the router);
  * a cached post costs a Map lookup. Such answers keep every visible behaviour of the full path:
  * the same bytes, `Content-Type`, `ETag`, `304` for a matching `If-None-Match`, `X-Request-Id`,
+ * the same compressed bodies and coded ETags (Compression),
  * and the same one log line per request, handed to the application's loggers (LOG_FORMAT,
  * LOG_LEVEL, and whatever logger an embedding app installed) with the same message and fields.
  */
 import { Cause, Effect, FiberId, FiberRef, FiberRefs, HashMap, List, LogLevel } from "effect"
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
+import { chooseCoding, type CompressionShape, compressible, identityTags, taggedFor, varyOnEncoding } from "./Compression.js"
 import { directRequestLog, elapsedMs } from "./Logging.js"
 import { CREDENTIAL_HEADERS, pathOf, requestIdFrom } from "./Middleware.js"
 import type { ResponseCacheShape } from "./ResponseCache.js"
@@ -27,7 +29,7 @@ const named = (name: string, lower: string): boolean => name === lower || name.t
  * Puts the front door before the listeners `server` has now (the Effect server's handler);
  * restores them when the scope closes. Logs through the loggers of the calling fiber.
  */
-export const install = (server: Server, cache: ResponseCacheShape) =>
+export const install = (server: Server, cache: ResponseCacheShape, compression?: CompressionShape) =>
   Effect.gen(function* () {
     const runtime = yield* Effect.runtime<never>()
     const refs = runtime.fiberRefs
@@ -61,6 +63,10 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
       }
       for (const logger of loggers) logger.log(options)
     }
+
+    const compressing = compression !== undefined && compression.enabled
+    // As the full path sends it: Compression's Accept-Encoding, then Middleware.logRequests' keys.
+    const vary = compressing ? varyOnEncoding(CREDENTIAL_HEADERS) : CREDENTIAL_HEADERS
 
     const downstream = server.listeners("request") as Array<Listener>
     const dispatch = (request: IncomingMessage, response: ServerResponse) => {
@@ -115,6 +121,7 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
       let credentials = false
       let ifNoneMatch: string | undefined
       let givenId: string | undefined
+      let acceptEncoding: string | undefined
       let ids = 0
       const raw = request.rawHeaders
       for (let i = 0; i < raw.length; i += 2) {
@@ -135,10 +142,19 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
             // Repeated, Node joins them with ", " (a list, as If-None-Match is read).
             else if (named(name, "if-none-match")) ifNoneMatch = ifNoneMatch === undefined ? raw[i + 1] : `${ifNoneMatch}, ${raw[i + 1]}`
             break
+          case 15:
+            if (named(name, "accept-encoding")) acceptEncoding = acceptEncoding === undefined ? raw[i + 1] : `${acceptEncoding}, ${raw[i + 1]}`
+            break
         }
       }
       // A HEAD gets the GET's answer: Node sends the headers (Content-Length included) and drops the body.
-      const answer = cache.lookup(method, url, credentials, ifNoneMatch)
+      // A coded tag (`"…+gzip"`) names the post as the cache knows it (Compression).
+      const answer = cache.lookup(
+        method,
+        url,
+        credentials,
+        compressing && ifNoneMatch !== undefined && ifNoneMatch.includes("+") ? identityTags(ifNoneMatch) : ifNoneMatch
+      )
       if (answer === undefined) {
         enqueue(request, response, started)
         return
@@ -147,20 +163,35 @@ export const install = (server: Server, cache: ResponseCacheShape) =>
       const requestId = requestIdFrom(ids === 1 ? givenId : undefined)
       // A flat [name, value, ...] array: Node writes it as is, no header object to build or walk.
       // `vary` as the full path sends it (Middleware.logRequests): the answer differs with a key.
+      const coding = compressing ? chooseCoding(acceptEncoding) : undefined
       if (answer.status === 200) {
-        response.writeHead(
-          200,
-          answer.etag === undefined
-            ? ["content-type", answer.contentType, "content-length", answer.body.byteLength, "x-request-id", requestId, "vary", CREDENTIAL_HEADERS]
-            : ["content-type", answer.contentType, "content-length", answer.body.byteLength, "etag", answer.etag, "x-request-id", requestId, "vary", CREDENTIAL_HEADERS]
-        )
-        response.end(answer.body)
+        const encoded = coding === undefined ? undefined : compression!.encode(coding, url, answer.contentType, answer.body, answer.etag)
+        const varies = compressing && compressible(answer.contentType) ? vary : CREDENTIAL_HEADERS
+        if (encoded !== undefined) {
+          response.writeHead(
+            200,
+            encoded.etag === undefined
+              ? ["content-type", answer.contentType, "content-length", encoded.body.byteLength, "content-encoding", encoded.coding, "x-request-id", requestId, "vary", varies]
+              : ["content-type", answer.contentType, "content-length", encoded.body.byteLength, "content-encoding", encoded.coding, "etag", encoded.etag, "x-request-id", requestId, "vary", varies]
+          )
+          response.end(encoded.body)
+        } else {
+          response.writeHead(
+            200,
+            answer.etag === undefined
+              ? ["content-type", answer.contentType, "content-length", answer.body.byteLength, "x-request-id", requestId, "vary", varies]
+              : ["content-type", answer.contentType, "content-length", answer.body.byteLength, "etag", answer.etag, "x-request-id", requestId, "vary", varies]
+          )
+          response.end(answer.body)
+        }
       } else {
+        // The 304 confirms the representation the client holds: the coded one if it named that.
+        const etag = answer.etag !== undefined && coding !== undefined && ifNoneMatch!.includes(`+${coding}"`)
+          ? taggedFor(answer.etag, coding)
+          : answer.etag
         response.writeHead(
           answer.status,
-          answer.etag === undefined
-            ? ["x-request-id", requestId, "vary", CREDENTIAL_HEADERS]
-            : ["etag", answer.etag, "x-request-id", requestId, "vary", CREDENTIAL_HEADERS]
+          etag === undefined ? ["x-request-id", requestId, "vary", vary] : ["etag", etag, "x-request-id", requestId, "vary", vary]
         )
         response.end()
       }

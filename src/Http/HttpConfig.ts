@@ -101,3 +101,18 @@ export type ResponseCacheConfig = Config.Config.Success<typeof ResponseCacheConf
 
 /** `HTTP_REQUEST_SPANS`: one tracing span per request (default false: nothing exports spans, and each costs). */
 export const requestSpans = Config.boolean("HTTP_REQUEST_SPANS").pipe(Config.withDefault(false))
+
+/**
+ * `HTTP_COMPRESSION`: gzip / brotli bodies for clients that accept them (default true; false
+ * when a proxy in front compresses).
+ */
+export const compression = Config.boolean("HTTP_COMPRESSION").pipe(Config.withDefault(true))
+
+/** `HTTP_COMPRESSION_MAX_BYTES`: bound on the compressed bodies kept for reuse (default 32 MiB). */
+export const compressionMaxBytes = Config.integer("HTTP_COMPRESSION_MAX_BYTES").pipe(
+  Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 }),
+  Config.withDefault(32 * 1024 * 1024)
+)
+
+export const CompressionConfig = Config.all({ enabled: compression, maxBytes: compressionMaxBytes })
+export type CompressionConfig = Config.Config.Success<typeof CompressionConfig>

@@ -24,6 +24,7 @@ import { ApiKeys } from "./ApiKeys.js"
 import { NotReady } from "./Errors.js"
 import * as HttpConfig from "./HttpConfig.js"
 import { ApiKeyAuthLive, apiFailures, requestMiddlewareConfig } from "./Middleware.js"
+import { Compression } from "./Compression.js"
 import * as FrontDoor from "./FrontDoor.js"
 import { ResponseCache } from "./ResponseCache.js"
 import { ServerStopping } from "./ServerStopping.js"
@@ -125,7 +126,9 @@ const trackedIn =
  * Serves `InkwellApi`, `/openapi.json` and `/docs` on whatever `HttpServer` is provided
  * (`NodeHttpServer.layer`, or `NodeHttpServer.layerTest` in tests), through `middleware`.
  * When a `ResponseCache` is in context, public reads are answered from it (inside `middleware`,
- * so they are logged like any request).
+ * so they are logged like any request). When a `Compression` is, answers are compressed for
+ * clients that accept it (inside `middleware` too: the log line and request id are the same,
+ * and outside the cache, which keeps bodies as the handlers made them).
  *
  * Not `HttpApiBuilder.serve(middleware)`: the server writes the response before a middleware
  * passed there sees it, so it could not add headers (request id, Retry-After) or replace a
@@ -139,7 +142,9 @@ export const serve = (
   Effect.gen(function* () {
     const app = yield* HttpRouter.withRouterConfig(HttpApiBuilder.httpApp, routerConfig)
     const cache = yield* Effect.serviceOption(ResponseCache)
-    const handled = middleware(Option.isSome(cache) ? cache.value.middleware(app) : app)
+    const compression = yield* Effect.serviceOption(Compression)
+    const cached = Option.isSome(cache) ? cache.value.middleware(app) : app
+    const handled = middleware(Option.isSome(compression) ? compression.value.middleware(cached) : cached)
     let stopping = false
     if (options.stopping !== undefined) {
       yield* Effect.forkScoped(Effect.andThen(Deferred.await(options.stopping), () => (stopping = true)))
@@ -214,7 +219,8 @@ export const siteUrlWarning = (siteUrlSet: boolean, host: string, port: number):
 
 /**
  * The whole HTTP side on a Node server: listens on HOST:PORT, logs the URL, drains on shutdown,
- * answers public reads from a `ResponseCache` (RESPONSE_CACHE_*). Needs `Posts` and `ApiKeys`;
+ * answers public reads from a `ResponseCache` (RESPONSE_CACHE_*), compresses for clients that
+ * accept it (HTTP_COMPRESSION*). Needs `Posts` and `ApiKeys`;
  * uses `PostChanges` and `DatabasePool` for cache invalidation when they are provided too.
  */
 export const layer = Layer.unwrapEffect(
@@ -228,14 +234,17 @@ export const layer = Layer.unwrapEffect(
     const handlers = yield* FiberSet.make<unknown, unknown>().pipe(Effect.provideService(Scope.Scope, handlersScope))
     // The response cache lives as long as the server; it follows PostChanges / the pool when present.
     const stopping = yield* Deferred.make<void>()
-    const serving = serveConfigWith({ handlers, stopping }).pipe(Layer.provide(listening), Layer.provideMerge(ResponseCache.layerConfig))
+    const serving = serveConfigWith({ handlers, stopping }).pipe(
+      Layer.provide(listening),
+      Layer.provideMerge(Layer.merge(ResponseCache.layerConfig, Compression.layerConfig))
+    )
     // Built after `serving`, so its finalizer runs before the listener's and the database's.
     const announced = Layer.scopedDiscard(
       Effect.gen(function* () {
         const address = server.address()
         const port = typeof address === "object" && address !== null ? address.port : config.port
         // After the Effect server registered its listener: cached reads are answered before it.
-        yield* FrontDoor.install(server, yield* ResponseCache)
+        yield* FrontDoor.install(server, yield* ResponseCache, yield* Compression)
         yield* Effect.log(`Inkwell listening on ${urlOf(config.host, port)} (API docs at /docs)`)
         const warning = siteUrlWarning(yield* Effect.orElseSucceed(siteUrlGiven, () => false), config.host, port)
         if (warning !== undefined) yield* Effect.logWarning(warning)

@@ -7,6 +7,8 @@
 // within minutes, so two builds measured one after the other differ by more than most changes
 // do; measured side by side, both see the same machine. The servers swap start order every
 // round (an A/A run showed the second one 0–5% cheaper). Run it under `flock /tmp/bench.lock`.
+// A setting WRK_ACCEPT_ENCODING=gzip makes that server's wrk send `Accept-Encoding: gzip` (the
+// same build twice, with and without it, measures what compressed answers cost).
 import { execFile, execFileSync, spawn } from "node:child_process"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -43,14 +45,15 @@ const servers = specs.map((spec, i) => {
     env,
     stdio: ["ignore", "ignore", "inherit"]
   })
-  return { name, child, url: `http://127.0.0.1:${port}`, perRequest: [] }
+  const headers = env.WRK_ACCEPT_ENCODING === undefined ? [] : ["-H", `Accept-Encoding: ${env.WRK_ACCEPT_ENCODING}`]
+  return { name, child, url: `http://127.0.0.1:${port}`, headers, perRequest: [] }
 })
 
 try {
   for (const server of servers) await waitFor(`${server.url}/health`, server.name)
   const wrk = (server, secs) =>
     new Promise((resolve, reject) =>
-      execFile("taskset", ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${secs}s`, "-s", script, server.url], { encoding: "utf8" }, (error, out) =>
+      execFile("taskset", ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${secs}s`, "-s", script, ...server.headers, server.url], { encoding: "utf8" }, (error, out) =>
         error === null ? resolve(out) : reject(error)))
   // Every post requested once (a response cache, when on, then answers every measured request),
   // then an unrecorded warm-up (JIT) for both, side by side as measured.
@@ -64,6 +67,7 @@ try {
     order.forEach((server, i) => {
       const requests = Number(/(\d+) requests in/.exec(outs[i])?.[1])
       server.perRequest.push(((after[i] - before[i]) * 10_000) / requests)
+      server.transfer = /Transfer\/sec:\s+(\S+)/.exec(outs[i])?.[1]
     })
     const [a, b] = servers
     console.log(
@@ -76,6 +80,7 @@ try {
   }
   const [a, b] = servers
   console.log(`median ratio ${b.name}/${a.name}: ${median(b.perRequest.map((x, i) => x / a.perRequest[i])).toFixed(2)}`)
+  console.log(`last round's transfer/s: ${a.name} ${a.transfer}, ${b.name} ${b.transfer}`)
 } finally {
   for (const server of servers) server.child.kill("SIGTERM")
   await sleep(1000)

@@ -1,0 +1,224 @@
+/**
+ * Compression through the whole server (`Server.layer`): the full path and the front door send
+ * the same compressed bytes, coded ETags and Vary; coded tags come back as conditions (304 on
+ * If-None-Match, If-Match on a write); the reader site's pages too; nothing changes with
+ * HTTP_COMPRESSION=false. Raw node:http requests, so Accept-Encoding is exactly the test's.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger, Scope } from "effect"
+import { request as httpRequest } from "node:http"
+import { brotliDecompressSync, gunzipSync } from "node:zlib"
+import { postsWith } from "../../src/App.js"
+import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import { chooseCoding, compress, identityTags, taggedFor } from "../../src/Http/Compression.js"
+import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import * as Server from "../../src/Http/Server.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import * as SiteRoutes from "../../src/Site/Routes.js"
+import { KEY } from "./harness.js"
+
+interface Answer {
+  readonly status: number
+  readonly headers: Record<string, string | undefined>
+  readonly body: Buffer
+}
+
+const send = (base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+  Effect.async<Answer, Error>((resume) => {
+    const { hostname, port } = new URL(base)
+    const req = httpRequest({ host: hostname, port, method, path, headers, agent: false }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (chunk: Buffer) => chunks.push(chunk))
+      res.on("end", () =>
+        resume(Effect.succeed({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks) }))
+      )
+    })
+    req.on("error", (error) => resume(Effect.fail(error)))
+    req.end(body)
+  })
+
+/** The server on an in-memory repository with the reader site, at a free port. */
+const withServer = <A, E>(settings: ReadonlyArray<readonly [string, string]>, test: (base: string) => Effect.Effect<A, E, ResponseCache>) =>
+  Effect.gen(function* () {
+    const listening = yield* Deferred.make<string>()
+    const logger = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ message }) => {
+        const url = /listening on (http:\/\/\S+)/.exec(String(message))
+        if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
+      })
+    )
+    const config = ConfigProvider.fromMap(new Map([["PORT", "0"], ["INKWELL_API_KEYS", KEY], ...settings]))
+    const server = Layer.merge(Server.layer, ResponseCache.layerConfig).pipe(
+      Layer.provide(SiteRoutes.layerConfig),
+      Layer.provide(postsWith(MemoryPostRepository.layer)),
+      Layer.provide(ApiKeys.layer([KEY])),
+      Layer.provide(logger),
+      Layer.provide(Layer.setConfigProvider(config))
+    )
+    const scope = yield* Scope.make()
+    const context = yield* Layer.buildWithScope(server, scope)
+    const base = yield* Deferred.await(listening)
+    return yield* test(base).pipe(Effect.provide(context), Effect.ensuring(Scope.close(scope, Exit.void)))
+  })
+
+const hitsOf = Effect.flatMap(ResponseCache, (cache) => Effect.map(cache.stats, (s) => s.hits))
+
+/** A post whose JSON is well over the size worth compressing. */
+const LONG = {
+  title: "A long post",
+  body: Array.from({ length: 60 }, (_, i) => `Paragraph ${i}: the quick brown fox jumps over the lazy dog.`).join("\n\n"),
+  tags: ["effect"],
+  status: "published",
+  publishedAt: "2025-06-01T00:00:00Z"
+}
+
+const create = (base: string, post: Record<string, unknown>) =>
+  send(base, "POST", "/posts", { "x-api-key": KEY, "content-type": "application/json" }, JSON.stringify(post))
+
+describe("Accept-Encoding", () => {
+  it("chooses by quality; gzip on a tie; q=0 and unknown codings refuse", () => {
+    assert.strictEqual(chooseCoding(undefined), undefined)
+    assert.strictEqual(chooseCoding(""), undefined)
+    assert.strictEqual(chooseCoding("identity"), undefined)
+    assert.strictEqual(chooseCoding("gzip, deflate, br, zstd"), "gzip")
+    assert.strictEqual(chooseCoding("br"), "br")
+    assert.strictEqual(chooseCoding("GZIP"), "gzip")
+    assert.strictEqual(chooseCoding("gzip;q=0.5, br"), "br")
+    assert.strictEqual(chooseCoding("gzip;q=0, br;q=0"), undefined)
+    assert.strictEqual(chooseCoding("*"), "gzip")
+    assert.strictEqual(chooseCoding("*;q=0.2, gzip;q=0"), "br")
+    assert.strictEqual(chooseCoding("gzip;q=high"), undefined, "an unreadable quality is no consent")
+    assert.strictEqual(chooseCoding("deflate"), undefined)
+  })
+
+  it("coded ETags read back as the tags they were made from", () => {
+    assert.strictEqual(taggedFor("\"v3-ab12\"", "gzip"), "\"v3-ab12+gzip\"")
+    assert.strictEqual(taggedFor("W/\"v3-ab12\"", "br"), "W/\"v3-ab12+br\"")
+    assert.strictEqual(identityTags("\"v3-ab12+gzip\", W/\"x+br\", \"y\""), "\"v3-ab12\", W/\"x\", \"y\"")
+    assert.strictEqual(gunzipSync(compress("gzip", Buffer.from("hello"))).toString(), "hello")
+  })
+})
+
+describe("compression", () => {
+  it.live("a post: the full path and the front door send the same gzip and brotli answers, with coded ETags", () =>
+    withServer([], (base) =>
+      Effect.gen(function* () {
+        assert.strictEqual((yield* create(base, { ...LONG, slug: "long" })).status, 201)
+        const plain = yield* send(base, "GET", "/posts/long")
+        assert.strictEqual(plain.headers["content-encoding"], undefined)
+        assert.isAbove(plain.body.byteLength, 2048)
+        const etag = plain.headers["etag"]!
+        assert.strictEqual(plain.headers["vary"], "accept-encoding, x-api-key, authorization")
+
+        // With a key: the full path, never the cache.
+        const full = yield* send(base, "GET", "/posts/long", { "accept-encoding": "gzip, deflate, br", "x-api-key": KEY })
+        assert.strictEqual(full.headers["content-encoding"], "gzip")
+        assert.isBelow(full.body.byteLength, plain.body.byteLength / 2)
+        assert.deepStrictEqual(gunzipSync(full.body), plain.body)
+        assert.strictEqual(full.headers["etag"], taggedFor(etag, "gzip"))
+        assert.strictEqual(full.headers["content-length"], String(full.body.byteLength))
+
+        const hits = yield* hitsOf
+        const door = yield* send(base, "GET", "/posts/long", { "accept-encoding": "gzip, deflate, br" })
+        assert.strictEqual(yield* hitsOf, hits + 1, "answered by the front door")
+        assert.deepStrictEqual(door.body, full.body)
+        assert.strictEqual(door.headers["etag"], full.headers["etag"])
+        assert.strictEqual(door.headers["content-encoding"], "gzip")
+        assert.strictEqual(door.headers["content-length"], String(door.body.byteLength))
+        assert.strictEqual(door.headers["vary"], "accept-encoding, x-api-key, authorization")
+
+        const br = yield* send(base, "GET", "/posts/long", { "accept-encoding": "br" })
+        assert.strictEqual(br.headers["content-encoding"], "br")
+        assert.deepStrictEqual(brotliDecompressSync(br.body), plain.body)
+        assert.strictEqual(br.headers["etag"], taggedFor(etag, "br"))
+
+        const refused = yield* send(base, "GET", "/posts/long", { "accept-encoding": "gzip;q=0" })
+        assert.strictEqual(refused.headers["content-encoding"], undefined)
+        assert.deepStrictEqual(refused.body, plain.body)
+        assert.strictEqual(refused.headers["etag"], etag)
+
+        // HEAD: the GET's headers, the compressed length.
+        const head = yield* send(base, "HEAD", "/posts/long", { "accept-encoding": "gzip" })
+        assert.strictEqual(head.headers["content-encoding"], "gzip")
+        assert.strictEqual(head.headers["content-length"], String(door.body.byteLength))
+        assert.strictEqual(head.body.byteLength, 0)
+      })
+    ))
+
+  it.live("a coded ETag revalidates (304, on both paths) and is a write's If-Match", () =>
+    withServer([], (base) =>
+      Effect.gen(function* () {
+        yield* create(base, { ...LONG, slug: "cond" })
+        const coded = (yield* send(base, "GET", "/posts/cond", { "accept-encoding": "gzip" })).headers["etag"]!
+        assert.match(coded, /\+gzip"$/)
+
+        const door = yield* send(base, "GET", "/posts/cond", { "accept-encoding": "gzip", "if-none-match": coded })
+        assert.strictEqual(door.status, 304)
+        assert.strictEqual(door.headers["etag"], coded)
+        assert.strictEqual(door.headers["vary"], "accept-encoding, x-api-key, authorization")
+        const full = yield* send(base, "GET", "/posts/cond", { "accept-encoding": "gzip", "if-none-match": coded, "x-api-key": KEY })
+        assert.strictEqual(full.status, 304)
+        assert.strictEqual(full.headers["etag"], coded)
+        assert.strictEqual(full.headers["vary"], door.headers["vary"])
+
+        // A write conditioned on the coded tag: the post is the one the client read.
+        const updated = yield* send(
+          base,
+          "PUT",
+          "/posts/cond",
+          { "x-api-key": KEY, "content-type": "application/json", "if-match": coded },
+          JSON.stringify({ ...LONG, title: "Edited" })
+        )
+        assert.strictEqual(updated.status, 200, updated.body.toString())
+        assert.strictEqual(JSON.parse(updated.body.toString()).version, 2)
+        // The coded tag of version 1 no longer revalidates.
+        const stale = yield* send(base, "GET", "/posts/cond", { "accept-encoding": "gzip", "if-none-match": coded })
+        assert.strictEqual(stale.status, 200)
+        assert.strictEqual(JSON.parse(gunzipSync(stale.body).toString()).title, "Edited")
+      })
+    ))
+
+  it.live("reader pages and feeds are compressed; small answers are not", () =>
+    withServer([], (base) =>
+      Effect.gen(function* () {
+        yield* create(base, { ...LONG, slug: "site" })
+        for (const path of ["/", "/p/site", "/rss.xml", "/atom.xml", "/feed.json"]) {
+          const plain = yield* send(base, "GET", path)
+          const gzip = yield* send(base, "GET", path, { "accept-encoding": "gzip" })
+          assert.strictEqual(gzip.status, 200, path)
+          assert.deepStrictEqual(gunzipSync(gzip.body), plain.body, path)
+          assert.strictEqual(gzip.headers["etag"], taggedFor(plain.headers["etag"]!, "gzip"), path)
+          assert.strictEqual(gzip.headers["vary"], "accept-encoding", path)
+          assert.strictEqual(plain.headers["vary"], "accept-encoding", path)
+          const again = yield* send(base, "GET", path, { "accept-encoding": "gzip", "if-none-match": gzip.headers["etag"]! })
+          assert.strictEqual(again.status, 304, path)
+        }
+        // A sitemap of one post is under MIN_BYTES: sent as it is, but it would be coded if larger.
+        const sitemap = yield* send(base, "GET", "/sitemap.xml", { "accept-encoding": "gzip" })
+        assert.isBelow(sitemap.body.byteLength, 1024)
+        assert.strictEqual(sitemap.headers["content-encoding"], undefined)
+        assert.strictEqual(sitemap.headers["vary"], "accept-encoding")
+        assert.match(sitemap.body.toString(), /<urlset/)
+        const health = yield* send(base, "GET", "/health", { "accept-encoding": "gzip" })
+        assert.strictEqual(health.headers["content-encoding"], undefined)
+        assert.deepStrictEqual(JSON.parse(health.body.toString()), { status: "ok" })
+      })
+    ))
+
+  it.live("HTTP_COMPRESSION=false: bodies as they are, headers as before", () =>
+    withServer([["HTTP_COMPRESSION", "false"]], (base) =>
+      Effect.gen(function* () {
+        yield* create(base, { ...LONG, slug: "off" })
+        for (let i = 0; i < 2; i++) {
+          const answer = yield* send(base, "GET", "/posts/off", { "accept-encoding": "gzip, br" })
+          assert.strictEqual(answer.headers["content-encoding"], undefined)
+          assert.strictEqual(answer.headers["vary"], "x-api-key, authorization")
+          assert.strictEqual(JSON.parse(answer.body.toString()).slug, "off")
+        }
+        const page = yield* send(base, "GET", "/", { "accept-encoding": "gzip" })
+        assert.strictEqual(page.headers["content-encoding"], undefined)
+        assert.strictEqual(page.headers["vary"], undefined)
+      })
+    ))
+})
