@@ -1,6 +1,7 @@
 /**
- * The methods an `HttpApi` serves at a path, read off its groups' endpoints: what a 405's
- * `Allow` lists. Derived, so an endpoint added to the API is in every `Allow` it belongs to.
+ * The methods an `HttpApi` serves at a path, read off its groups' endpoints: what a 405's and an
+ * OPTIONS's `Allow` lists. Derived, so an endpoint added to the API is in every `Allow` it
+ * belongs to.
  */
 import type { HttpApi } from "@effect/platform"
 
@@ -12,6 +13,15 @@ type Segment =
 interface Route {
   readonly method: string
   readonly segments: ReadonlyArray<Segment>
+}
+
+/**
+ * A route served beside the API's endpoints, on the same router (`/openapi.json` and `/docs`,
+ * which `HttpApiBuilder` mounts outside the API definition): its path as the router takes it.
+ */
+export interface ExtraRoute {
+  readonly method: string
+  readonly path: string
 }
 
 /** The order `Allow` lists methods in. */
@@ -46,17 +56,24 @@ const matches = (segments: ReadonlyArray<Segment>, path: ReadonlyArray<string>):
 
 /**
  * For a request path (percent-encoded, without its query), the methods some endpoint of `api`
- * takes there, HEAD implied by GET; empty when no endpoint serves the path, or when it does not
- * percent-decode. Runs only after the router found no route, so it is a plain scan.
+ * (or one of `extra`) takes there, HEAD implied by GET, and OPTIONS, which every served path
+ * answers (`apiFailures`); empty when nothing serves the path, or when it does not
+ * percent-decode. `*` (the target of `OPTIONS *`, the server as a whole) has every method some
+ * route takes. Runs only after the router found no route, so it is a plain scan.
  */
-export const allowedMethodsOf = (api: HttpApi.HttpApi.Any): ((path: string) => ReadonlyArray<string>) => {
+export const allowedMethodsOf = (
+  api: HttpApi.HttpApi.Any,
+  extra: ReadonlyArray<ExtraRoute> = []
+): ((path: string) => ReadonlyArray<string>) => {
   const routes: Array<Route> = []
   for (const group of Object.values((api as HttpApi.HttpApi.AnyWithProps).groups)) {
     for (const endpoint of Object.values(group.endpoints)) {
       routes.push({ method: endpoint.method, segments: split(endpoint.path).map(segmentOf) })
     }
   }
+  for (const route of extra) routes.push({ method: route.method, segments: split(route.path).map(segmentOf) })
   return (path) => {
+    if (path === "*") return sorted(new Set(routes.flatMap((route) => (route.method === "GET" ? ["GET", "HEAD"] : [route.method]))))
     let decoded: Array<string>
     try {
       // Segment by segment, as the router decodes parameters: an encoded `/` stays inside its segment.
@@ -70,6 +87,10 @@ export const allowedMethodsOf = (api: HttpApi.HttpApi.Any): ((path: string) => R
       methods.add(route.method)
       if (route.method === "GET") methods.add("HEAD")
     }
-    return Array.from(methods).sort((a, b) => rank(a) - rank(b))
+    return sorted(methods)
   }
 }
+
+/** `methods` in `Allow`'s order, with OPTIONS, which every served path answers; none when nothing is served. */
+const sorted = (methods: Set<string>): ReadonlyArray<string> =>
+  methods.size === 0 ? [] : Array.from(methods.add("OPTIONS")).sort((a, b) => rank(a) - rank(b))

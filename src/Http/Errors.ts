@@ -80,12 +80,20 @@ export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()(
 ) {}
 
 /**
- * A conditional write whose precondition does not hold (RFC 9110 §13.1.2): `If-None-Match: *`
- * on a post that exists (create-only), or an `If-None-Match` tag that is the post's ETag.
+ * A conditional write whose precondition header does not hold (RFC 9110 §13.1): an `If-Match`
+ * the post is not (another version or content, or only weak tags, which never match a write),
+ * `If-None-Match: *` on a post that exists (create-only), or an `If-None-Match` tag that is the
+ * post's ETag. Nothing was written. A stale body `version` is `StaleVersion` (409) instead: it is
+ * part of the request's content, not a precondition.
  */
 export class PreconditionFailed extends Schema.TaggedError<PreconditionFailed>()(
   "PreconditionFailed",
-  { message: Schema.String, slug: Schema.String },
+  {
+    message: Schema.String,
+    slug: Schema.String,
+    /** The post's ETag when the precondition was checked, when there is a post to have one. */
+    etag: Schema.optional(Schema.String)
+  },
   HttpApiSchema.annotations({ status: 412 })
 ) {}
 

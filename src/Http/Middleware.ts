@@ -51,7 +51,7 @@ import { randomUUID } from "node:crypto"
 import { IncomingMessage } from "node:http"
 import { Readable, Transform, type TransformCallback } from "node:stream"
 import { ApiKeys, refusal } from "./ApiKeys.js"
-import { allowedMethodsOf } from "./AllowedMethods.js"
+import { allowedMethodsOf, type ExtraRoute } from "./AllowedMethods.js"
 import {
   BadRequest,
   decodeError,
@@ -109,19 +109,25 @@ export const ApiKeyAuthLive: Layer.Layer<ApiKeyAuth, never, ApiKeys> = Layer.eff
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Two failures answered better than the platform does, registered with
+ * Route misses and 400s answered better than the platform does, registered with
  * `HttpApiBuilder.middleware` (Server.serve), so it runs inside the API's error encoding:
  *
  *   - a 400 `HttpApiDecodeError` gets a one-line `message` made of its issues
  *     (`limit: expected ..., got "abc"`) instead of the whole schema drawn as a tree;
+ *   - `OPTIONS` on a path the API serves (RFC 9110 §9.3.7) is 204 with `Allow`, and
+ *     `OPTIONS *` (the server as a whole) lists every method some path takes;
  *   - a route miss on a path the API serves with other methods (`DELETE /posts`) is 405
- *     `MethodNotAllowed` with `Allow`, from `api`'s endpoints; any other miss stays 404.
+ *     `MethodNotAllowed` with `Allow`; any other miss stays 404.
  *
- * Both are failures: on a request that succeeds this is one catch frame, and the path is
- * matched against the endpoints only after the router found no route.
+ * `Allow` is read off `api`'s endpoints, and `extra`: routes mounted beside the API on the same
+ * router (`/openapi.json`, `/docs`), which its endpoints do not list.
+ *
+ * All are failures: on a request that succeeds this is one catch frame, and the path is
+ * matched against the endpoints only after the router found no route. Neither answer reaches a
+ * handler, so neither writes anything (the response cache keeps its entries: ResponseCache).
  */
-export const apiFailures = (api: HttpApi.HttpApi.Any) => {
-  const allowedAt = allowedMethodsOf(api)
+export const apiFailures = (api: HttpApi.HttpApi.Any, extra: ReadonlyArray<ExtraRoute> = []) => {
+  const allowedAt = allowedMethodsOf(api, extra)
   return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
     Effect.catchIf(
       app,
@@ -130,11 +136,15 @@ export const apiFailures = (api: HttpApi.HttpApi.Any) => {
         if (error instanceof HttpApiError.HttpApiDecodeError) return Effect.fail(decodeError(error.issues) as E)
         const request = (error as HttpServerError.RouteNotFound).request
         const path = pathOf(request.url)
-        const allowed = allowedAt(path)
-        if (allowed.length === 0 || allowed.includes(request.method)) return Effect.fail(error as E)
-        const message = `${request.method} is not a method of ${path}: it takes ${allowed.join(", ")}`
+        // `*` is a target for OPTIONS only (RFC 9112 §3.2.4): any other method there stays a miss.
+        const allowed = path === "*" && request.method !== "OPTIONS" ? [] : allowedAt(path)
+        if (allowed.length === 0) return Effect.fail(error as E)
+        const allow = allowed.join(", ")
+        if (request.method === "OPTIONS") return Effect.succeed(HttpServerResponse.empty({ status: 204, headers: { allow } }))
+        if (allowed.includes(request.method)) return Effect.fail(error as E)
+        const message = `${request.method} is not a method of ${path}: it takes ${allow}`
         return Effect.succeed(
-          HttpServerResponse.setHeader(encodeJson(MethodNotAllowed, new MethodNotAllowed({ message }), 405), "allow", allowed.join(", "))
+          HttpServerResponse.setHeader(encodeJson(MethodNotAllowed, new MethodNotAllowed({ message }), 405), "allow", allow)
         )
       }
     )

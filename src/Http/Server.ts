@@ -20,6 +20,7 @@ import * as PostsHttp from "../Posts/Http.js"
 import { siteUrlGiven } from "../Site/SiteConfig.js"
 import { Posts } from "../Posts/Posts.js"
 import { InkwellApi } from "./Api.js"
+import type { ExtraRoute } from "./AllowedMethods.js"
 import { ApiKeys } from "./ApiKeys.js"
 import { NotReady } from "./Errors.js"
 import * as HttpConfig from "./HttpConfig.js"
@@ -32,6 +33,9 @@ import { SettlingResponse } from "./SettlingResponse.js"
 
 /** For a host app's own `createServer({ ServerResponse: SettlingResponse })` (README "Embedding"). */
 export { SettlingResponse }
+
+/** What `apiFailuresLayerWith` takes: a route a host mounts beside the API. */
+export type { ExtraRoute }
 
 const systemHandlers = (api: typeof InkwellApi) =>
   HttpApiBuilder.group(api, "system", (handlers) =>
@@ -82,10 +86,28 @@ export const ApiLive: Layer.Layer<HttpApi.Api, never, Posts | ApiKeys> = HttpApi
 export const routerConfig = { maxParamLength: 1024 } as const
 
 /**
- * `apiFailures` for the served `HttpApi` (one-line 400 messages, 405 with `Allow`), as an API
- * middleware. An embedding app serving with `HttpApiBuilder.serve` may provide it too.
+ * `apiFailures` for the served `HttpApi` (one-line 400 messages, 405 with `Allow`, 204 to
+ * OPTIONS), as an API middleware, with `extra` routes mounted beside the API on its router.
  */
-export const apiFailuresLayer = HttpApiBuilder.middleware(Effect.map(HttpApi.Api, ({ api }) => apiFailures(api)))
+export const apiFailuresLayerWith = (extra: ReadonlyArray<ExtraRoute>) =>
+  HttpApiBuilder.middleware(Effect.map(HttpApi.Api, ({ api }) => apiFailures(api, extra)))
+
+/** `apiFailuresLayerWith` for the API's endpoints only. An embedding app serving with `HttpApiBuilder.serve` may provide it too. */
+export const apiFailuresLayer = apiFailuresLayerWith([])
+
+/** Where `serve` mounts the OpenAPI document and the docs UI. */
+export const OPENAPI_PATH = "/openapi.json"
+export const DOCS_PATH = "/docs"
+
+/**
+ * The document and the UI as the router has them: mounted by `HttpApiBuilder` outside the API
+ * definition, so its endpoints cannot say that these paths take GET (and HEAD): a POST there was
+ * 404 as if nothing were there.
+ */
+const DOCUMENTATION_ROUTES: ReadonlyArray<ExtraRoute> = [
+  { method: "GET", path: OPENAPI_PATH },
+  { method: "GET", path: DOCS_PATH }
+]
 
 export interface ServeOptions {
   /**
@@ -158,9 +180,9 @@ export const serve = (
   }).pipe(
     Layer.unwrapScoped,
     Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
-    Layer.provide(apiFailuresLayer),
-    Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
-    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+    Layer.provide(apiFailuresLayerWith(DOCUMENTATION_ROUTES)),
+    Layer.provide(HttpApiSwagger.layer({ path: DOCS_PATH })),
+    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: OPENAPI_PATH })),
     Layer.provide(ApiLive)
   )
 

@@ -212,14 +212,19 @@ const importOperation = (op: Record<string, any>) => {
   return op
 }
 
-export const IfMatch = Schema.Struct({ "if-match": Schema.optional(Schema.String) })
+/** What `If-Match` means on every write (RFC 9110 §13.1.1). */
+const IF_MATCH = Schema.String.annotations({
+  description: "The post's ETag(s) or version: the write goes ahead only if the post is still one of them " +
+    "(412 PreconditionFailed otherwise, naming the post's current ETag; weak W/ tags never match). " +
+    "`*`: the post exists. A missing post is 404 whatever If-Match says"
+})
+
+export const IfMatch = Schema.Struct({ "if-match": Schema.optional(IF_MATCH) })
 export const IfNoneMatch = Schema.Struct({ "if-none-match": Schema.optional(Schema.String) })
 
 /** A PUT's preconditions (RFC 9110 §13.1). */
 export const UpdateConditions = Schema.Struct({
-  "if-match": Schema.optional(Schema.String.annotations({
-    description: "The post's ETag(s) or version: the write goes ahead only if the post is still that (409 StaleVersion otherwise)"
-  })),
+  "if-match": Schema.optional(IF_MATCH),
   "if-none-match": Schema.optional(Schema.String.annotations({
     description: "`*`: create the post at this URL only if there is none (201, else 412 PreconditionFailed, nothing written). " +
       "ETags: 412 when the post is any of them"
@@ -293,7 +298,8 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
       .addError(VersionRequired)
       .annotate(
         OpenApi.Summary,
-        "Replace a post; needs its current version (body `version` or If-Match). With If-None-Match: *, create it at this URL only if there is none (201, else 412)"
+        "Replace a post; needs its current version: body `version` (409 StaleVersion when the post is at another) or If-Match " +
+          "(412 PreconditionFailed when the post is not that). With If-None-Match: *, create it at this URL only if there is none (201, else 412)"
       )
       .annotate(
         OpenApi.Transform,
@@ -310,8 +316,9 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
       .setHeaders(IfMatch)
       .addSuccess(HttpApiSchema.NoContent)
       .addError(PostNotFound)
-      .addError(StaleVersion)
-      .annotate(OpenApi.Summary, "Delete a post (only at the If-Match version, when given)")
+      // Its only version is If-Match's: a post that is not it is a failed precondition, never a 409.
+      .addError(PreconditionFailed)
+      .annotate(OpenApi.Summary, "Delete a post (only at the If-Match version, when given: 412 PreconditionFailed otherwise)")
   )
   .add(
     // No payload schema on purpose: HttpApi would buffer and parse the whole body; the handler

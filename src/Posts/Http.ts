@@ -43,10 +43,10 @@ export interface IfMatchCondition {
 }
 
 /**
- * The condition an `If-Match` states: one of our ETags (version and content hash, both compared:
- * a post re-created at a reused slug has the same version), or a bare version number.
- * `undefined` for anything else, weak tags included: RFC 9110 compares If-Match strongly, and a
- * weak tag does not promise the same bytes.
+ * The condition an `If-Match` entry states: one of our ETags (version and content hash, both
+ * compared: a post re-created at a reused slug has the same version), or a bare version number.
+ * `undefined` for anything else, weak tags included (`isWeakTag` tells those apart: they are
+ * well-formed, and never match).
  */
 export const ifMatchCondition = (header: string): IfMatchCondition | undefined => {
   const value = header.trim()
@@ -129,32 +129,87 @@ const requestPath = (request: HttpServerRequest.HttpServerRequest): string => {
 }
 
 /**
+ * A weak entity tag (`W/"..."`). RFC 9110 §13.1.1 compares If-Match strongly: a weak tag does not
+ * promise the same bytes, so it never matches, and an If-Match of weak tags only always fails
+ * (412), as any other tag the post is not. Not a malformed header (400): the client sent a valid
+ * precondition, one that cannot hold.
+ */
+const isWeakTag = (entry: string): boolean => /^W\/"[^"]*"$/.test(entry)
+
+/** What a write expects of the stored post, and which part of the request said so. */
+interface Expected {
+  readonly version: number | undefined
+  readonly hashTag: string | undefined
+  /**
+   * The expectation is `If-Match`'s: a post that is not it fails a precondition header (412
+   * PreconditionFailed, RFC 9110 §13.1.1), where a stale body `version` is part of the content
+   * the client sent (409 StaleVersion).
+   */
+  readonly fromIfMatch: boolean
+}
+
+/** The 412 for an `If-Match` that `post` is not: names the slug, what was asked and what the post is. */
+const ifMatchFailed = (slug: string, ifMatch: string, post: Pick<Post, "version" | "contentHash">, why = "") => {
+  const etag = etagOf(post)
+  return new PreconditionFailed({
+    slug,
+    etag,
+    message: `post ${JSON.stringify(slug)} is at ${etag} (version ${post.version}), not what If-Match: ${ifMatch.trim()} asks for${why}: ` +
+      "nothing was written; reload it and retry"
+  })
+}
+
+const WEAK_ONLY = " (weak W/ tags never match: If-Match compares strongly, so send the ETag as it was given)"
+
+/**
+ * A write whose expectation came from `ifMatch`, with the repository's `StaleVersion` answered as
+ * the failed precondition it is (412, naming the post's ETag as it is now: one more read, on
+ * that failure only). A post gone meanwhile is 404.
+ */
+const ifMatchPrecondition = <E2, R2>(
+  slug: string,
+  ifMatch: string,
+  current: Effect.Effect<Pick<Post, "version" | "contentHash">, E2, R2>
+) =>
+<A, E, R>(write: Effect.Effect<A, E | StaleVersion, R>) =>
+  Effect.catchIf(
+    write,
+    (error): error is StaleVersion => error instanceof StaleVersion,
+    () => Effect.flatMap(current, (post) => Effect.fail(ifMatchFailed(slug, ifMatch, post)))
+  ) as Effect.Effect<A, Exclude<E, StaleVersion> | PreconditionFailed | E2, R | R2>
+
+/**
  * What a write expects of the stored post: body `version` and/or `If-Match`, which must agree
- * on the version when both are sent.
+ * on the version when both are sent (400 otherwise: the request contradicts itself).
+ *
+ * `If-Match: *` (RFC 9110: "if the post exists") names no version: a DELETE is then
+ * unconditional, a PUT still needs body `version` (428). On a post that does not exist, every
+ * If-Match here is answered 404, not 412: RFC 9110 §13.2.1 has a server ignore preconditions when
+ * the request without them would have failed otherwise, and a write to a missing post is 404
+ * (these writes never create, but for `If-None-Match: *`). 404 also says what is wrong.
  *
  * `If-Match` may list several ETags (RFC 9110: the write goes ahead when the post is any of
- * them). The repository checks one, atomically; so for a list the post is read first and the
- * entry it matches is the one checked (none matching: the first, which the repository refuses
- * as stale). `current` is that read, made only for a list.
+ * them); weak ones never match and are passed over. The repository checks one, atomically; so
+ * for a list the post is read first and the entry it matches is the one checked (none matching:
+ * 412 there and then). `current` is that read, made only for a list or weak tags only.
  */
 const expectedVersion = <E, R>(
+  slug: string,
   fromBody: number | undefined,
   ifMatch: string | undefined,
   current: Effect.Effect<Pick<Post, "version" | "contentHash">, E, R>
-) =>
+): Effect.Effect<Expected, BadRequest | PreconditionFailed | E, R> =>
   Effect.gen(function* () {
-    // `*` (RFC 9110): "if the post exists", which every write here asks anyway (404 otherwise).
-    // It names no version: a DELETE is then unconditional, a PUT still needs body `version` (428).
-    if (ifMatch?.trim() === "*") return { version: fromBody, hashTag: undefined }
-    if (ifMatch === undefined) return { version: fromBody, hashTag: undefined }
+    if (ifMatch === undefined || ifMatch.trim() === "*") return { version: fromBody, hashTag: undefined, fromIfMatch: false }
     const listed = ifMatch.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")
-    const conditions = listed.map(ifMatchCondition)
+    const conditions = listed.filter((entry) => !isWeakTag(entry)).map(ifMatchCondition)
     if (listed.length === 0 || conditions.some((condition) => condition === undefined)) {
       return yield* new BadRequest({
-        message: `If-Match must be a strong ETag from this API or a version number, not ${JSON.stringify(ifMatch)}`
+        message: `If-Match must be * or ETags from this API or version numbers, not ${JSON.stringify(ifMatch)}`
       })
     }
     let candidates = conditions as Array<IfMatchCondition>
+    if (candidates.length === 0) return yield* Effect.flatMap(current, (post) => Effect.fail(ifMatchFailed(slug, ifMatch, post, WEAK_ONLY)))
     if (fromBody !== undefined) {
       candidates = candidates.filter((condition) => condition.version === fromBody)
       if (candidates.length === 0) {
@@ -166,11 +221,13 @@ const expectedVersion = <E, R>(
     let chosen = candidates[0]!
     if (candidates.length > 1) {
       const post = yield* current
-      chosen = candidates.find((condition) =>
+      const matching = candidates.find((condition) =>
         condition.version === post.version && (condition.hashTag === undefined || condition.hashTag === hashTagOf(post))
-      ) ?? chosen
+      )
+      if (matching === undefined) return yield* ifMatchFailed(slug, ifMatch, post)
+      chosen = matching
     }
-    return { version: chosen.version, hashTag: chosen.hashTag }
+    return { version: chosen.version, hashTag: chosen.hashTag, fromIfMatch: true }
   })
 
 /** What create and update take: JSON fields, or markdown (`text/x-markdown` is its older name). */
@@ -488,14 +545,15 @@ const adminHandlers = (api: InkwellApiType) =>
             if (ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)) {
               return yield* createOnly(posts, path.slug, content, fromBody, headers["if-match"], request)
             }
+            const ifMatch = headers["if-match"]
             const current = posts.get(path.slug, { includeDrafts: true })
-            const expected = yield* expectedVersion(fromBody, headers["if-match"], current)
+            const expected = yield* expectedVersion(path.slug, fromBody, ifMatch, current)
             const version = expected.version
             let hashTag = expected.hashTag
             if (version === undefined) {
               return yield* new VersionRequired({
                 message: "send the version you are replacing, as `version` in the body or as If-Match (the post's ETag)" +
-                  (headers["if-match"] === undefined ? "" : "; If-Match: * names no version") +
+                  (ifMatch === undefined ? "" : "; If-Match: * names no version") +
                   ", or If-None-Match: * to create the post only if there is none"
               })
             }
@@ -505,17 +563,21 @@ const adminHandlers = (api: InkwellApiType) =>
               if (matchesIfNoneMatch(ifNoneMatch, etag)) {
                 return yield* new PreconditionFailed({
                   slug: path.slug,
+                  etag,
                   message: `post ${JSON.stringify(path.slug)} is at ${etag}, which If-None-Match names: nothing was written`
                 })
               }
               // The write replaces the post just compared, or none: the repository checks its
               // version and content hash (its ETag) in the same transaction as the write.
               if (post.version !== version || (hashTag !== undefined && hashTag !== hashTagOf(post))) {
-                return yield* new StaleVersion({ slug: path.slug, expected: version, actual: post.version })
+                return yield* expected.fromIfMatch
+                  ? ifMatchFailed(path.slug, ifMatch!, post)
+                  : new StaleVersion({ slug: path.slug, expected: version, actual: post.version })
               }
               hashTag = hashTagOf(post)
             }
-            const post = yield* posts.update(path.slug, version, content, hashTag)
+            const write = posts.update(path.slug, version, content, hashTag)
+            const post = yield* (expected.fromIfMatch ? ifMatchPrecondition(path.slug, ifMatch!, current)(write) : write)
             // Renamed: the request's URL now answers 404; Content-Location says where the post is.
             if (post.slug === path.slug) return postResponse(post)
             return postResponse(post, 200, { "content-location": siblingUrl(request, post.slug) })
@@ -523,12 +585,13 @@ const adminHandlers = (api: InkwellApiType) =>
         )
         .handle("delete", ({ headers, path }) =>
           Effect.gen(function* () {
-            const { hashTag, version } = yield* expectedVersion(
-              undefined,
-              headers["if-match"],
-              posts.get(path.slug, { includeDrafts: true })
+            const ifMatch = headers["if-match"]
+            const current = posts.get(path.slug, { includeDrafts: true })
+            const expected = yield* expectedVersion(path.slug, undefined, ifMatch, current)
+            // A DELETE has no body: whatever version it expects is If-Match's (none: no StaleVersion).
+            yield* posts.remove(path.slug, expected.version, expected.hashTag).pipe(
+              ifMatchPrecondition(path.slug, ifMatch ?? "*", current)
             )
-            yield* posts.remove(path.slug, version, hashTag)
           }).pipe(databaseErrorsAsDefects)
         )
         // The body is pulled as the pipeline's queues drain: an upload never sits in memory whole.

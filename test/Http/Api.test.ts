@@ -362,12 +362,13 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
-  it.effect("DELETE: 204, then 404; 409 with a stale If-Match", () =>
+  it.effect("DELETE: 204, then 404; 412 with a stale If-Match", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost())
       yield* putJson("/posts/first-post", newPost({ body: "v2", version: 1 }))
       const stale = yield* del("/posts/first-post", { "x-api-key": KEY, "if-match": '"v1-abc"' })
-      assert.strictEqual(stale.status, 409)
+      assert.strictEqual(stale.status, 412)
+      assert.strictEqual((yield* json(stale))._tag, "PreconditionFailed")
       const deleted = yield* del("/posts/first-post")
       assert.strictEqual(deleted.status, 204)
       assert.strictEqual((yield* get("/posts/first-post")).status, 404)
@@ -375,7 +376,7 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
-  it.effect("If-Match with an ETag of a deleted post is 409 for the post re-created at its slug; a weak tag is 400", () =>
+  it.effect("If-Match with an ETag of a deleted post is 412 for the post re-created at its slug; so is a weak tag (never matches)", () =>
     Effect.gen(function* () {
       const old = yield* postJson("/posts", newPost({ slug: "reused", body: "the first post" }))
       const oldEtag = old.headers["etag"]!
@@ -386,16 +387,16 @@ describe("posts API", () => {
       assert.match(freshEtag, /^"v1-/)
 
       const overwrite = yield* putJson("/posts/reused", newPost({ slug: "reused", body: "lost" }), { "x-api-key": KEY, "if-match": oldEtag })
-      assert.strictEqual(overwrite.status, 409)
-      assert.deepInclude(yield* json(overwrite), { _tag: "StaleVersion", expected: 1, actual: 1 })
+      assert.strictEqual(overwrite.status, 412)
+      assert.deepInclude(yield* json(overwrite), { _tag: "PreconditionFailed", slug: "reused", etag: freshEtag })
       const remove = yield* del("/posts/reused", { "x-api-key": KEY, "if-match": oldEtag })
-      assert.strictEqual(remove.status, 409)
+      assert.strictEqual(remove.status, 412)
       assert.strictEqual((yield* json(yield* get("/posts/reused"))).body, "the second post")
 
       const weak = yield* putJson("/posts/reused", newPost({ slug: "reused", body: "weak" }), { "x-api-key": KEY, "if-match": `W/${freshEtag}` })
-      assert.strictEqual(weak.status, 400)
-      assert.strictEqual((yield* json(weak))._tag, "BadRequest")
-      assert.strictEqual((yield* del("/posts/reused", { "x-api-key": KEY, "if-match": `W/${freshEtag}` })).status, 400)
+      assert.strictEqual(weak.status, 412)
+      assert.strictEqual((yield* json(weak))._tag, "PreconditionFailed")
+      assert.strictEqual((yield* del("/posts/reused", { "x-api-key": KEY, "if-match": `W/${freshEtag}` })).status, 412)
 
       const edited = yield* putJson("/posts/reused", newPost({ slug: "reused", body: "edited" }), { "x-api-key": KEY, "if-match": freshEtag })
       assert.strictEqual(edited.status, 200)
@@ -485,15 +486,15 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
-  it.effect("If-Match lists several ETags (RFC 9110): the write goes ahead when the post is any of them, 409 when none", () =>
+  it.effect("If-Match lists several ETags (RFC 9110): the write goes ahead when the post is any of them, 412 when none", () =>
     Effect.gen(function* () {
       const v1 = (yield* postJson("/posts", newPost())).headers["etag"]!
       const v2 = (yield* putJson("/posts/first-post", newPost({ body: "v2", version: 1 }))).headers["etag"]!
       const withKey = (ifMatch: string) => ({ "x-api-key": KEY, "if-match": ifMatch })
 
       const stale = yield* putJson("/posts/first-post", newPost({ body: "stale" }), withKey(`${v1}, "v9-0123456789abcdef"`))
-      assert.strictEqual(stale.status, 409)
-      assert.strictEqual((yield* json(stale))._tag, "StaleVersion")
+      assert.strictEqual(stale.status, 412)
+      assert.strictEqual((yield* json(stale))._tag, "PreconditionFailed")
 
       const listed = yield* putJson("/posts/first-post", newPost({ body: "v3" }), withKey(`${v1}, ${v2}`))
       assert.strictEqual(listed.status, 200)
@@ -502,11 +503,11 @@ describe("posts API", () => {
 
       const disagree = yield* putJson("/posts/first-post", newPost({ body: "x", version: 5 }), withKey(`${v1}, ${v3}`))
       assert.strictEqual(disagree.status, 400)
-      const weakInList = yield* del("/posts/first-post", withKey(`${v3}, W/${v3}`))
-      assert.strictEqual(weakInList.status, 400)
+      // A weak tag is passed over (it never matches); the strong ones decide.
+      assert.strictEqual((yield* del("/posts/first-post", withKey(`W/${v3}, ${v1}`))).status, 412)
 
-      assert.strictEqual((yield* del("/posts/first-post", withKey(`"2", ${v1}`))).status, 409)
-      assert.strictEqual((yield* del("/posts/first-post", withKey(`${v1},${v3}`))).status, 204)
+      assert.strictEqual((yield* del("/posts/first-post", withKey(`"2", ${v1}`))).status, 412)
+      assert.strictEqual((yield* del("/posts/first-post", withKey(`W/${v3}, ${v1},${v3}`))).status, 204)
       assert.strictEqual((yield* del("/posts/first-post", withKey(`${v1}, ${v3}`))).status, 404)
     }).pipe(Effect.provide(testServer()))
   )

@@ -111,6 +111,7 @@ describe("PUT with If-None-Match", () => {
         assert.deepStrictEqual(yield* json(refused), {
           _tag: "PreconditionFailed",
           slug: "first-post",
+          etag,
           message: `post "first-post" is at ${etag}, which If-None-Match names: nothing was written`
         })
       }

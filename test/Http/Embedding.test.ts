@@ -65,7 +65,7 @@ describe("embedding", () => {
       // With apiFailuresLayer: 405 with Allow under the prefix, one-line 400 messages.
       const wrongMethod = yield* send(HttpClientRequest.del("/blog/posts"))
       assert.strictEqual(wrongMethod.status, 405)
-      assert.strictEqual(wrongMethod.headers["allow"], "GET, HEAD, POST")
+      assert.strictEqual(wrongMethod.headers["allow"], "GET, HEAD, POST, OPTIONS")
       assert.strictEqual((yield* json(yield* get("/blog/posts?limit=x"))).message.split("\n").length, 1)
     }).pipe(Effect.provide(HostServer))
   )

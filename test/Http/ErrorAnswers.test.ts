@@ -11,7 +11,9 @@ import { allowedMethodsOf } from "../../src/Http/AllowedMethods.js"
 import { InkwellApi, PostsApi, SystemApi } from "../../src/Http/Api.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import { Slug } from "../../src/Domain/Post.js"
-import { get, json, KEY, newPost, postJson, putJson, send, testServer } from "./harness.js"
+import { request as httpRequest } from "node:http"
+import { siteServer } from "../Site/harness.js"
+import { get, json, KEY, newPost, portOf, postJson, putJson, send, testServer } from "./harness.js"
 
 const slug = (text: string) => Slug.make(text)
 
@@ -138,13 +140,12 @@ describe("405 Method Not Allowed", () => {
   it.effect("a method the path does not take is 405 with Allow from the API's endpoints; an unknown path stays 404", () =>
     Effect.gen(function* () {
       const cases: ReadonlyArray<readonly [string, string, string]> = [
-        ["DELETE", "/posts", "GET, HEAD, POST"],
-        ["PUT", "/posts/", "GET, HEAD, POST"],
-        ["PATCH", "/posts/some-slug", "GET, HEAD, PUT, DELETE"],
-        ["POST", "/posts/some-slug", "GET, HEAD, PUT, DELETE"],
-        ["POST", "/health", "GET, HEAD"],
-        ["DELETE", "/tags", "GET, HEAD"],
-        ["OPTIONS", "/ready", "GET, HEAD"]
+        ["DELETE", "/posts", "GET, HEAD, POST, OPTIONS"],
+        ["PUT", "/posts/", "GET, HEAD, POST, OPTIONS"],
+        ["PATCH", "/posts/some-slug", "GET, HEAD, PUT, DELETE, OPTIONS"],
+        ["POST", "/posts/some-slug", "GET, HEAD, PUT, DELETE, OPTIONS"],
+        ["POST", "/health", "GET, HEAD, OPTIONS"],
+        ["DELETE", "/tags", "GET, HEAD, OPTIONS"]
       ]
       for (const [method, path, allow] of cases) {
         for (const headers of [{}, { "x-api-key": KEY }]) {
@@ -169,7 +170,7 @@ describe("405 Method Not Allowed", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
-  it.effect("a 405 or a route miss is not cached and invalidates nothing, with or without a key", () =>
+  it.effect("a 405, an OPTIONS or a route miss is not cached and invalidates nothing, with or without a key", () =>
     Effect.gen(function* () {
       const cache = yield* ResponseCache
       assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
@@ -181,6 +182,10 @@ describe("405 Method Not Allowed", () => {
         assert.strictEqual((yield* answer("DELETE", "/posts", headers)).status, 405)
         assert.strictEqual((yield* answer("PATCH", "/posts/first-post", headers)).status, 405)
         assert.strictEqual((yield* answer("POST", "/posts/first-post/x", headers)).status, 404)
+        assert.strictEqual((yield* answer("OPTIONS", "/posts/first-post", headers)).status, 204)
+        assert.strictEqual((yield* answer("OPTIONS", "/posts", headers)).status, 204)
+        assert.strictEqual((yield* answer("POST", "/openapi.json", headers)).status, 405)
+        assert.strictEqual((yield* answer("DELETE", "/docs", headers)).status, 405)
       }
       assert.strictEqual((yield* cache.stats).entries, 2)
       assert.isDefined(cache.lookup("GET", "/posts/first-post", false, undefined))
@@ -188,19 +193,117 @@ describe("405 Method Not Allowed", () => {
     }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })))))
   )
 
+  it.effect("/openapi.json and /docs take GET and HEAD: another method is 405 with Allow, not 404", () =>
+    Effect.gen(function* () {
+      for (const path of ["/openapi.json", "/docs"]) {
+        for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
+          const response = yield* answer(method, path)
+          assert.strictEqual(response.status, 405, `${method} ${path}`)
+          assert.strictEqual(response.headers["allow"], "GET, HEAD, OPTIONS", `${method} ${path}`)
+          assert.deepStrictEqual(yield* json(response), {
+            _tag: "MethodNotAllowed",
+            message: `${method} is not a method of ${path}: it takes GET, HEAD, OPTIONS`
+          })
+        }
+        assert.strictEqual((yield* answer("GET", path)).status, 200, path)
+        assert.strictEqual((yield* answer("HEAD", path)).status, 200, path)
+      }
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it("Allow is derived from the endpoints, as the router reads paths (case, slashes, prefixes, encoded slashes)", () => {
     const allowed = allowedMethodsOf(InkwellApi)
-    assert.deepStrictEqual(allowed("/posts"), ["GET", "HEAD", "POST"])
-    assert.deepStrictEqual(allowed("/Posts//"), ["GET", "HEAD", "POST"])
-    assert.deepStrictEqual(allowed("/posts/import"), ["GET", "HEAD", "POST", "PUT", "DELETE"])
-    assert.deepStrictEqual(allowed("/posts/a%2Fb"), ["GET", "HEAD", "PUT", "DELETE"])
+    assert.deepStrictEqual(allowed("/posts"), ["GET", "HEAD", "POST", "OPTIONS"])
+    assert.deepStrictEqual(allowed("/Posts//"), ["GET", "HEAD", "POST", "OPTIONS"])
+    assert.deepStrictEqual(allowed("/posts/import"), ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
+    assert.deepStrictEqual(allowed("/posts/a%2Fb"), ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
     assert.deepStrictEqual(allowed("/posts/a/b"), [])
     assert.deepStrictEqual(allowed("/posts/%ZZ"), [])
     assert.deepStrictEqual(allowed("/"), [])
+    assert.deepStrictEqual(allowed("/openapi.json"), [], "the documentation is not among the API's endpoints")
+    assert.deepStrictEqual(allowed("*"), ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
     class Host extends HttpApi.make("host").add(PostsApi.prefix("/blog")).add(SystemApi) {}
-    const hosted = allowedMethodsOf(Host)
-    assert.deepStrictEqual(hosted("/blog/posts"), ["GET", "HEAD"])
+    const hosted = allowedMethodsOf(Host, [{ method: "GET", path: "/blog/openapi.json" }])
+    assert.deepStrictEqual(hosted("/blog/posts"), ["GET", "HEAD", "OPTIONS"])
     assert.deepStrictEqual(hosted("/posts"), [])
-    assert.deepStrictEqual(hosted("/ready"), ["GET", "HEAD"])
+    assert.deepStrictEqual(hosted("/ready"), ["GET", "HEAD", "OPTIONS"])
+    assert.deepStrictEqual(hosted("/blog/OpenAPI.json"), ["GET", "HEAD", "OPTIONS"])
+    assert.deepStrictEqual(hosted("*"), ["GET", "HEAD", "OPTIONS"])
   })
 })
+
+describe("OPTIONS", () => {
+  const options = (path: string, headers: Record<string, string> = {}) =>
+    send(HttpClientRequest.options(path).pipe(HttpClientRequest.setHeaders(headers)))
+
+  it.effect("on every path the API serves: 204 with Allow (its methods, HEAD where GET, OPTIONS), no body, key or none", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [string, string]> = [
+        ["/posts/some-slug", "GET, HEAD, PUT, DELETE, OPTIONS"],
+        ["/posts", "GET, HEAD, POST, OPTIONS"],
+        ["/posts/", "GET, HEAD, POST, OPTIONS"],
+        ["/posts?limit=5", "GET, HEAD, POST, OPTIONS"],
+        ["/posts/import", "GET, HEAD, POST, PUT, DELETE, OPTIONS"],
+        ["/posts/import-url", "GET, HEAD, POST, PUT, DELETE, OPTIONS"],
+        ["/tags", "GET, HEAD, OPTIONS"],
+        ["/health", "GET, HEAD, OPTIONS"],
+        ["/ready", "GET, HEAD, OPTIONS"],
+        ["/openapi.json", "GET, HEAD, OPTIONS"],
+        ["/docs", "GET, HEAD, OPTIONS"]
+      ]
+      for (const [path, allow] of cases) {
+        // A wrong key changes nothing: OPTIONS reaches no handler, so no credential is checked.
+        for (const headers of [{}, { "x-api-key": KEY }, { "x-api-key": "wrong" }]) {
+          const response = yield* options(path, headers)
+          assert.strictEqual(response.status, 204, path)
+          assert.strictEqual(response.headers["allow"], allow, path)
+          assert.strictEqual(yield* response.text, "", path)
+        }
+      }
+      for (const path of ["/nothing", "/posts/a/b", "/"]) {
+        const response = yield* options(path)
+        assert.strictEqual(response.status, 404, path)
+        assert.strictEqual((yield* json(response))._tag, "RouteNotFound")
+        assert.isUndefined(response.headers["allow"])
+      }
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("OPTIONS * (the server as a whole) lists every method some path takes; any other method at * is no route", () =>
+    Effect.gen(function* () {
+      const port = yield* portOf
+      const star = yield* optionsRaw(port, "OPTIONS", "*")
+      assert.strictEqual(star.status, 204)
+      assert.strictEqual(star.allow, "GET, HEAD, POST, PUT, DELETE, OPTIONS")
+      const get = yield* optionsRaw(port, "GET", "*")
+      assert.strictEqual(get.status, 404)
+      assert.isUndefined(get.allow)
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("with the reader site mounted beside the API (its catch-all routes): the same answers", () =>
+    Effect.gen(function* () {
+      const post = yield* options("/posts/some-slug")
+      assert.strictEqual(post.status, 204)
+      assert.strictEqual(post.headers["allow"], "GET, HEAD, PUT, DELETE, OPTIONS")
+      const spec = yield* answerTo("POST", "/openapi.json")
+      assert.strictEqual(spec.status, 405)
+      assert.strictEqual(spec.headers["allow"], "GET, HEAD, OPTIONS")
+      assert.strictEqual((yield* options("/nothing")).status, 404)
+    }).pipe(Effect.provide(siteServer()))
+  )
+})
+
+const answerTo = (method: string, path: string) => send(HttpClientRequest.make(method as "GET")(path))
+
+/** A request whose target is `target` as written (`*` is no URL the HttpClient can send). */
+const optionsRaw = (port: number, method: string, target: string) =>
+  Effect.async<{ readonly status: number; readonly allow: string | undefined }, Error>((resume) => {
+    const req = httpRequest({ host: "127.0.0.1", port, method, path: target, agent: false }, (res) => {
+      res.resume()
+      res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, allow: res.headers["allow"] })))
+    })
+    req.on("error", (error) => resume(Effect.fail(error)))
+    req.end()
+    return Effect.sync(() => req.destroy())
+  })

@@ -147,6 +147,36 @@ describe("front door", () => {
       })
     ))
 
+  it.live("OPTIONS and a wrong method on the documentation take the full path (204 / 405 with Allow) and leave the cache as it was", () =>
+    withServer((base) =>
+      Effect.gen(function* () {
+        const created = yield* send(base, "POST", "/posts", ["Content-Type", "application/json", "X-API-Key", KEY], JSON.stringify(newPost({ title: "Options" })))
+        assert.strictEqual(created.status, 201, created.body)
+        assert.strictEqual((yield* send(base, "GET", "/posts/options")).status, 200)
+        assert.strictEqual((yield* send(base, "GET", "/posts")).status, 200)
+        const cache = yield* ResponseCache
+        const before = yield* cache.stats
+        assert.strictEqual(before.entries, 2)
+        // The cached post's own URL: the front door has its GET, and must not answer an OPTIONS with it.
+        for (const headers of [[], ["X-API-Key", KEY]]) {
+          const post = yield* send(base, "OPTIONS", "/posts/options", headers)
+          assert.strictEqual(post.status, 204)
+          assert.strictEqual(post.headers["allow"], "GET, HEAD, PUT, DELETE, OPTIONS")
+          assert.strictEqual(post.body, "")
+          assert.strictEqual((yield* send(base, "OPTIONS", "/posts", headers)).headers["allow"], "GET, HEAD, POST, OPTIONS")
+          const spec = yield* send(base, "POST", "/openapi.json", headers)
+          assert.strictEqual(spec.status, 405)
+          assert.strictEqual(spec.headers["allow"], "GET, HEAD, OPTIONS")
+          assert.strictEqual((yield* send(base, "OPTIONS", "*", headers)).status, 204)
+        }
+        const after = yield* cache.stats
+        assert.strictEqual(after.entries, 2, "nothing invalidated")
+        assert.strictEqual(after.hits, before.hits, "none answered from the cache")
+        assert.strictEqual((yield* send(base, "GET", "/posts/options")).status, 200)
+        assert.strictEqual(yield* hitsOf, before.hits + 1, "the post is still cached")
+      })
+    ))
+
   it.live("a cached read has the full path's bytes, ETag, 304 and request id; credentials bypass it", () =>
     withServer((base, lines) =>
       Effect.gen(function* () {
