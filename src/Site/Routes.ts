@@ -19,6 +19,7 @@ import {
 import { Cause, DateTime, Effect, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import type { RepositoryError } from "../Domain/Errors.js"
+import { tagKey } from "../Domain/Post.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
 import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
@@ -148,6 +149,21 @@ export const SiteRouter = Effect.gen(function* () {
 
   const missing = (message: string) => serve(Effect.fail(new PageNotFound({ message })))
 
+  /**
+   * One address per tag: its pages and feeds live at its `tagKey` (`/tags/rust`), and another
+   * spelling (`/tags/Rust`, `/tags/RUST/rss.xml`) is a 301 to `route` there, query kept. A
+   * redirect rather than the page served again with a canonical link: feed readers move a
+   * subscription on a 301 and never see a page's `<link rel="canonical">`, bookmarks and
+   * crawlers converge on one URL, and caches hold one copy of a tag's page instead of one per
+   * spelling. No Cache-Control, as /page/1's: a browser may keep this 301 as long as it likes,
+   * since the key is a function of the tag alone.
+   */
+  const canonicalTag = <E, R>(tag: string, route: string, page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+    tag === tagKey(tag)
+      ? page
+      : Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+        HttpServerResponse.redirect(urls.path(route) + request.url.slice(pathOf(request.url).length), { status: 301, headers: SECURITY_HEADERS }))
+
   const listingPage = (tag?: string) =>
     Effect.flatMap(HttpRouter.params, (params) => {
       const page = pageNumber(params["page"])
@@ -157,7 +173,7 @@ export const SiteRouter = Effect.gen(function* () {
         const canonical = urls.path(tag === undefined ? routes.home() : routes.tag(tag))
         return Effect.succeed(HttpServerResponse.redirect(canonical, { status: 301, headers: SECURITY_HEADERS }))
       }
-      return serve(tag === undefined ? site.home(page) : site.tag(tag, page))
+      return tag === undefined ? serve(site.home(page)) : canonicalTag(tag, routes.tag(tag, page), serve(site.tag(tag, page)))
     })
 
   const tagParam = Effect.map(HttpRouter.params, (params) => params["tag"] ?? "")
@@ -184,7 +200,10 @@ export const SiteRouter = Effect.gen(function* () {
         return oneUrl(urls.path(routes.post(slug)), serve(site.post(slug)))
       })
     ),
-    HttpRouter.get("/tags/:tag", Effect.flatMap(tagParam, (tag) => oneUrl(urls.path(routes.tag(tag)), serve(site.tag(tag, 1))))),
+    HttpRouter.get(
+      "/tags/:tag",
+      Effect.flatMap(tagParam, (tag) => oneUrl(urls.path(routes.tag(tag)), canonicalTag(tag, routes.tag(tag), serve(site.tag(tag, 1)))))
+    ),
     HttpRouter.get("/tags/:tag/page/:page", Effect.flatMap(tagParam, (tag) => listingPage(tag))),
     HttpRouter.get("/sitemap.xml", serve(site.sitemap())),
     HttpRouter.get("/robots.txt", respond(site.robots, cache)),
@@ -201,7 +220,10 @@ export const SiteRouter = Effect.gen(function* () {
   for (const [file, format] of FEED_FILES) {
     router = router.pipe(
       HttpRouter.get(`/${file}`, serve(site.feed(format))),
-      HttpRouter.get(`/tags/:tag/${file}`, Effect.flatMap(tagParam, (tag) => serve(site.feed(format, tag))))
+      HttpRouter.get(
+        `/tags/:tag/${file}`,
+        Effect.flatMap(tagParam, (tag) => canonicalTag(tag, routes.feed(format, tag), serve(site.feed(format, tag))))
+      )
     )
   }
   /**
