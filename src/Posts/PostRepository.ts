@@ -171,9 +171,11 @@ export interface PostRepositoryShape {
   /**
    * The earliest listing time after `after` of a published post: when the public listing
    * changes next without a write (a scheduled post's time comes). One indexed lookup; the
-   * response cache asks it when it stores a list, which it then keeps no later than that.
+   * response cache asks it when it stores a list, which it then keeps no later than that, and
+   * the reader site when it answers, whose `Cache-Control: max-age` then ends no later either.
    * Optional for other stores: without it cached lists last their TTL, so a scheduled post may
-   * reach the API's cached lists up to RESPONSE_CACHE_TTL late (the reader site is not cached).
+   * reach the API's cached lists up to RESPONSE_CACHE_TTL late, and browsers' copies of the
+   * site's pages up to SITE_CACHE_MAX_AGE late.
    */
   readonly nextScheduled?: (after: DateTime.Utc) => Effect.Effect<Option.Option<DateTime.Utc>, RepositoryError>
 }

@@ -226,6 +226,14 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       return Effect.map(found, Option.map((slug) => urls.path(routes.post(slug))))
     }
 
+    /**
+     * When what readers see next changes with no write: the time of the first scheduled post due
+     * after `after` (`PostRepository.nextScheduled`, one indexed lookup). None when none is
+     * scheduled, or when the repository cannot tell (the method is optional).
+     */
+    const nextChange = (after: DateTime.Utc): Effect.Effect<Option.Option<DateTime.Utc>, RepositoryError> =>
+      repository.nextScheduled === undefined ? Effect.succeedNone : repository.nextScheduled(after)
+
     const robots: Document = { contentType: "text/plain; charset=utf-8", body: Feeds.robots(urls) }
 
     const css: Document = { contentType: "text/css; charset=utf-8", body: stylesheet }
@@ -249,6 +257,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       tag: (tag: string, page: number) => listing(page, tag),
       post,
       aliasTarget,
+      nextChange,
       feed,
       sitemap,
       robots,
