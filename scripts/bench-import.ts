@@ -28,7 +28,7 @@ import Database from "better-sqlite3"
 import { type Either, Effect, Layer, Schema } from "effect"
 import * as Migrations from "../src/Database/Migrations.js"
 import * as SqlLive from "../src/Database/SqlLive.js"
-import { type NewPost, PostInput } from "../src/Domain/Post.js"
+import { type NewPost, PostInput, tagKey } from "../src/Domain/Post.js"
 import type { ImportSummary } from "../src/Import/ImportSummary.js"
 import { defaultProcessorConfig, processInputSync, processPostSync } from "../src/Processing/processPost.js"
 import { markdownFiles } from "./bench/lib/markdownFiles.js"
@@ -127,7 +127,7 @@ const runBaseline = async (input: string, db: string, batchSize: number) => {
     created_at, updated_at, version, sort_at) VALUES (@id, @slug, @title, @body, @tags, @status, @authors, @summary,
     @published_at, @updated_at_source, @aliases, @metadata, @source, @html, @excerpt, @word_count,
     @reading_time_minutes, @toc, @content_hash, @created_at, @updated_at, 1, @sort_at)`)
-  const insertTag = sqlite.prepare("INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)")
+  const insertTag = sqlite.prepare("INSERT OR IGNORE INTO post_tags (post_id, tag, tag_key) VALUES (?, ?, ?)")
   const decode = Schema.decodeUnknownSync(PostInput)
   type Row = Record<string, unknown> & { readonly tagList: ReadonlyArray<string> }
   const write = sqlite.transaction((rows: ReadonlyArray<Row>) => {
@@ -135,7 +135,7 @@ const runBaseline = async (input: string, db: string, batchSize: number) => {
       const existing = find.get(row.slug) as { content_hash: string } | undefined
       if (existing !== undefined) continue
       insert.run(row)
-      for (const tag of tagList) insertTag.run(row.id, tag)
+      for (const tag of tagList) insertTag.run(row.id, tag, tagKey(tag))
     }
   })
   const started = performance.now()

@@ -5,7 +5,7 @@
  */
 import { DateTime, Effect, Layer, Option, SynchronizedRef } from "effect"
 import { PostNotFound, SlugConflict } from "../Domain/Errors.js"
-import { aliasKey, aliasKeysOf, type NewPost, type Post, type PostStatus } from "../Domain/Post.js"
+import { aliasKey, aliasKeysOf, distinctTags, type NewPost, type Post, type PostStatus, tagKey } from "../Domain/Post.js"
 import {
   buildNew,
   buildReplacement,
@@ -15,6 +15,7 @@ import {
   cursorOfQuery,
   encodeCursor,
   isAfter,
+  mergeTagCounts,
   newestFirst,
   sortKey,
   upsertAll,
@@ -98,10 +99,11 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
     const state = yield* SynchronizedRef.get(ref)
     const limit = clampLimit(query.limit)
     const due = dueBy(query.asOf)
+    const key = query.tag === undefined ? undefined : tagKey(query.tag)
     let posts = Array.from(state.posts.values())
       .filter((post) =>
         (query.status === undefined || post.status === query.status) &&
-        (query.tag === undefined || post.tags.includes(query.tag)) &&
+        (key === undefined || post.tags.some((tag) => tagKey(tag) === key)) &&
         due(post)
       )
       .sort(newestFirst)
@@ -172,15 +174,21 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
     })
   })
 
-  const tags = Effect.fn("PostRepository.tags")(function*(status?: PostStatus, asOf?: DateTime.Utc) {
-    const counts = new Map<string, number>()
+  const tags = Effect.fn("PostRepository.tags")(function*(status?: PostStatus, asOf?: DateTime.Utc, only?: string) {
+    // Per spelling, as the SQL stores count their rows: a post once per key, in its first spelling.
+    const counts = new Map<string, { readonly key: string; readonly tag: string; count: number }>()
     const due = dueBy(asOf)
+    const wanted = only === undefined ? undefined : tagKey(only)
     for (const post of (yield* SynchronizedRef.get(ref)).posts.values()) {
       if ((status !== undefined && post.status !== status) || !due(post)) continue
-      for (const tag of new Set(post.tags)) counts.set(tag, (counts.get(tag) ?? 0) + 1)
+      for (const { key, tag } of distinctTags(post.tags)) {
+        if (wanted !== undefined && key !== wanted) continue
+        const entry = counts.get(tag)
+        if (entry === undefined) counts.set(tag, { key, tag, count: 1 })
+        else entry.count++
+      }
     }
-    return Array.from(counts, ([tag, count]) => ({ tag, count }))
-      .sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0))
+    return mergeTagCounts(counts.values())
   })
 
   const neighbours = (post: Post, status: PostStatus, asOf?: DateTime.Utc) =>

@@ -21,6 +21,7 @@ export const HASH_TAG_LENGTH = 16
 export const hashTagOf = (post: Pick<Post, "contentHash">): string => post.contentHash.slice(0, HASH_TAG_LENGTH)
 
 export interface ListQuery {
+  /** Posts carrying this tag in any case: compared by `tagKey` ("Rust" finds "rust" and "RUST"). */
   readonly tag?: string | undefined
   /** `undefined` lists every status. */
   readonly status?: PostStatus | undefined
@@ -48,7 +49,12 @@ export interface PostPage {
 }
 
 export interface TagCount {
+  /**
+   * The tag as most of its posts spell it (tags are one tag whatever their case, `tagKey`); of
+   * spellings equally used, the first in JavaScript's string order ("Rust" before "rust").
+   */
   readonly tag: string
+  /** Posts carrying the tag in any spelling (a post counts once). */
   readonly count: number
 }
 
@@ -130,10 +136,17 @@ export interface PostRepositoryShape {
     options?: UpsertOptions
   ) => Effect.Effect<UpsertResult, RepositoryError>
   /**
-   * Every tag with the number of posts carrying it, most used first; optionally only posts of
-   * one status, and only those listed at or before `asOf` (as `ListQuery.asOf`).
+   * Every tag with the number of posts carrying it, most used first, then by `tagKey` in
+   * JavaScript's string order; spellings that differ only in case are one entry (`TagCount`).
+   * Optionally only posts of one status, only those listed at or before `asOf` (as `ListQuery.asOf`), and
+   * only the entry of `tag` (compared by `tagKey`, as `ListQuery.tag`: an indexed lookup, for a
+   * tag's page to name its tag as its posts spell it; empty when no post carries it).
    */
-  readonly tags: (status?: PostStatus, asOf?: DateTime.Utc) => Effect.Effect<ReadonlyArray<TagCount>, RepositoryError>
+  readonly tags: (
+    status?: PostStatus,
+    asOf?: DateTime.Utc,
+    tag?: string
+  ) => Effect.Effect<ReadonlyArray<TagCount>, RepositoryError>
   /** Succeeds when the store answers a trivial query. */
   readonly ping: Effect.Effect<void, RepositoryError>
   /**
@@ -158,9 +171,11 @@ export interface PostRepositoryShape {
   /**
    * The earliest listing time after `after` of a published post: when the public listing
    * changes next without a write (a scheduled post's time comes). One indexed lookup; the
-   * response cache asks it when it stores a list, which it then keeps no later than that.
+   * response cache asks it when it stores a list, which it then keeps no later than that, and
+   * the reader site when it answers, whose `Cache-Control: max-age` then ends no later either.
    * Optional for other stores: without it cached lists last their TTL, so a scheduled post may
-   * reach the API's cached lists up to RESPONSE_CACHE_TTL late (the reader site is not cached).
+   * reach the API's cached lists up to RESPONSE_CACHE_TTL late, and browsers' copies of the
+   * site's pages up to SITE_CACHE_MAX_AGE late.
    */
   readonly nextScheduled?: (after: DateTime.Utc) => Effect.Effect<Option.Option<DateTime.Utc>, RepositoryError>
 }

@@ -8,7 +8,7 @@
 import { DateTime } from "effect"
 import type { ComponentChildren, VNode } from "preact"
 import { renderToString } from "preact-render-to-string"
-import type { Post, TocEntry } from "../Domain/Post.js"
+import { distinctTags, type Post, type TocEntry } from "../Domain/Post.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 import { stylesheetVersion } from "./Theme.js"
 import { FEED_TYPES, type FeedFormat, routes, type Urls } from "./Urls.js"
@@ -24,7 +24,7 @@ export interface ListingView {
   readonly posts: ReadonlyArray<Post>
   /** True when a further (older) page exists. */
   readonly hasOlder: boolean
-  /** Set on a tag's page. */
+  /** Set on a tag's page: the tag as its posts spell it (`TagCount.tag`). */
   readonly tag?: string
 }
 
@@ -147,7 +147,7 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
             <meta property="article:published_time" content={DateTime.formatIso(publishedAtOf(post))} />
             <meta property="article:modified_time" content={DateTime.formatIso(updatedAtOf(post))} />
             {post.authors.map((author) => <meta property="article:author" content={author} />)}
-            {post.tags.map((tag) => <meta property="article:tag" content={tag} />)}
+            {distinctTags(post.tags).map(({ tag }) => <meta property="article:tag" content={tag} />)}
           </>
         )}
         <meta name="twitter:card" content="summary" />
@@ -194,10 +194,11 @@ const Time = ({ date, language }: { date: DateTime.Utc; language: string }) => (
   <time dateTime={DateTime.formatIso(date)}>{formatDate(date, language)}</time>
 )
 
+/** A post's tags as it spells them, one link per tag (its spellings differing in case are one tag). */
 const Tags = ({ tags, urls }: { tags: ReadonlyArray<string>; urls: Urls }) =>
   tags.length === 0 ? null : (
     <ul class="tags" aria-label="Tags">
-      {tags.map((tag) => (
+      {distinctTags(tags).map(({ tag }) => (
         <li>
           <a href={urls.path(routes.tag(tag))} rel="tag">
             {tag}

@@ -19,6 +19,7 @@ import {
 import { Cause, DateTime, Effect, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import type { RepositoryError } from "../Domain/Errors.js"
+import { tagKey } from "../Domain/Post.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
 import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
@@ -71,6 +72,18 @@ export const isNotModified = (headers: Readonly<Record<string, string | undefine
 }
 
 const httpDate = (date: DateTime.Utc) => DateTime.toDateUtc(date).toUTCString()
+
+/**
+ * The max-age of an answer sent at `now` that may change at `changesAt` with no write (a
+ * scheduled post goes public): `maxAgeSeconds`, cut to the whole seconds left until then
+ * (rounded down, so no cached copy outlives it; 0 once it is due).
+ */
+export const maxAgeUntil = (maxAgeSeconds: number, now: DateTime.Utc, changesAt: Option.Option<DateTime.Utc>): number =>
+  Option.match(changesAt, {
+    onNone: () => maxAgeSeconds,
+    onSome: (at) =>
+      Math.min(maxAgeSeconds, Math.max(0, Math.floor((DateTime.toEpochMillis(at) - DateTime.toEpochMillis(now)) / 1000)))
+  })
 
 /** 200 with validators, or 304 when the client's copy is current. */
 const respond = (document: Document, cacheControl: string) =>
@@ -130,23 +143,50 @@ export const SiteRouter = Effect.gen(function* () {
   const unavailable = (error: RepositoryError) =>
     Effect.logError("site: the repository failed", error).pipe(Effect.as(plain(site.failure(error), 503, "no-store")))
 
+  /**
+   * `Cache-Control` for what readers were shown as of `readAt` (taken before the read): every
+   * page, feed and the sitemap lists posts (a post's page its previous/next), and the public
+   * list changes with no write when a scheduled post's time comes, so max-age stops there: a
+   * browser or CDN that kept the index for SITE_CACHE_MAX_AGE showed it without the new post for
+   * that long. Counted from now, when the answer leaves, so the time the read took is not added.
+   */
+  const cacheControlSince = (readAt: DateTime.Utc) =>
+    Effect.flatMap(site.nextChange(readAt), (changesAt) =>
+      Effect.map(DateTime.now, (now) => `public, max-age=${maxAgeUntil(config.maxAgeSeconds, now, changesAt)}`))
+
   /** A permanent move, cacheable like the pages: a slug or alias taken again is followed within max-age. */
-  const movedTo = (location: string) =>
-    HttpServerResponse.redirect(location, { status: 301, headers: { ...SECURITY_HEADERS, "cache-control": cache } })
+  const movedTo = (location: string, cacheControl: string) =>
+    HttpServerResponse.redirect(location, { status: 301, headers: { ...SECURITY_HEADERS, "cache-control": cacheControl } })
 
   /** A document, its 404, or a 503 page when the database does not answer. */
   const serve = (document: Effect.Effect<Document, PageNotFound | PageMoved | RepositoryError>) =>
-    document.pipe(
-      Effect.flatMap((doc) => respond(doc, cache)),
-      Effect.catchTag("PageNotFound", (error) => Effect.succeed(notFoundAnswer(site, error))),
-      // Cacheable like the pages: a slug taken again is followed within max-age.
-      Effect.catchTag("PageMoved", ({ location }) => Effect.succeed(movedTo(location))),
-      // No Retry-After of its own: the request pipeline adds RETRY_AFTER's to every 503, and a
-      // fixed "5" here told readers another wait than the operator had set for the API.
-      Effect.catchAll(unavailable)
-    )
+    Effect.flatMap(DateTime.now, (readAt) =>
+      document.pipe(
+        Effect.flatMap((doc) => Effect.flatMap(cacheControlSince(readAt), (cacheControl) => respond(doc, cacheControl))),
+        Effect.catchTag("PageNotFound", (error) => Effect.succeed(notFoundAnswer(site, error))),
+        // Cacheable like the pages: a slug taken again is followed within max-age.
+        Effect.catchTag("PageMoved", ({ location }) => Effect.map(cacheControlSince(readAt), (cacheControl) => movedTo(location, cacheControl))),
+        // No Retry-After of its own: the request pipeline adds RETRY_AFTER's to every 503, and a
+        // fixed "5" here told readers another wait than the operator had set for the API.
+        Effect.catchAll(unavailable)
+      ))
 
-  const missing = (message: string) => serve(Effect.fail(new PageNotFound({ message })))
+  const missing = (message: string) => Effect.succeed(notFoundAnswer(site, new PageNotFound({ message })))
+
+  /**
+   * One address per tag: its pages and feeds live at its `tagKey` (`/tags/rust`), and another
+   * spelling (`/tags/Rust`, `/tags/RUST/rss.xml`) is a 301 to `route` there, query kept. A
+   * redirect rather than the page served again with a canonical link: feed readers move a
+   * subscription on a 301 and never see a page's `<link rel="canonical">`, bookmarks and
+   * crawlers converge on one URL, and caches hold one copy of a tag's page instead of one per
+   * spelling. No Cache-Control, as /page/1's: a browser may keep this 301 as long as it likes,
+   * since the key is a function of the tag alone.
+   */
+  const canonicalTag = <E, R>(tag: string, route: string, page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+    tag === tagKey(tag)
+      ? page
+      : Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+        HttpServerResponse.redirect(urls.path(route) + request.url.slice(pathOf(request.url).length), { status: 301, headers: SECURITY_HEADERS }))
 
   const listingPage = (tag?: string) =>
     Effect.flatMap(HttpRouter.params, (params) => {
@@ -157,7 +197,7 @@ export const SiteRouter = Effect.gen(function* () {
         const canonical = urls.path(tag === undefined ? routes.home() : routes.tag(tag))
         return Effect.succeed(HttpServerResponse.redirect(canonical, { status: 301, headers: SECURITY_HEADERS }))
       }
-      return serve(tag === undefined ? site.home(page) : site.tag(tag, page))
+      return tag === undefined ? serve(site.home(page)) : canonicalTag(tag, routes.tag(tag, page), serve(site.tag(tag, page)))
     })
 
   const tagParam = Effect.map(HttpRouter.params, (params) => params["tag"] ?? "")
@@ -184,7 +224,10 @@ export const SiteRouter = Effect.gen(function* () {
         return oneUrl(urls.path(routes.post(slug)), serve(site.post(slug)))
       })
     ),
-    HttpRouter.get("/tags/:tag", Effect.flatMap(tagParam, (tag) => oneUrl(urls.path(routes.tag(tag)), serve(site.tag(tag, 1))))),
+    HttpRouter.get(
+      "/tags/:tag",
+      Effect.flatMap(tagParam, (tag) => oneUrl(urls.path(routes.tag(tag)), canonicalTag(tag, routes.tag(tag), serve(site.tag(tag, 1)))))
+    ),
     HttpRouter.get("/tags/:tag/page/:page", Effect.flatMap(tagParam, (tag) => listingPage(tag))),
     HttpRouter.get("/sitemap.xml", serve(site.sitemap())),
     HttpRouter.get("/robots.txt", respond(site.robots, cache)),
@@ -201,7 +244,10 @@ export const SiteRouter = Effect.gen(function* () {
   for (const [file, format] of FEED_FILES) {
     router = router.pipe(
       HttpRouter.get(`/${file}`, serve(site.feed(format))),
-      HttpRouter.get(`/tags/:tag/${file}`, Effect.flatMap(tagParam, (tag) => serve(site.feed(format, tag))))
+      HttpRouter.get(
+        `/tags/:tag/${file}`,
+        Effect.flatMap(tagParam, (tag) => canonicalTag(tag, routes.feed(format, tag), serve(site.feed(format, tag))))
+      )
     )
   }
   /**
@@ -216,12 +262,18 @@ export const SiteRouter = Effect.gen(function* () {
       : Effect.fail(new HttpServerError.RouteNotFound({ request }))
     const path = request.method === "GET" || request.method === "HEAD" ? decodedPath(request.url) : undefined
     if (path === undefined) return notHere
-    return site.aliasTarget(path).pipe(
-      Effect.matchEffect({
-        onFailure: unavailable,
-        onSuccess: Option.match({ onNone: () => notHere, onSome: (location) => Effect.succeed(movedTo(location)) })
-      })
-    )
+    // Which post an alias leads to changes too when a scheduled post claiming it goes public.
+    return Effect.flatMap(DateTime.now, (readAt) =>
+      site.aliasTarget(path).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.succeed(Option.none<HttpServerResponse.HttpServerResponse>()),
+          onSome: (location) => Effect.map(cacheControlSince(readAt), (cacheControl) => Option.some(movedTo(location, cacheControl)))
+        })),
+        Effect.matchEffect({
+          onFailure: unavailable,
+          onSuccess: Option.match({ onNone: () => notHere, onSome: Effect.succeed })
+        })
+      ))
   })
   // Every method but HEAD: the router answers a HEAD with the GET route of its path when no
   // HEAD route matches, and a catch-all for HEAD matched first, so every HEAD (site and API) was 404.

@@ -5,7 +5,7 @@
  */
 import { Data, DateTime, Effect, Option } from "effect"
 import type { RepositoryError } from "../Domain/Errors.js"
-import type { Post } from "../Domain/Post.js"
+import { type Post, tagKey } from "../Domain/Post.js"
 import { isPublicAt, MAX_PAGE_SIZE, PostRepository } from "../Posts/PostRepository.js"
 import * as Feeds from "./Feeds.js"
 import * as Pages from "./Pages.js"
@@ -76,12 +76,20 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
         }
       })
 
+    /**
+     * `tag` as readers see it named (tags match whatever their case): the spelling most of its
+     * public posts use, as `GET /tags` names it. Asked only once the tag is known to have posts.
+     */
+    const tagName = (tag: string, asOf: DateTime.Utc) =>
+      Effect.map(repository.tags("published", asOf, tag), (found) => found[0]?.tag ?? tag)
+
     const listing = Effect.fn("Site.listing")(function* (page: number, tag?: string) {
+      const now = yield* DateTime.now
       const result = yield* published({
         limit: config.pageSize,
         offset: (page - 1) * config.pageSize,
         ...(tag === undefined ? {} : { tag })
-      }, yield* DateTime.now)
+      }, now)
       if (result.items.length === 0 && (page > 1 || tag !== undefined)) {
         return yield* new PageNotFound({
           message: tag === undefined ? `There is no page ${page}.` : `Nothing is published under the tag “${tag}”${page > 1 ? ` on page ${page}` : ""}.`
@@ -91,7 +99,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
         page,
         posts: result.items,
         hasOlder: result.next !== null,
-        ...(tag === undefined ? {} : { tag })
+        ...(tag === undefined ? {} : { tag: yield* tagName(tag, now) })
       }
       return {
         contentType: HTML,
@@ -147,13 +155,15 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     })
 
     const feed = Effect.fn("Site.feed")(function* (format: FeedFormat, tag?: string) {
-      const result = yield* published({ limit: Feeds.FEED_SIZE, ...(tag === undefined ? {} : { tag }) }, yield* DateTime.now)
+      const now = yield* DateTime.now
+      const result = yield* published({ limit: Feeds.FEED_SIZE, ...(tag === undefined ? {} : { tag }) }, now)
       if (tag !== undefined && result.items.length === 0) {
         return yield* new PageNotFound({ message: `Nothing is published under the tag “${tag}”.` })
       }
+      const name = tag === undefined ? undefined : yield* tagName(tag, now)
       return {
         contentType: FEED_CONTENT_TYPES[format],
-        body: FEED_RENDERERS[format]({ config, urls, posts: result.items, tag }),
+        body: FEED_RENDERERS[format]({ config, urls, posts: result.items, tag: name }),
         lastModified: Feeds.lastUpdated(result.items)
       } satisfies Document
     })
@@ -165,6 +175,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
      */
     const sitemap = Effect.fn("Site.sitemap")(function* () {
       const postEntries: Array<Feeds.SitemapEntry> = []
+      /** By `tagKey`: one address per tag, whatever its spellings. */
       const latestByTag = new Map<string, DateTime.Utc>()
       let lastModified = DateTime.unsafeMake(0)
       yield* eachPublishedPage((page) => {
@@ -173,8 +184,9 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
           postEntries.push({ route: routes.post(post.slug), lastModified: updated })
           lastModified = DateTime.max(lastModified, updated)
           for (const tag of post.tags) {
-            const latest = latestByTag.get(tag)
-            latestByTag.set(tag, latest === undefined ? updated : DateTime.max(latest, updated))
+            const key = tagKey(tag)
+            const latest = latestByTag.get(key)
+            latestByTag.set(key, latest === undefined ? updated : DateTime.max(latest, updated))
           }
         }
         return postEntries.length < SITEMAP_LIMIT
@@ -214,6 +226,14 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       return Effect.map(found, Option.map((slug) => urls.path(routes.post(slug))))
     }
 
+    /**
+     * When what readers see next changes with no write: the time of the first scheduled post due
+     * after `after` (`PostRepository.nextScheduled`, one indexed lookup). None when none is
+     * scheduled, or when the repository cannot tell (the method is optional).
+     */
+    const nextChange = (after: DateTime.Utc): Effect.Effect<Option.Option<DateTime.Utc>, RepositoryError> =>
+      repository.nextScheduled === undefined ? Effect.succeedNone : repository.nextScheduled(after)
+
     const robots: Document = { contentType: "text/plain; charset=utf-8", body: Feeds.robots(urls) }
 
     const css: Document = { contentType: "text/css; charset=utf-8", body: stylesheet }
@@ -237,6 +257,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       tag: (tag: string, page: number) => listing(page, tag),
       post,
       aliasTarget,
+      nextChange,
       feed,
       sitemap,
       robots,

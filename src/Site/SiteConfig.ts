@@ -16,7 +16,10 @@ export interface SiteConfigShape {
   readonly author: string
   /** Posts per index and tag page. */
   readonly pageSize: number
-  /** `Cache-Control: max-age` of pages and feeds, in seconds. */
+  /**
+   * `Cache-Control: max-age` of pages and feeds, in seconds; less for an answer that lists posts
+   * when a scheduled post goes public sooner (Routes.ts, `maxAgeUntil`).
+   */
   readonly maxAgeSeconds: number
 }
 

@@ -3,6 +3,7 @@
  * `path` gives a link relative to the host (with SITE_URL's path prefix, for a site behind a
  * proxy at `/blog`); `absolute` resolves it against SITE_URL for feeds, canonical and OpenGraph.
  */
+import { tagKey } from "../Domain/Post.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 
 export type FeedFormat = "rss" | "atom" | "json"
@@ -18,13 +19,20 @@ export const FEED_TYPES: Record<FeedFormat, string> = {
 /** A path segment: tags may hold spaces, slashes, `?` or `#`. */
 const segment = (value: string): string => encodeURIComponent(value)
 
+/**
+ * A tag's path segment: its `tagKey`, so every spelling of a tag links to one address, which
+ * depends on the tag alone (never on which spelling most posts use this week: a 301 to an address
+ * that later moves back would loop in every browser that cached it).
+ */
+const tagSegment = (tag: string): string => segment(tagKey(tag))
+
 /** Site-relative paths, without the base prefix. */
 export const routes = {
   home: (page = 1): string => (page <= 1 ? "/" : `/page/${page}`),
   post: (slug: string): string => `/p/${segment(slug)}`,
-  tag: (tag: string, page = 1): string => (page <= 1 ? `/tags/${segment(tag)}` : `/tags/${segment(tag)}/page/${page}`),
+  tag: (tag: string, page = 1): string => (page <= 1 ? `/tags/${tagSegment(tag)}` : `/tags/${tagSegment(tag)}/page/${page}`),
   feed: (format: FeedFormat, tag?: string): string =>
-    tag === undefined ? `/${FEED_FILES[format]}` : `/tags/${segment(tag)}/${FEED_FILES[format]}`,
+    tag === undefined ? `/${FEED_FILES[format]}` : `/tags/${tagSegment(tag)}/${FEED_FILES[format]}`,
   sitemap: (): string => "/sitemap.xml",
   stylesheet: (version: string): string => `/assets/site.css?v=${version}`
 } as const

@@ -8,7 +8,10 @@ import { Effect } from "effect"
 import * as Migrations from "../../src/Database/Migrations.js"
 import { ensureBookkeeping } from "../../src/Database/migrations/bookkeeping.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
 import { createDatabase, describePg } from "../fixtures/pg.js"
+import { makeNewPost } from "../fixtures/posts.js"
 
 /** What a starting server does, on its own pool. */
 const migrate = (url: string) =>
@@ -27,7 +30,7 @@ describePg("Migrations on PostgreSQL", () => {
   it.live("create the schema once; running them again applies nothing", () =>
     withDatabase((url) =>
       Effect.gen(function*() {
-        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"]])
+        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"]])
         assert.deepStrictEqual(yield* migrate(url), [])
         const columns = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
           sql<{ column_name: string; data_type: string }>`
@@ -43,12 +46,27 @@ describePg("Migrations on PostgreSQL", () => {
         ])
       })))
 
+  it.live("0004 rewrites the tag rows of posts stored before it, one per post and tag whatever its case", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { "0004_tag_keys": _, ...before } = Migrations.migrations
+        yield* Migrations.run(before)
+        const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
+          memory.create(makeNewPost({ slug: "both", tags: ["Rust", "rust", "Web"] })))
+        yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
+        for (const tag of post.tags) yield* sql`INSERT INTO post_tags (post_id, tag) VALUES (${post.id}, ${tag})`
+        assert.deepStrictEqual(yield* Migrations.run(), [[4, "tag_keys"]])
+        const rows = yield* sql<{ tag: string; tag_key: string }>`SELECT tag, tag_key FROM post_tags ORDER BY tag_key`
+        assert.deepStrictEqual(rows.map((row) => [row.tag, row.tag_key]), [["Rust", "rust"], ["Web", "web"]])
+      }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
+
   it.live("four processes migrating one fresh database at once all succeed; one of them applies", () =>
     Effect.gen(function*() {
       for (let round = 0; round < 5; round++) {
         const applied = yield* withDatabase((url) =>
           Effect.all(Array.from({ length: 4 }, () => migrate(url)), { concurrency: "unbounded" }))
-        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"]], `round ${round}`)
+        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"]], `round ${round}`)
       }
     }), 60_000)
 })

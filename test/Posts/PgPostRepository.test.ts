@@ -115,6 +115,23 @@ describePg("SqlPostRepository on PostgreSQL", () => {
       }
     }).pipe(Effect.provide(stack)))
 
+  it.effect("a tag's listing and its count can use the tag key index", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`SET enable_seqscan = off`
+      const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
+      for (const statement of [
+        SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf, tag: "Rust" }, undefined, 20, 0),
+        SqlPostRepository.tagsStatement(sql, "published", asOf, "Rust")
+      ]) {
+        const [text, params] = statement.compile()
+        const plan = yield* sql.unsafe<{ "QUERY PLAN": string }>(`EXPLAIN ${text}`, params)
+        const lines = plan.map((row) => row["QUERY PLAN"]).join("\n")
+        assert.match(lines, /post_tags_key_idx|post_tags_pkey/, text)
+        assert.include(lines, "'rust'::text", "matched by key")
+      }
+    }).pipe(Effect.provide(stack)))
+
   it.effect("the listing query can use the sort index", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

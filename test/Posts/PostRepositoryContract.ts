@@ -140,8 +140,51 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.deepStrictEqual(slugs((yield* repo.list({ status: "draft" })).items), ["c"])
       assert.deepStrictEqual(slugs((yield* repo.list({ status: "published" })).items), ["a", "b"])
       assert.deepStrictEqual(slugs((yield* repo.list({ tag: "web", status: "published" })).items), ["b"])
-      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "Rust" })).items), [])
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "Rust" })).items), ["a", "c"], "tags match whatever their case")
       assert.deepStrictEqual(slugs((yield* repo.list({ tag: "missing" })).items), [])
+    }))
+
+    test("a tag is one tag whatever its case: list, paging and tags (created and upserted alike)", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "a", tags: ["Rust", "web"], publishedAt: "2020-01-06T00:00:00Z" }))
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "b", tags: ["rust"], publishedAt: "2020-01-05T00:00:00Z" }),
+        // Both spellings on one post: listed once, counted once, stored in its first spelling.
+        makeNewPost({ slug: "c", tags: ["RUST", "rust"], publishedAt: "2020-01-04T00:00:00Z" }),
+        makeNewPost({ slug: "d", tags: ["rust"], status: "draft", publishedAt: "2020-01-03T00:00:00Z" }),
+        // Beyond ASCII (SQLite's lower() would not fold it): one key for both.
+        makeNewPost({ slug: "e", tags: ["Ärger"], publishedAt: "2020-01-02T00:00:00Z" }),
+        makeNewPost({ slug: "f", tags: ["ärger"], status: "draft", publishedAt: "2020-01-01T00:00:00Z" })
+      ])
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "rust" })).items), ["a", "b", "c", "d"])
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "RuSt", status: "published" })).items), ["a", "b", "c"])
+      assert.deepStrictEqual(slugs(yield* walk({ tag: "RUST", limit: 1 })), ["a", "b", "c", "d"])
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "ÄRGER" })).items), ["e", "f"])
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "arger" })).items), [], "case only, not accents")
+      // Named by the spelling most posts use; "Ärger" and "ärger" tie: the first in string order.
+      assert.deepStrictEqual(yield* repo.tags(), [
+        { tag: "rust", count: 4 },
+        { tag: "Ärger", count: 2 },
+        { tag: "web", count: 1 }
+      ])
+      // "RUST", "Rust" and "rust" once each among the published: the first in string order.
+      assert.deepStrictEqual(yield* repo.tags("published"), [
+        { tag: "RUST", count: 3 },
+        { tag: "web", count: 1 },
+        { tag: "Ärger", count: 1 }
+      ])
+      // One tag's entry, asked in any case.
+      assert.deepStrictEqual(yield* repo.tags("published", undefined, "rUsT"), [{ tag: "RUST", count: 3 }])
+      assert.deepStrictEqual(yield* repo.tags(undefined, undefined, "ÄRGER"), [{ tag: "Ärger", count: 2 }])
+      assert.deepStrictEqual(yield* repo.tags("draft", undefined, "web"), [])
+      assert.deepStrictEqual(yield* repo.tags("published", DateTime.unsafeMake("2020-01-05T00:00:00Z"), "RUST"), [{ tag: "RUST", count: 2 }])
+      // An update rewrites the post's tags: its old spelling no longer counts.
+      const b = yield* repo.getBySlug("b")
+      yield* repo.update("b", b.version, makeNewPost({ slug: "b", tags: ["Rust"], publishedAt: "2020-01-05T00:00:00Z" }))
+      assert.deepStrictEqual(yield* repo.tags("published", undefined, "rust"), [{ tag: "Rust", count: 3 }])
+      yield* repo.delete("a")
+      assert.deepStrictEqual(yield* repo.tags("published", undefined, "rust"), [{ tag: "RUST", count: 2 }])
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "rust", status: "published" })).items), ["b", "c"])
     }))
 
     test("limit defaults, is clamped to 1.., and never exceeds MAX_PAGE_SIZE", Effect.gen(function*() {

@@ -121,6 +121,30 @@ describe("SqlPostRepository on SQLite", () => {
       }
     }).pipe(Effect.provide(stack("sqlite::memory:"))))
 
+  it.effect("a tag's listing and its count walk the status index and probe post_tags by key, never a scan or a read of each post's row", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
+      const planOf = (statement: { compile: () => readonly [string, ReadonlyArray<unknown>] }) => {
+        const [text, params] = statement.compile()
+        return Effect.map(sql.unsafe<{ detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params), (plan) => plan.map((row) => row.detail))
+      }
+      for (const [name, statement] of [
+        ["first page", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf, tag: "Rust" }, undefined, 20, 0)],
+        ["by cursor", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf, tag: "Rust" }, { at: 1, id: "x" }, 20, 0)],
+        ["one tag's count", SqlPostRepository.tagsStatement(sql, "published", asOf, "Rust")],
+        ["every tag's count", SqlPostRepository.tagsStatement(sql, "published", asOf)]
+      ] as const) {
+        const details = yield* planOf(statement)
+        const shown = `${name}: ${JSON.stringify(details)}`
+        assert.isTrue(details.some((detail) => /SEARCH (posts|p) USING (COVERING )?INDEX posts_status_sort_idx/.test(detail)), shown)
+        assert.isTrue(details.some((detail) => /SEARCH t USING PRIMARY KEY \(post_id=\?( AND tag_key=\?)?\)/.test(detail)), shown)
+        assert.isFalse(details.some((detail) => /^SCAN|sqlite_autoindex_posts_1/.test(detail)), shown)
+      }
+      // Every tag's count for a key (editors' GET /tags) reads the key index alone.
+      assert.deepStrictEqual(yield* planOf(SqlPostRepository.tagsStatement(sql)), ["SCAN t USING COVERING INDEX post_tags_key_idx", "USE TEMP B-TREE FOR GROUP BY"])
+    }).pipe(Effect.provide(stack("sqlite::memory:"))))
+
   it.effect("the listing query uses the sort index", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

@@ -4,6 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, TestClock } from "effect"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
 import { sqliteStack } from "../Import/harness.js"
@@ -76,6 +77,52 @@ describe("scheduled posts on the reader site", () => {
       assert.strictEqual((yield* fetchPage("/old/shared.html")).headers["location"], "/p/upcoming")
       assert.strictEqual((yield* fetchPage("/")).headers["last-modified"], new Date(LATER).toUTCString())
     }).pipe(Effect.provide(siteServer())))
+
+  it.effect("no browser or CDN may keep a list past the next scheduled post's time: max-age stops there", () =>
+    Effect.gen(function* () {
+      yield* seedSchedule
+      const cacheControl = (path: string, headers?: Record<string, string>) =>
+        Effect.map(fetchPage(path, headers), (page) => page.headers["cache-control"])
+      // The alias a scheduled post will claim too: which post it leads to changes at that time.
+      const everything = [...PUBLIC_PATHS, "/old/shared.html"]
+      // Hours away: the full SITE_CACHE_MAX_AGE.
+      for (const path of everything) assert.strictEqual(yield* cacheControl(path), "public, max-age=60", path)
+
+      // 30.5 s away: 30 (rounded down, so no copy outlives it), on 200s, 301s and 304s alike.
+      yield* TestClock.setTime(Date.parse(LATER) - 30_500)
+      for (const path of everything) assert.strictEqual(yield* cacheControl(path), "public, max-age=30", path)
+      const etag = (yield* fetchPage("/")).headers["etag"]!
+      const revalidated = yield* fetchPage("/", { "if-none-match": etag })
+      assert.strictEqual(revalidated.status, 304)
+      assert.strictEqual(revalidated.headers["cache-control"], "public, max-age=30")
+      // What no post lists keeps its max-age; a 404 is never cached.
+      assert.strictEqual(yield* cacheControl("/robots.txt"), "public, max-age=60")
+      assert.strictEqual(yield* cacheControl("/p/upcoming"), "no-cache")
+
+      // Under a second away: nothing to keep.
+      yield* TestClock.setTime(Date.parse(LATER) - 500)
+      assert.strictEqual(yield* cacheControl("/"), "public, max-age=0")
+      // Its time has come and nothing else is scheduled: the full max-age again.
+      yield* TestClock.setTime(Date.parse(LATER))
+      for (const path of everything) assert.strictEqual(yield* cacheControl(path), "public, max-age=60", path)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("max-age is SITE_CACHE_MAX_AGE when that is sooner", () =>
+    Effect.gen(function* () {
+      yield* seedSchedule
+      yield* TestClock.setTime(Date.parse(LATER) - 30_000)
+      assert.strictEqual((yield* fetchPage("/")).headers["cache-control"], "public, max-age=10")
+    }).pipe(Effect.provide(siteServer({ maxAgeSeconds: 10 }))))
+
+  it.effect("a repository without nextScheduled keeps the full max-age", () =>
+    Effect.gen(function* () {
+      yield* seedSchedule
+      yield* TestClock.setTime(Date.parse(LATER) - 30_000)
+      assert.strictEqual((yield* fetchPage("/")).headers["cache-control"], "public, max-age=60")
+      assert.notInclude((yield* fetchPage("/")).body, "Upcoming")
+    }).pipe(
+      Effect.provide(siteServer({}, Layer.effect(PostRepository, Effect.map(MemoryPostRepository.make, ({ nextScheduled: _, ...rest }) => rest))))
+    ))
 
   it.effect("a moved post's old page does not lead to it before its time (SQLite)", () =>
     Effect.gen(function* () {

@@ -12,6 +12,7 @@ import {
   hashTagOf,
   MAX_PAGE_SIZE,
   type SlugPolicy,
+  type TagCount,
   type UpsertOutcome,
   type UpsertResult
 } from "../PostRepository.js"
@@ -48,6 +49,38 @@ export const newestFirst = (a: Post, b: Post): number => {
   const byTime = sortKey(b) - sortKey(a)
   if (byTime !== 0) return byTime
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0
+}
+
+/**
+ * JavaScript's string order (by UTF-16 code unit), the same in every locale and store, where SQL
+ * `ORDER BY` follows PostgreSQL's collation: "Rust" before "rust".
+ */
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/**
+ * The `tags` answer from per-spelling counts (each post counted once per `tagKey`, under the
+ * spelling it stored): one entry per key, named by its most used spelling (ties: the first in
+ * string order), most used first, then by key. Every store ends here, so they agree.
+ */
+export const mergeTagCounts = (
+  spellings: Iterable<{ readonly key: string; readonly tag: string; readonly count: number }>
+): Array<TagCount> => {
+  const byKey = new Map<string, { tag: string; best: number; count: number }>()
+  for (const { count, key, tag } of spellings) {
+    const entry = byKey.get(key)
+    if (entry === undefined) {
+      byKey.set(key, { tag, best: count, count })
+      continue
+    }
+    entry.count += count
+    if (count > entry.best || (count === entry.best && byCodeUnit(tag, entry.tag) < 0)) {
+      entry.tag = tag
+      entry.best = count
+    }
+  }
+  return Array.from(byKey, ([key, { count, tag }]) => ({ key, tag, count }))
+    .sort((a, b) => b.count - a.count || byCodeUnit(a.key, b.key))
+    .map(({ count, tag }) => ({ tag, count }))
 }
 
 /** Where a page ended: the sort key and id of its last post. Keyset paging resumes after it. */
