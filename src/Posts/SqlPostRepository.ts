@@ -466,10 +466,12 @@ export const nextScheduledStatement = (sql: SqlClient.SqlClient, after: DateTime
  * `tags`' query: posts per spelling, merged by key in `mergeTagCounts` (a spelling has one key,
  * so grouping by the spelling alone groups by key too, and sorts one column instead of two).
  * Without a status or `asOf`, read off post_tags_key_idx alone (it holds the spelling and the
- * post). With them, the posts come off posts_status_sort_idx (covering), each probing its rows by
- * post_tags' primary key; CROSS JOIN keeps that order on SQLite for one `tag` too, where the
- * planner would start from the tag's index entries and read each post's row for its status and
- * date, which lie past the body in overflow pages: ten times slower for a tag on all of 5,000 posts.
+ * post). With them, every tag's count takes the posts off posts_status_sort_idx (covering), each
+ * probing its rows by post_tags' primary key. One tag's count starts from that tag's entries in
+ * post_tags_key_idx and reads each post's status and date from posts_id_status_sort_idx
+ * (covering), not from its row, where they lie past the body in overflow pages (ten times
+ * slower); CROSS JOIN fixes that order on SQLite. Starting from the published posts instead read
+ * all of them for any tag: 4 ms more per tag page at 10,000 posts.
  */
 export const tagsStatement = (sql: SqlClient.SqlClient, status?: PostStatus, asOf?: DateTime.Utc, tag?: string) => {
   const conditions = [
@@ -478,7 +480,11 @@ export const tagsStatement = (sql: SqlClient.SqlClient, status?: PostStatus, asO
     ...(tag === undefined ? [] : [sql`t.tag_key = ${tagKey(tag)}`])
   ]
   const joined = status !== undefined || asOf !== undefined
-  const from = joined ? sql.literal("posts p CROSS JOIN post_tags t") : sql.literal("post_tags t")
+  const from = !joined
+    ? sql.literal("post_tags t")
+    : tag === undefined
+    ? sql.literal("posts p CROSS JOIN post_tags t")
+    : sql.literal("post_tags t CROSS JOIN posts p")
   const all = [...(joined ? [sql.literal("t.post_id = p.id")] : []), ...conditions]
   const where = all.length === 0 ? sql.literal("") : sql`WHERE ${sql.and(all)}`
   return sql<{ readonly tag: string; readonly n: number | string }>`

@@ -132,7 +132,6 @@ describe("SqlPostRepository on SQLite", () => {
       for (const [name, statement] of [
         ["first page", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf, tag: "Rust" }, undefined, 20, 0)],
         ["by cursor", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf, tag: "Rust" }, { at: 1, id: "x" }, 20, 0)],
-        ["one tag's count", SqlPostRepository.tagsStatement(sql, "published", asOf, "Rust")],
         ["every tag's count", SqlPostRepository.tagsStatement(sql, "published", asOf)]
       ] as const) {
         const details = yield* planOf(statement)
@@ -141,6 +140,12 @@ describe("SqlPostRepository on SQLite", () => {
         assert.isTrue(details.some((detail) => /SEARCH t USING PRIMARY KEY \(post_id=\?( AND tag_key=\?)?\)/.test(detail)), shown)
         assert.isFalse(details.some((detail) => /^SCAN|sqlite_autoindex_posts_1/.test(detail)), shown)
       }
+      // One tag's public count (a tag page's name) reads that tag's entries and, for each, the
+      // post's status and date from a covering index: never every published post, never a row.
+      assert.deepStrictEqual(yield* planOf(SqlPostRepository.tagsStatement(sql, "published", asOf, "Rust")), [
+        "SEARCH t USING COVERING INDEX post_tags_key_idx (tag_key=?)",
+        "SEARCH p USING COVERING INDEX posts_id_status_sort_idx (id=? AND status=? AND sort_at<?)"
+      ])
       // Every tag's count for a key (editors' GET /tags) reads the key index alone.
       assert.deepStrictEqual(yield* planOf(SqlPostRepository.tagsStatement(sql)), ["SCAN t USING COVERING INDEX post_tags_key_idx", "USE TEMP B-TREE FOR GROUP BY"])
     }).pipe(Effect.provide(stack("sqlite::memory:"))))

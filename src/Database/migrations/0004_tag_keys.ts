@@ -33,6 +33,11 @@ export default Effect.gen(function*() {
   `
   // A tag's posts (list by tag) and, holding the spelling too, the tag counts without the table.
   yield* sql`CREATE INDEX post_tags_key_idx ON post_tags (tag_key, tag, post_id)`
+  // One tag's public count (a tag page's name): from the tag's entries above, each post's status
+  // and date read here instead of from its row, where they lie past the body in overflow pages.
+  // Without it, that count walked every published post: a tag page at 10,000 posts went from
+  // 2.0 to 6.0 ms (median of 30 over curl), growing with the blog; with it, 2.6 ms.
+  yield* sql`CREATE INDEX posts_id_status_sort_idx ON posts (id, status, sort_at)`
   // `tags` is written by JSON.stringify, so a post without any is exactly '[]'.
   const posts = yield* sql<{ readonly id: string; readonly tags: string }>`
     SELECT id, tags FROM posts WHERE tags <> '[]'
