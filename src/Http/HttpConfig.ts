@@ -73,7 +73,7 @@ export type MiddlewareConfig = Config.Config.Success<typeof MiddlewareConfig>
 export const ServerConfig = Config.all({ port, host, shutdownGrace })
 export type ServerConfig = Config.Config.Success<typeof ServerConfig>
 
-/** `RESPONSE_CACHE_SIZE`: encoded post responses kept in memory (default 10000; 0 turns the cache off). */
+/** `RESPONSE_CACHE_SIZE`: public answers kept in memory, API reads and site pages (default 10000; 0 turns the cache off). */
 export const responseCacheSize = Config.integer("RESPONSE_CACHE_SIZE").pipe(
   Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
   Config.withDefault(10_000)

@@ -6,10 +6,15 @@
  * kept, and later requests for the same URL get that very response, or `304` when their
  * `If-None-Match` names its ETag. A request with a key (which may see drafts) always takes the
  * full path. The middleware sits inside the request logger, so every request is still logged.
+ * The reader site's answers are kept too, when they say they may be (a public Cache-Control and
+ * an ETag: pages, feeds, sitemap; never a 404 or a redirect): a post page made again cost ~15
+ * times the CPU of one answered from memory. They are answered by this middleware only (the
+ * front door serves the API's reads), with their own headers, and their max-age cut on a hit to
+ * the seconds left until the next scheduled post.
  *
  * Invalidation:
  *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
- *     names (and every list), or everything for bulk imports, unless its handler said it wrote
+ *     names (and every list and site page), or everything for bulk imports, unless its handler said it wrote
  *     nothing (a dry run: `NothingWritten`) or it was refused (401);
  *   - PostChanges notifications drop the named post, Reset drops all: every committed write, by
  *     any process on the database, is announced there by AnnouncingPostRepository (LISTEN/NOTIFY
@@ -67,6 +72,8 @@ interface Entry {
   readonly storedAt: number
   /** Not answered from this instant on (epoch ms): a scheduled post appears in the list then. */
   readonly until: number
+  /** A reader-site page's `max-age` as stored (site entries only): cut on a hit as `until` nears. */
+  readonly maxAge: number | undefined
   /** Read since eviction last passed over it (second chance). */
   referenced: boolean
 }
@@ -125,12 +132,15 @@ export class ResponseStore {
     this.bytes -= entry.bytes
   }
 
-  /** Drops the post at `slug` and every list (any post may appear in a list). */
+  /**
+   * Drops the post at `slug`, every list (any post may appear in a list) and every reader-site
+   * page (each lists posts, or links a post's neighbours).
+   */
   invalidate(slug: string): void {
     this.epoch++
     if (slug === ALL_POSTS) return this.clear()
     this.remove(postKey(slug))
-    for (const key of Array.from(this.entries.keys())) if (key.startsWith(LIST_PREFIX)) this.remove(key)
+    for (const key of Array.from(this.entries.keys())) if (key.startsWith(LIST_PREFIX) || key.startsWith(SITE_PREFIX)) this.remove(key)
   }
 
   clear(): void {
@@ -145,6 +155,8 @@ export class ResponseStore {
 }
 
 const LIST_PREFIX = "/posts?"
+/** Reader-site answers (pages, feeds, sitemap), keyed by this and their URL as sent. */
+const SITE_PREFIX = "site:"
 const postKey = (slug: string) => `/posts/${slug}`
 
 /**
@@ -167,7 +179,14 @@ const BULK_PATHS = new Set(["/posts/import", "/posts/import-url"])
 
 const kindOf = (request: HttpServerRequest.HttpServerRequest): Kind => {
   const url = request.url
-  if (!url.startsWith("/posts")) return OTHER
+  if (!url.startsWith("/posts")) {
+    // Any other public GET may be a reader-site page: whether it is kept is the answer's to say
+    // (`toEntry`: a public Cache-Control and an ETag). The site shows no drafts, but a keyed
+    // request takes the full path as the API's do.
+    return request.method === "GET" && request.headers["x-api-key"] === undefined && request.headers["authorization"] === undefined
+      ? { _tag: "Read", key: SITE_PREFIX + url }
+      : OTHER
+  }
   if (request.method === "GET") {
     // Credentials may unlock drafts: such reads always take the full path.
     if (request.headers["x-api-key"] !== undefined || request.headers["authorization"] !== undefined) return OTHER
@@ -206,9 +225,23 @@ const createdSlug = (response: HttpServerResponse.HttpServerResponse): string | 
   return slash === -1 ? undefined : decodeSlug(location.slice(slash + 1))
 }
 
-const toEntry = (response: HttpServerResponse.HttpServerResponse, now: number, until: number): Entry | undefined => {
+const MAX_AGE = /max-age=(\d+)/
+
+/**
+ * What is kept of a 200: an API read's encoded body, or a reader-site answer that says it may be
+ * kept (a strong ETag and a public Cache-Control: pages, feeds, sitemap, robots, stylesheet;
+ * never a 404, a redirect or the health checks). `site`: the key is a site key.
+ */
+const toEntry = (response: HttpServerResponse.HttpServerResponse, now: number, until: number, site: boolean): Entry | undefined => {
   if (response.status !== 200 || response.body._tag !== "Uint8Array") return undefined
   const etag = response.headers["etag"]
+  let maxAge: number | undefined
+  if (site) {
+    const cacheControl = response.headers["cache-control"]
+    const given = cacheControl === undefined ? null : MAX_AGE.exec(cacheControl)
+    if (etag === undefined || given === null || !cacheControl!.startsWith("public")) return undefined
+    maxAge = Number(given[1])
+  }
   const bytes = response.body.body
   // A Buffer view of the same bytes (no copy): Node's socket writes take a plain Uint8Array
   // only after wrapping it in a Buffer, on every response.
@@ -218,13 +251,30 @@ const toEntry = (response: HttpServerResponse.HttpServerResponse, now: number, u
     answer,
     notModifiedAnswer: { status: 304, etag, contentType: response.body.contentType, body: EMPTY },
     ok: response,
-    notModified: etag === undefined ? undefined : HttpServerResponse.empty({ status: 304, headers: { etag } }),
+    // A site page's 304 carries its headers (Cache-Control, security headers, Last-Modified), as
+    // the site's own 304 does; an API read's, its ETag.
+    notModified: etag === undefined
+      ? undefined
+      : HttpServerResponse.empty({ status: 304, headers: site ? response.headers : { etag } }),
     etag,
     bytes: response.body.body.byteLength,
     storedAt: now,
     until,
+    maxAge,
     referenced: false
   }
+}
+
+/**
+ * A kept site answer as of `now`: its max-age cut to the seconds left until `until` (a scheduled
+ * post's time), so no browser keeps it past the moment the site changes; as stored otherwise.
+ */
+const siteAnswer = (response: HttpServerResponse.HttpServerResponse, entry: Entry, now: number): HttpServerResponse.HttpServerResponse => {
+  if (entry.until === Infinity || entry.maxAge === undefined) return response
+  const left = Math.max(0, Math.floor((entry.until - now) / 1000))
+  if (left >= entry.maxAge) return response
+  const cacheControl = response.headers["cache-control"]!
+  return HttpServerResponse.setHeader(response, "cache-control", cacheControl.replace(MAX_AGE, `max-age=${left}`))
 }
 
 /** A cached answer, for a caller outside Effect (the Node front door in Server.ts). */
@@ -290,21 +340,22 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
           if (kind._tag === "Other") return app
           if (kind._tag === "Read") {
             const started = now()
+            const site = kind.key.startsWith(SITE_PREFIX)
             const entry = store.get(kind.key, started)
             if (entry !== undefined) {
-              return Effect.succeed(
-                entry.notModified !== undefined && matchesIfNoneMatch(request.headers["if-none-match"], entry.etag!)
-                  ? entry.notModified
-                  : entry.ok
-              )
+              const answer = entry.notModified !== undefined && matchesIfNoneMatch(request.headers["if-none-match"], entry.etag!)
+                ? entry.notModified
+                : entry.ok
+              return Effect.succeed(site ? siteAnswer(answer, entry, started) : answer)
             }
             const epoch = store.epoch
             const keep = (response: HttpServerResponse.HttpServerResponse, until: number) => {
               if (store.epoch !== epoch) return
-              const fresh = toEntry(response, now(), until)
+              const fresh = toEntry(response, now(), until, site)
               if (fresh !== undefined) store.set(kind.key, fresh)
             }
-            if (nextScheduled === undefined || !kind.key.startsWith(LIST_PREFIX)) {
+            // A list, and every site page, changes when a scheduled post's time comes.
+            if (nextScheduled === undefined || !(site || kind.key.startsWith(LIST_PREFIX))) {
               return Effect.map(app, (response) => {
                 keep(response, Infinity)
                 return response

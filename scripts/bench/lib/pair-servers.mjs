@@ -16,7 +16,8 @@ import { cpuTicks, requestEach, seededPaths, sleep, waitFor, writeRandomPathScri
 
 const [seconds = "6", rounds = "5", connections = "32", ...specs] = process.argv.slice(2)
 if (specs.length !== 2) throw new Error("usage: pair-servers.mjs <seconds> <rounds> <connections> A=<checkout>[,K=V] B=<checkout>[,K=V]")
-const paths = seededPaths()
+// PAIR_PATHS=site: the same posts' reader pages (`/p/<slug>`) instead of their JSON.
+const paths = process.env.PAIR_PATHS === "site" ? seededPaths().map((path) => path.replace(/^\/posts\//, "/p/")) : seededPaths()
 const script = join(tmpdir(), "pair-servers.lua")
 writeRandomPathScript(script, paths)
 
