@@ -12,10 +12,10 @@
  */
 import { Cause, Effect, FiberId, FiberRef, FiberRefs, HashMap, List, LogLevel } from "effect"
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
-import { chooseCoding, type CompressionShape, compressible, identityTags, taggedFor, varyOnEncoding } from "./Compression.js"
+import { chooseCoding, type Coding, type CompressionShape, compressible, identityTags, taggedFor, varyOnEncoding } from "./Compression.js"
 import { directRequestLog, elapsedMs } from "./Logging.js"
 import { CREDENTIAL_HEADERS, pathOf, requestIdFrom } from "./Middleware.js"
-import type { ResponseCacheShape } from "./ResponseCache.js"
+import type { CachedAnswer, ResponseCacheShape } from "./ResponseCache.js"
 
 type Listener = (request: IncomingMessage, response: ServerResponse) => void
 
@@ -67,6 +67,42 @@ export const install = (server: Server, cache: ResponseCacheShape, compression?:
     const compressing = compression !== undefined && compression.enabled
     // As the full path sends it: Compression's Accept-Encoding, then Middleware.logRequests' keys.
     const vary = compressing ? varyOnEncoding(CREDENTIAL_HEADERS) : CREDENTIAL_HEADERS
+
+    /**
+     * A reader-site answer: its own headers as kept (the ETag coded when the body is), and what
+     * the full path adds to them: Compression's Vary, the request id. A kept site answer is a
+     * 200 or, for a matching If-None-Match, a 304.
+     */
+    const siteAnswer = (
+      response: ServerResponse,
+      answer: CachedAnswer,
+      own: ReadonlyArray<string>,
+      url: string,
+      coding: Coding | undefined,
+      ifNoneMatch: string | undefined,
+      requestId: string
+    ) => {
+      const encoded = answer.status === 200 && coding !== undefined
+        ? compression!.encode(coding, url, answer.contentType, answer.body, answer.etag)
+        : undefined
+      const etag = encoded !== undefined
+        ? encoded.etag
+        : answer.status === 304 && answer.etag !== undefined && coding !== undefined && ifNoneMatch!.includes(`+${coding}"`)
+        ? taggedFor(answer.etag, coding)
+        : answer.etag
+      const body = encoded === undefined ? answer.body : encoded.body
+      const headers: Array<string | number> = answer.status === 200
+        ? ["content-type", answer.contentType, "content-length", body.byteLength]
+        : []
+      if (encoded !== undefined) headers.push("content-encoding", encoded.coding)
+      for (let i = 0; i < own.length; i += 2) headers.push(own[i]!, own[i] === "etag" ? etag! : own[i + 1]!)
+      // As Compression's middleware: every 304, and every 200 of a type it would compress.
+      if (compressing && (answer.status === 304 || compressible(answer.contentType))) headers.push("vary", varyOnEncoding(undefined))
+      headers.push("x-request-id", requestId)
+      response.writeHead(answer.status, headers)
+      if (answer.status === 200) response.end(body)
+      else response.end()
+    }
 
     const downstream = server.listeners("request") as Array<Listener>
     const dispatch = (request: IncomingMessage, response: ServerResponse) => {
@@ -164,7 +200,9 @@ export const install = (server: Server, cache: ResponseCacheShape, compression?:
       // A flat [name, value, ...] array: Node writes it as is, no header object to build or walk.
       // `vary` as the full path sends it (Middleware.logRequests): the answer differs with a key.
       const coding = compressing ? chooseCoding(acceptEncoding) : undefined
-      if (answer.status === 200) {
+      if (answer.headers !== undefined) {
+        siteAnswer(response, answer, answer.headers, url, coding, ifNoneMatch, requestId)
+      } else if (answer.status === 200) {
         const encoded = coding === undefined ? undefined : compression!.encode(coding, url, answer.contentType, answer.body, answer.etag)
         const varies = compressing && compressible(answer.contentType) ? vary : CREDENTIAL_HEADERS
         if (encoded !== undefined) {

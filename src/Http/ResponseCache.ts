@@ -8,9 +8,9 @@
  * full path. The middleware sits inside the request logger, so every request is still logged.
  * The reader site's answers are kept too, when they say they may be (a public Cache-Control and
  * an ETag: pages, feeds, sitemap; never a 404 or a redirect): a post page made again cost ~15
- * times the CPU of one answered from memory. They are answered by this middleware only (the
- * front door serves the API's reads), with their own headers, and their max-age cut on a hit to
- * the seconds left until the next scheduled post.
+ * times the CPU of one answered from memory. They keep their own headers (the front door sends
+ * them as they are), and their max-age is cut on a hit to the seconds left until the next
+ * scheduled post.
  *
  * Invalidation:
  *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
@@ -246,16 +246,20 @@ const toEntry = (response: HttpServerResponse.HttpServerResponse, now: number, u
   // A Buffer view of the same bytes (no copy): Node's socket writes take a plain Uint8Array
   // only after wrapping it in a Buffer, on every response.
   const body = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const answer: CachedAnswer = { status: 200, etag, contentType: response.body.contentType, body }
+  // The answer's own headers: not the body's type and length, which each answer states for the
+  // body it sends (the coded one's length differs; a 304 has none).
+  const own = site ? Object.entries(response.headers).filter(([name]) => name !== "content-type" && name !== "content-length") : undefined
+  const headers = own === undefined ? undefined : own.flat()
+  const answer: CachedAnswer = { status: 200, etag, contentType: response.body.contentType, body, ...(headers && { headers }) }
   return {
     answer,
-    notModifiedAnswer: { status: 304, etag, contentType: response.body.contentType, body: EMPTY },
+    notModifiedAnswer: { status: 304, etag, contentType: response.body.contentType, body: EMPTY, ...(headers && { headers }) },
     ok: response,
     // A site page's 304 carries its headers (Cache-Control, security headers, Last-Modified), as
     // the site's own 304 does; an API read's, its ETag.
     notModified: etag === undefined
       ? undefined
-      : HttpServerResponse.empty({ status: 304, headers: site ? response.headers : { etag } }),
+      : HttpServerResponse.empty({ status: 304, headers: own !== undefined ? Object.fromEntries(own) : { etag } }),
     etag,
     bytes: response.body.body.byteLength,
     storedAt: now,
@@ -270,11 +274,26 @@ const toEntry = (response: HttpServerResponse.HttpServerResponse, now: number, u
  * post's time), so no browser keeps it past the moment the site changes; as stored otherwise.
  */
 const siteAnswer = (response: HttpServerResponse.HttpServerResponse, entry: Entry, now: number): HttpServerResponse.HttpServerResponse => {
-  if (entry.until === Infinity || entry.maxAge === undefined) return response
-  const left = Math.max(0, Math.floor((entry.until - now) / 1000))
-  if (left >= entry.maxAge) return response
+  const left = maxAgeLeft(entry, now)
+  if (left === undefined) return response
   const cacheControl = response.headers["cache-control"]!
   return HttpServerResponse.setHeader(response, "cache-control", cacheControl.replace(MAX_AGE, `max-age=${left}`))
+}
+
+/** A kept site answer's max-age as of `now`, when it must be less than as stored. */
+const maxAgeLeft = (entry: Entry, now: number): number | undefined => {
+  if (entry.until === Infinity || entry.maxAge === undefined) return undefined
+  const left = Math.max(0, Math.floor((entry.until - now) / 1000))
+  return left >= entry.maxAge ? undefined : left
+}
+
+/** `answer` (a site answer for the front door) with its max-age as `left`. */
+const withMaxAge = (answer: CachedAnswer, left: number): CachedAnswer => {
+  const headers = [...answer.headers!]
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === "cache-control") headers[i + 1] = headers[i + 1]!.replace(MAX_AGE, `max-age=${left}`)
+  }
+  return { ...answer, headers }
 }
 
 /** A cached answer, for a caller outside Effect (the Node front door in Server.ts). */
@@ -284,6 +303,12 @@ export interface CachedAnswer {
   readonly contentType: string
   /** Empty for 304. */
   readonly body: Uint8Array
+  /**
+   * A reader-site answer's own headers, as `[name, value, ...]` (Cache-Control, the security
+   * headers, ETag, Last-Modified), sent as they are; absent for the API's reads, whose headers
+   * are the front door's fixed set.
+   */
+  readonly headers?: ReadonlyArray<string>
 }
 
 const EMPTY = new Uint8Array(0)
@@ -393,13 +418,18 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
 
   const lookup: ResponseCacheShape["lookup"] = (method, url, credentials, ifNoneMatch) => {
     // A HEAD is a GET without the body: the same answer serves both.
-    if (options.maxEntries === 0 || credentials || (method !== "GET" && method !== "HEAD") || !url.startsWith("/posts")) return undefined
-    const key = url === "/posts" ? LIST_PREFIX : url.startsWith(LIST_PREFIX) ? url : postReadKey(url)
-    const entry = store.get(key, now())
+    if (options.maxEntries === 0 || credentials || (method !== "GET" && method !== "HEAD")) return undefined
+    const site = !url.startsWith("/posts")
+    const key = site ? SITE_PREFIX + url : url === "/posts" ? LIST_PREFIX : url.startsWith(LIST_PREFIX) ? url : postReadKey(url)
+    const at = now()
+    const entry = store.get(key, at)
     if (entry === undefined) return undefined
-    return entry.etag !== undefined && ifNoneMatch !== undefined && matchesIfNoneMatch(ifNoneMatch, entry.etag)
+    const answer = entry.etag !== undefined && ifNoneMatch !== undefined && matchesIfNoneMatch(ifNoneMatch, entry.etag)
       ? entry.notModifiedAnswer
       : entry.answer
+    if (!site) return answer
+    const left = maxAgeLeft(entry, at)
+    return left === undefined ? answer : withMaxAge(answer, left)
   }
 
   return {

@@ -206,6 +206,36 @@ describe("compression", () => {
       })
     ))
 
+  it.live("a kept reader page from the front door has the full path's headers and bytes, coded or not, 200 or 304", () =>
+    withServer([], (base) =>
+      Effect.gen(function* () {
+        yield* create(base, { ...LONG, slug: "door" })
+        // Per request (date, id) or per connection: not the answer's.
+        const comparable = (answer: Answer) => {
+          const { date: _date, "x-request-id": _id, connection: _connection, "keep-alive": _alive, ...rest } = answer.headers
+          return rest
+        }
+        for (const path of ["/", "/p/door", "/rss.xml", "/robots.txt"]) {
+          for (const headers of [{}, { "accept-encoding": "gzip" }, { "accept-encoding": "br" }]) {
+            // With a key: made by the full path every time (the site shows no drafts: the same answer).
+            const full = yield* send(base, "GET", path, { ...headers, "x-api-key": KEY })
+            yield* send(base, "GET", path, headers)
+            const hits = yield* hitsOf
+            const door = yield* send(base, "GET", path, headers)
+            assert.strictEqual(yield* hitsOf, hits + 1, `${path} ${JSON.stringify(headers)}: answered from the cache`)
+            assert.strictEqual(door.status, 200)
+            assert.deepStrictEqual(comparable(door), comparable(full), `${path} ${JSON.stringify(headers)}`)
+            assert.deepStrictEqual(door.body, full.body, path)
+
+            const revalidated = yield* send(base, "GET", path, { ...headers, "if-none-match": door.headers["etag"]! })
+            const fullRevalidated = yield* send(base, "GET", path, { ...headers, "if-none-match": door.headers["etag"]!, "x-api-key": KEY })
+            assert.strictEqual(revalidated.status, 304, path)
+            assert.deepStrictEqual(comparable(revalidated), comparable(fullRevalidated), `${path} 304 ${JSON.stringify(headers)}`)
+          }
+        }
+      })
+    ))
+
   it.live("HTTP_COMPRESSION=false: bodies as they are, headers as before", () =>
     withServer([["HTTP_COMPRESSION", "false"]], (base) =>
       Effect.gen(function* () {
