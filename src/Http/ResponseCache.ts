@@ -7,8 +7,8 @@
  * `If-None-Match` names its ETag. A request with a key (which may see drafts) always takes the
  * full path. The middleware sits inside the request logger, so every request is still logged.
  * The reader site's answers are kept too, when they say they may be (a public Cache-Control and
- * an ETag: pages, feeds, sitemap; never a 404 or a redirect): a post page made again cost ~15
- * times the CPU of one answered from memory. They keep their own headers (the front door sends
+ * an ETag: pages, feeds, sitemap; never a 404 or a redirect): a post page made again cost ~44
+ * times the CPU of one the front door answers from memory. They keep their own headers (the front door sends
  * them as they are), and their max-age is cut on a hit to the seconds left until the next
  * scheduled post.
  *
