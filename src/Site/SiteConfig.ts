@@ -1,7 +1,7 @@
 /**
  * What the reader site says about itself: title, description, public base URL, language and
- * time zone, page size and caching. Read from the environment inside `SiteConfig.layerConfig`, so an embedding app can
- * supply its own ConfigProvider or a fixed `SiteConfig.layer(...)`.
+ * time zone, page size and caching. Read from the environment inside `SiteConfig.layerConfig`,
+ * so an embedding app can supply its own ConfigProvider or a fixed `SiteConfig.layer(...)`.
  */
 import { Config, Context, DateTime, Layer, Option } from "effect"
 
