@@ -31,6 +31,7 @@ const badSettings: ReadonlyArray<readonly [string, string]> = [
   ["SITE_URL", "ftp://example.com"],
   ["SITE_PAGE_SIZE", "101"],
   ["SITE_CACHE_MAX_AGE", "-1"],
+  ["SITE_TIME_ZONE", "Mars/Olympus"],
   ["IMPORT_CONCURRENCY", "0"],
   ["IMPORT_TIMEOUT", "0 seconds"],
   ["IMPORT_ON_CONFLICT", "overwrite"],

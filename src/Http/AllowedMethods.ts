@@ -65,13 +65,19 @@ export const allowedMethodsOf = (
   api: HttpApi.HttpApi.Any,
   extra: ReadonlyArray<ExtraRoute> = []
 ): ((path: string) => ReadonlyArray<string>) => {
-  const routes: Array<Route> = []
+  const endpoints: Array<ExtraRoute> = []
   for (const group of Object.values((api as HttpApi.HttpApi.AnyWithProps).groups)) {
-    for (const endpoint of Object.values(group.endpoints)) {
-      routes.push({ method: endpoint.method, segments: split(endpoint.path).map(segmentOf) })
-    }
+    for (const endpoint of Object.values(group.endpoints)) endpoints.push({ method: endpoint.method, path: endpoint.path })
   }
-  for (const route of extra) routes.push({ method: route.method, segments: split(route.path).map(segmentOf) })
+  return allowedMethodsAt([...endpoints, ...extra])
+}
+
+/**
+ * `allowedMethodsOf` for routes given as the router has them, with no `HttpApi`: the reader
+ * site's, read off its own router (Site/Routes.ts).
+ */
+export const allowedMethodsAt = (given: ReadonlyArray<ExtraRoute>): ((path: string) => ReadonlyArray<string>) => {
+  const routes: Array<Route> = given.map((route) => ({ method: route.method, segments: split(route.path).map(segmentOf) }))
   return (path) => {
     if (path === "*") return sorted(new Set(routes.flatMap((route) => (route.method === "GET" ? ["GET", "HEAD"] : [route.method]))))
     let decoded: Array<string>

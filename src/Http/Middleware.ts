@@ -138,16 +138,32 @@ export const apiFailures = (api: HttpApi.HttpApi.Any, extra: ReadonlyArray<Extra
         const path = pathOf(request.url)
         // `*` is a target for OPTIONS only (RFC 9112 §3.2.4): any other method there stays a miss.
         const allowed = path === "*" && request.method !== "OPTIONS" ? [] : allowedAt(path)
-        if (allowed.length === 0) return Effect.fail(error as E)
-        const allow = allowed.join(", ")
-        if (request.method === "OPTIONS") return Effect.succeed(HttpServerResponse.empty({ status: 204, headers: { allow } }))
-        if (allowed.includes(request.method)) return Effect.fail(error as E)
-        const message = `${request.method} is not a method of ${path}: it takes ${allow}`
-        return Effect.succeed(
-          HttpServerResponse.setHeader(encodeJson(MethodNotAllowed, new MethodNotAllowed({ message }), 405), "allow", allow)
-        )
+        return Option.match(methodAnswer(request.method, path, allowed), {
+          onNone: () => Effect.fail(error as E),
+          onSome: Effect.succeed
+        })
       }
     )
+}
+
+/**
+ * The answer to a route miss for `method` at `path`, where `allowed` are the methods served
+ * there (`allowedMethodsOf`): 204 with `Allow` to OPTIONS, 405 `MethodNotAllowed` with `Allow`
+ * to a method not among them; none when nothing is served there, or the method is (a miss all
+ * the same: 404). Shared by the API's `apiFailures` and the reader site's catch-all, so their
+ * answers agree.
+ */
+export const methodAnswer = (
+  method: string,
+  path: string,
+  allowed: ReadonlyArray<string>
+): Option.Option<HttpServerResponse.HttpServerResponse> => {
+  if (allowed.length === 0) return Option.none()
+  const allow = allowed.join(", ")
+  if (method === "OPTIONS") return Option.some(HttpServerResponse.empty({ status: 204, headers: { allow } }))
+  if (allowed.includes(method)) return Option.none()
+  const message = `${method} is not a method of ${path}: it takes ${allow}`
+  return Option.some(HttpServerResponse.setHeader(encodeJson(MethodNotAllowed, new MethodNotAllowed({ message }), 405), "allow", allow))
 }
 
 // ---------------------------------------------------------------------------------------------

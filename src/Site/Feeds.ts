@@ -10,7 +10,7 @@
  */
 import { DateTime } from "effect"
 import { XMLBuilder } from "fast-xml-parser"
-import type { Post } from "../Domain/Post.js"
+import { distinctTags, type Post, tagKey } from "../Domain/Post.js"
 import { escapeHtml, resolveLinks } from "../Sources/html.js"
 import { toJsonFeed } from "../Sources/JsonFeed.js"
 import { descriptionOf, modifiedAtOf, publishedAtOf, updatedAtOf } from "./Pages.js"
@@ -74,6 +74,18 @@ const postUrl = (urls: Urls, post: Post) => urls.absolute(routes.post(post.slug)
 
 const contentOf = (urls: Urls, post: Post) => resolveLinks(post.html, postUrl(urls, post))
 
+/**
+ * An item's categories: one per tag whatever its case ("Rust" and "rust" on one post were two
+ * categories), each as the post's page links it (`distinctTags`: the post's first spelling),
+ * and in a tag's feed that tag as its page names it (`FeedInput.tag`), so every item of the feed
+ * agrees with its title. Other tags keep the post's spelling: naming each as its page does would
+ * cost a count over every tag per feed, and feeds are the answers polled most.
+ */
+export const categoriesOf = (post: Post, feedTag?: string): ReadonlyArray<string> => {
+  const named = feedTag === undefined ? undefined : { key: tagKey(feedTag), tag: feedTag }
+  return distinctTags(post.tags).map(({ key, tag }) => (named?.key === key ? named.tag : tag))
+}
+
 /** RSS 2.0 with `content:encoded` for the full post and `atom:link rel="self"`. */
 export const rssFeed = (input: FeedInput): string => {
   const { config, urls, posts, tag } = input
@@ -106,7 +118,7 @@ export const rssFeed = (input: FeedInput): string => {
           description: escapeHtml(descriptionOf(post)),
           "content:encoded": contentOf(urls, post),
           "dc:creator": post.authors.length > 0 ? post.authors.join(", ") : undefined,
-          category: post.tags
+          category: categoriesOf(post, tag)
         }))
       }
     }
@@ -139,7 +151,7 @@ export const atomFeed = (input: FeedInput): string => {
         published: DateTime.formatIso(publishedAtOf(post)),
         link: { "@_rel": "alternate", "@_type": "text/html", "@_href": postUrl(urls, post) },
         author: post.authors.length > 0 ? post.authors.map((name) => ({ name })) : undefined,
-        category: post.tags.map((term) => ({ "@_term": term })),
+        category: categoriesOf(post, tag).map((term) => ({ "@_term": term })),
         summary: { "@_type": "text", "#text": descriptionOf(post) },
         content: { "@_type": "html", "#text": contentOf(urls, post) }
       }))

@@ -61,11 +61,16 @@ export const InlineTitle = ({ title }: { title: string }) => (
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>()
 
-export const formatDate = (date: DateTime.Utc, language: string): string => {
-  let format = dateFormats.get(language)
+/**
+ * `date` as readers read it: in `language`, on its day in `timeZone` (SITE_TIME_ZONE). A post
+ * published at 23:30 UTC was dated the day before for a blog in Tokyo when shown in UTC.
+ */
+export const formatDate = (date: DateTime.Utc, language: string, timeZone: string): string => {
+  const key = `${language} ${timeZone}`
+  let format = dateFormats.get(key)
   if (format === undefined) {
-    format = new Intl.DateTimeFormat(language, { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" })
-    dateFormats.set(language, format)
+    format = new Intl.DateTimeFormat(language, { year: "numeric", month: "long", day: "numeric", timeZone })
+    dateFormats.set(key, format)
   }
   return format.format(DateTime.toDateUtc(date))
 }
@@ -190,8 +195,9 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
 // Pieces
 // ---------------------------------------------------------------------------------------------
 
-const Time = ({ date, language }: { date: DateTime.Utc; language: string }) => (
-  <time dateTime={DateTime.formatIso(date)}>{formatDate(date, language)}</time>
+/** Shown in the site's language and time zone; `datetime` keeps the exact instant, in UTC. */
+const Time = ({ date, config }: { date: DateTime.Utc; config: Pick<SiteConfigShape, "language" | "timeZone"> }) => (
+  <time dateTime={DateTime.formatIso(date)}>{formatDate(date, config.language, config.timeZone)}</time>
 )
 
 /** A post's tags as it spells them, one link per tag (its spellings differing in case are one tag). */
@@ -219,7 +225,7 @@ const PostCard = ({ post, site }: { post: Post; site: SiteContext }) => (
         </a>
       </h2>
       <div class="meta">
-        <Time date={publishedAtOf(post)} language={site.config.language} />
+        <Time date={publishedAtOf(post)} config={site.config} />
         <span>{readingTime(post.readingTimeMinutes)}</span>
       </div>
       {descriptionOf(post) !== "" && <p class="excerpt">{descriptionOf(post)}</p>}
@@ -390,10 +396,10 @@ export const postPage = (site: SiteContext, view: PostView): string => {
             <InlineTitle title={post.title} />
           </h1>
           <div class="meta">
-            <Time date={published} language={config.language} />
+            <Time date={published} config={config} />
             {showUpdated && (
               <span>
-                updated <Time date={updated} language={config.language} />
+                updated <Time date={updated} config={config} />
               </span>
             )}
             {post.authors.length > 0 && <span class="authors">by {post.authors.join(", ")}</span>}

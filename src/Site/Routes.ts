@@ -16,14 +16,15 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
-import { Cause, DateTime, Effect, Layer, Option } from "effect"
+import { Cause, Chunk, DateTime, Effect, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { tagKey } from "../Domain/Post.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
 import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
-import { decodedPath, pathOf } from "../Http/Middleware.js"
+import { allowedMethodsAt } from "../Http/AllowedMethods.js"
+import { decodedPath, methodAnswer, pathOf } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
 
@@ -251,12 +252,26 @@ export const SiteRouter = Effect.gen(function* () {
     )
   }
   /**
-   * A path no route serves: a GET or HEAD for one of a published post's aliases (its address on
-   * the blog it was migrated from) is sent to the post, 301 to the same kind of root-relative
-   * link as /page/1's, for every client (a 301 for a GET is fine for any of them); anything else
-   * is the 404 it always was. Only reached when no route matched, so an alias never shadows one.
+   * What the site's routes take at a path, read off them (so a route added is in `Allow`):
+   * GET, HEAD and OPTIONS on every one of its paths.
+   */
+  const allowedAt = allowedMethodsAt(Chunk.toReadonlyArray(router.routes).map(({ method, path }) => ({ method, path })))
+
+  /**
+   * A path no route serves for this method. On one of the site's paths, OPTIONS is 204 and
+   * another method than GET or HEAD (`POST /`) is 405, both with `Allow`, as the API answers on
+   * its paths (`methodAnswer`): both were 404, as if nothing were there. `*` (`OPTIONS *`) is the
+   * API's to answer: it lists the methods of every path, the API's too.
+   *
+   * Otherwise, a GET or HEAD for one of a published post's aliases (its address on the blog it
+   * was migrated from) is sent to the post, 301 to the same kind of root-relative link as
+   * /page/1's, for every client (a 301 for a GET is fine for any of them); anything else is the
+   * 404 it always was. Only reached when no route matched, so an alias never shadows one.
    */
   const nothingHere = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const requested = pathOf(request.url)
+    const methodMiss = requested === "*" ? Option.none() : methodAnswer(request.method, requested, allowedAt(requested))
+    if (Option.isSome(methodMiss)) return Effect.succeed(methodMiss.value)
     const notHere = wantsHtml(request)
       ? missing("There is nothing at this address.")
       : Effect.fail(new HttpServerError.RouteNotFound({ request }))

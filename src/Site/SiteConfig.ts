@@ -1,9 +1,9 @@
 /**
- * What the reader site says about itself: title, description, public base URL, page size and
- * caching. Read from the environment inside `SiteConfig.layerConfig`, so an embedding app can
- * supply its own ConfigProvider or a fixed `SiteConfig.layer(...)`.
+ * What the reader site says about itself: title, description, public base URL, language and
+ * time zone, page size and caching. Read from the environment inside `SiteConfig.layerConfig`,
+ * so an embedding app can supply its own ConfigProvider or a fixed `SiteConfig.layer(...)`.
  */
-import { Config, Context, Layer, Option } from "effect"
+import { Config, Context, DateTime, Layer, Option } from "effect"
 
 export interface SiteConfigShape {
   readonly title: string
@@ -12,6 +12,12 @@ export interface SiteConfigShape {
   readonly url: string
   /** BCP 47 language of the pages and feeds (`<html lang>`, RSS `<language>`). */
   readonly language: string
+  /**
+   * IANA time zone (`Europe/Berlin`) the pages' dates are shown in: the day a post was
+   * published where its author and readers are. Machine-readable times (`<time datetime>`,
+   * feeds, sitemap, HTTP headers) stay exact instants whatever it is.
+   */
+  readonly timeZone: string
   /** Named in the Atom feed and as the default author; the site title when unset. */
   readonly author: string
   /** Posts per index and tag page. */
@@ -71,6 +77,18 @@ export const siteLanguage = Config.string("SITE_LANGUAGE").pipe(
   Config.withDefault("en")
 )
 
+/**
+ * Whether `Intl` formats dates in `zone`: checked at start, as SITE_LANGUAGE is, since an
+ * unknown zone would otherwise fail every page with dates (a RangeError, 500) once serving.
+ */
+export const isTimeZone = (zone: string): boolean => Option.isSome(DateTime.zoneMakeNamed(zone))
+
+/** `SITE_TIME_ZONE`: the IANA time zone pages show dates in (default "UTC"). */
+export const siteTimeZone = Config.string("SITE_TIME_ZONE").pipe(
+  Config.validate({ message: "must be an IANA time zone such as Europe/Berlin or UTC", validation: isTimeZone }),
+  Config.withDefault("UTC")
+)
+
 /** `SITE_AUTHOR` (default: the site title). */
 export const siteAuthor = Config.string("SITE_AUTHOR").pipe(Config.option)
 
@@ -91,6 +109,7 @@ export const SiteConfigFromEnv: Config.Config<SiteConfigShape> = Config.all({
   description: siteDescription,
   url: siteUrl,
   language: siteLanguage,
+  timeZone: siteTimeZone,
   author: siteAuthor,
   pageSize: sitePageSize,
   maxAgeSeconds: siteCacheMaxAge
@@ -101,6 +120,7 @@ export const defaults: SiteConfigShape = {
   description: "A blog powered by Inkwell",
   url: "http://localhost:3000",
   language: "en",
+  timeZone: "UTC",
   author: "Inkwell",
   pageSize: 10,
   maxAgeSeconds: 60
@@ -108,17 +128,21 @@ export const defaults: SiteConfigShape = {
 
 export class SiteConfig extends Context.Tag("Inkwell/SiteConfig")<SiteConfig, SiteConfigShape>() {
   /**
-   * Fixed settings over the defaults, for tests and embedding apps. `url` is normalized;
-   * `author` defaults to the title, as with SITE_AUTHOR.
+   * Fixed settings over the defaults, for tests and embedding apps. `url` is normalized and
+   * `timeZone` checked; `author` defaults to the title, as with SITE_AUTHOR.
    */
   static readonly layer = (config: Partial<SiteConfigShape> = {}): Layer.Layer<SiteConfig> => {
     const merged = { ...defaults, author: config.title ?? defaults.author, ...config }
     const url = Option.getOrElse(normalizeBaseUrl(merged.url), () => {
       throw new Error(`SiteConfig.layer: invalid url ${merged.url}`)
     })
+    if (!isTimeZone(merged.timeZone)) throw new Error(`SiteConfig.layer: unknown time zone ${merged.timeZone}`)
     return Layer.succeed(SiteConfig, { ...merged, url })
   }
 
-  /** From SITE_TITLE, SITE_DESCRIPTION, SITE_URL, SITE_LANGUAGE, SITE_AUTHOR, SITE_PAGE_SIZE, SITE_CACHE_MAX_AGE. */
+  /**
+   * From SITE_TITLE, SITE_DESCRIPTION, SITE_URL, SITE_LANGUAGE, SITE_TIME_ZONE, SITE_AUTHOR,
+   * SITE_PAGE_SIZE, SITE_CACHE_MAX_AGE.
+   */
   static readonly layerConfig = Layer.effect(SiteConfig, SiteConfigFromEnv)
 }

@@ -290,6 +290,11 @@ describe("OPTIONS", () => {
       assert.strictEqual(spec.status, 405)
       assert.strictEqual(spec.headers["allow"], "GET, HEAD, OPTIONS")
       assert.strictEqual((yield* options("/nothing")).status, 404)
+      // The site's paths answer for themselves; `*` stays the server's whole list.
+      assert.strictEqual((yield* options("/")).headers["allow"], "GET, HEAD, OPTIONS")
+      const star = yield* optionsRaw(yield* portOf, "OPTIONS", "*")
+      assert.strictEqual(star.status, 204)
+      assert.strictEqual(star.allow, "GET, HEAD, POST, PUT, DELETE, OPTIONS")
     }).pipe(Effect.provide(siteServer()))
   )
 })

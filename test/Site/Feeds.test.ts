@@ -75,6 +75,36 @@ describe("XML feeds", () => {
       assert.strictEqual(read?._tag === "Entry" ? read.input.summary : read, summary)
     }))
 
+  it.effect("RSS and Atom list a tag once per item whatever its case, in a tag's feed under the feed's name for it", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "cased", tags: ["Rust", "rust", "Web", "RUST", "web", "Ärger", "ärger"] })
+      const xml = new XMLParser({ ignoreAttributes: false })
+      const rssCategories = (tag?: string) => xml.parse(rssFeed({ config, urls, posts: [post], tag })).rss.channel.item.category
+      const atomCategories = (tag?: string) =>
+        xml.parse(atomFeed({ config, urls, posts: [post], tag })).feed.entry.category.map((c: { "@_term": string }) => c["@_term"])
+      for (const categories of [rssCategories, atomCategories]) {
+        // As the post's page links them: its first spelling of each.
+        assert.deepStrictEqual(categories(), ["Rust", "Web", "Ärger"])
+        // The tag's feed calls it what the tag's page does (its posts' usual spelling).
+        assert.deepStrictEqual(categories("rust"), ["rust", "Web", "Ärger"])
+        assert.deepStrictEqual(categories("ÄRGER"), ["Rust", "Web", "ÄRGER"])
+      }
+    }))
+
+  it.effect("SITE_TIME_ZONE changes no feed's or sitemap's dates: they stay exact instants", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "late", publishedAt: "2026-01-01T23:30:00Z" })
+      const render = (timeZone: string) => {
+        const zoned = { ...config, timeZone }
+        return [rssFeed({ config: zoned, urls, posts: [post] }), atomFeed({ config: zoned, urls, posts: [post] }), jsonFeed({ config: zoned, urls, posts: [post] })]
+      }
+      const [rss, atom, json] = render("Asia/Tokyo")
+      assert.deepStrictEqual([rss, atom, json], render("UTC"))
+      assert.include(rss, "<pubDate>Thu, 01 Jan 2026 23:30:00 GMT</pubDate>")
+      assert.include(atom, "<published>2026-01-01T23:30:00.000Z</published>")
+      assert.strictEqual(JSON.parse(json!).items[0].date_published, "2026-01-01T23:30:00.000Z")
+    }))
+
   it.effect("a tag's feed names the tag and points at its own URLs", () =>
     Effect.gen(function* () {
       const post = yield* stored({ slug: "one", tags: ["a b"] })

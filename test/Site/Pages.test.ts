@@ -81,9 +81,29 @@ describe("pages", () => {
     assert.include(html, `<meta name="robots" content="noindex"/>`)
   })
 
-  it("formats dates in UTC for the configured language", () => {
+  it("formats dates in the configured language and time zone", () => {
     const date = DateTime.unsafeMake("2024-03-31T23:30:00Z")
-    assert.strictEqual(formatDate(date, "en"), "March 31, 2024")
-    assert.strictEqual(formatDate(date, "de"), "31. März 2024")
+    assert.strictEqual(formatDate(date, "en", "UTC"), "March 31, 2024")
+    assert.strictEqual(formatDate(date, "de", "UTC"), "31. März 2024")
+    assert.strictEqual(formatDate(date, "de", "Europe/Berlin"), "1. April 2024")
+    assert.strictEqual(formatDate(date, "en", "America/New_York"), "March 31, 2024")
   })
+
+  it.effect("show a post's day in SITE_TIME_ZONE, its datetime attribute the same instant in UTC", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "late", publishedAt: "2026-01-01T23:30:00Z" })
+      const datetime = `<time datetime="2026-01-01T23:30:00.000Z">`
+      for (const [timeZone, day] of [["UTC", "January 1, 2026"], ["Asia/Tokyo", "January 2, 2026"]] as const) {
+        const zoned = { ...site, config: { ...site.config, timeZone } }
+        const pages = {
+          post: postPage(zoned, { post, previous: undefined, next: undefined }),
+          index: listingPage(zoned, { page: 1, posts: [post], hasOlder: false }),
+          tag: listingPage(zoned, { page: 1, posts: [post], hasOlder: false, tag: "test" })
+        }
+        for (const [name, html] of Object.entries(pages)) {
+          assert.include(html, `${datetime}${day}</time>`, `${name} in ${timeZone}`)
+        }
+        assert.include(pages.post, `<meta property="article:published_time" content="2026-01-01T23:30:00.000Z"/>`, timeZone)
+      }
+    }))
 })

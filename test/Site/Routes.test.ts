@@ -716,3 +716,86 @@ describe("aliases", () => {
       }).pipe(Effect.provide(siteServer({}, failing)))
     }))
 })
+
+describe("methods", () => {
+  const send = (method: string, path: string, headers: Record<string, string> = {}) =>
+    Effect.flatMap(HttpClient.HttpClient, (client) =>
+      client.execute(HttpClientRequest.make(method as "GET")(path).pipe(HttpClientRequest.setHeaders(headers)))
+    ).pipe(
+      Effect.flatMap((response) => Effect.map(response.text, (body) => ({ status: response.status, headers: response.headers, body }))),
+      Effect.scoped
+    )
+
+  const SITE_PATHS = [
+    "/",
+    "/page/2",
+    "/p/hello",
+    "/p/no-such-post",
+    "/tags/rust",
+    "/tags/Rust/page/2",
+    "/rss.xml",
+    "/atom.xml",
+    "/feed.json",
+    "/tags/rust/rss.xml",
+    "/tags/rust/atom.xml",
+    "/tags/rust/feed.json",
+    "/sitemap.xml",
+    "/robots.txt",
+    "/assets/site.css?v=1",
+    "/favicon.ico"
+  ]
+  const BROWSER = { accept: "text/html,application/xhtml+xml,*/*;q=0.8" }
+
+  it.effect("OPTIONS on the site's paths is 204 with Allow: GET, HEAD, OPTIONS and no body", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "hello", title: "Hello", tags: ["Rust"] })
+      for (const path of SITE_PATHS) {
+        for (const headers of [{}, BROWSER]) {
+          const answer = yield* send("OPTIONS", path, headers)
+          assert.strictEqual(answer.status, 204, path)
+          assert.strictEqual(answer.headers["allow"], "GET, HEAD, OPTIONS", path)
+          assert.strictEqual(answer.body, "", path)
+        }
+      }
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("another method on the site's paths is 405 with Allow, the API's JSON answer (a browser's too)", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "hello", title: "Hello" })
+      for (const path of SITE_PATHS) {
+        for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
+          const answer = yield* send(method, path, BROWSER)
+          assert.strictEqual(answer.status, 405, `${method} ${path}`)
+          assert.strictEqual(answer.headers["allow"], "GET, HEAD, OPTIONS", `${method} ${path}`)
+          const bare = path.split("?")[0]
+          assert.deepStrictEqual(JSON.parse(answer.body), {
+            _tag: "MethodNotAllowed",
+            message: `${method} is not a method of ${bare}: it takes GET, HEAD, OPTIONS`
+          })
+        }
+      }
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("a path nothing serves stays 404 for every method (the site's page in a browser); the API's answers are its own", () =>
+    Effect.gen(function* () {
+      for (const path of ["/nothing", "/p/a/b", "/tags/rust/other", "/assets/other.css"]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 404, path)
+        assert.include(page.body, "Page not found", path)
+        for (const method of ["OPTIONS", "POST", "DELETE"]) {
+          const answer = yield* send(method, path, BROWSER)
+          assert.strictEqual(answer.status, 404, `${method} ${path}`)
+          assert.strictEqual(JSON.parse(answer.body)._tag, "RouteNotFound", `${method} ${path}`)
+          assert.isUndefined(answer.headers["allow"], `${method} ${path}`)
+        }
+      }
+      for (const [path, allow] of [["/posts", "GET, HEAD, POST, OPTIONS"], ["/tags", "GET, HEAD, OPTIONS"]] as const) {
+        const options = yield* send("OPTIONS", path)
+        assert.strictEqual(options.status, 204, path)
+        assert.strictEqual(options.headers["allow"], allow, path)
+        const deleted = yield* send("DELETE", path)
+        assert.strictEqual(deleted.status, 405, path)
+        assert.strictEqual(deleted.headers["allow"], allow, path)
+      }
+    }).pipe(Effect.provide(siteServer())))
+})

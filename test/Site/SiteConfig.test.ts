@@ -41,8 +41,22 @@ describe("SiteConfig", () => {
       }
       for (const language of ["en", "pt-BR", "zh-Hant-TW", "de-CH-1996"]) {
         const config = yield* fromEnv({ SITE_LANGUAGE: language })
-        assert.strictEqual(formatDate(DateTime.unsafeMake("2024-03-05T00:00:00Z"), config.language).includes("2024"), true, language)
+        assert.strictEqual(formatDate(DateTime.unsafeMake("2024-03-05T00:00:00Z"), config.language, config.timeZone).includes("2024"), true, language)
       }
+    }))
+
+  it.effect("reads SITE_TIME_ZONE (default UTC) and refuses a zone Intl does not know, naming the variable", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* fromEnv({})).timeZone, "UTC")
+      for (const zone of ["Europe/Berlin", "Asia/Tokyo", "America/Argentina/Buenos_Aires", "UTC"]) {
+        assert.strictEqual((yield* fromEnv({ SITE_TIME_ZONE: zone })).timeZone, zone)
+      }
+      for (const zone of ["Mars/Olympus", "", "Europe/Berlin ", "+25:00"]) {
+        const result = yield* Effect.either(fromEnv({ SITE_TIME_ZONE: zone }))
+        assert.isTrue(Either.isLeft(result), JSON.stringify(zone))
+        if (Either.isLeft(result)) assert.include(String(result.left), "SITE_TIME_ZONE", JSON.stringify(zone))
+      }
+      assert.throws(() => SiteConfig.layer({ timeZone: "Mars/Olympus" }), /Mars\/Olympus/)
     }))
 
   it("normalizeBaseUrl strips trailing slashes and keeps a path", () => {

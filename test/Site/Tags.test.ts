@@ -106,6 +106,17 @@ for (const [name, repository] of stores) {
         const json = JSON.parse((yield* fetchRaw("/tags/rust/feed.json")).body)
         assert.strictEqual(json.feed_url, `${SITE_URL}/tags/rust/feed.json`)
         assert.strictEqual(json.items.length, 3)
+        // Every item's category for the tag is the name in the feed's title, once per item.
+        const categories = (item: { category: string | Array<string> }) => [item.category].flat()
+        assert.deepStrictEqual(rss.item.map(categories), [["Rust", "Ärger"], ["Rust", "Web"], ["Rust", "ärger"]])
+        const atom = parser.parse((yield* fetchRaw("/tags/rust/atom.xml")).body).feed
+        assert.deepStrictEqual(
+          atom.entry.map((entry: { category: Array<{ "@_term": string }> }) => entry.category.map((c) => c["@_term"])),
+          [["Rust", "Ärger"], ["Rust", "Web"], ["Rust", "ärger"]]
+        )
+        // The site's feed: each post's tags once, as its page links them.
+        const all = parser.parse((yield* fetchRaw("/rss.xml")).body).rss.channel
+        assert.deepStrictEqual(all.item.map(categories), [["Rust", "Ärger"], ["rust", "Web"], ["Rust", "ärger"]])
       }).pipe(Effect.provide(siteServer({}, repository))))
 
     it.effect("the JSON API filters and counts tags the same way", () =>
