@@ -24,6 +24,10 @@ export * from "./Posts/PostRepository.js"
 export * as SqlPostRepository from "./Posts/SqlPostRepository.js"
 export { Posts } from "./Posts/Posts.js"
 
+// Export: stored posts as NDJSON records that the import reads back
+export * as ExportOutput from "./Export/ExportOutput.js"
+export * as PostExport from "./Export/PostExport.js"
+
 // Remote sources: the HTTP client for feeds, in code as the README shows
 export { FeedClient, type FeedClientShape } from "./Clients/FeedClient.js"
 export { type FeedClientInput, FeedClientOptions, type FeedClientSettings } from "./Clients/FeedClientOptions.js"
@@ -39,4 +43,14 @@ export * as InkwellServer from "./Http/Server.js"
 export { Compression } from "./Http/Compression.js"
 
 // The composed application
-export { AppLive, ChangesLive, DatabaseLive, LoggerLive, postsWith, PostsLive, RepositoryLive, WritingRepositoryLive } from "./App.js"
+export {
+  AppLive,
+  ChangesLive,
+  DatabaseLive,
+  LoggerLive,
+  postsWith,
+  PostsLive,
+  ReadingRepositoryLive,
+  RepositoryLive,
+  WritingRepositoryLive
+} from "./App.js"

@@ -1,15 +1,16 @@
 /**
- * The `inkwell` command line: `import` and `serve`, `--help` on each, `--version`.
+ * The `inkwell` command line: `import`, `export` and `serve`, `--help` on each, `--version`.
  */
 import { AutoCorrect, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Effect, Either, Option, Schema } from "effect"
 import { builtInOptions } from "./builtInOptions.js"
+import { exportCommand, exportOptions } from "./ExportCommand.js"
 import { CliExit, importCommand, importOptions } from "./ImportCommand.js"
 import { serveCommand } from "./ServeCommand.js"
 
 export const command = Command.make("inkwell").pipe(
   Command.withDescription("Inkwell: a typed blog content service"),
-  Command.withSubcommands([importCommand, serveCommand])
+  Command.withSubcommands([importCommand, exportCommand, serveCommand])
 )
 
 /** A command line that names an option the command does not have, or leaves one without its value. */
@@ -26,6 +27,7 @@ const builtIns: Array<readonly [string, boolean]> = builtInOptions.map(({ name, 
 
 const subcommandOptions: Readonly<Record<string, ReadonlyMap<string, boolean>>> = {
   import: new Map([...builtIns, ...optionTable(importOptions)]),
+  export: new Map([...builtIns, ...optionTable(exportOptions)]),
   serve: new Map(builtIns)
 }
 
@@ -59,10 +61,14 @@ const valueTable = (options: Record<string, Options.Options<unknown>>): Array<re
 
 const subcommandValues: Readonly<Record<string, ReadonlyMap<string, Options.Options<unknown>>>> = {
   import: new Map([...builtInValues, ...valueTable(importOptions)]),
+  export: new Map([...builtInValues, ...valueTable(exportOptions)]),
   serve: new Map(builtInValues)
 }
 
 const subcommands: ReadonlyMap<string, boolean> = new Map(Object.keys(subcommandOptions).map((name) => [name, false]))
+
+/** The subcommands that take arguments (paths); the others refuse any, in one line (@effect/cli's message has no `inkwell:`). */
+const takesArguments: ReadonlySet<string> = new Set(["import"])
 
 /** An option given with a value (`--name value` or `--name=value`). */
 interface GivenValue {
@@ -161,6 +167,9 @@ const splitOptions = (
     options.push(name, value)
     values.push({ subcommand, name, value })
     i++
+  }
+  if (positionals.length > 0 && !takesArguments.has(subcommand)) {
+    return Either.left(new UsageError({ message: `${subcommand} takes no arguments (got ${JSON.stringify(positionals[0])})` }))
   }
   // `--` keeps a path that starts with `-` from being read as an option by @effect/cli.
   return Either.right({

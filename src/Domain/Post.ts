@@ -161,6 +161,8 @@ export class PostInput extends Schema.Class<PostInput>("PostInput")({
   updatedAt: Schema.optional(Schema.String),
   authors: Schema.optional(Schema.Array(Schema.String)),
   summary: Schema.optional(Schema.String),
+  /** Old paths of the post, as front matter `aliases` gives them (the reader site redirects them). */
+  aliases: Schema.optional(Schema.Array(Schema.String)),
   metadata: Schema.optional(Metadata)
 }) {}
 

@@ -142,6 +142,7 @@ type Overrides = Partial<{
   updatedAt: string
   authors: ReadonlyArray<string>
   summary: string
+  aliases: ReadonlyArray<string>
   metadata: Readonly<Record<string, unknown>>
 }>
 
@@ -250,7 +251,9 @@ const build = (
     f.date(UPDATED_KEYS, "updatedAt") ??
     null
 
-  const aliases = dedupe(f.strings(d.aliases, "aliases", "aliases"))
+  const aliases = overrides.aliases !== undefined
+    ? dedupe(overrides.aliases.map((a) => a.trim()).filter((a) => a !== ""))
+    : dedupe(f.strings(d.aliases, "aliases", "aliases"))
 
   const metadata: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(d)) if (!CONSUMED_KEYS.has(k)) defineKey(metadata, k, toJsonSafe(v))
@@ -356,17 +359,29 @@ export const processInputSync = (
 ): Either.Either<NewPost, InvalidPost> =>
   run(source, () => {
     if (typeof input.body !== "string") throw new Reject("body", "body must be a string")
-    if (input.metadata !== undefined) checkNesting(input.metadata, "metadata")
-    const overrides: Record<string, unknown> = {}
-    for (const key of ["title", "slug", "tags", "status", "publishedAt", "updatedAt", "authors", "summary", "metadata"] as const) {
-      if (input[key] !== undefined) overrides[key] = input[key]
-    }
-    const hash =
-      Object.keys(overrides).length === 0
-        ? contentHash(input.body)
-        : sha256Hex(`${normalizeForHash(input.body)}\n${canonicalJson(overrides)}`)
-    return build(parseOrReject(input.body), overrides as Overrides, source, undefined, hash, config)
+    // Its keys at the level of front matter keys, so as deep as front matter may nest them.
+    if (input.metadata !== undefined) checkNesting(input.metadata, "metadata", undefined, undefined, -1)
+    const overrides = overridesOf(input)
+    return build(parseOrReject(input.body), overrides as Overrides, source, undefined, hashOf(input.body, overrides), config)
   })
+
+const OVERRIDE_KEYS = ["title", "slug", "tags", "status", "publishedAt", "updatedAt", "authors", "summary", "aliases", "metadata"] as const
+
+/** The explicit fields of `input`, those given. */
+const overridesOf = (input: PostInput): Record<string, unknown> => {
+  const overrides: Record<string, unknown> = {}
+  for (const key of OVERRIDE_KEYS) if (input[key] !== undefined) overrides[key] = input[key]
+  return overrides
+}
+
+/** A field left out is not hashed: posts stored before a field existed keep their hashes. */
+const hashOf = (body: string, overrides: Record<string, unknown>): string =>
+  Object.keys(overrides).length === 0
+    ? contentHash(body)
+    : sha256Hex(`${normalizeForHash(body)}\n${canonicalJson(overrides)}`)
+
+/** The `contentHash` `processInputSync` gives `input`, without processing it. */
+export const inputHash = (input: PostInput): string => hashOf(input.body, overridesOf(input))
 
 /** Deepest nesting of objects and arrays a post's metadata may have. */
 export const MAX_METADATA_DEPTH = 64
@@ -376,8 +391,8 @@ export const MAX_METADATA_DEPTH = 64
  * recursively (hashing, copying), ~3,000 levels of `{"a":{"a":...}}` overflowed the stack: a
  * rejection naming "body" and "Maximum call stack size exceeded".
  */
-const checkNesting = (value: unknown, field: string, key?: string, line?: number) => {
-  const stack: Array<readonly [unknown, number]> = [[value, 0]]
+const checkNesting = (value: unknown, field: string, key?: string, line?: number, depth = 0) => {
+  const stack: Array<readonly [unknown, number]> = [[value, depth]]
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!
     if (v === null || typeof v !== "object") continue

@@ -14,7 +14,8 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { NewPost, Post, PostInput, TocEntry } from "../Domain/Post.js"
-import { processInputSync } from "./processPost.js"
+import { parseFrontMatter } from "./frontMatter.js"
+import { inputHash, processInputSync } from "./processPost.js"
 
 /** Something that could not become a post; `skipped` for what is not a post at all. */
 export interface Rejected {
@@ -40,6 +41,8 @@ export interface DecodedRecord {
   readonly source: string
   readonly input: PostInput
   readonly bytes: number
+  /** The `contentHash` and `recordHash` a line of `inkwell export` carries (`exportRecord`). */
+  readonly exported?: { readonly contentHash: string; readonly recordHash: string }
 }
 
 /**
@@ -92,9 +95,10 @@ const describeDecodeError = (error: ParseResult.ParseError): string => {
 const RECORD_FIELDS = [...Object.keys(PostInput.fields), "source"]
 /**
  * Also read: the fields of Inkwell's own post JSON (`GET /posts/:slug`), so a record taken from
- * that output imports; those derived from the input or kept by the store are ignored.
+ * that output imports; those derived from the input or kept by the store are ignored, but for
+ * `contentHash` with the `recordHash` an export writes beside it (`exportRecord`).
  */
-const READ_FIELDS: ReadonlySet<string> = new Set([...RECORD_FIELDS, ...Object.keys(Post.fields)])
+const READ_FIELDS: ReadonlySet<string> = new Set([...RECORD_FIELDS, ...Object.keys(Post.fields), "recordHash"])
 
 /**
  * Fields no record has. Ignored, a misspelled or foreign field (`publishedat`, `date`) dropped
@@ -135,13 +139,16 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
     return rejected(identity, describeDecodeError(decoded.left), bytes)
   }
   // Line numbers shift when an export is edited; an explicit source or the slug does not.
-  const raw = json as { readonly source?: unknown; readonly slug?: unknown }
+  const raw = json as { readonly source?: unknown; readonly slug?: unknown; readonly contentHash?: unknown; readonly recordHash?: unknown }
   const source = typeof raw.source === "string" && raw.source.trim() !== ""
     ? raw.source
     : typeof raw.slug === "string" && raw.slug !== ""
     ? `${name}#${raw.slug}`
     : identity
-  return { _tag: "Record", identity, source, input: decoded.right, bytes }
+  const record: DecodedRecord = { _tag: "Record", identity, source, input: decoded.right, bytes }
+  return typeof raw.contentHash === "string" && typeof raw.recordHash === "string"
+    ? { ...record, exported: { contentHash: raw.contentHash, recordHash: raw.recordHash } }
+    : record
 }
 
 /**
@@ -161,10 +168,23 @@ export const rejectedPost = (identity: string, failure: { readonly field: string
  * post under its old line); and line 1 of one upload was line 1 of the next, unrelated one.
  * Posts stored under `<name>:<line>` still match (Posts/internal/repository.ts `sameSource`).
  */
-export const readyRecord = (name: string, record: DecodedRecord, post: NewPost): Extract<RecordOutcome, { _tag: "Ready" }> =>
-  record.source === record.identity
+export const readyRecord = (name: string, record: DecodedRecord, processed: NewPost): Extract<RecordOutcome, { _tag: "Ready" }> => {
+  const post = withExportedHash(record, processed)
+  return record.source === record.identity
     ? { _tag: "Ready", identity: record.identity, post: new NewPost({ ...post, source: `${name}#${post.slug}` }, true), bytes: record.bytes, titled: true }
     : { _tag: "Ready", identity: record.identity, post, bytes: record.bytes }
+}
+
+/**
+ * `post` with the `contentHash` its exported line carries, when the line is as exported: its
+ * `recordHash` is the hash its fields give (`post.contentHash`, from `inputHash`). Else `post`:
+ * an edited line is new input, hashed as such, so a re-import updates the post instead of
+ * keeping it as unchanged.
+ */
+const withExportedHash = (record: DecodedRecord, post: NewPost): NewPost =>
+  record.exported !== undefined && record.exported.recordHash === post.contentHash
+    ? new NewPost({ ...post, contentHash: record.exported.contentHash }, true)
+    : post
 
 
 /** Parses, decodes and processes one line. Never throws. */
@@ -181,6 +201,53 @@ export const processRecordsSync = (
   lines: ReadonlyArray<RecordLine>,
   config: ProcessorConfig
 ): Array<RecordOutcome> => lines.map((line) => processRecordSync(name, line, config))
+
+// --- export: a stored post as the record that imports back to it -------------------------
+
+/**
+ * A post's body as its record carries it: as stored, unless the import would take something at
+ * its start for front matter (a `---` or `+++` line, `{"`, a byte-order mark: a body stored
+ * after its file's front matter may begin so), which an empty JSON front matter `{}` then
+ * shields: the import reads `{}`, and the body after it as it was.
+ */
+export const recordBody = (body: string): string => {
+  const read = parseFrontMatter(body)
+  return Either.isRight(read) && read.right.format === "none" && read.right.body === body ? body : `{}\n${body}`
+}
+
+const isoOrNull = (dt: DateTime.Utc | null): string | null => (dt === null ? null : DateTime.formatIso(dt))
+
+/**
+ * `post` as one NDJSON line (without its newline) that the import reads back to the same post:
+ * every field a record sets (`updatedAt` is `updatedAtSource`; `null` for what is not given), the
+ * `source` the post is known by, the post's `contentHash`, and `recordHash`: the hash the import
+ * gives the line's own fields, computed here from the line as written. While the two agree (the
+ * line is as exported), the imported post keeps its `contentHash` (`readyRecord`), so importing
+ * the export again, or the files the post first came from, finds it unchanged.
+ * Store-assigned fields (id, createdAt, updatedAt, version) and derived ones (html, excerpt...)
+ * are left out: the import assigns and derives them again.
+ */
+export const exportRecord = (post: Post): string => {
+  const line = JSON.stringify({
+    source: post.source,
+    slug: post.slug,
+    title: post.title,
+    status: post.status,
+    publishedAt: isoOrNull(post.publishedAt),
+    updatedAt: isoOrNull(post.updatedAtSource),
+    tags: post.tags,
+    authors: post.authors,
+    summary: post.summary,
+    aliases: post.aliases,
+    metadata: post.metadata,
+    body: recordBody(post.body)
+  })
+  const input = Either.getOrThrowWith(
+    decodeInput(withoutNulls(JSON.parse(line) as object)),
+    (error) => new Error(`post ${post.slug} makes no record: ${describeDecodeError(error)}`)
+  )
+  return `${line.slice(0, -1)},"contentHash":${JSON.stringify(post.contentHash)},"recordHash":${JSON.stringify(inputHash(input))}}`
+}
 
 // --- the wire format between a render thread and the main thread -------------------------
 

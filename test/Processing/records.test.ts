@@ -1,9 +1,13 @@
 /**
  * NDJSON records: a record that does not match PostInput is reported field by field, in the
- * words markdown errors use, never as Schema's tree.
+ * words markdown errors use, never as Schema's tree. A stored post exported as a record
+ * (`exportRecord`) imports back to the same post.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { decodeRecord, recordLine } from "../../src/Processing/records.js"
+import { DateTime, Either, Schema } from "effect"
+import { makeValidPost, NewPost, PostId } from "../../src/Domain/Post.js"
+import { defaultProcessorConfig, MAX_METADATA_DEPTH, processPostSync } from "../../src/Processing/processPost.js"
+import { decodeRecord, exportRecord, processRecordSync, recordBody, recordLine } from "../../src/Processing/records.js"
 
 const reasonFor = (record: unknown) => {
   const line = recordLine("export.ndjson", 4, JSON.stringify(record))!
@@ -29,7 +33,7 @@ describe("decodeRecord", () => {
   it("a field no record has is named, not dropped with its data (a misspelled date left the post undated)", () => {
     assert.strictEqual(
       reasonFor({ title: "T", body: "b", publishedat: "2024-01-01", date: "2024-01-01" }),
-      `unknown fields "publishedat", "date" (a record has title, slug, body, tags, status, publishedAt, updatedAt, authors, summary, metadata, source; anything else goes under metadata)`
+      `unknown fields "publishedat", "date" (a record has title, slug, body, tags, status, publishedAt, updatedAt, authors, summary, aliases, metadata, source; anything else goes under metadata)`
     )
     assert.match(reasonFor({ title: "T", body: "b", draft: true }), /^unknown field "draft" \(/)
   })
@@ -48,5 +52,106 @@ describe("decodeRecord", () => {
     }
     // `null` is "not given" for every field but the body.
     assert.strictEqual(reasonFor({ title: "T", body: null }), "body: expected a string, got null")
+  })
+})
+
+/** A stored post, as a repository builds it from what processing made of `raw`. */
+const stored = (raw: string, source = "/blog/posts/a.md") => {
+  const post = Either.getOrThrow(processPostSync({ source, raw }))
+  return makeValidPost({
+    ...post,
+    id: PostId.make("0b6f0d5e-0000-4000-8000-000000000001"),
+    createdAt: DateTime.unsafeMake("2024-05-01T00:00:00Z"),
+    updatedAt: DateTime.unsafeMake("2024-05-02T00:00:00Z"),
+    version: 3
+  })
+}
+
+/** What importing `line` (an export's line 1) makes of it. */
+const reimport = (line: string) => {
+  const outcome = processRecordSync("/backup/posts.ndjson", recordLine("/backup/posts.ndjson", 1, line)!, defaultProcessorConfig)
+  if (outcome._tag !== "Ready") return assert.fail(`rejected: ${outcome.reason}`)
+  return outcome.post
+}
+
+/** Everything a stored post holds but what its store assigns (id, createdAt, updatedAt, version). */
+const content = (post: NewPost) => {
+  const { id: _i, createdAt: _c, updatedAt: _u, version: _v, ...rest } = post as NewPost & Record<string, unknown>
+  return Schema.encodeSync(NewPost)(new NewPost(rest as ConstructorParameters<typeof NewPost>[0], true))
+}
+
+describe("exportRecord", () => {
+  const full = stored([
+    "---",
+    "title: Full  ",
+    "date: 2024-01-02T03:04:05.678+02:00",
+    "updated: 2024-02-03",
+    "tags: [rust, web]",
+    "categories: [news]",
+    "authors: [Ann, Bob]",
+    "description: A summary.",
+    "aliases: [\"/old/full\", \"2019/full.html\"]",
+    "draft: true",
+    "extra: {nested: [1, {deep: true}]}",
+    "__proto__: {kept: yes}",
+    "---",
+    "# Full",
+    "",
+    "Text with \"quotes\", a tab\t, \\u2028 \u2028, and a lone surrogate \ud800.",
+    ""
+  ].join("\n"))
+
+  it("imports back to the same post: every field, the source, and the content hash it had", () => {
+    assert.deepStrictEqual(full.aliases, ["/old/full", "2019/full.html"])
+    assert.strictEqual(Object.getOwnPropertyDescriptor(full.metadata, "__proto__")?.value?.kept, "yes")
+    const again = reimport(exportRecord(full))
+    assert.deepStrictEqual(content(again), content(full))
+    assert.strictEqual(again.contentHash, full.contentHash)
+  })
+
+  it("a body the import would read front matter from is shielded, and comes back as it was", () => {
+    // Each a body as stored after its file's own front matter.
+    for (const body of ["---\nnot: front matter\n---\ntext\n", "+++\na = 1\n+++\n", "{\"a\": 1}\nrest", "{}", "\uFEFFbom", "---\n\nan hr, then text\n", "\n\nleading blank lines\n"]) {
+      const post = stored(`---\ntitle: T\n---\n${body}`)
+      assert.strictEqual(post.body, body)
+      const again = reimport(exportRecord(post))
+      assert.deepStrictEqual(content(again), content(post), JSON.stringify(body))
+    }
+    assert.strictEqual(recordBody("plain text\n---\nmore"), "plain text\n---\nmore")
+    assert.strictEqual(recordBody("---\nx: 1\n---\n"), "{}\n---\nx: 1\n---\n")
+  })
+
+  it("metadata nested as deep as front matter may nest it imports back (a record's metadata is one level above its keys)", () => {
+    const flow = `${"{a: ".repeat(MAX_METADATA_DEPTH)}1${"}".repeat(MAX_METADATA_DEPTH)}`
+    const deep = stored(`---\ntitle: T\nseries: ${flow}\n---\ntext\n`)
+    assert.deepStrictEqual(content(reimport(exportRecord(deep))), content(deep))
+  })
+
+  it("drafts, scheduled posts and posts without a date keep their status and dates", () => {
+    for (const front of ["draft: true", "date: 2999-01-01", "status: published"]) {
+      const post = stored(`---\ntitle: T\n${front}\n---\ntext\n`)
+      assert.deepStrictEqual(content(reimport(exportRecord(post))), content(post), front)
+    }
+  })
+
+  it("an edited line is hashed as new input: the import updates the post instead of keeping it as unchanged", () => {
+    const line = JSON.parse(exportRecord(full)) as Record<string, unknown>
+    for (const edit of [{ body: "Fixed a typo." }, { title: "Other" }, { tags: ["rust"] }, { aliases: [] }, { metadata: {} }]) {
+      const again = reimport(JSON.stringify({ ...line, ...edit }))
+      assert.notStrictEqual(again.contentHash, full.contentHash, JSON.stringify(edit))
+      assert.strictEqual(again.contentHash, reimport(JSON.stringify({ ...line, ...edit, contentHash: undefined, recordHash: undefined })).contentHash)
+    }
+    // The post JSON of the API carries a contentHash without a recordHash: not kept.
+    const withoutRecordHash = reimport(JSON.stringify({ ...line, recordHash: undefined }))
+    assert.notStrictEqual(withoutRecordHash.contentHash, full.contentHash)
+  })
+
+  it("a record's aliases are the post's, as front matter aliases are (trimmed, blank ones dropped, each once)", () => {
+    const post = reimport(JSON.stringify({ title: "T", body: "b", aliases: [" /old/a ", "", "/old/a", "b.html"] }))
+    assert.deepStrictEqual(post.aliases, ["/old/a", "b.html"])
+    // The field wins over the body's front matter, as every explicit field does.
+    const over = reimport(JSON.stringify({ title: "T", body: "---\naliases: [/fm]\n---\nb", aliases: ["/field"] }))
+    assert.deepStrictEqual(over.aliases, ["/field"])
+    assert.deepStrictEqual(reimport(JSON.stringify({ title: "T", body: "---\naliases: [/fm]\n---\nb" })).aliases, ["/fm"])
   })
 })

@@ -1,0 +1,106 @@
+/**
+ * `inkwell export [--output FILE|-] [--status all|published|draft] [--tag TAG]`: the posts of
+ * the database of DATABASE_URL as NDJSON that `inkwell import` reads back (src/Export). Standard
+ * output by default, and then nothing else goes there: what the export says goes to stderr. A
+ * file is written whole or not at all: interrupted (Ctrl-C, SIGTERM) or failed, it is left as it
+ * was. Exit codes as for import: 1 a failure, 2 bad usage or an output that cannot be written.
+ */
+import { Command, Options } from "@effect/cli"
+import { FileSystem } from "@effect/platform"
+import { Cause, Console, Effect, Either, Logger, Option } from "effect"
+import * as App from "../App.js"
+import { DatabaseConfig } from "../Config.js"
+import * as SqlLive from "../Database/SqlLive.js"
+import * as ExportOutput from "../Export/ExportOutput.js"
+import { type ExportFilter, ExportTally, run } from "../Export/PostExport.js"
+import { isNdjsonPath } from "../Import/ImportSource.js"
+import { CliExit } from "./ImportCommand.js"
+
+/** The options of `inkwell export` (Cli.ts checks a command line against their names). */
+export const exportOptions = {
+  output: Options.text("output").pipe(
+    Options.withDescription("the file to write (.ndjson or .jsonl; replaced only once the export is complete), or - for standard output (the default)"),
+    Options.optional
+  ),
+  status: Options.choice("status", ["all", "published", "draft"]).pipe(
+    Options.withDescription("only posts of this status; published includes scheduled posts (default all)"),
+    Options.withDefault("all" as const)
+  ),
+  tag: Options.text("tag").pipe(Options.withDescription("only posts carrying this tag"), Options.optional)
+}
+
+type Flags = { readonly [K in keyof typeof exportOptions]: (typeof exportOptions)[K] extends Options.Options<infer A> ? A : never }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
+
+const describeFilter = (filter: ExportFilter): string =>
+  `${filter.status === undefined ? "all posts" : `${filter.status} posts`}${filter.tag === undefined ? "" : ` tagged ${JSON.stringify(filter.tag)}`}`
+
+/**
+ * An SQLite file that does not exist is not created (the SQL layer would: for `serve` and
+ * `import` a new blog starts so): exporting it would write an empty export and leave an empty
+ * database behind, at a path that is most likely mistyped.
+ */
+const checkDatabase = Effect.gen(function*() {
+  const config = yield* DatabaseConfig.pipe(
+    Effect.mapError((e) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(e)) }))
+  )
+  const target = SqlLive.parseDatabaseUrl(config.url)
+  if (Either.isLeft(target) || target.right.dialect !== "sqlite" || SqlLive.isInMemory(target.right.filename)) return
+  const fs = yield* FileSystem.FileSystem
+  const { filename } = target.right
+  if (!(yield* Effect.orElseSucceed(fs.exists(filename), () => false))) {
+    return yield* new CliExit({ code: 1, reason: `database unavailable: no database at ${filename} (set DATABASE_URL to the blog's)` })
+  }
+})
+
+const summary = (tally: ExportTally, name: string) =>
+  `inkwell: exported ${plural(tally.posts, "post")} to ${name}` +
+  (tally.undated === 0
+    ? ""
+    : ` (${plural(tally.undated, "published post")} without a date: listed by when they were stored, which an import sets anew)`)
+
+const handler = (f: Flags) =>
+  Effect.gen(function*() {
+    const target = Option.getOrElse(f.output, () => "-")
+    if (target !== "-" && !isNdjsonPath(target)) {
+      return yield* new CliExit({
+        code: 2,
+        reason: `--output ${JSON.stringify(target)}: name the file .ndjson or .jsonl (inkwell import reads those as records)`
+      })
+    }
+    const filter: ExportFilter = { status: f.status === "all" ? undefined : f.status, tag: Option.getOrUndefined(f.tag) }
+    yield* checkDatabase
+    const tally = new ExportTally()
+    const name = target === "-" ? "standard output" : target
+    yield* Effect.gen(function*() {
+      // Opened before the database: an output that cannot be written is found out first.
+      const output = target === "-" ? yield* ExportOutput.stream(process.stdout, name) : yield* ExportOutput.file(target)
+      yield* Console.error(`inkwell: exporting ${describeFilter(filter)} to ${output.name}`)
+      yield* run(filter, output, tally).pipe(Effect.provide(App.ReadingRepositoryLive))
+    }).pipe(
+      Effect.scoped,
+      Effect.onInterrupt(() =>
+        Console.error(
+          `inkwell: export interrupted after ${plural(tally.posts, "post")}` +
+            (target === "-" ? `, each written whole to ${name}` : `; ${name} was left as it was`)
+        )
+      ),
+      Effect.catchAllCause((cause) => {
+        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(Cause.stripFailures(cause))
+        const failure = Cause.failureOption(cause)
+        const code = Option.isSome(failure) && failure.value._tag === "OutputUnavailable" ? 2 : 1
+        return Effect.fail(new CliExit({ code, reason: App.describeFailure(cause) }))
+      })
+    )
+    yield* Console.error(summary(tally, name))
+  }).pipe(
+    // Standard output carries the records only: log lines (a warning of the pool) go to stderr.
+    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)))
+  )
+
+export const exportCommand = Command.make("export", exportOptions, handler).pipe(
+  Command.withDescription(
+    "Write the database's posts (drafts and scheduled ones included) as NDJSON that inkwell import reads back: a backup, or a move to another database"
+  )
+)

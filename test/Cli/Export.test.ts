@@ -1,0 +1,146 @@
+/**
+ * `inkwell export` as a user runs it (bin/inkwell.js, child processes, SQLite files in temp
+ * directories): records only on standard output, what it says on stderr; an export imported
+ * into a fresh database gives the same rows, and again into either changes nothing; bad usage
+ * and outputs that cannot be written are one `inkwell:` line and leave nothing behind; a stop
+ * mid-export to standard output ends it with a whole record.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, assert, describe, it } from "@effect/vitest"
+import Sqlite from "better-sqlite3"
+import { inkwell, type Run } from "../fixtures/cli.js"
+
+const dirs: Array<string> = []
+const temp = () => {
+  const dir = mkdtempSync(join(tmpdir(), "inkwell-export-cli-"))
+  dirs.push(dir)
+  return dir
+}
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+const finished = async (run: Run) => ({ code: await run.exit, stdout: run.stdout(), stderr: run.stderr() })
+
+/** A blog of every kind of post: dated with aliases and metadata, a draft, a scheduled one, an undated one. */
+const blog = () => {
+  const dir = temp()
+  const posts = join(dir, "posts")
+  mkdirSync(posts)
+  writeFileSync(
+    join(posts, "full.md"),
+    "---\ntitle: Full\ndate: 2024-01-02T03:04:05.678Z\nupdated: 2024-02-03\ntags: [rust, web]\nauthors: [Ann]\n" +
+      "description: A summary.\naliases: [/old/full]\nextra: {nested: [1, 2]}\n---\n---\nStarts with a rule.\n"
+  )
+  writeFileSync(join(posts, "draft.md"), "---\ntitle: A draft\ndraft: true\ntags: [rust]\n---\nWork in progress.\n")
+  writeFileSync(join(posts, "scheduled.md"), "+++\ntitle = \"Scheduled\"\ndate = 2999-01-01\n+++\nNot yet.\n")
+  writeFileSync(join(posts, "undated.md"), "---\ntitle: Undated\n---\nNo date.\n")
+  return { dir, posts }
+}
+
+/** Every column an import sets or derives, for every post, by slug. */
+const rows = (file: string) => {
+  const db = new Sqlite(file, { readonly: true, fileMustExist: true })
+  try {
+    return db.prepare(
+      `SELECT slug, source, title, body, tags, status, authors, summary, published_at, updated_at_source, aliases, metadata,
+         html, excerpt, word_count, reading_time_minutes, toc, content_hash FROM posts ORDER BY slug`
+    ).all()
+  } finally {
+    db.close()
+  }
+}
+
+const counts = (stdout: string) =>
+  Object.fromEntries(["imported", "updated", "unchanged", "failed"].map((name) => [name, Number(stdout.match(new RegExp(`^  ${name}\\s*(\\d+)`, "m"))?.[1])]))
+
+describe("inkwell export", () => {
+  it("to a file or to standard output; imported into a fresh database, the same posts; imported again, every post unchanged", async () => {
+    const { dir, posts } = blog()
+    const a = join(dir, "a.db")
+    const b = join(dir, "b.db")
+    const seeded = await finished(inkwell(["import", posts], { DATABASE_URL: `sqlite:${a}` }))
+    assert.strictEqual(seeded.code, 0, seeded.stderr)
+
+    const file = join(dir, "backup.ndjson")
+    const toFile = await finished(inkwell(["export", "--output", file], { DATABASE_URL: `sqlite:${a}` }))
+    assert.strictEqual(toFile.code, 0, toFile.stderr)
+    assert.strictEqual(toFile.stdout, "")
+    assert.include(toFile.stderr, `inkwell: exported 4 posts to ${file} (1 published post without a date`)
+    const records = readFileSync(file, "utf8")
+    assert.strictEqual(records.split("\n").length, 5)
+
+    const toStdout = await finished(inkwell(["export"], { DATABASE_URL: `sqlite:${a}` }))
+    assert.strictEqual(toStdout.code, 0, toStdout.stderr)
+    assert.strictEqual(toStdout.stdout, records, "standard output holds the records and nothing else")
+    assert.include(toStdout.stderr, "inkwell: exported 4 posts to standard output")
+
+    const into = await finished(inkwell(["import", file], { DATABASE_URL: `sqlite:${b}` }))
+    assert.strictEqual(into.code, 0, into.stderr)
+    assert.deepInclude(counts(into.stdout), { imported: 4, failed: 0 })
+    assert.deepStrictEqual(rows(b), rows(a))
+
+    for (const db of [a, b]) {
+      const again = await finished(inkwell(["import", file], { DATABASE_URL: `sqlite:${db}` }))
+      assert.deepStrictEqual(counts(again.stdout), { imported: 0, updated: 0, unchanged: 4, failed: 0 }, again.stdout)
+    }
+    // The markdown the posts came from finds them unchanged in the new database too.
+    const originals = await finished(inkwell(["import", posts], { DATABASE_URL: `sqlite:${b}` }))
+    assert.deepInclude(counts(originals.stdout), { unchanged: 4, updated: 0 })
+
+    const filtered = await finished(inkwell(["export", "--status", "draft", "--tag", "rust"], { DATABASE_URL: `sqlite:${b}` }))
+    assert.strictEqual(filtered.code, 0, filtered.stderr)
+    assert.deepStrictEqual(filtered.stdout.trimEnd().split("\n").map((line) => JSON.parse(line).slug), ["a-draft"])
+    assert.include(filtered.stderr, `inkwell: exporting draft posts tagged "rust" to standard output`)
+  }, 180_000)
+
+  it("a bad value, an argument, an output that cannot be written, a missing database: one inkwell: line, non-zero, nothing left behind", async () => {
+    const { dir, posts } = blog()
+    const db = join(dir, "blog.db")
+    assert.strictEqual((await finished(inkwell(["import", posts], { DATABASE_URL: `sqlite:${db}` }))).code, 0)
+    mkdirSync(join(dir, "taken.ndjson"))
+    const before = readdirSync(dir).sort()
+    const missingDb = join(dir, "missing", "blog.db")
+    const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string, number, string]> = [
+      [["export", "--status", "nope"], db, 2, `inkwell: --status: "nope" is not accepted (expected one of the following cases: all, published, draft)`],
+      [["export", "--output", join(dir, "gone", "x.ndjson")], db, 2, `inkwell: cannot write to ${join(dir, "gone", "x.ndjson")}: directory ${join(dir, "gone")} does not exist`],
+      [["export", "--output", join(dir, "taken.ndjson")], db, 2, `inkwell: cannot write to ${join(dir, "taken.ndjson")}: it is a directory, not a file`],
+      [["export", "--output", join(dir, "backup.json")], db, 2, `inkwell: --output "${join(dir, "backup.json")}": name the file .ndjson or .jsonl (inkwell import reads those as records)`],
+      [["export", "backup.ndjson"], db, 2, `inkwell: export takes no arguments (got "backup.ndjson")`],
+      [["export", "--output", join(dir, "x.ndjson")], missingDb, 1, `inkwell: database unavailable: no database at ${missingDb} (set DATABASE_URL to the blog's)`]
+    ]
+    const runs = cases.map(([args, database]) => finished(inkwell(args, { DATABASE_URL: `sqlite:${database}` })))
+    for (const [i, run] of (await Promise.all(runs)).entries()) {
+      const [args, , code, line] = cases[i]!
+      assert.strictEqual(run.code, code, `${args.join(" ")}: ${run.stderr}`)
+      assert.strictEqual(run.stdout, "", args.join(" "))
+      assert.strictEqual(run.stderr, `${line}\n`, args.join(" "))
+    }
+    assert.deepStrictEqual(readdirSync(dir).sort(), before, "no file, no temporary file, no database created")
+  }, 180_000)
+
+  it("SIGINT mid-export to standard output: exit 130, and the output ends with a whole record", async () => {
+    const dir = temp()
+    const db = `sqlite:${join(dir, "many.db")}`
+    const text = "Words enough to fill a pipe quickly. ".repeat(100)
+    const seed = inkwell(["import", "-"], { DATABASE_URL: db })
+    seed.child.stdin!.end(
+      Array.from({ length: 600 }, (_, n) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: text })}\n`).join("")
+    )
+    assert.strictEqual(await seed.exit, 0, seed.stderr())
+
+    const run = inkwell(["export"], { DATABASE_URL: db })
+    // Read the first chunk, then nothing: the pipe fills and the export waits on its write.
+    await new Promise<void>((resolve) => run.child.stdout!.once("data", () => resolve()))
+    run.child.stdout!.pause()
+    run.child.kill("SIGINT")
+    await run.waitFor("SIGINT received")
+    run.child.stdout!.resume()
+    assert.strictEqual(await run.exit, 130, run.stderr())
+    const lines = run.stdout().split("\n")
+    assert.strictEqual(lines.pop(), "", "the last record is whole, newline included")
+    assert.isBelow(lines.length, 600)
+    for (const line of lines) assert.strictEqual(JSON.parse(line).body, text)
+    assert.include(run.stderr(), `inkwell: export interrupted after ${lines.length} posts`)
+  }, 180_000)
+})

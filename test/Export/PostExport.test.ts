@@ -1,0 +1,238 @@
+/**
+ * `PostExport` in process on real SQLite files: an export imported into a fresh database gives
+ * the same posts (drafts and scheduled ones included), and again into either changes nothing;
+ * the filters; one page read at a time, each written before the next; an interrupted or failed
+ * export leaves the destination as it was and no temporary file (latches, never sleeps).
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { NodeContext } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Schema, Stream } from "effect"
+import { DatabaseError, type RepositoryError } from "../../src/Domain/Errors.js"
+import { NewPost, type Post } from "../../src/Domain/Post.js"
+import * as ExportOutput from "../../src/Export/ExportOutput.js"
+import * as PostExport from "../../src/Export/PostExport.js"
+import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
+import * as ImportSource from "../../src/Import/ImportSource.js"
+import { type ListQuery, PostRepository, type PostRepositoryShape } from "../../src/Posts/PostRepository.js"
+import { ProcessorTest, sqliteStack, tempDir, writeFiles } from "../Import/harness.js"
+
+const sourceOptions = { chunkSize: 64 * 1024, maxPostBytes: 5 * 1024 * 1024 }
+
+/** A migrated SQLite file with the real repository and processor, open for the test's scope. */
+const database = (file: string) => Layer.build(Layer.mergeAll(sqliteStack(`sqlite:${file}`), ProcessorTest))
+
+const importPaths = (paths: ReadonlyArray<string>) =>
+  ImportPipeline.run(ImportSource.fromPaths(paths, sourceOptions), { concurrency: 4, batchSize: 50, buffer: 16, ...sourceOptions })
+
+/** 230 posts over three pages, 40 of them at one instant (ties across a page boundary), and every kind of post. */
+const seed = (dir: string) =>
+  Effect.gen(function*() {
+    yield* writeFiles(dir, {
+      "posts/full.md": [
+        "---",
+        "title: Full",
+        "date: 2024-01-02T03:04:05.678+02:00",
+        "updated: 2024-02-03",
+        "tags: [rust, web]",
+        "authors: [Ann]",
+        "description: A summary.",
+        "aliases: [\"/old/full\", \"2019/full.html\"]",
+        "extra: {nested: [1, {deep: true}]}",
+        "---",
+        "---",
+        "A body that starts with a rule.",
+        ""
+      ].join("\n"),
+      "posts/draft.md": "---\ntitle: A draft\ndraft: true\ntags: [rust]\n---\nWork in progress.\n",
+      "posts/scheduled.md": "+++\ntitle = \"Scheduled\"\ndate = 2999-01-01\ntags = [\"rust\"]\n+++\nNot yet.\n",
+      "posts/undated.md": "---\ntitle: Undated\n---\nNo date.\n",
+      "list.ndjson": Array.from({ length: 226 }, (_, n) =>
+        JSON.stringify({
+          title: `Record ${n}`,
+          slug: `record-${n}`,
+          body: `Body of record ${n}.\n\n## A heading\n`,
+          tags: n % 3 === 0 ? ["three"] : [],
+          status: n % 10 === 0 ? "draft" : "published",
+          publishedAt: n < 40 ? "2023-06-01T12:00:00Z" : `2022-01-01T00:${String(n % 60).padStart(2, "0")}:00Z`,
+          metadata: { n }
+        })).join("\n") + "\n"
+    })
+    const summary = yield* importPaths([join(dir, "posts"), join(dir, "list.ndjson")])
+    assert.strictEqual(summary.imported, 230, JSON.stringify(summary.failures))
+  })
+
+/** Every post of the repository in context (drafts and scheduled ones too), by slug. */
+const everyPost = Effect.map(Stream.runCollect(PostExport.posts({})), (posts) =>
+  new Map(Chunk.toReadonlyArray(posts).map((post) => [post.slug, post] as const)))
+
+/** What an import sets and derives of a post: all but id, createdAt, updatedAt and version. */
+const content = (post: Post) => {
+  const { id: _i, createdAt: _c, updatedAt: _u, version: _v, ...rest } = post
+  return Schema.encodeSync(NewPost)(new NewPost(rest, true))
+}
+
+/** Exports the repository in context to `file`. */
+const exportTo = (file: string, filter: PostExport.ExportFilter = {}) =>
+  Effect.scoped(Effect.flatMap(ExportOutput.file(file), (output) => PostExport.run(filter, output)))
+
+const lines = (file: string) => readFileSync(file, "utf8").split("\n").filter((line) => line !== "")
+
+/** The repository in context, with `list` preceded by `before` (given the call's number, from 1, and its query). */
+const withListHook = (before: (call: number, query: ListQuery) => Effect.Effect<void, RepositoryError>) =>
+  Effect.map(PostRepository, (repository): PostRepositoryShape => {
+    let calls = 0
+    const list: PostRepositoryShape["list"] = (query) =>
+      Effect.zipRight(before(++calls, query), repository.list(query))
+    return { ...repository, list }
+  })
+
+describe("PostExport", () => {
+  it.live("an export imported into a fresh database gives the same posts; imported again into either, every post is unchanged", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      const a = yield* database(join(dir, "a.db"))
+      const b = yield* database(join(dir, "b.db"))
+      const file = join(dir, "backup.ndjson")
+      yield* seed(dir).pipe(Effect.provide(a))
+      const tally = yield* exportTo(file).pipe(Effect.provide(a))
+      assert.strictEqual(tally.posts, 230)
+      assert.strictEqual(tally.undated, 1)
+      assert.strictEqual(lines(file).length, 230)
+
+      const into = yield* importPaths([file]).pipe(Effect.provide(b))
+      assert.deepStrictEqual([into.imported, into.failed], [230, 0], JSON.stringify(into.failures))
+      const before = yield* everyPost.pipe(Effect.provide(a))
+      const after = yield* everyPost.pipe(Effect.provide(b))
+      assert.deepStrictEqual([...after.keys()].sort(), [...before.keys()].sort())
+      for (const [slug, post] of before) assert.deepStrictEqual(content(after.get(slug)!), content(post), slug)
+      // The kinds of post a public listing leaves out are there, as they were.
+      const stored = (slug: string) => after.get(slug as Post["slug"])
+      assert.strictEqual(stored("a-draft")?.status, "draft")
+      assert.strictEqual(stored("scheduled")?.publishedAt?.toJSON(), "2999-01-01T00:00:00.000Z")
+      assert.deepStrictEqual(stored("full")?.aliases, ["/old/full", "2019/full.html"])
+      assert.strictEqual(stored("full")?.body, "---\nA body that starts with a rule.\n")
+
+      for (const target of [a, b]) {
+        const again = yield* importPaths([file]).pipe(Effect.provide(target))
+        assert.deepStrictEqual([again.unchanged, again.imported, again.updated, again.failed], [230, 0, 0, 0])
+      }
+      // And the files the posts first came from find them unchanged in the new database.
+      const originals = yield* importPaths([join(dir, "posts"), join(dir, "list.ndjson")]).pipe(Effect.provide(b))
+      assert.deepStrictEqual([originals.unchanged, originals.updated], [230, 0])
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)), 60_000)
+
+  it.live("--status and --tag take only their posts; published includes scheduled posts", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      yield* seed(dir)
+      const slugs = (filter: PostExport.ExportFilter) =>
+        Effect.gen(function*() {
+          const file = join(dir, "filtered.ndjson")
+          const tally = yield* exportTo(file, filter)
+          const exported = lines(file).map((line) => JSON.parse(line) as { slug: string; status: string; tags: Array<string> })
+          assert.strictEqual(tally.posts, exported.length)
+          return exported
+        })
+      const drafts = yield* slugs({ status: "draft" })
+      assert.strictEqual(drafts.length, 24)
+      assert.isTrue(drafts.every((post) => post.status === "draft"))
+      const published = yield* slugs({ status: "published" })
+      assert.strictEqual(published.length, 206)
+      assert.include(published.map((post) => post.slug), "scheduled")
+      const rust = yield* slugs({ tag: "rust" })
+      assert.deepStrictEqual(rust.map((post) => post.slug).sort(), ["a-draft", "full", "scheduled"])
+      const rustDrafts = yield* slugs({ tag: "rust", status: "draft" })
+      assert.deepStrictEqual(rustDrafts.map((post) => post.slug), ["a-draft"])
+    }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))), 60_000)
+
+  it.live("reads one page at a time, and the next only once the last was written", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      yield* seed(dir)
+      const limits: Array<number | undefined> = []
+      const repository = yield* withListHook((_call, query) => Effect.sync(() => limits.push(query.limit)))
+      const firstWrite = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      let writes = 0
+      const output: ExportOutput.ExportOutput = {
+        name: "held",
+        write: () => ++writes === 1 ? Effect.zipRight(Deferred.succeed(firstWrite, undefined), Deferred.await(release)) : Effect.void,
+        commit: Effect.void
+      }
+      const fiber = yield* PostExport.run({}, output).pipe(Effect.provideService(PostRepository, repository), Effect.fork)
+      yield* Deferred.await(firstWrite)
+      // Asserted once the export is done: failing here would leave it held for ever.
+      const whileWriting = [...limits]
+      yield* Deferred.succeed(release, undefined)
+      const tally = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(whileWriting, [100], "while the first page is being written, no other was read")
+      assert.strictEqual(tally.posts, 230)
+      assert.deepStrictEqual(limits, [100, 100, 100])
+      assert.strictEqual(writes, 3)
+    }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))), 60_000)
+
+  it.live("interrupted mid-way: the destination is as it was (absent, or an earlier export) and no temporary file is left", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      yield* seed(dir)
+      const out = join(dir, "out")
+      mkdirSync(out)
+      for (const earlier of [undefined, "an earlier export\n"]) {
+        const file = join(out, "backup.ndjson")
+        if (earlier !== undefined) writeFileSync(file, earlier)
+        const secondPage = yield* Deferred.make<void>()
+        const repository = yield* withListHook((call) =>
+          call === 2 ? Effect.zipRight(Deferred.succeed(secondPage, undefined), Effect.never) : Effect.void)
+        const fiber = yield* exportTo(file).pipe(Effect.provideService(PostRepository, repository), Effect.fork)
+        // Or the export's own end, should it fail before: then the test fails instead of waiting.
+        yield* Effect.raceFirst(Deferred.await(secondPage), Effect.zipRight(Fiber.await(fiber), Effect.die("the export ended")))
+        // The first page is in the temporary file by now.
+        const temporary = readdirSync(out).filter((name) => name.endsWith(".tmp"))
+        assert.strictEqual(temporary.length, 1)
+        assert.strictEqual(readFileSync(join(out, temporary[0]!), "utf8").split("\n").length - 1, 100)
+        yield* Fiber.interrupt(fiber)
+        assert.deepStrictEqual(readdirSync(out), earlier === undefined ? [] : ["backup.ndjson"])
+        if (earlier !== undefined) assert.strictEqual(readFileSync(file, "utf8"), earlier)
+      }
+    }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))), 60_000)
+
+  it.live("a database failure part way leaves no file either, and is the export's error", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      yield* seed(dir)
+      const file = join(dir, "out.ndjson")
+      const repository = yield* withListHook((call) =>
+        call === 3 ? Effect.fail(new DatabaseError({ operation: "PostRepository.list", cause: "connection lost" })) : Effect.void)
+      const exit = yield* Effect.exit(exportTo(file).pipe(Effect.provideService(PostRepository, repository)))
+      assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag === "DatabaseError", String(exit))
+      assert.deepStrictEqual(readdirSync(dir).filter((name) => name.includes("out.ndjson")), [])
+    }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))), 60_000)
+
+  it.live("an empty database is an empty export", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      const file = join(dir, "empty.ndjson")
+      const tally = yield* exportTo(file)
+      assert.strictEqual(tally.posts, 0)
+      assert.strictEqual(readFileSync(file, "utf8"), "")
+    }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))))
+
+  it.live("an output that cannot be written is refused, named, before any post is read", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      yield* writeFiles(dir, { "taken.ndjson/inside": "" })
+      let reads = 0
+      const repository = yield* withListHook(() => Effect.sync(() => reads++))
+      for (const [file, reason] of [
+        [join(dir, "missing", "x.ndjson"), `cannot write to ${join(dir, "missing", "x.ndjson")}: directory ${join(dir, "missing")} does not exist`],
+        [join(dir, "taken.ndjson"), `cannot write to ${join(dir, "taken.ndjson")}: it is a directory, not a file`]
+      ] as const) {
+        const exit = yield* Effect.exit(exportTo(file).pipe(Effect.provideService(PostRepository, repository)))
+        assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error.message === reason, String(exit))
+      }
+      assert.strictEqual(reads, 0)
+      assert.deepStrictEqual(readdirSync(dir), ["taken.ndjson"])
+    }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))), 60_000)
+})

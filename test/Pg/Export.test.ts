@@ -1,0 +1,162 @@
+/**
+ * `inkwell export` with PostgreSQL: a blog moved from SQLite to PostgreSQL by an export and an
+ * import (as a file, or piped) has the same rows, imports as unchanged again, and exports the
+ * same records; a stop while the export waits on the database (a lock held by the test, so the
+ * stop lands mid-export every time) leaves nothing at the destination.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, assert, it } from "@effect/vitest"
+import Sqlite from "better-sqlite3"
+import { Effect, Schedule } from "effect"
+import pg from "pg"
+import { inkwell, type Run } from "../fixtures/cli.js"
+import { adminQuery, createDatabase, describePg, freshSchema } from "../fixtures/pg.js"
+
+const dirs: Array<string> = []
+const temp = () => {
+  const dir = mkdtempSync(join(tmpdir(), "inkwell-export-pg-"))
+  dirs.push(dir)
+  return dir
+}
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+const finished = (run: Run) => Effect.promise(async () => ({ code: await run.exit, stdout: run.stdout(), stderr: run.stderr() }))
+
+const COLUMNS = `slug, source, title, body, tags, status, authors, summary, published_at, updated_at_source, aliases, metadata,
+  html, excerpt, word_count, reading_time_minutes, toc, content_hash`
+
+/** PostgreSQL hands BIGINT back as text: as numbers, rows compare with SQLite's. */
+const numeric = (row: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(row).map(([key, value]) =>
+    [key, ["published_at", "updated_at_source", "word_count", "reading_time_minutes"].includes(key) && value !== null ? Number(value) : value]
+  ))
+
+const sqliteRows = (file: string) => {
+  const db = new Sqlite(file, { readonly: true, fileMustExist: true })
+  try {
+    return db.prepare(`SELECT ${COLUMNS} FROM posts ORDER BY slug`).all() as Array<Record<string, unknown>>
+  } finally {
+    db.close()
+  }
+}
+
+const pgRows = (schema: string) =>
+  Effect.promise(() => adminQuery(`SELECT ${COLUMNS} FROM ${schema}.posts ORDER BY slug COLLATE "C"`)).pipe(
+    Effect.map((result) => result.rows.map(numeric))
+  )
+
+const counts = (stdout: string) =>
+  Object.fromEntries(["imported", "updated", "unchanged", "failed"].map((name) => [name, Number(stdout.match(new RegExp(`^  ${name}\\s*(\\d+)`, "m"))?.[1])]))
+
+const sorted = (text: string) => text.split("\n").filter((line) => line !== "").sort()
+
+/** A blog on SQLite: markdown of every kind (draft, scheduled, undated, aliases) and 150 records, so more than one page. */
+const sqliteBlog = Effect.gen(function*() {
+  const dir = temp()
+  const posts = join(dir, "posts")
+  mkdirSync(posts)
+  writeFileSync(
+    join(posts, "full.md"),
+    "---\ntitle: Full\ndate: 2024-01-02T03:04:05.678Z\nupdated: 2024-02-03\ntags: [rust, web]\nauthors: [Ann]\n" +
+      "description: A summary.\naliases: [/old/full]\nextra: {nested: [1, 2]}\n---\n---\nStarts with a rule.\n"
+  )
+  writeFileSync(join(posts, "draft.md"), "---\ntitle: A draft\ndraft: true\n---\nWork in progress.\n")
+  writeFileSync(join(posts, "scheduled.md"), "+++\ntitle = \"Scheduled\"\ndate = 2999-01-01\n+++\nNot yet.\n")
+  writeFileSync(join(posts, "undated.md"), "---\ntitle: Undated\n---\nNo date.\n")
+  writeFileSync(
+    join(dir, "list.ndjson"),
+    Array.from({ length: 150 }, (_, n) =>
+      `${JSON.stringify({ title: `Record ${n}`, slug: `record-${n}`, body: `Body ${n}.`, publishedAt: "2023-06-01T12:00:00Z", metadata: { n } })}\n`).join("")
+  )
+  const db = join(dir, "blog.db")
+  const seeded = yield* finished(inkwell(["import", posts, join(dir, "list.ndjson")], { DATABASE_URL: `sqlite:${db}` }))
+  assert.strictEqual(seeded.code, 0, seeded.stderr)
+  assert.deepInclude(counts(seeded.stdout), { imported: 154, failed: 0 })
+  return { dir, db }
+})
+
+describePg("inkwell export and PostgreSQL", () => {
+  it.live("SQLite to PostgreSQL by export and import: the same rows, unchanged when imported again, the same export back", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { db, dir } = yield* sqliteBlog
+      const file = join(dir, "blog.ndjson")
+      const exported = yield* finished(inkwell(["export", "--output", file], { DATABASE_URL: `sqlite:${db}` }))
+      assert.strictEqual(exported.code, 0, exported.stderr)
+      assert.include(exported.stderr, `inkwell: exported 154 posts to ${file}`)
+
+      const { schema, url } = yield* freshSchema
+      const imported = yield* finished(inkwell(["import", file], { DATABASE_URL: url }))
+      assert.strictEqual(imported.code, 0, imported.stderr)
+      assert.deepInclude(counts(imported.stdout), { imported: 154, failed: 0 })
+      assert.deepStrictEqual(yield* pgRows(schema), sqliteRows(db))
+
+      const again = yield* finished(inkwell(["import", file], { DATABASE_URL: url }))
+      assert.deepStrictEqual(counts(again.stdout), { imported: 0, updated: 0, unchanged: 154, failed: 0 }, again.stdout)
+
+      const back = yield* finished(inkwell(["export"], { DATABASE_URL: url }))
+      assert.strictEqual(back.code, 0, back.stderr)
+      assert.deepStrictEqual(sorted(back.stdout), sorted(readFileSync(file, "utf8")))
+
+      // Piped, in one line: `inkwell export | DATABASE_URL=postgres://... inkwell import -`.
+      const piped = yield* freshSchema
+      const into = inkwell(["import", "-"], { DATABASE_URL: piped.url })
+      const from = inkwell(["export"], { DATABASE_URL: `sqlite:${db}` })
+      from.child.stdout!.pipe(into.child.stdin!)
+      assert.strictEqual((yield* finished(from)).code, 0)
+      const pipedImport = yield* finished(into)
+      assert.strictEqual(pipedImport.code, 0, pipedImport.stderr)
+      assert.deepStrictEqual(yield* pgRows(piped.schema), sqliteRows(db))
+    })), 180_000)
+
+  it.live("SIGTERM while the export waits on the database: exit 143, the destination as it was, no temporary file", () =>
+    Effect.gen(function*() {
+      const database = yield* Effect.acquireRelease(Effect.promise(() => createDatabase()), (d) => Effect.promise(() => d.drop()))
+      const env = { DATABASE_URL: database.url }
+      const seed = inkwell(["import", "-"], env)
+      seed.child.stdin!.end(`${JSON.stringify({ title: "One", slug: "one", body: "Body." })}\n`)
+      assert.strictEqual((yield* finished(seed)).code, 0)
+
+      const dir = temp()
+      const file = join(dir, "backup.ndjson")
+      writeFileSync(file, "an earlier export\n")
+      // A session holding an exclusive lock on posts: the export's first read waits for it.
+      yield* Effect.acquireRelease(
+        Effect.promise(async () => {
+          const holder = new pg.Client({ connectionString: database.url })
+          holder.on("error", () => {})
+          await holder.connect()
+          await holder.query("BEGIN")
+          await holder.query("LOCK TABLE posts IN ACCESS EXCLUSIVE MODE")
+          return holder
+        }),
+        (holder) => Effect.promise(() => holder.query("ROLLBACK").catch(() => undefined).then(() => holder.end()))
+      ).pipe(Effect.flatMap(() =>
+        Effect.gen(function*() {
+          const run = inkwell(["export", "--output", file], env)
+          yield* Effect.promise(() =>
+            adminQuery(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+               WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%select * from posts%'`,
+              database.url
+            )
+          ).pipe(
+            Effect.filterOrFail((result) => result.rows[0].n > 0, () => new Error("the export is not waiting on the lock")),
+            Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 400 })
+          )
+          assert.strictEqual(readdirSync(dir).filter((name) => name.endsWith(".tmp")).length, 1, "the export is under way")
+          run.child.kill("SIGTERM")
+          yield* Effect.promise(() => run.waitFor("SIGTERM received"))
+          return run
+        })
+      ), Effect.scoped, Effect.flatMap(finished), Effect.map((result) => {
+        // The lock is released (scope closed): the interrupted read returns, and the export ends.
+        assert.strictEqual(result.code, 143, result.stderr)
+        assert.strictEqual(result.stdout, "")
+        assert.include(result.stderr, `inkwell: export interrupted after 0 posts; ${file} was left as it was`)
+      }))
+      assert.deepStrictEqual(readdirSync(dir), ["backup.ndjson"])
+      assert.strictEqual(readFileSync(file, "utf8"), "an earlier export\n")
+    }).pipe(Effect.scoped), 120_000)
+})
