@@ -5,17 +5,13 @@
  * HTTP_COMPRESSION=false. Raw node:http requests, so Accept-Encoding is exactly the test's.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger, Scope } from "effect"
+import { Effect } from "effect"
 import { request as httpRequest } from "node:http"
 import { brotliDecompressSync, gunzipSync } from "node:zlib"
-import { postsWith } from "../../src/App.js"
-import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { chooseCoding, compress, identityTags, taggedFor } from "../../src/Http/Compression.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
-import * as Server from "../../src/Http/Server.js"
-import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import * as SiteRoutes from "../../src/Site/Routes.js"
-import { KEY } from "./harness.js"
+import { KEY, withListeningServer } from "./harness.js"
 
 interface Answer {
   readonly status: number
@@ -37,30 +33,9 @@ const send = (base: string, method: string, path: string, headers: Record<string
     req.end(body)
   })
 
-/** The server on an in-memory repository with the reader site, at a free port. */
+/** The server as `npm start` runs it, with the reader site, at a free port. */
 const withServer = <A, E>(settings: ReadonlyArray<readonly [string, string]>, test: (base: string) => Effect.Effect<A, E, ResponseCache>) =>
-  Effect.gen(function* () {
-    const listening = yield* Deferred.make<string>()
-    const logger = Logger.replace(
-      Logger.defaultLogger,
-      Logger.make(({ message }) => {
-        const url = /listening on (http:\/\/\S+)/.exec(String(message))
-        if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
-      })
-    )
-    const config = ConfigProvider.fromMap(new Map([["PORT", "0"], ["INKWELL_API_KEYS", KEY], ...settings]))
-    const server = Layer.merge(Server.layer, ResponseCache.layerConfig).pipe(
-      Layer.provide(SiteRoutes.layerConfig),
-      Layer.provide(postsWith(MemoryPostRepository.layer)),
-      Layer.provide(ApiKeys.layer([KEY])),
-      Layer.provide(logger),
-      Layer.provide(Layer.setConfigProvider(config))
-    )
-    const scope = yield* Scope.make()
-    const context = yield* Layer.buildWithScope(server, scope)
-    const base = yield* Deferred.await(listening)
-    return yield* test(base).pipe(Effect.provide(context), Effect.ensuring(Scope.close(scope, Exit.void)))
-  })
+  withListeningServer({ settings, site: SiteRoutes.layerConfig }, test)
 
 const hitsOf = Effect.flatMap(ResponseCache, (cache) => Effect.map(cache.stats, (s) => s.hits))
 

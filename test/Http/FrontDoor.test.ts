@@ -5,15 +5,11 @@
  * line per request. Raw node:http requests, so header names' case and repetition are the test's.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger, Scope } from "effect"
+import { Effect } from "effect"
 import { connect } from "node:net"
-import { postsWith } from "../../src/App.js"
-import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import * as Logging from "../../src/Http/Logging.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
-import * as Server from "../../src/Http/Server.js"
-import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
-import { KEY, newPost } from "./harness.js"
+import { KEY, newPost, withListeningServer } from "./harness.js"
 
 interface Answer {
   readonly status: number
@@ -54,34 +50,22 @@ const send = (base: string, method: string, path: string, headers: ReadonlyArray
  * production logfmt logger (`Logging.layerBuffered`), whose request lines the front door writes
  * itself; otherwise a plain logger, which takes the generic path.
  */
-const withServer = <A, E>(test: (base: string, lines: Array<string>) => Effect.Effect<A, E, ResponseCache>, buffered = false) =>
-  Effect.gen(function* () {
-    const lines: Array<string> = []
-    const listening = yield* Deferred.make<string>()
-    const collect = (text: string) => {
-      const url = /listening on (http:\/\/\S+)/.exec(text)
-      if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
-      else lines.push(text)
-    }
-    const logger = buffered
-      ? Logging.layerBuffered("logfmt", {
-        sink: { write: (chunk) => chunk.split("\n").filter((line) => line !== "").forEach(collect) },
-        // Every line written at once: the test reads them as soon as its requests are answered.
-        maxBufferBytes: 1
-      })
-      : Logger.replace(Logger.defaultLogger, Logger.make((options) => collect(Logger.logfmtLogger.log(options))))
-    const config = ConfigProvider.fromMap(new Map([["PORT", "0"], ["INKWELL_API_KEYS", KEY]]))
-    const server = Layer.merge(Server.layer, ResponseCache.layerConfig).pipe(
-      Layer.provide(postsWith(MemoryPostRepository.layer)),
-      Layer.provide(ApiKeys.layer([KEY])),
-      Layer.provide(logger),
-      Layer.provide(Layer.setConfigProvider(config))
-    )
-    const scope = yield* Scope.make()
-    const context = yield* Layer.buildWithScope(server, scope)
-    const base = yield* Deferred.await(listening)
-    return yield* test(base, lines).pipe(Effect.provide(context), Effect.ensuring(Scope.close(scope, Exit.void)))
-  })
+const withServer = <A, E>(test: (base: string, lines: Array<string>) => Effect.Effect<A, E, ResponseCache>, buffered = false) => {
+  const lines: Array<string> = []
+  return withListeningServer({
+    onLine: (line) => lines.push(line),
+    ...(buffered
+      ? {
+        logger: (collect) =>
+          Logging.layerBuffered("logfmt", {
+            sink: { write: (chunk) => chunk.split("\n").filter((line) => line !== "").forEach(collect) },
+            // Every line written at once: the test reads them as soon as its requests are answered.
+            maxBufferBytes: 1
+          })
+      }
+      : {})
+  }, (base) => test(base, lines))
+}
 
 const hitsOf = Effect.flatMap(ResponseCache, (cache) => Effect.map(cache.stats, (s) => s.hits))
 

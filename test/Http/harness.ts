@@ -5,10 +5,11 @@
 import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { request as httpRequest } from "node:http"
-import { type Duration, Effect, Layer, Logger, type LogLevel } from "effect"
+import { ConfigProvider, Deferred, type Duration, Effect, Exit, Layer, Logger, type LogLevel, Scope } from "effect"
 import { postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
+import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import * as Server from "../../src/Http/Server.js"
 import { atFixtureNow } from "../fixtures/clock.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
@@ -172,3 +173,42 @@ export const sendRaw = (
 export const portOf = Effect.map(HttpServer.HttpServer, (server) =>
   server.address._tag === "TcpAddress" ? server.address.port : 0
 )
+
+/**
+ * `Server.layer` as `npm start` runs it (front door, response cache, compression), on an
+ * in-memory repository at a free port, configured by `settings` (PORT=0 and the test key set).
+ * `logger` gets `collect`, to which it hands every line it writes: the line saying where the
+ * server listens starts the test, every other one goes to `onLine`.
+ */
+export const withListeningServer = <A, E>(
+  options: {
+    readonly settings?: ReadonlyArray<readonly [string, string]>
+    /** Also serves the reader site (`SiteRoutes.layerConfig`), as `AppLive` does. */
+    readonly site?: Layer.Layer<never, unknown, PostRepository>
+    readonly logger?: (collect: (text: string) => void) => Layer.Layer<never>
+    readonly onLine?: (text: string) => void
+  },
+  test: (base: string) => Effect.Effect<A, E, ResponseCache>
+) =>
+  Effect.gen(function* () {
+    const listening = yield* Deferred.make<string>()
+    const collect = (text: string) => {
+      const url = /listening on (http:\/\/[^\s"]+)/.exec(text)
+      if (url !== null) Deferred.unsafeDone(listening, Exit.succeed(url[1]!))
+      else options.onLine?.(text)
+    }
+    const logger = options.logger?.(collect) ??
+      Logger.replace(Logger.defaultLogger, Logger.make((log) => collect(Logger.logfmtLogger.log(log))))
+    const config = ConfigProvider.fromMap(new Map([["PORT", "0"], ["INKWELL_API_KEYS", KEY], ...(options.settings ?? [])]))
+    const served = options.site === undefined ? Server.layer : Server.layer.pipe(Layer.provide(options.site))
+    const server = Layer.merge(served, ResponseCache.layerConfig).pipe(
+      Layer.provide(postsWith(MemoryPostRepository.layer)),
+      Layer.provide(ApiKeys.layer([KEY])),
+      Layer.provide(logger),
+      Layer.provide(Layer.setConfigProvider(config))
+    )
+    const scope = yield* Scope.make()
+    const context = yield* Layer.buildWithScope(server, scope)
+    const base = yield* Deferred.await(listening)
+    return yield* test(base).pipe(Effect.provide(context), Effect.ensuring(Scope.close(scope, Exit.void)))
+  })
