@@ -70,8 +70,9 @@ export const WritingRepositoryLive = AnnouncingPostRepository.layer.pipe(
 )
 
 /**
- * The repository for a process that only reads (`inkwell export`): it writes nothing, so it
- * announces nothing and opens no LISTEN connection.
+ * The repository for a process that only reads: it writes nothing, so it announces nothing and
+ * opens no LISTEN connection. (`inkwell export` reads through a snapshot of `DatabaseLive`
+ * instead: PostExport `fromSnapshot`.)
  */
 export const ReadingRepositoryLive = SqlPostRepository.layer.pipe(Layer.provide(DatabaseLive))
 

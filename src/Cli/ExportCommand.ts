@@ -12,7 +12,7 @@ import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
 import * as SqlLive from "../Database/SqlLive.js"
 import * as ExportOutput from "../Export/ExportOutput.js"
-import { type ExportFilter, ExportTally, run } from "../Export/PostExport.js"
+import { type ExportFilter, ExportTally, fromSnapshot, run } from "../Export/PostExport.js"
 import { isNdjsonPath } from "../Import/ImportSource.js"
 import { CliExit } from "./ImportCommand.js"
 
@@ -77,7 +77,8 @@ const handler = (f: Flags) =>
       // Opened before the database: an output that cannot be written is found out first.
       const output = target === "-" ? yield* ExportOutput.stream(process.stdout, name) : yield* ExportOutput.file(target)
       yield* Console.error(`inkwell: exporting ${describeFilter(filter)} to ${output.name}`)
-      yield* run(filter, output, tally).pipe(Effect.provide(App.ReadingRepositoryLive))
+      // One snapshot: the database as it was at the first read, however long the export takes.
+      yield* fromSnapshot(run(filter, output, tally)).pipe(Effect.provide(App.DatabaseLive))
     }).pipe(
       Effect.scoped,
       Effect.onInterrupt(() =>

@@ -14,6 +14,10 @@
  * client's own semaphore and its statement cache (Effect-level, with a TTL) on every call:
  * ~20 µs of a ~180 µs `GET /posts/:slug`. In WAL mode a reader sees every committed write and
  * never waits for the writer.
+ *
+ * A `snapshot` (a reading that must be consistent across statements: `inkwell export`) is the
+ * other way round: one read transaction on the client's connection, which every statement of
+ * the pool it hands out runs in, reads included; the reader and its fast path are left as they are.
  */
 import { SqlClient, SqlError, type Statement } from "@effect/sql"
 import Sqlite from "better-sqlite3"
@@ -62,6 +66,22 @@ export interface DatabasePoolShape {
     operation: string,
     f: (sql: SqlClient.SqlClient) => Effect.Effect<A, E | SqlError.SqlError, R>
   ) => Effect.Effect<A, Exclude<E, SqlError.SqlError> | DatabaseError | PoolTimeout, R>
+  /**
+   * Runs `f` on one snapshot of the database: one transaction on one connection (holding one
+   * permit throughout), every statement of the pool `f` is given running in it, `read` included.
+   * It sees the database as it was at its first statement, whatever is committed meanwhile, and
+   * writers are not held up: SQLite in WAL mode fixes a reader's snapshot at its first read
+   * (a deferred `BEGIN`), and PostgreSQL's is `REPEATABLE READ, READ ONLY`. For reads only
+   * (PostgreSQL refuses a write; SQLite would take the write lock), and only within `f` (its
+   * statements find the transaction in the fiber's context). Ended on every exit: committed on
+   * success, rolled back on failure or interruption. SQLite's client has one connection, which
+   * the snapshot holds: the client's other statements in this process wait for its end (another
+   * process's, the server's beside `inkwell export`, do not).
+   */
+  readonly snapshot: <A, E, R>(
+    operation: string,
+    f: (pool: DatabasePoolShape) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | DatabaseError | PoolTimeout, R>
   readonly stats: Effect.Effect<PoolStats>
 }
 
@@ -173,22 +193,55 @@ export const make = (sql: SqlClient.SqlClient, options: DatabasePoolOptions, rea
       >
     })
 
+  const stats = Effect.sync(() => {
+    const s = guard.stats
+    return {
+      inUse: s.inUse,
+      waiting: s.waiting,
+      totalAcquired: s.totalAcquired,
+      timeouts: s.timeouts,
+      maxConnections: s.permits
+    }
+  })
+
+  /**
+   * The pool inside a snapshot: statements run through the client, which finds the snapshot's
+   * connection in the fiber's context (not on the reader, which would see later commits), and
+   * take no permit of their own (the snapshot holds one for its connection: another could wait
+   * for ever on a pool of one). A `transaction` in it is a savepoint.
+   */
+  const inTransaction = <A, E, R>(
+    operation: string,
+    effect: Effect.Effect<A, E | SqlError.SqlError, R>
+  ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | DatabaseError, R> =>
+    Effect.catchIf(effect, isSqlError, (cause) => Effect.fail(new DatabaseError({ operation, cause }))) as Effect.Effect<
+      A,
+      Exclude<E, SqlError.SqlError> | DatabaseError,
+      R
+    >
+  const snapshotPool: DatabasePoolShape = {
+    dialect,
+    maxConnections,
+    use: (operation, f) => inTransaction(operation, Effect.suspend(() => f(sql))),
+    read: (operation, f) => inTransaction(operation, Effect.suspend(() => f(sql))),
+    transaction: (operation, f) => inTransaction(operation, sql.withTransaction(Effect.suspend(() => f(sql)))),
+    snapshot: (_operation, f) => Effect.suspend(() => f(snapshotPool)),
+    stats
+  }
+  // Before any other statement of the transaction: PostgreSQL takes the snapshot at the first query.
+  const beginSnapshot: Effect.Effect<unknown, SqlError.SqlError> = dialect === "pg"
+    ? Effect.suspend(() => sql.unsafe("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    : Effect.void
+
   return {
     dialect,
     maxConnections,
     use: (operation, f) => guarded(operation, Effect.suspend(() => f(sql))),
     read,
     transaction: (operation, f) => guarded(operation, sql.withTransaction(Effect.suspend(() => f(sql)))),
-    stats: Effect.sync(() => {
-      const s = guard.stats
-      return {
-        inUse: s.inUse,
-        waiting: s.waiting,
-        totalAcquired: s.totalAcquired,
-        timeouts: s.timeouts,
-        maxConnections: s.permits
-      }
-    })
+    snapshot: (operation, f) =>
+      guarded(operation, sql.withTransaction(Effect.zipRight(beginSnapshot, Effect.suspend(() => f(snapshotPool))))),
+    stats
   }
 }
 

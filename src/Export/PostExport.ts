@@ -6,16 +6,21 @@
  * Posts are read page by page through `PostRepository.list`, following its keyset cursor, and
  * every page is written before the next is read: memory holds one page whatever the number of
  * posts. The listing is asked without `asOf`, so drafts and scheduled posts (published with a
- * date still to come, hidden from readers) are exported like any other. The pages are separate
- * reads, not one snapshot: a post written while the export runs may be in it or not, and one
- * whose date changes meanwhile may move past the cursor (missed, or read twice). For an exact
- * copy, export while nothing writes.
+ * date still to come, hidden from readers) are exported like any other.
+ *
+ * `fromSnapshot` reads every page from one snapshot of the database (`DatabasePool.snapshot`):
+ * one read transaction, so the export is the database as it was at its first read, while the
+ * server goes on writing and is not held up. Without it, the pages would be separate reads: a
+ * post written meanwhile could be in the export or not, and one whose date changed could move
+ * past the cursor (missed, or exported twice).
  */
 import { Chunk, Effect, Option, Stream } from "effect"
-import type { RepositoryError } from "../Domain/Errors.js"
+import { DatabasePool } from "../Database/DatabasePool.js"
+import type { DatabaseError, PoolTimeout, RepositoryError } from "../Domain/Errors.js"
 import type { Post, PostStatus } from "../Domain/Post.js"
 import { exportRecord } from "../Processing/records.js"
 import { MAX_PAGE_SIZE, PostRepository } from "../Posts/PostRepository.js"
+import * as SqlPostRepository from "../Posts/SqlPostRepository.js"
 import type { ExportOutput, OutputFailed } from "./ExportOutput.js"
 
 /** Which posts an export takes; `undefined` takes every one. */
@@ -81,3 +86,17 @@ export const run = (
     Effect.zipRight(output.commit),
     Effect.as(tally)
   )
+
+/**
+ * `effect` (an export) with the SQL repository over one snapshot of the pool's database: every
+ * page it lists comes from the same read transaction, ended however `effect` ends.
+ */
+export const fromSnapshot = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | DatabaseError | PoolTimeout, Exclude<R, PostRepository> | DatabasePool> =>
+  Effect.flatMap(DatabasePool, (pool) =>
+    pool.snapshot("PostExport.snapshot", (snapshot) =>
+      Effect.flatMap(
+        Effect.provideService(SqlPostRepository.make, DatabasePool, snapshot),
+        (repository) => Effect.provideService(effect, PostRepository, repository)
+      )))

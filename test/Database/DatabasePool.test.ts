@@ -1,6 +1,7 @@
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, type Duration, Effect, Exit, Fiber, Layer, Ref, TestClock } from "effect"
+import Sqlite from "better-sqlite3"
+import { Context, Deferred, type Duration, Effect, Exit, Fiber, Layer, Ref, TestClock } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -158,4 +159,66 @@ describe("DatabasePool", () => {
       assert.strictEqual(rows[0]!.n, 0)
       assert.strictEqual(pool.dialect, "sqlite")
     }).pipe(Effect.provide(poolLayer(2))))
+})
+
+describe("DatabasePool.snapshot on a SQLite file", () => {
+  /** A pool over a fresh file with a table `t`, and another connection to the file, as another process's. */
+  const withFile = <A, E>(body: (pool: DatabasePool["Type"], other: Sqlite.Database) => Effect.Effect<A, E>) =>
+    Effect.gen(function*() {
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "inkwell-pool-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      const file = join(dir, "pool.db")
+      const context = yield* Layer.build(
+        DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" }).pipe(Layer.provide(SqliteClient.layer({ filename: file })))
+      )
+      const pool = Context.get(context, DatabasePool)
+      yield* pool.use("setup", (sql) => sql`create table t (x integer primary key)`)
+      yield* pool.use("insert", (sql) => sql`insert into t (x) values (1)`)
+      const other = yield* Effect.acquireRelease(Effect.sync(() => new Sqlite(file)), (db) => Effect.sync(() => db.close()))
+      return yield* body(pool, other)
+    })
+
+  const xs = (pool: DatabasePool["Type"]) =>
+    Effect.map(pool.read("t.all", (sql) => sql<{ x: number }>`select x from t order by x`), (rows) => rows.map((row) => row.x))
+
+  it.scoped("every read in it sees the database as at its first, while another connection commits; reads outside see the commit", () =>
+    withFile((pool, other) =>
+      Effect.gen(function*() {
+        const seen = yield* pool.snapshot("snapshot", (snapshot) =>
+          Effect.gen(function*() {
+            const first = yield* xs(snapshot)
+            // Not held up by the open snapshot (it would fail SQLITE_BUSY, not wait for ever).
+            other.prepare("insert into t (x) values (2)").run()
+            const outside = yield* xs(pool)
+            const second = yield* xs(snapshot)
+            const inUse = (yield* pool.stats).inUse
+            return { first, outside, second, inUse }
+          }))
+        assert.deepStrictEqual(seen, { first: [1], outside: [1, 2], second: [1], inUse: 1 })
+        assert.strictEqual((yield* pool.stats).inUse, 0)
+      })))
+
+  it.scoped("ended however it ends: the next snapshot sees what was committed after the failed or interrupted one", () =>
+    withFile((pool, other) =>
+      Effect.gen(function*() {
+        const failed = yield* Effect.exit(pool.snapshot("snapshot", (snapshot) => Effect.zipRight(xs(snapshot), Effect.fail("stop"))))
+        assert.deepStrictEqual(failed, Exit.fail("stop"))
+        other.prepare("insert into t (x) values (2)").run()
+
+        const reading = yield* Deferred.make<void>()
+        const fiber = yield* Effect.fork(
+          pool.snapshot("snapshot", (snapshot) => Effect.zipRight(Effect.zipRight(xs(snapshot), Deferred.succeed(reading, undefined)), Effect.never))
+        )
+        // Or the snapshot's own end, should it fail before: then the test fails instead of waiting.
+        yield* Effect.raceFirst(Deferred.await(reading), Effect.zipRight(Fiber.await(fiber), Effect.die("the snapshot ended")))
+        yield* Fiber.interrupt(fiber)
+        other.prepare("insert into t (x) values (3)").run()
+
+        assert.deepStrictEqual(yield* pool.snapshot("snapshot", xs), [1, 2, 3])
+        yield* pool.transaction("insert", (sql) => sql`insert into t (x) values (4)`)
+        assert.deepStrictEqual(yield* xs(pool), [1, 2, 3, 4])
+        assert.strictEqual((yield* pool.stats).inUse, 0)
+      })))
 })

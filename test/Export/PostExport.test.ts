@@ -1,14 +1,15 @@
 /**
  * `PostExport` in process on real SQLite files: an export imported into a fresh database gives
  * the same posts (drafts and scheduled ones included), and again into either changes nothing;
- * the filters; one page read at a time, each written before the next; an interrupted or failed
- * export leaves the destination as it was and no temporary file (latches, never sleeps).
+ * the filters; one page read at a time, each written before the next; one snapshot while another
+ * connection writes (test/Export/snapshot.ts); an interrupted or failed export leaves the
+ * destination as it was and no temporary file (latches, never sleeps).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Schema, Stream } from "effect"
+import { Chunk, Context, Deferred, Effect, Exit, Fiber, Layer, Schema, Stream } from "effect"
 import { DatabaseError, type RepositoryError } from "../../src/Domain/Errors.js"
 import { NewPost, type Post } from "../../src/Domain/Post.js"
 import * as ExportOutput from "../../src/Export/ExportOutput.js"
@@ -17,6 +18,7 @@ import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
 import { type ListQuery, PostRepository, type PostRepositoryShape } from "../../src/Posts/PostRepository.js"
 import { ProcessorTest, sqliteStack, tempDir, writeFiles } from "../Import/harness.js"
+import { exportWhileWriting } from "./snapshot.js"
 
 const sourceOptions = { chunkSize: 64 * 1024, maxPostBytes: 5 * 1024 * 1024 }
 
@@ -172,6 +174,16 @@ describe("PostExport", () => {
       assert.deepStrictEqual(limits, [100, 100, 100])
       assert.strictEqual(writes, 3)
     }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))), 60_000)
+
+  it.live("one snapshot: another connection's writes while the export is paused are not in it, and are not held up", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      const file = join(dir, "blog.db")
+      // Two connections to one file, as `inkwell export` beside a running server.
+      const exporting = yield* Layer.build(sqliteStack(`sqlite:${file}`))
+      const writing = yield* Layer.build(sqliteStack(`sqlite:${file}`))
+      yield* exportWhileWriting(exporting, Context.get(writing, PostRepository), join(dir, "backup.ndjson"))
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)), 60_000)
 
   it.live("interrupted mid-way: the destination is as it was (absent, or an earlier export) and no temporary file is left", () =>
     Effect.gen(function*() {

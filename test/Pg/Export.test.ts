@@ -2,17 +2,32 @@
  * `inkwell export` with PostgreSQL: a blog moved from SQLite to PostgreSQL by an export and an
  * import (as a file, or piped) has the same rows, imports as unchanged again, and exports the
  * same records; a stop while the export waits on the database (a lock held by the test, so the
- * stop lands mid-export every time) leaves nothing at the destination.
+ * stop lands mid-export every time) leaves nothing at the destination; an export is one snapshot
+ * while another connection writes (test/Export/snapshot.ts).
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { NodeContext } from "@effect/platform-node"
 import { afterAll, assert, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
-import { Effect, Schedule } from "effect"
+import { Context, Effect, Layer, Schedule } from "effect"
 import pg from "pg"
+import { DatabasePool } from "../../src/Database/DatabasePool.js"
+import * as Migrations from "../../src/Database/Migrations.js"
+import * as SqlLive from "../../src/Database/SqlLive.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
+import { exportWhileWriting } from "../Export/snapshot.js"
 import { inkwell, type Run } from "../fixtures/cli.js"
 import { adminQuery, createDatabase, describePg, freshSchema } from "../fixtures/pg.js"
+
+/** The SQL repository over its own pool of `connections` on the database of `url`, migrated. */
+const stack = (url: string, connections: number) =>
+  SqlPostRepository.layer.pipe(
+    Layer.provideMerge(DatabasePool.layer({ maxConnections: connections, acquireTimeout: "10 seconds" })),
+    Layer.provideMerge(Migrations.layer.pipe(Layer.provideMerge(SqlLive.layer(url, { maxConnections: connections }))))
+  )
 
 const dirs: Array<string> = []
 const temp = () => {
@@ -109,6 +124,15 @@ describePg("inkwell export and PostgreSQL", () => {
       assert.strictEqual(pipedImport.code, 0, pipedImport.stderr)
       assert.deepStrictEqual(yield* pgRows(piped.schema), sqliteRows(db))
     })), 180_000)
+
+  it.live("one snapshot: another connection's writes while the export is paused are not in it, and are not held up", () =>
+    Effect.gen(function*() {
+      const { url } = yield* freshSchema
+      // One connection for the export: its reads run on the snapshot's, taking no other permit.
+      const exporting = yield* Layer.build(stack(url, 1))
+      const writing = yield* Layer.build(stack(url, 2))
+      yield* exportWhileWriting(exporting, Context.get(writing, PostRepository), join(temp(), "backup.ndjson"))
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)), 60_000)
 
   it.live("SIGTERM while the export waits on the database: exit 143, the destination as it was, no temporary file", () =>
     Effect.gen(function*() {

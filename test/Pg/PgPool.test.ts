@@ -1,11 +1,12 @@
 /**
  * DatabasePool over PostgreSQL, in a fresh database this file creates and drops:
  * the driver never opens more connections than the pool has permits, and a connection killed
- * by the server fails what ran on it with DatabaseError while later operations reconnect.
+ * by the server fails what ran on it with DatabaseError while later operations reconnect; a
+ * snapshot is one REPEATABLE READ, READ ONLY transaction, ended however it ends.
  */
 import { PgClient } from "@effect/sql-pg"
 import { assert, it } from "@effect/vitest"
-import { Cause, ConfigProvider, Context, Effect, Exit, Fiber, Layer, Schedule } from "effect"
+import { Cause, ConfigProvider, Context, Deferred, Effect, Exit, Fiber, Layer, Schedule } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
@@ -131,5 +132,37 @@ describePg("DatabasePool on PostgreSQL", () => {
     }).pipe(
       Effect.provide(configured),
       withConfig({ DATABASE_URL: database.url, DB_MAX_CONNECTIONS: "4" })
+    ))
+
+  it.live("snapshot: one REPEATABLE READ, READ ONLY transaction, ended however it ends (interrupted too)", () =>
+    Effect.gen(function*() {
+      const pool = yield* DatabasePool
+      const settings = (on: DatabasePool["Type"]) =>
+        on.use("settings", (sql) =>
+          sql<{ isolation: string; read_only: string }>`
+            SELECT current_setting('transaction_isolation') AS isolation, current_setting('transaction_read_only') AS read_only`)
+      assert.deepStrictEqual(yield* pool.snapshot("snapshot", settings), [{ isolation: "repeatable read", read_only: "on" }])
+
+      const write = yield* Effect.exit(pool.snapshot("snapshot", (snapshot) => snapshot.use("write", (sql) => sql`CREATE TABLE written (x int)`)))
+      const refused = Exit.isFailure(write) && write.cause._tag === "Fail" ? write.cause.error : undefined
+      assert.strictEqual(refused?._tag === "DatabaseError" ? refused.operation : undefined, "write", String(write))
+      const reason = (refused?.cause as { readonly cause?: unknown } | undefined)?.cause
+      assert.include(reason instanceof Error ? reason.message : "", "read-only transaction")
+
+      const reading = yield* Deferred.make<void>()
+      const fiber = yield* Effect.fork(
+        pool.snapshot("snapshot", (snapshot) => Effect.zipRight(Effect.zipRight(settings(snapshot), Deferred.succeed(reading, undefined)), Effect.never))
+      )
+      // Or the snapshot's own end, should it fail before: then the test fails instead of waiting.
+      yield* Effect.raceFirst(Deferred.await(reading), Effect.zipRight(Fiber.await(fiber), Effect.die("the snapshot ended")))
+      assert.strictEqual(yield* sessions(database.url, "idle in transaction"), 1)
+      yield* Fiber.interrupt(fiber)
+      // One connection: the next statement runs where the snapshot did, in no transaction.
+      assert.deepStrictEqual(yield* settings(pool), [{ isolation: "read committed", read_only: "off" }])
+      assert.strictEqual(yield* sessions(database.url, "idle in transaction"), 0)
+      assert.strictEqual((yield* pool.stats).inUse, 0)
+    }).pipe(
+      Effect.provide(configured),
+      withConfig({ DATABASE_URL: database.url, DB_MAX_CONNECTIONS: "1" })
     ))
 })
