@@ -132,6 +132,19 @@ describePg("SqlPostRepository on PostgreSQL", () => {
       }
     }).pipe(Effect.provide(stack)))
 
+  it.effect("a search can use the GIN index on the search document", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      // One connection for the setting and the plans: SET LOCAL lasts the transaction.
+      const lines = yield* sql.withTransaction(Effect.gen(function*() {
+        yield* sql`SET LOCAL enable_seqscan = off`
+        const [text, params] = SqlPostRepository.searchStatement(sql, "pg", {}, ["effect", "streams"], 20, 0).compile()
+        const plan = yield* sql.unsafe<{ "QUERY PLAN": string }>(`EXPLAIN ${text}`, params)
+        return plan.map((row) => row["QUERY PLAN"]).join("\n")
+      }))
+      assert.include(lines, "posts_search_idx", lines)
+    }).pipe(Effect.provide(stack)))
+
   it.effect("the listing query can use the sort index", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
