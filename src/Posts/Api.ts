@@ -23,6 +23,7 @@ import {
 } from "../Http/Errors.js"
 import { ApiKeyAuth } from "../Http/Middleware.js"
 import { decodeCursor } from "./internal/repository.js"
+import { MAX_SEARCH_LENGTH } from "./internal/search.js"
 
 /** What a list shows of each post: enough for an index page, without the rendered html. */
 export const PostSummary = Schema.Struct({
@@ -98,9 +99,6 @@ const DigitsFrom = (min: number, description: string) =>
     // As a query carries it: digits, read as an integer (the transformation alone documents "a string").
     jsonSchema: { type: "integer", minimum: min, description }
   })
-
-/** Longest `q` taken: a reader's search is a few words; a longer one is a mistake or an attack on the index. */
-export const MAX_SEARCH_LENGTH = 200
 
 const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spaces`
 

@@ -10,6 +10,12 @@
  */
 import type { Post } from "../../Domain/Post.js"
 
+/**
+ * Longest query the API and the reader site take (in UTF-16 code units, as `String.length`): a
+ * reader's search is a few words; a longer one is a mistake, or an attempt to make the index work.
+ */
+export const MAX_SEARCH_LENGTH = 200
+
 /** Words of a query beyond this are ignored: a reader's query is a few words, not a document. */
 export const MAX_SEARCH_TERMS = 32
 
