@@ -100,6 +100,8 @@ const DigitsFrom = (min: number, description: string) =>
     jsonSchema: { type: "integer", minimum: min, description }
   })
 
+const SEARCH_DESCRIPTION = "Words to find in titles, bodies and tags, most relevant first; pages by offset " +
+  `(the answer's nextOffset), not with cursor; at most ${MAX_SEARCH_LENGTH} characters`
 const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spaces`
 
 /**
@@ -108,7 +110,11 @@ const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spa
  */
 export const SearchText = Schema.String.pipe(
   Schema.filter((text) => text.trim().length > 0 && text.length <= MAX_SEARCH_LENGTH)
-).annotations({ description: `Words to find in titles, bodies and tags (at most ${MAX_SEARCH_LENGTH} characters)` })
+).annotations({
+  description: SEARCH_DESCRIPTION,
+  // As a query carries it (the filter alone documented a bare string).
+  jsonSchema: { type: "string", minLength: 1, maxLength: MAX_SEARCH_LENGTH, description: SEARCH_DESCRIPTION }
+})
 
 const LIMIT = "an integer from 1, in digits (more than 100 is taken as 100)"
 const OFFSET = "an integer from 0, in digits (posts to skip; not with cursor)"

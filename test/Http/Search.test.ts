@@ -109,5 +109,18 @@ const suite = (name: string, server: Layer.Layer<any, any>) =>
       }).pipe(Effect.provide(server)))
   })
 
+describe("GET /posts?q= in the OpenAPI document", () => {
+  it.effect("documents q and the answer's nextOffset", () =>
+    Effect.gen(function* () {
+      const spec = yield* json(yield* get("/openapi.json"))
+      const q = spec.paths["/posts"].get.parameters.find((p: { name: string }) => p.name === "q")
+      assert.isDefined(q)
+      assert.isFalse(q.required)
+      assert.include(q.schema.description, "200 characters")
+      assert.property(spec.components.schemas.PostPage.properties, "nextOffset")
+      assert.notInclude(spec.components.schemas.PostPage.required, "nextOffset")
+    }).pipe(Effect.provide(testServer())))
+})
+
 suite("memory", testServer())
 suite("sqlite", SqliteServer)
