@@ -29,7 +29,6 @@ import {
   type UpsertStore
 } from "./internal/repository.js"
 import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, withListEncoded } from "./internal/encodedReads.js"
-import { SEARCH_DOCUMENT } from "../Database/migrations/0005_post_search.js"
 import { ftsMatch, SEARCH_WEIGHTS, searchTerms } from "./internal/search.js"
 import {
   type ListQuery,
@@ -533,9 +532,10 @@ const BM25 = `bm25(post_search, ${SEARCH_WEIGHTS.title}.0, ${SEARCH_WEIGHTS.tags
  * SQLite: the FTS5 index (migration 0005) finds the matches, each joined to its post through
  * post_search_ids by primary keys (CROSS JOIN fixes that order), ranked by bm25 (lower is
  * better). The MATCH string is built by `ftsMatch`, every term quoted: user text is never FTS5
- * syntax. PostgreSQL: `SEARCH_DOCUMENT` (the indexed expression, verbatim) against
+ * syntax. PostgreSQL: each post's stored tsvector (post_search, GIN-indexed) against
  * `plainto_tsquery` of the terms, which ANDs them and has no syntax to get wrong; ranked by
- * ts_rank (higher is better). Both take the text as a bound parameter.
+ * ts_rank (higher is better) over the stored tsvectors, never parsing a body at query time.
+ * Both take the text as a bound parameter.
  */
 export const searchStatement = (
   sql: SqlClient.SqlClient,
@@ -563,9 +563,9 @@ export const searchStatement = (
   }
   const text = terms.join(" ")
   return sql`
-    SELECT p.* FROM posts p
-    WHERE ${sql.literal(SEARCH_DOCUMENT)} @@ plainto_tsquery('simple', ${text})${and}
-    ORDER BY ts_rank(${sql.literal(SEARCH_DOCUMENT)}, plainto_tsquery('simple', ${text})) DESC, p.sort_at DESC, p.id DESC
+    SELECT p.* FROM post_search s JOIN posts p ON p.id = s.post_id
+    WHERE s.document @@ plainto_tsquery('simple', ${text})${and}
+    ORDER BY ts_rank(s.document, plainto_tsquery('simple', ${text})) DESC, p.sort_at DESC, p.id DESC
     LIMIT ${limit + 1} OFFSET ${offset}
   `
 }
