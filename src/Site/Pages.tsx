@@ -473,11 +473,14 @@ export const searchPage = (site: SiteContext, view: SearchView): string => {
       ) : posts.length === 0 ? (
         <p class="empty">No posts match “{view.query}”.</p>
       ) : (
-        <ol class="post-list">
-          {posts.map((post) => (
-            <PostCard post={post} site={site} />
-          ))}
-        </ol>
+        <>
+          <p class="page-intro">Most relevant first.</p>
+          <ol class="post-list">
+            {posts.map((post) => (
+              <PostCard post={post} site={site} />
+            ))}
+          </ol>
+        </>
       )}
       <SearchPager view={view} urls={site.urls} />
     </Document>
