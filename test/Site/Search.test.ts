@@ -8,7 +8,11 @@ import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
 import type { SiteConfigShape } from "../../src/Site/SiteConfig.js"
 import { sqliteStack } from "../Import/harness.js"
-import { fetchPage, seed, siteServer } from "./harness.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { fetchPage, fetchRaw, seed, siteServer } from "./harness.js"
+
+/** A store of its own, which offers no search (`search` is optional). */
+const withoutSearch = Layer.effect(PostRepository, Effect.map(MemoryPostRepository.make, ({ search: _, ...rest }) => rest))
 
 const posts = [
   { slug: "titled", title: "Compilers for fun", body: "Parsers and more.", excerpt: "All about parsers.", publishedAt: "2025-01-01T00:00:00Z" },
@@ -108,4 +112,15 @@ describe("the search form", () => {
       assert.strictEqual((yield* fetchPage("/search?q=owls&page=3")).status, 404)
       assert.strictEqual((yield* fetchPage("/search?q=owls&page=0")).status, 404)
     }).pipe(Effect.provide(siteServer({ url: "https://example.com/blog", pageSize: 2 }))))
+
+  it.effect("a repository without search: the page says so, the form stays; the JSON API answers 500", () =>
+    Effect.gen(function* () {
+      yield* seed(posts[0]!)
+      const page = yield* fetchPage("/search?q=compilers")
+      assert.strictEqual(page.status, 200)
+      assert.include(page.body, "Search is not available on this blog.")
+      assert.include(page.body, `action="/search"`)
+      assert.strictEqual((yield* fetchRaw("/posts?q=compilers")).status, 500)
+      assert.strictEqual((yield* fetchRaw("/posts")).status, 200, "the listing is unaffected")
+    }).pipe(Effect.provide(siteServer({}, withoutSearch))))
 })
