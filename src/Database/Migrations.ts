@@ -13,6 +13,7 @@ import createPosts from "./migrations/0001_create_posts.js"
 import postAliases from "./migrations/0002_post_aliases.js"
 import slugRedirects from "./migrations/0003_slug_redirects.js"
 import tagKeys from "./migrations/0004_tag_keys.js"
+import postSearch from "./migrations/0005_post_search.js"
 import { ensureBookkeeping } from "./migrations/bookkeeping.js"
 
 /**
@@ -23,7 +24,8 @@ export const migrations = {
   "0001_create_posts": createPosts,
   "0002_post_aliases": postAliases,
   "0003_slug_redirects": slugRedirects,
-  "0004_tag_keys": tagKeys
+  "0004_tag_keys": tagKeys,
+  "0005_post_search": postSearch
 } satisfies Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
 
 /** Own bookkeeping table, so an embedding app's `effect_sql_migrations` never hides ours. */

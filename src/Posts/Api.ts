@@ -23,6 +23,7 @@ import {
 } from "../Http/Errors.js"
 import { ApiKeyAuth } from "../Http/Middleware.js"
 import { decodeCursor } from "./internal/repository.js"
+import { MAX_SEARCH_LENGTH } from "./internal/search.js"
 
 /** What a list shows of each post: enough for an index page, without the rendered html. */
 export const PostSummary = Schema.Struct({
@@ -43,8 +44,10 @@ export const PostSummary = Schema.Struct({
 
 export const PostPage = Schema.Struct({
   items: Schema.Array(PostSummary),
-  /** Pass as `cursor` for the next page; null on the last page. */
-  next: Schema.NullOr(Schema.String)
+  /** Pass as `cursor` for the next page; null on the last page (and on a search's pages: see `nextOffset`). */
+  next: Schema.NullOr(Schema.String),
+  /** Only a search's (`q`): pass as `offset` for the next page of results; absent on the last page. */
+  nextOffset: Schema.optionalWith(Schema.Int, { exact: true })
 }).annotations({ identifier: "PostPage" })
 
 export const TagCount = Schema.Struct({ tag: Schema.String, count: Schema.Int }).annotations({
@@ -97,6 +100,22 @@ const DigitsFrom = (min: number, description: string) =>
     jsonSchema: { type: "integer", minimum: min, description }
   })
 
+const SEARCH_DESCRIPTION = "Words to find in titles, bodies and tags, most relevant first; pages by offset " +
+  `(the answer's nextOffset), not with cursor; at most ${MAX_SEARCH_LENGTH} characters`
+const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spaces`
+
+/**
+ * `q`: what a reader typed. Any text is taken (its words are searched, anything else ignored:
+ * see `searchTerms`); blank is refused rather than read as "everything".
+ */
+export const SearchText = Schema.String.pipe(
+  Schema.filter((text) => text.trim().length > 0 && text.length <= MAX_SEARCH_LENGTH)
+).annotations({
+  description: SEARCH_DESCRIPTION,
+  // As a query carries it (the filter alone documented a bare string).
+  jsonSchema: { type: "string", minLength: 1, maxLength: MAX_SEARCH_LENGTH, description: SEARCH_DESCRIPTION }
+})
+
 const LIMIT = "an integer from 1, in digits (more than 100 is taken as 100)"
 const OFFSET = "an integer from 0, in digits (posts to skip; not with cursor)"
 
@@ -109,7 +128,13 @@ export const ListParams = Schema.Struct({
   /** A previous page's `next`, as it was given. */
   cursor: optionalParameter(Cursor, "a previous page's `next`, as it was given"),
   /** Posts to skip; not with `cursor` (400 naming `offset`). */
-  offset: optionalParameter(DigitsFrom(0, OFFSET), OFFSET)
+  offset: optionalParameter(DigitsFrom(0, OFFSET), OFFSET),
+  /**
+   * Full-text search: posts carrying every word, most relevant first (a title counts most, then
+   * a tag, then the body), then newest first. Pages by `offset` (`nextOffset`); not with
+   * `cursor` (400 naming `cursor`).
+   */
+  q: optionalParameter(SearchText, SEARCH)
 })
 
 export const SlugPath = Schema.Struct({
@@ -237,7 +262,7 @@ export class PostsApi extends HttpApiGroup.make("posts")
     HttpApiEndpoint.get("list", "/posts")
       .setUrlParams(ListParams)
       .addSuccess(PostPage)
-      .annotate(OpenApi.Summary, "List posts, newest first")
+      .annotate(OpenApi.Summary, "List posts, newest first; with `q`, search them, most relevant first")
   )
   .add(
     HttpApiEndpoint.get("get", "/posts/:slug")

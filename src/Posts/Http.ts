@@ -363,6 +363,13 @@ const notFields = (kind: string) =>
  */
 const cursorWithOffset = decodeError([{ _tag: "Type", path: ["offset"], message: "give either cursor (a page's `next`) or offset, not both" }])
 
+/** Relevance has no key to resume after: a search pages by offset (its `nextOffset`). */
+const cursorWithSearch = decodeError([{
+  _tag: "Type",
+  path: ["cursor"],
+  message: "a search (q) pages by offset: pass its `nextOffset` as offset, not a cursor"
+}])
+
 /** What a long import waits on to stop early: the server's shutdown, when it runs under one. */
 const serverStop = Effect.map(
   Effect.serviceOption(ServerStopping),
@@ -454,6 +461,21 @@ const publicHandlers = (api: InkwellApiType) =>
               return yield* new Unauthorized({ message: "listing drafts requires an API key" })
             }
             if (urlParams.cursor !== undefined && urlParams.offset !== undefined) return yield* cursorWithOffset
+            if (urlParams.q !== undefined) {
+              if (urlParams.cursor !== undefined) return yield* cursorWithSearch
+              const offset = urlParams.offset ?? 0
+              const found = yield* posts.search({
+                text: urlParams.q,
+                tag: urlParams.tag,
+                status: editor ? urlParams.status : "published",
+                asOf: editor ? undefined : yield* DateTime.now,
+                limit: Math.min(urlParams.limit ?? 20, MAX_PAGE_SIZE),
+                offset
+              })
+              return found.more
+                ? { items: found.items, next: null, nextOffset: offset + found.items.length }
+                : { items: found.items, next: null }
+            }
             const query = {
               tag: urlParams.tag,
               status: editor ? urlParams.status : "published",

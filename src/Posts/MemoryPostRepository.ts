@@ -21,7 +21,16 @@ import {
   upsertAll,
   type UpsertStore
 } from "./internal/repository.js"
-import { type ListQuery, type PostPage, PostRepository, type PostRepositoryShape, type UpsertOptions } from "./PostRepository.js"
+import { scoreOf, searchTerms } from "./internal/search.js"
+import {
+  type ListQuery,
+  type PostPage,
+  PostRepository,
+  type PostRepositoryShape,
+  type SearchPage,
+  type SearchQuery,
+  type UpsertOptions
+} from "./PostRepository.js"
 
 interface State {
   /** Posts by id. */
@@ -232,7 +241,28 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       return next === Infinity ? Option.none() : Option.some(DateTime.unsafeMake(next))
     })
 
+  // A scan scoring every post (`scoreOf`), as the rest of this store scans.
+  const search = (query: SearchQuery) =>
+    Effect.map(SynchronizedRef.get(ref), (state): SearchPage => {
+      const terms = searchTerms(query.text)
+      if (terms.length === 0) return { items: [], more: false }
+      const limit = clampLimit(query.limit)
+      const offset = clampOffset(query.offset)
+      const due = dueBy(query.asOf)
+      const key = query.tag === undefined ? undefined : tagKey(query.tag)
+      const found: Array<{ readonly post: Post; readonly score: number }> = []
+      for (const post of state.posts.values()) {
+        if ((query.status !== undefined && post.status !== query.status) || !due(post)) continue
+        if (key !== undefined && !post.tags.some((tag) => tagKey(tag) === key)) continue
+        const score = scoreOf(post, terms)
+        if (score > 0) found.push({ post, score })
+      }
+      found.sort((a, b) => b.score - a.score || newestFirst(a.post, b.post))
+      return { items: found.slice(offset, offset + limit).map(({ post }) => post), more: found.length > offset + limit }
+    })
+
   return {
+    search,
     neighbours,
     findByAlias,
     movedFrom,

@@ -41,6 +41,36 @@ export interface ListQuery {
   readonly asOf?: DateTime.Utc | undefined
 }
 
+/**
+ * A full-text search (`PostRepositoryShape.search`): posts carrying every word of `text` in their
+ * title, body (markdown source) or tags, most relevant first, then newest first (as a listing).
+ */
+export interface SearchQuery {
+  /**
+   * What the reader typed. Only its words count (`searchTerms`: runs of letters and digits,
+   * lowercased): quotes, `*`, `-`, `AND`-like operators mean nothing, so no input is a syntax
+   * error. Without any word the answer is an empty page, never a full listing.
+   */
+  readonly text: string
+  /** As `ListQuery.tag`. */
+  readonly tag?: string | undefined
+  /** As `ListQuery.status`. */
+  readonly status?: PostStatus | undefined
+  /** As `ListQuery.asOf`: a public search passes now, so scheduled posts stay out. */
+  readonly asOf?: DateTime.Utc | undefined
+  /** Clamped to 1..MAX_PAGE_SIZE; default DEFAULT_PAGE_SIZE. */
+  readonly limit?: number | undefined
+  /** Results to skip. No cursor: relevance has no stable key to resume after. */
+  readonly offset?: number | undefined
+}
+
+export interface SearchPage {
+  /** Most relevant first; equally relevant posts newest first (publishedAt, else createdAt), then by id. */
+  readonly items: ReadonlyArray<Post>
+  /** Whether results follow this page (at `offset + limit`). */
+  readonly more: boolean
+}
+
 export interface PostPage {
   /** Newest first: by publishedAt (falling back to createdAt) descending, then id. */
   readonly items: ReadonlyArray<Post>
@@ -156,6 +186,14 @@ export interface PostRepositoryShape {
    * With `asOf`, a post listed after it is no neighbour (as `ListQuery.asOf`).
    */
   readonly neighbours?: (post: Post, status: PostStatus, asOf?: DateTime.Utc) => Effect.Effect<Neighbours, RepositoryError>
+  /**
+   * Full-text search of titles, bodies and tags (`SearchQuery`). Every store offers it: SQLite
+   * through an FTS5 index ranked by bm25, PostgreSQL through a GIN index over a 'simple' tsvector
+   * ranked by ts_rank, the memory store by scanning (`scoreOf` in internal/search.ts). A title
+   * counts most, then a tag, then the body. Optional so that a wrapper or test double need not
+   * offer it: without it a search is a defect (500, the log says why).
+   */
+  readonly search?: (query: SearchQuery) => Effect.Effect<SearchPage, RepositoryError>
   /** Where the post once at `slug` is now (`MovedFrom`); optional. */
   readonly movedFrom?: MovedFrom
   /**

@@ -7,7 +7,7 @@ import { type InvalidCursor, PostNotFound, type RepositoryError } from "../Domai
 import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
-import { isPublicAt, type ListQuery, type PostPage, PostRepository } from "./PostRepository.js"
+import { isPublicAt, type ListQuery, type PostPage, PostRepository, type SearchPage, type SearchQuery } from "./PostRepository.js"
 
 /** A client's post: JSON fields, or markdown with optional front matter. */
 export type PostContent = PostInput | string
@@ -34,6 +34,16 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     // The reads are plain functions rather than `Effect.fn`: on the read path a span and a
     // generator per call are a measurable share of a request.
     const list = (query: ListQuery): Effect.Effect<PostPage, InvalidCursor | RepositoryError> => repository.list(query)
+
+    /**
+     * Full-text search (`PostRepository.search`); `query.status` and `query.asOf` are the draft
+     * and schedule rules, as for `list`. A repository without search is a defect: every store
+     * of this codebase has it, and only a hand-built one can lack it.
+     */
+    const search = (query: SearchQuery): Effect.Effect<SearchPage, RepositoryError> =>
+      repository.search === undefined
+        ? Effect.dieMessage("this PostRepository offers no search (PostRepository.search)")
+        : repository.search(query)
 
     /**
      * Drafts, and published posts whose time has not come (scheduled: `isPublicAt`), are
@@ -132,6 +142,6 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     /** Succeeds when the database answers through the pool. */
     const ping: Effect.Effect<void, RepositoryError> = repository.ping
 
-    return { list, listEncoded, get, getEncoded, create, createAt, update, remove, tags, nextScheduled, ping } as const
+    return { list, search, listEncoded, get, getEncoded, create, createAt, update, remove, tags, nextScheduled, ping } as const
   })
 }) {}

@@ -29,7 +29,18 @@ import {
   type UpsertStore
 } from "./internal/repository.js"
 import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, withListEncoded } from "./internal/encodedReads.js"
-import { type ListQuery, type Neighbours, type PostPage, PostRepository, type PostRepositoryShape, type UpsertOptions, type UpsertResult } from "./PostRepository.js"
+import { ftsMatch, SEARCH_WEIGHTS, searchTerms } from "./internal/search.js"
+import {
+  type ListQuery,
+  type Neighbours,
+  type PostPage,
+  PostRepository,
+  type PostRepositoryShape,
+  type SearchPage,
+  type SearchQuery,
+  type UpsertOptions,
+  type UpsertResult
+} from "./PostRepository.js"
 
 /** PostgreSQL returns BIGINT (and COUNT) as strings; SQLite as numbers. */
 const IntColumn = Schema.Union(Schema.Number, Schema.NumberFromString)
@@ -511,6 +522,54 @@ export const findByAliasStatement = (sql: SqlClient.SqlClient, key: string, asOf
     WHERE a.alias = ${key} AND p.id = a.post_id AND p.status = 'published'${dueBy(sql, asOf, "p.")}
     ORDER BY p.sort_at DESC, p.id DESC LIMIT 1`
 
+/** bm25's column weights, in post_search's column order (title, tags, body). */
+const BM25 = `bm25(post_search, ${SEARCH_WEIGHTS.title}.0, ${SEARCH_WEIGHTS.tags}.0, ${SEARCH_WEIGHTS.body}.0)`
+
+/**
+ * `search`'s query for `terms` (never empty): `limit + 1` matching posts from `offset`, most
+ * relevant first, then in the listing's order. The filters are the listing's (`pageStatement`).
+ *
+ * SQLite: the FTS5 index (migration 0005) finds the matches, each joined to its post through
+ * post_search_ids by primary keys (CROSS JOIN fixes that order), ranked by bm25 (lower is
+ * better). The MATCH string is built by `ftsMatch`, every term quoted: user text is never FTS5
+ * syntax. PostgreSQL: each post's stored tsvector (post_search, GIN-indexed) against
+ * `plainto_tsquery` of the terms, which ANDs them and has no syntax to get wrong; ranked by
+ * ts_rank (higher is better) over the stored tsvectors, never parsing a body at query time.
+ * Both take the text as a bound parameter.
+ */
+export const searchStatement = (
+  sql: SqlClient.SqlClient,
+  dialect: "sqlite" | "pg",
+  query: Pick<SearchQuery, "status" | "tag" | "asOf">,
+  terms: ReadonlyArray<string>,
+  limit: number,
+  offset: number
+) => {
+  const filters = [
+    ...(query.status === undefined ? [] : [sql`p.status = ${query.status}`]),
+    ...(query.tag === undefined
+      ? []
+      : [sql`EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = p.id AND t.tag_key = ${tagKey(query.tag)})`]),
+    ...(query.asOf === undefined ? [] : [sql`p.sort_at <= ${DateTime.toEpochMillis(query.asOf)}`])
+  ]
+  const and = filters.length === 0 ? sql.literal("") : sql` AND ${sql.and(filters)}`
+  if (dialect === "sqlite") {
+    return sql`
+      SELECT p.* FROM post_search s CROSS JOIN post_search_ids m CROSS JOIN posts p
+      WHERE post_search MATCH ${ftsMatch(terms)} AND m.doc = s.rowid AND p.id = m.post_id${and}
+      ORDER BY ${sql.literal(BM25)}, p.sort_at DESC, p.id DESC
+      LIMIT ${limit + 1} OFFSET ${offset}
+    `
+  }
+  const text = terms.join(" ")
+  return sql`
+    SELECT p.* FROM post_search s JOIN posts p ON p.id = s.post_id
+    WHERE s.document @@ plainto_tsquery('simple', ${text})${and}
+    ORDER BY ts_rank(s.document, plainto_tsquery('simple', ${text})) DESC, p.sort_at DESC, p.id DESC
+    LIMIT ${limit + 1} OFFSET ${offset}
+  `
+}
+
 export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Effect.gen(function*() {
   const pool = yield* DatabasePool
 
@@ -828,6 +887,19 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     return mergeTagCounts(rows.map((row) => ({ key: tagKey(row.tag), tag: row.tag, count: Number(row.n) })))
   })
 
+  const search = Effect.fn("PostRepository.search")(function*(query: SearchQuery) {
+    const operation = "PostRepository.search"
+    const terms = searchTerms(query.text)
+    if (terms.length === 0) return { items: [], more: false } satisfies SearchPage
+    const limit = clampLimit(query.limit)
+    const offset = clampOffset(query.offset)
+    const rows = yield* Effect.flatMap(
+      pool.read(operation, (sql) => searchStatement(sql, pool.dialect, query, terms, limit, offset)),
+      readRows(operation)
+    )
+    return { items: rows.slice(0, limit), more: rows.length > limit } satisfies SearchPage
+  })
+
   const movedFromOperation = "PostRepository.movedFrom"
   const movedFrom = (slug: string): Effect.Effect<Option.Option<Post>, DatabaseError | PoolTimeout> =>
     Effect.flatMap(
@@ -859,6 +931,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   )
 
   const repository: PostRepositoryShape = {
+    search,
     create,
     getBySlug,
     list,

@@ -9,6 +9,7 @@ import { DateTime } from "effect"
 import type { ComponentChildren, VNode } from "preact"
 import { renderToString } from "preact-render-to-string"
 import { distinctTags, type Post, type TocEntry } from "../Domain/Post.js"
+import { MAX_SEARCH_LENGTH } from "../Posts/internal/search.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 import { stylesheetVersion } from "./Theme.js"
 import { FEED_TYPES, type FeedFormat, routes, type Urls } from "./Urls.js"
@@ -93,6 +94,8 @@ interface Head {
   readonly tag?: string
   readonly article?: Post
   readonly noindex?: boolean
+  /** What the header's search box shows: the query on the search page. */
+  readonly query?: string
 }
 
 const FEED_LABELS: Record<FeedFormat, string> = { rss: "RSS", atom: "Atom", json: "JSON Feed" }
@@ -173,6 +176,11 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
               <a href={urls.path(routes.feed("atom"))}>Atom</a>
               <a href={urls.path(routes.feed("json"))}>JSON Feed</a>
             </nav>
+            {/* A plain GET form, no script: the CSP's form-action allows the site itself. */}
+            <form class="search-form" role="search" action={urls.path(routes.search())} method="get">
+              <input type="search" name="q" value={head.query ?? ""} placeholder="Search posts" aria-label="Search posts" maxLength={MAX_SEARCH_LENGTH} />
+              <button type="submit">Search</button>
+            </form>
           </div>
         </header>
         <main id="main" class="wrap">{children}</main>
@@ -411,6 +419,76 @@ export const postPage = (site: SiteContext, view: PostView): string => {
         <div class="prose" dangerouslySetInnerHTML={{ __html: post.html }} />
       </article>
       <PostNav view={view} urls={urls} />
+    </Document>
+  )
+}
+
+/** The search page: a query's results, or (`notice`) why there are none to show. */
+export interface SearchView {
+  /** What the reader typed, trimmed; empty when nothing was. */
+  readonly query: string
+  readonly page: number
+  /** The page's results, most relevant first; absent when no search ran (see `notice`). */
+  readonly posts?: ReadonlyArray<Post>
+  /** True when a further page of results exists. */
+  readonly hasMore?: boolean
+  /** Why no search ran: nothing typed, too long, no search in this store. */
+  readonly notice?: string
+}
+
+const SearchPager = ({ view, urls }: { view: SearchView; urls: Urls }) =>
+  view.page <= 1 && view.hasMore !== true ? null : (
+    <nav class="pager" aria-label="Pages">
+      {view.page > 1 ? (
+        <a href={urls.path(routes.search(view.query, view.page - 1))} rel="prev">
+          ← Better matches
+        </a>
+      ) : (
+        <span />
+      )}
+      <span class="current">Page {view.page}</span>
+      {view.hasMore === true ? (
+        <a href={urls.path(routes.search(view.query, view.page + 1))} rel="next">
+          More results →
+        </a>
+      ) : (
+        <span />
+      )}
+    </nav>
+  )
+
+/** Results pages are not for search engines (noindex), and have no canonical address. */
+export const searchPage = (site: SiteContext, view: SearchView): string => {
+  const searched = view.query !== "" && view.notice === undefined
+  const heading = searched ? `Results for “${view.query}”` : "Search"
+  const posts = view.posts ?? []
+  return render(
+    <Document
+      site={site}
+      head={{
+        title: searched ? (view.page > 1 ? `${heading} (page ${view.page})` : heading) : "Search",
+        description: `Search the posts of ${site.config.title}`,
+        ogType: "website",
+        noindex: true,
+        query: view.query
+      }}
+    >
+      <h1 class="page-title">{heading}</h1>
+      {view.notice !== undefined ? (
+        <p class="page-intro">{view.notice}</p>
+      ) : posts.length === 0 ? (
+        <p class="empty">No posts match “{view.query}”.</p>
+      ) : (
+        <>
+          <p class="page-intro">Most relevant first.</p>
+          <ol class="post-list">
+            {posts.map((post) => (
+              <PostCard post={post} site={site} />
+            ))}
+          </ol>
+        </>
+      )}
+      <SearchPager view={view} urls={site.urls} />
     </Document>
   )
 }

@@ -37,7 +37,8 @@ export const CONTENT_SECURITY_POLICY = [
   "script-src 'none'",
   "object-src 'none'",
   "base-uri 'none'",
-  "form-action 'none'",
+  // The header's search form (GET /search) is the site's only form: it may submit to the site itself.
+  "form-action 'self'",
   "frame-ancestors 'none'",
   "img-src 'self' https: data:",
   "media-src 'self' https:",
@@ -231,6 +232,16 @@ export const SiteRouter = Effect.gen(function* () {
     ),
     HttpRouter.get("/tags/:tag/page/:page", Effect.flatMap(tagParam, (tag) => listingPage(tag))),
     HttpRouter.get("/sitemap.xml", serve(site.sitemap())),
+    HttpRouter.get(
+      "/search",
+      Effect.flatMap(HttpServerRequest.ParsedSearchParams, (params) => {
+        // A repeated parameter (`?q=a&q=b`) counts once, as the first.
+        const first = (value: string | ReadonlyArray<string> | undefined) => (typeof value === "string" ? value : value?.[0])
+        const page = first(params["page"])
+        const number = page === undefined ? 1 : pageNumber(page)
+        return number === undefined ? missing("There is no such page.") : serve(site.search(first(params["q"]) ?? "", number))
+      })
+    ),
     HttpRouter.get("/robots.txt", respond(site.robots, cache)),
     HttpRouter.get(
       "/assets/site.css",

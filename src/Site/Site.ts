@@ -6,6 +6,7 @@
 import { Data, DateTime, Effect, Option } from "effect"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { type Post, tagKey } from "../Domain/Post.js"
+import { MAX_SEARCH_LENGTH, searchTerms } from "../Posts/internal/search.js"
 import { isPublicAt, MAX_PAGE_SIZE, PostRepository } from "../Posts/PostRepository.js"
 import * as Feeds from "./Feeds.js"
 import * as Pages from "./Pages.js"
@@ -205,6 +206,34 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     })
 
     /**
+     * The search page for what a reader typed (`q`, as it came): the public posts carrying its
+     * words, most relevant first (`PostRepository.search`), `config.pageSize` a page. A query
+     * without words, too long, or a repository without search shows the form and says why,
+     * rather than an error page: the reader is one edit away from a search that works.
+     */
+    const search = Effect.fn("Site.search")(function* (q: string, page: number) {
+      const query = q.trim()
+      const view = (found: Omit<Pages.SearchView, "query" | "page">): Document => ({
+        contentType: HTML,
+        body: Pages.searchPage(context, { query, page, ...found }),
+        lastModified: found.posts === undefined ? undefined : Feeds.lastUpdated(found.posts)
+      })
+      if (query === "") return view({ notice: "Type a few words to search the posts." })
+      if (query.length > MAX_SEARCH_LENGTH) return view({ notice: `Search for at most ${MAX_SEARCH_LENGTH} characters.` })
+      if (searchTerms(query).length === 0) return view({ posts: [], hasMore: false })
+      if (repository.search === undefined) return view({ notice: "Search is not available on this blog." })
+      const found = yield* repository.search({
+        text: query,
+        status: "published",
+        asOf: yield* DateTime.now,
+        limit: config.pageSize,
+        offset: (page - 1) * config.pageSize
+      })
+      if (found.items.length === 0 && page > 1) return yield* new PageNotFound({ message: `There is no page ${page} of results.` })
+      return view({ posts: found.items, hasMore: found.more })
+    })
+
+    /**
      * Where an old address of a post lives now: the page of the public post listing the
      * (decoded) request `path` among its aliases, as a link (`Urls.path`, with the base path).
      * Aliases are relative to the site's root: the site's routes are served without SITE_URL's
@@ -257,6 +286,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       tag: (tag: string, page: number) => listing(page, tag),
       post,
       aliasTarget,
+      search,
       nextChange,
       feed,
       sitemap,

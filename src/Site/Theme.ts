@@ -67,6 +67,11 @@ a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-
 .site-nav { display: flex; gap: 1.1rem; font-size: .95rem; }
 .site-nav a { color: var(--muted); text-decoration: none; }
 .site-nav a:hover { color: var(--accent); }
+.search-form { display: flex; gap: .4rem; flex: 1 1 100%; margin-top: .4rem; }
+.search-form input { flex: 1; min-width: 0; font: inherit; font-size: .95rem; padding: .35rem .6rem; color: var(--text); background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); }
+.search-form input:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
+.search-form button { font: inherit; font-size: .9rem; padding: .35rem .8rem; color: var(--accent); background: var(--accent-soft); border: 1px solid transparent; border-radius: var(--radius); cursor: pointer; }
+.search-form button:hover { border-color: var(--accent); }
 .site-footer { margin-top: 4rem; border-top: 1px solid var(--border); color: var(--muted); font-size: .9rem; }
 .site-footer .wrap { display: flex; flex-wrap: wrap; justify-content: space-between; gap: .5rem 1.5rem; padding-top: 1.5rem; padding-bottom: 2.5rem; }
 .site-footer a { color: var(--muted); }

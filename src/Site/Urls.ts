@@ -34,6 +34,9 @@ export const routes = {
   feed: (format: FeedFormat, tag?: string): string =>
     tag === undefined ? `/${FEED_FILES[format]}` : `/tags/${tagSegment(tag)}/${FEED_FILES[format]}`,
   sitemap: (): string => "/sitemap.xml",
+  /** The search page; with `q`, its results (`page` from 2 on). */
+  search: (q?: string, page = 1): string =>
+    q === undefined ? "/search" : `/search?q=${encodeURIComponent(q)}${page > 1 ? `&page=${page}` : ""}`,
   stylesheet: (version: string): string => `/assets/site.css?v=${version}`
 } as const
 

@@ -4,11 +4,13 @@
  */
 import { SqlClient } from "@effect/sql"
 import { assert, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
+import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import { ensureBookkeeping } from "../../src/Database/migrations/bookkeeping.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
 import { createDatabase, describePg } from "../fixtures/pg.js"
 import { makeNewPost } from "../fixtures/posts.js"
@@ -30,7 +32,7 @@ describePg("Migrations on PostgreSQL", () => {
   it.live("create the schema once; running them again applies nothing", () =>
     withDatabase((url) =>
       Effect.gen(function*() {
-        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"]])
+        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"]])
         assert.deepStrictEqual(yield* migrate(url), [])
         const columns = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
           sql<{ column_name: string; data_type: string }>`
@@ -50,15 +52,35 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0004_tag_keys": _, ...before } = Migrations.migrations
+        const { "0004_tag_keys": _, "0005_post_search": _later, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "both", tags: ["Rust", "rust", "Web"] })))
         yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
         for (const tag of post.tags) yield* sql`INSERT INTO post_tags (post_id, tag) VALUES (${post.id}, ${tag})`
-        assert.deepStrictEqual(yield* Migrations.run(), [[4, "tag_keys"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[4, "tag_keys"], [5, "post_search"]])
         const rows = yield* sql<{ tag: string; tag_key: string }>`SELECT tag, tag_key FROM post_tags ORDER BY tag_key`
         assert.deepStrictEqual(rows.map((row) => [row.tag, row.tag_key]), [["Rust", "rust"], ["Web", "web"]])
+      }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
+
+  it.live("0005 indexes the posts stored before it for search", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { "0005_post_search": _, ...before } = Migrations.migrations
+        yield* Migrations.run(before)
+        const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
+          memory.create(makeNewPost({ slug: "old-kites", title: "Kites", body: "Paper and string.", tags: ["Wind"] })))
+        yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
+        assert.deepStrictEqual(yield* Migrations.run(), [[5, "post_search"]])
+        const found = yield* Effect.flatMap(PostRepository, (repo) =>
+          Effect.forEach(["kites", "string", "wind", "boats"], (text) =>
+            Effect.map(repo.search!({ text }), (page) => page.items.map((post) => post.slug as string)))).pipe(
+            Effect.provide(SqlPostRepository.layer.pipe(
+              Layer.provide(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" }))
+            ))
+          )
+        assert.deepStrictEqual(found, [["old-kites"], ["old-kites"], ["old-kites"], []])
       }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
 
   it.live("four processes migrating one fresh database at once all succeed; one of them applies", () =>
@@ -66,7 +88,7 @@ describePg("Migrations on PostgreSQL", () => {
       for (let round = 0; round < 5; round++) {
         const applied = yield* withDatabase((url) =>
           Effect.all(Array.from({ length: 4 }, () => migrate(url)), { concurrency: "unbounded" }))
-        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"]], `round ${round}`)
+        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"]], `round ${round}`)
       }
     }), 60_000)
 })

@@ -93,7 +93,7 @@ describePg("SqlPostRepository on PostgreSQL", () => {
       const tables = yield* sql<{ table_name: string }>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name
       `
-      assert.deepStrictEqual(tables.map((t) => t.table_name), ["inkwell_migrations", "post_aliases", "post_tags", "posts", "slug_redirects"])
+      assert.deepStrictEqual(tables.map((t) => t.table_name), ["inkwell_migrations", "post_aliases", "post_search", "post_tags", "posts", "slug_redirects"])
       const [count] = yield* sql<{ n: string }>`SELECT COUNT(*) AS n FROM posts`
       assert.strictEqual(Number(count!.n), 0)
     }).pipe(Effect.provide(stack)))
@@ -130,6 +130,19 @@ describePg("SqlPostRepository on PostgreSQL", () => {
         assert.match(lines, /post_tags_key_idx|post_tags_pkey/, text)
         assert.include(lines, "'rust'::text", "matched by key")
       }
+    }).pipe(Effect.provide(stack)))
+
+  it.effect("a search can use the GIN index on the stored search documents", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      // One connection for the setting and the plans: SET LOCAL lasts the transaction.
+      const lines = yield* sql.withTransaction(Effect.gen(function*() {
+        yield* sql`SET LOCAL enable_seqscan = off`
+        const [text, params] = SqlPostRepository.searchStatement(sql, "pg", {}, ["effect", "streams"], 20, 0).compile()
+        const plan = yield* sql.unsafe<{ "QUERY PLAN": string }>(`EXPLAIN ${text}`, params)
+        return plan.map((row) => row["QUERY PLAN"]).join("\n")
+      }))
+      assert.include(lines, "post_search_document_idx", lines)
     }).pipe(Effect.provide(stack)))
 
   it.effect("the listing query can use the sort index", () =>

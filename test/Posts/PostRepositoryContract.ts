@@ -17,6 +17,7 @@ import {
   type UpsertOutcome
 } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
+import { searchContract } from "./SearchContract.js"
 
 const encodePost = Schema.encodeSync(Post)
 const slugs = (posts: ReadonlyArray<Post>) => posts.map((p) => p.slug)
@@ -53,6 +54,7 @@ const seed = (n: number, tag = "test") =>
   })
 
 export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepository, unknown>) => {
+  searchContract(name, layer)
   const test = <A, E>(title: string, body: Effect.Effect<A, E, PostRepository>) =>
     it.effect(title, () => Effect.provide(body, layer))
 

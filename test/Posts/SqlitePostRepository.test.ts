@@ -150,6 +150,46 @@ describe("SqlPostRepository on SQLite", () => {
       assert.deepStrictEqual(yield* planOf(SqlPostRepository.tagsStatement(sql)), ["SCAN t USING COVERING INDEX post_tags_key_idx", "USE TEMP B-TREE FOR GROUP BY"])
     }).pipe(Effect.provide(stack("sqlite::memory:"))))
 
+  it.effect("a search is answered by the FTS5 index, each match joined to its post by primary keys: never a scan of the posts", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
+      for (const query of [{}, { status: "published", asOf }, { status: "published", asOf, tag: "Rust" }] as const) {
+        const [text, params] = SqlPostRepository.searchStatement(sql, "sqlite", query, ["effect", "streams"], 20, 0).compile()
+        const plan = yield* sql.unsafe<{ detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params)
+        const details = plan.map((row) => row.detail)
+        const shown = JSON.stringify(details)
+        // `INDEX 0:M...`: FTS5's plan for a full-text MATCH (a plain scan of the index is `INDEX 0:`).
+        assert.match(details[0]!, /^SCAN s VIRTUAL TABLE INDEX 0:M/, shown)
+        assert.include(details, "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", shown)
+        assert.isTrue(details.some((detail) => /^SEARCH p USING (COVERING )?INDEX \S+ \(id=\?/.test(detail)), shown)
+        assert.isFalse(details.some((detail) => /^SCAN (p|m|posts)\b/.test(detail)), shown)
+      }
+    }).pipe(Effect.provide(stack("sqlite::memory:"))))
+
+  it.effect("the search index follows every write without leaving entries behind", () =>
+    Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const sql = yield* SqlClient.SqlClient
+      const counts = Effect.map(
+        sql<{ ids: number; docs: number; posts: number }>`
+          SELECT (SELECT COUNT(*) FROM post_search_ids) AS ids,
+            (SELECT COUNT(*) FROM post_search_ids m WHERE EXISTS (SELECT 1 FROM posts p WHERE p.id = m.post_id)) AS docs,
+            (SELECT COUNT(*) FROM posts) AS posts`,
+        (rows) => [rows[0]!.ids, rows[0]!.docs, rows[0]!.posts]
+      )
+      const created = yield* repo.create(makeNewPost({ slug: "one", title: "Alpha" }))
+      yield* repo.upsertMany([makeNewPost({ slug: "two", title: "Beta" }), makeNewPost({ slug: "three", title: "Gamma" })])
+      assert.deepStrictEqual(yield* counts, [3, 3, 3])
+      yield* repo.update("one", created.version, makeNewPost({ slug: "uno", title: "Delta" }))
+      yield* repo.delete("two")
+      assert.deepStrictEqual(yield* counts, [2, 2, 2])
+      // The FTS5 index itself is consistent (`integrity-check` fails the statement otherwise).
+      yield* sql`INSERT INTO post_search (post_search) VALUES ('integrity-check')`
+      const matches = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM post_search WHERE post_search MATCH '"alpha" OR "beta"'`
+      assert.strictEqual(matches[0]!.n, 0)
+    }).pipe(Effect.provide(stack("sqlite::memory:"))))
+
   it.effect("the listing query uses the sort index", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

@@ -1,0 +1,163 @@
+/**
+ * `PostRepository.search`'s contract, run by `postRepositoryContract` against every store (memory,
+ * SQLite in memory and on disk, PostgreSQL): the same posts match in each, in the same order
+ * where relevance is clear (title before tag before body), and the index follows every write path.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Effect, Exit, type Layer, TestClock } from "effect"
+import { NewPost } from "../../src/Domain/Post.js"
+import { PostRepository, type SearchQuery } from "../../src/Posts/PostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
+
+const search = (query: SearchQuery) =>
+  Effect.flatMap(PostRepository, (repo) => {
+    assert.isDefined(repo.search, "every store offers search")
+    return Effect.map(repo.search!(query), (page) => page.items.map((post) => post.slug as string))
+  })
+
+/** The same day for every post unless given: relevance, not date, must decide. */
+const day = (d: number) => new Date(Date.UTC(2024, 0, d)).toISOString()
+
+export const searchContract = (name: string, layer: Layer.Layer<PostRepository, unknown>) => {
+  const test = <A, E>(title: string, body: Effect.Effect<A, E, PostRepository>) =>
+    it.effect(title, () => Effect.provide(body, layer))
+
+  describe(`PostRepository.search contract: ${name}`, () => {
+    test("matches words in the title, the body and the tags, whatever their case; every word must match", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "in-title", title: "Streaming with Effect", body: "Plain words.", tags: ["misc"], publishedAt: day(1) }))
+      yield* repo.create(makeNewPost({ slug: "in-body", title: "Another post", body: "We talk about **streaming** data here.", tags: ["misc"], publishedAt: day(2) }))
+      yield* repo.create(makeNewPost({ slug: "in-tag", title: "Third post", body: "Nothing to see.", tags: ["Streaming", "misc"], publishedAt: day(3) }))
+      yield* repo.create(makeNewPost({ slug: "unrelated", title: "Gardening", body: "Tomatoes and streams.", tags: ["misc"], publishedAt: day(4) }))
+      assert.sameMembers(yield* search({ text: "streaming" }), ["in-title", "in-body", "in-tag"])
+      assert.sameMembers(yield* search({ text: "STREAMING" }), ["in-title", "in-body", "in-tag"])
+      assert.deepStrictEqual(yield* search({ text: "streaming effect" }), ["in-title"], "every word must match")
+      assert.deepStrictEqual(yield* search({ text: "tomatoes" }), ["unrelated"])
+      assert.deepStrictEqual(yield* search({ text: "stream" }), [], "whole words, no stemming")
+      assert.deepStrictEqual(yield* search({ text: "nowhere" }), [])
+    }))
+
+    test("most relevant first: a title match, then a tag, then the body; equals newest first", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // Written oldest relevance first and dated against it, so neither write order nor date explains the answer.
+      yield* repo.create(makeNewPost({ slug: "body-old", title: "One", body: "A note on compilers and more.", tags: ["x"], publishedAt: day(1) }))
+      yield* repo.create(makeNewPost({ slug: "body-new", title: "Two", body: "A note on compilers and more.", tags: ["x"], publishedAt: day(2) }))
+      yield* repo.create(makeNewPost({ slug: "tagged", title: "Three", body: "A note on parsers and more.", tags: ["compilers"], publishedAt: day(3) }))
+      yield* repo.create(makeNewPost({ slug: "titled", title: "Compilers", body: "A note on parsers and more.", tags: ["x"], publishedAt: day(4) }))
+      yield* repo.create(makeNewPost({ slug: "filler-1", title: "Filler", body: "Nothing of interest.", tags: ["x"], publishedAt: day(5) }))
+      yield* repo.create(makeNewPost({ slug: "filler-2", title: "Filler", body: "Nothing of interest.", tags: ["x"], publishedAt: day(6) }))
+      assert.deepStrictEqual(yield* search({ text: "compilers" }), ["titled", "tagged", "body-new", "body-old"])
+    }))
+
+    test("drafts only without a status filter; scheduled posts only without asOf; tag filters", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* TestClock.setTime(Date.parse("2024-06-01T00:00:00Z"))
+      const asOf = yield* DateTime.now
+      yield* repo.create(makeNewPost({ slug: "public", title: "Kites", tags: ["sky"], publishedAt: day(1) }))
+      yield* repo.create(makeNewPost({ slug: "draft", title: "Kites", status: "draft", tags: ["sky"], publishedAt: day(2) }))
+      yield* repo.create(makeNewPost({ slug: "scheduled", title: "Kites", tags: ["wind"], publishedAt: "2024-06-01T00:00:00.001Z" }))
+      assert.deepStrictEqual(yield* search({ text: "kites", status: "published", asOf }), ["public"])
+      assert.deepStrictEqual(yield* search({ text: "kites", status: "published" }), ["scheduled", "public"])
+      assert.deepStrictEqual(yield* search({ text: "kites" }), ["scheduled", "draft", "public"])
+      assert.deepStrictEqual(yield* search({ text: "kites", status: "draft" }), ["draft"])
+      assert.deepStrictEqual(yield* search({ text: "kites", tag: "SKY" }), ["draft", "public"])
+    }))
+
+    test("limit and offset page through the results; `more` says whether any follow", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.upsertMany(Array.from({ length: 5 }, (_, i) =>
+        makeNewPost({ slug: `owl-${i}`, title: `Owls ${i}`, body: "Birds.", publishedAt: day(i + 1) })))
+      const repoSearch = repo.search!
+      const first = yield* repoSearch({ text: "owls", limit: 2 })
+      assert.deepStrictEqual(first.items.map((p) => p.slug), ["owl-4", "owl-3"])
+      assert.isTrue(first.more)
+      const last = yield* repoSearch({ text: "owls", limit: 2, offset: 4 })
+      assert.deepStrictEqual(last.items.map((p) => p.slug), ["owl-0"])
+      assert.isFalse(last.more)
+      const exact = yield* repoSearch({ text: "owls", limit: 5 })
+      assert.strictEqual(exact.items.length, 5)
+      assert.isFalse(exact.more)
+      assert.deepStrictEqual(yield* search({ text: "owls", offset: 10 }), [])
+    }))
+
+    test("follows create, update, rename and delete", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const created = yield* repo.create(makeNewPost({ slug: "first-name", title: "Lanterns", body: "Paper lanterns.", tags: ["light"] }))
+      assert.deepStrictEqual(yield* search({ text: "lanterns" }), ["first-name"])
+      const updated = yield* repo.update("first-name", created.version, makeNewPost({ slug: "first-name", title: "Candles", body: "Wax candles.", tags: ["wick"] }))
+      assert.deepStrictEqual(yield* search({ text: "lanterns" }), [], "the old words are gone")
+      assert.deepStrictEqual(yield* search({ text: "paper" }), [])
+      assert.deepStrictEqual(yield* search({ text: "light" }), [], "the old tag is gone")
+      assert.deepStrictEqual(yield* search({ text: "candles wax wick" }), ["first-name"])
+      yield* repo.update("first-name", updated.version, makeNewPost({ slug: "second-name", title: "Candles", body: "Wax candles.", tags: ["wick"] }))
+      assert.deepStrictEqual(yield* search({ text: "candles" }), ["second-name"], "a renamed post is found at its new slug, once")
+      yield* repo.delete("second-name")
+      assert.deepStrictEqual(yield* search({ text: "candles" }), [])
+      yield* repo.create(makeNewPost({ slug: "second-name", title: "Mirrors", body: "Glass." }))
+      assert.deepStrictEqual(yield* search({ text: "candles" }), [], "a post reusing the slug does not inherit the old words")
+      assert.deepStrictEqual(yield* search({ text: "mirrors" }), ["second-name"])
+    }))
+
+    test("follows upsertMany: inserted, updated and moved posts; a dry run and a failed batch leave it alone", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "river", title: "Rivers", body: "Water flows.", source: "a.md" }),
+        makeNewPost({ slug: "lake", title: "Lakes", body: "Still water.", source: "b.md" })
+      ])
+      assert.sameMembers(yield* search({ text: "water" }), ["river", "lake"])
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "river", title: "Rivers", body: "Rapids now.", source: "a.md" }),
+        // b.md's title changed: the post moves to a new slug.
+        makeNewPost({ slug: "pond", title: "Ponds", body: "Still water.", source: "b.md" })
+      ])
+      assert.deepStrictEqual(yield* search({ text: "water" }), ["pond"])
+      assert.deepStrictEqual(yield* search({ text: "rapids" }), ["river"])
+      assert.deepStrictEqual(yield* search({ text: "lakes" }), [])
+      yield* repo.upsertMany([makeNewPost({ slug: "sea", title: "Seas", body: "Salt water.", source: "c.md" })], { dryRun: true })
+      assert.deepStrictEqual(yield* search({ text: "salt" }), [], "a dry run indexes nothing")
+      const failed = yield* Effect.exit(repo.upsertMany([
+        makeNewPost({ slug: "sea", title: "Seas", body: "Salt water.", source: "c.md" }),
+        // A post that skipped validation: the store must reject it after the earlier writes.
+        new NewPost({ ...makeNewPost({ slug: "bad", source: "d.md" }), title: "" }, true)
+      ]))
+      assert.isTrue(Exit.isFailure(failed))
+      assert.deepStrictEqual(yield* search({ text: "salt" }), [], "a failed batch indexes nothing")
+    }))
+
+    test("hostile input is words or nothing, never an error", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "quoted", title: "Near and far", body: `She said "hello" (and AND or OR not NOT) to C++ users; don't panic. 100% sure.` }))
+      const hostile = [
+        `"`, `""`, `"""`, `*`, `**`, `hello*`, `AND`, `OR`, `NOT`, `NEAR(`, `NEAR(hello far)`, `-`, `-hello`, `'`, `''`,
+        `don't`, `title:hello`, `{title}: hello`, `^hello`, `hello OR`, `(`, `)`, `:`, `\\`, `%`, `_`, `'; DROP TABLE posts; --`,
+        `$1`, `?`, `!hello`, `hello & far`, `hello | far`, `<->`, `hello:*`, `🦀`, `héllo wörld`, `\u0000`, `\uD800`, ` `, `a`.repeat(200)
+      ]
+      for (const text of hostile) {
+        const exit = yield* Effect.exit(repo.search!({ text }))
+        assert.isTrue(Exit.isSuccess(exit), `search for ${JSON.stringify(text)} failed: ${String(exit)}`)
+      }
+      // Operators are plain words: `AND` finds the post that says "and", quotes and stars are nothing.
+      assert.deepStrictEqual(yield* search({ text: `"hello"` }), ["quoted"])
+      assert.deepStrictEqual(yield* search({ text: `NEAR(hello far)` }), ["quoted"])
+      assert.deepStrictEqual(yield* search({ text: `AND` }), ["quoted"])
+      assert.deepStrictEqual(yield* search({ text: `-hello` }), ["quoted"], "a dash is no exclusion")
+      assert.deepStrictEqual(yield* search({ text: `near:far` }), ["quoted"], "a colon is no column filter")
+      assert.deepStrictEqual(yield* search({ text: `*` }), [], "no words: nothing, not everything")
+      assert.deepStrictEqual(yield* search({ text: `'; DROP TABLE posts; --` }), [])
+      assert.deepStrictEqual(yield* search({ text: "far" }), ["quoted"], "the store is intact")
+    }))
+
+    test("letters of any script are words: case folded, accents kept", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "umlaut", title: "Ärger im Büro", body: "Ein Café." }))
+      yield* repo.create(makeNewPost({ slug: "tokyo", title: "旅行", body: "東京 と 大阪" }))
+      yield* repo.create(makeNewPost({ slug: "plain", title: "A cafe", body: "Coffee." }))
+      assert.deepStrictEqual(yield* search({ text: "ärger" }), ["umlaut"])
+      assert.deepStrictEqual(yield* search({ text: "ÄRGER BÜRO" }), ["umlaut"])
+      assert.deepStrictEqual(yield* search({ text: "café" }), ["umlaut"])
+      assert.deepStrictEqual(yield* search({ text: "cafe" }), ["plain"], "an accent makes another word")
+      assert.deepStrictEqual(yield* search({ text: "東京" }), ["tokyo"])
+      assert.deepStrictEqual(yield* search({ text: "🦀 東京!" }), ["tokyo"])
+    }))
+  })
+}

@@ -1,0 +1,126 @@
+/**
+ * The reader site's search page (`/search?q=`) and the header's search form, through the real
+ * request pipeline, on the in-memory store and on SQLite.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
+import type { SiteConfigShape } from "../../src/Site/SiteConfig.js"
+import { sqliteStack } from "../Import/harness.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { fetchPage, fetchRaw, seed, siteServer } from "./harness.js"
+
+/** A store of its own, which offers no search (`search` is optional). */
+const withoutSearch = Layer.effect(PostRepository, Effect.map(MemoryPostRepository.make, ({ search: _, ...rest }) => rest))
+
+const posts = [
+  { slug: "titled", title: "Compilers for fun", body: "Parsers and more.", excerpt: "All about parsers.", publishedAt: "2025-01-01T00:00:00Z" },
+  { slug: "mentioned", title: "A diary", body: "Today I read about compilers.", excerpt: "A day.", publishedAt: "2025-01-02T00:00:00Z" },
+  { slug: "hidden", title: "Compilers, unfinished", status: "draft" as const, publishedAt: "2025-01-03T00:00:00Z" },
+  // After FIXTURE_NOW (2026-01-01): scheduled.
+  { slug: "later", title: "Compilers next year", publishedAt: "2027-01-01T00:00:00Z" },
+  { slug: "other", title: "Gardening", body: "Tomatoes.", publishedAt: "2025-01-04T00:00:00Z" }
+]
+
+/** The post links of a results page, in order. */
+const results = (html: string) => Array.from(html.matchAll(/<li class="post-card"><article><h2><a href="\/p\/([^"]+)"/g), (m) => m[1]!)
+
+const sqliteServer = (config: Partial<SiteConfigShape> = {}) =>
+  siteServer(config, Layer.effect(PostRepository, PostRepository).pipe(Layer.provide(sqliteStack("sqlite::memory:")), Layer.orDie))
+
+const suite = (name: string, server: typeof sqliteServer) =>
+  describe(`the search page (${name})`, () => {
+    it.effect("lists the public posts matching the words, most relevant first, each with its title, excerpt and link", () =>
+      Effect.gen(function* () {
+        yield* seed(...posts)
+        const page = yield* fetchPage("/search?q=compilers")
+        assert.strictEqual(page.status, 200)
+        assert.strictEqual(page.headers["content-type"], "text/html; charset=utf-8")
+        assert.deepStrictEqual(results(page.body), ["titled", "mentioned"], "no draft, no scheduled post")
+        assert.include(page.body, "Results for “compilers”")
+        assert.include(page.body, "All about parsers.")
+        assert.include(page.body, `<meta name="robots" content="noindex"/>`)
+        assert.include(page.body, `value="compilers"`, "the header's box shows the query")
+        assert.deepStrictEqual(results((yield* fetchPage("/search?q=COMPILERS+parsers")).body), ["titled"])
+      }).pipe(Effect.provide(server())))
+
+    it.effect("no match, no words, nothing typed and too long each say so; the query is escaped", () =>
+      Effect.gen(function* () {
+        yield* seed(...posts)
+        const none = yield* fetchPage(`/search?q=${encodeURIComponent(`<script>alert("x")</script> & "quoted"`)}`)
+        assert.strictEqual(none.status, 200)
+        assert.deepStrictEqual(results(none.body), [])
+        assert.include(none.body, "No posts match “&lt;script>alert(&quot;x&quot;)&lt;/script> &amp; &quot;quoted&quot;”.")
+        assert.notInclude(none.body, "<script")
+        const symbols = yield* fetchPage(`/search?q=${encodeURIComponent(`"*" NEAR( -`)}`)
+        assert.strictEqual(symbols.status, 200)
+        assert.include(symbols.body, "No posts match")
+        for (const path of ["/search", "/search?q=", "/search?q=%20%20"]) {
+          const empty = yield* fetchPage(path)
+          assert.strictEqual(empty.status, 200, path)
+          assert.include(empty.body, "Type a few words to search the posts.", path)
+          assert.deepStrictEqual(results(empty.body), [], path)
+        }
+        const long = yield* fetchPage(`/search?q=${"a".repeat(201)}`)
+        assert.strictEqual(long.status, 200)
+        assert.include(long.body, "Search for at most 200 characters.")
+      }).pipe(Effect.provide(server())))
+
+    it.effect("pages through the results with links that keep the query; past the last page is 404", () =>
+      Effect.gen(function* () {
+        yield* seed(...Array.from({ length: 3 }, (_, i) => ({ slug: `owl-${i}`, title: `Owls ${i}`, publishedAt: `2025-02-0${i + 1}T00:00:00Z` })))
+        const first = yield* fetchPage("/search?q=owls")
+        assert.deepStrictEqual(results(first.body), ["owl-2", "owl-1"])
+        assert.include(first.body, `href="/search?q=owls&amp;page=2" rel="next"`)
+        const second = yield* fetchPage("/search?q=owls&page=2")
+        assert.deepStrictEqual(results(second.body), ["owl-0"])
+        assert.include(second.body, `href="/search?q=owls" rel="prev"`)
+        assert.notInclude(second.body, `rel="next"`)
+        assert.strictEqual((yield* fetchPage("/search?q=owls&page=3")).status, 404)
+        assert.strictEqual((yield* fetchPage("/search?q=owls&page=x")).status, 404)
+      }).pipe(Effect.provide(server({ pageSize: 2 }))))
+  })
+
+suite("memory", (config) => siteServer(config))
+suite("sqlite", sqliteServer)
+
+describe("the search form", () => {
+  it.effect("every page's header has a GET form to /search, which the CSP's form-action now allows", () =>
+    Effect.gen(function* () {
+      yield* seed(posts[0]!)
+      for (const path of ["/", "/p/titled", "/tags/test", "/missing", "/search?q=x"]) {
+        const page = yield* fetchPage(path)
+        assert.include(page.body, `<form class="search-form" role="search" action="/search" method="get"><input type="search" name="q"`, path)
+        assert.strictEqual(page.headers["content-security-policy"], CONTENT_SECURITY_POLICY, path)
+      }
+      assert.include(CONTENT_SECURITY_POLICY, "form-action 'self'")
+      assert.notInclude(CONTENT_SECURITY_POLICY, "form-action 'none'")
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("behind a path prefix (SITE_URL https://example.com/blog) the form, results and pager links carry it", () =>
+    Effect.gen(function* () {
+      yield* seed(...Array.from({ length: 3 }, (_, i) => ({ slug: `owl-${i}`, title: `Owls ${i}`, publishedAt: `2025-02-0${i + 1}T00:00:00Z` })))
+      const page = yield* fetchPage("/search?q=owls")
+      assert.include(page.body, `action="/blog/search"`)
+      assert.deepStrictEqual(results(page.body.replaceAll(`href="/blog/p/`, `href="/p/`)), ["owl-2", "owl-1"])
+      assert.include(page.body, `href="/blog/search?q=owls&amp;page=2" rel="next"`)
+      const second = yield* fetchPage("/search?q=owls&page=2")
+      assert.deepStrictEqual(results(second.body.replaceAll(`href="/blog/p/`, `href="/p/`)), ["owl-0"])
+      assert.include(second.body, `href="/blog/search?q=owls" rel="prev"`)
+      assert.notInclude(second.body, `rel="next"`)
+      assert.strictEqual((yield* fetchPage("/search?q=owls&page=3")).status, 404)
+      assert.strictEqual((yield* fetchPage("/search?q=owls&page=0")).status, 404)
+    }).pipe(Effect.provide(siteServer({ url: "https://example.com/blog", pageSize: 2 }))))
+
+  it.effect("a repository without search: the page says so, the form stays; the JSON API answers 500", () =>
+    Effect.gen(function* () {
+      yield* seed(posts[0]!)
+      const page = yield* fetchPage("/search?q=compilers")
+      assert.strictEqual(page.status, 200)
+      assert.include(page.body, "Search is not available on this blog.")
+      assert.include(page.body, `action="/search"`)
+      assert.strictEqual((yield* fetchRaw("/posts?q=compilers")).status, 500)
+      assert.strictEqual((yield* fetchRaw("/posts")).status, 200, "the listing is unaffected")
+    }).pipe(Effect.provide(siteServer({}, withoutSearch))))
+})
