@@ -7,7 +7,8 @@
  * `If-None-Match` names its ETag. A request with a key (which may see drafts) always takes the
  * full path. The middleware sits inside the request logger, so every request is still logged.
  * The reader site's answers are kept too, when they say they may be (a public Cache-Control and
- * an ETag: pages, feeds, sitemap; never a 404 or a redirect): a post page made again cost ~44
+ * an ETag: pages, feeds, sitemap; never a 404 or a redirect) and their URL has no query (search
+ * results are made each time): a post page made again cost ~44
  * times the CPU of one the front door answers from memory. They keep their own headers (the front door sends
  * them as they are), and their max-age is cut on a hit to the seconds left until the next
  * scheduled post.
@@ -157,6 +158,13 @@ export class ResponseStore {
 const LIST_PREFIX = "/posts?"
 /** Reader-site answers (pages, feeds, sitemap), keyed by this and their URL as sent. */
 const SITE_PREFIX = "site:"
+
+/**
+ * A site URL whose answer may be kept: one without a query. Anyone can make up queries
+ * (`/search?q=…`, `/?utm_source=…`): kept, each would be an entry, and a stream of them would
+ * push out the pages readers ask for. Such requests are made each time.
+ */
+const isSitePage = (url: string): boolean => !url.includes("?")
 const postKey = (slug: string) => `/posts/${slug}`
 
 /**
@@ -183,7 +191,8 @@ const kindOf = (request: HttpServerRequest.HttpServerRequest): Kind => {
     // Any other public GET may be a reader-site page: whether it is kept is the answer's to say
     // (`toEntry`: a public Cache-Control and an ETag). The site shows no drafts, but a keyed
     // request takes the full path as the API's do.
-    return request.method === "GET" && request.headers["x-api-key"] === undefined && request.headers["authorization"] === undefined
+    return request.method === "GET" && isSitePage(url) && request.headers["x-api-key"] === undefined &&
+        request.headers["authorization"] === undefined
       ? { _tag: "Read", key: SITE_PREFIX + url }
       : OTHER
   }
@@ -420,6 +429,7 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
     // A HEAD is a GET without the body: the same answer serves both.
     if (options.maxEntries === 0 || credentials || (method !== "GET" && method !== "HEAD")) return undefined
     const site = !url.startsWith("/posts")
+    if (site && !isSitePage(url)) return undefined
     const key = site ? SITE_PREFIX + url : url === "/posts" ? LIST_PREFIX : url.startsWith(LIST_PREFIX) ? url : postReadKey(url)
     const at = now()
     const entry = store.get(key, at)

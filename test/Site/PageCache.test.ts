@@ -92,11 +92,14 @@ describe("reader pages in the response cache", () => {
       }
     }).pipe(Effect.provide(cachedSite)))
 
-  it.effect("404s and redirects are made every time, never kept", () =>
+  it.effect("404s, redirects and URLs with a query are made every time, never kept", () =>
     Effect.gen(function* () {
       yield* seed({ slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["news"] })
       const before = yield* hits
       for (let i = 0; i < 2; i++) {
+        // A query makes a page anyone can vary at will (search results, tracking parameters).
+        assert.strictEqual((yield* fetchPage("/?utm_source=feed")).status, 200)
+        assert.strictEqual((yield* fetchPage("/search?q=one")).status, 200)
         assert.strictEqual((yield* fetchPage("/p/missing")).status, 404)
         assert.strictEqual((yield* fetchPage("/tags/NEWS")).status, 301)
         assert.strictEqual((yield* fetchPage("/page/1")).status, 301)
