@@ -1,5 +1,5 @@
 /**
- * Server entrypoint: `npm start` (tsx src/main.ts). Runs until SIGINT/SIGTERM, then drains
+ * Server entrypoint: `npm start` (node --import tsx src/main.ts). Runs until SIGINT/SIGTERM, then drains
  * requests and closes the database; exits 130 (SIGINT) or 143 (SIGTERM) after such a shutdown,
  * as `inkwell serve` does (a second signal, 0.5 s or more after the first, exits at once with
  * the same codes), 1 with a one-line reason when start-up fails. It takes no arguments (the environment configures it): `--help` prints how, and
@@ -11,7 +11,7 @@ import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { AppLive, describeFailure, LoggerLive } from "./App.js"
 import { type Signal, signalExitCode as signalCode } from "./Cli/Signals.js"
 
-const usage = `Usage: npm start   (tsx src/main.ts; the same server as \`npx inkwell serve\`)
+const usage = `Usage: npm start   (node --import tsx src/main.ts; the same server as \`npx inkwell serve\`)
 
 Serves Inkwell's JSON API and blog on HOST:PORT (default 127.0.0.1:3000), stored in
 DATABASE_URL (default sqlite:./data/inkwell.db), until SIGINT or SIGTERM.
@@ -24,16 +24,17 @@ listed in README.md under "Configuration".
 const args = process.argv.slice(2)
 
 
-/** Copies of one stop signal arrive within this long of each other (tsx waits 30 ms before relaying). */
+/** Copies of one stop signal arrive within this long of each other (npm relays at once). */
 const SAME_SIGNAL_MS = 500
 
 /**
  * Keeps a listener on SIGINT/SIGTERM for as long as the process runs. Under `npm start` one
- * Ctrl-C (or a SIGTERM to the process group) reaches this process more than once: from the OS,
- * then relayed by npm and tsx. runMain stops listening after the first, and tsx's handler in this
- * process ends it at once (`process.exit`) when a relayed copy finds no other listener: the drain
- * was cut and the shutdown's log lines lost. Copies within SAME_SIGNAL_MS of the first are that
- * one stop; a signal after that is a second press and exits at once, as `inkwell` does.
+ * Ctrl-C (or a SIGTERM to the process group) reaches this process twice: from the OS, then
+ * relayed by npm. runMain stops listening after the first, and Node's default for a signal with
+ * no listener is to die at once: the drain was cut and the shutdown's log lines lost. Copies
+ * within SAME_SIGNAL_MS of the first are that one stop; a signal after that is a second press and
+ * exits at once, as `inkwell` does. (`npm start` runs node with tsx as a loader, not tsx's CLI:
+ * that relays signals too, and SIGKILLs a child that has not acknowledged one within 60 ms.)
  * Returns the signal that stopped the server, if any, for the exit code.
  */
 const guardRepeatedSignals = (): () => Signal | undefined => {
@@ -55,7 +56,7 @@ const guardRepeatedSignals = (): () => Signal | undefined => {
 
 /**
  * runMain's default teardown exits 0 when the run ended by interruption alone, so a service
- * manager (or tsx, which passes the code on) could not tell a stop by signal from a clean exit.
+ * manager (or npm, which passes the code on) could not tell a stop by signal from a clean exit.
  * A failure that is more than the interruption (start-up, or a finalizer) stays 1.
  */
 const exitCodeAfter = (stoppedBy: () => Signal | undefined): Teardown => (exit, onExit) => {
