@@ -36,6 +36,12 @@ const tempFile = Layer.unwrapScoped(
 postRepositoryContract("sqlite in memory", stack("sqlite::memory:"))
 postRepositoryContract("sqlite file", tempFile)
 
+/** SQLite's plan for a statement, one detail line per step. */
+const queryPlan = (sql: SqlClient.SqlClient) => (statement: { compile: () => readonly [string, ReadonlyArray<unknown>] }) => {
+  const [text, params] = statement.compile()
+  return Effect.map(sql.unsafe<{ detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params), (plan) => plan.map((row) => row.detail))
+}
+
 describe("SqlPostRepository on SQLite", () => {
   it.effect("a failure raised by the database mid-batch rolls back every earlier write", () =>
     Effect.gen(function*() {
@@ -106,10 +112,7 @@ describe("SqlPostRepository on SQLite", () => {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
-      const planOf = (statement: { compile: () => readonly [string, ReadonlyArray<unknown>] }) => {
-        const [text, params] = statement.compile()
-        return Effect.map(sql.unsafe<{ detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params), (plan) => plan.map((row) => row.detail))
-      }
+      const planOf = queryPlan(sql)
       for (const [name, statement] of [
         ["first page", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf }, undefined, 20, 0)],
         ["by cursor", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf }, { at: 1, id: "x" }, 20, 0)],
@@ -121,14 +124,11 @@ describe("SqlPostRepository on SQLite", () => {
       }
     }).pipe(Effect.provide(stack("sqlite::memory:"))))
 
-  it.effect("a tag's listing and its count walk the status index and probe post_tags by key, never a scan or a read of each post's row", () =>
+  it.effect("a tag's listing and the tag counts walk the status index and probe post_tags by key; one tag's count starts from its entries; never a scan or a read of each post's row", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
-      const planOf = (statement: { compile: () => readonly [string, ReadonlyArray<unknown>] }) => {
-        const [text, params] = statement.compile()
-        return Effect.map(sql.unsafe<{ detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params), (plan) => plan.map((row) => row.detail))
-      }
+      const planOf = queryPlan(sql)
       for (const [name, statement] of [
         ["first page", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf, tag: "Rust" }, undefined, 20, 0)],
         ["by cursor", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf, tag: "Rust" }, { at: 1, id: "x" }, 20, 0)],
