@@ -5,12 +5,13 @@
  * and outputs that cannot be written are one `inkwell:` line and leave nothing behind; a stop
  * mid-export to standard output ends it with a whole record.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
 import { inkwell, type Run } from "../fixtures/cli.js"
+import { writeEveryKindOfPost } from "../fixtures/everyKindOfPost.js"
 
 const dirs: Array<string> = []
 const temp = () => {
@@ -27,14 +28,7 @@ const blog = () => {
   const dir = temp()
   const posts = join(dir, "posts")
   mkdirSync(posts)
-  writeFileSync(
-    join(posts, "full.md"),
-    "---\ntitle: Full\ndate: 2024-01-02T03:04:05.678Z\nupdated: 2024-02-03\ntags: [rust, web]\nauthors: [Ann]\n" +
-      "description: A summary.\naliases: [/old/full]\nextra: {nested: [1, 2]}\n---\n---\nStarts with a rule.\n"
-  )
-  writeFileSync(join(posts, "draft.md"), "---\ntitle: A draft\ndraft: true\ntags: [rust]\n---\nWork in progress.\n")
-  writeFileSync(join(posts, "scheduled.md"), "+++\ntitle = \"Scheduled\"\ndate = 2999-01-01\n+++\nNot yet.\n")
-  writeFileSync(join(posts, "undated.md"), "---\ntitle: Undated\n---\nNo date.\n")
+  writeEveryKindOfPost(posts)
   return { dir, posts }
 }
 

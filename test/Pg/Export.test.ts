@@ -21,6 +21,7 @@ import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
 import { exportWhileWriting } from "../Export/snapshot.js"
 import { inkwell, type Run } from "../fixtures/cli.js"
 import { adminQuery, createDatabase, describePg, freshSchema } from "../fixtures/pg.js"
+import { writeEveryKindOfPost } from "../fixtures/everyKindOfPost.js"
 
 /** The SQL repository over its own pool of `connections` on the database of `url`, migrated. */
 const stack = (url: string, connections: number) =>
@@ -72,14 +73,7 @@ const sqliteBlog = Effect.gen(function*() {
   const dir = temp()
   const posts = join(dir, "posts")
   mkdirSync(posts)
-  writeFileSync(
-    join(posts, "full.md"),
-    "---\ntitle: Full\ndate: 2024-01-02T03:04:05.678Z\nupdated: 2024-02-03\ntags: [rust, web]\nauthors: [Ann]\n" +
-      "description: A summary.\naliases: [/old/full]\nextra: {nested: [1, 2]}\n---\n---\nStarts with a rule.\n"
-  )
-  writeFileSync(join(posts, "draft.md"), "---\ntitle: A draft\ndraft: true\n---\nWork in progress.\n")
-  writeFileSync(join(posts, "scheduled.md"), "+++\ntitle = \"Scheduled\"\ndate = 2999-01-01\n+++\nNot yet.\n")
-  writeFileSync(join(posts, "undated.md"), "---\ntitle: Undated\n---\nNo date.\n")
+  writeEveryKindOfPost(posts)
   writeFileSync(
     join(dir, "list.ndjson"),
     Array.from({ length: 150 }, (_, n) =>
