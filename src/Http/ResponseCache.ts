@@ -241,16 +241,19 @@ const MAX_AGE = /max-age=(\d+)/
  * kept (a strong ETag and a public Cache-Control: pages, feeds, sitemap, robots, stylesheet;
  * never a 404, a redirect or the health checks). `site`: the key is a site key.
  */
+/** Whether `toEntry` keeps `response` (as a site answer when `site`). */
+const keepable = (response: HttpServerResponse.HttpServerResponse, site: boolean): boolean => {
+  if (response.status !== 200 || response.body._tag !== "Uint8Array") return false
+  if (!site) return true
+  const cacheControl = response.headers["cache-control"]
+  return response.headers["etag"] !== undefined && cacheControl !== undefined && cacheControl.startsWith("public") &&
+    MAX_AGE.test(cacheControl)
+}
+
 const toEntry = (response: HttpServerResponse.HttpServerResponse, now: number, until: number, site: boolean): Entry | undefined => {
-  if (response.status !== 200 || response.body._tag !== "Uint8Array") return undefined
+  if (!keepable(response, site) || response.body._tag !== "Uint8Array") return undefined
   const etag = response.headers["etag"]
-  let maxAge: number | undefined
-  if (site) {
-    const cacheControl = response.headers["cache-control"]
-    const given = cacheControl === undefined ? null : MAX_AGE.exec(cacheControl)
-    if (etag === undefined || given === null || !cacheControl!.startsWith("public")) return undefined
-    maxAge = Number(given[1])
-  }
+  const maxAge = site ? Number(MAX_AGE.exec(response.headers["cache-control"]!)![1]) : undefined
   const bytes = response.body.body
   // A Buffer view of the same bytes (no copy): Node's socket writes take a plain Uint8Array
   // only after wrapping it in a Buffer, on every response.
@@ -398,8 +401,10 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
             // The list was read at `started` or later: every post it left out for its date is
             // dated after `started`, so it is due no earlier than the answer. Not stored when
             // the answer cannot be had: the next read asks again.
+            // Asked only for an answer that will be kept: every other GET (`/health`, `/ready`,
+            // the API's `/tags`) is a site key too, and must not cost a query.
             return Effect.flatMap(app, (response) =>
-              response.status !== 200 || store.epoch !== epoch
+              store.epoch !== epoch || !keepable(response, site)
                 ? Effect.succeed(response)
                 : nextScheduled(started).pipe(
                   Effect.map((until) => keep(response, until)),

@@ -7,32 +7,46 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, TestClock } from "effect"
+import { type DateTime, Effect, Layer, TestClock } from "effect"
 import { postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import * as Server from "../../src/Http/Server.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SiteRoutes from "../../src/Site/Routes.js"
 import { SiteConfig } from "../../src/Site/SiteConfig.js"
 import { atFixtureNow } from "../fixtures/clock.js"
 import { fetchPage, KEY, seed, SITE_URL } from "./harness.js"
 
-const repository = MemoryPostRepository.layer
-const posts = postsWith(repository)
-
 /** The site server with a response cache that knows the schedule (as `Server.layer` builds it). */
-const cachedSite = Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })).pipe(
-  Layer.provide(SiteRoutes.layer),
-  Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 4 * 1024 * 1024, ttl: "1 hour" })),
-  Layer.provideMerge(posts),
-  Layer.provide(ApiKeys.layer([KEY])),
-  Layer.provide(SiteConfig.layer({ title: "Test Blog", description: "Words", url: SITE_URL, maxAgeSeconds: 60 })),
-  Layer.provideMerge(repository),
-  Layer.provideMerge(NodeHttpServer.layerTest),
-  Layer.provide(atFixtureNow)
-)
+const siteOver = (repository: Layer.Layer<PostRepository>) =>
+  Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })).pipe(
+    Layer.provide(SiteRoutes.layer),
+    Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 4 * 1024 * 1024, ttl: "1 hour" })),
+    Layer.provideMerge(postsWith(repository)),
+    Layer.provide(ApiKeys.layer([KEY])),
+    Layer.provide(SiteConfig.layer({ title: "Test Blog", description: "Words", url: SITE_URL, maxAgeSeconds: 60 })),
+    Layer.provideMerge(repository),
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provide(atFixtureNow)
+  )
+
+const cachedSite = siteOver(MemoryPostRepository.layer)
+
+/** The in-memory repository, counting its `nextScheduled` queries. */
+const scheduleQueries = { count: 0 }
+const countingRepository = Layer.effect(
+  PostRepository,
+  Effect.map(PostRepository, (repository) => ({
+    ...repository,
+    nextScheduled: (after: DateTime.Utc) => {
+      scheduleQueries.count++
+      return repository.nextScheduled!(after)
+    }
+  }))
+).pipe(Layer.provide(MemoryPostRepository.layer))
 
 const hits = Effect.flatMap(ResponseCache, (cache) => Effect.map(cache.stats, (stats) => stats.hits))
 
@@ -139,4 +153,17 @@ describe("reader pages in the response cache", () => {
       assert.strictEqual(yield* hits, before + 2, "not answered from the kept page (the lookup above was one hit)")
       assert.strictEqual(after.headers["cache-control"], "public, max-age=60")
     }).pipe(Effect.provide(cachedSite)))
+
+  it.effect("a GET whose answer is not kept (health checks, the API's tags) costs no schedule query", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["news"] })
+      const before = scheduleQueries.count
+      for (const path of ["/health", "/ready", "/tags", "/openapi.json"]) {
+        assert.strictEqual((yield* fetchPage(path)).status, 200, path)
+      }
+      assert.strictEqual(scheduleQueries.count, before)
+      // A kept page asks once, when it is stored.
+      yield* fetchPage("/")
+      assert.isAbove(scheduleQueries.count, before)
+    }).pipe(Effect.provide(siteOver(countingRepository))))
 })
