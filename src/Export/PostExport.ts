@@ -5,7 +5,9 @@
  *
  * Posts are read page by page through `PostRepository.list`, following its keyset cursor, and
  * every page is written before the next is read: memory holds one page whatever the number of
- * posts. The listing is asked without `asOf`, so drafts and scheduled posts (published with a
+ * posts. Each page's old slugs (those that redirect to its posts, `PostRepositoryShape.oldSlugs`)
+ * are read in one query before it is written: a record carries them as `movedFrom`, and an import
+ * makes them redirect again. The listing is asked without `asOf`, so drafts and scheduled posts (published with a
  * date still to come, hidden from readers) are exported like any other.
  *
  * `fromSnapshot` reads every page from one snapshot of the database (`DatabasePool.snapshot`):
@@ -51,12 +53,28 @@ export class ExportTally {
 
 const utf8 = new TextEncoder()
 
-/** A page of posts as NDJSON bytes: one line per post, each ending with a newline. */
-export const encodePage = (page: Chunk.Chunk<Post>): Uint8Array => {
+/**
+ * A page of posts as NDJSON bytes: one line per post, each ending with a newline, carrying the
+ * post's old slugs from `oldSlugs` (by post id).
+ */
+export const encodePage = (
+  page: Chunk.Chunk<Post>,
+  oldSlugs: ReadonlyMap<string, ReadonlyArray<string>> = new Map()
+): Uint8Array => {
   let text = ""
-  for (const post of page) text += `${exportRecord(post)}\n`
+  for (const post of page) text += `${exportRecord(post, oldSlugs.get(post.id))}\n`
   return utf8.encode(text)
 }
+
+const none: ReadonlyMap<string, ReadonlyArray<string>> = new Map()
+
+/**
+ * The slugs that redirect to the posts of `page`: one read per page, so that an import restores
+ * every old link (none from a store without `oldSlugs`).
+ */
+const oldSlugsOf = (page: Chunk.Chunk<Post>): Effect.Effect<ReadonlyMap<string, ReadonlyArray<string>>, RepositoryError, PostRepository> =>
+  Effect.flatMap(PostRepository, (repository) =>
+    repository.oldSlugs === undefined ? Effect.succeed(none) : repository.oldSlugs(Chunk.toReadonlyArray(page).map((post) => post.id)))
 
 /**
  * Writes every post `filter` takes to `output`, one page at a time, then commits it (a file
@@ -74,14 +92,16 @@ export const run = (
     // Written and counted as one step, which a stop (Ctrl-C) does not cut: standard output ends
     // with a whole record and the count is of the posts written. A reader that takes nothing
     // holds the stop until the second signal, which exits at once.
+    // The page's old slugs are read first, so a stop while reading them cuts no write.
     Stream.runForEach((page) =>
-      Effect.uninterruptible(Effect.zipRight(
-        Effect.suspend(() => output.write(encodePage(page))),
-        Effect.sync(() => {
-          tally.posts += page.length
-          for (const post of page) if (post.status === "published" && post.publishedAt === null) tally.undated++
-        })
-      ))
+      Effect.flatMap(oldSlugsOf(page), (oldSlugs) =>
+        Effect.uninterruptible(Effect.zipRight(
+          Effect.suspend(() => output.write(encodePage(page, oldSlugs))),
+          Effect.sync(() => {
+            tally.posts += page.length
+            for (const post of page) if (post.status === "published" && post.publishedAt === null) tally.undated++
+          })
+        )))
     ),
     Effect.zipRight(output.commit),
     Effect.as(tally)

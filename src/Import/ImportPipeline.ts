@@ -48,7 +48,11 @@ type LineItem = Extract<ImportItem, { _tag: "Line" }>
  * outcomes); `undefined` for a dry run without a database, which only validates.
  */
 type Writer =
-  | ((posts: ReadonlyArray<NewPost>, pinnedSources: ReadonlySet<string>) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>)
+  | ((
+    posts: ReadonlyArray<NewPost>,
+    pinnedSources: ReadonlySet<string>,
+    redirects: ReadonlyArray<ReadonlyArray<string> | undefined>
+  ) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>)
   | undefined
 
 const firstNul = (text: string) => text.indexOf("\u0000")
@@ -250,7 +254,7 @@ const writeBatch = (
   if (items.length === 0) return Effect.void
   return Effect.suspend(() => {
     const pinned = ledger.transaction(() => new Set(items.map((item) => item.post.source).filter(ledger.isPinned)))
-    return writer(items.map((item) => item.post), pinned)
+    return writer(items.map((item) => item.post), pinned, items.map((item) => item.movedFrom))
   }).pipe(
     Effect.exit,
     // Scheduled as of when the batch landed.
@@ -470,8 +474,11 @@ export const run = <R>(
   Effect.flatMap(PostRepository, (repository) => {
     const onSlugConflict = options.onConflict ?? defaultImportOptions.onConflict
     const dryRun = options.dryRun === true
-    const writer: Writer = (posts, pinnedSources) =>
-      Effect.map(repository.upsertMany(posts, { onSlugConflict, pinnedSources, dryRun }), (result) => result.outcomes)
+    const writer: Writer = (posts, pinnedSources, redirects) =>
+      Effect.map(
+        repository.upsertMany(posts, { onSlugConflict, pinnedSources, dryRun, redirects }),
+        (result) => result.outcomes
+      )
     return runWith(source, options, runOptions, writer)
   }).pipe(Effect.withSpan("ImportPipeline.run"))
 

@@ -10,10 +10,18 @@
  */
 import { Cause, Effect, Exit, Layer } from "effect"
 import { ALL_POSTS, PostChanges, type PostChangesShape } from "../Database/PostChanges.js"
-import { PostRepository, type PostRepositoryShape, type UpsertOutcome } from "./PostRepository.js"
+import { PostRepository, type PostRepositoryShape, type UpsertOptions, type UpsertOutcome } from "./PostRepository.js"
 
 const changed = (outcome: UpsertOutcome) =>
   outcome.action === "inserted" || outcome.action === "updated" || outcome.action === "renamed"
+
+/**
+ * Whether a bulk write may have added redirects (`UpsertOptions.redirects`) to a post it kept
+ * unchanged: a cached 404 at an old slug must go as well. Told apart from a write that found
+ * every redirect in place only by reading, so any old slug given counts.
+ */
+const redirected = (outcomes: ReadonlyArray<UpsertOutcome>, redirects: UpsertOptions["redirects"]) =>
+  redirects !== undefined && outcomes.some((outcome, i) => outcome.action === "unchanged" && (redirects[i]?.length ?? 0) > 0)
 
 /** `repository` with every committed write announced on `changes`. Reads are untouched. */
 export const announcing = (repository: PostRepositoryShape, changes: PostChangesShape): PostRepositoryShape => {
@@ -58,7 +66,8 @@ export const announcing = (repository: PostRepositoryShape, changes: PostChanges
         ? repository.upsertMany(posts, options)
         : Effect.tap(
           repository.upsertMany(posts, options),
-          (result) => (result.outcomes.some(changed) ? announce(ALL_POSTS) : Effect.void)
+          (result) =>
+            result.outcomes.some(changed) || redirected(result.outcomes, options?.redirects) ? announce(ALL_POSTS) : Effect.void
         )
   }
 }

@@ -19,6 +19,7 @@ import {
   newestFirst,
   sortKey,
   upsertAll,
+  type Redirect,
   type UpsertStore
 } from "./internal/repository.js"
 import { scoreOf, searchTerms } from "./internal/search.js"
@@ -68,6 +69,13 @@ const replaceIn = (draft: Draft, previous: Post, next: Post) => {
   if (previous.slug === next.slug) return
   draft.redirects.delete(next.slug)
   draft.redirects.set(previous.slug, previous.id)
+}
+
+/** Old slugs that lead nowhere yet: a live slug stays live, a redirect keeps its post. */
+const redirectIn = (draft: Draft, entries: ReadonlyArray<Redirect>) => {
+  for (const { postId, slug } of entries) {
+    if (!draft.redirects.has(slug) && Option.isNone(findBySlug(draft, slug))) draft.redirects.set(slug, postId)
+  }
 }
 
 /** A deleted post takes its old addresses with it. */
@@ -173,10 +181,14 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
             return Array.from(draft.posts.values()).filter((p) => wanted.has(p.source))
           }),
         insert: (post) => Effect.sync(() => insertInto(draft, post)),
-        replace: (previous, next) => Effect.sync(() => replaceIn(draft, previous, next))
+        replace: (previous, next) => Effect.sync(() => replaceIn(draft, previous, next)),
+        redirect: (entries) => Effect.sync(() => redirectIn(draft, entries))
       }
       return Effect.map(
-        upsertAll(store, posts, options?.onSlugConflict ?? "fail", now, { pinnedSources: options?.pinnedSources }),
+        upsertAll(store, posts, options?.onSlugConflict ?? "fail", now, {
+          pinnedSources: options?.pinnedSources,
+          redirects: options?.redirects
+        }),
         // A dry run keeps the state as it was: the draft is dropped.
         (result) => [result, options?.dryRun === true ? state : draft as State] as const
       )
@@ -230,6 +242,20 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       return Option.fromNullable(id === undefined ? undefined : state.posts.get(id))
     })
 
+  const oldSlugs = (ids: ReadonlyArray<string>) =>
+    Effect.map(SynchronizedRef.get(ref), (state) => {
+      const wanted = new Set(ids)
+      const found = new Map<string, Array<string>>()
+      for (const [slug, id] of state.redirects) {
+        if (!wanted.has(id)) continue
+        const slugs = found.get(id)
+        if (slugs === undefined) found.set(id, [slug])
+        else slugs.push(slug)
+      }
+      for (const slugs of found.values()) slugs.sort()
+      return found as ReadonlyMap<string, ReadonlyArray<string>>
+    })
+
   const nextScheduled = (after: DateTime.Utc) =>
     Effect.map(SynchronizedRef.get(ref), (state) => {
       const from = DateTime.toEpochMillis(after)
@@ -266,6 +292,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
     neighbours,
     findByAlias,
     movedFrom,
+    oldSlugs,
     nextScheduled,
     create,
     getBySlug,

@@ -119,6 +119,14 @@ export interface UpsertOptions {
    * nothing for it.
    */
   readonly dryRun?: boolean
+  /**
+   * Per input post (same index), slugs it was once at (an exported record's `movedFrom`): each
+   * redirects to the post as stored, written in the batch's transaction. A slug a live post
+   * holds is skipped (the live post wins), as is one already redirecting to another post (that
+   * post keeps it) and the post's own slug; so is every slug of a post not stored (conflict,
+   * skipped). Redirects change no outcome: a post otherwise unchanged stays "unchanged".
+   */
+  readonly redirects?: ReadonlyArray<ReadonlyArray<string> | undefined>
 }
 
 export interface UpsertResult {
@@ -196,6 +204,12 @@ export interface PostRepositoryShape {
   readonly search?: (query: SearchQuery) => Effect.Effect<SearchPage, RepositoryError>
   /** Where the post once at `slug` is now (`MovedFrom`); optional. */
   readonly movedFrom?: MovedFrom
+  /**
+   * The slugs that redirect to each of the posts `ids` (the inverse of `movedFrom`), in
+   * JavaScript's string order; a post without any is absent from the map. One query for all the
+   * ids (an export asks once per page). Optional: without it an export carries no old slugs.
+   */
+  readonly oldSlugs?: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ReadonlyArray<string>>, RepositoryError>
   /**
    * The slug of the published post that lists `alias` among its `aliases`, compared by
    * `aliasKey` (no leading or trailing slashes); drafts never match, nor, with `asOf`, a post

@@ -26,6 +26,7 @@ import {
   mergeTagCounts,
   sortKey,
   upsertAll,
+  type Redirect,
   type UpsertStore
 } from "./internal/repository.js"
 import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, withListEncoded } from "./internal/encodedReads.js"
@@ -642,6 +643,25 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       sql`INSERT INTO slug_redirects (slug, post_id) VALUES (${previous.slug}, ${previous.id})`
     )
 
+  /**
+   * Old slugs that lead nowhere yet (`UpsertOptions.redirects`): one query for the live slugs and
+   * one for the redirected ones per chunk, then one INSERT of the rest.
+   */
+  const writeRedirects = (sql: SqlClient.SqlClient, entries: ReadonlyArray<Redirect>) =>
+    Effect.gen(function*() {
+      const first = new Map<string, string>()
+      for (const { postId, slug } of entries) if (!first.has(slug)) first.set(slug, postId)
+      for (const chunk of chunksOf(Array.from(first.keys()), 500)) {
+        const taken = yield* Effect.all([
+          sql<{ readonly slug: string }>`SELECT slug FROM posts WHERE ${sql.in("slug", chunk)}`,
+          sql<{ readonly slug: string }>`SELECT slug FROM slug_redirects WHERE ${sql.in("slug", chunk)}`
+        ])
+        const skip = new Set(taken.flat().map((row) => row.slug))
+        const rows = chunk.filter((slug) => !skip.has(slug)).map((slug) => ({ slug, post_id: first.get(slug)! }))
+        if (rows.length > 0) yield* sql`INSERT INTO slug_redirects ${sql.insert(rows)}`
+      }
+    })
+
   /** Writes `next` over the row still at `previous.version`; `false` when it no longer is. */
   const replacePost = (sql: SqlClient.SqlClient, operation: string, previous: Post, next: Post) =>
     Effect.gen(function*() {
@@ -859,9 +879,15 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
               ),
               Effect.asVoid
             ),
+          // After a flush, so a post this batch inserts at an old slug is seen live.
+          redirect: (entries) => Effect.zipRight(flush, writeRedirects(sql, entries)),
           unsafe: { find: (slug) => known.get(slug), insert: queue }
         }
-        const result = yield* upsertAll(store, posts, policy, now, { validate: false, pinnedSources: options?.pinnedSources })
+        const result = yield* upsertAll(store, posts, policy, now, {
+          validate: false,
+          pinnedSources: options?.pinnedSources,
+          redirects: options?.redirects
+        })
         // Written in a dry run too: the constraints see what the real batch would write.
         yield* flush
         if (options?.dryRun === true) return yield* new DryRunDone({ result })
@@ -908,6 +934,26 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       (rows) => Effect.map(readRows(movedFromOperation)(rows), (posts) => Option.fromNullable(posts[0]))
     )
 
+  const oldSlugsOperation = "PostRepository.oldSlugs"
+  const oldSlugs = (ids: ReadonlyArray<string>): Effect.Effect<ReadonlyMap<string, ReadonlyArray<string>>, DatabaseError | PoolTimeout> =>
+    ids.length === 0 ? Effect.succeed(new Map()) : Effect.map(
+      Effect.forEach(chunksOf(ids, 500), (chunk) =>
+        pool.read(oldSlugsOperation, (sql) =>
+          sql<{ readonly slug: string; readonly post_id: string }>`
+            SELECT slug, post_id FROM slug_redirects WHERE ${sql.in("post_id", chunk)}`)),
+      (chunks) => {
+        const found = new Map<string, Array<string>>()
+        for (const { post_id, slug } of chunks.flat()) {
+          const slugs = found.get(post_id)
+          if (slugs === undefined) found.set(post_id, [slug])
+          else slugs.push(slug)
+        }
+        // Sorted here, not by the database: its collation need not be JavaScript's order.
+        for (const slugs of found.values()) slugs.sort()
+        return found
+      }
+    )
+
   const findByAliasOperation = "PostRepository.findByAlias"
   const findByAlias = (alias: string, asOf?: DateTime.Utc): Effect.Effect<Option.Option<string>, DatabaseError | PoolTimeout> => {
     const key = aliasKey(alias)
@@ -943,6 +989,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     neighbours,
     findByAlias,
     movedFrom,
+    oldSlugs,
     nextScheduled
   }
   return pool.dialect === "sqlite" ? withListEncoded(withGetEncoded(repository, getEncoded), listEncoded) : repository

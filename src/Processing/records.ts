@@ -43,6 +43,8 @@ export interface DecodedRecord {
   readonly bytes: number
   /** The `contentHash` and `recordHash` a line of `inkwell export` carries (`exportRecord`). */
   readonly exported?: { readonly contentHash: string; readonly recordHash: string }
+  /** Slugs the post once had (`movedFrom` of an exported line): they redirect to it once stored. */
+  readonly movedFrom?: ReadonlyArray<string>
 }
 
 /**
@@ -50,7 +52,15 @@ export interface DecodedRecord {
  * known by the slug its title gave (`readyRecord`).
  */
 export type RecordOutcome =
-  | { readonly _tag: "Ready"; readonly identity: string; readonly post: NewPost; readonly bytes: number; readonly titled?: true }
+  | {
+    readonly _tag: "Ready"
+    readonly identity: string
+    readonly post: NewPost
+    readonly bytes: number
+    readonly titled?: true
+    /** As `DecodedRecord.movedFrom`: left out of the post (and of its hashes), stored beside it. */
+    readonly movedFrom?: ReadonlyArray<string>
+  }
   | Rejected
 
 export const rejected = (identity: string, reason: string, bytes = 0, skipped = false): Rejected => ({
@@ -91,8 +101,11 @@ const describeDecodeError = (error: ParseResult.ParseError): string => {
   }).join("; ")
 }
 
-/** What a record may carry: `PostInput`'s fields and the `source` it is known by. */
-const RECORD_FIELDS = [...Object.keys(PostInput.fields), "source"]
+/**
+ * What a record may carry: `PostInput`'s fields, the `source` it is known by and the slugs it
+ * was once at (`movedFrom`).
+ */
+const RECORD_FIELDS = [...Object.keys(PostInput.fields), "source", "movedFrom"]
 /**
  * Also read: the fields of Inkwell's own post JSON (`GET /posts/:slug`), so a record taken from
  * that output imports; those derived from the input or kept by the store are ignored, but for
@@ -139,16 +152,34 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
     return rejected(identity, describeDecodeError(decoded.left), bytes)
   }
   // Line numbers shift when an export is edited; an explicit source or the slug does not.
-  const raw = json as { readonly source?: unknown; readonly slug?: unknown; readonly contentHash?: unknown; readonly recordHash?: unknown }
+  const raw = json as {
+    readonly source?: unknown
+    readonly slug?: unknown
+    readonly contentHash?: unknown
+    readonly recordHash?: unknown
+    readonly movedFrom?: unknown
+  }
+  const movedFrom = oldSlugsOf(raw.movedFrom)
+  if (typeof movedFrom === "string") return rejected(identity, `movedFrom: ${movedFrom}`, bytes)
   const source = typeof raw.source === "string" && raw.source.trim() !== ""
     ? raw.source
     : typeof raw.slug === "string" && raw.slug !== ""
     ? `${name}#${raw.slug}`
     : identity
-  const record: DecodedRecord = { _tag: "Record", identity, source, input: decoded.right, bytes }
+  const record: DecodedRecord = movedFrom.length === 0
+    ? { _tag: "Record", identity, source, input: decoded.right, bytes }
+    : { _tag: "Record", identity, source, input: decoded.right, bytes, movedFrom }
   return typeof raw.contentHash === "string" && typeof raw.recordHash === "string"
     ? { ...record, exported: { contentHash: raw.contentHash, recordHash: raw.recordHash } }
     : record
+}
+
+/** A record's `movedFrom`: absent or `null` is none; else a list of non-empty strings, or why not. */
+const oldSlugsOf = (value: unknown): ReadonlyArray<string> | string => {
+  if (value === undefined || value === null) return []
+  if (!Array.isArray(value)) return `expected a list of strings, got ${JSON.stringify(value)}`
+  const bad = value.findIndex((slug) => typeof slug !== "string" || slug.trim() === "")
+  return bad === -1 ? value as Array<string> : `[${bad}]: expected a non-empty string, got ${JSON.stringify(value[bad])}`
 }
 
 /**
@@ -170,9 +201,10 @@ export const rejectedPost = (identity: string, failure: { readonly field: string
  */
 export const readyRecord = (name: string, record: DecodedRecord, processed: NewPost): Extract<RecordOutcome, { _tag: "Ready" }> => {
   const post = withExportedHash(record, processed)
-  return record.source === record.identity
+  const ready: Extract<RecordOutcome, { _tag: "Ready" }> = record.source === record.identity
     ? { _tag: "Ready", identity: record.identity, post: new NewPost({ ...post, source: `${name}#${post.slug}` }, true), bytes: record.bytes, titled: true }
     : { _tag: "Ready", identity: record.identity, post, bytes: record.bytes }
+  return record.movedFrom === undefined ? ready : { ...ready, movedFrom: record.movedFrom }
 }
 
 /**
@@ -224,10 +256,13 @@ const isoOrNull = (dt: DateTime.Utc | null): string | null => (dt === null ? nul
  * gives the line's own fields, computed here from the line as written. While the two agree (the
  * line is as exported), the imported post keeps its `contentHash` (`readyRecord`), so importing
  * the export again, or the files the post first came from, finds it unchanged.
+ * `movedFrom` (only when there are any): the slugs the post was renamed from, which redirect to
+ * it (`PostRepositoryShape.oldSlugs`); no post field, so no part of either hash: a post's old
+ * addresses do not make it changed.
  * Store-assigned fields (id, createdAt, updatedAt, version) and derived ones (html, excerpt...)
  * are left out: the import assigns and derives them again.
  */
-export const exportRecord = (post: Post): string => {
+export const exportRecord = (post: Post, movedFrom: ReadonlyArray<string> = []): string => {
   const line = JSON.stringify({
     source: post.source,
     slug: post.slug,
@@ -246,7 +281,8 @@ export const exportRecord = (post: Post): string => {
     decodeInput(withoutNulls(JSON.parse(line) as object)),
     (error) => new Error(`post ${post.slug} makes no record: ${describeDecodeError(error)}`)
   )
-  return `${line.slice(0, -1)},"contentHash":${JSON.stringify(post.contentHash)},"recordHash":${JSON.stringify(inputHash(input))}}`
+  const moves = movedFrom.length === 0 ? "" : `,"movedFrom":${JSON.stringify(movedFrom)}`
+  return `${line.slice(0, -1)}${moves},"contentHash":${JSON.stringify(post.contentHash)},"recordHash":${JSON.stringify(inputHash(input))}}`
 }
 
 // --- the wire format between a render thread and the main thread -------------------------
@@ -256,7 +292,13 @@ export type WirePost = Omit<NewPost, "publishedAt" | "updatedAtSource"> & {
   readonly publishedAt: number | null
   readonly updatedAtSource: number | null
 }
-type WireOutcome = { readonly i: string; readonly b: number; readonly p: WirePost; readonly t?: 1 } | {
+type WireOutcome = {
+  readonly i: string
+  readonly b: number
+  readonly p: WirePost
+  readonly t?: 1
+  readonly m?: ReadonlyArray<string>
+} | {
   readonly i: string
   readonly b: number
   readonly r: string
@@ -287,7 +329,13 @@ export const encodeOutcomes = (outcomes: ReadonlyArray<RecordOutcome>): string =
   JSON.stringify(outcomes.map((o): WireOutcome =>
     o._tag === "Rejected"
       ? { i: o.identity, b: o.bytes, r: o.reason, s: o.skipped }
-      : { i: o.identity, b: o.bytes, p: toWirePost(o.post), ...(o.titled === true ? { t: 1 as const } : {}) }
+      : {
+        i: o.identity,
+        b: o.bytes,
+        p: toWirePost(o.post),
+        ...(o.titled === true ? { t: 1 as const } : {}),
+        ...(o.movedFrom !== undefined ? { m: o.movedFrom } : {})
+      }
   ))
 
 /** Reads what `encodeOutcomes` wrote; the posts are rebuilt without validating them again. */
@@ -295,5 +343,12 @@ export const decodeOutcomes = (text: string): Array<RecordOutcome> =>
   (JSON.parse(text) as Array<WireOutcome>).map((o): RecordOutcome =>
     "r" in o
       ? rejected(o.i, o.r, o.b, o.s)
-      : { _tag: "Ready", identity: o.i, post: fromWirePost(o.p), bytes: o.b, ...(o.t === 1 ? { titled: true as const } : {}) }
+      : {
+        _tag: "Ready",
+        identity: o.i,
+        post: fromWirePost(o.p),
+        bytes: o.b,
+        ...(o.t === 1 ? { titled: true as const } : {}),
+        ...(o.m !== undefined ? { movedFrom: o.m } : {})
+      }
   )

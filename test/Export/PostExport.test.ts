@@ -17,7 +17,9 @@ import * as PostExport from "../../src/Export/PostExport.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
 import { type ListQuery, PostRepository, type PostRepositoryShape } from "../../src/Posts/PostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
 import { ProcessorTest, sqliteStack, tempDir, writeFiles } from "../Import/harness.js"
+import { fetchPage, siteServer } from "../Site/harness.js"
 import { exportWhileWriting } from "./snapshot.js"
 
 const sourceOptions = { chunkSize: 64 * 1024, maxPostBytes: 5 * 1024 * 1024 }
@@ -123,6 +125,46 @@ describe("PostExport", () => {
       // And the files the posts first came from find them unchanged in the new database.
       const originals = yield* importPaths([join(dir, "posts"), join(dir, "list.ndjson")]).pipe(Effect.provide(b))
       assert.deepStrictEqual([originals.unchanged, originals.updated], [230, 0])
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)), 60_000)
+
+  it.live("a renamed post's old slugs come along: after the import they redirect to it on the reader site, unless live there", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      const a = yield* database(join(dir, "a.db"))
+      const b = yield* database(join(dir, "b.db"))
+      const file = join(dir, "backup.ndjson")
+      const post = (slug: string, source: string) => makeNewPost({ slug, source, publishedAt: "2020-01-01T00:00:00Z" })
+      yield* Effect.gen(function*() {
+        const repository = yield* PostRepository
+        const first = yield* repository.create(post("first", "a.md"))
+        const second = yield* repository.update("first", first.version, post("second", "a.md"))
+        yield* repository.update("second", second.version, post("renamed", "a.md"))
+        yield* repository.create(post("other", "o.md"))
+      }).pipe(Effect.provide(a))
+      // In the database imported into, a post of its own already lives at one of the old slugs.
+      yield* Effect.flatMap(PostRepository, (repository) => repository.create(post("second", "b.md"))).pipe(Effect.provide(b))
+
+      yield* exportTo(file).pipe(Effect.provide(a))
+      const records = lines(file).map((line) => JSON.parse(line) as { slug: string; movedFrom?: Array<string> })
+      assert.deepStrictEqual(records.map((r) => [r.slug, r.movedFrom]).sort(), [["other", undefined], ["renamed", ["first", "second"]]])
+
+      const into = yield* importPaths([file]).pipe(Effect.provide(b))
+      assert.deepStrictEqual([into.imported, into.failed], [2, 0], JSON.stringify(into.failures))
+      const site = siteServer({}, Layer.succeed(PostRepository, Context.get(b, PostRepository)))
+      yield* Effect.gen(function*() {
+        const moved = yield* fetchPage("/p/first")
+        assert.strictEqual(moved.status, 301)
+        assert.strictEqual(moved.headers["location"], "/p/renamed")
+        // The live post wins: its own page, no redirect.
+        const live = yield* fetchPage("/p/second")
+        assert.strictEqual(live.status, 200)
+        assert.include(live.body, "Post second")
+      }).pipe(Effect.provide(site))
+
+      for (const target of [a, b]) {
+        const again = yield* importPaths([file]).pipe(Effect.provide(target))
+        assert.deepStrictEqual([again.unchanged, again.imported, again.updated, again.failed], [2, 0, 0, 0])
+      }
     }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)), 60_000)
 
   it.live("--status and --tag take only their posts; published includes scheduled posts", () =>

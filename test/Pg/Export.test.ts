@@ -1,7 +1,7 @@
 /**
  * `inkwell export` with PostgreSQL: a blog moved from SQLite to PostgreSQL by an export and an
  * import (as a file, or piped) has the same rows, imports as unchanged again, and exports the
- * same records; a stop while the export waits on the database (a lock held by the test, so the
+ * same records, a renamed post's old slugs still redirecting to it; a stop while the export waits on the database (a lock held by the test, so the
  * stop lands mid-export every time) leaves nothing at the destination; an export is one snapshot
  * while another connection writes (test/Export/snapshot.ts).
  */
@@ -19,6 +19,8 @@ import * as SqlLive from "../../src/Database/SqlLive.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
 import { exportWhileWriting } from "../Export/snapshot.js"
+import { makeNewPost } from "../fixtures/posts.js"
+import { fetchPage, siteServer } from "../Site/harness.js"
 import { inkwell, type Run } from "../fixtures/cli.js"
 import { adminQuery, createDatabase, describePg, freshSchema } from "../fixtures/pg.js"
 import { writeEveryKindOfPost } from "../fixtures/everyKindOfPost.js"
@@ -118,6 +120,49 @@ describePg("inkwell export and PostgreSQL", () => {
       assert.strictEqual(pipedImport.code, 0, pipedImport.stderr)
       assert.deepStrictEqual(yield* pgRows(piped.schema), sqliteRows(db))
     })), 180_000)
+
+  it.live("a renamed post's old slugs go from SQLite to PostgreSQL: the reader site redirects them, unless a post lives there", () =>
+    Effect.gen(function*() {
+      const dir = temp()
+      const db = join(dir, "blog.db")
+      const post = (slug: string, source: string) => makeNewPost({ slug, source, publishedAt: "2020-01-01T00:00:00Z" })
+      yield* Effect.gen(function*() {
+        const repository = Context.get(yield* Layer.build(stack(`sqlite:${db}`, 1)), PostRepository)
+        const first = yield* repository.create(post("first", "a.md"))
+        const second = yield* repository.update("first", first.version, post("second", "a.md"))
+        yield* repository.update("second", second.version, post("renamed", "a.md"))
+        yield* repository.create(post("other", "o.md"))
+      }).pipe(Effect.scoped)
+      const file = join(dir, "blog.ndjson")
+      const exported = yield* finished(inkwell(["export", "--output", file], { DATABASE_URL: `sqlite:${db}` }))
+      assert.strictEqual(exported.code, 0, exported.stderr)
+
+      const { url } = yield* freshSchema
+      const target = Context.get(yield* Layer.build(stack(url, 2)), PostRepository)
+      // A post of PostgreSQL's own already lives at one of the old slugs: it stays there.
+      yield* target.create(post("second", "b.md"))
+      const imported = yield* finished(inkwell(["import", file], { DATABASE_URL: url }))
+      assert.strictEqual(imported.code, 0, imported.stderr)
+      assert.deepInclude(counts(imported.stdout), { imported: 2, failed: 0 })
+      yield* Effect.gen(function*() {
+        const moved = yield* fetchPage("/p/first")
+        assert.strictEqual(moved.status, 301)
+        assert.strictEqual(moved.headers["location"], "/p/renamed")
+        const live = yield* fetchPage("/p/second")
+        assert.strictEqual(live.status, 200)
+        assert.include(live.body, "Post second")
+      }).pipe(Effect.provide(siteServer({}, Layer.succeed(PostRepository, target))))
+
+      const again = yield* finished(inkwell(["import", file], { DATABASE_URL: url }))
+      assert.deepStrictEqual(counts(again.stdout), { imported: 0, updated: 0, unchanged: 2, failed: 0 }, again.stdout)
+      const back = yield* finished(inkwell(["export"], { DATABASE_URL: url }))
+      assert.strictEqual(back.code, 0, back.stderr)
+      const movedFrom = Object.fromEntries(sorted(back.stdout).map((line) => {
+        const record = JSON.parse(line) as { slug: string; movedFrom?: Array<string> }
+        return [record.slug, record.movedFrom ?? []]
+      }))
+      assert.deepStrictEqual(movedFrom, { other: [], renamed: ["first"], second: [] })
+    }).pipe(Effect.scoped), 120_000)
 
   it.live("one snapshot: another connection's writes while the export is paused are not in it, and are not held up", () =>
     Effect.gen(function*() {

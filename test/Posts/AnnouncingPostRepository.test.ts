@@ -76,6 +76,19 @@ describe("AnnouncingPostRepository", () => {
       assert.deepStrictEqual(yield* drain(published), [])
     }))
 
+  it.effect("a bulk write of unchanged posts given old slugs is announced: a cached 404 at an old slug must go", () =>
+    Effect.gen(function*() {
+      const { repository, published } = yield* setup
+      const batch = [makeNewPost({ slug: "a" }), makeNewPost({ slug: "b" })]
+      yield* repository.upsertMany(batch)
+      yield* drain(published)
+      const again = yield* repository.upsertMany(batch, { redirects: [undefined, ["old-b"]] })
+      assert.deepStrictEqual(again.outcomes.map((o) => o.action), ["unchanged", "unchanged"])
+      assert.deepStrictEqual(yield* drain(published), [ALL_POSTS])
+      yield* repository.upsertMany(batch, { redirects: [[], undefined] })
+      assert.deepStrictEqual(yield* drain(published), [], "no old slug given: nothing to announce")
+    }))
+
   it.effect("a failed announcement is logged, never the write's failure", () =>
     Effect.gen(function*() {
       const broken: PostChangesShape = {

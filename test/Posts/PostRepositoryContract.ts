@@ -285,6 +285,50 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.deepStrictEqual([yield* movedFrom("first"), yield* movedFrom("third")], [Option.none(), Option.none()])
     }))
 
+    test("oldSlugs: the slugs leading to each post, in one read for many posts", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      assert.isDefined(repo.oldSlugs)
+      const moved = yield* repo.create(makeNewPost({ slug: "b-first", source: "a.md" }))
+      const still = yield* repo.create(makeNewPost({ slug: "still", source: "s.md" }))
+      const second = yield* repo.update("b-first", 1, makeNewPost({ slug: "a-second", source: "a.md" }))
+      yield* repo.update("a-second", second.version, makeNewPost({ slug: "third", source: "a.md" }))
+      const found = yield* repo.oldSlugs!([moved.id, still.id, "no-such-id"])
+      assert.deepStrictEqual([...found.entries()], [[moved.id, ["a-second", "b-first"]]])
+      assert.strictEqual((yield* repo.oldSlugs!([])).size, 0)
+    }))
+
+    test("upsertMany redirects: old slugs lead to the stored post unless live or already leading elsewhere", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const movedFrom = (slug: string) => Effect.map(repo.movedFrom!(slug), Option.map((post) => post.slug))
+      yield* repo.create(makeNewPost({ slug: "live", source: "live.md" }))
+      const other = yield* repo.create(makeNewPost({ slug: "elsewhere-old", source: "o.md" }))
+      yield* repo.update("elsewhere-old", other.version, makeNewPost({ slug: "elsewhere", source: "o.md" }))
+      const post = makeNewPost({ slug: "new", source: "n.md" })
+      const redirects = [["gone", "live", "elsewhere-old", "new", "later"]]
+      // A dry run writes none.
+      yield* repo.upsertMany([post], { redirects, dryRun: true })
+      assert.deepStrictEqual(yield* movedFrom("gone"), Option.none())
+      // A later post of the batch takes "later": live, so no redirect.
+      const first = yield* repo.upsertMany([post, makeNewPost({ slug: "later", source: "l.md" })], { redirects })
+      assert.deepStrictEqual(actions(first.outcomes), ["inserted", "inserted"])
+      assert.deepStrictEqual(yield* movedFrom("gone"), Option.some("new"))
+      assert.deepStrictEqual(
+        [yield* movedFrom("live"), yield* movedFrom("elsewhere-old"), yield* movedFrom("new"), yield* movedFrom("later")],
+        [Option.none(), Option.some("elsewhere"), Option.none(), Option.none()]
+      )
+      const stored = yield* repo.getBySlug("new")
+      assert.deepStrictEqual((yield* repo.oldSlugs!([stored.id])).get(stored.id), ["gone"])
+      // Again: unchanged (redirects are no content), and nothing doubled.
+      const again = yield* repo.upsertMany([post], { redirects })
+      assert.deepStrictEqual(actions(again.outcomes), ["unchanged"])
+      assert.strictEqual((yield* repo.getBySlug("new")).version, 1)
+      assert.deepStrictEqual((yield* repo.oldSlugs!([stored.id])).get(stored.id), ["gone"])
+      // A post not stored (a conflict) leaves its old slugs alone.
+      const conflict = yield* repo.upsertMany([makeNewPost({ slug: "new", source: "x.md" })], { redirects: [["from-conflict"]] })
+      assert.deepStrictEqual(actions(conflict.outcomes), ["conflict"])
+      assert.deepStrictEqual(yield* movedFrom("from-conflict"), Option.none())
+    }))
+
     test("update replaces the content and bumps the version", Effect.gen(function*() {
       const repo = yield* PostRepository
       yield* at("2024-01-01T00:00:00Z")

@@ -7,7 +7,15 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Either, Schema } from "effect"
 import { makeValidPost, NewPost, PostId } from "../../src/Domain/Post.js"
 import { defaultProcessorConfig, MAX_METADATA_DEPTH, processPostSync } from "../../src/Processing/processPost.js"
-import { decodeRecord, exportRecord, processRecordSync, recordBody, recordLine } from "../../src/Processing/records.js"
+import {
+  decodeOutcomes,
+  decodeRecord,
+  encodeOutcomes,
+  exportRecord,
+  processRecordSync,
+  recordBody,
+  recordLine
+} from "../../src/Processing/records.js"
 
 const reasonFor = (record: unknown) => {
   const line = recordLine("export.ndjson", 4, JSON.stringify(record))!
@@ -33,7 +41,7 @@ describe("decodeRecord", () => {
   it("a field no record has is named, not dropped with its data (a misspelled date left the post undated)", () => {
     assert.strictEqual(
       reasonFor({ title: "T", body: "b", publishedat: "2024-01-01", date: "2024-01-01" }),
-      `unknown fields "publishedat", "date" (a record has title, slug, body, tags, status, publishedAt, updatedAt, authors, summary, aliases, metadata, source; anything else goes under metadata)`
+      `unknown fields "publishedat", "date" (a record has title, slug, body, tags, status, publishedAt, updatedAt, authors, summary, aliases, metadata, source, movedFrom; anything else goes under metadata)`
     )
     assert.match(reasonFor({ title: "T", body: "b", draft: true }), /^unknown field "draft" \(/)
   })
@@ -107,6 +115,27 @@ describe("exportRecord", () => {
     const again = reimport(exportRecord(full))
     assert.deepStrictEqual(content(again), content(full))
     assert.strictEqual(again.contentHash, full.contentHash)
+  })
+
+  it("old slugs ride along as movedFrom, outside the post and its hashes, and through a render thread's wire format", () => {
+    const line = exportRecord(full, ["first", "second"])
+    assert.deepStrictEqual(JSON.parse(line).movedFrom, ["first", "second"])
+    assert.notProperty(JSON.parse(exportRecord(full)), "movedFrom")
+    const outcome = processRecordSync("export.ndjson", recordLine("export.ndjson", 1, line)!, defaultProcessorConfig)
+    if (outcome._tag !== "Ready") return assert.fail(outcome.reason)
+    assert.deepStrictEqual(outcome.movedFrom, ["first", "second"])
+    // The exported hash is kept: old slugs are no content.
+    assert.strictEqual(outcome.post.contentHash, full.contentHash)
+    assert.deepStrictEqual(content(outcome.post), content(reimport(exportRecord(full))))
+    const [wired] = decodeOutcomes(encodeOutcomes([outcome]))
+    assert.deepStrictEqual(wired?._tag === "Ready" ? wired.movedFrom : undefined, ["first", "second"])
+    for (const [movedFrom, reason] of [
+      ["old", `movedFrom: expected a list of strings, got "old"`],
+      [["old", 3], "movedFrom: [1]: expected a non-empty string, got 3"],
+      [[" "], `movedFrom: [0]: expected a non-empty string, got " "`]
+    ] as const) {
+      assert.strictEqual(reasonFor({ title: "T", body: "b", movedFrom }), reason)
+    }
   })
 
   it("a body the import would read front matter from is shielded, and comes back as it was", () => {

@@ -187,6 +187,15 @@ export const buildReplacement = (
     version: previous.version + 1
   }, validate)
 
+/** An old slug and the post it leads to. */
+export interface Redirect {
+  readonly slug: string
+  readonly postId: string
+}
+
+/** The outcomes under which the post was stored, so its old slugs may lead to it. */
+const STORED: ReadonlySet<UpsertOutcome["action"]> = new Set(["inserted", "updated", "unchanged", "renamed"])
+
 /** The storage operations the upsert algorithm needs, run inside one transaction. */
 export interface UpsertStore<E, R> {
   readonly findBySlug: (slug: string) => Effect.Effect<Option.Option<Post>, E, R>
@@ -201,6 +210,12 @@ export interface UpsertStore<E, R> {
   readonly insert: (post: Post) => Effect.Effect<void, E, R>
   /** Stores `next` over `previous` (same id). */
   readonly replace: (previous: Post, next: Post) => Effect.Effect<void, E, R>
+  /**
+   * Makes each `slug` redirect to its `postId`, after every write of the batch: skipped when a
+   * post holds the slug (live) or it already redirects (`UpsertOptions.redirects`). The first
+   * of several entries for one slug wins.
+   */
+  readonly redirect: (entries: ReadonlyArray<Redirect>) => Effect.Effect<void, E, R>
   /**
    * The same store seen synchronously, for a store that has read the batch's slugs up front:
    * `find` answers from what it holds (`undefined`: ask `findBySlug`), `insert` queues a row.
@@ -258,7 +273,11 @@ export const upsertAll = <E, R>(
   posts: ReadonlyArray<NewPost>,
   policy: SlugPolicy,
   now: DateTime.Utc,
-  options: { readonly validate?: boolean; readonly pinnedSources?: ReadonlySet<string> | undefined } = {}
+  options: {
+    readonly validate?: boolean
+    readonly pinnedSources?: ReadonlySet<string> | undefined
+    readonly redirects?: ReadonlyArray<ReadonlyArray<string> | undefined> | undefined
+  } = {}
 ): Effect.Effect<UpsertResult, E | DatabaseError, R> => {
   const validate = options.validate ?? true
   const outcome = (post: NewPost, action: UpsertOutcome["action"], storedSlug?: string): UpsertOutcome =>
@@ -374,10 +393,26 @@ export const upsertAll = <E, R>(
       : undefined
   }
 
+  /** Old slugs of the stored posts, found at the slug each outcome says it is stored at. */
+  const redirectsOf = (outcomes: ReadonlyArray<UpsertOutcome>) =>
+    Effect.gen(function*() {
+      const entries: Array<Redirect> = []
+      for (let i = 0; i < outcomes.length; i++) {
+        const slugs = options.redirects?.[i]
+        const outcome = outcomes[i]!
+        if (slugs === undefined || slugs.length === 0 || !STORED.has(outcome.action)) continue
+        const stored = yield* store.findBySlug(outcome.storedSlug ?? outcome.slug)
+        if (Option.isNone(stored)) continue
+        for (const slug of slugs) if (slug !== stored.value.slug) entries.push({ slug, postId: stored.value.id })
+      }
+      if (entries.length > 0) yield* store.redirect(entries)
+    })
+
   return Effect.gen(function*() {
     yield* load
     const outcomes: Array<UpsertOutcome> = []
     for (const post of posts) outcomes.push((validate ? undefined : fast(post)) ?? (yield* one(post)))
+    yield* redirectsOf(outcomes)
     return { outcomes }
   })
 }
