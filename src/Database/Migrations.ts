@@ -14,6 +14,7 @@ import postAliases from "./migrations/0002_post_aliases.js"
 import slugRedirects from "./migrations/0003_slug_redirects.js"
 import tagKeys from "./migrations/0004_tag_keys.js"
 import postSearch from "./migrations/0005_post_search.js"
+import searchWords from "./migrations/0006_search_words.js"
 import { ensureBookkeeping } from "./migrations/bookkeeping.js"
 
 /**
@@ -25,7 +26,8 @@ export const migrations = {
   "0002_post_aliases": postAliases,
   "0003_slug_redirects": slugRedirects,
   "0004_tag_keys": tagKeys,
-  "0005_post_search": postSearch
+  "0005_post_search": postSearch,
+  "0006_search_words": searchWords
 } satisfies Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
 
 /** Own bookkeeping table, so an embedding app's `effect_sql_migrations` never hides ours. */

@@ -162,9 +162,13 @@ export const methodAnswer = (
   const allow = allowed.join(", ")
   if (method === "OPTIONS") return Option.some(HttpServerResponse.empty({ status: 204, headers: { allow } }))
   if (allowed.includes(method)) return Option.none()
-  const message = `${method} is not a method of ${path}: it takes ${allow}`
+  const message = methodNotAllowedMessage(method, path, allowed)
   return Option.some(HttpServerResponse.setHeader(encodeJson(MethodNotAllowed, new MethodNotAllowed({ message }), 405), "allow", allow))
 }
+
+/** What a 405 says, in JSON or on the reader site's HTML page alike. */
+export const methodNotAllowedMessage = (method: string, path: string, allowed: ReadonlyArray<string>): string =>
+  `${method} is not a method of ${path}: it takes ${allowed.join(", ")}`
 
 // ---------------------------------------------------------------------------------------------
 // HttpApp middleware

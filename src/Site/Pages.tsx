@@ -507,6 +507,21 @@ export const notFoundPage = (site: SiteContext, what: string): string =>
     </Document>
   )
 
+/** A method the address does not take (a form posted to a page): `what` names it and those it takes. */
+export const methodNotAllowedPage = (site: SiteContext, what: string): string =>
+  render(
+    <Document site={site} head={{ title: "Method not allowed", description: what, ogType: "website", noindex: true }}>
+      <section class="not-found">
+        <p class="code">405</p>
+        <h1>Method not allowed</h1>
+        <p>{what}</p>
+        <p>
+          <a href={site.urls.path(routes.home())}>← Back to all posts</a>
+        </p>
+      </section>
+    </Document>
+  )
+
 export const errorPage = (site: SiteContext, status: number, message: string): string =>
   render(
     <Document site={site} head={{ title: "Unavailable", description: message, ogType: "website", noindex: true }}>

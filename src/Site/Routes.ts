@@ -24,7 +24,7 @@ import type { PostRepository } from "../Posts/PostRepository.js"
 import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
 import { allowedMethodsAt } from "../Http/AllowedMethods.js"
-import { decodedPath, methodAnswer, pathOf } from "../Http/Middleware.js"
+import { decodedPath, methodAnswer, methodNotAllowedMessage, pathOf } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
 
@@ -112,6 +112,14 @@ const plain = (document: Document, status: number, cacheControl: string) =>
 /** The site's 404 page. */
 const notFoundAnswer = (site: Site, error: PageNotFound) => plain(site.notFound(error), 404, "no-cache")
 
+/** The site's 405 page, with the `Allow` the JSON answer (`methodAnswer`) carries. */
+const methodNotAllowedAnswer = (site: Site, method: string, path: string, allowed: ReadonlyArray<string>) =>
+  HttpServerResponse.setHeader(
+    plain(site.methodNotAllowed(methodNotAllowedMessage(method, path, allowed)), 405, "no-cache"),
+    "allow",
+    allowed.join(", ")
+  )
+
 /** Positive page numbers as written in a path: "2", never "02", "+2" or "2.0". */
 const pageNumber = (value: string | undefined): number | undefined =>
   value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined
@@ -129,7 +137,10 @@ const CATCH_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] a
  * a browser navigating, not a client of the API.
  */
 const wantsHtml = (request: HttpServerRequest.HttpServerRequest) =>
-  (request.method === "GET" || request.method === "HEAD") && (request.headers["accept"] ?? "").includes("text/html")
+  (request.method === "GET" || request.method === "HEAD") && acceptsHtml(request)
+
+/** A browser, whatever the method: a form it posted is answered with a page, not JSON. */
+const acceptsHtml = (request: HttpServerRequest.HttpServerRequest) => (request.headers["accept"] ?? "").includes("text/html")
 
 /**
  * The site's routes. Needs `Site`; the API's routes are untouched, and a path neither serves
@@ -278,11 +289,20 @@ export const SiteRouter = Effect.gen(function* () {
    * was migrated from) is sent to the post, 301 to the same kind of root-relative link as
    * /page/1's, for every client (a 301 for a GET is fine for any of them); anything else is the
    * 404 it always was. Only reached when no route matched, so an alias never shadows one.
+   *
+   * A browser's 405 (a form posted to `/`) is the site's page, as its 404 is, not the API's JSON.
    */
   const nothingHere = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const requested = pathOf(request.url)
-    const methodMiss = requested === "*" ? Option.none() : methodAnswer(request.method, requested, allowedAt(requested))
-    if (Option.isSome(methodMiss)) return Effect.succeed(methodMiss.value)
+    const allowed = requested === "*" ? [] : allowedAt(requested)
+    const methodMiss = methodAnswer(request.method, requested, allowed)
+    if (Option.isSome(methodMiss)) {
+      return Effect.succeed(
+        methodMiss.value.status === 405 && acceptsHtml(request)
+          ? methodNotAllowedAnswer(site, request.method, requested, allowed)
+          : methodMiss.value
+      )
+    }
     const notHere = wantsHtml(request)
       ? missing("There is nothing at this address.")
       : Effect.fail(new HttpServerError.RouteNotFound({ request }))

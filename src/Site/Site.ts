@@ -272,6 +272,11 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       body: Pages.notFoundPage(context, error.message)
     })
 
+    const methodNotAllowed = (message: string): Document => ({
+      contentType: HTML,
+      body: Pages.methodNotAllowedPage(context, message)
+    })
+
     const failure = (error: RepositoryError): Document => ({
       contentType: HTML,
       body: Pages.errorPage(
@@ -293,6 +298,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       robots,
       css,
       notFound,
+      methodNotAllowed,
       failure
     } as const
   })

@@ -759,21 +759,53 @@ describe("methods", () => {
       }
     }).pipe(Effect.provide(siteServer())))
 
-  it.effect("another method on the site's paths is 405 with Allow, the API's JSON answer (a browser's too)", () =>
+  it.effect("another method on the site's paths is 405 with Allow, the API's JSON answer to a client of the API", () =>
     Effect.gen(function* () {
       yield* seed({ slug: "hello", title: "Hello" })
       for (const path of SITE_PATHS) {
         for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
-          const answer = yield* send(method, path, BROWSER)
-          assert.strictEqual(answer.status, 405, `${method} ${path}`)
-          assert.strictEqual(answer.headers["allow"], "GET, HEAD, OPTIONS", `${method} ${path}`)
-          const bare = path.split("?")[0]
-          assert.deepStrictEqual(JSON.parse(answer.body), {
-            _tag: "MethodNotAllowed",
-            message: `${method} is not a method of ${bare}: it takes GET, HEAD, OPTIONS`
-          })
+          for (const headers of [{}, { accept: "application/json" }, { accept: "*/*" }]) {
+            const answer = yield* send(method, path, headers)
+            const what = `${method} ${path} ${JSON.stringify(headers)}`
+            assert.strictEqual(answer.status, 405, what)
+            assert.strictEqual(answer.headers["allow"], "GET, HEAD, OPTIONS", what)
+            const bare = path.split("?")[0]
+            assert.deepStrictEqual(JSON.parse(answer.body), {
+              _tag: "MethodNotAllowed",
+              message: `${method} is not a method of ${bare}: it takes GET, HEAD, OPTIONS`
+            }, what)
+          }
         }
       }
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("a browser's wrong method on the site's paths is the site's 405 page, with Allow, CSP and no-cache", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "hello", title: "Hello" })
+      const notFound = yield* fetchPage("/no/such/page")
+      const themed = /<link rel="stylesheet" href="[^"]*"/.exec(notFound.body)?.[0]
+      assert.isDefined(themed)
+      for (const path of SITE_PATHS) {
+        for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
+          const what = `${method} ${path}`
+          const answer = yield* send(method, path, BROWSER)
+          assert.strictEqual(answer.status, 405, what)
+          assert.strictEqual(answer.headers["allow"], "GET, HEAD, OPTIONS", what)
+          assert.match(answer.headers["content-type"] ?? "", /^text\/html/, what)
+          assert.strictEqual(answer.headers["content-security-policy"], CONTENT_SECURITY_POLICY, what)
+          assert.strictEqual(answer.headers["x-content-type-options"], "nosniff", what)
+          assert.strictEqual(answer.headers["cache-control"], "no-cache", what)
+          assert.include(answer.body, "Method not allowed", what)
+          assert.include(answer.body, `${method} is not a method of ${path.split("?")[0]}: it takes GET, HEAD, OPTIONS`, what)
+          // The 404 page's look: the same stylesheet, a way back home, kept out of search engines.
+          assert.include(answer.body, themed!, what)
+          assert.include(answer.body, 'name="robots" content="noindex"', what)
+        }
+      }
+      // A form posted to a post's page, as a browser sends it.
+      const form = yield* send("POST", "/p/hello", { ...BROWSER, "content-type": "application/x-www-form-urlencoded" })
+      assert.strictEqual(form.status, 405)
+      assert.isTrue(form.body.startsWith("<!doctype html>"))
     }).pipe(Effect.provide(siteServer())))
 
   it.effect("a path nothing serves stays 404 for every method (the site's page in a browser); the API's answers are its own", () =>

@@ -1,0 +1,121 @@
+/**
+ * `GET /posts?q=` over HTTP on PostgreSQL: the real stack (App.PostsLive, migrations, pool,
+ * announcing repository) on a fresh schema per test, posts written through the API. The same
+ * rules as on SQLite and the memory store (test/Http/Search.test.ts): relevance order, drafts
+ * and scheduled posts only with a key, any text words or nothing (never a 500), 400 for a blank q.
+ */
+import { NodeHttpServer } from "@effect/platform-node"
+import { assert, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Layer } from "effect"
+import { PostsLive } from "../../src/App.js"
+import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import { requestMiddleware } from "../../src/Http/Middleware.js"
+import * as Server from "../../src/Http/Server.js"
+import { atFixtureNow } from "../fixtures/clock.js"
+import { describePg, freshSchema } from "../fixtures/pg.js"
+import { get, json, KEY, newPost, postJson } from "../Http/harness.js"
+
+/** The API on a fresh PostgreSQL schema, dropped with the layer. */
+const PgServer = Layer.unwrapScoped(Effect.map(freshSchema, ({ url }) =>
+  Server.serve(
+    requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })
+  ).pipe(
+    Layer.provide(PostsLive),
+    Layer.provide(ApiKeys.layer([KEY])),
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", url], ["DB_MAX_CONNECTIONS", "2"]])))),
+    Layer.provide(atFixtureNow)
+  )))
+
+const slugsOf = (body: { readonly items: ReadonlyArray<{ readonly slug: string }> }) => body.items.map((item) => item.slug)
+
+const search = (q: string, headers: Record<string, string> = {}) =>
+  Effect.flatMap(get(`/posts?q=${encodeURIComponent(q)}`, headers), (response) => {
+    assert.strictEqual(response.status, 200, q)
+    return Effect.map(json(response), slugsOf)
+  })
+
+const seed = Effect.forEach([
+  newPost({ slug: "in-title", title: "Compilers for fun", body: "Parsers and more.", tags: ["Craft"], publishedAt: "2025-01-01T00:00:00Z" }),
+  newPost({ slug: "in-tag", title: "Weekend notes", body: "Nothing much.", tags: ["Compilers"], publishedAt: "2025-01-02T00:00:00Z" }),
+  newPost({ slug: "in-body", title: "A diary", body: "Today I read about compilers.", tags: ["Life"], publishedAt: "2025-01-03T00:00:00Z" }),
+  newPost({ slug: "draft", title: "Compilers, unfinished", status: "draft", publishedAt: "2025-01-04T00:00:00Z" }),
+  // After FIXTURE_NOW (2026-01-01): scheduled.
+  newPost({ slug: "scheduled", title: "Compilers next year", publishedAt: "2027-01-01T00:00:00Z" }),
+  newPost({
+    slug: "release",
+    title: "Announcing Rust 1.88",
+    body: "Mail me@example.com, see example.com/changelog or /usr/bin; pi is 3.14 and node.js runs x-1.",
+    tags: ["Rust"],
+    publishedAt: "2025-01-05T00:00:00Z"
+  }),
+  newPost({ slug: "umlaut", title: "Ärger im Büro", body: "Gardening helps.", tags: ["Deutsch"], publishedAt: "2025-01-06T00:00:00Z" })
+], (post) => Effect.flatMap(postJson("/posts", post), (response) => {
+  assert.strictEqual(response.status, 201, post.title)
+  return Effect.void
+}), { discard: true })
+
+describePg("GET /posts?q= on PostgreSQL", () => {
+  it.effect("finds posts by title, tag and body words, title first, then tag, then body", () =>
+    Effect.gen(function*() {
+      yield* seed
+      assert.deepStrictEqual(yield* search("compilers"), ["in-title", "in-tag", "in-body"])
+      assert.deepStrictEqual(yield* search("COMPILERS Parsers"), ["in-title"], "every word, any case")
+      assert.deepStrictEqual(yield* search("craft"), ["in-title"], "a tag's word")
+      assert.deepStrictEqual(yield* search("diary"), ["in-body"])
+      assert.deepStrictEqual(yield* search("ärger"), ["umlaut"], "case folded beyond ASCII")
+      assert.deepStrictEqual(yield* search("boats"), [])
+      assert.deepStrictEqual(yield* search("compilers&tag=life"), [], "q is one parameter: & is text here")
+      const filtered = yield* json(yield* get("/posts?q=compilers&tag=LIFE"))
+      assert.deepStrictEqual(slugsOf(filtered), ["in-body"])
+      const first = yield* json(yield* get("/posts?q=compilers&limit=2"))
+      assert.deepStrictEqual(slugsOf(first), ["in-title", "in-tag"])
+      assert.strictEqual(first.nextOffset, 2)
+      assert.deepStrictEqual(slugsOf(yield* json(yield* get("/posts?q=compilers&limit=2&offset=2"))), ["in-body"])
+    }).pipe(Effect.provide(PgServer)), 30_000)
+
+  it.effect("drafts and scheduled posts are hidden without a key and found with one", () =>
+    Effect.gen(function*() {
+      yield* seed
+      const editor = yield* search("compilers", { "x-api-key": KEY })
+      assert.sameMembers(editor.slice(0, 3), ["in-title", "draft", "scheduled"], "the titles first")
+      assert.deepStrictEqual(editor.slice(3), ["in-tag", "in-body"])
+      assert.deepStrictEqual(slugsOf(yield* json(yield* get("/posts?q=unfinished", { "x-api-key": KEY }))), ["draft"])
+      assert.deepStrictEqual(yield* search("unfinished"), [])
+      assert.deepStrictEqual(yield* search("next year"), [])
+      assert.strictEqual((yield* get("/posts?q=compilers&status=draft")).status, 401)
+    }).pipe(Effect.provide(PgServer)), 30_000)
+
+  it.effect("words inside versions, numbers, addresses and paths are found, as on SQLite", () =>
+    Effect.gen(function*() {
+      yield* seed
+      for (const q of ["rust 1.88", "1.88", "88", "me@example.com", "example com", "changelog", "/usr/bin", "usr", "3.14", "node.js", "js", "x-1"]) {
+        assert.deepStrictEqual(yield* search(q), ["release"], q)
+      }
+    }).pipe(Effect.provide(PgServer)), 30_000)
+
+  it.effect("any other text is words or nothing, never an error; a blank q is 400 naming q", () =>
+    Effect.gen(function*() {
+      yield* seed
+      for (const q of [`"`, `*`, `NEAR(`, `title:`, `(`, `'`, `\\`, `%`, `!`, `&`, `|`, `:*`, `<->`, `🦀`]) {
+        assert.deepStrictEqual(yield* search(q), [], q)
+      }
+      // Words like any other: "and" is in two posts, "or" in one, "not" in none.
+      assert.sameMembers(yield* search("AND"), ["in-title", "release"])
+      assert.deepStrictEqual(yield* search("OR"), ["release"])
+      assert.deepStrictEqual(yield* search("NOT"), [])
+      assert.deepStrictEqual(yield* search("-x"), ["release"], "not a negation: the word x (of x-1)")
+      for (const q of [`"compilers`, `compilers*`, `-compilers`, `(compilers)`, `compilers:*`, `!compilers`, `compilers & | ! <->`]) {
+        assert.deepStrictEqual(yield* search(q), ["in-title", "in-tag", "in-body"], q)
+      }
+      // Not a column filter: "title" is a word like any other, and no post has both.
+      assert.deepStrictEqual(yield* search("title:compilers"), [])
+      assert.deepStrictEqual(yield* search("title:"), [])
+      for (const q of ["", "%20", "%20%20%09"]) {
+        const response = yield* get(`/posts?q=${q}`)
+        assert.strictEqual(response.status, 400, q)
+        const body = yield* json(response)
+        assert.deepStrictEqual(body.issues[0].path, ["q"], q)
+      }
+    }).pipe(Effect.provide(PgServer)), 30_000)
+})
