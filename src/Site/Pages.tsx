@@ -493,12 +493,13 @@ export const searchPage = (site: SiteContext, view: SearchView): string => {
   )
 }
 
-export const notFoundPage = (site: SiteContext, what: string): string =>
+/** A page that is an answer's status: its code, what it means, why, and the way back home. */
+const statusPage = (site: SiteContext, code: number, title: string, heading: string, what: string): string =>
   render(
-    <Document site={site} head={{ title: "Not found", description: what, ogType: "website", noindex: true }}>
+    <Document site={site} head={{ title, description: what, ogType: "website", noindex: true }}>
       <section class="not-found">
-        <p class="code">404</p>
-        <h1>Page not found</h1>
+        <p class="code">{code}</p>
+        <h1>{heading}</h1>
         <p>{what}</p>
         <p>
           <a href={site.urls.path(routes.home())}>← Back to all posts</a>
@@ -507,20 +508,11 @@ export const notFoundPage = (site: SiteContext, what: string): string =>
     </Document>
   )
 
+export const notFoundPage = (site: SiteContext, what: string): string => statusPage(site, 404, "Not found", "Page not found", what)
+
 /** A method the address does not take (a form posted to a page): `what` names it and those it takes. */
 export const methodNotAllowedPage = (site: SiteContext, what: string): string =>
-  render(
-    <Document site={site} head={{ title: "Method not allowed", description: what, ogType: "website", noindex: true }}>
-      <section class="not-found">
-        <p class="code">405</p>
-        <h1>Method not allowed</h1>
-        <p>{what}</p>
-        <p>
-          <a href={site.urls.path(routes.home())}>← Back to all posts</a>
-        </p>
-      </section>
-    </Document>
-  )
+  statusPage(site, 405, "Method not allowed", "Method not allowed", what)
 
 export const errorPage = (site: SiteContext, status: number, message: string): string =>
   render(
