@@ -109,9 +109,12 @@ const CODED_TAG = /\+(?:gzip|br)"/g
 /** A list of ETags as the handlers know them: each `"…+gzip"` / `"…+br"` back to `"…"`. */
 export const identityTags = (header: string): string => header.replace(CODED_TAG, "\"")
 
-/** Whether the client's `If-None-Match` names the `coding` representation. */
-const namesCoding = (ifNoneMatch: string | undefined, coding: Coding): boolean =>
-  ifNoneMatch !== undefined && ifNoneMatch.includes(`+${coding}"`)
+/**
+ * The ETag a 304 sends for the answer tagged `etag`: it confirms the representation the client
+ * holds, so the `coding` one's when the client's `If-None-Match` named that.
+ */
+export const confirmedTag = (etag: string, coding: Coding | undefined, ifNoneMatch: string | undefined): string =>
+  coding !== undefined && ifNoneMatch !== undefined && ifNoneMatch.includes(`+${coding}"`) ? taggedFor(etag, coding) : etag
 
 export const compress = (coding: Coding, body: Uint8Array): Buffer =>
   coding === "gzip"
@@ -125,7 +128,7 @@ export const compress = (coding: Coding, body: Uint8Array): Buffer =>
     })
 
 /** Compressed bodies by representation (coding, URL, strong ETag), bounded by bytes; oldest out first. */
-export class CompressedBodies {
+class CompressedBodies {
   private readonly bodies = new Map<string, Uint8Array>()
   private bytes = 0
 
@@ -147,9 +150,6 @@ export class CompressedBodies {
     }
   }
 
-  get size(): { readonly entries: number; readonly bytes: number } {
-    return { entries: this.bodies.size, bytes: this.bytes }
-  }
 }
 
 /** A compressed body, or `undefined` when compressing did not make it smaller. */
@@ -171,7 +171,6 @@ export interface CompressionShape {
    * `undefined` when it is sent as it is (too small, not text, no smaller compressed).
    */
   readonly encode: (coding: Coding, url: string, contentType: string, body: Uint8Array, etag: string | undefined) => Encoded | undefined
-  readonly stats: () => { readonly entries: number; readonly bytes: number }
 }
 
 export interface CompressionOptions {
@@ -223,10 +222,7 @@ export const make = (options: CompressionOptions): CompressionShape => {
     if (response.status === 304) {
       const etag = response.headers["etag"]
       const varied = HttpServerResponse.setHeader(response, "vary", varyOnEncoding(response.headers["vary"]))
-      // The 304 confirms the representation the client holds: the coded one if it named that.
-      return coding !== undefined && etag !== undefined && namesCoding(ifNoneMatch, coding)
-        ? HttpServerResponse.setHeader(varied, "etag", taggedFor(etag, coding))
-        : varied
+      return etag === undefined ? varied : HttpServerResponse.setHeader(varied, "etag", confirmedTag(etag, coding, ifNoneMatch))
     }
     const body = response.body
     if (
@@ -265,8 +261,8 @@ export const make = (options: CompressionOptions): CompressionShape => {
     })
 
   return options.enabled
-    ? { enabled: true, middleware, encode, stats: () => kept.size }
-    : { enabled: false, middleware: (app) => app, encode: () => undefined, stats: () => kept.size }
+    ? { enabled: true, middleware, encode }
+    : { enabled: false, middleware: (app) => app, encode: () => undefined }
 }
 
 export class Compression extends Context.Tag("Inkwell/Compression")<Compression, CompressionShape>() {

@@ -12,7 +12,7 @@
  */
 import { Cause, Effect, FiberId, FiberRef, FiberRefs, HashMap, List, LogLevel } from "effect"
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
-import { chooseCoding, type Coding, type CompressionShape, compressible, identityTags, taggedFor, varyOnEncoding } from "./Compression.js"
+import { chooseCoding, type Coding, type CompressionShape, compressible, confirmedTag, identityTags, varyOnEncoding } from "./Compression.js"
 import { directRequestLog, elapsedMs } from "./Logging.js"
 import { CREDENTIAL_HEADERS, pathOf, requestIdFrom } from "./Middleware.js"
 import type { CachedAnswer, ResponseCacheShape } from "./ResponseCache.js"
@@ -69,14 +69,17 @@ export const install = (server: Server, cache: ResponseCacheShape, compression?:
     const vary = compressing ? varyOnEncoding(CREDENTIAL_HEADERS) : CREDENTIAL_HEADERS
 
     /**
-     * A reader-site answer: its own headers as kept (the ETag coded when the body is), and what
-     * the full path adds to them: Compression's Vary, the request id. A kept site answer is a
-     * 200 or, for a matching If-None-Match, a 304.
+     * A cached answer with headers to assemble: a reader-site answer (its own headers as kept), or
+     * any answer for a client that accepts a coding. Sent as the full path sends it: the body
+     * coded when Compression would code it, and the ETag with it (for a 304, the representation
+     * the client named), Vary as Compression and then `varyOn` (the API's keys) set it, the
+     * request id.
      */
-    const siteAnswer = (
+    const assembled = (
       response: ServerResponse,
       answer: CachedAnswer,
       own: ReadonlyArray<string>,
+      varyOn: string | undefined,
       url: string,
       coding: Coding | undefined,
       ifNoneMatch: string | undefined,
@@ -85,10 +88,12 @@ export const install = (server: Server, cache: ResponseCacheShape, compression?:
       const encoded = answer.status === 200 && coding !== undefined
         ? compression!.encode(coding, url, answer.contentType, answer.body, answer.etag)
         : undefined
-      const etag = encoded !== undefined
+      const etag = answer.etag === undefined
+        ? undefined
+        : encoded !== undefined
         ? encoded.etag
-        : answer.status === 304 && answer.etag !== undefined && coding !== undefined && ifNoneMatch!.includes(`+${coding}"`)
-        ? taggedFor(answer.etag, coding)
+        : answer.status === 304
+        ? confirmedTag(answer.etag, coding, ifNoneMatch)
         : answer.etag
       const body = encoded === undefined ? answer.body : encoded.body
       const headers: Array<string | number> = answer.status === 200
@@ -97,7 +102,8 @@ export const install = (server: Server, cache: ResponseCacheShape, compression?:
       if (encoded !== undefined) headers.push("content-encoding", encoded.coding)
       for (let i = 0; i < own.length; i += 2) headers.push(own[i]!, own[i] === "etag" ? etag! : own[i + 1]!)
       // As Compression's middleware: every 304, and every 200 of a type it would compress.
-      if (compressing && (answer.status === 304 || compressible(answer.contentType))) headers.push("vary", varyOnEncoding(undefined))
+      const varies = compressing && (answer.status === 304 || compressible(answer.contentType)) ? varyOnEncoding(varyOn) : varyOn
+      if (varies !== undefined) headers.push("vary", varies)
       headers.push("x-request-id", requestId)
       response.writeHead(answer.status, headers)
       if (answer.status === 200) response.end(body)
@@ -201,35 +207,23 @@ export const install = (server: Server, cache: ResponseCacheShape, compression?:
       // `vary` as the full path sends it (Middleware.logRequests): the answer differs with a key.
       const coding = compressing ? chooseCoding(acceptEncoding) : undefined
       if (answer.headers !== undefined) {
-        siteAnswer(response, answer, answer.headers, url, coding, ifNoneMatch, requestId)
+        assembled(response, answer, answer.headers, undefined, url, coding, ifNoneMatch, requestId)
+      } else if (coding !== undefined) {
+        assembled(response, answer, answer.etag === undefined ? [] : ["etag", answer.etag], CREDENTIAL_HEADERS, url, coding, ifNoneMatch, requestId)
       } else if (answer.status === 200) {
-        const encoded = coding === undefined ? undefined : compression!.encode(coding, url, answer.contentType, answer.body, answer.etag)
+        // The common answer, written out: no array to assemble on the hot path.
         const varies = compressing && compressible(answer.contentType) ? vary : CREDENTIAL_HEADERS
-        if (encoded !== undefined) {
-          response.writeHead(
-            200,
-            encoded.etag === undefined
-              ? ["content-type", answer.contentType, "content-length", encoded.body.byteLength, "content-encoding", encoded.coding, "x-request-id", requestId, "vary", varies]
-              : ["content-type", answer.contentType, "content-length", encoded.body.byteLength, "content-encoding", encoded.coding, "etag", encoded.etag, "x-request-id", requestId, "vary", varies]
-          )
-          response.end(encoded.body)
-        } else {
-          response.writeHead(
-            200,
-            answer.etag === undefined
-              ? ["content-type", answer.contentType, "content-length", answer.body.byteLength, "x-request-id", requestId, "vary", varies]
-              : ["content-type", answer.contentType, "content-length", answer.body.byteLength, "etag", answer.etag, "x-request-id", requestId, "vary", varies]
-          )
-          response.end(answer.body)
-        }
+        response.writeHead(
+          200,
+          answer.etag === undefined
+            ? ["content-type", answer.contentType, "content-length", answer.body.byteLength, "x-request-id", requestId, "vary", varies]
+            : ["content-type", answer.contentType, "content-length", answer.body.byteLength, "etag", answer.etag, "x-request-id", requestId, "vary", varies]
+        )
+        response.end(answer.body)
       } else {
-        // The 304 confirms the representation the client holds: the coded one if it named that.
-        const etag = answer.etag !== undefined && coding !== undefined && ifNoneMatch!.includes(`+${coding}"`)
-          ? taggedFor(answer.etag, coding)
-          : answer.etag
         response.writeHead(
           answer.status,
-          etag === undefined ? ["x-request-id", requestId, "vary", vary] : ["etag", etag, "x-request-id", requestId, "vary", vary]
+          answer.etag === undefined ? ["x-request-id", requestId, "vary", vary] : ["etag", answer.etag, "x-request-id", requestId, "vary", vary]
         )
         response.end()
       }
