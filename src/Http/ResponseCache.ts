@@ -8,10 +8,9 @@
  * full path. The middleware sits inside the request logger, so every request is still logged.
  * The reader site's answers are kept too, when they say they may be (a public Cache-Control and
  * an ETag: pages, feeds, sitemap; never a 404 or a redirect) and their URL has no query (search
- * results are made each time): a post page made again cost ~44
- * times the CPU of one the front door answers from memory. They keep their own headers (the front door sends
- * them as they are), and their max-age is cut on a hit to the seconds left until the next
- * scheduled post.
+ * results are made each time): a post page made again cost ~44 times the CPU of one the front
+ * door answers from memory. They keep their own headers (the front door sends them as they
+ * are), and their max-age is cut on a hit to the seconds left until the next scheduled post.
  *
  * Invalidation:
  *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
@@ -236,11 +235,6 @@ const createdSlug = (response: HttpServerResponse.HttpServerResponse): string | 
 
 const MAX_AGE = /max-age=(\d+)/
 
-/**
- * What is kept of a 200: an API read's encoded body, or a reader-site answer that says it may be
- * kept (a strong ETag and a public Cache-Control: pages, feeds, sitemap, robots, stylesheet;
- * never a 404, a redirect or the health checks). `site`: the key is a site key.
- */
 /** Whether `toEntry` keeps `response` (as a site answer when `site`). */
 const keepable = (response: HttpServerResponse.HttpServerResponse, site: boolean): boolean => {
   if (response.status !== 200 || response.body._tag !== "Uint8Array") return false
@@ -250,6 +244,11 @@ const keepable = (response: HttpServerResponse.HttpServerResponse, site: boolean
     MAX_AGE.test(cacheControl)
 }
 
+/**
+ * What is kept of a 200: an API read's encoded body, or a reader-site answer that says it may be
+ * kept (a strong ETag and a public Cache-Control: pages, feeds, sitemap, robots, stylesheet;
+ * never a 404, a redirect or the health checks). `site`: the key is a site key.
+ */
 const toEntry = (response: HttpServerResponse.HttpServerResponse, now: number, until: number, site: boolean): Entry | undefined => {
   if (!keepable(response, site) || response.body._tag !== "Uint8Array") return undefined
   const etag = response.headers["etag"]
