@@ -70,13 +70,6 @@ export const WritingRepositoryLive = AnnouncingPostRepository.layer.pipe(
 )
 
 /**
- * The repository for a process that only reads: it writes nothing, so it announces nothing and
- * opens no LISTEN connection. (`inkwell export` reads through a snapshot of `DatabaseLive`
- * instead: PostExport `fromSnapshot`.)
- */
-export const ReadingRepositoryLive = SqlPostRepository.layer.pipe(Layer.provide(DatabaseLive))
-
-/**
  * The repository for `inkwell import --dry-run` over the SqlClient in context: the database as
  * it is, never migrated (a dry run writes nothing; the caller checks the migrations first), and
  * announcing nothing (its batches are rolled back).

@@ -50,7 +50,6 @@ export {
   LoggerLive,
   postsWith,
   PostsLive,
-  ReadingRepositoryLive,
   RepositoryLive,
   WritingRepositoryLive
 } from "./App.js"

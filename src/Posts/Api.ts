@@ -108,7 +108,7 @@ const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spa
  * `q`: what a reader typed. Any text is taken (its words are searched, anything else ignored:
  * see `searchTerms`); blank is refused rather than read as "everything".
  */
-export const SearchText = Schema.String.pipe(
+const SearchText = Schema.String.pipe(
   Schema.filter((text) => text.trim().length > 0 && text.length <= MAX_SEARCH_LENGTH)
 ).annotations({
   description: SEARCH_DESCRIPTION,

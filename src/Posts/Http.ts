@@ -461,30 +461,22 @@ const publicHandlers = (api: InkwellApiType) =>
               return yield* new Unauthorized({ message: "listing drafts requires an API key" })
             }
             if (urlParams.cursor !== undefined && urlParams.offset !== undefined) return yield* cursorWithOffset
-            if (urlParams.q !== undefined) {
-              if (urlParams.cursor !== undefined) return yield* cursorWithSearch
-              const offset = urlParams.offset ?? 0
-              const found = yield* posts.search({
-                text: urlParams.q,
-                tag: urlParams.tag,
-                status: editor ? urlParams.status : "published",
-                asOf: editor ? undefined : yield* DateTime.now,
-                limit: Math.min(urlParams.limit ?? 20, MAX_PAGE_SIZE),
-                offset
-              })
-              return found.more
-                ? { items: found.items, next: null, nextOffset: offset + found.items.length }
-                : { items: found.items, next: null }
-            }
-            const query = {
+            const filters = {
               tag: urlParams.tag,
               status: editor ? urlParams.status : "published",
               // Readers see a scheduled post from its time on; a key sees it as it sees drafts.
               asOf: editor ? undefined : yield* DateTime.now,
-              limit: Math.min(urlParams.limit ?? 20, MAX_PAGE_SIZE),
-              cursor: urlParams.cursor,
-              offset: urlParams.offset
+              limit: Math.min(urlParams.limit ?? 20, MAX_PAGE_SIZE)
             }
+            if (urlParams.q !== undefined) {
+              if (urlParams.cursor !== undefined) return yield* cursorWithSearch
+              const offset = urlParams.offset ?? 0
+              const found = yield* posts.search({ ...filters, text: urlParams.q, offset })
+              return found.more
+                ? { items: found.items, next: null, nextOffset: offset + found.items.length }
+                : { items: found.items, next: null }
+            }
+            const query = { ...filters, cursor: urlParams.cursor, offset: urlParams.offset }
             // The page's JSON as the repository built it, when it can (no row decoded, no body read).
             const encoded = listEncoded === undefined ? undefined : yield* listEncoded(query)
             return encoded === undefined

@@ -112,18 +112,20 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
     return yield* getOrFail(yield* SynchronizedRef.get(ref), slug)
   })
 
+  /** The posts a listing or a search takes: its status, tag (whatever its case) and `asOf`. */
+  const listedBy = (query: Pick<ListQuery, "status" | "tag" | "asOf">) => {
+    const due = dueBy(query.asOf)
+    const key = query.tag === undefined ? undefined : tagKey(query.tag)
+    return (post: Post): boolean =>
+      (query.status === undefined || post.status === query.status) &&
+      (key === undefined || post.tags.some((tag) => tagKey(tag) === key)) &&
+      due(post)
+  }
+
   const list = Effect.fn("PostRepository.list")(function*(query: ListQuery) {
     const state = yield* SynchronizedRef.get(ref)
     const limit = clampLimit(query.limit)
-    const due = dueBy(query.asOf)
-    const key = query.tag === undefined ? undefined : tagKey(query.tag)
-    let posts = Array.from(state.posts.values())
-      .filter((post) =>
-        (query.status === undefined || post.status === query.status) &&
-        (key === undefined || post.tags.some((tag) => tagKey(tag) === key)) &&
-        due(post)
-      )
-      .sort(newestFirst)
+    let posts = Array.from(state.posts.values()).filter(listedBy(query)).sort(newestFirst)
     const cursor = yield* cursorOfQuery(query.cursor)
     if (cursor !== undefined) {
       posts = posts.filter(isAfter(cursor))
@@ -274,12 +276,10 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       if (terms.length === 0) return { items: [], more: false }
       const limit = clampLimit(query.limit)
       const offset = clampOffset(query.offset)
-      const due = dueBy(query.asOf)
-      const key = query.tag === undefined ? undefined : tagKey(query.tag)
+      const listed = listedBy(query)
       const found: Array<{ readonly post: Post; readonly score: number }> = []
       for (const post of state.posts.values()) {
-        if ((query.status !== undefined && post.status !== query.status) || !due(post)) continue
-        if (key !== undefined && !post.tags.some((tag) => tagKey(tag) === key)) continue
+        if (!listed(post)) continue
         const score = scoreOf(post, terms)
         if (score > 0) found.push({ post, score })
       }

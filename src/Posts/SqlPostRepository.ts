@@ -175,7 +175,7 @@ const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray
  * The `post_tags` rows of `posts`: one per post and `tagKey`, in the post's first spelling, so a
  * post tagged "Rust" and "rust" counts once and the primary key (post_id, tag_key) holds.
  */
-export const tagRows = (posts: ReadonlyArray<Post>) =>
+const tagRows = (posts: ReadonlyArray<Post>) =>
   posts.flatMap((post) => distinctTags(post.tags).map(({ key, tag }) => ({ post_id: post.id, tag, tag_key: key })))
 
 /** Built once: constructing a decoder per query cost 100-150 µs of every read. */

@@ -106,6 +106,9 @@ class Fields {
 
 const dedupe = (xs: ReadonlyArray<string>): Array<string> => [...new Set(xs)]
 
+/** A list given as it is (an API or record field): trimmed, empty entries dropped, each once. */
+const cleanList = (xs: ReadonlyArray<string>): Array<string> => dedupe(xs.map((x) => x.trim()).filter((x) => x !== ""))
+
 const parseStatus = (value: string, where: string): "draft" | "published" => {
   const s = value.trim().toLowerCase()
   if (s === "draft" || s === "published") return s
@@ -207,7 +210,7 @@ const build = (
   const taxonomies: Record<string, unknown> | undefined = isRecord(taxonomiesValue) ? taxonomiesValue : undefined
   const tags =
     overrides.tags !== undefined
-      ? dedupe(overrides.tags.map((t) => t.trim()).filter((t) => t !== ""))
+      ? cleanList(overrides.tags)
       : dedupe([
           ...f.strings(d.tags, "tags", "tags"),
           ...f.strings(d.categories, "categories", "tags"),
@@ -223,7 +226,7 @@ const build = (
   const extra = isRecord(d.extra) ? d.extra : {}
   const authors =
     overrides.authors !== undefined
-      ? dedupe(overrides.authors.map((a) => a.trim()).filter((a) => a !== ""))
+      ? cleanList(overrides.authors)
       : dedupe([
           ...f.strings(d.authors, "authors", "authors"),
           ...f.strings(d.author, "author", "authors"),
@@ -252,7 +255,7 @@ const build = (
     null
 
   const aliases = overrides.aliases !== undefined
-    ? dedupe(overrides.aliases.map((a) => a.trim()).filter((a) => a !== ""))
+    ? cleanList(overrides.aliases)
     : dedupe(f.strings(d.aliases, "aliases", "aliases"))
 
   const metadata: Record<string, unknown> = {}

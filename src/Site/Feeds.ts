@@ -81,7 +81,7 @@ const contentOf = (urls: Urls, post: Post) => resolveLinks(post.html, postUrl(ur
  * agrees with its title. Other tags keep the post's spelling: naming each as its page does would
  * cost a count over every tag per feed, and feeds are the answers polled most.
  */
-export const categoriesOf = (post: Post, feedTag?: string): ReadonlyArray<string> => {
+const categoriesOf = (post: Post, feedTag?: string): ReadonlyArray<string> => {
   const named = feedTag === undefined ? undefined : { key: tagKey(feedTag), tag: feedTag }
   return distinctTags(post.tags).map(({ key, tag }) => (named?.key === key ? named.tag : tag))
 }

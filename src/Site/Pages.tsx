@@ -246,20 +246,28 @@ const PostCard = ({ post, site }: { post: Post; site: SiteContext }) => (
 const pageRoute = (view: ListingView, page: number) =>
   view.tag === undefined ? routes.home(page) : routes.tag(view.tag, page)
 
-const Pager = ({ view, urls }: { view: ListingView; urls: Urls }) =>
-  view.page <= 1 && !view.hasOlder ? null : (
+/** Links to page `page - 1` and `page + 1` of a paged list (`route` of a page number), where there are such pages. */
+const Pager = ({ page, hasNext, route, urls, previous, next }: {
+  page: number
+  hasNext: boolean
+  route: (page: number) => string
+  urls: Urls
+  previous: string
+  next: string
+}) =>
+  page <= 1 && !hasNext ? null : (
     <nav class="pager" aria-label="Pages">
-      {view.page > 1 ? (
-        <a href={urls.path(pageRoute(view, view.page - 1))} rel="prev">
-          ← Newer posts
+      {page > 1 ? (
+        <a href={urls.path(route(page - 1))} rel="prev">
+          ← {previous}
         </a>
       ) : (
         <span />
       )}
-      <span class="current">Page {view.page}</span>
-      {view.hasOlder ? (
-        <a href={urls.path(pageRoute(view, view.page + 1))} rel="next">
-          Older posts →
+      <span class="current">Page {page}</span>
+      {hasNext ? (
+        <a href={urls.path(route(page + 1))} rel="next">
+          {next} →
         </a>
       ) : (
         <span />
@@ -375,7 +383,14 @@ export const listingPage = (site: SiteContext, view: ListingView): string => {
           ))}
         </ol>
       )}
-      <Pager view={view} urls={urls} />
+      <Pager
+        page={view.page}
+        hasNext={view.hasOlder}
+        route={(page) => pageRoute(view, page)}
+        urls={urls}
+        previous="Newer posts"
+        next="Older posts"
+      />
     </Document>
   )
 }
@@ -436,27 +451,6 @@ export interface SearchView {
   readonly notice?: string
 }
 
-const SearchPager = ({ view, urls }: { view: SearchView; urls: Urls }) =>
-  view.page <= 1 && view.hasMore !== true ? null : (
-    <nav class="pager" aria-label="Pages">
-      {view.page > 1 ? (
-        <a href={urls.path(routes.search(view.query, view.page - 1))} rel="prev">
-          ← Better matches
-        </a>
-      ) : (
-        <span />
-      )}
-      <span class="current">Page {view.page}</span>
-      {view.hasMore === true ? (
-        <a href={urls.path(routes.search(view.query, view.page + 1))} rel="next">
-          More results →
-        </a>
-      ) : (
-        <span />
-      )}
-    </nav>
-  )
-
 /** Results pages are not for search engines (noindex), and have no canonical address. */
 export const searchPage = (site: SiteContext, view: SearchView): string => {
   const searched = view.query !== "" && view.notice === undefined
@@ -488,7 +482,14 @@ export const searchPage = (site: SiteContext, view: SearchView): string => {
           </ol>
         </>
       )}
-      <SearchPager view={view} urls={site.urls} />
+      <Pager
+        page={view.page}
+        hasNext={view.hasMore === true}
+        route={(page) => routes.search(view.query, page)}
+        urls={site.urls}
+        previous="Better matches"
+        next="More results"
+      />
     </Document>
   )
 }

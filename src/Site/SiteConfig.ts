@@ -81,7 +81,7 @@ export const siteLanguage = Config.string("SITE_LANGUAGE").pipe(
  * Whether `Intl` formats dates in `zone`: checked at start, as SITE_LANGUAGE is, since an
  * unknown zone would otherwise fail every page with dates (a RangeError, 500) once serving.
  */
-export const isTimeZone = (zone: string): boolean => Option.isSome(DateTime.zoneMakeNamed(zone))
+const isTimeZone = (zone: string): boolean => Option.isSome(DateTime.zoneMakeNamed(zone))
 
 /** `SITE_TIME_ZONE`: the IANA time zone pages show dates in (default "UTC"). */
 export const siteTimeZone = Config.string("SITE_TIME_ZONE").pipe(

@@ -17,12 +17,12 @@ import type { Post } from "../../Domain/Post.js"
 export const MAX_SEARCH_LENGTH = 200
 
 /** Words of a query beyond this are ignored: a reader's query is a few words, not a document. */
-export const MAX_SEARCH_TERMS = 32
+const MAX_SEARCH_TERMS = 32
 
 const WORD = /[\p{L}\p{N}]+/gu
 
 /** The words of `text`: lowercased (JavaScript's `toLowerCase`, the same in every locale), in NFC. */
-export const wordsOf = (text: string): Array<string> => text.normalize("NFC").toLowerCase().match(WORD) ?? []
+const wordsOf = (text: string): Array<string> => text.normalize("NFC").toLowerCase().match(WORD) ?? []
 
 /** The distinct words of a query, in order, at most MAX_SEARCH_TERMS. Empty: nothing to search for. */
 export const searchTerms = (text: string): ReadonlyArray<string> => Array.from(new Set(wordsOf(text))).slice(0, MAX_SEARCH_TERMS)
