@@ -6,8 +6,7 @@
  * was. Exit codes as for import: 1 a failure, 2 bad usage or an output that cannot be written.
  */
 import { Command, Options } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
-import { Cause, Console, Effect, Either, Logger, Option } from "effect"
+import { Cause, Console, Effect, Logger, Option } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
 import * as SqlLive from "../Database/SqlLive.js"
@@ -45,12 +44,9 @@ const checkDatabase = Effect.gen(function*() {
   const config = yield* DatabaseConfig.pipe(
     Effect.mapError((e) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(e)) }))
   )
-  const target = SqlLive.parseDatabaseUrl(config.url)
-  if (Either.isLeft(target) || target.right.dialect !== "sqlite" || SqlLive.isInMemory(target.right.filename)) return
-  const fs = yield* FileSystem.FileSystem
-  const { filename } = target.right
-  if (!(yield* Effect.orElseSucceed(fs.exists(filename), () => false))) {
-    return yield* new CliExit({ code: 1, reason: `database unavailable: no database at ${filename} (set DATABASE_URL to the blog's)` })
+  const state = yield* SqlLive.sqliteFileState(config.url)
+  if (state?._tag === "Missing") {
+    return yield* new CliExit({ code: 1, reason: `database unavailable: no database at ${state.filename} (set DATABASE_URL to the blog's)` })
   }
 })
 

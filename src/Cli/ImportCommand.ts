@@ -179,14 +179,10 @@ const importTarget = (options: ImportOptions) =>
   Effect.gen(function*() {
     if (!options.dryRun) return { _tag: "Write" } satisfies Target
     const validateOnly = (why: string): Target => ({ _tag: "ValidateOnly", why })
-    const target = SqlLive.parseDatabaseUrl((yield* DatabaseConfig).url)
-    if (Either.isRight(target) && target.right.dialect === "sqlite") {
-      const { filename } = target.right
-      if (SqlLive.isInMemory(filename)) return validateOnly("an in-memory database starts empty, so every valid post would be new")
-      const fs = yield* FileSystem.FileSystem
-      if (!(yield* Effect.orElseSucceed(fs.exists(filename), () => false))) {
-        return validateOnly(`no database at ${filename} yet (a dry run creates none), so every valid post would be new`)
-      }
+    const state = yield* SqlLive.sqliteFileState((yield* DatabaseConfig).url)
+    if (state?._tag === "InMemory") return validateOnly("an in-memory database starts empty, so every valid post would be new")
+    if (state?._tag === "Missing") {
+      return validateOnly(`no database at ${state.filename} yet (a dry run creates none), so every valid post would be new`)
     }
     const sql = yield* Layer.build(SqlLive.layerConfig)
     const migrated = yield* Effect.either(Effect.provide(Migrations.verify(), sql))

@@ -149,17 +149,25 @@ export const make = (sql: SqlClient.SqlClient, options: DatabasePoolOptions, rea
   const guard = new FairSemaphore(maxConnections, { acquireTimeout: options.acquireTimeout })
   const dialect: Dialect = sql.onDialectOrElse({ pg: () => "pg" as const, orElse: () => "sqlite" as const })
 
+  /** The driver's `SqlError` as the `DatabaseError` of `operation`. */
+  const asDatabaseError = <A, E, R>(
+    operation: string,
+    effect: Effect.Effect<A, E | SqlError.SqlError, R>
+  ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | DatabaseError, R> =>
+    Effect.catchIf(effect, isSqlError, (cause) => Effect.fail(new DatabaseError({ operation, cause }))) as Effect.Effect<
+      A,
+      Exclude<E, SqlError.SqlError> | DatabaseError,
+      R
+    >
+
   const guarded = <A, E, R>(
     operation: string,
     effect: Effect.Effect<A, E | SqlError.SqlError, R>
   ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | DatabaseError | PoolTimeout, R> =>
-    guard.withPermit(effect).pipe(
+    asDatabaseError(operation, guard.withPermit(effect)).pipe(
       Effect.catchIf(
-        (e): e is AcquireTimeout | SqlError.SqlError => e instanceof AcquireTimeout || isSqlError(e),
-        (e): Effect.Effect<never, PoolTimeout | DatabaseError> =>
-          e instanceof AcquireTimeout
-            ? Effect.fail(new PoolTimeout({ waitedMs: e.waitedMs, maxConnections }))
-            : Effect.fail(new DatabaseError({ operation, cause: e }))
+        (e): e is AcquireTimeout => e instanceof AcquireTimeout,
+        (e) => Effect.fail(new PoolTimeout({ waitedMs: e.waitedMs, maxConnections }))
       )
     ) as Effect.Effect<A, Exclude<E, SqlError.SqlError> | DatabaseError | PoolTimeout, R>
 
@@ -210,21 +218,12 @@ export const make = (sql: SqlClient.SqlClient, options: DatabasePoolOptions, rea
    * take no permit of their own (the snapshot holds one for its connection: another could wait
    * for ever on a pool of one). A `transaction` in it is a savepoint.
    */
-  const inTransaction = <A, E, R>(
-    operation: string,
-    effect: Effect.Effect<A, E | SqlError.SqlError, R>
-  ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | DatabaseError, R> =>
-    Effect.catchIf(effect, isSqlError, (cause) => Effect.fail(new DatabaseError({ operation, cause }))) as Effect.Effect<
-      A,
-      Exclude<E, SqlError.SqlError> | DatabaseError,
-      R
-    >
   const snapshotPool: DatabasePoolShape = {
     dialect,
     maxConnections,
-    use: (operation, f) => inTransaction(operation, Effect.suspend(() => f(sql))),
-    read: (operation, f) => inTransaction(operation, Effect.suspend(() => f(sql))),
-    transaction: (operation, f) => inTransaction(operation, sql.withTransaction(Effect.suspend(() => f(sql)))),
+    use: (operation, f) => asDatabaseError(operation, Effect.suspend(() => f(sql))),
+    read: (operation, f) => asDatabaseError(operation, Effect.suspend(() => f(sql))),
+    transaction: (operation, f) => asDatabaseError(operation, sql.withTransaction(Effect.suspend(() => f(sql)))),
     snapshot: (_operation, f) => Effect.suspend(() => f(snapshotPool)),
     stats
   }

@@ -85,6 +85,22 @@ export const parseDatabaseUrl = (url: string): Either.Either<DatabaseTarget, Dat
 /** `:memory:` and `file::memory:...`: a SQLite database that lives and dies with its connection. */
 export const isInMemory = (filename: string) => filename === ":memory:" || filename.startsWith("file::memory:")
 
+/**
+ * Where a `DATABASE_URL` that names a SQLite database stands before anything opens it: in memory,
+ * or a file not there yet (the SQL layer would create it); `undefined` for a file that is there,
+ * another dialect, or a URL that does not parse (opening it says what is wrong). For commands
+ * that must not create a database (`inkwell export`, a dry run).
+ */
+export const sqliteFileState = (url: string) =>
+  Effect.gen(function*() {
+    const target = parseDatabaseUrl(url)
+    if (Either.isLeft(target) || target.right.dialect !== "sqlite") return undefined
+    const { filename } = target.right
+    if (isInMemory(filename)) return { _tag: "InMemory" } as const
+    const fs = yield* FileSystem.FileSystem
+    return (yield* Effect.orElseSucceed(fs.exists(filename), () => false)) ? undefined : { _tag: "Missing", filename } as const
+  })
+
 /** Creates the database file's directory, so the default `./data/inkwell.db` works on a fresh clone. */
 const ensureParentDirectory = (filename: string) =>
   Effect.gen(function*() {

@@ -20,7 +20,8 @@ import {
   sortKey,
   upsertAll,
   type Redirect,
-  type UpsertStore
+  type UpsertStore,
+  slugsByPost
 } from "./internal/repository.js"
 import { scoreOf, searchTerms } from "./internal/search.js"
 import {
@@ -247,15 +248,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
   const oldSlugs = (ids: ReadonlyArray<string>) =>
     Effect.map(SynchronizedRef.get(ref), (state) => {
       const wanted = new Set(ids)
-      const found = new Map<string, Array<string>>()
-      for (const [slug, id] of state.redirects) {
-        if (!wanted.has(id)) continue
-        const slugs = found.get(id)
-        if (slugs === undefined) found.set(id, [slug])
-        else slugs.push(slug)
-      }
-      for (const slugs of found.values()) slugs.sort()
-      return found as ReadonlyMap<string, ReadonlyArray<string>>
+      return slugsByPost(Array.from(state.redirects).filter(([, id]) => wanted.has(id)))
     })
 
   const nextScheduled = (after: DateTime.Utc) =>

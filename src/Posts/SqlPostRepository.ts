@@ -27,7 +27,8 @@ import {
   sortKey,
   upsertAll,
   type Redirect,
-  type UpsertStore
+  type UpsertStore,
+  slugsByPost
 } from "./internal/repository.js"
 import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, withListEncoded } from "./internal/encodedReads.js"
 import { ftsMatch, SEARCH_WEIGHTS, searchTerms } from "./internal/search.js"
@@ -941,17 +942,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
         pool.read(oldSlugsOperation, (sql) =>
           sql<{ readonly slug: string; readonly post_id: string }>`
             SELECT slug, post_id FROM slug_redirects WHERE ${sql.in("post_id", chunk)}`)),
-      (chunks) => {
-        const found = new Map<string, Array<string>>()
-        for (const { post_id, slug } of chunks.flat()) {
-          const slugs = found.get(post_id)
-          if (slugs === undefined) found.set(post_id, [slug])
-          else slugs.push(slug)
-        }
-        // Sorted here, not by the database: its collation need not be JavaScript's order.
-        for (const slugs of found.values()) slugs.sort()
-        return found
-      }
+      (chunks) => slugsByPost(chunks.flat().map(({ post_id, slug }) => [slug, post_id] as const))
     )
 
   const findByAliasOperation = "PostRepository.findByAlias"

@@ -91,6 +91,21 @@ export interface Cursor {
 
 const CursorJson = Schema.parseJson(Schema.Tuple(Schema.Int, Schema.String))
 
+/**
+ * `oldSlugs`' answer from (old slug, post id) pairs: each post's slugs, sorted here (a database's
+ * collation need not be JavaScript's order).
+ */
+export const slugsByPost = (pairs: Iterable<readonly [slug: string, postId: string]>): ReadonlyMap<string, ReadonlyArray<string>> => {
+  const found = new Map<string, Array<string>>()
+  for (const [slug, postId] of pairs) {
+    const slugs = found.get(postId)
+    if (slugs === undefined) found.set(postId, [slug])
+    else slugs.push(slug)
+  }
+  for (const slugs of found.values()) slugs.sort()
+  return found
+}
+
 export const encodeCursor = (post: Post): string => cursorOf(sortKey(post), post.id)
 
 /** The cursor after a post at sort key `at` (epoch milliseconds) with id `id`. */
