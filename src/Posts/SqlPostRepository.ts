@@ -438,6 +438,23 @@ const isTransientConflict = (cause: unknown): boolean => {
 }
 
 /**
+ * The conditions of a listing's or a search's filters on the posts table as `table` names it:
+ * its status, its tag (by key: one probe of post_tags' primary key (post_id, tag_key) per post
+ * the status index yields), and `asOf` (a range on the sort key, which the (status, sort_at, id)
+ * index serves as it serves the order).
+ */
+const postFilters = (sql: SqlClient.SqlClient, query: Pick<ListQuery, "status" | "tag" | "asOf">, table: "posts" | "p") => {
+  const posts = sql.literal(table)
+  return [
+    ...(query.status === undefined ? [] : [sql`${posts}.status = ${query.status}`]),
+    ...(query.tag === undefined
+      ? []
+      : [sql`EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = ${posts}.id AND t.tag_key = ${tagKey(query.tag)})`]),
+    ...(query.asOf === undefined ? [] : [sql`${posts}.sort_at <= ${DateTime.toEpochMillis(query.asOf)}`])
+  ]
+}
+
+/**
  * A page of the listing: `query`'s filters (the cursor already decoded), `limit + 1` rows of
  * `columns` from `offset`, newest first. With `status` the (status, sort_at, id) index gives the
  * order, `asOf` a range on it; without, the (sort_at, id) one.
@@ -451,15 +468,10 @@ export const pageStatement = (
   offset: number
 ) => {
   const conditions = [
-    ...(query.status === undefined ? [] : [sql`status = ${query.status}`]),
-    // One probe of post_tags' primary key (post_id, tag_key) per post the status index yields.
-    ...(query.tag === undefined
-      ? []
-      : [sql`EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = posts.id AND t.tag_key = ${tagKey(query.tag)})`]),
+    ...postFilters(sql, query, "posts"),
     ...(cursor === undefined
       ? []
-      : [sql`(sort_at < ${cursor.at} OR (sort_at = ${cursor.at} AND id < ${cursor.id}))`]),
-    ...(query.asOf === undefined ? [] : [sql`sort_at <= ${DateTime.toEpochMillis(query.asOf)}`])
+      : [sql`(sort_at < ${cursor.at} OR (sort_at = ${cursor.at} AND id < ${cursor.id}))`])
   ]
   const where = conditions.length === 0 ? sql.literal("") : sql`WHERE ${sql.and(conditions)}`
   return sql`
@@ -488,8 +500,7 @@ export const nextScheduledStatement = (sql: SqlClient.SqlClient, after: DateTime
  */
 export const tagsStatement = (sql: SqlClient.SqlClient, status?: PostStatus, asOf?: DateTime.Utc, tag?: string) => {
   const conditions = [
-    ...(status === undefined ? [] : [sql`p.status = ${status}`]),
-    ...(asOf === undefined ? [] : [sql`p.sort_at <= ${DateTime.toEpochMillis(asOf)}`]),
+    ...postFilters(sql, { status, asOf }, "p"),
     ...(tag === undefined ? [] : [sql`t.tag_key = ${tagKey(tag)}`])
   ]
   const joined = status !== undefined || asOf !== undefined
@@ -547,13 +558,7 @@ export const searchStatement = (
   limit: number,
   offset: number
 ) => {
-  const filters = [
-    ...(query.status === undefined ? [] : [sql`p.status = ${query.status}`]),
-    ...(query.tag === undefined
-      ? []
-      : [sql`EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = p.id AND t.tag_key = ${tagKey(query.tag)})`]),
-    ...(query.asOf === undefined ? [] : [sql`p.sort_at <= ${DateTime.toEpochMillis(query.asOf)}`])
-  ]
+  const filters = postFilters(sql, query, "p")
   const and = filters.length === 0 ? sql.literal("") : sql` AND ${sql.and(filters)}`
   if (dialect === "sqlite") {
     return sql`
