@@ -12,6 +12,7 @@ import * as ExportOutput from "../../src/Export/ExportOutput.js"
 import * as PostExport from "../../src/Export/PostExport.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
+import { fetchPage } from "../Site/harness.js"
 
 /** 230 posts over three pages: 60 at one instant (ties across the first page's end), the rest a minute apart. */
 const seedPosts = Array.from({ length: 230 }, (_, n) =>
@@ -86,3 +87,17 @@ export const exportWhileWriting = (
     assert.strictEqual(tally.posts, 230)
     assert.strictEqual(readFileSync(file, "utf8"), new TextDecoder().decode(PostExport.encodePage(Chunk.unsafeFromArray(before))))
   })
+
+/**
+ * The reader site after an export with a renamed post ("renamed", once at "first") was imported
+ * beside a live post at "second", one of its old slugs: the old slug is a 301 to the post, and the
+ * live post keeps its own page (the live post wins).
+ */
+export const renamedAndLive = Effect.gen(function*() {
+  const moved = yield* fetchPage("/p/first")
+  assert.strictEqual(moved.status, 301)
+  assert.strictEqual(moved.headers["location"], "/p/renamed")
+  const live = yield* fetchPage("/p/second")
+  assert.strictEqual(live.status, 200)
+  assert.include(live.body, "Post second")
+})

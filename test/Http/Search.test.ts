@@ -3,25 +3,11 @@
  * SQLite stack (App.PostsLive), with the public rules of the listing (drafts and scheduled posts
  * need a key) and 400s naming the parameter at fault.
  */
-import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
-import { PostsLive } from "../../src/App.js"
-import { ApiKeys } from "../../src/Http/ApiKeys.js"
-import { requestMiddleware } from "../../src/Http/Middleware.js"
-import * as Server from "../../src/Http/Server.js"
-import { atFixtureNow } from "../fixtures/clock.js"
-import { get, json, KEY, newPost, postJson, putJson, testServer } from "./harness.js"
+import { Effect, Layer } from "effect"
+import { get, json, KEY, newPost, postJson, putJson, sqliteTestServer, testServer } from "./harness.js"
 
-const SqliteServer = Server.serve(
-  requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })
-).pipe(
-  Layer.provide(PostsLive),
-  Layer.provide(ApiKeys.layer([KEY])),
-  Layer.provideMerge(NodeHttpServer.layerTest),
-  Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", "sqlite::memory:"]])))),
-  Layer.provide(atFixtureNow)
-)
+const SqliteServer = sqliteTestServer
 
 const slugsOf = (body: { readonly items: ReadonlyArray<{ readonly slug: string }> }) => body.items.map((item) => item.slug)
 

@@ -12,16 +12,9 @@ import { requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
 import { getEncodedOf, listEncodedOf } from "../../src/Posts/internal/encodedReads.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
-import { del, get, json, KEY, MARKDOWN, newPost, postJson, postMarkdown, putJson, send, withKey } from "./harness.js"
+import { del, get, json, KEY, MARKDOWN, newPost, postJson, postMarkdown, putJson, send, sqliteTestServer, withKey } from "./harness.js"
 
-const SqliteServer = Server.serve(
-  requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })
-).pipe(
-  Layer.provide(PostsLive),
-  Layer.provide(ApiKeys.layer([KEY])),
-  Layer.provideMerge(NodeHttpServer.layerTest),
-  Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", "sqlite::memory:"]]))))
-)
+const SqliteServer = sqliteTestServer
 
 describe("HTTP on SQLite", () => {
   it.effect("create, read, list, update, delete, tags, ready", () =>

@@ -6,7 +6,7 @@ import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } fr
 import { NodeHttpServer } from "@effect/platform-node"
 import { request as httpRequest } from "node:http"
 import { ConfigProvider, Deferred, type Duration, Effect, Exit, Layer, Logger, type LogLevel, Scope } from "effect"
-import { postsWith } from "../../src/App.js"
+import { postsWith, PostsLive } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
@@ -93,6 +93,11 @@ export const del = (url: string, headers: Record<string, string> = { "x-api-key"
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const json = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<any, unknown> => response.json
+
+/** `testServer` over SQLite in memory, through `PostsLive`: the SQL repository as the app builds it. */
+export const sqliteTestServer = testServer({
+  posts: PostsLive.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", "sqlite::memory:"]])))))
+})
 
 export const MARKDOWN = `---
 title: Hello from Markdown
