@@ -25,11 +25,17 @@ const optionTable = (options: Record<string, Options.Options<unknown>>): Array<r
 /** What @effect/cli adds to every command, and whether each takes a value. */
 const builtIns: Array<readonly [string, boolean]> = builtInOptions.map(({ name, values }) => [name, values !== undefined] as const)
 
-const subcommandOptions: Readonly<Record<string, ReadonlyMap<string, boolean>>> = {
-  import: new Map([...builtIns, ...optionTable(importOptions)]),
-  export: new Map([...builtIns, ...optionTable(exportOptions)]),
-  serve: new Map(builtIns)
+/** Each subcommand: its options, and whether it takes arguments (paths; the others refuse any). */
+const SUBCOMMANDS: Readonly<Record<string, { readonly options: Record<string, Options.Options<unknown>>; readonly takesArguments: boolean }>> = {
+  import: { options: importOptions, takesArguments: true },
+  export: { options: exportOptions, takesArguments: false },
+  serve: { options: {}, takesArguments: false }
 }
+
+const bySubcommand = <A>(f: (options: Record<string, Options.Options<unknown>>) => A): Readonly<Record<string, A>> =>
+  Object.fromEntries(Object.entries(SUBCOMMANDS).map(([name, { options }]) => [name, f(options)]))
+
+const subcommandOptions = bySubcommand((options): ReadonlyMap<string, boolean> => new Map([...builtIns, ...optionTable(options)]))
 
 const suggestion = (token: string, known: ReadonlyMap<string, boolean>): string => {
   const config = CliConfig.defaultConfig
@@ -59,16 +65,14 @@ const valueTable = (options: Record<string, Options.Options<unknown>>): Array<re
       : Option.match(Options.getIdentifier(option), { onNone: () => [], onSome: (name) => [[name, option] as const] })
   )
 
-const subcommandValues: Readonly<Record<string, ReadonlyMap<string, Options.Options<unknown>>>> = {
-  import: new Map([...builtInValues, ...valueTable(importOptions)]),
-  export: new Map([...builtInValues, ...valueTable(exportOptions)]),
-  serve: new Map(builtInValues)
-}
+const subcommandValues = bySubcommand((options): ReadonlyMap<string, Options.Options<unknown>> =>
+  new Map([...builtInValues, ...valueTable(options)])
+)
 
-const subcommands: ReadonlyMap<string, boolean> = new Map(Object.keys(subcommandOptions).map((name) => [name, false]))
+const subcommands: ReadonlyMap<string, boolean> = new Map(Object.keys(SUBCOMMANDS).map((name) => [name, false]))
 
 /** The subcommands that take arguments (paths); the others refuse any, in one line (@effect/cli's message has no `inkwell:`). */
-const takesArguments: ReadonlySet<string> = new Set(["import"])
+const takesArguments: ReadonlySet<string> = new Set(Object.keys(SUBCOMMANDS).filter((name) => SUBCOMMANDS[name]!.takesArguments))
 
 /** An option given with a value (`--name value` or `--name=value`). */
 interface GivenValue {

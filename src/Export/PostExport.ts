@@ -53,20 +53,20 @@ export class ExportTally {
 
 const utf8 = new TextEncoder()
 
+const none: ReadonlyMap<string, ReadonlyArray<string>> = new Map()
+
 /**
  * A page of posts as NDJSON bytes: one line per post, each ending with a newline, carrying the
  * post's old slugs from `oldSlugs` (by post id).
  */
 export const encodePage = (
   page: Chunk.Chunk<Post>,
-  oldSlugs: ReadonlyMap<string, ReadonlyArray<string>> = new Map()
+  oldSlugs: ReadonlyMap<string, ReadonlyArray<string>> = none
 ): Uint8Array => {
   let text = ""
   for (const post of page) text += `${exportRecord(post, oldSlugs.get(post.id))}\n`
   return utf8.encode(text)
 }
-
-const none: ReadonlyMap<string, ReadonlyArray<string>> = new Map()
 
 /**
  * The slugs that redirect to the posts of `page`: one read per page, so that an import restores
