@@ -141,11 +141,11 @@ interface Expected {
   readonly version: number | undefined
   readonly hashTag: string | undefined
   /**
-   * The expectation is `If-Match`'s: a post that is not it fails a precondition header (412
-   * PreconditionFailed, RFC 9110 §13.1.1), where a stale body `version` is part of the content
-   * the client sent (409 StaleVersion).
+   * The `If-Match` the expectation is from, when it is its: a post that is not it fails a
+   * precondition header (412 PreconditionFailed, RFC 9110 §13.1.1), where a stale body `version`
+   * is part of the content the client sent (409 StaleVersion).
    */
-  readonly fromIfMatch: boolean
+  readonly ifMatch: string | undefined
 }
 
 /** The 412 for an `If-Match` that `post` is not: names the slug, what was asked and what the post is. */
@@ -200,7 +200,7 @@ const expectedVersion = <E, R>(
   current: Effect.Effect<Pick<Post, "version" | "contentHash">, E, R>
 ): Effect.Effect<Expected, BadRequest | PreconditionFailed | E, R> =>
   Effect.gen(function* () {
-    if (ifMatch === undefined || ifMatch.trim() === "*") return { version: fromBody, hashTag: undefined, fromIfMatch: false }
+    if (ifMatch === undefined || ifMatch.trim() === "*") return { version: fromBody, hashTag: undefined, ifMatch: undefined }
     const listed = ifMatch.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")
     const conditions = listed.filter((entry) => !isWeakTag(entry)).map(ifMatchCondition)
     if (listed.length === 0 || conditions.some((condition) => condition === undefined)) {
@@ -227,7 +227,7 @@ const expectedVersion = <E, R>(
       if (matching === undefined) return yield* ifMatchFailed(slug, ifMatch, post)
       chosen = matching
     }
-    return { version: chosen.version, hashTag: chosen.hashTag, fromIfMatch: true }
+    return { version: chosen.version, hashTag: chosen.hashTag, ifMatch }
   })
 
 /** What create and update take: JSON fields, or markdown (`text/x-markdown` is its older name). */
@@ -584,14 +584,14 @@ const adminHandlers = (api: InkwellApiType) =>
               // The write replaces the post just compared, or none: the repository checks its
               // version and content hash (its ETag) in the same transaction as the write.
               if (post.version !== version || (hashTag !== undefined && hashTag !== hashTagOf(post))) {
-                return yield* expected.fromIfMatch
-                  ? ifMatchFailed(path.slug, ifMatch!, post)
+                return yield* expected.ifMatch !== undefined
+                  ? ifMatchFailed(path.slug, expected.ifMatch, post)
                   : new StaleVersion({ slug: path.slug, expected: version, actual: post.version })
               }
               hashTag = hashTagOf(post)
             }
             const write = posts.update(path.slug, version, content, hashTag)
-            const post = yield* (expected.fromIfMatch ? ifMatchPrecondition(path.slug, ifMatch!, current)(write) : write)
+            const post = yield* (expected.ifMatch !== undefined ? ifMatchPrecondition(path.slug, expected.ifMatch, current)(write) : write)
             // Renamed: the request's URL now answers 404; Content-Location says where the post is.
             if (post.slug === path.slug) return postResponse(post)
             return postResponse(post, 200, { "content-location": siblingUrl(request, post.slug) })
@@ -603,6 +603,7 @@ const adminHandlers = (api: InkwellApiType) =>
             const current = posts.get(path.slug, { includeDrafts: true })
             const expected = yield* expectedVersion(path.slug, undefined, ifMatch, current)
             // A DELETE has no body: whatever version it expects is If-Match's (none: no StaleVersion).
+            // Without an If-Match version no StaleVersion can come; the wrapper still takes it out of the type.
             yield* posts.remove(path.slug, expected.version, expected.hashTag).pipe(
               ifMatchPrecondition(path.slug, ifMatch ?? "*", current)
             )
