@@ -4,6 +4,7 @@
  */
 import { HttpApiError, HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import { plainIssues } from "../Domain/decodeIssues.js"
 
 /** Missing or wrong API key, or writes disabled because no key is configured. */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
@@ -102,8 +103,10 @@ export class PreconditionFailed extends Schema.TaggedError<PreconditionFailed>()
  * (`limit: expected ..., got "abc"`). The platform's own message draws the whole schema as a
  * tree; each issue already names its field, and says what is wrong with it.
  */
-export const decodeError = (issues: HttpApiError.HttpApiDecodeError["issues"]): HttpApiError.HttpApiDecodeError =>
-  new HttpApiError.HttpApiDecodeError({
+export const decodeError = (given: HttpApiError.HttpApiDecodeError["issues"]): HttpApiError.HttpApiDecodeError => {
+  const issues = plainIssues(given)
+  return new HttpApiError.HttpApiDecodeError({
     issues,
     message: issues.map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.map(String).join(".")}: ${issue.message}`)).join("; ")
   })
+}

@@ -13,6 +13,7 @@
  */
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
+import { plainIssues } from "../Domain/decodeIssues.js"
 import { NewPost, Post, PostInput, TocEntry } from "../Domain/Post.js"
 import { parseFrontMatter } from "./frontMatter.js"
 import { inputHash, processInputSync } from "./processPost.js"
@@ -78,28 +79,14 @@ const decodeInput = Schema.decodeUnknownEither(PostInput, { errors: "all" })
 const fieldPath = (path: ReadonlyArray<PropertyKey>): string =>
   path.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join("")
 
-/** Schema's names for PostInput's field types, as the markdown errors word them. */
-const expectedType = (ast: string): string =>
-  ast === "string" ? "a string" : ast === "ReadonlyArray<string>" ? "a list of strings" : ast.startsWith("{") ? "an object" : ast
-
 /**
  * One line per bad field, `title: expected a string, got 42`, instead of Schema's tree (which
- * names the class's encoded side and every union member). An optional field's `undefined`
- * member only says the field may be left out, so its issue is dropped.
+ * names the class's encoded side and every union member).
  */
-const describeDecodeError = (error: ParseResult.ParseError): string => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const relevant = issues.filter((issue) => !issue.message.startsWith("Expected undefined,"))
-  return (relevant.length > 0 ? relevant : issues).map((issue) => {
-    const type = /^Expected (.*), actual (.*)$/s.exec(issue.message)
-    const reason = issue._tag === "Missing"
-      ? "missing"
-      : type !== null
-      ? `expected ${expectedType(type[1]!)}, got ${type[2]!}`
-      : issue.message
-    return issue.path.length === 0 ? reason : `${fieldPath(issue.path)}: ${reason}`
-  }).join("; ")
-}
+const describeDecodeError = (error: ParseResult.ParseError): string =>
+  plainIssues(ParseResult.ArrayFormatter.formatErrorSync(error))
+    .map((issue) => (issue.path.length === 0 ? issue.message : `${fieldPath(issue.path)}: ${issue.message}`))
+    .join("; ")
 
 /**
  * What a record may carry: `PostInput`'s fields, the `source` it is known by and the slugs it

@@ -1,0 +1,25 @@
+/**
+ * Schema's decode issues as a client reads them, for the API's 400s and the import's rejected
+ * records alike: one issue per bad field, `expected a string, got 42`.
+ *
+ * An optional field is a union with `undefined`, so Schema reports every wrong value twice, once
+ * per member ("Expected string, actual 42" and "Expected undefined, actual 42"): the second only
+ * says the field may be left out, and read as a second problem it misleads.
+ */
+import type { ParseResult } from "effect"
+
+type Issue = ParseResult.ArrayFormatterIssue
+
+/** Schema's names for the input fields' types, as the markdown errors word them. */
+const expectedType = (ast: string): string =>
+  ast === "string" ? "a string" : ast === "ReadonlyArray<string>" ? "a list of strings" : ast.startsWith("{") ? "an object" : ast
+
+/** `issues` without the optional fields' `undefined` members, each worded `expected …, got …`. */
+export const plainIssues = (issues: ReadonlyArray<Issue>): ReadonlyArray<Issue> => {
+  const relevant = issues.filter((issue) => !issue.message.startsWith("Expected undefined,"))
+  return (relevant.length > 0 ? relevant : issues).map((issue) => {
+    if (issue._tag === "Missing") return { ...issue, message: "missing" }
+    const type = /^Expected (.*), actual (.*)$/s.exec(issue.message)
+    return type === null ? issue : { ...issue, message: `expected ${expectedType(type[1]!)}, got ${type[2]!}` }
+  })
+}
