@@ -293,7 +293,8 @@ const readPostBody = <A, I>(
       return Effect.flatMap(Effect.orDie(request.text), (text) => {
         const duplicate = duplicateKeyOf(text)
         return duplicate === undefined
-          ? Effect.catchTag(Schema.decodeUnknown(fields)(body), "ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
+          // Every bad field at once, as an import's record is reported: one round trip tells all.
+          ? Effect.catchTag(Schema.decodeUnknown(fields, { errors: "all" })(body), "ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
           : Effect.fail(duplicateField(duplicate))
       })
     })
