@@ -14,11 +14,19 @@ type Issue = ParseResult.ArrayFormatterIssue
 const expectedType = (ast: string): string =>
   ast === "string" ? "a string" : ast === "ReadonlyArray<string>" ? "a list of strings" : ast.startsWith("{") ? "an object" : ast
 
-/** `issues` without the optional fields' `undefined` members, each worded `expected …, got …`. */
+/**
+ * `issues` without the optional fields' `undefined` members, each worded `expected …, got …`, an
+ * unknown field as such with the known ones.
+ */
 export const plainIssues = (issues: ReadonlyArray<Issue>): ReadonlyArray<Issue> => {
   const relevant = issues.filter((issue) => !issue.message.startsWith("Expected undefined,"))
   return (relevant.length > 0 ? relevant : issues).map((issue) => {
     if (issue._tag === "Missing") return { ...issue, message: "missing" }
+    // Schema lists the known keys as a union of literals: `expected: "title" | "slug" | ...`.
+    const known = /^is unexpected, expected: (.*)$/s.exec(issue.message)
+    if (issue._tag === "Unexpected" && known !== null) {
+      return { ...issue, message: `unknown field (the fields are ${known[1]!.split(" | ").map((name) => name.replace(/^"(.*)"$/s, "$1")).join(", ")})` }
+    }
     const type = /^Expected (.*), actual (.*)$/s.exec(issue.message)
     return type === null ? issue : { ...issue, message: `expected ${expectedType(type[1]!)}, got ${type[2]!}` }
   })
