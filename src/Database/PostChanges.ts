@@ -47,7 +47,7 @@ export const RECONNECT_SCHEDULE = Schedule.exponential("100 millis").pipe(
 )
 
 export type PostChange = Data.TaggedEnum<{
-  /** The post at `slug` was created, updated, deleted, or renamed from or to it. */
+  /** The post at `slug` was created, updated, deleted, or renamed from or to it; or `slug` now redirects to a post. */
   Changed: { readonly slug: string }
   /** Changes may have been missed (the listener reconnected): treat every post as changed. */
   Reset: {}

@@ -10,18 +10,30 @@
  */
 import { Cause, Effect, Exit, Layer } from "effect"
 import { ALL_POSTS, PostChanges, type PostChangesShape } from "../Database/PostChanges.js"
-import { PostRepository, type PostRepositoryShape, type UpsertOptions, type UpsertOutcome } from "./PostRepository.js"
+import { PostRepository, type PostRepositoryShape, type UpsertOutcome, type UpsertResult } from "./PostRepository.js"
 
 const changed = (outcome: UpsertOutcome) =>
   outcome.action === "inserted" || outcome.action === "updated" || outcome.action === "renamed"
 
 /**
- * Whether a bulk write may have added redirects (`UpsertOptions.redirects`) to a post it kept
- * unchanged: a cached 404 at an old slug must go as well. Told apart from a write that found
- * every redirect in place only by reading, so any old slug given counts.
+ * Beyond this many old slugs made to redirect, a bulk write announces every post instead: each
+ * slug is a NOTIFY round trip of the writer's, and each drops every list and site page anyway.
  */
-const redirected = (outcomes: ReadonlyArray<UpsertOutcome>, redirects: UpsertOptions["redirects"]) =>
-  redirects !== undefined && outcomes.some((outcome, i) => outcome.action === "unchanged" && (redirects[i]?.length ?? 0) > 0)
+export const MAX_REDIRECT_ANNOUNCEMENTS = 100
+
+/**
+ * What a bulk write announces: every post when it changed any (it may touch hundreds, and every
+ * list); else each old slug it made redirect (`UpsertResult.redirectsAdded`), whose answer went
+ * from a 404 to a redirect; else nothing (a re-import, even one naming old slugs already in place).
+ * A new redirect changes no answer the response cache keeps (it keeps no 404 nor redirect, and a
+ * slug a live post holds never gains one): its slug is announced for what PostChanges promises
+ * its subscribers, and it costs no Reset.
+ */
+const bulkAnnouncement = (result: UpsertResult): ReadonlyArray<string> => {
+  if (result.outcomes.some(changed)) return [ALL_POSTS]
+  const added = result.redirectsAdded ?? []
+  return added.length > MAX_REDIRECT_ANNOUNCEMENTS ? [ALL_POSTS] : added
+}
 
 /** `repository` with every committed write announced on `changes`. Reads are untouched. */
 export const announcing = (repository: PostRepositoryShape, changes: PostChangesShape): PostRepositoryShape => {
@@ -59,16 +71,11 @@ export const announcing = (repository: PostRepositoryShape, changes: PostChanges
       ),
     delete: (slug, expectedVersion, expectedHashTag) =>
       announceAfter(repository.delete(slug, expectedVersion, expectedHashTag), () => [slug], [slug]),
-    // One announcement per batch: a bulk write may touch hundreds of posts and every list.
     // A dry run rolled back: nothing changed, whatever its outcomes say would.
     upsertMany: (posts, options) =>
       options?.dryRun === true
         ? repository.upsertMany(posts, options)
-        : Effect.tap(
-          repository.upsertMany(posts, options),
-          (result) =>
-            result.outcomes.some(changed) || redirected(result.outcomes, options?.redirects) ? announce(ALL_POSTS) : Effect.void
-        )
+        : Effect.tap(repository.upsertMany(posts, options), (result) => announce(...bulkAnnouncement(result)))
   }
 }
 

@@ -72,11 +72,15 @@ const replaceIn = (draft: Draft, previous: Post, next: Post) => {
   draft.redirects.set(previous.slug, previous.id)
 }
 
-/** Old slugs that lead nowhere yet: a live slug stays live, a redirect keeps its post. */
-const redirectIn = (draft: Draft, entries: ReadonlyArray<Redirect>) => {
+/** Old slugs that lead nowhere yet: a live slug stays live, a redirect keeps its post. Answers those added. */
+const redirectIn = (draft: Draft, entries: ReadonlyArray<Redirect>): ReadonlyArray<string> => {
+  const added: Array<string> = []
   for (const { postId, slug } of entries) {
-    if (!draft.redirects.has(slug) && Option.isNone(findBySlug(draft, slug))) draft.redirects.set(slug, postId)
+    if (draft.redirects.has(slug) || Option.isSome(findBySlug(draft, slug))) continue
+    draft.redirects.set(slug, postId)
+    added.push(slug)
   }
+  return added
 }
 
 /** A deleted post takes its old addresses with it. */

@@ -132,6 +132,13 @@ export interface UpsertOptions {
 export interface UpsertResult {
   /** One outcome per input post, in input order. */
   readonly outcomes: ReadonlyArray<UpsertOutcome>
+  /**
+   * The old slugs (`UpsertOptions.redirects`) this write made redirect, in the order given;
+   * absent when it made none (every one skipped, or already in place: a re-import). Only the
+   * store can tell, and a wrapper announcing changes needs to know: a post kept "unchanged" may
+   * still have gained redirects. A dry run reports those it would have made.
+   */
+  readonly redirectsAdded?: ReadonlyArray<string>
 }
 
 export interface PostRepositoryShape {

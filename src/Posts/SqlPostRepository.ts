@@ -651,12 +651,13 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
 
   /**
    * Old slugs that lead nowhere yet (`UpsertOptions.redirects`): one query for the live slugs and
-   * one for the redirected ones per chunk, then one INSERT of the rest.
+   * one for the redirected ones per chunk, then one INSERT of the rest. Answers the slugs inserted.
    */
   const writeRedirects = (sql: SqlClient.SqlClient, entries: ReadonlyArray<Redirect>) =>
     Effect.gen(function*() {
       const first = new Map<string, string>()
       for (const { postId, slug } of entries) if (!first.has(slug)) first.set(slug, postId)
+      const added: Array<string> = []
       for (const chunk of chunksOf(Array.from(first.keys()), 500)) {
         const taken = yield* Effect.all([
           sql<{ readonly slug: string }>`SELECT slug FROM posts WHERE ${sql.in("slug", chunk)}`,
@@ -665,7 +666,9 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
         const skip = new Set(taken.flat().map((row) => row.slug))
         const rows = chunk.filter((slug) => !skip.has(slug)).map((slug) => ({ slug, post_id: first.get(slug)! }))
         if (rows.length > 0) yield* sql`INSERT INTO slug_redirects ${sql.insert(rows)}`
+        for (const row of rows) added.push(row.slug)
       }
+      return added
     })
 
   /** Writes `next` over the row still at `previous.version`; `false` when it no longer is. */

@@ -76,17 +76,39 @@ describe("AnnouncingPostRepository", () => {
       assert.deepStrictEqual(yield* drain(published), [])
     }))
 
-  it.effect("a bulk write of unchanged posts given old slugs is announced: a cached 404 at an old slug must go", () =>
+  it.effect("a re-import naming the same old slugs announces nothing: the redirects are in place", () =>
+    Effect.gen(function*() {
+      const { repository, published } = yield* setup
+      const batch = [makeNewPost({ slug: "a" }), makeNewPost({ slug: "b" })]
+      const redirects = [undefined, ["old-b"]]
+      yield* repository.upsertMany(batch, { redirects })
+      assert.deepStrictEqual(yield* drain(published), [ALL_POSTS])
+      const again = yield* repository.upsertMany(batch, { redirects })
+      assert.deepStrictEqual(again.outcomes.map((o) => o.action), ["unchanged", "unchanged"])
+      assert.deepStrictEqual(yield* drain(published), [])
+    }))
+
+  it.effect("unchanged posts gaining old slugs announce those slugs, not every post", () =>
     Effect.gen(function*() {
       const { repository, published } = yield* setup
       const batch = [makeNewPost({ slug: "a" }), makeNewPost({ slug: "b" })]
       yield* repository.upsertMany(batch)
       yield* drain(published)
-      const again = yield* repository.upsertMany(batch, { redirects: [undefined, ["old-b"]] })
+      // "a" is live (no redirect), "old-a" given twice is one redirect.
+      const again = yield* repository.upsertMany(batch, { redirects: [["old-a"], ["old-b", "a", "old-a"]] })
       assert.deepStrictEqual(again.outcomes.map((o) => o.action), ["unchanged", "unchanged"])
+      assert.deepStrictEqual(yield* drain(published), ["old-a", "old-b"])
+    }))
+
+  it.effect(`more than ${AnnouncingPostRepository.MAX_REDIRECT_ANNOUNCEMENTS} old slugs gained are one announcement of every post`, () =>
+    Effect.gen(function*() {
+      const { repository, published } = yield* setup
+      const batch = [makeNewPost({ slug: "a" })]
+      yield* repository.upsertMany(batch)
+      yield* drain(published)
+      const many = Array.from({ length: AnnouncingPostRepository.MAX_REDIRECT_ANNOUNCEMENTS + 1 }, (_, i) => `old-${i}`)
+      yield* repository.upsertMany(batch, { redirects: [many] })
       assert.deepStrictEqual(yield* drain(published), [ALL_POSTS])
-      yield* repository.upsertMany(batch, { redirects: [[], undefined] })
-      assert.deepStrictEqual(yield* drain(published), [], "no old slug given: nothing to announce")
     }))
 
   it.effect("a failed announcement is logged, never the write's failure", () =>

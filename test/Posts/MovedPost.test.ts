@@ -1,8 +1,9 @@
 /**
  * A post whose title (so slug) changed, re-imported, seen over HTTP as the app composes it: the
- * SQLite repository announcing its writes (PostChanges), the response cache following them. The
- * old URL must stop answering whether the import came over HTTP or from elsewhere (`inkwell
- * import` next to the server), not only once the cache's TTL ran out.
+ * SQLite repository announcing its writes (PostChanges), the response cache following them, the
+ * reader site. The old URL must stop answering whether the import came over HTTP or from
+ * elsewhere (`inkwell import` next to the server), not only once the cache's TTL ran out; an old
+ * slug an import restores (`movedFrom`) redirects at once, and costs the cache no more than it must.
  */
 import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -18,9 +19,12 @@ import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import * as Server from "../../src/Http/Server.js"
 import * as AnnouncingPostRepository from "../../src/Posts/AnnouncingPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
+import * as SiteRoutes from "../../src/Site/Routes.js"
+import { SiteConfig } from "../../src/Site/SiteConfig.js"
 import { makeNewPost } from "../fixtures/posts.js"
 import { get, json, KEY, send } from "../Http/harness.js"
 import { sqliteStack } from "../Import/harness.js"
+import { fetchPage } from "../Site/harness.js"
 
 /** PostChanges as the app builds it on SQLite (an in-process PubSub). */
 const changes = PostChanges.layer("sqlite::memory:").pipe(
@@ -32,6 +36,8 @@ const changes = PostChanges.layer("sqlite::memory:").pipe(
 const repository = AnnouncingPostRepository.layer.pipe(Layer.provide(sqliteStack("sqlite::memory:")), Layer.orDie)
 
 const server = Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })).pipe(
+  Layer.provide(SiteRoutes.layer),
+  Layer.provide(SiteConfig.layer({ title: "Test Blog", description: "Words", url: "https://blog.example.com", maxAgeSeconds: 60 })),
   Layer.provide(postsWith(repository)),
   Layer.provideMerge(repository),
   Layer.provide(ApiKeys.layer([KEY])),
@@ -50,6 +56,24 @@ const importNdjson = (lines: ReadonlyArray<Record<string, unknown>>) =>
     ),
     json
   )
+
+/** Until `done` holds: the cache hears of changes on its own fiber (bounded, no sleep). */
+const until = (done: () => boolean, what: string) =>
+  Effect.yieldNow().pipe(
+    Effect.zipRight(Effect.suspend(() => done() ? Effect.void : Effect.fail(what))),
+    Effect.retry(Schedule.recurs(1000))
+  )
+
+/** Whether the response cache holds an answer for `url` (a GET without credentials). */
+const cached = (url: string) => Effect.map(ResponseCache, (cache) => cache.lookup("GET", url, false, undefined) !== undefined)
+
+/** Reads the site page at `path` twice, so it is kept, and checks it is. */
+const pageCached = (path: string) =>
+  Effect.gen(function*() {
+    assert.strictEqual((yield* fetchPage(path)).status, 200, path)
+    yield* fetchPage(path)
+    assert.isTrue(yield* cached(path), `${path} cached`)
+  })
 
 /** Reads `url` twice, so the second answer comes from the cache, and checks it is cached. */
 const readCached = (url: string) =>
@@ -94,18 +118,41 @@ describe("a post whose slug changed, over HTTP", () => {
 
       const result = yield* repo.upsertMany([makeNewPost({ slug: "second-title", title: "Second Title", source: "/blog/a.md" })])
       assert.deepStrictEqual(result.outcomes.map((o) => [o.action, o.movedFrom]), [["updated", "first-title"]])
-      // The cache hears of the change on its own fiber: wait for it (bounded), no sleep.
-      yield* Effect.yieldNow().pipe(
-        Effect.zipRight(Effect.suspend(() =>
-          cache.lookup("GET", "/posts/first-title", false, undefined) === undefined ? Effect.void : Effect.fail("still cached")
-        )),
-        Effect.retry(Schedule.recurs(1000))
-      )
+      yield* until(() => cache.lookup("GET", "/posts/first-title", false, undefined) === undefined, "still cached")
       assert.isUndefined(cache.lookup("GET", "/posts?limit=10", false, undefined))
       assert.strictEqual((yield* get("/posts/first-title")).status, 404)
       const after = yield* json(yield* get("/posts/second-title"))
       assert.deepStrictEqual([after.id, after.version], [before.id, 2])
       const listed = yield* json(yield* get("/posts?limit=10"))
       assert.deepStrictEqual(listed.items.map((p: { slug: string }) => p.slug), ["second-title"])
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("an import restoring an old slug of an unchanged post (`movedFrom`): it redirects at once, and the post stays cached", () =>
+    Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const cache = yield* ResponseCache
+      const post = makeNewPost({ slug: "kept", title: "Kept", source: "/blog/kept.md" })
+      yield* repo.upsertMany([post])
+      yield* readCached("/posts/kept")
+      yield* pageCached("/p/kept")
+      assert.strictEqual((yield* fetchPage("/p/old-kept")).status, 404)
+
+      const result = yield* repo.upsertMany([post], { redirects: [["old-kept"]] })
+      assert.deepStrictEqual([result.outcomes.map((o) => o.action), result.redirectsAdded], [["unchanged"], ["old-kept"]])
+      // Announced (a change of one slug drops every site page): the post itself did not change.
+      yield* until(() => cache.lookup("GET", "/p/kept", false, undefined) === undefined, "site page still cached")
+      assert.isTrue(yield* cached("/posts/kept"), "the unchanged post is still cached: no Reset")
+      const moved = yield* fetchPage("/p/old-kept")
+      assert.deepStrictEqual([moved.status, moved.headers["location"]], [301, "/p/kept"])
+
+      // The same again (a re-import of the export): the redirect is in place, nothing to announce.
+      yield* pageCached("/p/kept")
+      const again = yield* repo.upsertMany([post], { redirects: [["old-kept"]] })
+      assert.deepStrictEqual([again.outcomes.map((o) => o.action), again.redirectsAdded], [["unchanged"], undefined])
+      // Whatever the re-import announced reached the cache before a change announced after it.
+      yield* (yield* PostChanges).publish("marker")
+      yield* until(() => cache.lookup("GET", "/p/kept", false, undefined) === undefined, "marker not heard")
+      assert.isTrue(yield* cached("/posts/kept"), "still cached: the re-import announced no Reset")
+      assert.strictEqual((yield* fetchPage("/p/old-kept")).status, 301)
     }).pipe(Effect.provide(server)))
 })

@@ -305,12 +305,14 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       yield* repo.update("elsewhere-old", other.version, makeNewPost({ slug: "elsewhere", source: "o.md" }))
       const post = makeNewPost({ slug: "new", source: "n.md" })
       const redirects = [["gone", "live", "elsewhere-old", "new", "later"]]
-      // A dry run writes none.
-      yield* repo.upsertMany([post], { redirects, dryRun: true })
+      // A dry run writes none (and says which it would).
+      const dry = yield* repo.upsertMany([post], { redirects, dryRun: true })
+      assert.deepStrictEqual(dry.redirectsAdded, ["gone", "later"])
       assert.deepStrictEqual(yield* movedFrom("gone"), Option.none())
       // A later post of the batch takes "later": live, so no redirect.
       const first = yield* repo.upsertMany([post, makeNewPost({ slug: "later", source: "l.md" })], { redirects })
       assert.deepStrictEqual(actions(first.outcomes), ["inserted", "inserted"])
+      assert.deepStrictEqual(first.redirectsAdded, ["gone"], "the result names the redirects made, only those")
       assert.deepStrictEqual(yield* movedFrom("gone"), Option.some("new"))
       assert.deepStrictEqual(
         [yield* movedFrom("live"), yield* movedFrom("elsewhere-old"), yield* movedFrom("new"), yield* movedFrom("later")],
@@ -321,12 +323,17 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       // Again: unchanged (redirects are no content), and nothing doubled.
       const again = yield* repo.upsertMany([post], { redirects })
       assert.deepStrictEqual(actions(again.outcomes), ["unchanged"])
+      assert.isUndefined(again.redirectsAdded, "every redirect was in place")
       assert.strictEqual((yield* repo.getBySlug("new")).version, 1)
       assert.deepStrictEqual((yield* repo.oldSlugs!([stored.id])).get(stored.id), ["gone"])
       // A post not stored (a conflict) leaves its old slugs alone.
       const conflict = yield* repo.upsertMany([makeNewPost({ slug: "new", source: "x.md" })], { redirects: [["from-conflict"]] })
       assert.deepStrictEqual(actions(conflict.outcomes), ["conflict"])
+      assert.isUndefined(conflict.redirectsAdded)
       assert.deepStrictEqual(yield* movedFrom("from-conflict"), Option.none())
+      // An unchanged post gaining an old slug: only the store can tell it did.
+      const gained = yield* repo.upsertMany([post], { redirects: [["gone", "older"]] })
+      assert.deepStrictEqual([actions(gained.outcomes), gained.redirectsAdded], [["unchanged"], ["older"]])
     }))
 
     test("update replaces the content and bumps the version", Effect.gen(function*() {

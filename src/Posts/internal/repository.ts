@@ -228,9 +228,9 @@ export interface UpsertStore<E, R> {
   /**
    * Makes each `slug` redirect to its `postId`, after every write of the batch: skipped when a
    * post holds the slug (live) or it already redirects (`UpsertOptions.redirects`). The first
-   * of several entries for one slug wins.
+   * of several entries for one slug wins. Answers the slugs it made redirect, in entry order.
    */
-  readonly redirect: (entries: ReadonlyArray<Redirect>) => Effect.Effect<void, E, R>
+  readonly redirect: (entries: ReadonlyArray<Redirect>) => Effect.Effect<ReadonlyArray<string>, E, R>
   /**
    * The same store seen synchronously, for a store that has read the batch's slugs up front:
    * `find` answers from what it holds (`undefined`: ask `findBySlug`), `insert` queues a row.
@@ -420,14 +420,14 @@ export const upsertAll = <E, R>(
         if (Option.isNone(stored)) continue
         for (const slug of slugs) if (slug !== stored.value.slug) entries.push({ slug, postId: stored.value.id })
       }
-      if (entries.length > 0) yield* store.redirect(entries)
+      return entries.length > 0 ? yield* store.redirect(entries) : []
     })
 
   return Effect.gen(function*() {
     yield* load
     const outcomes: Array<UpsertOutcome> = []
     for (const post of posts) outcomes.push((validate ? undefined : fast(post)) ?? (yield* one(post)))
-    yield* redirectsOf(outcomes)
-    return { outcomes }
+    const redirectsAdded = yield* redirectsOf(outcomes)
+    return redirectsAdded.length > 0 ? { outcomes, redirectsAdded } : { outcomes }
   })
 }
