@@ -218,6 +218,9 @@ export const readText = (
 /** Whole-buffer decoding only (never `stream: true`), so one decoder serves every file. */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 
+/** A file's identity however it is reached: its device and inode. */
+const idOf = (info: FileSystem.File.Info): string => `${info.dev}:${Option.getOrElse(info.ino, () => 0)}`
+
 /** A markdown file found by the walker. */
 export interface FoundFile {
   readonly path: string
@@ -275,7 +278,7 @@ export const walkMarkdown = (
         readonly id: string
         readonly place: Place
       }
-      const passed = (p: string, reason: string, failed = false): Effect.Effect<Found> =>
+      const passed = (p: string, reason: string, failed = false): Effect.Effect<Extract<WalkEntry, { _tag: "Passed" }>> =>
         Effect.as(
           Effect.logWarning(`${failed ? "cannot import" : "skipping"} ${p}: ${reason}`),
           { _tag: "Passed", passed: { path: p, reason, failed } } as const
@@ -296,7 +299,7 @@ export const walkMarkdown = (
               return passed(full, "hidden (name starts with a dot)")
             }
             if (info.type === "Directory") {
-              const id = `${info.dev}:${Option.getOrElse(info.ino, () => 0)}`
+              const id = idOf(info)
               if (ancestors.has(id)) return passed(full, "symbolic link loop")
               return Effect.flatMap(fs.realPath(full), (real): Effect.Effect<Found> => {
                 const linked = real !== path.join(parent.real, path.basename(full))
@@ -318,21 +321,22 @@ export const walkMarkdown = (
             if (info.type !== "File") return passed(full, `not a regular file (${info.type})`)
             return Effect.succeed({ _tag: "File", file: { path: full, relativePath: rel, bytes: Number(info.size) } })
           }),
-          Effect.catchAll((e) =>
-            // Node lists a name that is not UTF-8 with U+FFFD in place of the bad bytes, and no
-            // file has that name: the entry is there, it cannot be opened by any name we have.
-            e._tag === "SystemError" && e.reason === "NotFound" && full.includes("\uFFFD")
-              ? isMarkdownPath(full)
-                ? passed(full, "file name is not valid UTF-8 (shown with \uFFFD): rename the file to import it", true)
-                : passed(full, "name is not valid UTF-8 (shown with \uFFFD): not read (if a directory, its posts are left out)")
-              : e._tag === "SystemError" && e.reason !== "NotFound"
-              // Unreadable, it may be a post or a directory of them.
-              ? passed(full, describePlatformError(e), true)
-              : isMarkdownPath(full)
-              ? passed(full, describePlatformError(e))
-              : passed(full, `broken symbolic link or vanished entry: ${describePlatformError(e)}`)
-          )
+          Effect.catchAll(unreadable(full))
         )
+      /** Why `full`, listed a moment ago, cannot be stat'ed. */
+      const unreadable = (full: string) => (e: PlatformError) =>
+        // Node lists a name that is not UTF-8 with U+FFFD in place of the bad bytes, and no
+        // file has that name: the entry is there, it cannot be opened by any name we have.
+        e._tag === "SystemError" && e.reason === "NotFound" && full.includes("\uFFFD")
+          ? isMarkdownPath(full)
+            ? passed(full, "file name is not valid UTF-8 (shown with \uFFFD): rename the file to import it", true)
+            : passed(full, "name is not valid UTF-8 (shown with \uFFFD): not read (if a directory, its posts are left out)")
+          : e._tag === "SystemError" && e.reason !== "NotFound"
+          // Unreadable, it may be a post or a directory of them.
+          ? passed(full, describePlatformError(e), true)
+          : isMarkdownPath(full)
+          ? passed(full, describePlatformError(e))
+          : passed(full, `broken symbolic link or vanished entry: ${describePlatformError(e)}`)
       // Set once the root is resolved, below.
       let rootReal = ""
       /**
@@ -394,7 +398,7 @@ export const walkMarkdown = (
           ? emit([yield* passed(root, `not a regular file (${rootInfo.right.type})`, true)])
           : emit([found._tag === "Passed" ? { _tag: "Passed", passed: { ...found.passed, failed: true } } : found])
       }
-      const id = `${rootInfo.right.dev}:${Option.getOrElse(rootInfo.right.ino, () => 0)}`
+      const id = idOf(rootInfo.right)
       const real = yield* Effect.either(fs.realPath(root))
       if (real._tag === "Left") return emit([yield* passed(root, describePlatformError(real.left), true)])
       rootReal = real.right
