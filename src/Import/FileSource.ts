@@ -218,6 +218,9 @@ export const readText = (
 /** Whole-buffer decoding only (never `stream: true`), so one decoder serves every file. */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 
+/** A file's identity however it is reached: its device and inode. */
+const idOf = (info: FileSystem.File.Info): string => `${info.dev}:${Option.getOrElse(info.ino, () => 0)}`
+
 /** A markdown file found by the walker. */
 export interface FoundFile {
   readonly path: string
@@ -233,7 +236,8 @@ export interface Passed {
   /**
    * What may hold posts that are now left out (a named path that is missing or unreadable or is
    * no post, a directory that cannot be listed), as opposed to what is no post (a symlink loop,
-   * a FIFO named .md, a broken link): an import counts the first as a failure, the second as skipped.
+   * a FIFO named .md, a broken link) or a second path to a post read at another (a symbolic link):
+   * an import counts the first as a failure, the others as skipped.
    */
   readonly failed: boolean
 }
@@ -247,13 +251,20 @@ export const isMarkdownPath = (path: string): boolean => /\.(?:md|markdown)$/i.t
 /**
  * Walks `root` depth-first in name order, yielding markdown files and the entries it passed
  * over (symlink loops, non-regular files, unreadable entries, hidden directories and files)
- * with a warning. A symbolic link to a directory inside the tree is passed over (its posts are
- * read where the directory is), so each post is read once: walked through both paths, each of
- * its files was a second post with the same slug, and failed as a duplicate. A link to a
- * directory outside the tree is walked, once however many links lead there. Only one
- * directory listing (and its entries' stats) is held per level, so a huge tree streams in
- * bounded memory. A directory's entries are stat'ed in one Effect and its files emitted as one
- * chunk: an inner Stream per entry cost ~0.3 ms of CPU per file here, more than the stat.
+ * with a warning. Each post is read once, whatever links lead to it: read through two paths,
+ * it was a second post with the same slug, and failed as a duplicate (or, its slug derived from
+ * its path, was stored twice). So a symbolic link to a directory inside the tree is passed
+ * over (its posts are read where the directory is), and so is a link to a file the walk reads
+ * at its own path (a "latest.md" alias of a post in the tree), naming its target. A link to a
+ * directory or a file outside the tree is read, once however many links lead there (the first
+ * in walk order; a second is passed over naming the first). A file the user named is read
+ * even if it is a link. All these are skipped, not failed: no post is left out.
+ *
+ * Only one directory listing (and its entries' stats) is held per level, so a huge tree
+ * streams in bounded memory; what is remembered across the walk is the directories and files
+ * reached through links, never the tree's own files. A directory's entries are stat'ed in one
+ * Effect and its files emitted as one chunk: an inner Stream per entry cost ~0.3 ms of CPU per
+ * file here, more than the stat.
  */
 export const walkMarkdown = (
   root: string
@@ -274,8 +285,14 @@ export const walkMarkdown = (
         readonly ancestors: ReadonlySet<string>
         readonly id: string
         readonly place: Place
+      } | {
+        /** A markdown file reached through a symbolic link: read or passed over in walk order (`linkedFile`). */
+        readonly _tag: "LinkToFile"
+        readonly file: FoundFile
+        /** The target's device and inode. */
+        readonly id: string
       }
-      const passed = (p: string, reason: string, failed = false): Effect.Effect<Found> =>
+      const passed = (p: string, reason: string, failed = false): Effect.Effect<Extract<WalkEntry, { _tag: "Passed" }>> =>
         Effect.as(
           Effect.logWarning(`${failed ? "cannot import" : "skipping"} ${p}: ${reason}`),
           { _tag: "Passed", passed: { path: p, reason, failed } } as const
@@ -296,7 +313,7 @@ export const walkMarkdown = (
               return passed(full, "hidden (name starts with a dot)")
             }
             if (info.type === "Directory") {
-              const id = `${info.dev}:${Option.getOrElse(info.ino, () => 0)}`
+              const id = idOf(info)
               if (ancestors.has(id)) return passed(full, "symbolic link loop")
               return Effect.flatMap(fs.realPath(full), (real): Effect.Effect<Found> => {
                 const linked = real !== path.join(parent.real, path.basename(full))
@@ -316,23 +333,62 @@ export const walkMarkdown = (
             }
             if (!isMarkdownPath(full)) return Effect.succeed(undefined)
             if (info.type !== "File") return passed(full, `not a regular file (${info.type})`)
-            return Effect.succeed({ _tag: "File", file: { path: full, relativePath: rel, bytes: Number(info.size) } })
+            const file: FoundFile = { path: full, relativePath: rel, bytes: Number(info.size) }
+            if (!walked) return Effect.succeed({ _tag: "File", file })
+            // No lstat in FileSystem: readlink is the one call that tells a link (it fails on
+            // anything else), one more per markdown file, against four to read it.
+            return Effect.flatMap(Effect.option(fs.readLink(full)), (link): Effect.Effect<Found> => {
+              if (Option.isSome(link)) return Effect.succeed({ _tag: "LinkToFile", file, id: idOf(info) })
+              // In a directory reached through a link, a link read earlier may have led here.
+              const first = parent.linked ? linkedFiles.get(idOf(info)) : undefined
+              return first === undefined ? Effect.succeed({ _tag: "File", file }) : passed(full, `the same file as ${first}, already read`)
+            })
           }),
-          Effect.catchAll((e) =>
-            // Node lists a name that is not UTF-8 with U+FFFD in place of the bad bytes, and no
-            // file has that name: the entry is there, it cannot be opened by any name we have.
-            e._tag === "SystemError" && e.reason === "NotFound" && full.includes("\uFFFD")
-              ? isMarkdownPath(full)
-                ? passed(full, "file name is not valid UTF-8 (shown with \uFFFD): rename the file to import it", true)
-                : passed(full, "name is not valid UTF-8 (shown with \uFFFD): not read (if a directory, its posts are left out)")
-              : e._tag === "SystemError" && e.reason !== "NotFound"
-              // Unreadable, it may be a post or a directory of them.
-              ? passed(full, describePlatformError(e), true)
-              : isMarkdownPath(full)
-              ? passed(full, describePlatformError(e))
-              : passed(full, `broken symbolic link or vanished entry: ${describePlatformError(e)}`)
-          )
+          Effect.catchAll(unreadable(full))
         )
+      /** Why `full`, listed a moment ago, cannot be stat'ed. */
+      const unreadable = (full: string) => (e: PlatformError) =>
+        // Node lists a name that is not UTF-8 with U+FFFD in place of the bad bytes, and no
+        // file has that name: the entry is there, it cannot be opened by any name we have.
+        e._tag === "SystemError" && e.reason === "NotFound" && full.includes("\uFFFD")
+          ? isMarkdownPath(full)
+            ? passed(full, "file name is not valid UTF-8 (shown with \uFFFD): rename the file to import it", true)
+            : passed(full, "name is not valid UTF-8 (shown with \uFFFD): not read (if a directory, its posts are left out)")
+          : e._tag === "SystemError" && e.reason !== "NotFound"
+          // Unreadable, it may be a post or a directory of them.
+          ? passed(full, describePlatformError(e), true)
+          : isMarkdownPath(full)
+          ? passed(full, describePlatformError(e))
+          : passed(full, `broken symbolic link or vanished entry: ${describePlatformError(e)}`)
+      /**
+       * A link to a markdown file, when the walk comes to it: passed over if the walk reads its
+       * target at another path (in the tree, or in a directory walked through a link), or read
+       * a first time through another link; else read, its target remembered.
+       */
+      const linkedFile = (link: Extract<Found, { _tag: "LinkToFile" }>): Effect.Effect<WalkEntry> => {
+        const full = link.file.path
+        const same = (real: string, first: string, when: string) =>
+          passed(full, `symbolic link to ${real}, the same file as ${first}, ${when}`)
+        return fs.realPath(full).pipe(
+          Effect.flatMap((real): Effect.Effect<WalkEntry, PlatformError> => {
+            const name = path.basename(real)
+            const walkedName = isMarkdownPath(name) && !name.startsWith(".")
+            const inTree = walkedName ? walkedPathOf(real) : undefined
+            if (inTree !== undefined) return passed(full, `symbolic link to ${inTree}, a file of the tree read on its own`)
+            const firstLink = linkedFiles.get(link.id)
+            if (firstLink !== undefined) return same(real, firstLink, "already read")
+            const inLinkedDirectory = walkedName
+              ? Effect.map(fs.stat(path.dirname(real)), (dir) => walkedThroughLinks.get(idOf(dir)))
+              : Effect.succeed(undefined)
+            return Effect.flatMap(inLinkedDirectory, (directory): Effect.Effect<WalkEntry> => {
+              if (directory !== undefined) return same(real, `${directory}/${name}`, "read there")
+              linkedFiles.set(link.id, full)
+              return Effect.succeed({ _tag: "File", file: link.file } as const)
+            })
+          }),
+          Effect.catchAll(unreadable(full))
+        )
+      }
       // Set once the root is resolved, below.
       let rootReal = ""
       /**
@@ -347,17 +403,23 @@ export const walkMarkdown = (
       }
       /** Directories reached through a link (outside the tree), by device and inode: the first path each was walked at. */
       const walkedThroughLinks = new Map<string, string>()
+      /** Files read through a link (outside the tree), by device and inode: the link each was read at. */
+      const linkedFiles = new Map<string, string>()
       /** Runs of found entries as chunks, each subdirectory walked in its place. */
       const emit = (found: ReadonlyArray<Found>): Stream.Stream<WalkEntry> => {
         const parts: Array<Stream.Stream<WalkEntry>> = []
         let run: Array<WalkEntry> = []
         for (const f of found) {
-          if (f._tag !== "Directory") {
+          if (f._tag === "File" || f._tag === "Passed") {
             run.push(f)
             continue
           }
           if (run.length > 0) parts.push(Stream.fromIterable(run))
           run = []
+          if (f._tag === "LinkToFile") {
+            parts.push(Stream.fromEffect(linkedFile(f)))
+            continue
+          }
           parts.push(Stream.suspend(() => {
             if (!f.place.linked) return visit(f.path, f.relative, f.ancestors, f.place)
             const first = walkedThroughLinks.get(f.id)
@@ -394,7 +456,7 @@ export const walkMarkdown = (
           ? emit([yield* passed(root, `not a regular file (${rootInfo.right.type})`, true)])
           : emit([found._tag === "Passed" ? { _tag: "Passed", passed: { ...found.passed, failed: true } } : found])
       }
-      const id = `${rootInfo.right.dev}:${Option.getOrElse(rootInfo.right.ino, () => 0)}`
+      const id = idOf(rootInfo.right)
       const real = yield* Effect.either(fs.realPath(root))
       if (real._tag === "Left") return emit([yield* passed(root, describePlatformError(real.left), true)])
       rootReal = real.right

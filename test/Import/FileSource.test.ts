@@ -183,6 +183,54 @@ describe("walkMarkdown", () => {
       ])
     }).pipe(Effect.provide(NodeContext.layer)))
 
+  it.scoped("symbolic links to files: one read the walk makes elsewhere is skipped naming its target; an outside file is read once, through its first path", () =>
+    Effect.gen(function*() {
+      const base = yield* tempDir()
+      const dir = `${base}/tree`
+      yield* writeFiles(base, {
+        "tree/posts/2024/real.md": "r",
+        "tree/notes/plan.txt": "p",
+        "tree/.drafts/draft.md": "d",
+        "outside/x.md": "x",
+        "outside/y.md": "y",
+        "elsewhere/shared.md": "s"
+      })
+      // "latest" aliases, relative as people write them, sorted before and after their target.
+      symlinkSync("2024/real.md", `${dir}/posts/0-latest.md`)
+      symlinkSync("2024/real.md", `${dir}/posts/latest.md`)
+      // A link to that link, and one through a linked directory: both lead to the same file.
+      symlinkSync("latest.md", `${dir}/posts/newest.md`)
+      symlinkSync(`${dir}/posts`, `${dir}/blog`)
+      symlinkSync(`${dir}/blog/2024/real.md`, `${dir}/via-dir.md`)
+      // The walk reads neither a .txt file nor a hidden one: reached only through these links.
+      symlinkSync(`${dir}/notes/plan.txt`, `${dir}/plan.md`)
+      symlinkSync(`${dir}/.drafts/draft.md`, `${dir}/draft.md`)
+      // Outside: two links to one file; one link read before the directory holding its target is walked, one after.
+      symlinkSync(`${base}/elsewhere/shared.md`, `${dir}/s1.md`)
+      symlinkSync("../../elsewhere/shared.md", `${dir}/posts/s2.md`)
+      symlinkSync(`${base}/outside/x.md`, `${dir}/0-x.md`)
+      symlinkSync(`${base}/outside`, `${dir}/ext`)
+      symlinkSync(`${base}/outside/y.md`, `${dir}/y.md`)
+      const entries = Chunk.toReadonlyArray(yield* Stream.runCollect(walkMarkdown(dir)))
+      const files = entries.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : []))
+      assert.deepStrictEqual(files, ["0-x.md", "draft.md", "ext/y.md", "plan.md", "posts/2024/real.md", "posts/s2.md"])
+      const passed = entries.flatMap((e) => (e._tag === "Passed" ? [[e.passed.path.slice(dir.length + 1), e.passed.reason, e.passed.failed]] : []))
+      assert.deepStrictEqual(passed, [
+        [".drafts", "hidden (name starts with a dot)", false],
+        ["blog", "symbolic link to posts/, a directory of the tree walked on its own: its posts are read there", false],
+        ["ext/x.md", `the same file as ${dir}/0-x.md, already read`, false],
+        ["posts/0-latest.md", "symbolic link to posts/2024/real.md, a file of the tree read on its own", false],
+        ["posts/latest.md", "symbolic link to posts/2024/real.md, a file of the tree read on its own", false],
+        ["posts/newest.md", "symbolic link to posts/2024/real.md, a file of the tree read on its own", false],
+        ["s1.md", `symbolic link to ${base}/elsewhere/shared.md, the same file as ${dir}/posts/s2.md, already read`, false],
+        ["via-dir.md", "symbolic link to posts/2024/real.md, a file of the tree read on its own", false],
+        ["y.md", `symbolic link to ${base}/outside/y.md, the same file as ${dir}/ext/y.md, read there`, false]
+      ])
+      // Named by the user, a link is read whatever it leads to.
+      const named = Chunk.toReadonlyArray(yield* Stream.runCollect(walkMarkdown(`${dir}/posts/latest.md`)))
+      assert.deepStrictEqual(named.map((e) => (e._tag === "File" ? e.file.relativePath : e.passed.reason)), ["latest.md"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
   it.scoped("passes over hidden entries (.git, .github, .trash) as skipped; a hidden root or file named by the user is read", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir()

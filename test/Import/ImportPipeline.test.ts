@@ -168,6 +168,24 @@ describe("symbolic links in a markdown directory", () => {
         "posts/b: symbolic link to a/, a directory of the tree walked on its own: its posts are read there"
       ])
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+  it.scoped("a link to a file of the tree (a \"latest\" alias) is skipped naming its target; two links to one outside file make one post", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, {
+        "posts/2024/real.md": markdownPost("Real"),
+        "elsewhere/shared.md": markdownPost("Shared")
+      })
+      symlinkSync("2024/real.md", `${dir}/posts/latest.md`)
+      symlinkSync(`${dir}/elsewhere/shared.md`, `${dir}/posts/s1.md`)
+      symlinkSync("../elsewhere/shared.md", `${dir}/posts/s2.md`)
+      const summary = yield* importDir(`${dir}/posts`)
+      assert.deepStrictEqual([summary.imported, summary.failed, summary.skipped], [2, 0, 2], JSON.stringify(summary.failures))
+      assert.deepStrictEqual(summary.skips.map((s) => `${s.source.slice(dir.length + 1)}: ${s.reason}`), [
+        "posts/latest.md: symbolic link to 2024/real.md, a file of the tree read on its own",
+        `posts/s2.md: symbolic link to ${dir}/elsewhere/shared.md, the same file as ${dir}/posts/s1.md, already read`
+      ])
+      assert.deepStrictEqual((yield* rows).map((r) => r.source.slice(dir.length + 1)), ["posts/2024/real.md", "posts/s1.md"])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 })
 
 describe("re-runs", () => {
