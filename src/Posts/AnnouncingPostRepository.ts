@@ -71,11 +71,12 @@ export const announcing = (repository: PostRepositoryShape, changes: PostChanges
       ),
     delete: (slug, expectedVersion, expectedHashTag) =>
       announceAfter(repository.delete(slug, expectedVersion, expectedHashTag), () => [slug], [slug]),
-    // A dry run rolled back: nothing changed, whatever its outcomes say would.
+    // A dry run rolled back: nothing changed, whatever its outcomes say would. A batch
+    // interrupted as it committed may have written any of its posts: every post is announced.
     upsertMany: (posts, options) =>
       options?.dryRun === true
         ? repository.upsertMany(posts, options)
-        : Effect.tap(repository.upsertMany(posts, options), (result) => announce(...bulkAnnouncement(result)))
+        : announceAfter(repository.upsertMany(posts, options), bulkAnnouncement, [ALL_POSTS])
   }
 }
 

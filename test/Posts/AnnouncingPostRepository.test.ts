@@ -153,6 +153,32 @@ describe("AnnouncingPostRepository", () => {
       assert.deepStrictEqual(yield* drain(published), ["edited"])
     }))
 
+  it.effect("an import batch interrupted while it commits is announced as a change of every post", () =>
+    Effect.gen(function*() {
+      const { changes, published } = yield* recording
+      const inner = yield* MemoryPostRepository.make
+      const committing = yield* Deferred.make<void>()
+      const committed = yield* Deferred.make<void>()
+      const slowCommit: PostRepositoryShape = {
+        ...inner,
+        upsertMany: (...args) =>
+          Effect.uninterruptible(
+            Deferred.succeed(committing, undefined).pipe(
+              Effect.zipRight(Deferred.await(committed)),
+              Effect.zipRight(inner.upsertMany(...args))
+            )
+          )
+      }
+      const repository = AnnouncingPostRepository.announcing(slowCommit, changes)
+      const batch = yield* Effect.fork(repository.upsertMany([makeNewPost({ slug: "landed" })]))
+      yield* Deferred.await(committing)
+      yield* Fiber.interruptFork(batch)
+      yield* Deferred.succeed(committed, undefined)
+      yield* Fiber.await(batch)
+      assert.strictEqual((yield* inner.getBySlug("landed")).slug, "landed", "the batch committed")
+      assert.deepStrictEqual(yield* drain(published), [ALL_POSTS])
+    }))
+
   it.scoped("as a layer over the in-process PostChanges: subscribers hear the write", () =>
     Effect.gen(function*() {
       const changes = yield* PostChanges
