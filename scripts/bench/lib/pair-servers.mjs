@@ -54,7 +54,7 @@ try {
   for (const server of servers) await waitFor(`${server.url}/health`, server.name)
   const wrk = (server, secs) =>
     new Promise((resolve, reject) =>
-      execFile("taskset", ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${secs}s`, "-s", script, ...server.headers, server.url], { encoding: "utf8" }, (error, out) =>
+      execFile("taskset", ["-c", "1", "wrk", "--latency", "-t1", `-c${connections}`, `-d${secs}s`, "-s", script, ...server.headers, server.url], { encoding: "utf8" }, (error, out) =>
         error === null ? resolve(out) : reject(error)))
   // Every post requested once (a response cache, when on, then answers every measured request),
   // then an unrecorded warm-up (JIT) for both, side by side as measured.
@@ -69,10 +69,11 @@ try {
       const requests = Number(/(\d+) requests in/.exec(outs[i])?.[1])
       server.perRequest.push(((after[i] - before[i]) * 10_000) / requests)
       server.transfer = /Transfer\/sec:\s+(\S+)/.exec(outs[i])?.[1]
+      server.p99 = /\s99%\s+(\S+)/.exec(outs[i])?.[1]
     })
     const [a, b] = servers
     console.log(
-      `round ${round + 1}: ${a.name} ${a.perRequest.at(-1).toFixed(0)} µs/req, ${b.name} ${b.perRequest.at(-1).toFixed(0)} µs/req, ${b.name}/${a.name} ${(b.perRequest.at(-1) / a.perRequest.at(-1)).toFixed(2)}`
+      `round ${round + 1}: ${a.name} ${a.perRequest.at(-1).toFixed(0)} µs/req (p99 ${a.p99}), ${b.name} ${b.perRequest.at(-1).toFixed(0)} µs/req (p99 ${b.p99}), ${b.name}/${a.name} ${(b.perRequest.at(-1) / a.perRequest.at(-1)).toFixed(2)}`
     )
   }
   const median = (xs) => {
