@@ -1,8 +1,9 @@
 /**
  * A post whose title (so slug) changed, re-imported, seen over HTTP as the app composes it: the
  * SQLite repository announcing its writes (PostChanges), the response cache following them. The
- * old URL must stop answering whether the import came over HTTP or from elsewhere (`inkwell
- * import` next to the server), not only once the cache's TTL ran out.
+ * old URL must stop answering the post (it is a 301 to the new one) whether the import came over
+ * HTTP or from elsewhere (`inkwell import` next to the server), not only once the cache's TTL ran
+ * out; and the 301 is never kept, so a later move or a post taking the slug again is seen at once.
  */
 import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -19,7 +20,7 @@ import * as Server from "../../src/Http/Server.js"
 import * as AnnouncingPostRepository from "../../src/Posts/AnnouncingPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
-import { get, json, KEY, send } from "../Http/harness.js"
+import { get, json, KEY, newPost, postJson, putJson, send } from "../Http/harness.js"
 import { sqliteStack } from "../Import/harness.js"
 
 /** PostChanges as the app builds it on SQLite (an in-process PubSub). */
@@ -51,6 +52,16 @@ const importNdjson = (lines: ReadonlyArray<Record<string, unknown>>) =>
     json
   )
 
+/** `url` answers 301 to `location`, read twice, and is not kept by the cache (only 200s are). */
+const assertMovedUncached = (url: string, location: string) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 2; i++) {
+      const moved = yield* get(url)
+      assert.deepStrictEqual([moved.status, moved.headers["location"]], [301, location], url)
+    }
+    assert.isUndefined((yield* ResponseCache).lookup("GET", url, false, undefined), `${url} not cached`)
+  })
+
 /** Reads `url` twice, so the second answer comes from the cache, and checks it is cached. */
 const readCached = (url: string) =>
   Effect.gen(function*() {
@@ -61,7 +72,7 @@ const readCached = (url: string) =>
   })
 
 describe("a post whose slug changed, over HTTP", () => {
-  it.scoped("an HTTP import moves it: the old URL is 404, the new one is the same post one version later", () =>
+  it.scoped("an HTTP import moves it: the old URL is a 301 to the new one, the same post one version later", () =>
     Effect.gen(function*() {
       const first = yield* importNdjson([{ source: "export/a", slug: "first-title", title: "First Title", body: "Hello" }])
       assert.strictEqual(first.imported, 1)
@@ -74,7 +85,7 @@ describe("a post whose slug changed, over HTTP", () => {
         from: "first-title",
         to: "second-title"
       }]])
-      assert.strictEqual((yield* get("/posts/first-title")).status, 404)
+      yield* assertMovedUncached("/posts/first-title", "/posts/second-title")
       const after = yield* json(yield* get("/posts/second-title"))
       assert.deepStrictEqual([after.id, after.version, after.title, after.createdAt], [before.id, 2, "Second Title", before.createdAt])
       const listed = yield* json(yield* get("/posts?limit=10"))
@@ -102,10 +113,25 @@ describe("a post whose slug changed, over HTTP", () => {
         Effect.retry(Schedule.recurs(1000))
       )
       assert.isUndefined(cache.lookup("GET", "/posts?limit=10", false, undefined))
-      assert.strictEqual((yield* get("/posts/first-title")).status, 404)
+      yield* assertMovedUncached("/posts/first-title", "/posts/second-title")
       const after = yield* json(yield* get("/posts/second-title"))
       assert.deepStrictEqual([after.id, after.version], [before.id, 2])
       const listed = yield* json(yield* get("/posts?limit=10"))
       assert.deepStrictEqual(listed.items.map((p: { slug: string }) => p.slug), ["second-title"])
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("moved again by a PUT, or its old slug taken by a new post: no cached answer outlives the write", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* postJson("/posts", newPost({ slug: "first" }))).status, 201)
+      assert.strictEqual((yield* putJson("/posts/first", newPost({ slug: "second", version: 1 }))).status, 200)
+      yield* readCached("/posts/second")
+      yield* assertMovedUncached("/posts/first", "/posts/second")
+
+      assert.strictEqual((yield* putJson("/posts/second", newPost({ slug: "third", version: 2 }))).status, 200)
+      yield* assertMovedUncached("/posts/second", "/posts/third")
+      yield* assertMovedUncached("/posts/first", "/posts/third")
+
+      assert.strictEqual((yield* postJson("/posts", newPost({ slug: "first", title: "Another" }))).status, 201)
+      assert.strictEqual((yield* readCached("/posts/first")).title, "Another")
     }).pipe(Effect.provide(server)))
 })
