@@ -99,6 +99,37 @@ export class PreconditionFailed extends Schema.TaggedError<PreconditionFailed>()
 ) {}
 
 /**
+ * `GET /posts/:slug` at a slug a post left (renamed, or its title changed on re-import), as
+ * GitHub's API answers a renamed repository: 301 with `Location`, its body saying the same for a
+ * client that reads bodies only (the typed client decodes it as this error when its HTTP client
+ * does not follow redirects). An error, not a success, so `get` still succeeds with a post only.
+ */
+export class PostMoved extends Schema.TaggedError<PostMoved>()(
+  "PostMoved",
+  {
+    /** The slug asked for, which the post left. */
+    slug: Schema.String,
+    /** The post's slug now. */
+    movedTo: Schema.String,
+    /** Its URL, as the `Location` header gives it. */
+    location: Schema.String,
+    message: Schema.String
+  },
+  HttpApiSchema.annotations({ status: 301 })
+) {
+  constructor(
+    props: { readonly slug: string; readonly movedTo: string; readonly location: string; readonly message?: string },
+    options?: Schema.MakeOptions
+  ) {
+    super({
+      ...props,
+      message: props.message ??
+        `post ${JSON.stringify(props.slug)} moved to ${JSON.stringify(props.movedTo)}: read it at ${props.location}`
+    }, options)
+  }
+}
+
+/**
  * A 400 for bad input with the given issues, its `message` one line made of them
  * (`limit: expected ..., got "abc"`). The platform's own message draws the whole schema as a
  * tree; each issue already names its field, and says what is wrong with it.

@@ -26,6 +26,8 @@
  *     with the earliest publication after its read began (`Posts.nextScheduled`, one indexed
  *     query per list stored, none per hit), and is not answered from that instant on. A post's
  *     own answer needs no such bound: only a public post's 200 is kept, and it stays public.
+ *     A renamed post's old slug answers a 301, which is never kept (no 3xx is: `keepable`):
+ *     where it leads changes with writes that name only the post's new slug.
  * A read that started before an invalidation never stores its (possibly stale) answer. Time is
  * Effect's `Clock` of the layer (`TestClock` in tests), read synchronously on a hit.
  *

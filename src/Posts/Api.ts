@@ -15,6 +15,7 @@ import {
   BadRequest,
   InternalServerError,
   PayloadTooLarge,
+  PostMoved,
   PreconditionFailed,
   RequestTimedOut,
   Unauthorized,
@@ -192,6 +193,13 @@ const LOCATION_HEADER = {
   Location: { description: "The new post's URL (its slug percent-encoded)", schema: { type: "string" } }
 }
 
+const MOVED_HEADER = {
+  Location: {
+    description: "Where the post that left this slug is now (its new slug percent-encoded), with the request's query",
+    schema: { type: "string" }
+  }
+}
+
 const CONTENT_LOCATION_HEADER = {
   "Content-Location": {
     description: "Only when the update renamed the post (a new `slug`): its new URL, percent-encoded",
@@ -271,8 +279,16 @@ export class PostsApi extends HttpApiGroup.make("posts")
       .addSuccess(Post)
       .addSuccess(HttpApiSchema.Empty(304))
       .addError(PostNotFound)
-      .annotate(OpenApi.Summary, "One processed post (html, excerpt, reading time, toc), with an ETag")
-      .annotate(OpenApi.Transform, transforms(withResponseHeaders(200, ETAG_HEADER), withResponseHeaders(304, ETAG_HEADER)))
+      // A renamed post's old slug; a draft or scheduled post's only with a key (404 otherwise).
+      .addError(PostMoved)
+      .annotate(
+        OpenApi.Summary,
+        "One processed post (html, excerpt, reading time, toc), with an ETag; at a slug the post left (renamed), 301 to where it is"
+      )
+      .annotate(
+        OpenApi.Transform,
+        transforms(withResponseHeaders(200, ETAG_HEADER), withResponseHeaders(304, ETAG_HEADER), withResponseHeaders(301, MOVED_HEADER))
+      )
   )
   .add(
     HttpApiEndpoint.get("tags", "/tags")

@@ -5,14 +5,14 @@
 import { type HttpApi, HttpApiBuilder, HttpApiError, type HttpApiGroup, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
-import { StaleVersion } from "../Domain/Errors.js"
+import { type PostNotFound, StaleVersion } from "../Domain/Errors.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
-import { BadRequest, decodeError, PreconditionFailed, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
+import { BadRequest, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
-import { type ApiKeyAuth, uploadStream } from "../Http/Middleware.js"
+import { type ApiKeyAuth, CREDENTIAL_HEADERS, uploadStream } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
@@ -122,9 +122,19 @@ const isEditor = (keys: ApiKeysShape, request: HttpServerRequest.HttpServerReque
     : Effect.succeed(verdict === "valid")
 }
 
+/** An absolute-form request target's scheme and host (`GET http://host/posts/x`, as sent to a proxy). */
+const SCHEME_AND_HOST = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i
+
+/**
+ * The request's path, which the URLs this API answers with are built on: without the query, a
+ * trailing slash, or a scheme and host the client put in its request line, and with repeated
+ * slashes as one, as the router reads them: `//posts/old` is routed, and a `Location` of
+ * `//posts/new` would name a host ("posts").
+ */
 const requestPath = (request: HttpServerRequest.HttpServerRequest): string => {
   const query = request.url.indexOf("?")
-  const path = query === -1 ? request.url : request.url.slice(0, query)
+  const target = query === -1 ? request.url : request.url.slice(0, query)
+  const path = target.replace(SCHEME_AND_HOST, "").replace(/\/{2,}/g, "/")
   return path.endsWith("/") ? path.slice(0, -1) : path
 }
 
@@ -424,6 +434,23 @@ const createOnly = (
   )
 }
 
+/**
+ * The 301 for a read at `slug`, which the post left for `movedTo`: `Location` is its URL beside
+ * the request's, with the request's query as sent (the same request at the post's new address;
+ * the endpoint reads no query, so it is the client's own, a cache-buster say, and it keeps it).
+ * `no-cache`: without a freshness of its own a 301 is kept by browsers for good, and this one ends
+ * when a post takes the slug again, the post moves on or becomes a draft. Setting Cache-Control,
+ * it states the Vary (and `private` with a key) the request pipeline gives reads that set none.
+ */
+const movedResponse = (request: HttpServerRequest.HttpServerRequest, slug: string, movedTo: string, editor: boolean) => {
+  const query = request.url.indexOf("?")
+  const location = siblingUrl(request, movedTo) + (query === -1 ? "" : request.url.slice(query))
+  return HttpServerResponse.unsafeJson(Schema.encodeSync(PostMoved)(new PostMoved({ slug, movedTo, location })), {
+    status: 301,
+    headers: { location, "cache-control": editor ? "private, no-cache" : "no-cache", vary: CREDENTIAL_HEADERS }
+  })
+}
+
 type InkwellApiType = typeof InkwellApi
 
 /** The answer to a GET of `post` (200 with its JSON, or 304), from its encoded form. */
@@ -453,6 +480,12 @@ const publicHandlers = (api: InkwellApiType) =>
         : (slug: string, editor: boolean, ifNoneMatch: string | undefined) =>
           Effect.flatMap(getEncoded(slug, { includeDrafts: editor }), (encoded) =>
             encoded === undefined ? getDecoded(slug, editor, ifNoneMatch) : Effect.succeed(encodedResponse(encoded, ifNoneMatch)))
+      /** A read's 404 at a slug a post left: 301 to it, when the caller may read it there (`Posts.movedFrom`). */
+      const movedOrMissing = (notFound: PostNotFound, request: HttpServerRequest.HttpServerRequest, editor: boolean) =>
+        Effect.flatMap(posts.movedFrom(notFound.slug, { includeDrafts: editor }), (moved) =>
+          Option.isNone(moved)
+            ? Effect.fail(notFound)
+            : Effect.succeed(movedResponse(request, notFound.slug, moved.value.slug, editor)))
       const listEncoded = posts.listEncoded
       return handlers
         .handle("list", ({ request, urlParams }) =>
@@ -491,9 +524,9 @@ const publicHandlers = (api: InkwellApiType) =>
         )
         // The hot read: no generator, one flatMap per step.
         .handle("get", ({ headers, path, request }) =>
-          Effect.flatMap(isEditor(keys, request), (editor) => get(path.slug, editor, headers["if-none-match"])).pipe(
-            databaseErrorsAsDefects
-          )
+          Effect.flatMap(isEditor(keys, request), (editor) =>
+            Effect.catchTag(get(path.slug, editor, headers["if-none-match"]), "PostNotFound", (notFound) =>
+              movedOrMissing(notFound, request, editor))).pipe(databaseErrorsAsDefects)
         )
         .handle("tags", ({ request }) =>
           Effect.gen(function* () {
@@ -593,7 +626,7 @@ const adminHandlers = (api: InkwellApiType) =>
             }
             const write = posts.update(path.slug, version, content, hashTag)
             const post = yield* (expected.ifMatch !== undefined ? ifMatchPrecondition(path.slug, expected.ifMatch, current)(write) : write)
-            // Renamed: the request's URL now answers 404; Content-Location says where the post is.
+            // Renamed: the request's URL now answers a 301 to it; Content-Location says where the post is.
             if (post.slug === path.slug) return postResponse(post)
             return postResponse(post, 200, { "content-location": siblingUrl(request, post.slug) })
           }).pipe(databaseErrorsAsDefects)

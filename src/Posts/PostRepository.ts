@@ -249,8 +249,9 @@ export const isPublicAt = (post: Pick<Post, "status" | "publishedAt" | "createdA
 
 /**
  * The post that moved away from `slug` (renamed, or its title changed on re-import), as it is
- * now: the reader site sends the old URL there. `None` when no post left that slug or the slug
- * is live again. Optional for other stores: without it an old URL is a 404.
+ * now: the reader site sends the old URL there, and the API's `GET /posts/<old-slug>` (301).
+ * `None` when no post left that slug or the slug is live again. Optional for other stores:
+ * without it an old URL is a 404.
  */
 export type MovedFrom = (slug: string) => Effect.Effect<Option.Option<Post>, RepositoryError>
 

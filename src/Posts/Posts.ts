@@ -2,7 +2,7 @@
  * Posts: what the API does with posts, independent of HTTP. Processing happens here, on
  * write (reads are lookups), and every write names its source as "api".
  */
-import { DateTime, Effect, type Option } from "effect"
+import { DateTime, Effect, Option } from "effect"
 import { type InvalidCursor, PostNotFound, type RepositoryError } from "../Domain/Errors.js"
 import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
@@ -62,6 +62,23 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
         ? repository.getBySlug(slug)
         : Effect.flatMap(repository.getBySlug(slug), (post) =>
           Effect.flatMap(DateTime.now, (now) => isPublicAt(post, now) ? Effect.succeed(post) : Effect.fail(new PostNotFound({ slug }))))
+
+    /**
+     * The post that left `slug` (renamed, or its title changed on re-import), where it is now,
+     * when the caller may read it there as `get` would: a reader without drafts is not told
+     * where a draft or scheduled post went. `None` when no post left the slug, or the repository
+     * keeps no old slugs (`PostRepository.movedFrom`).
+     */
+    const movedFrom = (slug: string, options: { readonly includeDrafts: boolean }): Effect.Effect<Option.Option<Post>, RepositoryError> =>
+      repository.movedFrom === undefined
+        ? Effect.succeedNone
+        : Effect.flatMap(repository.movedFrom(slug), (moved) => {
+          // Never a redirect to itself, whatever a store holds (as the reader site).
+          const elsewhere = Option.filter(moved, (post) => post.slug !== slug)
+          return options.includeDrafts || Option.isNone(elsewhere)
+            ? Effect.succeed(elsewhere)
+            : Effect.map(DateTime.now, (now) => Option.filter(elsewhere, (post) => isPublicAt(post, now)))
+        })
 
     /**
      * `get` as the post's response JSON, when the repository can read it so (SQLite:
@@ -142,6 +159,6 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     /** Succeeds when the database answers through the pool. */
     const ping: Effect.Effect<void, RepositoryError> = repository.ping
 
-    return { list, search, listEncoded, get, getEncoded, create, createAt, update, remove, tags, nextScheduled, ping } as const
+    return { list, search, listEncoded, get, getEncoded, movedFrom, create, createAt, update, remove, tags, nextScheduled, ping } as const
   })
 }) {}

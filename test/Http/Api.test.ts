@@ -1,8 +1,12 @@
-import { HttpBody, HttpClientRequest } from "@effect/platform"
+import { HttpApiClient, HttpBody, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { request as httpRequest } from "node:http"
-import { get, json, KEY, MARKDOWN, newPost, portOf, postJson, postMarkdown, putJson, del, send, testServer } from "./harness.js"
+import { Slug } from "../../src/Domain/Post.js"
+import { InkwellApi } from "../../src/Http/Api.js"
+import { PostMoved } from "../../src/Http/Errors.js"
+import { movedPostAnswers } from "./movedPosts.js"
+import { get, json, KEY, MARKDOWN, newPost, portOf, postJson, postMarkdown, putJson, del, send, sendRaw, testServer } from "./harness.js"
 
 describe("posts API", () => {
   it.effect("creates a post from JSON fields: 201, Location, ETag, processed fields", () =>
@@ -339,9 +343,31 @@ describe("posts API", () => {
       const location = renamed.headers["content-location"]!
       assert.strictEqual(location, `/posts/${encodeURIComponent("日本語-ポスト")}`)
       assert.strictEqual((yield* get(location)).status, 200)
-      assert.strictEqual((yield* get("/posts/first-post")).status, 404)
+      const old = yield* get("/posts/first-post")
+      assert.deepStrictEqual([old.status, old.headers["location"]], [301, location])
       const spec = yield* json(yield* get("/openapi.json"))
       assert.property(spec.paths["/posts/{slug}"].put.responses["200"].headers, "Content-Location")
+    }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("a renamed post's old slug: 301 to it (GET, HEAD, query kept) when the caller may read it there, else 404; writes there 404", () =>
+    movedPostAnswers.pipe(Effect.provide(testServer())))
+
+  it.effect("the old slug's 301 is in the OpenAPI document (with Location), and the typed client reads it as PostMoved", () =>
+    Effect.gen(function* () {
+      const spec = yield* json(yield* get("/openapi.json"))
+      const answer = spec.paths["/posts/{slug}"].get.responses["301"]
+      assert.property(answer.headers, "Location")
+      assert.deepStrictEqual(answer.content["application/json"].schema, { $ref: "#/components/schemas/PostMoved" })
+      assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
+      assert.strictEqual((yield* putJson("/posts/first-post", newPost({ slug: "second-post", version: 1 }))).status, 200)
+      const client = yield* HttpApiClient.make(InkwellApi)
+      const moved = yield* Effect.flip(client.posts.get({ path: { slug: Slug.make("first-post") }, headers: {} }))
+      assert.instanceOf(moved, PostMoved)
+      assert.deepStrictEqual([moved.movedTo, moved.location], ["second-post", "/posts/second-post"])
+      // A request line naming a host (as sent to a proxy) gets a path on this server, not that host.
+      const absolute = yield* sendRaw(yield* portOf, { method: "GET", path: "http://elsewhere.example/posts/first-post", contentType: "text/plain", declared: true }, [])
+      assert.deepStrictEqual([absolute.status, JSON.parse(absolute.body).location], [301, "/posts/second-post"])
     }).pipe(Effect.provide(testServer()))
   )
 

@@ -13,6 +13,7 @@ import * as Server from "../../src/Http/Server.js"
 import { getEncodedOf, listEncodedOf } from "../../src/Posts/internal/encodedReads.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { del, get, json, KEY, MARKDOWN, newPost, postJson, postMarkdown, putJson, send, sqliteTestServer, withKey } from "./harness.js"
+import { movedPostAnswers } from "./movedPosts.js"
 
 const SqliteServer = sqliteTestServer
 
@@ -56,6 +57,9 @@ describe("HTTP on SQLite", () => {
       assert.strictEqual((yield* get("/posts/first-post")).status, 404)
     }).pipe(Effect.provide(SqliteServer))
   )
+
+  it.effect("a renamed post's old slug: 301 to it (GET, HEAD, query kept) when the caller may read it there, else 404; writes there 404", () =>
+    movedPostAnswers.pipe(Effect.provide(SqliteServer)))
 })
 
 /** As App.AppLive composes it: the repository `Posts` uses is in the server's context too. */

@@ -4,28 +4,11 @@
  * rules as on SQLite and the memory store (test/Http/Search.test.ts): relevance order, drafts
  * and scheduled posts only with a key, any text words or nothing (never a 500), 400 for a blank q.
  */
-import { NodeHttpServer } from "@effect/platform-node"
 import { assert, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
-import { PostsLive } from "../../src/App.js"
-import { ApiKeys } from "../../src/Http/ApiKeys.js"
-import { requestMiddleware } from "../../src/Http/Middleware.js"
-import * as Server from "../../src/Http/Server.js"
-import { atFixtureNow } from "../fixtures/clock.js"
-import { describePg, freshSchema } from "../fixtures/pg.js"
+import { Effect } from "effect"
+import { describePg } from "../fixtures/pg.js"
 import { get, json, KEY, newPost, postJson } from "../Http/harness.js"
-
-/** The API on a fresh PostgreSQL schema, dropped with the layer. */
-const PgServer = Layer.unwrapScoped(Effect.map(freshSchema, ({ url }) =>
-  Server.serve(
-    requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })
-  ).pipe(
-    Layer.provide(PostsLive),
-    Layer.provide(ApiKeys.layer([KEY])),
-    Layer.provideMerge(NodeHttpServer.layerTest),
-    Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", url], ["DB_MAX_CONNECTIONS", "2"]])))),
-    Layer.provide(atFixtureNow)
-  )))
+import { pgTestServer } from "./harness.js"
 
 const slugsOf = (body: { readonly items: ReadonlyArray<{ readonly slug: string }> }) => body.items.map((item) => item.slug)
 
@@ -72,7 +55,7 @@ describePg("GET /posts?q= on PostgreSQL", () => {
       assert.deepStrictEqual(slugsOf(first), ["in-title", "in-tag"])
       assert.strictEqual(first.nextOffset, 2)
       assert.deepStrictEqual(slugsOf(yield* json(yield* get("/posts?q=compilers&limit=2&offset=2"))), ["in-body"])
-    }).pipe(Effect.provide(PgServer)), 30_000)
+    }).pipe(Effect.provide(pgTestServer)), 30_000)
 
   it.effect("drafts and scheduled posts are hidden without a key and found with one", () =>
     Effect.gen(function*() {
@@ -84,7 +67,7 @@ describePg("GET /posts?q= on PostgreSQL", () => {
       assert.deepStrictEqual(yield* search("unfinished"), [])
       assert.deepStrictEqual(yield* search("next year"), [])
       assert.strictEqual((yield* get("/posts?q=compilers&status=draft")).status, 401)
-    }).pipe(Effect.provide(PgServer)), 30_000)
+    }).pipe(Effect.provide(pgTestServer)), 30_000)
 
   it.effect("words inside versions, numbers, addresses and paths are found, as on SQLite", () =>
     Effect.gen(function*() {
@@ -92,7 +75,7 @@ describePg("GET /posts?q= on PostgreSQL", () => {
       for (const q of ["rust 1.88", "1.88", "88", "me@example.com", "example com", "changelog", "/usr/bin", "usr", "3.14", "node.js", "js", "x-1"]) {
         assert.deepStrictEqual(yield* search(q), ["release"], q)
       }
-    }).pipe(Effect.provide(PgServer)), 30_000)
+    }).pipe(Effect.provide(pgTestServer)), 30_000)
 
   it.effect("any other text is words or nothing, never an error; a blank q is 400 naming q", () =>
     Effect.gen(function*() {
@@ -117,5 +100,5 @@ describePg("GET /posts?q= on PostgreSQL", () => {
         const body = yield* json(response)
         assert.deepStrictEqual(body.issues[0].path, ["q"], q)
       }
-    }).pipe(Effect.provide(PgServer)), 30_000)
+    }).pipe(Effect.provide(pgTestServer)), 30_000)
 })

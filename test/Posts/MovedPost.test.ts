@@ -1,9 +1,11 @@
 /**
  * A post whose title (so slug) changed, re-imported, seen over HTTP as the app composes it: the
  * SQLite repository announcing its writes (PostChanges), the response cache following them, the
- * reader site. The old URL must stop answering whether the import came over HTTP or from
- * elsewhere (`inkwell import` next to the server), not only once the cache's TTL ran out; an old
- * slug an import restores (`movedFrom`) redirects at once, and costs the cache no more than it must.
+ * reader site. The old URL must stop answering the post (it is a 301 to the new one) whether the
+ * import came over HTTP or from elsewhere (`inkwell import` next to the server), not only once the
+ * cache's TTL ran out; the 301 is never kept, so a later move or a post taking the slug again is
+ * seen at once; an old slug an import restores (`movedFrom`) redirects at once, and costs the
+ * cache no more than it must.
  */
 import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -22,7 +24,7 @@ import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SiteRoutes from "../../src/Site/Routes.js"
 import { SiteConfig } from "../../src/Site/SiteConfig.js"
 import { makeNewPost } from "../fixtures/posts.js"
-import { get, json, KEY, send } from "../Http/harness.js"
+import { get, json, KEY, newPost, postJson, putJson, send } from "../Http/harness.js"
 import { sqliteStack } from "../Import/harness.js"
 import { fetchPage } from "../Site/harness.js"
 
@@ -75,6 +77,16 @@ const pageCached = (path: string) =>
     assert.isTrue(yield* cached(path), `${path} cached`)
   })
 
+/** `url` answers 301 to `location`, read twice, and is not kept by the cache (only 200s are). */
+const assertMovedUncached = (url: string, location: string) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 2; i++) {
+      const moved = yield* get(url)
+      assert.deepStrictEqual([moved.status, moved.headers["location"]], [301, location], url)
+    }
+    assert.isUndefined((yield* ResponseCache).lookup("GET", url, false, undefined), `${url} not cached`)
+  })
+
 /** Reads `url` twice, so the second answer comes from the cache, and checks it is cached. */
 const readCached = (url: string) =>
   Effect.gen(function*() {
@@ -85,7 +97,7 @@ const readCached = (url: string) =>
   })
 
 describe("a post whose slug changed, over HTTP", () => {
-  it.scoped("an HTTP import moves it: the old URL is 404, the new one is the same post one version later", () =>
+  it.scoped("an HTTP import moves it: the old URL is a 301 to the new one, the same post one version later", () =>
     Effect.gen(function*() {
       const first = yield* importNdjson([{ source: "export/a", slug: "first-title", title: "First Title", body: "Hello" }])
       assert.strictEqual(first.imported, 1)
@@ -98,7 +110,7 @@ describe("a post whose slug changed, over HTTP", () => {
         from: "first-title",
         to: "second-title"
       }]])
-      assert.strictEqual((yield* get("/posts/first-title")).status, 404)
+      yield* assertMovedUncached("/posts/first-title", "/posts/second-title")
       const after = yield* json(yield* get("/posts/second-title"))
       assert.deepStrictEqual([after.id, after.version, after.title, after.createdAt], [before.id, 2, "Second Title", before.createdAt])
       const listed = yield* json(yield* get("/posts?limit=10"))
@@ -120,7 +132,7 @@ describe("a post whose slug changed, over HTTP", () => {
       assert.deepStrictEqual(result.outcomes.map((o) => [o.action, o.movedFrom]), [["updated", "first-title"]])
       yield* until(() => cache.lookup("GET", "/posts/first-title", false, undefined) === undefined, "still cached")
       assert.isUndefined(cache.lookup("GET", "/posts?limit=10", false, undefined))
-      assert.strictEqual((yield* get("/posts/first-title")).status, 404)
+      yield* assertMovedUncached("/posts/first-title", "/posts/second-title")
       const after = yield* json(yield* get("/posts/second-title"))
       assert.deepStrictEqual([after.id, after.version], [before.id, 2])
       const listed = yield* json(yield* get("/posts?limit=10"))
@@ -154,5 +166,20 @@ describe("a post whose slug changed, over HTTP", () => {
       yield* until(() => cache.lookup("GET", "/p/kept", false, undefined) === undefined, "marker not heard")
       assert.isTrue(yield* cached("/posts/kept"), "still cached: the re-import announced no Reset")
       assert.strictEqual((yield* fetchPage("/p/old-kept")).status, 301)
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("moved again by a PUT, or its old slug taken by a new post: no cached answer outlives the write", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* postJson("/posts", newPost({ slug: "first" }))).status, 201)
+      assert.strictEqual((yield* putJson("/posts/first", newPost({ slug: "second", version: 1 }))).status, 200)
+      yield* readCached("/posts/second")
+      yield* assertMovedUncached("/posts/first", "/posts/second")
+
+      assert.strictEqual((yield* putJson("/posts/second", newPost({ slug: "third", version: 2 }))).status, 200)
+      yield* assertMovedUncached("/posts/second", "/posts/third")
+      yield* assertMovedUncached("/posts/first", "/posts/third")
+
+      assert.strictEqual((yield* postJson("/posts", newPost({ slug: "first", title: "Another" }))).status, 201)
+      assert.strictEqual((yield* readCached("/posts/first")).title, "Another")
     }).pipe(Effect.provide(server)))
 })
