@@ -38,8 +38,9 @@ const servers = specs.map((spec, i) => {
     RESPONSE_CACHE_TTL: "10 minutes"
   }
   for (const setting of settings) {
-    const [key, value] = setting.split("=")
-    env[key] = value
+    // At the first "=" only: a value may hold one (NODE_OPTIONS=--max-semi-space-size=32).
+    const at = setting.indexOf("=")
+    env[setting.slice(0, at)] = setting.slice(at + 1)
   }
   const child = spawn("taskset", ["-c", "0", process.execPath, "--import", "tsx", "scripts/bench/lib/inkwell-server.ts"], {
     cwd: checkout,
