@@ -124,7 +124,8 @@ export interface UpsertOptions {
    * redirects to the post as stored, written in the batch's transaction. A slug a live post
    * holds is skipped (the live post wins), as is one already redirecting to another post (that
    * post keeps it) and the post's own slug; so is every slug of a post not stored (conflict,
-   * skipped). Redirects change no outcome: a post otherwise unchanged stays "unchanged".
+   * skipped). Of several posts of the batch naming one slug, the first (in input order) keeps it.
+   * Redirects change no outcome: a post otherwise unchanged stays "unchanged".
    */
   readonly redirects?: ReadonlyArray<ReadonlyArray<string> | undefined>
   /**

@@ -2,8 +2,9 @@
  * `PostExport` in process on real SQLite files: an export imported into a fresh database gives
  * the same posts (drafts and scheduled ones included, created when they were, so listed where
  * they were), and again into either changes nothing; on SQLite and the memory store, a record's
- * `createdAt` is taken by a post the import creates only; the filters; one page read at a time,
- * each written before the next; one snapshot while another connection writes
+ * `createdAt` is taken by a post the import creates only, and of two records of one batch with
+ * one old slug in `movedFrom` the first keeps it; the filters; one page read at a time, each
+ * written before the next; one snapshot while another connection writes
  * (test/Export/snapshot.ts); an interrupted or failed export leaves the destination as it was and
  * no temporary file (latches, never sleeps).
  */
@@ -11,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Context, DateTime, Deferred, Effect, Exit, Fiber, Layer, Schema, Stream } from "effect"
+import { Chunk, Context, DateTime, Deferred, Effect, Exit, Fiber, Layer, Option, Schema, Stream } from "effect"
 import { DatabaseError, type RepositoryError } from "../../src/Domain/Errors.js"
 import { NewPost, type Post } from "../../src/Domain/Post.js"
 import * as ExportOutput from "../../src/Export/ExportOutput.js"
@@ -246,6 +247,29 @@ describe("PostExport", () => {
         assert.strictEqual(renamed.renamed, 1)
         assert.strictEqual((yield* storedAt("plain-2")).createdAt.toJSON(), "2021-01-01T00:00:00.000Z")
       }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(store, ProcessorTest, NodeContext.layer))), 60_000)
+
+    it.live(`${name}: two records of one batch claiming one old slug in movedFrom: the first in the input keeps it`, () =>
+      Effect.gen(function*() {
+        for (const [first, second] of [["one", "two"], ["two", "one"]] as const) {
+          yield* Effect.gen(function*() {
+            const record = (slug: string) => ({ source: `src-${slug}`, slug, title: slug, body: "Text.", movedFrom: ["old"] })
+            const repository = yield* PostRepository
+            const batches: Array<number> = []
+            const counted: PostRepositoryShape = {
+              ...repository,
+              upsertMany: (posts, options) => Effect.zipRight(Effect.sync(() => batches.push(posts.length)), repository.upsertMany(posts, options))
+            }
+            const summary = yield* importRecords([record(first), record(second)]).pipe(Effect.provideService(PostRepository, counted))
+            assert.deepStrictEqual([summary.imported, batches], [2, [2]], "both in one batch")
+            const at = yield* repository.movedFrom!("old")
+            assert.strictEqual(Option.map(at, (post) => post.slug as string).pipe(Option.getOrUndefined), first)
+            // And only it: the export carries the old slug with it alone.
+            const ids = [(yield* storedAt(first)).id, (yield* storedAt(second)).id]
+            const oldSlugs = yield* repository.oldSlugs!(ids)
+            assert.deepStrictEqual([oldSlugs.get(ids[0]!), oldSlugs.get(ids[1]!)], [["old"], undefined])
+          }).pipe(Effect.provide(store))
+        }
+      }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(ProcessorTest, NodeContext.layer))), 60_000)
   }
 
   it.live("--status and --tag take only their posts; published includes scheduled posts", () =>
