@@ -50,11 +50,7 @@ const checkDatabase = Effect.gen(function*() {
   }
 })
 
-const summary = (tally: ExportTally, name: string) =>
-  `inkwell: exported ${plural(tally.posts, "post")} to ${name}` +
-  (tally.undated === 0
-    ? ""
-    : ` (${plural(tally.undated, "published post")} without a date: listed by when they were stored, which an import sets anew)`)
+const summary = (tally: ExportTally, name: string) => `inkwell: exported ${plural(tally.posts, "post")} to ${name}`
 
 const handler = (f: Flags) =>
   Effect.gen(function*() {

@@ -7,8 +7,10 @@
  * every page is written before the next is read: memory holds one page whatever the number of
  * posts. Each page's old slugs (those that redirect to its posts, `PostRepositoryShape.oldSlugs`)
  * are read in one query before it is written: a record carries them as `movedFrom`, and an import
- * makes them redirect again. The listing is asked without `asOf`, so drafts and scheduled posts (published with a
- * date still to come, hidden from readers) are exported like any other.
+ * makes them redirect again. A record carries the post's `createdAt` too, which a post the import
+ * creates takes: one without `publishedAt`, listed by it, keeps its place. The listing is asked
+ * without `asOf`, so drafts and scheduled posts (published with a date still to come, hidden from
+ * readers) are exported like any other.
  *
  * `fromSnapshot` reads every page from one snapshot of the database (`DatabasePool.snapshot`):
  * one read transaction, so the export is the database as it was at its first read, while the
@@ -47,8 +49,6 @@ export const posts = (filter: ExportFilter): Stream.Stream<Post, RepositoryError
 /** What has been written so far: read when an export ends, however it ends. */
 export class ExportTally {
   posts = 0
-  /** Published posts without `publishedAt`: listed by their `createdAt`, which an import sets anew. */
-  undated = 0
 }
 
 const utf8 = new TextEncoder()
@@ -99,7 +99,6 @@ export const run = (
           Effect.suspend(() => output.write(encodePage(page, oldSlugs))),
           Effect.sync(() => {
             tally.posts += page.length
-            for (const post of page) if (post.status === "published" && post.publishedAt === null) tally.undated++
           })
         )))
     ),

@@ -45,13 +45,15 @@ type LineItem = Extract<ImportItem, { _tag: "Line" }>
 
 /**
  * Writes one batch in one transaction (a dry run's writer rolls it back and still answers the
- * outcomes); `undefined` for a dry run without a database, which only validates.
+ * outcomes); `undefined` for a dry run without a database, which only validates. `redirects` and
+ * `createdAt` are per post, as `UpsertOptions` takes them.
  */
 type Writer =
   | ((
     posts: ReadonlyArray<NewPost>,
     pinnedSources: ReadonlySet<string>,
-    redirects: ReadonlyArray<ReadonlyArray<string> | undefined>
+    redirects: ReadonlyArray<ReadonlyArray<string> | undefined>,
+    createdAt: ReadonlyArray<DateTime.Utc | undefined>
   ) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>)
   | undefined
 
@@ -254,7 +256,12 @@ const writeBatch = (
   if (items.length === 0) return Effect.void
   return Effect.suspend(() => {
     const pinned = ledger.transaction(() => new Set(items.map((item) => item.post.source).filter(ledger.isPinned)))
-    return writer(items.map((item) => item.post), pinned, items.map((item) => item.movedFrom))
+    return writer(
+      items.map((item) => item.post),
+      pinned,
+      items.map((item) => item.movedFrom),
+      items.map((item) => item.createdAt)
+    )
   }).pipe(
     Effect.exit,
     // Scheduled as of when the batch landed.
@@ -474,9 +481,9 @@ export const run = <R>(
   Effect.flatMap(PostRepository, (repository) => {
     const onSlugConflict = options.onConflict ?? defaultImportOptions.onConflict
     const dryRun = options.dryRun === true
-    const writer: Writer = (posts, pinnedSources, redirects) =>
+    const writer: Writer = (posts, pinnedSources, redirects, createdAt) =>
       Effect.map(
-        repository.upsertMany(posts, { onSlugConflict, pinnedSources, dryRun, redirects }),
+        repository.upsertMany(posts, { onSlugConflict, pinnedSources, dryRun, redirects, createdAt }),
         (result) => result.outcomes
       )
     return runWith(source, options, runOptions, writer)

@@ -194,7 +194,8 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       return Effect.map(
         upsertAll(store, posts, options?.onSlugConflict ?? "fail", now, {
           pinnedSources: options?.pinnedSources,
-          redirects: options?.redirects
+          redirects: options?.redirects,
+          createdAt: options?.createdAt
         }),
         // A dry run keeps the state as it was: the draft is dropped.
         (result) => [result, options?.dryRun === true ? state : draft as State] as const

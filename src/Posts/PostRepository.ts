@@ -124,9 +124,19 @@ export interface UpsertOptions {
    * redirects to the post as stored, written in the batch's transaction. A slug a live post
    * holds is skipped (the live post wins), as is one already redirecting to another post (that
    * post keeps it) and the post's own slug; so is every slug of a post not stored (conflict,
-   * skipped). Redirects change no outcome: a post otherwise unchanged stays "unchanged".
+   * skipped). Of several posts of the batch naming one slug, the first (in input order) keeps it.
+   * Redirects change no outcome: a post otherwise unchanged stays "unchanged".
    */
   readonly redirects?: ReadonlyArray<ReadonlyArray<string> | undefined>
+  /**
+   * Per input post (same index), when it was created elsewhere (an exported record's
+   * `createdAt`): a post the batch creates ("inserted", "renamed") takes it instead of the
+   * batch's time, so a post without `publishedAt` keeps its place in the listing after a move to
+   * another database. Never later than the batch's time (a post is not created after it is
+   * written: it would list as scheduled until then). A post already stored keeps its own
+   * creation time ("updated", "unchanged", a move to a new slug): an import never moves it.
+   */
+  readonly createdAt?: ReadonlyArray<DateTime.Utc | undefined>
 }
 
 export interface UpsertResult {

@@ -895,7 +895,8 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
         const result = yield* upsertAll(store, posts, policy, now, {
           validate: false,
           pinnedSources: options?.pinnedSources,
-          redirects: options?.redirects
+          redirects: options?.redirects,
+          createdAt: options?.createdAt
         })
         // Written in a dry run too: the constraints see what the real batch would write.
         yield* flush

@@ -15,6 +15,7 @@ import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { plainIssues } from "../Domain/decodeIssues.js"
 import { NewPost, Post, PostInput, TocEntry } from "../Domain/Post.js"
+import { parseDateString } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
 import { inputHash, processInputSync } from "./processPost.js"
 
@@ -46,6 +47,8 @@ export interface DecodedRecord {
   readonly exported?: { readonly contentHash: string; readonly recordHash: string }
   /** Slugs the post once had (`movedFrom` of an exported line): they redirect to it once stored. */
   readonly movedFrom?: ReadonlyArray<string>
+  /** When the post was created where it was exported from: a post the import creates takes it. */
+  readonly createdAt?: DateTime.Utc
 }
 
 /**
@@ -61,6 +64,8 @@ export type RecordOutcome =
     readonly titled?: true
     /** As `DecodedRecord.movedFrom`: left out of the post (and of its hashes), stored beside it. */
     readonly movedFrom?: ReadonlyArray<string>
+    /** As `DecodedRecord.createdAt`: no post field, so no part of its hashes (`UpsertOptions.createdAt`). */
+    readonly createdAt?: DateTime.Utc
   }
   | Rejected
 
@@ -89,10 +94,10 @@ const describeDecodeError = (error: ParseResult.ParseError): string =>
     .join("; ")
 
 /**
- * What a record may carry: `PostInput`'s fields, the `source` it is known by and the slugs it
- * was once at (`movedFrom`).
+ * What a record may carry: `PostInput`'s fields, the `source` it is known by, when the post was
+ * created (`createdAt`) and the slugs it was once at (`movedFrom`).
  */
-const RECORD_FIELDS = [...Object.keys(PostInput.fields), "source", "movedFrom"]
+const RECORD_FIELDS = [...Object.keys(PostInput.fields), "source", "createdAt", "movedFrom"]
 /**
  * Also read: the fields of Inkwell's own post JSON (`GET /posts/:slug`), so a record taken from
  * that output imports; those derived from the input or kept by the store are ignored, but for
@@ -145,17 +150,26 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
     readonly contentHash?: unknown
     readonly recordHash?: unknown
     readonly movedFrom?: unknown
+    readonly createdAt?: unknown
   }
   const movedFrom = oldSlugsOf(raw.movedFrom)
   if (typeof movedFrom === "string") return rejected(identity, `movedFrom: ${movedFrom}`, bytes)
+  const createdAt = createdAtOf(raw.createdAt)
+  if (typeof createdAt === "string") return rejected(identity, `createdAt: ${createdAt}`, bytes)
   const source = typeof raw.source === "string" && raw.source.trim() !== ""
     ? raw.source
     : typeof raw.slug === "string" && raw.slug !== ""
     ? `${name}#${raw.slug}`
     : identity
-  const record: DecodedRecord = movedFrom.length === 0
-    ? { _tag: "Record", identity, source, input: decoded.right, bytes }
-    : { _tag: "Record", identity, source, input: decoded.right, bytes, movedFrom }
+  const record: DecodedRecord = {
+    _tag: "Record",
+    identity,
+    source,
+    input: decoded.right,
+    bytes,
+    ...(movedFrom.length === 0 ? {} : { movedFrom }),
+    ...(createdAt === undefined ? {} : { createdAt })
+  }
   return typeof raw.contentHash === "string" && typeof raw.recordHash === "string"
     ? { ...record, exported: { contentHash: raw.contentHash, recordHash: raw.recordHash } }
     : record
@@ -167,6 +181,16 @@ const oldSlugsOf = (value: unknown): ReadonlyArray<string> | string => {
   if (!Array.isArray(value)) return `expected a list of strings, got ${JSON.stringify(value)}`
   const bad = value.findIndex((slug) => typeof slug !== "string" || slug.trim() === "")
   return bad === -1 ? value as Array<string> : `[${bad}]: expected a non-empty string, got ${JSON.stringify(value[bad])}`
+}
+
+/**
+ * A record's `createdAt`: absent or `null` is not given; else a date as `publishedAt` takes it
+ * (RFC 3339, or a bare `YYYY-MM-DD`; without an offset, UTC), or why not.
+ */
+const createdAtOf = (value: unknown): DateTime.Utc | undefined | string => {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== "string") return `expected a string, got ${JSON.stringify(value)}`
+  return Either.match(parseDateString(value), { onLeft: (reason) => reason, onRight: (date) => date })
 }
 
 /**
@@ -191,7 +215,12 @@ export const readyRecord = (name: string, record: DecodedRecord, processed: NewP
   const ready: Extract<RecordOutcome, { _tag: "Ready" }> = record.source === record.identity
     ? { _tag: "Ready", identity: record.identity, post: new NewPost({ ...post, source: `${name}#${post.slug}` }, true), bytes: record.bytes, titled: true }
     : { _tag: "Ready", identity: record.identity, post, bytes: record.bytes }
-  return record.movedFrom === undefined ? ready : { ...ready, movedFrom: record.movedFrom }
+  if (record.movedFrom === undefined && record.createdAt === undefined) return ready
+  return {
+    ...ready,
+    ...(record.movedFrom === undefined ? {} : { movedFrom: record.movedFrom }),
+    ...(record.createdAt === undefined ? {} : { createdAt: record.createdAt })
+  }
 }
 
 /**
@@ -243,11 +272,15 @@ const isoOrNull = (dt: DateTime.Utc | null): string | null => (dt === null ? nul
  * gives the line's own fields, computed here from the line as written. While the two agree (the
  * line is as exported), the imported post keeps its `contentHash` (`readyRecord`), so importing
  * the export again, or the files the post first came from, finds it unchanged.
+ * `createdAt`: when the post was first stored. A post the import creates takes it, so one without
+ * `publishedAt` (listed by it) keeps its place in the listing; no post field, so no part of either
+ * hash: a post created at another time is no other post.
  * `movedFrom` (only when there are any): the slugs the post was renamed from, which redirect to
  * it (`PostRepositoryShape.oldSlugs`); no post field, so no part of either hash: a post's old
  * addresses do not make it changed.
- * Store-assigned fields (id, createdAt, updatedAt, version) and derived ones (html, excerpt...)
- * are left out: the import assigns and derives them again.
+ * The other store-assigned fields (id, version, and `updatedAt`, the last write to this store,
+ * which the record's `updatedAt` is not) and derived ones (html, excerpt...) are left out: the
+ * import assigns and derives them again.
  */
 export const exportRecord = (post: Post, movedFrom: ReadonlyArray<string> = []): string => {
   const line = JSON.stringify({
@@ -257,6 +290,7 @@ export const exportRecord = (post: Post, movedFrom: ReadonlyArray<string> = []):
     status: post.status,
     publishedAt: isoOrNull(post.publishedAt),
     updatedAt: isoOrNull(post.updatedAtSource),
+    createdAt: DateTime.formatIso(post.createdAt),
     tags: post.tags,
     authors: post.authors,
     summary: post.summary,
@@ -285,6 +319,8 @@ type WireOutcome = {
   readonly p: WirePost
   readonly t?: 1
   readonly m?: ReadonlyArray<string>
+  /** `createdAt`, in epoch milliseconds. */
+  readonly c?: number
 } | {
   readonly i: string
   readonly b: number
@@ -321,7 +357,8 @@ export const encodeOutcomes = (outcomes: ReadonlyArray<RecordOutcome>): string =
         b: o.bytes,
         p: toWirePost(o.post),
         ...(o.titled === true ? { t: 1 as const } : {}),
-        ...(o.movedFrom !== undefined ? { m: o.movedFrom } : {})
+        ...(o.movedFrom !== undefined ? { m: o.movedFrom } : {}),
+        ...(o.createdAt !== undefined ? { c: DateTime.toEpochMillis(o.createdAt) } : {})
       }
   ))
 
@@ -336,6 +373,7 @@ export const decodeOutcomes = (text: string): Array<RecordOutcome> =>
         post: fromWirePost(o.p),
         bytes: o.b,
         ...(o.t === 1 ? { titled: true as const } : {}),
-        ...(o.m !== undefined ? { movedFrom: o.m } : {})
+        ...(o.m !== undefined ? { movedFrom: o.m } : {}),
+        ...(o.c !== undefined ? { createdAt: DateTime.unsafeMake(o.c) } : {})
       }
   )

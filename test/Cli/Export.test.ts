@@ -1,9 +1,9 @@
 /**
  * `inkwell export` as a user runs it (bin/inkwell.js, child processes, SQLite files in temp
  * directories): records only on standard output, what it says on stderr; an export imported
- * into a fresh database gives the same rows, and again into either changes nothing; bad usage
- * and outputs that cannot be written are one `inkwell:` line and leave nothing behind; a stop
- * mid-export to standard output ends it with a whole record.
+ * into a fresh database gives the same rows (creation times included), and again into either
+ * changes nothing; bad usage and outputs that cannot be written are one `inkwell:` line and leave
+ * nothing behind; a stop mid-export to standard output ends it with a whole record.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -32,13 +32,13 @@ const blog = () => {
   return { dir, posts }
 }
 
-/** Every column an import sets or derives, for every post, by slug. */
+/** Every column an import sets or derives, and when each post was created (so its listing time), by slug. */
 const rows = (file: string) => {
   const db = new Sqlite(file, { readonly: true, fileMustExist: true })
   try {
     return db.prepare(
       `SELECT slug, source, title, body, tags, status, authors, summary, published_at, updated_at_source, aliases, metadata,
-         html, excerpt, word_count, reading_time_minutes, toc, content_hash FROM posts ORDER BY slug`
+         html, excerpt, word_count, reading_time_minutes, toc, content_hash, created_at, sort_at FROM posts ORDER BY slug`
     ).all()
   } finally {
     db.close()
@@ -60,7 +60,7 @@ describe("inkwell export", () => {
     const toFile = await finished(inkwell(["export", "--output", file], { DATABASE_URL: `sqlite:${a}` }))
     assert.strictEqual(toFile.code, 0, toFile.stderr)
     assert.strictEqual(toFile.stdout, "")
-    assert.include(toFile.stderr, `inkwell: exported 4 posts to ${file} (1 published post without a date`)
+    assert.include(toFile.stderr, `inkwell: exported 4 posts to ${file}\n`)
     const records = readFileSync(file, "utf8")
     assert.strictEqual(records.split("\n").length, 5)
 

@@ -1,21 +1,27 @@
 /**
  * `PostExport` in process on real SQLite files: an export imported into a fresh database gives
- * the same posts (drafts and scheduled ones included), and again into either changes nothing;
- * the filters; one page read at a time, each written before the next; one snapshot while another
- * connection writes (test/Export/snapshot.ts); an interrupted or failed export leaves the
- * destination as it was and no temporary file (latches, never sleeps).
+ * the same posts (drafts and scheduled ones included, created when they were, so listed where
+ * they were), and again into either changes nothing; on SQLite and the memory store, a record's
+ * `createdAt` is taken by a post the import creates only, and of two records of one batch with
+ * one old slug in `movedFrom` the first keeps it; the filters; one page read at a time, each
+ * written before the next; one snapshot while another connection writes
+ * (test/Export/snapshot.ts); an interrupted or failed export leaves the destination as it was and
+ * no temporary file (latches, never sleeps).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Context, Deferred, Effect, Exit, Fiber, Layer, Schema, Stream } from "effect"
+import { Chunk, Context, DateTime, Deferred, Effect, Exit, Fiber, Layer, Option, Schema, Stream } from "effect"
 import { DatabaseError, type RepositoryError } from "../../src/Domain/Errors.js"
 import { NewPost, type Post } from "../../src/Domain/Post.js"
 import * as ExportOutput from "../../src/Export/ExportOutput.js"
 import * as PostExport from "../../src/Export/PostExport.js"
+import type { ImportOptions } from "../../src/Import/ImportConfig.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
+import { PostProcessor } from "../../src/Processing/PostProcessor.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { type ListQuery, PostRepository, type PostRepositoryShape } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
 import { ProcessorTest, sqliteStack, tempDir, writeFiles } from "../Import/harness.js"
@@ -72,6 +78,22 @@ const seed = (dir: string) =>
 const everyPost = Effect.map(Stream.runCollect(PostExport.posts({})), (posts) =>
   new Map(Chunk.toReadonlyArray(posts).map((post) => [post.slug, post] as const)))
 
+/**
+ * The listing (`PostExport.posts`, newest first) as its listing times (publishedAt, else
+ * createdAt), each with the slugs listed then: posts at one instant are ordered by id, which an
+ * import assigns anew, so their order within it is left out.
+ */
+const listing = Effect.map(Stream.runCollect(PostExport.posts({})), (posts) => {
+  const times: Array<{ readonly at: string; readonly slugs: Array<string> }> = []
+  for (const post of posts) {
+    const at = DateTime.formatIso(post.publishedAt ?? post.createdAt)
+    const last = times[times.length - 1]
+    if (last?.at === at) last.slugs.push(post.slug)
+    else times.push({ at, slugs: [post.slug] })
+  }
+  return times.map(({ at, slugs }) => ({ at, slugs: slugs.sort() }))
+})
+
 /** What an import sets and derives of a post: all but id, createdAt, updatedAt and version. */
 const content = (post: Post) => {
   const { id: _i, createdAt: _c, updatedAt: _u, version: _v, ...rest } = post
@@ -93,6 +115,25 @@ const withListHook = (before: (call: number, query: ListQuery) => Effect.Effect<
     return { ...repository, list }
   })
 
+/** The stores an import writes to, each fresh per test: SQLite (in memory) and the memory store. */
+const stores = [
+  ["SQLite", sqliteStack("sqlite::memory:")],
+  ["the memory store", MemoryPostRepository.layer]
+] as const
+
+/** `records` as an NDJSON file in a scoped temp directory, imported in one batch into the repository in context. */
+const importRecords = (records: ReadonlyArray<object>, options: Partial<ImportOptions> = {}) =>
+  Effect.gen(function*() {
+    const dir = yield* tempDir("inkwell-export-")
+    const file = join(dir, "records.ndjson")
+    writeFileSync(file, records.map((record) => `${JSON.stringify(record)}\n`).join(""))
+    const summary = yield* ImportPipeline.run(ImportSource.fromPaths([file], sourceOptions), { ...sourceOptions, ...options })
+    assert.strictEqual(summary.failed, 0, JSON.stringify(summary.failures))
+    return summary
+  })
+
+const storedAt = (slug: string) => Effect.flatMap(PostRepository, (repository) => repository.getBySlug(slug))
+
 describe("PostExport", () => {
   it.live("an export imported into a fresh database gives the same posts; imported again into either, every post is unchanged", () =>
     Effect.gen(function*() {
@@ -101,17 +142,33 @@ describe("PostExport", () => {
       const b = yield* database(join(dir, "b.db"))
       const file = join(dir, "backup.ndjson")
       yield* seed(dir).pipe(Effect.provide(a))
+      // A published post without a date, stored long before the seed: listed by its creation,
+      // between the seed's dated posts (the seed's own undated post was stored just now).
+      yield* Effect.gen(function*() {
+        const post = yield* (yield* PostProcessor).process({ source: join(dir, "old.md"), raw: "---\ntitle: Stored in 2022\n---\nLong ago.\n" })
+        yield* (yield* PostRepository).upsertMany([post], { createdAt: [DateTime.unsafeMake("2022-06-01T00:00:00Z")] })
+      }).pipe(Effect.provide(a))
       const tally = yield* exportTo(file).pipe(Effect.provide(a))
-      assert.strictEqual(tally.posts, 230)
-      assert.strictEqual(tally.undated, 1)
-      assert.strictEqual(lines(file).length, 230)
+      assert.strictEqual(tally.posts, 231)
+      assert.strictEqual(lines(file).length, 231)
 
       const into = yield* importPaths([file]).pipe(Effect.provide(b))
-      assert.deepStrictEqual([into.imported, into.failed], [230, 0], JSON.stringify(into.failures))
+      assert.deepStrictEqual([into.imported, into.failed], [231, 0], JSON.stringify(into.failures))
       const before = yield* everyPost.pipe(Effect.provide(a))
       const after = yield* everyPost.pipe(Effect.provide(b))
       assert.deepStrictEqual([...after.keys()].sort(), [...before.keys()].sort())
-      for (const [slug, post] of before) assert.deepStrictEqual(content(after.get(slug)!), content(post), slug)
+      for (const [slug, post] of before) {
+        assert.deepStrictEqual(content(after.get(slug)!), content(post), slug)
+        assert.strictEqual(after.get(slug)!.createdAt.toJSON(), post.createdAt.toJSON(), `${slug}: createdAt`)
+      }
+      // So the undated posts are listed where they were, by the same times.
+      const listed = yield* listing.pipe(Effect.provide(a))
+      assert.deepStrictEqual(yield* listing.pipe(Effect.provide(b)), listed)
+      const at2022 = listed.findIndex(({ slugs }) => slugs.includes("stored-in-2022"))
+      assert.deepStrictEqual(listed[at2022]?.at, "2022-06-01T00:00:00.000Z")
+      assert.isAbove(at2022, listed.findIndex(({ at }) => at === "2023-06-01T12:00:00.000Z"), "listed after the posts of 2023")
+      assert.isBelow(at2022, listed.findIndex(({ at }) => at === "2022-01-01T00:59:00.000Z"), "and before older ones")
+      assert.include(listed[1]?.slugs, "undated", "the seed's undated post: after the scheduled one only")
       // The kinds of post a public listing leaves out are there, as they were.
       const stored = (slug: string) => after.get(slug as Post["slug"])
       assert.strictEqual(stored("a-draft")?.status, "draft")
@@ -121,7 +178,7 @@ describe("PostExport", () => {
 
       for (const target of [a, b]) {
         const again = yield* importPaths([file]).pipe(Effect.provide(target))
-        assert.deepStrictEqual([again.unchanged, again.imported, again.updated, again.failed], [230, 0, 0, 0])
+        assert.deepStrictEqual([again.unchanged, again.imported, again.updated, again.failed], [231, 0, 0, 0])
       }
       // And the files the posts first came from find them unchanged in the new database.
       const originals = yield* importPaths([join(dir, "posts"), join(dir, "list.ndjson")]).pipe(Effect.provide(b))
@@ -159,6 +216,61 @@ describe("PostExport", () => {
         assert.deepStrictEqual([again.unchanged, again.imported, again.updated, again.failed], [2, 0, 0, 0])
       }
     }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)), 60_000)
+
+  for (const [name, store] of stores) {
+    it.live(`${name}: a post the import creates takes its record's createdAt (never a later one than now); one it updates or moves keeps its own`, () =>
+      Effect.gen(function*() {
+        const record = (slug: string, createdAt?: string, body = "Text.") => ({ source: `src-${slug}`, slug, title: slug, body, createdAt })
+        const before = yield* DateTime.now
+        yield* importRecords([record("kept", "2020-01-01T00:00:00Z"), record("future", "2999-01-01T00:00:00Z"), record("plain")])
+        const after = yield* DateTime.now
+        assert.strictEqual((yield* storedAt("kept")).createdAt.toJSON(), "2020-01-01T00:00:00.000Z")
+        for (const slug of ["future", "plain"]) {
+          const { createdAt } = yield* storedAt(slug)
+          assert.isTrue(DateTime.between(createdAt, { minimum: before, maximum: after }), `${slug}: ${createdAt.toJSON()}`)
+        }
+        // Not hidden as scheduled: an undated published post created later than its write would be.
+        const listed = yield* Effect.flatMap(PostRepository, (repository) => repository.list({ status: "published", asOf: after }))
+        assert.deepStrictEqual(listed.items.map((post) => post.slug).sort(), ["future", "kept", "plain"])
+
+        // Imported again with another createdAt: unchanged, then updated, then moved to a new slug; created when it was.
+        const again = yield* importRecords([record("kept", "2010-01-01T00:00:00Z")])
+        assert.strictEqual(again.unchanged, 1)
+        const updated = yield* importRecords([record("kept", "2010-01-01T00:00:00Z", "Edited.")])
+        assert.strictEqual(updated.updated, 1)
+        const moved = yield* importRecords([{ ...record("kept", "2010-01-01T00:00:00Z"), slug: "kept-moved" }])
+        assert.deepStrictEqual([moved.updated, moved.imported], [1, 0])
+        assert.strictEqual((yield* storedAt("kept-moved")).createdAt.toJSON(), "2020-01-01T00:00:00.000Z")
+
+        // A post stored under a suffixed slug is created by the import too.
+        const renamed = yield* importRecords([{ ...record("plain", "2021-01-01T00:00:00Z"), source: "elsewhere" }], { onConflict: "suffix" })
+        assert.strictEqual(renamed.renamed, 1)
+        assert.strictEqual((yield* storedAt("plain-2")).createdAt.toJSON(), "2021-01-01T00:00:00.000Z")
+      }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(store, ProcessorTest, NodeContext.layer))), 60_000)
+
+    it.live(`${name}: two records of one batch claiming one old slug in movedFrom: the first in the input keeps it`, () =>
+      Effect.gen(function*() {
+        for (const [first, second] of [["one", "two"], ["two", "one"]] as const) {
+          yield* Effect.gen(function*() {
+            const record = (slug: string) => ({ source: `src-${slug}`, slug, title: slug, body: "Text.", movedFrom: ["old"] })
+            const repository = yield* PostRepository
+            const batches: Array<number> = []
+            const counted: PostRepositoryShape = {
+              ...repository,
+              upsertMany: (posts, options) => Effect.zipRight(Effect.sync(() => batches.push(posts.length)), repository.upsertMany(posts, options))
+            }
+            const summary = yield* importRecords([record(first), record(second)]).pipe(Effect.provideService(PostRepository, counted))
+            assert.deepStrictEqual([summary.imported, batches], [2, [2]], "both in one batch")
+            const at = yield* repository.movedFrom!("old")
+            assert.strictEqual(Option.map(at, (post) => post.slug as string).pipe(Option.getOrUndefined), first)
+            // And only it: the export carries the old slug with it alone.
+            const ids = [(yield* storedAt(first)).id, (yield* storedAt(second)).id]
+            const oldSlugs = yield* repository.oldSlugs!(ids)
+            assert.deepStrictEqual([oldSlugs.get(ids[0]!), oldSlugs.get(ids[1]!)], [["old"], undefined])
+          }).pipe(Effect.provide(store))
+        }
+      }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(ProcessorTest, NodeContext.layer))), 60_000)
+  }
 
   it.live("--status and --tag take only their posts; published includes scheduled posts", () =>
     Effect.gen(function*() {

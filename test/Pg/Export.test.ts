@@ -1,7 +1,8 @@
 /**
  * `inkwell export` with PostgreSQL: a blog moved from SQLite to PostgreSQL by an export and an
- * import (as a file, or piped) has the same rows, imports as unchanged again, and exports the
- * same records, a renamed post's old slugs still redirecting to it; a stop while the export waits on the database (a lock held by the test, so the
+ * import (as a file, or piped) has the same rows (creation times, so listing times, included: an
+ * undated post is listed where it was), imports as unchanged again, and exports the same records,
+ * a renamed post's old slugs still redirecting to it; a stop while the export waits on the database (a lock held by the test, so the
  * stop lands mid-export every time) leaves nothing at the destination; an export is one snapshot
  * while another connection writes (test/Export/snapshot.ts).
  */
@@ -44,12 +45,17 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 const finished = (run: Run) => Effect.promise(async () => ({ code: await run.exit, stdout: run.stdout(), stderr: run.stderr() }))
 
 const COLUMNS = `slug, source, title, body, tags, status, authors, summary, published_at, updated_at_source, aliases, metadata,
-  html, excerpt, word_count, reading_time_minutes, toc, content_hash`
+  html, excerpt, word_count, reading_time_minutes, toc, content_hash, created_at, sort_at`
 
 /** PostgreSQL hands BIGINT back as text: as numbers, rows compare with SQLite's. */
 const numeric = (row: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(row).map(([key, value]) =>
-    [key, ["published_at", "updated_at_source", "word_count", "reading_time_minutes"].includes(key) && value !== null ? Number(value) : value]
+    [
+      key,
+      ["published_at", "updated_at_source", "word_count", "reading_time_minutes", "created_at", "sort_at"].includes(key) && value !== null
+        ? Number(value)
+        : value
+    ]
   ))
 
 const sqliteRows = (file: string) => {
@@ -71,7 +77,11 @@ const counts = (stdout: string) =>
 
 const sorted = (text: string) => text.split("\n").filter((line) => line !== "").sort()
 
-/** A blog on SQLite: markdown of every kind (draft, scheduled, undated, aliases) and 150 records, so more than one page. */
+/**
+ * A blog on SQLite: markdown of every kind (draft, scheduled, undated, aliases) and 150 records, so
+ * more than one page, and one published post without a date created in 2022 (a record's
+ * `createdAt`), so listed between the dated ones.
+ */
 const sqliteBlog = Effect.gen(function*() {
   const dir = temp()
   const posts = join(dir, "posts")
@@ -80,12 +90,13 @@ const sqliteBlog = Effect.gen(function*() {
   writeFileSync(
     join(dir, "list.ndjson"),
     Array.from({ length: 150 }, (_, n) =>
-      `${JSON.stringify({ title: `Record ${n}`, slug: `record-${n}`, body: `Body ${n}.`, publishedAt: "2023-06-01T12:00:00Z", metadata: { n } })}\n`).join("")
+      `${JSON.stringify({ title: `Record ${n}`, slug: `record-${n}`, body: `Body ${n}.`, publishedAt: n < 100 ? "2023-06-01T12:00:00Z" : "2021-06-01T12:00:00Z", metadata: { n } })}\n`).join("") +
+      `${JSON.stringify({ title: "Stored in 2022", slug: "stored-in-2022", body: "Long ago.", createdAt: "2022-06-01T00:00:00Z" })}\n`
   )
   const db = join(dir, "blog.db")
   const seeded = yield* finished(inkwell(["import", posts, join(dir, "list.ndjson")], { DATABASE_URL: `sqlite:${db}` }))
   assert.strictEqual(seeded.code, 0, seeded.stderr)
-  assert.deepInclude(counts(seeded.stdout), { imported: 154, failed: 0 })
+  assert.deepInclude(counts(seeded.stdout), { imported: 155, failed: 0 })
   return { dir, db }
 })
 
@@ -96,20 +107,26 @@ describePg("inkwell export and PostgreSQL", () => {
       const file = join(dir, "blog.ndjson")
       const exported = yield* finished(inkwell(["export", "--output", file], { DATABASE_URL: `sqlite:${db}` }))
       assert.strictEqual(exported.code, 0, exported.stderr)
-      assert.include(exported.stderr, `inkwell: exported 154 posts to ${file}`)
+      assert.include(exported.stderr, `inkwell: exported 155 posts to ${file}\n`)
 
       const { schema, url } = yield* freshSchema
       const imported = yield* finished(inkwell(["import", file], { DATABASE_URL: url }))
       assert.strictEqual(imported.code, 0, imported.stderr)
-      assert.deepInclude(counts(imported.stdout), { imported: 154, failed: 0 })
+      assert.deepInclude(counts(imported.stdout), { imported: 155, failed: 0 })
+      // createdAt included, so the listing times (sort_at) too.
       assert.deepStrictEqual(yield* pgRows(schema), sqliteRows(db))
 
       const again = yield* finished(inkwell(["import", file], { DATABASE_URL: url }))
-      assert.deepStrictEqual(counts(again.stdout), { imported: 0, updated: 0, unchanged: 154, failed: 0 }, again.stdout)
+      assert.deepStrictEqual(counts(again.stdout), { imported: 0, updated: 0, unchanged: 155, failed: 0 }, again.stdout)
 
       const back = yield* finished(inkwell(["export"], { DATABASE_URL: url }))
       assert.strictEqual(back.code, 0, back.stderr)
       assert.deepStrictEqual(sorted(back.stdout), sorted(readFileSync(file, "utf8")))
+      // Listed where it was (an export is in the listing's order): after the 4 markdown posts
+      // (the undated ones created just now) and the 100 records of 2023, before those of 2021.
+      const position = (text: string) => text.split("\n").findIndex((line) => line.includes(`"slug":"stored-in-2022"`))
+      assert.strictEqual(position(readFileSync(file, "utf8")), 4 + 100)
+      assert.strictEqual(position(back.stdout), 4 + 100)
 
       // Piped, in one line: `inkwell export | DATABASE_URL=postgres://... inkwell import -`.
       const piped = yield* freshSchema

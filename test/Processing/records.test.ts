@@ -41,7 +41,7 @@ describe("decodeRecord", () => {
   it("a field no record has is named, not dropped with its data (a misspelled date left the post undated)", () => {
     assert.strictEqual(
       reasonFor({ title: "T", body: "b", publishedat: "2024-01-01", date: "2024-01-01" }),
-      `unknown fields "publishedat", "date" (a record has title, slug, body, tags, status, publishedAt, updatedAt, authors, summary, aliases, metadata, source, movedFrom; anything else goes under metadata)`
+      `unknown fields "publishedat", "date" (a record has title, slug, body, tags, status, publishedAt, updatedAt, authors, summary, aliases, metadata, source, createdAt, movedFrom; anything else goes under metadata)`
     )
     assert.match(reasonFor({ title: "T", body: "b", draft: true }), /^unknown field "draft" \(/)
   })
@@ -135,6 +135,34 @@ describe("exportRecord", () => {
       [[" "], `movedFrom: [0]: expected a non-empty string, got " "`]
     ] as const) {
       assert.strictEqual(reasonFor({ title: "T", body: "b", movedFrom }), reason)
+    }
+  })
+
+  it("the post's createdAt rides along, outside the post and its hashes, and through a render thread's wire format", () => {
+    const line = exportRecord(full)
+    assert.strictEqual(JSON.parse(line).createdAt, "2024-05-01T00:00:00.000Z")
+    const outcome = processRecordSync("export.ndjson", recordLine("export.ndjson", 1, line)!, defaultProcessorConfig)
+    if (outcome._tag !== "Ready") return assert.fail(outcome.reason)
+    assert.strictEqual(outcome.createdAt?.toJSON(), "2024-05-01T00:00:00.000Z")
+    // The exported hash is kept: when a post was created is no content.
+    assert.strictEqual(outcome.post.contentHash, full.contentHash)
+    assert.strictEqual(reimport(JSON.stringify({ ...JSON.parse(line), createdAt: "2001-01-01T00:00:00Z" })).contentHash, full.contentHash)
+    const [wired] = decodeOutcomes(encodeOutcomes([outcome]))
+    assert.strictEqual(wired?._tag === "Ready" ? wired.createdAt?.toJSON() : undefined, "2024-05-01T00:00:00.000Z")
+    // Read as publishedAt is: an offset, or none (UTC); null or absent is not given.
+    const createdAt = (value: unknown) => {
+      const decoded = decodeRecord("x.ndjson", recordLine("x.ndjson", 1, JSON.stringify({ title: "T", body: "b", createdAt: value }))!)
+      return decoded._tag === "Record" ? decoded.createdAt?.toJSON() : assert.fail(decoded.reason)
+    }
+    assert.strictEqual(createdAt("2020-02-03T04:05:06+02:00"), "2020-02-03T02:05:06.000Z")
+    assert.strictEqual(createdAt("2020-02-03"), "2020-02-03T00:00:00.000Z")
+    assert.isUndefined(createdAt(null))
+    for (const [value, reason] of [
+      ["yesterday", `createdAt: "yesterday" is not a date (expected YYYY-MM-DD or RFC 3339 like 2024-05-01T10:00:00+02:00)`],
+      ["2024-02-30", `createdAt: "2024-02-30" is not a valid calendar date or time`],
+      [1700000000000, "createdAt: expected a string, got 1700000000000"]
+    ] as const) {
+      assert.strictEqual(reasonFor({ title: "T", body: "b", createdAt: value }), reason)
     }
   })
 

@@ -162,27 +162,32 @@ const makePost = (operation: string, fields: ConstructorParameters<typeof Post>[
     catch: (cause) => new DatabaseError({ operation, cause })
   })
 
-const newPostFields = (post: NewPost, now: DateTime.Utc, slug: string) => ({
+const newPostFields = (post: NewPost, now: DateTime.Utc, slug: string, createdAt: DateTime.Utc) => ({
   ...post,
   slug: slug as Post["slug"],
   id: PostId.make(crypto.randomUUID()),
-  createdAt: now,
+  createdAt,
   updatedAt: now,
   version: 1
 })
 
 /** `buildNew` without validation, for stores whose schema enforces the invariants. */
-const newPost = (post: NewPost, now: DateTime.Utc): Post => new Post(newPostFields(post, now, post.slug), true)
+const newPost = (post: NewPost, now: DateTime.Utc, createdAt: DateTime.Utc): Post =>
+  new Post(newPostFields(post, now, post.slug, createdAt), true)
 
-/** A new post at version 1 with a fresh id. */
+/**
+ * A new post at version 1 with a fresh id, written at `now` and created then, unless it was
+ * created before elsewhere (`createdAt`: an exported record's, `UpsertOptions.createdAt`).
+ */
 export const buildNew = (
   operation: string,
   post: NewPost,
   now: DateTime.Utc,
   slug: string = post.slug,
-  validate = true
+  validate = true,
+  createdAt: DateTime.Utc = now
 ): Effect.Effect<Post, DatabaseError> =>
-  makePost(operation, newPostFields(post, now, slug), validate)
+  makePost(operation, newPostFields(post, now, slug, createdAt), validate)
 
 /** `previous` with the content of `post`, one version later. */
 export const buildReplacement = (
@@ -282,6 +287,9 @@ const legacySource = (source: string): string | undefined => (isAbsolute(source)
  * title or `slug:` changed) moves that post: same id, next version, the new slug. Only when the
  * source is unambiguous: one post of the batch and one stored post carry it, and it is not in
  * `pinnedSources`; otherwise (suffixed copies, records sharing a `source`) it is stored anew.
+ *
+ * A post it creates (inserted, or renamed to a suffix) is created at its `createdAt`, when given;
+ * one it updates or moves keeps the creation time it has (`buildReplacement`).
  */
 export const upsertAll = <E, R>(
   store: UpsertStore<E, R>,
@@ -292,9 +300,19 @@ export const upsertAll = <E, R>(
     readonly validate?: boolean
     readonly pinnedSources?: ReadonlySet<string> | undefined
     readonly redirects?: ReadonlyArray<ReadonlyArray<string> | undefined> | undefined
+    readonly createdAt?: ReadonlyArray<DateTime.Utc | undefined> | undefined
   } = {}
 ): Effect.Effect<UpsertResult, E | DatabaseError, R> => {
   const validate = options.validate ?? true
+  /**
+   * When the post at `index` was created, should this batch create it (`UpsertOptions.createdAt`):
+   * never after `now`, as a post is not created after it is first written (a later one would
+   * also list an undated post as scheduled until then).
+   */
+  const createdAtOf = (index: number): DateTime.Utc => {
+    const given = options.createdAt?.[index]
+    return given === undefined ? now : DateTime.min(given, now)
+  }
   const outcome = (post: NewPost, action: UpsertOutcome["action"], storedSlug?: string): UpsertOutcome =>
     storedSlug !== undefined && storedSlug !== post.slug
       ? { slug: post.slug, source: post.source, action, storedSlug }
@@ -353,7 +371,7 @@ export const upsertAll = <E, R>(
         Effect.as(outcome(post, "updated", existing.slug))
       )
 
-  const withSuffix = (post: NewPost) =>
+  const withSuffix = (post: NewPost, index: number) =>
     Effect.gen(function*() {
       // A re-run finds the copy an earlier run stored under a suffix.
       const legacy = legacySource(post.source)
@@ -365,21 +383,21 @@ export const upsertAll = <E, R>(
       for (let n = 2;; n++) {
         const candidate = suffixedSlug(post.slug, n)
         if (Option.isNone(yield* store.findBySlug(candidate))) {
-          const created = yield* buildNew(OPERATION, post, now, candidate, validate)
+          const created = yield* buildNew(OPERATION, post, now, candidate, validate, createdAtOf(index))
           yield* store.insert(created)
           return outcome(post, "renamed", candidate)
         }
       }
     })
 
-  const one = (post: NewPost) =>
+  const one = (post: NewPost, index: number) =>
     Effect.gen(function*() {
       const existing = yield* store.findBySlug(post.slug)
       if (Option.isNone(existing)) {
         const from = movedFrom(post)
         const moved = from === undefined ? undefined : yield* move(post, from)
         if (moved !== undefined) return moved
-        yield* store.insert(yield* buildNew(OPERATION, post, now, post.slug, validate))
+        yield* store.insert(yield* buildNew(OPERATION, post, now, post.slug, validate, createdAtOf(index)))
         return outcome(post, "inserted")
       }
       if (sameSource(existing.value.source, post.source)) return yield* refresh(post, existing.value)
@@ -389,17 +407,17 @@ export const upsertAll = <E, R>(
         case "skip":
           return outcome(post, "skipped")
         case "suffix":
-          return yield* withSuffix(post)
+          return yield* withSuffix(post, index)
       }
     })
 
   /** New or unchanged, decided from what the store holds; `undefined` takes the general path. */
-  const fast = (post: NewPost): UpsertOutcome | undefined => {
+  const fast = (post: NewPost, index: number): UpsertOutcome | undefined => {
     const found = store.unsafe?.find(post.slug)
     if (found === undefined) return undefined
     if (Option.isNone(found)) {
       if (movedFrom(post) !== undefined) return undefined
-      store.unsafe!.insert(newPost(post, now))
+      store.unsafe!.insert(newPost(post, now, createdAtOf(index)))
       return outcome(post, "inserted")
     }
     const existing = found.value
@@ -426,7 +444,7 @@ export const upsertAll = <E, R>(
   return Effect.gen(function*() {
     yield* load
     const outcomes: Array<UpsertOutcome> = []
-    for (const post of posts) outcomes.push((validate ? undefined : fast(post)) ?? (yield* one(post)))
+    for (const [index, post] of posts.entries()) outcomes.push((validate ? undefined : fast(post, index)) ?? (yield* one(post, index)))
     const redirectsAdded = yield* redirectsOf(outcomes)
     return redirectsAdded.length > 0 ? { outcomes, redirectsAdded } : { outcomes }
   })
