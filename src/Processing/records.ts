@@ -121,6 +121,17 @@ const unknownFieldsReason = (fields: ReadonlyArray<string>) =>
   `unknown field${fields.length === 1 ? "" : "s"} ${fields.map((field) => JSON.stringify(field)).join(", ")} ` +
   `(a record has ${RECORD_FIELDS.join(", ")}; anything else goes under metadata)`
 
+/**
+ * A record's dates as the source gave them. In Inkwell's own post JSON (`GET /posts/:slug`, told
+ * by its `updatedAtSource`) `updatedAt` is the last write to that store, and read as the
+ * record's `updatedAt` it became the post's "updated" date as if its author had given it.
+ */
+const sourceDates = (json: object): object => {
+  if (!("updatedAtSource" in json)) return json
+  const { updatedAtSource, ...rest } = json as { readonly updatedAtSource: unknown }
+  return { ...rest, updatedAt: updatedAtSource }
+}
+
 /** The line as an `RecordLine` of file `name`; `undefined` for a blank line, which is no record. */
 export const recordLine = (name: string, number: number, text: string): RecordLine | undefined =>
   text.trim() === "" ? undefined : { identity: `${name}:${number}`, number, text, bytes: text.length + 1 }
@@ -139,7 +150,7 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
   }
   const unknown = unknownFields(json)
   if (unknown.length > 0) return rejected(identity, unknownFieldsReason(unknown), bytes)
-  const decoded = decodeInput(withoutNulls(json))
+  const decoded = decodeInput(withoutNulls(sourceDates(json)))
   if (Either.isLeft(decoded)) {
     return rejected(identity, describeDecodeError(decoded.left), bytes)
   }

@@ -57,7 +57,11 @@ describe("decodeRecord", () => {
     assert.strictEqual(decoded._tag, "Record", JSON.stringify(decoded))
     if (decoded._tag === "Record") {
       assert.deepStrictEqual([decoded.source, decoded.input.title, decoded.input.publishedAt, decoded.input.summary], ["api", "Hello", "2024-01-01T00:00:00.000Z", undefined])
+      // Its `updatedAt` is the store's last write; the source's own date is `updatedAtSource`.
+      assert.strictEqual(decoded.input.updatedAt, undefined)
     }
+    const dated = decodeRecord("export.ndjson", recordLine("export.ndjson", 1, JSON.stringify({ ...post, updatedAtSource: "2023-06-01T00:00:00.000Z" }))!)
+    assert.strictEqual(dated._tag === "Record" ? dated.input.updatedAt : dated.reason, "2023-06-01T00:00:00.000Z")
     // `null` is "not given" for every field but the body.
     assert.strictEqual(reasonFor({ title: "T", body: null }), "body: expected a string, got null")
   })
