@@ -47,7 +47,11 @@ export const RECONNECT_SCHEDULE = Schedule.exponential("100 millis").pipe(
 )
 
 export type PostChange = Data.TaggedEnum<{
-  /** The post at `slug` was created, updated, deleted, or renamed from or to it; or `slug` now redirects to a post. */
+  /**
+   * The post at `slug` was created, updated, deleted, or renamed from or to it; or an import
+   * made `slug`, where no post was, redirect to one. Where an existing redirect leads (its post
+   * moved on) is not announced: no cache keeps a redirect.
+   */
   Changed: { readonly slug: string }
   /** Changes may have been missed (the listener reconnected): treat every post as changed. */
   Reset: {}

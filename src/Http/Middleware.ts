@@ -16,6 +16,7 @@
  * outside the group's), so checks of a write's body (its Content-Type, 415) are in the handler.
  */
 import {
+  type Headers,
   type HttpApi,
   HttpApiError,
   HttpApiMiddleware,
@@ -307,7 +308,7 @@ export const logRequests =
         // caching of its own says so, and one made for a key is for that client only.
         if ((request.method === "GET" || request.method === "HEAD") && response.headers["cache-control"] === undefined) {
           headers = { ...headers, vary: varyOn(response.headers["vary"]) }
-          if (request.headers["x-api-key"] !== undefined || request.headers["authorization"] !== undefined) {
+          if (carriesCredentials(request.headers)) {
             headers = { ...headers, "cache-control": "private" }
           }
         }
@@ -330,6 +331,10 @@ const varyOn = (vary: string | undefined): string =>
   vary === undefined || vary.trim() === "" ? CREDENTIAL_HEADERS : `${vary}, ${CREDENTIAL_HEADERS}`
 /** What a public read's answer varies on; the front door sends it with its cached answers too. */
 export const CREDENTIAL_HEADERS = "x-api-key, authorization"
+
+/** Whether a request sent a key (valid or not): its answer is then for that client only (`private`). */
+export const carriesCredentials = (headers: Headers.Headers): boolean =>
+  headers["x-api-key"] !== undefined || headers["authorization"] !== undefined
 
 /** The challenge every 401 carries: the API key as a bearer token (X-API-Key works too). */
 const WWW_AUTHENTICATE = 'Bearer realm="inkwell"'

@@ -12,7 +12,7 @@ import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
-import { type ApiKeyAuth, CREDENTIAL_HEADERS, uploadStream } from "../Http/Middleware.js"
+import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, uploadStream } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
@@ -126,14 +126,15 @@ const isEditor = (keys: ApiKeysShape, request: HttpServerRequest.HttpServerReque
 const SCHEME_AND_HOST = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i
 
 /**
- * The request's path, which the URLs this API answers with are built on: without the query, a
- * trailing slash, or a scheme and host the client put in its request line, and with repeated
- * slashes as one, as the router reads them: `//posts/old` is routed, and a `Location` of
- * `//posts/new` would name a host ("posts").
+ * The request's path, which the URLs this API answers with are built on, as the router reads
+ * it: up to the first `?`, `;` or `#` (`/posts/old;x` is routed as `/posts/old`, and a
+ * `Location` of `/posts/old;new` would be routed there again: a loop), without a trailing slash
+ * or a scheme and host the client put in its request line, and with repeated slashes as one
+ * (`//posts/old` is routed, and a `Location` of `//posts/new` would name a host, "posts").
  */
 const requestPath = (request: HttpServerRequest.HttpServerRequest): string => {
-  const query = request.url.indexOf("?")
-  const target = query === -1 ? request.url : request.url.slice(0, query)
+  const end = request.url.search(/[?;#]/)
+  const target = end === -1 ? request.url : request.url.slice(0, end)
   const path = target.replace(SCHEME_AND_HOST, "").replace(/\/{2,}/g, "/")
   return path.endsWith("/") ? path.slice(0, -1) : path
 }
@@ -440,14 +441,14 @@ const createOnly = (
  * the endpoint reads no query, so it is the client's own, a cache-buster say, and it keeps it).
  * `no-cache`: without a freshness of its own a 301 is kept by browsers for good, and this one ends
  * when a post takes the slug again, the post moves on or becomes a draft. Setting Cache-Control,
- * it states the Vary (and `private` with a key) the request pipeline gives reads that set none.
+ * it states the Vary (and `private` with credentials) the request pipeline gives reads that set none.
  */
-const movedResponse = (request: HttpServerRequest.HttpServerRequest, slug: string, movedTo: string, editor: boolean) => {
+const movedResponse = (request: HttpServerRequest.HttpServerRequest, slug: string, movedTo: string) => {
   const query = request.url.indexOf("?")
   const location = siblingUrl(request, movedTo) + (query === -1 ? "" : request.url.slice(query))
   return HttpServerResponse.unsafeJson(Schema.encodeSync(PostMoved)(new PostMoved({ slug, movedTo, location })), {
     status: 301,
-    headers: { location, "cache-control": editor ? "private, no-cache" : "no-cache", vary: CREDENTIAL_HEADERS }
+    headers: { location, "cache-control": carriesCredentials(request.headers) ? "private, no-cache" : "no-cache", vary: CREDENTIAL_HEADERS }
   })
 }
 
@@ -485,7 +486,7 @@ const publicHandlers = (api: InkwellApiType) =>
         Effect.flatMap(posts.movedFrom(notFound.slug, { includeDrafts: editor }), (moved) =>
           Option.isNone(moved)
             ? Effect.fail(notFound)
-            : Effect.succeed(movedResponse(request, notFound.slug, moved.value.slug, editor)))
+            : Effect.succeed(movedResponse(request, notFound.slug, moved.value.slug)))
       const listEncoded = posts.listEncoded
       return handlers
         .handle("list", ({ request, urlParams }) =>

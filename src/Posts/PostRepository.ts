@@ -2,7 +2,7 @@
  * The storage port for posts. One contract (test/Posts/PostRepositoryContract.ts),
  * many implementations: in-memory (tests), SQL on SQLite (default) and PostgreSQL.
  */
-import { Context, DateTime, type Effect, type Option } from "effect"
+import { Context, DateTime, type Effect, Option } from "effect"
 import type { InvalidCursor, PostNotFound, RepositoryError, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
 
@@ -256,6 +256,14 @@ export interface PostRepositoryShape {
  */
 export const isPublicAt = (post: Pick<Post, "status" | "publishedAt" | "createdAt">, now: DateTime.Utc): boolean =>
   post.status === "published" && DateTime.toEpochMillis(post.publishedAt ?? post.createdAt) <= DateTime.toEpochMillis(now)
+
+/**
+ * Where the post that left `slug` (`MovedFrom`'s answer) may send a reader: public at `now`
+ * (any post when `now` is undefined: a caller who may read drafts), and never `slug` itself,
+ * whatever a store holds (a redirect to itself would loop). The API's 301 and the site's agree.
+ */
+export const movedVisible = (moved: Option.Option<Post>, slug: string, now: DateTime.Utc | undefined): Option.Option<Post> =>
+  Option.filter(moved, (post) => post.slug !== slug && (now === undefined || isPublicAt(post, now)))
 
 /**
  * The post that moved away from `slug` (renamed, or its title changed on re-import), as it is

@@ -7,7 +7,7 @@ import { type InvalidCursor, PostNotFound, type RepositoryError } from "../Domai
 import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
-import { isPublicAt, type ListQuery, type PostPage, PostRepository, type SearchPage, type SearchQuery } from "./PostRepository.js"
+import { isPublicAt, type ListQuery, movedVisible, type PostPage, PostRepository, type SearchPage, type SearchQuery } from "./PostRepository.js"
 
 /** A client's post: JSON fields, or markdown with optional front matter. */
 export type PostContent = PostInput | string
@@ -72,13 +72,10 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     const movedFrom = (slug: string, options: { readonly includeDrafts: boolean }): Effect.Effect<Option.Option<Post>, RepositoryError> =>
       repository.movedFrom === undefined
         ? Effect.succeedNone
-        : Effect.flatMap(repository.movedFrom(slug), (moved) => {
-          // Never a redirect to itself, whatever a store holds (as the reader site).
-          const elsewhere = Option.filter(moved, (post) => post.slug !== slug)
-          return options.includeDrafts || Option.isNone(elsewhere)
-            ? Effect.succeed(elsewhere)
-            : Effect.map(DateTime.now, (now) => Option.filter(elsewhere, (post) => isPublicAt(post, now)))
-        })
+        : Effect.flatMap(repository.movedFrom(slug), (moved) =>
+          options.includeDrafts || Option.isNone(moved)
+            ? Effect.succeed(movedVisible(moved, slug, undefined))
+            : Effect.map(DateTime.now, (now) => movedVisible(moved, slug, now)))
 
     /**
      * `get` as the post's response JSON, when the repository can read it so (SQLite:

@@ -7,7 +7,7 @@ import { Data, DateTime, Effect, Option } from "effect"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { type Post, tagKey } from "../Domain/Post.js"
 import { MAX_SEARCH_LENGTH, searchTerms } from "../Posts/internal/search.js"
-import { isPublicAt, MAX_PAGE_SIZE, PostRepository } from "../Posts/PostRepository.js"
+import { isPublicAt, MAX_PAGE_SIZE, movedVisible, PostRepository } from "../Posts/PostRepository.js"
 import * as Feeds from "./Feeds.js"
 import * as Pages from "./Pages.js"
 import { SiteConfig } from "./SiteConfig.js"
@@ -136,8 +136,10 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       )
       if (found === undefined || !isPublicAt(found, now)) {
         // A post that left this slug (renamed, or its title changed) is sent for where it is now.
-        const moved = found === undefined && repository.movedFrom !== undefined ? yield* repository.movedFrom(slug) : Option.none()
-        if (Option.isSome(moved) && isPublicAt(moved.value, now) && moved.value.slug !== slug) {
+        const moved = found === undefined && repository.movedFrom !== undefined
+          ? movedVisible(yield* repository.movedFrom(slug), slug, now)
+          : Option.none()
+        if (Option.isSome(moved)) {
           return yield* new PageMoved({ location: urls.path(routes.post(moved.value.slug)) })
         }
         return yield* new PageNotFound({ message: `There is no post at “${slug}”.` })
