@@ -122,14 +122,15 @@ const unknownFieldsReason = (fields: ReadonlyArray<string>) =>
   `(a record has ${RECORD_FIELDS.join(", ")}; anything else goes under metadata)`
 
 /**
- * A record's dates as the source gave them. In Inkwell's own post JSON (`GET /posts/:slug`, told
- * by its `updatedAtSource`) `updatedAt` is the last write to that store, and read as the
- * record's `updatedAt` it became the post's "updated" date as if its author had given it.
+ * Inkwell's own post JSON (`GET /posts/:slug`, told by its `updatedAtSource`) read as a record:
+ * its `updatedAt` is the last write to that store, and read as the record's `updatedAt` it
+ * became the post's "updated" date as if its author had given it; `updatedAtSource` is that
+ * date. `sourceUpdated` is `updatedAtSource` when it is a date (or null), else `undefined`: its
+ * problem is reported under its own name, not as `updatedAt`'s.
  */
-const sourceDates = (json: object): object => {
-  if (!("updatedAtSource" in json)) return json
-  const { updatedAtSource, ...rest } = json as { readonly updatedAtSource: unknown }
-  return { ...rest, updatedAt: updatedAtSource }
+const withSourceUpdated = (json: object, sourceUpdated: unknown): object => {
+  const { updatedAtSource: _, updatedAt: __, ...rest } = json as { readonly updatedAtSource: unknown; readonly updatedAt?: unknown }
+  return sourceUpdated === undefined ? rest : { ...rest, updatedAt: sourceUpdated }
 }
 
 /** The line as an `RecordLine` of file `name`; `undefined` for a blank line, which is no record. */
@@ -150,11 +151,6 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
   }
   const unknown = unknownFields(json)
   if (unknown.length > 0) return rejected(identity, unknownFieldsReason(unknown), bytes)
-  const decoded = decodeInput(withoutNulls(sourceDates(json)))
-  if (Either.isLeft(decoded)) {
-    return rejected(identity, describeDecodeError(decoded.left), bytes)
-  }
-  // Line numbers shift when an export is edited; an explicit source or the slug does not.
   const raw = json as {
     readonly source?: unknown
     readonly slug?: unknown
@@ -162,11 +158,26 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
     readonly recordHash?: unknown
     readonly movedFrom?: unknown
     readonly createdAt?: unknown
+    readonly updatedAtSource?: unknown
   }
+  const fromApi = "updatedAtSource" in json
+  const sourceUpdated = fromApi ? dateOf(raw.updatedAtSource) : undefined
+  const decoded = decodeInput(
+    withoutNulls(fromApi ? withSourceUpdated(json, typeof sourceUpdated === "string" ? undefined : raw.updatedAtSource) : json)
+  )
   const movedFrom = oldSlugsOf(raw.movedFrom)
-  if (typeof movedFrom === "string") return rejected(identity, `movedFrom: ${movedFrom}`, bytes)
-  const createdAt = createdAtOf(raw.createdAt)
-  if (typeof createdAt === "string") return rejected(identity, `createdAt: ${createdAt}`, bytes)
+  const createdAt = dateOf(raw.createdAt)
+  // Every bad field of the line at once: one pass over a bad export tells all that is wrong.
+  if (Either.isLeft(decoded) || typeof movedFrom === "string" || typeof createdAt === "string" || typeof sourceUpdated === "string") {
+    const problems = [
+      ...(Either.isLeft(decoded) ? [describeDecodeError(decoded.left)] : []),
+      ...(typeof movedFrom === "string" ? [`movedFrom: ${movedFrom}`] : []),
+      ...(typeof createdAt === "string" ? [`createdAt: ${createdAt}`] : []),
+      ...(typeof sourceUpdated === "string" ? [`updatedAtSource: ${sourceUpdated}`] : [])
+    ]
+    return rejected(identity, problems.join("; "), bytes)
+  }
+  // Line numbers shift when an export is edited; an explicit source or the slug does not.
   const source = typeof raw.source === "string" && raw.source.trim() !== ""
     ? raw.source
     : typeof raw.slug === "string" && raw.slug !== ""
@@ -195,10 +206,11 @@ const oldSlugsOf = (value: unknown): ReadonlyArray<string> | string => {
 }
 
 /**
- * A record's `createdAt`: absent or `null` is not given; else a date as `publishedAt` takes it
- * (RFC 3339, or a bare `YYYY-MM-DD`; without an offset, UTC), or why not.
+ * A record's `createdAt` (or a post JSON's `updatedAtSource`): absent or `null` is not given;
+ * else a date as `publishedAt` takes it (RFC 3339, or a bare `YYYY-MM-DD`; without an offset,
+ * UTC), or why not.
  */
-const createdAtOf = (value: unknown): DateTime.Utc | undefined | string => {
+const dateOf = (value: unknown): DateTime.Utc | undefined | string => {
   if (value === undefined || value === null) return undefined
   if (typeof value !== "string") return `expected a string, got ${JSON.stringify(value)}`
   return Either.match(parseDateString(value), { onLeft: (reason) => reason, onRight: (date) => date })

@@ -59,9 +59,15 @@ describe("decodeRecord", () => {
       assert.deepStrictEqual([decoded.source, decoded.input.title, decoded.input.publishedAt, decoded.input.summary], ["api", "Hello", "2024-01-01T00:00:00.000Z", undefined])
       // Its `updatedAt` is the store's last write; the source's own date is `updatedAtSource`.
       assert.strictEqual(decoded.input.updatedAt, undefined)
+      assert.strictEqual(decoded.createdAt && DateTime.formatIso(decoded.createdAt), "2024-01-01T00:00:00.000Z")
     }
     const dated = decodeRecord("export.ndjson", recordLine("export.ndjson", 1, JSON.stringify({ ...post, updatedAtSource: "2023-06-01T00:00:00.000Z" }))!)
     assert.strictEqual(dated._tag === "Record" ? dated.input.updatedAt : dated.reason, "2023-06-01T00:00:00.000Z")
+    // A bad one is named as sent, beside every other bad field of the line.
+    assert.strictEqual(
+      reasonFor({ ...post, title: 5, updatedAtSource: 42, createdAt: "soon", movedFrom: "old" }),
+      'title: expected a string, got 5; movedFrom: expected a list of strings, got "old"; createdAt: "soon" is not a date (expected YYYY-MM-DD or RFC 3339 like 2024-05-01T10:00:00+02:00); updatedAtSource: expected a string, got 42'
+    )
     // `null` is "not given" for every field but the body.
     assert.strictEqual(reasonFor({ title: "T", body: null }), "body: expected a string, got null")
   })
