@@ -183,11 +183,14 @@ export const buildNew = (
   operation: string,
   post: NewPost,
   now: DateTime.Utc,
-  slug: string = post.slug,
-  validate = true,
-  createdAt: DateTime.Utc = now
+  options: {
+    /** Where it is stored (a suffixed slug), else its own. */
+    readonly slug?: string
+    readonly validate?: boolean
+    readonly createdAt?: DateTime.Utc
+  } = {}
 ): Effect.Effect<Post, DatabaseError> =>
-  makePost(operation, newPostFields(post, now, slug, createdAt), validate)
+  makePost(operation, newPostFields(post, now, options.slug ?? post.slug, options.createdAt ?? now), options.validate ?? true)
 
 /** `previous` with the content of `post`, one version later. */
 export const buildReplacement = (
@@ -383,7 +386,7 @@ export const upsertAll = <E, R>(
       for (let n = 2;; n++) {
         const candidate = suffixedSlug(post.slug, n)
         if (Option.isNone(yield* store.findBySlug(candidate))) {
-          const created = yield* buildNew(OPERATION, post, now, candidate, validate, createdAtOf(index))
+          const created = yield* buildNew(OPERATION, post, now, { slug: candidate, validate, createdAt: createdAtOf(index) })
           yield* store.insert(created)
           return outcome(post, "renamed", candidate)
         }
@@ -397,7 +400,7 @@ export const upsertAll = <E, R>(
         const from = movedFrom(post)
         const moved = from === undefined ? undefined : yield* move(post, from)
         if (moved !== undefined) return moved
-        yield* store.insert(yield* buildNew(OPERATION, post, now, post.slug, validate, createdAtOf(index)))
+        yield* store.insert(yield* buildNew(OPERATION, post, now, { validate, createdAt: createdAtOf(index) }))
         return outcome(post, "inserted")
       }
       if (sameSource(existing.value.source, post.source)) return yield* refresh(post, existing.value)
