@@ -31,7 +31,8 @@ import {
   readyRecord,
   type RecordOutcome,
   rejected,
-  rejectedPost
+  rejectedPost,
+  withCarried
 } from "../Processing/records.js"
 import * as ImportLedger from "./ImportLedger.js"
 import type { ImportItem } from "./ImportSource.js"
@@ -84,7 +85,7 @@ const processLine = (item: LineItem) => {
 
 const processRecord = (item: DecodedRecord) =>
   Effect.flatMap(PostProcessor, (p) => p.fromInput(item.input, item.source)).pipe(
-    Effect.map((post): Processed => ({ _tag: "Ready", identity: item.identity, post, bytes: item.bytes }))
+    Effect.map((post): Processed => withCarried(item, { _tag: "Ready", identity: item.identity, post, bytes: item.bytes }))
   )
 
 /**

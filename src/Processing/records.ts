@@ -233,11 +233,25 @@ export const rejectedPost = (identity: string, failure: { readonly field: string
  * post under its old line); and line 1 of one upload was line 1 of the next, unrelated one.
  * Posts stored under `<name>:<line>` still match (Posts/internal/repository.ts `sameSource`).
  */
-export const readyRecord = (name: string, record: DecodedRecord, processed: NewPost): Extract<RecordOutcome, { _tag: "Ready" }> => {
+export const readyRecord = (name: string, record: DecodedRecord, processed: NewPost): Ready => {
   const post = withExportedHash(record, processed)
-  const ready: Extract<RecordOutcome, { _tag: "Ready" }> = record.source === record.identity
-    ? { _tag: "Ready", identity: record.identity, post: new NewPost({ ...post, source: `${name}#${post.slug}` }, true), bytes: record.bytes, titled: true }
-    : { _tag: "Ready", identity: record.identity, post, bytes: record.bytes }
+  return withCarried(
+    record,
+    record.source === record.identity
+      ? { _tag: "Ready", identity: record.identity, post: new NewPost({ ...post, source: `${name}#${post.slug}` }, true), bytes: record.bytes, titled: true }
+      : { _tag: "Ready", identity: record.identity, post, bytes: record.bytes }
+  )
+}
+
+type Ready = Extract<RecordOutcome, { _tag: "Ready" }>
+
+/**
+ * `ready` with what `record` carries beside its post, for the writer: its old slugs
+ * (`movedFrom`) and when it was created (`createdAt`). Every path from a record to the writer
+ * goes through here: records a source decoded itself (a feed, another Inkwell) skipped
+ * `readyRecord` and lost both, so a migrated undated post was listed at the import's time.
+ */
+export const withCarried = (record: Pick<DecodedRecord, "movedFrom" | "createdAt">, ready: Ready): Ready => {
   if (record.movedFrom === undefined && record.createdAt === undefined) return ready
   return {
     ...ready,

@@ -16,17 +16,20 @@ import type { PostRepository } from "../Posts/PostRepository.js"
 import { fromUrl, type FromUrlOptions } from "./FeedSource.js"
 import type { SourceItem } from "./SourceItem.js"
 
-/** `Entry` → `Record`, `Rejected` → `Rejected`; a failure of the whole source → one `Rejected` named `name`. */
+/** A source's item as the pipeline's: `Entry` → `Record` (with its `createdAt`), `Rejected` → `Rejected`. */
+const toImportItem = (item: SourceItem): ImportItem => {
+  if (item._tag === "Rejected") return { _tag: "Rejected", identity: item.source, reason: item.reason, skipped: item.skipped, bytes: 0 }
+  const record: ImportItem = { _tag: "Record", identity: item.source, source: item.source, input: item.input, bytes: item.input.body.length }
+  return item.createdAt === undefined ? record : { ...record, createdAt: item.createdAt }
+}
+
+/** Each item as the pipeline's (`toImportItem`); a failure of the whole source → one `Rejected` named `name`. */
 export const toImportItems = <E extends { readonly message: string }, R>(
   name: string,
   items: Stream.Stream<SourceItem, E, R>
 ): Stream.Stream<ImportItem, never, R> =>
   items.pipe(
-    Stream.map((item): ImportItem =>
-      item._tag === "Entry"
-        ? { _tag: "Record", identity: item.source, source: item.source, input: item.input, bytes: item.input.body.length }
-        : { _tag: "Rejected", identity: item.source, reason: item.reason, skipped: item.skipped, bytes: 0 }
-    ),
+    Stream.map(toImportItem),
     Stream.catchAll((error) =>
       Stream.succeed<ImportItem>({
         _tag: "Rejected",

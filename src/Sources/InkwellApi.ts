@@ -6,9 +6,10 @@
  * A page that cannot be fetched or read ends the source (`FeedError`); a single post that cannot
  * be fetched or read is a `Rejected` item and the rest go on.
  */
-import { Chunk, Effect, Either, Option, Schema, Stream } from "effect"
+import { Chunk, DateTime, Effect, Either, Option, ParseResult, Schema, Stream } from "effect"
 import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError } from "../Clients/FeedErrors.js"
+import { parseDateString } from "../Processing/dates.js"
 import { firstIssue } from "./JsonFeed.js"
 import { bodyText, parseJsonBody } from "./body.js"
 import { entry, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
@@ -27,6 +28,24 @@ const Page = Schema.Struct({
   next: Schema.NullOr(Schema.String)
 })
 
+/** A date as an NDJSON record's `createdAt` takes it (RFC 3339, or `YYYY-MM-DD` as UTC). */
+const RemoteDate = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromSelf, {
+  strict: true,
+  decode: (text, _, ast) =>
+    Either.match(parseDateString(text), {
+      onLeft: (reason) => ParseResult.fail(new ParseResult.Type(ast, text, reason)),
+      onRight: ParseResult.succeed
+    }),
+  encode: (date) => ParseResult.succeed(DateTime.formatIso(date))
+})
+
+/**
+ * What an import takes of `GET /posts/:slug` (`Post`): the fields an NDJSON record carries
+ * (`exportRecord`). The server's `source` is not one: the post is known here by its URL. Its
+ * old slugs (`movedFrom` of an export) are in no API answer, so a post renamed there does not
+ * redirect its old slugs here. The rest is derived (html, excerpt, ...) or assigned by the
+ * store (id, version, `updatedAt`), and the import derives or assigns it again.
+ */
 const RemotePost = Schema.Struct({
   slug: Schema.String,
   title: Schema.String,
@@ -37,7 +56,9 @@ const RemotePost = Schema.Struct({
   summary: Schema.optional(Schema.NullOr(Schema.String)),
   publishedAt: Schema.optional(Schema.NullOr(Schema.String)),
   updatedAtSource: Schema.optional(Schema.NullOr(Schema.String)),
-  metadata: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  aliases: Schema.optional(Schema.Array(Schema.String)),
+  metadata: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  createdAt: Schema.optional(Schema.NullOr(RemoteDate))
 })
 
 /** Whether a JSON document looks like a page of `GET /posts`. */
@@ -105,8 +126,10 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}): Stream
               updatedAt: p.updatedAtSource ?? undefined,
               authors: p.authors,
               summary: p.summary ?? undefined,
+              aliases: p.aliases,
               metadata: { ...p.metadata, origin: postUrl }
-            })
+            }),
+            p.createdAt ?? undefined
           )
         ),
         Effect.catchAll((error) => Effect.succeed(rejected(postUrl, error.message)))

@@ -3,9 +3,10 @@
  * it across re-imports, or a rejection naming what could not become a post. A bad item never
  * ends a source; only failing to read the source at all does (a `FeedError`).
  *
- * The import pipeline's `ImportItem` maps one to one: `Entry` → `Record` (identity = source),
- * `Rejected` → `Rejected` (identity = source).
+ * The import pipeline's `ImportItem` maps one to one: `Entry` → `Record` (identity = source,
+ * `createdAt` kept), `Rejected` → `Rejected` (identity = source).
  */
+import type { DateTime } from "effect"
 import { PostInput } from "../Domain/Post.js"
 
 export type SourceItem =
@@ -14,6 +15,12 @@ export type SourceItem =
     /** `<feed or file>#<item id, link or slug>`. */
     readonly source: string
     readonly input: PostInput
+    /**
+     * When the post was created where it comes from, as an NDJSON record's `createdAt`: a post
+     * the import creates takes it, so one without `publishedAt` (listed by its creation) keeps
+     * its place in the listing instead of being listed at the import's time.
+     */
+    readonly createdAt?: DateTime.Utc | undefined
   }
   | {
     readonly _tag: "Rejected"
@@ -23,7 +30,8 @@ export type SourceItem =
     readonly skipped: boolean
   }
 
-export const entry = (source: string, input: PostInput): SourceItem => ({ _tag: "Entry", source, input })
+export const entry = (source: string, input: PostInput, createdAt?: DateTime.Utc): SourceItem =>
+  createdAt === undefined ? { _tag: "Entry", source, input } : { _tag: "Entry", source, input, createdAt }
 
 export const rejected = (source: string, reason: string, skipped = false): SourceItem => ({
   _tag: "Rejected",
@@ -42,6 +50,8 @@ export interface EntryFields {
   readonly updatedAt?: string | undefined
   readonly authors?: ReadonlyArray<string> | undefined
   readonly summary?: string | undefined
+  /** Old paths of the post, which the reader site redirects (`PostInput.aliases`). */
+  readonly aliases?: ReadonlyArray<string> | undefined
   readonly metadata?: Readonly<Record<string, unknown>> | undefined
 }
 
@@ -53,8 +63,8 @@ const cleanList = (values: ReadonlyArray<string> | undefined, maxLength: number)
 
 /**
  * A `PostInput` from mapped fields: undefined fields left out (so the processor's defaults
- * apply), tags and authors trimmed and deduplicated, tags longer than the domain allows (100)
- * dropped rather than failing the whole post, empty strings treated as absent.
+ * apply), tags, authors and aliases trimmed and deduplicated, tags longer than the domain
+ * allows (100) dropped rather than failing the whole post, empty strings treated as absent.
  */
 export const toPostInput = (fields: EntryFields): PostInput => {
   const out: Record<string, unknown> = { body: fields.body }
@@ -71,6 +81,8 @@ export const toPostInput = (fields: EntryFields): PostInput => {
   if (tags !== undefined) out.tags = tags
   const authors = cleanList(fields.authors, 200)
   if (authors !== undefined) out.authors = authors
+  const aliases = cleanList(fields.aliases, Number.POSITIVE_INFINITY)
+  if (aliases !== undefined) out.aliases = aliases
   if (fields.metadata !== undefined) {
     const metadata = Object.fromEntries(Object.entries(fields.metadata).filter(([, v]) => v !== undefined && v !== null && v !== ""))
     if (Object.keys(metadata).length > 0) out.metadata = metadata

@@ -12,12 +12,12 @@ import { SystemError } from "@effect/platform/Error"
 import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Deferred, Duration, Effect, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
+import { Cause, DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
 import { importNdjson } from "../../src/Import/HttpImport.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
 import { formatSummary, ImportTally } from "../../src/Import/ImportSummary.js"
-import type { PostInput } from "../../src/Domain/Post.js"
+import { PostInput } from "../../src/Domain/Post.js"
 import { BatchNotProcessed, PostProcessor, type PostProcessorShape } from "../../src/Processing/PostProcessor.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
@@ -516,6 +516,32 @@ describe("a changed title or slug moves the post", () => {
       assert.deepStrictEqual(page.items.map((p) => p.slug).sort(), ["post-2", "post-3", "post-4", "renamed-1"])
       assert.strictEqual((yield* repo.getBySlug("renamed-1")).version, 2)
     }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+})
+
+describe("records a source decoded itself (feeds, another Inkwell)", () => {
+  it.effect("keep their createdAt and old slugs on the way to the writer, as NDJSON lines do", () =>
+    Effect.gen(function*() {
+      // A creation time is capped at the batch's, and TestClock starts at 1970.
+      yield* TestClock.setTime(FIXTURE_NOW)
+      const created = DateTime.unsafeMake("2022-03-01T09:00:00Z")
+      const item: ImportSource.ImportItem = {
+        _tag: "Record",
+        identity: "https://remote.example/posts/undated",
+        source: "https://remote.example/posts/undated",
+        input: new PostInput({ title: "Undated", body: "Text.", status: "published" }),
+        bytes: 5,
+        createdAt: created,
+        movedFrom: ["older-name"]
+      }
+      const summary = yield* ImportPipeline.run(Stream.make(item), fast)
+      assert.deepStrictEqual([summary.imported, summary.failed], [1, 0], JSON.stringify(summary.failures))
+      const repo = yield* PostRepository
+      const post = yield* repo.getBySlug("undated")
+      assert.isNull(post.publishedAt)
+      assert.strictEqual(DateTime.formatIso(post.createdAt), "2022-03-01T09:00:00.000Z")
+      // Not `deepStrictEqual` on Options: chai finds `none()` equal to `some(x)`.
+      assert.strictEqual(Option.getOrUndefined(yield* repo.movedFrom!("older-name"))?.slug, "undated", "the old slug redirects")
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), FileSystem.layerNoop({})))))
 })
 
 describe("timeouts (TestClock)", () => {

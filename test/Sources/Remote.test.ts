@@ -2,16 +2,19 @@
  * Sources over real HTTP on 127.0.0.1: feeds and broken documents from a node:http server, and
  * another Inkwell (the real server, in-memory repository) as a paginated source.
  */
-import { HttpServer } from "@effect/platform"
+import { HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer } from "effect"
+import { DateTime, Effect, Exit, Layer, Option } from "effect"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { fromUrl } from "../../src/Sources/FeedSource.js"
+import { importFromUrls } from "../../src/Sources/ImportFromUrl.js"
 import { inkwellApi } from "../../src/Sources/InkwellApi.js"
-import { testServer as inkwellServer, newPost, postJson } from "../Http/harness.js"
+import { get, testServer as inkwellServer, json, newPost, portOf, postJson, send, withKey } from "../Http/harness.js"
+import { ProcessorTest, sqliteStack } from "../Import/harness.js"
 import { testServer } from "../Clients/server.js"
-import { collect, fixture } from "./harness.js"
+import { collect, fixture, servedBy } from "./harness.js"
 
 const feedClient = FeedClient.layer({ retries: 2 }).pipe(Layer.provide(NodeHttpClient.layer))
 
@@ -101,4 +104,82 @@ describe("another Inkwell as a source", () => {
       const detected = yield* collect(fromUrl(`${base}/posts?limit=3`)).pipe(Effect.provide(feedClient))
       assert.strictEqual(detected.entries.length, 5)
     }).pipe(Effect.provide(inkwellServer())))
+
+  /** The importing side: its own SQLite database, the real processor, a real HTTP client. */
+  const local = Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, feedClient)
+
+  /**
+   * Published posts without a date, as an import leaves them on the remote (`POST /posts`
+   * stamps one), created there at the records' `createdAt`.
+   */
+  const importUndated = (records: ReadonlyArray<{ readonly title: string; readonly createdAt: string }>) =>
+    Effect.gen(function*() {
+      const body = records.map((r) => JSON.stringify({ ...r, body: `Text of ${r.title}.`, status: "published" })).join("\n")
+      const response = yield* send(
+        HttpClientRequest.post("/posts/import").pipe(HttpClientRequest.bodyText(body, "application/x-ndjson"), withKey())
+      )
+      assert.strictEqual((yield* json(response)).imported, records.length)
+    })
+
+  it.effect("a migration keeps each post's createdAt and aliases: an undated post is listed where it was", () =>
+    Effect.gen(function*() {
+      yield* importUndated([
+        { title: "Undated from 2022", createdAt: "2022-03-01T09:00:00Z" },
+        { title: "Undated from 2024", createdAt: "2024-06-01T09:00:00Z" }
+      ])
+      const created = yield* postJson("/posts", newPost({
+        title: "Moved around",
+        publishedAt: "2023-05-01T00:00:00Z",
+        aliases: ["/2019/01/moved-around/", "old/moved"]
+      }))
+      assert.strictEqual(created.status, 201)
+      const base = `http://127.0.0.1:${yield* portOf}`
+      const listed = (yield* json(yield* get("/posts"))).items as ReadonlyArray<{ slug: string }>
+      assert.deepStrictEqual(listed.map((p) => p.slug), ["undated-from-2024", "moved-around", "undated-from-2022"])
+      const remote: ReadonlyArray<{ slug: string; createdAt: string; aliases: Array<string>; publishedAt: string | null }> = yield* Effect.forEach(
+        listed,
+        (p) => Effect.flatMap(get(`/posts/${p.slug}`), json)
+      )
+      assert.isNull(remote[2]!.publishedAt, "the 2022 post is listed by its creation")
+
+      yield* Effect.gen(function*() {
+        const summary = yield* importFromUrls([`${base}/posts`])
+        assert.strictEqual(summary.imported, 3)
+        assert.strictEqual(summary.failed, 0)
+        const repository = yield* PostRepository
+        const page = yield* repository.list({})
+        assert.deepStrictEqual(page.items.map((p) => p.slug), remote.map((p) => p.slug), "listed in the remote's order")
+        for (const theirs of remote) {
+          const ours = yield* repository.getBySlug(theirs.slug)
+          assert.strictEqual(DateTime.formatIso(ours.createdAt), theirs.createdAt, theirs.slug)
+          assert.deepStrictEqual(ours.aliases, theirs.aliases, theirs.slug)
+        }
+        assert.deepStrictEqual((yield* repository.getBySlug("moved-around")).aliases, ["/2019/01/moved-around/", "old/moved"])
+        // The reader site redirects the old path to the imported post.
+        assert.strictEqual(Option.getOrUndefined(yield* repository.findByAlias!("2019/01/moved-around")), "moved-around")
+      }).pipe(Effect.provide(local))
+    }).pipe(Effect.provide(inkwellServer())))
+
+  it.effect("a post whose createdAt or aliases are not what the API writes is rejected, naming its URL and the field", () =>
+    Effect.gen(function*() {
+      const post = (slug: string, extra: Record<string, unknown>) => ({
+        type: "application/json",
+        body: JSON.stringify({ slug, title: slug, body: "Text.", status: "published", ...extra })
+      })
+      const routes = {
+        "/posts": { type: "application/json", body: JSON.stringify({ items: [{ slug: "bad-date" }, { slug: "bad-aliases" }, { slug: "good" }], next: null }) },
+        "/posts/bad-date": post("bad-date", { createdAt: "last Tuesday" }),
+        "/posts/bad-aliases": post("bad-aliases", { aliases: "/old" }),
+        "/posts/good": post("good", { createdAt: "2022-03-01T09:00:00.000Z", aliases: ["/old/good"] })
+      }
+      const { entries, items, rejected } = yield* collect(inkwellApi("https://remote.example")).pipe(Effect.provide(servedBy(routes)))
+      assert.deepStrictEqual(rejected.map((r) => r.source), ["https://remote.example/posts/bad-date", "https://remote.example/posts/bad-aliases"])
+      assert.include(rejected[0]!.reason, "at createdAt:")
+      assert.include(rejected[0]!.reason, "\"last Tuesday\" is not a date")
+      assert.include(rejected[1]!.reason, "at aliases:")
+      assert.strictEqual(entries.length, 1)
+      assert.deepStrictEqual(entries[0]!.input.aliases, ["/old/good"])
+      const good = items.find((i) => i._tag === "Entry")
+      assert.strictEqual(good?._tag === "Entry" && good.createdAt !== undefined ? DateTime.formatIso(good.createdAt) : undefined, "2022-03-01T09:00:00.000Z")
+    }))
 })
