@@ -9,6 +9,7 @@
 import { Chunk, DateTime, Effect, Either, Option, ParseResult, Schema, Stream } from "effect"
 import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError } from "../Clients/FeedErrors.js"
+import { Metadata } from "../Domain/Post.js"
 import { parseDateString } from "../Processing/dates.js"
 import { firstIssue } from "./JsonFeed.js"
 import { bodyText, parseJsonBody } from "./body.js"
@@ -57,7 +58,9 @@ const RemotePost = Schema.Struct({
   publishedAt: Schema.optional(Schema.NullOr(Schema.String)),
   updatedAtSource: Schema.optional(Schema.NullOr(Schema.String)),
   aliases: Schema.optional(Schema.Array(Schema.String)),
-  metadata: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  // The domain's own: `Schema.Record` rebuilds the object by assignment, and a front matter key
+  // `__proto__` set the copy's prototype instead, gone without a word.
+  metadata: Schema.optional(Metadata),
   createdAt: Schema.optional(Schema.NullOr(RemoteDate))
 })
 

@@ -170,7 +170,12 @@ describe("another Inkwell as a source", () => {
         "/posts": { type: "application/json", body: JSON.stringify({ items: [{ slug: "bad-date" }, { slug: "bad-aliases" }, { slug: "good" }], next: null }) },
         "/posts/bad-date": post("bad-date", { createdAt: "last Tuesday" }),
         "/posts/bad-aliases": post("bad-aliases", { aliases: "/old" }),
-        "/posts/good": post("good", { createdAt: "2022-03-01T09:00:00.000Z", aliases: ["/old/good"] })
+        "/posts/good": {
+          type: "application/json",
+          // Front matter may hold any key, `__proto__` too (JSON.parse makes it an own key).
+          body: JSON.stringify({ slug: "good", title: "good", body: "Text.", status: "published", createdAt: "2022-03-01T09:00:00.000Z", aliases: ["/old/good"] })
+            .replace(/}$/, ',"metadata":{"__proto__":{"kept":true},"series":"s"}}')
+        }
       }
       const { entries, items, rejected } = yield* collect(inkwellApi("https://remote.example")).pipe(Effect.provide(servedBy(routes)))
       assert.deepStrictEqual(rejected.map((r) => r.source), ["https://remote.example/posts/bad-date", "https://remote.example/posts/bad-aliases"])
@@ -179,6 +184,8 @@ describe("another Inkwell as a source", () => {
       assert.include(rejected[1]!.reason, "at aliases:")
       assert.strictEqual(entries.length, 1)
       assert.deepStrictEqual(entries[0]!.input.aliases, ["/old/good"])
+      const metadata = entries[0]!.input.metadata!
+      assert.deepStrictEqual([Object.hasOwn(metadata, "__proto__"), metadata["series"]], [true, "s"])
       const good = items.find((i) => i._tag === "Entry")
       assert.strictEqual(good?._tag === "Entry" && good.createdAt !== undefined ? DateTime.formatIso(good.createdAt) : undefined, "2022-03-01T09:00:00.000Z")
     }))
