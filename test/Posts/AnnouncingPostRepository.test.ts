@@ -6,7 +6,7 @@ import { ALL_POSTS, PostChange, PostChanges, type PostChangesShape } from "../..
 import { DatabaseError } from "../../src/Domain/Errors.js"
 import * as AnnouncingPostRepository from "../../src/Posts/AnnouncingPostRepository.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
-import { PostRepository, type PostRepositoryShape } from "../../src/Posts/PostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
 
 /** PostChanges as the app builds it on SQLite (an in-process PubSub). */
@@ -35,6 +35,27 @@ const setup = Effect.gen(function*() {
   const inner = yield* MemoryPostRepository.make
   return { repository: AnnouncingPostRepository.announcing(inner, changes), published }
 })
+
+/**
+ * The exit of `call` interrupted while it commits: `call` wraps its store's write in `commit`,
+ * which cannot be interrupted (as a transaction's COMMIT), so the write lands all the same.
+ */
+const interruptedWhileCommitting = <A, E>(
+  call: (commit: <X, Y>(write: Effect.Effect<X, Y>) => Effect.Effect<X, Y>) => Effect.Effect<A, E>
+) =>
+  Effect.gen(function*() {
+    const committing = yield* Deferred.make<void>()
+    const committed = yield* Deferred.make<void>()
+    const fiber = yield* Effect.fork(call((write) =>
+      Effect.uninterruptible(
+        Deferred.succeed(committing, undefined).pipe(Effect.zipRight(Deferred.await(committed)), Effect.zipRight(write))
+      )
+    ))
+    yield* Deferred.await(committing)
+    yield* Fiber.interruptFork(fiber)
+    yield* Deferred.succeed(committed, undefined)
+    return yield* Fiber.await(fiber)
+  })
 
 describe("AnnouncingPostRepository", () => {
   it.effect("announces each committed write: create, update (old and new slug), delete", () =>
@@ -130,25 +151,11 @@ describe("AnnouncingPostRepository", () => {
       const { changes, published } = yield* recording
       const inner = yield* MemoryPostRepository.make
       const created = yield* inner.create(makeNewPost({ slug: "edited" }))
-      const committing = yield* Deferred.make<void>()
-      const committed = yield* Deferred.make<void>()
-      // The commit cannot be interrupted (as a transaction's COMMIT): the write lands.
-      const slowCommit: PostRepositoryShape = {
-        ...inner,
-        update: (...args) =>
-          Effect.uninterruptible(
-            Deferred.succeed(committing, undefined).pipe(
-              Effect.zipRight(Deferred.await(committed)),
-              Effect.zipRight(inner.update(...args))
-            )
-          )
-      }
-      const repository = AnnouncingPostRepository.announcing(slowCommit, changes)
-      const request = yield* Effect.fork(repository.update("edited", created.version, makeNewPost({ slug: "edited", title: "Edited" })))
-      yield* Deferred.await(committing)
-      yield* Fiber.interruptFork(request)
-      yield* Deferred.succeed(committed, undefined)
-      yield* Fiber.await(request)
+      const exit = yield* interruptedWhileCommitting((commit) =>
+        AnnouncingPostRepository.announcing({ ...inner, update: (...args) => commit(inner.update(...args)) }, changes)
+          .update("edited", created.version, makeNewPost({ slug: "edited", title: "Edited" }))
+      )
+      assert.isTrue(Exit.isInterrupted(exit), "the caller saw an interruption")
       assert.strictEqual((yield* inner.getBySlug("edited")).version, created.version + 1, "the write committed")
       assert.deepStrictEqual(yield* drain(published), ["edited"])
     }))
@@ -160,24 +167,11 @@ describe("AnnouncingPostRepository", () => {
       // Stored already: the batch's own outcome ("unchanged") would announce nothing.
       const post = makeNewPost({ slug: "landed" })
       yield* inner.upsertMany([post])
-      const committing = yield* Deferred.make<void>()
-      const committed = yield* Deferred.make<void>()
-      const slowCommit: PostRepositoryShape = {
-        ...inner,
-        upsertMany: (...args) =>
-          Effect.uninterruptible(
-            Deferred.succeed(committing, undefined).pipe(
-              Effect.zipRight(Deferred.await(committed)),
-              Effect.zipRight(inner.upsertMany(...args))
-            )
-          )
-      }
-      const repository = AnnouncingPostRepository.announcing(slowCommit, changes)
-      const batch = yield* Effect.fork(repository.upsertMany([post]))
-      yield* Deferred.await(committing)
-      yield* Fiber.interruptFork(batch)
-      yield* Deferred.succeed(committed, undefined)
-      assert.isTrue(Exit.isInterrupted(yield* Fiber.await(batch)), "the caller saw an interruption")
+      const exit = yield* interruptedWhileCommitting((commit) =>
+        AnnouncingPostRepository.announcing({ ...inner, upsertMany: (...args) => commit(inner.upsertMany(...args)) }, changes)
+          .upsertMany([post])
+      )
+      assert.isTrue(Exit.isInterrupted(exit), "the caller saw an interruption")
       assert.deepStrictEqual(yield* drain(published), [ALL_POSTS])
     }))
 
