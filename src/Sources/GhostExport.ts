@@ -17,7 +17,7 @@
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { JSONParser } from "@streamparser/json"
-import { Effect, Schema, Stream } from "effect"
+import { DateTime, Effect, Schema, Stream } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { Slug } from "../Domain/Post.js"
 import { htmlBody, isoDate, resolveLinks, textBody } from "./html.js"
@@ -182,6 +182,7 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
     return authorName === undefined ? [] : [authorName]
   })
   const featureImage = str(value.feature_image)
+  const createdAt = isoDate(value.created_at)
   return entry(
     source,
     toPostInput({
@@ -202,7 +203,9 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
         featureImage: featureImage === undefined ? undefined : unplaceholder(featureImage),
         canonicalUrl: str(value.canonical_url)
       }
-    })
+    }),
+    // A draft is listed by when it was created (it has no publication date).
+    createdAt === undefined ? undefined : DateTime.unsafeMake(createdAt)
   )
 }
 

@@ -1,6 +1,6 @@
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Stream } from "effect"
+import { DateTime, Effect, Exit, Stream } from "effect"
 import { ghostExport, ghostExportFile } from "../../src/Sources/GhostExport.js"
 import { collect, fixture } from "./harness.js"
 
@@ -41,6 +41,10 @@ describe("Ghost export", () => {
       assert.strictEqual(draft!.status, "draft")
       assert.deepStrictEqual(draft!.tags, ["News"])
       assert.isUndefined(draft!.publishedAt)
+      // Created then (Ghost's space-separated UTC), as an export's record would say: a draft keeps
+      // its place among drafts. Without `created_at` (the others) the import's time.
+      const created = entries.map((e) => (e.createdAt === undefined ? undefined : DateTime.formatIso(e.createdAt)))
+      assert.deepStrictEqual(created, [undefined, "2023-10-20T08:30:00.000Z", undefined])
 
       // Ghost 1.x exports: epoch milliseconds and a single author_id
       assert.strictEqual(legacy!.publishedAt, "2014-05-13T16:53:20.000Z")

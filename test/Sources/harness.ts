@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
-import { Chunk, Effect, Layer, Stream } from "effect"
+import { Chunk, type DateTime, Effect, Layer, Stream } from "effect"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
 import type { PostInput } from "../../src/Domain/Post.js"
 import type { SourceItem } from "../../src/Sources/SourceItem.js"
@@ -53,7 +53,7 @@ export const servedBy = (routes: Readonly<Record<string, Route>>, seen: Array<st
 
 export interface Collected {
   readonly items: ReadonlyArray<SourceItem>
-  readonly entries: ReadonlyArray<{ readonly source: string; readonly input: PostInput }>
+  readonly entries: ReadonlyArray<{ readonly source: string; readonly input: PostInput; readonly createdAt?: DateTime.Utc | undefined }>
   readonly rejected: ReadonlyArray<{ readonly source: string; readonly reason: string; readonly skipped: boolean }>
 }
 
