@@ -23,7 +23,7 @@ import {
   type UpsertStore,
   slugsByPost
 } from "./internal/repository.js"
-import { scoreOf, searchTerms } from "./internal/search.js"
+import { byRelevance, isEmpty, type Relevance, scoreOf, searchTerms } from "./internal/search.js"
 import {
   type ListQuery,
   type PostPage,
@@ -271,17 +271,17 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
   const search = (query: SearchQuery) =>
     Effect.map(SynchronizedRef.get(ref), (state): SearchPage => {
       const terms = searchTerms(query.text)
-      if (terms.length === 0) return { items: [], more: false }
+      if (isEmpty(terms)) return { items: [], more: false }
       const limit = clampLimit(query.limit)
       const offset = clampOffset(query.offset)
       const listed = listedBy(query)
-      const found: Array<{ readonly post: Post; readonly score: number }> = []
+      const found: Array<{ readonly post: Post; readonly relevance: Relevance }> = []
       for (const post of state.posts.values()) {
         if (!listed(post)) continue
-        const score = scoreOf(post, terms)
-        if (score > 0) found.push({ post, score })
+        const relevance = scoreOf(post, terms)
+        if (relevance !== undefined) found.push({ post, relevance })
       }
-      found.sort((a, b) => b.score - a.score || newestFirst(a.post, b.post))
+      found.sort((a, b) => byRelevance(a.relevance, b.relevance) || newestFirst(a.post, b.post))
       return { items: found.slice(offset, offset + limit).map(({ post }) => post), more: found.length > offset + limit }
     })
 

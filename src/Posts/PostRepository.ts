@@ -48,8 +48,9 @@ export interface ListQuery {
 export interface SearchQuery {
   /**
    * What the reader typed. Only its words count (`searchTerms`: runs of letters and digits,
-   * lowercased): quotes, `*`, `-`, `AND`-like operators mean nothing, so no input is a syntax
-   * error. Without any word the answer is an empty page, never a full listing.
+   * lowercased; the last, from two letters, also matches longer words beginning with it): quotes,
+   * `*`, `-`, `AND`-like operators mean nothing, so no input is a syntax error. Without any word
+   * the answer is an empty page, never a full listing.
    */
   readonly text: string
   /** As `ListQuery.tag`. */
@@ -215,7 +216,8 @@ export interface PostRepositoryShape {
    * Full-text search of titles, bodies and tags (`SearchQuery`). Every store offers it: SQLite
    * through an FTS5 index ranked by bm25, PostgreSQL through a GIN index over a 'simple' tsvector
    * ranked by ts_rank, the memory store by scanning (`scoreOf` in internal/search.ts). A title
-   * counts most, then a tag, then the body. Optional so that a wrapper or test double need not
+   * counts most, then a tag, then the body; with a prefix (`SearchTerms.prefix`), posts with the
+   * word itself come before those with only longer words. Optional so that a wrapper or test double need not
    * offer it: without it a search is a defect (500, the log says why).
    */
   readonly search?: (query: SearchQuery) => Effect.Effect<SearchPage, RepositoryError>

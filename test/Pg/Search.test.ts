@@ -77,6 +77,21 @@ describePg("GET /posts?q= on PostgreSQL", () => {
       }
     }).pipe(Effect.provide(pgTestServer)), 30_000)
 
+  it.effect("the last word also finds longer words beginning with it, the word itself first; a prefix-like last word is no syntax", () =>
+    Effect.gen(function*() {
+      yield* seed
+      assert.deepStrictEqual(yield* search("compil"), ["in-title", "in-tag", "in-body"], "by relevance, as the whole word")
+      assert.deepStrictEqual(yield* search("ru"), ["release"])
+      assert.deepStrictEqual(yield* search("rust 1.8"), [], "\"8\", one digit, is whole")
+      assert.deepStrictEqual(yield* search("rust 1.88 announ"), ["release"])
+      assert.deepStrictEqual(yield* search("announ 1.88 rust"), [], "\"announ\" is not last: whole")
+      assert.deepStrictEqual(yield* search("ärg"), ["umlaut"], "beyond ASCII")
+      for (const q of [`compil*`, `compil:*`, `'compil'`, `compil'`, `compil\\`, `"compil"*`, `compil:*A`, `compil | x`]) {
+        const found = yield* search(q)
+        assert.deepStrictEqual(found, q === `compil:*A` || q === `compil | x` ? [] : ["in-title", "in-tag", "in-body"], q)
+      }
+    }).pipe(Effect.provide(pgTestServer)), 30_000)
+
   it.effect("any other text is words or nothing, never an error; a blank q is 400 naming q", () =>
     Effect.gen(function*() {
       yield* seed
@@ -86,7 +101,8 @@ describePg("GET /posts?q= on PostgreSQL", () => {
       // Words like any other: "and" is in two posts, "or" in one, "not" in none.
       assert.sameMembers(yield* search("AND"), ["in-title", "release"])
       assert.deepStrictEqual(yield* search("OR"), ["release"])
-      assert.deepStrictEqual(yield* search("NOT"), [])
+      assert.deepStrictEqual(yield* search("NOT"), ["in-tag"], "the last word: it begins \"notes\"")
+      assert.deepStrictEqual(yield* search("NOT weekend"), [], "not last: whole, and no post has it")
       assert.deepStrictEqual(yield* search("-x"), ["release"], "not a negation: the word x (of x-1)")
       for (const q of [`"compilers`, `compilers*`, `-compilers`, `(compilers)`, `compilers:*`, `!compilers`, `compilers & | ! <->`]) {
         assert.deepStrictEqual(yield* search(q), ["in-title", "in-tag", "in-body"], q)

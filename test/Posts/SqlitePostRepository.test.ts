@@ -10,6 +10,7 @@ import { DateTime, Effect, Exit, Layer } from "effect"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
+import { searchTerms } from "../../src/Posts/internal/search.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
@@ -154,8 +155,10 @@ describe("SqlPostRepository on SQLite", () => {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
-      for (const query of [{}, { status: "published", asOf }, { status: "published", asOf, tag: "Rust" }] as const) {
-        const [text, params] = SqlPostRepository.searchStatement(sql, "sqlite", query, ["effect", "streams"], 20, 0).compile()
+      const queries = [{}, { status: "published", asOf }, { status: "published", asOf, tag: "Rust" }] as const
+      // With a prefix ("streams" last) and without one (a one-letter last word is whole).
+      for (const [query, terms] of queries.flatMap((query) => [[query, searchTerms("effect streams")], [query, searchTerms("effect streams x")]] as const)) {
+        const [text, params] = SqlPostRepository.searchStatement(sql, "sqlite", query, terms, 20, 0).compile()
         const plan = yield* sql.unsafe<{ detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params)
         const details = plan.map((row) => row.detail)
         const shown = JSON.stringify(details)

@@ -7,6 +7,8 @@
  * syntax, so no input is a syntax error or reaches an engine as an operator. That is the
  * tokenization of SQLite's unicode61 tokenizer (letters and digits are token characters, case
  * folded) and, for ordinary words, of PostgreSQL's parser with the 'simple' configuration.
+ * The last word is also a prefix (`SearchTerms.prefix`): that is the stores' doing, never a `*`
+ * or `:*` the reader typed.
  */
 import type { Post } from "../../Domain/Post.js"
 
@@ -19,21 +21,68 @@ export const MAX_SEARCH_LENGTH = 200
 /** Words of a query beyond this are ignored: a reader's query is a few words, not a document. */
 const MAX_SEARCH_TERMS = 32
 
+/**
+ * Shortest last word (in code points) that also matches longer words beginning with it. 2, not
+ * 3: a tech blog's short words ("go", "js", "ui", "ai", "db") are searched for, and the posts
+ * with the word itself rank first, so the longer words only add results after them. A single
+ * letter or digit would match most posts: it stays a whole word.
+ */
+export const MIN_PREFIX_LENGTH = 2
+
 const WORD = /[\p{L}\p{N}]+/gu
 
 /** The words of `text`: lowercased (JavaScript's `toLowerCase`, the same in every locale), in NFC. */
 const wordsOf = (text: string): Array<string> => text.normalize("NFC").toLowerCase().match(WORD) ?? []
 
-/** The distinct words of a query, in order, at most MAX_SEARCH_TERMS. Empty: nothing to search for. */
-export const searchTerms = (text: string): ReadonlyArray<string> => Array.from(new Set(wordsOf(text))).slice(0, MAX_SEARCH_TERMS)
+/** What a query asks every store to find: a match has all of `words` and, if any, `prefix`. */
+export interface SearchTerms {
+  /** Words a match must have whole: distinct, in the query's order. */
+  readonly words: ReadonlyArray<string>
+  /**
+   * The query's last word, when it has at least MIN_PREFIX_LENGTH characters: a match has it or
+   * a longer word beginning with it, as a reader still typing it expects ("rus" finds "rust").
+   * Posts with the word itself rank first. A shorter last word is in `words`.
+   */
+  readonly prefix: string | undefined
+}
+
+const distinct = (words: ReadonlyArray<string>): Array<string> => Array.from(new Set(words))
+
+/** The words of a query (at most MAX_SEARCH_TERMS, the last one a prefix when long enough). */
+export const searchTerms = (text: string): SearchTerms => {
+  const words = wordsOf(text)
+  const last = words.at(-1)
+  if (last === undefined || Array.from(last).length < MIN_PREFIX_LENGTH) {
+    return { words: distinct(words).slice(0, MAX_SEARCH_TERMS), prefix: undefined }
+  }
+  return { words: distinct(words.slice(0, -1)).slice(0, MAX_SEARCH_TERMS - 1), prefix: last }
+}
+
+/** Whether `terms` has no word at all: nothing to search for (never "everything"). */
+export const isEmpty = (terms: SearchTerms): boolean => terms.words.length === 0 && terms.prefix === undefined
+
+/** `term` as an FTS5 string: a phrase, never an operator or column filter (a `"` is doubled). */
+export const ftsPhrase = (term: string): string => `"${term.replaceAll('"', '""')}"`
 
 /**
- * An FTS5 MATCH expression for `terms`: each a double-quoted string (an FTS5 string is a phrase,
- * never an operator or column filter; a `"` inside is doubled), joined by spaces, which FTS5
- * reads as AND. Terms from `searchTerms` hold letters and digits only; the quoting is what makes
- * that not matter.
+ * An FTS5 MATCH expression for `terms` (not empty): each word an `ftsPhrase`, the prefix one
+ * followed by `*` (a prefix query, outside the quotes, so the only `*` there is), joined by AND.
+ * Terms from `searchTerms` hold letters and digits only; the quoting is what makes that not matter.
  */
-export const ftsMatch = (terms: ReadonlyArray<string>): string => terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(" ")
+export const ftsMatch = (terms: SearchTerms): string =>
+  [...terms.words.map(ftsPhrase), ...(terms.prefix === undefined ? [] : [`${ftsPhrase(terms.prefix)}*`])].join(" AND ")
+
+/** `term` as a quoted tsquery operand: its `'` doubled and its `\` escaped, so no operator or weight. */
+const tsOperand = (term: string): string => `'${term.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`
+
+/**
+ * The text of PostgreSQL's `to_tsquery` for `terms` (not empty), built from the words, never from
+ * what the reader typed: each word a quoted operand, the prefix one marked `:*`, joined by `&`.
+ * to_tsquery is needed for the prefix (`plainto_tsquery` has no way to say it); the quoting keeps
+ * it from reading anything else as syntax.
+ */
+export const tsQuery = (terms: SearchTerms): string =>
+  [...terms.words.map(tsOperand), ...(terms.prefix === undefined ? [] : [`${tsOperand(terms.prefix)}:*`])].join(" & ")
 
 /**
  * How much a title, a tag and the body weigh in a match, in every store: a word in the title
@@ -43,29 +92,46 @@ export const ftsMatch = (terms: ReadonlyArray<string>): string => terms.map((ter
  */
 export const SEARCH_WEIGHTS = { title: 10, tags: 5, body: 1 } as const
 
-const count = (words: ReadonlyArray<string>, term: string): number => {
+/** Occurrences of `term` in `words`: whole, or (`prefix`) as the start of a word too. */
+const count = (words: ReadonlyArray<string>, term: string, prefix: boolean): number => {
   let n = 0
-  for (const word of words) if (word === term) n++
+  for (const word of words) if (prefix ? word.startsWith(term) : word === term) n++
   return n
 }
 
+/** How the memory store ranks a match: posts with the prefix word whole first, then by `score`. */
+export interface Relevance {
+  /** The post has the query's prefix word itself, not only longer words (true without a prefix). */
+  readonly whole: boolean
+  readonly score: number
+}
+
 /**
- * The memory store's relevance of `post` for `terms`: 0 when a term is missing (every term must
- * be there, as in the SQL stores), else the sum over terms of their occurrences in the title,
- * tags and body, weighted by SEARCH_WEIGHTS. No length normalization or term rarity (bm25 and
- * ts_rank have some): the memory store is for tests and embedding, and agrees with the SQL
- * stores on which posts match and on title before tag before body.
+ * The memory store's relevance of `post` for `terms`: undefined when a term is missing (every
+ * term must be there, as in the SQL stores), else the sum over terms of their occurrences in the
+ * title, tags and body (for the prefix, of the words beginning with it), weighted by
+ * SEARCH_WEIGHTS. No length normalization or term rarity (bm25 and ts_rank have some): the
+ * memory store is for tests and embedding, and agrees with the SQL stores on which posts match,
+ * on whole prefix words first and on title before tag before body.
  */
-export const scoreOf = (post: Pick<Post, "title" | "body" | "tags">, terms: ReadonlyArray<string>): number => {
+export const scoreOf = (post: Pick<Post, "title" | "body" | "tags">, terms: SearchTerms): Relevance | undefined => {
   const title = wordsOf(post.title)
   const tags = post.tags.flatMap(wordsOf)
   const body = wordsOf(post.body)
+  const weighed = (term: string, prefix: boolean) =>
+    SEARCH_WEIGHTS.title * count(title, term, prefix) + SEARCH_WEIGHTS.tags * count(tags, term, prefix) +
+    SEARCH_WEIGHTS.body * count(body, term, prefix)
   let score = 0
-  for (const term of terms) {
-    const found = SEARCH_WEIGHTS.title * count(title, term) + SEARCH_WEIGHTS.tags * count(tags, term) +
-      SEARCH_WEIGHTS.body * count(body, term)
-    if (found === 0) return 0
+  for (const term of terms.words) {
+    const found = weighed(term, false)
+    if (found === 0) return undefined
     score += found
   }
-  return score
+  if (terms.prefix === undefined) return { whole: true, score }
+  const found = weighed(terms.prefix, true)
+  if (found === 0) return undefined
+  return { whole: weighed(terms.prefix, false) > 0, score: score + found }
 }
+
+/** Most relevant first: whole prefix word before a longer one only, then the higher score. */
+export const byRelevance = (a: Relevance, b: Relevance): number => Number(b.whole) - Number(a.whole) || b.score - a.score
