@@ -93,7 +93,9 @@ describePg("Migrations on PostgreSQL", () => {
           memory.create(makeNewPost({ slug: "release", title: "Rust 1.88", body: "See example.com/notes.", tags: ["node.js"] })))
         yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
         const searched = Effect.flatMap(PostRepository, (repo) =>
-          Effect.forEach(["1.88", "88", "example", "notes", "js", "rust"], (text) =>
+          // None a prefix of the whole tokens 0005 kept ("example" would begin "example.com"): the
+          // last word of a search also matches the words it begins.
+          Effect.forEach(["1.88", "88", "com", "notes", "js", "rust"], (text) =>
             Effect.map(repo.search!({ text }), (page) => page.items.length))).pipe(
             Effect.provide(SqlPostRepository.layer.pipe(
               Layer.provide(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" }))
