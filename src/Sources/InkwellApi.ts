@@ -9,7 +9,8 @@
 import { Chunk, DateTime, Effect, Either, Option, ParseResult, Schema, Stream } from "effect"
 import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError } from "../Clients/FeedErrors.js"
-import { Metadata } from "../Domain/Post.js"
+import { Metadata, PostInput } from "../Domain/Post.js"
+import { recordBody } from "../Processing/records.js"
 import { parseDateString } from "../Processing/dates.js"
 import { firstIssue } from "./JsonFeed.js"
 import { bodyText, parseJsonBody } from "./body.js"
@@ -88,6 +89,29 @@ const decodeJson = <A, I>(schema: Schema.Schema<A, I>, resource: FetchedResource
     })
   )
 
+/**
+ * A post of another Inkwell as an import takes it: what an export's record carries (`exportRecord`),
+ * read back the same way. Its body as stored, shielded as an export shields it (`recordBody`): a
+ * body beginning with a `---` line was read as front matter again, cut or failed. Its metadata as
+ * stored (a key without a value included), `origin` set to where it was read (replacing one an
+ * earlier migration set); the feeds' cleaning (`toPostInput`) is for the rest.
+ */
+const remoteInput = (p: typeof RemotePost.Type, postUrl: string): PostInput => {
+  const input = toPostInput({
+    title: p.title,
+    slug: p.slug,
+    body: recordBody(p.body),
+    tags: p.tags,
+    status: p.status === "draft" || p.status === "published" ? p.status : undefined,
+    publishedAt: p.publishedAt ?? undefined,
+    updatedAt: p.updatedAtSource ?? undefined,
+    authors: p.authors,
+    summary: p.summary ?? undefined,
+    aliases: p.aliases
+  })
+  return new PostInput({ ...input, metadata: { ...p.metadata, origin: postUrl } })
+}
+
 /** Posts of the Inkwell server at `url` (its base URL or its `/posts` URL). */
 export const inkwellApi = (url: string, options: InkwellApiOptions = {}): Stream.Stream<SourceItem, FeedError, FeedClient> =>
   Stream.unwrap(Effect.gen(function*() {
@@ -119,19 +143,7 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}): Stream
         Effect.map((p) =>
           entry(
             postUrl,
-            toPostInput({
-              title: p.title,
-              slug: p.slug,
-              body: p.body,
-              tags: p.tags,
-              status: p.status === "draft" || p.status === "published" ? p.status : undefined,
-              publishedAt: p.publishedAt ?? undefined,
-              updatedAt: p.updatedAtSource ?? undefined,
-              authors: p.authors,
-              summary: p.summary ?? undefined,
-              aliases: p.aliases,
-              metadata: { ...p.metadata, origin: postUrl }
-            }),
+            remoteInput(p, postUrl),
             p.createdAt ?? undefined
           )
         ),
