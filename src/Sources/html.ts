@@ -169,7 +169,12 @@ const isCalendarDay = (text: string): boolean => {
  * when unreadable, or when the day does not exist (read by `Date` as a day of the next month).
  */
 export const isoDate = (value: unknown): string | undefined => {
-  if (typeof value === "number" && Number.isFinite(value)) return new Date(value).toISOString()
+  if (typeof value === "number") {
+    // Epoch milliseconds (Ghost 1.x); beyond Date's range (±8.64e15) `toISOString` throws, and a
+    // throw here was a defect ending the whole import, not this one date left out.
+    const date = new Date(value)
+    return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
+  }
   if (typeof value !== "string" || value.trim() === "") return undefined
   const text = value.trim()
   // An ISO date-time without an offset is UTC here, as in Processing/dates.ts, not local time.

@@ -269,6 +269,11 @@ describe("html helpers", () => {
     }
   })
 
+  it("isoDate reads epoch milliseconds, and leaves out a number no date can be (it threw)", () => {
+    assert.strictEqual(isoDate(1400000000000), "2014-05-13T16:53:20.000Z")
+    for (const bad of [1e20, -1e20, Number.NaN, Number.POSITIVE_INFINITY]) assert.isUndefined(isoDate(bad), String(bad))
+  })
+
   it("isoDate refuses an impossible calendar date instead of rolling it into the next month", () => {
     // \`Date\` reads all of these, as days of the following month (2024-02-31 as 2024-03-02).
     for (const bad of ["Sat, 31 Feb 2024 10:00:00 GMT", "Thu, 29 Feb 2023 10:00:00 GMT", "31 Apr 2024 10:00 +0200", "Wed, 31 Sep 24 10:00:00 GMT", "2024-02-30T10:00:00Z", "2024-02-31 10:00:00", "2023-02-29", "February 30, 2024"]) {

@@ -41,8 +41,9 @@ describe("Ghost export", () => {
       assert.strictEqual(draft!.status, "draft")
       assert.deepStrictEqual(draft!.tags, ["News"])
       assert.isUndefined(draft!.publishedAt)
-      // Created then (Ghost's space-separated UTC), as an export's record would say: a draft keeps
-      // its place among drafts. Without `created_at` (the others) the import's time.
+      // Created then (Ghost's space-separated form; its reading as UTC on any host is isoDate's
+      // test), as an export's record would say: a draft keeps its place among drafts. Without
+      // `created_at` (the others) the import's time.
       const created = entries.map((e) => (e.createdAt === undefined ? undefined : DateTime.formatIso(e.createdAt)))
       assert.deepStrictEqual(created, [undefined, "2023-10-20T08:30:00.000Z", undefined])
 
