@@ -101,7 +101,8 @@ const DigitsFrom = (min: number, description: string) =>
     jsonSchema: { type: "integer", minimum: min, description }
   })
 
-const SEARCH_DESCRIPTION = "Words to find in titles, bodies and tags, most relevant first; pages by offset " +
+const SEARCH_DESCRIPTION = "Words to find in titles, bodies and tags (the last, from 2 characters, also as the start of " +
+  "longer words; posts with it whole first), most relevant first; pages by offset " +
   `(the answer's nextOffset), not with cursor; at most ${MAX_SEARCH_LENGTH} characters`
 const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spaces`
 
@@ -131,8 +132,9 @@ export const ListParams = Schema.Struct({
   /** Posts to skip; not with `cursor` (400 naming `offset`). */
   offset: optionalParameter(DigitsFrom(0, OFFSET), OFFSET),
   /**
-   * Full-text search: posts carrying every word, most relevant first (a title counts most, then
-   * a tag, then the body), then newest first. Pages by `offset` (`nextOffset`); not with
+   * Full-text search: posts carrying every word (the last, from two characters, also as the
+   * start of a longer word; posts with it whole first), most relevant first (a title counts most,
+   * then a tag, then the body), then newest first. Pages by `offset` (`nextOffset`); not with
    * `cursor` (400 naming `cursor`).
    */
   q: optionalParameter(SearchText, SEARCH)

@@ -48,7 +48,7 @@ export interface ListQuery {
 export interface SearchQuery {
   /**
    * What the reader typed. Only its words count (`searchTerms`: runs of letters and digits,
-   * lowercased; the last, from two letters, also matches longer words beginning with it): quotes,
+   * lowercased; the last, from two characters, also matches longer words beginning with it): quotes,
    * `*`, `-`, `AND`-like operators mean nothing, so no input is a syntax error. Without any word
    * the answer is an empty page, never a full listing.
    */

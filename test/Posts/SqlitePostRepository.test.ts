@@ -167,6 +167,9 @@ describe("SqlPostRepository on SQLite", () => {
         assert.include(details, "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", shown)
         assert.isTrue(details.some((detail) => /^SEARCH p USING (COVERING )?INDEX \S+ \(id=\?/.test(detail)), shown)
         assert.isFalse(details.some((detail) => /^SCAN (p|m|posts)\b/.test(detail)), shown)
+        // "Has the prefix word whole": one list made once per search, not a subquery run per match.
+        const whole = details.findIndex((detail) => /^SCAN post_search\b/.test(detail))
+        if (terms.prefix !== undefined) assert.match(details[whole - 1] ?? "", /^LIST SUBQUERY/, shown)
       }
     }).pipe(Effect.provide(stack("sqlite::memory:"))))
 
