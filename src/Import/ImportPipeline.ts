@@ -79,14 +79,14 @@ const processLine = (item: LineItem) => {
   const record = decodeRecord(item.name, item.line)
   return record._tag === "Rejected"
     ? Effect.succeed(record)
-    : Effect.map(processRecord(record), (processed) =>
-      processed._tag === "Ready" ? readyRecord(item.name, record, processed.post) : processed)
+    : Effect.map(processInput(record), (post): Processed => readyRecord(item.name, record, post))
 }
 
+const processInput = (item: DecodedRecord) => Effect.flatMap(PostProcessor, (p) => p.fromInput(item.input, item.source))
+
+/** A record a source decoded itself (a feed, another Inkwell): its post, and what it carries. */
 const processRecord = (item: DecodedRecord) =>
-  Effect.flatMap(PostProcessor, (p) => p.fromInput(item.input, item.source)).pipe(
-    Effect.map((post): Processed => withCarried(item, { _tag: "Ready", identity: item.identity, post, bytes: item.bytes }))
-  )
+  Effect.map(processInput(item), (post): Processed => withCarried(item, { _tag: "Ready", identity: item.identity, post, bytes: item.bytes }))
 
 /**
  * The concurrent stage for one item: never fails. An `InvalidPost` names its own source (with
