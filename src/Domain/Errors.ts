@@ -10,7 +10,7 @@ import { Schema } from "effect"
  * The fields of an error that crosses the wire, without its `message`: the constructors take
  * these and write the message themselves (a caller may still pass one, as a decoded body does).
  */
-type WithoutMessage<Props> = Omit<Props, "message"> & { readonly message?: string }
+export type WithoutMessage<Props> = Omit<Props, "message"> & { readonly message?: string }
 
 /**
  * `message` is a declared field, not a getter, so that it is in the JSON body, the OpenAPI

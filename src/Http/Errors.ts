@@ -5,6 +5,7 @@
 import { HttpApiError, HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
 import { plainIssues } from "../Domain/decodeIssues.js"
+import type { WithoutMessage } from "../Domain/Errors.js"
 
 /** Missing or wrong API key, or writes disabled because no key is configured. */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
@@ -118,7 +119,7 @@ export class PostMoved extends Schema.TaggedError<PostMoved>()(
   HttpApiSchema.annotations({ status: 301 })
 ) {
   constructor(
-    props: { readonly slug: string; readonly movedTo: string; readonly location: string; readonly message?: string },
+    props: WithoutMessage<{ readonly slug: string; readonly movedTo: string; readonly location: string; readonly message: string }>,
     options?: Schema.MakeOptions
   ) {
     super({

@@ -61,6 +61,10 @@ export const searchTerms = (text: string): SearchTerms => {
 /** Whether `terms` has no word at all: nothing to search for (never "everything"). */
 export const isEmpty = (terms: SearchTerms): boolean => terms.words.length === 0 && terms.prefix === undefined
 
+/** An engine's query for `terms`: each word as `operand` makes it, the prefix's marked, all ANDed. */
+const joined = (terms: SearchTerms, operand: (term: string) => string, prefixMark: string, and: string): string =>
+  [...terms.words.map(operand), ...(terms.prefix === undefined ? [] : [`${operand(terms.prefix)}${prefixMark}`])].join(and)
+
 /** `term` as an FTS5 string: a phrase, never an operator or column filter (a `"` is doubled). */
 export const ftsPhrase = (term: string): string => `"${term.replaceAll('"', '""')}"`
 
@@ -69,8 +73,7 @@ export const ftsPhrase = (term: string): string => `"${term.replaceAll('"', '""'
  * followed by `*` (a prefix query, outside the quotes, so the only `*` there is), joined by AND.
  * Terms from `searchTerms` hold letters and digits only; the quoting is what makes that not matter.
  */
-export const ftsMatch = (terms: SearchTerms): string =>
-  [...terms.words.map(ftsPhrase), ...(terms.prefix === undefined ? [] : [`${ftsPhrase(terms.prefix)}*`])].join(" AND ")
+export const ftsMatch = (terms: SearchTerms): string => joined(terms, ftsPhrase, "*", " AND ")
 
 /** `term` as a quoted tsquery operand: its `'` doubled and its `\` escaped, so no operator or weight. */
 const tsOperand = (term: string): string => `'${term.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`
@@ -81,8 +84,7 @@ const tsOperand = (term: string): string => `'${term.replaceAll("\\", "\\\\").re
  * to_tsquery is needed for the prefix (`plainto_tsquery` has no way to say it); the quoting keeps
  * it from reading anything else as syntax.
  */
-export const tsQuery = (terms: SearchTerms): string =>
-  [...terms.words.map(tsOperand), ...(terms.prefix === undefined ? [] : [`${tsOperand(terms.prefix)}:*`])].join(" & ")
+export const tsQuery = (terms: SearchTerms): string => joined(terms, tsOperand, ":*", " & ")
 
 /**
  * How much a title, a tag and the body weigh in a match, in every store: a word in the title
