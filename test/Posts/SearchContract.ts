@@ -78,6 +78,7 @@ export const searchContract = (name: string, layer: Layer.Layer<PostRepository, 
       assert.strictEqual(exact.items.length, 5)
       assert.isFalse(exact.more)
       assert.deepStrictEqual(yield* search({ text: "owls", offset: 10 }), [])
+      assert.deepStrictEqual(yield* search({ text: "owls", offset: 1e20 }), [])
     }))
 
     test("follows create, update, rename and delete", Effect.gen(function*() {

@@ -38,8 +38,12 @@ export const clampLimit = (limit: number | undefined): number =>
     ? DEFAULT_PAGE_SIZE
     : Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(limit)))
 
+/**
+ * `offset` as a whole number from 0 to MAX_SAFE_INTEGER: beyond that no store has a post to skip
+ * to, and the engines' 64-bit integers refuse a larger one (a failed statement, not an empty page).
+ */
 export const clampOffset = (offset: number | undefined): number =>
-  offset === undefined || !Number.isFinite(offset) ? 0 : Math.max(0, Math.floor(offset))
+  offset === undefined || Number.isNaN(offset) ? 0 : Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.floor(offset)))
 
 /** The listing sort key: publishedAt, falling back to createdAt, in epoch milliseconds. */
 export const sortKey = (post: Post): number => DateTime.toEpochMillis(post.publishedAt ?? post.createdAt)
