@@ -31,7 +31,7 @@ import {
   slugsByPost
 } from "./internal/repository.js"
 import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, withListEncoded } from "./internal/encodedReads.js"
-import { ftsMatch, ftsPhrase, isEmpty, SEARCH_WEIGHTS, type SearchTerms, searchTerms, tsQuery } from "./internal/search.js"
+import { ftsMatch, ftsWord, isEmpty, SEARCH_WEIGHTS, type SearchTerms, searchTerms, tsOperands, tsQuery } from "./internal/search.js"
 import {
   type ListQuery,
   type Neighbours,
@@ -556,7 +556,8 @@ const BM25 = `bm25(post_search, ${SEARCH_WEIGHTS.title}.0, ${SEARCH_WEIGHTS.tags
  * per query, 1 to 4 ms there).
  *
  * PostgreSQL: each post's stored tsvector (post_search, GIN-indexed, which answers `:*` prefixes
- * too) against `to_tsquery` of `tsQuery(terms)`, quoted words, never the reader's text; ranked by
+ * too) against `to_tsquery` of `tsQuery(terms)`, quoted words, never the reader's text, each of
+ * which must be one lexeme to PostgreSQL's parser (`tsOperands`: else nothing matches); ranked by
  * ts_rank (higher is better) over the stored tsvectors, never parsing a body at query time.
  * Both take the query as a bound parameter.
  */
@@ -574,7 +575,7 @@ export const searchStatement = (
   if (dialect === "sqlite") {
     const whole = prefix === undefined
       ? sql.literal("")
-      : sql`s.rowid IN (SELECT rowid FROM post_search WHERE post_search MATCH ${ftsPhrase(prefix)}) DESC, `
+      : sql`s.rowid IN (SELECT rowid FROM post_search WHERE post_search MATCH ${ftsWord(prefix, "")}) DESC, `
     return sql`
       SELECT p.* FROM post_search s CROSS JOIN post_search_ids m CROSS JOIN posts p
       WHERE post_search MATCH ${ftsMatch(terms)} AND m.doc = s.rowid AND p.id = m.post_id${and}
@@ -583,13 +584,15 @@ export const searchStatement = (
     `
   }
   const text = tsQuery(terms)
+  // Every word one lexeme to PostgreSQL, or no match (`tsOperands`): a constant, evaluated once.
+  const oneLexemeEach = sql.and(tsOperands(terms).map((operand) => sql`numnode(to_tsquery('simple', ${operand})) = 1`))
   // plainto_tsquery of one word is that word whole (a bare word: no syntax to quote).
   const whole = prefix === undefined
     ? sql.literal("")
     : sql`(s.document @@ plainto_tsquery('simple', ${prefix})) DESC, `
   return sql`
     SELECT p.* FROM post_search s JOIN posts p ON p.id = s.post_id
-    WHERE s.document @@ to_tsquery('simple', ${text})${and}
+    WHERE s.document @@ to_tsquery('simple', ${text}) AND ${oneLexemeEach}${and}
     ORDER BY ${whole}ts_rank(s.document, to_tsquery('simple', ${text})) DESC, p.sort_at DESC, p.id DESC
     LIMIT ${limit + 1} OFFSET ${offset}
   `

@@ -162,7 +162,9 @@ const build = (
   for (const [key, value] of Object.entries(d)) checkNesting(value, "metadata", key, lineOfKey(fm, key))
 
   const rawTitle = overrides.title ?? f.string("title", "title")
-  const title = rawTitle?.trim() ?? ""
+  // Title, tags and body in NFC, as every store's search index reads them: SQLite has no NFC of
+  // its own, so a decomposed "café" stored as given were another word there than in the others.
+  const title = rawTitle?.trim().normalize("NFC") ?? ""
   if (title === "") {
     throw new Reject("title", rawTitle === undefined ? "missing title (set \"title\" in the front matter, or as a field of a JSON post)" : "title is empty", rawTitle === undefined ? undefined : lineOfKey(fm, "title"))
   }
@@ -210,13 +212,13 @@ const build = (
   const taxonomies: Record<string, unknown> | undefined = isRecord(taxonomiesValue) ? taxonomiesValue : undefined
   const tags =
     overrides.tags !== undefined
-      ? cleanList(overrides.tags)
+      ? cleanList(overrides.tags.map((tag) => tag.normalize("NFC")))
       : dedupe([
           ...f.strings(d.tags, "tags", "tags"),
           ...f.strings(d.categories, "categories", "tags"),
           ...f.strings(taxonomies?.tags, "taxonomies", "tags"),
           ...f.strings(taxonomies?.categories, "taxonomies", "tags")
-        ])
+        ].map((tag) => tag.normalize("NFC")))
   for (const tag of tags) {
     if (tag.length > 100) throw new Reject("tags", `tag "${tag.slice(0, 40)}…" is longer than 100 characters`)
     // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.
@@ -268,7 +270,8 @@ const build = (
     for (const [k, v] of Object.entries(toJsonSafe(overrides.metadata) as Record<string, unknown>)) defineKey(metadata, k, v)
   }
 
-  const rendered = renderMarkdown(fm.body)
+  const body = fm.body.normalize("NFC")
+  const rendered = renderMarkdown(body)
   const wordCount = countWords(rendered.readableText)
   const excerpt =
     summary !== null
@@ -282,7 +285,7 @@ const build = (
   return makeNewPost({
     slug,
     title,
-    body: fm.body,
+    body,
     tags,
     status,
     authors,

@@ -32,7 +32,7 @@ describePg("Migrations on PostgreSQL", () => {
   it.live("create the schema once; running them again applies nothing", () =>
     withDatabase((url) =>
       Effect.gen(function*() {
-        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"]])
+        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"]])
         assert.deepStrictEqual(yield* migrate(url), [])
         const columns = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
           sql<{ column_name: string; data_type: string }>`
@@ -52,13 +52,13 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0004_tag_keys": _, "0005_post_search": _later, "0006_search_words": _latest, ...before } = Migrations.migrations
+        const { "0004_tag_keys": _, "0005_post_search": _later, "0006_search_words": _latest, "0007_search_unicode": _last, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "both", tags: ["Rust", "rust", "Web"] })))
         yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
         for (const tag of post.tags) yield* sql`INSERT INTO post_tags (post_id, tag) VALUES (${post.id}, ${tag})`
-        assert.deepStrictEqual(yield* Migrations.run(), [[4, "tag_keys"], [5, "post_search"], [6, "search_words"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"]])
         const rows = yield* sql<{ tag: string; tag_key: string }>`SELECT tag, tag_key FROM post_tags ORDER BY tag_key`
         assert.deepStrictEqual(rows.map((row) => [row.tag, row.tag_key]), [["Rust", "rust"], ["Web", "web"]])
       }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
@@ -67,12 +67,12 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0005_post_search": _, "0006_search_words": _later, ...before } = Migrations.migrations
+        const { "0005_post_search": _, "0006_search_words": _later, "0007_search_unicode": _last, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "old-kites", title: "Kites", body: "Paper and string.", tags: ["Wind"] })))
         yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
-        assert.deepStrictEqual(yield* Migrations.run(), [[5, "post_search"], [6, "search_words"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[5, "post_search"], [6, "search_words"], [7, "search_unicode"]])
         const found = yield* Effect.flatMap(PostRepository, (repo) =>
           Effect.forEach(["kites", "string", "wind", "boats"], (text) =>
             Effect.map(repo.search!({ text }), (page) => page.items.map((post) => post.slug as string)))).pipe(
@@ -87,7 +87,7 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0006_search_words": _, ...before } = Migrations.migrations
+        const { "0006_search_words": _, "0007_search_unicode": _later, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "release", title: "Rust 1.88", body: "See example.com/notes.", tags: ["node.js"] })))
@@ -102,8 +102,28 @@ describePg("Migrations on PostgreSQL", () => {
             ))
           )
         assert.deepStrictEqual(yield* searched, [0, 0, 0, 0, 0, 1], "0005's documents keep 1.88, example.com/notes and node.js whole")
-        assert.deepStrictEqual(yield* Migrations.run(), [[6, "search_words"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[6, "search_words"], [7, "search_unicode"]])
         assert.deepStrictEqual(yield* searched, [1, 1, 1, 1, 1, 1])
+      }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
+
+  it.live("0007 indexes again the posts stored before it: NFC, İ as i, a final ς as σ", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { "0007_search_unicode": _, ...before } = Migrations.migrations
+        yield* Migrations.run(before)
+        const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
+          memory.create(makeNewPost({ slug: "travel", title: "İstanbul", body: "Un cafe\u0301, η οδος.", tags: ["हिन्दी"] })))
+        yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
+        const searched = Effect.flatMap(PostRepository, (repo) =>
+          Effect.forEach(["istanbul", "café", "οδοσ", "हिन्दी"], (text) =>
+            Effect.map(repo.search!({ text }), (page) => page.items.length))).pipe(
+            Effect.provide(SqlPostRepository.layer.pipe(
+              Layer.provide(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" }))
+            ))
+          )
+        assert.deepStrictEqual(yield* Migrations.run(), [[7, "search_unicode"]])
+        assert.deepStrictEqual(yield* searched, [1, 1, 1, 1])
       }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
 
   it.live("four processes migrating one fresh database at once all succeed; one of them applies", () =>
@@ -111,7 +131,7 @@ describePg("Migrations on PostgreSQL", () => {
       for (let round = 0; round < 5; round++) {
         const applied = yield* withDatabase((url) =>
           Effect.all(Array.from({ length: 4 }, () => migrate(url)), { concurrency: "unbounded" }))
-        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"]], `round ${round}`)
+        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"]], `round ${round}`)
       }
     }), 60_000)
 })

@@ -2,11 +2,14 @@
  * Full-text search as every store reads it: what the words of a query are, and how the memory
  * store ranks. Pure functions; the SQL stores turn the same words into their engine's query.
  *
- * A word is a run of letters and digits (any script), lowercased. Everything else separates
- * words and means nothing: a reader's `"`, `*`, `-`, `NEAR(`, `AND` or `OR` is never query
- * syntax, so no input is a syntax error or reaches an engine as an operator. That is the
- * tokenization of SQLite's unicode61 tokenizer (letters and digits are token characters, case
- * folded) and, for ordinary words, of PostgreSQL's parser with the 'simple' configuration.
+ * A word is a run of letters, digits and combining marks (any script), lowercased. Marks belong
+ * to their word: Hindi "हिन्दी", Thai "สวัสดีครับ" or vowelled Arabic are one word each, not their
+ * letters apart. Everything else separates words and means nothing: a reader's `"`, `*`, `-`,
+ * `NEAR(`, `AND` or `OR` is never query syntax, so no input is a syntax error or reaches an
+ * engine as an operator. That is the tokenization of SQLite's unicode61 tokenizer with marks made
+ * token characters (migration 0007) and, for ordinary words, of PostgreSQL's parser with the
+ * 'simple' configuration. Every store reads the text in NFC, with the two foldings where
+ * JavaScript, SQLite and PostgreSQL lowercase differently made the same (`fold`).
  * The last word is also a prefix (`SearchTerms.prefix`): that is the stores' doing, never a `*`
  * or `:*` the reader typed.
  */
@@ -29,10 +32,39 @@ const MAX_SEARCH_TERMS = 32
  */
 export const MIN_PREFIX_LENGTH = 2
 
-const WORD = /[\p{L}\p{N}]+/gu
+const WORD = /[\p{L}\p{N}\p{M}]+/gu
 
-/** The words of `text`: lowercased (JavaScript's `toLowerCase`, the same in every locale), in NFC. */
-const wordsOf = (text: string): Array<string> => text.normalize("NFC").toLowerCase().match(WORD) ?? []
+/**
+ * How many characters (code points, after NFC) of a post's body every store indexes: PostgreSQL
+ * cannot store the tsvector of a body of much more (1 MB of distinct words; a longer one failed
+ * the write), and the other stores stop there too, so they find the same words. A body of 200,000
+ * characters is a book chapter; a word past it is not found. Migration 0007 writes the same number.
+ */
+export const MAX_INDEXED_CHARS = 200_000
+
+/** `text`'s first `n` code points (`left` in PostgreSQL, `substr` in SQLite). */
+const leading = (text: string, n: number): string => {
+  if (text.length <= n) return text
+  let units = 0
+  let points = 0
+  while (points < n && units < text.length) {
+    units += text.codePointAt(units)! > 0xffff ? 2 : 1
+    points++
+  }
+  return text.slice(0, units)
+}
+
+/**
+ * `text` in NFC, lowercased, as every store's index has it. JavaScript lowercases "İ" (U+0130)
+ * to "i" and a combining dot, which SQLite's tokenizer leaves as it is and PostgreSQL makes "i":
+ * it is "i" in all three (SQLite and PostgreSQL are fed the text with it replaced, migration 0007).
+ * JavaScript writes a Greek sigma ending a word "ς", PostgreSQL's lower "σ", SQLite folds both to
+ * "σ": "σ" in all three (PostgreSQL is fed "ς" as "σ").
+ */
+const fold = (text: string): string => text.normalize("NFC").replaceAll("İ", "i").toLowerCase().replaceAll("ς", "σ")
+
+/** The words of `text`: folded (`fold`: lowercased the same in every locale, in NFC). */
+const wordsOf = (text: string): Array<string> => fold(text).match(WORD) ?? []
 
 /** What a query asks every store to find: a match has all of `words` and, if any, `prefix`. */
 export interface SearchTerms {
@@ -61,19 +93,34 @@ export const searchTerms = (text: string): SearchTerms => {
 /** Whether `terms` has no word at all: nothing to search for (never "everything"). */
 export const isEmpty = (terms: SearchTerms): boolean => terms.words.length === 0 && terms.prefix === undefined
 
-/** An engine's query for `terms`: each word as `operand` makes it, the prefix's marked, all ANDed. */
-const joined = (terms: SearchTerms, operand: (term: string) => string, prefixMark: string, and: string): string =>
-  [...terms.words.map(operand), ...(terms.prefix === undefined ? [] : [`${operand(terms.prefix)}${prefixMark}`])].join(and)
+/** An engine's query for `terms`: each word as `operand` makes it (the prefix told it is), all ANDed. */
+const joined = (terms: SearchTerms, operand: (term: string, prefix: boolean) => string, and: string): string =>
+  [...terms.words.map((word) => operand(word, false)), ...(terms.prefix === undefined ? [] : [operand(terms.prefix, true)])]
+    .join(and)
 
 /** `term` as an FTS5 string: a phrase, never an operator or column filter (a `"` is doubled). */
 export const ftsPhrase = (term: string): string => `"${term.replaceAll('"', '""')}"`
 
 /**
- * An FTS5 MATCH expression for `terms` (not empty): each word an `ftsPhrase`, the prefix one
+ * An FTS5 MATCH expression for `terms` (not empty): each word an `ftsWord`, the prefix one
  * followed by `*` (a prefix query, outside the quotes, so the only `*` there is), joined by AND.
- * Terms from `searchTerms` hold letters and digits only; the quoting is what makes that not matter.
+ * Terms from `searchTerms` hold letters, digits and marks only; the quoting is what makes that not matter.
  */
-export const ftsMatch = (terms: SearchTerms): string => joined(terms, ftsPhrase, "*", " AND ")
+export const ftsMatch = (terms: SearchTerms): string =>
+  joined(terms, (term, prefix) => ftsWord(term, prefix ? "*" : ""), " AND ")
+
+/**
+ * `word` (in NFC) as an FTS5 phrase, `mark` after it, or its NFD spelling so marked: SQLite has no
+ * NFC to index a stored text with, and a row written decomposed by hand ("cafe" and U+0301) would
+ * otherwise be found by neither "café" nor the other stores' way. Inkwell writes NFC (processing
+ * normalizes title, body and tags), so this is for rows written around it.
+ */
+export const ftsWord = (word: string, mark: "" | "*"): string => {
+  const decomposed = word.normalize("NFD")
+  return decomposed === word
+    ? `${ftsPhrase(word)}${mark}`
+    : `(${ftsPhrase(word)}${mark} OR ${ftsPhrase(decomposed)}${mark})`
+}
 
 /** `term` as a quoted tsquery operand: its `'` doubled and its `\` escaped, so no operator or weight. */
 const tsOperand = (term: string): string => `'${term.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`
@@ -84,7 +131,19 @@ const tsOperand = (term: string): string => `'${term.replaceAll("\\", "\\\\").re
  * to_tsquery is needed for the prefix (`plainto_tsquery` has no way to say it); the quoting keeps
  * it from reading anything else as syntax.
  */
-export const tsQuery = (terms: SearchTerms): string => joined(terms, tsOperand, ":*", " & ")
+export const tsQuery = (terms: SearchTerms): string =>
+  joined(terms, (term, prefix) => `${tsOperand(term)}${prefix ? ":*" : ""}`, " & ")
+
+/**
+ * Each word of `terms` as a `to_tsquery` text of its own (`tsOperand`), for the statement to check
+ * that PostgreSQL reads it as one lexeme. Its parser reads a quoted operand again: a word it splits
+ * ("x²y", "8e88716f": 'x' <-> 'y', a number and a word) would become a phrase of its parts, which
+ * posts without the word have too, and a word it drops ("½") would leave the others to match alone:
+ * both find more than the word. A query with such a word finds nothing on PostgreSQL instead, as its
+ * index never has that word (the index is parsed by the same parser).
+ */
+export const tsOperands = (terms: SearchTerms): Array<string> =>
+  [...terms.words, ...(terms.prefix === undefined ? [] : [terms.prefix])].map(tsOperand)
 
 /**
  * How much a title, a tag and the body weigh in a match, in every store: a word in the title
@@ -119,7 +178,7 @@ export interface Relevance {
 export const scoreOf = (post: Pick<Post, "title" | "body" | "tags">, terms: SearchTerms): Relevance | undefined => {
   const title = wordsOf(post.title)
   const tags = post.tags.flatMap(wordsOf)
-  const body = wordsOf(post.body)
+  const body = wordsOf(leading(post.body.normalize("NFC"), MAX_INDEXED_CHARS))
   const weighed = (term: string, prefix: boolean) =>
     SEARCH_WEIGHTS.title * count(title, term, prefix) + SEARCH_WEIGHTS.tags * count(tags, term, prefix) +
     SEARCH_WEIGHTS.body * count(body, term, prefix)
