@@ -65,7 +65,7 @@ export const parseDateValue = (value: unknown): Either.Either<DateTime.Utc, stri
     return Number.isNaN(t) ? Either.left("invalid date") : Either.right(utc(t))
   }
   if (DateTime.isDateTime(value)) return Either.right(DateTime.toUtc(value))
-  return Either.left(`expected a date string, got ${value === null ? "null" : typeof value}`)
+  return Either.left(`expected a date string, got ${value === null ? "null" : typeof value === "bigint" ? "number" : typeof value}`)
 }
 
 const FILE_PREFIX = /^(\d{4})-(\d{2})-(\d{2})-/

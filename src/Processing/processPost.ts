@@ -48,15 +48,19 @@ class Reject {
   constructor(readonly field: string, readonly reason: string, readonly line?: number) {}
 }
 
-const typeName = (v: unknown): string => (v === null ? "null" : v instanceof Date ? "a date" : Array.isArray(v) ? "an array" : typeof v === "object" ? "a table" : `a ${typeof v}`)
+const typeName = (v: unknown): string => (v === null ? "null" : v instanceof Date ? "a date" : Array.isArray(v) ? "an array" : typeof v === "object" ? "a table" : typeof v === "bigint" ? "a number" : `a ${typeof v}`)
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date)
 
-/** Front matter values stored as metadata must survive JSON: dates become ISO strings. */
+/**
+ * Front matter values stored as metadata must survive JSON: dates become ISO strings, an integer
+ * past 2^53 (a bigint from the parser) its exact digits as a string (a JSON number would round
+ * it), a safe one a number.
+ */
 const toJsonSafe = (v: unknown): unknown => {
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString()
-  if (typeof v === "bigint") return v.toString()
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()
   if (typeof v === "number") return Number.isFinite(v) ? v : String(v)
   if (Array.isArray(v)) return v.map(toJsonSafe)
   if (isRecord(v)) {

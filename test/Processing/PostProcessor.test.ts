@@ -436,3 +436,28 @@ describe("metadata keys named __proto__", () => {
     unpolluted(metadata)
   })
 })
+
+describe("integers past 2^53 in front matter", () => {
+  const metadataOf = (raw: string) => {
+    const result = processPostSync({ source: "posts/big.md", raw }, config)
+    if (Either.isLeft(result)) assert.fail(`${result.left.field}: ${result.left.reason}`)
+    return result.right.metadata
+  }
+  it("TOML keeps them exact as strings (was: the whole post refused), safe ones numbers", () => {
+    assert.deepStrictEqual(
+      metadataOf("+++\ntitle = \"Big\"\nbig = 9007199254740993\nsmall = 42\nlist = [1, -9223372036854775808]\n+++\nText.\n"),
+      { big: "9007199254740993", small: 42, list: [1, "-9223372036854775808"] }
+    )
+  })
+  it("YAML keeps them exact as strings (was: silently rounded), safe ones numbers", () => {
+    assert.deepStrictEqual(
+      metadataOf("---\ntitle: Big\nbig: 9007199254740993\nsmall: 42\nfloat: 1.5\nnested: { id: 12345678901234567890 }\n---\nText.\n"),
+      { big: "9007199254740993", small: 42, float: 1.5, nested: { id: "12345678901234567890" } }
+    )
+  })
+  it("an integer where a string belongs is still named a number", () => {
+    const result = processPostSync({ source: "posts/big.md", raw: "---\ntitle: 12\n---\nText.\n" }, config)
+    assert.isTrue(Either.isLeft(result))
+    if (Either.isLeft(result)) assert.strictEqual(result.left.reason, "front matter \"title\" must be a string, not a number")
+  })
+})
