@@ -149,7 +149,8 @@ export const lineOfKey = (fm: FrontMatter, key: string): number | undefined => {
     fm.format === "json"
       ? new RegExp(`"${escaped}"\\s*:`)
       : fm.format === "toml"
-        ? new RegExp(`^[ \\t]*["']?${escaped}["']?[ \\t]*=`, "m")
+        // `key = ...`, or a `[key]` table header (`[taxonomies]`).
+        ? new RegExp(`^[ \\t]*(?:["']?${escaped}["']?[ \\t]*=|\\[[ \\t]*["']?${escaped}["']?[ \\t]*\\])`, "m")
         : new RegExp(`^["']?${escaped}["']?[ \\t]*:`, "m")
   const m = re.exec(fm.text)
   return m === null ? undefined : fm.firstLine + lineAt(fm.text, m.index) - 1

@@ -27,7 +27,7 @@ import { defineKey, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, t
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter } from "./frontMatter.js"
 import { htmlToText, renderMarkdown } from "./markdown.js"
-import { contentHash, countWords, normalizeForHash, readingTimeMinutes, sha256Hex, slugify, truncateText } from "./text.js"
+import { contentHash, countWords, normalizeForHash, readingTimeMinutes, sha256Hex, SLUG_MAX_LENGTH, slugify, truncateText } from "./text.js"
 
 export const defaultProcessorConfig: ProcessorConfig = { wordsPerMinute: 230, excerptLength: 280 }
 
@@ -121,15 +121,27 @@ const parseStatus = (value: string, where: string): "draft" | "published" => {
 
 const validSlug = Schema.decodeUnknownEither(Slug)
 
+/** A value quoted in an error: at most 60 characters of it, so a long one does not drown the message. */
+const quoted = (value: string): string => {
+  const chars = Array.from(value)
+  return JSON.stringify(chars.length > 60 ? `${chars.slice(0, 60).join("")}…` : value)
+}
+
 /**
  * In NFC: `café` typed with a combining accent (NFD) looks the same and is another string; kept
  * as given, the two spellings were two posts at two URLs that read alike. Derived slugs are NFC
- * already (`slugify`).
+ * already (`slugify`). Errors say what is wrong in plain words, the value once: Schema's
+ * messages carried its tree's drawing characters, and the length check repeated the value.
  */
-const explicitSlug = (value: string, where: string): Slug =>
-  Either.getOrElse(validSlug(value.normalize("NFC")), (e) => {
-    throw new Reject("slug", `${where} "${value}" is not a valid slug: ${ParseResult.TreeFormatter.formatErrorSync(e).split("\n").pop()!.trim()}`)
-  })
+const explicitSlug = (value: string, line?: number): Slug => {
+  const slug = value.normalize("NFC")
+  const fail = (why: string): never => {
+    throw new Reject("slug", `${quoted(value)} is not a valid slug: ${why}`, line)
+  }
+  if (slug.length > SLUG_MAX_LENGTH) fail(`longer than ${SLUG_MAX_LENGTH} characters (${slug.length})`)
+  return Either.getOrElse(validSlug(slug), (e) =>
+    fail(ParseResult.ArrayFormatter.formatErrorSync(e)[0]?.message ?? "a slug is lowercase letters and digits joined by single dashes"))
+}
 
 const slugFromFile = (path: string | undefined): string => {
   if (path === undefined) return ""
@@ -174,15 +186,11 @@ const build = (
   const zolaPath = f.string("path", "path")
 
   let slug: Slug
-  if (overrides.slug !== undefined) slug = explicitSlug(overrides.slug, "slug")
+  if (overrides.slug !== undefined) slug = explicitSlug(overrides.slug)
   else {
     const fmSlug = f.string("slug", "slug")
     if (fmSlug !== undefined) {
-      try {
-        slug = explicitSlug(fmSlug, "front matter \"slug\"")
-      } catch (e) {
-        throw e instanceof Reject ? new Reject(e.field, e.reason, lineOfKey(fm, "slug")) : e
-      }
+      slug = explicitSlug(fmSlug, lineOfKey(fm, "slug"))
     } else {
       const derived = (zolaPath === undefined ? "" : slugify(zolaPath)) || slugify(title) || slugFromFile(path)
       if (derived === "") throw new Reject("slug", `cannot derive a slug from title "${title}": set "slug"`)
@@ -212,20 +220,23 @@ const build = (
     f.reject("tags", `front matter "taxonomies" must be a table, not ${typeName(taxonomiesValue)}`, "taxonomies")
   }
   const taxonomies: Record<string, unknown> | undefined = isRecord(taxonomiesValue) ? taxonomiesValue : undefined
-  const tags =
+  // Each tag with the front matter key it came from, so that its error names that key's line.
+  const taggedBy: ReadonlyArray<readonly [string, string | undefined]> =
     overrides.tags !== undefined
-      ? cleanList(overrides.tags)
-      : dedupe([
-          ...f.strings(d.tags, "tags", "tags"),
-          ...f.strings(d.categories, "categories", "tags"),
-          ...f.strings(taxonomies?.tags, "taxonomies", "tags"),
-          ...f.strings(taxonomies?.categories, "taxonomies", "tags")
-        ])
-  for (const tag of tags) {
-    if (tag.length > 100) throw new Reject("tags", `tag "${tag.slice(0, 40)}…" is longer than 100 characters`)
+      ? cleanList(overrides.tags).map((tag) => [tag, undefined] as const)
+      : [
+          ...f.strings(d.tags, "tags", "tags").map((tag) => [tag, "tags"] as const),
+          ...f.strings(d.categories, "categories", "tags").map((tag) => [tag, "categories"] as const),
+          ...f.strings(taxonomies?.tags, "taxonomies", "tags").map((tag) => [tag, "taxonomies"] as const),
+          ...f.strings(taxonomies?.categories, "taxonomies", "tags").map((tag) => [tag, "taxonomies"] as const)
+        ]
+  for (const [tag, key] of taggedBy) {
+    const line = key === undefined ? undefined : lineOfKey(fm, key)
+    if (tag.length > 100) throw new Reject("tags", `tag ${quoted(tag)} is longer than 100 characters`, line)
     // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.
-    if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`)
+    if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`, line)
   }
+  const tags = dedupe(taggedBy.map(([tag]) => tag))
 
   const extra = isRecord(d.extra) ? d.extra : {}
   const authors =

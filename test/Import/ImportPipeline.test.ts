@@ -86,7 +86,8 @@ describe("bad input is reported, the rest imported", () => {
       assert.strictEqual(summary.failed, 6)
       // Front matter errors name the file line the parser stopped at.
       assert.match(reasons["broken-front-matter.md:2"] ?? Object.keys(reasons).join(), /^frontMatter: /)
-      assert.strictEqual(reasons["invalid-utf8.md"], "invalid UTF-8 at byte offset 23")
+      // Named by its line too (was: the byte offset only).
+      assert.strictEqual(reasons["invalid-utf8.md:4"], "invalid UTF-8 at byte offset 23")
       assert.match(reasons["binary.md"]!, /binary file/)
       assert.strictEqual(reasons["empty.md"], "empty file")
       assert.match(reasons["huge.md"]!, /too large: \d+ bytes \(limit 5242880\)/)

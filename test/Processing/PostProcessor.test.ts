@@ -461,3 +461,40 @@ describe("integers past 2^53 in front matter", () => {
     if (Either.isLeft(result)) assert.strictEqual(result.left.reason, "front matter \"title\" must be a string, not a number")
   })
 })
+
+describe("error wording", () => {
+  const failure = (result: Either.Either<unknown, InvalidPost>) => {
+    if (Either.isRight(result)) return assert.fail("expected a rejection")
+    return `${result.left.source} ${result.left.field}: ${result.left.reason}`
+  }
+  it("a bad slug is said plainly, its value once (was: Schema's tree characters, a long value twice)", () => {
+    const long = "a".repeat(300)
+    assert.strictEqual(
+      failure(processPostSync({ source: "a.md", raw: "---\ntitle: T\nslug: Bad Slug!\n---\nText" })),
+      "a.md:3 slug: \"Bad Slug!\" is not a valid slug: a slug is lowercase letters and digits joined by single dashes"
+    )
+    assert.strictEqual(
+      failure(processPostSync({ source: "a.md", raw: `---\ntitle: T\nslug: ${long}\n---\nText` })),
+      `a.md:3 slug: "${"a".repeat(60)}…" is not a valid slug: longer than 200 characters (300)`
+    )
+    assert.strictEqual(
+      failure(processInputSync(new PostInput({ title: "T", slug: "Bad Slug!", body: "x" }), "api")),
+      "api slug: \"Bad Slug!\" is not a valid slug: a slug is lowercase letters and digits joined by single dashes"
+    )
+  })
+  it("a tag too long, or . or .., is named with its key's line (was: no line)", () => {
+    const long = "t".repeat(101)
+    assert.strictEqual(
+      failure(processPostSync({ source: "a.md", raw: `---\ntitle: T\ndate: 2024-01-01\ntags: [ok, ${long}]\n---\nText` })),
+      `a.md:4 tags: tag "${"t".repeat(60)}…" is longer than 100 characters`
+    )
+    assert.strictEqual(
+      failure(processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [ok]\ncategories: [\"..\"]\n---\nText" })),
+      "a.md:4 tags: tag \"..\" cannot have a page of its own (its URL would be another page's)"
+    )
+    assert.strictEqual(
+      failure(processPostSync({ source: "a.md", raw: "+++\ntitle = \"T\"\n\n[taxonomies]\ntags = [\".\"]\n+++\nText" })),
+      "a.md:4 tags: tag \".\" cannot have a page of its own (its URL would be another page's)"
+    )
+  })
+})

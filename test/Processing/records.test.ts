@@ -222,3 +222,13 @@ describe("exportRecord", () => {
     assert.deepStrictEqual(reimport(JSON.stringify({ title: "T", body: "---\naliases: [/fm]\n---\nb" })).aliases, ["/fm"])
   })
 })
+
+describe("a record's bad slug", () => {
+  it("is said plainly, naming its line, the value once", () => {
+    const outcome = processRecordSync("export.ndjson", recordLine("export.ndjson", 7, JSON.stringify({ title: "T", slug: "Bad Slug!", body: "x" }))!, defaultProcessorConfig)
+    assert.deepStrictEqual(
+      outcome._tag === "Rejected" ? `${outcome.identity} ${outcome.reason}` : "accepted",
+      "export.ndjson:7 slug: \"Bad Slug!\" is not a valid slug: a slug is lowercase letters and digits joined by single dashes"
+    )
+  })
+})
