@@ -108,6 +108,125 @@ class Fields {
   }
 }
 
+// --- text every store keeps alike ---------------------------------------------------------
+
+/** Longest alias, in UTF-16 units (JavaScript's `length`), as `aliases` takes it. */
+export const ALIAS_MAX_LENGTH = 500
+/** Longest `source` (a file path, a record's `source`), in UTF-16 units. */
+export const SOURCE_MAX_LENGTH = 800
+
+const NUL = "\u0000"
+/** String.prototype.toWellFormed (Node 20; not in the ES2022 lib this compiles against). */
+const toWellFormed = (s: string): string => (s as unknown as { toWellFormed(): string }).toWellFormed()
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+/**
+ * The markdown body as stored: each U+0000 as U+FFFD, as CommonMark reads it ("for security
+ * reasons"), and each lone surrogate as U+FFFD. PostgreSQL refuses a NUL in text ("invalid
+ * byte sequence for encoding UTF8: 0x00", failing the whole batch) where SQLite stores it, and a
+ * lone surrogate, which UTF-8 cannot encode, read back differently per store: stored the way
+ * every store keeps it, a body is the same post everywhere, and the rendering does not change.
+ */
+const wellFormedBody = (body: string): string => {
+  const noNul = body.includes(NUL) ? body.replaceAll(NUL, "\uFFFD") : body
+  return isWellFormed(noNul) ? noNul : toWellFormed(noNul)
+}
+
+/**
+ * `value` (a front matter or record value: a string, or lists and tables of them) with every
+ * string and key well-formed, lone surrogates as U+FFFD (what any UTF-8 encoder writes for
+ * them, so every store reads the same back). A NUL is refused, naming `field` (and `line`): in
+ * a title, slug, tag, alias or metadata value it is no character anyone wrote but a damaged or
+ * binary input, and replaced it would silently change a URL, a tag page or a value another
+ * program reads back; PostgreSQL refuses it in text and JSON alike, so refused it is, in every
+ * store. Copies only what changes; nesting is bounded by `checkNesting` first.
+ */
+const wellFormedValue = (value: unknown, field: string, line: number | undefined): unknown => {
+  if (typeof value === "string") {
+    if (value.includes(NUL)) throw new Reject(field, "contains a NUL character (U+0000)", line)
+    return isWellFormed(value) ? value : toWellFormed(value)
+  }
+  if (Array.isArray(value)) {
+    let copy: Array<unknown> | undefined
+    value.forEach((x, i) => {
+      const y = wellFormedValue(x, `${field}[${i}]`, line)
+      if (y !== x) (copy ??= [...value])[i] = y
+    })
+    return copy ?? value
+  }
+  if (isRecord(value)) {
+    let changed = false
+    const entries = Object.entries(value).map(([k, x]) => {
+      const key = wellFormedValue(k, `${field}.${visibleNul(k)}`, line) as string
+      const y = wellFormedValue(x, `${field}.${key}`, line)
+      if (key !== k || y !== x) changed = true
+      return [key, y] as const
+    })
+    if (!changed) return value
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of entries) defineKey(out, k, x)
+    return out
+  }
+  return value
+}
+
+/** A key as an error names it: a NUL in it written `\u0000`, not sent to the terminal. */
+const visibleNul = (key: string): string => key.replaceAll(NUL, "\\u0000")
+
+/** Front matter with its keys and values well-formed (`wellFormedValue`, each named by its key) and its body as stored. */
+const wellFormedFrontMatter = (fm: FrontMatter): FrontMatter => {
+  let changed = false
+  const entries = Object.entries(fm.data).map(([k, v]) => {
+    // Only a value that is refused needs its line: looked up then, not for every key.
+    const line = () => lineOfKey(fm, k)
+    const key = withLine(() => wellFormedValue(k, visibleNul(k), undefined) as string, line)
+    const value = withLine(() => wellFormedValue(v, key, undefined), line)
+    if (key !== k || value !== v) changed = true
+    return [key, value] as const
+  })
+  let data = fm.data
+  if (changed) {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of entries) defineKey(out, k, v)
+    data = out
+  }
+  const body = wellFormedBody(fm.body)
+  return data === fm.data && body === fm.body ? fm : { ...fm, data, body }
+}
+
+/** `f()`, its rejection named at `line()`. */
+const withLine = <A>(f: () => A, line: () => number | undefined): A => {
+  try {
+    return f()
+  } catch (e) {
+    throw e instanceof Reject ? new Reject(e.field, e.reason, line()) : e
+  }
+}
+
+/** Explicit fields, well-formed; each named as the client sent it (`tags[1]`, `metadata.origin`). */
+const wellFormedOverrides = (overrides: Overrides): Overrides => {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(overrides)) out[k] = wellFormedValue(v, k, undefined)
+  return out as Overrides
+}
+
+/**
+ * PostgreSQL indexes aliases and sources in btree rows of at most ~2,700 bytes: a longer one
+ * failed the write there only ("index row size ... exceeds btree"), and the whole batch with it.
+ * Refused here instead, the same in every store. The limits leave room for three UTF-8 bytes
+ * per UTF-16 unit (the most any takes) beside the row's other columns.
+ */
+const checkLengths = (aliases: ReadonlyArray<string>, source: string, aliasLine: number | undefined) => {
+  for (const alias of aliases) {
+    if (alias.length > ALIAS_MAX_LENGTH) {
+      throw new Reject("aliases", `alias ${quoted(alias)} is longer than ${ALIAS_MAX_LENGTH} characters (${alias.length})`, aliasLine)
+    }
+  }
+  if (source.length > SOURCE_MAX_LENGTH) {
+    throw new Reject("source", `${quoted(source)} is longer than ${SOURCE_MAX_LENGTH} characters (${source.length})`)
+  }
+}
+
 const dedupe = (xs: ReadonlyArray<string>): Array<string> => [...new Set(xs)]
 
 /** A list given as it is (an API or record field): trimmed, empty entries dropped, each once. */
@@ -166,16 +285,19 @@ type Overrides = Partial<{
 }>
 
 const build = (
-  fm: FrontMatter,
-  overrides: Overrides,
-  sourceName: string,
+  parsed: FrontMatter,
+  givenOverrides: Overrides,
+  givenSource: string,
   path: string | undefined,
   hash: string,
   config: ProcessorConfig
 ): NewPost => {
+  for (const [key, value] of Object.entries(parsed.data)) checkNesting(value, "metadata", key, lineOfKey(parsed, key))
+  const fm = wellFormedFrontMatter(parsed)
+  const overrides = wellFormedOverrides(givenOverrides)
+  const sourceName = wellFormedValue(givenSource, "source", undefined) as string
   const f = new Fields(fm)
   const d = fm.data
-  for (const [key, value] of Object.entries(d)) checkNesting(value, "metadata", key, lineOfKey(fm, key))
 
   const rawTitle = overrides.title ?? f.string("title", "title")
   const title = rawTitle?.trim() ?? ""
@@ -272,6 +394,7 @@ const build = (
   const aliases = overrides.aliases !== undefined
     ? cleanList(overrides.aliases)
     : dedupe(f.strings(d.aliases, "aliases", "aliases"))
+  checkLengths(aliases, sourceName, overrides.aliases !== undefined ? undefined : lineOfKey(fm, "aliases"))
 
   const metadata: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(d)) if (!CONSUMED_KEYS.has(k)) defineKey(metadata, k, toJsonSafe(v))
