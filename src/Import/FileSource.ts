@@ -212,9 +212,19 @@ export const readText = (
     const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, read)
     return yield* Effect.try({
       try: () => ({ text: strictUtf8.decode(bytes), bytes: read }),
-      catch: () => new InvalidUtf8({ path, offset: Math.max(0, findInvalidUtf8(bytes)) })
+      catch: () => {
+        const offset = Math.max(0, findInvalidUtf8(bytes))
+        return new InvalidUtf8({ path, offset, line: lineOfByte(bytes, offset) })
+      }
     })
   }))
+
+/** The line (1-based) byte `offset` of `bytes` is on: one more than the newlines before it. */
+const lineOfByte = (bytes: Uint8Array, offset: number): number => {
+  let line = 1
+  for (let i = bytes.indexOf(0x0a); i !== -1 && i < offset; i = bytes.indexOf(0x0a, i + 1)) line++
+  return line
+}
 
 /** Whole-buffer decoding only (never `stream: true`), so one decoder serves every file. */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })

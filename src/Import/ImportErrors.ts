@@ -14,13 +14,17 @@ export class FileReadError extends Data.TaggedError("FileReadError")<{
   }
 }
 
-/** Bytes that are not UTF-8, at `offset` (0-based, from the start of the file). */
+/**
+ * Bytes that are not UTF-8, at `offset` (0-based, from the start of the file), on `line`
+ * (1-based) when known: an editor goes to a line, not to a byte.
+ */
 export class InvalidUtf8 extends Data.TaggedError("InvalidUtf8")<{
   readonly path: string
   readonly offset: number
+  readonly line?: number
 }> {
   get message() {
-    return `${this.path}: invalid UTF-8 at byte offset ${this.offset}`
+    return `${this.path}${this.line === undefined ? "" : `:${this.line}`}: invalid UTF-8 at byte offset ${this.offset}`
   }
 }
 

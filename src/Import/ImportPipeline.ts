@@ -115,7 +115,10 @@ export const processItem = (
     }
     // These already name the path, which is the item's identity: report what went wrong.
     if (failure instanceof FileReadError) return reject(item, failure.reason)
-    if (failure instanceof InvalidUtf8) return reject(item, `invalid UTF-8 at byte offset ${failure.offset}`)
+    // Named `file:line`, as a post's other errors are (and an NDJSON line's bad bytes).
+    if (failure instanceof InvalidUtf8) {
+      return rejected(failure.line === undefined ? item.identity : `${item.identity}:${failure.line}`, `invalid UTF-8 at byte offset ${failure.offset}`, item.bytes)
+    }
     return reject(item, describeCause(exit.cause).reason)
   })
 }

@@ -87,21 +87,36 @@ const describeSourceError = (error: unknown): string => {
  * `.ndjson`/`.jsonl` file is read as records, a `.md`/`.markdown` file as one post (any other
  * file fails: it was named, so leaving it out silently would hide a mistake), and `-` is
  * NDJSON on `stdin` (given by the entrypoint; embedding code passes its own stream).
+ *
+ * Each path is taken at its real path (links resolved): a post's source is its identity, and
+ * `path.resolve` alone kept a symbolic link's spelling, so the same tree imported through a link
+ * failed every post as another source's. A path named twice (or by another spelling) is read
+ * once, and a file named beside a directory that holds it too is read once: read twice, its
+ * post was counted twice and its failures listed twice.
  */
 export const fromPaths = (
   paths: ReadonlyArray<string>,
   options: SourceOptions & { readonly stdin?: Stream.Stream<Uint8Array, unknown> | undefined }
 ): Stream.Stream<ImportItem, never, FileSystem.FileSystem | Path.Path> =>
-  Stream.fromIterable(paths).pipe(
-    Stream.flatMap((input) => {
-      if (input === "-") {
-        return options.stdin === undefined ? Stream.make(rejected("stdin", "standard input is not available")) : ndjson("stdin", options.stdin, options)
-      }
-      // Absolute: a post's source is its identity, the same whatever the spelling or directory.
-      return Stream.unwrap(Effect.map(Path.Path, (path) => {
-        const resolved = path.resolve(input)
-        if (isNdjsonPath(resolved)) return ndjson(resolved, readBytes(resolved, options), options)
-        return walkMarkdown(resolved).pipe(
+  Stream.unwrap(Effect.gen(function*() {
+    const path = yield* Path.Path
+    const inputs = yield* realInputs(paths)
+    // Only items of inputs that overlap another are remembered: a single tree streams in
+    // bounded memory, as the walk promises.
+    const seen = new Set<string>()
+    const once = (overlaps: boolean) => (item: ImportItem): boolean => {
+      if (!overlaps) return true
+      if (seen.has(item.identity)) return false
+      seen.add(item.identity)
+      return true
+    }
+    return Stream.fromIterable(inputs).pipe(
+      Stream.flatMap(({ input, real, overlaps }) => {
+        if (input === "-") {
+          return options.stdin === undefined ? Stream.make(rejected("stdin", "standard input is not available")) : ndjson("stdin", options.stdin, options)
+        }
+        if (isNdjsonPath(real)) return ndjson(real, readBytes(real, options), options)
+        return walkMarkdown(real).pipe(
           Stream.map((entry): ImportItem =>
             entry._tag === "Passed"
               ? { _tag: "Rejected", identity: entry.passed.path, reason: entry.passed.reason, skipped: !entry.passed.failed, bytes: 0 }
@@ -112,11 +127,40 @@ export const fromPaths = (
                 relativePath: entry.file.relativePath,
                 bytes: entry.file.bytes
               }
-          )
+          ),
+          Stream.filter(once(overlaps))
         )
-      }))
-    })
-  )
+      })
+    )
+  }))
+
+interface RealInput {
+  readonly input: string
+  /** The input's real path; resolved only, when it has none (missing: the walk reports it). */
+  readonly real: string
+  /** Another input holds it, or is held by it: its items are checked against those read before. */
+  readonly overlaps: boolean
+}
+
+/** `paths` at their real paths, each once (`-` once too: standard input can be read only once). */
+const realInputs = (paths: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<RealInput>, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const reals: Array<{ readonly input: string; readonly real: string }> = []
+    for (const input of paths) {
+      const real = input === "-"
+        ? "-"
+        : yield* Effect.orElseSucceed(fs.realPath(path.resolve(input)), () => path.resolve(input))
+      if (!reals.some((r) => r.real === real)) reals.push({ input, real })
+    }
+    const within = (inner: string, outer: string) => inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep)
+    return reals.map(({ input, real }) => ({
+      input,
+      real,
+      overlaps: real !== "-" && reals.some((other) => other.real !== real && other.real !== "-" && (within(real, other.real) || within(other.real, real)))
+    }))
+  })
 
 /**
  * Total bytes the paths hold, for a progress bar's ETA: a second, listing-only walk. Unknown

@@ -20,8 +20,11 @@ const fromParts = (
   ms = 0
 ): number | undefined => {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return undefined
-  const t = Date.UTC(y, mo - 1, d, h, mi, Math.min(s, 59), ms)
-  const check = new Date(t)
+  // Not `Date.UTC(y, ...)`: it reads years 0-99 as 1900-1999 ("0050-01-01" was 1950).
+  const check = new Date(0)
+  check.setUTCFullYear(y, mo - 1, d)
+  check.setUTCHours(h, mi, Math.min(s, 59), ms)
+  const t = check.getTime()
   return check.getUTCFullYear() === y && check.getUTCMonth() === mo - 1 && check.getUTCDate() === d ? t : undefined
 }
 
@@ -35,7 +38,8 @@ export const parseDateString = (input: string): Either.Either<DateTime.Utc, stri
     return Either.left(`"${input}" is not a date (expected YYYY-MM-DD or RFC 3339 like 2024-05-01T10:00:00+02:00)`)
   }
   const [, y, mo, d, h, mi, s, frac, , sign, oh, om] = m
-  const ms = frac === undefined ? 0 : Math.round(Number(frac) * 1000)
+  // Truncated, not rounded: .9995 rounded to 1000 ms, which rolled 23:59:59 over into a rejection.
+  const ms = frac === undefined ? 0 : Number(frac.slice(1, 4).padEnd(3, "0"))
   const t = fromParts(Number(y), Number(mo), Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), ms)
   if (t === undefined) return Either.left(`"${input}" is not a valid calendar date or time`)
   if (sign === undefined) return Either.right(utc(t))
@@ -61,7 +65,7 @@ export const parseDateValue = (value: unknown): Either.Either<DateTime.Utc, stri
     return Number.isNaN(t) ? Either.left("invalid date") : Either.right(utc(t))
   }
   if (DateTime.isDateTime(value)) return Either.right(DateTime.toUtc(value))
-  return Either.left(`expected a date string, got ${value === null ? "null" : typeof value}`)
+  return Either.left(`expected a date string, got ${value === null ? "null" : typeof value === "bigint" ? "number" : typeof value}`)
 }
 
 const FILE_PREFIX = /^(\d{4})-(\d{2})-(\d{2})-/

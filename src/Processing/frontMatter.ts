@@ -91,7 +91,9 @@ export const parseFrontMatter = (input: string): Either.Either<FrontMatter, Fron
 
 const parseTomlText = (text: string, body: string): Either.Either<FrontMatter, FrontMatterError> => {
   try {
-    const data: unknown = parseToml(text)
+    // Integers past 2^53 as bigints (kept exact in metadata as strings, `toJsonSafe`): without
+    // it smol-toml refused the whole post ("cannot be represented losslessly").
+    const data: unknown = parseToml(text, { integersAsBigInt: "asNeeded" })
     return Either.right({ format: "toml", data: data as Record<string, unknown>, text, firstLine: 2, body })
   } catch (e) {
     if (e instanceof TomlError) return fail(`invalid TOML: ${firstLineOf(e.message)}`, e.line + 1)
@@ -103,7 +105,9 @@ const parseYamlText = (text: string, body: string): Either.Either<FrontMatter, F
   let data: unknown
   try {
     // `uniqueKeys` (default) makes a duplicated key an error instead of a silent overwrite.
-    data = parseYaml(text, { prettyErrors: true, maxAliasCount: 100, logLevel: "error" })
+    // `intAsBigInt`: every integer a bigint, so one past 2^53 is not silently rounded; safe ones
+    // are numbers again in `toJsonSafe`, as smol-toml's "asNeeded" gives them.
+    data = parseYaml(text, { prettyErrors: true, maxAliasCount: 100, logLevel: "error", intAsBigInt: true })
   } catch (e) {
     if (e instanceof YAMLParseError) {
       const line = e.linePos?.[0]?.line
@@ -145,7 +149,8 @@ export const lineOfKey = (fm: FrontMatter, key: string): number | undefined => {
     fm.format === "json"
       ? new RegExp(`"${escaped}"\\s*:`)
       : fm.format === "toml"
-        ? new RegExp(`^[ \\t]*["']?${escaped}["']?[ \\t]*=`, "m")
+        // `key = ...`, or a `[key]` table header (`[taxonomies]`).
+        ? new RegExp(`^[ \\t]*(?:["']?${escaped}["']?[ \\t]*=|\\[[ \\t]*["']?${escaped}["']?[ \\t]*\\])`, "m")
         : new RegExp(`^["']?${escaped}["']?[ \\t]*:`, "m")
   const m = re.exec(fm.text)
   return m === null ? undefined : fm.firstLine + lineAt(fm.text, m.index) - 1

@@ -27,7 +27,7 @@ import { defineKey, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, t
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter } from "./frontMatter.js"
 import { htmlToText, renderMarkdown } from "./markdown.js"
-import { contentHash, countWords, normalizeForHash, readingTimeMinutes, sha256Hex, slugify, truncateText } from "./text.js"
+import { contentHash, countWords, normalizeForHash, readingTimeMinutes, sha256Hex, SLUG_MAX_LENGTH, slugify, truncateText } from "./text.js"
 
 export const defaultProcessorConfig: ProcessorConfig = { wordsPerMinute: 230, excerptLength: 280 }
 
@@ -48,15 +48,19 @@ class Reject {
   constructor(readonly field: string, readonly reason: string, readonly line?: number) {}
 }
 
-const typeName = (v: unknown): string => (v === null ? "null" : v instanceof Date ? "a date" : Array.isArray(v) ? "an array" : typeof v === "object" ? "a table" : `a ${typeof v}`)
+const typeName = (v: unknown): string => (v === null ? "null" : v instanceof Date ? "a date" : Array.isArray(v) ? "an array" : typeof v === "object" ? "a table" : typeof v === "bigint" ? "a number" : `a ${typeof v}`)
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date)
 
-/** Front matter values stored as metadata must survive JSON: dates become ISO strings. */
+/**
+ * Front matter values stored as metadata must survive JSON: dates become ISO strings, an integer
+ * past 2^53 (a bigint from the parser) its exact digits as a string (a JSON number would round
+ * it), a safe one a number.
+ */
 const toJsonSafe = (v: unknown): unknown => {
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString()
-  if (typeof v === "bigint") return v.toString()
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()
   if (typeof v === "number") return Number.isFinite(v) ? v : String(v)
   if (Array.isArray(v)) return v.map(toJsonSafe)
   if (isRecord(v)) {
@@ -104,6 +108,125 @@ class Fields {
   }
 }
 
+// --- text every store keeps alike ---------------------------------------------------------
+
+/** Longest alias, in UTF-16 units (JavaScript's `length`), as `aliases` takes it. */
+export const ALIAS_MAX_LENGTH = 500
+/** Longest `source` (a file path, a record's `source`), in UTF-16 units. */
+export const SOURCE_MAX_LENGTH = 800
+
+const NUL = "\u0000"
+/** String.prototype.toWellFormed (Node 20; not in the ES2022 lib this compiles against). */
+const toWellFormed = (s: string): string => (s as unknown as { toWellFormed(): string }).toWellFormed()
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+/**
+ * The markdown body as stored: each U+0000 as U+FFFD, as CommonMark reads it ("for security
+ * reasons"), and each lone surrogate as U+FFFD. PostgreSQL refuses a NUL in text ("invalid
+ * byte sequence for encoding UTF8: 0x00", failing the whole batch) where SQLite stores it, and a
+ * lone surrogate, which UTF-8 cannot encode, read back differently per store: stored the way
+ * every store keeps it, a body is the same post everywhere, and the rendering does not change.
+ */
+const wellFormedBody = (body: string): string => {
+  const noNul = body.includes(NUL) ? body.replaceAll(NUL, "\uFFFD") : body
+  return isWellFormed(noNul) ? noNul : toWellFormed(noNul)
+}
+
+/**
+ * `value` (a front matter or record value: a string, or lists and tables of them) with every
+ * string and key well-formed, lone surrogates as U+FFFD (what any UTF-8 encoder writes for
+ * them, so every store reads the same back). A NUL is refused, naming `field` (and `line`): in
+ * a title, slug, tag, alias or metadata value it is no character anyone wrote but a damaged or
+ * binary input, and replaced it would silently change a URL, a tag page or a value another
+ * program reads back; PostgreSQL refuses it in text and JSON alike, so refused it is, in every
+ * store. Copies only what changes; nesting is bounded by `checkNesting` first.
+ */
+const wellFormedValue = (value: unknown, field: string, line: number | undefined): unknown => {
+  if (typeof value === "string") {
+    if (value.includes(NUL)) throw new Reject(field, "contains a NUL character (U+0000)", line)
+    return isWellFormed(value) ? value : toWellFormed(value)
+  }
+  if (Array.isArray(value)) {
+    let copy: Array<unknown> | undefined
+    value.forEach((x, i) => {
+      const y = wellFormedValue(x, `${field}[${i}]`, line)
+      if (y !== x) (copy ??= [...value])[i] = y
+    })
+    return copy ?? value
+  }
+  if (isRecord(value)) {
+    let changed = false
+    const entries = Object.entries(value).map(([k, x]) => {
+      const key = wellFormedValue(k, `${field}.${visibleNul(k)}`, line) as string
+      const y = wellFormedValue(x, `${field}.${key}`, line)
+      if (key !== k || y !== x) changed = true
+      return [key, y] as const
+    })
+    if (!changed) return value
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of entries) defineKey(out, k, x)
+    return out
+  }
+  return value
+}
+
+/** A key as an error names it: a NUL in it written `\u0000`, not sent to the terminal. */
+const visibleNul = (key: string): string => key.replaceAll(NUL, "\\u0000")
+
+/** Front matter with its keys and values well-formed (`wellFormedValue`, each named by its key) and its body as stored. */
+const wellFormedFrontMatter = (fm: FrontMatter): FrontMatter => {
+  let changed = false
+  const entries = Object.entries(fm.data).map(([k, v]) => {
+    // Only a value that is refused needs its line: looked up then, not for every key.
+    const line = () => lineOfKey(fm, k)
+    const key = withLine(() => wellFormedValue(k, visibleNul(k), undefined) as string, line)
+    const value = withLine(() => wellFormedValue(v, key, undefined), line)
+    if (key !== k || value !== v) changed = true
+    return [key, value] as const
+  })
+  let data = fm.data
+  if (changed) {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of entries) defineKey(out, k, v)
+    data = out
+  }
+  const body = wellFormedBody(fm.body)
+  return data === fm.data && body === fm.body ? fm : { ...fm, data, body }
+}
+
+/** `f()`, its rejection named at `line()`. */
+const withLine = <A>(f: () => A, line: () => number | undefined): A => {
+  try {
+    return f()
+  } catch (e) {
+    throw e instanceof Reject ? new Reject(e.field, e.reason, line()) : e
+  }
+}
+
+/** Explicit fields, well-formed; each named as the client sent it (`tags[1]`, `metadata.origin`). */
+const wellFormedOverrides = (overrides: Overrides): Overrides => {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(overrides)) out[k] = wellFormedValue(v, k, undefined)
+  return out as Overrides
+}
+
+/**
+ * PostgreSQL indexes aliases and sources in btree rows of at most ~2,700 bytes: a longer one
+ * failed the write there only ("index row size ... exceeds btree"), and the whole batch with it.
+ * Refused here instead, the same in every store. The limits leave room for three UTF-8 bytes
+ * per UTF-16 unit (the most any takes) beside the row's other columns.
+ */
+const checkLengths = (aliases: ReadonlyArray<string>, source: string, aliasLine: number | undefined) => {
+  for (const alias of aliases) {
+    if (alias.length > ALIAS_MAX_LENGTH) {
+      throw new Reject("aliases", `alias ${quoted(alias)} is longer than ${ALIAS_MAX_LENGTH} characters (${alias.length})`, aliasLine)
+    }
+  }
+  if (source.length > SOURCE_MAX_LENGTH) {
+    throw new Reject("source", `${quoted(source)} is longer than ${SOURCE_MAX_LENGTH} characters (${source.length})`)
+  }
+}
+
 const dedupe = (xs: ReadonlyArray<string>): Array<string> => [...new Set(xs)]
 
 /** A list given as it is (an API or record field): trimmed, empty entries dropped, each once. */
@@ -117,15 +240,27 @@ const parseStatus = (value: string, where: string): "draft" | "published" => {
 
 const validSlug = Schema.decodeUnknownEither(Slug)
 
+/** A value quoted in an error: at most 60 characters of it, so a long one does not drown the message. */
+const quoted = (value: string): string => {
+  const chars = Array.from(value)
+  return JSON.stringify(chars.length > 60 ? `${chars.slice(0, 60).join("")}…` : value)
+}
+
 /**
  * In NFC: `café` typed with a combining accent (NFD) looks the same and is another string; kept
  * as given, the two spellings were two posts at two URLs that read alike. Derived slugs are NFC
- * already (`slugify`).
+ * already (`slugify`). Errors say what is wrong in plain words, the value once: Schema's
+ * messages carried its tree's drawing characters, and the length check repeated the value.
  */
-const explicitSlug = (value: string, where: string): Slug =>
-  Either.getOrElse(validSlug(value.normalize("NFC")), (e) => {
-    throw new Reject("slug", `${where} "${value}" is not a valid slug: ${ParseResult.TreeFormatter.formatErrorSync(e).split("\n").pop()!.trim()}`)
-  })
+const explicitSlug = (value: string, line?: number): Slug => {
+  const slug = value.normalize("NFC")
+  const fail = (why: string): never => {
+    throw new Reject("slug", `${quoted(value)} is not a valid slug: ${why}`, line)
+  }
+  if (slug.length > SLUG_MAX_LENGTH) fail(`longer than ${SLUG_MAX_LENGTH} characters (${slug.length})`)
+  return Either.getOrElse(validSlug(slug), (e) =>
+    fail(ParseResult.ArrayFormatter.formatErrorSync(e)[0]?.message ?? "a slug is lowercase letters and digits joined by single dashes"))
+}
 
 const slugFromFile = (path: string | undefined): string => {
   if (path === undefined) return ""
@@ -150,16 +285,19 @@ type Overrides = Partial<{
 }>
 
 const build = (
-  fm: FrontMatter,
-  overrides: Overrides,
-  sourceName: string,
+  parsed: FrontMatter,
+  givenOverrides: Overrides,
+  givenSource: string,
   path: string | undefined,
   hash: string,
   config: ProcessorConfig
 ): NewPost => {
+  for (const [key, value] of Object.entries(parsed.data)) checkNesting(value, "metadata", key, lineOfKey(parsed, key))
+  const fm = wellFormedFrontMatter(parsed)
+  const overrides = wellFormedOverrides(givenOverrides)
+  const sourceName = wellFormedValue(givenSource, "source", undefined) as string
   const f = new Fields(fm)
   const d = fm.data
-  for (const [key, value] of Object.entries(d)) checkNesting(value, "metadata", key, lineOfKey(fm, key))
 
   const rawTitle = overrides.title ?? f.string("title", "title")
   // Title, tags and body in NFC, as every store's search index reads them: SQLite has no NFC of
@@ -172,15 +310,11 @@ const build = (
   const zolaPath = f.string("path", "path")
 
   let slug: Slug
-  if (overrides.slug !== undefined) slug = explicitSlug(overrides.slug, "slug")
+  if (overrides.slug !== undefined) slug = explicitSlug(overrides.slug)
   else {
     const fmSlug = f.string("slug", "slug")
     if (fmSlug !== undefined) {
-      try {
-        slug = explicitSlug(fmSlug, "front matter \"slug\"")
-      } catch (e) {
-        throw e instanceof Reject ? new Reject(e.field, e.reason, lineOfKey(fm, "slug")) : e
-      }
+      slug = explicitSlug(fmSlug, lineOfKey(fm, "slug"))
     } else {
       const derived = (zolaPath === undefined ? "" : slugify(zolaPath)) || slugify(title) || slugFromFile(path)
       if (derived === "") throw new Reject("slug", `cannot derive a slug from title "${title}": set "slug"`)
@@ -210,20 +344,23 @@ const build = (
     f.reject("tags", `front matter "taxonomies" must be a table, not ${typeName(taxonomiesValue)}`, "taxonomies")
   }
   const taxonomies: Record<string, unknown> | undefined = isRecord(taxonomiesValue) ? taxonomiesValue : undefined
-  const tags =
+  // Each tag with the front matter key it came from, so that its error names that key's line.
+  const taggedBy: ReadonlyArray<readonly [string, string | undefined]> =
     overrides.tags !== undefined
-      ? cleanList(overrides.tags.map((tag) => tag.normalize("NFC")))
-      : dedupe([
-          ...f.strings(d.tags, "tags", "tags"),
-          ...f.strings(d.categories, "categories", "tags"),
-          ...f.strings(taxonomies?.tags, "taxonomies", "tags"),
-          ...f.strings(taxonomies?.categories, "taxonomies", "tags")
-        ].map((tag) => tag.normalize("NFC")))
-  for (const tag of tags) {
-    if (tag.length > 100) throw new Reject("tags", `tag "${tag.slice(0, 40)}…" is longer than 100 characters`)
+      ? cleanList(overrides.tags.map((tag) => tag.normalize("NFC"))).map((tag) => [tag, undefined] as const)
+      : [
+          ...f.strings(d.tags, "tags", "tags").map((tag) => [tag, "tags"] as const),
+          ...f.strings(d.categories, "categories", "tags").map((tag) => [tag, "categories"] as const),
+          ...f.strings(taxonomies?.tags, "taxonomies", "tags").map((tag) => [tag, "taxonomies"] as const),
+          ...f.strings(taxonomies?.categories, "taxonomies", "tags").map((tag) => [tag, "taxonomies"] as const)
+        ].map(([tag, key]) => [tag.normalize("NFC"), key] as const)
+  for (const [tag, key] of taggedBy) {
+    const line = key === undefined ? undefined : lineOfKey(fm, key)
+    if (tag.length > 100) throw new Reject("tags", `tag ${quoted(tag)} is longer than 100 characters`, line)
     // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.
-    if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`)
+    if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`, line)
   }
+  const tags = dedupe(taggedBy.map(([tag]) => tag))
 
   const extra = isRecord(d.extra) ? d.extra : {}
   const authors =
@@ -259,6 +396,7 @@ const build = (
   const aliases = overrides.aliases !== undefined
     ? cleanList(overrides.aliases)
     : dedupe(f.strings(d.aliases, "aliases", "aliases"))
+  checkLengths(aliases, sourceName, overrides.aliases !== undefined ? undefined : lineOfKey(fm, "aliases"))
 
   const metadata: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(d)) if (!CONSUMED_KEYS.has(k)) defineKey(metadata, k, toJsonSafe(v))

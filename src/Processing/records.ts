@@ -18,6 +18,7 @@ import { NewPost, Post, PostInput, TocEntry } from "../Domain/Post.js"
 import { parseDateString } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
 import { inputHash, processInputSync } from "./processPost.js"
+import { SLUG_MAX_LENGTH } from "./text.js"
 
 /** Something that could not become a post; `skipped` for what is not a post at all. */
 export interface Rejected {
@@ -197,12 +198,23 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
     : record
 }
 
-/** A record's `movedFrom`: absent or `null` is none; else a list of non-empty strings, or why not. */
+/**
+ * A record's `movedFrom`: absent or `null` is none; else a list of non-empty strings, or why not.
+ * Each is stored as a slug that redirects (a btree key in PostgreSQL, as text there): no longer
+ * than a slug may be, without a NUL (which PostgreSQL refuses, failing the whole batch) and
+ * well-formed (a lone surrogate as U+FFFD, as the post's own fields).
+ */
 const oldSlugsOf = (value: unknown): ReadonlyArray<string> | string => {
   if (value === undefined || value === null) return []
   if (!Array.isArray(value)) return `expected a list of strings, got ${JSON.stringify(value)}`
   const bad = value.findIndex((slug) => typeof slug !== "string" || slug.trim() === "")
-  return bad === -1 ? value as Array<string> : `[${bad}]: expected a non-empty string, got ${JSON.stringify(value[bad])}`
+  if (bad !== -1) return `[${bad}]: expected a non-empty string, got ${JSON.stringify(value[bad])}`
+  const slugs = value as Array<string>
+  const nul = slugs.findIndex((slug) => slug.includes("\u0000"))
+  if (nul !== -1) return `[${nul}]: contains a NUL character (U+0000)`
+  const long = slugs.findIndex((slug) => slug.length > SLUG_MAX_LENGTH)
+  if (long !== -1) return `[${long}]: longer than ${SLUG_MAX_LENGTH} characters (${slugs[long]!.length})`
+  return slugs.map((slug) => (slug as unknown as { toWellFormed(): string }).toWellFormed())
 }
 
 /**

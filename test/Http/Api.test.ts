@@ -574,7 +574,9 @@ describe("posts API", () => {
       assert.strictEqual(bothBody._tag, "HttpApiDecodeError")
       assert.deepStrictEqual(bothBody.issues[0].path, ["offset"])
       // Not an empty last page: that would read as the end of the list.
-      for (const cursor of ["garbage", "", capped.next.slice(0, -3)]) {
+      // An id with a NUL is no id (was: 200 on SQLite, a 500 from PostgreSQL), nor one with a lone surrogate.
+      const withId = (id: string) => Buffer.from(JSON.stringify([0, id])).toString("base64url")
+      for (const cursor of ["garbage", "", capped.next.slice(0, -3), withId("a\u0000b"), withId("a\uD800")]) {
         for (const headers of [{}, { "x-api-key": KEY }]) {
           const response = yield* get(`/posts?cursor=${encodeURIComponent(cursor)}`, headers)
           assert.strictEqual(response.status, 400, cursor)

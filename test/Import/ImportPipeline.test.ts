@@ -4,7 +4,7 @@
  * whole batches only, per-post and whole-run timeouts, slug policies, NDJSON bodies with
  * backpressure.
  */
-import { readdirSync, readlinkSync, symlinkSync } from "node:fs"
+import { readdirSync, readlinkSync, realpathSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { isAbsolute, join, relative } from "node:path"
 import { FileSystem } from "@effect/platform"
@@ -86,7 +86,8 @@ describe("bad input is reported, the rest imported", () => {
       assert.strictEqual(summary.failed, 6)
       // Front matter errors name the file line the parser stopped at.
       assert.match(reasons["broken-front-matter.md:2"] ?? Object.keys(reasons).join(), /^frontMatter: /)
-      assert.strictEqual(reasons["invalid-utf8.md"], "invalid UTF-8 at byte offset 23")
+      // Named by its line too (was: the byte offset only).
+      assert.strictEqual(reasons["invalid-utf8.md:4"], "invalid UTF-8 at byte offset 23")
       assert.match(reasons["binary.md"]!, /binary file/)
       assert.strictEqual(reasons["empty.md"], "empty file")
       assert.match(reasons["huge.md"]!, /too large: \d+ bytes \(limit 5242880\)/)
@@ -185,6 +186,30 @@ describe("symbolic links in a markdown directory", () => {
         `posts/s2.md: symbolic link to ${dir}/elsewhere/shared.md, the same file as ${dir}/posts/s1.md, already read`
       ])
       assert.deepStrictEqual((yield* rows).map((r) => r.source.slice(dir.length + 1)), ["posts/2024/real.md", "posts/s1.md"])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+})
+
+describe("one path by several spellings", () => {
+  it.scoped("a tree imported again through a symbolic link to it finds the same posts (was: each failed as another source's)", () =>
+    Effect.gen(function*() {
+      const dir = realpathSync(yield* tempDir())
+      yield* writeFiles(dir, { "t4/one.md": markdownPost("One"), "t4/sub/two.md": markdownPost("Two") })
+      symlinkSync(`${dir}/t4`, `${dir}/t4link`)
+      const first = yield* importDir(`${dir}/t4`)
+      assert.strictEqual(first.imported, 2, JSON.stringify(first.failures))
+      const again = yield* importDir(`${dir}/t4link`)
+      assert.deepStrictEqual([again.unchanged, again.failed], [2, 0], JSON.stringify(again.failures))
+      assert.deepStrictEqual((yield* rows).map((r) => r.source.slice(dir.length + 1)), ["t4/one.md", "t4/sub/two.md"])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("a path named twice, and a file named beside its directory, are read once (was: counted and failed twice)", () =>
+    Effect.gen(function*() {
+      const dir = realpathSync(yield* tempDir())
+      yield* writeFiles(dir, { "t2/a.md": markdownPost("A"), "t2/b.md": "no front matter, no title\n" })
+      const paths = [`${dir}/t2`, `${dir}/t2`, `${dir}/t2/a.md`, `${dir}/t2/./b.md`, `${dir}/t2/../t2/b.md`]
+      const summary = yield* ImportPipeline.run(ImportSource.fromPaths(paths, sourceOptions), fast)
+      assert.deepStrictEqual([summary.imported, summary.failed], [1, 1], JSON.stringify(summary.failures))
+      assert.deepStrictEqual(summary.failures.map((f) => f.source.slice(dir.length + 1)), ["t2/b.md"])
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 })
 

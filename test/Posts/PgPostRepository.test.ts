@@ -5,11 +5,13 @@
  */
 import { SqlClient } from "@effect/sql"
 import { assert, it } from "@effect/vitest"
-import { Context, DateTime, Effect, Exit, Layer } from "effect"
+import { Context, DateTime, Effect, Either, Exit, Layer } from "effect"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
 import { searchTerms } from "../../src/Posts/internal/search.js"
+import { PostInput } from "../../src/Domain/Post.js"
+import { ALIAS_MAX_LENGTH, defaultProcessorConfig, processInputSync, SOURCE_MAX_LENGTH } from "../../src/Processing/processPost.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
 import { describePg, freshSchema } from "../fixtures/pg.js"
@@ -159,5 +161,25 @@ describePg("SqlPostRepository on PostgreSQL", () => {
       `
       const text = plan.map((row) => row["QUERY PLAN"]).join("\n")
       assert.include(text, "posts_sort_idx")
+    }).pipe(Effect.provide(stack)))
+})
+
+describePg("processed text on PostgreSQL", () => {
+  const processed = (input: PostInput, source: string) =>
+    Either.getOrThrowWith(processInputSync(input, source, defaultProcessorConfig), (e) => new Error(`${e.field}: ${e.reason}`))
+
+  it.effect("a body with a NUL and lone surrogates, the longest alias and source of 3-byte characters, are written (was: the batch refused)", () =>
+    Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // U+4E00.. take three UTF-8 bytes each: the most any UTF-16 unit takes.
+      const wide = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(0x4e00 + (i * 7919) % 20000)).join("")
+      const post = processed(
+        new PostInput({ title: "x\uD800y", slug: "nul", body: "a\u0000b \uDC00", aliases: [`/${wide(ALIAS_MAX_LENGTH - 1)}`], metadata: { k: "v\uDBFF" } }),
+        wide(SOURCE_MAX_LENGTH)
+      )
+      const result = yield* repo.upsertMany([post])
+      assert.deepStrictEqual(result.outcomes.map((o) => o.action), ["inserted"])
+      const stored = yield* repo.getBySlug("nul")
+      assert.deepStrictEqual([stored.title, stored.body, stored.metadata], ["x\uFFFDy", "a\uFFFDb \uFFFD", { k: "v\uFFFD" }])
     }).pipe(Effect.provide(stack)))
 })

@@ -3,7 +3,7 @@ import { ConfigProvider, DateTime, Effect, Either, Layer, Schema } from "effect"
 import { InvalidPost } from "../../src/Domain/Errors.js"
 import { PostInput, type PostSource } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
-import { isSectionPage, MAX_METADATA_DEPTH, processInputSync, processPostSync } from "../../src/Processing/processPost.js"
+import { ALIAS_MAX_LENGTH, isSectionPage, MAX_METADATA_DEPTH, processInputSync, processPostSync, SOURCE_MAX_LENGTH } from "../../src/Processing/processPost.js"
 
 const config = { wordsPerMinute: 230, excerptLength: 280 }
 const TestProcessor = PostProcessor.layer(config)
@@ -434,5 +434,134 @@ describe("metadata keys named __proto__", () => {
     const metadata = metadataOf(processInputSync(input, "api"))
     assert.strictEqual(JSON.stringify(metadata), '{"__proto__":{"polluted":1},"n":{"__proto__":[1]}}')
     unpolluted(metadata)
+  })
+})
+
+describe("integers past 2^53 in front matter", () => {
+  const metadataOf = (raw: string) => {
+    const result = processPostSync({ source: "posts/big.md", raw }, config)
+    if (Either.isLeft(result)) assert.fail(`${result.left.field}: ${result.left.reason}`)
+    return result.right.metadata
+  }
+  it("TOML keeps them exact as strings (was: the whole post refused), safe ones numbers", () => {
+    assert.deepStrictEqual(
+      metadataOf("+++\ntitle = \"Big\"\nbig = 9007199254740993\nsmall = 42\nlist = [1, -9223372036854775808]\n+++\nText.\n"),
+      { big: "9007199254740993", small: 42, list: [1, "-9223372036854775808"] }
+    )
+  })
+  it("YAML keeps them exact as strings (was: silently rounded), safe ones numbers", () => {
+    assert.deepStrictEqual(
+      metadataOf("---\ntitle: Big\nbig: 9007199254740993\nsmall: 42\nfloat: 1.5\nnested: { id: 12345678901234567890 }\n---\nText.\n"),
+      { big: "9007199254740993", small: 42, float: 1.5, nested: { id: "12345678901234567890" } }
+    )
+  })
+  it("an integer where a string belongs is still named a number", () => {
+    const result = processPostSync({ source: "posts/big.md", raw: "---\ntitle: 12\n---\nText.\n" }, config)
+    assert.isTrue(Either.isLeft(result))
+    if (Either.isLeft(result)) assert.strictEqual(result.left.reason, "front matter \"title\" must be a string, not a number")
+  })
+})
+
+describe("error wording", () => {
+  const failure = (result: Either.Either<unknown, InvalidPost>) => {
+    if (Either.isRight(result)) return assert.fail("expected a rejection")
+    return `${result.left.source} ${result.left.field}: ${result.left.reason}`
+  }
+  it("a bad slug is said plainly, its value once (was: Schema's tree characters, a long value twice)", () => {
+    const long = "a".repeat(300)
+    assert.strictEqual(
+      failure(processPostSync({ source: "a.md", raw: "---\ntitle: T\nslug: Bad Slug!\n---\nText" })),
+      "a.md:3 slug: \"Bad Slug!\" is not a valid slug: a slug is lowercase letters and digits joined by single dashes"
+    )
+    assert.strictEqual(
+      failure(processPostSync({ source: "a.md", raw: `---\ntitle: T\nslug: ${long}\n---\nText` })),
+      `a.md:3 slug: "${"a".repeat(60)}…" is not a valid slug: longer than 200 characters (300)`
+    )
+    assert.strictEqual(
+      failure(processInputSync(new PostInput({ title: "T", slug: "Bad Slug!", body: "x" }), "api")),
+      "api slug: \"Bad Slug!\" is not a valid slug: a slug is lowercase letters and digits joined by single dashes"
+    )
+  })
+  it("a tag too long, or . or .., is named with its key's line (was: no line)", () => {
+    const long = "t".repeat(101)
+    assert.strictEqual(
+      failure(processPostSync({ source: "a.md", raw: `---\ntitle: T\ndate: 2024-01-01\ntags: [ok, ${long}]\n---\nText` })),
+      `a.md:4 tags: tag "${"t".repeat(60)}…" is longer than 100 characters`
+    )
+    assert.strictEqual(
+      failure(processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [ok]\ncategories: [\"..\"]\n---\nText" })),
+      "a.md:4 tags: tag \"..\" cannot have a page of its own (its URL would be another page's)"
+    )
+    assert.strictEqual(
+      failure(processPostSync({ source: "a.md", raw: "+++\ntitle = \"T\"\n\n[taxonomies]\ntags = [\".\"]\n+++\nText" })),
+      "a.md:4 tags: tag \".\" cannot have a page of its own (its URL would be another page's)"
+    )
+  })
+})
+
+describe("text every store keeps alike", () => {
+  const refusal = (result: Either.Either<unknown, InvalidPost>) =>
+    Either.isRight(result) ? "accepted" : `${result.left.source} ${result.left.field}: ${result.left.reason}`
+  const accepted = <A>(result: Either.Either<A, InvalidPost>): A => {
+    if (Either.isLeft(result)) return assert.fail(`${result.left.field}: ${result.left.reason}`)
+    return result.right
+  }
+
+  it("a NUL in a body is stored as U+FFFD, as CommonMark reads it (was: kept, which PostgreSQL refuses)", () => {
+    const post = accepted(processInputSync(new PostInput({ title: "T", body: "a\u0000b\n\n---\n\nc\u0000" }), "api"))
+    assert.strictEqual(post.body, "a\uFFFDb\n\n---\n\nc\uFFFD")
+    assert.notInclude(post.html, "\u0000")
+  })
+
+  it("a NUL in a front matter or record field is refused, naming the field and its line", () => {
+    assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: \"a\\0b\"\n---\nText" })), "a.md:2 title: contains a NUL character (U+0000)")
+    assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [ok, \"x\\0\"]\n---\nText" })), "a.md:3 tags[1]: contains a NUL character (U+0000)")
+    assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "+++\ntitle = \"T\"\n[extra]\nnote = \"x\\u0000\"\n+++\nText" })), "a.md:3 extra.note: contains a NUL character (U+0000)")
+    assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "{\"title\": \"T\", \"k\\u0000\": 1}\nText" })), "a.md k\\u0000: contains a NUL character (U+0000)")
+    const input = (fields: Partial<PostInput>) => processInputSync(new PostInput({ title: "T", body: "x", ...fields }), "api")
+    assert.strictEqual(refusal(input({ title: "a\u0000" })), "api title: contains a NUL character (U+0000)")
+    assert.strictEqual(refusal(input({ aliases: ["/ok", "/x\u0000"] })), "api aliases[1]: contains a NUL character (U+0000)")
+    assert.strictEqual(refusal(input({ authors: ["A\u0000"] })), "api authors[0]: contains a NUL character (U+0000)")
+    assert.strictEqual(refusal(input({ summary: "\u0000" })), "api summary: contains a NUL character (U+0000)")
+    assert.strictEqual(refusal(input({ metadata: { a: { b: ["\u0000"] } } })), "api metadata.a.b[0]: contains a NUL character (U+0000)")
+    assert.strictEqual(refusal(processInputSync(new PostInput({ title: "T", body: "x" }), "feed\u0000")), "feed\u0000 source: contains a NUL character (U+0000)")
+  })
+
+  it("a lone surrogate is stored as U+FFFD wherever it is (was: read back differently per store)", () => {
+    const post = accepted(processInputSync(new PostInput({
+      title: "x\uD800y",
+      body: "b\uDC00",
+      tags: ["t\uD800"],
+      aliases: ["/a\uDBFF"],
+      metadata: { ["k\uD800"]: "v\uDFFF", emoji: "🎉" }
+    }), "api"))
+    assert.deepStrictEqual(
+      [post.title, post.body, post.tags, post.aliases, post.metadata],
+      ["x\uFFFDy", "b\uFFFD", ["t\uFFFD"], ["/a\uFFFD"], { "k\uFFFD": "v\uFFFD", emoji: "🎉" }]
+    )
+  })
+})
+
+describe("indexed text has a length limit, in every store", () => {
+  const refusal = (result: Either.Either<unknown, InvalidPost>) =>
+    Either.isRight(result) ? "accepted" : `${result.left.source} ${result.left.field}: ${result.left.reason}`
+  it(`an alias longer than ${ALIAS_MAX_LENGTH} characters is refused, with its line (was: PostgreSQL's btree refused the batch)`, () => {
+    const long = `/${"é".repeat(ALIAS_MAX_LENGTH)}`
+    assert.strictEqual(
+      refusal(processPostSync({ source: "a.md", raw: `---\ntitle: T\naliases: ["${long}"]\n---\nText` })),
+      `a.md:3 aliases: alias "/${"é".repeat(59)}…" is longer than ${ALIAS_MAX_LENGTH} characters (${ALIAS_MAX_LENGTH + 1})`
+    )
+    assert.strictEqual(
+      refusal(processInputSync(new PostInput({ title: "T", body: "x", aliases: [long] }), "api")),
+      `api aliases: alias "/${"é".repeat(59)}…" is longer than ${ALIAS_MAX_LENGTH} characters (${ALIAS_MAX_LENGTH + 1})`
+    )
+    assert.strictEqual(refusal(processInputSync(new PostInput({ title: "T", body: "x", aliases: [long.slice(1)] }), "api")), "accepted")
+  })
+  it(`a source longer than ${SOURCE_MAX_LENGTH} characters is refused`, () => {
+    const source = "s".repeat(SOURCE_MAX_LENGTH + 1)
+    assert.strictEqual(
+      refusal(processInputSync(new PostInput({ title: "T", body: "x" }), source)),
+      `${source} source: "${"s".repeat(60)}…" is longer than ${SOURCE_MAX_LENGTH} characters (${SOURCE_MAX_LENGTH + 1})`
+    )
   })
 })

@@ -31,6 +31,23 @@ describe("parseDateString", () => {
   })
 })
 
+describe("parseDateString at the edges", () => {
+  it("truncates a fraction to milliseconds (was: .9995 and up rounded to 1000 ms and rejected)", () => {
+    assert.strictEqual(iso(parseDateString("2024-12-31T23:59:59.9999Z")), "2024-12-31T23:59:59.999Z")
+    assert.strictEqual(iso(parseDateString("2024-12-31T23:59:59.9995+01:00")), "2024-12-31T22:59:59.999Z")
+    assert.strictEqual(iso(parseDateString("2024-05-01T10:00:00.5705Z")), "2024-05-01T10:00:00.570Z")
+    assert.strictEqual(iso(parseDateString("2024-05-01T10:00:00.1Z")), "2024-05-01T10:00:00.100Z")
+  })
+
+  it("reads years 0000-0099 as written (was: Date.UTC's 1900s)", () => {
+    assert.strictEqual(iso(parseDateString("0050-01-01")), "0050-01-01T00:00:00.000Z")
+    assert.strictEqual(iso(parseDateString("0099-12-31T23:00:00Z")), "0099-12-31T23:00:00.000Z")
+    assert.strictEqual(iso(parseDateString("0000-03-01")), "0000-03-01T00:00:00.000Z")
+    assert.isTrue(Either.isLeft(parseDateString("0050-02-29")))
+    assert.strictEqual(DateTime.toDateUtc(dateFromPath("0050/01/02/x.md")!).getUTCFullYear(), 50)
+  })
+})
+
 describe("parseDateValue", () => {
   it("reads TOML offset date-times, local date-times and local dates", () => {
     const t = parseToml("a = 2024-05-01T10:00:00+02:00\nb = 2024-05-01T10:00:00\nc = 2024-05-01\nd = 10:00:00")

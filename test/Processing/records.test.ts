@@ -222,3 +222,32 @@ describe("exportRecord", () => {
     assert.deepStrictEqual(reimport(JSON.stringify({ title: "T", body: "---\naliases: [/fm]\n---\nb" })).aliases, ["/fm"])
   })
 })
+
+describe("a record's bad slug", () => {
+  it("is said plainly, naming its line, the value once", () => {
+    const outcome = processRecordSync("export.ndjson", recordLine("export.ndjson", 7, JSON.stringify({ title: "T", slug: "Bad Slug!", body: "x" }))!, defaultProcessorConfig)
+    assert.deepStrictEqual(
+      outcome._tag === "Rejected" ? `${outcome.identity} ${outcome.reason}` : "accepted",
+      "export.ndjson:7 slug: \"Bad Slug!\" is not a valid slug: a slug is lowercase letters and digits joined by single dashes"
+    )
+  })
+})
+
+describe("a record's text", () => {
+  const outcomeOf = (record: unknown) => {
+    const outcome = processRecordSync("export.ndjson", recordLine("export.ndjson", 3, JSON.stringify(record))!, defaultProcessorConfig)
+    return outcome._tag === "Rejected" ? `${outcome.identity} ${outcome.reason}` : outcome
+  }
+  it("a NUL in a field is refused naming it; in the body it is stored as U+FFFD; a lone surrogate as U+FFFD", () => {
+    assert.strictEqual(outcomeOf({ title: "a\u0000", body: "x" }), "export.ndjson:3 title: contains a NUL character (U+0000)")
+    assert.strictEqual(outcomeOf({ title: "T", body: "x", metadata: { k: "\u0000" } }), "export.ndjson:3 metadata.k: contains a NUL character (U+0000)")
+    assert.strictEqual(outcomeOf({ title: "T", body: "x", source: "s\u0000" }), "export.ndjson:3 source: contains a NUL character (U+0000)")
+    const ready = outcomeOf({ title: "x\uD800y", slug: "s", body: "a\u0000b" })
+    if (typeof ready === "string") return assert.fail(ready)
+    assert.deepStrictEqual([ready.post.title, ready.post.body], ["x\uFFFDy", "a\uFFFDb"])
+  })
+  it("old slugs (movedFrom) with a NUL, or longer than a slug, are refused (PostgreSQL's text and btree would refuse the batch)", () => {
+    assert.strictEqual(outcomeOf({ title: "T", slug: "s", body: "x", movedFrom: ["ok", "a\u0000"] }), "export.ndjson:3 movedFrom: [1]: contains a NUL character (U+0000)")
+    assert.strictEqual(outcomeOf({ title: "T", slug: "s", body: "x", movedFrom: ["b".repeat(3000)] }), "export.ndjson:3 movedFrom: [0]: longer than 200 characters (3000)")
+  })
+})

@@ -93,7 +93,15 @@ export interface Cursor {
   readonly id: string
 }
 
-const CursorJson = Schema.parseJson(Schema.Tuple(Schema.Int, Schema.String))
+/**
+ * No id holds a NUL or a lone surrogate: a cursor whose id does is no cursor this service gave
+ * (and PostgreSQL refused the NUL with a 500 where SQLite compared it), so it is a bad cursor, 400.
+ */
+const CursorId = Schema.String.pipe(
+  Schema.filter((id) => !id.includes("\u0000") && (id as unknown as { isWellFormed(): boolean }).isWellFormed())
+)
+
+const CursorJson = Schema.parseJson(Schema.Tuple(Schema.Int, CursorId))
 
 /**
  * `oldSlugs`' answer from (old slug, post id) pairs: each post's slugs, sorted here (a database's
