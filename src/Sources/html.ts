@@ -181,6 +181,26 @@ export const isoDate = (value: unknown): string | undefined => {
   // That includes the space-separated form of Ghost and SQL dumps ("2024-05-14 10:00:00"), which
   // `Date` would read in the host's zone: a CLI import on a laptop shifted every such date.
   const local = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text)
-  const date = new Date(local === null ? text : `${local[1]}T${local[2]}Z`)
+  const date = local !== null ? new Date(`${local[1]}T${local[2]}Z`) : inUtcUnlessZoned(text)
   return Number.isNaN(date.getTime()) || !isCalendarDay(text) ? undefined : date.toISOString()
+}
+
+/**
+ * A zone `Date` reads in a date string: Z, UT, UTC, GMT (with or without an offset after it),
+ * the US zone names of RFC 822, or a numeric offset at the end. Parenthesized comments
+ * ("(CEST)") are left out first, as `Date` ignores them.
+ */
+const ZONE = /\b(?:UTC?|GMT|[ECMP][SD]T)\b|(?:\d|\s)Z\b|[+-]\d{2}:?\d{2}$/i
+
+/**
+ * `text` read by `Date`, as UTC when it names no zone. `Date` reads such a string ("Tue, 02 Jan
+ * 2024 10:00:00", "2024/01/02 10:00", "January 2, 2024") in the host's zone, so one feed gave
+ * other instants, even other days, on other machines. A zone appended is read instead, but only
+ * when there is none: `Date` takes the last zone it finds, and would override the feed's own.
+ */
+const inUtcUnlessZoned = (text: string): Date => {
+  if (ZONE.test(text.replace(/\([^)]*\)/g, " ").trim())) return new Date(text)
+  const date = new Date(`${text} GMT`)
+  // ISO-like forms `Date` reads but not with a zone after a space ("2024-01-02T10").
+  return Number.isNaN(date.getTime()) ? new Date(`${text}Z`) : date
 }

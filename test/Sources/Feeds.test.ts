@@ -269,6 +269,36 @@ describe("html helpers", () => {
     }
   })
 
+  it("isoDate reads any date without a zone as UTC, not the host's time, and keeps a zone it is given", () => {
+    // Node reads TZ again when it is set; Tokyo is a day ahead of UTC before 09:00 UTC, so a
+    // reading in local time moves these dates to another instant, some to another day.
+    const zone = globalThis.process.env["TZ"]
+    globalThis.process.env["TZ"] = "Asia/Tokyo"
+    try {
+      assert.strictEqual(new Date(2024, 0, 2).getTimezoneOffset(), -540, "the zone took effect")
+      const cases: ReadonlyArray<readonly [string, string]> = [
+        ["Tue, 02 Jan 2024 10:00:00", "2024-01-02T10:00:00.000Z"],
+        ["2024/01/02 10:00", "2024-01-02T10:00:00.000Z"],
+        ["January 2, 2024", "2024-01-02T00:00:00.000Z"],
+        ["02 Jan 2024", "2024-01-02T00:00:00.000Z"],
+        ["Tuesday, January 2, 2024 10:00 AM", "2024-01-02T10:00:00.000Z"],
+        ["1/2/2024", "2024-01-02T00:00:00.000Z"],
+        // With a zone, that zone, also where a comment follows it or a name stands for it.
+        ["Tue, 02 Jan 2024 10:00:00 +0200", "2024-01-02T08:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00 +02:00 (CEST)", "2024-01-02T08:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 EST", "2024-01-02T15:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 UT", "2024-01-02T10:00:00.000Z"],
+        ["Tue Jan 02 2024 10:00:00 GMT+0900 (Japan Standard Time)", "2024-01-02T01:00:00.000Z"],
+        ["2024-01-02T10:00:00+0200", "2024-01-02T08:00:00.000Z"],
+        ["2024-01-02 10:00:00 UTC", "2024-01-02T10:00:00.000Z"]
+      ]
+      for (const [text, expected] of cases) assert.strictEqual(isoDate(text), expected, text)
+    } finally {
+      if (zone === undefined) delete globalThis.process.env["TZ"]
+      else globalThis.process.env["TZ"] = zone
+    }
+  })
+
   it("isoDate reads epoch milliseconds, and leaves out a number no date can be (it threw)", () => {
     assert.strictEqual(isoDate(1400000000000), "2014-05-13T16:53:20.000Z")
     for (const bad of [1e20, -1e20, Number.NaN, Number.POSITIVE_INFINITY]) assert.isUndefined(isoDate(bad), String(bad))
