@@ -20,7 +20,7 @@ import { JSONParser } from "@streamparser/json"
 import { DateTime, Effect, Schema, Stream } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { Slug } from "../Domain/Post.js"
-import { htmlBody, isoDate, resolveLinks, textBody } from "./html.js"
+import { htmlBody, readDates, resolveLinks, textBody } from "./html.js"
 import { entry, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export interface GhostExportOptions {
@@ -157,6 +157,12 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
   const type = str(value.type) ?? "post"
   if (type === "page" && options.includePages !== true) return rejected(source, "a Ghost page, not a post", true)
 
+  // Refused, not replaced by one made from the title: that silently moved the post to another
+  // URL than the one it had. One edit in the export (or removing the slug) and a new run fixes it.
+  if (slug !== undefined && !isSlug(slug)) {
+    return rejected(source, `slug ${JSON.stringify(slug)} is not a valid slug (lowercase letters and digits joined by single dashes): correct it in the export, or remove it to have one made from the title`)
+  }
+
   const siteUrl = options.siteUrl?.replace(/\/+$/, "")
   const unplaceholder = (s: string) => s.replace(/__GHOST_URL__/g, siteUrl ?? "")
   const html = str(value.html)
@@ -182,17 +188,22 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
     return authorName === undefined ? [] : [authorName]
   })
   const featureImage = str(value.feature_image)
-  const createdAt = isoDate(value.created_at)
+  const { dates, problems } = readDates(
+    { published_at: value.published_at, updated_at: value.updated_at, created_at: value.created_at },
+    (field) => `${field}:`
+  )
+  if (problems.length > 0) return rejected(source, problems.join("; "))
+  const createdAt = dates.created_at
   return entry(
     source,
     toPostInput({
       title: str(value.title),
-      slug: slug !== undefined && isSlug(slug) ? slug : undefined,
+      slug,
       body,
       tags,
       status: value.status === "published" ? "published" : "draft",
-      publishedAt: isoDate(value.published_at),
-      updatedAt: isoDate(value.updated_at),
+      publishedAt: dates.published_at,
+      updatedAt: dates.updated_at,
       authors,
       summary: str(value.custom_excerpt),
       metadata: {

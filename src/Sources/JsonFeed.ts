@@ -9,7 +9,7 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import type { Post } from "../Domain/Post.js"
-import { htmlBody, isoDate, plainText, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
+import { htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -120,6 +120,11 @@ const mapItem = (
     ? textBody(item.summary)
     : undefined
   if (body === undefined) return rejected(source, `items.${index}: neither content_html, content_text nor summary`)
+  const { dates, problems } = readDates(
+    { date_published: item.date_published, date_modified: item.date_modified },
+    (field) => `items.${index}.${field}:`
+  )
+  if (problems.length > 0) return rejected(source, problems.join("; "))
   // JSON Feed says `title` and `summary` are plain text, but feeds in the wild put HTML and
   // entities in them, so they are read as HTML. Not when `toJsonFeed` wrote them (`_inkwell`):
   // those are exact, and read as HTML "Vec<T> & friends" lost its `<T>` on the way between two
@@ -136,8 +141,8 @@ const mapItem = (
       slug: item._inkwell?.slug ?? undefined,
       body,
       tags: item.tags ?? undefined,
-      publishedAt: isoDate(item.date_published),
-      updatedAt: isoDate(item.date_modified),
+      publishedAt: dates.date_published,
+      updatedAt: dates.date_modified,
       authors: authorNames(item.authors, item.author ? [item.author] : undefined, ...feedAuthors),
       summary,
       metadata: {

@@ -5,12 +5,12 @@
  * `&eacute;`) and numeric ones, titles escaped twice, missing dates (left to the processor's
  * defaults), relative links (made absolute against `xml:base` and the feed's URL), Atom
  * `type="xhtml"` content (kept as markup, not parsed into objects), items without a title
- * (the start of their text stands in).
+ * (the start of their text stands in). A date that is there but unreadable fails its item.
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser"
 import { Either } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
-import { cleanTitle, decodeEntities, escapeHtml, htmlBody, isoDate, plainText, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
+import { cleanTitle, decodeEntities, escapeHtml, htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 const ARRAYS = new Set(["item", "entry", "link", "category", "author", "contributor", "dc:creator", "dc:subject"])
@@ -115,6 +115,12 @@ const rssItem = (item: unknown, index: number, feedUrl: string): SourceItem => {
   const html = encoded ?? description
   const title = cleanTitle(text(node.title) ?? "") || titleFromText(html)
   if (html === undefined && title === "") return rejected(source, `item ${index + 1}: neither title nor content`)
+  const publishedElement = text(node.pubDate) !== undefined ? "pubDate" : "dc:date"
+  const { dates, problems } = readDates(
+    { published: text(node.pubDate) ?? text(node["dc:date"]), updated: text(node["atom:updated"]) },
+    (field) => `<${field === "published" ? publishedElement : "atom:updated"}>`
+  )
+  if (problems.length > 0) return rejected(source, `item ${index + 1}: ${problems.join("; ")}`)
 
   const authors = [...all(node["dc:creator"]), ...all(node.author)].flatMap((a) => {
     const t = text(a)
@@ -130,8 +136,8 @@ const rssItem = (item: unknown, index: number, feedUrl: string): SourceItem => {
       title,
       body: html === undefined ? htmlBody(`<p>${escapeHtml(title)}</p>`) : htmlBody(resolveLinks(html, feedUrl)),
       tags,
-      publishedAt: isoDate(text(node.pubDate) ?? text(node["dc:date"])),
-      updatedAt: isoDate(text(node["atom:updated"])),
+      publishedAt: dates.published,
+      updatedAt: dates.updated,
       authors,
       summary: encoded !== undefined && description !== undefined ? plainText(description) : undefined,
       metadata: {
@@ -176,14 +182,20 @@ const atomEntry = (entryNode: unknown, index: number, feedBase: string, feedUrl:
   const title = atomTitle(atomText(node.title)) ||
     titleFromText(body === undefined ? undefined : body.kind === "html" ? body.value : body.value.replace(/</g, "&lt;"))
   if (body === undefined && title === "") return rejected(source, `entry ${index + 1}: neither title nor content`)
+  const published = text(node.published) ?? text(node.issued)
+  const updated = text(node.updated) ?? text(node.modified)
+  const names = {
+    published: text(node.published) !== undefined ? "published" : "issued",
+    updated: text(node.updated) !== undefined ? "updated" : "modified"
+  }
+  const { dates, problems } = readDates({ published, updated }, (field) => `<${names[field]}>`)
+  if (problems.length > 0) return rejected(source, `entry ${index + 1}: ${problems.join("; ")}`)
 
   const authors = atomNames(node.author)
   const tags = all(node.category).flatMap((c) => {
     const t = attr(c, "label") ?? attr(c, "term")
     return t === undefined ? [] : [t]
   })
-  const published = text(node.published) ?? text(node.issued)
-  const updated = text(node.updated) ?? text(node.modified)
   return entry(
     source,
     toPostInput({
@@ -194,8 +206,8 @@ const atomEntry = (entryNode: unknown, index: number, feedBase: string, feedUrl:
         ? htmlBody(resolveLinks(body.value, bodyBase))
         : textBody(body.value),
       tags,
-      publishedAt: isoDate(published ?? updated),
-      updatedAt: isoDate(updated),
+      publishedAt: dates.published ?? dates.updated,
+      updatedAt: dates.updated,
       authors: authors.length > 0 ? authors : feedAuthors,
       summary: content !== undefined && summary !== undefined
         ? summary.kind === "html" ? plainText(summary.value) : summary.value

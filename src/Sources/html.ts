@@ -186,6 +186,34 @@ export const isoDate = (value: unknown): string | undefined => {
 }
 
 /**
+ * Date fields of one item, each read with `isoDate`: the instants (undefined where a field is
+ * absent: missing, null or blank), and for every field present but no date, why, naming it as
+ * `label` says. A field that is there and unreadable fails its item, as a bad date does in a
+ * markdown file: left out, the post was dated at the import's time without a word.
+ */
+export const readDates = <K extends string>(
+  fields: Readonly<Record<K, unknown>>,
+  label: (field: K) => string
+): { readonly dates: Record<K, string | undefined>; readonly problems: ReadonlyArray<string> } => {
+  const dates = {} as Record<K, string | undefined>
+  const problems: Array<string> = []
+  for (const field of Object.keys(fields) as Array<K>) {
+    const value = fields[field]
+    const absent = value === undefined || value === null || (typeof value === "string" && value.trim() === "")
+    dates[field] = absent ? undefined : isoDate(value)
+    if (!absent && dates[field] === undefined) problems.push(`${label(field)} ${describeBadDate(value)}`)
+  }
+  return { dates, problems }
+}
+
+const describeBadDate = (value: unknown): string =>
+  typeof value === "string"
+    ? `${JSON.stringify(value.length > 80 ? `${value.slice(0, 79)}…` : value)} is not a date (expected RFC 822 like "Tue, 14 May 2024 09:30:00 +0200" or ISO 8601 like 2024-05-14T09:30:00Z)`
+    : typeof value === "number"
+    ? `${value} is not a date (epoch milliseconds out of range)`
+    : `expected a date, got ${Array.isArray(value) ? "a list" : typeof value}`
+
+/**
  * A zone `Date` reads in a date string: Z, UT, UTC, GMT (with or without an offset after it),
  * the US zone names of RFC 822, or a numeric offset at the end. Parenthesized comments
  * ("(CEST)") are left out first, as `Date` ignores them.

@@ -50,7 +50,37 @@ describe("RSS 2.0", () => {
       assert.strictEqual(untitled!.source, `${feedUrl}#item-2`)
 
       assert.strictEqual(guidLink!.input.metadata?.url, "https://blog.example.com/permalink-guid")
-      assert.isUndefined(guidLink!.input.publishedAt, "an unreadable date is left out, not fatal")
+      assert.strictEqual(guidLink!.input.publishedAt, "2024-05-15T08:00:00.000Z", "no zone: UTC")
+    }))
+
+  it.effect("a date that is there but unreadable fails its item, naming the element and the value; the rest is read", () =>
+    Effect.gen(function*() {
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><guid>bad</guid><title>Bad date</title><pubDate>not a date</pubDate><description>x</description></item>
+<item><guid>bad-updated</guid><title>Bad update</title><atom:updated>soon</atom:updated><description>x</description></item>
+<item><guid>impossible</guid><title>No such day</title><dc:date>2024-02-30T10:00:00Z</dc:date><description>x</description></item>
+<item><guid>good</guid><title>Good</title><pubDate>Tue, 14 May 2024 09:30:00 +0200</pubDate><description>x</description></item>
+<item><guid>none</guid><title>No date</title><pubDate> </pubDate><description>x</description></item>
+</channel></rss>`
+      const atom = `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+<entry><id>e1</id><title>Bad</title><updated>yesterday</updated><content>x</content></entry>
+<entry><id>e2</id><title>Good</title><updated>2024-06-02T10:00:00Z</updated><content>x</content></entry>
+</feed>`
+      const layer = servedBy({ "/rss": { body: rss, type: "application/rss+xml" }, "/atom": { body: atom, type: "application/atom+xml" } })
+      const fromRss = yield* collect(fromUrl("https://d.example/rss")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(fromRss.entries.map((e) => [e.input.title, e.input.publishedAt]), [
+        ["Good", "2024-05-14T07:30:00.000Z"],
+        ["No date", undefined]
+      ])
+      assert.deepStrictEqual(fromRss.rejected.map((r) => r.source), ["https://d.example/rss#bad", "https://d.example/rss#bad-updated", "https://d.example/rss#impossible"])
+      assert.match(fromRss.rejected[0]!.reason, /^item 1: <pubDate> "not a date" is not a date \(expected /)
+      assert.match(fromRss.rejected[1]!.reason, /^item 2: <atom:updated> "soon" is not a date/)
+      assert.match(fromRss.rejected[2]!.reason, /^item 3: <dc:date> "2024-02-30T10:00:00Z" is not a date/)
+
+      const fromAtom = yield* collect(fromUrl("https://d.example/atom")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(fromAtom.entries.map((e) => e.input.title), ["Good"])
+      assert.deepStrictEqual(fromAtom.rejected.map((r) => r.source), ["https://d.example/atom#e1"])
+      assert.match(fromAtom.rejected[0]!.reason, /^entry 1: <updated> "yesterday" is not a date/)
     }))
 
   it.effect("a title's markup is dropped, its other angle brackets are text (Vec<T>, as Inkwell's own RSS writes it)", () =>
@@ -168,6 +198,25 @@ describe("JSON Feed 1.1", () => {
       const post = yield* process(one!.input, one!.source)
       assert.notInclude(post.html, "<script")
       assert.strictEqual(post.excerpt, "First one")
+    }))
+
+  it.effect("a date that is there but unreadable fails its item, naming the field and the value", () =>
+    Effect.gen(function*() {
+      const body = JSON.stringify({
+        version: "https://jsonfeed.org/version/1.1",
+        items: [
+          { id: "a", title: "A", content_text: "x", date_published: "yesterday" },
+          { id: "b", title: "B", content_text: "x", date_published: "2024-01-02T03:04:05Z", date_modified: "later" },
+          { id: "c", title: "C", content_text: "x", date_published: "2024-01-02T03:04:05Z", date_modified: null }
+        ]
+      })
+      const layer = servedBy({ "/feed.json": { body, type: "application/feed+json" } })
+      const { entries, rejected } = yield* collect(fromUrl("https://j.example/feed.json")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(entries.map((e) => e.input.title), ["C"])
+      assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason.split(" (")[0]]), [
+        ["https://j.example/feed.json#a", "items.0.date_published: \"yesterday\" is not a date"],
+        ["https://j.example/feed.json#b", "items.1.date_modified: \"later\" is not a date"]
+      ])
     }))
 
   it.effect("follows next_url pages, stopping at a loop", () =>
