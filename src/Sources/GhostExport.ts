@@ -68,11 +68,16 @@ const rows = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: string): Strea
       out.push({ table: stack.length === 3 ? "meta" : String(key), value })
     }
     parser.onError = (err) => {
+      // The parser's words for "cut off" and its internal states are no help to a reader.
+      const ended = /ended in mid-parsing|ended in the middle of a token/.test(err.message)
+      const at = /absolute position "(\d+)"/.exec(err.message)?.[1]
       failure ??= new DecodeError({
         url: name,
         format: "ghost",
-        path: `near byte ${offset}`,
-        reason: err.message
+        path: ended ? `byte ${offset}` : at !== undefined ? `byte ${at}` : `near byte ${offset}`,
+        reason: ended
+          ? "the JSON ends before it is complete (cut off?)"
+          : err.message.replace(/ at chunk position "\d+" \(absolute position "\d+"\)/, "").replace(/ in state \w+$/, "")
       })
     }
     const take = (): Effect.Effect<Array<Row>, DecodeError> => {

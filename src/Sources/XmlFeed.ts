@@ -10,6 +10,7 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser"
 import { Either } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
+import { lineColumn } from "./body.js"
 import { cleanTitle, decodeEntities, escapeHtml, htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
@@ -79,12 +80,32 @@ const atomText = (v: unknown): AtomText | undefined => {
 
 const atomTitle = (t: AtomText | undefined): string => (t === undefined ? "" : t.kind === "html" ? cleanTitle(t.value) : t.value.replace(/\s+/g, " ").trim())
 
+const parseNames = (json: string): ReadonlyArray<string> | undefined => {
+  try {
+    const names: unknown = JSON.parse(json)
+    return Array.isArray(names) && names.every((n) => typeof n === "string") ? names : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** Parses and checks well-formedness first, so a broken document names its line and column. */
 const parseXml = (xml: string, url: string): Either.Either<Node, DecodeError> => {
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: true })
   if (valid !== true) {
+    // Elements left open at the end (a document cut off) come as a JSON dump of their names at
+    // "line 1, column 1"; said plainly, at the end, where the document stops.
+    const open = /^Invalid '(\[.*\])' found\.$/s.exec(valid.err.msg)
+    const names = open === null ? undefined : parseNames(open[1]!)
     return Either.left(
-      new DecodeError({ url, format: "xml", path: `line ${valid.err.line}, column ${valid.err.col}`, reason: valid.err.msg })
+      names === undefined
+        ? new DecodeError({ url, format: "xml", path: `line ${valid.err.line}, column ${valid.err.col}`, reason: valid.err.msg })
+        : new DecodeError({
+          url,
+          format: "xml",
+          path: lineColumn(xml.trimEnd(), xml.trimEnd().length),
+          reason: `the document ends inside ${names.map((n) => `<${n}>`).join(", ")}, never closed (cut off?)`
+        })
     )
   }
   try {

@@ -284,6 +284,50 @@ describe("format detection", () => {
       }
     }))
 
+  it.effect("a body that cannot be read says plainly what it was read as, where, and what is wrong", () =>
+    Effect.gen(function*() {
+      const layer = servedBy({
+        "/broken.xml": { body: "<?xml version=\"1.0\"?>\n<rss version=\"2.0\">\n<channel>\n<item><title>x", type: "application/rss+xml" },
+        "/mismatched.xml": { body: "<rss>\n<channel>\n<item>\n</channel>\n</rss>", type: "application/rss+xml" },
+        "/notafeed.txt": { body: "hello, world", type: "text/plain" },
+        "/broken.json": { body: "{\"version\": \"https://jsonfeed.org/version/1.1\",\n \"items\": [", type: "application/feed+json" },
+        "/comma.json": { body: "{\n  \"a\": 1,\n}", type: "application/json" },
+        "/other.json": { body: "{\"a\": 1}", type: "application/json" },
+        "/page": { body: "<!doctype html><html><body>hi</body></html>", type: "text/html" }
+      })
+      const message = (path: string) =>
+        collect(fromUrl(`https://x.example${path}`)).pipe(
+          Effect.provide(layer),
+          Effect.flip,
+          Effect.map((e) => e.message)
+        )
+      assert.strictEqual(
+        yield* message("/broken.xml"),
+        "https://x.example/broken.xml: cannot read as RSS or Atom (XML) at line 4, column 15: the document ends inside <rss>, <channel>, <item>, <title>, never closed (cut off?)"
+      )
+      assert.strictEqual(
+        yield* message("/mismatched.xml"),
+        "https://x.example/mismatched.xml: cannot read as RSS or Atom (XML) at line 4, column 1: Expected closing tag 'item' (opened in line 3, col 1) instead of closing tag 'channel'."
+      )
+      assert.strictEqual(
+        yield* message("/notafeed.txt"),
+        "https://x.example/notafeed.txt: not a feed: neither JSON nor XML (content type \"text/plain\", starts with \"hello, world\")"
+      )
+      assert.strictEqual(
+        yield* message("/broken.json"),
+        "https://x.example/broken.json: cannot read as JSON at line 2, column 12: the JSON ends before it is complete (cut off?)"
+      )
+      assert.strictEqual(
+        yield* message("/comma.json"),
+        "https://x.example/comma.json: cannot read as JSON at line 3, column 1: Expected double-quoted property name"
+      )
+      assert.match(yield* message("/other.json"), /^https:\/\/x\.example\/other\.json: not a feed: JSON, but neither a JSON Feed /)
+      assert.strictEqual(
+        yield* message("/page"),
+        "https://x.example/page: not a feed: an HTML page that links to no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type in it)"
+      )
+    }))
+
   it.effect("decodes ISO-8859-1 from the XML declaration", () =>
     Effect.gen(function*() {
       const xml = `<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><item><title>Caf\u00e9</title><description>x</description></item></channel></rss>`

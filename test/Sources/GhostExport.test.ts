@@ -132,6 +132,9 @@ describe("Ghost export", () => {
       }
       const truncated = yield* collect(ghostExport(chunked(fixture("ghost-export.json").slice(0, 500), 64), { name: "t" })).pipe(Effect.exit)
       assert.strictEqual(failureTag(truncated)?._tag, "DecodeError")
+      // Said plainly, without the parser's internal states.
+      assert.match(failureTag(truncated)?.message ?? "", /^t: cannot read as a Ghost export at byte \d+: the JSON ends before it is complete \(cut off\?\)$/)
+      assert.notInclude(failureTag(exit)?.message ?? "", "in state")
     }))
 
   it.effect("a JSON file that is not a Ghost export is a DecodeError", () =>
