@@ -15,6 +15,7 @@
  *   the connection is dropped, rather than reading what is left.
  * - The host permit is taken outside the attempt's timeout: waiting for a busy host is not the
  *   host being slow.
+ * - No trace context is sent: the spans stay ours, the hosts are arbitrary.
  */
 import { HttpClient, HttpClientRequest, type HttpClientResponse, type Headers } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -118,7 +119,9 @@ const describe = (e: unknown): string => {
 /** Builds the service over whatever `HttpClient` is in context. */
 export const makeFeedClient = (settings: FeedClientSettings): Effect.Effect<FeedClientShape, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const client = HttpClient.withScope(yield* HttpClient.HttpClient)
+    // No trace headers (`traceparent`, `b3`): a feed's host is a stranger, and they would tell it
+    // our trace and span ids and invite it into a trace it is no part of.
+    const client = HttpClient.withScope(HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false))
     // Grows with the number of distinct hosts seen, which an import keeps small.
     const hosts = new Map<string, FairSemaphore>()
     const hostPermit = (host: string): FairSemaphore => {

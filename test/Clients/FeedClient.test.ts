@@ -41,6 +41,21 @@ describe("FeedClient (real server)", () => {
       assert.strictEqual(seen.headers["user-agent"], "inkwell-test/1")
     }))
 
+  it.scoped("sends no trace headers: a remote source is someone else's host, not part of our trace", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/rss+xml" })
+        res.end("<rss/>")
+      })
+      // Inside a span, as every import runs: that is when the client would propagate it.
+      yield* get(`${server.url}/feed.xml`).pipe(Effect.withSpan("import"), Effect.provide(client({})))
+      const seen = yield* Queue.take(server.requests)
+      assert.strictEqual(seen.path, "/feed.xml")
+      for (const header of ["traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-sampled"]) {
+        assert.notProperty(seen.headers, header, `${header}: ${String(seen.headers[header])}`)
+      }
+    }))
+
   it.scoped("503, 503, 200 succeeds on the third attempt after exponential backoff", () =>
     Effect.gen(function*() {
       const server = yield* testServer((_req, res, seen) => {
