@@ -199,6 +199,12 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
   )
   if (problems.length > 0) return rejected(source, problems.join("; "))
   const createdAt = dates.created_at
+  // Scheduled in Ghost is published with a date to come here, hidden until then, as Inkwell's
+  // own scheduled posts are; as a draft it was never published. Without a date it has no time.
+  const scheduled = value.status === "scheduled"
+  if (scheduled && dates.published_at === undefined) {
+    return rejected(source, "status \"scheduled\" without a published_at: no time to publish it at")
+  }
   return entry(
     source,
     toPostInput({
@@ -206,7 +212,7 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
       slug,
       body,
       tags,
-      status: value.status === "published" ? "published" : "draft",
+      status: value.status === "published" || scheduled ? "published" : "draft",
       publishedAt: dates.published_at,
       updatedAt: dates.updated_at,
       authors,

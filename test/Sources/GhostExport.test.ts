@@ -105,6 +105,31 @@ describe("Ghost export", () => {
       assert.match(rejected[0]!.reason, /^slug "Bad Slug" is not a valid slug/)
     }))
 
+  it.effect("a scheduled post stays scheduled: published, dated when Ghost would have published it", () =>
+    Effect.gen(function*() {
+      const ghost = JSON.stringify({
+        db: [{
+          meta: { version: "5.0.0" },
+          data: {
+            posts: [
+              { id: "p1", title: "Later", slug: "later", html: "<p>x</p>", status: "scheduled", published_at: "2099-01-02T10:00:00.000Z" },
+              { id: "p2", title: "Undated", slug: "undated", html: "<p>y</p>", status: "scheduled", published_at: null },
+              { id: "p3", title: "Draft", slug: "draft", html: "<p>z</p>", status: "draft" }
+            ]
+          }
+        }]
+      })
+      const { entries, rejected } = yield* collect(ghostExport(chunked(ghost, 64), { name: "g.json" }))
+      assert.deepStrictEqual(entries.map((e) => [e.input.slug, e.input.status, e.input.publishedAt]), [
+        ["later", "published", "2099-01-02T10:00:00.000Z"],
+        ["draft", "draft", undefined]
+      ])
+      assert.strictEqual(entries[0]!.input.metadata?.ghostStatus, "scheduled")
+      assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason]), [
+        ["g.json#undated", "status \"scheduled\" without a published_at: no time to publish it at"]
+      ])
+    }))
+
   it.effect("pages are included on request; without a site URL the placeholder is dropped", () =>
     Effect.gen(function*() {
       const { entries } = yield* collect(ghostExport(chunked(fixture("ghost-export.json"), 4096), { name: "g", includePages: true }))
