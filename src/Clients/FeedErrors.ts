@@ -64,8 +64,7 @@ const FORMAT_NAMES: Readonly<Record<string, string>> = {
   "json-feed": "a JSON Feed",
   xml: "RSS or Atom (XML)",
   ghost: "a Ghost export",
-  inkwell: "an Inkwell /posts page",
-  http: "an HTTP body"
+  inkwell: "an Inkwell /posts page"
 }
 
 /** Where nothing more precise than "somewhere in it" is known: left out of the message. */
@@ -85,6 +84,7 @@ export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError"
 }) {
   get message() {
     if (this.format === "unknown" || this.format === "html") return `${this.url}: not a feed: ${this.reason}`
+    if (this.format === "http") return `${this.url}: ${this.reason}`
     const where = NOWHERE.has(this.path) ? "" : this.path.startsWith("near ") ? ` ${this.path}` : ` at ${this.path}`
     return `${this.url}: cannot read as ${FORMAT_NAMES[this.format] ?? this.format}${where}: ${this.reason}`
   }

@@ -54,6 +54,8 @@ export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | 
   const url = resource.finalUrl
   const start = text.trimStart()[0]
   const jsonType = resource.contentType.endsWith("json")
+  // Before any parser sees it: their messages would quote the bytes.
+  if (isBinary(text)) return Either.left(notAFeed(resource, text))
   if (start === "{" || start === "[" || (jsonType && start !== "<")) {
     return Either.flatMap(parseJsonBody(text, url), (json): Either.Either<Detected, DecodeError> => {
       if (isJsonFeed(json)) return Either.map(parseJsonFeed(json, url), (feed) => ({ _tag: "Feed", feed }))
@@ -75,15 +77,19 @@ export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | 
     }
     return Either.right({ _tag: "Html", alternates: feedLinks(text, url) })
   }
-  return Either.left(
-    new DecodeError({
-      url,
-      format: "unknown",
-      path: "(root)",
-      reason: `neither JSON nor XML (content type "${resource.contentType || "none"}", ${describeStart(text, resource.bytes)})`
-    })
-  )
+  return Either.left(notAFeed(resource, text))
 }
+
+const notAFeed = (resource: Pick<FetchedResource, "finalUrl" | "bytes" | "contentType">, text: string): DecodeError =>
+  new DecodeError({
+    url: resource.finalUrl,
+    format: "unknown",
+    path: "(root)",
+    reason: `neither JSON nor XML (content type "${resource.contentType || "none"}", ${describeStart(text, resource.bytes)})`
+  })
+
+/** Control characters other than whitespace, or U+FFFD (bytes that are no UTF-8), near the start. */
+const isBinary = (text: string): boolean => /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/.test(text.slice(0, 512))
 
 /**
  * How a body that is no feed begins, for a message: its first characters when they are text;
@@ -93,8 +99,7 @@ export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | 
 const describeStart = (text: string, bytes: Uint8Array): string => {
   const head = text.trimStart().slice(0, 20)
   if (head === "") return "empty"
-  // Control characters other than whitespace, and U+FFFD (bytes that are no UTF-8).
-  if (/[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/.test(text.slice(0, 512))) {
+  if (isBinary(text)) {
     return bytes[0] === 0x1f && bytes[1] === 0x8b ? `gzip-compressed data (${bytes.length} bytes) without a Content-Encoding header saying so` : `binary data (${bytes.length} bytes), not text`
   }
   return `starts with ${JSON.stringify(head)}`

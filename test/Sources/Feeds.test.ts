@@ -2,6 +2,7 @@
  * Feed formats → PostInput, through `fromUrl` with a test HttpClient (no network), and then
  * through the real PostProcessor to check that feed HTML ends up sanitized like markdown's.
  */
+import { gzipSync } from "node:zlib"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import type { PostInput } from "../../src/Domain/Post.js"
@@ -325,6 +326,28 @@ describe("format detection", () => {
       assert.strictEqual(
         yield* message("/page"),
         "https://x.example/page: not a feed: an HTML page that links to no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type in it)"
+      )
+    }))
+
+  it.effect("a compressed or binary body is described, never quoted into the message", () =>
+    Effect.gen(function*() {
+      const gzip = Uint8Array.from(gzipSync(fixture("rss.xml")))
+      const layer = servedBy({
+        "/feed.xml": { body: gzip, type: "application/rss+xml" },
+        "/feed.json": { body: gzip, type: "application/feed+json" },
+        "/image": { body: Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), type: "image/png" }
+      })
+      const message = (path: string) =>
+        collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer), Effect.flip, Effect.map((e) => e.message))
+      for (const [path, type] of [["/feed.xml", "application/rss+xml"], ["/feed.json", "application/feed+json"]] as const) {
+        assert.strictEqual(
+          yield* message(path),
+          `https://x.example${path}: not a feed: neither JSON nor XML (content type "${type}", gzip-compressed data (${gzip.length} bytes) without a Content-Encoding header saying so)`
+        )
+      }
+      assert.strictEqual(
+        yield* message("/image"),
+        "https://x.example/image: not a feed: neither JSON nor XML (content type \"image/png\", binary data (12 bytes), not text)"
       )
     }))
 
