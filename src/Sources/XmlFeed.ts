@@ -5,13 +5,13 @@
  * `&eacute;`) and numeric ones, titles escaped twice, missing dates (left to the processor's
  * defaults), relative links (made absolute against `xml:base` and the feed's URL), Atom
  * `type="xhtml"` content (kept as markup, not parsed into objects), items without a title
- * (the start of their text stands in). A date that is there but unreadable fails its item.
+ * (the start of their text stands in, their link or id gives the slug). A date that is there but unreadable fails its item.
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser"
 import { Either } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { lineColumn } from "./body.js"
-import { cleanTitle, decodeEntities, escapeHtml, htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
+import { cleanTitle, decodeEntities, escapeHtml, htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody, untitledSlug } from "./html.js"
 import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 const ARRAYS = new Set(["item", "entry", "link", "category", "author", "contributor", "dc:creator", "dc:subject"])
@@ -134,8 +134,11 @@ const rssItem = (item: unknown, index: number, feedUrl: string): SourceItem => {
   const encoded = text(node["content:encoded"])
   const description = text(node.description)
   const html = encoded ?? description
-  const title = cleanTitle(text(node.title) ?? "") || titleFromText(html)
+  const ownTitle = cleanTitle(text(node.title) ?? "")
+  const title = ownTitle || titleFromText(html)
   if (html === undefined && title === "") return rejected(source, `item ${index + 1}: neither title nor content`)
+  if (title === "") return rejected(source, `item ${index + 1}: no <title>, and no text in its content to make one from`)
+  const slug = ownTitle === "" ? untitledSlug(link, guid) : undefined
   const publishedElement = text(node.pubDate) !== undefined ? "pubDate" : "dc:date"
   const { dates, problems } = readDates(
     { published: text(node.pubDate) ?? text(node["dc:date"]), updated: text(node["atom:updated"]) },
@@ -155,6 +158,7 @@ const rssItem = (item: unknown, index: number, feedUrl: string): SourceItem => {
     source,
     toPostInput({
       title,
+      slug,
       body: html === undefined ? htmlBody(`<p>${escapeHtml(title)}</p>`) : htmlBody(resolveLinks(html, feedUrl)),
       tags,
       publishedAt: dates.published,
@@ -200,9 +204,12 @@ const atomEntry = (entryNode: unknown, index: number, feedBase: string, feedUrl:
   const contentBase = baseOf(first(node.content), base)
   const body = content ?? summary
   const bodyBase = content !== undefined ? contentBase : baseOf(first(node.summary), base)
-  const title = atomTitle(atomText(node.title)) ||
+  const ownTitle = atomTitle(atomText(node.title))
+  const title = ownTitle ||
     titleFromText(body === undefined ? undefined : body.kind === "html" ? body.value : body.value.replace(/</g, "&lt;"))
   if (body === undefined && title === "") return rejected(source, `entry ${index + 1}: neither title nor content`)
+  if (title === "") return rejected(source, `entry ${index + 1}: no <title>, and no text in its content to make one from`)
+  const slug = ownTitle === "" ? untitledSlug(link, text(node.id)) : undefined
   const published = text(node.published) ?? text(node.issued)
   const updated = text(node.updated) ?? text(node.modified)
   const names = {
@@ -221,6 +228,7 @@ const atomEntry = (entryNode: unknown, index: number, feedBase: string, feedUrl:
     source,
     toPostInput({
       title,
+      slug,
       body: body === undefined
         ? htmlBody(`<p>${escapeHtml(title)}</p>`)
         : body.kind === "html"

@@ -6,6 +6,7 @@
 import { decodeHTML } from "entities"
 import { isCalendarDate } from "../Processing/dates.js"
 import { urlScheme } from "../Processing/sanitize.js"
+import { slugify } from "../Processing/text.js"
 
 /** Named and numeric HTML character references decoded once. */
 export const decodeEntities = (text: string): string => (text.includes("&") ? decodeHTML(text) : text)
@@ -60,6 +61,29 @@ export const shorten = (text: string, max: number): string => {
   const cut = text.slice(0, max - 1)
   const space = cut.lastIndexOf(" ")
   return `${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`
+}
+
+/**
+ * A slug for an item that has no title, from its link, else its id: its title is made from the
+ * start of its text, and made into a slug, that collided for every two items that start alike
+ * (two "Photo of the day" posts: `duplicate slug`, the cause out of sight). A link's path and
+ * query ("https://m.example/@ada/1112" → "ada-1112"), an id that is no URL as it is; undefined
+ * when neither gives one (the title's slug then).
+ */
+export const untitledSlug = (link: string | undefined, id: string | undefined): string | undefined => {
+  for (const value of [link, id]) {
+    if (value === undefined || value.trim() === "") continue
+    let text = value.trim()
+    try {
+      const url = new URL(text)
+      if (url.protocol === "http:" || url.protocol === "https:") text = `${url.pathname.replace(/\.(?:html?|php|aspx?)$/i, "")}${url.search}`
+    } catch {
+      // Not a URL: the id as it is ("tag:blog.example,2024:17" and the like too).
+    }
+    const slug = slugify(text)
+    if (slug !== "") return slug
+  }
+  return undefined
 }
 
 /** `value` made absolute against `base`; fragments, absolute URLs and unparsable values unchanged. */

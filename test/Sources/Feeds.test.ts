@@ -84,6 +84,52 @@ describe("RSS 2.0", () => {
       assert.match(fromAtom.rejected[0]!.reason, /^entry 1: <updated> "yesterday" is not a date/)
     }))
 
+  it.effect("an item without a title takes its slug from its link or guid, so two that start alike do not collide", () =>
+    Effect.gen(function*() {
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><link>https://m.example/@ada/1112.html</link><description>Photo of the day</description></item>
+<item><link>https://m.example/@ada/1113.html</link><description>Photo of the day</description></item>
+<item><guid isPermaLink="false">tag:m.example,2024:17</guid><description>Photo of the day</description></item>
+<item><link>https://m.example/?p=18</link><description>Photo of the day</description></item>
+<item><guid>img</guid><description>&lt;img src="/a.png"&gt;</description></item>
+<item><title>Titled</title><link>https://m.example/titled</link><description>x</description></item>
+</channel></rss>`
+      const atom = `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+<entry><id>urn:uuid:1</id><link href="https://a.example/notes/1"/><updated>2024-06-02T10:00:00Z</updated><content>Photo of the day</content></entry>
+<entry><id>urn:uuid:2</id><updated>2024-06-02T10:00:00Z</updated><content>Photo of the day</content></entry>
+</feed>`
+      const json = JSON.stringify({
+        version: "https://jsonfeed.org/version/1.1",
+        items: [
+          { id: "https://j.example/notes/1", content_text: "Photo of the day" },
+          { id: 2, content_text: "Photo of the day" },
+          { id: 3, content_html: "<img src=\"/a.png\">" }
+        ]
+      })
+      const layer = servedBy({
+        "/rss": { body: rss, type: "application/rss+xml" },
+        "/atom": { body: atom, type: "application/atom+xml" },
+        "/json": { body: json, type: "application/feed+json" }
+      })
+      const read = (path: string) => collect(fromUrl(`https://m.example${path}`)).pipe(Effect.provide(layer))
+      const fromRss = yield* read("/rss")
+      assert.deepStrictEqual(fromRss.entries.map((e) => [e.input.title, e.input.slug]), [
+        ["Photo of the day", "ada-1112"],
+        ["Photo of the day", "ada-1113"],
+        ["Photo of the day", "tag-m-example-2024-17"],
+        ["Photo of the day", "p-18"],
+        ["Titled", undefined]
+      ])
+      assert.deepStrictEqual(fromRss.rejected.map((r) => [r.source, r.reason]), [
+        ["https://m.example/rss#img", "item 5: no <title>, and no text in its content to make one from"]
+      ])
+      const fromAtom = yield* read("/atom")
+      assert.deepStrictEqual(fromAtom.entries.map((e) => e.input.slug), ["notes-1", "urn-uuid-2"])
+      const fromJson = yield* read("/json")
+      assert.deepStrictEqual(fromJson.entries.map((e) => e.input.slug), ["notes-1", "2"])
+      assert.deepStrictEqual(fromJson.rejected.map((r) => r.reason), ["items.2: no title, and no text in its content to make one from"])
+    }))
+
   it.effect("a title's markup is dropped, its other angle brackets are text (Vec<T>, as Inkwell's own RSS writes it)", () =>
     Effect.gen(function*() {
       const items = [

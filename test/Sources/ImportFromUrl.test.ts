@@ -59,4 +59,21 @@ describe("importFromUrls", () => {
       const good = yield* Effect.flatMap(PostRepository, (r) => r.getBySlug("good-date"))
       assert.strictEqual(good.publishedAt === null ? null : DateTime.formatIso(good.publishedAt), "2024-01-02T10:00:00.000Z")
     }).pipe(Effect.provide(services)))
+
+  it.scoped("two items without a title whose text starts alike are two posts, not a duplicate slug", () =>
+    Effect.gen(function*() {
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><link>https://m.example/notes/1</link><description>Photo of the day</description></item>
+<item><link>https://m.example/notes/2</link><description>Photo of the day</description></item>
+</channel></rss>`
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/rss+xml" })
+        res.end(rss)
+      })
+      const summary = yield* importFromUrls([`${server.url}/feed.xml`])
+      assert.deepStrictEqual(summary.failures, [])
+      assert.strictEqual(summary.imported, 2)
+      const posts = yield* Effect.forEach(["notes-1", "notes-2"], (slug) => Effect.flatMap(PostRepository, (r) => r.getBySlug(slug)))
+      assert.deepStrictEqual(posts.map((p) => p.title), ["Photo of the day", "Photo of the day"])
+    }).pipe(Effect.provide(services)))
 })
