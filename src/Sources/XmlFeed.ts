@@ -5,7 +5,8 @@
  * `&eacute;`) and numeric ones, titles escaped twice, missing dates (left to the processor's
  * defaults), relative links (made absolute against `xml:base` and the feed's URL), Atom
  * `type="xhtml"` content (kept as markup, not parsed into objects), items without a title
- * (the start of their text stands in, their link or id gives the slug). A date that is there but unreadable fails its item.
+ * (the start of their text stands in, their link or id gives the slug). A date that is there
+ * but unreadable fails its item.
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser"
 import { Either } from "effect"
