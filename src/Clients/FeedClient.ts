@@ -15,13 +15,19 @@
  *   the connection is dropped, rather than reading what is left.
  * - The host permit is taken outside the attempt's timeout: waiting for a busy host is not the
  *   host being slow.
+ * - No trace context is sent: the spans stay ours, the hosts are arbitrary.
+ * - A gzip, deflate or br body is decoded as it streams, and the size limit counts decoded
+ *   bytes; any other `Content-Encoding` is a `DecodeError` naming it (its bytes are no text).
  */
 import { HttpClient, HttpClientRequest, type HttpClientResponse, type Headers } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import { NodeHttpClient, NodeStream } from "@effect/platform-node"
+import type { Duplex } from "node:stream"
+import * as Zlib from "node:zlib"
 import { Clock, type ConfigError, Context, Duration, Effect, Either, Layer, Schedule, Stream } from "effect"
 import { FairSemaphore } from "../Database/FairSemaphore.js"
 import { FeedClientConfig, type FeedClientInput, FeedClientOptions, type FeedClientSettings } from "./FeedClientOptions.js"
 import {
+  DecodeError,
   type FeedError,
   HttpStatusError,
   InvalidUrl,
@@ -58,6 +64,9 @@ export interface FeedClientShape {
   /** GETs `url` with timeout, retries, deadline, redirect and size limits. */
   readonly get: (url: string, options?: GetOptions) => Effect.Effect<FetchedResource, FeedError>
 }
+
+/** Every coding the body is decoded from (`DECODERS`): feeds are text, and shrink a lot. */
+const ACCEPT_ENCODING = "gzip, deflate, br"
 
 const DEFAULT_ACCEPT =
   "application/feed+json, application/json;q=0.9, application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
@@ -105,6 +114,21 @@ export const retrySchedule = (s: FeedClientSettings): Schedule.Schedule<FeedErro
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 
+/** Content codings a body is decoded from (RFC 9110 8.4.1), `x-gzip` being `gzip`. */
+const DECODERS: Readonly<Record<string, () => Duplex>> = {
+  gzip: () => Zlib.createGunzip(),
+  deflate: () => Zlib.createInflate(),
+  br: () => Zlib.createBrotliDecompress()
+}
+
+/** The codings of a `Content-Encoding` header, in the order they were applied; `identity` left out. */
+const contentCodings = (header: string | undefined): Array<string> =>
+  (header ?? "")
+    .split(",")
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== "" && coding !== "identity")
+    .map((coding) => (coding === "x-gzip" ? "gzip" : coding))
+
 const mediaType = (headers: Headers.Headers): string => (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
 
 const describe = (e: unknown): string => {
@@ -118,7 +142,9 @@ const describe = (e: unknown): string => {
 /** Builds the service over whatever `HttpClient` is in context. */
 export const makeFeedClient = (settings: FeedClientSettings): Effect.Effect<FeedClientShape, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const client = HttpClient.withScope(yield* HttpClient.HttpClient)
+    // No trace headers (`traceparent`, `b3`): a feed's host is a stranger, and they would tell it
+    // our trace and span ids and invite it into a trace it is no part of.
+    const client = HttpClient.withScope(HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false))
     // Grows with the number of distinct hosts seen, which an import keeps small.
     const hosts = new Map<string, FairSemaphore>()
     const hostPermit = (host: string): FairSemaphore => {
@@ -138,10 +164,37 @@ export const makeFeedClient = (settings: FeedClientSettings): Effect.Effect<Feed
       if (Number.isFinite(declared) && declared > settings.maxBytes) {
         return Effect.fail(new ResponseTooLarge({ url, attempts, limitBytes: settings.maxBytes, receivedBytes: declared }))
       }
+      const codings = contentCodings(response.headers["content-encoding"])
+      const unsupported = codings.find((coding) => !(coding in DECODERS))
+      if (unsupported !== undefined) {
+        return Effect.fail(
+          new DecodeError({
+            url,
+            format: "http",
+            path: "Content-Encoding",
+            reason: `the body is ${JSON.stringify(unsupported)}-encoded (Content-Encoding), which cannot be decoded here (only ${Object.keys(DECODERS).join(", ")})`
+          })
+        )
+      }
+      const raw = response.stream.pipe(
+        Stream.mapError((cause) => new NetworkError({ url, attempts, reason: `body cut off: ${describe(cause)}`, cause }))
+      )
+      // Decoded as it streams, the last coding applied first; the size limit below counts the
+      // decoded bytes, so a small compressed body that inflates past it stops there too.
+      const decoded = codings.reduceRight<Stream.Stream<Uint8Array, FeedError>>(
+        (stream, coding) =>
+          NodeStream.pipeThroughDuplex(stream, DECODERS[coding]!, (cause) =>
+            new DecodeError({
+              url,
+              format: "http",
+              path: "Content-Encoding",
+              reason: `the ${coding}-encoded body (Content-Encoding) cannot be decoded: ${describe(cause)}`
+            })),
+        raw
+      )
       const chunks: Array<Uint8Array> = []
       let size = 0
-      return response.stream.pipe(
-        Stream.mapError((cause) => new NetworkError({ url, attempts, reason: `body cut off: ${describe(cause)}`, cause })),
+      return decoded.pipe(
         Stream.runForEach((chunk) => {
           size += chunk.length
           // Failing here ends the pull at once; the attempt's scope then aborts the request.
@@ -162,7 +215,7 @@ export const makeFeedClient = (settings: FeedClientSettings): Effect.Effect<Feed
         const chain = [start.href]
         for (;;) {
           const request = HttpClientRequest.get(current, {
-            headers: { "user-agent": settings.userAgent, ...options.headers },
+            headers: { "user-agent": settings.userAgent, "accept-encoding": ACCEPT_ENCODING, ...options.headers },
             accept: options.accept ?? DEFAULT_ACCEPT
           })
           const response = yield* client.execute(request).pipe(

@@ -58,17 +58,35 @@ export class ResponseTooLarge extends Schema.TaggedError<ResponseTooLarge>()("Re
   }
 }
 
+/** What each `DecodeError.format` was read as, in a message. */
+const FORMAT_NAMES: Readonly<Record<string, string>> = {
+  json: "JSON",
+  "json-feed": "a JSON Feed",
+  xml: "RSS or Atom (XML)",
+  ghost: "a Ghost export",
+  inkwell: "an Inkwell /posts page"
+}
+
+/** Where nothing more precise than "somewhere in it" is known: left out of the message. */
+const NOWHERE = new Set(["", "(root)", "(unknown)"])
+
 /** The body is not what it claims to be: bad JSON or XML, or a structure that does not match the format. */
 export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError", {
   url: Schema.String,
-  /** "json", "json-feed", "xml" (RSS/Atom), "html", "ghost", "inkwell", "unknown" */
+  /**
+   * What it was read as: "json", "json-feed", "xml" (RSS/Atom), "ghost", "inkwell", "http" (the
+   * body's encoding); "html" (a page that links to no feed) and "unknown" (none of them) are not feeds.
+   */
   format: Schema.String,
-  /** Where: a schema path ("items.3.id") or a parser position ("line 4, column 7", "byte 1234"). */
+  /** Where: a schema path ("items.3.id") or a parser position ("line 4, column 7", "byte 1234"); "(root)" or "(unknown)" when nowhere in particular. */
   path: Schema.String,
   reason: Schema.String
 }) {
   get message() {
-    return `${this.url}: cannot read as ${this.format} at ${this.path}: ${this.reason}`
+    if (this.format === "unknown" || this.format === "html") return `${this.url}: not a feed: ${this.reason}`
+    if (this.format === "http") return `${this.url}: ${this.reason}`
+    const where = NOWHERE.has(this.path) ? "" : this.path.startsWith("near ") ? ` ${this.path}` : ` at ${this.path}`
+    return `${this.url}: cannot read as ${FORMAT_NAMES[this.format] ?? this.format}${where}: ${this.reason}`
   }
 }
 

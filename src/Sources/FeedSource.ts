@@ -54,13 +54,20 @@ export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | 
   const url = resource.finalUrl
   const start = text.trimStart()[0]
   const jsonType = resource.contentType.endsWith("json")
+  // Before any parser sees it: their messages would quote the bytes.
+  if (isBinary(text)) return Either.left(notAFeed(resource, text))
   if (start === "{" || start === "[" || (jsonType && start !== "<")) {
     return Either.flatMap(parseJsonBody(text, url), (json): Either.Either<Detected, DecodeError> => {
       if (isJsonFeed(json)) return Either.map(parseJsonFeed(json, url), (feed) => ({ _tag: "Feed", feed }))
       if (isInkwellPage(json)) return Either.right({ _tag: "Inkwell", url })
       if (typeof json === "object" && json !== null && Array.isArray((json as { db?: unknown }).db)) return Either.right({ _tag: "Ghost" })
       return Either.left(
-        new DecodeError({ url, format: "json", path: "(root)", reason: "neither a JSON Feed, an Inkwell /posts page nor a Ghost export" })
+        new DecodeError({
+          url,
+          format: "unknown",
+          path: "(root)",
+          reason: "JSON, but neither a JSON Feed (no \"version\": \"https://jsonfeed.org/version/...\"), an Inkwell /posts page (no \"items\" and \"next\") nor a Ghost export (no \"db\")"
+        })
       )
     })
   }
@@ -70,14 +77,32 @@ export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | 
     }
     return Either.right({ _tag: "Html", alternates: feedLinks(text, url) })
   }
-  return Either.left(
-    new DecodeError({
-      url,
-      format: "unknown",
-      path: "(root)",
-      reason: `not a feed (content type "${resource.contentType || "none"}", starts with ${JSON.stringify(text.slice(0, 20))})`
-    })
-  )
+  return Either.left(notAFeed(resource, text))
+}
+
+const notAFeed = (resource: Pick<FetchedResource, "finalUrl" | "bytes" | "contentType">, text: string): DecodeError =>
+  new DecodeError({
+    url: resource.finalUrl,
+    format: "unknown",
+    path: "(root)",
+    reason: `neither JSON nor XML (content type "${resource.contentType || "none"}", ${describeStart(text, resource.bytes)})`
+  })
+
+/** Control characters other than whitespace, or U+FFFD (bytes that are no UTF-8), near the start. */
+const isBinary = (text: string): boolean => /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/.test(text.slice(0, 512))
+
+/**
+ * How a body that is no feed begins, for a message: its first characters when they are text;
+ * when they are not (compressed or binary data), its size, as bytes that are no text only
+ * garble a message.
+ */
+const describeStart = (text: string, bytes: Uint8Array): string => {
+  const head = text.trimStart().slice(0, 20)
+  if (head === "") return "empty"
+  if (isBinary(text)) {
+    return bytes[0] === 0x1f && bytes[1] === 0x8b ? `gzip-compressed data (${bytes.length} bytes) without a Content-Encoding header saying so` : `binary data (${bytes.length} bytes), not text`
+  }
+  return `starts with ${JSON.stringify(head)}`
 }
 
 export interface FromUrlOptions extends InkwellApiOptions {
@@ -131,7 +156,14 @@ const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stre
       case "Html": {
         const alternate = detected.alternates[0]
         if (alternate === undefined || htmlHops > 0) {
-          return yield* new DecodeError({ url: resource.finalUrl, format: "html", path: "head", reason: "an HTML page that links to no feed" })
+          return yield* new DecodeError({
+            url: resource.finalUrl,
+            format: "html",
+            path: "head",
+            reason: htmlHops > 0
+              ? "an HTML page, though a page's <link rel=\"alternate\"> gave it as the feed"
+              : "an HTML page that links to no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type in it)"
+          })
         }
         return fromUrlAt(alternate, options, htmlHops + 1)
       }

@@ -20,7 +20,7 @@ import { JSONParser } from "@streamparser/json"
 import { DateTime, Effect, Schema, Stream } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { Slug } from "../Domain/Post.js"
-import { htmlBody, isoDate, resolveLinks, textBody } from "./html.js"
+import { htmlBody, readDates, resolveLinks, textBody } from "./html.js"
 import { entry, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export interface GhostExportOptions {
@@ -68,11 +68,16 @@ const rows = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: string): Strea
       out.push({ table: stack.length === 3 ? "meta" : String(key), value })
     }
     parser.onError = (err) => {
+      // The parser's words for "cut off" and its internal states are no help to a reader.
+      const ended = /ended in mid-parsing|ended in the middle of a token/.test(err.message)
+      const at = /absolute position "(\d+)"/.exec(err.message)?.[1]
       failure ??= new DecodeError({
         url: name,
         format: "ghost",
-        path: `near byte ${offset}`,
-        reason: err.message
+        path: ended ? `byte ${offset}` : at !== undefined ? `byte ${at}` : `near byte ${offset}`,
+        reason: ended
+          ? "the JSON ends before it is complete (cut off?)"
+          : err.message.replace(/ at chunk position "\d+" \(absolute position "\d+"\)/, "").replace(/ in state \w+$/, "")
       })
     }
     const take = (): Effect.Effect<Array<Row>, DecodeError> => {
@@ -157,6 +162,12 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
   const type = str(value.type) ?? "post"
   if (type === "page" && options.includePages !== true) return rejected(source, "a Ghost page, not a post", true)
 
+  // Refused, not replaced by one made from the title: that silently moved the post to another
+  // URL than the one it had. One edit in the export (or removing the slug) and a new run fixes it.
+  if (slug !== undefined && !isSlug(slug)) {
+    return rejected(source, `slug ${JSON.stringify(slug)} is not a valid slug (lowercase letters and digits joined by single dashes): correct it in the export, or remove it to have one made from the title`)
+  }
+
   const siteUrl = options.siteUrl?.replace(/\/+$/, "")
   const unplaceholder = (s: string) => s.replace(/__GHOST_URL__/g, siteUrl ?? "")
   const html = str(value.html)
@@ -182,17 +193,28 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
     return authorName === undefined ? [] : [authorName]
   })
   const featureImage = str(value.feature_image)
-  const createdAt = isoDate(value.created_at)
+  const { dates, problems } = readDates(
+    { published_at: value.published_at, updated_at: value.updated_at, created_at: value.created_at },
+    (field) => `${field}:`
+  )
+  if (problems.length > 0) return rejected(source, problems.join("; "))
+  const createdAt = dates.created_at
+  // Scheduled in Ghost is published with a date to come here, hidden until then, as Inkwell's
+  // own scheduled posts are; as a draft it was never published. Without a date it has no time.
+  const scheduled = value.status === "scheduled"
+  if (scheduled && dates.published_at === undefined) {
+    return rejected(source, "status \"scheduled\" without a published_at: no time to publish it at")
+  }
   return entry(
     source,
     toPostInput({
       title: str(value.title),
-      slug: slug !== undefined && isSlug(slug) ? slug : undefined,
+      slug,
       body,
       tags,
-      status: value.status === "published" ? "published" : "draft",
-      publishedAt: isoDate(value.published_at),
-      updatedAt: isoDate(value.updated_at),
+      status: value.status === "published" || scheduled ? "published" : "draft",
+      publishedAt: dates.published_at,
+      updatedAt: dates.updated_at,
       authors,
       summary: str(value.custom_excerpt),
       metadata: {

@@ -9,7 +9,7 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import type { Post } from "../Domain/Post.js"
-import { htmlBody, isoDate, plainText, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
+import { htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody, untitledSlug } from "./html.js"
 import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -120,6 +120,11 @@ const mapItem = (
     ? textBody(item.summary)
     : undefined
   if (body === undefined) return rejected(source, `items.${index}: neither content_html, content_text nor summary`)
+  const { dates, problems } = readDates(
+    { date_published: item.date_published, date_modified: item.date_modified },
+    (field) => `items.${index}.${field}:`
+  )
+  if (problems.length > 0) return rejected(source, problems.join("; "))
   // JSON Feed says `title` and `summary` are plain text, but feeds in the wild put HTML and
   // entities in them, so they are read as HTML. Not when `toJsonFeed` wrote them (`_inkwell`):
   // those are exact, and read as HTML "Vec<T> & friends" lost its `<T>` on the way between two
@@ -127,17 +132,21 @@ const mapItem = (
   const plain = item._inkwell !== undefined && item._inkwell !== null ? textLine : plainText
   const summary = item.summary ? plain(item.summary) || undefined : undefined
   // Microblog items often have no title; the post needs one, so the text's start stands in.
-  const title = (item.title ? plain(item.title) : "") ||
-    shorten(item.content_text?.trim() || plainText(item.content_html ?? "") || summary || "", 80)
+  const ownTitle = item.title ? plain(item.title) : ""
+  const title = ownTitle || shorten(item.content_text?.trim() || plainText(item.content_html ?? "") || summary || "", 80)
+  if (title === "") return rejected(source, `items.${index}: no title, and no text in its content to make one from`)
+  // Its link or id gives an untitled item's slug: made from its text's start, two alike collided.
+  const ownId = item.id !== undefined && item.id !== null && String(item.id).trim() !== "" ? String(item.id) : undefined
+  const slug = item._inkwell?.slug ?? (ownTitle === "" ? untitledSlug(link, ownId) : undefined)
   return entry(
     source,
     toPostInput({
       title,
-      slug: item._inkwell?.slug ?? undefined,
+      slug,
       body,
       tags: item.tags ?? undefined,
-      publishedAt: isoDate(item.date_published),
-      updatedAt: isoDate(item.date_modified),
+      publishedAt: dates.date_published,
+      updatedAt: dates.date_modified,
       authors: authorNames(item.authors, item.author ? [item.author] : undefined, ...feedAuthors),
       summary,
       metadata: {

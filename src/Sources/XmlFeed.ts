@@ -5,12 +5,14 @@
  * `&eacute;`) and numeric ones, titles escaped twice, missing dates (left to the processor's
  * defaults), relative links (made absolute against `xml:base` and the feed's URL), Atom
  * `type="xhtml"` content (kept as markup, not parsed into objects), items without a title
- * (the start of their text stands in).
+ * (the start of their text stands in, their link or id gives the slug). A date that is there
+ * but unreadable fails its item.
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser"
 import { Either } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
-import { cleanTitle, decodeEntities, escapeHtml, htmlBody, isoDate, plainText, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
+import { lineColumn } from "./body.js"
+import { cleanTitle, decodeEntities, escapeHtml, htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody, untitledSlug } from "./html.js"
 import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 const ARRAYS = new Set(["item", "entry", "link", "category", "author", "contributor", "dc:creator", "dc:subject"])
@@ -79,12 +81,32 @@ const atomText = (v: unknown): AtomText | undefined => {
 
 const atomTitle = (t: AtomText | undefined): string => (t === undefined ? "" : t.kind === "html" ? cleanTitle(t.value) : t.value.replace(/\s+/g, " ").trim())
 
+const parseNames = (json: string): ReadonlyArray<string> | undefined => {
+  try {
+    const names: unknown = JSON.parse(json)
+    return Array.isArray(names) && names.every((n) => typeof n === "string") ? names : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** Parses and checks well-formedness first, so a broken document names its line and column. */
 const parseXml = (xml: string, url: string): Either.Either<Node, DecodeError> => {
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: true })
   if (valid !== true) {
+    // Elements left open at the end (a document cut off) come as a JSON dump of their names at
+    // "line 1, column 1"; said plainly, at the end, where the document stops.
+    const open = /^Invalid '(\[.*\])' found\.$/s.exec(valid.err.msg)
+    const names = open === null ? undefined : parseNames(open[1]!)
     return Either.left(
-      new DecodeError({ url, format: "xml", path: `line ${valid.err.line}, column ${valid.err.col}`, reason: valid.err.msg })
+      names === undefined
+        ? new DecodeError({ url, format: "xml", path: `line ${valid.err.line}, column ${valid.err.col}`, reason: valid.err.msg })
+        : new DecodeError({
+          url,
+          format: "xml",
+          path: lineColumn(xml.trimEnd(), xml.trimEnd().length),
+          reason: `the document ends inside ${names.map((n) => `<${n}>`).join(", ")}, never closed (cut off?)`
+        })
     )
   }
   try {
@@ -113,8 +135,17 @@ const rssItem = (item: unknown, index: number, feedUrl: string): SourceItem => {
   const encoded = text(node["content:encoded"])
   const description = text(node.description)
   const html = encoded ?? description
-  const title = cleanTitle(text(node.title) ?? "") || titleFromText(html)
+  const ownTitle = cleanTitle(text(node.title) ?? "")
+  const title = ownTitle || titleFromText(html)
   if (html === undefined && title === "") return rejected(source, `item ${index + 1}: neither title nor content`)
+  if (title === "") return rejected(source, `item ${index + 1}: no <title>, and no text in its content to make one from`)
+  const slug = ownTitle === "" ? untitledSlug(link, guid) : undefined
+  const publishedElement = text(node.pubDate) !== undefined ? "pubDate" : "dc:date"
+  const { dates, problems } = readDates(
+    { published: text(node.pubDate) ?? text(node["dc:date"]), updated: text(node["atom:updated"]) },
+    (field) => `<${field === "published" ? publishedElement : "atom:updated"}>`
+  )
+  if (problems.length > 0) return rejected(source, `item ${index + 1}: ${problems.join("; ")}`)
 
   const authors = [...all(node["dc:creator"]), ...all(node.author)].flatMap((a) => {
     const t = text(a)
@@ -128,10 +159,11 @@ const rssItem = (item: unknown, index: number, feedUrl: string): SourceItem => {
     source,
     toPostInput({
       title,
+      slug,
       body: html === undefined ? htmlBody(`<p>${escapeHtml(title)}</p>`) : htmlBody(resolveLinks(html, feedUrl)),
       tags,
-      publishedAt: isoDate(text(node.pubDate) ?? text(node["dc:date"])),
-      updatedAt: isoDate(text(node["atom:updated"])),
+      publishedAt: dates.published,
+      updatedAt: dates.updated,
       authors,
       summary: encoded !== undefined && description !== undefined ? plainText(description) : undefined,
       metadata: {
@@ -173,29 +205,39 @@ const atomEntry = (entryNode: unknown, index: number, feedBase: string, feedUrl:
   const contentBase = baseOf(first(node.content), base)
   const body = content ?? summary
   const bodyBase = content !== undefined ? contentBase : baseOf(first(node.summary), base)
-  const title = atomTitle(atomText(node.title)) ||
+  const ownTitle = atomTitle(atomText(node.title))
+  const title = ownTitle ||
     titleFromText(body === undefined ? undefined : body.kind === "html" ? body.value : body.value.replace(/</g, "&lt;"))
   if (body === undefined && title === "") return rejected(source, `entry ${index + 1}: neither title nor content`)
+  if (title === "") return rejected(source, `entry ${index + 1}: no <title>, and no text in its content to make one from`)
+  const slug = ownTitle === "" ? untitledSlug(link, text(node.id)) : undefined
+  const published = text(node.published) ?? text(node.issued)
+  const updated = text(node.updated) ?? text(node.modified)
+  const names = {
+    published: text(node.published) !== undefined ? "published" : "issued",
+    updated: text(node.updated) !== undefined ? "updated" : "modified"
+  }
+  const { dates, problems } = readDates({ published, updated }, (field) => `<${names[field]}>`)
+  if (problems.length > 0) return rejected(source, `entry ${index + 1}: ${problems.join("; ")}`)
 
   const authors = atomNames(node.author)
   const tags = all(node.category).flatMap((c) => {
     const t = attr(c, "label") ?? attr(c, "term")
     return t === undefined ? [] : [t]
   })
-  const published = text(node.published) ?? text(node.issued)
-  const updated = text(node.updated) ?? text(node.modified)
   return entry(
     source,
     toPostInput({
       title,
+      slug,
       body: body === undefined
         ? htmlBody(`<p>${escapeHtml(title)}</p>`)
         : body.kind === "html"
         ? htmlBody(resolveLinks(body.value, bodyBase))
         : textBody(body.value),
       tags,
-      publishedAt: isoDate(published ?? updated),
-      updatedAt: isoDate(updated),
+      publishedAt: dates.published ?? dates.updated,
+      updatedAt: dates.updated,
       authors: authors.length > 0 ? authors : feedAuthors,
       summary: content !== undefined && summary !== undefined
         ? summary.kind === "html" ? plainText(summary.value) : summary.value

@@ -23,14 +23,29 @@ export const bodyText = (resource: Pick<FetchedResource, "headers" | "bytes">): 
   }
 }
 
+/** "line L, column C" (both from 1) of the character at `index` of `text`. */
+export const lineColumn = (text: string, index: number): string => {
+  const before = text.slice(0, Math.max(0, Math.min(index, text.length)))
+  const lines = before.split("\n")
+  return `line ${lines.length}, column ${lines[lines.length - 1]!.length + 1}`
+}
+
+/**
+ * JSON.parse with an error that says where, as a line and column (V8 gives a character offset,
+ * or nothing at all when the text ends too early: then it is the end), and what, without V8's
+ * "in JSON at position n" repeating it.
+ */
 export const parseJsonBody = (text: string, url: string): Either.Either<unknown, DecodeError> => {
   try {
     return Either.right(JSON.parse(text) as unknown)
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e)
-    const position = /position (\d+)/.exec(message)?.[1]
+    const position = /at position (\d+)/.exec(message)?.[1]
+    const reason = /Unexpected end of JSON input/.test(message)
+      ? "the JSON ends before it is complete (cut off?)"
+      : message.replace(/\s*in JSON at position \d+(?:\s*\(line \d+ column \d+\))?/, "").replace(/ after JSON at position \d+/, " after the JSON")
     return Either.left(
-      new DecodeError({ url, format: "json", path: position === undefined ? "(unknown)" : `position ${position}`, reason: message })
+      new DecodeError({ url, format: "json", path: lineColumn(text, position === undefined ? text.length : Number(position)), reason })
     )
   }
 }

@@ -6,6 +6,7 @@
 import { decodeHTML } from "entities"
 import { isCalendarDate } from "../Processing/dates.js"
 import { urlScheme } from "../Processing/sanitize.js"
+import { slugify } from "../Processing/text.js"
 
 /** Named and numeric HTML character references decoded once. */
 export const decodeEntities = (text: string): string => (text.includes("&") ? decodeHTML(text) : text)
@@ -60,6 +61,29 @@ export const shorten = (text: string, max: number): string => {
   const cut = text.slice(0, max - 1)
   const space = cut.lastIndexOf(" ")
   return `${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`
+}
+
+/**
+ * A slug for an item that has no title, from its link, else its id: its title is made from the
+ * start of its text, and made into a slug, that collided for every two items that start alike
+ * (two "Photo of the day" posts: `duplicate slug`, the cause out of sight). A link's path and
+ * query ("https://m.example/@ada/1112" → "ada-1112"), an id that is no URL as it is; undefined
+ * when neither gives one (the title's slug then).
+ */
+export const untitledSlug = (link: string | undefined, id: string | undefined): string | undefined => {
+  for (const value of [link, id]) {
+    if (value === undefined || value.trim() === "") continue
+    let text = value.trim()
+    try {
+      const url = new URL(text)
+      if (url.protocol === "http:" || url.protocol === "https:") text = `${url.pathname.replace(/\.(?:html?|php|aspx?)$/i, "")}${url.search}`
+    } catch {
+      // Not a URL: the id as it is ("tag:blog.example,2024:17" and the like too).
+    }
+    const slug = slugify(text)
+    if (slug !== "") return slug
+  }
+  return undefined
 }
 
 /** `value` made absolute against `base`; fragments, absolute URLs and unparsable values unchanged. */
@@ -181,6 +205,54 @@ export const isoDate = (value: unknown): string | undefined => {
   // That includes the space-separated form of Ghost and SQL dumps ("2024-05-14 10:00:00"), which
   // `Date` would read in the host's zone: a CLI import on a laptop shifted every such date.
   const local = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text)
-  const date = new Date(local === null ? text : `${local[1]}T${local[2]}Z`)
+  const date = local !== null ? new Date(`${local[1]}T${local[2]}Z`) : inUtcUnlessZoned(text)
   return Number.isNaN(date.getTime()) || !isCalendarDay(text) ? undefined : date.toISOString()
+}
+
+/**
+ * Date fields of one item, each read with `isoDate`: the instants (undefined where a field is
+ * absent: missing, null or blank), and for every field present but no date, why, naming it as
+ * `label` says. A field that is there and unreadable fails its item, as a bad date does in a
+ * markdown file: left out, the post was dated at the import's time without a word.
+ */
+export const readDates = <K extends string>(
+  fields: Readonly<Record<K, unknown>>,
+  label: (field: K) => string
+): { readonly dates: Record<K, string | undefined>; readonly problems: ReadonlyArray<string> } => {
+  const dates = {} as Record<K, string | undefined>
+  const problems: Array<string> = []
+  for (const field of Object.keys(fields) as Array<K>) {
+    const value = fields[field]
+    const absent = value === undefined || value === null || (typeof value === "string" && value.trim() === "")
+    dates[field] = absent ? undefined : isoDate(value)
+    if (!absent && dates[field] === undefined) problems.push(`${label(field)} ${describeBadDate(value)}`)
+  }
+  return { dates, problems }
+}
+
+const describeBadDate = (value: unknown): string =>
+  typeof value === "string"
+    ? `${JSON.stringify(value.length > 80 ? `${value.slice(0, 79)}…` : value)} is not a date (expected RFC 822 like "Tue, 14 May 2024 09:30:00 +0200" or ISO 8601 like 2024-05-14T09:30:00Z)`
+    : typeof value === "number"
+    ? `${value} is not a date (epoch milliseconds out of range)`
+    : `expected a date, got ${Array.isArray(value) ? "a list" : typeof value}`
+
+/**
+ * A zone `Date` reads in a date string: Z, UT, UTC, GMT (with or without an offset after it),
+ * the US zone names of RFC 822, or a numeric offset at the end. Parenthesized comments
+ * ("(CEST)") are left out first, as `Date` ignores them.
+ */
+const ZONE = /\b(?:UTC?|GMT|[ECMP][SD]T)\b|(?:\d|\s)Z\b|[+-]\d{2}:?\d{2}$/i
+
+/**
+ * `text` read by `Date`, as UTC when it names no zone. `Date` reads such a string ("Tue, 02 Jan
+ * 2024 10:00:00", "2024/01/02 10:00", "January 2, 2024") in the host's zone, so one feed gave
+ * other instants, even other days, on other machines. A zone appended is read instead, but only
+ * when there is none: `Date` takes the last zone it finds, and would override the feed's own.
+ */
+const inUtcUnlessZoned = (text: string): Date => {
+  if (ZONE.test(text.replace(/\([^)]*\)/g, " ").trim())) return new Date(text)
+  const date = new Date(`${text} GMT`)
+  // ISO-like forms `Date` reads but not with a zone after a space ("2024-01-02T10").
+  return Number.isNaN(date.getTime()) ? new Date(`${text}Z`) : date
 }

@@ -4,6 +4,7 @@
  * wire is real.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as Zlib from "node:zlib"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Deferred, Duration, Effect, Exit, Fiber, Layer, Queue, TestClock } from "effect"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
@@ -39,6 +40,76 @@ describe("FeedClient (real server)", () => {
       assert.strictEqual(resource.finalUrl, `${server.url}/feed.json`)
       const seen = yield* Queue.take(server.requests)
       assert.strictEqual(seen.headers["user-agent"], "inkwell-test/1")
+    }))
+
+  it.scoped("sends no trace headers: a remote source is someone else's host, not part of our trace", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/rss+xml" })
+        res.end("<rss/>")
+      })
+      // Inside a span, as every import runs: that is when the client would propagate it.
+      yield* get(`${server.url}/feed.xml`).pipe(Effect.withSpan("import"), Effect.provide(client({})))
+      const seen = yield* Queue.take(server.requests)
+      assert.strictEqual(seen.path, "/feed.xml")
+      for (const header of ["traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-sampled"]) {
+        assert.notProperty(seen.headers, header, `${header}: ${String(seen.headers[header])}`)
+      }
+    }))
+
+  it.scoped("decodes a gzip, deflate or br body, asked for or not", () =>
+    Effect.gen(function*() {
+      const rss = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Café</title></channel></rss>"
+      const encoded: Record<string, Uint8Array> = {
+        gzip: Zlib.gzipSync(rss),
+        "x-gzip": Zlib.gzipSync(rss),
+        deflate: Zlib.deflateSync(rss),
+        br: Zlib.brotliCompressSync(rss),
+        "gzip, br": Zlib.brotliCompressSync(Zlib.gzipSync(rss))
+      }
+      const server = yield* testServer((req, res) => {
+        const coding = decodeURIComponent(req.url!.slice(1))
+        res.writeHead(200, { "content-type": "application/rss+xml", "content-encoding": coding })
+        res.end(encoded[coding])
+      })
+      for (const coding of Object.keys(encoded)) {
+        const resource = yield* get(`${server.url}/${encodeURIComponent(coding)}`).pipe(Effect.provide(client({})))
+        assert.strictEqual(text(resource.bytes), rss, coding)
+      }
+      const seen = yield* Queue.take(server.requests)
+      assert.strictEqual(seen.headers["accept-encoding"], "gzip, deflate, br")
+    }))
+
+  it.scoped("the size limit counts decoded bytes: a small gzip body that inflates past it is cut off", () =>
+    Effect.gen(function*() {
+      const bomb = Zlib.gzipSync(Buffer.alloc(8 * 1024 * 1024))
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/rss+xml", "content-encoding": "gzip", "content-length": bomb.length })
+        res.end(bomb)
+      })
+      assert.isBelow(bomb.length, 64 * 1024)
+      const error = failure(yield* get(server.url).pipe(Effect.provide(client({ maxBytes: 1024 * 1024 })), Effect.exit))
+      assert.strictEqual(error._tag, "ResponseTooLarge")
+      if (error._tag === "ResponseTooLarge") assert.isAbove(error.receivedBytes, 1024 * 1024)
+    }))
+
+  it.scoped("an encoding that cannot be decoded, or a body that is not what its encoding says, is a DecodeError naming it", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((req, res) => {
+        const coding = req.url === "/zstd" ? "zstd" : "gzip"
+        res.writeHead(200, { "content-type": "application/rss+xml", "content-encoding": coding })
+        res.end(req.url === "/zstd" ? Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0xff]) : "<rss>not gzip at all</rss>")
+      })
+      const zstd = failure(yield* get(`${server.url}/zstd`).pipe(Effect.provide(client({})), Effect.exit))
+      assert.strictEqual(zstd._tag, "DecodeError")
+      assert.strictEqual(
+        zstd.message,
+        `${server.url}/zstd: the body is "zstd"-encoded (Content-Encoding), which cannot be decoded here (only gzip, deflate, br)`
+      )
+      const bad = failure(yield* get(`${server.url}/bad`).pipe(Effect.provide(client({ retries: 2 })), Effect.exit))
+      assert.strictEqual(bad._tag, "DecodeError")
+      assert.match(bad.message, /^http:\/\/127\.0\.0\.1:\d+\/bad: the gzip-encoded body \(Content-Encoding\) cannot be decoded: [\x20-\x7e]+$/)
+      assert.strictEqual(server.count(), 2, "not retried: the same bytes would come again")
     }))
 
   it.scoped("503, 503, 200 succeeds on the third attempt after exponential backoff", () =>

@@ -2,6 +2,7 @@
  * Feed formats → PostInput, through `fromUrl` with a test HttpClient (no network), and then
  * through the real PostProcessor to check that feed HTML ends up sanitized like markdown's.
  */
+import { gzipSync } from "node:zlib"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import type { PostInput } from "../../src/Domain/Post.js"
@@ -50,7 +51,83 @@ describe("RSS 2.0", () => {
       assert.strictEqual(untitled!.source, `${feedUrl}#item-2`)
 
       assert.strictEqual(guidLink!.input.metadata?.url, "https://blog.example.com/permalink-guid")
-      assert.isUndefined(guidLink!.input.publishedAt, "an unreadable date is left out, not fatal")
+      assert.strictEqual(guidLink!.input.publishedAt, "2024-05-15T08:00:00.000Z", "no zone: UTC")
+    }))
+
+  it.effect("a date that is there but unreadable fails its item, naming the element and the value; the rest is read", () =>
+    Effect.gen(function*() {
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><guid>bad</guid><title>Bad date</title><pubDate>not a date</pubDate><description>x</description></item>
+<item><guid>bad-updated</guid><title>Bad update</title><atom:updated>soon</atom:updated><description>x</description></item>
+<item><guid>impossible</guid><title>No such day</title><dc:date>2024-02-30T10:00:00Z</dc:date><description>x</description></item>
+<item><guid>good</guid><title>Good</title><pubDate>Tue, 14 May 2024 09:30:00 +0200</pubDate><description>x</description></item>
+<item><guid>none</guid><title>No date</title><pubDate> </pubDate><description>x</description></item>
+</channel></rss>`
+      const atom = `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+<entry><id>e1</id><title>Bad</title><updated>yesterday</updated><content>x</content></entry>
+<entry><id>e2</id><title>Good</title><updated>2024-06-02T10:00:00Z</updated><content>x</content></entry>
+</feed>`
+      const layer = servedBy({ "/rss": { body: rss, type: "application/rss+xml" }, "/atom": { body: atom, type: "application/atom+xml" } })
+      const fromRss = yield* collect(fromUrl("https://d.example/rss")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(fromRss.entries.map((e) => [e.input.title, e.input.publishedAt]), [
+        ["Good", "2024-05-14T07:30:00.000Z"],
+        ["No date", undefined]
+      ])
+      assert.deepStrictEqual(fromRss.rejected.map((r) => r.source), ["https://d.example/rss#bad", "https://d.example/rss#bad-updated", "https://d.example/rss#impossible"])
+      assert.match(fromRss.rejected[0]!.reason, /^item 1: <pubDate> "not a date" is not a date \(expected /)
+      assert.match(fromRss.rejected[1]!.reason, /^item 2: <atom:updated> "soon" is not a date/)
+      assert.match(fromRss.rejected[2]!.reason, /^item 3: <dc:date> "2024-02-30T10:00:00Z" is not a date/)
+
+      const fromAtom = yield* collect(fromUrl("https://d.example/atom")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(fromAtom.entries.map((e) => e.input.title), ["Good"])
+      assert.deepStrictEqual(fromAtom.rejected.map((r) => r.source), ["https://d.example/atom#e1"])
+      assert.match(fromAtom.rejected[0]!.reason, /^entry 1: <updated> "yesterday" is not a date/)
+    }))
+
+  it.effect("an item without a title takes its slug from its link or guid, so two that start alike do not collide", () =>
+    Effect.gen(function*() {
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><link>https://m.example/@ada/1112.html</link><description>Photo of the day</description></item>
+<item><link>https://m.example/@ada/1113.html</link><description>Photo of the day</description></item>
+<item><guid isPermaLink="false">tag:m.example,2024:17</guid><description>Photo of the day</description></item>
+<item><link>https://m.example/?p=18</link><description>Photo of the day</description></item>
+<item><guid>img</guid><description>&lt;img src="/a.png"&gt;</description></item>
+<item><title>Titled</title><link>https://m.example/titled</link><description>x</description></item>
+</channel></rss>`
+      const atom = `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+<entry><id>urn:uuid:1</id><link href="https://a.example/notes/1"/><updated>2024-06-02T10:00:00Z</updated><content>Photo of the day</content></entry>
+<entry><id>urn:uuid:2</id><updated>2024-06-02T10:00:00Z</updated><content>Photo of the day</content></entry>
+</feed>`
+      const json = JSON.stringify({
+        version: "https://jsonfeed.org/version/1.1",
+        items: [
+          { id: "https://j.example/notes/1", content_text: "Photo of the day" },
+          { id: 2, content_text: "Photo of the day" },
+          { id: 3, content_html: "<img src=\"/a.png\">" }
+        ]
+      })
+      const layer = servedBy({
+        "/rss": { body: rss, type: "application/rss+xml" },
+        "/atom": { body: atom, type: "application/atom+xml" },
+        "/json": { body: json, type: "application/feed+json" }
+      })
+      const read = (path: string) => collect(fromUrl(`https://m.example${path}`)).pipe(Effect.provide(layer))
+      const fromRss = yield* read("/rss")
+      assert.deepStrictEqual(fromRss.entries.map((e) => [e.input.title, e.input.slug]), [
+        ["Photo of the day", "ada-1112"],
+        ["Photo of the day", "ada-1113"],
+        ["Photo of the day", "tag-m-example-2024-17"],
+        ["Photo of the day", "p-18"],
+        ["Titled", undefined]
+      ])
+      assert.deepStrictEqual(fromRss.rejected.map((r) => [r.source, r.reason]), [
+        ["https://m.example/rss#img", "item 5: no <title>, and no text in its content to make one from"]
+      ])
+      const fromAtom = yield* read("/atom")
+      assert.deepStrictEqual(fromAtom.entries.map((e) => e.input.slug), ["notes-1", "urn-uuid-2"])
+      const fromJson = yield* read("/json")
+      assert.deepStrictEqual(fromJson.entries.map((e) => e.input.slug), ["notes-1", "2"])
+      assert.deepStrictEqual(fromJson.rejected.map((r) => r.reason), ["items.2: no title, and no text in its content to make one from"])
     }))
 
   it.effect("a title's markup is dropped, its other angle brackets are text (Vec<T>, as Inkwell's own RSS writes it)", () =>
@@ -170,6 +247,25 @@ describe("JSON Feed 1.1", () => {
       assert.strictEqual(post.excerpt, "First one")
     }))
 
+  it.effect("a date that is there but unreadable fails its item, naming the field and the value", () =>
+    Effect.gen(function*() {
+      const body = JSON.stringify({
+        version: "https://jsonfeed.org/version/1.1",
+        items: [
+          { id: "a", title: "A", content_text: "x", date_published: "yesterday" },
+          { id: "b", title: "B", content_text: "x", date_published: "2024-01-02T03:04:05Z", date_modified: "later" },
+          { id: "c", title: "C", content_text: "x", date_published: "2024-01-02T03:04:05Z", date_modified: null }
+        ]
+      })
+      const layer = servedBy({ "/feed.json": { body, type: "application/feed+json" } })
+      const { entries, rejected } = yield* collect(fromUrl("https://j.example/feed.json")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(entries.map((e) => e.input.title), ["C"])
+      assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason.split(" (")[0]]), [
+        ["https://j.example/feed.json#a", "items.0.date_published: \"yesterday\" is not a date"],
+        ["https://j.example/feed.json#b", "items.1.date_modified: \"later\" is not a date"]
+      ])
+    }))
+
   it.effect("follows next_url pages, stopping at a loop", () =>
     Effect.gen(function*() {
       const page = (n: number, next?: string) => ({
@@ -235,6 +331,72 @@ describe("format detection", () => {
       }
     }))
 
+  it.effect("a body that cannot be read says plainly what it was read as, where, and what is wrong", () =>
+    Effect.gen(function*() {
+      const layer = servedBy({
+        "/broken.xml": { body: "<?xml version=\"1.0\"?>\n<rss version=\"2.0\">\n<channel>\n<item><title>x", type: "application/rss+xml" },
+        "/mismatched.xml": { body: "<rss>\n<channel>\n<item>\n</channel>\n</rss>", type: "application/rss+xml" },
+        "/notafeed.txt": { body: "hello, world", type: "text/plain" },
+        "/broken.json": { body: "{\"version\": \"https://jsonfeed.org/version/1.1\",\n \"items\": [", type: "application/feed+json" },
+        "/comma.json": { body: "{\n  \"a\": 1,\n}", type: "application/json" },
+        "/other.json": { body: "{\"a\": 1}", type: "application/json" },
+        "/page": { body: "<!doctype html><html><body>hi</body></html>", type: "text/html" }
+      })
+      const message = (path: string) =>
+        collect(fromUrl(`https://x.example${path}`)).pipe(
+          Effect.provide(layer),
+          Effect.flip,
+          Effect.map((e) => e.message)
+        )
+      assert.strictEqual(
+        yield* message("/broken.xml"),
+        "https://x.example/broken.xml: cannot read as RSS or Atom (XML) at line 4, column 15: the document ends inside <rss>, <channel>, <item>, <title>, never closed (cut off?)"
+      )
+      assert.strictEqual(
+        yield* message("/mismatched.xml"),
+        "https://x.example/mismatched.xml: cannot read as RSS or Atom (XML) at line 4, column 1: Expected closing tag 'item' (opened in line 3, col 1) instead of closing tag 'channel'."
+      )
+      assert.strictEqual(
+        yield* message("/notafeed.txt"),
+        "https://x.example/notafeed.txt: not a feed: neither JSON nor XML (content type \"text/plain\", starts with \"hello, world\")"
+      )
+      assert.strictEqual(
+        yield* message("/broken.json"),
+        "https://x.example/broken.json: cannot read as JSON at line 2, column 12: the JSON ends before it is complete (cut off?)"
+      )
+      assert.strictEqual(
+        yield* message("/comma.json"),
+        "https://x.example/comma.json: cannot read as JSON at line 3, column 1: Expected double-quoted property name"
+      )
+      assert.match(yield* message("/other.json"), /^https:\/\/x\.example\/other\.json: not a feed: JSON, but neither a JSON Feed /)
+      assert.strictEqual(
+        yield* message("/page"),
+        "https://x.example/page: not a feed: an HTML page that links to no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type in it)"
+      )
+    }))
+
+  it.effect("a compressed or binary body is described, never quoted into the message", () =>
+    Effect.gen(function*() {
+      const gzip = Uint8Array.from(gzipSync(fixture("rss.xml")))
+      const layer = servedBy({
+        "/feed.xml": { body: gzip, type: "application/rss+xml" },
+        "/feed.json": { body: gzip, type: "application/feed+json" },
+        "/image": { body: Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), type: "image/png" }
+      })
+      const message = (path: string) =>
+        collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer), Effect.flip, Effect.map((e) => e.message))
+      for (const [path, type] of [["/feed.xml", "application/rss+xml"], ["/feed.json", "application/feed+json"]] as const) {
+        assert.strictEqual(
+          yield* message(path),
+          `https://x.example${path}: not a feed: neither JSON nor XML (content type "${type}", gzip-compressed data (${gzip.length} bytes) without a Content-Encoding header saying so)`
+        )
+      }
+      assert.strictEqual(
+        yield* message("/image"),
+        "https://x.example/image: not a feed: neither JSON nor XML (content type \"image/png\", binary data (12 bytes), not text)"
+      )
+    }))
+
   it.effect("decodes ISO-8859-1 from the XML declaration", () =>
     Effect.gen(function*() {
       const xml = `<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><item><title>Caf\u00e9</title><description>x</description></item></channel></rss>`
@@ -263,6 +425,36 @@ describe("html helpers", () => {
       assert.strictEqual(isoDate("2024-05-14 10:00"), "2024-05-14T10:00:00.000Z")
       assert.strictEqual(isoDate("2024-05-14 10:00:00+02:00"), "2024-05-14T08:00:00.000Z")
       assert.strictEqual(isoDate("Tue, 14 May 2024 10:00:00 GMT"), "2024-05-14T10:00:00.000Z")
+    } finally {
+      if (zone === undefined) delete globalThis.process.env["TZ"]
+      else globalThis.process.env["TZ"] = zone
+    }
+  })
+
+  it("isoDate reads any date without a zone as UTC, not the host's time, and keeps a zone it is given", () => {
+    // Node reads TZ again when it is set; Tokyo is a day ahead of UTC before 09:00 UTC, so a
+    // reading in local time moves these dates to another instant, some to another day.
+    const zone = globalThis.process.env["TZ"]
+    globalThis.process.env["TZ"] = "Asia/Tokyo"
+    try {
+      assert.strictEqual(new Date(2024, 0, 2).getTimezoneOffset(), -540, "the zone took effect")
+      const cases: ReadonlyArray<readonly [string, string]> = [
+        ["Tue, 02 Jan 2024 10:00:00", "2024-01-02T10:00:00.000Z"],
+        ["2024/01/02 10:00", "2024-01-02T10:00:00.000Z"],
+        ["January 2, 2024", "2024-01-02T00:00:00.000Z"],
+        ["02 Jan 2024", "2024-01-02T00:00:00.000Z"],
+        ["Tuesday, January 2, 2024 10:00 AM", "2024-01-02T10:00:00.000Z"],
+        ["1/2/2024", "2024-01-02T00:00:00.000Z"],
+        // With a zone, that zone, also where a comment follows it or a name stands for it.
+        ["Tue, 02 Jan 2024 10:00:00 +0200", "2024-01-02T08:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00 +02:00 (CEST)", "2024-01-02T08:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 EST", "2024-01-02T15:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 UT", "2024-01-02T10:00:00.000Z"],
+        ["Tue Jan 02 2024 10:00:00 GMT+0900 (Japan Standard Time)", "2024-01-02T01:00:00.000Z"],
+        ["2024-01-02T10:00:00+0200", "2024-01-02T08:00:00.000Z"],
+        ["2024-01-02 10:00:00 UTC", "2024-01-02T10:00:00.000Z"]
+      ]
+      for (const [text, expected] of cases) assert.strictEqual(isoDate(text), expected, text)
     } finally {
       if (zone === undefined) delete globalThis.process.env["TZ"]
       else globalThis.process.env["TZ"] = zone

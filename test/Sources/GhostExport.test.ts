@@ -59,6 +59,77 @@ describe("Ghost export", () => {
       assert.include(rejected[1]!.reason, "no html")
     }))
 
+  it.effect("a date that is there but unreadable fails its post, naming the field and the value", () =>
+    Effect.gen(function*() {
+      const post = (slug: string, dates: Record<string, unknown>) => ({ id: slug, title: slug, slug, html: "<p>x</p>", status: "published", ...dates })
+      const ghost = JSON.stringify({
+        db: [{
+          meta: { version: "5.0.0" },
+          data: {
+            posts: [
+              post("bad-published", { published_at: "garbage" }),
+              post("bad-updated", { published_at: "2024-01-02T10:00:00.000Z", updated_at: "2024-13-01 10:00:00" }),
+              post("bad-created", { created_at: true }),
+              post("out-of-range", { published_at: 1e20 }),
+              post("good", { published_at: "2024-01-02T10:00:00.000Z", updated_at: null })
+            ]
+          }
+        }]
+      })
+      const { entries, rejected } = yield* collect(ghostExport(chunked(ghost, 64), { name: "g.json" }))
+      assert.deepStrictEqual(entries.map((e) => e.source), ["g.json#good"])
+      assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason.split(" (")[0]]), [
+        ["g.json#bad-published", "published_at: \"garbage\" is not a date"],
+        ["g.json#bad-updated", "updated_at: \"2024-13-01 10:00:00\" is not a date"],
+        ["g.json#bad-created", "created_at: expected a date, got boolean"],
+        ["g.json#out-of-range", "published_at: 100000000000000000000 is not a date"]
+      ])
+    }))
+
+  it.effect("a slug that is no valid slug fails its post, naming it, rather than the post moving to a URL made from its title", () =>
+    Effect.gen(function*() {
+      const ghost = JSON.stringify({
+        db: [{
+          meta: { version: "5.0.0" },
+          data: {
+            posts: [
+              { id: "p1", title: "Bad Slug", slug: "Bad Slug", html: "<p>x</p>", status: "published" },
+              { id: "p2", title: "Good", slug: "good", html: "<p>y</p>", status: "published" }
+            ]
+          }
+        }]
+      })
+      const { entries, rejected } = yield* collect(ghostExport(chunked(ghost, 64), { name: "g.json" }))
+      assert.deepStrictEqual(entries.map((e) => e.input.slug), ["good"])
+      assert.deepStrictEqual(rejected.map((r) => r.source), ["g.json#Bad Slug"])
+      assert.match(rejected[0]!.reason, /^slug "Bad Slug" is not a valid slug/)
+    }))
+
+  it.effect("a scheduled post stays scheduled: published, dated when Ghost would have published it", () =>
+    Effect.gen(function*() {
+      const ghost = JSON.stringify({
+        db: [{
+          meta: { version: "5.0.0" },
+          data: {
+            posts: [
+              { id: "p1", title: "Later", slug: "later", html: "<p>x</p>", status: "scheduled", published_at: "2099-01-02T10:00:00.000Z" },
+              { id: "p2", title: "Undated", slug: "undated", html: "<p>y</p>", status: "scheduled", published_at: null },
+              { id: "p3", title: "Draft", slug: "draft", html: "<p>z</p>", status: "draft" }
+            ]
+          }
+        }]
+      })
+      const { entries, rejected } = yield* collect(ghostExport(chunked(ghost, 64), { name: "g.json" }))
+      assert.deepStrictEqual(entries.map((e) => [e.input.slug, e.input.status, e.input.publishedAt]), [
+        ["later", "published", "2099-01-02T10:00:00.000Z"],
+        ["draft", "draft", undefined]
+      ])
+      assert.strictEqual(entries[0]!.input.metadata?.ghostStatus, "scheduled")
+      assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason]), [
+        ["g.json#undated", "status \"scheduled\" without a published_at: no time to publish it at"]
+      ])
+    }))
+
   it.effect("pages are included on request; without a site URL the placeholder is dropped", () =>
     Effect.gen(function*() {
       const { entries } = yield* collect(ghostExport(chunked(fixture("ghost-export.json"), 4096), { name: "g", includePages: true }))
@@ -86,6 +157,9 @@ describe("Ghost export", () => {
       }
       const truncated = yield* collect(ghostExport(chunked(fixture("ghost-export.json").slice(0, 500), 64), { name: "t" })).pipe(Effect.exit)
       assert.strictEqual(failureTag(truncated)?._tag, "DecodeError")
+      // Said plainly, without the parser's internal states.
+      assert.match(failureTag(truncated)?.message ?? "", /^t: cannot read as a Ghost export at byte \d+: the JSON ends before it is complete \(cut off\?\)$/)
+      assert.notInclude(failureTag(exit)?.message ?? "", "in state")
     }))
 
   it.effect("a JSON file that is not a Ghost export is a DecodeError", () =>

@@ -4,7 +4,7 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { DateTime, Effect, Layer } from "effect"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
@@ -39,5 +39,41 @@ describe("importFromUrls", () => {
       const again = yield* importFromUrls(urls.slice(0, 1))
       assert.strictEqual(again.unchanged, 4)
       assert.strictEqual(again.imported, 0)
+    }).pipe(Effect.provide(services)))
+
+  it.scoped("an item with an unreadable date is a failure naming it, the field and the value; the rest is imported", () =>
+    Effect.gen(function*() {
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><guid>bad</guid><title>Bad date</title><pubDate>not a date</pubDate><description>x</description></item>
+<item><guid>good</guid><title>Good date</title><pubDate>Tue, 02 Jan 2024 10:00:00</pubDate><description>y</description></item>
+</channel></rss>`
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/rss+xml" })
+        res.end(rss)
+      })
+      const summary = yield* importFromUrls([`${server.url}/feed.xml`])
+      assert.strictEqual(summary.imported, 1)
+      assert.strictEqual(summary.failed, 1)
+      assert.strictEqual(summary.failures[0]!.source, `${server.url}/feed.xml#bad`)
+      assert.include(summary.failures[0]!.reason, "<pubDate> \"not a date\" is not a date")
+      const good = yield* Effect.flatMap(PostRepository, (r) => r.getBySlug("good-date"))
+      assert.strictEqual(good.publishedAt === null ? null : DateTime.formatIso(good.publishedAt), "2024-01-02T10:00:00.000Z")
+    }).pipe(Effect.provide(services)))
+
+  it.scoped("two items without a title whose text starts alike are two posts, not a duplicate slug", () =>
+    Effect.gen(function*() {
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><link>https://m.example/notes/1</link><description>Photo of the day</description></item>
+<item><link>https://m.example/notes/2</link><description>Photo of the day</description></item>
+</channel></rss>`
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/rss+xml" })
+        res.end(rss)
+      })
+      const summary = yield* importFromUrls([`${server.url}/feed.xml`])
+      assert.deepStrictEqual(summary.failures, [])
+      assert.strictEqual(summary.imported, 2)
+      const posts = yield* Effect.forEach(["notes-1", "notes-2"], (slug) => Effect.flatMap(PostRepository, (r) => r.getBySlug(slug)))
+      assert.deepStrictEqual(posts.map((p) => p.title), ["Photo of the day", "Photo of the day"])
     }).pipe(Effect.provide(services)))
 })

@@ -46,7 +46,7 @@ describe("fromUrl over a real server", () => {
       assert.strictEqual(error._tag, "DecodeError")
       if (error._tag === "DecodeError") {
         assert.strictEqual(error.format, "json")
-        assert.match(error.path, /^position \d+$/)
+        assert.match(error.path, /^line \d+, column \d+$/)
         assert.strictEqual(error.url, `${server.url}/feed.json`)
       }
       assert.strictEqual(server.count(), 1)
