@@ -202,6 +202,18 @@ describe("one path by several spellings", () => {
       assert.deepStrictEqual((yield* rows).map((r) => r.source.slice(dir.length + 1)), ["t4/one.md", "t4/sub/two.md"])
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 
+  it.scoped("posts stored under a link's spelling (before real paths) are found again through the real path", () =>
+    Effect.gen(function*() {
+      const dir = realpathSync(yield* tempDir())
+      yield* writeFiles(dir, { "t4/one.md": markdownPost("One"), "t4/sub/two.md": markdownPost("Two") })
+      symlinkSync(`${dir}/t4`, `${dir}/t4link`)
+      assert.strictEqual((yield* importDir(`${dir}/t4`)).imported, 2)
+      // As an earlier version stored an import of `t4link`.
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`UPDATE posts SET source = replace(source, '/t4/', '/t4link/')`)
+      const again = yield* importDir(`${dir}/t4link`)
+      assert.deepStrictEqual([again.unchanged, again.failed], [2, 0], JSON.stringify(again.failures))
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
   it.scoped("a path named twice, and a file named beside its directory, are read once (was: counted and failed twice)", () =>
     Effect.gen(function*() {
       const dir = realpathSync(yield* tempDir())

@@ -4,6 +4,7 @@
  * upsert algorithm (slug matching, content-hash skip, slug-conflict policies).
  */
 import { DateTime, Effect, Encoding, Either, Option, Schema } from "effect"
+import { realpathSync } from "node:fs"
 import { isAbsolute, relative, resolve } from "node:path"
 import { DatabaseError, InvalidCursor, StaleVersion } from "../../Domain/Errors.js"
 import { makeValidPost, type NewPost, Post, PostId } from "../../Domain/Post.js"
@@ -274,7 +275,23 @@ const OPERATION = "PostRepository.upsertMany"
  */
 export const sameSource = (stored: string, incoming: string): boolean =>
   stored === incoming || (isAbsolute(incoming) && !isAbsolute(stored) && resolve(stored) === incoming) ||
-  lineSource(stored, incoming)
+  lineSource(stored, incoming) || linkedSource(stored, incoming)
+
+/**
+ * Imports name a file by its real path; before, by the path as given, so a tree imported through
+ * a symbolic link (a linked home or synced folder) is stored under the link's spelling. Such a
+ * post still belongs to the file its stored path leads to now. Asked only when the two spellings
+ * differ (a slug held by a post of another source: rare), so the file system is read then only.
+ */
+const linkedSource = (stored: string, incoming: string): boolean => {
+  if (!isAbsolute(incoming)) return false
+  try {
+    return realpathSync.native(resolve(stored)) === incoming
+  } catch {
+    // Gone, unreadable, or not a path at all ("api", a URL): not the same file.
+    return false
+  }
+}
 
 /**
  * NDJSON records without `source` or `slug` were once known by their line (`posts.ndjson:3`,
