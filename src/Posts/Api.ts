@@ -185,7 +185,7 @@ export const ImportUrlPayload = Schema.Struct({
   onConflict: Schema.optional(OnConflict),
   /** Say what the import would do (checked against the stored posts), write nothing. */
   dryRun: Schema.optional(Schema.Boolean)
-}).annotations({ identifier: "ImportUrlPayload" })
+}).annotations({ identifier: "ImportUrlPayload", ...exactFields })
 
 /** The response headers a post's answers carry, for the OpenAPI document (the platform declares bodies only). */
 const ETAG_HEADER = {
@@ -376,6 +376,7 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
     HttpApiEndpoint.post("importUrl", "/posts/import-url")
       .setPayload(ImportUrlPayload)
       .addSuccess(ImportSummary)
+      .addError(UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Import a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export from URLs; every failure is in the summary")
   )
   .middleware(ApiKeyAuth)
