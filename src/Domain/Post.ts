@@ -156,7 +156,11 @@ export class PostInput extends Schema.Class<PostInput>("PostInput")({
   slug: Schema.optional(Schema.String),
   body: Schema.String,
   tags: Schema.optional(Schema.Array(Schema.String)),
-  status: Schema.optional(Schema.String),
+  /** Left out: "published" on create, the post's own status on update (Posts.update). */
+  status: Schema.optional(Schema.String.annotations({
+    description: '"draft" or "published". Left out (and not in front matter): "published" for a new post, ' +
+      "the post's current status on an update"
+  })),
   publishedAt: Schema.optional(Schema.String),
   updatedAt: Schema.optional(Schema.String),
   authors: Schema.optional(Schema.Array(Schema.String)),
