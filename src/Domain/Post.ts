@@ -148,26 +148,33 @@ export class Post extends Schema.Class<Post>("Post")({
 export const makeValidPost = compiledConstructor(Post)
 
 /**
- * What a client sends as JSON fields. Everything but `title` and `body` is optional;
- * `title` may also come from front matter inside `body`.
+ * A field a client may leave out, or send as `null`, which is read as left out: a post's JSON
+ * (GET) has `null` for what it lacks (`summary`, `publishedAt`), and an edit of it sent back
+ * (PUT) was refused for those nulls. The NDJSON import reads null the same way.
+ */
+const optionalField = <A, I, R>(schema: Schema.Schema<A, I, R>) => Schema.optionalWith(schema, { nullable: true })
+
+/**
+ * What a client sends as JSON fields. Everything but `title` and `body` is optional (absent or
+ * `null`); `title` may also come from front matter inside `body`.
  */
 export class PostInput extends Schema.Class<PostInput>("PostInput")({
-  title: Schema.optional(Schema.String),
-  slug: Schema.optional(Schema.String),
+  title: optionalField(Schema.String),
+  slug: optionalField(Schema.String),
   body: Schema.String,
-  tags: Schema.optional(Schema.Array(Schema.String)),
+  tags: optionalField(Schema.Array(Schema.String)),
   /** Left out: "published" on create, the post's own status on update (Posts.update). */
-  status: Schema.optional(Schema.String.annotations({
+  status: optionalField(Schema.String.annotations({
     description: '"draft" or "published". Left out (and not in front matter): "published" for a new post, ' +
       "the post's current status on an update"
   })),
-  publishedAt: Schema.optional(Schema.String),
-  updatedAt: Schema.optional(Schema.String),
-  authors: Schema.optional(Schema.Array(Schema.String)),
-  summary: Schema.optional(Schema.String),
+  publishedAt: optionalField(Schema.String),
+  updatedAt: optionalField(Schema.String),
+  authors: optionalField(Schema.Array(Schema.String)),
+  summary: optionalField(Schema.String),
   /** Old paths of the post, as front matter `aliases` gives them (the reader site redirects them). */
-  aliases: Schema.optional(Schema.Array(Schema.String)),
-  metadata: Schema.optional(Metadata)
+  aliases: optionalField(Schema.Array(Schema.String)),
+  metadata: optionalField(Metadata)
 }) {}
 
 /** Raw markdown (optionally with front matter) and where it came from. */

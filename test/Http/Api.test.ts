@@ -332,6 +332,33 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("null is a field left out: a post read (GET), edited and sent back (PUT) is taken, its nulls included", () =>
+    Effect.gen(function* () {
+      const created = yield* postJson("/posts", newPost({ summary: null, publishedAt: null, tags: null, authors: null, slug: null }))
+      assert.strictEqual(created.status, 201)
+      const read = yield* json(yield* get("/posts/first-post"))
+      assert.deepStrictEqual([read.summary, read.tags, read.updatedAtSource], [null, [], null])
+      // What the post's JSON has of the input's fields, as it came, one of them edited.
+      const { title, slug, body, tags, status, authors, summary, publishedAt, aliases, metadata, version } = read
+      const edited = { title, slug, body: `${body}\n\nEdited.`, tags, status, authors, summary, publishedAt, aliases, metadata, version }
+      const updated = yield* putJson("/posts/first-post", { ...edited, updatedAt: null })
+      assert.strictEqual(updated.status, 200)
+      const after = yield* json(updated)
+      assert.deepStrictEqual([after.version, after.summary, after.publishedAt], [2, null, read.publishedAt])
+      // Documented so: the OpenAPI document allows null for every optional field, not for `body`.
+      const spec = yield* json(yield* get("/openapi.json"))
+      const update = spec.components.schemas.UpdateInput.properties
+      assert.deepInclude(update.summary.anyOf, { type: "null" })
+      assert.deepInclude(update.publishedAt.anyOf, { type: "null" })
+      assert.deepStrictEqual(update.body, { type: "string" })
+      const nullBody = yield* postJson("/posts", newPost({ title: "No body", body: null }))
+      assert.strictEqual(nullBody.status, 400)
+      // A wrong value is one problem, not also "expected null".
+      const wrong = yield* postJson("/posts", newPost({ title: "Wrong", summary: 42 }))
+      assert.strictEqual((yield* json(wrong)).message, "summary: expected a string, got 42")
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("PUT that renames the post says where it went (Content-Location); one that keeps the slug does not", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost())
