@@ -575,6 +575,12 @@ describe("posts API", () => {
       const capped = yield* json(yield* get("/posts?limit=1000"))
       assert.strictEqual(capped.items.length, 100)
       assert.isString(capped.next)
+      // However many digits: past 2^53 is more than 100 all the same.
+      for (const limit of ["99999999999999999999", "9".repeat(400), "000101"]) {
+        const huge = yield* get(`/posts?limit=${limit}`)
+        assert.strictEqual(huge.status, 200, limit)
+        assert.strictEqual((yield* json(huge)).items.length, 100, limit)
+      }
 
       const seen: Array<string> = []
       let url: string | null = "/posts?limit=40"
