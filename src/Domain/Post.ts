@@ -23,13 +23,14 @@ export type Tag = typeof Tag.Type
 /**
  * A tag as it is matched: "Rust", "rust" and "RUST" are one tag to readers (tag pages, feeds,
  * the API's `?tag=` and tag counts), while each post keeps the spelling it was written with.
+ * Trimmed, as stored tags are (processing trims them): `?tag=%20rust%20` found nothing.
  * Lowercased by JavaScript (`toLowerCase`, the same in every locale) and stored beside the tag,
  * never computed by the database: SQLite's `lower()` folds ASCII only and PostgreSQL's follows
  * the database's locale, so "Ärger" would match "ärger" in one store and not in another. Also
  * the tag's URL segment on the reader site (`/tags/rust`), so the canonical address of a tag is
  * a function of the tag alone. Idempotent: the key of a key is itself.
  */
-export const tagKey = (tag: string): string => tag.toLowerCase()
+export const tagKey = (tag: string): string => tag.trim().toLowerCase()
 
 /** A post's tags one per `tagKey`, each in the first spelling the post gives it, in order. */
 export const distinctTags = (tags: ReadonlyArray<string>): ReadonlyArray<{ readonly tag: string; readonly key: string }> => {
