@@ -197,7 +197,11 @@ export const ImportUrlPayload = Schema.Struct({
 
 /** The response headers a post's answers carry, for the OpenAPI document (the platform declares bodies only). */
 const ETAG_HEADER = {
-  ETag: { description: "The post's version and content hash; send it back as If-Match or If-None-Match", schema: { type: "string" } }
+  ETag: {
+    description: "The post's version, content hash and id (a post re-created at its slug has another); " +
+      "send it back as If-Match or If-None-Match",
+    schema: { type: "string" }
+  }
 }
 const LOCATION_HEADER = {
   Location: { description: "The new post's URL (its slug percent-encoded)", schema: { type: "string" } }

@@ -22,8 +22,14 @@ import { ImportUrlPayload, PostInputPayload, UpdateInput } from "./Api.js"
 import { hashTagOf, MAX_PAGE_SIZE, PostRepository } from "./PostRepository.js"
 import { Posts } from "./Posts.js"
 
-/** Changes whenever the post does (version), and between two posts that reused a slug (hash). */
-export const etagOf = (post: Pick<Post, "version" | "contentHash">): string => `"v${post.version}-${hashTagOf(post)}"`
+/** What a post's ETag is made of: a Post, or its encoded read (`EncodedPost`). */
+type Tagged = { readonly version: number; readonly contentHash: string; readonly id: string }
+
+/**
+ * Changes whenever the post does (version), and between two posts that reused a slug (content
+ * hash and id: `hashTagOf`), even when the second was created with the first one's content.
+ */
+export const etagOf = (post: Tagged): string => `"v${post.version}-${hashTagOf(post)}"`
 
 const stripWeak = (tag: string): string => (tag.startsWith("W/") ? tag.slice(2) : tag)
 
@@ -43,14 +49,16 @@ export interface IfMatchCondition {
 }
 
 /**
- * The condition an `If-Match` entry states: one of our ETags (version and content hash, both
- * compared: a post re-created at a reused slug has the same version), or a bare version number.
+ * The condition an `If-Match` entry states: one of our ETags (version, content hash and id, all
+ * compared: a post re-created at a reused slug has the same version, and may have the same
+ * content), or a bare version number.
  * `undefined` for anything else, weak tags included (`isWeakTag` tells those apart: they are
  * well-formed, and never match).
  */
 export const ifMatchCondition = (header: string): IfMatchCondition | undefined => {
   const value = header.trim()
-  const etag = /^"v(\d+)-([0-9a-f]+)"$/.exec(value)
+  // The id part optional: a tag from before it was added (`"v3-<hash>"`) is one of ours, that no post is now (412).
+  const etag = /^"v(\d+)-([0-9a-f]+(?:-[0-9a-f]+)?)"$/.exec(value)
   if (etag !== null) {
     const version = asVersion(etag[1]!)
     return version === undefined ? undefined : { version, hashTag: etag[2]! }
@@ -160,7 +168,7 @@ interface Expected {
 }
 
 /** The 412 for an `If-Match` that `post` is not: names the slug, what was asked and what the post is. */
-const ifMatchFailed = (slug: string, ifMatch: string, post: Pick<Post, "version" | "contentHash">, why = "") => {
+const ifMatchFailed = (slug: string, ifMatch: string, post: Tagged, why = "") => {
   const etag = etagOf(post)
   return new PreconditionFailed({
     slug,
@@ -180,7 +188,7 @@ const WEAK_ONLY = " (weak W/ tags never match: If-Match compares strongly, so se
 const ifMatchPrecondition = <E2, R2>(
   slug: string,
   ifMatch: string,
-  current: Effect.Effect<Pick<Post, "version" | "contentHash">, E2, R2>
+  current: Effect.Effect<Tagged, E2, R2>
 ) =>
 <A, E, R>(write: Effect.Effect<A, E | StaleVersion, R>) =>
   Effect.catchIf(
@@ -208,7 +216,7 @@ const expectedVersion = <E, R>(
   slug: string,
   fromBody: number | undefined,
   ifMatch: string | undefined,
-  current: Effect.Effect<Pick<Post, "version" | "contentHash">, E, R>
+  current: Effect.Effect<Tagged, E, R>
 ): Effect.Effect<Expected, BadRequest | PreconditionFailed | E, R> =>
   Effect.gen(function* () {
     if (ifMatch === undefined || ifMatch.trim() === "*") return { version: fromBody, hashTag: undefined, ifMatch: undefined }

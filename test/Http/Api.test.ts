@@ -4,9 +4,10 @@ import { Effect } from "effect"
 import { request as httpRequest } from "node:http"
 import { Slug } from "../../src/Domain/Post.js"
 import { InkwellApi } from "../../src/Http/Api.js"
+import { idTagOf } from "../../src/Posts/PostRepository.js"
 import { PostMoved } from "../../src/Http/Errors.js"
 import { movedPostAnswers } from "./movedPosts.js"
-import { get, json, KEY, MARKDOWN, newPost, portOf, postJson, postMarkdown, putJson, del, send, sendRaw, testServer } from "./harness.js"
+import { get, json, KEY, MARKDOWN, newPost, portOf, postJson, postMarkdown, putJson, del, send, sendRaw, sqliteTestServer, testServer } from "./harness.js"
 
 describe("posts API", () => {
   it.effect("creates a post from JSON fields: 201, Location, ETag, processed fields", () =>
@@ -20,7 +21,7 @@ describe("posts API", () => {
       assert.include(body.html, "<strong>world</strong>")
       assert.isAtLeast(body.readingTimeMinutes, 1)
       assert.isTrue(body.toc.some((entry: { text: string }) => entry.text === "Second"))
-      assert.strictEqual(response.headers["etag"], `"v1-${body.contentHash.slice(0, 16)}"`)
+      assert.strictEqual(response.headers["etag"], `"v1-${body.contentHash.slice(0, 16)}-${idTagOf(body.id)}"`)
     }).pipe(Effect.provide(testServer()))
   )
 
@@ -43,7 +44,7 @@ describe("posts API", () => {
       const first = yield* get("/posts/first-post")
       assert.strictEqual(first.status, 200)
       const etag = first.headers["etag"]!
-      assert.match(etag, /^"v1-[0-9a-f]{16}"$/)
+      assert.match(etag, /^"v1-[0-9a-f]{16}-[0-9a-f]{8}"$/)
       const cached = yield* get("/posts/first-post", { "if-none-match": etag })
       assert.strictEqual(cached.status, 304)
       assert.strictEqual(cached.headers["etag"], etag)
@@ -456,6 +457,36 @@ describe("posts API", () => {
       const bare = yield* del("/posts/reused", { "x-api-key": KEY, "if-match": "2" })
       assert.strictEqual(bare.status, 204)
     }).pipe(Effect.provide(testServer()))
+  )
+
+  for (const [name, server] of [["memory", testServer()], ["SQLite, encoded reads", sqliteTestServer]] as const) it.effect(`a post deleted and re-created with the same content has another ETag: its JSON differs (id, createdAt) (${name})`, () =>
+    Effect.gen(function* () {
+      const first = yield* postJson("/posts", newPost({ slug: "again" }))
+      const firstEtag = first.headers["etag"]!
+      const firstId = (yield* json(first)).id
+      assert.strictEqual((yield* del("/posts/again")).status, 204)
+      const second = yield* postJson("/posts", newPost({ slug: "again" }))
+      const secondEtag = second.headers["etag"]!
+      const secondPost = yield* json(second)
+      assert.notStrictEqual(secondPost.id, firstId)
+      assert.notStrictEqual(secondEtag, firstEtag)
+      for (const { path, headers } of [{ path: "/posts/again", headers: {} }, { path: "/posts/again", headers: { "x-api-key": KEY } }]) {
+        // A client holding the dead post's JSON is sent the new post's.
+        const revalidated = yield* get(path, { ...headers, "if-none-match": firstEtag })
+        assert.strictEqual(revalidated.status, 200)
+        assert.strictEqual((yield* json(revalidated)).id, secondPost.id)
+        assert.strictEqual(revalidated.headers["etag"], secondEtag)
+        assert.strictEqual((yield* get(path, { ...headers, "if-none-match": secondEtag })).status, 304)
+      }
+      const overwrite = yield* putJson("/posts/again", newPost({ slug: "again", body: "lost" }), { "x-api-key": KEY, "if-match": firstEtag })
+      assert.strictEqual(overwrite.status, 412)
+      assert.deepInclude(yield* json(overwrite), { _tag: "PreconditionFailed", etag: secondEtag })
+      assert.strictEqual((yield* del("/posts/again", { "x-api-key": KEY, "if-match": firstEtag })).status, 412)
+      // A tag from before ETags named the post (no id part) is no post's now: 412, not 400.
+      const older = firstEtag.replace(/-[0-9a-f]{8}"$/, "\"")
+      assert.strictEqual((yield* del("/posts/again", { "x-api-key": KEY, "if-match": older })).status, 412)
+      assert.strictEqual((yield* del("/posts/again", { "x-api-key": KEY, "if-match": secondEtag })).status, 204)
+    }).pipe(Effect.provide(server))
   )
 
   it.effect("GET /posts: published only without a key, drafts with one, filters by tag", () =>
