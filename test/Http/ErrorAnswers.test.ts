@@ -224,7 +224,9 @@ describe("405 Method Not Allowed", () => {
   it("Allow is derived from the endpoints, as the router reads paths (case, slashes, prefixes, encoded slashes)", () => {
     const allowed = allowedMethodsOf(InkwellApi)
     assert.deepStrictEqual(allowed("/posts"), ["GET", "HEAD", "POST", "OPTIONS"])
-    assert.deepStrictEqual(allowed("/Posts//"), ["GET", "HEAD", "POST", "OPTIONS"])
+    assert.deepStrictEqual(allowed("/posts//"), ["GET", "HEAD", "POST", "OPTIONS"])
+    // Case counts, as for the router (Server.routerConfig): `/Posts` is another path, served by nothing.
+    assert.deepStrictEqual(allowed("/Posts"), [])
     assert.deepStrictEqual(allowed("/posts/import"), ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
     assert.deepStrictEqual(allowed("/posts/a%2Fb"), ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
     assert.deepStrictEqual(allowed("/posts/a/b"), [])
@@ -237,7 +239,8 @@ describe("405 Method Not Allowed", () => {
     assert.deepStrictEqual(hosted("/blog/posts"), ["GET", "HEAD", "OPTIONS"])
     assert.deepStrictEqual(hosted("/posts"), [])
     assert.deepStrictEqual(hosted("/ready"), ["GET", "HEAD", "OPTIONS"])
-    assert.deepStrictEqual(hosted("/blog/OpenAPI.json"), ["GET", "HEAD", "OPTIONS"])
+    assert.deepStrictEqual(hosted("/blog/openapi.json/"), ["GET", "HEAD", "OPTIONS"])
+    assert.deepStrictEqual(hosted("/blog/OpenAPI.json"), [])
     assert.deepStrictEqual(hosted("*"), ["GET", "HEAD", "OPTIONS"])
   })
 })
