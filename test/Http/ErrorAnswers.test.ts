@@ -88,7 +88,8 @@ describe("a bad parameter's 400", () => {
         ["limit=0", "limit", `expected ${LIMIT}, got "0"`],
         ["offset=-1", "offset", `expected ${OFFSET}, got "-1"`],
         ["status=foo", "status", 'expected "draft" or "published", got "foo"'],
-        ["tag=", "tag", 'expected a tag of 1 to 100 characters, got ""'],
+        ["tag=", "tag", 'expected a tag of 1 to 100 characters, not only spaces, got ""'],
+        ["tag=%20%20", "tag", 'expected a tag of 1 to 100 characters, not only spaces, got "  "'],
         ["cursor=garbage", "cursor", "expected a previous page's `next`, as it was given, got \"garbage\""],
         // Only plain decimal digits: `Number` took all of these for numbers.
         ["limit=1e2", "limit", `expected ${LIMIT}, got "1e2"`],
