@@ -205,23 +205,17 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
-  it.effect("a write without a key is answered 401 before its body is read (the upload is never finished)", () =>
+  it.effect("a write without a key is answered 401 before its body is read (the upload is never finished), over MAX_BODY_SIZE too", () =>
     Effect.gen(function* () {
       const port = yield* portOf
-      for (const [method, path, contentType] of [
-        ["POST", "/posts", "text/plain"],
-        ["POST", "/posts", "application/json"],
-        ["PUT", "/posts/some-post", "application/octet-stream"],
-        ["POST", "/posts/import", "application/x-ndjson"],
-        ["POST", "/posts/import-url", "application/json"]
-      ] as const) {
-        // Declares 1 MB, sends 16 bytes and waits: only an answer that needs no body can arrive.
-        const status = yield* Effect.async<number, Error>((resume) => {
+      // Declares `declared` bytes, sends 16 and waits: only an answer that needs no body can arrive.
+      const answerTo = (method: string, path: string, contentType: string, declared: number, headers: Record<string, string> = {}) =>
+        Effect.async<{ readonly status: number; readonly connection: string | undefined }, Error>((resume) => {
           const req = httpRequest(
-            { host: "127.0.0.1", port, method, path, agent: false, headers: { "content-type": contentType, "content-length": String(1 << 20) } },
+            { host: "127.0.0.1", port, method, path, agent: false, headers: { "content-type": contentType, "content-length": String(declared), ...headers } },
             (res) => {
               res.resume()
-              resume(Effect.succeed(res.statusCode ?? 0))
+              resume(Effect.succeed({ status: res.statusCode ?? 0, connection: res.headers["connection"] }))
               req.destroy()
             }
           )
@@ -229,7 +223,30 @@ describe("posts API", () => {
           req.write("{\"title\": \"unfin")
           return Effect.sync(() => req.destroy())
         })
-        assert.strictEqual(status, 401, `${method} ${path} ${contentType}`)
+      const statusOf = (method: string, path: string, contentType: string, declared: number, headers: Record<string, string> = {}) =>
+        Effect.map(answerTo(method, path, contentType, declared, headers), (answer) => answer.status)
+      const writes = [
+        ["POST", "/posts", "text/plain"],
+        ["POST", "/posts", "application/json"],
+        ["PUT", "/posts/some-post", "application/octet-stream"],
+        ["POST", "/posts/import", "application/x-ndjson"],
+        ["POST", "/posts/import-url", "application/json"]
+      ] as const
+      // MAX_BODY_SIZE is 1 MiB here: at it, and over it (a 413 once the key is right, never before).
+      for (const declared of [1 << 20, (1 << 20) + 1, 1 << 30]) {
+        for (const [method, path, contentType] of writes) {
+          for (const headers of [{}, { "x-api-key": "wrong" }]) {
+            const label = `${method} ${path} ${contentType} ${declared} ${JSON.stringify(headers)}`
+            assert.strictEqual(yield* statusOf(method, path, contentType, declared, headers), 401, label)
+          }
+        }
+      }
+      for (const [method, path] of [["POST", "/posts"], ["PUT", "/posts/some-post"], ["POST", "/posts/import-url"]] as const) {
+        const answer = yield* answerTo(method, path, "application/json", (1 << 20) + 1, { "x-api-key": KEY })
+        // The body is never read: the connection is not kept for another request behind it.
+        assert.deepStrictEqual(answer, { status: 413, connection: "close" }, `${method} ${path}`)
+        const refused = yield* answerTo(method, path, "application/json", (1 << 20) + 1)
+        assert.deepStrictEqual(refused, { status: 401, connection: "close" }, `${method} ${path} without a key`)
       }
     }).pipe(Effect.provide(testServer()))
   )
