@@ -23,13 +23,14 @@ export type Tag = typeof Tag.Type
 /**
  * A tag as it is matched: "Rust", "rust" and "RUST" are one tag to readers (tag pages, feeds,
  * the API's `?tag=` and tag counts), while each post keeps the spelling it was written with.
+ * Trimmed, as stored tags are (processing trims them): `?tag=%20rust%20` found nothing.
  * Lowercased by JavaScript (`toLowerCase`, the same in every locale) and stored beside the tag,
  * never computed by the database: SQLite's `lower()` folds ASCII only and PostgreSQL's follows
  * the database's locale, so "Ärger" would match "ärger" in one store and not in another. Also
  * the tag's URL segment on the reader site (`/tags/rust`), so the canonical address of a tag is
  * a function of the tag alone. Idempotent: the key of a key is itself.
  */
-export const tagKey = (tag: string): string => tag.toLowerCase()
+export const tagKey = (tag: string): string => tag.trim().toLowerCase()
 
 /** A post's tags one per `tagKey`, each in the first spelling the post gives it, in order. */
 export const distinctTags = (tags: ReadonlyArray<string>): ReadonlyArray<{ readonly tag: string; readonly key: string }> => {
@@ -148,22 +149,33 @@ export class Post extends Schema.Class<Post>("Post")({
 export const makeValidPost = compiledConstructor(Post)
 
 /**
- * What a client sends as JSON fields. Everything but `title` and `body` is optional;
- * `title` may also come from front matter inside `body`.
+ * A field a client may leave out, or send as `null`, which is read as left out: a post's JSON
+ * (GET) has `null` for what it lacks (`summary`, `publishedAt`), and an edit of it sent back
+ * (PUT) was refused for those nulls. The NDJSON import reads null the same way.
+ */
+const optionalField = <A, I, R>(schema: Schema.Schema<A, I, R>) => Schema.optionalWith(schema, { nullable: true })
+
+/**
+ * What a client sends as JSON fields. Everything but `title` and `body` is optional (absent or
+ * `null`); `title` may also come from front matter inside `body`.
  */
 export class PostInput extends Schema.Class<PostInput>("PostInput")({
-  title: Schema.optional(Schema.String),
-  slug: Schema.optional(Schema.String),
+  title: optionalField(Schema.String),
+  slug: optionalField(Schema.String),
   body: Schema.String,
-  tags: Schema.optional(Schema.Array(Schema.String)),
-  status: Schema.optional(Schema.String),
-  publishedAt: Schema.optional(Schema.String),
-  updatedAt: Schema.optional(Schema.String),
-  authors: Schema.optional(Schema.Array(Schema.String)),
-  summary: Schema.optional(Schema.String),
+  tags: optionalField(Schema.Array(Schema.String)),
+  /** Left out: "published" on create, the post's own status on update (Posts.update). */
+  status: optionalField(Schema.String.annotations({
+    description: '"draft" or "published". Left out (and not in front matter): "published" for a new post, ' +
+      "the post's current status on an update"
+  })),
+  publishedAt: optionalField(Schema.String),
+  updatedAt: optionalField(Schema.String),
+  authors: optionalField(Schema.Array(Schema.String)),
+  summary: optionalField(Schema.String),
   /** Old paths of the post, as front matter `aliases` gives them (the reader site redirects them). */
-  aliases: Schema.optional(Schema.Array(Schema.String)),
-  metadata: Schema.optional(Metadata)
+  aliases: optionalField(Schema.Array(Schema.String)),
+  metadata: optionalField(Metadata)
 }) {}
 
 /** Raw markdown (optionally with front matter) and where it came from. */

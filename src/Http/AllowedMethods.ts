@@ -37,8 +37,8 @@ const segmentOf = (text: string): Segment =>
     ? { _tag: "Rest" }
     : text.startsWith(":")
     ? { _tag: "Param", optional: text.endsWith("?") }
-    // The router compares paths without regard to case (its default, which Inkwell keeps).
-    : { _tag: "Static", text: text.toLowerCase() }
+    // Compared as written: the router is case-sensitive (Server.routerConfig).
+    : { _tag: "Static", text }
 
 /** Split as the router reads a path: empty segments (a trailing or doubled slash) do not count. */
 const split = (path: string): Array<string> => path.split("/").filter((segment) => segment !== "")
@@ -49,7 +49,7 @@ const matches = (segments: ReadonlyArray<Segment>, path: ReadonlyArray<string>):
     if (segment._tag === "Rest") return true
     const given = path[i]
     if (given === undefined) return segment._tag === "Param" && segment.optional && i === segments.length - 1
-    if (segment._tag === "Static" && segment.text !== given.toLowerCase()) return false
+    if (segment._tag === "Static" && segment.text !== given) return false
   }
   return segments.length === path.length
 }

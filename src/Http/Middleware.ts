@@ -5,7 +5,8 @@
  *                 turns unexpected failures into a bare 500; Retry-After on every 503,
  *                 WWW-Authenticate on every 401; Vary (and Cache-Control: private with a key)
  *                 on reads that set no caching of their own
- *   limitBody     413 when the body is over MAX_BODY_SIZE (declared: before reading it; chunked: as read)
+ *   limitBody     413 when the body is over MAX_BODY_SIZE (declared: when it is to be read, without
+ *                 reading it, so a write without a key is 401 first; chunked: as read)
  *   strictUtf8    400 when a text body (JSON, text/*) is not valid UTF-8, naming the byte offset (as read)
  *   timeout       interrupts the request's fiber after REQUEST_TIMEOUT (logRequests answers 503)
  *   (router)      HttpApi routing, then per group: ApiKeyAuth (writes only), then the handler
@@ -414,8 +415,9 @@ const isBulkImport = (request: HttpServerRequest.HttpServerRequest, includeUrlIm
 
 /**
  * Refuses an oversized body with 413 and the typed `PayloadTooLarge` body:
- *   - a declared one (Content-Length over the limit) before reading it, closing the connection
- *     (the unread body is still on the wire);
+ *   - a declared one (Content-Length over the limit) without reading it, closing the connection
+ *     (the unread body is still on the wire): the request is routed and authenticated as any
+ *     (a write without a valid key is 401, never 413), and the handler's read of the body fails;
  *   - an undeclared one (chunked upload) as soon as more than the limit has been read: the body
  *     is read through a byte counter (`cappedRequest`), the handler's read fails, and the rest
  *     of the upload is read and discarded, so the client (which may still be sending) gets the
@@ -435,14 +437,15 @@ export const limitBody =
       const declared = request.headers["content-length"]
       if (declared !== undefined) {
         if (Number(declared) > options.maxBodySize) {
-          return Effect.succeed(
-            HttpServerResponse.setHeader(
-              encodeJson(PayloadTooLarge, tooLarge(options.maxBodySize), 413),
-              // The unread body is still on the wire: close rather than try to skip it.
-              "connection",
-              "close"
-            )
-          )
+          // Routed as any request, with a body that fails when read (413): a write without a valid
+          // key is 401 first (ApiKeyAuth runs before the handler reads), as for any body. Not a
+          // Node request: answered 413 here.
+          const refused = refusedBodyRequest(request)
+          const answer = refused === undefined
+            ? Effect.succeed(encodeJson(PayloadTooLarge, tooLarge(options.maxBodySize), 413))
+            : Effect.provideService(app, HttpServerRequest.HttpServerRequest, refused)
+          // The unread body is still on the wire, whatever the answer: close rather than try to skip it.
+          return Effect.map(answer, (response) => HttpServerResponse.setHeader(response, "connection", "close"))
         }
         return HttpIncomingMessage.withMaxBodySize(app, limit)
       }
@@ -457,6 +460,27 @@ export const limitBody =
 
 /** What the platform's body readers fail with when over the limit; `failureResponse` answers 413. */
 const MAX_BYTES_EXCEEDED = "maxBytes exceeded"
+
+/**
+ * `request` with a body whose every read fails with MAX_BYTES_EXCEEDED (answered 413), without
+ * a byte read: for a body declared over the limit. `undefined` when the request is not a Node
+ * one. The rest of the request is the original's, as in `cappedRequest`.
+ */
+const refusedBodyRequest = (request: HttpServerRequest.HttpServerRequest): HttpServerRequest.HttpServerRequest | undefined => {
+  const incoming = (request as { readonly source?: unknown }).source
+  if (!(incoming instanceof IncomingMessage)) return undefined
+  const source = (): Readable => {
+    const refused = new Readable({
+      read() {
+        this.destroy(new Error(MAX_BYTES_EXCEEDED))
+      }
+    })
+    // The platform reads these off `source` too (method, url, headers, remote address).
+    Object.assign(refused, { method: incoming.method, url: incoming.url, headers: incoming.headers, socket: incoming.socket })
+    return refused
+  }
+  return Object.create(request, { source: { get: source, configurable: true } }) as HttpServerRequest.HttpServerRequest
+}
 
 /** Passes at most `limit` bytes, then fails with `MAX_BYTES_EXCEEDED`. */
 class ByteCap extends Transform {

@@ -24,6 +24,7 @@ import {
 } from "../Http/Errors.js"
 import { ApiKeyAuth } from "../Http/Middleware.js"
 import { decodeCursor } from "./internal/repository.js"
+import { MAX_PAGE_SIZE } from "./PostRepository.js"
 import { MAX_SEARCH_LENGTH } from "./internal/search.js"
 
 /** What a list shows of each post: enough for an index page, without the rendered html. */
@@ -84,13 +85,17 @@ const optionalParameter = <A, I, R>(schema: Schema.Schema<A, I, R>, expected: st
 /**
  * An integer of `min` or more in plain decimal digits. Not `NumberFromString`, which takes
  * whatever `Number` does: `1e2`, `+5`, ` 5`, `0x10`, `5.0` were all taken for numbers.
+ * With a `cap`, any digits worth more are taken as the cap, however many: as more than the cap,
+ * `99999999999999999999` is no less a number than `101` (it was a 400 for being past 2^53).
  */
-const DigitsFrom = (min: number, description: string) =>
+const DigitsFrom = (min: number, description: string, cap?: number) =>
   Schema.transformOrFail(Schema.String, Schema.Int, {
     strict: true,
     decode: (text, _, ast) => {
+      if (!/^[0-9]+$/.test(text)) return ParseResult.fail(new ParseResult.Type(ast, text))
       const value = Number(text)
-      return /^[0-9]+$/.test(text) && Number.isSafeInteger(value) && value >= min
+      if (cap !== undefined && value > cap) return ParseResult.succeed(cap)
+      return Number.isSafeInteger(value) && value >= min
         ? ParseResult.succeed(value)
         : ParseResult.fail(new ParseResult.Type(ast, text))
     },
@@ -118,15 +123,18 @@ const SearchText = Schema.String.pipe(
   jsonSchema: { type: "string", minLength: 1, maxLength: MAX_SEARCH_LENGTH, description: SEARCH_DESCRIPTION }
 })
 
-const LIMIT = "an integer from 1, in digits (more than 100 is taken as 100)"
+const LIMIT = `an integer from 1, in digits (more than ${MAX_PAGE_SIZE} is taken as ${MAX_PAGE_SIZE})`
 const OFFSET = "an integer from 0, in digits (posts to skip; not with cursor)"
 
+/** `?tag=`: matched trimmed (`tagKey`), as tags are stored; only spaces would match nothing, and is refused. */
+const TagParameter = Tag.pipe(Schema.filter((tag) => tag.trim().length > 0))
+
 export const ListParams = Schema.Struct({
-  tag: optionalParameter(Tag, "a tag of 1 to 100 characters"),
+  tag: optionalParameter(TagParameter, "a tag of 1 to 100 characters, not only spaces"),
   /** `draft` (or every status) needs an API key. */
   status: optionalParameter(PostStatus, '"draft" or "published"'),
   /** 1 or more; capped at 100. */
-  limit: optionalParameter(DigitsFrom(1, LIMIT), LIMIT),
+  limit: optionalParameter(DigitsFrom(1, LIMIT, MAX_PAGE_SIZE), LIMIT),
   /** A previous page's `next`, as it was given. */
   cursor: optionalParameter(Cursor, "a previous page's `next`, as it was given"),
   /** Posts to skip; not with `cursor` (400 naming `offset`). */
@@ -185,11 +193,15 @@ export const ImportUrlPayload = Schema.Struct({
   onConflict: Schema.optional(OnConflict),
   /** Say what the import would do (checked against the stored posts), write nothing. */
   dryRun: Schema.optional(Schema.Boolean)
-}).annotations({ identifier: "ImportUrlPayload" })
+}).annotations({ identifier: "ImportUrlPayload", ...exactFields })
 
 /** The response headers a post's answers carry, for the OpenAPI document (the platform declares bodies only). */
 const ETAG_HEADER = {
-  ETag: { description: "The post's version and content hash; send it back as If-Match or If-None-Match", schema: { type: "string" } }
+  ETag: {
+    description: "The post's version, content hash and id (a post re-created at its slug has another); " +
+      "send it back as If-Match or If-None-Match",
+    schema: { type: "string" }
+  }
 }
 const LOCATION_HEADER = {
   Location: { description: "The new post's URL (its slug percent-encoded)", schema: { type: "string" } }
@@ -376,6 +388,7 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
     HttpApiEndpoint.post("importUrl", "/posts/import-url")
       .setPayload(ImportUrlPayload)
       .addSuccess(ImportSummary)
+      .addError(UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Import a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export from URLs; every failure is in the summary")
   )
   .middleware(ApiKeyAuth)

@@ -18,12 +18,18 @@ import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { importFromUrls } from "../Sources/ImportFromUrl.js"
 import type { EncodedPost } from "./internal/encodedReads.js"
-import { PostInputPayload, UpdateInput } from "./Api.js"
+import { ImportUrlPayload, PostInputPayload, UpdateInput } from "./Api.js"
 import { hashTagOf, MAX_PAGE_SIZE, PostRepository } from "./PostRepository.js"
 import { Posts } from "./Posts.js"
 
-/** Changes whenever the post does (version), and between two posts that reused a slug (hash). */
-export const etagOf = (post: Pick<Post, "version" | "contentHash">): string => `"v${post.version}-${hashTagOf(post)}"`
+/** What a post's ETag is made of: a Post, or its encoded read (`EncodedPost`). */
+type Tagged = { readonly version: number; readonly contentHash: string; readonly id: string }
+
+/**
+ * Changes whenever the post does (version), and between two posts that reused a slug (content
+ * hash and id: `hashTagOf`), even when the second was created with the first one's content.
+ */
+export const etagOf = (post: Tagged): string => `"v${post.version}-${hashTagOf(post)}"`
 
 const stripWeak = (tag: string): string => (tag.startsWith("W/") ? tag.slice(2) : tag)
 
@@ -43,14 +49,16 @@ export interface IfMatchCondition {
 }
 
 /**
- * The condition an `If-Match` entry states: one of our ETags (version and content hash, both
- * compared: a post re-created at a reused slug has the same version), or a bare version number.
+ * The condition an `If-Match` entry states: one of our ETags (version, content hash and id, all
+ * compared: a post re-created at a reused slug has the same version, and may have the same
+ * content), or a bare version number.
  * `undefined` for anything else, weak tags included (`isWeakTag` tells those apart: they are
  * well-formed, and never match).
  */
 export const ifMatchCondition = (header: string): IfMatchCondition | undefined => {
   const value = header.trim()
-  const etag = /^"v(\d+)-([0-9a-f]+)"$/.exec(value)
+  // The id part optional: a tag from before it was added (`"v3-<hash>"`) is one of ours, that no post is now (412).
+  const etag = /^"v(\d+)-([0-9a-f]+(?:-[0-9a-f]+)?)"$/.exec(value)
   if (etag !== null) {
     const version = asVersion(etag[1]!)
     return version === undefined ? undefined : { version, hashTag: etag[2]! }
@@ -160,7 +168,7 @@ interface Expected {
 }
 
 /** The 412 for an `If-Match` that `post` is not: names the slug, what was asked and what the post is. */
-const ifMatchFailed = (slug: string, ifMatch: string, post: Pick<Post, "version" | "contentHash">, why = "") => {
+const ifMatchFailed = (slug: string, ifMatch: string, post: Tagged, why = "") => {
   const etag = etagOf(post)
   return new PreconditionFailed({
     slug,
@@ -180,7 +188,7 @@ const WEAK_ONLY = " (weak W/ tags never match: If-Match compares strongly, so se
 const ifMatchPrecondition = <E2, R2>(
   slug: string,
   ifMatch: string,
-  current: Effect.Effect<Pick<Post, "version" | "contentHash">, E2, R2>
+  current: Effect.Effect<Tagged, E2, R2>
 ) =>
 <A, E, R>(write: Effect.Effect<A, E | StaleVersion, R>) =>
   Effect.catchIf(
@@ -208,7 +216,7 @@ const expectedVersion = <E, R>(
   slug: string,
   fromBody: number | undefined,
   ifMatch: string | undefined,
-  current: Effect.Effect<Pick<Post, "version" | "contentHash">, E, R>
+  current: Effect.Effect<Tagged, E, R>
 ): Effect.Effect<Expected, BadRequest | PreconditionFailed | E, R> =>
   Effect.gen(function* () {
     if (ifMatch === undefined || ifMatch.trim() === "*") return { version: fromBody, hashTag: undefined, ifMatch: undefined }
@@ -253,10 +261,13 @@ const mediaTypeOf = (contentType: string): string => (contentType.split(";")[0] 
  * platform would read the body as JSON, and a client that did not say what it sends is as likely
  * to send markdown.
  */
-export const postBodyTypeProblem = (contentType: string | undefined): string | undefined => {
+export const postBodyTypeProblem = (
+  contentType: string | undefined,
+  accepted: ReadonlyArray<string> = POST_BODY_TYPES
+): string | undefined => {
   if (contentType === undefined || contentType.trim() === "") return "the request has no Content-Type"
   const mediaType = mediaTypeOf(contentType)
-  if (!(POST_BODY_TYPES as ReadonlyArray<string>).includes(mediaType)) return `Content-Type ${mediaType} is not accepted`
+  if (!accepted.includes(mediaType)) return `Content-Type ${mediaType} is not accepted`
   for (const parameter of contentType.split(";").slice(1)) {
     const [name = "", value = ""] = parameter.split("=")
     if (name.trim().toLowerCase() !== "charset") continue
@@ -291,14 +302,39 @@ const readPostBody = <A, I>(
     )
   }
   if (mediaTypeOf(contentType!) !== "application/json") return Effect.orDie(request.text)
-  return Effect.orDie(request.json).pipe(
+  return readJsonFields(request, fields)
+}
+
+/**
+ * `POST /posts/import-url`'s body: JSON only, checked as a post's (415 for another type or none,
+ * unknown and repeated fields 400). Read here rather than by the platform, which took a form or
+ * text body for fields it could not find (`url: missing` for a URL sent as a form field).
+ */
+const readImportUrlBody = (
+  request: HttpServerRequest.HttpServerRequest
+): Effect.Effect<typeof ImportUrlPayload.Type, UnsupportedMediaType | HttpApiError.HttpApiDecodeError> => {
+  const problem = postBodyTypeProblem(request.headers["content-type"], JSON_ONLY)
+  return problem === undefined
+    ? readJsonFields(request, ImportUrlPayload, { expected: "import fields (`url`, `onConflict`, `dryRun`)", hint: "" })
+    : Effect.fail(new UnsupportedMediaType({ message: `${problem}: send application/json, in UTF-8`, accepted: JSON_ONLY }))
+}
+
+const JSON_ONLY = ["application/json"] as const
+
+/** A JSON body that must be an object, decoded with `fields` (every bad field at once); a key twice is 400. */
+const readJsonFields = <A, I>(
+  request: HttpServerRequest.HttpServerRequest,
+  fields: Schema.Schema<A, I>,
+  what: { readonly expected: string; readonly hint: string } = POST_FIELDS
+): Effect.Effect<A, HttpApiError.HttpApiDecodeError> =>
+  Effect.orDie(request.json).pipe(
     Effect.flatMap((body) => {
       const kind = jsonKindOf(body)
       if (kind !== "an object") {
         // The platform reads an empty body as `null`: say what was sent, not a `null` nobody wrote.
         return body === null
-          ? Effect.flatMap(Effect.orDie(request.text), (text) => Effect.fail(notFields(text === "" ? "an empty body" : kind)))
-          : Effect.fail(notFields(kind))
+          ? Effect.flatMap(Effect.orDie(request.text), (text) => Effect.fail(notFields(what.expected, (text === "" ? "an empty body" : kind) + what.hint)))
+          : Effect.fail(notFields(what.expected, kind + what.hint))
       }
       // The text is cached: `json` parsed it. A key sent twice was the last one silently.
       return Effect.flatMap(Effect.orDie(request.text), (text) => {
@@ -310,7 +346,6 @@ const readPostBody = <A, I>(
       })
     })
   )
-}
 
 /**
  * The path of the first key that an object of `json` (valid JSON) has twice, else `undefined`.
@@ -362,12 +397,11 @@ const jsonKindOf = (value: unknown): string =>
  * A JSON body that is not an object: a bare string is not markdown (that is `text/markdown`), and
  * the schema's own wording ("Expected PostInput (Encoded side)") would not say what to send.
  */
-const notFields = (kind: string) =>
-  decodeError([{
-    _tag: "Type",
-    path: [],
-    message: `the request body: expected an object of post fields, got ${kind} (send markdown as text/markdown)`
-  }])
+const notFields = (expected: string, kind: string) =>
+  decodeError([{ _tag: "Type", path: [], message: `the request body: expected an object of ${expected}, got ${kind}` }])
+
+/** What create and update expect of a JSON body, and where markdown goes instead. */
+const POST_FIELDS = { expected: "post fields", hint: " (send markdown as text/markdown)" }
 
 /**
  * A page is either where a `cursor` says or `offset` posts in, not both: the repository followed
@@ -660,23 +694,25 @@ const adminHandlers = (api: InkwellApiType) =>
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
         // A shutdown stops it like a bulk import.
-        .handle("importUrl", ({ payload }) => {
-          const urls = typeof payload.url === "string" ? [payload.url] : payload.url
-          // A URL that can never be fetched is a mistake in the request (the CLI exits 2 on it),
-          // answered before any URL is fetched; one that fails when fetched is in the summary.
-          const malformed = urls.flatMap((url) => Either.match(parseHttpUrl(url), { onLeft: (invalid) => [invalid], onRight: () => [] }))
-          if (malformed.length > 0) {
-            return Effect.fail(new BadRequest({ message: malformed.map((invalid) => `url ${JSON.stringify(invalid.url)}: ${invalid.reason}`).join("; ") }))
-          }
-          return Effect.flatMap(serverStop, (stop) =>
-            imports.provide(
-              importFromUrls(urls, {
-                ...imports.options,
-                onConflict: payload.onConflict ?? "fail",
-                dryRun: payload.dryRun === true
-              }, { stop })
-            )).pipe(writesNothingIf(payload.dryRun === true))
-        })
+        // Raw: the body is read as create's is (readImportUrlBody), after ApiKeyAuth.
+        .handleRaw("importUrl", ({ request }) =>
+          Effect.flatMap(readImportUrlBody(request), (payload) => {
+            const urls = typeof payload.url === "string" ? [payload.url] : payload.url
+            // A URL that can never be fetched is a mistake in the request (the CLI exits 2 on it),
+            // answered before any URL is fetched; one that fails when fetched is in the summary.
+            const malformed = urls.flatMap((url) => Either.match(parseHttpUrl(url), { onLeft: (invalid) => [invalid], onRight: () => [] }))
+            if (malformed.length > 0) {
+              return Effect.fail(new BadRequest({ message: malformed.map((invalid) => `url ${JSON.stringify(invalid.url)}: ${invalid.reason}`).join("; ") }))
+            }
+            return Effect.flatMap(serverStop, (stop) =>
+              imports.provide(
+                importFromUrls(urls, {
+                  ...imports.options,
+                  onConflict: payload.onConflict ?? "fail",
+                  dryRun: payload.dryRun === true
+                }, { stop })
+              )).pipe(writesNothingIf(payload.dryRun === true))
+          }))
     })
   ).pipe(
     // Stateless: these are built from configuration here rather than asked of every embedding app.

@@ -14,11 +14,29 @@ export const DEFAULT_PAGE_SIZE = 20
 export const HASH_TAG_LENGTH = 16
 
 /**
- * The content-hash part of a post's ETag. A conditional write that names it must find the same
- * value on the stored post: the version alone cannot tell a post from one that reused its slug
- * after a delete (both are at version 1).
+ * The part of a post's ETag after its version: which post, with which content. A conditional
+ * write that names it must find the same value on the stored post: the version alone cannot tell
+ * a post from one that reused its slug after a delete (both are at version 1), and neither can
+ * the content hash when the new post was created with the same content: its JSON differs all the
+ * same (`id`, `createdAt`), and an `If-Match` with its predecessor's tag went ahead. So the first
+ * HASH_TAG_LENGTH hex digits of `contentHash`, a dash, and `idTagOf` the post's id.
  */
-export const hashTagOf = (post: Pick<Post, "contentHash">): string => post.contentHash.slice(0, HASH_TAG_LENGTH)
+export const hashTagOf = (post: { readonly contentHash: string; readonly id: string }): string =>
+  `${post.contentHash.slice(0, HASH_TAG_LENGTH)}-${idTagOf(post.id)}`
+
+/**
+ * 8 hex digits from a post id (32-bit FNV-1a): enough to tell apart the few posts one slug ever
+ * holds at one version and content, short, and hex (as the ETag's other parts; `+` is kept for
+ * the compressed representations' tags). Ids are UUIDs, but any string gives a tag.
+ */
+export const idTagOf = (id: string): string => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0).toString(16).padStart(8, "0")
+}
 
 export interface ListQuery {
   /** Posts carrying this tag in any case: compared by `tagKey` ("Rust" finds "rust" and "RUST"). */

@@ -2,9 +2,10 @@
  * Posts: what the API does with posts, independent of HTTP. Processing happens here, on
  * write (reads are lookups), and every write names its source as "api".
  */
-import { DateTime, Effect, Option } from "effect"
+import { DateTime, Effect, Either, Option } from "effect"
 import { type InvalidCursor, PostNotFound, type RepositoryError } from "../Domain/Errors.js"
 import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
+import { parseFrontMatter } from "../Processing/frontMatter.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
 import { isPublicAt, type ListQuery, movedVisible, type PostPage, PostRepository, type SearchPage, type SearchQuery } from "./PostRepository.js"
@@ -25,6 +26,19 @@ const stampPublication = (post: NewPost, previous: DateTime.Utc | null) =>
       previous === null ? DateTime.now : Effect.succeed(previous),
       (publishedAt) => makeNewPost({ ...post, publishedAt })
     )
+
+/**
+ * Whether `input` says what its status is: the `status` field, or the body's front matter
+ * `status` or `draft` (read as processing reads them: a null is not given). A front matter that
+ * does not parse counts as saying: processing refuses the post anyway.
+ */
+const namesStatus = (input: PostInput): boolean => {
+  if (input.status !== undefined) return true
+  return Either.match(parseFrontMatter(input.body), {
+    onLeft: () => true,
+    onRight: ({ data }) => (data.status !== undefined && data.status !== null) || (data.draft !== undefined && data.draft !== null)
+  })
+}
 
 export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
   effect: Effect.gen(function* () {
@@ -124,7 +138,8 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     })
 
     /**
-     * Replaces the post at `slug`, renaming it when the JSON fields name another slug.
+     * Replaces the post at `slug`, renaming it when the JSON fields name another slug. A status
+     * neither field nor front matter gives is the post's own (creation's default is "published").
      * `expectedHashTag`: the content-hash part of the ETag the client sent (see PostRepository).
      */
     const update = Effect.fn("Posts.update")(function* (
@@ -133,10 +148,15 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       content: PostContent,
       expectedHashTag?: string
     ) {
-      const post = yield* processor.fromInput(inputAt(slug, content), SOURCE)
+      const given = inputAt(slug, content)
+      // A status left out keeps the stored one: "published", creation's default, made an edit of a
+      // draft (a typo fixed, without `status` or front matter `draft: true`) public at once.
+      const stored = namesStatus(given) ? undefined : yield* repository.getBySlug(slug)
+      const input = stored === undefined ? given : new PostInput({ ...given, status: stored.status })
+      const post = yield* processor.fromInput(input, SOURCE)
       // Only an undated published post needs the stored date: spare every other update the read.
       const previous = post.status === "published" && post.publishedAt === null
-        ? (yield* repository.getBySlug(slug)).publishedAt
+        ? (stored ?? (yield* repository.getBySlug(slug))).publishedAt
         : null
       return yield* repository.update(slug, expectedVersion, yield* stampPublication(post, previous), expectedHashTag)
     })

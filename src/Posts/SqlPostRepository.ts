@@ -284,7 +284,7 @@ const isoOrNull = (column: string) => `CASE WHEN ${column} IS NULL THEN NULL ELS
  * checks them.
  */
 export const ENCODED_BY_SLUG = `
-SELECT status, version, content_hash, sort_at, tags, authors, aliases, toc, metadata,
+SELECT id, status, version, content_hash, sort_at, tags, authors, aliases, toc, metadata,
   CASE WHEN typeof(id) = 'text' AND typeof(slug) = 'text' AND typeof(title) = 'text' AND typeof(body) = 'text'
     AND typeof(summary) IN ('text', 'null') AND typeof(source) = 'text' AND typeof(html) = 'text'
     AND typeof(excerpt) = 'text' AND typeof(content_hash) = 'text' AND typeof(word_count) = 'integer'
@@ -303,6 +303,7 @@ SELECT status, version, content_hash, sort_at, tags, authors, aliases, toc, meta
 FROM posts WHERE slug = ?`
 
 interface EncodedRow {
+  readonly id: unknown
   readonly status: unknown
   readonly version: unknown
   readonly content_hash: unknown
@@ -334,6 +335,7 @@ export const encodedRowChecked = (row: EncodedRow): EncodedPost | undefined => {
     if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) return undefined
     return {
       json: row.json,
+      id: textOf(row.id),
       status: row.status as PostStatus,
       version: intOf(row.version),
       contentHash: textOf(row.content_hash),

@@ -184,6 +184,7 @@ export const SiteRouter = Effect.gen(function* () {
         Effect.catchAll(unavailable)
       ))
 
+  const NO_SUCH_TAG = "There is no such tag."
   const missing = (message: string) => Effect.succeed(notFoundAnswer(site, new PageNotFound({ message })))
 
   /**
@@ -198,6 +199,9 @@ export const SiteRouter = Effect.gen(function* () {
   const canonicalTag = <E, R>(tag: string, route: string, page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
     tag === tagKey(tag)
       ? page
+      : tagKey(tag) === ""
+      // Only spaces (`/tags/%20`), which the key trims away: no tag has that page.
+      ? missing(NO_SUCH_TAG)
       : Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
         HttpServerResponse.redirect(urls.path(route) + request.url.slice(pathOf(request.url).length), { status: 301, headers: SECURITY_HEADERS }))
 
@@ -205,6 +209,7 @@ export const SiteRouter = Effect.gen(function* () {
     Effect.flatMap(HttpRouter.params, (params) => {
       const page = pageNumber(params["page"])
       if (page === undefined) return missing("There is no such page.")
+      if (tag !== undefined && tagKey(tag) === "") return missing(NO_SUCH_TAG)
       // One URL per page: /page/1 is the home page.
       if (page === 1) {
         const canonical = urls.path(tag === undefined ? routes.home() : routes.tag(tag))

@@ -4,9 +4,10 @@ import { Effect } from "effect"
 import { request as httpRequest } from "node:http"
 import { Slug } from "../../src/Domain/Post.js"
 import { InkwellApi } from "../../src/Http/Api.js"
+import { idTagOf } from "../../src/Posts/PostRepository.js"
 import { PostMoved } from "../../src/Http/Errors.js"
 import { movedPostAnswers } from "./movedPosts.js"
-import { get, json, KEY, MARKDOWN, newPost, portOf, postJson, postMarkdown, putJson, del, send, sendRaw, testServer } from "./harness.js"
+import { get, json, KEY, MARKDOWN, newPost, portOf, postJson, postMarkdown, putJson, del, send, sendRaw, sqliteTestServer, testServer } from "./harness.js"
 
 describe("posts API", () => {
   it.effect("creates a post from JSON fields: 201, Location, ETag, processed fields", () =>
@@ -20,7 +21,7 @@ describe("posts API", () => {
       assert.include(body.html, "<strong>world</strong>")
       assert.isAtLeast(body.readingTimeMinutes, 1)
       assert.isTrue(body.toc.some((entry: { text: string }) => entry.text === "Second"))
-      assert.strictEqual(response.headers["etag"], `"v1-${body.contentHash.slice(0, 16)}"`)
+      assert.strictEqual(response.headers["etag"], `"v1-${body.contentHash.slice(0, 16)}-${idTagOf(body.id)}"`)
     }).pipe(Effect.provide(testServer()))
   )
 
@@ -43,7 +44,7 @@ describe("posts API", () => {
       const first = yield* get("/posts/first-post")
       assert.strictEqual(first.status, 200)
       const etag = first.headers["etag"]!
-      assert.match(etag, /^"v1-[0-9a-f]{16}"$/)
+      assert.match(etag, /^"v1-[0-9a-f]{16}-[0-9a-f]{8}"$/)
       const cached = yield* get("/posts/first-post", { "if-none-match": etag })
       assert.strictEqual(cached.status, 304)
       assert.strictEqual(cached.headers["etag"], etag)
@@ -204,23 +205,17 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
-  it.effect("a write without a key is answered 401 before its body is read (the upload is never finished)", () =>
+  it.effect("a write without a key is answered 401 before its body is read (the upload is never finished), over MAX_BODY_SIZE too", () =>
     Effect.gen(function* () {
       const port = yield* portOf
-      for (const [method, path, contentType] of [
-        ["POST", "/posts", "text/plain"],
-        ["POST", "/posts", "application/json"],
-        ["PUT", "/posts/some-post", "application/octet-stream"],
-        ["POST", "/posts/import", "application/x-ndjson"],
-        ["POST", "/posts/import-url", "application/json"]
-      ] as const) {
-        // Declares 1 MB, sends 16 bytes and waits: only an answer that needs no body can arrive.
-        const status = yield* Effect.async<number, Error>((resume) => {
+      // Declares `declared` bytes, sends 16 and waits: only an answer that needs no body can arrive.
+      const answerTo = (method: string, path: string, contentType: string, declared: number, headers: Record<string, string> = {}) =>
+        Effect.async<{ readonly status: number; readonly connection: string | undefined }, Error>((resume) => {
           const req = httpRequest(
-            { host: "127.0.0.1", port, method, path, agent: false, headers: { "content-type": contentType, "content-length": String(1 << 20) } },
+            { host: "127.0.0.1", port, method, path, agent: false, headers: { "content-type": contentType, "content-length": String(declared), ...headers } },
             (res) => {
               res.resume()
-              resume(Effect.succeed(res.statusCode ?? 0))
+              resume(Effect.succeed({ status: res.statusCode ?? 0, connection: res.headers["connection"] }))
               req.destroy()
             }
           )
@@ -228,7 +223,30 @@ describe("posts API", () => {
           req.write("{\"title\": \"unfin")
           return Effect.sync(() => req.destroy())
         })
-        assert.strictEqual(status, 401, `${method} ${path} ${contentType}`)
+      const statusOf = (method: string, path: string, contentType: string, declared: number, headers: Record<string, string> = {}) =>
+        Effect.map(answerTo(method, path, contentType, declared, headers), (answer) => answer.status)
+      const writes = [
+        ["POST", "/posts", "text/plain"],
+        ["POST", "/posts", "application/json"],
+        ["PUT", "/posts/some-post", "application/octet-stream"],
+        ["POST", "/posts/import", "application/x-ndjson"],
+        ["POST", "/posts/import-url", "application/json"]
+      ] as const
+      // MAX_BODY_SIZE is 1 MiB here: at it, and over it (a 413 once the key is right, never before).
+      for (const declared of [1 << 20, (1 << 20) + 1, 1 << 30]) {
+        for (const [method, path, contentType] of writes) {
+          for (const headers of [{}, { "x-api-key": "wrong" }]) {
+            const label = `${method} ${path} ${contentType} ${declared} ${JSON.stringify(headers)}`
+            assert.strictEqual(yield* statusOf(method, path, contentType, declared, headers), 401, label)
+          }
+        }
+      }
+      for (const [method, path] of [["POST", "/posts"], ["PUT", "/posts/some-post"], ["POST", "/posts/import-url"]] as const) {
+        const answer = yield* answerTo(method, path, "application/json", (1 << 20) + 1, { "x-api-key": KEY })
+        // The body is never read: the connection is not kept for another request behind it.
+        assert.deepStrictEqual(answer, { status: 413, connection: "close" }, `${method} ${path}`)
+        const refused = yield* answerTo(method, path, "application/json", (1 << 20) + 1)
+        assert.deepStrictEqual(refused, { status: 401, connection: "close" }, `${method} ${path} without a key`)
       }
     }).pipe(Effect.provide(testServer()))
   )
@@ -332,6 +350,33 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("null is a field left out: a post read (GET), edited and sent back (PUT) is taken, its nulls included", () =>
+    Effect.gen(function* () {
+      const created = yield* postJson("/posts", newPost({ summary: null, publishedAt: null, tags: null, authors: null, slug: null }))
+      assert.strictEqual(created.status, 201)
+      const read = yield* json(yield* get("/posts/first-post"))
+      assert.deepStrictEqual([read.summary, read.tags, read.updatedAtSource], [null, [], null])
+      // What the post's JSON has of the input's fields, as it came, one of them edited.
+      const { title, slug, body, tags, status, authors, summary, publishedAt, aliases, metadata, version } = read
+      const edited = { title, slug, body: `${body}\n\nEdited.`, tags, status, authors, summary, publishedAt, aliases, metadata, version }
+      const updated = yield* putJson("/posts/first-post", { ...edited, updatedAt: null })
+      assert.strictEqual(updated.status, 200)
+      const after = yield* json(updated)
+      assert.deepStrictEqual([after.version, after.summary, after.publishedAt], [2, null, read.publishedAt])
+      // Documented so: the OpenAPI document allows null for every optional field, not for `body`.
+      const spec = yield* json(yield* get("/openapi.json"))
+      const update = spec.components.schemas.UpdateInput.properties
+      assert.deepInclude(update.summary.anyOf, { type: "null" })
+      assert.deepInclude(update.publishedAt.anyOf, { type: "null" })
+      assert.deepStrictEqual(update.body, { type: "string" })
+      const nullBody = yield* postJson("/posts", newPost({ title: "No body", body: null }))
+      assert.strictEqual(nullBody.status, 400)
+      // A wrong value is one problem, not also "expected null".
+      const wrong = yield* postJson("/posts", newPost({ title: "Wrong", summary: 42 }))
+      assert.strictEqual((yield* json(wrong)).message, "summary: expected a string, got 42")
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("PUT that renames the post says where it went (Content-Location); one that keeps the slug does not", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost())
@@ -429,6 +474,36 @@ describe("posts API", () => {
       const bare = yield* del("/posts/reused", { "x-api-key": KEY, "if-match": "2" })
       assert.strictEqual(bare.status, 204)
     }).pipe(Effect.provide(testServer()))
+  )
+
+  for (const [name, server] of [["memory", testServer()], ["SQLite, encoded reads", sqliteTestServer]] as const) it.effect(`a post deleted and re-created with the same content has another ETag: its JSON differs (id, createdAt) (${name})`, () =>
+    Effect.gen(function* () {
+      const first = yield* postJson("/posts", newPost({ slug: "again" }))
+      const firstEtag = first.headers["etag"]!
+      const firstId = (yield* json(first)).id
+      assert.strictEqual((yield* del("/posts/again")).status, 204)
+      const second = yield* postJson("/posts", newPost({ slug: "again" }))
+      const secondEtag = second.headers["etag"]!
+      const secondPost = yield* json(second)
+      assert.notStrictEqual(secondPost.id, firstId)
+      assert.notStrictEqual(secondEtag, firstEtag)
+      for (const { path, headers } of [{ path: "/posts/again", headers: {} }, { path: "/posts/again", headers: { "x-api-key": KEY } }]) {
+        // A client holding the dead post's JSON is sent the new post's.
+        const revalidated = yield* get(path, { ...headers, "if-none-match": firstEtag })
+        assert.strictEqual(revalidated.status, 200)
+        assert.strictEqual((yield* json(revalidated)).id, secondPost.id)
+        assert.strictEqual(revalidated.headers["etag"], secondEtag)
+        assert.strictEqual((yield* get(path, { ...headers, "if-none-match": secondEtag })).status, 304)
+      }
+      const overwrite = yield* putJson("/posts/again", newPost({ slug: "again", body: "lost" }), { "x-api-key": KEY, "if-match": firstEtag })
+      assert.strictEqual(overwrite.status, 412)
+      assert.deepInclude(yield* json(overwrite), { _tag: "PreconditionFailed", etag: secondEtag })
+      assert.strictEqual((yield* del("/posts/again", { "x-api-key": KEY, "if-match": firstEtag })).status, 412)
+      // A tag from before ETags named the post (no id part) is no post's now: 412, not 400.
+      const older = firstEtag.replace(/-[0-9a-f]{8}"$/, "\"")
+      assert.strictEqual((yield* del("/posts/again", { "x-api-key": KEY, "if-match": older })).status, 412)
+      assert.strictEqual((yield* del("/posts/again", { "x-api-key": KEY, "if-match": secondEtag })).status, 204)
+    }).pipe(Effect.provide(server))
   )
 
   it.effect("GET /posts: published only without a key, drafts with one, filters by tag", () =>
@@ -548,6 +623,12 @@ describe("posts API", () => {
       const capped = yield* json(yield* get("/posts?limit=1000"))
       assert.strictEqual(capped.items.length, 100)
       assert.isString(capped.next)
+      // However many digits: past 2^53 is more than 100 all the same.
+      for (const limit of ["99999999999999999999", "9".repeat(400), "000101"]) {
+        const huge = yield* get(`/posts?limit=${limit}`)
+        assert.strictEqual(huge.status, 200, limit)
+        assert.strictEqual((yield* json(huge)).items.length, 100, limit)
+      }
 
       const seen: Array<string> = []
       let url: string | null = "/posts?limit=40"

@@ -88,7 +88,8 @@ describe("a bad parameter's 400", () => {
         ["limit=0", "limit", `expected ${LIMIT}, got "0"`],
         ["offset=-1", "offset", `expected ${OFFSET}, got "-1"`],
         ["status=foo", "status", 'expected "draft" or "published", got "foo"'],
-        ["tag=", "tag", 'expected a tag of 1 to 100 characters, got ""'],
+        ["tag=", "tag", 'expected a tag of 1 to 100 characters, not only spaces, got ""'],
+        ["tag=%20%20", "tag", 'expected a tag of 1 to 100 characters, not only spaces, got "  "'],
         ["cursor=garbage", "cursor", "expected a previous page's `next`, as it was given, got \"garbage\""],
         // Only plain decimal digits: `Number` took all of these for numbers.
         ["limit=1e2", "limit", `expected ${LIMIT}, got "1e2"`],
@@ -224,7 +225,9 @@ describe("405 Method Not Allowed", () => {
   it("Allow is derived from the endpoints, as the router reads paths (case, slashes, prefixes, encoded slashes)", () => {
     const allowed = allowedMethodsOf(InkwellApi)
     assert.deepStrictEqual(allowed("/posts"), ["GET", "HEAD", "POST", "OPTIONS"])
-    assert.deepStrictEqual(allowed("/Posts//"), ["GET", "HEAD", "POST", "OPTIONS"])
+    assert.deepStrictEqual(allowed("/posts//"), ["GET", "HEAD", "POST", "OPTIONS"])
+    // Case counts, as for the router (Server.routerConfig): `/Posts` is another path, served by nothing.
+    assert.deepStrictEqual(allowed("/Posts"), [])
     assert.deepStrictEqual(allowed("/posts/import"), ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
     assert.deepStrictEqual(allowed("/posts/a%2Fb"), ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
     assert.deepStrictEqual(allowed("/posts/a/b"), [])
@@ -237,7 +240,8 @@ describe("405 Method Not Allowed", () => {
     assert.deepStrictEqual(hosted("/blog/posts"), ["GET", "HEAD", "OPTIONS"])
     assert.deepStrictEqual(hosted("/posts"), [])
     assert.deepStrictEqual(hosted("/ready"), ["GET", "HEAD", "OPTIONS"])
-    assert.deepStrictEqual(hosted("/blog/OpenAPI.json"), ["GET", "HEAD", "OPTIONS"])
+    assert.deepStrictEqual(hosted("/blog/openapi.json/"), ["GET", "HEAD", "OPTIONS"])
+    assert.deepStrictEqual(hosted("/blog/OpenAPI.json"), [])
     assert.deepStrictEqual(hosted("*"), ["GET", "HEAD", "OPTIONS"])
   })
 })

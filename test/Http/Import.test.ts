@@ -3,7 +3,7 @@
  * composed like App.AppLive: the repository `Posts` writes to is also among the server's layers
  * (the import endpoints use it directly).
  */
-import { HttpClientRequest } from "@effect/platform"
+import { HttpBody, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -304,6 +304,51 @@ describe("POST /posts/import-url", () => {
         }
         assert.strictEqual(feeds.count(), 0, "nothing was fetched")
         assert.strictEqual((yield* get("/posts/cafe-creme-bold-news", { "x-api-key": KEY })).status, 404)
+      }).pipe(Effect.provide(context))
+    })
+  )
+
+  it.scoped("an unknown field is 400 naming it (a mistyped dryrun never runs a real import); a body that is not JSON is 415", () =>
+    Effect.gen(function* () {
+      const feeds = yield* feedServer(rssAtFeedXml)
+      const context = yield* Layer.build(importServer())
+      yield* Effect.gen(function* () {
+        const url = `${feeds.url}/feed.xml`
+        const typo = yield* postJson("/posts/import-url", { url, dryrun: true })
+        assert.strictEqual(typo.status, 400)
+        const error = yield* json(typo)
+        assert.strictEqual(error._tag, "HttpApiDecodeError")
+        assert.deepStrictEqual(error.issues.map((issue: { path: Array<string> }) => issue.path), [["dryrun"]])
+
+        const sendAs = (body: string, contentType: string | undefined) =>
+          send(HttpClientRequest.post("/posts/import-url").pipe(
+            contentType === undefined
+              ? HttpClientRequest.setBody(HttpBody.raw(new TextEncoder().encode(body), { contentLength: new TextEncoder().encode(body).length }))
+              : HttpClientRequest.bodyText(body, contentType),
+            HttpClientRequest.setHeaders({ "x-api-key": KEY })
+          ))
+        for (const [body, contentType] of [
+          [`url=${encodeURIComponent(url)}`, "application/x-www-form-urlencoded"],
+          [JSON.stringify({ url }), "text/plain"],
+          [JSON.stringify({ url }), undefined],
+          [JSON.stringify({ url }), "application/json; charset=iso-8859-1"]
+        ] as const) {
+          const response = yield* sendAs(body, contentType)
+          assert.strictEqual(response.status, 415, String(contentType))
+          const refused = yield* json(response)
+          assert.strictEqual(refused._tag, "UnsupportedMediaType")
+          assert.deepStrictEqual(refused.accepted, ["application/json"])
+          assert.include(refused.message, contentType === undefined ? "no Content-Type" : contentType.split(";")[0])
+        }
+        const notObject = yield* sendAs(JSON.stringify([url]), "application/json")
+        assert.strictEqual(notObject.status, 400)
+        assert.include((yield* json(notObject)).message, "expected an object of import fields")
+        assert.strictEqual(feeds.count(), 0, "nothing was fetched")
+        assert.strictEqual((yield* get("/posts/cafe-creme-bold-news", { "x-api-key": KEY })).status, 404)
+
+        const fine = yield* sendAs(JSON.stringify({ url, dryRun: true }), "Application/JSON; charset=utf-8")
+        assert.strictEqual(fine.status, 200)
+        assert.isTrue((yield* json(fine)).dryRun)
       }).pipe(Effect.provide(context))
     })
   )

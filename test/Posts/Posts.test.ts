@@ -33,4 +33,26 @@ describe("Posts", () => {
       )
       assert.strictEqual(created.publishedAt && DateTime.formatIso(created.publishedAt), "2020-05-06T05:08:09.000Z")
     }).pipe(Effect.provide(PostsTest)))
+
+  it.effect("an update that leaves out the status keeps the stored one: editing a draft never publishes it", () =>
+    Effect.gen(function*() {
+      const posts = yield* Posts
+      yield* posts.create(new PostInput({ title: "Draft", body: "Typo.", status: "draft" }))
+      const fields = yield* posts.update("draft", 1, new PostInput({ title: "Draft", body: "Fixed." }))
+      assert.strictEqual(fields.status, "draft")
+      assert.isNull(fields.publishedAt)
+      const markdown = yield* posts.update("draft", 2, "---\ntitle: Draft\n---\nFixed again.\n")
+      assert.deepStrictEqual([markdown.status, markdown.body], ["draft", "Fixed again.\n"])
+      // Said, in the fields or the front matter, it is what counts, either way.
+      const published = yield* posts.update("draft", 3, "---\ntitle: Draft\ndraft: false\n---\nOut.\n")
+      assert.strictEqual(published.status, "published")
+      const kept = yield* posts.update("draft", 4, new PostInput({ title: "Draft", body: "Still out." }))
+      assert.strictEqual(kept.status, "published")
+      const unpublished = yield* posts.update("draft", 5, new PostInput({ title: "Draft", body: "---\nstatus: draft\n---\nBack in." }))
+      assert.strictEqual(unpublished.status, "draft")
+      const field = yield* posts.update("draft", 6, new PostInput({ title: "Draft", body: "Out again.", status: "published" }))
+      assert.strictEqual(field.status, "published")
+      // Creation keeps its default.
+      assert.strictEqual((yield* posts.create(new PostInput({ title: "New", body: "Hi." }))).status, "published")
+    }).pipe(Effect.provide(PostsTest)))
 })

@@ -58,6 +58,32 @@ describe("pages", () => {
     }).pipe(Effect.provide(siteServer()))
   )
 
+  it.effect("paths are case-sensitive, as URLs are: one URL per page, and no import at POST /POSTS/IMPORT", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "hello", title: "Hello", tags: ["rust"] })
+      for (const path of ["/p/hello", "/rss.xml", "/tags/rust", "/posts", "/posts/hello", "/health"]) {
+        assert.strictEqual((yield* fetchRaw(path)).status, 200, path)
+        for (const other of [path.toUpperCase(), path.replace(/^\/(.)/, (_, first: string) => `/${first.toUpperCase()}`)]) {
+          const answer = yield* fetchRaw(other)
+          assert.strictEqual(answer.status, 404, other)
+          // Nothing there takes any method either: no Allow, no 405.
+          const options = yield* Effect.scoped(Effect.flatMap(HttpClient.HttpClient, (client) => client.execute(HttpClientRequest.options(other))))
+          assert.strictEqual(options.status, 404, `OPTIONS ${other}`)
+        }
+      }
+      const upload = (path: string) =>
+        Effect.scoped(Effect.flatMap(HttpClient.HttpClient, (client) =>
+          client.execute(HttpClientRequest.post(path).pipe(
+            HttpClientRequest.bodyText(`${JSON.stringify({ title: "Imported", body: "x" })}\n`, "application/x-ndjson"),
+            HttpClientRequest.setHeaders({ "x-api-key": KEY })
+          ))))
+      assert.strictEqual((yield* upload("/POSTS/IMPORT")).status, 404)
+      assert.strictEqual((yield* fetchRaw("/posts/imported", { "x-api-key": KEY })).status, 404)
+      assert.strictEqual((yield* upload("/posts/import")).status, 200)
+      assert.strictEqual((yield* fetchRaw("/posts/imported", { "x-api-key": KEY })).status, 200)
+    }).pipe(Effect.provide(siteServer()))
+  )
+
   it.effect("the home page lists published posts newest first, never drafts", () =>
     Effect.gen(function* () {
       yield* seed(...dated(3), { slug: "secret-draft", title: "Secret draft", status: "draft" })

@@ -67,7 +67,10 @@ for (const [name, repository] of stores) {
           ["/tags/RUST/atom.xml", "/tags/rust/atom.xml"],
           ["/tags/Rust/feed.json", "/tags/rust/feed.json"],
           ["/tags/%C3%84RGER", "/tags/%C3%A4rger"],
-          ["/tags/Nothing", "/tags/nothing"]
+          ["/tags/Nothing", "/tags/nothing"],
+          // Stored tags are trimmed: so is the address.
+          ["/tags/%20rust%20", "/tags/rust"],
+          ["/tags/%20Rust/rss.xml", "/tags/rust/rss.xml"]
         ] as const) {
           const moved = yield* fetchPage(path)
           assert.strictEqual(moved.status, 301, path)
@@ -76,6 +79,8 @@ for (const [name, repository] of stores) {
         // The one URL is served, never redirected; a tag nobody uses is still a 404 there.
         assert.strictEqual((yield* fetchPage("/tags/rust")).status, 200)
         assert.strictEqual((yield* fetchPage("/tags/nothing")).status, 404)
+        // Blank is no tag: nothing to move to.
+        for (const path of ["/tags/%20", "/tags/%20/rss.xml", "/tags/%20/page/2"]) assert.strictEqual((yield* fetchPage(path)).status, 404, path)
       }).pipe(Effect.provide(siteServer({ pageSize: 2 }, repository))))
 
     it.effect("posts link each tag once, as they spell it, to its one URL; the sitemap has one entry per tag", () =>
@@ -123,11 +128,13 @@ for (const [name, repository] of stores) {
       Effect.gen(function* () {
         yield* seedTags
         const json = (path: string) => Effect.map(fetchRaw(path, { accept: "application/json" }), (response) => JSON.parse(response.body))
-        for (const tag of ["rust", "RUST", "Rust"]) {
+        for (const tag of ["rust", "RUST", "Rust", "%20rust%20", "Rust%20"]) {
           const listed = yield* json(`/posts?tag=${tag}`)
           assert.deepStrictEqual(listed.items.map((post: { slug: string }) => post.slug), ["one", "two", "three"], tag)
         }
         assert.deepStrictEqual((yield* json("/posts?tag=%C3%84RGER")).items.map((post: { slug: string }) => post.slug), ["one", "three"])
+        const blank = yield* json("/posts?tag=%20%20")
+        assert.deepStrictEqual([blank._tag, blank.issues[0].path], ["HttpApiDecodeError", ["tag"]])
         assert.deepStrictEqual((yield* json("/tags")).tags, [
           { tag: "Rust", count: 3 },
           { tag: "Ärger", count: 2 },

@@ -22,6 +22,8 @@ import type { ListQuery, PostRepositoryShape } from "../PostRepository.js"
 export interface EncodedPost {
   /** `JSON.stringify(encodePost(post))`, UTF-8. */
   readonly json: Uint8Array
+  /** The post's id, for its ETag (`hashTagOf`). */
+  readonly id: string
   readonly status: PostStatus
   readonly version: number
   readonly contentHash: string
