@@ -89,10 +89,13 @@ class Fields {
   firstKey(keys: ReadonlyArray<string>): string | undefined {
     return keys.find((k) => this.data[k] !== undefined && this.data[k] !== null)
   }
-  /** A string or a list of strings. */
-  strings(value: unknown, key: string, field: string): Array<string> {
+  /**
+   * A string or a list of strings. A string is a list separated by commas; with `words`, one
+   * without a comma is a list of words (Jekyll's `tags` and `categories`).
+   */
+  strings(value: unknown, key: string, field: string, words = false): Array<string> {
     if (value === undefined || value === null) return []
-    const list = typeof value === "string" ? value.split(",") : value
+    const list = typeof value === "string" ? value.split(words && !value.includes(",") ? /\s+/ : ",") : value
     if (!Array.isArray(list)) this.reject(field, `front matter "${key}" must be a string or a list of strings, not ${typeName(value)}`, key)
     return list.map((x) => {
       if (typeof x !== "string") this.reject(field, `front matter "${key}" must list strings, found ${typeName(x)}`, key)
@@ -339,6 +342,11 @@ const build = (
     }
   }
 
+  // Jekyll reads a string `tags:` or `categories:` as words (`categories: rust async` is two),
+  // and Jekyll writes YAML only; Hugo (TOML, JSON, YAML too) takes a string as one term, and
+  // Zola has lists only. So in YAML a string without a comma is words; any other string is
+  // split at its commas ("machine learning, rust"), as before. A list's items are kept whole.
+  const jekyllTerms = fm.format === "yaml"
   const taxonomiesValue = d.taxonomies
   if (taxonomiesValue !== undefined && taxonomiesValue !== null && !isRecord(taxonomiesValue)) {
     f.reject("tags", `front matter "taxonomies" must be a table, not ${typeName(taxonomiesValue)}`, "taxonomies")
@@ -349,8 +357,8 @@ const build = (
     overrides.tags !== undefined
       ? cleanList(overrides.tags.map((tag) => tag.normalize("NFC"))).map((tag) => [tag, undefined] as const)
       : [
-          ...f.strings(d.tags, "tags", "tags").map((tag) => [tag, "tags"] as const),
-          ...f.strings(d.categories, "categories", "tags").map((tag) => [tag, "categories"] as const),
+          ...f.strings(d.tags, "tags", "tags", jekyllTerms).map((tag) => [tag, "tags"] as const),
+          ...f.strings(d.categories, "categories", "tags", jekyllTerms).map((tag) => [tag, "categories"] as const),
           ...f.strings(taxonomies?.tags, "taxonomies", "tags").map((tag) => [tag, "taxonomies"] as const),
           ...f.strings(taxonomies?.categories, "taxonomies", "tags").map((tag) => [tag, "taxonomies"] as const)
         ].map(([tag, key]) => [tag.normalize("NFC"), key] as const)

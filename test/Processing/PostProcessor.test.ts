@@ -565,3 +565,26 @@ describe("indexed text has a length limit, in every store", () => {
     )
   })
 })
+
+describe("front matter as Jekyll, Hugo and Zola write it", () => {
+  const refusal = (result: Either.Either<unknown, InvalidPost>) =>
+    Either.isRight(result) ? "accepted" : `${result.left.source} ${result.left.field}: ${result.left.reason}`
+  const accepted = <A>(result: Either.Either<A, InvalidPost>): A => {
+    if (Either.isLeft(result)) return assert.fail(`${result.left.source} ${result.left.field}: ${result.left.reason}`)
+    return result.right
+  }
+  const yaml = (...lines: ReadonlyArray<string>) =>
+    accepted(processPostSync({ source: "a.md", raw: ["---", "title: T", ...lines, "---", "Text"].join("\n") }))
+
+  it("a YAML string of tags or categories without a comma is words, as Jekyll reads it (was: one tag)", () => {
+    assert.deepStrictEqual(yaml("categories: rust async", "tags: \"web  Effect\"").tags, ["web", "Effect", "rust", "async"])
+    // A comma still separates (a tag may hold spaces then), and a list's items are kept whole.
+    assert.deepStrictEqual(yaml("tags: machine learning, rust").tags, ["machine learning", "rust"])
+    assert.deepStrictEqual(yaml("tags: [machine learning]", "categories: [\"web dev\"]").tags, ["machine learning", "web dev"])
+    // Hugo (TOML, JSON) takes a string as one term: only YAML, which Jekyll writes, splits words.
+    const toml = accepted(processPostSync({ source: "a.md", raw: "+++\ntitle = \"T\"\ntags = \"machine learning\"\n+++\nText" }))
+    assert.deepStrictEqual(toml.tags, ["machine learning"])
+    const json = accepted(processPostSync({ source: "a.md", raw: "{\"title\": \"T\", \"categories\": \"web dev\"}\nText" }))
+    assert.deepStrictEqual(json.tags, ["web dev"])
+  })
+})
