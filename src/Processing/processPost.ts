@@ -91,14 +91,26 @@ class Fields {
   }
   /**
    * A string or a list of strings. A string is a list separated by commas; with `words`, one
-   * without a comma is a list of words (Jekyll's `tags` and `categories`).
+   * without a comma is a list of words (Jekyll's `tags` and `categories`). With `named`, a table
+   * stands for its `name` (`author: {name: Ada, email: ...}`, as Hugo and Jekyll themes write
+   * people), alone or in the list.
    */
-  strings(value: unknown, key: string, field: string, words = false): Array<string> {
+  strings(value: unknown, key: string, field: string, options: { readonly words?: boolean; readonly named?: boolean } = {}): Array<string> {
     if (value === undefined || value === null) return []
-    const list = typeof value === "string" ? value.split(words && !value.includes(",") ? /\s+/ : ",") : value
-    if (!Array.isArray(list)) this.reject(field, `front matter "${key}" must be a string or a list of strings, not ${typeName(value)}`, key)
+    const list = typeof value === "string"
+      ? value.split(options.words === true && !value.includes(",") ? /\s+/ : ",")
+      : options.named === true && isRecord(value) ? [value] : value
+    const what = options.named === true ? "a string, a table with a \"name\", or a list of them" : "a string or a list of strings"
+    if (!Array.isArray(list)) this.reject(field, `front matter "${key}" must be ${what}, not ${typeName(value)}`, key)
     return list.map((x) => {
-      if (typeof x !== "string") this.reject(field, `front matter "${key}" must list strings, found ${typeName(x)}`, key)
+      if (options.named === true && isRecord(x)) {
+        if (typeof x.name !== "string") {
+          const found = x.name === undefined || x.name === null ? "it has none" : `its "name" is ${typeName(x.name)}`
+          this.reject(field, `front matter "${key}": a table without a string "name" (${found})`, key)
+        }
+        return x.name.trim()
+      }
+      if (typeof x !== "string") this.reject(field, `front matter "${key}" must list ${options.named === true ? "strings or tables with a \"name\"" : "strings"}, found ${typeName(x)}`, key)
       return x.trim()
     }).filter((x) => x !== "")
   }
@@ -357,8 +369,8 @@ const build = (
     overrides.tags !== undefined
       ? cleanList(overrides.tags.map((tag) => tag.normalize("NFC"))).map((tag) => [tag, undefined] as const)
       : [
-          ...f.strings(d.tags, "tags", "tags", jekyllTerms).map((tag) => [tag, "tags"] as const),
-          ...f.strings(d.categories, "categories", "tags", jekyllTerms).map((tag) => [tag, "categories"] as const),
+          ...f.strings(d.tags, "tags", "tags", { words: jekyllTerms }).map((tag) => [tag, "tags"] as const),
+          ...f.strings(d.categories, "categories", "tags", { words: jekyllTerms }).map((tag) => [tag, "categories"] as const),
           ...f.strings(taxonomies?.tags, "taxonomies", "tags").map((tag) => [tag, "taxonomies"] as const),
           ...f.strings(taxonomies?.categories, "taxonomies", "tags").map((tag) => [tag, "taxonomies"] as const)
         ].map(([tag, key]) => [tag.normalize("NFC"), key] as const)
@@ -371,14 +383,15 @@ const build = (
   const tags = dedupe(taggedBy.map(([tag]) => tag))
 
   const extra = isRecord(d.extra) ? d.extra : {}
+  const named = { named: true }
   const authors =
     overrides.authors !== undefined
       ? cleanList(overrides.authors)
       : dedupe([
-          ...f.strings(d.authors, "authors", "authors"),
-          ...f.strings(d.author, "author", "authors"),
+          ...f.strings(d.authors, "authors", "authors", named),
+          ...f.strings(d.author, "author", "authors", named),
           ...(d.authors === undefined && d.author === undefined
-            ? [...f.strings(extra.authors, "extra.authors", "authors"), ...f.strings(extra.author, "extra.author", "authors")]
+            ? [...f.strings(extra.authors, "extra.authors", "authors", named), ...f.strings(extra.author, "extra.author", "authors", named)]
             : [])
         ])
 

@@ -173,7 +173,8 @@ describe("PostProcessor.process", () => {
         ["---\ntitle: T\ndate: next tuesday\n---\n", "publishedAt", "posts/a.md:3", /not a date/],
         ["---\ntitle: T\nupdated: soon\n---\n", "updatedAt", "posts/a.md:3", /not a date/],
         ["---\ntitle: T\ntags: [1, 2]\n---\n", "tags", "posts/a.md:3", /strings/],
-        ["---\ntitle: T\nauthors: {a: 1}\n---\n", "authors", "posts/a.md:3", /list of strings/],
+        ["---\ntitle: T\nauthors: {a: 1}\n---\n", "authors", "posts/a.md:3", /without a string "name"/],
+        ["---\ntitle: T\nauthors: 3\n---\n", "authors", "posts/a.md:3", /a list of them/],
         ["---\ntitle: T\nsummary: 3\n---\n", "summary", "posts/a.md:3", /must be a string/],
         ["---\ntitle: ok\ntags: [a, b\n---\nbody", "frontMatter", "posts/a.md:", /invalid YAML/],
         ['+++\ntitle = "ok"\ntitle = "twice"\n+++\n', "frontMatter", "posts/a.md:3", /invalid TOML/],
@@ -586,5 +587,17 @@ describe("front matter as Jekyll, Hugo and Zola write it", () => {
     assert.deepStrictEqual(toml.tags, ["machine learning"])
     const json = accepted(processPostSync({ source: "a.md", raw: "{\"title\": \"T\", \"categories\": \"web dev\"}\nText" }))
     assert.deepStrictEqual(json.tags, ["web dev"])
+  })
+
+  it("an author given as a table is its name, alone or in a list (was: refused)", () => {
+    assert.deepStrictEqual(yaml("author: {name: Ada, email: ada@example.com}").authors, ["Ada"])
+    assert.deepStrictEqual(yaml("authors:", "  - name: Ada", "    url: https://ada.example", "  - Grace").authors, ["Ada", "Grace"])
+    const toml = accepted(processPostSync({ source: "a.md", raw: "+++\ntitle = \"T\"\n[[authors]]\nname = \"Ada\"\n+++\nText" }))
+    assert.deepStrictEqual(toml.authors, ["Ada"])
+    const bad = (line: string) => refusal(processPostSync({ source: "a.md", raw: `---\ntitle: T\n${line}\n---\nText` }))
+    assert.strictEqual(bad("authors: [{email: ada@example.com}]"), `a.md:3 authors: front matter "authors": a table without a string "name" (it has none)`)
+    assert.strictEqual(bad("author: {name: 42}"), `a.md:3 authors: front matter "author": a table without a string "name" (its "name" is a number)`)
+    // Tags are not people: a table there is still refused.
+    assert.strictEqual(bad("tags: [{name: rust}]"), `a.md:3 tags: front matter "tags" must list strings, found a table`)
   })
 })
