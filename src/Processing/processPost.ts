@@ -255,6 +255,16 @@ const parseStatus = (value: string, where: string): "draft" | "published" => {
 
 const validSlug = Schema.decodeUnknownEither(Slug)
 
+/**
+ * `draft:` words read as booleans, in any case: YAML 1.1's, which Jekyll's Ruby YAML (Psych)
+ * reads as true and false, while YAML 1.2 (the parser here) leaves `yes`, `on` and `off` strings.
+ * Exactly these words, as Psych takes them (not `y` or `n`).
+ */
+const YAML11_BOOLEANS: ReadonlyMap<string, boolean> = new Map([
+  ["true", true], ["yes", true], ["on", true],
+  ["false", false], ["no", false], ["off", false]
+])
+
 /** A value quoted in an error: at most 60 characters of it, so a long one does not drown the message. */
 const quoted = (value: string): string => {
   const chars = Array.from(value)
@@ -348,8 +358,11 @@ const build = (
         throw e instanceof Reject ? new Reject(e.field, e.reason, lineOfKey(fm, "status")) : e
       }
     } else if (d.draft !== undefined && d.draft !== null) {
-      const draft = d.draft === "true" ? true : d.draft === "false" ? false : d.draft
-      if (typeof draft !== "boolean") f.reject("status", `front matter "draft" must be true or false, not ${typeName(d.draft)}`, "draft")
+      const draft = typeof d.draft === "string" ? YAML11_BOOLEANS.get(d.draft.toLowerCase()) ?? d.draft : d.draft
+      if (typeof draft !== "boolean") {
+        const value = typeof d.draft === "string" ? quoted(d.draft) : typeName(d.draft)
+        f.reject("status", `front matter "draft" must be true or false (or yes, no, on, off), not ${value}`, "draft")
+      }
       if (draft) status = "draft"
     }
   }

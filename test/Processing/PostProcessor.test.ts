@@ -600,4 +600,11 @@ describe("front matter as Jekyll, Hugo and Zola write it", () => {
     // Tags are not people: a table there is still refused.
     assert.strictEqual(bad("tags: [{name: rust}]"), `a.md:3 tags: front matter "tags" must list strings, found a table`)
   })
+
+  it("draft: yes, no, on, off, in any case, as Jekyll's YAML 1.1 reads them (was: refused as strings)", () => {
+    for (const word of ["yes", "Yes", "ON", "on", "true", "True"]) assert.strictEqual(yaml(`draft: ${word}`).status, "draft", word)
+    for (const word of ["no", "NO", "off", "Off", "false", "\"false\""]) assert.strictEqual(yaml(`draft: ${word}`).status, "published", word)
+    const bad = refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\ndraft: y\n---\nText" }))
+    assert.strictEqual(bad, `a.md:3 status: front matter "draft" must be true or false (or yes, no, on, off), not "y"`)
+  })
 })
