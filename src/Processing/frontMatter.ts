@@ -138,12 +138,9 @@ const parseJsonText = (raw: string): Either.Either<FrontMatter, FrontMatterError
   }
 }
 
-/**
- * File line on which a top-level front matter key is written, for errors about its value.
- * Best effort: YAML `key:`, TOML `key =`, JSON `"key":`.
- */
-export const lineOfKey = (fm: FrontMatter, key: string): number | undefined => {
-  if (fm.format === "none") return undefined
+/** Where a top-level key is written in `fm.text` (best effort: YAML `key:`, TOML `key =`, JSON `"key":`). */
+const keyMatch = (fm: FrontMatter, key: string): RegExpExecArray | null => {
+  if (fm.format === "none") return null
   const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
   const re =
     fm.format === "json"
@@ -152,6 +149,27 @@ export const lineOfKey = (fm: FrontMatter, key: string): number | undefined => {
         // `key = ...`, or a `[key]` table header (`[taxonomies]`).
         ? new RegExp(`^[ \\t]*(?:["']?${escaped}["']?[ \\t]*=|\\[[ \\t]*["']?${escaped}["']?[ \\t]*\\])`, "m")
         : new RegExp(`^["']?${escaped}["']?[ \\t]*:`, "m")
-  const m = re.exec(fm.text)
+  return re.exec(fm.text)
+}
+
+/**
+ * File line on which a top-level front matter key is written, for errors about its value.
+ * Best effort: YAML `key:`, TOML `key =`, JSON `"key":`.
+ */
+export const lineOfKey = (fm: FrontMatter, key: string): number | undefined => {
+  const m = keyMatch(fm, key)
   return m === null ? undefined : fm.firstLine + lineAt(fm.text, m.index) - 1
+}
+
+/**
+ * The text written after a top-level key, up to the end of its line (`title: 1.50 # x` →
+ * ` 1.50 # x`), for a value the parser changed in reading (the number `1.5`). Best effort, as
+ * `lineOfKey`: whoever uses it checks the text against the parsed value.
+ */
+export const textAfterKey = (fm: FrontMatter, key: string): string | undefined => {
+  const m = keyMatch(fm, key)
+  if (m === null) return undefined
+  const start = m.index + m[0].length
+  const end = fm.text.indexOf("\n", start)
+  return fm.text.slice(start, end === -1 ? undefined : end)
 }

@@ -25,7 +25,7 @@ import type { ProcessorConfig } from "../Config.js"
 import { InvalidPost } from "../Domain/Errors.js"
 import { defineKey, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
 import { dateFromPath, parseDateValue } from "./dates.js"
-import { type FrontMatter, lineOfKey, parseFrontMatter } from "./frontMatter.js"
+import { type FrontMatter, lineOfKey, parseFrontMatter, textAfterKey } from "./frontMatter.js"
 import { htmlToText, renderMarkdown } from "./markdown.js"
 import { contentHash, countWords, normalizeForHash, readingTimeMinutes, sha256Hex, SLUG_MAX_LENGTH, slugify, truncateText } from "./text.js"
 
@@ -71,6 +71,24 @@ const toJsonSafe = (v: unknown): unknown => {
   return v
 }
 
+/**
+ * The number `value` as `after` (the text after its key, to the end of the line) writes it,
+ * when that text reads as the same number: `1.50`, `1e3`, `0x1F`, `1_000` (TOML), `+5`. Else,
+ * the text not recovered (a value on a later line, another key's text), `String(value)`.
+ */
+const writtenNumber = (value: number | bigint, after: string | undefined): string => {
+  const written = after === undefined ? undefined : /^[ \t]*([-+]?[0-9A-Za-z_.+-]+)[ \t]*(?:[,}#]|$)/.exec(after)?.[1]
+  if (written !== undefined) {
+    const digits = written.replaceAll("_", "")
+    try {
+      if (typeof value === "bigint" ? BigInt(digits) === value : Number(digits) === value) return written
+    } catch {
+      // Not a BigInt's syntax (`1.0` for an integer): the parsed value's text then.
+    }
+  }
+  return String(value)
+}
+
 /** Reads typed values from front matter, rejecting with the key's line. */
 class Fields {
   constructor(readonly fm: FrontMatter) {}
@@ -86,6 +104,15 @@ class Fields {
     if (typeof v !== "string") this.reject(field, `front matter "${key}" must be a string, not ${typeName(v)}`, key)
     return v
   }
+  /**
+   * A string, or a number as text (`title: 1984`). As written when the key's line shows it
+   * (`title: 1.50` is "1.50", not the parsed 1.5), else as the parsed value prints.
+   */
+  text(key: string, field: string): string | undefined {
+    const v = this.data[key]
+    if (typeof v === "number" || typeof v === "bigint") return writtenNumber(v, textAfterKey(this.fm, key))
+    return this.string(key, field)
+  }
   firstKey(keys: ReadonlyArray<string>): string | undefined {
     return keys.find((k) => this.data[k] !== undefined && this.data[k] !== null)
   }
@@ -93,13 +120,20 @@ class Fields {
    * A string or a list of strings. A string is a list separated by commas; with `words`, one
    * without a comma is a list of words (Jekyll's `tags` and `categories`). With `named`, a table
    * stands for its `name` (`author: {name: Ada, email: ...}`, as Hugo and Jekyll themes write
-   * people), alone or in the list.
+   * people), alone or in the list. With `numbers`, a number is its text (`tags: [2024, rust]`),
+   * as the parser read it: `1.50` in a list is "1.5" (`text` recovers a top-level key's own).
    */
-  strings(value: unknown, key: string, field: string, options: { readonly words?: boolean; readonly named?: boolean } = {}): Array<string> {
+  strings(
+    value: unknown,
+    key: string,
+    field: string,
+    options: { readonly words?: boolean; readonly named?: boolean; readonly numbers?: boolean } = {}
+  ): Array<string> {
     if (value === undefined || value === null) return []
+    const isNumber = (x: unknown): x is number | bigint => options.numbers === true && (typeof x === "number" || typeof x === "bigint")
     const list = typeof value === "string"
       ? value.split(options.words === true && !value.includes(",") ? /\s+/ : ",")
-      : options.named === true && isRecord(value) ? [value] : value
+      : (options.named === true && isRecord(value)) || isNumber(value) ? [value] : value
     const what = options.named === true ? "a string, a table with a \"name\", or a list of them" : "a string or a list of strings"
     if (!Array.isArray(list)) this.reject(field, `front matter "${key}" must be ${what}, not ${typeName(value)}`, key)
     return list.map((x) => {
@@ -110,6 +144,7 @@ class Fields {
         }
         return x.name.trim()
       }
+      if (isNumber(x)) return String(x)
       if (typeof x !== "string") this.reject(field, `front matter "${key}" must list ${options.named === true ? "strings or tables with a \"name\"" : "strings"}, found ${typeName(x)}`, key)
       return x.trim()
     }).filter((x) => x !== "")
@@ -324,7 +359,7 @@ const build = (
   const f = new Fields(fm)
   const d = fm.data
 
-  const rawTitle = overrides.title ?? f.string("title", "title")
+  const rawTitle = overrides.title ?? f.text("title", "title")
   // Title, tags and body in NFC, as every store's search index reads them: SQLite has no NFC of
   // its own, so a decomposed "café" stored as given were another word there than in the others.
   const title = rawTitle?.trim().normalize("NFC") ?? ""
@@ -382,10 +417,10 @@ const build = (
     overrides.tags !== undefined
       ? cleanList(overrides.tags.map((tag) => tag.normalize("NFC"))).map((tag) => [tag, undefined] as const)
       : [
-          ...f.strings(d.tags, "tags", "tags", { words: jekyllTerms }).map((tag) => [tag, "tags"] as const),
-          ...f.strings(d.categories, "categories", "tags", { words: jekyllTerms }).map((tag) => [tag, "categories"] as const),
-          ...f.strings(taxonomies?.tags, "taxonomies", "tags").map((tag) => [tag, "taxonomies"] as const),
-          ...f.strings(taxonomies?.categories, "taxonomies", "tags").map((tag) => [tag, "taxonomies"] as const)
+          ...f.strings(d.tags, "tags", "tags", { words: jekyllTerms, numbers: true }).map((tag) => [tag, "tags"] as const),
+          ...f.strings(d.categories, "categories", "tags", { words: jekyllTerms, numbers: true }).map((tag) => [tag, "categories"] as const),
+          ...f.strings(taxonomies?.tags, "taxonomies", "tags", { numbers: true }).map((tag) => [tag, "taxonomies"] as const),
+          ...f.strings(taxonomies?.categories, "taxonomies", "tags", { numbers: true }).map((tag) => [tag, "taxonomies"] as const)
         ].map(([tag, key]) => [tag.normalize("NFC"), key] as const)
   for (const [tag, key] of taggedBy) {
     const line = key === undefined ? undefined : lineOfKey(fm, key)

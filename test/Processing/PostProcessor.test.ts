@@ -165,14 +165,14 @@ describe("PostProcessor.process", () => {
       const cases: ReadonlyArray<[string, string, string, RegExp]> = [
         ["---\ndate: 2024-01-01\n---\nbody", "title", "posts/a.md", /missing title/],
         ["---\ntitle: \"  \"\n---\n", "title", "posts/a.md:2", /empty/],
-        ["---\ntitle: 42\n---\n", "title", "posts/a.md:2", /must be a string/],
+        ["---\ntitle: true\n---\n", "title", "posts/a.md:2", /must be a string/],
         ["---\ntitle: [a, b]\n---\n", "title", "posts/a.md:2", /must be a string/],
         ["---\ntitle: T\nstatus: archived\n---\n", "status", "posts/a.md:3", /"draft" or "published"/],
         ["---\ntitle: T\ndraft: maybe\n---\n", "status", "posts/a.md:3", /true or false/],
         ["---\ntitle: T\n\ndate: 2024-02-30\n---\n", "publishedAt", "posts/a.md:4", /not a valid calendar date/],
         ["---\ntitle: T\ndate: next tuesday\n---\n", "publishedAt", "posts/a.md:3", /not a date/],
         ["---\ntitle: T\nupdated: soon\n---\n", "updatedAt", "posts/a.md:3", /not a date/],
-        ["---\ntitle: T\ntags: [1, 2]\n---\n", "tags", "posts/a.md:3", /strings/],
+        ["---\ntitle: T\ntags: [true, 2]\n---\n", "tags", "posts/a.md:3", /strings/],
         ["---\ntitle: T\nauthors: {a: 1}\n---\n", "authors", "posts/a.md:3", /without a string "name"/],
         ["---\ntitle: T\nauthors: 3\n---\n", "authors", "posts/a.md:3", /a list of them/],
         ["---\ntitle: T\nsummary: 3\n---\n", "summary", "posts/a.md:3", /must be a string/],
@@ -457,9 +457,9 @@ describe("integers past 2^53 in front matter", () => {
     )
   })
   it("an integer where a string belongs is still named a number", () => {
-    const result = processPostSync({ source: "posts/big.md", raw: "---\ntitle: 12\n---\nText.\n" }, config)
+    const result = processPostSync({ source: "posts/big.md", raw: "---\ntitle: T\nslug: 12\n---\nText.\n" }, config)
     assert.isTrue(Either.isLeft(result))
-    if (Either.isLeft(result)) assert.strictEqual(result.left.reason, "front matter \"title\" must be a string, not a number")
+    if (Either.isLeft(result)) assert.strictEqual(result.left.reason, "front matter \"slug\" must be a string, not a number")
   })
 })
 
@@ -606,5 +606,25 @@ describe("front matter as Jekyll, Hugo and Zola write it", () => {
     for (const word of ["no", "NO", "off", "Off", "false", "\"false\""]) assert.strictEqual(yaml(`draft: ${word}`).status, "published", word)
     const bad = refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\ndraft: y\n---\nText" }))
     assert.strictEqual(bad, `a.md:3 status: front matter "draft" must be true or false (or yes, no, on, off), not "y"`)
+  })
+
+  it("a number title is its text as written; number tags are their text (was: refused)", () => {
+    const post = accepted(processPostSync({ source: "a.md", raw: "---\ntitle: 1984\ntags: [2024, rust]\ncategories: 12345678901234567890\n---\nText" }))
+    assert.strictEqual(post.title, "1984")
+    assert.strictEqual(post.slug, "1984")
+    assert.deepStrictEqual(post.tags, ["2024", "rust", "12345678901234567890"])
+    const title = (raw: string) => accepted(processPostSync({ source: "a.md", raw })).title
+    // As written, not as parsed (1.5): the key's line shows it.
+    assert.strictEqual(title("---\ntitle: 1.50 # the price\n---\nText"), "1.50")
+    assert.strictEqual(title("---\ntitle: 1e3\n---\nText"), "1e3")
+    assert.strictEqual(title("+++\ntitle = 1.50\n+++\nText"), "1.50")
+    assert.strictEqual(title("{\"title\": 2.10, \"x\": 1}\nText"), "2.10")
+    // Not on the key's line: the parsed number's text.
+    assert.strictEqual(title("---\ntitle:\n  2.50\n---\nText"), "2.5")
+    // A boolean is still no title.
+    assert.strictEqual(
+      refusal(processPostSync({ source: "a.md", raw: "---\ntitle: true\n---\nText" })),
+      `a.md:2 title: front matter "title" must be a string, not a boolean`
+    )
   })
 })
