@@ -23,7 +23,7 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { InvalidPost } from "../Domain/Errors.js"
-import { defineKey, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
+import { defineKey, distinctTags, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter, textAfterKey } from "./frontMatter.js"
 import { htmlToText, renderMarkdown } from "./markdown.js"
@@ -428,7 +428,9 @@ const build = (
     // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.
     if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`, line)
   }
-  const tags = dedupe(taggedBy.map(([tag]) => tag))
+  // One per `tagKey`, in its first spelling: readers see one tag "Rust" (tag pages, counts), so
+  // `[Rust, rust]` stored both, a post listing the same tag twice.
+  const tags = distinctTags(taggedBy.map(([tag]) => tag)).map(({ tag }) => tag)
 
   const extra = isRecord(d.extra) ? d.extra : {}
   const named = { named: true }

@@ -627,4 +627,10 @@ describe("front matter as Jekyll, Hugo and Zola write it", () => {
       `a.md:2 title: front matter "title" must be a string, not a boolean`
     )
   })
+
+  it("a post's tags are one per tag key (case), in the first spelling given (was: [Rust, rust] kept both)", () => {
+    assert.deepStrictEqual(yaml("tags: [Rust, rust, Effect]", "categories: RUST effect web").tags, ["Rust", "Effect", "web"])
+    const fromApi = accepted(processInputSync(new PostInput({ title: "T", body: "x", tags: ["Ärger", "ärger", "ÄRGER", "b"] }), "api"))
+    assert.deepStrictEqual(fromApi.tags, ["Ärger", "b"])
+  })
 })
