@@ -174,8 +174,10 @@ export const processChunk = (
     return out
   })
 
+/** Names the stored post's source: after a file is renamed or a tree moved, that is the old post to see to. */
 const conflictReason = (outcome: UpsertOutcome) =>
-  `slug "${outcome.slug}" belongs to a post from another source (--on-conflict ${outcome.action === "skipped" ? "skip" : "fail"})`
+  `slug "${outcome.slug}" belongs to a post from another source${outcome.heldBy === undefined ? "" : `, ${JSON.stringify(outcome.heldBy)}`} ` +
+  `(--on-conflict ${outcome.action === "skipped" ? "skip" : "fail"})`
 
 const duplicateReason = (slug: string, first: string) => `duplicate slug "${slug}" in this run (first used by ${first})`
 

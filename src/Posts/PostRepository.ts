@@ -122,6 +122,12 @@ export interface UpsertOutcome {
    * source's post had another slug (the title or `slug:` changed). The old slug is gone.
    */
   readonly movedFrom?: string
+  /**
+   * The source of the stored post that holds `slug` (actions "conflict" and "skipped"), so that
+   * whoever reports the conflict can say where that post came from (a file since renamed or
+   * moved, another feed).
+   */
+  readonly heldBy?: string
 }
 
 export interface UpsertOptions {

@@ -266,7 +266,7 @@ describe("inkwell CLI", () => {
     const dry = inkwell(["import", other, stored, "--dry-run"], env)
     assert.strictEqual(await dry.exit, 0, dry.stderr())
     assert.deepStrictEqual(counts(dry.stdout()), ["1", "0", "2", "0", "2"], dry.stdout())
-    assert.include(dry.stdout(), `${join(other, "one.md")}: slug "one" belongs to a post from another source (--on-conflict fail)`)
+    assert.include(dry.stdout(), `${join(other, "one.md")}: slug "one" belongs to a post from another source, ${JSON.stringify(join(stored, "one.md"))} (--on-conflict fail)`)
     assert.include(dry.stdout(), "Dry run: nothing was written")
     const suffixed = inkwell(["import", other, "--dry-run", "--on-conflict", "suffix"], env)
     assert.strictEqual(await suffixed.exit, 0, suffixed.stderr())

@@ -81,7 +81,7 @@ describe("POST /posts/import?dryRun=true on SQLite", () => {
         assert.deepStrictEqual(counts(dry), [1, 1, 0, 1])
         assert.deepStrictEqual(dry.failures, [{
           source: "request:1",
-          reason: `slug "post-1" belongs to a post from another source (--on-conflict fail)`
+          reason: `slug "post-1" belongs to a post from another source, "elsewhere" (--on-conflict fail)`
         }])
         const skipping = yield* json(yield* ndjson(body, "?dryRun=true&onConflict=skip"))
         assert.deepStrictEqual(counts(skipping), [1, 1, 1, 0])

@@ -104,7 +104,7 @@ describe("a dry run checks against the database", () => {
           if (policy === "fail") {
             assert.deepStrictEqual(dry.failures, [{
               source: "request:1",
-              reason: `slug "post-1" belongs to a post from another source (--on-conflict fail)`
+              reason: `slug "post-1" belongs to a post from another source, "elsewhere.md" (--on-conflict fail)`
             }])
           }
           if (policy === "skip") assert.deepStrictEqual(dry.skips.map((s) => s.source), ["request:1"])

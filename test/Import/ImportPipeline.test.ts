@@ -527,9 +527,15 @@ describe("a changed title or slug moves the post", () => {
       yield* writeFiles(dir, { "a.md": withFront("title: Theirs", "Hello") })
       const failed = yield* importDir(dir)
       assert.deepStrictEqual([failed.failed, failed.unchanged, failed.moves], [1, 1, []])
-      assert.match(failed.failures[0]!.reason, /slug "theirs" belongs to a post from another source/)
+      // Naming the stored post's source: the file a user renamed or moved from (was: not said).
+      const owner = JSON.stringify(join(dir, "b.md"))
+      assert.deepStrictEqual(failed.failures, [{
+        source: join(dir, "a.md"),
+        reason: `slug "theirs" belongs to a post from another source, ${owner} (--on-conflict fail)`
+      }])
       const skipped = yield* importDir(dir, { onConflict: "skip" })
       assert.deepStrictEqual([skipped.skipped, skipped.unchanged], [1, 1])
+      assert.deepStrictEqual(skipped.skips.map((s) => s.reason), [`slug "theirs" belongs to a post from another source, ${owner} (--on-conflict skip)`])
       assert.deepStrictEqual((yield* rows).map((r) => [r.slug, r.source, r.version]), [
         ["mine", join(dir, "a.md"), 1],
         ["theirs", join(dir, "b.md"), 1]

@@ -44,7 +44,7 @@ describePg("inkwell import --dry-run on PostgreSQL", () => {
       assert.match(dry.stdout, /imported\s+1\n/)
       assert.match(dry.stdout, /unchanged\s+1\n/)
       assert.match(dry.stdout, /failed\s+1\n/)
-      assert.include(dry.stdout, `stdin:1: slug "post-1" belongs to a post from another source (--on-conflict fail)`)
+      assert.include(dry.stdout, `stdin:1: slug "post-1" belongs to a post from another source, "elsewhere" (--on-conflict fail)`)
       assert.deepStrictEqual(yield* rows, before, "nothing written")
 
       const real = yield* run(["import", "-"], url, input)

@@ -479,11 +479,12 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       const intruder = makeNewPost({ slug: "shared", source: "blog-b/shared.md", title: "B" })
       const failed = yield* repo.upsertMany([intruder, makeNewPost({ slug: "fine" })])
       assert.deepStrictEqual(failed.outcomes, [
-        { slug: "shared", source: "blog-b/shared.md", action: "conflict" },
+        // `heldBy`: the stored post's source, for the report to name (was: not said).
+        { slug: "shared", source: "blog-b/shared.md", action: "conflict", heldBy: "blog-a/shared.md" },
         { slug: "fine", source: "fixtures/fine.md", action: "inserted" }
       ])
       const skipped = yield* repo.upsertMany([intruder], { onSlugConflict: "skip" })
-      assert.deepStrictEqual(actions(skipped.outcomes), ["skipped"])
+      assert.deepStrictEqual(skipped.outcomes, [{ slug: "shared", source: "blog-b/shared.md", action: "skipped", heldBy: "blog-a/shared.md" }])
       const stored = yield* repo.getBySlug("shared")
       assert.deepStrictEqual([stored.title, stored.source, stored.version], ["A", "blog-a/shared.md", 1])
       assert.strictEqual((yield* repo.list({})).items.length, 2)

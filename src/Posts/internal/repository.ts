@@ -435,9 +435,9 @@ export const upsertAll = <E, R>(
       if (sameSource(existing.value.source, post.source)) return yield* refresh(post, existing.value)
       switch (policy) {
         case "fail":
-          return outcome(post, "conflict")
+          return { ...outcome(post, "conflict"), heldBy: existing.value.source }
         case "skip":
-          return outcome(post, "skipped")
+          return { ...outcome(post, "skipped"), heldBy: existing.value.source }
         case "suffix":
           return yield* withSuffix(post, index)
       }
