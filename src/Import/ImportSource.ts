@@ -164,28 +164,39 @@ const realInputs = (paths: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<R
 
 /**
  * Total bytes the paths hold, for a progress bar's ETA: a second, listing-only walk. Unknown
- * (undefined) for standard input.
+ * (undefined) for standard input. Each file counted once, as `fromPaths` reads it once (a path
+ * named twice, a file beside its directory, a link to a tree also named): counted each time, the
+ * total never came and the ETA ended with work still shown to do.
  */
 export const estimateBytes = (
   paths: ReadonlyArray<string>
 ): Effect.Effect<number | undefined, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     if (paths.includes("-")) return undefined
+    const path = yield* Path.Path
+    // As in `fromPaths`: only files of overlapping inputs are remembered.
+    const seen = new Set<string>()
+    const once = (file: string): boolean => {
+      const identity = path.normalize(file)
+      if (seen.has(identity)) return false
+      seen.add(identity)
+      return true
+    }
     let total = 0
-    for (const input of paths) {
-      total += yield* walkAll(input)
+    for (const { real, overlaps } of yield* realInputs(paths)) {
+      total += yield* walkAll(real, overlaps ? once : () => true)
     }
     return total
   })
 
-const walkAll = (input: string) =>
+const walkAll = (input: string, counts: (file: string) => boolean) =>
   isNdjsonPath(input)
     ? Effect.flatMap(FileSystem.FileSystem, (fs) => fs.stat(input)).pipe(
       Effect.map((info) => Number(info.size)),
       Effect.orElseSucceed(() => 0)
     )
     : walkMarkdown(input).pipe(
-      Stream.runFold(0, (sum, entry) => entry._tag === "File" ? sum + entry.file.bytes : sum),
+      Stream.runFold(0, (sum, entry) => entry._tag === "File" && counts(entry.file.path) ? sum + entry.file.bytes : sum),
       // The real walk warns about what it passes over; this one stays quiet.
       Logger.withMinimumLogLevel(LogLevel.None)
     )

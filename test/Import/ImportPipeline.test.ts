@@ -223,6 +223,21 @@ describe("one path by several spellings", () => {
       assert.deepStrictEqual([summary.imported, summary.failed], [1, 1], JSON.stringify(summary.failures))
       assert.deepStrictEqual(summary.failures.map((f) => f.source.slice(dir.length + 1)), ["t2/b.md"])
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("the progress bar's byte estimate counts each file once, as the import reads it (was: once per path naming it)", () =>
+    Effect.gen(function*() {
+      const dir = realpathSync(yield* tempDir())
+      const a = markdownPost("A")
+      const b = "no front matter, no title\n"
+      yield* writeFiles(dir, { "t3/a.md": a, "t3/sub/b.md": b, "list.ndjson": "{}\n" })
+      symlinkSync(`${dir}/t3`, `${dir}/t3link`)
+      const bytes = new TextEncoder().encode(a).length + new TextEncoder().encode(b).length
+      assert.strictEqual(yield* ImportSource.estimateBytes([`${dir}/t3`]), bytes)
+      const paths = [`${dir}/t3`, `${dir}/t3`, `${dir}/t3link`, `${dir}/t3/a.md`, `${dir}/t3/sub/../sub/b.md`, `${dir}/t3/sub`]
+      assert.strictEqual(yield* ImportSource.estimateBytes(paths), bytes)
+      assert.strictEqual(yield* ImportSource.estimateBytes([...paths, `${dir}/list.ndjson`, `${dir}/./list.ndjson`]), bytes + 3)
+      assert.isUndefined(yield* ImportSource.estimateBytes([`${dir}/t3`, "-"]))
+    }).pipe(Effect.provide(NodeContext.layer)))
 })
 
 describe("re-runs", () => {
