@@ -277,6 +277,26 @@ const checkLengths = (aliases: ReadonlyArray<string>, source: string, aliasLine:
   }
 }
 
+/** C0 and C1 control characters but the white space ones (`oneLine` makes those a space). */
+const CONTROL = /[\u0001-\u0008\u000E-\u001F\u007F-\u009F]/
+/** A run of spaces holding a line break, tab, vertical tab or form feed. */
+const BREAKS = /[ \t\n\v\f\r\u2028\u2029]*[\t\n\v\f\r\u2028\u2029][ \t\n\v\f\r\u2028\u2029]*/g
+
+/**
+ * A title, tag or author name as the one line it is shown on (a heading, a tag list, a feed's
+ * `<title>`, the sitemap): a line break or tab in it becomes one space (a YAML `|` title, a feed
+ * title spread over lines), so a tag page is not one nobody can type. Any other control
+ * character (U+0001–U+001F, U+007F–U+009F) is no text anyone meant: refused, naming the field.
+ * Other spacing (a no-break space before "!") is kept as written.
+ */
+const oneLine = (text: string, field: string, line: number | undefined): string => {
+  const control = CONTROL.exec(text)
+  if (control !== null) {
+    throw new Reject(field, `contains a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")})`, line)
+  }
+  return text.replace(BREAKS, " ").trim()
+}
+
 const dedupe = (xs: ReadonlyArray<string>): Array<string> => [...new Set(xs)]
 
 /** A list given as it is (an API or record field): trimmed, empty entries dropped, each once. */
@@ -362,7 +382,9 @@ const build = (
   const rawTitle = overrides.title ?? f.text("title", "title")
   // Title, tags and body in NFC, as every store's search index reads them: SQLite has no NFC of
   // its own, so a decomposed "café" stored as given were another word there than in the others.
-  const title = rawTitle?.trim().normalize("NFC") ?? ""
+  const title = rawTitle === undefined
+    ? ""
+    : oneLine(rawTitle, "title", overrides.title !== undefined ? undefined : lineOfKey(fm, "title")).normalize("NFC")
   if (title === "") {
     throw new Reject("title", rawTitle === undefined ? "missing title (set \"title\" in the front matter, or as a field of a JSON post)" : "title is empty", rawTitle === undefined ? undefined : lineOfKey(fm, "title"))
   }
@@ -422,19 +444,21 @@ const build = (
           ...f.strings(taxonomies?.tags, "taxonomies", "tags", { numbers: true }).map((tag) => [tag, "taxonomies"] as const),
           ...f.strings(taxonomies?.categories, "taxonomies", "tags", { numbers: true }).map((tag) => [tag, "taxonomies"] as const)
         ].map(([tag, key]) => [tag.normalize("NFC"), key] as const)
-  for (const [tag, key] of taggedBy) {
-    const line = key === undefined ? undefined : lineOfKey(fm, key)
+  const lineOf = (key: string | undefined) => key === undefined ? undefined : lineOfKey(fm, key)
+  const oneLineTags = taggedBy.map(([tag, key]) => [oneLine(tag, "tags", lineOf(key)), key] as const).filter(([tag]) => tag !== "")
+  for (const [tag, key] of oneLineTags) {
+    const line = lineOf(key)
     if (tag.length > 100) throw new Reject("tags", `tag ${quoted(tag)} is longer than 100 characters`, line)
     // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.
     if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`, line)
   }
   // One per `tagKey`, in its first spelling: readers see one tag "Rust" (tag pages, counts), so
   // `[Rust, rust]` stored both, a post listing the same tag twice.
-  const tags = distinctTags(taggedBy.map(([tag]) => tag)).map(({ tag }) => tag)
+  const tags = distinctTags(oneLineTags.map(([tag]) => tag)).map(({ tag }) => tag)
 
   const extra = isRecord(d.extra) ? d.extra : {}
   const named = { named: true }
-  const authors =
+  const givenAuthors =
     overrides.authors !== undefined
       ? cleanList(overrides.authors)
       : dedupe([
@@ -444,6 +468,8 @@ const build = (
             ? [...f.strings(extra.authors, "extra.authors", "authors", named), ...f.strings(extra.author, "extra.author", "authors", named)]
             : [])
         ])
+  const authorsLine = overrides.authors !== undefined ? undefined : lineOfKey(fm, d.authors !== undefined ? "authors" : "author")
+  const authors = dedupe(givenAuthors.map((author) => oneLine(author, "authors", authorsLine)).filter((author) => author !== ""))
 
   const summaryKey = f.firstKey(SUMMARY_KEYS)
   const rawSummary = overrides.summary ?? (summaryKey === undefined ? undefined : f.string(summaryKey, "summary"))

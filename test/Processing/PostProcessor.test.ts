@@ -514,6 +514,19 @@ describe("text every store keeps alike", () => {
     assert.notInclude(post.html, "\u0000")
   })
 
+  it("a title, tag or author is one line: breaks and tabs are a space, other control characters refused by field and line", () => {
+    const post = accepted(processPostSync({
+      source: "a.md",
+      raw: "---\ntitle: |\n  Two\n  lines\ntags: [\"web\\tdev\", \"a\\n\\n b\"]\nauthor: \"Ada\\r\\nLovelace\"\n---\nText"
+    }))
+    assert.deepStrictEqual([post.title, post.tags, post.authors], ["Two lines", ["web dev", "a b"], ["Ada Lovelace"]])
+    // A no-break space is spacing as written, not a break.
+    assert.strictEqual(accepted(processInputSync(new PostInput({ title: "Bonjour\u00A0!", body: "x" }), "api")).title, "Bonjour\u00A0!")
+    assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [ok, \"x\\u0002\"]\n---\nText" })), "a.md:3 tags: contains a control character (U+0002)")
+    assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: \"a\\u007Fb\"\n---\nText" })), "a.md:2 title: contains a control character (U+007F)")
+    assert.strictEqual(refusal(processInputSync(new PostInput({ title: "T", body: "x", authors: ["A\u0085"] }), "api")), "api authors: contains a control character (U+0085)")
+  })
+
   it("a NUL in a front matter or record field is refused, naming the field and its line", () => {
     assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: \"a\\0b\"\n---\nText" })), "a.md:2 title: contains a NUL character (U+0000)")
     assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [ok, \"x\\0\"]\n---\nText" })), "a.md:3 tags[1]: contains a NUL character (U+0000)")
