@@ -160,6 +160,11 @@ class Fields {
 
 // --- text every store keeps alike ---------------------------------------------------------
 
+/**
+ * Longest title, in UTF-16 units: a heading, not a paragraph. Every store indexes it whole for
+ * search, and PostgreSQL cannot index a title of much over a megabyte (the write failed there only).
+ */
+export const TITLE_MAX_LENGTH = 1000
 /** Longest alias, in UTF-16 units (JavaScript's `length`), as `aliases` takes it. */
 export const ALIAS_MAX_LENGTH = 500
 /** Longest `source` (a file path, a record's `source`), in UTF-16 units. */
@@ -385,6 +390,9 @@ const build = (
   const title = rawTitle === undefined
     ? ""
     : oneLine(rawTitle, "title", overrides.title !== undefined ? undefined : lineOfKey(fm, "title")).normalize("NFC")
+  if (title.length > TITLE_MAX_LENGTH) {
+    throw new Reject("title", `${quoted(title)} is longer than ${TITLE_MAX_LENGTH} characters (${title.length})`, overrides.title !== undefined ? undefined : lineOfKey(fm, "title"))
+  }
   if (title === "") {
     throw new Reject("title", rawTitle === undefined ? "missing title (set \"title\" in the front matter, or as a field of a JSON post)" : "title is empty", rawTitle === undefined ? undefined : lineOfKey(fm, "title"))
   }

@@ -527,6 +527,11 @@ describe("text every store keeps alike", () => {
     assert.strictEqual(refusal(processInputSync(new PostInput({ title: "T", body: "x", authors: ["A\u0085"] }), "api")), "api authors: contains a control character (U+0085)")
   })
 
+  it("a title is at most 1,000 characters (PostgreSQL could not index a title of a megabyte): longer fails, named", () => {
+    assert.strictEqual(accepted(processInputSync(new PostInput({ title: "x".repeat(1000), body: "x" }), "api")).title.length, 1000)
+    assert.match(refusal(processPostSync({ source: "a.md", raw: `---\ntitle: ${"x".repeat(1001)}\n---\nText` })), /^a\.md:2 title: "x+…?.*" is longer than 1000 characters \(1001\)$/)
+  })
+
   it("a NUL in a front matter or record field is refused, naming the field and its line", () => {
     assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: \"a\\0b\"\n---\nText" })), "a.md:2 title: contains a NUL character (U+0000)")
     assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [ok, \"x\\0\"]\n---\nText" })), "a.md:3 tags[1]: contains a NUL character (U+0000)")
