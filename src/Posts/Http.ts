@@ -2,7 +2,15 @@
  * Handlers for the posts groups: HTTP concerns only (keys, ETags, status codes, headers);
  * everything else is `Posts`.
  */
-import { type HttpApi, HttpApiBuilder, HttpApiError, type HttpApiGroup, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import {
+  type HttpApi,
+  HttpApiBuilder,
+  HttpApiError,
+  type HttpApiGroup,
+  HttpServerError,
+  type HttpServerRequest,
+  HttpServerResponse
+} from "@effect/platform"
 import { DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { type PostNotFound, StaleVersion } from "../Domain/Errors.js"
@@ -321,31 +329,45 @@ const readImportUrlBody = (
 
 const JSON_ONLY = ["application/json"] as const
 
+/**
+ * A JSON body's text and value, without one leading byte order mark (RFC 8259 §8.1 lets a parser
+ * ignore it; some Windows tools write one): `JSON.parse` took it for the first token, a 400
+ * quoting an invisible character, where a markdown body with one was taken. Empty is `null`, as
+ * the platform's own `json` reads it. Malformed JSON dies as it does there (the request logger
+ * answers 400 saying where).
+ */
+const readJson = (
+  request: HttpServerRequest.HttpServerRequest
+): Effect.Effect<{ readonly text: string; readonly body: unknown }> =>
+  Effect.flatMap(Effect.orDie(request.text), (read) => {
+    const text = read.charCodeAt(0) === 0xfeff ? read.slice(1) : read
+    if (text === "") return Effect.succeed({ text, body: null })
+    try {
+      return Effect.succeed({ text, body: JSON.parse(text) as unknown })
+    } catch (cause) {
+      return Effect.die(new HttpServerError.RequestError({ request, reason: "Decode", cause }))
+    }
+  })
+
 /** A JSON body that must be an object, decoded with `fields` (every bad field at once); a key twice is 400. */
 const readJsonFields = <A, I>(
   request: HttpServerRequest.HttpServerRequest,
   fields: Schema.Schema<A, I>,
   what: { readonly expected: string; readonly hint: string } = POST_FIELDS
 ): Effect.Effect<A, HttpApiError.HttpApiDecodeError> =>
-  Effect.orDie(request.json).pipe(
-    Effect.flatMap((body) => {
-      const kind = jsonKindOf(body)
-      if (kind !== "an object") {
-        // The platform reads an empty body as `null`: say what was sent, not a `null` nobody wrote.
-        return body === null
-          ? Effect.flatMap(Effect.orDie(request.text), (text) => Effect.fail(notFields(what.expected, (text === "" ? "an empty body" : kind) + what.hint)))
-          : Effect.fail(notFields(what.expected, kind + what.hint))
-      }
-      // The text is cached: `json` parsed it. A key sent twice was the last one silently.
-      return Effect.flatMap(Effect.orDie(request.text), (text) => {
-        const duplicate = duplicateKeyOf(text)
-        return duplicate === undefined
-          // Every bad field at once, as an import's record is reported: one round trip tells all.
-          ? Effect.catchTag(Schema.decodeUnknown(fields, { errors: "all" })(body), "ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
-          : Effect.fail(duplicateField(duplicate))
-      })
-    })
-  )
+  Effect.flatMap(readJson(request), ({ body, text }) => {
+    const kind = jsonKindOf(body)
+    if (kind !== "an object") {
+      // An empty body reads as `null`: say what was sent, not a `null` nobody wrote.
+      return Effect.fail(notFields(what.expected, (body === null && text === "" ? "an empty body" : kind) + what.hint))
+    }
+    // A key sent twice was the last one silently.
+    const duplicate = duplicateKeyOf(text)
+    return duplicate === undefined
+      // Every bad field at once, as an import's record is reported: one round trip tells all.
+      ? Effect.catchTag(Schema.decodeUnknown(fields, { errors: "all" })(body), "ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
+      : Effect.fail(duplicateField(duplicate))
+  })
 
 /**
  * The path of the first key that an object of `json` (valid JSON) has twice, else `undefined`.
