@@ -381,6 +381,8 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
     HttpApiEndpoint.post("import", "/posts/import")
       .setUrlParams(ImportParams)
       .addSuccess(ImportSummary)
+      // A body in a content coding (Content-Encoding: gzip): read as sent, it would be lines of noise.
+      .addError(UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Bulk import: NDJSON body, one PostInput per line (optional `source`); bad lines are in the summary as request:<line>")
       .annotate(OpenApi.Transform, importOperation)
   )

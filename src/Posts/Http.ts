@@ -285,6 +285,35 @@ export const postBodyTypeProblem = (
   return undefined
 }
 
+/** The content codings a request's body is in, `identity` left out: none for a body as it is. */
+export const contentCodingsOf = (contentEncoding: string | undefined): ReadonlyArray<string> =>
+  contentEncoding === undefined
+    ? []
+    : contentEncoding.split(",").map((coding) => coding.trim().toLowerCase()).filter((coding) => coding !== "" && coding !== "identity")
+
+/**
+ * `answer`, unless the request's body is in a content coding (`Content-Encoding: gzip`): then
+ * 415 UnsupportedMediaType naming it, with `Accept-Encoding: identity` (RFC 9110 §12.5.3,
+ * §15.5.16: the codings a request may use), before the body is read. Bodies are read as sent:
+ * a gzip JSON body was a 400 "not valid UTF-8 at byte offset 1", and a plain one labelled `br`
+ * was taken. A response, not the typed error: the platform's error answers carry no headers.
+ * `accepted` is the endpoint's media types, as its other 415 lists them. In the handlers, after
+ * `ApiKeyAuth`: a caller without a valid key is 401 whatever it sends.
+ */
+const identityBodyOnly = (request: HttpServerRequest.HttpServerRequest, accepted: ReadonlyArray<string>) =>
+<A, E, R>(answer: Effect.Effect<A, E, R>): Effect.Effect<A | HttpServerResponse.HttpServerResponse, E, R> => {
+  const codings = contentCodingsOf(request.headers["content-encoding"])
+  if (codings.length === 0) return answer
+  const refusal = new UnsupportedMediaType({
+    message: `Content-Encoding ${codings.join(", ")} is not accepted: send the body as it is, uncompressed (identity)`,
+    accepted
+  })
+  return Effect.succeed(HttpServerResponse.unsafeJson(Schema.encodeSync(UnsupportedMediaType)(refusal), {
+    status: 415,
+    headers: { "accept-encoding": "identity" }
+  }))
+}
+
 /**
  * A create or update body, read as its Content-Type says: JSON is post fields (decoded with
  * `fields`), markdown is text; any other type is 415, before the body is read.
@@ -328,6 +357,9 @@ const readImportUrlBody = (
 }
 
 const JSON_ONLY = ["application/json"] as const
+
+/** What the bulk import reads (whatever its Content-Type says: it is not checked). */
+const NDJSON = ["application/x-ndjson"] as const
 
 /**
  * A JSON body's text and value, without one leading byte order mark (RFC 8259 §8.1 lets a parser
@@ -633,7 +665,7 @@ const adminHandlers = (api: InkwellApiType) =>
             const post = yield* posts.create(yield* readPostBody(request, PostInputPayload))
             // Percent-encoded: a header carries bytes, and Node refuses a slug's non-Latin-1 characters in one.
             return postResponse(post, 201, { location: `${requestPath(request)}/${encodeURIComponent(post.slug)}` })
-          }).pipe(databaseErrorsAsDefects)
+          }).pipe(databaseErrorsAsDefects, identityBodyOnly(request, POST_BODY_TYPES))
         )
         .handleRaw("update", ({ headers, path, request }) =>
           Effect.gen(function* () {
@@ -686,7 +718,7 @@ const adminHandlers = (api: InkwellApiType) =>
             // Renamed: the request's URL now answers a 301 to it; Content-Location says where the post is.
             if (post.slug === path.slug) return postResponse(post)
             return postResponse(post, 200, { "content-location": siblingUrl(request, post.slug) })
-          }).pipe(databaseErrorsAsDefects)
+          }).pipe(databaseErrorsAsDefects, identityBodyOnly(request, POST_BODY_TYPES))
         )
         .handle("delete", ({ headers, path }) =>
           Effect.gen(function* () {
@@ -712,7 +744,7 @@ const adminHandlers = (api: InkwellApiType) =>
                 dryRun: urlParams.dryRun === true,
                 stop
               })
-            )).pipe(writesNothingIf(urlParams.dryRun === true))
+            )).pipe(writesNothingIf(urlParams.dryRun === true), identityBodyOnly(request, NDJSON))
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
         // A shutdown stops it like a bulk import.
@@ -734,7 +766,7 @@ const adminHandlers = (api: InkwellApiType) =>
                   dryRun: payload.dryRun === true
                 }, { stop })
               )).pipe(writesNothingIf(payload.dryRun === true))
-          }))
+          }).pipe(identityBodyOnly(request, JSON_ONLY)))
     })
   ).pipe(
     // Stateless: these are built from configuration here rather than asked of every embedding app.
