@@ -11,7 +11,8 @@
  * with `+gzip` / `+br` inside the quotes (`"v3-ab12"` → `"v3-ab12+gzip"`). `+` is in none of
  * Inkwell's own tags (hex and base64url), so a tag sent back in `If-None-Match` or `If-Match` is
  * turned back into the tag it was made from before the handlers see the request: they only
- * ever compare identity tags.
+ * ever compare identity tags. On a read, only the tags of the coding the answer would be sent
+ * in (`selectedTags`): another coding's is no form this request is sent, and matches nothing.
  *
  * Compressing costs CPU (measured here: a 6 KB post 60 µs gzip, a 30 KB page ~0.5-0.7 ms), so an
  * answer with a strong ETag is compressed once per representation and the result kept (bounded
@@ -108,6 +109,19 @@ const CODED_TAG = /\+(?:gzip|br)"/g
 
 /** A list of ETags as the handlers know them: each `"…+gzip"` / `"…+br"` back to `"…"`. */
 export const identityTags = (header: string): string => header.replace(CODED_TAG, "\"")
+
+/**
+ * A read's `If-None-Match` as the handlers compare it: the tags of `coding`, the one its answer
+ * would be sent in, back to the tags they were made from; another coding's left as they are, so
+ * they match nothing (`+` is in none of Inkwell's own tags). RFC 9110 §13.1.2 compares the
+ * tags with the selected representation's: a client holding the gzip form that now accepts br
+ * only (or no coding) holds no form it would be sent, and gets the one it would (200, with its
+ * ETag). Read as the post's version, that was a 304 telling it to use a gzip body it no longer
+ * takes, with the identity ETag, which no 200 to it would carry (§15.4.5).
+ * An identity tag still matches whatever the coding: identity is a form every client takes.
+ */
+export const selectedTags = (header: string, coding: Coding | undefined): string =>
+  coding === undefined || !header.includes("+") ? header : header.replaceAll(`+${coding}"`, "\"")
 
 /**
  * The ETag a 304 sends for the answer tagged `etag`: it confirms the representation the client
@@ -247,16 +261,18 @@ export const make = (options: CompressionOptions): CompressionShape => {
       const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
       const ifNoneMatch = request.headers["if-none-match"]
       const ifMatch = request.headers["if-match"]
-      // Only requests that carry a coded tag are rebuilt; the rest pass as they came.
+      const read = request.method === "GET" || request.method === "HEAD"
+      const coding = read ? chooseCoding(request.headers[ACCEPT_ENCODING]) : undefined
+      // Only requests that carry a coded tag are rebuilt; the rest pass as they came. A read
+      // compares with the form it would be sent (`selectedTags`); a write, with the post's version.
       let inner = app
       if ((ifNoneMatch !== undefined && ifNoneMatch.includes("+")) || (ifMatch !== undefined && ifMatch.includes("+"))) {
         let headers = request.headers
-        if (ifNoneMatch !== undefined) headers = Headers.set(headers, "if-none-match", identityTags(ifNoneMatch))
+        if (ifNoneMatch !== undefined) headers = Headers.set(headers, "if-none-match", read ? selectedTags(ifNoneMatch, coding) : identityTags(ifNoneMatch))
         if (ifMatch !== undefined) headers = Headers.set(headers, "if-match", identityTags(ifMatch))
         inner = Effect.provideService(app, HttpServerRequest.HttpServerRequest, request.modify({ headers }))
       }
-      if (request.method !== "GET" && request.method !== "HEAD") return inner
-      const coding = chooseCoding(request.headers[ACCEPT_ENCODING])
+      if (!read) return inner
       return Effect.map(inner, (response) => answer(response, coding, ifNoneMatch, request.url))
     })
 

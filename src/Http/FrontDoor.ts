@@ -12,7 +12,7 @@
  */
 import { Cause, Effect, FiberId, FiberRef, FiberRefs, HashMap, List, LogLevel } from "effect"
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
-import { chooseCoding, type Coding, type CompressionShape, compressible, confirmedTag, identityTags, varyOnEncoding } from "./Compression.js"
+import { chooseCoding, type Coding, type CompressionShape, compressible, confirmedTag, selectedTags, varyOnEncoding } from "./Compression.js"
 import { directRequestLog, elapsedMs } from "./Logging.js"
 import { CREDENTIAL_HEADERS, pathOf, requestIdFrom } from "./Middleware.js"
 import type { CachedAnswer, ResponseCacheShape } from "./ResponseCache.js"
@@ -190,13 +190,10 @@ export const install = (server: Server, cache: ResponseCacheShape, compression?:
         }
       }
       // A HEAD gets the GET's answer: Node sends the headers (Content-Length included) and drops the body.
-      // A coded tag (`"…+gzip"`) names the post as the cache knows it (Compression).
-      const answer = cache.lookup(
-        method,
-        url,
-        credentials,
-        compressing && ifNoneMatch !== undefined && ifNoneMatch.includes("+") ? identityTags(ifNoneMatch) : ifNoneMatch
-      )
+      // A tag of the coding the answer would be sent in (`"…+gzip"`) names the post as the cache
+      // knows it; another coding's names no form this client is sent (Compression.selectedTags).
+      const coding = compressing ? chooseCoding(acceptEncoding) : undefined
+      const answer = cache.lookup(method, url, credentials, ifNoneMatch === undefined ? undefined : selectedTags(ifNoneMatch, coding))
       if (answer === undefined) {
         enqueue(request, response, started)
         return
@@ -205,7 +202,6 @@ export const install = (server: Server, cache: ResponseCacheShape, compression?:
       const requestId = requestIdFrom(ids === 1 ? givenId : undefined)
       // A flat [name, value, ...] array: Node writes it as is, no header object to build or walk.
       // `vary` as the full path sends it (Middleware.logRequests): the answer differs with a key.
-      const coding = compressing ? chooseCoding(acceptEncoding) : undefined
       if (answer.headers !== undefined) {
         assembled(response, answer, answer.headers, undefined, url, coding, ifNoneMatch, requestId)
       } else if (coding !== undefined) {

@@ -278,6 +278,14 @@ export const UpdateConditions = Schema.Struct({
   }))
 })
 
+/**
+ * A read's security: anonymous (`{}`), or ApiKeyAuth's schemes (declared by the write group),
+ * either of which shows drafts and scheduled posts. The platform wrote `security: []` (no
+ * middleware on the group): Swagger's "Try it out" at /docs then never sent the key, and could
+ * not list drafts (`status=draft` without one is 401).
+ */
+const OPTIONAL_KEY = [{}, { apiKey: [] }, { bearer: [] }]
+
 /** Public reads: published posts for everyone, drafts too with an API key. */
 export class PostsApi extends HttpApiGroup.make("posts")
   .add(
@@ -309,6 +317,7 @@ export class PostsApi extends HttpApiGroup.make("posts")
       .addSuccess(Schema.Struct({ tags: Schema.Array(TagCount) }))
       .annotate(OpenApi.Summary, "Every tag with its number of posts, most used first")
   )
+  .annotateEndpoints(OpenApi.Override, { security: OPTIONAL_KEY })
   // Only when a key is presented and wrong, or drafts are asked for without one.
   .addError(Unauthorized)
   .addError(InternalServerError)
@@ -381,6 +390,8 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
     HttpApiEndpoint.post("import", "/posts/import")
       .setUrlParams(ImportParams)
       .addSuccess(ImportSummary)
+      // A body in a content coding (Content-Encoding: gzip): read as sent, it would be lines of noise.
+      .addError(UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Bulk import: NDJSON body, one PostInput per line (optional `source`); bad lines are in the summary as request:<line>")
       .annotate(OpenApi.Transform, importOperation)
   )

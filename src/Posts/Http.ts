@@ -2,7 +2,15 @@
  * Handlers for the posts groups: HTTP concerns only (keys, ETags, status codes, headers);
  * everything else is `Posts`.
  */
-import { type HttpApi, HttpApiBuilder, HttpApiError, type HttpApiGroup, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import {
+  type HttpApi,
+  HttpApiBuilder,
+  HttpApiError,
+  type HttpApiGroup,
+  HttpServerError,
+  type HttpServerRequest,
+  HttpServerResponse
+} from "@effect/platform"
 import { DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { type PostNotFound, StaleVersion } from "../Domain/Errors.js"
@@ -277,6 +285,35 @@ export const postBodyTypeProblem = (
   return undefined
 }
 
+/** The content codings a request's body is in, `identity` left out: none for a body as it is. */
+export const contentCodingsOf = (contentEncoding: string | undefined): ReadonlyArray<string> =>
+  contentEncoding === undefined
+    ? []
+    : contentEncoding.split(",").map((coding) => coding.trim().toLowerCase()).filter((coding) => coding !== "" && coding !== "identity")
+
+/**
+ * `answer`, unless the request's body is in a content coding (`Content-Encoding: gzip`): then
+ * 415 UnsupportedMediaType naming it, with `Accept-Encoding: identity` (RFC 9110 §12.5.3,
+ * §15.5.16: the codings a request may use), before the body is read. Bodies are read as sent:
+ * a gzip JSON body was a 400 "not valid UTF-8 at byte offset 1", and a plain one labelled `br`
+ * was taken. A response, not the typed error: the platform's error answers carry no headers.
+ * `accepted` is the endpoint's media types, as its other 415 lists them. In the handlers, after
+ * `ApiKeyAuth`: a caller without a valid key is 401 whatever it sends.
+ */
+const identityBodyOnly = (request: HttpServerRequest.HttpServerRequest, accepted: ReadonlyArray<string>) =>
+<A, E, R>(answer: Effect.Effect<A, E, R>): Effect.Effect<A | HttpServerResponse.HttpServerResponse, E, R> => {
+  const codings = contentCodingsOf(request.headers["content-encoding"])
+  if (codings.length === 0) return answer
+  const refusal = new UnsupportedMediaType({
+    message: `Content-Encoding ${codings.join(", ")} is not accepted: send the body as it is, uncompressed (identity)`,
+    accepted
+  })
+  return Effect.succeed(HttpServerResponse.unsafeJson(Schema.encodeSync(UnsupportedMediaType)(refusal), {
+    status: 415,
+    headers: { "accept-encoding": "identity" }
+  }))
+}
+
 /**
  * A create or update body, read as its Content-Type says: JSON is post fields (decoded with
  * `fields`), markdown is text; any other type is 415, before the body is read.
@@ -321,31 +358,48 @@ const readImportUrlBody = (
 
 const JSON_ONLY = ["application/json"] as const
 
+/** What the bulk import reads (whatever its Content-Type says: it is not checked). */
+const NDJSON = ["application/x-ndjson"] as const
+
+/**
+ * A JSON body's text and value, without one leading byte order mark (RFC 8259 §8.1 lets a parser
+ * ignore it; some Windows tools write one): `JSON.parse` took it for the first token, a 400
+ * quoting an invisible character, where a markdown body with one was taken. Empty is `null`, as
+ * the platform's own `json` reads it. Malformed JSON dies as it does there (the request logger
+ * answers 400 saying where).
+ */
+const readJson = (
+  request: HttpServerRequest.HttpServerRequest
+): Effect.Effect<{ readonly text: string; readonly body: unknown }> =>
+  Effect.flatMap(Effect.orDie(request.text), (read) => {
+    const text = read.charCodeAt(0) === 0xfeff ? read.slice(1) : read
+    if (text === "") return Effect.succeed({ text, body: null })
+    try {
+      return Effect.succeed({ text, body: JSON.parse(text) as unknown })
+    } catch (cause) {
+      return Effect.die(new HttpServerError.RequestError({ request, reason: "Decode", cause }))
+    }
+  })
+
 /** A JSON body that must be an object, decoded with `fields` (every bad field at once); a key twice is 400. */
 const readJsonFields = <A, I>(
   request: HttpServerRequest.HttpServerRequest,
   fields: Schema.Schema<A, I>,
   what: { readonly expected: string; readonly hint: string } = POST_FIELDS
 ): Effect.Effect<A, HttpApiError.HttpApiDecodeError> =>
-  Effect.orDie(request.json).pipe(
-    Effect.flatMap((body) => {
-      const kind = jsonKindOf(body)
-      if (kind !== "an object") {
-        // The platform reads an empty body as `null`: say what was sent, not a `null` nobody wrote.
-        return body === null
-          ? Effect.flatMap(Effect.orDie(request.text), (text) => Effect.fail(notFields(what.expected, (text === "" ? "an empty body" : kind) + what.hint)))
-          : Effect.fail(notFields(what.expected, kind + what.hint))
-      }
-      // The text is cached: `json` parsed it. A key sent twice was the last one silently.
-      return Effect.flatMap(Effect.orDie(request.text), (text) => {
-        const duplicate = duplicateKeyOf(text)
-        return duplicate === undefined
-          // Every bad field at once, as an import's record is reported: one round trip tells all.
-          ? Effect.catchTag(Schema.decodeUnknown(fields, { errors: "all" })(body), "ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
-          : Effect.fail(duplicateField(duplicate))
-      })
-    })
-  )
+  Effect.flatMap(readJson(request), ({ body, text }) => {
+    const kind = jsonKindOf(body)
+    if (kind !== "an object") {
+      // An empty body reads as `null`: say what was sent, not a `null` nobody wrote.
+      return Effect.fail(notFields(what.expected, (body === null && text === "" ? "an empty body" : kind) + what.hint))
+    }
+    // A key sent twice was the last one silently.
+    const duplicate = duplicateKeyOf(text)
+    return duplicate === undefined
+      // Every bad field at once, as an import's record is reported: one round trip tells all.
+      ? Effect.catchTag(Schema.decodeUnknown(fields, { errors: "all" })(body), "ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
+      : Effect.fail(duplicateField(duplicate))
+  })
 
 /**
  * The path of the first key that an object of `json` (valid JSON) has twice, else `undefined`.
@@ -611,7 +665,7 @@ const adminHandlers = (api: InkwellApiType) =>
             const post = yield* posts.create(yield* readPostBody(request, PostInputPayload))
             // Percent-encoded: a header carries bytes, and Node refuses a slug's non-Latin-1 characters in one.
             return postResponse(post, 201, { location: `${requestPath(request)}/${encodeURIComponent(post.slug)}` })
-          }).pipe(databaseErrorsAsDefects)
+          }).pipe(databaseErrorsAsDefects, identityBodyOnly(request, POST_BODY_TYPES))
         )
         .handleRaw("update", ({ headers, path, request }) =>
           Effect.gen(function* () {
@@ -664,7 +718,7 @@ const adminHandlers = (api: InkwellApiType) =>
             // Renamed: the request's URL now answers a 301 to it; Content-Location says where the post is.
             if (post.slug === path.slug) return postResponse(post)
             return postResponse(post, 200, { "content-location": siblingUrl(request, post.slug) })
-          }).pipe(databaseErrorsAsDefects)
+          }).pipe(databaseErrorsAsDefects, identityBodyOnly(request, POST_BODY_TYPES))
         )
         .handle("delete", ({ headers, path }) =>
           Effect.gen(function* () {
@@ -690,7 +744,7 @@ const adminHandlers = (api: InkwellApiType) =>
                 dryRun: urlParams.dryRun === true,
                 stop
               })
-            )).pipe(writesNothingIf(urlParams.dryRun === true))
+            )).pipe(writesNothingIf(urlParams.dryRun === true), identityBodyOnly(request, NDJSON))
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
         // A shutdown stops it like a bulk import.
@@ -712,7 +766,7 @@ const adminHandlers = (api: InkwellApiType) =>
                   dryRun: payload.dryRun === true
                 }, { stop })
               )).pipe(writesNothingIf(payload.dryRun === true))
-          }))
+          }).pipe(identityBodyOnly(request, JSON_ONLY)))
     })
   ).pipe(
     // Stateless: these are built from configuration here rather than asked of every embedding app.

@@ -72,7 +72,8 @@ const homeRoute = ({ tag }: FeedInput) => (tag === undefined ? routes.home() : r
 
 const postUrl = (urls: Urls, post: Post) => urls.absolute(routes.post(post.slug))
 
-const contentOf = (urls: Urls, post: Post) => resolveLinks(post.html, postUrl(urls, post))
+/** In-page links too (`#note`): a reader would resolve them against the feed's URL. */
+const contentOf = (urls: Urls, post: Post) => resolveLinks(post.html, postUrl(urls, post), { fragments: true })
 
 /**
  * An item's categories: one per tag whatever its case ("Rust" and "rust" on one post were two

@@ -175,7 +175,8 @@ export interface JsonFeedSite {
 
 /**
  * Published posts as a JSON Feed 1.1 document (drafts are left out). Links in the rendered HTML
- * are made absolute against each post's URL, since feed readers show it away from the site.
+ * are made absolute against each post's URL, in-page `#note` links too, since feed readers show
+ * it away from the site.
  * `_inkwell.slug` lets another Inkwell importing this feed keep the slugs.
  */
 export const toJsonFeed = (posts: ReadonlyArray<Post>, site: JsonFeedSite): Record<string, unknown> => {
@@ -188,7 +189,7 @@ export const toJsonFeed = (posts: ReadonlyArray<Post>, site: JsonFeedSite): Reco
       id: url,
       url,
       title: post.title,
-      content_html: resolveLinks(post.html, url),
+      content_html: resolveLinks(post.html, url, { fragments: true }),
       summary: post.summary ?? post.excerpt,
       date_published: DateTime.formatIso(published),
       _inkwell: { slug: post.slug }

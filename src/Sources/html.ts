@@ -86,10 +86,13 @@ export const untitledSlug = (link: string | undefined, id: string | undefined): 
   return undefined
 }
 
-/** `value` made absolute against `base`; fragments, absolute URLs and unparsable values unchanged. */
-export const resolveUrl = (value: string, base: string | undefined): string => {
+/**
+ * `value` made absolute against `base`; absolute URLs and unparsable values unchanged, and
+ * fragments (`#note`) too unless `fragments` is set (see `resolveLinks`).
+ */
+export const resolveUrl = (value: string, base: string | undefined, fragments = false): string => {
   const trimmed = value.trim()
-  if (base === undefined || trimmed === "" || trimmed.startsWith("#") || urlScheme(trimmed) !== undefined) return trimmed
+  if (base === undefined || trimmed === "" || (!fragments && trimmed.startsWith("#")) || urlScheme(trimmed) !== undefined) return trimmed
   try {
     return new URL(trimmed, base).href
   } catch {
@@ -101,25 +104,31 @@ export const resolveUrl = (value: string, base: string | undefined): string => {
 const START_TAG = /<[a-zA-Z][a-zA-Z0-9:-]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*\/?>/g
 const URL_ATTRIBUTE = /(\s)(href|src|poster|cite|srcset)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/gi
 
-const resolveSrcset = (value: string, base: string): string =>
+const resolveSrcset = (value: string, base: string, fragments: boolean): string =>
   value
     .split(",")
     .map((candidate) => {
       const [url = "", ...descriptor] = candidate.trim().split(/\s+/)
-      return [resolveUrl(url, base), ...descriptor].join(" ")
+      return [resolveUrl(url, base, fragments), ...descriptor].join(" ")
     })
     .join(", ")
 
 /**
  * Makes `href`, `src`, `srcset`, `poster` and `cite` URLs in `html` absolute against `base`:
  * feed content is shown away from the site it was written for, where relative links break.
+ *
+ * In-page links (`#note`) are left as they are unless `fragments` is set. Left, for content
+ * being imported: it becomes a page of its own, where they still find their anchors. Resolved,
+ * for content a feed serves: a reader resolves `#note` against the feed's URL (or its own page,
+ * whose sanitizer may have dropped the ids), not the post's, so only `<post URL>#note` reaches it.
  */
-export const resolveLinks = (html: string, base: string | undefined): string => {
+export const resolveLinks = (html: string, base: string | undefined, options: { readonly fragments?: boolean } = {}): string => {
   if (base === undefined || !html.includes("<")) return html
+  const fragments = options.fragments === true
   return html.replace(START_TAG, (tag) =>
     tag.replace(URL_ATTRIBUTE, (_m, space: string, name: string, eq: string, dq?: string, sq?: string, bare?: string) => {
       const raw = decodeEntities(dq ?? sq ?? bare ?? "")
-      const resolved = name.toLowerCase() === "srcset" ? resolveSrcset(raw, base) : resolveUrl(raw, base)
+      const resolved = name.toLowerCase() === "srcset" ? resolveSrcset(raw, base, fragments) : resolveUrl(raw, base, fragments)
       return `${space}${name}${eq}"${escapeHtml(resolved)}"`
     })
   )

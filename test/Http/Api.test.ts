@@ -717,7 +717,12 @@ describe("posts API", () => {
       assert.deepInclude(Object.values(spec.components.securitySchemes), { type: "apiKey", name: "x-api-key", in: "header", description: "An API key from INKWELL_API_KEYS" })
       assert.isTrue(Object.values(spec.components.securitySchemes).some((s: any) => s.type === "http" && s.scheme === "bearer"))
       assert.isNotEmpty(spec.paths["/posts"].post.security)
-      assert.isEmpty(spec.paths["/posts"].get.security ?? [])
+      // Reads: anonymous, or a key (which shows drafts), so Swagger's "Try it out" can send one.
+      for (const read of [spec.paths["/posts"].get, spec.paths["/posts/{slug}"].get, spec.paths["/tags"].get]) {
+        assert.deepStrictEqual(read.security, [{}, { apiKey: [] }, { bearer: [] }], read.summary)
+        for (const scheme of ["apiKey", "bearer"]) assert.property(spec.components.securitySchemes, scheme)
+      }
+      assert.isEmpty(spec.paths["/health"].get.security)
       assert.property(spec.paths["/posts"].post.requestBody.content, "text/markdown")
       assert.property(spec.paths["/posts"].post.requestBody.content, "application/json")
       assert.property(spec.paths["/posts"].post.responses, "413")

@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { request as httpRequest } from "node:http"
 import { brotliDecompressSync, gunzipSync } from "node:zlib"
-import { chooseCoding, compress, identityTags, taggedFor } from "../../src/Http/Compression.js"
+import { chooseCoding, compress, identityTags, selectedTags, taggedFor } from "../../src/Http/Compression.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import * as SiteRoutes from "../../src/Site/Routes.js"
 import { KEY, withListeningServer } from "./harness.js"
@@ -71,6 +71,8 @@ describe("Accept-Encoding", () => {
     assert.strictEqual(taggedFor("\"v3-ab12\"", "gzip"), "\"v3-ab12+gzip\"")
     assert.strictEqual(taggedFor("W/\"v3-ab12\"", "br"), "W/\"v3-ab12+br\"")
     assert.strictEqual(identityTags("\"v3-ab12+gzip\", W/\"x+br\", \"y\""), "\"v3-ab12\", W/\"x\", \"y\"")
+    assert.strictEqual(selectedTags("\"v3-ab12+gzip\", W/\"x+br\", \"y\"", "br"), "\"v3-ab12+gzip\", W/\"x\", \"y\"")
+    assert.strictEqual(selectedTags("\"v3-ab12+gzip\"", undefined), "\"v3-ab12+gzip\"")
     assert.strictEqual(gunzipSync(compress("gzip", Buffer.from("hello"))).toString(), "hello")
   })
 })
@@ -151,6 +153,55 @@ describe("compression", () => {
         const stale = yield* send(base, "GET", "/posts/cond", { "accept-encoding": "gzip", "if-none-match": coded })
         assert.strictEqual(stale.status, 200)
         assert.strictEqual(JSON.parse(gunzipSync(stale.body).toString()).title, "Edited")
+      })
+    ))
+
+  it.live("another coding's tag is no match on a read: 200 with the form this request gets and its ETag, on both paths", () =>
+    withServer([], (base) =>
+      Effect.gen(function* () {
+        yield* create(base, { ...LONG, slug: "other" })
+        for (const path of ["/posts/other", "/p/other"]) {
+          const plain = yield* send(base, "GET", path)
+          const identity = plain.headers["etag"]!
+          const gzipTag = taggedFor(identity, "gzip")
+          const brTag = taggedFor(identity, "br")
+          // The client holds the gzip form, and now takes br, or no coding: it gets that form.
+          for (const [acceptEncoding, expected] of [["br", brTag], [undefined, identity]] as const) {
+            const headers: Record<string, string> = acceptEncoding === undefined ? {} : { "accept-encoding": acceptEncoding }
+            for (const key of [{}, { "x-api-key": KEY }]) {
+              // Twice without a key: the second from the front door's cache.
+              for (let i = 0; i < (Object.keys(key).length === 0 ? 2 : 1); i++) {
+                const answer = yield* send(base, "GET", path, { ...headers, ...key, "if-none-match": gzipTag })
+                const what = `${path} ${acceptEncoding} ${JSON.stringify(key)} ${i}`
+                assert.strictEqual(answer.status, 200, what)
+                assert.strictEqual(answer.headers["etag"], expected, what)
+                assert.strictEqual(answer.headers["content-encoding"], acceptEncoding, what)
+                const body = acceptEncoding === "br" ? brotliDecompressSync(answer.body) : answer.body
+                assert.deepStrictEqual(body, plain.body, what)
+              }
+            }
+          }
+          // Its own coding's tag among others: 304 with that tag; an identity tag, whatever the coding.
+          for (const key of [{}, { "x-api-key": KEY }]) {
+            const listed = yield* send(base, "GET", path, { ...key, "accept-encoding": "br", "if-none-match": `${gzipTag}, ${brTag}` })
+            assert.strictEqual(listed.status, 304, path)
+            assert.strictEqual(listed.headers["etag"], brTag, path)
+            const held = yield* send(base, "GET", path, { ...key, "accept-encoding": "br", "if-none-match": identity })
+            assert.strictEqual(held.status, 304, path)
+          }
+        }
+        // A write still reads any coding's tag as the post's version.
+        const identity = (yield* send(base, "GET", "/posts/other")).headers["etag"]!
+        const gzipTag = taggedFor(identity, "gzip")
+        const brTag = taggedFor(identity, "br")
+        const updated = yield* send(
+          base,
+          "PUT",
+          "/posts/other",
+          { "x-api-key": KEY, "content-type": "application/json", "if-match": brTag, "if-none-match": gzipTag },
+          JSON.stringify({ ...LONG, title: "Edited" })
+        )
+        assert.strictEqual(updated.status, 412, updated.body.toString())
       })
     ))
 

@@ -70,4 +70,32 @@ describe("UTF-8 request bodies", () => {
       assert.strictEqual(answer.status, 413, answer.body)
       assert.strictEqual(JSON.parse(answer.body)._tag, "PayloadTooLarge")
     }).pipe(Effect.provide(testServer({ maxBodySize: 1000 }))))
+
+  it.effect("one leading byte order mark is ignored in a JSON body, as in a markdown one; a second is still 400", () =>
+    Effect.gen(function* () {
+      const port = yield* portOf
+      const bom = [0xef, 0xbb, 0xbf]
+      const created = yield* sendRaw(port, { contentType: "application/json", declared: true }, [bytes(bom, '{"title":"With a BOM","body":"b"}')])
+      assert.strictEqual(created.status, 201, created.body)
+      const post = JSON.parse(created.body)
+      assert.strictEqual(post.title, "With a BOM")
+      // Split from the rest (chunked), on an update.
+      const updated = yield* sendRaw(
+        port,
+        { method: "PUT", path: `/posts/${post.slug}`, contentType: "application/json; charset=utf-8" },
+        [Buffer.from(bom), bytes('{"title":"Edited","body":"b","version":1}')]
+      )
+      assert.strictEqual(updated.status, 200, updated.body)
+      assert.strictEqual(JSON.parse(updated.body).title, "Edited")
+      // import-url reads its JSON the same way: past the BOM, its own 400 about the URL.
+      const importUrl = yield* sendRaw(port, { path: "/posts/import-url", contentType: "application/json", declared: true }, [bytes(bom, '{"url":"ftp://x/feed"}')])
+      assert.strictEqual(importUrl.status, 400, importUrl.body)
+      assert.include(JSON.parse(importUrl.body).message, "ftp://x/feed")
+      // A BOM alone is an empty body; two are one too many.
+      const empty = yield* sendRaw(port, { contentType: "application/json", declared: true }, [Buffer.from(bom)])
+      assert.include(JSON.parse(empty.body).message, "an empty body")
+      const twice = yield* sendRaw(port, { contentType: "application/json", declared: true }, [bytes(bom, bom, '{"title":"t","body":"b"}')])
+      assert.strictEqual(twice.status, 400, twice.body)
+      assert.include(JSON.parse(twice.body).message, "not valid JSON")
+    }).pipe(Effect.provide(testServer())))
 })

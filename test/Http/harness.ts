@@ -124,6 +124,7 @@ export const newPost = (overrides: Record<string, unknown> = {}) => ({
 export interface RawAnswer {
   readonly status: number
   readonly body: string
+  readonly headers: Record<string, string | Array<string> | undefined>
 }
 
 /**
@@ -156,7 +157,7 @@ export const sendRaw = (
         let body = ""
         res.setEncoding("utf8")
         res.on("data", (chunk: string) => (body += chunk))
-        res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, body })))
+        res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, body, headers: res.headers })))
         res.on("error", (error) => resume(Effect.fail(error)))
       }
     )

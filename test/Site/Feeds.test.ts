@@ -23,15 +23,24 @@ describe("feed content", () => {
     Effect.gen(function* () {
       const post = yield* stored({
         slug: "post",
-        html: `<p><a href="/a">a</a> <a href="#n">n</a> <img src="i.png" alt="x"> <a href="https://o.test/z">z</a> <a href="mailto:a@b.c">m</a></p>`
+        html: `<p><a href="/a">a</a> <a href="#n">n</a> <a href="?v=2#n">q</a> <img src="i.png" alt="x"> <a href="https://o.test/z">z</a> <a href="mailto:a@b.c">m</a></p>`
       })
-      const html: string = new XMLParser().parse(rssFeed({ config, urls, posts: [post] })).rss.channel.item["content:encoded"]
-      assert.include(html, `href="https://x.test/a"`)
-      // In-page anchors stay in-page: the footnotes they point to travel with the content.
-      assert.include(html, `href="#n"`)
-      assert.include(html, `src="https://x.test/p/i.png"`)
-      assert.include(html, `href="https://o.test/z"`)
-      assert.include(html, `href="mailto:a@b.c"`)
+      const parser = new XMLParser({ ignoreAttributes: false })
+      const contents: ReadonlyArray<string> = [
+        parser.parse(rssFeed({ config, urls, posts: [post] })).rss.channel.item["content:encoded"],
+        parser.parse(atomFeed({ config, urls, posts: [post] })).feed.entry.content["#text"],
+        JSON.parse(jsonFeed({ config, urls, posts: [post] })).items[0].content_html
+      ]
+      for (const html of contents) {
+        assert.include(html, `href="https://x.test/a"`)
+        // In-page anchors too: a feed reader resolves a bare `#n` against the feed's URL, not the post's.
+        assert.include(html, `href="https://x.test/p/post#n"`)
+        assert.notInclude(html, `href="#n"`)
+        assert.include(html, `href="https://x.test/p/post?v=2#n"`)
+        assert.include(html, `src="https://x.test/p/i.png"`)
+        assert.include(html, `href="https://o.test/z"`)
+        assert.include(html, `href="mailto:a@b.c"`)
+      }
     }))
 
   it.effect("the JSON Feed carries each post's slug, so another Inkwell can import it as it is", () =>

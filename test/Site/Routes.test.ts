@@ -487,7 +487,8 @@ describe("feeds", () => {
       const rss = parser.parse((yield* fetchRaw("/rss.xml")).body).rss.channel.item[0]
       const html: string = rss["content:encoded"]
       assert.include(html, `href="${SITE_URL}/p/other"`)
-      assert.include(html, `href="#fn1"`)
+      // In-page too: against the post's URL (a reader would take `#fn1` as the feed's).
+      assert.include(html, `href="${SITE_URL}/p/with-links#fn1"`)
       assert.include(html, `src="${SITE_URL}/p/img/cat.png"`)
       assert.include(html, `href="https://example.org/x"`)
       assert.strictEqual(rss.title, "Links & <things>")
@@ -496,8 +497,10 @@ describe("feeds", () => {
 
       const atom = parser.parse((yield* fetchRaw("/atom.xml")).body).feed.entry[0]
       assert.include(atom.content["#text"], `href="${SITE_URL}/p/other"`)
+      assert.include(atom.content["#text"], `href="${SITE_URL}/p/with-links#fn1"`)
       const json = JSON.parse((yield* fetchRaw("/feed.json")).body)
       assert.include(json.items[0].content_html, `src="${SITE_URL}/p/img/cat.png"`)
+      assert.include(json.items[0].content_html, `href="${SITE_URL}/p/with-links#fn1"`)
     }).pipe(Effect.provide(siteServer())))
 
   it.effect("Atom 1.0 has feed id/title/updated and entry id/title/updated/link", () =>
