@@ -13,6 +13,9 @@ const read = <A>(config: Config.Config<A>, env: Record<string, string>) =>
 // Every variable whose value is range-checked, with a value out of range and what the error says.
 const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string, string]> = [
   [HttpConfig.ServerConfig, "PORT", "70000", "between 0 and 65535"],
+  [HttpConfig.ServerConfig, "HOST", "not a host", "IP address or a host name"],
+  [HttpConfig.ServerConfig, "HOST", "999.1.1.1", "IP address or a host name"],
+  [HttpConfig.ServerConfig, "HOST", "-bad.example", "IP address or a host name"],
   [HttpConfig.MiddlewareConfig, "MAX_BODY_SIZE", "0", "positive number of bytes"],
   [HttpConfig.MiddlewareConfig, "RETRY_AFTER", "-1", "non-negative"],
   [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_SIZE", "-1", "non-negative"],
@@ -51,5 +54,12 @@ describe("configuration errors", () => {
       const pool = yield* read(RenderPoolConfig, { RENDER_WORKERS: "2" })
       assert.strictEqual(pool.size, 2)
       assert.strictEqual(pool.workerInitialHeapMb, 64)
+    }))
+
+  it.effect("HOST takes IPv4 and IPv6 addresses and host names", () =>
+    Effect.gen(function* () {
+      for (const host of ["0.0.0.0", "127.0.0.1", "::", "::1", "fe80::1", "localhost", "db-1.internal", "example.com.", "a1"]) {
+        assert.strictEqual((yield* read(HttpConfig.ServerConfig, { HOST: host })).host, host)
+      }
     }))
 })

@@ -3,6 +3,7 @@
  * embedding app can supply its own ConfigProvider.
  */
 import { Config, Duration, Option, Redacted } from "effect"
+import { isIP } from "node:net"
 
 /** `PORT` (default 3000; 0 picks a free port). */
 export const port = Config.integer("PORT").pipe(
@@ -10,8 +11,26 @@ export const port = Config.integer("PORT").pipe(
   Config.withDefault(3000)
 )
 
+/**
+ * An IP address, or a host name as RFC 1123 spells one (labels of letters, digits and hyphens,
+ * neither first nor last a hyphen). A name of digits only is a mistyped address (999.1.1.1),
+ * not a name. Checked here so a typo stops the start before a database is opened, where
+ * listening would only fail after the migrations.
+ */
+export const isHost = (text: string): boolean => {
+  if (isIP(text) !== 0) return true
+  const name = text.endsWith(".") ? text.slice(0, -1) : text
+  if (name.length === 0 || name.length > 253) return false
+  const labels = name.split(".")
+  return labels.every((label) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(label)) &&
+    !labels.every((label) => /^\d+$/.test(label))
+}
+
 /** `HOST` (default 127.0.0.1: only this machine; set 0.0.0.0 to listen on every interface). */
-export const host = Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
+export const host = Config.string("HOST").pipe(
+  Config.validate({ message: "must be an IP address or a host name (letters, digits, hyphens and dots)", validation: isHost }),
+  Config.withDefault("127.0.0.1")
+)
 
 /**
  * `INKWELL_API_KEYS`: comma-separated keys allowed to write. Kept redacted from the moment it
