@@ -56,6 +56,41 @@ describe("configuration errors", () => {
       assert.strictEqual(pool.workerInitialHeapMb, 64)
     }))
 
+  it.effect("every byte-size variable takes a plain number of bytes or a size with a unit (B, KB, MB, GB, KiB, MiB, GiB)", () =>
+    Effect.gen(function* () {
+      const sizes: ReadonlyArray<readonly [Config.Config<any>, string, (value: any) => number]> = [
+        [HttpConfig.MiddlewareConfig, "MAX_BODY_SIZE", (c) => c.maxBodySize],
+        [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_MAX_BYTES", (c) => c.maxBytes],
+        [HttpConfig.CompressionConfig, "HTTP_COMPRESSION_MAX_BYTES", (c) => c.maxBytes],
+        [FeedClientConfig, "FEED_MAX_BYTES", (c) => c.maxBytes],
+        [ImportConfig, "IMPORT_CHUNK_SIZE", (c) => c.chunkSize],
+        [ImportConfig, "IMPORT_MAX_POST_BYTES", (c) => c.maxPostBytes]
+      ]
+      const accepted: ReadonlyArray<readonly [string, number]> = [
+        ["65536", 65536],
+        ["20 MiB", 20 * 1024 * 1024],
+        ["20MiB", 20 * 1024 * 1024],
+        ["20 mib", 20 * 1024 * 1024],
+        ["512 KiB", 512 * 1024],
+        ["0.0625 GiB", 64 * 1024 * 1024],
+        ["64 KB", 64_000],
+        ["1.1 KB", 1100],
+        ["2 mb", 2_000_000],
+        ["0.05 GB", 50_000_000],
+        ["1.5 KiB", 1536],
+        ["4096 B", 4096]
+      ]
+      for (const [config, name, get] of sizes) {
+        for (const [text, bytes] of accepted) {
+          assert.strictEqual(get(yield* read(config, { [name]: text })), bytes, `${name}=${text}`)
+        }
+        for (const text of ["20 furlongs", "MiB", "1.5", "-1", "0.5 B", "20 MiB extra"]) {
+          const error = String(yield* Effect.flip(read(config, { [name]: text })))
+          assert.include(error, name, `${name}=${text}`)
+        }
+      }
+    }))
+
   it.effect("HOST takes IPv4 and IPv6 addresses and host names", () =>
     Effect.gen(function* () {
       for (const host of ["0.0.0.0", "127.0.0.1", "::", "::1", "fe80::1", "localhost", "db-1.internal", "example.com.", "a1"]) {

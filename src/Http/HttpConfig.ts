@@ -4,6 +4,7 @@
  */
 import { Config, Duration, Option, Redacted } from "effect"
 import { isIP } from "node:net"
+import { byteSize } from "../Config.js"
 
 /** `PORT` (default 3000; 0 picks a free port). */
 export const port = Config.integer("PORT").pipe(
@@ -55,7 +56,7 @@ export const apiKeys: Config.Config<ReadonlyArray<Redacted.Redacted>> = Config.r
 export const requestTimeout = Config.duration("REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30)))
 
 /** `MAX_BODY_SIZE`: largest accepted request body in bytes (default 1 MiB). */
-export const maxBodySize = Config.integer("MAX_BODY_SIZE").pipe(
+export const maxBodySize = byteSize("MAX_BODY_SIZE").pipe(
   Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 }),
   Config.withDefault(1024 * 1024)
 )
@@ -99,7 +100,7 @@ export const responseCacheSize = Config.integer("RESPONSE_CACHE_SIZE").pipe(
 )
 
 /** `RESPONSE_CACHE_MAX_BYTES`: bound on the cached bodies' total size (default 64 MiB). */
-export const responseCacheMaxBytes = Config.integer("RESPONSE_CACHE_MAX_BYTES").pipe(
+export const responseCacheMaxBytes = byteSize("RESPONSE_CACHE_MAX_BYTES").pipe(
   Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 }),
   Config.withDefault(64 * 1024 * 1024)
 )
@@ -128,7 +129,7 @@ export const requestSpans = Config.boolean("HTTP_REQUEST_SPANS").pipe(Config.wit
 export const compression = Config.boolean("HTTP_COMPRESSION").pipe(Config.withDefault(true))
 
 /** `HTTP_COMPRESSION_MAX_BYTES`: bound on the compressed bodies kept for reuse (default 32 MiB). */
-export const compressionMaxBytes = Config.integer("HTTP_COMPRESSION_MAX_BYTES").pipe(
+export const compressionMaxBytes = byteSize("HTTP_COMPRESSION_MAX_BYTES").pipe(
   Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 }),
   Config.withDefault(32 * 1024 * 1024)
 )
