@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { type Config, ConfigProvider, Effect } from "effect"
+import { type Config, ConfigProvider, Effect, LogLevel, Option } from "effect"
 import { FeedClientConfig } from "../src/Clients/FeedClientOptions.js"
 import { DatabaseConfig, ProcessorConfig } from "../src/Config.js"
 import * as HttpConfig from "../src/Http/HttpConfig.js"
@@ -89,6 +89,30 @@ describe("configuration errors", () => {
           assert.include(error, name, `${name}=${text}`)
         }
       }
+    }))
+
+  it.effect("LOG_LEVEL takes every level the --log-level flag takes (warning, none too), in any case", () =>
+    Effect.gen(function* () {
+      const levels: ReadonlyArray<readonly [string, LogLevel.LogLevel]> = [
+        ["all", LogLevel.All],
+        ["trace", LogLevel.Trace],
+        ["debug", LogLevel.Debug],
+        ["Info", LogLevel.Info],
+        ["warn", LogLevel.Warning],
+        ["warning", LogLevel.Warning],
+        ["Warning", LogLevel.Warning],
+        ["error", LogLevel.Error],
+        ["FATAL", LogLevel.Fatal],
+        ["none", LogLevel.None],
+        ["off", LogLevel.None]
+      ]
+      for (const [text, level] of levels) {
+        assert.deepStrictEqual(yield* read(HttpConfig.logLevel, { LOG_LEVEL: text }), Option.some(level), text)
+      }
+      assert.deepStrictEqual(yield* read(HttpConfig.logLevel, {}), Option.none())
+      const error = String(yield* Effect.flip(read(HttpConfig.logLevel, { LOG_LEVEL: "verbose" })))
+      assert.include(error, "LOG_LEVEL")
+      assert.include(error, "warning")
     }))
 
   it.effect("HOST takes IPv4 and IPv6 addresses and host names", () =>

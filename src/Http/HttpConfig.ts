@@ -2,7 +2,7 @@
  * The HTTP server's environment variables, with their defaults. Read inside layers so an
  * embedding app can supply its own ConfigProvider.
  */
-import { Config, Duration, Option, Redacted } from "effect"
+import { Config, ConfigError, Duration, Either, LogLevel, Option, Redacted } from "effect"
 import { isIP } from "node:net"
 import { byteSize } from "../Config.js"
 
@@ -79,8 +79,30 @@ export const logFormat: Config.Config<LogFormat> = Config.literal("pretty", "jso
   Config.map(Option.getOrElse((): LogFormat => (process.stdout.isTTY ? "pretty" : "logfmt")))
 )
 
-/** `LOG_LEVEL`: minimum level logged: debug, info, warn, error (default info). */
-export const logLevel = Config.logLevel("LOG_LEVEL").pipe(Config.option)
+/**
+ * Every name `LOG_LEVEL` takes, in lower case: the `--log-level` flag's (@effect/cli's, from
+ * the levels' tags: warning, none) and Effect's labels (warn, off), so a value that works as the
+ * flag works in the environment too.
+ */
+const logLevelNames: ReadonlyMap<string, LogLevel.LogLevel> = new Map(
+  LogLevel.allLevels.flatMap((level) => [[level._tag.toLowerCase(), level], [level.label.toLowerCase(), level]] as const)
+)
+
+/** `LOG_LEVEL`: minimum level logged, any case: all, trace, debug, info, warn(ing), error, fatal, none (or off); unset is info. */
+export const logLevel: Config.Config<Option.Option<LogLevel.LogLevel>> = Config.nested(
+  Config.string().pipe(
+    Config.mapOrFail((text) => {
+      const level = logLevelNames.get(text.trim().toLowerCase())
+      return level === undefined
+        ? Either.left(ConfigError.InvalidData(
+          [],
+          `must be one of all, trace, debug, info, warning (warn), error, fatal, none (off), got "${text}"`
+        ))
+        : Either.right(level)
+    })
+  ),
+  "LOG_LEVEL"
+).pipe(Config.option)
 
 /** What the request middleware needs; see `Middleware.ts`. */
 export const MiddlewareConfig = Config.all({
