@@ -2,7 +2,53 @@
  * Every environment variable Inkwell reads, with its default. Read inside layers (never at
  * module top level) so an embedding app can supply its own ConfigProvider.
  */
-import { Config, Duration } from "effect"
+import { Config, ConfigError, Duration, Either } from "effect"
+
+const byteUnits: Record<string, number> = {
+  b: 1,
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3
+}
+
+/**
+ * A size in bytes as people write one: `1048576`, `512 KiB`, `20MiB`, `1.5 GB` (units B, KB, MB,
+ * GB in powers of 1000, KiB, MiB, GiB in powers of 1024, any case). The README shows defaults
+ * such as `20 MiB`, and a value copied from there must be taken. What comes out is a whole
+ * number of bytes; the caller checks its range.
+ */
+export const parseByteSize = (text: string): number | undefined => {
+  const match = /^(\d+)(?:\.(\d+))?\s*([a-z]+)?$/i.exec(text.trim())
+  if (match === null) return undefined
+  const [, whole, fraction = "", unitName] = match
+  const unit = unitName === undefined ? 1 : byteUnits[unitName.toLowerCase()]
+  if (unit === undefined) return undefined
+  // In integers, so "1.1 KB" is 1100 and not 1100.0000000000002; a fraction of a byte is refused.
+  const scaled = BigInt(whole! + fraction) * BigInt(unit)
+  const divisor = 10n ** BigInt(fraction.length)
+  if (scaled % divisor !== 0n) return undefined
+  const bytes = Number(scaled / divisor)
+  return Number.isSafeInteger(bytes) ? bytes : undefined
+}
+
+/** The variable `name` as a byte size (`parseByteSize`): every `*_MAX_BYTES`-like setting reads through this one. */
+export const byteSize = (name: string): Config.Config<number> =>
+  // Parsed inside the nesting: a `Config.validate` on the result then still names the variable
+  // in its error (a check on a mapped Config is reported at the path it was mapped at).
+  Config.nested(
+    Config.string().pipe(
+      Config.mapOrFail((text) => {
+        const bytes = parseByteSize(text)
+        return bytes === undefined
+          ? Either.left(ConfigError.InvalidData([], `must be a number of bytes, such as 1048576, 512 KiB or 20 MiB (got "${text}")`))
+          : Either.right(bytes)
+      })
+    ),
+    name
+  )
 
 /** `DATABASE_URL`: `sqlite:<path>` (default `sqlite:./data/inkwell.db`), `sqlite::memory:`, or `postgres://...`. */
 export const databaseUrl = Config.string("DATABASE_URL").pipe(

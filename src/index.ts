@@ -23,6 +23,8 @@ export * as MemoryPostRepository from "./Posts/MemoryPostRepository.js"
 export * from "./Posts/PostRepository.js"
 export * as SqlPostRepository from "./Posts/SqlPostRepository.js"
 export { Posts } from "./Posts/Posts.js"
+// Search: the words a query asks every store to find (a repository's own `search` quotes them for its engine)
+export { searchTerms, type SearchTerms } from "./Posts/internal/search.js"
 
 // Export: stored posts as NDJSON records that the import reads back
 export * as ExportOutput from "./Export/ExportOutput.js"
@@ -41,6 +43,11 @@ export * as HttpConfig from "./Http/HttpConfig.js"
 export { ApiKeyAuth, ApiKeyAuthLive, requestMiddleware, requestMiddlewareConfig } from "./Http/Middleware.js"
 export * as InkwellServer from "./Http/Server.js"
 export { Compression } from "./Http/Compression.js"
+export { type CacheStats, ResponseCache, type ResponseCacheOptions, type ResponseCacheShape } from "./Http/ResponseCache.js"
+
+// Reader site: its routes (a layer for the server's router) and their settings
+export { SiteConfig, SiteConfigFromEnv, type SiteConfigShape } from "./Site/SiteConfig.js"
+export * as SiteRoutes from "./Site/Routes.js"
 
 // The composed application
 export {

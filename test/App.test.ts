@@ -28,6 +28,8 @@ const badSettings: ReadonlyArray<readonly [string, string]> = [
   ["DB_ACQUIRE_TIMEOUT", "soon"],
   ["WORDS_PER_MINUTE", "0"],
   ["EXCERPT_LENGTH", "-5"],
+  ["HOST", "not a host"],
+  ["HOST", "999.1.1.1"],
   ["SITE_URL", "ftp://example.com"],
   ["SITE_PAGE_SIZE", "101"],
   ["SITE_CACHE_MAX_AGE", "-1"],

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { type Config, ConfigProvider, Effect } from "effect"
+import { type Config, ConfigProvider, Effect, LogLevel, Option } from "effect"
 import { FeedClientConfig } from "../src/Clients/FeedClientOptions.js"
 import { DatabaseConfig, ProcessorConfig } from "../src/Config.js"
 import * as HttpConfig from "../src/Http/HttpConfig.js"
@@ -13,6 +13,9 @@ const read = <A>(config: Config.Config<A>, env: Record<string, string>) =>
 // Every variable whose value is range-checked, with a value out of range and what the error says.
 const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string, string]> = [
   [HttpConfig.ServerConfig, "PORT", "70000", "between 0 and 65535"],
+  [HttpConfig.ServerConfig, "HOST", "not a host", "IP address or a host name"],
+  [HttpConfig.ServerConfig, "HOST", "999.1.1.1", "IP address or a host name"],
+  [HttpConfig.ServerConfig, "HOST", "-bad.example", "IP address or a host name"],
   [HttpConfig.MiddlewareConfig, "MAX_BODY_SIZE", "0", "positive number of bytes"],
   [HttpConfig.MiddlewareConfig, "RETRY_AFTER", "-1", "non-negative"],
   [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_SIZE", "-1", "non-negative"],
@@ -51,5 +54,71 @@ describe("configuration errors", () => {
       const pool = yield* read(RenderPoolConfig, { RENDER_WORKERS: "2" })
       assert.strictEqual(pool.size, 2)
       assert.strictEqual(pool.workerInitialHeapMb, 64)
+    }))
+
+  it.effect("every byte-size variable takes a plain number of bytes or a size with a unit (B, KB, MB, GB, KiB, MiB, GiB)", () =>
+    Effect.gen(function* () {
+      const sizes: ReadonlyArray<readonly [Config.Config<any>, string, (value: any) => number]> = [
+        [HttpConfig.MiddlewareConfig, "MAX_BODY_SIZE", (c) => c.maxBodySize],
+        [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_MAX_BYTES", (c) => c.maxBytes],
+        [HttpConfig.CompressionConfig, "HTTP_COMPRESSION_MAX_BYTES", (c) => c.maxBytes],
+        [FeedClientConfig, "FEED_MAX_BYTES", (c) => c.maxBytes],
+        [ImportConfig, "IMPORT_CHUNK_SIZE", (c) => c.chunkSize],
+        [ImportConfig, "IMPORT_MAX_POST_BYTES", (c) => c.maxPostBytes]
+      ]
+      const accepted: ReadonlyArray<readonly [string, number]> = [
+        ["65536", 65536],
+        ["20 MiB", 20 * 1024 * 1024],
+        ["20MiB", 20 * 1024 * 1024],
+        ["20 mib", 20 * 1024 * 1024],
+        ["512 KiB", 512 * 1024],
+        ["0.0625 GiB", 64 * 1024 * 1024],
+        ["64 KB", 64_000],
+        ["1.1 KB", 1100],
+        ["2 mb", 2_000_000],
+        ["0.05 GB", 50_000_000],
+        ["1.5 KiB", 1536],
+        ["4096 B", 4096]
+      ]
+      for (const [config, name, get] of sizes) {
+        for (const [text, bytes] of accepted) {
+          assert.strictEqual(get(yield* read(config, { [name]: text })), bytes, `${name}=${text}`)
+        }
+        for (const text of ["20 furlongs", "MiB", "1.5", "-1", "0.5 B", "20 MiB extra"]) {
+          const error = String(yield* Effect.flip(read(config, { [name]: text })))
+          assert.include(error, name, `${name}=${text}`)
+        }
+      }
+    }))
+
+  it.effect("LOG_LEVEL takes every level the --log-level flag takes (warning, none too), in any case", () =>
+    Effect.gen(function* () {
+      const levels: ReadonlyArray<readonly [string, LogLevel.LogLevel]> = [
+        ["all", LogLevel.All],
+        ["trace", LogLevel.Trace],
+        ["debug", LogLevel.Debug],
+        ["Info", LogLevel.Info],
+        ["warn", LogLevel.Warning],
+        ["warning", LogLevel.Warning],
+        ["Warning", LogLevel.Warning],
+        ["error", LogLevel.Error],
+        ["FATAL", LogLevel.Fatal],
+        ["none", LogLevel.None],
+        ["off", LogLevel.None]
+      ]
+      for (const [text, level] of levels) {
+        assert.deepStrictEqual(yield* read(HttpConfig.logLevel, { LOG_LEVEL: text }), Option.some(level), text)
+      }
+      assert.deepStrictEqual(yield* read(HttpConfig.logLevel, {}), Option.none())
+      const error = String(yield* Effect.flip(read(HttpConfig.logLevel, { LOG_LEVEL: "verbose" })))
+      assert.include(error, "LOG_LEVEL")
+      assert.include(error, "warning")
+    }))
+
+  it.effect("HOST takes IPv4 and IPv6 addresses and host names", () =>
+    Effect.gen(function* () {
+      for (const host of ["0.0.0.0", "127.0.0.1", "::", "::1", "fe80::1", "localhost", "db-1.internal", "example.com.", "a1"]) {
+        assert.strictEqual((yield* read(HttpConfig.ServerConfig, { HOST: host })).host, host)
+      }
     }))
 })

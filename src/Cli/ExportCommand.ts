@@ -62,12 +62,13 @@ const handler = (f: Flags) =>
       })
     }
     const filter: ExportFilter = { status: f.status === "all" ? undefined : f.status, tag: Option.getOrUndefined(f.tag) }
-    yield* checkDatabase
     const tally = new ExportTally()
     const name = target === "-" ? "standard output" : target
     yield* Effect.gen(function*() {
-      // Opened before the database: an output that cannot be written is found out first.
+      // Opened before the database is looked at: an output that cannot be written is found out
+      // first (exit 2), even when the database is missing as well.
       const output = target === "-" ? yield* ExportOutput.stream(process.stdout, name) : yield* ExportOutput.file(target)
+      yield* checkDatabase
       yield* Console.error(`inkwell: exporting ${describeFilter(filter)} to ${output.name}`)
       // One snapshot: the database as it was at the first read, however long the export takes.
       yield* fromSnapshot(run(filter, output, tally)).pipe(Effect.provide(App.DatabaseLive))
@@ -82,6 +83,7 @@ const handler = (f: Flags) =>
       Effect.catchAllCause((cause) => {
         if (Cause.isInterruptedOnly(cause)) return Effect.failCause(Cause.stripFailures(cause))
         const failure = Cause.failureOption(cause)
+        if (Option.isSome(failure) && failure.value._tag === "CliExit") return Effect.fail(failure.value)
         const code = Option.isSome(failure) && failure.value._tag === "OutputUnavailable" ? 2 : 1
         return Effect.fail(new CliExit({ code, reason: App.describeFailure(cause) }))
       })

@@ -6,6 +6,7 @@
  * `timeout`, `retries` and `maxBytes` here.
  */
 import { Config, Duration } from "effect"
+import { byteSize } from "../Config.js"
 
 export interface FeedClientSettings {
   /** Per attempt, redirects and body included. */
@@ -127,7 +128,10 @@ export const FeedClientConfig: Config.Config<FeedClientSettings> = Config.all({
   backoffBase: Config.duration("FEED_BACKOFF_BASE").pipe(Config.withDefault(defaultSettings.backoffBase)),
   backoffCap: Config.duration("FEED_BACKOFF_CAP").pipe(Config.withDefault(defaultSettings.backoffCap)),
   deadline: Config.duration("FEED_DEADLINE").pipe(Config.withDefault(defaultSettings.deadline)),
-  maxBytes: intAtLeast("FEED_MAX_BYTES", defaultSettings.maxBytes, 1),
+  maxBytes: byteSize("FEED_MAX_BYTES").pipe(
+    Config.validate({ message: "must be a positive number of bytes", validation: (n) => n >= 1 }),
+    Config.withDefault(defaultSettings.maxBytes)
+  ),
   userAgent: Config.string("FEED_USER_AGENT").pipe(Config.withDefault(defaultSettings.userAgent)),
   hostConcurrency: intAtLeast("FEED_HOST_CONCURRENCY", defaultSettings.hostConcurrency, 1),
   maxRedirects: intAtLeast("FEED_MAX_REDIRECTS", defaultSettings.maxRedirects, 0)

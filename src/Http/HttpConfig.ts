@@ -2,7 +2,9 @@
  * The HTTP server's environment variables, with their defaults. Read inside layers so an
  * embedding app can supply its own ConfigProvider.
  */
-import { Config, Duration, Option, Redacted } from "effect"
+import { Config, ConfigError, Duration, Either, LogLevel, Option, Redacted } from "effect"
+import { isIP } from "node:net"
+import { byteSize } from "../Config.js"
 
 /** `PORT` (default 3000; 0 picks a free port). */
 export const port = Config.integer("PORT").pipe(
@@ -10,8 +12,26 @@ export const port = Config.integer("PORT").pipe(
   Config.withDefault(3000)
 )
 
+/**
+ * An IP address, or a host name as RFC 1123 spells one (labels of letters, digits and hyphens,
+ * neither first nor last a hyphen). A name of digits only is a mistyped address (999.1.1.1),
+ * not a name. Checked here so a typo stops the start before a database is opened, where
+ * listening would only fail after the migrations.
+ */
+export const isHost = (text: string): boolean => {
+  if (isIP(text) !== 0) return true
+  const name = text.endsWith(".") ? text.slice(0, -1) : text
+  if (name.length === 0 || name.length > 253) return false
+  const labels = name.split(".")
+  return labels.every((label) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(label)) &&
+    !labels.every((label) => /^\d+$/.test(label))
+}
+
 /** `HOST` (default 127.0.0.1: only this machine; set 0.0.0.0 to listen on every interface). */
-export const host = Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
+export const host = Config.string("HOST").pipe(
+  Config.validate({ message: "must be an IP address or a host name (letters, digits, hyphens and dots)", validation: isHost }),
+  Config.withDefault("127.0.0.1")
+)
 
 /**
  * `INKWELL_API_KEYS`: comma-separated keys allowed to write. Kept redacted from the moment it
@@ -36,7 +56,7 @@ export const apiKeys: Config.Config<ReadonlyArray<Redacted.Redacted>> = Config.r
 export const requestTimeout = Config.duration("REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30)))
 
 /** `MAX_BODY_SIZE`: largest accepted request body in bytes (default 1 MiB). */
-export const maxBodySize = Config.integer("MAX_BODY_SIZE").pipe(
+export const maxBodySize = byteSize("MAX_BODY_SIZE").pipe(
   Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 }),
   Config.withDefault(1024 * 1024)
 )
@@ -59,8 +79,30 @@ export const logFormat: Config.Config<LogFormat> = Config.literal("pretty", "jso
   Config.map(Option.getOrElse((): LogFormat => (process.stdout.isTTY ? "pretty" : "logfmt")))
 )
 
-/** `LOG_LEVEL`: minimum level logged: debug, info, warn, error (default info). */
-export const logLevel = Config.logLevel("LOG_LEVEL").pipe(Config.option)
+/**
+ * Every name `LOG_LEVEL` takes, in lower case: the `--log-level` flag's (@effect/cli's, from
+ * the levels' tags: warning, none) and Effect's labels (warn, off), so a value that works as the
+ * flag works in the environment too.
+ */
+const logLevelNames: ReadonlyMap<string, LogLevel.LogLevel> = new Map(
+  LogLevel.allLevels.flatMap((level) => [[level._tag.toLowerCase(), level], [level.label.toLowerCase(), level]] as const)
+)
+
+/** `LOG_LEVEL`: minimum level logged, any case: all, trace, debug, info, warn(ing), error, fatal, none (or off); unset is info. */
+export const logLevel: Config.Config<Option.Option<LogLevel.LogLevel>> = Config.nested(
+  Config.string().pipe(
+    Config.mapOrFail((text) => {
+      const level = logLevelNames.get(text.trim().toLowerCase())
+      return level === undefined
+        ? Either.left(ConfigError.InvalidData(
+          [],
+          `must be one of all, trace, debug, info, warning (warn), error, fatal, none (off), got "${text}"`
+        ))
+        : Either.right(level)
+    })
+  ),
+  "LOG_LEVEL"
+).pipe(Config.option)
 
 /** What the request middleware needs; see `Middleware.ts`. */
 export const MiddlewareConfig = Config.all({
@@ -80,7 +122,7 @@ export const responseCacheSize = Config.integer("RESPONSE_CACHE_SIZE").pipe(
 )
 
 /** `RESPONSE_CACHE_MAX_BYTES`: bound on the cached bodies' total size (default 64 MiB). */
-export const responseCacheMaxBytes = Config.integer("RESPONSE_CACHE_MAX_BYTES").pipe(
+export const responseCacheMaxBytes = byteSize("RESPONSE_CACHE_MAX_BYTES").pipe(
   Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 }),
   Config.withDefault(64 * 1024 * 1024)
 )
@@ -109,7 +151,7 @@ export const requestSpans = Config.boolean("HTTP_REQUEST_SPANS").pipe(Config.wit
 export const compression = Config.boolean("HTTP_COMPRESSION").pipe(Config.withDefault(true))
 
 /** `HTTP_COMPRESSION_MAX_BYTES`: bound on the compressed bodies kept for reuse (default 32 MiB). */
-export const compressionMaxBytes = Config.integer("HTTP_COMPRESSION_MAX_BYTES").pipe(
+export const compressionMaxBytes = byteSize("HTTP_COMPRESSION_MAX_BYTES").pipe(
   Config.validate({ message: "must be a positive number of bytes", validation: (n) => n > 0 }),
   Config.withDefault(32 * 1024 * 1024)
 )

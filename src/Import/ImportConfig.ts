@@ -3,6 +3,7 @@
  * the CLI's layer, never at module top level); command-line flags override them per run.
  */
 import { Config, ConfigError, Duration, Either, Option } from "effect"
+import { byteSize } from "../Config.js"
 import type { SlugPolicy } from "../Posts/PostRepository.js"
 
 export interface ImportOptions {
@@ -72,6 +73,12 @@ const positive = (name: string, fallback: number, max = 1_000_000) =>
     Config.withDefault(fallback)
   )
 
+const positiveBytes = (name: string, fallback: number, max: number) =>
+  byteSize(name).pipe(
+    Config.validate({ message: `must be a number of bytes between 1 and ${max}`, validation: (n) => n >= 1 && n <= max }),
+    Config.withDefault(fallback)
+  )
+
 /**
  * A deadline of zero would time out every post (or the whole run) before it starts. Read with
  * `parseDuration`, like the `--timeout` / `--item-timeout` flags these variables stand in for:
@@ -101,8 +108,8 @@ export const ImportConfig: Config.Config<ImportOptions> = Config.all({
   onConflict: Config.literal("fail", "skip", "suffix")("IMPORT_ON_CONFLICT").pipe(
     Config.withDefault(defaultImportOptions.onConflict)
   ),
-  chunkSize: positive("IMPORT_CHUNK_SIZE", defaultImportOptions.chunkSize, 64 * 1024 * 1024),
-  maxPostBytes: positive("IMPORT_MAX_POST_BYTES", defaultImportOptions.maxPostBytes, 1024 * 1024 * 1024),
+  chunkSize: positiveBytes("IMPORT_CHUNK_SIZE", defaultImportOptions.chunkSize, 64 * 1024 * 1024),
+  maxPostBytes: positiveBytes("IMPORT_MAX_POST_BYTES", defaultImportOptions.maxPostBytes, 1024 * 1024 * 1024),
   batchWindow: Config.succeed(defaultImportOptions.batchWindow),
   dryRun: Config.succeed(false)
 })

@@ -101,7 +101,9 @@ describe("inkwell export", () => {
       [["export", "--output", join(dir, "taken.ndjson")], db, 2, `inkwell: cannot write to ${join(dir, "taken.ndjson")}: it is a directory, not a file`],
       [["export", "--output", join(dir, "backup.json")], db, 2, `inkwell: --output "${join(dir, "backup.json")}": name the file .ndjson or .jsonl (inkwell import reads those as records)`],
       [["export", "backup.ndjson"], db, 2, `inkwell: export takes no arguments (got "backup.ndjson")`],
-      [["export", "--output", join(dir, "x.ndjson")], missingDb, 1, `inkwell: database unavailable: no database at ${missingDb} (set DATABASE_URL to the blog's)`]
+      [["export", "--output", join(dir, "x.ndjson")], missingDb, 1, `inkwell: database unavailable: no database at ${missingDb} (set DATABASE_URL to the blog's)`],
+      // The output is checked before the database is looked at: its failure wins.
+      [["export", "--output", join(dir, "gone", "x.ndjson")], missingDb, 2, `inkwell: cannot write to ${join(dir, "gone", "x.ndjson")}: directory ${join(dir, "gone")} does not exist`]
     ]
     const runs = cases.map(([args, database]) => finished(inkwell(args, { DATABASE_URL: `sqlite:${database}` })))
     for (const [i, run] of (await Promise.all(runs)).entries()) {

@@ -6,6 +6,8 @@ import { HttpApi, HttpApiBuilder, HttpApiClient, HttpApiEndpoint, HttpApiGroup, 
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
+// What the README's Embedding section names, from the package's entry (src/index.ts) as a host imports it.
+import * as Inkwell from "inkwell"
 import { postsWith } from "../../src/App.js"
 import { SystemApi } from "../../src/Http/Api.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
@@ -68,5 +70,34 @@ describe("embedding", () => {
       assert.strictEqual(wrongMethod.headers["allow"], "GET, HEAD, POST, OPTIONS")
       assert.strictEqual((yield* json(yield* get("/blog/posts?limit=x"))).message.split("\n").length, 1)
     }).pipe(Effect.provide(HostServer))
+  )
+
+  it.effect("from the package entry: InkwellServer.serve with a ResponseCache, the reader site with a SiteConfig, searchTerms", () =>
+    Effect.gen(function* () {
+      const created = yield* postJson("/posts", newPost(), { "x-api-key": HOST_KEY })
+      assert.strictEqual(created.status, 201)
+      const first = yield* get("/posts/first-post")
+      const second = yield* get("/posts/first-post")
+      assert.strictEqual(yield* second.text, yield* first.text)
+      const stats = yield* Effect.flatMap(Inkwell.ResponseCache, (cache) => cache.stats)
+      assert.strictEqual(stats.hits, 1, "the second read came from the host's ResponseCache")
+
+      const home = yield* get("/", { accept: "text/html" })
+      assert.strictEqual(home.status, 200)
+      assert.include(yield* home.text, "The host's blog", "the site reads the host's SiteConfig")
+
+      assert.deepStrictEqual(Inkwell.searchTerms("Effect rus"), { words: ["effect"], prefix: "rus" })
+    }).pipe(Effect.provide(
+      Inkwell.InkwellServer.serve(
+        Inkwell.requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })
+      ).pipe(
+        Layer.provide(Inkwell.SiteRoutes.layer),
+        Layer.provide(Inkwell.SiteConfig.layer({ title: "The host's blog" })),
+        Layer.provide(Inkwell.postsWith(Inkwell.MemoryPostRepository.layer)),
+        Layer.provide(Inkwell.ApiKeys.layer([HOST_KEY])),
+        Layer.provideMerge(Inkwell.ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })),
+        Layer.provideMerge(NodeHttpServer.layerTest)
+      )
+    ))
   )
 })
