@@ -226,9 +226,21 @@ const checkValues = (values: ReadonlyArray<GivenValue>) =>
 
 const runCommand = Command.run(command, { name: "inkwell", version: "0.1.0" })
 
+/**
+ * @effect/cli's `--wizard` asks its questions on standard input: with no terminal there (a pipe,
+ * /dev/null, CI) it waited forever, for answers nobody could give. Refused as bad usage instead.
+ */
+const wizardWithoutTerminal = (argv: ReadonlyArray<string>, interactive: boolean): Either.Either<void, UsageError> =>
+  !interactive && argv.slice(2).includes("--wizard")
+    ? Either.left(new UsageError({ message: "--wizard asks its questions in a terminal, and standard input is not one" }))
+    : Either.void
+
 /** Runs the CLI on `argv` (as in `process.argv`: node and script first); bad usage is `CliExit` 2. */
 export const run = (argv: ReadonlyArray<string>) =>
-  splitOptions(argv).pipe(
+  Effect.zipRight(
+    Effect.suspend(() => wizardWithoutTerminal(argv, process.stdin.isTTY === true)),
+    splitOptions(argv)
+  ).pipe(
     Effect.tap(({ values }) => checkValues(values)),
     Effect.mapError((error) => new CliExit({ code: 2, reason: error.message })),
     Effect.flatMap(({ argv }) => runCommand(argv))

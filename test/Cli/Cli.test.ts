@@ -57,6 +57,15 @@ describe("inkwell CLI", () => {
     assert.include(zero.stderr() + zero.stdout(), `--item-timeout: "0s" is not a duration greater than zero`)
   }, 180_000)
 
+  it("--wizard without a terminal on standard input is bad usage (was: it waited for answers forever)", async () => {
+    for (const args of [["--wizard"], ["import", "--wizard"]]) {
+      const wizard = inkwell(args)
+      wizard.child.stdin!.end()
+      assert.strictEqual(await wizard.exit, 2, args.join(" "))
+      assert.include(wizard.stderr(), "--wizard asks its questions in a terminal, and standard input is not one")
+    }
+  }, 60_000)
+
   it("import --help names the IMPORT_* variable behind each default it states", async () => {
     // A user with IMPORT_ON_CONFLICT=suffix was told "(default fail)".
     const help = inkwell(["import", "--help"])
