@@ -3,12 +3,14 @@
  * PostgreSQL database, as two server processes would have; and the in-process SQLite variant.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer, Option, Queue } from "effect"
+import { Context, Duration, Effect, Layer, Option, Queue, Schedule } from "effect"
 import { type AddressInfo, connect, createServer, type Socket } from "node:net"
 import { afterAll, beforeAll } from "vitest"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import { type ListenOptions, PostChange, PostChanges } from "../../src/Database/PostChanges.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
+import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import { get, postJson, newPost, testServer } from "../Http/harness.js"
 import { adminQuery, createDatabase, describePg, terminateBackends } from "../fixtures/pg.js"
 
 /** What one process builds: its own pool and its own listener. */
@@ -86,6 +88,18 @@ const next = (queue: Queue.Dequeue<PostChange>) =>
     Effect.timeoutFail({ duration: Duration.seconds(10), onTimeout: () => new Error("no change arrived within 10 s") })
   )
 
+/**
+ * After a lost connection: `Lost` first (once per failed attempt to reconnect), then the next
+ * other change, returned.
+ */
+const nextAfterLost = (queue: Queue.Dequeue<PostChange>) =>
+  Effect.gen(function*() {
+    assert.deepStrictEqual(yield* next(queue), PostChange.Lost(), "Lost is told first")
+    let change = yield* next(queue)
+    while (change._tag === "Lost") change = yield* next(queue)
+    return change
+  })
+
 describe("PostChanges in memory (SQLite)", () => {
   it.scoped("a published slug reaches every subscriber", () =>
     Effect.gen(function*() {
@@ -154,7 +168,7 @@ describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
       assert.deepStrictEqual(yield* next(heard), PostChange.Changed({ slug: "imported" }))
     }).pipe(Effect.scoped))
 
-  it.live("after the listener's connection is killed it reconnects, says Reset, and hears later changes", () =>
+  it.live("after the listener's connection is killed it says Lost, reconnects, says Reset, and hears later changes", () =>
     Effect.gen(function*() {
       const a = yield* build(database.url)
       const b = yield* build(database.url)
@@ -164,14 +178,14 @@ describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
 
       const killed = yield* Effect.promise(() => terminateBackends(database.url))
       assert.isAtLeast(killed, 2, "both LISTEN connections were terminated")
-      assert.deepStrictEqual(yield* next(atB), PostChange.Reset())
+      assert.deepStrictEqual(yield* nextAfterLost(atB), PostChange.Reset())
 
       // The publisher's pool lost its connections too; a later publish opens a fresh one.
       yield* a.publish("after").pipe(Effect.retry({ times: 2 }))
       assert.deepStrictEqual(yield* next(atB), PostChange.Changed({ slug: "after" }))
     }).pipe(Effect.scoped))
 
-  it.live("a LISTEN connection that goes silent (no reset, no close) is noticed by its probe: Reset, then later changes", () =>
+  it.live("a LISTEN connection that goes silent (no reset, no close) is noticed by its probe: Lost, Reset, then later changes", () =>
     Effect.gen(function*() {
       const relay = yield* silenceableRelay(new URL(database.url))
       const a = yield* build(database.url)
@@ -183,8 +197,57 @@ describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
       assert.isAtLeast(relay.silenceAll(), 1, "b's connections went silent")
       // Lost on the silent connection: what Reset is for.
       yield* a.publish("unheard")
-      assert.deepStrictEqual(yield* next(atB), PostChange.Reset())
+      assert.deepStrictEqual(yield* nextAfterLost(atB), PostChange.Reset())
       yield* a.publish("after")
       assert.deepStrictEqual(yield* next(atB), PostChange.Changed({ slug: "after" }))
     }).pipe(Effect.scoped))
+
+  it.live("while the LISTEN connection is down the response cache holds nothing and keeps nothing; after Reset it keeps again", () =>
+    Effect.gen(function*() {
+      // A database of its own: it is closed to new connections below.
+      const own = yield* Effect.acquireRelease(Effect.promise(() => createDatabase()), (db) => Effect.promise(() => db.drop()))
+      const setAllowConnections = (allow: boolean) =>
+        Effect.promise(() => adminQuery(`ALTER DATABASE ${own.name} ALLOW_CONNECTIONS ${allow}`))
+      yield* Effect.addFinalizer(() => setAllowConnections(true))
+      const server = testServer().pipe(
+        Layer.provideMerge(
+          ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "10 minutes" }).pipe(
+            Layer.provide(processStack(own.url, { probeInterval: "200 millis", probeTimeout: "500 millis" }))
+          )
+        )
+      )
+      yield* Effect.gen(function*() {
+        const cache = yield* ResponseCache
+        const cached = () => cache.lookup("GET", "/posts/kept", false, undefined) !== undefined
+        /** Polls `condition` (the cache follows changes on a fiber of its own) for up to 10 s. */
+        const eventually = (condition: () => boolean, what: string) =>
+          Effect.suspend(() => condition() ? Effect.void : Effect.fail(new Error(what))).pipe(
+            Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 })
+          )
+        yield* postJson("/posts", newPost({ title: "Kept" }))
+        assert.strictEqual((yield* get("/posts/kept")).status, 200)
+        assert.isTrue(cached(), "kept while LISTEN is up")
+
+        // The listener is cut off and cannot come back: no Reset will follow.
+        yield* setAllowConnections(false)
+        const killed = yield* Effect.promise(() =>
+          adminQuery(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = '${own.name}' AND application_name = 'inkwell-listen'`
+          )
+        )
+        assert.strictEqual(killed.rowCount, 1)
+        yield* eventually(() => !cached(), "the cached answer was dropped when LISTEN was lost")
+        assert.strictEqual((yield* get("/posts/kept")).status, 200)
+        assert.isFalse(cached(), "nothing is kept while LISTEN is down")
+        assert.strictEqual((yield* cache.stats).entries, 0)
+
+        yield* setAllowConnections(true)
+        // Once LISTEN is back (Reset), answers are kept again.
+        yield* get("/posts/kept").pipe(
+          Effect.filterOrFail(() => cached(), () => new Error("not kept after the reconnect")),
+          Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 })
+        )
+      }).pipe(Effect.provide(server))
+    }).pipe(Effect.scoped), 30_000)
 })
