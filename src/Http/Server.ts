@@ -37,6 +37,13 @@ export { SettlingResponse }
 /** What `apiFailuresLayerWith` takes: a route a host mounts beside the API. */
 export type { ExtraRoute }
 
+/**
+ * How long `/ready` waits for the database. A database that does not answer at all (a host gone,
+ * packets dropped) held the check until REQUEST_TIMEOUT (30 s), past a load balancer's own
+ * deadline, and then answered `RequestTimedOut`: an answer it can act on, soon, is the point.
+ */
+export const READY_TIMEOUT = Duration.seconds(2)
+
 const systemHandlers = (api: typeof InkwellApi) =>
   HttpApiBuilder.group(api, "system", (handlers) =>
     Effect.gen(function* () {
@@ -47,7 +54,14 @@ const systemHandlers = (api: typeof InkwellApi) =>
           posts.ping.pipe(
             Effect.as({ status: "ready" as const }),
             Effect.tapError((error) => Effect.logWarning("not ready", error.message)),
-            Effect.mapError(() => new NotReady({ message: "the database is not reachable" }))
+            Effect.mapError(() => new NotReady({ message: "the database is not reachable" })),
+            // The answer does not wait for the check to wind down: a query on a connection that
+            // stopped answering took 5 s more to interrupt.
+            Effect.disconnect,
+            Effect.timeoutFail({
+              duration: READY_TIMEOUT,
+              onTimeout: () => new NotReady({ message: `the database did not answer within ${Duration.format(READY_TIMEOUT)}` })
+            })
           )
         )
     })

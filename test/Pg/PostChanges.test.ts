@@ -4,14 +4,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Option, Queue, Schedule } from "effect"
-import { type AddressInfo, connect, createServer, type Socket } from "node:net"
 import { afterAll, beforeAll } from "vitest"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import { type ListenOptions, PostChange, PostChanges } from "../../src/Database/PostChanges.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import { get, postJson, newPost, testServer } from "../Http/harness.js"
-import { adminQuery, createDatabase, describePg, terminateBackends } from "../fixtures/pg.js"
+import { adminQuery, createDatabase, describePg, silenceableRelay, terminateBackends } from "../fixtures/pg.js"
 
 /** What one process builds: its own pool and its own listener. */
 const processStack = (url: string, options: ListenOptions = {}) =>
@@ -23,64 +22,6 @@ const processStack = (url: string, options: ListenOptions = {}) =>
 /** Builds a stack in the current scope and hands back its service. */
 const build = (url: string, options: ListenOptions = {}) =>
   Effect.map(Layer.build(processStack(url, options)), Context.get(PostChanges))
-
-/**
- * A TCP relay to `target` on 127.0.0.1 whose open connections can be made to go silent: bytes
- * are no longer passed either way and nothing is closed, as when a NAT or firewall on the way
- * forgets a connection. Connections opened later are relayed again.
- */
-const silenceableRelay = (target: URL) =>
-  Effect.acquireRelease(
-    Effect.async<{
-      readonly url: (database: string) => string
-      readonly silenceAll: () => number
-      readonly close: (done: () => void) => void
-    }>((resume) => {
-      const open = new Set<() => void>()
-      const sockets = new Set<Socket>()
-      const server = createServer((client) => {
-        const upstream = connect(Number(target.port || 5432), target.hostname)
-        for (const socket of [client, upstream]) {
-          sockets.add(socket)
-          socket.on("error", () => undefined)
-          socket.on("close", () => sockets.delete(socket))
-        }
-        client.pipe(upstream)
-        upstream.pipe(client)
-        const silence = () => {
-          client.unpipe(upstream)
-          upstream.unpipe(client)
-          client.pause()
-          upstream.pause()
-        }
-        open.add(silence)
-        client.on("close", () => open.delete(silence))
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as AddressInfo
-        resume(Effect.succeed({
-          // Silent sockets never end by themselves: destroyed, so that the server can close.
-          close: (done) => {
-            sockets.forEach((socket) => socket.destroy())
-            server.close(() => done())
-          },
-          url: (database: string) => {
-            const relayed = new URL(database)
-            relayed.hostname = "127.0.0.1"
-            relayed.port = String(port)
-            return relayed.toString()
-          },
-          silenceAll: () => {
-            const n = open.size
-            for (const silence of open) silence()
-            open.clear()
-            return n
-          }
-        }))
-      })
-    }),
-    (relay) => Effect.async<void>((resume) => relay.close(() => resume(Effect.void)))
-  )
 
 /** The next change, failing the test instead of hanging when none arrives. */
 const next = (queue: Queue.Dequeue<PostChange>) =>
