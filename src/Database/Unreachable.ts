@@ -1,6 +1,7 @@
 /**
- * Whether a database failure says the database cannot be reached (nothing about the statement):
- * worth a 503 and a retry, where a statement the database refused is a 500.
+ * Database failures read for what they say: whether the database cannot be reached (nothing
+ * about the statement), worth a 503 and a retry where a statement the database refused is a
+ * 500; and, for a log line, what caused them.
  */
 
 /** Node's socket errors: the server refused, reset, or is not there. */
@@ -40,4 +41,30 @@ export const isUnreachable = (cause: unknown): boolean => {
     current = (current as { readonly cause?: unknown }).cause
   }
   return false
+}
+
+/** An error's own words: its message, or (an AggregateError's is often empty) its errors'. */
+const wordsOf = (error: object): string | undefined => {
+  const { message, errors } = error as { readonly message?: unknown; readonly errors?: unknown }
+  if (typeof message === "string" && message.length > 0) return message
+  if (Array.isArray(errors) && errors.length > 0) {
+    return errors.map((inner) => typeof inner === "object" && inner !== null ? wordsOf(inner) ?? String(inner) : String(inner)).join("; ")
+  }
+  return undefined
+}
+
+/**
+ * A failure and what caused it, in one line: `database operation "PostRepository.ping" failed:
+ * Failed to acquire connection: connect ECONNREFUSED 127.0.0.1:5432`. The top message alone
+ * said only which operation failed, never why.
+ */
+export const describeFailure = (failure: unknown): string => {
+  const said: Array<string> = []
+  let current = failure
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    const words = typeof current === "object" ? wordsOf(current) : String(current)
+    if (words !== undefined && !said.includes(words)) said.push(words)
+    current = typeof current === "object" ? (current as { readonly cause?: unknown }).cause : undefined
+  }
+  return said.length === 0 ? String(failure) : said.join(": ")
 }
