@@ -125,7 +125,9 @@ export const describeFailure = (cause: Cause.Cause<unknown>): string => {
     switch (tagged._tag) {
       case "ServeError":
         return `cannot listen: ${detail(tagged.cause)}`
+      // Its message names DATABASE_URL and what it lacks: the setting is wrong, not the database.
       case "DatabaseUrlInvalid":
+        return `invalid configuration: ${oneLine(tagged.message ?? "")}`
       case "DatabaseOpenFailed":
       case "MigrationFailed":
       case "ListenFailed":

@@ -60,3 +60,23 @@ describe("AppLive with a bad setting", () => {
       }).pipe(Effect.scoped))
   }
 })
+
+describe("AppLive with a DATABASE_URL of a known scheme that names nothing", () => {
+  for (const [url, said] of [
+    ["postgres://", "DATABASE_URL postgres:// names no host: postgres://[user[:password]@]host[:port]/database"],
+    ["postgresql://", "DATABASE_URL postgresql:// names no host: postgres://[user[:password]@]host[:port]/database"],
+    ["sqlite://", "DATABASE_URL sqlite: names no file: sqlite:<path> or sqlite::memory:"]
+  ] as const) {
+    it.live(`${url} is invalid configuration saying what it lacks`, () =>
+      Effect.gen(function* () {
+        const env = { DATABASE_URL: url, PORT: "0", HOST: "127.0.0.1" }
+        const exit = yield* Layer.build(AppLive).pipe(
+          Effect.scoped,
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+          Effect.exit
+        )
+        assert.isTrue(exit._tag === "Failure", "the server started")
+        if (exit._tag === "Failure") assert.strictEqual(describeFailure(exit.cause), `invalid configuration: ${said}`)
+      }))
+  }
+})

@@ -4,7 +4,8 @@
  *
  * On PostgreSQL a change is a `NOTIFY` on the channel `inkwell_post_changes`; every process keeps
  * one dedicated connection (outside the pool) that `LISTEN`s. Notifications sent while that
- * connection is down are lost, so after a reconnect subscribers get `Reset`: drop everything.
+ * connection is down are lost: when it is lost subscribers get `Lost` (whatever they hold may go
+ * stale unannounced from now on), and after a reconnect `Reset` (drop everything, trust again).
  * On SQLite there is one process per database file, so an in-process PubSub does the same job.
  *
  * Delivery is at most once per subscriber and asynchronous (the publisher's own process hears
@@ -53,6 +54,11 @@ export type PostChange = Data.TaggedEnum<{
    * moved on) is not announced: no cache keeps a redirect.
    */
   Changed: { readonly slug: string }
+  /**
+   * The LISTEN connection is lost: changes are not heard until the next `Reset`, which may never
+   * come while the database cannot be reached. Keep nothing that depends on hearing them.
+   */
+  Lost: {}
   /** Changes may have been missed (the listener reconnected): treat every post as changed. */
   Reset: {}
 }>
@@ -188,7 +194,10 @@ const makePg = (url: Redacted.Redacted, options: ListenOptions) =>
 
     yield* session.pipe(
       Stream.tapError((error) =>
-        Effect.logWarning(`PostChanges: LISTEN connection lost (${describeCause(error.cause)}); reconnecting`)
+        Effect.logWarning(`PostChanges: LISTEN connection lost (${describeCause(error.cause)}); reconnecting`).pipe(
+          // Told at once, not at the reconnect: that may take as long as the database is away.
+          Effect.zipRight(PubSub.publish(hub, PostChange.Lost()))
+        )
       ),
       Stream.retry(RECONNECT_SCHEDULE),
       Stream.runForEach((change) => PubSub.publish(hub, change)),

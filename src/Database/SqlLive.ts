@@ -22,8 +22,17 @@ export type DatabaseTarget =
 export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
   /** The scheme seen (never the whole URL: it may carry a password). */
   readonly scheme: string
+  /**
+   * What a URL of a known scheme lacks: `postgres://` alone was told it "must be ...
+   * postgres://..." (it is one) when what it lacks is the host.
+   */
+  readonly missing?: "host" | "path"
 }> {
   get message() {
+    if (this.missing === "host") {
+      return `DATABASE_URL ${this.scheme}:// names no host: postgres://[user[:password]@]host[:port]/database`
+    }
+    if (this.missing === "path") return `DATABASE_URL ${this.scheme}: names no file: sqlite:<path> or sqlite::memory:`
     return `DATABASE_URL must be sqlite:<path>, sqlite::memory: or postgres://... (got a "${this.scheme}" URL)`
   }
 }
@@ -79,6 +88,10 @@ export const parseDatabaseUrl = (url: string): Either.Either<DatabaseTarget, Dat
     if (filename.length > 0) return Either.right({ dialect: "sqlite", filename })
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed)?.[1] ?? (trimmed === "" ? "empty" : "unknown")
+  if (/^postgres(ql)?$/i.test(scheme) && /^[a-z]+:\/\/$/i.test(trimmed)) {
+    return Either.left(new DatabaseUrlInvalid({ scheme, missing: "host" }))
+  }
+  if (scheme === "sqlite") return Either.left(new DatabaseUrlInvalid({ scheme, missing: "path" }))
   return Either.left(new DatabaseUrlInvalid({ scheme }))
 }
 

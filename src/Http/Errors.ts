@@ -43,6 +43,18 @@ export class NotReady extends Schema.TaggedError<NotReady>()(
 ) {}
 
 /**
+ * The database cannot be reached (connection refused or reset, too many connections, the server
+ * shutting down, no connection within the driver's connect timeout): worth retrying, as
+ * `PoolTimeout` is. The driver's reason goes to the log only. A statement the database refused
+ * stays a 500.
+ */
+export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>()(
+  "DatabaseUnavailable",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 503 })
+) {}
+
+/**
  * Anything unexpected (a database failure, a defect). The cause goes to the log under the
  * request id; the client gets only the id to quote.
  */

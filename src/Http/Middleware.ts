@@ -269,8 +269,15 @@ const failureResponse = (
 }
 
 /**
+ * Set by a handler whose 5xx answer reports a known state rather than a fault: `/ready` while the
+ * database is away. A load balancer polls it every few seconds, and each poll's ERROR line
+ * flooded the error log for as long as an outage lasted; its request line is a WARN instead.
+ */
+export const expectedOutage: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(false)
+
+/**
  * One log line per request: method, path, status, durationMs, requestId; ERROR for 5xx (with the
- * cause), INFO otherwise. Headers are never logged, so neither is a key.
+ * cause; WARN when the handler said `expectedOutage`), INFO otherwise. Headers are never logged, so neither is a key.
  *
  * Kept cheap on purpose (it runs on every request): one `annotateLogs`, no spans, no extra fibers.
  */
@@ -318,7 +325,7 @@ export const logRequests =
           headers = { ...headers, "www-authenticate": WWW_AUTHENTICATE }
         }
         response = HttpServerResponse.setHeaders(response, headers)
-        const level = status >= 500 ? LogLevel.Error : LogLevel.Info
+        const level = status < 500 ? LogLevel.Info : fiber.getFiberRef(expectedOutage) ? LogLevel.Warning : LogLevel.Error
         return Effect.as(
           line(fiber, request, status, started, requestId, level, status >= 500 ? failure : undefined),
           response

@@ -18,7 +18,8 @@
  *     nothing (a dry run: `NothingWritten`) or it was refused (401);
  *   - PostChanges notifications drop the named post, Reset drops all: every committed write, by
  *     any process on the database, is announced there by AnnouncingPostRepository (LISTEN/NOTIFY
- *     on PostgreSQL);
+ *     on PostgreSQL). While the LISTEN connection is down (`Lost` until `Reset`) other processes'
+ *     writes go unheard: everything is dropped and nothing is kept until it is back;
  *   - on SQLite, `PRAGMA data_version` is polled each second when the DatabasePool is present:
  *     a commit by another process (e.g. `inkwell import` on the same file) drops everything;
  *   - RESPONSE_CACHE_TTL bounds whatever nothing announced;
@@ -86,6 +87,8 @@ export class ResponseStore {
   private bytes = 0
   /** Bumped by every invalidation: a miss stores its answer only if none happened meanwhile. */
   epoch = 0
+  /** Nothing is kept while set: changes by other processes would go unheard (PostChanges `Lost`). */
+  suspended = false
   hits = 0
   misses = 0
 
@@ -108,7 +111,7 @@ export class ResponseStore {
   }
 
   set(key: string, entry: Entry): void {
-    if (entry.bytes > this.options.maxBytes) return
+    if (this.suspended || entry.bytes > this.options.maxBytes) return
     this.remove(key)
     entry.referenced = false
     this.entries.set(key, entry)
@@ -345,6 +348,11 @@ export interface ResponseCacheShape {
   readonly middleware: <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<E, R>
   /** Drops the post at `slug` (and every list); `ALL_POSTS` drops everything. */
   readonly invalidate: (slug: string) => Effect.Effect<void>
+  /**
+   * `true`: drops everything and keeps nothing until called with `false` (which drops everything
+   * again): for while changes by other processes cannot be heard.
+   */
+  readonly suspend: (suspended: boolean) => Effect.Effect<void>
   readonly stats: Effect.Effect<CacheStats>
 }
 
@@ -452,6 +460,11 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
     lookup,
     middleware,
     invalidate: (slug) => Effect.sync(() => store.invalidate(slug)),
+    suspend: (suspended) =>
+      Effect.sync(() => {
+        store.suspended = suspended
+        store.invalidate(ALL_POSTS)
+      }),
     stats: Effect.sync(() => store.stats)
   }
 }
@@ -462,7 +475,13 @@ const followChanges = (cache: ResponseCacheShape) =>
     const changes = yield* Effect.serviceOption(PostChanges)
     if (Option.isNone(changes)) return
     yield* changes.value.changes.pipe(
-      Stream.runForEach((change) => cache.invalidate(change._tag === "Reset" ? ALL_POSTS : change.slug)),
+      Stream.runForEach((change) =>
+        change._tag === "Changed"
+          ? cache.invalidate(change.slug)
+          // Lost: other processes' writes go unheard until Reset, which may take as long as the
+          // database is away; answers kept meanwhile would be served stale for the whole TTL.
+          : cache.suspend(change._tag === "Lost")
+      ),
       Effect.forkScoped
     )
   })

@@ -14,8 +14,9 @@ import {
   HttpServerResponse
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Deferred, Duration, Effect, Exit, FiberSet, Layer, Option, Scope } from "effect"
+import { Deferred, Duration, Effect, Exit, FiberRef, FiberSet, Layer, Option, Ref, Scope } from "effect"
 import { createServer, type Server } from "node:http"
+import { describeFailure } from "../Database/Unreachable.js"
 import * as PostsHttp from "../Posts/Http.js"
 import { siteUrlGiven } from "../Site/SiteConfig.js"
 import { Posts } from "../Posts/Posts.js"
@@ -24,7 +25,7 @@ import type { ExtraRoute } from "./AllowedMethods.js"
 import { ApiKeys } from "./ApiKeys.js"
 import { NotReady } from "./Errors.js"
 import * as HttpConfig from "./HttpConfig.js"
-import { ApiKeyAuthLive, apiFailures, requestMiddlewareConfig } from "./Middleware.js"
+import { ApiKeyAuthLive, apiFailures, expectedOutage, requestMiddlewareConfig } from "./Middleware.js"
 import { Compression } from "./Compression.js"
 import * as FrontDoor from "./FrontDoor.js"
 import { ResponseCache } from "./ResponseCache.js"
@@ -37,17 +38,46 @@ export { SettlingResponse }
 /** What `apiFailuresLayerWith` takes: a route a host mounts beside the API. */
 export type { ExtraRoute }
 
+/**
+ * How long `/ready` waits for the database. A database that does not answer at all (a host gone,
+ * packets dropped) held the check until REQUEST_TIMEOUT (30 s), past a load balancer's own
+ * deadline, and then answered `RequestTimedOut`: an answer it can act on, soon, is the point.
+ */
+export const READY_TIMEOUT = Duration.seconds(2)
+
 const systemHandlers = (api: typeof InkwellApi) =>
   HttpApiBuilder.group(api, "system", (handlers) =>
     Effect.gen(function* () {
       const posts = yield* Posts
+      /** Whether the last check failed: why is logged when it starts failing, not on every poll. */
+      const wasNotReady = yield* Ref.make(false)
       return handlers
         .handle("health", () => Effect.succeed({ status: "ok" as const }))
         .handle("ready", () =>
           posts.ping.pipe(
-            Effect.as({ status: "ready" as const }),
-            Effect.tapError((error) => Effect.logWarning("not ready", error.message)),
-            Effect.mapError(() => new NotReady({ message: "the database is not reachable" }))
+            Effect.mapError((error) => ({ reason: describeFailure(error), message: "the database is not reachable" })),
+            // The answer does not wait for the check to wind down: a query on a connection that
+            // stopped answering took 5 s more to interrupt.
+            Effect.disconnect,
+            Effect.timeoutFail({
+              duration: READY_TIMEOUT,
+              onTimeout: () => {
+                const message = `the database did not answer within ${Duration.format(READY_TIMEOUT)}`
+                return { reason: message, message }
+              }
+            }),
+            Effect.matchEffect({
+              onSuccess: () =>
+                Effect.flatMap(Ref.getAndSet(wasNotReady, false), (was) =>
+                  was ? Effect.logInfo("ready again") : Effect.void).pipe(Effect.as({ status: "ready" as const })),
+              // Said once per outage, not on every poll of a load balancer; the request line says each.
+              onFailure: ({ message, reason }) =>
+                Effect.flatMap(Ref.getAndSet(wasNotReady, true), (was) =>
+                  was ? Effect.void : Effect.logWarning(`not ready: ${reason}`)).pipe(
+                  Effect.zipRight(FiberRef.set(expectedOutage, true)),
+                  Effect.zipRight(Effect.fail(new NotReady({ message })))
+                )
+            })
           )
         )
     })

@@ -13,6 +13,7 @@ import { Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
 import {
   BadRequest,
+  DatabaseUnavailable,
   InternalServerError,
   PayloadTooLarge,
   PostMoved,
@@ -322,6 +323,7 @@ export class PostsApi extends HttpApiGroup.make("posts")
   .addError(Unauthorized)
   .addError(InternalServerError)
   .addError(PoolTimeout)
+  .addError(DatabaseUnavailable)
   .addError(RequestTimedOut)
   .annotate(OpenApi.Description, "Reading posts")
 {}
@@ -407,6 +409,7 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
   .addError(PayloadTooLarge)
   .addError(InternalServerError)
   .addError(PoolTimeout)
+  .addError(DatabaseUnavailable)
   .addError(RequestTimedOut)
   .annotate(OpenApi.Description, "Writing posts (API key required)")
 {}

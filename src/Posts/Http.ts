@@ -11,13 +11,14 @@ import {
   type HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
-import { DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
+import { Cause, DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
-import { type PostNotFound, StaleVersion } from "../Domain/Errors.js"
+import { type DatabaseError, type PostNotFound, StaleVersion } from "../Domain/Errors.js"
+import { isUnreachable } from "../Database/Unreachable.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
-import { BadRequest, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
+import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
 import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, uploadStream } from "../Http/Middleware.js"
@@ -121,14 +122,24 @@ export const encodePost = (post: Post): typeof Post.Encoded => ({
 const postResponse = (post: Post, status = 200, headers: Record<string, string> = {}) =>
   HttpServerResponse.unsafeJson(encodePost(post), { status, headers: { etag: etagOf(post), ...headers } })
 
-/** A `DatabaseError`'s cause is for the log only: as a defect it reaches the request logger, which answers a bare 500. */
+/**
+ * A `DatabaseError`'s cause is for the log only. A database that cannot be reached is a 503
+ * `DatabaseUnavailable` (the client may retry, as after `PoolTimeout`), its reason logged here;
+ * any other failure becomes a defect, which the request logger answers with a bare 500.
+ */
 const databaseErrorsAsDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.catchIf(
     effect,
-    (error): error is Extract<E, { readonly _tag: "DatabaseError" }> =>
+    (error): error is Extract<E, DatabaseError> =>
       typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "DatabaseError",
-    (error) => Effect.die(error)
-  ) as Effect.Effect<A, Exclude<E, { readonly _tag: "DatabaseError" }>, R>
+    (error) =>
+      isUnreachable(error.cause)
+        ? Effect.zipRight(
+          Effect.logWarning(`${error.message}: the database cannot be reached`, Cause.fail(error)),
+          Effect.fail(new DatabaseUnavailable({ message: "the database cannot be reached right now; try again shortly" }))
+        )
+        : Effect.die(error)
+  ) as Effect.Effect<A, Exclude<E, { readonly _tag: "DatabaseError" }> | DatabaseUnavailable, R>
 
 /** Reads are public; a key, when presented, must be right, and then shows drafts too. */
 const isEditor = (keys: ApiKeysShape, request: HttpServerRequest.HttpServerRequest) => {

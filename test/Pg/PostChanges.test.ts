@@ -3,13 +3,14 @@
  * PostgreSQL database, as two server processes would have; and the in-process SQLite variant.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer, Option, Queue } from "effect"
-import { type AddressInfo, connect, createServer, type Socket } from "node:net"
+import { Context, Duration, Effect, Layer, Option, Queue, Schedule } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import { type ListenOptions, PostChange, PostChanges } from "../../src/Database/PostChanges.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
-import { adminQuery, createDatabase, describePg, terminateBackends } from "../fixtures/pg.js"
+import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import { get, postJson, newPost, testServer } from "../Http/harness.js"
+import { adminQuery, createDatabase, describePg, silenceableRelay, terminateBackends } from "../fixtures/pg.js"
 
 /** What one process builds: its own pool and its own listener. */
 const processStack = (url: string, options: ListenOptions = {}) =>
@@ -22,69 +23,23 @@ const processStack = (url: string, options: ListenOptions = {}) =>
 const build = (url: string, options: ListenOptions = {}) =>
   Effect.map(Layer.build(processStack(url, options)), Context.get(PostChanges))
 
-/**
- * A TCP relay to `target` on 127.0.0.1 whose open connections can be made to go silent: bytes
- * are no longer passed either way and nothing is closed, as when a NAT or firewall on the way
- * forgets a connection. Connections opened later are relayed again.
- */
-const silenceableRelay = (target: URL) =>
-  Effect.acquireRelease(
-    Effect.async<{
-      readonly url: (database: string) => string
-      readonly silenceAll: () => number
-      readonly close: (done: () => void) => void
-    }>((resume) => {
-      const open = new Set<() => void>()
-      const sockets = new Set<Socket>()
-      const server = createServer((client) => {
-        const upstream = connect(Number(target.port || 5432), target.hostname)
-        for (const socket of [client, upstream]) {
-          sockets.add(socket)
-          socket.on("error", () => undefined)
-          socket.on("close", () => sockets.delete(socket))
-        }
-        client.pipe(upstream)
-        upstream.pipe(client)
-        const silence = () => {
-          client.unpipe(upstream)
-          upstream.unpipe(client)
-          client.pause()
-          upstream.pause()
-        }
-        open.add(silence)
-        client.on("close", () => open.delete(silence))
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as AddressInfo
-        resume(Effect.succeed({
-          // Silent sockets never end by themselves: destroyed, so that the server can close.
-          close: (done) => {
-            sockets.forEach((socket) => socket.destroy())
-            server.close(() => done())
-          },
-          url: (database: string) => {
-            const relayed = new URL(database)
-            relayed.hostname = "127.0.0.1"
-            relayed.port = String(port)
-            return relayed.toString()
-          },
-          silenceAll: () => {
-            const n = open.size
-            for (const silence of open) silence()
-            open.clear()
-            return n
-          }
-        }))
-      })
-    }),
-    (relay) => Effect.async<void>((resume) => relay.close(() => resume(Effect.void)))
-  )
-
 /** The next change, failing the test instead of hanging when none arrives. */
 const next = (queue: Queue.Dequeue<PostChange>) =>
   Queue.take(queue).pipe(
     Effect.timeoutFail({ duration: Duration.seconds(10), onTimeout: () => new Error("no change arrived within 10 s") })
   )
+
+/**
+ * After a lost connection: `Lost` first (once per failed attempt to reconnect), then the next
+ * other change, returned.
+ */
+const nextAfterLost = (queue: Queue.Dequeue<PostChange>) =>
+  Effect.gen(function*() {
+    assert.deepStrictEqual(yield* next(queue), PostChange.Lost(), "Lost is told first")
+    let change = yield* next(queue)
+    while (change._tag === "Lost") change = yield* next(queue)
+    return change
+  })
 
 describe("PostChanges in memory (SQLite)", () => {
   it.scoped("a published slug reaches every subscriber", () =>
@@ -154,7 +109,7 @@ describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
       assert.deepStrictEqual(yield* next(heard), PostChange.Changed({ slug: "imported" }))
     }).pipe(Effect.scoped))
 
-  it.live("after the listener's connection is killed it reconnects, says Reset, and hears later changes", () =>
+  it.live("after the listener's connection is killed it says Lost, reconnects, says Reset, and hears later changes", () =>
     Effect.gen(function*() {
       const a = yield* build(database.url)
       const b = yield* build(database.url)
@@ -164,14 +119,14 @@ describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
 
       const killed = yield* Effect.promise(() => terminateBackends(database.url))
       assert.isAtLeast(killed, 2, "both LISTEN connections were terminated")
-      assert.deepStrictEqual(yield* next(atB), PostChange.Reset())
+      assert.deepStrictEqual(yield* nextAfterLost(atB), PostChange.Reset())
 
       // The publisher's pool lost its connections too; a later publish opens a fresh one.
       yield* a.publish("after").pipe(Effect.retry({ times: 2 }))
       assert.deepStrictEqual(yield* next(atB), PostChange.Changed({ slug: "after" }))
     }).pipe(Effect.scoped))
 
-  it.live("a LISTEN connection that goes silent (no reset, no close) is noticed by its probe: Reset, then later changes", () =>
+  it.live("a LISTEN connection that goes silent (no reset, no close) is noticed by its probe: Lost, Reset, then later changes", () =>
     Effect.gen(function*() {
       const relay = yield* silenceableRelay(new URL(database.url))
       const a = yield* build(database.url)
@@ -183,8 +138,57 @@ describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
       assert.isAtLeast(relay.silenceAll(), 1, "b's connections went silent")
       // Lost on the silent connection: what Reset is for.
       yield* a.publish("unheard")
-      assert.deepStrictEqual(yield* next(atB), PostChange.Reset())
+      assert.deepStrictEqual(yield* nextAfterLost(atB), PostChange.Reset())
       yield* a.publish("after")
       assert.deepStrictEqual(yield* next(atB), PostChange.Changed({ slug: "after" }))
     }).pipe(Effect.scoped))
+
+  it.live("while the LISTEN connection is down the response cache holds nothing and keeps nothing; after Reset it keeps again", () =>
+    Effect.gen(function*() {
+      // A database of its own: it is closed to new connections below.
+      const own = yield* Effect.acquireRelease(Effect.promise(() => createDatabase()), (db) => Effect.promise(() => db.drop()))
+      const setAllowConnections = (allow: boolean) =>
+        Effect.promise(() => adminQuery(`ALTER DATABASE ${own.name} ALLOW_CONNECTIONS ${allow}`))
+      yield* Effect.addFinalizer(() => setAllowConnections(true))
+      const server = testServer().pipe(
+        Layer.provideMerge(
+          ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "10 minutes" }).pipe(
+            Layer.provide(processStack(own.url, { probeInterval: "200 millis", probeTimeout: "500 millis" }))
+          )
+        )
+      )
+      yield* Effect.gen(function*() {
+        const cache = yield* ResponseCache
+        const cached = () => cache.lookup("GET", "/posts/kept", false, undefined) !== undefined
+        /** Polls `condition` (the cache follows changes on a fiber of its own) for up to 10 s. */
+        const eventually = (condition: () => boolean, what: string) =>
+          Effect.suspend(() => condition() ? Effect.void : Effect.fail(new Error(what))).pipe(
+            Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 })
+          )
+        yield* postJson("/posts", newPost({ title: "Kept" }))
+        assert.strictEqual((yield* get("/posts/kept")).status, 200)
+        assert.isTrue(cached(), "kept while LISTEN is up")
+
+        // The listener is cut off and cannot come back: no Reset will follow.
+        yield* setAllowConnections(false)
+        const killed = yield* Effect.promise(() =>
+          adminQuery(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = '${own.name}' AND application_name = 'inkwell-listen'`
+          )
+        )
+        assert.strictEqual(killed.rowCount, 1)
+        yield* eventually(() => !cached(), "the cached answer was dropped when LISTEN was lost")
+        assert.strictEqual((yield* get("/posts/kept")).status, 200)
+        assert.isFalse(cached(), "nothing is kept while LISTEN is down")
+        assert.strictEqual((yield* cache.stats).entries, 0)
+
+        yield* setAllowConnections(true)
+        // Once LISTEN is back (Reset), answers are kept again.
+        yield* get("/posts/kept").pipe(
+          Effect.filterOrFail(() => cached(), () => new Error("not kept after the reconnect")),
+          Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 })
+        )
+      }).pipe(Effect.provide(server))
+    }).pipe(Effect.scoped), 30_000)
 })

@@ -1,0 +1,70 @@
+/**
+ * Database failures read for what they say: whether the database cannot be reached (nothing
+ * about the statement), worth a 503 and a retry where a statement the database refused is a
+ * 500; and, for a log line, what caused them.
+ */
+
+/** Node's socket errors: the server refused, reset, or is not there. */
+const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"])
+
+/**
+ * PostgreSQL's: too many connections (53300), the server shutting down or starting up
+ * (57P01-57P03), and the connection-exception class (08...).
+ */
+const isUnreachableSqlState = (code: string) =>
+  code === "53300" || code === "57P01" || code === "57P02" || code === "57P03" || code.startsWith("08")
+
+/**
+ * pg's own errors carry no code: a connection closed under a statement ("Connection terminated
+ * unexpectedly", "... due to connection timeout") and pg-pool's connect timeout.
+ */
+const UNREACHABLE_MESSAGE = /^Connection terminated|^timeout exceeded when trying to connect/
+
+const describes = (error: unknown): boolean => {
+  if (typeof error !== "object" || error === null) return false
+  const { code, message, errors } = error as { readonly code?: unknown; readonly message?: unknown; readonly errors?: unknown }
+  if (typeof code === "string" && (SOCKET_CODES.has(code) || isUnreachableSqlState(code))) return true
+  if (typeof message === "string" && UNREACHABLE_MESSAGE.test(message)) return true
+  // A host with several addresses (localhost: ::1 and 127.0.0.1) is refused on each: an AggregateError.
+  return Array.isArray(errors) && errors.length > 0 && errors.every(describes)
+}
+
+/**
+ * `cause` (a `DatabaseError`'s: the driver's `SqlError`, whose `cause` is pg's error) or anything
+ * it was caused by says the database cannot be reached.
+ */
+export const isUnreachable = (cause: unknown): boolean => {
+  let current = cause
+  // SqlError -> pg error -> ...: a few levels at most, and never a cycle.
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    if (describes(current)) return true
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return false
+}
+
+/** An error's own words: its message, or (an AggregateError's is often empty) its errors'. */
+const wordsOf = (error: object): string | undefined => {
+  const { message, errors } = error as { readonly message?: unknown; readonly errors?: unknown }
+  if (typeof message === "string" && message.length > 0) return message
+  if (Array.isArray(errors) && errors.length > 0) {
+    return errors.map((inner) => typeof inner === "object" && inner !== null ? wordsOf(inner) ?? String(inner) : String(inner)).join("; ")
+  }
+  return undefined
+}
+
+/**
+ * A failure and what caused it, in one line: `database operation "PostRepository.ping" failed:
+ * Failed to acquire connection: connect ECONNREFUSED 127.0.0.1:5432`. The top message alone
+ * said only which operation failed, never why.
+ */
+export const describeFailure = (failure: unknown): string => {
+  const said: Array<string> = []
+  let current = failure
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    const words = typeof current === "object" ? wordsOf(current) : String(current)
+    if (words !== undefined && !said.includes(words)) said.push(words)
+    current = typeof current === "object" ? (current as { readonly cause?: unknown }).cause : undefined
+  }
+  return said.length === 0 ? String(failure) : said.join(": ")
+}
