@@ -423,8 +423,9 @@ const isBulkImport = (request: HttpServerRequest.HttpServerRequest, includeUrlIm
 /**
  * Refuses an oversized body with 413 and the typed `PayloadTooLarge` body:
  *   - a declared one (Content-Length over the limit) without reading it, closing the connection
- *     (the unread body is still on the wire): the request is routed and authenticated as any
- *     (a write without a valid key is 401, never 413), and the handler's read of the body fails;
+ *     (the unread body is still on the wire): with a valid key at once, before any handler
+ *     runs; otherwise the request is routed and authenticated as any (a write without a valid
+ *     key is 401, never 413), and a handler's read of the body fails;
  *   - an undeclared one (chunked upload) as soon as more than the limit has been read: the body
  *     is read through a byte counter (`cappedRequest`), the handler's read fails, and the rest
  *     of the upload is read and discarded, so the client (which may still be sending) gets the
@@ -444,10 +445,13 @@ export const limitBody =
       const declared = request.headers["content-length"]
       if (declared !== undefined) {
         if (Number(declared) > options.maxBodySize) {
-          // Routed as any request, with a body that fails when read (413): a write without a valid
-          // key is 401 first (ApiKeyAuth runs before the handler reads), as for any body. Not a
-          // Node request: answered 413 here.
-          const refused = refusedBodyRequest(request)
+          // A write with a valid key: 413 here, before any handler runs (routed, a handler that
+          // reads no body, a DELETE, did its work). Any other is routed as any request, with a
+          // body that fails when read (413): a write without a valid key is 401 first (ApiKeyAuth
+          // runs before the handler reads). Not a Node request: answered 413 here.
+          const keys = Context.getOption(fiber.currentContext, ApiKeys)
+          const keyed = Option.isSome(keys) && keys.value.fromHeaders(request.headers) === "valid"
+          const refused = keyed ? undefined : refusedBodyRequest(request)
           const answer = refused === undefined
             ? Effect.succeed(encodeJson(PayloadTooLarge, tooLarge(options.maxBodySize), 413))
             : Effect.provideService(app, HttpServerRequest.HttpServerRequest, refused)

@@ -248,6 +248,13 @@ describe("posts API", () => {
         const refused = yield* answerTo(method, path, "application/json", (1 << 20) + 1)
         assert.deepStrictEqual(refused, { status: 401, connection: "close" }, `${method} ${path} without a key`)
       }
+      // A write that reads no body is refused too, before it runs: the post is still there.
+      assert.strictEqual((yield* postJson("/posts", newPost({ title: "Kept" }))).status, 201)
+      assert.deepStrictEqual(
+        yield* answerTo("DELETE", "/posts/kept", "application/json", (1 << 20) + 1, { "x-api-key": KEY }),
+        { status: 413, connection: "close" }
+      )
+      assert.strictEqual((yield* send(HttpClientRequest.get("/posts/kept"))).status, 200)
     }).pipe(Effect.provide(testServer()))
   )
 
