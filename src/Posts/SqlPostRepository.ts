@@ -559,7 +559,7 @@ const BM25 = `bm25(post_search, ${SEARCH_WEIGHTS.title}.0, ${SEARCH_WEIGHTS.tags
  *
  * PostgreSQL: each post's stored tsvector (post_search, GIN-indexed, which answers `:*` prefixes
  * too) against `to_tsquery` of `tsQuery(terms)`, quoted words, never the reader's text, each of
- * which must be one lexeme to PostgreSQL's parser (`tsOperands`: else nothing matches); ranked by
+ * none of which PostgreSQL's parser may drop (`tsOperands`: else nothing matches); ranked by
  * ts_rank (higher is better) over the stored tsvectors, never parsing a body at query time.
  * Both take the query as a bound parameter.
  */
@@ -586,15 +586,15 @@ export const searchStatement = (
     `
   }
   const text = tsQuery(terms)
-  // Every word one lexeme to PostgreSQL, or no match (`tsOperands`): a constant, evaluated once.
-  const oneLexemeEach = sql.and(tsOperands(terms).map((operand) => sql`numnode(to_tsquery('simple', ${operand})) = 1`))
+  // No word PostgreSQL's parser drops (`tsOperands`), or no match: a constant, evaluated once.
+  const noneDropped = sql.and(tsOperands(terms).map((operand) => sql`numnode(to_tsquery('simple', ${operand})) > 0`))
   // plainto_tsquery of one word is that word whole (a bare word: no syntax to quote).
   const whole = prefix === undefined
     ? sql.literal("")
     : sql`(s.document @@ plainto_tsquery('simple', ${prefix})) DESC, `
   return sql`
     SELECT p.* FROM post_search s JOIN posts p ON p.id = s.post_id
-    WHERE s.document @@ to_tsquery('simple', ${text}) AND ${oneLexemeEach}${and}
+    WHERE s.document @@ to_tsquery('simple', ${text}) AND ${noneDropped}${and}
     ORDER BY ${whole}ts_rank(s.document, to_tsquery('simple', ${text})) DESC, p.sort_at DESC, p.id DESC
     LIMIT ${limit + 1} OFFSET ${offset}
   `

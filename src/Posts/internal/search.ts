@@ -136,11 +136,11 @@ export const tsQuery = (terms: SearchTerms): string =>
 
 /**
  * Each word of `terms` as a `to_tsquery` text of its own (`tsOperand`), for the statement to check
- * that PostgreSQL reads it as one lexeme. Its parser reads a quoted operand again: a word it splits
- * ("x²y", "8e88716f": 'x' <-> 'y', a number and a word) would become a phrase of its parts, which
- * posts without the word have too, and a word it drops ("½") would leave the others to match alone:
- * both find more than the word. A query with such a word finds nothing on PostgreSQL instead, as its
- * index never has that word (the index is parsed by the same parser).
+ * that PostgreSQL's parser keeps something of it. A word it drops ("½") would leave the others to
+ * match alone, finding posts without it: such a query finds nothing on PostgreSQL instead. A word
+ * it splits ("x²y", "8e88716f": 'x' <-> 'y', a number and a word) is kept: the index holds the
+ * post's text split the same way, so the phrase of its parts finds the post with the word (and
+ * one with those parts side by side, a rare extra, rather than nothing).
  */
 export const tsOperands = (terms: SearchTerms): Array<string> =>
   [...terms.words, ...(terms.prefix === undefined ? [] : [terms.prefix])].map(tsOperand)
