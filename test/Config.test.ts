@@ -117,7 +117,7 @@ describe("configuration errors", () => {
 
   it.effect("HOST takes IPv4 and IPv6 addresses and host names", () =>
     Effect.gen(function* () {
-      for (const host of ["0.0.0.0", "127.0.0.1", "::", "::1", "fe80::1", "localhost", "db-1.internal", "example.com.", "a1"]) {
+      for (const host of ["0.0.0.0", "127.0.0.1", "::", "::1", "fe80::1", "localhost", "db-1.internal", "example.com.", "a1", "my_app", "web_1.proxy_net"]) {
         assert.strictEqual((yield* read(HttpConfig.ServerConfig, { HOST: host })).host, host)
       }
     }))

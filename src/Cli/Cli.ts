@@ -226,12 +226,19 @@ const checkValues = (values: ReadonlyArray<GivenValue>) =>
 
 const runCommand = Command.run(command, { name: "inkwell", version: "0.1.0" })
 
+/** The command line's words before a `--` (after it, paths that only look like options). */
+const optionWords = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const words = argv.slice(2)
+  const end = words.indexOf("--")
+  return end === -1 ? words : words.slice(0, end)
+}
+
 /**
  * @effect/cli's `--wizard` asks its questions on standard input: with no terminal there (a pipe,
  * /dev/null, CI) it waited forever, for answers nobody could give. Refused as bad usage instead.
  */
 const wizardWithoutTerminal = (argv: ReadonlyArray<string>, interactive: boolean): Either.Either<void, UsageError> =>
-  !interactive && argv.slice(2).includes("--wizard")
+  !interactive && optionWords(argv).includes("--wizard")
     ? Either.left(new UsageError({ message: "--wizard asks its questions in a terminal, and standard input is not one" }))
     : Either.void
 

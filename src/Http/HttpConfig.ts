@@ -14,7 +14,8 @@ export const port = Config.integer("PORT").pipe(
 
 /**
  * An IP address, or a host name as RFC 1123 spells one (labels of letters, digits and hyphens,
- * neither first nor last a hyphen). A name of digits only is a mistyped address (999.1.1.1),
+ * neither first nor last a hyphen), underscores allowed too: Docker Compose names services and
+ * containers with them (`my_app`), and resolvers answer for such names. A name of digits only is a mistyped address (999.1.1.1),
  * not a name. Checked here so a typo stops the start before a database is opened, where
  * listening would only fail after the migrations.
  */
@@ -23,13 +24,13 @@ export const isHost = (text: string): boolean => {
   const name = text.endsWith(".") ? text.slice(0, -1) : text
   if (name.length === 0 || name.length > 253) return false
   const labels = name.split(".")
-  return labels.every((label) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(label)) &&
+  return labels.every((label) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i.test(label)) &&
     !labels.every((label) => /^\d+$/.test(label))
 }
 
 /** `HOST` (default 127.0.0.1: only this machine; set 0.0.0.0 to listen on every interface). */
 export const host = Config.string("HOST").pipe(
-  Config.validate({ message: "must be an IP address or a host name (letters, digits, hyphens and dots)", validation: isHost }),
+  Config.validate({ message: "must be an IP address or a host name (letters, digits, hyphens, underscores and dots)", validation: isHost }),
   Config.withDefault("127.0.0.1")
 )
 

@@ -64,6 +64,11 @@ describe("inkwell CLI", () => {
       assert.strictEqual(await wizard.exit, 2, args.join(" "))
       assert.include(wizard.stderr(), "--wizard asks its questions in a terminal, and standard input is not one")
     }
+    // After `--`, a path that only looks like the option.
+    const path = inkwell(["import", "--dry-run", "--", "--wizard"])
+    path.child.stdin!.end()
+    assert.strictEqual(await path.exit, 0)
+    assert.notInclude(path.stderr(), "--wizard asks")
   }, 60_000)
 
   it("import --help names the IMPORT_* variable behind each default it states", async () => {

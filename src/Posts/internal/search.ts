@@ -178,6 +178,8 @@ export interface Relevance {
 export const scoreOf = (post: Pick<Post, "title" | "body" | "tags">, terms: SearchTerms): Relevance | undefined => {
   const title = wordsOf(post.title)
   const tags = post.tags.flatMap(wordsOf)
+  // NFC before the cut (as the SQL stores index it), then `wordsOf`'s fold, whose NFC of an NFC
+  // text is a quick check, not a second copy of the body.
   const body = wordsOf(leading(post.body.normalize("NFC"), MAX_INDEXED_CHARS))
   const weighed = (term: string, prefix: boolean) =>
     SEARCH_WEIGHTS.title * count(title, term, prefix) + SEARCH_WEIGHTS.tags * count(tags, term, prefix) +
