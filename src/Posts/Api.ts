@@ -283,7 +283,10 @@ export const UpdateConditions = Schema.Struct({
  * A read's security: anonymous (`{}`), or ApiKeyAuth's schemes (declared by the write group),
  * either of which shows drafts and scheduled posts. The platform wrote `security: []` (no
  * middleware on the group): Swagger's "Try it out" at /docs then never sent the key, and could
- * not list drafts (`status=draft` without one is 401).
+ * not list drafts (`status=draft` without one is 401). The schemes are declared in the OpenAPI
+ * document only by a group with ApiKeyAuth: an API serving these reads without `PostsAdminApi`
+ * must declare them itself (README, Embedding). Not a security middleware on this group: it would
+ * run on every read, and the handlers already read the key where it matters.
  */
 const OPTIONAL_KEY = [{}, { apiKey: [] }, { bearer: [] }]
 
