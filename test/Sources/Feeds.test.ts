@@ -397,6 +397,15 @@ describe("format detection", () => {
       )
     }))
 
+  it.effect("a Latin-1 feed labelled UTF-8 is read, its few undecodable bytes replaced (was: refused as binary data)", () =>
+    Effect.gen(function*() {
+      const xml = `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Caf\u00e9</title><item><title>Caf\u00e9 news</title><description>x</description></item></channel></rss>`
+      const latin1 = Uint8Array.from([...xml].map((c) => c.charCodeAt(0)))
+      const layer = servedBy({ "/rss": { body: latin1, type: "application/rss+xml; charset=utf-8" } })
+      const { entries } = yield* collect(fromUrl("https://x.example/rss")).pipe(Effect.provide(layer))
+      assert.strictEqual(entries[0]!.input.title, "Caf\ufffd news")
+    }))
+
   it.effect("decodes ISO-8859-1 from the XML declaration", () =>
     Effect.gen(function*() {
       const xml = `<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><item><title>Caf\u00e9</title><description>x</description></item></channel></rss>`
