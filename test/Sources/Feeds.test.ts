@@ -470,6 +470,34 @@ describe("html helpers", () => {
     }
   })
 
+  it("isoDate reads hour-only and spaced ISO offsets and unambiguous zone names (were: the item failed)", () => {
+    const zone = globalThis.process.env["TZ"]
+    globalThis.process.env["TZ"] = "Asia/Tokyo"
+    try {
+      const cases: ReadonlyArray<readonly [string, string]> = [
+        ["2024-01-02T10:00:00+02", "2024-01-02T08:00:00.000Z"],
+        ["2024-01-02T10:00:00-05", "2024-01-02T15:00:00.000Z"],
+        ["2024-01-02 10:00:00 +02:00", "2024-01-02T08:00:00.000Z"],
+        ["2024-01-02T10:00 +0200", "2024-01-02T08:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 CET", "2024-01-02T09:00:00.000Z"],
+        ["Tue, 02 Jul 2024 10:00:00 CEST", "2024-07-02T08:00:00.000Z"],
+        ["Tue, 02 Jul 2024 10:00:00 BST", "2024-07-02T09:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 JST", "2024-01-02T01:00:00.000Z"],
+        ["Tue, 02 Jul 2024 10:00:00 AEST", "2024-07-02T00:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 ACST", "2024-01-02T00:30:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 HST", "2024-01-02T20:00:00.000Z"],
+        ["Tue Jul 02 10:00:00 CEST 2024", "2024-07-02T08:00:00.000Z"],
+        ["2024-07-02 10:00:00 MSK", "2024-07-02T07:00:00.000Z"]
+      ]
+      for (const [text, expected] of cases) assert.strictEqual(isoDate(text), expected, text)
+      // Names that stand for several offsets, and no zone at all, stay unread.
+      for (const bad of ["Tue, 02 Jan 2024 10:00:00 IST", "Tue, 02 Jan 2024 10:00:00 XYZT", "2024-01-02T10:00:00+2"]) assert.isUndefined(isoDate(bad), bad)
+    } finally {
+      if (zone === undefined) delete globalThis.process.env["TZ"]
+      else globalThis.process.env["TZ"] = zone
+    }
+  })
+
   it("isoDate reads epoch milliseconds, and leaves out a number no date can be (it threw)", () => {
     assert.strictEqual(isoDate(1400000000000), "2014-05-13T16:53:20.000Z")
     for (const bad of [1e20, -1e20, Number.NaN, Number.POSITIVE_INFINITY]) assert.isUndefined(isoDate(bad), String(bad))
