@@ -271,10 +271,10 @@ const wellFormedOverrides = (overrides: Overrides): Overrides => {
  * Refused here instead, the same in every store. The limits leave room for three UTF-8 bytes
  * per UTF-16 unit (the most any takes) beside the row's other columns.
  */
-const checkLengths = (aliases: ReadonlyArray<string>, source: string, aliasLine: number | undefined) => {
+const checkLengths = (aliases: ReadonlyArray<string>, source: string, aliasLine: () => number | undefined) => {
   for (const alias of aliases) {
     if (alias.length > ALIAS_MAX_LENGTH) {
-      throw new Reject("aliases", `alias ${quoted(alias)} is longer than ${ALIAS_MAX_LENGTH} characters (${alias.length})`, aliasLine)
+      throw new Reject("aliases", `alias ${quoted(alias)} is longer than ${ALIAS_MAX_LENGTH} characters (${alias.length})`, aliasLine())
     }
   }
   if (source.length > SOURCE_MAX_LENGTH) {
@@ -282,22 +282,23 @@ const checkLengths = (aliases: ReadonlyArray<string>, source: string, aliasLine:
   }
 }
 
-/** C0 and C1 control characters but the white space ones (`oneLine` makes those a space). */
-const CONTROL = /[\u0001-\u0008\u000E-\u001F\u007F-\u009F]/
-/** A run of spaces holding a line break, tab, vertical tab or form feed. */
-const BREAKS = /[ \t\n\v\f\r\u2028\u2029]*[\t\n\v\f\r\u2028\u2029][ \t\n\v\f\r\u2028\u2029]*/g
+/** C0 and C1 control characters but the white space ones and NEL (`oneLine` makes those a space). */
+const CONTROL = /[\u0001-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]/
+/** A run of spaces holding a line break (NEL, U+0085, among them), tab, vertical tab or form feed. */
+const BREAKS = /[ \t\n\v\f\r\u0085\u2028\u2029]*[\t\n\v\f\r\u0085\u2028\u2029][ \t\n\v\f\r\u0085\u2028\u2029]*/g
 
 /**
  * A title, tag or author name as the one line it is shown on (a heading, a tag list, a feed's
- * `<title>`, the sitemap): a line break or tab in it becomes one space (a YAML `|` title, a feed
- * title spread over lines), so a tag page is not one nobody can type. Any other control
- * character (U+0001–U+001F, U+007F–U+009F) is no text anyone meant: refused, naming the field.
+ * `<title>`, the sitemap): a line break (NEL too) or tab in it becomes one space (a YAML `|`
+ * title, a feed title spread over lines), so a tag page is not one nobody can type. Any other
+ * control character (U+0001–U+001F, U+007F–U+009F) is no text anyone meant: refused, naming the
+ * field. `line` is asked only then: finding a key's line scans the front matter.
  * Other spacing (a no-break space before "!") is kept as written.
  */
-const oneLine = (text: string, field: string, line: number | undefined): string => {
+const oneLine = (text: string, field: string, line: () => number | undefined): string => {
   const control = CONTROL.exec(text)
   if (control !== null) {
-    throw new Reject(field, `contains a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")})`, line)
+    throw new Reject(field, `contains a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")})`, line())
   }
   return text.replace(BREAKS, " ").trim()
 }
@@ -377,7 +378,7 @@ const build = (
   hash: string,
   config: ProcessorConfig
 ): NewPost => {
-  for (const [key, value] of Object.entries(parsed.data)) checkNesting(value, "metadata", key, lineOfKey(parsed, key))
+  for (const [key, value] of Object.entries(parsed.data)) checkNesting(value, "metadata", key, () => lineOfKey(parsed, key))
   const fm = wellFormedFrontMatter(parsed)
   const overrides = wellFormedOverrides(givenOverrides)
   const sourceName = wellFormedValue(givenSource, "source", undefined) as string
@@ -385,13 +386,15 @@ const build = (
   const d = fm.data
 
   const rawTitle = overrides.title ?? f.text("title", "title")
+  // Looked up only for an error (`oneLine`).
+  const titleLine = () => overrides.title !== undefined ? undefined : lineOfKey(fm, "title")
   // Title, tags and body in NFC, as every store's search index reads them: SQLite has no NFC of
   // its own, so a decomposed "café" stored as given were another word there than in the others.
   const title = rawTitle === undefined
     ? ""
-    : oneLine(rawTitle, "title", overrides.title !== undefined ? undefined : lineOfKey(fm, "title")).normalize("NFC")
+    : oneLine(rawTitle, "title", titleLine).normalize("NFC")
   if (title.length > TITLE_MAX_LENGTH) {
-    throw new Reject("title", `${quoted(title)} is longer than ${TITLE_MAX_LENGTH} characters (${title.length})`, overrides.title !== undefined ? undefined : lineOfKey(fm, "title"))
+    throw new Reject("title", `${quoted(title)} is longer than ${TITLE_MAX_LENGTH} characters (${title.length})`, titleLine())
   }
   if (title === "") {
     throw new Reject("title", rawTitle === undefined ? "missing title (set \"title\" in the front matter, or as a field of a JSON post)" : "title is empty", rawTitle === undefined ? undefined : lineOfKey(fm, "title"))
@@ -453,12 +456,11 @@ const build = (
           ...f.strings(taxonomies?.categories, "taxonomies", "tags", { numbers: true }).map((tag) => [tag, "taxonomies"] as const)
         ].map(([tag, key]) => [tag.normalize("NFC"), key] as const)
   const lineOf = (key: string | undefined) => key === undefined ? undefined : lineOfKey(fm, key)
-  const oneLineTags = taggedBy.map(([tag, key]) => [oneLine(tag, "tags", lineOf(key)), key] as const).filter(([tag]) => tag !== "")
+  const oneLineTags = taggedBy.map(([tag, key]) => [oneLine(tag, "tags", () => lineOf(key)), key] as const).filter(([tag]) => tag !== "")
   for (const [tag, key] of oneLineTags) {
-    const line = lineOf(key)
-    if (tag.length > 100) throw new Reject("tags", `tag ${quoted(tag)} is longer than 100 characters`, line)
+    if (tag.length > 100) throw new Reject("tags", `tag ${quoted(tag)} is longer than 100 characters`, lineOf(key))
     // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.
-    if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`, line)
+    if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`, lineOf(key))
   }
   // One per `tagKey`, in its first spelling: readers see one tag "Rust" (tag pages, counts), so
   // `[Rust, rust]` stored both, a post listing the same tag twice.
@@ -476,7 +478,7 @@ const build = (
             ? [...f.strings(extra.authors, "extra.authors", "authors", named), ...f.strings(extra.author, "extra.author", "authors", named)]
             : [])
         ])
-  const authorsLine = overrides.authors !== undefined ? undefined : lineOfKey(fm, d.authors !== undefined ? "authors" : "author")
+  const authorsLine = () => overrides.authors !== undefined ? undefined : lineOfKey(fm, d.authors !== undefined ? "authors" : "author")
   const authors = dedupe(givenAuthors.map((author) => oneLine(author, "authors", authorsLine)).filter((author) => author !== ""))
 
   const summaryKey = f.firstKey(SUMMARY_KEYS)
@@ -501,7 +503,7 @@ const build = (
   const aliases = overrides.aliases !== undefined
     ? cleanList(overrides.aliases)
     : dedupe(f.strings(d.aliases, "aliases", "aliases"))
-  checkLengths(aliases, sourceName, overrides.aliases !== undefined ? undefined : lineOfKey(fm, "aliases"))
+  checkLengths(aliases, sourceName, () => overrides.aliases !== undefined ? undefined : lineOfKey(fm, "aliases"))
 
   const metadata: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(d)) if (!CONSUMED_KEYS.has(k)) defineKey(metadata, k, toJsonSafe(v))
@@ -640,13 +642,13 @@ export const MAX_METADATA_DEPTH = 64
  * recursively (hashing, copying), ~3,000 levels of `{"a":{"a":...}}` overflowed the stack: a
  * rejection naming "body" and "Maximum call stack size exceeded".
  */
-const checkNesting = (value: unknown, field: string, key?: string, line?: number, depth = 0) => {
+const checkNesting = (value: unknown, field: string, key?: string, line?: () => number | undefined, depth = 0) => {
   const stack: Array<readonly [unknown, number]> = [[value, depth]]
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!
     if (v === null || typeof v !== "object") continue
     if (depth >= MAX_METADATA_DEPTH) {
-      throw new Reject(field, `${key === undefined ? field : `front matter "${key}"`} is nested deeper than ${MAX_METADATA_DEPTH} levels`, line)
+      throw new Reject(field, `${key === undefined ? field : `front matter "${key}"`} is nested deeper than ${MAX_METADATA_DEPTH} levels`, line?.())
     }
     for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, depth + 1])
   }

@@ -88,8 +88,17 @@ const notAFeed = (resource: Pick<FetchedResource, "finalUrl" | "bytes" | "conten
     reason: `neither JSON nor XML (content type "${resource.contentType || "none"}", ${describeStart(text, resource.bytes)})`
   })
 
-/** Control characters other than whitespace, or U+FFFD (bytes that are no UTF-8), near the start. */
-const isBinary = (text: string): boolean => /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/.test(text.slice(0, 512))
+/**
+ * Control characters other than whitespace near the start, or mostly U+FFFD (bytes that are no
+ * UTF-8) there. A few U+FFFD are text in another encoding than its label says (a Latin-1 "Café"
+ * in a feed served as UTF-8), which parses as before; compressed or binary data is mostly them.
+ */
+const isBinary = (text: string): boolean => {
+  const head = text.slice(0, 512)
+  if (/[\u0000-\u0008\u000e-\u001f\u007f]/.test(head)) return true
+  const replaced = head.length - head.replaceAll("\ufffd", "").length
+  return replaced > 0 && replaced * 4 >= head.length
+}
 
 /**
  * How a body that is no feed begins, for a message: its first characters when they are text;

@@ -214,7 +214,7 @@ export const isoDate = (value: unknown): string | undefined => {
   // That includes the space-separated form of Ghost and SQL dumps ("2024-05-14 10:00:00"), which
   // `Date` would read in the host's zone: a CLI import on a laptop shifted every such date.
   const local = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text)
-  const date = local !== null ? new Date(`${local[1]}T${local[2]}Z`) : inUtcUnlessZoned(text)
+  const date = local !== null ? new Date(`${local[1]}T${local[2]}Z`) : inUtcUnlessZoned(withReadableZone(text))
   return Number.isNaN(date.getTime()) || !isCalendarDay(text) ? undefined : date.toISOString()
 }
 
@@ -252,6 +252,31 @@ const describeBadDate = (value: unknown): string =>
  * ("(CEST)") are left out first, as `Date` ignores them.
  */
 const ZONE = /\b(?:UTC?|GMT|[ECMP][SD]T)\b|(?:\d|\s)Z\b|[+-]\d{2}:?\d{2}$/i
+
+/**
+ * Zone names feeds use that `Date` does not know (it knows UT, GMT and the North American
+ * EST..PDT), as `GMT` offsets, which it reads anywhere in the text. Only names that stand for
+ * one offset: IST (India, Ireland, Israel), CST (also China) and the like are left unread.
+ */
+const NAMED_ZONES: Readonly<Record<string, string>> = {
+  CET: "+0100", CEST: "+0200", EET: "+0200", EEST: "+0300", WET: "+0000", WEST: "+0100", BST: "+0100", MSK: "+0300",
+  JST: "+0900", KST: "+0900", AEST: "+1000", AEDT: "+1100", ACST: "+0930", AWST: "+0800", NZST: "+1200", NZDT: "+1300",
+  HST: "-1000", AKST: "-0900", AKDT: "-0800"
+}
+const NAMED_ZONE = new RegExp(`\\b(${Object.keys(NAMED_ZONES).join("|")})\\b`)
+
+/**
+ * `text` with its zone in a form `Date` reads: an ISO offset of hours only (`+02`) or after a
+ * space (`10:00:00 +02:00`) written `+02:00` after the time, a zone name from `NAMED_ZONES` as
+ * its offset. A name only in a comment ("+02:00 (CEST)") is not read, as `Date` skips comments.
+ */
+const withReadableZone = (text: string): string => {
+  const iso = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*([+-]\d{2})(?::?(\d{2}))?$/.exec(text)
+  if (iso !== null) return `${iso[1]}T${iso[2]}${iso[3]}:${iso[4] ?? "00"}`
+  const outside = text.replace(/\([^)]*\)/g, " ")
+  const named = NAMED_ZONE.exec(outside)
+  return named === null ? text : outside.replace(NAMED_ZONE, `GMT${NAMED_ZONES[named[1]!]}`)
+}
 
 /**
  * `text` read by `Date`, as UTC when it names no zone. `Date` reads such a string ("Tue, 02 Jan

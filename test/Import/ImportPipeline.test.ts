@@ -214,6 +214,41 @@ describe("one path by several spellings", () => {
       assert.deepStrictEqual([again.unchanged, again.failed], [2, 0], JSON.stringify(again.failures))
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 
+  it.scoped("NDJSON records stored under a link's spelling (`<file>#<slug>`, `<file>:<line>`) are found again through the real path", () =>
+    Effect.gen(function*() {
+      const dir = realpathSync(yield* tempDir())
+      const lines = [{ title: "Alpha", body: "A." }, { title: "Beta", body: "B." }].map((r) => JSON.stringify(r)).join("\n")
+      yield* writeFiles(dir, { "t6/posts.ndjson": `${lines}\n` })
+      symlinkSync(`${dir}/t6`, `${dir}/t6link`)
+      assert.strictEqual((yield* importDir(`${dir}/t6/posts.ndjson`)).imported, 2)
+      // As an earlier version stored an import of `t6link/posts.ndjson`: by slug, and before that by line.
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql`UPDATE posts SET source = CASE slug WHEN 'alpha' THEN ${`${dir}/t6link/posts.ndjson#alpha`} ELSE ${`${dir}/t6link/posts.ndjson:2`} END`)
+      const again = yield* importDir(`${dir}/t6link/posts.ndjson`)
+      assert.deepStrictEqual([again.unchanged, again.failed], [2, 0], JSON.stringify(again.failures))
+      // Stored under the real path from now on, at the same version.
+      assert.deepStrictEqual((yield* rows).map((r) => [r.source.slice(dir.length + 1), r.version]), [
+        ["t6/posts.ndjson#alpha", 1],
+        ["t6/posts.ndjson#beta", 1]
+      ])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("a post found through a link's spelling is stored under the real path: retitled later, it moves (was: a second copy)", () =>
+    Effect.gen(function*() {
+      const dir = realpathSync(yield* tempDir())
+      yield* writeFiles(dir, { "t7/one.md": markdownPost("One"), "t7/two.md": markdownPost("Two") })
+      symlinkSync(`${dir}/t7`, `${dir}/t7link`)
+      assert.strictEqual((yield* importDir(`${dir}/t7`)).imported, 2)
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`UPDATE posts SET source = replace(source, '/t7/', '/t7link/')`)
+      const again = yield* importDir(`${dir}/t7`)
+      assert.deepStrictEqual([again.unchanged, again.failed], [2, 0], JSON.stringify(again.failures))
+      assert.deepStrictEqual((yield* rows).map((r) => [r.source.slice(dir.length + 1), r.version]), [["t7/one.md", 1], ["t7/two.md", 1]])
+      yield* writeFiles(dir, { "t7/one.md": markdownPost("One renamed") })
+      const retitled = yield* importDir(`${dir}/t7`)
+      assert.deepStrictEqual([retitled.imported, retitled.updated, retitled.unchanged], [0, 1, 1])
+      assert.deepStrictEqual((yield* rows).map((r) => [r.slug, r.source.slice(dir.length + 1)]), [["one-renamed", "t7/one.md"], ["two", "t7/two.md"]])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
   it.scoped("a path named twice, and a file named beside its directory, are read once (was: counted and failed twice)", () =>
     Effect.gen(function*() {
       const dir = realpathSync(yield* tempDir())

@@ -524,7 +524,12 @@ describe("text every store keeps alike", () => {
     assert.strictEqual(accepted(processInputSync(new PostInput({ title: "Bonjour\u00A0!", body: "x" }), "api")).title, "Bonjour\u00A0!")
     assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [ok, \"x\\u0002\"]\n---\nText" })), "a.md:3 tags: contains a control character (U+0002)")
     assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: \"a\\u007Fb\"\n---\nText" })), "a.md:2 title: contains a control character (U+007F)")
-    assert.strictEqual(refusal(processInputSync(new PostInput({ title: "T", body: "x", authors: ["A\u0085"] }), "api")), "api authors: contains a control character (U+0085)")
+    assert.strictEqual(refusal(processInputSync(new PostInput({ title: "T", body: "x", authors: ["A\u0086"] }), "api")), "api authors: contains a control character (U+0086)")
+  })
+
+  it("NEL (U+0085) is a line break in a title, tag or author: a space, as \\n is (was: refused as a control character)", () => {
+    const post = accepted(processInputSync(new PostInput({ title: "Two\u0085lines", body: "x", tags: ["web\u0085 dev"], authors: ["Ada\u0085Lovelace"] }), "api"))
+    assert.deepStrictEqual([post.title, post.tags, post.authors], ["Two lines", ["web dev"], ["Ada Lovelace"]])
   })
 
   it("a title is at most 1,000 characters (PostgreSQL could not index a title of a megabyte): longer fails, named", () => {

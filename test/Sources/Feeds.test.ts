@@ -397,6 +397,15 @@ describe("format detection", () => {
       )
     }))
 
+  it.effect("a Latin-1 feed labelled UTF-8 is read, its few undecodable bytes replaced (was: refused as binary data)", () =>
+    Effect.gen(function*() {
+      const xml = `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Caf\u00e9</title><item><title>Caf\u00e9 news</title><description>x</description></item></channel></rss>`
+      const latin1 = Uint8Array.from([...xml].map((c) => c.charCodeAt(0)))
+      const layer = servedBy({ "/rss": { body: latin1, type: "application/rss+xml; charset=utf-8" } })
+      const { entries } = yield* collect(fromUrl("https://x.example/rss")).pipe(Effect.provide(layer))
+      assert.strictEqual(entries[0]!.input.title, "Caf\ufffd news")
+    }))
+
   it.effect("decodes ISO-8859-1 from the XML declaration", () =>
     Effect.gen(function*() {
       const xml = `<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><item><title>Caf\u00e9</title><description>x</description></item></channel></rss>`
@@ -455,6 +464,34 @@ describe("html helpers", () => {
         ["2024-01-02 10:00:00 UTC", "2024-01-02T10:00:00.000Z"]
       ]
       for (const [text, expected] of cases) assert.strictEqual(isoDate(text), expected, text)
+    } finally {
+      if (zone === undefined) delete globalThis.process.env["TZ"]
+      else globalThis.process.env["TZ"] = zone
+    }
+  })
+
+  it("isoDate reads hour-only and spaced ISO offsets and unambiguous zone names (were: the item failed)", () => {
+    const zone = globalThis.process.env["TZ"]
+    globalThis.process.env["TZ"] = "Asia/Tokyo"
+    try {
+      const cases: ReadonlyArray<readonly [string, string]> = [
+        ["2024-01-02T10:00:00+02", "2024-01-02T08:00:00.000Z"],
+        ["2024-01-02T10:00:00-05", "2024-01-02T15:00:00.000Z"],
+        ["2024-01-02 10:00:00 +02:00", "2024-01-02T08:00:00.000Z"],
+        ["2024-01-02T10:00 +0200", "2024-01-02T08:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 CET", "2024-01-02T09:00:00.000Z"],
+        ["Tue, 02 Jul 2024 10:00:00 CEST", "2024-07-02T08:00:00.000Z"],
+        ["Tue, 02 Jul 2024 10:00:00 BST", "2024-07-02T09:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 JST", "2024-01-02T01:00:00.000Z"],
+        ["Tue, 02 Jul 2024 10:00:00 AEST", "2024-07-02T00:00:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 ACST", "2024-01-02T00:30:00.000Z"],
+        ["Tue, 02 Jan 2024 10:00:00 HST", "2024-01-02T20:00:00.000Z"],
+        ["Tue Jul 02 10:00:00 CEST 2024", "2024-07-02T08:00:00.000Z"],
+        ["2024-07-02 10:00:00 MSK", "2024-07-02T07:00:00.000Z"]
+      ]
+      for (const [text, expected] of cases) assert.strictEqual(isoDate(text), expected, text)
+      // Names that stand for several offsets, and no zone at all, stay unread.
+      for (const bad of ["Tue, 02 Jan 2024 10:00:00 IST", "Tue, 02 Jan 2024 10:00:00 XYZT", "2024-01-02T10:00:00+2"]) assert.isUndefined(isoDate(bad), bad)
     } finally {
       if (zone === undefined) delete globalThis.process.env["TZ"]
       else globalThis.process.env["TZ"] = zone

@@ -282,14 +282,30 @@ export const sameSource = (stored: string, incoming: string): boolean =>
  * a symbolic link (a linked home or synced folder) is stored under the link's spelling. Such a
  * post still belongs to the file its stored path leads to now. Asked only when the two spellings
  * differ (a slug held by a post of another source: rare), so the file system is read then only.
+ * An NDJSON record's source names its file and then the record (`<file>#<slug>`, or the legacy
+ * `<file>:<line>`, see `lineSource`): only the file part is a path to resolve.
  */
 const linkedSource = (stored: string, incoming: string): boolean => {
   if (!isAbsolute(incoming)) return false
+  if (realFile(stored) === incoming) return true
+  const hash = stored.lastIndexOf("#")
+  if (hash > 0) {
+    const file = realFile(stored.slice(0, hash))
+    if (file !== undefined && file + stored.slice(hash) === incoming) return true
+  }
+  const line = LEGACY_LINE.exec(stored)
+  if (line === null) return false
+  const file = realFile(line[1]!)
+  return file !== undefined && incoming.startsWith(`${file}#`)
+}
+
+/** Where `path` leads, resolved from this process's directory; `undefined` when it leads nowhere. */
+const realFile = (path: string): string | undefined => {
   try {
-    return realpathSync.native(resolve(stored)) === incoming
+    return realpathSync.native(resolve(path))
   } catch {
     // Gone, unreadable, or not a path at all ("api", a URL): not the same file.
-    return false
+    return undefined
   }
 }
 
@@ -394,10 +410,20 @@ export const upsertAll = <E, R>(
       return { slug: post.slug, source: post.source, action: "updated", movedFrom: from } satisfies UpsertOutcome
     })
 
-  /** Same source at `existing`: unchanged by content hash, else replaced one version later. */
+  /**
+   * Same source at `existing`: unchanged by content hash, else replaced one version later. An
+   * unchanged post stored under another spelling of its source (relative, through a link) is
+   * stored under the incoming one, at the same version: later runs then find it by that source
+   * (`load`, `movedFrom`, the fast path) instead of resolving the old spelling every time.
+   */
   const refresh = (post: NewPost, existing: Post) =>
     existing.contentHash === post.contentHash
-      ? Effect.succeed(outcome(post, "unchanged", existing.slug))
+      ? existing.source === post.source
+        ? Effect.succeed(outcome(post, "unchanged", existing.slug))
+        : Effect.as(
+          store.replace(existing, new Post({ ...existing, source: post.source }, true)),
+          outcome(post, "unchanged", existing.slug)
+        )
       : buildReplacement(OPERATION, existing, post, now, existing.slug, validate).pipe(
         Effect.tap((next) => store.replace(existing, next)),
         Effect.as(outcome(post, "updated", existing.slug))
