@@ -273,6 +273,9 @@ const NAMED_ZONE = new RegExp(`\\b(${Object.keys(NAMED_ZONES).join("|")})\\b`)
 const withReadableZone = (text: string): string => {
   const iso = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*([+-]\d{2})(?::?(\d{2}))?$/.exec(text)
   if (iso !== null) return `${iso[1]}T${iso[2]}${iso[3]}:${iso[4] ?? "00"}`
+  // An RFC 822 date with an hour-only offset ("10:00:00 +02"), which `Date` passes over: "+0200".
+  const hourOnly = /(\d{2}:\d{2}(?::\d{2})?\s+[+-]\d{2})$/.exec(text)
+  if (hourOnly !== null) return `${text}00`
   const outside = text.replace(/\([^)]*\)/g, " ")
   const named = NAMED_ZONE.exec(outside)
   return named === null ? text : outside.replace(NAMED_ZONE, `GMT${NAMED_ZONES[named[1]!]}`)
