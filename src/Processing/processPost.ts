@@ -27,7 +27,7 @@ import { defineKey, distinctTags, makeNewPost, type NewPost, Slug, TocEntry, typ
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter, textAfterKey } from "./frontMatter.js"
 import { htmlToText, renderMarkdown } from "./markdown.js"
-import { contentHash, countWords, normalizeForHash, readingTimeMinutes, sha256Hex, SLUG_MAX_LENGTH, slugify, truncateText } from "./text.js"
+import { contentHash, countWords, isWellFormed, normalizeForHash, NUL, readingTimeMinutes, sha256Hex, SLUG_MAX_LENGTH, slugify, toWellFormed, truncateText } from "./text.js"
 
 export const defaultProcessorConfig: ProcessorConfig = { wordsPerMinute: 230, excerptLength: 280 }
 
@@ -170,10 +170,6 @@ export const ALIAS_MAX_LENGTH = 500
 /** Longest `source` (a file path, a record's `source`), in UTF-16 units. */
 export const SOURCE_MAX_LENGTH = 800
 
-const NUL = "\u0000"
-/** String.prototype.toWellFormed (Node 20; not in the ES2022 lib this compiles against). */
-const toWellFormed = (s: string): string => (s as unknown as { toWellFormed(): string }).toWellFormed()
-const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
 
 /**
  * The markdown body as stored: each U+0000 as U+FFFD, as CommonMark reads it ("for security

@@ -18,7 +18,7 @@ import { NewPost, Post, PostInput, TocEntry } from "../Domain/Post.js"
 import { parseDateString } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
 import { inputHash, processInputSync } from "./processPost.js"
-import { SLUG_MAX_LENGTH } from "./text.js"
+import { NUL, SLUG_MAX_LENGTH, toWellFormed } from "./text.js"
 
 /** Something that could not become a post; `skipped` for what is not a post at all. */
 export interface Rejected {
@@ -210,11 +210,11 @@ const oldSlugsOf = (value: unknown): ReadonlyArray<string> | string => {
   const bad = value.findIndex((slug) => typeof slug !== "string" || slug.trim() === "")
   if (bad !== -1) return `[${bad}]: expected a non-empty string, got ${JSON.stringify(value[bad])}`
   const slugs = value as Array<string>
-  const nul = slugs.findIndex((slug) => slug.includes("\u0000"))
+  const nul = slugs.findIndex((slug) => slug.includes(NUL))
   if (nul !== -1) return `[${nul}]: contains a NUL character (U+0000)`
   const long = slugs.findIndex((slug) => slug.length > SLUG_MAX_LENGTH)
   if (long !== -1) return `[${long}]: longer than ${SLUG_MAX_LENGTH} characters (${slugs[long]!.length})`
-  return slugs.map((slug) => (slug as unknown as { toWellFormed(): string }).toWellFormed())
+  return slugs.map(toWellFormed)
 }
 
 /**

@@ -106,3 +106,15 @@ export const sha256Hex = (text: string): string => createHash("sha256").update(t
 
 /** sha256 hex of the normalized input. */
 export const contentHash = (raw: string): string => sha256Hex(normalizeForHash(raw))
+
+/** U+0000: PostgreSQL refuses it in text and JSON, where SQLite stores it. */
+export const NUL = "\u0000"
+
+/** String.prototype.isWellFormed (Node 20; not in the ES2022 lib this compiles against): no lone surrogate. */
+export const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+/** String.prototype.toWellFormed: each lone surrogate as U+FFFD, as a UTF-8 encoder writes it. */
+export const toWellFormed = (s: string): string => (s as unknown as { toWellFormed(): string }).toWellFormed()
+
+/** Text every store keeps alike: no NUL, no lone surrogate. */
+export const keptAlike = (s: string): boolean => !s.includes(NUL) && isWellFormed(s)

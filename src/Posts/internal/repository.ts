@@ -7,6 +7,7 @@ import { DateTime, Effect, Encoding, Either, Option, Schema } from "effect"
 import { realpathSync } from "node:fs"
 import { isAbsolute, relative, resolve } from "node:path"
 import { DatabaseError, InvalidCursor, StaleVersion } from "../../Domain/Errors.js"
+import { keptAlike } from "../../Processing/text.js"
 import { makeValidPost, type NewPost, Post, PostId } from "../../Domain/Post.js"
 import {
   DEFAULT_PAGE_SIZE,
@@ -98,9 +99,7 @@ export interface Cursor {
  * No id holds a NUL or a lone surrogate: a cursor whose id does is no cursor this service gave
  * (and PostgreSQL refused the NUL with a 500 where SQLite compared it), so it is a bad cursor, 400.
  */
-const CursorId = Schema.String.pipe(
-  Schema.filter((id) => !id.includes("\u0000") && (id as unknown as { isWellFormed(): boolean }).isWellFormed())
-)
+const CursorId = Schema.String.pipe(Schema.filter(keptAlike))
 
 const CursorJson = Schema.parseJson(Schema.Tuple(Schema.Int, CursorId))
 
