@@ -12,7 +12,7 @@
  * of them (`ServerSettings`).
  */
 import { Cause, Config, ConfigError, Effect, Layer } from "effect"
-import { FeedClientConfig } from "./Clients/FeedClientOptions.js"
+import { FeedAllowPrivateConfig, FeedClientConfig } from "./Clients/FeedClientOptions.js"
 import { DatabaseConfig, ProcessorConfig } from "./Config.js"
 import { DatabasePool } from "./Database/DatabasePool.js"
 import * as Migrations from "./Database/Migrations.js"
@@ -97,7 +97,8 @@ export const ServerSettings = Config.all([
   ProcessorConfig,
   SiteConfigFromEnv,
   ImportConfig,
-  FeedClientConfig
+  FeedClientConfig,
+  FeedAllowPrivateConfig
 ])
 
 /** The HTTP server (API, docs and reader site) with everything it needs. */

@@ -18,16 +18,21 @@
  * - No trace context is sent: the spans stay ours, the hosts are arbitrary.
  * - A gzip, deflate or br body is decoded as it streams, and the size limit counts decoded
  *   bytes; any other `Content-Encoding` is a `DecodeError` naming it (its bytes are no text).
+ * - A guarded client (the server's, `FeedClient.Server`) refuses every hop whose address is
+ *   loopback, private, link-local and the like (Destination.ts) with `DestinationRefused`, never
+ *   retried: a literal IP is checked here, a name by the agent's `lookup` at connect time.
  */
 import { HttpClient, HttpClientRequest, type HttpClientResponse, type Headers } from "@effect/platform"
 import { NodeHttpClient, NodeStream } from "@effect/platform-node"
 import type { Duplex } from "node:stream"
 import * as Zlib from "node:zlib"
-import { Clock, type ConfigError, Context, Duration, Effect, Either, Layer, Schedule, Stream } from "effect"
+import { Clock, Config, type ConfigError, Context, Duration, Effect, Either, Layer, Schedule, Stream } from "effect"
 import { FairSemaphore } from "../Database/FairSemaphore.js"
-import { FeedClientConfig, type FeedClientInput, FeedClientOptions, type FeedClientSettings } from "./FeedClientOptions.js"
+import { guardedLookup, literalRefusal, RefusedAddressError, resolveRefusal } from "./Destination.js"
+import { FeedAllowPrivateConfig, FeedClientConfig, type FeedClientInput, FeedClientOptions, type FeedClientSettings } from "./FeedClientOptions.js"
 import {
   DecodeError,
+  DestinationRefused,
   type FeedError,
   HttpStatusError,
   InvalidUrl,
@@ -63,6 +68,12 @@ export interface FeedClientShape {
   readonly settings: FeedClientSettings
   /** GETs `url` with timeout, retries, deadline, redirect and size limits. */
   readonly get: (url: string, options?: GetOptions) => Effect.Effect<FetchedResource, FeedError>
+  /**
+   * Fails when a guarded client would refuse `url` as it resolves now (its literal IP, or the
+   * addresses of its name); fetches nothing. Lets a caller refuse before doing anything else;
+   * `get` checks again on every hop, at connect time. Always succeeds on an unguarded client.
+   */
+  readonly checkDestination: (url: string) => Effect.Effect<void, DestinationRefused | InvalidUrl>
 }
 
 /** Every coding the body is decoded from (`DECODERS`): feeds are text, and shrink a lot. */
@@ -139,8 +150,15 @@ const describe = (e: unknown): string => {
   return String(e)
 }
 
-/** Builds the service over whatever `HttpClient` is in context. */
-export const makeFeedClient = (settings: FeedClientSettings): Effect.Effect<FeedClientShape, never, HttpClient.HttpClient> =>
+/**
+ * Builds the service over whatever `HttpClient` is in context. `guarded`: refuse addresses of the server's own network (Destination.ts). The literal IPs are
+ * checked here; names only when the `HttpClient` connects through `guardedLookup`, as
+ * `FeedClient.layerGuarded`'s does.
+ */
+export const makeFeedClient = (
+  settings: FeedClientSettings,
+  guarded = false
+): Effect.Effect<FeedClientShape, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     // No trace headers (`traceparent`, `b3`): a feed's host is a stranger, and they would tell it
     // our trace and span ids and invite it into a trace it is no part of.
@@ -214,6 +232,12 @@ export const makeFeedClient = (settings: FeedClientSettings): Effect.Effect<Feed
         let current = start
         const chain = [start.href]
         for (;;) {
+          if (guarded) {
+            const refused = literalRefusal(current)
+            if (refused !== undefined) {
+              return yield* new DestinationRefused({ url: current.href, host: refused.address, address: refused.address, kind: refused.kind })
+            }
+          }
           const request = HttpClientRequest.get(current, {
             headers: { "user-agent": settings.userAgent, "accept-encoding": ACCEPT_ENCODING, ...options.headers },
             accept: options.accept ?? DEFAULT_ACCEPT
@@ -222,6 +246,8 @@ export const makeFeedClient = (settings: FeedClientSettings): Effect.Effect<Feed
             Effect.mapError((e) =>
               e._tag === "RequestError" && e.reason === "InvalidUrl"
                 ? new InvalidUrl({ url: current.href, reason: describe(e) })
+                : e.cause instanceof RefusedAddressError
+                ? new DestinationRefused({ url: current.href, host: e.cause.hostname, address: e.cause.address, kind: e.cause.kind })
                 : new NetworkError({ url: current.href, attempts, reason: describe(e), cause: e })
             )
           )
@@ -288,8 +314,29 @@ export const makeFeedClient = (settings: FeedClientSettings): Effect.Effect<Feed
       )
     })
 
-    return { settings, get }
+    const checkDestination = (url: string): Effect.Effect<void, DestinationRefused | InvalidUrl> =>
+      Effect.flatMap(parseHttpUrl(url), (parsed) =>
+        guarded
+          ? Effect.flatMap(Effect.promise(() => resolveRefusal(parsed)), (refused) =>
+            refused === undefined
+              ? Effect.void
+              : Effect.fail(
+                new DestinationRefused({
+                  url: parsed.href,
+                  host: literalRefusal(parsed) === undefined ? parsed.hostname : refused.address,
+                  address: refused.address,
+                  kind: refused.kind
+                })
+              ))
+          : Effect.void)
+
+    return { settings, get, checkDestination }
   })
+
+/** Node's `http` client whose agents resolve names through `guardedLookup`. */
+const guardedHttpClient: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layerWithoutAgent.pipe(
+  Layer.provide(NodeHttpClient.makeAgentLayer({ lookup: guardedLookup }))
+)
 
 const settingsOf = (options: FeedClientOptions | FeedClientInput): FeedClientSettings =>
   options instanceof FeedClientOptions ? options.settings : FeedClientOptions.make(options).settings
@@ -309,8 +356,24 @@ export class FeedClient extends Context.Tag("Inkwell/FeedClient")<FeedClient, Fe
     Effect.flatMap(FeedClientConfig, makeFeedClient)
   )
 
-  /** `layerConfig` on Node's `http` client: what the CLI and the server use. */
+  /**
+   * On Node's `http` client, refusing addresses of the server's own network on every hop
+   * (`DestinationRefused`): for fetching URLs that someone else chose. Brings its own client.
+   */
+  static readonly layerGuarded = (options: FeedClientOptions | FeedClientInput = {}): Layer.Layer<FeedClient> =>
+    Layer.effect(FeedClient, makeFeedClient(settingsOf(options), true)).pipe(Layer.provide(guardedHttpClient))
+
+  /** `layerConfig` on Node's `http` client, fetching from anywhere: what the operator's CLI uses. */
   static readonly Default: Layer.Layer<FeedClient, ConfigError.ConfigError> = FeedClient.layerConfig.pipe(
     Layer.provide(NodeHttpClient.layer)
+  )
+
+  /**
+   * What `POST /posts/import-url` fetches with: `FEED_*` settings, guarded (`layerGuarded`)
+   * unless `FEED_ALLOW_PRIVATE=true`.
+   */
+  static readonly Server: Layer.Layer<FeedClient, ConfigError.ConfigError> = Layer.unwrapEffect(
+    Effect.map(Config.all([FeedClientConfig, FeedAllowPrivateConfig]), ([settings, allowPrivate]) =>
+      allowPrivate ? FeedClient.layer(settings).pipe(Layer.provide(NodeHttpClient.layer)) : FeedClient.layerGuarded(settings))
   )
 }

@@ -136,3 +136,11 @@ export const FeedClientConfig: Config.Config<FeedClientSettings> = Config.all({
   hostConcurrency: intAtLeast("FEED_HOST_CONCURRENCY", defaultSettings.hostConcurrency, 1),
   maxRedirects: intAtLeast("FEED_MAX_REDIRECTS", defaultSettings.maxRedirects, 0)
 })
+
+/**
+ * `FEED_ALLOW_PRIVATE` (false): whether the server (`POST /posts/import-url`) may fetch from
+ * loopback, private, link-local and similar addresses (Destination.ts). Only for a server whose
+ * API keys are all trusted with its network, or for tests. The CLI fetches from anywhere
+ * regardless: its operator already has the network.
+ */
+export const FeedAllowPrivateConfig: Config.Config<boolean> = Config.boolean("FEED_ALLOW_PRIVATE").pipe(Config.withDefault(false))

@@ -116,6 +116,26 @@ export class TooManyRedirects extends Schema.TaggedError<TooManyRedirects>()("To
   }
 }
 
+/**
+ * The server may not fetch from there: the URL's host is, or resolves to, an address of its own
+ * network (loopback, private, link-local, ...). Only the server's client refuses these (see
+ * Destination.ts); `FEED_ALLOW_PRIVATE=true` turns the check off.
+ */
+export class DestinationRefused extends Schema.TaggedError<DestinationRefused>()("DestinationRefused", {
+  url: Schema.String,
+  /** The URL's host as written (a name, or the literal IP). */
+  host: Schema.String,
+  /** The address refused: the literal IP, or what `host` resolved to. */
+  address: Schema.String,
+  /** "loopback", "private", "link-local", "unspecified", "multicast", "shared (CGNAT)", "broadcast". */
+  kind: Schema.String
+}) {
+  get message() {
+    const what = this.host === this.address ? `${this.address} is` : `${this.host} resolves to ${this.address},`
+    return `${this.url}: ${what} a ${this.kind} address, which the server does not fetch from; set FEED_ALLOW_PRIVATE=true to allow`
+  }
+}
+
 /** Every failure of the feed client and the sources built on it. */
 export type FeedError =
   | InvalidUrl
@@ -125,6 +145,7 @@ export type FeedError =
   | DecodeError
   | NetworkError
   | TooManyRedirects
+  | DestinationRefused
 
 /**
  * Failures worth another attempt: the network, timeouts of one attempt, 408, 429 and 5xx.

@@ -64,6 +64,17 @@ export class InternalServerError extends Schema.TaggedError<InternalServerError>
   HttpApiSchema.annotations({ status: 500 })
 ) {}
 
+/**
+ * `POST /posts/import-url` named a URL the server does not fetch from: its host is, or resolves
+ * to, an address of the server's own network (the feed client's `DestinationRefused`, whose
+ * message this is). Nothing was imported.
+ */
+export class UrlRefused extends Schema.TaggedError<UrlRefused>()(
+  "UrlRefused",
+  { message: Schema.String, url: Schema.String },
+  HttpApiSchema.annotations({ status: 422 })
+) {}
+
 /** The body is not what its Content-Type says (malformed JSON, bad encoding). */
 export class BadRequest extends Schema.TaggedError<BadRequest>()(
   "BadRequest",

@@ -13,6 +13,7 @@ import { Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
 import {
   BadRequest,
+  UrlRefused,
   DatabaseUnavailable,
   InternalServerError,
   PayloadTooLarge,
@@ -405,7 +406,9 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
       .setPayload(ImportUrlPayload)
       .addSuccess(ImportSummary)
       .addError(UnsupportedMediaType)
-      .annotate(OpenApi.Summary, "Import a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export from URLs; every failure is in the summary")
+      // A URL whose host is or resolves to the server's own network (loopback, private, link-local...), unless FEED_ALLOW_PRIVATE.
+      .addError(UrlRefused)
+      .annotate(OpenApi.Summary, "Import a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export from URLs; every failure is in the summary, but a URL on the server's own network is refused (422 UrlRefused) before anything is imported")
   )
   .middleware(ApiKeyAuth)
   .addError(BadRequest)

@@ -18,7 +18,7 @@ import { isUnreachable } from "../Database/Unreachable.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
-import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, VersionRequired } from "../Http/Errors.js"
+import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, UrlRefused, VersionRequired } from "../Http/Errors.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
 import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, uploadStream } from "../Http/Middleware.js"
@@ -662,7 +662,7 @@ const importServices = Effect.gen(function* () {
           Effect.provideService(FeedClient, feeds)
         )
     }) as Effect.Effect<A, E, Exclude<R, PostRepository | PostProcessor | FeedClient>>
-  return { options, provide } as const
+  return { options, provide, feeds } as const
 })
 
 const adminHandlers = (api: InkwellApiType) =>
@@ -767,22 +767,33 @@ const adminHandlers = (api: InkwellApiType) =>
             // answered before any URL is fetched; one that fails when fetched is in the summary.
             const malformed = urls.flatMap((url) => Either.match(parseHttpUrl(url), { onLeft: (invalid) => [invalid], onRight: () => [] }))
             if (malformed.length > 0) {
-              return Effect.fail(new BadRequest({ message: malformed.map((invalid) => `url ${JSON.stringify(invalid.url)}: ${invalid.reason}`).join("; ") }))
+              return Effect.fail<BadRequest | UrlRefused>(new BadRequest({ message: malformed.map((invalid) => `url ${JSON.stringify(invalid.url)}: ${invalid.reason}`).join("; ") }))
             }
-            return Effect.flatMap(serverStop, (stop) =>
+            // Refused before anything is imported: a URL on the server's own network (as it
+            // resolves now). A redirect there, or a name that resolves there only later, is
+            // refused by the client when it connects: that URL's failure in the summary.
+            const refuse = Effect.forEach(urls, (url) => imports.feeds.checkDestination(url), { discard: true }).pipe(
+              Effect.catchTags({
+                DestinationRefused: (refused) => Effect.fail(new UrlRefused({ message: refused.message, url: refused.url })),
+                // parseHttpUrl accepted every URL above.
+                InvalidUrl: Effect.die
+              })
+            )
+            return Effect.zipRight(refuse, Effect.flatMap(serverStop, (stop) =>
               imports.provide(
                 importFromUrls(urls, {
                   ...imports.options,
                   onConflict: payload.onConflict ?? "fail",
                   dryRun: payload.dryRun === true
                 }, { stop })
-              )).pipe(writesNothingIf(payload.dryRun === true))
+              ))).pipe(writesNothingIf(payload.dryRun === true))
           }).pipe(identityBodyOnly(request, JSON_ONLY)))
     })
   ).pipe(
     // Stateless: these are built from configuration here rather than asked of every embedding app.
     // A bad FEED_* or processor setting stops the server at start-up.
-    Layer.provide(Layer.orDie(Layer.merge(PostProcessor.layerConfig, FeedClient.Default)))
+    // FeedClient.Server: guarded, unless FEED_ALLOW_PRIVATE (the URLs are the caller's choice).
+    Layer.provide(Layer.orDie(Layer.merge(PostProcessor.layerConfig, FeedClient.Server)))
   )
 
 /**

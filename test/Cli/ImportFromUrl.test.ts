@@ -55,8 +55,10 @@ describe("inkwell import --from-url", () => {
   it("imports a JSON Feed, reports its bad items and an unreachable URL, and is idempotent", async () => {
     const db = `sqlite:${join(dir, "feed.db")}`
     const report = join(dir, "report.json")
+    // From 127.0.0.1 with FEED_ALLOW_PRIVATE=false: the operator's CLI fetches from anywhere, the setting is the server's.
     const first = await inkwell(["import", "--from-url", `${base}/feed.json`, "--from-url", `${base}/gone.json`, "--report", report], {
-      DATABASE_URL: db
+      DATABASE_URL: db,
+      FEED_ALLOW_PRIVATE: "false"
     })
     assert.strictEqual(first.code, 0, first.stderr)
     assert.include(first.stderr, `inkwell: importing ${base}/feed.json ${base}/gone.json`)

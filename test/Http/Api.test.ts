@@ -755,6 +755,8 @@ describe("posts API", () => {
       assert.property(bulk.requestBody.content, "application/x-ndjson")
       assert.notProperty(bulk.responses, "413", "MAX_BODY_SIZE does not apply to the import")
       assert.property(spec.paths["/posts/import-url"].post.responses, "413")
+      // A URL on the server's own network (FEED_ALLOW_PRIVATE unset).
+      assert.include(JSON.stringify(spec.paths["/posts/import-url"].post.responses["422"]), "UrlRefused")
       const docs = yield* get("/docs")
       assert.strictEqual(docs.status, 200)
       assert.include(yield* docs.text, "swagger-ui")

@@ -25,7 +25,10 @@ import { rssAtFeedXml } from "../Sources/harness.js"
 import { get, json, KEY, newPost, postJson, send, testServer } from "./harness.js"
 import { sqliteStack } from "../Import/harness.js"
 
-/** A server over `repository`, which is also provided directly (one instance: layers are memoized by reference). */
+/**
+ * A server over `repository`, which is also provided directly (one instance: layers are memoized
+ * by reference). The feeds are served on 127.0.0.1: FEED_ALLOW_PRIVATE unless `env` says otherwise.
+ */
 const importServer = (
   repository: Layer.Layer<PostRepository> = MemoryPostRepository.layer,
   env: Record<string, string> = {},
@@ -36,7 +39,7 @@ const importServer = (
     Layer.provide(repository),
     Layer.provide(ApiKeys.layer([KEY])),
     Layer.provideMerge(NodeHttpServer.layerTest),
-    Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ FEED_RETRIES: "0", ...env })))))
+    Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ FEED_RETRIES: "0", FEED_ALLOW_PRIVATE: "true", ...env })))))
   )
 
 const line = (n: number, extra: Record<string, unknown> = {}) =>
@@ -282,6 +285,33 @@ describe("POST /posts/import-url", () => {
         const again = yield* json(yield* postJson("/posts/import-url", { url }))
         assert.strictEqual(again.unchanged, 4)
         assert.strictEqual(again.failed, 0)
+      }).pipe(Effect.provide(context))
+    })
+  )
+
+  it.scoped("without FEED_ALLOW_PRIVATE, a URL on the server's own network is a 422 naming it and why; nothing is fetched or imported", () =>
+    Effect.gen(function* () {
+      const feeds = yield* feedServer(rssAtFeedXml)
+      const port = new URL(feeds.url).port
+      const context = yield* Layer.build(importServer(MemoryPostRepository.layer, { FEED_ALLOW_PRIVATE: "false" }))
+      yield* Effect.gen(function* () {
+        for (const [url, why] of [
+          [`${feeds.url}/feed.xml`, "127.0.0.1 is a loopback address"],
+          [`http://localhost:${port}/feed.xml`, "localhost resolves to"],
+          ["http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"],
+          ["http://10.0.0.1/feed.xml", "10.0.0.1 is a private address"]
+        ] as const) {
+          const response = yield* postJson("/posts/import-url", { url: [url] })
+          assert.strictEqual(response.status, 422, url)
+          const body = yield* json(response)
+          assert.strictEqual(body._tag, "UrlRefused")
+          assert.strictEqual(body.url, url)
+          assert.include(body.message, why)
+          assert.include(body.message, "set FEED_ALLOW_PRIVATE=true to allow")
+        }
+        assert.strictEqual(feeds.count(), 0)
+        const page = yield* json(yield* get("/posts", { "x-api-key": KEY }))
+        assert.deepStrictEqual(page.items, [])
       }).pipe(Effect.provide(context))
     })
   )

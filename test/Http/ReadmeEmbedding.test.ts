@@ -213,14 +213,20 @@ describe("README Embedding, run", () => {
       assert.strictEqual(deleted.status, 204)
     })
 
+  // The feed is served on 127.0.0.1, which the server refuses to fetch from without FEED_ALLOW_PRIVATE.
+  const allowPrivate = new Map([["FEED_ALLOW_PRIVATE", "true"]])
+
   it.scoped("MemoryPostRepository.layer as MyPostRepositoryLayer: every Inkwell endpoint works under the host's prefix", () =>
-    everyEndpoint().pipe(Effect.provide(hostServer(MemoryPostRepository.layer)))
+    everyEndpoint().pipe(
+      Effect.provide(hostServer(MemoryPostRepository.layer)),
+      Effect.withConfigProvider(ConfigProvider.fromMap(allowPrivate))
+    )
   )
 
   it.scoped("PostsLive's SQL repository (DATABASE_URL) instead: every Inkwell endpoint works under the host's prefix", () =>
     everyEndpoint().pipe(
       Effect.provide(hostServer(RepositoryLive)),
-      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", "sqlite::memory:"]])))
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", "sqlite::memory:"], ...allowPrivate])))
     )
   )
 })

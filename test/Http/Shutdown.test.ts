@@ -253,7 +253,9 @@ describe("shutdown during POST /posts/import-url", () => {
         ["REQUEST_TIMEOUT", "1 hour"],
         ["FEED_TIMEOUT", "1 hour"],
         ["FEED_DEADLINE", "1 hour"],
-        ["FEED_RETRIES", "0"]
+        ["FEED_RETRIES", "0"],
+        // The feed is served on 127.0.0.1.
+        ["FEED_ALLOW_PRIVATE", "true"]
       ])
       const client = yield* HttpClient.HttpClient
       const request = HttpClientRequest.post(`${url}/posts/import-url`).pipe(
