@@ -22,6 +22,7 @@ export type RefusedKind =
   | "multicast"
   | "shared (CGNAT)"
   | "broadcast"
+  | "reserved"
 
 const ipv4Octets = (address: string): [number, number, number, number] | undefined => {
   const parts = address.split(".")
@@ -39,6 +40,9 @@ const ipv4Kind = ([a, b]: [number, number, number, number], address: string): Re
   if (a >= 224 && a <= 239) return "multicast"
   if (a === 100 && b >= 64 && b <= 127) return "shared (CGNAT)"
   if (address === "255.255.255.255") return "broadcast"
+  // Protocol assignments (192.0.0/24), benchmarking (198.18/15, which fake-IP proxies hand out)
+  // and the reserved 240/4: none is a public web server.
+  if ((a === 192 && b === 0 && address.split(".")[2] === "0") || (a === 198 && (b === 18 || b === 19)) || a >= 240) return "reserved"
   return undefined
 }
 
@@ -80,10 +84,19 @@ export const refusedKind = (address: string): RefusedKind | undefined => {
   const zeroPrefix = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0
   if (zeroPrefix && g5 === 0 && g6 === 0 && g7 === 0) return "unspecified"
   if (zeroPrefix && g5 === 0 && g6 === 0 && g7 === 1) return "loopback"
-  if (zeroPrefix && (g5 === 0xffff || g5 === 0)) {
-    const mapped: [number, number, number, number] = [g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff]
-    return ipv4Kind(mapped, mapped.join("."))
+  const embedded = (high: number, low: number) => {
+    const octets: [number, number, number, number] = [high >> 8, high & 0xff, low >> 8, low & 0xff]
+    return ipv4Kind(octets, octets.join("."))
   }
+  // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d),
+  // NAT64 (64:ff9b::/96 and 64:ff9b:1::/48, which reach the IPv4 network on IPv6-only subnets)
+  // and 6to4 (2002:AABB:CCDD::/48): judged by the IPv4 address inside, which is what is reached.
+  if (zeroPrefix && (g5 === 0xffff || g5 === 0)) return embedded(g6, g7)
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) return embedded(g6, g7)
+  if (g0 === 0x64 && g1 === 0xff9b && (g2 === 0 || g2 === 1)) return embedded(g6, g7)
+  if (g0 === 0x2002) return embedded(g1, g2)
+  // Teredo (2001::/32) tunnels to an IPv4 address written obfuscated: refused whatever it holds.
+  if (g0 === 0x2001 && g1 === 0) return "reserved"
   if ((g0 & 0xfe00) === 0xfc00) return "private"
   if ((g0 & 0xffc0) === 0xfe80) return "link-local"
   // fec0::/10, the deprecated site-local range: private in all but name.

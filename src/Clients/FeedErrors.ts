@@ -131,7 +131,8 @@ export class DestinationRefused extends Schema.TaggedError<DestinationRefused>()
   kind: Schema.String
 }) {
   get message() {
-    const what = this.host === this.address ? `${this.address} is` : `${this.host} resolves to ${this.address},`
+    // A name's address is not said: a caller could map the server's own network by it.
+    const what = this.host === this.address ? `${this.address} is` : `${this.host} resolves to`
     return `${this.url}: ${what} a ${this.kind} address, which the server does not fetch from; set FEED_ALLOW_PRIVATE=true to allow`
   }
 }

@@ -189,9 +189,15 @@ export const ImportParams = Schema.Struct({
   dryRun: optionalParameter(Schema.BooleanFromString, "true or false")
 })
 
+/** Most URLs one `POST /posts/import-url` takes. */
+export const MAX_IMPORT_URLS = 100
+
 export const ImportUrlPayload = Schema.Struct({
-  /** One URL or several, imported one after the other. */
-  url: Schema.Union(Schema.String, Schema.NonEmptyArray(Schema.String)),
+  /**
+   * One URL or several (at most MAX_IMPORT_URLS), imported one after the other: each is fetched
+   * and checked against the server's own network before the import starts, so a request is a bounded amount of work.
+   */
+  url: Schema.Union(Schema.String, Schema.NonEmptyArray(Schema.String).pipe(Schema.maxItems(MAX_IMPORT_URLS))),
   onConflict: Schema.optional(OnConflict),
   /** Say what the import would do (checked against the stored posts), write nothing. */
   dryRun: Schema.optional(Schema.Boolean)

@@ -353,6 +353,9 @@ const readPostBody = <A, I>(
   return readJsonFields(request, fields)
 }
 
+/** How long `POST /posts/import-url` looks its URLs' hosts up before starting (see `refuse`). */
+const DESTINATION_CHECK_DEADLINE = "5 seconds"
+
 /**
  * `POST /posts/import-url`'s body: JSON only, checked as a post's (415 for another type or none,
  * unknown and repeated fields 400). Read here rather than by the platform, which took a form or
@@ -772,7 +775,10 @@ const adminHandlers = (api: InkwellApiType) =>
             // Refused before anything is imported: a URL on the server's own network (as it
             // resolves now). A redirect there, or a name that resolves there only later, is
             // refused by the client when it connects: that URL's failure in the summary.
-            const refuse = Effect.forEach(urls, (url) => imports.feeds.checkDestination(url), { discard: true }).pipe(
+            // Looked up a few at a time, within a deadline: a name that resolves slowly is still
+            // checked when the client connects, so running out of time here lets the import go on.
+            const refuse = Effect.forEach(urls, (url) => imports.feeds.checkDestination(url), { discard: true, concurrency: 8 }).pipe(
+              Effect.timeoutOption(DESTINATION_CHECK_DEADLINE),
               Effect.catchTags({
                 DestinationRefused: (refused) => Effect.fail(new UrlRefused({ message: refused.message, url: refused.url })),
                 // parseHttpUrl accepted every URL above.

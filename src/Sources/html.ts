@@ -256,7 +256,8 @@ const ZONE = /\b(?:UTC?|GMT|[ECMP][SD]T)\b|(?:\d|\s)Z\b|[+-]\d{2}:?\d{2}$/i
 /**
  * Zone names feeds use that `Date` does not know (it knows UT, GMT and the North American
  * EST..PDT), as `GMT` offsets, which it reads anywhere in the text. Only names that stand for
- * one offset: IST (India, Ireland, Israel), CST (also China) and the like are left unread.
+ * one offset in feeds: IST (India, Ireland, Israel), CST (also China) and the like are left
+ * unread. BST is British Summer Time here (Bangladesh writes +06 or BDT in practice).
  */
 const NAMED_ZONES: Readonly<Record<string, string>> = {
   CET: "+0100", CEST: "+0200", EET: "+0200", EEST: "+0300", WET: "+0000", WEST: "+0100", BST: "+0100", MSK: "+0300",
@@ -274,9 +275,9 @@ const withReadableZone = (text: string): string => {
   const iso = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*([+-]\d{2})(?::?(\d{2}))?$/.exec(text)
   if (iso !== null) return `${iso[1]}T${iso[2]}${iso[3]}:${iso[4] ?? "00"}`
   // An RFC 822 date with an hour-only offset ("10:00:00 +02"), which `Date` passes over: "+0200".
-  const hourOnly = /(\d{2}:\d{2}(?::\d{2})?\s+[+-]\d{2})$/.exec(text)
-  if (hourOnly !== null) return `${text}00`
   const outside = text.replace(/\([^)]*\)/g, " ")
+  const hourOnly = /\d{2}:\d{2}(?::\d{2})?\s+[+-]\d{2}$/.exec(outside.trimEnd())
+  if (hourOnly !== null) return `${outside.trimEnd()}00`
   const named = NAMED_ZONE.exec(outside)
   return named === null ? text : outside.replace(NAMED_ZONE, `GMT${NAMED_ZONES[named[1]!]}`)
 }
