@@ -233,12 +233,12 @@ export const serveConfig = serveConfigWith()
 
 /**
  * Stops accepting, lets in-flight requests finish for up to `grace`, then cuts the remaining
- * connections (which interrupts their handlers) and waits for those handlers to end. Runs
- * before the database layers close.
+ * connections (which interrupts their handlers) and waits for those handlers to end, for one
+ * more grace at most (`handlersEnded`: false when some did not). Runs before the database layers close.
  */
 const drain = (server: Server, grace: Duration.Duration, handlers: FiberSet.FiberSet<unknown, unknown>) =>
   Effect.gen(function* () {
-    if (!server.listening) return yield* FiberSet.awaitEmpty(handlers)
+    if (!server.listening) return yield* handlersEnded(handlers, grace)
     const closed = yield* Deferred.make<void>()
     server.close(() => Deferred.unsafeDone(closed, Effect.void))
     // Keep-alive connections with no request in flight would otherwise hold `close` open.
@@ -257,8 +257,29 @@ const drain = (server: Server, grace: Duration.Duration, handlers: FiberSet.Fibe
     )
     // A cut connection only asks its handler to stop: one in an uninterruptible step (a batch
     // being committed) is still running. Closing the database under it would fail that batch.
-    yield* FiberSet.awaitEmpty(handlers)
+    return yield* handlersEnded(handlers, grace)
   })
+
+/**
+ * Waits for the handlers to end, for at most `grace` more: a commit that never returns (a
+ * database that stopped answering mid-statement) held the shutdown for as long as the driver
+ * waited, minutes on a dead connection. Past it the shutdown goes on and closes the database:
+ * a transaction not yet committed is then rolled back by the database, never half-written.
+ */
+const handlersEnded = (handlers: FiberSet.FiberSet<unknown, unknown>, grace: Duration.Duration): Effect.Effect<boolean> =>
+  FiberSet.awaitEmpty(handlers).pipe(
+    Effect.interruptible,
+    Effect.timeout(grace),
+    Effect.as(true),
+    Effect.catchTag("TimeoutException", () =>
+      Effect.as(
+        Effect.logWarning(
+          `a request was still running ${Duration.format(grace)} after its connection was closed (a batch being committed): ` +
+            "closing the database without it (a transaction it had not committed is rolled back)"
+        ),
+        false
+      ))
+  )
 
 const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`
 
@@ -310,7 +331,11 @@ export const layer = Layer.unwrapEffect(
             // First, so that bulk imports stop and answer while their connections are still open.
             Effect.zipRight(Deferred.succeed(stopping, undefined)),
             Effect.zipRight(drain(server, config.shutdownGrace, handlers)),
-            Effect.zipRight(Scope.close(handlersScope, Exit.void))
+            // Closing the set interrupts what is left and waits for it: for a handler that cannot
+            // be interrupted (the drain went on without it), in the background, not here.
+            Effect.flatMap((ended) =>
+              ended ? Scope.close(handlersScope, Exit.void) : Effect.asVoid(Effect.forkDaemon(Scope.close(handlersScope, Exit.void)))
+            )
           )
         )
       })

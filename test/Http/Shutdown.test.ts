@@ -125,6 +125,33 @@ describe("shutdown", () => {
     }).pipe(Effect.provide(FetchHttpClient.layer))
   )
 
+  it.live("a request that cannot be interrupted (a commit that never returns) holds the shutdown for one more grace, not forever", () =>
+    Effect.gen(function* () {
+      const started = yield* Deferred.make<void>()
+      const goesOn = yield* Deferred.make<void>()
+      // Uninterruptible and never ending, as a commit on a connection that stopped answering.
+      const repository = Layer.effect(
+        PostRepository,
+        Effect.map(MemoryPostRepository.make, (base) => ({
+          ...base,
+          getBySlug: (_slug: string) => Effect.uninterruptible(Effect.zipRight(Deferred.succeed(started, undefined), Effect.never))
+        }))
+      )
+      const settings = [["SHUTDOWN_GRACE", "100 millis"], ["REQUEST_TIMEOUT", "1 hour"]] as const
+      const { scope, url } = yield* startServer(repository, settings, (text) => {
+        if (text.includes("closing the database without it")) Deferred.unsafeDone(goesOn, Exit.void)
+      })
+      const client = yield* HttpClient.HttpClient
+      yield* Effect.fork(Effect.either(client.get(`${url}/posts/stuck`)))
+      yield* Deferred.await(started)
+      // Before, this close waited for the handler: here forever.
+      yield* Scope.close(scope, Exit.void).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("shutdown waited for a handler that never ends") })
+      )
+      assert.isTrue(Option.isSome(yield* Deferred.poll(goesOn)), "the shutdown says it goes on without the request")
+    }).pipe(Effect.provide(FetchHttpClient.layer))
+  )
+
   it.live("requests whose client left before they ran end, and shutdown completes", () =>
     Effect.gen(function* () {
       // Requests that arrive together with their connection's reset: the front door queues them
