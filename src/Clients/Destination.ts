@@ -9,6 +9,7 @@
  * checked and to 127.0.0.1 when connected (DNS rebinding) is refused all the same. A literal IP
  * is never looked up by Node, so the client checks it itself (`literalRefusal`) on every hop.
  */
+import { Effect } from "effect"
 import * as Dns from "node:dns"
 import type { LookupFunction } from "node:net"
 import { isIP } from "node:net"
@@ -140,14 +141,17 @@ export const guardedLookup: LookupFunction = (hostname, options, callback) => {
   })
 }
 
-/** Resolves `url`'s host as a connection would and says whether it may be fetched from (a preflight). */
-export const resolveRefusal = (url: URL): Promise<{ readonly address: string; readonly kind: RefusedKind } | undefined> => {
+/**
+ * Resolves `url`'s host as a connection would and says whether it may be fetched from (a
+ * preflight): the refused address and why, or undefined.
+ */
+export const resolveRefusal = (url: URL): Effect.Effect<{ readonly address: string; readonly kind: RefusedKind } | undefined> => {
   const literal = literalRefusal(url)
-  if (literal !== undefined || isIP(url.hostname.replace(/^\[|\]$/g, "")) !== 0) return Promise.resolve(literal)
-  return new Promise((resolve) =>
+  if (literal !== undefined || isIP(url.hostname.replace(/^\[|\]$/g, "")) !== 0) return Effect.succeed(literal)
+  return Effect.async((resume) =>
     guardedLookup(url.hostname, { all: true }, (error) =>
       // Only a refusal counts here: a name that does not resolve fails later, when fetched.
-      resolve(error instanceof RefusedAddressError ? { address: error.address, kind: error.kind } : undefined)
+      resume(Effect.succeed(error instanceof RefusedAddressError ? { address: error.address, kind: error.kind } : undefined))
     )
   )
 }

@@ -317,7 +317,7 @@ export const makeFeedClient = (
     const checkDestination = (url: string): Effect.Effect<void, DestinationRefused | InvalidUrl> =>
       Effect.flatMap(parseHttpUrl(url), (parsed) =>
         guarded
-          ? Effect.flatMap(Effect.promise(() => resolveRefusal(parsed)), (refused) =>
+          ? Effect.flatMap(resolveRefusal(parsed), (refused) =>
             refused === undefined
               ? Effect.void
               : Effect.fail(
