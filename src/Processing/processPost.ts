@@ -192,15 +192,16 @@ const wellFormedBody = (body: string): string => {
  * program reads back; PostgreSQL refuses it in text and JSON alike, so refused it is, in every
  * store. Copies only what changes; nesting is bounded by `checkNesting` first.
  */
-const wellFormedValue = (value: unknown, field: string, line: number | undefined): unknown => {
+const wellFormedValue = (value: unknown, field: string): unknown => {
   if (typeof value === "string") {
-    if (value.includes(NUL)) throw new Reject(field, "contains a NUL character (U+0000)", line)
+    // Its line, when it has one, is added by the caller (`withLine`).
+    if (value.includes(NUL)) throw new Reject(field, "contains a NUL character (U+0000)")
     return isWellFormed(value) ? value : toWellFormed(value)
   }
   if (Array.isArray(value)) {
     let copy: Array<unknown> | undefined
     value.forEach((x, i) => {
-      const y = wellFormedValue(x, `${field}[${i}]`, line)
+      const y = wellFormedValue(x, `${field}[${i}]`)
       if (y !== x) (copy ??= [...value])[i] = y
     })
     return copy ?? value
@@ -208,8 +209,8 @@ const wellFormedValue = (value: unknown, field: string, line: number | undefined
   if (isRecord(value)) {
     let changed = false
     const entries = Object.entries(value).map(([k, x]) => {
-      const key = wellFormedValue(k, `${field}.${visibleNul(k)}`, line) as string
-      const y = wellFormedValue(x, `${field}.${key}`, line)
+      const key = wellFormedValue(k, `${field}.${visibleNul(k)}`) as string
+      const y = wellFormedValue(x, `${field}.${key}`)
       if (key !== k || y !== x) changed = true
       return [key, y] as const
     })
@@ -230,8 +231,8 @@ const wellFormedFrontMatter = (fm: FrontMatter): FrontMatter => {
   const entries = Object.entries(fm.data).map(([k, v]) => {
     // Only a value that is refused needs its line: looked up then, not for every key.
     const line = () => lineOfKey(fm, k)
-    const key = withLine(() => wellFormedValue(k, visibleNul(k), undefined) as string, line)
-    const value = withLine(() => wellFormedValue(v, key, undefined), line)
+    const key = withLine(() => wellFormedValue(k, visibleNul(k)) as string, line)
+    const value = withLine(() => wellFormedValue(v, key), line)
     if (key !== k || value !== v) changed = true
     return [key, value] as const
   })
@@ -257,7 +258,7 @@ const withLine = <A>(f: () => A, line: () => number | undefined): A => {
 /** Explicit fields, well-formed; each named as the client sent it (`tags[1]`, `metadata.origin`). */
 const wellFormedOverrides = (overrides: Overrides): Overrides => {
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(overrides)) out[k] = wellFormedValue(v, k, undefined)
+  for (const [k, v] of Object.entries(overrides)) out[k] = wellFormedValue(v, k)
   return out as Overrides
 }
 
@@ -377,7 +378,7 @@ const build = (
   for (const [key, value] of Object.entries(parsed.data)) checkNesting(value, "metadata", key, () => lineOfKey(parsed, key))
   const fm = wellFormedFrontMatter(parsed)
   const overrides = wellFormedOverrides(givenOverrides)
-  const sourceName = wellFormedValue(givenSource, "source", undefined) as string
+  const sourceName = wellFormedValue(givenSource, "source") as string
   const f = new Fields(fm)
   const d = fm.data
 
@@ -416,11 +417,7 @@ const build = (
   else {
     const s = f.string("status", "status")
     if (s !== undefined) {
-      try {
-        status = parseStatus(s, "front matter \"status\"")
-      } catch (e) {
-        throw e instanceof Reject ? new Reject(e.field, e.reason, lineOfKey(fm, "status")) : e
-      }
+      status = withLine(() => parseStatus(s, "front matter \"status\""), () => lineOfKey(fm, "status"))
     } else if (d.draft !== undefined && d.draft !== null) {
       const draft = typeof d.draft === "string" ? YAML11_BOOLEANS.get(d.draft.toLowerCase()) ?? d.draft : d.draft
       if (typeof draft !== "boolean") {
@@ -444,15 +441,15 @@ const build = (
   // Each tag with the front matter key it came from, so that its error names that key's line.
   const taggedBy: ReadonlyArray<readonly [string, string | undefined]> =
     overrides.tags !== undefined
-      ? cleanList(overrides.tags.map((tag) => tag.normalize("NFC"))).map((tag) => [tag, undefined] as const)
+      ? cleanList(overrides.tags).map((tag) => [tag, undefined] as const)
       : [
           ...f.strings(d.tags, "tags", "tags", { words: jekyllTerms, numbers: true }).map((tag) => [tag, "tags"] as const),
           ...f.strings(d.categories, "categories", "tags", { words: jekyllTerms, numbers: true }).map((tag) => [tag, "categories"] as const),
           ...f.strings(taxonomies?.tags, "taxonomies", "tags", { numbers: true }).map((tag) => [tag, "taxonomies"] as const),
           ...f.strings(taxonomies?.categories, "taxonomies", "tags", { numbers: true }).map((tag) => [tag, "taxonomies"] as const)
-        ].map(([tag, key]) => [tag.normalize("NFC"), key] as const)
+        ]
   const lineOf = (key: string | undefined) => key === undefined ? undefined : lineOfKey(fm, key)
-  const oneLineTags = taggedBy.map(([tag, key]) => [oneLine(tag, "tags", () => lineOf(key)), key] as const).filter(([tag]) => tag !== "")
+  const oneLineTags = taggedBy.map(([tag, key]) => [oneLine(tag.normalize("NFC"), "tags", () => lineOf(key)), key] as const).filter(([tag]) => tag !== "")
   for (const [tag, key] of oneLineTags) {
     if (tag.length > 100) throw new Reject("tags", `tag ${quoted(tag)} is longer than 100 characters`, lineOf(key))
     // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.
@@ -467,13 +464,13 @@ const build = (
   const givenAuthors =
     overrides.authors !== undefined
       ? cleanList(overrides.authors)
-      : dedupe([
+      : [
           ...f.strings(d.authors, "authors", "authors", named),
           ...f.strings(d.author, "author", "authors", named),
           ...(d.authors === undefined && d.author === undefined
             ? [...f.strings(extra.authors, "extra.authors", "authors", named), ...f.strings(extra.author, "extra.author", "authors", named)]
             : [])
-        ])
+        ]
   const authorsLine = () => overrides.authors !== undefined ? undefined : lineOfKey(fm, d.authors !== undefined ? "authors" : "author")
   const authors = dedupe(givenAuthors.map((author) => oneLine(author, "authors", authorsLine)).filter((author) => author !== ""))
 
