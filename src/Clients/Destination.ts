@@ -32,7 +32,7 @@ const ipv4Octets = (address: string): [number, number, number, number] | undefin
   return octets.every((o) => o >= 0 && o <= 255) ? (octets as [number, number, number, number]) : undefined
 }
 
-const ipv4Kind = ([a, b]: [number, number, number, number], address: string): RefusedKind | undefined => {
+const ipv4Kind = ([a, b, c, d]: [number, number, number, number]): RefusedKind | undefined => {
   if (a === 127) return "loopback"
   if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return "private"
   if (a === 169 && b === 254) return "link-local"
@@ -40,10 +40,10 @@ const ipv4Kind = ([a, b]: [number, number, number, number], address: string): Re
   if (a === 0) return "unspecified"
   if (a >= 224 && a <= 239) return "multicast"
   if (a === 100 && b >= 64 && b <= 127) return "shared (CGNAT)"
-  if (address === "255.255.255.255") return "broadcast"
+  if (a === 255 && b === 255 && c === 255 && d === 255) return "broadcast"
   // Protocol assignments (192.0.0/24), benchmarking (198.18/15, which fake-IP proxies hand out)
   // and the reserved 240/4: none is a public web server.
-  if ((a === 192 && b === 0 && address.split(".")[2] === "0") || (a === 198 && (b === 18 || b === 19)) || a >= 240) return "reserved"
+  if ((a === 192 && b === 0 && c === 0) || (a === 198 && (b === 18 || b === 19)) || a >= 240) return "reserved"
   return undefined
 }
 
@@ -77,7 +77,7 @@ const ipv6Groups = (address: string): Array<number> | undefined => {
  */
 export const refusedKind = (address: string): RefusedKind | undefined => {
   const v4 = ipv4Octets(address)
-  if (v4 !== undefined) return ipv4Kind(v4, address)
+  if (v4 !== undefined) return ipv4Kind(v4)
   const groups = ipv6Groups(address)
   // Not an IP at all: nothing to judge here (the caller only passes what `isIP` accepted).
   if (groups === undefined) return undefined
@@ -86,8 +86,7 @@ export const refusedKind = (address: string): RefusedKind | undefined => {
   if (zeroPrefix && g5 === 0 && g6 === 0 && g7 === 0) return "unspecified"
   if (zeroPrefix && g5 === 0 && g6 === 0 && g7 === 1) return "loopback"
   const embedded = (high: number, low: number) => {
-    const octets: [number, number, number, number] = [high >> 8, high & 0xff, low >> 8, low & 0xff]
-    return ipv4Kind(octets, octets.join("."))
+    return ipv4Kind([high >> 8, high & 0xff, low >> 8, low & 0xff])
   }
   // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d),
   // NAT64 (64:ff9b::/96 and 64:ff9b:1::/48, which reach the IPv4 network on IPv6-only subnets)
@@ -107,8 +106,11 @@ export const refusedKind = (address: string): RefusedKind | undefined => {
 }
 
 /** A literal IP host of `url` that may not be fetched from: the address and why; undefined otherwise. */
+/** `url`'s host as an address would be written: an IPv6 literal without its brackets. */
+const hostOf = (url: URL): string => (url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname)
+
 export const literalRefusal = (url: URL): { readonly address: string; readonly kind: RefusedKind } | undefined => {
-  const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname
+  const host = hostOf(url)
   if (isIP(host) === 0) return undefined
   const kind = refusedKind(host)
   return kind === undefined ? undefined : { address: host, kind }
@@ -146,8 +148,7 @@ export const guardedLookup: LookupFunction = (hostname, options, callback) => {
  * preflight): the refused address and why, or undefined.
  */
 export const resolveRefusal = (url: URL): Effect.Effect<{ readonly address: string; readonly kind: RefusedKind } | undefined> => {
-  const literal = literalRefusal(url)
-  if (literal !== undefined || isIP(url.hostname.replace(/^\[|\]$/g, "")) !== 0) return Effect.succeed(literal)
+  if (isIP(hostOf(url)) !== 0) return Effect.succeed(literalRefusal(url))
   return Effect.async((resume) =>
     guardedLookup(url.hostname, { all: true }, (error) =>
       // Only a refusal counts here: a name that does not resolve fails later, when fetched.

@@ -191,7 +191,8 @@ export const requestMiddleware =
 /** `requestMiddleware` with options from the environment (REQUEST_TIMEOUT, MAX_BODY_SIZE, RETRY_AFTER). */
 export const requestMiddlewareConfig = Effect.map(HttpConfig.MiddlewareConfig, requestMiddleware)
 
-const encodeJson = <A, I>(schema: Schema.Schema<A, I>, value: A, status: number) =>
+/** `value` as `schema` encodes it, a JSON answer with `status`. */
+export const encodeJson = <A, I>(schema: Schema.Schema<A, I>, value: A, status: number) =>
   HttpServerResponse.unsafeJson(Schema.encodeSync(schema)(value), { status })
 
 /** Accepted as given when it is short and harmless in a log line; otherwise replaced. */

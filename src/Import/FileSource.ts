@@ -236,11 +236,9 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
  * Empty if it cannot be listed: the walk's own listing reports why.
  */
 const symbolicLinksIn = (dir: string): Effect.Effect<ReadonlySet<string>> =>
-  Effect.promise(() =>
-    readdir(dir, { withFileTypes: true }).then(
-      (entries) => new Set(entries.filter((entry) => entry.isSymbolicLink()).map((entry) => entry.name)),
-      () => new Set<string>()
-    )
+  Effect.tryPromise(() => readdir(dir, { withFileTypes: true })).pipe(
+    Effect.map((entries): ReadonlySet<string> => new Set(entries.filter((entry) => entry.isSymbolicLink()).map((entry) => entry.name))),
+    Effect.orElseSucceed(() => new Set<string>())
   )
 
 /** A file's identity however it is reached: its device and inode. */

@@ -21,7 +21,7 @@ import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, UrlRefused, VersionRequired } from "../Http/Errors.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
-import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, uploadStream } from "../Http/Middleware.js"
+import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, uploadStream } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
@@ -319,10 +319,7 @@ const identityBodyOnly = (request: HttpServerRequest.HttpServerRequest, accepted
     message: `Content-Encoding ${codings.join(", ")} is not accepted: send the body as it is, uncompressed (identity)`,
     accepted
   })
-  return Effect.succeed(HttpServerResponse.unsafeJson(Schema.encodeSync(UnsupportedMediaType)(refusal), {
-    status: 415,
-    headers: { "accept-encoding": "identity" }
-  }))
+  return Effect.succeed(HttpServerResponse.setHeader(encodeJson(UnsupportedMediaType, refusal, 415), "accept-encoding", "identity"))
 }
 
 /**
@@ -388,11 +385,10 @@ const readJson = (
   Effect.flatMap(Effect.orDie(request.text), (read) => {
     const text = read.charCodeAt(0) === 0xfeff ? read.slice(1) : read
     if (text === "") return Effect.succeed({ text, body: null })
-    try {
-      return Effect.succeed({ text, body: JSON.parse(text) as unknown })
-    } catch (cause) {
-      return Effect.die(new HttpServerError.RequestError({ request, reason: "Decode", cause }))
-    }
+    return Effect.try({
+      try: () => ({ text, body: JSON.parse(text) as unknown }),
+      catch: (cause) => new HttpServerError.RequestError({ request, reason: "Decode", cause })
+    }).pipe(Effect.orDie)
   })
 
 /** A JSON body that must be an object, decoded with `fields` (every bad field at once); a key twice is 400. */
