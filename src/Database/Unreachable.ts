@@ -33,14 +33,16 @@ const describes = (error: unknown): boolean => {
  * `cause` (a `DatabaseError`'s: the driver's `SqlError`, whose `cause` is pg's error) or anything
  * it was caused by says the database cannot be reached.
  */
-export const isUnreachable = (cause: unknown): boolean => {
-  let current = cause
-  // SqlError -> pg error -> ...: a few levels at most, and never a cycle.
-  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
-    if (describes(current)) return true
-    current = (current as { readonly cause?: unknown }).cause
+export const isUnreachable = (cause: unknown): boolean => causeChain(cause).some(describes)
+
+/** `failure` and what caused it, down its `cause`s (SqlError -> pg error -> ...): five at most, never a cycle. */
+const causeChain = (failure: unknown): Array<unknown> => {
+  const chain: Array<unknown> = []
+  for (let current = failure, depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    chain.push(current)
+    current = typeof current === "object" ? (current as { readonly cause?: unknown }).cause : undefined
   }
-  return false
+  return chain
 }
 
 /** An error's own words: its message, or (an AggregateError's is often empty) its errors'. */
@@ -60,11 +62,9 @@ const wordsOf = (error: object): string | undefined => {
  */
 export const describeFailure = (failure: unknown): string => {
   const said: Array<string> = []
-  let current = failure
-  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
-    const words = typeof current === "object" ? wordsOf(current) : String(current)
+  for (const current of causeChain(failure)) {
+    const words = typeof current === "object" && current !== null ? wordsOf(current) : String(current)
     if (words !== undefined && !said.includes(words)) said.push(words)
-    current = typeof current === "object" ? (current as { readonly cause?: unknown }).cause : undefined
   }
   return said.length === 0 ? String(failure) : said.join(": ")
 }

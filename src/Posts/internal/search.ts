@@ -99,7 +99,7 @@ const joined = (terms: SearchTerms, operand: (term: string, prefix: boolean) => 
     .join(and)
 
 /** `term` as an FTS5 string: a phrase, never an operator or column filter (a `"` is doubled). */
-export const ftsPhrase = (term: string): string => `"${term.replaceAll('"', '""')}"`
+const ftsPhrase = (term: string): string => `"${term.replaceAll('"', '""')}"`
 
 /**
  * An FTS5 MATCH expression for `terms` (not empty): each word an `ftsWord`, the prefix one
