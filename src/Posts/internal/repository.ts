@@ -272,33 +272,38 @@ const OPERATION = "PostRepository.upsertMany"
  * copies). A source stored that way still matches when it resolves, from this process's
  * directory, to the incoming one: a re-run from the same place keeps updating its posts.
  */
-export const sameSource = (stored: string, incoming: string): boolean =>
-  stored === incoming || (isAbsolute(incoming) && !isAbsolute(stored) && resolve(stored) === incoming) ||
-  lineSource(stored, incoming) || linkedSource(stored, incoming)
+export const sameSource = (stored: string, incoming: string): boolean => {
+  if (stored === incoming) return true
+  const { file, record } = sourceParts(stored)
+  // `file` spelled another way, with the same record after it (or, for a legacy line, any).
+  const matches = (spelling: string) => record === undefined ? incoming.startsWith(`${spelling}#`) : incoming === spelling + record
+  if (matches(file)) return true
+  if (!isAbsolute(incoming)) return false
+  if (!isAbsolute(file) && matches(resolve(file))) return true
+  // Last, as it reads the file system: asked only for a slug held by another spelling (rare).
+  const real = realFile(file)
+  return (real !== undefined && matches(real)) || (record !== "" && realFile(stored) === incoming)
+}
+
+/**
+ * A stored source as the file it names and which of its posts: `<file>#<slug>` (an NDJSON
+ * record, `record` "#<slug>"), the legacy `<file>:<line>` (`record` undefined: any of that file's
+ * records, see LEGACY_LINE), or a whole file (`record` ""). A file named with a `#` of its own
+ * is also tried whole (`sameSource`).
+ */
+const sourceParts = (source: string): { readonly file: string; readonly record: string | undefined } => {
+  const hash = source.lastIndexOf("#")
+  if (hash > 0) return { file: source.slice(0, hash), record: source.slice(hash) }
+  const line = LEGACY_LINE.exec(source)
+  return line === null ? { file: source, record: "" } : { file: line[1]!, record: undefined }
+}
 
 /**
  * Imports name a file by its real path; before, by the path as given, so a tree imported through
  * a symbolic link (a linked home or synced folder) is stored under the link's spelling. Such a
- * post still belongs to the file its stored path leads to now. Asked only when the two spellings
- * differ (a slug held by a post of another source: rare), so the file system is read then only.
- * An NDJSON record's source names its file and then the record (`<file>#<slug>`, or the legacy
- * `<file>:<line>`, see `lineSource`): only the file part is a path to resolve.
+ * post still belongs to the file its stored path leads to now: where `path` leads, resolved from
+ * this process's directory; `undefined` when it leads nowhere.
  */
-const linkedSource = (stored: string, incoming: string): boolean => {
-  if (!isAbsolute(incoming)) return false
-  if (realFile(stored) === incoming) return true
-  const hash = stored.lastIndexOf("#")
-  if (hash > 0) {
-    const file = realFile(stored.slice(0, hash))
-    if (file !== undefined && file + stored.slice(hash) === incoming) return true
-  }
-  const line = LEGACY_LINE.exec(stored)
-  if (line === null) return false
-  const file = realFile(line[1]!)
-  return file !== undefined && incoming.startsWith(`${file}#`)
-}
-
-/** Where `path` leads, resolved from this process's directory; `undefined` when it leads nowhere. */
 const realFile = (path: string): string | undefined => {
   try {
     return realpathSync.native(resolve(path))
@@ -316,12 +321,6 @@ const realFile = (path: string): string | undefined => {
  * them. The stored name may be spelled relative to where that import ran (see `sameSource`).
  */
 const LEGACY_LINE = /^(.+):\d+$/
-const lineSource = (stored: string, incoming: string): boolean => {
-  const match = LEGACY_LINE.exec(stored)
-  if (match === null) return false
-  const name = match[1]!
-  return incoming.startsWith(`${name}#`) || (isAbsolute(incoming) && !isAbsolute(name) && incoming.startsWith(`${resolve(name)}#`))
-}
 
 /** The spelling an earlier import may have stored for an absolute `source` (see `sameSource`). */
 const legacySource = (source: string): string | undefined => (isAbsolute(source) ? relative(process.cwd(), source) : undefined)
