@@ -271,11 +271,14 @@ const NAMED_ZONE = new RegExp(`\\b(${Object.keys(NAMED_ZONES).join("|")})\\b`)
  * space (`10:00:00 +02:00`) written `+02:00` after the time, a zone name from `NAMED_ZONES` as
  * its offset. A name only in a comment ("+02:00 (CEST)") is not read, as `Date` skips comments.
  */
+/** `text` without its comments ("(CEST)"), which `Date` skips. */
+const withoutComments = (text: string): string => text.replace(/\([^)]*\)/g, " ")
+
 const withReadableZone = (text: string): string => {
   const iso = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*([+-]\d{2})(?::?(\d{2}))?$/.exec(text)
   if (iso !== null) return `${iso[1]}T${iso[2]}${iso[3]}:${iso[4] ?? "00"}`
   // An RFC 822 date with an hour-only offset ("10:00:00 +02"), which `Date` passes over: "+0200".
-  const outside = text.replace(/\([^)]*\)/g, " ")
+  const outside = withoutComments(text)
   const hourOnly = /\d{2}:\d{2}(?::\d{2})?\s+[+-]\d{2}$/.exec(outside.trimEnd())
   if (hourOnly !== null) return `${outside.trimEnd()}00`
   const named = NAMED_ZONE.exec(outside)
@@ -289,7 +292,7 @@ const withReadableZone = (text: string): string => {
  * when there is none: `Date` takes the last zone it finds, and would override the feed's own.
  */
 const inUtcUnlessZoned = (text: string): Date => {
-  if (ZONE.test(text.replace(/\([^)]*\)/g, " ").trim())) return new Date(text)
+  if (ZONE.test(withoutComments(text).trim())) return new Date(text)
   const date = new Date(`${text} GMT`)
   // ISO-like forms `Date` reads but not with a zone after a space ("2024-01-02T10").
   return Number.isNaN(date.getTime()) ? new Date(`${text}Z`) : date
