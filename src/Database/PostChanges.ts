@@ -18,6 +18,7 @@ import { DatabaseConfig } from "../Config.js"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { DatabasePool, type DatabasePoolShape } from "./DatabasePool.js"
 import { type DatabaseUrlInvalid, parseDatabaseUrl } from "./SqlLive.js"
+import { describeFailure } from "./Unreachable.js"
 
 /** Published for bulk writes (imports): every post may have changed. */
 export const ALL_POSTS = "*"
@@ -162,8 +163,6 @@ const listenSession = (
 const destroySocket = (client: pg.Client) =>
   (client as unknown as { readonly connection?: { readonly stream?: { destroy(): void } } }).connection?.stream?.destroy()
 
-const describeCause = (cause: unknown) => cause instanceof Error ? cause.message : String(cause)
-
 const notify = (pool: DatabasePoolShape) => (slug: string) =>
   pool.use("PostChanges.publish", (sql) => sql`SELECT pg_notify(${CHANNEL}, ${slug})`).pipe(Effect.asVoid)
 
@@ -194,7 +193,7 @@ const makePg = (url: Redacted.Redacted, options: ListenOptions) =>
 
     yield* session.pipe(
       Stream.tapError((error) =>
-        Effect.logWarning(`PostChanges: LISTEN connection lost (${describeCause(error.cause)}); reconnecting`).pipe(
+        Effect.logWarning(`PostChanges: LISTEN connection lost (${describeFailure(error.cause)}); reconnecting`).pipe(
           // Told at once, not at the reconnect: that may take as long as the database is away.
           Effect.zipRight(PubSub.publish(hub, PostChange.Lost()))
         )

@@ -55,7 +55,7 @@ export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | 
   const start = text.trimStart()[0]
   const jsonType = resource.contentType.endsWith("json")
   // Before any parser sees it: their messages would quote the bytes.
-  if (isBinary(text)) return Either.left(notAFeed(resource, text))
+  if (isBinary(text)) return Either.left(notAFeed(resource, text, true))
   if (start === "{" || start === "[" || (jsonType && start !== "<")) {
     return Either.flatMap(parseJsonBody(text, url), (json): Either.Either<Detected, DecodeError> => {
       if (isJsonFeed(json)) return Either.map(parseJsonFeed(json, url), (feed) => ({ _tag: "Feed", feed }))
@@ -77,15 +77,16 @@ export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | 
     }
     return Either.right({ _tag: "Html", alternates: feedLinks(text, url) })
   }
-  return Either.left(notAFeed(resource, text))
+  return Either.left(notAFeed(resource, text, false))
 }
 
-const notAFeed = (resource: Pick<FetchedResource, "finalUrl" | "bytes" | "contentType">, text: string): DecodeError =>
+/** `binary`: what `isBinary` said of `text`, which `detect` asks before anything else. */
+const notAFeed = (resource: Pick<FetchedResource, "finalUrl" | "bytes" | "contentType">, text: string, binary: boolean): DecodeError =>
   new DecodeError({
     url: resource.finalUrl,
     format: "unknown",
     path: "(root)",
-    reason: `neither JSON nor XML (content type "${resource.contentType || "none"}", ${describeStart(text, resource.bytes)})`
+    reason: `neither JSON nor XML (content type "${resource.contentType || "none"}", ${describeStart(text, resource.bytes, binary)})`
   })
 
 /**
@@ -105,10 +106,10 @@ const isBinary = (text: string): boolean => {
  * when they are not (compressed or binary data), its size, as bytes that are no text only
  * garble a message.
  */
-const describeStart = (text: string, bytes: Uint8Array): string => {
+const describeStart = (text: string, bytes: Uint8Array, binary: boolean): string => {
   const head = text.trimStart().slice(0, 20)
   if (head === "") return "empty"
-  if (isBinary(text)) {
+  if (binary) {
     return bytes[0] === 0x1f && bytes[1] === 0x8b ? `gzip-compressed data (${bytes.length} bytes) without a Content-Encoding header saying so` : `binary data (${bytes.length} bytes), not text`
   }
   return `starts with ${JSON.stringify(head)}`

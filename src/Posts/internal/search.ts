@@ -167,6 +167,35 @@ export interface Relevance {
   readonly score: number
 }
 
+type Searched = Pick<Post, "title" | "body" | "tags">
+
+interface PostWords {
+  readonly title: ReadonlyArray<string>
+  readonly tags: ReadonlyArray<string>
+  readonly body: ReadonlyArray<string>
+}
+
+/**
+ * Each post's words, split once per post object rather than on every search: a stored post is
+ * never changed in place (a write stores a new object), so a post's words are its own for as long
+ * as it is kept, and go with it.
+ */
+const splitPosts = new WeakMap<Searched, PostWords>()
+
+const wordsOfPost = (post: Searched): PostWords => {
+  const known = splitPosts.get(post)
+  if (known !== undefined) return known
+  const words: PostWords = {
+    title: wordsOf(post.title),
+    tags: post.tags.flatMap(wordsOf),
+    // NFC before the cut (as the SQL stores index it), then `wordsOf`'s fold, whose NFC of an NFC
+    // text is a quick check, not a second copy of the body.
+    body: wordsOf(leading(post.body.normalize("NFC"), MAX_INDEXED_CHARS))
+  }
+  splitPosts.set(post, words)
+  return words
+}
+
 /**
  * The memory store's relevance of `post` for `terms`: undefined when a term is missing (every
  * term must be there, as in the SQL stores), else the sum over terms of their occurrences in the
@@ -175,12 +204,8 @@ export interface Relevance {
  * memory store is for tests and embedding, and agrees with the SQL stores on which posts match,
  * on whole prefix words first and on title before tag before body.
  */
-export const scoreOf = (post: Pick<Post, "title" | "body" | "tags">, terms: SearchTerms): Relevance | undefined => {
-  const title = wordsOf(post.title)
-  const tags = post.tags.flatMap(wordsOf)
-  // NFC before the cut (as the SQL stores index it), then `wordsOf`'s fold, whose NFC of an NFC
-  // text is a quick check, not a second copy of the body.
-  const body = wordsOf(leading(post.body.normalize("NFC"), MAX_INDEXED_CHARS))
+export const scoreOf = (post: Searched, terms: SearchTerms): Relevance | undefined => {
+  const { body, tags, title } = wordsOfPost(post)
   const weighed = (term: string, prefix: boolean) =>
     SEARCH_WEIGHTS.title * count(title, term, prefix) + SEARCH_WEIGHTS.tags * count(tags, term, prefix) +
     SEARCH_WEIGHTS.body * count(body, term, prefix)
