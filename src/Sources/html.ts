@@ -4,6 +4,7 @@
  * pipeline passes through untouched (and sanitizes as a whole: see Processing/markdown.ts).
  */
 import { decodeHTML } from "entities"
+import { QuoteType, Tokenizer } from "htmlparser2"
 import { isCalendarDate } from "../Processing/dates.js"
 import { urlScheme } from "../Processing/sanitize.js"
 import { slugify } from "../Processing/text.js"
@@ -100,9 +101,64 @@ export const resolveUrl = (value: string, base: string | undefined, fragments = 
   }
 }
 
-// One start tag, attribute values quoted or not (a `>` inside quotes does not end it).
-const START_TAG = /<[a-zA-Z][a-zA-Z0-9:-]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*\/?>/g
-const URL_ATTRIBUTE = /(\s)(href|src|poster|cite|srcset)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/gi
+const URL_ATTRIBUTES = new Set(["href", "src", "poster", "cite", "srcset"])
+
+/** Where one URL attribute's value sits in the HTML: `[start, end)`, its quotes included. */
+interface ValueSpan {
+  readonly name: string
+  readonly start: number
+  readonly end: number
+  readonly raw: string
+}
+
+/**
+ * The values of the URL attributes of every start tag in `html`, as htmlparser2's tokenizer
+ * reads them: comments, `<script>`, `<textarea>` and the like are text to it, and an attribute
+ * value that reads `x href=y` is one value, not an attribute. A regex over start tags found
+ * ` href=` inside another attribute's value (an image's alt, a link's title), and wrote a quoted
+ * URL there, which closed that value and made the rest of its text attributes (`onerror=...`).
+ */
+const urlAttributeValues = (html: string): ReadonlyArray<ValueSpan> => {
+  const spans: Array<ValueSpan> = []
+  let name = ""
+  let valueStart = -1
+  let valueEnd = -1
+  const tokenizer = new Tokenizer({ decodeEntities: false }, {
+    onattribname: (start, end) => {
+      name = html.slice(start, end).toLowerCase()
+      valueStart = -1
+    },
+    onattribdata: (start, end) => {
+      // A value may come in several pieces (entities, the end of the input): one span.
+      if (valueStart === -1) valueStart = start
+      valueEnd = end
+    },
+    onattribend: (quote, end) => {
+      if (URL_ATTRIBUTES.has(name) && quote !== QuoteType.NoValue && valueStart !== -1) {
+        // Quoted, `end` is past the closing quote (an unclosed one ends no attribute at all).
+        const start = quote === QuoteType.Unquoted ? valueStart : valueStart - 1
+        spans.push({ name, start, end, raw: html.slice(valueStart, valueEnd) })
+      }
+      name = ""
+      valueStart = -1
+    },
+    onattribentity: () => {},
+    oncdata: () => {},
+    onclosetag: () => {},
+    oncomment: () => {},
+    ondeclaration: () => {},
+    onend: () => {},
+    onopentagend: () => {},
+    onopentagname: () => {},
+    onprocessinginstruction: () => {},
+    onselfclosingtag: () => {},
+    ontext: () => {},
+    ontextentity: () => {}
+  })
+  tokenizer.write(html)
+  tokenizer.end()
+  return spans
+}
 
 const resolveSrcset = (value: string, base: string, fragments: boolean): string =>
   value
@@ -125,13 +181,19 @@ const resolveSrcset = (value: string, base: string, fragments: boolean): string 
 export const resolveLinks = (html: string, base: string | undefined, options: { readonly fragments?: boolean } = {}): string => {
   if (base === undefined || !html.includes("<")) return html
   const fragments = options.fragments === true
-  return html.replace(START_TAG, (tag) =>
-    tag.replace(URL_ATTRIBUTE, (_m, space: string, name: string, eq: string, dq?: string, sq?: string, bare?: string) => {
-      const raw = decodeEntities(dq ?? sq ?? bare ?? "")
-      const resolved = name.toLowerCase() === "srcset" ? resolveSrcset(raw, base, fragments) : resolveUrl(raw, base, fragments)
-      return `${space}${name}${eq}"${escapeHtml(resolved)}"`
-    })
-  )
+  const spans = urlAttributeValues(html)
+  if (spans.length === 0) return html
+  // Everything but those values is kept as written, character for character.
+  const out: Array<string> = []
+  let at = 0
+  for (const { end, name, raw, start } of spans) {
+    const value = decodeEntities(raw)
+    const resolved = name === "srcset" ? resolveSrcset(value, base, fragments) : resolveUrl(value, base, fragments)
+    out.push(html.slice(at, start), `"${escapeHtml(resolved)}"`)
+    at = end
+  }
+  out.push(html.slice(at))
+  return out.join("")
 }
 
 /**

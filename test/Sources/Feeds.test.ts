@@ -425,6 +425,36 @@ describe("html helpers", () => {
     )
   })
 
+  it("resolveLinks rewrites URL attributes only, never text inside another attribute, comments or raw text", () => {
+    const base = "https://s.example/dir/feed"
+    const hostile = [
+      `<img src="/missing.png" alt="x src=missing.png onerror=alert(document.domain) z">`,
+      `<a href='https://example.com' title='t href=y onmouseover=alert(1) z'>a</a>`,
+      `<p title="a href=y onmouseover=alert(2) z" data-x=' cite=q onfocus=alert(3)'>p</p>`,
+      `<!-- <a href="c"> -->`,
+      `<textarea><a href="t"></textarea>`,
+      `<script>"<img src=s>"</script>`
+    ].join("")
+    assert.strictEqual(
+      resolveLinks(hostile, base),
+      [
+        `<img src="https://s.example/missing.png" alt="x src=missing.png onerror=alert(document.domain) z">`,
+        `<a href="https://example.com" title='t href=y onmouseover=alert(1) z'>a</a>`,
+        `<p title="a href=y onmouseover=alert(2) z" data-x=' cite=q onfocus=alert(3)'>p</p>`,
+        `<!-- <a href="c"> -->`,
+        `<textarea><a href="t"></textarea>`,
+        `<script>"<img src=s>"</script>`
+      ].join("")
+    )
+  })
+
+  it("resolveLinks writes every value it rewrites escaped for an attribute", () => {
+    assert.strictEqual(
+      resolveLinks(`<a href=x&quot;y>a</a><img srcset='a.png 1x, b".png 2x'><a HREF="/q?a=1&amp;b=<2>">q</a>`, "https://s.example/d/"),
+      `<a href="https://s.example/d/x%22y">a</a><img srcset="https://s.example/d/a.png 1x, https://s.example/d/b%22.png 2x"><a HREF="https://s.example/q?a=1&amp;b=%3C2%3E">q</a>`
+    )
+  })
+
   it("isoDate reads a date-time without an offset as UTC, whatever the host's time zone", () => {
     const zone = globalThis.process.env["TZ"]
     globalThis.process.env["TZ"] = "America/New_York"
