@@ -90,6 +90,27 @@ describe("feed content", () => {
       }
     }))
 
+  it.effect("a post's id in every feed is its stored id: a rename or a new SITE_URL keeps it, and the three agree", () =>
+    Effect.gen(function* () {
+      const repository = yield* PostRepository
+      const before = yield* repository.create(makeNewPost({ slug: "helo-world", title: "Helo world" }))
+      // Re-imported with its title fixed: the same post (same id), moved to a new slug.
+      const after = yield* repository.update("helo-world", before.version, makeNewPost({ slug: "hello-world", title: "Hello world" }))
+      assert.strictEqual(after.id, before.id)
+      const xml = new XMLParser({ ignoreAttributes: false })
+      const ids = (post: Post, at: ReturnType<typeof makeUrls>) => {
+        const input = { config, urls: at, posts: [post] }
+        const item = xml.parse(rssFeed(input)).rss.channel.item
+        assert.strictEqual(item.guid["@_isPermaLink"], "false")
+        assert.strictEqual(item.link, at.absolute(`/p/${post.slug}`), "the link is still the post's page")
+        return [item.guid["#text"], xml.parse(atomFeed(input)).feed.entry.id, JSON.parse(jsonFeed(input)).items[0].id]
+      }
+      const id = `urn:uuid:${before.id}`
+      assert.deepStrictEqual(ids(before, urls), [id, id, id])
+      assert.deepStrictEqual(ids(after, urls), [id, id, id])
+      assert.deepStrictEqual(ids(after, makeUrls({ ...config, url: "https://moved.test/blog" })), [id, id, id])
+    }).pipe(Effect.provide(MemoryPostRepository.layer)))
+
   it.effect("the JSON Feed carries each post's slug, so another Inkwell can import it as it is", () =>
     Effect.gen(function* () {
       const post = yield* stored({ slug: "kept-slug" })
