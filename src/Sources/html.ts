@@ -5,7 +5,7 @@
  */
 import { decodeHTML } from "entities"
 import { QuoteType, Tokenizer } from "htmlparser2"
-import { isCalendarDate } from "../Processing/dates.js"
+import { isCalendarDate, outOfRange } from "../Processing/dates.js"
 import { urlScheme } from "../Processing/sanitize.js"
 import { slugify } from "../Processing/text.js"
 
@@ -261,14 +261,21 @@ const isCalendarDay = (text: string): boolean => {
 
 /**
  * An ISO 8601 instant from RFC 822 (RSS), RFC 3339 (Atom, JSON Feed) and the like; undefined
- * when unreadable, or when the day does not exist (read by `Date` as a day of the next month).
+ * when unreadable, when the day does not exist (read by `Date` as a day of the next month), or
+ * when the instant is outside years 0000-9999 in UTC (`outOfRange`), as a markdown file's date.
  */
 export const isoDate = (value: unknown): string | undefined => {
+  const date = instantOf(value)
+  return date === undefined || outOfRange(date.getTime()) !== undefined ? undefined : date.toISOString()
+}
+
+/** The instant `value` names, whatever its year; undefined when it names none (see `isoDate`). */
+const instantOf = (value: unknown): Date | undefined => {
   if (typeof value === "number") {
     // Epoch milliseconds (Ghost 1.x); beyond Date's range (±8.64e15) `toISOString` throws, and a
     // throw here was a defect ending the whole import, not this one date left out.
     const date = new Date(value)
-    return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
+    return Number.isNaN(date.getTime()) ? undefined : date
   }
   if (typeof value !== "string" || value.trim() === "") return undefined
   const text = value.trim()
@@ -277,7 +284,7 @@ export const isoDate = (value: unknown): string | undefined => {
   // `Date` would read in the host's zone: a CLI import on a laptop shifted every such date.
   const local = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text)
   const date = local !== null ? new Date(`${local[1]}T${local[2]}Z`) : inUtcUnlessZoned(withReadableZone(text))
-  return Number.isNaN(date.getTime()) || !isCalendarDay(text) ? undefined : date.toISOString()
+  return Number.isNaN(date.getTime()) || !isCalendarDay(text) ? undefined : date
 }
 
 /**
@@ -301,12 +308,18 @@ export const readDates = <K extends string>(
   return { dates, problems }
 }
 
-const describeBadDate = (value: unknown): string =>
-  typeof value === "string"
-    ? `${JSON.stringify(value.length > 80 ? `${value.slice(0, 79)}…` : value)} is not a date (expected RFC 822 like "Tue, 14 May 2024 09:30:00 +0200" or ISO 8601 like 2024-05-14T09:30:00Z)`
+const quoted = (value: string): string => JSON.stringify(value.length > 80 ? `${value.slice(0, 79)}…` : value)
+
+const describeBadDate = (value: unknown): string => {
+  const instant = instantOf(value)
+  const range = instant === undefined ? undefined : outOfRange(instant.getTime())
+  if (range !== undefined) return `${typeof value === "string" ? quoted(value) : String(value)} ${range}`
+  return typeof value === "string"
+    ? `${quoted(value)} is not a date (expected RFC 822 like "Tue, 14 May 2024 09:30:00 +0200" or ISO 8601 like 2024-05-14T09:30:00Z)`
     : typeof value === "number"
     ? `${value} is not a date (epoch milliseconds out of range)`
     : `expected a date, got ${Array.isArray(value) ? "a list" : typeof value}`
+}
 
 /**
  * A zone `Date` reads in a date string: Z, UT, UTC, GMT (with or without an offset after it),
