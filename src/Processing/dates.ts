@@ -28,6 +28,29 @@ const fromParts = (
   return check.getUTCFullYear() === y && check.getUTCMonth() === mo - 1 && check.getUTCDate() === d ? t : undefined
 }
 
+/** The first and last instants a date may be: years 0000-9999 in UTC, as ISO 8601 writes them plainly. */
+const FIRST_INSTANT = -62_167_219_200_000 // 0000-01-01T00:00:00.000Z
+const LAST_INSTANT = 253_402_300_799_999 // 9999-12-31T23:59:59.999Z
+
+/**
+ * Why the instant `ms` is no date to keep, or undefined when it is one: outside years 0000-9999
+ * in UTC. The year written is checked before its offset is applied, and the offset may move it
+ * out ("0000-01-01T00:30:00+01:00" is in year -1), where feeds wrote `-000001-12-31T23:30:00Z`
+ * and `+010000-...`, and HTTP dates a year 10000, which no reader or client takes.
+ */
+export const outOfRange = (ms: number): string | undefined =>
+  ms < FIRST_INSTANT
+    ? "is before 0000-01-01T00:00:00Z in UTC (dates are kept within years 0000-9999)"
+    : ms > LAST_INSTANT
+    ? "is after 9999-12-31T23:59:59.999Z in UTC (dates are kept within years 0000-9999)"
+    : undefined
+
+/** `utc(ms)`, or why not when out of range, naming `what` (the input as written). */
+const inRange = (ms: number, what: string): Either.Either<DateTime.Utc, string> => {
+  const problem = outOfRange(ms)
+  return problem === undefined ? Either.right(utc(ms)) : Either.left(`${what} ${problem}`)
+}
+
 /** Whether `year`-`month`-`day` is a day of the calendar (2024-02-30 is not). */
 export const isCalendarDate = (year: number, month: number, day: number): boolean => fromParts(year, month, day) !== undefined
 
@@ -47,7 +70,7 @@ export const parseDateString = (input: string): Either.Either<DateTime.Utc, stri
   const offsetM = Number(om)
   if (offsetH > 23 || offsetM > 59) return Either.left(`"${input}" has an invalid UTC offset`)
   const offsetMs = (offsetH * 60 + offsetM) * 60_000 * (sign === "-" ? -1 : 1)
-  return Either.right(utc(t - offsetMs))
+  return inRange(t - offsetMs, `"${input}"`)
 }
 
 /**
@@ -62,9 +85,10 @@ export const parseDateValue = (value: unknown): Either.Either<DateTime.Utc, stri
       return Either.left("a time of day without a date is not a date")
     }
     const t = value.getTime()
-    return Number.isNaN(t) ? Either.left("invalid date") : Either.right(utc(t))
+    // A TOML offset date-time or YAML timestamp moves out of range as a string does.
+    return Number.isNaN(t) ? Either.left("invalid date") : inRange(t, JSON.stringify(value.toISOString()))
   }
-  if (DateTime.isDateTime(value)) return Either.right(DateTime.toUtc(value))
+  if (DateTime.isDateTime(value)) return inRange(DateTime.toEpochMillis(value), JSON.stringify(DateTime.formatIso(value)))
   return Either.left(`expected a date string, got ${value === null ? "null" : typeof value === "bigint" ? "number" : typeof value}`)
 }
 

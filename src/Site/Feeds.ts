@@ -12,7 +12,7 @@ import { DateTime } from "effect"
 import { XMLBuilder } from "fast-xml-parser"
 import { distinctTags, type Post, tagKey } from "../Domain/Post.js"
 import { escapeHtml, resolveLinks } from "../Sources/html.js"
-import { toJsonFeed } from "../Sources/JsonFeed.js"
+import { feedItemId, toJsonFeed } from "../Sources/JsonFeed.js"
 import { descriptionOf, modifiedAtOf, publishedAtOf, updatedAtOf } from "./Pages.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 import { routes, type Urls } from "./Urls.js"
@@ -32,7 +32,7 @@ export interface FeedInput {
 const builder = new XMLBuilder({
   ignoreAttributes: false,
   attributeNamePrefix: "@_",
-  // `isPermaLink="true"` must stay an attribute with a value.
+  // `isPermaLink="false"` must stay an attribute with a value.
   suppressBooleanAttributes: false,
   suppressEmptyNode: true,
   format: true,
@@ -112,7 +112,8 @@ export const rssFeed = (input: FeedInput): string => {
         item: posts.map((post) => ({
           title: post.title,
           link: postUrl(urls, post),
-          guid: { "#text": postUrl(urls, post), "@_isPermaLink": "true" },
+          // Not the link: an id for the post's life (`feedItemId`), the same as Atom's and JSON Feed's.
+          guid: { "#text": feedItemId(post), "@_isPermaLink": "false" },
           pubDate: DateTime.toDateUtc(publishedAtOf(post)).toUTCString(),
           // An item's description is HTML to feed readers (RSS Best Practices Profile); the
           // summary is plain text, so "cargo update --precise <yanked>" lost its "<yanked>".
@@ -146,7 +147,7 @@ export const atomFeed = (input: FeedInput): string => {
       author: { name: config.author },
       generator: "Inkwell",
       entry: posts.map((post) => ({
-        id: postUrl(urls, post),
+        id: feedItemId(post),
         title: { "@_type": "text", "#text": post.title },
         updated: DateTime.formatIso(updatedAtOf(post)),
         published: DateTime.formatIso(publishedAtOf(post)),

@@ -6,6 +6,7 @@
  * single `author`) and strict only about what makes it a JSON Feed at all (`version`, `items`).
  * One bad item becomes a `Rejected` item naming its index and the field at fault.
  */
+import { createHash } from "node:crypto"
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import type { Post } from "../Domain/Post.js"
@@ -159,6 +160,30 @@ const mapItem = (
   )
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** The namespace of the name-based ids below (RFC 9562 §5.5): Inkwell's own, fixed for good. */
+const POST_ID_NAMESPACE = Buffer.from("6f1c0a52d8e34b9f9a3e5c7b2d41e08a", "hex")
+
+/** A version 5 UUID for `name`: the same name gives the same UUID, anywhere, for good. */
+const nameBasedUuid = (name: string): string => {
+  const bytes = createHash("sha1").update(POST_ID_NAMESPACE).update(name, "utf8").digest().subarray(0, 16)
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80
+  const hex = bytes.toString("hex")
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+/**
+ * A post's id in every feed (RSS `guid`, Atom `id`, JSON Feed `id`): `urn:uuid:` and the post's
+ * stored id, which no edit changes. Its URL was its id, and it is not for life: a renamed post
+ * (a fixed title, re-imported, moves to a new slug) or a new `SITE_URL` gave every reader a new
+ * item, while RFC 4287 (§4.2.6) says an entry's id never changes. Stored ids are UUIDs; any other
+ * stands in as the name of a name-based one, stable as well.
+ */
+export const feedItemId = (post: Pick<Post, "id">): string =>
+  `urn:uuid:${UUID.test(post.id) ? post.id.toLowerCase() : nameBasedUuid(post.id)}`
+
 export interface JsonFeedSite {
   readonly title: string
   /** The site's home page, absolute. */
@@ -174,7 +199,8 @@ export interface JsonFeedSite {
 }
 
 /**
- * Published posts as a JSON Feed 1.1 document (drafts are left out). Links in the rendered HTML
+ * Published posts as a JSON Feed 1.1 document (drafts are left out), each item's `id` its
+ * `feedItemId`, its `url` its page. Links in the rendered HTML
  * are made absolute against each post's URL, in-page `#note` links too, since feed readers show
  * it away from the site.
  * `_inkwell.slug` lets another Inkwell importing this feed keep the slugs.
@@ -186,7 +212,7 @@ export const toJsonFeed = (posts: ReadonlyArray<Post>, site: JsonFeedSite): Reco
     const url = postUrl(post)
     const published = post.publishedAt ?? post.createdAt
     const item: Record<string, unknown> = {
-      id: url,
+      id: feedItemId(post),
       url,
       title: post.title,
       content_html: resolveLinks(post.html, url, { fragments: true }),

@@ -4,7 +4,8 @@
  * pipeline passes through untouched (and sanitizes as a whole: see Processing/markdown.ts).
  */
 import { decodeHTML } from "entities"
-import { isCalendarDate } from "../Processing/dates.js"
+import { QuoteType, Tokenizer } from "htmlparser2"
+import { isCalendarDate, outOfRange } from "../Processing/dates.js"
 import { urlScheme } from "../Processing/sanitize.js"
 import { slugify } from "../Processing/text.js"
 
@@ -100,9 +101,64 @@ export const resolveUrl = (value: string, base: string | undefined, fragments = 
   }
 }
 
-// One start tag, attribute values quoted or not (a `>` inside quotes does not end it).
-const START_TAG = /<[a-zA-Z][a-zA-Z0-9:-]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*\/?>/g
-const URL_ATTRIBUTE = /(\s)(href|src|poster|cite|srcset)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/gi
+const URL_ATTRIBUTES = new Set(["href", "src", "poster", "cite", "srcset"])
+
+/** Where one URL attribute's value sits in the HTML: `[start, end)`, its quotes included. */
+interface ValueSpan {
+  readonly name: string
+  readonly start: number
+  readonly end: number
+  readonly raw: string
+}
+
+/**
+ * The values of the URL attributes of every start tag in `html`, as htmlparser2's tokenizer
+ * reads them: comments, `<script>`, `<textarea>` and the like are text to it, and an attribute
+ * value that reads `x href=y` is one value, not an attribute. A regex over start tags found
+ * ` href=` inside another attribute's value (an image's alt, a link's title), and wrote a quoted
+ * URL there, which closed that value and made the rest of its text attributes (`onerror=...`).
+ */
+const urlAttributeValues = (html: string): ReadonlyArray<ValueSpan> => {
+  const spans: Array<ValueSpan> = []
+  let name = ""
+  let valueStart = -1
+  let valueEnd = -1
+  const tokenizer = new Tokenizer({ decodeEntities: false }, {
+    onattribname: (start, end) => {
+      name = html.slice(start, end).toLowerCase()
+      valueStart = -1
+    },
+    onattribdata: (start, end) => {
+      // A value may come in several pieces (entities, the end of the input): one span.
+      if (valueStart === -1) valueStart = start
+      valueEnd = end
+    },
+    onattribend: (quote, end) => {
+      if (URL_ATTRIBUTES.has(name) && quote !== QuoteType.NoValue && valueStart !== -1) {
+        // Quoted, `end` is past the closing quote (an unclosed one ends no attribute at all).
+        const start = quote === QuoteType.Unquoted ? valueStart : valueStart - 1
+        spans.push({ name, start, end, raw: html.slice(valueStart, valueEnd) })
+      }
+      name = ""
+      valueStart = -1
+    },
+    onattribentity: () => {},
+    oncdata: () => {},
+    onclosetag: () => {},
+    oncomment: () => {},
+    ondeclaration: () => {},
+    onend: () => {},
+    onopentagend: () => {},
+    onopentagname: () => {},
+    onprocessinginstruction: () => {},
+    onselfclosingtag: () => {},
+    ontext: () => {},
+    ontextentity: () => {}
+  })
+  tokenizer.write(html)
+  tokenizer.end()
+  return spans
+}
 
 const resolveSrcset = (value: string, base: string, fragments: boolean): string =>
   value
@@ -125,13 +181,19 @@ const resolveSrcset = (value: string, base: string, fragments: boolean): string 
 export const resolveLinks = (html: string, base: string | undefined, options: { readonly fragments?: boolean } = {}): string => {
   if (base === undefined || !html.includes("<")) return html
   const fragments = options.fragments === true
-  return html.replace(START_TAG, (tag) =>
-    tag.replace(URL_ATTRIBUTE, (_m, space: string, name: string, eq: string, dq?: string, sq?: string, bare?: string) => {
-      const raw = decodeEntities(dq ?? sq ?? bare ?? "")
-      const resolved = name.toLowerCase() === "srcset" ? resolveSrcset(raw, base, fragments) : resolveUrl(raw, base, fragments)
-      return `${space}${name}${eq}"${escapeHtml(resolved)}"`
-    })
-  )
+  const spans = urlAttributeValues(html)
+  if (spans.length === 0) return html
+  // Everything but those values is kept as written, character for character.
+  const out: Array<string> = []
+  let at = 0
+  for (const { end, name, raw, start } of spans) {
+    const value = decodeEntities(raw)
+    const resolved = name === "srcset" ? resolveSrcset(value, base, fragments) : resolveUrl(value, base, fragments)
+    out.push(html.slice(at, start), `"${escapeHtml(resolved)}"`)
+    at = end
+  }
+  out.push(html.slice(at))
+  return out.join("")
 }
 
 /**
@@ -199,14 +261,21 @@ const isCalendarDay = (text: string): boolean => {
 
 /**
  * An ISO 8601 instant from RFC 822 (RSS), RFC 3339 (Atom, JSON Feed) and the like; undefined
- * when unreadable, or when the day does not exist (read by `Date` as a day of the next month).
+ * when unreadable, when the day does not exist (read by `Date` as a day of the next month), or
+ * when the instant is outside years 0000-9999 in UTC (`outOfRange`), as a markdown file's date.
  */
 export const isoDate = (value: unknown): string | undefined => {
+  const date = instantOf(value)
+  return date === undefined || outOfRange(date.getTime()) !== undefined ? undefined : date.toISOString()
+}
+
+/** The instant `value` names, whatever its year; undefined when it names none (see `isoDate`). */
+const instantOf = (value: unknown): Date | undefined => {
   if (typeof value === "number") {
     // Epoch milliseconds (Ghost 1.x); beyond Date's range (±8.64e15) `toISOString` throws, and a
     // throw here was a defect ending the whole import, not this one date left out.
     const date = new Date(value)
-    return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
+    return Number.isNaN(date.getTime()) ? undefined : date
   }
   if (typeof value !== "string" || value.trim() === "") return undefined
   const text = value.trim()
@@ -215,7 +284,7 @@ export const isoDate = (value: unknown): string | undefined => {
   // `Date` would read in the host's zone: a CLI import on a laptop shifted every such date.
   const local = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text)
   const date = local !== null ? new Date(`${local[1]}T${local[2]}Z`) : inUtcUnlessZoned(withReadableZone(text))
-  return Number.isNaN(date.getTime()) || !isCalendarDay(text) ? undefined : date.toISOString()
+  return Number.isNaN(date.getTime()) || !isCalendarDay(text) ? undefined : date
 }
 
 /**
@@ -239,12 +308,18 @@ export const readDates = <K extends string>(
   return { dates, problems }
 }
 
-const describeBadDate = (value: unknown): string =>
-  typeof value === "string"
-    ? `${JSON.stringify(value.length > 80 ? `${value.slice(0, 79)}…` : value)} is not a date (expected RFC 822 like "Tue, 14 May 2024 09:30:00 +0200" or ISO 8601 like 2024-05-14T09:30:00Z)`
+const quoted = (value: string): string => JSON.stringify(value.length > 80 ? `${value.slice(0, 79)}…` : value)
+
+const describeBadDate = (value: unknown): string => {
+  const instant = instantOf(value)
+  const range = instant === undefined ? undefined : outOfRange(instant.getTime())
+  if (range !== undefined) return `${typeof value === "string" ? quoted(value) : String(value)} ${range}`
+  return typeof value === "string"
+    ? `${quoted(value)} is not a date (expected RFC 822 like "Tue, 14 May 2024 09:30:00 +0200" or ISO 8601 like 2024-05-14T09:30:00Z)`
     : typeof value === "number"
     ? `${value} is not a date (epoch milliseconds out of range)`
     : `expected a date, got ${Array.isArray(value) ? "a list" : typeof value}`
+}
 
 /**
  * A zone `Date` reads in a date string: Z, UT, UTC, GMT (with or without an offset after it),

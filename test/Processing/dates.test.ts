@@ -48,6 +48,30 @@ describe("parseDateString at the edges", () => {
   })
 })
 
+describe("dates outside years 0000-9999 once the offset is applied", () => {
+  it("are refused, saying which way and why; the instants at either end are kept", () => {
+    assert.deepStrictEqual(
+      parseDateString("0000-01-01T00:30:00+01:00"),
+      Either.left(`"0000-01-01T00:30:00+01:00" is before 0000-01-01T00:00:00Z in UTC (dates are kept within years 0000-9999)`)
+    )
+    assert.deepStrictEqual(
+      parseDateString("9999-12-31T23:00:00-05:00"),
+      Either.left(`"9999-12-31T23:00:00-05:00" is after 9999-12-31T23:59:59.999Z in UTC (dates are kept within years 0000-9999)`)
+    )
+    assert.strictEqual(iso(parseDateString("0000-01-01T00:30:00+00:30")), "0000-01-01T00:00:00.000Z")
+    assert.strictEqual(iso(parseDateString("9999-12-31T18:59:59.999-05:00")), "9999-12-31T23:59:59.999Z")
+    assert.strictEqual(iso(parseDateString("0000-01-01T00:00:00-01:00")), "0000-01-01T01:00:00.000Z")
+  })
+
+  it("are refused as TOML offset date-times, JS Dates and DateTimes too", () => {
+    const t = parseToml("a = 0000-01-01T00:30:00+01:00\nb = 9999-12-31T23:00:00-05:00")
+    assert.match(Either.flip(parseDateValue(t.a)).pipe(Either.getOrThrow), /is before 0000-01-01T00:00:00Z in UTC/)
+    assert.match(Either.flip(parseDateValue(t.b)).pipe(Either.getOrThrow), /is after 9999-12-31T23:59:59.999Z in UTC/)
+    assert.match(Either.flip(parseDateValue(new Date(Date.UTC(10000, 0, 1)))).pipe(Either.getOrThrow), /is after 9999/)
+    assert.match(Either.flip(parseDateValue(DateTime.unsafeMake(-62_167_219_200_001))).pipe(Either.getOrThrow), /is before 0000/)
+  })
+})
+
 describe("parseDateValue", () => {
   it("reads TOML offset date-times, local date-times and local dates", () => {
     const t = parseToml("a = 2024-05-01T10:00:00+02:00\nb = 2024-05-01T10:00:00\nc = 2024-05-01\nd = 10:00:00")

@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { XMLParser, XMLValidator } from "fast-xml-parser"
 import { Effect, Either } from "effect"
+import { parseDocument } from "htmlparser2"
+import { renderMarkdown } from "../../src/Processing/markdown.js"
 import { atomFeed, jsonFeed, rssFeed, sitemap } from "../../src/Site/Feeds.js"
 import { defaults } from "../../src/Site/SiteConfig.js"
 import { makeUrls } from "../../src/Site/Urls.js"
@@ -42,6 +44,72 @@ describe("feed content", () => {
         assert.include(html, `href="mailto:a@b.c"`)
       }
     }))
+
+  it.effect("only real URL attributes are rewritten: text in other attributes that reads like one stays text", () =>
+    Effect.gen(function* () {
+      const body = [
+        "![x src=missing.png onerror=alert(document.domain) z](/missing.png)",
+        "",
+        `[hover me](https://example.com "t href=y onmouseover=alert(1) z")`,
+        "",
+        `<p title="a href=y onmouseover=alert(2) z">raw</p>`
+      ].join("\n")
+      const post = yield* stored({ slug: "p", body, html: renderMarkdown(body).html })
+      const parser = new XMLParser({ ignoreAttributes: false })
+      const contents: ReadonlyArray<string> = [
+        parser.parse(rssFeed({ config, urls, posts: [post] })).rss.channel.item["content:encoded"],
+        parser.parse(atomFeed({ config, urls, posts: [post] })).feed.entry.content["#text"],
+        JSON.parse(jsonFeed({ config, urls, posts: [post] })).items[0].content_html
+      ]
+      for (const html of contents) {
+        interface Element {
+          readonly type: string
+          readonly name: string
+          readonly attribs: Record<string, string>
+          readonly children?: ReadonlyArray<unknown>
+        }
+        const elements: Array<Element> = []
+        const walk = (nodes: ReadonlyArray<unknown>): void => {
+          for (const node of nodes as ReadonlyArray<Element>) {
+            if (node.type === "tag") elements.push(node)
+            if (Array.isArray(node.children)) walk(node.children)
+          }
+        }
+        walk(parseDocument(html).children)
+        for (const element of elements) {
+          assert.deepStrictEqual(Object.keys(element.attribs).filter((name) => /^on/i.test(name)), [], html)
+        }
+        const img = elements.find((element) => element.name === "img")!
+        assert.strictEqual(img.attribs["src"], "https://x.test/missing.png")
+        assert.strictEqual(img.attribs["alt"], "x src=missing.png onerror=alert(document.domain) z")
+        const link = elements.find((element) => element.name === "a")!
+        assert.strictEqual(link.attribs["href"], "https://example.com")
+        assert.strictEqual(link.attribs["title"], "t href=y onmouseover=alert(1) z")
+        const raw = elements.find((element) => element.name === "p" && element.attribs["title"] !== undefined)!
+        assert.strictEqual(raw.attribs["title"], "a href=y onmouseover=alert(2) z")
+      }
+    }))
+
+  it.effect("a post's id in every feed is its stored id: a rename or a new SITE_URL keeps it, and the three agree", () =>
+    Effect.gen(function* () {
+      const repository = yield* PostRepository
+      const before = yield* repository.create(makeNewPost({ slug: "helo-world", title: "Helo world" }))
+      // Re-imported with its title fixed: the same post (same id), moved to a new slug.
+      const after = yield* repository.update("helo-world", before.version, makeNewPost({ slug: "hello-world", title: "Hello world" }))
+      assert.strictEqual(after.id, before.id)
+      const xml = new XMLParser({ ignoreAttributes: false })
+      const ids = (post: Post, at: ReturnType<typeof makeUrls>) => {
+        const input = { config, urls: at, posts: [post] }
+        const item = xml.parse(rssFeed(input)).rss.channel.item
+        assert.strictEqual(item.guid["@_isPermaLink"], "false")
+        assert.strictEqual(item.link, at.absolute(`/p/${post.slug}`), "the link is still the post's page")
+        return [item.guid["#text"], xml.parse(atomFeed(input)).feed.entry.id, JSON.parse(jsonFeed(input)).items[0].id]
+      }
+      const id = `urn:uuid:${before.id}`
+      assert.deepStrictEqual(ids(before, urls), [id, id, id])
+      assert.deepStrictEqual(ids(after, urls), [id, id, id])
+      assert.deepStrictEqual(ids(after, makeUrls({ ...config, url: "https://moved.test/blog" })), [id, id, id])
+    }).pipe(Effect.provide(MemoryPostRepository.layer)))
 
   it.effect("the JSON Feed carries each post's slug, so another Inkwell can import it as it is", () =>
     Effect.gen(function* () {

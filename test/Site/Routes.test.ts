@@ -468,8 +468,8 @@ describe("feeds", () => {
       for (const item of channel.item) {
         assert.isString(item.title)
         assert.match(item.link, /^https:\/\/blog\.example\.com\/p\//)
-        assert.strictEqual(item.guid["#text"], item.link)
-        assert.strictEqual(item.guid["@_isPermaLink"], "true")
+        assert.match(item.guid["#text"], /^urn:uuid:[0-9a-f-]{36}$/)
+        assert.strictEqual(item.guid["@_isPermaLink"], "false")
         assert.isFalse(Number.isNaN(Date.parse(item.pubDate)))
         assert.match(item.pubDate, /^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/)
       }
@@ -518,10 +518,10 @@ describe("feeds", () => {
       assert.strictEqual(self["@_href"], `${SITE_URL}/atom.xml`)
       assert.strictEqual(feed.entry.length, 3)
       for (const entry of feed.entry) {
-        assert.match(entry.id, /^https:\/\/blog\.example\.com\/p\//)
+        assert.match(entry.id, /^urn:uuid:[0-9a-f-]{36}$/)
         assert.isString(entry.title["#text"])
         assert.isFalse(Number.isNaN(Date.parse(entry.updated)))
-        assert.strictEqual(entry.link[0]["@_href"], entry.id)
+        assert.match(entry.link[0]["@_href"], /^https:\/\/blog\.example\.com\/p\//)
         assert.strictEqual(entry.content["@_type"], "html")
       }
       assert.strictEqual(feed.entry[0].title["#text"], "Links & <things>")

@@ -247,6 +247,47 @@ describe("JSON Feed 1.1", () => {
       assert.strictEqual(post.excerpt, "First one")
     }))
 
+  it.effect("a date its offset moves outside years 0000-9999 fails its item, in every format, naming it", () =>
+    Effect.gen(function*() {
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><guid>late</guid><title>Late</title><pubDate>Fri, 31 Dec 9999 23:00:00 -0500</pubDate><description>x</description></item>
+<item><guid>early</guid><title>Early</title><dc:date>0000-01-01T00:30:00+01:00</dc:date><description>x</description></item>
+<item><guid>edge</guid><title>Edge</title><pubDate>Fri, 31 Dec 9999 18:59:59 -0500</pubDate><description>x</description></item>
+</channel></rss>`
+      const atom = `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+<entry><id>e1</id><title>Early</title><updated>0000-01-01T00:30:00+01:00</updated><content>x</content></entry>
+<entry><id>e2</id><title>First</title><updated>0000-01-01T00:30:00+00:30</updated><content>x</content></entry>
+</feed>`
+      const json = JSON.stringify({
+        version: "https://jsonfeed.org/version/1.1",
+        items: [
+          { id: "a", title: "A", content_text: "x", date_published: "2024-01-02T03:04:05Z", date_modified: "9999-12-31T23:00:00-05:00" },
+          { id: "b", title: "B", content_text: "x", date_published: "0000-01-01T00:30:00+01:00" }
+        ]
+      })
+      const layer = servedBy({
+        "/rss": { body: rss, type: "application/rss+xml" },
+        "/atom": { body: atom, type: "application/atom+xml" },
+        "/feed.json": { body: json, type: "application/feed+json" }
+      })
+      const fromRss = yield* collect(fromUrl("https://d.example/rss")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(fromRss.entries.map((e) => [e.input.title, e.input.publishedAt]), [["Edge", "9999-12-31T23:59:59.000Z"]])
+      assert.deepStrictEqual(fromRss.rejected.map((r) => [r.source, r.reason]), [
+        ["https://d.example/rss#late", `item 1: <pubDate> "Fri, 31 Dec 9999 23:00:00 -0500" is after 9999-12-31T23:59:59.999Z in UTC (dates are kept within years 0000-9999)`],
+        ["https://d.example/rss#early", `item 2: <dc:date> "0000-01-01T00:30:00+01:00" is before 0000-01-01T00:00:00Z in UTC (dates are kept within years 0000-9999)`]
+      ])
+      const fromAtom = yield* collect(fromUrl("https://d.example/atom")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(fromAtom.entries.map((e) => [e.input.title, e.input.updatedAt]), [["First", "0000-01-01T00:00:00.000Z"]])
+      assert.deepStrictEqual(fromAtom.rejected.map((r) => r.source), ["https://d.example/atom#e1"])
+      assert.match(fromAtom.rejected[0]!.reason, /^entry 1: <updated> "0000-01-01T00:30:00\+01:00" is before 0000-01-01T00:00:00Z in UTC/)
+      const fromJson = yield* collect(fromUrl("https://d.example/feed.json")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(fromJson.entries, [])
+      assert.deepStrictEqual(fromJson.rejected.map((r) => [r.source, r.reason.split(" in UTC")[0]]), [
+        ["https://d.example/feed.json#a", `items.0.date_modified: "9999-12-31T23:00:00-05:00" is after 9999-12-31T23:59:59.999Z`],
+        ["https://d.example/feed.json#b", `items.1.date_published: "0000-01-01T00:30:00+01:00" is before 0000-01-01T00:00:00Z`]
+      ])
+    }))
+
   it.effect("a date that is there but unreadable fails its item, naming the field and the value", () =>
     Effect.gen(function*() {
       const body = JSON.stringify({
@@ -422,6 +463,36 @@ describe("html helpers", () => {
     assert.strictEqual(
       resolveLinks(html, "https://s.example/dir/feed"),
       `<a href="https://s.example/a">a</a><a href="https://s.example/dir/b">b</a><a href="https://s.example/dir/c">c</a><a href="#x">x</a><a href="mailto:m@x.org">m</a><a href="https://o.example/">o</a><img src="https://cdn.example/i.png" alt="a > b">`
+    )
+  })
+
+  it("resolveLinks rewrites URL attributes only, never text inside another attribute, comments or raw text", () => {
+    const base = "https://s.example/dir/feed"
+    const hostile = [
+      `<img src="/missing.png" alt="x src=missing.png onerror=alert(document.domain) z">`,
+      `<a href='https://example.com' title='t href=y onmouseover=alert(1) z'>a</a>`,
+      `<p title="a href=y onmouseover=alert(2) z" data-x=' cite=q onfocus=alert(3)'>p</p>`,
+      `<!-- <a href="c"> -->`,
+      `<textarea><a href="t"></textarea>`,
+      `<script>"<img src=s>"</script>`
+    ].join("")
+    assert.strictEqual(
+      resolveLinks(hostile, base),
+      [
+        `<img src="https://s.example/missing.png" alt="x src=missing.png onerror=alert(document.domain) z">`,
+        `<a href="https://example.com" title='t href=y onmouseover=alert(1) z'>a</a>`,
+        `<p title="a href=y onmouseover=alert(2) z" data-x=' cite=q onfocus=alert(3)'>p</p>`,
+        `<!-- <a href="c"> -->`,
+        `<textarea><a href="t"></textarea>`,
+        `<script>"<img src=s>"</script>`
+      ].join("")
+    )
+  })
+
+  it("resolveLinks writes every value it rewrites escaped for an attribute", () => {
+    assert.strictEqual(
+      resolveLinks(`<a href=x&quot;y>a</a><img srcset='a.png 1x, b".png 2x'><a HREF="/q?a=1&amp;b=<2>">q</a>`, "https://s.example/d/"),
+      `<a href="https://s.example/d/x%22y">a</a><img srcset="https://s.example/d/a.png 1x, https://s.example/d/b%22.png 2x"><a HREF="https://s.example/q?a=1&amp;b=%3C2%3E">q</a>`
     )
   })
 

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Either } from "effect"
 import { Post, PostId, PostInput } from "../../src/Domain/Post.js"
 import { processInputSync } from "../../src/Processing/processPost.js"
-import { JSON_FEED_VERSION, parseJsonFeed, toJsonFeed } from "../../src/Sources/JsonFeed.js"
+import { feedItemId, JSON_FEED_VERSION, parseJsonFeed, toJsonFeed } from "../../src/Sources/JsonFeed.js"
 
 const post = (input: ConstructorParameters<typeof PostInput>[0], version = 1): Post => {
   const processed = Either.getOrThrow(processInputSync(new PostInput(input), "test"))
@@ -26,7 +26,10 @@ describe("toJsonFeed", () => {
     const items = feed.items as Array<Record<string, unknown>>
     assert.deepStrictEqual(items.map((i) => i.title), ["First", "Second"])
     const first = items[0]!
-    assert.strictEqual(first.id, "https://ink.example/posts/first")
+    // Not its URL: an id for the post's life, a version 5 UUID when the stored id is none.
+    assert.match(first.id as string, /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    assert.notStrictEqual(first.id, items[1]!.id)
+    assert.strictEqual(feedItemId(posts[0]!), first.id)
     assert.strictEqual(first.url, "https://ink.example/posts/first")
     assert.include(first.content_html as string, "href=\"https://ink.example/posts/other\"")
     assert.include(first.content_html as string, "src=\"https://ink.example/posts/pics/a.png\"")
@@ -44,7 +47,7 @@ describe("toJsonFeed", () => {
     const parsed = Either.getOrThrow(parseJsonFeed(json, site.feedUrl))
     const entries = parsed.items.flatMap((i) => (i._tag === "Entry" ? [i] : []))
     assert.deepStrictEqual(entries.map((e) => e.input.slug), ["first", "second"])
-    assert.deepStrictEqual(entries.map((e) => e.source), [`${site.feedUrl}#https://ink.example/posts/first`, `${site.feedUrl}#https://ink.example/posts/second`])
+    assert.deepStrictEqual(entries.map((e) => e.source), [`${site.feedUrl}#${feedItemId(posts[0]!)}`, `${site.feedUrl}#${feedItemId(posts[2]!)}`])
     assert.deepStrictEqual(entries[0]!.input.authors, ["Ann"])
     assert.strictEqual(entries[0]!.input.publishedAt, "2024-02-01T00:00:00.000Z")
   })
