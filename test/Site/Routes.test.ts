@@ -357,6 +357,8 @@ describe("pages", () => {
       assert.strictEqual(css.headers["content-type"], "text/css; charset=utf-8")
       assert.strictEqual(css.headers["cache-control"], "public, max-age=31536000, immutable")
       assert.include(css.body, "prefers-color-scheme: dark")
+      // A post paints within its own box, never over the header: the line behind the sanitizer.
+      assert.match(css.body, /\n\.prose \{[^}]*overflow-y: clip;/)
       const stale = yield* fetchRaw("/assets/site.css?v=old")
       assert.strictEqual(stale.headers["cache-control"], "public, max-age=60")
     }).pipe(Effect.provide(siteServer())))
