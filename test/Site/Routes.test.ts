@@ -9,7 +9,7 @@ import { DatabaseError } from "../../src/Domain/Errors.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { XMLParser } from "fast-xml-parser"
-import { CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
+import { canonicalPath, CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
 import { stylesheetVersion } from "../../src/Site/Theme.js"
 import { fetchPage, fetchRaw, KEY, seed, SITE_URL, siteServer } from "./harness.js"
 import { sqliteStack } from "../Import/harness.js"
@@ -232,6 +232,63 @@ describe("pages", () => {
       assert.strictEqual((yield* fetchPage("/p/post-1")).status, 200)
       assert.strictEqual((yield* fetchPage("/tags/a%20b")).status, 200)
     }).pipe(Effect.provide(siteServer())))
+
+  it.effect("every route's page asked with a trailing slash or doubled slashes moves to its one URL (301), query kept", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(2, { tags: ["paging"] }).map((post, i) => ({ ...post, slug: `paging-post-${i + 1}` })))
+      const moves = [
+        ["/page/2/", "/page/2"],
+        ["/page//2", "/page/2"],
+        ["/tags/paging/page/2/", "/tags/paging/page/2"],
+        ["/tags//paging", "/tags/paging"],
+        ["/tags//paging/", "/tags/paging"],
+        ["/p//paging-post-2", "/p/paging-post-2"],
+        ["///p///paging-post-2//?utm=x", "/p/paging-post-2?utm=x"],
+        ["/rss.xml/", "/rss.xml"],
+        ["/atom.xml/", "/atom.xml"],
+        ["/feed.json//", "/feed.json"],
+        ["/tags/paging//rss.xml", "/tags/paging/rss.xml"],
+        ["/sitemap.xml/", "/sitemap.xml"],
+        ["/robots.txt/", "/robots.txt"],
+        ["/search/?q=paging", "/search?q=paging"],
+        ["/assets/site.css/?v=1", "/assets/site.css?v=1"]
+      ] as const
+      for (const [path, location] of moves) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+        assert.strictEqual((yield* fetchPage(location)).status, 200, location)
+      }
+    }).pipe(Effect.provide(siteServer({ pageSize: 1 }))))
+
+  it.effect("with a SITE_URL path, the move to a page's one URL carries it", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(2, { tags: ["paging"] }))
+      for (const [path, location] of [["/page/2/", "/blog/page/2"], ["/p//post-1", "/blog/p/post-1"], ["/rss.xml/?x=1", "/blog/rss.xml?x=1"]] as const) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+      }
+    }).pipe(Effect.provide(siteServer({ pageSize: 1, url: "https://example.com/blog/" }))))
+
+  it("a page's one URL never leaves the site, whatever the request's path", () => {
+    for (const [url, path] of [
+      ["/", "/"],
+      ["", "/"],
+      ["//", "/"],
+      ["/p/x/", "/p/x"],
+      ["//evil.example//", "/evil.example"],
+      ["///evil.example/p/x", "/evil.example/p/x"],
+      ["/\\evil.example/", "/%5Cevil.example"],
+      ["http://evil.example/p/x/", "/p/x"],
+      ["https://evil.example", "/"],
+      ["/p/x?next=//evil.example/", "/p/x"]
+    ] as const) {
+      const one = canonicalPath(url)
+      assert.strictEqual(one, path, url)
+      assert.match(one, /^\/(?![/\\])/, url)
+    }
+  })
 
   it.effect("a draft, an unknown slug and an unknown path are the site's 404 page", () =>
     Effect.gen(function* () {
