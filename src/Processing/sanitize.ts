@@ -27,11 +27,17 @@ export const isSafeLinkUrl = (url: string): boolean => {
   return scheme === undefined || LINK_SCHEMES.has(scheme)
 }
 
+/**
+ * The schemes an image may have besides a relative URL. The site's Content-Security-Policy allows
+ * exactly these in `img-src`, so every image a post keeps is one the browser may load.
+ */
+export const IMAGE_SCHEMES: ReadonlyArray<string> = ["http", "https", "data"]
+
 /** Images: relative, http(s), or a raster `data:image/...` (SVG excluded: it is a document, not a picture). */
 export const isSafeImageUrl = (url: string): boolean => {
   const scheme = urlScheme(url)
-  if (scheme === undefined || scheme === "http" || scheme === "https") return true
-  return scheme === "data" && DATA_IMAGE.test(clean(url))
+  if (scheme === undefined) return true
+  return IMAGE_SCHEMES.includes(scheme) && (scheme !== "data" || DATA_IMAGE.test(clean(url)))
 }
 
 /** Absolute web URLs leave the site: they get `rel="noopener noreferrer"`. */
@@ -147,7 +153,7 @@ const OPTIONS: sanitize.IOptions = {
   },
   allowedClasses: { "*": POST_CLASSES },
   allowedSchemes: ["http", "https", "mailto", "tel"],
-  allowedSchemesByTag: { img: ["http", "https", "data"] },
+  allowedSchemesByTag: { img: [...IMAGE_SCHEMES] },
   allowedSchemesAppliedToAttributes: ["href", "src", "cite"],
   allowProtocolRelative: true,
   // Content of these is code or a foreign document, never text to show.

@@ -24,6 +24,7 @@ import type { PostRepository } from "../Posts/PostRepository.js"
 import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
 import { allowedMethodsAt } from "../Http/AllowedMethods.js"
+import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
 import { decodedPath, methodAnswer, methodNotAllowedMessage, pathOf } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
@@ -40,7 +41,9 @@ export const CONTENT_SECURITY_POLICY = [
   // The header's search form (GET /search) is the site's only form: it may submit to the site itself.
   "form-action 'self'",
   "frame-ancestors 'none'",
-  "img-src 'self' https: data:",
+  // Every image the sanitizer keeps: an `http:` one was blocked here while it stayed in the post.
+  // On an https page the browser upgrades such a request to https or refuses it as mixed content.
+  `img-src 'self' ${IMAGE_SCHEMES.map((scheme) => `${scheme}:`).join(" ")}`,
   "media-src 'self' https:",
   "style-src 'self'",
   "style-src-attr 'unsafe-inline'",

@@ -9,6 +9,8 @@ import { DatabaseError } from "../../src/Domain/Errors.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { XMLParser } from "fast-xml-parser"
+import { renderMarkdown } from "../../src/Processing/markdown.js"
+import { urlScheme } from "../../src/Processing/sanitize.js"
 import { canonicalPath, CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
 import { stylesheetVersion } from "../../src/Site/Theme.js"
 import { fetchPage, fetchRaw, KEY, seed, SITE_URL, siteServer } from "./harness.js"
@@ -403,6 +405,28 @@ describe("pages", () => {
       }
       const home = yield* fetchPage("/")
       assert.strictEqual(home.headers["cache-control"], "public, max-age=60")
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("the Content-Security-Policy lets the browser load every image a post keeps", () =>
+    Effect.gen(function* () {
+      const sources = [
+        "http://img.example/a.png", "https://img.example/a.png", "//img.example/a.png", "/a.png", "a.png",
+        "data:image/png;base64,iVBORw0KGgo=", "ftp://img.example/a.png", "blob:https://img.example/1", "file:///a.png",
+        "filesystem:https://img.example/a.png", "ws://img.example/a.png", "data:image/svg+xml,%3Csvg/%3E"
+      ]
+      const body = sources.map((src) => `![m](${src})\n\n<img src="${src}" alt="r">`).join("\n\n")
+      yield* seed({ slug: "pictures", body, html: renderMarkdown(body).html })
+      const page = yield* fetchPage("/p/pictures")
+      const imgSrc = (page.headers["content-security-policy"] ?? "").split(";").map((d) => d.trim().split(/\s+/)).find(([name]) => name === "img-src")
+      assert.isDefined(imgSrc)
+      const kept = Array.from(page.body.matchAll(/<img src="([^"]*)"/g), (m) => m[1]!.replaceAll("&amp;", "&"))
+      assert.includeMembers(kept, ["http://img.example/a.png", "https://img.example/a.png", "data:image/png;base64,iVBORw0KGgo="])
+      for (const src of kept) {
+        const scheme = urlScheme(src)
+        // A relative or scheme-relative URL has the page's own scheme: 'self', or http:/https: above.
+        if (scheme === undefined) continue
+        assert.include(imgSrc!, `${scheme}:`, src)
+      }
     }).pipe(Effect.provide(siteServer())))
 
   it.effect("the stylesheet is cacheable forever under its versioned URL", () =>
