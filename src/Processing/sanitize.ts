@@ -27,11 +27,17 @@ export const isSafeLinkUrl = (url: string): boolean => {
   return scheme === undefined || LINK_SCHEMES.has(scheme)
 }
 
+/**
+ * The schemes an image may have besides a relative URL. The site's Content-Security-Policy allows
+ * exactly these in `img-src`, so every image a post keeps is one the browser may load.
+ */
+export const IMAGE_SCHEMES: ReadonlyArray<string> = ["http", "https", "data"]
+
 /** Images: relative, http(s), or a raster `data:image/...` (SVG excluded: it is a document, not a picture). */
 export const isSafeImageUrl = (url: string): boolean => {
   const scheme = urlScheme(url)
-  if (scheme === undefined || scheme === "http" || scheme === "https") return true
-  return scheme === "data" && DATA_IMAGE.test(clean(url))
+  if (scheme === undefined) return true
+  return IMAGE_SCHEMES.includes(scheme) && (scheme !== "data" || DATA_IMAGE.test(clean(url)))
 }
 
 /** Absolute web URLs leave the site: they get `rel="noopener noreferrer"`. */
@@ -46,7 +52,11 @@ const AUTHOR_REL = new Set(["nofollow", "ugc", "sponsored", "noopener", "norefer
 
 /**
  * Inline styles are common in real posts (tables, cards), but CSS can load URLs and overlay the
- * page: keep only layout/typography properties whose values cannot fetch anything.
+ * page: keep only layout/typography properties whose values cannot fetch anything, and nothing
+ * that lifts a block out of the post's box. A post is laid out after the site's header, so a
+ * negative margin moves it up over the header, a viewport unit sizes it to cover the window
+ * whatever the column's width, and `opacity` below 1 makes it a stacking context, painted above
+ * the header's in-flow content: together they drew a fake "session expired" box over the site.
  */
 const STYLE_PROPERTIES = new Set([
   "color", "background-color", "background", "text-align", "vertical-align", "font-weight", "font-style",
@@ -55,10 +65,24 @@ const STYLE_PROPERTIES = new Set([
   "border", "border-top", "border-bottom", "border-left", "border-right", "border-collapse", "border-radius",
   "border-color", "border-width", "border-style", "padding", "padding-top", "padding-bottom", "padding-left",
   "padding-right", "margin", "margin-top", "margin-bottom", "margin-left", "margin-right", "list-style-type",
-  "overflow-x", "cursor", "opacity"
+  "overflow-x", "cursor"
 ])
 const SAFE_STYLE_VALUE = /^[\w\s#.,%()+\-/'"!]*$/
 const UNSAFE_STYLE_VALUE = /url\s*\(|expression\s*\(|image-set|@import|\\/i
+/** Viewport units (`vw`, `dvh`, `vmax`...) and container units, which fall back to the viewport outside a container. */
+const VIEWPORT_UNIT = /\d(?:[sld]?v(?:w|h|i|b|min|max)|cq(?:w|h|i|b|min|max))(?![a-z])/i
+/**
+ * Margins: `auto` or plain non-negative lengths only. No math functions either: without a minus
+ * sign `calc(600px / cos(180deg))` is -600px all the same.
+ */
+const SAFE_MARGIN = /^(?:auto|\d*\.?\d+(?:px|r?em|ex|ch|pt|pc|cm|mm|in|q|%)?)(?:\s+(?:auto|\d*\.?\d+(?:px|r?em|ex|ch|pt|pc|cm|mm|in|q|%)?)){0,3}(?:\s*!important)?$/i
+
+const isSafeDeclaration = (prop: string, value: string): boolean =>
+  STYLE_PROPERTIES.has(prop) &&
+  SAFE_STYLE_VALUE.test(value) &&
+  !UNSAFE_STYLE_VALUE.test(value) &&
+  !VIEWPORT_UNIT.test(value) &&
+  (!prop.startsWith("margin") || SAFE_MARGIN.test(value))
 
 const filterStyle = (style: string): string =>
   style
@@ -68,11 +92,19 @@ const filterStyle = (style: string): string =>
       if (colon === -1) return ""
       const prop = decl.slice(0, colon).trim().toLowerCase()
       const value = decl.slice(colon + 1).trim()
-      if (!STYLE_PROPERTIES.has(prop) || !SAFE_STYLE_VALUE.test(value) || UNSAFE_STYLE_VALUE.test(value)) return ""
-      return `${prop}: ${value}`
+      return isSafeDeclaration(prop, value) ? `${prop}: ${value}` : ""
     })
     .filter((d) => d !== "")
     .join("; ")
+
+/**
+ * The classes a post may carry: the ones markdown itself writes (a fence's `language-*`, the
+ * footnotes'). The site's own stylesheet is the only one a page loads, so any other class could
+ * only ever pick up one of the theme's rules: `class="brand"` dressed a post's text as the site's
+ * title. An allowlist rather than the theme's names left out, since stored posts are not
+ * sanitized again when a theme adds a class.
+ */
+const POST_CLASSES = ["language-*", "footnote-ref", "footnote-item", "footnote-backref", "footnotes", "footnotes-sep", "footnotes-list"]
 
 const transformAttributes = (tagName: string, attribs: sanitize.Attributes): sanitize.Tag => {
   const out: sanitize.Attributes = { ...attribs }
@@ -119,8 +151,9 @@ const OPTIONS: sanitize.IOptions = {
     del: ["cite", "datetime"],
     ins: ["cite", "datetime"]
   },
+  allowedClasses: { "*": POST_CLASSES },
   allowedSchemes: ["http", "https", "mailto", "tel"],
-  allowedSchemesByTag: { img: ["http", "https", "data"] },
+  allowedSchemesByTag: { img: [...IMAGE_SCHEMES] },
   allowedSchemesAppliedToAttributes: ["href", "src", "cite"],
   allowProtocolRelative: true,
   // Content of these is code or a foreign document, never text to show.

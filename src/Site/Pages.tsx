@@ -76,6 +76,21 @@ export const formatDate = (date: DateTime.Utc, language: string, timeZone: strin
   return format.format(DateTime.toDateUtc(date))
 }
 
+/**
+ * OpenGraph's `og:locale` for a BCP 47 `language`: `language_TERRITORY` (`zh-Hant-TW` is `zh_TW`,
+ * `pt-br` is `pt_BR`), read by `Intl.Locale` so a script or variant subtag is not taken for the
+ * territory, as replacing the first "-" did (`zh_Hant-TW`, `sr_Latn`). A bare language (`en`,
+ * `sr-Latn`) has no value in that format: `undefined`, no tag, and `<html lang>` still says it.
+ */
+export const ogLocale = (language: string): string | undefined => {
+  try {
+    const locale = new Intl.Locale(language)
+    return locale.region === undefined ? undefined : `${locale.language}_${locale.region}`
+  } catch {
+    return undefined
+  }
+}
+
 /** A post's one-paragraph description: the author's summary, else the excerpt. */
 export const descriptionOf = (post: Post): string => post.summary ?? post.excerpt
 
@@ -113,6 +128,7 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
   const fullTitle = head.title === undefined ? config.title : `${head.title} · ${config.title}`
   const canonical = head.canonical === undefined ? undefined : urls.absolute(head.canonical)
   const post = head.article
+  const locale = ogLocale(config.language)
   return (
     <html lang={config.language}>
       <head>
@@ -148,7 +164,7 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
         <meta property="og:type" content={head.ogType} />
         <meta property="og:title" content={head.title ?? config.title} />
         <meta property="og:description" content={head.description} />
-        <meta property="og:locale" content={config.language.replace("-", "_")} />
+        {locale !== undefined && <meta property="og:locale" content={locale} />}
         {canonical !== undefined && <meta property="og:url" content={canonical} />}
         {post !== undefined && (
           <>

@@ -24,6 +24,7 @@ import type { PostRepository } from "../Posts/PostRepository.js"
 import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
 import { allowedMethodsAt } from "../Http/AllowedMethods.js"
+import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
 import { decodedPath, methodAnswer, methodNotAllowedMessage, pathOf } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
@@ -40,7 +41,9 @@ export const CONTENT_SECURITY_POLICY = [
   // The header's search form (GET /search) is the site's only form: it may submit to the site itself.
   "form-action 'self'",
   "frame-ancestors 'none'",
-  "img-src 'self' https: data:",
+  // Every image the sanitizer keeps: an `http:` one was blocked here while it stayed in the post.
+  // On an https page the browser upgrades such a request to https or refuses it as mixed content.
+  `img-src 'self' ${IMAGE_SCHEMES.map((scheme) => `${scheme}:`).join(" ")}`,
   "media-src 'self' https:",
   "style-src 'self'",
   "style-src-attr 'unsafe-inline'",
@@ -123,6 +126,20 @@ const methodNotAllowedAnswer = (site: Site, method: string, path: string, allowe
 /** Positive page numbers as written in a path: "2", never "02", "+2" or "2.0". */
 const pageNumber = (value: string | undefined): number | undefined =>
   value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined
+
+/** A request target in absolute form (`GET http://host/p/x`): its scheme and authority. */
+const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/]*/i
+
+/**
+ * The one spelling of the path of `url`: each run of slashes one slash, none at the end, as the
+ * router reads it when it matches. Always starts with "/" and never with "//" or "/\" (a
+ * backslash is written `%5C`, which the router reads back as the same character), so, with the
+ * site's own prefix in front, a Location made of it stays on the site whatever the request was.
+ */
+export const canonicalPath = (url: string): string => {
+  const path = `/${pathOf(url).replace(ABSOLUTE_FORM, "")}`.replace(/\/+/g, "/").replace(/\\/g, "%5C")
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path
+}
 
 const FEED_FILES: ReadonlyArray<readonly [string, FeedFormat]> = [
   ["rss.xml", "rss"],
@@ -221,34 +238,35 @@ export const SiteRouter = Effect.gen(function* () {
   const tagParam = Effect.map(HttpRouter.params, (params) => params["tag"] ?? "")
 
   /**
-   * One URL per page: the router matches `/p/slug/` too, and answered it as a second page with
-   * the same content (where relative links resolve elsewhere); it moves to `canonical` instead.
+   * One URL per page: the router matches a path with its slashes doubled or one more at the end
+   * too (`/p//slug`, `/page/2/`, `/rss.xml/`), and answered it as a second page with the same
+   * content, where relative links resolve elsewhere; it moves to `canonicalPath` instead (or to
+   * `canonical`, when the route knows a better one), its query kept.
    */
-  const oneUrl = <E, R>(canonical: string, page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  const oneUrl = <E, R>(page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>, canonical?: string) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const path = pathOf(request.url)
-      return path.length > 1 && path.endsWith("/")
-        ? Effect.succeed(HttpServerResponse.redirect(canonical + request.url.slice(path.length), { status: 301, headers: SECURITY_HEADERS }))
-        : page
+      const one = canonicalPath(path)
+      return one === path
+        ? page
+        : Effect.succeed(HttpServerResponse.redirect((canonical ?? urls.path(one)) + request.url.slice(path.length), { status: 301, headers: SECURITY_HEADERS }))
     })
+  const get = <E, R>(path: HttpRouter.PathInput, page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+    HttpRouter.get(path, oneUrl(page))
 
   let router = HttpRouter.empty.pipe(
-    HttpRouter.get("/", serve(site.home(1))),
-    HttpRouter.get("/page/:page", listingPage()),
-    HttpRouter.get(
-      "/p/:slug",
-      Effect.flatMap(HttpRouter.params, (params) => {
-        const slug = params["slug"] ?? ""
-        return oneUrl(urls.path(routes.post(slug)), serve(site.post(slug)))
-      })
-    ),
+    get("/", serve(site.home(1))),
+    get("/page/:page", listingPage()),
+    get("/p/:slug", Effect.flatMap(HttpRouter.params, (params) => serve(site.post(params["slug"] ?? "")))),
+    // Straight to the tag's key (`/tags/Rust/` to `/tags/rust`), not one move per fix.
     HttpRouter.get(
       "/tags/:tag",
-      Effect.flatMap(tagParam, (tag) => oneUrl(urls.path(routes.tag(tag)), canonicalTag(tag, routes.tag(tag), serve(site.tag(tag, 1)))))
+      Effect.flatMap(tagParam, (tag) =>
+        oneUrl(canonicalTag(tag, routes.tag(tag), serve(site.tag(tag, 1))), tagKey(tag) === "" ? undefined : urls.path(routes.tag(tag))))
     ),
-    HttpRouter.get("/tags/:tag/page/:page", Effect.flatMap(tagParam, (tag) => listingPage(tag))),
-    HttpRouter.get("/sitemap.xml", serve(site.sitemap())),
-    HttpRouter.get(
+    get("/tags/:tag/page/:page", Effect.flatMap(tagParam, (tag) => listingPage(tag))),
+    get("/sitemap.xml", serve(site.sitemap())),
+    get(
       "/search",
       Effect.flatMap(HttpServerRequest.ParsedSearchParams, (params) => {
         // A repeated parameter (`?q=a&q=b`) counts once, as the first.
@@ -258,8 +276,8 @@ export const SiteRouter = Effect.gen(function* () {
         return number === undefined ? missing("There is no such page.") : serve(site.search(first(params["q"]) ?? "", number))
       })
     ),
-    HttpRouter.get("/robots.txt", respond(site.robots, cache)),
-    HttpRouter.get(
+    get("/robots.txt", respond(site.robots, cache)),
+    get(
       "/assets/site.css",
       Effect.flatMap(HttpServerRequest.ParsedSearchParams, (params) =>
         // Versioned URLs never change; an unversioned or stale one is revalidated.
@@ -267,12 +285,12 @@ export const SiteRouter = Effect.gen(function* () {
       )
     ),
     // Browsers ask for it whatever the page says; an empty answer keeps their consoles clean.
-    HttpRouter.get("/favicon.ico", Effect.succeed(HttpServerResponse.empty({ status: 204, headers: { "cache-control": IMMUTABLE } })))
+    get("/favicon.ico", Effect.succeed(HttpServerResponse.empty({ status: 204, headers: { "cache-control": IMMUTABLE } })))
   )
   for (const [file, format] of FEED_FILES) {
     router = router.pipe(
-      HttpRouter.get(`/${file}`, serve(site.feed(format))),
-      HttpRouter.get(
+      get(`/${file}`, serve(site.feed(format))),
+      get(
         `/tags/:tag/${file}`,
         Effect.flatMap(tagParam, (tag) => canonicalTag(tag, routes.feed(format, tag), serve(site.feed(format, tag))))
       )

@@ -108,7 +108,11 @@ a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-
 .toc a { color: var(--text); text-decoration: none; }
 .toc a:hover { color: var(--accent); text-decoration: underline; }
 
-.prose { overflow-wrap: break-word; }
+/* Behind the sanitizer: nothing of a post paints above or below its own box, over the header or
+   the links after it (a line-height of 0 lets a large glyph's background out, with no margin).
+   Sideways stays visible for the full-width code blocks on small screens; clip, unlike hidden,
+   makes no scroll container and no new formatting context, so margins collapse as before. */
+.prose { overflow-wrap: break-word; overflow-x: visible; overflow-y: clip; }
 .prose > :first-child { margin-top: 0; }
 .prose h1, .prose h2, .prose h3, .prose h4, .prose h5, .prose h6 { font-family: var(--serif); line-height: 1.3; margin: 2.2rem 0 .8rem; letter-spacing: -.01em; scroll-margin-top: 1rem; }
 .prose h1 { font-size: 1.8rem; }

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { renderMarkdown } from "../../src/Processing/markdown.js"
 import { isSafeImageUrl, isSafeLinkUrl, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
+import { stylesheet } from "../../src/Site/Theme.js"
 
 const html = (md: string) => renderMarkdown(md).html
 
@@ -96,7 +97,16 @@ describe("renderMarkdown", () => {
     assert.include(out, "<summary>More</summary>")
     assert.include(out, "<strong>bold</strong>")
     assert.include(out, "</details>")
-    assert.include(out, '<div class="card" style="color: red; padding: 8px">x</div>')
+    // The author's own class goes (see "keeps no class of the site's theme" below), the style stays.
+    assert.include(out, '<div style="color: red; padding: 8px">x</div>')
+  })
+
+  it("keeps the classes markdown writes when raw HTML sends the document through the sanitizer", () => {
+    const out = html("<b>raw</b> and a note[^1].\n\n```rust\nfn main() {}\n```\n\n[^1]: The note.")
+    assert.include(out, '<code class="language-rust">')
+    for (const name of ["footnote-ref", "footnotes-sep", "footnotes", "footnotes-list", "footnote-item", "footnote-backref"]) {
+      assert.include(out, `class="${name}"`, name)
+    }
   })
 })
 
@@ -172,6 +182,36 @@ describe("XSS vectors", () => {
   it("keeps only safe inline style declarations", () => {
     const out = sanitizeHtml('<span style="color: red; position: fixed; background-image: url(x); font-weight: bold">x</span>')
     assert.strictEqual(out, '<span style="color: red; font-weight: bold">x</span>')
+  })
+
+  it("keeps nothing that lays a post over the site's header: no opacity, negative margin or viewport unit", () => {
+    const out = sanitizeHtml(
+      '<div style="opacity: 0.99; background-color: white; margin-top: -600px; margin-left: -50vw; width: 200vw; height: 100vh">' +
+        '<p class="brand">Session expired</p><a href="https://evil.example/login">Sign in again</a></div>'
+    )
+    assert.strictEqual(
+      out,
+      '<div style="background-color: white"><p>Session expired</p><a href="https://evil.example/login" rel="noopener noreferrer">Sign in again</a></div>'
+    )
+  })
+
+  it("keeps non-negative margins and sizes in the column's units, and drops negative or computed margins and viewport or container units", () => {
+    const kept = ["margin: 0 auto", "margin: 16px 0", "margin-top: 0", "margin-bottom: 1.5em", "margin: 1em 2% 0 auto", "width: 100%", "height: 300px", "max-width: 12em", "font-size: 0.9em"]
+    for (const decl of kept) assert.strictEqual(sanitizeHtml(`<p style="${decl}">x</p>`), `<p style="${decl}">x</p>`, decl)
+    const dropped = [
+      "margin-top: -600px", "margin: 0 -1em", "margin-left: -.5rem", "margin-top: calc(0px - 600px)", "margin-top: calc(600px / cos(180deg))",
+      "margin: var(--gap)", "margin-top: 1e-3px", "width: 200vw", "height: 100vh", "height: 50dvh", "width: 10svw", "width: 50vmax",
+      "font-size: 10VMIN", "width: calc(100% + 10vw)", "width: 100cqw", "height: 1lvh", "opacity: 0.99"
+    ]
+    for (const decl of dropped) assert.strictEqual(sanitizeHtml(`<p style="${decl}">x</p>`), "<p>x</p>", decl)
+  })
+
+  it("keeps no class of the site's theme, so a post cannot dress up as the site", () => {
+    const markdowns = new Set(["footnotes"])
+    const themes = [...new Set(Array.from(stylesheet.matchAll(/\.([a-z][\w-]*)/gi), (m) => m[1]!))].filter((name) => !markdowns.has(name))
+    assert.includeMembers(themes, ["brand", "site-header", "wrap", "skip", "post-nav", "prose"])
+    const out = sanitizeHtml(`<p class="${themes.join(" ")} card">x</p><span class="brand">y</span>`)
+    assert.strictEqual(out, "<p>x</p><span>y</span>")
   })
 })
 

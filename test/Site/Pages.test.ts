@@ -3,7 +3,7 @@ import { DateTime, Effect } from "effect"
 import { TocEntry } from "../../src/Domain/Post.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
-import { formatDate, listingPage, notFoundPage, postPage, tocTree, updatedAtOf } from "../../src/Site/Pages.js"
+import { formatDate, listingPage, notFoundPage, ogLocale, postPage, tocTree, updatedAtOf } from "../../src/Site/Pages.js"
 import { defaults } from "../../src/Site/SiteConfig.js"
 import { feedLinks } from "../../src/Sources/FeedSource.js"
 import { makeUrls } from "../../src/Site/Urls.js"
@@ -87,6 +87,25 @@ describe("pages", () => {
     assert.strictEqual(formatDate(date, "de", "UTC"), "31. März 2024")
     assert.strictEqual(formatDate(date, "de", "Europe/Berlin"), "1. April 2024")
     assert.strictEqual(formatDate(date, "en", "America/New_York"), "March 31, 2024")
+  })
+
+  it("give og:locale as language_TERRITORY, whatever other subtags SITE_LANGUAGE has, and none without a territory", () => {
+    for (const [language, locale] of [
+      ["en-US", "en_US"],
+      ["pt-br", "pt_BR"],
+      ["zh-Hant-TW", "zh_TW"],
+      ["de-CH-1996", "de_CH"],
+      ["sr-Latn-RS", "sr_RS"],
+      ["es-419", "es_419"],
+      ["sr-Latn", undefined],
+      ["en", undefined]
+    ] as const) {
+      assert.strictEqual(ogLocale(language), locale, language)
+      const page = listingPage({ ...site, config: { ...site.config, language } }, { page: 1, posts: [], hasOlder: false })
+      const tags = Array.from(page.matchAll(/<meta property="og:locale" content="([^"]*)"/g), (m) => m[1])
+      assert.deepStrictEqual(tags, locale === undefined ? [] : [locale], language)
+      assert.include(page, `<html lang="${language}">`, language)
+    }
   })
 
   it.effect("show a post's day in SITE_TIME_ZONE, its datetime attribute the same instant in UTC", () =>

@@ -9,7 +9,9 @@ import { DatabaseError } from "../../src/Domain/Errors.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { XMLParser } from "fast-xml-parser"
-import { CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
+import { renderMarkdown } from "../../src/Processing/markdown.js"
+import { urlScheme } from "../../src/Processing/sanitize.js"
+import { canonicalPath, CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
 import { stylesheetVersion } from "../../src/Site/Theme.js"
 import { fetchPage, fetchRaw, KEY, seed, SITE_URL, siteServer } from "./harness.js"
 import { sqliteStack } from "../Import/harness.js"
@@ -233,6 +235,63 @@ describe("pages", () => {
       assert.strictEqual((yield* fetchPage("/tags/a%20b")).status, 200)
     }).pipe(Effect.provide(siteServer())))
 
+  it.effect("every route's page asked with a trailing slash or doubled slashes moves to its one URL (301), query kept", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(2, { tags: ["paging"] }).map((post, i) => ({ ...post, slug: `paging-post-${i + 1}` })))
+      const moves = [
+        ["/page/2/", "/page/2"],
+        ["/page//2", "/page/2"],
+        ["/tags/paging/page/2/", "/tags/paging/page/2"],
+        ["/tags//paging", "/tags/paging"],
+        ["/tags//paging/", "/tags/paging"],
+        ["/p//paging-post-2", "/p/paging-post-2"],
+        ["///p///paging-post-2//?utm=x", "/p/paging-post-2?utm=x"],
+        ["/rss.xml/", "/rss.xml"],
+        ["/atom.xml/", "/atom.xml"],
+        ["/feed.json//", "/feed.json"],
+        ["/tags/paging//rss.xml", "/tags/paging/rss.xml"],
+        ["/sitemap.xml/", "/sitemap.xml"],
+        ["/robots.txt/", "/robots.txt"],
+        ["/search/?q=paging", "/search?q=paging"],
+        ["/assets/site.css/?v=1", "/assets/site.css?v=1"]
+      ] as const
+      for (const [path, location] of moves) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+        assert.strictEqual((yield* fetchPage(location)).status, 200, location)
+      }
+    }).pipe(Effect.provide(siteServer({ pageSize: 1 }))))
+
+  it.effect("with a SITE_URL path, the move to a page's one URL carries it", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(2, { tags: ["paging"] }))
+      for (const [path, location] of [["/page/2/", "/blog/page/2"], ["/p//post-1", "/blog/p/post-1"], ["/rss.xml/?x=1", "/blog/rss.xml?x=1"]] as const) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+      }
+    }).pipe(Effect.provide(siteServer({ pageSize: 1, url: "https://example.com/blog/" }))))
+
+  it("a page's one URL never leaves the site, whatever the request's path", () => {
+    for (const [url, path] of [
+      ["/", "/"],
+      ["", "/"],
+      ["//", "/"],
+      ["/p/x/", "/p/x"],
+      ["//evil.example//", "/evil.example"],
+      ["///evil.example/p/x", "/evil.example/p/x"],
+      ["/\\evil.example/", "/%5Cevil.example"],
+      ["http://evil.example/p/x/", "/p/x"],
+      ["https://evil.example", "/"],
+      ["/p/x?next=//evil.example/", "/p/x"]
+    ] as const) {
+      const one = canonicalPath(url)
+      assert.strictEqual(one, path, url)
+      assert.match(one, /^\/(?![/\\])/, url)
+    }
+  })
+
   it.effect("a draft, an unknown slug and an unknown path are the site's 404 page", () =>
     Effect.gen(function* () {
       yield* seed({ slug: "not-yet", title: "Not yet", status: "draft" })
@@ -348,6 +407,28 @@ describe("pages", () => {
       assert.strictEqual(home.headers["cache-control"], "public, max-age=60")
     }).pipe(Effect.provide(siteServer())))
 
+  it.effect("the Content-Security-Policy lets the browser load every image a post keeps", () =>
+    Effect.gen(function* () {
+      const sources = [
+        "http://img.example/a.png", "https://img.example/a.png", "//img.example/a.png", "/a.png", "a.png",
+        "data:image/png;base64,iVBORw0KGgo=", "ftp://img.example/a.png", "blob:https://img.example/1", "file:///a.png",
+        "filesystem:https://img.example/a.png", "ws://img.example/a.png", "data:image/svg+xml,%3Csvg/%3E"
+      ]
+      const body = sources.map((src) => `![m](${src})\n\n<img src="${src}" alt="r">`).join("\n\n")
+      yield* seed({ slug: "pictures", body, html: renderMarkdown(body).html })
+      const page = yield* fetchPage("/p/pictures")
+      const imgSrc = (page.headers["content-security-policy"] ?? "").split(";").map((d) => d.trim().split(/\s+/)).find(([name]) => name === "img-src")
+      assert.isDefined(imgSrc)
+      const kept = Array.from(page.body.matchAll(/<img src="([^"]*)"/g), (m) => m[1]!.replaceAll("&amp;", "&"))
+      assert.includeMembers(kept, ["http://img.example/a.png", "https://img.example/a.png", "data:image/png;base64,iVBORw0KGgo="])
+      for (const src of kept) {
+        const scheme = urlScheme(src)
+        // A relative or scheme-relative URL has the page's own scheme: 'self', or http:/https: above.
+        if (scheme === undefined) continue
+        assert.include(imgSrc!, `${scheme}:`, src)
+      }
+    }).pipe(Effect.provide(siteServer())))
+
   it.effect("the stylesheet is cacheable forever under its versioned URL", () =>
     Effect.gen(function* () {
       const home = yield* fetchPage("/")
@@ -357,6 +438,8 @@ describe("pages", () => {
       assert.strictEqual(css.headers["content-type"], "text/css; charset=utf-8")
       assert.strictEqual(css.headers["cache-control"], "public, max-age=31536000, immutable")
       assert.include(css.body, "prefers-color-scheme: dark")
+      // A post paints within its own box, never over the header: the line behind the sanitizer.
+      assert.match(css.body, /\n\.prose \{[^}]*overflow-y: clip;/)
       const stale = yield* fetchRaw("/assets/site.css?v=old")
       assert.strictEqual(stale.headers["cache-control"], "public, max-age=60")
     }).pipe(Effect.provide(siteServer())))
