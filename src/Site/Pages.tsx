@@ -80,12 +80,17 @@ export const formatDate = (date: DateTime.Utc, language: string, timeZone: strin
  * OpenGraph's `og:locale` for a BCP 47 `language`: `language_TERRITORY` (`zh-Hant-TW` is `zh_TW`,
  * `pt-br` is `pt_BR`), read by `Intl.Locale` so a script or variant subtag is not taken for the
  * territory, as replacing the first "-" did (`zh_Hant-TW`, `sr_Latn`). A bare language (`en`,
- * `sr-Latn`) has no value in that format: `undefined`, no tag, and `<html lang>` still says it.
+ * `fr`, `sr-Latn`) takes its likely territory (`en_US`, `fr_FR`, `sr_RS`): the format needs one,
+ * and a consumer reading no tag assumes `en_US`, wrong for a French site. `und` (no language)
+ * and an unreadable tag: `undefined`, no tag.
  */
 export const ogLocale = (language: string): string | undefined => {
   try {
     const locale = new Intl.Locale(language)
-    return locale.region === undefined ? undefined : `${locale.language}_${locale.region}`
+    // Node 20 reads "und" as no language at all (`language` undefined, whatever the typings say).
+    if (!locale.language || locale.language === "und") return undefined
+    const region = locale.region ?? locale.maximize().region
+    return region === undefined ? undefined : `${locale.language}_${region}`
   } catch {
     return undefined
   }

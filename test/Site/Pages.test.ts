@@ -89,7 +89,7 @@ describe("pages", () => {
     assert.strictEqual(formatDate(date, "en", "America/New_York"), "March 31, 2024")
   })
 
-  it("give og:locale as language_TERRITORY, whatever other subtags SITE_LANGUAGE has, and none without a territory", () => {
+  it("give og:locale as language_TERRITORY, whatever other subtags SITE_LANGUAGE has, and a bare language with its likely territory", () => {
     for (const [language, locale] of [
       ["en-US", "en_US"],
       ["pt-br", "pt_BR"],
@@ -97,8 +97,10 @@ describe("pages", () => {
       ["de-CH-1996", "de_CH"],
       ["sr-Latn-RS", "sr_RS"],
       ["es-419", "es_419"],
-      ["sr-Latn", undefined],
-      ["en", undefined]
+      ["sr-Latn", "sr_RS"],
+      ["en", "en_US"],
+      ["fr", "fr_FR"],
+      ["und", undefined]
     ] as const) {
       assert.strictEqual(ogLocale(language), locale, language)
       const page = listingPage({ ...site, config: { ...site.config, language } }, { page: 1, posts: [], hasOlder: false })
