@@ -138,6 +138,24 @@ describe("ResponseCache", () => {
       assert.isUndefined(cache.lookup("GET", "/posts/kept", false, undefined))
     }).pipe(Effect.provide(server)))
 
+  it.scoped("an import at another URL the router routes to it (/posts/import/, ;v=1) drops the cached posts too", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Kept" }))
+      const cache = yield* ResponseCache
+      for (const url of ["/posts/import/", "/posts/import;v=1"]) {
+        yield* get("/posts/kept")
+        assert.isDefined(cache.lookup("GET", "/posts/kept", false, undefined))
+        const imported = yield* send(
+          HttpClientRequest.post(url).pipe(
+            HttpClientRequest.bodyText(`${JSON.stringify({ title: "Kept", slug: "kept", body: `At ${url}.` })}\n`, "application/x-ndjson"),
+            HttpClientRequest.setHeaders({ "x-api-key": KEY })
+          )
+        )
+        assert.strictEqual(imported.status, 200, url)
+        assert.isUndefined(cache.lookup("GET", "/posts/kept", false, undefined), url)
+      }
+    }).pipe(Effect.provide(server)))
+
   it.scoped("a write refused for its credentials (401) keeps the cache: anyone could empty it otherwise", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost({ title: "Kept" }))
