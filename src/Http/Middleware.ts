@@ -210,6 +210,26 @@ export const pathOf = (url: string): string => {
   return query === -1 ? url : url.slice(0, query)
 }
 
+/** What the router reduces an absolute-form request target (`GET http://host/posts HTTP/1.1`) to. */
+const ABSOLUTE_FORM = /^https?:\/\/.*?\//
+
+/**
+ * The path of `url` as the router matches it (find-my-way, as `HttpRouter` runs it with
+ * `Server.routerConfig`): an absolute-form target reduced to its path, repeated slashes
+ * collapsed, cut at the first `?`, `;` or `#` (the router reads what follows a `;` as the query:
+ * `/posts/x;v=1` is post `x`), and a trailing slash dropped. Still percent-encoded. Checks made
+ * outside the router that go by the path read it through this: read as sent, `POST
+ * /posts/import/` and `/posts/import;v=1` were the import, yet under MAX_BODY_SIZE and
+ * REQUEST_TIMEOUT, and `PUT /posts/x;` wrote post `x` while the response cache dropped `x;`.
+ */
+export const routedPath = (url: string): string => {
+  let path = url.charCodeAt(0) === 47 /* "/" */ ? url : url.replace(ABSOLUTE_FORM, "/")
+  const cut = path.search(/[?;#]/)
+  if (cut !== -1) path = path.slice(0, cut)
+  if (path.includes("//")) path = path.replace(/\/\/+/g, "/")
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path
+}
+
 const isBodyTooLarge = (error: HttpServerError.RequestError): boolean =>
   error.cause instanceof Error && error.cause.message === MAX_BYTES_EXCEEDED
 
@@ -412,21 +432,24 @@ const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"])
 /**
  * Bulk imports stream their body through bounded queues (memory does not grow with it) and may
  * run for minutes; they have their own limits (IMPORT_MAX_POST_BYTES per line, IMPORT_TIMEOUT for
- * the run), so neither MAX_BODY_SIZE nor REQUEST_TIMEOUT applies to them. Suffix match, so a
- * host app mounting the API under a prefix keeps the exemption.
+ * the run), so neither MAX_BODY_SIZE nor REQUEST_TIMEOUT applies to them. By the path as the
+ * router matches it (`routedPath`: `/posts/import/` and `/posts/import;v=1` are the import too).
+ * Suffix match, so a host app mounting the API under a prefix keeps the exemption.
  */
 const isBulkImport = (request: HttpServerRequest.HttpServerRequest, includeUrlImport: boolean): boolean => {
   if (request.method !== "POST") return false
-  const path = pathOf(request.url)
+  const path = routedPath(request.url)
   return path.endsWith("/posts/import") || (includeUrlImport && path.endsWith("/posts/import-url"))
 }
 
 /**
  * Refuses an oversized body with 413 and the typed `PayloadTooLarge` body:
- *   - a declared one (Content-Length over the limit) without reading it, closing the connection
- *     (the unread body is still on the wire): with a valid key at once, before any handler
- *     runs; otherwise the request is routed and authenticated as any (a write without a valid
- *     key is 401, never 413), and a handler's read of the body fails;
+ *   - a declared one (Content-Length over the limit) without handing it to a handler: with a
+ *     valid key at once, before any handler runs; otherwise the request is routed and
+ *     authenticated as any (a write without a valid key is 401, never 413), and a handler's
+ *     read of the body fails. The body is read and discarded meanwhile (`drain`), so a client
+ *     still sending it reads the answer; one declared over `drainBudget` is not read, and the
+ *     connection is closed after the answer;
  *   - an undeclared one (chunked upload) as soon as more than the limit has been read: the body
  *     is read through a byte counter (`cappedRequest`), the handler's read fails, and the rest
  *     of the upload is read and discarded, so the client (which may still be sending) gets the
@@ -456,7 +479,14 @@ export const limitBody =
           const answer = refused === undefined
             ? Effect.succeed(encodeJson(PayloadTooLarge, tooLarge(options.maxBodySize), 413))
             : Effect.provideService(app, HttpServerRequest.HttpServerRequest, refused)
-          // The unread body is still on the wire, whatever the answer: close rather than try to skip it.
+          // The body is still on the wire, whatever the answer. Within the budget it is read and
+          // thrown away, so the client, still sending, reads the answer: closed at once, the
+          // connection was reset under it (EPIPE). Beyond it, or not a Node request: closed.
+          const incoming = (request as { readonly source?: unknown }).source
+          if (incoming instanceof IncomingMessage && Number(declared) <= drainBudget(options.maxBodySize)) {
+            drain(incoming, drainBudget(options.maxBodySize))
+            return answer
+          }
           return Effect.map(answer, (response) => HttpServerResponse.setHeader(response, "connection", "close"))
         }
         return HttpIncomingMessage.withMaxBodySize(app, limit)
@@ -512,10 +542,9 @@ class ByteCap extends Transform {
  * body with (`text`, `json`, `arrayBuffer`, `stream`, multipart) reads `source`, so replacing
  * `source` covers them all; the rest of the request is the original's.
  *
- * Past the limit the cap fails (that read answers 413) and the original stream is drained:
- * what the client still sends is discarded, up to DRAIN_FACTOR times the limit, after which the
- * connection is closed. `undefined` when the request is not a Node one (then the platform's cap
- * applies).
+ * Past the limit the cap fails (that read answers 413) and the original stream is drained
+ * (`drain`: what the client still sends is discarded, within `drainBudget` and DRAIN_TIME_MS).
+ * `undefined` when the request is not a Node one (then the platform's cap applies).
  */
 const cappedRequest = (
   request: HttpServerRequest.HttpServerRequest,
@@ -535,7 +564,7 @@ const cappedRequest = (
       socket: incoming.socket
     })
     cap.once("error", (error) => {
-      if (error.message === MAX_BYTES_EXCEEDED) drain(incoming, limit * DRAIN_FACTOR)
+      if (error.message === MAX_BYTES_EXCEEDED) drain(incoming, drainBudget(limit))
     })
     incoming.once("error", (error) => cap.destroy(error))
     incoming.pipe(cap)
@@ -564,15 +593,36 @@ export const uploadStream = (
     : request.stream
 }
 
-/** How much more than the limit is read and thrown away after a 413, before closing the connection. */
+/**
+ * How much of a refused body is read and thrown away, so that the client reads the answer: what
+ * it still sends is discarded up to DRAIN_FACTOR times the limit, and at least DRAIN_MIN_BYTES
+ * (a client sends the whole body before it reads: Node's fetch, and the HttpApiClient on it,
+ * reported EPIPE for an 8 MB post against the 1 MiB default), for at most DRAIN_TIME_MS. Past
+ * either the connection is closed.
+ */
 const DRAIN_FACTOR = 4
+const DRAIN_MIN_BYTES = 64 * 1024 * 1024
+const DRAIN_TIME_MS = 10_000
 
+const drainBudget = (limit: number): number => Math.max(limit * DRAIN_FACTOR, DRAIN_MIN_BYTES)
+
+/** Reads and throws away the rest of `incoming`'s body; closes the connection past `budget` bytes or DRAIN_TIME_MS. */
 const drain = (incoming: IncomingMessage, budget: number) => {
   let discarded = 0
+  const close = () => incoming.socket?.destroy()
+  const timer = setTimeout(close, DRAIN_TIME_MS)
+  // Not what keeps the process alive at shutdown.
+  timer.unref()
+  const done = () => clearTimeout(timer)
+  incoming.once("end", done)
+  incoming.once("close", done)
   incoming.unpipe()
   incoming.on("data", (chunk: Buffer) => {
     discarded += chunk.length
-    if (discarded > budget) incoming.socket?.destroy()
+    if (discarded > budget) {
+      done()
+      close()
+    }
   })
   incoming.resume()
 }

@@ -47,6 +47,7 @@ import { ALL_POSTS, PostChanges } from "../Database/PostChanges.js"
 import { matchesIfNoneMatch } from "../Posts/Http.js"
 import { Posts } from "../Posts/Posts.js"
 import * as HttpConfig from "./HttpConfig.js"
+import { routedPath } from "./Middleware.js"
 import { NothingWritten } from "./NothingWritten.js"
 
 export { ALL_POSTS }
@@ -172,12 +173,24 @@ const isSitePage = (url: string): boolean => !url.includes("?")
 const postKey = (slug: string) => `/posts/${slug}`
 
 /**
- * The key of one post's URL: by its decoded slug, as the router reads it and as writes and
- * PostChanges name it. Keyed by the URL as sent, `/posts/gro%C3%9Fe` was never reached by the
- * invalidation of `größe`: an edited or deleted post was served for a whole TTL. Most URLs
- * have nothing to decode and are their own key.
+ * The key of a public read of `url` (under `/posts`), `undefined` for one that is not kept.
+ * A list is keyed by its URL as sent (every write drops every list). A post by its decoded
+ * slug, as the router reads it and as writes and PostChanges name it: keyed by the URL as sent,
+ * `/posts/gro%C3%9Fe` was never reached by the invalidation of `größe`, and an edited or deleted
+ * post was served for a whole TTL. Most URLs have nothing to decode and are their own key.
+ * Only `/posts/<slug>` as written is a post's read: the router also takes `/posts/x;v=1`,
+ * `/posts/x/` and `/posts//x` for post `x` (`Middleware.routedPath`), and `/posts/x?a=b`
+ * carries a query; none of them is kept (kept, `/posts/x;` was an entry that no invalidation of
+ * `x` reached: a post unpublished or deleted was still served there).
  */
-const postReadKey = (url: string): string => (url.includes("%") ? postKey(decodeSlug(url.slice("/posts/".length))) : url)
+const readKey = (url: string): string | undefined => {
+  if (url === "/posts") return LIST_PREFIX
+  if (url.startsWith(LIST_PREFIX)) return url
+  if (url.charCodeAt(6) !== 47 /* "/" */ || !url.startsWith("/posts/")) return undefined
+  const slug = url.slice("/posts/".length)
+  if (slug.length === 0 || /[/?#;]/.test(slug)) return undefined
+  return slug.includes("%") ? postKey(decodeSlug(slug)) : url
+}
 
 /** What a request is, for the cache: a cacheable read (its key), a write (what it touches), or neither. */
 type Kind =
@@ -191,29 +204,33 @@ const BULK_PATHS = new Set(["/posts/import", "/posts/import-url"])
 
 const kindOf = (request: HttpServerRequest.HttpServerRequest): Kind => {
   const url = request.url
+  if (request.method !== "GET") return writeOf(request.method, url)
+  // Credentials may unlock drafts: such reads always take the full path. The site shows no
+  // drafts, but a keyed request takes the full path as the API's do.
+  if (request.headers["x-api-key"] !== undefined || request.headers["authorization"] !== undefined) return OTHER
   if (!url.startsWith("/posts")) {
     // Any other public GET may be a reader-site page: whether it is kept is the answer's to say
-    // (`toEntry`: a public Cache-Control and an ETag). The site shows no drafts, but a keyed
-    // request takes the full path as the API's do.
-    return request.method === "GET" && isSitePage(url) && request.headers["x-api-key"] === undefined &&
-        request.headers["authorization"] === undefined
-      ? { _tag: "Read", key: SITE_PREFIX + url }
-      : OTHER
+    // (`toEntry`: a public Cache-Control and an ETag).
+    return isSitePage(url) ? { _tag: "Read", key: SITE_PREFIX + url } : OTHER
   }
-  if (request.method === "GET") {
-    // Credentials may unlock drafts: such reads always take the full path.
-    if (request.headers["x-api-key"] !== undefined || request.headers["authorization"] !== undefined) return OTHER
-    if (url.startsWith(LIST_PREFIX) || url === "/posts") return { _tag: "Read", key: url === "/posts" ? LIST_PREFIX : url }
-    const slug = url.slice("/posts/".length)
-    return url.charCodeAt(6) === 47 /* "/" */ && slug.length > 0 && !/[/?#]/.test(slug) ? { _tag: "Read", key: postReadKey(url) } : OTHER
-  }
-  if (!WRITE_METHODS.has(request.method)) return OTHER
-  const query = url.indexOf("?")
-  const path = query === -1 ? url : url.slice(0, query)
+  const key = readKey(url)
+  return key === undefined ? OTHER : { _tag: "Read", key }
+}
+
+/**
+ * A write, by the path the router routes it by (`routedPath`): `PUT /posts/x;` and
+ * `DELETE /posts/x/` write post `x`, and must drop it. Any other method is no write.
+ */
+const writeOf = (method: string, url: string): Kind => {
+  if (!WRITE_METHODS.has(method)) return OTHER
+  const path = routedPath(url)
   // A dry run of either is a write that says it wrote nothing (NothingWritten).
   if (BULK_PATHS.has(path)) return { _tag: "Write", slug: ALL_POSTS, bulk: true }
-  const slug = path.startsWith("/posts/") ? path.slice("/posts/".length) : undefined
-  return { _tag: "Write", slug: slug === undefined || slug.length === 0 ? undefined : decodeSlug(slug), bulk: false }
+  if (path === "/posts") return { _tag: "Write", slug: undefined, bulk: false }
+  if (!path.startsWith("/posts/")) return OTHER
+  const slug = path.slice("/posts/".length)
+  // No endpoint writes at a deeper path: what one would touch is not known, so everything goes.
+  return { _tag: "Write", slug: slug.includes("/") ? ALL_POSTS : decodeSlug(slug), bulk: false }
 }
 
 const decodeSlug = (raw: string): string => {
@@ -444,7 +461,8 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
     if (options.maxEntries === 0 || credentials || (method !== "GET" && method !== "HEAD")) return undefined
     const site = !url.startsWith("/posts")
     if (site && !isSitePage(url)) return undefined
-    const key = site ? SITE_PREFIX + url : url === "/posts" ? LIST_PREFIX : url.startsWith(LIST_PREFIX) ? url : postReadKey(url)
+    const key = site ? SITE_PREFIX + url : readKey(url)
+    if (key === undefined) return undefined
     const at = now()
     const entry = store.get(key, at)
     if (entry === undefined) return undefined

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import Sqlite from "better-sqlite3"
-import { ConfigProvider, Deferred, Effect, Fiber, Layer, Option, Queue, Stream } from "effect"
+import { ConfigProvider, Deferred, type Duration, Effect, Fiber, Layer, Option, Queue, Stream } from "effect"
 import { postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
@@ -32,9 +32,10 @@ import { sqliteStack } from "../Import/harness.js"
 const importServer = (
   repository: Layer.Layer<PostRepository> = MemoryPostRepository.layer,
   env: Record<string, string> = {},
-  maxBodySize = 1024 * 1024
+  maxBodySize = 1024 * 1024,
+  requestTimeout: Duration.DurationInput = "30 seconds"
 ) =>
-  Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize, retryAfterSeconds: 1 })).pipe(
+  Server.serve(requestMiddleware({ requestTimeout, maxBodySize, retryAfterSeconds: 1 })).pipe(
     Layer.provide(postsWith(repository)),
     Layer.provide(repository),
     Layer.provide(ApiKeys.layer([KEY])),
@@ -192,6 +193,41 @@ describe("POST /posts/import", () => {
       assert.strictEqual(big.status, 413)
     }).pipe(Effect.provide(importServer(MemoryPostRepository.layer, {}, 2048)))
   )
+
+  it.effect("MAX_BODY_SIZE does not apply at the other URLs the router routes to the import (/posts/import/, ;v=1, //)", () =>
+    Effect.gen(function* () {
+      const body = Array.from({ length: 40 }, (_, i) => line(i + 1)).join("")
+      assert.isAbove(body.length, 2048)
+      for (const url of ["/posts/import/?dryRun=true", "//posts/import?dryRun=true", "/posts/import;v=1"]) {
+        const response = yield* send(
+          HttpClientRequest.post(url).pipe(
+            HttpClientRequest.bodyText(body, "application/x-ndjson"),
+            HttpClientRequest.setHeaders({ "x-api-key": KEY })
+          )
+        )
+        assert.strictEqual(response.status, 200, url)
+        assert.strictEqual((yield* json(response)).failed, 0, url)
+      }
+      assert.strictEqual((yield* get("/posts/post-40")).status, 200)
+    }).pipe(Effect.provide(importServer(MemoryPostRepository.layer, {}, 2048)))
+  )
+
+  it.live("REQUEST_TIMEOUT does not apply at /posts/import/ either: an upload open past it is imported", () =>
+    Effect.gen(function* () {
+      // The timeout is a Node timer (Middleware.timeout), not the Clock's: real time it is.
+      const slowClient = Stream.concat(
+        Stream.make(encoder.encode(line(1) + line(2))),
+        Stream.fromEffect(Effect.as(Effect.sleep("600 millis"), encoder.encode(line(3))))
+      )
+      const response = yield* send(
+        HttpClientRequest.post("/posts/import/").pipe(
+          HttpClientRequest.bodyStream(slowClient, { contentType: "application/x-ndjson" }),
+          HttpClientRequest.setHeaders({ "x-api-key": KEY })
+        )
+      )
+      assert.strictEqual(response.status, 200)
+      assert.strictEqual((yield* json(response)).imported, 3)
+    }).pipe(Effect.provide(importServer(MemoryPostRepository.layer, {}, 1024 * 1024, "200 millis"))), { timeout: 20_000 })
 
   it.effect("?onConflict=suffix stores a post whose slug another source holds as slug-2; a bad value is 400", () =>
     Effect.gen(function* () {

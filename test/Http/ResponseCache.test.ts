@@ -69,6 +69,55 @@ describe("ResponseCache", () => {
       assert.strictEqual((yield* get(url.toLowerCase())).status, 404)
     }).pipe(Effect.provide(server)))
 
+  describe("URLs the router reads as another post's (`;` parameters, trailing or doubled slashes)", () => {
+    /** Every URL the router takes for post `unpub` (`routedPath`), besides `/posts/unpub` itself. */
+    const spellings = ["/posts/unpub;", "/posts/unpub;v=1", "/posts/unpub/", "/posts//unpub", "/posts/%75npub;", "/posts/unpub?x=1"]
+
+    const readAll = Effect.forEach(["/posts/unpub", ...spellings], (url) =>
+      Effect.map(get(url), (response) => [url, response.status] as const))
+
+    it.scoped("none keeps a post that is unpublished, or deleted, after it was read there", () =>
+      Effect.gen(function* () {
+        yield* postJson("/posts", newPost({ title: "Unpub", body: "secret soon" }))
+        // Twice: a second read is the one a kept entry would answer.
+        yield* readAll
+        assert.deepStrictEqual(yield* readAll, [["/posts/unpub", 200], ...spellings.map((url) => [url, 200] as const)])
+        const unpublished = yield* putJson("/posts/unpub", { ...newPost({ title: "Unpub", body: "secret soon" }), status: "draft" }, {
+          "x-api-key": KEY,
+          "if-match": "1"
+        })
+        assert.strictEqual(unpublished.status, 200)
+        assert.deepStrictEqual(yield* readAll, [["/posts/unpub", 404], ...spellings.map((url) => [url, 404] as const)])
+
+        yield* postJson("/posts", newPost({ title: "Unpub Two", slug: "unpub-two" }))
+        const two = spellings.map((url) => url.replace(/(unpub|%75npub)/, "$1-two"))
+        for (const url of two) assert.strictEqual((yield* get(url)).status, 200, url)
+        assert.strictEqual((yield* del("/posts/unpub-two", { "x-api-key": KEY, "if-match": "1" })).status, 204)
+        for (const url of two) assert.strictEqual((yield* get(url)).status, 404, url)
+        const cache = yield* ResponseCache
+        for (const url of spellings) assert.isUndefined(cache.lookup("GET", url, false, undefined), url)
+      }).pipe(Effect.provide(server)))
+
+    it.scoped("a write through any of them drops the post's entry", () =>
+      Effect.gen(function* () {
+        yield* postJson("/posts", newPost({ title: "Unpub" }))
+        const cache = yield* ResponseCache
+        let version = 1
+        for (const url of spellings.filter((url) => !url.includes("?"))) {
+          yield* get("/posts/unpub")
+          assert.isDefined(cache.lookup("GET", "/posts/unpub", false, undefined))
+          const updated = yield* putJson(url, newPost({ title: "Unpub", body: `Edit ${version}.` }), {
+            "x-api-key": KEY,
+            "if-match": `${version}`
+          })
+          assert.strictEqual(updated.status, 200, url)
+          version++
+          assert.isUndefined(cache.lookup("GET", "/posts/unpub", false, undefined), url)
+          assert.include((yield* json(yield* get("/posts/unpub"))).html, `Edit ${version - 1}.`)
+        }
+      }).pipe(Effect.provide(server)))
+  })
+
   it.scoped("an import's dry run (?dryRun=true) keeps the cache; a real import drops it", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost({ title: "Kept" }))
@@ -87,6 +136,24 @@ describe("ResponseCache", () => {
       assert.isDefined(cache.lookup("GET", "/posts/kept", false, undefined), "a dry run writes nothing: the entry stays")
       yield* upload("")
       assert.isUndefined(cache.lookup("GET", "/posts/kept", false, undefined))
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("an import at another URL the router routes to it (/posts/import/, ;v=1) drops the cached posts too", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Kept" }))
+      const cache = yield* ResponseCache
+      for (const url of ["/posts/import/", "/posts/import;v=1"]) {
+        yield* get("/posts/kept")
+        assert.isDefined(cache.lookup("GET", "/posts/kept", false, undefined))
+        const imported = yield* send(
+          HttpClientRequest.post(url).pipe(
+            HttpClientRequest.bodyText(`${JSON.stringify({ title: "Kept", slug: "kept", body: `At ${url}.` })}\n`, "application/x-ndjson"),
+            HttpClientRequest.setHeaders({ "x-api-key": KEY })
+          )
+        )
+        assert.strictEqual(imported.status, 200, url)
+        assert.isUndefined(cache.lookup("GET", "/posts/kept", false, undefined), url)
+      }
     }).pipe(Effect.provide(server)))
 
   it.scoped("a write refused for its credentials (401) keeps the cache: anyone could empty it otherwise", () =>

@@ -106,6 +106,29 @@ describe("reader pages in the response cache", () => {
       }
     }).pipe(Effect.provide(cachedSite)))
 
+  it.effect("a page kept at a URL the router reads as another's (`/p/x;`, `//p/x`) is dropped with it", () =>
+    Effect.gen(function* () {
+      const created = yield* write("POST", "/posts", { title: "Draft One", body: "Words.", status: "published", tags: ["news"] })
+      assert.strictEqual(created.status, 201)
+      // Trailing slashes are redirected to the page's own URL (never kept); these are answered.
+      const paths = ["/p/draft-one;", "/p/draft-one;v=1", "//p/draft-one", "/tags/news;"]
+      for (const path of paths) {
+        yield* fetchPage(path)
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 200, path)
+        assert.include(page.body, "Draft One", path)
+      }
+      const unpublished = yield* write("PUT", "/posts/draft-one;", {
+        title: "Draft One",
+        body: "Words.",
+        status: "draft",
+        tags: ["news"],
+        version: created.json.version
+      })
+      assert.strictEqual(unpublished.status, 200)
+      for (const path of paths) assert.notInclude((yield* fetchPage(path)).body, "Draft One", path)
+    }).pipe(Effect.provide(cachedSite)))
+
   it.effect("404s, redirects and URLs with a query are made every time, never kept", () =>
     Effect.gen(function* () {
       yield* seed({ slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["news"] })
