@@ -139,7 +139,8 @@ export const apiFailures = (api: HttpApi.HttpApi.Any, extra: ReadonlyArray<Extra
         const request = (error as HttpServerError.RouteNotFound).request
         const path = pathOf(request.url)
         // `*` is a target for OPTIONS only (RFC 9112 §3.2.4): any other method there stays a miss.
-        const allowed = path === "*" && request.method !== "OPTIONS" ? [] : allowedAt(path)
+        // Allowed by the path as the router read it (`/posts;v=1` is `/posts`), named as sent.
+        const allowed = path === "*" && request.method !== "OPTIONS" ? [] : allowedAt(routedPath(request.url))
         return Option.match(methodAnswer(request.method, path, allowed), {
           onNone: () => Effect.fail(error as E),
           onSome: Effect.succeed

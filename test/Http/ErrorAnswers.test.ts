@@ -156,7 +156,10 @@ describe("405 Method Not Allowed", () => {
         ["PATCH", "/posts/some-slug", "GET, HEAD, PUT, DELETE, OPTIONS"],
         ["POST", "/posts/some-slug", "GET, HEAD, PUT, DELETE, OPTIONS"],
         ["POST", "/health", "GET, HEAD, OPTIONS"],
-        ["DELETE", "/tags", "GET, HEAD, OPTIONS"]
+        ["DELETE", "/tags", "GET, HEAD, OPTIONS"],
+        // What follows a `;` the router reads as a query: these are `/posts` and a post.
+        ["DELETE", "/posts;v=1", "GET, HEAD, POST, OPTIONS"],
+        ["PATCH", "/posts/some-slug;v=1", "GET, HEAD, PUT, DELETE, OPTIONS"]
       ]
       for (const [method, path, allow] of cases) {
         for (const headers of [{}, { "x-api-key": KEY }]) {
