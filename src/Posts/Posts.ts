@@ -8,12 +8,21 @@ import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from
 import { parseFrontMatter } from "../Processing/frontMatter.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
-import { isPublicAt, type ListQuery, movedVisible, type PostPage, PostRepository, type SearchPage, type SearchQuery } from "./PostRepository.js"
+import {
+  API_SOURCE,
+  isPublicAt,
+  type ListQuery,
+  movedVisible,
+  type PostPage,
+  PostRepository,
+  type SearchPage,
+  type SearchQuery
+} from "./PostRepository.js"
 
 /** A client's post: JSON fields, or markdown with optional front matter. */
 export type PostContent = PostInput | string
 
-const SOURCE = "api"
+const SOURCE = API_SOURCE
 
 /**
  * A published post needs a publication date for feeds and ordering: when the client gave none,
