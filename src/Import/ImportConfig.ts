@@ -33,7 +33,11 @@ export interface ImportOptions {
   readonly onConflict: SlugPolicy
   /** Bytes per read from a file. */
   readonly chunkSize: number
-  /** Larger posts (a markdown file, an NDJSON line) are reported and skipped, never buffered whole. */
+  /**
+   * Larger posts are reported and skipped: a markdown file by its bytes, never buffered whole; an
+   * NDJSON record (or another source's post) by its body's UTF-8 bytes, as stored. An NDJSON line
+   * may be `maxLineBytes` long.
+   */
   readonly maxPostBytes: number
   /** Longest wait before a partly filled batch is written anyway (trickling input, stdin). */
   readonly batchWindow: Duration.Duration
@@ -54,6 +58,17 @@ export const defaultImportOptions: ImportOptions = {
   batchWindow: Duration.seconds(1),
   dryRun: false
 }
+
+/**
+ * How long an NDJSON line may be, for posts of at most `maxPostBytes`: LINE_BYTES_PER_POST_BYTE
+ * times that. A line is read whole before it is parsed, so it needs a bound; the post's limit on
+ * the line itself refused exports of posts it had let in, as JSON escapes a body's characters in
+ * up to six bytes (`\u0001`; a quote, backslash or line break in two: a 4.5 MB post of JSON code
+ * was a 6.75 MB line), and the line carries the post's other fields beside it.
+ */
+export const LINE_BYTES_PER_POST_BYTE = 8
+
+export const maxLineBytes = (maxPostBytes: number): number => maxPostBytes * LINE_BYTES_PER_POST_BYTE
 
 /**
  * Largest values of the sizes, for `IMPORT_*` and the command-line flags alike: each is

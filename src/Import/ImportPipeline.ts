@@ -182,6 +182,19 @@ const conflictReason = (outcome: UpsertOutcome) =>
 const duplicateReason = (slug: string, first: string) => `duplicate slug "${slug}" in this run (first used by ${first})`
 
 /**
+ * The bytes of `post`'s body when more than `maxPostBytes` (`ImportOptions.maxPostBytes`), else
+ * `undefined`. A markdown file was held to it by its own bytes; a record only by its line, which
+ * its export writes longer (JSON escapes): held to it as stored, every post an import takes
+ * exports to a line it takes back (`maxLineBytes`).
+ */
+const oversizedBody = (post: NewPost, maxPostBytes: number): number | undefined => {
+  // A UTF-16 unit is at most three UTF-8 bytes: most bodies need no count.
+  if (post.body.length * 3 <= maxPostBytes) return undefined
+  const bytes = Buffer.byteLength(post.body, "utf8")
+  return bytes > maxPostBytes ? bytes : undefined
+}
+
+/**
  * Published with a date after `now`: readers do not see the post until then (`isPublicAt`).
  * One without `publishedAt` is listed by its creation, which is never after its write.
  */
@@ -390,6 +403,11 @@ const stages = <R>(
         if (processed._tag === "Rejected") {
           if (processed.skipped) tally.skip(processed.identity, processed.reason, processed.bytes)
           else tally.fail(processed.identity, processed.reason, processed.bytes)
+          return Option.none()
+        }
+        const oversized = oversizedBody(processed.post, options.maxPostBytes)
+        if (oversized !== undefined) {
+          tally.fail(processed.identity, `too large: a body of ${oversized} bytes (limit ${options.maxPostBytes})`, processed.bytes)
           return Option.none()
         }
         // Two posts of this run with one slug and one source (NDJSON lines without a

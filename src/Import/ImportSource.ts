@@ -8,6 +8,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect, Logger, LogLevel, Option, Stream } from "effect"
 import { type DecodedRecord, type RecordLine, recordLine, type Rejected, rejected } from "../Processing/records.js"
 import { readBytes, splitLinesUtf8, walkMarkdown } from "./FileSource.js"
+import { maxLineBytes } from "./ImportConfig.js"
 
 export type ImportItem =
   /** A markdown file, read and processed by the concurrent stage. */
@@ -45,24 +46,24 @@ const lineItem = (name: string, number: number, text: string): ImportItem | unde
 }
 
 /**
- * NDJSON bytes as items: lines of at most `maxPostBytes` bytes, each strict UTF-8, one record
- * per line. A line too long or not UTF-8 is one rejected item naming its line (and the bad
- * byte's offset); the lines around it are read as usual. A read error ends the source with one
+ * NDJSON bytes as items: lines of at most `maxLineBytes(maxPostBytes)` bytes (the post's own
+ * limit applies to its body once decoded: ImportPipeline), each strict UTF-8, one record per
+ * line. A line too long or not UTF-8 is one rejected item naming its line (and the bad byte's
+ * offset); the lines around it are read as usual. A read error ends the source with one
  * rejected item; everything before it stays imported.
  */
 export const ndjson = <E, R>(
   name: string,
   bytes: Stream.Stream<Uint8Array, E, R>,
   options: Pick<SourceOptions, "maxPostBytes">
-): Stream.Stream<ImportItem, never, R> =>
-  bytes.pipe(
-    splitLinesUtf8(options.maxPostBytes),
+): Stream.Stream<ImportItem, never, R> => {
+  const limit = maxLineBytes(options.maxPostBytes)
+  return bytes.pipe(
+    splitLinesUtf8(limit),
     Stream.filterMap((line) => {
       switch (line._tag) {
         case "LineTooLong":
-          return Option.some(
-            rejected(`${name}:${line.number}`, `line too long: ${line.length} bytes (limit ${options.maxPostBytes})`, line.length)
-          )
+          return Option.some(rejected(`${name}:${line.number}`, `line too long: ${line.length} bytes (limit ${limit})`, line.length))
         case "LineNotUtf8":
           return Option.some(rejected(`${name}:${line.number}`, `invalid UTF-8 at byte offset ${line.offset}`, 0))
         case "Line":
@@ -71,6 +72,7 @@ export const ndjson = <E, R>(
     }),
     Stream.catchAll((error) => Stream.make(rejected(name, describeSourceError(error))))
   )
+}
 
 const describeSourceError = (error: unknown): string => {
   if (typeof error === "object" && error !== null) {

@@ -110,6 +110,29 @@ export interface TagCount {
 /** What to do when an imported post's slug is taken by a post from another source. */
 export type SlugPolicy = "fail" | "skip" | "suffix"
 
+/**
+ * The source of every post written through the API (`POST /posts`, `PUT /posts/:slug`). It names
+ * where a post came from, not which post it is: every API post carries it (`namesOnePost`).
+ */
+export const API_SOURCE = "api"
+
+/**
+ * Lines of an upload or of standard input, as imports once named records (`request:3`): line 3 of
+ * one upload is line 3 of the next, unrelated one. A file's lines (`posts.ndjson:3`) are the
+ * file's records, and still matched as such (Posts/internal/repository.ts `sameSource`).
+ */
+const STREAM_LINE = /^(?:request|stdin):\d+$/
+
+/**
+ * Whether `source` names one post, so that the one stored post carrying it, found at another slug,
+ * is that post renamed (`upsertMany` moves it): a file, a record of a file, feed or export
+ * (`<name>#<slug>`, `<feed>#<item id>`), another Inkwell's post URL, a record's own `source`. Not
+ * `API_SOURCE`, nor an upload's or standard input's line: the only stored post carrying one
+ * is any post written that way, and moving it over the incoming one's slug replaced an
+ * unrelated post (restoring one API post from a backup overwrote the blog's other one).
+ */
+export const namesOnePost = (source: string): boolean => source !== API_SOURCE && !STREAM_LINE.test(source)
+
 export interface UpsertOutcome {
   /** The slug the post asked for. */
   readonly slug: string
@@ -208,7 +231,8 @@ export interface PostRepositoryShape {
    * With "suffix", `slug-2`, `slug-3`, ... are tried, and a re-run finds its earlier renamed post.
    * A post whose slug is free while the one stored post of its source has another slug moves
    * that post to the new slug (same id, next version; "updated" with `movedFrom`), unless its
-   * source is in `pinnedSources` or carried by several posts of the batch or of the store.
+   * source is in `pinnedSources`, carried by several posts of the batch or of the store, or names
+   * no one post (`namesOnePost`: "api").
    * With `dryRun`, the same outcomes are returned and the transaction is rolled back.
    */
   readonly upsertMany: (

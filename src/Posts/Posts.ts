@@ -8,16 +8,25 @@ import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from
 import { parseFrontMatter } from "../Processing/frontMatter.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
-import { isPublicAt, type ListQuery, movedVisible, type PostPage, PostRepository, type SearchPage, type SearchQuery } from "./PostRepository.js"
+import {
+  API_SOURCE,
+  isPublicAt,
+  type ListQuery,
+  movedVisible,
+  type PostPage,
+  PostRepository,
+  type SearchPage,
+  type SearchQuery
+} from "./PostRepository.js"
 
 /** A client's post: JSON fields, or markdown with optional front matter. */
 export type PostContent = PostInput | string
 
-const SOURCE = "api"
+const SOURCE = API_SOURCE
 
 /**
  * A published post needs a publication date for feeds and ordering: when the client gave none,
- * keep the one it was first published with, else now.
+ * keep the one it was first published with (`publishedSince`), else now.
  */
 const stampPublication = (post: NewPost, previous: DateTime.Utc | null) =>
   post.status !== "published" || post.publishedAt !== null
@@ -26,6 +35,14 @@ const stampPublication = (post: NewPost, previous: DateTime.Utc | null) =>
       previous === null ? DateTime.now : Effect.succeed(previous),
       (publishedAt) => makeNewPost({ ...post, publishedAt })
     )
+
+/**
+ * When readers have seen `post` as published since: its `publishedAt`, else, for a published post
+ * without one (imported undated), its creation, which listings and feeds go by (`sortKey`). Stamped
+ * with now instead, an edit moved an old post to the top of both. `null` for a draft never dated.
+ */
+const publishedSince = (post: Post): DateTime.Utc | null =>
+  post.publishedAt ?? (post.status === "published" ? post.createdAt : null)
 
 /**
  * Whether `input` says what its status is: the `status` field, or the body's front matter
@@ -156,7 +173,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       const post = yield* processor.fromInput(input, SOURCE)
       // Only an undated published post needs the stored date: spare every other update the read.
       const previous = post.status === "published" && post.publishedAt === null
-        ? (stored ?? (yield* repository.getBySlug(slug))).publishedAt
+        ? publishedSince(stored ?? (yield* repository.getBySlug(slug)))
         : null
       return yield* repository.update(slug, expectedVersion, yield* stampPublication(post, previous), expectedHashTag)
     })

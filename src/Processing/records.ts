@@ -128,10 +128,18 @@ const unknownFieldsReason = (fields: ReadonlyArray<string>) =>
  * became the post's "updated" date as if its author had given it; `updatedAtSource` is that
  * date. `sourceUpdated` is `updatedAtSource` when it is a date (or null), else `undefined`: its
  * problem is reported under its own name, not as `updatedAt`'s.
+ * Its `body` is the body as stored, after any front matter, shielded as an export shields it
+ * (`recordBody`): one that begins with a `---` section of its own (a rule, then a line that reads
+ * as a key) lost that section to the metadata.
  */
-const withSourceUpdated = (json: object, sourceUpdated: unknown): object => {
-  const { updatedAtSource: _, updatedAt: __, ...rest } = json as { readonly updatedAtSource: unknown; readonly updatedAt?: unknown }
-  return sourceUpdated === undefined ? rest : { ...rest, updatedAt: sourceUpdated }
+const postJsonAsRecord = (json: object, sourceUpdated: unknown): object => {
+  const { updatedAtSource: _, updatedAt: __, ...rest } = json as {
+    readonly updatedAtSource: unknown
+    readonly updatedAt?: unknown
+    readonly body?: unknown
+  }
+  const shielded = typeof rest.body === "string" ? { ...rest, body: recordBody(rest.body) } : rest
+  return sourceUpdated === undefined ? shielded : { ...shielded, updatedAt: sourceUpdated }
 }
 
 /** The line as an `RecordLine` of file `name`; `undefined` for a blank line, which is no record. */
@@ -164,7 +172,7 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
   const fromApi = "updatedAtSource" in json
   const sourceUpdated = fromApi ? dateOf(raw.updatedAtSource) : undefined
   const decoded = decodeInput(
-    withoutNulls(fromApi ? withSourceUpdated(json, typeof sourceUpdated === "string" ? undefined : raw.updatedAtSource) : json)
+    withoutNulls(fromApi ? postJsonAsRecord(json, typeof sourceUpdated === "string" ? undefined : raw.updatedAtSource) : json)
   )
   const movedFrom = oldSlugsOf(raw.movedFrom)
   const createdAt = dateOf(raw.createdAt)

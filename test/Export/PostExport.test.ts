@@ -17,7 +17,7 @@ import { DatabaseError, type RepositoryError } from "../../src/Domain/Errors.js"
 import { NewPost, type Post } from "../../src/Domain/Post.js"
 import * as ExportOutput from "../../src/Export/ExportOutput.js"
 import * as PostExport from "../../src/Export/PostExport.js"
-import type { ImportOptions } from "../../src/Import/ImportConfig.js"
+import { type ImportOptions, LINE_BYTES_PER_POST_BYTE } from "../../src/Import/ImportConfig.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
@@ -271,6 +271,39 @@ describe("PostExport", () => {
         }
       }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(ProcessorTest, NodeContext.layer))), 60_000)
   }
+
+  it.live("a post near the size limit exports to a longer line (JSON escapes) that its import takes back; a record's body over it is refused", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      const limit = { chunkSize: 64 * 1024, maxPostBytes: 64 * 1024 }
+      const importWithin = (paths: ReadonlyArray<string>) =>
+        ImportPipeline.run(ImportSource.fromPaths(paths, limit), { concurrency: 2, batchSize: 10, buffer: 4, ...limit })
+      // A JSON code block: every quote is escaped, so the line is about 1.5 times the post.
+      const json = `${JSON.stringify({ "key": "value", "list": ["a", "b", "c"] })}\n`
+      const body = `\`\`\`json\n${json.repeat(Math.floor((limit.maxPostBytes - 200) / json.length))}\`\`\`\n`
+      yield* writeFiles(dir, { "big.md": `---\ntitle: Big\n---\n${body}` })
+      const a = yield* database(join(dir, "a.db"))
+      const b = yield* database(join(dir, "b.db"))
+      const first = yield* importWithin([join(dir, "big.md")]).pipe(Effect.provide(a))
+      assert.deepStrictEqual([first.imported, first.failed], [1, 0], JSON.stringify(first.failures))
+      const file = join(dir, "backup.ndjson")
+      yield* exportTo(file).pipe(Effect.provide(a))
+      assert.isAbove(Buffer.byteLength(lines(file)[0]!), limit.maxPostBytes)
+      const back = yield* importWithin([file]).pipe(Effect.provide(b))
+      assert.deepStrictEqual([back.imported, back.failed], [1, 0], JSON.stringify(back.failures))
+      assert.strictEqual((yield* storedAt("big").pipe(Effect.provide(b))).body, body)
+
+      // The limit is the post's: a record whose body is over it fails, named, its line within the line's limit.
+      const over = join(dir, "over.ndjson")
+      // A line is still bounded, at LINE_BYTES_PER_POST_BYTE times the limit, before it is read whole.
+      const long = JSON.stringify({ title: "Long", body: "x", metadata: { pad: "y".repeat(LINE_BYTES_PER_POST_BYTE * limit.maxPostBytes) } })
+      writeFileSync(over, `${JSON.stringify({ title: "Over", body: "é".repeat(limit.maxPostBytes / 2 + 1) })}\n${long}\n`)
+      const refused = yield* importWithin([over]).pipe(Effect.provide(b))
+      assert.deepStrictEqual(refused.failures.map((f) => [f.source, f.reason]), [
+        [`${over}:1`, `too large: a body of ${limit.maxPostBytes + 2} bytes (limit ${limit.maxPostBytes})`],
+        [`${over}:2`, `line too long: ${long.length} bytes (limit ${LINE_BYTES_PER_POST_BYTE * limit.maxPostBytes})`]
+      ])
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)), 60_000)
 
   it.live("--status and --tag take only their posts; published includes scheduled posts", () =>
     Effect.gen(function*() {

@@ -8,6 +8,7 @@ import { relative, resolve } from "node:path"
 import { DateTime, Effect, Exit, type Layer, Option, Schema, TestClock } from "effect"
 import { NewPost, Post } from "../../src/Domain/Post.js"
 import {
+  API_SOURCE,
   DEFAULT_PAGE_SIZE,
   hashTagOf,
   type ListQuery,
@@ -615,6 +616,44 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
         slugs((yield* repo.list({})).items).sort(),
         ["kept", "kept-new", "single-new", "solo", "solo-a", "solo-b", "twin", "twin-2", "twin-new"]
       )
+    }))
+
+    test("no move from a source that names no one post: API posts, an upload's line", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* at("2024-01-01T00:00:00Z")
+      yield* repo.create(makeNewPost({ slug: "about", title: "About", body: "About me.", source: API_SOURCE }))
+      yield* repo.upsertMany([makeNewPost({ slug: "one", source: "request:1" })])
+      // A backup's API post restored, and line 1 of another upload: each the one stored post of
+      // its source, but no other post's rename.
+      yield* at("2024-02-01T00:00:00Z")
+      const restored = yield* repo.upsertMany([
+        makeNewPost({ slug: "contact", title: "Contact", body: "Write to me.", source: API_SOURCE }),
+        makeNewPost({ slug: "two", source: "request:1" })
+      ])
+      assert.deepStrictEqual(restored.outcomes, [
+        { slug: "contact", source: API_SOURCE, action: "inserted" },
+        { slug: "two", source: "request:1", action: "inserted" }
+      ])
+      const about = yield* repo.getBySlug("about")
+      assert.deepStrictEqual([about.title, about.body, about.version], ["About", "About me.", 1])
+      assert.deepStrictEqual(slugs((yield* repo.list({})).items).sort(), ["about", "contact", "one", "two"])
+      assert.isTrue(Option.isNone(yield* repo.movedFrom!("about")), "about is no old slug")
+      // With "suffix", an API post at the suffixed slug is another post, not an earlier copy.
+      yield* repo.upsertMany([makeNewPost({ slug: "taken", source: "/blog/taken.md" })])
+      yield* repo.create(makeNewPost({ slug: "taken-2", title: "Taken 2", body: "Mine.", source: API_SOURCE }))
+      const suffixed = yield* repo.upsertMany(
+        [makeNewPost({ slug: "taken", title: "Taken", body: "Restored.", source: API_SOURCE })],
+        { onSlugConflict: "suffix" }
+      )
+      assert.deepStrictEqual(suffixed.outcomes, [{ slug: "taken", source: API_SOURCE, action: "renamed", storedSlug: "taken-3" }])
+      const mine = yield* repo.getBySlug("taken-2")
+      assert.deepStrictEqual([mine.body, mine.version], ["Mine.", 1])
+      // The same content again is the copy stored before: a re-run stores no third one.
+      const again = yield* repo.upsertMany(
+        [makeNewPost({ slug: "taken", title: "Taken", body: "Restored.", source: API_SOURCE })],
+        { onSlugConflict: "suffix" }
+      )
+      assert.deepStrictEqual(again.outcomes, [{ slug: "taken", source: API_SOURCE, action: "unchanged", storedSlug: "taken-3" }])
     }))
 
     test("a post stored under a relative source by an older version moves too", Effect.gen(function*() {

@@ -4,10 +4,12 @@ import { PostInput } from "../../src/Domain/Post.js"
 import { defaultProcessorConfig } from "../../src/Processing/processPost.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { Posts } from "../../src/Posts/Posts.js"
+import { makeNewPost } from "../fixtures/posts.js"
 
 const PostsTest = Posts.Default.pipe(
-  Layer.provide(MemoryPostRepository.layer),
+  Layer.provideMerge(MemoryPostRepository.layer),
   Layer.provide(PostProcessor.layer(defaultProcessorConfig))
 )
 
@@ -23,6 +25,25 @@ describe("Posts", () => {
       assert.strictEqual(updated.publishedAt && DateTime.formatIso(updated.publishedAt), "2026-01-02T03:04:05.000Z")
       const draft = yield* posts.create(new PostInput({ title: "Later", body: "Soon.", status: "draft" }))
       assert.isNull(draft.publishedAt)
+    }).pipe(Effect.provide(PostsTest)))
+
+  it.effect("an update of a published post without a date keeps it where it was listed, by its creation", () =>
+    Effect.gen(function*() {
+      const posts = yield* Posts
+      const repository = yield* PostRepository
+      yield* TestClock.setTime(Date.parse("2020-01-01T00:00:00Z"))
+      // Imported undated: listed by its creation.
+      yield* repository.upsertMany([makeNewPost({ slug: "old", title: "Old" })])
+      yield* posts.create(new PostInput({ title: "Newer", body: "Hi.", publishedAt: "2021-01-01T00:00:00Z" }))
+      yield* TestClock.setTime(Date.parse("2026-01-01T00:00:00Z"))
+      const updated = yield* posts.update("old", 1, new PostInput({ title: "Old", body: "Edited." }))
+      assert.strictEqual(updated.publishedAt && DateTime.formatIso(updated.publishedAt), "2020-01-01T00:00:00.000Z")
+      assert.deepStrictEqual((yield* posts.list({})).items.map((post) => post.slug), ["newer", "old"])
+      // A draft published by an update is published now.
+      yield* posts.create(new PostInput({ title: "Draft", body: "Soon.", status: "draft" }))
+      yield* TestClock.adjust("1 day")
+      const published = yield* posts.update("draft", 1, new PostInput({ title: "Draft", body: "Out.", status: "published" }))
+      assert.strictEqual(published.publishedAt && DateTime.formatIso(published.publishedAt), "2026-01-02T00:00:00.000Z")
     }).pipe(Effect.provide(PostsTest)))
 
   it.effect("keeps an explicit publication date", () =>

@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Either, Schema } from "effect"
-import { makeValidPost, NewPost, PostId } from "../../src/Domain/Post.js"
+import { makeValidPost, NewPost, Post, PostId } from "../../src/Domain/Post.js"
 import { defaultProcessorConfig, MAX_METADATA_DEPTH, processPostSync } from "../../src/Processing/processPost.js"
 import {
   decodeOutcomes,
@@ -70,6 +70,20 @@ describe("decodeRecord", () => {
     )
     // `null` is "not given" for every field but the body.
     assert.strictEqual(reasonFor({ title: "T", body: null }), "body: expected a string, got null")
+  })
+
+  it("takes a post JSON's body as stored: a `---` section it begins with is no front matter", () => {
+    // A markdown file whose body, after its front matter, begins with a rule and a line like a key.
+    const file = stored("---\ntitle: Starts with a rule\n---\n---\nkey: value\n---\nText after a rule.\n")
+    assert.strictEqual(file.body, "---\nkey: value\n---\nText after a rule.\n")
+    const json = Schema.encodeSync(Post)(file)
+    const line = recordLine("request", 1, JSON.stringify(json))!
+    const outcome = processRecordSync("request", line, defaultProcessorConfig)
+    if (outcome._tag !== "Ready") return assert.fail(outcome.reason)
+    assert.deepStrictEqual([outcome.post.body, outcome.post.metadata], [file.body, file.metadata])
+    // A record of one's own still carries front matter in its body.
+    const own = processRecordSync("request", recordLine("request", 2, JSON.stringify({ title: "T", body: file.body }))!, defaultProcessorConfig)
+    assert.deepStrictEqual(own._tag === "Ready" ? [own.post.body, own.post.metadata] : own.reason, ["Text after a rule.\n", { key: "value" }])
   })
 })
 

@@ -13,6 +13,7 @@ import {
   DEFAULT_PAGE_SIZE,
   hashTagOf,
   MAX_PAGE_SIZE,
+  namesOnePost,
   type SlugPolicy,
   type TagCount,
   type UpsertOutcome,
@@ -331,8 +332,9 @@ const legacySource = (source: string): string | undefined => (isAbsolute(source)
  *
  * A post whose slug is free while the one post stored from its source sits at another slug (its
  * title or `slug:` changed) moves that post: same id, next version, the new slug. Only when the
- * source is unambiguous: one post of the batch and one stored post carry it, and it is not in
- * `pinnedSources`; otherwise (suffixed copies, records sharing a `source`) it is stored anew.
+ * source is unambiguous: one post of the batch and one stored post carry it, it is not in
+ * `pinnedSources`, and it names one post (`namesOnePost`: not "api"); otherwise (suffixed copies,
+ * records sharing a `source`, API posts) it is stored anew.
  *
  * A post it creates (inserted, or renamed to a suffix) is created at its `createdAt`, when given;
  * one it updates or moves keeps the creation time it has (`buildReplacement`).
@@ -391,6 +393,7 @@ export const upsertAll = <E, R>(
    */
   const movedFrom = (post: NewPost): string | undefined => {
     if (storedSlugs.size === 0 || inBatch.get(post.source) !== 1 || options.pinnedSources?.has(post.source) === true) return undefined
+    if (!namesOnePost(post.source)) return undefined
     const own = storedSlugs.get(post.source)
     const legacy = legacySource(post.source)
     const old = legacy === undefined ? undefined : storedSlugs.get(legacy)
@@ -432,7 +435,10 @@ export const upsertAll = <E, R>(
       // A re-run finds the copy an earlier run stored under a suffix.
       const legacy = legacySource(post.source)
       const stored = [...(yield* store.findBySource(post.source)), ...(legacy === undefined ? [] : yield* store.findBySource(legacy))]
-      const earlier = stored
+      // Of a source naming no one post ("api"), a suffixed post of it is another post unless it
+      // holds this one's content: refreshed, an unrelated API post at `about-2` was overwritten.
+      const ours = namesOnePost(post.source) ? stored : stored.filter((p) => p.contentHash === post.contentHash)
+      const earlier = ours
         .flatMap((p) => Option.match(suffixNumber(post.slug, p.slug), { onNone: () => [], onSome: (n) => [[n, p] as const] }))
         .sort(([a], [b]) => a - b)
       if (earlier.length > 0) return yield* refresh(post, earlier[0]![1])
