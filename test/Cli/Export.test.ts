@@ -157,8 +157,9 @@ describe("inkwell export never migrates", () => {
       const output = join(dir, "backup.ndjson")
       const exit = yield* Effect.flip(exportInProcess(`sqlite:${file}`, output))
       assert.deepInclude(exit, { _tag: "CliExit", code: 1 })
-      assert.include(exit.reason, "not migrated: 0007_search_unicode missing")
-      assert.include(exit.reason, "inkwell export never migrates")
+      const reason = (exit as { readonly reason: string }).reason
+      assert.include(reason, "not migrated: 0007_search_unicode missing")
+      assert.include(reason, "inkwell export never migrates")
       const after = new Sqlite(file, { readonly: true })
       const recorded = after.prepare("SELECT name FROM inkwell_migrations ORDER BY migration_id").all()
       after.close()
