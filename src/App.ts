@@ -41,6 +41,16 @@ export const SqlMigrated = Migrations.layer.pipe(Layer.provideMerge(SqlLive.laye
 export const DatabaseLive = DatabasePool.layerConfig.pipe(Layer.provide(SqlMigrated))
 
 /**
+ * The pool over a database someone else migrates (DB_MAX_CONNECTIONS, DB_ACQUIRE_TIMEOUT): its
+ * migrations checked (`MigrationFailed` names those missing), never run. For a reader
+ * (`inkwell export`): it may be pointed at a read-only database or a standby, and an old
+ * database is not changed by being read.
+ */
+export const VerifiedDatabaseLive = DatabasePool.layerConfig.pipe(
+  Layer.provide(Layer.effectDiscard(Migrations.verify()).pipe(Layer.provideMerge(SqlLive.layerConfig)))
+)
+
+/**
  * `Posts` over any repository (the SQL one below, or one an embedding app supplies), and that
  * repository: the import endpoints write through the one `Posts` uses, and find it among the
  * server's layers. Provided privately, it left them answering 500 in the README's embedding.

@@ -50,6 +50,31 @@ export const byteSize = (name: string): Config.Config<number> =>
     name
   )
 
+/**
+ * The longest delay a Node timer takes: `setTimeout` fires a longer one (2^31-1 ms, about 24.8
+ * days) after 1 ms, with a TimeoutOverflowWarning, so a large REQUEST_TIMEOUT answered every
+ * slow request 503 at once. Effect's clock runs such a delay never. A setting is held to whole
+ * days below either.
+ */
+export const MAX_TIMER_DURATION = Duration.days(24)
+
+/**
+ * The variable `name` as a duration that becomes a timer: Effect's format (`500 millis`,
+ * `30 seconds`), at most `MAX_TIMER_DURATION`, and above zero unless `zero` means something
+ * there (a grace of none). Every such setting reads through this one.
+ */
+export const timerDuration = (name: string, options: { readonly zero?: boolean } = {}): Config.Config<Duration.Duration> => {
+  const least = options.zero === true ? "0 seconds" : "above 0"
+  return Config.duration(name).pipe(
+    Config.validate({
+      message: `must be a duration from ${least} to 24 days, such as 500 millis or 30 seconds`,
+      validation: (duration) =>
+        Duration.lessThanOrEqualTo(duration, MAX_TIMER_DURATION) &&
+        (options.zero === true || Duration.greaterThan(duration, Duration.zero))
+    })
+  )
+}
+
 /** `DATABASE_URL`: `sqlite:<path>` (default `sqlite:./data/inkwell.db`), `sqlite::memory:`, or `postgres://...`. */
 export const databaseUrl = Config.string("DATABASE_URL").pipe(
   Config.validate({
@@ -66,7 +91,7 @@ export const dbMaxConnections = Config.integer("DB_MAX_CONNECTIONS").pipe(
 )
 
 /** `DB_ACQUIRE_TIMEOUT`: how long a caller waits for a connection (default 5 seconds; "500 millis", "5 seconds"). */
-export const dbAcquireTimeout = Config.duration("DB_ACQUIRE_TIMEOUT").pipe(
+export const dbAcquireTimeout = timerDuration("DB_ACQUIRE_TIMEOUT").pipe(
   Config.withDefault(Duration.seconds(5))
 )
 

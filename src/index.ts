@@ -11,6 +11,8 @@ export * as AppConfig from "./Config.js"
 export { PostProcessor, makePostProcessor, type PostProcessorShape } from "./Processing/PostProcessor.js"
 export { defaultProcessorConfig, isSectionPage, processInputSync, processPostSync } from "./Processing/processPost.js"
 export * from "./Processing/processConcurrently.js"
+// Rendering on worker threads (RENDER_*): a PostProcessor an embedder provides in place of the in-process one
+export * as RenderPool from "./Workers/RenderPool.js"
 
 // Storage
 export { DatabasePool, type DatabasePoolShape, type PoolStats } from "./Database/DatabasePool.js"

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { type Config, ConfigProvider, Effect, LogLevel, Option } from "effect"
+import { type Config, ConfigProvider, Duration, Effect, LogLevel, Option } from "effect"
 import { FeedClientConfig } from "../src/Clients/FeedClientOptions.js"
 import { DatabaseConfig, ProcessorConfig } from "../src/Config.js"
 import * as HttpConfig from "../src/Http/HttpConfig.js"
@@ -32,6 +32,16 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [ImportConfig, "IMPORT_TIMEOUT", "0 seconds", "positive duration"],
   [ImportConfig, "IMPORT_ITEM_TIMEOUT", "0 millis", "positive duration"],
   [FeedClientConfig, "FEED_HOST_CONCURRENCY", "0", ">= 1"],
+  // Node fires a timer of more than 2^31-1 ms (24.8 days) after 1 ms: every slow request was a 503.
+  [HttpConfig.MiddlewareConfig, "REQUEST_TIMEOUT", "30 days", "from above 0 to 24 days"],
+  [HttpConfig.MiddlewareConfig, "REQUEST_TIMEOUT", "0 seconds", "from above 0 to 24 days"],
+  [HttpConfig.ServerConfig, "SHUTDOWN_GRACE", "25 days", "from 0 seconds to 24 days"],
+  [DatabaseConfig, "DB_ACQUIRE_TIMEOUT", "30 days", "from above 0 to 24 days"],
+  [DatabaseConfig, "DB_ACQUIRE_TIMEOUT", "0 millis", "from above 0 to 24 days"],
+  [FeedClientConfig, "FEED_TIMEOUT", "30 days", "from above 0 to 24 days"],
+  [FeedClientConfig, "FEED_DEADLINE", "0 seconds", "from above 0 to 24 days"],
+  [FeedClientConfig, "FEED_BACKOFF_BASE", "4 weeks", "from 0 seconds to 24 days"],
+  [FeedClientConfig, "FEED_BACKOFF_CAP", "25 days", "from 0 seconds to 24 days"],
   [RenderPoolConfig, "RENDER_WORKERS", "300", "between 0 and 256"],
   [RenderPoolConfig, "RENDER_WORKER_HEAP_MB", "8", "between 16 and 65536"],
   [RenderPoolConfig, "RENDER_WORKER_INITIAL_HEAP_MB", "-1", "between 0 and 65536"]
@@ -46,6 +56,16 @@ describe("configuration errors", () => {
         assert.include(error, expected)
       }))
   }
+
+  it.effect("a timer's duration may be 24 days; a grace or a backoff may be none", () =>
+    Effect.gen(function* () {
+      const middleware = yield* read(HttpConfig.MiddlewareConfig, { REQUEST_TIMEOUT: "24 days" })
+      assert.strictEqual(Duration.toMillis(middleware.requestTimeout), 24 * 24 * 60 * 60 * 1000)
+      const server = yield* read(HttpConfig.ServerConfig, { SHUTDOWN_GRACE: "0 seconds" })
+      assert.isTrue(Duration.isZero(server.shutdownGrace))
+      const feeds = yield* read(FeedClientConfig, { FEED_BACKOFF_BASE: "0 millis", FEED_TIMEOUT: "24 days" })
+      assert.isTrue(Duration.isZero(feeds.backoffBase))
+    }))
 
   it.effect("an unset variable still takes its default", () =>
     Effect.gen(function* () {

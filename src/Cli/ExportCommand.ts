@@ -9,6 +9,7 @@ import { Command, Options } from "@effect/cli"
 import { Cause, Console, Effect, Logger, Option } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
+import * as Migrations from "../Database/Migrations.js"
 import * as SqlLive from "../Database/SqlLive.js"
 import * as ExportOutput from "../Export/ExportOutput.js"
 import { type ExportFilter, ExportTally, fromSnapshot, run } from "../Export/PostExport.js"
@@ -50,6 +51,19 @@ const checkDatabase = Effect.gen(function*() {
   }
 })
 
+/** Said for export: the verifier's own reason is about a migration run, and this was none. */
+const notMigrated = <E>(error: E): E | CliExit =>
+  error instanceof Migrations.MigrationFailed
+    ? new CliExit({
+      code: 1,
+      reason: `database unavailable: ${
+        error.missing.length > 0
+          ? `not migrated: ${error.missing.join(", ")} missing`
+          : `${error.reason}: not an Inkwell database, or never migrated`
+      }; inkwell export never migrates (inkwell import or the server does)`
+    })
+    : error
+
 const summary = (tally: ExportTally, name: string) => `inkwell: exported ${plural(tally.posts, "post")} to ${name}`
 
 const handler = (f: Flags) =>
@@ -71,7 +85,8 @@ const handler = (f: Flags) =>
       yield* checkDatabase
       yield* Console.error(`inkwell: exporting ${describeFilter(filter)} to ${output.name}`)
       // One snapshot: the database as it was at the first read, however long the export takes.
-      yield* fromSnapshot(run(filter, output, tally)).pipe(Effect.provide(App.DatabaseLive))
+      // Migrations verified, never run: an export reads, so a read-only database or a standby will do.
+      yield* fromSnapshot(run(filter, output, tally)).pipe(Effect.provide(App.VerifiedDatabaseLive), Effect.mapError(notMigrated))
     }).pipe(
       Effect.scoped,
       Effect.onInterrupt(() =>

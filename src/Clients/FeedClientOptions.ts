@@ -6,7 +6,7 @@
  * `timeout`, `retries` and `maxBytes` here.
  */
 import { Config, Duration } from "effect"
-import { byteSize } from "../Config.js"
+import { byteSize, timerDuration } from "../Config.js"
 
 export interface FeedClientSettings {
   /** Per attempt, redirects and body included. */
@@ -123,11 +123,11 @@ const intAtLeast = (name: string, fallback: number, min: number) =>
  * `FEED_USER_AGENT`, `FEED_HOST_CONCURRENCY` (4), `FEED_MAX_REDIRECTS` (5).
  */
 export const FeedClientConfig: Config.Config<FeedClientSettings> = Config.all({
-  timeout: Config.duration("FEED_TIMEOUT").pipe(Config.withDefault(defaultSettings.timeout)),
+  timeout: timerDuration("FEED_TIMEOUT").pipe(Config.withDefault(defaultSettings.timeout)),
   retries: intAtLeast("FEED_RETRIES", defaultSettings.retries, 0),
-  backoffBase: Config.duration("FEED_BACKOFF_BASE").pipe(Config.withDefault(defaultSettings.backoffBase)),
-  backoffCap: Config.duration("FEED_BACKOFF_CAP").pipe(Config.withDefault(defaultSettings.backoffCap)),
-  deadline: Config.duration("FEED_DEADLINE").pipe(Config.withDefault(defaultSettings.deadline)),
+  backoffBase: timerDuration("FEED_BACKOFF_BASE", { zero: true }).pipe(Config.withDefault(defaultSettings.backoffBase)),
+  backoffCap: timerDuration("FEED_BACKOFF_CAP", { zero: true }).pipe(Config.withDefault(defaultSettings.backoffCap)),
+  deadline: timerDuration("FEED_DEADLINE").pipe(Config.withDefault(defaultSettings.deadline)),
   maxBytes: byteSize("FEED_MAX_BYTES").pipe(
     Config.validate({ message: "must be a positive number of bytes", validation: (n) => n >= 1 }),
     Config.withDefault(defaultSettings.maxBytes)

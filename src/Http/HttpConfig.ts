@@ -4,7 +4,7 @@
  */
 import { Config, ConfigError, Duration, Either, LogLevel, Option, Redacted } from "effect"
 import { isIP } from "node:net"
-import { byteSize } from "../Config.js"
+import { byteSize, timerDuration } from "../Config.js"
 
 /** `PORT` (default 3000; 0 picks a free port). */
 export const port = Config.integer("PORT").pipe(
@@ -54,7 +54,7 @@ export const apiKeys: Config.Config<ReadonlyArray<Redacted.Redacted>> = Config.r
 )
 
 /** `REQUEST_TIMEOUT`: how long a handler may run before the request is answered 503 (default 30 seconds). */
-export const requestTimeout = Config.duration("REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30)))
+export const requestTimeout = timerDuration("REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30)))
 
 /** `MAX_BODY_SIZE`: largest accepted request body in bytes (default 1 MiB). */
 export const maxBodySize = byteSize("MAX_BODY_SIZE").pipe(
@@ -69,7 +69,7 @@ export const retryAfterSeconds = Config.integer("RETRY_AFTER").pipe(
 )
 
 /** `SHUTDOWN_GRACE`: how long in-flight requests may finish after SIGTERM before their connections are cut (default 10 seconds). */
-export const shutdownGrace = Config.duration("SHUTDOWN_GRACE").pipe(Config.withDefault(Duration.seconds(10)))
+export const shutdownGrace = timerDuration("SHUTDOWN_GRACE", { zero: true }).pipe(Config.withDefault(Duration.seconds(10)))
 
 export type LogFormat = "pretty" | "json" | "logfmt"
 

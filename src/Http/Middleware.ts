@@ -730,6 +730,8 @@ const checkedRequest = (request: HttpServerRequest.HttpServerRequest): HttpServe
 /** Interrupts a request whose time is up, so the request logger can tell it from a client abort. */
 export const timeoutFiberId = FiberId.make(-408, 0)
 
+const MAX_NODE_TIMER_MILLIS = 2 ** 31 - 1
+
 /**
  * Interrupts the request's fiber (and so the handler, and any database call it is waiting on)
  * after `requestTimeout`; `logRequests` answers such a request 503.
@@ -744,7 +746,8 @@ export const timeout =
     const millis = Duration.toMillis(Duration.decode(options.requestTimeout))
     return Effect.withFiberRuntime((fiber) => {
       const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
-      if (isBulkImport(request, true)) return app
+      // Past Node's longest timer, setTimeout would fire at once: such a deadline is none (as Effect's clock has it).
+      if (isBulkImport(request, true) || millis > MAX_NODE_TIMER_MILLIS) return app
       const timer = setTimeout(() => fiber.unsafeInterruptAsFork(timeoutFiberId), millis)
       return Effect.ensuring(app, Effect.sync(() => clearTimeout(timer)))
     })

@@ -31,6 +31,11 @@ export interface ImportOptions {
   readonly timeout: Option.Option<Duration.Duration>
   /** What to do when a slug belongs to a post from another source. */
   readonly onConflict: SlugPolicy
+  /**
+   * How a conflict's reason names the setting that decided it, so the caller knows what to
+   * change: the CLI's `--on-conflict fail` when absent, a request's own parameter for the server.
+   */
+  readonly onConflictNamed?: ((policy: SlugPolicy) => string) | undefined
   /** Bytes per read from a file. */
   readonly chunkSize: number
   /**

@@ -175,9 +175,11 @@ export const processChunk = (
   })
 
 /** Names the stored post's source: after a file is renamed or a tree moved, that is the old post to see to. */
-const conflictReason = (outcome: UpsertOutcome) =>
-  `slug "${outcome.slug}" belongs to a post from another source${outcome.heldBy === undefined ? "" : `, ${JSON.stringify(outcome.heldBy)}`} ` +
-  `(--on-conflict ${outcome.action === "skipped" ? "skip" : "fail"})`
+const conflictReason = (outcome: UpsertOutcome, options: ImportOptions) => {
+  const policy = outcome.action === "skipped" ? "skip" : "fail"
+  return `slug "${outcome.slug}" belongs to a post from another source${outcome.heldBy === undefined ? "" : `, ${JSON.stringify(outcome.heldBy)}`} ` +
+    `(${options.onConflictNamed === undefined ? `--on-conflict ${policy}` : options.onConflictNamed(policy)})`
+}
 
 const duplicateReason = (slug: string, first: string) => `duplicate slug "${slug}" in this run (first used by ${first})`
 
@@ -206,13 +208,14 @@ const record = (
   ledger: ImportLedger.ImportLedger,
   item: Extract<Processed, { _tag: "Ready" }>,
   outcome: UpsertOutcome,
-  now: DateTime.Utc
+  now: DateTime.Utc,
+  options: ImportOptions
 ) => {
   const post = { scheduled: scheduledAt(item.post, now) }
   // A conflict over a slug this run stored is worded as a duplicate in the input.
   const reason = () => {
     const first = ledger.storedBy(outcome.slug)
-    return first !== undefined && first !== item.identity ? duplicateReason(outcome.slug, first) : conflictReason(outcome)
+    return first !== undefined && first !== item.identity ? duplicateReason(outcome.slug, first) : conflictReason(outcome, options)
   }
   switch (outcome.action) {
     case "inserted":
@@ -292,7 +295,7 @@ const writeBatch = (
             items.forEach((item, index) => {
               const outcome = exit.value[index]
               if (outcome === undefined) tally.fail(item.identity, "the repository returned no outcome", item.bytes)
-              else record(tally, ledger, item, outcome, now)
+              else record(tally, ledger, item, outcome, now, options)
             })
           )
           return

@@ -183,7 +183,7 @@ export const UpdatePayload = Schema.Union(UpdateInput, Markdown)
 export const OnConflict = Schema.Literal("fail", "skip", "suffix")
 
 export const ImportParams = Schema.Struct({
-  /** A slug taken by a post from another source: fail that post (default), skip it, or store it as slug-2. */
+  /** A slug taken by a post from another source: fail that post, skip it, or store it as slug-2 (absent: IMPORT_ON_CONFLICT, fail unless set). */
   onConflict: optionalParameter(OnConflict, '"fail", "skip" or "suffix"'),
   /** `true`: say what the import would do (checked against the stored posts), write nothing. */
   dryRun: optionalParameter(Schema.BooleanFromString, "true or false")

@@ -750,7 +750,9 @@ const adminHandlers = (api: InkwellApiType) =>
             imports.provide(
               importNdjson(uploadStream(request), {
                 ...imports.options,
-                onConflict: urlParams.onConflict ?? "fail",
+                // IMPORT_ON_CONFLICT unless the request says; a conflict's reason names the parameter.
+                onConflict: urlParams.onConflict ?? imports.options.onConflict,
+                onConflictNamed: (policy) => `?onConflict=${policy}`,
                 dryRun: urlParams.dryRun === true,
                 stop
               })
@@ -785,7 +787,8 @@ const adminHandlers = (api: InkwellApiType) =>
               imports.provide(
                 importFromUrls(urls, {
                   ...imports.options,
-                  onConflict: payload.onConflict ?? "fail",
+                  onConflict: payload.onConflict ?? imports.options.onConflict,
+                  onConflictNamed: (policy) => `"onConflict": "${policy}"`,
                   dryRun: payload.dryRun === true
                 }, { stop })
               ))).pipe(writesNothingIf(payload.dryRun === true))

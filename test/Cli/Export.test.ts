@@ -10,7 +10,10 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
-import { inkwell, type Run } from "../fixtures/cli.js"
+import { Effect } from "effect"
+import * as Migrations from "../../src/Database/Migrations.js"
+import * as SqlLive from "../../src/Database/SqlLive.js"
+import { exportInProcess, inkwell, type Run } from "../fixtures/cli.js"
 import { writeEveryKindOfPost } from "../fixtures/everyKindOfPost.js"
 
 const dirs: Array<string> = []
@@ -139,4 +142,28 @@ describe("inkwell export", () => {
     for (const line of lines) assert.strictEqual(JSON.parse(line).body, text)
     assert.include(run.stderr(), `inkwell: export interrupted after ${lines.length} posts`)
   }, 180_000)
+})
+
+describe("inkwell export never migrates", () => {
+  it.live("a database a migration is missing from: exit 1 naming it, and the database left as it was", () =>
+    Effect.gen(function*() {
+      const dir = temp()
+      const file = join(dir, "blog.db")
+      yield* Effect.provide(Migrations.run(), SqlLive.layer(`sqlite:${file}`))
+      // As a database of an older Inkwell: its newest migration not applied yet.
+      const old = new Sqlite(file)
+      old.prepare("DELETE FROM inkwell_migrations WHERE name = 'search_unicode'").run()
+      old.close()
+      const output = join(dir, "backup.ndjson")
+      const exit = yield* Effect.flip(exportInProcess(`sqlite:${file}`, output))
+      assert.deepInclude(exit, { _tag: "CliExit", code: 1 })
+      const reason = (exit as { readonly reason: string }).reason
+      assert.include(reason, "not migrated: 0007_search_unicode missing")
+      assert.include(reason, "inkwell export never migrates")
+      const after = new Sqlite(file, { readonly: true })
+      const recorded = after.prepare("SELECT name FROM inkwell_migrations ORDER BY migration_id").all()
+      after.close()
+      assert.notDeepInclude(recorded, { name: "search_unicode" })
+      assert.deepStrictEqual(readdirSync(dir).filter((name) => name.endsWith(".ndjson")), [])
+    }))
 })

@@ -5,7 +5,7 @@
 import { HttpApi, HttpApiBuilder, HttpApiClient, HttpApiEndpoint, HttpApiGroup, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { ConfigProvider, Effect, Layer, Schema } from "effect"
 // What the README's Embedding section names, from the package's entry (src/index.ts) as a host imports it.
 import * as Inkwell from "inkwell"
 import { postsWith } from "../../src/App.js"
@@ -71,6 +71,21 @@ describe("embedding", () => {
       assert.strictEqual((yield* json(yield* get("/blog/posts?limit=x"))).message.split("\n").length, 1)
     }).pipe(Effect.provide(HostServer))
   )
+
+  it.effect("from the package entry: RenderPool.layerConfig (RENDER_*) as the PostProcessor of Posts", () =>
+    Effect.gen(function* () {
+      const posts = yield* Inkwell.Posts
+      const post = yield* posts.create("---\ntitle: On a thread\n---\nRendered **there**.\n")
+      assert.include(post.html, "<strong>there</strong>")
+    }).pipe(
+      Effect.provide(
+        Inkwell.Posts.Default.pipe(
+          Layer.provide(Inkwell.MemoryPostRepository.layer),
+          Layer.provide(Inkwell.RenderPool.layerConfig),
+          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["RENDER_WORKERS", "1"], ["RENDER_INLINE_BELOW", "0"]]))))
+        )
+      )
+    ), 30_000)
 
   it.effect("from the package entry: InkwellServer.serve with a ResponseCache, the reader site with a SiteConfig, searchTerms", () =>
     Effect.gen(function* () {

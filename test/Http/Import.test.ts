@@ -85,7 +85,7 @@ describe("POST /posts/import?dryRun=true on SQLite", () => {
         assert.deepStrictEqual(counts(dry), [1, 1, 0, 1])
         assert.deepStrictEqual(dry.failures, [{
           source: "request:1",
-          reason: `slug "post-1" belongs to a post from another source, "elsewhere" (--on-conflict fail)`
+          reason: `slug "post-1" belongs to a post from another source, "elsewhere" (?onConflict=fail)`
         }])
         const skipping = yield* json(yield* ndjson(body, "?dryRun=true&onConflict=skip"))
         assert.deepStrictEqual(counts(skipping), [1, 1, 1, 0])
@@ -243,6 +243,21 @@ describe("POST /posts/import", () => {
     }).pipe(Effect.provide(importServer()))
   )
 
+  it.effect("IMPORT_ON_CONFLICT is the default of ?onConflict; a conflict's reason names the parameter, not the CLI's flag", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* postJson("/posts", newPost({ slug: "post-1" }))).status, 201)
+      const failing = yield* json(yield* ndjson(line(1), "?onConflict=fail"))
+      assert.strictEqual(failing.failed, 1)
+      assert.include(failing.failures[0].reason, `slug "post-1" belongs to a post from another source`)
+      assert.include(failing.failures[0].reason, "(?onConflict=fail)")
+      assert.notInclude(failing.failures[0].reason, "--on-conflict")
+      const suffixed = yield* json(yield* ndjson(line(1)))
+      assert.strictEqual(suffixed.imported, 1)
+      assert.strictEqual(suffixed.renamed, 1)
+      assert.strictEqual((yield* json(yield* get("/posts/post-1-2"))).title, "Post 1")
+    }).pipe(Effect.provide(importServer(MemoryPostRepository.layer, { IMPORT_ON_CONFLICT: "suffix" })))
+  )
+
   it.scoped("streams the body: the first batch is stored while the upload is still open", () =>
     Effect.gen(function* () {
       const written = yield* Queue.unbounded<number>()
@@ -321,6 +336,25 @@ describe("POST /posts/import-url", () => {
         const again = yield* json(yield* postJson("/posts/import-url", { url }))
         assert.strictEqual(again.unchanged, 4)
         assert.strictEqual(again.failed, 0)
+      }).pipe(Effect.provide(context))
+    })
+  )
+
+  it.scoped("IMPORT_ON_CONFLICT is the default of the body's onConflict; a conflict's reason names the field", () =>
+    Effect.gen(function* () {
+      const feeds = yield* feedServer(rssAtFeedXml)
+      const context = yield* Layer.build(importServer(MemoryPostRepository.layer, { IMPORT_ON_CONFLICT: "skip" }))
+      yield* Effect.gen(function* () {
+        const url = `${feeds.url}/feed.xml`
+        assert.strictEqual((yield* postJson("/posts", newPost({ slug: "cafe-creme-bold-news" }))).status, 201)
+        const failing = yield* json(yield* postJson("/posts/import-url", { url, onConflict: "fail" }))
+        assert.strictEqual(failing.failed, 1)
+        assert.include(failing.failures[0].reason, `("onConflict": "fail")`)
+        assert.notInclude(failing.failures[0].reason, "--on-conflict")
+        const skipping = yield* json(yield* postJson("/posts/import-url", { url }))
+        assert.strictEqual(skipping.failed, 0)
+        assert.strictEqual(skipping.skipped, 1)
+        assert.include(skipping.skips[0].reason, `("onConflict": "skip")`)
       }).pipe(Effect.provide(context))
     })
   )

@@ -282,6 +282,20 @@ describe("timeouts and cancellation", () => {
     })
   )
 
+  // Given in code (the environment refuses it): past Node's longest timer, setTimeout fired at once.
+  it.live("a REQUEST_TIMEOUT longer than Node's longest timer is no deadline, not one of a millisecond", () =>
+    Effect.gen(function* () {
+      const response = yield* get("/posts/slow")
+      assert.strictEqual(response.status, 404)
+    }).pipe(
+      Effect.provide(testServer({
+        requestTimeout: "30 days",
+        // Waits on I/O (a live timer) as a slow database would: long enough for a 1 ms timer to fire first.
+        repository: repositoryWith((base) => Effect.succeed({ getBySlug: (slug) => Effect.zipRight(Effect.sleep("50 millis"), base.getBySlug(slug)) }))
+      }))
+    )
+  )
+
   it.effect("a client that disconnects interrupts its handler", () =>
     Effect.gen(function* () {
       const started = yield* Deferred.make<void>()

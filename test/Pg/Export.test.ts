@@ -23,7 +23,7 @@ import { exportWhileWriting } from "../Export/snapshot.js"
 import { makeNewPost } from "../fixtures/posts.js"
 import { siteServer } from "../Site/harness.js"
 import { renamedAndLive } from "../Export/snapshot.js"
-import { inkwell, type Run } from "../fixtures/cli.js"
+import { exportInProcess, inkwell, type Run } from "../fixtures/cli.js"
 import { adminQuery, createDatabase, describePg, freshSchema } from "../fixtures/pg.js"
 import { writeEveryKindOfPost } from "../fixtures/everyKindOfPost.js"
 
@@ -174,6 +174,18 @@ describePg("inkwell export and PostgreSQL", () => {
       }))
       assert.deepStrictEqual(movedFrom, { other: [], renamed: ["first"], second: [] })
     }).pipe(Effect.scoped), 120_000)
+
+  it.live("a read-only database (a standby): exported, its migrations verified and not run", () =>
+    Effect.gen(function*() {
+      const { url } = yield* freshSchema
+      const repository = Context.get(yield* Layer.build(stack(url, 1)), PostRepository)
+      yield* repository.create(makeNewPost({ slug: "kept", source: "kept.md" }))
+      const readOnly = new URL(url)
+      readOnly.searchParams.set("options", `${readOnly.searchParams.get("options")} -c default_transaction_read_only=on`)
+      const file = join(temp(), "backup.ndjson")
+      yield* exportInProcess(readOnly.toString(), file)
+      assert.deepStrictEqual(readFileSync(file, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line).slug), ["kept"])
+    }).pipe(Effect.scoped), 60_000)
 
   it.live("one snapshot: another connection's writes while the export is paused are not in it, and are not held up", () =>
     Effect.gen(function*() {
