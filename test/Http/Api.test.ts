@@ -349,7 +349,8 @@ describe("posts API", () => {
       assert.strictEqual(missing.status, 428)
       assert.strictEqual((yield* json(missing))._tag, "VersionRequired")
 
-      const disagree = yield* putJson("/posts/first-post", newPost({ version: 3 }), { "x-api-key": KEY, "if-match": "4" })
+      // If-Match holds (the post is at 3): the body's version contradicting it is the 400.
+      const disagree = yield* putJson("/posts/first-post", newPost({ version: 4 }), { "x-api-key": KEY, "if-match": "3" })
       assert.strictEqual(disagree.status, 400)
 
       const notFound = yield* putJson("/posts/nope", newPost({ version: 1 }))
