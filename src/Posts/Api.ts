@@ -314,6 +314,8 @@ export class PostsApi extends HttpApiGroup.make("posts")
       .addError(PostNotFound)
       // A renamed post's old slug; a draft or scheduled post's only with a key (404 otherwise).
       .addError(PostMoved)
+      // A path that is not percent-encoded UTF-8 (`/posts/%ZZ`): the request pipeline's answer (Middleware), before any routing.
+      .addError(BadRequest)
       .annotate(
         OpenApi.Summary,
         "One processed post (html, excerpt, reading time, toc), with an ETag; at a slug the post left (renamed), 301 to where it is"

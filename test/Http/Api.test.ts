@@ -406,6 +406,22 @@ describe("posts API", () => {
   it.effect("a renamed post's old slug: 301 to it (GET, HEAD, query kept) when the caller may read it there, else 404; writes there 404", () =>
     movedPostAnswers.pipe(Effect.provide(testServer())))
 
+  it.effect("a read's 400s are the OpenAPI document's: a path that is not percent-encoded UTF-8 is a declared BadRequest", () =>
+    Effect.gen(function* () {
+      const spec = yield* json(yield* get("/openapi.json"))
+      const declared = (operation: any, status: number): Array<string> => {
+        const schema = operation.responses[String(status)]?.content?.["application/json"]?.schema ?? {}
+        return (schema.anyOf ?? [schema]).map((member: { $ref?: string }) => member.$ref?.replace("#/components/schemas/", ""))
+      }
+      for (const [url, tag] of [["/posts/%ZZ", "BadRequest"], ["/posts/%C3", "BadRequest"], ["/posts/Not-A-Slug", "HttpApiDecodeError"]]) {
+        const answer = yield* get(url!)
+        assert.strictEqual(answer.status, 400, url)
+        assert.strictEqual((yield* json(answer))._tag, tag, url)
+        assert.include(declared(spec.paths["/posts/{slug}"].get, 400), tag, url)
+      }
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("the old slug's 301 is in the OpenAPI document (with Location), and the typed client reads it as PostMoved", () =>
     Effect.gen(function* () {
       const spec = yield* json(yield* get("/openapi.json"))
