@@ -9,7 +9,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Option, ParseResult, Schema } from "effect"
 import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
-import { Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
+import { codePointLength, Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
 import {
   BadRequest,
@@ -118,7 +118,8 @@ const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spa
  * see `searchTerms`); blank is refused rather than read as "everything".
  */
 const SearchText = Schema.String.pipe(
-  Schema.filter((text) => text.trim().length > 0 && text.length <= MAX_SEARCH_LENGTH)
+  // Counted in code points, as the document's maxLength is.
+  Schema.filter((text) => text.trim().length > 0 && codePointLength(text) <= MAX_SEARCH_LENGTH)
 ).annotations({
   description: SEARCH_DESCRIPTION,
   // As a query carries it (the filter alone documented a bare string).
