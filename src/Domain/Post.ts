@@ -189,6 +189,19 @@ export const makeValidPost = compiledConstructor(Post)
 const optionalField = <A, I, R>(schema: Schema.Schema<A, I, R>) => Schema.optionalWith(schema, { nullable: true })
 
 /**
+ * A client's `status`: "draft" or "published", as the document's enum says. Read as processing
+ * reads it (another case, spaces around: `" Draft "` is a draft), so no request taken before is
+ * refused now; a string processing would refuse is refused here, a 400 naming `status`, where the
+ * document had promised any string would do.
+ */
+const StatusInput = Schema.String.pipe(
+  Schema.filter((status) => Schema.is(PostStatus)(status.trim().toLowerCase()), {
+    message: (issue) => ({ message: `expected "draft" or "published", got ${JSON.stringify(issue.actual)}`, override: true }),
+    jsonSchema: { enum: PostStatus.literals }
+  })
+)
+
+/**
  * What a client sends as JSON fields. Everything but `title` and `body` is optional (absent or
  * `null`); `title` may also come from front matter inside `body`.
  */
@@ -198,7 +211,7 @@ export class PostInput extends Schema.Class<PostInput>("PostInput")({
   body: Schema.String,
   tags: optionalField(Schema.Array(Schema.String)),
   /** Left out: "published" on create, the post's own status on update (Posts.update). */
-  status: optionalField(Schema.String.annotations({
+  status: optionalField(StatusInput.annotations({
     description: '"draft" or "published". Left out (and not in front matter): "published" for a new post, ' +
       "the post's current status on an update"
   })),

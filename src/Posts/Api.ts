@@ -168,8 +168,12 @@ export const Markdown = HttpApiSchema.Text({ contentType: "text/markdown" }).ann
  */
 const exactFields = { parseOptions: { onExcessProperty: "error" } } as const
 
-/** `PostInput` as a JSON payload: its fields and no others. */
-export const PostInputPayload = PostInput.annotations(exactFields)
+/**
+ * `PostInput` as a JSON payload: its fields and no others. A struct named "PostInput", not the
+ * class: the class's encoded side, which the document shows, is an anonymous object, and
+ * generators named the create body after the operation.
+ */
+export const PostInputPayload = Schema.Struct(PostInput.fields).annotations({ identifier: "PostInput", ...exactFields })
 
 export const CreatePayload = Schema.Union(PostInputPayload, Markdown)
 
