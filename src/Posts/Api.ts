@@ -9,7 +9,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Option, ParseResult, Schema } from "effect"
 import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
-import { Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
+import { codePointLength, Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
 import {
   BadRequest,
@@ -118,7 +118,8 @@ const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spa
  * see `searchTerms`); blank is refused rather than read as "everything".
  */
 const SearchText = Schema.String.pipe(
-  Schema.filter((text) => text.trim().length > 0 && text.length <= MAX_SEARCH_LENGTH)
+  // Counted in code points, as the document's maxLength is.
+  Schema.filter((text) => text.trim().length > 0 && codePointLength(text) <= MAX_SEARCH_LENGTH)
 ).annotations({
   description: SEARCH_DESCRIPTION,
   // As a query carries it (the filter alone documented a bare string).
@@ -167,8 +168,12 @@ export const Markdown = HttpApiSchema.Text({ contentType: "text/markdown" }).ann
  */
 const exactFields = { parseOptions: { onExcessProperty: "error" } } as const
 
-/** `PostInput` as a JSON payload: its fields and no others. */
-export const PostInputPayload = PostInput.annotations(exactFields)
+/**
+ * `PostInput` as a JSON payload: its fields and no others. A struct named "PostInput", not the
+ * class: the class's encoded side, which the document shows, is an anonymous object, and
+ * generators named the create body after the operation.
+ */
+export const PostInputPayload = Schema.Struct(PostInput.fields).annotations({ identifier: "PostInput", ...exactFields })
 
 export const CreatePayload = Schema.Union(PostInputPayload, Markdown)
 
@@ -314,6 +319,8 @@ export class PostsApi extends HttpApiGroup.make("posts")
       .addError(PostNotFound)
       // A renamed post's old slug; a draft or scheduled post's only with a key (404 otherwise).
       .addError(PostMoved)
+      // A path that is not percent-encoded UTF-8 (`/posts/%ZZ`): the request pipeline's answer (Middleware), before any routing.
+      .addError(BadRequest)
       .annotate(
         OpenApi.Summary,
         "One processed post (html, excerpt, reading time, toc), with an ETag; at a slug the post left (renamed), 301 to where it is"

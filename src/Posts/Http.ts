@@ -13,7 +13,7 @@ import {
 } from "@effect/platform"
 import { Cause, DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
-import { type DatabaseError, type PostNotFound, StaleVersion } from "../Domain/Errors.js"
+import { type DatabaseError, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
 import { isUnreachable } from "../Database/Unreachable.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
@@ -217,6 +217,76 @@ const ifMatchPrecondition = <E2, R2>(
   ) as Effect.Effect<A, Exclude<E, StaleVersion> | PreconditionFailed | E2, R | R2>
 
 /**
+ * The conditions of an `If-Match` other than `*`, weak tags passed over (they never match: an
+ * empty list then); `undefined` when an entry is neither an ETag nor a version (malformed: 400).
+ */
+const strongConditionsOf = (ifMatch: string): ReadonlyArray<IfMatchCondition> | undefined => {
+  const listed = ifMatch.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")
+  const conditions = listed.filter((entry) => !isWeakTag(entry)).map(ifMatchCondition)
+  return listed.length === 0 || conditions.some((condition) => condition === undefined)
+    ? undefined
+    : conditions as ReadonlyArray<IfMatchCondition>
+}
+
+const isMatchedBy = (condition: IfMatchCondition, post: Tagged): boolean =>
+  condition.version === post.version && (condition.hashTag === undefined || condition.hashTag === hashTagOf(post))
+
+/** The 412 for an `If-None-Match` that names `post`'s ETag. */
+const ifNoneMatchFailed = (slug: string, post: Tagged) => {
+  const etag = etagOf(post)
+  return new PreconditionFailed({
+    slug,
+    etag,
+    message: `post ${JSON.stringify(slug)} is at ${etag}, which If-None-Match names: nothing was written`
+  })
+}
+
+/** The 412 for `If-None-Match: *` where a post is. */
+const createOnlyFailed = (slug: string) =>
+  new PreconditionFailed({
+    slug,
+    message: `a post with slug ${JSON.stringify(slug)} already exists, and If-None-Match: * creates one only if there is none: nothing was written`
+  })
+
+/**
+ * A PUT's preconditions against the post as it is, before the body is read: RFC 9110 §13.2.1
+ * evaluates them before the method, and checked only by the write, after processing, a stale
+ * If-Match with a body processing refuses was a 400 (or the 400 of a missing title for
+ * `If-None-Match: *` on a post that exists), not the 412 that says to reload. The write's own
+ * atomic check (the repository's version compare, the unique insert) stays the final word for
+ * a write that lands between this read and it.
+ *
+ * The post read, to compare against again rather than read twice; `undefined` when nothing
+ * needed reading, there is no post (404 or a create: as without this check) or a header is
+ * malformed or contradicts another (400 then, as without it).
+ */
+const preconditionsBeforeBody = <E, R>(
+  slug: string,
+  ifMatch: string | undefined,
+  ifNoneMatch: string | undefined,
+  current: Effect.Effect<Tagged, PostNotFound | E, R>
+): Effect.Effect<Tagged | undefined, PreconditionFailed | E, R> => {
+  const createOnly = ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)
+  const conditions = ifMatch === undefined || ifMatch.trim() === "*" ? undefined : strongConditionsOf(ifMatch)
+  const malformed = ifMatch !== undefined && ifMatch.trim() !== "*" && conditions === undefined
+  if (malformed || (createOnly && ifMatch !== undefined) || (conditions === undefined && ifNoneMatch === undefined)) {
+    return Effect.succeed(undefined)
+  }
+  return Effect.flatMap(
+    Effect.catchIf(current, (error): error is PostNotFound => error instanceof PostNotFound, () => Effect.succeed(undefined)),
+    (post): Effect.Effect<Tagged | undefined, PreconditionFailed> => {
+      if (post === undefined) return Effect.succeed(undefined)
+      if (createOnly) return Effect.fail(createOnlyFailed(slug))
+      if (conditions !== undefined && !conditions.some((condition) => isMatchedBy(condition, post))) {
+        return Effect.fail(ifMatchFailed(slug, ifMatch!, post, conditions.length === 0 ? WEAK_ONLY : ""))
+      }
+      if (ifNoneMatch !== undefined && matchesIfNoneMatch(ifNoneMatch, etagOf(post))) return Effect.fail(ifNoneMatchFailed(slug, post))
+      return Effect.succeed(post)
+    }
+  )
+}
+
+/**
  * What a write expects of the stored post: body `version` and/or `If-Match`, which must agree
  * on the version when both are sent (400 otherwise: the request contradicts itself).
  *
@@ -239,29 +309,26 @@ const expectedVersion = <E, R>(
 ): Effect.Effect<Expected, BadRequest | PreconditionFailed | E, R> =>
   Effect.gen(function* () {
     if (ifMatch === undefined || ifMatch.trim() === "*") return { version: fromBody, hashTag: undefined, ifMatch: undefined }
-    const listed = ifMatch.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")
-    const conditions = listed.filter((entry) => !isWeakTag(entry)).map(ifMatchCondition)
-    if (listed.length === 0 || conditions.some((condition) => condition === undefined)) {
+    const conditions = strongConditionsOf(ifMatch)
+    if (conditions === undefined) {
       return yield* new BadRequest({
         message: `If-Match must be * or ETags from this API or version numbers, not ${JSON.stringify(ifMatch)}`
       })
     }
-    let candidates = conditions as Array<IfMatchCondition>
+    let candidates = conditions
     if (candidates.length === 0) return yield* Effect.flatMap(current, (post) => Effect.fail(ifMatchFailed(slug, ifMatch, post, WEAK_ONLY)))
     if (fromBody !== undefined) {
       candidates = candidates.filter((condition) => condition.version === fromBody)
       if (candidates.length === 0) {
         return yield* new BadRequest({
-          message: `version ${fromBody} in the body and ${conditions.map((condition) => condition!.version).join(", ")} in If-Match disagree`
+          message: `version ${fromBody} in the body and ${conditions.map((condition) => condition.version).join(", ")} in If-Match disagree`
         })
       }
     }
     let chosen = candidates[0]!
     if (candidates.length > 1) {
       const post = yield* current
-      const matching = candidates.find((condition) =>
-        condition.version === post.version && (condition.hashTag === undefined || condition.hashTag === hashTagOf(post))
-      )
+      const matching = candidates.find((condition) => isMatchedBy(condition, post))
       if (matching === undefined) return yield* ifMatchFailed(slug, ifMatch, post)
       chosen = matching
     }
@@ -525,11 +592,7 @@ const createOnly = (
   }
   return posts.createAt(slug, content).pipe(
     Effect.map((post) => postResponse(post, 201, { location: siblingUrl(request, post.slug) })),
-    Effect.catchTag("SlugConflict", () =>
-      Effect.fail(new PreconditionFailed({
-        slug,
-        message: `a post with slug ${JSON.stringify(slug)} already exists, and If-None-Match: * creates one only if there is none: nothing was written`
-      })))
+    Effect.catchTag("SlugConflict", () => Effect.fail(createOnlyFailed(slug)))
   )
 }
 
@@ -669,6 +732,13 @@ const adminHandlers = (api: InkwellApiType) =>
     Effect.gen(function* () {
       const posts = yield* Posts
       const imports = yield* importServices
+      const getEncoded = posts.getEncoded
+      // A post's version and ETag, from its encoded read when the repository has one (no decoding).
+      const tagged = (slug: string): Effect.Effect<Tagged, PostNotFound | RepositoryError> =>
+        getEncoded === undefined
+          ? posts.get(slug, { includeDrafts: true })
+          : Effect.flatMap(getEncoded(slug, { includeDrafts: true }), (encoded): Effect.Effect<Tagged, PostNotFound | RepositoryError> =>
+            encoded === undefined ? posts.get(slug, { includeDrafts: true }) : Effect.succeed(encoded))
       return handlers
         .handleRaw("create", ({ request }) =>
           Effect.gen(function* () {
@@ -679,6 +749,12 @@ const adminHandlers = (api: InkwellApiType) =>
         )
         .handleRaw("update", ({ headers, path, request }) =>
           Effect.gen(function* () {
+            const ifMatch = headers["if-match"]
+            const ifNoneMatch = headers["if-none-match"]
+            const current = tagged(path.slug)
+            const read = yield* preconditionsBeforeBody(path.slug, ifMatch, ifNoneMatch, current)
+            // What the checks below compare with: the post as just read, when it was.
+            const known = read === undefined ? current : Effect.succeed(read)
             const payload = yield* readPostBody(request, UpdateInput)
             const fromBody = typeof payload === "string" ? undefined : payload.version
             let content: string | PostInput
@@ -688,13 +764,10 @@ const adminHandlers = (api: InkwellApiType) =>
               const { version: _version, ...fields } = payload
               content = new PostInput(fields)
             }
-            const ifNoneMatch = headers["if-none-match"]
             if (ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)) {
-              return yield* createOnly(posts, path.slug, content, fromBody, headers["if-match"], request)
+              return yield* createOnly(posts, path.slug, content, fromBody, ifMatch, request)
             }
-            const ifMatch = headers["if-match"]
-            const current = posts.get(path.slug, { includeDrafts: true })
-            const expected = yield* expectedVersion(path.slug, fromBody, ifMatch, current)
+            const expected = yield* expectedVersion(path.slug, fromBody, ifMatch, known)
             const version = expected.version
             let hashTag = expected.hashTag
             if (version === undefined) {
@@ -705,15 +778,8 @@ const adminHandlers = (api: InkwellApiType) =>
               })
             }
             if (ifNoneMatch !== undefined) {
-              const post = yield* current
-              const etag = etagOf(post)
-              if (matchesIfNoneMatch(ifNoneMatch, etag)) {
-                return yield* new PreconditionFailed({
-                  slug: path.slug,
-                  etag,
-                  message: `post ${JSON.stringify(path.slug)} is at ${etag}, which If-None-Match names: nothing was written`
-                })
-              }
+              const post = yield* known
+              if (matchesIfNoneMatch(ifNoneMatch, etagOf(post))) return yield* ifNoneMatchFailed(path.slug, post)
               // The write replaces the post just compared, or none: the repository checks its
               // version and content hash (its ETag) in the same transaction as the write.
               if (post.version !== version || (hashTag !== undefined && hashTag !== hashTagOf(post))) {

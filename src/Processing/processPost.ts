@@ -23,7 +23,7 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { InvalidPost } from "../Domain/Errors.js"
-import { defineKey, distinctTags, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
+import { codePointLength, defineKey, distinctTags, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter, textAfterKey } from "./frontMatter.js"
 import { htmlToText, renderMarkdown } from "./markdown.js"
@@ -340,7 +340,8 @@ const explicitSlug = (value: string, line?: number): Slug => {
   const fail = (why: string): never => {
     throw new Reject("slug", `${quoted(value)} is not a valid slug: ${why}`, line)
   }
-  if (slug.length > SLUG_MAX_LENGTH) fail(`longer than ${SLUG_MAX_LENGTH} characters (${slug.length})`)
+  const length = codePointLength(slug)
+  if (length > SLUG_MAX_LENGTH) fail(`longer than ${SLUG_MAX_LENGTH} characters (${length})`)
   return Either.getOrElse(validSlug(slug), (e) =>
     fail(ParseResult.ArrayFormatter.formatErrorSync(e)[0]?.message ?? "a slug is lowercase letters and digits joined by single dashes"))
 }
@@ -451,7 +452,7 @@ const build = (
   const lineOf = (key: string | undefined) => key === undefined ? undefined : lineOfKey(fm, key)
   const oneLineTags = taggedBy.map(([tag, key]) => [oneLine(tag.normalize("NFC"), "tags", () => lineOf(key)), key] as const).filter(([tag]) => tag !== "")
   for (const [tag, key] of oneLineTags) {
-    if (tag.length > 100) throw new Reject("tags", `tag ${quoted(tag)} is longer than 100 characters`, lineOf(key))
+    if (codePointLength(tag) > 100) throw new Reject("tags", `tag ${quoted(tag)} is longer than 100 characters`, lineOf(key))
     // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.
     if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`, lineOf(key))
   }

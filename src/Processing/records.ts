@@ -14,7 +14,7 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { plainIssues } from "../Domain/decodeIssues.js"
-import { NewPost, Post, PostInput, TocEntry } from "../Domain/Post.js"
+import { codePointLength, NewPost, Post, PostInput, TocEntry } from "../Domain/Post.js"
 import { parseDateString } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
 import { inputHash, processInputSync } from "./processPost.js"
@@ -220,8 +220,8 @@ const oldSlugsOf = (value: unknown): ReadonlyArray<string> | string => {
   const slugs = value as Array<string>
   const nul = slugs.findIndex((slug) => slug.includes(NUL))
   if (nul !== -1) return `[${nul}]: contains a NUL character (U+0000)`
-  const long = slugs.findIndex((slug) => slug.length > SLUG_MAX_LENGTH)
-  if (long !== -1) return `[${long}]: longer than ${SLUG_MAX_LENGTH} characters (${slugs[long]!.length})`
+  const long = slugs.findIndex((slug) => codePointLength(slug) > SLUG_MAX_LENGTH)
+  if (long !== -1) return `[${long}]: longer than ${SLUG_MAX_LENGTH} characters (${codePointLength(slugs[long]!)})`
   return slugs.map(toWellFormed)
 }
 

@@ -5,7 +5,7 @@
  */
 import { Data, DateTime, Effect, Option } from "effect"
 import type { RepositoryError } from "../Domain/Errors.js"
-import { type Post, tagKey } from "../Domain/Post.js"
+import { codePointLength, type Post, tagKey } from "../Domain/Post.js"
 import { isEmpty, MAX_SEARCH_LENGTH, searchTerms } from "../Posts/internal/search.js"
 import { isPublicAt, MAX_PAGE_SIZE, movedVisible, PostRepository } from "../Posts/PostRepository.js"
 import * as Feeds from "./Feeds.js"
@@ -221,7 +221,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
         lastModified: found.posts === undefined ? undefined : Feeds.lastUpdated(found.posts)
       })
       if (query === "") return view({ notice: "Type a few words to search the posts." })
-      if (query.length > MAX_SEARCH_LENGTH) return view({ notice: `Search for at most ${MAX_SEARCH_LENGTH} characters.` })
+      if (codePointLength(query) > MAX_SEARCH_LENGTH) return view({ notice: `Search for at most ${MAX_SEARCH_LENGTH} characters.` })
       if (isEmpty(searchTerms(query))) return view({ posts: [], hasMore: false })
       if (repository.search === undefined) return view({ notice: "Search is not available on this blog." })
       const found = yield* repository.search({

@@ -7,7 +7,7 @@
  * `createdAt` kept), `Rejected` → `Rejected` (identity = source).
  */
 import type { DateTime } from "effect"
-import { PostInput } from "../Domain/Post.js"
+import { codePointLength, PostInput } from "../Domain/Post.js"
 
 export type SourceItem =
   | {
@@ -57,7 +57,7 @@ export interface EntryFields {
 
 const cleanList = (values: ReadonlyArray<string> | undefined, maxLength: number): Array<string> | undefined => {
   if (values === undefined) return undefined
-  const out = [...new Set(values.map((v) => v.trim()).filter((v) => v !== "" && v.length <= maxLength))]
+  const out = [...new Set(values.map((v) => v.trim()).filter((v) => v !== "" && codePointLength(v) <= maxLength))]
   return out.length === 0 ? undefined : out
 }
 

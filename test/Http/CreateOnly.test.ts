@@ -71,6 +71,30 @@ describe("PUT with If-None-Match", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("*: on a post that exists, 412 before the body is read (a body processing would refuse, or no JSON at all)", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* createOnly("tie-5", newPost({ title: "Tie 5" }))).status, 201)
+      for (const body of [{ body: "x" }, { title: "Tie 5", body: "x", status: "bogus" }, { title: "Tie 5", body: "x", version: 1 }]) {
+        const response = yield* createOnly("tie-5", body)
+        assert.strictEqual(response.status, 412, JSON.stringify(body))
+        assert.deepStrictEqual(yield* json(response), {
+          _tag: "PreconditionFailed",
+          slug: "tie-5",
+          message: 'a post with slug "tie-5" already exists, and If-None-Match: * creates one only if there is none: nothing was written'
+        })
+      }
+      const unread = yield* send(HttpClientRequest.put("/posts/tie-5").pipe(
+        HttpClientRequest.bodyText("{not json", "application/json"),
+        HttpClientRequest.setHeaders({ "x-api-key": KEY, "if-none-match": "*" })
+      ))
+      assert.strictEqual(unread.status, 412)
+      // No post there: the body is read, and what is wrong with it said.
+      const missingTitle = yield* createOnly("tie-6", { body: "x" })
+      assert.strictEqual(missingTitle.status, 400)
+      assert.strictEqual((yield* get("/posts/tie-6")).status, 404)
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("*: a version, an If-Match or another slug in the body contradict it (400); without a key it is 401", () =>
     Effect.gen(function* () {
       for (const [body, headers] of [

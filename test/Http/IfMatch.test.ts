@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { Slug } from "../../src/Domain/Post.js"
 import { InkwellApi } from "../../src/Http/Api.js"
 import { PreconditionFailed } from "../../src/Http/Errors.js"
-import { del, get, json, KEY, newPost, postJson, putJson, testServer } from "./harness.js"
+import { del, get, json, KEY, newPost, postJson, putJson, send, sqliteTestServer, testServer } from "./harness.js"
 
 const ifMatch = (value: string) => ({ "x-api-key": KEY, "if-match": value })
 
@@ -76,10 +76,43 @@ describe("If-Match", () => {
       const both = yield* putJson("/posts/first-post", newPost({ version: 1 }), ifMatch("1"))
       assert.strictEqual(both.status, 412)
       assert.strictEqual((yield* json(both))._tag, "PreconditionFailed")
-      const disagree = yield* putJson("/posts/first-post", newPost({ version: 2 }), ifMatch("1"))
+      // The post is what If-Match says: the body's version disagreeing with it is the request contradicting itself.
+      const disagree = yield* putJson("/posts/first-post", newPost({ version: 1 }), ifMatch("2"))
       assert.strictEqual(disagree.status, 400)
       assert.strictEqual((yield* json(disagree))._tag, "BadRequest")
     }).pipe(Effect.provide(testServer()))
+  )
+
+  it.effect("the precondition is evaluated before the body: a stale If-Match is 412 whatever the body (RFC 9110 §13.2.1)", () =>
+    Effect.gen(function* () {
+      for (const [name, server] of [["memory", testServer()], ["SQLite (encoded reads)", sqliteTestServer]] as const) {
+        yield* Effect.gen(function* () {
+          const etag = (yield* postJson("/posts", newPost({ title: "Tie 5", slug: "tie-5" }))).headers["etag"]!
+          for (const [body, asked] of [
+            [{ title: "Tie 5", body: "x", status: "bogus" }, '"v9-aaaa-bbbb"'],
+            [{ body: "x", tags: [42] }, "7"],
+            [{ title: "Tie 5", body: "x", version: 3 }, `W/${etag}`]
+          ] as const) {
+            const put = yield* putJson("/posts/tie-5", body, ifMatch(asked))
+            assert.strictEqual(put.status, 412, `${name}: ${JSON.stringify(body)} If-Match: ${asked}`)
+            assert.deepInclude(yield* json(put), { _tag: "PreconditionFailed", slug: "tie-5", etag })
+          }
+          // Not even JSON: the body is never read.
+          const unread = yield* send(HttpClientRequest.put("/posts/tie-5").pipe(
+            HttpClientRequest.bodyText("{not json", "application/json"),
+            HttpClientRequest.setHeaders(ifMatch('"v9-aaaa-bbbb"'))
+          ))
+          assert.strictEqual(unread.status, 412, name)
+          // If-None-Match naming the post: 412 before the body too.
+          const named = yield* putJson("/posts/tie-5", { body: "x", status: "bogus" }, { "x-api-key": KEY, "if-none-match": etag })
+          assert.strictEqual(named.status, 412, name)
+          // The post as If-Match says: the body is then what is wrong.
+          const fresh = yield* putJson("/posts/tie-5", { title: "Tie 5", body: "x", status: "bogus" }, ifMatch(etag))
+          assert.strictEqual(fresh.status, 400, name)
+          assert.strictEqual((yield* json(yield* get("/posts/tie-5"))).version, 1, name)
+        }).pipe(Effect.provide(server))
+      }
+    })
   )
 
   it.effect("with If-None-Match too, a post that is not the If-Match is 412 (and still 409 for a stale body version)", () =>

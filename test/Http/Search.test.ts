@@ -75,6 +75,9 @@ const suite = (name: string, server: Layer.Layer<any, any>) =>
           assert.deepStrictEqual(body.issues[0].path, ["q"], q)
         }
         assert.strictEqual((yield* get(`/posts?q=${"a".repeat(200)}`)).status, 200, "200 characters are taken")
+        // Characters as the document's maxLength counts them (code points), not UTF-16 units.
+        assert.strictEqual((yield* get(`/posts?q=${encodeURIComponent("😀".repeat(200))}`)).status, 200, "200 emoji are taken")
+        assert.strictEqual((yield* get(`/posts?q=${encodeURIComponent("😀".repeat(201))}`)).status, 400, "201 emoji are not")
         for (const q of [`"`, `*`, `AND`, `NEAR(`, `-`, `'`, `"compilers`, `compilers*`, `title:compilers`, `(`, `🦀`, `ärger`, `\\`, `%`]) {
           const response = yield* get(`/posts?q=${encodeURIComponent(q)}`)
           assert.strictEqual(response.status, 200, q)

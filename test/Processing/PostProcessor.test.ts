@@ -299,7 +299,6 @@ describe("PostProcessor.fromInput", () => {
   it.effect("validates explicit status, dates and slug, naming the source", () =>
     Effect.gen(function*() {
       const bad = [
-        [{ title: "T", body: "x", status: "archived" }, "status"],
         [{ title: "T", body: "x", publishedAt: "01/02/2024" }, "publishedAt"],
         [{ title: "T", body: "x", updatedAt: "nope" }, "updatedAt"],
         [{ title: "T", body: "x", slug: "Bad Slug" }, "slug"],
@@ -310,6 +309,14 @@ describe("PostProcessor.fromInput", () => {
         assert.strictEqual(e.field, field)
         assert.strictEqual(e.source, "https://client.example/posts")
       }
+      // A status other than those two is refused by PostInput itself (the API's 400 naming it);
+      // processing still refuses one in a PostInput built unchecked.
+      assert.throws(() => new PostInput({ title: "T", body: "x", status: "archived" }), /expected "draft" or "published", got "archived"/)
+      const unchecked = new PostInput({ title: "T", body: "x", status: "archived" }, true)
+      const e = yield* Effect.flip(
+        Effect.flatMap(PostProcessor, (p) => p.fromInput(unchecked, "https://client.example/posts")).pipe(Effect.provide(TestProcessor))
+      )
+      assert.strictEqual(e.field, "status")
     }))
 
   it.effect("hashes a body-only input like the same text from a file, and explicit fields into the hash", () =>

@@ -65,6 +65,10 @@ const suite = (name: string, server: typeof sqliteServer) =>
         const long = yield* fetchPage(`/search?q=${"a".repeat(201)}`)
         assert.strictEqual(long.status, 200)
         assert.include(long.body, "Search for at most 200 characters.")
+        // Counted as the API counts them (code points): 200 emoji are a search, 201 are not.
+        const emoji = yield* fetchPage(`/search?q=${encodeURIComponent("😀".repeat(200))}`)
+        assert.notInclude(emoji.body, "Search for at most")
+        assert.include((yield* fetchPage(`/search?q=${encodeURIComponent("😀".repeat(201))}`)).body, "Search for at most 200 characters.")
       }).pipe(Effect.provide(server())))
 
     it.effect("pages through the results with links that keep the query; past the last page is 404", () =>

@@ -16,8 +16,9 @@
 import type { Post } from "../../Domain/Post.js"
 
 /**
- * Longest query the API and the reader site take (in UTF-16 code units, as `String.length`): a
- * reader's search is a few words; a longer one is a mistake, or an attempt to make the index work.
+ * Longest query the API and the reader site take, in code points (`codePointLength`), as the
+ * OpenAPI document's `maxLength` counts: a reader's search is a few words; a longer one is a
+ * mistake, or an attempt to make the index work.
  */
 export const MAX_SEARCH_LENGTH = 200
 
