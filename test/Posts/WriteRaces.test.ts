@@ -1,10 +1,14 @@
 /**
  * Writes of one post racing another writer, on the real engines: a DELETE against a PUT or an
- * import batch on PostgreSQL (row locks).
+ * import batch on PostgreSQL (row locks), and every write against another process holding
+ * SQLite's write lock (`inkwell import` beside the server).
  */
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { assert, it } from "@effect/vitest"
-import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
+import { assert, describe, it } from "@effect/vitest"
+import Sqlite from "better-sqlite3"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, TestClock } from "effect"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
@@ -98,4 +102,62 @@ describePg("a DELETE racing a write of the same post on PostgreSQL", () => {
       assert.isTrue(Exit.isSuccess(written), String(written))
       if (Exit.isSuccess(written)) assert.deepStrictEqual(written.value.outcomes.map((o) => o.action), ["inserted"])
     }), 30_000)
+})
+
+describe("writes while another process holds SQLite's write lock", () => {
+  /** A migrated database file with posts "a" and "b", and a second connection to it (another process's). */
+  const withLockedFile = <A, E>(
+    body: (repo: PostRepositoryShape, other: Sqlite.Database) => Effect.Effect<A, E>
+  ) =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "inkwell-races-" })
+      const file = `${dir}/inkwell.db`
+      const context = yield* Layer.build(stackOn(`sqlite:${file}`))
+      const repo = Context.get(context, PostRepository)
+      yield* repo.create(makeNewPost({ slug: "a" }))
+      yield* repo.create(makeNewPost({ slug: "b" }))
+      const other = yield* Effect.acquireRelease(Effect.sync(() => new Sqlite(file)), (db) => Effect.sync(() => db.close()))
+      return yield* body(repo, other)
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer))
+
+  const update = (repo: PostRepositoryShape) => repo.update("a", 1, makeNewPost({ slug: "a", body: "edited" }))
+  const writes: Record<string, (repo: PostRepositoryShape) => Effect.Effect<unknown, { readonly _tag: string }>> = {
+    create: (repo) => repo.create(makeNewPost({ slug: "c" })),
+    update,
+    delete: (repo) => repo.delete("b"),
+    upsertMany: (repo) =>
+      repo.upsertMany([makeNewPost({ slug: "a", body: "imported" }), makeNewPost({ slug: "d" })])
+  }
+
+  for (const [name, write] of Object.entries(writes)) {
+    it.effect(`${name} waits for the lock without blocking the process (reads are answered meanwhile), then succeeds`, () =>
+      withLockedFile((repo, other) =>
+        Effect.gen(function*() {
+          other.exec("BEGIN IMMEDIATE")
+          const fiber = yield* Effect.fork(Effect.exit(write(repo)))
+          yield* TestClock.adjust("2 seconds")
+          const meanwhile = yield* Fiber.poll(fiber)
+          assert.isTrue(Option.isNone(meanwhile), `ended while the lock was held: ${String(meanwhile)}`)
+          assert.strictEqual((yield* repo.getBySlug("a")).slug, "a")
+          other.exec("COMMIT")
+          yield* TestClock.adjust("100 millis")
+          const exit = yield* Fiber.join(fiber)
+          assert.isTrue(Exit.isSuccess(exit), String(exit))
+        })))
+  }
+
+  it.effect("a write gives up with DatabaseError once the lock has been held for SQLITE_BUSY_TIMEOUT_MS", () =>
+    withLockedFile((repo, other) =>
+      Effect.gen(function*() {
+        other.exec("BEGIN IMMEDIATE")
+        const fiber = yield* Effect.fork(Effect.exit(update(repo)))
+        yield* TestClock.adjust(SqlLive.SQLITE_BUSY_TIMEOUT_MS - 200)
+        assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+        yield* TestClock.adjust(400)
+        const exit = yield* Fiber.join(fiber)
+        other.exec("ROLLBACK")
+        assert.strictEqual(outcome(exit), "DatabaseError")
+        assert.strictEqual((yield* repo.getBySlug("a")).body.includes("edited"), false)
+      })))
 })
