@@ -20,8 +20,9 @@
  * the pool it hands out runs in, reads included; the reader and its fast path are left as they are.
  */
 import { SqlClient, SqlError, type Statement } from "@effect/sql"
+import type { Connection } from "@effect/sql/SqlConnection"
 import Sqlite from "better-sqlite3"
-import { Context, type Duration, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Exit, Layer, Option, Schedule, Scope } from "effect"
 import { DatabaseConfig } from "../Config.js"
 import { DatabaseError, PoolTimeout } from "../Domain/Errors.js"
 import { SQLITE_BUSY_TIMEOUT_MS } from "./SqlLive.js"
@@ -61,7 +62,11 @@ export interface DatabasePoolShape {
     operation: string,
     f: (sql: SqlClient.SqlClient) => Statement.Statement<A>
   ) => Effect.Effect<ReadonlyArray<A>, DatabaseError | PoolTimeout>
-  /** Like `use`, inside one transaction (committed on success, rolled back on failure or interruption). */
+  /**
+   * Like `use`, inside one transaction (committed on success, rolled back on failure or
+   * interruption). On SQLite it holds the write lock from its start, waiting for it as long as
+   * another process holds it, up to `SQLITE_BUSY_TIMEOUT_MS` (`sqliteWriteTransaction`).
+   */
   readonly transaction: <A, E, R>(
     operation: string,
     f: (sql: SqlClient.SqlClient) => Effect.Effect<A, E | SqlError.SqlError, R>
@@ -92,6 +97,65 @@ export interface DatabasePoolOptions {
 
 const isSqlError = (u: unknown): u is SqlError.SqlError =>
   typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "SqlError"
+
+/** Another connection holds SQLite's write lock: `BEGIN IMMEDIATE` failed with SQLITE_BUSY. */
+class WriteLockBusy extends SqlError.SqlError {}
+
+/**
+ * Between attempts at SQLite's write lock: from 2 ms, doubling up to 50 ms, jittered (two
+ * processes waiting do not try in step), for `SQLITE_BUSY_TIMEOUT_MS` in all.
+ */
+const SQLITE_WRITE_LOCK_RETRIES = Schedule.exponential("2 millis").pipe(
+  Schedule.union(Schedule.spaced("50 millis")),
+  Schedule.jittered,
+  Schedule.upTo(Duration.millis(SQLITE_BUSY_TIMEOUT_MS))
+)
+
+/**
+ * SQLite's write transactions: `BEGIN IMMEDIATE`, the write lock taken before the first read.
+ * Under the client's deferred `BEGIN`, a transaction that read, then wrote while another process
+ * (`inkwell import` beside the server) held the lock failed at once with SQLITE_BUSY: SQLite
+ * calls no busy handler for a reader that would become a writer, so no busy timeout applied.
+ *
+ * The lock is waited for here, by trying again on a schedule (`SQLITE_WRITE_LOCK_RETRIES`), not in
+ * the driver's busy handler, which sleeps in the event loop's thread: the process goes on
+ * answering meanwhile. Between attempts the transaction holds no connection (it keeps the pool's
+ * permit: writers stay in line) and may be interrupted. The body runs once, after BEGIN succeeded. COMMIT and ROLLBACK errors are
+ * failures, not defects, as SqlLive makes the client's (`failTransactionsOnSqlError`).
+ */
+const sqliteWriteTransaction = (sql: SqlClient.SqlClient) => {
+  const run = (conn: Connection, text: string) => conn.executeUnprepared(text, [], undefined)
+  const withTransaction = SqlClient.makeWithTransaction({
+    transactionTag: SqlClient.TransactionConnection,
+    spanAttributes: [["db.system.name", "sqlite"]],
+    // BEGIN here rather than in `begin`: a failed `begin` is followed by a ROLLBACK, which fails
+    // (no transaction is active) and would hide the SQLITE_BUSY.
+    acquireConnection: Effect.flatMap(Scope.make(), (scope) =>
+      Scope.extend(sql.reserve, scope).pipe(
+        Effect.tap((conn) =>
+          Effect.mapError(run(conn, "BEGIN IMMEDIATE"), (error) =>
+            isBusy(error) ? new WriteLockBusy({ cause: error.cause, message: "another connection holds the write lock" }) : error)
+        ),
+        Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause))),
+        Effect.map((conn) => [scope, conn] as const)
+      )),
+    begin: () => Effect.void,
+    savepoint: (conn, id) => run(conn, `SAVEPOINT effect_sql_${id}`),
+    commit: (conn) => run(conn, "COMMIT"),
+    rollback: (conn) => run(conn, "ROLLBACK"),
+    rollbackSavepoint: (conn, id) => run(conn, `ROLLBACK TO SAVEPOINT effect_sql_${id}`)
+  })
+  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
+    Effect.catchSomeDefect(withTransaction(effect), (defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()).pipe(
+      Effect.retry({ while: (error) => error instanceof WriteLockBusy, schedule: SQLITE_WRITE_LOCK_RETRIES })
+    )
+}
+
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, ...). */
+const isBusy = (error: SqlError.SqlError): boolean => {
+  const code = (error.cause as { readonly code?: unknown } | undefined)?.code
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY")
+}
 
 /** Runs a compiled read-only statement synchronously (throws what the driver throws). */
 export interface SyncReader {
@@ -227,6 +291,7 @@ export const make = (sql: SqlClient.SqlClient, options: DatabasePoolOptions, rea
     snapshot: (_operation, f) => Effect.suspend(() => f(snapshotPool)),
     stats
   }
+  const writeTransaction = dialect === "sqlite" ? sqliteWriteTransaction(sql) : sql.withTransaction
   // Before any other statement of the transaction: PostgreSQL takes the snapshot at the first query.
   const beginSnapshot: Effect.Effect<unknown, SqlError.SqlError> = dialect === "pg"
     ? Effect.suspend(() => sql.unsafe("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
@@ -237,7 +302,7 @@ export const make = (sql: SqlClient.SqlClient, options: DatabasePoolOptions, rea
     maxConnections,
     use: (operation, f) => guarded(operation, Effect.suspend(() => f(sql))),
     read,
-    transaction: (operation, f) => guarded(operation, sql.withTransaction(Effect.suspend(() => f(sql)))),
+    transaction: (operation, f) => guarded(operation, writeTransaction(Effect.suspend(() => f(sql)))),
     snapshot: (operation, f) =>
       guarded(operation, sql.withTransaction(Effect.zipRight(beginSnapshot, Effect.suspend(() => f(snapshotPool))))),
     stats

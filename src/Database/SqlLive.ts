@@ -12,8 +12,19 @@ import { Cause, type ConfigError, Context, Data, Duration, Effect, Either, Layer
 import { DatabaseConfig } from "../Config.js"
 import type { Dialect } from "./DatabasePool.js"
 
-/** How long a SQLite statement waits for another process's write lock before failing with SQLITE_BUSY. */
+/**
+ * How long a SQLite write transaction waits for another process's write lock before failing with
+ * SQLITE_BUSY (DatabasePool waits, asynchronously), and the read-only connection's busy timeout.
+ */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+/**
+ * The busy timeout of the connection that writes: short, because SQLite's busy handler sleeps in
+ * the calling thread, the event loop's. Write transactions wait longer without blocking it
+ * (`SQLITE_BUSY_TIMEOUT_MS`, in DatabasePool). The connection's other statements are reads,
+ * which in WAL mode wait for no writer, and migrations at startup.
+ */
+export const SQLITE_WRITER_BUSY_TIMEOUT_MS = 10
 
 export type DatabaseTarget =
   | { readonly dialect: "sqlite"; readonly filename: string }
@@ -133,7 +144,7 @@ const ensureParentDirectory = (filename: string) =>
  */
 const sqlitePragmas = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  yield* sql.unsafe(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
+  yield* sql.unsafe(`PRAGMA busy_timeout = ${SQLITE_WRITER_BUSY_TIMEOUT_MS}`)
   yield* sql`PRAGMA foreign_keys = ON`
   yield* sql`PRAGMA synchronous = NORMAL`
 })

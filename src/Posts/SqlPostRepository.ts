@@ -440,6 +440,19 @@ const isTransientConflict = (cause: unknown): boolean => {
 }
 
 /**
+ * `transaction` again, from its first read, while PostgreSQL aborts it as a deadlock victim or a
+ * serialization failure: it was rolled back, and a run that sees the other's commit answers
+ * what the other did (the post gone, or at a newer version) instead of a 500.
+ */
+const retryTransientConflicts = <A, E, R>(transaction: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.retry(transaction, {
+    while: (e) =>
+      typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "DatabaseError" &&
+      isTransientConflict((e as unknown as DatabaseError).cause),
+    schedule: UPSERT_RETRIES
+  })
+
+/**
  * The conditions of a listing's or a search's filters on the posts table as `table` names it:
  * its status, its tag (by key: one probe of post_tags' primary key (post_id, tag_key) per post
  * the status index yields), and `asOf` (a range on the sort key, which the (status, sort_at, id)
@@ -796,7 +809,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   ) {
     const operation = "PostRepository.update"
     const now = yield* DateTime.now
-    return yield* pool.transaction(operation, (sql) =>
+    return yield* retryTransientConflicts(pool.transaction(operation, (sql) =>
       Effect.gen(function*() {
         const existing = yield* getOrFail(sql, operation, slug)
         // The write below is by id and version: a post re-created at this slug meanwhile is missed.
@@ -808,18 +821,19 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
         )
         if (!written) return yield* explainMiss(sql, operation, slug, expectedVersion)
         return next
-      }))
+      })))
   })
 
   const delete_ = Effect.fn("PostRepository.delete")(function*(slug: string, expectedVersion?: number, expectedHashTag?: string) {
     const operation = "PostRepository.delete"
-    yield* pool.transaction(operation, (sql) =>
+    yield* retryTransientConflicts(pool.transaction(operation, (sql) =>
       Effect.gen(function*() {
         const existing = yield* getOrFail(sql, operation, slug)
         yield* checkExpected(existing, slug, expectedVersion, expectedHashTag)
         const versionMatches = expectedVersion === undefined ? sql.literal("1 = 1") : sql`version = ${expectedVersion}`
-        yield* sql`DELETE FROM post_tags WHERE post_id = ${existing.id}`
-        yield* sql`DELETE FROM post_aliases WHERE post_id = ${existing.id}`
+        // The posts row only: its tags, aliases, redirects and search row go by ON DELETE CASCADE,
+        // after it. Every write locks a post's row before its child rows (replacePost updates it
+        // first), so a DELETE and a PUT of one post wait for each other in turn, never in a cycle.
         const deleted = yield* sql<{ readonly id: string }>`
           DELETE FROM posts WHERE id = ${existing.id} AND ${versionMatches} RETURNING id
         `
@@ -828,7 +842,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
             ? Effect.fail(new PostNotFound({ slug }))
             : explainMiss(sql, operation, slug, expectedVersion)
         }
-      }))
+      })))
   })
 
   const upsertMany = Effect.fn("PostRepository.upsertMany")(function*(

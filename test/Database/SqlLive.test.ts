@@ -64,7 +64,7 @@ describe("SqlLive", () => {
         pragma("busy_timeout"),
         pragma("foreign_keys")
       ]).pipe(Effect.provide(SqlLive.layer(`sqlite:${filename}`)))
-      assert.deepStrictEqual(settings, ["wal", SqlLive.SQLITE_BUSY_TIMEOUT_MS, 1])
+      assert.deepStrictEqual(settings, ["wal", SqlLive.SQLITE_WRITER_BUSY_TIMEOUT_MS, 1])
       assert.isTrue(yield* fs.exists(filename))
     }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
 
