@@ -815,6 +815,34 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.deepStrictEqual(Option.getOrUndefined(yield* repo.findByAlias!("/shared")), "soon")
     }))
 
+    test("a NUL in a looked-up slug, tag or alias matches nothing (no stored one holds it) and is no error", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "kept", tags: ["a"], aliases: ["/old/path"], status: "published" }))
+      yield* repo.update("kept", 1, makeNewPost({ slug: "moved", tags: ["a"], aliases: ["/old/path"], status: "published" }))
+      for (const tag of ["\u0000", "a\u0000", "a\u0000b"]) {
+        assert.deepStrictEqual((yield* repo.list({ tag })).items, [], `list tag ${JSON.stringify(tag)}`)
+        assert.deepStrictEqual((yield* repo.list({ tag, status: "published", limit: 1 })).next, null)
+        assert.deepStrictEqual((yield* repo.search({ text: "words", tag })).items, [], `search tag ${JSON.stringify(tag)}`)
+        assert.deepStrictEqual(yield* repo.tags(undefined, undefined, tag), [])
+        assert.deepStrictEqual(yield* repo.tags("published", DateTime.unsafeMake("2100-01-01T00:00:00Z"), tag), [])
+      }
+      assert.deepStrictEqual((yield* repo.search({ text: "\u0000words\u0000" })).items.map((p) => p.slug), ["moved"])
+      for (const slug of ["\u0000", "moved\u0000", "kept\u0000"]) {
+        const missing = (exit: Exit.Exit<unknown, { readonly _tag: string }>) =>
+          Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag === "PostNotFound"
+        assert.isTrue(missing(yield* Effect.exit(repo.getBySlug(slug))), `getBySlug ${JSON.stringify(slug)}`)
+        assert.isTrue(missing(yield* Effect.exit(repo.update(slug, 2, makeNewPost({ slug: "x" })))), `update ${JSON.stringify(slug)}`)
+        assert.isTrue(missing(yield* Effect.exit(repo.delete(slug))), `delete ${JSON.stringify(slug)}`)
+        if (repo.movedFrom) assert.isTrue(Option.isNone(yield* repo.movedFrom(slug)), `movedFrom ${JSON.stringify(slug)}`)
+      }
+      if (repo.findByAlias) {
+        for (const alias of ["/old\u0000path", "\u0000", "/old/path\u0000"]) {
+          assert.isTrue(Option.isNone(yield* repo.findByAlias(alias)), `findByAlias ${JSON.stringify(alias)}`)
+        }
+      }
+      assert.strictEqual((yield* repo.getBySlug("moved")).version, 2)
+    }))
+
     test("ping succeeds on a live store", Effect.gen(function*() {
       const repo = yield* PostRepository
       const exit = yield* Effect.exit(repo.ping)
