@@ -647,19 +647,17 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     Effect.flatMap(getOrFail(sql, operation, slug), (post) =>
       Effect.fail(new StaleVersion({ slug, expected, actual: post.version })))
 
-  const writeTags = (sql: SqlClient.SqlClient, post: Post) => {
-    const rows = tagRows([post])
-    return rows.length === 0 ? Effect.void : sql`INSERT INTO post_tags ${sql.insert(rows)}`.pipe(Effect.asVoid)
-  }
+  // In chunks, as an import writes them: one INSERT of a post's every row overran SQLite's bound
+  // parameters (32,766) from 11,000 tags and PostgreSQL's protocol (65,535) from 22,000.
+  const writeTags = (sql: SqlClient.SqlClient, post: Post) =>
+    Effect.forEach(chunksOf(tagRows([post]), 500), (chunk) => sql`INSERT INTO post_tags ${sql.insert(chunk)}`, { discard: true })
 
   /** The `post_aliases` rows of `posts`: their alias keys, kept beside the JSON column as tags are. */
   const aliasRows = (posts: ReadonlyArray<Post>) =>
     posts.flatMap((post) => aliasKeysOf(post).map((alias) => ({ post_id: post.id, alias })))
 
-  const writeAliases = (sql: SqlClient.SqlClient, post: Post) => {
-    const rows = aliasRows([post])
-    return rows.length === 0 ? Effect.void : sql`INSERT INTO post_aliases ${sql.insert(rows)}`.pipe(Effect.asVoid)
-  }
+  const writeAliases = (sql: SqlClient.SqlClient, post: Post) =>
+    Effect.forEach(chunksOf(aliasRows([post]), 500), (chunk) => sql`INSERT INTO post_aliases ${sql.insert(chunk)}`, { discard: true })
 
   const insertPost = (sql: SqlClient.SqlClient, operation: string, post: Post) =>
     Effect.gen(function*() {

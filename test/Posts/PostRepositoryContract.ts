@@ -843,6 +843,18 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.strictEqual((yield* repo.getBySlug("moved")).version, 2)
     }))
 
+    test("a post with more tags and aliases than one statement takes is created and rewritten (was: too many SQL variables, PostgreSQL's 08P01)", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const tags = Array.from({ length: 22000 }, (_, i) => `t${i}`)
+      const aliases = Array.from({ length: 33000 }, (_, i) => `/a${i}`)
+      yield* repo.create(makeNewPost({ slug: "wide", tags, aliases, status: "published" }))
+      assert.strictEqual((yield* repo.tags()).length, 22000)
+      yield* repo.update("wide", 1, makeNewPost({ slug: "wide", tags: tags.slice(1), aliases: aliases.slice(1), status: "published" }))
+      assert.strictEqual((yield* repo.tags()).length, 21999)
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "t21999" })).items), ["wide"])
+      if (repo.findByAlias) assert.strictEqual(Option.getOrUndefined(yield* repo.findByAlias("/a32999")), "wide")
+    }))
+
     test("ping succeeds on a live store", Effect.gen(function*() {
       const repo = yield* PostRepository
       const exit = yield* Effect.exit(repo.ping)
