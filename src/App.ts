@@ -16,6 +16,7 @@ import { FeedAllowPrivateConfig, FeedClientConfig } from "./Clients/FeedClientOp
 import { DatabaseConfig, ProcessorConfig } from "./Config.js"
 import { DatabasePool } from "./Database/DatabasePool.js"
 import * as Migrations from "./Database/Migrations.js"
+import * as PgRequirements from "./Database/PgRequirements.js"
 import { PostChanges } from "./Database/PostChanges.js"
 import * as SqlLive from "./Database/SqlLive.js"
 import { ApiKeys } from "./Http/ApiKeys.js"
@@ -35,7 +36,10 @@ import { SiteConfigFromEnv } from "./Site/SiteConfig.js"
 export const LoggerLive = Logging.layerConfig
 
 /** The SqlClient for DATABASE_URL, migrated before anything else may use it. */
-export const SqlMigrated = Migrations.layer.pipe(Layer.provideMerge(SqlLive.layerConfig))
+export const SqlMigrated = Migrations.layer.pipe(
+  Layer.provideMerge(PgRequirements.layer),
+  Layer.provideMerge(SqlLive.layerConfig)
+)
 
 /** The pool over the migrated database (DB_MAX_CONNECTIONS, DB_ACQUIRE_TIMEOUT). */
 export const DatabaseLive = DatabasePool.layerConfig.pipe(Layer.provide(SqlMigrated))
@@ -139,6 +143,9 @@ export const describeFailure = (cause: Cause.Cause<unknown>): string => {
       // Its message names DATABASE_URL and what it lacks: the setting is wrong, not the database.
       case "DatabaseUrlInvalid":
         return `invalid configuration: ${oneLine(tagged.message ?? "")}`
+      // Reached, but set up so that Inkwell would serve it wrongly: the message says what to change.
+      case "DatabaseUnsupported":
+        return `unsupported database: ${oneLine(tagged.message ?? "")}`
       case "DatabaseOpenFailed":
       case "MigrationFailed":
       case "ListenFailed":

@@ -16,6 +16,7 @@ import tagKeys from "./migrations/0004_tag_keys.js"
 import postSearch from "./migrations/0005_post_search.js"
 import searchWords from "./migrations/0006_search_words.js"
 import searchUnicode from "./migrations/0007_search_unicode.js"
+import searchTags from "./migrations/0008_search_tags.js"
 import { ensureBookkeeping } from "./migrations/bookkeeping.js"
 
 /**
@@ -29,7 +30,8 @@ export const migrations = {
   "0004_tag_keys": tagKeys,
   "0005_post_search": postSearch,
   "0006_search_words": searchWords,
-  "0007_search_unicode": searchUnicode
+  "0007_search_unicode": searchUnicode,
+  "0008_search_tags": searchTags
 } satisfies Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
 
 /** Own bookkeeping table, so an embedding app's `effect_sql_migrations` never hides ours. */

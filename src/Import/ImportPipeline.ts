@@ -16,8 +16,9 @@
  * being written is uninterruptible, so it commits as a whole and is counted, or has not started.
  */
 import { FileSystem } from "@effect/platform"
-import { Chunk, Clock, DateTime, Duration, Effect, Exit, Option, Stream } from "effect"
-import { InvalidPost } from "../Domain/Errors.js"
+import { Cause, Chunk, Clock, DateTime, Duration, Effect, Exit, Option, Stream } from "effect"
+import { describeFailure, isUnreachable } from "../Database/Unreachable.js"
+import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
 import { NewPost } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { describeCause, timeoutItem } from "../Processing/processConcurrently.js"
@@ -275,6 +276,30 @@ const writeBatch = (
       })
     )
     : all
+  return writeItems(tally, writer, ledger, items)
+}
+
+/**
+ * A statement that failed on one post's data (not a lost or busy database) fails its whole
+ * transaction: the batch is written again one post at a time, so only that post is reported.
+ * SQLite took posts that PostgreSQL refused (a search index too large, a row too wide), and one
+ * such post took its 99 neighbours down with it.
+ */
+const writtenAlone = (cause: Cause.Cause<unknown>, count: number): boolean => {
+  if (count < 2) return false
+  const failure = Cause.failureOption(cause)
+  return Option.isSome(failure) && isDatabaseError(failure.value) && !isUnreachable(failure.value.cause)
+}
+
+const isDatabaseError = (u: unknown): u is DatabaseError =>
+  typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "DatabaseError"
+
+const writeItems = (
+  tally: ImportTally,
+  writer: NonNullable<Writer>,
+  ledger: ImportLedger.ImportLedger,
+  items: ReadonlyArray<Extract<Processed, { _tag: "Ready" }>>
+): Effect.Effect<void> => {
   if (items.length === 0) return Effect.void
   return Effect.suspend(() => {
     const pinned = ledger.transaction(() => new Set(items.map((item) => item.post.source).filter(ledger.isPinned)))
@@ -288,8 +313,11 @@ const writeBatch = (
     Effect.exit,
     // Scheduled as of when the batch landed.
     Effect.zip(DateTime.now),
-    Effect.flatMap(([exit, now]) =>
-      Effect.sync(() => {
+    Effect.flatMap(([exit, now]) => {
+      if (Exit.isFailure(exit) && writtenAlone(exit.cause, items.length)) {
+        return Effect.forEach(items, (item) => writeItems(tally, writer, ledger, [item]), { discard: true })
+      }
+      return Effect.sync(() => {
         if (Exit.isSuccess(exit)) {
           ledger.transaction(() =>
             items.forEach((item, index) => {
@@ -300,10 +328,15 @@ const writeBatch = (
           )
           return
         }
-        const { reason } = describeCause(exit.cause)
-        for (const item of items) tally.fail(item.identity, `batch not written (rolled back): ${reason}`, item.bytes)
+        // A database's refusal says why (pg's message, beneath the SqlError), not only which operation.
+        const failure = Cause.failureOption(exit.cause)
+        const reason = Option.isSome(failure) && isDatabaseError(failure.value)
+          ? describeFailure(failure.value)
+          : describeCause(exit.cause).reason
+        const written = items.length === 1 ? "not written" : "batch not written (rolled back)"
+        for (const item of items) tally.fail(item.identity, `${written}: ${reason}`, item.bytes)
       })
-    ),
+    }),
     Effect.tap(() =>
       Effect.logDebug(`batch of ${items.length} written`).pipe(Effect.annotateLogs("posts", items.length))
     ),

@@ -13,6 +13,7 @@ import { Data, DateTime, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { DatabaseError, type PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import { aliasKey, aliasKeysOf, distinctTags, type NewPost, Post, PostStatus, tagKey, TocEntry } from "../Domain/Post.js"
 import { DatabasePool } from "../Database/DatabasePool.js"
+import { NUL } from "../Processing/text.js"
 import {
   buildNew,
   buildReplacement,
@@ -613,6 +614,13 @@ export const searchStatement = (
   `
 }
 
+/**
+ * No stored slug, tag or alias holds a NUL (processing refuses one, PostgreSQL cannot store one),
+ * so a lookup by one finds nothing: answered here, never sent, since PostgreSQL fails any
+ * statement given a NUL in text (a 500, or a 503 as if unreachable) where SQLite matched nothing.
+ */
+const unstorable = (key: string | undefined): boolean => key !== undefined && key.includes(NUL)
+
 export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Effect.gen(function*() {
   const pool = yield* DatabasePool
 
@@ -636,7 +644,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   const toRow = (_operation: string, post: Post) => Effect.sync(() => postToRow(post))
 
   const selectBySlug = (sql: SqlClient.SqlClient, operation: string, slug: string) =>
-    sql`SELECT * FROM posts WHERE slug = ${slug}`.pipe(
+    unstorable(slug) ? Effect.succeedNone : sql`SELECT * FROM posts WHERE slug = ${slug}`.pipe(
       Effect.flatMap(decodeRows(operation)),
       Effect.map((posts) => Option.fromNullable(posts[0]))
     )
@@ -652,19 +660,17 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     Effect.flatMap(getOrFail(sql, operation, slug), (post) =>
       Effect.fail(new StaleVersion({ slug, expected, actual: post.version })))
 
-  const writeTags = (sql: SqlClient.SqlClient, post: Post) => {
-    const rows = tagRows([post])
-    return rows.length === 0 ? Effect.void : sql`INSERT INTO post_tags ${sql.insert(rows)}`.pipe(Effect.asVoid)
-  }
+  // In chunks, as an import writes them: one INSERT of a post's every row overran SQLite's bound
+  // parameters (32,766) from 11,000 tags and PostgreSQL's protocol (65,535) from 22,000.
+  const writeTags = (sql: SqlClient.SqlClient, post: Post) =>
+    Effect.forEach(chunksOf(tagRows([post]), 500), (chunk) => sql`INSERT INTO post_tags ${sql.insert(chunk)}`, { discard: true })
 
   /** The `post_aliases` rows of `posts`: their alias keys, kept beside the JSON column as tags are. */
   const aliasRows = (posts: ReadonlyArray<Post>) =>
     posts.flatMap((post) => aliasKeysOf(post).map((alias) => ({ post_id: post.id, alias })))
 
-  const writeAliases = (sql: SqlClient.SqlClient, post: Post) => {
-    const rows = aliasRows([post])
-    return rows.length === 0 ? Effect.void : sql`INSERT INTO post_aliases ${sql.insert(rows)}`.pipe(Effect.asVoid)
-  }
+  const writeAliases = (sql: SqlClient.SqlClient, post: Post) =>
+    Effect.forEach(chunksOf(aliasRows([post]), 500), (chunk) => sql`INSERT INTO post_aliases ${sql.insert(chunk)}`, { discard: true })
 
   const insertPost = (sql: SqlClient.SqlClient, operation: string, post: Post) =>
     Effect.gen(function*() {
@@ -738,7 +744,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   const getBySlugOperation = "PostRepository.getBySlug"
   // `pool.read`: on a SQLite file, a prepared statement on the pool's read-only connection.
   const getBySlug = (slug: string): Effect.Effect<Post, PostNotFound | DatabaseError | PoolTimeout> =>
-    Effect.flatMap(
+    unstorable(slug) ? Effect.fail(new PostNotFound({ slug })) : Effect.flatMap(
       pool.read(getBySlugOperation, (sql) => sql`SELECT * FROM posts WHERE slug = ${slug}`),
       (rows): Effect.Effect<Post, PostNotFound | DatabaseError> => {
         if (rows.length === 0) return Effect.fail(new PostNotFound({ slug }))
@@ -752,7 +758,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   // The encoded read (SQLite only: `json_object` and its output are SQLite's).
   const getEncodedOperation = "PostRepository.getEncodedBySlug"
   const getEncoded: GetEncoded = (slug) =>
-    Effect.flatMap(
+    unstorable(slug) ? Effect.fail(new PostNotFound({ slug })) : Effect.flatMap(
       pool.read(getEncodedOperation, (sql) => sql.unsafe<EncodedRow>(ENCODED_BY_SLUG, [slug])),
       (rows) => rows.length === 0 ? Effect.fail(new PostNotFound({ slug })) : Effect.succeed(encodedRowChecked(rows[0]!))
     )
@@ -768,6 +774,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   const list = Effect.fn("PostRepository.list")(function*(query: ListQuery) {
     const operation = "PostRepository.list"
     const page = yield* pageQuery(query)
+    if (unstorable(query.tag)) return { items: [], next: null } satisfies PostPage
     const rows = yield* Effect.flatMap(pool.read(operation, (sql) => page.statement(sql, "*")), readRows(operation))
     const items = rows.slice(0, page.limit)
     const last = items[items.length - 1]
@@ -796,7 +803,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   const listEncodedOperation = "PostRepository.listEncoded"
   const listEncoded: ListEncoded = (query) =>
     Effect.flatMap(pageQuery(query), (page) =>
-      Effect.map(
+      unstorable(query.tag) ? Effect.succeed(encodedPage([], page.limit)) : Effect.map(
         pool.read(listEncodedOperation, (sql) => page.statement(sql, ENCODED_SUMMARY_COLUMNS)),
         (rows) => encodedPage(rows as unknown as ReadonlyArray<EncodedSummaryRow>, page.limit)
       ))
@@ -956,6 +963,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   })
 
   const tags = Effect.fn("PostRepository.tags")(function*(status?: PostStatus, asOf?: DateTime.Utc, tag?: string) {
+    if (unstorable(tag)) return []
     const rows = yield* pool.read("PostRepository.tags", (sql) => tagsStatement(sql, status, asOf, tag))
     return mergeTagCounts(rows.map((row) => ({ key: tagKey(row.tag), tag: row.tag, count: Number(row.n) })))
   })
@@ -963,7 +971,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   const search = Effect.fn("PostRepository.search")(function*(query: SearchQuery) {
     const operation = "PostRepository.search"
     const terms = searchTerms(query.text)
-    if (isEmpty(terms)) return { items: [], more: false } satisfies SearchPage
+    if (isEmpty(terms) || unstorable(query.tag)) return { items: [], more: false } satisfies SearchPage
     const limit = clampLimit(query.limit)
     const offset = clampOffset(query.offset)
     const rows = yield* Effect.flatMap(
@@ -975,7 +983,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
 
   const movedFromOperation = "PostRepository.movedFrom"
   const movedFrom = (slug: string): Effect.Effect<Option.Option<Post>, DatabaseError | PoolTimeout> =>
-    Effect.flatMap(
+    unstorable(slug) ? Effect.succeedNone : Effect.flatMap(
       pool.read(movedFromOperation, (sql) =>
         sql`SELECT p.* FROM slug_redirects r CROSS JOIN posts p WHERE r.slug = ${slug} AND p.id = r.post_id`),
       (rows) => Effect.map(readRows(movedFromOperation)(rows), (posts) => Option.fromNullable(posts[0]))
@@ -994,7 +1002,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   const findByAliasOperation = "PostRepository.findByAlias"
   const findByAlias = (alias: string, asOf?: DateTime.Utc): Effect.Effect<Option.Option<string>, DatabaseError | PoolTimeout> => {
     const key = aliasKey(alias)
-    if (key.length === 0) return Effect.succeed(Option.none())
+    if (key.length === 0 || unstorable(key)) return Effect.succeed(Option.none())
     return Effect.map(
       pool.read(findByAliasOperation, (sql) => findByAliasStatement(sql, key, asOf)),
       (rows) => Option.map(Option.fromNullable(rows[0]), (row) => row.slug)

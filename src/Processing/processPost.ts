@@ -169,6 +169,15 @@ export const TITLE_MAX_LENGTH = 1000
 export const ALIAS_MAX_LENGTH = 500
 /** Longest `source` (a file path, a record's `source`), in UTF-16 units. */
 export const SOURCE_MAX_LENGTH = 800
+/** Longest tag, in UTF-16 units. */
+export const TAG_MAX_LENGTH = 100
+/**
+ * Most tags (distinct by `tagKey`) on one post: a taxonomy, not a word list. Uncapped, 11,000
+ * tags overran SQLite's bound parameters and 22,000 PostgreSQL's protocol (a 503, as if the
+ * database were down), so no store could take them; MAX_TAGS × TAG_MAX_LENGTH also bounds what
+ * the search index is fed from tags.
+ */
+export const MAX_TAGS = 100
 
 
 /**
@@ -452,13 +461,16 @@ const build = (
   const lineOf = (key: string | undefined) => key === undefined ? undefined : lineOfKey(fm, key)
   const oneLineTags = taggedBy.map(([tag, key]) => [oneLine(tag.normalize("NFC"), "tags", () => lineOf(key)), key] as const).filter(([tag]) => tag !== "")
   for (const [tag, key] of oneLineTags) {
-    if (codePointLength(tag) > 100) throw new Reject("tags", `tag ${quoted(tag)} is longer than 100 characters`, lineOf(key))
+    if (codePointLength(tag) > TAG_MAX_LENGTH) throw new Reject("tags", `tag ${quoted(tag)} is longer than ${TAG_MAX_LENGTH} characters`, lineOf(key))
     // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.
     if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`, lineOf(key))
   }
   // One per `tagKey`, in its first spelling: readers see one tag "Rust" (tag pages, counts), so
   // `[Rust, rust]` stored both, a post listing the same tag twice.
   const tags = distinctTags(oneLineTags.map(([tag]) => tag)).map(({ tag }) => tag)
+  if (tags.length > MAX_TAGS) {
+    throw new Reject("tags", `${tags.length} tags: a post has at most ${MAX_TAGS}`, lineOf(oneLineTags[0]?.[1]))
+  }
 
   const extra = isRecord(d.extra) ? d.extra : {}
   const named = { named: true }

@@ -442,6 +442,25 @@ describe("re-runs", () => {
       assert.deepStrictEqual(stored.map((r) => [r.slug, r.source, r.version]), [["alpha", join(dir, "a.md"), 2]])
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 
+  it.scoped("a batch that the database refuses for one post's data is written again a post at a time: only that post fails", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, {
+        "a.md": markdownPost("Alpha"),
+        "b.md": markdownPost("Boom"),
+        "c.md": markdownPost("Gamma"),
+        "d.md": markdownPost("Delta")
+      })
+      const sql = yield* SqlClient.SqlClient
+      // What PostgreSQL did to a post SQLite took (its search index too large): the whole transaction failed.
+      yield* sql`CREATE TRIGGER boom BEFORE INSERT ON posts WHEN NEW.slug = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`
+      const summary = yield* importDir(dir)
+      assert.deepStrictEqual([summary.imported, summary.failed], [3, 1], JSON.stringify(summary.failures))
+      assert.deepStrictEqual(summary.failures.map((f) => f.source.slice(dir.length + 1)), ["b.md"])
+      assert.match(summary.failures[0]!.reason, /boom refused/, summary.failures[0]!.reason)
+      assert.deepStrictEqual((yield* rows).map((r) => r.slug), ["alpha", "delta", "gamma"])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
   it.scoped("interrupted mid-import: whole batches only, handles closed; a re-run equals one uninterrupted run", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir()

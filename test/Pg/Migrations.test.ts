@@ -32,7 +32,7 @@ describePg("Migrations on PostgreSQL", () => {
   it.live("create the schema once; running them again applies nothing", () =>
     withDatabase((url) =>
       Effect.gen(function*() {
-        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"]])
+        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"]])
         assert.deepStrictEqual(yield* migrate(url), [])
         const columns = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
           sql<{ column_name: string; data_type: string }>`
@@ -52,13 +52,13 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0004_tag_keys": _, "0005_post_search": _later, "0006_search_words": _latest, "0007_search_unicode": _last, ...before } = Migrations.migrations
+        const { "0004_tag_keys": _, "0005_post_search": _later, "0006_search_words": _latest, "0007_search_unicode": _last, "0008_search_tags": _tags, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "both", tags: ["Rust", "rust", "Web"] })))
         yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
         for (const tag of post.tags) yield* sql`INSERT INTO post_tags (post_id, tag) VALUES (${post.id}, ${tag})`
-        assert.deepStrictEqual(yield* Migrations.run(), [[4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"]])
         const rows = yield* sql<{ tag: string; tag_key: string }>`SELECT tag, tag_key FROM post_tags ORDER BY tag_key`
         assert.deepStrictEqual(rows.map((row) => [row.tag, row.tag_key]), [["Rust", "rust"], ["Web", "web"]])
       }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
@@ -67,12 +67,12 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0005_post_search": _, "0006_search_words": _later, "0007_search_unicode": _last, ...before } = Migrations.migrations
+        const { "0005_post_search": _, "0006_search_words": _later, "0007_search_unicode": _last, "0008_search_tags": _tags, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "old-kites", title: "Kites", body: "Paper and string.", tags: ["Wind"] })))
         yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
-        assert.deepStrictEqual(yield* Migrations.run(), [[5, "post_search"], [6, "search_words"], [7, "search_unicode"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"]])
         const found = yield* Effect.flatMap(PostRepository, (repo) =>
           Effect.forEach(["kites", "string", "wind", "boats"], (text) =>
             Effect.map(repo.search!({ text }), (page) => page.items.map((post) => post.slug as string)))).pipe(
@@ -87,7 +87,7 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0006_search_words": _, "0007_search_unicode": _later, ...before } = Migrations.migrations
+        const { "0006_search_words": _, "0007_search_unicode": _later, "0008_search_tags": _tags, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "release", title: "Rust 1.88", body: "See example.com/notes.", tags: ["node.js"] })))
@@ -102,7 +102,7 @@ describePg("Migrations on PostgreSQL", () => {
             ))
           )
         assert.deepStrictEqual(yield* searched, [0, 0, 0, 0, 0, 1], "0005's documents keep 1.88, example.com/notes and node.js whole")
-        assert.deepStrictEqual(yield* Migrations.run(), [[6, "search_words"], [7, "search_unicode"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[6, "search_words"], [7, "search_unicode"], [8, "search_tags"]])
         assert.deepStrictEqual(yield* searched, [1, 1, 1, 1, 1, 1])
       }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
 
@@ -110,7 +110,7 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0007_search_unicode": _, ...before } = Migrations.migrations
+        const { "0007_search_unicode": _, "0008_search_tags": _tags, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "travel", title: "İstanbul", body: "Un cafe\u0301, η οδος.", tags: ["हिन्दी"] })))
@@ -122,8 +122,29 @@ describePg("Migrations on PostgreSQL", () => {
               Layer.provide(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" }))
             ))
           )
-        assert.deepStrictEqual(yield* Migrations.run(), [[7, "search_unicode"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[7, "search_unicode"], [8, "search_tags"]])
         assert.deepStrictEqual(yield* searched, [1, 1, 1, 1])
+      }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
+
+  it.live("0008 indexes again the posts stored before it whose tags pass MAX_INDEXED_TAG_CHARS, and later writes cut them too", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { "0008_search_tags": _, ...before } = Migrations.migrations
+        yield* Migrations.run(before)
+        const tags = Array.from({ length: 600 }, (_, i) => `${String(i).padStart(3, "0")}${"x".repeat(97)}`)
+        const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
+          memory.create(makeNewPost({ slug: "wide", title: "Wide", tags })))
+        yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
+        const found = Effect.flatMap(PostRepository, (repo) =>
+          Effect.forEach([tags[0]!, tags[599]!], (text) => Effect.map(repo.search!({ text: `${text} wide` }), (page) => page.items.length))).pipe(
+          Effect.provide(SqlPostRepository.layer.pipe(Layer.provide(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" }))))
+        )
+        assert.deepStrictEqual(yield* found, [1, 1], "0007 indexed every tag")
+        assert.deepStrictEqual(yield* Migrations.run(), [[8, "search_tags"]])
+        assert.deepStrictEqual(yield* found, [1, 0])
+        yield* sql`UPDATE posts SET title = 'Wide again' WHERE slug = 'wide'`
+        assert.deepStrictEqual(yield* found, [1, 0])
       }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
 
   it.live("four processes migrating one fresh database at once all succeed; one of them applies", () =>
@@ -131,7 +152,7 @@ describePg("Migrations on PostgreSQL", () => {
       for (let round = 0; round < 5; round++) {
         const applied = yield* withDatabase((url) =>
           Effect.all(Array.from({ length: 4 }, () => migrate(url)), { concurrency: "unbounded" }))
-        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"]], `round ${round}`)
+        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"]], `round ${round}`)
       }
     }), 60_000)
 })

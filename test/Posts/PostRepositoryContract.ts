@@ -854,6 +854,46 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.deepStrictEqual(Option.getOrUndefined(yield* repo.findByAlias!("/shared")), "soon")
     }))
 
+    test("a NUL in a looked-up slug, tag or alias matches nothing (no stored one holds it) and is no error", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "kept", tags: ["a"], aliases: ["/old/path"], status: "published" }))
+      yield* repo.update("kept", 1, makeNewPost({ slug: "moved", tags: ["a"], aliases: ["/old/path"], status: "published" }))
+      for (const tag of ["\u0000", "a\u0000", "a\u0000b"]) {
+        assert.deepStrictEqual((yield* repo.list({ tag })).items, [], `list tag ${JSON.stringify(tag)}`)
+        assert.deepStrictEqual((yield* repo.list({ tag, status: "published", limit: 1 })).next, null)
+        assert.deepStrictEqual((yield* repo.search!({ text: "words", tag })).items, [], `search tag ${JSON.stringify(tag)}`)
+        assert.deepStrictEqual(yield* repo.tags(undefined, undefined, tag), [])
+        assert.deepStrictEqual(yield* repo.tags("published", DateTime.unsafeMake("2100-01-01T00:00:00Z"), tag), [])
+      }
+      assert.deepStrictEqual((yield* repo.search!({ text: "\u0000words\u0000" })).items.map((p) => p.slug), ["moved"])
+      for (const slug of ["\u0000", "moved\u0000", "kept\u0000"]) {
+        const missing = (exit: Exit.Exit<unknown, { readonly _tag: string }>) =>
+          Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag === "PostNotFound"
+        assert.isTrue(missing(yield* Effect.exit(repo.getBySlug(slug))), `getBySlug ${JSON.stringify(slug)}`)
+        assert.isTrue(missing(yield* Effect.exit(repo.update(slug, 2, makeNewPost({ slug: "x" })))), `update ${JSON.stringify(slug)}`)
+        assert.isTrue(missing(yield* Effect.exit(repo.delete(slug))), `delete ${JSON.stringify(slug)}`)
+        if (repo.movedFrom) assert.isTrue(Option.isNone(yield* repo.movedFrom(slug)), `movedFrom ${JSON.stringify(slug)}`)
+      }
+      if (repo.findByAlias) {
+        for (const alias of ["/old\u0000path", "\u0000", "/old/path\u0000"]) {
+          assert.isTrue(Option.isNone(yield* repo.findByAlias(alias)), `findByAlias ${JSON.stringify(alias)}`)
+        }
+      }
+      assert.strictEqual((yield* repo.getBySlug("moved")).version, 2)
+    }))
+
+    test("a post with more tags and aliases than one statement takes is created and rewritten (was: too many SQL variables, PostgreSQL's 08P01)", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const tags = Array.from({ length: 22000 }, (_, i) => `t${i}`)
+      const aliases = Array.from({ length: 33000 }, (_, i) => `/a${i}`)
+      yield* repo.create(makeNewPost({ slug: "wide", tags, aliases, status: "published" }))
+      assert.strictEqual((yield* repo.tags()).length, 22000)
+      yield* repo.update("wide", 1, makeNewPost({ slug: "wide", tags: tags.slice(1), aliases: aliases.slice(1), status: "published" }))
+      assert.strictEqual((yield* repo.tags()).length, 21999)
+      assert.deepStrictEqual(slugs((yield* repo.list({ tag: "t21999" })).items), ["wide"])
+      if (repo.findByAlias) assert.strictEqual(Option.getOrUndefined(yield* repo.findByAlias("/a32999")), "wide")
+    }))
+
     test("ping succeeds on a live store", Effect.gen(function*() {
       const repo = yield* PostRepository
       const exit = yield* Effect.exit(repo.ping)

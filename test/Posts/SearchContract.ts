@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, Exit, type Layer, TestClock } from "effect"
 import { NewPost } from "../../src/Domain/Post.js"
-import { MAX_INDEXED_CHARS } from "../../src/Posts/internal/search.js"
+import { MAX_INDEXED_CHARS, MAX_INDEXED_TAG_CHARS } from "../../src/Posts/internal/search.js"
 import { PostRepository, type SearchQuery } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
 
@@ -274,6 +274,21 @@ export const searchContract = (name: string, layer: Layer.Layer<PostRepository, 
         const found = yield* search({ text })
         assert.include(found, "half", `${text}: ${JSON.stringify(found)}`)
       }
+    }))
+
+    test("tags are indexed up to MAX_INDEXED_TAG_CHARS, and tags too large for PostgreSQL's tsvector are still written", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // 4,900 distinct tags of 100 "Ⱥ"/"Ⱦ" (3 bytes each lowercased): 1.4 MB of distinct words.
+      const tags = Array.from({ length: 4900 }, (_, i) =>
+        "Ⱥ".repeat(87) + i.toString(2).padStart(13, "0").replaceAll("0", "Ⱥ").replaceAll("1", "Ⱦ"))
+      yield* repo.create(makeNewPost({ slug: "big", title: "Big", body: "Tagged.", tags }))
+      // In the stored JSON array a tag takes its 100 characters, two quotes and a comma.
+      const last = Math.floor((MAX_INDEXED_TAG_CHARS - 2) / 103) - 1
+      assert.deepStrictEqual(yield* search({ text: `${tags[0]!} big` }), ["big"])
+      assert.deepStrictEqual(yield* search({ text: `${tags[last]!} big` }), ["big"], "the last tag wholly within")
+      assert.deepStrictEqual(yield* search({ text: `${tags[last + 2]!} big` }), [], "a tag past the indexed part is not found")
+      assert.deepStrictEqual(yield* search({ text: `${tags.at(-1)!} big` }), [])
+      assert.strictEqual((yield* repo.getBySlug("big")).tags.length, 4900)
     }))
 
     test("a body is indexed up to MAX_INDEXED_CHARS, and a body too large for PostgreSQL's tsvector is still written", Effect.gen(function*() {

@@ -43,6 +43,14 @@ const WORD = /[\p{L}\p{N}\p{M}]+/gu
  */
 export const MAX_INDEXED_CHARS = 200_000
 
+/**
+ * How many characters (code points, after NFC) of a post's tags, as stored (a JSON array), every
+ * store indexes: uncapped, the tags of one post could overflow PostgreSQL's tsvector as a body
+ * did. Far above what processing lets through (MAX_TAGS tags of TAG_MAX_LENGTH characters): it
+ * bounds what a repository's caller may store beside it. Migration 0008 writes the same number.
+ */
+export const MAX_INDEXED_TAG_CHARS = 50_000
+
 /** `text`'s first `n` code points (`left` in PostgreSQL, `substr` in SQLite). */
 const leading = (text: string, n: number): string => {
   if (text.length <= n) return text
@@ -183,12 +191,18 @@ interface PostWords {
  */
 const splitPosts = new WeakMap<Searched, PostWords>()
 
+/** The words of a post's tags as every store indexes them: cut as the SQL stores cut their column, the JSON array (its quotes and commas are no words). */
+const tagWordsOf = (tags: ReadonlyArray<string>): Array<string> => {
+  const stored = JSON.stringify(tags)
+  return stored.length <= MAX_INDEXED_TAG_CHARS ? tags.flatMap(wordsOf) : wordsOf(leading(stored.normalize("NFC"), MAX_INDEXED_TAG_CHARS))
+}
+
 const wordsOfPost = (post: Searched): PostWords => {
   const known = splitPosts.get(post)
   if (known !== undefined) return known
   const words: PostWords = {
     title: wordsOf(post.title),
-    tags: post.tags.flatMap(wordsOf),
+    tags: tagWordsOf(post.tags),
     // NFC before the cut (as the SQL stores index it), then `wordsOf`'s fold, whose NFC of an NFC
     // text is a quick check, not a second copy of the body.
     body: wordsOf(leading(post.body.normalize("NFC"), MAX_INDEXED_CHARS))
