@@ -276,7 +276,7 @@ const writeBatch = (
       })
     )
     : all
-  return writeItems(tally, writer, ledger, items)
+  return writeItems(tally, writer, ledger, items, options)
 }
 
 /**
@@ -298,7 +298,8 @@ const writeItems = (
   tally: ImportTally,
   writer: NonNullable<Writer>,
   ledger: ImportLedger.ImportLedger,
-  items: ReadonlyArray<Extract<Processed, { _tag: "Ready" }>>
+  items: ReadonlyArray<Extract<Processed, { _tag: "Ready" }>>,
+  options: ImportOptions
 ): Effect.Effect<void> => {
   if (items.length === 0) return Effect.void
   return Effect.suspend(() => {
@@ -315,7 +316,7 @@ const writeItems = (
     Effect.zip(DateTime.now),
     Effect.flatMap(([exit, now]) => {
       if (Exit.isFailure(exit) && writtenAlone(exit.cause, items.length)) {
-        return Effect.forEach(items, (item) => writeItems(tally, writer, ledger, [item]), { discard: true })
+        return Effect.forEach(items, (item) => writeItems(tally, writer, ledger, [item], options), { discard: true })
       }
       return Effect.sync(() => {
         if (Exit.isSuccess(exit)) {
