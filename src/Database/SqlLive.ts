@@ -11,6 +11,7 @@ import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Cause, type ConfigError, Context, Data, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { DatabaseConfig } from "../Config.js"
 import type { Dialect } from "./DatabasePool.js"
+import { describeFailure } from "./Unreachable.js"
 
 /** How long a SQLite statement waits for another process's write lock before failing with SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -212,15 +213,32 @@ const isSqlError = (u: unknown): u is SqlError.SqlError =>
  * the request instead of answering `DatabaseError`. The type of `withTransaction` already
  * promises `SqlError` as a failure, so that is what it becomes here. The client object is
  * patched in place so the PgClient tag, `safe` and nested transactions all see the same method.
+ *
+ * A ROLLBACK that fails after the transaction failed (its connection killed between two
+ * statements) says nothing new: the transaction's own failure is what is returned (read as
+ * "unreachable", or the caller's own error), the ROLLBACK's is logged.
  */
 export const failTransactionsOnSqlError = (sql: SqlClient.SqlClient): SqlClient.SqlClient => {
   const withTransaction = sql.withTransaction
   return Object.assign(sql, {
     withTransaction: <R, E, A>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
-      Effect.catchSomeDefect(
-        withTransaction(self),
-        (defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()
-      )
+      Effect.suspend(() => {
+        let failed: Cause.Cause<E> | undefined
+        const observed = Effect.onError(self, (cause) => Effect.sync(() => failed = cause))
+        return Effect.catchSomeDefect(
+          withTransaction(observed),
+          (defect) => {
+            if (!isSqlError(defect)) return Option.none()
+            if (failed === undefined) return Option.some(Effect.fail(defect))
+            return Option.some(
+              Effect.zipRight(
+                Effect.logWarning(`ROLLBACK failed after the transaction failed (its own failure is kept): ${describeFailure(defect)}`),
+                Effect.failCause(failed)
+              )
+            )
+          }
+        )
+      })
   })
 }
 

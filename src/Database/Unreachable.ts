@@ -16,9 +16,12 @@ const isUnreachableSqlState = (code: string) =>
 
 /**
  * pg's own errors carry no code: a connection closed under a statement ("Connection terminated
- * unexpectedly", "... due to connection timeout") and pg-pool's connect timeout.
+ * unexpectedly", "... due to connection timeout"), a statement sent on a connection already known
+ * to be broken (killed between two statements of a transaction), pg-pool's connect timeout, and
+ * the client's own statement deadline (`query_timeout`: a connection that stopped answering).
  */
-const UNREACHABLE_MESSAGE = /^Connection terminated|^timeout exceeded when trying to connect/
+const UNREACHABLE_MESSAGE =
+  /^Connection terminated|^Client has encountered a connection error and is not queryable|^timeout exceeded when trying to connect|^Query read timeout/
 
 const describes = (error: unknown): boolean => {
   if (typeof error !== "object" || error === null) return false
