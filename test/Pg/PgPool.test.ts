@@ -7,7 +7,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { assert, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Cause, ConfigProvider, Context, Data, Deferred, Effect, Exit, Fiber, Layer, Schedule } from "effect"
+import { Cause, ConfigProvider, Context, Data, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
 import type pg from "pg"
 import { afterAll, beforeAll } from "vitest"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
@@ -142,7 +142,7 @@ describePg("DatabasePool on PostgreSQL", () => {
    * connection break (its "error" event), so the next statement is sent on a broken connection.
    */
   const killTransactionConnection = Effect.gen(function*() {
-    const [connection] = yield* SqlClient.TransactionConnection
+    const [connection] = Option.getOrThrow(yield* Effect.serviceOption(SqlClient.TransactionConnection))
     const client = (connection as unknown as { readonly pg: pg.PoolClient }).pg
     const broken = Effect.async<void>((resume) => {
       client.once("error", () => resume(Effect.void))
