@@ -18,6 +18,7 @@ import { DatabasePool } from "./Database/DatabasePool.js"
 import * as Migrations from "./Database/Migrations.js"
 import { PostChanges } from "./Database/PostChanges.js"
 import * as SqlLive from "./Database/SqlLive.js"
+import { isUnreachable } from "./Database/Unreachable.js"
 import { ApiKeys } from "./Http/ApiKeys.js"
 import * as HttpConfig from "./Http/HttpConfig.js"
 import * as Logging from "./Http/Logging.js"
@@ -129,8 +130,11 @@ export const describeFailure = (cause: Cause.Cause<unknown>): string => {
       // Its message names DATABASE_URL and what it lacks: the setting is wrong, not the database.
       case "DatabaseUrlInvalid":
         return `invalid configuration: ${oneLine(tagged.message ?? "")}`
-      case "DatabaseOpenFailed":
+      // Its message carries the database's own reason; "unavailable" only when it could not be
+      // reached (a database that answered "relation already exists" is there, and refused).
       case "MigrationFailed":
+        return isUnreachable(tagged.cause) ? `database unavailable: ${oneLine(tagged.message ?? "")}` : oneLine(tagged.message ?? "")
+      case "DatabaseOpenFailed":
       case "ListenFailed":
       case "SqlError":
         return `database unavailable: ${oneLine(tagged.message ?? "")}${tagged.cause === undefined ? "" : ` (${detail(tagged.cause)})`}`
