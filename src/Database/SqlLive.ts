@@ -247,6 +247,32 @@ const destroyAbandonedConnections = (pool: pg.Pool): pg.Pool => {
   })
 }
 
+/** The cancellation @effect/sql-pg sends when a statement's fiber is interrupted. */
+const CANCEL_STATEMENT = /^SELECT pg_cancel_backend\(\d+\)$/
+
+/**
+ * @effect/sql-pg cancels an interrupted statement through the pool it ran on, and waits up to
+ * 5 s for it: when the pool's idle connections have gone silent (as the interrupted one
+ * probably has), the cancel lands on one of them, holds it, and the request is answered 5 s
+ * past REQUEST_TIMEOUT. Here it gets a connection of its own, opened for it and closed after.
+ */
+const cancelOnOwnConnection = (pool: pg.Pool, config: pg.ClientConfig): pg.Pool => {
+  const query = pool.query.bind(pool) as (...args: Array<unknown>) => unknown
+  return Object.assign(pool, {
+    query: (...args: Array<unknown>): unknown => {
+      const [text, callback] = args
+      if (typeof text !== "string" || !CANCEL_STATEMENT.test(text) || typeof callback !== "function") return query(...args)
+      const client = new pg.Client(config)
+      client.on("error", () => {})
+      client.connect()
+        .then(() => client.query(text))
+        .then((result) => callback(undefined, result), (err: unknown) => callback(err))
+        .finally(() => client.end().catch(() => {}))
+      return undefined
+    }
+  })
+}
+
 /**
  * The PostgreSQL pool. Connections killed by the server (restart, failover, pg_terminate_backend)
  * fail the statements running on them; the driver drops them and opens fresh ones on demand.
@@ -262,18 +288,19 @@ const pgLayer = (url: Redacted.Redacted, maxConnections: number, statementTimeou
   const acquire = Effect.gen(function*() {
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const pool = destroyAbandonedConnections(
-          new pg.Pool({
-            connectionString: Redacted.value(url),
-            connectionTimeoutMillis: Duration.toMillis(PG_CONNECT_TIMEOUT),
-            max: maxConnections,
-            // Names our sessions in pg_stat_activity.
-            application_name: "inkwell",
-            keepAlive: true,
-            keepAliveInitialDelayMillis: Duration.toMillis(PG_KEEPALIVE_DELAY),
-            statement_timeout: Duration.toMillis(statementTimeout),
-            query_timeout: Duration.toMillis(Duration.sum(statementTimeout, PG_SILENCE_GRACE))
-          })
+        const connection: pg.ClientConfig = {
+          connectionString: Redacted.value(url),
+          connectionTimeoutMillis: Duration.toMillis(PG_CONNECT_TIMEOUT),
+          // Names our sessions in pg_stat_activity.
+          application_name: "inkwell",
+          keepAlive: true,
+          keepAliveInitialDelayMillis: Duration.toMillis(PG_KEEPALIVE_DELAY),
+          statement_timeout: Duration.toMillis(statementTimeout),
+          query_timeout: Duration.toMillis(Duration.sum(statementTimeout, PG_SILENCE_GRACE))
+        }
+        const pool = cancelOnOwnConnection(
+          destroyAbandonedConnections(new pg.Pool({ ...connection, max: maxConnections })),
+          { ...connection, statement_timeout: Duration.toMillis(PG_CONNECT_TIMEOUT), query_timeout: Duration.toMillis(PG_CONNECT_TIMEOUT) }
         )
         // An idle connection's error (the server killed it) is handled by the pool, which drops it.
         pool.on("error", () => {})

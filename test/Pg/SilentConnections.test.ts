@@ -38,12 +38,18 @@ describePg("Silent PostgreSQL connections", () => {
         const pool = yield* DatabasePool
         yield* openBoth
         assert.strictEqual(relay.silenceAll(), 2)
-        // REQUEST_TIMEOUT interrupting the request: the driver's cancel lands on the other silent
-        // connection and gives up after 5 s; then the abandoned connection is released.
-        const abandoned = yield* Effect.exit(pool.use("abandoned", (sql) => sql`SELECT 1`).pipe(Effect.timeout("1 second")))
-        assert.isTrue(Exit.isFailure(abandoned))
-        // It was handed back with its statement pending: the next statement queued behind it,
-        // for as long as the connection stayed silent.
+        // REQUEST_TIMEOUT interrupting a request, once for each silent connection: the driver
+        // cancels the statement (through the pool, that landed on the other silent connection and
+        // gave up after 5 s), then releases the abandoned connection.
+        for (const request of ["first", "second"]) {
+          const [abandonedMs, abandoned] = yield* took(
+            Effect.exit(pool.use(request, (sql) => sql`SELECT 1`).pipe(Effect.timeout("1 second")))
+          )
+          assert.isTrue(Exit.isFailure(abandoned), request)
+          assert.isBelow(abandonedMs, 3_000, `the ${request} interruption waited for the cancel`)
+        }
+        // Both were handed back with their statements pending: the next statement queued behind
+        // one, for as long as the connection stayed silent.
         const [ms, rows] = yield* took(pool.use("after", (sql) => sql<{ readonly n: number }>`SELECT 2 AS n`).pipe(Effect.timeout("5 seconds")))
         assert.deepStrictEqual(rows, [{ n: 2 }])
         assert.isBelow(ms, 3_000)
