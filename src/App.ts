@@ -19,6 +19,7 @@ import * as Migrations from "./Database/Migrations.js"
 import * as PgRequirements from "./Database/PgRequirements.js"
 import { PostChanges } from "./Database/PostChanges.js"
 import * as SqlLive from "./Database/SqlLive.js"
+import { isUnreachable } from "./Database/Unreachable.js"
 import { ApiKeys } from "./Http/ApiKeys.js"
 import * as HttpConfig from "./Http/HttpConfig.js"
 import * as Logging from "./Http/Logging.js"
@@ -146,8 +147,11 @@ export const describeFailure = (cause: Cause.Cause<unknown>): string => {
       // Reached, but set up so that Inkwell would serve it wrongly: the message says what to change.
       case "DatabaseUnsupported":
         return `unsupported database: ${oneLine(tagged.message ?? "")}`
-      case "DatabaseOpenFailed":
+      // Its message carries the database's own reason; "unavailable" only when it could not be
+      // reached (a database that answered "relation already exists" is there, and refused).
       case "MigrationFailed":
+        return isUnreachable(tagged.cause) ? `database unavailable: ${oneLine(tagged.message ?? "")}` : oneLine(tagged.message ?? "")
+      case "DatabaseOpenFailed":
       case "ListenFailed":
       case "SqlError":
         return `database unavailable: ${oneLine(tagged.message ?? "")}${tagged.cause === undefined ? "" : ` (${detail(tagged.cause)})`}`

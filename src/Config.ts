@@ -95,10 +95,21 @@ export const dbAcquireTimeout = timerDuration("DB_ACQUIRE_TIMEOUT").pipe(
   Config.withDefault(Duration.seconds(5))
 )
 
+/**
+ * `DB_STATEMENT_TIMEOUT`: how long one PostgreSQL statement may run (default 30 seconds, as
+ * REQUEST_TIMEOUT's). The server stops a statement that runs longer; a connection that stays
+ * silent a few seconds past it (a NAT or failover dropping its packets) is given up and closed.
+ */
+export const dbStatementTimeout = Config.duration("DB_STATEMENT_TIMEOUT").pipe(
+  Config.validate({ message: "must be a positive duration", validation: (d) => Duration.toMillis(d) >= 1 }),
+  Config.withDefault(Duration.seconds(30))
+)
+
 export const DatabaseConfig = Config.all({
   url: databaseUrl,
   maxConnections: dbMaxConnections,
-  acquireTimeout: dbAcquireTimeout
+  acquireTimeout: dbAcquireTimeout,
+  statementTimeout: dbStatementTimeout
 })
 export type DatabaseConfig = Config.Config.Success<typeof DatabaseConfig>
 

@@ -156,7 +156,10 @@ export class FairSemaphore {
       }
       return Effect.zipRight(clock.sleep(Duration.millis(head.deadline - now)), loop)
     })
-    return Effect.map(Effect.forkDaemon(loop), (fiber) => {
+    // `acquire` runs inside `withPermit`'s uninterruptible region, whose interruptibility a fork
+    // inherits: without `interruptible`, `unlink`'s interruption would wait for the sleep to end,
+    // keeping the process alive (and the fiber around) until the oldest deadline.
+    return Effect.map(Effect.forkDaemon(Effect.interruptible(loop)), (fiber) => {
       // The loop may already have finished synchronously; only keep a live fiber.
       if (this.head !== undefined) this.timer = fiber
     })

@@ -18,6 +18,7 @@ import searchWords from "./migrations/0006_search_words.js"
 import searchUnicode from "./migrations/0007_search_unicode.js"
 import searchTags from "./migrations/0008_search_tags.js"
 import { ensureBookkeeping } from "./migrations/bookkeeping.js"
+import { describeFailure } from "./Unreachable.js"
 
 /**
  * Every migration, keyed `NNNN_name` (the loader silently skips keys without the numeric prefix).
@@ -76,7 +77,7 @@ export const verify = (
     }
   }).pipe(
     Effect.catchTag("SqlError", (cause: SqlError.SqlError) =>
-      Effect.fail(new MigrationFailed({ reason: `cannot read ${table}`, missing: [], cause }))
+      Effect.fail(new MigrationFailed({ reason: `cannot read ${table}: ${describeFailure(cause)}`, missing: [], cause }))
     )
   )
 
@@ -93,9 +94,11 @@ export const run = (
   // on a fresh PostgreSQL database would collide there, so it is created first, race-safely.
   ensureBookkeeping(table).pipe(
     Effect.zipRight(Migrator.make({})({ loader: Migrator.fromRecord(record), table })),
-    Effect.catchAll((cause) => Effect.fail(new MigrationFailed({ reason: cause.message, missing: [], cause }))),
+    // The database's own words ("relation \"posts\" already exists", "no schema has been selected
+    // to create in") are down the cause chain: the top message alone was "Failed to execute statement".
+    Effect.catchAll((cause) => Effect.fail(new MigrationFailed({ reason: describeFailure(cause), missing: [], cause }))),
     Effect.catchAllDefect((cause) =>
-      Effect.fail(new MigrationFailed({ reason: "a migration failed", missing: [], cause }))
+      Effect.fail(new MigrationFailed({ reason: describeFailure(cause), missing: [], cause }))
     ),
     Effect.tap(verify(record, table)),
     Effect.withSpan("Migrations.run")

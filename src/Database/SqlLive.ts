@@ -4,13 +4,14 @@
  */
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
-import type { SqlError } from "@effect/sql"
-import { SqlClient } from "@effect/sql"
+import { SqlClient, SqlError } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
+import pg from "pg"
 import { Cause, type ConfigError, Context, Data, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { DatabaseConfig } from "../Config.js"
 import type { Dialect } from "./DatabasePool.js"
+import { describeFailure } from "./Unreachable.js"
 
 /**
  * How long a SQLite write transaction waits for another process's write lock before failing with
@@ -185,34 +186,162 @@ export const DEFAULT_PG_MAX_CONNECTIONS = 8
 /** How long opening a PostgreSQL connection (or waiting for a free one in the driver) may take. */
 export const PG_CONNECT_TIMEOUT = Duration.seconds(5)
 
+/** How long a PostgreSQL statement may run when no `statementTimeout` is given (DB_STATEMENT_TIMEOUT's default). */
+export const DEFAULT_PG_STATEMENT_TIMEOUT = Duration.seconds(30)
+
+/**
+ * How long past the statement timeout the client waits for the server's answer (its own
+ * "canceling statement due to statement timeout") before it gives the connection up as silent.
+ */
+export const PG_SILENCE_GRACE = Duration.seconds(5)
+
+/**
+ * When a connection idle this long is first probed by TCP keepalive: keeps a NAT's or firewall's
+ * mapping alive, and lets the kernel notice a peer that vanished.
+ */
+export const PG_KEEPALIVE_DELAY = Duration.seconds(30)
+
 export interface SqlLiveOptions {
   /**
    * PostgreSQL connections to open at most (SQLite has one connection). Give DatabasePool the
    * same number: `layerConfig` and `DatabasePool.layerConfig` both read `DB_MAX_CONNECTIONS`.
    */
   readonly maxConnections?: number | undefined
+  /** PostgreSQL: how long one statement may run (`DB_STATEMENT_TIMEOUT`). */
+  readonly statementTimeout?: Duration.DurationInput | undefined
+}
+
+/** Whether a statement is still running (or queued) on a connection: pg's internals, read defensively. */
+const hasStatementInFlight = (client: pg.PoolClient): boolean => {
+  const internals = client as unknown as {
+    readonly _getActiveQuery?: () => unknown
+    readonly _queryQueue?: ReadonlyArray<unknown>
+  }
+  return internals._getActiveQuery?.() != null || (internals._queryQueue?.length ?? 0) > 0
+}
+
+/** Closing politely (what the pool does) waits for the server's goodbye, which a silent peer never sends. */
+const destroySocket = (client: pg.PoolClient): void => {
+  const internals = client as unknown as { readonly connection?: { readonly stream?: { readonly destroy?: () => void } } }
+  internals.connection?.stream?.destroy?.()
+}
+
+type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, release: (err?: Error | boolean) => void) => void
+
+/**
+ * pg-pool takes back a released connection as idle even while a statement is still running on
+ * it: one abandoned (its fiber interrupted, the request timed out; or past `query_timeout`)
+ * leaves it pending, and the next statement on that connection queues behind it. On a
+ * connection that went silent, that is for ever: every request got 503 and recovery waited
+ * for ~60 s without traffic. Such a connection is destroyed here instead, so the pool opens a
+ * fresh one. (@effect/sql-pg releases a connection without an error after interrupting its
+ * statement, and only tries a `pg_cancel_backend` first.)
+ */
+const destroyAbandonedConnections = (pool: pg.Pool): pg.Pool => {
+  const connect = pool.connect.bind(pool) as (callback: ConnectCallback) => void
+  const guardedConnect = (callback: ConnectCallback) =>
+    connect((err, client, release) => {
+      if (err !== undefined || client === undefined) return callback(err, client, release)
+      const guarded = (releaseErr?: Error | boolean) => {
+        if (releaseErr || !hasStatementInFlight(client)) return release(releaseErr)
+        release(new Error("connection released with a statement in flight"))
+        destroySocket(client)
+      }
+      client.release = guarded
+      callback(undefined, client, guarded)
+    })
+  return Object.assign(pool, {
+    connect: (callback?: ConnectCallback) =>
+      callback !== undefined ? guardedConnect(callback) : new Promise<pg.PoolClient>((resolve, reject) =>
+        guardedConnect((err, client) => err !== undefined || client === undefined ? reject(err) : resolve(client))
+      )
+  })
+}
+
+/** The cancellation @effect/sql-pg sends when a statement's fiber is interrupted. */
+const CANCEL_STATEMENT = /^SELECT pg_cancel_backend\(\d+\)$/
+
+/**
+ * @effect/sql-pg cancels an interrupted statement through the pool it ran on, and waits up to
+ * 5 s for it: when the pool's idle connections have gone silent (as the interrupted one
+ * probably has), the cancel lands on one of them, holds it, and the request is answered 5 s
+ * past REQUEST_TIMEOUT. Here it gets a connection of its own, opened for it and closed after.
+ */
+const cancelOnOwnConnection = (pool: pg.Pool, config: pg.ClientConfig): pg.Pool => {
+  const query = pool.query.bind(pool) as (...args: Array<unknown>) => unknown
+  return Object.assign(pool, {
+    query: (...args: Array<unknown>): unknown => {
+      const [text, callback] = args
+      if (typeof text !== "string" || !CANCEL_STATEMENT.test(text) || typeof callback !== "function") return query(...args)
+      const client = new pg.Client(config)
+      client.on("error", () => {})
+      client.connect()
+        .then(() => client.query(text))
+        .then((result) => callback(undefined, result), (err: unknown) => callback(err))
+        .finally(() => client.end().catch(() => {}))
+      return undefined
+    }
+  })
 }
 
 /**
  * The PostgreSQL pool. Connections killed by the server (restart, failover, pg_terminate_backend)
  * fail the statements running on them; the driver drops them and opens fresh ones on demand.
+ * Connections that go silent instead (a NAT or failover dropping packets: nothing is closed) are
+ * noticed by TCP keepalive, by the client's own deadline on every statement (`query_timeout`,
+ * the statement timeout and a grace) and by the destruction of a connection whose statement was
+ * abandoned: none goes back to the pool with a statement pending.
  */
-const pgLayer = (url: Redacted.Redacted, maxConnections: number) =>
-  PgClient.layer({
-    url,
-    maxConnections,
-    connectTimeout: PG_CONNECT_TIMEOUT,
-    // Names our sessions in pg_stat_activity.
-    applicationName: "inkwell"
-  }).pipe(
+const pgLayer = (url: Redacted.Redacted, maxConnections: number, statementTimeout: Duration.Duration) => {
+  const redacted = redactUrl(Redacted.value(url))
+  const failedToConnect = (cause: unknown) => new SqlError.SqlError({ cause, message: "PgClient: Failed to connect" })
+  // As PgClient.make builds its pool, plus keepalive, the statement deadlines and the guard above.
+  const acquire = Effect.gen(function*() {
+    const pool = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const connection: pg.ClientConfig = {
+          connectionString: Redacted.value(url),
+          connectionTimeoutMillis: Duration.toMillis(PG_CONNECT_TIMEOUT),
+          // Names our sessions in pg_stat_activity.
+          application_name: "inkwell",
+          keepAlive: true,
+          keepAliveInitialDelayMillis: Duration.toMillis(PG_KEEPALIVE_DELAY),
+          statement_timeout: Duration.toMillis(statementTimeout),
+          query_timeout: Duration.toMillis(Duration.sum(statementTimeout, PG_SILENCE_GRACE))
+        }
+        const pool = cancelOnOwnConnection(
+          destroyAbandonedConnections(new pg.Pool({ ...connection, max: maxConnections })),
+          { ...connection, statement_timeout: Duration.toMillis(PG_CONNECT_TIMEOUT), query_timeout: Duration.toMillis(PG_CONNECT_TIMEOUT) }
+        )
+        // An idle connection's error (the server killed it) is handled by the pool, which drops it.
+        pool.on("error", () => {})
+        return pool
+      }),
+      (pool) => Effect.promise(() => pool.end()).pipe(Effect.interruptible, Effect.timeoutOption(1000))
+    )
+    yield* Effect.tryPromise({ try: () => pool.query("SELECT 1"), catch: failedToConnect }).pipe(
+      Effect.timeoutFail({ duration: PG_CONNECT_TIMEOUT, onTimeout: () => failedToConnect(new Error("Connection timed out")) })
+    )
+    return pool
+  })
+  return Layer.map(
+    PgClient.layerFromPool({ acquire, applicationName: "inkwell" }),
+    // `fromPool` leaves the pool's size out of the client's config, where DatabasePool reads it.
+    (context) => {
+      const client = Context.get(context, PgClient.PgClient)
+      Object.assign(client, { config: { ...client.config, maxConnections } })
+      return context
+    }
+  ).pipe(
     // The client's first query failed ("PgClient: Failed to connect", or timed out): say which
     // server, database and user were tried (password masked) and why, in one line.
     Layer.mapError((error) =>
       isSqlError(error)
-        ? new DatabaseOpenFailed({ dialect: "pg", url: redactUrl(Redacted.value(url)), cause: error.cause ?? error })
+        ? new DatabaseOpenFailed({ dialect: "pg", url: redacted, cause: error.cause ?? error })
         : error
     )
   )
+}
 
 const isSqlError = (u: unknown): u is SqlError.SqlError =>
   typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "SqlError"
@@ -223,15 +352,32 @@ const isSqlError = (u: unknown): u is SqlError.SqlError =>
  * the request instead of answering `DatabaseError`. The type of `withTransaction` already
  * promises `SqlError` as a failure, so that is what it becomes here. The client object is
  * patched in place so the PgClient tag, `safe` and nested transactions all see the same method.
+ *
+ * A ROLLBACK that fails after the transaction failed (its connection killed between two
+ * statements) says nothing new: the transaction's own failure is what is returned (read as
+ * "unreachable", or the caller's own error), the ROLLBACK's is logged.
  */
 export const failTransactionsOnSqlError = (sql: SqlClient.SqlClient): SqlClient.SqlClient => {
   const withTransaction = sql.withTransaction
   return Object.assign(sql, {
     withTransaction: <R, E, A>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
-      Effect.catchSomeDefect(
-        withTransaction(self),
-        (defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()
-      )
+      Effect.suspend(() => {
+        let failed: Cause.Cause<E> | undefined
+        const observed = Effect.onError(self, (cause) => Effect.sync(() => failed = cause))
+        return Effect.catchSomeDefect(
+          withTransaction(observed),
+          (defect) => {
+            if (!isSqlError(defect)) return Option.none()
+            if (failed === undefined) return Option.some(Effect.fail(defect))
+            return Option.some(
+              Effect.zipRight(
+                Effect.logWarning(`ROLLBACK failed after the transaction failed (its own failure is kept): ${describeFailure(defect)}`),
+                Effect.failCause(failed)
+              )
+            )
+          }
+        )
+      })
   })
 }
 
@@ -249,14 +395,19 @@ export const layer = (
       patchTransactions<DatabaseOpenFailed | ConfigError.ConfigError | SqlError.SqlError, never>(
         target.dialect === "sqlite"
           ? sqliteLayer(target.filename)
-          : pgLayer(target.url, options.maxConnections ?? DEFAULT_PG_MAX_CONNECTIONS)
+          : pgLayer(
+            target.url,
+            options.maxConnections ?? DEFAULT_PG_MAX_CONNECTIONS,
+            Duration.decode(options.statementTimeout ?? DEFAULT_PG_STATEMENT_TIMEOUT)
+          )
       )
   })
 
-/** As `layer`, with `DATABASE_URL` and `DB_MAX_CONNECTIONS` from config. */
+/** As `layer`, with `DATABASE_URL`, `DB_MAX_CONNECTIONS` and `DB_STATEMENT_TIMEOUT` from config. */
 export const layerConfig: Layer.Layer<
   SqlClient.SqlClient,
   DatabaseUrlInvalid | DatabaseOpenFailed | ConfigError.ConfigError | SqlError.SqlError
 > = Layer.unwrapEffect(
-  Effect.map(DatabaseConfig, (config) => layer(config.url, { maxConnections: config.maxConnections }))
+  Effect.map(DatabaseConfig, (config) =>
+    layer(config.url, { maxConnections: config.maxConnections, statementTimeout: config.statementTimeout }))
 )

@@ -16,9 +16,12 @@ const isUnreachableSqlState = (code: string) =>
 
 /**
  * pg's own errors carry no code: a connection closed under a statement ("Connection terminated
- * unexpectedly", "... due to connection timeout") and pg-pool's connect timeout.
+ * unexpectedly", "... due to connection timeout"), a statement sent on a connection already known
+ * to be broken (killed between two statements of a transaction), pg-pool's connect timeout, and
+ * the client's own statement deadline (`query_timeout`: a connection that stopped answering).
  */
-const UNREACHABLE_MESSAGE = /^Connection terminated|^timeout exceeded when trying to connect/
+const UNREACHABLE_MESSAGE =
+  /^Connection terminated|^Client has encountered a connection error and is not queryable|^timeout exceeded when trying to connect|^Query read timeout/
 
 const describes = (error: unknown): boolean => {
   if (typeof error !== "object" || error === null) return false
@@ -48,7 +51,7 @@ const causeChain = (failure: unknown): Array<unknown> => {
 /** An error's own words: its message, or (an AggregateError's is often empty) its errors'. */
 const wordsOf = (error: object): string | undefined => {
   const { message, errors } = error as { readonly message?: unknown; readonly errors?: unknown }
-  if (typeof message === "string" && message.length > 0) return message
+  if (typeof message === "string" && message.trim().length > 0) return message.trim()
   if (Array.isArray(errors) && errors.length > 0) {
     return errors.map((inner) => typeof inner === "object" && inner !== null ? wordsOf(inner) ?? String(inner) : String(inner)).join("; ")
   }
@@ -64,7 +67,8 @@ export const describeFailure = (failure: unknown): string => {
   const said: Array<string> = []
   for (const current of causeChain(failure)) {
     const words = typeof current === "object" && current !== null ? wordsOf(current) : String(current)
-    if (words !== undefined && !said.includes(words)) said.push(words)
+    // A message that already quotes its cause's ("... failed: ECONNREFUSED") is not repeated.
+    if (words !== undefined && !said.some((earlier) => earlier.includes(words))) said.push(words)
   }
   return said.length === 0 ? String(failure) : said.join(": ")
 }

@@ -7,6 +7,7 @@
  * caller interrupts every child fiber (`Effect.forEach` owns them).
  */
 import { Cause, Duration, Effect, Exit, Fiber, Option, Runtime } from "effect"
+import { describeFailure } from "../Database/Unreachable.js"
 
 export interface ProcessFailure<I> {
   readonly index: number
@@ -53,7 +54,8 @@ export const describeCause = (cause: Cause.Cause<unknown>): { readonly reason: s
 const messageOf = (u: unknown): string => {
   if (u instanceof Error || (typeof u === "object" && u !== null && "message" in u)) {
     const e = u as { readonly _tag?: unknown; readonly message?: unknown }
-    const message = typeof e.message === "string" && e.message.length > 0 ? e.message : String(u)
+    // With what caused it: `database operation "PostRepository.upsertMany" failed` alone never said why.
+    const message = typeof e.message === "string" && e.message.length > 0 ? describeFailure(u) : String(u)
     return typeof e._tag === "string" && !message.startsWith(e._tag) ? `${e._tag}: ${message}` : message
   }
   return String(u)

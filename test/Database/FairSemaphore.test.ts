@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, FastCheck as fc, Ref, TestClock } from "effect"
+import { Deferred, Effect, Exit, Fiber, FastCheck as fc, Ref, Supervisor, TestClock } from "effect"
 import { AcquireTimeout, FairSemaphore } from "../../src/Database/FairSemaphore.js"
 
 /** Lets every forked fiber run until it blocks. */
@@ -105,6 +105,29 @@ describe("FairSemaphore", () => {
       yield* Deferred.succeed(gate, undefined)
       yield* Fiber.join(holder)
       assert.strictEqual(sem.stats.available, 1)
+    }))
+
+  it.effect("the timer fiber ends once nobody waits, long before the acquire timeout", () =>
+    Effect.gen(function*() {
+      const sem = new FairSemaphore(1, { acquireTimeout: "20 seconds" })
+      const gate = yield* Deferred.make<void>()
+      // Every fiber forked below, the semaphore's timer (a daemon) included.
+      const supervisor = yield* Supervisor.track
+      const work = Effect.gen(function*() {
+        const holder = yield* Effect.fork(sem.withPermit(Deferred.await(gate)))
+        yield* settle
+        // A waiter: the line is not empty, so the timer sleeps until its deadline.
+        const waiter = yield* Effect.fork(sem.withPermit(Effect.void))
+        yield* settle
+        assert.strictEqual(sem.stats.waiting, 1)
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(holder)
+        yield* Fiber.join(waiter)
+      })
+      yield* Effect.supervised(work, supervisor)
+      yield* settle
+      // A sleeping timer kept a CLI run alive until the acquire timeout (sem.mts: 20 s after the work).
+      assert.deepStrictEqual(yield* supervisor.value, [])
     }))
 
   it.effect("the fast path takes no timer when a permit is free", () =>

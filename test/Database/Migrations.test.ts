@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Cause, Effect, Layer, Option } from "effect"
+import * as App from "../../src/App.js"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
@@ -78,6 +79,24 @@ describe("Migrations", () => {
       const recorded = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM inkwell_migrations`
       assert.strictEqual(recorded[0]!.n, 0)
     }).pipe(Effect.provide(memory)))
+
+  it.effect("a migration the database refuses says why, and is not called 'database unavailable'", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      // A table of that name already there: the database answered, and refused.
+      yield* sql`CREATE TABLE posts (x INTEGER)`
+      const error = yield* Effect.flip(Migrations.run())
+      assert.strictEqual(
+        App.describeFailure(Cause.fail(error)),
+        `database migrations failed: Migration "1_create_posts" failed: Failed to prepare statement: table posts already exists`
+      )
+    }).pipe(Effect.provide(memory)))
+
+  it("a migration failure is 'database unavailable' when the database could not be reached", () => {
+    const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })
+    const error = new Migrations.MigrationFailed({ reason: `Failed to execute statement: ${reset.message}`, missing: [], cause: reset })
+    assert.strictEqual(App.describeFailure(Cause.fail(error)), "database unavailable: database migrations failed: Failed to execute statement: read ECONNRESET")
+  })
 
   it.effect("verify passes once the migrations are recorded", () =>
     Effect.gen(function*() {

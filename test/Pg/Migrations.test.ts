@@ -4,7 +4,8 @@
  */
 import { SqlClient } from "@effect/sql"
 import { assert, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Layer } from "effect"
+import * as App from "../../src/App.js"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import { ensureBookkeeping } from "../../src/Database/migrations/bookkeeping.js"
@@ -12,7 +13,7 @@ import * as SqlLive from "../../src/Database/SqlLive.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
-import { createDatabase, describePg } from "../fixtures/pg.js"
+import { adminQuery, createDatabase, describePg, withSearchPath } from "../fixtures/pg.js"
 import { makeNewPost } from "../fixtures/posts.js"
 
 /** What a starting server does, on its own pool. */
@@ -46,6 +47,26 @@ describePg("Migrations on PostgreSQL", () => {
           ["tags", "text"],
           ["version", "integer"]
         ])
+      })))
+
+  it.live("migrations the database refuses say why (no schema to create in, a table already there), not 'database unavailable'", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const said = (failing: string) =>
+          Migrations.run().pipe(
+            Effect.provide(SqlLive.layer(failing)),
+            Effect.flip,
+            Effect.map((error) => App.describeFailure(Cause.fail(error)))
+          )
+        assert.strictEqual(
+          yield* said(withSearchPath(url, "missing")),
+          "database migrations failed: Failed to execute statement: no schema has been selected to create in"
+        )
+        yield* Effect.promise(() => adminQuery("CREATE TABLE posts (x int)", url))
+        assert.strictEqual(
+          yield* said(url),
+          `database migrations failed: Migration "1_create_posts" failed: Failed to execute statement: relation "posts" already exists`
+        )
       })))
 
   it.live("0004 rewrites the tag rows of posts stored before it, one per post and tag whatever its case", () =>

@@ -6,11 +6,14 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { assert, it } from "@effect/vitest"
-import { Cause, ConfigProvider, Context, Deferred, Effect, Exit, Fiber, Layer, Schedule } from "effect"
+import { SqlClient } from "@effect/sql"
+import { Cause, ConfigProvider, Context, Data, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
+import type pg from "pg"
 import { afterAll, beforeAll } from "vitest"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
+import { describeFailure, isUnreachable } from "../../src/Database/Unreachable.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
 import { adminQuery, createDatabase, describePg, terminateBackends } from "../fixtures/pg.js"
@@ -132,6 +135,54 @@ describePg("DatabasePool on PostgreSQL", () => {
     }).pipe(
       Effect.provide(configured),
       withConfig({ DATABASE_URL: database.url, DB_MAX_CONNECTIONS: "4" })
+    ))
+
+  /**
+   * Inside a transaction: kills our sessions and waits until the driver has seen its own
+   * connection break (its "error" event), so the next statement is sent on a broken connection.
+   */
+  const killTransactionConnection = Effect.gen(function*() {
+    const [connection] = Option.getOrThrow(yield* Effect.serviceOption(SqlClient.TransactionConnection))
+    const client = (connection as unknown as { readonly pg: pg.PoolClient }).pg
+    const broken = Effect.async<void>((resume) => {
+      client.once("error", () => resume(Effect.void))
+    })
+    const waiting = yield* Effect.fork(broken)
+    assert.isAtLeast(yield* Effect.promise(() => terminateBackends(database.url)), 1)
+    yield* Fiber.join(waiting)
+  })
+
+  it.live("a transaction whose connection is killed between two statements is DatabaseError read as unreachable (503)", () =>
+    Effect.gen(function*() {
+      const pool = yield* DatabasePool
+      const exit = yield* Effect.exit(pool.transaction("between", (sql) =>
+        Effect.gen(function*() {
+          yield* sql`SELECT 1`
+          yield* killTransactionConnection
+          yield* sql`SELECT 2`
+        })))
+      const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      assert.strictEqual(error?._tag, "DatabaseError", String(exit))
+      assert.include(describeFailure(error), "not queryable")
+      assert.isTrue(isUnreachable(error?.cause), describeFailure(error))
+    }).pipe(
+      Effect.provide(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" }).pipe(Layer.provide(SqlLive.layer(database.url))))
+    ))
+
+  it.live("a transaction failing for its own reason keeps it when its ROLLBACK fails too (connection killed)", () =>
+    Effect.gen(function*() {
+      class Refused extends Data.TaggedError("Refused") {}
+      const pool = yield* DatabasePool
+      const exit = yield* Effect.exit(pool.transaction("refused", (sql) =>
+        Effect.gen(function*() {
+          yield* sql`SELECT 1`
+          yield* killTransactionConnection
+          return yield* new Refused()
+        })))
+      const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      assert.instanceOf(error, Refused, String(exit))
+    }).pipe(
+      Effect.provide(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" }).pipe(Layer.provide(SqlLive.layer(database.url))))
     ))
 
   it.live("snapshot: one REPEATABLE READ, READ ONLY transaction, ended however it ends (interrupted too)", () =>

@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Ref, TestClock } from "effect"
-import { processConcurrently } from "../../src/Processing/processConcurrently.js"
+import { SqlError } from "@effect/sql"
+import { Cause, Deferred, Effect, Fiber, Ref, TestClock } from "effect"
+import { DatabaseError } from "../../src/Domain/Errors.js"
+import { describeCause, processConcurrently } from "../../src/Processing/processConcurrently.js"
 
 class Rejected {
   readonly _tag = "Rejected"
@@ -8,6 +10,17 @@ class Rejected {
 }
 
 describe("processConcurrently", () => {
+  it("a failure's reason says what caused it, down to the database's own words", () => {
+    const error = new DatabaseError({
+      operation: "PostRepository.upsertMany",
+      cause: new SqlError.SqlError({ message: "Failed to execute statement", cause: new Error("Connection terminated unexpectedly") })
+    })
+    assert.deepStrictEqual(describeCause(Cause.fail(error)), {
+      reason: `DatabaseError: database operation "PostRepository.upsertMany" failed: Failed to execute statement: Connection terminated unexpectedly`,
+      defect: false
+    })
+  })
+
   it.effect("returns every success in input order and every failure, typed or defect, without stopping the rest", () =>
     Effect.gen(function*() {
       const items = ["a", "bad", "c", "boom", "e"]
