@@ -29,6 +29,19 @@ const stampPublication = (post: NewPost, previous: DateTime.Utc | null) =>
     )
 
 /**
+ * Whether `input` says what its status is: the `status` field, or the body's front matter
+ * `status` or `draft` (read as processing reads them: a null is not given). A front matter that
+ * does not parse counts as saying: processing refuses the post anyway.
+ */
+const namesStatus = (input: PostInput): boolean => {
+  if (input.status !== undefined) return true
+  return Either.match(parseFrontMatter(input.body), {
+    onLeft: () => true,
+    onRight: ({ data }) => (data.status !== undefined && data.status !== null) || (data.draft !== undefined && data.draft !== null)
+  })
+}
+
+/**
  * An update keeps the post's source: where it came from (a file, a feed, an upload), by which
  * imports find it again. Written as "api", a post imported from a file and then edited with a PUT
  * belonged to another source, and the next import of that file refused it. Processed as "api"
@@ -59,19 +72,6 @@ const keepHashIfSame = (post: NewPost, stored: Post): NewPost =>
   post.contentHash === stored.contentHash || sortedJson(encodeContent(post)) !== sortedJson(encodeContent(stored))
     ? post
     : makeNewPost({ ...post, contentHash: stored.contentHash })
-
-/**
- * Whether `input` says what its status is: the `status` field, or the body's front matter
- * `status` or `draft` (read as processing reads them: a null is not given). A front matter that
- * does not parse counts as saying: processing refuses the post anyway.
- */
-const namesStatus = (input: PostInput): boolean => {
-  if (input.status !== undefined) return true
-  return Either.match(parseFrontMatter(input.body), {
-    onLeft: () => true,
-    onRight: ({ data }) => (data.status !== undefined && data.status !== null) || (data.draft !== undefined && data.draft !== null)
-  })
-}
 
 export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
   effect: Effect.gen(function* () {
