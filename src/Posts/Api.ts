@@ -175,7 +175,32 @@ const exactFields = { parseOptions: { onExcessProperty: "error" } } as const
  */
 export const PostInputPayload = Schema.Struct(PostInput.fields).annotations({ identifier: "PostInput", ...exactFields })
 
-export const CreatePayload = Schema.Union(PostInputPayload, Markdown)
+/** Each of `fields` optional (left out, not null). */
+const optionalFields = <const F extends Record<string, Schema.Schema.Any>>(
+  fields: F
+): { readonly [K in keyof F]: Schema.optionalWith<F[K], { exact: true }> } =>
+  Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, Schema.optionalWith(schema, { exact: true })])) as any
+
+/**
+ * A post's JSON as `GET /posts/:slug` answers it (`Post`), sent back edited or as it is, so a
+ * client sends the type it read. Told by its `updatedAtSource` key, the author's updated date;
+ * the fields the server derives or keeps (`id`, `html`, `createdAt`, `updatedAt`, the last
+ * write...) are ignored, but `version` on a PUT: the version being replaced. Read by `orPostJson`
+ * (internal/postJson.ts), which checks the input fields as PostInput's.
+ */
+export const PostJson = Schema.Struct({
+  ...optionalFields(Post.fields),
+  body: Post.fields.body,
+  updatedAtSource: Post.fields.updatedAtSource
+}).annotations({
+  identifier: "PostJson",
+  description: "A post as GET /posts/{slug} answers it, edited or not (told by `updatedAtSource`, the author's updated date): " +
+    "the fields the server derives or keeps (id, html, excerpt, toc, createdAt, updatedAt, source...) are ignored; " +
+    "`version`, on a PUT, is the version being replaced",
+  ...exactFields
+})
+
+export const CreatePayload = Schema.Union(PostInputPayload, PostJson, Markdown)
 
 /** Post fields plus the version being replaced (or send it as `If-Match`). */
 export const UpdateInput = Schema.Struct({
@@ -183,7 +208,7 @@ export const UpdateInput = Schema.Struct({
   version: Schema.optional(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)))
 }).annotations({ identifier: "UpdateInput", ...exactFields })
 
-export const UpdatePayload = Schema.Union(UpdateInput, Markdown)
+export const UpdatePayload = Schema.Union(UpdateInput, PostJson, Markdown)
 
 export const OnConflict = Schema.Literal("fail", "skip", "suffix")
 

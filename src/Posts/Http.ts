@@ -28,6 +28,7 @@ import { PostProcessor } from "../Processing/PostProcessor.js"
 import { importFromUrls } from "../Sources/ImportFromUrl.js"
 import type { EncodedPost } from "./internal/encodedReads.js"
 import { ImportUrlPayload, PostInputPayload, UpdateInput } from "./Api.js"
+import { orPostJson } from "./internal/postJson.js"
 import { hashTagOf, MAX_PAGE_SIZE, PostRepository } from "./PostRepository.js"
 import { Posts } from "./Posts.js"
 
@@ -417,6 +418,10 @@ const readPostBody = <A, I>(
   return readJsonFields(request, fields)
 }
 
+/** A create's and an update's JSON: their fields, or a post's JSON as GET answers it (`orPostJson`). */
+const CreateFields = orPostJson(PostInputPayload, false)
+const UpdateFields = orPostJson(UpdateInput, true)
+
 /** How long `POST /posts/import-url` looks its URLs' hosts up before starting (see `refuse`). */
 const DESTINATION_CHECK_DEADLINE = "5 seconds"
 
@@ -742,7 +747,7 @@ const adminHandlers = (api: InkwellApiType) =>
       return handlers
         .handleRaw("create", ({ request }) =>
           Effect.gen(function* () {
-            const post = yield* posts.create(yield* readPostBody(request, PostInputPayload))
+            const post = yield* posts.create(yield* readPostBody(request, CreateFields))
             // Percent-encoded: a header carries bytes, and Node refuses a slug's non-Latin-1 characters in one.
             return postResponse(post, 201, { location: `${requestPath(request)}/${encodeURIComponent(post.slug)}` })
           }).pipe(databaseErrorsAsDefects, identityBodyOnly(request, POST_BODY_TYPES))
@@ -755,7 +760,7 @@ const adminHandlers = (api: InkwellApiType) =>
             const read = yield* preconditionsBeforeBody(path.slug, ifMatch, ifNoneMatch, current)
             // What the checks below compare with: the post as just read, when it was.
             const known = read === undefined ? current : Effect.succeed(read)
-            const payload = yield* readPostBody(request, UpdateInput)
+            const payload = yield* readPostBody(request, UpdateFields)
             const fromBody = typeof payload === "string" ? undefined : payload.version
             let content: string | PostInput
             if (typeof payload === "string") {

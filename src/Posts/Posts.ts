@@ -1,10 +1,11 @@
 /**
  * Posts: what the API does with posts, independent of HTTP. Processing happens here, on
- * write (reads are lookups), and every write names its source as "api".
+ * write (reads are lookups); a post the API creates has the source "api", and an update keeps
+ * the source the post has.
  */
-import { DateTime, Effect, Either, Option } from "effect"
+import { DateTime, Effect, Either, Option, Schema } from "effect"
 import { type InvalidCursor, PostNotFound, type RepositoryError } from "../Domain/Errors.js"
-import { makeNewPost, type NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
+import { makeNewPost, NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { parseFrontMatter } from "../Processing/frontMatter.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
@@ -56,6 +57,38 @@ const namesStatus = (input: PostInput): boolean => {
     onRight: ({ data }) => (data.status !== undefined && data.status !== null) || (data.draft !== undefined && data.draft !== null)
   })
 }
+
+/**
+ * An update keeps the post's source: where it came from (a file, a feed, an upload), by which
+ * imports find it again. Written as "api", a post imported from a file and then edited with a PUT
+ * belonged to another source, and the next import of that file refused it. Processed as "api"
+ * all the same, so a refusal names the request, not the file.
+ */
+const keepSource = (post: NewPost, stored: Post): NewPost =>
+  post.source === stored.source ? post : makeNewPost({ ...post, source: stored.source })
+
+/** A post's content and what processing derives from it, but for the hash: what makes two posts the same post. */
+const PostContentOf = Schema.Struct(NewPost.fields).pipe(Schema.omit("contentHash"))
+const encodeContent = Schema.encodeSync(PostContentOf)
+
+/** `value` as JSON with every object's keys in order: PostgreSQL's jsonb keeps metadata's keys in an order of its own. */
+const sortedJson = (value: unknown): string =>
+  JSON.stringify(value, (_, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v)
+
+/**
+ * An update that makes the post it already is keeps its content hash. The hash is over the input
+ * as given (the fields given, as written), and a post's JSON sent back as `GET` gave it gives
+ * every field, in the store's words (`2024-05-01T00:00:00.000Z` for `2024-05-01`): the same post
+ * hashed as another, so its ETag changed, and the next import of the file it came from found it
+ * changed.
+ */
+const keepHashIfSame = (post: NewPost, stored: Post): NewPost =>
+  post.contentHash === stored.contentHash || sortedJson(encodeContent(post)) !== sortedJson(encodeContent(stored))
+    ? post
+    : makeNewPost({ ...post, contentHash: stored.contentHash })
 
 export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
   effect: Effect.gen(function* () {
@@ -156,7 +189,8 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
 
     /**
      * Replaces the post at `slug`, renaming it when the JSON fields name another slug. A status
-     * neither field nor front matter gives is the post's own (creation's default is "published").
+     * neither field nor front matter gives is the post's own (creation's default is "published"),
+     * and so is its source (`keepSource`).
      * `expectedHashTag`: the content-hash part of the ETag the client sent (see PostRepository).
      */
     const update = Effect.fn("Posts.update")(function* (
@@ -166,16 +200,16 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       expectedHashTag?: string
     ) {
       const given = inputAt(slug, content)
+      const stored = yield* repository.getBySlug(slug)
       // A status left out keeps the stored one: "published", creation's default, made an edit of a
       // draft (a typo fixed, without `status` or front matter `draft: true`) public at once.
-      const stored = namesStatus(given) ? undefined : yield* repository.getBySlug(slug)
-      const input = stored === undefined ? given : new PostInput({ ...given, status: stored.status })
-      const post = yield* processor.fromInput(input, SOURCE)
-      // Only an undated published post needs the stored date: spare every other update the read.
+      const input = namesStatus(given) ? given : new PostInput({ ...given, status: stored.status })
+      const post = keepSource(yield* processor.fromInput(input, SOURCE), stored)
       const previous = post.status === "published" && post.publishedAt === null
-        ? publishedSince(stored ?? (yield* repository.getBySlug(slug)))
+        ? publishedSince(stored)
         : null
-      return yield* repository.update(slug, expectedVersion, yield* stampPublication(post, previous), expectedHashTag)
+      const next = keepHashIfSame(yield* stampPublication(post, previous), stored)
+      return yield* repository.update(slug, expectedVersion, next, expectedHashTag)
     })
 
     const remove = Effect.fn("Posts.remove")(function* (slug: string, expectedVersion?: number, expectedHashTag?: string) {
