@@ -27,7 +27,7 @@ const SOURCE = API_SOURCE
 
 /**
  * A published post needs a publication date for feeds and ordering: when the client gave none,
- * keep the one it was first published with (`publishedSince`), else now.
+ * keep the one it was first published with, else now.
  */
 const stampPublication = (post: NewPost, previous: DateTime.Utc | null) =>
   post.status !== "published" || post.publishedAt !== null
@@ -36,14 +36,6 @@ const stampPublication = (post: NewPost, previous: DateTime.Utc | null) =>
       previous === null ? DateTime.now : Effect.succeed(previous),
       (publishedAt) => makeNewPost({ ...post, publishedAt })
     )
-
-/**
- * When readers have seen `post` as published since: its `publishedAt`, else, for a published post
- * without one (imported undated), its creation, which listings and feeds go by (`sortKey`). Stamped
- * with now instead, an edit moved an old post to the top of both. `null` for a draft never dated.
- */
-const publishedSince = (post: Post): DateTime.Utc | null =>
-  post.publishedAt ?? (post.status === "published" ? post.createdAt : null)
 
 /**
  * Whether `input` says what its status is: the `status` field, or the body's front matter
@@ -205,10 +197,12 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       // draft (a typo fixed, without `status` or front matter `draft: true`) public at once.
       const input = namesStatus(given) ? given : new PostInput({ ...given, status: stored.status })
       const post = keepSource(yield* processor.fromInput(input, SOURCE), stored)
-      const previous = post.status === "published" && post.publishedAt === null
-        ? publishedSince(stored)
-        : null
-      const next = keepHashIfSame(yield* stampPublication(post, previous), stored)
+      // A post published undated stays undated: listings and feeds already go by its creation
+      // (`sortKey`), and a date stamped here made an unchanged PUT a change (its hash, and the
+      // file's next import "updated"). Only a post newly published is stamped.
+      const undated = post.status === "published" && post.publishedAt === null && stored.status === "published" &&
+        stored.publishedAt === null
+      const next = keepHashIfSame(undated ? post : yield* stampPublication(post, stored.publishedAt), stored)
       return yield* repository.update(slug, expectedVersion, next, expectedHashTag)
     })
 

@@ -38,4 +38,17 @@ describe("Posts.update", () => {
       // A post the API creates is the API's, as before.
       assert.strictEqual((yield* posts.create(new PostInput({ title: "By the API", body: "Hi." }))).source, "api")
     }).pipe(Effect.provide(PostsTest)))
+
+  it.effect("an update giving an undated published post its own fields back changes nothing: no date stamped, its hash kept, the file's import unchanged", () =>
+    Effect.gen(function*() {
+      const posts = yield* Posts
+      const repository = yield* PostRepository
+      const file = fromFile("---\ntitle: Undated\n---\nBody.\n")
+      yield* repository.upsertMany([file])
+      const stored = yield* repository.getBySlug("undated")
+      const same = yield* posts.update("undated", 1, new PostInput({ title: stored.title, body: stored.body }))
+      assert.isNull(same.publishedAt)
+      assert.strictEqual(same.contentHash, stored.contentHash)
+      assert.deepStrictEqual((yield* repository.upsertMany([file])).outcomes.map((outcome) => outcome.action), ["unchanged"])
+    }).pipe(Effect.provide(PostsTest)))
 })
