@@ -100,10 +100,7 @@ export const dbAcquireTimeout = timerDuration("DB_ACQUIRE_TIMEOUT").pipe(
  * REQUEST_TIMEOUT's). The server stops a statement that runs longer; a connection that stays
  * silent a few seconds past it (a NAT or failover dropping its packets) is given up and closed.
  */
-export const dbStatementTimeout = Config.duration("DB_STATEMENT_TIMEOUT").pipe(
-  Config.validate({ message: "must be a positive duration", validation: (d) => Duration.toMillis(d) >= 1 }),
-  Config.withDefault(Duration.seconds(30))
-)
+export const dbStatementTimeout = timerDuration("DB_STATEMENT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30)))
 
 export const DatabaseConfig = Config.all({
   url: databaseUrl,

@@ -38,6 +38,7 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [HttpConfig.ServerConfig, "SHUTDOWN_GRACE", "25 days", "from 0 seconds to 24 days"],
   [DatabaseConfig, "DB_ACQUIRE_TIMEOUT", "30 days", "from above 0 to 24 days"],
   [DatabaseConfig, "DB_ACQUIRE_TIMEOUT", "0 millis", "from above 0 to 24 days"],
+  [DatabaseConfig, "DB_STATEMENT_TIMEOUT", "30 days", "from above 0 to 24 days"],
   [FeedClientConfig, "FEED_TIMEOUT", "30 days", "from above 0 to 24 days"],
   [FeedClientConfig, "FEED_DEADLINE", "0 seconds", "from above 0 to 24 days"],
   [FeedClientConfig, "FEED_BACKOFF_BASE", "4 weeks", "from 0 seconds to 24 days"],

@@ -65,15 +65,18 @@ export const defaultImportOptions: ImportOptions = {
 }
 
 /**
- * How long an NDJSON line may be, for posts of at most `maxPostBytes`: LINE_BYTES_PER_POST_BYTE
- * times that. A line is read whole before it is parsed, so it needs a bound; the post's limit on
- * the line itself refused exports of posts it had let in, as JSON escapes a body's characters in
- * up to six bytes (`\u0001`; a quote, backslash or line break in two: a 4.5 MB post of JSON code
- * was a 6.75 MB line), and the line carries the post's other fields beside it.
+ * How long an NDJSON line may be, for posts of at most `maxPostBytes`: twice that, and
+ * LINE_BYTES_OVER_POST more. A line is read whole before it is parsed, and up to IMPORT_BUFFER of
+ * them wait at once, so the bound is also the import's memory. The post's limit on the line itself
+ * refused exports of posts it had let in, as JSON writes a body's quotes, backslashes and line
+ * breaks in two bytes (a 4.5 MB post of JSON code was a 6.75 MB line), and the line carries the
+ * post's other fields beside it. A body of control characters (six bytes each, `\u0001`) can still
+ * outgrow it: eight times the post, as that would need, let a few hundred waiting lines hold
+ * gigabytes.
  */
-export const LINE_BYTES_PER_POST_BYTE = 8
+const LINE_BYTES_OVER_POST = 1024 * 1024
 
-export const maxLineBytes = (maxPostBytes: number): number => maxPostBytes * LINE_BYTES_PER_POST_BYTE
+export const maxLineBytes = (maxPostBytes: number): number => maxPostBytes * 2 + LINE_BYTES_OVER_POST
 
 /**
  * Largest values of the sizes, for `IMPORT_*` and the command-line flags alike: each is

@@ -288,7 +288,24 @@ const writeBatch = (
 const writtenAlone = (cause: Cause.Cause<unknown>, count: number): boolean => {
   if (count < 2) return false
   const failure = Cause.failureOption(cause)
-  return Option.isSome(failure) && isDatabaseError(failure.value) && !isUnreachable(failure.value.cause)
+  return Option.isSome(failure) && isDatabaseError(failure.value) && !isUnreachable(failure.value.cause) &&
+    !isBusyOrSlow(failure.value.cause)
+}
+
+/**
+ * Failures of the moment, not of a post's data: a lock not had in time (SQLite's write lock,
+ * PostgreSQL's 55P03), a statement timeout (57014), a conflict with another transaction (40001,
+ * 40P01). Written a post at a time, each post would wait as long again, uninterruptibly.
+ */
+const BUSY_OR_SLOW = new Set(["57014", "55P03", "40001", "40P01"])
+
+const isBusyOrSlow = (cause: unknown): boolean => {
+  for (let current = cause, depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { readonly code?: unknown }).code
+    if (typeof code === "string" && (BUSY_OR_SLOW.has(code) || code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))) return true
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return false
 }
 
 const isDatabaseError = (u: unknown): u is DatabaseError =>

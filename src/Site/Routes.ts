@@ -141,6 +141,16 @@ export const canonicalPath = (url: string): string => {
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path
 }
 
+/**
+ * Whether a request for `url` (its path, without the query) is at its one spelling
+ * (`canonicalPath`). An absolute-form target (`GET http://host/p/x`, which a server must take,
+ * RFC 9112 §3.2.2) is read by its path, as the router reads it: compared whole, it was never the
+ * canonical path, and its 301 to that path was answered again and again to a client that always
+ * sends that form.
+ */
+export const isCanonical = (path: string): boolean =>
+  canonicalPath(path) === (path.replace(ABSOLUTE_FORM, "") || "/")
+
 const FEED_FILES: ReadonlyArray<readonly [string, FeedFormat]> = [
   ["rss.xml", "rss"],
   ["atom.xml", "atom"],
@@ -246,10 +256,11 @@ export const SiteRouter = Effect.gen(function* () {
   const oneUrl = <E, R>(page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>, canonical?: string) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const path = pathOf(request.url)
-      const one = canonicalPath(path)
-      return one === path
+      return isCanonical(path)
         ? page
-        : Effect.succeed(HttpServerResponse.redirect((canonical ?? urls.path(one)) + request.url.slice(path.length), { status: 301, headers: SECURITY_HEADERS }))
+        : Effect.succeed(
+          HttpServerResponse.redirect((canonical ?? urls.path(canonicalPath(path))) + request.url.slice(path.length), { status: 301, headers: SECURITY_HEADERS })
+        )
     })
   const get = <E, R>(path: HttpRouter.PathInput, page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
     HttpRouter.get(path, oneUrl(page))

@@ -17,7 +17,7 @@ import { DatabaseError, type RepositoryError } from "../../src/Domain/Errors.js"
 import { NewPost, type Post } from "../../src/Domain/Post.js"
 import * as ExportOutput from "../../src/Export/ExportOutput.js"
 import * as PostExport from "../../src/Export/PostExport.js"
-import { type ImportOptions, LINE_BYTES_PER_POST_BYTE } from "../../src/Import/ImportConfig.js"
+import { type ImportOptions, maxLineBytes } from "../../src/Import/ImportConfig.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
@@ -295,13 +295,13 @@ describe("PostExport", () => {
 
       // The limit is the post's: a record whose body is over it fails, named, its line within the line's limit.
       const over = join(dir, "over.ndjson")
-      // A line is still bounded, at LINE_BYTES_PER_POST_BYTE times the limit, before it is read whole.
-      const long = JSON.stringify({ title: "Long", body: "x", metadata: { pad: "y".repeat(LINE_BYTES_PER_POST_BYTE * limit.maxPostBytes) } })
+      // A line is still bounded (`maxLineBytes`), before it is read whole.
+      const long = JSON.stringify({ title: "Long", body: "x", metadata: { pad: "y".repeat(maxLineBytes(limit.maxPostBytes)) } })
       writeFileSync(over, `${JSON.stringify({ title: "Over", body: "é".repeat(limit.maxPostBytes / 2 + 1) })}\n${long}\n`)
       const refused = yield* importWithin([over]).pipe(Effect.provide(b))
       assert.deepStrictEqual(refused.failures.map((f) => [f.source, f.reason]), [
         [`${over}:1`, `too large: a body of ${limit.maxPostBytes + 2} bytes (limit ${limit.maxPostBytes})`],
-        [`${over}:2`, `line too long: ${long.length} bytes (limit ${LINE_BYTES_PER_POST_BYTE * limit.maxPostBytes})`]
+        [`${over}:2`, `line too long: ${long.length} bytes (limit ${maxLineBytes(limit.maxPostBytes)})`]
       ])
     }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)), 60_000)
 

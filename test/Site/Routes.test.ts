@@ -11,7 +11,7 @@ import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { XMLParser } from "fast-xml-parser"
 import { renderMarkdown } from "../../src/Processing/markdown.js"
 import { urlScheme } from "../../src/Processing/sanitize.js"
-import { canonicalPath, CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
+import { canonicalPath, isCanonical, CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
 import { stylesheetVersion } from "../../src/Site/Theme.js"
 import { fetchPage, fetchRaw, KEY, seed, SITE_URL, siteServer } from "./harness.js"
 import { sqliteStack } from "../Import/harness.js"
@@ -290,6 +290,11 @@ describe("pages", () => {
       assert.strictEqual(one, path, url)
       assert.match(one, /^\/(?![/\\])/, url)
     }
+  })
+
+  it("an absolute-form target at a page's one URL is that page, not a move (which the client would follow forever)", () => {
+    for (const url of ["http://127.0.0.1/p/x", "https://example.com/", "http://example.com", "/p/x", "/"]) assert.isTrue(isCanonical(url), url)
+    for (const url of ["http://127.0.0.1/p/x/", "http://127.0.0.1//p/x", "/p/x/", "//p/x"]) assert.isFalse(isCanonical(url), url)
   })
 
   it.effect("a draft, an unknown slug and an unknown path are the site's 404 page", () =>
