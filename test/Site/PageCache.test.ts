@@ -106,12 +106,12 @@ describe("reader pages in the response cache", () => {
       }
     }).pipe(Effect.provide(cachedSite)))
 
-  it.effect("a page kept at a URL the router reads as another's (`/p/x;`, `//p/x`) is dropped with it", () =>
+  it.effect("a page kept at a URL the router reads as another's (`/p/x;`) is dropped with it", () =>
     Effect.gen(function* () {
       const created = yield* write("POST", "/posts", { title: "Draft One", body: "Words.", status: "published", tags: ["news"] })
       assert.strictEqual(created.status, 201)
-      // Trailing slashes are redirected to the page's own URL (never kept); these are answered.
-      const paths = ["/p/draft-one;", "/p/draft-one;v=1", "//p/draft-one", "/tags/news;"]
+      // Doubled and trailing slashes are redirected to the page's own URL (never kept); these are answered.
+      const paths = ["/p/draft-one;", "/p/draft-one;v=1", "/tags/news;"]
       for (const path of paths) {
         yield* fetchPage(path)
         const page = yield* fetchPage(path)
