@@ -849,6 +849,15 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
             ? Effect.fail(new PostNotFound({ slug }))
             : explainMiss(sql, operation, slug, expectedVersion)
         }
+        // SQLite cascades only under `PRAGMA foreign_keys = ON` (off is SQLite's default), which
+        // SqlLive sets but a client built elsewhere (the repository is exported for any SqlClient)
+        // need not: without it the post's tags stayed, and were still counted. One writer at a
+        // time there, so the order of these deletes holds no lock against another write.
+        if (pool.dialect === "sqlite") {
+          yield* sql`DELETE FROM post_tags WHERE post_id = ${existing.id}`
+          yield* sql`DELETE FROM post_aliases WHERE post_id = ${existing.id}`
+          yield* sql`DELETE FROM slug_redirects WHERE post_id = ${existing.id}`
+        }
       })))
   })
 
