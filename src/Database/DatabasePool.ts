@@ -22,10 +22,10 @@
 import { SqlClient, SqlError, type Statement } from "@effect/sql"
 import type { Connection } from "@effect/sql/SqlConnection"
 import Sqlite from "better-sqlite3"
-import { Context, Duration, Effect, Exit, Layer, Option, Schedule, Scope } from "effect"
+import { Context, Duration, Effect, Exit, Layer, Schedule, Scope } from "effect"
 import { DatabaseConfig } from "../Config.js"
 import { DatabaseError, PoolTimeout } from "../Domain/Errors.js"
-import { SQLITE_BUSY_TIMEOUT_MS } from "./SqlLive.js"
+import { isSqlError, keepTransactionFailure, SQLITE_BUSY_TIMEOUT_MS } from "./SqlLive.js"
 import { AcquireTimeout, FairSemaphore } from "./FairSemaphore.js"
 
 export type Dialect = "sqlite" | "pg"
@@ -65,7 +65,7 @@ export interface DatabasePoolShape {
   /**
    * Like `use`, inside one transaction (committed on success, rolled back on failure or
    * interruption). On SQLite it holds the write lock from its start, waiting for it as long as
-   * another process holds it, up to `SQLITE_BUSY_TIMEOUT_MS` (`sqliteWriteTransaction`).
+   * another process holds it, up to `SQLITE_BUSY_TIMEOUT_MS`, holding no permit between attempts.
    */
   readonly transaction: <A, E, R>(
     operation: string,
@@ -95,9 +95,6 @@ export interface DatabasePoolOptions {
   readonly acquireTimeout: Duration.DurationInput
 }
 
-const isSqlError = (u: unknown): u is SqlError.SqlError =>
-  typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "SqlError"
-
 /** Another connection holds SQLite's write lock: `BEGIN IMMEDIATE` failed with SQLITE_BUSY. */
 class WriteLockBusy extends SqlError.SqlError {}
 
@@ -117,15 +114,14 @@ const SQLITE_WRITE_LOCK_RETRIES = Schedule.exponential("2 millis").pipe(
  * (`inkwell import` beside the server) held the lock failed at once with SQLITE_BUSY: SQLite
  * calls no busy handler for a reader that would become a writer, so no busy timeout applied.
  *
- * The lock is waited for here, by trying again on a schedule (`SQLITE_WRITE_LOCK_RETRIES`), not in
- * the driver's busy handler, which sleeps in the event loop's thread: the process goes on
- * answering meanwhile. Between attempts the transaction holds no connection (it keeps the pool's
- * permit: writers stay in line) and may be interrupted. The body runs once, after BEGIN succeeded. COMMIT and ROLLBACK errors are
- * failures, not defects, as SqlLive makes the client's (`failTransactionsOnSqlError`).
+ * One attempt: fails with `WriteLockBusy` when another connection holds the lock; the body runs
+ * only once BEGIN succeeded. COMMIT and ROLLBACK errors are failures, not defects, and a ROLLBACK
+ * failing after the body failed (SQLite rolled back by itself) keeps the body's failure, as for
+ * the client's own transactions (`keepTransactionFailure`).
  */
-const sqliteWriteTransaction = (sql: SqlClient.SqlClient) => {
+const sqliteWriteAttempt = (sql: SqlClient.SqlClient) => {
   const run = (conn: Connection, text: string) => conn.executeUnprepared(text, [], undefined)
-  const withTransaction = SqlClient.makeWithTransaction({
+  return keepTransactionFailure(SqlClient.makeWithTransaction({
     transactionTag: SqlClient.TransactionConnection,
     spanAttributes: [["db.system.name", "sqlite"]],
     // BEGIN here rather than in `begin`: a failed `begin` is followed by a ROLLBACK, which fails
@@ -144,11 +140,25 @@ const sqliteWriteTransaction = (sql: SqlClient.SqlClient) => {
     commit: (conn) => run(conn, "COMMIT"),
     rollback: (conn) => run(conn, "ROLLBACK"),
     rollbackSavepoint: (conn, id) => run(conn, `ROLLBACK TO SAVEPOINT effect_sql_${id}`)
-  })
+  }))
+}
+
+/**
+ * Tries `attempt` again while another connection holds the write lock. The lock is waited for
+ * here, on a schedule (`SQLITE_WRITE_LOCK_RETRIES`), not in the driver's busy handler, which
+ * sleeps in the event loop's thread: the process goes on answering meanwhile.
+ */
+const retryWhileWriteLockBusy = <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.retry(attempt, { while: (error) => error instanceof WriteLockBusy, schedule: SQLITE_WRITE_LOCK_RETRIES })
+
+/**
+ * `withTransaction` for SQLite writes outside the pool (the migrator's): `BEGIN IMMEDIATE`,
+ * waiting for the write lock asynchronously up to `SQLITE_BUSY_TIMEOUT_MS`.
+ */
+export const sqliteWriteTransaction = (sql: SqlClient.SqlClient) => {
+  const attempt = sqliteWriteAttempt(sql)
   return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
-    Effect.catchSomeDefect(withTransaction(effect), (defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()).pipe(
-      Effect.retry({ while: (error) => error instanceof WriteLockBusy, schedule: SQLITE_WRITE_LOCK_RETRIES })
-    )
+    retryWhileWriteLockBusy(attempt(effect))
 }
 
 /** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, ...). */
@@ -224,11 +234,19 @@ export const make = (sql: SqlClient.SqlClient, options: DatabasePoolOptions, rea
       R
     >
 
+  /** `effect`, holding a permit, with its errors as the pool's. */
   const guarded = <A, E, R>(
     operation: string,
     effect: Effect.Effect<A, E | SqlError.SqlError, R>
   ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | DatabaseError | PoolTimeout, R> =>
-    asDatabaseError(operation, guard.withPermit(effect)).pipe(
+    asPoolErrors(operation, guard.withPermit(effect))
+
+  /** The driver's errors and the guard's as the pool's: `DatabaseError` and `PoolTimeout`. */
+  const asPoolErrors = <A, E, R>(
+    operation: string,
+    effect: Effect.Effect<A, E | SqlError.SqlError | AcquireTimeout, R>
+  ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | DatabaseError | PoolTimeout, R> =>
+    asDatabaseError(operation, effect).pipe(
       Effect.catchIf(
         (e): e is AcquireTimeout => e instanceof AcquireTimeout,
         (e) => Effect.fail(new PoolTimeout({ waitedMs: e.waitedMs, maxConnections }))
@@ -291,7 +309,16 @@ export const make = (sql: SqlClient.SqlClient, options: DatabasePoolOptions, rea
     snapshot: (_operation, f) => Effect.suspend(() => f(snapshotPool)),
     stats
   }
-  const writeTransaction = dialect === "sqlite" ? sqliteWriteTransaction(sql) : sql.withTransaction
+  const sqliteAttempt = dialect === "sqlite" ? sqliteWriteAttempt(sql) : undefined
+  /**
+   * On SQLite each attempt at the write lock takes a permit and gives it back when the lock is
+   * busy: a writer waiting up to `SQLITE_BUSY_TIMEOUT_MS` for another process held one throughout,
+   * so a few of them starved every read (reads share the permits) into `PoolTimeout`.
+   */
+  const transaction: DatabasePoolShape["transaction"] = (operation, f) =>
+    sqliteAttempt === undefined
+      ? guarded(operation, sql.withTransaction(Effect.suspend(() => f(sql))))
+      : asPoolErrors(operation, retryWhileWriteLockBusy(guard.withPermit(sqliteAttempt(Effect.suspend(() => f(sql))))))
   // Before any other statement of the transaction: PostgreSQL takes the snapshot at the first query.
   const beginSnapshot: Effect.Effect<unknown, SqlError.SqlError> = dialect === "pg"
     ? Effect.suspend(() => sql.unsafe("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
@@ -302,7 +329,7 @@ export const make = (sql: SqlClient.SqlClient, options: DatabasePoolOptions, rea
     maxConnections,
     use: (operation, f) => guarded(operation, Effect.suspend(() => f(sql))),
     read,
-    transaction: (operation, f) => guarded(operation, writeTransaction(Effect.suspend(() => f(sql)))),
+    transaction,
     snapshot: (operation, f) =>
       guarded(operation, sql.withTransaction(Effect.zipRight(beginSnapshot, Effect.suspend(() => f(snapshotPool))))),
     stats

@@ -18,6 +18,7 @@ import searchWords from "./migrations/0006_search_words.js"
 import searchUnicode from "./migrations/0007_search_unicode.js"
 import searchTags from "./migrations/0008_search_tags.js"
 import { ensureBookkeeping } from "./migrations/bookkeeping.js"
+import { sqliteWriteTransaction } from "./DatabasePool.js"
 import { describeFailure } from "./Unreachable.js"
 
 /**
@@ -82,6 +83,28 @@ export const verify = (
   )
 
 /**
+ * On SQLite, `effect` sees a client whose transactions begin with `BEGIN IMMEDIATE` and wait for
+ * the write lock asynchronously, as DatabasePool's writes do. The migrator reads its bookkeeping,
+ * then inserts: under the client's deferred `BEGIN`, another process holding the write lock
+ * (`inkwell import`) made that insert fail at once with SQLITE_BUSY, which the migrator takes for
+ * "already running" and applies nothing, and `verify` then failed the start.
+ */
+const withWriteLockOnSqlite = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql.onDialectOrElse({
+      sqlite: () => {
+        // A copy, as the client's own `withoutTransforms` makes one: the client is shared.
+        const client: SqlClient.SqlClient = Object.assign(
+          (...args: Parameters<SqlClient.SqlClient>) => sql(...args),
+          sql,
+          { withTransaction: sqliteWriteTransaction(sql) }
+        )
+        return Effect.provideService(effect, SqlClient.SqlClient, client)
+      },
+      orElse: () => effect
+    }))
+
+/**
  * Applies pending migrations, then verifies the bookkeeping. Returns what was applied now.
  * Uses the dialect-neutral `Migrator.make`: SqliteMigrator and PgMigrator only add a schema dump
  * (which needs a shell and is unused here).
@@ -93,7 +116,7 @@ export const run = (
   // The migrator creates its bookkeeping table without a lock: several servers starting at once
   // on a fresh PostgreSQL database would collide there, so it is created first, race-safely.
   ensureBookkeeping(table).pipe(
-    Effect.zipRight(Migrator.make({})({ loader: Migrator.fromRecord(record), table })),
+    Effect.zipRight(withWriteLockOnSqlite(Migrator.make({})({ loader: Migrator.fromRecord(record), table }))),
     // The database's own words ("relation \"posts\" already exists", "no schema has been selected
     // to create in") are down the cause chain: the top message alone was "Failed to execute statement".
     Effect.catchAll((cause) => Effect.fail(new MigrationFailed({ reason: describeFailure(cause), missing: [], cause }))),

@@ -343,43 +343,49 @@ const pgLayer = (url: Redacted.Redacted, maxConnections: number, statementTimeou
   )
 }
 
-const isSqlError = (u: unknown): u is SqlError.SqlError =>
+export const isSqlError = (u: unknown): u is SqlError.SqlError =>
   typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "SqlError"
 
 /**
  * @effect/sql runs COMMIT and ROLLBACK with `orDie`: on a connection the server killed, a
  * transaction therefore ends in a defect, which DatabasePool (it maps failures) would let crash
  * the request instead of answering `DatabaseError`. The type of `withTransaction` already
- * promises `SqlError` as a failure, so that is what it becomes here. The client object is
- * patched in place so the PgClient tag, `safe` and nested transactions all see the same method.
+ * promises `SqlError` as a failure, so that is what it becomes here.
  *
- * A ROLLBACK that fails after the transaction failed (its connection killed between two
- * statements) says nothing new: the transaction's own failure is what is returned (read as
- * "unreachable", or the caller's own error), the ROLLBACK's is logged.
+ * A ROLLBACK that fails after the transaction failed says nothing new: its connection was killed
+ * between two statements, or SQLite already rolled the transaction back itself (`RAISE(ROLLBACK)`
+ * in a trigger, a full disk, an interrupt: "cannot rollback - no transaction is active"). The
+ * transaction's own failure is what is returned, the ROLLBACK's is logged. Shared by the client's
+ * `withTransaction` and DatabasePool's SQLite write transactions, which build their own.
  */
-export const failTransactionsOnSqlError = (sql: SqlClient.SqlClient): SqlClient.SqlClient => {
-  const withTransaction = sql.withTransaction
-  return Object.assign(sql, {
-    withTransaction: <R, E, A>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
-      Effect.suspend(() => {
-        let failed: Cause.Cause<E> | undefined
-        const observed = Effect.onError(self, (cause) => Effect.sync(() => failed = cause))
-        return Effect.catchSomeDefect(
-          withTransaction(observed),
-          (defect) => {
-            if (!isSqlError(defect)) return Option.none()
-            if (failed === undefined) return Option.some(Effect.fail(defect))
-            return Option.some(
-              Effect.zipRight(
-                Effect.logWarning(`ROLLBACK failed after the transaction failed (its own failure is kept): ${describeFailure(defect)}`),
-                Effect.failCause(failed)
-              )
-            )
-          }
+export const keepTransactionFailure = (
+  withTransaction: <R, E, A>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError.SqlError, R>
+) =>
+<R, E, A>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
+  Effect.suspend(() => {
+    let failed: Cause.Cause<E> | undefined
+    const observed = Effect.onError(self, (cause) => Effect.sync(() => failed = cause))
+    return Effect.catchSomeDefect(
+      withTransaction(observed),
+      (defect) => {
+        if (!isSqlError(defect)) return Option.none()
+        if (failed === undefined) return Option.some(Effect.fail(defect))
+        return Option.some(
+          Effect.zipRight(
+            Effect.logWarning(`ROLLBACK failed after the transaction failed (its own failure is kept): ${describeFailure(defect)}`),
+            Effect.failCause(failed)
+          )
         )
-      })
+      }
+    )
   })
-}
+
+/**
+ * The client's `withTransaction` through `keepTransactionFailure`. The client object is patched
+ * in place so the PgClient tag, `safe` and nested transactions all see the same method.
+ */
+export const failTransactionsOnSqlError = (sql: SqlClient.SqlClient): SqlClient.SqlClient =>
+  Object.assign(sql, { withTransaction: keepTransactionFailure(sql.withTransaction) })
 
 const patchTransactions = <E, R>(layer: Layer.Layer<SqlClient.SqlClient, E, R>) =>
   Layer.map(layer, (context) => Context.add(context, SqlClient.SqlClient, failTransactionsOnSqlError(Context.get(context, SqlClient.SqlClient))))

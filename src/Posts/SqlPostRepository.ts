@@ -165,6 +165,11 @@ export const postToRow = (post: Post) => ({
 
 /** Rows per multi-row INSERT: 23 columns × 200 stays far below both engines' parameter limits. */
 const INSERT_CHUNK = 200
+/**
+ * Rows per INSERT into the narrow child tables (post_tags, post_aliases: a few columns each), and
+ * keys per `IN (...)` list: far below both engines' parameter limits.
+ */
+const ROW_CHUNK = 500
 /** Sources per `SELECT slug, source ... WHERE source IN (...)`: far below both engines' parameter limits. */
 const SOURCE_CHUNK = 1000
 const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
@@ -663,14 +668,14 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   // In chunks, as an import writes them: one INSERT of a post's every row overran SQLite's bound
   // parameters (32,766) from 11,000 tags and PostgreSQL's protocol (65,535) from 22,000.
   const writeTags = (sql: SqlClient.SqlClient, post: Post) =>
-    Effect.forEach(chunksOf(tagRows([post]), 500), (chunk) => sql`INSERT INTO post_tags ${sql.insert(chunk)}`, { discard: true })
+    Effect.forEach(chunksOf(tagRows([post]), ROW_CHUNK), (chunk) => sql`INSERT INTO post_tags ${sql.insert(chunk)}`, { discard: true })
 
   /** The `post_aliases` rows of `posts`: their alias keys, kept beside the JSON column as tags are. */
   const aliasRows = (posts: ReadonlyArray<Post>) =>
     posts.flatMap((post) => aliasKeysOf(post).map((alias) => ({ post_id: post.id, alias })))
 
   const writeAliases = (sql: SqlClient.SqlClient, post: Post) =>
-    Effect.forEach(chunksOf(aliasRows([post]), 500), (chunk) => sql`INSERT INTO post_aliases ${sql.insert(chunk)}`, { discard: true })
+    Effect.forEach(chunksOf(aliasRows([post]), ROW_CHUNK), (chunk) => sql`INSERT INTO post_aliases ${sql.insert(chunk)}`, { discard: true })
 
   const insertPost = (sql: SqlClient.SqlClient, operation: string, post: Post) =>
     Effect.gen(function*() {
@@ -700,7 +705,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       const first = new Map<string, string>()
       for (const { postId, slug } of entries) if (!first.has(slug)) first.set(slug, postId)
       const added: Array<string> = []
-      for (const chunk of chunksOf(Array.from(first.keys()), 500)) {
+      for (const chunk of chunksOf(Array.from(first.keys()), ROW_CHUNK)) {
         const taken = yield* Effect.all([
           sql<{ readonly slug: string }>`SELECT slug FROM posts WHERE ${sql.in("slug", chunk)}`,
           sql<{ readonly slug: string }>`SELECT slug FROM slug_redirects WHERE ${sql.in("slug", chunk)}`
@@ -849,6 +854,15 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
             ? Effect.fail(new PostNotFound({ slug }))
             : explainMiss(sql, operation, slug, expectedVersion)
         }
+        // SQLite cascades only under `PRAGMA foreign_keys = ON` (off is SQLite's default), which
+        // SqlLive sets but a client built elsewhere (the repository is exported for any SqlClient)
+        // need not: without it the post's tags stayed, and were still counted. One writer at a
+        // time there, so the order of these deletes holds no lock against another write.
+        if (pool.dialect === "sqlite") {
+          yield* sql`DELETE FROM post_tags WHERE post_id = ${existing.id}`
+          yield* sql`DELETE FROM post_aliases WHERE post_id = ${existing.id}`
+          yield* sql`DELETE FROM slug_redirects WHERE post_id = ${existing.id}`
+        }
       })))
   })
 
@@ -865,7 +879,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       Effect.gen(function*() {
         const known = new Map<string, Option.Option<Post>>()
         const slugs = Array.from(new Set(posts.map((post) => post.slug)))
-        for (const chunk of chunksOf(slugs, 500)) {
+        for (const chunk of chunksOf(slugs, ROW_CHUNK)) {
           const found = yield* sql`SELECT * FROM posts WHERE ${sql.in("slug", chunk)}`.pipe(
             Effect.flatMap(decodeRows(operation))
           )
@@ -884,10 +898,10 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
             for (const chunk of chunksOf(rows, INSERT_CHUNK)) {
               yield* sql`INSERT INTO posts ${sql.insert(chunk.map(postToRow))}`
             }
-            for (const chunk of chunksOf(tags, 500)) yield* sql`INSERT INTO post_tags ${sql.insert(chunk)}`
-            for (const chunk of chunksOf(aliases, 500)) yield* sql`INSERT INTO post_aliases ${sql.insert(chunk)}`
+            for (const chunk of chunksOf(tags, ROW_CHUNK)) yield* sql`INSERT INTO post_tags ${sql.insert(chunk)}`
+            for (const chunk of chunksOf(aliases, ROW_CHUNK)) yield* sql`INSERT INTO post_aliases ${sql.insert(chunk)}`
             // A slug a new post takes is live: no longer a moved post's old address.
-            for (const chunk of chunksOf(rows.map((post) => post.slug), 500)) {
+            for (const chunk of chunksOf(rows.map((post) => post.slug), ROW_CHUNK)) {
               yield* sql`DELETE FROM slug_redirects WHERE ${sql.in("slug", chunk)}`
             }
           }).pipe((write) => onSlugViolation(write, (cause) => new WriteRace({ cause })))
@@ -992,7 +1006,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   const oldSlugsOperation = "PostRepository.oldSlugs"
   const oldSlugs = (ids: ReadonlyArray<string>): Effect.Effect<ReadonlyMap<string, ReadonlyArray<string>>, DatabaseError | PoolTimeout> =>
     ids.length === 0 ? Effect.succeed(new Map()) : Effect.map(
-      Effect.forEach(chunksOf(ids, 500), (chunk) =>
+      Effect.forEach(chunksOf(ids, ROW_CHUNK), (chunk) =>
         pool.read(oldSlugsOperation, (sql) =>
           sql<{ readonly slug: string; readonly post_id: string }>`
             SELECT slug, post_id FROM slug_redirects WHERE ${sql.in("post_id", chunk)}`)),

@@ -1,11 +1,12 @@
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { assert, describe, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
-import { Context, Deferred, type Duration, Effect, Exit, Fiber, Layer, Ref, TestClock } from "effect"
+import { Cause, Context, Deferred, type Duration, Effect, Exit, Fiber, Layer, Option, Ref, TestClock } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
+import * as SqlLive from "../../src/Database/SqlLive.js"
 import { DatabaseError, PoolTimeout } from "../../src/Domain/Errors.js"
 
 const poolLayer = (maxConnections: number, acquireTimeout: Duration.DurationInput = "5 seconds") =>
@@ -220,5 +221,65 @@ describe("DatabasePool.snapshot on a SQLite file", () => {
         yield* pool.transaction("insert", (sql) => sql`insert into t (x) values (4)`)
         assert.deepStrictEqual(yield* xs(pool), [1, 2, 3, 4])
         assert.strictEqual((yield* pool.stats).inUse, 0)
+      })))
+})
+
+describe("DatabasePool.transaction on a SQLite file another process writes to", () => {
+  /** A pool (SqlLive's client) over a fresh file with a table `t`, and another connection to the file. */
+  const withFile = <A, E>(
+    maxConnections: number,
+    body: (pool: DatabasePool["Type"], other: Sqlite.Database) => Effect.Effect<A, E>
+  ) =>
+    Effect.gen(function*() {
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "inkwell-pool-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      const file = join(dir, "pool.db")
+      const context = yield* Layer.build(
+        DatabasePool.layer({ maxConnections, acquireTimeout: "1 second" }).pipe(Layer.provide(SqlLive.layer(`sqlite:${file}`)))
+      )
+      const pool = Context.get(context, DatabasePool)
+      yield* pool.use("setup", (sql) => sql`create table t (x integer primary key)`)
+      yield* pool.use("insert", (sql) => sql`insert into t (x) values (1)`)
+      const other = yield* Effect.acquireRelease(Effect.sync(() => new Sqlite(file)), (db) => Effect.sync(() => db.close()))
+      return yield* body(pool, other)
+    })
+
+  it.scoped("writers waiting for the write lock hold no permit between attempts: reads are answered meanwhile", () =>
+    withFile(2, (pool, other) =>
+      Effect.gen(function*() {
+        other.exec("BEGIN IMMEDIATE")
+        const writers = yield* Effect.forEach([2, 3], (x) =>
+          Effect.fork(Effect.exit(pool.transaction("insert", (sql) => sql`insert into t (x) values (${x})`))))
+        yield* settle
+        yield* TestClock.adjust("300 millis")
+        const read = yield* Effect.fork(Effect.exit(pool.read("t.all", (sql) => sql<{ x: number }>`select x from t order by x`)))
+        yield* TestClock.adjust("1500 millis")
+        const exit = yield* Fiber.join(read)
+        assert.deepStrictEqual(Exit.map(exit, (rows) => rows.map((row) => row.x)), Exit.succeed([1]))
+        other.exec("COMMIT")
+        yield* TestClock.adjust("200 millis")
+        for (const writer of writers) {
+          const written = yield* Fiber.join(writer)
+          assert.isTrue(Exit.isSuccess(written), String(written))
+        }
+        assert.strictEqual((yield* pool.stats).inUse, 0)
+      })))
+
+  it.scoped("a transaction SQLite rolled back by itself fails with its own error, not the ROLLBACK's", () =>
+    withFile(2, (pool) =>
+      Effect.gen(function*() {
+        yield* pool.use("trigger", (sql) =>
+          sql.unsafe(`create trigger refuse before insert on t begin select raise(rollback, 'the real reason'); end`))
+        const exit = yield* Effect.exit(pool.transaction("insert", (sql) => sql`insert into t (x) values (2)`))
+        assert.isTrue(Exit.isFailure(exit))
+        const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+        assert.isTrue(Option.isSome(error) && error.value._tag === "DatabaseError", String(exit))
+        const text = Option.isSome(error) ? String(((error.value as DatabaseError).cause as { readonly cause?: unknown }).cause) : ""
+        assert.include(text, "the real reason")
+        assert.notInclude(text, "no transaction is active")
+        const rows = yield* pool.read("t.all", (sql) => sql<{ x: number }>`select x from t`)
+        assert.deepStrictEqual(rows.map((row) => row.x), [1])
       })))
 })

@@ -1,6 +1,10 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Layer, Option } from "effect"
+import Sqlite from "better-sqlite3"
+import { Cause, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as App from "../../src/App.js"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
@@ -54,6 +58,27 @@ describe("Migrations", () => {
       assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases", "0003_slug_redirects", "0004_tag_keys", "0005_post_search", "0006_search_words", "0007_search_unicode", "0008_search_tags"])
       assert.notInclude(yield* tableNames, "posts")
     }).pipe(Effect.provide(memory)))
+
+  it.scoped("on a SQLite file another process is writing to, waits for the write lock (without blocking), then applies what is pending", () =>
+    Effect.gen(function*() {
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "inkwell-migrations-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      const file = join(dir, "inkwell.db")
+      const context = yield* Layer.build(SqlLive.layer(`sqlite:${file}`))
+      const { "0008_search_tags": _, ...upTo7 } = Migrations.migrations
+      yield* Effect.provide(Migrations.run(upTo7), context)
+      const other = yield* Effect.acquireRelease(Effect.sync(() => new Sqlite(file)), (db) => Effect.sync(() => db.close()))
+      other.exec("BEGIN IMMEDIATE")
+      const fiber = yield* Effect.fork(Effect.exit(Effect.provide(Migrations.run(), context)))
+      yield* TestClock.adjust("300 millis")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "ended while the lock was held")
+      other.exec("COMMIT")
+      yield* TestClock.adjust("100 millis")
+      const exit = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(exit, Exit.succeed([[8, "search_tags"] as const]))
+    }))
 
   it.effect("fails loudly when a newer migration id hides an unapplied one", () =>
     Effect.gen(function*() {

@@ -5,6 +5,7 @@
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
+import { SqliteClient } from "@effect/sql-sqlite-node"
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, Exit, Layer } from "effect"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
@@ -204,4 +205,31 @@ describe("SqlPostRepository on SQLite", () => {
       `
       assert.isTrue(plan.some((row) => row.detail.includes("posts_sort_idx")), JSON.stringify(plan))
     }).pipe(Effect.provide(stack("sqlite::memory:"))))
+})
+
+describe("SqlPostRepository over a SqliteClient with PRAGMA foreign_keys off", () => {
+  // DatabasePool and SqlPostRepository are exported for any SqlClient. Off is SQLite's own default
+  // (better-sqlite3 builds with it on; other drivers do not), so the client here turns it off.
+  const bare = SqlPostRepository.layer.pipe(
+    Layer.provideMerge(DatabasePool.layer({ maxConnections: 4, acquireTimeout: "5 seconds" })),
+    Layer.provideMerge(Migrations.layer.pipe(Layer.provideMerge(SqliteClient.layer({ filename: ":memory:" }))))
+  )
+
+  it.effect("a delete takes the post's tags, aliases and redirects with it", () =>
+    Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`PRAGMA foreign_keys = OFF`
+      const created = yield* repo.create(makeNewPost({ slug: "a", tags: ["x", "y"], aliases: ["/old/a"] }))
+      yield* repo.update("a", created.version, makeNewPost({ slug: "b", tags: ["x", "y"], aliases: ["/old/a"] }))
+      const count = (table: string) =>
+        Effect.map(sql<{ n: number }>`SELECT count(*) AS n FROM ${sql(table)}`, (rows) => rows[0]!.n)
+      assert.strictEqual(yield* count("slug_redirects"), 1)
+      yield* repo.delete("b")
+      assert.deepStrictEqual(yield* repo.tags(), [])
+      assert.deepStrictEqual(
+        [yield* count("post_tags"), yield* count("post_aliases"), yield* count("slug_redirects")],
+        [0, 0, 0]
+      )
+    }).pipe(Effect.provide(bare)))
 })
