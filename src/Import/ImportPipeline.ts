@@ -17,7 +17,8 @@
  */
 import { FileSystem } from "@effect/platform"
 import { Cause, Chunk, Clock, DateTime, Duration, Effect, Exit, Option, Stream } from "effect"
-import { describeFailure, isUnreachable } from "../Database/Unreachable.js"
+import { isUnreachable } from "../Database/Unreachable.js"
+import { describeFailure } from "../Domain/describeFailure.js"
 import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
 import { NewPost } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
