@@ -16,7 +16,7 @@
  * being written is uninterruptible, so it commits as a whole and is counted, or has not started.
  */
 import { FileSystem } from "@effect/platform"
-import { Cause, Chunk, Clock, DateTime, Duration, Effect, Exit, Option, Stream } from "effect"
+import { Cause, Chunk, Clock, DateTime, Duration, Effect, Exit, Option, Predicate, Stream } from "effect"
 import { isUnreachable } from "../Database/Unreachable.js"
 import { describeFailure } from "../Domain/describeFailure.js"
 import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
@@ -309,8 +309,8 @@ const isBusyOrSlow = (cause: unknown): boolean => {
   return false
 }
 
-const isDatabaseError = (u: unknown): u is DatabaseError =>
-  typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "DatabaseError"
+/** By tag, not class: a repository an embedding app supplies fails with its own decoded copies. */
+const isDatabaseError = (u: unknown): u is DatabaseError => Predicate.isTagged(u, "DatabaseError")
 
 const writeItems = (
   tally: ImportTally,
