@@ -334,7 +334,9 @@ const writeItems = (
     Effect.zip(DateTime.now),
     Effect.flatMap(([exit, now]) => {
       if (Exit.isFailure(exit) && writtenAlone(exit.cause, items.length)) {
-        return Effect.forEach(items, (item) => writeItems(tally, writer, ledger, [item], options), { discard: true })
+        // Through `writeBatch`: a dry run's post is checked against what the earlier ones of this
+        // batch would have stored, as the real run's is against what they stored.
+        return Effect.forEach(items, (item) => writeBatch(tally, writer, ledger, Chunk.of(item), options), { discard: true })
       }
       return Effect.sync(() => {
         if (Exit.isSuccess(exit)) {

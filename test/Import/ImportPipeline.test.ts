@@ -461,6 +461,30 @@ describe("re-runs", () => {
       assert.deepStrictEqual((yield* rows).map((r) => r.slug), ["alpha", "delta", "gamma"])
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 
+  it.scoped("a dry run's refused batch, written again a post at a time, reports a later post taking an earlier one's slug as the real run does (was: inserted)", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, {
+        "a.md": markdownPost("Same"),
+        "b.md": markdownPost("Boom"),
+        "c.md": markdownPost("Same", "Another body.\n")
+      })
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TRIGGER boom BEFORE INSERT ON posts WHEN NEW.slug = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`
+      const outcome = (summary: ImportPipeline.ImportSummary) =>
+        summary.failures.map((f) => [relative(dir, f.source), f.reason.replaceAll(dir, "")])
+      const options = { concurrency: 1 }
+      const dry = yield* importDir(dir, { ...options, dryRun: true })
+      assert.deepStrictEqual((yield* rows).length, 0)
+      const real = yield* importDir(dir, options)
+      assert.deepStrictEqual(outcome(real), [
+        ["b.md", "not written: database operation \"PostRepository.upsertMany\" failed: Failed to execute statement: boom refused"],
+        ["c.md", `duplicate slug "same" in this run (first used by /a.md)`]
+      ])
+      assert.deepStrictEqual(outcome(dry), outcome(real))
+      assert.deepStrictEqual([dry.valid, dry.failed], [1, 2])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
   it.scoped("interrupted mid-import: whole batches only, handles closed; a re-run equals one uninterrupted run", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir()
