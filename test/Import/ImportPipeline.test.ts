@@ -16,7 +16,7 @@ import { Cause, DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, Ref,
 import { importNdjson } from "../../src/Import/HttpImport.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
-import { formatSummary, ImportTally } from "../../src/Import/ImportSummary.js"
+import { formatSummary, type ImportSummary, ImportTally } from "../../src/Import/ImportSummary.js"
 import { PostInput } from "../../src/Domain/Post.js"
 import { BatchNotProcessed, PostProcessor, type PostProcessorShape } from "../../src/Processing/PostProcessor.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
@@ -471,7 +471,7 @@ describe("re-runs", () => {
       })
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TRIGGER boom BEFORE INSERT ON posts WHEN NEW.slug = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`
-      const outcome = (summary: ImportPipeline.ImportSummary) =>
+      const outcome = (summary: ImportSummary) =>
         summary.failures.map((f) => [relative(dir, f.source), f.reason.replaceAll(dir, "")])
       const options = { concurrency: 1 }
       const dry = yield* importDir(dir, { ...options, dryRun: true })
