@@ -11,6 +11,8 @@ import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
 import * as Migrations from "../Database/Migrations.js"
 import * as SqlLive from "../Database/SqlLive.js"
+import { isUnreachable } from "../Database/Unreachable.js"
+import { describeFailure } from "../Domain/describeFailure.js"
 import * as ExportOutput from "../Export/ExportOutput.js"
 import { type ExportFilter, ExportTally, fromSnapshot, run } from "../Export/PostExport.js"
 import { isNdjsonPath } from "../Import/ImportSource.js"
@@ -51,18 +53,26 @@ const checkDatabase = Effect.gen(function*() {
   }
 })
 
-/** Said for export: the verifier's own reason is about a migration run, and this was none. */
-const notMigrated = <E>(error: E): E | CliExit =>
-  error instanceof Migrations.MigrationFailed
-    ? new CliExit({
-      code: 1,
-      reason: `database unavailable: ${
-        error.missing.length > 0
-          ? `not migrated: ${error.missing.join(", ")} missing`
-          : `${error.reason}: not an Inkwell database, or never migrated`
-      }; inkwell export never migrates (inkwell import or the server does)`
-    })
-    : error
+/** A migrations table that is not there: SQLite's words, or PostgreSQL's (42P01). */
+const NO_TABLE = /no such table|relation .* does not exist/
+
+/**
+ * Said for export: the verifier's own reason is about a migration run, and this was none. "Never
+ * migrated" only when the bookkeeping table is not there, and "database unavailable" only for a
+ * database not reached or not migrated: one that refused the read (permission denied, locked)
+ * answered, and is named for what it said.
+ */
+const notMigrated = <E>(error: E): E | CliExit => {
+  if (!(error instanceof Migrations.MigrationFailed)) return error
+  const never = "inkwell export never migrates (inkwell import or the server does)"
+  if (error.missing.length > 0) {
+    return new CliExit({ code: 1, reason: `database unavailable: not migrated: ${error.missing.join(", ")} missing; ${never}` })
+  }
+  if (NO_TABLE.test(describeFailure(error.cause))) {
+    return new CliExit({ code: 1, reason: `database unavailable: ${error.reason}: not an Inkwell database, or never migrated; ${never}` })
+  }
+  return new CliExit({ code: 1, reason: isUnreachable(error.cause) ? `database unavailable: ${error.reason}` : error.reason })
+}
 
 const summary = (tally: ExportTally, name: string) => `inkwell: exported ${plural(tally.posts, "post")} to ${name}`
 

@@ -16,8 +16,9 @@
  * being written is uninterruptible, so it commits as a whole and is counted, or has not started.
  */
 import { FileSystem } from "@effect/platform"
-import { Cause, Chunk, Clock, DateTime, Duration, Effect, Exit, Option, Stream } from "effect"
-import { describeFailure, isUnreachable } from "../Database/Unreachable.js"
+import { Cause, Chunk, Clock, DateTime, Duration, Effect, Exit, Option, Predicate, Stream } from "effect"
+import { isUnreachable } from "../Database/Unreachable.js"
+import { describeFailure } from "../Domain/describeFailure.js"
 import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
 import { NewPost } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
@@ -308,8 +309,8 @@ const isBusyOrSlow = (cause: unknown): boolean => {
   return false
 }
 
-const isDatabaseError = (u: unknown): u is DatabaseError =>
-  typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "DatabaseError"
+/** By tag, not class: a repository an embedding app supplies fails with its own decoded copies. */
+const isDatabaseError = (u: unknown): u is DatabaseError => Predicate.isTagged(u, "DatabaseError")
 
 const writeItems = (
   tally: ImportTally,
@@ -333,7 +334,9 @@ const writeItems = (
     Effect.zip(DateTime.now),
     Effect.flatMap(([exit, now]) => {
       if (Exit.isFailure(exit) && writtenAlone(exit.cause, items.length)) {
-        return Effect.forEach(items, (item) => writeItems(tally, writer, ledger, [item], options), { discard: true })
+        // Through `writeBatch`: a dry run's post is checked against what the earlier ones of this
+        // batch would have stored, as the real run's is against what they stored.
+        return Effect.forEach(items, (item) => writeBatch(tally, writer, ledger, Chunk.of(item), options), { discard: true })
       }
       return Effect.sync(() => {
         if (Exit.isSuccess(exit)) {

@@ -7,7 +7,7 @@
  * caller interrupts every child fiber (`Effect.forEach` owns them).
  */
 import { Cause, Duration, Effect, Exit, Fiber, Option, Runtime } from "effect"
-import { describeFailure } from "../Database/Unreachable.js"
+import { describeFailure } from "../Domain/describeFailure.js"
 
 export interface ProcessFailure<I> {
   readonly index: number

@@ -161,15 +161,20 @@ class Fields {
 // --- text every store keeps alike ---------------------------------------------------------
 
 /**
- * Longest title, in UTF-16 units: a heading, not a paragraph. Every store indexes it whole for
+ * Longest title, in characters (code points, as slugs and tags count): a heading, not a paragraph. Every store indexes it whole for
  * search, and PostgreSQL cannot index a title of much over a megabyte (the write failed there only).
  */
 export const TITLE_MAX_LENGTH = 1000
-/** Longest alias, in UTF-16 units (JavaScript's `length`), as `aliases` takes it. */
+/** Longest alias, in characters (code points), as `aliases` takes it. */
 export const ALIAS_MAX_LENGTH = 500
-/** Longest `source` (a file path, a record's `source`), in UTF-16 units. */
+/** Longest `source` (a file path, a record's `source`), in characters (code points). */
 export const SOURCE_MAX_LENGTH = 800
-/** Longest tag, in UTF-16 units. */
+/**
+ * Longest `source` in UTF-8 bytes: 800 characters of four bytes each overran PostgreSQL's btree
+ * row (~2,700 bytes), so the characters alone do not bound it; 800 of three bytes still fit.
+ */
+export const SOURCE_MAX_BYTES = 2400
+/** Longest tag, in characters (code points). */
 export const TAG_MAX_LENGTH = 100
 /**
  * Most tags (distinct by `tagKey`) on one post: a taxonomy, not a word list. Uncapped, 11,000
@@ -274,19 +279,30 @@ const wellFormedOverrides = (overrides: Overrides): Overrides => {
 /**
  * PostgreSQL indexes aliases and sources in btree rows of at most ~2,700 bytes: a longer one
  * failed the write there only ("index row size ... exceeds btree"), and the whole batch with it.
- * Refused here instead, the same in every store. The limits leave room for three UTF-8 bytes
- * per UTF-16 unit (the most any takes) beside the row's other columns.
+ * Refused here instead, the same in every store. Counted in characters (code points), as a
+ * reader counts them; an alias's four UTF-8 bytes a character leave room beside the row's other
+ * columns, a source's need `SOURCE_MAX_BYTES` too.
  */
 const checkLengths = (aliases: ReadonlyArray<string>, source: string, aliasLine: () => number | undefined) => {
   for (const alias of aliases) {
-    if (alias.length > ALIAS_MAX_LENGTH) {
-      throw new Reject("aliases", `alias ${quoted(alias)} is longer than ${ALIAS_MAX_LENGTH} characters (${alias.length})`, aliasLine())
+    const length = codePointLength(alias)
+    if (length > ALIAS_MAX_LENGTH) {
+      throw new Reject("aliases", `alias ${quoted(alias)} is longer than ${ALIAS_MAX_LENGTH} characters (${length})`, aliasLine())
     }
   }
-  if (source.length > SOURCE_MAX_LENGTH) {
-    throw new Reject("source", `${quoted(source)} is longer than ${SOURCE_MAX_LENGTH} characters (${source.length})`)
+  const length = codePointLength(source)
+  if (length > SOURCE_MAX_LENGTH) {
+    throw new Reject("source", `${quoted(source)} is longer than ${SOURCE_MAX_LENGTH} characters (${length})`)
+  }
+  const bytes = utf8Length(source)
+  if (bytes > SOURCE_MAX_BYTES) {
+    throw new Reject("source", `${quoted(source)} is longer than ${SOURCE_MAX_BYTES} bytes in UTF-8 (${bytes})`)
   }
 }
+
+const utf8 = new TextEncoder()
+/** UTF-8 bytes as stored (a lone surrogate as U+FFFD's three); run on at most 800 characters. */
+const utf8Length = (text: string): number => utf8.encode(text).length
 
 /** C0 and C1 control characters but the white space ones and NEL (`oneLine` makes those a space). */
 const CONTROL = /[\u0001-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]/
@@ -400,8 +416,9 @@ const build = (
   const title = rawTitle === undefined
     ? ""
     : oneLine(rawTitle, "title", titleLine).normalize("NFC")
-  if (title.length > TITLE_MAX_LENGTH) {
-    throw new Reject("title", `${quoted(title)} is longer than ${TITLE_MAX_LENGTH} characters (${title.length})`, titleLine())
+  const titleLength = codePointLength(title)
+  if (titleLength > TITLE_MAX_LENGTH) {
+    throw new Reject("title", `${quoted(title)} is longer than ${TITLE_MAX_LENGTH} characters (${titleLength})`, titleLine())
   }
   if (title === "") {
     throw new Reject("title", rawTitle === undefined ? "missing title (set \"title\" in the front matter, or as a field of a JSON post)" : "title is empty", rawTitle === undefined ? undefined : lineOfKey(fm, "title"))

@@ -7,7 +7,8 @@
  * `createdAt` kept), `Rejected` → `Rejected` (identity = source).
  */
 import type { DateTime } from "effect"
-import { codePointLength, PostInput } from "../Domain/Post.js"
+import { codePointLength, PostInput, tagKey } from "../Domain/Post.js"
+import { MAX_TAGS, TAG_MAX_LENGTH } from "../Processing/processPost.js"
 
 export type SourceItem =
   | {
@@ -62,9 +63,31 @@ const cleanList = (values: ReadonlyArray<string> | undefined, maxLength: number)
 }
 
 /**
+ * A feed's categories as tags: the first `MAX_TAGS` (one per tag key, in NFC as the processor
+ * keys them), so that an item of many categories is imported with its first ones, as a
+ * too-long category is dropped, rather than failed whole.
+ */
+const firstTags = (tags: Array<string> | undefined): Array<string> | undefined => {
+  if (tags === undefined) return undefined
+  const keys = new Set<string>()
+  const out: Array<string> = []
+  for (const tag of tags) {
+    const key = tagKey(tag.normalize("NFC"))
+    if (keys.has(key)) {
+      out.push(tag)
+    } else if (keys.size < MAX_TAGS) {
+      keys.add(key)
+      out.push(tag)
+    }
+  }
+  return out
+}
+
+/**
  * A `PostInput` from mapped fields: undefined fields left out (so the processor's defaults
  * apply), tags, authors and aliases trimmed and deduplicated, tags longer than the domain
- * allows (100) dropped rather than failing the whole post, empty strings treated as absent.
+ * allows (`TAG_MAX_LENGTH`) or beyond its first `MAX_TAGS` dropped rather than failing the
+ * whole post, empty strings treated as absent.
  */
 export const toPostInput = (fields: EntryFields): PostInput => {
   const out: Record<string, unknown> = { body: fields.body }
@@ -77,7 +100,7 @@ export const toPostInput = (fields: EntryFields): PostInput => {
   text("publishedAt", fields.publishedAt)
   text("updatedAt", fields.updatedAt)
   text("summary", fields.summary)
-  const tags = cleanList(fields.tags, 100)
+  const tags = firstTags(cleanList(fields.tags, TAG_MAX_LENGTH))
   if (tags !== undefined) out.tags = tags
   const authors = cleanList(fields.authors, 200)
   if (authors !== undefined) out.authors = authors

@@ -166,4 +166,25 @@ describe("inkwell export never migrates", () => {
       assert.notDeepInclude(recorded, { name: "search_unicode" })
       assert.deepStrictEqual(readdirSync(dir).filter((name) => name.endsWith(".ndjson")), [])
     }))
+
+  it.live("a database that answers but cannot be read is named for what it said, not 'unavailable' or 'never migrated' (was: both, whatever the error)", () =>
+    Effect.gen(function*() {
+      const dir = temp()
+      const reasonFor = (name: string, statements: ReadonlyArray<string>) =>
+        Effect.gen(function*() {
+          const file = join(dir, name)
+          const db = new Sqlite(file)
+          for (const statement of statements) db.prepare(statement).run()
+          db.close()
+          const exit = yield* Effect.flip(exportInProcess(`sqlite:${file}`, join(dir, `${name}.ndjson`)))
+          assert.deepInclude(exit, { _tag: "CliExit", code: 1 })
+          return (exit as { readonly reason: string }).reason
+        })
+      // A SQLite database of another application: no bookkeeping table.
+      const other = yield* reasonFor("other.db", ["CREATE TABLE notes (id INTEGER)"])
+      assert.match(other, /^database unavailable: cannot read inkwell_migrations: .*no such table: inkwell_migrations: not an Inkwell database, or never migrated; inkwell export never migrates/)
+      // The table there, its read refused by the database (as permission denied or locked would be).
+      const refused = yield* reasonFor("refused.db", ["CREATE VIEW inkwell_migrations AS SELECT abs(-9223372036854775807 - 1) AS migration_id"])
+      assert.match(refused, /^cannot read inkwell_migrations: .*integer overflow$/)
+    }))
 })

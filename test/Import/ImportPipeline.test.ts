@@ -16,7 +16,7 @@ import { Cause, DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, Ref,
 import { importNdjson } from "../../src/Import/HttpImport.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
-import { formatSummary, ImportTally } from "../../src/Import/ImportSummary.js"
+import { formatSummary, type ImportSummary, ImportTally } from "../../src/Import/ImportSummary.js"
 import { PostInput } from "../../src/Domain/Post.js"
 import { BatchNotProcessed, PostProcessor, type PostProcessorShape } from "../../src/Processing/PostProcessor.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
@@ -459,6 +459,30 @@ describe("re-runs", () => {
       assert.deepStrictEqual(summary.failures.map((f) => f.source.slice(dir.length + 1)), ["b.md"])
       assert.match(summary.failures[0]!.reason, /boom refused/, summary.failures[0]!.reason)
       assert.deepStrictEqual((yield* rows).map((r) => r.slug), ["alpha", "delta", "gamma"])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("a dry run's refused batch, written again a post at a time, reports a later post taking an earlier one's slug as the real run does (was: inserted)", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, {
+        "a.md": markdownPost("Same"),
+        "b.md": markdownPost("Boom"),
+        "c.md": markdownPost("Same", "Another body.\n")
+      })
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TRIGGER boom BEFORE INSERT ON posts WHEN NEW.slug = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`
+      const outcome = (summary: ImportSummary) =>
+        summary.failures.map((f) => [relative(dir, f.source), f.reason.replaceAll(dir, "")])
+      const options = { concurrency: 1 }
+      const dry = yield* importDir(dir, { ...options, dryRun: true })
+      assert.deepStrictEqual((yield* rows).length, 0)
+      const real = yield* importDir(dir, options)
+      assert.deepStrictEqual(outcome(real), [
+        ["b.md", "not written: database operation \"PostRepository.upsertMany\" failed: Failed to execute statement: boom refused"],
+        ["c.md", `duplicate slug "same" in this run (first used by /a.md)`]
+      ])
+      assert.deepStrictEqual(outcome(dry), outcome(real))
+      assert.deepStrictEqual([dry.valid, dry.failed], [1, 2])
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 
   it.scoped("interrupted mid-import: whole batches only, handles closed; a re-run equals one uninterrupted run", () =>

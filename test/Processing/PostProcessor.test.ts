@@ -3,7 +3,7 @@ import { ConfigProvider, DateTime, Effect, Either, Layer, Schema } from "effect"
 import { InvalidPost } from "../../src/Domain/Errors.js"
 import { PostInput, type PostSource } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
-import { ALIAS_MAX_LENGTH, isSectionPage, MAX_METADATA_DEPTH, MAX_TAGS, processInputSync, processPostSync, SOURCE_MAX_LENGTH } from "../../src/Processing/processPost.js"
+import { ALIAS_MAX_LENGTH, isSectionPage, MAX_METADATA_DEPTH, MAX_TAGS, processInputSync, processPostSync, SOURCE_MAX_BYTES, SOURCE_MAX_LENGTH } from "../../src/Processing/processPost.js"
 
 const config = { wordsPerMinute: 230, excerptLength: 280 }
 const TestProcessor = PostProcessor.layer(config)
@@ -560,6 +560,14 @@ describe("text every store keeps alike", () => {
     assert.match(refusal(processPostSync({ source: "a.md", raw: `---\ntitle: ${"x".repeat(1001)}\n---\nText` })), /^a\.md:2 title: "x+…?.*" is longer than 1000 characters \(1001\)$/)
   })
 
+  it("a title's characters are code points, as a slug's and a tag's (was: an emoji counted twice, 600 of them refused as 1200)", () => {
+    assert.strictEqual(accepted(processInputSync(new PostInput({ title: "😀".repeat(1000), slug: "s", body: "x" }), "api")).title, "😀".repeat(1000))
+    assert.strictEqual(
+      refusal(processInputSync(new PostInput({ title: "😀".repeat(1001), slug: "s", body: "x" }), "api")),
+      `api title: "${"😀".repeat(60)}…" is longer than 1000 characters (1001)`
+    )
+  })
+
   it("a NUL in a front matter or record field is refused, naming the field and its line", () => {
     assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: \"a\\0b\"\n---\nText" })), "a.md:2 title: contains a NUL character (U+0000)")
     assert.strictEqual(refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [ok, \"x\\0\"]\n---\nText" })), "a.md:3 tags[1]: contains a NUL character (U+0000)")
@@ -603,6 +611,21 @@ describe("indexed text has a length limit, in every store", () => {
       `api aliases: alias "/${"é".repeat(59)}…" is longer than ${ALIAS_MAX_LENGTH} characters (${ALIAS_MAX_LENGTH + 1})`
     )
     assert.strictEqual(refusal(processInputSync(new PostInput({ title: "T", body: "x", aliases: [long.slice(1)] }), "api")), "accepted")
+  })
+  it("an alias's and a source's characters are code points (was: an emoji counted twice)", () => {
+    const input = new PostInput({ title: "T", body: "x", aliases: [`/${"😀".repeat(ALIAS_MAX_LENGTH - 1)}`] })
+    assert.strictEqual(refusal(processInputSync(input, `${"😀".repeat(SOURCE_MAX_BYTES / 4)}`)), "accepted")
+    assert.strictEqual(
+      refusal(processInputSync(new PostInput({ title: "T", body: "x", aliases: [`/${"😀".repeat(ALIAS_MAX_LENGTH)}`] }), "api")),
+      `api aliases: alias "/${"😀".repeat(59)}…" is longer than ${ALIAS_MAX_LENGTH} characters (${ALIAS_MAX_LENGTH + 1})`
+    )
+  })
+  it(`a source of at most ${SOURCE_MAX_LENGTH} characters but over ${SOURCE_MAX_BYTES} UTF-8 bytes is refused (PostgreSQL's btree takes ~2,700)`, () => {
+    const source = "😀".repeat(SOURCE_MAX_BYTES / 4 + 1)
+    assert.strictEqual(
+      refusal(processInputSync(new PostInput({ title: "T", body: "x" }), source)),
+      `${source} source: "${"😀".repeat(60)}…" is longer than ${SOURCE_MAX_BYTES} bytes in UTF-8 (${SOURCE_MAX_BYTES + 4})`
+    )
   })
   it(`a source longer than ${SOURCE_MAX_LENGTH} characters is refused`, () => {
     const source = "s".repeat(SOURCE_MAX_LENGTH + 1)

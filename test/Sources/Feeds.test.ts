@@ -54,6 +54,23 @@ describe("RSS 2.0", () => {
       assert.strictEqual(guidLink!.input.publishedAt, "2024-05-15T08:00:00.000Z", "no zone: UTC")
     }))
 
+  it.effect("an item's categories beyond the first 100 are dropped, as a too-long one is: the item is imported with the rest (was: the whole post failed)", () =>
+    Effect.gen(function*() {
+      const categories = [
+        `<category>${"c".repeat(101)}</category>`,
+        ...Array.from({ length: 105 }, (_, i) => `<category>tag-${i}</category>`),
+        "<category>TAG-0</category>"
+      ].join("")
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><guid>many</guid><title>Many</title><description>x</description>${categories}</item>
+</channel></rss>`
+      const layer = servedBy({ "/rss": { body: rss, type: "application/rss+xml" } })
+      const { entries, rejected } = yield* collect(fromUrl("https://d.example/rss")).pipe(Effect.provide(layer))
+      assert.strictEqual(rejected.length, 0)
+      const post = yield* process(entries[0]!.input, entries[0]!.source)
+      assert.deepStrictEqual(post.tags, Array.from({ length: 100 }, (_, i) => `tag-${i}`))
+    }))
+
   it.effect("a date that is there but unreadable fails its item, naming the element and the value; the rest is read", () =>
     Effect.gen(function*() {
       const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
