@@ -261,12 +261,12 @@ const createOnlyFailed = (slug: string) =>
  * needed reading, there is no post (404 or a create: as without this check) or a header is
  * malformed or contradicts another (400 then, as without it).
  */
-const preconditionsBeforeBody = <E, R>(
+const preconditionsBeforeBody = <P extends Tagged, E, R>(
   slug: string,
   ifMatch: string | undefined,
   ifNoneMatch: string | undefined,
-  current: Effect.Effect<Tagged, PostNotFound | E, R>
-): Effect.Effect<Tagged | undefined, PreconditionFailed | E, R> => {
+  current: Effect.Effect<P, PostNotFound | E, R>
+): Effect.Effect<P | undefined, PreconditionFailed | E, R> => {
   const createOnly = ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)
   const conditions = ifMatch === undefined || ifMatch.trim() === "*" ? undefined : strongConditionsOf(ifMatch)
   const malformed = ifMatch !== undefined && ifMatch.trim() !== "*" && conditions === undefined
@@ -275,7 +275,7 @@ const preconditionsBeforeBody = <E, R>(
   }
   return Effect.flatMap(
     Effect.catchIf(current, (error): error is PostNotFound => error instanceof PostNotFound, () => Effect.succeed(undefined)),
-    (post): Effect.Effect<Tagged | undefined, PreconditionFailed> => {
+    (post): Effect.Effect<P | undefined, PreconditionFailed> => {
       if (post === undefined) return Effect.succeed(undefined)
       if (createOnly) return Effect.fail(createOnlyFailed(slug))
       if (conditions !== undefined && !conditions.some((condition) => isMatchedBy(condition, post))) {
@@ -756,7 +756,8 @@ const adminHandlers = (api: InkwellApiType) =>
           Effect.gen(function* () {
             const ifMatch = headers["if-match"]
             const ifNoneMatch = headers["if-none-match"]
-            const current = tagged(path.slug)
+            // The whole post: the write uses this read rather than reading it again (Posts.update `known`).
+            const current = posts.get(path.slug, { includeDrafts: true })
             const read = yield* preconditionsBeforeBody(path.slug, ifMatch, ifNoneMatch, current)
             // What the checks below compare with: the post as just read, when it was.
             const known = read === undefined ? current : Effect.succeed(read)
@@ -794,7 +795,7 @@ const adminHandlers = (api: InkwellApiType) =>
               }
               hashTag = hashTagOf(post)
             }
-            const write = posts.update(path.slug, version, content, hashTag)
+            const write = posts.update(path.slug, version, content, hashTag, read)
             const post = yield* (expected.ifMatch !== undefined ? ifMatchPrecondition(path.slug, expected.ifMatch, current)(write) : write)
             // Renamed: the request's URL now answers a 301 to it; Content-Location says where the post is.
             if (post.slug === path.slug) return postResponse(post)
@@ -804,7 +805,7 @@ const adminHandlers = (api: InkwellApiType) =>
         .handle("delete", ({ headers, path }) =>
           Effect.gen(function* () {
             const ifMatch = headers["if-match"]
-            const current = posts.get(path.slug, { includeDrafts: true })
+            const current = tagged(path.slug)
             const expected = yield* expectedVersion(path.slug, undefined, ifMatch, current)
             // A DELETE has no body: whatever version it expects is If-Match's (none: no StaleVersion).
             // Without an If-Match version no StaleVersion can come; the wrapper still takes it out of the type.
