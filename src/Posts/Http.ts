@@ -783,18 +783,11 @@ const adminHandlers = (api: InkwellApiType) =>
                   ", or If-None-Match: * to create the post only if there is none"
               })
             }
-            if (ifNoneMatch !== undefined) {
-              const post = yield* known
-              if (matchesIfNoneMatch(ifNoneMatch, etagOf(post))) return yield* ifNoneMatchFailed(path.slug, post)
-              // The write replaces the post just compared, or none: the repository checks its
-              // version and content hash (its ETag) in the same transaction as the write.
-              if (post.version !== version || (hashTag !== undefined && hashTag !== hashTagOf(post))) {
-                return yield* expected.ifMatch !== undefined
-                  ? ifMatchFailed(path.slug, expected.ifMatch, post)
-                  : new StaleVersion({ slug: path.slug, expected: version, actual: post.version })
-              }
-              hashTag = hashTagOf(post)
-            }
+            // If-None-Match and If-Match were checked against `read` before the body; Posts.update
+            // compares the body's version with it. The write replaces the post If-None-Match was
+            // compared with, or none: the repository checks its content hash (its ETag) too, in
+            // the same transaction as the write.
+            if (ifNoneMatch !== undefined && read !== undefined) hashTag = hashTagOf(read)
             const write = posts.update(path.slug, version, content, hashTag, read)
             const post = yield* (expected.ifMatch !== undefined ? ifMatchPrecondition(path.slug, expected.ifMatch, current)(write) : write)
             // Renamed: the request's URL now answers a 301 to it; Content-Location says where the post is.
