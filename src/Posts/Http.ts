@@ -249,6 +249,16 @@ const createOnlyFailed = (slug: string) =>
     message: `a post with slug ${JSON.stringify(slug)} already exists, and If-None-Match: * creates one only if there is none: nothing was written`
   })
 
+/** What the checks before the body decided: the post they read, and If-Match's conditions (parsed once). */
+interface BeforeBody<P> {
+  readonly post: P | undefined
+  readonly conditions: ReadonlyArray<IfMatchCondition> | undefined
+}
+
+/** An If-Match's strong conditions; `undefined` for none, `*`, or a malformed one (told apart by `ifMatch`). */
+const conditionsOf = (ifMatch: string | undefined): ReadonlyArray<IfMatchCondition> | undefined =>
+  ifMatch === undefined || ifMatch.trim() === "*" ? undefined : strongConditionsOf(ifMatch)
+
 /**
  * A PUT's preconditions against the post as it is, before the body is read: RFC 9110 §13.2.1
  * evaluates them before the method, and checked only by the write, after processing, a stale
@@ -257,7 +267,8 @@ const createOnlyFailed = (slug: string) =>
  * atomic check (the repository's version compare, the unique insert) stays the final word for
  * a write that lands between this read and it.
  *
- * The post read, to compare against again rather than read twice; `undefined` when nothing
+ * The post read, for the write to go on rather than read again (Posts.update's `known`), with
+ * If-Match's conditions; the post is `undefined` when nothing
  * needed reading, there is no post (404 or a create: as without this check) or a header is
  * malformed or contradicts another (400 then, as without it).
  */
@@ -266,14 +277,14 @@ const preconditionsBeforeBody = <P extends Tagged, E, R>(
   ifMatch: string | undefined,
   ifNoneMatch: string | undefined,
   current: Effect.Effect<P, PostNotFound | E, R>
-): Effect.Effect<P | undefined, PreconditionFailed | E, R> => {
+): Effect.Effect<BeforeBody<P>, PreconditionFailed | E, R> => {
   const createOnly = ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)
-  const conditions = ifMatch === undefined || ifMatch.trim() === "*" ? undefined : strongConditionsOf(ifMatch)
+  const conditions = conditionsOf(ifMatch)
   const malformed = ifMatch !== undefined && ifMatch.trim() !== "*" && conditions === undefined
   if (malformed || (createOnly && ifMatch !== undefined) || (conditions === undefined && ifNoneMatch === undefined)) {
-    return Effect.succeed(undefined)
+    return Effect.succeed({ post: undefined, conditions })
   }
-  return Effect.flatMap(
+  const read = Effect.flatMap(
     Effect.catchIf(current, (error): error is PostNotFound => error instanceof PostNotFound, () => Effect.succeed(undefined)),
     (post): Effect.Effect<P | undefined, PreconditionFailed> => {
       if (post === undefined) return Effect.succeed(undefined)
@@ -285,6 +296,7 @@ const preconditionsBeforeBody = <P extends Tagged, E, R>(
       return Effect.succeed(post)
     }
   )
+  return Effect.map(read, (post) => ({ post, conditions }))
 }
 
 /**
@@ -306,11 +318,12 @@ const expectedVersion = <E, R>(
   slug: string,
   fromBody: number | undefined,
   ifMatch: string | undefined,
-  current: Effect.Effect<Tagged, E, R>
+  current: Effect.Effect<Tagged, E, R>,
+  parsed: ReadonlyArray<IfMatchCondition> | undefined = conditionsOf(ifMatch)
 ): Effect.Effect<Expected, BadRequest | PreconditionFailed | E, R> =>
   Effect.gen(function* () {
     if (ifMatch === undefined || ifMatch.trim() === "*") return { version: fromBody, hashTag: undefined, ifMatch: undefined }
-    const conditions = strongConditionsOf(ifMatch)
+    const conditions = parsed
     if (conditions === undefined) {
       return yield* new BadRequest({
         message: `If-Match must be * or ETags from this API or version numbers, not ${JSON.stringify(ifMatch)}`
@@ -758,7 +771,7 @@ const adminHandlers = (api: InkwellApiType) =>
             const ifNoneMatch = headers["if-none-match"]
             // The whole post: the write uses this read rather than reading it again (Posts.update `known`).
             const current = posts.get(path.slug, { includeDrafts: true })
-            const read = yield* preconditionsBeforeBody(path.slug, ifMatch, ifNoneMatch, current)
+            const { conditions, post: read } = yield* preconditionsBeforeBody(path.slug, ifMatch, ifNoneMatch, current)
             // What the checks below compare with: the post as just read, when it was.
             const known = read === undefined ? current : Effect.succeed(read)
             const payload = yield* readPostBody(request, UpdateFields)
@@ -773,7 +786,7 @@ const adminHandlers = (api: InkwellApiType) =>
             if (ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)) {
               return yield* createOnly(posts, path.slug, content, fromBody, ifMatch, request)
             }
-            const expected = yield* expectedVersion(path.slug, fromBody, ifMatch, known)
+            const expected = yield* expectedVersion(path.slug, fromBody, ifMatch, known, conditions)
             const version = expected.version
             let hashTag = expected.hashTag
             if (version === undefined) {
