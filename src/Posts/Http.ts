@@ -21,7 +21,7 @@ import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, UrlRefused, VersionRequired } from "../Http/Errors.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
-import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, uploadStream } from "../Http/Middleware.js"
+import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, routedPath, uploadStream } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
@@ -150,21 +150,17 @@ const isEditor = (keys: ApiKeysShape, request: HttpServerRequest.HttpServerReque
     : Effect.succeed(verdict === "valid")
 }
 
-/** An absolute-form request target's scheme and host (`GET http://host/posts/x`, as sent to a proxy). */
-const SCHEME_AND_HOST = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i
-
 /**
  * The request's path, which the URLs this API answers with are built on, as the router reads
- * it: up to the first `?`, `;` or `#` (`/posts/old;x` is routed as `/posts/old`, and a
- * `Location` of `/posts/old;new` would be routed there again: a loop), without a trailing slash
- * or a scheme and host the client put in its request line, and with repeated slashes as one
- * (`//posts/old` is routed, and a `Location` of `//posts/new` would name a host, "posts").
+ * it (`routedPath`): up to the first `?`, `;` or `#` (`/posts/old;x` is routed as `/posts/old`,
+ * and a `Location` of `/posts/old;new` would be routed there again: a loop), without a trailing
+ * slash or a scheme and host the client put in its request line, and with repeated slashes as
+ * one (`//posts/old` is routed, and a `Location` of `//posts/new` would name a host, "posts").
+ * The root is "": a Location is built by appending `/<slug>`.
  */
 const requestPath = (request: HttpServerRequest.HttpServerRequest): string => {
-  const end = request.url.search(/[?;#]/)
-  const target = end === -1 ? request.url : request.url.slice(0, end)
-  const path = target.replace(SCHEME_AND_HOST, "").replace(/\/{2,}/g, "/")
-  return path.endsWith("/") ? path.slice(0, -1) : path
+  const path = routedPath(request.url)
+  return path === "/" ? "" : path
 }
 
 /**
