@@ -189,13 +189,22 @@ export const makeValidPost = compiledConstructor(Post)
 const optionalField = <A, I, R>(schema: Schema.Schema<A, I, R>) => Schema.optionalWith(schema, { nullable: true })
 
 /**
+ * The status `text` names, as a client, front matter or a record writes it: another case and
+ * spaces around are the same status (`" Draft "` is a draft); `undefined` for any other text.
+ */
+export const statusOf = (text: string): PostStatus | undefined => {
+  const status = text.trim().toLowerCase()
+  return status === "draft" || status === "published" ? status : undefined
+}
+
+/**
  * A client's `status`: "draft" or "published", as the document's enum says. Read as processing
  * reads it (another case, spaces around: `" Draft "` is a draft), so no request taken before is
  * refused now; a string processing would refuse is refused here, a 400 naming `status`, where the
  * document had promised any string would do.
  */
 const StatusInput = Schema.String.pipe(
-  Schema.filter((status) => Schema.is(PostStatus)(status.trim().toLowerCase()), {
+  Schema.filter((status) => statusOf(status) !== undefined, {
     message: (issue) => ({ message: `expected "draft" or "published", got ${JSON.stringify(issue.actual)}`, override: true }),
     jsonSchema: { enum: PostStatus.literals }
   })

@@ -64,6 +64,7 @@ import {
   Unauthorized
 } from "./Errors.js"
 import { findInvalidUtf8 } from "../Import/FileSource.js"
+import { MAX_TIMER_DURATION } from "../Config.js"
 import * as HttpConfig from "./HttpConfig.js"
 import { directRequestLog, elapsedMs, type RequestLog } from "./Logging.js"
 
@@ -730,8 +731,6 @@ const checkedRequest = (request: HttpServerRequest.HttpServerRequest): HttpServe
 /** Interrupts a request whose time is up, so the request logger can tell it from a client abort. */
 export const timeoutFiberId = FiberId.make(-408, 0)
 
-const MAX_NODE_TIMER_MILLIS = 2 ** 31 - 1
-
 /**
  * Interrupts the request's fiber (and so the handler, and any database call it is waiting on)
  * after `requestTimeout`; `logRequests` answers such a request 503.
@@ -739,15 +738,20 @@ const MAX_NODE_TIMER_MILLIS = 2 ** 31 - 1
  * One timer per request, no extra fibers: `Effect.timeout` would fork two fibers per request,
  * which costs a measurable share of throughput on a cheap endpoint. The interruption is the
  * same mechanism the Node server uses when a client disconnects.
+ *
+ * A `requestTimeout` longer than any setting takes (MAX_TIMER_DURATION), given in code (an
+ * embedding app's `Duration.infinity`, say), is no deadline: Node fires a timer past its
+ * longest at once, which answered every request 503.
  */
 export const timeout =
   (options: Pick<MiddlewareOptions, "requestTimeout">) =>
   <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> => {
-    const millis = Duration.toMillis(Duration.decode(options.requestTimeout))
+    const duration = Duration.decode(options.requestTimeout)
+    const none = Duration.greaterThan(duration, MAX_TIMER_DURATION)
+    const millis = Duration.toMillis(duration)
     return Effect.withFiberRuntime((fiber) => {
       const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
-      // Past Node's longest timer, setTimeout would fire at once: such a deadline is none (as Effect's clock has it).
-      if (isBulkImport(request, true) || millis > MAX_NODE_TIMER_MILLIS) return app
+      if (none || isBulkImport(request, true)) return app
       const timer = setTimeout(() => fiber.unsafeInterruptAsFork(timeoutFiberId), millis)
       return Effect.ensuring(app, Effect.sync(() => clearTimeout(timer)))
     })

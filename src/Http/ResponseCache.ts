@@ -202,18 +202,21 @@ const OTHER: Kind = { _tag: "Other" }
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"])
 const BULK_PATHS = new Set(["/posts/import", "/posts/import-url"])
 
+/**
+ * The key a public read of `url` is kept under; `undefined` for a URL never kept. A URL outside
+ * /posts may be a reader-site page: whether it is kept is the answer's to say (`toEntry`: a
+ * public Cache-Control and an ETag).
+ */
+const keyOf = (url: string): string | undefined =>
+  !url.startsWith("/posts") ? (isSitePage(url) ? SITE_PREFIX + url : undefined) : readKey(url)
+
 const kindOf = (request: HttpServerRequest.HttpServerRequest): Kind => {
   const url = request.url
   if (request.method !== "GET") return writeOf(request.method, url)
   // Credentials may unlock drafts: such reads always take the full path. The site shows no
   // drafts, but a keyed request takes the full path as the API's do.
   if (request.headers["x-api-key"] !== undefined || request.headers["authorization"] !== undefined) return OTHER
-  if (!url.startsWith("/posts")) {
-    // Any other public GET may be a reader-site page: whether it is kept is the answer's to say
-    // (`toEntry`: a public Cache-Control and an ETag).
-    return isSitePage(url) ? { _tag: "Read", key: SITE_PREFIX + url } : OTHER
-  }
-  const key = readKey(url)
+  const key = keyOf(url)
   return key === undefined ? OTHER : { _tag: "Read", key }
 }
 
@@ -459,9 +462,7 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
   const lookup: ResponseCacheShape["lookup"] = (method, url, credentials, ifNoneMatch) => {
     // A HEAD is a GET without the body: the same answer serves both.
     if (options.maxEntries === 0 || credentials || (method !== "GET" && method !== "HEAD")) return undefined
-    const site = !url.startsWith("/posts")
-    if (site && !isSitePage(url)) return undefined
-    const key = site ? SITE_PREFIX + url : readKey(url)
+    const key = keyOf(url)
     if (key === undefined) return undefined
     const at = now()
     const entry = store.get(key, at)
@@ -469,7 +470,7 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
     const answer = entry.etag !== undefined && ifNoneMatch !== undefined && matchesIfNoneMatch(ifNoneMatch, entry.etag)
       ? entry.notModifiedAnswer
       : entry.answer
-    if (!site) return answer
+    if (url.startsWith("/posts")) return answer // an API answer: its max-age as stored
     const left = maxAgeLeft(entry, at)
     return left === undefined ? answer : withMaxAge(answer, left)
   }

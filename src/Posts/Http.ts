@@ -21,7 +21,7 @@ import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, UrlRefused, VersionRequired } from "../Http/Errors.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
-import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, uploadStream } from "../Http/Middleware.js"
+import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, routedPath, uploadStream } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
@@ -150,21 +150,17 @@ const isEditor = (keys: ApiKeysShape, request: HttpServerRequest.HttpServerReque
     : Effect.succeed(verdict === "valid")
 }
 
-/** An absolute-form request target's scheme and host (`GET http://host/posts/x`, as sent to a proxy). */
-const SCHEME_AND_HOST = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i
-
 /**
  * The request's path, which the URLs this API answers with are built on, as the router reads
- * it: up to the first `?`, `;` or `#` (`/posts/old;x` is routed as `/posts/old`, and a
- * `Location` of `/posts/old;new` would be routed there again: a loop), without a trailing slash
- * or a scheme and host the client put in its request line, and with repeated slashes as one
- * (`//posts/old` is routed, and a `Location` of `//posts/new` would name a host, "posts").
+ * it (`routedPath`): up to the first `?`, `;` or `#` (`/posts/old;x` is routed as `/posts/old`,
+ * and a `Location` of `/posts/old;new` would be routed there again: a loop), without a trailing
+ * slash or a scheme and host the client put in its request line, and with repeated slashes as
+ * one (`//posts/old` is routed, and a `Location` of `//posts/new` would name a host, "posts").
+ * The root is "": a Location is built by appending `/<slug>`.
  */
 const requestPath = (request: HttpServerRequest.HttpServerRequest): string => {
-  const end = request.url.search(/[?;#]/)
-  const target = end === -1 ? request.url : request.url.slice(0, end)
-  const path = target.replace(SCHEME_AND_HOST, "").replace(/\/{2,}/g, "/")
-  return path.endsWith("/") ? path.slice(0, -1) : path
+  const path = routedPath(request.url)
+  return path === "/" ? "" : path
 }
 
 /**
@@ -249,6 +245,16 @@ const createOnlyFailed = (slug: string) =>
     message: `a post with slug ${JSON.stringify(slug)} already exists, and If-None-Match: * creates one only if there is none: nothing was written`
   })
 
+/** What the checks before the body decided: the post they read, and If-Match's conditions (parsed once). */
+interface BeforeBody<P> {
+  readonly post: P | undefined
+  readonly conditions: ReadonlyArray<IfMatchCondition> | undefined
+}
+
+/** An If-Match's strong conditions; `undefined` for none, `*`, or a malformed one (told apart by `ifMatch`). */
+const conditionsOf = (ifMatch: string | undefined): ReadonlyArray<IfMatchCondition> | undefined =>
+  ifMatch === undefined || ifMatch.trim() === "*" ? undefined : strongConditionsOf(ifMatch)
+
 /**
  * A PUT's preconditions against the post as it is, before the body is read: RFC 9110 §13.2.1
  * evaluates them before the method, and checked only by the write, after processing, a stale
@@ -257,25 +263,26 @@ const createOnlyFailed = (slug: string) =>
  * atomic check (the repository's version compare, the unique insert) stays the final word for
  * a write that lands between this read and it.
  *
- * The post read, to compare against again rather than read twice; `undefined` when nothing
+ * The post read, for the write to go on rather than read again (Posts.update's `known`), with
+ * If-Match's conditions; the post is `undefined` when nothing
  * needed reading, there is no post (404 or a create: as without this check) or a header is
  * malformed or contradicts another (400 then, as without it).
  */
-const preconditionsBeforeBody = <E, R>(
+const preconditionsBeforeBody = <P extends Tagged, E, R>(
   slug: string,
   ifMatch: string | undefined,
   ifNoneMatch: string | undefined,
-  current: Effect.Effect<Tagged, PostNotFound | E, R>
-): Effect.Effect<Tagged | undefined, PreconditionFailed | E, R> => {
+  current: Effect.Effect<P, PostNotFound | E, R>
+): Effect.Effect<BeforeBody<P>, PreconditionFailed | E, R> => {
   const createOnly = ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)
-  const conditions = ifMatch === undefined || ifMatch.trim() === "*" ? undefined : strongConditionsOf(ifMatch)
+  const conditions = conditionsOf(ifMatch)
   const malformed = ifMatch !== undefined && ifMatch.trim() !== "*" && conditions === undefined
   if (malformed || (createOnly && ifMatch !== undefined) || (conditions === undefined && ifNoneMatch === undefined)) {
-    return Effect.succeed(undefined)
+    return Effect.succeed({ post: undefined, conditions })
   }
-  return Effect.flatMap(
+  const read = Effect.flatMap(
     Effect.catchIf(current, (error): error is PostNotFound => error instanceof PostNotFound, () => Effect.succeed(undefined)),
-    (post): Effect.Effect<Tagged | undefined, PreconditionFailed> => {
+    (post): Effect.Effect<P | undefined, PreconditionFailed> => {
       if (post === undefined) return Effect.succeed(undefined)
       if (createOnly) return Effect.fail(createOnlyFailed(slug))
       if (conditions !== undefined && !conditions.some((condition) => isMatchedBy(condition, post))) {
@@ -285,6 +292,7 @@ const preconditionsBeforeBody = <E, R>(
       return Effect.succeed(post)
     }
   )
+  return Effect.map(read, (post) => ({ post, conditions }))
 }
 
 /**
@@ -306,11 +314,12 @@ const expectedVersion = <E, R>(
   slug: string,
   fromBody: number | undefined,
   ifMatch: string | undefined,
-  current: Effect.Effect<Tagged, E, R>
+  current: Effect.Effect<Tagged, E, R>,
+  parsed: ReadonlyArray<IfMatchCondition> | undefined = conditionsOf(ifMatch)
 ): Effect.Effect<Expected, BadRequest | PreconditionFailed | E, R> =>
   Effect.gen(function* () {
     if (ifMatch === undefined || ifMatch.trim() === "*") return { version: fromBody, hashTag: undefined, ifMatch: undefined }
-    const conditions = strongConditionsOf(ifMatch)
+    const conditions = parsed
     if (conditions === undefined) {
       return yield* new BadRequest({
         message: `If-Match must be * or ETags from this API or version numbers, not ${JSON.stringify(ifMatch)}`
@@ -756,8 +765,9 @@ const adminHandlers = (api: InkwellApiType) =>
           Effect.gen(function* () {
             const ifMatch = headers["if-match"]
             const ifNoneMatch = headers["if-none-match"]
-            const current = tagged(path.slug)
-            const read = yield* preconditionsBeforeBody(path.slug, ifMatch, ifNoneMatch, current)
+            // The whole post: the write uses this read rather than reading it again (Posts.update `known`).
+            const current = posts.get(path.slug, { includeDrafts: true })
+            const { conditions, post: read } = yield* preconditionsBeforeBody(path.slug, ifMatch, ifNoneMatch, current)
             // What the checks below compare with: the post as just read, when it was.
             const known = read === undefined ? current : Effect.succeed(read)
             const payload = yield* readPostBody(request, UpdateFields)
@@ -772,7 +782,7 @@ const adminHandlers = (api: InkwellApiType) =>
             if (ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)) {
               return yield* createOnly(posts, path.slug, content, fromBody, ifMatch, request)
             }
-            const expected = yield* expectedVersion(path.slug, fromBody, ifMatch, known)
+            const expected = yield* expectedVersion(path.slug, fromBody, ifMatch, known, conditions)
             const version = expected.version
             let hashTag = expected.hashTag
             if (version === undefined) {
@@ -782,19 +792,12 @@ const adminHandlers = (api: InkwellApiType) =>
                   ", or If-None-Match: * to create the post only if there is none"
               })
             }
-            if (ifNoneMatch !== undefined) {
-              const post = yield* known
-              if (matchesIfNoneMatch(ifNoneMatch, etagOf(post))) return yield* ifNoneMatchFailed(path.slug, post)
-              // The write replaces the post just compared, or none: the repository checks its
-              // version and content hash (its ETag) in the same transaction as the write.
-              if (post.version !== version || (hashTag !== undefined && hashTag !== hashTagOf(post))) {
-                return yield* expected.ifMatch !== undefined
-                  ? ifMatchFailed(path.slug, expected.ifMatch, post)
-                  : new StaleVersion({ slug: path.slug, expected: version, actual: post.version })
-              }
-              hashTag = hashTagOf(post)
-            }
-            const write = posts.update(path.slug, version, content, hashTag)
+            // If-None-Match and If-Match were checked against `read` before the body; Posts.update
+            // compares the body's version with it. The write replaces the post If-None-Match was
+            // compared with, or none: the repository checks its content hash (its ETag) too, in
+            // the same transaction as the write.
+            if (ifNoneMatch !== undefined && read !== undefined) hashTag = hashTagOf(read)
+            const write = posts.update(path.slug, version, content, hashTag, read)
             const post = yield* (expected.ifMatch !== undefined ? ifMatchPrecondition(path.slug, expected.ifMatch, current)(write) : write)
             // Renamed: the request's URL now answers a 301 to it; Content-Location says where the post is.
             if (post.slug === path.slug) return postResponse(post)
@@ -804,7 +807,7 @@ const adminHandlers = (api: InkwellApiType) =>
         .handle("delete", ({ headers, path }) =>
           Effect.gen(function* () {
             const ifMatch = headers["if-match"]
-            const current = posts.get(path.slug, { includeDrafts: true })
+            const current = tagged(path.slug)
             const expected = yield* expectedVersion(path.slug, undefined, ifMatch, current)
             // A DELETE has no body: whatever version it expects is If-Match's (none: no StaleVersion).
             // Without an If-Match version no StaleVersion can come; the wrapper still takes it out of the type.

@@ -4,7 +4,7 @@
  * the source the post has.
  */
 import { DateTime, Effect, Either, Option, Schema } from "effect"
-import { type InvalidCursor, PostNotFound, type RepositoryError } from "../Domain/Errors.js"
+import { type InvalidCursor, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
 import { makeNewPost, NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { parseFrontMatter } from "../Processing/frontMatter.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
@@ -22,8 +22,6 @@ import {
 
 /** A client's post: JSON fields, or markdown with optional front matter. */
 export type PostContent = PostInput | string
-
-const SOURCE = API_SOURCE
 
 /**
  * A published post needs a publication date for feeds and ordering: when the client gave none,
@@ -156,8 +154,8 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     const create = Effect.fn("Posts.create")(function* (content: PostContent) {
       const post =
         typeof content === "string"
-          ? yield* processor.process({ source: SOURCE, raw: content })
-          : yield* processor.fromInput(content, SOURCE)
+          ? yield* processor.process({ source: API_SOURCE, raw: content })
+          : yield* processor.fromInput(content, API_SOURCE)
       return yield* repository.create(yield* stampPublication(post, null))
     })
 
@@ -175,7 +173,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
      * insert itself is the check (the slug is unique), so of two such writes one is `SlugConflict`.
      */
     const createAt = Effect.fn("Posts.createAt")(function* (slug: string, content: PostContent) {
-      const post = yield* processor.fromInput(inputAt(slug, content), SOURCE)
+      const post = yield* processor.fromInput(inputAt(slug, content), API_SOURCE)
       return yield* repository.create(yield* stampPublication(post, null))
     })
 
@@ -184,19 +182,27 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
      * neither field nor front matter gives is the post's own (creation's default is "published"),
      * and so is its source (`keepSource`).
      * `expectedHashTag`: the content-hash part of the ETag the client sent (see PostRepository).
+     * `known`: the post at `slug` as the caller just read it (a PUT's preconditions), used
+     * instead of reading it again; the repository's check in the write's transaction stays the
+     * final word on whether it is still the stored one.
      */
     const update = Effect.fn("Posts.update")(function* (
       slug: string,
       expectedVersion: number,
       content: PostContent,
-      expectedHashTag?: string
+      expectedHashTag?: string,
+      known?: Post
     ) {
+      const stored = known ?? (yield* repository.getBySlug(slug))
+      // Stale already: no processing for a write the repository would refuse.
+      if (stored.version !== expectedVersion) {
+        return yield* new StaleVersion({ slug, expected: expectedVersion, actual: stored.version })
+      }
       const given = inputAt(slug, content)
-      const stored = yield* repository.getBySlug(slug)
       // A status left out keeps the stored one: "published", creation's default, made an edit of a
       // draft (a typo fixed, without `status` or front matter `draft: true`) public at once.
       const input = namesStatus(given) ? given : new PostInput({ ...given, status: stored.status })
-      const post = keepSource(yield* processor.fromInput(input, SOURCE), stored)
+      const post = keepSource(yield* processor.fromInput(input, API_SOURCE), stored)
       // A post published undated stays undated: listings and feeds already go by its creation
       // (`sortKey`), and a date stamped here made an unchanged PUT a change (its hash, and the
       // file's next import "updated"). Only a post newly published is stamped.

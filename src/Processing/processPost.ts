@@ -23,7 +23,7 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { InvalidPost } from "../Domain/Errors.js"
-import { codePointLength, defineKey, distinctTags, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource } from "../Domain/Post.js"
+import { codePointLength, defineKey, distinctTags, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource, statusOf } from "../Domain/Post.js"
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter, textAfterKey } from "./frontMatter.js"
 import { htmlToText, renderMarkdown } from "./markdown.js"
@@ -331,9 +331,9 @@ const dedupe = (xs: ReadonlyArray<string>): Array<string> => [...new Set(xs)]
 const cleanList = (xs: ReadonlyArray<string>): Array<string> => dedupe(xs.map((x) => x.trim()).filter((x) => x !== ""))
 
 const parseStatus = (value: string, where: string): "draft" | "published" => {
-  const s = value.trim().toLowerCase()
-  if (s === "draft" || s === "published") return s
-  throw new Reject("status", `${where} must be "draft" or "published", not "${value}"`)
+  const status = statusOf(value)
+  if (status === undefined) throw new Reject("status", `${where} must be "draft" or "published", not "${value}"`)
+  return status
 }
 
 const validSlug = Schema.decodeUnknownEither(Slug)
