@@ -433,8 +433,8 @@ const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"])
 
 /**
  * Bulk imports stream their body through bounded queues (memory does not grow with it) and may
- * run for minutes; they have their own limits (IMPORT_MAX_POST_BYTES per line, IMPORT_TIMEOUT for
- * the run), so neither MAX_BODY_SIZE nor REQUEST_TIMEOUT applies to them. By the path as the
+ * run for minutes; they have their own limits (IMPORT_MAX_POST_BYTES per post, its lines about
+ * twice that, IMPORT_TIMEOUT for the run), so neither MAX_BODY_SIZE nor REQUEST_TIMEOUT applies to them. By the path as the
  * router matches it (`routedPath`: `/posts/import/` and `/posts/import;v=1` are the import too).
  * Suffix match, so a host app mounting the API under a prefix keeps the exemption.
  */
