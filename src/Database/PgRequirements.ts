@@ -44,23 +44,17 @@ export const check: Effect.Effect<void, DatabaseUnsupported | SqlError.SqlError,
             current_setting('lc_ctype') AS ctype`.pipe(
           Effect.flatMap(([row]) => {
             if (row === undefined) return Effect.void
+            const refused = (setting: "server_encoding" | "lc_ctype", value: string, why: string) =>
+              new DatabaseUnsupported({ database: row.database, setting, value, why, fix: recreate(row.database) })
             if (row.encoding !== "UTF8") {
-              return new DatabaseUnsupported({
-                database: row.database,
-                setting: "server_encoding",
-                value: row.encoding,
-                why: "Inkwell needs UTF8 (posts hold any Unicode; search indexes them in NFC)",
-                fix: recreate(row.database)
-              })
+              return refused("server_encoding", row.encoding, "Inkwell needs UTF8 (posts hold any Unicode; search indexes them in NFC)")
             }
             if (isC(row.ctype)) {
-              return new DatabaseUnsupported({
-                database: row.database,
-                setting: "lc_ctype",
-                value: row.ctype,
-                why: "PostgreSQL's text search then knows only ASCII letters, so search would miss words such as \"äpfel\" or \"école\"",
-                fix: recreate(row.database)
-              })
+              return refused(
+                "lc_ctype",
+                row.ctype,
+                "PostgreSQL's text search then knows only ASCII letters, so search would miss words such as \"äpfel\" or \"école\""
+              )
             }
             return Effect.void
           })

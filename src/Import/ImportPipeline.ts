@@ -18,7 +18,7 @@
 import { FileSystem } from "@effect/platform"
 import { Cause, Chunk, Clock, DateTime, Duration, Effect, Exit, Option, Predicate, Stream } from "effect"
 import { isUnreachable } from "../Database/Unreachable.js"
-import { describeFailure } from "../Domain/describeFailure.js"
+import { causeChain, describeFailure } from "../Domain/describeFailure.js"
 import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
 import { NewPost } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
@@ -300,14 +300,11 @@ const writtenAlone = (cause: Cause.Cause<unknown>, count: number): boolean => {
  */
 const BUSY_OR_SLOW = new Set(["57014", "55P03", "40001", "40P01"])
 
-const isBusyOrSlow = (cause: unknown): boolean => {
-  for (let current = cause, depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
-    const code = (current as { readonly code?: unknown }).code
-    if (typeof code === "string" && (BUSY_OR_SLOW.has(code) || code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))) return true
-    current = (current as { readonly cause?: unknown }).cause
-  }
-  return false
-}
+const isBusyOrSlow = (cause: unknown): boolean =>
+  causeChain(cause).some((link) => {
+    const code = typeof link === "object" && link !== null ? (link as { readonly code?: unknown }).code : undefined
+    return typeof code === "string" && (BUSY_OR_SLOW.has(code) || code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
+  })
 
 /** By tag, not class: a repository an embedding app supplies fails with its own decoded copies. */
 const isDatabaseError = (u: unknown): u is DatabaseError => Predicate.isTagged(u, "DatabaseError")
