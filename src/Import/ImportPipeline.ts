@@ -22,6 +22,7 @@ import { causeChain, describeFailure } from "../Domain/describeFailure.js"
 import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
 import { NewPost } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
+import { storedBody } from "../Processing/processPost.js"
 import { describeCause, timeoutItem } from "../Processing/processConcurrently.js"
 import { isPublicAt, PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
 import { readText } from "./FileSource.js"
@@ -76,19 +77,25 @@ const processFile = (item: Extract<ImportItem, { _tag: "File" }>, options: Impor
 
 const reject = (item: ImportItem, reason: string, skipped = false): Processed => rejected(item.identity, reason, item.bytes, skipped)
 
-/** One NDJSON line on its own: decoded here, processed through `fromInput`. */
-const processLine = (item: LineItem) => {
+/** One NDJSON line on its own: decoded here, processed through `fromInput` unless its body is too large. */
+const processLine = (item: LineItem, options: ImportOptions) => {
   const record = decodeRecord(item.name, item.line)
-  return record._tag === "Rejected"
-    ? Effect.succeed(record)
+  if (record._tag === "Rejected") return Effect.succeed(record)
+  const refused = refusedOversized(record, options.maxPostBytes)
+  return refused !== undefined
+    ? Effect.succeed(refused)
     : Effect.map(processInput(record), (post): Processed => readyRecord(item.name, record, post))
 }
 
 const processInput = (item: DecodedRecord) => Effect.flatMap(PostProcessor, (p) => p.fromInput(item.input, item.source))
 
 /** A record a source decoded itself (a feed, another Inkwell): its post, and what it carries. */
-const processRecord = (item: DecodedRecord) =>
-  Effect.map(processInput(item), (post): Processed => withCarried(item, { _tag: "Ready", identity: item.identity, post, bytes: item.bytes }))
+const processRecord = (item: DecodedRecord, options: ImportOptions) => {
+  const refused = refusedOversized(item, options.maxPostBytes)
+  return refused !== undefined
+    ? Effect.succeed(refused)
+    : Effect.map(processInput(item), (post): Processed => withCarried(item, { _tag: "Ready", identity: item.identity, post, bytes: item.bytes }))
+}
 
 /**
  * The concurrent stage for one item: never fails. An `InvalidPost` names its own source (with
@@ -103,8 +110,8 @@ export const processItem = (
     : item._tag === "File"
     ? processFile(item, options)
     : item._tag === "Line"
-    ? processLine(item)
-    : processRecord(item)
+    ? processLine(item, options)
+    : processRecord(item, options)
   const timed = Option.match(options.itemTimeout, {
     onNone: () => work,
     onSome: (duration) => timeoutItem(work, duration)
@@ -150,7 +157,9 @@ const processLines = (
 
 /**
  * The concurrent stage for one chunk of the source: runs of lines of the same file in bulk
- * when the processor can (`fromLines`), everything else item by item. Never fails.
+ * when the processor can (`fromLines`), everything else item by item. A line long enough to hold
+ * a body over `maxPostBytes` goes item by item too (`processLine`): decoded here, its body is
+ * checked before any processor renders it. Never fails.
  */
 export const processChunk = (
   chunk: Chunk.Chunk<ImportItem>,
@@ -163,13 +172,16 @@ export const processChunk = (
     let i = 0
     while (i < items.length) {
       const item = items[i]!
-      if (item._tag !== "Line" || fromLines === undefined) {
+      if (item._tag !== "Line" || fromLines === undefined || mayHoldOversized(item, options)) {
         out.push(yield* processItem(item, options))
         i++
         continue
       }
       let end = i + 1
-      while (end < items.length && items[end]!._tag === "Line" && (items[end] as LineItem).name === item.name) end++
+      while (
+        end < items.length && items[end]!._tag === "Line" && (items[end] as LineItem).name === item.name &&
+        !mayHoldOversized(items[end] as LineItem, options)
+      ) end++
       for (const processed of yield* processLines(fromLines, items.slice(i, end) as Array<LineItem>, options)) out.push(processed)
       i = end
     }
@@ -186,16 +198,41 @@ const conflictReason = (outcome: UpsertOutcome, options: ImportOptions) => {
 const duplicateReason = (slug: string, first: string) => `duplicate slug "${slug}" in this run (first used by ${first})`
 
 /**
- * The bytes of `post`'s body when more than `maxPostBytes` (`ImportOptions.maxPostBytes`), else
+ * The bytes of a post's `body` when more than `maxPostBytes` (`ImportOptions.maxPostBytes`), else
  * `undefined`. A markdown file was held to it by its own bytes; a record only by its line, which
  * its export writes longer (JSON escapes): held to it as stored, every post an import takes
  * exports to a line it takes back (`maxLineBytes`).
  */
-const oversizedBody = (post: NewPost, maxPostBytes: number): number | undefined => {
+const oversizedBody = (body: string, maxPostBytes: number): number | undefined => {
   // A UTF-16 unit is at most three UTF-8 bytes: most bodies need no count.
-  if (post.body.length * 3 <= maxPostBytes) return undefined
-  const bytes = Buffer.byteLength(post.body, "utf8")
+  if (body.length * 3 <= maxPostBytes) return undefined
+  const bytes = Buffer.byteLength(body, "utf8")
   return bytes > maxPostBytes ? bytes : undefined
+}
+
+const tooLarge = (bytes: number, maxPostBytes: number) => `too large: a body of ${bytes} bytes (limit ${maxPostBytes})`
+
+/**
+ * A record whose body, as it would be stored (`storedBody`: after any front matter), is over
+ * `maxPostBytes`, refused before it is processed: rendering is the work, and a body refused
+ * after it cost that work all the same. `undefined` for any other record. NFC may lengthen a
+ * body (rarely): a post that outgrew the limit so is refused once processed (`admit`).
+ */
+const refusedOversized = (record: DecodedRecord, maxPostBytes: number): Processed | undefined => {
+  // The stored body is no longer than the input's (NFC aside): most records need no more.
+  if (record.input.body.length * 3 <= maxPostBytes) return undefined
+  const body = storedBody(record.input.body)
+  const bytes = body === undefined ? undefined : oversizedBody(body, maxPostBytes)
+  return bytes === undefined ? undefined : rejected(record.identity, tooLarge(bytes, maxPostBytes), record.bytes)
+}
+
+/**
+ * A line whose body may be over `maxPostBytes`: JSON writes a body's characters in as many
+ * UTF-8 bytes or more, so a line of at most that many bytes holds no such body.
+ */
+const mayHoldOversized = (item: LineItem, options: ImportOptions): boolean => {
+  const text = item.line.text
+  return text.length * 3 > options.maxPostBytes && Buffer.byteLength(text, "utf8") > options.maxPostBytes
 }
 
 /**
@@ -459,9 +496,11 @@ const stages = <R>(
           else tally.fail(processed.identity, processed.reason, processed.bytes)
           return Option.none()
         }
-        const oversized = oversizedBody(processed.post, options.maxPostBytes)
+        // Records over the limit were refused before processing (`refusedOversized`); this is for
+        // a body NFC lengthened past it, or a processor (an embedding app's) that stores another.
+        const oversized = oversizedBody(processed.post.body, options.maxPostBytes)
         if (oversized !== undefined) {
-          tally.fail(processed.identity, `too large: a body of ${oversized} bytes (limit ${options.maxPostBytes})`, processed.bytes)
+          tally.fail(processed.identity, tooLarge(oversized, options.maxPostBytes), processed.bytes)
           return Option.none()
         }
         // Two posts of this run with one slug and one source (NDJSON lines without a

@@ -538,6 +538,7 @@ const build = (
     for (const [k, v] of Object.entries(toJsonSafe(overrides.metadata) as Record<string, unknown>)) defineKey(metadata, k, v)
   }
 
+  // As `storedBody` gives it (`fm.body` is well-formed already).
   const body = fm.body.normalize("NFC")
   const rendered = renderMarkdown(body)
   const wordCount = countWords(rendered.readableText)
@@ -599,6 +600,17 @@ const run = (source: string, f: () => NewPost): Either.Either<NewPost, InvalidPo
     const message = e instanceof Error ? e.message : String(e)
     return Either.left(new InvalidPost({ source, field: "body", reason: `could not be processed: ${message}` }))
   }
+}
+
+/**
+ * The body a post from `raw` (markdown with any front matter, as `processPostSync` and
+ * `processInputSync` take it) is stored with: after its front matter, well-formed, in NFC.
+ * Without rendering it, so that a limit on the stored body is checked before the work (an
+ * import's `maxPostBytes`). `undefined` when the front matter does not parse: processing says why.
+ */
+export const storedBody = (raw: string): string | undefined => {
+  const parsed = parseFrontMatter(raw)
+  return Either.isRight(parsed) ? wellFormedBody(parsed.right.body).normalize("NFC") : undefined
 }
 
 const parseOrReject = (raw: string): FrontMatter =>

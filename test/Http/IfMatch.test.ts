@@ -47,7 +47,13 @@ describe("If-Match", () => {
         assert.strictEqual(body._tag, "PreconditionFailed")
         assert.strictEqual(body.etag, etag)
         assert.include(body.message, "weak W/ tags never match")
-        assert.strictEqual((yield* del("/posts/first-post", ifMatch(weak))).status, 412, weak)
+        // DELETE (no body: decided in expectedVersion) answers as PUT (decided before its body).
+        const deleted = yield* del("/posts/first-post", ifMatch(weak))
+        assert.strictEqual(deleted.status, 412, weak)
+        assert.deepStrictEqual(yield* json(deleted), body, weak)
+        // No post: 404 for both, as without the precondition (RFC 9110 §13.2.1).
+        assert.strictEqual((yield* putJson("/posts/no-such-post", newPost({ body: "weak" }), ifMatch(weak))).status, 404, weak)
+        assert.strictEqual((yield* del("/posts/no-such-post", ifMatch(weak))).status, 404, weak)
       }
       // With the body's version too: the precondition still cannot hold.
       assert.strictEqual((yield* putJson("/posts/first-post", newPost({ version: 1 }), ifMatch(`W/${etag}`))).status, 412)
