@@ -221,8 +221,8 @@ export class PostInput extends Schema.Class<PostInput>("PostInput")({
   tags: optionalField(Schema.Array(Schema.String)),
   /** Left out: "published" on create, the post's own status on update (Posts.update). */
   status: optionalField(StatusInput.annotations({
-    description: '"draft" or "published". Left out (and not in front matter): "published" for a new post, ' +
-      "the post's current status on an update"
+    description: '"draft" or "published" (read in another case or with spaces around as the same status: " Draft " is a draft). ' +
+      'Left out (and not in front matter): "published" for a new post, the post\'s current status on an update'
   })),
   publishedAt: optionalField(Schema.String),
   updatedAt: optionalField(Schema.String),

@@ -7,10 +7,11 @@
  * `middlewareEndpoints` misses endpoints added after it.
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { Option, ParseResult, Schema } from "effect"
+import { Either, Option, ParseResult, Schema } from "effect"
 import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import { codePointLength, Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
+import { DATE_PATTERN, parseDateString } from "../Processing/dates.js"
 import {
   BadRequest,
   UrlRefused,
@@ -182,22 +183,91 @@ const optionalFields = <const F extends Record<string, Schema.Schema.Any>>(
   Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, Schema.optionalWith(schema, { exact: true })])) as any
 
 /**
+ * A post's fields that are no input: the fields the server derives or keeps, ignored in a post's
+ * JSON (but `version` on a PUT). `updatedAt` is one: there it is the store's last write.
+ */
+type StoreKey = Exclude<keyof typeof Post.fields, keyof typeof PostInput.fields | "updatedAtSource"> | "updatedAt"
+
+const isStoreKey = (key: string): boolean => key === "updatedAt" || (key !== "updatedAtSource" && !(key in PostInput.fields))
+
+/** Read off `Post`, so a field added there is in a post's JSON too. */
+const STORE_KEYS: ReadonlyArray<StoreKey> = Object.keys(Post.fields).filter(isStoreKey) as Array<StoreKey>
+
+const postFields = optionalFields(Post.fields)
+
+/** Each optional, as `Post` has it. */
+const storeFields = Object.fromEntries(STORE_KEYS.map((key) => [key, postFields[key]])) as Pick<typeof postFields, StoreKey>
+
+/** PostInput's fields but `updatedAt`, which a post's JSON calls `updatedAtSource`. */
+const { updatedAt: _updatedAt, ...postJsonInputFields } = PostInput.fields
+
+/** `fields` in the order a GET answers them (the document lists them so), any others after. */
+const inPostOrder = <F extends Record<string, unknown>>(fields: F): F =>
+  Object.fromEntries(
+    [...new Set([...Object.keys(Post.fields), ...Object.keys(fields)])].filter((key) => key in fields).map((key) => [key, fields[key]])
+  ) as F
+
+const AUTHOR_DATE = "The author's updated date (PostInput's `updatedAt`): YYYY-MM-DD or RFC 3339 (2024-05-01T10:00:00+02:00; " +
+  "no offset is UTC), a date of the calendar (not 2024-02-30) in years 0000-9999; null for none"
+
+/**
+ * The author's "updated" date, as processing reads PostInput's `updatedAt`, checked here: a bad
+ * one is a 400 naming `updatedAtSource`. The document says which dates (`DATE_PATTERN`): as a
+ * `DateTimeUtc` it promised any string would do.
+ */
+const AuthorDate = Schema.String.pipe(
+  Schema.filter((text) => Either.match(parseDateString(text), { onLeft: (reason) => reason, onRight: () => true }), {
+    jsonSchema: { pattern: DATE_PATTERN }
+  })
+).annotations({ description: AUTHOR_DATE })
+
+/**
+ * A post's JSON as the server reads it, and as the OpenAPI document shows it (`PostJson`): one
+ * schema for both, so they cannot differ. Its input fields are PostInput's, as PostInput takes
+ * them (`null` for left out, `status` in another case, tags processing trims); the server checks
+ * them again as a PostInput's (`orPostJson`). Its store fields are `Post`'s, each optional; no
+ * other field is taken.
+ */
+const PostJsonFields = Schema.Struct(inPostOrder({
+  ...storeFields,
+  ...postJsonInputFields,
+  updatedAtSource: Schema.NullOr(AuthorDate)
+})).annotations(exactFields)
+
+/** What a typed client holds of a post: a `Post` (a GET's answer), each field optional but these two. */
+const PostShaped = Schema.Struct({
+  ...postFields,
+  body: Post.fields.body,
+  updatedAtSource: Post.fields.updatedAtSource
+})
+
+/**
  * A post's JSON as `GET /posts/:slug` answers it (`Post`), sent back edited or as it is, so a
  * client sends the type it read. Told by its `updatedAtSource` key, the author's updated date;
  * the fields the server derives or keeps (`id`, `html`, `createdAt`, `updatedAt`, the last
  * write...) are ignored, but `version` on a PUT: the version being replaced. Read by `orPostJson`
- * (internal/postJson.ts), which checks the input fields as PostInput's.
+ * (internal/postJson.ts) with `PostJson.from`, which is also what the document shows.
+ *
+ * A typed client may send either a `Post` or the fields as the server reads them: a `Post` is
+ * sent as its JSON, read as the server reads it (its nulls as left out).
  */
-export const PostJson = Schema.Struct({
-  ...optionalFields(Post.fields),
-  body: Post.fields.body,
-  updatedAtSource: Post.fields.updatedAtSource
-}).annotations({
+export const PostJson = Schema.transformOrFail(
+  PostJsonFields,
+  Schema.Union(Schema.typeSchema(PostJsonFields), Schema.typeSchema(PostShaped)),
+  {
+    strict: true,
+    decode: ParseResult.succeed,
+    encode: (value, options) =>
+      ParseResult.flatMap(
+        ParseResult.encodeUnknown(Schema.Union(PostJsonFields, PostShaped))(value, options),
+        (json) => ParseResult.decodeUnknown(PostJsonFields)(json, options)
+      )
+  }
+).annotations({
   identifier: "PostJson",
   description: "A post as GET /posts/{slug} answers it, edited or not (told by `updatedAtSource`, the author's updated date): " +
     "the fields the server derives or keeps (id, html, excerpt, toc, createdAt, updatedAt, source...) are ignored; " +
-    "`version`, on a PUT, is the version being replaced",
-  ...exactFields
+    "`version`, on a PUT, is the version being replaced; the others are PostInput's"
 })
 
 export const CreatePayload = Schema.Union(PostInputPayload, PostJson, Markdown)

@@ -7,6 +7,12 @@ import { DateTime, Either } from "effect"
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*(?:([Zz]|UTC)|([+-])(\d{2}):?(\d{2}))?)?$/
 
+/**
+ * `parseDateString`'s syntax as a JSON Schema `pattern` (spaces around included, as it trims them),
+ * for documents that declare a date it reads; the calendar and the offset's range are checked beyond it.
+ */
+export const DATE_PATTERN = `^\\s*(?:${RFC3339.source.slice(1, -1)})\\s*$`
+
 const utc = (ms: number): DateTime.Utc => DateTime.unsafeMake(ms)
 
 /** Calendar-checks the parts: `Date.UTC` silently rolls 2024-02-31 into March, which we refuse. */

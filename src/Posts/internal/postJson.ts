@@ -10,9 +10,8 @@
  * updated date (PostInput's `updatedAt`). Any other body is read as before, unknown fields
  * refused: a typo still names itself.
  */
-import { Either, ParseResult, Schema } from "effect"
-import { Post, PostInput } from "../../Domain/Post.js"
-import { parseDateString } from "../../Processing/dates.js"
+import { ParseResult, Schema } from "effect"
+import { PostInput } from "../../Domain/Post.js"
 import { recordBody } from "../../Processing/records.js"
 import { PostJson } from "../Api.js"
 
@@ -20,33 +19,13 @@ import { PostJson } from "../Api.js"
 const isPostJson = (body: unknown): body is { readonly updatedAtSource: unknown } =>
   typeof body === "object" && body !== null && !Array.isArray(body) && "updatedAtSource" in body
 
-/** A post's fields that are no input (`updatedAt` there is the store's last write, not the input's). */
-type StoreKey = Exclude<keyof typeof Post.fields, keyof typeof PostInput.fields | "updatedAtSource"> | "updatedAt"
-
-const isStoreKey = (key: string): boolean => key === "updatedAt" || (key !== "updatedAtSource" && !(key in PostInput.fields))
-
-/** Whatever a GET answers beyond the input, read off `Post` so a field added there is taken here too. */
-const STORE_FIELDS: ReadonlyArray<StoreKey> = Object.keys(Post.fields).filter(isStoreKey) as Array<StoreKey>
-
-/** As the OpenAPI document has them (`PostJson`): each optional, as `Post` has it. */
-const storeFields = Object.fromEntries(STORE_FIELDS.map((key) => [key, PostJson.fields[key]])) as Pick<typeof PostJson.fields, StoreKey>
-
-/** The author's "updated" date, as processing reads PostInput's `updatedAt`: a bad one is a 400 naming `updatedAtSource`. */
-const AuthorDate = Schema.String.pipe(
-  Schema.filter((text) => Either.match(parseDateString(text), { onLeft: (reason) => reason, onRight: () => true }))
-)
+/**
+ * A post's JSON as read: the OpenAPI document's `PostJson` as JSON (its input fields PostInput's,
+ * its store fields `Post`'s, and no others), so what the document shows is what is read.
+ */
+export const PostJsonFields = PostJson.from
 
 const { updatedAt: _updatedAt, ...inputFields } = PostInput.fields
-
-/**
- * A post's JSON as read: its input fields as PostInput takes them (processing checks them, as it
- * does any input's), its store fields as `Post` has them, and no others.
- */
-const PostJsonFields = Schema.Struct({
-  ...storeFields,
-  ...inputFields,
-  updatedAtSource: Schema.NullOr(AuthorDate)
-}).annotations({ parseOptions: { onExcessProperty: "error" } })
 
 /**
  * `json`'s input: its store fields dropped (but `version`, when `withVersion`), `updatedAtSource`
