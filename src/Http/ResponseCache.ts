@@ -44,9 +44,9 @@ import { HttpServerError, HttpServerRequest, HttpServerResponse, type HttpApp } 
 import { Cause, Context, DateTime, Duration, Effect, type Exit, Layer, Option, Schedule, Stream } from "effect"
 import { DatabasePool } from "../Database/DatabasePool.js"
 import { ALL_POSTS, PostChanges } from "../Database/PostChanges.js"
-import { matchesIfNoneMatch } from "../Posts/Http.js"
 import { Posts } from "../Posts/Posts.js"
 import * as HttpConfig from "./HttpConfig.js"
+import { matchesIfNoneMatch } from "./IfNoneMatch.js"
 import { routedPath } from "./Middleware.js"
 import { NothingWritten } from "./NothingWritten.js"
 

@@ -24,6 +24,7 @@ import type { PostRepository } from "../Posts/PostRepository.js"
 import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
 import { allowedMethodsAt } from "../Http/AllowedMethods.js"
+import { matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
 import { decodedPath, methodAnswer, methodNotAllowedMessage, pathOf } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
@@ -62,19 +63,15 @@ const IMMUTABLE = "public, max-age=31536000, immutable"
 export const etagOf = (body: string): string =>
   `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`
 
-const opaque = (tag: string) => tag.trim().replace(/^W\//, "")
-
 /**
- * If-None-Match (weak comparison) alone decides. If-Modified-Since is not evaluated: a document's
+ * If-None-Match alone decides, read as the API and the response cache read it
+ * (`matchesIfNoneMatch`). If-Modified-Since is not evaluated: a document's
  * Last-Modified is the newest change among the posts it shows, so deleting or unpublishing the
  * newest post moves it back in time, and a reader polling with If-Modified-Since was told 304
  * while the feed or page still listed the removed post. The strong ETag covers every change.
  */
-export const isNotModified = (headers: Readonly<Record<string, string | undefined>>, etag: string): boolean => {
-  const ifNoneMatch = headers["if-none-match"]
-  if (ifNoneMatch === undefined) return false
-  return ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((tag) => opaque(tag) === opaque(etag))
-}
+export const isNotModified = (headers: Readonly<Record<string, string | undefined>>, etag: string): boolean =>
+  matchesIfNoneMatch(headers["if-none-match"], etag)
 
 const httpDate = (date: DateTime.Utc) => DateTime.toDateUtc(date).toUTCString()
 

@@ -11,7 +11,7 @@ import { type DateTime, Effect, Layer, TestClock } from "effect"
 import { postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
-import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import { ALL_POSTS, ResponseCache } from "../../src/Http/ResponseCache.js"
 import * as Server from "../../src/Http/Server.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
@@ -80,6 +80,26 @@ describe("reader pages in the response cache", () => {
         for (const header of ["etag", "cache-control", "content-security-policy", "last-modified"]) {
           assert.strictEqual(notModified.headers[header], first.headers[header], `${path}: ${header}`)
         }
+      }
+    }).pipe(Effect.provide(cachedSite)))
+
+  it.effect("an If-None-Match with `*` in a list (no entity tag there) is the page's 200 on the full path, from memory and at the front door", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["news"] })
+      const cache = yield* ResponseCache
+      for (const header of [`"nope", *`, `*, "x"`, "W/*"]) {
+        yield* cache.invalidate(ALL_POSTS)
+        const full = yield* fetchPage("/p/one", { "if-none-match": header })
+        assert.strictEqual(full.status, 200, `${header}: the full path`)
+        const before = yield* hits
+        const kept = yield* fetchPage("/p/one", { "if-none-match": header })
+        assert.strictEqual(yield* hits, before + 1, `${header}: answered from memory`)
+        assert.strictEqual(kept.status, 200, `${header}: from memory`)
+        assert.strictEqual(kept.body, full.body, header)
+        assert.strictEqual(cache.lookup("GET", "/p/one", false, header)?.status, 200, `${header}: at the front door`)
+        // `*` alone is any page there is, whichever way it is answered.
+        assert.strictEqual(cache.lookup("GET", "/p/one", false, "*")?.status, 304)
+        assert.strictEqual((yield* fetchPage("/p/one", { "if-none-match": "*" })).status, 304)
       }
     }).pipe(Effect.provide(cachedSite)))
 
