@@ -10,7 +10,8 @@
  * an ETag: pages, feeds, sitemap; never a 404 or a redirect) and their URL has no query (search
  * results are made each time): a post page made again cost ~44 times the CPU of one the front
  * door answers from memory. They keep their own headers (the front door sends them as they
- * are), and their max-age is cut on a hit to the seconds left until the next scheduled post.
+ * are), and their max-age is cut on a hit to the seconds left until the next scheduled post,
+ * unless the answer said it does not change then (`ScheduleFree`: robots.txt, the stylesheet).
  *
  * Invalidation:
  *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
@@ -49,6 +50,7 @@ import * as HttpConfig from "./HttpConfig.js"
 import { matchesIfNoneMatch } from "./IfNoneMatch.js"
 import { routedPath } from "./Middleware.js"
 import { NothingWritten } from "./NothingWritten.js"
+import { ScheduleFree } from "./ScheduleFree.js"
 
 export { ALL_POSTS }
 
@@ -427,14 +429,23 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
                 return response
               })
             }
+            // Every site page but those that say they do not (ScheduleFree: robots.txt, the
+            // stylesheet), which are kept as they are, for the TTL, their max-age never cut.
+            let scheduleFree = false
+            const read = site ? Effect.provideService(app, ScheduleFree, { say: () => void (scheduleFree = true) }) : app
             // The list was read at `started` or later: every post it left out for its date is
             // dated after `started`, so it is due no earlier than the answer. Not stored when
             // the answer cannot be had: the next read asks again.
             // Asked only for an answer that will be kept: every other GET (`/health`, `/ready`,
             // the API's `/tags`) is a site key too, and must not cost a query.
-            return Effect.flatMap(app, (response) =>
+            return Effect.flatMap(read, (response) =>
               store.epoch !== epoch || !keepable(response, site)
                 ? Effect.succeed(response)
+                : scheduleFree
+                ? Effect.sync(() => {
+                  keep(response, Infinity)
+                  return response
+                })
                 : nextScheduled(started).pipe(
                   Effect.map((until) => keep(response, until)),
                   Effect.catchAllCause((cause) => Effect.logDebug("ResponseCache: next scheduled post unknown", cause)),

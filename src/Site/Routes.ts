@@ -25,6 +25,7 @@ import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
 import { allowedMethodsAt } from "../Http/AllowedMethods.js"
 import { matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
+import { sayScheduleFree } from "../Http/ScheduleFree.js"
 import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
 import { decodedPath, methodAnswer, methodNotAllowedMessage, pathOf } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
@@ -284,12 +285,13 @@ export const SiteRouter = Effect.gen(function* () {
         return number === undefined ? missing("There is no such page.") : serve(site.search(first(params["q"]) ?? "", number))
       })
     ),
-    get("/robots.txt", respond(site.robots, cache)),
+    // Neither lists posts: their max-age is never cut, and a response cache keeps them so.
+    get("/robots.txt", Effect.zipRight(sayScheduleFree, respond(site.robots, cache))),
     get(
       "/assets/site.css",
       Effect.flatMap(HttpServerRequest.ParsedSearchParams, (params) =>
         // Versioned URLs never change; an unversioned or stale one is revalidated.
-        respond(site.css, params["v"] === stylesheetVersion ? IMMUTABLE : cache)
+        Effect.zipRight(sayScheduleFree, respond(site.css, params["v"] === stylesheetVersion ? IMMUTABLE : cache))
       )
     ),
     // Browsers ask for it whatever the page says; an empty answer keeps their consoles clean.

@@ -197,6 +197,45 @@ describe("reader pages in the response cache", () => {
       assert.strictEqual(after.headers["cache-control"], "public, max-age=60")
     }).pipe(Effect.provide(cachedSite)))
 
+  it.effect("robots.txt and the stylesheet list no posts: kept as the site sends them, max-age uncut, past a scheduled post's time", () =>
+    Effect.gen(function* () {
+      const due = Date.parse("2026-03-01T12:00:00Z")
+      yield* TestClock.setTime(due - 45_000)
+      yield* seed(
+        { slug: "now", title: "Now", publishedAt: "2026-02-01T00:00:00Z", tags: ["news"] },
+        { slug: "later", title: "Later", publishedAt: new Date(due).toISOString(), tags: ["news"] }
+      )
+      const paths = ["/robots.txt", "/assets/site.css"]
+      const queries = scheduleQueries.count
+      const first = yield* Effect.forEach(paths, (path) => fetchPage(path))
+      for (const [i, path] of paths.entries()) {
+        assert.strictEqual(first[i]!.status, 200, path)
+        assert.strictEqual(first[i]!.headers["cache-control"], "public, max-age=60", path)
+      }
+      assert.strictEqual(scheduleQueries.count, queries, "no schedule query")
+
+      const cache = yield* ResponseCache
+      const before = yield* hits
+      yield* TestClock.adjust("20 seconds")
+      for (const [i, path] of paths.entries()) {
+        const again = yield* fetchPage(path)
+        assert.deepStrictEqual(kept(again.headers), kept(first[i]!.headers), path)
+        const door = cache.lookup("GET", path, false, undefined)!
+        assert.strictEqual(door.headers![door.headers!.indexOf("cache-control") + 1], "public, max-age=60", `${path}: at the front door`)
+      }
+      assert.strictEqual(yield* hits, before + 4, "answered from memory")
+
+      // The scheduled post is public now: the pages change, these do not, and stay kept.
+      yield* TestClock.setTime(due)
+      assert.include((yield* fetchPage("/")).body, "/p/later")
+      for (const [i, path] of paths.entries()) {
+        const after = yield* fetchPage(path)
+        assert.strictEqual(after.body, first[i]!.body, path)
+        assert.strictEqual(after.headers["cache-control"], "public, max-age=60", path)
+      }
+      assert.strictEqual(yield* hits, before + 6, "still answered from memory")
+    }).pipe(Effect.provide(siteOver(countingRepository))))
+
   it.effect("a GET whose answer is not kept (health checks, the API's tags) costs no schedule query", () =>
     Effect.gen(function* () {
       yield* seed({ slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["news"] })
