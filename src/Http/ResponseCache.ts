@@ -7,11 +7,12 @@
  * `If-None-Match` names its ETag. A request with a key (which may see drafts) always takes the
  * full path. The middleware sits inside the request logger, so every request is still logged.
  * The reader site's answers are kept too, when they say they may be (a public Cache-Control and
- * an ETag: pages, feeds, sitemap; never a 404 or a redirect) and their URL has no query (search
- * results are made each time): a post page made again cost ~44 times the CPU of one the front
- * door answers from memory. They keep their own headers (the front door sends them as they
- * are), and their max-age is cut on a hit to the seconds left until the next scheduled post,
- * unless the answer said it does not change then (`ScheduleFree`: robots.txt, the stylesheet).
+ * an ETag: pages, feeds, sitemap; never a 404 or a redirect) and their URL is their path as the
+ * router reads it (`isSitePage`: no query, so search results are made each time): a post page
+ * made again cost ~44 times the CPU of one the front door answers from memory. They keep their
+ * own headers (the front door sends them as they are), and their max-age is cut on a hit to the
+ * seconds left until the next scheduled post, unless the answer said it does not change then
+ * (`ScheduleFree`: robots.txt, the stylesheet).
  *
  * Invalidation:
  *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
@@ -167,11 +168,15 @@ const LIST_PREFIX = "/posts?"
 const SITE_PREFIX = "site:"
 
 /**
- * A site URL whose answer may be kept: one without a query. Anyone can make up queries
- * (`/search?q=…`, `/?utm_source=…`): kept, each would be an entry, and a stream of them would
- * push out the pages readers ask for. Such requests are made each time.
+ * A site URL whose answer may be kept: one that is the path the router matches, as it is
+ * (`routedPath`): no query, nothing the router cuts off (`;…`, `#…`) or reads past (doubled or
+ * trailing slashes, an absolute-form target's `http://host`). Anyone can make up queries
+ * (`/search?q=…`, `/?utm_source=…`) and such spellings (`/p/x;1`, `/p/x;2`, …): kept, each would
+ * be an entry, and a stream of them would push out the pages readers ask for. Such requests are
+ * made each time (the site moves a page's other spellings to its one URL: `Routes.isCanonical`;
+ * an absolute-form target is its page, made each time).
  */
-const isSitePage = (url: string): boolean => !url.includes("?")
+const isSitePage = (url: string): boolean => routedPath(url) === url
 const postKey = (slug: string) => `/posts/${slug}`
 
 /**

@@ -129,22 +129,29 @@ const pageNumber = (value: string | undefined): number | undefined =>
 const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/]*/i
 
 /**
- * The one spelling of the path of `url`: each run of slashes one slash, none at the end, as the
- * router reads it when it matches. Always starts with "/" and never with "//" or "/\" (a
- * backslash is written `%5C`, which the router reads back as the same character), so, with the
- * site's own prefix in front, a Location made of it stays on the site whatever the request was.
+ * The one spelling of the path of `url`, the path the router matches (`Middleware.routedPath`):
+ * an absolute-form target's scheme and authority dropped, cut at the first `?`, `;` or `#` (the
+ * router reads what follows either of the last two as the query too: `/p/x;v=1` and `/p/x#v`
+ * are post `x`'s page), each run of slashes one slash, none at the end. Always starts with "/"
+ * and never with "//" or "/\" (a backslash is written `%5C`, which the router reads back as the
+ * same character), so, with the site's own prefix in front, a Location made of it stays on the
+ * site whatever the request was.
  */
 export const canonicalPath = (url: string): string => {
-  const path = `/${pathOf(url).replace(ABSOLUTE_FORM, "")}`.replace(/\/+/g, "/").replace(/\\/g, "%5C")
+  const target = url.replace(ABSOLUTE_FORM, "")
+  const cut = target.search(/[?;#]/)
+  const path = `/${cut === -1 ? target : target.slice(0, cut)}`.replace(/\/+/g, "/").replace(/\\/g, "%5C")
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path
 }
 
 /**
  * Whether a request for `url` (its path, without the query) is at its one spelling
- * (`canonicalPath`). An absolute-form target (`GET http://host/p/x`, which a server must take,
- * RFC 9112 §3.2.2) is read by its path, as the router reads it: compared whole, it was never the
- * canonical path, and its 301 to that path was answered again and again to a client that always
- * sends that form.
+ * (`canonicalPath`): not when the router took it for another's (`/p/x;v=1`, `/p/x#v`, `/p//x`,
+ * `/p/x/`), each of which was a page of its own, answered and kept by the response cache under
+ * its own key (a stream of `/p/x;N` pushed the pages readers ask for out of it).
+ * An absolute-form target (`GET http://host/p/x`, which a server must take, RFC 9112 §3.2.2)
+ * is read by its path: it names the same resource as `/p/x` with that Host, and a 301 to that
+ * path was answered again and again to a client that always sends that form.
  */
 export const isCanonical = (path: string): boolean =>
   canonicalPath(path) === (path.replace(ABSOLUTE_FORM, "") || "/")
