@@ -170,13 +170,29 @@ const SITE_PREFIX = "site:"
 /**
  * A site URL whose answer may be kept: one that is the path the router matches, as it is
  * (`routedPath`): no query, nothing the router cuts off (`;…`, `#…`) or reads past (doubled or
- * trailing slashes, an absolute-form target's `http://host`). Anyone can make up queries
- * (`/search?q=…`, `/?utm_source=…`) and such spellings (`/p/x;1`, `/p/x;2`, …): kept, each would
- * be an entry, and a stream of them would push out the pages readers ask for. Such requests are
- * made each time (the site moves a page's other spellings to its one URL: `Routes.isCanonical`;
- * an absolute-form target is its page, made each time).
+ * trailing slashes, an absolute-form target's `http://host`), its escapes written one way
+ * (`escapesNormal`). Anyone can make up queries (`/search?q=…`, `/?utm_source=…`) and such
+ * spellings (`/p/x;1`, `/p/x;2`, …): kept, each would be an entry, and a stream of them would
+ * push out the pages readers ask for. Such requests are made each time (and the site answers
+ * most with a 301 to the page's one URL: `Routes.isCanonical`).
  */
-const isSitePage = (url: string): boolean => routedPath(url) === url
+const isSitePage = (url: string): boolean => routedPath(url) === url && (!url.includes("%") || escapesNormal(url))
+
+const UNRESERVED = /[A-Za-z\d\-._~]/
+
+/**
+ * Every `%XX` in `url` as a URL's one spelling writes it (RFC 3986 §6.2.2): hex digits in upper
+ * case, and only for a character that must be escaped, as the site writes its links
+ * (`encodeURIComponent`). The router decodes them all: `/p/%68ello`, `/p/h%65llo` and
+ * `/p/%68%65llo` are each `/p/hello`'s page, and were each an entry of their own.
+ */
+const escapesNormal = (url: string): boolean => {
+  for (const [, hex] of url.matchAll(/%([\dA-Fa-f]{2})/g)) {
+    if (hex !== hex!.toUpperCase() || UNRESERVED.test(String.fromCharCode(Number.parseInt(hex!, 16)))) return false
+  }
+  return true
+}
+
 const postKey = (slug: string) => `/posts/${slug}`
 
 /**

@@ -148,6 +148,30 @@ describe("reader pages in the response cache", () => {
       assert.strictEqual(yield* hits, before + 1, "the page is still kept")
     }).pipe(Effect.provide(cachedSite)))
 
+  it.effect("a page's path with its escapes written another way (`/p/%6Fne`, lower-case hex) is its page, made each time, never kept", () =>
+    Effect.gen(function* () {
+      yield* seed(
+        { slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["ärger"] },
+        { slug: "two", title: "Two", publishedAt: "2025-05-02T00:00:00Z", tags: ["ärger"] }
+      )
+      const cache = yield* ResponseCache
+      const page = yield* fetchPage("/p/one")
+      const tag = yield* fetchPage("/tags/%C3%A4rger")
+      assert.strictEqual(tag.status, 200)
+      const stored = yield* cache.stats
+      assert.strictEqual(stored.entries, 2, "the page and the tag's page, as the site links them")
+      for (const [path, same] of [["/p/%6Fne", page], ["/p/on%65", page], ["/p/%6f%6E%65", page], ["/tags/%c3%a4rger", tag], ["/tags/%C3%a4rger", tag]] as const) {
+        for (let i = 0; i < 2; i++) {
+          const again = yield* fetchPage(path)
+          assert.strictEqual(again.status, 200, path)
+          assert.strictEqual(again.body, same.body, path)
+        }
+      }
+      const after = yield* cache.stats
+      assert.strictEqual(after.entries, stored.entries, "none kept")
+      assert.strictEqual(after.hits, stored.hits, "none answered from memory")
+    }).pipe(Effect.provide(cachedSite)))
+
   it.effect("404s, redirects and URLs with a query are made every time, never kept", () =>
     Effect.gen(function* () {
       yield* seed({ slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["news"] })
