@@ -7,10 +7,12 @@
  * `If-None-Match` names its ETag. A request with a key (which may see drafts) always takes the
  * full path. The middleware sits inside the request logger, so every request is still logged.
  * The reader site's answers are kept too, when they say they may be (a public Cache-Control and
- * an ETag: pages, feeds, sitemap; never a 404 or a redirect) and their URL has no query (search
- * results are made each time): a post page made again cost ~44 times the CPU of one the front
- * door answers from memory. They keep their own headers (the front door sends them as they
- * are), and their max-age is cut on a hit to the seconds left until the next scheduled post.
+ * an ETag: pages, feeds, sitemap; never a 404 or a redirect) and their URL is their path as the
+ * router reads it (`isSitePage`: no query, so search results are made each time): a post page
+ * made again cost ~44 times the CPU of one the front door answers from memory. They keep their
+ * own headers (the front door sends them as they are), and their max-age is cut on a hit to the
+ * seconds left until the next scheduled post, unless the answer said it does not change then
+ * (`ScheduleFree`: robots.txt, the stylesheet).
  *
  * Invalidation:
  *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
@@ -44,11 +46,12 @@ import { HttpServerError, HttpServerRequest, HttpServerResponse, type HttpApp } 
 import { Cause, Context, DateTime, Duration, Effect, type Exit, Layer, Option, Schedule, Stream } from "effect"
 import { DatabasePool } from "../Database/DatabasePool.js"
 import { ALL_POSTS, PostChanges } from "../Database/PostChanges.js"
-import { matchesIfNoneMatch } from "../Posts/Http.js"
 import { Posts } from "../Posts/Posts.js"
 import * as HttpConfig from "./HttpConfig.js"
+import { matchesIfNoneMatch } from "./IfNoneMatch.js"
 import { routedPath } from "./Middleware.js"
 import { NothingWritten } from "./NothingWritten.js"
+import { ScheduleFree } from "./ScheduleFree.js"
 
 export { ALL_POSTS }
 
@@ -165,11 +168,31 @@ const LIST_PREFIX = "/posts?"
 const SITE_PREFIX = "site:"
 
 /**
- * A site URL whose answer may be kept: one without a query. Anyone can make up queries
- * (`/search?q=…`, `/?utm_source=…`): kept, each would be an entry, and a stream of them would
- * push out the pages readers ask for. Such requests are made each time.
+ * A site URL whose answer may be kept: one that is the path the router matches, as it is
+ * (`routedPath`): no query, nothing the router cuts off (`;…`, `#…`) or reads past (doubled or
+ * trailing slashes, an absolute-form target's `http://host`), its escapes written one way
+ * (`escapesNormal`). Anyone can make up queries (`/search?q=…`, `/?utm_source=…`) and such
+ * spellings (`/p/x;1`, `/p/x;2`, …): kept, each would be an entry, and a stream of them would
+ * push out the pages readers ask for. Such requests are made each time (and the site answers
+ * most with a 301 to the page's one URL: `Routes.isCanonical`).
  */
-const isSitePage = (url: string): boolean => !url.includes("?")
+const isSitePage = (url: string): boolean => routedPath(url) === url && (!url.includes("%") || escapesNormal(url))
+
+const UNRESERVED = /[A-Za-z\d\-._~]/
+
+/**
+ * Every `%XX` in `url` as a URL's one spelling writes it (RFC 3986 §6.2.2): hex digits in upper
+ * case, and only for a character that must be escaped, as the site writes its links
+ * (`encodeURIComponent`). The router decodes them all: `/p/%68ello`, `/p/h%65llo` and
+ * `/p/%68%65llo` are each `/p/hello`'s page, and were each an entry of their own.
+ */
+const escapesNormal = (url: string): boolean => {
+  for (const [, hex] of url.matchAll(/%([\dA-Fa-f]{2})/g)) {
+    if (hex !== hex!.toUpperCase() || UNRESERVED.test(String.fromCharCode(Number.parseInt(hex!, 16)))) return false
+  }
+  return true
+}
+
 const postKey = (slug: string) => `/posts/${slug}`
 
 /**
@@ -427,14 +450,23 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
                 return response
               })
             }
+            // Every site page but those that say they do not (ScheduleFree: robots.txt, the
+            // stylesheet), which are kept as they are, for the TTL, their max-age never cut.
+            let scheduleFree = false
+            const read = site ? Effect.provideService(app, ScheduleFree, { say: () => void (scheduleFree = true) }) : app
             // The list was read at `started` or later: every post it left out for its date is
             // dated after `started`, so it is due no earlier than the answer. Not stored when
             // the answer cannot be had: the next read asks again.
             // Asked only for an answer that will be kept: every other GET (`/health`, `/ready`,
             // the API's `/tags`) is a site key too, and must not cost a query.
-            return Effect.flatMap(app, (response) =>
+            return Effect.flatMap(read, (response) =>
               store.epoch !== epoch || !keepable(response, site)
                 ? Effect.succeed(response)
+                : scheduleFree
+                ? Effect.sync(() => {
+                  keep(response, Infinity)
+                  return response
+                })
                 : nextScheduled(started).pipe(
                   Effect.map((until) => keep(response, until)),
                   Effect.catchAllCause((cause) => Effect.logDebug("ResponseCache: next scheduled post unknown", cause)),

@@ -19,6 +19,7 @@ import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, UrlRefused, VersionRequired } from "../Http/Errors.js"
+import { matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
 import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, routedPath, uploadStream } from "../Http/Middleware.js"
@@ -40,16 +41,6 @@ type Tagged = { readonly version: number; readonly contentHash: string; readonly
  * hash and id: `hashTagOf`), even when the second was created with the first one's content.
  */
 export const etagOf = (post: Tagged): string => `"v${post.version}-${hashTagOf(post)}"`
-
-const stripWeak = (tag: string): string => (tag.startsWith("W/") ? tag.slice(2) : tag)
-
-/** `If-None-Match` is a list of ETags or `*`. */
-export const matchesIfNoneMatch = (header: string | undefined, etag: string): boolean =>
-  header !== undefined &&
-  header.split(",").some((candidate) => {
-    const tag = stripWeak(candidate.trim())
-    return tag === "*" || tag === etag
-  })
 
 /** What an `If-Match` asks the stored post to be. */
 export interface IfMatchCondition {

@@ -24,6 +24,8 @@ import type { PostRepository } from "../Posts/PostRepository.js"
 import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
 import { allowedMethodsAt } from "../Http/AllowedMethods.js"
+import { matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
+import { sayScheduleFree } from "../Http/ScheduleFree.js"
 import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
 import { decodedPath, methodAnswer, methodNotAllowedMessage, pathOf } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
@@ -62,19 +64,15 @@ const IMMUTABLE = "public, max-age=31536000, immutable"
 export const etagOf = (body: string): string =>
   `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`
 
-const opaque = (tag: string) => tag.trim().replace(/^W\//, "")
-
 /**
- * If-None-Match (weak comparison) alone decides. If-Modified-Since is not evaluated: a document's
+ * If-None-Match alone decides, read as the API and the response cache read it
+ * (`matchesIfNoneMatch`). If-Modified-Since is not evaluated: a document's
  * Last-Modified is the newest change among the posts it shows, so deleting or unpublishing the
  * newest post moves it back in time, and a reader polling with If-Modified-Since was told 304
  * while the feed or page still listed the removed post. The strong ETag covers every change.
  */
-export const isNotModified = (headers: Readonly<Record<string, string | undefined>>, etag: string): boolean => {
-  const ifNoneMatch = headers["if-none-match"]
-  if (ifNoneMatch === undefined) return false
-  return ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((tag) => opaque(tag) === opaque(etag))
-}
+export const isNotModified = (headers: Readonly<Record<string, string | undefined>>, etag: string): boolean =>
+  matchesIfNoneMatch(headers["if-none-match"], etag)
 
 const httpDate = (date: DateTime.Utc) => DateTime.toDateUtc(date).toUTCString()
 
@@ -131,22 +129,29 @@ const pageNumber = (value: string | undefined): number | undefined =>
 const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/]*/i
 
 /**
- * The one spelling of the path of `url`: each run of slashes one slash, none at the end, as the
- * router reads it when it matches. Always starts with "/" and never with "//" or "/\" (a
- * backslash is written `%5C`, which the router reads back as the same character), so, with the
- * site's own prefix in front, a Location made of it stays on the site whatever the request was.
+ * The one spelling of the path of `url`, the path the router matches (`Middleware.routedPath`):
+ * an absolute-form target's scheme and authority dropped, cut at the first `?`, `;` or `#` (the
+ * router reads what follows either of the last two as the query too: `/p/x;v=1` and `/p/x#v`
+ * are post `x`'s page), each run of slashes one slash, none at the end. Always starts with "/"
+ * and never with "//" or "/\" (a backslash is written `%5C`, which the router reads back as the
+ * same character), so, with the site's own prefix in front, a Location made of it stays on the
+ * site whatever the request was.
  */
 export const canonicalPath = (url: string): string => {
-  const path = `/${pathOf(url).replace(ABSOLUTE_FORM, "")}`.replace(/\/+/g, "/").replace(/\\/g, "%5C")
+  const target = url.replace(ABSOLUTE_FORM, "")
+  const cut = target.search(/[?;#]/)
+  const path = `/${cut === -1 ? target : target.slice(0, cut)}`.replace(/\/+/g, "/").replace(/\\/g, "%5C")
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path
 }
 
 /**
  * Whether a request for `url` (its path, without the query) is at its one spelling
- * (`canonicalPath`). An absolute-form target (`GET http://host/p/x`, which a server must take,
- * RFC 9112 §3.2.2) is read by its path, as the router reads it: compared whole, it was never the
- * canonical path, and its 301 to that path was answered again and again to a client that always
- * sends that form.
+ * (`canonicalPath`): not when the router took it for another's (`/p/x;v=1`, `/p/x#v`, `/p//x`,
+ * `/p/x/`), each of which was a page of its own, answered and kept by the response cache under
+ * its own key (a stream of `/p/x;N` pushed the pages readers ask for out of it).
+ * An absolute-form target (`GET http://host/p/x`, which a server must take, RFC 9112 §3.2.2)
+ * is read by its path: it names the same resource as `/p/x` with that Host, and a 301 to that
+ * path was answered again and again to a client that always sends that form.
  */
 export const isCanonical = (path: string): boolean =>
   canonicalPath(path) === (path.replace(ABSOLUTE_FORM, "") || "/")
@@ -287,12 +292,13 @@ export const SiteRouter = Effect.gen(function* () {
         return number === undefined ? missing("There is no such page.") : serve(site.search(first(params["q"]) ?? "", number))
       })
     ),
-    get("/robots.txt", respond(site.robots, cache)),
+    // Neither lists posts: their max-age is never cut, and a response cache keeps them so.
+    get("/robots.txt", Effect.zipRight(sayScheduleFree, respond(site.robots, cache))),
     get(
       "/assets/site.css",
       Effect.flatMap(HttpServerRequest.ParsedSearchParams, (params) =>
         // Versioned URLs never change; an unversioned or stale one is revalidated.
-        respond(site.css, params["v"] === stylesheetVersion ? IMMUTABLE : cache)
+        Effect.zipRight(sayScheduleFree, respond(site.css, params["v"] === stylesheetVersion ? IMMUTABLE : cache))
       )
     ),
     // Browsers ask for it whatever the page says; an empty answer keeps their consoles clean.

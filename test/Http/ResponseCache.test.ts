@@ -31,6 +31,22 @@ describe("ResponseCache", () => {
       assert.strictEqual((yield* stats).hits, 2)
     }).pipe(Effect.provide(server)))
 
+  it.scoped("`*` inside an If-None-Match list is no tag: 200 on the full path and from memory, as the reader site reads it", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Starred" }))
+      for (const header of [`"nope", *`, `*, "x"`, "W/*"]) {
+        const full = yield* get("/posts/starred", { "if-none-match": header })
+        assert.strictEqual(full.status, 200, header)
+        const kept = yield* get("/posts/starred", { "if-none-match": header })
+        assert.strictEqual(kept.status, 200, header)
+        assert.strictEqual(yield* kept.text, yield* full.text, header)
+        const cache = yield* ResponseCache
+        assert.strictEqual(cache.lookup("GET", "/posts/starred", false, header)?.status, 200, header)
+        yield* cache.invalidate(ALL_POSTS)
+      }
+      assert.strictEqual((yield* get("/posts/starred", { "if-none-match": "*" })).status, 304)
+    }).pipe(Effect.provide(server)))
+
   it.scoped("an update through the API drops the cached post and the lists", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost({ title: "Changing" }))

@@ -263,6 +263,34 @@ describe("pages", () => {
       }
     }).pipe(Effect.provide(siteServer({ pageSize: 1 }))))
 
+  it.effect("every route's page asked with `;` parameters (which the router cuts off) moves to its one URL (301), query kept", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(2, { tags: ["paging"] }).map((post, i) => ({ ...post, slug: `paging-post-${i + 1}` })))
+      const moves = [
+        ["/;a", "/"],
+        ["/p/paging-post-1;", "/p/paging-post-1"],
+        ["/p/paging-post-1;7", "/p/paging-post-1"],
+        ["/p/paging-post-1;jsessionid=1?utm=x", "/p/paging-post-1?utm=x"],
+        ["/p//paging-post-1/;x", "/p/paging-post-1"],
+        ["/page/2;x", "/page/2"],
+        ["/tags/paging;x", "/tags/paging"],
+        ["/tags/PAGING;x", "/tags/paging"],
+        ["/tags/paging/page/2;x", "/tags/paging/page/2"],
+        ["/rss.xml;x", "/rss.xml"],
+        ["/tags/paging/atom.xml;", "/tags/paging/atom.xml"],
+        ["/sitemap.xml;x", "/sitemap.xml"],
+        ["/robots.txt;x", "/robots.txt"],
+        ["/search;q=paging", "/search"],
+        [`/assets/site.css;v=${stylesheetVersion}`, "/assets/site.css"]
+      ] as const
+      for (const [path, location] of moves) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+        assert.strictEqual((yield* fetchPage(location)).status, 200, location)
+      }
+    }).pipe(Effect.provide(siteServer({ pageSize: 1 }))))
+
   it.effect("with a SITE_URL path, the move to a page's one URL carries it", () =>
     Effect.gen(function* () {
       yield* seed(...dated(2, { tags: ["paging"] }))
@@ -284,7 +312,13 @@ describe("pages", () => {
       ["/\\evil.example/", "/%5Cevil.example"],
       ["http://evil.example/p/x/", "/p/x"],
       ["https://evil.example", "/"],
-      ["/p/x?next=//evil.example/", "/p/x"]
+      ["/p/x?next=//evil.example/", "/p/x"],
+      ["/p/x;v=1", "/p/x"],
+      ["/p/x#v", "/p/x"],
+      ["/;//evil.example", "/"],
+      ["/#//evil.example", "/"],
+      ["http://evil.example/p/x;a/b", "/p/x"],
+      ["/p/x#a?b=c", "/p/x"]
     ] as const) {
       const one = canonicalPath(url)
       assert.strictEqual(one, path, url)
@@ -295,6 +329,12 @@ describe("pages", () => {
   it("an absolute-form target at a page's one URL is that page, not a move (which the client would follow forever)", () => {
     for (const url of ["http://127.0.0.1/p/x", "https://example.com/", "http://example.com", "/p/x", "/"]) assert.isTrue(isCanonical(url), url)
     for (const url of ["http://127.0.0.1/p/x/", "http://127.0.0.1//p/x", "/p/x/", "//p/x"]) assert.isFalse(isCanonical(url), url)
+  })
+
+  it("a path the router cuts at `;` or `#` is not its page's one URL", () => {
+    for (const url of ["/p/x;", "/p/x;v=1", "/p/x#v", "/;a", "/#", "/rss.xml;x", "http://any.host/p/x;", "http://any.host/p/x#v"]) {
+      assert.isFalse(isCanonical(url), url)
+    }
   })
 
   it.effect("a draft, an unknown slug and an unknown path are the site's 404 page", () =>

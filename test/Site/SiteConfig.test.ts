@@ -74,6 +74,8 @@ describe("isNotModified", () => {
     assert.isTrue(isNotModified({ "if-none-match": `"x", "abc"` }, `"abc"`))
     assert.isTrue(isNotModified({ "if-none-match": `*` }, `"abc"`))
     assert.isFalse(isNotModified({ "if-none-match": `"abcd"` }, `"abc"`))
+    // `*` stands alone (RFC 9110 §13.1.2): in a list it is no tag (Http/IfNoneMatch).
+    assert.isFalse(isNotModified({ "if-none-match": `"nope", *` }, `"abc"`))
   })
   it("never answers 304 from If-Modified-Since alone", () => {
     assert.isFalse(isNotModified({ "if-modified-since": "Tue, 05 Mar 2099 12:30:00 GMT" }, `"e"`))
