@@ -197,7 +197,8 @@ const postKey = (slug: string) => `/posts/${slug}`
 
 /**
  * The key of a public read of `url` (under `/posts`), `undefined` for one that is not kept.
- * A list is keyed by its URL as sent (every write drops every list). A post by its decoded
+ * A list is keyed by its URL as sent (every write drops every list), if it carries only list
+ * parameters (`isKeptList`). A post by its decoded
  * slug, as the router reads it and as writes and PostChanges name it: keyed by the URL as sent,
  * `/posts/gro%C3%9Fe` was never reached by the invalidation of `größe`, and an edited or deleted
  * post was served for a whole TTL. Most URLs have nothing to decode and are their own key.
@@ -208,11 +209,33 @@ const postKey = (slug: string) => `/posts/${slug}`
  */
 const readKey = (url: string): string | undefined => {
   if (url === "/posts") return LIST_PREFIX
-  if (url.startsWith(LIST_PREFIX)) return url
+  if (url.startsWith(LIST_PREFIX)) return isKeptList(url) ? url : undefined
   if (url.charCodeAt(6) !== 47 /* "/" */ || !url.startsWith("/posts/")) return undefined
   const slug = url.slice("/posts/".length)
   if (slug.length === 0 || /[/?#;]/.test(slug)) return undefined
   return slug.includes("%") ? postKey(decodeSlug(slug)) : url
+}
+
+/** The list parameters a kept list may carry (`ListParams` but `q`), each at most once. */
+const LIST_PARAMETERS = new Set(["tag", "status", "limit", "cursor", "offset"])
+
+/**
+ * A list URL whose answer may be kept: its query names only `LIST_PARAMETERS`, each once, and
+ * nothing the router cuts (`#`). Search results (`q`) are made each time, as the reader site's
+ * are: anyone can send a new query, and each was an entry, a stream of them pushing out the posts
+ * and pages readers ask for; so was any made-up parameter the API ignores (`/posts?x=1`,
+ * `/posts?x=2`, ...).
+ */
+const isKeptList = (url: string): boolean => {
+  if (url.includes("#")) return false
+  const seen = new Set<string>()
+  for (const pair of url.slice(LIST_PREFIX.length).split("&")) {
+    const at = pair.indexOf("=")
+    const name = at === -1 ? pair : pair.slice(0, at)
+    if (!LIST_PARAMETERS.has(name) || seen.has(name)) return false
+    seen.add(name)
+  }
+  return true
 }
 
 /** What a request is, for the cache: a cacheable read (its key), a write (what it touches), or neither. */

@@ -47,6 +47,24 @@ describe("ResponseCache", () => {
       assert.strictEqual((yield* get("/posts/starred", { "if-none-match": "*" })).status, 304)
     }).pipe(Effect.provide(server)))
 
+  it.scoped("lists are kept only with list parameters, each once: searches and made-up parameters are made each time", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Listed" }))
+      const cache = yield* ResponseCache
+      for (const url of ["/posts?q=listed", "/posts?x=1", "/posts?x=2", "/posts?limit=5&q=listed"]) {
+        const first = yield* get(url)
+        assert.strictEqual(first.status, 200, url)
+        yield* get(url)
+        assert.isUndefined(cache.lookup("GET", url, false, undefined), url)
+      }
+      assert.strictEqual((yield* stats).entries, 0)
+      for (const url of ["/posts", "/posts?limit=5&offset=0", "/posts?tag=rust&status=published"]) {
+        assert.strictEqual((yield* get(url)).status, 200, url)
+        assert.isDefined(cache.lookup("GET", url, false, undefined), url)
+      }
+      assert.strictEqual((yield* stats).entries, 3)
+    }).pipe(Effect.provide(server)))
+
   it.scoped("an update through the API drops the cached post and the lists", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost({ title: "Changing" }))
