@@ -67,26 +67,60 @@ const jsonObjectEnd = (raw: string, start: number): number | undefined => {
 
 const stripBody = (raw: string, offset: number): string => raw.slice(offset).replace(/^\r?\n/, "")
 
+/** Where the front matter of `raw` (no byte-order mark) is, found without parsing it. */
+type Located =
+  | { readonly format: "yaml" | "toml" | "json"; readonly textStart: number; readonly textEnd: number; readonly end: number }
+  | { readonly format: "none" }
+  | { readonly format: "unterminated"; readonly fence: "---" | "+++" | "{" }
+
+const locate = (raw: string): Located => {
+  const open = /^(---|\+\+\+)[ \t]*\r?\n/.exec(raw)
+  if (open !== null) {
+    const isToml = open[1] === "+++"
+    const fence = isToml ? /^\+\+\+[ \t]*$/gm : /^(?:---|\.\.\.)[ \t]*$/gm
+    const close = findFence(raw, open[0].length, fence)
+    if (close === undefined) return { format: "unterminated", fence: isToml ? "+++" : "---" }
+    return { format: isToml ? "toml" : "yaml", textStart: open[0].length, textEnd: close.start, end: close.end }
+  }
+  if (/^\{\s*"/.test(raw) || /^\{\s*\}/.test(raw)) {
+    const end = jsonObjectEnd(raw, 0)
+    return end === undefined ? { format: "unterminated", fence: "{" } : { format: "json", textStart: 0, textEnd: end, end }
+  }
+  return { format: "none" }
+}
+
+/**
+ * Offset in `raw` (no byte-order mark) just past its front matter (the closing `---`/`+++` line
+ * without its line break, or the JSON object's `}`); 0 without front matter or when it is not
+ * terminated. Found as `parseFrontMatter` finds it, without parsing: for the content hash.
+ */
+export const frontMatterEnd = (raw: string): number => {
+  const at = locate(raw)
+  return at.format === "yaml" || at.format === "toml" || at.format === "json" ? at.end : 0
+}
+
 /**
  * Splits `raw` into front matter and body and parses the front matter.
  * No front matter at all is fine (empty data); an opened but unterminated block is an error.
  */
 export const parseFrontMatter = (input: string): Either.Either<FrontMatter, FrontMatterError> => {
   const raw = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input
-  const open = /^(---|\+\+\+)[ \t]*\r?\n/.exec(raw)
-  if (open !== null) {
-    const isToml = open[1] === "+++"
-    const fence = isToml ? /^\+\+\+[ \t]*$/gm : /^(?:---|\.\.\.)[ \t]*$/gm
-    const close = findFence(raw, open[0].length, fence)
-    if (close === undefined) {
-      return fail(`unterminated ${open[1]} front matter (opened on line 1, no closing ${open[1]} line)`, 1)
+  const at = locate(raw)
+  switch (at.format) {
+    case "none":
+      return Either.right({ format: "none", data: {}, text: "", firstLine: 1, body: raw })
+    case "unterminated":
+      return at.fence === "{"
+        ? fail("unterminated JSON front matter (no closing })", 1)
+        : fail(`unterminated ${at.fence} front matter (opened on line 1, no closing ${at.fence} line)`, 1)
+    case "json":
+      return parseJsonText(raw.slice(0, at.end), stripBody(raw, at.end))
+    default: {
+      const text = raw.slice(at.textStart, at.textEnd)
+      const body = stripBody(raw, at.end)
+      return at.format === "toml" ? parseTomlText(text, body) : parseYamlText(text, body)
     }
-    const text = raw.slice(open[0].length, close.start)
-    const body = stripBody(raw, close.end)
-    return isToml ? parseTomlText(text, body) : parseYamlText(text, body)
   }
-  if (/^\{\s*"/.test(raw) || /^\{\s*\}/.test(raw)) return parseJsonText(raw)
-  return Either.right({ format: "none", data: {}, text: "", firstLine: 1, body: raw })
 }
 
 const parseTomlText = (text: string, body: string): Either.Either<FrontMatter, FrontMatterError> => {
@@ -123,14 +157,11 @@ const parseYamlText = (text: string, body: string): Either.Either<FrontMatter, F
   return Either.right({ format: "yaml", data, text, firstLine: 2, body })
 }
 
-const parseJsonText = (raw: string): Either.Either<FrontMatter, FrontMatterError> => {
-  const end = jsonObjectEnd(raw, 0)
-  if (end === undefined) return fail("unterminated JSON front matter (no closing })", 1)
-  const text = raw.slice(0, end)
+const parseJsonText = (text: string, body: string): Either.Either<FrontMatter, FrontMatterError> => {
   try {
     const data: unknown = JSON.parse(text)
     if (!isPlainObject(data)) return fail("JSON front matter must be an object", 1)
-    return Either.right({ format: "json", data, text, firstLine: 1, body: stripBody(raw, end) })
+    return Either.right({ format: "json", data, text, firstLine: 1, body })
   } catch (e) {
     const message = errorMessage(e)
     const pos = /position (\d+)/.exec(message)

@@ -2,6 +2,7 @@
  * Plain-text helpers: slugs, excerpts, word counts, reading time, content hash. Pure.
  */
 import { createHash } from "node:crypto"
+import { frontMatterEnd } from "./frontMatter.js"
 
 /** Characters allowed inside a slug segment (see `Slug` in Domain/Post.ts). */
 const NOT_SLUG_CHAR = /[^\p{Ll}\p{Lo}\p{Lm}\p{N}\p{M}]+/gu
@@ -87,20 +88,72 @@ export const truncateText = (text: string, maxLength: number): string => {
   return cut.replace(/[\s,;:.!?\-–—(\[{"'“‘]+$/u, "") + "…"
 }
 
+/** A code fence's opening line, after any blockquote `>`s, list markers and indentation: its character run and the rest. */
+const FENCE_OPEN = /^(?:[ \t]*>)*[ \t]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)*(`{3,}|~{3,})(.*)$/
+const FENCE_CLOSE = /^(?:[ \t]*>)*[ \t]*(`{3,}|~{3,})[ \t]*$/
+/** Two spaces right before the line break: a CommonMark hard line break (`<br>`), when text precedes them on the line and follows on the next. */
+const HARD_BREAK = / {2}$/
+const BLANK = /^\s*$/
+
 /**
  * The input as it should be compared across imports: BOM dropped, CRLF/CR → LF, trailing
  * whitespace trimmed on every line and at the end, Unicode NFC. Editors disagree on all of these;
- * none of them changes what the post says.
+ * none of them changes what the post says, except where trailing whitespace renders:
+ * - A line of text ending in two or more spaces, followed by a non-blank line, is a hard line
+ *   break: it keeps exactly two spaces (three or more render the same `<br>`). Trimmed, removing
+ *   the spaces hashed like keeping them, so the import called the edit "unchanged" and kept the
+ *   `<br>`.
+ * - Inside a fenced code block, trailing whitespace after a line's code is kept as written: it is
+ *   in the `<pre>`, and whoever copies the code gets it (a markdown sample's hard break, a diff).
+ *   A line of whitespace only there is emptied: it shows and copies as an empty line, and it is
+ *   what editors' auto-indent adds and their trim-on-save removes (19 posts of the Rust blog have
+ *   such lines in code; hashing them would re-import those posts as "updated" for nothing).
+ * - Indented code blocks (four spaces) are not told apart: that needs the whole parse (an
+ *   indented line after a list item is the item's text), and the hash is computed before and
+ *   without rendering (`inputHash`). Their lines are hashed as text: a hard-break-like ending
+ *   keeps its two spaces, other trailing whitespace is trimmed.
+ * - Front matter is data, not rendered text: its lines are trimmed whole.
+ * Every other post, the great majority, hashes as it did before these rules, so an import after
+ * them does not report every post "updated". The fence scan is a line scan: a fence inside a
+ * list item or a blockquote is found; a line it takes for a fence that is not one (an indented
+ * "```") only keeps more whitespace in the hash.
  */
-export const normalizeForHash = (raw: string): string =>
-  raw
-    .replace(/^\uFEFF/, "")
-    .replace(/\r\n?/g, "\n")
-    .split("\n")
-    .map((line) => line.trimEnd())
-    .join("\n")
-    .trimEnd()
-    .normalize("NFC")
+export const normalizeForHash = (raw: string): string => {
+  const text = raw.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n")
+  const lines = text.split("\n")
+  // Lines up to the one holding the end of the front matter.
+  const end = frontMatterEnd(text)
+  let frontMatterLines = 0
+  if (end > 0) for (let i = text.indexOf("\n"); i !== -1 && i < end; i = text.indexOf("\n", i + 1)) frontMatterLines++
+  let fence: { readonly char: string; readonly length: number } | undefined
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
+    if (end > 0 && i <= frontMatterLines) {
+      lines[i] = line.trimEnd()
+      continue
+    }
+    if (fence !== undefined) {
+      const close = FENCE_CLOSE.exec(line)
+      if (close !== null && close[1]![0] === fence.char && close[1]!.length >= fence.length) {
+        fence = undefined
+        lines[i] = line.trimEnd()
+      } else if (BLANK.test(line)) lines[i] = ""
+      continue
+    }
+    // Most lines hold no fence: the regex only where one may open.
+    const open = line.includes("```") || line.includes("~~~") ? FENCE_OPEN.exec(line) : null
+    // A backtick fence's info string holds no backtick (```` ```x``` ```` is inline code).
+    if (open !== null && !(open[1]![0] === "`" && open[2]!.includes("`"))) {
+      fence = { char: open[1]![0]!, length: open[1]!.length }
+      lines[i] = line.trimEnd()
+      continue
+    }
+    const trimmed = line.trimEnd()
+    const next = lines[i + 1]
+    lines[i] = trimmed !== "" && HARD_BREAK.test(line) && next !== undefined && !BLANK.test(next) ? `${trimmed}  ` : trimmed
+  }
+  return lines.join("\n").trimEnd().normalize("NFC")
+}
 
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 

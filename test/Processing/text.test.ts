@@ -102,11 +102,45 @@ describe("contentHash", () => {
     assert.strictEqual(contentHash("+++\ntitle = \"x\"\n+++\nbody\n"), h)
   })
 
-  it("ignores line endings, trailing whitespace, a BOM and Unicode normalization form", () => {
+  it("ignores line endings, trailing whitespace that renders nothing, a BOM and Unicode normalization form", () => {
     const base = contentHash("title: Café\nline one\nline two")
-    assert.strictEqual(contentHash("\uFEFFtitle: Café\r\nline one  \r\nline two\r\n\r\n"), base)
+    assert.strictEqual(contentHash("\uFEFFtitle: Café\r\nline one \t\r\nline two  \r\n\r\n"), base)
     assert.strictEqual(contentHash("title: Cafe\u0301\nline one\nline two"), base)
     assert.strictEqual(normalizeForHash("a \t\r\nb\n\n"), "a\nb")
+    // Two spaces before a blank line, at the end, or on a line of spaces only: no line break.
+    assert.strictEqual(contentHash("a  \n\nb  \n   \nc  "), contentHash("a\n\nb\n\nc"))
+  })
+
+  it("sees a hard line break's trailing spaces (they render <br>), however many", () => {
+    const hard = contentHash("line one  \nline two")
+    assert.notStrictEqual(hard, contentHash("line one\nline two"))
+    assert.notStrictEqual(hard, contentHash("line one \nline two"))
+    assert.strictEqual(contentHash("line one    \r\nline two"), hard)
+    assert.strictEqual(contentHash("line one\t  \nline two"), hard)
+    // A tab last is no break, as markdown-it reads it.
+    assert.strictEqual(contentHash("line one  \t\nline two"), contentHash("line one\nline two"))
+    assert.notStrictEqual(contentHash("- item  \n  more"), contentHash("- item\n  more"))
+  })
+
+  it("keeps trailing whitespace after code in a fenced block; empties lines of whitespace only there", () => {
+    for (const [open, close] of [["```rust", "```"], ["~~~~", "~~~~"], ["- ```", "  ```"], ["> ```", "> ```"]]) {
+      const code = (line: string, blank = "") => `Intro\n\n${open}\n${line}\n${blank}\nfn main() {}\n${close}\nAfter  \n`
+      assert.notStrictEqual(contentHash(code("let x = 1; ")), contentHash(code("let x = 1;")), open)
+      assert.notStrictEqual(contentHash(code("let x = 1;   ")), contentHash(code("let x = 1;  ")), open)
+      assert.strictEqual(contentHash(code("let x = 1;", "    ")), contentHash(code("let x = 1;")), open)
+    }
+    // After the closing fence, text again: one trailing space is trimmed.
+    assert.strictEqual(contentHash("```\nx\n```\ntext \nmore"), contentHash("```\nx\n```\ntext\nmore"))
+    // ```` ```x``` ```` is inline code, no fence: the next line is text.
+    assert.strictEqual(contentHash("```x```\ntext \nmore"), contentHash("```x```\ntext\nmore"))
+  })
+
+  it("trims front matter lines whole: two spaces there are no line break", () => {
+    for (const [open, close] of [["---", "---"], ["+++", "+++"], ["{", "}"]]) {
+      const fm = (pad: string) =>
+        open === "{" ? `{\n"title": "a",${pad}\n"date": "b"${pad}\n}${pad}\nbody` : `${open}\ntitle: a${pad}\ndate: b${pad}\n${close}${pad}\nbody`
+      assert.strictEqual(contentHash(fm("  ")), contentHash(fm("")), open)
+    }
   })
 
   it("changes when the content changes", () => {
