@@ -33,17 +33,23 @@ const truncateSlug = (slug: string): string => {
   return cut.replace(/-+$/, "")
 }
 
-/** CJK scripts are written without spaces: each character counts as one word. */
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu
+/**
+ * Chinese and Japanese are written without spaces between words: each Han, Hiragana or Katakana
+ * character counts as one word. Korean is not: Hangul words are separated by spaces
+ * ("한국어는 띄어쓰기를 합니다", three words), so they are counted as Latin words are (counted by
+ * syllable, that sentence was 12 words and its reading time four times too long).
+ */
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/gu
 /** Cheap pre-check (BMP blocks holding those scripts, plus the supplementary Han planes' high surrogates): most text has none. */
-const MAYBE_CJK = /[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef\ud840-\ud88f]/
+const MAYBE_CJK = /[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\ud840-\ud88f]/
 const TOKEN = /\S+/g
 const WORDISH = /[\p{L}\p{N}]/u
 const ASCII_WORDISH = /[A-Za-z0-9]/
 
 /**
- * Words in plain text: one per CJK character (Han, Hiragana, Katakana, Hangul), plus one per
- * whitespace-separated run of other text that holds a letter or digit (so "—" or "|" don't count).
+ * Words in plain text: one per Han, Hiragana or Katakana character, plus one per
+ * whitespace-separated run of other text (Hangul included) that holds a letter or digit (so "—"
+ * or "|" don't count).
  */
 export const countWords = (text: string): number => {
   let cjk = 0

@@ -60,7 +60,16 @@ describe("countWords", () => {
     assert.strictEqual(countWords("你好世界"), 4)
     assert.strictEqual(countWords("こんにちはカタカナ"), 9)
     assert.strictEqual(countWords("Rust 语言 is great"), 5)
-    assert.strictEqual(countWords("한국어"), 3)
+  })
+
+  it("counts Korean by spaces, as Korean is written (was: every Hangul syllable a word)", () => {
+    assert.strictEqual(countWords("한국어는 띄어쓰기를 합니다"), 3)
+    assert.strictEqual(countWords("한국어"), 1)
+    assert.strictEqual(countWords("Rust는 안전한 언어입니다."), 3)
+    // Hanja inside Korean text still count one a character.
+    assert.strictEqual(countWords("大韓民國 헌법"), 5)
+    // Jamo (U+1100) and compatibility jamo (U+3131) are Hangul too.
+    assert.strictEqual(countWords("\u1100\u1161 \u3131\u314f"), 2)
   })
 })
 
