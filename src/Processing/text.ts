@@ -72,17 +72,36 @@ export const countWords = (text: string): number => {
 export const readingTimeMinutes = (words: number, wordsPerMinute: number): number =>
   Math.max(1, Math.ceil(words / wordsPerMinute))
 
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" })
+
+/**
+ * `end` (a code point boundary of `text`) moved back to the start of the grapheme cluster it falls
+ * in, so that cutting there splits no family emoji (five code points joined by ZWJs), flag (two
+ * regional indicators) or letter with its combining marks. Whether a cluster breaks before `end`
+ * depends only on the text before it and the code point at it: just that head is segmented.
+ * A cluster that starts the text (one longer than the excerpt) is cut at `end` after all.
+ */
+const graphemeStart = (text: string, end: number): number => {
+  if (end <= 0 || end >= text.length) return end
+  const start = GRAPHEMES.segment(text.slice(0, end + 2)).containing(end)?.index ?? end
+  return start > 0 ? start : end
+}
+
 /**
  * At most `maxLength` characters (code points) of `text`, cut on a word boundary with "…".
- * Text without spaces (CJK) is cut at the character limit. Whitespace is collapsed first.
+ * Text without spaces (CJK) is cut at the character limit, never inside a grapheme cluster.
+ * Whitespace is collapsed first.
  */
 export const truncateText = (text: string, maxLength: number): string => {
   const clean = text.replace(/\s+/g, " ").trim()
   // Code points, not UTF-16 units; only the head is walked, however long the text.
   let head = ""
   let count = 0
+  let last = 0
   for (const ch of clean) {
     if (count === maxLength) break
+    // UTF-16 length of the head's first maxLength - 1 code points: where a cut leaves room for "…".
+    if (count === maxLength - 1) last = head.length
     head += ch
     count++
   }
@@ -90,7 +109,7 @@ export const truncateText = (text: string, maxLength: number): string => {
   // `head` holds maxLength code points; cutting at its last space leaves room for the ellipsis
   // (a word ending just before the limit is kept: `head` then ends with that space).
   const lastSpace = head.lastIndexOf(" ")
-  const cut = lastSpace > head.length / 2 ? head.slice(0, lastSpace) : Array.from(head).slice(0, maxLength - 1).join("")
+  const cut = clean.slice(0, graphemeStart(clean, lastSpace > head.length / 2 ? lastSpace : last))
   return cut.replace(/[\s,;:.!?\-–—(\[{"'“‘]+$/u, "") + "…"
 }
 

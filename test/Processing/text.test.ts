@@ -102,6 +102,20 @@ describe("truncateText", () => {
     const out = truncateText("😀".repeat(30), 10)
     assert.strictEqual(out, "😀".repeat(9) + "…")
   })
+
+  it("never splits a grapheme cluster: family emoji, flags, combining marks (was: cut at a code point)", () => {
+    const family = "👨\u200D👩\u200D👧"
+    assert.strictEqual(truncateText(family.repeat(10), 12), family.repeat(2) + "…")
+    assert.strictEqual(truncateText("🇩🇪".repeat(10), 10), "🇩🇪".repeat(4) + "…")
+    assert.strictEqual(truncateText("e\u0301".repeat(20), 10), "e\u0301".repeat(4) + "…")
+    // Korean in decomposed jamo: a syllable is one cluster of three code points.
+    assert.strictEqual(truncateText("\u1112\u1161\u11AB".repeat(10), 8), "\u1112\u1161\u11AB".repeat(2) + "…")
+    // A flag right after the last space past the half: cut at the space, as before.
+    assert.strictEqual(truncateText("word word 🇩🇪🇫🇷", 12), "word word…")
+    // One cluster longer than the limit is cut all the same, within the limit.
+    const long = truncateText("a" + "\u0301".repeat(50), 10)
+    assert.strictEqual(Array.from(long).length, 10)
+  })
 })
 
 describe("contentHash", () => {
