@@ -215,6 +215,17 @@ describe("PostProcessor.process", () => {
       assert.strictEqual(short.excerpt, "One. Two.")
     }))
 
+  it.effect("keeps list items apart in the excerpt (was: \"are: David Wood Jack Huey Niko Matsakis They will join\")", () =>
+    Effect.gen(function*() {
+      const post = yield* process(
+        "---\ntitle: T\n---\nThe new Project Directors are:\n\n* [David Wood](https://x.test/dw)\n* Jack Huey\n* Niko Matsakis\n\nThey will join the board.\n\n1. First\n2. Second (the last)\n"
+      )
+      assert.strictEqual(post.excerpt, "The new Project Directors are: David Wood; Jack Huey; Niko Matsakis; They will join the board. First; Second (the last)")
+      // Paragraphs that end a sentence or a clause, in any script, still read on after a space.
+      const prose = yield* process("---\ntitle: T\n---\nOne, \"quoted.\"\n\n这是第一句。\n\nWhy?\n\nA list:\n\n- an item")
+      assert.strictEqual(prose.excerpt, "One, \"quoted.\" 这是第一句。 Why? A list: an item")
+    }))
+
   it.effect("excludes code blocks from the word count and reads CJK per character", () =>
     Effect.gen(function*() {
       const withCode = yield* process("---\ntitle: T\n---\none two three\n\n```\nmany words in a code block\n```\n\n    indented code here\n")
