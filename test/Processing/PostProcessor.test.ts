@@ -181,7 +181,9 @@ describe("PostProcessor.process", () => {
         ["---\ntitle: T\nsummary: 3\n---\n", "summary", "posts/a.md:3", /must be a string/],
         ["---\ntitle: ok\ntags: [a, b\n---\nbody", "frontMatter", "posts/a.md:", /invalid YAML/],
         ['+++\ntitle = "ok"\ntitle = "twice"\n+++\n', "frontMatter", "posts/a.md:3", /invalid TOML/],
-        ["---\ntitle: never closed\n\nbody", "frontMatter", "posts/a.md:1", /unterminated/]
+        ["---\ntitle: never closed\n\nbody", "frontMatter", "posts/a.md:1", /unterminated/],
+        ['{"title": "T",\n "draft": true,\n "draft": false}\nbody', "frontMatter", "posts/a.md:3", /invalid JSON: duplicate key "draft"/],
+        ['{"title": "T",\n "draft": tru}\nbody', "frontMatter", "posts/a.md:2", /invalid JSON: unexpected 't' at column 11/]
       ]
       for (const [raw, field, source, reason] of cases) {
         const e = yield* invalid(raw)
