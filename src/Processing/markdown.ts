@@ -143,12 +143,32 @@ const stripTags = (html: string): string =>
     .replace(/&(?:nbsp|#160);/g, " ")
     .replace(/&[a-z#0-9]+;/gi, "x")
 
+/**
+ * `base`, or the first of `base-1`, `base-2`... not in `used`; claims it in `used`. `nextSuffix`
+ * remembers, per base, the suffix to try next: the ids below it are taken for good (`used` only
+ * grows), so the answer is the same as counting from 1, without rescanning them for every repeat
+ * (10,000 empty headings, 20 KB of "#" lines, took 8.7 s of a synchronous render). A taken
+ * `base-n` is probed once for its one base (the part before its last dash), so a document's
+ * probes stay linear in its headings whatever their slugs.
+ */
+export const claimId = (base: string, used: Set<string>, nextSuffix: Map<string, number>): string => {
+  let id = base
+  if (used.has(id)) {
+    let n = nextSuffix.get(base) ?? 1
+    for (id = `${base}-${n}`; used.has(id); id = `${base}-${n}`) n++
+    nextSuffix.set(base, n + 1)
+  }
+  used.add(id)
+  return id
+}
+
 /** Renders a post body. Never throws on any input string. */
 export const renderMarkdown = (body: string): RenderedMarkdown => {
   const env: Record<string, unknown> = {}
   const tokens = md.parse(body, env)
   const toc: Array<TocItem> = []
   const usedIds = new Set<string>()
+  const nextSuffix = new Map<string, number>()
   const paragraphs: Array<string> = []
   const readable: Array<string> = []
   let rawHtml = false
@@ -171,9 +191,7 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
         const inline = tokens[i + 1]
         const text = inline === undefined ? "" : inlineText(inline).replace(/\s+/g, " ").trim()
         const base = slugify(text) || "section"
-        let id = base
-        for (let n = 1; usedIds.has(id); n++) id = `${base}-${n}`
-        usedIds.add(id)
+        const id = claimId(base, usedIds, nextSuffix)
         t.attrSet("id", id)
         toc.push({ level: Number(t.tag.slice(1)), text, id })
         break

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { renderMarkdown } from "../../src/Processing/markdown.js"
+import { claimId, renderMarkdown } from "../../src/Processing/markdown.js"
 import { isSafeImageUrl, isSafeLinkUrl, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
 import { stylesheet } from "../../src/Site/Theme.js"
 
@@ -107,6 +107,58 @@ describe("renderMarkdown", () => {
     for (const name of ["footnote-ref", "footnotes-sep", "footnotes", "footnotes-list", "footnote-item", "footnote-backref"]) {
       assert.include(out, `class="${name}"`, name)
     }
+  })
+})
+
+describe("heading ids", () => {
+  /** The ids as they were first assigned (counting from 1 for every repeat): stored URLs depend on them. */
+  const referenceIds = (bases: ReadonlyArray<string>): Array<string> => {
+    const used = new Set<string>()
+    return bases.map((base) => {
+      let id = base
+      for (let n = 1; used.has(id); n++) id = `${base}-${n}`
+      used.add(id)
+      return id
+    })
+  }
+  /** A Set counting its lookups: probes, not wall time, show quadratic work. */
+  class CountingSet extends Set<string> {
+    lookups = 0
+    override has(value: string): boolean {
+      this.lookups++
+      return super.has(value)
+    }
+  }
+
+  const headingIds = (html: string): Array<string> => Array.from(html.matchAll(/<h[1-6] id="([^"]*)"/g), (m) => m[1]!)
+
+  it("are the ids they always were: intro, intro-1, intro-2..., unique when a heading's own slug is intro-1", () => {
+    const { html } = renderMarkdown("# Intro\n## Intro\n## Intro 1\n## Intro-1\n## Intro\n## Intro\n## Intro 2\n#\n## !!\n## Section\n## Section 1\n#\n## Intro 1 1\n")
+    assert.deepStrictEqual(headingIds(html), [
+      "intro", "intro-1", "intro-1-1", "intro-1-2", "intro-2", "intro-3", "intro-2-1", "section", "section-1", "section-2",
+      "section-1-1", "section-3", "intro-1-1-1"
+    ])
+    const bases = ["a", "a", "a-1", "a-2", "a", "a", "a-1", "a-1", "a-1-1", "b", "a-3", "a", "a-4", "a", "a-1-2", "a-1"]
+    const used = new Set<string>()
+    const next = new Map<string, number>()
+    assert.deepStrictEqual(bases.map((b) => claimId(b, used, next)), referenceIds(bases))
+  })
+
+  it("looks each taken id up about once, so a repeated heading costs the same every time (was: quadratic)", () => {
+    const used = new CountingSet()
+    const next = new Map<string, number>()
+    for (let i = 0; i < 2000; i++) claimId("section", used, next)
+    // Interleaved bases whose suffixes collide with each other's slugs.
+    for (let i = 0; i < 1000; i++) for (const b of ["x", "x-1", "x-2"]) claimId(b, used, next)
+    assert.strictEqual(used.size, 5000)
+    assert.isAtMost(used.lookups, 3 * 5000, `${used.lookups} lookups for 5000 ids`)
+  })
+
+  it("renders 20,000 repeated headings with distinct ids", () => {
+    const ids = headingIds(renderMarkdown("#\n".repeat(20_000)).html)
+    assert.strictEqual(ids.length, 20_000)
+    assert.strictEqual(new Set(ids).size, 20_000)
+    assert.strictEqual(ids[19_999], "section-19999")
   })
 })
 
