@@ -126,6 +126,16 @@ const transformAttributes = (tagName: string, attribs: sanitize.Attributes): san
   return { tagName, attribs: out }
 }
 
+/**
+ * Elements dropped with their content: code or a foreign document, never text to show. The
+ * excerpt and word count read raw HTML with this same list (markdown.ts), so they count no word
+ * the page does not show.
+ */
+export const NON_TEXT_TAGS: ReadonlyArray<string> = [
+  "script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template", "title",
+  "xmp", "noembed", "noframes", "select"
+]
+
 const OPTIONS: sanitize.IOptions = {
   allowedTags: [
     "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del",
@@ -156,8 +166,7 @@ const OPTIONS: sanitize.IOptions = {
   allowedSchemesByTag: { img: [...IMAGE_SCHEMES] },
   allowedSchemesAppliedToAttributes: ["href", "src", "cite"],
   allowProtocolRelative: true,
-  // Content of these is code or a foreign document, never text to show.
-  nonTextTags: ["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template", "title", "xmp", "noembed", "noframes", "select"],
+  nonTextTags: [...NON_TEXT_TAGS],
   transformTags: { "*": transformAttributes },
   // A data: URL passed the scheme check for img; only raster images may stay.
   exclusiveFilter: (frame) =>

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { claimId, renderMarkdown } from "../../src/Processing/markdown.js"
-import { isSafeImageUrl, isSafeLinkUrl, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
+import { claimId, htmlToText, renderMarkdown } from "../../src/Processing/markdown.js"
+import { isSafeImageUrl, isSafeLinkUrl, NON_TEXT_TAGS, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
+import { countWords } from "../../src/Processing/text.js"
 import { stylesheet } from "../../src/Site/Theme.js"
 
 const html = (md: string) => renderMarkdown(md).html
@@ -107,6 +108,49 @@ describe("renderMarkdown", () => {
     for (const name of ["footnote-ref", "footnotes-sep", "footnotes", "footnotes-list", "footnote-item", "footnote-backref"]) {
       assert.include(out, `class="${name}"`, name)
     }
+  })
+})
+
+describe("text of raw HTML (excerpt, word count)", () => {
+  const words = (md: string) => countWords(renderMarkdown(md).readableText)
+
+  it("counts no word the sanitizer drops: the same list of elements hides their content in both", () => {
+    for (const tag of NON_TEXT_TAGS) {
+      for (const md of [`Text <${tag}>hidden words</${tag}> more`, `<div>\n<${tag}>hidden words</${tag}>\n</div>`]) {
+        const r = renderMarkdown(md)
+        // Void elements (embed) show what follows them: both must agree, whichever it is.
+        assert.strictEqual(r.readableText.includes("hidden"), r.html.includes("hidden"), md)
+      }
+    }
+    const r = renderMarkdown("Text <svg><text>hidden svg text</text></svg> more")
+    assert.deepStrictEqual(r.paragraphs, ["Text  more"])
+    assert.strictEqual(countWords(r.readableText), 2)
+    assert.strictEqual(r.html, "<p>Text  more</p>\n")
+  })
+
+  it("hides markdown between a hidden element's blocks, as the sanitized page does", () => {
+    const r = renderMarkdown("<template>\n\nHidden *paragraph*\n\n## Hidden heading\n\n</template>\n\nShown.\n")
+    assert.notInclude(r.html, "Hidden")
+    assert.notInclude(r.readableText, "Hidden")
+    assert.deepStrictEqual(r.paragraphs.filter((p) => p !== ""), ["Shown."])
+  })
+
+  it("decodes entities instead of counting each as a word", () => {
+    assert.strictEqual(words("<p>Tom &amp; Jerry &mdash; friends &#8212; &hellip;</p>"), 3)
+    assert.strictEqual(words("<div>\n<code>Box&lt;T&gt; -&gt; u8</code>&nbsp;ok\n</div>"), 3)
+    assert.strictEqual(htmlToText("<p>Tom &amp; Jerry&nbsp;&mdash; <b>x</b></p>"), "Tom & Jerry — x")
+  })
+
+  it("reads a less-than sign that opens no tag as text", () => {
+    assert.strictEqual(renderMarkdown("<table><tr><td><=6mo</td><td>a > b</td></tr></table>").readableText.trim().replace(/\s+/g, " "), "<=6mo a > b")
+  })
+
+  it("reads openers without a closer in one pass, showing nothing of what they swallow (was: a rescan per opener)", () => {
+    assert.strictEqual(words("<!--".repeat(40_000) + " words"), 0)
+    assert.strictEqual(words("<div>\n" + "<script ".repeat(40_000)), 0)
+    assert.strictEqual(words("<div>\n" + "<style>".repeat(40_000) + "\n\n</div>"), 0)
+    assert.strictEqual(htmlToText("<p>a</p>" + "<!--".repeat(40_000) + "b"), "a")
+    assert.strictEqual(htmlToText("<p>a</p>" + "<script ".repeat(40_000)), "a")
   })
 })
 
