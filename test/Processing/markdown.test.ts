@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { claimId, htmlToText, renderMarkdown } from "../../src/Processing/markdown.js"
+import MarkdownIt, { type PluginSimple } from "markdown-it"
+import footnote from "markdown-it-footnote"
+import { claimId, footnotes, htmlToText, labelStop, type LabelScan, renderMarkdown } from "../../src/Processing/markdown.js"
 import { isSafeImageUrl, isSafeLinkUrl, NON_TEXT_TAGS, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
 import { countWords } from "../../src/Processing/text.js"
 import { stylesheet } from "../../src/Site/Theme.js"
@@ -151,6 +153,86 @@ describe("text of raw HTML (excerpt, word count)", () => {
     assert.strictEqual(words("<div>\n" + "<style>".repeat(40_000) + "\n\n</div>"), 0)
     assert.strictEqual(htmlToText("<p>a</p>" + "<!--".repeat(40_000) + "b"), "a")
     assert.strictEqual(htmlToText("<p>a</p>" + "<script ".repeat(40_000)), "a")
+  })
+})
+
+describe("footnotes", () => {
+  const notes = (n: number): string => {
+    let body = ""
+    for (let i = 0; i < n; i++) body += `Point ${i}.[^${i}]\n\n`
+    for (let i = 0; i < n; i++) body += `[^${i}]: Note ${i}.\n\n`
+    return body
+  }
+
+  it("render as markdown-it-footnote renders them", () => {
+    const plugin = new MarkdownIt("default", { html: true }).use(footnote as unknown as PluginSimple)
+    const ours = new MarkdownIt("default", { html: true }).use(footnotes)
+    const inputs = [
+      notes(3),
+      "A[^a] b[^a] c[^b] d^[inline *note*] e[^a[b] f[^ a] g[^] h[^missing]\n\n[^a]: First.\n\n    More of it.\n\n[^b]: - a list\n[^a[b]: Odd label.\n",
+      "[link [^x]](/u) `[^x]` [^x]\n\n> [^x]: Quoted definition.\n",
+      "[^o]: outer\n    [^i]: nested\n\nref [^o] [^i]\n",
+      "[^u]: unused\n\nno refs\n",
+      "x" + "[^a".repeat(200) + "[^a]\n\n[^a]: b\n"
+    ]
+    for (const input of inputs) assert.strictEqual(ours.render(input), plugin.render(input), input)
+  })
+
+  it("copy the document's tokens once, not once per footnote (was: quadratic)", () => {
+    const md = new MarkdownIt().use(footnotes)
+    let copies = 0
+    md.core.ruler.before("footnote_tail", "count_copies", (state) => {
+      let tokens = state.tokens
+      Object.defineProperty(state, "tokens", {
+        get: () => tokens,
+        set: (next: typeof tokens) => {
+          copies++
+          tokens = next
+        }
+      })
+    })
+    const html = md.render(notes(1000))
+    assert.strictEqual(html.match(/<li id="fn/g)?.length, 1000)
+    assert.isAtMost(copies, 1)
+  })
+
+  it("find a reference's end once per run of text, however many \"[^\" it holds (was: a scan per \"[^\")", () => {
+    const src = "x" + "[^a".repeat(5000)
+    const scan: LabelScan = { from: -1, stop: -2, max: -1, scanned: 0 }
+    for (let i = src.indexOf("[^"); i !== -1; i = src.indexOf("[^", i + 1)) assert.strictEqual(labelStop(src, i + 2, src.length, scan), src.length)
+    assert.isAtMost(scan.scanned, 2 * src.length)
+    const fresh: LabelScan = { from: -1, stop: -2, max: -1, scanned: 0 }
+    assert.strictEqual(labelStop("[^ab] [^c", 2, 9, fresh), 4)
+    assert.strictEqual(labelStop("[^ab] [^c", 3, 9, fresh), 4)
+    assert.strictEqual(labelStop("[^ab] [^c", 3, 4, fresh), 4)
+    assert.strictEqual(labelStop("[^ab] [^c", 8, 9, fresh), 9)
+    assert.strictEqual(labelStop("[^a b]", 2, 6, fresh), 3)
+  })
+
+  it("look up no label longer than the longest defined one (was: the rest of the line per \"[^\")", () => {
+    const md = new MarkdownIt().use(footnotes)
+    let read = 0
+    md.core.ruler.before("inline", "count_label_reads", (state) => {
+      const notes = state.env.footnotes as { refs: Record<string, number> }
+      notes.refs = new Proxy(notes.refs, {
+        get: (target, key, receiver) => {
+          if (typeof key === "string") read += key.length
+          return Reflect.get(target, key, receiver) as unknown
+        }
+      })
+    })
+    const line = "x" + "[^a".repeat(5000) + "[^a]"
+    assert.include(md.render(`${line}\n\n[^a]: b\n`), 'class="footnote-ref"')
+    assert.isAtMost(read, 2 * line.length)
+  })
+
+  it("render 20,000 footnotes, and 40,000 references without a \"]\", whole", () => {
+    const r = renderMarkdown(notes(20_000))
+    assert.strictEqual(r.html.match(/<li id="fn\d+" class="footnote-item">/g)?.length, 20_000)
+    assert.include(r.html, '<li id="fn20000" class="footnote-item"><p>Note 19999. <a href="#fnref20000" class="footnote-backref">')
+    const refs = renderMarkdown("x" + "[^a".repeat(40_000) + "[^a]\n\n[^a]: b\n").html
+    assert.include(refs, "[^a[^a")
+    assert.strictEqual(refs.match(/class="footnote-ref"/g)?.length, 1)
   })
 })
 
