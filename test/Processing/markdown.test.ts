@@ -71,14 +71,36 @@ describe("renderMarkdown", () => {
     assert.deepStrictEqual(r.paragraphs, ["First para.", "item", "Second."])
   })
 
-  it("leaves what raw HTML hides (script, style, noscript...) out of the excerpt's paragraphs and the readable text", () => {
+  it("leaves what raw HTML hides (script, style, template...) out of the excerpt's paragraphs and the readable text", () => {
     const out = renderMarkdown(
-      "<svg><script>alert(1)</script></svg><style>body{display:none}</style>\n\nA <noscript>enable js</noscript> paragraph.\n\n<div><script>var x = 1</script>Block text</div>\n"
+      "<svg><script>alert(1)</script></svg><style>body{display:none}</style>\n\nA <template>hidden part</template> paragraph.\n\n<div><script>var x = 1</script>Block text</div>\n"
     )
     assert.deepStrictEqual(out.paragraphs, ["", "A  paragraph."])
-    assert.notMatch(out.readableText, /alert|display|enable|var x/)
+    assert.notMatch(out.readableText, /alert|display|hidden|var x/)
     assert.include(out.readableText, "Block text")
     assert.notInclude(out.html, "alert(1)")
+  })
+
+  it("shows what <noscript> holds, unwrapped: no script of a post ever runs", () => {
+    // As the Rust survey posts draw their charts.
+    const out = renderMarkdown(
+      '<div>\n    <div class="pie-chart" id="where-do-you-live" style="height:600px; width:100%;"><noscript>\n<img alt="where-do-you-live" height="600" src="where-do-you-live.png"/>\n</noscript></div>\n</div>\n\nA <noscript>fallback <b>text</b></noscript> here.\n'
+    )
+    assert.include(out.html, '<img alt="where-do-you-live" height="600" src="where-do-you-live.png" />')
+    assert.include(out.html, "<p>A fallback <b>text</b> here.</p>")
+    assert.notInclude(out.html, "noscript")
+    assert.deepStrictEqual(out.paragraphs, ["A fallback text here."])
+    assert.strictEqual(countWords(out.readableText), 4)
+    // What a browser running scripts reads as <noscript>'s raw text stays an attribute's text: the tag is gone.
+    const trick = html('<noscript><p title="</noscript><img src=x onerror=alert(1)>"></p></noscript>')
+    assert.notInclude(trick, "<img")
+    assert.include(trick, 'title="&lt;/noscript&gt;&lt;img src=x onerror=alert(1)&gt;"')
+  })
+
+  it("keeps <progress> bars with numeric value and max only", () => {
+    const out = html('<div style="flex: initial;"><progress value="21" max="40"></progress>\n</div>\n\n<progress value="x" max="1e9" onclick="alert(1)" title="t">30%</progress>')
+    assert.include(out, '<progress value="21" max="40"></progress>')
+    assert.include(out, '<progress title="t">30%</progress>')
   })
 
   it("adds rel=noopener to external markdown links only", () => {
@@ -320,6 +342,8 @@ describe("XSS vectors", () => {
     ["on* in allowed tag", '<p onclick="alert(1)" onmouseover="x()">x</p>'],
     ["attribute breaking out", '<a href="https://x.y" title=\'"><script>alert(1)</script>\'>x</a>'],
     ["comment trick", "<!-- <script>alert(1)</script> -->"],
+    ["noscript raw-text trick", '<noscript><p title="</noscript><script>alert(1)</script>"></p></noscript>'],
+    ["noscript around a script", "<noscript><script>alert(1)</script><style>*{}</style></noscript>"],
     ["split tags across inline HTML", "a <b onclick=alert(1)>bold</b> and <a href=javascript:alert(1)>x</a>"],
     ["base / link tags", '<base href="https://evil/"><link rel="stylesheet" href="https://evil/x.css">']
   ]
