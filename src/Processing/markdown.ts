@@ -21,7 +21,7 @@ import MarkdownIt, { type PluginSimple, type StateCore, type StateInline, type T
 import footnote from "markdown-it-footnote"
 import { Parser } from "htmlparser2"
 import { EXTERNAL_REL, isExternalUrl, isSafeImageUrl, isSafeLinkUrl, NON_TEXT_TAGS, sanitizeHtml } from "./sanitize.js"
-import { slugify } from "./text.js"
+import { SLUG_MAX_LENGTH, slugify } from "./text.js"
 
 export interface TocItem {
   readonly level: number
@@ -221,8 +221,38 @@ export const footnotes: PluginSimple = (md) => {
   md.inline.ruler.at("footnote_ref", footnoteRef)
 }
 
+/**
+ * Zola's (pulldown-cmark's, pandoc's) `{#id}` at the end of a heading: the anchor its author
+ * gave it and links to (`# Motivation {#motivation}`). Only an id of letters, digits, "-", "_",
+ * "." and ":" (still made unique); any other attribute (`{.class}`, `{key=value}`) is not
+ * supported and stays text, since a post may not choose its classes (see sanitize.ts).
+ */
+const EXPLICIT_ID = /[ \t]*\{#([\p{L}\p{N}_-][\p{L}\p{N}_.:-]*)\}$/u
+
+/**
+ * Moves a heading's trailing `{#id}` from its text to `meta.explicitId`. Runs before text_join,
+ * so an escaped brace (`\{#id}`, a text_special token) stays text.
+ */
+const headingIdAttribute = (state: StateCore): void => {
+  const tokens = state.tokens
+  for (let i = 1; i < tokens.length; i++) {
+    const inline = tokens[i]!
+    const open = tokens[i - 1]!
+    if (inline.type !== "inline" || open.type !== "heading_open") continue
+    const children = inline.children ?? []
+    const last = children[children.length - 1]
+    if (last?.type !== "text") continue
+    const m = EXPLICIT_ID.exec(last.content)
+    if (m === null || m[1]!.length > SLUG_MAX_LENGTH) continue
+    last.content = last.content.slice(0, m.index)
+    inline.content = inline.content.replace(EXPLICIT_ID, "")
+    open.meta = { ...(open.meta as object | null), explicitId: m[1]! }
+  }
+}
+
 const md: MarkdownIt = new MarkdownIt("default", { html: true, linkify: false, typographer: false })
 md.use(footnotes)
+md.core.ruler.after("inline", "heading_id_attribute", headingIdAttribute)
 // URLs are checked after parsing (see `secureLinks`) so that rejected ones disappear instead of
 // being printed as literal `[x](javascript:...)` text.
 md.validateLink = () => true
@@ -372,6 +402,7 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
   const toc: Array<TocItem> = []
   const usedIds = new Set<string>()
   const nextSuffix = new Map<string, number>()
+  const headings: Array<{ readonly open: Token; readonly text: string; readonly explicitId: string | undefined }> = []
   const paragraphs: Array<string> = []
   const readable: Array<string> = []
   const raw = new RawHtmlText()
@@ -395,14 +426,19 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
         readable.push(text)
         const before = tokens[i - 1]
         if (before?.type === "heading_open") {
-          const heading = text.replace(/\s+/g, " ").trim()
-          const id = claimId(slugify(heading) || "section", usedIds, nextSuffix)
-          before.attrSet("id", id)
-          toc.push({ level: Number(before.tag.slice(1)), text: heading, id })
+          const explicitId = (before.meta as { explicitId?: string } | null)?.explicitId
+          headings.push({ open: before, text: text.replace(/\s+/g, " ").trim(), explicitId })
         } else if (inFootnotes === 0 && before?.type === "paragraph_open") paragraphs.push(text)
         break
       }
     }
+  }
+  // Ids the author chose come first (they link to them), then the rest in document order.
+  for (const h of headings) if (h.explicitId !== undefined) h.open.attrSet("id", claimId(h.explicitId, usedIds, nextSuffix))
+  for (const h of headings) {
+    const id = h.open.attrGet("id") ?? claimId(slugify(h.text) || "section", usedIds, nextSuffix)
+    h.open.attrSet("id", id)
+    toc.push({ level: Number(h.open.tag.slice(1)), text: h.text, id })
   }
   // Footnote ids ("fn1", "fnref1") come from the plugin; a heading could claim the same id.
   // Prefixing the footnotes with a docId only when needed keeps the common case's URLs stable.

@@ -302,6 +302,29 @@ describe("heading ids", () => {
     assert.isAtMost(used.lookups, 3 * 5000, `${used.lookups} lookups for 5000 ids`)
   })
 
+  it("takes a trailing {#id} (Zola's heading attribute) as the heading's id, not as its text", () => {
+    const r = renderMarkdown("# Motivation {#motivation}\n\nSee [why](#motivation).\n\nSetext {#set.ext:1}\n---\n\n## `code` and text{#x_y-z}\n")
+    assert.deepStrictEqual(r.toc.map((t) => [t.level, t.text, t.id]), [
+      [1, "Motivation", "motivation"],
+      [2, "Setext", "set.ext:1"],
+      [2, "code and text", "x_y-z"]
+    ])
+    assert.include(r.html, '<h1 id="motivation">Motivation</h1>')
+    assert.notInclude(r.readableText, "{#")
+  })
+
+  it("keeps an explicit id unique, and ahead of the ids made from text", () => {
+    const r = renderMarkdown("## Intro\n\n## Again {#intro}\n\n## Twice {#intro}\n\n## Intro\n")
+    assert.deepStrictEqual(r.toc.map((t) => [t.text, t.id]), [["Intro", "intro-2"], ["Again", "intro"], ["Twice", "intro-1"], ["Intro", "intro-3"]])
+  })
+
+  it("leaves as text what is no plain {#id}: other attributes, spaces, escapes, code", () => {
+    const texts = ["Title {.class}", "Title {#a b}", "Title {#}", "Title {#id .cls}", "Title {#id}", "Title {#<b>}", "Title {#id} more", "Title {#id}"]
+    const r = renderMarkdown("# Title {.class}\n# Title {#a b}\n# Title {#}\n# Title {#id .cls}\n# Title \\{#id}\n# Title {#&lt;b&gt;}\n# Title {#id} more\n# Title `{#id}`\n")
+    assert.deepStrictEqual(r.toc.map((t) => t.text), texts)
+    assert.notInclude(r.toc.map((t) => t.id), "id")
+  })
+
   it("renders 20,000 repeated headings with distinct ids", () => {
     const ids = headingIds(renderMarkdown("#\n".repeat(20_000)).html)
     assert.strictEqual(ids.length, 20_000)
