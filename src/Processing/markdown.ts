@@ -269,6 +269,8 @@ md.validateLink = () => true
 class RawHtmlText {
   /** Depth inside an element the sanitizer drops with its content; 0 when text is shown. */
   hidden = 0
+  /** Fragment targets the raw HTML sets (`id`, `<a name>`): heading ids avoid them. */
+  readonly ids: Array<string> = []
   private text = ""
   /** Made at the first fragment: most posts have no raw HTML. */
   private parser: Parser | undefined
@@ -283,9 +285,14 @@ class RawHtmlText {
     this.text = ""
     this.parser ??= new Parser(
       {
-        onopentag: (name) => {
-          if (this.hidden > 0 || NON_TEXT.has(name)) this.hidden++
-          else this.text += " "
+        onopentag: (name, attribs) => {
+          if (this.hidden > 0 || NON_TEXT.has(name)) {
+            this.hidden++
+            return
+          }
+          this.text += " "
+          if (attribs.id !== undefined) this.ids.push(attribs.id)
+          if (name === "a" && attribs.name !== undefined) this.ids.push(attribs.name)
         },
         onclosetag: () => {
           if (this.hidden > 0) this.hidden--
@@ -336,6 +343,10 @@ const altText = (token: Token): string => {
   }
   return alt
 }
+
+/** The alt text of the images of an inline token, for a heading that has no other text. */
+const imageAlts = (token: Token): string =>
+  (token.children ?? []).flatMap((child) => (child.type === "image" ? [altText(child)] : [])).join(" ")
 
 /** Drops unsafe link/image URLs and marks external links. Mutates the fresh token list. */
 const secureLinks = (children: Array<Token>): void => {
@@ -402,7 +413,7 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
   const toc: Array<TocItem> = []
   const usedIds = new Set<string>()
   const nextSuffix = new Map<string, number>()
-  const headings: Array<{ readonly open: Token; readonly text: string; readonly explicitId: string | undefined }> = []
+  const headings: Array<{ readonly open: Token; readonly text: string; readonly explicitId: string | undefined; readonly listed: boolean }> = []
   const paragraphs: Array<string> = []
   const readable: Array<string> = []
   const raw = new RawHtmlText()
@@ -422,23 +433,32 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
         break
       case "inline": {
         secureLinks(t.children ?? [])
+        const shown = raw.hidden === 0
         const text = inlineText(t, raw)
         readable.push(text)
         const before = tokens[i - 1]
         if (before?.type === "heading_open") {
           const explicitId = (before.meta as { explicitId?: string } | null)?.explicitId
-          headings.push({ open: before, text: text.replace(/\s+/g, " ").trim(), explicitId })
+          let heading = text.replace(/\s+/g, " ").trim()
+          // A heading that is only a picture (a logo) is named by its alt text.
+          if (heading === "" && shown) heading = imageAlts(t).replace(/\s+/g, " ").trim()
+          // The table of contents lists the post's own sections: not the footnotes' headings,
+          // not the ones raw HTML hides (the sanitizer drops them), not an empty one.
+          headings.push({ open: before, text: heading, explicitId, listed: inFootnotes === 0 && shown && heading !== "" })
         } else if (inFootnotes === 0 && before?.type === "paragraph_open") paragraphs.push(text)
         break
       }
     }
   }
-  // Ids the author chose come first (they link to them), then the rest in document order.
+  // Two elements with one id: a link goes to the first. Raw HTML's ids are the author's, so
+  // headings avoid them; then the ids the author chose for headings (they link to them); then
+  // the rest in document order.
+  for (const id of raw.ids) usedIds.add(id)
   for (const h of headings) if (h.explicitId !== undefined) h.open.attrSet("id", claimId(h.explicitId, usedIds, nextSuffix))
   for (const h of headings) {
     const id = h.open.attrGet("id") ?? claimId(slugify(h.text) || "section", usedIds, nextSuffix)
     h.open.attrSet("id", id)
-    toc.push({ level: Number(h.open.tag.slice(1)), text: h.text, id })
+    if (h.listed) toc.push({ level: Number(h.open.tag.slice(1)), text: h.text, id })
   }
   // Footnote ids ("fn1", "fnref1") come from the plugin; a heading could claim the same id.
   // Prefixing the footnotes with a docId only when needed keeps the common case's URLs stable.

@@ -325,6 +325,22 @@ describe("heading ids", () => {
     assert.notInclude(r.toc.map((t) => t.id), "id")
   })
 
+  it("avoid the ids raw HTML sets", () => {
+    const { html, toc } = renderMarkdown('<div id="intro">x</div>\n\n## Intro\n\nSee <a name="usage"></a>.\n\n## Usage\n\n## Chart\n\n<svg id="chart"></svg>\n')
+    assert.deepStrictEqual(toc.map((t) => t.id), ["intro-1", "usage-1", "chart"])
+    assert.strictEqual(html.match(/ id="intro"/g)?.length, 1)
+  })
+
+  it("list in the table of contents only the post's own, non-empty sections", () => {
+    const r = renderMarkdown(
+      "Text.[^1]\n\n[^1]: A note.\n\n    ## Note heading\n\n#\n\n## ![Rust logo](logo.png)\n\n<template>\n\n## Template heading\n\n</template>\n\n## Real\n"
+    )
+    assert.deepStrictEqual(r.toc.map((t) => [t.text, t.id]), [["Rust logo", "rust-logo"], ["Real", "real"]])
+    // Still anchors, each its own.
+    assert.include(r.html, '<h2 id="note-heading">Note heading</h2>')
+    assert.include(r.html, '<h1 id="section"></h1>')
+  })
+
   it("renders 20,000 repeated headings with distinct ids", () => {
     const ids = headingIds(renderMarkdown("#\n".repeat(20_000)).html)
     assert.strictEqual(ids.length, 20_000)
