@@ -1,6 +1,8 @@
 /**
  * Markdown → HTML (markdown-it, CommonMark + GFM tables/strikethrough + footnotes), with heading
- * anchors, a table of contents, plain text for excerpts and word counts, and sanitizing. Pure.
+ * anchors (Zola's `{#id}` taken), a table of contents, plain text for excerpts and word counts,
+ * and sanitizing. Pure. Rendering is synchronous, so a body that costs the square of its length
+ * freezes whatever renders it: every step of our own, and the footnote rules, are linear.
  *
  * Safety model:
  * - Markdown syntax can only produce safe HTML (markdown-it escapes text and attributes), except
@@ -257,6 +259,8 @@ md.core.ruler.after("inline", "heading_id_attribute", headingIdAttribute)
 // being printed as literal `[x](javascript:...)` text.
 md.validateLink = () => true
 
+const NON_TEXT: ReadonlySet<string> = new Set(NON_TEXT_TAGS)
+
 /**
  * The text a reader sees of raw HTML, read the way the sanitizer reads it: htmlparser2's parser
  * (which sanitize-html runs on) and the sanitizer's list of elements dropped with their content.
@@ -308,8 +312,6 @@ class RawHtmlText {
     return this.text
   }
 }
-
-const NON_TEXT: ReadonlySet<string> = new Set(NON_TEXT_TAGS)
 
 /** Plain text of an inline token: what a reader reads (no raw HTML tags, no footnote markers, no image alt). */
 const inlineText = (token: Token, raw: RawHtmlText): string => {
