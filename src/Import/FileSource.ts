@@ -241,6 +241,10 @@ const symbolicLinksIn = (dir: string): Effect.Effect<ReadonlySet<string>> =>
     Effect.orElseSucceed(() => new Set<string>())
   )
 
+/** Following the links at a path came round to a link again (ELOOP): it leads to no file. */
+const isLinkLoop = (error: PlatformError): boolean =>
+  error._tag === "SystemError" && (error.cause as { readonly code?: unknown } | undefined)?.code === "ELOOP"
+
 /** A file's identity however it is reached: its device and inode. */
 const idOf = (info: FileSystem.File.Info): string => `${info.dev}:${Option.getOrElse(info.ino, () => 0)}`
 
@@ -375,6 +379,10 @@ export const walkMarkdown = (
           ? isMarkdownPath(full)
             ? passed(full, "file name is not valid UTF-8 (shown with \uFFFD): rename the file to import it", true)
             : passed(full, "name is not valid UTF-8 (shown with \uFFFD): not read (if a directory, its posts are left out)")
+          // Links that lead round to themselves (`selfloop.md -> selfloop.md`, `a -> b -> a`)
+          // lead to nothing: no post, as a link back to an ancestor is.
+          : isLinkLoop(e)
+          ? passed(full, "symbolic link loop")
           : e._tag === "SystemError" && e.reason !== "NotFound"
           // Unreadable, it may be a post or a directory of them.
           ? passed(full, describePlatformError(e), true)

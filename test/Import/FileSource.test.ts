@@ -253,6 +253,24 @@ describe("walkMarkdown", () => {
       assert.deepStrictEqual(named.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : [])), ["inner.md", ".draft.md"])
     }).pipe(Effect.provide(NodeContext.layer)))
 
+  it.scoped("links that lead round to themselves (selfloop.md -> selfloop.md, a -> b -> a) are skipped as a symbolic link loop, not failed", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "ok.md": "ok" })
+      symlinkSync("selfloop.md", `${dir}/selfloop.md`)
+      symlinkSync("b", `${dir}/a`)
+      symlinkSync("a", `${dir}/b`)
+      const entries = Chunk.toReadonlyArray(yield* Stream.runCollect(walkMarkdown(dir)))
+      assert.deepStrictEqual(entries.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : [])), ["ok.md"])
+      assert.deepStrictEqual(
+        entries.flatMap((e) => (e._tag === "Passed" ? [[e.passed.path.slice(dir.length + 1), e.passed.reason, e.passed.failed]] : [])),
+        [["a", "symbolic link loop", false], ["b", "symbolic link loop", false], ["selfloop.md", "symbolic link loop", false]]
+      )
+      // Named by the user, it is what they asked for that cannot be read: a failure.
+      const named = Chunk.toReadonlyArray(yield* Stream.runCollect(walkMarkdown(`${dir}/selfloop.md`)))
+      assert.deepStrictEqual(named.map((e) => (e._tag === "Passed" ? e.passed.failed : "file")), [true])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
   it.scoped("a markdown file whose name is not UTF-8 fails by name, instead of being skipped as missing", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir()
