@@ -63,7 +63,7 @@ import {
   RequestTimedOut,
   Unauthorized
 } from "./Errors.js"
-import { findInvalidUtf8 } from "../Import/FileSource.js"
+import { utf8Checker } from "../Import/FileSource.js"
 import { MAX_TIMER_DURATION } from "../Config.js"
 import * as HttpConfig from "./HttpConfig.js"
 import { directRequestLog, elapsedMs, type RequestLog } from "./Logging.js"
@@ -636,38 +636,21 @@ class InvalidUtf8Body extends Error {
   }
 }
 
-/** How many bytes at the end of `bytes` begin a multi-byte sequence that the next chunk may complete. */
-const openSequence = (bytes: Uint8Array): number => {
-  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
-    const b = bytes[bytes.length - back]!
-    if (b >= 0x80 && b < 0xc0) continue
-    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1
-    return length > back ? back : 0
-  }
-  return 0
-}
-
 /**
  * Passes the bytes on unchanged, and fails at the first invalid or truncated UTF-8 sequence
- * (`findInvalidUtf8`, the import's strict rules). Checked as the body streams through, so the
+ * (`utf8Checker`: `findInvalidUtf8`, the import's strict rules). Checked as the body streams through, so the
  * body is not held twice; a sequence split between chunks is checked when it is complete.
  */
 class Utf8Check extends Transform {
-  /** Bytes passed on before `open`. */
-  private checked = 0
-  private open: Uint8Array = new Uint8Array(0)
+  private readonly check = utf8Checker()
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const bytes = this.open.length === 0 ? chunk : Buffer.concat([this.open, chunk])
-    const pending = openSequence(bytes)
-    const complete = bytes.subarray(0, bytes.length - pending)
-    const at = findInvalidUtf8(complete)
-    if (at !== -1) return callback(new InvalidUtf8Body(this.checked + at))
-    this.checked += complete.length
-    this.open = pending === 0 ? new Uint8Array(0) : Uint8Array.prototype.slice.call(bytes, bytes.length - pending)
+    const at = this.check.write(chunk)
+    if (at !== -1) return callback(new InvalidUtf8Body(at))
     callback(null, chunk)
   }
   override _flush(callback: TransformCallback): void {
-    callback(this.open.length === 0 ? null : new InvalidUtf8Body(this.checked))
+    const at = this.check.end()
+    callback(at === -1 ? null : new InvalidUtf8Body(at))
   }
 }
 
