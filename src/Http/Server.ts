@@ -281,6 +281,21 @@ const handlersEnded = (handlers: FiberSet.FiberSet<unknown, unknown>, grace: Dur
       ))
   )
 
+/** How long a client may take to send a request's headers; then Node answers 408 and closes (its default). */
+export const HEADERS_TIMEOUT_MS = 60_000
+
+/**
+ * The Node server `layer` listens with. Node's `requestTimeout` (300 s by default) is off: it
+ * cut any request whose body had not all arrived by then, a bulk import's too, which got a bare
+ * 408 and no summary though its posts were committed (and the log said 499). What it bounded is
+ * bounded by the app instead: REQUEST_TIMEOUT every other request's body (`Middleware.timeout`),
+ * IMPORT_TIMEOUT an import. `headersTimeout` is given: left out, Node takes the smaller of its
+ * 60 s and `requestTimeout`, 0, which would let a client take forever over its headers.
+ * `SettlingResponse` settles answers to clients that left.
+ */
+export const createNodeServer = (): Server =>
+  createServer({ ServerResponse: SettlingResponse, requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS })
+
 const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"])
@@ -304,7 +319,7 @@ export const siteUrlWarning = (siteUrlSet: boolean, host: string, port: number):
 export const layer = Layer.unwrapEffect(
   Effect.gen(function* () {
     const config = yield* HttpConfig.ServerConfig
-    const server = createServer({ ServerResponse: SettlingResponse })
+    const server = createNodeServer()
     const listening = NodeHttpServer.layer(() => server, { port: config.port, host: config.host })
     // Closed by the drain only, after every handler ended; never closed first, which would
     // interrupt the requests the drain is waiting for.
