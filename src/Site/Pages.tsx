@@ -62,15 +62,31 @@ export const InlineTitle = ({ title }: { title: string }) => (
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>()
 
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/**
+ * Whether `date` is what a calendar date without a time of day is stored as: that day's
+ * midnight UTC (`date: 2019-09-30`, a `2019-09-30-` file name, `Processing/dates.ts`). The
+ * store keeps no flag for it, and a re-import should not be needed to show it right.
+ */
+const isCalendarDay = (date: DateTime.Utc): boolean => DateTime.toEpochMillis(date) % DAY_MS === 0
+
 /**
  * `date` as readers read it: in `language`, on its day in `timeZone` (SITE_TIME_ZONE). A post
  * published at 23:30 UTC was dated the day before for a blog in Tokyo when shown in UTC.
+ *
+ * A calendar date (`isCalendarDay`) is that day wherever the site is, as Hugo and Jekyll read
+ * a date-only front matter: shown in the site's zone, its UTC midnight was the day before west
+ * of UTC ("2019-09-30" read "September 29, 2019" in New York). So an instant at exactly
+ * 00:00:00.000 UTC is shown by its UTC date; the price is that the rare real timestamp at that
+ * very millisecond is too. Only the text: a `datetime` attribute keeps the stored instant.
  */
 export const formatDate = (date: DateTime.Utc, language: string, timeZone: string): string => {
-  const key = `${language} ${timeZone}`
+  const zone = isCalendarDay(date) ? "UTC" : timeZone
+  const key = `${language} ${zone}`
   let format = dateFormats.get(key)
   if (format === undefined) {
-    format = new Intl.DateTimeFormat(language, { year: "numeric", month: "long", day: "numeric", timeZone })
+    format = new Intl.DateTimeFormat(language, { year: "numeric", month: "long", day: "numeric", timeZone: zone })
     dateFormats.set(key, format)
   }
   return format.format(DateTime.toDateUtc(date))
@@ -422,7 +438,7 @@ export const postPage = (site: SiteContext, view: PostView): string => {
   const published = publishedAtOf(post)
   const updated = updatedAtOf(post)
   // Updates within a day of publication are corrections, not news.
-  const showUpdated = DateTime.toEpochMillis(updated) - DateTime.toEpochMillis(published) > 24 * 60 * 60 * 1000
+  const showUpdated = DateTime.toEpochMillis(updated) - DateTime.toEpochMillis(published) > DAY_MS
   return render(
     <Document
       site={site}

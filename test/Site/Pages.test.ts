@@ -127,4 +127,22 @@ describe("pages", () => {
         assert.include(pages.post, `<meta property="article:published_time" content="2026-01-01T23:30:00.000Z"/>`, timeZone)
       }
     }))
+
+  it.effect("show a date-only post (stored as its UTC midnight) on its calendar day in every time zone", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "dated", publishedAt: "2019-09-30", updatedAtSource: "2019-10-05" })
+      // A real time of day still moves with the zone: 03:00 UTC is the evening before in New York.
+      const timed = yield* stored({ slug: "timed", publishedAt: "2019-09-30T03:00:00Z" })
+      for (const timeZone of ["America/New_York", "Pacific/Honolulu", "UTC", "Asia/Tokyo", "Pacific/Kiritimati"]) {
+        const zoned = { ...site, config: { ...site.config, timeZone } }
+        const page = postPage(zoned, { post, previous: undefined, next: undefined })
+        assert.include(page, `<time datetime="2019-09-30T00:00:00.000Z">September 30, 2019</time>`, timeZone)
+        assert.include(page, `updated <time datetime="2019-10-05T00:00:00.000Z">October 5, 2019</time>`, timeZone)
+        assert.include(page, `<meta property="article:published_time" content="2019-09-30T00:00:00.000Z"/>`, timeZone)
+        const listing = listingPage(zoned, { page: 1, posts: [post], hasOlder: false })
+        assert.include(listing, `<time datetime="2019-09-30T00:00:00.000Z">September 30, 2019</time>`, timeZone)
+      }
+      assert.strictEqual(formatDate(timed.publishedAt!, "en", "America/New_York"), "September 29, 2019")
+      assert.strictEqual(formatDate(DateTime.unsafeMake("1969-07-20T00:00:00Z"), "en", "America/New_York"), "July 20, 1969")
+    }))
 })
