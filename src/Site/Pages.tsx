@@ -3,7 +3,7 @@
 /**
  * The reader site's pages as preact components rendered to strings: every value is escaped by
  * the renderer, and the one exception is a post's stored `html`, which the processor sanitized
- * on write and is inserted as the body only.
+ * on write and is inserted as the body only (its headings moved under the title's: `pageHtml`).
  */
 import { DateTime } from "effect"
 import type { ComponentChildren, VNode } from "preact"
@@ -110,6 +110,30 @@ export const ogLocale = (language: string): string | undefined => {
   } catch {
     return undefined
   }
+}
+
+/** A heading's start or end tag in stored post HTML: `<h2 id="x">`, `</h2>`. */
+const HEADING_TAG = /<(\/?)h([1-6])(?=[\s/>])/gi
+
+/**
+ * A post's stored HTML as its page shows it, under the title's `<h1>`: its headings moved so
+ * the highest is an `<h2>` (`# Intro` is h2, `## Details` h3; `### Intro` first is h2 too), each
+ * keeping its attributes (the `id`s the table of contents links to) and its distance to the
+ * others; a move past h6 stays h6. Authors write either way: the title's `# Title` repeated or
+ * several `#` sections (several `<h1>` on one page), or `###` sections (from h1 straight to h3).
+ * Moving every post down one level would make the common `##` sections h3, the same jump. Feeds
+ * carry the HTML as stored: there the entry's title is not an `<h1>`.
+ *
+ * A tag-level rewrite is safe here: the stored HTML is sanitized and well-formed, and a `<` of
+ * text or of an attribute's value is escaped (`&lt;h1`), so `<hN` is always a tag.
+ */
+export const pageHtml = (html: string): string => {
+  let top = 7
+  for (const [, , level] of html.matchAll(HEADING_TAG)) top = Math.min(top, Number(level))
+  const shift = top === 7 ? 0 : 2 - top
+  return shift === 0
+    ? html
+    : html.replace(HEADING_TAG, (_, end: string, level: string) => `<${end}h${Math.min(6, Number(level) + shift)}`)
 }
 
 /** A post's one-paragraph description: the author's summary, else the excerpt. */
@@ -468,7 +492,7 @@ export const postPage = (site: SiteContext, view: PostView): string => {
           <Tags tags={post.tags} urls={urls} />
         </header>
         <Toc entries={post.toc} />
-        <div class="prose" dangerouslySetInnerHTML={{ __html: post.html }} />
+        <div class="prose" dangerouslySetInnerHTML={{ __html: pageHtml(post.html) }} />
       </article>
       <PostNav view={view} urls={urls} />
     </Document>

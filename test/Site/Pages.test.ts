@@ -52,6 +52,26 @@ describe("pages", () => {
       assert.include(page, `<div class="prose"><p>a <em>b</em> &amp; <a href="/x">c</a></p></div>`)
     }))
 
+  it.effect("move the post's headings under the title's h1: the highest is an h2, ids and attributes kept", () =>
+    Effect.gen(function* () {
+      const page = (html: string) =>
+        Effect.map(stored({ slug: "h", html }), (post) => postPage(site, { post, previous: undefined, next: undefined }))
+      const prose = (html: string) => /<div class="prose">(.*)<\/div><\/article>/s.exec(html)![1]
+      const headings = (html: string) => Array.from(html.matchAll(/<h([1-6])\b/g), (m) => Number(m[1]))
+      // `#` sections: several h1 beside the title's.
+      const h1s = yield* page(`<h1 id="a" class="x">A <code>&lt;h1 b></code></h1><p title="&lt;h2 c">p</p><h2 id="b">B</h2><h5>E</h5><h6 id="f">F</h6>`)
+      assert.strictEqual(
+        prose(h1s),
+        `<h2 id="a" class="x">A <code>&lt;h1 b></code></h2><p title="&lt;h2 c">p</p><h3 id="b">B</h3><h6>E</h6><h6 id="f">F</h6>`
+      )
+      assert.deepStrictEqual(headings(h1s), [1, 2, 3, 6, 6])
+      // `###` sections: from the title's h1 straight to h3.
+      assert.strictEqual(prose(yield* page(`<h3 id="a">A</h3><p>x</p><h4 id="b">B</h4><h3>C</h3>`)), `<h2 id="a">A</h2><p>x</p><h3 id="b">B</h3><h2>C</h2>`)
+      // `##` sections, and none at all, are as stored.
+      assert.strictEqual(prose(yield* page(`<h2 id="a">A</h2><h3>B</h3>`)), `<h2 id="a">A</h2><h3>B</h3>`)
+      assert.strictEqual(prose(yield* page(`<p>no <em>headings</em></p>`)), `<p>no <em>headings</em></p>`)
+    }))
+
   it.effect("show an update date only when the author's is a day or more after publication", () =>
     Effect.gen(function* () {
       const same = yield* stored({ slug: "a", publishedAt: "2024-01-01T00:00:00Z", updatedAtSource: "2024-01-01T05:00:00Z" })
