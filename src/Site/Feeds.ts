@@ -13,6 +13,7 @@ import { XMLBuilder } from "fast-xml-parser"
 import { distinctTags, type Post, tagKey } from "../Domain/Post.js"
 import { escapeHtml, resolveLinks } from "../Sources/html.js"
 import { feedItemId, toJsonFeed } from "../Sources/JsonFeed.js"
+import { withoutForbiddenChars } from "./Characters.js"
 import { descriptionOf, modifiedAtOf, publishedAtOf, updatedAtOf } from "./Pages.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 import { routes, type Urls } from "./Urls.js"
@@ -39,14 +40,9 @@ const builder = new XMLBuilder({
   indentBy: "  "
 })
 
-/** Characters XML 1.0 cannot carry at all, even escaped. */
-const INVALID_XML_CHARS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
-
-const xmlText = (value: string): string => value.replace(INVALID_XML_CHARS, "")
-
-/** Every string in the tree, cleaned of characters XML cannot hold. */
+/** Every string in the tree, cleaned of characters XML cannot hold (the pages' list: `withoutForbiddenChars`). */
 const cleanTree = (node: unknown): unknown => {
-  if (typeof node === "string") return xmlText(node)
+  if (typeof node === "string") return withoutForbiddenChars(node)
   if (Array.isArray(node)) return node.map(cleanTree)
   if (typeof node === "object" && node !== null) {
     return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, cleanTree(value)]))

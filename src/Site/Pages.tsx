@@ -10,6 +10,7 @@ import type { ComponentChildren, VNode } from "preact"
 import { renderToString } from "preact-render-to-string"
 import { distinctTags, type Post, type TocEntry } from "../Domain/Post.js"
 import { MAX_SEARCH_LENGTH } from "../Posts/internal/search.js"
+import { withoutForbiddenChars } from "./Characters.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 import { stylesheetVersion } from "./Theme.js"
 import { FEED_TYPES, type FeedFormat, routes, type Urls } from "./Urls.js"
@@ -404,7 +405,12 @@ const PostNav = ({ view, urls }: { view: PostView; urls: Urls }) =>
 // Pages
 // ---------------------------------------------------------------------------------------------
 
-const render = (page: VNode): string => `<!doctype html>${renderToString(page)}`
+/**
+ * The page's markup, without the characters HTML forbids (`withoutForbiddenChars`) wherever
+ * they came from: a search query (`?q=%00%01` went into the title, the heading and the search
+ * field), a post's title, summary or stored HTML. The renderer escapes markup, not these.
+ */
+const render = (page: VNode): string => withoutForbiddenChars(`<!doctype html>${renderToString(page)}`)
 
 /** The home page (`tag` unset) or a tag's page. */
 export const listingPage = (site: SiteContext, view: ListingView): string => {

@@ -3,7 +3,7 @@ import { DateTime, Effect } from "effect"
 import { TocEntry } from "../../src/Domain/Post.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
-import { formatDate, listingPage, notFoundPage, ogLocale, postPage, tocTree, updatedAtOf } from "../../src/Site/Pages.js"
+import { formatDate, listingPage, notFoundPage, ogLocale, postPage, searchPage, tocTree, updatedAtOf } from "../../src/Site/Pages.js"
 import { defaults } from "../../src/Site/SiteConfig.js"
 import { feedLinks } from "../../src/Sources/FeedSource.js"
 import { makeUrls } from "../../src/Site/Urls.js"
@@ -70,6 +70,32 @@ describe("pages", () => {
       // `##` sections, and none at all, are as stored.
       assert.strictEqual(prose(yield* page(`<h2 id="a">A</h2><h3>B</h3>`)), `<h2 id="a">A</h2><h3>B</h3>`)
       assert.strictEqual(prose(yield* page(`<p>no <em>headings</em></p>`)), `<p>no <em>headings</em></p>`)
+    }))
+
+  it.effect("write none of the characters HTML forbids, from a search query or a stored post", () =>
+    Effect.gen(function* () {
+      // Controls (C0 but tab, LF, CR; C1, U+0085 among them), noncharacters, a lone surrogate.
+      const forbidden = /[\0-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\uFDD0-\uFDEF\uFFFE\uFFFF\u{1FFFE}\u{10FFFF}]|[\uD800-\uDFFF]/u
+      const search = searchPage(site, { query: "a\u0000b\u0001c", page: 1, posts: [], hasMore: false })
+      assert.notMatch(search, forbidden)
+      assert.include(search, `<title>Results for “abc” · `)
+      assert.include(search, `<h1 class="page-title">Results for “abc”</h1>`)
+      assert.include(search, `name="q" value="abc"`)
+      const post = yield* stored({
+        slug: "c",
+        title: "Ti\u0001tle \u{1FFFE}`x\u000B`",
+        summary: "Sum\u0085mary\uFDD0 \uD800",
+        tags: ["t\u0002ag"],
+        html: `<p>x\uFFFEy\u0001 \u{10FFFF}z\u007F 😀\tok</p>`
+      })
+      const page = postPage(site, { post, previous: undefined, next: undefined })
+      assert.notMatch(page, forbidden)
+      assert.include(page, `<div class="prose"><p>xy z 😀\tok</p></div>`)
+      assert.include(page, `<h1>Title <code>x</code></h1>`)
+      assert.include(page, `<meta name="description" content="Summary "/>`)
+      const listing = listingPage(site, { page: 1, posts: [post], hasOlder: false })
+      assert.notMatch(listing, forbidden)
+      assert.include(listing, `<p class="excerpt">Summary </p>`)
     }))
 
   it.effect("show an update date only when the author's is a day or more after publication", () =>
