@@ -14,7 +14,7 @@ import { distinctTags, type Post, tagKey } from "../Domain/Post.js"
 import { escapeHtml, resolveLinks } from "../Sources/html.js"
 import { feedItemId, toJsonFeed } from "../Sources/JsonFeed.js"
 import { withoutForbiddenChars } from "./Characters.js"
-import { descriptionOf, modifiedAtOf, publishedAtOf, updatedAtOf } from "./Pages.js"
+import { descriptionOf, modifiedAtOf, plainTitle, publishedAtOf, updatedAtOf } from "./Pages.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 import { routes, type Urls } from "./Urls.js"
 
@@ -106,7 +106,8 @@ export const rssFeed = (input: FeedInput): string => {
           "@_type": "application/rss+xml"
         },
         item: posts.map((post) => ({
-          title: post.title,
+          // Plain text to readers, as the page's <title>: no markdown backticks.
+          title: plainTitle(post.title),
           link: postUrl(urls, post),
           // Not the link: an id for the post's life (`feedItemId`), the same as Atom's and JSON Feed's.
           guid: { "#text": feedItemId(post), "@_isPermaLink": "false" },
@@ -144,7 +145,7 @@ export const atomFeed = (input: FeedInput): string => {
       generator: "Inkwell",
       entry: posts.map((post) => ({
         id: feedItemId(post),
-        title: { "@_type": "text", "#text": post.title },
+        title: { "@_type": "text", "#text": plainTitle(post.title) },
         updated: DateTime.formatIso(updatedAtOf(post)),
         published: DateTime.formatIso(publishedAtOf(post)),
         link: { "@_rel": "alternate", "@_type": "text/html", "@_href": postUrl(urls, post) },

@@ -51,15 +51,26 @@ export const updatedAtOf = (post: Post): DateTime.Utc =>
 /** When what readers see of `post` last changed, for HTTP validators and sitemaps: also storage time. */
 export const modifiedAtOf = (post: Post): DateTime.Utc => DateTime.max(updatedAtOf(post), post.updatedAt)
 
+/** A title's `code` spans: the text between a pair of backticks. */
+const CODE_SPAN = /`([^`]+)`/
+
 /**
  * A title as inline content: `code` spans, common in technical titles, become <code>; the
  * rest stays text, escaped like everything else.
  */
 export const InlineTitle = ({ title }: { title: string }) => (
   <>
-    {title.split(/`([^`]+)`/).map((part, i) => (i % 2 === 1 ? <code>{part}</code> : part))}
+    {title.split(CODE_SPAN).map((part, i) => (i % 2 === 1 ? <code>{part}</code> : part))}
   </>
 )
+
+/**
+ * A title as plain text, where no markup is shown (`<title>`, OpenGraph and Twitter cards,
+ * feeds' titles): the code spans `InlineTitle` makes <code> keep their text without the
+ * backticks around it ("Using `rustc`" is "Using rustc", as the heading reads); every other
+ * character stays, a lone backtick too.
+ */
+export const plainTitle = (title: string): string => title.replace(new RegExp(CODE_SPAN, "g"), "$1")
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>()
 
@@ -473,7 +484,7 @@ export const postPage = (site: SiteContext, view: PostView): string => {
     <Document
       site={site}
       head={{
-        title: post.title,
+        title: plainTitle(post.title),
         description: descriptionOf(post),
         canonical: routes.post(post.slug),
         ogType: "article",

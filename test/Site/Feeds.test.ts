@@ -150,6 +150,15 @@ describe("XML feeds", () => {
       }
     }))
 
+  it.effect("title an item in plain text, as the page's <title>: its code spans without backticks", () =>
+    Effect.gen(function* () {
+      const post: Post = yield* stored({ slug: "rustc", title: "Using `rustc` and ``x``" })
+      const rss = new XMLParser().parse(rssFeed({ config, urls, posts: [post] }))
+      assert.strictEqual(rss.rss.channel.item.title, "Using rustc and `x`")
+      const atom = new XMLParser({ ignoreAttributes: false }).parse(atomFeed({ config, urls, posts: [post] }))
+      assert.strictEqual(atom.feed.entry.title["#text"], "Using rustc and `x`")
+    }))
+
   it.effect("an RSS item's description is the summary as HTML, so readers show its text as written", () =>
     Effect.gen(function* () {
       const summary = `Use cargo update --precise <yanked> & Vec<T> "now"`

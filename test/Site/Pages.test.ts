@@ -45,6 +45,17 @@ describe("pages", () => {
       assert.include(page, `<meta property="og:site_name" content="Blog &quot;&lt;x>&quot;"/>`)
     }))
 
+  it.effect("name a post in plain text where no markup shows (<title>, og:title, twitter:title): its code spans without backticks", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "rustc", title: "Using `rustc` & `Vec<u8>` (the ` key)" })
+      const page = postPage(site, { post, previous: undefined, next: undefined })
+      const plain = "Using rustc &amp; Vec&lt;u8> (the ` key)"
+      assert.include(page, `<title>${plain} · Blog &quot;&lt;x>&quot;</title>`)
+      assert.include(page, `<meta property="og:title" content="${plain}"/>`)
+      assert.include(page, `<meta name="twitter:title" content="${plain}"/>`)
+      assert.include(page, `<h1>Using <code>rustc</code> &amp; <code>Vec&lt;u8></code> (the \` key)</h1>`)
+    }))
+
   it.effect("insert the stored post HTML as the body, unchanged", () =>
     Effect.gen(function* () {
       const post = yield* stored({ slug: "h", html: `<p>a <em>b</em> &amp; <a href="/x">c</a></p>` })
