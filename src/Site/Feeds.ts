@@ -28,6 +28,12 @@ export interface FeedInput {
   readonly posts: ReadonlyArray<Post>
   /** The feed of one tag, when set. */
   readonly tag?: string | undefined
+  /**
+   * When the site started serving: an empty Atom feed's `updated`, which Atom requires (the
+   * epoch said "1970-01-01"). Fixed for the process, so the feed's bytes, and its ETag (made
+   * over them), do not change from one request to the next. Absent: the epoch.
+   */
+  readonly startedAt?: DateTime.Utc | undefined
 }
 
 const builder = new XMLBuilder({
@@ -135,7 +141,7 @@ export const atomFeed = (input: FeedInput): string => {
       id: self,
       title: feedTitle(input),
       subtitle: feedDescription(input),
-      updated: DateTime.formatIso(lastUpdated(posts)),
+      updated: DateTime.formatIso(posts.length === 0 && input.startedAt !== undefined ? input.startedAt : lastUpdated(posts)),
       link: [
         { "@_rel": "self", "@_type": "application/atom+xml", "@_href": self },
         { "@_rel": "alternate", "@_type": "text/html", "@_href": urls.absolute(homeRoute(input)) }
