@@ -49,7 +49,7 @@ export { Compression } from "./Http/Compression.js"
 export { type CacheStats, ResponseCache, type ResponseCacheOptions, type ResponseCacheShape } from "./Http/ResponseCache.js"
 
 // Reader site: its routes (a layer for the server's router) and their settings
-export { SiteConfig, SiteConfigFromEnv, type SiteConfigShape } from "./Site/SiteConfig.js"
+export { SiteConfig, SiteConfigFromEnv, SiteConfigInvalid, type SiteConfigShape } from "./Site/SiteConfig.js"
 export * as SiteRoutes from "./Site/Routes.js"
 
 // The composed application
