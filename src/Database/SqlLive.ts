@@ -366,7 +366,8 @@ export const keepTransactionFailure = (withTransaction: WithTransaction): WithTr
   return kept
 }
 
-type WithTransaction = <R, E, A>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError.SqlError, R>
+/** A client's `withTransaction`. */
+export type WithTransaction = <R, E, A>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError.SqlError, R>
 
 const keptTransactions = new WeakSet<WithTransaction>()
 
