@@ -14,8 +14,9 @@ import {
   HttpServerResponse
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Deferred, Duration, Effect, Exit, FiberRef, FiberSet, Layer, Option, Ref, Scope } from "effect"
+import { type ConfigError, Deferred, Duration, Effect, Exit, FiberRef, FiberSet, Layer, Option, Ref, Scope } from "effect"
 import { createServer, type Server } from "node:http"
+import type { FeedClient } from "../Clients/FeedClient.js"
 import { describeFailure } from "../Database/Unreachable.js"
 import * as PostsHttp from "../Posts/Http.js"
 import { siteUrlGiven } from "../Site/SiteConfig.js"
@@ -86,14 +87,16 @@ const systemHandlers = (api: typeof InkwellApi) =>
 /**
  * Every Inkwell handler for `api`: `InkwellApi`, or an embedding app's own `HttpApi` that added
  * `SystemApi`, `PostsApi` and `PostsAdminApi` (with `.add`, `.addHttpApi(InkwellApi)`, or under a
- * prefix). Needs `Posts` (so a `PostRepository` and a `PostProcessor`) and `ApiKeys`.
+ * prefix). Needs `Posts` (so a `PostRepository` and a `PostProcessor`), `ApiKeys`, and the
+ * `FeedClient` that `POST /posts/import-url` fetches with (`FeedClient.Server` as `AppLive` has it);
+ * fails with a `ConfigError` on a bad IMPORT_* setting.
  */
 export const handlersFor = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
   api: HttpApi.HttpApi<Id, Groups, E, R>
 ): Layer.Layer<
   HttpApiGroup.ApiGroup<Id, "system"> | HttpApiGroup.ApiGroup<Id, "posts"> | HttpApiGroup.ApiGroup<Id, "postsAdmin">,
-  never,
-  Posts | ApiKeys
+  ConfigError.ConfigError,
+  Posts | ApiKeys | FeedClient
 > => {
   const system: Layer.Layer<HttpApiGroup.ApiGroup<"inkwell", "system">, never, Posts> = systemHandlers(
     api as unknown as typeof InkwellApi
@@ -104,7 +107,7 @@ export const handlersFor = <Id extends string, Groups extends HttpApiGroup.HttpA
 }
 
 /** `InkwellApi` with every handler. */
-export const ApiLive: Layer.Layer<HttpApi.Api, never, Posts | ApiKeys> = HttpApiBuilder.api(InkwellApi).pipe(
+export const ApiLive: Layer.Layer<HttpApi.Api, ConfigError.ConfigError, Posts | ApiKeys | FeedClient> = HttpApiBuilder.api(InkwellApi).pipe(
   Layer.provide(handlersFor(InkwellApi))
 )
 

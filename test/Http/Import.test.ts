@@ -12,7 +12,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import Sqlite from "better-sqlite3"
 import { ConfigProvider, Deferred, type Duration, Effect, Exit, Fiber, Layer, Logger, Option, Queue, Stream } from "effect"
-import { postsWith } from "../../src/App.js"
+import { ImportFeedsLive, postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
@@ -40,6 +40,7 @@ const importServer = (
     Layer.provide(postsWith(repository)),
     Layer.provide(repository),
     Layer.provide(ApiKeys.layer([KEY])),
+    Layer.provide(ImportFeedsLive),
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ FEED_RETRIES: "0", FEED_ALLOW_PRIVATE: "true", ...env })))))
   )

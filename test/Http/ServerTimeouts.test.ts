@@ -8,7 +8,7 @@
 import { connect } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger } from "effect"
-import { postsWith } from "../../src/App.js"
+import { ImportFeedsLive, postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import * as Server from "../../src/Http/Server.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
@@ -28,6 +28,7 @@ const startServer = (requestTimeout: string) =>
     yield* Layer.build(
       Server.layer.pipe(
         Layer.provide(postsWith(MemoryPostRepository.layer)),
+        Layer.provide(ImportFeedsLive),
         Layer.provide(MemoryPostRepository.layer),
         Layer.provide(ApiKeys.layer([KEY])),
         Layer.provide(logger),

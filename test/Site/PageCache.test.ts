@@ -8,7 +8,7 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { type DateTime, Effect, Layer, TestClock } from "effect"
-import { postsWith } from "../../src/App.js"
+import { ImportFeedsLive, postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
 import { ALL_POSTS, ResponseCache } from "../../src/Http/ResponseCache.js"
@@ -27,6 +27,7 @@ const siteOver = (repository: Layer.Layer<PostRepository>) =>
     Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 4 * 1024 * 1024, ttl: "1 hour" })),
     Layer.provideMerge(postsWith(repository)),
     Layer.provide(ApiKeys.layer([KEY])),
+    Layer.provide(ImportFeedsLive),
     Layer.provide(SiteConfig.layer({ title: "Test Blog", description: "Words", url: SITE_URL, maxAgeSeconds: 60 })),
     Layer.provideMerge(repository),
     Layer.provideMerge(NodeHttpServer.layerTest),
