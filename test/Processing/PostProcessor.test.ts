@@ -81,12 +81,32 @@ describe("PostProcessor.process", () => {
       assert.strictEqual(iso(post.publishedAt), "2021-08-03T00:00:00.000Z")
       assert.deepStrictEqual(post.tags, ["traits", "lang"])
       assert.deepStrictEqual(post.authors, ["Jack Huey"])
+      // The path is the post's old address: an alias too (the site redirects it), and still metadata.
+      assert.deepStrictEqual(post.aliases, ["2021/08/03/GATs.html", "inside-rust/2021/08/03/GATs-stabilization-push"])
       assert.deepStrictEqual(post.metadata, {
         path: "inside-rust/2021/08/03/GATs-stabilization-push",
         taxonomies: { series: ["gats"] },
         extra: { team: "the Traits Working Group" }
       })
     }))
+
+  it("Zola's path is an alias only where it is another address: not twice, not the post's own page, not past an alias's length", () => {
+    const aliasesOf = (frontMatter: string) =>
+      Either.getOrThrow(processPostSync({ source: "a.md", raw: `+++\ntitle = "T"\n${frontMatter}\n+++\nText` })).aliases
+    // Keyed as the site looks aliases up: slashes around it do not make another address; case does.
+    assert.deepStrictEqual(aliasesOf('path = "/2019/09/30/Post/"\naliases = ["2019/09/30/Post"]'), ["2019/09/30/Post"])
+    assert.deepStrictEqual(aliasesOf('path = "2019/09/30/Post"\naliases = ["/2019/09/30/post/"]'), ["/2019/09/30/post/", "2019/09/30/Post"])
+    assert.deepStrictEqual(aliasesOf('path = "p/my-post"\nslug = "my-post"'), [])
+    assert.deepStrictEqual(aliasesOf('path = "/"'), [])
+    // A path too long for an alias still names the slug, as it did, and is no alias.
+    const long = `a/${"x".repeat(ALIAS_MAX_LENGTH)}`
+    assert.deepStrictEqual(aliasesOf(`path = "${long}"`), [])
+    assert.deepStrictEqual(aliasesOf(`path = "${long.slice(2)}"`), [long.slice(2)])
+    // A client's explicit aliases are the whole list: the body's front matter path does not add to them.
+    const body = '+++\npath = "2019/09/30/Post"\n+++\nText'
+    assert.deepStrictEqual(Either.getOrThrow(processInputSync(new PostInput({ title: "T", body, aliases: ["/old"] }), "api")).aliases, ["/old"])
+    assert.deepStrictEqual(Either.getOrThrow(processInputSync(new PostInput({ title: "T", body }), "api")).aliases, ["2019/09/30/Post"])
+  })
 
   it.effect("reads TOML dates and keeps unknown TOML dates as ISO strings in metadata", () =>
     Effect.gen(function*() {
