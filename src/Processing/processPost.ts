@@ -27,7 +27,7 @@ import { InvalidPost } from "../Domain/Errors.js"
 import { aliasKey, codePointLength, defineKey, distinctTags, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource, statusOf } from "../Domain/Post.js"
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter, textAfterKey } from "./frontMatter.js"
-import { htmlToText, renderMarkdown } from "./markdown.js"
+import { htmlToText, type Paragraph, renderMarkdown } from "./markdown.js"
 import { contentHash, countWords, isWellFormed, normalizeForHash, NUL, readingTimeMinutes, sha256Hex, SLUG_MAX_LENGTH, slugify, toWellFormed, truncateText } from "./text.js"
 
 export const defaultProcessorConfig: ProcessorConfig = { wordsPerMinute: 230, excerptLength: 280 }
@@ -597,20 +597,31 @@ const build = (
 const ENDS_CLAUSE = /[.!?:;,…。！？：；、，．][)\]}"'”’»」』）]*\s*$/u
 
 /**
- * Enough leading paragraphs to fill the excerpt. A paragraph that ends without punctuation (a list
- * item: markdown-it makes each item's text a paragraph) is followed by "; ": joined by bare
- * spaces, "The new Project Directors are:" and its list read "... are: David Wood Jack Huey Niko
- * Matsakis They will join ...".
+ * Enough leading paragraphs to fill the excerpt, each after a space. The items of one list
+ * (markdown-it makes each item's text a paragraph) are joined by ", " where an item does not end
+ * a clause itself, and the list ends with "." where its last item does not: "... are: David
+ * Wood, Jack Huey, Niko Matsakis. They will join ..." (joined by spaces, "Wood Jack Huey Niko
+ * Matsakis They", a run of names). Other paragraphs are joined as written: a paragraph without
+ * punctuation is no list item (a heading-like line, a caption), and a separator would be made up.
  */
-const firstParagraphs = (paragraphs: ReadonlyArray<string>, length: number): string => {
+const firstParagraphs = (paragraphs: ReadonlyArray<Paragraph>, length: number): string => {
   let text = ""
+  // The list the last paragraph taken is in, 0 for none.
+  let list = 0
   for (const p of paragraphs) {
-    if (p.trim() === "") continue
-    text = text === "" ? p : `${text}${ENDS_CLAUSE.test(text) ? " " : "; "}${p}`
-    if (text.length > length) break
+    if (p.text.trim() === "") continue
+    if (text === "") text = p.text
+    else if (p.list !== 0 && p.list === list) text = `${p.item && !ENDS_CLAUSE.test(text) ? `${text.trimEnd()},` : text} ${p.text}`
+    else text = `${endList(text, list)} ${p.text}`
+    list = p.list
+    // The excerpt is cut inside this text: how the list would end is not read.
+    if (text.length > length) return text
   }
-  return text
+  return endList(text, list)
 }
+
+/** `text`, whose last paragraph is in `list` (0: in none), with a "." after a list that ends with no punctuation of its own. */
+const endList = (text: string, list: number): string => (list !== 0 && !ENDS_CLAUSE.test(text) ? `${text.trimEnd()}.` : text)
 
 /** Runs `f`, turning every rejection and every unexpected exception into `InvalidPost` naming `source`. */
 const run = (source: string, f: () => NewPost): Either.Either<NewPost, InvalidPost> => {

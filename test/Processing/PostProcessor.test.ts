@@ -242,10 +242,19 @@ describe("PostProcessor.process", () => {
       const post = yield* process(
         "---\ntitle: T\n---\nThe new Project Directors are:\n\n* [David Wood](https://x.test/dw)\n* Jack Huey\n* Niko Matsakis\n\nThey will join the board.\n\n1. First\n2. Second (the last)\n"
       )
-      assert.strictEqual(post.excerpt, "The new Project Directors are: David Wood; Jack Huey; Niko Matsakis; They will join the board. First; Second (the last)")
-      // Paragraphs that end a sentence or a clause, in any script, still read on after a space.
-      const prose = yield* process("---\ntitle: T\n---\nOne, \"quoted.\"\n\n这是第一句。\n\nWhy?\n\nA list:\n\n- an item")
-      assert.strictEqual(prose.excerpt, "One, \"quoted.\" 这是第一句。 Why? A list: an item")
+      assert.strictEqual(post.excerpt, "The new Project Directors are: David Wood, Jack Huey, Niko Matsakis. They will join the board. First, Second (the last).")
+      // Paragraphs and items that end a sentence or a clause, in any script, read on after a space.
+      const prose = yield* process("---\ntitle: T\n---\nOne, \"quoted.\"\n\n这是第一句。\n\nWhy?\n\nA list:\n\n- an item\n- Another (it ends.)\n- Fruits:\n  - apple\n  - pear\n\n- 第二项。\n\nAfter.")
+      assert.strictEqual(prose.excerpt, "One, \"quoted.\" 这是第一句。 Why? A list: an item, Another (it ends.) Fruits: apple, pear, 第二项。 After.")
+    }))
+
+  it.effect("joins paragraphs that are no list items as written, punctuated or not (was: \"; \" after each without punctuation)", () =>
+    Effect.gen(function*() {
+      const post = yield* process("---\ntitle: T\n---\nRelease notes\n\nThis release brings three things\n\nFirst of all, speed.\n")
+      assert.strictEqual(post.excerpt, "Release notes This release brings three things First of all, speed.")
+      // A hard break reads as a space, as any line break does.
+      const chat = yield* process("---\ntitle: T\n---\nshepmaster  \nStart of the conversation\\\nand more\n")
+      assert.strictEqual(chat.excerpt, "shepmaster Start of the conversation and more")
     }))
 
   it.effect("excludes code blocks from the word count and reads CJK per character", () =>
