@@ -27,7 +27,7 @@ import {
 } from "../Http/Errors.js"
 import { ApiKeyAuth } from "../Http/Middleware.js"
 import { decodeCursor } from "./internal/repository.js"
-import { MAX_PAGE_SIZE } from "./PostRepository.js"
+import { MAX_PAGE_SIZE, MAX_SEARCH_RESULTS } from "./PostRepository.js"
 import { MAX_SEARCH_LENGTH } from "./internal/search.js"
 
 /** What a list shows of each post: enough for an index page, without the rendered html. */
@@ -111,7 +111,8 @@ const DigitsFrom = (min: number, description: string, cap?: number) =>
 
 const SEARCH_DESCRIPTION = "Words to find in titles, bodies and tags (the last, from 2 characters, also as the start of " +
   "longer words; posts with it whole first), most relevant first; pages by offset " +
-  `(the answer's nextOffset), not with cursor; at most ${MAX_SEARCH_LENGTH} characters`
+  `(the answer's nextOffset) through the first ${MAX_SEARCH_RESULTS} results (a deeper offset is 400), not with cursor; ` +
+  `at most ${MAX_SEARCH_LENGTH} characters`
 const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spaces`
 
 /**
@@ -146,8 +147,9 @@ export const ListParams = Schema.Struct({
   /**
    * Full-text search: posts carrying every word (the last, from two characters, also as the
    * start of a longer word; posts with it whole first), most relevant first (a title counts most,
-   * then a tag, then the body), then newest first. Pages by `offset` (`nextOffset`); not with
-   * `cursor` (400 naming `cursor`).
+   * then a tag, then the body), then newest first. Pages by `offset` (`nextOffset`) through the
+   * first MAX_SEARCH_RESULTS results (a deeper `offset` is 400 naming it); not with `cursor` (400
+   * naming `cursor`).
    */
   q: optionalParameter(SearchText, SEARCH)
 })

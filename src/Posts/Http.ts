@@ -29,7 +29,7 @@ import { importFromUrls } from "../Sources/ImportFromUrl.js"
 import type { EncodedPost } from "./internal/encodedReads.js"
 import { ImportUrlPayload, PostInputPayload, UpdateInput } from "./Api.js"
 import { orPostJson } from "./internal/postJson.js"
-import { hashTagOf, MAX_PAGE_SIZE, PostRepository } from "./PostRepository.js"
+import { hashTagOf, MAX_PAGE_SIZE, MAX_SEARCH_RESULTS, PostRepository } from "./PostRepository.js"
 import { Posts } from "./Posts.js"
 
 /** What a post's ETag is made of: a Post, or its encoded read (`EncodedPost`). */
@@ -561,6 +561,16 @@ const cursorWithSearch = decodeError([{
   message: "a search (q) pages by offset: pass its `nextOffset` as offset, not a cursor"
 }])
 
+/**
+ * A search pages through its first MAX_SEARCH_RESULTS results only (see there): a deeper page is
+ * refused, naming the limit, rather than answered empty as if the results had ended.
+ */
+const searchTooDeep = decodeError([{
+  _tag: "Type",
+  path: ["offset"],
+  message: `a search (q) pages through its first ${MAX_SEARCH_RESULTS} results: offset must be below ${MAX_SEARCH_RESULTS} (add words to narrow the search)`
+}])
+
 /** What a long import waits on to stop early: the server's shutdown, when it runs under one. */
 const serverStop = Effect.map(
   Effect.serviceOption(ServerStopping),
@@ -681,6 +691,7 @@ const publicHandlers = (api: InkwellApiType) =>
             if (urlParams.q !== undefined) {
               if (urlParams.cursor !== undefined) return yield* cursorWithSearch
               const offset = urlParams.offset ?? 0
+              if (offset >= MAX_SEARCH_RESULTS) return yield* searchTooDeep
               const found = yield* posts.search({ ...filters, text: urlParams.q, offset })
               return found.more
                 ? { items: found.items, next: null, nextOffset: offset + found.items.length }

@@ -151,6 +151,25 @@ describePg("SqlPostRepository on PostgreSQL", () => {
       }
     }).pipe(Effect.provide(stack)))
 
+  it.effect("a search ranks ids, rank and sort key only, then reads the page's rows: no post's row goes through the sort", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
+      for (const [query, words] of [[{}, "effect streams"], [{ status: "published", asOf, tag: "Rust" }, "effect streams x"]] as const) {
+        const [text, params] = SqlPostRepository.searchStatement(sql, "pg", query, searchTerms(words), 20, 0).compile()
+        const plan = yield* sql.unsafe<{ "QUERY PLAN": string }>(`EXPLAIN (VERBOSE) ${text}`, params)
+        const lines = plan.map((row) => row["QUERY PLAN"])
+        const shown = lines.join("\n")
+        // Each Sort's rows, as VERBOSE lists them on the line after it: never a post's columns.
+        const sorted = lines.flatMap((line, i) => /^\s*(->\s+)?(Incremental )?Sort\s+\(/.test(line) ? [lines[i + 1] ?? ""] : [])
+        assert.isAbove(sorted.length, 0, shown)
+        for (const output of sorted) {
+          assert.match(output, /Output:/, shown)
+          assert.notMatch(output, /\bp\.(body|html|title|tags)\b|\bposts\.(body|html)\b/, shown)
+        }
+      }
+    }).pipe(Effect.provide(stack)))
+
   it.effect("the listing query can use the sort index", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
