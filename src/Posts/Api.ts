@@ -59,6 +59,9 @@ export const TagCount = Schema.Struct({ tag: Schema.String, count: Schema.Int })
   identifier: "TagCount"
 })
 
+/** `GET /tags`'s answer. */
+export const TagList = Schema.Struct({ tags: Schema.Array(TagCount) })
+
 /**
  * A page's `next`. Checked here, so a mistyped or truncated cursor is a 400 naming `cursor`
  * rather than an empty page that reads as the end of the list.
@@ -338,6 +341,32 @@ const withResponseHeaders = (status: number, headers: Record<string, unknown>) =
   return op
 }
 
+/**
+ * A list's ETag and its 304 (`listEtagOf` in Http.ts), documented: the success schemas stay the
+ * page's, so the typed client's answer is the page (it sends no If-None-Match).
+ */
+const LIST_REVALIDATION = (op: Record<string, any>) => {
+  const etag = {
+    ETag: {
+      description: "A hash of this answer; send it back as If-None-Match to get 304 while it is the same",
+      schema: { type: "string" }
+    }
+  }
+  const withEtag = withResponseHeaders(200, etag)(op)
+  withEtag.parameters = [
+    ...(withEtag.parameters ?? []),
+    {
+      name: "If-None-Match",
+      in: "header",
+      required: false,
+      description: "The ETag of an earlier answer: 304 Not Modified (no body) while the answer is the same",
+      schema: { type: "string" }
+    }
+  ]
+  withEtag.responses = { ...withEtag.responses, 304: { description: "Not Modified: the answer is the one the If-None-Match ETag names", headers: etag } }
+  return withEtag
+}
+
 /** `ops` applied in order: an endpoint has one `OpenApi.Transform`. */
 const transforms = (...ops: ReadonlyArray<(op: Record<string, any>) => Record<string, any>>) => (op: Record<string, any>) =>
   ops.reduce((acc, transform) => transform(acc), op)
@@ -406,6 +435,7 @@ export class PostsApi extends HttpApiGroup.make("posts")
       .setUrlParams(ListParams)
       .addSuccess(PostPage)
       .annotate(OpenApi.Summary, "List posts, newest first; with `q`, search them, most relevant first")
+      .annotate(OpenApi.Transform, LIST_REVALIDATION)
   )
   .add(
     HttpApiEndpoint.get("get", "/posts/:slug")
@@ -429,8 +459,9 @@ export class PostsApi extends HttpApiGroup.make("posts")
   )
   .add(
     HttpApiEndpoint.get("tags", "/tags")
-      .addSuccess(Schema.Struct({ tags: Schema.Array(TagCount) }))
+      .addSuccess(TagList)
       .annotate(OpenApi.Summary, "Every tag with its number of posts, most used first")
+      .annotate(OpenApi.Transform, LIST_REVALIDATION)
   )
   .annotateEndpoints(OpenApi.Override, { security: OPTIONAL_KEY })
   // Only when a key is presented and wrong, or drafts are asked for without one.
