@@ -358,10 +358,20 @@ export const isSqlError = (u: unknown): u is SqlError.SqlError =>
  * transaction's own failure is what is returned, the ROLLBACK's is logged. Shared by the client's
  * `withTransaction` and DatabasePool's SQLite write transactions, which build their own.
  */
-export const keepTransactionFailure = (
-  withTransaction: <R, E, A>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError.SqlError, R>
-) =>
-<R, E, A>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
+export const keepTransactionFailure = (withTransaction: WithTransaction): WithTransaction => {
+  // Already kept (a client SqlLive built, then pooled): wrapping again would only cost.
+  if (keptTransactions.has(withTransaction)) return withTransaction
+  const kept: WithTransaction = (self) => keepFailure(withTransaction, self)
+  keptTransactions.add(kept)
+  return kept
+}
+
+/** A client's `withTransaction`. */
+export type WithTransaction = <R, E, A>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError.SqlError, R>
+
+const keptTransactions = new WeakSet<WithTransaction>()
+
+const keepFailure = <R, E, A>(withTransaction: WithTransaction, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
   Effect.suspend(() => {
     let failed: Cause.Cause<E> | undefined
     const observed = Effect.onError(self, (cause) => Effect.sync(() => failed = cause))

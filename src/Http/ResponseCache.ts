@@ -4,13 +4,16 @@
  * `GET /posts/:slug`, `GET /posts?...` and `GET /tags` without credentials are answered by the
  * full HttpApi path once; the 200 response it produced (encoded bytes, `ETag`: a post's version
  * and content hash, a list's hash of its JSON) is kept, and later requests for the same URL get
- * that very response, or `304` when their `If-None-Match` names its ETag. A request with a key (which may see drafts) always takes the
- * full path. The middleware sits inside the request logger, so every request is still logged.
+ * that very response, or `304` when their `If-None-Match` names its ETag. A request with a key
+ * (which may see drafts) always takes the full path. The middleware sits inside the request
+ * logger, so every request is still logged.
  * The reader site's answers are kept too, when they say they may be (a public Cache-Control and
- * an ETag: pages, feeds, sitemap; never a 404 or a redirect) and their URL has no query (search
- * results are made each time): a post page made again cost ~44 times the CPU of one the front
- * door answers from memory. They keep their own headers (the front door sends them as they
- * are), and their max-age is cut on a hit to the seconds left until the next scheduled post.
+ * an ETag: pages, feeds, sitemap; never a 404 or a redirect) and their URL is their path as the
+ * router reads it (`isSitePage`: no query, so search results are made each time): a post page
+ * made again cost ~44 times the CPU of one the front door answers from memory. They keep their
+ * own headers (the front door sends them as they are), and their max-age is cut on a hit to the
+ * seconds left until the next scheduled post, unless the answer said it does not change then
+ * (`ScheduleFree`: robots.txt, the stylesheet).
  *
  * Invalidation:
  *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
@@ -44,11 +47,12 @@ import { HttpServerError, HttpServerRequest, HttpServerResponse, type HttpApp } 
 import { Cause, Context, DateTime, Duration, Effect, type Exit, Layer, Option, Schedule, Stream } from "effect"
 import { DatabasePool } from "../Database/DatabasePool.js"
 import { ALL_POSTS, PostChanges } from "../Database/PostChanges.js"
-import { matchesIfNoneMatch } from "../Posts/Http.js"
 import { Posts } from "../Posts/Posts.js"
 import * as HttpConfig from "./HttpConfig.js"
+import { matchesIfNoneMatch } from "./IfNoneMatch.js"
 import { routedPath } from "./Middleware.js"
 import { NothingWritten } from "./NothingWritten.js"
+import { ScheduleFree } from "./ScheduleFree.js"
 
 export { ALL_POSTS }
 
@@ -86,6 +90,14 @@ interface Entry {
 export class ResponseStore {
   private readonly entries = new Map<string, Entry>()
   private bytes = 0
+  /**
+   * The kept lists, oldest first, and their bytes. Lists are the one kind of answer anyone can
+   * multiply with real parameter values (`?offset=N`, `?tag=<anything>`: an empty page, a
+   * cursor): they get a share of the cache (`LIST_SHARE`), and a stream of them pushes out older
+   * lists only, never the posts and pages readers ask for.
+   */
+  private readonly lists = new Set<string>()
+  private listBytes = 0
   /** Bumped by every invalidation: a miss stores its answer only if none happened meanwhile. */
   epoch = 0
   /** Nothing is kept while set: changes by other processes would go unheard (PostChanges `Lost`). */
@@ -117,6 +129,15 @@ export class ResponseStore {
     entry.referenced = false
     this.entries.set(key, entry)
     this.bytes += entry.bytes
+    if (key.startsWith(LIST_PREFIX)) {
+      this.lists.add(key)
+      this.listBytes += entry.bytes
+      const maxLists = Math.max(1, Math.floor(this.options.maxEntries * LIST_SHARE))
+      const maxListBytes = this.options.maxBytes * LIST_SHARE
+      while (this.lists.size > maxLists || (this.listBytes > maxListBytes && this.lists.size > 1)) {
+        this.remove(this.lists.values().next().value!)
+      }
+    }
     while (this.entries.size > this.options.maxEntries || this.bytes > this.options.maxBytes) {
       const oldest = this.entries.entries().next()
       if (oldest.done === true) break
@@ -136,6 +157,7 @@ export class ResponseStore {
     if (entry === undefined) return
     this.entries.delete(key)
     this.bytes -= entry.bytes
+    if (this.lists.delete(key)) this.listBytes -= entry.bytes
   }
 
   /**
@@ -153,6 +175,8 @@ export class ResponseStore {
     this.epoch++
     this.entries.clear()
     this.bytes = 0
+    this.lists.clear()
+    this.listBytes = 0
   }
 
   get stats(): CacheStats {
@@ -161,23 +185,49 @@ export class ResponseStore {
 }
 
 const LIST_PREFIX = "/posts?"
-/** The API's tag counts: a list (any write may change them), kept and dropped as the lists are. */
+/**
+ * The API's tag counts: a list (any write may change them), kept and dropped as the lists are;
+ * one URL, so outside the lists' share.
+ */
 const TAGS_KEY = "/tags"
 const isList = (key: string): boolean => key.startsWith(LIST_PREFIX) || key === TAGS_KEY
+/** The most of the cache's entries, and of its bytes, that lists may hold (`ResponseStore.lists`). */
+const LIST_SHARE = 1 / 4
 /** Reader-site answers (pages, feeds, sitemap), keyed by this and their URL as sent. */
 const SITE_PREFIX = "site:"
 
 /**
- * A site URL whose answer may be kept: one without a query. Anyone can make up queries
- * (`/search?q=…`, `/?utm_source=…`): kept, each would be an entry, and a stream of them would
- * push out the pages readers ask for. Such requests are made each time.
+ * A site URL whose answer may be kept: one that is the path the router matches, as it is
+ * (`routedPath`): no query, nothing the router cuts off (`;…`, `#…`) or reads past (doubled or
+ * trailing slashes, an absolute-form target's `http://host`), its escapes written one way
+ * (`escapesNormal`). Anyone can make up queries (`/search?q=…`, `/?utm_source=…`) and such
+ * spellings (`/p/x;1`, `/p/x;2`, …): kept, each would be an entry, and a stream of them would
+ * push out the pages readers ask for. Such requests are made each time (and the site answers
+ * most with a 301 to the page's one URL: `Routes.isCanonical`).
  */
-const isSitePage = (url: string): boolean => !url.includes("?")
+const isSitePage = (url: string): boolean => routedPath(url) === url && (!url.includes("%") || escapesNormal(url))
+
+const UNRESERVED = /[A-Za-z\d\-._~]/
+
+/**
+ * Every `%XX` in `url` as a URL's one spelling writes it (RFC 3986 §6.2.2): hex digits in upper
+ * case, and only for a character that must be escaped, as the site writes its links
+ * (`encodeURIComponent`). The router decodes them all: `/p/%68ello`, `/p/h%65llo` and
+ * `/p/%68%65llo` are each `/p/hello`'s page, and were each an entry of their own.
+ */
+const escapesNormal = (url: string): boolean => {
+  for (const [, hex] of url.matchAll(/%([\dA-Fa-f]{2})/g)) {
+    if (hex !== hex!.toUpperCase() || UNRESERVED.test(String.fromCharCode(Number.parseInt(hex!, 16)))) return false
+  }
+  return true
+}
+
 const postKey = (slug: string) => `/posts/${slug}`
 
 /**
  * The key of a public read of `url` (under `/posts`), `undefined` for one that is not kept.
- * A list is keyed by its URL as sent (every write drops every list). A post by its decoded
+ * A list is keyed by its URL as sent (every write drops every list), if it carries only list
+ * parameters (`isKeptList`). A post by its decoded
  * slug, as the router reads it and as writes and PostChanges name it: keyed by the URL as sent,
  * `/posts/gro%C3%9Fe` was never reached by the invalidation of `größe`, and an edited or deleted
  * post was served for a whole TTL. Most URLs have nothing to decode and are their own key.
@@ -188,11 +238,33 @@ const postKey = (slug: string) => `/posts/${slug}`
  */
 const readKey = (url: string): string | undefined => {
   if (url === "/posts") return LIST_PREFIX
-  if (url.startsWith(LIST_PREFIX)) return url
+  if (url.startsWith(LIST_PREFIX)) return isKeptList(url) ? url : undefined
   if (url.charCodeAt(6) !== 47 /* "/" */ || !url.startsWith("/posts/")) return undefined
   const slug = url.slice("/posts/".length)
   if (slug.length === 0 || /[/?#;]/.test(slug)) return undefined
   return slug.includes("%") ? postKey(decodeSlug(slug)) : url
+}
+
+/** The list parameters a kept list may carry (`ListParams` but `q`), each at most once. */
+const LIST_PARAMETERS = new Set(["tag", "status", "limit", "cursor", "offset"])
+
+/**
+ * A list URL whose answer may be kept: its query names only `LIST_PARAMETERS`, each once, and
+ * nothing the router cuts (`#`). Search results (`q`) are made each time, as the reader site's
+ * are: anyone can send a new query, and each was an entry, a stream of them pushing out the posts
+ * and pages readers ask for; so was any made-up parameter the API ignores (`/posts?x=1`,
+ * `/posts?x=2`, ...).
+ */
+const isKeptList = (url: string): boolean => {
+  if (url.includes("#")) return false
+  const seen = new Set<string>()
+  for (const pair of url.slice(LIST_PREFIX.length).split("&")) {
+    const at = pair.indexOf("=")
+    const name = at === -1 ? pair : pair.slice(0, at)
+    if (!LIST_PARAMETERS.has(name) || seen.has(name)) return false
+    seen.add(name)
+  }
+  return true
 }
 
 /** What a request is, for the cache: a cacheable read (its key), a write (what it touches), or neither. */
@@ -430,14 +502,23 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
                 return response
               })
             }
+            // Every site page but those that say they do not (ScheduleFree: robots.txt, the
+            // stylesheet), which are kept as they are, for the TTL, their max-age never cut.
+            let scheduleFree = false
+            const read = site ? Effect.provideService(app, ScheduleFree, { say: () => void (scheduleFree = true) }) : app
             // The list was read at `started` or later: every post it left out for its date is
             // dated after `started`, so it is due no earlier than the answer. Not stored when
             // the answer cannot be had: the next read asks again.
             // Asked only for an answer that will be kept: every other GET (`/health`, `/ready`)
             // is a site key too, and must not cost a query.
-            return Effect.flatMap(app, (response) =>
+            return Effect.flatMap(read, (response) =>
               store.epoch !== epoch || !keepable(response, site)
                 ? Effect.succeed(response)
+                : scheduleFree
+                ? Effect.sync(() => {
+                  keep(response, Infinity)
+                  return response
+                })
                 : nextScheduled(started).pipe(
                   Effect.map((until) => keep(response, until)),
                   Effect.catchAllCause((cause) => Effect.logDebug("ResponseCache: next scheduled post unknown", cause)),

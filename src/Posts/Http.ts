@@ -11,7 +11,7 @@ import {
   type HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
-import { Cause, DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
+import { Cause, type ConfigError, DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { type DatabaseError, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
@@ -20,6 +20,7 @@ import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, UrlRefused, VersionRequired } from "../Http/Errors.js"
+import { matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerStopping } from "../Http/ServerStopping.js"
 import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, routedPath, uploadStream } from "../Http/Middleware.js"
@@ -41,16 +42,6 @@ type Tagged = { readonly version: number; readonly contentHash: string; readonly
  * hash and id: `hashTagOf`), even when the second was created with the first one's content.
  */
 export const etagOf = (post: Tagged): string => `"v${post.version}-${hashTagOf(post)}"`
-
-const stripWeak = (tag: string): string => (tag.startsWith("W/") ? tag.slice(2) : tag)
-
-/** `If-None-Match` is a list of ETags or `*`. */
-export const matchesIfNoneMatch = (header: string | undefined, etag: string): boolean =>
-  header !== undefined &&
-  header.split(",").some((candidate) => {
-    const tag = stripWeak(candidate.trim())
-    return tag === "*" || tag === etag
-  })
 
 /** What an `If-Match` asks the stored post to be. */
 export interface IfMatchCondition {
@@ -748,17 +739,20 @@ const publicHandlers = (api: InkwellApiType) =>
   )
 
 /**
- * What the import endpoints run on. The repository must be the one `Posts` writes to, which
- * `Posts` does not expose: it is taken from the server's layers when present (App.AppLive
- * provides `RepositoryLive` there for the reader site). Without it the import endpoints answer
- * 500 with this in the log, and every other endpoint works as before.
+ * What the import endpoints run on: what `Posts` writes with, and the server's `FeedClient`.
+ * The repository must be the one `Posts` writes to, which `Posts` does not expose: it is taken
+ * from the server's layers when present (App.AppLive provides `RepositoryLive` there for the
+ * reader site). Without it the import endpoints answer 500 with this in the log, and every other
+ * endpoint works as before. The processor is `Posts`' own, so an import renders as `POST /posts`
+ * does (the host's settings, its RenderPool); the FeedClient is whichever the server was given
+ * (App.AppLive: `FeedClient.Server`, guarded, from FEED_*).
  */
 const importServices = Effect.gen(function* () {
   const repository = yield* Effect.serviceOption(PostRepository)
-  const processor = yield* PostProcessor
+  const processor = (yield* Posts).processor
   const feeds = yield* FeedClient
-  // IMPORT_* as for the CLI; a bad value stops the server at start-up (describeFailure names it).
-  const options = yield* Effect.orDie(ImportConfig)
+  // IMPORT_* as for the CLI; a bad value fails the layer, at start-up (describeFailure names it).
+  const options = yield* ImportConfig
   const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     Option.match(repository, {
       onNone: () =>
@@ -902,11 +896,6 @@ const adminHandlers = (api: InkwellApiType) =>
               ))).pipe(writesNothingIf(payload.dryRun === true))
           }).pipe(identityBodyOnly(request, JSON_ONLY)))
     })
-  ).pipe(
-    // Stateless: these are built from configuration here rather than asked of every embedding app.
-    // A bad FEED_* or processor setting stops the server at start-up.
-    // FeedClient.Server: guarded, unless FEED_ALLOW_PRIVATE (the URLs are the caller's choice).
-    Layer.provide(Layer.orDie(Layer.merge(PostProcessor.layerConfig, FeedClient.Server)))
   )
 
 /**
@@ -917,16 +906,16 @@ export const layerFor = <Id extends string, Groups extends HttpApiGroup.HttpApiG
   api: HttpApi.HttpApi<Id, Groups, E, R>
 ): Layer.Layer<
   HttpApiGroup.ApiGroup<Id, "posts"> | HttpApiGroup.ApiGroup<Id, "postsAdmin">,
-  never,
-  Posts | ApiKeys | ApiKeyAuth
+  ConfigError.ConfigError,
+  Posts | ApiKeys | ApiKeyAuth | FeedClient
 > => {
   // The builder reads the groups from `api` at run time (prefixes included); the cast only
   // re-labels the layer with the embedding API's id.
   const inkwell = api as unknown as InkwellApiType
   const handlers: Layer.Layer<
     HttpApiGroup.ApiGroup<"inkwell", "posts"> | HttpApiGroup.ApiGroup<"inkwell", "postsAdmin">,
-    never,
-    Posts | ApiKeys | ApiKeyAuth
+    ConfigError.ConfigError,
+    Posts | ApiKeys | ApiKeyAuth | FeedClient
   > = Layer.mergeAll(publicHandlers(inkwell), adminHandlers(inkwell))
   return handlers as never
 }

@@ -573,12 +573,20 @@ const build = (
   })
 }
 
-/** Enough leading paragraphs to fill the excerpt, joined by spaces. */
+/** Text that ends a sentence or a clause: a paragraph after it reads on after a space. Closing quotes and brackets may follow. */
+const ENDS_CLAUSE = /[.!?:;,…。！？：；、，．][)\]}"'”’»」』）]*\s*$/u
+
+/**
+ * Enough leading paragraphs to fill the excerpt. A paragraph that ends without punctuation (a list
+ * item: markdown-it makes each item's text a paragraph) is followed by "; ": joined by bare
+ * spaces, "The new Project Directors are:" and its list read "... are: David Wood Jack Huey Niko
+ * Matsakis They will join ...".
+ */
 const firstParagraphs = (paragraphs: ReadonlyArray<string>, length: number): string => {
   let text = ""
   for (const p of paragraphs) {
     if (p.trim() === "") continue
-    text = text === "" ? p : `${text} ${p}`
+    text = text === "" ? p : `${text}${ENDS_CLAUSE.test(text) ? " " : "; "}${p}`
     if (text.length > length) break
   }
   return text

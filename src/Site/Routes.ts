@@ -11,6 +11,7 @@
  */
 import {
   HttpApiBuilder,
+  HttpApp,
   HttpRouter,
   HttpServerError,
   HttpServerRequest,
@@ -24,6 +25,8 @@ import type { PostRepository } from "../Posts/PostRepository.js"
 import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
 import { allowedMethodsAt } from "../Http/AllowedMethods.js"
+import { matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
+import { sayScheduleFree } from "../Http/ScheduleFree.js"
 import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
 import { decodedPath, methodAnswer, methodNotAllowedMessage, pathOf } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
@@ -62,19 +65,15 @@ const IMMUTABLE = "public, max-age=31536000, immutable"
 export const etagOf = (body: string): string =>
   `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`
 
-const opaque = (tag: string) => tag.trim().replace(/^W\//, "")
-
 /**
- * If-None-Match (weak comparison) alone decides. If-Modified-Since is not evaluated: a document's
+ * If-None-Match alone decides, read as the API and the response cache read it
+ * (`matchesIfNoneMatch`). If-Modified-Since is not evaluated: a document's
  * Last-Modified is the newest change among the posts it shows, so deleting or unpublishing the
  * newest post moves it back in time, and a reader polling with If-Modified-Since was told 304
  * while the feed or page still listed the removed post. The strong ETag covers every change.
  */
-export const isNotModified = (headers: Readonly<Record<string, string | undefined>>, etag: string): boolean => {
-  const ifNoneMatch = headers["if-none-match"]
-  if (ifNoneMatch === undefined) return false
-  return ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((tag) => opaque(tag) === opaque(etag))
-}
+export const isNotModified = (headers: Readonly<Record<string, string | undefined>>, etag: string): boolean =>
+  matchesIfNoneMatch(headers["if-none-match"], etag)
 
 const httpDate = (date: DateTime.Utc) => DateTime.toDateUtc(date).toUTCString()
 
@@ -131,22 +130,29 @@ const pageNumber = (value: string | undefined): number | undefined =>
 const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/]*/i
 
 /**
- * The one spelling of the path of `url`: each run of slashes one slash, none at the end, as the
- * router reads it when it matches. Always starts with "/" and never with "//" or "/\" (a
- * backslash is written `%5C`, which the router reads back as the same character), so, with the
- * site's own prefix in front, a Location made of it stays on the site whatever the request was.
+ * The one spelling of the path of `url`, the path the router matches (`Middleware.routedPath`):
+ * an absolute-form target's scheme and authority dropped, cut at the first `?`, `;` or `#` (the
+ * router reads what follows either of the last two as the query too: `/p/x;v=1` and `/p/x#v`
+ * are post `x`'s page), each run of slashes one slash, none at the end. Always starts with "/"
+ * and never with "//" or "/\" (a backslash is written `%5C`, which the router reads back as the
+ * same character), so, with the site's own prefix in front, a Location made of it stays on the
+ * site whatever the request was.
  */
 export const canonicalPath = (url: string): string => {
-  const path = `/${pathOf(url).replace(ABSOLUTE_FORM, "")}`.replace(/\/+/g, "/").replace(/\\/g, "%5C")
+  const target = url.replace(ABSOLUTE_FORM, "")
+  const cut = target.search(/[?;#]/)
+  const path = `/${cut === -1 ? target : target.slice(0, cut)}`.replace(/\/+/g, "/").replace(/\\/g, "%5C")
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path
 }
 
 /**
  * Whether a request for `url` (its path, without the query) is at its one spelling
- * (`canonicalPath`). An absolute-form target (`GET http://host/p/x`, which a server must take,
- * RFC 9112 §3.2.2) is read by its path, as the router reads it: compared whole, it was never the
- * canonical path, and its 301 to that path was answered again and again to a client that always
- * sends that form.
+ * (`canonicalPath`): not when the router took it for another's (`/p/x;v=1`, `/p/x#v`, `/p//x`,
+ * `/p/x/`), each of which was a page of its own, answered and kept by the response cache under
+ * its own key (a stream of `/p/x;N` pushed the pages readers ask for out of it).
+ * An absolute-form target (`GET http://host/p/x`, which a server must take, RFC 9112 §3.2.2)
+ * is read by its path: it names the same resource as `/p/x` with that Host, and a 301 to that
+ * path was answered again and again to a client that always sends that form.
  */
 export const isCanonical = (path: string): boolean =>
   canonicalPath(path) === (path.replace(ABSOLUTE_FORM, "") || "/")
@@ -159,15 +165,39 @@ const FEED_FILES: ReadonlyArray<readonly [string, FeedFormat]> = [
 
 const CATCH_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const
 
+const isRead = (request: HttpServerRequest.HttpServerRequest) => request.method === "GET" || request.method === "HEAD"
+
 /**
  * Whether a request would rather have the site's 404 page than the API's JSON answer:
  * a browser navigating, not a client of the API.
  */
-const wantsHtml = (request: HttpServerRequest.HttpServerRequest) =>
-  (request.method === "GET" || request.method === "HEAD") && acceptsHtml(request)
+const wantsHtml = (request: HttpServerRequest.HttpServerRequest) => isRead(request) && acceptsHtml(request)
 
 /** A browser, whatever the method: a form it posted is answered with a page, not JSON. */
 const acceptsHtml = (request: HttpServerRequest.HttpServerRequest) => (request.headers["accept"] ?? "").includes("text/html")
+
+/** `response` saying it was chosen by the request's Accept: `accept` added to its Vary. */
+const varyOnAccept = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse => {
+  const vary = response.headers["vary"]
+  if (vary === undefined || vary.trim() === "") return HttpServerResponse.setHeader(response, "vary", "accept")
+  const named = vary.split(",").map((name) => name.trim().toLowerCase())
+  return named.includes("accept") || named.includes("*") ? response : HttpServerResponse.setHeader(response, "vary", `accept, ${vary}`)
+}
+
+/**
+ * For an address the site and the API answer by Accept (`wantsHtml`, `acceptsHtml`): the
+ * site's page to a browser, the API's JSON to anyone else, at one URL. Both say `Vary: Accept`,
+ * or a shared cache may keep one and hand it to the other (a 404 is cacheable by default,
+ * RFC 9110 §15.1); and the JSON one, which set no caching, `no-cache` as the page does. The
+ * JSON is made of the router's failure further out (`Middleware`), after the site's code ran:
+ * so a pre-response handler, which sees the answer as it leaves, whatever made it.
+ */
+const chosenByAccept = HttpApp.appendPreResponseHandler((_request, response) =>
+  Effect.succeed(
+    varyOnAccept(
+      response.headers["cache-control"] === undefined ? HttpServerResponse.setHeader(response, "cache-control", "no-cache") : response
+    )
+  ))
 
 /**
  * The site's routes. Needs `Site`; the API's routes are untouched, and a path neither serves
@@ -287,12 +317,13 @@ export const SiteRouter = Effect.gen(function* () {
         return number === undefined ? missing("There is no such page.") : serve(site.search(first(params["q"]) ?? "", number))
       })
     ),
-    get("/robots.txt", respond(site.robots, cache)),
+    // Neither lists posts: their max-age is never cut, and a response cache keeps them so.
+    get("/robots.txt", Effect.zipRight(sayScheduleFree, respond(site.robots, cache))),
     get(
       "/assets/site.css",
       Effect.flatMap(HttpServerRequest.ParsedSearchParams, (params) =>
         // Versioned URLs never change; an unversioned or stale one is revalidated.
-        respond(site.css, params["v"] === stylesheetVersion ? IMMUTABLE : cache)
+        Effect.zipRight(sayScheduleFree, respond(site.css, params["v"] === stylesheetVersion ? IMMUTABLE : cache))
       )
     ),
     // Browsers ask for it whatever the page says; an empty answer keeps their consoles clean.
@@ -331,16 +362,21 @@ export const SiteRouter = Effect.gen(function* () {
     const allowed = requested === "*" ? [] : allowedAt(requested)
     const methodMiss = methodAnswer(request.method, requested, allowed)
     if (Option.isSome(methodMiss)) {
+      // A 405 is the site's page to a browser, JSON to others: both vary on Accept.
       return Effect.succeed(
-        methodMiss.value.status === 405 && acceptsHtml(request)
-          ? methodNotAllowedAnswer(site, request.method, requested, allowed)
-          : methodMiss.value
+        methodMiss.value.status !== 405
+          ? methodMiss.value
+          : varyOnAccept(acceptsHtml(request) ? methodNotAllowedAnswer(site, request.method, requested, allowed) : methodMiss.value)
       )
     }
+    // To a GET or HEAD, the site's 404 page or the API's JSON 404, by Accept: both say so.
+    const miss = Effect.fail(new HttpServerError.RouteNotFound({ request }))
     const notHere = wantsHtml(request)
-      ? missing("There is nothing at this address.")
-      : Effect.fail(new HttpServerError.RouteNotFound({ request }))
-    const path = request.method === "GET" || request.method === "HEAD" ? decodedPath(request.url) : undefined
+      ? Effect.map(missing("There is nothing at this address."), varyOnAccept)
+      : isRead(request)
+      ? Effect.zipRight(chosenByAccept, miss)
+      : miss
+    const path = isRead(request) ? decodedPath(request.url) : undefined
     if (path === undefined) return notHere
     // Which post an alias leads to changes too when a scheduled post claiming it goes public.
     return Effect.flatMap(DateTime.now, (readAt) =>
@@ -373,8 +409,12 @@ const undecodablePaths = HttpApiBuilder.middleware(Effect.map(Site, (site) => (a
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       // The app's type says it never fails; the router's RouteNotFound is its failure all the same.
       const routeNotFound = Option.exists(Cause.failureOption(cause as Cause.Cause<unknown>), (error) => error instanceof HttpServerError.RouteNotFound)
-      return routeNotFound && wantsHtml(request) && decodedPath(request.url) === undefined
-        ? Effect.succeed(notFoundAnswer(site, new PageNotFound({ message: "There is nothing at this address." })))
+      if (!routeNotFound || decodedPath(request.url) !== undefined) return Effect.failCause(cause)
+      // To a GET or HEAD, this page or the API's JSON 400, by Accept: both say so (`chosenByAccept`).
+      return wantsHtml(request)
+        ? Effect.succeed(varyOnAccept(notFoundAnswer(site, new PageNotFound({ message: "There is nothing at this address." }))))
+        : isRead(request)
+        ? Effect.zipRight(chosenByAccept, Effect.failCause(cause))
         : Effect.failCause(cause)
     }))
 ))

@@ -51,6 +51,8 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     const config = yield* SiteConfig
     const urls = makeUrls(config)
     const context: Pages.SiteContext = { config, urls }
+    /** An empty feed's date (`FeedInput.startedAt`). */
+    const startedAt = yield* DateTime.now
 
     const published = (
       query: { readonly tag?: string; readonly limit: number; readonly offset?: number; readonly cursor?: string },
@@ -166,7 +168,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       const name = tag === undefined ? undefined : yield* tagName(tag, now)
       return {
         contentType: FEED_CONTENT_TYPES[format],
-        body: FEED_RENDERERS[format]({ config, urls, posts: result.items, tag: name }),
+        body: FEED_RENDERERS[format]({ config, urls, posts: result.items, tag: name, startedAt }),
         lastModified: Feeds.lastUpdated(result.items)
       } satisfies Document
     })

@@ -9,6 +9,7 @@ import { Effect } from "effect"
 import { connect } from "node:net"
 import * as Logging from "../../src/Http/Logging.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import * as SiteRoutes from "../../src/Site/Routes.js"
 import { KEY, newPost, withListeningServer } from "./harness.js"
 
 interface Answer {
@@ -252,6 +253,47 @@ describe("front door", () => {
         assert.match(second!, / status=200 durationMs=[\d.]+ requestId=second$/)
         assert.match(list!, / message="GET \/posts 200" method=GET path=\/posts status=200 durationMs=[\d.]+ requestId=list$/)
       }), true))
+
+  it.live("a site page asked at a spelling the router cuts (`;…`, `#…`) is the full path's 301, and an absolute-form target its 200: none is kept", () =>
+    withListeningServer({ site: SiteRoutes.layerConfig }, (base) =>
+      Effect.gen(function* () {
+        const created = yield* send(base, "POST", "/posts", ["Content-Type", "application/json", "X-API-Key", KEY], JSON.stringify(newPost({ title: "Spelled" })))
+        assert.strictEqual(created.status, 201, created.body)
+        const page = yield* send(base, "GET", "/p/spelled")
+        assert.strictEqual(page.status, 200)
+        const cache = yield* ResponseCache
+        const stored = yield* cache.stats
+        assert.strictEqual(stored.entries, 1)
+        // Twice each: the second would be the front door's, had the first been kept.
+        for (
+          const [target, location] of [
+            ["/p/spelled#1", "/p/spelled"],
+            ["/p/spelled;1", "/p/spelled"],
+            ["/p/spelled#a?x=1", "/p/spelled?x=1"],
+            ["/#a", "/"],
+            ["/rss.xml;x", "/rss.xml"],
+            ["http://any.host/p/spelled;1", "/p/spelled"]
+          ] as const
+        ) {
+          for (let i = 0; i < 2; i++) {
+            const moved = yield* send(base, "GET", target)
+            assert.strictEqual(moved.status, 301, target)
+            assert.strictEqual(moved.headers["location"], location, target)
+          }
+        }
+        // The same resource as `/p/spelled` (RFC 9112 §3.2.2): its page, made each time.
+        for (const target of ["http://any.host/p/spelled", "http://other.host/p/spelled"]) {
+          for (let i = 0; i < 2; i++) {
+            const same = yield* send(base, "GET", target)
+            assert.strictEqual(same.status, 200, target)
+            assert.strictEqual(same.body, page.body, target)
+          }
+        }
+        const after = yield* cache.stats
+        assert.strictEqual(after.entries, stored.entries, "nothing kept at another spelling")
+        assert.strictEqual(after.hits, stored.hits, "nothing answered from memory")
+      })
+    ))
 
   it.live("full-path requests that queue behind each other (slices) are each answered with their own response", () =>
     withServer((base) =>

@@ -58,6 +58,57 @@ describe("ResponseCache", () => {
       assert.deepStrictEqual((yield* json(yield* get("/tags"))).tags, [{ tag: "kept", count: 2 }, { tag: "new", count: 1 }])
     }).pipe(Effect.provide(server)))
 
+  it.scoped("`*` inside an If-None-Match list is no tag: 200 on the full path and from memory, as the reader site reads it", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Starred" }))
+      for (const header of [`"nope", *`, `*, "x"`, "W/*"]) {
+        const full = yield* get("/posts/starred", { "if-none-match": header })
+        assert.strictEqual(full.status, 200, header)
+        const kept = yield* get("/posts/starred", { "if-none-match": header })
+        assert.strictEqual(kept.status, 200, header)
+        assert.strictEqual(yield* kept.text, yield* full.text, header)
+        const cache = yield* ResponseCache
+        assert.strictEqual(cache.lookup("GET", "/posts/starred", false, header)?.status, 200, header)
+        yield* cache.invalidate(ALL_POSTS)
+      }
+      assert.strictEqual((yield* get("/posts/starred", { "if-none-match": "*" })).status, 304)
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("lists are kept only with list parameters, each once: searches and made-up parameters are made each time", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Listed" }))
+      const cache = yield* ResponseCache
+      for (const url of ["/posts?q=listed", "/posts?x=1", "/posts?x=2", "/posts?limit=5&q=listed"]) {
+        const first = yield* get(url)
+        assert.strictEqual(first.status, 200, url)
+        yield* get(url)
+        assert.isUndefined(cache.lookup("GET", url, false, undefined), url)
+      }
+      assert.strictEqual((yield* stats).entries, 0)
+      for (const url of ["/posts", "/posts?limit=5&offset=0", "/posts?tag=rust&status=published"]) {
+        assert.strictEqual((yield* get(url)).status, 200, url)
+        assert.isDefined(cache.lookup("GET", url, false, undefined), url)
+      }
+      assert.strictEqual((yield* stats).entries, 3)
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("a stream of distinct lists (offsets, made-up tags) pushes out older lists only, never the posts", () =>
+    Effect.gen(function* () {
+      for (const title of ["Kept one", "Kept two"]) yield* postJson("/posts", newPost({ title }))
+      yield* get("/posts/kept-one")
+      yield* get("/posts/kept-two")
+      const cache = yield* ResponseCache
+      for (let n = 0; n < 30; n++) {
+        assert.strictEqual((yield* get(n % 2 === 0 ? `/posts?offset=${n}` : `/posts?tag=made-up-${n}`)).status, 200)
+      }
+      assert.isDefined(cache.lookup("GET", "/posts/kept-one", false, undefined))
+      assert.isDefined(cache.lookup("GET", "/posts/kept-two", false, undefined))
+      // A quarter of the 8 entries: the two newest lists.
+      assert.strictEqual((yield* stats).entries, 4)
+      assert.isDefined(cache.lookup("GET", "/posts?tag=made-up-29", false, undefined))
+      assert.isUndefined(cache.lookup("GET", "/posts?offset=0", false, undefined))
+    }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 8, maxBytes: 1024 * 1024, ttl: "1 minute" }))))))
+
   it.scoped("an update through the API drops the cached post and the lists", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost({ title: "Changing" }))

@@ -181,7 +181,9 @@ describe("PostProcessor.process", () => {
         ["---\ntitle: T\nsummary: 3\n---\n", "summary", "posts/a.md:3", /must be a string/],
         ["---\ntitle: ok\ntags: [a, b\n---\nbody", "frontMatter", "posts/a.md:", /invalid YAML/],
         ['+++\ntitle = "ok"\ntitle = "twice"\n+++\n', "frontMatter", "posts/a.md:3", /invalid TOML/],
-        ["---\ntitle: never closed\n\nbody", "frontMatter", "posts/a.md:1", /unterminated/]
+        ["---\ntitle: never closed\n\nbody", "frontMatter", "posts/a.md:1", /unterminated/],
+        ['{"title": "T",\n "draft": true,\n "draft": false}\nbody', "frontMatter", "posts/a.md:3", /invalid JSON: duplicate key "draft"/],
+        ['{"title": "T",\n "draft": tru}\nbody', "frontMatter", "posts/a.md:2", /invalid JSON: unexpected 't' at column 11/]
       ]
       for (const [raw, field, source, reason] of cases) {
         const e = yield* invalid(raw)
@@ -213,6 +215,17 @@ describe("PostProcessor.process", () => {
       assert.match(post.excerpt, /[a-z]…$/, "ends after a whole word")
       const short = yield* process("---\ntitle: T\n---\nOne.\n\nTwo.")
       assert.strictEqual(short.excerpt, "One. Two.")
+    }))
+
+  it.effect("keeps list items apart in the excerpt (was: \"are: David Wood Jack Huey Niko Matsakis They will join\")", () =>
+    Effect.gen(function*() {
+      const post = yield* process(
+        "---\ntitle: T\n---\nThe new Project Directors are:\n\n* [David Wood](https://x.test/dw)\n* Jack Huey\n* Niko Matsakis\n\nThey will join the board.\n\n1. First\n2. Second (the last)\n"
+      )
+      assert.strictEqual(post.excerpt, "The new Project Directors are: David Wood; Jack Huey; Niko Matsakis; They will join the board. First; Second (the last)")
+      // Paragraphs that end a sentence or a clause, in any script, still read on after a space.
+      const prose = yield* process("---\ntitle: T\n---\nOne, \"quoted.\"\n\n这是第一句。\n\nWhy?\n\nA list:\n\n- an item")
+      assert.strictEqual(prose.excerpt, "One, \"quoted.\" 这是第一句。 Why? A list: an item")
     }))
 
   it.effect("excludes code blocks from the word count and reads CJK per character", () =>

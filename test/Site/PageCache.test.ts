@@ -8,10 +8,10 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { type DateTime, Effect, Layer, TestClock } from "effect"
-import { postsWith } from "../../src/App.js"
+import { ImportFeedsLive, postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
-import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import { ALL_POSTS, ResponseCache } from "../../src/Http/ResponseCache.js"
 import * as Server from "../../src/Http/Server.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
@@ -27,6 +27,7 @@ const siteOver = (repository: Layer.Layer<PostRepository>) =>
     Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 4 * 1024 * 1024, ttl: "1 hour" })),
     Layer.provideMerge(postsWith(repository)),
     Layer.provide(ApiKeys.layer([KEY])),
+    Layer.provide(ImportFeedsLive),
     Layer.provide(SiteConfig.layer({ title: "Test Blog", description: "Words", url: SITE_URL, maxAgeSeconds: 60 })),
     Layer.provideMerge(repository),
     Layer.provideMerge(NodeHttpServer.layerTest),
@@ -83,6 +84,26 @@ describe("reader pages in the response cache", () => {
       }
     }).pipe(Effect.provide(cachedSite)))
 
+  it.effect("an If-None-Match with `*` in a list (no entity tag there) is the page's 200 on the full path, from memory and at the front door", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["news"] })
+      const cache = yield* ResponseCache
+      for (const header of [`"nope", *`, `*, "x"`, "W/*"]) {
+        yield* cache.invalidate(ALL_POSTS)
+        const full = yield* fetchPage("/p/one", { "if-none-match": header })
+        assert.strictEqual(full.status, 200, `${header}: the full path`)
+        const before = yield* hits
+        const kept = yield* fetchPage("/p/one", { "if-none-match": header })
+        assert.strictEqual(yield* hits, before + 1, `${header}: answered from memory`)
+        assert.strictEqual(kept.status, 200, `${header}: from memory`)
+        assert.strictEqual(kept.body, full.body, header)
+        assert.strictEqual(cache.lookup("GET", "/p/one", false, header)?.status, 200, `${header}: at the front door`)
+        // `*` alone is any page there is, whichever way it is answered.
+        assert.strictEqual(cache.lookup("GET", "/p/one", false, "*")?.status, 304)
+        assert.strictEqual((yield* fetchPage("/p/one", { "if-none-match": "*" })).status, 304)
+      }
+    }).pipe(Effect.provide(cachedSite)))
+
   it.effect("a write through the API drops every kept page", () =>
     Effect.gen(function* () {
       const created = yield* write("POST", "/posts", { title: "Draft One", body: "Words.", status: "published", tags: ["news"] })
@@ -106,27 +127,50 @@ describe("reader pages in the response cache", () => {
       }
     }).pipe(Effect.provide(cachedSite)))
 
-  it.effect("a page kept at a URL the router reads as another's (`/p/x;`) is dropped with it", () =>
+  it.effect("a page asked at another spelling the router reads as it (`/p/x;N`) moves to its URL, never kept: a stream of them pushes no page out", () =>
     Effect.gen(function* () {
-      const created = yield* write("POST", "/posts", { title: "Draft One", body: "Words.", status: "published", tags: ["news"] })
-      assert.strictEqual(created.status, 201)
-      // Doubled and trailing slashes are redirected to the page's own URL (never kept); these are answered.
-      const paths = ["/p/draft-one;", "/p/draft-one;v=1", "/tags/news;"]
-      for (const path of paths) {
-        yield* fetchPage(path)
-        const page = yield* fetchPage(path)
-        assert.strictEqual(page.status, 200, path)
-        assert.include(page.body, "Draft One", path)
+      yield* seed({ slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["news"] })
+      const cache = yield* ResponseCache
+      const page = yield* fetchPage("/p/one")
+      assert.strictEqual(page.status, 200)
+      // More spellings than the cache has entries (100), each asked once, as a flood would.
+      for (let i = 0; i < 120; i++) {
+        const path = i % 3 === 0 ? `/p/one;${i}` : i % 3 === 1 ? `/;${i}` : `/rss.xml;${i}?x=1`
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], i % 3 === 0 ? "/p/one" : i % 3 === 1 ? "/" : "/rss.xml?x=1", path)
       }
-      const unpublished = yield* write("PUT", "/posts/draft-one;", {
-        title: "Draft One",
-        body: "Words.",
-        status: "draft",
-        tags: ["news"],
-        version: created.json.version
-      })
-      assert.strictEqual(unpublished.status, 200)
-      for (const path of paths) assert.notInclude((yield* fetchPage(path)).body, "Draft One", path)
+      assert.strictEqual((yield* cache.stats).entries, 1)
+      for (const url of ["/p/one;1", "/p/one#1", "/p/one/", "//p/one", "http://any.host/p/one"]) {
+        assert.isUndefined(cache.lookup("GET", url, false, undefined), url)
+      }
+      const before = yield* hits
+      assert.strictEqual((yield* fetchPage("/p/one")).body, page.body)
+      assert.strictEqual(yield* hits, before + 1, "the page is still kept")
+    }).pipe(Effect.provide(cachedSite)))
+
+  it.effect("a page's path with its escapes written another way (`/p/%6Fne`, lower-case hex) is its page, made each time, never kept", () =>
+    Effect.gen(function* () {
+      yield* seed(
+        { slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["ärger"] },
+        { slug: "two", title: "Two", publishedAt: "2025-05-02T00:00:00Z", tags: ["ärger"] }
+      )
+      const cache = yield* ResponseCache
+      const page = yield* fetchPage("/p/one")
+      const tag = yield* fetchPage("/tags/%C3%A4rger")
+      assert.strictEqual(tag.status, 200)
+      const stored = yield* cache.stats
+      assert.strictEqual(stored.entries, 2, "the page and the tag's page, as the site links them")
+      for (const [path, same] of [["/p/%6Fne", page], ["/p/on%65", page], ["/p/%6f%6E%65", page], ["/tags/%c3%a4rger", tag], ["/tags/%C3%a4rger", tag]] as const) {
+        for (let i = 0; i < 2; i++) {
+          const again = yield* fetchPage(path)
+          assert.strictEqual(again.status, 200, path)
+          assert.strictEqual(again.body, same.body, path)
+        }
+      }
+      const after = yield* cache.stats
+      assert.strictEqual(after.entries, stored.entries, "none kept")
+      assert.strictEqual(after.hits, stored.hits, "none answered from memory")
     }).pipe(Effect.provide(cachedSite)))
 
   it.effect("404s, redirects and URLs with a query are made every time, never kept", () =>
@@ -176,6 +220,45 @@ describe("reader pages in the response cache", () => {
       assert.strictEqual(yield* hits, before + 2, "not answered from the kept page (the lookup above was one hit)")
       assert.strictEqual(after.headers["cache-control"], "public, max-age=60")
     }).pipe(Effect.provide(cachedSite)))
+
+  it.effect("robots.txt and the stylesheet list no posts: kept as the site sends them, max-age uncut, past a scheduled post's time", () =>
+    Effect.gen(function* () {
+      const due = Date.parse("2026-03-01T12:00:00Z")
+      yield* TestClock.setTime(due - 45_000)
+      yield* seed(
+        { slug: "now", title: "Now", publishedAt: "2026-02-01T00:00:00Z", tags: ["news"] },
+        { slug: "later", title: "Later", publishedAt: new Date(due).toISOString(), tags: ["news"] }
+      )
+      const paths = ["/robots.txt", "/assets/site.css"]
+      const queries = scheduleQueries.count
+      const first = yield* Effect.forEach(paths, (path) => fetchPage(path))
+      for (const [i, path] of paths.entries()) {
+        assert.strictEqual(first[i]!.status, 200, path)
+        assert.strictEqual(first[i]!.headers["cache-control"], "public, max-age=60", path)
+      }
+      assert.strictEqual(scheduleQueries.count, queries, "no schedule query")
+
+      const cache = yield* ResponseCache
+      const before = yield* hits
+      yield* TestClock.adjust("20 seconds")
+      for (const [i, path] of paths.entries()) {
+        const again = yield* fetchPage(path)
+        assert.deepStrictEqual(kept(again.headers), kept(first[i]!.headers), path)
+        const door = cache.lookup("GET", path, false, undefined)!
+        assert.strictEqual(door.headers![door.headers!.indexOf("cache-control") + 1], "public, max-age=60", `${path}: at the front door`)
+      }
+      assert.strictEqual(yield* hits, before + 4, "answered from memory")
+
+      // The scheduled post is public now: the pages change, these do not, and stay kept.
+      yield* TestClock.setTime(due)
+      assert.include((yield* fetchPage("/")).body, "/p/later")
+      for (const [i, path] of paths.entries()) {
+        const after = yield* fetchPage(path)
+        assert.strictEqual(after.body, first[i]!.body, path)
+        assert.strictEqual(after.headers["cache-control"], "public, max-age=60", path)
+      }
+      assert.strictEqual(yield* hits, before + 6, "still answered from memory")
+    }).pipe(Effect.provide(siteOver(countingRepository))))
 
   it.effect("a GET whose answer is not kept (health checks, the document) costs no schedule query", () =>
     Effect.gen(function* () {

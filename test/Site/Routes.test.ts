@@ -263,6 +263,34 @@ describe("pages", () => {
       }
     }).pipe(Effect.provide(siteServer({ pageSize: 1 }))))
 
+  it.effect("every route's page asked with `;` parameters (which the router cuts off) moves to its one URL (301), query kept", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(2, { tags: ["paging"] }).map((post, i) => ({ ...post, slug: `paging-post-${i + 1}` })))
+      const moves = [
+        ["/;a", "/"],
+        ["/p/paging-post-1;", "/p/paging-post-1"],
+        ["/p/paging-post-1;7", "/p/paging-post-1"],
+        ["/p/paging-post-1;jsessionid=1?utm=x", "/p/paging-post-1?utm=x"],
+        ["/p//paging-post-1/;x", "/p/paging-post-1"],
+        ["/page/2;x", "/page/2"],
+        ["/tags/paging;x", "/tags/paging"],
+        ["/tags/PAGING;x", "/tags/paging"],
+        ["/tags/paging/page/2;x", "/tags/paging/page/2"],
+        ["/rss.xml;x", "/rss.xml"],
+        ["/tags/paging/atom.xml;", "/tags/paging/atom.xml"],
+        ["/sitemap.xml;x", "/sitemap.xml"],
+        ["/robots.txt;x", "/robots.txt"],
+        ["/search;q=paging", "/search"],
+        [`/assets/site.css;v=${stylesheetVersion}`, "/assets/site.css"]
+      ] as const
+      for (const [path, location] of moves) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+        assert.strictEqual((yield* fetchPage(location)).status, 200, location)
+      }
+    }).pipe(Effect.provide(siteServer({ pageSize: 1 }))))
+
   it.effect("with a SITE_URL path, the move to a page's one URL carries it", () =>
     Effect.gen(function* () {
       yield* seed(...dated(2, { tags: ["paging"] }))
@@ -284,7 +312,13 @@ describe("pages", () => {
       ["/\\evil.example/", "/%5Cevil.example"],
       ["http://evil.example/p/x/", "/p/x"],
       ["https://evil.example", "/"],
-      ["/p/x?next=//evil.example/", "/p/x"]
+      ["/p/x?next=//evil.example/", "/p/x"],
+      ["/p/x;v=1", "/p/x"],
+      ["/p/x#v", "/p/x"],
+      ["/;//evil.example", "/"],
+      ["/#//evil.example", "/"],
+      ["http://evil.example/p/x;a/b", "/p/x"],
+      ["/p/x#a?b=c", "/p/x"]
     ] as const) {
       const one = canonicalPath(url)
       assert.strictEqual(one, path, url)
@@ -295,6 +329,12 @@ describe("pages", () => {
   it("an absolute-form target at a page's one URL is that page, not a move (which the client would follow forever)", () => {
     for (const url of ["http://127.0.0.1/p/x", "https://example.com/", "http://example.com", "/p/x", "/"]) assert.isTrue(isCanonical(url), url)
     for (const url of ["http://127.0.0.1/p/x/", "http://127.0.0.1//p/x", "/p/x/", "//p/x"]) assert.isFalse(isCanonical(url), url)
+  })
+
+  it("a path the router cuts at `;` or `#` is not its page's one URL", () => {
+    for (const url of ["/p/x;", "/p/x;v=1", "/p/x#v", "/;a", "/#", "/rss.xml;x", "http://any.host/p/x;", "http://any.host/p/x#v"]) {
+      assert.isFalse(isCanonical(url), url)
+    }
   })
 
   it.effect("a draft, an unknown slug and an unknown path are the site's 404 page", () =>
@@ -326,6 +366,41 @@ describe("pages", () => {
       }
       // The pages around them are unchanged.
       assert.strictEqual((yield* fetchPage("/p/post-1")).status, 200)
+    }).pipe(Effect.provide(siteServer())))
+
+  it.effect("an answer chosen by Accept (the site's page or the API's JSON, at one address) says Vary: Accept, and the JSON one no-cache too", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(1))
+      const varies = (vary: string | undefined) => (vary ?? "").split(",").map((name) => name.trim()).includes("accept")
+      for (const [path, apiStatus] of [["/nope", 404], ["/p/post-1/more", 404], ["/p/%FF", 400], ["/tags/%E6%97/page/2", 400]] as const) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 404, path)
+        assert.isTrue(varies(page.headers["vary"]), `${path} page: vary ${page.headers["vary"]}`)
+        assert.strictEqual(page.headers["cache-control"], "no-cache", path)
+        const api = yield* fetchRaw(path, { accept: "application/json" })
+        assert.strictEqual(api.status, apiStatus, path)
+        assert.isTrue(varies(api.headers["vary"]), `${path} JSON: vary ${api.headers["vary"]}`)
+        // Still apart by key, as every answer that set no caching of its own is.
+        assert.include(api.headers["vary"], "x-api-key", path)
+        assert.strictEqual(api.headers["cache-control"], "no-cache", path)
+        const keyed = yield* fetchRaw(path, { "x-api-key": KEY })
+        assert.strictEqual(keyed.headers["cache-control"], "private", path)
+        assert.isTrue(varies(keyed.headers["vary"]), path)
+      }
+      // A 405 on the site's paths is a page or JSON by Accept too.
+      const post = (accept: string) =>
+        Effect.flatMap(HttpClient.HttpClient, (client) =>
+          client.execute(HttpClientRequest.post("/p/post-1").pipe(HttpClientRequest.setHeaders({ accept }))))
+          .pipe(Effect.map((response) => response.headers), Effect.scoped)
+      assert.isTrue(varies((yield* post("text/html"))["vary"]))
+      assert.isTrue(varies((yield* post("application/json"))["vary"]))
+      // Pages that are HTML whatever Accept says do not vary on it.
+      const unknown = yield* fetchRaw("/p/nope", { accept: "application/json" })
+      assert.strictEqual(unknown.status, 404)
+      assert.isFalse(varies(unknown.headers["vary"]))
+      assert.isFalse(varies((yield* fetchPage("/p/post-1")).headers["vary"]))
+      // The API's own answers are as they were.
+      assert.isFalse(varies((yield* fetchRaw("/posts", { accept: "application/json" })).headers["vary"]))
     }).pipe(Effect.provide(siteServer())))
 
   it.effect("API clients still get JSON 404s and the API still answers", () =>
@@ -663,8 +738,14 @@ describe("feeds", () => {
       assert.isUndefined(rss.lastBuildDate)
       const sitemap = parser.parse((yield* fetchRaw("/sitemap.xml")).body).urlset
       assert.deepStrictEqual(sitemap.url, [{ loc: `${SITE_URL}/` }])
-      const feed = parser.parse((yield* fetchRaw("/atom.xml")).body).feed
-      assert.isString(feed.updated)
+      // Atom requires a date: the site's start (the server's now), not 1970, and the same
+      // later on, so the feed's ETag holds.
+      const atom = yield* fetchRaw("/atom.xml")
+      assert.strictEqual(parser.parse(atom.body).feed.updated, "2026-01-01T00:00:00.000Z")
+      yield* TestClock.adjust("3 hours")
+      const later = yield* fetchRaw("/atom.xml")
+      assert.strictEqual(later.body, atom.body)
+      assert.strictEqual(later.headers["etag"], atom.headers["etag"])
       assert.deepStrictEqual(JSON.parse((yield* fetchRaw("/feed.json")).body).items, [])
       const home = yield* fetchPage("/")
       assert.strictEqual(home.status, 200)
