@@ -1,11 +1,12 @@
 /**
  * ResponseCache: the public read endpoints answered from memory.
  *
- * `GET /posts/:slug` and `GET /posts?...` without credentials are answered by the full HttpApi
- * path once; the 200 response it produced (encoded bytes, `ETag` = version + content hash) is
- * kept, and later requests for the same URL get that very response, or `304` when their
- * `If-None-Match` names its ETag. A request with a key (which may see drafts) always takes the
- * full path. The middleware sits inside the request logger, so every request is still logged.
+ * `GET /posts/:slug`, `GET /posts?...` and `GET /tags` without credentials are answered by the
+ * full HttpApi path once; the 200 response it produced (encoded bytes, `ETag`: a post's version
+ * and content hash, a list's hash of its JSON) is kept, and later requests for the same URL get
+ * that very response, or `304` when their `If-None-Match` names its ETag. A request with a key
+ * (which may see drafts) always takes the full path. The middleware sits inside the request
+ * logger, so every request is still logged.
  * The reader site's answers are kept too, when they say they may be (a public Cache-Control and
  * an ETag: pages, feeds, sitemap; never a 404 or a redirect) and their URL is their path as the
  * router reads it (`isSitePage`: no query, so search results are made each time): a post page
@@ -167,7 +168,7 @@ export class ResponseStore {
     this.epoch++
     if (slug === ALL_POSTS) return this.clear()
     this.remove(postKey(slug))
-    for (const key of Array.from(this.entries.keys())) if (key.startsWith(LIST_PREFIX) || key.startsWith(SITE_PREFIX)) this.remove(key)
+    for (const key of Array.from(this.entries.keys())) if (isList(key) || key.startsWith(SITE_PREFIX)) this.remove(key)
   }
 
   clear(): void {
@@ -184,6 +185,12 @@ export class ResponseStore {
 }
 
 const LIST_PREFIX = "/posts?"
+/**
+ * The API's tag counts: a list (any write may change them), kept and dropped as the lists are;
+ * one URL, so outside the lists' share.
+ */
+const TAGS_KEY = "/tags"
+const isList = (key: string): boolean => key.startsWith(LIST_PREFIX) || key === TAGS_KEY
 /** The most of the cache's entries, and of its bytes, that lists may hold (`ResponseStore.lists`). */
 const LIST_SHARE = 1 / 4
 /** Reader-site answers (pages, feeds, sitemap), keyed by this and their URL as sent. */
@@ -276,7 +283,7 @@ const BULK_PATHS = new Set(["/posts/import", "/posts/import-url"])
  * public Cache-Control and an ETag).
  */
 const keyOf = (url: string): string | undefined =>
-  !url.startsWith("/posts") ? (isSitePage(url) ? SITE_PREFIX + url : undefined) : readKey(url)
+  url === TAGS_KEY ? TAGS_KEY : !url.startsWith("/posts") ? (isSitePage(url) ? SITE_PREFIX + url : undefined) : readKey(url)
 
 const kindOf = (request: HttpServerRequest.HttpServerRequest): Kind => {
   const url = request.url
@@ -489,7 +496,7 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
               if (fresh !== undefined) store.set(kind.key, fresh)
             }
             // A list, and every site page, changes when a scheduled post's time comes.
-            if (nextScheduled === undefined || !(site || kind.key.startsWith(LIST_PREFIX))) {
+            if (nextScheduled === undefined || !(site || isList(kind.key))) {
               return Effect.map(app, (response) => {
                 keep(response, Infinity)
                 return response
@@ -502,8 +509,8 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
             // The list was read at `started` or later: every post it left out for its date is
             // dated after `started`, so it is due no earlier than the answer. Not stored when
             // the answer cannot be had: the next read asks again.
-            // Asked only for an answer that will be kept: every other GET (`/health`, `/ready`,
-            // the API's `/tags`) is a site key too, and must not cost a query.
+            // Asked only for an answer that will be kept: every other GET (`/health`, `/ready`)
+            // is a site key too, and must not cost a query.
             return Effect.flatMap(read, (response) =>
               store.epoch !== epoch || !keepable(response, site)
                 ? Effect.succeed(response)
@@ -547,7 +554,7 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
     const answer = entry.etag !== undefined && ifNoneMatch !== undefined && matchesIfNoneMatch(ifNoneMatch, entry.etag)
       ? entry.notModifiedAnswer
       : entry.answer
-    if (url.startsWith("/posts")) return answer // an API answer: its max-age as stored
+    if (url.startsWith("/posts") || key === TAGS_KEY) return answer // an API answer: its max-age as stored
     const left = maxAgeLeft(entry, at)
     return left === undefined ? answer : withMaxAge(answer, left)
   }
