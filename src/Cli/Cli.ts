@@ -186,19 +186,22 @@ const splitOptions = (
 export const optionsFirst = (argv: ReadonlyArray<string>): Either.Either<Array<string>, UsageError> =>
   Either.map(splitOptions(argv), ({ argv }) => argv)
 
+/** One line; spaces inside a line kept, as they may be a value's (`--tag "  "`). */
 const plainText = (doc: HelpDoc.HelpDoc): string =>
   // eslint-disable-next-line no-control-regex
-  HelpDoc.toAnsiText(doc).replace(/\u001b\[[0-9;]*m/g, "").replace(/\s+/g, " ").trim()
+  HelpDoc.toAnsiText(doc).replace(/\u001b\[[0-9;]*m/g, "").replace(/\s*\n\s*/g, " ").trim()
 
 /**
  * One line naming the option and its value. Our own checks (`--batch-size must be between ...`)
  * name both already; @effect/cli's own ("'abc' is not a integer", "Expected one of the following
- * cases: ...") name neither the option nor, sometimes, the value.
+ * cases: ...") name neither the option nor, sometimes, the value. Theirs names the value only
+ * quoted: `pub` is in "published", a case the message lists, and not named by it.
  */
 export const describeBadValue = (name: string, value: string, reason: string): string => {
   const text = reason.replace(/\ba integer\b/g, "an integer")
+  // Ours name the option, and the value too (`(got 0)`, `"soon"`).
   if (text.includes(name)) return text
-  if (text.includes(value)) return `${name}: ${text}`
+  if (text.includes(`'${value}'`) || text.includes(JSON.stringify(value))) return `${name}: ${text}`
   const lowered = text.charAt(0).toLowerCase() + text.slice(1)
   return `${name}: ${JSON.stringify(value)} is not accepted (${lowered})`
 }

@@ -1,0 +1,57 @@
+/**
+ * Bad usage as `Cli.run` (what src/bin.ts runs) reports it, in this process: the `CliExit` 2
+ * whose reason is the one `inkwell:` line, before any command runs. Each line names the option
+ * and the value given.
+ */
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { NodeContext } from "@effect/platform-node"
+import { afterAll, assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Either } from "effect"
+import * as Cli from "../../src/Cli/Cli.js"
+
+const dirs: Array<string> = []
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+/** The usage error `args` is refused with (no database is opened: the URL's directory stays empty). */
+const refused = (...args: Array<string>) =>
+  Effect.gen(function*() {
+    const dir = mkdtempSync(join(tmpdir(), "inkwell-usage-"))
+    dirs.push(dir)
+    const result = yield* Cli.run(["node", "inkwell", ...args]).pipe(
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", `sqlite:${join(dir, "blog.db")}`]]))),
+      Effect.provide(NodeContext.layer),
+      Effect.either
+    )
+    assert.deepStrictEqual(readdirSync(dir), [], `${args.join(" ")}: nothing opened`)
+    if (Either.isRight(result)) return assert.fail(`${args.join(" ")}: ran`)
+    if (result.left._tag !== "CliExit") return assert.fail(`${args.join(" ")}: @effect/cli's ${result.left._tag}`)
+    assert.strictEqual(result.left.code, 2, args.join(" "))
+    return result.left.reason
+  })
+
+describe("bad usage", () => {
+  it.effect("a bad choice is named with its value, even one that is the start of a choice", () =>
+    Effect.gen(function*() {
+      // "pub" is in "published": the value was taken as named by the message listing the choices.
+      assert.strictEqual(
+        yield* refused("export", "--status", "pub"),
+        `--status: "pub" is not accepted (expected one of the following cases: all, published, draft)`
+      )
+      assert.strictEqual(
+        yield* refused("import", "x", "--on-conflict", "fai"),
+        `--on-conflict: "fai" is not accepted (expected one of the following cases: fail, skip, suffix)`
+      )
+      // @effect/cli's own message quotes the value: named as it is.
+      assert.strictEqual(yield* refused("import", "x", "--concurrency", "abc"), "--concurrency: 'abc' is not an integer")
+    }))
+
+  it("describeBadValue takes the value as named only where it is quoted", () => {
+    assert.strictEqual(
+      Cli.describeBadValue("--log-level", "warn", "Expected one of the following cases: all, warning"),
+      `--log-level: "warn" is not accepted (expected one of the following cases: all, warning)`
+    )
+    assert.strictEqual(Cli.describeBadValue("--buffer", "1.5", "'1.5' is not a integer"), "--buffer: '1.5' is not an integer")
+  })
+})
