@@ -111,6 +111,17 @@ const builtInsAfterSubcommand = (argv: ReadonlyArray<string>): Either.Either<Rea
 }
 
 /**
+ * A flag's value given as `--flag=value`: the words @effect/cli takes for yes and no (`true`,
+ * `false`, `yes`, `no`, `on`, `off`, `1`, `0`, `y`, `n`), in any case; `undefined` for any other.
+ */
+const flagValue = (value: string): boolean | undefined => {
+  const word = value.toLowerCase()
+  if (["true", "1", "y", "yes", "on"].includes(word)) return true
+  if (["false", "0", "n", "no", "off"].includes(word)) return false
+  return undefined
+}
+
+/**
  * Checks the options after a subcommand and moves them in front of its paths: `inkwell import
  * ./posts --batch-size 50` means what it says. @effect/cli reads a repeated argument greedily and
  * hands it every token it does not recognise, so without this `--batch-size` and `50` would be
@@ -153,6 +164,18 @@ const splitOptions = (
       return Either.left(new UsageError({ message: `unknown option ${name}${suggestion(name, known)}` }))
     }
     if (!takesValue) {
+      if (token.includes("=")) {
+        // @effect/cli reads `--dry-run=garbage` as the flag and a path "garbage", and `--dry-run=`
+        // as a path: a misspelt flag ran a real import. It takes its own words for yes and no.
+        const flag = flagValue(token.slice(name.length + 1))
+        if (flag === undefined) {
+          return Either.left(new UsageError({
+            message: `${name} takes no value, got ${JSON.stringify(token.slice(name.length + 1))} (give ${name} alone, or ${name}=true / ${name}=false)`
+          }))
+        }
+        if (flag) options.push(name)
+        continue
+      }
       options.push(token)
       continue
     }

@@ -60,6 +60,15 @@ describe("optionsFirst", () => {
     assert.deepStrictEqual(ok(argv("--log-level", "import", "serve")), argv("serve", "--log-level", "import"))
   })
 
+  it("a flag given `=true` or `=false` (@effect/cli's words for yes and no, any case) is the flag or nothing; another value is refused", () => {
+    assert.deepStrictEqual(ok(argv("import", "dir", "--dry-run=true")), argv("import", "--dry-run", "--", "dir"))
+    assert.deepStrictEqual(ok(argv("import", "dir", "--dry-run=YES", "--fail-on-error=0")), argv("import", "--dry-run", "--", "dir"))
+    assert.deepStrictEqual(ok(argv("import", "dir", "--dry-run=false")), argv("import", "--", "dir"))
+    // Was passed on whole: @effect/cli read the flag and took "garbage" for a path, or `--dry-run=` for a path.
+    assert.include(usageError(argv("import", "dir", "--dry-run=garbage")), `--dry-run takes no value, got "garbage"`)
+    assert.include(usageError(argv("import", "--dry-run=", "dir")), `--dry-run takes no value, got ""`)
+  })
+
   it("refuses an unknown or misspelt option, suggesting the one meant", () => {
     assert.strictEqual(usageError(argv("import", "dir", "--dryrun")), "unknown option --dryrun (did you mean --dry-run?)")
     assert.strictEqual(usageError(argv("import", "dir", "--fail-on-errors")), "unknown option --fail-on-errors (did you mean --fail-on-error?)")

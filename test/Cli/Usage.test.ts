@@ -54,4 +54,18 @@ describe("bad usage", () => {
     )
     assert.strictEqual(Cli.describeBadValue("--buffer", "1.5", "'1.5' is not a integer"), "--buffer: '1.5' is not an integer")
   })
+
+  it.effect("a flag given a value other than yes or no is refused: no import runs, neither real nor dry", () =>
+    Effect.gen(function*() {
+      // `--dry-run=` ran a real import of a path named "--dry-run="; `--dry-run=garbage` a dry run of "garbage".
+      assert.strictEqual(
+        yield* refused("import", "--dry-run=", "posts"),
+        `--dry-run takes no value, got "" (give --dry-run alone, or --dry-run=true / --dry-run=false)`
+      )
+      assert.strictEqual(
+        yield* refused("import", "posts", "--dry-run=garbage"),
+        `--dry-run takes no value, got "garbage" (give --dry-run alone, or --dry-run=true / --dry-run=false)`
+      )
+      assert.include(yield* refused("import", "posts", "--fail-on-error=maybe"), `--fail-on-error takes no value, got "maybe"`)
+    }))
 })
