@@ -2,7 +2,8 @@
  * The `inkwell` command line: `import`, `export` and `serve`, `--help` on each, `--version`.
  */
 import { AutoCorrect, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Effect, Either, Option, Schema } from "effect"
+import { ConfigProvider, Effect, Either, Option, Schema } from "effect"
+import * as HttpConfig from "../Http/HttpConfig.js"
 import { builtInOptions } from "./builtInOptions.js"
 import { exportCommand, exportOptions } from "./ExportCommand.js"
 import { CliExit, importCommand, importOptions } from "./ImportCommand.js"
@@ -110,6 +111,23 @@ const builtInsAfterSubcommand = (argv: ReadonlyArray<string>): Either.Either<Rea
   return Either.right([node!, script!, subcommand, ...args.slice(0, lead), ...args.slice(lead + 1)])
 }
 
+const logLevelNames: ReadonlyArray<string> = builtInOptions.find((option) => option.name === "--log-level")?.values ?? []
+
+/**
+ * A `--log-level` value as @effect/cli takes it, from any spelling LOG_LEVEL takes (`warn`,
+ * `off`, `INFO`: README promises the two alike), read by LOG_LEVEL's own parser.
+ */
+const logLevelName = (value: string): Either.Either<string, UsageError> => {
+  const level = Effect.runSync(
+    Effect.option(ConfigProvider.fromMap(new Map([["LOG_LEVEL", value]])).load(HttpConfig.logLevel))
+  ).pipe(Option.flatten, Option.map((level) => level._tag.toLowerCase()))
+  return Option.isSome(level) && logLevelNames.includes(level.value)
+    ? Either.right(level.value)
+    : Either.left(new UsageError({
+      message: `--log-level: ${JSON.stringify(value)} is not a level: all, trace, debug, info, warning (or warn), error, fatal, none (or off), in any case`
+    }))
+}
+
 /**
  * A flag's value given as `--flag=value`: the words @effect/cli takes for yes and no (`true`,
  * `false`, `yes`, `no`, `on`, `off`, `1`, `0`, `y`, `n`), in any case; `undefined` for any other.
@@ -179,21 +197,18 @@ const splitOptions = (
       options.push(token)
       continue
     }
-    if (token.includes("=")) {
-      // Passed on as two tokens: @effect/cli reads `--from-url=b` after a first `--from-url a` as a path.
-      const value = token.slice(name.length + 1)
-      options.push(name, value)
-      values.push({ subcommand, name, value })
-      continue
-    }
-    const value = rest[i + 1]
+    const inline = token.includes("=")
+    const given = inline ? token.slice(name.length + 1) : rest[i + 1]
     // `--report --dry-run` is a forgotten value, not a report file named "--dry-run".
-    if (value === undefined || value === "--" || known.has(nameOf(value))) {
+    if (given === undefined || (!inline && (given === "--" || known.has(nameOf(given))))) {
       return Either.left(new UsageError({ message: `${name} needs a value` }))
     }
-    options.push(name, value)
-    values.push({ subcommand, name, value })
-    i++
+    if (!inline) i++
+    const value = name === "--log-level" ? logLevelName(given) : Either.right(given)
+    if (Either.isLeft(value)) return Either.left(value.left)
+    // `--name=value` is passed on as two tokens: @effect/cli reads `--from-url=b` after a first `--from-url a` as a path.
+    options.push(name, value.right)
+    values.push({ subcommand, name, value: value.right })
   }
   if (positionals.length > 0 && !takesArguments.has(subcommand)) {
     return Either.left(new UsageError({ message: `${subcommand} takes no arguments (got ${JSON.stringify(positionals[0])})` }))

@@ -68,4 +68,14 @@ describe("bad usage", () => {
       )
       assert.include(yield* refused("import", "posts", "--fail-on-error=maybe"), `--fail-on-error takes no value, got "maybe"`)
     }))
+
+  it.effect("--log-level: a value LOG_LEVEL does not take either is one line listing those it takes", () =>
+    Effect.gen(function*() {
+      for (const args of [["import", "x", "--log-level", "loud"], ["--log-level=loud", "serve"]]) {
+        assert.strictEqual(
+          yield* refused(...args),
+          `--log-level: "loud" is not a level: all, trace, debug, info, warning (or warn), error, fatal, none (or off), in any case`
+        )
+      }
+    }))
 })
