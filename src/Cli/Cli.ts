@@ -72,6 +72,9 @@ const subcommandValues = bySubcommand((options): ReadonlyMap<string, Options.Opt
 
 const subcommands: ReadonlyMap<string, boolean> = new Map(Object.keys(SUBCOMMANDS).map((name) => [name, false]))
 
+/** What may come first on a command line without a subcommand: @effect/cli's own options. */
+const topLevel: ReadonlyMap<string, boolean> = new Map(builtIns)
+
 /** The subcommands that take arguments (paths); the others refuse any, in one line (@effect/cli's message has no `inkwell:`). */
 const takesArguments: ReadonlySet<string> = new Set(Object.keys(SUBCOMMANDS).filter((name) => SUBCOMMANDS[name]!.takesArguments))
 
@@ -103,7 +106,8 @@ const builtInsAfterSubcommand = (argv: ReadonlyArray<string>): Either.Either<Rea
     // `inkwell --log-level import ./posts`: the subcommand was taken for the missing value, and
     // @effect/cli would answer "Invalid subcommand", naming the very one given.
     const taken = args[last + 1]
-    if (last >= 0 && !args[last]!.includes("=") && taken !== undefined && subcommandOptions[taken] !== undefined) {
+    // `inkwell --log-level` alone: @effect/cli's "Invalid subcommand" (without `inkwell:`) said nothing of the option.
+    if (last >= 0 && !args[last]!.includes("=") && (taken === undefined || subcommandOptions[taken] !== undefined)) {
       return Either.left(new UsageError({ message: `${args[last]} needs a value` }))
     }
     return Either.right(argv)
@@ -156,9 +160,13 @@ const splitOptions = (
   const [node, script, subcommand, ...rest] = argv
   const known = subcommand === undefined ? undefined : subcommandOptions[subcommand]
   if (known === undefined) {
-    // Top-level flags (--help, --version) are @effect/cli's to answer.
+    // Top-level flags (--help, --version) are @effect/cli's to answer; any other it calls an "Invalid subcommand".
     if (subcommand !== undefined && !subcommand.startsWith("-")) {
       return Either.left(new UsageError({ message: `unknown command ${subcommand}${suggestion(subcommand, subcommands)}` }))
+    }
+    const flag = subcommand?.split("=", 1)[0]
+    if (flag !== undefined && !topLevel.has(flag)) {
+      return Either.left(new UsageError({ message: `unknown option ${flag}${suggestion(flag, topLevel)}` }))
     }
     return Either.right({ argv: [...argv], values: [] })
   }

@@ -78,4 +78,12 @@ describe("bad usage", () => {
         )
       }
     }))
+
+  it.effect("@effect/cli's own options at the top with nothing after, or an unknown one: one line, not \"Invalid subcommand\"", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* refused("--log-level"), "--log-level needs a value")
+      assert.strictEqual(yield* refused("--completions"), "--completions needs a value")
+      assert.strictEqual(yield* refused("--bogus"), "unknown option --bogus")
+      assert.strictEqual(yield* refused("--verison"), "unknown option --verison (did you mean --version?)")
+    }))
 })
