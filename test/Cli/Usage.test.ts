@@ -79,6 +79,17 @@ describe("bad usage", () => {
       }
     }))
 
+  it.effect("export --tag that no post can carry (empty, only spaces, over 100 characters) is refused, as the API's ?tag= is", () =>
+    Effect.gen(function*() {
+      // Was: 0 posts exported, and nothing said why.
+      for (const tag of ["", "  ", "x".repeat(101)]) {
+        assert.strictEqual(
+          yield* refused("export", "--tag", tag),
+          `--tag ${JSON.stringify(tag)} is not a tag: 1 to 100 characters, not only spaces`
+        )
+      }
+    }))
+
   it.effect("@effect/cli's own options at the top with nothing after, or an unknown one: one line, not \"Invalid subcommand\"", () =>
     Effect.gen(function*() {
       assert.strictEqual(yield* refused("--log-level"), "--log-level needs a value")
