@@ -168,7 +168,23 @@ const splitOptions = (
     if (flag !== undefined && !topLevel.has(flag)) {
       return Either.left(new UsageError({ message: `unknown option ${flag}${suggestion(flag, topLevel)}` }))
     }
-    return Either.right({ argv: [...argv], values: [] })
+    // `inkwell --log-level warn` (help, as with `info`), not "Invalid subcommand".
+    const top: Array<string> = []
+    const words = argv.slice(2)
+    for (let i = 0; i < words.length; i++) {
+      const token = words[i]!
+      const inline = token.startsWith("--log-level=")
+      const given = inline ? token.slice("--log-level=".length) : words[i + 1]
+      if ((token !== "--log-level" && !inline) || given === undefined) {
+        top.push(token)
+        continue
+      }
+      if (!inline) i++
+      const level = logLevelName(given)
+      if (Either.isLeft(level)) return Either.left(level.left)
+      top.push("--log-level", level.right)
+    }
+    return Either.right({ argv: [node!, script!, ...top], values: [] })
   }
   const nameOf = (token: string) => token.split("=", 1)[0]!
   const options: Array<string> = []

@@ -75,6 +75,10 @@ describe("optionsFirst", () => {
     assert.deepStrictEqual(ok(argv("export", "--log-level", "Info")), argv("export", "--log-level", "info"))
     assert.deepStrictEqual(ok(argv("export", "--log-level", "all")), argv("export", "--log-level", "all"))
     assert.include(usageError(argv("serve", "--log-level", "loud")), `--log-level: "loud" is not a level`)
+    // Without a subcommand too: @effect/cli answers with its help, as for `info`, not "Invalid subcommand".
+    assert.deepStrictEqual(ok(argv("--log-level", "WARN")), argv("--log-level", "warning"))
+    assert.deepStrictEqual(ok(argv("--log-level=off", "--help")), argv("--log-level", "none", "--help"))
+    assert.include(usageError(argv("--log-level", "loud")), `--log-level: "loud" is not a level`)
   })
 
   it("refuses an unknown or misspelt option, suggesting the one meant", () => {
