@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import MarkdownIt, { type PluginSimple } from "markdown-it"
 import footnote from "markdown-it-footnote"
-import { claimId, footnotes, htmlToText, labelStop, type LabelScan, renderMarkdown } from "../../src/Processing/markdown.js"
+import {
+  claimId, EXPLICIT_ID_WINDOW, explicitHeadingId, footnotes, htmlToText, labelStop, type LabelScan, renderMarkdown
+} from "../../src/Processing/markdown.js"
 import { isSafeImageUrl, isSafeLinkUrl, NON_TEXT_TAGS, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
 import { countWords } from "../../src/Processing/text.js"
 import { stylesheet } from "../../src/Site/Theme.js"
@@ -303,7 +305,7 @@ describe("heading ids", () => {
   })
 
   it("takes a trailing {#id} (Zola's heading attribute) as the heading's id, not as its text", () => {
-    const r = renderMarkdown("# Motivation {#motivation}\n\nSee [why](#motivation).\n\nSetext {#set.ext:1}\n---\n\n## `code` and text{#x_y-z}\n")
+    const r = renderMarkdown("# Motivation {#motivation}\n\nSee [why](#motivation).\n\nSetext {#set.ext:1}\n---\n\n## `code` and text\t{#x_y-z}\n")
     assert.deepStrictEqual(r.toc.map((t) => [t.level, t.text, t.id]), [
       [1, "Motivation", "motivation"],
       [2, "Setext", "set.ext:1"],
@@ -318,9 +320,41 @@ describe("heading ids", () => {
     assert.deepStrictEqual(r.toc.map((t) => [t.text, t.id]), [["Intro", "intro-2"], ["Again", "intro"], ["Twice", "intro-1"], ["Intro", "intro-3"]])
   })
 
+  it("takes {#id} only after a space, and never a Svelte block: the heading keeps its text (was: {#each} taken as the id)", () => {
+    const r = renderMarkdown(
+      "## Looping with {#each}\n\n## The {#if} and {#await}\n\n## Snippets {#snippet}\n\n## {#key}\n\n## {#alone}\n\n## Word{#glued}\n\n## **Bold**{#after-bold}\n\n## Svelte's blocks {#each-block}\n"
+    )
+    assert.deepStrictEqual(r.toc.map((t) => [t.text, t.id]), [
+      ["Looping with {#each}", "looping-with-each"],
+      ["The {#if} and {#await}", "the-if-and-await"],
+      ["Snippets {#snippet}", "snippets-snippet"],
+      ["{#key}", "key"],
+      ["{#alone}", "alone"],
+      ["Word{#glued}", "word-glued"],
+      ["Bold{#after-bold}", "bold-after-bold"],
+      ["Svelte's blocks", "each-block"]
+    ])
+    assert.include(r.html, '<h2 id="looping-with-each">Looping with {#each}</h2>')
+  })
+
+  it("looks only at a heading's last few characters for {#id}, so a long heading renders in one pass (was: quadratic)", () => {
+    // 100,000 spaces inside a heading: the old rule started a match at each and read to the end.
+    const r = renderMarkdown("# a" + " ".repeat(100_000) + "b {#end}\n\n## c" + "\t ".repeat(50_000) + "d\n")
+    assert.deepStrictEqual(r.toc.map((t) => [t.text, t.id]), [["a b", "end"], ["c d", "c-d"]])
+    // The rule reads a fixed window at the end of the text: what lies before it cannot change the answer.
+    const id = "i".repeat(EXPLICIT_ID_WINDOW - 4)
+    const scan = { inspected: 0 }
+    assert.deepStrictEqual(explicitHeadingId("x" + " ".repeat(100_000) + ` {#${id}}`, scan), { text: "x", id })
+    assert.isUndefined(explicitHeadingId(`x {#${id}i}`, scan), "an id one character longer than the window allows")
+    assert.isUndefined(explicitHeadingId(`x {#${"i".repeat(100_000)}}`, scan))
+    assert.isUndefined(explicitHeadingId("x" + " ".repeat(100_000) + "}", scan))
+    assert.isUndefined(explicitHeadingId("x" + " ".repeat(100_000) + "y", scan))
+    assert.isAtMost(scan.inspected, 4 * EXPLICIT_ID_WINDOW, `${scan.inspected} characters matched for 4 headings of 100,000`)
+  })
+
   it("leaves as text what is no plain {#id}: other attributes, spaces, escapes, code", () => {
-    const texts = ["Title {.class}", "Title {#a b}", "Title {#}", "Title {#id .cls}", "Title {#id}", "Title {#<b>}", "Title {#id} more", "Title {#id}"]
-    const r = renderMarkdown("# Title {.class}\n# Title {#a b}\n# Title {#}\n# Title {#id .cls}\n# Title \\{#id}\n# Title {#&lt;b&gt;}\n# Title {#id} more\n# Title `{#id}`\n")
+    const texts = ["Title {.class}", "Title {#a b}", "Title {#}", "Title {#id .cls}", "Title {#id}", "Title {#<b>}", "Title {#id} more", "Title {#id}", "Title{#id}"]
+    const r = renderMarkdown("# Title {.class}\n# Title {#a b}\n# Title {#}\n# Title {#id .cls}\n# Title \\{#id}\n# Title {#&lt;b&gt;}\n# Title {#id} more\n# Title `{#id}`\n# Title{#id}\n")
     assert.deepStrictEqual(r.toc.map((t) => t.text), texts)
     assert.notInclude(r.toc.map((t) => t.id), "id")
   })
