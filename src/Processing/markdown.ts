@@ -294,12 +294,38 @@ md.validateLink = () => true
 
 const NON_TEXT: ReadonlySet<string> = new Set(NON_TEXT_TAGS)
 
+/** The footnotes' block tags, which markdown-it-footnote's tokens carry in their renderers, not in `tag`. */
+const FOOTNOTE_TAGS: Readonly<Record<string, string>> = {
+  footnote_block_open: "<hr><section><ol>",
+  footnote_block_close: "</ol></section>",
+  footnote_open: "<li>",
+  footnote_close: "</li>"
+}
+
+/**
+ * The tags the renderer writes for a markdown token, bare: what can close an element raw HTML
+ * left open. Every pair (`<p>`, `</p>`, `<em>`, `</em>`...), and `<hr>` and `<pre>`, which end
+ * an open `<p>`; the other single tokens are void (`<img>`, `<br>`) or close what they open
+ * (`<code>...</code>`) and change nothing around them.
+ */
+const markdownTags = (token: Token): string => {
+  if (token.hidden) return "" // a tight list's paragraphs, an unsafe link: not rendered
+  if (token.nesting === 1) return token.tag === "" ? (FOOTNOTE_TAGS[token.type] ?? "") : `<${token.tag}>`
+  if (token.nesting === -1) return token.tag === "" ? (FOOTNOTE_TAGS[token.type] ?? "") : `</${token.tag}>`
+  if (token.type === "hr") return "<hr>"
+  if (token.type === "fence" || token.type === "code_block") return "<pre></pre>"
+  return ""
+}
+
 /**
  * The text a reader sees of raw HTML, read the way the sanitizer reads it: htmlparser2's parser
  * (which sanitize-html runs on) and the sanitizer's list of elements dropped with their content.
  * A render feeds one reader every raw fragment in document order, so an element opened in one
  * block or inline tag hides what follows it, markdown included, until it closes, as in the
- * sanitized page. A state machine, so linear: the regexes this replaced rescanned to the end of
+ * sanitized page. It is fed markdown's own tags too (`markdown`): the sanitizer reads the whole
+ * page, where markdown's `</p>` closes a `<svg>` or `<select>` its paragraph left open; without
+ * them "a <svg> b" hid the rest of the post from the excerpt, word count and table of contents.
+ * A state machine, so linear: the regexes this replaced rescanned to the end of
  * the block for every opener without a closer ("<!--" 40,000 times took 4.6 s). Entities come
  * out decoded: "&mdash;" is a dash, not a word.
  */
@@ -311,6 +337,8 @@ class RawHtmlText {
   private text = ""
   /** Made at the first fragment: most posts have no raw HTML. */
   private parser: Parser | undefined
+  /** The tags of the markdown elements open before there was a parser, for it to start inside them. */
+  private readonly open: Array<string> = []
 
   /** Whether any raw HTML was read (and the output must go through the sanitizer). */
   get used(): boolean {
@@ -319,30 +347,42 @@ class RawHtmlText {
 
   /** Reads the next fragment; returns the text it shows, a space for each tag. */
   read(fragment: string): string {
-    this.text = ""
-    this.parser ??= new Parser(
-      {
-        onopentag: (name, attribs) => {
-          if (this.hidden > 0 || NON_TEXT.has(name)) {
-            this.hidden++
-            return
+    if (this.parser === undefined) {
+      this.parser = new Parser(
+        {
+          onopentag: (name, attribs) => {
+            if (this.hidden > 0 || NON_TEXT.has(name)) {
+              this.hidden++
+              return
+            }
+            this.text += " "
+            if (attribs.id !== undefined) this.ids.push(attribs.id)
+            if (name === "a" && attribs.name !== undefined) this.ids.push(attribs.name)
+          },
+          onclosetag: () => {
+            if (this.hidden > 0) this.hidden--
+            else this.text += " "
+          },
+          ontext: (data) => {
+            if (this.hidden === 0) this.text += data
           }
-          this.text += " "
-          if (attribs.id !== undefined) this.ids.push(attribs.id)
-          if (name === "a" && attribs.name !== undefined) this.ids.push(attribs.name)
         },
-        onclosetag: () => {
-          if (this.hidden > 0) this.hidden--
-          else this.text += " "
-        },
-        ontext: (data) => {
-          if (this.hidden === 0) this.text += data
-        }
-      },
-      { decodeEntities: true }
-    )
+        { decodeEntities: true }
+      )
+      this.parser.write(this.open.join(""))
+    }
+    this.text = ""
     this.parser.write(fragment)
     return this.text
+  }
+
+  /** Reads the tags markdown writes for `token` (their text is markdown's to read). */
+  markdown(token: Token): void {
+    const tags = markdownTags(token)
+    if (tags === "") return
+    if (this.parser !== undefined) this.parser.write(tags)
+    else if (token.nesting === 1) this.open.push(tags)
+    else if (token.nesting === -1) this.open.pop()
   }
 }
 
@@ -364,6 +404,8 @@ const inlineText = (token: Token, raw: RawHtmlText): string => {
       case "hardbreak":
         if (raw.hidden === 0) text += " "
         break
+      default:
+        raw.markdown(child)
     }
   }
   return text
@@ -456,6 +498,7 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
 
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!
+    raw.markdown(t)
     switch (t.type) {
       case "footnote_block_open":
         inFootnotes++

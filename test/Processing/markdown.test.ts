@@ -161,6 +161,28 @@ describe("text of raw HTML (excerpt, word count)", () => {
     assert.deepStrictEqual(r.paragraphs.filter((p) => p !== ""), ["Shown."])
   })
 
+  it("shows what follows an element that markdown's own tags close, as the sanitized page does (was: the rest of the post hidden)", () => {
+    const r = renderMarkdown("a <svg> b\n\nSecond paragraph has words.\n\n## Heading two\n\nThird.")
+    assert.strictEqual(r.html, '<p>a </p>\n<p>Second paragraph has words.</p>\n<h2 id="heading-two">Heading two</h2>\n<p>Third.</p>\n')
+    assert.strictEqual(r.readableText.replace(/\s+/g, " "), "a Second paragraph has words. Heading two Third.")
+    assert.deepStrictEqual(r.toc, [{ level: 2, text: "Heading two", id: "heading-two" }])
+    assert.deepStrictEqual(r.paragraphs, ["a ", "Second paragraph has words.", "Third."])
+    // Whichever markdown element the raw tag is left open in: paragraph, emphasis, link, list item,
+    // quote, table cell, heading, and opened before the first raw HTML (the reader starts inside them).
+    for (const tag of ["svg", "select", "math", "template", "option", "object"]) {
+      for (const md of [
+        `a <${tag}> b\n\nAfter.`, `*a <${tag}> b* After.`, `[a <${tag}> b](https://x.org) After.`, `- a <${tag}> b\n- After.`,
+        `> a <${tag}> b\n\nAfter.`, `| h | i |\n|---|---|\n| a <${tag}> b | After. |`, `## a <${tag}> b\n\nAfter.`,
+        `1. x\n   > **y [a <${tag}> b](/z) c** After.`
+      ]) {
+        const out = renderMarkdown(md)
+        const shown = htmlToText(out.html).split(" ").filter((w) => w !== "")
+        assert.deepStrictEqual(out.readableText.split(/\s+/).filter((w) => w !== ""), shown, md)
+        assert.include(shown, "After.", md)
+      }
+    }
+  })
+
   it("decodes entities instead of counting each as a word", () => {
     assert.strictEqual(words("<p>Tom &amp; Jerry &mdash; friends &#8212; &hellip;</p>"), 3)
     assert.strictEqual(words("<div>\n<code>Box&lt;T&gt; -&gt; u8</code>&nbsp;ok\n</div>"), 3)
