@@ -99,6 +99,26 @@ describe("renderMarkdown", () => {
     assert.include(trick, 'title="&lt;/noscript&gt;&lt;img src=x onerror=alert(1)&gt;"')
   })
 
+  it("shows a lazy-loaded image once: its <noscript> fallback is not a second copy (was: shown twice, or a placeholder beside it)", () => {
+    const images = (md: string) => Array.from(html(md).matchAll(/<img [^>]*>/g), (m) => m[0])
+    // The fallback right after the image (whitespace and a comment between them aside): the copy goes.
+    assert.deepStrictEqual(images('<img loading="lazy" src="chart.png" alt="c">\n<!-- fallback -->\n<noscript><img src="chart.png" alt="c"></noscript>'), [
+      '<img loading="lazy" src="chart.png" alt="c" />'
+    ])
+    assert.deepStrictEqual(images('![Chart](chart.png) <noscript><img src="chart.png"></noscript>'), ['<img src="chart.png" alt="Chart" />'])
+    // A placeholder that a script was to fill in: the placeholder goes, the fallback shows the image.
+    for (const lazy of ['data-src="chart.png"', 'data-srcset="chart.png 1x, chart@2x.png 2x"', 'data-lazy-src="chart.png"']) {
+      assert.deepStrictEqual(images(`<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" ${lazy}><noscript><img src="chart.png"></noscript>`), [
+        '<img src="chart.png" />'
+      ], lazy)
+    }
+    // Anything else is unwrapped whole: different images, text between, no image in the fallback.
+    assert.deepStrictEqual(images('<img src="a.png"><noscript><img src="b.png"></noscript>'), ['<img src="a.png" />', '<img src="b.png" />'])
+    assert.deepStrictEqual(images('<img src="a.png"> and <noscript><img src="a.png"></noscript>'), ['<img src="a.png" />', '<img src="a.png" />'])
+    assert.deepStrictEqual(images('<p><img src="a.png"></p><noscript><img src="a.png"></noscript>'), ['<img src="a.png" />', '<img src="a.png" />'])
+    assert.deepStrictEqual(images('<img src="p.gif" data-src="a.png"><noscript>Enable images.</noscript>'), ['<img src="p.gif" />'])
+  })
+
   it("keeps <progress> bars with numeric value and max only", () => {
     const out = html('<div style="flex: initial;"><progress value="21" max="40"></progress>\n</div>\n\n<progress value="x" max="1e9" onclick="alert(1)" title="t">30%</progress>')
     assert.include(out, '<progress value="21" max="40"></progress>')
