@@ -89,6 +89,14 @@ interface Entry {
 export class ResponseStore {
   private readonly entries = new Map<string, Entry>()
   private bytes = 0
+  /**
+   * The kept lists, oldest first, and their bytes. Lists are the one kind of answer anyone can
+   * multiply with real parameter values (`?offset=N`, `?tag=<anything>`: an empty page, a
+   * cursor): they get a share of the cache (`LIST_SHARE`), and a stream of them pushes out older
+   * lists only, never the posts and pages readers ask for.
+   */
+  private readonly lists = new Set<string>()
+  private listBytes = 0
   /** Bumped by every invalidation: a miss stores its answer only if none happened meanwhile. */
   epoch = 0
   /** Nothing is kept while set: changes by other processes would go unheard (PostChanges `Lost`). */
@@ -120,6 +128,15 @@ export class ResponseStore {
     entry.referenced = false
     this.entries.set(key, entry)
     this.bytes += entry.bytes
+    if (key.startsWith(LIST_PREFIX)) {
+      this.lists.add(key)
+      this.listBytes += entry.bytes
+      const maxLists = Math.max(1, Math.floor(this.options.maxEntries * LIST_SHARE))
+      const maxListBytes = this.options.maxBytes * LIST_SHARE
+      while (this.lists.size > maxLists || (this.listBytes > maxListBytes && this.lists.size > 1)) {
+        this.remove(this.lists.values().next().value!)
+      }
+    }
     while (this.entries.size > this.options.maxEntries || this.bytes > this.options.maxBytes) {
       const oldest = this.entries.entries().next()
       if (oldest.done === true) break
@@ -139,6 +156,7 @@ export class ResponseStore {
     if (entry === undefined) return
     this.entries.delete(key)
     this.bytes -= entry.bytes
+    if (this.lists.delete(key)) this.listBytes -= entry.bytes
   }
 
   /**
@@ -156,6 +174,8 @@ export class ResponseStore {
     this.epoch++
     this.entries.clear()
     this.bytes = 0
+    this.lists.clear()
+    this.listBytes = 0
   }
 
   get stats(): CacheStats {
@@ -164,6 +184,8 @@ export class ResponseStore {
 }
 
 const LIST_PREFIX = "/posts?"
+/** The most of the cache's entries, and of its bytes, that lists may hold (`ResponseStore.lists`). */
+const LIST_SHARE = 1 / 4
 /** Reader-site answers (pages, feeds, sitemap), keyed by this and their URL as sent. */
 const SITE_PREFIX = "site:"
 

@@ -31,11 +31,23 @@ export interface TocItem {
   readonly id: string
 }
 
+/** A paragraph as the excerpt reads it: its text, and where it stands in a list. */
+export interface Paragraph {
+  readonly text: string
+  /**
+   * The outermost list it is in, numbered from 1 in document order (a nested list is part of
+   * the list around it); 0 outside any list. markdown-it makes each item's text a paragraph.
+   */
+  readonly list: number
+  /** Whether it is the first paragraph of a list item (an item's next paragraphs go on with it). */
+  readonly item: boolean
+}
+
 export interface RenderedMarkdown {
   readonly html: string
   readonly toc: ReadonlyArray<TocItem>
-  /** Plain text of the body's paragraphs, in order, for the excerpt (no headings, code, tables, footnotes, raw HTML). */
-  readonly paragraphs: ReadonlyArray<string>
+  /** The body's paragraphs, in order, for the excerpt (no headings, code, tables, footnotes, raw HTML). */
+  readonly paragraphs: ReadonlyArray<Paragraph>
   /** Plain text that is read: everything but code blocks (fenced and indented); raw HTML with its tags stripped. */
   readonly readableText: string
   /** Whether raw HTML was present and the output went through the sanitizer. */
@@ -491,10 +503,15 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
   const usedIds = new Set<string>()
   const nextSuffix = new Map<string, number>()
   const headings: Array<{ readonly open: Token; readonly text: string; readonly explicitId: string | undefined; readonly listed: boolean }> = []
-  const paragraphs: Array<string> = []
+  const paragraphs: Array<Paragraph> = []
   const readable: Array<string> = []
   const raw = new RawHtmlText()
   let inFootnotes = 0
+  // Lists open around the current token, the outermost one's number, and whether an item was
+  // opened since the last paragraph.
+  let listDepth = 0
+  let lists = 0
+  let itemOpen = false
 
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!
@@ -505,6 +522,17 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
         break
       case "footnote_block_close":
         inFootnotes--
+        break
+      case "bullet_list_open":
+      case "ordered_list_open":
+        if (listDepth++ === 0) lists++
+        break
+      case "bullet_list_close":
+      case "ordered_list_close":
+        listDepth--
+        break
+      case "list_item_open":
+        itemOpen = true
         break
       case "html_block":
         readable.push(raw.read(t.content))
@@ -523,7 +551,10 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
           // The table of contents lists the post's own sections: not the footnotes' headings,
           // not the ones raw HTML hides (the sanitizer drops them), not an empty one.
           headings.push({ open: before, text: heading, explicitId, listed: inFootnotes === 0 && shown && heading !== "" })
-        } else if (inFootnotes === 0 && before?.type === "paragraph_open") paragraphs.push(text)
+        } else if (inFootnotes === 0 && before?.type === "paragraph_open") {
+          paragraphs.push({ text, list: listDepth > 0 ? lists : 0, item: listDepth > 0 && itemOpen })
+          itemOpen = false
+        }
         break
       }
     }

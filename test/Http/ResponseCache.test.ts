@@ -65,6 +65,23 @@ describe("ResponseCache", () => {
       assert.strictEqual((yield* stats).entries, 3)
     }).pipe(Effect.provide(server)))
 
+  it.scoped("a stream of distinct lists (offsets, made-up tags) pushes out older lists only, never the posts", () =>
+    Effect.gen(function* () {
+      for (const title of ["Kept one", "Kept two"]) yield* postJson("/posts", newPost({ title }))
+      yield* get("/posts/kept-one")
+      yield* get("/posts/kept-two")
+      const cache = yield* ResponseCache
+      for (let n = 0; n < 30; n++) {
+        assert.strictEqual((yield* get(n % 2 === 0 ? `/posts?offset=${n}` : `/posts?tag=made-up-${n}`)).status, 200)
+      }
+      assert.isDefined(cache.lookup("GET", "/posts/kept-one", false, undefined))
+      assert.isDefined(cache.lookup("GET", "/posts/kept-two", false, undefined))
+      // A quarter of the 8 entries: the two newest lists.
+      assert.strictEqual((yield* stats).entries, 4)
+      assert.isDefined(cache.lookup("GET", "/posts?tag=made-up-29", false, undefined))
+      assert.isUndefined(cache.lookup("GET", "/posts?offset=0", false, undefined))
+    }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 8, maxBytes: 1024 * 1024, ttl: "1 minute" }))))))
+
   it.scoped("an update through the API drops the cached post and the lists", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost({ title: "Changing" }))

@@ -2,13 +2,14 @@ import { assert, describe, it } from "@effect/vitest"
 import MarkdownIt, { type PluginSimple } from "markdown-it"
 import footnote from "markdown-it-footnote"
 import {
-  claimId, EXPLICIT_ID_WINDOW, explicitHeadingId, footnotes, htmlToText, labelStop, type LabelScan, renderMarkdown
+  claimId, EXPLICIT_ID_WINDOW, explicitHeadingId, footnotes, htmlToText, labelStop, type LabelScan, type RenderedMarkdown, renderMarkdown
 } from "../../src/Processing/markdown.js"
 import { isSafeImageUrl, isSafeLinkUrl, NON_TEXT_TAGS, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
 import { countWords } from "../../src/Processing/text.js"
 import { stylesheet } from "../../src/Site/Theme.js"
 
 const html = (md: string) => renderMarkdown(md).html
+const texts = (r: RenderedMarkdown) => r.paragraphs.map((p) => p.text)
 
 /** Properties every rendered output must have, whatever went in. */
 const assertSafe = (out: string) => {
@@ -70,14 +71,29 @@ describe("renderMarkdown", () => {
 
   it("collects paragraphs for the excerpt, not headings, code, tables or footnotes", () => {
     const r = renderMarkdown("# Title\n\nFirst *para*.\n\n```\ncode\n```\n\n| t |\n|---|\n| cell |\n\n- item\n\nSecond.[^n]\n\n[^n]: Note text.\n")
-    assert.deepStrictEqual(r.paragraphs, ["First para.", "item", "Second."])
+    assert.deepStrictEqual(r.paragraphs, [
+      { text: "First para.", list: 0, item: false },
+      { text: "item", list: 1, item: true },
+      { text: "Second.", list: 0, item: false }
+    ])
+  })
+
+  it("tells the excerpt which list each paragraph is in and which opens an item", () => {
+    const r = renderMarkdown("- a\n  - b\n\n    b again\n- c\n\nBetween.\n\n1. d\n\n> - e in a quote\n")
+    assert.deepStrictEqual(r.paragraphs.map((p) => [p.text, p.list, p.item]), [
+      // A nested list is part of the list around it; an item's second paragraph goes on with it.
+      ["a", 1, true], ["b", 1, true], ["b again", 1, false], ["c", 1, true],
+      ["Between.", 0, false],
+      ["d", 2, true],
+      ["e in a quote", 3, true]
+    ])
   })
 
   it("leaves what raw HTML hides (script, style, template...) out of the excerpt's paragraphs and the readable text", () => {
     const out = renderMarkdown(
       "<svg><script>alert(1)</script></svg><style>body{display:none}</style>\n\nA <template>hidden part</template> paragraph.\n\n<div><script>var x = 1</script>Block text</div>\n"
     )
-    assert.deepStrictEqual(out.paragraphs, ["", "A  paragraph."])
+    assert.deepStrictEqual(texts(out), ["", "A  paragraph."])
     assert.notMatch(out.readableText, /alert|display|hidden|var x/)
     assert.include(out.readableText, "Block text")
     assert.notInclude(out.html, "alert(1)")
@@ -91,7 +107,7 @@ describe("renderMarkdown", () => {
     assert.include(out.html, '<img alt="where-do-you-live" height="600" src="where-do-you-live.png" />')
     assert.include(out.html, "<p>A fallback <b>text</b> here.</p>")
     assert.notInclude(out.html, "noscript")
-    assert.deepStrictEqual(out.paragraphs, ["A fallback text here."])
+    assert.deepStrictEqual(texts(out), ["A fallback text here."])
     assert.strictEqual(countWords(out.readableText), 4)
     // What a browser running scripts reads as <noscript>'s raw text stays an attribute's text: the tag is gone.
     const trick = html('<noscript><p title="</noscript><img src=x onerror=alert(1)>"></p></noscript>')
@@ -169,7 +185,7 @@ describe("text of raw HTML (excerpt, word count)", () => {
       }
     }
     const r = renderMarkdown("Text <svg><text>hidden svg text</text></svg> more")
-    assert.deepStrictEqual(r.paragraphs, ["Text  more"])
+    assert.deepStrictEqual(texts(r), ["Text  more"])
     assert.strictEqual(countWords(r.readableText), 2)
     assert.strictEqual(r.html, "<p>Text  more</p>\n")
   })
@@ -178,7 +194,7 @@ describe("text of raw HTML (excerpt, word count)", () => {
     const r = renderMarkdown("<template>\n\nHidden *paragraph*\n\n## Hidden heading\n\n</template>\n\nShown.\n")
     assert.notInclude(r.html, "Hidden")
     assert.notInclude(r.readableText, "Hidden")
-    assert.deepStrictEqual(r.paragraphs.filter((p) => p !== ""), ["Shown."])
+    assert.deepStrictEqual(texts(r).filter((p) => p !== ""), ["Shown."])
   })
 
   it("shows what follows an element that markdown's own tags close, as the sanitized page does (was: the rest of the post hidden)", () => {
@@ -186,7 +202,7 @@ describe("text of raw HTML (excerpt, word count)", () => {
     assert.strictEqual(r.html, '<p>a </p>\n<p>Second paragraph has words.</p>\n<h2 id="heading-two">Heading two</h2>\n<p>Third.</p>\n')
     assert.strictEqual(r.readableText.replace(/\s+/g, " "), "a Second paragraph has words. Heading two Third.")
     assert.deepStrictEqual(r.toc, [{ level: 2, text: "Heading two", id: "heading-two" }])
-    assert.deepStrictEqual(r.paragraphs, ["a ", "Second paragraph has words.", "Third."])
+    assert.deepStrictEqual(texts(r), ["a ", "Second paragraph has words.", "Third."])
     // Whichever markdown element the raw tag is left open in: paragraph, emphasis, link, list item,
     // quote, table cell, heading, and opened before the first raw HTML (the reader starts inside them).
     for (const tag of ["svg", "select", "math", "template", "option", "object"]) {

@@ -4,12 +4,13 @@
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Ref, TestClock } from "effect"
+import { Effect, Either, Layer, Ref, TestClock } from "effect"
 import { DatabaseError } from "../../src/Domain/Errors.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { XMLParser } from "fast-xml-parser"
 import { renderMarkdown } from "../../src/Processing/markdown.js"
+import { processPostSync } from "../../src/Processing/processPost.js"
 import { urlScheme } from "../../src/Processing/sanitize.js"
 import { canonicalPath, isCanonical, CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
 import { stylesheetVersion } from "../../src/Site/Theme.js"
@@ -885,6 +886,30 @@ describe("aliases", () => {
         assert.strictEqual(page.headers["location"], "/blog/p/rust-1-88", path)
       }
     }).pipe(Effect.provide(siteServer({ url: "https://example.com/blog/" }))))
+
+  it.effect("a Zola post's `path` (its old address, which links between its posts use) is a 301 to its page", () =>
+    Effect.gen(function* () {
+      const zola = (raw: string) => Either.getOrThrow(processPostSync({ source: "blog/post.md", relativePath: "post.md", raw }))
+      const repository = yield* PostRepository
+      yield* repository.create(zola(
+        '+++\npath = "2019/09/30/Async-await-hits-beta"\ntitle = "Async-await hits beta!"\naliases = ["2019/09/30/Async-await-hits-beta.html"]\n+++\nBig news!\n'
+      ))
+      for (const path of [
+        "/2019/09/30/Async-await-hits-beta/",
+        "/2019/09/30/Async-await-hits-beta",
+        "/2019/09/30/Async-await-hits-beta.html"
+      ]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 301, path)
+        assert.strictEqual(page.headers["location"], "/p/2019-09-30-async-await-hits-beta", path)
+      }
+      // As any alias: in the case written, and a newer post claiming it too wins.
+      assert.strictEqual((yield* fetchPage("/2019/09/30/async-await-hits-beta/")).status, 404)
+      yield* repository.create(zola(
+        '+++\ntitle = "Moved"\ndate = 2020-01-01\naliases = ["/2019/09/30/Async-await-hits-beta/"]\n+++\nText.\n'
+      ))
+      assert.strictEqual((yield* fetchPage("/2019/09/30/Async-await-hits-beta")).headers["location"], "/p/moved")
+    }).pipe(Effect.provide(siteServer())))
 
   it.effect("a repository without findByAlias redirects nothing", () =>
     Effect.gen(function* () {
