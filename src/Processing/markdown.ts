@@ -240,8 +240,40 @@ export const footnotes: PluginSimple = (md) => {
  * gave it and links to (`# Motivation {#motivation}`). Only an id of letters, digits, "-", "_",
  * "." and ":" (still made unique); any other attribute (`{.class}`, `{key=value}`) is not
  * supported and stays text, since a post may not choose its classes (see sanitize.ts).
+ * Only after a space or tab, the form Zola's documentation writes (pulldown-cmark also takes
+ * `Title{#id}`, kramdown does not): `{#` right after a word, or alone in a heading, is more
+ * likely text than an attribute. And never a Svelte block (`## Looping with {#each}`), which a
+ * post about Svelte names in its headings: taking it would erase the heading's last word.
  */
-const EXPLICIT_ID = /[ \t]*\{#([\p{L}\p{N}_-][\p{L}\p{N}_.:-]*)\}$/u
+const EXPLICIT_ID = /[ \t]\{#([\p{L}\p{N}_-][\p{L}\p{N}_.:-]*)\}$/u
+const SVELTE_BLOCKS: ReadonlySet<string> = new Set(["each", "if", "await", "key", "snippet"])
+
+/**
+ * The most of a heading's text the `{#id}` rule looks at: " {#", the longest id, "}". A regex
+ * run on the whole text starts a match at every character of a run of spaces and reads it to
+ * its end ("# a" + 80,000 spaces + "b" took 8.4 s); a fixed window keeps the rule's work the
+ * same whatever the heading's length.
+ */
+export const EXPLICIT_ID_WINDOW = SLUG_MAX_LENGTH + 4
+
+/** Characters the `{#id}` rule matched against, for tests: at most the window per heading. */
+export interface IdScan {
+  inspected: number
+}
+
+/** The heading text before a trailing `{#id}` (trailing whitespace dropped) and the id, if it ends with one. */
+export const explicitHeadingId = (
+  text: string,
+  scan?: IdScan
+): { readonly text: string; readonly id: string } | undefined => {
+  if (!text.endsWith("}")) return undefined
+  const from = Math.max(0, text.length - EXPLICIT_ID_WINDOW)
+  const window = text.slice(from)
+  if (scan !== undefined) scan.inspected += window.length
+  const m = EXPLICIT_ID.exec(window)
+  if (m === null || SVELTE_BLOCKS.has(m[1]!)) return undefined
+  return { text: text.slice(0, from + m.index).trimEnd(), id: m[1]! }
+}
 
 /**
  * Moves a heading's trailing `{#id}` from its text to `meta.explicitId`. Runs before text_join,
@@ -256,11 +288,12 @@ const headingIdAttribute = (state: StateCore): void => {
     const children = inline.children ?? []
     const last = children[children.length - 1]
     if (last?.type !== "text") continue
-    const m = EXPLICIT_ID.exec(last.content)
-    if (m === null || m[1]!.length > SLUG_MAX_LENGTH) continue
-    last.content = last.content.slice(0, m.index)
-    inline.content = inline.content.replace(EXPLICIT_ID, "")
-    open.meta = { ...(open.meta as object | null), explicitId: m[1]! }
+    const found = explicitHeadingId(last.content)
+    if (found === undefined) continue
+    last.content = found.text
+    // The source ends with the same characters (no escape or entity in them, or they would not be one text token).
+    inline.content = explicitHeadingId(inline.content)?.text ?? inline.content
+    open.meta = { ...(open.meta as object | null), explicitId: found.id }
   }
 }
 
@@ -273,12 +306,38 @@ md.validateLink = () => true
 
 const NON_TEXT: ReadonlySet<string> = new Set(NON_TEXT_TAGS)
 
+/** The footnotes' block tags, which markdown-it-footnote's tokens carry in their renderers, not in `tag`. */
+const FOOTNOTE_TAGS: Readonly<Record<string, string>> = {
+  footnote_block_open: "<hr><section><ol>",
+  footnote_block_close: "</ol></section>",
+  footnote_open: "<li>",
+  footnote_close: "</li>"
+}
+
+/**
+ * The tags the renderer writes for a markdown token, bare: what can close an element raw HTML
+ * left open. Every pair (`<p>`, `</p>`, `<em>`, `</em>`...), and `<hr>` and `<pre>`, which end
+ * an open `<p>`; the other single tokens are void (`<img>`, `<br>`) or close what they open
+ * (`<code>...</code>`) and change nothing around them.
+ */
+const markdownTags = (token: Token): string => {
+  if (token.hidden) return "" // a tight list's paragraphs, an unsafe link: not rendered
+  if (token.nesting === 1) return token.tag === "" ? (FOOTNOTE_TAGS[token.type] ?? "") : `<${token.tag}>`
+  if (token.nesting === -1) return token.tag === "" ? (FOOTNOTE_TAGS[token.type] ?? "") : `</${token.tag}>`
+  if (token.type === "hr") return "<hr>"
+  if (token.type === "fence" || token.type === "code_block") return "<pre></pre>"
+  return ""
+}
+
 /**
  * The text a reader sees of raw HTML, read the way the sanitizer reads it: htmlparser2's parser
  * (which sanitize-html runs on) and the sanitizer's list of elements dropped with their content.
  * A render feeds one reader every raw fragment in document order, so an element opened in one
  * block or inline tag hides what follows it, markdown included, until it closes, as in the
- * sanitized page. A state machine, so linear: the regexes this replaced rescanned to the end of
+ * sanitized page. It is fed markdown's own tags too (`markdown`): the sanitizer reads the whole
+ * page, where markdown's `</p>` closes a `<svg>` or `<select>` its paragraph left open; without
+ * them "a <svg> b" hid the rest of the post from the excerpt, word count and table of contents.
+ * A state machine, so linear: the regexes this replaced rescanned to the end of
  * the block for every opener without a closer ("<!--" 40,000 times took 4.6 s). Entities come
  * out decoded: "&mdash;" is a dash, not a word.
  */
@@ -290,6 +349,8 @@ class RawHtmlText {
   private text = ""
   /** Made at the first fragment: most posts have no raw HTML. */
   private parser: Parser | undefined
+  /** The tags of the markdown elements open before there was a parser, for it to start inside them. */
+  private readonly open: Array<string> = []
 
   /** Whether any raw HTML was read (and the output must go through the sanitizer). */
   get used(): boolean {
@@ -298,30 +359,42 @@ class RawHtmlText {
 
   /** Reads the next fragment; returns the text it shows, a space for each tag. */
   read(fragment: string): string {
-    this.text = ""
-    this.parser ??= new Parser(
-      {
-        onopentag: (name, attribs) => {
-          if (this.hidden > 0 || NON_TEXT.has(name)) {
-            this.hidden++
-            return
+    if (this.parser === undefined) {
+      this.parser = new Parser(
+        {
+          onopentag: (name, attribs) => {
+            if (this.hidden > 0 || NON_TEXT.has(name)) {
+              this.hidden++
+              return
+            }
+            this.text += " "
+            if (attribs.id !== undefined) this.ids.push(attribs.id)
+            if (name === "a" && attribs.name !== undefined) this.ids.push(attribs.name)
+          },
+          onclosetag: () => {
+            if (this.hidden > 0) this.hidden--
+            else this.text += " "
+          },
+          ontext: (data) => {
+            if (this.hidden === 0) this.text += data
           }
-          this.text += " "
-          if (attribs.id !== undefined) this.ids.push(attribs.id)
-          if (name === "a" && attribs.name !== undefined) this.ids.push(attribs.name)
         },
-        onclosetag: () => {
-          if (this.hidden > 0) this.hidden--
-          else this.text += " "
-        },
-        ontext: (data) => {
-          if (this.hidden === 0) this.text += data
-        }
-      },
-      { decodeEntities: true }
-    )
+        { decodeEntities: true }
+      )
+      this.parser.write(this.open.join(""))
+    }
+    this.text = ""
     this.parser.write(fragment)
     return this.text
+  }
+
+  /** Reads the tags markdown writes for `token` (their text is markdown's to read). */
+  markdown(token: Token): void {
+    const tags = markdownTags(token)
+    if (tags === "") return
+    if (this.parser !== undefined) this.parser.write(tags)
+    else if (token.nesting === 1) this.open.push(tags)
+    else if (token.nesting === -1) this.open.pop()
   }
 }
 
@@ -343,6 +416,8 @@ const inlineText = (token: Token, raw: RawHtmlText): string => {
       case "hardbreak":
         if (raw.hidden === 0) text += " "
         break
+      default:
+        raw.markdown(child)
     }
   }
   return text
@@ -440,6 +515,7 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
 
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!
+    raw.markdown(t)
     switch (t.type) {
       case "footnote_block_open":
         inFootnotes++

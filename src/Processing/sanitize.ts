@@ -2,6 +2,7 @@
  * HTML safety: URL checks for markdown links and images, and an allowlist sanitizer for raw HTML.
  * Pure; the sanitizer options are built once.
  */
+import { Parser } from "htmlparser2"
 import sanitize from "sanitize-html"
 
 /** Browsers drop tabs and newlines anywhere in a URL and C0 controls/spaces around it: so do we before reading the scheme. */
@@ -140,7 +141,7 @@ const transformAttributes = (tagName: string, attribs: sanitize.Attributes): san
  * site's CSP allows none), so its content is exactly what readers should see (the Rust survey
  * posts' 68 charts are images in `<noscript>`). It is unwrapped like any tag not allowed: its
  * children are sanitized as they were parsed, and the page has no `<noscript>` left for a
- * browser to parse as raw text differently.
+ * browser to parse as raw text differently. Except a lazy image's fallback copy: `lazyImageCopies`.
  */
 export const NON_TEXT_TAGS: ReadonlyArray<string> = [
   "script", "style", "textarea", "option", "iframe", "object", "embed", "svg", "math", "template", "title",
@@ -190,5 +191,76 @@ const OPTIONS: sanitize.IOptions = {
   parseStyleAttributes: false
 }
 
+/** An `<img>` a lazy-loading script fills in: its address in a data attribute (lazysizes' `data-src`, WP Rocket's `data-lazy-src`...). */
+const LAZY_SOURCE = /^data-(?:lazy-)?src(?:set)?$/
+
+interface ImgTag {
+  readonly start: number
+  readonly end: number
+  readonly attribs: Readonly<Record<string, string>>
+}
+
+/**
+ * The `<img>` tags of `html` that show a lazy-loaded image a second time once `<noscript>` is
+ * unwrapped (see NON_TEXT_TAGS), as [start, end) ranges. The common pattern puts the fallback
+ * right after the image, `<img loading=lazy src=X><noscript><img src=X></noscript>`, or after a
+ * placeholder a script was to fill in, `<img src="data:..." data-src=X><noscript><img src=X></noscript>`.
+ * With an `<img>` of the same src just before the `<noscript>` (whitespace and comments between
+ * them aside), the copy inside goes; before a placeholder with a lazy data attribute, the
+ * placeholder goes, since no script will ever load its image. Any other `<noscript>` (the survey
+ * charts: an image in a `<noscript>` of its own) is unwrapped whole. Read with the sanitizer's
+ * parser, so both see the same elements.
+ */
+export const lazyImageCopies = (html: string): Array<readonly [number, number]> => {
+  const drop: Array<readonly [number, number]> = []
+  /** The open `<noscript>`s, innermost last: the `<img>` just before each and the ones inside it. */
+  const noscripts: Array<{ readonly before: ImgTag | undefined; readonly images: Array<ImgTag> }> = []
+  /** The element that just ended, when it is the previous sibling of what comes next. */
+  let previous: ImgTag | "element" | undefined
+  let img: ImgTag | undefined
+  const parser: Parser = new Parser(
+    {
+      onopentag: (name, attribs) => {
+        if (name === "noscript") noscripts.push({ before: typeof previous === "object" ? previous : undefined, images: [] })
+        img = name === "img" ? { start: parser.startIndex, end: parser.endIndex + 1, attribs } : undefined
+        if (img !== undefined) noscripts[noscripts.length - 1]?.images.push(img)
+        previous = undefined
+      },
+      onclosetag: (name) => {
+        previous = name === "img" ? img : "element"
+        if (name !== "noscript") return
+        const { before, images } = noscripts.pop()!
+        if (before === undefined || images.length === 0) return
+        const src = before.attribs.src?.trim()
+        const copies = images.filter((i) => src !== undefined && src !== "" && i.attribs.src?.trim() === src)
+        if (copies.length > 0) for (const c of copies) drop.push([c.start, c.end])
+        else if (Object.keys(before.attribs).some((a) => LAZY_SOURCE.test(a))) drop.push([before.start, before.end])
+      },
+      ontext: (text) => {
+        if (text.trim() !== "") previous = undefined
+      }
+    },
+    { decodeEntities: true }
+  )
+  parser.end(html)
+  return drop
+}
+
+/**
+ * `html` with the ranges `drop` (tags, disjoint or equal) each replaced by an empty comment, which
+ * the sanitizer drops: an empty string could join the text around a tag into a new tag ("<" and "svg>").
+ */
+const without = (html: string, drop: ReadonlyArray<readonly [number, number]>): string => {
+  let out = ""
+  let at = 0
+  for (const [start, end] of [...drop].sort((a, b) => a[0] - b[0])) {
+    if (start < at) continue
+    out += html.slice(at, start) + "<!---->"
+    at = end
+  }
+  return out + html.slice(at)
+}
+
 /** Sanitizes an HTML document fragment against the allowlist above. */
-export const sanitizeHtml = (html: string): string => sanitize(html, OPTIONS)
+export const sanitizeHtml = (html: string): string =>
+  sanitize(/<noscript/i.test(html) ? without(html, lazyImageCopies(html)) : html, OPTIONS)

@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import MarkdownIt, { type PluginSimple } from "markdown-it"
 import footnote from "markdown-it-footnote"
-import { claimId, footnotes, htmlToText, labelStop, type LabelScan, type RenderedMarkdown, renderMarkdown } from "../../src/Processing/markdown.js"
+import {
+  claimId, EXPLICIT_ID_WINDOW, explicitHeadingId, footnotes, htmlToText, labelStop, type LabelScan, type RenderedMarkdown, renderMarkdown
+} from "../../src/Processing/markdown.js"
 import { isSafeImageUrl, isSafeLinkUrl, NON_TEXT_TAGS, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
 import { countWords } from "../../src/Processing/text.js"
 import { stylesheet } from "../../src/Site/Theme.js"
@@ -113,6 +115,26 @@ describe("renderMarkdown", () => {
     assert.include(trick, 'title="&lt;/noscript&gt;&lt;img src=x onerror=alert(1)&gt;"')
   })
 
+  it("shows a lazy-loaded image once: its <noscript> fallback is not a second copy (was: shown twice, or a placeholder beside it)", () => {
+    const images = (md: string) => Array.from(html(md).matchAll(/<img [^>]*>/g), (m) => m[0])
+    // The fallback right after the image (whitespace and a comment between them aside): the copy goes.
+    assert.deepStrictEqual(images('<img loading="lazy" src="chart.png" alt="c">\n<!-- fallback -->\n<noscript><img src="chart.png" alt="c"></noscript>'), [
+      '<img loading="lazy" src="chart.png" alt="c" />'
+    ])
+    assert.deepStrictEqual(images('![Chart](chart.png) <noscript><img src="chart.png"></noscript>'), ['<img src="chart.png" alt="Chart" />'])
+    // A placeholder that a script was to fill in: the placeholder goes, the fallback shows the image.
+    for (const lazy of ['data-src="chart.png"', 'data-srcset="chart.png 1x, chart@2x.png 2x"', 'data-lazy-src="chart.png"']) {
+      assert.deepStrictEqual(images(`<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" ${lazy}><noscript><img src="chart.png"></noscript>`), [
+        '<img src="chart.png" />'
+      ], lazy)
+    }
+    // Anything else is unwrapped whole: different images, text between, no image in the fallback.
+    assert.deepStrictEqual(images('<img src="a.png"><noscript><img src="b.png"></noscript>'), ['<img src="a.png" />', '<img src="b.png" />'])
+    assert.deepStrictEqual(images('<img src="a.png"> and <noscript><img src="a.png"></noscript>'), ['<img src="a.png" />', '<img src="a.png" />'])
+    assert.deepStrictEqual(images('<p><img src="a.png"></p><noscript><img src="a.png"></noscript>'), ['<img src="a.png" />', '<img src="a.png" />'])
+    assert.deepStrictEqual(images('<img src="p.gif" data-src="a.png"><noscript>Enable images.</noscript>'), ['<img src="p.gif" />'])
+  })
+
   it("keeps <progress> bars with numeric value and max only", () => {
     const out = html('<div style="flex: initial;"><progress value="21" max="40"></progress>\n</div>\n\n<progress value="x" max="1e9" onclick="alert(1)" title="t">30%</progress>')
     assert.include(out, '<progress value="21" max="40"></progress>')
@@ -173,6 +195,28 @@ describe("text of raw HTML (excerpt, word count)", () => {
     assert.notInclude(r.html, "Hidden")
     assert.notInclude(r.readableText, "Hidden")
     assert.deepStrictEqual(texts(r).filter((p) => p !== ""), ["Shown."])
+  })
+
+  it("shows what follows an element that markdown's own tags close, as the sanitized page does (was: the rest of the post hidden)", () => {
+    const r = renderMarkdown("a <svg> b\n\nSecond paragraph has words.\n\n## Heading two\n\nThird.")
+    assert.strictEqual(r.html, '<p>a </p>\n<p>Second paragraph has words.</p>\n<h2 id="heading-two">Heading two</h2>\n<p>Third.</p>\n')
+    assert.strictEqual(r.readableText.replace(/\s+/g, " "), "a Second paragraph has words. Heading two Third.")
+    assert.deepStrictEqual(r.toc, [{ level: 2, text: "Heading two", id: "heading-two" }])
+    assert.deepStrictEqual(texts(r), ["a ", "Second paragraph has words.", "Third."])
+    // Whichever markdown element the raw tag is left open in: paragraph, emphasis, link, list item,
+    // quote, table cell, heading, and opened before the first raw HTML (the reader starts inside them).
+    for (const tag of ["svg", "select", "math", "template", "option", "object"]) {
+      for (const md of [
+        `a <${tag}> b\n\nAfter.`, `*a <${tag}> b* After.`, `[a <${tag}> b](https://x.org) After.`, `- a <${tag}> b\n- After.`,
+        `> a <${tag}> b\n\nAfter.`, `| h | i |\n|---|---|\n| a <${tag}> b | After. |`, `## a <${tag}> b\n\nAfter.`,
+        `1. x\n   > **y [a <${tag}> b](/z) c** After.`
+      ]) {
+        const out = renderMarkdown(md)
+        const shown = htmlToText(out.html).split(" ").filter((w) => w !== "")
+        assert.deepStrictEqual(out.readableText.split(/\s+/).filter((w) => w !== ""), shown, md)
+        assert.include(shown, "After.", md)
+      }
+    }
   })
 
   it("decodes entities instead of counting each as a word", () => {
@@ -319,7 +363,7 @@ describe("heading ids", () => {
   })
 
   it("takes a trailing {#id} (Zola's heading attribute) as the heading's id, not as its text", () => {
-    const r = renderMarkdown("# Motivation {#motivation}\n\nSee [why](#motivation).\n\nSetext {#set.ext:1}\n---\n\n## `code` and text{#x_y-z}\n")
+    const r = renderMarkdown("# Motivation {#motivation}\n\nSee [why](#motivation).\n\nSetext {#set.ext:1}\n---\n\n## `code` and text\t{#x_y-z}\n")
     assert.deepStrictEqual(r.toc.map((t) => [t.level, t.text, t.id]), [
       [1, "Motivation", "motivation"],
       [2, "Setext", "set.ext:1"],
@@ -334,9 +378,41 @@ describe("heading ids", () => {
     assert.deepStrictEqual(r.toc.map((t) => [t.text, t.id]), [["Intro", "intro-2"], ["Again", "intro"], ["Twice", "intro-1"], ["Intro", "intro-3"]])
   })
 
+  it("takes {#id} only after a space, and never a Svelte block: the heading keeps its text (was: {#each} taken as the id)", () => {
+    const r = renderMarkdown(
+      "## Looping with {#each}\n\n## The {#if} and {#await}\n\n## Snippets {#snippet}\n\n## {#key}\n\n## {#alone}\n\n## Word{#glued}\n\n## **Bold**{#after-bold}\n\n## Svelte's blocks {#each-block}\n"
+    )
+    assert.deepStrictEqual(r.toc.map((t) => [t.text, t.id]), [
+      ["Looping with {#each}", "looping-with-each"],
+      ["The {#if} and {#await}", "the-if-and-await"],
+      ["Snippets {#snippet}", "snippets-snippet"],
+      ["{#key}", "key"],
+      ["{#alone}", "alone"],
+      ["Word{#glued}", "word-glued"],
+      ["Bold{#after-bold}", "bold-after-bold"],
+      ["Svelte's blocks", "each-block"]
+    ])
+    assert.include(r.html, '<h2 id="looping-with-each">Looping with {#each}</h2>')
+  })
+
+  it("looks only at a heading's last few characters for {#id}, so a long heading renders in one pass (was: quadratic)", () => {
+    // 100,000 spaces inside a heading: the old rule started a match at each and read to the end.
+    const r = renderMarkdown("# a" + " ".repeat(100_000) + "b {#end}\n\n## c" + "\t ".repeat(50_000) + "d\n")
+    assert.deepStrictEqual(r.toc.map((t) => [t.text, t.id]), [["a b", "end"], ["c d", "c-d"]])
+    // The rule reads a fixed window at the end of the text: what lies before it cannot change the answer.
+    const id = "i".repeat(EXPLICIT_ID_WINDOW - 4)
+    const scan = { inspected: 0 }
+    assert.deepStrictEqual(explicitHeadingId("x" + " ".repeat(100_000) + ` {#${id}}`, scan), { text: "x", id })
+    assert.isUndefined(explicitHeadingId(`x {#${id}i}`, scan), "an id one character longer than the window allows")
+    assert.isUndefined(explicitHeadingId(`x {#${"i".repeat(100_000)}}`, scan))
+    assert.isUndefined(explicitHeadingId("x" + " ".repeat(100_000) + "}", scan))
+    assert.isUndefined(explicitHeadingId("x" + " ".repeat(100_000) + "y", scan))
+    assert.isAtMost(scan.inspected, 4 * EXPLICIT_ID_WINDOW, `${scan.inspected} characters matched for 4 headings of 100,000`)
+  })
+
   it("leaves as text what is no plain {#id}: other attributes, spaces, escapes, code", () => {
-    const texts = ["Title {.class}", "Title {#a b}", "Title {#}", "Title {#id .cls}", "Title {#id}", "Title {#<b>}", "Title {#id} more", "Title {#id}"]
-    const r = renderMarkdown("# Title {.class}\n# Title {#a b}\n# Title {#}\n# Title {#id .cls}\n# Title \\{#id}\n# Title {#&lt;b&gt;}\n# Title {#id} more\n# Title `{#id}`\n")
+    const texts = ["Title {.class}", "Title {#a b}", "Title {#}", "Title {#id .cls}", "Title {#id}", "Title {#<b>}", "Title {#id} more", "Title {#id}", "Title{#id}"]
+    const r = renderMarkdown("# Title {.class}\n# Title {#a b}\n# Title {#}\n# Title {#id .cls}\n# Title \\{#id}\n# Title {#&lt;b&gt;}\n# Title {#id} more\n# Title `{#id}`\n# Title{#id}\n")
     assert.deepStrictEqual(r.toc.map((t) => t.text), texts)
     assert.notInclude(r.toc.map((t) => t.id), "id")
   })
