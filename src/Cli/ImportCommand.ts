@@ -75,7 +75,7 @@ export const importOptions = {
   batchSize: positiveInteger("batch-size", importLimits.batchSize, "posts per database transaction (default IMPORT_BATCH_SIZE or 500)"),
   buffer: positiveInteger("buffer", importLimits.buffer, "capacity of each queue between the stages (default IMPORT_BUFFER or 256)"),
   timeout: duration("timeout", "stop the whole import after this long, e.g. 10m (default IMPORT_TIMEOUT, or no limit)"),
-  itemTimeout: duration("item-timeout", "fail a post that takes longer than this (default IMPORT_ITEM_TIMEOUT or 30s)"),
+  itemTimeout: duration("item-timeout", "fail a post whose own reading and rendering take longer than this, other posts' time not counted (default IMPORT_ITEM_TIMEOUT or 30s)"),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("say what the import would do (imported, updated, unchanged, skipped, failed, checked against the database), write nothing; without a database yet (SQLite file missing), only validate and create none")),
   // Text, not `Options.file`: that check dies on a path under a regular file (ENOTDIR);
   // checkReportTarget says what is wrong with the path instead.
