@@ -20,10 +20,10 @@ import { ImportConfig, importLimits, type ImportOptions, parseDuration } from ".
 import * as ImportPipeline from "../Import/ImportPipeline.js"
 import * as ImportSource from "../Import/ImportSource.js"
 import { formatSummary, type ImportSummary, ImportTally } from "../Import/ImportSummary.js"
-import { PostProcessor } from "../Processing/PostProcessor.js"
 import { fromUrl } from "../Sources/FeedSource.js"
 import type { ImportItem } from "../Import/ImportSource.js"
 import { toImportItems } from "../Sources/ImportFromUrl.js"
+import * as HeavyPosts from "../Workers/HeavyPosts.js"
 import * as Progress from "./Progress.js"
 
 /** Ends the CLI with `code` after its output was printed (no further error report). */
@@ -210,6 +210,9 @@ const handler = (f: Flags) =>
     const defaults = yield* ImportConfig.pipe(
       Effect.mapError((e) => new CliExit({ code: 2, reason: `invalid configuration: ${String(e)}` }))
     )
+    const rendering = yield* HeavyPosts.HeavyPostsConfig.pipe(
+      Effect.mapError((e) => new CliExit({ code: 2, reason: `invalid configuration: ${String(e)}` }))
+    )
     if (f.paths.length === 0 && f.fromUrl.length === 0) {
       return yield* new CliExit({ code: 2, reason: "nothing to import: give a path, - for standard input, or --from-url URL" })
     }
@@ -242,8 +245,10 @@ const handler = (f: Flags) =>
       return yield* importInto(target, source, options, tally).pipe(
         // In-process rendering: measured faster and ~100 MB smaller than the worker pool for
         // imports, whose main thread (parsing, batching, writing) is the bottleneck; switch to
-        // `RenderPool.layerConfig` when it is not (notes/BENCHMARKS-session2-import.md).
-        Effect.provide(PostProcessor.layerConfig),
+        // `RenderPool.layerConfig` when it is not (notes/BENCHMARKS-session2-import.md). Except
+        // a post too dense to render under this process's heap cap: that one renders on a thread
+        // of its own, and fails alone if it needs more than IMPORT_RENDER_HEAP_MB (HeavyPosts.ts).
+        Effect.provide(HeavyPosts.layer(rendering)),
         Effect.provide(feeds),
         (effect) => Effect.scoped(Effect.zipRight(Progress.track(tally, { tty, totalBytes, write: (l) => process.stderr.write(`${l}\n`) }), effect)),
         finishInterrupted(tally)
