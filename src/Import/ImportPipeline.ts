@@ -144,11 +144,9 @@ const processLines = (
   fromLines: NonNullable<PostProcessorShape["fromLines"]>,
   items: ReadonlyArray<LineItem>,
   options: ImportOptions
-) =>
-  Option.match(options.itemTimeout, {
-    onNone: () => fromLines(items[0]!.name, items.map((item) => item.line), options.itemTimeout),
-    onSome: () => countedAsWork(fromLines(items[0]!.name, items.map((item) => item.line), options.itemTimeout))
-  }).pipe(
+) => {
+  const work = fromLines(items[0]!.name, items.map((item) => item.line), options.itemTimeout)
+  return (Option.isSome(options.itemTimeout) ? countedAsWork(work) : work).pipe(
     Effect.catchAllCause((cause) =>
       Effect.zipRight(
         Effect.logWarning(
@@ -159,6 +157,7 @@ const processLines = (
       )
     )
   )
+}
 
 /**
  * The concurrent stage for one chunk of the source: runs of lines of the same file in bulk
