@@ -15,6 +15,8 @@ export { defaultProcessorConfig, isSectionPage, processInputSync, processPostSyn
 export * from "./Processing/processConcurrently.js"
 // Rendering on worker threads (RENDER_*): a PostProcessor an embedder provides in place of the in-process one
 export * as RenderPool from "./Workers/RenderPool.js"
+// In-process rendering, a post too dense for a capped heap on a thread of its own (IMPORT_RENDER_HEAP_MB): `inkwell import`'s
+export * as HeavyPosts from "./Workers/HeavyPosts.js"
 
 // Storage
 export { DatabasePool, type DatabasePoolOptions, type DatabasePoolShape, type Dialect, type PoolStats } from "./Database/DatabasePool.js"

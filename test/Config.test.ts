@@ -5,6 +5,7 @@ import { DatabaseConfig, ProcessorConfig } from "../src/Config.js"
 import * as HttpConfig from "../src/Http/HttpConfig.js"
 import { ImportConfig } from "../src/Import/ImportConfig.js"
 import { SiteConfigFromEnv } from "../src/Site/SiteConfig.js"
+import { HeavyPostsConfig } from "../src/Workers/HeavyPosts.js"
 import { RenderPoolConfig } from "../src/Workers/RenderPool.js"
 
 const read = <A>(config: Config.Config<A>, env: Record<string, string>) =>
@@ -45,7 +46,8 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [FeedClientConfig, "FEED_BACKOFF_CAP", "25 days", "from 0 seconds to 24 days"],
   [RenderPoolConfig, "RENDER_WORKERS", "300", "between 0 and 256"],
   [RenderPoolConfig, "RENDER_WORKER_HEAP_MB", "8", "between 16 and 65536"],
-  [RenderPoolConfig, "RENDER_WORKER_INITIAL_HEAP_MB", "-1", "between 0 and 65536"]
+  [RenderPoolConfig, "RENDER_WORKER_INITIAL_HEAP_MB", "-1", "between 0 and 65536"],
+  [HeavyPostsConfig, "IMPORT_RENDER_HEAP_MB", "8", "between 16 and 65536"]
 ]
 
 describe("configuration errors", () => {

@@ -20,10 +20,10 @@ import { ImportConfig, importLimits, type ImportOptions, parseDuration } from ".
 import * as ImportPipeline from "../Import/ImportPipeline.js"
 import * as ImportSource from "../Import/ImportSource.js"
 import { formatSummary, type ImportSummary, ImportTally } from "../Import/ImportSummary.js"
-import { PostProcessor } from "../Processing/PostProcessor.js"
 import { fromUrl } from "../Sources/FeedSource.js"
 import type { ImportItem } from "../Import/ImportSource.js"
 import { toImportItems } from "../Sources/ImportFromUrl.js"
+import * as HeavyPosts from "../Workers/HeavyPosts.js"
 import * as Progress from "./Progress.js"
 
 /** Ends the CLI with `code` after its output was printed (no further error report). */
@@ -75,7 +75,7 @@ export const importOptions = {
   batchSize: positiveInteger("batch-size", importLimits.batchSize, "posts per database transaction (default IMPORT_BATCH_SIZE or 500)"),
   buffer: positiveInteger("buffer", importLimits.buffer, "capacity of each queue between the stages (default IMPORT_BUFFER or 256)"),
   timeout: duration("timeout", "stop the whole import after this long, e.g. 10m (default IMPORT_TIMEOUT, or no limit)"),
-  itemTimeout: duration("item-timeout", "fail a post that takes longer than this (default IMPORT_ITEM_TIMEOUT or 30s)"),
+  itemTimeout: duration("item-timeout", "fail a post whose own reading and rendering take longer than this, other posts' time not counted (default IMPORT_ITEM_TIMEOUT or 30s)"),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("say what the import would do (imported, updated, unchanged, skipped, failed, checked against the database), write nothing; without a database yet (SQLite file missing), only validate and create none")),
   // Text, not `Options.file`: that check dies on a path under a regular file (ENOTDIR);
   // checkReportTarget says what is wrong with the path instead.
@@ -128,7 +128,8 @@ const settings = (urls: ReadonlyArray<string>) =>
     defaults: ImportConfig,
     feeds: urls.length === 0 ? Config.succeed(defaultSettings) : FeedClientConfig,
     database: DatabaseConfig,
-    processor: ProcessorConfig
+    processor: ProcessorConfig,
+    rendering: HeavyPosts.HeavyPostsConfig
   }).pipe(
     Effect.tap(({ database }) => SqlLive.parseDatabaseUrl(database.url)),
     Effect.mapError((error) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(error)) }))
@@ -222,7 +223,7 @@ const handler = (f: Flags) =>
       return yield* new CliExit({ code: 2, reason: "nothing to import: give a path, - for standard input, or --from-url URL" })
     }
     if (Option.isSome(f.report)) yield* checkReportTarget(f.report.value)
-    const { defaults, feeds: feedSettings } = yield* settings(f.fromUrl)
+    const { defaults, feeds: feedSettings, rendering } = yield* settings(f.fromUrl)
     const feeds = FeedClient.layer(feedSettings).pipe(Layer.provide(NodeHttpClient.layer))
     const options = resolveOptions(defaults, f)
     const startedAt = yield* Clock.currentTimeMillis
@@ -251,8 +252,10 @@ const handler = (f: Flags) =>
       return yield* importInto(target, source, options, tally).pipe(
         // In-process rendering: measured faster and ~100 MB smaller than the worker pool for
         // imports, whose main thread (parsing, batching, writing) is the bottleneck; switch to
-        // `RenderPool.layerConfig` when it is not (notes/BENCHMARKS-session2-import.md).
-        Effect.provide(PostProcessor.layerConfig),
+        // `RenderPool.layerConfig` when it is not (notes/BENCHMARKS-session2-import.md). Except
+        // a post too dense to render under this process's heap cap: that one renders on a thread
+        // of its own, and fails alone if it needs more than IMPORT_RENDER_HEAP_MB (HeavyPosts.ts).
+        Effect.provide(HeavyPosts.layer(rendering)),
         Effect.provide(feeds),
         (effect) => Effect.scoped(Effect.zipRight(Progress.track(tally, { tty, totalBytes, write: (l) => process.stderr.write(`${l}\n`) }), effect)),
         finishInterrupted(tally)

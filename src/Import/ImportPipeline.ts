@@ -23,7 +23,7 @@ import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
 import { NewPost } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { storedBody } from "../Processing/processPost.js"
-import { describeCause, timeoutItem } from "../Processing/processConcurrently.js"
+import { countedAsWork, describeCause, timeoutItem } from "../Processing/processConcurrently.js"
 import { isPublicAt, PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
 import { readText } from "./FileSource.js"
 import { FileReadError, InvalidUtf8, type ProcessorShutdown } from "./ImportErrors.js"
@@ -134,16 +134,19 @@ export const processItem = (
 
 /**
  * Lines of one file processed together by `fromLines` (one message to a render worker, no
- * fiber, queue hop or deadline timer per post). A batch that fails as a whole (its worker died,
- * it ran past the per-post deadline) is processed again line by line through `processItem`,
- * each line with its own deadline, so only the posts at fault are reported.
+ * fiber, queue hop or deadline timer per post; each line held to the per-post deadline by the
+ * processor). A batch that fails as a whole (its worker died, it ran past the deadline) is
+ * processed again line by line through `processItem`, each line with its own deadline, so only
+ * the posts at fault are reported. With a deadline, the batch's time on this thread is counted
+ * as items' work (`countedAsWork`): other posts' deadlines are not charged with it.
  */
 const processLines = (
   fromLines: NonNullable<PostProcessorShape["fromLines"]>,
   items: ReadonlyArray<LineItem>,
   options: ImportOptions
-) =>
-  fromLines(items[0]!.name, items.map((item) => item.line), options.itemTimeout).pipe(
+) => {
+  const work = fromLines(items[0]!.name, items.map((item) => item.line), options.itemTimeout)
+  return (Option.isSome(options.itemTimeout) ? countedAsWork(work) : work).pipe(
     Effect.catchAllCause((cause) =>
       Effect.zipRight(
         Effect.logWarning(
@@ -154,6 +157,7 @@ const processLines = (
       )
     )
   )
+}
 
 /**
  * The concurrent stage for one chunk of the source: runs of lines of the same file in bulk

@@ -6,12 +6,13 @@
  * span, and reads `ProcessorConfig`. Processing is CPU-bound and synchronous: callers that want
  * parallelism across cores hand `processPostSync` to worker threads instead.
  */
-import { type ConfigError, Context, Data, type Duration, Effect, Layer, type Option } from "effect"
+import { Cause, type Clock, type ConfigError, Context, Data, Duration, Effect, Layer, Option } from "effect"
 import { ProcessorConfig } from "../Config.js"
 import type { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost, PostInput, PostSource } from "../Domain/Post.js"
 import { processInputSync, processPostSync } from "./processPost.js"
-import { processRecordsSync, type RecordLine, type RecordOutcome } from "./records.js"
+import { describeCause, ItemTimeout } from "./processConcurrently.js"
+import { type LineDeadline, processRecordsSync, type RecordLine, type RecordOutcome } from "./records.js"
 
 /** A batch of lines could not be processed as a whole (a worker died, its deadline passed). */
 export class BatchNotProcessed extends Data.TaggedError("BatchNotProcessed")<{
@@ -29,10 +30,11 @@ export interface PostProcessorShape {
   readonly fromInput: (input: PostInput, source: string) => Effect.Effect<NewPost, InvalidPost>
   /**
    * NDJSON lines of file `name`, in bulk: parsed, decoded and processed, one outcome per line in
-   * their order (a bad line is a `Rejected` outcome naming it). `deadline` bounds the batch's
-   * work where it can be interrupted (a worker thread); a batch that fails as a whole fails with
-   * `BatchNotProcessed`, and the caller processes its lines one by one instead. Optional: an
-   * import without it sends each line through `fromInput`.
+   * their order (a bad line is a `Rejected` outcome naming it). `deadline` is each line's: a line
+   * that took longer is a `Rejected` outcome (in-process, timed and failed once done); where the
+   * work can be interrupted (a worker thread) it bounds the batch's. A batch that fails as a whole
+   * fails with `BatchNotProcessed`, and the caller processes its lines one by one instead.
+   * Optional: an import without it sends each line through `fromInput`.
    */
   readonly fromLines?: (
     name: string,
@@ -49,8 +51,20 @@ export interface PostProcessorShape {
 export const makePostProcessor = (config: ProcessorConfig): PostProcessorShape => ({
   process: (source: PostSource) => Effect.suspend(() => processPostSync(source, config)),
   fromInput: (input: PostInput, source: string) => Effect.suspend(() => processInputSync(input, source, config)),
-  // Synchronous: no deadline can interrupt it, as for one post (see timeoutItem).
-  fromLines: (name, lines) => Effect.sync(() => processRecordsSync(name, lines, config))
+  // Synchronous: no deadline can interrupt it, so each line is timed and one over the deadline
+  // fails once done, alone, as `timeoutItem` fails one post.
+  fromLines: (name, lines, deadline) =>
+    Option.match(deadline, {
+      onNone: () => Effect.sync(() => processRecordsSync(name, lines, config)),
+      onSome: (limit) => Effect.clockWith((clock) => Effect.sync(() => processRecordsSync(name, lines, config, lineDeadline(limit, clock))))
+    })
+})
+
+/** `limit` for each line of a batch, on `clock`, failing a line as `timeoutItem` fails a post. */
+const lineDeadline = (limit: Duration.Duration, clock: Clock.Clock): LineDeadline => ({
+  limit: Number(Option.getOrElse(Duration.toNanos(limit), () => BigInt(Number.MAX_SAFE_INTEGER))),
+  now: () => Number(clock.unsafeCurrentTimeNanos()),
+  reason: describeCause(Cause.fail(new ItemTimeout(limit))).reason
 })
 
 export class PostProcessor extends Context.Tag("Inkwell/PostProcessor")<PostProcessor, PostProcessorShape>() {

@@ -6,7 +6,7 @@
  * batch and `Effect.validateAll` drops the successes when anything fails. Interrupting the
  * caller interrupts every child fiber (`Effect.forEach` owns them).
  */
-import { Cause, Duration, Effect, Exit, Fiber, Option, Runtime } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, FiberRef, FiberRefs, Option, Runtime, Supervisor } from "effect"
 import { describeFailure } from "../Domain/describeFailure.js"
 
 export interface ProcessFailure<I> {
@@ -69,30 +69,187 @@ export class ItemTimeout extends Error {
 }
 
 /**
- * `effect`, failing with `ItemTimeout` when it takes longer than `duration`, and interrupted then.
+ * What this thread has spent running items' own work (`timeoutItem`), in nanoseconds: the
+ * outermost running slices of their fibers only (a fiber started from within another's slice
+ * runs inside it). One meter per thread, as there is one event loop: while any item's
+ * synchronous work runs, nothing else on the thread can.
+ */
+const thread = { open: 0, since: 0, busy: 0 }
+
+/**
+ * How an item's time runs: `"here"` (its work runs on this thread, or waits for I/O: the time
+ * counts, less what other items' work held the thread meanwhile), `"elsewhere"` (its work runs
+ * on another thread: all of the time counts), `"queued"` (it waits its turn for what another
+ * item holds: none counts).
+ */
+type Mode = "here" | "elsewhere" | "queued"
+
+/**
+ * An item's clock (`timeoutItem`), kept by supervising the item's fibers: it sees every slice
+ * in which they run, on the `Clock` of the item.
+ */
+class ItemClock extends Supervisor.AbstractSupervisor<void> {
+  readonly value = Effect.void
+  private open = 0
+  private since = 0
+  /** Nanoseconds the item's own fibers ran. */
+  private own = 0
+  private mode: Mode = "here"
+  private spentBefore = 0
+  private segmentStart: number
+  private segmentBusy = thread.busy
+  private segmentOwn = 0
+
+  constructor(readonly now: () => number) {
+    super()
+    this.segmentStart = now()
+  }
+
+  override onResume() {
+    const t = this.now()
+    if (thread.open++ === 0) thread.since = t
+    if (this.open++ === 0) this.since = t
+  }
+
+  override onSuspend() {
+    const t = this.now()
+    if (--this.open === 0) this.own += t - this.since
+    if (--thread.open === 0) thread.busy += t - thread.since
+  }
+
+  private segment(t: number): number {
+    switch (this.mode) {
+      case "here":
+        return (t - this.segmentStart) - ((thread.busy - this.segmentBusy) - (this.own - this.segmentOwn))
+      case "elsewhere":
+        return t - this.segmentStart
+      case "queued":
+        return 0
+    }
+  }
+
+  /** The item's time so far, in nanoseconds. */
+  spent(): number {
+    return this.spentBefore + this.segment(this.now())
+  }
+
+  /** Switches to `mode`; returns the mode it replaced. */
+  switchTo(mode: Mode): Mode {
+    const t = this.now()
+    this.spentBefore += this.segment(t)
+    this.segmentStart = t
+    this.segmentBusy = thread.busy
+    this.segmentOwn = this.own
+    const before = this.mode
+    this.mode = mode
+    return before
+  }
+}
+
+/** The clock of the item whose work is running (`timeoutItem`), for `runsElsewhere` and `waitsItsTurn`. */
+const currentItemClock = FiberRef.unsafeMake<ItemClock | undefined>(undefined)
+
+const inMode = (mode: Mode) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(FiberRef.get(currentItemClock), (clock) =>
+    clock === undefined
+      ? effect
+      : Effect.acquireUseRelease(Effect.sync(() => clock.switchTo(mode)), () => effect, (before) => Effect.sync(() => clock.switchTo(before))))
+
+/**
+ * `effect` waits while the item's work runs on another thread (a render thread): all the time it
+ * takes counts against the item's deadline, however busy this thread is meanwhile.
+ */
+export const runsElsewhere: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> = inMode("elsewhere")
+
+/**
+ * `effect` waits for the item's turn at something other items hold (the one thread for heavy
+ * posts): that wait is not the item's work, and does not count against its deadline.
+ */
+export const waitsItsTurn: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> = inMode("queued")
+
+/**
+ * `effect`, failing with `ItemTimeout` when the item's own time is over `duration`; interrupted
+ * when it is, if it can be.
  *
- * Same outcome as `Effect.timeoutFail`, at a fraction of its price when the work never suspends:
- * `timeoutFail` races two forked fibers per call (~60 µs, a tenth of an imported post), yet a
- * synchronous computation (in-process rendering) cannot be interrupted before it ends anyway.
- * So the work starts at once on a fiber of its own (`immediate`); if it finished without
- * suspending, that is the answer and no timer exists; otherwise its fiber is awaited under the
- * deadline (on the `Clock`, so `TestClock` drives it) and interrupted on timeout, or when the
- * caller is interrupted.
+ * An item's time is what its own work took, not the time since it started: in-process rendering
+ * is synchronous, so while one post renders nothing else on the thread runs, and a deadline timer
+ * taken as is expired for every post that merely waited meanwhile (reading its file, say) and
+ * then failed them, innocent, while the slow post itself, which no timer can interrupt, was
+ * stored. So each item's fibers are supervised (`ItemClock`): its time is the time since it
+ * started less the time other items' work held the thread meanwhile, all of it while its work
+ * runs on another thread (`runsElsewhere`), none while it waits its turn (`waitsItsTurn`).
+ *
+ * - Work that finishes without suspending (in-process rendering) is checked after the fact: over
+ *   the deadline, its result is dropped and the item fails. No timer is made for it: `timeoutFail`
+ *   races two forked fibers per call (~60 µs, a tenth of an imported post).
+ * - Work that suspends is awaited under the deadline (on the `Clock`, so `TestClock` drives it);
+ *   when the timer fires, the item's time is read again, and the timer set anew for what is left
+ *   if other items' work took the rest. Over the deadline, the work is interrupted (a render
+ *   thread's post with it: RenderPool), and the item fails.
  */
 export const timeoutItem = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   duration: Duration.Duration
 ): Effect.Effect<A, E | ItemTimeout, R> =>
-  // The runtime is taken before the mask: the work's fiber inherits its flags, interruptible.
-  Effect.flatMap(Effect.runtime<R>(), (runtime) =>
-    Effect.uninterruptibleMask((restore) => {
-      const fiber = Runtime.runFork(runtime)(effect, { immediate: true })
-      const done = fiber.unsafePoll()
-      if (done !== null) return done
-      return restore(
-        Effect.timeoutFail(Fiber.join(fiber), { duration, onTimeout: () => new ItemTimeout(duration) })
-      ).pipe(Effect.ensuring(Fiber.interrupt(fiber)))
-    }))
+  withItemClock(effect, (fiber, itemClock, restore) => {
+    const limit = Number(Option.getOrElse(Duration.toNanos(duration), () => BigInt(Number.MAX_SAFE_INTEGER)))
+    const timedOut = Effect.fail(new ItemTimeout(duration))
+    const settled = (exit: Exit.Exit<A, E>) => Exit.isSuccess(exit) && itemClock.spent() > limit ? timedOut : exit
+    const done = fiber.unsafePoll()
+    if (done !== null) return settled(done)
+    const wait: Effect.Effect<A, E | ItemTimeout> = Effect.suspend(() => {
+      const left = limit - itemClock.spent()
+      if (left <= 0) return timedOut
+      return Effect.flatMap(
+        Effect.timeoutOption(Fiber.await(fiber), Duration.nanos(BigInt(Math.ceil(left)))),
+        Option.match({ onNone: () => wait, onSome: settled })
+      )
+    })
+    return restore(wait).pipe(Effect.ensuring(Fiber.interrupt(fiber)))
+  })
+
+/**
+ * `effect` counted as items' work on this thread (`timeoutItem`) without a deadline of its own:
+ * work for many items at once (NDJSON lines in bulk, which time each line themselves), which
+ * other items' deadlines must not be charged with.
+ */
+export const countedAsWork = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  withItemClock(effect, (fiber, _, restore) => {
+    const done = fiber.unsafePoll()
+    return done !== null ? done : restore(Fiber.join(fiber)).pipe(Effect.ensuring(Fiber.interrupt(fiber)))
+  })
+
+/**
+ * Starts `effect` at once on a fiber of its own that its `ItemClock` supervises from its first
+ * slice on (`Effect.supervised` inside would miss the slice it starts in), and hands it to `use`
+ * under an uninterruptible mask. The runtime is taken before the mask: the fiber inherits its
+ * flags, interruptible.
+ */
+const withItemClock = <A, E, R, B, E2>(
+  effect: Effect.Effect<A, E, R>,
+  use: (
+    fiber: Fiber.RuntimeFiber<A, E>,
+    itemClock: ItemClock,
+    restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
+  ) => Effect.Effect<B, E2>
+): Effect.Effect<B, E2, R> =>
+  Effect.clockWith((clock) =>
+    Effect.flatMap(Effect.runtime<R>(), (runtime) =>
+      Effect.uninterruptibleMask((restore) => {
+        const itemClock = new ItemClock(() => Number(clock.unsafeCurrentTimeNanos()))
+        const fiber = Runtime.runFork(runtime)(effect, {
+          immediate: true,
+          updateRefs: (refs, fiberId) =>
+            FiberRefs.updateManyAs(refs, {
+              forkAs: fiberId,
+              entries: [
+                [FiberRef.currentSupervisor, [[fiberId, FiberRefs.getOrDefault(refs, FiberRef.currentSupervisor).zip(itemClock)]]],
+                [currentItemClock, [[fiberId, itemClock]]]
+              ]
+            })
+        })
+        return use(fiber, itemClock, restore)
+      })))
 
 export const processConcurrently = <I, A, E, R>(
   items: Iterable<I>,

@@ -300,12 +300,36 @@ export const processRecordSync = (name: string, line: RecordLine, config: Proces
   return Either.isRight(result) ? readyRecord(name, record, result.right) : rejectedPost(record.identity, result.left, record.bytes)
 }
 
-/** Every line of a batch, in order. */
+/**
+ * A deadline for each line of `processRecordsSync`: synchronous, a line's processing cannot be
+ * interrupted, so it is timed, and one that took longer than `limit` is rejected with `reason`
+ * once done (its post is dropped) while the others keep their outcomes.
+ */
+export interface LineDeadline {
+  /** In nanoseconds. */
+  readonly limit: number
+  /** The time in nanoseconds (the Effect `Clock`'s: a test drives it). */
+  readonly now: () => number
+  readonly reason: string
+}
+
+/** Every line of a batch, in order; with `deadline`, each line timed against it. */
 export const processRecordsSync = (
   name: string,
   lines: ReadonlyArray<RecordLine>,
-  config: ProcessorConfig
-): Array<RecordOutcome> => lines.map((line) => processRecordSync(name, line, config))
+  config: ProcessorConfig,
+  deadline?: LineDeadline
+): Array<RecordOutcome> => {
+  if (deadline === undefined) return lines.map((line) => processRecordSync(name, line, config))
+  let before = deadline.now()
+  return lines.map((line) => {
+    const outcome = processRecordSync(name, line, config)
+    const after = deadline.now()
+    const took = after - before
+    before = after
+    return took > deadline.limit ? rejected(line.identity, deadline.reason, line.bytes) : outcome
+  })
+}
 
 // --- export: a stored post as the record that imports back to it -------------------------
 

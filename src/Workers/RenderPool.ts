@@ -203,12 +203,17 @@ const initialHeapFromCommandLine = [...process.execArgv, ...(process.env["NODE_O
  * thread's heap from its process-wide flags when the thread starts, so the initial size is set
  * as a flag before each start: it reaches isolates created from then on (the process's own is
  * sized already), and is left alone when the command line chose one.
+ *
+ * The cap is the thread's `resourceLimits`, which a process-wide --max-old-space-size overrides:
+ * under `inkwell import` (192 MB, bin/inkwell.js) every thread got the main thread's cap, whatever
+ * the pool asked. So that flag is cleared before each start; the main thread keeps its own cap.
  */
 const spawner = (entry: URL, options: Pick<RenderPoolOptions, "workerHeapMb" | "workerInitialHeapMb">) => {
   const maxMb = options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB
   const initialMb = Math.min(options.workerInitialHeapMb ?? DEFAULT_WORKER_INITIAL_HEAP_MB, maxMb)
   return Worker.layerSpawner(() => {
     if (initialMb > 0 && !initialHeapFromCommandLine) setFlagsFromString(`--initial-old-space-size=${initialMb}`)
+    setFlagsFromString("--max-old-space-size=0")
     return new NodeThread(entry, { resourceLimits: { maxOldGenerationSizeMb: maxMb } })
   })
 }

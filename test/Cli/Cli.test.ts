@@ -372,4 +372,32 @@ describe("inkwell CLI", () => {
     assert.match(run.stdout(), /imported\s+\d+\n/)
     assert.strictEqual(run.stderr().match(/SIGINT received/g)?.length, 1, run.stderr())
   }, 180_000)
+
+  it("a post too dense to render within the import's heap fails alone, named; the others are stored (was: the import died out of memory, nothing written)", async () => {
+    const dir = temp()
+    const posts = join(dir, "posts")
+    mkdirSync(posts)
+    writeFileSync(join(posts, "one.md"), post("One"))
+    writeFileSync(join(posts, "two.md"), post("Two"))
+    // 40,000 table rows: ~100 MB of heap to render, more than the import's heap (capped at 64 MB
+    // here, as bin/inkwell.js caps it at 192) and than its own thread's (32 MB here).
+    writeFileSync(join(posts, "dense.md"), `${post("Dense")}\n|a|b|\n|-|-|\n${"|x|y|\n".repeat(40_000)}`)
+    const file = join(dir, "dense.db")
+    const run = inkwell(["import", posts, "--report", join(dir, "report.json")], {
+      DATABASE_URL: `sqlite:${file}`,
+      NODE_OPTIONS: "--max-old-space-size=64",
+      IMPORT_RENDER_HEAP_MB: "32"
+    })
+    assert.strictEqual(await run.exit, 0, run.stderr())
+    assert.match(run.stdout(), /imported\s+2\n/)
+    assert.include(run.stdout(), `${join(posts, "dense.md")}: body: needs more than 32 MB of memory to render (IMPORT_RENDER_HEAP_MB)`)
+    const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as { readonly failed: number }
+    assert.strictEqual(report.failed, 1)
+    const db = new Sqlite(file, { readonly: true, fileMustExist: true })
+    try {
+      assert.deepStrictEqual(db.prepare("SELECT slug FROM posts ORDER BY slug").pluck().all(), ["one", "two"])
+    } finally {
+      db.close()
+    }
+  }, 180_000)
 })

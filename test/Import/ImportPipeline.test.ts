@@ -22,6 +22,7 @@ import { BatchNotProcessed, PostProcessor, type PostProcessorShape } from "../..
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { FIXTURE_NOW } from "../fixtures/clock.js"
+import { makeManualClock } from "../fixtures/manualClock.js"
 import { makeNewPost } from "../fixtures/posts.js"
 import { markdownPost, ProcessorTest, sqliteStack, tempDir, writeFiles } from "./harness.js"
 
@@ -720,6 +721,76 @@ describe("timeouts (TestClock)", () => {
       assert.strictEqual(summary.imported, 2)
       assert.deepStrictEqual(summary.failures, [{ source: "posts.ndjson:2", reason: "ItemTimeout: timed out after 5s" }])
     }).pipe(Effect.provide(Layer.mergeAll(SlowBulkProcessor, MemoryPostRepository.layer, NodeContext.layer))))
+
+  /**
+   * In-process rendering is synchronous: `slow.md` holds the thread for 5 seconds of the
+   * `ManualClock` while the other posts wait (for their files, as in a real run), and their
+   * deadline timers expire meanwhile. Was: those two failed with ItemTimeout, and slow.md, which
+   * no timer can interrupt, was stored.
+   */
+  it.scoped("markdown files: the post whose rendering outlasts the deadline fails, named; the posts that waited meanwhile are stored", () => {
+    const { advance, clock } = makeManualClock(FIXTURE_NOW)
+    return Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "a.md": markdownPost("A"), "b.md": markdownPost("B"), "slow.md": markdownPost("Slow") })
+      const real = yield* Effect.provide(PostProcessor, ProcessorTest)
+      const waiting = yield* Deferred.make<void>()
+      const slowDone = yield* Deferred.make<void>()
+      let others = 0
+      const processor = Layer.succeed(PostProcessor, {
+        ...real,
+        process: (source) =>
+          source.source.endsWith("/slow.md")
+            ? Deferred.await(waiting).pipe(
+              Effect.zipRight(Effect.sync(() => advance("5 seconds"))),
+              Effect.zipRight(real.process(source)),
+              Effect.ensuring(Deferred.succeed(slowDone, undefined))
+            )
+            : Effect.suspend(() => (++others === 2 ? Deferred.succeed(waiting, undefined) : Effect.void)).pipe(
+              Effect.zipRight(Deferred.await(slowDone)),
+              Effect.zipRight(real.process(source))
+            )
+      })
+      const summary = yield* ImportPipeline.run(ImportSource.fromPaths([dir], sourceOptions), {
+        ...fast,
+        // One file per fiber: the three are in flight at once, as files of different chunks are.
+        recordBatch: 1,
+        itemTimeout: Option.some(Duration.seconds(1))
+      }).pipe(Effect.provide(processor))
+      assert.deepStrictEqual(summary.failures, [{ source: `${dir}/slow.md`, reason: "ItemTimeout: timed out after 1s" }])
+      assert.strictEqual(summary.imported, 2)
+    }).pipe(Effect.withClock(clock), Effect.provide(Layer.mergeAll(MemoryPostRepository.layer, NodeContext.layer)))
+  })
+
+  it.scoped("NDJSON lines in bulk held the thread: a file waiting meanwhile is not charged with it", () => {
+    const { advance, clock } = makeManualClock(FIXTURE_NOW)
+    return Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "md/a.md": markdownPost("A"), "posts.ndjson": [record(1), record(2)].map((r) => JSON.stringify(r)).join("\n") })
+      const real = yield* Effect.provide(PostProcessor, ProcessorTest)
+      const waiting = yield* Deferred.make<void>()
+      const linesDone = yield* Deferred.make<void>()
+      const processor = Layer.succeed(PostProcessor, {
+        ...real,
+        process: (source) =>
+          Deferred.succeed(waiting, undefined).pipe(Effect.zipRight(Deferred.await(linesDone)), Effect.zipRight(real.process(source))),
+        // The lines take 2 seconds, each chunk of them (each line in time: they time themselves).
+        fromLines: (name, lines) =>
+          Deferred.await(waiting).pipe(
+            Effect.zipRight(Effect.sync(() => advance("2 seconds"))),
+            Effect.zipRight(real.fromLines!(name, lines, Option.none())),
+            Effect.ensuring(Deferred.succeed(linesDone, undefined))
+          )
+      })
+      const summary = yield* ImportPipeline.run(ImportSource.fromPaths([`${dir}/md`, `${dir}/posts.ndjson`], sourceOptions), {
+        ...fast,
+        recordBatch: 1,
+        itemTimeout: Option.some(Duration.seconds(1))
+      }).pipe(Effect.provide(processor))
+      assert.deepStrictEqual(summary.failures, [])
+      assert.strictEqual(summary.imported, 3)
+    }).pipe(Effect.withClock(clock), Effect.provide(Layer.mergeAll(MemoryPostRepository.layer, NodeContext.layer)))
+  })
 
   it.effect("the whole-run deadline stops an endless source; what was written is kept", () =>
     Effect.gen(function*() {

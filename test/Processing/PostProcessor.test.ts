@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, DateTime, Effect, Either, Layer, Schema } from "effect"
+import { Clock, ConfigProvider, DateTime, Duration, Effect, Either, Layer, Option, Schema } from "effect"
 import { InvalidPost } from "../../src/Domain/Errors.js"
 import { PostInput, type PostSource } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
@@ -744,4 +744,38 @@ describe("front matter as Jekyll, Hugo and Zola write it", () => {
     const fromApi = accepted(processInputSync(new PostInput({ title: "T", body: "x", tags: ["Ärger", "ärger", "ÄRGER", "b"] }), "api"))
     assert.deepStrictEqual(fromApi.tags, ["Ärger", "b"])
   })
+})
+
+describe("PostProcessor.fromLines (in-process)", () => {
+  /** A clock that reads `millis` in turn: the times around each line's processing. */
+  const readsInTurn = (millis: Array<number>): Clock.Clock => {
+    const next = () => BigInt(millis.shift() ?? Number.NaN) * 1_000_000n
+    return {
+      [Clock.ClockTypeId]: Clock.ClockTypeId,
+      unsafeCurrentTimeMillis: () => Number(next() / 1_000_000n),
+      currentTimeMillis: Effect.sync(() => Number(next() / 1_000_000n)),
+      unsafeCurrentTimeNanos: next,
+      currentTimeNanos: Effect.sync(next),
+      sleep: () => Effect.never
+    }
+  }
+  const line = (n: number) => {
+    const text = JSON.stringify({ title: `Post ${n}`, body: `Body ${n}.` })
+    return { identity: `in.ndjson:${n}`, number: n, text, bytes: text.length + 1 }
+  }
+
+  it.effect("a line that took longer than the deadline fails alone, once done (was: the deadline was ignored)", () =>
+    Effect.gen(function*() {
+      const processor = yield* PostProcessor
+      // Line 2 held the thread for 6 seconds; lines 1 and 3 for 10 ms each.
+      const outcomes = yield* processor.fromLines!("in.ndjson", [line(1), line(2), line(3)], Option.some(Duration.seconds(5))).pipe(
+        Effect.withClock(readsInTurn([0, 10, 6010, 6020]))
+      )
+      assert.deepStrictEqual(outcomes.map((o) => o._tag), ["Ready", "Rejected", "Ready"])
+      const timedOut = outcomes[1]!
+      assert.isTrue(timedOut._tag === "Rejected" && timedOut.identity === "in.ndjson:2" && timedOut.reason === "ItemTimeout: timed out after 5s" && !timedOut.skipped)
+      // Without a deadline, nothing is timed.
+      const untimed = yield* processor.fromLines!("in.ndjson", [line(1), line(2)], Option.none()).pipe(Effect.withClock(readsInTurn([])))
+      assert.deepStrictEqual(untimed.map((o) => o._tag), ["Ready", "Ready"])
+    }).pipe(Effect.provide(TestProcessor)))
 })

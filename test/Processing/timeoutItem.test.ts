@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Fiber, Ref, TestClock } from "effect"
-import { ItemTimeout, timeoutItem } from "../../src/Processing/processConcurrently.js"
+import { countedAsWork, ItemTimeout, runsElsewhere, timeoutItem, waitsItsTurn } from "../../src/Processing/processConcurrently.js"
+import { makeManualClock } from "../fixtures/manualClock.js"
 
 const fiveSeconds = Duration.seconds(5)
 
@@ -45,4 +46,75 @@ describe("timeoutItem", () => {
       yield* Fiber.interrupt(fiber)
       assert.isTrue(yield* Ref.get(interrupted))
     }))
+
+  it.effect("synchronous work over the deadline fails once done, its result dropped (was: kept, however long it took)", () => {
+    const { advance, clock } = makeManualClock()
+    return Effect.gen(function*() {
+      // Rendering in-process: nothing can interrupt it, and it held the thread for 6 seconds.
+      const slow = yield* Effect.exit(timeoutItem(Effect.sync(() => (advance("6 seconds"), "rendered")), fiveSeconds))
+      assert.isTrue(isItemTimeout(slow), String(slow))
+      assert.strictEqual(yield* timeoutItem(Effect.sync(() => (advance("4 seconds"), "rendered")), fiveSeconds), "rendered")
+      // Work that failed on its own says why, not that it was slow.
+      const failed = yield* Effect.exit(timeoutItem(Effect.suspend(() => (advance("6 seconds"), Effect.fail("bad input" as const))), fiveSeconds))
+      assert.deepStrictEqual(failed, Exit.fail("bad input"))
+    }).pipe(Effect.withClock(clock))
+  })
+
+  it.effect("an item is not charged with the time other items' work held the thread while it waited (was: it timed out, the slow one did not)", () => {
+    const { advance, clock } = makeManualClock()
+    return Effect.gen(function*() {
+      const waiting = yield* Deferred.make<void>()
+      const otherDone = yield* Deferred.make<void>()
+      // Waits (for its file, say) while another post renders for 6 seconds: its deadline timer
+      // expires meanwhile, yet its own work took no time.
+      const innocent = yield* Effect.fork(Effect.exit(timeoutItem(
+        Effect.zipRight(Deferred.succeed(waiting, undefined), Effect.as(Deferred.await(otherDone), "stored")),
+        fiveSeconds
+      )))
+      const slow = yield* Effect.fork(Effect.exit(timeoutItem(
+        Effect.zipRight(Deferred.await(waiting), Effect.sync(() => (advance("6 seconds"), "rendered"))).pipe(
+          Effect.tap(() => Deferred.succeed(otherDone, undefined))
+        ),
+        fiveSeconds
+      )))
+      assert.deepStrictEqual(yield* Fiber.join(innocent), Exit.succeed("stored"))
+      const slowExit = yield* Fiber.join(slow)
+      assert.isTrue(isItemTimeout(slowExit), String(slowExit))
+    }).pipe(Effect.withClock(clock))
+  })
+
+  it.effect("work on another thread counts whole, however busy this one is; a wait for its turn does not count", () => {
+    const { advance, clock } = makeManualClock()
+    return Effect.gen(function*() {
+      const started = yield* Deferred.make<void>()
+      const released = yield* Deferred.make<void>()
+      // 6 seconds rendering elsewhere, while other items' work holds this thread: over the deadline.
+      const elsewhere = yield* Effect.fork(Effect.exit(timeoutItem(
+        runsElsewhere(Effect.zipRight(Deferred.succeed(started, undefined), Effect.as(Deferred.await(released), "rendered"))),
+        fiveSeconds
+      )))
+      yield* Deferred.await(started)
+      yield* countedAsWork(Effect.sync(() => advance("6 seconds")))
+      yield* Deferred.succeed(released, undefined)
+      const exit = yield* Fiber.join(elsewhere)
+      assert.isTrue(isItemTimeout(exit), String(exit))
+      // 6 seconds waiting for the thread another post holds, then 1 rendering there: in time.
+      const inLine = yield* Deferred.make<void>()
+      const turn = yield* Deferred.make<void>()
+      const queued = yield* Effect.fork(timeoutItem(
+        Effect.zipRight(
+          waitsItsTurn(Effect.zipRight(Deferred.succeed(inLine, undefined), Deferred.await(turn))),
+          runsElsewhere(Effect.sync(() => (advance("1 second"), "rendered")))
+        ),
+        fiveSeconds
+      ))
+      yield* Deferred.await(inLine)
+      advance("6 seconds")
+      yield* Deferred.succeed(turn, undefined)
+      assert.strictEqual(yield* Fiber.join(queued), "rendered")
+    }).pipe(Effect.withClock(clock))
+  })
 })
+
+const isItemTimeout = (exit: Exit.Exit<unknown, unknown>) =>
+  Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error instanceof ItemTimeout

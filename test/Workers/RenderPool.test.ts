@@ -12,6 +12,7 @@ import { defaultProcessorConfig, processPostSync } from "../../src/Processing/pr
 import { processRecordsSync } from "../../src/Processing/records.js"
 import * as RenderPool from "../../src/Workers/RenderPool.js"
 import { CRASH_MARKER } from "../../src/Workers/RenderRequest.js"
+import { setFlagsFromString } from "node:v8"
 
 // Read by the worker threads (they inherit the environment when spawned): arms CRASH_MARKER.
 process.env["INKWELL_TEST_WORKER_CRASH"] = "1"
@@ -106,6 +107,21 @@ Text.
       const after = yield* processor.process({ source: "after.md", raw: markdown(1) })
       assert.strictEqual(after.title, "Post 1")
     }).pipe(Effect.provide(pool(1))), { timeout: 60_000 })
+
+  it.scoped("a thread's heap cap is the pool's, whatever --max-old-space-size the process has (was: the process's, as under inkwell import)", () =>
+    Effect.gen(function* () {
+      // As bin/inkwell.js starts an import: the process's own cap, set before any thread starts.
+      yield* Effect.acquireRelease(
+        Effect.sync(() => setFlagsFromString("--max-old-space-size=24")),
+        () => Effect.sync(() => setFlagsFromString("--max-old-space-size=0"))
+      )
+      // ~55 MB of heap to render: over a 24 MB cap, within the pool's 128 MB.
+      const dense = `---\ntitle: Dense\n---\n|a|b|\n|-|-|\n${"|x|y|\n".repeat(15_000)}`
+      const post = yield* Effect.flatMap(PostProcessor, (processor) => processor.process({ source: "dense.md", raw: dense })).pipe(
+        Effect.provide(RenderPool.layer({ size: 1, inlineBelowBytes: 0, inlineWhileStarting: false, workerHeapMb: 128, settings: defaultProcessorConfig }))
+      )
+      assert.strictEqual(post.title, "Dense")
+    }), { timeout: 60_000 })
 
   it.scoped("interrupting a call interrupts it without breaking the pool", () =>
     Effect.gen(function* () {

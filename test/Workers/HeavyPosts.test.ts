@@ -1,0 +1,113 @@
+/**
+ * Heavy posts on a thread of their own, under a cap small enough for a test: a table of 15,000
+ * rows (90 KB of markdown) needs ~55 MB of heap to render, so a 32 MB thread runs out of memory
+ * on it and a 128 MB one renders it.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Duration, Effect, Exit, Option, Schema } from "effect"
+import { InvalidPost } from "../../src/Domain/Errors.js"
+import { NewPost, PostInput } from "../../src/Domain/Post.js"
+import { PostProcessor } from "../../src/Processing/PostProcessor.js"
+import { ItemTimeout, timeoutItem } from "../../src/Processing/processConcurrently.js"
+import { defaultProcessorConfig, processPostSync } from "../../src/Processing/processPost.js"
+import * as HeavyPosts from "../../src/Workers/HeavyPosts.js"
+
+const table = (rows: number) => `|a|b|\n|-|-|\n${"|x|y|\n".repeat(rows)}`
+const dense = `---\ntitle: Dense\n---\n${table(15_000)}`
+const post = (title: string) => `---\ntitle: ${title}\n---\n${"Some **bold** words and a [link](https://example.com).\n".repeat(20)}`
+const line = (n: number, body: string) => {
+  const text = JSON.stringify({ title: `Line ${n}`, body })
+  return { identity: `in.ndjson:${n}`, number: n, text, bytes: text.length + 1 }
+}
+const encode = Schema.encodeSync(NewPost)
+
+const capped = (heapMb: number, isHeavy?: (text: string) => boolean) =>
+  HeavyPosts.layer({ settings: defaultProcessorConfig, heapMb, ...(isHeavy === undefined ? {} : { isHeavy }) })
+
+describe("HeavyPosts: which posts", () => {
+  it("a dense table is heavy; posts of the Rust blog's sizes and kinds, and short texts, are not", () => {
+    assert.isTrue(HeavyPosts.isHeavy(dense))
+    assert.isTrue(HeavyPosts.isHeavy(line(1, table(15_000)).text), "an NDJSON line, its line breaks escaped")
+    // ~170 KB of prose with links and emphasis, as the corpus's largest post: in-process.
+    const prose = "Some **bold** words, `code` and a [link](https://example.com/a/b).\n".repeat(2600)
+    assert.isAbove(prose.length, 170_000)
+    assert.isFalse(HeavyPosts.isHeavy(prose))
+    assert.isFalse(HeavyPosts.isHeavy(post("Normal")))
+    // Markup in every character: still too short to need the budget.
+    assert.isFalse(HeavyPosts.isHeavy("|".repeat(40_000)))
+    // Above every measured peak (~2.3 KB of heap per row of such a table).
+    assert.isAbove(HeavyPosts.estimateRenderHeap(table(100_000)), 100_000 * 2300)
+  })
+})
+
+describe("HeavyPosts: a post too large for the thread's memory", () => {
+  it.scoped("fails alone, named, with the reason and the setting; the posts around it render (was: the import died of it)", () =>
+    Effect.gen(function*() {
+      const processor = yield* PostProcessor
+      const before = yield* processor.process({ source: "before.md", raw: post("Before") })
+      const exit = yield* Effect.exit(processor.process({ source: "dense.md", raw: dense }))
+      const after = yield* processor.process({ source: "after.md", raw: post("After") })
+      assert.deepStrictEqual([before.title, after.title], ["Before", "After"])
+      assert.isTrue(Exit.isFailure(exit))
+      const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+      assert.isTrue(Option.isSome(error) && error.value instanceof InvalidPost, String(exit))
+      if (Option.isSome(error)) {
+        assert.deepStrictEqual(
+          { source: error.value.source, field: error.value.field, reason: error.value.reason },
+          { source: "dense.md", field: "body", reason: "needs more than 32 MB of memory to render (IMPORT_RENDER_HEAP_MB)" }
+        )
+      }
+      // Records alike, from the API or a feed.
+      const input = yield* Effect.flip(processor.fromInput(new PostInput({ title: "Dense", body: table(15_000) }), "api"))
+      assert.strictEqual(input.reason, "needs more than 32 MB of memory to render (IMPORT_RENDER_HEAP_MB)")
+    }).pipe(Effect.provide(capped(32))), { timeout: 120_000 })
+
+  it.scoped("NDJSON lines in bulk: the dense line is its own failure, the lines around it keep their posts", () =>
+    Effect.gen(function*() {
+      const processor = yield* PostProcessor
+      const outcomes = yield* processor.fromLines!(
+        "in.ndjson",
+        [line(1, "First."), line(2, table(15_000)), line(3, "Third.")],
+        Option.none()
+      )
+      assert.deepStrictEqual(outcomes.map((o) => o._tag), ["Ready", "Rejected", "Ready"])
+      assert.deepStrictEqual(outcomes[1], {
+        _tag: "Rejected",
+        identity: "in.ndjson:2",
+        reason: "body: needs more than 32 MB of memory to render (IMPORT_RENDER_HEAP_MB)",
+        skipped: false,
+        bytes: line(2, table(15_000)).bytes
+      })
+    }).pipe(Effect.provide(capped(32))), { timeout: 120_000 })
+})
+
+describe("HeavyPosts: a heavy post within the thread's memory", () => {
+  it.scoped("renders there exactly as in-process, as a file and as a line", () =>
+    Effect.gen(function*() {
+      const processor = yield* PostProcessor
+      const rendered = yield* processor.process({ source: "dense.md", raw: dense })
+      const expected = processPostSync({ source: "dense.md", raw: dense }, defaultProcessorConfig)
+      assert.isTrue(expected._tag === "Right")
+      if (expected._tag === "Right") assert.deepStrictEqual(encode(rendered), encode(expected.right))
+      const [outcome] = yield* processor.fromLines!("in.ndjson", [line(1, table(15_000))], Option.none())
+      assert.strictEqual(outcome?._tag, "Ready")
+      if (outcome?._tag === "Ready") assert.strictEqual(outcome.post.html, expected._tag === "Right" ? expected.right.html : "")
+    }).pipe(Effect.provide(capped(128))), { timeout: 120_000 })
+})
+
+describe("HeavyPosts: deadlines", () => {
+  // 4,000 headings of one text: ~2 s to render (each anchor is made unique by trying -1, -2, ...).
+  const slow = "# a\n".repeat(4000)
+  const slowOnes = (text: string) => text.includes("# a\\n# a") || text.includes("# a\n# a")
+
+  it.live("a heavy post past its deadline fails as timed out, its thread stopped; the next one renders", () =>
+    Effect.gen(function*() {
+      const processor = yield* PostProcessor
+      const [late] = yield* processor.fromLines!("in.ndjson", [line(1, slow)], Option.some(Duration.millis(300)))
+      assert.deepStrictEqual(late, { _tag: "Rejected", identity: "in.ndjson:1", reason: "ItemTimeout: timed out after 300ms", skipped: false, bytes: line(1, slow).bytes })
+      const timedOut = yield* Effect.exit(timeoutItem(processor.process({ source: "slow.md", raw: slow }), Duration.millis(300)))
+      assert.isTrue(Exit.isFailure(timedOut) && Cause.failureOption(timedOut.cause).pipe(Option.exists((e) => e instanceof ItemTimeout)), String(timedOut))
+      const next = yield* processor.process({ source: "next.md", raw: "---\ntitle: Next\n---\n# a\n# a\n" })
+      assert.deepStrictEqual(next.toc.map((entry) => entry.id), ["a", "a-1"])
+    }).pipe(Effect.provide(capped(64, slowOnes))), { timeout: 120_000 })
+})
