@@ -27,6 +27,12 @@ export interface SiteConfigShape {
    * when a scheduled post goes public sooner (Routes.ts, `maxAgeUntil`).
    */
   readonly maxAgeSeconds: number
+  /**
+   * URLs per sitemap file (1 to 50,000; default 10,000, `Sitemaps.DEFAULT_FILE_SIZE`), fewer when
+   * the longest URLs the site may have would pass 50 MB (`Sitemaps.fileSize`). A blog with more
+   * URLs than that has a sitemap index at /sitemap.xml. Not read from the environment.
+   */
+  readonly sitemapSize?: number
 }
 
 /** A base URL normalized: http(s) only, no query or fragment, no trailing slash. */
@@ -137,6 +143,9 @@ export class SiteConfig extends Context.Tag("Inkwell/SiteConfig")<SiteConfig, Si
       throw new Error(`SiteConfig.layer: invalid url ${merged.url}`)
     })
     if (!isTimeZone(merged.timeZone)) throw new Error(`SiteConfig.layer: unknown time zone ${merged.timeZone}`)
+    if (merged.sitemapSize !== undefined && !(Number.isInteger(merged.sitemapSize) && merged.sitemapSize >= 1 && merged.sitemapSize <= 50_000)) {
+      throw new Error(`SiteConfig.layer: sitemapSize must be an integer from 1 to 50000, not ${merged.sitemapSize}`)
+    }
     return Layer.succeed(SiteConfig, { ...merged, url })
   }
 
