@@ -7,7 +7,7 @@ import { Data, DateTime, Effect, Option } from "effect"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { codePointLength, type Post } from "../Domain/Post.js"
 import { isEmpty, MAX_SEARCH_LENGTH, searchTerms } from "../Posts/internal/search.js"
-import { isPublicAt, MAX_PAGE_SIZE, MAX_SITEMAP_PAGE_SIZE, movedVisible, PostRepository } from "../Posts/PostRepository.js"
+import { isPublicAt, MAX_PAGE_SIZE, movedVisible, PostRepository } from "../Posts/PostRepository.js"
 import * as Feeds from "./Feeds.js"
 import * as Pages from "./Pages.js"
 import * as Sitemaps from "./Sitemaps.js"
@@ -208,7 +208,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       const asOf = yield* DateTime.now
       const entries: Array<Feeds.SitemapEntry> = []
       yield* walk(
-        { asOf, offset: (n - 1) * sitemapSize, count: sitemapSize, pageSize: Math.min(sitemapSize, MAX_SITEMAP_PAGE_SIZE) },
+        { asOf, offset: (n - 1) * sitemapSize, count: sitemapSize, pageSize: Sitemaps.readSize(sitemapSize) },
         (page) => {
           for (const post of page) entries.push(Sitemaps.postEntry(post))
         }
