@@ -3,7 +3,8 @@
  * JSON Feed 1.1, sitemap.xml and robots.txt.
  *
  * XML is built with fast-xml-parser's XMLBuilder, which escapes every text node and attribute;
- * nothing here concatenates user data into markup. Post HTML goes in as escaped text (RSS
+ * nothing here concatenates user data into markup unescaped. The sitemap alone is written as
+ * strings (`sitemapXml`, for speed), every text escaped as XMLBuilder escapes it. Post HTML goes in as escaped text (RSS
  * `content:encoded`, Atom `type="html"`), with relative links made absolute so a feed reader,
  * which has no page to resolve them against, can follow them. The JSON Feed is the importer's
  * own writer (`Sources/JsonFeed.ts`), so what one Inkwell serves another imports with its slugs.
