@@ -127,7 +127,7 @@ const runBaseline = async (input: string, db: string, batchSize: number) => {
     created_at, updated_at, version, sort_at) VALUES (@id, @slug, @title, @body, @tags, @status, @authors, @summary,
     @published_at, @updated_at_source, @aliases, @metadata, @source, @html, @excerpt, @word_count,
     @reading_time_minutes, @toc, @content_hash, @created_at, @updated_at, 1, @sort_at)`)
-  const insertTag = sqlite.prepare("INSERT OR IGNORE INTO post_tags (post_id, tag, tag_key) VALUES (?, ?, ?)")
+  const insertTag = sqlite.prepare("INSERT OR IGNORE INTO post_tags (post_id, tag, tag_key, status, sort_at) VALUES (?, ?, ?, ?, ?)")
   const decode = Schema.decodeUnknownSync(PostInput)
   type Row = Record<string, unknown> & { readonly tagList: ReadonlyArray<string> }
   const write = sqlite.transaction((rows: ReadonlyArray<Row>) => {
@@ -135,7 +135,7 @@ const runBaseline = async (input: string, db: string, batchSize: number) => {
       const existing = find.get(row.slug) as { content_hash: string } | undefined
       if (existing !== undefined) continue
       insert.run(row)
-      for (const tag of tagList) insertTag.run(row.id, tag, tagKey(tag))
+      for (const tag of tagList) insertTag.run(row.id, tag, tagKey(tag), row.status, row.sort_at)
     }
   })
   const started = performance.now()

@@ -4,6 +4,7 @@
  *   config → SqlLive → migrations → DatabasePool ─┬→ SqlPostRepository ─→ announcing ─┬─→ reader site ─────┐
  *                                                 └→ PostChanges ───────────┘       │                   │
  *                                                                PostProcessor ─────┴─→ Posts → HTTP API ─┴→ HTTP server
+ *                                                                    FeedClient (import-url) ─┘
  *
  * PostChanges and the pool also reach the HTTP server, whose response cache follows them.
  *
@@ -12,6 +13,7 @@
  * of them (`ServerSettings`).
  */
 import { Cause, Config, ConfigError, Effect, Layer } from "effect"
+import { FeedClient } from "./Clients/FeedClient.js"
 import { FeedAllowPrivateConfig, FeedClientConfig } from "./Clients/FeedClientOptions.js"
 import { DatabaseConfig, ProcessorConfig } from "./Config.js"
 import { DatabasePool } from "./Database/DatabasePool.js"
@@ -116,6 +118,12 @@ export const ServerSettings = Config.all([
   FeedAllowPrivateConfig
 ])
 
+/**
+ * What `POST /posts/import-url` fetches with: FEED_* settings, refusing the server's own network
+ * unless FEED_ALLOW_PRIVATE (the URLs are the caller's choice). An embedding app provides its own.
+ */
+export const ImportFeedsLive = FeedClient.Server
+
 /** The HTTP server (API, docs and reader site) with everything it needs. */
 export const AppLive = Layer.unwrapEffect(
   Effect.as(
@@ -123,6 +131,7 @@ export const AppLive = Layer.unwrapEffect(
     Server.layer.pipe(
       Layer.provide(SiteRoutes.layerConfig),
       Layer.provide(PostsLive),
+      Layer.provide(ImportFeedsLive),
       Layer.provide(RepositoryLive),
       Layer.provide(ApiKeys.layerConfig),
       // The response cache drops what PostChanges announces and (SQLite) follows other processes' commits.

@@ -13,11 +13,16 @@ import * as Cli from "./Cli/Cli.js"
 import { makeSignalCounter, signalExitCode as signalCode } from "./Cli/Signals.js"
 
 let relaying = false
+let orphaned = false
 const signals = makeSignalCounter({
   exitNow: (signal) => process.exit(signalCode[signal]),
   stop: (signal, source) => {
     // Written synchronously, so a user (or a test) knows the next signal is the one that exits at once.
-    process.stderr.write(`inkwell: ${signal} received, stopping (send it again to exit at once)\n`)
+    process.stderr.write(
+      orphaned
+        ? "inkwell: bin/inkwell.js is gone, stopping\n"
+        : `inkwell: ${signal} received, stopping (send it again to exit at once)\n`
+    )
     if (source === "relayed") {
       // runMain interrupts on the process's own signal events: raise the relayed one there.
       relaying = true
@@ -38,7 +43,17 @@ if (process.channel !== undefined) {
     const signal = (message as { readonly inkwellSignal?: unknown } | null)?.inkwellSignal
     if (signal === "SIGINT" || signal === "SIGTERM") signals.on(signal, "relayed")
   })
-  // The channel must not keep the process alive once the command is done.
+  // The channel closes when bin/inkwell.js dies without relaying a signal (`kill -9`): left
+  // running, re-parented to init, this process held the port and the database for nobody.
+  // Stopped as on SIGTERM: the batch in flight commits, finalizers run, the summary is printed.
+  process.on("disconnect", () => {
+    // Already stopping (the signal it relayed before it died): not a second one.
+    if (signals.received() !== undefined) return
+    orphaned = true
+    signals.on("SIGTERM", "relayed")
+  })
+  // The channel must not keep the process alive once the command is done (after the listeners,
+  // which ref it).
   process.channel.unref()
 }
 

@@ -8,18 +8,20 @@ export * from "./Domain/index.js"
 export * as AppConfig from "./Config.js"
 
 // Processing
-export { PostProcessor, makePostProcessor, type PostProcessorShape } from "./Processing/PostProcessor.js"
+export { BatchNotProcessed, PostProcessor, makePostProcessor, type PostProcessorShape } from "./Processing/PostProcessor.js"
+// What a processor's optional `fromLines` takes and answers (NDJSON lines in bulk)
+export type { RecordLine, RecordOutcome } from "./Processing/records.js"
 export { defaultProcessorConfig, isSectionPage, processInputSync, processPostSync } from "./Processing/processPost.js"
 export * from "./Processing/processConcurrently.js"
 // Rendering on worker threads (RENDER_*): a PostProcessor an embedder provides in place of the in-process one
 export * as RenderPool from "./Workers/RenderPool.js"
 
 // Storage
-export { DatabasePool, type DatabasePoolShape, type PoolStats } from "./Database/DatabasePool.js"
+export { DatabasePool, type DatabasePoolOptions, type DatabasePoolShape, type Dialect, type PoolStats } from "./Database/DatabasePool.js"
 export { FairSemaphore } from "./Database/FairSemaphore.js"
 export * as Migrations from "./Database/Migrations.js"
 export * as PgRequirements from "./Database/PgRequirements.js"
-export { ALL_POSTS, PostChange, PostChanges, type PostChangesShape } from "./Database/PostChanges.js"
+export { ALL_POSTS, ListenFailed, type ListenOptions, PostChange, PostChanges, type PostChangesShape } from "./Database/PostChanges.js"
 export * as SqlLive from "./Database/SqlLive.js"
 export * as AnnouncingPostRepository from "./Posts/AnnouncingPostRepository.js"
 export * as MemoryPostRepository from "./Posts/MemoryPostRepository.js"
@@ -34,7 +36,7 @@ export * as ExportOutput from "./Export/ExportOutput.js"
 export * as PostExport from "./Export/PostExport.js"
 
 // Remote sources: the HTTP client for feeds, in code as the README shows
-export { FeedClient, type FeedClientShape } from "./Clients/FeedClient.js"
+export { type FetchedResource, FeedClient, type FeedClientShape, type GetOptions } from "./Clients/FeedClient.js"
 export { type FeedClientInput, FeedClientOptions, type FeedClientSettings } from "./Clients/FeedClientOptions.js"
 export * from "./Clients/FeedErrors.js"
 
@@ -43,13 +45,13 @@ export { InkwellApi, PostsAdminApi, PostsApi, SystemApi } from "./Http/Api.js"
 export { ApiKeys } from "./Http/ApiKeys.js"
 export * from "./Http/Errors.js"
 export * as HttpConfig from "./Http/HttpConfig.js"
-export { ApiKeyAuth, ApiKeyAuthLive, requestMiddleware, requestMiddlewareConfig } from "./Http/Middleware.js"
+export { ApiKeyAuth, ApiKeyAuthLive, type MiddlewareOptions, requestMiddleware, requestMiddlewareConfig } from "./Http/Middleware.js"
 export * as InkwellServer from "./Http/Server.js"
-export { Compression } from "./Http/Compression.js"
+export { Compression, type CompressionOptions } from "./Http/Compression.js"
 export { type CacheStats, ResponseCache, type ResponseCacheOptions, type ResponseCacheShape } from "./Http/ResponseCache.js"
 
 // Reader site: its routes (a layer for the server's router) and their settings
-export { SiteConfig, SiteConfigFromEnv, type SiteConfigShape } from "./Site/SiteConfig.js"
+export { SiteConfig, SiteConfigFromEnv, SiteConfigInvalid, type SiteConfigShape } from "./Site/SiteConfig.js"
 export * as SiteRoutes from "./Site/Routes.js"
 
 // The composed application

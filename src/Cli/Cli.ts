@@ -2,7 +2,8 @@
  * The `inkwell` command line: `import`, `export` and `serve`, `--help` on each, `--version`.
  */
 import { AutoCorrect, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Effect, Either, Option, Schema } from "effect"
+import { ConfigProvider, Effect, Either, Option, Schema } from "effect"
+import * as HttpConfig from "../Http/HttpConfig.js"
 import { builtInOptions } from "./builtInOptions.js"
 import { exportCommand, exportOptions } from "./ExportCommand.js"
 import { CliExit, importCommand, importOptions } from "./ImportCommand.js"
@@ -71,6 +72,9 @@ const subcommandValues = bySubcommand((options): ReadonlyMap<string, Options.Opt
 
 const subcommands: ReadonlyMap<string, boolean> = new Map(Object.keys(SUBCOMMANDS).map((name) => [name, false]))
 
+/** What may come first on a command line without a subcommand: @effect/cli's own options. */
+const topLevel: ReadonlyMap<string, boolean> = new Map(builtIns)
+
 /** The subcommands that take arguments (paths); the others refuse any, in one line (@effect/cli's message has no `inkwell:`). */
 const takesArguments: ReadonlySet<string> = new Set(Object.keys(SUBCOMMANDS).filter((name) => SUBCOMMANDS[name]!.takesArguments))
 
@@ -102,12 +106,41 @@ const builtInsAfterSubcommand = (argv: ReadonlyArray<string>): Either.Either<Rea
     // `inkwell --log-level import ./posts`: the subcommand was taken for the missing value, and
     // @effect/cli would answer "Invalid subcommand", naming the very one given.
     const taken = args[last + 1]
-    if (last >= 0 && !args[last]!.includes("=") && taken !== undefined && subcommandOptions[taken] !== undefined) {
+    // `inkwell --log-level` alone: @effect/cli's "Invalid subcommand" (without `inkwell:`) said nothing of the option.
+    if (last >= 0 && !args[last]!.includes("=") && (taken === undefined || subcommandOptions[taken] !== undefined)) {
       return Either.left(new UsageError({ message: `${args[last]} needs a value` }))
     }
     return Either.right(argv)
   }
   return Either.right([node!, script!, subcommand, ...args.slice(0, lead), ...args.slice(lead + 1)])
+}
+
+const logLevelNames: ReadonlyArray<string> = builtInOptions.find((option) => option.name === "--log-level")?.values ?? []
+
+/**
+ * A `--log-level` value as @effect/cli takes it, from any spelling LOG_LEVEL takes (`warn`,
+ * `off`, `INFO`: README promises the two alike), read by LOG_LEVEL's own parser.
+ */
+const logLevelName = (value: string): Either.Either<string, UsageError> => {
+  const level = Effect.runSync(
+    Effect.option(ConfigProvider.fromMap(new Map([["LOG_LEVEL", value]])).load(HttpConfig.logLevel))
+  ).pipe(Option.flatten, Option.map((level) => level._tag.toLowerCase()))
+  return Option.isSome(level) && logLevelNames.includes(level.value)
+    ? Either.right(level.value)
+    : Either.left(new UsageError({
+      message: `--log-level: ${JSON.stringify(value)} is not a level: all, trace, debug, info, warning (or warn), error, fatal, none (or off), in any case`
+    }))
+}
+
+/**
+ * A flag's value given as `--flag=value`: the words @effect/cli takes for yes and no (`true`,
+ * `false`, `yes`, `no`, `on`, `off`, `1`, `0`, `y`, `n`), in any case; `undefined` for any other.
+ */
+const flagValue = (value: string): boolean | undefined => {
+  const word = value.toLowerCase()
+  if (["true", "1", "y", "yes", "on"].includes(word)) return true
+  if (["false", "0", "n", "no", "off"].includes(word)) return false
+  return undefined
 }
 
 /**
@@ -127,11 +160,31 @@ const splitOptions = (
   const [node, script, subcommand, ...rest] = argv
   const known = subcommand === undefined ? undefined : subcommandOptions[subcommand]
   if (known === undefined) {
-    // Top-level flags (--help, --version) are @effect/cli's to answer.
+    // Top-level flags (--help, --version) are @effect/cli's to answer; any other it calls an "Invalid subcommand".
     if (subcommand !== undefined && !subcommand.startsWith("-")) {
       return Either.left(new UsageError({ message: `unknown command ${subcommand}${suggestion(subcommand, subcommands)}` }))
     }
-    return Either.right({ argv: [...argv], values: [] })
+    const flag = subcommand?.split("=", 1)[0]
+    if (flag !== undefined && !topLevel.has(flag)) {
+      return Either.left(new UsageError({ message: `unknown option ${flag}${suggestion(flag, topLevel)}` }))
+    }
+    // `inkwell --log-level warn` (help, as with `info`), not "Invalid subcommand".
+    const top: Array<string> = []
+    const words = argv.slice(2)
+    for (let i = 0; i < words.length; i++) {
+      const token = words[i]!
+      const inline = token.startsWith("--log-level=")
+      const given = inline ? token.slice("--log-level=".length) : words[i + 1]
+      if ((token !== "--log-level" && !inline) || given === undefined) {
+        top.push(token)
+        continue
+      }
+      if (!inline) i++
+      const level = logLevelName(given)
+      if (Either.isLeft(level)) return Either.left(level.left)
+      top.push("--log-level", level.right)
+    }
+    return Either.right({ argv: [node!, script!, ...top], values: [] })
   }
   const nameOf = (token: string) => token.split("=", 1)[0]!
   const options: Array<string> = []
@@ -153,24 +206,33 @@ const splitOptions = (
       return Either.left(new UsageError({ message: `unknown option ${name}${suggestion(name, known)}` }))
     }
     if (!takesValue) {
+      if (token.includes("=")) {
+        // @effect/cli reads `--dry-run=garbage` as the flag and a path "garbage", and `--dry-run=`
+        // as a path: a misspelt flag ran a real import. It takes its own words for yes and no.
+        const flag = flagValue(token.slice(name.length + 1))
+        if (flag === undefined) {
+          return Either.left(new UsageError({
+            message: `${name} takes no value, got ${JSON.stringify(token.slice(name.length + 1))} (give ${name} alone, or ${name}=true / ${name}=false)`
+          }))
+        }
+        if (flag) options.push(name)
+        continue
+      }
       options.push(token)
       continue
     }
-    if (token.includes("=")) {
-      // Passed on as two tokens: @effect/cli reads `--from-url=b` after a first `--from-url a` as a path.
-      const value = token.slice(name.length + 1)
-      options.push(name, value)
-      values.push({ subcommand, name, value })
-      continue
-    }
-    const value = rest[i + 1]
+    const inline = token.includes("=")
+    const given = inline ? token.slice(name.length + 1) : rest[i + 1]
     // `--report --dry-run` is a forgotten value, not a report file named "--dry-run".
-    if (value === undefined || value === "--" || known.has(nameOf(value))) {
+    if (given === undefined || (!inline && (given === "--" || known.has(nameOf(given))))) {
       return Either.left(new UsageError({ message: `${name} needs a value` }))
     }
-    options.push(name, value)
-    values.push({ subcommand, name, value })
-    i++
+    if (!inline) i++
+    const value = name === "--log-level" ? logLevelName(given) : Either.right(given)
+    if (Either.isLeft(value)) return Either.left(value.left)
+    // `--name=value` is passed on as two tokens: @effect/cli reads `--from-url=b` after a first `--from-url a` as a path.
+    options.push(name, value.right)
+    values.push({ subcommand, name, value: value.right })
   }
   if (positionals.length > 0 && !takesArguments.has(subcommand)) {
     return Either.left(new UsageError({ message: `${subcommand} takes no arguments (got ${JSON.stringify(positionals[0])})` }))
@@ -186,19 +248,22 @@ const splitOptions = (
 export const optionsFirst = (argv: ReadonlyArray<string>): Either.Either<Array<string>, UsageError> =>
   Either.map(splitOptions(argv), ({ argv }) => argv)
 
+/** One line; spaces inside a line kept, as they may be a value's (`--tag "  "`). */
 const plainText = (doc: HelpDoc.HelpDoc): string =>
   // eslint-disable-next-line no-control-regex
-  HelpDoc.toAnsiText(doc).replace(/\u001b\[[0-9;]*m/g, "").replace(/\s+/g, " ").trim()
+  HelpDoc.toAnsiText(doc).replace(/\u001b\[[0-9;]*m/g, "").replace(/\s*\n\s*/g, " ").trim()
 
 /**
  * One line naming the option and its value. Our own checks (`--batch-size must be between ...`)
  * name both already; @effect/cli's own ("'abc' is not a integer", "Expected one of the following
- * cases: ...") name neither the option nor, sometimes, the value.
+ * cases: ...") name neither the option nor, sometimes, the value. Theirs names the value only
+ * quoted: `pub` is in "published", a case the message lists, and not named by it.
  */
 export const describeBadValue = (name: string, value: string, reason: string): string => {
   const text = reason.replace(/\ba integer\b/g, "an integer")
+  // Ours name the option, and the value too (`(got 0)`, `"soon"`).
   if (text.includes(name)) return text
-  if (text.includes(value)) return `${name}: ${text}`
+  if (text.includes(`'${value}'`) || text.includes(JSON.stringify(value))) return `${name}: ${text}`
   const lowered = text.charAt(0).toLowerCase() + text.slice(1)
   return `${name}: ${JSON.stringify(value)} is not accepted (${lowered})`
 }

@@ -5,14 +5,15 @@
  * file is written whole or not at all: interrupted (Ctrl-C, SIGTERM) or failed, it is left as it
  * was. Exit codes as for import: 1 a failure, 2 bad usage or an output that cannot be written.
  */
-import { Command, Options } from "@effect/cli"
-import { Cause, Console, Effect, Logger, Option } from "effect"
+import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Cause, Console, Effect, Logger, Option, Schema } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
 import * as Migrations from "../Database/Migrations.js"
 import * as SqlLive from "../Database/SqlLive.js"
 import { isUnreachable } from "../Database/Unreachable.js"
 import { describeFailure } from "../Domain/describeFailure.js"
+import { Tag } from "../Domain/Post.js"
 import * as ExportOutput from "../Export/ExportOutput.js"
 import { type ExportFilter, ExportTally, fromSnapshot, run } from "../Export/PostExport.js"
 import { isNdjsonPath } from "../Import/ImportSource.js"
@@ -28,7 +29,16 @@ export const exportOptions = {
     Options.withDescription("only posts of this status; published includes scheduled posts (default all)"),
     Options.withDefault("all" as const)
   ),
-  tag: Options.text("tag").pipe(Options.withDescription("only posts carrying this tag"), Options.optional)
+  tag: Options.text("tag").pipe(
+    // As the API's `?tag=`: a tag that no post can carry exported nothing, and said nothing of why.
+    Options.mapEffect((tag) =>
+      tag.trim().length > 0 && Schema.is(Tag)(tag)
+        ? Effect.succeed(tag)
+        : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--tag ${JSON.stringify(tag)} is not a tag: 1 to 100 characters, not only spaces`)))
+    ),
+    Options.withDescription("only posts carrying this tag"),
+    Options.optional
+  )
 }
 
 type Flags = { readonly [K in keyof typeof exportOptions]: (typeof exportOptions)[K] extends Options.Options<infer A> ? A : never }

@@ -8,9 +8,9 @@ import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeHttpClient, NodeStream } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
-import { Cause, Clock, Console, Context, Data, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Stream } from "effect"
+import { Cause, Clock, Config, Console, Context, Data, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import * as App from "../App.js"
-import { DatabaseConfig } from "../Config.js"
+import { DatabaseConfig, ProcessorConfig } from "../Config.js"
 import * as Migrations from "../Database/Migrations.js"
 import * as SqlLive from "../Database/SqlLive.js"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
@@ -117,11 +117,22 @@ const resolveOptions = (defaults: ImportOptions, f: Flags): ImportOptions => ({
   dryRun: f.dryRun
 })
 
-/** FEED_* are read only when a URL is given: a bad value then exits 2 like a bad IMPORT_* one. */
-const feedSettings = (urls: ReadonlyArray<string>) =>
-  urls.length === 0
-    ? Effect.succeed(defaultSettings)
-    : FeedClientConfig.pipe(Effect.mapError((e) => new CliExit({ code: 2, reason: `invalid configuration: ${String(e)}` })))
+/**
+ * Every setting the import reads, read together before it announces itself: bad ones are one
+ * `invalid configuration` failure naming each, exit 1 as for `serve`, and no database is opened
+ * (read as their layers were built, some failed only after "importing ..." was printed). FEED_*
+ * are read only when a URL is given.
+ */
+const settings = (urls: ReadonlyArray<string>) =>
+  Config.all({
+    defaults: ImportConfig,
+    feeds: urls.length === 0 ? Config.succeed(defaultSettings) : FeedClientConfig,
+    database: DatabaseConfig,
+    processor: ProcessorConfig
+  }).pipe(
+    Effect.tap(({ database }) => SqlLive.parseDatabaseUrl(database.url)),
+    Effect.mapError((error) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(error)) }))
+  )
 
 /**
  * The report is written once the whole import is done: a directory that is missing or not
@@ -207,14 +218,12 @@ const importInto = <R>(target: Target, source: Stream.Stream<ImportItem, never, 
 
 const handler = (f: Flags) =>
   Effect.gen(function*() {
-    const defaults = yield* ImportConfig.pipe(
-      Effect.mapError((e) => new CliExit({ code: 2, reason: `invalid configuration: ${String(e)}` }))
-    )
     if (f.paths.length === 0 && f.fromUrl.length === 0) {
       return yield* new CliExit({ code: 2, reason: "nothing to import: give a path, - for standard input, or --from-url URL" })
     }
     if (Option.isSome(f.report)) yield* checkReportTarget(f.report.value)
-    const feeds = FeedClient.layer(yield* feedSettings(f.fromUrl)).pipe(Layer.provide(NodeHttpClient.layer))
+    const { defaults, feeds: feedSettings } = yield* settings(f.fromUrl)
+    const feeds = FeedClient.layer(feedSettings).pipe(Layer.provide(NodeHttpClient.layer))
     const options = resolveOptions(defaults, f)
     const startedAt = yield* Clock.currentTimeMillis
     const tty = process.stderr.isTTY === true

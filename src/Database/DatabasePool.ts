@@ -210,10 +210,29 @@ const sqliteFile = (sql: SqlClient.SqlClient): string | undefined => {
 }
 
 /**
+ * The pool's own copy of a client, which may be a host's (`DatabasePool.layer` over the
+ * embedding app's `SqliteClient.layer` or `PgClient.layer`): without the client's name transforms,
+ * since the repositories' row schemas read columns as the database names them (`created_at`; a
+ * host's `transformResultNames: snakeToCamel` made every read fail to decode), and with COMMIT and
+ * ROLLBACK failures as `SqlError`s (`keepTransactionFailure`), which SqlLive gives only the clients
+ * it builds: through a host's client a failing COMMIT was a defect, not a `DatabaseError`. A copy,
+ * as Migrations makes one: the host's client is shared and stays as it was.
+ */
+const poolClient = (client: SqlClient.SqlClient): SqlClient.SqlClient => {
+  const plain = client.withoutTransforms()
+  return Object.assign(
+    (...args: Parameters<SqlClient.SqlClient>) => plain(...args),
+    plain,
+    { withTransaction: keepTransactionFailure(plain.withTransaction) }
+  )
+}
+
+/**
  * Builds a pool around an existing SqlClient. With `reader` (a SQLite file's read-only
  * connection), `read` runs there; the caller owns its lifetime (`layer` closes it with the pool).
  */
-export const make = (sql: SqlClient.SqlClient, options: DatabasePoolOptions, reader?: SyncReader): DatabasePoolShape => {
+export const make = (client: SqlClient.SqlClient, options: DatabasePoolOptions, reader?: SyncReader): DatabasePoolShape => {
+  const sql = poolClient(client)
   // Never admit more operations than the driver has connections, however the two were configured.
   const driverMax = sql.onDialectOrElse({
     pg: () => (sql as unknown as { readonly config?: { readonly maxConnections?: number } }).config?.maxConnections,

@@ -17,6 +17,7 @@ import postSearch from "./migrations/0005_post_search.js"
 import searchWords from "./migrations/0006_search_words.js"
 import searchUnicode from "./migrations/0007_search_unicode.js"
 import searchTags from "./migrations/0008_search_tags.js"
+import tagListing from "./migrations/0009_tag_listing.js"
 import { ensureBookkeeping } from "./migrations/bookkeeping.js"
 import { sqliteWriteTransaction } from "./DatabasePool.js"
 import { describeFailure } from "./Unreachable.js"
@@ -33,7 +34,8 @@ export const migrations = {
   "0005_post_search": postSearch,
   "0006_search_words": searchWords,
   "0007_search_unicode": searchUnicode,
-  "0008_search_tags": searchTags
+  "0008_search_tags": searchTags,
+  "0009_tag_listing": tagListing
 } satisfies Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
 
 /** Own bookkeeping table, so an embedding app's `effect_sql_migrations` never hides ours. */

@@ -2,6 +2,7 @@
  * The SqlClient for `DATABASE_URL`: `sqlite:<path>` and `sqlite::memory:` open an embedded
  * SQLite database (better-sqlite3, WAL, busy timeout); `postgres://...` opens a PostgreSQL pool.
  */
+import { dirname, resolve } from "node:path"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { SqlClient, SqlError } from "@effect/sql"
@@ -126,14 +127,29 @@ export const sqliteFileState = (url: string) =>
     return (yield* Effect.orElseSucceed(fs.exists(filename), () => false)) ? undefined : { _tag: "Missing", filename } as const
   })
 
-/** Creates the database file's directory, so the default `./data/inkwell.db` works on a fresh clone. */
+/**
+ * Creates the database file's directory, so the default `./data/inkwell.db` works on a fresh
+ * clone: each missing directory in turn, from the deepest that exists. Node's recursive mkdir
+ * never returns under a directory that refuses new entries with ENOENT (procfs: `sqlite:/proc/x/y.db`
+ * hung `serve` and `import` at start); one at a time, the refusal is an error naming the directory.
+ */
 const ensureParentDirectory = (filename: string) =>
   Effect.gen(function*() {
     if (isInMemory(filename)) return
     const fs = yield* FileSystem.FileSystem
     const slash = Math.max(filename.lastIndexOf("/"), filename.lastIndexOf("\\"))
     if (slash <= 0) return
-    yield* fs.makeDirectory(filename.slice(0, slash), { recursive: true })
+    const missing: Array<string> = []
+    for (let dir = resolve(filename.slice(0, slash)); !(yield* fs.exists(dir)); dir = dirname(dir)) {
+      missing.unshift(dir)
+      if (dirname(dir) === dir) break
+    }
+    for (const dir of missing) {
+      // Another process (a second instance starting) may create it meanwhile.
+      yield* fs.makeDirectory(dir).pipe(
+        Effect.catchIf((e) => e._tag === "SystemError" && e.reason === "AlreadyExists", () => Effect.void)
+      )
+    }
   }).pipe(
     Effect.mapError((cause) => new DatabaseOpenFailed({ dialect: "sqlite", filename, cause })),
     Effect.provide(NodeFileSystem.layer)
@@ -358,10 +374,20 @@ export const isSqlError = (u: unknown): u is SqlError.SqlError =>
  * transaction's own failure is what is returned, the ROLLBACK's is logged. Shared by the client's
  * `withTransaction` and DatabasePool's SQLite write transactions, which build their own.
  */
-export const keepTransactionFailure = (
-  withTransaction: <R, E, A>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError.SqlError, R>
-) =>
-<R, E, A>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
+export const keepTransactionFailure = (withTransaction: WithTransaction): WithTransaction => {
+  // Already kept (a client SqlLive built, then pooled): wrapping again would only cost.
+  if (keptTransactions.has(withTransaction)) return withTransaction
+  const kept: WithTransaction = (self) => keepFailure(withTransaction, self)
+  keptTransactions.add(kept)
+  return kept
+}
+
+/** A client's `withTransaction`. */
+export type WithTransaction = <R, E, A>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError.SqlError, R>
+
+const keptTransactions = new WeakSet<WithTransaction>()
+
+const keepFailure = <R, E, A>(withTransaction: WithTransaction, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
   Effect.suspend(() => {
     let failed: Cause.Cause<E> | undefined
     const observed = Effect.onError(self, (cause) => Effect.sync(() => failed = cause))

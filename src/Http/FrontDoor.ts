@@ -165,6 +165,7 @@ export const install = (server: Server, cache: ResponseCacheShape, compression?:
       let givenId: string | undefined
       let acceptEncoding: string | undefined
       let ids = 0
+      let body = false
       const raw = request.rawHeaders
       for (let i = 0; i < raw.length; i += 2) {
         const name = raw[i]!
@@ -184,10 +185,23 @@ export const install = (server: Server, cache: ResponseCacheShape, compression?:
             // Repeated, Node joins them with ", " (a list, as If-None-Match is read).
             else if (named(name, "if-none-match")) ifNoneMatch = ifNoneMatch === undefined ? raw[i + 1] : `${ifNoneMatch}, ${raw[i + 1]}`
             break
+          case 14:
+            if (named(name, "content-length") && raw[i + 1] !== "0") body = true
+            break
           case 15:
             if (named(name, "accept-encoding")) acceptEncoding = acceptEncoding === undefined ? raw[i + 1] : `${acceptEncoding}, ${raw[i + 1]}`
             break
+          case 17:
+            if (named(name, "transfer-encoding")) body = true
+            break
         }
+      }
+      // A read with a body (which it ignores) goes the full path, whose REQUEST_TIMEOUT bounds
+      // the body (Middleware.timeout): answered here, a body sent a byte now and then held the
+      // connection for as long as the client liked (the Node server's requestTimeout is off).
+      if (body) {
+        enqueue(request, response, started)
+        return
       }
       // A HEAD gets the GET's answer: Node sends the headers (Content-Length included) and drops the body.
       // A tag of the coding the answer would be sent in (`"…+gzip"`) names the post as the cache

@@ -53,7 +53,10 @@ export const apiKeys: Config.Config<ReadonlyArray<Redacted.Redacted>> = Config.r
   )
 )
 
-/** `REQUEST_TIMEOUT`: how long a handler may run before the request is answered 503 (default 30 seconds). */
+/**
+ * `REQUEST_TIMEOUT`: how long a handler may run before the request is answered 503 (default 30
+ * seconds), and its body may take to arrive (then its connection is closed).
+ */
 export const requestTimeout = timerDuration("REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30)))
 
 /** `MAX_BODY_SIZE`: largest accepted request body in bytes (default 1 MiB). */

@@ -8,7 +8,8 @@
  *   limitBody     413 when the body is over MAX_BODY_SIZE (declared: when it is to be read, without
  *                 reading it, so a write without a key is 401 first; chunked: as read)
  *   strictUtf8    400 when a text body (JSON, text/*) is not valid UTF-8, naming the byte offset (as read)
- *   timeout       interrupts the request's fiber after REQUEST_TIMEOUT (logRequests answers 503)
+ *   timeout       interrupts the request's fiber after REQUEST_TIMEOUT (logRequests answers 503);
+ *                 closes the connection of a body still arriving then
  *   (router)      HttpApi routing, then per group: ApiKeyAuth (writes only), then the handler
  *
  * ApiKeyAuth is an HttpApiMiddleware declared on the write group in src/Posts/Api.ts, so it
@@ -50,7 +51,7 @@ import {
 } from "effect"
 import { NodeStream } from "@effect/platform-node"
 import { randomUUID } from "node:crypto"
-import { IncomingMessage } from "node:http"
+import { IncomingMessage, ServerResponse } from "node:http"
 import { Readable, Transform, type TransformCallback } from "node:stream"
 import { ApiKeys, refusal } from "./ApiKeys.js"
 import { allowedMethodsOf, type ExtraRoute } from "./AllowedMethods.js"
@@ -63,7 +64,7 @@ import {
   RequestTimedOut,
   Unauthorized
 } from "./Errors.js"
-import { findInvalidUtf8 } from "../Import/FileSource.js"
+import { utf8Checker } from "../Import/FileSource.js"
 import { MAX_TIMER_DURATION } from "../Config.js"
 import * as HttpConfig from "./HttpConfig.js"
 import { directRequestLog, elapsedMs, type RequestLog } from "./Logging.js"
@@ -320,6 +321,8 @@ export const logRequests =
           response = exit.value
         } else if (Cause.isInterruptedOnly(exit.cause) && HashSet.has(Cause.interruptors(exit.cause), timeoutFiberId)) {
           response = encodeJson(RequestTimedOut, new RequestTimedOut({ message: timedOut }), 503)
+          // A body still arriving at the deadline is not waited for: the connection closes after the answer.
+          if (bodyArriving(request)) response = HttpServerResponse.setHeader(response, "connection", "close")
         } else if (Cause.isInterruptedOnly(exit.cause)) {
           // The client went away (or the server is stopping): nobody to answer; 499 as nginx logs it.
           // An interruption-only cause holds no `E`.
@@ -636,38 +639,21 @@ class InvalidUtf8Body extends Error {
   }
 }
 
-/** How many bytes at the end of `bytes` begin a multi-byte sequence that the next chunk may complete. */
-const openSequence = (bytes: Uint8Array): number => {
-  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
-    const b = bytes[bytes.length - back]!
-    if (b >= 0x80 && b < 0xc0) continue
-    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1
-    return length > back ? back : 0
-  }
-  return 0
-}
-
 /**
  * Passes the bytes on unchanged, and fails at the first invalid or truncated UTF-8 sequence
- * (`findInvalidUtf8`, the import's strict rules). Checked as the body streams through, so the
+ * (`utf8Checker`: `findInvalidUtf8`, the import's strict rules). Checked as the body streams through, so the
  * body is not held twice; a sequence split between chunks is checked when it is complete.
  */
 class Utf8Check extends Transform {
-  /** Bytes passed on before `open`. */
-  private checked = 0
-  private open: Uint8Array = new Uint8Array(0)
+  private readonly check = utf8Checker()
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const bytes = this.open.length === 0 ? chunk : Buffer.concat([this.open, chunk])
-    const pending = openSequence(bytes)
-    const complete = bytes.subarray(0, bytes.length - pending)
-    const at = findInvalidUtf8(complete)
-    if (at !== -1) return callback(new InvalidUtf8Body(this.checked + at))
-    this.checked += complete.length
-    this.open = pending === 0 ? new Uint8Array(0) : Uint8Array.prototype.slice.call(bytes, bytes.length - pending)
+    const at = this.check.write(chunk)
+    if (at !== -1) return callback(new InvalidUtf8Body(at))
     callback(null, chunk)
   }
   override _flush(callback: TransformCallback): void {
-    callback(this.open.length === 0 ? null : new InvalidUtf8Body(this.checked))
+    const at = this.check.end()
+    callback(at === -1 ? null : new InvalidUtf8Body(at))
   }
 }
 
@@ -731,9 +717,51 @@ const checkedRequest = (request: HttpServerRequest.HttpServerRequest): HttpServe
 /** Interrupts a request whose time is up, so the request logger can tell it from a client abort. */
 export const timeoutFiberId = FiberId.make(-408, 0)
 
+/** Whether the request says it has a body (a Content-Length above 0, or chunked): HTTP/1.1 has none otherwise. */
+const announcesBody = (headers: Headers.Headers): boolean => {
+  const length = headers["content-length"]
+  return (length !== undefined && length !== "0") || headers["transfer-encoding"] !== undefined
+}
+
+/**
+ * The Node request under `request`, when it is one, read off its response: the body wrappers
+ * above (`cappedRequest`, `checkedRequest`) make `source` a getter that starts reading the body.
+ */
+const nodeRequestOf = (request: HttpServerRequest.HttpServerRequest): IncomingMessage | undefined => {
+  const response = (request as { readonly response?: unknown }).response
+  return response instanceof ServerResponse ? response.req : undefined
+}
+
+/** Whether `request`'s body has not all arrived yet. */
+const bodyArriving = (request: HttpServerRequest.HttpServerRequest): boolean =>
+  announcesBody(request.headers) && nodeRequestOf(request)?.complete === false
+
+/**
+ * Closes `incoming`'s connection unless its body has all arrived within `millis`: a client that
+ * sends it a byte now and then would hold the connection for as long as it liked.
+ */
+const closeUnlessArrived = (incoming: IncomingMessage, millis: number, timer?: ReturnType<typeof setTimeout>) => {
+  if (incoming.complete) return clearTimeout(timer)
+  const deadline = timer ?? setTimeout(() => {
+    if (!incoming.complete) incoming.socket?.destroy()
+  }, millis)
+  // Not what keeps the process alive at shutdown.
+  deadline.unref()
+  const arrived = () => clearTimeout(deadline)
+  incoming.once("end", arrived)
+  incoming.once("close", arrived)
+}
+
 /**
  * Interrupts the request's fiber (and so the handler, and any database call it is waiting on)
  * after `requestTimeout`; `logRequests` answers such a request 503.
+ *
+ * It bounds the request's body too, which the Node server does not (`Server.createNodeServer`:
+ * its `requestTimeout`, off, cut bulk imports): a body still arriving at the deadline is not
+ * waited for (the 503 closes the connection), and one still arriving then after an earlier answer
+ * (a 401 before the body is read) has its connection closed. A bulk import runs past it, bounded
+ * by IMPORT_TIMEOUT; what of its body has not arrived `requestTimeout` after its answer is not
+ * waited for either. `/posts/import-url`'s import runs past it too, but not its body's arrival.
  *
  * One timer per request, no extra fibers: `Effect.timeout` would fork two fibers per request,
  * which costs a measurable share of throughput on a cheap endpoint. The interruption is the
@@ -751,8 +779,32 @@ export const timeout =
     const millis = Duration.toMillis(duration)
     return Effect.withFiberRuntime((fiber) => {
       const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
-      if (none || isBulkImport(request, true)) return app
-      const timer = setTimeout(() => fiber.unsafeInterruptAsFork(timeoutFiberId), millis)
-      return Effect.ensuring(app, Effect.sync(() => clearTimeout(timer)))
+      if (none) return app
+      // Read here, not when the handler ends: a bodiless request is not yet `complete` when it
+      // starts (Node marks it so after the 'request' event), so only an announced body counts.
+      const incoming = announcesBody(request.headers) ? nodeRequestOf(request) : undefined
+      if (isBulkImport(request, true)) {
+        if (incoming === undefined) return app
+        // `/posts/import-url`'s body is a few fields, which arrive as any request's: only its import runs longer.
+        if (!isBulkImport(request, false)) {
+          closeUnlessArrived(incoming, millis)
+          return app
+        }
+        return Effect.ensuring(app, Effect.sync(() => closeUnlessArrived(incoming, millis)))
+      }
+      let running = true
+      const timer = setTimeout(() => {
+        if (running) fiber.unsafeInterruptAsFork(timeoutFiberId)
+        else if (incoming !== undefined && !incoming.complete) incoming.socket?.destroy()
+      }, millis)
+      return Effect.ensuring(
+        app,
+        Effect.sync(() => {
+          running = false
+          // The same timer, from the request's start: the body's deadline is the request's.
+          if (incoming === undefined) clearTimeout(timer)
+          else closeUnlessArrived(incoming, millis, timer)
+        })
+      )
     })
   }

@@ -1,11 +1,12 @@
 /**
  * ResponseCache: the public read endpoints answered from memory.
  *
- * `GET /posts/:slug` and `GET /posts?...` without credentials are answered by the full HttpApi
- * path once; the 200 response it produced (encoded bytes, `ETag` = version + content hash) is
- * kept, and later requests for the same URL get that very response, or `304` when their
- * `If-None-Match` names its ETag. A request with a key (which may see drafts) always takes the
- * full path. The middleware sits inside the request logger, so every request is still logged.
+ * `GET /posts/:slug`, `GET /posts?...` and `GET /tags` without credentials are answered by the
+ * full HttpApi path once; the 200 response it produced (encoded bytes, `ETag`: a post's version
+ * and content hash, a list's hash of its JSON) is kept, and later requests for the same URL get
+ * that very response, or `304` when their `If-None-Match` names its ETag. A request with a key
+ * (which may see drafts) always takes the full path. The middleware sits inside the request
+ * logger, so every request is still logged.
  * The reader site's answers are kept too, when they say they may be (a public Cache-Control and
  * an ETag: pages, feeds, sitemap; never a 404 or a redirect) and their URL is their path as the
  * router reads it (`isSitePage`: no query, so search results are made each time): a post page
@@ -89,6 +90,14 @@ interface Entry {
 export class ResponseStore {
   private readonly entries = new Map<string, Entry>()
   private bytes = 0
+  /**
+   * The kept lists, oldest first, and their bytes. Lists are the one kind of answer anyone can
+   * multiply with real parameter values (`?offset=N`, `?tag=<anything>`: an empty page, a
+   * cursor): they get a share of the cache (`LIST_SHARE`), and a stream of them pushes out older
+   * lists only, never the posts and pages readers ask for.
+   */
+  private readonly lists = new Set<string>()
+  private listBytes = 0
   /** Bumped by every invalidation: a miss stores its answer only if none happened meanwhile. */
   epoch = 0
   /** Nothing is kept while set: changes by other processes would go unheard (PostChanges `Lost`). */
@@ -120,6 +129,15 @@ export class ResponseStore {
     entry.referenced = false
     this.entries.set(key, entry)
     this.bytes += entry.bytes
+    if (key.startsWith(LIST_PREFIX)) {
+      this.lists.add(key)
+      this.listBytes += entry.bytes
+      const maxLists = Math.max(1, Math.floor(this.options.maxEntries * LIST_SHARE))
+      const maxListBytes = this.options.maxBytes * LIST_SHARE
+      while (this.lists.size > maxLists || (this.listBytes > maxListBytes && this.lists.size > 1)) {
+        this.remove(this.lists.values().next().value!)
+      }
+    }
     while (this.entries.size > this.options.maxEntries || this.bytes > this.options.maxBytes) {
       const oldest = this.entries.entries().next()
       if (oldest.done === true) break
@@ -139,6 +157,7 @@ export class ResponseStore {
     if (entry === undefined) return
     this.entries.delete(key)
     this.bytes -= entry.bytes
+    if (this.lists.delete(key)) this.listBytes -= entry.bytes
   }
 
   /**
@@ -149,13 +168,15 @@ export class ResponseStore {
     this.epoch++
     if (slug === ALL_POSTS) return this.clear()
     this.remove(postKey(slug))
-    for (const key of Array.from(this.entries.keys())) if (key.startsWith(LIST_PREFIX) || key.startsWith(SITE_PREFIX)) this.remove(key)
+    for (const key of Array.from(this.entries.keys())) if (isList(key) || key.startsWith(SITE_PREFIX)) this.remove(key)
   }
 
   clear(): void {
     this.epoch++
     this.entries.clear()
     this.bytes = 0
+    this.lists.clear()
+    this.listBytes = 0
   }
 
   get stats(): CacheStats {
@@ -164,6 +185,14 @@ export class ResponseStore {
 }
 
 const LIST_PREFIX = "/posts?"
+/**
+ * The API's tag counts: a list (any write may change them), kept and dropped as the lists are;
+ * one URL, so outside the lists' share.
+ */
+const TAGS_KEY = "/tags"
+const isList = (key: string): boolean => key.startsWith(LIST_PREFIX) || key === TAGS_KEY
+/** The most of the cache's entries, and of its bytes, that lists may hold (`ResponseStore.lists`). */
+const LIST_SHARE = 1 / 4
 /** Reader-site answers (pages, feeds, sitemap), keyed by this and their URL as sent. */
 const SITE_PREFIX = "site:"
 
@@ -197,7 +226,8 @@ const postKey = (slug: string) => `/posts/${slug}`
 
 /**
  * The key of a public read of `url` (under `/posts`), `undefined` for one that is not kept.
- * A list is keyed by its URL as sent (every write drops every list). A post by its decoded
+ * A list is keyed by its URL as sent (every write drops every list), if it carries only list
+ * parameters (`isKeptList`). A post by its decoded
  * slug, as the router reads it and as writes and PostChanges name it: keyed by the URL as sent,
  * `/posts/gro%C3%9Fe` was never reached by the invalidation of `größe`, and an edited or deleted
  * post was served for a whole TTL. Most URLs have nothing to decode and are their own key.
@@ -208,11 +238,33 @@ const postKey = (slug: string) => `/posts/${slug}`
  */
 const readKey = (url: string): string | undefined => {
   if (url === "/posts") return LIST_PREFIX
-  if (url.startsWith(LIST_PREFIX)) return url
+  if (url.startsWith(LIST_PREFIX)) return isKeptList(url) ? url : undefined
   if (url.charCodeAt(6) !== 47 /* "/" */ || !url.startsWith("/posts/")) return undefined
   const slug = url.slice("/posts/".length)
   if (slug.length === 0 || /[/?#;]/.test(slug)) return undefined
   return slug.includes("%") ? postKey(decodeSlug(slug)) : url
+}
+
+/** The list parameters a kept list may carry (`ListParams` but `q`), each at most once. */
+const LIST_PARAMETERS = new Set(["tag", "status", "limit", "cursor", "offset"])
+
+/**
+ * A list URL whose answer may be kept: its query names only `LIST_PARAMETERS`, each once, and
+ * nothing the router cuts (`#`). Search results (`q`) are made each time, as the reader site's
+ * are: anyone can send a new query, and each was an entry, a stream of them pushing out the posts
+ * and pages readers ask for; so was any made-up parameter the API ignores (`/posts?x=1`,
+ * `/posts?x=2`, ...).
+ */
+const isKeptList = (url: string): boolean => {
+  if (url.includes("#")) return false
+  const seen = new Set<string>()
+  for (const pair of url.slice(LIST_PREFIX.length).split("&")) {
+    const at = pair.indexOf("=")
+    const name = at === -1 ? pair : pair.slice(0, at)
+    if (!LIST_PARAMETERS.has(name) || seen.has(name)) return false
+    seen.add(name)
+  }
+  return true
 }
 
 /** What a request is, for the cache: a cacheable read (its key), a write (what it touches), or neither. */
@@ -231,7 +283,7 @@ const BULK_PATHS = new Set(["/posts/import", "/posts/import-url"])
  * public Cache-Control and an ETag).
  */
 const keyOf = (url: string): string | undefined =>
-  !url.startsWith("/posts") ? (isSitePage(url) ? SITE_PREFIX + url : undefined) : readKey(url)
+  url === TAGS_KEY ? TAGS_KEY : !url.startsWith("/posts") ? (isSitePage(url) ? SITE_PREFIX + url : undefined) : readKey(url)
 
 const kindOf = (request: HttpServerRequest.HttpServerRequest): Kind => {
   const url = request.url
@@ -444,7 +496,7 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
               if (fresh !== undefined) store.set(kind.key, fresh)
             }
             // A list, and every site page, changes when a scheduled post's time comes.
-            if (nextScheduled === undefined || !(site || kind.key.startsWith(LIST_PREFIX))) {
+            if (nextScheduled === undefined || !(site || isList(kind.key))) {
               return Effect.map(app, (response) => {
                 keep(response, Infinity)
                 return response
@@ -457,8 +509,8 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
             // The list was read at `started` or later: every post it left out for its date is
             // dated after `started`, so it is due no earlier than the answer. Not stored when
             // the answer cannot be had: the next read asks again.
-            // Asked only for an answer that will be kept: every other GET (`/health`, `/ready`,
-            // the API's `/tags`) is a site key too, and must not cost a query.
+            // Asked only for an answer that will be kept: every other GET (`/health`, `/ready`)
+            // is a site key too, and must not cost a query.
             return Effect.flatMap(read, (response) =>
               store.epoch !== epoch || !keepable(response, site)
                 ? Effect.succeed(response)
@@ -502,7 +554,7 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
     const answer = entry.etag !== undefined && ifNoneMatch !== undefined && matchesIfNoneMatch(ifNoneMatch, entry.etag)
       ? entry.notModifiedAnswer
       : entry.answer
-    if (url.startsWith("/posts")) return answer // an API answer: its max-age as stored
+    if (url.startsWith("/posts") || key === TAGS_KEY) return answer // an API answer: its max-age as stored
     const left = maxAgeLeft(entry, at)
     return left === undefined ? answer : withMaxAge(answer, left)
   }

@@ -14,8 +14,9 @@ import {
   HttpServerResponse
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Deferred, Duration, Effect, Exit, FiberRef, FiberSet, Layer, Option, Ref, Scope } from "effect"
+import { type ConfigError, Deferred, Duration, Effect, Exit, FiberRef, FiberSet, Layer, Option, Ref, Scope } from "effect"
 import { createServer, type Server } from "node:http"
+import type { FeedClient } from "../Clients/FeedClient.js"
 import { describeFailure } from "../Database/Unreachable.js"
 import * as PostsHttp from "../Posts/Http.js"
 import { siteUrlGiven } from "../Site/SiteConfig.js"
@@ -86,14 +87,16 @@ const systemHandlers = (api: typeof InkwellApi) =>
 /**
  * Every Inkwell handler for `api`: `InkwellApi`, or an embedding app's own `HttpApi` that added
  * `SystemApi`, `PostsApi` and `PostsAdminApi` (with `.add`, `.addHttpApi(InkwellApi)`, or under a
- * prefix). Needs `Posts` (so a `PostRepository` and a `PostProcessor`) and `ApiKeys`.
+ * prefix). Needs `Posts` (so a `PostRepository` and a `PostProcessor`), `ApiKeys`, and the
+ * `FeedClient` that `POST /posts/import-url` fetches with (`FeedClient.Server` as `AppLive` has it);
+ * fails with a `ConfigError` on a bad IMPORT_* setting.
  */
 export const handlersFor = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
   api: HttpApi.HttpApi<Id, Groups, E, R>
 ): Layer.Layer<
   HttpApiGroup.ApiGroup<Id, "system"> | HttpApiGroup.ApiGroup<Id, "posts"> | HttpApiGroup.ApiGroup<Id, "postsAdmin">,
-  never,
-  Posts | ApiKeys
+  ConfigError.ConfigError,
+  Posts | ApiKeys | FeedClient
 > => {
   const system: Layer.Layer<HttpApiGroup.ApiGroup<"inkwell", "system">, never, Posts> = systemHandlers(
     api as unknown as typeof InkwellApi
@@ -104,7 +107,7 @@ export const handlersFor = <Id extends string, Groups extends HttpApiGroup.HttpA
 }
 
 /** `InkwellApi` with every handler. */
-export const ApiLive: Layer.Layer<HttpApi.Api, never, Posts | ApiKeys> = HttpApiBuilder.api(InkwellApi).pipe(
+export const ApiLive: Layer.Layer<HttpApi.Api, ConfigError.ConfigError, Posts | ApiKeys | FeedClient> = HttpApiBuilder.api(InkwellApi).pipe(
   Layer.provide(handlersFor(InkwellApi))
 )
 
@@ -281,6 +284,21 @@ const handlersEnded = (handlers: FiberSet.FiberSet<unknown, unknown>, grace: Dur
       ))
   )
 
+/** How long a client may take to send a request's headers; then Node answers 408 and closes (its default). */
+export const HEADERS_TIMEOUT_MS = 60_000
+
+/**
+ * The Node server `layer` listens with. Node's `requestTimeout` (300 s by default) is off: it
+ * cut any request whose body had not all arrived by then, a bulk import's too, which got a bare
+ * 408 and no summary though its posts were committed (and the log said 499). What it bounded is
+ * bounded by the app instead: REQUEST_TIMEOUT every other request's body (`Middleware.timeout`),
+ * IMPORT_TIMEOUT an import. `headersTimeout` is given: left out, Node takes the smaller of its
+ * 60 s and `requestTimeout`, 0, which would let a client take forever over its headers.
+ * `SettlingResponse` settles answers to clients that left.
+ */
+export const createNodeServer = (): Server =>
+  createServer({ ServerResponse: SettlingResponse, requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS })
+
 const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"])
@@ -304,7 +322,7 @@ export const siteUrlWarning = (siteUrlSet: boolean, host: string, port: number):
 export const layer = Layer.unwrapEffect(
   Effect.gen(function* () {
     const config = yield* HttpConfig.ServerConfig
-    const server = createServer({ ServerResponse: SettlingResponse })
+    const server = createNodeServer()
     const listening = NodeHttpServer.layer(() => server, { port: config.port, host: config.host })
     // Closed by the drain only, after every handler ended; never closed first, which would
     // interrupt the requests the drain is waiting for.

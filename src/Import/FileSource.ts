@@ -6,6 +6,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Option, Stream } from "effect"
+import { isUtf8 } from "node:buffer"
 import { readdir } from "node:fs/promises"
 import { FileReadError, InvalidUtf8 } from "./ImportErrors.js"
 
@@ -76,6 +77,43 @@ export const findInvalidUtf8 = (bytes: Uint8Array): number => {
     i += need + 1
   }
   return -1
+}
+
+/** How many bytes at the end of `bytes` begin a multi-byte sequence that more bytes may complete. */
+export const openUtf8Sequence = (bytes: Uint8Array): number => {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const b = bytes[bytes.length - back]!
+    if (b >= 0x80 && b < 0xc0) continue
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1
+    return length > back ? back : 0
+  }
+  return 0
+}
+
+/**
+ * Checks bytes for UTF-8 as they come, a chunk at a time, without holding them: a sequence
+ * split between chunks is checked once the next chunk completes it. `write` and `end` answer the
+ * offset (from the first byte written) of the first byte that is not UTF-8, or -1.
+ */
+export const utf8Checker = () => {
+  /** Bytes checked, before `open`. */
+  let checked = 0
+  let open: Uint8Array = new Uint8Array(0)
+  return {
+    write: (chunk: Uint8Array): number => {
+      const bytes = open.length === 0 ? chunk : Buffer.concat([open, chunk])
+      const pending = openUtf8Sequence(bytes)
+      const complete = bytes.subarray(0, bytes.length - pending)
+      // The native check first: the byte loop only to say where, once something is wrong.
+      const at = isUtf8(complete) ? -1 : findInvalidUtf8(complete)
+      if (at !== -1) return checked + at
+      checked += complete.length
+      open = pending === 0 ? new Uint8Array(0) : Uint8Array.prototype.slice.call(bytes, bytes.length - pending)
+      return -1
+    },
+    /** A sequence still open at the end is cut off. */
+    end: (): number => (open.length === 0 ? -1 : checked)
+  }
 }
 
 /** One line of input, numbered from 1, without its line terminator. */
@@ -233,13 +271,18 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
  * The names of the symbolic links in `dir`, from one listing with entry types (Node's readdir:
  * FileSystem has no lstat, and its `readLink` on every file, failing on each plain one with an
  * error and its stack, cost ~0.2 ms per file: a walk of 10k files went from 0.35 s to 2.5 s).
- * Empty if it cannot be listed: the walk's own listing reports why.
+ * Node lstats an entry whose type the file system does not give. `undefined` if it cannot be
+ * listed (the walk's own listing reports why): then which entries are links is not known.
  */
-const symbolicLinksIn = (dir: string): Effect.Effect<ReadonlySet<string>> =>
+const symbolicLinksIn = (dir: string): Effect.Effect<ReadonlySet<string> | undefined> =>
   Effect.tryPromise(() => readdir(dir, { withFileTypes: true })).pipe(
     Effect.map((entries): ReadonlySet<string> => new Set(entries.filter((entry) => entry.isSymbolicLink()).map((entry) => entry.name))),
-    Effect.orElseSucceed(() => new Set<string>())
+    Effect.orElseSucceed(() => undefined)
   )
+
+/** Following the links at a path came round to a link again (ELOOP): it leads to no file. */
+const isLinkLoop = (error: PlatformError): boolean =>
+  error._tag === "SystemError" && (error.cause as { readonly code?: unknown } | undefined)?.code === "ELOOP"
 
 /** A file's identity however it is reached: its device and inode. */
 const idOf = (info: FileSystem.File.Info): string => `${info.dev}:${Option.getOrElse(info.ino, () => 0)}`
@@ -329,8 +372,8 @@ export const walkMarkdown = (
         ancestors: ReadonlySet<string>,
         parent: Place,
         walked = true,
-        /** Listed as a symbolic link (`symbolicLinksIn`). */
-        link = false
+        /** Listed as a symbolic link (`symbolicLinksIn`); `undefined` when not known. */
+        link: boolean | undefined = undefined
       ): Effect.Effect<Found | undefined> =>
         fs.stat(full).pipe(
           Effect.flatMap((info): Effect.Effect<Found | undefined, PlatformError> => {
@@ -340,7 +383,13 @@ export const walkMarkdown = (
             if (info.type === "Directory") {
               const id = idOf(info)
               if (ancestors.has(id)) return passed(full, "symbolic link loop")
-              return Effect.flatMap(fs.realPath(full), (real): Effect.Effect<Found> => {
+              // A directory that is no link is where its parent is: its real path follows from
+              // the parent's. `realPath` on each (Node's resolves every component of the path)
+              // made a walk's cost grow with the square of its depth: 800 levels took 23 s.
+              const real = link === false && parent.real !== ""
+                ? Effect.succeed(path.join(parent.real, path.basename(full)))
+                : fs.realPath(full)
+              return Effect.flatMap(real, (real): Effect.Effect<Found> => {
                 const linked = real !== path.join(parent.real, path.basename(full))
                 const inTree = linked ? walkedPathOf(real) : undefined
                 if (inTree !== undefined) {
@@ -360,7 +409,7 @@ export const walkMarkdown = (
             if (info.type !== "File") return passed(full, `not a regular file (${info.type})`)
             const file: FoundFile = { path: full, relativePath: rel, bytes: Number(info.size) }
             if (!walked) return Effect.succeed({ _tag: "File", file })
-            if (link) return Effect.succeed({ _tag: "LinkToFile", file, id: idOf(info) })
+            if (link === true) return Effect.succeed({ _tag: "LinkToFile", file, id: idOf(info) })
             // In a directory reached through a link, a link read earlier may have led here.
             const first = parent.linked ? linkedFiles.get(idOf(info)) : undefined
             return first === undefined ? Effect.succeed({ _tag: "File", file }) : passed(full, `the same file as ${first}, already read`)
@@ -375,6 +424,10 @@ export const walkMarkdown = (
           ? isMarkdownPath(full)
             ? passed(full, "file name is not valid UTF-8 (shown with \uFFFD): rename the file to import it", true)
             : passed(full, "name is not valid UTF-8 (shown with \uFFFD): not read (if a directory, its posts are left out)")
+          // Links that lead round to themselves (`selfloop.md -> selfloop.md`, `a -> b -> a`)
+          // lead to nothing: no post, as a link back to an ancestor is.
+          : isLinkLoop(e)
+          ? passed(full, "symbolic link loop")
           : e._tag === "SystemError" && e.reason !== "NotFound"
           // Unreadable, it may be a post or a directory of them.
           ? passed(full, describePlatformError(e), true)
@@ -463,7 +516,7 @@ export const walkMarkdown = (
             Effect.zip(symbolicLinksIn(dir)),
             Effect.flatMap(([names, links]) =>
               Effect.forEach(names.sort(), (name) =>
-                entry(path.join(dir, name), relative === "" ? name : `${relative}/${name}`, ancestors, place, true, links.has(name)))
+                entry(path.join(dir, name), relative === "" ? name : `${relative}/${name}`, ancestors, place, true, links?.has(name)))
             ),
             Effect.map((found) => emit(found.filter((f) => f !== undefined))),
             Effect.catchAll((e) => Effect.map(passed(dir, `cannot list directory: ${describePlatformError(e)}`, true), (f) => emit([f])))

@@ -3,8 +3,8 @@
  * Stream, so the body is pulled only as fast as the queues drain (backpressure reaches the
  * socket) and a large upload never sits in memory whole.
  */
-import { FileSystem } from "@effect/platform"
-import { Effect, type Stream } from "effect"
+import { FileSystem, HttpServerError } from "@effect/platform"
+import { Effect, Exit, Fiber, HashSet, type Stream } from "effect"
 import type { PostProcessor } from "../Processing/PostProcessor.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
 import type { ImportOptions } from "./ImportConfig.js"
@@ -15,8 +15,9 @@ import type { ImportSummary } from "./ImportSummary.js"
 /**
  * Imports NDJSON records from `body`. Failures are reported as `"<name>:<line>"` in the summary;
  * a body that stops with an error (client gone, invalid UTF-8) ends the import after what was
- * read, with that error among the failures. When `stop` completes (the server is shutting down)
- * the import ends after the batch in flight and answers its summary, status "interrupted".
+ * read, with that error among the failures (see `outlivingClient` for a client gone). When
+ * `stop` completes (the server is shutting down) the import ends after the batch in flight and
+ * answers its summary, status "interrupted".
  */
 export const importNdjson = <E, R>(
   body: Stream.Stream<Uint8Array, E, R>,
@@ -27,5 +28,36 @@ export const importNdjson = <E, R>(
   // With `dryRun`, each batch is checked against the repository and rolled back: nothing is written.
   const run = ImportPipeline.run(source, rest, { stop })
   // A body holds records, never file paths: no file system is ever touched.
-  return Effect.provide(run, FileSystem.layerNoop({})).pipe(Effect.withSpan("HttpImport.importNdjson"))
+  return outlivingClient(Effect.provide(run, FileSystem.layerNoop({}))).pipe(Effect.withSpan("HttpImport.importNdjson"))
+}
+
+/**
+ * `run`, which goes on when the request's client leaves. The server interrupts a handler whose
+ * connection closed: the import stopped wherever it was, the lines read but not yet written (a
+ * batch window's worth) were dropped, what had been committed was never said, and the log had
+ * only `POST /posts/import 499`. Left running, it reads the body to where it was cut (that error
+ * is one of its failures), writes the complete lines it read, and says in one warning what it
+ * committed, as nobody receives its summary. Any other interruption (a host's own timeout)
+ * stops it at once; a shutdown ends it through `stop`, after the batch in flight.
+ */
+const outlivingClient = <R>(run: Effect.Effect<ImportSummary, never, R>): Effect.Effect<ImportSummary, never, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(Effect.forkDaemon(restore(run)), (fiber) =>
+      restore(Fiber.join(fiber)).pipe(
+        Effect.onInterrupt((interruptors) =>
+          HashSet.has(interruptors, HttpServerError.clientAbortFiberId)
+            ? Effect.flatMap(Fiber.await(fiber), (exit) => Exit.isSuccess(exit) ? Effect.logWarning(clientLeft(exit.value)) : Effect.void)
+            : Fiber.interrupt(fiber)
+        )
+      ))
+  )
+
+/** What an import whose client left did, in one line. */
+const clientLeft = (summary: ImportSummary): string => {
+  const written = summary.dryRun
+    ? `${summary.valid} valid (a dry run: nothing written)`
+    : `${summary.imported} imported, ${summary.updated} updated, ${summary.unchanged} unchanged`
+  const last = summary.failures[summary.failures.length - 1]
+  const failed = last === undefined ? "0 failed" : `${summary.failed} failed (last: ${last.source}: ${last.reason})`
+  return `the client of a bulk import left before the answer; the import ended after what it had read: ${written}, ${summary.skipped} skipped, ${failed}`
 }

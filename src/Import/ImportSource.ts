@@ -76,9 +76,14 @@ export const ndjson = <E, R>(
 
 const describeSourceError = (error: unknown): string => {
   if (typeof error === "object" && error !== null) {
-    const e = error as { readonly _tag?: unknown; readonly offset?: unknown; readonly reason?: unknown; readonly message?: unknown }
+    const e = error as { readonly _tag?: unknown; readonly offset?: unknown; readonly reason?: unknown; readonly message?: unknown; readonly cause?: unknown }
     if (e._tag === "InvalidUtf8") return `invalid UTF-8 at byte offset ${String(e.offset)}`
     if (e._tag === "FileReadError") return String(e.reason)
+    // A request body (HttpImport) whose connection closed before its end: the platform's own
+    // words were "Decode error (POST /posts/import)".
+    if (e._tag === "RequestError" && e.cause instanceof Error && (e.cause.message === "aborted" || (e.cause as { code?: unknown }).code === "ECONNRESET")) {
+      return "the upload was cut off: the connection closed before the end of the body (a line it cut is not imported)"
+    }
     if (typeof e.message === "string") return e.message
   }
   return String(error)

@@ -27,7 +27,7 @@ import {
 } from "../Http/Errors.js"
 import { ApiKeyAuth } from "../Http/Middleware.js"
 import { decodeCursor } from "./internal/repository.js"
-import { MAX_PAGE_SIZE } from "./PostRepository.js"
+import { MAX_PAGE_SIZE, MAX_SEARCH_RESULTS } from "./PostRepository.js"
 import { MAX_SEARCH_LENGTH } from "./internal/search.js"
 
 /** What a list shows of each post: enough for an index page, without the rendered html. */
@@ -58,6 +58,9 @@ export const PostPage = Schema.Struct({
 export const TagCount = Schema.Struct({ tag: Schema.String, count: Schema.Int }).annotations({
   identifier: "TagCount"
 })
+
+/** `GET /tags`'s answer. */
+export const TagList = Schema.Struct({ tags: Schema.Array(TagCount) })
 
 /**
  * A page's `next`. Checked here, so a mistyped or truncated cursor is a 400 naming `cursor`
@@ -111,7 +114,8 @@ const DigitsFrom = (min: number, description: string, cap?: number) =>
 
 const SEARCH_DESCRIPTION = "Words to find in titles, bodies and tags (the last, from 2 characters, also as the start of " +
   "longer words; posts with it whole first), most relevant first; pages by offset " +
-  `(the answer's nextOffset), not with cursor; at most ${MAX_SEARCH_LENGTH} characters`
+  `(the answer's nextOffset) through the first ${MAX_SEARCH_RESULTS} results (a deeper offset is 400), not with cursor; ` +
+  `at most ${MAX_SEARCH_LENGTH} characters`
 const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spaces`
 
 /**
@@ -146,8 +150,9 @@ export const ListParams = Schema.Struct({
   /**
    * Full-text search: posts carrying every word (the last, from two characters, also as the
    * start of a longer word; posts with it whole first), most relevant first (a title counts most,
-   * then a tag, then the body), then newest first. Pages by `offset` (`nextOffset`); not with
-   * `cursor` (400 naming `cursor`).
+   * then a tag, then the body), then newest first. Pages by `offset` (`nextOffset`) through the
+   * first MAX_SEARCH_RESULTS results (a deeper `offset` is 400 naming it); not with `cursor` (400
+   * naming `cursor`).
    */
   q: optionalParameter(SearchText, SEARCH)
 })
@@ -336,6 +341,32 @@ const withResponseHeaders = (status: number, headers: Record<string, unknown>) =
   return op
 }
 
+/**
+ * A list's ETag and its 304 (`listEtagOf` in Http.ts), documented: the success schemas stay the
+ * page's, so the typed client's answer is the page (it sends no If-None-Match).
+ */
+const LIST_REVALIDATION = (op: Record<string, any>) => {
+  const etag = {
+    ETag: {
+      description: "A hash of this answer; send it back as If-None-Match to get 304 while it is the same",
+      schema: { type: "string" }
+    }
+  }
+  const withEtag = withResponseHeaders(200, etag)(op)
+  withEtag.parameters = [
+    ...(withEtag.parameters ?? []),
+    {
+      name: "If-None-Match",
+      in: "header",
+      required: false,
+      description: "The ETag of an earlier answer: 304 Not Modified (no body) while the answer is the same",
+      schema: { type: "string" }
+    }
+  ]
+  withEtag.responses = { ...withEtag.responses, 304: { description: "Not Modified: the answer is the one the If-None-Match ETag names", headers: etag } }
+  return withEtag
+}
+
 /** `ops` applied in order: an endpoint has one `OpenApi.Transform`. */
 const transforms = (...ops: ReadonlyArray<(op: Record<string, any>) => Record<string, any>>) => (op: Record<string, any>) =>
   ops.reduce((acc, transform) => transform(acc), op)
@@ -404,6 +435,7 @@ export class PostsApi extends HttpApiGroup.make("posts")
       .setUrlParams(ListParams)
       .addSuccess(PostPage)
       .annotate(OpenApi.Summary, "List posts, newest first; with `q`, search them, most relevant first")
+      .annotate(OpenApi.Transform, LIST_REVALIDATION)
   )
   .add(
     HttpApiEndpoint.get("get", "/posts/:slug")
@@ -427,8 +459,9 @@ export class PostsApi extends HttpApiGroup.make("posts")
   )
   .add(
     HttpApiEndpoint.get("tags", "/tags")
-      .addSuccess(Schema.Struct({ tags: Schema.Array(TagCount) }))
+      .addSuccess(TagList)
       .annotate(OpenApi.Summary, "Every tag with its number of posts, most used first")
+      .annotate(OpenApi.Transform, LIST_REVALIDATION)
   )
   .annotateEndpoints(OpenApi.Override, { security: OPTIONAL_KEY })
   // Only when a key is presented and wrong, or drafts are asked for without one.

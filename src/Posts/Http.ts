@@ -11,7 +11,8 @@ import {
   type HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
-import { Cause, DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
+import { Cause, type ConfigError, DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
+import { createHash } from "node:crypto"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { type DatabaseError, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
 import { isUnreachable } from "../Database/Unreachable.js"
@@ -28,9 +29,9 @@ import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { importFromUrls } from "../Sources/ImportFromUrl.js"
 import type { EncodedPost } from "./internal/encodedReads.js"
-import { ImportUrlPayload, PostInputPayload, UpdateInput } from "./Api.js"
+import { ImportUrlPayload, PostInputPayload, PostPage, TagList, UpdateInput } from "./Api.js"
 import { orPostJson } from "./internal/postJson.js"
-import { hashTagOf, MAX_PAGE_SIZE, PostRepository } from "./PostRepository.js"
+import { hashTagOf, MAX_PAGE_SIZE, MAX_SEARCH_RESULTS, PostRepository } from "./PostRepository.js"
 import { Posts } from "./Posts.js"
 
 /** What a post's ETag is made of: a Post, or its encoded read (`EncodedPost`). */
@@ -552,6 +553,16 @@ const cursorWithSearch = decodeError([{
   message: "a search (q) pages by offset: pass its `nextOffset` as offset, not a cursor"
 }])
 
+/**
+ * A search pages through its first MAX_SEARCH_RESULTS results only (see there): a deeper page is
+ * refused, naming the limit, rather than answered empty as if the results had ended.
+ */
+const searchTooDeep = decodeError([{
+  _tag: "Type",
+  path: ["offset"],
+  message: `a search (q) pages through its first ${MAX_SEARCH_RESULTS} results: offset must be below ${MAX_SEARCH_RESULTS} (add words to narrow the search)`
+}])
+
 /** What a long import waits on to stop early: the server's shutdown, when it runs under one. */
 const serverStop = Effect.map(
   Effect.serviceOption(ServerStopping),
@@ -620,6 +631,27 @@ const movedResponse = (request: HttpServerRequest.HttpServerRequest, slug: strin
 
 type InkwellApiType = typeof InkwellApi
 
+/**
+ * A list's ETag (a page of posts, a search's page, the tag counts): its JSON's bytes hashed (64
+ * bits of SHA-1), so a poller sends it back as If-None-Match and gets 304 while the page is the
+ * same, as for a post. `"l-…"`, never a post's `"v…"`: as an If-Match it names no post (400).
+ */
+export const listEtagOf = (body: Uint8Array): string => `"l-${createHash("sha1").update(body).digest("hex").slice(0, 16)}"`
+
+/** A list's answer from its JSON: 200 with its ETag, or 304 when `ifNoneMatch` names it. */
+const listResponse = (body: Uint8Array, ifNoneMatch: string | undefined) => {
+  const etag = listEtagOf(body)
+  return matchesIfNoneMatch(ifNoneMatch, etag)
+    ? HttpServerResponse.empty({ status: 304, headers: { etag } })
+    : HttpServerResponse.uint8Array(body, { contentType: "application/json", headers: { etag } })
+}
+
+const utf8 = new TextEncoder()
+const encodePage = Schema.encodeSync(PostPage)
+const encodeTags = Schema.encodeSync(TagList)
+/** The JSON the endpoint's schema gives `value` (as HttpApi would write it), as bytes. */
+const jsonBytes = <A>(encode: (value: A) => unknown, value: A): Uint8Array => utf8.encode(JSON.stringify(encode(value)))
+
 /** The answer to a GET of `post` (200 with its JSON, or 304), from its encoded form. */
 const encodedResponse = (post: EncodedPost, ifNoneMatch: string | undefined) => {
   const etag = etagOf(post)
@@ -662,6 +694,7 @@ const publicHandlers = (api: InkwellApiType) =>
               return yield* new Unauthorized({ message: "listing drafts requires an API key" })
             }
             if (urlParams.cursor !== undefined && urlParams.offset !== undefined) return yield* cursorWithOffset
+            const ifNoneMatch = request.headers["if-none-match"]
             const filters = {
               tag: urlParams.tag,
               status: editor ? urlParams.status : "published",
@@ -672,17 +705,17 @@ const publicHandlers = (api: InkwellApiType) =>
             if (urlParams.q !== undefined) {
               if (urlParams.cursor !== undefined) return yield* cursorWithSearch
               const offset = urlParams.offset ?? 0
+              if (offset >= MAX_SEARCH_RESULTS) return yield* searchTooDeep
               const found = yield* posts.search({ ...filters, text: urlParams.q, offset })
-              return found.more
+              const page = found.more
                 ? { items: found.items, next: null, nextOffset: offset + found.items.length }
                 : { items: found.items, next: null }
+              return listResponse(jsonBytes(encodePage, page), ifNoneMatch)
             }
             const query = { ...filters, cursor: urlParams.cursor, offset: urlParams.offset }
             // The page's JSON as the repository built it, when it can (no row decoded, no body read).
             const encoded = listEncoded === undefined ? undefined : yield* listEncoded(query)
-            return encoded === undefined
-              ? yield* posts.list(query)
-              : HttpServerResponse.uint8Array(encoded, { contentType: "application/json" })
+            return listResponse(encoded ?? jsonBytes(encodePage, yield* posts.list(query)), ifNoneMatch)
           }).pipe(
             // ListParams refused such a cursor already, with the same decoder (400 naming `cursor`).
             Effect.catchTag("InvalidCursor", Effect.die),
@@ -698,24 +731,28 @@ const publicHandlers = (api: InkwellApiType) =>
         .handle("tags", ({ request }) =>
           Effect.gen(function* () {
             const editor = yield* isEditor(keys, request)
-            return { tags: yield* (editor ? posts.tags() : Effect.flatMap(DateTime.now, (now) => posts.tags("published", now))) }
+            const tags = yield* (editor ? posts.tags() : Effect.flatMap(DateTime.now, (now) => posts.tags("published", now)))
+            return listResponse(jsonBytes(encodeTags, { tags }), request.headers["if-none-match"])
           }).pipe(databaseErrorsAsDefects)
         )
     })
   )
 
 /**
- * What the import endpoints run on. The repository must be the one `Posts` writes to, which
- * `Posts` does not expose: it is taken from the server's layers when present (App.AppLive
- * provides `RepositoryLive` there for the reader site). Without it the import endpoints answer
- * 500 with this in the log, and every other endpoint works as before.
+ * What the import endpoints run on: what `Posts` writes with, and the server's `FeedClient`.
+ * The repository must be the one `Posts` writes to, which `Posts` does not expose: it is taken
+ * from the server's layers when present (App.AppLive provides `RepositoryLive` there for the
+ * reader site). Without it the import endpoints answer 500 with this in the log, and every other
+ * endpoint works as before. The processor is `Posts`' own, so an import renders as `POST /posts`
+ * does (the host's settings, its RenderPool); the FeedClient is whichever the server was given
+ * (App.AppLive: `FeedClient.Server`, guarded, from FEED_*).
  */
 const importServices = Effect.gen(function* () {
   const repository = yield* Effect.serviceOption(PostRepository)
-  const processor = yield* PostProcessor
+  const processor = (yield* Posts).processor
   const feeds = yield* FeedClient
-  // IMPORT_* as for the CLI; a bad value stops the server at start-up (describeFailure names it).
-  const options = yield* Effect.orDie(ImportConfig)
+  // IMPORT_* as for the CLI; a bad value fails the layer, at start-up (describeFailure names it).
+  const options = yield* ImportConfig
   const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     Option.match(repository, {
       onNone: () =>
@@ -859,11 +896,6 @@ const adminHandlers = (api: InkwellApiType) =>
               ))).pipe(writesNothingIf(payload.dryRun === true))
           }).pipe(identityBodyOnly(request, JSON_ONLY)))
     })
-  ).pipe(
-    // Stateless: these are built from configuration here rather than asked of every embedding app.
-    // A bad FEED_* or processor setting stops the server at start-up.
-    // FeedClient.Server: guarded, unless FEED_ALLOW_PRIVATE (the URLs are the caller's choice).
-    Layer.provide(Layer.orDie(Layer.merge(PostProcessor.layerConfig, FeedClient.Server)))
   )
 
 /**
@@ -874,16 +906,16 @@ export const layerFor = <Id extends string, Groups extends HttpApiGroup.HttpApiG
   api: HttpApi.HttpApi<Id, Groups, E, R>
 ): Layer.Layer<
   HttpApiGroup.ApiGroup<Id, "posts"> | HttpApiGroup.ApiGroup<Id, "postsAdmin">,
-  never,
-  Posts | ApiKeys | ApiKeyAuth
+  ConfigError.ConfigError,
+  Posts | ApiKeys | ApiKeyAuth | FeedClient
 > => {
   // The builder reads the groups from `api` at run time (prefixes included); the cast only
   // re-labels the layer with the embedding API's id.
   const inkwell = api as unknown as InkwellApiType
   const handlers: Layer.Layer<
     HttpApiGroup.ApiGroup<"inkwell", "posts"> | HttpApiGroup.ApiGroup<"inkwell", "postsAdmin">,
-    never,
-    Posts | ApiKeys | ApiKeyAuth
+    ConfigError.ConfigError,
+    Posts | ApiKeys | ApiKeyAuth | FeedClient
   > = Layer.mergeAll(publicHandlers(inkwell), adminHandlers(inkwell))
   return handlers as never
 }

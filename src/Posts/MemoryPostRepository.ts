@@ -17,6 +17,7 @@ import {
   isAfter,
   mergeTagCounts,
   newestFirst,
+  searchWindow,
   sortKey,
   upsertAll,
   type Redirect,
@@ -274,9 +275,9 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
   const search = (query: SearchQuery) =>
     Effect.map(SynchronizedRef.get(ref), (state): SearchPage => {
       const terms = searchTerms(query.text)
-      if (isEmpty(terms)) return { items: [], more: false }
-      const limit = clampLimit(query.limit)
-      const offset = clampOffset(query.offset)
+      const window = searchWindow(query)
+      if (isEmpty(terms) || window === undefined) return { items: [], more: false }
+      const { limit, offset } = window
       const listed = listedBy(query)
       const found: Array<{ readonly post: Post; readonly relevance: Relevance }> = []
       for (const post of state.posts.values()) {
@@ -285,7 +286,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
         if (relevance !== undefined) found.push({ post, relevance })
       }
       found.sort((a, b) => byRelevance(a.relevance, b.relevance) || newestFirst(a.post, b.post))
-      return { items: found.slice(offset, offset + limit).map(({ post }) => post), more: found.length > offset + limit }
+      return { items: found.slice(offset, offset + limit).map(({ post }) => post), more: window.hasMore(found.length - offset) }
     })
 
   // A scan and a sort per page, as the rest of this store scans.

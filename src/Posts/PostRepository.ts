@@ -10,6 +10,16 @@ import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
 export const MAX_PAGE_SIZE = 100
 export const DEFAULT_PAGE_SIZE = 20
 
+/**
+ * How deep a search pages: results beyond the first MAX_SEARCH_RESULTS are never paged to, in
+ * any store (`SearchQuery.offset` at or past it is an empty page, and the page that reaches it
+ * says no more follow). Relevance has no index to walk: every page ranks the matches before it
+ * too, so a deep page cost as much as reading that many posts (`q=the&offset=60000` took 15 s on
+ * SQLite at 100,000 posts, holding the server). Readers refine a search rather than read its
+ * fiftieth page, as with GitHub's or Google's 1,000.
+ */
+export const MAX_SEARCH_RESULTS = 1000
+
 /** How many hex digits of `contentHash` a post's ETag carries (`"v<version>-<hash tag>"`). */
 export const HASH_TAG_LENGTH = 16
 
@@ -79,14 +89,17 @@ export interface SearchQuery {
   readonly asOf?: DateTime.Utc | undefined
   /** Clamped to 1..MAX_PAGE_SIZE; default DEFAULT_PAGE_SIZE. */
   readonly limit?: number | undefined
-  /** Results to skip. No cursor: relevance has no stable key to resume after. */
+  /**
+   * Results to skip. No cursor: relevance has no stable key to resume after. Only the first
+   * MAX_SEARCH_RESULTS results are paged: from there on, an empty page.
+   */
   readonly offset?: number | undefined
 }
 
 export interface SearchPage {
   /** Most relevant first; equally relevant posts newest first (publishedAt, else createdAt), then by id. */
   readonly items: ReadonlyArray<Post>
-  /** Whether results follow this page (at `offset + limit`). */
+  /** Whether results follow this page (at `offset + limit`), within the first MAX_SEARCH_RESULTS. */
   readonly more: boolean
 }
 

@@ -227,6 +227,25 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
     /** Succeeds when the database answers through the pool. */
     const ping: Effect.Effect<void, RepositoryError> = repository.ping
 
-    return { list, search, listEncoded, get, getEncoded, movedFrom, create, createAt, update, remove, tags, nextScheduled, ping } as const
+    return {
+      list,
+      search,
+      listEncoded,
+      get,
+      getEncoded,
+      movedFrom,
+      create,
+      createAt,
+      update,
+      remove,
+      tags,
+      nextScheduled,
+      ping,
+      /**
+       * What every write here renders with: the bulk imports of the API render with it too, so a
+       * post imported is the post `create` would have made (an embedder's own processor, a RenderPool).
+       */
+      processor
+    } as const
   })
 }) {}

@@ -67,26 +67,60 @@ const jsonObjectEnd = (raw: string, start: number): number | undefined => {
 
 const stripBody = (raw: string, offset: number): string => raw.slice(offset).replace(/^\r?\n/, "")
 
+/** Where the front matter of `raw` (no byte-order mark) is, found without parsing it. */
+type Located =
+  | { readonly format: "yaml" | "toml" | "json"; readonly textStart: number; readonly textEnd: number; readonly end: number }
+  | { readonly format: "none" }
+  | { readonly format: "unterminated"; readonly fence: "---" | "+++" | "{" }
+
+const locate = (raw: string): Located => {
+  const open = /^(---|\+\+\+)[ \t]*\r?\n/.exec(raw)
+  if (open !== null) {
+    const isToml = open[1] === "+++"
+    const fence = isToml ? /^\+\+\+[ \t]*$/gm : /^(?:---|\.\.\.)[ \t]*$/gm
+    const close = findFence(raw, open[0].length, fence)
+    if (close === undefined) return { format: "unterminated", fence: isToml ? "+++" : "---" }
+    return { format: isToml ? "toml" : "yaml", textStart: open[0].length, textEnd: close.start, end: close.end }
+  }
+  if (/^\{\s*"/.test(raw) || /^\{\s*\}/.test(raw)) {
+    const end = jsonObjectEnd(raw, 0)
+    return end === undefined ? { format: "unterminated", fence: "{" } : { format: "json", textStart: 0, textEnd: end, end }
+  }
+  return { format: "none" }
+}
+
+/**
+ * Offset in `raw` (no byte-order mark) just past its front matter (the closing `---`/`+++` line
+ * without its line break, or the JSON object's `}`); 0 without front matter or when it is not
+ * terminated. Found as `parseFrontMatter` finds it, without parsing: for the content hash.
+ */
+export const frontMatterEnd = (raw: string): number => {
+  const at = locate(raw)
+  return at.format === "yaml" || at.format === "toml" || at.format === "json" ? at.end : 0
+}
+
 /**
  * Splits `raw` into front matter and body and parses the front matter.
  * No front matter at all is fine (empty data); an opened but unterminated block is an error.
  */
 export const parseFrontMatter = (input: string): Either.Either<FrontMatter, FrontMatterError> => {
   const raw = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input
-  const open = /^(---|\+\+\+)[ \t]*\r?\n/.exec(raw)
-  if (open !== null) {
-    const isToml = open[1] === "+++"
-    const fence = isToml ? /^\+\+\+[ \t]*$/gm : /^(?:---|\.\.\.)[ \t]*$/gm
-    const close = findFence(raw, open[0].length, fence)
-    if (close === undefined) {
-      return fail(`unterminated ${open[1]} front matter (opened on line 1, no closing ${open[1]} line)`, 1)
+  const at = locate(raw)
+  switch (at.format) {
+    case "none":
+      return Either.right({ format: "none", data: {}, text: "", firstLine: 1, body: raw })
+    case "unterminated":
+      return at.fence === "{"
+        ? fail("unterminated JSON front matter (no closing })", 1)
+        : fail(`unterminated ${at.fence} front matter (opened on line 1, no closing ${at.fence} line)`, 1)
+    case "json":
+      return parseJsonText(raw.slice(0, at.end), stripBody(raw, at.end))
+    default: {
+      const text = raw.slice(at.textStart, at.textEnd)
+      const body = stripBody(raw, at.end)
+      return at.format === "toml" ? parseTomlText(text, body) : parseYamlText(text, body)
     }
-    const text = raw.slice(open[0].length, close.start)
-    const body = stripBody(raw, close.end)
-    return isToml ? parseTomlText(text, body) : parseYamlText(text, body)
   }
-  if (/^\{\s*"/.test(raw) || /^\{\s*\}/.test(raw)) return parseJsonText(raw)
-  return Either.right({ format: "none", data: {}, text: "", firstLine: 1, body: raw })
 }
 
 const parseTomlText = (text: string, body: string): Either.Either<FrontMatter, FrontMatterError> => {
@@ -123,18 +157,178 @@ const parseYamlText = (text: string, body: string): Either.Either<FrontMatter, F
   return Either.right({ format: "yaml", data, text, firstLine: 2, body })
 }
 
-const parseJsonText = (raw: string): Either.Either<FrontMatter, FrontMatterError> => {
-  const end = jsonObjectEnd(raw, 0)
-  if (end === undefined) return fail("unterminated JSON front matter (no closing })", 1)
-  const text = raw.slice(0, end)
+const parseJsonText = (text: string, body: string): Either.Either<FrontMatter, FrontMatterError> => {
+  let data: unknown
   try {
-    const data: unknown = JSON.parse(text)
-    if (!isPlainObject(data)) return fail("JSON front matter must be an object", 1)
-    return Either.right({ format: "json", data, text, firstLine: 1, body: stripBody(raw, end) })
+    data = JSON.parse(text)
   } catch (e) {
+    // Node 20's messages name no position for some errors (`Unexpected token 'x', "<excerpt>" is
+    // not valid JSON`), and quote an excerpt that may hold a line break: our own reading says
+    // where and what, for every error.
+    const problem = jsonProblem(text)
+    if (problem !== undefined) return failAt(text, problem)
     const message = errorMessage(e)
     const pos = /position (\d+)/.exec(message)
-    return fail(`invalid JSON: ${firstLineOf(message)}`, pos === null ? undefined : lineAt(text, Number(pos[1])))
+    return fail(`invalid JSON: ${message.replace(/\s+/g, " ").trim()}`, pos === null ? 1 : lineAt(text, Number(pos[1])))
+  }
+  // `JSON.parse` keeps the last of a key given twice: `"draft": true, ..., "draft": false`
+  // published a draft. YAML and TOML refuse it, as the API refuses it in a JSON body.
+  const duplicate = jsonProblem(text)
+  if (duplicate?.duplicate === true) return failAt(text, duplicate)
+  if (!isPlainObject(data)) return fail("JSON front matter must be an object", 1)
+  return Either.right({ format: "json", data, text, firstLine: 1, body })
+}
+
+const failAt = (text: string, problem: JsonProblem): Either.Either<never, FrontMatterError> => {
+  const column = problem.offset - text.lastIndexOf("\n", problem.offset - 1)
+  return fail(`invalid JSON: ${problem.reason} at column ${column}`, lineAt(text, problem.offset))
+}
+
+export interface JsonProblem {
+  /** Where it is, in UTF-16 units. */
+  readonly offset: number
+  readonly reason: string
+  /** A key its object has twice (the text is JSON otherwise, as far as it was read). */
+  readonly duplicate: boolean
+}
+
+const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39
+const isHex = (c: number): boolean => isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)
+
+/** A character as a message names it: itself, or its code point when it would not show. */
+const shown = (text: string, at: number): string => {
+  const cp = text.codePointAt(at)!
+  return /[\p{L}\p{N}\p{P}\p{S}]/u.test(String.fromCodePoint(cp))
+    ? `'${String.fromCodePoint(cp)}'`
+    : `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`
+}
+
+/**
+ * The first problem of `text` read as JSON, as `JSON.parse` reads it (ECMA-404: whitespace is
+ * space, tab, CR, LF; no trailing commas, comments or single quotes), in text order: a syntax
+ * error, or a key that its object already has (compared decoded: `"a"` and `"\u0061"` are one
+ * key). Iterative, so any nesting depth is read without recursion.
+ */
+export const jsonProblem = (text: string): JsonProblem | undefined => {
+  const problem = (offset: number, reason: string, duplicate = false): JsonProblem => ({ offset, reason, duplicate })
+  const end = (at: number): JsonProblem => problem(at, "unexpected end of JSON input")
+  /** Index just past the string starting at `at`, or its problem. */
+  const string = (at: number): number | JsonProblem => {
+    for (let i = at + 1; ; i++) {
+      if (i >= text.length) return problem(at, "unterminated string")
+      const c = text.charCodeAt(i)
+      if (c === 0x22 /* " */) return i + 1
+      if (c < 0x20) return problem(i, `bad control character ${shown(text, i)} in string literal`)
+      if (c === 0x5c /* \ */) {
+        const e = text.charCodeAt(i + 1)
+        if (e === 0x75 /* u */) {
+          for (let h = i + 2; h < i + 6; h++) if (!isHex(text.charCodeAt(h))) return problem(i, "bad Unicode escape")
+          i += 5
+        } else if (i + 1 < text.length && "\"\\/bfnrt".includes(text.charAt(i + 1))) i++
+        else return i + 1 >= text.length ? problem(at, "unterminated string") : problem(i, "bad escaped character")
+      }
+    }
+  }
+  /** Index just past the number starting at `at`, or its problem. */
+  const number = (at: number): number | JsonProblem => {
+    let i = at
+    if (text.charCodeAt(i) === 0x2d /* - */) {
+      i++
+      if (!isDigit(text.charCodeAt(i))) return problem(at, "no number after minus sign")
+    }
+    if (text.charCodeAt(i) === 0x30 /* 0 */) {
+      i++
+      if (isDigit(text.charCodeAt(i))) return problem(at, "a number may not start with a leading zero")
+    } else while (isDigit(text.charCodeAt(i))) i++
+    if (text.charCodeAt(i) === 0x2e /* . */) {
+      i++
+      if (!isDigit(text.charCodeAt(i))) return problem(at, "unterminated fractional number")
+      while (isDigit(text.charCodeAt(i))) i++
+    }
+    if (text.charCodeAt(i) === 0x65 /* e */ || text.charCodeAt(i) === 0x45 /* E */) {
+      i++
+      if (text.charCodeAt(i) === 0x2b /* + */ || text.charCodeAt(i) === 0x2d /* - */) i++
+      if (!isDigit(text.charCodeAt(i))) return problem(at, "exponent part is missing a number")
+      while (isDigit(text.charCodeAt(i))) i++
+    }
+    return i
+  }
+
+  // One frame per open container: an object's keys so far, or `undefined` for an array.
+  const frames: Array<Set<string> | undefined> = []
+  let state: "value" | "valueOrClose" | "key" | "keyOrClose" | "after" = "value"
+  let i = 0
+  for (;;) {
+    while (isJsonSpace(text.charCodeAt(i))) i++
+    const c = text.charCodeAt(i)
+    const frame = frames[frames.length - 1]
+    if (state === "after") {
+      if (frames.length === 0) return i < text.length ? problem(i, `unexpected ${shown(text, i)} after the JSON value`) : undefined
+      if (i >= text.length) return end(i)
+      if (c === 0x2c /* , */) {
+        i++
+        state = frame === undefined ? "value" : "key"
+      } else if (c === (frame === undefined ? 0x5d /* ] */ : 0x7d /* } */)) {
+        i++
+        frames.pop()
+      } else {
+        return problem(i, frame === undefined ? "expected ',' or ']' after an array element" : "expected ',' or '}' after a property value")
+      }
+      continue
+    }
+    if (i >= text.length) return end(i)
+    if (state === "key" || state === "keyOrClose") {
+      if (state === "keyOrClose" && c === 0x7d /* } */) {
+        i++
+        frames.pop()
+        state = "after"
+        continue
+      }
+      if (c !== 0x22) return problem(i, state === "key" ? "expected a double-quoted property name" : "expected a double-quoted property name or '}'")
+      const keyEnd = string(i)
+      if (typeof keyEnd !== "number") return keyEnd
+      const key = JSON.parse(text.slice(i, keyEnd)) as string
+      if (frame!.has(key)) return problem(i, `duplicate key ${JSON.stringify(key)}`, true)
+      frame!.add(key)
+      i = keyEnd
+      while (isJsonSpace(text.charCodeAt(i))) i++
+      if (i >= text.length) return end(i)
+      if (text.charCodeAt(i) !== 0x3a /* : */) return problem(i, "expected ':' after a property name")
+      i++
+      state = "value"
+      continue
+    }
+    // A value.
+    if (state === "valueOrClose" && c === 0x5d /* ] */) {
+      i++
+      frames.pop()
+      state = "after"
+      continue
+    }
+    if (c === 0x7b /* { */) {
+      frames.push(new Set())
+      i++
+      state = "keyOrClose"
+      continue
+    }
+    if (c === 0x5b /* [ */) {
+      frames.push(undefined)
+      i++
+      state = "valueOrClose"
+      continue
+    }
+    let next: number | JsonProblem
+    if (c === 0x22) next = string(i)
+    else if (c === 0x2d || isDigit(c)) next = number(i)
+    else {
+      const literal = ["true", "false", "null"].find((word) => text.startsWith(word, i))
+      if (literal === undefined) return problem(i, `unexpected ${shown(text, i)}`)
+      next = i + literal.length
+    }
+    if (typeof next !== "number") return next
+    i = next
+    state = "after"
   }
 }
 

@@ -17,16 +17,17 @@
  * - `status` wins over `draft`; without either a post is published.
  * - The excerpt is the author's summary (`summary` / `description` / `excerpt`) when given,
  *   otherwise the first paragraphs; both are cut to `excerptLength`.
+ * - Zola's `path` is an alias too (`withPathAlias`): the site redirects the post's old address.
  * - Dates without an offset are UTC. Date sources in order: front matter, Zola `path`, a
  *   `YYYY-MM-DD-` file-name prefix, a `YYYY/MM/DD/` directory path.
  */
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { InvalidPost } from "../Domain/Errors.js"
-import { codePointLength, defineKey, distinctTags, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource, statusOf } from "../Domain/Post.js"
+import { aliasKey, codePointLength, defineKey, distinctTags, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource, statusOf } from "../Domain/Post.js"
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter, textAfterKey } from "./frontMatter.js"
-import { htmlToText, renderMarkdown } from "./markdown.js"
+import { htmlToText, type Paragraph, renderMarkdown } from "./markdown.js"
 import { contentHash, countWords, isWellFormed, normalizeForHash, NUL, readingTimeMinutes, sha256Hex, SLUG_MAX_LENGTH, slugify, toWellFormed, truncateText } from "./text.js"
 
 export const defaultProcessorConfig: ProcessorConfig = { wordsPerMinute: 230, excerptLength: 280 }
@@ -327,6 +328,23 @@ const oneLine = (text: string, field: string, line: () => number | undefined): s
 
 const dedupe = (xs: ReadonlyArray<string>): Array<string> => [...new Set(xs)]
 
+/**
+ * `aliases` and Zola's `path`: the post's address on the blog it came from, which links between
+ * its posts use (`/2019/09/30/Async-await-hits-beta/`), while Zola lists only older addresses
+ * (the `.html` ones) as `aliases`; without it those links were a 404 on the site where the
+ * `.html` ones redirect. Added as written, like the aliases beside it, unless it is no other
+ * address than one already there: empty, the post's own page (`/p/<slug>`) or one of `aliases`,
+ * compared as aliases are looked up (`aliasKey`). A path too long for an alias (ALIAS_MAX_LENGTH)
+ * is left out rather than refusing the post, which it never did.
+ */
+const withPathAlias = (aliases: Array<string>, path: string | undefined, slug: Slug): Array<string> => {
+  if (path === undefined) return aliases
+  const alias = path.trim()
+  const key = aliasKey(alias)
+  if (key === "" || key === `p/${slug}` || codePointLength(alias) > ALIAS_MAX_LENGTH) return aliases
+  return aliases.some((given) => aliasKey(given) === key) ? aliases : [...aliases, alias]
+}
+
 /** A list given as it is (an API or record field): trimmed, empty entries dropped, each once. */
 const cleanList = (xs: ReadonlyArray<string>): Array<string> => dedupe(xs.map((x) => x.trim()).filter((x) => x !== ""))
 
@@ -523,10 +541,12 @@ const build = (
     f.date(UPDATED_KEYS, "updatedAt") ??
     null
 
-  const aliases = overrides.aliases !== undefined
+  const givenAliases = overrides.aliases !== undefined
     ? cleanList(overrides.aliases)
     : dedupe(f.strings(d.aliases, "aliases", "aliases"))
-  checkLengths(aliases, sourceName, () => overrides.aliases !== undefined ? undefined : lineOfKey(fm, "aliases"))
+  checkLengths(givenAliases, sourceName, () => overrides.aliases !== undefined ? undefined : lineOfKey(fm, "aliases"))
+  // Explicit aliases are the whole list a client wants: `path` is the body's front matter, which they win over.
+  const aliases = overrides.aliases !== undefined ? givenAliases : withPathAlias(givenAliases, zolaPath, slug)
 
   const metadata: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(d)) if (!CONSUMED_KEYS.has(k)) defineKey(metadata, k, toJsonSafe(v))
@@ -573,16 +593,35 @@ const build = (
   })
 }
 
-/** Enough leading paragraphs to fill the excerpt, joined by spaces. */
-const firstParagraphs = (paragraphs: ReadonlyArray<string>, length: number): string => {
+/** Text that ends a sentence or a clause: a paragraph after it reads on after a space. Closing quotes and brackets may follow. */
+const ENDS_CLAUSE = /[.!?:;,…。！？：；、，．][)\]}"'”’»」』）]*\s*$/u
+
+/**
+ * Enough leading paragraphs to fill the excerpt, each after a space. The items of one list
+ * (markdown-it makes each item's text a paragraph) are joined by ", " where an item does not end
+ * a clause itself, and the list ends with "." where its last item does not: "... are: David
+ * Wood, Jack Huey, Niko Matsakis. They will join ..." (joined by spaces, "Wood Jack Huey Niko
+ * Matsakis They", a run of names). Other paragraphs are joined as written: a paragraph without
+ * punctuation is no list item (a heading-like line, a caption), and a separator would be made up.
+ */
+const firstParagraphs = (paragraphs: ReadonlyArray<Paragraph>, length: number): string => {
   let text = ""
+  // The list the last paragraph taken is in, 0 for none.
+  let list = 0
   for (const p of paragraphs) {
-    if (p.trim() === "") continue
-    text = text === "" ? p : `${text} ${p}`
-    if (text.length > length) break
+    if (p.text.trim() === "") continue
+    if (text === "") text = p.text
+    else if (p.list !== 0 && p.list === list) text = `${p.item && !ENDS_CLAUSE.test(text) ? `${text.trimEnd()},` : text} ${p.text}`
+    else text = `${endList(text, list)} ${p.text}`
+    list = p.list
+    // The excerpt is cut inside this text: how the list would end is not read.
+    if (text.length > length) return text
   }
-  return text
+  return endList(text, list)
 }
+
+/** `text`, whose last paragraph is in `list` (0: in none), with a "." after a list that ends with no punctuation of its own. */
+const endList = (text: string, list: number): string => (list !== 0 && !ENDS_CLAUSE.test(text) ? `${text.trimEnd()}.` : text)
 
 /** Runs `f`, turning every rejection and every unexpected exception into `InvalidPost` naming `source`. */
 const run = (source: string, f: () => NewPost): Either.Either<NewPost, InvalidPost> => {

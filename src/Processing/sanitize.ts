@@ -113,6 +113,13 @@ const transformAttributes = (tagName: string, attribs: sanitize.Attributes): san
     if (style === "") delete out.style
     else out.style = style
   }
+  if (tagName === "progress") {
+    for (const name of ["value", "max"]) {
+      const value = out[name]?.trim()
+      if (value === undefined || !PROGRESS_NUMBER.test(value)) delete out[name]
+      else out[name] = value
+    }
+  }
   if (tagName === "a") {
     const rel = new Set((out.rel ?? "").toLowerCase().split(/\s+/).filter((t) => AUTHOR_REL.has(t)))
     if (out.target !== undefined && out.target !== "_blank") delete out.target
@@ -126,11 +133,28 @@ const transformAttributes = (tagName: string, attribs: sanitize.Attributes): san
   return { tagName, attribs: out }
 }
 
+/**
+ * Elements dropped with their content: code or a foreign document, never text to show. The
+ * excerpt and word count read raw HTML with this same list (markdown.ts), so they count no word
+ * the page does not show. Not `<noscript>`: no script of a post ever runs (dropped here, and the
+ * site's CSP allows none), so its content is exactly what readers should see (the Rust survey
+ * posts' 68 charts are images in `<noscript>`). It is unwrapped like any tag not allowed: its
+ * children are sanitized as they were parsed, and the page has no `<noscript>` left for a
+ * browser to parse as raw text differently.
+ */
+export const NON_TEXT_TAGS: ReadonlyArray<string> = [
+  "script", "style", "textarea", "option", "iframe", "object", "embed", "svg", "math", "template", "title",
+  "xmp", "noembed", "noframes", "select"
+]
+
+/** A `<progress>`'s value and max: plain non-negative numbers. */
+const PROGRESS_NUMBER = /^(?:\d+(?:\.\d+)?|\.\d+)$/
+
 const OPTIONS: sanitize.IOptions = {
   allowedTags: [
     "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del",
     "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
-    "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "rp", "rt", "ruby", "s", "samp", "section", "small",
+    "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "progress", "q", "rp", "rt", "ruby", "s", "samp", "section", "small",
     "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u",
     "ul", "var", "wbr"
   ],
@@ -149,15 +173,16 @@ const OPTIONS: sanitize.IOptions = {
     blockquote: ["cite"],
     q: ["cite"],
     del: ["cite", "datetime"],
-    ins: ["cite", "datetime"]
+    ins: ["cite", "datetime"],
+    // Project Goals updates draw 423 progress bars.
+    progress: ["value", "max"]
   },
   allowedClasses: { "*": POST_CLASSES },
   allowedSchemes: ["http", "https", "mailto", "tel"],
   allowedSchemesByTag: { img: [...IMAGE_SCHEMES] },
   allowedSchemesAppliedToAttributes: ["href", "src", "cite"],
   allowProtocolRelative: true,
-  // Content of these is code or a foreign document, never text to show.
-  nonTextTags: ["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template", "title", "xmp", "noembed", "noframes", "select"],
+  nonTextTags: [...NON_TEXT_TAGS],
   transformTags: { "*": transformAttributes },
   // A data: URL passed the scheme check for img; only raster images may stay.
   exclusiveFilter: (frame) =>

@@ -2,6 +2,7 @@
  * Plain-text helpers: slugs, excerpts, word counts, reading time, content hash. Pure.
  */
 import { createHash } from "node:crypto"
+import { frontMatterEnd } from "./frontMatter.js"
 
 /** Characters allowed inside a slug segment (see `Slug` in Domain/Post.ts). */
 const NOT_SLUG_CHAR = /[^\p{Ll}\p{Lo}\p{Lm}\p{N}\p{M}]+/gu
@@ -32,17 +33,23 @@ const truncateSlug = (slug: string): string => {
   return cut.replace(/-+$/, "")
 }
 
-/** CJK scripts are written without spaces: each character counts as one word. */
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu
+/**
+ * Chinese and Japanese are written without spaces between words: each Han, Hiragana or Katakana
+ * character counts as one word. Korean is not: Hangul words are separated by spaces
+ * ("한국어는 띄어쓰기를 합니다", three words), so they are counted as Latin words are (counted by
+ * syllable, that sentence was 12 words and its reading time four times too long).
+ */
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/gu
 /** Cheap pre-check (BMP blocks holding those scripts, plus the supplementary Han planes' high surrogates): most text has none. */
-const MAYBE_CJK = /[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef\ud840-\ud88f]/
+const MAYBE_CJK = /[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\ud840-\ud88f]/
 const TOKEN = /\S+/g
 const WORDISH = /[\p{L}\p{N}]/u
 const ASCII_WORDISH = /[A-Za-z0-9]/
 
 /**
- * Words in plain text: one per CJK character (Han, Hiragana, Katakana, Hangul), plus one per
- * whitespace-separated run of other text that holds a letter or digit (so "—" or "|" don't count).
+ * Words in plain text: one per Han, Hiragana or Katakana character, plus one per
+ * whitespace-separated run of other text (Hangul included) that holds a letter or digit (so "—"
+ * or "|" don't count).
  */
 export const countWords = (text: string): number => {
   let cjk = 0
@@ -65,17 +72,36 @@ export const countWords = (text: string): number => {
 export const readingTimeMinutes = (words: number, wordsPerMinute: number): number =>
   Math.max(1, Math.ceil(words / wordsPerMinute))
 
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" })
+
+/**
+ * `end` (a code point boundary of `text`) moved back to the start of the grapheme cluster it falls
+ * in, so that cutting there splits no family emoji (five code points joined by ZWJs), flag (two
+ * regional indicators) or letter with its combining marks. Whether a cluster breaks before `end`
+ * depends only on the text before it and the code point at it: just that head is segmented.
+ * A cluster that starts the text (one longer than the excerpt) is cut at `end` after all.
+ */
+const graphemeStart = (text: string, end: number): number => {
+  if (end <= 0 || end >= text.length) return end
+  const start = GRAPHEMES.segment(text.slice(0, end + 2)).containing(end)?.index ?? end
+  return start > 0 ? start : end
+}
+
 /**
  * At most `maxLength` characters (code points) of `text`, cut on a word boundary with "…".
- * Text without spaces (CJK) is cut at the character limit. Whitespace is collapsed first.
+ * Text without spaces (CJK) is cut at the character limit, never inside a grapheme cluster.
+ * Whitespace is collapsed first.
  */
 export const truncateText = (text: string, maxLength: number): string => {
   const clean = text.replace(/\s+/g, " ").trim()
   // Code points, not UTF-16 units; only the head is walked, however long the text.
   let head = ""
   let count = 0
+  let last = 0
   for (const ch of clean) {
     if (count === maxLength) break
+    // UTF-16 length of the head's first maxLength - 1 code points: where a cut leaves room for "…".
+    if (count === maxLength - 1) last = head.length
     head += ch
     count++
   }
@@ -83,24 +109,76 @@ export const truncateText = (text: string, maxLength: number): string => {
   // `head` holds maxLength code points; cutting at its last space leaves room for the ellipsis
   // (a word ending just before the limit is kept: `head` then ends with that space).
   const lastSpace = head.lastIndexOf(" ")
-  const cut = lastSpace > head.length / 2 ? head.slice(0, lastSpace) : Array.from(head).slice(0, maxLength - 1).join("")
+  const cut = clean.slice(0, graphemeStart(clean, lastSpace > head.length / 2 ? lastSpace : last))
   return cut.replace(/[\s,;:.!?\-–—(\[{"'“‘]+$/u, "") + "…"
 }
+
+/** A code fence's opening line, after any blockquote `>`s, list markers and indentation: its character run and the rest. */
+const FENCE_OPEN = /^(?:[ \t]*>)*[ \t]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)*(`{3,}|~{3,})(.*)$/
+const FENCE_CLOSE = /^(?:[ \t]*>)*[ \t]*(`{3,}|~{3,})[ \t]*$/
+/** Two spaces right before the line break: a CommonMark hard line break (`<br>`), when text precedes them on the line and follows on the next. */
+const HARD_BREAK = / {2}$/
+const BLANK = /^\s*$/
 
 /**
  * The input as it should be compared across imports: BOM dropped, CRLF/CR → LF, trailing
  * whitespace trimmed on every line and at the end, Unicode NFC. Editors disagree on all of these;
- * none of them changes what the post says.
+ * none of them changes what the post says, except where trailing whitespace renders:
+ * - A line of text ending in two or more spaces, followed by a non-blank line, is a hard line
+ *   break: it keeps exactly two spaces (three or more render the same `<br>`). Trimmed, removing
+ *   the spaces hashed like keeping them, so the import called the edit "unchanged" and kept the
+ *   `<br>`.
+ * - Inside a fenced code block, trailing whitespace after a line's code is kept as written: it is
+ *   in the `<pre>`, and whoever copies the code gets it (a markdown sample's hard break, a diff).
+ *   A line of whitespace only there is emptied: it shows and copies as an empty line, and it is
+ *   what editors' auto-indent adds and their trim-on-save removes (19 posts of the Rust blog have
+ *   such lines in code; hashing them would re-import those posts as "updated" for nothing).
+ * - Indented code blocks (four spaces) are not told apart: that needs the whole parse (an
+ *   indented line after a list item is the item's text), and the hash is computed before and
+ *   without rendering (`inputHash`). Their lines are hashed as text: a hard-break-like ending
+ *   keeps its two spaces, other trailing whitespace is trimmed.
+ * - Front matter is data, not rendered text: its lines are trimmed whole.
+ * Every other post, the great majority, hashes as it did before these rules, so an import after
+ * them does not report every post "updated". The fence scan is a line scan: a fence inside a
+ * list item or a blockquote is found; a line it takes for a fence that is not one (an indented
+ * "```") only keeps more whitespace in the hash.
  */
-export const normalizeForHash = (raw: string): string =>
-  raw
-    .replace(/^\uFEFF/, "")
-    .replace(/\r\n?/g, "\n")
-    .split("\n")
-    .map((line) => line.trimEnd())
-    .join("\n")
-    .trimEnd()
-    .normalize("NFC")
+export const normalizeForHash = (raw: string): string => {
+  const text = raw.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n")
+  const lines = text.split("\n")
+  // Lines up to the one holding the end of the front matter.
+  const end = frontMatterEnd(text)
+  let frontMatterLines = 0
+  if (end > 0) for (let i = text.indexOf("\n"); i !== -1 && i < end; i = text.indexOf("\n", i + 1)) frontMatterLines++
+  let fence: { readonly char: string; readonly length: number } | undefined
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
+    if (end > 0 && i <= frontMatterLines) {
+      lines[i] = line.trimEnd()
+      continue
+    }
+    if (fence !== undefined) {
+      const close = FENCE_CLOSE.exec(line)
+      if (close !== null && close[1]![0] === fence.char && close[1]!.length >= fence.length) {
+        fence = undefined
+        lines[i] = line.trimEnd()
+      } else if (BLANK.test(line)) lines[i] = ""
+      continue
+    }
+    // Most lines hold no fence: the regex only where one may open.
+    const open = line.includes("```") || line.includes("~~~") ? FENCE_OPEN.exec(line) : null
+    // A backtick fence's info string holds no backtick (```` ```x``` ```` is inline code).
+    if (open !== null && !(open[1]![0] === "`" && open[2]!.includes("`"))) {
+      fence = { char: open[1]![0]!, length: open[1]!.length }
+      lines[i] = line.trimEnd()
+      continue
+    }
+    const trimmed = line.trimEnd()
+    const next = lines[i + 1]
+    lines[i] = trimmed !== "" && HARD_BREAK.test(line) && next !== undefined && !BLANK.test(next) ? `${trimmed}  ` : trimmed
+  }
+  return lines.join("\n").trimEnd().normalize("NFC")
+}
 
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 

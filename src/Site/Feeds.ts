@@ -14,7 +14,8 @@ import { XMLBuilder } from "fast-xml-parser"
 import { distinctTags, type Post, tagKey } from "../Domain/Post.js"
 import { escapeHtml, resolveLinks } from "../Sources/html.js"
 import { feedItemId, toJsonFeed } from "../Sources/JsonFeed.js"
-import { descriptionOf, modifiedAtOf, publishedAtOf, updatedAtOf } from "./Pages.js"
+import { withoutForbiddenChars } from "./Characters.js"
+import { descriptionOf, modifiedAtOf, plainTitle, publishedAtOf, updatedAtOf } from "./Pages.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 import { routes, type Urls } from "./Urls.js"
 
@@ -28,6 +29,12 @@ export interface FeedInput {
   readonly posts: ReadonlyArray<Post>
   /** The feed of one tag, when set. */
   readonly tag?: string | undefined
+  /**
+   * When the site started serving: an empty Atom feed's `updated`, which Atom requires (the
+   * epoch said "1970-01-01"). Fixed for the process, so the feed's bytes, and its ETag (made
+   * over them), do not change from one request to the next. Absent: the epoch.
+   */
+  readonly startedAt?: DateTime.Utc | undefined
 }
 
 const builder = new XMLBuilder({
@@ -40,14 +47,9 @@ const builder = new XMLBuilder({
   indentBy: "  "
 })
 
-/** Characters XML 1.0 cannot carry at all, even escaped. */
-const INVALID_XML_CHARS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
-
-const xmlText = (value: string): string => value.replace(INVALID_XML_CHARS, "")
-
-/** Every string in the tree, cleaned of characters XML cannot hold. */
+/** Every string in the tree, cleaned of characters XML cannot hold (the pages' list: `withoutForbiddenChars`). */
 const cleanTree = (node: unknown): unknown => {
-  if (typeof node === "string") return xmlText(node)
+  if (typeof node === "string") return withoutForbiddenChars(node)
   if (Array.isArray(node)) return node.map(cleanTree)
   if (typeof node === "object" && node !== null) {
     return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, cleanTree(value)]))
@@ -111,7 +113,8 @@ export const rssFeed = (input: FeedInput): string => {
           "@_type": "application/rss+xml"
         },
         item: posts.map((post) => ({
-          title: post.title,
+          // Plain text to readers, as the page's <title>: no markdown backticks.
+          title: plainTitle(post.title),
           link: postUrl(urls, post),
           // Not the link: an id for the post's life (`feedItemId`), the same as Atom's and JSON Feed's.
           guid: { "#text": feedItemId(post), "@_isPermaLink": "false" },
@@ -139,7 +142,7 @@ export const atomFeed = (input: FeedInput): string => {
       id: self,
       title: feedTitle(input),
       subtitle: feedDescription(input),
-      updated: DateTime.formatIso(lastUpdated(posts)),
+      updated: DateTime.formatIso(posts.length === 0 && input.startedAt !== undefined ? input.startedAt : lastUpdated(posts)),
       link: [
         { "@_rel": "self", "@_type": "application/atom+xml", "@_href": self },
         { "@_rel": "alternate", "@_type": "text/html", "@_href": urls.absolute(homeRoute(input)) }
@@ -149,7 +152,7 @@ export const atomFeed = (input: FeedInput): string => {
       generator: "Inkwell",
       entry: posts.map((post) => ({
         id: feedItemId(post),
-        title: { "@_type": "text", "#text": post.title },
+        title: { "@_type": "text", "#text": plainTitle(post.title) },
         updated: DateTime.formatIso(updatedAtOf(post)),
         published: DateTime.formatIso(publishedAtOf(post)),
         link: { "@_rel": "alternate", "@_type": "text/html", "@_href": postUrl(urls, post) },
@@ -185,8 +188,8 @@ export interface SitemapEntry {
 /** `&`, `<`, `>`, `'` and `"` as XMLBuilder writes them in text, for `sitemapXml`. */
 const XML_ESCAPES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&apos;", "\"": "&quot;" }
 
-/** Text as XMLBuilder writes it: cleaned of what XML cannot hold (`xmlText`), then escaped. */
-const escapeXml = (value: string): string => xmlText(value).replace(/[&<>'"]/g, (c) => XML_ESCAPES[c]!)
+/** Text as `buildXml` writes it: cleaned as `cleanTree` cleans it (`withoutForbiddenChars`), then escaped as XMLBuilder escapes it. */
+const escapeXml = (value: string): string => withoutForbiddenChars(value).replace(/[&<>'"]/g, (c) => XML_ESCAPES[c]!)
 
 const SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 

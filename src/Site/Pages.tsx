@@ -3,13 +3,14 @@
 /**
  * The reader site's pages as preact components rendered to strings: every value is escaped by
  * the renderer, and the one exception is a post's stored `html`, which the processor sanitized
- * on write and is inserted as the body only.
+ * on write and is inserted as the body only (its headings moved under the title's: `pageHtml`).
  */
 import { DateTime } from "effect"
 import type { ComponentChildren, VNode } from "preact"
 import { renderToString } from "preact-render-to-string"
 import { distinctTags, type Post, type TocEntry } from "../Domain/Post.js"
 import { MAX_SEARCH_LENGTH } from "../Posts/internal/search.js"
+import { withoutForbiddenChars } from "./Characters.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 import { stylesheetVersion } from "./Theme.js"
 import { FEED_TYPES, type FeedFormat, routes, type Urls } from "./Urls.js"
@@ -50,27 +51,54 @@ export const updatedAtOf = (post: Post): DateTime.Utc =>
 /** When what readers see of `post` last changed, for HTTP validators and sitemaps: also storage time. */
 export const modifiedAtOf = (post: Post): DateTime.Utc => DateTime.max(updatedAtOf(post), post.updatedAt)
 
+/** A title's `code` spans: the text between a pair of backticks. */
+const CODE_SPAN = /`([^`]+)`/
+
 /**
  * A title as inline content: `code` spans, common in technical titles, become <code>; the
  * rest stays text, escaped like everything else.
  */
 export const InlineTitle = ({ title }: { title: string }) => (
   <>
-    {title.split(/`([^`]+)`/).map((part, i) => (i % 2 === 1 ? <code>{part}</code> : part))}
+    {title.split(CODE_SPAN).map((part, i) => (i % 2 === 1 ? <code>{part}</code> : part))}
   </>
 )
 
+/**
+ * A title as plain text, where no markup is shown (`<title>`, OpenGraph and Twitter cards,
+ * feeds' titles): the code spans `InlineTitle` makes <code> keep their text without the
+ * backticks around it ("Using `rustc`" is "Using rustc", as the heading reads); every other
+ * character stays, a lone backtick too.
+ */
+export const plainTitle = (title: string): string => title.replace(new RegExp(CODE_SPAN, "g"), "$1")
+
 const dateFormats = new Map<string, Intl.DateTimeFormat>()
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/**
+ * Whether `date` is what a calendar date without a time of day is stored as: that day's
+ * midnight UTC (`date: 2019-09-30`, a `2019-09-30-` file name, `Processing/dates.ts`). The
+ * store keeps no flag for it, and a re-import should not be needed to show it right.
+ */
+const isCalendarDay = (date: DateTime.Utc): boolean => DateTime.toEpochMillis(date) % DAY_MS === 0
 
 /**
  * `date` as readers read it: in `language`, on its day in `timeZone` (SITE_TIME_ZONE). A post
  * published at 23:30 UTC was dated the day before for a blog in Tokyo when shown in UTC.
+ *
+ * A calendar date (`isCalendarDay`) is that day wherever the site is, as Hugo and Jekyll read
+ * a date-only front matter: shown in the site's zone, its UTC midnight was the day before west
+ * of UTC ("2019-09-30" read "September 29, 2019" in New York). So an instant at exactly
+ * 00:00:00.000 UTC is shown by its UTC date; the price is that the rare real timestamp at that
+ * very millisecond is too. Only the text: a `datetime` attribute keeps the stored instant.
  */
 export const formatDate = (date: DateTime.Utc, language: string, timeZone: string): string => {
-  const key = `${language} ${timeZone}`
+  const zone = isCalendarDay(date) ? "UTC" : timeZone
+  const key = `${language} ${zone}`
   let format = dateFormats.get(key)
   if (format === undefined) {
-    format = new Intl.DateTimeFormat(language, { year: "numeric", month: "long", day: "numeric", timeZone })
+    format = new Intl.DateTimeFormat(language, { year: "numeric", month: "long", day: "numeric", timeZone: zone })
     dateFormats.set(key, format)
   }
   return format.format(DateTime.toDateUtc(date))
@@ -94,6 +122,30 @@ export const ogLocale = (language: string): string | undefined => {
   } catch {
     return undefined
   }
+}
+
+/** A heading's start or end tag in stored post HTML: `<h2 id="x">`, `</h2>`. */
+const HEADING_TAG = /<(\/?)h([1-6])(?=[\s/>])/gi
+
+/**
+ * A post's stored HTML as its page shows it, under the title's `<h1>`: its headings moved so
+ * the highest is an `<h2>` (`# Intro` is h2, `## Details` h3; `### Intro` first is h2 too), each
+ * keeping its attributes (the `id`s the table of contents links to) and its distance to the
+ * others; a move past h6 stays h6. Authors write either way: the title's `# Title` repeated or
+ * several `#` sections (several `<h1>` on one page), or `###` sections (from h1 straight to h3).
+ * Moving every post down one level would make the common `##` sections h3, the same jump. Feeds
+ * carry the HTML as stored: there the entry's title is not an `<h1>`.
+ *
+ * A tag-level rewrite is safe here: the stored HTML is sanitized and well-formed, and a `<` of
+ * text or of an attribute's value is escaped (`&lt;h1`), so `<hN` is always a tag.
+ */
+export const pageHtml = (html: string): string => {
+  let top = 7
+  for (const [, , level] of html.matchAll(HEADING_TAG)) top = Math.min(top, Number(level))
+  const shift = top === 7 ? 0 : 2 - top
+  return shift === 0
+    ? html
+    : html.replace(HEADING_TAG, (_, end: string, level: string) => `<${end}h${Math.min(6, Number(level) + shift)}`)
 }
 
 /** A post's one-paragraph description: the author's summary, else the excerpt. */
@@ -364,7 +416,12 @@ const PostNav = ({ view, urls }: { view: PostView; urls: Urls }) =>
 // Pages
 // ---------------------------------------------------------------------------------------------
 
-const render = (page: VNode): string => `<!doctype html>${renderToString(page)}`
+/**
+ * The page's markup, without the characters HTML forbids (`withoutForbiddenChars`) wherever
+ * they came from: a search query (`?q=%00%01` went into the title, the heading and the search
+ * field), a post's title, summary or stored HTML. The renderer escapes markup, not these.
+ */
+const render = (page: VNode): string => withoutForbiddenChars(`<!doctype html>${renderToString(page)}`)
 
 /** The home page (`tag` unset) or a tag's page. */
 export const listingPage = (site: SiteContext, view: ListingView): string => {
@@ -422,12 +479,12 @@ export const postPage = (site: SiteContext, view: PostView): string => {
   const published = publishedAtOf(post)
   const updated = updatedAtOf(post)
   // Updates within a day of publication are corrections, not news.
-  const showUpdated = DateTime.toEpochMillis(updated) - DateTime.toEpochMillis(published) > 24 * 60 * 60 * 1000
+  const showUpdated = DateTime.toEpochMillis(updated) - DateTime.toEpochMillis(published) > DAY_MS
   return render(
     <Document
       site={site}
       head={{
-        title: post.title,
+        title: plainTitle(post.title),
         description: descriptionOf(post),
         canonical: routes.post(post.slug),
         ogType: "article",
@@ -452,7 +509,7 @@ export const postPage = (site: SiteContext, view: PostView): string => {
           <Tags tags={post.tags} urls={urls} />
         </header>
         <Toc entries={post.toc} />
-        <div class="prose" dangerouslySetInnerHTML={{ __html: post.html }} />
+        <div class="prose" dangerouslySetInnerHTML={{ __html: pageHtml(post.html) }} />
       </article>
       <PostNav view={view} urls={urls} />
     </Document>

@@ -11,6 +11,7 @@
  */
 import {
   HttpApiBuilder,
+  HttpApp,
   HttpRouter,
   HttpServerError,
   HttpServerRequest,
@@ -164,15 +165,39 @@ const FEED_FILES: ReadonlyArray<readonly [string, FeedFormat]> = [
 
 const CATCH_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const
 
+const isRead = (request: HttpServerRequest.HttpServerRequest) => request.method === "GET" || request.method === "HEAD"
+
 /**
  * Whether a request would rather have the site's 404 page than the API's JSON answer:
  * a browser navigating, not a client of the API.
  */
-const wantsHtml = (request: HttpServerRequest.HttpServerRequest) =>
-  (request.method === "GET" || request.method === "HEAD") && acceptsHtml(request)
+const wantsHtml = (request: HttpServerRequest.HttpServerRequest) => isRead(request) && acceptsHtml(request)
 
 /** A browser, whatever the method: a form it posted is answered with a page, not JSON. */
 const acceptsHtml = (request: HttpServerRequest.HttpServerRequest) => (request.headers["accept"] ?? "").includes("text/html")
+
+/** `response` saying it was chosen by the request's Accept: `accept` added to its Vary. */
+const varyOnAccept = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse => {
+  const vary = response.headers["vary"]
+  if (vary === undefined || vary.trim() === "") return HttpServerResponse.setHeader(response, "vary", "accept")
+  const named = vary.split(",").map((name) => name.trim().toLowerCase())
+  return named.includes("accept") || named.includes("*") ? response : HttpServerResponse.setHeader(response, "vary", `accept, ${vary}`)
+}
+
+/**
+ * For an address the site and the API answer by Accept (`wantsHtml`, `acceptsHtml`): the
+ * site's page to a browser, the API's JSON to anyone else, at one URL. Both say `Vary: Accept`,
+ * or a shared cache may keep one and hand it to the other (a 404 is cacheable by default,
+ * RFC 9110 §15.1); and the JSON one, which set no caching, `no-cache` as the page does. The
+ * JSON is made of the router's failure further out (`Middleware`), after the site's code ran:
+ * so a pre-response handler, which sees the answer as it leaves, whatever made it.
+ */
+const chosenByAccept = HttpApp.appendPreResponseHandler((_request, response) =>
+  Effect.succeed(
+    varyOnAccept(
+      response.headers["cache-control"] === undefined ? HttpServerResponse.setHeader(response, "cache-control", "no-cache") : response
+    )
+  ))
 
 /**
  * The site's routes. Needs `Site`; the API's routes are untouched, and a path neither serves
@@ -346,16 +371,21 @@ export const SiteRouter = Effect.gen(function* () {
     const allowed = requested === "*" ? [] : allowedAt(requested)
     const methodMiss = methodAnswer(request.method, requested, allowed)
     if (Option.isSome(methodMiss)) {
+      // A 405 is the site's page to a browser, JSON to others: both vary on Accept.
       return Effect.succeed(
-        methodMiss.value.status === 405 && acceptsHtml(request)
-          ? methodNotAllowedAnswer(site, request.method, requested, allowed)
-          : methodMiss.value
+        methodMiss.value.status !== 405
+          ? methodMiss.value
+          : varyOnAccept(acceptsHtml(request) ? methodNotAllowedAnswer(site, request.method, requested, allowed) : methodMiss.value)
       )
     }
+    // To a GET or HEAD, the site's 404 page or the API's JSON 404, by Accept: both say so.
+    const miss = Effect.fail(new HttpServerError.RouteNotFound({ request }))
     const notHere = wantsHtml(request)
-      ? missing("There is nothing at this address.")
-      : Effect.fail(new HttpServerError.RouteNotFound({ request }))
-    const path = request.method === "GET" || request.method === "HEAD" ? decodedPath(request.url) : undefined
+      ? Effect.map(missing("There is nothing at this address."), varyOnAccept)
+      : isRead(request)
+      ? Effect.zipRight(chosenByAccept, miss)
+      : miss
+    const path = isRead(request) ? decodedPath(request.url) : undefined
     if (path === undefined) return notHere
     // Which post an alias leads to changes too when a scheduled post claiming it goes public.
     return Effect.flatMap(DateTime.now, (readAt) =>
@@ -388,8 +418,12 @@ const undecodablePaths = HttpApiBuilder.middleware(Effect.map(Site, (site) => (a
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       // The app's type says it never fails; the router's RouteNotFound is its failure all the same.
       const routeNotFound = Option.exists(Cause.failureOption(cause as Cause.Cause<unknown>), (error) => error instanceof HttpServerError.RouteNotFound)
-      return routeNotFound && wantsHtml(request) && decodedPath(request.url) === undefined
-        ? Effect.succeed(notFoundAnswer(site, new PageNotFound({ message: "There is nothing at this address." })))
+      if (!routeNotFound || decodedPath(request.url) !== undefined) return Effect.failCause(cause)
+      // To a GET or HEAD, this page or the API's JSON 400, by Accept: both say so (`chosenByAccept`).
+      return wantsHtml(request)
+        ? Effect.succeed(varyOnAccept(notFoundAnswer(site, new PageNotFound({ message: "There is nothing at this address." }))))
+        : isRead(request)
+        ? Effect.zipRight(chosenByAccept, Effect.failCause(cause))
         : Effect.failCause(cause)
     }))
 ))

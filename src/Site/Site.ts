@@ -7,7 +7,7 @@ import { Data, DateTime, Effect, Option } from "effect"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { codePointLength, type Post } from "../Domain/Post.js"
 import { isEmpty, MAX_SEARCH_LENGTH, searchTerms } from "../Posts/internal/search.js"
-import { isPublicAt, MAX_PAGE_SIZE, movedVisible, PostRepository } from "../Posts/PostRepository.js"
+import { isPublicAt, MAX_PAGE_SIZE, MAX_SEARCH_RESULTS, movedVisible, PostRepository } from "../Posts/PostRepository.js"
 import * as Feeds from "./Feeds.js"
 import * as Pages from "./Pages.js"
 import * as Sitemaps from "./Sitemaps.js"
@@ -51,6 +51,8 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     const config = yield* SiteConfig
     const urls = makeUrls(config)
     const context: Pages.SiteContext = { config, urls }
+    /** An empty feed's date (`FeedInput.startedAt`). */
+    const startedAt = yield* DateTime.now
 
     const published = (
       query: { readonly tag?: string; readonly limit: number; readonly offset?: number; readonly cursor?: string },
@@ -166,7 +168,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       const name = tag === undefined ? undefined : yield* tagName(tag, now)
       return {
         contentType: FEED_CONTENT_TYPES[format],
-        body: FEED_RENDERERS[format]({ config, urls, posts: result.items, tag: name }),
+        body: FEED_RENDERERS[format]({ config, urls, posts: result.items, tag: name, startedAt }),
         lastModified: Feeds.lastUpdated(result.items)
       } satisfies Document
     })
@@ -243,6 +245,12 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       if (codePointLength(query) > MAX_SEARCH_LENGTH) return view({ notice: `Search for at most ${MAX_SEARCH_LENGTH} characters.` })
       if (isEmpty(searchTerms(query))) return view({ posts: [], hasMore: false })
       if (repository.search === undefined) return view({ notice: "Search is not available on this blog." })
+      // As the API refuses a deeper offset: only the first MAX_SEARCH_RESULTS results have pages.
+      if ((page - 1) * config.pageSize >= MAX_SEARCH_RESULTS) {
+        return yield* new PageNotFound({
+          message: `There is no page ${page} of results: a search shows its first ${MAX_SEARCH_RESULTS.toLocaleString("en")} results. Add words to narrow it.`
+        })
+      }
       const found = yield* repository.search({
         text: query,
         status: "published",

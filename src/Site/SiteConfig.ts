@@ -3,7 +3,7 @@
  * time zone, page size and caching. Read from the environment inside `SiteConfig.layerConfig`,
  * so an embedding app can supply its own ConfigProvider or a fixed `SiteConfig.layer(...)`.
  */
-import { Config, Context, DateTime, Layer, Option } from "effect"
+import { Config, Context, Data, DateTime, Effect, Either, Layer, Option } from "effect"
 
 export interface SiteConfigShape {
   readonly title: string
@@ -54,16 +54,6 @@ export const siteDescription = Config.string("SITE_DESCRIPTION").pipe(Config.wit
 /** Whether `SITE_URL` was given at all (its default is right only for a server on localhost:3000). */
 export const siteUrlGiven = Config.map(Config.option(Config.string("SITE_URL")), Option.isSome)
 
-/** `SITE_URL`: the public base URL every absolute link is resolved against (default http://localhost:3000). */
-export const siteUrl = Config.string("SITE_URL").pipe(
-  Config.validate({
-    message: "must be an absolute http(s) URL without query or fragment, e.g. https://blog.example.com",
-    validation: (value) => Option.isSome(normalizeBaseUrl(value))
-  }),
-  Config.withDefault("http://localhost:3000"),
-  Config.map((value) => Option.getOrThrow(normalizeBaseUrl(value)))
-)
-
 /**
  * Whether `Intl` takes `tag`: the pattern alone let "en-x" or "en-US-u" through, and every page
  * then failed to render (500) on formatting its dates, while the server had started fine.
@@ -77,21 +67,52 @@ const isLanguageTag = (tag: string): boolean => {
   }
 }
 
-/** `SITE_LANGUAGE` (default "en"). */
-export const siteLanguage = Config.string("SITE_LANGUAGE").pipe(
-  Config.validate({ message: "must be a language tag such as en or pt-BR", validation: isLanguageTag }),
-  Config.withDefault("en")
-)
-
 /**
  * Whether `Intl` formats dates in `zone`: checked at start, as SITE_LANGUAGE is, since an
  * unknown zone would otherwise fail every page with dates (a RangeError, 500) once serving.
  */
 const isTimeZone = (zone: string): boolean => Option.isSome(DateTime.zoneMakeNamed(zone))
 
+/**
+ * What a valid setting is, for SITE_* and `SiteConfig.layer` alike: settings given in code
+ * skipped these, so a language `Intl` refuses answered 500 on every page, and a page size over
+ * the repository's cap of 100 left the posts past it unreachable (the next page began after it).
+ */
+export const siteConfigRules = {
+  url: {
+    message: "must be an absolute http(s) URL without query or fragment, e.g. https://blog.example.com",
+    validation: (value: string) => Option.isSome(normalizeBaseUrl(value))
+  },
+  language: { message: "must be a language tag such as en or pt-BR", validation: isLanguageTag },
+  timeZone: { message: "must be an IANA time zone such as Europe/Berlin or UTC", validation: isTimeZone },
+  pageSize: {
+    message: "must be an integer between 1 and 100",
+    validation: (n: number) => Number.isInteger(n) && n >= 1 && n <= 100
+  },
+  maxAgeSeconds: { message: "must be a non-negative integer", validation: (n: number) => Number.isInteger(n) && n >= 0 },
+  // Given in code only (no SITE_* variable); unset is the default.
+  sitemapSize: {
+    message: "must be an integer from 1 to 50000",
+    validation: (n: number | undefined) => n === undefined || (Number.isInteger(n) && n >= 1 && n <= 50_000)
+  }
+} as const
+
+/** `SITE_URL`: the public base URL every absolute link is resolved against (default http://localhost:3000). */
+export const siteUrl = Config.string("SITE_URL").pipe(
+  Config.validate(siteConfigRules.url),
+  Config.withDefault("http://localhost:3000"),
+  Config.map((value) => Option.getOrThrow(normalizeBaseUrl(value)))
+)
+
+/** `SITE_LANGUAGE` (default "en"). */
+export const siteLanguage = Config.string("SITE_LANGUAGE").pipe(
+  Config.validate(siteConfigRules.language),
+  Config.withDefault("en")
+)
+
 /** `SITE_TIME_ZONE`: the IANA time zone pages show dates in (default "UTC"). */
 export const siteTimeZone = Config.string("SITE_TIME_ZONE").pipe(
-  Config.validate({ message: "must be an IANA time zone such as Europe/Berlin or UTC", validation: isTimeZone }),
+  Config.validate(siteConfigRules.timeZone),
   Config.withDefault("UTC")
 )
 
@@ -100,13 +121,13 @@ export const siteAuthor = Config.string("SITE_AUTHOR").pipe(Config.option)
 
 /** `SITE_PAGE_SIZE`: posts per index page (default 10, at most 100). */
 export const sitePageSize = Config.integer("SITE_PAGE_SIZE").pipe(
-  Config.validate({ message: "must be an integer between 1 and 100", validation: (n) => n >= 1 && n <= 100 }),
+  Config.validate(siteConfigRules.pageSize),
   Config.withDefault(10)
 )
 
 /** `SITE_CACHE_MAX_AGE`: seconds browsers and proxies may reuse a page before revalidating (default 60). */
 export const siteCacheMaxAge = Config.integer("SITE_CACHE_MAX_AGE").pipe(
-  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
+  Config.validate(siteConfigRules.maxAgeSeconds),
   Config.withDefault(60)
 )
 
@@ -132,22 +153,35 @@ export const defaults: SiteConfigShape = {
   maxAgeSeconds: 60
 }
 
+/** Settings given in code (`SiteConfig.layer`) that SITE_* would have refused: each field, what it was and what it must be. */
+export class SiteConfigInvalid extends Data.TaggedError("SiteConfigInvalid")<{
+  readonly problems: ReadonlyArray<{ readonly field: keyof typeof siteConfigRules; readonly value: unknown; readonly message: string }>
+}> {
+  get message() {
+    return `invalid site settings: ${this.problems.map((p) => `${p.field} ${JSON.stringify(p.value)} ${p.message}`).join("; ")}`
+  }
+}
+
+/** `config` checked by `siteConfigRules`, every problem at once, its `url` normalized. */
+export const validateSiteConfig = (config: SiteConfigShape): Either.Either<SiteConfigShape, SiteConfigInvalid> => {
+  const problems = (Object.keys(siteConfigRules) as Array<keyof typeof siteConfigRules>).flatMap((field) => {
+    const rule: { readonly message: string; readonly validation: (value: never) => boolean } = siteConfigRules[field]
+    const value = config[field]
+    return rule.validation(value as never) ? [] : [{ field, value, message: rule.message }]
+  })
+  return problems.length > 0
+    ? Either.left(new SiteConfigInvalid({ problems }))
+    : Either.right({ ...config, url: Option.getOrThrow(normalizeBaseUrl(config.url)) })
+}
+
 export class SiteConfig extends Context.Tag("Inkwell/SiteConfig")<SiteConfig, SiteConfigShape>() {
   /**
-   * Fixed settings over the defaults, for tests and embedding apps. `url` is normalized and
-   * `timeZone` checked; `author` defaults to the title, as with SITE_AUTHOR.
+   * Fixed settings over the defaults, for tests and embedding apps, checked as SITE_* are
+   * (`SiteConfigInvalid` names each one refused); `url` is normalized, and `author` defaults to
+   * the title, as with SITE_AUTHOR.
    */
-  static readonly layer = (config: Partial<SiteConfigShape> = {}): Layer.Layer<SiteConfig> => {
-    const merged = { ...defaults, author: config.title ?? defaults.author, ...config }
-    const url = Option.getOrElse(normalizeBaseUrl(merged.url), () => {
-      throw new Error(`SiteConfig.layer: invalid url ${merged.url}`)
-    })
-    if (!isTimeZone(merged.timeZone)) throw new Error(`SiteConfig.layer: unknown time zone ${merged.timeZone}`)
-    if (merged.sitemapSize !== undefined && !(Number.isInteger(merged.sitemapSize) && merged.sitemapSize >= 1 && merged.sitemapSize <= 50_000)) {
-      throw new Error(`SiteConfig.layer: sitemapSize must be an integer from 1 to 50000, not ${merged.sitemapSize}`)
-    }
-    return Layer.succeed(SiteConfig, { ...merged, url })
-  }
+  static readonly layer = (config: Partial<SiteConfigShape> = {}): Layer.Layer<SiteConfig, SiteConfigInvalid> =>
+    Layer.effect(SiteConfig, Effect.suspend(() => validateSiteConfig({ ...defaults, author: config.title ?? defaults.author, ...config })))
 
   /**
    * From SITE_TITLE, SITE_DESCRIPTION, SITE_URL, SITE_LANGUAGE, SITE_TIME_ZONE, SITE_AUTHOR,

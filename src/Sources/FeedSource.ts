@@ -11,7 +11,7 @@
 import { Chunk, Effect, Either, Option, Stream } from "effect"
 import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError } from "../Clients/FeedErrors.js"
-import { bodyText, parseJsonBody } from "./body.js"
+import { bodyText, lenientBodyText, parseJsonBody } from "./body.js"
 import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
 import { resolveUrl } from "./html.js"
 import { inkwellApi, type InkwellApiOptions, isInkwellPage } from "./InkwellApi.js"
@@ -50,7 +50,13 @@ const looksLikeHtml = (contentType: string, text: string) =>
 
 /** What a fetched document is, and its items when it is a feed. */
 export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes" | "contentType">): Either.Either<Detected, DecodeError> => {
-  const text = bodyText(resource)
+  const decoded = bodyText(resource)
+  if (Either.isLeft(decoded)) {
+    // Compressed or binary data is no UTF-8 either: said as what it is, not by its first bad byte.
+    const lenient = lenientBodyText(resource)
+    return Either.left(isBinary(lenient) ? notAFeed(resource, lenient, true) : decoded.left)
+  }
+  const text = decoded.right
   const url = resource.finalUrl
   const start = text.trimStart()[0]
   const jsonType = resource.contentType.endsWith("json")
@@ -91,8 +97,9 @@ const notAFeed = (resource: Pick<FetchedResource, "finalUrl" | "bytes" | "conten
 
 /**
  * Control characters other than whitespace near the start, or mostly U+FFFD (bytes that are no
- * UTF-8) there. A few U+FFFD are text in another encoding than its label says (a Latin-1 "Café"
- * in a feed served as UTF-8), which parses as before; compressed or binary data is mostly them.
+ * UTF-8, as `lenientBodyText` reads them) there. A few U+FFFD are text in another encoding than
+ * its label says (a Latin-1 "Café" in a feed served as UTF-8), refused naming the first such byte
+ * (`bodyText`); compressed or binary data is mostly them.
  */
 const isBinary = (text: string): boolean => {
   const head = text.slice(0, 512)
@@ -140,7 +147,7 @@ const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxP
       Stream.paginateChunkEffect(start, ({ page, url }) =>
         Effect.gen(function*() {
           const resource = yield* (yield* FeedClient).get(url)
-          const json = yield* parseJsonBody(bodyText(resource), resource.finalUrl)
+          const json = yield* parseJsonBody(yield* bodyText(resource), resource.finalUrl)
           const feed = yield* parseJsonFeed(json, resource.finalUrl)
           return [Chunk.fromIterable(feed.items), follow(feed.nextUrl, page)] as const
         })

@@ -19,6 +19,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { JSONParser } from "@streamparser/json"
 import { DateTime, Effect, Schema, Stream } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
+import { utf8Checker } from "../Import/FileSource.js"
 import { Slug } from "../Domain/Post.js"
 import { htmlBody, readDates, resolveLinks, textBody } from "./html.js"
 import { entry, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
@@ -63,6 +64,11 @@ const rows = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: string): Strea
     let out: Array<Row> = []
     let failure: DecodeError | undefined
     let offset = 0
+    // Checked before the parser sees the bytes: its decoder fails without saying where, and
+    // `offset` is then only where the chunk began ("near byte 0" for a bad byte at 110).
+    const utf8 = utf8Checker()
+    const notUtf8 = (at: number) =>
+      new DecodeError({ url: name, format: "ghost", path: `byte ${at}`, reason: "not valid UTF-8 (invalid or truncated sequence)" })
     parser.onValue = ({ stack, value }) => {
       const key = stack[stack.length - 1]?.key
       out.push({ table: stack.length === 3 ? "meta" : String(key), value })
@@ -89,7 +95,9 @@ const rows = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: string): Strea
     const body = bytes.pipe(
       Stream.mapEffect((chunk) =>
         Effect.suspend(() => {
-          if (!parser.isEnded) parser.write(chunk)
+          const bad = failure === undefined ? utf8.write(chunk) : -1
+          if (bad !== -1) failure = notUtf8(bad)
+          else if (!parser.isEnded) parser.write(chunk)
           else if (failure === undefined && /\S/.test(new TextDecoder().decode(chunk))) {
             failure = new DecodeError({ url: name, format: "ghost", path: `byte ${offset}`, reason: "data after the end of the JSON document" })
           }
@@ -99,7 +107,9 @@ const rows = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: string): Strea
       )
     )
     const end = Stream.fromEffect(Effect.suspend(() => {
-      if (!parser.isEnded && failure === undefined) parser.end()
+      const bad = failure === undefined ? utf8.end() : -1
+      if (bad !== -1) failure = notUtf8(bad)
+      else if (!parser.isEnded && failure === undefined) parser.end()
       return take()
     }))
     return Stream.concat(body, end).pipe(Stream.flattenIterables)

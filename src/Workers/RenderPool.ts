@@ -159,31 +159,40 @@ const REQUIRE_SHIM = "import { createRequire as __inkwellRequire } from 'node:mo
  */
 const workerEntry: Effect.Effect<URL, never, Scope.Scope> = FROM_SOURCES
   ? Effect.acquireRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "inkwell-render-"))),
-    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    Effect.sync(() => {
+      const dir = mkdtempSync(join(tmpdir(), "inkwell-render-"))
+      const outfile = join(dir, "render-worker.mjs")
+      return { dir, outfile, built: bundleWorker(outfile) }
+    }),
+    // After the build settled: esbuild cannot be stopped, and a pool closed while it ran (its
+    // first post rendered in-process) removed the directory before esbuild wrote the bundle into
+    // it again, leaving ~2 MB in the temporary directory for good.
+    ({ built, dir }) =>
+      Effect.promise(() => built.then(() => undefined, () => undefined)).pipe(
+        Effect.zipRight(Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      )
   ).pipe(
-    Effect.flatMap((dir) =>
-      Effect.tryPromise(async () => {
-        const esbuild = await import("esbuild")
-        const outfile = join(dir, "render-worker.mjs")
-        await esbuild.build({
-          entryPoints: [fileURLToPath(new URL("./RenderWorker.ts", import.meta.url))],
-          outfile,
-          bundle: true,
-          platform: "node",
-          format: "esm",
-          target: "node20",
-          banner: { js: REQUIRE_SHIM },
-          logLevel: "silent"
-        })
-        return pathToFileURL(outfile)
-      })
-    ),
+    Effect.flatMap(({ built, outfile }) => Effect.tryPromise(() => built.then(() => pathToFileURL(outfile)))),
     Effect.catchAllCause((cause) =>
       Effect.as(Effect.logWarning("could not bundle the render worker; its threads load the sources through tsx", cause), BOOTSTRAP_URL)
     )
   )
   : Effect.succeed(new URL("./RenderWorker.js", import.meta.url))
+
+/** Bundles RenderWorker.ts into `outfile` (esbuild, as tsx runs on it). */
+const bundleWorker = async (outfile: string): Promise<void> => {
+  const esbuild = await import("esbuild")
+  await esbuild.build({
+    entryPoints: [fileURLToPath(new URL("./RenderWorker.ts", import.meta.url))],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    banner: { js: REQUIRE_SHIM },
+    logLevel: "silent"
+  })
+}
 
 /** Whether V8's initial old space was chosen on the command line (NODE_OPTIONS included). */
 const initialHeapFromCommandLine = [...process.execArgv, ...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/)]

@@ -57,7 +57,28 @@ describe("optionsFirst", () => {
     assert.strictEqual(usageError(argv("--log-level", "serve")), "--log-level needs a value")
     assert.strictEqual(usageError(argv("--log-level", "debug", "--completions", "import", "dir")), "--completions needs a value")
     // A value that happens to be a subcommand's name, followed by the subcommand, is a bad value.
-    assert.deepStrictEqual(ok(argv("--log-level", "import", "serve")), argv("serve", "--log-level", "import"))
+    assert.include(usageError(argv("--log-level", "import", "serve")), `--log-level: "import" is not a level`)
+  })
+
+  it("a flag given `=true` or `=false` (@effect/cli's words for yes and no, any case) is the flag or nothing; another value is refused", () => {
+    assert.deepStrictEqual(ok(argv("import", "dir", "--dry-run=true")), argv("import", "--dry-run", "--", "dir"))
+    assert.deepStrictEqual(ok(argv("import", "dir", "--dry-run=YES", "--fail-on-error=0")), argv("import", "--dry-run", "--", "dir"))
+    assert.deepStrictEqual(ok(argv("import", "dir", "--dry-run=false")), argv("import", "--", "dir"))
+    // Was passed on whole: @effect/cli read the flag and took "garbage" for a path, or `--dry-run=` for a path.
+    assert.include(usageError(argv("import", "dir", "--dry-run=garbage")), `--dry-run takes no value, got "garbage"`)
+    assert.include(usageError(argv("import", "--dry-run=", "dir")), `--dry-run takes no value, got ""`)
+  })
+
+  it("--log-level takes what LOG_LEVEL takes (warn, off, any case), passed on as @effect/cli's name", () => {
+    assert.deepStrictEqual(ok(argv("--log-level", "warn", "import", "dir")), argv("import", "--log-level", "warning", "--", "dir"))
+    assert.deepStrictEqual(ok(argv("serve", "--log-level=OFF")), argv("serve", "--log-level", "none"))
+    assert.deepStrictEqual(ok(argv("export", "--log-level", "Info")), argv("export", "--log-level", "info"))
+    assert.deepStrictEqual(ok(argv("export", "--log-level", "all")), argv("export", "--log-level", "all"))
+    assert.include(usageError(argv("serve", "--log-level", "loud")), `--log-level: "loud" is not a level`)
+    // Without a subcommand too: @effect/cli answers with its help, as for `info`, not "Invalid subcommand".
+    assert.deepStrictEqual(ok(argv("--log-level", "WARN")), argv("--log-level", "warning"))
+    assert.deepStrictEqual(ok(argv("--log-level=off", "--help")), argv("--log-level", "none", "--help"))
+    assert.include(usageError(argv("--log-level", "loud")), `--log-level: "loud" is not a level`)
   })
 
   it("refuses an unknown or misspelt option, suggesting the one meant", () => {

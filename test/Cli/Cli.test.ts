@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
+import { connect, type Socket } from "node:net"
 import { join } from "node:path"
 import { Readable } from "node:stream"
 import { afterAll, assert, describe, it } from "@effect/vitest"
@@ -22,10 +23,10 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 const post = (title: string) => `+++\ntitle = "${title}"\ndate = 2024-03-04\n+++\n\n# ${title}\n\nText.\n`
 const record = (n: number) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: `Body ${n}` })}\n`
 
-/** The CLI process that bin/inkwell.js (`pid`) runs: its child running `import` (not the bundler's). */
-const childOf = (pid: number): number => {
+/** The CLI process that bin/inkwell.js (`pid`) runs: its child running `command` (not the bundler's). */
+const childOf = (pid: number, command = "import"): number => {
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((p) => p !== "")
-  const cli = children.filter((child) => readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").includes("import"))
+  const cli = children.filter((child) => readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").includes(command))
   assert.strictEqual(cli.length, 1, `children of ${pid}: ${children.join(" ")}`)
   return Number(cli[0])
 }
@@ -309,6 +310,40 @@ describe("inkwell CLI", () => {
       assert.match(run.stdout(), /the rest was not written/)
     }, 180_000)
   }
+
+  it("kill -9 of bin/inkwell.js stops the server it runs as SIGTERM does: it stops, closing the port and the database", async () => {
+    const db = `sqlite:${join(temp(), "orphan.db")}`
+    const run = inkwell(["serve"], { DATABASE_URL: db, PORT: "0", LOG_FORMAT: "logfmt" })
+    const port = await new Promise<number>((resolve, reject) => {
+      const listening = () => {
+        const found = /Inkwell listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(run.stdout())
+        if (found !== null) resolve(Number(found[1]))
+      }
+      run.child.stdout!.on("data", listening)
+      void run.exit.then(() => reject(new Error(`exited before listening:\n${run.stderr()}\n${run.stdout()}`)))
+    })
+    const cli = childOf(run.child.pid!, "serve")
+    run.child.kill("SIGKILL")
+    // The CLI writes to the wrapper's standard output and error: they close once it has exited.
+    // It used to run on, re-parented to init, holding the port and the database for nobody.
+    let timer: NodeJS.Timeout | undefined
+    const stopped = await Promise.race([
+      run.exit.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(resolve, 30_000, false)))
+    ])
+    clearTimeout(timer)
+    if (!stopped) process.kill(cli, "SIGKILL")
+    assert.isTrue(stopped, `the CLI (pid ${cli}) still ran 30 s after bin/inkwell.js was killed`)
+    assert.include(run.stderr(), "inkwell: bin/inkwell.js is gone, stopping")
+    assert.include(run.stdout(), "Inkwell stopping")
+    const refused = await new Promise<string>((resolve) =>
+      connect(port, "127.0.0.1").once("connect", function(this: Socket) {
+        this.destroy()
+        resolve("connected")
+      }).once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"))
+    )
+    assert.strictEqual(refused, "ECONNREFUSED", `port ${port}`)
+  }, 180_000)
 
   it("Ctrl-C (one SIGINT reaching the wrapper and the CLI, as a terminal sends it) counts once: summary, exit 130", async () => {
     const db = `sqlite:${join(temp(), "ctrl-c.db")}`

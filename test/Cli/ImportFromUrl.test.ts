@@ -99,7 +99,7 @@ describe("inkwell import --from-url", () => {
     assert.include(refused.stdout, "http://127.0.0.1:1/feed.xml")
   }, 180_000)
 
-  it("exits 2 without a path or --from-url, and on a bad FEED_* setting", async () => {
+  it("exits 2 without a path or --from-url, and 1 on a bad FEED_* setting (an invalid configuration, as for serve)", async () => {
     const none = await inkwell(["import"], { DATABASE_URL: `sqlite:${join(dir, "none.db")}` })
     assert.strictEqual(none.code, 2)
     assert.include(none.stderr, "nothing to import")
@@ -107,7 +107,7 @@ describe("inkwell import --from-url", () => {
       DATABASE_URL: `sqlite:${join(dir, "bad.db")}`,
       FEED_RETRIES: "lots"
     })
-    assert.strictEqual(bad.code, 2)
-    assert.include(bad.stderr, "invalid configuration")
+    assert.strictEqual(bad.code, 1)
+    assert.match(bad.stderr, /^inkwell: invalid configuration: .*FEED_RETRIES/)
   }, 180_000)
 })

@@ -68,6 +68,20 @@ describe("SqlLive", () => {
       assert.isTrue(yield* fs.exists(filename))
     }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
 
+  // `it.live`: the bound is real time, as the hang was (Node's recursive mkdir looping on procfs).
+  it.live("a directory that cannot be made (procfs) fails the layer with DatabaseOpenFailed naming the file and the directory, at once", () =>
+    Effect.gen(function*() {
+      const dir = `/proc/inkwell-${process.pid}`
+      const filename = `${dir}/blog.db`
+      const error = yield* Effect.flip(Layer.build(SqlLive.layer(`sqlite:${filename}`)).pipe(
+        Effect.scoped,
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "still opening after 10 seconds" })
+      ))
+      if (!(error instanceof SqlLive.DatabaseOpenFailed)) return assert.fail(String(error))
+      assert.include(error.message, filename)
+      assert.include(String(error.cause), dir)
+    }))
+
   it.effect("a file that is not a database fails the layer with DatabaseOpenFailed naming it (the driver throws: a defect)", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem

@@ -9,6 +9,7 @@ import { ConfigProvider, Effect, Layer, Schema } from "effect"
 // What the README's Embedding section names, from the package's entry (src/index.ts) as a host imports it.
 import * as Inkwell from "inkwell"
 import { postsWith } from "../../src/App.js"
+import { FeedClient } from "../../src/Clients/FeedClient.js"
 import { SystemApi } from "../../src/Http/Api.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import * as Server from "../../src/Http/Server.js"
@@ -40,7 +41,8 @@ const HostServer = HttpApiBuilder.serve().pipe(
       Layer.provide(HostGroupLive),
       Layer.provide(Server.handlersFor(HostApi)),
       Layer.provide(postsWith(MemoryPostRepository.layer)),
-      Layer.provide(ApiKeys.layer([HOST_KEY]))
+      Layer.provide(ApiKeys.layer([HOST_KEY])),
+      Layer.provide(FeedClient.Server)
     )
   ),
   Layer.provideMerge(NodeHttpServer.layerTest)
@@ -110,6 +112,7 @@ describe("embedding", () => {
         Layer.provide(Inkwell.SiteConfig.layer({ title: "The host's blog" })),
         Layer.provide(Inkwell.postsWith(Inkwell.MemoryPostRepository.layer)),
         Layer.provide(Inkwell.ApiKeys.layer([HOST_KEY])),
+        Layer.provide(Inkwell.FeedClient.Server),
         Layer.provideMerge(Inkwell.ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })),
         Layer.provideMerge(NodeHttpServer.layerTest)
       )

@@ -7,11 +7,12 @@ import { HttpBody, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { mkdtempSync, rmSync } from "node:fs"
+import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import Sqlite from "better-sqlite3"
-import { ConfigProvider, Deferred, type Duration, Effect, Fiber, Layer, Option, Queue, Stream } from "effect"
-import { postsWith } from "../../src/App.js"
+import { ConfigProvider, Deferred, type Duration, Effect, Exit, Fiber, Layer, Logger, Option, Queue, Stream } from "effect"
+import { ImportFeedsLive, postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
@@ -22,7 +23,7 @@ import { Posts } from "../../src/Posts/Posts.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { testServer as feedServer } from "../Clients/server.js"
 import { rssAtFeedXml } from "../Sources/harness.js"
-import { get, json, KEY, newPost, postJson, send, testServer } from "./harness.js"
+import { get, json, KEY, newPost, portOf, postJson, send, testServer } from "./harness.js"
 import { sqliteStack } from "../Import/harness.js"
 
 /**
@@ -39,6 +40,7 @@ const importServer = (
     Layer.provide(postsWith(repository)),
     Layer.provide(repository),
     Layer.provide(ApiKeys.layer([KEY])),
+    Layer.provide(ImportFeedsLive),
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ FEED_RETRIES: "0", FEED_ALLOW_PRIVATE: "true", ...env })))))
   )
@@ -287,6 +289,50 @@ describe("POST /posts/import", () => {
       }).pipe(Effect.provide(context))
     })
   )
+
+  it.live("a client that leaves mid-upload: the complete lines it sent are written, and one warning says what the import committed", () =>
+    Effect.gen(function* () {
+      const written = yield* Queue.unbounded<number>()
+      const announcing = Layer.effect(
+        PostRepository,
+        Effect.map(PostRepository, (repository) => ({
+          ...repository,
+          upsertMany: (posts, options) => Effect.tap(repository.upsertMany(posts, options), () => Queue.offer(written, posts.length))
+        }))
+      ).pipe(Layer.provide(MemoryPostRepository.layer))
+      const warned = yield* Deferred.make<ReadonlyArray<string>>()
+      const logged: Array<string> = []
+      const logger = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ logLevel, message }) => {
+          const text = `${logLevel.label} ${String(message)}`
+          logged.push(text)
+          if (text.includes("POST /posts/import 499")) Deferred.unsafeDone(warned, Exit.succeed([...logged]))
+        })
+      )
+      const context = yield* Layer.build(importServer(announcing, { IMPORT_BATCH_SIZE: "3" }).pipe(Layer.provide(logger)))
+      yield* Effect.gen(function* () {
+        const port = yield* portOf
+        const socket = connect(port, "127.0.0.1")
+        socket.on("error", () => {})
+        const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`
+        socket.write(`POST /posts/import HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${KEY}\r\ncontent-type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n`)
+        socket.write(chunk(line(1) + line(2) + line(3)))
+        // The first batch is committed while the upload is open.
+        assert.strictEqual(yield* Queue.take(written), 3)
+        // Two more lines, within the next batch's window, and half of a sixth; then the client is gone.
+        yield* Effect.async<void>((resume) => {
+          socket.write(chunk(line(4) + line(5) + line(6).slice(0, 20)), () => resume(Effect.void))
+        })
+        socket.destroy()
+        const lines = yield* Deferred.await(warned).pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "no 499 line" }))
+        const warnings = lines.filter((text) => text.startsWith("WARN"))
+        assert.strictEqual(warnings.length, 1, lines.join("\n"))
+        assert.match(warnings[0]!, /^WARN the client of a bulk import left before the answer; the import ended after what it had read: 5 imported, 0 updated, 0 unchanged, 0 skipped, 1 failed \(last: request: the upload was cut off: the connection closed before the end of the body \(a line it cut is not imported\)\)$/)
+        for (const n of [1, 2, 3, 4, 5]) assert.strictEqual((yield* get(`/posts/post-${n}`)).status, 200, `post-${n}`)
+        assert.strictEqual((yield* get("/posts/post-6")).status, 404, "a line cut off is no post")
+      }).pipe(Effect.provide(context))
+    }).pipe(Effect.scoped), { timeout: 20_000 })
 
   it.effect("postsWith provides the repository the import endpoints need (the README's embedding provides nothing else)", () =>
     Effect.gen(function* () {

@@ -53,7 +53,10 @@ const readmeServer = <E>(MyPostRepositoryLayer: Layer.Layer<PostRepository, E>) 
     Layer.provide(MyGroupLive),
     Layer.provide(InkwellServer.handlersFor(HostApi)),
     Layer.provide(postsWith(MyPostRepositoryLayer)),   // or PostsLive / a SqlPostRepository over your DatabasePool
-    Layer.provide(ApiKeys.layer(["my-key"]))
+    Layer.provide(ApiKeys.layer(["my-key"])),
+    // What POST /blog/posts/import-url fetches with: FEED_* settings, refusing private addresses
+    // (or FeedClient.layerGuarded(FeedClientOptions.make().timeout("5 seconds")) in code)
+    Layer.provide(FeedClient.Server)
   )
 
   return HttpApiBuilder.serve().pipe(

@@ -31,6 +31,33 @@ describe("ResponseCache", () => {
       assert.strictEqual((yield* stats).hits, 2)
     }).pipe(Effect.provide(server)))
 
+  it.scoped("a list and the tag counts are kept with their ETag: a second read from memory, 304 for the ETag, both dropped by a write", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Counted", tags: ["kept"] }))
+      const cache = yield* ResponseCache
+      for (const url of ["/posts?limit=100", "/tags"]) {
+        const first = yield* get(url)
+        const etag = first.headers["etag"]!
+        assert.match(etag, /^"l-/, url)
+        const hits = (yield* stats).hits
+        const second = yield* get(url)
+        assert.strictEqual(second.headers["etag"], etag, url)
+        assert.strictEqual(yield* second.text, yield* first.text, url)
+        const notModified = yield* get(url, { "if-none-match": etag })
+        assert.strictEqual(notModified.status, 304, url)
+        assert.strictEqual((yield* stats).hits, hits + 2, `${url}: both from memory`)
+        // The front door's lookup answers it too, 304 for its ETag.
+        assert.strictEqual(cache.lookup("GET", url, false, undefined)?.status, 200, url)
+        assert.strictEqual(cache.lookup("GET", url, false, etag)?.status, 304, url)
+        assert.strictEqual(cache.lookup("HEAD", url, false, etag)?.status, 304, url)
+        assert.isUndefined(cache.lookup("GET", url, true, undefined), `${url}: never for a key`)
+      }
+      assert.isUndefined(cache.lookup("GET", "/tags?x=1", false, undefined), "a made-up query is never kept")
+      yield* postJson("/posts", newPost({ title: "Another", tags: ["kept", "new"] }))
+      assert.isUndefined(cache.lookup("GET", "/tags", false, undefined), "dropped by the write")
+      assert.deepStrictEqual((yield* json(yield* get("/tags"))).tags, [{ tag: "kept", count: 2 }, { tag: "new", count: 1 }])
+    }).pipe(Effect.provide(server)))
+
   it.scoped("`*` inside an If-None-Match list is no tag: 200 on the full path and from memory, as the reader site reads it", () =>
     Effect.gen(function* () {
       yield* postJson("/posts", newPost({ title: "Starred" }))
@@ -46,6 +73,41 @@ describe("ResponseCache", () => {
       }
       assert.strictEqual((yield* get("/posts/starred", { "if-none-match": "*" })).status, 304)
     }).pipe(Effect.provide(server)))
+
+  it.scoped("lists are kept only with list parameters, each once: searches and made-up parameters are made each time", () =>
+    Effect.gen(function* () {
+      yield* postJson("/posts", newPost({ title: "Listed" }))
+      const cache = yield* ResponseCache
+      for (const url of ["/posts?q=listed", "/posts?x=1", "/posts?x=2", "/posts?limit=5&q=listed"]) {
+        const first = yield* get(url)
+        assert.strictEqual(first.status, 200, url)
+        yield* get(url)
+        assert.isUndefined(cache.lookup("GET", url, false, undefined), url)
+      }
+      assert.strictEqual((yield* stats).entries, 0)
+      for (const url of ["/posts", "/posts?limit=5&offset=0", "/posts?tag=rust&status=published"]) {
+        assert.strictEqual((yield* get(url)).status, 200, url)
+        assert.isDefined(cache.lookup("GET", url, false, undefined), url)
+      }
+      assert.strictEqual((yield* stats).entries, 3)
+    }).pipe(Effect.provide(server)))
+
+  it.scoped("a stream of distinct lists (offsets, made-up tags) pushes out older lists only, never the posts", () =>
+    Effect.gen(function* () {
+      for (const title of ["Kept one", "Kept two"]) yield* postJson("/posts", newPost({ title }))
+      yield* get("/posts/kept-one")
+      yield* get("/posts/kept-two")
+      const cache = yield* ResponseCache
+      for (let n = 0; n < 30; n++) {
+        assert.strictEqual((yield* get(n % 2 === 0 ? `/posts?offset=${n}` : `/posts?tag=made-up-${n}`)).status, 200)
+      }
+      assert.isDefined(cache.lookup("GET", "/posts/kept-one", false, undefined))
+      assert.isDefined(cache.lookup("GET", "/posts/kept-two", false, undefined))
+      // A quarter of the 8 entries: the two newest lists.
+      assert.strictEqual((yield* stats).entries, 4)
+      assert.isDefined(cache.lookup("GET", "/posts?tag=made-up-29", false, undefined))
+      assert.isUndefined(cache.lookup("GET", "/posts?offset=0", false, undefined))
+    }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 8, maxBytes: 1024 * 1024, ttl: "1 minute" }))))))
 
   it.scoped("an update through the API drops the cached post and the lists", () =>
     Effect.gen(function* () {
@@ -285,6 +347,20 @@ describe("ResponseCache", () => {
         assert.isDefined(cache.lookup("GET", "/posts", false, undefined))
         yield* TestClock.adjust("50 seconds")
         assert.isDefined(cache.lookup("GET", "/posts", false, undefined))
+      }).pipe(Effect.provide(scheduledServer)))
+
+    it.scoped("the cached tag counts are answered until a scheduled post's time, then count it, with no write", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(NOW)
+        yield* postJson("/posts", newPost({ title: "Out now", tags: ["kites"], publishedAt: "2024-06-01T11:00:00Z" }))
+        yield* postJson("/posts", newPost({ title: "Due", tags: ["kites", "soon"], publishedAt: DUE }))
+        const cache = yield* ResponseCache
+        const tags = Effect.map(Effect.flatMap(get("/tags"), json), (body) => body.tags)
+        assert.deepStrictEqual(yield* tags, [{ tag: "kites", count: 1 }])
+        assert.isDefined(cache.lookup("GET", "/tags", false, undefined), "kept")
+        yield* TestClock.setTime(Date.parse(DUE))
+        assert.isUndefined(cache.lookup("GET", "/tags", false, undefined), "over at the post's time")
+        assert.deepStrictEqual(yield* tags, [{ tag: "kites", count: 2 }, { tag: "soon", count: 1 }])
       }).pipe(Effect.provide(scheduledServer)))
 
     it.scoped("a write that schedules a post earlier than the one the cached lists wait for bounds the lists stored after it", () =>

@@ -5,6 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
+import { MAX_SEARCH_RESULTS } from "../../src/Posts/PostRepository.js"
 import { get, json, KEY, newPost, postJson, putJson, sqliteTestServer, testServer } from "./harness.js"
 
 const SqliteServer = sqliteTestServer
@@ -62,6 +63,23 @@ const suite = (name: string, server: Layer.Layer<any, any>) =>
         const error = yield* json(withCursor)
         assert.deepStrictEqual(error.issues[0].path, ["cursor"])
         assert.include(error.message, "offset")
+      }).pipe(Effect.provide(server)))
+
+    it.effect("a search pages through its first MAX_SEARCH_RESULTS results: a deeper offset is 400 naming offset and the limit; a listing's offset is not limited", () =>
+      Effect.gen(function* () {
+        yield* seed
+        for (const offset of [MAX_SEARCH_RESULTS, MAX_SEARCH_RESULTS + 1, 99_980]) {
+          const deep = yield* get(`/posts?q=compilers&offset=${offset}`)
+          assert.strictEqual(deep.status, 400, String(offset))
+          const error = yield* json(deep)
+          assert.strictEqual(error._tag, "HttpApiDecodeError")
+          assert.deepStrictEqual(error.issues[0].path, ["offset"])
+          assert.include(error.message, `first ${MAX_SEARCH_RESULTS} results`)
+        }
+        const last = yield* get(`/posts?q=compilers&offset=${MAX_SEARCH_RESULTS - 1}`)
+        assert.strictEqual(last.status, 200)
+        assert.deepStrictEqual(slugsOf(yield* json(last)), [])
+        assert.strictEqual((yield* get(`/posts?offset=${MAX_SEARCH_RESULTS}`)).status, 200, "a listing walks an index: any offset")
       }).pipe(Effect.provide(server)))
 
     it.effect("a blank or over-long q is 400 naming q; any other text is words or nothing, never an error", () =>

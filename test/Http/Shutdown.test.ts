@@ -7,7 +7,7 @@ import { connect } from "node:net"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Deferred, Effect, Exit, Fiber, Layer, Logger, Option, Scope } from "effect"
-import { postsWith } from "../../src/App.js"
+import { ImportFeedsLive, postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import * as Server from "../../src/Http/Server.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
@@ -38,6 +38,7 @@ const startServer = (
       Layer.provide(postsWith(repository)),
       Layer.provide(repository),
       Layer.provide(ApiKeys.layer([KEY])),
+      Layer.provide(ImportFeedsLive),
       Layer.provide(logger),
       Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["PORT", "0"], ...settings]))))
     )

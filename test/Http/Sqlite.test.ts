@@ -6,7 +6,7 @@ import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer } from "effect"
-import { PostsLive, RepositoryLive } from "../../src/App.js"
+import { ImportFeedsLive, PostsLive, RepositoryLive } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
@@ -69,6 +69,7 @@ const SqliteServerWithRepository = Server.serve(
   Layer.provide(PostsLive),
   Layer.provideMerge(RepositoryLive),
   Layer.provide(ApiKeys.layer([KEY])),
+  Layer.provide(ImportFeedsLive),
   Layer.provideMerge(NodeHttpServer.layerTest),
   Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", "sqlite::memory:"]]))))
 )

@@ -6,7 +6,8 @@ import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } fr
 import { NodeHttpServer } from "@effect/platform-node"
 import { request as httpRequest } from "node:http"
 import { ConfigProvider, Deferred, type Duration, Effect, Exit, Layer, Logger, type LogLevel, Scope } from "effect"
-import { postsWith, PostsLive } from "../../src/App.js"
+import { ImportFeedsLive, postsWith, PostsLive } from "../../src/App.js"
+import type { FeedClient } from "../../src/Clients/FeedClient.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
@@ -28,6 +29,8 @@ export interface ServerOptions {
   readonly posts?: Layer.Layer<Posts, unknown>
   readonly maxBodySize?: number
   readonly requestTimeout?: Duration.DurationInput
+  /** What `POST /posts/import-url` fetches with; `ImportFeedsLive` (FEED_*, guarded) as `AppLive` has it. */
+  readonly feeds?: Layer.Layer<FeedClient, unknown>
 }
 
 export const testServer = (options: ServerOptions = {}) =>
@@ -40,6 +43,7 @@ export const testServer = (options: ServerOptions = {}) =>
   ).pipe(
     Layer.provide(options.posts ?? postsWith(options.repository ?? MemoryPostRepository.layer)),
     Layer.provide(options.apiKeys ?? ApiKeys.layer(options.keys ?? [KEY])),
+    Layer.provide(options.feeds ?? ImportFeedsLive),
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provide(atFixtureNow)
   )
@@ -210,6 +214,7 @@ export const withListeningServer = <A, E>(
     const server = Layer.merge(served, ResponseCache.layerConfig).pipe(
       Layer.provide(postsWith(MemoryPostRepository.layer)),
       Layer.provide(ApiKeys.layer([KEY])),
+      Layer.provide(ImportFeedsLive),
       Layer.provide(logger),
       Layer.provide(Layer.setConfigProvider(config))
     )

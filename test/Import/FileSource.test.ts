@@ -4,9 +4,10 @@
  */
 import { execFileSync } from "node:child_process"
 import { readdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs"
+import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Fiber, Stream } from "effect"
+import { Chunk, Deferred, Effect, Fiber, Layer, Stream } from "effect"
 import { findInvalidUtf8, readBytes, readText, splitLinesUtf8, walkMarkdown } from "../../src/Import/FileSource.js"
 import { tempDir, writeFiles } from "./harness.js"
 
@@ -251,6 +252,61 @@ describe("walkMarkdown", () => {
       )
       const named = [...(yield* walk(`${dir}/.blog`)), ...(yield* walk(`${dir}/.draft.md`))]
       assert.deepStrictEqual(named.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : [])), ["inner.md", ".draft.md"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("links that lead round to themselves (selfloop.md -> selfloop.md, a -> b -> a) are skipped as a symbolic link loop, not failed", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, { "ok.md": "ok" })
+      symlinkSync("selfloop.md", `${dir}/selfloop.md`)
+      symlinkSync("b", `${dir}/a`)
+      symlinkSync("a", `${dir}/b`)
+      const entries = Chunk.toReadonlyArray(yield* Stream.runCollect(walkMarkdown(dir)))
+      assert.deepStrictEqual(entries.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : [])), ["ok.md"])
+      assert.deepStrictEqual(
+        entries.flatMap((e) => (e._tag === "Passed" ? [[e.passed.path.slice(dir.length + 1), e.passed.reason, e.passed.failed]] : [])),
+        [["a", "symbolic link loop", false], ["b", "symbolic link loop", false], ["selfloop.md", "symbolic link loop", false]]
+      )
+      // Named by the user, it is what they asked for that cannot be read: a failure.
+      const named = Chunk.toReadonlyArray(yield* Stream.runCollect(walkMarkdown(`${dir}/selfloop.md`)))
+      assert.deepStrictEqual(named.map((e) => (e._tag === "Passed" ? e.passed.failed : "file")), [true])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a deep tree: the same walk, with the real path of each directory that is no link taken from its parent's, not resolved again", () =>
+    Effect.gen(function*() {
+      const base = yield* tempDir()
+      const depth = 300
+      const levels = Array.from({ length: depth }, (_, i) => Array(i + 1).fill("d").join("/"))
+      yield* writeFiles(base, {
+        ...Object.fromEntries(levels.filter((_, i) => i % 50 === 49).map((level) => [`tree/${level}/post.md`, "p"])),
+        "outside/sub/x.md": "x"
+      })
+      const dir = `${base}/tree`
+      const deep = `${dir}/${levels[199]}`
+      // Deep down: a link back up (a loop), one out of the tree (walked), and one to a file of the tree.
+      symlinkSync(`${dir}/${levels[9]}`, `${deep}/up`)
+      symlinkSync(`${base}/outside`, `${deep}/ext`)
+      symlinkSync(`${dir}/${levels[49]}/post.md`, `${deep}/alias.md`)
+      const resolved: Array<string> = []
+      const counting = Layer.effect(
+        FileSystem.FileSystem,
+        Effect.map(FileSystem.FileSystem, (fs) => ({ ...fs, realPath: (path: string) => Effect.tap(fs.realPath(path), () => resolved.push(path)) }))
+      )
+      const entries = Chunk.toReadonlyArray(yield* Stream.runCollect(walkMarkdown(dir)).pipe(Effect.provide(counting)))
+      assert.deepStrictEqual(
+        entries.flatMap((e) => (e._tag === "File" ? [e.file.relativePath] : [])),
+        // Name order, depth first: "d" before "ext" before "post.md".
+        [...[300, 250].map((n) => `${levels[n - 1]}/post.md`), `${levels[199]}/ext/sub/x.md`, ...[200, 150, 100, 50].map((n) => `${levels[n - 1]}/post.md`)]
+      )
+      assert.deepStrictEqual(
+        entries.flatMap((e) => (e._tag === "Passed" ? [[e.passed.path.slice(dir.length + 1), e.passed.reason]] : [])),
+        [
+          [`${levels[199]}/alias.md`, `symbolic link to ${levels[49]}/post.md, a file of the tree read on its own`],
+          [`${levels[199]}/up`, "symbolic link loop"]
+        ]
+      )
+      // The root, and the links: not each of the 300 directories.
+      assert.deepStrictEqual([...resolved].sort(), [dir, `${deep}/alias.md`, `${deep}/ext`].sort())
     }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("a markdown file whose name is not UTF-8 fails by name, instead of being skipped as missing", () =>

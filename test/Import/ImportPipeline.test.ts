@@ -342,6 +342,22 @@ describe("re-runs", () => {
       assert.strictEqual(stored.find((r) => r.slug === "post-3")?.version, 2)
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 
+  it.scoped("removing a hard line break's trailing spaces is an edit: updated, the <br> gone (was: unchanged, the <br> kept)", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      const html = Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ html: string }>`SELECT html FROM posts`)
+      yield* writeFiles(dir, { "p.md": markdownPost("Breaks", "line one  \nline two\n") })
+      assert.strictEqual((yield* importDir(dir)).imported, 1)
+      assert.include((yield* html)[0]!.html, "<br>")
+      yield* writeFiles(dir, { "p.md": markdownPost("Breaks", "line one\nline two\n") })
+      const edited = yield* importDir(dir)
+      assert.deepStrictEqual([edited.updated, edited.unchanged], [1, 0])
+      assert.notInclude((yield* html)[0]!.html, "<br>")
+      // Trailing whitespace that renders nothing is still no edit.
+      yield* writeFiles(dir, { "p.md": markdownPost("Breaks", "line one \t\nline two   \n\n") })
+      assert.deepStrictEqual([(yield* importDir(dir)).unchanged], [1])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
   it.scoped("the same files under another spelling of their paths are the same posts: a re-run changes nothing, stores no copy", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir()

@@ -11,7 +11,7 @@ import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schedule } from "effect"
-import { postsWith } from "../../src/App.js"
+import { ImportFeedsLive, postsWith } from "../../src/App.js"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
 import { PostChanges } from "../../src/Database/PostChanges.js"
@@ -43,6 +43,7 @@ const server = Server.serve(requestMiddleware({ requestTimeout: "30 seconds", ma
   Layer.provide(postsWith(repository)),
   Layer.provideMerge(repository),
   Layer.provide(ApiKeys.layer([KEY])),
+  Layer.provide(ImportFeedsLive),
   Layer.provideMerge(NodeHttpServer.layerTest),
   Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 hour" })),
   Layer.provideMerge(changes)

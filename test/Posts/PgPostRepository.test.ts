@@ -118,20 +118,30 @@ describePg("SqlPostRepository on PostgreSQL", () => {
       }
     }).pipe(Effect.provide(stack)))
 
-  it.effect("a tag's listing and its count can use the tag key index", () =>
+  it.effect("a tag's listing pages its ids off post_tags_listing_idx in order, then reads the page's posts; the tag counts read post_tags alone", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       yield* sql`SET enable_seqscan = off`
       const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
-      for (const statement of [
-        SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf, tag: "Rust" }, undefined, 20, 0),
-        SqlPostRepository.tagsStatement(sql, "published", asOf, "Rust")
-      ]) {
+      const planOf = (statement: { compile: () => readonly [string, ReadonlyArray<unknown>] }) => {
         const [text, params] = statement.compile()
-        const plan = yield* sql.unsafe<{ "QUERY PLAN": string }>(`EXPLAIN ${text}`, params)
-        const lines = plan.map((row) => row["QUERY PLAN"]).join("\n")
-        assert.match(lines, /post_tags_key_idx|post_tags_pkey/, text)
+        return Effect.map(sql.unsafe<{ "QUERY PLAN": string }>(`EXPLAIN ${text}`, params), (plan) => plan.map((row) => row["QUERY PLAN"]).join("\n"))
+      }
+      for (const cursor of [undefined, { at: 1, id: "x" }]) {
+        const lines = yield* planOf(SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf, tag: "Rust" }, cursor, 20, 0))
+        assert.include(lines, "post_tags_listing_idx", lines)
         assert.include(lines, "'rust'::text", "matched by key")
+        assert.notMatch(lines, /\bSort\b/, lines)
+        assert.notInclude(lines, "posts_status_sort_idx", lines)
+      }
+      for (const statement of [
+        SqlPostRepository.tagsStatement(sql, "published", asOf),
+        SqlPostRepository.tagsStatement(sql, "published", asOf, "Rust"),
+        SqlPostRepository.tagsStatement(sql)
+      ]) {
+        const lines = yield* planOf(statement)
+        assert.match(lines, /post_tags_(key|listing)_idx/, lines)
+        assert.notMatch(lines, /\bon posts\b|posts_/, lines)
       }
     }).pipe(Effect.provide(stack)))
 
@@ -148,6 +158,25 @@ describePg("SqlPostRepository on PostgreSQL", () => {
           return plan.map((row) => row["QUERY PLAN"]).join("\n")
         }))
         assert.include(lines, "post_search_document_idx", `${query}: ${lines}`)
+      }
+    }).pipe(Effect.provide(stack)))
+
+  it.effect("a search ranks ids, rank and sort key only, then reads the page's rows: no post's row goes through the sort", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
+      for (const [query, words] of [[{}, "effect streams"], [{ status: "published", asOf, tag: "Rust" }, "effect streams x"]] as const) {
+        const [text, params] = SqlPostRepository.searchStatement(sql, "pg", query, searchTerms(words), 20, 0).compile()
+        const plan = yield* sql.unsafe<{ "QUERY PLAN": string }>(`EXPLAIN (VERBOSE) ${text}`, params)
+        const lines = plan.map((row) => row["QUERY PLAN"])
+        const shown = lines.join("\n")
+        // Each Sort's rows, as VERBOSE lists them on the line after it: never a post's columns.
+        const sorted = lines.flatMap((line, i) => /^\s*(->\s+)?(Incremental )?Sort\s+\(/.test(line) ? [lines[i + 1] ?? ""] : [])
+        assert.isAbove(sorted.length, 0, shown)
+        for (const output of sorted) {
+          assert.match(output, /Output:/, shown)
+          assert.notMatch(output, /\bp\.(body|html|title|tags)\b|\bposts\.(body|html)\b/, shown)
+        }
       }
     }).pipe(Effect.provide(stack)))
 

@@ -747,6 +747,53 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.deepStrictEqual(yield* repo.tags("published"), [{ tag: "rust", count: 2 }, { tag: "web", count: 1 }])
     }))
 
+    test("a tag's listing and counts follow every write of a post's status and date: create, update, upsertMany (changed, moved), delete", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* at("2024-06-01T00:00:00Z")
+      const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
+      const names = (posts: ReadonlyArray<Post>) => posts.map((post): string => post.slug)
+      const listed = (query: ListQuery) => Effect.map(repo.list({ tag: "KITES", ...query }), (page) => names(page.items))
+      const publicly = Effect.all([
+        listed({ status: "published", asOf }),
+        Effect.map(walk({ tag: "kites", status: "published", asOf, limit: 1 }), names),
+        repo.tags("published", asOf, "kites"),
+        Effect.map(repo.tags("published", asOf), (tags) => tags.filter((entry) => entry.tag.toLowerCase() === "kites"))
+      ])
+      const kite = yield* repo.create(makeNewPost({ slug: "kite", tags: ["Kites"], status: "draft", publishedAt: "2024-05-01T00:00:00Z" }))
+      assert.deepStrictEqual(yield* publicly, [[], [], [], []], "a draft")
+      assert.deepStrictEqual(yield* listed({ status: "draft" }), ["kite"])
+      // Published by an update: listed and counted under the tag from then on.
+      const published = yield* repo.update("kite", kite.version, makeNewPost({ slug: "kite", tags: ["Kites"], status: "published", publishedAt: "2024-05-01T00:00:00Z" }))
+      assert.deepStrictEqual(yield* publicly, [["kite"], ["kite"], [{ tag: "Kites", count: 1 }], [{ tag: "Kites", count: 1 }]])
+      assert.deepStrictEqual(yield* listed({ status: "draft" }), [])
+      // Dated later: scheduled, out of the public listing and counts until then; a key still sees it.
+      yield* repo.update("kite", published.version, makeNewPost({ slug: "kite", tags: ["Kites"], status: "published", publishedAt: "2024-07-01T00:00:00Z" }))
+      assert.deepStrictEqual(yield* publicly, [[], [], [], []], "scheduled")
+      assert.deepStrictEqual(yield* listed({ status: "published" }), ["kite"])
+      assert.deepStrictEqual(yield* repo.tags("published", undefined, "kites"), [{ tag: "Kites", count: 1 }])
+      // Written by an import: inserted, then changed (unpublished, then dated), then moved to a new slug.
+      yield* repo.upsertMany([makeNewPost({ slug: "box", title: "Box", tags: ["kites"], source: "box.md", publishedAt: "2024-04-01T00:00:00Z" })])
+      assert.deepStrictEqual((yield* publicly).slice(0, 3), [["box"], ["box"], [{ tag: "kites", count: 1 }]])
+      yield* repo.upsertMany([makeNewPost({ slug: "box", title: "Box", tags: ["kites"], source: "box.md", status: "draft", publishedAt: "2024-04-01T00:00:00Z" })])
+      assert.deepStrictEqual(yield* publicly, [[], [], [], []], "unpublished by an import")
+      yield* repo.upsertMany([makeNewPost({ slug: "box", title: "Box", tags: ["kites"], source: "box.md", publishedAt: "2024-05-15T00:00:00Z" })])
+      yield* repo.upsertMany([makeNewPost({ slug: "delta", title: "Delta", tags: ["Kites"], source: "delta.md", publishedAt: "2024-03-01T00:00:00Z" })])
+      assert.deepStrictEqual((yield* publicly).slice(0, 2), [["box", "delta"], ["box", "delta"]])
+      yield* repo.upsertMany([makeNewPost({ slug: "box-kite", title: "Box kite", tags: ["kites"], source: "box.md", publishedAt: "2024-02-01T00:00:00Z" })])
+      assert.deepStrictEqual((yield* publicly).slice(0, 2), [["delta", "box-kite"], ["delta", "box-kite"]], "moved, and dated earlier")
+      assert.deepStrictEqual(yield* listed({ status: "published", asOf, offset: 1 }), ["box-kite"])
+      assert.deepStrictEqual(yield* listed({}), ["kite", "delta", "box-kite"], "every status and date")
+      // Both spellings counted, named by the first in string order on a tie.
+      assert.deepStrictEqual((yield* publicly).slice(2), [[{ tag: "Kites", count: 2 }], [{ tag: "Kites", count: 2 }]])
+      // Retagged: gone from the old tag.
+      const delta = yield* repo.getBySlug("delta")
+      yield* repo.update("delta", delta.version, makeNewPost({ slug: "delta", title: "Delta", tags: ["gliders"], source: "delta.md", publishedAt: "2024-03-01T00:00:00Z" }))
+      yield* repo.delete("box-kite")
+      assert.deepStrictEqual(yield* publicly, [[], [], [], []])
+      assert.deepStrictEqual(yield* listed({}), ["kite"])
+      assert.deepStrictEqual(names((yield* repo.list({ tag: "gliders", status: "published", asOf })).items), ["delta"])
+    }))
+
     /** The slug `findByAlias` answers for each alias, `undefined` for none. */
     const aliased = (...aliases: ReadonlyArray<string>) =>
       Effect.flatMap(PostRepository, (repo) => {

@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, Exit, type Layer, TestClock } from "effect"
 import { NewPost } from "../../src/Domain/Post.js"
 import { MAX_INDEXED_CHARS, MAX_INDEXED_TAG_CHARS } from "../../src/Posts/internal/search.js"
-import { PostRepository, type SearchQuery } from "../../src/Posts/PostRepository.js"
+import { MAX_SEARCH_RESULTS, PostRepository, type SearchPage, type SearchQuery } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
 
 const search = (query: SearchQuery) =>
@@ -80,6 +80,31 @@ export const searchContract = (name: string, layer: Layer.Layer<PostRepository, 
       assert.isFalse(exact.more)
       assert.deepStrictEqual(yield* search({ text: "owls", offset: 10 }), [])
       assert.deepStrictEqual(yield* search({ text: "owls", offset: 1e20 }), [])
+    }))
+
+    test("pages through the first MAX_SEARCH_RESULTS results only: the page reaching it says no more follow, a deeper one is empty", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const count = MAX_SEARCH_RESULTS + 2
+      // The same words in each (equally relevant), a minute apart: newest first.
+      const at = (i: number) => new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString()
+      yield* repo.upsertMany(Array.from({ length: count }, (_, i) =>
+        makeNewPost({ slug: `moth-${i}`, title: "Moths", body: "Night.", tags: [], publishedAt: at(i) })))
+      const repoSearch = repo.search!
+      const slugs = (page: SearchPage) => page.items.map((post) => post.slug as string)
+      const newest = (rank: number) => `moth-${count - 1 - rank}`
+      const before = yield* repoSearch({ text: "moths", limit: 20, offset: MAX_SEARCH_RESULTS - 40 })
+      assert.deepStrictEqual(slugs(before), Array.from({ length: 20 }, (_, i) => newest(MAX_SEARCH_RESULTS - 40 + i)))
+      assert.isTrue(before.more)
+      const reaching = yield* repoSearch({ text: "moths", limit: 20, offset: MAX_SEARCH_RESULTS - 20 })
+      assert.strictEqual(reaching.items.length, 20)
+      assert.isFalse(reaching.more, "two more match, past the cap")
+      const across = yield* repoSearch({ text: "moths", limit: 20, offset: MAX_SEARCH_RESULTS - 10 })
+      assert.deepStrictEqual(slugs(across), Array.from({ length: 10 }, (_, i) => newest(MAX_SEARCH_RESULTS - 10 + i)), "cut at the cap")
+      assert.isFalse(across.more)
+      for (const offset of [MAX_SEARCH_RESULTS, MAX_SEARCH_RESULTS + 1]) {
+        const past = yield* repoSearch({ text: "moths", limit: 20, offset })
+        assert.deepStrictEqual([slugs(past), past.more], [[], false], `offset ${offset}`)
+      }
     }))
 
     test("follows create, update, rename and delete", Effect.gen(function*() {

@@ -126,33 +126,49 @@ describe("SqlPostRepository on SQLite", () => {
       }
     }).pipe(Effect.provide(stack("sqlite::memory:"))))
 
-  it.effect("a tag's listing and the tag counts walk the status index and probe post_tags by key; one tag's count starts from its entries; never a scan or a read of each post's row", () =>
+  it.effect("a tag's listing pages the tag's ids off post_tags_listing_idx, then reads the page's rows; the tag counts read post_tags' covering indexes alone: never a scan of the posts or a sort of them", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
       const planOf = queryPlan(sql)
+      const public_ = { status: "published", asOf, tag: "Rust" } as const
       for (const [name, statement] of [
-        ["first page", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf, tag: "Rust" }, undefined, 20, 0)],
-        ["by cursor", SqlPostRepository.pageStatement(sql, "*", { status: "published", asOf, tag: "Rust" }, { at: 1, id: "x" }, 20, 0)],
-        ["every tag's count", SqlPostRepository.tagsStatement(sql, "published", asOf)]
+        ["first page", SqlPostRepository.pageStatement(sql, "*", public_, undefined, 20, 0)],
+        ["deep page", SqlPostRepository.pageStatement(sql, "*", public_, undefined, 20, 30_000)],
+        ["by cursor", SqlPostRepository.pageStatement(sql, "*", public_, { at: 1, id: "x" }, 20, 0)],
+        ["encoded", SqlPostRepository.pageStatement(sql, SqlPostRepository.ENCODED_SUMMARY_COLUMNS, public_, undefined, 20, 0)]
       ] as const) {
-        const details = yield* planOf(statement)
-        const shown = `${name}: ${JSON.stringify(details)}`
-        assert.isTrue(details.some((detail) => /SEARCH (posts|p) USING (COVERING )?INDEX posts_status_sort_idx/.test(detail)), shown)
-        assert.isTrue(details.some((detail) => /SEARCH t USING PRIMARY KEY \(post_id=\?( AND tag_key=\?)?\)/.test(detail)), shown)
-        assert.isFalse(details.some((detail) => /^SCAN|sqlite_autoindex_posts_1/.test(detail)), shown)
+        // The tag's entries of the status, from asOf down, in order (no sort); then each of the page's posts by id.
+        assert.deepStrictEqual(yield* planOf(statement), [
+          "CO-ROUTINE tagged",
+          "SEARCH t USING COVERING INDEX post_tags_listing_idx (tag_key=? AND status=? AND sort_at<?)",
+          "SCAN tagged",
+          "SEARCH posts USING INDEX sqlite_autoindex_posts_1 (id=?)"
+        ], name)
       }
-      // One tag's public count (a tag page's name) reads that tag's entries and, for each, the
-      // post's status and date from a covering index: never every published post, never a row.
-      assert.deepStrictEqual(yield* planOf(SqlPostRepository.tagsStatement(sql, "published", asOf, "Rust")), [
-        "SEARCH t USING COVERING INDEX post_tags_key_idx (tag_key=?)",
-        "SEARCH p USING COVERING INDEX posts_id_status_sort_idx (id=? AND status=? AND sort_at<?)"
+      // A key's listing of every status sorts the tag's index entries, never the posts.
+      assert.deepStrictEqual(yield* planOf(SqlPostRepository.pageStatement(sql, "*", { tag: "Rust" }, undefined, 20, 0)), [
+        "CO-ROUTINE tagged",
+        "SEARCH t USING COVERING INDEX post_tags_listing_idx (tag_key=?)",
+        "USE TEMP B-TREE FOR ORDER BY",
+        "SCAN tagged",
+        "SEARCH posts USING INDEX sqlite_autoindex_posts_1 (id=?)"
       ])
-      // Every tag's count for a key (editors' GET /tags) reads the key index alone.
-      assert.deepStrictEqual(yield* planOf(SqlPostRepository.tagsStatement(sql)), ["SCAN t USING COVERING INDEX post_tags_key_idx", "USE TEMP B-TREE FOR GROUP BY"])
+      // Every tag's count, public or a key's: the key index in its order, status and date read there.
+      for (const statement of [SqlPostRepository.tagsStatement(sql, "published", asOf), SqlPostRepository.tagsStatement(sql)]) {
+        assert.deepStrictEqual(yield* planOf(statement), ["SCAN post_tags USING COVERING INDEX post_tags_key_idx"])
+      }
+      // One tag's public count (a tag page's name): that tag's public entries, never a post.
+      assert.deepStrictEqual(yield* planOf(SqlPostRepository.tagsStatement(sql, "published", asOf, "Rust")), [
+        "SEARCH post_tags USING COVERING INDEX post_tags_listing_idx (tag_key=? AND status=? AND sort_at<?)",
+        "USE TEMP B-TREE FOR GROUP BY"
+      ])
+      assert.deepStrictEqual(yield* planOf(SqlPostRepository.tagsStatement(sql, undefined, undefined, "Rust")), [
+        "SEARCH post_tags USING COVERING INDEX post_tags_key_idx (tag_key=?)"
+      ])
     }).pipe(Effect.provide(stack("sqlite::memory:"))))
 
-  it.effect("a search is answered by the FTS5 index, each match joined to its post by primary keys: never a scan of the posts", () =>
+  it.effect("a search ranks the matches from the FTS5 index and a covering index, then reads only the page's rows: never a scan of the posts, never a row through the sort", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const asOf = DateTime.unsafeMake("2024-06-01T00:00:00Z")
@@ -160,17 +176,26 @@ describe("SqlPostRepository on SQLite", () => {
       // With a prefix ("streams" last) and without one (a one-letter last word is whole).
       for (const [query, terms] of queries.flatMap((query) => [[query, searchTerms("effect streams")], [query, searchTerms("effect streams x")]] as const)) {
         const [text, params] = SqlPostRepository.searchStatement(sql, "sqlite", query, terms, 20, 0).compile()
-        const plan = yield* sql.unsafe<{ detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params)
-        const details = plan.map((row) => row.detail)
-        const shown = JSON.stringify(details)
+        const plan = yield* sql.unsafe<{ id: number; parent: number; detail: string }>(`EXPLAIN QUERY PLAN ${text}`, params)
+        const shown = JSON.stringify(plan.map((row) => row.detail))
+        // The ranking: a subquery (`r`) whose steps are its children in the plan.
+        const ranking = plan.find((row) => row.detail === "CO-ROUTINE r" || row.detail === "MATERIALIZE r")
+        assert.isDefined(ranking, shown)
+        const inside = (row: { parent: number }): boolean =>
+          row.parent === ranking!.id || plan.some((up) => up.id === row.parent && inside(up))
+        const ranked = plan.filter(inside).map((row) => row.detail)
+        const outer = plan.filter((row) => row !== ranking && !inside(row)).map((row) => row.detail)
         // `INDEX 0:M...`: FTS5's plan for a full-text MATCH (a plain scan of the index is `INDEX 0:`).
-        assert.match(details[0]!, /^SCAN s VIRTUAL TABLE INDEX 0:M/, shown)
-        assert.include(details, "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", shown)
-        assert.isTrue(details.some((detail) => /^SEARCH p USING (COVERING )?INDEX \S+ \(id=\?/.test(detail)), shown)
-        assert.isFalse(details.some((detail) => /^SCAN (p|m|posts)\b/.test(detail)), shown)
+        assert.match(ranked[0]!, /^SCAN s VIRTUAL TABLE INDEX 0:M/, shown)
+        assert.include(ranked, "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", shown)
+        // Each match's status and date from the covering index, not its row (which the sort carried).
+        assert.isTrue(ranked.some((detail) => /^SEARCH p USING COVERING INDEX posts_id_status_sort_idx \(id=\?/.test(detail)), shown)
+        assert.isFalse(ranked.some((detail) => /^SCAN (p|m|posts)\b|sqlite_autoindex_posts_1/.test(detail)), shown)
+        // Then the page's rows only, by primary key.
+        assert.deepStrictEqual(outer.filter((detail) => !detail.startsWith("USE TEMP B-TREE")), ["SCAN r", "SEARCH posts USING INDEX sqlite_autoindex_posts_1 (id=?)"], shown)
         // "Has the prefix word whole": one list made once per search, not a subquery run per match.
-        const whole = details.findIndex((detail) => /^SCAN post_search\b/.test(detail))
-        if (terms.prefix !== undefined) assert.match(details[whole - 1] ?? "", /^LIST SUBQUERY/, shown)
+        const whole = ranked.findIndex((detail) => /^SCAN post_search\b/.test(detail))
+        if (terms.prefix !== undefined) assert.match(ranked[whole - 1] ?? "", /^LIST SUBQUERY/, shown)
       }
     }).pipe(Effect.provide(stack("sqlite::memory:"))))
 

@@ -81,12 +81,32 @@ describe("PostProcessor.process", () => {
       assert.strictEqual(iso(post.publishedAt), "2021-08-03T00:00:00.000Z")
       assert.deepStrictEqual(post.tags, ["traits", "lang"])
       assert.deepStrictEqual(post.authors, ["Jack Huey"])
+      // The path is the post's old address: an alias too (the site redirects it), and still metadata.
+      assert.deepStrictEqual(post.aliases, ["2021/08/03/GATs.html", "inside-rust/2021/08/03/GATs-stabilization-push"])
       assert.deepStrictEqual(post.metadata, {
         path: "inside-rust/2021/08/03/GATs-stabilization-push",
         taxonomies: { series: ["gats"] },
         extra: { team: "the Traits Working Group" }
       })
     }))
+
+  it("Zola's path is an alias only where it is another address: not twice, not the post's own page, not past an alias's length", () => {
+    const aliasesOf = (frontMatter: string) =>
+      Either.getOrThrow(processPostSync({ source: "a.md", raw: `+++\ntitle = "T"\n${frontMatter}\n+++\nText` })).aliases
+    // Keyed as the site looks aliases up: slashes around it do not make another address; case does.
+    assert.deepStrictEqual(aliasesOf('path = "/2019/09/30/Post/"\naliases = ["2019/09/30/Post"]'), ["2019/09/30/Post"])
+    assert.deepStrictEqual(aliasesOf('path = "2019/09/30/Post"\naliases = ["/2019/09/30/post/"]'), ["/2019/09/30/post/", "2019/09/30/Post"])
+    assert.deepStrictEqual(aliasesOf('path = "p/my-post"\nslug = "my-post"'), [])
+    assert.deepStrictEqual(aliasesOf('path = "/"'), [])
+    // A path too long for an alias still names the slug, as it did, and is no alias.
+    const long = `a/${"x".repeat(ALIAS_MAX_LENGTH)}`
+    assert.deepStrictEqual(aliasesOf(`path = "${long}"`), [])
+    assert.deepStrictEqual(aliasesOf(`path = "${long.slice(2)}"`), [long.slice(2)])
+    // A client's explicit aliases are the whole list: the body's front matter path does not add to them.
+    const body = '+++\npath = "2019/09/30/Post"\n+++\nText'
+    assert.deepStrictEqual(Either.getOrThrow(processInputSync(new PostInput({ title: "T", body, aliases: ["/old"] }), "api")).aliases, ["/old"])
+    assert.deepStrictEqual(Either.getOrThrow(processInputSync(new PostInput({ title: "T", body }), "api")).aliases, ["2019/09/30/Post"])
+  })
 
   it.effect("reads TOML dates and keeps unknown TOML dates as ISO strings in metadata", () =>
     Effect.gen(function*() {
@@ -181,7 +201,9 @@ describe("PostProcessor.process", () => {
         ["---\ntitle: T\nsummary: 3\n---\n", "summary", "posts/a.md:3", /must be a string/],
         ["---\ntitle: ok\ntags: [a, b\n---\nbody", "frontMatter", "posts/a.md:", /invalid YAML/],
         ['+++\ntitle = "ok"\ntitle = "twice"\n+++\n', "frontMatter", "posts/a.md:3", /invalid TOML/],
-        ["---\ntitle: never closed\n\nbody", "frontMatter", "posts/a.md:1", /unterminated/]
+        ["---\ntitle: never closed\n\nbody", "frontMatter", "posts/a.md:1", /unterminated/],
+        ['{"title": "T",\n "draft": true,\n "draft": false}\nbody', "frontMatter", "posts/a.md:3", /invalid JSON: duplicate key "draft"/],
+        ['{"title": "T",\n "draft": tru}\nbody', "frontMatter", "posts/a.md:2", /invalid JSON: unexpected 't' at column 11/]
       ]
       for (const [raw, field, source, reason] of cases) {
         const e = yield* invalid(raw)
@@ -213,6 +235,26 @@ describe("PostProcessor.process", () => {
       assert.match(post.excerpt, /[a-z]…$/, "ends after a whole word")
       const short = yield* process("---\ntitle: T\n---\nOne.\n\nTwo.")
       assert.strictEqual(short.excerpt, "One. Two.")
+    }))
+
+  it.effect("keeps list items apart in the excerpt (was: \"are: David Wood Jack Huey Niko Matsakis They will join\")", () =>
+    Effect.gen(function*() {
+      const post = yield* process(
+        "---\ntitle: T\n---\nThe new Project Directors are:\n\n* [David Wood](https://x.test/dw)\n* Jack Huey\n* Niko Matsakis\n\nThey will join the board.\n\n1. First\n2. Second (the last)\n"
+      )
+      assert.strictEqual(post.excerpt, "The new Project Directors are: David Wood, Jack Huey, Niko Matsakis. They will join the board. First, Second (the last).")
+      // Paragraphs and items that end a sentence or a clause, in any script, read on after a space.
+      const prose = yield* process("---\ntitle: T\n---\nOne, \"quoted.\"\n\n这是第一句。\n\nWhy?\n\nA list:\n\n- an item\n- Another (it ends.)\n- Fruits:\n  - apple\n  - pear\n\n- 第二项。\n\nAfter.")
+      assert.strictEqual(prose.excerpt, "One, \"quoted.\" 这是第一句。 Why? A list: an item, Another (it ends.) Fruits: apple, pear, 第二项。 After.")
+    }))
+
+  it.effect("joins paragraphs that are no list items as written, punctuated or not (was: \"; \" after each without punctuation)", () =>
+    Effect.gen(function*() {
+      const post = yield* process("---\ntitle: T\n---\nRelease notes\n\nThis release brings three things\n\nFirst of all, speed.\n")
+      assert.strictEqual(post.excerpt, "Release notes This release brings three things First of all, speed.")
+      // A hard break reads as a space, as any line break does.
+      const chat = yield* process("---\ntitle: T\n---\nshepmaster  \nStart of the conversation\\\nand more\n")
+      assert.strictEqual(chat.excerpt, "shepmaster Start of the conversation and more")
     }))
 
   it.effect("excludes code blocks from the word count and reads CJK per character", () =>

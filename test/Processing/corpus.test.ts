@@ -5,6 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join, relative } from "node:path"
+import { aliasKey, aliasKeysOf } from "../../src/Domain/Post.js"
 import { processPostSync } from "../../src/Processing/processPost.js"
 import { rustBlog } from "../fixtures/corpus.js"
 
@@ -67,7 +68,16 @@ describe("Rust blog corpus", () => {
     const release = posts.find((p) => p.slug === "2025-06-26-rust-1-88-0")
     assert.isDefined(release)
     assert.strictEqual(release!.title, "Announcing Rust 1.88.0")
-    assert.deepStrictEqual(release!.aliases, ["releases/1.88.0"])
+    // Its Zola path (its address on blog.rust-lang.org) is an alias beside the ones it lists.
+    assert.deepStrictEqual(release!.aliases, ["releases/1.88.0", "2025/06/26/Rust-1.88.0"])
     assert.deepStrictEqual(release!.metadata.extra, { release: true })
+  })
+
+  it("leads every link between its posts by their old address (/2019/09/30/Async-await-hits-beta/) to a post", () => {
+    const aliases = new Set(posts.flatMap((p) => aliasKeysOf(p)))
+    const links = posts.flatMap((p) =>
+      Array.from(p.html.matchAll(/href="(\/(?:inside-rust\/)?\d{4}\/[^"#?]*)/g), (m) => ({ from: p.source, href: m[1]! })))
+    assert.isAtLeast(links.length, 11)
+    assert.deepStrictEqual(links.filter((l) => !aliases.has(aliasKey(l.href))), [])
   })
 })

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
-import { parseFrontMatter } from "../../src/Processing/frontMatter.js"
+import { jsonProblem, parseFrontMatter } from "../../src/Processing/frontMatter.js"
+import { duplicateKeyOf } from "../../src/Posts/Http.js"
 
 const ok = (raw: string) => {
   const r = parseFrontMatter(raw)
@@ -91,5 +92,71 @@ describe("parseFrontMatter", () => {
   it("reports broken JSON", () => {
     assert.match(err('{ "title": "x", }\nbody').reason, /invalid JSON/)
     assert.match(err('{ "title": "x"\nbody').reason, /unterminated JSON/)
+  })
+
+  it("refuses a JSON key given twice, naming it and its line, as YAML and TOML do (was: the last one won, a draft published)", () => {
+    const flat = err('{"title":"T","draft":true,"draft":false}\nbody')
+    assert.deepStrictEqual(flat, { reason: 'invalid JSON: duplicate key "draft" at column 27', line: 1 })
+    const nested = err('{\n  "title": "T",\n  "extra": {\n    "a": 1,\n    "\\u0061": 2\n  }\n}\nbody')
+    assert.deepStrictEqual(nested, { reason: 'invalid JSON: duplicate key "a" at column 5', line: 5 })
+    // One key in each of several objects is no duplicate.
+    assert.deepStrictEqual(ok('{"a": {"x": 1}, "b": {"x": 2}, "c": [{"x": 1}, {"x": 2}]}\n').data.c, [{ x: 1 }, { x: 2 }])
+  })
+
+  it("gives every JSON error its line and a whole reason (was: none for some on Node 20, cut at a line break in the quoted excerpt)", () => {
+    const cases: Array<[string, number, string]> = [
+      ['{\n"title": "x",\n"draft": tru\n}', 3, "unexpected 't' at column 10"],
+      ['{\n"title": x\n}', 2, "unexpected 'x' at column 10"],
+      ['{\n"tags": [1,\n]\n}', 3, "unexpected ']' at column 1"],
+      ['{"title": "x",\n "a": "b"\n "c": 1}', 3, "expected ',' or '}' after a property value at column 2"],
+      ['{"title": "two\nlines"}', 1, "bad control character U+000A in string literal at column 15"],
+      ['{"title": "x",\n\n"n": 01}', 3, "a number may not start with a leading zero at column 6"],
+      ['{"title": "\\q"}', 1, "bad escaped character at column 12"],
+      ['{\n  "title": "x",\n}', 3, "expected a double-quoted property name at column 1"],
+      ['{"a": 1,\n\'b\': 2}', 2, "expected a double-quoted property name at column 1"],
+      ['{"extra": {1: 2}}', 1, "expected a double-quoted property name or '}' at column 12"],
+      ['{"a" 1}', 1, "expected ':' after a property name at column 6"],
+      ['{"a": -}', 1, "no number after minus sign at column 7"],
+      ['{"a": 1.}', 1, "unterminated fractional number at column 7"],
+      ['{"a": 1e}', 1, "exponent part is missing a number at column 7"],
+      ['{"a": "\\u12x4"}', 1, "bad Unicode escape at column 8"],
+      ['{"a":\u00a01}', 1, "unexpected U+00A0 at column 6"]
+    ]
+    for (const [raw, line, reason] of cases) {
+      assert.deepStrictEqual(err(`${raw}\nbody`), { reason: `invalid JSON: ${reason}`, line }, raw)
+    }
+  })
+
+  it("reads JSON as JSON.parse does, and finds the duplicates the API finds (mutations of one object)", () => {
+    let seed = 7
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
+    const base = '{"title": "H\\u00e9 \\"q\\"\\n", "n": -12.5e+3, "z": 0, "arr": [1, 2.0, true, false, null, {"a": [], "b": {}}], "extra": {"draft": true, "a": "\\ud83d\\ude00"}, "e": 1E-2}'
+    const alphabet = ' \t\n\r{}[]:,"\\0123456789-+.eEtrufalsn\u00a0\u0001ax/'
+    let valid = 0
+    for (let k = 0; k < 20_000; k++) {
+      let t = base
+      for (let e = 0; e < 1 + Math.floor(rand() * 3); e++) {
+        const at = Math.floor(rand() * t.length)
+        const ch = alphabet[Math.floor(rand() * alphabet.length)]!
+        const op = rand()
+        t = t.slice(0, at) + (op < 0.33 ? "" : ch) + t.slice(op < 0.66 && op >= 0.33 ? at : at + 1)
+      }
+      let parses = true
+      try {
+        JSON.parse(t)
+      } catch {
+        parses = false
+      }
+      const problem = jsonProblem(t)
+      if (parses) {
+        valid++
+        assert.isTrue(problem === undefined || problem.duplicate, t)
+        assert.strictEqual(problem !== undefined, duplicateKeyOf(t) !== undefined, t)
+      } else {
+        assert.isDefined(problem, t)
+        assert.isAtMost(problem!.offset, t.length, t)
+      }
+    }
+    assert.isAbove(valid, 1000)
   })
 })

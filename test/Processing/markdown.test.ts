@@ -1,9 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import { renderMarkdown } from "../../src/Processing/markdown.js"
-import { isSafeImageUrl, isSafeLinkUrl, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
+import MarkdownIt, { type PluginSimple } from "markdown-it"
+import footnote from "markdown-it-footnote"
+import { claimId, footnotes, htmlToText, labelStop, type LabelScan, type RenderedMarkdown, renderMarkdown } from "../../src/Processing/markdown.js"
+import { isSafeImageUrl, isSafeLinkUrl, NON_TEXT_TAGS, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
+import { countWords } from "../../src/Processing/text.js"
 import { stylesheet } from "../../src/Site/Theme.js"
 
 const html = (md: string) => renderMarkdown(md).html
+const texts = (r: RenderedMarkdown) => r.paragraphs.map((p) => p.text)
 
 /** Properties every rendered output must have, whatever went in. */
 const assertSafe = (out: string) => {
@@ -65,17 +69,54 @@ describe("renderMarkdown", () => {
 
   it("collects paragraphs for the excerpt, not headings, code, tables or footnotes", () => {
     const r = renderMarkdown("# Title\n\nFirst *para*.\n\n```\ncode\n```\n\n| t |\n|---|\n| cell |\n\n- item\n\nSecond.[^n]\n\n[^n]: Note text.\n")
-    assert.deepStrictEqual(r.paragraphs, ["First para.", "item", "Second."])
+    assert.deepStrictEqual(r.paragraphs, [
+      { text: "First para.", list: 0, item: false },
+      { text: "item", list: 1, item: true },
+      { text: "Second.", list: 0, item: false }
+    ])
   })
 
-  it("leaves what raw HTML hides (script, style, noscript...) out of the excerpt's paragraphs and the readable text", () => {
+  it("tells the excerpt which list each paragraph is in and which opens an item", () => {
+    const r = renderMarkdown("- a\n  - b\n\n    b again\n- c\n\nBetween.\n\n1. d\n\n> - e in a quote\n")
+    assert.deepStrictEqual(r.paragraphs.map((p) => [p.text, p.list, p.item]), [
+      // A nested list is part of the list around it; an item's second paragraph goes on with it.
+      ["a", 1, true], ["b", 1, true], ["b again", 1, false], ["c", 1, true],
+      ["Between.", 0, false],
+      ["d", 2, true],
+      ["e in a quote", 3, true]
+    ])
+  })
+
+  it("leaves what raw HTML hides (script, style, template...) out of the excerpt's paragraphs and the readable text", () => {
     const out = renderMarkdown(
-      "<svg><script>alert(1)</script></svg><style>body{display:none}</style>\n\nA <noscript>enable js</noscript> paragraph.\n\n<div><script>var x = 1</script>Block text</div>\n"
+      "<svg><script>alert(1)</script></svg><style>body{display:none}</style>\n\nA <template>hidden part</template> paragraph.\n\n<div><script>var x = 1</script>Block text</div>\n"
     )
-    assert.deepStrictEqual(out.paragraphs, ["", "A  paragraph."])
-    assert.notMatch(out.readableText, /alert|display|enable|var x/)
+    assert.deepStrictEqual(texts(out), ["", "A  paragraph."])
+    assert.notMatch(out.readableText, /alert|display|hidden|var x/)
     assert.include(out.readableText, "Block text")
     assert.notInclude(out.html, "alert(1)")
+  })
+
+  it("shows what <noscript> holds, unwrapped: no script of a post ever runs", () => {
+    // As the Rust survey posts draw their charts.
+    const out = renderMarkdown(
+      '<div>\n    <div class="pie-chart" id="where-do-you-live" style="height:600px; width:100%;"><noscript>\n<img alt="where-do-you-live" height="600" src="where-do-you-live.png"/>\n</noscript></div>\n</div>\n\nA <noscript>fallback <b>text</b></noscript> here.\n'
+    )
+    assert.include(out.html, '<img alt="where-do-you-live" height="600" src="where-do-you-live.png" />')
+    assert.include(out.html, "<p>A fallback <b>text</b> here.</p>")
+    assert.notInclude(out.html, "noscript")
+    assert.deepStrictEqual(texts(out), ["A fallback text here."])
+    assert.strictEqual(countWords(out.readableText), 4)
+    // What a browser running scripts reads as <noscript>'s raw text stays an attribute's text: the tag is gone.
+    const trick = html('<noscript><p title="</noscript><img src=x onerror=alert(1)>"></p></noscript>')
+    assert.notInclude(trick, "<img")
+    assert.include(trick, 'title="&lt;/noscript&gt;&lt;img src=x onerror=alert(1)&gt;"')
+  })
+
+  it("keeps <progress> bars with numeric value and max only", () => {
+    const out = html('<div style="flex: initial;"><progress value="21" max="40"></progress>\n</div>\n\n<progress value="x" max="1e9" onclick="alert(1)" title="t">30%</progress>')
+    assert.include(out, '<progress value="21" max="40"></progress>')
+    assert.include(out, '<progress title="t">30%</progress>')
   })
 
   it("adds rel=noopener to external markdown links only", () => {
@@ -107,6 +148,220 @@ describe("renderMarkdown", () => {
     for (const name of ["footnote-ref", "footnotes-sep", "footnotes", "footnotes-list", "footnote-item", "footnote-backref"]) {
       assert.include(out, `class="${name}"`, name)
     }
+  })
+})
+
+describe("text of raw HTML (excerpt, word count)", () => {
+  const words = (md: string) => countWords(renderMarkdown(md).readableText)
+
+  it("counts no word the sanitizer drops: the same list of elements hides their content in both", () => {
+    for (const tag of NON_TEXT_TAGS) {
+      for (const md of [`Text <${tag}>hidden words</${tag}> more`, `<div>\n<${tag}>hidden words</${tag}>\n</div>`]) {
+        const r = renderMarkdown(md)
+        // Void elements (embed) show what follows them: both must agree, whichever it is.
+        assert.strictEqual(r.readableText.includes("hidden"), r.html.includes("hidden"), md)
+      }
+    }
+    const r = renderMarkdown("Text <svg><text>hidden svg text</text></svg> more")
+    assert.deepStrictEqual(texts(r), ["Text  more"])
+    assert.strictEqual(countWords(r.readableText), 2)
+    assert.strictEqual(r.html, "<p>Text  more</p>\n")
+  })
+
+  it("hides markdown between a hidden element's blocks, as the sanitized page does", () => {
+    const r = renderMarkdown("<template>\n\nHidden *paragraph*\n\n## Hidden heading\n\n</template>\n\nShown.\n")
+    assert.notInclude(r.html, "Hidden")
+    assert.notInclude(r.readableText, "Hidden")
+    assert.deepStrictEqual(texts(r).filter((p) => p !== ""), ["Shown."])
+  })
+
+  it("decodes entities instead of counting each as a word", () => {
+    assert.strictEqual(words("<p>Tom &amp; Jerry &mdash; friends &#8212; &hellip;</p>"), 3)
+    assert.strictEqual(words("<div>\n<code>Box&lt;T&gt; -&gt; u8</code>&nbsp;ok\n</div>"), 3)
+    assert.strictEqual(htmlToText("<p>Tom &amp; Jerry&nbsp;&mdash; <b>x</b></p>"), "Tom & Jerry — x")
+  })
+
+  it("reads a less-than sign that opens no tag as text", () => {
+    assert.strictEqual(renderMarkdown("<table><tr><td><=6mo</td><td>a > b</td></tr></table>").readableText.trim().replace(/\s+/g, " "), "<=6mo a > b")
+  })
+
+  it("reads openers without a closer in one pass, showing nothing of what they swallow (was: a rescan per opener)", () => {
+    assert.strictEqual(words("<!--".repeat(40_000) + " words"), 0)
+    assert.strictEqual(words("<div>\n" + "<script ".repeat(40_000)), 0)
+    assert.strictEqual(words("<div>\n" + "<style>".repeat(40_000) + "\n\n</div>"), 0)
+    assert.strictEqual(htmlToText("<p>a</p>" + "<!--".repeat(40_000) + "b"), "a")
+    assert.strictEqual(htmlToText("<p>a</p>" + "<script ".repeat(40_000)), "a")
+  })
+})
+
+describe("footnotes", () => {
+  const notes = (n: number): string => {
+    let body = ""
+    for (let i = 0; i < n; i++) body += `Point ${i}.[^${i}]\n\n`
+    for (let i = 0; i < n; i++) body += `[^${i}]: Note ${i}.\n\n`
+    return body
+  }
+
+  it("render as markdown-it-footnote renders them", () => {
+    const plugin = new MarkdownIt("default", { html: true }).use(footnote as unknown as PluginSimple)
+    const ours = new MarkdownIt("default", { html: true }).use(footnotes)
+    const inputs = [
+      notes(3),
+      "A[^a] b[^a] c[^b] d^[inline *note*] e[^a[b] f[^ a] g[^] h[^missing]\n\n[^a]: First.\n\n    More of it.\n\n[^b]: - a list\n[^a[b]: Odd label.\n",
+      "[link [^x]](/u) `[^x]` [^x]\n\n> [^x]: Quoted definition.\n",
+      "[^o]: outer\n    [^i]: nested\n\nref [^o] [^i]\n",
+      "[^u]: unused\n\nno refs\n",
+      "x" + "[^a".repeat(200) + "[^a]\n\n[^a]: b\n"
+    ]
+    for (const input of inputs) assert.strictEqual(ours.render(input), plugin.render(input), input)
+  })
+
+  it("copy the document's tokens once, not once per footnote (was: quadratic)", () => {
+    const md = new MarkdownIt().use(footnotes)
+    let copies = 0
+    md.core.ruler.before("footnote_tail", "count_copies", (state) => {
+      let tokens = state.tokens
+      Object.defineProperty(state, "tokens", {
+        get: () => tokens,
+        set: (next: typeof tokens) => {
+          copies++
+          tokens = next
+        }
+      })
+    })
+    const html = md.render(notes(1000))
+    assert.strictEqual(html.match(/<li id="fn/g)?.length, 1000)
+    assert.isAtMost(copies, 1)
+  })
+
+  it("find a reference's end once per run of text, however many \"[^\" it holds (was: a scan per \"[^\")", () => {
+    const src = "x" + "[^a".repeat(5000)
+    const scan: LabelScan = { from: -1, stop: -2, max: -1, scanned: 0 }
+    for (let i = src.indexOf("[^"); i !== -1; i = src.indexOf("[^", i + 1)) assert.strictEqual(labelStop(src, i + 2, src.length, scan), src.length)
+    assert.isAtMost(scan.scanned, 2 * src.length)
+    const fresh: LabelScan = { from: -1, stop: -2, max: -1, scanned: 0 }
+    assert.strictEqual(labelStop("[^ab] [^c", 2, 9, fresh), 4)
+    assert.strictEqual(labelStop("[^ab] [^c", 3, 9, fresh), 4)
+    assert.strictEqual(labelStop("[^ab] [^c", 3, 4, fresh), 4)
+    assert.strictEqual(labelStop("[^ab] [^c", 8, 9, fresh), 9)
+    assert.strictEqual(labelStop("[^a b]", 2, 6, fresh), 3)
+  })
+
+  it("look up no label longer than the longest defined one (was: the rest of the line per \"[^\")", () => {
+    const md = new MarkdownIt().use(footnotes)
+    let read = 0
+    md.core.ruler.before("inline", "count_label_reads", (state) => {
+      const notes = state.env.footnotes as { refs: Record<string, number> }
+      notes.refs = new Proxy(notes.refs, {
+        get: (target, key, receiver) => {
+          if (typeof key === "string") read += key.length
+          return Reflect.get(target, key, receiver) as unknown
+        }
+      })
+    })
+    const line = "x" + "[^a".repeat(5000) + "[^a]"
+    assert.include(md.render(`${line}\n\n[^a]: b\n`), 'class="footnote-ref"')
+    assert.isAtMost(read, 2 * line.length)
+  })
+
+  it("render 20,000 footnotes, and 40,000 references without a \"]\", whole", () => {
+    const r = renderMarkdown(notes(20_000))
+    assert.strictEqual(r.html.match(/<li id="fn\d+" class="footnote-item">/g)?.length, 20_000)
+    assert.include(r.html, '<li id="fn20000" class="footnote-item"><p>Note 19999. <a href="#fnref20000" class="footnote-backref">')
+    const refs = renderMarkdown("x" + "[^a".repeat(40_000) + "[^a]\n\n[^a]: b\n").html
+    assert.include(refs, "[^a[^a")
+    assert.strictEqual(refs.match(/class="footnote-ref"/g)?.length, 1)
+  })
+})
+
+describe("heading ids", () => {
+  /** The ids as they were first assigned (counting from 1 for every repeat): stored URLs depend on them. */
+  const referenceIds = (bases: ReadonlyArray<string>): Array<string> => {
+    const used = new Set<string>()
+    return bases.map((base) => {
+      let id = base
+      for (let n = 1; used.has(id); n++) id = `${base}-${n}`
+      used.add(id)
+      return id
+    })
+  }
+  /** A Set counting its lookups: probes, not wall time, show quadratic work. */
+  class CountingSet extends Set<string> {
+    lookups = 0
+    override has(value: string): boolean {
+      this.lookups++
+      return super.has(value)
+    }
+  }
+
+  const headingIds = (html: string): Array<string> => Array.from(html.matchAll(/<h[1-6] id="([^"]*)"/g), (m) => m[1]!)
+
+  it("are the ids they always were: intro, intro-1, intro-2..., unique when a heading's own slug is intro-1", () => {
+    const { html } = renderMarkdown("# Intro\n## Intro\n## Intro 1\n## Intro-1\n## Intro\n## Intro\n## Intro 2\n#\n## !!\n## Section\n## Section 1\n#\n## Intro 1 1\n")
+    assert.deepStrictEqual(headingIds(html), [
+      "intro", "intro-1", "intro-1-1", "intro-1-2", "intro-2", "intro-3", "intro-2-1", "section", "section-1", "section-2",
+      "section-1-1", "section-3", "intro-1-1-1"
+    ])
+    const bases = ["a", "a", "a-1", "a-2", "a", "a", "a-1", "a-1", "a-1-1", "b", "a-3", "a", "a-4", "a", "a-1-2", "a-1"]
+    const used = new Set<string>()
+    const next = new Map<string, number>()
+    assert.deepStrictEqual(bases.map((b) => claimId(b, used, next)), referenceIds(bases))
+  })
+
+  it("looks each taken id up about once, so a repeated heading costs the same every time (was: quadratic)", () => {
+    const used = new CountingSet()
+    const next = new Map<string, number>()
+    for (let i = 0; i < 2000; i++) claimId("section", used, next)
+    // Interleaved bases whose suffixes collide with each other's slugs.
+    for (let i = 0; i < 1000; i++) for (const b of ["x", "x-1", "x-2"]) claimId(b, used, next)
+    assert.strictEqual(used.size, 5000)
+    assert.isAtMost(used.lookups, 3 * 5000, `${used.lookups} lookups for 5000 ids`)
+  })
+
+  it("takes a trailing {#id} (Zola's heading attribute) as the heading's id, not as its text", () => {
+    const r = renderMarkdown("# Motivation {#motivation}\n\nSee [why](#motivation).\n\nSetext {#set.ext:1}\n---\n\n## `code` and text{#x_y-z}\n")
+    assert.deepStrictEqual(r.toc.map((t) => [t.level, t.text, t.id]), [
+      [1, "Motivation", "motivation"],
+      [2, "Setext", "set.ext:1"],
+      [2, "code and text", "x_y-z"]
+    ])
+    assert.include(r.html, '<h1 id="motivation">Motivation</h1>')
+    assert.notInclude(r.readableText, "{#")
+  })
+
+  it("keeps an explicit id unique, and ahead of the ids made from text", () => {
+    const r = renderMarkdown("## Intro\n\n## Again {#intro}\n\n## Twice {#intro}\n\n## Intro\n")
+    assert.deepStrictEqual(r.toc.map((t) => [t.text, t.id]), [["Intro", "intro-2"], ["Again", "intro"], ["Twice", "intro-1"], ["Intro", "intro-3"]])
+  })
+
+  it("leaves as text what is no plain {#id}: other attributes, spaces, escapes, code", () => {
+    const texts = ["Title {.class}", "Title {#a b}", "Title {#}", "Title {#id .cls}", "Title {#id}", "Title {#<b>}", "Title {#id} more", "Title {#id}"]
+    const r = renderMarkdown("# Title {.class}\n# Title {#a b}\n# Title {#}\n# Title {#id .cls}\n# Title \\{#id}\n# Title {#&lt;b&gt;}\n# Title {#id} more\n# Title `{#id}`\n")
+    assert.deepStrictEqual(r.toc.map((t) => t.text), texts)
+    assert.notInclude(r.toc.map((t) => t.id), "id")
+  })
+
+  it("avoid the ids raw HTML sets", () => {
+    const { html, toc } = renderMarkdown('<div id="intro">x</div>\n\n## Intro\n\nSee <a name="usage"></a>.\n\n## Usage\n\n## Chart\n\n<svg id="chart"></svg>\n')
+    assert.deepStrictEqual(toc.map((t) => t.id), ["intro-1", "usage-1", "chart"])
+    assert.strictEqual(html.match(/ id="intro"/g)?.length, 1)
+  })
+
+  it("list in the table of contents only the post's own, non-empty sections", () => {
+    const r = renderMarkdown(
+      "Text.[^1]\n\n[^1]: A note.\n\n    ## Note heading\n\n#\n\n## ![Rust logo](logo.png)\n\n<template>\n\n## Template heading\n\n</template>\n\n## Real\n"
+    )
+    assert.deepStrictEqual(r.toc.map((t) => [t.text, t.id]), [["Rust logo", "rust-logo"], ["Real", "real"]])
+    // Still anchors, each its own.
+    assert.include(r.html, '<h2 id="note-heading">Note heading</h2>')
+    assert.include(r.html, '<h1 id="section"></h1>')
+  })
+
+  it("renders 20,000 repeated headings with distinct ids", () => {
+    const ids = headingIds(renderMarkdown("#\n".repeat(20_000)).html)
+    assert.strictEqual(ids.length, 20_000)
+    assert.strictEqual(new Set(ids).size, 20_000)
+    assert.strictEqual(ids[19_999], "section-19999")
   })
 })
 
@@ -142,6 +397,8 @@ describe("XSS vectors", () => {
     ["on* in allowed tag", '<p onclick="alert(1)" onmouseover="x()">x</p>'],
     ["attribute breaking out", '<a href="https://x.y" title=\'"><script>alert(1)</script>\'>x</a>'],
     ["comment trick", "<!-- <script>alert(1)</script> -->"],
+    ["noscript raw-text trick", '<noscript><p title="</noscript><script>alert(1)</script>"></p></noscript>'],
+    ["noscript around a script", "<noscript><script>alert(1)</script><style>*{}</style></noscript>"],
     ["split tags across inline HTML", "a <b onclick=alert(1)>bold</b> and <a href=javascript:alert(1)>x</a>"],
     ["base / link tags", '<base href="https://evil/"><link rel="stylesheet" href="https://evil/x.css">']
   ]

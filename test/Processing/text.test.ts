@@ -60,7 +60,16 @@ describe("countWords", () => {
     assert.strictEqual(countWords("你好世界"), 4)
     assert.strictEqual(countWords("こんにちはカタカナ"), 9)
     assert.strictEqual(countWords("Rust 语言 is great"), 5)
-    assert.strictEqual(countWords("한국어"), 3)
+  })
+
+  it("counts Korean by spaces, as Korean is written (was: every Hangul syllable a word)", () => {
+    assert.strictEqual(countWords("한국어는 띄어쓰기를 합니다"), 3)
+    assert.strictEqual(countWords("한국어"), 1)
+    assert.strictEqual(countWords("Rust는 안전한 언어입니다."), 3)
+    // Hanja inside Korean text still count one a character.
+    assert.strictEqual(countWords("大韓民國 헌법"), 5)
+    // Jamo (U+1100) and compatibility jamo (U+3131) are Hangul too.
+    assert.strictEqual(countWords("\u1100\u1161 \u3131\u314f"), 2)
   })
 })
 
@@ -93,6 +102,20 @@ describe("truncateText", () => {
     const out = truncateText("😀".repeat(30), 10)
     assert.strictEqual(out, "😀".repeat(9) + "…")
   })
+
+  it("never splits a grapheme cluster: family emoji, flags, combining marks (was: cut at a code point)", () => {
+    const family = "👨\u200D👩\u200D👧"
+    assert.strictEqual(truncateText(family.repeat(10), 12), family.repeat(2) + "…")
+    assert.strictEqual(truncateText("🇩🇪".repeat(10), 10), "🇩🇪".repeat(4) + "…")
+    assert.strictEqual(truncateText("e\u0301".repeat(20), 10), "e\u0301".repeat(4) + "…")
+    // Korean in decomposed jamo: a syllable is one cluster of three code points.
+    assert.strictEqual(truncateText("\u1112\u1161\u11AB".repeat(10), 8), "\u1112\u1161\u11AB".repeat(2) + "…")
+    // A flag right after the last space past the half: cut at the space, as before.
+    assert.strictEqual(truncateText("word word 🇩🇪🇫🇷", 12), "word word…")
+    // One cluster longer than the limit is cut all the same, within the limit.
+    const long = truncateText("a" + "\u0301".repeat(50), 10)
+    assert.strictEqual(Array.from(long).length, 10)
+  })
 })
 
 describe("contentHash", () => {
@@ -102,11 +125,45 @@ describe("contentHash", () => {
     assert.strictEqual(contentHash("+++\ntitle = \"x\"\n+++\nbody\n"), h)
   })
 
-  it("ignores line endings, trailing whitespace, a BOM and Unicode normalization form", () => {
+  it("ignores line endings, trailing whitespace that renders nothing, a BOM and Unicode normalization form", () => {
     const base = contentHash("title: Café\nline one\nline two")
-    assert.strictEqual(contentHash("\uFEFFtitle: Café\r\nline one  \r\nline two\r\n\r\n"), base)
+    assert.strictEqual(contentHash("\uFEFFtitle: Café\r\nline one \t\r\nline two  \r\n\r\n"), base)
     assert.strictEqual(contentHash("title: Cafe\u0301\nline one\nline two"), base)
     assert.strictEqual(normalizeForHash("a \t\r\nb\n\n"), "a\nb")
+    // Two spaces before a blank line, at the end, or on a line of spaces only: no line break.
+    assert.strictEqual(contentHash("a  \n\nb  \n   \nc  "), contentHash("a\n\nb\n\nc"))
+  })
+
+  it("sees a hard line break's trailing spaces (they render <br>), however many", () => {
+    const hard = contentHash("line one  \nline two")
+    assert.notStrictEqual(hard, contentHash("line one\nline two"))
+    assert.notStrictEqual(hard, contentHash("line one \nline two"))
+    assert.strictEqual(contentHash("line one    \r\nline two"), hard)
+    assert.strictEqual(contentHash("line one\t  \nline two"), hard)
+    // A tab last is no break, as markdown-it reads it.
+    assert.strictEqual(contentHash("line one  \t\nline two"), contentHash("line one\nline two"))
+    assert.notStrictEqual(contentHash("- item  \n  more"), contentHash("- item\n  more"))
+  })
+
+  it("keeps trailing whitespace after code in a fenced block; empties lines of whitespace only there", () => {
+    for (const [open, close] of [["```rust", "```"], ["~~~~", "~~~~"], ["- ```", "  ```"], ["> ```", "> ```"]]) {
+      const code = (line: string, blank = "") => `Intro\n\n${open}\n${line}\n${blank}\nfn main() {}\n${close}\nAfter  \n`
+      assert.notStrictEqual(contentHash(code("let x = 1; ")), contentHash(code("let x = 1;")), open)
+      assert.notStrictEqual(contentHash(code("let x = 1;   ")), contentHash(code("let x = 1;  ")), open)
+      assert.strictEqual(contentHash(code("let x = 1;", "    ")), contentHash(code("let x = 1;")), open)
+    }
+    // After the closing fence, text again: one trailing space is trimmed.
+    assert.strictEqual(contentHash("```\nx\n```\ntext \nmore"), contentHash("```\nx\n```\ntext\nmore"))
+    // ```` ```x``` ```` is inline code, no fence: the next line is text.
+    assert.strictEqual(contentHash("```x```\ntext \nmore"), contentHash("```x```\ntext\nmore"))
+  })
+
+  it("trims front matter lines whole: two spaces there are no line break", () => {
+    for (const [open, close] of [["---", "---"], ["+++", "+++"], ["{", "}"]]) {
+      const fm = (pad: string) =>
+        open === "{" ? `{\n"title": "a",${pad}\n"date": "b"${pad}\n}${pad}\nbody` : `${open}\ntitle: a${pad}\ndate: b${pad}\n${close}${pad}\nbody`
+      assert.strictEqual(contentHash(fm("  ")), contentHash(fm("")), open)
+    }
   })
 
   it("changes when the content changes", () => {

@@ -140,6 +140,25 @@ describe("XML feeds", () => {
       assert.deepStrictEqual(parsed.rss.channel.item.category, ["<t>", "a&b"])
     }))
 
+  it.effect("carry none of the characters the pages drop either: C1 controls (U+0085) and noncharacters, discouraged in XML", () =>
+    Effect.gen(function* () {
+      const post: Post = yield* stored({ slug: "c1", title: "Ti\u0085tle\uFDD0", html: `<p>a\u009Fb\u{1FFFE}c</p>` })
+      for (const xml of [rssFeed({ config, urls, posts: [post] }), atomFeed({ config, urls, posts: [post] })]) {
+        assert.notMatch(xml, /[\u007F-\u009F\uFDD0-\uFDEF\u{1FFFE}]/u)
+        assert.match(xml, /<title( type="text")?>Title<\/title>/)
+        assert.include(xml, "&lt;p&gt;abc&lt;/p&gt;")
+      }
+    }))
+
+  it.effect("title an item in plain text, as the page's <title>: its code spans without backticks", () =>
+    Effect.gen(function* () {
+      const post: Post = yield* stored({ slug: "rustc", title: "Using `rustc` and ``x``" })
+      const rss = new XMLParser().parse(rssFeed({ config, urls, posts: [post] }))
+      assert.strictEqual(rss.rss.channel.item.title, "Using rustc and `x`")
+      const atom = new XMLParser({ ignoreAttributes: false }).parse(atomFeed({ config, urls, posts: [post] }))
+      assert.strictEqual(atom.feed.entry.title["#text"], "Using rustc and `x`")
+    }))
+
   it.effect("an RSS item's description is the summary as HTML, so readers show its text as written", () =>
     Effect.gen(function* () {
       const summary = `Use cargo update --precise <yanked> & Vec<T> "now"`

@@ -3,7 +3,7 @@ import { DateTime, Effect } from "effect"
 import { TocEntry } from "../../src/Domain/Post.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
-import { formatDate, listingPage, notFoundPage, ogLocale, postPage, tocTree, updatedAtOf } from "../../src/Site/Pages.js"
+import { formatDate, listingPage, notFoundPage, ogLocale, postPage, searchPage, tocTree, updatedAtOf } from "../../src/Site/Pages.js"
 import { defaults } from "../../src/Site/SiteConfig.js"
 import { feedLinks } from "../../src/Sources/FeedSource.js"
 import { makeUrls } from "../../src/Site/Urls.js"
@@ -45,11 +45,68 @@ describe("pages", () => {
       assert.include(page, `<meta property="og:site_name" content="Blog &quot;&lt;x>&quot;"/>`)
     }))
 
+  it.effect("name a post in plain text where no markup shows (<title>, og:title, twitter:title): its code spans without backticks", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "rustc", title: "Using `rustc` & `Vec<u8>` (the ` key)" })
+      const page = postPage(site, { post, previous: undefined, next: undefined })
+      const plain = "Using rustc &amp; Vec&lt;u8> (the ` key)"
+      assert.include(page, `<title>${plain} · Blog &quot;&lt;x>&quot;</title>`)
+      assert.include(page, `<meta property="og:title" content="${plain}"/>`)
+      assert.include(page, `<meta name="twitter:title" content="${plain}"/>`)
+      assert.include(page, `<h1>Using <code>rustc</code> &amp; <code>Vec&lt;u8></code> (the \` key)</h1>`)
+    }))
+
   it.effect("insert the stored post HTML as the body, unchanged", () =>
     Effect.gen(function* () {
       const post = yield* stored({ slug: "h", html: `<p>a <em>b</em> &amp; <a href="/x">c</a></p>` })
       const page = postPage(site, { post, previous: undefined, next: undefined })
       assert.include(page, `<div class="prose"><p>a <em>b</em> &amp; <a href="/x">c</a></p></div>`)
+    }))
+
+  it.effect("move the post's headings under the title's h1: the highest is an h2, ids and attributes kept", () =>
+    Effect.gen(function* () {
+      const page = (html: string) =>
+        Effect.map(stored({ slug: "h", html }), (post) => postPage(site, { post, previous: undefined, next: undefined }))
+      const prose = (html: string) => /<div class="prose">(.*)<\/div><\/article>/s.exec(html)![1]
+      const headings = (html: string) => Array.from(html.matchAll(/<h([1-6])\b/g), (m) => Number(m[1]))
+      // `#` sections: several h1 beside the title's.
+      const h1s = yield* page(`<h1 id="a" class="x">A <code>&lt;h1 b></code></h1><p title="&lt;h2 c">p</p><h2 id="b">B</h2><h5>E</h5><h6 id="f">F</h6>`)
+      assert.strictEqual(
+        prose(h1s),
+        `<h2 id="a" class="x">A <code>&lt;h1 b></code></h2><p title="&lt;h2 c">p</p><h3 id="b">B</h3><h6>E</h6><h6 id="f">F</h6>`
+      )
+      assert.deepStrictEqual(headings(h1s), [1, 2, 3, 6, 6])
+      // `###` sections: from the title's h1 straight to h3.
+      assert.strictEqual(prose(yield* page(`<h3 id="a">A</h3><p>x</p><h4 id="b">B</h4><h3>C</h3>`)), `<h2 id="a">A</h2><p>x</p><h3 id="b">B</h3><h2>C</h2>`)
+      // `##` sections, and none at all, are as stored.
+      assert.strictEqual(prose(yield* page(`<h2 id="a">A</h2><h3>B</h3>`)), `<h2 id="a">A</h2><h3>B</h3>`)
+      assert.strictEqual(prose(yield* page(`<p>no <em>headings</em></p>`)), `<p>no <em>headings</em></p>`)
+    }))
+
+  it.effect("write none of the characters HTML forbids, from a search query or a stored post", () =>
+    Effect.gen(function* () {
+      // Controls (C0 but tab, LF, CR; C1, U+0085 among them), noncharacters, a lone surrogate.
+      const forbidden = /[\0-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\uFDD0-\uFDEF\uFFFE\uFFFF\u{1FFFE}\u{10FFFF}]|[\uD800-\uDFFF]/u
+      const search = searchPage(site, { query: "a\u0000b\u0001c", page: 1, posts: [], hasMore: false })
+      assert.notMatch(search, forbidden)
+      assert.include(search, `<title>Results for “abc” · `)
+      assert.include(search, `<h1 class="page-title">Results for “abc”</h1>`)
+      assert.include(search, `name="q" value="abc"`)
+      const post = yield* stored({
+        slug: "c",
+        title: "Ti\u0001tle \u{1FFFE}`x\u000B`",
+        summary: "Sum\u0085mary\uFDD0 \uD800",
+        tags: ["t\u0002ag"],
+        html: `<p>x\uFFFEy\u0001 \u{10FFFF}z\u007F 😀\tok</p>`
+      })
+      const page = postPage(site, { post, previous: undefined, next: undefined })
+      assert.notMatch(page, forbidden)
+      assert.include(page, `<div class="prose"><p>xy z 😀\tok</p></div>`)
+      assert.include(page, `<h1>Title <code>x</code></h1>`)
+      assert.include(page, `<meta name="description" content="Summary "/>`)
+      const listing = listingPage(site, { page: 1, posts: [post], hasOlder: false })
+      assert.notMatch(listing, forbidden)
+      assert.include(listing, `<p class="excerpt">Summary </p>`)
     }))
 
   it.effect("show an update date only when the author's is a day or more after publication", () =>
@@ -126,5 +183,23 @@ describe("pages", () => {
         }
         assert.include(pages.post, `<meta property="article:published_time" content="2026-01-01T23:30:00.000Z"/>`, timeZone)
       }
+    }))
+
+  it.effect("show a date-only post (stored as its UTC midnight) on its calendar day in every time zone", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "dated", publishedAt: "2019-09-30", updatedAtSource: "2019-10-05" })
+      // A real time of day still moves with the zone: 03:00 UTC is the evening before in New York.
+      const timed = yield* stored({ slug: "timed", publishedAt: "2019-09-30T03:00:00Z" })
+      for (const timeZone of ["America/New_York", "Pacific/Honolulu", "UTC", "Asia/Tokyo", "Pacific/Kiritimati"]) {
+        const zoned = { ...site, config: { ...site.config, timeZone } }
+        const page = postPage(zoned, { post, previous: undefined, next: undefined })
+        assert.include(page, `<time datetime="2019-09-30T00:00:00.000Z">September 30, 2019</time>`, timeZone)
+        assert.include(page, `updated <time datetime="2019-10-05T00:00:00.000Z">October 5, 2019</time>`, timeZone)
+        assert.include(page, `<meta property="article:published_time" content="2019-09-30T00:00:00.000Z"/>`, timeZone)
+        const listing = listingPage(zoned, { page: 1, posts: [post], hasOlder: false })
+        assert.include(listing, `<time datetime="2019-09-30T00:00:00.000Z">September 30, 2019</time>`, timeZone)
+      }
+      assert.strictEqual(formatDate(timed.publishedAt!, "en", "America/New_York"), "September 29, 2019")
+      assert.strictEqual(formatDate(DateTime.unsafeMake("1969-07-20T00:00:00Z"), "en", "America/New_York"), "July 20, 1969")
     }))
 })

@@ -4,12 +4,13 @@
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Ref, TestClock } from "effect"
+import { Effect, Either, Layer, Ref, TestClock } from "effect"
 import { DatabaseError } from "../../src/Domain/Errors.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { XMLParser } from "fast-xml-parser"
 import { renderMarkdown } from "../../src/Processing/markdown.js"
+import { processPostSync } from "../../src/Processing/processPost.js"
 import { urlScheme } from "../../src/Processing/sanitize.js"
 import { canonicalPath, isCanonical, CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
 import { stylesheetVersion } from "../../src/Site/Theme.js"
@@ -368,6 +369,41 @@ describe("pages", () => {
       assert.strictEqual((yield* fetchPage("/p/post-1")).status, 200)
     }).pipe(Effect.provide(siteServer())))
 
+  it.effect("an answer chosen by Accept (the site's page or the API's JSON, at one address) says Vary: Accept, and the JSON one no-cache too", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(1))
+      const varies = (vary: string | undefined) => (vary ?? "").split(",").map((name) => name.trim()).includes("accept")
+      for (const [path, apiStatus] of [["/nope", 404], ["/p/post-1/more", 404], ["/p/%FF", 400], ["/tags/%E6%97/page/2", 400]] as const) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 404, path)
+        assert.isTrue(varies(page.headers["vary"]), `${path} page: vary ${page.headers["vary"]}`)
+        assert.strictEqual(page.headers["cache-control"], "no-cache", path)
+        const api = yield* fetchRaw(path, { accept: "application/json" })
+        assert.strictEqual(api.status, apiStatus, path)
+        assert.isTrue(varies(api.headers["vary"]), `${path} JSON: vary ${api.headers["vary"]}`)
+        // Still apart by key, as every answer that set no caching of its own is.
+        assert.include(api.headers["vary"], "x-api-key", path)
+        assert.strictEqual(api.headers["cache-control"], "no-cache", path)
+        const keyed = yield* fetchRaw(path, { "x-api-key": KEY })
+        assert.strictEqual(keyed.headers["cache-control"], "private", path)
+        assert.isTrue(varies(keyed.headers["vary"]), path)
+      }
+      // A 405 on the site's paths is a page or JSON by Accept too.
+      const post = (accept: string) =>
+        Effect.flatMap(HttpClient.HttpClient, (client) =>
+          client.execute(HttpClientRequest.post("/p/post-1").pipe(HttpClientRequest.setHeaders({ accept }))))
+          .pipe(Effect.map((response) => response.headers), Effect.scoped)
+      assert.isTrue(varies((yield* post("text/html"))["vary"]))
+      assert.isTrue(varies((yield* post("application/json"))["vary"]))
+      // Pages that are HTML whatever Accept says do not vary on it.
+      const unknown = yield* fetchRaw("/p/nope", { accept: "application/json" })
+      assert.strictEqual(unknown.status, 404)
+      assert.isFalse(varies(unknown.headers["vary"]))
+      assert.isFalse(varies((yield* fetchPage("/p/post-1")).headers["vary"]))
+      // The API's own answers are as they were.
+      assert.isFalse(varies((yield* fetchRaw("/posts", { accept: "application/json" })).headers["vary"]))
+    }).pipe(Effect.provide(siteServer())))
+
   it.effect("API clients still get JSON 404s and the API still answers", () =>
     Effect.gen(function* () {
       yield* seed(...dated(1))
@@ -703,8 +739,14 @@ describe("feeds", () => {
       assert.isUndefined(rss.lastBuildDate)
       const sitemap = parser.parse((yield* fetchRaw("/sitemap.xml")).body).urlset
       assert.deepStrictEqual(sitemap.url, [{ loc: `${SITE_URL}/` }])
-      const feed = parser.parse((yield* fetchRaw("/atom.xml")).body).feed
-      assert.isString(feed.updated)
+      // Atom requires a date: the site's start (the server's now), not 1970, and the same
+      // later on, so the feed's ETag holds.
+      const atom = yield* fetchRaw("/atom.xml")
+      assert.strictEqual(parser.parse(atom.body).feed.updated, "2026-01-01T00:00:00.000Z")
+      yield* TestClock.adjust("3 hours")
+      const later = yield* fetchRaw("/atom.xml")
+      assert.strictEqual(later.body, atom.body)
+      assert.strictEqual(later.headers["etag"], atom.headers["etag"])
       assert.deepStrictEqual(JSON.parse((yield* fetchRaw("/feed.json")).body).items, [])
       const home = yield* fetchPage("/")
       assert.strictEqual(home.status, 200)
@@ -846,6 +888,30 @@ describe("aliases", () => {
         assert.strictEqual(page.headers["location"], "/blog/p/rust-1-88", path)
       }
     }).pipe(Effect.provide(siteServer({ url: "https://example.com/blog/" }))))
+
+  it.effect("a Zola post's `path` (its old address, which links between its posts use) is a 301 to its page", () =>
+    Effect.gen(function* () {
+      const zola = (raw: string) => Either.getOrThrow(processPostSync({ source: "blog/post.md", relativePath: "post.md", raw }))
+      const repository = yield* PostRepository
+      yield* repository.create(zola(
+        '+++\npath = "2019/09/30/Async-await-hits-beta"\ntitle = "Async-await hits beta!"\naliases = ["2019/09/30/Async-await-hits-beta.html"]\n+++\nBig news!\n'
+      ))
+      for (const path of [
+        "/2019/09/30/Async-await-hits-beta/",
+        "/2019/09/30/Async-await-hits-beta",
+        "/2019/09/30/Async-await-hits-beta.html"
+      ]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 301, path)
+        assert.strictEqual(page.headers["location"], "/p/2019-09-30-async-await-hits-beta", path)
+      }
+      // As any alias: in the case written, and a newer post claiming it too wins.
+      assert.strictEqual((yield* fetchPage("/2019/09/30/async-await-hits-beta/")).status, 404)
+      yield* repository.create(zola(
+        '+++\ntitle = "Moved"\ndate = 2020-01-01\naliases = ["/2019/09/30/Async-await-hits-beta/"]\n+++\nText.\n'
+      ))
+      assert.strictEqual((yield* fetchPage("/2019/09/30/Async-await-hits-beta")).headers["location"], "/p/moved")
+    }).pipe(Effect.provide(siteServer())))
 
   it.effect("a repository without findByAlias redirects nothing", () =>
     Effect.gen(function* () {

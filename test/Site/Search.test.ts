@@ -4,7 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { PostRepository } from "../../src/Posts/PostRepository.js"
+import { MAX_SEARCH_RESULTS, PostRepository } from "../../src/Posts/PostRepository.js"
+import { makeNewPost } from "../fixtures/posts.js"
 import { CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
 import type { SiteConfigShape } from "../../src/Site/SiteConfig.js"
 import { sqliteStack } from "../Import/harness.js"
@@ -85,6 +86,26 @@ const suite = (name: string, server: typeof sqliteServer) =>
         assert.strictEqual((yield* fetchPage("/search?q=owls&page=x")).status, 404)
       }).pipe(Effect.provide(server({ pageSize: 2 }))))
   })
+
+describe("the search page's depth", () => {
+  it.effect("shows the first MAX_SEARCH_RESULTS results only: the page reaching them has no next link, a deeper one is 404 naming the limit", () =>
+    Effect.gen(function* () {
+      const repository = yield* PostRepository
+      const at = (i: number) => new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString()
+      yield* repository.upsertMany(Array.from({ length: MAX_SEARCH_RESULTS + 5 }, (_, i) =>
+        makeNewPost({ slug: `moth-${i}`, title: "Moths", body: "Night.", publishedAt: at(i) })))
+      const pages = MAX_SEARCH_RESULTS / 100
+      const before = yield* fetchPage(`/search?q=moths&page=${pages - 1}`)
+      assert.include(before.body, `rel="next"`)
+      const last = yield* fetchPage(`/search?q=moths&page=${pages}`)
+      assert.strictEqual(last.status, 200)
+      assert.strictEqual(results(last.body).length, 100)
+      assert.notInclude(last.body, `rel="next"`, "five more match, past the limit")
+      const deeper = yield* fetchPage(`/search?q=moths&page=${pages + 1}`)
+      assert.strictEqual(deeper.status, 404)
+      assert.include(deeper.body, `first ${MAX_SEARCH_RESULTS.toLocaleString("en")} results`)
+    }).pipe(Effect.provide(siteServer({ pageSize: 100 }))))
+})
 
 suite("memory", (config) => siteServer(config))
 suite("sqlite", sqliteServer)

@@ -7,7 +7,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Deferred, Effect, Fiber, FiberId, Layer, TestClock } from "effect"
 import { XMLParser, XMLValidator } from "fast-xml-parser"
-import { postsWith } from "../../src/App.js"
+import { ImportFeedsLive, postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
@@ -170,6 +170,7 @@ const cachedSite = (config: Partial<SiteConfigShape>) =>
     Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 4 * 1024 * 1024, ttl: "1 hour" })),
     Layer.provideMerge(postsWith(MemoryPostRepository.layer)),
     Layer.provide(ApiKeys.layer([KEY])),
+    Layer.provide(ImportFeedsLive),
     Layer.provide(SiteConfig.layer({ title: "Test Blog", url: SITE_URL, ...config })),
     Layer.provideMerge(MemoryPostRepository.layer),
     Layer.provideMerge(NodeHttpServer.layerTest),

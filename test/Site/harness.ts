@@ -5,7 +5,7 @@
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { postsWith } from "../../src/App.js"
+import { ImportFeedsLive, postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { type MiddlewareOptions, requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
@@ -28,6 +28,7 @@ export const siteServer = (
     Layer.provide(SiteRoutes.layer),
     Layer.provide(postsWith(repository)),
     Layer.provide(ApiKeys.layer([KEY])),
+    Layer.provide(ImportFeedsLive),
     Layer.provide(SiteConfig.layer({ title: "Test Blog", description: "Words & things", url: SITE_URL, ...config })),
     // The same layer value as the one inside `postsWith`: built once, shared.
     Layer.provideMerge(repository),

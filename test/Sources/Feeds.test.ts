@@ -455,13 +455,16 @@ describe("format detection", () => {
       )
     }))
 
-  it.effect("a Latin-1 feed labelled UTF-8 is read, its few undecodable bytes replaced (was: refused as binary data)", () =>
+  it.effect("a Latin-1 feed labelled UTF-8 is refused naming its first bad byte (was: read with U+FFFD in place of each é; before that, refused as binary data)", () =>
     Effect.gen(function*() {
       const xml = `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Caf\u00e9</title><item><title>Caf\u00e9 news</title><description>x</description></item></channel></rss>`
       const latin1 = Uint8Array.from([...xml].map((c) => c.charCodeAt(0)))
       const layer = servedBy({ "/rss": { body: latin1, type: "application/rss+xml; charset=utf-8" } })
-      const { entries } = yield* collect(fromUrl("https://x.example/rss")).pipe(Effect.provide(layer))
-      assert.strictEqual(entries[0]!.input.title, "Caf\ufffd news")
+      const error = yield* Effect.flip(collect(fromUrl("https://x.example/rss")).pipe(Effect.provide(layer)))
+      assert.strictEqual(
+        error.message,
+        `https://x.example/rss: not valid UTF-8: invalid or truncated sequence at byte offset ${xml.indexOf("\u00e9")} (its Content-Type says UTF-8)`
+      )
     }))
 
   it.effect("decodes ISO-8859-1 from the XML declaration", () =>

@@ -162,6 +162,25 @@ describe("Ghost export", () => {
       assert.notInclude(failureTag(exit)?.message ?? "", "in state")
     }))
 
+  it.effect("bytes that are not UTF-8 fail naming the offset of the first bad one, wherever the chunks split", () =>
+    Effect.gen(function*() {
+      const head = "{\"db\":[{\"meta\":{\"version\":\"5.0.0\"},\"data\":{\"posts\":[{\"id\":\"p1\",\"slug\":\"cafe\",\"title\":\"Caf"
+      const bytes = Buffer.concat([Buffer.from(head), Buffer.from([0xe9]), Buffer.from("\",\"html\":\"<p>x</p>\"}]}}]}")])
+      // A lead byte whose sequence the next chunk does not complete (0xE2 then "x").
+      const split = Buffer.concat([Buffer.from(head), Buffer.from([0xe2, 0x78]), Buffer.from("\"}]}}]}")])
+      for (const [input, size] of [[bytes, 64], [bytes, 1 << 16], [split, head.length + 1], [split, 7]] as const) {
+        const chunks: Array<Uint8Array> = []
+        for (let i = 0; i < input.length; i += size) chunks.push(input.subarray(i, i + size))
+        const error = failureTag(yield* collect(ghostExport(Stream.fromIterable(chunks), { name: "export.json" })).pipe(Effect.exit))
+        assert.strictEqual(error?._tag, "DecodeError", `chunks of ${size}`)
+        assert.strictEqual(error?.message, `export.json: cannot read as a Ghost export at byte ${head.length}: not valid UTF-8 (invalid or truncated sequence)`, `chunks of ${size}`)
+      }
+      // Cut off inside a sequence at the very end.
+      const cut = Buffer.concat([Buffer.from(head), Buffer.from([0xc3])])
+      const error = failureTag(yield* collect(ghostExport(Stream.make(new Uint8Array(cut)), { name: "cut.json" })).pipe(Effect.exit))
+      assert.strictEqual(error?.message, `cut.json: cannot read as a Ghost export at byte ${cut.length - 1}: not valid UTF-8 (invalid or truncated sequence)`)
+    }))
+
   it.effect("a JSON file that is not a Ghost export is a DecodeError", () =>
     Effect.gen(function*() {
       const exit = yield* collect(ghostExport(chunked("{\"posts\": []}", 64), { name: "x.json" })).pipe(Effect.exit)

@@ -76,6 +76,63 @@ describe("fromUrl over a real server", () => {
     }))
 })
 
+describe("remote bodies that are not UTF-8", () => {
+  /** `text` as bytes, with the Latin-1 byte of each `é` (0xE9, never UTF-8 on its own) in place of UTF-8's. */
+  const latin1 = (text: string) => Uint8Array.from(Buffer.from(text, "latin1"))
+  const decodeFailure = (error: unknown, url: string, offset: number, said: RegExp) => {
+    assert.strictEqual((error as { _tag?: unknown })._tag, "DecodeError")
+    const e = error as { url: string; format: string; path: string; message: string }
+    assert.strictEqual(e.url, url)
+    assert.strictEqual(e.format, "http")
+    assert.strictEqual(e.path, `byte ${offset}`)
+    assert.include(e.message, `${url}: `)
+    assert.include(e.message, `not valid UTF-8: invalid or truncated sequence at byte offset ${offset}`)
+    assert.match(e.message, said)
+  }
+
+  it.scoped("a feed is a DecodeError naming the URL and the bad byte's offset, not imported with U+FFFD (charset given, or none)", () =>
+    Effect.gen(function*() {
+      const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Caf\u00e9 news</title><description>x</description></item></channel></rss>`
+      const offset = xml.indexOf("\u00e9")
+      const server = yield* testServer((req, res) => {
+        res.writeHead(200, { "content-type": req.url === "/labelled" ? "application/rss+xml; charset=utf-8" : "application/rss+xml" })
+        res.end(latin1(xml))
+      })
+      for (const [path, said] of [["/labelled", /\(its Content-Type says UTF-8\)/], ["/unlabelled", /\(no charset given: read as UTF-8\)/]] as const) {
+        const exit = yield* collect(fromUrl(`${server.url}${path}`)).pipe(Effect.provide(feedClient), Effect.exit)
+        decodeFailure(failure(exit), `${server.url}${path}`, offset, said)
+      }
+      // Not retried: it would read the same bytes again.
+      assert.strictEqual(server.count(), 2)
+    }))
+
+  it.scoped("a JSON Feed's next page, and another Inkwell's page and post, are refused the same way, naming their URL", () =>
+    Effect.gen(function*() {
+      const secondPage = `{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"2","title":"Caf\u00e9","content_text":"x"}]}`
+      const post = `{"slug":"cafe","title":"Caf\u00e9","body":"x"}`
+      const server = yield* testServer((req, res) => {
+        const url = req.url ?? "/"
+        res.writeHead(200, { "content-type": url.startsWith("/feed") ? "application/feed+json" : "application/json" })
+        if (url === "/feed.json") {
+          res.end(JSON.stringify({ version: "https://jsonfeed.org/version/1.1", title: "t", next_url: "/feed-2.json", items: [{ id: "1", title: "One", content_text: "x" }] }))
+        } else if (url === "/feed-2.json") res.end(latin1(secondPage))
+        else if (url.startsWith("/posts?")) res.end(JSON.stringify({ items: [{ slug: "cafe" }], next: null }))
+        else if (url === "/posts/cafe") res.end(latin1(post))
+        else if (url.startsWith("/bad/posts?")) res.end(latin1(`{"items":[{"slug":"caf\u00e9"}],"next":null}`))
+        else res.end("{}")
+      })
+      const feed = yield* collect(fromUrl(`${server.url}/feed.json`)).pipe(Effect.provide(feedClient), Effect.exit)
+      decodeFailure(failure(feed), `${server.url}/feed-2.json`, secondPage.indexOf("\u00e9"), /no charset given/)
+      // A post that cannot be read is that post's failure; the others go on.
+      const { entries, rejected } = yield* collect(inkwellApi(server.url)).pipe(Effect.provide(feedClient))
+      assert.strictEqual(entries.length, 0)
+      assert.deepStrictEqual(rejected.map((r) => r.source), [`${server.url}/posts/cafe`])
+      assert.include(rejected[0]!.reason, `${server.url}/posts/cafe: not valid UTF-8: invalid or truncated sequence at byte offset ${post.indexOf("\u00e9")}`)
+      const page = yield* collect(inkwellApi(`${server.url}/bad`)).pipe(Effect.provide(feedClient), Effect.exit)
+      decodeFailure(failure(page), `${server.url}/bad/posts?limit=50`, `{"items":[{"slug":"caf`.length, /no charset given/)
+    }))
+})
+
 describe("another Inkwell as a source", () => {
   it.effect("follows GET /posts pagination to the end and fetches every post's markdown", () =>
     Effect.gen(function*() {

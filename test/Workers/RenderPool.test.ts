@@ -1,5 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Clock, DateTime, Duration, Effect, Either, Exit, Fiber, Option, Schema, TestClock } from "effect"
+import { Cause, Clock, Context, DateTime, Duration, Effect, Either, Exit, Fiber, Layer, Option, Schema, Scope, TestClock } from "effect"
+import { mkdtempSync, readdirSync, rmSync, watch } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+// The pool as an embedding app builds it, from the package entry.
+import * as Inkwell from "inkwell"
 import { InvalidPost } from "../../src/Domain/Errors.js"
 import { NewPost, PostInput, TocEntry } from "../../src/Domain/Post.js"
 import { BatchNotProcessed, PostProcessor } from "../../src/Processing/PostProcessor.js"
@@ -277,4 +282,53 @@ describe("RenderPool lines in bulk (fromLines)", () => {
       assert.strictEqual(outcomes[0]!._tag, "Ready")
       assert.deepStrictEqual(stats(), { batches: 0, posts: 0, inline: 1, abandoned: 0 })
     }).pipe(Effect.provide(withStats({ inlineBelowBytes: 1024 }))), { timeout: 60_000 })
+})
+
+describe("RenderPool's worker bundle (from the sources)", () => {
+  /** Runs `body` with the temporary directory (TMPDIR) a fresh one of its own, removed afterwards. */
+  const inOwnTmpdir = <A, E, R>(body: (dir: string) => Effect.Effect<A, E, R>) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        const previous = process.env["TMPDIR"]
+        const dir = mkdtempSync(join(tmpdir(), "inkwell-test-tmpdir-"))
+        process.env["TMPDIR"] = dir
+        return { dir, previous }
+      }),
+      ({ dir }) => body(dir),
+      ({ dir, previous }) =>
+        Effect.sync(() => {
+          if (previous === undefined) delete process.env["TMPDIR"]
+          else process.env["TMPDIR"] = previous
+          rmSync(dir, { recursive: true, force: true })
+        })
+    )
+
+  it.live("a pool closed while its bundle is being built leaves nothing in the temporary directory", () =>
+    inOwnTmpdir((dir) =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const context = yield* Layer.buildWithScope(
+          Inkwell.RenderPool.layer({ size: 1, inlineBelowBytes: 10, settings: Inkwell.defaultProcessorConfig }),
+          scope
+        )
+        // Rendered in-process while the threads start: the first call starts bundling.
+        yield* Context.get(context, Inkwell.PostProcessor).process({ source: "a.md", raw: markdown(1) })
+        // The bundle's directory exists once the start has begun; esbuild then runs for a while.
+        for (let i = 0; i < 10_000 && readdirSync(dir).length === 0; i++) yield* Effect.yieldNow()
+        assert.lengthOf(readdirSync(dir), 1, "bundling began")
+        yield* Scope.close(scope, Exit.void)
+        assert.deepStrictEqual(readdirSync(dir), [])
+        // esbuild cannot be stopped: were the directory removed before it finished, its output
+        // would land there again (within a second or so). Nothing may appear.
+        const appeared = yield* Effect.async<string>((resume) => {
+          const watcher = watch(dir, (_, name) => {
+            watcher.close()
+            resume(Effect.succeed(String(name)))
+          })
+          return Effect.sync(() => watcher.close())
+        }).pipe(Effect.timeoutOption("3 seconds"))
+        assert.isTrue(Option.isNone(appeared), `appeared: ${Option.getOrElse(appeared, () => "")}`)
+        assert.deepStrictEqual(readdirSync(dir), [])
+      })
+    ), { timeout: 30_000 })
 })

@@ -12,7 +12,7 @@ import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type BrowserContext, chromium } from "playwright-core"
-import { DatabaseLive, postsWith } from "../../src/App.js"
+import { DatabaseLive, ImportFeedsLive, postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import * as Server from "../../src/Http/Server.js"
 import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
@@ -54,6 +54,7 @@ export const serverAt = (dir: string, env: Record<string, string> = {}) =>
     Layer.provide(postsWith(RepositoryLive)),
     Layer.provideMerge(RepositoryLive),
     Layer.provide(ApiKeys.layerConfig),
+    Layer.provide(ImportFeedsLive),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
     Layer.provide(
       Layer.setConfigProvider(

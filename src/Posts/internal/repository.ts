@@ -13,6 +13,7 @@ import {
   DEFAULT_PAGE_SIZE,
   hashTagOf,
   MAX_PAGE_SIZE,
+  MAX_SEARCH_RESULTS,
   namesOnePost,
   type SlugPolicy,
   type TagCount,
@@ -47,6 +48,18 @@ export const clampLimit = (limit: number | undefined): number =>
  */
 export const clampOffset = (offset: number | undefined): number =>
   offset === undefined || Number.isNaN(offset) ? 0 : Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.floor(offset)))
+
+/**
+ * The results a search page reads: `limit` from `offset`, cut at MAX_SEARCH_RESULTS; `undefined`
+ * when the page starts past it (an empty page, nothing read). `more` of the page's results is
+ * `hasMore(read)`: a row past `limit` was found, and the page does not end at the cap.
+ */
+export const searchWindow = (query: { readonly limit?: number | undefined; readonly offset?: number | undefined }) => {
+  const offset = clampOffset(query.offset)
+  const limit = Math.min(clampLimit(query.limit), MAX_SEARCH_RESULTS - offset)
+  if (limit <= 0) return undefined
+  return { offset, limit, hasMore: (found: number) => found > limit && offset + limit < MAX_SEARCH_RESULTS }
+}
 
 /** The listing sort key: publishedAt, falling back to createdAt, in epoch milliseconds. */
 export const sortKey = (post: Post): number => DateTime.toEpochMillis(post.publishedAt ?? post.createdAt)

@@ -1,0 +1,120 @@
+/**
+ * Time limits of `Server.layer`'s Node server against slow clients. Node's own `requestTimeout`
+ * (300 s by default) cut any request whose body took longer to arrive, a bulk import's too: a bare
+ * 408 after posts were committed. The server does not use it: REQUEST_TIMEOUT bounds the body of
+ * every other request (and what arrives after a bulk import has answered), IMPORT_TIMEOUT an
+ * import. Real time throughout: these are Node timers, on real connections.
+ */
+import { connect } from "node:net"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger } from "effect"
+import { ImportFeedsLive, postsWith } from "../../src/App.js"
+import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import * as Server from "../../src/Http/Server.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { KEY } from "./harness.js"
+
+/** `Server.layer` on a free port with REQUEST_TIMEOUT `requestTimeout`; its port. */
+const startServer = (requestTimeout: string) =>
+  Effect.gen(function* () {
+    const listening = yield* Deferred.make<number>()
+    const logger = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ message }) => {
+        const port = /listening on http:\/\/[^:]+:(\d+)/.exec(String(message))
+        if (port !== null) Deferred.unsafeDone(listening, Exit.succeed(Number(port[1])))
+      })
+    )
+    yield* Layer.build(
+      Server.layer.pipe(
+        Layer.provide(postsWith(MemoryPostRepository.layer)),
+        Layer.provide(ImportFeedsLive),
+        Layer.provide(MemoryPostRepository.layer),
+        Layer.provide(ApiKeys.layer([KEY])),
+        Layer.provide(logger),
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["PORT", "0"], ["REQUEST_TIMEOUT", requestTimeout]]))))
+      )
+    )
+    return yield* Deferred.await(listening)
+  })
+
+/** How a slow upload went: what the server sent, and how many pieces of the body went out before the connection closed. */
+interface Upload {
+  readonly received: string
+  readonly sent: number
+}
+
+const PIECES = 100
+
+/**
+ * Sends `head` (a request line and headers announcing a chunked body), then a one-byte chunk
+ * every 50 ms, PIECES in all (5 s), until the server closes the connection; then the body's end.
+ * A connection the server keeps open past that is closed here, half a second later.
+ */
+const slowUpload = (port: number, head: string) =>
+  Effect.async<Upload>((resume) => {
+    const socket = connect(port, "127.0.0.1")
+    let received = ""
+    let sent = 0
+    socket.on("data", (data) => (received += data.toString("latin1")))
+    socket.on("error", () => {})
+    const ticking = setInterval(() => {
+      if (socket.destroyed) return
+      if (sent < PIECES) {
+        socket.write("1\r\na\r\n")
+        sent++
+        return
+      }
+      clearInterval(ticking)
+      socket.write("0\r\n\r\n")
+      setTimeout(() => socket.destroy(), 500)
+    }, 50)
+    socket.on("close", () => {
+      clearInterval(ticking)
+      resume(Effect.succeed({ received, sent }))
+    })
+    socket.write(head)
+  })
+
+const request = (method: string, path: string, headers: Record<string, string> = {}) =>
+  `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n${
+    Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("")
+  }\r\n`
+
+describe("Server.layer against slow clients", () => {
+  it("its Node server never cuts a request by time itself (requestTimeout 0: a bulk import runs past 5 minutes); headers are still bounded", () => {
+    const server = Server.createNodeServer()
+    assert.strictEqual(server.requestTimeout, 0)
+    // Node's default: a client that never finishes its headers is still cut (408) after a minute.
+    assert.strictEqual(server.headersTimeout, 60_000)
+  })
+
+  it.live("REQUEST_TIMEOUT bounds a slow body: the handler is answered 503 and the connection closed while the client still sends", () =>
+    Effect.gen(function* () {
+      const port = yield* startServer("300 millis")
+      const upload = yield* slowUpload(port, request("PUT", "/posts/slow", { "x-api-key": KEY, "content-type": "application/json" }))
+      assert.match(upload.received, /^HTTP\/1\.1 503 /)
+      assert.match(upload.received, /connection: close/i)
+      assert.isBelow(upload.sent, PIECES, "closed before the client had sent its whole body")
+    }).pipe(Effect.scoped), { timeout: 20_000 })
+
+  it.live("a request answered before its body (401, a bulk import without a key, a read) does not keep a slow body's connection past REQUEST_TIMEOUT", () =>
+    Effect.gen(function* () {
+      const port = yield* startServer("300 millis")
+      // Read once, `/posts` is answered from the response cache, before any middleware (FrontDoor).
+      const warm = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/posts`))
+      assert.strictEqual(warm.status, 200)
+      for (const [method, path, status] of [["PUT", "/posts/slow", 401], ["POST", "/posts/import", 401], ["GET", "/health", 200], ["GET", "/posts", 200]] as const) {
+        const upload = yield* slowUpload(port, request(method, path))
+        assert.match(upload.received, new RegExp(`^HTTP/1\\.1 ${status} `), `${method} ${path}`)
+        assert.isBelow(upload.sent, PIECES, `${method} ${path}: closed before the client had sent its whole body`)
+      }
+    }).pipe(Effect.scoped), { timeout: 40_000 })
+
+  it.live("POST /posts/import-url runs past REQUEST_TIMEOUT, but its body (a few fields) must arrive within it", () =>
+    Effect.gen(function* () {
+      const port = yield* startServer("300 millis")
+      const upload = yield* slowUpload(port, request("POST", "/posts/import-url", { "x-api-key": KEY, "content-type": "application/json" }))
+      assert.isBelow(upload.sent, PIECES, "closed before the client had sent its whole body")
+    }).pipe(Effect.scoped), { timeout: 20_000 })
+})
