@@ -8,6 +8,7 @@ import type { HttpApi } from "@effect/platform"
 type Segment =
   | { readonly _tag: "Static"; readonly text: string }
   | { readonly _tag: "Param"; readonly optional: boolean }
+  | { readonly _tag: "Within"; readonly pattern: RegExp }
   | { readonly _tag: "Rest" }
 
 interface Route {
@@ -32,11 +33,24 @@ const rank = (method: string): number => {
   return at === -1 ? METHOD_ORDER.length : at
 }
 
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+/**
+ * A segment with parameters inside it (`sitemap-posts-:n.xml`), as the router matches it: each
+ * parameter runs to the next `-` or `.` of the pattern and takes any text, even none.
+ */
+const withinOf = (text: string): Segment => ({
+  _tag: "Within",
+  pattern: new RegExp(`^${text.split(/(:[^-.]*)/).map((part) => (part.startsWith(":") ? "(.*?)" : escapeRegExp(part))).join("")}$`)
+})
+
 const segmentOf = (text: string): Segment =>
   text === "*"
     ? { _tag: "Rest" }
     : text.startsWith(":")
     ? { _tag: "Param", optional: text.endsWith("?") }
+    : text.includes(":")
+    ? withinOf(text)
     // Compared as written: the router is case-sensitive (Server.routerConfig).
     : { _tag: "Static", text }
 
@@ -50,6 +64,7 @@ const matches = (segments: ReadonlyArray<Segment>, path: ReadonlyArray<string>):
     const given = path[i]
     if (given === undefined) return segment._tag === "Param" && segment.optional && i === segments.length - 1
     if (segment._tag === "Static" && segment.text !== given) return false
+    if (segment._tag === "Within" && !segment.pattern.test(given)) return false
   }
   return segments.length === path.length
 }

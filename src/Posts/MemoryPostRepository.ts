@@ -25,6 +25,7 @@ import {
   slugsByPost
 } from "./internal/repository.js"
 import { byRelevance, isEmpty, type Relevance, scoreOf, searchTerms } from "./internal/search.js"
+import { clampSitemapLimit, isPast, oldestFirst, sitemapPostOf } from "./internal/sitemap.js"
 import {
   type ListQuery,
   type PostPage,
@@ -32,6 +33,8 @@ import {
   type PostRepositoryShape,
   type SearchPage,
   type SearchQuery,
+  type SitemapPage,
+  type SitemapQuery,
   type UpsertOptions
 } from "./PostRepository.js"
 
@@ -286,8 +289,24 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
       return { items: found.slice(offset, offset + limit).map(({ post }) => post), more: window.hasMore(found.length - offset) }
     })
 
+  // A scan and a sort per page, as the rest of this store scans.
+  const sitemapPosts = (query: SitemapQuery) =>
+    Effect.map(SynchronizedRef.get(ref), (state): SitemapPage => {
+      const due = dueBy(query.asOf)
+      const listed = Array.from(state.posts.values()).filter((post) => post.status === "published" && due(post)).sort(oldestFirst)
+      const from = query.after === undefined ? listed.slice(clampOffset(query.offset)) : listed.filter(isPast(query.after))
+      const limit = clampSitemapLimit(query.limit)
+      const page = from.slice(0, limit)
+      const last = page[page.length - 1]
+      return {
+        items: page.map(sitemapPostOf),
+        next: from.length > limit && last !== undefined ? { at: sortKey(last), id: last.id } : null
+      }
+    })
+
   return {
     search,
+    sitemapPosts,
     neighbours,
     findByAlias,
     movedFrom,

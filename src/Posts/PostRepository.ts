@@ -110,6 +110,46 @@ export interface PostPage {
   readonly next: string | null
 }
 
+/** Hard cap on a page of `PostRepositoryShape.sitemapPosts`: its rows are a few short columns. */
+export const MAX_SITEMAP_PAGE_SIZE = 1000
+
+/**
+ * A page of the public posts as a sitemap lists them (`PostRepositoryShape.sitemapPosts`):
+ * oldest first, so a new post goes at the end and the posts before it keep their places.
+ */
+export interface SitemapQuery {
+  /** Published posts listed at or before this instant (as `ListQuery.asOf`: public reads pass now). */
+  readonly asOf: DateTime.Utc
+  /** Where to go on: the previous page's `next`. Takes precedence over `offset`. */
+  readonly after?: SitemapCursor | undefined
+  /** Posts to skip first (an offset into the whole list), without `after`. */
+  readonly offset?: number | undefined
+  /** Clamped to 1..MAX_SITEMAP_PAGE_SIZE. */
+  readonly limit: number
+}
+
+/** The last post of a page of `sitemapPosts`: its listing time (epoch milliseconds) and id. */
+export interface SitemapCursor {
+  readonly at: number
+  readonly id: string
+}
+
+/** What a sitemap needs of a post: not its body nor its HTML, which are most of its row. */
+export interface SitemapPost {
+  readonly slug: string
+  /** When what readers see of it last changed (`Pages.modifiedAtOf`): its sitemap `lastmod`. */
+  readonly modifiedAt: DateTime.Utc
+  /** Its tags' keys (`tagKey`), each once, in the order of the post's first spelling of each. */
+  readonly tags: ReadonlyArray<string>
+}
+
+export interface SitemapPage {
+  /** Oldest first: by listing time (publishedAt, else createdAt), then id, both ascending. */
+  readonly items: ReadonlyArray<SitemapPost>
+  /** Where the next page starts, or null on the last page. */
+  readonly next: SitemapCursor | null
+}
+
 export interface TagCount {
   /**
    * The tag as most of its posts spell it (tags are one tag whatever their case, `tagKey`); of
@@ -310,6 +350,14 @@ export interface PostRepositoryShape {
    * site's pages up to SITE_CACHE_MAX_AGE late.
    */
   readonly nextScheduled?: (after: DateTime.Utc) => Effect.Effect<Option.Option<DateTime.Utc>, RepositoryError>
+  /**
+   * A page of the public posts as the sitemap lists them (`SitemapQuery`): slug, modification
+   * time and tag keys, oldest first, read by keyset. The sitemap reads the whole blog through it,
+   * a few columns a post (the SQL stores never read the body or the HTML). Optional for other
+   * stores: without it the site reads the listing (`list`, whole posts) instead, every post of it
+   * for each sitemap file asked.
+   */
+  readonly sitemapPosts?: (query: SitemapQuery) => Effect.Effect<SitemapPage, RepositoryError>
 }
 
 /**

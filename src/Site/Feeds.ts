@@ -3,7 +3,8 @@
  * JSON Feed 1.1, sitemap.xml and robots.txt.
  *
  * XML is built with fast-xml-parser's XMLBuilder, which escapes every text node and attribute;
- * nothing here concatenates user data into markup. Post HTML goes in as escaped text (RSS
+ * nothing here concatenates user data into markup unescaped. The sitemap alone is written as
+ * strings (`sitemapXml`, for speed), every text escaped as XMLBuilder escapes it. Post HTML goes in as escaped text (RSS
  * `content:encoded`, Atom `type="html"`), with relative links made absolute so a feed reader,
  * which has no page to resolve them against, can follow them. The JSON Feed is the importer's
  * own writer (`Sources/JsonFeed.ts`), so what one Inkwell serves another imports with its slugs.
@@ -184,17 +185,63 @@ export interface SitemapEntry {
   readonly lastModified?: DateTime.Utc | undefined
 }
 
-/** sitemaps.org 0.9. A sitemap holds at most 50,000 URLs; callers list fewer. */
-export const sitemap = (urls: Urls, entries: ReadonlyArray<SitemapEntry>): string =>
-  buildXml({
-    urlset: {
-      "@_xmlns": "http://www.sitemaps.org/schemas/sitemap/0.9",
-      url: entries.map((entry) => ({
-        loc: urls.absolute(entry.route),
-        lastmod: entry.lastModified === undefined ? undefined : DateTime.formatIso(entry.lastModified)
-      }))
-    }
-  })
+/** `&`, `<`, `>`, `'` and `"` as XMLBuilder writes them in text, for `sitemapXml`. */
+const XML_ESCAPES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&apos;", "\"": "&quot;" }
+
+/** Text as `buildXml` writes it: cleaned as `cleanTree` cleans it (`withoutForbiddenChars`), then escaped as XMLBuilder escapes it. */
+const escapeXml = (value: string): string => withoutForbiddenChars(value).replace(/[&<>'"]/g, (c) => XML_ESCAPES[c]!)
+
+const SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+/**
+ * A sitemaps.org 0.9 document of `element` entries (`url` or `sitemap`) under `root`, written as
+ * strings, byte for byte what XMLBuilder wrote for it: the sitemap is the one document that lists
+ * the whole blog, and XMLBuilder took 0.6 s of one event-loop turn for 50,000 entries (0.14 s for
+ * 10,000), where this takes a tenth of it.
+ */
+const sitemapXml = (root: string, element: string, urls: Urls, entries: ReadonlyArray<SitemapEntry>): string => {
+  const parts = [`<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${SITEMAP_NS}">\n`]
+  for (const entry of entries) {
+    parts.push(`  <${element}>\n    <loc>${escapeXml(urls.absolute(entry.route))}</loc>\n`)
+    if (entry.lastModified !== undefined) parts.push(`    <lastmod>${DateTime.formatIso(entry.lastModified)}</lastmod>\n`)
+    parts.push(`  </${element}>\n`)
+  }
+  parts.push(`</${root}>\n`)
+  return parts.join("")
+}
+
+/**
+ * sitemaps.org 0.9. A sitemap holds at most 50,000 URLs and 50 MB; callers list fewer
+ * (`Sitemaps.fileSize`).
+ */
+export const sitemap = (urls: Urls, entries: ReadonlyArray<SitemapEntry>): string => sitemapXml("urlset", "url", urls, entries)
+
+/** What sitemaps.org allows one sitemap file (and a sitemap index): 50,000 URLs, 50 MB (52,428,800 bytes). */
+export const SITEMAP_MAX_URLS = 50_000
+export const SITEMAP_MAX_BYTES = 52_428_800
+
+const utf8 = new TextEncoder()
+
+/**
+ * The longest route a sitemap may list, as written in it: a post's, whose slug has up to 200 code
+ * points, or a tag's, whose key has up to 200 (a tag's 100, each lowercased to at most 2: "İ" is
+ * "i̇"); each code point is at most 4 UTF-8 bytes, each written `%XX` (or a `'` as `&apos;`).
+ */
+const LONGEST_ROUTE = Math.max(routes.post("").length + 200 * 12, routes.tag("").length + 200 * 12)
+
+/**
+ * How many entries `sitemap(urls, ...)` may hold and stay within SITEMAP_MAX_BYTES whatever its
+ * routes: every one as long as LONGEST_ROUTE allows, each with a date as long as any.
+ */
+export const sitemapEntriesWithin = (urls: Urls): number => {
+  const empty = utf8.encode(sitemap(urls, [])).length
+  const longest = utf8.encode(sitemap(urls, [{ route: "", lastModified: DateTime.unsafeMake(-8.64e15) }])).length - empty + LONGEST_ROUTE
+  return Math.floor((SITEMAP_MAX_BYTES - empty) / longest)
+}
+
+/** A sitemap index (sitemaps.org 0.9): the sitemaps at `entries`' routes, each with its newest `lastmod`. */
+export const sitemapIndex = (urls: Urls, entries: ReadonlyArray<SitemapEntry>): string =>
+  sitemapXml("sitemapindex", "sitemap", urls, entries)
 
 export const robots = (urls: Urls): string =>
   ["User-agent: *", "Allow: /", "", `Sitemap: ${urls.absolute(routes.sitemap())}`, ""].join("\n")

@@ -277,6 +277,12 @@ export const SiteRouter = Effect.gen(function* () {
 
   const tagParam = Effect.map(HttpRouter.params, (params) => params["tag"] ?? "")
 
+  const sitemapFile = (file: (n: number) => Effect.Effect<Document, PageNotFound | RepositoryError>) =>
+    Effect.flatMap(HttpRouter.params, (params) => {
+      const n = pageNumber(params["n"])
+      return n === undefined ? missing("There is no such sitemap.") : serve(file(n))
+    })
+
   /**
    * One URL per page: the router matches a path with its slashes doubled or one more at the end
    * too (`/p//slug`, `/page/2/`, `/rss.xml/`), and answered it as a second page with the same
@@ -307,6 +313,9 @@ export const SiteRouter = Effect.gen(function* () {
     ),
     get("/tags/:tag/page/:page", Effect.flatMap(tagParam, (tag) => listingPage(tag))),
     get("/sitemap.xml", serve(site.sitemap())),
+    // The files a sitemap index names (Sitemaps.ts), numbered from 1 as page numbers are written.
+    get("/sitemap-posts-:n.xml", sitemapFile(site.sitemapPosts)),
+    get("/sitemap-pages-:n.xml", sitemapFile(site.sitemapPages)),
     get(
       "/search",
       Effect.flatMap(HttpServerRequest.ParsedSearchParams, (params) => {

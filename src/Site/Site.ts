@@ -5,11 +5,12 @@
  */
 import { Data, DateTime, Effect, Option } from "effect"
 import type { RepositoryError } from "../Domain/Errors.js"
-import { codePointLength, type Post, tagKey } from "../Domain/Post.js"
+import { codePointLength, type Post } from "../Domain/Post.js"
 import { isEmpty, MAX_SEARCH_LENGTH, searchTerms } from "../Posts/internal/search.js"
 import { isPublicAt, MAX_PAGE_SIZE, MAX_SEARCH_RESULTS, movedVisible, PostRepository } from "../Posts/PostRepository.js"
 import * as Feeds from "./Feeds.js"
 import * as Pages from "./Pages.js"
+import * as Sitemaps from "./Sitemaps.js"
 import { SiteConfig } from "./SiteConfig.js"
 import { stylesheet } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
@@ -42,8 +43,7 @@ const FEED_RENDERERS: Record<FeedFormat, (input: Feeds.FeedInput) => string> = {
   json: Feeds.jsonFeed
 }
 
-/** Sitemaps stop at 50,000 URLs. */
-const SITEMAP_LIMIT = 50_000
+const XML = "application/xml; charset=utf-8"
 
 export class Site extends Effect.Service<Site>()("Inkwell/Site", {
   effect: Effect.gen(function* () {
@@ -173,40 +173,59 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       } satisfies Document
     })
 
+    /** URLs per sitemap file (`Sitemaps.fileSize`). */
+    const sitemapSize = Sitemaps.fileSize(config.sitemapSize, urls)
+    const walk = Sitemaps.walkOf(repository)
+
+    /** A sitemap document, its Last-Modified the newest of its `lastmod`s (the epoch for none). */
+    const xmlDocument = (body: string, lastModified: DateTime.Utc | undefined): Document => ({
+      contentType: XML,
+      body,
+      lastModified: lastModified ?? DateTime.unsafeMake(0)
+    })
+
     /**
-     * Every published post's URL and date, page by page: only a page's posts are held at once
-     * (a post's row is mostly its body and HTML), never the whole blog, however many of its up to
-     * SITEMAP_LIMIT posts there are.
+     * `/sitemap.xml`: every public URL in one file when they fit (`sitemapSize`), else the index
+     * of the files that hold them (`Sitemaps`). Reads every public post, a few columns each.
      */
     const sitemap = Effect.fn("Site.sitemap")(function* () {
-      const postEntries: Array<Feeds.SitemapEntry> = []
-      /** By `tagKey`: one address per tag, whatever its spellings. */
-      const latestByTag = new Map<string, DateTime.Utc>()
-      let lastModified = DateTime.unsafeMake(0)
-      yield* eachPublishedPage((page) => {
-        for (const post of page.slice(0, SITEMAP_LIMIT - postEntries.length)) {
-          const updated = Pages.modifiedAtOf(post)
-          postEntries.push({ route: routes.post(post.slug), lastModified: updated })
-          lastModified = DateTime.max(lastModified, updated)
-          for (const tag of post.tags) {
-            const key = tagKey(tag)
-            const latest = latestByTag.get(key)
-            latestByTag.set(key, latest === undefined ? updated : DateTime.max(latest, updated))
-          }
-        }
-        return postEntries.length < SITEMAP_LIMIT
-      })
-      const entries: Array<Feeds.SitemapEntry> = [
-        // No posts, no date: the epoch told crawlers the home page had not changed since 1970.
-        { route: routes.home(), lastModified: postEntries.length === 0 ? undefined : lastModified },
-        ...postEntries,
-        ...Array.from(latestByTag, ([tag, at]) => ({ route: routes.tag(tag), lastModified: at }))
+      const asOf = yield* DateTime.now
+      const found = yield* Sitemaps.survey(walk, { asOf, size: sitemapSize, keep: sitemapSize })
+      const [home, ...tags] = Sitemaps.pageEntries(found)
+      if (1 + found.posts + tags.length <= sitemapSize) {
+        return xmlDocument(Feeds.sitemap(urls, [home!, ...found.first.map(Sitemaps.postEntry), ...tags]), found.newest)
+      }
+      const files: Array<Feeds.SitemapEntry> = [
+        ...found.postFiles.map((modified, i) => ({ route: routes.sitemapPosts(i + 1), lastModified: modified })),
+        ...Sitemaps.filesOf([home!, ...tags], sitemapSize).map((file, i) => ({
+          route: routes.sitemapPages(i + 1),
+          lastModified: Sitemaps.newestOf(file)
+        }))
       ]
-      return {
-        contentType: "application/xml; charset=utf-8",
-        body: Feeds.sitemap(urls, entries.slice(0, SITEMAP_LIMIT)),
-        lastModified
-      } satisfies Document
+      return xmlDocument(Feeds.sitemapIndex(urls, files), found.newest)
+    })
+
+    /** The `n`th file of the posts' sitemap: `sitemapSize` public posts from the `n - 1`th times that, oldest first. */
+    const sitemapPosts = Effect.fn("Site.sitemapPosts")(function* (n: number) {
+      const asOf = yield* DateTime.now
+      const entries: Array<Feeds.SitemapEntry> = []
+      yield* walk(
+        { asOf, offset: (n - 1) * sitemapSize, count: sitemapSize, pageSize: Sitemaps.readSize(sitemapSize) },
+        (page) => {
+          for (const post of page) entries.push(Sitemaps.postEntry(post))
+        }
+      )
+      if (entries.length === 0) return yield* new PageNotFound({ message: `There is no sitemap file ${n} of posts.` })
+      return xmlDocument(Feeds.sitemap(urls, entries), Sitemaps.newestOf(entries))
+    })
+
+    /** The `n`th file of the listing pages' sitemap: the home page, then every tag's page by key. */
+    const sitemapPages = Effect.fn("Site.sitemapPages")(function* (n: number) {
+      const asOf = yield* DateTime.now
+      const found = yield* Sitemaps.survey(walk, { asOf, size: sitemapSize, keep: 0 })
+      const entries = Sitemaps.pageEntries(found).slice((n - 1) * sitemapSize, n * sitemapSize)
+      if (entries.length === 0) return yield* new PageNotFound({ message: `There is no sitemap file ${n} of pages.` })
+      return xmlDocument(Feeds.sitemap(urls, entries), Sitemaps.newestOf(entries))
     })
 
     /**
@@ -305,6 +324,8 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       nextChange,
       feed,
       sitemap,
+      sitemapPosts,
+      sitemapPages,
       robots,
       css,
       notFound,

@@ -27,6 +27,12 @@ export interface SiteConfigShape {
    * when a scheduled post goes public sooner (Routes.ts, `maxAgeUntil`).
    */
   readonly maxAgeSeconds: number
+  /**
+   * URLs per sitemap file (1 to 50,000; default 10,000, `Sitemaps.DEFAULT_FILE_SIZE`), fewer when
+   * the longest URLs the site may have would pass 50 MB (`Sitemaps.fileSize`). A blog with more
+   * URLs than that has a sitemap index at /sitemap.xml. Not read from the environment.
+   */
+  readonly sitemapSize?: number
 }
 
 /** A base URL normalized: http(s) only, no query or fragment, no trailing slash. */
@@ -83,7 +89,12 @@ export const siteConfigRules = {
     message: "must be an integer between 1 and 100",
     validation: (n: number) => Number.isInteger(n) && n >= 1 && n <= 100
   },
-  maxAgeSeconds: { message: "must be a non-negative integer", validation: (n: number) => Number.isInteger(n) && n >= 0 }
+  maxAgeSeconds: { message: "must be a non-negative integer", validation: (n: number) => Number.isInteger(n) && n >= 0 },
+  // Given in code only (no SITE_* variable); unset is the default.
+  sitemapSize: {
+    message: "must be an integer from 1 to 50000",
+    validation: (n: number | undefined) => n === undefined || (Number.isInteger(n) && n >= 1 && n <= 50_000)
+  }
 } as const
 
 /** `SITE_URL`: the public base URL every absolute link is resolved against (default http://localhost:3000). */

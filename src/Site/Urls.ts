@@ -33,7 +33,12 @@ export const routes = {
   tag: (tag: string, page = 1): string => (page <= 1 ? `/tags/${tagSegment(tag)}` : `/tags/${tagSegment(tag)}/page/${page}`),
   feed: (format: FeedFormat, tag?: string): string =>
     tag === undefined ? `/${FEED_FILES[format]}` : `/tags/${tagSegment(tag)}/${FEED_FILES[format]}`,
+  /** The site's sitemap: the one file, or the index of the files below when it needs several. */
   sitemap: (): string => "/sitemap.xml",
+  /** The `n`th file of the posts' sitemap (from 1), oldest posts first. */
+  sitemapPosts: (n: number): string => `/sitemap-posts-${n}.xml`,
+  /** The `n`th file of the listing pages' sitemap (from 1): the home page, then each tag's page. */
+  sitemapPages: (n: number): string => `/sitemap-pages-${n}.xml`,
   /** The search page; with `q`, its results (`page` from 2 on). */
   search: (q?: string, page = 1): string =>
     q === undefined ? "/search" : `/search?q=${encodeURIComponent(q)}${page > 1 ? `&page=${page}` : ""}`,

@@ -19,6 +19,7 @@ import {
 } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
 import { searchContract } from "./SearchContract.js"
+import { sitemapContract } from "./SitemapContract.js"
 
 const encodePost = Schema.encodeSync(Post)
 const slugs = (posts: ReadonlyArray<Post>) => posts.map((p) => p.slug)
@@ -56,6 +57,7 @@ const seed = (n: number, tag = "test") =>
 
 export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepository, unknown>) => {
   searchContract(name, layer)
+  sitemapContract(name, layer)
   const test = <A, E>(title: string, body: Effect.Effect<A, E, PostRepository>) =>
     it.effect(title, () => Effect.provide(body, layer))
 

@@ -761,11 +761,12 @@ describe("discovery", () => {
       const response = yield* fetchRaw("/sitemap.xml")
       assert.strictEqual(response.headers["content-type"], "application/xml; charset=utf-8")
       const urls = parser.parse(response.body).urlset.url.map((url: { loc: string }) => url.loc)
+      // Posts oldest first, as the sitemap's files hold them (Sitemaps.ts).
       assert.deepStrictEqual(urls, [
         `${SITE_URL}/`,
-        `${SITE_URL}/p/post-3`,
-        `${SITE_URL}/p/post-2`,
         `${SITE_URL}/p/post-1`,
+        `${SITE_URL}/p/post-2`,
+        `${SITE_URL}/p/post-3`,
         `${SITE_URL}/tags/a%20b`
       ])
     }).pipe(Effect.provide(siteServer())))
@@ -776,15 +777,16 @@ describe("discovery", () => {
       const entries: Array<{ loc: string; lastmod?: string }> = parser.parse((yield* fetchRaw("/sitemap.xml")).body).urlset.url
       const posts = entries.filter((entry) => entry.loc.includes("/p/"))
       assert.strictEqual(posts.length, 450)
-      assert.deepStrictEqual(posts.slice(0, 2).map((entry) => entry.loc), [`${SITE_URL}/p/post-450`, `${SITE_URL}/p/post-449`])
-      assert.strictEqual(posts.at(-1)!.loc, `${SITE_URL}/p/post-1`)
+      assert.deepStrictEqual(posts.slice(0, 2).map((entry) => entry.loc), [`${SITE_URL}/p/post-1`, `${SITE_URL}/p/post-2`])
+      assert.strictEqual(posts.at(-1)!.loc, `${SITE_URL}/p/post-450`)
       assert.strictEqual(new Set(posts.map((entry) => entry.loc)).size, 450)
+      // Tags by key; post-450 (the newest) is odd, post-449 even.
       const tags = entries.filter((entry) => entry.loc.includes("/tags/"))
       assert.deepStrictEqual(tags.map((entry) => [entry.loc, entry.lastmod]), [
-        [`${SITE_URL}/tags/odd`, posts[0]!.lastmod],
-        [`${SITE_URL}/tags/even`, posts[1]!.lastmod]
+        [`${SITE_URL}/tags/even`, posts.at(-2)!.lastmod],
+        [`${SITE_URL}/tags/odd`, posts.at(-1)!.lastmod]
       ])
-      assert.strictEqual(entries[0]!.lastmod, posts[0]!.lastmod)
+      assert.strictEqual(entries[0]!.lastmod, posts.at(-1)!.lastmod)
     }).pipe(Effect.provide(siteServer())))
 
   it.effect("robots.txt allows everything and names the sitemap", () =>
@@ -963,6 +965,8 @@ describe("methods", () => {
     "/tags/rust/atom.xml",
     "/tags/rust/feed.json",
     "/sitemap.xml",
+    "/sitemap-posts-1.xml",
+    "/sitemap-pages-2.xml",
     "/robots.txt",
     "/assets/site.css?v=1",
     "/favicon.ico"

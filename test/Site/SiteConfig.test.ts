@@ -74,7 +74,11 @@ describe("SiteConfig", () => {
           [{ pageSize: 2.5 }, "pageSize"],
           [{ maxAgeSeconds: -1 }, "maxAgeSeconds"],
           [{ timeZone: "Mars/Olympus" }, "timeZone"],
-          [{ url: "example.com" }, "url"]
+          [{ url: "example.com" }, "url"],
+          // A sitemap file holds 1 to 50,000 URLs (sitemaps.org).
+          [{ sitemapSize: 0 }, "sitemapSize"],
+          [{ sitemapSize: 50_001 }, "sitemapSize"],
+          [{ sitemapSize: 1.5 }, "sitemapSize"]
         ] as const
       ) {
         const error = yield* build(config)
