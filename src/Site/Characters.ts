@@ -18,5 +18,11 @@ const PLANE_ENDS = Array.from({ length: 17 }, (_, plane) => plane * 0x10000 + 0x
  */
 const FORBIDDEN = new RegExp(`[\\0-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F\\uFDD0-\\uFDEF${PLANE_ENDS}]|[\\uD800-\\uDFFF]`, "gu")
 
-/** `text` without the characters HTML and XML forbid (`FORBIDDEN`); the rest as it was. */
-export const withoutForbiddenChars = (text: string): string => text.replace(FORBIDDEN, "")
+/**
+ * `text` with each character HTML and XML forbid (`FORBIDDEN`) replaced by U+FFFD; the rest as
+ * it was. Replaced, not deleted: deleting joined what the sanitizer had checked apart. A link's
+ * scheme is read after stripping only C0 controls and spaces, so `java\uFDD0script:` (or
+ * `java&#x7f;script:`) was stored as a relative URL and came out of a page and a feed as
+ * `javascript:`; `100v\u000Bh` passed the style filter's viewport-unit check and came out as `100vh`.
+ */
+export const withoutForbiddenChars = (text: string): string => text.replace(FORBIDDEN, "\uFFFD")

@@ -47,7 +47,7 @@ const builder = new XMLBuilder({
   indentBy: "  "
 })
 
-/** Every string in the tree, cleaned of characters XML cannot hold (the pages' list: `withoutForbiddenChars`). */
+/** Every string in the tree, each character XML cannot hold replaced (the pages' list: `withoutForbiddenChars`). */
 const cleanTree = (node: unknown): unknown => {
   if (typeof node === "string") return withoutForbiddenChars(node)
   if (Array.isArray(node)) return node.map(cleanTree)

@@ -417,7 +417,7 @@ const PostNav = ({ view, urls }: { view: PostView; urls: Urls }) =>
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The page's markup, without the characters HTML forbids (`withoutForbiddenChars`) wherever
+ * The page's markup, each character HTML forbids replaced (`withoutForbiddenChars`) wherever
  * they came from: a search query (`?q=%00%01` went into the title, the heading and the search
  * field), a post's title, summary or stored HTML. The renderer escapes markup, not these.
  */

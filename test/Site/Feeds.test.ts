@@ -136,7 +136,7 @@ describe("XML feeds", () => {
       }
       const parsed = new XMLParser().parse(rssFeed({ config, urls, posts: [post] }))
       assert.strictEqual(parsed.rss.channel.title, "T & <T>")
-      assert.strictEqual(parsed.rss.channel.item.title, "A <b>&amp; ]]>  \"q\"")
+      assert.strictEqual(parsed.rss.channel.item.title, "A <b>&amp; ]]> \uFFFD\uFFFD \"q\"")
       assert.deepStrictEqual(parsed.rss.channel.item.category, ["<t>", "a&b"])
     }))
 
@@ -145,8 +145,8 @@ describe("XML feeds", () => {
       const post: Post = yield* stored({ slug: "c1", title: "Ti\u0085tle\uFDD0", html: `<p>a\u009Fb\u{1FFFE}c</p>` })
       for (const xml of [rssFeed({ config, urls, posts: [post] }), atomFeed({ config, urls, posts: [post] })]) {
         assert.notMatch(xml, /[\u007F-\u009F\uFDD0-\uFDEF\u{1FFFE}]/u)
-        assert.match(xml, /<title( type="text")?>Title<\/title>/)
-        assert.include(xml, "&lt;p&gt;abc&lt;/p&gt;")
+        assert.match(xml, /<title( type="text")?>Ti\uFFFDtle\uFFFD<\/title>/)
+        assert.include(xml, "&lt;p&gt;a\uFFFDb\uFFFDc&lt;/p&gt;")
       }
     }))
 

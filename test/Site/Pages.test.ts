@@ -1,9 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect } from "effect"
-import { TocEntry } from "../../src/Domain/Post.js"
+import { DateTime, Effect, Either } from "effect"
+import { PostInput, TocEntry } from "../../src/Domain/Post.js"
+import { processInputSync } from "../../src/Processing/processPost.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { formatDate, listingPage, notFoundPage, ogLocale, postPage, searchPage, tocTree, updatedAtOf } from "../../src/Site/Pages.js"
+import { atomFeed, rssFeed } from "../../src/Site/Feeds.js"
 import { defaults } from "../../src/Site/SiteConfig.js"
 import { feedLinks } from "../../src/Sources/FeedSource.js"
 import { makeUrls } from "../../src/Site/Urls.js"
@@ -89,9 +91,9 @@ describe("pages", () => {
       const forbidden = /[\0-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\uFDD0-\uFDEF\uFFFE\uFFFF\u{1FFFE}\u{10FFFF}]|[\uD800-\uDFFF]/u
       const search = searchPage(site, { query: "a\u0000b\u0001c", page: 1, posts: [], hasMore: false })
       assert.notMatch(search, forbidden)
-      assert.include(search, `<title>Results for “abc” · `)
-      assert.include(search, `<h1 class="page-title">Results for “abc”</h1>`)
-      assert.include(search, `name="q" value="abc"`)
+      assert.include(search, `<title>Results for “a\uFFFDb\uFFFDc” · `)
+      assert.include(search, `<h1 class="page-title">Results for “a\uFFFDb\uFFFDc”</h1>`)
+      assert.include(search, `name="q" value="a\uFFFDb\uFFFDc"`)
       const post = yield* stored({
         slug: "c",
         title: "Ti\u0001tle \u{1FFFE}`x\u000B`",
@@ -101,12 +103,32 @@ describe("pages", () => {
       })
       const page = postPage(site, { post, previous: undefined, next: undefined })
       assert.notMatch(page, forbidden)
-      assert.include(page, `<div class="prose"><p>xy z 😀\tok</p></div>`)
-      assert.include(page, `<h1>Title <code>x</code></h1>`)
-      assert.include(page, `<meta name="description" content="Summary "/>`)
+      assert.include(page, `<div class="prose"><p>x\uFFFDy\uFFFD \uFFFDz\uFFFD 😀\tok</p></div>`)
+      assert.include(page, `<h1>Ti\uFFFDtle \uFFFD<code>x\uFFFD</code></h1>`)
+      assert.include(page, `<meta name="description" content="Sum\uFFFDmary\uFFFD \uFFFD"/>`)
       const listing = listingPage(site, { page: 1, posts: [post], hasOlder: false })
       assert.notMatch(listing, forbidden)
-      assert.include(listing, `<p class="excerpt">Summary </p>`)
+      assert.include(listing, `<p class="excerpt">Sum\uFFFDmary\uFFFD \uFFFD</p>`)
+    }))
+
+  it.effect("a forbidden character inside a link's scheme or a style stays a character: no javascript: link or viewport unit appears, on the page or in a feed", () =>
+    Effect.gen(function* () {
+      const processed = processInputSync(
+        new PostInput({
+          title: "Links",
+          body: `Click <a href="java\uFDD0script:alert(1)">here</a>, <a href="java&#x7f;script:alert(2)">there</a>, ` +
+            `<span style="height: 100v\u000Bh">tall</span>.`
+        }),
+        "api"
+      )
+      assert.isTrue(Either.isRight(processed))
+      const post = yield* Effect.flatMap(PostRepository, (repo) => repo.create(Either.getOrThrow(processed))).pipe(Effect.provide(MemoryPostRepository.layer))
+      const page = postPage(site, { post, previous: undefined, next: undefined })
+      for (const text of [page, atomFeed({ config: site.config, urls: site.urls, posts: [post] }), rssFeed({ config: site.config, urls: site.urls, posts: [post] })]) {
+        assert.notMatch(text, /javascript:/i)
+        assert.notMatch(text, /100vh/)
+      }
+      assert.include(page, ">here</a>")
     }))
 
   it.effect("show an update date only when the author's is a day or more after publication", () =>
