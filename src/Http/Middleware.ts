@@ -64,7 +64,7 @@ import {
   RequestTimedOut,
   Unauthorized
 } from "./Errors.js"
-import { utf8Checker } from "../Import/FileSource.js"
+import { utf8Checker } from "../Domain/utf8.js"
 import { MAX_TIMER_DURATION } from "../Config.js"
 import * as HttpConfig from "./HttpConfig.js"
 import { directRequestLog, elapsedMs, type RequestLog } from "./Logging.js"

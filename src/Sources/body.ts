@@ -5,7 +5,7 @@
 import { Either } from "effect"
 import type { FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError } from "../Clients/FeedErrors.js"
-import { findInvalidUtf8 } from "../Import/FileSource.js"
+import { findInvalidUtf8 } from "../Domain/utf8.js"
 
 /** The charset the body says it is in, and where it says so. */
 const charsetOf = (resource: Pick<FetchedResource, "headers" | "bytes">): { readonly label: string; readonly from: string } | undefined => {
