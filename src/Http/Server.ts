@@ -291,8 +291,8 @@ export const HEADERS_TIMEOUT_MS = 60_000
  * The Node server `layer` listens with. Node's `requestTimeout` (300 s by default) is off: it
  * cut any request whose body had not all arrived by then, a bulk import's too, which got a bare
  * 408 and no summary though its posts were committed (and the log said 499). What it bounded is
- * bounded by the app instead: REQUEST_TIMEOUT every other request's body (`Middleware.timeout`),
- * IMPORT_TIMEOUT an import. `headersTimeout` is given: left out, Node takes the smaller of its
+ * bounded by the app instead: REQUEST_TIMEOUT every other request's body (`Middleware.timeout`)
+ * and a bulk import's silence (`Middleware.uploadStream`), IMPORT_TIMEOUT an import. `headersTimeout` is given: left out, Node takes the smaller of its
  * 60 s and `requestTimeout`, 0, which would let a client take forever over its headers.
  * `SettlingResponse` settles answers to clients that left.
  */
