@@ -33,6 +33,7 @@ import {
 import {
   Cause,
   Context,
+  Data,
   Duration,
   Effect,
   type Fiber,
@@ -46,7 +47,7 @@ import {
   LogLevel,
   Option,
   Schema,
-  type Stream,
+  Stream,
   Tracer
 } from "effect"
 import { NodeStream } from "@effect/platform-node"
@@ -64,7 +65,7 @@ import {
   RequestTimedOut,
   Unauthorized
 } from "./Errors.js"
-import { utf8Checker } from "../Import/FileSource.js"
+import { utf8Checker } from "../Domain/utf8.js"
 import { MAX_TIMER_DURATION } from "../Config.js"
 import * as HttpConfig from "./HttpConfig.js"
 import { directRequestLog, elapsedMs, type RequestLog } from "./Logging.js"
@@ -580,23 +581,48 @@ const cappedRequest = (
 }
 
 /**
+ * How long a bulk upload's body may send nothing while its import waits for it: `timeout` sets
+ * it to REQUEST_TIMEOUT for the import endpoints; 30 seconds, REQUEST_TIMEOUT's default, where
+ * the handlers are served without it.
+ */
+export class UploadIdleTimeout extends Context.Reference<UploadIdleTimeout>()("Inkwell/UploadIdleTimeout", {
+  defaultValue: (): Duration.Duration => Duration.seconds(30)
+}) {}
+
+/** A bulk upload's body sent nothing for `UploadIdleTimeout` while the import waited for it. */
+export class UploadStalled extends Data.TaggedError("UploadStalled")<{ readonly idle: Duration.Duration }> {
+  override get message() {
+    return `the upload stalled: no data for ${Duration.format(this.idle)}`
+  }
+}
+
+/**
  * A bulk upload's body as a Stream that leaves the Node request open when the reader stops early
  * (an import's deadline, an interruption). The platform's `request.stream` destroys the request
  * then, which took the connection down before the import's summary could be sent; left open,
  * Node reads and discards the rest once the answer is written.
+ *
+ * It ends with `UploadStalled` when the import has waited `UploadIdleTimeout` for the next bytes
+ * and none came: a client that sent a line and went silent held the import (and its handler)
+ * forever, as neither REQUEST_TIMEOUT nor Node's own timeout cuts an import. Only the wait for
+ * bytes counts, never the time the import takes over those it has (its queues full, the body not
+ * read meanwhile), so a slow upload that keeps sending is not cut.
  */
 export const uploadStream = (
   request: HttpServerRequest.HttpServerRequest
-): Stream.Stream<Uint8Array, HttpServerError.RequestError> => {
-  const incoming = (request as { readonly source?: unknown }).source
-  return incoming instanceof IncomingMessage
-    ? NodeStream.fromReadable(
-      () => incoming,
-      (cause) => new HttpServerError.RequestError({ request, reason: "Decode", cause }),
-      { closeOnDone: false }
-    )
-    : request.stream
-}
+): Stream.Stream<Uint8Array, HttpServerError.RequestError | UploadStalled> =>
+  Stream.unwrap(Effect.map(UploadIdleTimeout, (idle) => {
+    const incoming = (request as { readonly source?: unknown }).source
+    const body = incoming instanceof IncomingMessage
+      ? NodeStream.fromReadable(
+        () => incoming,
+        (cause) => new HttpServerError.RequestError({ request, reason: "Decode", cause }),
+        { closeOnDone: false }
+      )
+      : request.stream
+    // Per pull: the timer runs only while the reader waits for the next chunk.
+    return Duration.greaterThan(idle, MAX_TIMER_DURATION) ? body : Stream.timeoutFail(body, () => new UploadStalled({ idle }), idle)
+  }))
 
 /**
  * How much of a refused body is read and thrown away, so that the client reads the answer: what
@@ -760,8 +786,9 @@ const closeUnlessArrived = (incoming: IncomingMessage, millis: number, timer?: R
  * its `requestTimeout`, off, cut bulk imports): a body still arriving at the deadline is not
  * waited for (the 503 closes the connection), and one still arriving then after an earlier answer
  * (a 401 before the body is read) has its connection closed. A bulk import runs past it, bounded
- * by IMPORT_TIMEOUT; what of its body has not arrived `requestTimeout` after its answer is not
- * waited for either. `/posts/import-url`'s import runs past it too, but not its body's arrival.
+ * by IMPORT_TIMEOUT, its body by `requestTimeout` of silence (`UploadIdleTimeout`, `uploadStream`);
+ * what of its body has not arrived `requestTimeout` after its answer is not waited for either.
+ * `/posts/import-url`'s import runs past it too, but not its body's arrival.
  *
  * One timer per request, no extra fibers: `Effect.timeout` would fork two fibers per request,
  * which costs a measurable share of throughput on a cheap endpoint. The interruption is the
@@ -779,18 +806,19 @@ export const timeout =
     const millis = Duration.toMillis(duration)
     return Effect.withFiberRuntime((fiber) => {
       const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
-      if (none) return app
+      if (none) return Effect.provideService(app, UploadIdleTimeout, Duration.infinity)
       // Read here, not when the handler ends: a bodiless request is not yet `complete` when it
       // starts (Node marks it so after the 'request' event), so only an announced body counts.
       const incoming = announcesBody(request.headers) ? nodeRequestOf(request) : undefined
       if (isBulkImport(request, true)) {
-        if (incoming === undefined) return app
+        if (incoming === undefined) return Effect.provideService(app, UploadIdleTimeout, duration)
         // `/posts/import-url`'s body is a few fields, which arrive as any request's: only its import runs longer.
         if (!isBulkImport(request, false)) {
           closeUnlessArrived(incoming, millis)
           return app
         }
-        return Effect.ensuring(app, Effect.sync(() => closeUnlessArrived(incoming, millis)))
+        // Its body may take as long as the import, but not sit silent longer than any other body may.
+        return Effect.ensuring(Effect.provideService(app, UploadIdleTimeout, duration), Effect.sync(() => closeUnlessArrived(incoming, millis)))
       }
       let running = true
       const timer = setTimeout(() => {

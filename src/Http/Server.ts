@@ -30,7 +30,7 @@ import { ApiKeyAuthLive, apiFailures, expectedOutage, requestMiddlewareConfig } 
 import { Compression } from "./Compression.js"
 import * as FrontDoor from "./FrontDoor.js"
 import { ResponseCache } from "./ResponseCache.js"
-import { ServerStopping } from "./ServerStopping.js"
+import { ServerFibers, ServerStopping } from "./ServerStopping.js"
 import { SettlingResponse } from "./SettlingResponse.js"
 
 /** For a host app's own `createServer({ ServerResponse: SettlingResponse })` (README "Embedding"). */
@@ -157,6 +157,8 @@ export interface ServeOptions {
    * Every request's fiber is added here while it runs. The Node server runs handlers on fibers
    * of their own and interrupts them without waiting (a cut connection): a shutdown awaits this
    * set, so nothing closes under a handler that is still finishing (an import's last batch).
+   * Handlers find it as `ServerFibers`, for work that outlives its request (an import whose
+   * client left).
    */
   readonly handlers?: FiberSet.FiberSet<unknown, unknown>
   /**
@@ -210,10 +212,11 @@ export const serve = (
       yield* Effect.forkScoped(Effect.andThen(Deferred.await(options.stopping), () => (stopping = true)))
     }
     const tracked = options.handlers === undefined ? handled : trackedIn(options.handlers, () => stopping)(handled)
-    const served = options.stopping === undefined
-      ? HttpServer.serve(tracked)
-      // The server runs each request with the context it was started in: handlers find it there.
-      : HttpServer.serve(tracked).pipe(Layer.provide(Layer.succeed(ServerStopping, options.stopping)))
+    // The server runs each request with the context it was started in: handlers find these there.
+    const served = HttpServer.serve(tracked).pipe(Layer.provide(Layer.mergeAll(
+      options.stopping === undefined ? Layer.empty : Layer.succeed(ServerStopping, options.stopping),
+      options.handlers === undefined ? Layer.empty : Layer.succeed(ServerFibers, options.handlers)
+    )))
     return options.requestSpans === true ? served : HttpMiddleware.withTracerDisabledWhen(served, () => true)
   }).pipe(
     Layer.unwrapScoped,
@@ -291,8 +294,8 @@ export const HEADERS_TIMEOUT_MS = 60_000
  * The Node server `layer` listens with. Node's `requestTimeout` (300 s by default) is off: it
  * cut any request whose body had not all arrived by then, a bulk import's too, which got a bare
  * 408 and no summary though its posts were committed (and the log said 499). What it bounded is
- * bounded by the app instead: REQUEST_TIMEOUT every other request's body (`Middleware.timeout`),
- * IMPORT_TIMEOUT an import. `headersTimeout` is given: left out, Node takes the smaller of its
+ * bounded by the app instead: REQUEST_TIMEOUT every other request's body (`Middleware.timeout`)
+ * and a bulk import's silence (`Middleware.uploadStream`), IMPORT_TIMEOUT an import. `headersTimeout` is given: left out, Node takes the smaller of its
  * 60 s and `requestTimeout`, 0, which would let a client take forever over its headers.
  * `SettlingResponse` settles answers to clients that left.
  */

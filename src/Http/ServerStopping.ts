@@ -4,6 +4,13 @@
  * connection when SHUTDOWN_GRACE runs out, which leaves the client no answer at all.
  * Provided by `Server.layer` to the requests it serves; absent elsewhere (tests, an embedding app's server).
  */
-import { Context, type Deferred } from "effect"
+import { Context, type Deferred, type FiberSet } from "effect"
 
 export class ServerStopping extends Context.Tag("Inkwell/ServerStopping")<ServerStopping, Deferred.Deferred<void>>() {}
+
+/**
+ * Where a request forks work that outlives it (a bulk import whose client left), so that the
+ * server owns it: a shutdown awaits it with the requests, for SHUTDOWN_GRACE, then interrupts what
+ * is left, before the database closes. Provided by `Server.layer` beside `ServerStopping`.
+ */
+export class ServerFibers extends Context.Tag("Inkwell/ServerFibers")<ServerFibers, FiberSet.FiberSet<unknown, unknown>>() {}

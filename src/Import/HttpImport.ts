@@ -4,7 +4,8 @@
  * socket) and a large upload never sits in memory whole.
  */
 import { FileSystem, HttpServerError } from "@effect/platform"
-import { Effect, Exit, Fiber, HashSet, type Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, FiberSet, HashSet, type Stream } from "effect"
+import { describeFailure } from "../Domain/describeFailure.js"
 import type { PostProcessor } from "../Processing/PostProcessor.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
 import type { ImportOptions } from "./ImportConfig.js"
@@ -17,18 +18,23 @@ import type { ImportSummary } from "./ImportSummary.js"
  * a body that stops with an error (client gone, invalid UTF-8) ends the import after what was
  * read, with that error among the failures (see `outlivingClient` for a client gone). When
  * `stop` completes (the server is shutting down) the import ends after the batch in flight and
- * answers its summary, status "interrupted".
+ * answers its summary, status "interrupted". `fibers` is where the import runs, so that it can
+ * outlive its client (`outlivingClient`): the server's (`ServerFibers`), whose shutdown ends it.
  */
 export const importNdjson = <E, R>(
   body: Stream.Stream<Uint8Array, E, R>,
-  options: Partial<ImportOptions> & { readonly name?: string; readonly stop?: Effect.Effect<void> | undefined } = {}
+  options: Partial<ImportOptions> & {
+    readonly name?: string
+    readonly stop?: Effect.Effect<void> | undefined
+    readonly fibers?: FiberSet.FiberSet<unknown, unknown> | undefined
+  } = {}
 ): Effect.Effect<ImportSummary, never, R | PostProcessor | PostRepository> => {
-  const { name = "request", stop, ...rest } = options
+  const { name = "request", stop, fibers, ...rest } = options
   const source = ndjson(name, body, { maxPostBytes: rest.maxPostBytes ?? 5 * 1024 * 1024 })
   // With `dryRun`, each batch is checked against the repository and rolled back: nothing is written.
   const run = ImportPipeline.run(source, rest, { stop })
   // A body holds records, never file paths: no file system is ever touched.
-  return outlivingClient(Effect.provide(run, FileSystem.layerNoop({}))).pipe(Effect.withSpan("HttpImport.importNdjson"))
+  return outlivingClient(Effect.provide(run, FileSystem.layerNoop({})), fibers).pipe(Effect.withSpan("HttpImport.importNdjson"))
 }
 
 /**
@@ -37,16 +43,26 @@ export const importNdjson = <E, R>(
  * batch window's worth) were dropped, what had been committed was never said, and the log had
  * only `POST /posts/import 499`. Left running, it reads the body to where it was cut (that error
  * is one of its failures), writes the complete lines it read, and says in one warning what it
- * committed, as nobody receives its summary. Any other interruption (a host's own timeout)
- * stops it at once; a shutdown ends it through `stop`, after the batch in flight.
+ * committed, as nobody receives its summary; or, ending otherwise (a defect, or interrupted by a
+ * shutdown that did not wait for it), says so at ERROR. Any other interruption (a host's own
+ * timeout) stops it at once; a shutdown ends it through `stop`, after the batch in flight.
+ *
+ * It runs in `fibers`, a scope the server owns, not as a daemon: a shutdown that closed the
+ * database while an abandoned import still ran failed its batches against a closed pool. The
+ * server's drain waits for it with the requests, then interrupts it. Without `fibers` (a caller
+ * with no server), a daemon.
  */
-const outlivingClient = <R>(run: Effect.Effect<ImportSummary, never, R>): Effect.Effect<ImportSummary, never, R> =>
+const outlivingClient = <R>(
+  run: Effect.Effect<ImportSummary, never, R>,
+  fibers: FiberSet.FiberSet<unknown, unknown> | undefined
+): Effect.Effect<ImportSummary, never, R> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(Effect.forkDaemon(restore(run)), (fiber) =>
+    Effect.flatMap(fibers === undefined ? Effect.forkDaemon(restore(run)) : FiberSet.run(fibers, restore(run)), (fiber) =>
       restore(Fiber.join(fiber)).pipe(
         Effect.onInterrupt((interruptors) =>
           HashSet.has(interruptors, HttpServerError.clientAbortFiberId)
-            ? Effect.flatMap(Fiber.await(fiber), (exit) => Exit.isSuccess(exit) ? Effect.logWarning(clientLeft(exit.value)) : Effect.void)
+            ? Effect.flatMap(Fiber.await(fiber), (exit) =>
+              Exit.isSuccess(exit) ? Effect.logWarning(clientLeft(exit.value)) : Effect.logError(clientLeftUnfinished(exit.cause), exit.cause))
             : Fiber.interrupt(fiber)
         )
       ))
@@ -61,3 +77,9 @@ const clientLeft = (summary: ImportSummary): string => {
   const failed = last === undefined ? "0 failed" : `${summary.failed} failed (last: ${last.source}: ${last.reason})`
   return `the client of a bulk import left before the answer; the import ended after what it had read: ${written}, ${summary.skipped} skipped, ${failed}`
 }
+
+/** What an import whose client left said when it did not end with its summary. */
+const clientLeftUnfinished = (cause: Cause.Cause<never>): string =>
+  Cause.isInterruptedOnly(cause)
+    ? "the client of a bulk import left before the answer, and the import was interrupted before it ended (the server stopping): the batches it had committed stay, the lines it read after them were not written"
+    : `the client of a bulk import left before the answer, and the import failed: ${describeFailure(Cause.squash(cause))}; the batches it had committed stay`

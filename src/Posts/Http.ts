@@ -11,7 +11,7 @@ import {
   type HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
-import { Cause, type ConfigError, DateTime, Deferred, Effect, Either, Layer, Option, Schema } from "effect"
+import { Cause, type ConfigError, DateTime, Deferred, Effect, Either, FiberSet, Layer, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { type DatabaseError, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
@@ -22,7 +22,7 @@ import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, UrlRefused, VersionRequired } from "../Http/Errors.js"
 import { matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
-import { ServerStopping } from "../Http/ServerStopping.js"
+import { ServerFibers, ServerStopping } from "../Http/ServerStopping.js"
 import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, routedPath, uploadStream } from "../Http/Middleware.js"
 import { importNdjson } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
@@ -569,6 +569,10 @@ const serverStop = Effect.map(
   Option.match({ onNone: () => undefined, onSome: (stopping) => Deferred.await(stopping) })
 )
 
+/** Where an import that outlives its client runs: the server's fibers, else `fallback` (the handlers' own). */
+const serverFibers = (fallback: FiberSet.FiberSet<unknown, unknown>) =>
+  Effect.map(Effect.serviceOption(ServerFibers), Option.getOrElse(() => fallback))
+
 /** `effect`, which for a dry run first says that it writes nothing: the response cache then keeps its entries. */
 const writesNothingIf = (dryRun: boolean) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   dryRun ? Effect.zipRight(sayNothingWritten, effect) : effect
@@ -774,6 +778,8 @@ const adminHandlers = (api: InkwellApiType) =>
     Effect.gen(function* () {
       const posts = yield* Posts
       const imports = yield* importServices
+      // Imports whose client left, under a server that does not own them: ended with these handlers.
+      const ownFibers = yield* FiberSet.make<unknown, unknown>()
       const getEncoded = posts.getEncoded
       // A post's version and ETag, from its encoded read when the repository has one (no decoding).
       const tagged = (slug: string): Effect.Effect<Tagged, PostNotFound | RepositoryError> =>
@@ -848,9 +854,10 @@ const adminHandlers = (api: InkwellApiType) =>
         // Never fails: every bad line is in the summary as `request:<line>`.
         // A shutdown stops it early: it answers what it stored rather than being cut off.
         .handle("import", ({ request, urlParams }) =>
-          Effect.flatMap(serverStop, (stop) =>
+          Effect.flatMap(Effect.zip(serverStop, serverFibers(ownFibers)), ([stop, fibers]) =>
             imports.provide(
               importNdjson(uploadStream(request), {
+                fibers,
                 ...imports.options,
                 // IMPORT_ON_CONFLICT unless the request says; a conflict's reason names the parameter.
                 onConflict: urlParams.onConflict ?? imports.options.onConflict,

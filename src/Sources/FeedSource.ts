@@ -11,7 +11,8 @@
 import { Chunk, Effect, Either, Option, Stream } from "effect"
 import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError } from "../Clients/FeedErrors.js"
-import { bodyText, lenientBodyText, parseJsonBody } from "./body.js"
+import { firstBadByte } from "./badBytes.js"
+import { lenientBodyText, type MarkedBody, markedBodyText, parseJsonBody } from "./body.js"
 import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
 import { resolveUrl } from "./html.js"
 import { inkwellApi, type InkwellApiOptions, isInkwellPage } from "./InkwellApi.js"
@@ -48,15 +49,31 @@ export const feedLinks = (html: string, base: string): Array<string> => {
 const looksLikeHtml = (contentType: string, text: string) =>
   contentType === "text/html" || contentType === "application/xhtml+xml" || /^\s*(?:<!doctype html|<html[\s>])/i.test(text)
 
-/** What a fetched document is, and its items when it is a feed. */
+/**
+ * What a fetched document is, and its items when it is a feed. A body with bytes that are not
+ * UTF-8 is read with them marked (`markedBodyText`): a feed's items with one fail, the others are
+ * read; a body that cannot be read as a feed even so is refused with where its first bad byte is.
+ */
 export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes" | "contentType">): Either.Either<Detected, DecodeError> => {
-  const decoded = bodyText(resource)
-  if (Either.isLeft(decoded)) {
+  const decoded = markedBodyText(resource)
+  const bad = Either.isRight(decoded) ? decoded.right.bad : undefined
+  if (Either.isLeft(decoded) || bad !== undefined) {
     // Compressed or binary data is no UTF-8 either: said as what it is, not by its first bad byte.
     const lenient = lenientBodyText(resource)
-    return Either.left(isBinary(lenient) ? notAFeed(resource, lenient, true) : decoded.left)
+    if (isBinary(lenient)) return Either.left(notAFeed(resource, lenient, true))
+    if (Either.isLeft(decoded)) return Either.left(decoded.left)
   }
-  const text = decoded.right
+  const text = Either.getOrThrow(decoded).text
+  const read = readDocument(resource, text, bad)
+  // With a bad byte in its markup, what the parser says is that byte's doing.
+  return bad !== undefined && Either.isLeft(read) ? Either.left(bad.error) : read
+}
+
+const readDocument = (
+  resource: Pick<FetchedResource, "finalUrl" | "contentType" | "bytes">,
+  text: string,
+  bad: MarkedBody["bad"]
+): Either.Either<Detected, DecodeError> => {
   const url = resource.finalUrl
   const start = text.trimStart()[0]
   const jsonType = resource.contentType.endsWith("json")
@@ -64,7 +81,7 @@ export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | 
   if (isBinary(text)) return Either.left(notAFeed(resource, text, true))
   if (start === "{" || start === "[" || (jsonType && start !== "<")) {
     return Either.flatMap(parseJsonBody(text, url), (json): Either.Either<Detected, DecodeError> => {
-      if (isJsonFeed(json)) return Either.map(parseJsonFeed(json, url), (feed) => ({ _tag: "Feed", feed }))
+      if (isJsonFeed(json)) return Either.map(parseJsonFeed(json, url, bad), (feed) => ({ _tag: "Feed", feed }))
       if (isInkwellPage(json)) return Either.right({ _tag: "Inkwell", url })
       if (typeof json === "object" && json !== null && Array.isArray((json as { db?: unknown }).db)) return Either.right({ _tag: "Ghost" })
       return Either.left(
@@ -79,9 +96,11 @@ export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | 
   }
   if (start === "<") {
     if (sniffXmlFeed(text) !== undefined || !looksLikeHtml(resource.contentType, text)) {
-      return Either.map(parseXmlFeed(text, url), (feed) => ({ _tag: "Feed", feed }))
+      return Either.map(parseXmlFeed(text, url, bad), (feed) => ({ _tag: "Feed", feed }))
     }
-    return Either.right({ _tag: "Html", alternates: feedLinks(text, url) })
+    // A link with a bad byte in it is not followed to an altered URL.
+    const links = bad === undefined ? text : text.replace(/<link\b[^>]*>/gi, (tag) => (firstBadByte(tag, bad) === undefined ? tag : ""))
+    return Either.right({ _tag: "Html", alternates: feedLinks(links, url) })
   }
   return Either.left(notAFeed(resource, text, false))
 }
@@ -98,8 +117,8 @@ const notAFeed = (resource: Pick<FetchedResource, "finalUrl" | "bytes" | "conten
 /**
  * Control characters other than whitespace near the start, or mostly U+FFFD (bytes that are no
  * UTF-8, as `lenientBodyText` reads them) there. A few U+FFFD are text in another encoding than
- * its label says (a Latin-1 "Café" in a feed served as UTF-8), refused naming the first such byte
- * (`bodyText`); compressed or binary data is mostly them.
+ * its label says (a stray Windows-1252 byte in a feed served as UTF-8), whose items are failed
+ * naming the byte (`markedBodyText`); compressed or binary data is mostly them.
  */
 const isBinary = (text: string): boolean => {
   const head = text.slice(0, 512)
@@ -147,8 +166,10 @@ const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxP
       Stream.paginateChunkEffect(start, ({ page, url }) =>
         Effect.gen(function*() {
           const resource = yield* (yield* FeedClient).get(url)
-          const json = yield* parseJsonBody(yield* bodyText(resource), resource.finalUrl)
-          const feed = yield* parseJsonFeed(json, resource.finalUrl)
+          const { bad, text } = yield* markedBodyText(resource)
+          const feed = yield* Either.flatMap(parseJsonBody(text, resource.finalUrl), (json) => parseJsonFeed(json, resource.finalUrl, bad)).pipe(
+            Either.mapLeft((error) => bad?.error ?? error)
+          )
           return [Chunk.fromIterable(feed.items), follow(feed.nextUrl, page)] as const
         })
       )

@@ -13,13 +13,18 @@
  *
  * Bodies come from the `html` field (Ghost renders Mobiledoc and Lexical into it on export);
  * a post without `html` falls back to `plaintext`, and is rejected (not fatal) without either.
+ *
+ * Bytes that are not UTF-8 fail only the posts they are in (`badBytes.ts`): in a post's row, or
+ * in a tag's or an author's it is joined to (their id, name or visibility), or in the id of a
+ * join row naming it. One where no post can be told (outside any string, in a tag's or a user's
+ * id, in a join row's `post_id`) refuses the export, naming the byte.
  */
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { JSONParser } from "@streamparser/json"
 import { DateTime, Effect, Schema, Stream } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
-import { utf8Checker } from "../Import/FileSource.js"
+import { type BadBytes, failIfBad, firstBadByte, MAX_BAD_BYTES, utf8Marker } from "./badBytes.js"
 import { Slug } from "../Domain/Post.js"
 import { htmlBody, readDates, resolveLinks, textBody } from "./html.js"
 import { entry, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
@@ -39,6 +44,8 @@ export interface GhostExportOptions {
 interface Row {
   readonly table: string
   readonly value: unknown
+  /** Where the export's bad bytes are, as far as read: the same for every row. */
+  readonly bad: BadBytes
 }
 
 interface Tables {
@@ -46,6 +53,13 @@ interface Tables {
   readonly users: Map<string, string>
   readonly postsTags: Map<string, Array<{ readonly id: string; readonly order: number }>>
   readonly postsAuthors: Map<string, Array<{ readonly id: string; readonly order: number }>>
+  /**
+   * The first bad byte of what a post is joined to, by `tag:<id>`, `user:<id>` and `post:<id>`
+   * (a join row naming the post with a bad byte in its other id).
+   */
+  readonly damage: Map<string, number>
+  /** A bad byte where no post can be told whose it is: the export is refused. */
+  unplaceable: DecodeError | undefined
   /** Whether anything looked like a Ghost export at all. */
   found: boolean
 }
@@ -64,23 +78,48 @@ const rows = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: string): Strea
     let out: Array<Row> = []
     let failure: DecodeError | undefined
     let offset = 0
-    // Checked before the parser sees the bytes: its decoder fails without saying where, and
-    // `offset` is then only where the chunk began ("near byte 0" for a bad byte at 110).
-    const utf8 = utf8Checker()
-    const notUtf8 = (at: number) =>
-      new DecodeError({ url: name, format: "ghost", path: `byte ${at}`, reason: "not valid UTF-8 (invalid or truncated sequence)" })
+    // Each bad byte marked before the parser sees the bytes: its decoder fails on them without
+    // saying where, and the posts without one are to be read all the same.
+    const utf8 = utf8Marker()
+    const bad: BadBytes = { offsets: utf8.offsets }
+    const notUtf8 = (at: number) => badByteError(name, at)
     parser.onValue = ({ stack, value }) => {
       const key = stack[stack.length - 1]?.key
-      out.push({ table: stack.length === 3 ? "meta" : String(key), value })
+      const table = stack.length === 3 ? "meta" : String(key)
+      // A table's name is structure: one misread would pass over its rows without a word.
+      const inName = firstBadByte(table, bad)
+      if (inName !== undefined) failure ??= notUtf8(inName)
+      out.push({ table, value, bad })
+    }
+    /** The first bad byte of a sequence cut off by the end of the bytes. */
+    let cutOff: number | undefined
+    /**
+     * A position in the bytes the parser reads, where each bad byte is its marker's 4, as one in
+     * the export's own; or the bad byte whose marker it is in (a marker outside any string).
+     */
+    const ownPosition = (position: number): { readonly at: number; readonly badByte: boolean } => {
+      let passed = 0
+      for (const [k, own] of utf8.offsets.entries()) {
+        const marked = own + 3 * k
+        if (marked > position) break
+        if (position < marked + 4) return { at: own, badByte: true }
+        passed = k + 1
+      }
+      return { at: position - 3 * passed, badByte: false }
     }
     parser.onError = (err) => {
       // The parser's words for "cut off" and its internal states are no help to a reader.
       const ended = /ended in mid-parsing|ended in the middle of a token/.test(err.message)
-      const at = /absolute position "(\d+)"/.exec(err.message)?.[1]
+      const position = /absolute position "(\d+)"/.exec(err.message)?.[1]
+      const own = position === undefined ? undefined : ownPosition(Number(position))
+      if (own?.badByte === true || (ended && cutOff !== undefined)) {
+        failure ??= notUtf8(own?.badByte === true ? own.at : cutOff!)
+        return
+      }
       failure ??= new DecodeError({
         url: name,
         format: "ghost",
-        path: ended ? `byte ${offset}` : at !== undefined ? `byte ${at}` : `near byte ${offset}`,
+        path: ended ? `byte ${offset}` : own !== undefined ? `byte ${own.at}` : `near byte ${offset}`,
         reason: ended
           ? "the JSON ends before it is complete (cut off?)"
           : err.message.replace(/ at chunk position "\d+" \(absolute position "\d+"\)/, "").replace(/ in state \w+$/, "")
@@ -95,10 +134,12 @@ const rows = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: string): Strea
     const body = bytes.pipe(
       Stream.mapEffect((chunk) =>
         Effect.suspend(() => {
-          const bad = failure === undefined ? utf8.write(chunk) : -1
-          if (bad !== -1) failure = notUtf8(bad)
-          else if (!parser.isEnded) parser.write(chunk)
-          else if (failure === undefined && /\S/.test(new TextDecoder().decode(chunk))) {
+          const marked = failure === undefined ? utf8.write(chunk) : chunk
+          if (utf8.offsets.length > MAX_BAD_BYTES) failure ??= notUtf8(utf8.offsets[0]!)
+          if (failure !== undefined) {
+            // Nothing more to read.
+          } else if (!parser.isEnded) parser.write(marked)
+          else if (/\S/.test(new TextDecoder().decode(marked))) {
             failure = new DecodeError({ url: name, format: "ghost", path: `byte ${offset}`, reason: "data after the end of the JSON document" })
           }
           offset += chunk.length
@@ -107,25 +148,43 @@ const rows = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: string): Strea
       )
     )
     const end = Stream.fromEffect(Effect.suspend(() => {
-      const bad = failure === undefined ? utf8.end() : -1
-      if (bad !== -1) failure = notUtf8(bad)
-      else if (!parser.isEnded && failure === undefined) parser.end()
+      const before = utf8.offsets.length
+      const rest = failure === undefined ? utf8.end() : new Uint8Array(0)
+      if (rest.length > 0) {
+        cutOff = utf8.offsets[before]
+        if (parser.isEnded) failure ??= notUtf8(cutOff!)
+        else parser.write(rest)
+      }
+      if (!parser.isEnded && failure === undefined) parser.end()
       return take()
     }))
     return Stream.concat(body, end).pipe(Stream.flattenIterables)
   })
 
+const badByteError = (name: string, at: number) =>
+  new DecodeError({ url: name, format: "ghost", path: `byte ${at}`, reason: "not valid UTF-8 (invalid or truncated sequence)" })
+
 const collectTables = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: string) =>
   rows(bytes, name).pipe(
     Stream.runFold(
-      { tags: new Map(), users: new Map(), postsTags: new Map(), postsAuthors: new Map(), found: false } as Tables,
+      { tags: new Map(), users: new Map(), postsTags: new Map(), postsAuthors: new Map(), damage: new Map(), unplaceable: undefined, found: false } as Tables,
       (t, row) => {
         t.found = true
         const v = row.value
         if (!isObj(v)) return t
+        const badIn = (value: unknown) => firstBadByte(value, row.bad)
+        const damaged = (key: string, at: number | undefined) => {
+          if (at !== undefined && !(at >= (t.damage.get(key) ?? Infinity))) t.damage.set(key, at)
+        }
+        /** A bad byte in an id that says which posts a row is for: none can be told. */
+        const unplaceable = (at: number | undefined) => {
+          if (at !== undefined) t.unplaceable ??= badByteError(name, at)
+        }
         const push = (map: Tables["postsTags"], postId: unknown, id: unknown, order: unknown) => {
           const p = str(postId)
           const i = str(id)
+          unplaceable(badIn(postId))
+          if (p !== undefined) damaged(`post:${p}`, badIn(id))
           if (p === undefined || i === undefined) return
           const list = map.get(p) ?? []
           list.push({ id: i, order: typeof order === "number" ? order : list.length })
@@ -135,6 +194,8 @@ const collectTables = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: strin
           case "tags": {
             const id = str(v.id)
             const tagName = str(v.name)
+            unplaceable(badIn(v.id))
+            if (id !== undefined) damaged(`tag:${id}`, badIn([v.name, v.visibility]))
             if (id !== undefined && tagName !== undefined) {
               t.tags.set(id, { name: tagName, internal: v.visibility === "internal" || tagName.startsWith("#") })
             }
@@ -143,6 +204,8 @@ const collectTables = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: strin
           case "users": {
             const id = str(v.id)
             const userName = str(v.name)
+            unplaceable(badIn(v.id))
+            if (id !== undefined) damaged(`user:${id}`, badIn(v.name))
             if (id !== undefined && userName !== undefined) t.users.set(id, userName)
             break
           }
@@ -241,6 +304,21 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
   )
 }
 
+/** The first bad byte of the tags, authors and join rows a post row is joined to, or undefined. */
+const joinedDamage = (value: unknown, tables: Tables): number | undefined => {
+  if (tables.damage.size === 0 || !isObj(value)) return undefined
+  const id = str(value.id)
+  if (id === undefined) return undefined
+  const keys = [
+    `post:${id}`,
+    ...(tables.postsTags.get(id) ?? []).map((t) => `tag:${t.id}`),
+    ...(tables.postsAuthors.get(id) ?? []).map((a) => `user:${a.id}`),
+    ...(str(value.author_id) === undefined ? [] : [`user:${str(value.author_id)}`])
+  ]
+  const found = keys.flatMap((key) => tables.damage.get(key) ?? [])
+  return found.length === 0 ? undefined : Math.min(...found)
+}
+
 /**
  * Posts of a Ghost export. `bytes` is run twice (see the module comment), so it must be
  * re-readable: a file stream is, a one-shot request body is not. A malformed document fails the
@@ -257,10 +335,13 @@ export const ghostExport = <E, R>(
           new DecodeError({ url: options.name, format: "ghost", path: "db", reason: "not a Ghost export: expected {\"db\": [{\"meta\": ..., \"data\": {...}}]}" })
         )
       }
+      if (tables.unplaceable !== undefined) return Stream.fail(tables.unplaceable)
       return rows(bytes, options.name).pipe(
         Stream.filter((row) => row.table === "posts"),
         Stream.zipWithIndex,
-        Stream.map(([row, index]) => mapGhostPost(row.value, index, tables, options))
+        Stream.map(([row, index]) =>
+          failIfBad(mapGhostPost(row.value, index, tables, options), row.value, undefined, row.bad, joinedDamage(row.value, tables))
+        )
       )
     })
   )

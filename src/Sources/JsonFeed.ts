@@ -11,6 +11,7 @@ import { DateTime, Either, ParseResult, Schema } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import type { Post } from "../Domain/Post.js"
 import { htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody, untitledSlug } from "./html.js"
+import { type BadBytes, failIfBad, firstBadByte } from "./badBytes.js"
 import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -75,14 +76,24 @@ const authorNames = (...lists: ReadonlyArray<ReadonlyArray<AuthorT | null> | nul
   return undefined
 }
 
-/** Reads a JSON Feed document; `feedUrl` is where it was fetched from (the base for relative links). */
-export const parseJsonFeed = (json: unknown, feedUrl: string): Either.Either<ParsedFeed, DecodeError> => {
+/**
+ * Reads a JSON Feed document; `feedUrl` is where it was fetched from (the base for relative
+ * links). `bad`: where the markers of bytes that are not UTF-8 are (`markedBodyText`); an item
+ * with one fails (`failIfBad`), and a feed whose `next_url` has one is refused (`bad.error`), as the next
+ * page would be asked for at an altered URL.
+ */
+export const parseJsonFeed = (
+  json: unknown,
+  feedUrl: string,
+  bad?: BadBytes & { readonly error: DecodeError }
+): Either.Either<ParsedFeed, DecodeError> => {
   const decoded = decodeDocument(json)
   if (Either.isLeft(decoded)) {
     const { message, path } = firstIssue(decoded.left)
     return Either.left(new DecodeError({ url: feedUrl, format: "json-feed", path, reason: message }))
   }
   const feed = decoded.right
+  if (bad !== undefined && firstBadByte(feed.next_url, bad) !== undefined) return Either.left(bad.error)
   const feedAuthors = [feed.authors, feed.author === undefined || feed.author === null ? undefined : [feed.author]] as const
   const items = feed.items.map((raw, index): SourceItem => {
     const item = decodeItem(raw)
@@ -92,7 +103,7 @@ export const parseJsonFeed = (json: unknown, feedUrl: string): Either.Either<Par
       return rejected(`${feedUrl}#${fallbackId}`, `items.${index}.${path}: ${message}`)
     }
     return mapItem(item.right, index, feedUrl, feedAuthors)
-  })
+  }).map((item, index) => failIfBad(item, feed.items[index], `items.${index}`, bad))
   return Either.right({
     format: "json-feed",
     title: feed.title ?? undefined,

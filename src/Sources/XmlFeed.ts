@@ -13,6 +13,7 @@ import { Either } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { lineColumn } from "./body.js"
 import { cleanTitle, decodeEntities, escapeHtml, htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody, untitledSlug } from "./html.js"
+import { type BadBytes, failIfBad, firstBadByte } from "./badBytes.js"
 import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 const ARRAYS = new Set(["item", "entry", "link", "category", "author", "contributor", "dc:creator", "dc:subject"])
@@ -259,15 +260,24 @@ export const sniffXmlFeed = (xml: string): XmlFeedKind | undefined => {
   return undefined
 }
 
-/** Reads an RSS or Atom document; `feedUrl` is where it was fetched from (the base for relative links). */
-export const parseXmlFeed = (xml: string, feedUrl: string): Either.Either<ParsedFeed, DecodeError> =>
+/**
+ * Reads an RSS or Atom document; `feedUrl` is where it was fetched from (the base for relative
+ * links). `bad`: where the markers of bytes that are not UTF-8 are (`markedBodyText`); an item
+ * with one fails (`failIfBad`), and a feed whose `xml:base` has one is refused (`bad.error`), as every link
+ * would be resolved against an altered base.
+ */
+export const parseXmlFeed = (
+  xml: string,
+  feedUrl: string,
+  bad?: BadBytes & { readonly error: DecodeError }
+): Either.Either<ParsedFeed, DecodeError> =>
   Either.flatMap(parseXml(xml, feedUrl), (doc): Either.Either<ParsedFeed, DecodeError> => {
     if (isNode(doc.rss)) {
       const channel = isNode(doc.rss.channel) ? doc.rss.channel : {}
       return Either.right({
         format: "rss",
         title: text(channel.title) === undefined ? undefined : cleanTitle(text(channel.title)!),
-        items: all(channel.item).map((item, i) => rssItem(item, i, feedUrl))
+        items: all(channel.item).map((item, i) => failIfBad(rssItem(item, i, feedUrl), item, `item ${i + 1}`, bad))
       })
     }
     const rdf = doc["rdf:RDF"]
@@ -275,17 +285,18 @@ export const parseXmlFeed = (xml: string, feedUrl: string): Either.Either<Parsed
       return Either.right({
         format: "rss",
         title: isNode(rdf.channel) && text(rdf.channel.title) !== undefined ? cleanTitle(text(rdf.channel.title)!) : undefined,
-        items: all(rdf.item).map((item, i) => rssItem(item, i, feedUrl))
+        items: all(rdf.item).map((item, i) => failIfBad(rssItem(item, i, feedUrl), item, `item ${i + 1}`, bad))
       })
     }
     if (isNode(doc.feed)) {
       const feed = doc.feed
+      if (bad !== undefined && firstBadByte(attr(feed, "xml:base"), bad) !== undefined) return Either.left(bad.error)
       const base = baseOf(feed, feedUrl)
       const feedAuthors = atomNames(feed.author)
       return Either.right({
         format: "atom",
         title: atomTitle(atomText(feed.title)) || undefined,
-        items: all(feed.entry).map((e, i) => atomEntry(e, i, base, feedUrl, feedAuthors))
+        items: all(feed.entry).map((e, i) => failIfBad(atomEntry(e, i, base, feedUrl, feedAuthors), e, `entry ${i + 1}`, bad))
       })
     }
     const root = Object.keys(doc).find((k) => !k.startsWith("?") && !k.startsWith("#"))

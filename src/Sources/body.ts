@@ -1,11 +1,12 @@
 /**
  * Turning fetched bytes into text and JSON: the charset from `Content-Type`, else from the XML
- * declaration, else UTF-8 (read strictly; a BOM is dropped); JSON errors with the parser's position.
+ * declaration, else UTF-8 (read strictly, or with each bad byte marked for a feed to fail only the
+ * items it is in; a BOM is dropped); JSON errors with the parser's position.
  */
 import { Either } from "effect"
 import type { FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError } from "../Clients/FeedErrors.js"
-import { findInvalidUtf8 } from "../Import/FileSource.js"
+import { type BadBytes, MAX_BAD_BYTES, utf8Marker } from "./badBytes.js"
 
 /** The charset the body says it is in, and where it says so. */
 const charsetOf = (resource: Pick<FetchedResource, "headers" | "bytes">): { readonly label: string; readonly from: string } | undefined => {
@@ -26,6 +27,24 @@ const encodingOf = (label: string): string | undefined => {
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
+const lenientUtf8 = new TextDecoder("utf-8")
+
+/** Why a body was read as UTF-8, for a message about its bytes that are not. */
+const whyUtf8 = (charset: ReturnType<typeof charsetOf>, encoding: string | undefined): string =>
+  charset === undefined
+    ? "no charset given: read as UTF-8"
+    : encoding === undefined
+    // An unknown label: UTF-8 is the best guess on the web.
+    ? `charset "${charset.label}" is unknown: read as UTF-8`
+    : `${charset.from} says UTF-8`
+
+const notUtf8 = (url: string, offset: number, why: string) =>
+  new DecodeError({
+    url,
+    format: "http",
+    path: `byte ${offset}`,
+    reason: `not valid UTF-8: invalid or truncated sequence at byte offset ${offset} (${why})`
+  })
 
 /**
  * The body as text, in the charset it says (`Content-Type`, else its XML declaration), else
@@ -34,28 +53,37 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
  * never a post with U+FFFD in place of what the source wrote (a Latin-1 feed labelled UTF-8).
  * Other charsets are read as the WHATWG decoder reads them.
  */
-export const bodyText = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">): Either.Either<string, DecodeError> => {
+export const bodyText = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">): Either.Either<string, DecodeError> =>
+  Either.flatMap(markedBodyText(resource), (body) => body.bad === undefined ? Either.right(body.text) : Either.left(body.bad.error))
+
+/** A body read as text, and when it is not all UTF-8, where its bad bytes are (`badBytes.ts`). */
+export interface MarkedBody {
+  readonly text: string
+  readonly bad?: (BadBytes & { readonly why: string; readonly error: DecodeError }) | undefined
+}
+
+/**
+ * The body as `bodyText` reads it, except that a body read as UTF-8 with bytes that are not is
+ * read with a marker in place of each (`utf8Marker`), for a feed to fail only the items they are
+ * in. `bad.error` is what refusing the body whole says (the URL and the first bad byte), for a
+ * body that cannot be read even so (a bad byte in its markup). Past `MAX_BAD_BYTES` bad bytes, it
+ * is that error.
+ */
+export const markedBodyText = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">): Either.Either<MarkedBody, DecodeError> => {
   const charset = charsetOf(resource)
   const encoding = charset === undefined ? "utf-8" : encodingOf(charset.label)
-  if (encoding !== undefined && encoding !== "utf-8") return Either.right(new TextDecoder(encoding).decode(resource.bytes))
+  if (encoding !== undefined && encoding !== "utf-8") return Either.right({ text: new TextDecoder(encoding).decode(resource.bytes) })
   try {
-    return Either.right(strictUtf8.decode(resource.bytes))
+    return Either.right({ text: strictUtf8.decode(resource.bytes) })
   } catch {
-    const offset = Math.max(0, findInvalidUtf8(resource.bytes))
-    const why = charset === undefined
-      ? "no charset given: read as UTF-8"
-      : encoding === undefined
-      // An unknown label: UTF-8 is the best guess on the web.
-      ? `charset "${charset.label}" is unknown: read as UTF-8`
-      : `${charset.from} says UTF-8`
-    return Either.left(
-      new DecodeError({
-        url: resource.finalUrl,
-        format: "http",
-        path: `byte ${offset}`,
-        reason: `not valid UTF-8: invalid or truncated sequence at byte offset ${offset} (${why})`
-      })
-    )
+    const why = whyUtf8(charset, encoding)
+    const marker = utf8Marker()
+    const marked = Buffer.concat([marker.write(resource.bytes), marker.end()])
+    // Not thrown by a strict decoder, yet no bad byte found: nothing to mark, said at byte 0.
+    const first = marker.offsets[0] ?? 0
+    const error = notUtf8(resource.finalUrl, first, why)
+    if (marker.offsets.length === 0 || marker.offsets.length > MAX_BAD_BYTES) return Either.left(error)
+    return Either.right({ text: lenientUtf8.decode(marked), bad: { offsets: marker.offsets, why, error } })
   }
 }
 

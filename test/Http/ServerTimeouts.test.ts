@@ -2,8 +2,8 @@
  * Time limits of `Server.layer`'s Node server against slow clients. Node's own `requestTimeout`
  * (300 s by default) cut any request whose body took longer to arrive, a bulk import's too: a bare
  * 408 after posts were committed. The server does not use it: REQUEST_TIMEOUT bounds the body of
- * every other request (and what arrives after a bulk import has answered), IMPORT_TIMEOUT an
- * import. Real time throughout: these are Node timers, on real connections.
+ * every other request (and what arrives after a bulk import has answered) and a bulk import's
+ * silence, IMPORT_TIMEOUT an import. Real time throughout: these are Node timers, on real connections.
  */
 import { connect } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
@@ -81,6 +81,49 @@ const request = (method: string, path: string, headers: Record<string, string> =
     Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("")
   }\r\n`
 
+/**
+ * Sends `head`, then each of `pieces` (a chunk of a chunked body) `every` ms apart, then nothing
+ * (`end`: false) or the body's end; what the server sent until it closed the connection, or until
+ * `giveUpMs` (the client then leaves).
+ */
+const scriptedUpload = (port: number, head: string, pieces: ReadonlyArray<string>, options: { readonly every: number; readonly end: boolean; readonly giveUpMs: number }) =>
+  Effect.async<string>((resume) => {
+    const socket = connect(port, "127.0.0.1")
+    let received = ""
+    socket.on("data", (data) => (received += data.toString("utf8")))
+    socket.on("error", () => {})
+    const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`
+    let next = 0
+    const ticking = setInterval(() => {
+      if (socket.destroyed) return
+      if (next < pieces.length) {
+        socket.write(chunk(pieces[next++]!))
+        return
+      }
+      clearInterval(ticking)
+      if (options.end) socket.write("0\r\n\r\n")
+    }, options.every)
+    const giveUp = setTimeout(() => socket.destroy(), options.giveUpMs)
+    socket.on("close", () => {
+      clearInterval(ticking)
+      clearTimeout(giveUp)
+      resume(Effect.succeed(received))
+    })
+    socket.write(head)
+  })
+
+/** The JSON body of a raw HTTP/1.1 response with a chunked or Content-Length body. */
+const jsonOf = (raw: string): { readonly imported: number; readonly failed: number; readonly failures: ReadonlyArray<{ source: string; reason: string }> } => {
+  const [head, ...rest] = raw.split("\r\n\r\n")
+  const body = rest.join("\r\n\r\n")
+  const text = /transfer-encoding: chunked/i.test(head!)
+    ? body.split("\r\n").filter((_, i) => i % 2 === 1).join("")
+    : body
+  return JSON.parse(text)
+}
+
+const line = (n: number) => `${JSON.stringify({ title: `Post ${n}`, body: `Text ${n}.` })}\n`
+
 describe("Server.layer against slow clients", () => {
   it("its Node server never cuts a request by time itself (requestTimeout 0: a bulk import runs past 5 minutes); headers are still bounded", () => {
     const server = Server.createNodeServer()
@@ -110,6 +153,31 @@ describe("Server.layer against slow clients", () => {
         assert.isBelow(upload.sent, PIECES, `${method} ${path}: closed before the client had sent its whole body`)
       }
     }).pipe(Effect.scoped), { timeout: 40_000 })
+
+  it.live("a bulk import's body that goes silent for REQUEST_TIMEOUT ends the import there: what was read is imported, the stall is a failure (was: held forever)", () =>
+    Effect.gen(function* () {
+      const port = yield* startServer("300 millis")
+      const head = request("POST", "/posts/import", { "x-api-key": KEY, "content-type": "application/x-ndjson" })
+      // One line, then nothing: the client neither sends more nor leaves (until 3 s, past which it gives up).
+      const received = yield* scriptedUpload(port, head, [line(1)], { every: 20, end: false, giveUpMs: 3_000 })
+      assert.match(received, /^HTTP\/1\.1 200 /)
+      const summary = jsonOf(received)
+      assert.strictEqual(summary.imported, 1)
+      assert.deepStrictEqual(summary.failures, [{ source: "request", reason: "the upload stalled: no data for 300ms" }])
+    }).pipe(Effect.scoped), { timeout: 20_000 })
+
+  it.live("a slow bulk upload that keeps sending is not cut, however long it takes past REQUEST_TIMEOUT", () =>
+    Effect.gen(function* () {
+      const port = yield* startServer("300 millis")
+      const head = request("POST", "/posts/import", { "x-api-key": KEY, "content-type": "application/x-ndjson", connection: "close" })
+      // A line every 100 ms, 800 ms in all: past REQUEST_TIMEOUT, never silent for it.
+      const lines = Array.from({ length: 8 }, (_, i) => line(i + 1))
+      const received = yield* scriptedUpload(port, head, lines, { every: 100, end: true, giveUpMs: 5_000 })
+      assert.match(received, /^HTTP\/1\.1 200 /)
+      const summary = jsonOf(received)
+      assert.strictEqual(summary.imported, 8)
+      assert.deepStrictEqual(summary.failures, [])
+    }).pipe(Effect.scoped), { timeout: 20_000 })
 
   it.live("POST /posts/import-url runs past REQUEST_TIMEOUT, but its body (a few fields) must arrive within it", () =>
     Effect.gen(function* () {

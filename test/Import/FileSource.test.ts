@@ -8,7 +8,7 @@ import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, Layer, Stream } from "effect"
-import { findInvalidUtf8, readBytes, readText, splitLinesUtf8, walkMarkdown } from "../../src/Import/FileSource.js"
+import { readBytes, readText, splitLinesUtf8, walkMarkdown } from "../../src/Import/FileSource.js"
 import { tempDir, writeFiles } from "./harness.js"
 
 const bytes = (...parts: Array<string | Array<number>>) =>
@@ -115,14 +115,6 @@ describe("splitLinesUtf8", () => {
         { _tag: "LineNotUtf8", number: 2, offset: 7 }
       ])
     }))
-
-  it("findInvalidUtf8 rejects overlongs, surrogates and stray continuation bytes", () => {
-    assert.strictEqual(findInvalidUtf8(bytes("plain é 🎉")), -1)
-    assert.strictEqual(findInvalidUtf8(bytes("a", [0xc0, 0xaf])), 1)
-    assert.strictEqual(findInvalidUtf8(bytes("ab", [0xed, 0xa0, 0x80])), 2)
-    assert.strictEqual(findInvalidUtf8(bytes([0x80])), 0)
-    assert.strictEqual(findInvalidUtf8(bytes("x", [0xf4, 0x90, 0x80, 0x80])), 1)
-  })
 })
 
 describe("walkMarkdown", () => {

@@ -455,15 +455,84 @@ describe("format detection", () => {
       )
     }))
 
-  it.effect("a Latin-1 feed labelled UTF-8 is refused naming its first bad byte (was: read with U+FFFD in place of each é; before that, refused as binary data)", () =>
+  /** `parts` as bytes: strings as UTF-8, numbers as the bytes they are (0x92: Windows-1252's ’, never UTF-8 alone). */
+  const bytesOf = (...parts: ReadonlyArray<string | number>): Uint8Array =>
+    Uint8Array.from(Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from([p])))))
+  const offsetOf = (...before: ReadonlyArray<string | number>) => bytesOf(...before).length
+  const notUtf8 = (label: string, offset: number, why = "its Content-Type says UTF-8") =>
+    `${label}: not valid UTF-8: invalid or truncated sequence at byte offset ${offset} (${why}); not imported rather than imported with U+FFFD in place of what the source wrote`
+
+  it.effect("a stray Windows-1252 byte in a feed labelled UTF-8 fails only its item, naming it and the byte; the others are imported as written (was: the whole feed was refused)", () =>
     Effect.gen(function*() {
-      const xml = `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Caf\u00e9</title><item><title>Caf\u00e9 news</title><description>x</description></item></channel></rss>`
-      const latin1 = Uint8Array.from([...xml].map((c) => c.charCodeAt(0)))
-      const layer = servedBy({ "/rss": { body: latin1, type: "application/rss+xml; charset=utf-8" } })
-      const error = yield* Effect.flip(collect(fromUrl("https://x.example/rss")).pipe(Effect.provide(layer)))
+      const head = `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Caf`
+      const one = `</title><item><guid>a</guid><title>One \ufffd kept</title><description>x</description></item>` +
+        `<item><guid>b</guid><title>Two</title><description>y</description></item>` +
+        `<item><guid>c</guid><title>Three</title><description>It`
+      const layer = servedBy({
+        "/rss": { body: bytesOf(head, 0xe9, one, 0x92, "s here</description></item></channel></rss>"), type: "application/rss+xml; charset=utf-8" }
+      })
+      const { entries, rejected } = yield* collect(fromUrl("https://x.example/rss")).pipe(Effect.provide(layer))
+      // The channel's own title is no item's: its bad byte fails nothing.
+      assert.deepStrictEqual(entries.map((e) => e.input.title), ["One \ufffd kept", "Two"])
+      assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason, r.skipped]), [
+        ["https://x.example/rss#c", notUtf8("item 3", offsetOf(head, 0xe9, one)), false]
+      ])
+    }))
+
+  it.effect("a bad byte in an item's guid or link fails it, named with U+FFFD in place of the byte", () =>
+    Effect.gen(function*() {
+      const head = `<rss version="2.0"><channel><title>t</title><item><guid>caf`
+      const mid = `</guid><title>A</title><description>x</description></item><item><link>https://x.example/caf`
+      const layer = servedBy({
+        "/rss": { body: bytesOf(head, 0x92, mid, 0x92, "</link><description>y</description></item></channel></rss>"), type: "application/rss+xml" }
+      })
+      const { entries, rejected } = yield* collect(fromUrl("https://x.example/rss")).pipe(Effect.provide(layer))
+      assert.strictEqual(entries.length, 0)
+      assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason]), [
+        ["https://x.example/rss#caf\ufffd", notUtf8("item 1", offsetOf(head), "no charset given: read as UTF-8")],
+        ["https://x.example/rss#https://x.example/caf\ufffd", notUtf8("item 2", offsetOf(head, 0x92, mid), "no charset given: read as UTF-8")]
+      ])
+    }))
+
+  it.effect("Atom: an entry taking the feed's damaged author fails; a bad byte in the markup refuses the feed, naming it", () =>
+    Effect.gen(function*() {
+      const head = `<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><author><name>Jos`
+      const rest = `</name></author><entry><id>e1</id><title>Own author</title><author><name>Ann</name></author><content>x</content></entry>` +
+        `<entry><id>e2</id><title>Feed's author</title><content>y</content></entry></feed>`
+      const markup = `<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>e1</id><titl`
+      const layer = servedBy({
+        "/atom": { body: bytesOf(head, 0x92, rest), type: "application/atom+xml; charset=utf-8" },
+        "/broken": { body: bytesOf(markup, 0x92, `e>x</title></entry></feed>`), type: "application/atom+xml; charset=utf-8" }
+      })
+      const { entries, rejected } = yield* collect(fromUrl("https://x.example/atom")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(entries.map((e) => e.input.title), ["Own author"])
+      assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason]), [["https://x.example/atom#e2", notUtf8("entry 2", offsetOf(head))]])
+      const error = yield* Effect.flip(collect(fromUrl("https://x.example/broken")).pipe(Effect.provide(layer)))
       assert.strictEqual(
         error.message,
-        `https://x.example/rss: not valid UTF-8: invalid or truncated sequence at byte offset ${xml.indexOf("\u00e9")} (its Content-Type says UTF-8)`
+        `https://x.example/broken: not valid UTF-8: invalid or truncated sequence at byte offset ${offsetOf(markup)} (its Content-Type says UTF-8)`
+      )
+    }))
+
+  it.effect("JSON Feed: a bad byte in an item's string fails that item, on any page; one outside a string refuses the page", () =>
+    Effect.gen(function*() {
+      const first = JSON.stringify({ version: "https://jsonfeed.org/version/1.1", title: "t", next_url: "/2.json", items: [{ id: "1", title: "One", content_text: "x" }] })
+      const head = `{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"2","title":"Two","content_text":"x"},{"id":"3","title":"Caf`
+      const broken = `{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[`
+      const layer = servedBy({
+        "/1.json": { body: first, type: "application/feed+json" },
+        "/2.json": { body: bytesOf(head, 0xe9, `","content_text":"y"}]}`), type: "application/feed+json" },
+        "/broken.json": { body: bytesOf(broken, 0x92, `]}`), type: "application/feed+json" }
+      })
+      const { entries, rejected } = yield* collect(fromUrl("https://x.example/1.json")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(entries.map((e) => e.input.title), ["One", "Two"])
+      assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason]), [
+        ["https://x.example/2.json#3", notUtf8("items.1", offsetOf(head), "no charset given: read as UTF-8")]
+      ])
+      const error = yield* Effect.flip(collect(fromUrl("https://x.example/broken.json")).pipe(Effect.provide(layer)))
+      assert.strictEqual(
+        error.message,
+        `https://x.example/broken.json: not valid UTF-8: invalid or truncated sequence at byte offset ${offsetOf(broken)} (no charset given: read as UTF-8)`
       )
     }))
 

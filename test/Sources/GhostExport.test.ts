@@ -162,23 +162,69 @@ describe("Ghost export", () => {
       assert.notInclude(failureTag(exit)?.message ?? "", "in state")
     }))
 
-  it.effect("bytes that are not UTF-8 fail naming the offset of the first bad one, wherever the chunks split", () =>
+  /** `parts` as bytes: strings as UTF-8, arrays as the bytes they are (0x92: Windows-1252's ’, never UTF-8 alone). */
+  const bytesOf = (...parts: ReadonlyArray<string | ReadonlyArray<number> | Uint8Array>): Uint8Array =>
+    Uint8Array.from(Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p)))))
+  const inChunks = (bytes: Uint8Array, size: number) => {
+    const chunks: Array<Uint8Array> = []
+    for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size))
+    return Stream.fromIterable(chunks)
+  }
+  const notUtf8 = (offset: number) =>
+    `not valid UTF-8: invalid or truncated sequence at byte offset ${offset}; not imported rather than imported with U+FFFD in place of what the source wrote`
+
+  it.effect("bytes that are not UTF-8 fail only the posts they are in or joined to, naming each one's first, wherever the chunks split (was: the whole export was refused)", () =>
     Effect.gen(function*() {
-      const head = "{\"db\":[{\"meta\":{\"version\":\"5.0.0\"},\"data\":{\"posts\":[{\"id\":\"p1\",\"slug\":\"cafe\",\"title\":\"Caf"
-      const bytes = Buffer.concat([Buffer.from(head), Buffer.from([0xe9]), Buffer.from("\",\"html\":\"<p>x</p>\"}]}}]}")])
-      // A lead byte whose sequence the next chunk does not complete (0xE2 then "x").
-      const split = Buffer.concat([Buffer.from(head), Buffer.from([0xe2, 0x78]), Buffer.from("\"}]}}]}")])
-      for (const [input, size] of [[bytes, 64], [bytes, 1 << 16], [split, head.length + 1], [split, 7]] as const) {
-        const chunks: Array<Uint8Array> = []
-        for (let i = 0; i < input.length; i += size) chunks.push(input.subarray(i, i + size))
-        const error = failureTag(yield* collect(ghostExport(Stream.fromIterable(chunks), { name: "export.json" })).pipe(Effect.exit))
-        assert.strictEqual(error?._tag, "DecodeError", `chunks of ${size}`)
-        assert.strictEqual(error?.message, `export.json: cannot read as a Ghost export at byte ${head.length}: not valid UTF-8 (invalid or truncated sequence)`, `chunks of ${size}`)
+      const post = (id: string, title: string) => `{"id":"${id}","slug":"${id}","title":"${title}","html":"<p>x</p>","status":"published"}`
+      const parts = [
+        `{"db":[{"meta":{"version":"5.0.0"},"data":{"posts":[`,
+        `{"id":"p1","slug":"p1","title":"Caf`, [0xe2, 0x78], `s","html":"<p>It`, [0x92], `s</p>"},`,
+        post("p2", "Kept \ufffd as written"), ",", post("p3", "Tagged"), ",", post("p4", "Authored"),
+        `],"tags":[{"id":"t1","name":"Fine"},{"id":"t2","name":"Bad`, [0x92], `"}],`,
+        `"users":[{"id":"u1","name":"Ann"},{"id":"u2","name":"Jos`, [0x92], `"}],`,
+        `"posts_tags":[{"post_id":"p2","tag_id":"t1"},{"post_id":"p3","tag_id":"t2"}],`,
+        `"posts_authors":[{"post_id":"p2","author_id":"u1"},{"post_id":"p4","author_id":"u2"}],`,
+        // Not imported: a bad byte there fails nothing.
+        `"post_revisions":[{"id":"r1","lexical":"old `, [0x92], `"}]}}]}`
+      ] as const
+      const offset = (index: number) => bytesOf(...parts.slice(0, index)).length
+      const bytes = bytesOf(...parts)
+      for (const size of [7, 64, 1 << 16]) {
+        const { entries, rejected } = yield* collect(ghostExport(inChunks(bytes, size), { name: "export.json" }))
+        assert.deepStrictEqual(entries.map((e) => [e.input.title, e.input.tags, e.input.authors]), [["Kept \ufffd as written", ["Fine"], ["Ann"]]], `chunks of ${size}`)
+        assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason]), [
+          ["export.json#p1", notUtf8(offset(2))],
+          ["export.json#p3", notUtf8(offset(12))],
+          ["export.json#p4", notUtf8(offset(15))]
+        ], `chunks of ${size}`)
       }
-      // Cut off inside a sequence at the very end.
-      const cut = Buffer.concat([Buffer.from(head), Buffer.from([0xc3])])
-      const error = failureTag(yield* collect(ghostExport(Stream.make(new Uint8Array(cut)), { name: "cut.json" })).pipe(Effect.exit))
-      assert.strictEqual(error?.message, `cut.json: cannot read as a Ghost export at byte ${cut.length - 1}: not valid UTF-8 (invalid or truncated sequence)`)
+    }))
+
+  it.effect("a bad byte where no post can be told whose it is refuses the export, naming it; positions after one are the file's own", () =>
+    Effect.gen(function*() {
+      const head = `{"db":[{"meta":{"version":"5.0.0"},"data":{"posts":[{"id":"p1","slug":"p1","title":"Caf`
+      const message = (bytes: Uint8Array, size = 64) =>
+        collect(ghostExport(inChunks(bytes, size), { name: "export.json" })).pipe(Effect.flip, Effect.map((e) => e.message))
+      const refused = (offset: number) => `export.json: cannot read as a Ghost export at byte ${offset}: not valid UTF-8 (invalid or truncated sequence)`
+      // In the structure, outside any string.
+      const structure = `{"db":[{"meta":{"version":"5.0.0"},"data":{"posts":[`
+      assert.strictEqual(yield* message(bytesOf(structure, [0x92], `]}}]}`)), refused(structure.length))
+      // In a table's name: its rows would be passed over.
+      const table = `{"db":[{"meta":{"version":"5.0.0"},"data":{"pos`
+      assert.strictEqual(yield* message(bytesOf(table, [0x92], `ts":[{"id":"p1","slug":"p1","html":"x"}]}}]}`)), refused(table.length))
+      // In a tag's id, or a join row's post_id: which posts it is for cannot be told.
+      const tags = `{"db":[{"meta":{"version":"5.0.0"},"data":{"posts":[],"tags":[{"id":"t`
+      assert.strictEqual(yield* message(bytesOf(tags, [0x92], `","name":"x"}]}}]}`)), refused(tags.length))
+      const join = `{"db":[{"meta":{"version":"5.0.0"},"data":{"posts":[],"posts_tags":[{"tag_id":"t1","post_id":"p`
+      assert.strictEqual(yield* message(bytesOf(join, [0x92], `"}]}}]}`)), refused(join.length))
+      // Cut off inside a sequence at the very end, in chunks of any size.
+      for (const size of [7, 1 << 16]) assert.strictEqual(yield* message(bytesOf(head, [0xc3]), size), refused(head.length))
+      // A JSON error after a bad byte is where the file has it, not where the parser saw it.
+      const before = bytesOf(head, [0x92], `","html":"x"} `)
+      assert.strictEqual(
+        yield* message(bytesOf(before, `x]}}]}`)),
+        `export.json: cannot read as a Ghost export at byte ${before.length}: Unexpected "x"`
+      )
     }))
 
   it.effect("a JSON file that is not a Ghost export is a DecodeError", () =>

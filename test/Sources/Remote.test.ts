@@ -90,25 +90,31 @@ describe("remote bodies that are not UTF-8", () => {
     assert.match(e.message, said)
   }
 
-  it.scoped("a feed is a DecodeError naming the URL and the bad byte's offset, not imported with U+FFFD (charset given, or none)", () =>
+  it.scoped("a feed's stray Windows-1252 byte fails only its item, naming the feed, the item and the byte; the others are imported (charset given, or none)", () =>
     Effect.gen(function*() {
-      const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Caf\u00e9 news</title><description>x</description></item></channel></rss>`
-      const offset = xml.indexOf("\u00e9")
+      const item = (n: number, text: string) => `<item><guid>${n}</guid><title>Post ${n}</title><description>${text}</description></item>`
+      const head = `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>${item(1, "a")}${item(2, "b")}<item><guid>3</guid><title>Post 3</title><description>It`
+      // 0x92: Windows-1252's ’, as legacy WordPress feeds hold; never UTF-8 on its own.
+      const body = Buffer.concat([Buffer.from(head), Buffer.from([0x92]), Buffer.from("s here</description></item></channel></rss>")])
       const server = yield* testServer((req, res) => {
         res.writeHead(200, { "content-type": req.url === "/labelled" ? "application/rss+xml; charset=utf-8" : "application/rss+xml" })
-        res.end(latin1(xml))
+        res.end(body)
       })
-      for (const [path, said] of [["/labelled", /\(its Content-Type says UTF-8\)/], ["/unlabelled", /\(no charset given: read as UTF-8\)/]] as const) {
-        const exit = yield* collect(fromUrl(`${server.url}${path}`)).pipe(Effect.provide(feedClient), Effect.exit)
-        decodeFailure(failure(exit), `${server.url}${path}`, offset, said)
+      for (const [path, said] of [["/labelled", "its Content-Type says UTF-8"], ["/unlabelled", "no charset given: read as UTF-8"]] as const) {
+        const summary = yield* importFromUrls([`${server.url}${path}`]).pipe(Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, feedClient)))
+        assert.strictEqual(summary.imported, 2, path)
+        assert.deepStrictEqual(summary.failures, [{
+          source: `${server.url}${path}#3`,
+          reason: `item 3: not valid UTF-8: invalid or truncated sequence at byte offset ${head.length} (${said}); not imported rather than imported with U+FFFD in place of what the source wrote`
+        }], path)
       }
       // Not retried: it would read the same bytes again.
       assert.strictEqual(server.count(), 2)
     }))
 
-  it.scoped("a JSON Feed's next page, and another Inkwell's page and post, are refused the same way, naming their URL", () =>
+  it.scoped("a JSON Feed's next page fails only its item with the bad byte; another Inkwell's page and post are refused, naming their URL", () =>
     Effect.gen(function*() {
-      const secondPage = `{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"2","title":"Caf\u00e9","content_text":"x"}]}`
+      const secondPage = `{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"2","title":"Caf\u00e9","content_text":"x"},{"id":"3","title":"Three","content_text":"y"}]}`
       const post = `{"slug":"cafe","title":"Caf\u00e9","body":"x"}`
       const server = yield* testServer((req, res) => {
         const url = req.url ?? "/"
@@ -121,9 +127,14 @@ describe("remote bodies that are not UTF-8", () => {
         else if (url.startsWith("/bad/posts?")) res.end(latin1(`{"items":[{"slug":"caf\u00e9"}],"next":null}`))
         else res.end("{}")
       })
-      const feed = yield* collect(fromUrl(`${server.url}/feed.json`)).pipe(Effect.provide(feedClient), Effect.exit)
-      decodeFailure(failure(feed), `${server.url}/feed-2.json`, secondPage.indexOf("\u00e9"), /no charset given/)
-      // A post that cannot be read is that post's failure; the others go on.
+      const feed = yield* collect(fromUrl(`${server.url}/feed.json`)).pipe(Effect.provide(feedClient))
+      assert.deepStrictEqual(feed.entries.map((e) => e.input.title), ["One", "Three"])
+      assert.deepStrictEqual(feed.rejected.map((r) => [r.source, r.reason]), [[
+        `${server.url}/feed-2.json#2`,
+        `items.0: not valid UTF-8: invalid or truncated sequence at byte offset ${secondPage.indexOf("\u00e9")} (no charset given: read as UTF-8); not imported rather than imported with U+FFFD in place of what the source wrote`
+      ]])
+      // Another Inkwell writes UTF-8: its documents are read strictly. A post that cannot be read
+      // is that post's failure; the others go on.
       const { entries, rejected } = yield* collect(inkwellApi(server.url)).pipe(Effect.provide(feedClient))
       assert.strictEqual(entries.length, 0)
       assert.deepStrictEqual(rejected.map((r) => r.source), [`${server.url}/posts/cafe`])
