@@ -88,7 +88,9 @@ const systemHandlers = (api: typeof InkwellApi) =>
  * Every Inkwell handler for `api`: `InkwellApi`, or an embedding app's own `HttpApi` that added
  * `SystemApi`, `PostsApi` and `PostsAdminApi` (with `.add`, `.addHttpApi(InkwellApi)`, or under a
  * prefix). Needs `Posts` (so a `PostRepository` and a `PostProcessor`), `ApiKeys`, and the
- * `FeedClient` that `POST /posts/import-url` fetches with (`FeedClient.Server` as `AppLive` has it);
+ * `FeedClient` that `POST /posts/import-url` fetches with (`FeedClient.Server` as `AppLive` has it:
+ * it refuses private and loopback addresses unless FEED_ALLOW_PRIVATE; a client built with
+ * `FeedClient.layer` takes whatever URL a keyed request names, the host's own network included);
  * fails with a `ConfigError` on a bad IMPORT_* setting.
  */
 export const handlersFor = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
