@@ -211,12 +211,14 @@ export const timeoutItem = <A, E, R>(
 /**
  * `effect` counted as items' work on this thread (`timeoutItem`) without a deadline of its own:
  * work for many items at once (NDJSON lines in bulk, which time each line themselves), which
- * other items' deadlines must not be charged with.
+ * other items' deadlines must not be charged with. Awaited, not joined: a join copies the
+ * fiber's refs into the caller, its supervisor (this item's clock) among them, and the batch
+ * loop that calls this took one more clock per batch, each walked on every later slice.
  */
 export const countedAsWork = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   withItemClock(effect, (fiber, _, restore) => {
     const done = fiber.unsafePoll()
-    return done !== null ? done : restore(Fiber.join(fiber)).pipe(Effect.ensuring(Fiber.interrupt(fiber)))
+    return done !== null ? done : restore(Effect.flatten(Fiber.await(fiber))).pipe(Effect.ensuring(Fiber.interrupt(fiber)))
   })
 
 /**

@@ -1,9 +1,25 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Ref, TestClock } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, FiberRef, Ref, TestClock } from "effect"
 import { countedAsWork, ItemTimeout, runsElsewhere, timeoutItem, waitsItsTurn } from "../../src/Processing/processConcurrently.js"
 import { makeManualClock } from "../fixtures/manualClock.js"
 
 const fiveSeconds = Duration.seconds(5)
+
+describe("countedAsWork", () => {
+  it.effect("leaves its caller's supervisor as it was, however often it suspends (a batch loop took one item clock per batch)", () =>
+    Effect.gen(function*() {
+      const before = yield* FiberRef.get(FiberRef.currentSupervisor)
+      for (let i = 0; i < 3; i++) {
+        const fiber = yield* Effect.fork(countedAsWork(Effect.as(Effect.sleep("1 second"), i)))
+        yield* TestClock.adjust("1 second")
+        assert.strictEqual(yield* Fiber.join(fiber), i)
+        // In the caller itself, as the batch loop runs it:
+        const inline = yield* Effect.fork(Effect.zipRight(countedAsWork(Effect.sleep("1 second")), FiberRef.get(FiberRef.currentSupervisor)))
+        yield* TestClock.adjust("1 second")
+        assert.strictEqual(yield* Fiber.join(inline), before)
+      }
+    }))
+})
 
 describe("timeoutItem", () => {
   it.effect("synchronous work answers at once, its failures unchanged", () =>
