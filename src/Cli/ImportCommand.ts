@@ -274,6 +274,11 @@ const handler = (f: Flags) =>
     if (summary.status === "timed-out") {
       return yield* new CliExit({ code: 1, reason: `timed out after ${Option.match(options.timeout, { onNone: () => "?", onSome: Duration.format })}` })
     }
+    // Whatever `--fail-on-error` says: the import did not do what it was asked (its failure,
+    // `input`, says why), as when it timed out.
+    if (summary.status === "failed") {
+      return yield* new CliExit({ code: 1, reason: "the input could not be read to its end" })
+    }
     if (f.failOnError && summary.failed > 0) {
       return yield* new CliExit({ code: 1, reason: `${summary.failed} post(s) failed` })
     }

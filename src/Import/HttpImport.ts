@@ -16,7 +16,8 @@ import type { ImportSummary } from "./ImportSummary.js"
 /**
  * Imports NDJSON records from `body`. Failures are reported as `"<name>:<line>"` in the summary;
  * a body that stops with an error (client gone, invalid UTF-8) ends the import after what was
- * read, with that error among the failures (see `outlivingClient` for a client gone). When
+ * read, with that error among the failures (see `outlivingClient` for a client gone); one that
+ * dies (a defect) ends it the same way, but with status "failed" and the failure named `input`. When
  * `stop` completes (the server is shutting down) the import ends after the batch in flight and
  * answers its summary, status "interrupted". `fibers` is where the import runs, so that it can
  * outlive its client (`outlivingClient`): the server's (`ServerFibers`), whose shutdown ends it.

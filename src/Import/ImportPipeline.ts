@@ -16,7 +16,7 @@
  * being written is uninterruptible, so it commits as a whole and is counted, or has not started.
  */
 import { FileSystem } from "@effect/platform"
-import { Cause, Chunk, Clock, DateTime, Duration, Effect, Exit, Option, Predicate, Stream } from "effect"
+import { Cause, Chunk, Clock, DateTime, Deferred, Duration, Effect, Exit, Option, Predicate, Stream } from "effect"
 import { isUnreachable } from "../Database/Unreachable.js"
 import { causeChain, describeFailure } from "../Domain/describeFailure.js"
 import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
@@ -419,7 +419,10 @@ interface Numbered<A> {
 const reorderWindow = (options: ImportOptions) =>
   2 * Math.max(1, options.buffer) + Math.max(1, options.concurrency) * Math.max(1, options.recordBatch)
 
-/** The stages, without the whole-run deadline. Updates `tally` as batches land. */
+/**
+ * The stages, without the whole-run deadline. Updates `tally` as batches land. "failed" when the
+ * source did not end normally: what it read is written, and its end is one failure, `input`.
+ */
 const stages = <R>(
   source: Stream.Stream<ImportItem, never, R>,
   options: ImportOptions,
@@ -461,8 +464,23 @@ const stages = <R>(
           )
         )
       }
+      // How the reading ended, known before the processor drains (so always once `results` has
+      // ended normally). Sources never fail, but one may die (a bug in a decoder, a defect of a
+      // body or the file system) or be interrupted from within: its exit was dropped, and the run
+      // said "completed" with whatever had been read.
+      const reading = yield* Deferred.make<Exit.Exit<void, ProcessorShutdown>>()
+      let lastRead: string | undefined
       yield* source.pipe(
-        Stream.runForEachChunk((chunk) => submit(Chunk.toReadonlyArray(chunk), 0)),
+        Stream.runForEachChunk((chunk) =>
+          Effect.zipRight(
+            Effect.sync(() => {
+              lastRead = Chunk.last(chunk).pipe(Option.map((item) => item.identity), Option.getOrElse(() => lastRead))
+            }),
+            submit(Chunk.toReadonlyArray(chunk), 0)
+          )
+        ),
+        Effect.exit,
+        Effect.flatMap((exit) => Deferred.succeed(reading, exit)),
         Effect.ensuring(processor.shutdown("drain")),
         Effect.forkScoped
       )
@@ -538,6 +556,18 @@ const stages = <R>(
         Stream.groupedWithin(options.batchSize, options.batchWindow),
         Stream.runForEach((batch) => writeBatch(tally, writer, ledger, batch, options))
       )
+      // Everything read is written: now say whether that was the whole input.
+      const ended = yield* Deferred.poll(reading)
+      const exit = Option.isSome(ended) ? yield* ended.value : undefined
+      if (exit !== undefined && Exit.isSuccess(exit)) return "completed" as const
+      const after = lastRead === undefined ? "" : ` (after ${lastRead})`
+      const reason = exit === undefined
+        // The workers stopped before the reader did: nothing of the input after that was processed.
+        ? `the input was not read to its end${after}: the processing stage stopped first`
+        : `the input could not be read to its end${after}: ${describeCause(exit.cause).reason}`
+      tally.fail("input", reason)
+      yield* Effect.logWarning(`import ${reason}`, ...(exit === undefined ? [] : [exit.cause]))
+      return "failed" as const
     })
   )
 
@@ -572,7 +602,7 @@ const runWith = <R>(
         `ImportPipeline: RunOptions.tally counts another kind of run (dryRun ${tally.dryRun}, databaseChecked ${tally.databaseChecked}; this run: dryRun ${mode.dryRun}, databaseChecked ${mode.databaseChecked})`
       )
     }
-    const toEnd = Effect.as(stages(source, options, tally, writer), "completed" as ImportStatus)
+    const toEnd: Effect.Effect<ImportStatus, never, R | PostProcessor | FileSystem.FileSystem> = stages(source, options, tally, writer)
     const work = run.stop === undefined ? toEnd : Effect.raceFirst(toEnd, Effect.as(run.stop, "interrupted" as ImportStatus))
     const status = yield* Option.match(options.timeout, {
       onNone: () => work,

@@ -20,7 +20,12 @@ export const ImportMove = Schema.Struct({
 })
 export type ImportMove = typeof ImportMove.Type
 
-export const ImportStatus = Schema.Literal("completed", "interrupted", "timed-out")
+/**
+ * How the run ended. "failed": the input could not be read to its end (its stream died: a bug
+ * in a source, a defect of the body or the file system); what was read before is written, and
+ * the failure is among `failures`, named `input`.
+ */
+export const ImportStatus = Schema.Literal("completed", "interrupted", "timed-out", "failed")
 export type ImportStatus = typeof ImportStatus.Type
 
 export const ImportSummary = Schema.Struct({
@@ -211,6 +216,8 @@ export const formatSummary = (summary: ImportSummary, options: { readonly maxIss
     ? summary.dryRun ? "Dry run completed" : "Import completed"
     : summary.status === "interrupted"
     ? "Import interrupted"
+    : summary.status === "failed"
+    ? summary.dryRun ? "Dry run failed" : "Import failed"
     : "Import timed out"
   const lines = [
     `${heading} in ${seconds} s (${summary.postsPerSecond} posts/s, ${rate.toFixed(2)} MB/s)`,
@@ -240,10 +247,13 @@ export const formatSummary = (summary: ImportSummary, options: { readonly maxIss
   }
   if (summary.status !== "completed") {
     // The counts alone read like a finished import: say what the rest of the input became.
+    const stopped = summary.status === "failed"
+      ? "The input could not be read to its end (see the failure of input below)"
+      : "Stopped before the end of the input"
     lines.push(
       summary.dryRun
-        ? "Stopped before the end of the input: the rest was not validated."
-        : "Stopped before the end of the input: only the posts counted above as imported, updated or unchanged are in the database (whole batches); the rest was not written. Run the same import again to finish it (unchanged posts are skipped)."
+        ? `${stopped}: the rest was not validated.`
+        : `${stopped}: only the posts counted above as imported, updated or unchanged are in the database (whole batches); the rest was not written. Run the same import again to finish it (unchanged posts are skipped).`
     )
   }
   if (summary.moves.length > 0) {

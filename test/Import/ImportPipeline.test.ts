@@ -697,6 +697,54 @@ describe("records a source decoded itself (feeds, another Inkwell)", () => {
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), FileSystem.layerNoop({})))))
 })
 
+describe("a source that dies (a defect: a bug in a decoder, a body or file system defect)", () => {
+  const decoded = (n: number): ImportSource.ImportItem => ({
+    _tag: "Record",
+    identity: `feed:${n}`,
+    source: `feed/${n}`,
+    input: new PostInput({ title: `Post ${n}`, body: `Body ${n}.`, status: "published" }),
+    bytes: 8
+  })
+  const layer = Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer, FileSystem.layerNoop({}))
+
+  it.effect("what it read is imported; the run is \"failed\", its end one failure naming the defect (was: \"completed\", 0 failed)", () =>
+    Effect.gen(function*() {
+      const source = Stream.concat(Stream.make(decoded(1), decoded(2), decoded(3)), Stream.die(new Error("decoder bug")))
+      const summary = yield* ImportPipeline.run(source, fast)
+      assert.strictEqual(summary.status, "failed")
+      assert.deepStrictEqual([summary.imported, summary.failed], [3, 1], JSON.stringify(summary.failures))
+      assert.deepStrictEqual(summary.failures, [{ source: "input", reason: "the input could not be read to its end (after feed:3): defect: decoder bug" }])
+      const page = yield* Effect.flatMap(PostRepository, (repo) => repo.list({ limit: 10 }))
+      assert.deepStrictEqual(page.items.map((p) => p.slug).sort(), ["post-1", "post-2", "post-3"])
+      const text = formatSummary(summary)
+      assert.include(text, "Import failed")
+      assert.include(text, "The input could not be read to its end")
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("interrupted from within (not by the run): reported the same way", () =>
+    Effect.gen(function*() {
+      const summary = yield* ImportPipeline.run(Stream.concat(Stream.make(decoded(1)), Stream.fromEffect(Effect.interrupt)), fast)
+      assert.strictEqual(summary.status, "failed")
+      assert.deepStrictEqual([summary.imported, summary.failures], [1, [{ source: "input", reason: "the input could not be read to its end (after feed:1): interrupted" }]])
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("a request body that dies (POST /posts/import): its complete lines imported, the answer \"failed\" naming the defect", () =>
+    Effect.gen(function*() {
+      const body = Stream.concat(ndjsonBytes([record(1), record(2)]), Stream.die(new Error("socket defect")))
+      const summary = yield* importNdjson(body, fast)
+      assert.strictEqual(summary.status, "failed")
+      assert.strictEqual(summary.imported, 2)
+      assert.deepStrictEqual(summary.failures, [{ source: "input", reason: "the input could not be read to its end (after request:2): defect: socket defect" }])
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+
+  it.effect("a dry run without a database (validate) says so too", () =>
+    Effect.gen(function*() {
+      const summary = yield* ImportPipeline.validate(Stream.concat(Stream.make(decoded(1)), Stream.die("boom")), fast)
+      assert.deepStrictEqual([summary.status, summary.valid, summary.failed], ["failed", 1, 1])
+      assert.include(formatSummary(summary), "Dry run failed")
+    }).pipe(Effect.provide(layer)))
+})
+
 describe("timeouts (TestClock)", () => {
   it.effect("a post over the per-post deadline fails; the others land", () =>
     Effect.gen(function*() {
