@@ -1,5 +1,5 @@
 /**
- * The `inkwell` command line: `import`, `export` and `serve`, `--help` on each, `--version`.
+ * The `inkwell` command line: `import`, `export`, `reprocess` and `serve`, `--help` on each, `--version`.
  */
 import { AutoCorrect, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { ConfigProvider, Effect, Either, Option, Schema } from "effect"
@@ -7,11 +7,12 @@ import * as HttpConfig from "../Http/HttpConfig.js"
 import { builtInOptions } from "./builtInOptions.js"
 import { exportCommand, exportOptions } from "./ExportCommand.js"
 import { CliExit, importCommand, importOptions } from "./ImportCommand.js"
+import { reprocessCommand, reprocessOptions } from "./ReprocessCommand.js"
 import { serveCommand } from "./ServeCommand.js"
 
 export const command = Command.make("inkwell").pipe(
   Command.withDescription("Inkwell: a typed blog content service"),
-  Command.withSubcommands([importCommand, exportCommand, serveCommand])
+  Command.withSubcommands([importCommand, exportCommand, reprocessCommand, serveCommand])
 )
 
 /** A command line that names an option the command does not have, or leaves one without its value. */
@@ -30,6 +31,7 @@ const builtIns: Array<readonly [string, boolean]> = builtInOptions.map(({ name, 
 const SUBCOMMANDS: Readonly<Record<string, { readonly options: Record<string, Options.Options<unknown>>; readonly takesArguments: boolean }>> = {
   import: { options: importOptions, takesArguments: true },
   export: { options: exportOptions, takesArguments: false },
+  reprocess: { options: reprocessOptions, takesArguments: false },
   serve: { options: {}, takesArguments: false }
 }
 

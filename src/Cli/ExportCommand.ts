@@ -51,9 +51,9 @@ const describeFilter = (filter: ExportFilter): string =>
 /**
  * An SQLite file that does not exist is not created (the SQL layer would: for `serve` and
  * `import` a new blog starts so): exporting it would write an empty export and leave an empty
- * database behind, at a path that is most likely mistyped.
+ * database behind, at a path that is most likely mistyped (`inkwell reprocess` checks it too).
  */
-const checkDatabase = Effect.gen(function*() {
+export const checkDatabase = Effect.gen(function*() {
   const config = yield* DatabaseConfig.pipe(
     Effect.mapError((e) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(e)) }))
   )

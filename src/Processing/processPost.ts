@@ -337,7 +337,7 @@ const dedupe = (xs: ReadonlyArray<string>): Array<string> => [...new Set(xs)]
  * compared as aliases are looked up (`aliasKey`). A path too long for an alias (ALIAS_MAX_LENGTH)
  * is left out rather than refusing the post, which it never did.
  */
-const withPathAlias = (aliases: Array<string>, path: string | undefined, slug: Slug): Array<string> => {
+export const withPathAlias = (aliases: Array<string>, path: string | undefined, slug: Slug): Array<string> => {
   if (path === undefined) return aliases
   const alias = path.trim()
   const key = aliasKey(alias)

@@ -1,0 +1,176 @@
+/**
+ * Reprocessing: every stored post rendered again from its stored input by the current processor,
+ * so that an upgrade's rendering fixes reach posts written before it (`inkwell reprocess`).
+ * Posts are rendered once, on write (reads never render), and neither an import (the input's
+ * hash is unchanged: "unchanged") nor the API ever renders a stored post again by itself.
+ *
+ * A post's input is what its export carries (Processing/records.ts `exportRecord`): title, slug,
+ * body (shielded as `recordBody` shields it), tags, status, dates, authors, summary, aliases and
+ * metadata, processed under the post's own `source`. What the post is (slug, status,
+ * `publishedAt`, `updatedAtSource`, `source`, `contentHash`) is kept as stored whatever the
+ * processing gives: only what processing derives may change (html, excerpt, toc, word count,
+ * reading time, and the fields it normalizes, aliases among them). The content hash is the
+ * input's, and the input did not change: kept, the next import of the post's file still finds it
+ * unchanged, now with the current rendering.
+ *
+ * A post whose output differs is written through `PostRepository.update` at the version read
+ * (and its `hashTagOf`): a new version and `updatedAt`, announced as any write (PostChanges), so
+ * response caches drop it; a post written meanwhile is not overwritten (`StaleVersion`, reported).
+ * A post that no longer processes (a rule grew stricter) is reported by slug and left as it is.
+ */
+import { DateTime, Effect, Either, Option, Schema, Stream } from "effect"
+import type { InvalidPost, RepositoryError } from "../Domain/Errors.js"
+import { makeNewPost, NewPost, type Post, PostInput } from "../Domain/Post.js"
+import { posts } from "../Export/PostExport.js"
+import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
+import { withPathAlias } from "../Processing/processPost.js"
+import { recordBody } from "../Processing/records.js"
+import { API_SOURCE, hashTagOf, PostRepository } from "./PostRepository.js"
+
+/** A post that could not be reprocessed, and why; it was left as it was. */
+export interface ReprocessFailure {
+  readonly slug: string
+  readonly reason: string
+}
+
+/** What a run has done so far: read when it ends, however it ends. */
+export class ReprocessTally {
+  /** Written again (by a dry run: would be). */
+  reprocessed = 0
+  unchanged = 0
+  failed = 0
+  get read(): number {
+    return this.reprocessed + this.unchanged + this.failed
+  }
+}
+
+const decodeInput = Schema.decodeUnknownEither(PostInput)
+
+const iso = (date: DateTime.Utc | null): string | null => (date === null ? null : DateTime.formatIso(date))
+
+/** `post`'s input as its export carries it (`exportRecord`): what processing made it from. */
+export const storedInput = (post: Post): Either.Either<PostInput, string> =>
+  Either.mapLeft(
+    decodeInput({
+      title: post.title,
+      slug: post.slug,
+      body: recordBody(post.body),
+      tags: post.tags,
+      status: post.status,
+      publishedAt: iso(post.publishedAt),
+      updatedAt: iso(post.updatedAtSource),
+      authors: post.authors,
+      summary: post.summary,
+      aliases: post.aliases,
+      metadata: post.metadata
+    }),
+    (error) => `makes no input: ${error.message}`
+  )
+
+/**
+ * The aliases processing now gives `post`'s: with its Zola `path` (kept in `metadata.path`) as
+ * processing of its front matter adds it (`withPathAlias`), which posts stored before that lack.
+ * Not for a post of the API: its aliases are the list its client sent, which `path` never joins.
+ */
+const aliasesOf = (post: Post, aliases: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const path = post.metadata.path
+  return post.source === API_SOURCE || typeof path !== "string" ? aliases : withPathAlias([...aliases], path, post.slug)
+}
+
+const NewPostFields = Schema.Struct(NewPost.fields)
+const encodeFields = Schema.encodeSync(NewPostFields)
+
+/** `value` as JSON with every object's keys in order (PostgreSQL's jsonb keeps metadata's keys in an order of its own). */
+const sortedJson = (value: unknown): string =>
+  JSON.stringify(value, (_, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v)
+
+/**
+ * What the current processor makes of `post`: `None` when it is what is stored, else the post
+ * to store (slug, status, dates, source and content hash as stored). Fails with why the post
+ * no longer processes.
+ */
+export const rerender = (post: Post, processor: PostProcessorShape): Effect.Effect<Option.Option<NewPost>, string> =>
+  Either.match(storedInput(post), {
+    onLeft: Effect.fail,
+    onRight: (input) =>
+      processor.fromInput(input, post.source).pipe(
+        Effect.mapError((invalid: InvalidPost) => `${invalid.field}: ${invalid.reason}`),
+        Effect.flatMap((processed) =>
+          Effect.try({
+            try: () =>
+              makeNewPost({
+                ...processed,
+                aliases: aliasesOf(post, processed.aliases),
+                slug: post.slug,
+                status: post.status,
+                publishedAt: post.publishedAt,
+                updatedAtSource: post.updatedAtSource,
+                source: post.source,
+                contentHash: post.contentHash
+              }),
+            catch: (error) => `not a valid post once processed: ${error instanceof Error ? error.message : String(error)}`
+          })
+        ),
+        Effect.map((next) => sortedJson(encodeFields(next)) === sortedJson(encodeFields(post)) ? Option.none() : Option.some(next))
+      )
+  })
+
+export interface ReprocessOptions {
+  /** Count what would be written, write nothing. */
+  readonly dryRun: boolean
+  /** Told of each post left as it was, as it is met. */
+  readonly onFailure: (failure: ReprocessFailure) => Effect.Effect<void>
+}
+
+/**
+ * Reprocesses every stored post (drafts and scheduled ones too), read a page at a time through
+ * `PostRepository.list` (`PostExport.posts`: memory holds one page), each written before the next
+ * is rendered. The listing's keyset is the post's listing time and id, which a reprocess never
+ * changes: no post is missed or met twice for being written.
+ */
+export const run = (
+  options: ReprocessOptions,
+  tally: ReprocessTally = new ReprocessTally()
+): Effect.Effect<ReprocessTally, RepositoryError, PostRepository | PostProcessor> =>
+  Effect.gen(function*() {
+    const repository = yield* PostRepository
+    const processor = yield* PostProcessor
+    const failed = (post: Post, reason: string) =>
+      Effect.zipRight(
+        Effect.sync(() => {
+          tally.failed++
+        }),
+        options.onFailure({ slug: post.slug, reason })
+      )
+    const counted = (key: "reprocessed" | "unchanged") =>
+      Effect.sync(() => {
+        tally[key]++
+      })
+    const write = (post: Post, next: NewPost) =>
+      // Written and counted as one step, which a stop (Ctrl-C) does not cut.
+      Effect.uninterruptible(
+        repository.update(post.slug, post.version, next, hashTagOf(post)).pipe(
+          Effect.zipRight(counted("reprocessed")),
+          Effect.catchTags({
+            StaleVersion: () => failed(post, "written by another process meanwhile, left as that write made it (run reprocess again)"),
+            PostNotFound: () => failed(post, "deleted by another process meanwhile"),
+            SlugConflict: (conflict) => failed(post, conflict.message)
+          })
+        )
+      )
+    yield* posts({}).pipe(
+      Stream.runForEach((post) =>
+        Effect.matchEffect(rerender(post, processor), {
+          onFailure: (reason) => failed(post, reason),
+          onSuccess: Option.match({
+            onNone: () => counted("unchanged"),
+            onSome: (next) => (options.dryRun ? counted("reprocessed") : write(post, next))
+          })
+        })
+      )
+    )
+    return tally
+  })
