@@ -36,6 +36,7 @@ export { searchTerms, type SearchTerms } from "./Posts/internal/search.js"
 // Export: stored posts as NDJSON records that the import reads back
 export * as ExportOutput from "./Export/ExportOutput.js"
 export * as PostExport from "./Export/PostExport.js"
+export * as Reprocess from "./Posts/Reprocess.js"
 
 // Remote sources: the HTTP client for feeds, in code as the README shows
 export { type FetchedResource, FeedClient, type FeedClientShape, type GetOptions } from "./Clients/FeedClient.js"
