@@ -136,7 +136,8 @@ export const failIfBad = (
   bad: BadBytes | undefined,
   joined?: number | undefined
 ): SourceItem => {
-  if (bad === undefined || bad.offsets.length === 0) return item
+  // Not on `bad.offsets` alone: a Ghost post parsed before the first bad byte is read may be joined to one after it.
+  if (bad === undefined || (bad.offsets.length === 0 && joined === undefined)) return item
   const found = [firstBadByte(raw, bad), firstBadByte(item, bad), joined].filter((at) => at !== undefined)
   if (found.length === 0) return item
   const reason = badBytesReason(Math.min(...found), bad)
