@@ -31,9 +31,11 @@ const entry = bundle !== undefined
   ? [bundle]
   : ["--import", pathToFileURL(createRequire(join(root, "package.json")).resolve("tsx")).href, join(root, "src", "bin.ts")]
 
-// The IPC channel carries the signals this process gets (below).
+// The IPC channel carries the signals this process gets (below). INKWELL_WRAPPER tells the CLI it
+// is this wrapper's: only then is its channel closing this process's death (src/bin.ts).
 const child = spawn(process.execPath, [...heapFlags, ...entry, ...args], {
-  stdio: ["inherit", "inherit", "inherit", "ipc"]
+  stdio: ["inherit", "inherit", "inherit", "ipc"],
+  env: { ...process.env, INKWELL_WRAPPER: "1" }
 })
 
 const signals = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }

@@ -37,6 +37,9 @@ const signals = makeSignalCounter({
 // Registered before runMain's own handlers: they interrupt, these count and remember which signal it was.
 process.on("SIGINT", () => relaying || signals.on("SIGINT", "os"))
 process.on("SIGTERM", () => relaying || signals.on("SIGTERM", "os"))
+// Set by bin/inkwell.js; not passed on to what this process may run.
+const wrapped = process.env.INKWELL_WRAPPER === "1"
+delete process.env.INKWELL_WRAPPER
 if (process.channel !== undefined) {
   // bin/inkwell.js relays the signals it gets as messages (see Cli/Signals.ts).
   process.on("message", (message: unknown) => {
@@ -46,7 +49,8 @@ if (process.channel !== undefined) {
   // The channel closes when bin/inkwell.js dies without relaying a signal (`kill -9`): left
   // running, re-parented to init, this process held the port and the database for nobody.
   // Stopped as on SIGTERM: the batch in flight commits, finalizers run, the summary is printed.
-  process.on("disconnect", () => {
+  // Only under bin/inkwell.js: another parent that forks the CLI may disconnect and leave it running.
+  if (wrapped) process.on("disconnect", () => {
     // Already stopping (the signal it relayed before it died): not a second one.
     if (signals.received() !== undefined) return
     orphaned = true

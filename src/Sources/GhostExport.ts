@@ -15,16 +15,18 @@
  * a post without `html` falls back to `plaintext`, and is rejected (not fatal) without either.
  *
  * Bytes that are not UTF-8 fail only the posts they are in (`badBytes.ts`): in a post's row, or
- * in a tag's or an author's it is joined to (their id, name or visibility), or in the id of a
- * join row naming it. One where no post can be told (outside any string, in a tag's or a user's
- * id, in a join row's `post_id`) refuses the export, naming the byte.
+ * in a tag's or an author's it is joined to (their id, name or visibility, or any key: a damaged
+ * key hides which field it was), or in a join row naming it (its ids or keys). Their other
+ * values (a tag's description, a user's bio) are not imported and fail nothing. One where no post
+ * can be told (outside any string, in a tag's or a user's id, in a join row's `post_id`, or in a
+ * key of a row whose id or `post_id` is then missing) refuses the export, naming the byte.
  */
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { JSONParser } from "@streamparser/json"
 import { DateTime, Effect, Schema, Stream } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
-import { type BadBytes, failIfBad, firstBadByte, MAX_BAD_BYTES, utf8Marker } from "./badBytes.js"
+import { type BadBytes, failIfBad, firstBadByte, firstBadKey, MAX_BAD_BYTES, utf8Marker } from "./badBytes.js"
 import { Slug } from "../Domain/Post.js"
 import { htmlBody, readDates, resolveLinks, textBody } from "./html.js"
 import { entry, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
@@ -180,11 +182,25 @@ const collectTables = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: strin
         const unplaceable = (at: number | undefined) => {
           if (at !== undefined) t.unplaceable ??= badByteError(name, at)
         }
+        /** A bad byte in a key or in one of `values`: a key's hides which field it was, and what it said is lost. */
+        const badInRow = (...values: ReadonlyArray<unknown>) => {
+          const found = [firstBadKey(v, row.bad), badIn(values)].filter((at) => at !== undefined)
+          return found.length === 0 ? undefined : Math.min(...found)
+        }
+        /** A tag or user row: damage fails the posts joined to it; unless its id cannot be read (a bad byte in it, or in a key that may be `id`). */
+        const named = (kind: string, ...values: ReadonlyArray<unknown>): string | undefined => {
+          const id = str(v.id)
+          const at = badInRow(...values)
+          if (id === undefined || badIn(v.id) !== undefined) unplaceable(badInRow(v.id, ...values))
+          else damaged(`${kind}:${id}`, at)
+          return id
+        }
         const push = (map: Tables["postsTags"], postId: unknown, id: unknown, order: unknown) => {
           const p = str(postId)
           const i = str(id)
-          unplaceable(badIn(postId))
-          if (p !== undefined) damaged(`post:${p}`, badIn(id))
+          // One whose post cannot be told (a bad byte in its post_id, or in a key that may be it) fails no post in particular.
+          if (p === undefined || badIn(postId) !== undefined) unplaceable(badInRow(postId, id))
+          else damaged(`post:${p}`, badInRow(id))
           if (p === undefined || i === undefined) return
           const list = map.get(p) ?? []
           list.push({ id: i, order: typeof order === "number" ? order : list.length })
@@ -192,20 +208,16 @@ const collectTables = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: strin
         }
         switch (row.table) {
           case "tags": {
-            const id = str(v.id)
+            const id = named("tag", v.name, v.visibility)
             const tagName = str(v.name)
-            unplaceable(badIn(v.id))
-            if (id !== undefined) damaged(`tag:${id}`, badIn([v.name, v.visibility]))
             if (id !== undefined && tagName !== undefined) {
               t.tags.set(id, { name: tagName, internal: v.visibility === "internal" || tagName.startsWith("#") })
             }
             break
           }
           case "users": {
-            const id = str(v.id)
+            const id = named("user", v.name)
             const userName = str(v.name)
-            unplaceable(badIn(v.id))
-            if (id !== undefined) damaged(`user:${id}`, badIn(v.name))
             if (id !== undefined && userName !== undefined) t.users.set(id, userName)
             break
           }

@@ -11,7 +11,7 @@ import { DateTime, Either, ParseResult, Schema } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import type { Post } from "../Domain/Post.js"
 import { htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody, untitledSlug } from "./html.js"
-import { type BadBytes, failIfBad, firstBadByte } from "./badBytes.js"
+import { type BadBytes, failIfBad, firstBadByte, firstBadKey } from "./badBytes.js"
 import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -77,23 +77,39 @@ const authorNames = (...lists: ReadonlyArray<ReadonlyArray<AuthorT | null> | nul
 }
 
 /**
+ * Whether a bad byte outside the items would change what is imported without failing an item: in
+ * a key of the feed's own object (`"author\x92s"` drops the authors every item takes, `"next_u\x92rl"`
+ * the pages after this one) or of its authors (their names: an author's name with one fails the items
+ * taking it, as any value an item has), or in `next_url` (the next page asked for at an altered URL).
+ * Its other values (title, home_page_url, extensions) are not imported.
+ */
+const feedDamaged = (json: unknown, bad: BadBytes): boolean => {
+  if (typeof json !== "object" || json === null) return false
+  const feed = json as Record<string, unknown>
+  return Object.keys(feed).some((key) => firstBadByte(key, bad) !== undefined) ||
+    firstBadKey([feed.author, feed.authors], bad) !== undefined ||
+    firstBadByte(feed.next_url, bad) !== undefined
+}
+
+/**
  * Reads a JSON Feed document; `feedUrl` is where it was fetched from (the base for relative
  * links). `bad`: where the markers of bytes that are not UTF-8 are (`markedBodyText`); an item
- * with one fails (`failIfBad`), and a feed whose `next_url` has one is refused (`bad.error`), as the next
- * page would be asked for at an altered URL.
+ * with one fails (`failIfBad`), and a feed with one where no item would fail for it (`feedDamaged`)
+ * is refused (`bad.error`).
  */
 export const parseJsonFeed = (
   json: unknown,
   feedUrl: string,
   bad?: BadBytes & { readonly error: DecodeError }
 ): Either.Either<ParsedFeed, DecodeError> => {
+  // Before decoding: a damaged `items` or `version` key would be reported as missing.
+  if (bad !== undefined && feedDamaged(json, bad)) return Either.left(bad.error)
   const decoded = decodeDocument(json)
   if (Either.isLeft(decoded)) {
     const { message, path } = firstIssue(decoded.left)
     return Either.left(new DecodeError({ url: feedUrl, format: "json-feed", path, reason: message }))
   }
   const feed = decoded.right
-  if (bad !== undefined && firstBadByte(feed.next_url, bad) !== undefined) return Either.left(bad.error)
   const feedAuthors = [feed.authors, feed.author === undefined || feed.author === null ? undefined : [feed.author]] as const
   const items = feed.items.map((raw, index): SourceItem => {
     const item = decodeItem(raw)

@@ -86,13 +86,12 @@ const firstInString = (s: string, bad: BadBytes): number | undefined => {
   return first
 }
 
-/** The offset of the first bad byte whose marker is in `value` (its strings and keys, however deep), or undefined. */
-export const firstBadByte = (value: unknown, bad: BadBytes): number | undefined => {
+const firstIn = (value: unknown, bad: BadBytes, keysOnly: boolean): number | undefined => {
   if (bad.offsets.length === 0) return undefined
   let first: number | undefined
   const visit = (v: unknown, depth: number): void => {
     let found: number | undefined
-    if (typeof v === "string") found = firstInString(v, bad)
+    if (typeof v === "string") found = keysOnly ? undefined : firstInString(v, bad)
     else if (typeof v === "object" && v !== null && depth < 64) {
       for (const [key, inner] of Object.entries(v)) {
         const inKey = firstInString(key, bad)
@@ -105,6 +104,15 @@ export const firstBadByte = (value: unknown, bad: BadBytes): number | undefined 
   visit(value, 0)
   return first
 }
+
+/** The offset of the first bad byte whose marker is in `value` (its strings and keys, however deep), or undefined. */
+export const firstBadByte = (value: unknown, bad: BadBytes): number | undefined => firstIn(value, bad, false)
+
+/**
+ * The offset of the first bad byte whose marker is in a key of `value` (however deep), or
+ * undefined. A damaged key hides which field it was: what the field said is lost without a word.
+ */
+export const firstBadKey = (value: unknown, bad: BadBytes): number | undefined => firstIn(value, bad, true)
 
 /** `s` with each marker as U+FFFD: for naming a failed item, never for what is imported. */
 export const shownWithoutMarkers = (s: string, bad: BadBytes): string =>
@@ -128,7 +136,8 @@ export const failIfBad = (
   bad: BadBytes | undefined,
   joined?: number | undefined
 ): SourceItem => {
-  if (bad === undefined || bad.offsets.length === 0) return item
+  // Not on `bad.offsets` alone: a Ghost post parsed before the first bad byte is read may be joined to one after it.
+  if (bad === undefined || (bad.offsets.length === 0 && joined === undefined)) return item
   const found = [firstBadByte(raw, bad), firstBadByte(item, bad), joined].filter((at) => at !== undefined)
   if (found.length === 0) return item
   const reason = badBytesReason(Math.min(...found), bad)

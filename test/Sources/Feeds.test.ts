@@ -536,6 +536,31 @@ describe("format detection", () => {
       )
     }))
 
+  it.effect("JSON Feed: a bad byte in a key of the feed or of its authors, or in next_url, refuses the page; one in its title fails nothing (was: authors or next page dropped without a word)", () =>
+    Effect.gen(function*() {
+      const head = `{"version":"https://jsonfeed.org/version/1.1",`
+      const items = `"items":[{"id":"1","title":"One","content_text":"x"}]}`
+      const refused: ReadonlyArray<readonly [string, string, string]> = [
+        ["/authors.json", `"author`, `s":[{"name":"Ann"}],`],
+        ["/next.json", `"next_u`, `rl":"/2.json",`],
+        ["/name.json", `"authors":[{"na`, `me":"Ann"}],`],
+        ["/url.json", `"next_url":"/`, `.json",`]
+      ]
+      const layer = servedBy({
+        ...Object.fromEntries(refused.map(([path, before, after]) => [path, { body: bytesOf(head, before, 0x92, after, items), type: "application/feed+json" }])),
+        "/title.json": { body: bytesOf(head, `"title":"Caf`, 0x92, `",`, items), type: "application/feed+json" }
+      })
+      for (const [path, before] of refused) {
+        const error = yield* Effect.flip(collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer)))
+        assert.strictEqual(
+          error.message,
+          `https://x.example${path}: not valid UTF-8: invalid or truncated sequence at byte offset ${offsetOf(head, before)} (no charset given: read as UTF-8)`
+        )
+      }
+      const { entries, rejected } = yield* collect(fromUrl("https://x.example/title.json")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual([entries.map((e) => e.input.title), rejected], [["One"], []])
+    }))
+
   it.effect("decodes ISO-8859-1 from the XML declaration", () =>
     Effect.gen(function*() {
       const xml = `<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><item><title>Caf\u00e9</title><description>x</description></item></channel></rss>`

@@ -200,6 +200,35 @@ describe("Ghost export", () => {
       }
     }))
 
+  it.effect("a bad byte in a key of a tag, user or join row fails the posts joined to it; one in a value not imported fails nothing (was: an internal tag published, or a tag or author dropped, without a word)", () =>
+    Effect.gen(function*() {
+      const post = (id: string) => `{"id":"${id}","slug":"${id}","title":"${id}","html":"<p>x</p>","status":"published"},`
+      const parts = [
+        `{"db":[{"meta":{"version":"5.0.0"},"data":{"posts":[`,
+        post("p1"), post("p2"), post("p3"), post("p4"), post("p5"), `{"id":"p6","slug":"p6","title":"p6","html":"<p>x</p>"}`,
+        `],"tags":[{"id":"t1","name":"Secret","visibil`, [0x92], `ity":"internal"},{"id":"t2","na`, [0x92], `me":"Gone"},`,
+        `{"id":"t3","name":"Fine","description":"Caf`, [0x92], `"}],`,
+        `"users":[{"id":"u1","na`, [0x92], `me":"Ann"},{"id":"u2","name":"Bob","bio":"It`, [0x92], `s me"}],`,
+        `"posts_tags":[{"post_id":"p1","tag_id":"t1"},{"post_id":"p2","tag_id":"t2"},{"post_id":"p3","tag_i`, [0x92], `d":"t3"},`,
+        `{"post_id":"p5","tag_id":"t3"},{"post_id":"p6","tag_id":"t3","sort_ord`, [0x92], `er":0}],`,
+        `"posts_authors":[{"post_id":"p4","author_id":"u1"},{"post_id":"p5","author_id":"u2"}]}}]}`
+      ] as const
+      const offset = (index: number) => bytesOf(...parts.slice(0, index)).length
+      const { entries, rejected } = yield* collect(ghostExport(inChunks(bytesOf(...parts), 64), { name: "export.json" }))
+      assert.deepStrictEqual(entries.map((e) => [e.input.title, e.input.tags, e.input.authors]), [["p5", ["Fine"], ["Bob"]]])
+      assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason]), [
+        ["export.json#p1", notUtf8(offset(8))],
+        ["export.json#p2", notUtf8(offset(10))],
+        ["export.json#p3", notUtf8(offset(21))],
+        ["export.json#p4", notUtf8(offset(16))],
+        ["export.json#p6", notUtf8(offset(24))]
+      ])
+      // A join row whose post_id's key is damaged names no post that can be told.
+      const join = `{"db":[{"meta":{"version":"5.0.0"},"data":{"posts":[],"posts_tags":[{"tag_id":"t1","post_i`
+      const error = yield* collect(ghostExport(inChunks(bytesOf(join, [0x92], `d":"p1"}]}}]}`), 64), { name: "export.json" })).pipe(Effect.flip)
+      assert.strictEqual(error.message, `export.json: cannot read as a Ghost export at byte ${join.length}: not valid UTF-8 (invalid or truncated sequence)`)
+    }))
+
   it.effect("a bad byte where no post can be told whose it is refuses the export, naming it; positions after one are the file's own", () =>
     Effect.gen(function*() {
       const head = `{"db":[{"meta":{"version":"5.0.0"},"data":{"posts":[{"id":"p1","slug":"p1","title":"Caf`
