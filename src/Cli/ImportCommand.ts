@@ -10,7 +10,7 @@ import { NodeHttpClient, NodeStream } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
 import { Cause, Clock, Config, Console, Context, Data, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import * as App from "../App.js"
-import { DatabaseConfig, ProcessorConfig } from "../Config.js"
+import { DatabaseConfig } from "../Config.js"
 import * as Migrations from "../Database/Migrations.js"
 import * as SqlLive from "../Database/SqlLive.js"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
@@ -128,7 +128,6 @@ const settings = (urls: ReadonlyArray<string>) =>
     defaults: ImportConfig,
     feeds: urls.length === 0 ? Config.succeed(defaultSettings) : FeedClientConfig,
     database: DatabaseConfig,
-    processor: ProcessorConfig,
     rendering: HeavyPosts.HeavyPostsConfig
   }).pipe(
     Effect.tap(({ database }) => SqlLive.parseDatabaseUrl(database.url)),

@@ -66,5 +66,7 @@ describe("inkwell import with a bad setting", () => {
       assert.strictEqual(failed.code, 1)
       assert.include(failed.reason, "IMPORT_BUFFER")
       assert.include(failed.reason, "EXCERPT_LENGTH")
+      // Once each: the render threads' settings are the processor's, read once.
+      assert.strictEqual(failed.reason.split("EXCERPT_LENGTH").length - 1, 1, failed.reason)
     }))
 })
