@@ -812,10 +812,21 @@ export const timeout =
       const incoming = announcesBody(request.headers) ? nodeRequestOf(request) : undefined
       if (isBulkImport(request, true)) {
         if (incoming === undefined) return Effect.provideService(app, UploadIdleTimeout, duration)
-        // `/posts/import-url`'s body is a few fields, which arrive as any request's: only its import runs longer.
+        // `/posts/import-url`'s body is a few fields, which arrive as any request's: only its
+        // import runs longer. A body still arriving at the deadline is answered 503 as any
+        // request's (the connection was closed with no answer at all, and logged as the client's 499).
         if (!isBulkImport(request, false)) {
-          closeUnlessArrived(incoming, millis)
-          return app
+          if (incoming.complete) return app
+          const timer = setTimeout(() => {
+            if (!incoming.complete) fiber.unsafeInterruptAsFork(timeoutFiberId)
+          }, millis)
+          const arrived = () => clearTimeout(timer)
+          incoming.once("end", arrived)
+          incoming.once("close", arrived)
+          return Effect.ensuring(app, Effect.sync(() => {
+            clearTimeout(timer)
+            closeUnlessArrived(incoming, millis)
+          }))
         }
         // Its body may take as long as the import, but not sit silent longer than any other body may.
         return Effect.ensuring(Effect.provideService(app, UploadIdleTimeout, duration), Effect.sync(() => closeUnlessArrived(incoming, millis)))

@@ -183,6 +183,9 @@ describe("Server.layer against slow clients", () => {
     Effect.gen(function* () {
       const port = yield* startServer("300 millis")
       const upload = yield* slowUpload(port, request("POST", "/posts/import-url", { "x-api-key": KEY, "content-type": "application/json" }))
+      // Answered as any request whose body is late: a 503 (it was a closed connection, no answer).
+      assert.match(upload.received, /^HTTP\/1\.1 503 /)
+      assert.match(upload.received, /connection: close/i)
       assert.isBelow(upload.sent, PIECES, "closed before the client had sent its whole body")
     }).pipe(Effect.scoped), { timeout: 20_000 })
 })
