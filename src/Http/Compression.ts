@@ -213,7 +213,10 @@ export const make = (options: CompressionOptions): CompressionShape => {
     let variants = besideBody.get(body)
     let compressed = variants?.[coding]
     if (compressed === undefined) {
-      const key = isStrong(etag) ? `${coding} ${etag} ${url}` : undefined
+      // Not a list's (`"l-…"`: lists, searches, /tags): anyone can ask for new ones (`?q=…`), and
+      // each kept would push out the coded posts and pages; a list the response cache keeps has
+      // its coded forms beside its body.
+      const key = isStrong(etag) && !etag.startsWith("\"l-") ? `${coding} ${etag} ${url}` : undefined
       compressed = key === undefined ? undefined : kept.get(key)
       if (compressed === undefined) {
         compressed = compress(coding, body)

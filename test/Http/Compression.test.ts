@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { request as httpRequest } from "node:http"
 import { brotliDecompressSync, gunzipSync } from "node:zlib"
-import { chooseCoding, compress, identityTags, selectedTags, taggedFor } from "../../src/Http/Compression.js"
+import { chooseCoding, compress, identityTags, make as makeCompression, selectedTags, taggedFor } from "../../src/Http/Compression.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import * as SiteRoutes from "../../src/Site/Routes.js"
 import { KEY, withListeningServer } from "./harness.js"
@@ -74,6 +74,21 @@ describe("Accept-Encoding", () => {
     assert.strictEqual(selectedTags("\"v3-ab12+gzip\", W/\"x+br\", \"y\"", "br"), "\"v3-ab12+gzip\", W/\"x\", \"y\"")
     assert.strictEqual(selectedTags("\"v3-ab12+gzip\"", undefined), "\"v3-ab12+gzip\"")
     assert.strictEqual(gunzipSync(compress("gzip", Buffer.from("hello"))).toString(), "hello")
+  })
+})
+
+describe("compressed bodies kept for reuse", () => {
+  it("are a post's or a page's, never a list's (`\"l-…\"`: searches anyone can multiply)", () => {
+    const compression = makeCompression({ enabled: true, maxBytes: 1024 * 1024 })
+    const text = JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => ({ slug: `post-${i}`, title: `Post ${i}` })) })
+    const fresh = () => new TextEncoder().encode(text)
+    const twice = (url: string, etag: string) =>
+      [compression.encode("gzip", url, "application/json", fresh(), etag)!, compression.encode("gzip", url, "application/json", fresh(), etag)!]
+    const [post, postAgain] = twice("/posts/x", `"v1-abc"`)
+    assert.strictEqual(postAgain.body, post.body, "a post's coded body is kept and found again")
+    const [list, listAgain] = twice("/posts?q=x", `"l-0123456789abcdef"`)
+    assert.notStrictEqual(listAgain.body, list.body, "a list's is made each time")
+    assert.deepStrictEqual(gunzipSync(listAgain.body), Buffer.from(text))
   })
 })
 
