@@ -817,15 +817,23 @@ export const timeout =
         // request's (the connection was closed with no answer at all, and logged as the client's 499).
         if (!isBulkImport(request, false)) {
           if (incoming.complete) return app
+          // At the request's deadline: the handler still reading is interrupted (503); one that
+          // answered early (401, 415) has the connection of its late body closed, as elsewhere.
+          let running = true
+          let fired = false
           const timer = setTimeout(() => {
-            if (!incoming.complete) fiber.unsafeInterruptAsFork(timeoutFiberId)
+            fired = true
+            if (incoming.complete) return
+            if (running) fiber.unsafeInterruptAsFork(timeoutFiberId)
+            else incoming.socket?.destroy()
           }, millis)
           const arrived = () => clearTimeout(timer)
           incoming.once("end", arrived)
           incoming.once("close", arrived)
           return Effect.ensuring(app, Effect.sync(() => {
-            clearTimeout(timer)
-            closeUnlessArrived(incoming, millis)
+            running = false
+            // After its 503, a body still arriving is waited for no longer than any other.
+            if (fired) closeUnlessArrived(incoming, millis)
           }))
         }
         // Its body may take as long as the import, but not sit silent longer than any other body may.

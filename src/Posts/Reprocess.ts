@@ -9,7 +9,9 @@
  * metadata, processed under the post's own `source`. What the post is (slug, status,
  * `publishedAt`, `updatedAtSource`, `source`, `contentHash`) is kept as stored whatever the
  * processing gives: only what processing derives may change (html, excerpt, toc, word count,
- * reading time, and the fields it normalizes, aliases among them). The content hash is the
+ * reading time, and the fields it normalizes). Aliases are the stored ones: a post cannot tell
+ * whether its client sent them (a Zola `path` becomes an alias only when none were sent), and
+ * a path alias restored here would bring back an old address its owner removed. The content hash is the
  * input's, and the input did not change: kept, the next import of the post's file still finds it
  * unchanged, now with the current rendering.
  *
@@ -23,9 +25,8 @@ import type { InvalidPost, RepositoryError } from "../Domain/Errors.js"
 import { makeNewPost, NewPost, type Post, PostInput } from "../Domain/Post.js"
 import { posts } from "../Export/PostExport.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
-import { withPathAlias } from "../Processing/processPost.js"
 import { recordBody } from "../Processing/records.js"
-import { API_SOURCE, hashTagOf, PostRepository } from "./PostRepository.js"
+import { hashTagOf, PostRepository } from "./PostRepository.js"
 
 /** A post that could not be reprocessed, and why; it was left as it was. */
 export interface ReprocessFailure {
@@ -67,16 +68,6 @@ export const storedInput = (post: Post): Either.Either<PostInput, string> =>
     (error) => `makes no input: ${error.message}`
   )
 
-/**
- * The aliases processing now gives `post`'s: with its Zola `path` (kept in `metadata.path`) as
- * processing of its front matter adds it (`withPathAlias`), which posts stored before that lack.
- * Not for a post of the API: its aliases are the list its client sent, which `path` never joins.
- */
-const aliasesOf = (post: Post, aliases: ReadonlyArray<string>): ReadonlyArray<string> => {
-  const path = post.metadata.path
-  return post.source === API_SOURCE || typeof path !== "string" ? aliases : withPathAlias([...aliases], path, post.slug)
-}
-
 const NewPostFields = Schema.Struct(NewPost.fields)
 const encodeFields = Schema.encodeSync(NewPostFields)
 
@@ -103,7 +94,6 @@ export const rerender = (post: Post, processor: PostProcessorShape): Effect.Effe
             try: () =>
               makeNewPost({
                 ...processed,
-                aliases: aliasesOf(post, processed.aliases),
                 slug: post.slug,
                 status: post.status,
                 publishedAt: post.publishedAt,
@@ -156,7 +146,7 @@ export const run = (
           Effect.zipRight(counted("reprocessed")),
           Effect.catchTags({
             StaleVersion: () => failed(post, "written by another process meanwhile, left as that write made it (run reprocess again)"),
-            PostNotFound: () => failed(post, "deleted by another process meanwhile"),
+            PostNotFound: () => failed(post, "no longer at this slug (deleted or renamed meanwhile)"),
             SlugConflict: (conflict) => failed(post, conflict.message)
           })
         )

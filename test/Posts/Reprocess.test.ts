@@ -70,7 +70,8 @@ describe("Reprocess", () => {
         tags: ["rust"]
       }, "posts/scheduled.md")
       const draft = yield* fromInput({ title: "A draft", body: "Work in progress.", status: "draft" }, "api")
-      // Imported from Zola before its `path` became an alias: the alias missing.
+      // Imported from Zola before its `path` became an alias, or its alias removed by its owner
+      // since (a PUT): a stored post cannot tell which, and its aliases are kept as they are.
       const zola = yield* processor.process({
         source: "content/zola.md",
         raw: "+++\ntitle = \"Zola\"\npath = \"2019/09/30/Async-await-hits-beta/\"\n+++\nBody.\n"
@@ -100,7 +101,7 @@ describe("Reprocess", () => {
         )
 
       const dry = yield* run(true)
-      assert.deepInclude(dry, { reprocessed: 3, unchanged: 1, failed: 1 })
+      assert.deepInclude(dry, { reprocessed: 2, unchanged: 2, failed: 1 })
       for (const [slug, before] of stored) assert.deepStrictEqual(yield* read(slug), before, `${slug}: a dry run writes nothing`)
       assert.deepStrictEqual(Chunk.toReadonlyArray(yield* Queue.takeAll(published)), [], "a dry run announces nothing")
       assert.deepStrictEqual(failures.map((f) => f.slug), ["broken"])
@@ -108,7 +109,7 @@ describe("Reprocess", () => {
 
       failures.length = 0
       const real = yield* run(false)
-      assert.deepInclude(real, { reprocessed: 3, unchanged: 1, failed: 1 })
+      assert.deepInclude(real, { reprocessed: 2, unchanged: 2, failed: 1 })
       assert.deepStrictEqual(failures.map((f) => f.slug), ["broken"])
       for (const [post, slug] of [[scheduled, "scheduled"], [draft, "a-draft"]] as const) {
         const after = yield* read(slug)
@@ -124,11 +125,10 @@ describe("Reprocess", () => {
       assert.strictEqual((yield* read("scheduled")).status, "published")
       assert.strictEqual((yield* read("a-draft")).status, "draft")
       const zolaAfter = yield* read(zola.slug)
-      assert.deepStrictEqual(zolaAfter.aliases, zola.aliases, "the path alias an older version left out")
-      assert.deepStrictEqual(identity(zolaAfter), identity(stored.get(zola.slug)!))
+      assert.deepStrictEqual(zolaAfter, stored.get(zola.slug), "its aliases as stored: no path alias brought back, not written")
       assert.deepStrictEqual(yield* read("current"), stored.get("current"), "unchanged output: not written (version kept)")
       assert.deepStrictEqual(yield* read("broken"), stored.get("broken"), "a post that no longer processes is left as it was")
-      assert.sameMembers([...Chunk.toReadonlyArray(yield* Queue.takeAll(published))], ["scheduled", "a-draft", zola.slug])
+      assert.sameMembers([...Chunk.toReadonlyArray(yield* Queue.takeAll(published))], ["scheduled", "a-draft"])
 
       // Once done, nothing more to do.
       const again = yield* run(false)
