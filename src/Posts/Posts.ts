@@ -9,6 +9,7 @@ import { makeNewPost, NewPost, type Post, PostInput, type PostStatus } from "../
 import { parseFrontMatter } from "../Processing/frontMatter.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
+import { sortedJson } from "./internal/sortedJson.js"
 import {
   API_SOURCE,
   isPublicAt,
@@ -61,12 +62,6 @@ const keepSource = (post: NewPost, stored: Post): NewPost =>
 const PostContentOf = Schema.Struct(NewPost.fields).pipe(Schema.omit("contentHash"))
 const encodeContent = Schema.encodeSync(PostContentOf)
 
-/** `value` as JSON with every object's keys in order: PostgreSQL's jsonb keeps metadata's keys in an order of its own. */
-const sortedJson = (value: unknown): string =>
-  JSON.stringify(value, (_, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v)
 
 /**
  * An update that makes the post it already is keeps its content hash. The hash is over the input

@@ -27,6 +27,7 @@ import { posts } from "../Export/PostExport.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { recordBody } from "../Processing/records.js"
 import { hashTagOf, PostRepository } from "./PostRepository.js"
+import { sortedJson } from "./internal/sortedJson.js"
 
 /** A post that could not be reprocessed, and why; it was left as it was. */
 export interface ReprocessFailure {
@@ -71,12 +72,6 @@ export const storedInput = (post: Post): Either.Either<PostInput, string> =>
 const NewPostFields = Schema.Struct(NewPost.fields)
 const encodeFields = Schema.encodeSync(NewPostFields)
 
-/** `value` as JSON with every object's keys in order (PostgreSQL's jsonb keeps metadata's keys in an order of its own). */
-const sortedJson = (value: unknown): string =>
-  JSON.stringify(value, (_, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v)
 
 /**
  * What the current processor makes of `post`: `None` when it is what is stored, else the post
