@@ -810,37 +810,19 @@ export const timeout =
       // Read here, not when the handler ends: a bodiless request is not yet `complete` when it
       // starts (Node marks it so after the 'request' event), so only an announced body counts.
       const incoming = announcesBody(request.headers) ? nodeRequestOf(request) : undefined
-      if (isBulkImport(request, true)) {
+      if (isBulkImport(request, false)) {
         if (incoming === undefined) return Effect.provideService(app, UploadIdleTimeout, duration)
-        // `/posts/import-url`'s body is a few fields, which arrive as any request's: only its
-        // import runs longer. A body still arriving at the deadline is answered 503 as any
-        // request's (the connection was closed with no answer at all, and logged as the client's 499).
-        if (!isBulkImport(request, false)) {
-          if (incoming.complete) return app
-          // At the request's deadline: the handler still reading is interrupted (503); one that
-          // answered early (401, 415) has the connection of its late body closed, as elsewhere.
-          let running = true
-          let fired = false
-          const timer = setTimeout(() => {
-            fired = true
-            if (incoming.complete) return
-            if (running) fiber.unsafeInterruptAsFork(timeoutFiberId)
-            else incoming.socket?.destroy()
-          }, millis)
-          const arrived = () => clearTimeout(timer)
-          incoming.once("end", arrived)
-          incoming.once("close", arrived)
-          return Effect.ensuring(app, Effect.sync(() => {
-            running = false
-            // After its 503, a body still arriving is waited for no longer than any other.
-            if (fired) closeUnlessArrived(incoming, millis)
-          }))
-        }
         // Its body may take as long as the import, but not sit silent longer than any other body may.
         return Effect.ensuring(Effect.provideService(app, UploadIdleTimeout, duration), Effect.sync(() => closeUnlessArrived(incoming, millis)))
       }
+      // `/posts/import-url`'s body is a few fields, which arrive as any request's: only its import
+      // runs longer. So its deadline is its body's: a body still arriving then is answered 503
+      // as any request's (it was closed with no answer, logged as the client's 499).
+      const bodyOnly = isBulkImport(request, true)
+      if (bodyOnly && (incoming === undefined || incoming.complete)) return app
       let running = true
       const timer = setTimeout(() => {
+        if (bodyOnly && incoming!.complete) return
         if (running) fiber.unsafeInterruptAsFork(timeoutFiberId)
         else if (incoming !== undefined && !incoming.complete) incoming.socket?.destroy()
       }, millis)
