@@ -13,7 +13,7 @@ import * as Migrations from "../Database/Migrations.js"
 import * as SqlLive from "../Database/SqlLive.js"
 import { isUnreachable } from "../Database/Unreachable.js"
 import { describeFailure } from "../Domain/describeFailure.js"
-import { Tag } from "../Domain/Post.js"
+import { TagParameter } from "../Posts/Api.js"
 import * as ExportOutput from "../Export/ExportOutput.js"
 import { type ExportFilter, ExportTally, fromSnapshot, run } from "../Export/PostExport.js"
 import { isNdjsonPath } from "../Import/ImportSource.js"
@@ -32,7 +32,7 @@ export const exportOptions = {
   tag: Options.text("tag").pipe(
     // As the API's `?tag=`: a tag that no post can carry exported nothing, and said nothing of why.
     Options.mapEffect((tag) =>
-      tag.trim().length > 0 && Schema.is(Tag)(tag)
+      Schema.is(TagParameter)(tag)
         ? Effect.succeed(tag)
         : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--tag ${JSON.stringify(tag)} is not a tag: 1 to 100 characters, not only spaces`)))
     ),

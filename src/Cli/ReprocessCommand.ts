@@ -55,7 +55,7 @@ const handler = (f: Flags) =>
       Console.error(
         `reprocess progress: ${tally.read} read (${tally.reprocessed} reprocessed, ${tally.unchanged} unchanged, ${tally.failed} failed)`
       )
-    ).pipe(Effect.delay(PROGRESS_INTERVAL), Effect.repeat(Schedule.forever), Effect.forkScoped)
+    ).pipe(Effect.schedule(Schedule.spaced(PROGRESS_INTERVAL)), Effect.forkScoped)
     const options: Reprocess.ReprocessOptions = {
       dryRun: f.dryRun,
       onFailure: ({ reason, slug }) => Console.error(`inkwell: ${slug}: ${reason} (left as it was)`)

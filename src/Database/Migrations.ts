@@ -20,7 +20,7 @@ import searchTags from "./migrations/0008_search_tags.js"
 import tagListing from "./migrations/0009_tag_listing.js"
 import { ensureBookkeeping } from "./migrations/bookkeeping.js"
 import { sqliteWriteTransaction } from "./DatabasePool.js"
-import { describeFailure } from "./Unreachable.js"
+import { describeFailure } from "../Domain/describeFailure.js"
 
 /**
  * Every migration, keyed `NNNN_name` (the loader silently skips keys without the numeric prefix).

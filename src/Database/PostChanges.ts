@@ -18,7 +18,7 @@ import { DatabaseConfig } from "../Config.js"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { DatabasePool, type DatabasePoolShape } from "./DatabasePool.js"
 import { type DatabaseUrlInvalid, parseDatabaseUrl } from "./SqlLive.js"
-import { describeFailure } from "./Unreachable.js"
+import { describeFailure } from "../Domain/describeFailure.js"
 
 /** Published for bulk writes (imports): every post may have changed. */
 export const ALL_POSTS = "*"

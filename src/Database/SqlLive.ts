@@ -12,7 +12,7 @@ import pg from "pg"
 import { Cause, type ConfigError, Context, Data, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { DatabaseConfig } from "../Config.js"
 import type { Dialect } from "./DatabasePool.js"
-import { describeFailure } from "./Unreachable.js"
+import { describeFailure } from "../Domain/describeFailure.js"
 
 /**
  * How long a SQLite write transaction waits for another process's write lock before failing with

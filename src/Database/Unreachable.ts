@@ -4,10 +4,8 @@
  * 500. What caused them, for a log line, is `describeFailure` (src/Domain/describeFailure.ts).
  */
 
-import { causeChain, describeFailure } from "../Domain/describeFailure.js"
+import { causeChain } from "../Domain/describeFailure.js"
 
-/** Importers of the database's failures find the description here too. */
-export { describeFailure }
 
 /** Node's socket errors: the server refused, reset, or is not there. */
 const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"])

@@ -554,7 +554,7 @@ export const make = (options: ResponseCacheOptions, services: ResponseCacheServi
     const answer = entry.etag !== undefined && ifNoneMatch !== undefined && matchesIfNoneMatch(ifNoneMatch, entry.etag)
       ? entry.notModifiedAnswer
       : entry.answer
-    if (url.startsWith("/posts") || key === TAGS_KEY) return answer // an API answer: its max-age as stored
+    if (!key.startsWith(SITE_PREFIX)) return answer // an API answer: its max-age as stored
     const left = maxAgeLeft(entry, at)
     return left === undefined ? answer : withMaxAge(answer, left)
   }

@@ -234,10 +234,8 @@ const refusedOversized = (record: DecodedRecord, maxPostBytes: number): Processe
  * A line whose body may be over `maxPostBytes`: JSON writes a body's characters in as many
  * UTF-8 bytes or more, so a line of at most that many bytes holds no such body.
  */
-const mayHoldOversized = (item: LineItem, options: ImportOptions): boolean => {
-  const text = item.line.text
-  return text.length * 3 > options.maxPostBytes && Buffer.byteLength(text, "utf8") > options.maxPostBytes
-}
+const mayHoldOversized = (item: LineItem, options: ImportOptions): boolean =>
+  oversizedBody(item.line.text, options.maxPostBytes) !== undefined
 
 /**
  * Published with a date after `now`: readers do not see the post until then (`isPublicAt`).

@@ -135,7 +135,7 @@ const LIMIT = `an integer from 1, in digits (more than ${MAX_PAGE_SIZE} is taken
 const OFFSET = "an integer from 0, in digits (posts to skip; not with cursor)"
 
 /** `?tag=`: matched trimmed (`tagKey`), as tags are stored; only spaces would match nothing, and is refused. */
-const TagParameter = Tag.pipe(Schema.filter((tag) => tag.trim().length > 0))
+export const TagParameter = Tag.pipe(Schema.filter((tag) => tag.trim().length > 0))
 
 export const ListParams = Schema.Struct({
   tag: optionalParameter(TagParameter, "a tag of 1 to 100 characters, not only spaces"),

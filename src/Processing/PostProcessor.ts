@@ -6,12 +6,12 @@
  * span, and reads `ProcessorConfig`. Processing is CPU-bound and synchronous: callers that want
  * parallelism across cores hand `processPostSync` to worker threads instead.
  */
-import { Cause, type Clock, type ConfigError, Context, Data, Duration, Effect, Layer, Option } from "effect"
+import { type Clock, type ConfigError, Context, Data, Duration, Effect, Layer, Option } from "effect"
 import { ProcessorConfig } from "../Config.js"
 import type { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost, PostInput, PostSource } from "../Domain/Post.js"
 import { processInputSync, processPostSync } from "./processPost.js"
-import { describeCause, ItemTimeout } from "./processConcurrently.js"
+import { itemTimeoutReason, limitNanos } from "./processConcurrently.js"
 import { type LineDeadline, processRecordsSync, type RecordLine, type RecordOutcome } from "./records.js"
 
 /** A batch of lines could not be processed as a whole (a worker died, its deadline passed). */
@@ -62,9 +62,9 @@ export const makePostProcessor = (config: ProcessorConfig): PostProcessorShape =
 
 /** `limit` for each line of a batch, on `clock`, failing a line as `timeoutItem` fails a post. */
 const lineDeadline = (limit: Duration.Duration, clock: Clock.Clock): LineDeadline => ({
-  limit: Number(Option.getOrElse(Duration.toNanos(limit), () => BigInt(Number.MAX_SAFE_INTEGER))),
+  limit: limitNanos(limit),
   now: () => Number(clock.unsafeCurrentTimeNanos()),
-  reason: describeCause(Cause.fail(new ItemTimeout(limit))).reason
+  reason: itemTimeoutReason(limit)
 })
 
 export class PostProcessor extends Context.Tag("Inkwell/PostProcessor")<PostProcessor, PostProcessorShape>() {

@@ -68,6 +68,13 @@ export class ItemTimeout extends Error {
   }
 }
 
+/** An item's reason when it took longer than `after`, as every path reports it. */
+export const itemTimeoutReason = (after: Duration.Duration): string => describeCause(Cause.fail(new ItemTimeout(after))).reason
+
+/** `duration` in nanoseconds, as a number an item's clock compares with (an infinite one: the largest). */
+export const limitNanos = (duration: Duration.Duration): number =>
+  Number(Option.getOrElse(Duration.toNanos(duration), () => BigInt(Number.MAX_SAFE_INTEGER)))
+
 /**
  * What this thread has spent running items' own work (`timeoutItem`), in nanoseconds: the
  * outermost running slices of their fibers only (a fiber started from within another's slice
@@ -192,7 +199,7 @@ export const timeoutItem = <A, E, R>(
   duration: Duration.Duration
 ): Effect.Effect<A, E | ItemTimeout, R> =>
   withItemClock(effect, (fiber, itemClock, restore) => {
-    const limit = Number(Option.getOrElse(Duration.toNanos(duration), () => BigInt(Number.MAX_SAFE_INTEGER)))
+    const limit = limitNanos(duration)
     const timedOut = Effect.fail(new ItemTimeout(duration))
     const settled = (exit: Exit.Exit<A, E>) => Exit.isSuccess(exit) && itemClock.spent() > limit ? timedOut : exit
     const done = fiber.unsafePoll()

@@ -295,15 +295,11 @@ const checkLengths = (aliases: ReadonlyArray<string>, source: string, aliasLine:
   if (length > SOURCE_MAX_LENGTH) {
     throw new Reject("source", `${quoted(source)} is longer than ${SOURCE_MAX_LENGTH} characters (${length})`)
   }
-  const bytes = utf8Length(source)
+  const bytes = Buffer.byteLength(source, "utf8")
   if (bytes > SOURCE_MAX_BYTES) {
     throw new Reject("source", `${quoted(source)} is longer than ${SOURCE_MAX_BYTES} bytes in UTF-8 (${bytes})`)
   }
 }
-
-const utf8 = new TextEncoder()
-/** UTF-8 bytes as stored (a lone surrogate as U+FFFD's three); run on at most 800 characters. */
-const utf8Length = (text: string): number => utf8.encode(text).length
 
 /** C0 and C1 control characters but the white space ones and NEL (`oneLine` makes those a space). */
 const CONTROL = /[\u0001-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]/
@@ -337,7 +333,7 @@ const dedupe = (xs: ReadonlyArray<string>): Array<string> => [...new Set(xs)]
  * compared as aliases are looked up (`aliasKey`). A path too long for an alias (ALIAS_MAX_LENGTH)
  * is left out rather than refusing the post, which it never did.
  */
-export const withPathAlias = (aliases: Array<string>, path: string | undefined, slug: Slug): Array<string> => {
+const withPathAlias = (aliases: Array<string>, path: string | undefined, slug: Slug): Array<string> => {
   if (path === undefined) return aliases
   const alias = path.trim()
   const key = aliasKey(alias)

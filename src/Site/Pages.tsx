@@ -70,7 +70,8 @@ export const InlineTitle = ({ title }: { title: string }) => (
  * backticks around it ("Using `rustc`" is "Using rustc", as the heading reads); every other
  * character stays, a lone backtick too.
  */
-export const plainTitle = (title: string): string => title.replace(new RegExp(CODE_SPAN, "g"), "$1")
+const CODE_SPANS = new RegExp(CODE_SPAN, "g")
+export const plainTitle = (title: string): string => title.replace(CODE_SPANS, "$1")
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>()
 

@@ -28,7 +28,7 @@ import { allowedMethodsAt } from "../Http/AllowedMethods.js"
 import { matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayScheduleFree } from "../Http/ScheduleFree.js"
 import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
-import { decodedPath, methodAnswer, methodNotAllowedMessage, pathOf } from "../Http/Middleware.js"
+import { decodedPath, methodAnswer, methodNotAllowedMessage, pathOf, routedPath } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
 
@@ -138,12 +138,7 @@ const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/]*/i
  * same character), so, with the site's own prefix in front, a Location made of it stays on the
  * site whatever the request was.
  */
-export const canonicalPath = (url: string): string => {
-  const target = url.replace(ABSOLUTE_FORM, "")
-  const cut = target.search(/[?;#]/)
-  const path = `/${cut === -1 ? target : target.slice(0, cut)}`.replace(/\/+/g, "/").replace(/\\/g, "%5C")
-  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path
-}
+export const canonicalPath = (url: string): string => routedPath(`/${url.replace(ABSOLUTE_FORM, "")}`).replace(/\\/g, "%5C")
 
 /**
  * Whether a request for `url` (its path, without the query) is at its one spelling

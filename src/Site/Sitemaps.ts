@@ -31,6 +31,7 @@ import {
 } from "../Posts/PostRepository.js"
 import { SITEMAP_MAX_URLS, type SitemapEntry, sitemapEntriesWithin } from "./Feeds.js"
 import { routes, type Urls } from "./Urls.js"
+import { yieldToEventLoop } from "../Domain/yieldToEventLoop.js"
 
 /**
  * URLs per file unless `SiteConfig.sitemapSize` says otherwise. Below sitemaps.org's 50,000, as
@@ -57,16 +58,6 @@ export const READ_SIZE = 500
 /** Posts a read for files of `size`: READ_SIZE, or one read a file when files are smaller. */
 export const readSize = (size: number): number => Math.min(size, READ_SIZE, MAX_SITEMAP_PAGE_SIZE)
 
-/**
- * Resumes after Node's event loop has had a turn (`setImmediate`: after the poll phase, where
- * it accepts connections and reads requests). `Effect.yieldNow()` does not give one: it resumes
- * through a microtask, and Effect's scheduler falls back to a timer only after 2,048 of them.
- * Not a clock: tests under `TestClock` pass through it as in production.
- */
-export const yieldToEventLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
-  const handle = setImmediate(() => resume(Effect.void))
-  return Effect.sync(() => clearImmediate(handle))
-})
 
 export interface WalkQuery {
   /** Public as of this instant. */

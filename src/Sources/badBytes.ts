@@ -115,11 +115,11 @@ export const firstBadByte = (value: unknown, bad: BadBytes): number | undefined 
 export const firstBadKey = (value: unknown, bad: BadBytes): number | undefined => firstIn(value, bad, true)
 
 /** `s` with each marker as U+FFFD: for naming a failed item, never for what is imported. */
-export const shownWithoutMarkers = (s: string, bad: BadBytes): string =>
+const shownWithoutMarkers = (s: string, bad: BadBytes): string =>
   bad.offsets.length === 0 ? s : s.replace(MARKERS, (m) => (bad.offsets[m.codePointAt(0)! - FIRST_MARKER] === undefined ? m : "\ufffd"))
 
 /** What a failed item's reason says: where its first bad byte is, and why it is not imported. */
-export const badBytesReason = (offset: number, bad: BadBytes): string =>
+const badBytesReason = (offset: number, bad: BadBytes): string =>
   `not valid UTF-8: invalid or truncated sequence at byte offset ${offset}${bad.why === undefined ? "" : ` (${bad.why})`}; ` +
   "not imported rather than imported with U+FFFD in place of what the source wrote"
 

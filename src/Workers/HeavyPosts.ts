@@ -32,7 +32,7 @@ import { ProcessorConfig } from "../Config.js"
 import { causeChain, describeFailure } from "../Domain/describeFailure.js"
 import { InvalidPost } from "../Domain/Errors.js"
 import type { PostInput, PostSource } from "../Domain/Post.js"
-import { describeCause, ItemTimeout, runsElsewhere, waitsItsTurn } from "../Processing/processConcurrently.js"
+import { itemTimeoutReason, runsElsewhere, waitsItsTurn } from "../Processing/processConcurrently.js"
 import { makePostProcessor, PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { rejected, type RecordLine, type RecordOutcome } from "../Processing/records.js"
 import * as RenderPool from "./RenderPool.js"
@@ -152,7 +152,7 @@ export const make = (options: HeavyPostsOptions): Effect.Effect<PostProcessorSha
           Effect.succeed(rejected(
             line.identity,
             Cause.isTimeoutException(failure.cause) && Option.isSome(deadline)
-              ? describeCause(Cause.fail(new ItemTimeout(deadline.value))).reason
+              ? itemTimeoutReason(deadline.value)
               : outOfMemory(failure.cause)
               ? `body: ${needsMore}`
               : `the render thread failed: ${describeFailure(failure.cause)}`,

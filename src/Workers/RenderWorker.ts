@@ -12,6 +12,7 @@ import type { ProcessorConfig } from "../Config.js"
 import { processInputSync, processPostSync } from "../Processing/processPost.js"
 import { encodeOutcomes, processRecordSync } from "../Processing/records.js"
 import { type BatchItem, type BatchResult, CRASH_MARKER, RenderRequest } from "./RenderRequest.js"
+import { yieldToEventLoop } from "../Domain/yieldToEventLoop.js"
 
 // Read once: the check runs per post, and an NDJSON line is scanned only when a test armed it.
 const crashArmed = process.env["INKWELL_TEST_WORKER_CRASH"] === "1"
@@ -35,10 +36,7 @@ const renderOne = (item: BatchItem, settings: ProcessorConfig): BatchResult => {
  * pool (every caller of the batch went away) is seen after the post being rendered, not after
  * the whole batch. Effect's own yield stays on the microtask queue, which never lets a message in.
  */
-const betweenPosts = Effect.async<void>((resume) => {
-  const handle = setImmediate(() => resume(Effect.void))
-  return Effect.sync(() => clearImmediate(handle))
-})
+const betweenPosts = yieldToEventLoop
 
 const Handlers = WorkerRunner.layerSerialized(RenderRequest, {
   ProcessBatch: ({ items, settings }) =>

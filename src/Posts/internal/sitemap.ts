@@ -5,7 +5,7 @@
 import { DateTime } from "effect"
 import { distinctTags, type Post } from "../../Domain/Post.js"
 import { MAX_SITEMAP_PAGE_SIZE, type SitemapCursor, type SitemapPost } from "../PostRepository.js"
-import { sortKey } from "./repository.js"
+import { newestFirst, sortKey } from "./repository.js"
 
 /** `limit` clamped to 1..MAX_SITEMAP_PAGE_SIZE; not a number gives the most. */
 export const clampSitemapLimit = (limit: number): number =>
@@ -33,11 +33,7 @@ export const sitemapPostOf = (post: Post): SitemapPost => ({
 })
 
 /** Oldest first, then id ascending: the listing's order reversed, `sitemapPosts`'s. */
-export const oldestFirst = (a: Post, b: Post): number => {
-  const byTime = sortKey(a) - sortKey(b)
-  if (byTime !== 0) return byTime
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
-}
+export const oldestFirst = (a: Post, b: Post): number => newestFirst(b, a)
 
 /** Whether `post` comes after `cursor` in `oldestFirst`'s order. */
 export const isPast = (cursor: SitemapCursor) => (post: Post): boolean => {
