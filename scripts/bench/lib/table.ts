@@ -26,6 +26,37 @@ const fmt = (x: number | undefined) =>
 export const spreadOf = (xs: ReadonlyArray<number>) =>
   `${fmt(Math.min(...xs))} / ${fmt(median(xs))} / ${fmt(Math.max(...xs))}`
 
+/** Each Inkwell repetition against the baseline repetition run beside it. */
+export const ratiosBy = (mine: ReadonlyArray<number>, base: ReadonlyArray<number>): ReadonlyArray<number> =>
+  mine.map((m, i) => m / base[i]!)
+
+/** The baseline moved by more than this between repetitions: the machine, not the code. */
+const UNSTEADY = 1.3
+
+/**
+ * Whether `ratios` meet `target` (at least, or at most with `atMost`), said with care when the
+ * baseline was unsteady: a median of per-repetition ratios against a throttled baseline once printed
+ * "yes" for two targets the CPU per request showed unmet (BENCHMARKS.md, session 18). When the
+ * baseline's repetitions differ by more than 30% and the repetitions disagree on the verdict, the
+ * verdict is "unsure", with the baseline's range, instead of a yes or no.
+ */
+export const verdict = (
+  ratios: ReadonlyArray<number>,
+  base: ReadonlyArray<number>,
+  target: number,
+  atMost = false
+): boolean | string => {
+  const meets = (r: number) => (atMost ? r <= target : r >= target)
+  const met = meets(median(ratios))
+  const unsteady = Math.max(...base) > UNSTEADY * Math.min(...base)
+  const disagree = ratios.some(meets) && !ratios.every(meets)
+  return unsteady && disagree ? `unsure (baseline unsteady: ${fmt(Math.min(...base))}–${fmt(Math.max(...base))})` : met
+}
+
+/** The per-repetition ratios, in run order, for the spread column. */
+export const byRepetition = (ratios: ReadonlyArray<number>) =>
+  `by repetition ${ratios.map((r) => `${r.toFixed(2)}×`).join(" / ")}`
+
 export const render = (rows: ReadonlyArray<Row>): string => {
   const header = ["figure", "Inkwell", "baseline", "ratio", "target", "met", "Inkwell min / median / max"]
   const lines = rows.map((r) => [
