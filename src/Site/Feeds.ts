@@ -17,6 +17,7 @@ import { feedItemId, toJsonFeed } from "../Sources/JsonFeed.js"
 import { withoutForbiddenChars } from "./Characters.js"
 import { descriptionOf, modifiedAtOf, plainTitle, publishedAtOf, updatedAtOf } from "./Pages.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
+import { stringsFor } from "./Strings.js"
 import { routes, type Urls } from "./Urls.js"
 
 /** Items in every feed: the newest published posts. */
@@ -69,7 +70,7 @@ export const lastUpdated = (posts: ReadonlyArray<Post>): DateTime.Utc =>
 const feedTitle = ({ config, tag }: FeedInput) => (tag === undefined ? config.title : `${config.title}: ${tag}`)
 
 const feedDescription = ({ config, tag }: FeedInput) =>
-  tag === undefined ? config.description || config.title : `Posts tagged “${tag}” on ${config.title}`
+  tag === undefined ? config.description || config.title : stringsFor(config.language).strings.postsTaggedOn(tag, config.title)
 
 const homeRoute = ({ tag }: FeedInput) => (tag === undefined ? routes.home() : routes.tag(tag))
 

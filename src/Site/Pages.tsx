@@ -12,6 +12,7 @@ import { distinctTags, type Post, type TocEntry } from "../Domain/Post.js"
 import { MAX_SEARCH_LENGTH } from "../Posts/internal/search.js"
 import { withoutForbiddenChars } from "./Characters.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
+import { type SiteWords, type Strings, stringsFor } from "./Strings.js"
 import { stylesheetVersion } from "./Theme.js"
 import { FEED_TYPES, type FeedFormat, routes, type Urls } from "./Urls.js"
 
@@ -171,6 +172,21 @@ interface Head {
   readonly query?: string
 }
 
+const wordsByLanguage = new Map<string, SiteWords>()
+
+/** The site's words and direction (`Strings.ts`), made once per language. */
+const wordsOf = (config: Pick<SiteConfigShape, "language">): SiteWords => {
+  let words = wordsByLanguage.get(config.language)
+  if (words === undefined) {
+    words = stringsFor(config.language)
+    wordsByLanguage.set(config.language, words)
+  }
+  return words
+}
+
+/** Arrows that point back and on in the page's direction. */
+const arrows = (direction: SiteWords["direction"]) => direction === "rtl" ? { back: "→", on: "←" } : { back: "←", on: "→" }
+
 const FEED_LABELS: Record<FeedFormat, string> = { rss: "RSS", atom: "Atom", json: "JSON Feed" }
 const FORMATS: ReadonlyArray<FeedFormat> = ["rss", "atom", "json"]
 
@@ -187,8 +203,9 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
   const canonical = head.canonical === undefined ? undefined : urls.absolute(head.canonical)
   const post = head.article
   const locale = ogLocale(config.language)
+  const { strings: t, direction } = wordsOf(config)
   return (
-    <html lang={config.language}>
+    <html lang={config.language} dir={direction}>
       <head>
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -237,23 +254,23 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
         <meta name="twitter:description" content={head.description} />
       </head>
       <body>
-        <a class="skip" href="#main">Skip to content</a>
+        <a class="skip" href="#main">{t.skipToContent}</a>
         <header class="site-header">
           <div class="wrap">
             <div>
               <a class="brand" href={urls.path(routes.home())}>{config.title}</a>
               {config.description !== "" && <p class="tagline">{config.description}</p>}
             </div>
-            <nav class="site-nav" aria-label="Site">
-              <a href={urls.path(routes.home())}>Posts</a>
+            <nav class="site-nav" aria-label={t.siteNavigation}>
+              <a href={urls.path(routes.home())}>{t.posts}</a>
               <a href={urls.path(routes.feed("rss"))}>RSS</a>
               <a href={urls.path(routes.feed("atom"))}>Atom</a>
               <a href={urls.path(routes.feed("json"))}>JSON Feed</a>
             </nav>
             {/* A plain GET form, no script: the CSP's form-action allows the site itself. */}
             <form class="search-form" role="search" action={urls.path(routes.search())} method="get">
-              <input type="search" name="q" value={head.query ?? ""} placeholder="Search posts" aria-label="Search posts" maxLength={MAX_SEARCH_LENGTH} />
-              <button type="submit">Search</button>
+              <input type="search" name="q" value={head.query ?? ""} placeholder={t.searchPosts} aria-label={t.searchPosts} maxLength={MAX_SEARCH_LENGTH} />
+              <button type="submit">{t.search}</button>
             </form>
           </div>
         </header>
@@ -262,7 +279,7 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
           <div class="wrap">
             <span>© {config.author}</span>
             <span>
-              Subscribe: <a href={urls.path(routes.feed("rss", head.tag))}>RSS</a> ·{" "}
+              {t.subscribe} <a href={urls.path(routes.feed("rss", head.tag))}>RSS</a> ·{" "}
               <a href={urls.path(routes.feed("atom", head.tag))}>Atom</a> ·{" "}
               <a href={urls.path(routes.feed("json", head.tag))}>JSON Feed</a>
             </span>
@@ -283,9 +300,9 @@ const Time = ({ date, config }: { date: DateTime.Utc; config: Pick<SiteConfigSha
 )
 
 /** A post's tags as it spells them, one link per tag (its spellings differing in case are one tag). */
-const Tags = ({ tags, urls }: { tags: ReadonlyArray<string>; urls: Urls }) =>
+const Tags = ({ tags, urls, label }: { tags: ReadonlyArray<string>; urls: Urls; label: string }) =>
   tags.length === 0 ? null : (
-    <ul class="tags" aria-label="Tags">
+    <ul class="tags" aria-label={label}>
       {distinctTags(tags).map(({ tag }) => (
         <li>
           <a href={urls.path(routes.tag(tag))} rel="tag">
@@ -295,8 +312,6 @@ const Tags = ({ tags, urls }: { tags: ReadonlyArray<string>; urls: Urls }) =>
       ))}
     </ul>
   )
-
-const readingTime = (minutes: number) => `${minutes} min read`
 
 const PostCard = ({ post, site }: { post: Post; site: SiteContext }) => (
   <li class="post-card">
@@ -308,10 +323,10 @@ const PostCard = ({ post, site }: { post: Post; site: SiteContext }) => (
       </h2>
       <div class="meta">
         <Time date={publishedAtOf(post)} config={site.config} />
-        <span>{readingTime(post.readingTimeMinutes)}</span>
+        <span>{wordsOf(site.config).strings.minutesToRead(post.readingTimeMinutes)}</span>
       </div>
       {descriptionOf(post) !== "" && <p class="excerpt">{descriptionOf(post)}</p>}
-      <Tags tags={post.tags} urls={site.urls} />
+      <Tags tags={post.tags} urls={site.urls} label={wordsOf(site.config).strings.tags} />
     </article>
   </li>
 )
@@ -321,33 +336,36 @@ const pageRoute = (view: ListingView, page: number) =>
   view.tag === undefined ? routes.home(page) : routes.tag(view.tag, page)
 
 /** Links to page `page - 1` and `page + 1` of a paged list (`route` of a page number), where there are such pages. */
-const Pager = ({ page, hasNext, route, urls, previous, next }: {
+const Pager = ({ page, hasNext, route, site, previous, next }: {
   page: number
   hasNext: boolean
   route: (page: number) => string
-  urls: Urls
+  site: SiteContext
   previous: string
   next: string
-}) =>
-  page <= 1 && !hasNext ? null : (
-    <nav class="pager" aria-label="Pages">
+}) => {
+  const { strings: t, direction } = wordsOf(site.config)
+  const arrow = arrows(direction)
+  return page <= 1 && !hasNext ? null : (
+    <nav class="pager" aria-label={t.pages}>
       {page > 1 ? (
-        <a href={urls.path(route(page - 1))} rel="prev">
-          ← {previous}
+        <a href={site.urls.path(route(page - 1))} rel="prev">
+          {arrow.back} {previous}
         </a>
       ) : (
         <span />
       )}
-      <span class="current">Page {page}</span>
+      <span class="current">{t.page(page)}</span>
       {hasNext ? (
-        <a href={urls.path(route(page + 1))} rel="next">
-          {next} →
+        <a href={site.urls.path(route(page + 1))} rel="next">
+          {next} {arrow.on}
         </a>
       ) : (
         <span />
       )}
     </nav>
   )
+}
 
 interface TocNode {
   readonly entry: TocEntry
@@ -380,23 +398,26 @@ const TocList = ({ nodes }: { nodes: ReadonlyArray<TocNode> }): VNode => (
   </ol>
 )
 
-const Toc = ({ entries }: { entries: ReadonlyArray<TocEntry> }) =>
+const Toc = ({ entries, strings }: { entries: ReadonlyArray<TocEntry>; strings: Strings }) =>
   // One heading is not worth a table of contents.
   entries.length < 2 ? null : (
-    <nav class="toc" aria-label="Table of contents">
+    <nav class="toc" aria-label={strings.tableOfContents}>
       <details open>
-        <summary>Contents</summary>
+        <summary>{strings.contents}</summary>
         <TocList nodes={tocTree(entries)} />
       </details>
     </nav>
   )
 
-const PostNav = ({ view, urls }: { view: PostView; urls: Urls }) =>
-  view.previous === undefined && view.next === undefined ? null : (
-    <nav class="post-nav" aria-label="More posts">
+const PostNav = ({ view, site }: { view: PostView; site: SiteContext }) => {
+  const { strings: t, direction } = wordsOf(site.config)
+  const arrow = arrows(direction)
+  const urls = site.urls
+  return view.previous === undefined && view.next === undefined ? null : (
+    <nav class="post-nav" aria-label={t.morePosts}>
       {view.previous !== undefined && (
         <a class="previous" href={urls.path(routes.post(view.previous.slug))} rel="prev">
-          <span class="label">← Previous</span>
+          <span class="label">{arrow.back} {t.previousPost}</span>
           <span class="title">
             <InlineTitle title={view.previous.title} />
           </span>
@@ -404,7 +425,7 @@ const PostNav = ({ view, urls }: { view: PostView; urls: Urls }) =>
       )}
       {view.next !== undefined && (
         <a class="next" href={urls.path(routes.post(view.next.slug))} rel="next">
-          <span class="label">Next →</span>
+          <span class="label">{t.nextPost} {arrow.on}</span>
           <span class="title">
             <InlineTitle title={view.next.title} />
           </span>
@@ -412,6 +433,7 @@ const PostNav = ({ view, urls }: { view: PostView; urls: Urls }) =>
       )}
     </nav>
   )
+}
 
 // ---------------------------------------------------------------------------------------------
 // Pages
@@ -427,17 +449,18 @@ const render = (page: VNode): string => withoutForbiddenChars(`<!doctype html>${
 /** The home page (`tag` unset) or a tag's page. */
 export const listingPage = (site: SiteContext, view: ListingView): string => {
   const { config, urls } = site
+  const t = wordsOf(config).strings
   const onTag = view.tag !== undefined
-  const heading = onTag ? `Posts tagged “${view.tag}”` : undefined
+  const heading = onTag ? t.postsTagged(view.tag) : undefined
   const title = onTag
-    ? view.page > 1 ? `${heading} (page ${view.page})` : heading
-    : view.page > 1 ? `Page ${view.page}` : undefined
+    ? view.page > 1 ? t.titleOnPage(heading!, view.page) : heading
+    : view.page > 1 ? t.page(view.page) : undefined
   return render(
     <Document
       site={site}
       head={{
         ...(title === undefined ? {} : { title }),
-        description: onTag ? `Posts tagged “${view.tag}” on ${config.title}` : config.description || config.title,
+        description: onTag ? t.postsTaggedOn(view.tag, config.title) : config.description || config.title,
         canonical: pageRoute(view, view.page),
         ogType: "website",
         ...(view.tag === undefined ? {} : { tag: view.tag })
@@ -447,14 +470,14 @@ export const listingPage = (site: SiteContext, view: ListingView): string => {
         <>
           <h1 class="page-title">{heading}</h1>
           <p class="page-intro">
-            <a href={urls.path(routes.feed("rss", view.tag))}>Follow this tag</a> ·{" "}
-            <a href={urls.path(routes.home())}>All posts</a>
+            <a href={urls.path(routes.feed("rss", view.tag))}>{t.followTag}</a> ·{" "}
+            <a href={urls.path(routes.home())}>{t.allPosts}</a>
           </p>
         </>
       )}
-      {!onTag && <h1 class="skip">{view.page > 1 ? `${config.title}: page ${view.page}` : config.title}</h1>}
+      {!onTag && <h1 class="skip">{view.page > 1 ? t.titleOnPage(config.title, view.page) : config.title}</h1>}
       {view.posts.length === 0 ? (
-        <p class="empty">Nothing published yet.</p>
+        <p class="empty">{t.nothingPublished}</p>
       ) : (
         <ol class="post-list">
           {view.posts.map((post) => (
@@ -466,9 +489,9 @@ export const listingPage = (site: SiteContext, view: ListingView): string => {
         page={view.page}
         hasNext={view.hasOlder}
         route={(page) => pageRoute(view, page)}
-        urls={urls}
-        previous="Newer posts"
-        next="Older posts"
+        site={site}
+        previous={t.newerPosts}
+        next={t.olderPosts}
       />
     </Document>
   )
@@ -476,6 +499,7 @@ export const listingPage = (site: SiteContext, view: ListingView): string => {
 
 export const postPage = (site: SiteContext, view: PostView): string => {
   const { config, urls } = site
+  const t = wordsOf(config).strings
   const post = view.post
   const published = publishedAtOf(post)
   const updated = updatedAtOf(post)
@@ -501,18 +525,18 @@ export const postPage = (site: SiteContext, view: PostView): string => {
             <Time date={published} config={config} />
             {showUpdated && (
               <span>
-                updated <Time date={updated} config={config} />
+                {t.updated} <Time date={updated} config={config} />
               </span>
             )}
-            {post.authors.length > 0 && <span class="authors">by {post.authors.join(", ")}</span>}
-            <span>{readingTime(post.readingTimeMinutes)}</span>
+            {post.authors.length > 0 && <span class="authors">{t.byAuthors(post.authors.join(", "))}</span>}
+            <span>{t.minutesToRead(post.readingTimeMinutes)}</span>
           </div>
-          <Tags tags={post.tags} urls={urls} />
+          <Tags tags={post.tags} urls={urls} label={t.tags} />
         </header>
-        <Toc entries={post.toc} />
+        <Toc entries={post.toc} strings={t} />
         <div class="prose" dangerouslySetInnerHTML={{ __html: pageHtml(post.html) }} />
       </article>
-      <PostNav view={view} urls={urls} />
+      <PostNav view={view} site={site} />
     </Document>
   )
 }
@@ -532,15 +556,16 @@ export interface SearchView {
 
 /** Results pages are not for search engines (noindex), and have no canonical address. */
 export const searchPage = (site: SiteContext, view: SearchView): string => {
+  const t = wordsOf(site.config).strings
   const searched = view.query !== "" && view.notice === undefined
-  const heading = searched ? `Results for “${view.query}”` : "Search"
+  const heading = searched ? t.resultsFor(view.query) : t.search
   const posts = view.posts ?? []
   return render(
     <Document
       site={site}
       head={{
-        title: searched ? (view.page > 1 ? `${heading} (page ${view.page})` : heading) : "Search",
-        description: `Search the posts of ${site.config.title}`,
+        title: searched && view.page > 1 ? t.titleOnPage(heading, view.page) : heading,
+        description: t.searchThePostsOf(site.config.title),
         ogType: "website",
         noindex: true,
         query: view.query
@@ -550,10 +575,10 @@ export const searchPage = (site: SiteContext, view: SearchView): string => {
       {view.notice !== undefined ? (
         <p class="page-intro">{view.notice}</p>
       ) : posts.length === 0 ? (
-        <p class="empty">No posts match “{view.query}”.</p>
+        <p class="empty">{t.noPostsMatch(view.query)}</p>
       ) : (
         <>
-          <p class="page-intro">Most relevant first.</p>
+          <p class="page-intro">{t.mostRelevantFirst}</p>
           <ol class="post-list">
             {posts.map((post) => (
               <PostCard post={post} site={site} />
@@ -565,9 +590,9 @@ export const searchPage = (site: SiteContext, view: SearchView): string => {
         page={view.page}
         hasNext={view.hasMore === true}
         route={(page) => routes.search(view.query, page)}
-        urls={site.urls}
-        previous="Better matches"
-        next="More results"
+        site={site}
+        previous={t.betterMatches}
+        next={t.moreResults}
       />
     </Document>
   )
@@ -582,24 +607,27 @@ const statusPage = (site: SiteContext, code: number, title: string, heading: str
         <h1>{heading}</h1>
         <p>{what}</p>
         <p>
-          <a href={site.urls.path(routes.home())}>← Back to all posts</a>
+          <a href={site.urls.path(routes.home())}>{arrows(wordsOf(site.config).direction).back} {wordsOf(site.config).strings.backToAllPosts}</a>
         </p>
       </section>
     </Document>
   )
 
-export const notFoundPage = (site: SiteContext, what: string): string => statusPage(site, 404, "Not found", "Page not found", what)
+export const notFoundPage = (site: SiteContext, what: string): string => {
+  const t = wordsOf(site.config).strings
+  return statusPage(site, 404, t.notFound, t.pageNotFound, what)
+}
 
 /** A method the address does not take (a form posted to a page): `what` names it and those it takes. */
 export const methodNotAllowedPage = (site: SiteContext, what: string): string =>
-  statusPage(site, 405, "Method not allowed", "Method not allowed", what)
+  statusPage(site, 405, wordsOf(site.config).strings.methodNotAllowed, wordsOf(site.config).strings.methodNotAllowed, what)
 
 export const errorPage = (site: SiteContext, status: number, message: string): string =>
   render(
-    <Document site={site} head={{ title: "Unavailable", description: message, ogType: "website", noindex: true }}>
+    <Document site={site} head={{ title: wordsOf(site.config).strings.unavailable, description: message, ogType: "website", noindex: true }}>
       <section class="not-found">
         <p class="code">{status}</p>
-        <h1>Something went wrong</h1>
+        <h1>{wordsOf(site.config).strings.somethingWentWrong}</h1>
         <p>{message}</p>
       </section>
     </Document>

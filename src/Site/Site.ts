@@ -13,6 +13,7 @@ import * as Pages from "./Pages.js"
 import * as Sitemaps from "./Sitemaps.js"
 import { SiteConfig } from "./SiteConfig.js"
 import { stylesheet } from "./Theme.js"
+import { stringsFor } from "./Strings.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
 
 /** A rendered document and what conditional GET needs to know about it. */
@@ -51,6 +52,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     const config = yield* SiteConfig
     const urls = makeUrls(config)
     const context: Pages.SiteContext = { config, urls }
+    const words = stringsFor(config.language).strings
     /** An empty feed's date (`FeedInput.startedAt`). */
     const startedAt = yield* DateTime.now
 
@@ -241,10 +243,10 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
         body: Pages.searchPage(context, { query, page, ...found }),
         lastModified: found.posts === undefined ? undefined : Feeds.lastUpdated(found.posts)
       })
-      if (query === "") return view({ notice: "Type a few words to search the posts." })
-      if (codePointLength(query) > MAX_SEARCH_LENGTH) return view({ notice: `Search for at most ${MAX_SEARCH_LENGTH} characters.` })
+      if (query === "") return view({ notice: words.typeToSearch })
+      if (codePointLength(query) > MAX_SEARCH_LENGTH) return view({ notice: words.searchAtMost(MAX_SEARCH_LENGTH) })
       if (isEmpty(searchTerms(query))) return view({ posts: [], hasMore: false })
-      if (repository.search === undefined) return view({ notice: "Search is not available on this blog." })
+      if (repository.search === undefined) return view({ notice: words.searchUnavailable })
       // As the API refuses a deeper offset: only the first MAX_SEARCH_RESULTS results have pages.
       if ((page - 1) * config.pageSize >= MAX_SEARCH_RESULTS) {
         return yield* new PageNotFound({

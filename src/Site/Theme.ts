@@ -78,15 +78,15 @@ body {
 a { color: var(--accent); text-decoration-thickness: 1px; text-underline-offset: .18em; }
 a:hover { text-decoration-thickness: 2px; }
 a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-radius: 3px; }
-.skip { position: absolute; left: -999px; }
-.skip:focus { left: 1rem; top: 1rem; background: var(--bg); padding: .5rem 1rem; z-index: 1; }
+.skip { position: absolute; inset-inline-start: -999px; }
+.skip:focus { inset-inline-start: 1rem; top: 1rem; background: var(--bg); padding: .5rem 1rem; z-index: 1; }
 .wrap { max-width: var(--measure); margin: 0 auto; padding: 0 1.25rem; }
 
 /* Header and footer */
 .site-header { border-bottom: 1px solid var(--border); margin-bottom: 2.5rem; }
 .site-header .wrap { display: flex; flex-wrap: wrap; align-items: baseline; justify-content: space-between; gap: .25rem 1.5rem; padding-top: 1.4rem; padding-bottom: 1.1rem; }
 .brand { font: 700 1.35rem/1.2 var(--serif); color: var(--text); text-decoration: none; letter-spacing: -.01em; }
-.brand::before { content: ""; display: inline-block; width: .55em; height: .55em; margin-right: .45em; border-radius: 50%; background: var(--accent); vertical-align: .08em; }
+.brand::before { content: ""; display: inline-block; width: .55em; height: .55em; margin-inline-end: .45em; border-radius: 50%; background: var(--accent); vertical-align: .08em; }
 .tagline { margin: .2rem 0 0; color: var(--muted); font-size: .95rem; }
 .site-nav { display: flex; gap: 1.1rem; font-size: .95rem; }
 .site-nav a { color: var(--muted); text-decoration: none; }
@@ -129,7 +129,7 @@ a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-
 .post-header .meta { margin-bottom: .9rem; }
 .toc { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); padding: .9rem 1.2rem; margin: 0 0 2.2rem; font-size: .95rem; }
 .toc summary { font-weight: 700; cursor: pointer; color: var(--text); }
-.toc ol { margin: .5rem 0 .1rem; padding-left: 1.2rem; }
+.toc ol { margin: .5rem 0 .1rem; padding-inline-start: 1.2rem; }
 .toc ol ol { margin: .1rem 0; }
 .toc li { margin: .15rem 0; }
 .toc a { color: var(--text); text-decoration: none; }
@@ -150,12 +150,12 @@ a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-
 .prose li + li { margin-top: .3rem; }
 .prose img, .prose video { max-width: 100%; height: auto; border-radius: 6px; }
 .prose hr { border: 0; border-top: 1px solid var(--border); margin: 2.5rem 0; }
-.prose blockquote { margin-left: 0; padding: .2rem 0 .2rem 1.1rem; border-left: 3px solid var(--accent); color: var(--muted); font-style: italic; }
+.prose blockquote { margin-inline-start: 0; padding-block: .2rem; padding-inline: 1.1rem 0; border-inline-start: 3px solid var(--accent); color: var(--muted); font-style: italic; }
 .prose code { font-family: var(--mono); font-size: .88em; background: var(--code-bg); color: var(--code-text); padding: .1em .35em; border-radius: 4px; }
 .prose pre { background: var(--pre-bg); color: var(--pre-text); padding: 1rem 1.2rem; border-radius: var(--radius); overflow-x: auto; line-height: 1.55; font-size: .9rem; box-shadow: var(--shadow); }
 .prose pre code { background: none; color: inherit; padding: 0; font-size: inherit; border-radius: 0; }
 .prose table { display: block; max-width: 100%; overflow-x: auto; border-collapse: collapse; font-size: .95rem; }
-.prose th, .prose td { border: 1px solid var(--border); padding: .45rem .8rem; text-align: left; vertical-align: top; }
+.prose th, .prose td { border: 1px solid var(--border); padding: .45rem .8rem; text-align: start; vertical-align: top; }
 .prose thead th { background: var(--surface); font-weight: 700; }
 .prose tbody tr:nth-child(even) { background: color-mix(in srgb, var(--surface) 55%, transparent); }
 .prose kbd { font-family: var(--mono); font-size: .85em; border: 1px solid var(--border); border-bottom-width: 2px; border-radius: 4px; padding: .05em .35em; }
@@ -166,7 +166,7 @@ a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-
 .post-nav a:hover { border-color: var(--accent); }
 .post-nav .label { display: block; color: var(--muted); font-size: .8rem; text-transform: uppercase; letter-spacing: .06em; }
 .post-nav .title { font-family: var(--serif); font-weight: 700; }
-.post-nav .next { grid-column: 2; text-align: right; }
+.post-nav .next { grid-column: 2; text-align: end; }
 
 .post-header h1 code, .post-card h2 code, .post-nav .title code { font-family: var(--mono); font-size: .84em; font-weight: 600; letter-spacing: -.02em; background: var(--code-bg); color: var(--code-text); padding: 0 .22em; border-radius: 5px; }
 
@@ -179,7 +179,7 @@ a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-
   .site-header { margin-bottom: 1.75rem; }
   .post-nav { grid-template-columns: 1fr; }
   .post-nav .next { grid-column: 1; }
-  .prose pre { margin-left: -1.25rem; margin-right: -1.25rem; border-radius: 0; }
+  .prose pre { margin-inline: -1.25rem; border-radius: 0; }
 }
 @media print {
   .site-header nav, .site-footer, .post-nav, .pager { display: none; }

@@ -185,9 +185,40 @@ describe("pages", () => {
       const page = listingPage({ ...site, config: { ...site.config, language } }, { page: 1, posts: [], hasOlder: false })
       const tags = Array.from(page.matchAll(/<meta property="og:locale" content="([^"]*)"/g), (m) => m[1])
       assert.deepStrictEqual(tags, locale === undefined ? [] : [locale], language)
-      assert.include(page, `<html lang="${language}">`, language)
+      assert.include(page, `<html lang="${language}" dir="ltr">`, language)
     }
   })
+
+  it.effect("speak the site's language around the posts, and lay out a right-to-left one right to left", () =>
+    Effect.gen(function* () {
+      const posts = [
+        yield* stored({ slug: "a", title: "A", tags: ["rust"], authors: ["Ana"] }),
+        yield* stored({ slug: "b", title: "B", toc: [new TocEntry({ level: 2, text: "One", id: "one" }), new TocEntry({ level: 2, text: "Two", id: "two" })] })
+      ]
+      const inLanguage = (language: string) => ({ ...site, config: { ...site.config, language } })
+      const german = inLanguage("de-AT")
+      const listing = listingPage(german, { page: 2, posts, hasOlder: true, tag: "rust" })
+      assert.include(listing, `<html lang="de-AT" dir="ltr">`)
+      assert.include(listing, "Zum Inhalt springen")
+      assert.include(listing, "Beiträge mit dem Schlagwort „rust“ (Seite 2)")
+      assert.include(listing, `<a href="/tags/rust/page/3" rel="next">Ältere Beiträge →</a>`)
+      assert.include(listing, `<a href="/tags/rust" rel="prev">← Neuere Beiträge</a>`)
+      assert.include(listing, "1 Min. Lesezeit")
+      assert.notInclude(listing, "min read")
+      const page = postPage(german, { post: posts[1]!, previous: posts[0], next: undefined })
+      assert.include(page, "<summary>Inhalt</summary>")
+      assert.include(page, `<span class="label">← Vorheriger</span>`)
+      assert.include(searchPage(inLanguage("pt-BR"), { query: "", page: 1, notice: "x" }), "Pesquisar artigos")
+      assert.include(notFoundPage(inLanguage("ja"), "no such post"), "ページが見つかりません")
+
+      // Arabic has no catalog: English words, laid out right to left, arrows pointing the reader's way.
+      const arabic = listingPage(inLanguage("ar-EG"), { page: 2, posts, hasOlder: true })
+      assert.include(arabic, `<html lang="ar-EG" dir="rtl">`)
+      assert.include(arabic, `<a href="/page/3" rel="next">Older posts ←</a>`)
+      assert.include(arabic, `<a href="/" rel="prev">→ Newer posts</a>`)
+      // A language without a catalog reads English.
+      assert.include(listingPage(inLanguage("sw"), { page: 1, posts: [], hasOlder: false }), "Nothing published yet.")
+    }))
 
   it.effect("show a post's day in SITE_TIME_ZONE, its datetime attribute the same instant in UTC", () =>
     Effect.gen(function* () {
