@@ -197,7 +197,14 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       // A status left out keeps the stored one: "published", creation's default, made an edit of a
       // draft (a typo fixed, without `status` or front matter `draft: true`) public at once.
       const input = namesStatus(given) ? given : new PostInput({ ...given, status: stored.status })
-      const post = keepSource(yield* processor.fromInput(input, API_SOURCE), stored)
+      const processed = keepSource(yield* processor.fromInput(input, API_SOURCE), stored)
+      // A date left out keeps the stored one whatever the status: taken down as a draft and put
+      // back, a post kept its place (a post of 2024 jumped to the top of the blog, dated anew) and
+      // its schedule (a post scheduled for next week, made a draft and published again, went out
+      // at once).
+      const post = processed.publishedAt === null && stored.publishedAt !== null
+        ? makeNewPost({ ...processed, publishedAt: stored.publishedAt })
+        : processed
       // A post published undated stays undated: listings and feeds already go by its creation
       // (`sortKey`), and a date stamped here made an unchanged PUT a change (its hash, and the
       // file's next import "updated"). Only a post newly published is stamped.

@@ -77,4 +77,24 @@ describe("Posts", () => {
       // Creation keeps its default.
       assert.strictEqual((yield* posts.create(new PostInput({ title: "New", body: "Hi." }))).status, "published")
     }).pipe(Effect.provide(PostsTest)))
+
+  it.effect("a post taken down as a draft and put back keeps its date: its place in the blog, and its schedule", () =>
+    Effect.gen(function*() {
+      const posts = yield* Posts
+      yield* TestClock.setTime(Date.parse("2026-03-01T00:00:00Z"))
+      const iso = (post: { readonly publishedAt: DateTime.Utc | null }) => post.publishedAt && DateTime.formatIso(post.publishedAt)
+      // An old post, unpublished by markdown and published again a day later.
+      yield* posts.create("---\ntitle: Old\ndate: 2024-03-01\n---\nText.\n")
+      const down = yield* posts.update("old", 1, "---\ntitle: Old\ndraft: true\n---\nText.\n")
+      assert.strictEqual(down.status, "draft")
+      yield* TestClock.adjust("1 day")
+      const back = yield* posts.update("old", 2, "---\ntitle: Old\ndraft: false\n---\nText.\n")
+      assert.deepStrictEqual([back.status, iso(back)], ["published", "2024-03-01T00:00:00.000Z"])
+      // A scheduled post made a draft and published again by fields that leave the date out.
+      yield* posts.create(new PostInput({ title: "Soon", body: "Later.", publishedAt: "2026-03-09T00:00:00Z" }))
+      yield* posts.update("soon", 1, new PostInput({ title: "Soon", body: "Later.", status: "draft" }))
+      const again = yield* posts.update("soon", 2, new PostInput({ title: "Soon", body: "Later.", status: "published" }))
+      assert.strictEqual(iso(again), "2026-03-09T00:00:00.000Z")
+      assert.deepStrictEqual((yield* posts.list({ status: "published", asOf: yield* DateTime.now })).items.map((p) => p.slug), ["old"])
+    }).pipe(Effect.provide(PostsTest)))
 })
