@@ -18,7 +18,10 @@ export const SLUG_MAX_LENGTH = 200
  * Deterministic: the same text always gives the same slug. Returns "" when nothing is left.
  */
 export const slugify = (text: string): string => {
-  const folded = text.toLowerCase().normalize("NFKD").replace(LATIN_MARKS, "$1").normalize("NFC")
+  // Lowercased again after NFKD: a compatibility letter has no lowercase of its own, and its
+  // decomposition is a capital ("ℍ" → "H", "𝐁" → "B", "ϒ" → "Υ"), which the slug then dropped
+  // ("ℝust" was "ust", a title "ℍ" gave no slug). The first pass keeps every other text's slug.
+  const folded = text.toLowerCase().normalize("NFKD").toLowerCase().replace(LATIN_MARKS, "$1").normalize("NFC")
   const slug = folded.replace(NOT_SLUG_CHAR, "-").replace(/^-+|-+$/g, "")
   return truncateSlug(slug)
 }

@@ -411,6 +411,13 @@ describe("explicit slugs", () => {
   })
 })
 
+describe("derived slugs", () => {
+  it("a title of letters whose compatibility form is a capital has its slug (was: \"cannot derive a slug\")", () => {
+    const result = processInputSync(new PostInput({ title: "ℍ", body: "x" }), "api")
+    assert.deepStrictEqual(Either.map(result, (post): string => post.slug), Either.right("h"))
+  })
+})
+
 describe("metadata nesting", () => {
   const nested = (levels: number): unknown => {
     let value: unknown = "leaf"

@@ -43,6 +43,11 @@ describe("renderMarkdown", () => {
     assert.include(r.html, '<h2 id="中文标题">')
   })
 
+  it("a heading's id keeps letters whose compatibility form is a capital (was: \"ℝust\" gave #ust)", () => {
+    const r = renderMarkdown("## ℝust ℍandbook\n\n## ℍ\n")
+    assert.deepStrictEqual(r.toc.map((t) => t.id), ["rust-handbook", "h"])
+  })
+
   it("renders footnotes", () => {
     const out = html("Text with a note.[^1]\n\n[^1]: The note.\n")
     assert.include(out, 'class="footnote-ref"')

@@ -31,8 +31,16 @@ describe("slugify", () => {
     assert.strictEqual(slugify("ｆｕｌｌｗｉｄｔｈ"), "fullwidth")
   })
 
+  it("keeps letters whose compatibility form is a capital (was: dropped, \"ℝust\" gave \"ust\")", () => {
+    assert.strictEqual(slugify("ℝust ℍandbook"), "rust-handbook")
+    assert.strictEqual(slugify("𝐁𝐨𝐥𝐝 𝐓𝐞𝐱𝐭"), "bold-text")
+    assert.strictEqual(slugify("ℌilbert Ⅻ Ⓐ"), "hilbert-xii-a")
+    assert.strictEqual(slugify("ϒpsilon"), "υpsilon")
+    assert.strictEqual(slugify("ℍ"), "h", "a title of such letters alone has a slug")
+  })
+
   it("always produces a valid Slug, stable across calls", () => {
-    for (const title of ["Ünïcödé Straße", "你好，世界", "a".repeat(500), "word ".repeat(100), "İstanbul", "x😀y", "Ǆemal"]) {
+    for (const title of ["Ünïcödé Straße", "你好，世界", "a".repeat(500), "word ".repeat(100), "İstanbul", "x😀y", "Ǆemal", "ℝust 𝐁𝐨𝐥𝐝 ϒ ϓ"]) {
       const s = slugify(title)
       assert.isTrue(isSlug(s), `${JSON.stringify(s)} from ${title}`)
       assert.strictEqual(slugify(title), s)
