@@ -311,9 +311,13 @@ const writeOf = (method: string, url: string): Kind => {
   return { _tag: "Write", slug: slug.includes("/") ? ALL_POSTS : decodeSlug(slug), bulk: false }
 }
 
+/**
+ * A slug of a URL as the API reads it (`SlugPath`): decoded, in NFC. `/posts/cafe%CC%81` answers
+ * post `café`, so it is that post's entry, which a write of `café` drops.
+ */
 const decodeSlug = (raw: string): string => {
   try {
-    return decodeURIComponent(raw)
+    return decodeURIComponent(raw).normalize("NFC")
   } catch {
     return raw
   }

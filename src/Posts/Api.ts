@@ -157,8 +157,20 @@ export const ListParams = Schema.Struct({
   q: optionalParameter(SearchText, SEARCH)
 })
 
+const SlugParameter = Slug.annotations(expecting("a slug: lowercase letters and digits joined by single dashes, at most 200 characters"))
+
+/**
+ * A URL's slug read in NFC, as every slug is stored (`explicitSlug`): `café` typed with a
+ * combining accent (NFD) looks the same and is another string, so `/posts/cafe%CC%81` was a 404
+ * to GET and DELETE where the post `café` is, while a create-only PUT there found it (412).
+ * Checked as sent too, which the OpenAPI document describes (NFC keeps a slug's characters a slug's).
+ */
 export const SlugPath = Schema.Struct({
-  slug: Slug.annotations(expecting("a slug: lowercase letters and digits joined by single dashes, at most 200 characters"))
+  slug: Schema.transform(SlugParameter, SlugParameter, {
+    strict: true,
+    decode: (slug) => slug.normalize("NFC"),
+    encode: (slug) => slug as Slug
+  })
 })
 
 /** Markdown, optionally with YAML or TOML front matter. */

@@ -605,7 +605,8 @@ const createOnly = (
       message: "If-None-Match: * creates the post only if there is none: send no `version` and no If-Match with it"
     }))
   }
-  if (typeof content !== "string" && content.slug !== undefined && content.slug !== slug) {
+  // In NFC, as the URL's slug is read (`SlugPath`) and the body's stored.
+  if (typeof content !== "string" && content.slug !== undefined && content.slug.normalize("NFC") !== slug) {
     return Effect.fail(new BadRequest({
       message: `slug ${JSON.stringify(content.slug)} in the body is not the URL's ${JSON.stringify(slug)}: If-None-Match: * creates the post at its URL`
     }))

@@ -254,8 +254,23 @@ export const SiteRouter = Effect.gen(function* () {
       : tagKey(tag) === ""
       // Only spaces (`/tags/%20`), which the key trims away: no tag has that page.
       ? missing(NO_SUCH_TAG)
-      : Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
-        HttpServerResponse.redirect(urls.path(route) + request.url.slice(pathOf(request.url).length), { status: 301, headers: SECURITY_HEADERS }))
+      : spelledAt(route)
+
+  /** A 301 to `route`, the one spelling of the address asked for, query kept. */
+  const spelledAt = (route: string) =>
+    Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+      HttpServerResponse.redirect(urls.path(route) + request.url.slice(pathOf(request.url).length), { status: 301, headers: SECURITY_HEADERS }))
+
+  /**
+   * A post's page at its slug in NFC, as slugs are stored: another spelling of it (`café` typed
+   * with a combining accent, `/p/cafe%CC%81`), which looks the same and found nothing, is a 301
+   * there, as `/p/x/` is; with no Cache-Control, as a tag's other spellings, since NFC is a
+   * function of the slug alone.
+   */
+  const postPage = (slug: string) => {
+    const nfc = slug.normalize("NFC")
+    return nfc === slug ? oneUrl(serve(site.post(slug))) : oneUrl(spelledAt(routes.post(nfc)), urls.path(routes.post(nfc)))
+  }
 
   const listingPage = (tag?: string) =>
     Effect.flatMap(HttpRouter.params, (params) => {
@@ -299,7 +314,7 @@ export const SiteRouter = Effect.gen(function* () {
   let router = HttpRouter.empty.pipe(
     get("/", serve(site.home(1))),
     get("/page/:page", listingPage()),
-    get("/p/:slug", Effect.flatMap(HttpRouter.params, (params) => serve(site.post(params["slug"] ?? "")))),
+    HttpRouter.get("/p/:slug", Effect.flatMap(HttpRouter.params, (params) => postPage(params["slug"] ?? ""))),
     // Straight to the tag's key (`/tags/Rust/` to `/tags/rust`), not one move per fix.
     HttpRouter.get(
       "/tags/:tag",

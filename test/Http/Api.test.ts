@@ -841,4 +841,27 @@ describe("posts API", () => {
       assert.strictEqual((yield* json(read)).title, "日本語のテスト")
     }).pipe(Effect.provide(testServer()))
   )
+
+  it.effect("a slug in the URL is read in NFC, as slugs are stored: a combining accent is the same post to every method (was: GET and DELETE 404, create-only PUT 412)", () =>
+    Effect.gen(function* () {
+      const nfd = `/posts/${encodeURIComponent("cafe\u0301-au-lait")}`
+      const created = yield* postJson("/posts", newPost({ slug: "café-au-lait" }))
+      assert.strictEqual(created.status, 201)
+      const read = yield* get(nfd)
+      assert.strictEqual(read.status, 200)
+      assert.strictEqual((yield* json(read)).slug, "café-au-lait")
+      assert.strictEqual(read.headers["etag"], created.headers["etag"])
+      const updated = yield* putJson(nfd, newPost({ body: "Edited.", version: 1 }))
+      assert.strictEqual(updated.status, 200)
+      assert.strictEqual((yield* json(updated)).slug, "café-au-lait")
+      assert.isUndefined(updated.headers["content-location"], "not a rename")
+      assert.strictEqual((yield* del(nfd)).status, 204)
+      assert.strictEqual((yield* get("/posts/café-au-lait")).status, 404)
+      // Created at the slug's NFC, its body's slug as the URL's in another spelling.
+      const again = yield* putJson(nfd, newPost({ slug: "cafe\u0301-au-lait" }), { "x-api-key": KEY, "if-none-match": "*" })
+      assert.strictEqual(again.status, 201)
+      assert.strictEqual(again.headers["location"], `/posts/${encodeURIComponent("café-au-lait")}`)
+      assert.strictEqual((yield* get("/posts/café-au-lait")).status, 200)
+    }).pipe(Effect.provide(testServer()))
+  )
 })

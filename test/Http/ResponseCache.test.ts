@@ -147,6 +147,21 @@ describe("ResponseCache", () => {
       assert.strictEqual((yield* get(url.toLowerCase())).status, 404)
     }).pipe(Effect.provide(server)))
 
+  it.scoped("a post read at its slug in another Unicode spelling (NFD) is the NFC slug's entry, dropped by a write there", () =>
+    Effect.gen(function* () {
+      const { slug } = yield* json(yield* postJson("/posts", newPost({ slug: "café" })))
+      const nfd = `/posts/${encodeURIComponent("cafe\u0301")}`
+      const before = yield* json(yield* get(nfd))
+      assert.strictEqual(before.slug, slug)
+      const cache = yield* ResponseCache
+      // One entry for both spellings: the NFC URL's read is a hit.
+      assert.isDefined(cache.lookup("GET", `/posts/${encodeURIComponent(slug)}`, false, undefined))
+      const updated = yield* putJson(`/posts/${encodeURIComponent(slug)}`, { ...newPost({ body: "Edited." }), version: before.version })
+      assert.strictEqual(updated.status, 200)
+      assert.isUndefined(cache.lookup("GET", nfd, false, undefined))
+      assert.include((yield* json(yield* get(nfd))).html, "Edited.")
+    }).pipe(Effect.provide(server)))
+
   describe("URLs the router reads as another post's (`;` parameters, trailing or doubled slashes)", () => {
     /** Every URL the router takes for post `unpub` (`routedPath`), besides `/posts/unpub` itself. */
     const spellings = ["/posts/unpub;", "/posts/unpub;v=1", "/posts/unpub/", "/posts//unpub", "/posts/%75npub;", "/posts/unpub?x=1"]

@@ -236,6 +236,25 @@ describe("pages", () => {
       assert.strictEqual((yield* fetchPage("/tags/a%20b")).status, 200)
     }).pipe(Effect.provide(siteServer())))
 
+  it.effect("a post's page asked at its slug in another Unicode spelling (NFD) moves to its one URL, the NFC one (301), query kept", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "café-au-lait", title: "Café" })
+      const nfc = `/p/${encodeURIComponent("café-au-lait")}`
+      const nfd = `/p/${encodeURIComponent("cafe\u0301-au-lait")}`
+      for (const [path, location] of [
+        [nfd, nfc],
+        [`${nfd}?utm=x`, `${nfc}?utm=x`],
+        [`/p/${nfd.slice(3)}/`, nfc]
+      ] as const) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+        // A function of the slug alone: as a tag's other spellings, no Cache-Control.
+        assert.isUndefined(moved.headers["cache-control"], path)
+      }
+      assert.strictEqual((yield* fetchPage(nfc)).status, 200)
+    }).pipe(Effect.provide(siteServer())))
+
   it.effect("every route's page asked with a trailing slash or doubled slashes moves to its one URL (301), query kept", () =>
     Effect.gen(function* () {
       yield* seed(...dated(2, { tags: ["paging"] }).map((post, i) => ({ ...post, slug: `paging-post-${i + 1}` })))
