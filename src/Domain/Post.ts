@@ -53,17 +53,36 @@ export type PostId = typeof PostId.Type
 export const Tag = Schema.String.pipe(Schema.minLength(1), maxCodePoints(100))
 export type Tag = typeof Tag.Type
 
+/** A run of spaces holding a line break (NEL, U+0085, among them), tab, vertical tab or form feed. */
+const BREAKS = /[ \t\n\v\f\r\u0085\u2028\u2029]*[\t\n\v\f\r\u0085\u2028\u2029][ \t\n\v\f\r\u0085\u2028\u2029]*/g
+
+/** `text` on one line: each run of spaces holding a line break or tab one space, trimmed. */
+export const oneLineText = (text: string): string => text.replace(BREAKS, " ").trim()
+
+/** Printable ASCII: already in NFC, with no line break or tab. */
+const PLAIN = /^[\x20-\x7e]*$/
+
+/**
+ * A tag as a post stores it (processing, which refuses control characters first): in NFC (the
+ * search index reads text so, and `café` typed with a combining accent looks the same), on one
+ * line (a newline in a tag made a tag page nobody could type), trimmed.
+ */
+export const storedTag = (tag: string): string => PLAIN.test(tag) ? tag.trim() : oneLineText(tag.normalize("NFC"))
+
 /**
  * A tag as it is matched: "Rust", "rust" and "RUST" are one tag to readers (tag pages, feeds,
  * the API's `?tag=` and tag counts), while each post keeps the spelling it was written with.
- * Trimmed, as stored tags are (processing trims them): `?tag=%20rust%20` found nothing.
- * Lowercased by JavaScript (`toLowerCase`, the same in every locale) and stored beside the tag,
+ * The tag as stored (`storedTag`), so any spelling that stores as a tag finds it: `?tag=%20rust%20`
+ * found nothing when the key was not trimmed, nor `?tag=cafe%CC%81` (NFD) or a tab where the
+ * stored tag has a space when it was only trimmed. Lowercased by JavaScript (`toLowerCase`, the
+ * same in every locale) and stored beside the tag,
  * never computed by the database: SQLite's `lower()` folds ASCII only and PostgreSQL's follows
  * the database's locale, so "Ärger" would match "ärger" in one store and not in another. Also
  * the tag's URL segment on the reader site (`/tags/rust`), so the canonical address of a tag is
- * a function of the tag alone. Idempotent: the key of a key is itself.
+ * a function of the tag alone. Idempotent: the key of a key is itself (so in NFC after
+ * lowercasing: "Ϊ́" has no one code point, its lowercase does).
  */
-export const tagKey = (tag: string): string => tag.trim().toLowerCase()
+export const tagKey = (tag: string): string => PLAIN.test(tag) ? tag.trim().toLowerCase() : storedTag(tag.toLowerCase())
 
 /** A post's tags one per `tagKey`, each in the first spelling the post gives it, in order. */
 export const distinctTags = (tags: ReadonlyArray<string>): ReadonlyArray<{ readonly tag: string; readonly key: string }> => {

@@ -9,7 +9,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Either, Option, ParseResult, Schema } from "effect"
 import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
-import { codePointLength, Post, PostInput, PostStatus, Slug, Tag } from "../Domain/Post.js"
+import { codePointLength, Post, PostInput, PostStatus, Slug, Tag, tagKey } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
 import { DATE_PATTERN, parseDateString } from "../Processing/dates.js"
 import {
@@ -134,8 +134,8 @@ const SearchText = Schema.String.pipe(
 const LIMIT = `an integer from 1, in digits (more than ${MAX_PAGE_SIZE} is taken as ${MAX_PAGE_SIZE})`
 const OFFSET = "an integer from 0, in digits (posts to skip; not with cursor)"
 
-/** `?tag=`: matched trimmed (`tagKey`), as tags are stored; only spaces would match nothing, and is refused. */
-export const TagParameter = Tag.pipe(Schema.filter((tag) => tag.trim().length > 0))
+/** `?tag=`: matched as tags are stored (`tagKey`); only spaces (line breaks too) would match nothing, and is refused. */
+export const TagParameter = Tag.pipe(Schema.filter((tag) => tagKey(tag).length > 0))
 
 export const ListParams = Schema.Struct({
   tag: optionalParameter(TagParameter, "a tag of 1 to 100 characters, not only spaces"),

@@ -24,7 +24,7 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { InvalidPost } from "../Domain/Errors.js"
-import { aliasKey, codePointLength, defineKey, distinctTags, makeNewPost, type NewPost, Slug, TocEntry, type PostInput, type PostSource, statusOf } from "../Domain/Post.js"
+import { aliasKey, codePointLength, defineKey, distinctTags, makeNewPost, type NewPost, oneLineText, Slug, storedTag, TocEntry, type PostInput, type PostSource, statusOf } from "../Domain/Post.js"
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter, textAfterKey } from "./frontMatter.js"
 import { htmlToText, type Paragraph, renderMarkdown } from "./markdown.js"
@@ -303,8 +303,6 @@ const checkLengths = (aliases: ReadonlyArray<string>, source: string, aliasLine:
 
 /** C0 and C1 control characters but the white space ones and NEL (`oneLine` makes those a space). */
 const CONTROL = /[\u0001-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]/
-/** A run of spaces holding a line break (NEL, U+0085, among them), tab, vertical tab or form feed. */
-const BREAKS = /[ \t\n\v\f\r\u0085\u2028\u2029]*[\t\n\v\f\r\u0085\u2028\u2029][ \t\n\v\f\r\u0085\u2028\u2029]*/g
 
 /**
  * A title, tag or author name as the one line it is shown on (a heading, a tag list, a feed's
@@ -319,7 +317,7 @@ const oneLine = (text: string, field: string, line: () => number | undefined): s
   if (control !== null) {
     throw new Reject(field, `contains a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")})`, line())
   }
-  return text.replace(BREAKS, " ").trim()
+  return oneLineText(text)
 }
 
 const dedupe = (xs: ReadonlyArray<string>): Array<string> => [...new Set(xs)]
@@ -490,7 +488,8 @@ const build = (
           ...f.strings(taxonomies?.categories, "taxonomies", "tags", { numbers: true }).map((tag) => [tag, "taxonomies"] as const)
         ]
   const lineOf = (key: string | undefined) => key === undefined ? undefined : lineOfKey(fm, key)
-  const oneLineTags = taggedBy.map(([tag, key]) => [oneLine(tag.normalize("NFC"), "tags", () => lineOf(key)), key] as const).filter(([tag]) => tag !== "")
+  // Stored as looked up (`storedTag`, which `tagKey` keys): a spelling that finds the tag is one it stores as.
+  const oneLineTags = taggedBy.map(([tag, key]) => [storedTag(oneLine(tag, "tags", () => lineOf(key))), key] as const).filter(([tag]) => tag !== "")
   for (const [tag, key] of oneLineTags) {
     if (codePointLength(tag) > TAG_MAX_LENGTH) throw new Reject("tags", `tag ${quoted(tag)} is longer than ${TAG_MAX_LENGTH} characters`, lineOf(key))
     // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.

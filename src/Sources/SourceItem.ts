@@ -63,8 +63,8 @@ const cleanList = (values: ReadonlyArray<string> | undefined, maxLength: number)
 }
 
 /**
- * A feed's categories as tags: the first `MAX_TAGS` (one per tag key, in NFC as the processor
- * keys them), so that an item of many categories is imported with its first ones, as a
+ * A feed's categories as tags: the first `MAX_TAGS` (one per `tagKey`, as the processor keys
+ * them), so that an item of many categories is imported with its first ones, as a
  * too-long category is dropped, rather than failed whole.
  */
 const firstTags = (tags: Array<string> | undefined): Array<string> | undefined => {
@@ -72,7 +72,7 @@ const firstTags = (tags: Array<string> | undefined): Array<string> | undefined =
   const keys = new Set<string>()
   const out: Array<string> = []
   for (const tag of tags) {
-    const key = tagKey(tag.normalize("NFC"))
+    const key = tagKey(tag)
     if (keys.has(key)) {
       out.push(tag)
     } else if (keys.size < MAX_TAGS) {

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, ParseResult } from "effect"
-import { makeNewPost, makeValidPost, NewPost, Post, type PostId } from "../../src/Domain/Post.js"
+import { makeNewPost, makeValidPost, NewPost, Post, type PostId, storedTag, tagKey } from "../../src/Domain/Post.js"
 import { makeNewPost as fixture } from "../fixtures/posts.js"
 
 const fields = (): ConstructorParameters<typeof NewPost>[0] => ({ ...fixture({ slug: "a-post", publishedAt: "2024-05-01T00:00:00Z" }) })
@@ -48,4 +48,24 @@ describe("makeValidPost", () => {
       assert.deepStrictEqual(makeValidPost(stored), new Post(stored))
       assert.isTrue(ParseResult.isParseError(thrown(() => makeValidPost({ ...stored, version: 0 }))))
     }))
+})
+
+describe("tagKey", () => {
+  it("keys a tag as it is stored (`storedTag`: NFC, one line, trimmed), lowercased (was: only trimmed and lowercased)", () => {
+    assert.strictEqual(storedTag(" cafe\u0301\t au\nlait "), "café au lait")
+    for (const spelling of ["Café au lait", "cafe\u0301 au lait", "CAFE\u0301\tau lait", " café au\r\nlait "]) {
+      assert.strictEqual(tagKey(spelling), "café au lait", JSON.stringify(spelling))
+    }
+    // Runs of spaces without a break are kept, as processing keeps them.
+    assert.strictEqual(tagKey("a  b"), "a  b")
+  })
+
+  it("is idempotent, in NFC after lowercasing: a capital with no one code point may have a lowercase that has one", () => {
+    for (const tag of ["\u03aa\u0301", "\u03ab\u0301", "\u1fbc\u0301", "İstanbul", "Rust"]) {
+      const key = tagKey(tag)
+      assert.strictEqual(tagKey(key), key, JSON.stringify(tag))
+      assert.strictEqual(tagKey(storedTag(tag)), key, JSON.stringify(tag))
+      assert.strictEqual(tagKey(tag.normalize("NFD")), key, JSON.stringify(tag))
+    }
+  })
 })

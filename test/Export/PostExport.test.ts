@@ -329,6 +329,18 @@ describe("PostExport", () => {
       assert.deepStrictEqual(rustDrafts.map((post) => post.slug), ["a-draft"])
     }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))), 60_000)
 
+  it.effect("--tag finds its posts by any spelling that stores as the tag: NFD, a tab or line break for its space (was: as sent, only trimmed)", () =>
+    Effect.gen(function*() {
+      const repository = yield* PostRepository
+      // Tags as processing stores them: in NFC, on one line.
+      yield* repository.create(makeNewPost({ slug: "accent", tags: ["Café", "tab sep"] }))
+      yield* repository.create(makeNewPost({ slug: "plain", tags: ["cafe", "tabsep"] }))
+      for (const tag of ["cafe\u0301", "CAFE\u0301", "tab\tsep", " Tab \n sep "]) {
+        const posts = yield* Stream.runCollect(PostExport.posts({ tag }))
+        assert.deepStrictEqual(Chunk.toReadonlyArray(posts).map((post) => post.slug), ["accent"], JSON.stringify(tag))
+      }
+    }).pipe(Effect.provide(Layer.orDie(sqliteStack("sqlite::memory:")))))
+
   it.live("reads one page at a time, and the next only once the last was written", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir("inkwell-export-")

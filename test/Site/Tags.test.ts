@@ -124,6 +124,36 @@ for (const [name, repository] of stores) {
         assert.deepStrictEqual(all.item.map(categories), [["Rust", "Ärger"], ["rust", "Web"], ["Rust", "ärger"]])
       }).pipe(Effect.provide(siteServer({}, repository))))
 
+    it.effect("a tag is found by any spelling that stores as it: NFD, a tab for its space (API, pages, feeds; was: as sent, only trimmed)", () =>
+      Effect.gen(function* () {
+        // Tags as processing stores them: in NFC, on one line.
+        yield* seed({ slug: "accent", title: "Accent", tags: ["Café", "tab sep"] }, { slug: "plain", title: "Plain", tags: ["cafe", "tabsep"] })
+        const json = (path: string) => Effect.map(fetchRaw(path, { accept: "application/json" }), (response) => JSON.parse(response.body))
+        for (const tag of ["cafe%CC%81", "CAFE%CC%81", "caf%C3%A9", "tab%09sep", "tab%0A%20sep"]) {
+          const listed = yield* json(`/posts?tag=${tag}`)
+          assert.deepStrictEqual(listed.items.map((post: { slug: string }) => post.slug), ["accent"], tag)
+        }
+        // A line break alone (NEL, which trim keeps) stores as no tag: refused as only spaces are.
+        const blank = yield* json("/posts?tag=%C2%85")
+        assert.deepStrictEqual([blank._tag, blank.issues[0].path], ["HttpApiDecodeError", ["tag"]])
+        for (const [path, location] of [
+          ["/tags/cafe%CC%81", "/tags/caf%C3%A9"],
+          ["/tags/Cafe%CC%81/rss.xml", "/tags/caf%C3%A9/rss.xml"],
+          ["/tags/tab%09sep", "/tags/tab%20sep"],
+          ["/tags/tab%09sep/feed.json", "/tags/tab%20sep/feed.json"]
+        ] as const) {
+          const moved = yield* fetchPage(path)
+          assert.strictEqual(moved.status, 301, path)
+          assert.strictEqual(moved.headers["location"], location, path)
+        }
+        for (const path of ["/tags/caf%C3%A9", "/tags/tab%20sep", "/tags/caf%C3%A9/atom.xml"]) {
+          const page = yield* fetchPage(path)
+          assert.strictEqual(page.status, 200, path)
+          assert.include(page.body, "Accent", path)
+          assert.notInclude(page.body, "Plain", path)
+        }
+      }).pipe(Effect.provide(siteServer({}, repository))))
+
     it.effect("the JSON API filters and counts tags the same way", () =>
       Effect.gen(function* () {
         yield* seedTags
