@@ -230,10 +230,14 @@ const ifNoneMatchFailed = (slug: string, post: Tagged) => {
   })
 }
 
-/** The 412 for `If-None-Match: *` where a post is. */
-const createOnlyFailed = (slug: string) =>
+/**
+ * The 412 for `If-None-Match: *` where `post` is: with its ETag, as every 412 with a post has
+ * (README), so a client can go on to update it; without one when the post is gone again.
+ */
+const createOnlyFailed = (slug: string, post: Tagged | undefined) =>
   new PreconditionFailed({
     slug,
+    ...(post === undefined ? {} : { etag: etagOf(post) }),
     message: `a post with slug ${JSON.stringify(slug)} already exists, and If-None-Match: * creates one only if there is none: nothing was written`
   })
 
@@ -276,7 +280,7 @@ const preconditionsBeforeBody = <P extends Tagged, E, R>(
     Effect.catchIf(current, (error): error is PostNotFound => error instanceof PostNotFound, () => Effect.succeed(undefined)),
     (post): Effect.Effect<P | undefined, PreconditionFailed> => {
       if (post === undefined) return Effect.succeed(undefined)
-      if (createOnly) return Effect.fail(createOnlyFailed(slug))
+      if (createOnly) return Effect.fail(createOnlyFailed(slug, post))
       if (conditions !== undefined && !conditions.some((condition) => isMatchedBy(condition, post))) {
         return Effect.fail(ifMatchFailed(slug, ifMatch!, post, conditions.length === 0 ? WEAK_ONLY : ""))
       }
@@ -592,13 +596,14 @@ const siblingUrl = (request: HttpServerRequest.HttpServerRequest, slug: string):
  * and the answer is 412. The insert is the check (`Posts.createAt`): two such PUTs cannot both
  * succeed. A version, an If-Match or another slug in the body contradict it: 400.
  */
-const createOnly = (
+const createOnly = <E, R>(
   posts: Posts,
   slug: string,
   content: string | PostInput,
   fromBody: number | undefined,
   ifMatch: string | undefined,
-  request: HttpServerRequest.HttpServerRequest
+  request: HttpServerRequest.HttpServerRequest,
+  current: Effect.Effect<Tagged, PostNotFound | E, R>
 ) => {
   if (fromBody !== undefined || ifMatch !== undefined) {
     return Effect.fail(new BadRequest({
@@ -613,7 +618,12 @@ const createOnly = (
   }
   return posts.createAt(slug, content).pipe(
     Effect.map((post) => postResponse(post, 201, { location: siblingUrl(request, post.slug) })),
-    Effect.catchTag("SlugConflict", () => Effect.fail(createOnlyFailed(slug)))
+    // Created meanwhile (the insert is the check): its ETag takes one more read, on this failure only.
+    Effect.catchTag("SlugConflict", () =>
+      Effect.flatMap(
+        Effect.catchIf(current, (error): error is PostNotFound => error instanceof PostNotFound, () => Effect.succeed(undefined)),
+        (post) => Effect.fail(createOnlyFailed(slug, post))
+      ))
   )
 }
 
@@ -815,7 +825,7 @@ const adminHandlers = (api: InkwellApiType) =>
               content = new PostInput(fields)
             }
             if (ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)) {
-              return yield* createOnly(posts, path.slug, content, fromBody, ifMatch, request)
+              return yield* createOnly(posts, path.slug, content, fromBody, ifMatch, request, current)
             }
             const expected = yield* expectedVersion(path.slug, fromBody, ifMatch, known, conditions)
             const version = expected.version

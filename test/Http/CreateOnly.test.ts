@@ -51,9 +51,11 @@ describe("PUT with If-None-Match", () => {
 
       const again = yield* createOnly("hello", newPost({ title: "Hello", body: "second" }))
       assert.strictEqual(again.status, 412)
+      // With the post's ETag, as every 412 where a post is (was: none).
       assert.deepStrictEqual(yield* json(again), {
         _tag: "PreconditionFailed",
         slug: "hello",
+        etag: created.headers["etag"],
         message: 'a post with slug "hello" already exists, and If-None-Match: * creates one only if there is none: nothing was written'
       })
       const stored = yield* json(yield* get("/posts/hello"))
@@ -73,13 +75,15 @@ describe("PUT with If-None-Match", () => {
 
   it.effect("*: on a post that exists, 412 before the body is read (a body processing would refuse, or no JSON at all)", () =>
     Effect.gen(function* () {
-      assert.strictEqual((yield* createOnly("tie-5", newPost({ title: "Tie 5" }))).status, 201)
+      const created = yield* createOnly("tie-5", newPost({ title: "Tie 5" }))
+      assert.strictEqual(created.status, 201)
       for (const body of [{ body: "x" }, { title: "Tie 5", body: "x", status: "bogus" }, { title: "Tie 5", body: "x", version: 1 }]) {
         const response = yield* createOnly("tie-5", body)
         assert.strictEqual(response.status, 412, JSON.stringify(body))
         assert.deepStrictEqual(yield* json(response), {
           _tag: "PreconditionFailed",
           slug: "tie-5",
+          etag: created.headers["etag"],
           message: 'a post with slug "tie-5" already exists, and If-None-Match: * creates one only if there is none: nothing was written'
         })
       }
@@ -118,10 +122,12 @@ describe("PUT with If-None-Match", () => {
         { concurrency: "unbounded" }
       )
       assert.deepStrictEqual([a.status, b.status].sort(), [201, 412])
-      const winner = a.status === 201 ? "from a" : "from b"
+      const [winner, loser] = a.status === 201 ? [a, b] : [b, a]
       const stored = yield* json(yield* get("/posts/contested"))
-      assert.strictEqual(stored.body, winner)
+      assert.strictEqual(stored.body, winner === a ? "from a" : "from b")
       assert.strictEqual(stored.version, 1)
+      // The loser met the post at the insert: its 412 names the post's ETag all the same.
+      assert.strictEqual((yield* json(loser)).etag, winner.headers["etag"])
     }).pipe(Effect.provide(testServer({ posts: postsWith(racingSqlite(2)) })))
   )
 
