@@ -25,6 +25,9 @@ export type RefusedKind =
   | "broadcast"
   | "reserved"
 
+/** "a loopback address", "an unspecified address": `kind` as a message says it, with its article. */
+export const anAddress = (kind: string): string => `${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind} address`
+
 const ipv4Octets = (address: string): [number, number, number, number] | undefined => {
   const parts = address.split(".")
   if (parts.length !== 4) return undefined
@@ -120,7 +123,7 @@ export const literalRefusal = (url: URL): { readonly address: string; readonly k
 export class RefusedAddressError extends Error {
   readonly code = "EINKWELL_DESTINATION_REFUSED"
   constructor(readonly hostname: string, readonly address: string, readonly kind: RefusedKind) {
-    super(`${hostname} resolves to ${address}, a ${kind} address`)
+    super(`${hostname} resolves to ${address}, ${anAddress(kind)}`)
     this.name = "RefusedAddressError"
   }
 }

@@ -6,6 +6,7 @@
  * (a library error) is for logs and never crosses the wire.
  */
 import { Schema } from "effect"
+import { anAddress } from "./Destination.js"
 
 /** Not an absolute http: or https: URL (also for a redirect's `Location`). */
 export class InvalidUrl extends Schema.TaggedError<InvalidUrl>()("InvalidUrl", {
@@ -133,7 +134,7 @@ export class DestinationRefused extends Schema.TaggedError<DestinationRefused>()
   get message() {
     // A name's address is not said: a caller could map the server's own network by it.
     const what = this.host === this.address ? `${this.address} is` : `${this.host} resolves to`
-    return `${this.url}: ${what} a ${this.kind} address, which the server does not fetch from; set FEED_ALLOW_PRIVATE=true to allow`
+    return `${this.url}: ${what} ${anAddress(this.kind)}, which the server does not fetch from; set FEED_ALLOW_PRIVATE=true to allow`
   }
 }
 

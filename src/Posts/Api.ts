@@ -93,6 +93,8 @@ const optionalParameter = <A, I, R>(schema: Schema.Schema<A, I, R>, expected: st
  * whatever `Number` does: `1e2`, `+5`, ` 5`, `0x10`, `5.0` were all taken for numbers.
  * With a `cap`, any digits worth more are taken as the cap, however many: as more than the cap,
  * `99999999999999999999` is no less a number than `101` (it was a 400 for being past 2^53).
+ * Without one, at most 2^53 - 1 (the largest integer JSON numbers hold exactly), which the
+ * document declares as the maximum (and `description` should say, as the 400 quotes it).
  */
 const DigitsFrom = (min: number, description: string, cap?: number) =>
   Schema.transformOrFail(Schema.String, Schema.Int, {
@@ -109,7 +111,7 @@ const DigitsFrom = (min: number, description: string, cap?: number) =>
   }).annotations({
     description,
     // As a query carries it: digits, read as an integer (the transformation alone documents "a string").
-    jsonSchema: { type: "integer", minimum: min, description }
+    jsonSchema: { type: "integer", minimum: min, ...(cap === undefined && { maximum: Number.MAX_SAFE_INTEGER }), description }
   })
 
 const SEARCH_DESCRIPTION = "Words to find in titles, bodies and tags (the last, from 2 characters, also as the start of " +
@@ -132,7 +134,7 @@ const SearchText = Schema.String.pipe(
 })
 
 const LIMIT = `an integer from 1, in digits (more than ${MAX_PAGE_SIZE} is taken as ${MAX_PAGE_SIZE})`
-const OFFSET = "an integer from 0, in digits (posts to skip; not with cursor)"
+const OFFSET = `an integer from 0 to ${Number.MAX_SAFE_INTEGER}, in digits (posts to skip; not with cursor)`
 
 /** `?tag=`: matched as tags are stored (`tagKey`); only spaces (line breaks too) would match nothing, and is refused. */
 export const TagParameter = Tag.pipe(Schema.filter((tag) => tagKey(tag).length > 0))
@@ -299,9 +301,11 @@ export const UpdatePayload = Schema.Union(UpdateInput, PostJson, Markdown)
 
 export const OnConflict = Schema.Literal("fail", "skip", "suffix")
 
+const ON_CONFLICT = '"fail", "skip" or "suffix"'
+
 export const ImportParams = Schema.Struct({
   /** A slug taken by a post from another source: fail that post, skip it, or store it as slug-2 (absent: IMPORT_ON_CONFLICT, fail unless set). */
-  onConflict: optionalParameter(OnConflict, '"fail", "skip" or "suffix"'),
+  onConflict: optionalParameter(OnConflict, ON_CONFLICT),
   /** `true`: say what the import would do (checked against the stored posts), write nothing. */
   dryRun: optionalParameter(Schema.BooleanFromString, "true or false")
 })
@@ -315,7 +319,8 @@ export const ImportUrlPayload = Schema.Struct({
    * and checked against the server's own network before the import starts, so a request is a bounded amount of work.
    */
   url: Schema.Union(Schema.String, Schema.NonEmptyArray(Schema.String).pipe(Schema.maxItems(MAX_IMPORT_URLS))),
-  onConflict: Schema.optional(OnConflict),
+  // One issue, as the query parameter's: the union's own were one per literal ("expected \"fail\"", "expected \"skip\"", ...).
+  onConflict: Schema.optional(OnConflict.annotations(expecting(ON_CONFLICT))),
   /** Say what the import would do (checked against the stored posts), write nothing. */
   dryRun: Schema.optional(Schema.Boolean)
 }).annotations({ identifier: "ImportUrlPayload", ...exactFields })

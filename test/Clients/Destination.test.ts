@@ -9,10 +9,18 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { FeedClient, makeFeedClient } from "../../src/Clients/FeedClient.js"
-import { guardedLookup, refusedKind } from "../../src/Clients/Destination.js"
+import { anAddress, guardedLookup, refusedKind } from "../../src/Clients/Destination.js"
 import { FeedClientOptions } from "../../src/Clients/FeedClientOptions.js"
 import { type FeedError, isTransient } from "../../src/Clients/FeedErrors.js"
 import { testServer } from "./server.js"
+
+describe("anAddress", () => {
+  it("says a kind with its article (was: \"a unspecified address\")", () => {
+    assert.strictEqual(anAddress("unspecified"), "an unspecified address")
+    assert.strictEqual(anAddress("loopback"), "a loopback address")
+    assert.strictEqual(anAddress("shared (CGNAT)"), "a shared (CGNAT) address")
+  })
+})
 
 describe("refusedKind", () => {
   it("names the server's own network, IPv4, IPv6 and IPv4-mapped, and lets public addresses through", () => {
@@ -89,7 +97,7 @@ const assertRefused = (error: FeedError, url: string, address: RegExp, kind: str
   assert.strictEqual(error.url, url)
   assert.match(error.address, address)
   assert.strictEqual(error.kind, kind)
-  assert.include(error.message, `a ${kind} address`)
+  assert.include(error.message, `${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind} address`)
   assert.include(error.message, "set FEED_ALLOW_PRIVATE=true to allow")
   // Not retried: with retries 3 and an hour's backoff, a retry would leave the test hanging.
   assert.isFalse(isTransient(error))

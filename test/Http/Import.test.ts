@@ -418,7 +418,9 @@ describe("POST /posts/import-url", () => {
           // A name's address is not said: a caller could map the server's network by it.
           [`http://localhost:${port}/feed.xml`, "localhost resolves to a loopback address"],
           ["http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"],
-          ["http://10.0.0.1/feed.xml", "10.0.0.1 is a private address"]
+          ["http://10.0.0.1/feed.xml", "10.0.0.1 is a private address"],
+          // Its article (was: "a unspecified address").
+          ["http://0.0.0.0/feed.xml", "0.0.0.0 is an unspecified address"]
         ] as const) {
           const response = yield* postJson("/posts/import-url", { url: [url] })
           assert.strictEqual(response.status, 422, url)
@@ -472,6 +474,11 @@ describe("POST /posts/import-url", () => {
         const error = yield* json(typo)
         assert.strictEqual(error._tag, "HttpApiDecodeError")
         assert.deepStrictEqual(error.issues.map((issue: { path: Array<string> }) => issue.path), [["dryrun"]])
+        // A bad onConflict is one issue saying what it takes, as the bulk import's parameter (was: one per value).
+        const policy = yield* json(yield* postJson("/posts/import-url", { url, onConflict: "bogus" }))
+        assert.deepStrictEqual(policy.issues.map((issue: { path: Array<string>; message: string }) => [issue.path, issue.message]), [
+          [["onConflict"], 'expected "fail", "skip" or "suffix", got "bogus"']
+        ])
 
         const sendAs = (body: string, contentType: string | undefined) =>
           send(HttpClientRequest.post("/posts/import-url").pipe(
