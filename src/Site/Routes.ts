@@ -219,7 +219,7 @@ export const SiteRouter = Effect.gen(function* () {
     Effect.flatMap(site.nextChange(readAt), (changesAt) =>
       Effect.map(DateTime.now, (now) => `public, max-age=${maxAgeUntil(config.maxAgeSeconds, now, changesAt)}`))
 
-  /** A permanent move, cacheable like the pages: a slug or alias taken again is followed within max-age. */
+  /** A permanent move, as cacheable as `cacheControl` says. */
   const movedTo = (location: string, cacheControl: string) =>
     HttpServerResponse.redirect(location, { status: 301, headers: { ...SECURITY_HEADERS, "cache-control": cacheControl } })
 
@@ -229,8 +229,10 @@ export const SiteRouter = Effect.gen(function* () {
       document.pipe(
         Effect.flatMap((doc) => Effect.flatMap(cacheControlSince(readAt), (cacheControl) => respond(doc, cacheControl))),
         Effect.catchTag("PageNotFound", (error) => Effect.succeed(notFoundAnswer(site, error))),
-        // Cacheable like the pages: a slug taken again is followed within max-age.
-        Effect.catchTag("PageMoved", ({ location }) => Effect.map(cacheControlSince(readAt), (cacheControl) => movedTo(location, cacheControl))),
+        // A post's old slug: revalidated on every use, as the API's 301 for it (`movedResponse`).
+        // Where it leads changes with later writes: kept for max-age, a post renamed a → b and
+        // back within it left two cached 301s pointing at each other, a loop until they expired.
+        Effect.catchTag("PageMoved", ({ location }) => Effect.succeed(movedTo(location, "no-cache"))),
         // No Retry-After of its own: the request pipeline adds RETRY_AFTER's to every 503, and a
         // fixed "5" here told readers another wait than the operator had set for the API.
         Effect.catchAll(unavailable)
@@ -402,6 +404,8 @@ export const SiteRouter = Effect.gen(function* () {
       site.aliasTarget(path).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.succeed(Option.none<HttpServerResponse.HttpServerResponse>()),
+          // Cacheable like the pages: an alias taken again is followed within max-age, and no
+          // 301 leads back to an alias (one at a path the site serves, `/p/...`, never redirects).
           onSome: (location) => Effect.map(cacheControlSince(readAt), (cacheControl) => Option.some(movedTo(location, cacheControl)))
         })),
         Effect.matchEffect({
