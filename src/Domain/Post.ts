@@ -3,6 +3,7 @@
  * Schemas only, no I/O.
  */
 import { ParseResult, Schema } from "effect"
+import { briefly } from "./decodeIssues.js"
 
 /**
  * `text`'s length in code points (a surrogate pair is one, a lone surrogate one too), as JSON
@@ -224,7 +225,7 @@ export const statusOf = (text: string): PostStatus | undefined => {
  */
 const StatusInput = Schema.String.pipe(
   Schema.filter((status) => statusOf(status) !== undefined, {
-    message: (issue) => ({ message: `expected "draft" or "published", got ${JSON.stringify(issue.actual)}`, override: true }),
+    message: (issue) => ({ message: `expected "draft" or "published", got ${briefly(issue.actual)}`, override: true }),
     jsonSchema: { enum: PostStatus.literals }
   })
 )

@@ -7,9 +7,132 @@
  * "Expected undefined, actual 42", "Expected null, actual 42"): the others only say the field may be
  * left out, and read as more problems they mislead.
  */
-import type { ParseResult } from "effect"
+import { ParseResult } from "effect"
 
 type Issue = ParseResult.ArrayFormatterIssue
+
+/** How many characters of a value an issue shows at most (`briefly`). */
+export const BRIEF_LENGTH = 100
+
+/** A value already written out shortened: `briefly` and Schema's formatter show its text as it is. */
+class Shortened {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text
+  }
+}
+
+/** `text` cut to at most `max` UTF-16 units, never between a surrogate pair. */
+const cutAt = (text: string, max: number): string => {
+  const cut = text.slice(0, max)
+  const last = cut.charCodeAt(cut.length - 1)
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut
+}
+
+const scalar = (value: unknown, room: number): string => {
+  if (typeof value === "string") return JSON.stringify(value.length > room ? cutAt(value, Math.max(0, room) + 1) : value)
+  if (typeof value === "bigint") return `${value}n`
+  return String(value)
+}
+
+/** `text` quoted, at most `max` characters: cut, it keeps its closing quote, the ellipsis inside it (as processing quotes values). */
+const quotedString = (text: string, max: number): string => {
+  let quoted = JSON.stringify(text.length > max ? cutAt(text, max) : text)
+  if (quoted.length <= max && text.length <= max) return quoted
+  // Escapes (`\n`, `\"`) make the quoted text longer than its characters: cut by as many more.
+  for (let keep = max - 3; keep > 0; keep = Math.min(keep - 1, Math.floor((keep * max) / quoted.length))) {
+    quoted = JSON.stringify(`${cutAt(text, keep)}…`)
+    if (quoted.length <= max) return quoted
+  }
+  return JSON.stringify("…")
+}
+
+/**
+ * `value` as an issue shows it: compact JSON (`["a",1]`, `{"k":null}`), at most `max` characters,
+ * cut with "…". Written out only as far as shown, without recursion: Schema's own formatter
+ * wrote out the whole value recursively, so a 900 KB string in a list made a 1.8 MB 400 (the
+ * message and its issue each quoting it), and an array nested 8,000 deep overflowed the stack
+ * (a 500 on the API; on the import, one such line stopped the whole run).
+ */
+export const briefly = (value: unknown, max = BRIEF_LENGTH): string => {
+  if (value instanceof Shortened) return value.text
+  if (typeof value === "string") return quotedString(value, max)
+  let out = ""
+  // The containers being written out, innermost last: their members so far.
+  const open: Array<{ readonly container: object; readonly keys: ReadonlyArray<string> | undefined; next: number }> = []
+  let pending: { readonly value: unknown } | undefined = { value }
+  while (out.length <= max) {
+    if (pending !== undefined) {
+      const v = pending.value
+      pending = undefined
+      if (v instanceof Shortened) out += v.text
+      else if (typeof v === "object" && v !== null) {
+        if (open.some((frame) => frame.container === v)) out += "[Circular]"
+        else {
+          const isArray = Array.isArray(v)
+          out += isArray ? "[" : "{"
+          open.push({ container: v, keys: isArray ? undefined : Object.keys(v), next: 0 })
+        }
+      } else out += scalar(v, max - out.length)
+      continue
+    }
+    const frame = open[open.length - 1]
+    if (frame === undefined) break
+    const size = frame.keys === undefined ? (frame.container as ReadonlyArray<unknown>).length : frame.keys.length
+    if (frame.next >= size) {
+      out += frame.keys === undefined ? "]" : "}"
+      open.pop()
+      continue
+    }
+    const i = frame.next++
+    if (i > 0) out += ","
+    if (frame.keys === undefined) pending = { value: (frame.container as ReadonlyArray<unknown>)[i] }
+    else {
+      const key = frame.keys[i]!
+      out += `${scalar(key, max - out.length)}:`
+      pending = { value: (frame.container as Record<string, unknown>)[key] }
+    }
+  }
+  return out.length <= max ? out : `${cutAt(out, max - 1)}…`
+}
+
+/**
+ * `issue` with every value it carries shortened (`briefly`): Schema's formatter, and our message
+ * annotations (`issue.actual`), then show at most BRIEF_LENGTH characters of each.
+ */
+const withBriefValues = (issue: ParseResult.ParseIssue): ParseResult.ParseIssue => {
+  const brief = (actual: unknown) => (actual === undefined ? actual : new Shortened(briefly(actual)))
+  switch (issue._tag) {
+    case "Type":
+      return new ParseResult.Type(issue.ast, brief(issue.actual), issue.message)
+    case "Forbidden":
+      return new ParseResult.Forbidden(issue.ast, brief(issue.actual), issue.message)
+    case "Unexpected":
+      return new ParseResult.Unexpected(brief(issue.actual), issue.message)
+    case "Missing":
+      return issue
+    case "Pointer":
+      return new ParseResult.Pointer(issue.path, brief(issue.actual), withBriefValues(issue.issue))
+    case "Refinement":
+      return new ParseResult.Refinement(issue.ast, brief(issue.actual), issue.kind, withBriefValues(issue.issue))
+    case "Transformation":
+      return new ParseResult.Transformation(issue.ast, brief(issue.actual), issue.kind, withBriefValues(issue.issue))
+    case "Composite":
+      return new ParseResult.Composite(
+        issue.ast,
+        brief(issue.actual),
+        Array.isArray(issue.issues) ? issue.issues.map(withBriefValues) as [ParseResult.ParseIssue, ...Array<ParseResult.ParseIssue>] : withBriefValues(issue.issues as ParseResult.ParseIssue),
+        issue.output
+      )
+  }
+}
+
+/**
+ * `error`'s issues, each value in them shortened (`briefly`), as Schema's `ArrayFormatter` lists
+ * them; what every decode error a client or an import reads is made from (then `plainIssues`).
+ */
+export const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<Issue> =>
+  ParseResult.ArrayFormatter.formatIssueSync(withBriefValues(error.issue))
 
 /** Schema's names for the input fields' types, as the markdown errors word them. */
 const expectedType = (ast: string): string =>

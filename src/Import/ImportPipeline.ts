@@ -105,13 +105,18 @@ export const processItem = (
   item: ImportItem,
   options: ImportOptions
 ): Effect.Effect<Processed, never, PostProcessor | FileSystem.FileSystem> => {
-  const work: Effect.Effect<Processed, unknown, PostProcessor | FileSystem.FileSystem> = item._tag === "Rejected"
-    ? Effect.succeed(reject(item, item.reason, item.skipped))
-    : item._tag === "File"
-    ? processFile(item, options)
-    : item._tag === "Line"
-    ? processLine(item, options)
-    : processRecord(item, options)
+  // Suspended: a line is decoded as its work is built, and what that throws (a stack overflow
+  // in a message about a deeply nested value did) is then this item's failure, not its chunk's:
+  // thrown out of here, it stopped the processing stage, and with it the whole import.
+  const work: Effect.Effect<Processed, unknown, PostProcessor | FileSystem.FileSystem> = Effect.suspend(() =>
+    item._tag === "Rejected"
+      ? Effect.succeed(reject(item, item.reason, item.skipped))
+      : item._tag === "File"
+      ? processFile(item, options)
+      : item._tag === "Line"
+      ? processLine(item, options)
+      : processRecord(item, options)
+  )
   const timed = Option.match(options.itemTimeout, {
     onNone: () => work,
     onSome: (duration) => timeoutItem(work, duration)

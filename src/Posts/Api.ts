@@ -8,6 +8,7 @@
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Either, Option, ParseResult, Schema } from "effect"
+import { briefly } from "../Domain/decodeIssues.js"
 import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import { codePointLength, Post, PostInput, PostStatus, Slug, Tag, tagKey } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
@@ -78,7 +79,7 @@ export const Cursor = Schema.String.pipe(
  * the library's terms ("Unable to decode \"abc\" into a number").
  */
 const expecting = (expected: string) => ({
-  message: (issue: ParseResult.ParseIssue) => ({ message: `expected ${expected}, got ${JSON.stringify(issue.actual)}`, override: true })
+  message: (issue: ParseResult.ParseIssue) => ({ message: `expected ${expected}, got ${briefly(issue.actual)}`, override: true })
 })
 
 /**

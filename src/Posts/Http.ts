@@ -16,6 +16,8 @@ import { createHash } from "node:crypto"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { type DatabaseError, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
 import { isUnreachable } from "../Database/Unreachable.js"
+import { issuesOf } from "../Domain/decodeIssues.js"
+import { duplicateKeyOf } from "../Domain/jsonKeys.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
@@ -484,49 +486,11 @@ const readJsonFields = <A, I>(
     const duplicate = duplicateKeyOf(text)
     return duplicate === undefined
       // Every bad field at once, as an import's record is reported: one round trip tells all.
-      ? Effect.catchTag(Schema.decodeUnknown(fields, { errors: "all" })(body), "ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
+      // Not the platform's `refailParseError`: its formatter wrote out every bad value whole,
+      // recursively (`issuesOf`).
+      ? Effect.catchTag(Schema.decodeUnknown(fields, { errors: "all" })(body), "ParseError", (error) => Effect.fail(decodeError(issuesOf(error))))
       : Effect.fail(duplicateField(duplicate))
   })
-
-/**
- * The path of the first key that an object of `json` (valid JSON) has twice, else `undefined`.
- * `JSON.parse` keeps the last silently, so `{"status":"draft", ..., "status":"published"}`
- * published a draft: the mistake the refusal of unknown fields is there to catch.
- */
-export const duplicateKeyOf = (json: string): ReadonlyArray<string | number> | undefined => {
-  // One frame per open object (its keys so far) or array (`keys` undefined); `at` is the member
-  // being read, so the frames' `at`s are the path to it.
-  const frames: Array<{ readonly keys: Set<string> | undefined; at: string | number }> = []
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i)
-    if (c === 0x22 /* " */) {
-      let end = i + 1
-      while (end < json.length && json.charCodeAt(end) !== 0x22) end += json.charCodeAt(end) === 0x5c /* \ */ ? 2 : 1
-      let next = end + 1
-      while (isJsonSpace(json.charCodeAt(next))) next++
-      const frame = frames[frames.length - 1]
-      if (json.charCodeAt(next) === 0x3a /* : */ && frame?.keys !== undefined) {
-        const key = JSON.parse(json.slice(i, end + 1)) as string
-        if (frame.keys.has(key)) return [...frames.slice(0, -1).map((outer) => outer.at), key]
-        frame.keys.add(key)
-        frame.at = key
-      }
-      i = end
-    } else if (c === 0x7b /* { */) {
-      frames.push({ keys: new Set(), at: "" })
-    } else if (c === 0x5b /* [ */) {
-      frames.push({ keys: undefined, at: 0 })
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      frames.pop()
-    } else if (c === 0x2c /* , */) {
-      const frame = frames[frames.length - 1]
-      if (frame !== undefined && frame.keys === undefined) frame.at = (frame.at as number) + 1
-    }
-  }
-  return undefined
-}
-
-const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 
 const duplicateField = (path: ReadonlyArray<string | number>) =>
   decodeError([{ _tag: "Type", path: [...path], message: "this key is in the JSON body more than once; send each field once" }])

@@ -13,7 +13,9 @@
  */
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
-import { plainIssues } from "../Domain/decodeIssues.js"
+import { briefly, issuesOf, plainIssues } from "../Domain/decodeIssues.js"
+import { describeFailure } from "../Domain/describeFailure.js"
+import { repeatedKeyOf } from "../Domain/jsonKeys.js"
 import { codePointLength, NewPost, Post, PostInput, TocEntry } from "../Domain/Post.js"
 import { parseDateString } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
@@ -87,10 +89,10 @@ const fieldPath = (path: ReadonlyArray<PropertyKey>): string =>
 
 /**
  * One line per bad field, `title: expected a string, got 42`, instead of Schema's tree (which
- * names the class's encoded side and every union member).
+ * names the class's encoded side and every union member); each value shortened (`issuesOf`).
  */
 const describeDecodeError = (error: ParseResult.ParseError): string =>
-  plainIssues(ParseResult.ArrayFormatter.formatErrorSync(error))
+  plainIssues(issuesOf(error))
     .map((issue) => (issue.path.length === 0 ? issue.message : `${fieldPath(issue.path)}: ${issue.message}`))
     .join("; ")
 
@@ -158,6 +160,12 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     return rejected(identity, "a record must be a JSON object", bytes)
   }
+  // A key given twice was the last one silently (`"status":"draft", ..., "status":"published"`
+  // published a draft), where the API refuses the same JSON naming the key.
+  const repeated = repeatedKeyOf(line.text, json)
+  if (repeated !== undefined) {
+    return rejected(identity, `${fieldPath(repeated)}: this key is in the record more than once; give each field once`, bytes)
+  }
   const unknown = unknownFields(json)
   if (unknown.length > 0) return rejected(identity, unknownFieldsReason(unknown), bytes)
   const raw = json as {
@@ -214,9 +222,9 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
  */
 const oldSlugsOf = (value: unknown): ReadonlyArray<string> | string => {
   if (value === undefined || value === null) return []
-  if (!Array.isArray(value)) return `expected a list of strings, got ${JSON.stringify(value)}`
+  if (!Array.isArray(value)) return `expected a list of strings, got ${briefly(value)}`
   const bad = value.findIndex((slug) => typeof slug !== "string" || slug.trim() === "")
-  if (bad !== -1) return `[${bad}]: expected a non-empty string, got ${JSON.stringify(value[bad])}`
+  if (bad !== -1) return `[${bad}]: expected a non-empty string, got ${briefly(value[bad])}`
   const slugs = value as Array<string>
   const nul = slugs.findIndex((slug) => slug.includes(NUL))
   if (nul !== -1) return `[${nul}]: contains a NUL character (U+0000)`
@@ -232,7 +240,7 @@ const oldSlugsOf = (value: unknown): ReadonlyArray<string> | string => {
  */
 const dateOf = (value: unknown): DateTime.Utc | undefined | string => {
   if (value === undefined || value === null) return undefined
-  if (typeof value !== "string") return `expected a string, got ${JSON.stringify(value)}`
+  if (typeof value !== "string") return `expected a string, got ${briefly(value)}`
   return Either.match(parseDateString(value), { onLeft: (reason) => reason, onRight: (date) => date })
 }
 
@@ -292,12 +300,20 @@ const withExportedHash = (record: DecodedRecord, post: NewPost): NewPost =>
     : post
 
 
-/** Parses, decodes and processes one line. Never throws. */
+/**
+ * Parses, decodes and processes one line. Never throws: what a line's processing throws is that
+ * line's failure, worded as the import's one-by-one path words it (`describeCause`). Thrown, it
+ * failed every line of its batch, which was then processed again line by line.
+ */
 export const processRecordSync = (name: string, line: RecordLine, config: ProcessorConfig): RecordOutcome => {
-  const record = decodeRecord(name, line)
-  if (record._tag === "Rejected") return record
-  const result = processInputSync(record.input, record.source, config)
-  return Either.isRight(result) ? readyRecord(name, record, result.right) : rejectedPost(record.identity, result.left, record.bytes)
+  try {
+    const record = decodeRecord(name, line)
+    if (record._tag === "Rejected") return record
+    const result = processInputSync(record.input, record.source, config)
+    return Either.isRight(result) ? readyRecord(name, record, result.right) : rejectedPost(record.identity, result.left, record.bytes)
+  } catch (e) {
+    return rejected(line.identity, `defect: ${describeFailure(e)}`, line.bytes)
+  }
 }
 
 /**

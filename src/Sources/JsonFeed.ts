@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto"
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
+import { issuesOf } from "../Domain/decodeIssues.js"
 import type { Post } from "../Domain/Post.js"
 import { htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody, untitledSlug } from "./html.js"
 import { type BadBytes, failIfBad, firstBadByte, firstBadKey } from "./badBytes.js"
@@ -57,7 +58,7 @@ export const isJsonFeed = (json: unknown): boolean =>
 
 /** The first issue of a parse error as a dotted path and a message. */
 export const firstIssue = (error: ParseResult.ParseError): { path: string; message: string } => {
-  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  const issue = issuesOf(error)[0]
   return issue === undefined
     ? { path: "(root)", message: error.message }
     : { path: issue.path.length === 0 ? "(root)" : issue.path.map(String).join("."), message: issue.message }

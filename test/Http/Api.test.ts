@@ -131,6 +131,36 @@ describe("posts API", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("400 naming the field for a value nested 8,000 deep or 900 KB long, shown briefly (was: 500, or the whole value twice in the answer)", () =>
+    Effect.gen(function* () {
+      const raw = (method: "POST" | "PUT", url: string, body: string) =>
+        send(HttpClientRequest.make(method)(url).pipe(
+          HttpClientRequest.bodyText(body, "application/json"),
+          HttpClientRequest.setHeaders({ "x-api-key": KEY })
+        ))
+      const deep = "[".repeat(8000) + "]".repeat(8000)
+      const cases: ReadonlyArray<readonly [string, string, string, ReadonlyArray<string | number>]> = [
+        ["POST", "/posts", `{"title":"t","body":"x","status":${deep}}`, ["status"]],
+        ["POST", "/posts", `{"title":"t","body":"x","metadata":${deep}}`, ["metadata"]],
+        ["POST", "/posts", `{"title":"t","body":"x","tags":${deep}}`, ["tags", 0]],
+        ["PUT", "/posts/any", `{"title":"t","body":"x","updatedAtSource":null,"toc":${deep}}`, ["toc", 0]],
+        ["POST", "/posts/import-url", `{"url":${deep}}`, ["url"]],
+        ["POST", "/posts", JSON.stringify({ title: ["x".repeat(900_000)], body: "x" }), ["title"]]
+      ]
+      for (const [method, url, body, path] of cases) {
+        const response = yield* raw(method as "POST" | "PUT", url, body)
+        const text = yield* response.text
+        assert.strictEqual(response.status, 400, `${method} ${url} ${path.join(".")}: ${text.slice(0, 300)}`)
+        const error = JSON.parse(text)
+        assert.strictEqual(error._tag, "HttpApiDecodeError")
+        assert.deepStrictEqual(error.issues[0].path, path)
+        for (const issue of error.issues) assert.isAtMost(issue.message.length, 160, issue.message)
+        assert.include(error.message, "…")
+        assert.isBelow(text.length, 1000)
+      }
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("415 UnsupportedMediaType for a post body that is neither JSON nor markdown; charset UTF-8 and text/x-markdown are fine", () =>
     Effect.gen(function* () {
       const body = JSON.stringify(newPost({ title: "Sent as text" }))

@@ -113,6 +113,22 @@ describe("POST /posts/import", () => {
     }).pipe(Effect.provide(importServer()))
   )
 
+  it.effect("a line nested 3,000 deep, or with a key twice, fails alone, named; the others are imported (was: the run failed; the key's last value stored)", () =>
+    Effect.gen(function* () {
+      const deep = "[".repeat(3000) + "]".repeat(3000)
+      const body = line(1) + `{"title":"Deep","body":"x","tags":${deep}}\n` +
+        `{"title":"Twice","slug":"twice","body":"x","status":"draft","status":"published"}\n` + line(4)
+      const summary = yield* json(yield* ndjson(body))
+      assert.deepStrictEqual([summary.status, summary.imported, summary.failed], ["completed", 2, 2], JSON.stringify(summary.failures))
+      assert.deepStrictEqual(summary.failures, [
+        { source: "request:2", reason: `tags[0]: expected a string, got ${"[".repeat(99)}…` },
+        { source: "request:3", reason: "status: this key is in the record more than once; give each field once" }
+      ])
+      for (const n of [1, 4]) assert.strictEqual((yield* get(`/posts/post-${n}`)).status, 200)
+      assert.strictEqual((yield* get("/posts/twice")).status, 404)
+    }).pipe(Effect.provide(importServer()))
+  )
+
   it.effect("imports the good lines, reports the bad one as request:<line>; a re-upload is unchanged", () =>
     Effect.gen(function* () {
       const body = line(1) + line(2) + "{not json\n" + line(4)

@@ -12,13 +12,15 @@ import { SystemError } from "@effect/platform/Error"
 import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
+import { Cause, DateTime, Deferred, Duration, Effect, Either, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
 import { importNdjson } from "../../src/Import/HttpImport.js"
+import { defaultImportOptions } from "../../src/Import/ImportConfig.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import * as ImportSource from "../../src/Import/ImportSource.js"
 import { formatSummary, type ImportSummary, ImportTally } from "../../src/Import/ImportSummary.js"
 import { PostInput } from "../../src/Domain/Post.js"
 import { BatchNotProcessed, PostProcessor, type PostProcessorShape } from "../../src/Processing/PostProcessor.js"
+import { rejected } from "../../src/Processing/records.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { FIXTURE_NOW } from "../fixtures/clock.js"
@@ -922,6 +924,70 @@ describe("NDJSON bodies", () => {
       assert.match(summary.failures[0]!.reason, /invalid JSON/)
       assert.match(summary.failures[1]!.reason, /body/)
     }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+
+  it.effect("a line with a value nested 10,000 deep fails alone, named; the lines around it land, in bulk and one by one (was: the run failed, nothing imported)", () =>
+    Effect.gen(function*() {
+      const real = yield* Effect.provide(PostProcessor, ProcessorTest)
+      const { fromLines: _, ...oneByOne } = real
+      const deep = "[".repeat(10_000) + "]".repeat(10_000)
+      for (const [n, processor] of [[1, real], [2, oneByOne]] as const) {
+        const lines = [record(n * 10 + 1), `{"title":"Deep ${n}","body":"x","tags":${deep}}`, record(n * 10 + 2)]
+        const summary = yield* importNdjson(ndjsonBytes(lines), fast).pipe(Effect.provide(Layer.succeed(PostProcessor, processor)))
+        assert.deepStrictEqual([summary.status, summary.imported, summary.failed], ["completed", 2, 1], JSON.stringify(summary.failures))
+        assert.strictEqual(summary.failures[0]!.source, "request:2")
+        assert.strictEqual(summary.failures[0]!.reason, `tags[0]: expected a string, got ${"[".repeat(99)}…`)
+      }
+    }).pipe(Effect.provide(MemoryPostRepository.layer)))
+
+  it.effect("a line with a key given twice fails, naming the key, as the API refuses it (was: the last one stored, a draft published)", () =>
+    Effect.gen(function*() {
+      const summary = yield* importNdjson(
+        ndjsonBytes([record(1), `{"title":"Twice","slug":"twice","body":"x","status":"draft","status":"published"}`, record(2)]),
+        fast
+      )
+      assert.deepStrictEqual([summary.imported, summary.failed], [2, 1])
+      assert.deepStrictEqual(summary.failures, [{ source: "request:2", reason: "status: this key is in the record more than once; give each field once" }])
+      const repo = yield* PostRepository
+      assert.isTrue(Either.isLeft(yield* Effect.either(repo.getBySlug("twice"))), "not stored")
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+
+  it.scoped("an NDJSON file (inkwell import): the deep line and the key given twice fail as <file>:<line>, the others land", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir()
+      const deep = "[".repeat(10_000) + "]".repeat(10_000)
+      yield* writeFiles(dir, {
+        "export.ndjson": [
+          JSON.stringify(record(1)),
+          `{"title":"Deep","body":"x","tags":${deep}}`,
+          `{"title":"Twice","slug":"twice","body":"x","status":"draft","status":"published"}`,
+          JSON.stringify(record(2))
+        ].join("\n") + "\n"
+      })
+      const summary = yield* ImportPipeline.run(ImportSource.fromPaths([join(dir, "export.ndjson")], sourceOptions), fast)
+      assert.deepStrictEqual([summary.status, summary.imported, summary.failed], ["completed", 2, 2], JSON.stringify(summary.failures))
+      assert.deepStrictEqual(summary.failures.map((f) => [f.source.slice(dir.length + 1), f.reason]), [
+        ["export.ndjson:2", `tags[0]: expected a string, got ${"[".repeat(99)}…`],
+        ["export.ndjson:3", "status: this key is in the record more than once; give each field once"]
+      ])
+      assert.deepStrictEqual((yield* rows).map((r) => r.slug), ["post-1", "post-2"])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.effect("what decoding a line throws is that line's failure, not the run's (processItem)", () =>
+    Effect.gen(function*() {
+      // Read once to be parsed, then thrown on, as the decoding of a deep value threw past the parse.
+      let reads = 0
+      const line = Object.defineProperty({ identity: "request:7", number: 7, bytes: 10 }, "text", {
+        get: (): string => {
+          if (reads++ === 0) return `{"body":"x"}`
+          throw new RangeError("Maximum call stack size exceeded")
+        }
+      }) as { identity: string; number: number; bytes: number; text: string }
+      const outcome = yield* ImportPipeline.processItem(
+        { _tag: "Line", identity: line.identity, name: "request", line, bytes: line.bytes },
+        { ...defaultImportOptions, ...fast, itemTimeout: Option.none() }
+      )
+      assert.deepStrictEqual(outcome, rejected("request:7", "defect: Maximum call stack size exceeded", 10))
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, NodeContext.layer))))
 
   it.effect("records without slug or source, processed one by one: a second, unrelated body never moves the first one's posts", () =>
     Effect.gen(function*() {

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
 import { jsonProblem, parseFrontMatter } from "../../src/Processing/frontMatter.js"
-import { duplicateKeyOf } from "../../src/Posts/Http.js"
+import { duplicateKeyOf, repeatedKeyOf } from "../../src/Domain/jsonKeys.js"
 
 const ok = (raw: string) => {
   const r = parseFrontMatter(raw)
@@ -152,6 +152,8 @@ describe("parseFrontMatter", () => {
         valid++
         assert.isTrue(problem === undefined || problem.duplicate, t)
         assert.strictEqual(problem !== undefined, duplicateKeyOf(t) !== undefined, t)
+        // The import's cheap check finds what the full scan finds.
+        assert.deepStrictEqual(repeatedKeyOf(t, JSON.parse(t)), duplicateKeyOf(t), t)
       } else {
         assert.isDefined(problem, t)
         assert.isAtMost(problem!.offset, t.length, t)

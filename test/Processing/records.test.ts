@@ -13,6 +13,7 @@ import {
   encodeOutcomes,
   exportRecord,
   processRecordSync,
+  processRecordsSync,
   recordBody,
   recordLine
 } from "../../src/Processing/records.js"
@@ -263,5 +264,90 @@ describe("a record's text", () => {
   it("old slugs (movedFrom) with a NUL, or longer than a slug, are refused (PostgreSQL's text and btree would refuse the batch)", () => {
     assert.strictEqual(outcomeOf({ title: "T", slug: "s", body: "x", movedFrom: ["ok", "a\u0000"] }), "export.ndjson:3 movedFrom: [1]: contains a NUL character (U+0000)")
     assert.strictEqual(outcomeOf({ title: "T", slug: "s", body: "x", movedFrom: ["b".repeat(3000)] }), "export.ndjson:3 movedFrom: [0]: longer than 200 characters (3000)")
+  })
+})
+
+describe("a record with a deeply nested or a long value", () => {
+  const deep = (depth: number) => "[".repeat(depth) + "]".repeat(depth)
+  const lineOf = (number: number, text: string) => recordLine("in.ndjson", number, text)!
+
+  it("fails its line alone, naming the field, the value shown briefly (was: a stack overflow that stopped the whole import)", () => {
+    const outcomes = processRecordsSync("in.ndjson", [
+      lineOf(1, JSON.stringify({ title: "Good one", body: "x" })),
+      lineOf(2, `{"title":"bad","body":"x","tags":${deep(10_000)}}`),
+      lineOf(3, JSON.stringify({ title: "Good two", body: "x" }))
+    ], defaultProcessorConfig)
+    assert.deepStrictEqual(outcomes.map((o) => o._tag), ["Ready", "Rejected", "Ready"])
+    const bad = outcomes[1]!
+    assert.strictEqual(bad._tag === "Rejected" && bad.identity, "in.ndjson:2")
+    assert.strictEqual(bad._tag === "Rejected" && bad.reason, `tags[0]: expected a string, got ${"[".repeat(99)}…`)
+  })
+
+  it("every field's value is shown briefly: a 900 KB string, a deep movedFrom, createdAt or updatedAtSource", () => {
+    const reasonOf = (text: string) => {
+      const outcome = processRecordSync("in.ndjson", lineOf(1, text), defaultProcessorConfig)
+      return outcome._tag === "Rejected" ? outcome.reason : assert.fail("accepted")
+    }
+    const long = reasonOf(JSON.stringify({ title: ["x".repeat(900_000)], body: "x", status: "y".repeat(900_000) }))
+    assert.isAtMost(long.length, 300, long.slice(0, 300))
+    assert.match(long, /^title: expected a string, got \["x+…; status: expected "draft" or "published", got "y+…"$/)
+    // 100 characters shown: `{"a":` and 94 brackets, cut.
+    const shown = `got \\{"a":\\[{94}…$`
+    assert.match(reasonOf(`{"title":"t","body":"x","movedFrom":{"a":${deep(10_000)}}}`), new RegExp(`^movedFrom: expected a list of strings, ${shown}`))
+    assert.match(reasonOf(`{"title":"t","body":"x","createdAt":{"a":${deep(10_000)}}}`), new RegExp(`^createdAt: expected a string, ${shown}`))
+    assert.match(
+      reasonOf(`{"title":"t","body":"x","updatedAtSource":{"a":${deep(10_000)}}}`),
+      new RegExp(`^updatedAtSource: expected a string, ${shown}`)
+    )
+    assert.match(reasonOf(`{"title":"t","body":"x","movedFrom":[${deep(10_000)}]}`), /^movedFrom: \[0\]: expected a non-empty string, got \[{99}…$/)
+  })
+
+  it("what a line's decoding throws fails that line, not its batch", () => {
+    const good = lineOf(1, JSON.stringify({ title: "Good", body: "x" }))
+    // Read once to be parsed, then thrown on, as the decoding of a deep value threw past the parse.
+    let reads = 0
+    const throwing = Object.defineProperty({ ...good, identity: "in.ndjson:2" }, "text", {
+      get: (): string => {
+        if (reads++ === 0) return good.text
+        throw new RangeError("Maximum call stack size exceeded")
+      }
+    })
+    const outcomes = processRecordsSync("in.ndjson", [good, throwing, good], defaultProcessorConfig)
+    assert.deepStrictEqual(outcomes.map((o) => o._tag), ["Ready", "Rejected", "Ready"])
+    assert.deepStrictEqual(outcomes[1], {
+      _tag: "Rejected",
+      identity: "in.ndjson:2",
+      reason: "defect: Maximum call stack size exceeded",
+      skipped: false,
+      bytes: good.bytes
+    })
+  })
+})
+
+describe("a record with a key given twice", () => {
+  const outcomeOf = (text: string) => {
+    const outcome = processRecordSync("in.ndjson", recordLine("in.ndjson", 5, text)!, defaultProcessorConfig)
+    return outcome._tag === "Rejected" ? `${outcome.identity} ${outcome.reason}` : outcome._tag
+  }
+
+  it("fails its line, naming the key, as the API refuses it (was: the last one taken: a draft published)", () => {
+    assert.strictEqual(
+      outcomeOf(`{"title":"T","body":"x","status":"draft","status":"published"}`),
+      "in.ndjson:5 status: this key is in the record more than once; give each field once"
+    )
+    // However it is spelled, and at any depth.
+    assert.strictEqual(
+      outcomeOf(`{"title":"T","body":"x","st\\u0061tus":"draft", "status" : "published"}`),
+      "in.ndjson:5 status: this key is in the record more than once; give each field once"
+    )
+    assert.strictEqual(
+      outcomeOf(`{"title":"T","body":"x","metadata":{"a":[1,{"k":1,"k":2}]}}`),
+      "in.ndjson:5 metadata.a[1].k: this key is in the record more than once; give each field once"
+    )
+  })
+
+  it("a body or value that quotes JSON with a key twice is no key twice", () => {
+    assert.strictEqual(outcomeOf(JSON.stringify({ title: "T", body: '```json\n{"a": 1, "a": 2}\n```', tags: ['"a":'] })), "Ready")
+    assert.strictEqual(outcomeOf(JSON.stringify({ title: "T", body: "x", metadata: { a: { a: 1 }, b: [{ a: 2 }] } })), "Ready")
   })
 })

@@ -251,6 +251,21 @@ describe("RenderPool lines in bulk (fromLines)", () => {
       assert.isTrue(rejected._tag === "Rejected" && rejected.identity === "in.ndjson:2" && /invalid JSON/.test(rejected.reason))
     }).pipe(Effect.provide(withStats())), { timeout: 60_000 })
 
+  it.scoped("a line with a value nested 100,000 deep fails alone on its thread, named; the batch's other lines keep their posts", () =>
+    Effect.gen(function* () {
+      const processor = yield* PostProcessor
+      const stats = yield* RenderPool.Stats
+      const deep = `{"title":"Deep","body":"x","tags":${"[".repeat(100_000)}${"]".repeat(100_000)}}`
+      const outcomes = yield* processor.fromLines!("in.ndjson", lines([line(1), deep, line(3)]), Option.none())
+      assert.deepStrictEqual(stats(), { batches: 1, posts: 3, inline: 0, abandoned: 0 })
+      assert.deepStrictEqual(outcomes.map((o) => o._tag), ["Ready", "Rejected", "Ready"])
+      const rejected = outcomes[1]!
+      assert.deepStrictEqual(
+        rejected._tag === "Rejected" && [rejected.identity, rejected.reason],
+        ["in.ndjson:2", `tags[0]: expected a string, got ${"[".repeat(99)}…`]
+      )
+    }).pipe(Effect.provide(withStats())), { timeout: 60_000 })
+
   it.scoped("a worker that dies fails the batch as a whole (BatchNotProcessed); the pool replaces it", () =>
     Effect.gen(function* () {
       const processor = yield* PostProcessor
