@@ -16,6 +16,7 @@ import { Data, DateTime, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { DatabaseError, type PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import { aliasKey, aliasKeysOf, distinctTags, type NewPost, Post, PostStatus, tagKey, TocEntry } from "../Domain/Post.js"
 import { DatabasePool } from "../Database/DatabasePool.js"
+import { isConflict } from "../Database/Transient.js"
 import { NUL } from "../Processing/text.js"
 import {
   buildNew,
@@ -501,15 +502,6 @@ const beforeCommit = (sql: SqlClient.SqlClient, written: Written) =>
     onSome: (hook) => hook.run(sql, written)
   }))
 
-/** PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply be retried. */
-const TRANSIENT_CODES = new Set(["40P01", "40001"])
-
-const isTransientConflict = (cause: unknown): boolean => {
-  if (typeof cause !== "object" || cause === null || (cause as { _tag?: unknown })._tag !== "SqlError") return false
-  const driverError = (cause as SqlError.SqlError).cause as { readonly code?: unknown } | undefined
-  return typeof driverError === "object" && driverError !== null && TRANSIENT_CODES.has(String(driverError.code))
-}
-
 /**
  * `transaction` again, from its first read, while PostgreSQL aborts it as a deadlock victim or a
  * serialization failure: it was rolled back, and a run that sees the other's commit answers
@@ -519,7 +511,7 @@ const retryTransientConflicts = <A, E, R>(transaction: Effect.Effect<A, E, R>): 
   Effect.retry(transaction, {
     while: (e) =>
       typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "DatabaseError" &&
-      isTransientConflict((e as unknown as DatabaseError).cause),
+      isConflict((e as unknown as DatabaseError).cause),
     schedule: UPSERT_RETRIES
   })
 
@@ -1096,7 +1088,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     // re-read and re-apply.
     return yield* batch.pipe(
       Effect.catchIf(
-        (e): e is DatabaseError => e._tag === "DatabaseError" && isTransientConflict(e.cause),
+        (e): e is DatabaseError => e._tag === "DatabaseError" && isConflict(e.cause),
         (e) => Effect.fail(new WriteRace({ cause: e.cause }))
       ),
       Effect.retry({ while: (e) => e._tag === "WriteRace", schedule: UPSERT_RETRIES }),

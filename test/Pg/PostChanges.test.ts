@@ -194,7 +194,10 @@ describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
       const update = yield* Effect.fork(repository.update("held", created.version, makeNewPost({ slug: "held", title: "Edited" })))
       yield* until(
         Effect.promise(() =>
-          adminQuery("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted", database.url).then((r) => r.rows[0].n === 1)
+          adminQuery(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            database.url
+          ).then((r) => r.rows[0].n === 1)
         ),
         "the update waited for the row"
       )
