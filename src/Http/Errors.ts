@@ -35,7 +35,7 @@ export class RequestTimedOut extends Schema.TaggedError<RequestTimedOut>()(
   HttpApiSchema.annotations({ status: 503 })
 ) {}
 
-/** `/ready` when the database cannot be reached through the pool. */
+/** `/ready` when the database does not answer through the pool: `message` says why (`notReadyMessage`). */
 export class NotReady extends Schema.TaggedError<NotReady>()(
   "NotReady",
   { message: Schema.String },
