@@ -27,6 +27,7 @@ import { DatabaseConfig } from "../Config.js"
 import { DatabaseError, PoolTimeout } from "../Domain/Errors.js"
 import { isSqlError, keepTransactionFailure, SQLITE_BUSY_TIMEOUT_MS } from "./SqlLive.js"
 import { AcquireTimeout, FairSemaphore } from "./FairSemaphore.js"
+import { isBusy } from "./Transient.js"
 
 export type Dialect = "sqlite" | "pg"
 
@@ -159,12 +160,6 @@ export const sqliteWriteTransaction = (sql: SqlClient.SqlClient) => {
   const attempt = sqliteWriteAttempt(sql)
   return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R> =>
     retryWhileWriteLockBusy(attempt(effect))
-}
-
-/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, ...). */
-const isBusy = (error: SqlError.SqlError): boolean => {
-  const code = (error.cause as { readonly code?: unknown } | undefined)?.code
-  return typeof code === "string" && code.startsWith("SQLITE_BUSY")
 }
 
 /** Runs a compiled read-only statement synchronously (throws what the driver throws). */

@@ -9,9 +9,14 @@
  * On SQLite there is one process per database file, so an in-process PubSub does the same job.
  *
  * Delivery is at most once per subscriber and asynchronous (the publisher's own process hears
- * its change too, via the database). Publish AFTER the write committed, never inside
- * `DatabasePool.transaction`: publishing takes a pool permit of its own.
+ * its change too, via the database). On PostgreSQL a write announces its changes inside its own
+ * transaction (`publishInTransaction`): PostgreSQL delivers them exactly when it commits, and
+ * they cannot be lost between the commit and a NOTIFY of their own (which took a pool permit
+ * that a busy pool did not give within DB_ACQUIRE_TIMEOUT, or met a connection a failover had
+ * closed, or never came when the process died). `publish` is for after a commit, never inside
+ * `DatabasePool.transaction`: it takes a pool permit of its own.
  */
+import type { SqlClient, SqlError } from "@effect/sql"
 import { Context, Data, Deferred, Duration, Effect, Either, Layer, Option, PubSub, Queue, Redacted, Ref, Schedule, type Scope, Stream } from "effect"
 import pg from "pg"
 import { DatabaseConfig } from "../Config.js"
@@ -75,6 +80,13 @@ export interface PostChangesShape {
   readonly backend: "pg" | "memory"
   /** Tells every process (this one included) that the post at `slug` changed. Call after commit. */
   readonly publish: (slug: string) => Effect.Effect<void, RepositoryError>
+  /**
+   * As `publish` for each of `slugs`, from inside the caller's transaction, on its client (the
+   * `sql` that `DatabasePool.transaction` hands out): told when the transaction commits, never if
+   * it rolls back, and needing no permit of its own. PostgreSQL only: in memory a publish after
+   * commit cannot be lost.
+   */
+  readonly publishInTransaction?: (sql: SqlClient.SqlClient, slugs: ReadonlyArray<string>) => Effect.Effect<void, SqlError.SqlError>
   /** Changes from now on; subscribed once this returns, unsubscribed when the scope closes. */
   readonly subscribe: Effect.Effect<Queue.Dequeue<PostChange>, never, Scope.Scope>
   /** As `subscribe`, as a stream (subscribed when the stream starts running). */
@@ -167,13 +179,23 @@ const notify = (pool: DatabasePoolShape) => (slug: string) =>
   pool.use("PostChanges.publish", (sql) => sql`SELECT pg_notify(${CHANNEL}, ${slug})`).pipe(Effect.asVoid)
 
 /**
+ * One NOTIFY per slug, in one statement on the caller's transaction. The payloads are the
+ * slugs (or ALL_POSTS) as `publish` sends them: a listener of any version hears the same.
+ * PostgreSQL folds a payload sent twice in one transaction into one.
+ */
+const notifyInTransaction = (sql: SqlClient.SqlClient, slugs: ReadonlyArray<string>) =>
+  slugs.length === 0
+    ? Effect.void
+    : Effect.asVoid(sql`SELECT pg_notify(${CHANNEL}, slug) FROM unnest(${slugs}::text[]) AS slug`)
+
+/**
  * PostgreSQL, for a process that only writes (`inkwell import`): NOTIFY through the pool and no
  * LISTEN connection; it hears nothing, not even its own changes.
  */
 const makePgPublisher = Effect.gen(function*() {
   const pool = yield* DatabasePool
   const hub = yield* Effect.acquireRelease(PubSub.unbounded<PostChange>(), PubSub.shutdown)
-  return { backend: "pg", publish: notify(pool), ...fromHub(hub) } satisfies PostChangesShape
+  return { backend: "pg", publish: notify(pool), publishInTransaction: notifyInTransaction, ...fromHub(hub) } satisfies PostChangesShape
 })
 
 /** PostgreSQL: NOTIFY through the pool, LISTEN on a dedicated connection that reconnects. */
@@ -213,6 +235,7 @@ const makePg = (url: Redacted.Redacted, options: ListenOptions) =>
     return {
       backend: "pg",
       publish: notify(pool),
+      publishInTransaction: notifyInTransaction,
       ...fromHub(hub)
     } satisfies PostChangesShape
   })

@@ -35,7 +35,7 @@ export class RequestTimedOut extends Schema.TaggedError<RequestTimedOut>()(
   HttpApiSchema.annotations({ status: 503 })
 ) {}
 
-/** `/ready` when the database cannot be reached through the pool. */
+/** `/ready` when the database does not answer through the pool: `message` says why (`notReadyMessage`). */
 export class NotReady extends Schema.TaggedError<NotReady>()(
   "NotReady",
   { message: Schema.String },
@@ -44,9 +44,11 @@ export class NotReady extends Schema.TaggedError<NotReady>()(
 
 /**
  * The database cannot be reached (connection refused or reset, too many connections, the server
- * shutting down, no connection within the driver's connect timeout): worth retrying, as
- * `PoolTimeout` is. The driver's reason goes to the log only. A statement the database refused
- * stays a 500.
+ * shutting down or refusing connections, no connection within the driver's connect timeout), or
+ * is too busy to do it in time (a lock held past the statement timeout, a conflict with another
+ * transaction that outlived its retries): worth retrying, as `PoolTimeout` is
+ * (src/Database/Transient.ts tells them). The driver's reason goes to the log only. A statement
+ * the database refused stays a 500.
  */
 export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>()(
   "DatabaseUnavailable",

@@ -17,7 +17,9 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { type ConfigError, Deferred, Duration, Effect, Exit, FiberRef, FiberSet, Layer, Option, Ref, Scope } from "effect"
 import { createServer, type Server } from "node:http"
 import type { FeedClient } from "../Clients/FeedClient.js"
+import { transience } from "../Database/Transient.js"
 import { describeFailure } from "../Domain/describeFailure.js"
+import type { RepositoryError } from "../Domain/Errors.js"
 import * as PostsHttp from "../Posts/Http.js"
 import { siteUrlGiven } from "../Site/SiteConfig.js"
 import { Posts } from "../Posts/Posts.js"
@@ -46,6 +48,23 @@ export type { ExtraRoute }
  */
 export const READY_TIMEOUT = Duration.seconds(2)
 
+/**
+ * What `/ready` says of a failed check: the pool saturated (the database is fine: this process
+ * has every connection busy), the database busy, unreachable, or refusing the check. Every one
+ * was "the database is not reachable", which sent an operator after a database that was there.
+ */
+export const notReadyMessage = (error: RepositoryError): string => {
+  if (error._tag === "PoolTimeout") return `the connection pool is busy: ${error.message}`
+  switch (transience(error)) {
+    case "unreachable":
+      return "the database is not reachable"
+    case "busy":
+      return "the database is too busy to answer"
+    default:
+      return "the database refused the check"
+  }
+}
+
 const systemHandlers = (api: typeof InkwellApi) =>
   HttpApiBuilder.group(api, "system", (handlers) =>
     Effect.gen(function* () {
@@ -56,7 +75,7 @@ const systemHandlers = (api: typeof InkwellApi) =>
         .handle("health", () => Effect.succeed({ status: "ok" as const }))
         .handle("ready", () =>
           posts.ping.pipe(
-            Effect.mapError((error) => ({ reason: describeFailure(error), message: "the database is not reachable" })),
+            Effect.mapError((error) => ({ reason: describeFailure(error), message: notReadyMessage(error) })),
             // The answer does not wait for the check to wind down: a query on a connection that
             // stopped answering took 5 s more to interrupt.
             Effect.disconnect,

@@ -17,8 +17,8 @@
  */
 import { FileSystem } from "@effect/platform"
 import { Cause, Chunk, Clock, DateTime, Deferred, Duration, Effect, Exit, Option, Predicate, Stream } from "effect"
-import { isUnreachable } from "../Database/Unreachable.js"
-import { causeChain, describeFailure } from "../Domain/describeFailure.js"
+import { transienceOf } from "../Database/Transient.js"
+import { describeFailure } from "../Domain/describeFailure.js"
 import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
 import { NewPost } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
@@ -328,27 +328,15 @@ const writeBatch = (
  * A statement that failed on one post's data (not a lost or busy database) fails its whole
  * transaction: the batch is written again one post at a time, so only that post is reported.
  * SQLite took posts that PostgreSQL refused (a search index too large, a row too wide), and one
- * such post took its 99 neighbours down with it.
+ * such post took its 99 neighbours down with it. A failure of the moment (`transienceOf`: a lock
+ * not had in time, a statement timeout, a database gone) is not: written a post at a time, each
+ * post would wait as long again, uninterruptibly.
  */
 const writtenAlone = (cause: Cause.Cause<unknown>, count: number): boolean => {
   if (count < 2) return false
   const failure = Cause.failureOption(cause)
-  return Option.isSome(failure) && isDatabaseError(failure.value) && !isUnreachable(failure.value.cause) &&
-    !isBusyOrSlow(failure.value.cause)
+  return Option.isSome(failure) && isDatabaseError(failure.value) && transienceOf(failure.value.cause) === undefined
 }
-
-/**
- * Failures of the moment, not of a post's data: a lock not had in time (SQLite's write lock,
- * PostgreSQL's 55P03), a statement timeout (57014), a conflict with another transaction (40001,
- * 40P01). Written a post at a time, each post would wait as long again, uninterruptibly.
- */
-const BUSY_OR_SLOW = new Set(["57014", "55P03", "40001", "40P01"])
-
-const isBusyOrSlow = (cause: unknown): boolean =>
-  causeChain(cause).some((link) => {
-    const code = typeof link === "object" && link !== null ? (link as { readonly code?: unknown }).code : undefined
-    return typeof code === "string" && (BUSY_OR_SLOW.has(code) || code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
-  })
 
 /** By tag, not class: a repository an embedding app supplies fails with its own decoded copies. */
 const isDatabaseError = (u: unknown): u is DatabaseError => Predicate.isTagged(u, "DatabaseError")

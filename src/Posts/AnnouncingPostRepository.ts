@@ -4,22 +4,42 @@
  * changed. Announcing from the repository rather than from the HTTP layer covers every writer:
  * API requests, `inkwell import` runs, and apps embedding the layers.
  *
- * An announcement is made after the write returned (so after commit) and never fails the write:
- * the data is stored whatever happens to the notification; a lost one is bounded by the caches'
- * TTL, and a listener that reconnects is told to drop everything.
+ * On PostgreSQL the announcement is made inside the write's own transaction (`BeforeCommit`,
+ * `PostChanges.publishInTransaction`): PostgreSQL delivers it at the commit, and a committed
+ * write is always announced. Made after the commit, as a statement of its own, it waited for a
+ * pool permit a busy pool did not give in time, or met the connection a failover had just
+ * closed: the write answered 200 while the other processes served the old post until their
+ * caches' TTL. A repository that runs no `BeforeCommit` (an embedding app's own), and the
+ * in-process PostChanges of SQLite, are announced after the write returned, retried
+ * (`ANNOUNCE_RETRIES`); that never fails the write: the data is stored whatever happens to the
+ * notification, a lost one is bounded by the caches' TTL, and a listener that reconnects is
+ * told to drop everything.
  */
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, Schedule } from "effect"
 import { ALL_POSTS, PostChanges, type PostChangesShape } from "../Database/PostChanges.js"
-import { PostRepository, type PostRepositoryShape, type UpsertOutcome, type UpsertResult } from "./PostRepository.js"
+import {
+  BeforeCommit,
+  PostRepository,
+  type PostRepositoryShape,
+  type UpsertOutcome,
+  type UpsertResult,
+  Written
+} from "./PostRepository.js"
 
 const changed = (outcome: UpsertOutcome) =>
   outcome.action === "inserted" || outcome.action === "updated" || outcome.action === "renamed"
 
 /**
  * Beyond this many old slugs made to redirect, a bulk write announces every post instead: each
- * slug is a NOTIFY round trip of the writer's, and each drops every list and site page anyway.
+ * slug is a notification every listener handles, and each drops every list and site page anyway.
  */
 export const MAX_REDIRECT_ANNOUNCEMENTS = 100
+
+/**
+ * An announcement made after the write, again: 100 ms, then 200 and 400 (a connection the
+ * pool found dead is replaced by the next attempt). Bounded: the writer's answer waits for it.
+ */
+export const ANNOUNCE_RETRIES = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
 
 /**
  * What a bulk write announces: every post when it changed any (it may touch hundreds, and every
@@ -27,7 +47,7 @@ export const MAX_REDIRECT_ANNOUNCEMENTS = 100
  * from a 404 to a redirect; else nothing (a re-import, even one naming old slugs already in place).
  * A new redirect changes no answer the response cache keeps (it keeps no 404 nor redirect, and a
  * slug a live post holds never gains one): its slug is announced for what PostChanges promises
- * its subscribers, and it costs no Reset.
+ * its subscribers, and it costs no Reset. One announcement per batch, as one transaction.
  */
 const bulkAnnouncement = (result: UpsertResult): ReadonlyArray<string> => {
   if (result.outcomes.some(changed)) return [ALL_POSTS]
@@ -35,48 +55,74 @@ const bulkAnnouncement = (result: UpsertResult): ReadonlyArray<string> => {
   return added.length > MAX_REDIRECT_ANNOUNCEMENTS ? [ALL_POSTS] : added
 }
 
+/** The slugs a write is announced as, each once. */
+const announcement = (written: Written): ReadonlyArray<string> =>
+  Array.from(
+    new Set(Written.$match(written, {
+      Created: ({ post }) => [post.slug],
+      Updated: ({ post, slug }) => [slug, post.slug],
+      Deleted: ({ slug }) => [slug],
+      Upserted: ({ result }) => bulkAnnouncement(result)
+    }))
+  )
+
 /** `repository` with every committed write announced on `changes`. Reads are untouched. */
 export const announcing = (repository: PostRepositoryShape, changes: PostChangesShape): PostRepositoryShape => {
-  const announce = (...slugs: ReadonlyArray<string>) =>
-    Effect.forEach(new Set(slugs), changes.publish, { discard: true }).pipe(
+  const announceAfterCommit = (slugs: ReadonlyArray<string>) =>
+    Effect.forEach(new Set(slugs), (slug) => Effect.retry(changes.publish(slug), ANNOUNCE_RETRIES), { discard: true }).pipe(
       Effect.catchAllCause((cause) =>
-        Effect.logWarning("could not announce a post change to other processes", cause)
+        Effect.logError(
+          `could not announce a post change to other processes (${slugs.join(", ")}): they may answer from their caches until RESPONSE_CACHE_TTL`,
+          cause
+        )
       )
     )
+  const inTransaction = changes.publishInTransaction
   /**
-   * Announces after `write`: what it returned, on success. An interrupted write (its client
-   * went away, its request timed out) may have committed before the interruption was seen, and
-   * announcing only on success left the other processes' caches stale for their whole TTL:
-   * then `touched` (every slug it may have written) is announced. Failures committed nothing.
+   * Runs `write`, announcing it in its transaction where the store and PostChanges can
+   * (`BeforeCommit`), else after it: what it returned, on success. An interrupted write (its
+   * client went away, its request timed out) may have committed before the interruption was
+   * seen: unless it was announced in its transaction, `touched` (every slug it may have written)
+   * is announced. Failures committed nothing.
    */
-  const announceAfter = <A, E, R>(
+  const announced = <A, E, R>(
     write: Effect.Effect<A, E, R>,
-    written: (value: A) => ReadonlyArray<string>,
+    written: (value: A) => Written,
     touched: ReadonlyArray<string>
   ) =>
-    Effect.onExit(write, (exit) =>
-      Exit.isSuccess(exit)
-        ? announce(...written(exit.value))
-        : Cause.isInterrupted(exit.cause)
-        ? announce(...touched)
-        : Effect.void)
+    Effect.suspend(() => {
+      // Set once the announcement is part of the transaction: its commit is announced by PostgreSQL.
+      let announcedInTransaction = false
+      const run = inTransaction === undefined ? write : Effect.provideService(write, BeforeCommit, {
+        run: (sql, change) =>
+          Effect.tap(inTransaction(sql, announcement(change)), () => Effect.sync(() => (announcedInTransaction = true)))
+      })
+      return Effect.onExit(run, (exit) =>
+        announcedInTransaction
+          ? Effect.void
+          : Exit.isSuccess(exit)
+          ? announceAfterCommit(announcement(written(exit.value)))
+          : Cause.isInterrupted(exit.cause)
+          ? announceAfterCommit(touched)
+          : Effect.void)
+    })
   return {
     ...repository,
-    create: (post) => announceAfter(repository.create(post), (stored) => [stored.slug], [post.slug]),
+    create: (post) => announced(repository.create(post), (stored) => Written.Created({ post: stored }), [post.slug]),
     update: (slug, expectedVersion, post, expectedHashTag) =>
-      announceAfter(
+      announced(
         repository.update(slug, expectedVersion, post, expectedHashTag),
-        (stored) => [slug, stored.slug],
+        (stored) => Written.Updated({ slug, post: stored }),
         [slug, post.slug]
       ),
     delete: (slug, expectedVersion, expectedHashTag) =>
-      announceAfter(repository.delete(slug, expectedVersion, expectedHashTag), () => [slug], [slug]),
+      announced(repository.delete(slug, expectedVersion, expectedHashTag), () => Written.Deleted({ slug }), [slug]),
     // A dry run rolled back: nothing changed, whatever its outcomes say would. A batch
     // interrupted as it committed may have written any of its posts: every post is announced.
     upsertMany: (posts, options) =>
       options?.dryRun === true
         ? repository.upsertMany(posts, options)
-        : announceAfter(repository.upsertMany(posts, options), bulkAnnouncement, [ALL_POSTS])
+        : announced(repository.upsertMany(posts, options), (result) => Written.Upserted({ result }), [ALL_POSTS])
   }
 }
 

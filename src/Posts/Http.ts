@@ -15,7 +15,7 @@ import { Cause, type ConfigError, DateTime, Deferred, Effect, Either, FiberSet, 
 import { createHash } from "node:crypto"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { type DatabaseError, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
-import { isUnreachable } from "../Database/Unreachable.js"
+import { transienceOf } from "../Database/Transient.js"
 import { issuesOf } from "../Domain/decodeIssues.js"
 import { duplicateKeyOf } from "../Domain/jsonKeys.js"
 import { Post, PostInput } from "../Domain/Post.js"
@@ -118,8 +118,10 @@ const postResponse = (post: Post, status = 200, headers: Record<string, string> 
   HttpServerResponse.unsafeJson(encodePost(post), { status, headers: { etag: etagOf(post), ...headers } })
 
 /**
- * A `DatabaseError`'s cause is for the log only. A database that cannot be reached is a 503
- * `DatabaseUnavailable` (the client may retry, as after `PoolTimeout`), its reason logged here;
+ * A `DatabaseError`'s cause is for the log only. A failure of the moment (`transienceOf`: a
+ * database that cannot be reached, or one too busy to do it in time: a lock held past the
+ * statement timeout, a conflict that outlived its retries) is a 503 `DatabaseUnavailable` (the
+ * client may retry, as after `PoolTimeout`), its reason logged here at WARN, as the site does;
  * any other failure becomes a defect, which the request logger answers with a bare 500.
  */
 const databaseErrorsAsDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -127,13 +129,22 @@ const databaseErrorsAsDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     effect,
     (error): error is Extract<E, DatabaseError> =>
       typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "DatabaseError",
-    (error) =>
-      isUnreachable(error.cause)
-        ? Effect.zipRight(
-          Effect.logWarning(`${error.message}: the database cannot be reached`, Cause.fail(error)),
-          Effect.fail(new DatabaseUnavailable({ message: "the database cannot be reached right now; try again shortly" }))
-        )
-        : Effect.die(error)
+    (error) => {
+      switch (transienceOf(error.cause)) {
+        case "unreachable":
+          return Effect.zipRight(
+            Effect.logWarning(`${error.message}: the database cannot be reached`, Cause.fail(error)),
+            Effect.fail(new DatabaseUnavailable({ message: "the database cannot be reached right now; try again shortly" }))
+          )
+        case "busy":
+          return Effect.zipRight(
+            Effect.logWarning(`${error.message}: the database is busy`, Cause.fail(error)),
+            Effect.fail(new DatabaseUnavailable({ message: "the database is too busy to answer right now; try again shortly" }))
+          )
+        case undefined:
+          return Effect.die(error)
+      }
+    }
   ) as Effect.Effect<A, Exclude<E, { readonly _tag: "DatabaseError" }> | DatabaseUnavailable, R>
 
 /** Reads are public; a key, when presented, must be right, and then shows drafts too. */

@@ -2,7 +2,8 @@
  * The storage port for posts. One contract (test/Posts/PostRepositoryContract.ts),
  * many implementations: in-memory (tests), SQL on SQLite (default) and PostgreSQL.
  */
-import { Context, DateTime, type Effect, Option } from "effect"
+import type { SqlClient, SqlError } from "@effect/sql"
+import { Context, Data, DateTime, type Effect, Option } from "effect"
 import type { InvalidCursor, PostNotFound, RepositoryError, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
 
@@ -390,3 +391,29 @@ export interface Neighbours {
 }
 
 export class PostRepository extends Context.Tag("Inkwell/PostRepository")<PostRepository, PostRepositoryShape>() {}
+
+/** What a write changed, as a repository tells `BeforeCommit`. */
+export type Written = Data.TaggedEnum<{
+  Created: { readonly post: Post }
+  /** `slug` is the one the update named: `post.slug` differs when it renamed the post. */
+  Updated: { readonly slug: string; readonly post: Post }
+  Deleted: { readonly slug: string }
+  /** An `upsertMany` batch (never a dry run's). */
+  Upserted: { readonly result: UpsertResult }
+}>
+export const Written = Data.taggedEnum<Written>()
+
+export interface BeforeCommitShape {
+  readonly run: (sql: SqlClient.SqlClient, written: Written) => Effect.Effect<void, SqlError.SqlError>
+}
+
+/**
+ * A step the caller of one write has run inside that write's own transaction, once the write is
+ * done and before it commits, with the transaction's client and what the write changed: it
+ * commits or rolls back with the write, and its failure fails the write. Provided around the
+ * call (`Effect.provideService`), not at construction: `AnnouncingPostRepository` NOTIFYs there on
+ * PostgreSQL, so that a committed write cannot go unannounced. A repository that writes in SQL
+ * transactions (SqlPostRepository) runs it, on every attempt of a retried transaction; others
+ * ignore it, and the caller tells by whether it ran.
+ */
+export class BeforeCommit extends Context.Tag("Inkwell/PostRepository/BeforeCommit")<BeforeCommit, BeforeCommitShape>() {}

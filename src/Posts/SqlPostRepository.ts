@@ -7,12 +7,16 @@
  *
  * Slug uniqueness is the database's job: writes catch the unique violation (race-safe) instead
  * of trusting a check made before the insert.
+ *
+ * Each write's last statement in its transaction is the caller's `BeforeCommit`, when it gave one
+ * (`AnnouncingPostRepository`: NOTIFY on PostgreSQL).
  */
 import type { SqlClient, SqlError, Statement } from "@effect/sql"
 import { Data, DateTime, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { DatabaseError, type PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import { aliasKey, aliasKeysOf, distinctTags, type NewPost, Post, PostStatus, tagKey, TocEntry } from "../Domain/Post.js"
 import { DatabasePool } from "../Database/DatabasePool.js"
+import { isConflict } from "../Database/Transient.js"
 import { NUL } from "../Processing/text.js"
 import {
   buildNew,
@@ -36,6 +40,7 @@ import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, wi
 import { clampSitemapLimit, modifiedMillis } from "./internal/sitemap.js"
 import { ftsMatch, ftsWord, isEmpty, SEARCH_WEIGHTS, type SearchTerms, searchTerms, tsOperands, tsQuery } from "./internal/search.js"
 import {
+  BeforeCommit,
   type ListQuery,
   type Neighbours,
   type PostPage,
@@ -47,7 +52,8 @@ import {
   type SitemapPost,
   type SitemapQuery,
   type UpsertOptions,
-  type UpsertResult
+  type UpsertResult,
+  Written
 } from "./PostRepository.js"
 
 /** PostgreSQL returns BIGINT (and COUNT) as strings; SQLite as numbers. */
@@ -486,14 +492,15 @@ const onSlugViolation = <A, E, R, E2>(
 
 const UPSERT_RETRIES = Schedule.recurs(2)
 
-/** PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply be retried. */
-const TRANSIENT_CODES = new Set(["40P01", "40001"])
-
-const isTransientConflict = (cause: unknown): boolean => {
-  if (typeof cause !== "object" || cause === null || (cause as { _tag?: unknown })._tag !== "SqlError") return false
-  const driverError = (cause as SqlError.SqlError).cause as { readonly code?: unknown } | undefined
-  return typeof driverError === "object" && driverError !== null && TRANSIENT_CODES.has(String(driverError.code))
-}
+/**
+ * The caller's `BeforeCommit`, if it gave one, run on the transaction's client `sql` as a
+ * write's last statement: it commits with the write or not at all.
+ */
+const beforeCommit = (sql: SqlClient.SqlClient, written: Written) =>
+  Effect.flatMap(Effect.serviceOption(BeforeCommit), Option.match({
+    onNone: () => Effect.void,
+    onSome: (hook) => hook.run(sql, written)
+  }))
 
 /**
  * `transaction` again, from its first read, while PostgreSQL aborts it as a deadlock victim or a
@@ -504,7 +511,7 @@ const retryTransientConflicts = <A, E, R>(transaction: Effect.Effect<A, E, R>): 
   Effect.retry(transaction, {
     while: (e) =>
       typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "DatabaseError" &&
-      isTransientConflict((e as unknown as DatabaseError).cause),
+      isConflict((e as unknown as DatabaseError).cause),
     schedule: UPSERT_RETRIES
   })
 
@@ -850,7 +857,9 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     const operation = "PostRepository.create"
     const created = yield* buildNew(operation, post, yield* DateTime.now)
     yield* pool.transaction(operation, (sql) =>
-      onSlugViolation(insertPost(sql, operation, created), () => new SlugConflict({ slug: post.slug })))
+      onSlugViolation(insertPost(sql, operation, created), () => new SlugConflict({ slug: post.slug })).pipe(
+        Effect.zipRight(beforeCommit(sql, Written.Created({ post: created })))
+      ))
     return created
   })
 
@@ -942,6 +951,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           () => new SlugConflict({ slug: post.slug })
         )
         if (!written) return yield* explainMiss(sql, operation, slug, expectedVersion)
+        yield* beforeCommit(sql, Written.Updated({ slug, post: next }))
         return next
       })))
   })
@@ -973,6 +983,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           yield* sql`DELETE FROM post_aliases WHERE post_id = ${existing.id}`
           yield* sql`DELETE FROM slug_redirects WHERE post_id = ${existing.id}`
         }
+        yield* beforeCommit(sql, Written.Deleted({ slug }))
       })))
   })
 
@@ -1069,6 +1080,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
         // Written in a dry run too: the constraints see what the real batch would write.
         yield* flush
         if (options?.dryRun === true) return yield* new DryRunDone({ result })
+        yield* beforeCommit(sql, Written.Upserted({ result }))
         return result
       }))
     // Another writer took a slug or changed a row after we read it, or PostgreSQL chose this
@@ -1076,7 +1088,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     // re-read and re-apply.
     return yield* batch.pipe(
       Effect.catchIf(
-        (e): e is DatabaseError => e._tag === "DatabaseError" && isTransientConflict(e.cause),
+        (e): e is DatabaseError => e._tag === "DatabaseError" && isConflict(e.cause),
         (e) => Effect.fail(new WriteRace({ cause: e.cause }))
       ),
       Effect.retry({ while: (e) => e._tag === "WriteRace", schedule: UPSERT_RETRIES }),

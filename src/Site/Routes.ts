@@ -19,6 +19,7 @@ import {
 } from "@effect/platform"
 import { Cause, Chunk, DateTime, Effect, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
+import { transience } from "../Database/Transient.js"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { tagKey } from "../Domain/Post.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
@@ -205,8 +206,18 @@ export const SiteRouter = Effect.gen(function* () {
   const urls = makeUrls(config)
 
   /** The 503 page, when the database does not answer. */
-  const unavailable = (error: RepositoryError) =>
-    Effect.logError("site: the repository failed", error).pipe(Effect.as(plain(site.failure(error), 503, "no-store")))
+  /**
+   * Every failed read is a 503 page. A failure of the moment (`transience`: the database
+   * unreachable or busy, as the API's 503s) is logged at WARN, as the API logs it; any other
+   * (a statement the database refused) at ERROR.
+   */
+  const unavailable = (error: RepositoryError) => {
+    const kind = transience(error)
+    const logged = kind === undefined
+      ? Effect.logError("site: the repository failed", error)
+      : Effect.logWarning(`site: the database ${kind === "busy" ? "is busy" : "cannot be reached"}`, error)
+    return logged.pipe(Effect.as(plain(site.failure(error), 503, "no-store")))
+  }
 
   /**
    * `Cache-Control` for what readers were shown as of `readAt` (taken before the read): every

@@ -4,6 +4,7 @@
  * renders them; HTTP concerns (headers, 304s) are in Routes.ts.
  */
 import { Data, DateTime, Effect, Option } from "effect"
+import { transience } from "../Database/Transient.js"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { codePointLength, type Post } from "../Domain/Post.js"
 import { isEmpty, MAX_SEARCH_LENGTH, searchTerms } from "../Posts/internal/search.js"
@@ -308,12 +309,15 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       body: Pages.methodNotAllowedPage(context, message)
     })
 
+    /** What readers are told of a failed read, as the API tells it (`transience`). */
     const failure = (error: RepositoryError): Document => ({
       contentType: HTML,
       body: Pages.errorPage(
         context,
         503,
-        error._tag === "PoolTimeout" ? "The blog is busy right now. Please try again in a moment." : "The blog cannot reach its database right now. Please try again in a moment."
+        transience(error) === "busy"
+          ? "The blog is busy right now. Please try again in a moment."
+          : "The blog cannot reach its database right now. Please try again in a moment."
       )
     })
 

@@ -1,19 +1,21 @@
 /**
- * The API on PostgreSQL when the database cannot be reached: 503 `DatabaseUnavailable` with
- * Retry-After, as for `PoolTimeout`; a statement the database refuses stays a 500.
+ * The API on PostgreSQL when the database cannot be reached, or is too busy to answer in time:
+ * 503 `DatabaseUnavailable` with Retry-After, as for `PoolTimeout`; a statement the database
+ * refuses stays a 500.
  */
 import { assert, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer } from "effect"
+import pg from "pg"
 import { PostsLive } from "../../src/App.js"
-import { adminQuery, describePg, freshSchema, silenceableRelay } from "../fixtures/pg.js"
-import { get, json, KEY, newPost, postJson, testServer } from "../Http/harness.js"
+import { adminQuery, createDatabase, describePg, freshSchema, silenceableRelay } from "../fixtures/pg.js"
+import { get, json, KEY, type LogLine, loggedServer, newPost, postJson, testServer } from "../Http/harness.js"
 
-const serverAt = (url: string) =>
-  testServer({
-    posts: PostsLive.pipe(
-      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", url], ["DB_MAX_CONNECTIONS", "2"]]))))
-    )
-  })
+const postsAt = (url: string, settings: Record<string, string> = {}) =>
+  PostsLive.pipe(
+    Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ DATABASE_URL: url, DB_MAX_CONNECTIONS: "2", ...settings })))))
+  )
+
+const serverAt = (url: string) => testServer({ posts: postsAt(url) })
 
 const withKey = { "x-api-key": KEY }
 
@@ -42,6 +44,73 @@ describePg("The API with the database unreachable", () => {
           assert.strictEqual(response.headers["retry-after"], "1", what)
         }
       }).pipe(Effect.provide(server))
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("a statement stopped by DB_STATEMENT_TIMEOUT (posts locked by another session, 57014) is 503 DatabaseUnavailable, logged at WARN", () =>
+    Effect.gen(function*() {
+      const { schema, url } = yield* freshSchema
+      const lines: Array<LogLine> = []
+      const server = yield* Layer.build(loggedServer(lines, { posts: postsAt(url, { DB_STATEMENT_TIMEOUT: "300 millis" }) }))
+      yield* Effect.gen(function*() {
+        assert.strictEqual((yield* postJson("/posts", newPost({ title: "Here" }))).status, 201)
+        yield* Effect.acquireRelease(
+          Effect.promise(async () => {
+            const client = new pg.Client({ connectionString: url })
+            client.on("error", () => {})
+            await client.connect()
+            await client.query(`BEGIN; LOCK TABLE ${schema}.posts IN ACCESS EXCLUSIVE MODE`)
+            return client
+          }),
+          (client) => Effect.promise(() => client.query("ROLLBACK").finally(() => client.end()).catch(() => undefined))
+        )
+        for (const [what, request] of [
+          ["a read", get("/posts/here", withKey)],
+          ["a write", postJson("/posts", newPost({ title: "Not stored" }))]
+        ] as const) {
+          const response = yield* request
+          assert.deepStrictEqual([response.status, yield* json(response)], [503, {
+            _tag: "DatabaseUnavailable",
+            message: "the database is too busy to answer right now; try again shortly"
+          }], what)
+          assert.strictEqual(response.headers["retry-after"], "1", what)
+        }
+      }).pipe(Effect.provide(server), Effect.scoped)
+      assert.include(lines.find((line) => line.text.includes("the database is busy"))?.text ?? "", "statement timeout")
+      // Each 503's request line is at ERROR (as every 5xx's); its cause is not.
+      assert.deepStrictEqual(lines.filter((line) => line.level === "ERROR" && line.annotations["status"] !== 503).map((line) => line.text), [])
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("a database refusing connections (ALLOW_CONNECTIONS false, 55000) is 503 DatabaseUnavailable, and /ready says it is not reachable", () =>
+    Effect.gen(function*() {
+      // A database of its own: it is closed to new connections below.
+      const own = yield* Effect.acquireRelease(Effect.promise(() => createDatabase()), (db) => Effect.promise(() => db.drop()))
+      const server = yield* Layer.build(serverAt(own.url))
+      yield* Effect.gen(function*() {
+        assert.strictEqual((yield* postJson("/posts", newPost({ title: "Here" }))).status, 201)
+        yield* Effect.acquireRelease(
+          Effect.promise(() => adminQuery(`ALTER DATABASE ${own.name} ALLOW_CONNECTIONS false`)),
+          () => Effect.promise(() => adminQuery(`ALTER DATABASE ${own.name} ALLOW_CONNECTIONS true`))
+        )
+        // Its open connections go: each request must open one, and is refused.
+        yield* Effect.promise(() =>
+          adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${own.name}'`)
+        )
+        for (const [what, request] of [
+          ["a read", get("/posts/here", withKey)],
+          ["a read again", get("/posts/here", withKey)],
+          ["a list", get("/posts?limit=5", withKey)],
+          ["a write", postJson("/posts", newPost({ title: "Not stored" }))]
+        ] as const) {
+          const response = yield* request
+          assert.deepStrictEqual([response.status, yield* json(response)], [503, {
+            _tag: "DatabaseUnavailable",
+            message: "the database cannot be reached right now; try again shortly"
+          }], what)
+          assert.strictEqual(response.headers["retry-after"], "1", what)
+        }
+        const ready = yield* get("/ready")
+        assert.deepStrictEqual([ready.status, yield* json(ready)], [503, { _tag: "NotReady", message: "the database is not reachable" }])
+      }).pipe(Effect.provide(server), Effect.scoped)
     }).pipe(Effect.scoped), 60_000)
 
   it.live("a statement the database refuses (a table gone) stays 500 InternalServerError", () =>

@@ -3,20 +3,45 @@
  * PostgreSQL database, as two server processes would have; and the in-process SQLite variant.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer, Option, Queue, Schedule } from "effect"
+import { Context, Duration, Effect, Fiber, Layer, Option, Queue, Schedule } from "effect"
+import pg from "pg"
 import { afterAll, beforeAll } from "vitest"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
-import { type ListenOptions, PostChange, PostChanges } from "../../src/Database/PostChanges.js"
+import * as Migrations from "../../src/Database/Migrations.js"
+import { ALL_POSTS, type ListenOptions, PostChange, PostChanges } from "../../src/Database/PostChanges.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
 import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import * as AnnouncingPostRepository from "../../src/Posts/AnnouncingPostRepository.js"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
+import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
 import { get, postJson, newPost, testServer } from "../Http/harness.js"
 import { adminQuery, createDatabase, describePg, silenceableRelay, terminateBackends } from "../fixtures/pg.js"
+import { makeNewPost } from "../fixtures/posts.js"
 
 /** What one process builds: its own pool and its own listener. */
 const processStack = (url: string, options: ListenOptions = {}) =>
   PostChanges.layer(url, options).pipe(
     Layer.provideMerge(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" })),
     Layer.provide(SqlLive.layer(url, { maxConnections: 2 }))
+  )
+
+/**
+ * A writing process as the app builds one (migrations, pool, PostChanges, the SQL repository
+ * announcing its writes), on a pool of one connection that waits at most 300 ms for it.
+ */
+const writerStack = (url: string) =>
+  AnnouncingPostRepository.layer.pipe(
+    Layer.provideMerge(SqlPostRepository.layer),
+    Layer.provideMerge(PostChanges.layer(url)),
+    Layer.provideMerge(DatabasePool.layer({ maxConnections: 1, acquireTimeout: "300 millis" })),
+    Layer.provide(Migrations.layer.pipe(Layer.provideMerge(SqlLive.layer(url, { maxConnections: 1 }))))
+  )
+
+/** Polls `check` every 20 ms until it holds, failing after 10 s. */
+const until = (check: Effect.Effect<boolean>, what: string) =>
+  check.pipe(
+    Effect.filterOrFail((holds) => holds, () => new Error(`never ${what}`)),
+    Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 })
   )
 
 /** Builds a stack in the current scope and hands back its service. */
@@ -142,6 +167,61 @@ describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
       yield* a.publish("after")
       assert.deepStrictEqual(yield* next(atB), PostChange.Changed({ slug: "after" }))
     }).pipe(Effect.scoped))
+
+  it.live("a write is announced in its own transaction: heard even when the writer's pool has no permit free once it committed", () =>
+    Effect.gen(function*() {
+      const listener = yield* build(database.url)
+      const heard = yield* listener.subscribe
+      const context = yield* Layer.build(writerStack(database.url))
+      const repository = Context.get(context, PostRepository)
+      const pool = Context.get(context, DatabasePool)
+
+      const created = yield* repository.create(makeNewPost({ slug: "held" }))
+      assert.deepStrictEqual(yield* next(heard), PostChange.Changed({ slug: "held" }))
+
+      // Another session holds the post's row: the update waits on it, holding the writer's only permit.
+      const other = yield* Effect.acquireRelease(
+        Effect.promise(async () => {
+          const client = new pg.Client({ connectionString: database.url })
+          client.on("error", () => {})
+          await client.connect()
+          await client.query("BEGIN")
+          await client.query("SELECT 1 FROM posts WHERE slug = 'held' FOR UPDATE")
+          return client
+        }),
+        (client) => Effect.promise(() => client.query("ROLLBACK").finally(() => client.end()).catch(() => undefined))
+      )
+      const update = yield* Effect.fork(repository.update("held", created.version, makeNewPost({ slug: "held", title: "Edited" })))
+      yield* until(
+        Effect.promise(() =>
+          adminQuery(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            database.url
+          ).then((r) => r.rows[0].n === 1)
+        ),
+        "the update waited for the row"
+      )
+      // A read queues for the permit behind it and, once given it, keeps it for a second: longer
+      // than the 300 ms a statement after the commit would wait for a permit.
+      const slowRead = yield* Effect.fork(pool.use("slow read", (sql) => sql`SELECT pg_sleep(1)`))
+      yield* until(Effect.map(pool.stats, (stats) => stats.waiting === 1), "the read queued for the permit")
+      yield* Effect.promise(() => other.query("COMMIT"))
+
+      const updated = yield* Fiber.join(update)
+      assert.strictEqual(updated.version, created.version + 1)
+      assert.deepStrictEqual(yield* next(heard), PostChange.Changed({ slug: "held" }))
+      yield* Fiber.join(slowRead)
+
+      // A batch is one notification, of every post; a write that failed or a dry run, none.
+      yield* repository.upsertMany([makeNewPost({ slug: "a" }), makeNewPost({ slug: "b" })])
+      assert.deepStrictEqual(yield* next(heard), PostChange.Changed({ slug: ALL_POSTS }))
+      assert.strictEqual((yield* Effect.flip(repository.update("held", created.version, makeNewPost({ slug: "held" }))))._tag, "StaleVersion")
+      yield* repository.upsertMany([makeNewPost({ slug: "c" })], { dryRun: true })
+      yield* repository.delete("a")
+      assert.deepStrictEqual(yield* next(heard), PostChange.Changed({ slug: "a" }))
+      // Each write once: an announcement after the commit would have been a second.
+      assert.isTrue(Option.isNone(yield* Queue.poll(heard)))
+    }).pipe(Effect.scoped), 30_000)
 
   it.live("while the LISTEN connection is down the response cache holds nothing and keeps nothing; after Reset it keeps again", () =>
     Effect.gen(function*() {

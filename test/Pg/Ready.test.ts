@@ -1,17 +1,18 @@
 /**
  * `/ready` on PostgreSQL when the database is unreachable: it answers within its own deadline,
- * not REQUEST_TIMEOUT's.
+ * not REQUEST_TIMEOUT's; and when the pool is merely busy, it says so.
  */
 import { assert, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Layer } from "effect"
+import { ConfigProvider, Duration, Effect, Fiber, Layer, Schedule } from "effect"
+import pg from "pg"
 import { PostsLive } from "../../src/App.js"
 import { READY_TIMEOUT } from "../../src/Http/Server.js"
-import { describePg, freshSchema, silenceableRelay } from "../fixtures/pg.js"
-import { get, json, type LogLine, loggedServer, testServer } from "../Http/harness.js"
+import { adminQuery, describePg, freshSchema, silenceableRelay } from "../fixtures/pg.js"
+import { get, json, KEY, type LogLine, loggedServer, newPost, postJson, testServer } from "../Http/harness.js"
 
-const postsAt = (url: string) =>
+const postsAt = (url: string, settings: Record<string, string> = {}) =>
   PostsLive.pipe(
-    Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", url], ["DB_MAX_CONNECTIONS", "1"]]))))
+    Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ DATABASE_URL: url, DB_MAX_CONNECTIONS: "1", ...settings })))))
   )
 
 /** The test server on a fresh schema, reached through `url` (a relay's). */
@@ -37,6 +38,44 @@ describePg("/ready with the database unreachable", () => {
         }])
         assert.isBelow(took, Duration.toMillis(READY_TIMEOUT) + 3_000, `answered after ${took} ms`)
       }).pipe(Effect.provide(server))
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("with the pool's only connection taken (a read waiting on a lock), /ready says the pool is busy, not that the database is unreachable", () =>
+    Effect.gen(function*() {
+      const { schema, url } = yield* freshSchema
+      const server = yield* Layer.build(testServer({ posts: postsAt(url, { DB_ACQUIRE_TIMEOUT: "300 millis" }) }))
+      yield* Effect.gen(function*() {
+        assert.strictEqual((yield* postJson("/posts", newPost({ title: "Here" }))).status, 201)
+        const other = yield* Effect.acquireRelease(
+          Effect.promise(async () => {
+            const client = new pg.Client({ connectionString: url })
+            client.on("error", () => {})
+            await client.connect()
+            await client.query(`BEGIN; LOCK TABLE ${schema}.posts IN ACCESS EXCLUSIVE MODE`)
+            return client
+          }),
+          (client) => Effect.promise(() => client.query("ROLLBACK").finally(() => client.end()).catch(() => undefined))
+        )
+        const read = yield* Effect.fork(get("/posts/here", { "x-api-key": KEY }))
+        // Waiting on the lock, holding the pool's one connection.
+        yield* Effect.promise(() =>
+          adminQuery(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM posts%'`
+          ).then((result) => result.rows[0].n)
+        ).pipe(
+          Effect.filterOrFail((n) => n === 1, () => new Error("the read never waited on the lock")),
+          Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 250 })
+        )
+        const ready = yield* get("/ready")
+        const body = yield* json(ready)
+        assert.strictEqual(ready.status, 503)
+        assert.strictEqual(body._tag, "NotReady")
+        assert.match(body.message, /^the connection pool is busy: no database connection free after \d+ ms \(max 1\)$/)
+        yield* Effect.promise(() => other.query("ROLLBACK"))
+        assert.strictEqual((yield* Fiber.join(read)).status, 200)
+        assert.strictEqual((yield* get("/ready")).status, 200)
+      }).pipe(Effect.provide(server), Effect.scoped)
     }).pipe(Effect.scoped), 60_000)
 
   it.live("polled during an outage, /ready logs its 503s at WARN, why it is not ready once, and when it is ready again", () =>

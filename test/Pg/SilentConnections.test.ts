@@ -8,7 +8,7 @@ import { assert, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Layer } from "effect"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
-import { isUnreachable } from "../../src/Database/Unreachable.js"
+import { isUnreachable } from "../../src/Database/Transient.js"
 import { describePg, freshSchema, silenceableRelay } from "../fixtures/pg.js"
 
 const poolAt = (url: string, options: SqlLive.SqlLiveOptions = {}) =>

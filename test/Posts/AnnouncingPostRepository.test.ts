@@ -1,12 +1,15 @@
+import { SqlError } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Queue } from "effect"
+import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Queue, Ref, TestClock } from "effect"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
+import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
 import { ALL_POSTS, PostChange, PostChanges, type PostChangesShape } from "../../src/Database/PostChanges.js"
 import { DatabaseError } from "../../src/Domain/Errors.js"
 import * as AnnouncingPostRepository from "../../src/Posts/AnnouncingPostRepository.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
+import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
 
 /** PostChanges as the app builds it on SQLite (an in-process PubSub). */
@@ -29,6 +32,13 @@ const recording = Effect.gen(function*() {
 })
 
 const drain = (queue: Queue.Queue<string>) => Effect.map(Queue.takeAll(queue), Chunk.toReadonlyArray)
+
+/** The SQL repository on an in-memory SQLite database, migrated. */
+const sqliteStore = SqlPostRepository.layer.pipe(
+  Layer.provide(DatabasePool.layer({ maxConnections: 1, acquireTimeout: "5 seconds" })),
+  Layer.provide(Migrations.layer.pipe(Layer.provideMerge(SqlLive.layer("sqlite::memory:", { maxConnections: 1 })))),
+  Layer.orDie
+)
 
 const setup = Effect.gen(function*() {
   const { changes, published } = yield* recording
@@ -132,18 +142,49 @@ describe("AnnouncingPostRepository", () => {
       assert.deepStrictEqual(yield* drain(published), [ALL_POSTS])
     }))
 
-  it.effect("a failed announcement is logged, never the write's failure", () =>
+  it.effect("a failed announcement is tried again (ANNOUNCE_RETRIES), then logged, never the write's failure", () =>
     Effect.gen(function*() {
+      const attempts = yield* Ref.make(0)
       const broken: PostChangesShape = {
         backend: "memory",
-        publish: () => Effect.fail(new DatabaseError({ operation: "PostChanges.publish", cause: "connection lost" })),
+        publish: () =>
+          Effect.zipRight(Ref.update(attempts, (n) => n + 1), Effect.fail(new DatabaseError({ operation: "PostChanges.publish", cause: "connection lost" }))),
         subscribe: Effect.die("not used"),
         changes: Effect.die("not used") as never
       }
       const repository = AnnouncingPostRepository.announcing(yield* MemoryPostRepository.make, broken)
-      const created = yield* repository.create(makeNewPost({ slug: "stored-anyway" }))
+      const write = yield* Effect.fork(repository.create(makeNewPost({ slug: "stored-anyway" })))
+      yield* TestClock.adjust("1 second")
+      const created = yield* Fiber.join(write)
       assert.strictEqual(created.slug, "stored-anyway")
       assert.strictEqual((yield* repository.getBySlug("stored-anyway")).version, 1)
+      assert.strictEqual(yield* Ref.get(attempts), 4, "the first attempt and three more")
+    }))
+
+  it.effect("an announcement that fails once is made by the next attempt", () =>
+    Effect.gen(function*() {
+      const { changes, published } = yield* recording
+      const failures = yield* Ref.make(1)
+      const flaky: PostChangesShape = {
+        ...changes,
+        publish: (slug) =>
+          Effect.flatMap(Ref.getAndUpdate(failures, (n) => n - 1), (left) =>
+            left > 0 ? Effect.fail(new DatabaseError({ operation: "PostChanges.publish", cause: "connection lost" })) : changes.publish(slug))
+      }
+      const repository = AnnouncingPostRepository.announcing(yield* MemoryPostRepository.make, flaky)
+      const write = yield* Effect.fork(repository.create(makeNewPost({ slug: "second-time" })))
+      yield* TestClock.adjust("100 millis")
+      yield* Fiber.join(write)
+      assert.deepStrictEqual(yield* drain(published), ["second-time"])
+    }))
+
+  it.effect("over a store that runs no BeforeCommit, a PostChanges that can announce in the transaction is told after the write", () =>
+    Effect.gen(function*() {
+      const { changes, published } = yield* recording
+      const withTransactions: PostChangesShape = { ...changes, publishInTransaction: () => Effect.die("never run by this store") }
+      const repository = AnnouncingPostRepository.announcing(yield* MemoryPostRepository.make, withTransactions)
+      yield* repository.create(makeNewPost({ slug: "after" }))
+      assert.deepStrictEqual(yield* drain(published), ["after"])
     }))
 
   it.effect("a write interrupted while it commits (client gone, request timed out) is still announced", () =>
@@ -174,6 +215,43 @@ describe("AnnouncingPostRepository", () => {
       assert.isTrue(Exit.isInterrupted(exit), "the caller saw an interruption")
       assert.deepStrictEqual(yield* drain(published), [ALL_POSTS])
     }))
+
+  it.scoped("over the SQL store, each write is announced inside its transaction (where the row is already written), and not again after it", () =>
+    Effect.gen(function*() {
+      const { changes, published } = yield* recording
+      const inTransaction = yield* Queue.unbounded<string>()
+      const transactional: PostChangesShape = {
+        ...changes,
+        publishInTransaction: (sql, slugs) =>
+          Effect.forEach(slugs, (slug) =>
+            Effect.flatMap(sql<{ readonly n: number }>`SELECT count(*) AS n FROM posts WHERE slug = ${slug}`, (rows) =>
+              Queue.offer(inTransaction, `${slug}:${rows[0]!.n}`)), { discard: true })
+      }
+      const repository = AnnouncingPostRepository.announcing(yield* PostRepository, transactional)
+      const created = yield* repository.create(makeNewPost({ slug: "first" }))
+      assert.deepStrictEqual(yield* drain(inTransaction), ["first:1"])
+      yield* repository.update("first", created.version, makeNewPost({ slug: "renamed" }))
+      assert.deepStrictEqual(yield* drain(inTransaction), ["first:0", "renamed:1"])
+      yield* repository.upsertMany([makeNewPost({ slug: "a" }), makeNewPost({ slug: "b" })])
+      assert.deepStrictEqual(yield* drain(inTransaction), [`${ALL_POSTS}:0`])
+      yield* repository.upsertMany([makeNewPost({ slug: "c" })], { dryRun: true })
+      yield* repository.delete("renamed")
+      assert.deepStrictEqual(yield* drain(inTransaction), ["renamed:0"])
+      assert.deepStrictEqual(yield* drain(published), [], "nothing announced after the commit")
+    }).pipe(Effect.provide(sqliteStore)))
+
+  it.scoped("over the SQL store, an announcement that fails in the transaction fails the write and rolls it back", () =>
+    Effect.gen(function*() {
+      const { changes } = yield* recording
+      const failing: PostChangesShape = {
+        ...changes,
+        publishInTransaction: () => Effect.fail(new SqlError.SqlError({ cause: "notification queue full", message: "NOTIFY failed" }))
+      }
+      const repository = AnnouncingPostRepository.announcing(yield* PostRepository, failing)
+      const error = yield* Effect.flip(repository.create(makeNewPost({ slug: "unannounced" })))
+      assert.strictEqual(error._tag, "DatabaseError")
+      assert.strictEqual((yield* Effect.flip(repository.getBySlug("unannounced")))._tag, "PostNotFound")
+    }).pipe(Effect.provide(sqliteStore)))
 
   it.scoped("as a layer over the in-process PostChanges: subscribers hear the write", () =>
     Effect.gen(function*() {

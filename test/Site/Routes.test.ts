@@ -15,6 +15,7 @@ import { urlScheme } from "../../src/Processing/sanitize.js"
 import { canonicalPath, isCanonical, CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
 import { stylesheetVersion } from "../../src/Site/Theme.js"
 import { fetchPage, fetchRaw, KEY, seed, SITE_URL, siteServer } from "./harness.js"
+import { captureLogs, type LogLine } from "../Http/harness.js"
 import { sqliteStack } from "../Import/harness.js"
 import { makeNewPost } from "../fixtures/posts.js"
 
@@ -576,6 +577,26 @@ describe("failures", () => {
         assert.notInclude(page.body, "disk on fire", path)
       }
     }).pipe(Effect.provide(siteServer({}, brokenRepository, { retryAfterSeconds: 7 }))))
+
+  it.effect("a database too busy to answer (PostgreSQL's statement timeout) is the 503 page saying so, logged at WARN as the API logs it", () => {
+    const lines: Array<LogLine> = []
+    const timedOut = new DatabaseError({
+      operation: "list",
+      cause: { _tag: "SqlError", cause: { code: "57014", severity: "ERROR", message: "canceling statement due to statement timeout" } }
+    })
+    const busy = Layer.effect(
+      PostRepository,
+      Effect.map(MemoryPostRepository.make, (working) => ({ ...working, list: () => Effect.fail(timedOut) }))
+    )
+    return Effect.gen(function* () {
+      const page = yield* fetchPage("/")
+      assert.strictEqual(page.status, 503)
+      assert.include(page.body, "The blog is busy right now.")
+      const site = lines.filter((line) => line.text.includes("site: "))
+      assert.deepStrictEqual(site.map((line) => line.level), ["WARN"])
+      assert.include(site[0]!.text, "site: the database is busy")
+    }).pipe(Effect.provide(siteServer({}, busy).pipe(Layer.provide(captureLogs(lines)))))
+  })
 })
 
 describe("conditional GET", () => {

@@ -1,0 +1,95 @@
+/**
+ * Database failures read for what they say, one list per meaning, for every caller (the API,
+ * the reader site, `/ready`, the import, the pool and the repository):
+ *
+ *   - `isUnreachable`: the database cannot be reached (nothing about the statement);
+ *   - `isBusy`: it is there, but did not do it in time: a lock not had (SQLite's write lock,
+ *     PostgreSQL's lock_timeout), the statement timeout, a conflict with another transaction;
+ *   - `isConflict`: of those, the ones a transaction may simply be run again for, at once.
+ *
+ * The first two are failures of the moment (`transience`): a 503 with Retry-After, an import
+ * batch not split post by post. Anything else is a statement the database refused: a 500. A
+ * `PoolTimeout` (no connection free in time) is busy. What caused a failure, for a log line, is
+ * `describeFailure` (src/Domain/describeFailure.ts).
+ */
+
+import { causeChain } from "../Domain/describeFailure.js"
+import type { RepositoryError } from "../Domain/Errors.js"
+
+/** Node's socket errors: the server refused, reset, or is not there. */
+const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"])
+
+/**
+ * PostgreSQL's: too many connections (53300), the server shutting down or starting up
+ * (57P01-57P03), and the connection-exception class (08...).
+ */
+const UNREACHABLE_STATES = new Set(["53300", "57P01", "57P02", "57P03"])
+
+/**
+ * PostgreSQL's 55000 (object not in prerequisite state) ends a session only as it starts, when
+ * the database refuses connections (`ALTER DATABASE ... ALLOW_CONNECTIONS false`, during a
+ * maintenance); said of a statement it is the statement's own fault.
+ */
+const REFUSES_CONNECTIONS = "55000"
+
+/**
+ * pg's own errors carry no code: a connection closed under a statement ("Connection terminated
+ * unexpectedly", "... due to connection timeout"), a statement sent on a connection already known
+ * to be broken (killed between two statements of a transaction), pg-pool's connect timeout, and
+ * the client's own statement deadline (`query_timeout`: a connection that stopped answering).
+ */
+const UNREACHABLE_MESSAGE =
+  /^Connection terminated|^Client has encountered a connection error and is not queryable|^timeout exceeded when trying to connect|^Query read timeout/
+
+/** PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back, and may be run again. */
+const CONFLICT_STATES = new Set(["40001", "40P01"])
+
+/**
+ * PostgreSQL's statement timeout (57014, query_canceled: DB_STATEMENT_TIMEOUT, a lock waited for
+ * that long) and lock_timeout (55P03), besides the conflicts. SQLite's are its BUSY and LOCKED
+ * codes and their extended ones (SQLITE_BUSY_SNAPSHOT, ...).
+ */
+const BUSY_STATES = new Set([...CONFLICT_STATES, "57014", "55P03"])
+const SQLITE_BUSY = /^SQLITE_(BUSY|LOCKED)/
+
+const fieldsOf = (link: unknown) =>
+  typeof link === "object" && link !== null
+    ? link as { readonly code?: unknown; readonly severity?: unknown; readonly message?: unknown; readonly errors?: unknown }
+    : {}
+
+const unreachable = (link: unknown): boolean => {
+  const { code, errors, message, severity } = fieldsOf(link)
+  if (typeof code === "string") {
+    if (SOCKET_CODES.has(code) || UNREACHABLE_STATES.has(code) || code.startsWith("08")) return true
+    if (code === REFUSES_CONNECTIONS && severity === "FATAL") return true
+  }
+  if (typeof message === "string" && UNREACHABLE_MESSAGE.test(message)) return true
+  // A host with several addresses (localhost: ::1 and 127.0.0.1) is refused on each: an AggregateError.
+  return Array.isArray(errors) && errors.length > 0 && errors.every(unreachable)
+}
+
+const hasCode = (cause: unknown, matches: (code: string) => boolean): boolean =>
+  causeChain(cause).some((link) => {
+    const { code } = fieldsOf(link)
+    return typeof code === "string" && matches(code)
+  })
+
+/**
+ * `cause` (a `DatabaseError`'s: the driver's `SqlError`, whose `cause` is pg's error) or anything
+ * it was caused by says the database cannot be reached.
+ */
+export const isUnreachable = (cause: unknown): boolean => causeChain(cause).some(unreachable)
+
+/** `cause` or anything it was caused by says the database was busy: worth trying again later. */
+export const isBusy = (cause: unknown): boolean => hasCode(cause, (code) => BUSY_STATES.has(code) || SQLITE_BUSY.test(code))
+
+/** `cause` or anything it was caused by says the transaction lost to another: worth running again now. */
+export const isConflict = (cause: unknown): boolean => hasCode(cause, (code) => CONFLICT_STATES.has(code))
+
+/** Whether `cause` is a failure of the moment: unreachable, else busy; `undefined` when neither. */
+export const transienceOf = (cause: unknown): "unreachable" | "busy" | undefined =>
+  isUnreachable(cause) ? "unreachable" : isBusy(cause) ? "busy" : undefined
+
+/** As `transienceOf`, for what a repository call failed with: `PoolTimeout` is busy. */
+export const transience = (error: RepositoryError): "unreachable" | "busy" | undefined =>
+  error._tag === "PoolTimeout" ? "busy" : transienceOf(error.cause)
