@@ -130,8 +130,8 @@ describe("remote bodies that are not UTF-8", () => {
       const feed = yield* collect(fromUrl(`${server.url}/feed.json`)).pipe(Effect.provide(feedClient))
       assert.deepStrictEqual(feed.entries.map((e) => e.input.title), ["One", "Three"])
       assert.deepStrictEqual(feed.rejected.map((r) => [r.source, r.reason]), [[
-        `${server.url}/feed-2.json#2`,
-        `items.0: not valid UTF-8: invalid or truncated sequence at byte offset ${secondPage.indexOf("\u00e9")} (no charset given: read as UTF-8); not imported rather than imported with U+FFFD in place of what the source wrote`
+        `${server.url}/feed.json#2`,
+        `page ${server.url}/feed-2.json, items.0: not valid UTF-8: invalid or truncated sequence at byte offset ${secondPage.indexOf("\u00e9")} (no charset given: read as UTF-8); not imported rather than imported with U+FFFD in place of what the source wrote`
       ]])
       // Another Inkwell writes UTF-8: its documents are read strictly. A post that cannot be read
       // is that post's failure; the others go on.
