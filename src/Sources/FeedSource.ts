@@ -27,9 +27,13 @@ export type Detected =
   /** An HTML page and the feeds it links to, best first. */
   | { readonly _tag: "Html"; readonly alternates: ReadonlyArray<string> }
 
-const FEED_TYPES = ["application/feed+json", "application/json", "application/atom+xml", "application/rss+xml"]
+/**
+ * Best first. `application/json` last: it is a JSON Feed only at times, and a WordPress page's
+ * REST API link (`/wp-json/wp/v2/categories/5`) has that type.
+ */
+const FEED_TYPES = ["application/feed+json", "application/atom+xml", "application/rss+xml", "application/json"]
 
-/** `<link rel="alternate" type="application/...+xml|json" href>` of an HTML page, JSON Feed first. */
+/** `<link rel="alternate" type="application/...+xml|json" href>` of an HTML page, best type first (`FEED_TYPES`), each in the page's order. */
 export const feedLinks = (html: string, base: string): Array<string> => {
   const found: Array<{ type: string; href: string }> = []
   for (const [tag] of html.matchAll(/<link\b[^>]*>/gi)) {
@@ -197,7 +201,11 @@ const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxP
 }
 
 const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stream.Stream<SourceItem, FeedError, FeedClient> =>
-  Stream.unwrap(Effect.gen(function*() {
+  Stream.unwrap(openUrl(url, options, htmlHops))
+
+/** What `url` serves, detected (`fromUrlAt`): failing before any item when it is no source at all. */
+const openUrl = (url: string, options: FromUrlOptions, htmlHops: number): Effect.Effect<Stream.Stream<SourceItem, FeedError, FeedClient>, FeedError, FeedClient> =>
+  Effect.gen(function*() {
     const client = yield* FeedClient
     const resource = yield* client.get(url)
     const detected = yield* detect(resource)
@@ -211,8 +219,7 @@ const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stre
       case "Ghost":
         return ghostExport(Stream.make(resource.bytes), { ...options.ghost, name: resource.finalUrl })
       case "Html": {
-        const alternate = detected.alternates[0]
-        if (alternate === undefined || htmlHops > 0) {
+        if (detected.alternates.length === 0 || htmlHops > 0) {
           return yield* new DecodeError({
             url: resource.finalUrl,
             format: "html",
@@ -222,10 +229,39 @@ const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stre
               : "an HTML page that links to no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type in it)"
           })
         }
-        return fromUrlAt(alternate, options, htmlHops + 1)
+        return yield* linkedFeed(resource.finalUrl, detected.alternates, options)
       }
     }
-  }))
+  })
+
+/** A document that is no feed at all (HTML, JSON of another kind, neither JSON nor XML): not a broken feed. */
+const isNoFeed = (error: FeedError): error is DecodeError =>
+  error._tag === "DecodeError" && (error.format === "unknown" || error.format === "html")
+
+/**
+ * The first of a page's feed links (best first, `feedLinks`) that leads to a feed. One that leads
+ * to no feed at all is passed over for the next: a WordPress page links to its REST API's JSON as
+ * an alternate too, and only that one was tried when it came first. A feed that cannot be fetched
+ * or read fails here, as it would given itself: the next link is another feed (the comments'),
+ * not this one.
+ */
+const linkedFeed = (page: string, links: ReadonlyArray<string>, options: FromUrlOptions) =>
+  Effect.gen(function*() {
+    const passed: Array<DecodeError> = []
+    for (const link of links) {
+      const opened = yield* Effect.either(openUrl(link, options, 1))
+      if (Either.isRight(opened)) return opened.right
+      if (!isNoFeed(opened.left)) return yield* opened.left
+      passed.push(opened.left)
+    }
+    if (passed.length === 1) return yield* passed[0]!
+    return yield* new DecodeError({
+      url: page,
+      format: "html",
+      path: "head",
+      reason: `an HTML page none of whose ${passed.length} <link rel="alternate"> leads to a feed: ${passed.map((error) => error.message).join("; ")}`
+    })
+  })
 
 /**
  * Posts from whatever `url` serves (see the module comment). Fails with a `FeedError` when the

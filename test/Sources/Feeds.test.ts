@@ -373,6 +373,42 @@ describe("format detection", () => {
       assert.strictEqual(entries[0]!.source, "https://blog.example.com/feed.xml#post-1")
     }))
 
+  it.effect("a page's feed links: feed types before application/json, and one that leads to no feed passed over for the next (was: a WordPress page's REST API link was tried alone)", () =>
+    Effect.gen(function*() {
+      const link = (type: string, href: string) => `<link rel="alternate" type="${type}" href="${href}" />`
+      const page = (...links: ReadonlyArray<string>) => ({ body: `<!DOCTYPE html><html><head>${links.join("")}</head><body>posts</body></html>`, type: "text/html; charset=UTF-8" })
+      const seen: Array<string> = []
+      const layer = servedBy({
+        // WordPress 5.5+: the REST API's alternate is application/json.
+        "/category/rust/": page(
+          link("application/json", "/wp-json/wp/v2/categories/5"),
+          link("application/rss+xml", "/moved/"),
+          link("application/rss+xml", "/feed/"),
+          link("application/rss+xml", "/comments/feed/")
+        ),
+        "/wp-json/wp/v2/categories/5": { body: JSON.stringify({ id: 5, name: "Rust", slug: "rust", taxonomy: "category" }), type: "application/json" },
+        "/moved/": page(),
+        "/feed/": { body: fixture("rss.xml"), type: "application/rss+xml" },
+        "/comments/feed/": { body: fixture("rss.xml"), type: "application/rss+xml" },
+        "/none/": page(link("application/json", "/wp-json/wp/v2/categories/5"), link("application/rss+xml", "/moved/")),
+        "/broken/": page(link("application/rss+xml", "/cut.xml"), link("application/rss+xml", "/comments/feed/")),
+        "/cut.xml": { body: "<?xml version=\"1.0\"?><rss><channel><item><title>Cut", type: "application/rss+xml" }
+      }, seen)
+      const { entries } = yield* collect(fromUrl("https://blog.example/category/rust/")).pipe(Effect.provide(layer))
+      assert.strictEqual(entries.length, 4)
+      assert.strictEqual(entries[0]!.source, "https://blog.example/feed/#post-1")
+      assert.deepStrictEqual(seen, ["/category/rust/", "/moved/", "/feed/"], "the feeds first, in the page's order; the JSON never needed")
+      // None leads to a feed: each one tried is named, with why.
+      const none = yield* Effect.flip(collect(fromUrl("https://blog.example/none/")).pipe(Effect.provide(layer)))
+      assert.strictEqual(none._tag, "DecodeError")
+      assert.include(none.message, "https://blog.example/none/: not a feed: an HTML page none of whose 2 <link rel=\"alternate\"> leads to a feed: ")
+      assert.include(none.message, "https://blog.example/moved/: not a feed: an HTML page, though a page's <link rel=\"alternate\"> gave it as the feed")
+      assert.include(none.message, "https://blog.example/wp-json/wp/v2/categories/5: not a feed: JSON, but neither a JSON Feed")
+      // A feed that is there but broken fails: the next link is another feed (the comments').
+      const broken = yield* Effect.flip(collect(fromUrl("https://blog.example/broken/")).pipe(Effect.provide(layer)))
+      assert.match(broken.message, /^https:\/\/blog\.example\/cut\.xml: cannot read as RSS or Atom/)
+    }))
+
   it.effect("a mislabelled feed is read by its body; a page with no feed is a DecodeError", () =>
     Effect.gen(function*() {
       const layer = servedBy({
