@@ -215,7 +215,7 @@ const openUrl = (url: string, options: FromUrlOptions, htmlHops: number): Effect
           ? jsonFeedPages(detected.feed, [resource.url, resource.finalUrl], options.maxPages ?? 50, resource.url)
           : Stream.fromIterable(detected.feed.items)
       case "Inkwell":
-        return inkwellApi(detected.url, options)
+        return inkwellApi(detected.url, options, resource.url)
       case "Ghost":
         return ghostExport(Stream.make(resource.bytes), { ...options.ghost, name: resource.finalUrl })
       case "Html": {
