@@ -10,7 +10,7 @@ import { createHash } from "node:crypto"
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import type { Post } from "../Domain/Post.js"
-import { htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody, untitledSlug } from "./html.js"
+import { htmlBody, itemSlug, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { type BadBytes, failIfBad, firstBadByte, firstBadKey } from "./badBytes.js"
 import { derivedId, entry, type ItemNames, itemNames, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
@@ -169,7 +169,7 @@ const mapItem = (
   const title = ownTitle || shorten(item.content_text?.trim() || plainText(item.content_html ?? "") || summary || "", 80)
   if (title === "") return rejected(source, `items.${index}: no title, and no text in its content to make one from`)
   // Its link or id gives an untitled item's slug: made from its text's start, two alike collided.
-  const slug = item._inkwell?.slug ?? (ownTitle === "" ? untitledSlug(link, ownId) : undefined)
+  const slug = item._inkwell?.slug ?? itemSlug(ownTitle, link, ownId)
   return entry(
     source,
     toPostInput({

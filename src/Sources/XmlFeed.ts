@@ -12,7 +12,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser"
 import { Either } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { lineColumn } from "./body.js"
-import { cleanTitle, decodeEntities, escapeHtml, htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody, untitledSlug } from "./html.js"
+import { cleanTitle, decodeEntities, escapeHtml, htmlBody, itemSlug, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { type BadBytes, failIfBad, firstBadByte } from "./badBytes.js"
 import { derivedId, entry, type ItemNames, itemNames, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
@@ -140,7 +140,7 @@ const rssItem = (item: unknown, index: number, feedUrl: string, names: ItemNames
   const title = ownTitle || titleFromText(html)
   if (html === undefined && title === "") return rejected(source, `item ${index + 1}: neither title nor content`)
   if (title === "") return rejected(source, `item ${index + 1}: no <title>, and no text in its content to make one from`)
-  const slug = ownTitle === "" ? untitledSlug(link, guid) : undefined
+  const slug = itemSlug(ownTitle, link, guid)
   const publishedElement = text(node.pubDate) !== undefined ? "pubDate" : "dc:date"
   const { dates, problems } = readDates(
     { published: text(node.pubDate) ?? text(node["dc:date"]), updated: text(node["atom:updated"]) },
@@ -213,7 +213,7 @@ const atomEntry = (entryNode: unknown, index: number, feedBase: string, names: I
     titleFromText(body === undefined ? undefined : body.kind === "html" ? body.value : body.value.replace(/</g, "&lt;"))
   if (body === undefined && title === "") return rejected(source, `entry ${index + 1}: neither title nor content`)
   if (title === "") return rejected(source, `entry ${index + 1}: no <title>, and no text in its content to make one from`)
-  const slug = ownTitle === "" ? untitledSlug(link, text(node.id)) : undefined
+  const slug = itemSlug(ownTitle, link, text(node.id))
   const published = text(node.published) ?? text(node.issued)
   const updated = text(node.updated) ?? text(node.modified)
   const elements = {

@@ -148,6 +148,41 @@ describe("RSS 2.0", () => {
       assert.deepStrictEqual(fromJson.rejected.map((r) => r.reason), ["items.2: no title, and no text in its content to make one from"])
     }))
 
+  it.effect("a title of no letter or digit takes its slug from its link's last segment, else as an untitled item's (was: failed with advice to set \"slug\", which a feed cannot)", () =>
+    Effect.gen(function*() {
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>🎉🎉</title><link>https://blog.example/2024/01/party/</link><description>x</description></item>
+<item><title>¿?</title><link>https://blog.example/2024/01/question.html</link><description>x</description></item>
+<item><title>!!!</title><link>https://blog.example/?p=18</link><description>x</description></item>
+<item><title>***</title><guid isPermaLink="false">tag:blog.example,2024:19</guid><description>x</description></item>
+</channel></rss>`
+      const atom = `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+<entry><id>urn:uuid:1</id><title>🎉</title><link href="https://a.example/notes/cake"/><content>x</content></entry>
+</feed>`
+      const json = JSON.stringify({
+        version: "https://jsonfeed.org/version/1.1",
+        items: [{ id: "1", title: "✨✨", url: "https://j.example/posts/sparkles", content_text: "x" }]
+      })
+      const layer = servedBy({
+        "/rss": { body: rss, type: "application/rss+xml" },
+        "/atom": { body: atom, type: "application/atom+xml" },
+        "/json": { body: json, type: "application/feed+json" }
+      })
+      const read = (path: string) => collect(fromUrl(`https://m.example${path}`)).pipe(Effect.provide(layer))
+      const fromRss = yield* read("/rss")
+      assert.deepStrictEqual(fromRss.entries.map((e) => [e.input.title, e.input.slug]), [
+        ["🎉🎉", "party"],
+        ["¿?", "question"],
+        ["!!!", "p-18"],
+        ["***", "tag-blog-example-2024-19"]
+      ])
+      const [party] = fromRss.entries
+      const post = yield* process(party!.input, party!.source)
+      assert.deepStrictEqual([post.slug, post.title], ["party", "🎉🎉"])
+      assert.deepStrictEqual((yield* read("/atom")).entries.map((e) => e.input.slug), ["cake"])
+      assert.deepStrictEqual((yield* read("/json")).entries.map((e) => e.input.slug), ["sparkles"])
+    }))
+
   it.effect("a title's markup is dropped, its other angle brackets are text (Vec<T>, as Inkwell's own RSS writes it)", () =>
     Effect.gen(function*() {
       const items = [
