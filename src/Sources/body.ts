@@ -100,17 +100,42 @@ export const lineColumn = (text: string, index: number): string => {
   return `line ${lines.length}, column ${lines[lines.length - 1]!.length + 1}`
 }
 
+/** V8's context around an unexpected token: 10 characters either side (`JsonParser::ReportUnexpectedToken`). */
+const CONTEXT = 10
+
+/**
+ * Where V8's "Unexpected token 'x', "…"… is not valid JSON" is, which gives no offset, only up to
+ * 10 characters either side of it: `..."` before them when there is text before, `"...` after
+ * when there is text after, the whole text when under 21 characters. Undefined when the message
+ * is not of that kind.
+ */
+const unexpectedTokenAt = (message: string, text: string): number | undefined => {
+  const m = /^Unexpected token '([\s\S]{1,2})', (\.\.\.)?"([\s\S]*)"(\.\.\.)? is not valid JSON$/.exec(message)
+  if (m === null) return undefined
+  const [, token, before, context, after] = m as unknown as [string, string, string | undefined, string, string | undefined]
+  if (before === undefined && after === undefined) {
+    // The whole text, under 21 characters: the token's first occurrence (it may be a later one).
+    const at = text.indexOf(token)
+    return at === -1 ? undefined : at
+  }
+  if (before === undefined) return context.length - CONTEXT
+  if (after === undefined) return text.length - context.length + CONTEXT
+  const start = text.indexOf(context)
+  return start === -1 ? undefined : start + CONTEXT
+}
+
 /**
  * JSON.parse with an error that says where, as a line and column (V8 gives a character offset,
- * or nothing at all when the text ends too early: then it is the end), and what, without V8's
- * "in JSON at position n" repeating it.
+ * or for an unexpected token the text around it, or nothing at all when the text ends too
+ * early: then it is the end), and what, without V8's "in JSON at position n" repeating it. An
+ * unexpected token was placed at the end too: an RSS body where JSON was due was "line 6".
  */
 export const parseJsonBody = (text: string, url: string): Either.Either<unknown, DecodeError> => {
   try {
     return Either.right(JSON.parse(text) as unknown)
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e)
-    const position = /at position (\d+)/.exec(message)?.[1]
+    const position = /at position (\d+)/.exec(message)?.[1] ?? unexpectedTokenAt(message, text)
     const reason = /Unexpected end of JSON input/.test(message)
       ? "the JSON ends before it is complete (cut off?)"
       : message.replace(/\s*in JSON at position \d+(?:\s*\(line \d+ column \d+\))?/, "").replace(/ after JSON at position \d+/, " after the JSON")

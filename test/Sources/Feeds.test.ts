@@ -470,7 +470,12 @@ describe("format detection", () => {
         "/broken.json": { body: "{\"version\": \"https://jsonfeed.org/version/1.1\",\n \"items\": [", type: "application/feed+json" },
         "/comma.json": { body: "{\n  \"a\": 1,\n}", type: "application/json" },
         "/other.json": { body: "{\"a\": 1}", type: "application/json" },
-        "/page": { body: "<!doctype html><html><body>hi</body></html>", type: "text/html" }
+        "/page": { body: "<!doctype html><html><body>hi</body></html>", type: "text/html" },
+        // A JSON Feed whose next page is an RSS document.
+        "/1.json": { body: JSON.stringify({ version: "https://jsonfeed.org/version/1.1", next_url: "/rss.xml", items: [] }), type: "application/feed+json" },
+        "/rss.xml": { body: "<?xml version=\"1.0\"?>\n<rss version=\"2.0\">\n<channel>\n</channel>\n</rss>\n", type: "application/json" },
+        "/token.json": { body: "{\n  \"items\": [\n    {\"id\": 1, \"title\": \"One\", \"x\": x, \"content_text\": \"more text after it\"}\n  ]\n}", type: "application/json" },
+        "/end.json": { body: "{\"version\": \"https://jsonfeed.org\",\n\"a\":x}", type: "application/json" }
       })
       const message = (path: string) =>
         collect(fromUrl(`https://x.example${path}`)).pipe(
@@ -499,6 +504,13 @@ describe("format detection", () => {
         "https://x.example/comma.json: cannot read as JSON at line 3, column 1: Expected double-quoted property name"
       )
       assert.match(yield* message("/other.json"), /^https:\/\/x\.example\/other\.json: not a feed: JSON, but neither a JSON Feed /)
+      // An unexpected token, of which V8 says no offset, only the text around it (was: placed at the end).
+      assert.strictEqual(
+        yield* message("/1.json"),
+        `https://x.example/rss.xml: cannot read as JSON at line 1, column 1: Unexpected token '<', "<?xml vers"... is not valid JSON`
+      )
+      assert.match(yield* message("/token.json"), /^https:\/\/x\.example\/token\.json: cannot read as JSON at line 3, column 36: Unexpected token 'x'/)
+      assert.match(yield* message("/end.json"), /^https:\/\/x\.example\/end\.json: cannot read as JSON at line 2, column 5: Unexpected token 'x'/)
       assert.strictEqual(
         yield* message("/page"),
         "https://x.example/page: not a feed: an HTML page that links to no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type in it)"
