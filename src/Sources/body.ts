@@ -8,8 +8,24 @@ import type { FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { type BadBytes, MAX_BAD_BYTES, utf8Marker } from "./badBytes.js"
 
+/**
+ * A byte order mark's encoding: it wins over any label, as XML (Appendix F) and WHATWG's decode
+ * have it. Refused were a UTF-16 feed (as binary) and a UTF-8 one labelled Latin-1 (its BOM
+ * read as "ï»¿" before the `<`).
+ */
+const bomOf = (bytes: Uint8Array): string | undefined =>
+  bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
+    ? "utf-8"
+    : bytes[0] === 0xff && bytes[1] === 0xfe
+    ? "utf-16le"
+    : bytes[0] === 0xfe && bytes[1] === 0xff
+    ? "utf-16be"
+    : undefined
+
 /** The charset the body says it is in, and where it says so. */
 const charsetOf = (resource: Pick<FetchedResource, "headers" | "bytes">): { readonly label: string; readonly from: string } | undefined => {
+  const bom = bomOf(resource.bytes)
+  if (bom !== undefined) return { label: bom, from: "its byte order mark" }
   const header = /charset\s*=\s*"?([^";\s]+)/i.exec(resource.headers["content-type"] ?? "")?.[1]
   if (header !== undefined) return { label: header, from: "its Content-Type" }
   const head = new TextDecoder("latin1").decode(resource.bytes.subarray(0, 200))

@@ -646,6 +646,22 @@ describe("format detection", () => {
       assert.deepStrictEqual([entries.map((e) => e.input.title), rejected], [["One"], []])
     }))
 
+  it.effect("a byte order mark wins over the label, as XML and WHATWG have it: UTF-16, and UTF-8 labelled Latin-1 (were: refused as binary, or read as \"ï»¿\" before the document)", () =>
+    Effect.gen(function*() {
+      const xml = (encoding: string) =>
+        `<?xml version="1.0" encoding="${encoding}"?><rss version="2.0"><channel><title>t</title><item><guid>1</guid><title>Caf\u00e9 \u{1F389}</title><description>x</description></item></channel></rss>`
+      const utf16be = (text: string) => Buffer.from(text, "utf16le").swap16()
+      const layer = servedBy({
+        "/le": { body: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml("UTF-16"), "utf16le")]), type: "application/rss+xml" },
+        "/be": { body: Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(xml("UTF-16"))]), type: "application/rss+xml; charset=utf-8" },
+        "/latin1": { body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(xml("UTF-8"))]), type: "application/rss+xml; charset=iso-8859-1" }
+      })
+      for (const path of ["/le", "/be", "/latin1"]) {
+        const { entries, rejected } = yield* collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer))
+        assert.deepStrictEqual([entries.map((e) => e.input.title), rejected], [["Café 🎉"], []], path)
+      }
+    }))
+
   it.effect("decodes ISO-8859-1 from the XML declaration", () =>
     Effect.gen(function*() {
       const xml = `<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><item><title>Caf\u00e9</title><description>x</description></item></channel></rss>`
