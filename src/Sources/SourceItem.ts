@@ -8,8 +8,8 @@
  */
 import type { DateTime } from "effect"
 import { codePointLength, PostInput, tagKey } from "../Domain/Post.js"
-import { MAX_TAGS, SOURCE_MAX_BYTES, SOURCE_MAX_LENGTH, TAG_MAX_LENGTH } from "../Processing/processPost.js"
-import { sha256Hex } from "../Processing/text.js"
+import { MAX_TAGS, SOURCE_MAX_BYTES, SOURCE_MAX_LENGTH, TAG_MAX_LENGTH, TITLE_MAX_LENGTH } from "../Processing/processPost.js"
+import { sha256Hex, truncateText } from "../Processing/text.js"
 
 export type SourceItem =
   | {
@@ -145,14 +145,17 @@ const firstTags = (tags: Array<string> | undefined): Array<string> | undefined =
  * A `PostInput` from mapped fields: undefined fields left out (so the processor's defaults
  * apply), tags, authors and aliases trimmed and deduplicated, tags longer than the domain
  * allows (`TAG_MAX_LENGTH`) or beyond its first `MAX_TAGS` dropped rather than failing the
- * whole post, empty strings treated as absent.
+ * whole post, empty strings treated as absent. A title longer than a post's
+ * (`TITLE_MAX_LENGTH`) is cut at a word with an ellipsis: Tumblr's and Mastodon's feeds put a
+ * post's whole text in it, and the item failed.
  */
 export const toPostInput = (fields: EntryFields): PostInput => {
   const out: Record<string, unknown> = { body: fields.body }
   const text = (key: keyof EntryFields, value: string | undefined) => {
     if (value !== undefined && value.trim() !== "") out[key] = value.trim()
   }
-  text("title", fields.title)
+  // Counted in UTF-16 units first: most titles are far shorter in any count.
+  text("title", fields.title !== undefined && fields.title.length > TITLE_MAX_LENGTH ? truncateText(fields.title, TITLE_MAX_LENGTH) : fields.title)
   text("slug", fields.slug)
   text("status", fields.status)
   text("publishedAt", fields.publishedAt)

@@ -72,6 +72,29 @@ describe("RSS 2.0", () => {
       assert.deepStrictEqual(post.tags, Array.from({ length: 100 }, (_, i) => `tag-${i}`))
     }))
 
+  it.effect("a title longer than a post's is cut at a word with an ellipsis, and an id too long for a source stands as its hash (were: the item failed, the whole id printed as its name)", () =>
+    Effect.gen(function*() {
+      const words = Array.from({ length: 400 }, (_, i) => `word${i}`).join(" ")
+      const guid = `urn:long:${"g".repeat(20_000)}`
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><guid>toot</guid><title>${words}</title><description>x</description></item>
+<item><guid>${guid}</guid><title>Long guid</title><description>x</description></item>
+</channel></rss>`
+      const layer = servedBy({ "/rss": { body: rss, type: "application/rss+xml" } })
+      const read = collect(fromUrl("https://d.example/rss")).pipe(Effect.provide(layer))
+      const { entries, rejected } = yield* read
+      assert.deepStrictEqual(rejected, [])
+      const [long, hashed] = entries
+      const title = long!.input.title!
+      assert.isAtMost(title.length, 1000)
+      assert.isTrue(title.endsWith("…") && words.startsWith(title.slice(0, -1)) && words[title.length - 1] === " ", "cut between words")
+      const post = yield* process(long!.input, long!.source)
+      assert.strictEqual(post.title, title)
+      assert.match(hashed!.source, /^https:\/\/d\.example\/rss#sha256:[0-9a-f]{64}$/)
+      assert.strictEqual((yield* read).entries[1]!.source, hashed!.source, "the same id, the same source")
+      assert.strictEqual((yield* process(hashed!.input, hashed!.source)).source, hashed!.source)
+    }))
+
   it.effect("a date that is there but unreadable fails its item, naming the element and the value; the rest is read", () =>
     Effect.gen(function*() {
       const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
