@@ -28,6 +28,7 @@ import type { Duplex } from "node:stream"
 import * as Zlib from "node:zlib"
 import { Clock, Config, type ConfigError, Context, Duration, Effect, Either, Layer, Schedule, Stream } from "effect"
 import { FairSemaphore } from "../Database/FairSemaphore.js"
+import { deflateDecoder } from "./deflate.js"
 import { guardedLookup, literalRefusal, RefusedAddressError, resolveRefusal } from "./Destination.js"
 import { FeedAllowPrivateConfig, FeedClientConfig, type FeedClientInput, FeedClientOptions, type FeedClientSettings } from "./FeedClientOptions.js"
 import {
@@ -128,7 +129,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308])
 /** Content codings a body is decoded from (RFC 9110 8.4.1), `x-gzip` being `gzip`. */
 const DECODERS: Readonly<Record<string, () => Duplex>> = {
   gzip: () => Zlib.createGunzip(),
-  deflate: () => Zlib.createInflate(),
+  // zlib-wrapped or raw, as browsers take it (deflate.ts).
+  deflate: deflateDecoder,
   br: () => Zlib.createBrotliDecompress()
 }
 

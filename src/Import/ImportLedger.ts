@@ -31,6 +31,8 @@ export interface ImportLedger {
   /** Records that `identity` carries `source`; a source carried by several items is pinned. */
   readonly meetSource: (source: string, identity: string) => void
   readonly isPinned: (source: string) => boolean
+  /** The first item that carried `source` in this run (`meetSource`), if any. */
+  readonly sourceOwner: (source: string) => string | undefined
   /** Records that `identity` (carrying `source`) stored `slug` in this run (the last one to store it is kept). */
   readonly stored: (slug: string, identity: string, source?: string) => void
   /** Who stored `slug` in this run, if anyone did. */
@@ -159,6 +161,7 @@ const ledgerOver = (
       if (st.getOwner.get(source)?.identity !== identity) pinned += write("pin", source).changes
     },
     isPinned: (source) => pinned > 0 && st.getPinned.get(source)?.pinned === 1,
+    sourceOwner: (source) => st.getOwner.get(source)?.identity,
     stored: (slug, identity, source) => void write("setStored", slug, identity, identity, source ?? null),
     storedBy: (slug) => st.getStored.get(slug)?.stored_by ?? undefined,
     storedEntry: (slug) => {

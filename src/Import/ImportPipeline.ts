@@ -49,15 +49,16 @@ type LineItem = Extract<ImportItem, { _tag: "Line" }>
 
 /**
  * Writes one batch in one transaction (a dry run's writer rolls it back and still answers the
- * outcomes); `undefined` for a dry run without a database, which only validates. `redirects` and
- * `createdAt` are per post, as `UpsertOptions` takes them.
+ * outcomes); `undefined` for a dry run without a database, which only validates. `redirects`,
+ * `createdAt` and `formerSources` are per post, as `UpsertOptions` takes them.
  */
 type Writer =
   | ((
     posts: ReadonlyArray<NewPost>,
     pinnedSources: ReadonlySet<string>,
     redirects: ReadonlyArray<ReadonlyArray<string> | undefined>,
-    createdAt: ReadonlyArray<DateTime.Utc | undefined>
+    createdAt: ReadonlyArray<DateTime.Utc | undefined>,
+    formerSources: ReadonlyArray<ReadonlyArray<string> | undefined>
   ) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>)
   | undefined
 
@@ -355,7 +356,8 @@ const writeItems = (
       items.map((item) => item.post),
       pinned,
       items.map((item) => item.movedFrom),
-      items.map((item) => item.createdAt)
+      items.map((item) => item.createdAt),
+      items.map((item) => item.formerSources)
     )
   }).pipe(
     Effect.exit,
@@ -495,6 +497,13 @@ const stages = <R>(
         repeats.set(source, n)
         return `${source}~${n}`
       }
+      /** Items named as an earlier one of this run, by name: how many so far (only repeats are counted). */
+      const namedAgain = new Map<string, number>()
+      const nameAgain = (identity: string) => {
+        const n = (namedAgain.get(identity) ?? 1) + 1
+        namedAgain.set(identity, n)
+        return n === 2 ? `${identity} (again)` : `${identity} (again, ${n} in all)`
+      }
       /** `processed` reported as a duplicate of `first` (skipped or failed, as `onConflict` says). */
       const duplicate = (processed: Extract<Processed, { _tag: "Ready" }>, first: string) => {
         const reason = duplicateReason(processed.post.slug, first)
@@ -515,6 +524,13 @@ const stages = <R>(
         if (oversized !== undefined) {
           tally.fail(processed.identity, tooLarge(oversized, options.maxPostBytes), processed.bytes)
           return Option.none()
+        }
+        // A source's item named as an earlier one (a feed's two items with one guid, named by
+        // it): named apart, so that it is a second post of that source (which pins it) or, at
+        // the same slug, a duplicate; as one post twice, the later silently replaced the earlier,
+        // and every re-import "updated" both.
+        if (ledger.sourceOwner(processed.post.source) === processed.identity) {
+          processed = { ...processed, identity: nameAgain(processed.identity) }
         }
         // Two posts of this run with one slug and one source (NDJSON lines without a
         // `source` are `<file>#<slug>`) would reach the repository as the same post twice:
@@ -623,9 +639,9 @@ export const run = <R>(
   Effect.flatMap(PostRepository, (repository) => {
     const onSlugConflict = options.onConflict ?? defaultImportOptions.onConflict
     const dryRun = options.dryRun === true
-    const writer: Writer = (posts, pinnedSources, redirects, createdAt) =>
+    const writer: Writer = (posts, pinnedSources, redirects, createdAt, formerSources) =>
       Effect.map(
-        repository.upsertMany(posts, { onSlugConflict, pinnedSources, dryRun, redirects, createdAt }),
+        repository.upsertMany(posts, { onSlugConflict, pinnedSources, dryRun, redirects, createdAt, formerSources }),
         (result) => result.outcomes
       )
     return runWith(source, options, runOptions, writer)

@@ -199,7 +199,8 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
         upsertAll(store, posts, options?.onSlugConflict ?? "fail", now, {
           pinnedSources: options?.pinnedSources,
           redirects: options?.redirects,
-          createdAt: options?.createdAt
+          createdAt: options?.createdAt,
+          formerSources: options?.formerSources
         }),
         // A dry run keeps the state as it was: the draft is dropped.
         (result) => [result, options?.dryRun === true ? state : draft as State] as const

@@ -239,6 +239,14 @@ export interface UpsertOptions {
    * creation time ("updated", "unchanged", a move to a new slug): an import never moves it.
    */
   readonly createdAt?: ReadonlyArray<DateTime.Utc | undefined>
+  /**
+   * Per input post (same index), sources an earlier version stored it under (a feed's item named
+   * by the URL it was fetched from, before redirects and pages stopped mattering): a stored post
+   * carrying one is this post, as one carrying its own source is (updated, moved to its new
+   * slug, its suffixed copy found again), and carries `source` from then on. Before, such a post
+   * was "another source's" on the first import after the change.
+   */
+  readonly formerSources?: ReadonlyArray<ReadonlyArray<string> | undefined>
 }
 
 export interface UpsertResult {

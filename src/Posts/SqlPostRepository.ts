@@ -1075,7 +1075,8 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           validate: false,
           pinnedSources: options?.pinnedSources,
           redirects: options?.redirects,
-          createdAt: options?.createdAt
+          createdAt: options?.createdAt,
+          formerSources: options?.formerSources
         })
         // Written in a dry run too: the constraints see what the real batch would write.
         yield* flush

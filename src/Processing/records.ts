@@ -52,6 +52,11 @@ export interface DecodedRecord {
   readonly movedFrom?: ReadonlyArray<string>
   /** When the post was created where it was exported from: a post the import creates takes it. */
   readonly createdAt?: DateTime.Utc
+  /**
+   * Sources an earlier version named the post by (a feed item by the URL it was fetched from):
+   * a stored post carrying one is this one (`UpsertOptions.formerSources`). Sources' only.
+   */
+  readonly formerSources?: ReadonlyArray<string>
 }
 
 /**
@@ -69,6 +74,8 @@ export type RecordOutcome =
     readonly movedFrom?: ReadonlyArray<string>
     /** As `DecodedRecord.createdAt`: no post field, so no part of its hashes (`UpsertOptions.createdAt`). */
     readonly createdAt?: DateTime.Utc
+    /** As `DecodedRecord.formerSources` (`UpsertOptions.formerSources`); never on a line's outcome, so not on the wire. */
+    readonly formerSources?: ReadonlyArray<string>
   }
   | Rejected
 
@@ -275,16 +282,18 @@ type Ready = Extract<RecordOutcome, { _tag: "Ready" }>
 
 /**
  * `ready` with what `record` carries beside its post, for the writer: its old slugs
- * (`movedFrom`) and when it was created (`createdAt`). Every path from a record to the writer
- * goes through here: records a source decoded itself (a feed, another Inkwell) skipped
- * `readyRecord` and lost both, so a migrated undated post was listed at the import's time.
+ * (`movedFrom`), when it was created (`createdAt`) and the sources it was once known by
+ * (`formerSources`). Every path from a record to the writer goes through here: records a source
+ * decoded itself (a feed, another Inkwell) skipped `readyRecord` and lost both, so a migrated
+ * undated post was listed at the import's time.
  */
-export const withCarried = (record: Pick<DecodedRecord, "movedFrom" | "createdAt">, ready: Ready): Ready => {
-  if (record.movedFrom === undefined && record.createdAt === undefined) return ready
+export const withCarried = (record: Pick<DecodedRecord, "movedFrom" | "createdAt" | "formerSources">, ready: Ready): Ready => {
+  if (record.movedFrom === undefined && record.createdAt === undefined && record.formerSources === undefined) return ready
   return {
     ...ready,
     ...(record.movedFrom === undefined ? {} : { movedFrom: record.movedFrom }),
-    ...(record.createdAt === undefined ? {} : { createdAt: record.createdAt })
+    ...(record.createdAt === undefined ? {} : { createdAt: record.createdAt }),
+    ...(record.formerSources === undefined ? {} : { formerSources: record.formerSources })
   }
 }
 

@@ -17,7 +17,7 @@ import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
 import { resolveUrl } from "./html.js"
 import { inkwellApi, type InkwellApiOptions, isInkwellPage } from "./InkwellApi.js"
 import { isJsonFeed, parseJsonFeed } from "./JsonFeed.js"
-import type { ParsedFeed, SourceItem } from "./SourceItem.js"
+import { itemSource, type ParsedFeed, type SourceItem } from "./SourceItem.js"
 import { parseXmlFeed, sniffXmlFeed } from "./XmlFeed.js"
 
 export type Detected =
@@ -27,9 +27,13 @@ export type Detected =
   /** An HTML page and the feeds it links to, best first. */
   | { readonly _tag: "Html"; readonly alternates: ReadonlyArray<string> }
 
-const FEED_TYPES = ["application/feed+json", "application/json", "application/atom+xml", "application/rss+xml"]
+/**
+ * Best first. `application/json` last: it is a JSON Feed only at times, and a WordPress page's
+ * REST API link (`/wp-json/wp/v2/categories/5`) has that type.
+ */
+const FEED_TYPES = ["application/feed+json", "application/atom+xml", "application/rss+xml", "application/json"]
 
-/** `<link rel="alternate" type="application/...+xml|json" href>` of an HTML page, JSON Feed first. */
+/** `<link rel="alternate" type="application/...+xml|json" href>` of an HTML page, best type first (`FEED_TYPES`), each in the page's order. */
 export const feedLinks = (html: string, base: string): Array<string> => {
   const found: Array<{ type: string; href: string }> = []
   for (const [tag] of html.matchAll(/<link\b[^>]*>/gi)) {
@@ -54,7 +58,7 @@ const looksLikeHtml = (contentType: string, text: string) =>
  * UTF-8 is read with them marked (`markedBodyText`): a feed's items with one fail, the others are
  * read; a body that cannot be read as a feed even so is refused with where its first bad byte is.
  */
-export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes" | "contentType">): Either.Either<Detected, DecodeError> => {
+export const detect = (resource: Pick<FetchedResource, "url" | "finalUrl" | "headers" | "bytes" | "contentType">): Either.Either<Detected, DecodeError> => {
   const decoded = markedBodyText(resource)
   const bad = Either.isRight(decoded) ? decoded.right.bad : undefined
   if (Either.isLeft(decoded) || bad !== undefined) {
@@ -69,8 +73,9 @@ export const detect = (resource: Pick<FetchedResource, "finalUrl" | "headers" | 
   return bad !== undefined && Either.isLeft(read) ? Either.left(bad.error) : read
 }
 
+/** A feed's items are named by the URL asked for (`itemNames`), read against the one answering. */
 const readDocument = (
-  resource: Pick<FetchedResource, "finalUrl" | "contentType" | "bytes">,
+  resource: Pick<FetchedResource, "url" | "finalUrl" | "contentType" | "bytes">,
   text: string,
   bad: MarkedBody["bad"]
 ): Either.Either<Detected, DecodeError> => {
@@ -81,7 +86,7 @@ const readDocument = (
   if (isBinary(text)) return Either.left(notAFeed(resource, text, true))
   if (start === "{" || start === "[" || (jsonType && start !== "<")) {
     return Either.flatMap(parseJsonBody(text, url), (json): Either.Either<Detected, DecodeError> => {
-      if (isJsonFeed(json)) return Either.map(parseJsonFeed(json, url, bad), (feed) => ({ _tag: "Feed", feed }))
+      if (isJsonFeed(json)) return Either.map(parseJsonFeed(json, url, bad, resource.url), (feed) => ({ _tag: "Feed", feed }))
       if (isInkwellPage(json)) return Either.right({ _tag: "Inkwell", url })
       if (typeof json === "object" && json !== null && Array.isArray((json as { db?: unknown }).db)) return Either.right({ _tag: "Ghost" })
       return Either.left(
@@ -96,7 +101,7 @@ const readDocument = (
   }
   if (start === "<") {
     if (sniffXmlFeed(text) !== undefined || !looksLikeHtml(resource.contentType, text)) {
-      return Either.map(parseXmlFeed(text, url, bad), (feed) => ({ _tag: "Feed", feed }))
+      return Either.map(parseXmlFeed(text, url, bad, resource.url), (feed) => ({ _tag: "Feed", feed }))
     }
     // A link with a bad byte in it is not followed to an altered URL.
     const links = bad === undefined ? text : text.replace(/<link\b[^>]*>/gi, (tag) => (firstBadByte(tag, bad) === undefined ? tag : ""))
@@ -149,12 +154,29 @@ export interface FromUrlOptions extends InkwellApiOptions {
 }
 
 /**
+ * `item` of a later page of a feed named `name`, with `<page>#<id>` of each page read so far as
+ * a former source: an earlier version named an item by the page it was on, and as posts are
+ * added items move to later pages, so a post stored then is under one read before it or its
+ * own. A failed item's reason says its page (`pages`' last), where its path and offset are.
+ */
+const withFormerPages = (item: SourceItem, name: string, pages: ReadonlyArray<string>): SourceItem => {
+  if (item._tag === "Rejected") return item.skipped ? item : { ...item, reason: `page ${pages[pages.length - 1]}, ${item.reason}` }
+  if (!item.source.startsWith(`${name}#`)) return item
+  const id = item.source.slice(name.length + 1)
+  const former = [...new Set(pages.filter((page) => page !== name).map((page) => itemSource(page, id)))]
+  return former.length === 0 ? item : { ...item, formerSources: former }
+}
+
+/**
  * Items of a JSON Feed, then of its `next_url` pages (bounded, loops stopped). `firstUrls` are
  * where the first page was asked for and found: a `next_url` back to it is a loop too, which
- * read the first page twice and counted its posts again in the import summary.
+ * read the first page twice and counted its posts again in the import summary. Every page's
+ * items are named by `name`, the first page's URL as asked for: by their page's, an item was
+ * another post once a new one pushed it onto the next page.
  */
-const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxPages: number): Stream.Stream<SourceItem, FeedError, FeedClient> => {
+const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxPages: number, name: string): Stream.Stream<SourceItem, FeedError, FeedClient> => {
   const seen = new Set<string>(firstUrls)
+  const pagesRead = [...new Set(firstUrls)]
   const follow = (next: string | undefined, page: number): Option.Option<{ readonly url: string; readonly page: number }> => {
     if (next === undefined || page >= maxPages || seen.has(next)) return Option.none()
     seen.add(next)
@@ -167,10 +189,11 @@ const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxP
         Effect.gen(function*() {
           const resource = yield* (yield* FeedClient).get(url)
           const { bad, text } = yield* markedBodyText(resource)
-          const feed = yield* Either.flatMap(parseJsonBody(text, resource.finalUrl), (json) => parseJsonFeed(json, resource.finalUrl, bad)).pipe(
+          const feed = yield* Either.flatMap(parseJsonBody(text, resource.finalUrl), (json) => parseJsonFeed(json, resource.finalUrl, bad, name)).pipe(
             Either.mapLeft((error) => bad?.error ?? error)
           )
-          return [Chunk.fromIterable(feed.items), follow(feed.nextUrl, page)] as const
+          pagesRead.push(resource.finalUrl)
+          return [Chunk.fromIterable(feed.items.map((item) => withFormerPages(item, name, pagesRead))), follow(feed.nextUrl, page)] as const
         })
       )
   })
@@ -178,22 +201,25 @@ const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxP
 }
 
 const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stream.Stream<SourceItem, FeedError, FeedClient> =>
-  Stream.unwrap(Effect.gen(function*() {
+  Stream.unwrap(openUrl(url, options, htmlHops))
+
+/** What `url` serves, detected (`fromUrlAt`): failing before any item when it is no source at all. */
+const openUrl = (url: string, options: FromUrlOptions, htmlHops: number): Effect.Effect<Stream.Stream<SourceItem, FeedError, FeedClient>, FeedError, FeedClient> =>
+  Effect.gen(function*() {
     const client = yield* FeedClient
     const resource = yield* client.get(url)
     const detected = yield* detect(resource)
     switch (detected._tag) {
       case "Feed":
         return detected.feed.format === "json-feed"
-          ? jsonFeedPages(detected.feed, [resource.url, resource.finalUrl], options.maxPages ?? 50)
+          ? jsonFeedPages(detected.feed, [resource.url, resource.finalUrl], options.maxPages ?? 50, resource.url)
           : Stream.fromIterable(detected.feed.items)
       case "Inkwell":
-        return inkwellApi(detected.url, options)
+        return inkwellApi(detected.url, options, resource.url)
       case "Ghost":
         return ghostExport(Stream.make(resource.bytes), { ...options.ghost, name: resource.finalUrl })
       case "Html": {
-        const alternate = detected.alternates[0]
-        if (alternate === undefined || htmlHops > 0) {
+        if (detected.alternates.length === 0 || htmlHops > 0) {
           return yield* new DecodeError({
             url: resource.finalUrl,
             format: "html",
@@ -203,10 +229,39 @@ const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stre
               : "an HTML page that links to no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type in it)"
           })
         }
-        return fromUrlAt(alternate, options, htmlHops + 1)
+        return yield* linkedFeed(resource.finalUrl, detected.alternates, options)
       }
     }
-  }))
+  })
+
+/** A document that is no feed at all (HTML, JSON of another kind, neither JSON nor XML): not a broken feed. */
+const isNoFeed = (error: FeedError): error is DecodeError =>
+  error._tag === "DecodeError" && (error.format === "unknown" || error.format === "html")
+
+/**
+ * The first of a page's feed links (best first, `feedLinks`) that leads to a feed. One that leads
+ * to no feed at all is passed over for the next: a WordPress page links to its REST API's JSON as
+ * an alternate too, and only that one was tried when it came first. A feed that cannot be fetched
+ * or read fails here, as it would given itself: the next link is another feed (the comments'),
+ * not this one.
+ */
+const linkedFeed = (page: string, links: ReadonlyArray<string>, options: FromUrlOptions) =>
+  Effect.gen(function*() {
+    const passed: Array<DecodeError> = []
+    for (const link of links) {
+      const opened = yield* Effect.either(openUrl(link, options, 1))
+      if (Either.isRight(opened)) return opened.right
+      if (!isNoFeed(opened.left)) return yield* opened.left
+      passed.push(opened.left)
+    }
+    if (passed.length === 1) return yield* passed[0]!
+    return yield* new DecodeError({
+      url: page,
+      format: "html",
+      path: "head",
+      reason: `an HTML page none of whose ${passed.length} <link rel="alternate"> leads to a feed: ${passed.map((error) => error.message).join("; ")}`
+    })
+  })
 
 /**
  * Posts from whatever `url` serves (see the module comment). Fails with a `FeedError` when the

@@ -16,11 +16,21 @@ import type { PostRepository } from "../Posts/PostRepository.js"
 import { fromUrl, type FromUrlOptions } from "./FeedSource.js"
 import type { SourceItem } from "./SourceItem.js"
 
-/** A source's item as the pipeline's: `Entry` → `Record` (with its `createdAt`), `Rejected` → `Rejected`. */
+/**
+ * A source's item as the pipeline's: `Entry` → `Record` (with its `createdAt` and former
+ * sources), `Rejected` → `Rejected`.
+ */
 const toImportItem = (item: SourceItem): ImportItem => {
   if (item._tag === "Rejected") return { _tag: "Rejected", identity: item.source, reason: item.reason, skipped: item.skipped, bytes: 0 }
-  const record: ImportItem = { _tag: "Record", identity: item.source, source: item.source, input: item.input, bytes: item.input.body.length }
-  return item.createdAt === undefined ? record : { ...record, createdAt: item.createdAt }
+  return {
+    _tag: "Record",
+    identity: item.source,
+    source: item.source,
+    input: item.input,
+    bytes: item.input.body.length,
+    ...(item.createdAt === undefined ? {} : { createdAt: item.createdAt }),
+    ...(item.formerSources === undefined ? {} : { formerSources: item.formerSources })
+  }
 }
 
 /** Each item as the pipeline's (`toImportItem`); a failure of the whole source → one `Rejected` named `name`. */

@@ -14,7 +14,7 @@ import { recordBody } from "../Processing/records.js"
 import { parseDateString } from "../Processing/dates.js"
 import { firstIssue } from "./JsonFeed.js"
 import { bodyText, parseJsonBody } from "./body.js"
-import { entry, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
+import { entry, itemSource, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export interface InkwellApiOptions {
   /** Posts per page, 1–100 (default 50). */
@@ -43,12 +43,14 @@ const RemoteDate = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromS
 
 /**
  * What an import takes of `GET /posts/:slug` (`Post`): the fields an NDJSON record carries
- * (`exportRecord`). The server's `source` is not one: the post is known here by its URL. Its
- * old slugs (`movedFrom` of an export) are in no API answer, so a post renamed there does not
- * redirect its old slugs here. The rest is derived (html, excerpt, ...) or assigned by the
- * store (id, version, `updatedAt`), and the import derives or assigns it again.
+ * (`exportRecord`), and its `id`, which the post is known by here (`remoteSource`). The server's
+ * `source` is not one. Its old slugs (`movedFrom` of an export) are in no API answer, so slugs a
+ * post had there before it was imported do not redirect here. The rest is derived (html,
+ * excerpt, ...) or assigned by the store (version, `updatedAt`), and the import derives or
+ * assigns it again.
  */
 const RemotePost = Schema.Struct({
+  id: Schema.optional(Schema.String),
   slug: Schema.String,
   title: Schema.String,
   body: Schema.String,
@@ -112,11 +114,25 @@ const remoteInput = (p: typeof RemotePost.Type, postUrl: string): PostInput => {
   return new PostInput({ ...input, metadata: { ...p.metadata, origin: postUrl } })
 }
 
-/** Posts of the Inkwell server at `url` (its base URL or its `/posts` URL). */
-export const inkwellApi = (url: string, options: InkwellApiOptions = {}): Stream.Stream<SourceItem, FeedError, FeedClient> =>
+/**
+ * Which post of the server listing at `name` a remote post is: `<name's /posts>#<its id>`, the
+ * id no rename changes, so a post renamed there is moved here (its old slug redirecting), where
+ * by its URL it was a new post and the old copy stayed. A server whose answers carry no id (not
+ * an Inkwell of this kind) has its posts known by their URL, `postUrl`, as before; so were all
+ * posts by earlier versions, and a post stored under its URL is found by it (`formerSources`).
+ */
+const remoteSource = (name: URL, id: string | undefined, postUrl: string): { readonly source: string; readonly former?: ReadonlyArray<string> } =>
+  id === undefined || id.trim() === "" ? { source: postUrl } : { source: itemSource(`${name.origin}${name.pathname}`, id), former: [postUrl] }
+
+/**
+ * Posts of the Inkwell server at `url` (its base URL or its `/posts` URL). `name` is the URL the
+ * posts are named by (`remoteSource`), the one the import was given when `url` is where it led.
+ */
+export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: string = url): Stream.Stream<SourceItem, FeedError, FeedClient> =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* FeedClient
     const list = listUrlOf(url)
+    const named = listUrlOf(name)
     if (!list.searchParams.has("limit")) list.searchParams.set("limit", String(Math.min(100, Math.max(1, options.pageSize ?? 50))))
     const headers = options.apiKey === undefined ? undefined : { "x-api-key": options.apiKey }
     const get = (u: string) => client.get(u, { headers, accept: "application/json" })
@@ -140,13 +156,10 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}): Stream
       const postUrl = `${list.origin}${list.pathname}/${encodeURIComponent(slug)}`
       return get(postUrl).pipe(
         Effect.flatMap((resource) => decodeJson(RemotePost, resource)),
-        Effect.map((p) =>
-          entry(
-            postUrl,
-            remoteInput(p, postUrl),
-            p.createdAt ?? undefined
-          )
-        ),
+        Effect.map((p) => {
+          const { former, source } = remoteSource(named, p.id, postUrl)
+          return entry(source, remoteInput(p, postUrl), p.createdAt ?? undefined, former)
+        }),
         Effect.catchAll((error) => Effect.succeed(rejected(postUrl, error.message)))
       )
     }

@@ -11,9 +11,9 @@ import { DateTime, Either, ParseResult, Schema } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { issuesOf } from "../Domain/decodeIssues.js"
 import type { Post } from "../Domain/Post.js"
-import { htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody, untitledSlug } from "./html.js"
+import { htmlBody, itemSlug, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { type BadBytes, failIfBad, firstBadByte, firstBadKey } from "./badBytes.js"
-import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
+import { derivedId, entry, type ItemNames, itemNames, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -94,15 +94,18 @@ const feedDamaged = (json: unknown, bad: BadBytes): boolean => {
 
 /**
  * Reads a JSON Feed document; `feedUrl` is where it was fetched from (the base for relative
- * links). `bad`: where the markers of bytes that are not UTF-8 are (`markedBodyText`); an item
- * with one fails (`failIfBad`), and a feed with one where no item would fail for it (`feedDamaged`)
- * is refused (`bad.error`).
+ * links), `name` the URL its items are named by (`itemNames`: the one asked for, the first page's
+ * for every page). `bad`: where the markers of bytes that are not UTF-8 are (`markedBodyText`); an
+ * item with one fails (`failIfBad`), and a feed with one where no item would fail for it
+ * (`feedDamaged`) is refused (`bad.error`).
  */
 export const parseJsonFeed = (
   json: unknown,
   feedUrl: string,
-  bad?: BadBytes & { readonly error: DecodeError }
+  bad?: BadBytes & { readonly error: DecodeError },
+  name: string = feedUrl
 ): Either.Either<ParsedFeed, DecodeError> => {
+  const names = itemNames(feedUrl, name)
   // Before decoding: a damaged `items` or `version` key would be reported as missing.
   if (bad !== undefined && feedDamaged(json, bad)) return Either.left(bad.error)
   const decoded = decodeDocument(json)
@@ -117,9 +120,9 @@ export const parseJsonFeed = (
     const fallbackId = typeof raw === "object" && raw !== null && "id" in raw ? String((raw as { id: unknown }).id) : `item-${index}`
     if (Either.isLeft(item)) {
       const { message, path } = firstIssue(item.left)
-      return rejected(`${feedUrl}#${fallbackId}`, `items.${index}.${path}: ${message}`)
+      return rejected(names.source(fallbackId), `items.${index}.${path}: ${message}`)
     }
-    return mapItem(item.right, index, feedUrl, feedAuthors)
+    return mapItem(item.right, index, feedUrl, names, feedAuthors)
   }).map((item, index) => failIfBad(item, feed.items[index], `items.${index}`, bad))
   return Either.right({
     format: "json-feed",
@@ -136,11 +139,13 @@ const mapItem = (
   item: typeof Item.Type,
   index: number,
   feedUrl: string,
+  names: ItemNames,
   feedAuthors: readonly [ReadonlyArray<AuthorT> | null | undefined, ReadonlyArray<AuthorT> | undefined]
 ): SourceItem => {
   const link = item.url ? resolveUrl(item.url, feedUrl) : undefined
-  const id = item.id !== undefined && item.id !== null && String(item.id).trim() !== "" ? String(item.id) : link ?? `item-${index}`
-  const source = `${feedUrl}#${id}`
+  const ownId = item.id !== undefined && item.id !== null && String(item.id).trim() !== "" ? String(item.id) : undefined
+  const id = ownId ?? link ?? derivedId(item.title ?? "", item.content_html ?? item.content_text ?? item.summary ?? "")
+  const source = names.source(id)
   const body = item.content_html
     ? htmlBody(resolveLinks(item.content_html, feedUrl))
     : item.content_text
@@ -165,8 +170,7 @@ const mapItem = (
   const title = ownTitle || shorten(item.content_text?.trim() || plainText(item.content_html ?? "") || summary || "", 80)
   if (title === "") return rejected(source, `items.${index}: no title, and no text in its content to make one from`)
   // Its link or id gives an untitled item's slug: made from its text's start, two alike collided.
-  const ownId = item.id !== undefined && item.id !== null && String(item.id).trim() !== "" ? String(item.id) : undefined
-  const slug = item._inkwell?.slug ?? (ownTitle === "" ? untitledSlug(link, ownId) : undefined)
+  const slug = item._inkwell?.slug ?? itemSlug(ownTitle, link, ownId)
   return entry(
     source,
     toPostInput({
@@ -182,9 +186,11 @@ const mapItem = (
         url: link,
         externalUrl: item.external_url ? resolveUrl(item.external_url, feedUrl) : undefined,
         image: item.image ? resolveUrl(item.image, feedUrl) : undefined,
-        feedItemId: id
+        feedItemId: ownId ?? link
       }
-    })
+    }),
+    undefined,
+    names.former(id)
   )
 }
 

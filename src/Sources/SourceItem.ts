@@ -8,7 +8,8 @@
  */
 import type { DateTime } from "effect"
 import { codePointLength, PostInput, tagKey } from "../Domain/Post.js"
-import { MAX_TAGS, TAG_MAX_LENGTH } from "../Processing/processPost.js"
+import { MAX_TAGS, SOURCE_MAX_BYTES, SOURCE_MAX_LENGTH, TAG_MAX_LENGTH, TITLE_MAX_LENGTH } from "../Processing/processPost.js"
+import { sha256Hex, truncateText } from "../Processing/text.js"
 
 export type SourceItem =
   | {
@@ -22,6 +23,12 @@ export type SourceItem =
      * its place in the listing instead of being listed at the import's time.
      */
     readonly createdAt?: DateTime.Utc | undefined
+    /**
+     * Sources an earlier version named the item by (`<URL it was fetched from>#<id>`, before
+     * redirects and pages stopped mattering): a post stored under one is this item's
+     * (`UpsertOptions.formerSources`), and is known by `source` once written.
+     */
+    readonly formerSources?: ReadonlyArray<string> | undefined
   }
   | {
     readonly _tag: "Rejected"
@@ -31,8 +38,59 @@ export type SourceItem =
     readonly skipped: boolean
   }
 
-export const entry = (source: string, input: PostInput, createdAt?: DateTime.Utc): SourceItem =>
-  createdAt === undefined ? { _tag: "Entry", source, input } : { _tag: "Entry", source, input, createdAt }
+export const entry = (
+  source: string,
+  input: PostInput,
+  createdAt?: DateTime.Utc,
+  formerSources?: ReadonlyArray<string>
+): SourceItem => ({
+  _tag: "Entry",
+  source,
+  input,
+  ...(createdAt === undefined ? {} : { createdAt }),
+  ...(formerSources === undefined || formerSources.length === 0 ? {} : { formerSources })
+})
+
+/**
+ * `<name>#<id>`, an item's `source`; an id too long for a source whole (`SOURCE_MAX_LENGTH`,
+ * `SOURCE_MAX_BYTES`: a 20 KB guid) stands as its SHA-256, so such an item is imported, and named
+ * in a report, by something short that is still its own (it failed on the limit, the whole id
+ * printed as its name).
+ */
+export const itemSource = (name: string, id: string): string => {
+  const source = `${name}#${id}`
+  return codePointLength(source) <= SOURCE_MAX_LENGTH && Buffer.byteLength(source, "utf8") <= SOURCE_MAX_BYTES
+    ? source
+    : `${name}#sha256:${sha256Hex(id)}`
+}
+
+/**
+ * How a document's items are named: by `name`, the URL the user named (the feed asked for, its
+ * first page's for a paged feed), whatever it redirects to or which page an item is on. `read`
+ * is where this document was fetched from, which named them before: a post stored under that
+ * name is the item's (`formerSources`). Named by where they were read, a feed that began to
+ * redirect (http to https, to a CDN) or a JSON Feed whose items moved to the next page when a
+ * post was added had every item failed as "a post from another source" (or, with
+ * `--on-conflict suffix`, stored twice).
+ */
+export interface ItemNames {
+  readonly source: (id: string) => string
+  readonly former: (id: string) => ReadonlyArray<string> | undefined
+}
+
+export const itemNames = (read: string, name: string = read): ItemNames => ({
+  source: (id) => itemSource(name, id),
+  former: (id) => (name === read ? undefined : [itemSource(read, id)])
+})
+
+/**
+ * The id of an item that has none (no guid, id or link), from the item itself: its own title,
+ * else its text. It was its position (`item-0`), so a new item on top of the feed gave every
+ * stored post its neighbour's content. Posts stored under a position are still found at their
+ * slug (Posts/internal/repository.ts `sameSource`).
+ */
+export const derivedId = (ownTitle: string, text: string): string =>
+  ownTitle.trim() !== "" ? `title:${ownTitle.trim()}` : `text:${sha256Hex(text).slice(0, 32)}`
 
 export const rejected = (source: string, reason: string, skipped = false): SourceItem => ({
   _tag: "Rejected",
@@ -87,14 +145,17 @@ const firstTags = (tags: Array<string> | undefined): Array<string> | undefined =
  * A `PostInput` from mapped fields: undefined fields left out (so the processor's defaults
  * apply), tags, authors and aliases trimmed and deduplicated, tags longer than the domain
  * allows (`TAG_MAX_LENGTH`) or beyond its first `MAX_TAGS` dropped rather than failing the
- * whole post, empty strings treated as absent.
+ * whole post, empty strings treated as absent. A title longer than a post's
+ * (`TITLE_MAX_LENGTH`) is cut at a word with an ellipsis: Tumblr's and Mastodon's feeds put a
+ * post's whole text in it, and the item failed.
  */
 export const toPostInput = (fields: EntryFields): PostInput => {
   const out: Record<string, unknown> = { body: fields.body }
   const text = (key: keyof EntryFields, value: string | undefined) => {
     if (value !== undefined && value.trim() !== "") out[key] = value.trim()
   }
-  text("title", fields.title)
+  // Counted in UTF-16 units first: most titles are far shorter in any count.
+  text("title", fields.title !== undefined && fields.title.length > TITLE_MAX_LENGTH ? truncateText(fields.title, TITLE_MAX_LENGTH) : fields.title)
   text("slug", fields.slug)
   text("status", fields.status)
   text("publishedAt", fields.publishedAt)

@@ -12,9 +12,9 @@ import { XMLParser, XMLValidator } from "fast-xml-parser"
 import { Either } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { lineColumn } from "./body.js"
-import { cleanTitle, decodeEntities, escapeHtml, htmlBody, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody, untitledSlug } from "./html.js"
+import { cleanTitle, decodeEntities, escapeHtml, htmlBody, itemSlug, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { type BadBytes, failIfBad, firstBadByte } from "./badBytes.js"
-import { entry, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
+import { derivedId, entry, type ItemNames, itemNames, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 const ARRAYS = new Set(["item", "entry", "link", "category", "author", "contributor", "dc:creator", "dc:subject"])
 
@@ -124,23 +124,23 @@ const titleFromText = (html: string | undefined): string => shorten(plainText(ht
 /** `a@b.c (Name)` → `Name`; otherwise as given. */
 const rssAuthor = (value: string): string => /\(([^)]+)\)\s*$/.exec(value)?.[1]?.trim() ?? value.trim()
 
-const rssItem = (item: unknown, index: number, feedUrl: string): SourceItem => {
+const rssItem = (item: unknown, index: number, feedUrl: string, names: ItemNames): SourceItem => {
   const guid = text(isNode(item) ? item.guid : undefined)
   const permaLink = attr(isNode(item) ? item.guid : undefined, "isPermaLink") !== "false"
   const node = isNode(item) ? item : {}
   const linkText = text(node.link) ?? (guid !== undefined && permaLink && /^https?:/i.test(guid) ? guid : undefined)
   const link = linkText === undefined ? undefined : resolveUrl(linkText, feedUrl)
-  const id = guid ?? link ?? `item-${index}`
-  const source = `${feedUrl}#${id}`
 
   const encoded = text(node["content:encoded"])
   const description = text(node.description)
   const html = encoded ?? description
   const ownTitle = cleanTitle(text(node.title) ?? "")
+  const id = guid ?? link ?? derivedId(ownTitle, html ?? "")
+  const source = names.source(id)
   const title = ownTitle || titleFromText(html)
   if (html === undefined && title === "") return rejected(source, `item ${index + 1}: neither title nor content`)
   if (title === "") return rejected(source, `item ${index + 1}: no <title>, and no text in its content to make one from`)
-  const slug = ownTitle === "" ? untitledSlug(link, guid) : undefined
+  const slug = itemSlug(ownTitle, link, guid)
   const publishedElement = text(node.pubDate) !== undefined ? "pubDate" : "dc:date"
   const { dates, problems } = readDates(
     { published: text(node.pubDate) ?? text(node["dc:date"]), updated: text(node["atom:updated"]) },
@@ -169,10 +169,12 @@ const rssItem = (item: unknown, index: number, feedUrl: string): SourceItem => {
       summary: encoded !== undefined && description !== undefined ? plainText(description) : undefined,
       metadata: {
         url: link,
-        feedItemId: id,
+        feedItemId: guid ?? link,
         enclosure: attr(node.enclosure, "url") === undefined ? undefined : resolveUrl(attr(node.enclosure, "url")!, feedUrl)
       }
-    })
+    }),
+    undefined,
+    names.former(id)
   )
 }
 
@@ -194,12 +196,10 @@ const atomNames = (authors: unknown): Array<string> =>
     return name === undefined ? [] : [decodeEntities(name)]
   })
 
-const atomEntry = (entryNode: unknown, index: number, feedBase: string, feedUrl: string, feedAuthors: Array<string>): SourceItem => {
+const atomEntry = (entryNode: unknown, index: number, feedBase: string, names: ItemNames, feedAuthors: Array<string>): SourceItem => {
   const node = isNode(entryNode) ? entryNode : {}
   const base = baseOf(node, feedBase)
   const link = atomLink(node.link, base)
-  const id = text(node.id) ?? link ?? `entry-${index}`
-  const source = `${feedUrl}#${id}`
 
   const content = atomText(node.content)
   const summary = atomText(node.summary)
@@ -207,18 +207,20 @@ const atomEntry = (entryNode: unknown, index: number, feedBase: string, feedUrl:
   const body = content ?? summary
   const bodyBase = content !== undefined ? contentBase : baseOf(first(node.summary), base)
   const ownTitle = atomTitle(atomText(node.title))
+  const id = text(node.id) ?? link ?? derivedId(ownTitle, body?.value ?? "")
+  const source = names.source(id)
   const title = ownTitle ||
     titleFromText(body === undefined ? undefined : body.kind === "html" ? body.value : body.value.replace(/</g, "&lt;"))
   if (body === undefined && title === "") return rejected(source, `entry ${index + 1}: neither title nor content`)
   if (title === "") return rejected(source, `entry ${index + 1}: no <title>, and no text in its content to make one from`)
-  const slug = ownTitle === "" ? untitledSlug(link, text(node.id)) : undefined
+  const slug = itemSlug(ownTitle, link, text(node.id))
   const published = text(node.published) ?? text(node.issued)
   const updated = text(node.updated) ?? text(node.modified)
-  const names = {
+  const elements = {
     published: text(node.published) !== undefined ? "published" : "issued",
     updated: text(node.updated) !== undefined ? "updated" : "modified"
   }
-  const { dates, problems } = readDates({ published, updated }, (field) => `<${names[field]}>`)
+  const { dates, problems } = readDates({ published, updated }, (field) => `<${elements[field]}>`)
   if (problems.length > 0) return rejected(source, `entry ${index + 1}: ${problems.join("; ")}`)
 
   const authors = atomNames(node.author)
@@ -243,8 +245,10 @@ const atomEntry = (entryNode: unknown, index: number, feedBase: string, feedUrl:
       summary: content !== undefined && summary !== undefined
         ? summary.kind === "html" ? plainText(summary.value) : summary.value
         : undefined,
-      metadata: { url: link, feedItemId: id }
-    })
+      metadata: { url: link, feedItemId: text(node.id) ?? link }
+    }),
+    undefined,
+    names.former(id)
   )
 }
 
@@ -262,22 +266,25 @@ export const sniffXmlFeed = (xml: string): XmlFeedKind | undefined => {
 
 /**
  * Reads an RSS or Atom document; `feedUrl` is where it was fetched from (the base for relative
- * links). `bad`: where the markers of bytes that are not UTF-8 are (`markedBodyText`); an item
- * with one fails (`failIfBad`), and a feed whose `xml:base` has one is refused (`bad.error`), as every link
- * would be resolved against an altered base.
+ * links), `name` the URL its items are named by (`itemNames`: the one asked for). `bad`: where the
+ * markers of bytes that are not UTF-8 are (`markedBodyText`); an item with one fails (`failIfBad`),
+ * and a feed whose `xml:base` has one is refused (`bad.error`), as every link would be resolved
+ * against an altered base.
  */
 export const parseXmlFeed = (
   xml: string,
   feedUrl: string,
-  bad?: BadBytes & { readonly error: DecodeError }
+  bad?: BadBytes & { readonly error: DecodeError },
+  name: string = feedUrl
 ): Either.Either<ParsedFeed, DecodeError> =>
   Either.flatMap(parseXml(xml, feedUrl), (doc): Either.Either<ParsedFeed, DecodeError> => {
+    const names = itemNames(feedUrl, name)
     if (isNode(doc.rss)) {
       const channel = isNode(doc.rss.channel) ? doc.rss.channel : {}
       return Either.right({
         format: "rss",
         title: text(channel.title) === undefined ? undefined : cleanTitle(text(channel.title)!),
-        items: all(channel.item).map((item, i) => failIfBad(rssItem(item, i, feedUrl), item, `item ${i + 1}`, bad))
+        items: all(channel.item).map((item, i) => failIfBad(rssItem(item, i, feedUrl, names), item, `item ${i + 1}`, bad))
       })
     }
     const rdf = doc["rdf:RDF"]
@@ -285,7 +292,7 @@ export const parseXmlFeed = (
       return Either.right({
         format: "rss",
         title: isNode(rdf.channel) && text(rdf.channel.title) !== undefined ? cleanTitle(text(rdf.channel.title)!) : undefined,
-        items: all(rdf.item).map((item, i) => failIfBad(rssItem(item, i, feedUrl), item, `item ${i + 1}`, bad))
+        items: all(rdf.item).map((item, i) => failIfBad(rssItem(item, i, feedUrl, names), item, `item ${i + 1}`, bad))
       })
     }
     if (isNode(doc.feed)) {
@@ -296,7 +303,7 @@ export const parseXmlFeed = (
       return Either.right({
         format: "atom",
         title: atomTitle(atomText(feed.title)) || undefined,
-        items: all(feed.entry).map((e, i) => failIfBad(atomEntry(e, i, base, feedUrl, feedAuthors), e, `entry ${i + 1}`, bad))
+        items: all(feed.entry).map((e, i) => failIfBad(atomEntry(e, i, base, names, feedAuthors), e, `entry ${i + 1}`, bad))
       })
     }
     const root = Object.keys(doc).find((k) => !k.startsWith("?") && !k.startsWith("#"))

@@ -8,8 +8,24 @@ import type { FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { type BadBytes, MAX_BAD_BYTES, utf8Marker } from "./badBytes.js"
 
+/**
+ * A byte order mark's encoding: it wins over any label, as XML (Appendix F) and WHATWG's decode
+ * have it. Refused were a UTF-16 feed (as binary) and a UTF-8 one labelled Latin-1 (its BOM
+ * read as "ï»¿" before the `<`).
+ */
+const bomOf = (bytes: Uint8Array): string | undefined =>
+  bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
+    ? "utf-8"
+    : bytes[0] === 0xff && bytes[1] === 0xfe
+    ? "utf-16le"
+    : bytes[0] === 0xfe && bytes[1] === 0xff
+    ? "utf-16be"
+    : undefined
+
 /** The charset the body says it is in, and where it says so. */
 const charsetOf = (resource: Pick<FetchedResource, "headers" | "bytes">): { readonly label: string; readonly from: string } | undefined => {
+  const bom = bomOf(resource.bytes)
+  if (bom !== undefined) return { label: bom, from: "its byte order mark" }
   const header = /charset\s*=\s*"?([^";\s]+)/i.exec(resource.headers["content-type"] ?? "")?.[1]
   if (header !== undefined) return { label: header, from: "its Content-Type" }
   const head = new TextDecoder("latin1").decode(resource.bytes.subarray(0, 200))
@@ -100,17 +116,42 @@ export const lineColumn = (text: string, index: number): string => {
   return `line ${lines.length}, column ${lines[lines.length - 1]!.length + 1}`
 }
 
+/** V8's context around an unexpected token: 10 characters either side (`JsonParser::ReportUnexpectedToken`). */
+const CONTEXT = 10
+
+/**
+ * Where V8's "Unexpected token 'x', "…"… is not valid JSON" is, which gives no offset, only up to
+ * 10 characters either side of it: `..."` before them when there is text before, `"...` after
+ * when there is text after, the whole text when under 21 characters. Undefined when the message
+ * is not of that kind.
+ */
+const unexpectedTokenAt = (message: string, text: string): number | undefined => {
+  const m = /^Unexpected token '([\s\S]{1,2})', (\.\.\.)?"([\s\S]*)"(\.\.\.)? is not valid JSON$/.exec(message)
+  if (m === null) return undefined
+  const [, token, before, context, after] = m as unknown as [string, string, string | undefined, string, string | undefined]
+  if (before === undefined && after === undefined) {
+    // The whole text, under 21 characters: the token's first occurrence (it may be a later one).
+    const at = text.indexOf(token)
+    return at === -1 ? undefined : at
+  }
+  if (before === undefined) return context.length - CONTEXT
+  if (after === undefined) return text.length - context.length + CONTEXT
+  const start = text.indexOf(context)
+  return start === -1 ? undefined : start + CONTEXT
+}
+
 /**
  * JSON.parse with an error that says where, as a line and column (V8 gives a character offset,
- * or nothing at all when the text ends too early: then it is the end), and what, without V8's
- * "in JSON at position n" repeating it.
+ * or for an unexpected token the text around it, or nothing at all when the text ends too
+ * early: then it is the end), and what, without V8's "in JSON at position n" repeating it. An
+ * unexpected token was placed at the end too: an RSS body where JSON was due was "line 6".
  */
 export const parseJsonBody = (text: string, url: string): Either.Either<unknown, DecodeError> => {
   try {
     return Either.right(JSON.parse(text) as unknown)
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e)
-    const position = /at position (\d+)/.exec(message)?.[1]
+    const position = /at position (\d+)/.exec(message)?.[1] ?? unexpectedTokenAt(message, text)
     const reason = /Unexpected end of JSON input/.test(message)
       ? "the JSON ends before it is complete (cut off?)"
       : message.replace(/\s*in JSON at position \d+(?:\s*\(line \d+ column \d+\))?/, "").replace(/ after JSON at position \d+/, " after the JSON")

@@ -88,6 +88,32 @@ export const untitledSlug = (link: string | undefined, id: string | undefined): 
 }
 
 /**
+ * The slug of an item whose title gives none, from its link or id; undefined when its title
+ * gives one (the processor makes it). An untitled item's is `untitledSlug`'s. A title of no
+ * letter or digit ("🎉🎉", "¿?") failed the item with advice to set "slug", which a feed cannot:
+ * its link's last path segment gives it ("/2024/01/party" → "party"), else as an untitled item's.
+ */
+export const itemSlug = (ownTitle: string, link: string | undefined, id: string | undefined): string | undefined => {
+  if (ownTitle.trim() === "") return untitledSlug(link, id)
+  if (slugify(ownTitle) !== "") return undefined
+  return lastSegmentSlug(link) ?? untitledSlug(link, id)
+}
+
+const lastSegmentSlug = (link: string | undefined): string | undefined => {
+  if (link === undefined) return undefined
+  try {
+    const url = new URL(link.trim())
+    if (url.protocol !== "http:" && url.protocol !== "https:") return undefined
+    const segment = url.pathname.split("/").filter((part) => part !== "").pop()
+    const slug = segment === undefined ? "" : slugify(decodeURIComponent(segment).replace(/\.(?:html?|php|aspx?)$/i, ""))
+    return slug === "" ? undefined : slug
+  } catch {
+    // No URL, or a segment that is no percent-encoding: no segment to take.
+    return undefined
+  }
+}
+
+/**
  * `value` made absolute against `base`; absolute URLs and unparsable values unchanged, and
  * fragments (`#note`) too unless `fragments` is set (see `resolveLinks`).
  */

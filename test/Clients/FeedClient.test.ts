@@ -80,6 +80,33 @@ describe("FeedClient (real server)", () => {
       assert.strictEqual(seen.headers["accept-encoding"], "gzip, deflate, br")
     }))
 
+  it.scoped("a deflate body is read zlib-wrapped or raw, as browsers read it, whatever its chunks (raw was refused as undecodable)", () =>
+    Effect.gen(function*() {
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>Café</title>${"<item><title>x</title></item>".repeat(5000)}</channel></rss>`
+      const bodies: Record<string, Uint8Array> = {
+        "/zlib": Zlib.deflateSync(rss),
+        "/raw": Zlib.deflateRawSync(rss),
+        "/raw-bomb": Zlib.deflateRawSync(Buffer.alloc(8 * 1024 * 1024)),
+        "/broken": Buffer.from("<rss>not deflate at all</rss>")
+      }
+      const server = yield* testServer((req, res) => {
+        const body = bodies[req.url!]!
+        res.writeHead(200, { "content-type": "application/rss+xml", "content-encoding": "deflate" })
+        // One byte first: the header that tells the two apart comes in two chunks.
+        res.write(body.subarray(0, 1))
+        setTimeout(() => res.end(body.subarray(1)), 5)
+      })
+      for (const path of ["/zlib", "/raw"]) {
+        const resource = yield* get(`${server.url}${path}`).pipe(Effect.provide(client({})))
+        assert.strictEqual(text(resource.bytes), rss, path)
+      }
+      const bomb = failure(yield* get(`${server.url}/raw-bomb`).pipe(Effect.provide(client({ maxBytes: 1024 * 1024 })), Effect.exit))
+      assert.strictEqual(bomb._tag, "ResponseTooLarge")
+      const broken = failure(yield* get(`${server.url}/broken`).pipe(Effect.provide(client({})), Effect.exit))
+      assert.strictEqual(broken._tag, "DecodeError")
+      assert.match(broken.message, /^http:\/\/127\.0\.0\.1:\d+\/broken: the deflate-encoded body \(Content-Encoding\) cannot be decoded: /)
+    }))
+
   it.scoped("the size limit counts decoded bytes: a small gzip body that inflates past it is cut off", () =>
     Effect.gen(function*() {
       const bomb = Zlib.gzipSync(Buffer.alloc(8 * 1024 * 1024))

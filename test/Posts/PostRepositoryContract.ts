@@ -670,6 +670,63 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.strictEqual((yield* repo.list({})).items.length, 1)
     }))
 
+    test("a post stored under a former source (formerSources) is the incoming post's: refreshed, moved, its suffixed copy found; a feed's positional item at its slug too", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const feed = "http://blog.example/feed.xml"
+      const cdn = "https://cdn.example/feed.xml?utm=1"
+      // As an earlier version stored them: by where the items were fetched from, by position.
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "kept", body: "Kept.", source: `${cdn}#g-1` }),
+        makeNewPost({ slug: "old-title", source: `${cdn}#g-2` }),
+        makeNewPost({ slug: "edited", body: "Before.", source: `${cdn}#g-3` }),
+        makeNewPost({ slug: "untitled-a", body: "A.", source: `${feed}#item-0` })
+      ])
+      const ids = new Map<string, string>((yield* repo.list({})).items.map((p) => [p.slug, p.id]))
+      const result = yield* repo.upsertMany([
+        makeNewPost({ slug: "kept", body: "Kept.", source: `${feed}#g-1` }),
+        makeNewPost({ slug: "new-title", source: `${feed}#g-2` }),
+        makeNewPost({ slug: "edited", body: "After.", source: `${feed}#g-3` }),
+        makeNewPost({ slug: "untitled-a", body: "A.", source: `${feed}#title:A` }),
+        makeNewPost({ slug: "untitled-c", body: "C.", source: `${feed}#title:C` })
+      ], { formerSources: [[`${cdn}#g-1`], [`${cdn}#g-2`], [`${cdn}#g-3`], undefined, undefined] })
+      assert.deepStrictEqual(result.outcomes.map((o) => [o.slug, o.action, o.movedFrom ?? null]), [
+        ["kept", "unchanged", null],
+        ["new-title", "updated", "old-title"],
+        ["edited", "updated", null],
+        ["untitled-a", "unchanged", null],
+        ["untitled-c", "inserted", null]
+      ])
+      const stored = (yield* repo.list({})).items
+      assert.deepStrictEqual(
+        stored.map((p) => [p.slug, p.source]).sort(),
+        [
+          ["edited", `${feed}#g-3`],
+          ["kept", `${feed}#g-1`],
+          ["new-title", `${feed}#g-2`],
+          ["untitled-a", `${feed}#title:A`],
+          ["untitled-c", `${feed}#title:C`]
+        ],
+        "known by the new sources from then on"
+      )
+      for (const [slug, was] of [["kept", "kept"], ["new-title", "old-title"], ["edited", "edited"], ["untitled-a", "untitled-a"]] as const) {
+        assert.strictEqual(stored.find((p) => p.slug === slug)!.id, ids.get(was), slug)
+      }
+      // A positional source is the feed's item only at its own slug, never moved to another's.
+      yield* repo.upsertMany([makeNewPost({ slug: "untitled-b", body: "B.", source: `${feed}#item-1` })])
+      const other = yield* repo.upsertMany([makeNewPost({ slug: "untitled-d", body: "D.", source: `${feed}#title:D` })])
+      assert.deepStrictEqual(actions(other.outcomes), ["inserted"])
+      assert.strictEqual((yield* repo.getBySlug("untitled-b")).body, "B.")
+      // With "suffix": a copy stored under a former source is found again, not copied once more.
+      yield* repo.upsertMany([makeNewPost({ slug: "taken", source: "/blog/taken.md" })])
+      yield* repo.upsertMany([makeNewPost({ slug: "taken", body: "Copy.", source: `${cdn}#g-9` })], { onSlugConflict: "suffix" })
+      const copy = yield* repo.upsertMany(
+        [makeNewPost({ slug: "taken", body: "Copy.", source: `${feed}#g-9` })],
+        { onSlugConflict: "suffix", formerSources: [[`${cdn}#g-9`]] }
+      )
+      assert.deepStrictEqual(copy.outcomes, [{ slug: "taken", source: `${feed}#g-9`, action: "unchanged", storedSlug: "taken-2" }])
+      assert.strictEqual((yield* repo.list({})).items.filter((p) => p.slug.startsWith("taken")).length, 2)
+    }))
+
     test("upsertMany is all or nothing: a failing post rolls back the whole batch", Effect.gen(function*() {
       const repo = yield* PostRepository
       yield* repo.create(makeNewPost({ slug: "existing", tags: ["old"] }))

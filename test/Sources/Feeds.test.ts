@@ -48,7 +48,8 @@ describe("RSS 2.0", () => {
       assert.include(noDate!.input.body, "<a href=\"https://blog.example.com/relative.html\">HTML</a>")
 
       assert.strictEqual(untitled!.input.title, "Only a description, no title and no link: the text becomes the title.")
-      assert.strictEqual(untitled!.source, `${feedUrl}#item-2`)
+      // Neither guid nor link nor title: known by its text, not by its place in the feed.
+      assert.match(untitled!.source, new RegExp(`^${feedUrl.replaceAll(".", "\\.")}#text:[0-9a-f]{32}$`))
 
       assert.strictEqual(guidLink!.input.metadata?.url, "https://blog.example.com/permalink-guid")
       assert.strictEqual(guidLink!.input.publishedAt, "2024-05-15T08:00:00.000Z", "no zone: UTC")
@@ -69,6 +70,29 @@ describe("RSS 2.0", () => {
       assert.strictEqual(rejected.length, 0)
       const post = yield* process(entries[0]!.input, entries[0]!.source)
       assert.deepStrictEqual(post.tags, Array.from({ length: 100 }, (_, i) => `tag-${i}`))
+    }))
+
+  it.effect("a title longer than a post's is cut at a word with an ellipsis, and an id too long for a source stands as its hash (were: the item failed, the whole id printed as its name)", () =>
+    Effect.gen(function*() {
+      const words = Array.from({ length: 400 }, (_, i) => `word${i}`).join(" ")
+      const guid = `urn:long:${"g".repeat(20_000)}`
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><guid>toot</guid><title>${words}</title><description>x</description></item>
+<item><guid>${guid}</guid><title>Long guid</title><description>x</description></item>
+</channel></rss>`
+      const layer = servedBy({ "/rss": { body: rss, type: "application/rss+xml" } })
+      const read = collect(fromUrl("https://d.example/rss")).pipe(Effect.provide(layer))
+      const { entries, rejected } = yield* read
+      assert.deepStrictEqual(rejected, [])
+      const [long, hashed] = entries
+      const title = long!.input.title!
+      assert.isAtMost(title.length, 1000)
+      assert.isTrue(title.endsWith("…") && words.startsWith(title.slice(0, -1)) && words[title.length - 1] === " ", "cut between words")
+      const post = yield* process(long!.input, long!.source)
+      assert.strictEqual(post.title, title)
+      assert.match(hashed!.source, /^https:\/\/d\.example\/rss#sha256:[0-9a-f]{64}$/)
+      assert.strictEqual((yield* read).entries[1]!.source, hashed!.source, "the same id, the same source")
+      assert.strictEqual((yield* process(hashed!.input, hashed!.source)).source, hashed!.source)
     }))
 
   it.effect("a date that is there but unreadable fails its item, naming the element and the value; the rest is read", () =>
@@ -145,6 +169,41 @@ describe("RSS 2.0", () => {
       const fromJson = yield* read("/json")
       assert.deepStrictEqual(fromJson.entries.map((e) => e.input.slug), ["notes-1", "2"])
       assert.deepStrictEqual(fromJson.rejected.map((r) => r.reason), ["items.2: no title, and no text in its content to make one from"])
+    }))
+
+  it.effect("a title of no letter or digit takes its slug from its link's last segment, else as an untitled item's (was: failed with advice to set \"slug\", which a feed cannot)", () =>
+    Effect.gen(function*() {
+      const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>🎉🎉</title><link>https://blog.example/2024/01/party/</link><description>x</description></item>
+<item><title>¿?</title><link>https://blog.example/2024/01/question.html</link><description>x</description></item>
+<item><title>!!!</title><link>https://blog.example/?p=18</link><description>x</description></item>
+<item><title>***</title><guid isPermaLink="false">tag:blog.example,2024:19</guid><description>x</description></item>
+</channel></rss>`
+      const atom = `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+<entry><id>urn:uuid:1</id><title>🎉</title><link href="https://a.example/notes/cake"/><content>x</content></entry>
+</feed>`
+      const json = JSON.stringify({
+        version: "https://jsonfeed.org/version/1.1",
+        items: [{ id: "1", title: "✨✨", url: "https://j.example/posts/sparkles", content_text: "x" }]
+      })
+      const layer = servedBy({
+        "/rss": { body: rss, type: "application/rss+xml" },
+        "/atom": { body: atom, type: "application/atom+xml" },
+        "/json": { body: json, type: "application/feed+json" }
+      })
+      const read = (path: string) => collect(fromUrl(`https://m.example${path}`)).pipe(Effect.provide(layer))
+      const fromRss = yield* read("/rss")
+      assert.deepStrictEqual(fromRss.entries.map((e) => [e.input.title, e.input.slug]), [
+        ["🎉🎉", "party"],
+        ["¿?", "question"],
+        ["!!!", "p-18"],
+        ["***", "tag-blog-example-2024-19"]
+      ])
+      const [party] = fromRss.entries
+      const post = yield* process(party!.input, party!.source)
+      assert.deepStrictEqual([post.slug, post.title], ["party", "🎉🎉"])
+      assert.deepStrictEqual((yield* read("/atom")).entries.map((e) => e.input.slug), ["cake"])
+      assert.deepStrictEqual((yield* read("/json")).entries.map((e) => e.input.slug), ["sparkles"])
     }))
 
   it.effect("a title's markup is dropped, its other angle brackets are text (Vec<T>, as Inkwell's own RSS writes it)", () =>
@@ -372,6 +431,42 @@ describe("format detection", () => {
       assert.strictEqual(entries[0]!.source, "https://blog.example.com/feed.xml#post-1")
     }))
 
+  it.effect("a page's feed links: feed types before application/json, and one that leads to no feed passed over for the next (was: a WordPress page's REST API link was tried alone)", () =>
+    Effect.gen(function*() {
+      const link = (type: string, href: string) => `<link rel="alternate" type="${type}" href="${href}" />`
+      const page = (...links: ReadonlyArray<string>) => ({ body: `<!DOCTYPE html><html><head>${links.join("")}</head><body>posts</body></html>`, type: "text/html; charset=UTF-8" })
+      const seen: Array<string> = []
+      const layer = servedBy({
+        // WordPress 5.5+: the REST API's alternate is application/json.
+        "/category/rust/": page(
+          link("application/json", "/wp-json/wp/v2/categories/5"),
+          link("application/rss+xml", "/moved/"),
+          link("application/rss+xml", "/feed/"),
+          link("application/rss+xml", "/comments/feed/")
+        ),
+        "/wp-json/wp/v2/categories/5": { body: JSON.stringify({ id: 5, name: "Rust", slug: "rust", taxonomy: "category" }), type: "application/json" },
+        "/moved/": page(),
+        "/feed/": { body: fixture("rss.xml"), type: "application/rss+xml" },
+        "/comments/feed/": { body: fixture("rss.xml"), type: "application/rss+xml" },
+        "/none/": page(link("application/json", "/wp-json/wp/v2/categories/5"), link("application/rss+xml", "/moved/")),
+        "/broken/": page(link("application/rss+xml", "/cut.xml"), link("application/rss+xml", "/comments/feed/")),
+        "/cut.xml": { body: "<?xml version=\"1.0\"?><rss><channel><item><title>Cut", type: "application/rss+xml" }
+      }, seen)
+      const { entries } = yield* collect(fromUrl("https://blog.example/category/rust/")).pipe(Effect.provide(layer))
+      assert.strictEqual(entries.length, 4)
+      assert.strictEqual(entries[0]!.source, "https://blog.example/feed/#post-1")
+      assert.deepStrictEqual(seen, ["/category/rust/", "/moved/", "/feed/"], "the feeds first, in the page's order; the JSON never needed")
+      // None leads to a feed: each one tried is named, with why.
+      const none = yield* Effect.flip(collect(fromUrl("https://blog.example/none/")).pipe(Effect.provide(layer)))
+      assert.strictEqual(none._tag, "DecodeError")
+      assert.include(none.message, "https://blog.example/none/: not a feed: an HTML page none of whose 2 <link rel=\"alternate\"> leads to a feed: ")
+      assert.include(none.message, "https://blog.example/moved/: not a feed: an HTML page, though a page's <link rel=\"alternate\"> gave it as the feed")
+      assert.include(none.message, "https://blog.example/wp-json/wp/v2/categories/5: not a feed: JSON, but neither a JSON Feed")
+      // A feed that is there but broken fails: the next link is another feed (the comments').
+      const broken = yield* Effect.flip(collect(fromUrl("https://blog.example/broken/")).pipe(Effect.provide(layer)))
+      assert.match(broken.message, /^https:\/\/blog\.example\/cut\.xml: cannot read as RSS or Atom/)
+    }))
+
   it.effect("a mislabelled feed is read by its body; a page with no feed is a DecodeError", () =>
     Effect.gen(function*() {
       const layer = servedBy({
@@ -398,7 +493,12 @@ describe("format detection", () => {
         "/broken.json": { body: "{\"version\": \"https://jsonfeed.org/version/1.1\",\n \"items\": [", type: "application/feed+json" },
         "/comma.json": { body: "{\n  \"a\": 1,\n}", type: "application/json" },
         "/other.json": { body: "{\"a\": 1}", type: "application/json" },
-        "/page": { body: "<!doctype html><html><body>hi</body></html>", type: "text/html" }
+        "/page": { body: "<!doctype html><html><body>hi</body></html>", type: "text/html" },
+        // A JSON Feed whose next page is an RSS document.
+        "/1.json": { body: JSON.stringify({ version: "https://jsonfeed.org/version/1.1", next_url: "/rss.xml", items: [] }), type: "application/feed+json" },
+        "/rss.xml": { body: "<?xml version=\"1.0\"?>\n<rss version=\"2.0\">\n<channel>\n</channel>\n</rss>\n", type: "application/json" },
+        "/token.json": { body: "{\n  \"items\": [\n    {\"id\": 1, \"title\": \"One\", \"x\": x, \"content_text\": \"more text after it\"}\n  ]\n}", type: "application/json" },
+        "/end.json": { body: "{\"version\": \"https://jsonfeed.org\",\n\"a\":x}", type: "application/json" }
       })
       const message = (path: string) =>
         collect(fromUrl(`https://x.example${path}`)).pipe(
@@ -427,6 +527,13 @@ describe("format detection", () => {
         "https://x.example/comma.json: cannot read as JSON at line 3, column 1: Expected double-quoted property name"
       )
       assert.match(yield* message("/other.json"), /^https:\/\/x\.example\/other\.json: not a feed: JSON, but neither a JSON Feed /)
+      // An unexpected token, of which V8 says no offset, only the text around it (was: placed at the end).
+      assert.strictEqual(
+        yield* message("/1.json"),
+        `https://x.example/rss.xml: cannot read as JSON at line 1, column 1: Unexpected token '<', "<?xml vers"... is not valid JSON`
+      )
+      assert.match(yield* message("/token.json"), /^https:\/\/x\.example\/token\.json: cannot read as JSON at line 3, column 36: Unexpected token 'x'/)
+      assert.match(yield* message("/end.json"), /^https:\/\/x\.example\/end\.json: cannot read as JSON at line 2, column 5: Unexpected token 'x'/)
       assert.strictEqual(
         yield* message("/page"),
         "https://x.example/page: not a feed: an HTML page that links to no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type in it)"
@@ -527,7 +634,8 @@ describe("format detection", () => {
       const { entries, rejected } = yield* collect(fromUrl("https://x.example/1.json")).pipe(Effect.provide(layer))
       assert.deepStrictEqual(entries.map((e) => e.input.title), ["One", "Two"])
       assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason]), [
-        ["https://x.example/2.json#3", notUtf8("items.1", offsetOf(head), "no charset given: read as UTF-8")]
+        // Named by the feed (its first page), as its items are; the reason says the page.
+        ["https://x.example/1.json#3", `page https://x.example/2.json, ${notUtf8("items.1", offsetOf(head), "no charset given: read as UTF-8")}`]
       ])
       const error = yield* Effect.flip(collect(fromUrl("https://x.example/broken.json")).pipe(Effect.provide(layer)))
       assert.strictEqual(
@@ -559,6 +667,22 @@ describe("format detection", () => {
       }
       const { entries, rejected } = yield* collect(fromUrl("https://x.example/title.json")).pipe(Effect.provide(layer))
       assert.deepStrictEqual([entries.map((e) => e.input.title), rejected], [["One"], []])
+    }))
+
+  it.effect("a byte order mark wins over the label, as XML and WHATWG have it: UTF-16, and UTF-8 labelled Latin-1 (were: refused as binary, or read as \"ï»¿\" before the document)", () =>
+    Effect.gen(function*() {
+      const xml = (encoding: string) =>
+        `<?xml version="1.0" encoding="${encoding}"?><rss version="2.0"><channel><title>t</title><item><guid>1</guid><title>Caf\u00e9 \u{1F389}</title><description>x</description></item></channel></rss>`
+      const utf16be = (text: string) => Buffer.from(text, "utf16le").swap16()
+      const layer = servedBy({
+        "/le": { body: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml("UTF-16"), "utf16le")]), type: "application/rss+xml" },
+        "/be": { body: Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(xml("UTF-16"))]), type: "application/rss+xml; charset=utf-8" },
+        "/latin1": { body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(xml("UTF-8"))]), type: "application/rss+xml; charset=iso-8859-1" }
+      })
+      for (const path of ["/le", "/be", "/latin1"]) {
+        const { entries, rejected } = yield* collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer))
+        assert.deepStrictEqual([entries.map((e) => e.input.title), rejected], [["Café 🎉"], []], path)
+      }
     }))
 
   it.effect("decodes ISO-8859-1 from the XML declaration", () =>

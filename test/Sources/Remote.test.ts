@@ -6,12 +6,13 @@ import { HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, Exit, Layer, Option } from "effect"
+import { makeNewPost } from "../fixtures/posts.js"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { fromUrl } from "../../src/Sources/FeedSource.js"
 import { importFromUrls } from "../../src/Sources/ImportFromUrl.js"
 import { inkwellApi } from "../../src/Sources/InkwellApi.js"
-import { get, testServer as inkwellServer, json, newPost, portOf, postJson, send, withKey } from "../Http/harness.js"
+import { get, testServer as inkwellServer, json, newPost, portOf, postJson, putJson, send, withKey } from "../Http/harness.js"
 import { ProcessorTest, sqliteStack } from "../Import/harness.js"
 import { testServer } from "../Clients/server.js"
 import { collect, fixture, servedBy } from "./harness.js"
@@ -130,8 +131,8 @@ describe("remote bodies that are not UTF-8", () => {
       const feed = yield* collect(fromUrl(`${server.url}/feed.json`)).pipe(Effect.provide(feedClient))
       assert.deepStrictEqual(feed.entries.map((e) => e.input.title), ["One", "Three"])
       assert.deepStrictEqual(feed.rejected.map((r) => [r.source, r.reason]), [[
-        `${server.url}/feed-2.json#2`,
-        `items.0: not valid UTF-8: invalid or truncated sequence at byte offset ${secondPage.indexOf("\u00e9")} (no charset given: read as UTF-8); not imported rather than imported with U+FFFD in place of what the source wrote`
+        `${server.url}/feed.json#2`,
+        `page ${server.url}/feed-2.json, items.0: not valid UTF-8: invalid or truncated sequence at byte offset ${secondPage.indexOf("\u00e9")} (no charset given: read as UTF-8); not imported rather than imported with U+FFFD in place of what the source wrote`
       ]])
       // Another Inkwell writes UTF-8: its documents are read strictly. A post that cannot be read
       // is that post's failure; the others go on.
@@ -162,7 +163,8 @@ describe("another Inkwell as a source", () => {
       const bySlug = new Map(entries.map((e) => [e.input.slug, e]))
       const third = bySlug.get("remote-post-3")
       assert.isDefined(third)
-      assert.strictEqual(third!.source, `${base}/posts/remote-post-3`)
+      assert.match(third!.source, new RegExp(`^${base}/posts#[0-9a-f-]{36}$`), "known by its id there")
+      assert.deepStrictEqual(third!.formerSources, [`${base}/posts/remote-post-3`], "as earlier versions knew it")
       assert.strictEqual(third!.input.title, "Remote post 3")
       assert.strictEqual(third!.input.body, "# Post 3\n\nBody of *post* 3.")
       assert.deepStrictEqual(third!.input.tags, ["remote", "n3"])
@@ -233,6 +235,38 @@ describe("another Inkwell as a source", () => {
         assert.deepStrictEqual((yield* repository.getBySlug("moved-around")).aliases, ["/2019/01/moved-around/", "old/moved"])
         // The reader site redirects the old path to the imported post.
         assert.strictEqual(Option.getOrUndefined(yield* repository.findByAlias!("2019/01/moved-around")), "moved-around")
+      }).pipe(Effect.provide(local))
+    }).pipe(Effect.provide(inkwellServer())))
+
+  it.effect("a post renamed there is renamed here, its old slug redirecting: it is known by its id there (was: a new post, the old copy kept); one stored under its URL by an earlier version is found", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* postJson("/posts", newPost({ title: "Before" }))).status, 201)
+      assert.strictEqual((yield* postJson("/posts", newPost({ title: "Stored by URL" }))).status, 201)
+      const base = `http://127.0.0.1:${yield* portOf}`
+      const idOf = (slug: string) => Effect.map(Effect.flatMap(get(`/posts/${slug}`), json), (post) => post.id as string)
+      const [beforeId, storedId] = [yield* idOf("before"), yield* idOf("stored-by-url")]
+      yield* Effect.gen(function*() {
+        const repository = yield* PostRepository
+        // As an earlier version stored it: known by its URL there.
+        yield* repository.upsertMany([makeNewPost({ slug: "stored-by-url", title: "Stored by URL", source: `${base}/posts/stored-by-url` })])
+        const stored = yield* repository.getBySlug("stored-by-url")
+        const first = yield* importFromUrls([`${base}/posts`])
+        assert.deepStrictEqual(first.failures, [])
+        assert.deepStrictEqual([first.imported, first.updated + first.unchanged], [1, 1])
+        const found = yield* repository.getBySlug("stored-by-url")
+        assert.deepStrictEqual([found.id, found.source], [stored.id, `${base}/posts#${storedId}`])
+        const imported = yield* repository.getBySlug("before")
+        assert.strictEqual(imported.source, `${base}/posts#${beforeId}`)
+
+        assert.strictEqual((yield* putJson("/posts/before", newPost({ title: "After", slug: "after", version: 1 }))).status, 200)
+        const again = yield* importFromUrls([`${base}/posts`])
+        assert.deepStrictEqual(again.failures, [])
+        assert.deepStrictEqual([again.imported, again.updated, again.unchanged], [0, 1, 1])
+        assert.deepStrictEqual(again.moves, [{ source: `${base}/posts#${beforeId}`, from: "before", to: "after" }])
+        const after = yield* repository.getBySlug("after")
+        assert.deepStrictEqual([after.id, after.title], [imported.id, "After"])
+        assert.deepStrictEqual(Option.map(yield* repository.movedFrom!("before"), (p) => p.slug), Option.some("after"))
+        assert.strictEqual((yield* repository.list({})).items.length, 2)
       }).pipe(Effect.provide(local))
     }).pipe(Effect.provide(inkwellServer())))
 

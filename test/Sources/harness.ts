@@ -53,7 +53,12 @@ export const servedBy = (routes: Readonly<Record<string, Route>>, seen: Array<st
 
 export interface Collected {
   readonly items: ReadonlyArray<SourceItem>
-  readonly entries: ReadonlyArray<{ readonly source: string; readonly input: PostInput; readonly createdAt?: DateTime.Utc | undefined }>
+  readonly entries: ReadonlyArray<{
+    readonly source: string
+    readonly input: PostInput
+    readonly createdAt?: DateTime.Utc | undefined
+    readonly formerSources?: ReadonlyArray<string> | undefined
+  }>
   readonly rejected: ReadonlyArray<{ readonly source: string; readonly reason: string; readonly skipped: boolean }>
 }
 

@@ -288,6 +288,8 @@ const OPERATION = "PostRepository.upsertMany"
  */
 export const sameSource = (stored: string, incoming: string): boolean => {
   if (stored === incoming) return true
+  const positional = POSITIONAL_ITEM.exec(stored)
+  if (positional !== null && incoming.startsWith(`${positional[1]}#`)) return true
   const { file, record } = sourceParts(stored)
   // `file` spelled another way, with the same record after it (or, for a legacy line, any).
   const matches = (spelling: string) => record === undefined ? incoming.startsWith(`${spelling}#`) : incoming === spelling + record
@@ -336,6 +338,14 @@ const realFile = (path: string): string | undefined => {
  */
 const LEGACY_LINE = /^(.+):\d+$/
 
+/**
+ * Feed items without a guid, id or link were once known by their position (`<feed>#item-0`,
+ * Atom's `#entry-0`), now by their title or text (Sources/SourceItem.ts `derivedId`). A post
+ * stored the old way still belongs to the same feed's item at its slug, as a legacy line does
+ * to its file's record (`sameSource` is asked only of the post holding the incoming one's slug).
+ */
+const POSITIONAL_ITEM = /^(https?:\/\/.+)#(?:item|entry)-\d+$/
+
 /** The spelling an earlier import may have stored for an absolute `source` (see `sameSource`). */
 const legacySource = (source: string): string | undefined => (isAbsolute(source) ? relative(process.cwd(), source) : undefined)
 
@@ -362,9 +372,18 @@ export const upsertAll = <E, R>(
     readonly pinnedSources?: ReadonlySet<string> | undefined
     readonly redirects?: ReadonlyArray<ReadonlyArray<string> | undefined> | undefined
     readonly createdAt?: ReadonlyArray<DateTime.Utc | undefined> | undefined
+    readonly formerSources?: ReadonlyArray<ReadonlyArray<string> | undefined> | undefined
   } = {}
 ): Effect.Effect<UpsertResult, E | DatabaseError, R> => {
   const validate = options.validate ?? true
+  /** The sources the post at `index` may be stored under: its own, then an earlier version's (`UpsertOptions.formerSources`). */
+  const spellingsOf = (post: NewPost, index: number): ReadonlyArray<string> => {
+    const former = options.formerSources?.[index]
+    return former === undefined || former.length === 0 ? [post.source] : [post.source, ...former]
+  }
+  /** Whether a stored post of source `stored` is the one at `index` (`sameSource` of any of its spellings). */
+  const isOwn = (stored: string, post: NewPost, index: number): boolean =>
+    spellingsOf(post, index).some((spelling) => sameSource(stored, spelling))
   /**
    * When the post at `index` was created, should this batch create it (`UpsertOptions.createdAt`):
    * never after `now`, as a post is not created after it is first written (a later one would
@@ -385,9 +404,9 @@ export const upsertAll = <E, R>(
   const storedSlugs = new Map<string, Array<string>>()
   const load = Effect.suspend(() => {
     const spellings = new Set<string>()
-    for (const post of posts) {
+    for (const [index, post] of posts.entries()) {
       inBatch.set(post.source, (inBatch.get(post.source) ?? 0) + 1)
-      spellings.add(post.source)
+      for (const spelling of spellingsOf(post, index)) spellings.add(spelling)
       const legacy = legacySource(post.source)
       if (legacy !== undefined) spellings.add(legacy)
     }
@@ -404,21 +423,19 @@ export const upsertAll = <E, R>(
    * The slug of the one stored post `post` should move from, if any. Read from the batch's
    * snapshot: only `post` itself writes to its source's posts (it is the only one carrying it).
    */
-  const movedFrom = (post: NewPost): string | undefined => {
+  const movedFrom = (post: NewPost, index: number): string | undefined => {
     if (storedSlugs.size === 0 || inBatch.get(post.source) !== 1 || options.pinnedSources?.has(post.source) === true) return undefined
     if (!namesOnePost(post.source)) return undefined
-    const own = storedSlugs.get(post.source)
     const legacy = legacySource(post.source)
-    const old = legacy === undefined ? undefined : storedSlugs.get(legacy)
-    const stored = own === undefined ? old : old === undefined ? own : [...own, ...old]
-    return stored !== undefined && stored.length === 1 && stored[0] !== post.slug ? stored[0] : undefined
+    const stored = [...spellingsOf(post, index), ...(legacy === undefined ? [] : [legacy])].flatMap((spelling) => storedSlugs.get(spelling) ?? [])
+    return stored.length === 1 && stored[0] !== post.slug ? stored[0] : undefined
   }
 
   /** `post` stored over the post of its source at `from`; `undefined` when that is gone or not its own. */
-  const move = (post: NewPost, from: string) =>
+  const move = (post: NewPost, index: number, from: string) =>
     Effect.gen(function*() {
       const previous = yield* store.findBySlug(from)
-      if (Option.isNone(previous) || !sameSource(previous.value.source, post.source)) return undefined
+      if (Option.isNone(previous) || !isOwn(previous.value.source, post, index)) return undefined
       const next = yield* buildReplacement(OPERATION, previous.value, post, now, post.slug, validate)
       yield* store.replace(previous.value, next)
       return { slug: post.slug, source: post.source, action: "updated", movedFrom: from } satisfies UpsertOutcome
@@ -447,7 +464,8 @@ export const upsertAll = <E, R>(
     Effect.gen(function*() {
       // A re-run finds the copy an earlier run stored under a suffix.
       const legacy = legacySource(post.source)
-      const stored = [...(yield* store.findBySource(post.source)), ...(legacy === undefined ? [] : yield* store.findBySource(legacy))]
+      const stored: Array<Post> = []
+      for (const spelling of [...spellingsOf(post, index), ...(legacy === undefined ? [] : [legacy])]) stored.push(...(yield* store.findBySource(spelling)))
       // Of a source naming no one post ("api"), a suffixed post of it is another post unless it
       // holds this one's content: refreshed, an unrelated API post at `about-2` was overwritten.
       const ours = namesOnePost(post.source) ? stored : stored.filter((p) => p.contentHash === post.contentHash)
@@ -469,13 +487,13 @@ export const upsertAll = <E, R>(
     Effect.gen(function*() {
       const existing = yield* store.findBySlug(post.slug)
       if (Option.isNone(existing)) {
-        const from = movedFrom(post)
-        const moved = from === undefined ? undefined : yield* move(post, from)
+        const from = movedFrom(post, index)
+        const moved = from === undefined ? undefined : yield* move(post, index, from)
         if (moved !== undefined) return moved
         yield* store.insert(yield* buildNew(OPERATION, post, now, { validate, createdAt: createdAtOf(index) }))
         return outcome(post, "inserted")
       }
-      if (sameSource(existing.value.source, post.source)) return yield* refresh(post, existing.value)
+      if (isOwn(existing.value.source, post, index)) return yield* refresh(post, existing.value)
       switch (policy) {
         case "fail":
           return { ...outcome(post, "conflict"), heldBy: existing.value.source }
@@ -491,7 +509,7 @@ export const upsertAll = <E, R>(
     const found = store.unsafe?.find(post.slug)
     if (found === undefined) return undefined
     if (Option.isNone(found)) {
-      if (movedFrom(post) !== undefined) return undefined
+      if (movedFrom(post, index) !== undefined) return undefined
       store.unsafe!.insert(newPost(post, now, createdAtOf(index)))
       return outcome(post, "inserted")
     }
