@@ -14,6 +14,9 @@ import { AppLive, describeFailure } from "../src/App.js"
 const badSettings: ReadonlyArray<readonly [string, string]> = [
   ["PORT", "x"],
   ["PORT", "99999"],
+  // Effect's Config.integer took an empty value for 0 (a random port) and 0x50 for 80.
+  ["PORT", ""],
+  ["PORT", "0x50"],
   ["SHUTDOWN_GRACE", "soon"],
   ["REQUEST_TIMEOUT", "soon"],
   ["MAX_BODY_SIZE", "0"],
@@ -38,6 +41,8 @@ const badSettings: ReadonlyArray<readonly [string, string]> = [
   ["IMPORT_TIMEOUT", "0 seconds"],
   ["IMPORT_ON_CONFLICT", "overwrite"],
   ["FEED_RETRIES", "lots"],
+  ["FEED_RETRIES", ""],
+  ["RESPONSE_CACHE_SIZE", ""],
   ["FEED_TIMEOUT", "soon"]
 ]
 

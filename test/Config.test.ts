@@ -114,6 +114,44 @@ describe("configuration errors", () => {
       }
     }))
 
+  it.effect("every integer variable takes decimal digits only: an empty, blank, hex, exponent, signed or fractional value is refused", () =>
+    Effect.gen(function* () {
+      // Effect's Config.integer reads with Number(text): PORT= served on a random port, PORT=0x50 on 80.
+      const integers: ReadonlyArray<readonly [Config.Config<any>, string, (value: any) => number]> = [
+        [HttpConfig.ServerConfig, "PORT", (c) => c.port],
+        [HttpConfig.MiddlewareConfig, "RETRY_AFTER", (c) => c.retryAfterSeconds],
+        [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_SIZE", (c) => c.maxEntries],
+        [DatabaseConfig, "DB_MAX_CONNECTIONS", (c) => c.maxConnections],
+        [ProcessorConfig, "WORDS_PER_MINUTE", (c) => c.wordsPerMinute],
+        [ProcessorConfig, "EXCERPT_LENGTH", (c) => c.excerptLength],
+        [SiteConfigFromEnv, "SITE_PAGE_SIZE", (c) => c.pageSize],
+        [SiteConfigFromEnv, "SITE_CACHE_MAX_AGE", (c) => c.maxAgeSeconds],
+        [ImportConfig, "IMPORT_CONCURRENCY", (c) => c.concurrency],
+        [ImportConfig, "IMPORT_RECORD_BATCH", (c) => c.recordBatch],
+        [ImportConfig, "IMPORT_BATCH_SIZE", (c) => c.batchSize],
+        [ImportConfig, "IMPORT_BUFFER", (c) => c.buffer],
+        [FeedClientConfig, "FEED_RETRIES", (c) => c.retries],
+        [FeedClientConfig, "FEED_HOST_CONCURRENCY", (c) => c.hostConcurrency],
+        [FeedClientConfig, "FEED_MAX_REDIRECTS", (c) => c.maxRedirects],
+        [HeavyPostsConfig, "IMPORT_RENDER_HEAP_MB", (c) => c.heapMb],
+        [RenderPoolConfig, "RENDER_WORKERS", (c) => c.size],
+        [RenderPoolConfig, "RENDER_INLINE_BELOW", (c) => c.inlineBelowBytes],
+        [RenderPoolConfig, "RENDER_BATCH", (c) => c.maxBatch],
+        [RenderPoolConfig, "RENDER_WORKER_HEAP_MB", (c) => c.workerHeapMb],
+        [RenderPoolConfig, "RENDER_WORKER_INITIAL_HEAP_MB", (c) => c.workerInitialHeapMb]
+      ]
+      for (const [config, name, get] of integers) {
+        assert.strictEqual(get(yield* read(config, { [name]: "16" })), 16, name)
+        assert.strictEqual(get(yield* read(config, { [name]: "0016" })), 16, name)
+        for (const text of ["", " ", "0x10", "1e1", "+16", " 16", "16 ", "16.0", "16.5", "sixteen", "99999999999999999999"]) {
+          const error = String(yield* Effect.flip(read(config, { [name]: text })))
+          assert.include(error, name, `${name}=${JSON.stringify(text)}`)
+          assert.include(error, "decimal digits", `${name}=${JSON.stringify(text)}`)
+        }
+      }
+      assert.isTrue(Object.is((yield* read(HttpConfig.ServerConfig, { PORT: "-0" })).port, 0), "-0 is 0")
+    }))
+
   it.effect("LOG_LEVEL takes every level the --log-level flag takes (warning, none too), in any case", () =>
     Effect.gen(function* () {
       const levels: ReadonlyArray<readonly [string, LogLevel.LogLevel]> = [

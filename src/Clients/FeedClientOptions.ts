@@ -6,7 +6,7 @@
  * `timeout`, `retries` and `maxBytes` here.
  */
 import { Config, Duration } from "effect"
-import { byteSize, timerDuration } from "../Config.js"
+import { byteSize, integer, timerDuration } from "../Config.js"
 
 export interface FeedClientSettings {
   /** Per attempt, redirects and body included. */
@@ -112,7 +112,7 @@ const validate = (s: FeedClientSettings): FeedClientSettings => {
 }
 
 const intAtLeast = (name: string, fallback: number, min: number) =>
-  Config.integer(name).pipe(
+  integer(name).pipe(
     Config.validate({ message: `must be an integer >= ${min}`, validation: (n) => n >= min }),
     Config.withDefault(fallback)
   )

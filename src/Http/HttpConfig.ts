@@ -4,10 +4,10 @@
  */
 import { Config, ConfigError, Duration, Either, LogLevel, Option, Redacted } from "effect"
 import { isIP } from "node:net"
-import { byteSize, timerDuration } from "../Config.js"
+import { byteSize, integer, timerDuration } from "../Config.js"
 
 /** `PORT` (default 3000; 0 picks a free port). */
-export const port = Config.integer("PORT").pipe(
+export const port = integer("PORT").pipe(
   Config.validate({ message: "must be an integer between 0 and 65535", validation: (n) => n >= 0 && n <= 65535 }),
   Config.withDefault(3000)
 )
@@ -66,7 +66,7 @@ export const maxBodySize = byteSize("MAX_BODY_SIZE").pipe(
 )
 
 /** `RETRY_AFTER`: seconds a client is told to wait after a 503 (default 1). */
-export const retryAfterSeconds = Config.integer("RETRY_AFTER").pipe(
+export const retryAfterSeconds = integer("RETRY_AFTER").pipe(
   Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
   Config.withDefault(1)
 )
@@ -120,7 +120,7 @@ export const ServerConfig = Config.all({ port, host, shutdownGrace })
 export type ServerConfig = Config.Config.Success<typeof ServerConfig>
 
 /** `RESPONSE_CACHE_SIZE`: public answers kept in memory, API reads and site pages (default 10000; 0 turns the cache off). */
-export const responseCacheSize = Config.integer("RESPONSE_CACHE_SIZE").pipe(
+export const responseCacheSize = integer("RESPONSE_CACHE_SIZE").pipe(
   Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
   Config.withDefault(10_000)
 )
