@@ -2,7 +2,7 @@
  * Every environment variable Inkwell reads, with its default. Read inside layers (never at
  * module top level) so an embedding app can supply its own ConfigProvider.
  */
-import { Config, ConfigError, Duration, Either } from "effect"
+import { Config, ConfigError, Duration, Either, Option } from "effect"
 
 const byteUnits: Record<string, number> = {
   b: 1,
@@ -81,19 +81,26 @@ export const integer = (name: string): Config.Config<number> =>
 export const MAX_TIMER_DURATION = Duration.days(24)
 
 /**
- * The variable `name` as a duration that becomes a timer: Effect's format (`500 millis`,
- * `30 seconds`), at most `MAX_TIMER_DURATION`, and above zero unless `zero` means something
- * there (a grace of none). Every such setting reads through this one.
+ * The variable `name` as a duration that becomes a timer, or bounds an age: Effect's format
+ * (`500 millis`, `30 seconds`), at most `MAX_TIMER_DURATION`, and above zero unless `zero` means
+ * something there (a grace of none). A negative one is refused, not taken for zero as
+ * `Config.duration` takes it (a grace of `-5 seconds` was none). Every such setting reads
+ * through this one.
  */
 export const timerDuration = (name: string, options: { readonly zero?: boolean } = {}): Config.Config<Duration.Duration> => {
   const least = options.zero === true ? "0 seconds" : "above 0"
-  return Config.duration(name).pipe(
-    Config.validate({
-      message: `must be a duration from ${least} to 24 days, such as 500 millis or 30 seconds`,
-      validation: (duration) =>
-        Duration.lessThanOrEqualTo(duration, MAX_TIMER_DURATION) &&
-        (options.zero === true || Duration.greaterThan(duration, Duration.zero))
-    })
+  return Config.nested(
+    Config.string().pipe(
+      Config.mapOrFail((text) => {
+        const duration = text.startsWith("-") ? Option.none() : Duration.decodeUnknown(text)
+        return Option.isSome(duration) &&
+            Duration.lessThanOrEqualTo(duration.value, MAX_TIMER_DURATION) &&
+            (options.zero === true || Duration.greaterThan(duration.value, Duration.zero))
+          ? Either.right(duration.value)
+          : Either.left(ConfigError.InvalidData([], `must be a duration from ${least} to 24 days, such as 500 millis or 30 seconds (got "${text}")`))
+      })
+    ),
+    name
   )
 }
 

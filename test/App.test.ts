@@ -18,6 +18,8 @@ const badSettings: ReadonlyArray<readonly [string, string]> = [
   ["PORT", ""],
   ["PORT", "0x50"],
   ["SHUTDOWN_GRACE", "soon"],
+  ["SHUTDOWN_GRACE", "-5 seconds"],
+  ["RESPONSE_CACHE_TTL", "-5 seconds"],
   ["REQUEST_TIMEOUT", "soon"],
   ["MAX_BODY_SIZE", "0"],
   ["RETRY_AFTER", "-1"],

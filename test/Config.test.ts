@@ -44,6 +44,13 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [FeedClientConfig, "FEED_DEADLINE", "0 seconds", "from above 0 to 24 days"],
   [FeedClientConfig, "FEED_BACKOFF_BASE", "4 weeks", "from 0 seconds to 24 days"],
   [FeedClientConfig, "FEED_BACKOFF_CAP", "25 days", "from 0 seconds to 24 days"],
+  // Effect's Config.duration takes a negative for zero: a TTL of -5 seconds turned the cache off.
+  [HttpConfig.ServerConfig, "SHUTDOWN_GRACE", "-5 seconds", "from 0 seconds to 24 days"],
+  [DatabaseConfig, "DB_ACQUIRE_TIMEOUT", "-5 seconds", "from above 0 to 24 days"],
+  [FeedClientConfig, "FEED_BACKOFF_BASE", "-1 millis", "from 0 seconds to 24 days"],
+  [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_TTL", "-5 seconds", "from above 0 to 24 days"],
+  [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_TTL", "0 seconds", "from above 0 to 24 days"],
+  [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_TTL", "1000 weeks", "from above 0 to 24 days"],
   [RenderPoolConfig, "RENDER_WORKERS", "300", "between 0 and 256"],
   [RenderPoolConfig, "RENDER_WORKER_HEAP_MB", "8", "between 16 and 65536"],
   [RenderPoolConfig, "RENDER_WORKER_INITIAL_HEAP_MB", "-1", "between 0 and 65536"],

@@ -134,9 +134,10 @@ export const responseCacheMaxBytes = byteSize("RESPONSE_CACHE_MAX_BYTES").pipe(
 /**
  * `RESPONSE_CACHE_TTL`: the longest a cached answer is served without being re-read (default 60
  * seconds). Writes through this server, PostChanges notifications and (on SQLite) other
- * processes' commits drop entries at once; this only bounds what nothing announced.
+ * processes' commits drop entries at once; this only bounds what nothing announced. Above 0
+ * (`RESPONSE_CACHE_SIZE=0` turns the cache off) and at most 24 days, as the timers' settings.
  */
-export const responseCacheTtl = Config.duration("RESPONSE_CACHE_TTL").pipe(Config.withDefault(Duration.seconds(60)))
+export const responseCacheTtl = timerDuration("RESPONSE_CACHE_TTL").pipe(Config.withDefault(Duration.seconds(60)))
 
 export const ResponseCacheConfig = Config.all({
   maxEntries: responseCacheSize,
