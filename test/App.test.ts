@@ -45,7 +45,8 @@ const badSettings: ReadonlyArray<readonly [string, string]> = [
   ["FEED_RETRIES", "lots"],
   ["FEED_RETRIES", ""],
   ["RESPONSE_CACHE_SIZE", ""],
-  ["FEED_TIMEOUT", "soon"]
+  ["FEED_TIMEOUT", "soon"],
+  ["FEED_USER_AGENT", "Inkwell\r\nX-Injected: 1"]
 ]
 
 describe("AppLive with a bad setting", () => {

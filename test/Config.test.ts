@@ -33,6 +33,11 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [ImportConfig, "IMPORT_TIMEOUT", "0 seconds", "positive duration"],
   [ImportConfig, "IMPORT_ITEM_TIMEOUT", "0 millis", "positive duration"],
   [FeedClientConfig, "FEED_HOST_CONCURRENCY", "0", ">= 1"],
+  // Node refuses such a header when the request is made: every remote import failed as a defect.
+  [FeedClientConfig, "FEED_USER_AGENT", "Inkwell\r\nX-Injected: 1", "printable ASCII"],
+  [FeedClientConfig, "FEED_USER_AGENT", "Inkwell\u0000", "printable ASCII"],
+  [FeedClientConfig, "FEED_USER_AGENT", "Inkwell ✒", "printable ASCII"],
+  [FeedClientConfig, "FEED_USER_AGENT", "", "printable ASCII"],
   // Node fires a timer of more than 2^31-1 ms (24.8 days) after 1 ms: every slow request was a 503.
   [HttpConfig.MiddlewareConfig, "REQUEST_TIMEOUT", "30 days", "from above 0 to 24 days"],
   [HttpConfig.MiddlewareConfig, "REQUEST_TIMEOUT", "0 seconds", "from above 0 to 24 days"],
@@ -181,6 +186,13 @@ describe("configuration errors", () => {
       const error = String(yield* Effect.flip(read(HttpConfig.logLevel, { LOG_LEVEL: "verbose" })))
       assert.include(error, "LOG_LEVEL")
       assert.include(error, "warning")
+    }))
+
+  it.effect("FEED_USER_AGENT takes any printable ASCII", () =>
+    Effect.gen(function* () {
+      for (const agent of ["Inkwell/0.1 (feed import)", "Mozilla/5.0 (compatible; MyBlog/2.1; +https://example.com/bot)", "x"]) {
+        assert.strictEqual((yield* read(FeedClientConfig, { FEED_USER_AGENT: agent })).userAgent, agent)
+      }
     }))
 
   it.effect("HOST takes IPv4 and IPv6 addresses and host names", () =>
