@@ -197,6 +197,8 @@ const importTarget = (options: ImportOptions) =>
     }
     const sql = yield* Layer.build(SqlLive.layerConfig)
     const migrated = yield* Effect.either(Effect.provide(Migrations.verify(), sql))
+    // Not "not migrated yet": the import would refuse it too, so the dry run says so.
+    if (Either.isLeft(migrated) && migrated.left._tag === "MigratedByNewerVersion") return yield* migrated.left
     return Either.isLeft(migrated)
       ? validateOnly(`the database is not migrated yet (the import would migrate it first), so it was not read`)
       : { _tag: "DryRun", sql } satisfies Target
