@@ -76,9 +76,13 @@ export const shutdownGrace = timerDuration("SHUTDOWN_GRACE", { zero: true }).pip
 
 export type LogFormat = "pretty" | "json" | "logfmt"
 
+/** `LOG_FORMAT` as given, if it is: pretty | json | logfmt. */
+export const logFormatGiven: Config.Config<Option.Option<LogFormat>> = Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(
+  Config.option
+)
+
 /** `LOG_FORMAT`: pretty | json | logfmt (default: pretty on a terminal, logfmt otherwise). */
-export const logFormat: Config.Config<LogFormat> = Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(
-  Config.option,
+export const logFormat: Config.Config<LogFormat> = logFormatGiven.pipe(
   // Decided when read, not at import: the same module serves a terminal and a log collector.
   Config.map(Option.getOrElse((): LogFormat => (process.stdout.isTTY ? "pretty" : "logfmt")))
 )
