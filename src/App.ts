@@ -163,7 +163,11 @@ export const describeFailure = (cause: Cause.Cause<unknown>): string => {
       case "DatabaseOpenFailed":
       case "ListenFailed":
       case "SqlError":
-        return `database unavailable: ${oneLine(tagged.message ?? "")}${tagged.cause === undefined ? "" : ` (${detail(tagged.cause)})`}`
+        // A problem is said whole, naming the path (a permission missing, a file that is not a
+        // database): the driver's words after it would only repeat it less clearly.
+        return "problem" in tagged && tagged.problem !== undefined || tagged.cause === undefined
+          ? `database unavailable: ${oneLine(tagged.message ?? "")}`
+          : `database unavailable: ${oneLine(tagged.message ?? "")} (${detail(tagged.cause)})`
     }
   }
   return oneLine(error instanceof Error ? error.message : String(error))

@@ -2,7 +2,7 @@
  * Every environment variable Inkwell reads, with its default. Read inside layers (never at
  * module top level) so an embedding app can supply its own ConfigProvider.
  */
-import { Config, ConfigError, Duration, Either } from "effect"
+import { Config, ConfigError, Duration, Either, Option } from "effect"
 
 const byteUnits: Record<string, number> = {
   b: 1,
@@ -51,6 +51,28 @@ export const byteSize = (name: string): Config.Config<number> =>
   )
 
 /**
+ * The variable `name` as an integer written in decimal digits (`-` allowed in front, so that the
+ * caller's range refuses a negative in its own words). Effect's `Config.integer` reads with
+ * `Number(text)`: an empty value was 0 (`PORT=` served on a random port, `FEED_RETRIES=` never
+ * retried), and `0x50`, `1e3`, `+80` and ` 80` were numbers. Every integer setting reads
+ * through this one; the caller checks its range.
+ */
+export const integer = (name: string): Config.Config<number> =>
+  // Nested like `byteSize`, so that the caller's `Config.validate` names the variable.
+  Config.nested(
+    Config.string().pipe(
+      Config.mapOrFail((text) => {
+        const n = /^-?\d+$/.test(text) ? Number(text) : Number.NaN
+        return Number.isSafeInteger(n)
+          // `|| 0`: "-0" is 0, not a negative zero passed on to a port or a count.
+          ? Either.right(n || 0)
+          : Either.left(ConfigError.InvalidData([], `must be an integer in decimal digits, such as 8 (got "${text}")`))
+      })
+    ),
+    name
+  )
+
+/**
  * The longest delay a Node timer takes: `setTimeout` fires a longer one (2^31-1 ms, about 24.8
  * days) after 1 ms, with a TimeoutOverflowWarning, so a large REQUEST_TIMEOUT answered every
  * slow request 503 at once. Effect's clock runs such a delay never. A setting is held to whole
@@ -59,19 +81,26 @@ export const byteSize = (name: string): Config.Config<number> =>
 export const MAX_TIMER_DURATION = Duration.days(24)
 
 /**
- * The variable `name` as a duration that becomes a timer: Effect's format (`500 millis`,
- * `30 seconds`), at most `MAX_TIMER_DURATION`, and above zero unless `zero` means something
- * there (a grace of none). Every such setting reads through this one.
+ * The variable `name` as a duration that becomes a timer, or bounds an age: Effect's format
+ * (`500 millis`, `30 seconds`), at most `MAX_TIMER_DURATION`, and above zero unless `zero` means
+ * something there (a grace of none). A negative one is refused, not taken for zero as
+ * `Config.duration` takes it (a grace of `-5 seconds` was none). Every such setting reads
+ * through this one.
  */
 export const timerDuration = (name: string, options: { readonly zero?: boolean } = {}): Config.Config<Duration.Duration> => {
   const least = options.zero === true ? "0 seconds" : "above 0"
-  return Config.duration(name).pipe(
-    Config.validate({
-      message: `must be a duration from ${least} to 24 days, such as 500 millis or 30 seconds`,
-      validation: (duration) =>
-        Duration.lessThanOrEqualTo(duration, MAX_TIMER_DURATION) &&
-        (options.zero === true || Duration.greaterThan(duration, Duration.zero))
-    })
+  return Config.nested(
+    Config.string().pipe(
+      Config.mapOrFail((text) => {
+        const duration = text.startsWith("-") ? Option.none() : Duration.decodeUnknown(text)
+        return Option.isSome(duration) &&
+            Duration.lessThanOrEqualTo(duration.value, MAX_TIMER_DURATION) &&
+            (options.zero === true || Duration.greaterThan(duration.value, Duration.zero))
+          ? Either.right(duration.value)
+          : Either.left(ConfigError.InvalidData([], `must be a duration from ${least} to 24 days, such as 500 millis or 30 seconds (got "${text}")`))
+      })
+    ),
+    name
   )
 }
 
@@ -85,7 +114,7 @@ export const databaseUrl = Config.string("DATABASE_URL").pipe(
 )
 
 /** `DB_MAX_CONNECTIONS`: operations allowed to run at once (default 8). */
-export const dbMaxConnections = Config.integer("DB_MAX_CONNECTIONS").pipe(
+export const dbMaxConnections = integer("DB_MAX_CONNECTIONS").pipe(
   Config.validate({ message: "must be an integer between 1 and 1000", validation: (n) => n >= 1 && n <= 1000 }),
   Config.withDefault(8)
 )
@@ -112,11 +141,11 @@ export type DatabaseConfig = Config.Config.Success<typeof DatabaseConfig>
 
 /** `WORDS_PER_MINUTE`: reading speed for reading time (default 230). */
 export const ProcessorConfig = Config.all({
-  wordsPerMinute: Config.integer("WORDS_PER_MINUTE").pipe(
+  wordsPerMinute: integer("WORDS_PER_MINUTE").pipe(
     Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 }),
     Config.withDefault(230)
   ),
-  excerptLength: Config.integer("EXCERPT_LENGTH").pipe(
+  excerptLength: integer("EXCERPT_LENGTH").pipe(
     Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 }),
     Config.withDefault(280)
   )

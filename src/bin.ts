@@ -10,6 +10,7 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit } from "effect"
 import * as Cli from "./Cli/Cli.js"
+import { ignoreClosedOutput } from "./Cli/ClosedOutput.js"
 import { makeSignalCounter, signalExitCode as signalCode } from "./Cli/Signals.js"
 
 let relaying = false
@@ -60,6 +61,8 @@ if (process.channel !== undefined) {
   // which ref it).
   process.channel.unref()
 }
+
+ignoreClosedOutput()
 
 let exitCode = 0
 

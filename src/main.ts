@@ -9,6 +9,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { AppLive, describeFailure, LoggerLive } from "./App.js"
+import { ignoreClosedOutput } from "./Cli/ClosedOutput.js"
 import { type Signal, signalExitCode as signalCode } from "./Cli/Signals.js"
 
 const usage = `Usage: npm start   (node --import tsx src/main.ts; the same server as \`npx inkwell serve\`)
@@ -66,6 +67,7 @@ const exitCodeAfter = (stoppedBy: () => Signal | undefined): Teardown => (exit, 
 }
 
 if (args.some((arg) => arg === "--help" || arg === "-h")) {
+  ignoreClosedOutput()
   process.stdout.write(usage)
 } else if (args.length > 0) {
   process.stderr.write(

@@ -14,7 +14,12 @@ import { AppLive, describeFailure } from "../src/App.js"
 const badSettings: ReadonlyArray<readonly [string, string]> = [
   ["PORT", "x"],
   ["PORT", "99999"],
+  // Effect's Config.integer took an empty value for 0 (a random port) and 0x50 for 80.
+  ["PORT", ""],
+  ["PORT", "0x50"],
   ["SHUTDOWN_GRACE", "soon"],
+  ["SHUTDOWN_GRACE", "-5 seconds"],
+  ["RESPONSE_CACHE_TTL", "-5 seconds"],
   ["REQUEST_TIMEOUT", "soon"],
   ["MAX_BODY_SIZE", "0"],
   ["RETRY_AFTER", "-1"],
@@ -38,7 +43,10 @@ const badSettings: ReadonlyArray<readonly [string, string]> = [
   ["IMPORT_TIMEOUT", "0 seconds"],
   ["IMPORT_ON_CONFLICT", "overwrite"],
   ["FEED_RETRIES", "lots"],
-  ["FEED_TIMEOUT", "soon"]
+  ["FEED_RETRIES", ""],
+  ["RESPONSE_CACHE_SIZE", ""],
+  ["FEED_TIMEOUT", "soon"],
+  ["FEED_USER_AGENT", "Inkwell\r\nX-Injected: 1"]
 ]
 
 describe("AppLive with a bad setting", () => {

@@ -33,6 +33,11 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [ImportConfig, "IMPORT_TIMEOUT", "0 seconds", "positive duration"],
   [ImportConfig, "IMPORT_ITEM_TIMEOUT", "0 millis", "positive duration"],
   [FeedClientConfig, "FEED_HOST_CONCURRENCY", "0", ">= 1"],
+  // Node refuses such a header when the request is made: every remote import failed as a defect.
+  [FeedClientConfig, "FEED_USER_AGENT", "Inkwell\r\nX-Injected: 1", "printable ASCII"],
+  [FeedClientConfig, "FEED_USER_AGENT", "Inkwell\u0000", "printable ASCII"],
+  [FeedClientConfig, "FEED_USER_AGENT", "Inkwell ✒", "printable ASCII"],
+  [FeedClientConfig, "FEED_USER_AGENT", "", "printable ASCII"],
   // Node fires a timer of more than 2^31-1 ms (24.8 days) after 1 ms: every slow request was a 503.
   [HttpConfig.MiddlewareConfig, "REQUEST_TIMEOUT", "30 days", "from above 0 to 24 days"],
   [HttpConfig.MiddlewareConfig, "REQUEST_TIMEOUT", "0 seconds", "from above 0 to 24 days"],
@@ -44,6 +49,13 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [FeedClientConfig, "FEED_DEADLINE", "0 seconds", "from above 0 to 24 days"],
   [FeedClientConfig, "FEED_BACKOFF_BASE", "4 weeks", "from 0 seconds to 24 days"],
   [FeedClientConfig, "FEED_BACKOFF_CAP", "25 days", "from 0 seconds to 24 days"],
+  // Effect's Config.duration takes a negative for zero: a TTL of -5 seconds turned the cache off.
+  [HttpConfig.ServerConfig, "SHUTDOWN_GRACE", "-5 seconds", "from 0 seconds to 24 days"],
+  [DatabaseConfig, "DB_ACQUIRE_TIMEOUT", "-5 seconds", "from above 0 to 24 days"],
+  [FeedClientConfig, "FEED_BACKOFF_BASE", "-1 millis", "from 0 seconds to 24 days"],
+  [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_TTL", "-5 seconds", "from above 0 to 24 days"],
+  [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_TTL", "0 seconds", "from above 0 to 24 days"],
+  [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_TTL", "1000 weeks", "from above 0 to 24 days"],
   [RenderPoolConfig, "RENDER_WORKERS", "300", "between 0 and 256"],
   [RenderPoolConfig, "RENDER_WORKER_HEAP_MB", "8", "between 16 and 65536"],
   [RenderPoolConfig, "RENDER_WORKER_INITIAL_HEAP_MB", "-1", "between 0 and 65536"],
@@ -114,6 +126,44 @@ describe("configuration errors", () => {
       }
     }))
 
+  it.effect("every integer variable takes decimal digits only: an empty, blank, hex, exponent, signed or fractional value is refused", () =>
+    Effect.gen(function* () {
+      // Effect's Config.integer reads with Number(text): PORT= served on a random port, PORT=0x50 on 80.
+      const integers: ReadonlyArray<readonly [Config.Config<any>, string, (value: any) => number]> = [
+        [HttpConfig.ServerConfig, "PORT", (c) => c.port],
+        [HttpConfig.MiddlewareConfig, "RETRY_AFTER", (c) => c.retryAfterSeconds],
+        [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_SIZE", (c) => c.maxEntries],
+        [DatabaseConfig, "DB_MAX_CONNECTIONS", (c) => c.maxConnections],
+        [ProcessorConfig, "WORDS_PER_MINUTE", (c) => c.wordsPerMinute],
+        [ProcessorConfig, "EXCERPT_LENGTH", (c) => c.excerptLength],
+        [SiteConfigFromEnv, "SITE_PAGE_SIZE", (c) => c.pageSize],
+        [SiteConfigFromEnv, "SITE_CACHE_MAX_AGE", (c) => c.maxAgeSeconds],
+        [ImportConfig, "IMPORT_CONCURRENCY", (c) => c.concurrency],
+        [ImportConfig, "IMPORT_RECORD_BATCH", (c) => c.recordBatch],
+        [ImportConfig, "IMPORT_BATCH_SIZE", (c) => c.batchSize],
+        [ImportConfig, "IMPORT_BUFFER", (c) => c.buffer],
+        [FeedClientConfig, "FEED_RETRIES", (c) => c.retries],
+        [FeedClientConfig, "FEED_HOST_CONCURRENCY", (c) => c.hostConcurrency],
+        [FeedClientConfig, "FEED_MAX_REDIRECTS", (c) => c.maxRedirects],
+        [HeavyPostsConfig, "IMPORT_RENDER_HEAP_MB", (c) => c.heapMb],
+        [RenderPoolConfig, "RENDER_WORKERS", (c) => c.size],
+        [RenderPoolConfig, "RENDER_INLINE_BELOW", (c) => c.inlineBelowBytes],
+        [RenderPoolConfig, "RENDER_BATCH", (c) => c.maxBatch],
+        [RenderPoolConfig, "RENDER_WORKER_HEAP_MB", (c) => c.workerHeapMb],
+        [RenderPoolConfig, "RENDER_WORKER_INITIAL_HEAP_MB", (c) => c.workerInitialHeapMb]
+      ]
+      for (const [config, name, get] of integers) {
+        assert.strictEqual(get(yield* read(config, { [name]: "16" })), 16, name)
+        assert.strictEqual(get(yield* read(config, { [name]: "0016" })), 16, name)
+        for (const text of ["", " ", "0x10", "1e1", "+16", " 16", "16 ", "16.0", "16.5", "sixteen", "99999999999999999999"]) {
+          const error = String(yield* Effect.flip(read(config, { [name]: text })))
+          assert.include(error, name, `${name}=${JSON.stringify(text)}`)
+          assert.include(error, "decimal digits", `${name}=${JSON.stringify(text)}`)
+        }
+      }
+      assert.isTrue(Object.is((yield* read(HttpConfig.ServerConfig, { PORT: "-0" })).port, 0), "-0 is 0")
+    }))
+
   it.effect("LOG_LEVEL takes every level the --log-level flag takes (warning, none too), in any case", () =>
     Effect.gen(function* () {
       const levels: ReadonlyArray<readonly [string, LogLevel.LogLevel]> = [
@@ -136,6 +186,13 @@ describe("configuration errors", () => {
       const error = String(yield* Effect.flip(read(HttpConfig.logLevel, { LOG_LEVEL: "verbose" })))
       assert.include(error, "LOG_LEVEL")
       assert.include(error, "warning")
+    }))
+
+  it.effect("FEED_USER_AGENT takes any printable ASCII", () =>
+    Effect.gen(function* () {
+      for (const agent of ["Inkwell/0.1 (feed import)", "Mozilla/5.0 (compatible; MyBlog/2.1; +https://example.com/bot)", "x"]) {
+        assert.strictEqual((yield* read(FeedClientConfig, { FEED_USER_AGENT: agent })).userAgent, agent)
+      }
     }))
 
   it.effect("HOST takes IPv4 and IPv6 addresses and host names", () =>

@@ -2,8 +2,10 @@
  * The `inkwell` command line: `import`, `export`, `reprocess` and `serve`, `--help` on each, `--version`.
  */
 import { AutoCorrect, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { ConfigProvider, Effect, Either, Option, Schema } from "effect"
+import { Cause, Config, ConfigError, ConfigProvider, Effect, Either, Option, Schema } from "effect"
+import { describeFailure } from "../App.js"
 import * as HttpConfig from "../Http/HttpConfig.js"
+import * as CliLogging from "./CliLogging.js"
 import { builtInOptions } from "./builtInOptions.js"
 import { exportCommand, exportOptions } from "./ExportCommand.js"
 import { CliExit, importCommand, importOptions } from "./ImportCommand.js"
@@ -250,10 +252,33 @@ const splitOptions = (
 export const optionsFirst = (argv: ReadonlyArray<string>): Either.Either<Array<string>, UsageError> =>
   Either.map(splitOptions(argv), ({ argv }) => argv)
 
+/** SGR sequences (colours, bold): what @effect/cli dresses its help, version and messages in. */
+// eslint-disable-next-line no-control-regex
+const SGR = /\u001b\[[0-9;]*m/g
+
 /** One line; spaces inside a line kept, as they may be a value's (`--tag "  "`). */
-const plainText = (doc: HelpDoc.HelpDoc): string =>
-  // eslint-disable-next-line no-control-regex
-  HelpDoc.toAnsiText(doc).replace(/\u001b\[[0-9;]*m/g, "").replace(/\s*\n\s*/g, " ").trim()
+const plainText = (doc: HelpDoc.HelpDoc): string => HelpDoc.toAnsiText(doc).replace(SGR, "").replace(/\s*\n\s*/g, " ").trim()
+
+/**
+ * @effect/cli writes its help, version and usage errors in colour whatever the output is:
+ * `inkwell --help > help.txt` or `| less` carried escape codes. They are taken out of what goes
+ * to standard output or standard error when that is not a terminal, and everywhere when
+ * `NO_COLOR` is set to anything (no-color.org).
+ */
+const colourOnTerminalsOnly = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const noColor = (yield* Effect.orElseSucceed(Config.string("NO_COLOR").pipe(Config.withDefault("")), () => "")) !== ""
+    const console = yield* Effect.console
+    const plain = (stream: { readonly isTTY?: boolean }, write: (...args: ReadonlyArray<unknown>) => Effect.Effect<void>) =>
+      !noColor && stream.isTTY === true
+        ? write
+        : (...args: ReadonlyArray<unknown>) => write(...args.map((arg) => typeof arg === "string" ? arg.replace(SGR, "") : arg))
+    return yield* Effect.withConsole(effect, {
+      ...console,
+      log: plain(process.stdout, console.log),
+      error: plain(process.stderr, console.error)
+    })
+  })
 
 /**
  * One line naming the option and its value. Our own checks (`--batch-size must be between ...`)
@@ -317,7 +342,24 @@ export const run = (argv: ReadonlyArray<string>) =>
   ).pipe(
     Effect.tap(({ values }) => checkValues(values)),
     Effect.mapError((error) => new CliExit({ code: 2, reason: error.message })),
-    Effect.flatMap(({ argv }) => runCommand(argv))
+    Effect.flatMap(({ argv, values }) => colourOnTerminalsOnly(withLogging(argv, values, runCommand(argv))))
   )
+
+/** What only asks for words (`--help`, `--version`, `--wizard`): run as it is, whatever LOG_* says. */
+const asksForWords = (argv: ReadonlyArray<string>) =>
+  optionWords(argv).some((word) => ["--help", "-h", "--version", "--wizard", "--completions"].includes(word.split("=", 1)[0]!))
+
+/**
+ * `import`, `export` and `reprocess` under LOG_FORMAT and LOG_LEVEL (CliLogging), a bad one
+ * stopping them as it stops `serve`, which reads them itself: exit 1, `invalid configuration`.
+ */
+const withLogging = <A, E, R>(argv: ReadonlyArray<string>, values: ReadonlyArray<GivenValue>, command: Effect.Effect<A, E, R>) => {
+  const subcommand = argv[2]
+  if (subcommand === undefined || subcommand === "serve" || subcommand.startsWith("-") || asksForWords(argv)) return command
+  const flag = Option.flatMap(Option.fromNullable(values.find((given) => given.name === "--log-level")), (given) => CliLogging.levelNamed(given.value))
+  return CliLogging.around(command, flag).pipe(
+    Effect.catchIf(ConfigError.isConfigError, (error) => new CliExit({ code: 1, reason: describeFailure(Cause.fail(error)) }))
+  )
+}
 
 export { CliExit } from "./ImportCommand.js"

@@ -6,7 +6,7 @@
  * was. Exit codes as for import: 1 a failure, 2 bad usage or an output that cannot be written.
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Cause, Console, Effect, Logger, Option, Schema } from "effect"
+import { Cause, Console, Effect, Option, Schema } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
 import * as Migrations from "../Database/Migrations.js"
@@ -123,11 +123,9 @@ const handler = (f: Flags) =>
         return Effect.fail(new CliExit({ code, reason: App.describeFailure(cause) }))
       })
     )
+    // Standard output carries the records only: log lines (a warning of the pool) go to stderr (CliLogging).
     yield* Console.error(summary(tally, name))
-  }).pipe(
-    // Standard output carries the records only: log lines (a warning of the pool) go to stderr.
-    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)))
-  )
+  })
 
 export const exportCommand = Command.make("export", exportOptions, handler).pipe(
   Command.withDescription(

@@ -24,10 +24,14 @@ import { fromUrl } from "../Sources/FeedSource.js"
 import type { ImportItem } from "../Import/ImportSource.js"
 import { toImportItems } from "../Sources/ImportFromUrl.js"
 import * as HeavyPosts from "../Workers/HeavyPosts.js"
+import { RequestedLogLevel } from "./CliLogging.js"
 import * as Progress from "./Progress.js"
 
 /** Ends the CLI with `code` after its output was printed (no further error report). */
 export class CliExit extends Data.TaggedError("CliExit")<{ readonly code: number; readonly reason: string }> {}
+
+/** What a dry run's summary counts and lists (`formatSummary`), as the README says it too. */
+export const DRY_RUN_COUNTS = "imported, updated, moved, unchanged, skipped, failed"
 
 /** An integer from 1 to `max`, the bound of the matching IMPORT_* variable. */
 const positiveInteger = (name: string, max: number, description: string) =>
@@ -76,7 +80,7 @@ export const importOptions = {
   buffer: positiveInteger("buffer", importLimits.buffer, "capacity of each queue between the stages (default IMPORT_BUFFER or 256)"),
   timeout: duration("timeout", "stop the whole import after this long, e.g. 10m (default IMPORT_TIMEOUT, or no limit)"),
   itemTimeout: duration("item-timeout", "fail a post whose own reading and rendering take longer than this, other posts' time not counted (default IMPORT_ITEM_TIMEOUT or 30s)"),
-  dryRun: Options.boolean("dry-run").pipe(Options.withDescription("say what the import would do (imported, updated, unchanged, skipped, failed, checked against the database), write nothing; without a database yet (SQLite file missing), only validate and create none")),
+  dryRun: Options.boolean("dry-run").pipe(Options.withDescription(`say what the import would do (${DRY_RUN_COUNTS}), checked against the database as it is, write nothing; without a database yet (SQLite file missing), only validate and create none`)),
   // Text, not `Options.file`: that check dies on a path under a regular file (ENOTDIR);
   // checkReportTarget says what is wrong with the path instead.
   report: Options.text("report").pipe(
@@ -197,6 +201,8 @@ const importTarget = (options: ImportOptions) =>
     }
     const sql = yield* Layer.build(SqlLive.layerConfig)
     const migrated = yield* Effect.either(Effect.provide(Migrations.verify(), sql))
+    // Not "not migrated yet": the import would refuse it too, so the dry run says so.
+    if (Either.isLeft(migrated) && migrated.left._tag === "MigratedByNewerVersion") return yield* migrated.left
     return Either.isLeft(migrated)
       ? validateOnly(`the database is not migrated yet (the import would migrate it first), so it was not read`)
       : { _tag: "DryRun", sql } satisfies Target
@@ -266,8 +272,9 @@ const handler = (f: Flags) =>
       Effect.catchAllCause((cause) =>
         Cause.isInterruptedOnly(cause) ? Effect.failCause(Cause.stripFailures(cause)) : Effect.fail(new CliExit({ code: 1, reason: App.describeFailure(cause) }))
       ),
-      // The summary lists every skipped or failed post; warnings would break the progress bar.
-      Logger.withMinimumLogLevel(LogLevel.Error)
+      // The summary lists every skipped or failed post; warnings would break the progress bar:
+      // errors only, unless a level was asked for (--log-level, LOG_LEVEL).
+      (effect) => Effect.flatMap(RequestedLogLevel, (level) => Logger.withMinimumLogLevel(effect, Option.getOrElse(level, () => LogLevel.Error)))
     )
     const reported = yield* finish(f, summary)
     if (summary.status === "timed-out") {

@@ -5,7 +5,7 @@
  * Exit codes: 0, 1 when a post could not be reprocessed (or the run failed), 2 bad usage.
  */
 import { Command, Options } from "@effect/cli"
-import { Cause, Config, Console, Duration, Effect, Layer, Logger, Schedule } from "effect"
+import { Cause, Config, Console, Duration, Effect, Layer, Schedule } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig, ProcessorConfig } from "../Config.js"
 import * as SqlLive from "../Database/SqlLive.js"
@@ -74,10 +74,8 @@ const handler = (f: Flags) =>
     if (tally.failed > 0) {
       return yield* new CliExit({ code: 1, reason: `${tally.failed} post(s) could not be reprocessed, and were left as they were` })
     }
-  }).pipe(
-    // Standard output carries the summary only: log lines (a warning of the pool) go to stderr.
-    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)))
-  )
+    // Standard output carries the summary only: log lines (a warning of the pool) go to stderr (CliLogging).
+  })
 
 export const reprocessCommand = Command.make("reprocess", reprocessOptions, handler).pipe(
   Command.withDescription(

@@ -6,7 +6,7 @@
  * `timeout`, `retries` and `maxBytes` here.
  */
 import { Config, Duration } from "effect"
-import { byteSize, timerDuration } from "../Config.js"
+import { byteSize, integer, timerDuration } from "../Config.js"
 
 export interface FeedClientSettings {
   /** Per attempt, redirects and body included. */
@@ -112,7 +112,7 @@ const validate = (s: FeedClientSettings): FeedClientSettings => {
 }
 
 const intAtLeast = (name: string, fallback: number, min: number) =>
-  Config.integer(name).pipe(
+  integer(name).pipe(
     Config.validate({ message: `must be an integer >= ${min}`, validation: (n) => n >= min }),
     Config.withDefault(fallback)
   )
@@ -132,7 +132,15 @@ export const FeedClientConfig: Config.Config<FeedClientSettings> = Config.all({
     Config.validate({ message: "must be a positive number of bytes", validation: (n) => n >= 1 }),
     Config.withDefault(defaultSettings.maxBytes)
   ),
-  userAgent: Config.string("FEED_USER_AGENT").pipe(Config.withDefault(defaultSettings.userAgent)),
+  // Checked here: Node refuses a header with a line break or a control character when the
+  // request is made, and every remote import then failed as a defect.
+  userAgent: Config.string("FEED_USER_AGENT").pipe(
+    Config.validate({
+      message: "must be printable ASCII (letters, digits, punctuation, spaces between), such as Inkwell/0.1 (feed import)",
+      validation: (text) => /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(text)
+    }),
+    Config.withDefault(defaultSettings.userAgent)
+  ),
   hostConcurrency: intAtLeast("FEED_HOST_CONCURRENCY", defaultSettings.hostConcurrency, 1),
   maxRedirects: intAtLeast("FEED_MAX_REDIRECTS", defaultSettings.maxRedirects, 0)
 })

@@ -54,29 +54,61 @@ export class MigrationFailed extends Data.TaggedError("MigrationFailed")<{
   }
 }
 
+/**
+ * The database records a migration this version does not know, past its newest: a newer Inkwell
+ * migrated it. Served as it is, the newer schema's rows were read and written by code that does
+ * not know what the newer migrations changed (a column, an index the newer writes rely on).
+ */
+export class MigratedByNewerVersion extends Data.TaggedError("MigratedByNewerVersion")<{
+  /** The newest migration recorded in the database. */
+  readonly recorded: { readonly id: number; readonly name: string }
+  /** The newest migration this version knows. */
+  readonly known: number
+}> {
+  get message() {
+    return `the database was migrated by a newer Inkwell (migration ${this.recorded.id} ${this.recorded.name}); ` +
+      `this version knows up to ${this.known}: upgrade Inkwell, or restore a backup`
+  }
+}
+
 const expectedIds = (record: Record<string, unknown>): ReadonlyArray<readonly [number, string]> =>
   Object.keys(record).flatMap((key) => {
     const match = /^(\d+)_(.+)$/.exec(key)
     return match ? [[Number(match[1]), key] as const] : []
   })
 
-/** Fails unless every migration of `record` is recorded in `table`. */
+/**
+ * Fails unless every migration of `record` is recorded in `table`, and none past the newest of
+ * `record` (`MigratedByNewerVersion`): the server, `inkwell import` and `inkwell reprocess` run
+ * this after migrating, `inkwell export` instead of it.
+ */
 export const verify = (
   record: Record<string, unknown> = migrations,
   table: string = MIGRATIONS_TABLE
-): Effect.Effect<void, MigrationFailed, SqlClient.SqlClient> =>
+): Effect.Effect<void, MigrationFailed | MigratedByNewerVersion, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<{ readonly migration_id: number | string }>`
-      SELECT migration_id FROM ${sql(table)}
+    const rows = yield* sql<{ readonly migration_id: number | string; readonly name: string }>`
+      SELECT migration_id, name FROM ${sql(table)}
     `.withoutTransform
     const recorded = new Set(rows.map((row) => Number(row.migration_id)))
-    const missing = expectedIds(record).filter(([id]) => !recorded.has(id)).map(([, key]) => key)
+    const expected = expectedIds(record)
+    const missing = expected.filter(([id]) => !recorded.has(id)).map(([, key]) => key)
     if (missing.length > 0) {
       return yield* new MigrationFailed({
         reason: "the migrator applied nothing (bookkeeping locked, or a newer id already recorded)",
         missing
       })
+    }
+    // The migrator applies only ids above the newest recorded, so on such a database it ran
+    // nothing, and every known migration is there: only this says the schema is ahead of the code.
+    const known = Math.max(0, ...expected.map(([id]) => id))
+    const newest = rows.reduce<{ readonly id: number; readonly name: string } | undefined>(
+      (max, row) => (max === undefined || Number(row.migration_id) > max.id ? { id: Number(row.migration_id), name: row.name } : max),
+      undefined
+    )
+    if (newest !== undefined && newest.id > known) {
+      return yield* new MigratedByNewerVersion({ recorded: newest, known })
     }
   }).pipe(
     Effect.catchTag("SqlError", (cause: SqlError.SqlError) =>
@@ -114,7 +146,7 @@ const withWriteLockOnSqlite = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlCl
 export const run = (
   record: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = migrations,
   table: string = MIGRATIONS_TABLE
-): Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, MigrationFailed, SqlClient.SqlClient> =>
+): Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, MigrationFailed | MigratedByNewerVersion, SqlClient.SqlClient> =>
   // The migrator creates its bookkeeping table without a lock: several servers starting at once
   // on a fresh PostgreSQL database would collide there, so it is created first, race-safely.
   ensureBookkeeping(table).pipe(
@@ -129,5 +161,5 @@ export const run = (
     Effect.withSpan("Migrations.run")
   )
 
-/** Runs the migrations when built; fails the layer with `MigrationFailed`. */
-export const layer: Layer.Layer<never, MigrationFailed, SqlClient.SqlClient> = Layer.effectDiscard(run())
+/** Runs the migrations when built; fails the layer with `MigrationFailed` or `MigratedByNewerVersion`. */
+export const layer: Layer.Layer<never, MigrationFailed | MigratedByNewerVersion, SqlClient.SqlClient> = Layer.effectDiscard(run())

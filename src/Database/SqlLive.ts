@@ -12,7 +12,7 @@ import pg from "pg"
 import { Cause, type ConfigError, Context, Data, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { DatabaseConfig } from "../Config.js"
 import type { Dialect } from "./DatabasePool.js"
-import { describeFailure } from "../Domain/describeFailure.js"
+import { causeChain, describeFailure } from "../Domain/describeFailure.js"
 
 /**
  * How long a SQLite write transaction waits for another process's write lock before failing with
@@ -56,9 +56,16 @@ export class DatabaseOpenFailed extends Data.TaggedError("DatabaseOpenFailed")<{
   readonly filename?: string
   /** The PostgreSQL URL with its password masked (`redactUrl`): which server, port, database and user. */
   readonly url?: string
+  /**
+   * What is wrong, said whole and naming the path (`/srv/blog.md is not an SQLite database`), in
+   * place of the driver's words ("file is not a database", "unable to open database file"),
+   * which name neither the file nor the permission missing.
+   */
+  readonly problem?: string
   readonly cause: unknown
 }> {
   get message() {
+    if (this.problem !== undefined) return this.problem
     if (this.url !== undefined) return `cannot connect to the PostgreSQL database ${this.url}`
     return this.filename === undefined
       ? `cannot open the ${this.dialect} database named by DATABASE_URL`
@@ -147,13 +154,89 @@ const ensureParentDirectory = (filename: string) =>
     for (const dir of missing) {
       // Another process (a second instance starting) may create it meanwhile.
       yield* fs.makeDirectory(dir).pipe(
-        Effect.catchIf((e) => e._tag === "SystemError" && e.reason === "AlreadyExists", () => Effect.void)
+        Effect.catchIf((e) => e._tag === "SystemError" && e.reason === "AlreadyExists", () => Effect.void),
+        Effect.catchIf(
+          (e) => e._tag === "SystemError" && e.reason === "PermissionDenied",
+          (cause) =>
+            new DatabaseOpenFailed({
+              dialect: "sqlite",
+              filename,
+              problem: `cannot create the directory ${dir} for the SQLite database ${filename}: no write permission on ${dirname(dir)}`,
+              cause
+            })
+        )
       )
     }
   }).pipe(
-    Effect.mapError((cause) => new DatabaseOpenFailed({ dialect: "sqlite", filename, cause })),
+    Effect.mapError((cause) => cause instanceof DatabaseOpenFailed ? cause : new DatabaseOpenFailed({ dialect: "sqlite", filename, cause })),
     Effect.provide(NodeFileSystem.layer)
   )
+
+/**
+ * What keeps SQLite from opening `filename` to read and write, as far as the file system tells
+ * before it tries, said naming the path and the permission missing: SQLite's own words are
+ * "unable to open database file" or "attempt to write a readonly database". It reads and writes
+ * the file, and creates it, and its `-wal` and `-shm` files beside it, in its directory. Only a
+ * refusal is reported (another failure to check is left for SQLite to name); a directory given
+ * for the file too.
+ */
+export const sqliteAccessProblem = (filename: string): Effect.Effect<Option.Option<string>, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    if (isInMemory(filename)) return Option.none()
+    const fs = yield* FileSystem.FileSystem
+    const denied = (path: string, options: FileSystem.AccessFileOptions) =>
+      fs.access(path, options).pipe(
+        Effect.as(false),
+        Effect.catchAll((e) => Effect.succeed(e._tag === "SystemError" && e.reason === "PermissionDenied"))
+      )
+    const exists = (path: string) => Effect.orElseSucceed(fs.exists(path), () => false)
+    const path = resolve(filename)
+    const directory = dirname(path)
+    const info = yield* Effect.option(fs.stat(path))
+    if (Option.isSome(info) && info.value.type === "Directory") {
+      return Option.some(`${filename} is a directory, not an SQLite database`)
+    }
+    if (Option.isNone(info)) {
+      return (yield* denied(directory, { writable: true }))
+        ? Option.some(`cannot create the SQLite database ${filename}: no write permission on the directory ${directory}`)
+        : Option.none()
+    }
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      if (!(yield* exists(file))) continue
+      if (yield* denied(file, { readable: true })) return Option.some(`cannot open the SQLite database ${filename}: no read permission on ${file}`)
+      if (yield* denied(file, { writable: true })) return Option.some(`cannot open the SQLite database ${filename}: no write permission on ${file}`)
+    }
+    const sideFiles = (yield* exists(`${path}-wal`)) && (yield* exists(`${path}-shm`))
+    if (!sideFiles && (yield* denied(directory, { writable: true }))) {
+      return Option.some(
+        `cannot open the SQLite database ${filename}: no write permission on the directory ${directory}, where SQLite creates its -wal and -shm files`
+      )
+    }
+    return Option.none()
+  })
+
+/** `sqliteAccessProblem` as the failure it is. */
+const checkSqliteAccess = (filename: string) =>
+  Effect.flatMap(
+    sqliteAccessProblem(filename),
+    Option.match({
+      onNone: () => Effect.void,
+      onSome: (problem) => Effect.fail(new DatabaseOpenFailed({ dialect: "sqlite", filename, problem, cause: undefined }))
+    })
+  ).pipe(Effect.provide(NodeFileSystem.layer))
+
+/** SQLite's code for a file whose header is not a database's (`file is not a database`). */
+const notADatabase = (cause: unknown) =>
+  causeChain(cause).some((error) => typeof error === "object" && error !== null && (error as { readonly code?: unknown }).code === "SQLITE_NOTADB")
+
+/** A failure to open `filename`, said as what it is when SQLite's code tells. */
+const sqliteOpenFailed = (filename: string, cause: unknown) =>
+  new DatabaseOpenFailed({
+    dialect: "sqlite",
+    filename,
+    cause,
+    ...(notADatabase(cause) ? { problem: `${filename} is not an SQLite database` } : {})
+  })
 
 /**
  * Per-connection settings. The SQLite client keeps one connection for its lifetime, so setting
@@ -176,18 +259,18 @@ const sqliteClient = (filename: string) =>
     Layer.catchAllCause((cause) =>
       Cause.isInterruptedOnly(cause)
         ? Layer.failCause(Cause.stripFailures(cause))
-        : Layer.fail(new DatabaseOpenFailed({ dialect: "sqlite", filename, cause: Cause.squash(cause) }))
+        : Layer.fail(sqliteOpenFailed(filename, Cause.squash(cause)))
     )
   )
 
 const sqliteLayer = (filename: string) =>
   Layer.unwrapEffect(
-    Effect.as(ensureParentDirectory(filename), sqliteClient(filename))
+    Effect.as(Effect.zipRight(ensureParentDirectory(filename), checkSqliteAccess(filename)), sqliteClient(filename))
   ).pipe(
     Layer.tap((context) =>
       sqlitePragmas.pipe(
         Effect.provide(context),
-        Effect.mapError((cause) => new DatabaseOpenFailed({ dialect: "sqlite", filename, cause }))
+        Effect.mapError((cause) => sqliteOpenFailed(filename, cause))
       )
     )
   )

@@ -4,10 +4,10 @@
  */
 import { Config, ConfigError, Duration, Either, LogLevel, Option, Redacted } from "effect"
 import { isIP } from "node:net"
-import { byteSize, timerDuration } from "../Config.js"
+import { byteSize, integer, timerDuration } from "../Config.js"
 
 /** `PORT` (default 3000; 0 picks a free port). */
-export const port = Config.integer("PORT").pipe(
+export const port = integer("PORT").pipe(
   Config.validate({ message: "must be an integer between 0 and 65535", validation: (n) => n >= 0 && n <= 65535 }),
   Config.withDefault(3000)
 )
@@ -66,7 +66,7 @@ export const maxBodySize = byteSize("MAX_BODY_SIZE").pipe(
 )
 
 /** `RETRY_AFTER`: seconds a client is told to wait after a 503 (default 1). */
-export const retryAfterSeconds = Config.integer("RETRY_AFTER").pipe(
+export const retryAfterSeconds = integer("RETRY_AFTER").pipe(
   Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
   Config.withDefault(1)
 )
@@ -76,9 +76,13 @@ export const shutdownGrace = timerDuration("SHUTDOWN_GRACE", { zero: true }).pip
 
 export type LogFormat = "pretty" | "json" | "logfmt"
 
+/** `LOG_FORMAT` as given, if it is: pretty | json | logfmt. */
+export const logFormatGiven: Config.Config<Option.Option<LogFormat>> = Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(
+  Config.option
+)
+
 /** `LOG_FORMAT`: pretty | json | logfmt (default: pretty on a terminal, logfmt otherwise). */
-export const logFormat: Config.Config<LogFormat> = Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(
-  Config.option,
+export const logFormat: Config.Config<LogFormat> = logFormatGiven.pipe(
   // Decided when read, not at import: the same module serves a terminal and a log collector.
   Config.map(Option.getOrElse((): LogFormat => (process.stdout.isTTY ? "pretty" : "logfmt")))
 )
@@ -120,7 +124,7 @@ export const ServerConfig = Config.all({ port, host, shutdownGrace })
 export type ServerConfig = Config.Config.Success<typeof ServerConfig>
 
 /** `RESPONSE_CACHE_SIZE`: public answers kept in memory, API reads and site pages (default 10000; 0 turns the cache off). */
-export const responseCacheSize = Config.integer("RESPONSE_CACHE_SIZE").pipe(
+export const responseCacheSize = integer("RESPONSE_CACHE_SIZE").pipe(
   Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
   Config.withDefault(10_000)
 )
@@ -134,9 +138,10 @@ export const responseCacheMaxBytes = byteSize("RESPONSE_CACHE_MAX_BYTES").pipe(
 /**
  * `RESPONSE_CACHE_TTL`: the longest a cached answer is served without being re-read (default 60
  * seconds). Writes through this server, PostChanges notifications and (on SQLite) other
- * processes' commits drop entries at once; this only bounds what nothing announced.
+ * processes' commits drop entries at once; this only bounds what nothing announced. Above 0
+ * (`RESPONSE_CACHE_SIZE=0` turns the cache off) and at most 24 days, as the timers' settings.
  */
-export const responseCacheTtl = Config.duration("RESPONSE_CACHE_TTL").pipe(Config.withDefault(Duration.seconds(60)))
+export const responseCacheTtl = timerDuration("RESPONSE_CACHE_TTL").pipe(Config.withDefault(Duration.seconds(60)))
 
 export const ResponseCacheConfig = Config.all({
   maxEntries: responseCacheSize,

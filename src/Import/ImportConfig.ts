@@ -3,7 +3,7 @@
  * the CLI's layer, never at module top level); command-line flags override them per run.
  */
 import { Config, ConfigError, Duration, Either, Option } from "effect"
-import { byteSize } from "../Config.js"
+import { byteSize, integer } from "../Config.js"
 import type { SlugPolicy } from "../Posts/PostRepository.js"
 
 export interface ImportOptions {
@@ -91,7 +91,7 @@ export const importLimits = {
 } as const
 
 const positive = (name: string, fallback: number, max = 1_000_000) =>
-  Config.integer(name).pipe(
+  integer(name).pipe(
     Config.validate({ message: `must be an integer between 1 and ${max}`, validation: (n) => n >= 1 && n <= max }),
     Config.withDefault(fallback)
   )

@@ -4,6 +4,7 @@
  * so an embedding app can supply its own ConfigProvider or a fixed `SiteConfig.layer(...)`.
  */
 import { Config, Context, Data, DateTime, Effect, Either, Layer, Option } from "effect"
+import { integer } from "../Config.js"
 
 export interface SiteConfigShape {
   readonly title: string
@@ -120,13 +121,13 @@ export const siteTimeZone = Config.string("SITE_TIME_ZONE").pipe(
 export const siteAuthor = Config.string("SITE_AUTHOR").pipe(Config.option)
 
 /** `SITE_PAGE_SIZE`: posts per index page (default 10, at most 100). */
-export const sitePageSize = Config.integer("SITE_PAGE_SIZE").pipe(
+export const sitePageSize = integer("SITE_PAGE_SIZE").pipe(
   Config.validate(siteConfigRules.pageSize),
   Config.withDefault(10)
 )
 
 /** `SITE_CACHE_MAX_AGE`: seconds browsers and proxies may reuse a page before revalidating (default 60). */
-export const siteCacheMaxAge = Config.integer("SITE_CACHE_MAX_AGE").pipe(
+export const siteCacheMaxAge = integer("SITE_CACHE_MAX_AGE").pipe(
   Config.validate(siteConfigRules.maxAgeSeconds),
   Config.withDefault(60)
 )

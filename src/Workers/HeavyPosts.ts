@@ -28,7 +28,7 @@
 import { Worker } from "@effect/platform"
 import { NodeWorker } from "@effect/platform-node"
 import { Cause, Config, type ConfigError, type Duration, Effect, Layer, Option } from "effect"
-import { ProcessorConfig } from "../Config.js"
+import { integer, ProcessorConfig } from "../Config.js"
 import { causeChain, describeFailure } from "../Domain/describeFailure.js"
 import { InvalidPost } from "../Domain/Errors.js"
 import type { PostInput, PostSource } from "../Domain/Post.js"
@@ -184,7 +184,7 @@ export const make = (options: HeavyPostsOptions): Effect.Effect<PostProcessorSha
 
 /** `IMPORT_RENDER_HEAP_MB` (default 2048, from 16 to 65536) and the processor's settings. */
 export const HeavyPostsConfig = Config.all({
-  heapMb: Config.integer("IMPORT_RENDER_HEAP_MB").pipe(
+  heapMb: integer("IMPORT_RENDER_HEAP_MB").pipe(
     Config.validate({ message: "must be an integer between 16 and 65536", validation: (n) => n >= 16 && n <= 65536 }),
     Config.withDefault(DEFAULT_HEAP_MB)
   ),

@@ -43,7 +43,7 @@ import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { setFlagsFromString } from "node:v8"
 import { Worker as NodeThread } from "node:worker_threads"
-import { ProcessorConfig } from "../Config.js"
+import { integer, ProcessorConfig } from "../Config.js"
 import type { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost, PostInput, PostSource } from "../Domain/Post.js"
 import { BatchNotProcessed, makePostProcessor, PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
@@ -527,23 +527,23 @@ export class Stats extends Context.Tag("Inkwell/RenderPool/Stats")<Stats, () => 
  * `RENDER_WORKER_INITIAL_HEAP_MB` (default 64; 0 leaves V8 to size it).
  */
 export const RenderPoolConfig = Config.all({
-  size: Config.integer("RENDER_WORKERS").pipe(
+  size: integer("RENDER_WORKERS").pipe(
     Config.validate({ message: "must be an integer between 0 and 256", validation: (n) => n >= 0 && n <= 256 }),
     Config.withDefault(availableParallelism())
   ),
-  inlineBelowBytes: Config.integer("RENDER_INLINE_BELOW").pipe(
+  inlineBelowBytes: integer("RENDER_INLINE_BELOW").pipe(
     Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
     Config.withDefault(1024)
   ),
-  maxBatch: Config.integer("RENDER_BATCH").pipe(
+  maxBatch: integer("RENDER_BATCH").pipe(
     Config.validate({ message: "must be an integer between 1 and 1024", validation: (n) => n >= 1 && n <= 1024 }),
     Config.withDefault(DEFAULT_MAX_BATCH)
   ),
-  workerHeapMb: Config.integer("RENDER_WORKER_HEAP_MB").pipe(
+  workerHeapMb: integer("RENDER_WORKER_HEAP_MB").pipe(
     Config.validate({ message: "must be an integer between 16 and 65536", validation: (n) => n >= 16 && n <= 65536 }),
     Config.withDefault(DEFAULT_WORKER_HEAP_MB)
   ),
-  workerInitialHeapMb: Config.integer("RENDER_WORKER_INITIAL_HEAP_MB").pipe(
+  workerInitialHeapMb: integer("RENDER_WORKER_INITIAL_HEAP_MB").pipe(
     Config.validate({ message: "must be an integer between 0 and 65536", validation: (n) => n >= 0 && n <= 65536 }),
     Config.withDefault(DEFAULT_WORKER_INITIAL_HEAP_MB)
   ),

@@ -203,7 +203,7 @@ describe("inkwell CLI", () => {
     for (const args of [["import", dir], ["serve"]]) {
       const run = inkwell(args, { DATABASE_URL: `sqlite:${notADatabase}`, PORT: "0" })
       assert.strictEqual(await run.exit, 1, run.stderr())
-      assert.include(run.stderr(), `inkwell: database unavailable: cannot open the sqlite database ${notADatabase} (file is not a database)`)
+      assert.include(run.stderr(), `inkwell: database unavailable: ${notADatabase} is not an SQLite database`)
       assert.notInclude(run.stderr(), "level=ERROR")
       assert.notInclude(run.stderr(), "    at ")
     }

@@ -55,7 +55,7 @@ describe("Migrations", () => {
       )`
       yield* sql`CREATE TRIGGER jam BEFORE INSERT ON inkwell_migrations BEGIN SELECT RAISE(ABORT, 'jammed'); END`
       const error = yield* Effect.flip(Migrations.run())
-      assert.strictEqual(error._tag, "MigrationFailed")
+      assert(error._tag === "MigrationFailed", error._tag)
       assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases", "0003_slug_redirects", "0004_tag_keys", "0005_post_search", "0006_search_words", "0007_search_unicode", "0008_search_tags", "0009_tag_listing"])
       assert.notInclude(yield* tableNames, "posts")
     }).pipe(Effect.provide(memory)))
@@ -87,7 +87,7 @@ describe("Migrations", () => {
       const sql = yield* SqlClient.SqlClient
       yield* sql`INSERT INTO inkwell_migrations (migration_id, name) VALUES (10, 'from_elsewhere')`
       const error = yield* Effect.flip(Migrations.run())
-      assert.strictEqual(error._tag, "MigrationFailed")
+      assert(error._tag === "MigrationFailed", error._tag)
       assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases", "0003_slug_redirects", "0004_tag_keys", "0005_post_search", "0006_search_words", "0007_search_unicode", "0008_search_tags", "0009_tag_listing"])
       assert.include(error.message, "0001_create_posts")
     }).pipe(Effect.provide(memory)))
@@ -130,6 +130,7 @@ describe("Migrations", () => {
       // prepared-statement cache: better-sqlite3 prepare failures are cached for 10 minutes.)
       yield* Migrations.run({})
       const error = yield* Effect.flip(Migrations.verify())
+      assert(error._tag === "MigrationFailed", error._tag)
       assert.deepStrictEqual(error.missing, ["0001_create_posts", "0002_post_aliases", "0003_slug_redirects", "0004_tag_keys", "0005_post_search", "0006_search_words", "0007_search_unicode", "0008_search_tags", "0009_tag_listing"])
       yield* Migrations.run()
       yield* Migrations.verify()

@@ -1,8 +1,9 @@
-import { FileSystem } from "@effect/platform"
+import { Error as PlatformError, FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Layer, Redacted } from "effect"
+import { Cause, ConfigProvider, Effect, Either, Layer, Option, Redacted } from "effect"
+import * as App from "../../src/App.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
 
 const pragma = (name: string) =>
@@ -82,7 +83,7 @@ describe("SqlLive", () => {
       assert.include(String(error.cause), dir)
     }))
 
-  it.effect("a file that is not a database fails the layer with DatabaseOpenFailed naming it (the driver throws: a defect)", () =>
+  it.effect("a file that is not a database fails the layer with DatabaseOpenFailed saying so, naming it (the driver throws: a defect)", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped({ prefix: "inkwell-sqllive-" })
@@ -90,7 +91,68 @@ describe("SqlLive", () => {
       yield* fs.writeFileString(filename, "+++\ntitle = \"Not a database\"\n+++\n\nJust markdown, long enough to be read as a header.\n".repeat(8))
       const error = yield* Effect.flip(Layer.build(SqlLive.layer(`sqlite:${filename}`)).pipe(Effect.scoped))
       assert.strictEqual(error._tag, "DatabaseOpenFailed")
-      assert.include(error.message, filename)
+      // SQLite's words were "file is not a database", after a message that only said it could not be opened.
+      assert.strictEqual(App.describeFailure(Cause.fail(error)), `database unavailable: ${filename} is not an SQLite database`)
       assert.match(String((error as SqlLive.DatabaseOpenFailed).cause), /file is not a database/)
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
+
+  it.effect("a directory given for the database file fails the layer saying so (SQLite said 'unable to open database file')", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "inkwell-sqllive-" })
+      const error = yield* Effect.flip(Layer.build(SqlLive.layer(`sqlite:${dir}`)).pipe(Effect.scoped))
+      assert.strictEqual(App.describeFailure(Cause.fail(error)), `database unavailable: ${dir} is a directory, not an SQLite database`)
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
+
+  /**
+   * The real file system, but `access` refuses what `refused` names, as it does for a user other
+   * than the owner (these tests may run as root, whom no permission stops).
+   */
+  const denying = (refused: (path: string, options: FileSystem.AccessFileOptions) => boolean) =>
+    Layer.effect(
+      FileSystem.FileSystem,
+      Effect.map(FileSystem.FileSystem, (fs): FileSystem.FileSystem => ({
+        ...fs,
+        access: (path, options = {}) =>
+          refused(path, options)
+            ? Effect.fail(new PlatformError.SystemError({ reason: "PermissionDenied", module: "FileSystem", method: "access", pathOrDescriptor: path }))
+            : fs.access(path, options)
+      }))
+    ).pipe(Layer.provide(NodeFileSystem.layer))
+
+  it.effect("what the file system refuses SQLite is said naming the path and the permission missing", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "inkwell-sqllive-" })
+      const file = `${dir}/blog.db`
+      const problem = (refused: (path: string, options: FileSystem.AccessFileOptions) => boolean) =>
+        SqlLive.sqliteAccessProblem(file).pipe(Effect.provide(denying(refused)), Effect.map(Option.getOrUndefined))
+      const readOnlyDir = (path: string, options: FileSystem.AccessFileOptions) => path === dir && options.writable === true
+      // No file yet: SQLite creates it in the directory ("unable to open database file").
+      assert.strictEqual(yield* problem(readOnlyDir), `cannot create the SQLite database ${file}: no write permission on the directory ${dir}`)
+      assert.isUndefined(yield* problem(() => false))
+      yield* fs.writeFileString(file, "")
+      // The file read-only, or unreadable ("attempt to write a readonly database").
+      assert.strictEqual(
+        yield* problem((path, options) => path === file && options.writable === true),
+        `cannot open the SQLite database ${file}: no write permission on ${file}`
+      )
+      assert.strictEqual(
+        yield* problem((path, options) => path === file && options.readable === true),
+        `cannot open the SQLite database ${file}: no read permission on ${file}`
+      )
+      // The file writable in a read-only directory: SQLite cannot create its -wal and -shm there.
+      assert.strictEqual(
+        yield* problem(readOnlyDir),
+        `cannot open the SQLite database ${file}: no write permission on the directory ${dir}, where SQLite creates its -wal and -shm files`
+      )
+      yield* fs.writeFileString(`${file}-wal`, "")
+      yield* fs.writeFileString(`${file}-shm`, "")
+      assert.isUndefined(yield* problem(readOnlyDir), "with -wal and -shm there, the directory is not written")
+      assert.strictEqual(
+        yield* problem((path, options) => path === `${file}-shm` && options.writable === true),
+        `cannot open the SQLite database ${file}: no write permission on ${file}-shm`
+      )
+      assert.isUndefined(yield* problem(() => false))
     }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
 })

@@ -70,6 +70,20 @@ describePg("Migrations on PostgreSQL", () => {
         )
       })))
 
+  it.live("a database a newer Inkwell migrated is refused, at start and by the commands' check, naming both migrations", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        yield* migrate(url)
+        yield* Effect.promise(() => adminQuery("INSERT INTO inkwell_migrations (migration_id, name) VALUES (10, 'from_the_future')", url))
+        for (const check of [migrate(url), Migrations.verify().pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))]) {
+          const error = yield* Effect.flip(check)
+          assert.strictEqual(
+            App.describeFailure(Cause.fail(error)),
+            "the database was migrated by a newer Inkwell (migration 10 from_the_future); this version knows up to 9: upgrade Inkwell, or restore a backup"
+          )
+        }
+      })))
+
   it.live("0004 rewrites the tag rows of posts stored before it, one per post and tag whatever its case", () =>
     withDatabase((url) =>
       Effect.gen(function*() {
