@@ -3,14 +3,18 @@
  * directories): records only on standard output, what it says on stderr; an export imported
  * into a fresh database gives the same rows (creation times included), and again into either
  * changes nothing; bad usage and outputs that cannot be written are one `inkwell:` line and leave
- * nothing behind; a stop mid-export to standard output ends it with a whole record.
+ * nothing behind; a stop mid-export to standard output ends it with a whole record; a stop while
+ * the file is renamed into place says it was exported.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { FileSystem } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
-import { Effect } from "effect"
+import { ConfigProvider, Console, Deferred, Effect, Exit, Fiber } from "effect"
+import * as Cli from "../../src/Cli/Cli.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
 import { exportInProcess, inkwell, type Run } from "../fixtures/cli.js"
@@ -187,4 +191,42 @@ describe("inkwell export never migrates", () => {
       const refused = yield* reasonFor("refused.db", ["CREATE VIEW inkwell_migrations AS SELECT abs(-9223372036854775807 - 1) AS migration_id"])
       assert.match(refused, /^cannot read inkwell_migrations: .*integer overflow$/)
     }))
+})
+
+describe("inkwell export stopped while its file takes its place", () => {
+  it.live("the file, complete, replaced the old one: said so (was: 'left as it was'), and the stop's interruption stands", () =>
+    Effect.gen(function*() {
+      const { dir, posts } = blog()
+      const db = join(dir, "blog.db")
+      const seeded = yield* Effect.promise(() => finished(inkwell(["import", posts], { DATABASE_URL: `sqlite:${db}` })))
+      assert.strictEqual(seeded.code, 0, seeded.stderr)
+      const output = join(dir, "backup.ndjson")
+      writeFileSync(output, "an earlier export\n")
+      // The rename held until the stop has come: the stop waits for the commit, as it would for a slow fsync.
+      const fs = yield* FileSystem.FileSystem
+      const renaming = yield* Deferred.make<void>()
+      const proceed = yield* Deferred.make<void>()
+      const held: FileSystem.FileSystem = {
+        ...fs,
+        rename: (from, to) => Effect.zipRight(Effect.zipRight(Deferred.succeed(renaming, undefined), Deferred.await(proceed)), fs.rename(from, to))
+      }
+      const stderr: Array<string> = []
+      const run = yield* Console.consoleWith((console) =>
+        Cli.run(["node", "inkwell", "export", "--output", output]).pipe(
+          Effect.withConsole({ ...console, error: (...line) => Effect.sync(() => void stderr.push(line.join(" "))) }),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", `sqlite:${db}`]]))),
+          Effect.provideService(FileSystem.FileSystem, held),
+          Effect.provide(NodeContext.layer)
+        )
+      ).pipe(Effect.fork)
+      yield* Effect.raceFirst(Deferred.await(renaming), Effect.zipRight(Fiber.await(run), Effect.die(`the export ended: ${stderr.join("\n")}`)))
+      yield* Fiber.interruptFork(run)
+      yield* Deferred.succeed(proceed, undefined)
+      const exit = yield* Fiber.await(run)
+      assert.isTrue(Exit.isInterrupted(exit), String(exit))
+      assert.strictEqual(readFileSync(output, "utf8").split("\n").length, 5, "the new export, whole, in place")
+      assert.include(stderr, `inkwell: exported 4 posts to ${output} (complete: the stop came once it was written)`)
+      assert.notInclude(stderr.join("\n"), "left as it was")
+      assert.deepStrictEqual(readdirSync(dir).filter((name) => name.endsWith(".tmp")), [])
+    }).pipe(Effect.provide(NodeContext.layer)), 180_000)
 })
