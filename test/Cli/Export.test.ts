@@ -122,30 +122,33 @@ describe("inkwell export", () => {
     assert.deepStrictEqual(readdirSync(dir).sort(), before, "no file, no temporary file, no database created")
   }, 180_000)
 
-  it("SIGINT mid-export to standard output: exit 130, and the output ends with a whole record", async () => {
-    const dir = temp()
-    const db = `sqlite:${join(dir, "many.db")}`
-    const text = "Words enough to fill a pipe quickly. ".repeat(100)
-    const seed = inkwell(["import", "-"], { DATABASE_URL: db })
-    seed.child.stdin!.end(
-      Array.from({ length: 600 }, (_, n) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: text })}\n`).join("")
-    )
-    assert.strictEqual(await seed.exit, 0, seed.stderr())
+  // SIGHUP: the terminal closed, or an ssh connection dropped (was: Node's default, death on the spot).
+  for (const [signal, code] of [["SIGINT", 130], ["SIGHUP", 129]] as const) {
+    it(`${signal} mid-export to standard output: exit ${code}, and the output ends with a whole record`, async () => {
+      const dir = temp()
+      const db = `sqlite:${join(dir, "many.db")}`
+      const text = "Words enough to fill a pipe quickly. ".repeat(100)
+      const seed = inkwell(["import", "-"], { DATABASE_URL: db })
+      seed.child.stdin!.end(
+        Array.from({ length: 600 }, (_, n) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: text })}\n`).join("")
+      )
+      assert.strictEqual(await seed.exit, 0, seed.stderr())
 
-    const run = inkwell(["export"], { DATABASE_URL: db })
-    // Read the first chunk, then nothing: the pipe fills and the export waits on its write.
-    await new Promise<void>((resolve) => run.child.stdout!.once("data", () => resolve()))
-    run.child.stdout!.pause()
-    run.child.kill("SIGINT")
-    await run.waitFor("SIGINT received")
-    run.child.stdout!.resume()
-    assert.strictEqual(await run.exit, 130, run.stderr())
-    const lines = run.stdout().split("\n")
-    assert.strictEqual(lines.pop(), "", "the last record is whole, newline included")
-    assert.isBelow(lines.length, 600)
-    for (const line of lines) assert.strictEqual(JSON.parse(line).body, text)
-    assert.include(run.stderr(), `inkwell: export interrupted after ${lines.length} posts`)
-  }, 180_000)
+      const run = inkwell(["export"], { DATABASE_URL: db })
+      // Read the first chunk, then nothing: the pipe fills and the export waits on its write.
+      await new Promise<void>((resolve) => run.child.stdout!.once("data", () => resolve()))
+      run.child.stdout!.pause()
+      run.child.kill(signal)
+      await run.waitFor(`${signal} received`)
+      run.child.stdout!.resume()
+      assert.strictEqual(await run.exit, code, run.stderr())
+      const lines = run.stdout().split("\n")
+      assert.strictEqual(lines.pop(), "", "the last record is whole, newline included")
+      assert.isBelow(lines.length, 600)
+      for (const line of lines) assert.strictEqual(JSON.parse(line).body, text)
+      assert.include(run.stderr(), `inkwell: export interrupted after ${lines.length} posts`)
+    }, 180_000)
+  }
 })
 
 describe("inkwell export never migrates", () => {
