@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Runs the CLI in a child process, so `npx inkwell ...` works in the repository without a build
 // step: src/bin.ts bundled on first use (bin/build.js; rebuilt when the sources change), or run
-// through tsx should bundling be impossible. Signals are forwarded and the child's exit code (or
-// signal) is passed on.
+// through tsx should bundling be impossible. Signals are forwarded and the child's exit code is
+// passed on (128 + the signal's number, said on stderr, when a signal killed it).
 import { spawn } from "node:child_process"
 import { createRequire } from "node:module"
+import { constants } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { builtInOptions } from "../src/Cli/builtInOptions.js"
+import { endByHangup, ignoreFailedTerminalWrites, terminalHungUp } from "../src/Cli/hangup.js"
 import { bundledCli } from "./build.js"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -26,6 +28,9 @@ const takesValue = new Set(builtInOptions.filter((option) => option.values !== u
 const command = args.find((arg, i) => !arg.startsWith("-") && !takesValue.has(args[i - 1]))
 const heapFlags = command === "import" && !/--max-old-space-size/.test(process.env.NODE_OPTIONS ?? "") ? importHeapFlags : []
 
+// A terminal that hangs up refuses writes: they are lost, not a crash of this process (src/Cli/hangup.js).
+ignoreFailedTerminalWrites()
+
 const bundle = await bundledCli(root)
 const entry = bundle !== undefined
   ? [bundle]
@@ -38,16 +43,16 @@ const child = spawn(process.execPath, [...heapFlags, ...entry, ...args], {
   env: { ...process.env, INKWELL_WRAPPER: "1" }
 })
 
-const signals = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }
-const relayed = new Set(["SIGINT", "SIGTERM"])
-for (const signal of Object.keys(signals)) {
-  // A terminal's Ctrl-C reaches the whole process group, child included, and `kill <pid>` only
-  // this process: there is no telling which. So SIGINT and SIGTERM are relayed as messages, which
-  // the CLI counts apart from the signals it gets itself (one press seen twice is one, not the
-  // "second signal" that exits at once); others, and any once the channel is gone, as signals.
+// The CLI's stop signals (src/Cli/Signals.ts).
+const signals = ["SIGINT", "SIGTERM", "SIGHUP"]
+for (const signal of signals) {
+  // A terminal's Ctrl-C (or its hangup) reaches the whole process group, child included, and
+  // `kill <pid>` only this process: there is no telling which. So they are relayed as messages,
+  // which the CLI counts apart from the signals it gets itself (one press seen twice is one, not
+  // the "second signal" that exits at once); once the channel is gone, as signals.
   process.on(signal, () => {
     if (child.exitCode !== null || child.signalCode !== null) return
-    if (relayed.has(signal) && child.connected) {
+    if (child.connected) {
       child.send({ inkwellSignal: signal }, (error) => {
         if (error && child.exitCode === null && child.signalCode === null) child.kill(signal)
       })
@@ -57,8 +62,24 @@ for (const signal of Object.keys(signals)) {
   })
 }
 
+// A CLI killed by a signal (it stops by itself on the stop signals, and exits with a code) said
+// nothing of it: the kernel's OOM killer's SIGKILL was exit 1 and no word. As a shell reports it.
+const killedBy = {
+  SIGKILL: " (out of memory? the kernel's OOM killer sends it)",
+  SIGABRT: " (out of memory? V8 aborts when its heap is full)",
+  SIGSEGV: " (a crash)"
+}
 child.on("exit", (code, signal) => {
-  process.exitCode = code ?? (signal !== null ? (signals[signal] ?? 1) : 1)
+  // The terminal hung up: Node's own exit would abort on it (src/Cli/hangup.js), and there is no one to tell.
+  if (terminalHungUp()) return endByHangup()
+  if (code !== null) {
+    process.exitCode = code
+  } else if (signal !== null) {
+    console.error(`inkwell: the command was killed by ${signal}${killedBy[signal] ?? ""}`)
+    process.exitCode = 128 + (constants.signals[signal] ?? 0)
+  } else {
+    process.exitCode = 1
+  }
 })
 child.on("error", (error) => {
   console.error(`inkwell: cannot start: ${error.message}`)

@@ -1,8 +1,8 @@
 /**
  * CLI entrypoint (`npx inkwell ...`, bin/inkwell.js). Exit codes: 0 success, 1 failure (or
- * failed posts with --fail-on-error), 2 bad usage, 130 after SIGINT, 143 after SIGTERM. The
- * first signal interrupts the run (the batch in flight commits, the summary is printed); a
- * second one exits at once, which leaves SQLite's open transaction, if any, rolled back.
+ * failed posts with --fail-on-error), 2 bad usage, 130 after SIGINT, 143 after SIGTERM, 129 after
+ * SIGHUP. The first signal interrupts the run (the batch in flight commits, the summary is
+ * printed); a second one exits at once, which leaves SQLite's open transaction, if any, rolled back.
  * Under bin/inkwell.js a signal may arrive twice for one press: it counts once (Cli/Signals.ts).
  */
 import { ValidationError } from "@effect/cli"
@@ -11,7 +11,11 @@ import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit } from "effect"
 import * as Cli from "./Cli/Cli.js"
 import { ignoreClosedOutput } from "./Cli/ClosedOutput.js"
-import { makeSignalCounter, signalExitCode as signalCode } from "./Cli/Signals.js"
+import { endByHangup, ignoreFailedTerminalWrites, terminalHungUp } from "./Cli/hangup.js"
+import { makeSignalCounter, runMainEvent, type Signal, signalExitCode as signalCode, stopSignals } from "./Cli/Signals.js"
+
+// A terminal that hangs up refuses writes before its SIGHUP arrives: they are lost, the run goes on to its stop (hangup.js).
+ignoreFailedTerminalWrites()
 
 let relaying = false
 let orphaned = false
@@ -22,13 +26,18 @@ const signals = makeSignalCounter({
     process.stderr.write(
       orphaned
         ? "inkwell: bin/inkwell.js is gone, stopping\n"
+        : signal === "SIGHUP"
+        // Another SIGHUP is the same hangup (Cli/Signals.ts).
+        ? "inkwell: SIGHUP received, stopping (SIGINT or SIGTERM exits at once)\n"
         : `inkwell: ${signal} received, stopping (send it again to exit at once)\n`
     )
-    if (source === "relayed") {
-      // runMain interrupts on the process's own signal events: raise the relayed one there.
+    const event = runMainEvent(signal)
+    if (source === "relayed" || event !== signal) {
+      // runMain interrupts on the process's own SIGINT and SIGTERM events: raise the relayed
+      // signal there, and a SIGHUP, which runMain does not listen for, as a SIGTERM.
       relaying = true
       try {
-        process.emit(signal, signal)
+        process.emit(event, event)
       } finally {
         relaying = false
       }
@@ -36,8 +45,7 @@ const signals = makeSignalCounter({
   }
 })
 // Registered before runMain's own handlers: they interrupt, these count and remember which signal it was.
-process.on("SIGINT", () => relaying || signals.on("SIGINT", "os"))
-process.on("SIGTERM", () => relaying || signals.on("SIGTERM", "os"))
+for (const signal of stopSignals) process.on(signal, () => relaying || signals.on(signal, "os"))
 // Set by bin/inkwell.js; not passed on to what this process may run.
 const wrapped = process.env.INKWELL_WRAPPER === "1"
 delete process.env.INKWELL_WRAPPER
@@ -45,7 +53,7 @@ if (process.channel !== undefined) {
   // bin/inkwell.js relays the signals it gets as messages (see Cli/Signals.ts).
   process.on("message", (message: unknown) => {
     const signal = (message as { readonly inkwellSignal?: unknown } | null)?.inkwellSignal
-    if (signal === "SIGINT" || signal === "SIGTERM") signals.on(signal, "relayed")
+    if (stopSignals.includes(signal as Signal)) signals.on(signal as Signal, "relayed")
   })
   // The channel closes when bin/inkwell.js dies without relaying a signal (`kill -9`): left
   // running, re-parented to init, this process held the port and the database for nobody.
@@ -67,6 +75,8 @@ ignoreClosedOutput()
 let exitCode = 0
 
 const teardown: Teardown = (exit, onExit) => {
+  // Node's own exit would abort on a terminal that hung up (hangup.js): ended by SIGHUP, 129 to a shell.
+  if (terminalHungUp()) return endByHangup()
   const received = signals.received()
   if (received !== undefined) return onExit(signalCode[received])
   if (Exit.isSuccess(exit)) return onExit(exitCode)

@@ -8,6 +8,7 @@
  */
 export const ignoreClosedOutput = (stream: NodeJS.WriteStream = process.stdout): void => {
   stream.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error
+    // A terminal's failed writes (EIO once it hung up) are hangup.js's to drop.
+    if (error.code !== "EPIPE" && stream.isTTY !== true) throw error
   })
 }

@@ -2,8 +2,10 @@
  * `inkwell export [--output FILE|-] [--status all|published|draft] [--tag TAG]`: the posts of
  * the database of DATABASE_URL as NDJSON that `inkwell import` reads back (src/Export). Standard
  * output by default, and then nothing else goes there: what the export says goes to stderr. A
- * file is written whole or not at all: interrupted (Ctrl-C, SIGTERM) or failed, it is left as it
- * was. Exit codes as for import: 1 a failure, 2 bad usage or an output that cannot be written.
+ * file is written whole or not at all: interrupted (Ctrl-C, SIGTERM, SIGHUP) or failed, it is left
+ * as it was. Exit codes as for import: 1 a failure, 2 bad usage or an output that cannot be
+ * written, 128 + the signal's number after a stop, also one that came once the file was in place
+ * (then said so: the export is complete).
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Cause, Console, Effect, Option, Schema } from "effect"
@@ -111,8 +113,10 @@ const handler = (f: Flags) =>
       Effect.scoped,
       Effect.onInterrupt(() =>
         Console.error(
-          `inkwell: export interrupted after ${plural(tally.posts, "post")}` +
-            (target === "-" ? `, each written whole to ${name}` : `; ${name} was left as it was`)
+          tally.committed
+            ? `${summary(tally, name)} (complete: the stop came once it was written)`
+            : `inkwell: export interrupted after ${plural(tally.posts, "post")}` +
+              (target === "-" ? `, each written whole to ${name}` : `; ${name} was left as it was`)
         )
       ),
       Effect.catchAllCause((cause) => {

@@ -45,7 +45,8 @@ const positiveInteger = (name: string, max: number, description: string) =>
     Options.optional
   )
 
-const duration = (name: string, description: string) =>
+/** A duration greater than zero (`parseDuration`), optional. */
+export const duration = (name: string, description: string) =>
   Options.text(name).pipe(
     Options.mapEffect((text) =>
       Option.match(parseDuration(text), {

@@ -1,25 +1,29 @@
 /**
- * `inkwell reprocess [--dry-run]`: every post of the database of DATABASE_URL rendered again from
+ * `inkwell reprocess [--dry-run] [--item-timeout DURATION]`: every post of the database of DATABASE_URL rendered again from
  * its stored input with this version's processing (Posts/Reprocess.ts), and written back where
  * the output changed. Progress and each post left as it was on stderr; the summary on stdout.
- * Exit codes: 0, 1 when a post could not be reprocessed (or the run failed), 2 bad usage.
+ * Exit codes: 0, 1 when a post could not be reprocessed (or the run failed), 2 bad usage, 128 + the
+ * signal's number after a stop by SIGINT, SIGTERM or SIGHUP (src/bin.ts).
  */
 import { Command, Options } from "@effect/cli"
-import { Cause, Config, Console, Duration, Effect, Layer, Schedule } from "effect"
+import { Cause, Config, Console, Duration, Effect, Layer, Option, Schedule } from "effect"
 import * as App from "../App.js"
-import { DatabaseConfig, ProcessorConfig } from "../Config.js"
+import { DatabaseConfig } from "../Config.js"
 import * as SqlLive from "../Database/SqlLive.js"
-import { PostProcessor } from "../Processing/PostProcessor.js"
+import { ItemTimeoutConfig } from "../Import/ImportConfig.js"
 import * as Reprocess from "../Posts/Reprocess.js"
 import * as SqlPostRepository from "../Posts/SqlPostRepository.js"
+import * as HeavyPosts from "../Workers/HeavyPosts.js"
 import { checkDatabase } from "./ExportCommand.js"
-import { CliExit } from "./ImportCommand.js"
+import { CliExit, duration } from "./ImportCommand.js"
 
 /** The options of `inkwell reprocess` (Cli.ts checks a command line against their names). */
 export const reprocessOptions = {
   dryRun: Options.boolean("dry-run").pipe(
     Options.withDescription("count the posts whose output would change, write nothing (the database is neither migrated nor written)")
-  )
+  ),
+  // As the import's: a post that renders for ever held the whole run, which no stop but a second signal ended.
+  itemTimeout: duration("item-timeout", "fail a post whose rendering takes longer than this, and leave it as stored (default IMPORT_ITEM_TIMEOUT or 30s)")
 }
 
 type Flags = { readonly [K in keyof typeof reprocessOptions]: (typeof reprocessOptions)[K] extends Options.Options<infer A> ? A : never }
@@ -29,7 +33,7 @@ export const summaryLine = (tally: Reprocess.ReprocessTally, dryRun: boolean): s
   `reprocessed ${tally.reprocessed}, unchanged ${tally.unchanged}, failed ${tally.failed}${dryRun ? " (dry run: nothing written)" : ""}`
 
 /** Every setting the run reads, read before it starts: bad ones are one `invalid configuration` line, exit 1. */
-const settings = Config.all({ database: DatabaseConfig, processor: ProcessorConfig }).pipe(
+const settings = Config.all({ database: DatabaseConfig, rendering: HeavyPosts.HeavyPostsConfig, itemTimeout: ItemTimeoutConfig }).pipe(
   Effect.tap(({ database }) => SqlLive.parseDatabaseUrl(database.url)),
   Effect.mapError((error) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(error)) }))
 )
@@ -47,7 +51,7 @@ const PROGRESS_INTERVAL = Duration.seconds(3)
 
 const handler = (f: Flags) =>
   Effect.gen(function*() {
-    const { processor } = yield* settings
+    const { itemTimeout, rendering } = yield* settings
     yield* checkDatabase
     const tally = new Reprocess.ReprocessTally()
     yield* Console.error(`inkwell: reprocessing every post${f.dryRun ? " (dry run)" : ""}`)
@@ -58,11 +62,15 @@ const handler = (f: Flags) =>
     ).pipe(Effect.schedule(Schedule.spaced(PROGRESS_INTERVAL)), Effect.forkScoped)
     const options: Reprocess.ReprocessOptions = {
       dryRun: f.dryRun,
+      itemTimeout: Option.orElse(f.itemTimeout, () => itemTimeout),
       onFailure: ({ reason, slug }) => Console.error(`inkwell: ${slug}: ${reason} (left as it was)`)
     }
     yield* Effect.zipRight(progress, Reprocess.run(options, tally)).pipe(
       Effect.scoped,
-      Effect.provide(Layer.merge(repositoryFor(f.dryRun), PostProcessor.layer(processor))),
+      // A post too dense to render beside the others renders on a thread of its own, as in an
+      // import (IMPORT_RENDER_HEAP_MB): there its deadline stops it, where in-process it could only
+      // fail once rendered.
+      Effect.provide(Layer.merge(repositoryFor(f.dryRun), HeavyPosts.layer(rendering))),
       Effect.onInterrupt(() => Console.error(`inkwell: reprocess interrupted: ${summaryLine(tally, f.dryRun)}`)),
       Effect.catchAllCause((cause) =>
         Cause.isInterruptedOnly(cause)

@@ -6,6 +6,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Exit, Option, Schema, Scope } from "effect"
+import { forgetAtExit, removeAtExit } from "../Domain/removeAtExit.js"
 import { describePlatformError } from "../Import/FileSource.js"
 
 /** The output cannot be written at all: found out before anything is exported. */
@@ -43,8 +44,9 @@ const randomSuffix = () => Math.random().toString(36).slice(2, 10)
  * `target`, written through a temporary file in its directory (`.<name>.<pid>-<random>.tmp`,
  * created exclusively), synced and renamed over `target` by `commit`. Until then `target` is as it
  * was (absent, or an earlier export): when the scope closes without a commit (interrupted by
- * Ctrl-C or SIGTERM, or failed) the temporary file is removed. A rename within one directory is
- * atomic, so a reader of `target` sees the old file or the whole new one, never part of one.
+ * Ctrl-C or SIGTERM, or failed) the temporary file is removed, and so it is when the process
+ * exits with the scope still open (a second Ctrl-C: `removeAtExit`). A rename within one
+ * directory is atomic, so a reader of `target` sees the old file or the whole new one, never part of one.
  *
  * Creating the temporary file is the check that `target` can be written (its directory exists
  * and is writable): done here, before any post is read, as `OutputUnavailable`.
@@ -74,10 +76,14 @@ export const file = (
           Effect.onError(() => Scope.close(scope, Exit.void)),
           Effect.mapError((error) => unavailable(openFailure(error, directory)))
         )
+        removeAtExit(temporary)
         return { handle, scope }
       }),
       ({ scope }) =>
-        Effect.zipRight(Scope.close(scope, Exit.void), committed ? Effect.void : Effect.ignore(fs.remove(temporary)))
+        Effect.zipRight(
+          Scope.close(scope, Exit.void),
+          committed ? Effect.void : Effect.ignore(fs.remove(temporary)).pipe(Effect.zipRight(Effect.sync(() => forgetAtExit(temporary))))
+        )
     )
 
     const failed = (error: PlatformError) => new OutputFailed({ output: target, reason: describePlatformError(error) })
@@ -91,6 +97,7 @@ export const file = (
           yield* Scope.close(opened.scope, Exit.void)
           yield* fs.rename(temporary, resolved)
           committed = true
+          forgetAtExit(temporary)
         }).pipe(Effect.mapError(failed))
       )
     } satisfies ExportOutput

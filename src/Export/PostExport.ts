@@ -49,6 +49,12 @@ export const posts = (filter: ExportFilter): Stream.Stream<Post, RepositoryError
 /** What has been written so far: read when an export ends, however it ends. */
 export class ExportTally {
   posts = 0
+  /**
+   * The output is complete: a file took its place. A stop (Ctrl-C) that comes while it is
+   * committed waits for the commit, then interrupts what follows: it must not be reported as one
+   * that left the destination as it was.
+   */
+  committed = false
 }
 
 const utf8 = new TextEncoder()
@@ -102,7 +108,13 @@ export const run = (
           })
         )))
     ),
-    Effect.zipRight(output.commit),
+    // Committed and marked as one step, which a stop does not cut.
+    Effect.zipRight(Effect.uninterruptible(Effect.zipRight(
+      output.commit,
+      Effect.sync(() => {
+        tally.committed = true
+      })
+    ))),
     Effect.as(tally)
   )
 

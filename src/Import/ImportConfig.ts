@@ -118,15 +118,18 @@ const positiveDuration = (name: string) =>
     )
   )
 
+/** `IMPORT_ITEM_TIMEOUT` (30 s when unset): a post's deadline, for the import and `inkwell reprocess` alike. */
+export const ItemTimeoutConfig: Config.Config<Option.Option<Duration.Duration>> = Config.option(positiveDuration("IMPORT_ITEM_TIMEOUT")).pipe(
+  Config.map((o) => Option.orElse(o, () => defaultImportOptions.itemTimeout))
+)
+
 /** `IMPORT_CONCURRENCY`, `IMPORT_RECORD_BATCH`, `IMPORT_BATCH_SIZE`, `IMPORT_BUFFER`, `IMPORT_ITEM_TIMEOUT`, `IMPORT_TIMEOUT`, `IMPORT_ON_CONFLICT`, `IMPORT_CHUNK_SIZE`, `IMPORT_MAX_POST_BYTES`. */
 export const ImportConfig: Config.Config<ImportOptions> = Config.all({
   concurrency: positive("IMPORT_CONCURRENCY", defaultImportOptions.concurrency, importLimits.concurrency),
   recordBatch: positive("IMPORT_RECORD_BATCH", defaultImportOptions.recordBatch, importLimits.recordBatch),
   batchSize: positive("IMPORT_BATCH_SIZE", defaultImportOptions.batchSize, importLimits.batchSize),
   buffer: positive("IMPORT_BUFFER", defaultImportOptions.buffer, importLimits.buffer),
-  itemTimeout: Config.option(positiveDuration("IMPORT_ITEM_TIMEOUT")).pipe(
-    Config.map((o) => Option.orElse(o, () => defaultImportOptions.itemTimeout))
-  ),
+  itemTimeout: ItemTimeoutConfig,
   timeout: Config.option(positiveDuration("IMPORT_TIMEOUT")),
   onConflict: Config.literal("fail", "skip", "suffix")("IMPORT_ON_CONFLICT").pipe(
     Config.withDefault(defaultImportOptions.onConflict)

@@ -18,6 +18,7 @@ import { randomUUID } from "node:crypto"
 import { rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { removeAtExit, removeNow } from "../Domain/removeAtExit.js"
 
 /** The first post of the run with a slug. */
 export interface Claim {
@@ -116,7 +117,7 @@ const ledgerOver = (
     }
     const image = db.serialize()
     db.close()
-    if (filename !== undefined) forget(filename)
+    if (filename !== undefined) removeNow(filename)
     filename = undefined
     db = new Sqlite(image)
     st = statements(db)
@@ -186,31 +187,9 @@ const ledgerOver = (
     },
     close: () => {
       db.close()
-      if (filename !== undefined) forget(filename)
+      if (filename !== undefined) removeNow(filename)
     }
   }
-}
-
-/**
- * The scratch files of the runs still open. A second Ctrl-C ends the CLI at once
- * (`process.exit`), which closes no scope: without this, each such exit left a file in the
- * temporary directory for good. One listener for the process, however many runs (a server's
- * concurrent imports) are open.
- */
-const openFiles = new Set<string>()
-let exitListener = false
-const removeAtExit = (filename: string) => {
-  if (!exitListener) {
-    exitListener = true
-    process.on("exit", () => openFiles.forEach((file) => rmSync(file, { force: true })))
-  }
-  openFiles.add(filename)
-}
-
-/** The scratch file, removed now. */
-const forget = (filename: string) => {
-  rmSync(filename, { force: true })
-  openFiles.delete(filename)
 }
 
 /**

@@ -18,12 +18,17 @@
  * A post whose output differs is written through `PostRepository.update` at the version read
  * (and its `hashTagOf`): a new version and `updatedAt`, announced as any write (PostChanges), so
  * response caches drop it; a post written meanwhile is not overwritten (`StaleVersion`, reported).
- * A post that no longer processes (a rule grew stricter) is reported by slug and left as it is.
+ * A post that no longer processes (a rule grew stricter) is reported by slug and left as it is,
+ * and so is one whose rendering takes longer than `itemTimeout` (`timeoutItem`, as the import
+ * bounds a post: its own time only; one rendered in-process cannot be stopped midway and fails
+ * once rendered, one on a thread of its own, HeavyPosts, is stopped at its deadline).
  */
-import { DateTime, Effect, Either, Option, Schema, Stream } from "effect"
+import { Cause, DateTime, type Duration, Effect, Either, Option, Schema, Stream } from "effect"
 import type { InvalidPost, RepositoryError } from "../Domain/Errors.js"
 import { makeNewPost, NewPost, type Post, PostInput } from "../Domain/Post.js"
+import { yieldToEventLoop } from "../Domain/yieldToEventLoop.js"
 import { posts } from "../Export/PostExport.js"
+import { describeCause, ItemTimeout, itemTimeoutReason, timeoutItem } from "../Processing/processConcurrently.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { recordBody } from "../Processing/records.js"
 import { hashTagOf, PostRepository } from "./PostRepository.js"
@@ -108,6 +113,32 @@ export interface ReprocessOptions {
   readonly dryRun: boolean
   /** Told of each post left as it was, as it is met. */
   readonly onFailure: (failure: ReprocessFailure) => Effect.Effect<void>
+  /** Longest a post's own rendering may take (`timeoutItem`); past it, the post fails and is left as stored. None when absent. */
+  readonly itemTimeout?: Option.Option<Duration.Duration> | undefined
+}
+
+/**
+ * `rerender` under `itemTimeout`. A defect (a render thread that died) fails the post alone,
+ * as it fails one post of an import; an interruption (a stop) stays one.
+ */
+const rerenderWithin = (
+  post: Post,
+  processor: PostProcessorShape,
+  itemTimeout: Option.Option<Duration.Duration>
+): Effect.Effect<Option.Option<NewPost>, string> => {
+  const work = rerender(post, processor)
+  const timed = Option.match(itemTimeout, {
+    onNone: () => work,
+    onSome: (limit) => timeoutItem(work, limit)
+  })
+  return Effect.catchAllCause(timed, (cause) => {
+    if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+    const failure = Cause.failureOption(cause)
+    if (Option.isSome(failure)) {
+      return Effect.fail(failure.value instanceof ItemTimeout ? itemTimeoutReason(failure.value.after) : failure.value)
+    }
+    return Effect.fail(describeCause(cause).reason)
+  })
 }
 
 /**
@@ -115,6 +146,10 @@ export interface ReprocessOptions {
  * `PostRepository.list` (`PostExport.posts`: memory holds one page), each written before the next
  * is rendered. The listing's keyset is the post's listing time and id, which a reprocess never
  * changes: no post is missed or met twice for being written.
+ *
+ * Before each post Node's event loop has a turn (`yieldToEventLoop`): on SQLite reading, rendering
+ * and writing never wait for anything, and without it a signal (Ctrl-C, SIGTERM), the progress
+ * timer and bin/inkwell.js's death all waited for the last post.
  */
 export const run = (
   options: ReprocessOptions,
@@ -148,13 +183,16 @@ export const run = (
       )
     yield* posts({}).pipe(
       Stream.runForEach((post) =>
-        Effect.matchEffect(rerender(post, processor), {
-          onFailure: (reason) => failed(post, reason),
-          onSuccess: Option.match({
-            onNone: () => counted("unchanged"),
-            onSome: (next) => (options.dryRun ? counted("reprocessed") : write(post, next))
+        Effect.zipRight(
+          yieldToEventLoop,
+          Effect.matchEffect(rerenderWithin(post, processor, options.itemTimeout ?? Option.none()), {
+            onFailure: (reason) => failed(post, reason),
+            onSuccess: Option.match({
+              onNone: () => counted("unchanged"),
+              onSome: (next) => (options.dryRun ? counted("reprocessed") : write(post, next))
+            })
           })
-        })
+        )
       )
     )
     return tally

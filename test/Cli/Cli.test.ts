@@ -1,9 +1,9 @@
 /**
  * The CLI as a user runs it: child processes through bin/inkwell.js (the bundled CLI), on SQLite files in
- * temp directories. Exit codes 0/1/2/130/143, the summary on stdout, the JSON report, and real
+ * temp directories. Exit codes 0/1/2/129/130/143, the summary on stdout, the JSON report, and real
  * signals sent mid-import (after the import announced itself, never after a fixed sleep).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { connect, type Socket } from "node:net"
 import { join } from "node:path"
@@ -295,21 +295,35 @@ describe("inkwell CLI", () => {
     assert.strictEqual(rows().length, 3)
   }, 180_000)
 
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-    it(`${signal} mid-import stops reading, prints the summary and exits ${code}`, async () => {
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    it(`${signal} mid-import stops reading, prints the summary, removes its scratch file and exits ${code}`, async () => {
       const db = `sqlite:${join(temp(), "signal.db")}`
+      const scratch = temp()
       // Standard input stays open: the import would wait for more records forever.
-      const run = inkwell(["import", "-", "--batch-size", "2"], { DATABASE_URL: db })
+      const run = inkwell(["import", "-", "--batch-size", "2"], { DATABASE_URL: db, TMPDIR: scratch })
       await run.waitFor("inkwell: importing")
       run.child.stdin!.write(record(1) + record(2) + record(3))
       await run.waitFor("import progress: 3 done")
+      assert.strictEqual(readdirSync(scratch).filter((name) => name.startsWith("inkwell-import-")).length, 1, "the run's ledger")
+      // A terminal that closes (an ssh connection dropped) hangs up on every process of the job.
+      // SIGHUP was Node's default, death on the spot: no summary, the ledger left in TMPDIR.
+      if (signal === "SIGHUP") process.kill(childOf(run.child.pid!), signal)
       run.child.kill(signal)
       assert.strictEqual(await run.exit, code, run.stderr())
       assert.match(run.stdout(), /Import interrupted/)
       assert.match(run.stdout(), /imported\s+3\n/)
       assert.match(run.stdout(), /the rest was not written/)
+      assert.deepStrictEqual(readdirSync(scratch).filter((name) => name.startsWith("inkwell-import-")), [])
     }, 180_000)
   }
+
+  it("the CLI killed by a signal it cannot catch (SIGKILL: the OOM killer): bin/inkwell.js says so and exits 137 (was: 1, silently)", async () => {
+    const run = inkwell(["import", "-"], { DATABASE_URL: `sqlite:${join(temp(), "killed.db")}` })
+    await run.waitFor("inkwell: importing")
+    process.kill(childOf(run.child.pid!), "SIGKILL")
+    assert.strictEqual(await run.exit, 137, run.stderr())
+    assert.include(run.stderr(), "inkwell: the command was killed by SIGKILL (out of memory? the kernel's OOM killer sends it)\n")
+  }, 180_000)
 
   it("kill -9 of bin/inkwell.js stops the server it runs as SIGTERM does: it stops, closing the port and the database", async () => {
     const db = `sqlite:${join(temp(), "orphan.db")}`

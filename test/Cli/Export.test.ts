@@ -3,14 +3,18 @@
  * directories): records only on standard output, what it says on stderr; an export imported
  * into a fresh database gives the same rows (creation times included), and again into either
  * changes nothing; bad usage and outputs that cannot be written are one `inkwell:` line and leave
- * nothing behind; a stop mid-export to standard output ends it with a whole record.
+ * nothing behind; a stop mid-export to standard output ends it with a whole record; a stop while
+ * the file is renamed into place says it was exported.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { FileSystem } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
-import { Effect } from "effect"
+import { ConfigProvider, Console, Deferred, Effect, Exit, Fiber } from "effect"
+import * as Cli from "../../src/Cli/Cli.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
 import { exportInProcess, inkwell, type Run } from "../fixtures/cli.js"
@@ -118,30 +122,33 @@ describe("inkwell export", () => {
     assert.deepStrictEqual(readdirSync(dir).sort(), before, "no file, no temporary file, no database created")
   }, 180_000)
 
-  it("SIGINT mid-export to standard output: exit 130, and the output ends with a whole record", async () => {
-    const dir = temp()
-    const db = `sqlite:${join(dir, "many.db")}`
-    const text = "Words enough to fill a pipe quickly. ".repeat(100)
-    const seed = inkwell(["import", "-"], { DATABASE_URL: db })
-    seed.child.stdin!.end(
-      Array.from({ length: 600 }, (_, n) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: text })}\n`).join("")
-    )
-    assert.strictEqual(await seed.exit, 0, seed.stderr())
+  // SIGHUP: the terminal closed, or an ssh connection dropped (was: Node's default, death on the spot).
+  for (const [signal, code] of [["SIGINT", 130], ["SIGHUP", 129]] as const) {
+    it(`${signal} mid-export to standard output: exit ${code}, and the output ends with a whole record`, async () => {
+      const dir = temp()
+      const db = `sqlite:${join(dir, "many.db")}`
+      const text = "Words enough to fill a pipe quickly. ".repeat(100)
+      const seed = inkwell(["import", "-"], { DATABASE_URL: db })
+      seed.child.stdin!.end(
+        Array.from({ length: 600 }, (_, n) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: text })}\n`).join("")
+      )
+      assert.strictEqual(await seed.exit, 0, seed.stderr())
 
-    const run = inkwell(["export"], { DATABASE_URL: db })
-    // Read the first chunk, then nothing: the pipe fills and the export waits on its write.
-    await new Promise<void>((resolve) => run.child.stdout!.once("data", () => resolve()))
-    run.child.stdout!.pause()
-    run.child.kill("SIGINT")
-    await run.waitFor("SIGINT received")
-    run.child.stdout!.resume()
-    assert.strictEqual(await run.exit, 130, run.stderr())
-    const lines = run.stdout().split("\n")
-    assert.strictEqual(lines.pop(), "", "the last record is whole, newline included")
-    assert.isBelow(lines.length, 600)
-    for (const line of lines) assert.strictEqual(JSON.parse(line).body, text)
-    assert.include(run.stderr(), `inkwell: export interrupted after ${lines.length} posts`)
-  }, 180_000)
+      const run = inkwell(["export"], { DATABASE_URL: db })
+      // Read the first chunk, then nothing: the pipe fills and the export waits on its write.
+      await new Promise<void>((resolve) => run.child.stdout!.once("data", () => resolve()))
+      run.child.stdout!.pause()
+      run.child.kill(signal)
+      await run.waitFor(`${signal} received`)
+      run.child.stdout!.resume()
+      assert.strictEqual(await run.exit, code, run.stderr())
+      const lines = run.stdout().split("\n")
+      assert.strictEqual(lines.pop(), "", "the last record is whole, newline included")
+      assert.isBelow(lines.length, 600)
+      for (const line of lines) assert.strictEqual(JSON.parse(line).body, text)
+      assert.include(run.stderr(), `inkwell: export interrupted after ${lines.length} posts`)
+    }, 180_000)
+  }
 })
 
 describe("inkwell export never migrates", () => {
@@ -187,4 +194,42 @@ describe("inkwell export never migrates", () => {
       const refused = yield* reasonFor("refused.db", ["CREATE VIEW inkwell_migrations AS SELECT abs(-9223372036854775807 - 1) AS migration_id"])
       assert.match(refused, /^cannot read inkwell_migrations: .*integer overflow$/)
     }))
+})
+
+describe("inkwell export stopped while its file takes its place", () => {
+  it.live("the file, complete, replaced the old one: said so (was: 'left as it was'), and the stop's interruption stands", () =>
+    Effect.gen(function*() {
+      const { dir, posts } = blog()
+      const db = join(dir, "blog.db")
+      const seeded = yield* Effect.promise(() => finished(inkwell(["import", posts], { DATABASE_URL: `sqlite:${db}` })))
+      assert.strictEqual(seeded.code, 0, seeded.stderr)
+      const output = join(dir, "backup.ndjson")
+      writeFileSync(output, "an earlier export\n")
+      // The rename held until the stop has come: the stop waits for the commit, as it would for a slow fsync.
+      const fs = yield* FileSystem.FileSystem
+      const renaming = yield* Deferred.make<void>()
+      const proceed = yield* Deferred.make<void>()
+      const held: FileSystem.FileSystem = {
+        ...fs,
+        rename: (from, to) => Effect.zipRight(Effect.zipRight(Deferred.succeed(renaming, undefined), Deferred.await(proceed)), fs.rename(from, to))
+      }
+      const stderr: Array<string> = []
+      const run = yield* Console.consoleWith((console) =>
+        Cli.run(["node", "inkwell", "export", "--output", output]).pipe(
+          Effect.withConsole({ ...console, error: (...line) => Effect.sync(() => void stderr.push(line.join(" "))) }),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", `sqlite:${db}`]]))),
+          Effect.provideService(FileSystem.FileSystem, held),
+          Effect.provide(NodeContext.layer)
+        )
+      ).pipe(Effect.fork)
+      yield* Effect.raceFirst(Deferred.await(renaming), Effect.zipRight(Fiber.await(run), Effect.die(`the export ended: ${stderr.join("\n")}`)))
+      yield* Fiber.interruptFork(run)
+      yield* Deferred.succeed(proceed, undefined)
+      const exit = yield* Fiber.await(run)
+      assert.isTrue(Exit.isInterrupted(exit), String(exit))
+      assert.strictEqual(readFileSync(output, "utf8").split("\n").length, 5, "the new export, whole, in place")
+      assert.include(stderr, `inkwell: exported 4 posts to ${output} (complete: the stop came once it was written)`)
+      assert.notInclude(stderr.join("\n"), "left as it was")
+      assert.deepStrictEqual(readdirSync(dir).filter((name) => name.endsWith(".tmp")), [])
+    }).pipe(Effect.provide(NodeContext.layer)), 180_000)
 })

@@ -2,9 +2,11 @@
  * `inkwell reprocess` as a user runs it (bin/inkwell.js, a child process, an SQLite file in a
  * temp directory written by the repository as an earlier version would have): the summary line
  * on stdout, each post left as it was named on stderr, exit 1 while one is; `--dry-run` writes
- * nothing; bad usage is exit 2 and a missing database is not created.
+ * nothing; bad usage is exit 2 and a missing database is not created; a stop (a signal, or the
+ * death of bin/inkwell.js) ends it after the post in flight, however many posts are left.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { spawn } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
@@ -84,9 +86,105 @@ describe("inkwell reprocess", () => {
     const typo = await finished(inkwell(["reprocess", "--dryrun"], env))
     assert.strictEqual(typo.code, 2)
     assert.strictEqual(typo.stderr, "inkwell: unknown option --dryrun (did you mean --dry-run?)\n")
+    const deadline = await finished(inkwell(["reprocess", "--item-timeout", "0s"], env))
+    assert.strictEqual(deadline.code, 2)
+    assert.strictEqual(deadline.stderr, `inkwell: --item-timeout: "0s" is not a duration greater than zero (e.g. 500ms, 30s, 2m, "10 seconds")\n`)
+    const help = await finished(inkwell(["reprocess", "--help"], env))
+    assert.strictEqual(help.code, 0)
+    assert.include(help.stdout.replace(/\u001b\[[0-9;]*m/g, "").replace(/\s+/g, " "), "(default IMPORT_ITEM_TIMEOUT or 30s)")
     const none = await finished(inkwell(["reprocess"], env))
     assert.strictEqual(none.code, 1)
     assert.strictEqual(none.stderr, `inkwell: database unavailable: no database at ${missing} (set DATABASE_URL to the blog's)\n`)
     assert.isFalse(existsSync(missing))
   }, 180_000)
+
+  it("a stop mid-run (SIGINT, SIGTERM, SIGHUP, bin/inkwell.js killed, the terminal closed) ends it after the post in flight: 'reprocess interrupted', 128 + the signal (was: every post first)", async () => {
+    const file = join(temp(), "many.db")
+    const env = { DATABASE_URL: `sqlite:${file}` }
+    const total = 2000
+    const seed = inkwell(["import", "-"], env)
+    seed.child.stdin!.end(
+      Array.from({ length: total }, (_, n) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: `Words of post ${n}.` })}\n`)
+        .join("") +
+        // Met first (the newest): the run names it as it fails, which tells the test the run is under way.
+        `${JSON.stringify({ title: "First", slug: "first", body: "Text.", publishedAt: "2999-01-01T00:00:00Z" })}\n`
+    )
+    assert.strictEqual(await seed.exit, 0, seed.stderr())
+    const sql = (statement: string) => {
+      const db = new Sqlite(file, { fileMustExist: true })
+      try {
+        return db.prepare(statement).run()
+      } finally {
+        db.close()
+      }
+    }
+    sql(`UPDATE posts SET tags = '[".."]' WHERE slug = 'first'`)
+    const stale = () => {
+      const db = new Sqlite(file, { readonly: true, fileMustExist: true })
+      try {
+        return db.prepare("SELECT count(*) FROM posts WHERE excerpt LIKE '% (stale)' AND slug <> 'first'").pluck().get() as number
+      } finally {
+        db.close()
+      }
+    }
+    const cliOf = (pid: number) => {
+      const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)
+      const cli = children.filter((child) => readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").includes("reprocess"))
+      assert.strictEqual(cli.length, 1, `children of ${pid}: ${children.join(" ")}`)
+      return Number(cli[0])
+    }
+    const stops = [
+      ["SIGINT to bin/inkwell.js", 130, (run: Run) => run.child.kill("SIGINT")],
+      ["SIGTERM to the CLI", 143, (run: Run) => process.kill(cliOf(run.child.pid!), "SIGTERM")],
+      ["SIGHUP to both (a terminal closed)", 129, (run: Run) => {
+        process.kill(cliOf(run.child.pid!), "SIGHUP")
+        run.child.kill("SIGHUP")
+      }],
+      ["kill -9 of bin/inkwell.js", null, (run: Run) => run.child.kill("SIGKILL")]
+    ] as const
+    for (const [label, code, stop] of stops) {
+      // Every post's stored output differs from what processing makes of it now.
+      sql(`UPDATE posts SET excerpt = excerpt || ' (stale)'`)
+      const run = inkwell(["reprocess"], env)
+      await run.waitFor("inkwell: first: tags:")
+      stop(run)
+      // For kill -9: the CLI writes to the wrapper's standard output and error, closed once it has exited.
+      const exit = await run.exit
+      if (code !== null) assert.strictEqual(exit, code, `${label}: ${run.stderr()}`)
+      const done = /inkwell: reprocess interrupted: reprocessed (\d+), unchanged 0, failed 1\n/.exec(run.stderr())
+      assert.isNotNull(done, `${label}: ${run.stderr()}`)
+      assert.strictEqual(run.stdout(), "", label)
+      const left = stale()
+      assert.isAbove(left, 0, `${label}: stopped before the last post`)
+      assert.strictEqual(Number(done![1]), total - left, `${label}: the posts it says it wrote, each written whole`)
+    }
+
+    // A terminal that closes (a window closed, an ssh connection dropped): `script` gives the run
+    // one of its own, and killing script hangs it up; then SIGHUP to the job, as the shell of the
+    // closed terminal sends it. From the hangup on, writes to the terminal fail (EIO: an uncaught
+    // exception, exit 1), and Node's own exit aborts restoring the terminal's settings (SIGABRT).
+    sql(`UPDATE posts SET excerpt = excerpt || ' (stale)'`)
+    const rc = join(temp(), "rc")
+    const terminal = spawn("script", ["-qfec", `trap '' HUP; ${JSON.stringify(process.execPath)} bin/inkwell.js reprocess; echo $? > ${rc}`, "/dev/null"], {
+      cwd: join(import.meta.dirname, "..", ".."),
+      env: { ...process.env, ...env, SHELL: "/bin/sh" },
+      stdio: ["pipe", "pipe", "ignore"]
+    })
+    let shown = ""
+    await new Promise<void>((resolve, reject) => {
+      terminal.stdout!.on("data", (chunk) => {
+        shown += chunk
+        if (shown.includes("inkwell: first: tags:")) resolve()
+      })
+      terminal.on("exit", () => reject(new Error(`script exited first: ${shown}`)))
+    })
+    // The shell script runs (`sh -c`): the leader of the terminal's session and of the job's process group.
+    const shell = Number(readFileSync(`/proc/${terminal.pid}/task/${terminal.pid}/children`, "utf8").trim().split(/\s+/)[0])
+    terminal.kill("SIGKILL")
+    await new Promise((resolve) => terminal.once("close", resolve))
+    process.kill(-shell, "SIGHUP")
+    while (!existsSync(rc) || readFileSync(rc, "utf8") === "") await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.strictEqual(readFileSync(rc, "utf8"), "129\n", "ended by SIGHUP, as a shell reports it")
+    assert.isAbove(stale(), 0, "stopped before the last post")
+  }, 300_000)
 })

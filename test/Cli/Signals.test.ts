@@ -1,6 +1,7 @@
 /**
- * Counting SIGINT / SIGTERM in the CLI: one press that reaches the CLI both from the OS and
- * relayed by bin/inkwell.js (a terminal's Ctrl-C reaches both processes) is one press.
+ * Counting SIGINT / SIGTERM / SIGHUP in the CLI: one press that reaches the CLI both from the OS
+ * and relayed by bin/inkwell.js (a terminal's Ctrl-C reaches both processes) is one press; one
+ * hangup is one stop however many SIGHUPs it comes as.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { makeSignalCounter, type Signal, type Source } from "../../src/Cli/Signals.js"
@@ -39,5 +40,21 @@ describe("makeSignalCounter", () => {
     wrapped.signals.on("SIGTERM", "relayed")
     wrapped.signals.on("SIGTERM", "relayed")
     assert.deepStrictEqual(wrapped.events, ["stop SIGTERM relayed", "exit SIGTERM"])
+  })
+
+  it("a hangup is one stop however many SIGHUPs come (the shell's, the kernel's, the wrapper's); a later Ctrl-C exits at once", () => {
+    // Counted as presses, the kernel's copy (sent once the shell has exited) exited at once: the
+    // batch in flight rolled back, no summary.
+    const closed = counter()
+    for (const source of ["os", "relayed", "os", "relayed", "os"] as const) closed.signals.on("SIGHUP", source)
+    assert.deepStrictEqual(closed.events, ["stop SIGHUP os"])
+    assert.strictEqual(closed.signals.received(), "SIGHUP")
+    closed.signals.on("SIGINT", "os")
+    assert.deepStrictEqual(closed.events, ["stop SIGHUP os", "exit SIGINT"])
+
+    const stopping = counter()
+    stopping.signals.on("SIGINT", "os")
+    stopping.signals.on("SIGHUP", "os")
+    assert.deepStrictEqual(stopping.events, ["stop SIGINT os"], "the terminal closed while stopping: the same stop")
   })
 })

@@ -6,10 +6,12 @@
  * one old slug in `movedFrom` the first keeps it; the filters; one page read at a time, each
  * written before the next; one snapshot while another connection writes
  * (test/Export/snapshot.ts); an interrupted or failed export leaves the destination as it was and
- * no temporary file (latches, never sleeps).
+ * no temporary file (latches, never sleeps), nor does a process that exits mid-export.
  */
+import { spawnSync } from "node:child_process"
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Context, DateTime, Deferred, Effect, Exit, Fiber, Layer, Option, Schema, Stream } from "effect"
@@ -401,6 +403,33 @@ describe("PostExport", () => {
         if (earlier !== undefined) assert.strictEqual(readFileSync(file, "utf8"), earlier)
       }
     }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))), 60_000)
+
+  it.live("a process that exits with the export's scope open (a second Ctrl-C: process.exit) takes the temporary file with it", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-exit-")
+      const file = join(dir, "backup.ndjson")
+      const module = pathToFileURL(join(import.meta.dirname, "..", "..", "src", "Export", "ExportOutput.ts")).href
+      // What bin.ts does on a second signal: process.exit, no scope closed.
+      const script = `
+        import { NodeContext } from "@effect/platform-node"
+        import { Effect } from "effect"
+        import { readdirSync } from "node:fs"
+        import * as ExportOutput from ${JSON.stringify(module)}
+        await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+          const output = yield* ExportOutput.file(${JSON.stringify(file)})
+          yield* output.write(new TextEncoder().encode("{}\\n"))
+          console.log(readdirSync(${JSON.stringify(dir)}).join(" "))
+          process.exit(130)
+        })).pipe(Effect.provide(NodeContext.layer)))
+      `
+      const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+        cwd: join(import.meta.dirname, "..", ".."),
+        encoding: "utf8"
+      })
+      assert.strictEqual(child.status, 130, child.stderr)
+      assert.match(child.stdout.trim(), /^\.backup\.ndjson\.\d+-\w+\.tmp$/, "the temporary file existed while the export was open")
+      assert.deepStrictEqual(readdirSync(dir), [])
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)), 60_000)
 
   it.live("a database failure part way leaves no file either, and is the export's error", () =>
     Effect.gen(function*() {

@@ -356,7 +356,7 @@ describe("entrypoint", () => {
  */
 describe("stop signals' exit codes", () => {
   const stopped = (
-    signal: "SIGINT" | "SIGTERM",
+    signal: "SIGINT" | "SIGTERM" | "SIGHUP",
     launcher: { readonly command?: string; readonly args: ReadonlyArray<string>; readonly group?: boolean },
     send: (pid: number) => void
   ) =>
@@ -366,7 +366,7 @@ describe("stop signals' exit codes", () => {
       const server = yield* start({ DATABASE_URL: `sqlite:${join(dir, "inkwell.db")}` }, launcher.args, launcher)
       send(server.child.pid!)
       const code = yield* Deferred.await(server.exit).pipe(Effect.timeout("20 seconds"))
-      assert.strictEqual(code, signal === "SIGINT" ? 130 : 143, server.stderr())
+      assert.strictEqual(code, { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[signal], server.stderr())
       // By the time the launcher exits the server has stopped: database closed, no process left, and it said so.
       assert.isFalse(existsSync(join(dir, "inkwell.db-wal")), "the database was not closed")
       if (launcher.group === true) assert.isFalse(groupAlive(server.child.pid!), "a process of npm start outlived it")
@@ -377,6 +377,14 @@ describe("stop signals' exit codes", () => {
   it.live(
     "node --import tsx src/main.ts: SIGINT exits 130 after a clean shutdown",
     () => stopped("SIGINT", { args: ["--import", "tsx", "src/main.ts"] }, (pid) => process.kill(pid, "SIGINT")),
+    60_000
+  )
+
+  // The terminal closed (an ssh connection dropped): Node's default for SIGHUP killed the server
+  // at once, requests cut short and the database left open.
+  it.live(
+    "node --import tsx src/main.ts: SIGHUP exits 129 after a clean shutdown",
+    () => stopped("SIGHUP", { args: ["--import", "tsx", "src/main.ts"] }, (pid) => process.kill(pid, "SIGHUP")),
     60_000
   )
 

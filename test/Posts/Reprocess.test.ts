@@ -3,12 +3,13 @@
  * by an earlier version holds them) are rendered again and written through the repository's
  * update (a new version, announced); a post already as processing makes it is not written; a dry
  * run writes nothing; a post that no longer processes is reported and left as it was; what the
- * post is (slug, status, dates, source, hash, creation) never changes; many pages are all read.
+ * post is (slug, status, dates, source, hash, creation) never changes; many pages are all read;
+ * a post whose rendering outlasts the deadline is reported and left as stored (TestClock).
  */
 import { join } from "node:path"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Context, DateTime, Effect, Layer, Queue } from "effect"
+import { Chunk, Context, DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, Queue, TestClock } from "effect"
 import type { PostChangesShape } from "../../src/Database/PostChanges.js"
 import { makeNewPost, type NewPost, type Post, PostInput } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
@@ -158,5 +159,41 @@ describe("Reprocess", () => {
         assert.strictEqual(post.version, 2)
       }
     }).pipe(Effect.provide(NodeContext.layer)))
-})
 
+  it.scoped("a post whose rendering outlasts --item-timeout fails, named, and is left as stored; the others are reprocessed (was: it held the run for ever)", () =>
+    Effect.gen(function*() {
+      const context = yield* database
+      const store = Context.get(context, PostRepository)
+      const processor = yield* Effect.provide(PostProcessor, context)
+      for (const title of ["Before", "Stuck", "After"]) {
+        yield* store.create(oldRendering(yield* processor.fromInput(new PostInput({ title, body: `${title}'s words.` }), "api")))
+      }
+      const stuck = yield* store.getBySlug("stuck")
+      // A rendering that never ends (as a render thread's post that never comes back): only its deadline stops it.
+      const started = yield* Deferred.make<void>()
+      const rendering = {
+        ...processor,
+        fromInput: (input: PostInput, source: string) =>
+          input.title === "Stuck" ? Effect.zipRight(Deferred.succeed(started, undefined), Effect.never) : processor.fromInput(input, source)
+      }
+      const failures: Array<Reprocess.ReprocessFailure> = []
+      const run = yield* Reprocess.run({
+        dryRun: false,
+        itemTimeout: Option.some(Duration.seconds(30)),
+        onFailure: (failure) => Effect.sync(() => void failures.push(failure))
+      }).pipe(
+        Effect.provideService(PostRepository, store),
+        Effect.provideService(PostProcessor, rendering),
+        Effect.fork
+      )
+      yield* Deferred.await(started)
+      yield* TestClock.adjust("29 seconds")
+      assert.isNull(run.unsafePoll(), "still within its deadline")
+      yield* TestClock.adjust("1 second")
+      const tally = yield* Fiber.join(run)
+      assert.deepInclude(tally, { reprocessed: 2, unchanged: 0, failed: 1 })
+      assert.deepStrictEqual(failures, [{ slug: "stuck", reason: "ItemTimeout: timed out after 30s" }])
+      assert.deepStrictEqual(yield* store.getBySlug("stuck"), stuck, "left as stored")
+      for (const slug of ["before", "after"]) assert.strictEqual((yield* store.getBySlug(slug)).version, 2, slug)
+    }).pipe(Effect.provide(NodeContext.layer)), 20_000)
+})
