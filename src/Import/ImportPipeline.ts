@@ -19,6 +19,7 @@ import { FileSystem } from "@effect/platform"
 import { Cause, Chunk, Clock, DateTime, Deferred, Duration, Effect, Exit, Option, Predicate, Stream } from "effect"
 import { transienceOf } from "../Database/Transient.js"
 import { describeFailure } from "../Domain/describeFailure.js"
+import { yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
 import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
 import { NewPost } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
@@ -181,6 +182,9 @@ export const processChunk = (
     const out: Array<Processed> = []
     let i = 0
     while (i < items.length) {
+      // Rendering in-process is synchronous: between two posts (or runs of lines), other
+      // requests get their turn of the event loop (they waited for the whole import).
+      yield* yieldWhenBusy
       const item = items[i]!
       if (item._tag !== "Line" || fromLines === undefined || mayHoldOversized(item, options)) {
         out.push(yield* processItem(item, options))
@@ -466,9 +470,10 @@ const stages = <R>(
       yield* source.pipe(
         Stream.runForEachChunk((chunk) =>
           Effect.zipRight(
-            Effect.sync(() => {
+            // A source read in memory (a feed's items) never waits for I/O between two chunks.
+            Effect.zipRight(yieldWhenBusy, Effect.sync(() => {
               lastRead = Chunk.last(chunk).pipe(Option.map((item) => item.identity), Option.getOrElse(() => lastRead))
-            }),
+            })),
             submit(Chunk.toReadonlyArray(chunk), 0)
           )
         ),
@@ -561,7 +566,8 @@ const stages = <R>(
         Stream.concat(Stream.suspend(() => Stream.fromIterable([...pending.entries()].sort(([a], [b]) => a - b).map(([, value]) => value)))),
         Stream.mapChunks((chunk) => ledger.transaction(() => Chunk.filterMap(chunk, admit))),
         Stream.groupedWithin(options.batchSize, options.batchWindow),
-        Stream.runForEach((batch) => writeBatch(tally, writer, ledger, batch, options))
+        // A batch's transaction on SQLite is synchronous too.
+        Stream.runForEach((batch) => Effect.zipRight(yieldWhenBusy, writeBatch(tally, writer, ledger, batch, options)))
       )
       // Everything read is written: now say whether that was the whole input.
       const ended = yield* Deferred.poll(reading)
