@@ -191,7 +191,7 @@ describe("inkwell export never migrates", () => {
       const other = yield* reasonFor("other.db", ["CREATE TABLE notes (id INTEGER)"])
       assert.match(other, /^database unavailable: cannot read inkwell_migrations: .*no such table: inkwell_migrations: not an Inkwell database, or never migrated; inkwell export never migrates/)
       // The table there, its read refused by the database (as permission denied or locked would be).
-      const refused = yield* reasonFor("refused.db", ["CREATE VIEW inkwell_migrations AS SELECT abs(-9223372036854775807 - 1) AS migration_id"])
+      const refused = yield* reasonFor("refused.db", ["CREATE VIEW inkwell_migrations AS SELECT abs(-9223372036854775807 - 1) AS migration_id, 'overflow' AS name"])
       assert.match(refused, /^cannot read inkwell_migrations: .*integer overflow$/)
     }))
 })
