@@ -25,16 +25,13 @@ import {
 export type PostContent = PostInput | string
 
 /**
- * A published post needs a publication date for feeds and ordering: when the client gave none,
- * keep the one it was first published with, else now.
+ * A published post needs a publication date for feeds and ordering: when it has none (the client
+ * gave none, and an update found none stored), now.
  */
-const stampPublication = (post: NewPost, previous: DateTime.Utc | null) =>
+const stampPublication = (post: NewPost) =>
   post.status !== "published" || post.publishedAt !== null
     ? Effect.succeed(post)
-    : Effect.map(
-      previous === null ? DateTime.now : Effect.succeed(previous),
-      (publishedAt) => makeNewPost({ ...post, publishedAt })
-    )
+    : Effect.map(DateTime.now, (publishedAt) => makeNewPost({ ...post, publishedAt }))
 
 /**
  * Whether `input` says what its status is: the `status` field, or the body's front matter
@@ -151,7 +148,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
         typeof content === "string"
           ? yield* processor.process({ source: API_SOURCE, raw: content })
           : yield* processor.fromInput(content, API_SOURCE)
-      return yield* repository.create(yield* stampPublication(post, null))
+      return yield* repository.create(yield* stampPublication(post))
     })
 
     /**
@@ -169,7 +166,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
      */
     const createAt = Effect.fn("Posts.createAt")(function* (slug: string, content: PostContent) {
       const post = yield* processor.fromInput(inputAt(slug, content), API_SOURCE)
-      return yield* repository.create(yield* stampPublication(post, null))
+      return yield* repository.create(yield* stampPublication(post))
     })
 
     /**
@@ -210,7 +207,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       // file's next import "updated"). Only a post newly published is stamped.
       const undated = post.status === "published" && post.publishedAt === null && stored.status === "published" &&
         stored.publishedAt === null
-      const next = keepHashIfSame(undated ? post : yield* stampPublication(post, stored.publishedAt), stored)
+      const next = keepHashIfSame(undated ? post : yield* stampPublication(post), stored)
       return yield* repository.update(slug, expectedVersion, next, expectedHashTag)
     })
 

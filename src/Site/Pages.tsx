@@ -172,17 +172,8 @@ interface Head {
   readonly query?: string
 }
 
-const wordsByLanguage = new Map<string, SiteWords>()
-
-/** The site's words and direction (`Strings.ts`), made once per language. */
-const wordsOf = (config: Pick<SiteConfigShape, "language">): SiteWords => {
-  let words = wordsByLanguage.get(config.language)
-  if (words === undefined) {
-    words = stringsFor(config.language)
-    wordsByLanguage.set(config.language, words)
-  }
-  return words
-}
+/** The site's words and direction (`Strings.ts`). */
+const wordsOf = (config: Pick<SiteConfigShape, "language">): SiteWords => stringsFor(config.language)
 
 /** Arrows that point back and on in the page's direction. */
 const arrows = (direction: SiteWords["direction"]) => direction === "rtl" ? { back: "→", on: "←" } : { back: "←", on: "→" }
@@ -313,7 +304,9 @@ const Tags = ({ tags, urls, label }: { tags: ReadonlyArray<string>; urls: Urls; 
     </ul>
   )
 
-const PostCard = ({ post, site }: { post: Post; site: SiteContext }) => (
+const PostCard = ({ post, site }: { post: Post; site: SiteContext }) => {
+  const t = wordsOf(site.config).strings
+  return (
   <li class="post-card">
     <article>
       <h2>
@@ -323,13 +316,14 @@ const PostCard = ({ post, site }: { post: Post; site: SiteContext }) => (
       </h2>
       <div class="meta">
         <Time date={publishedAtOf(post)} config={site.config} />
-        <span>{wordsOf(site.config).strings.minutesToRead(post.readingTimeMinutes)}</span>
+        <span>{t.minutesToRead(post.readingTimeMinutes)}</span>
       </div>
       {descriptionOf(post) !== "" && <p class="excerpt">{descriptionOf(post)}</p>}
-      <Tags tags={post.tags} urls={site.urls} label={wordsOf(site.config).strings.tags} />
+      <Tags tags={post.tags} urls={site.urls} label={t.tags} />
     </article>
   </li>
-)
+  )
+}
 
 /** Route of listing page `n`: the home page's, or the tag's. */
 const pageRoute = (view: ListingView, page: number) =>
@@ -599,36 +593,44 @@ export const searchPage = (site: SiteContext, view: SearchView): string => {
 }
 
 /** A page that is an answer's status: its code, what it means, why, and the way back home. */
-const statusPage = (site: SiteContext, code: number, title: string, heading: string, what: string): string =>
-  render(
+const statusPage = (
+  site: SiteContext,
+  code: number,
+  words: (t: Strings) => { readonly title: string; readonly heading: string },
+  what: string
+): string => {
+  const { strings: t, direction } = wordsOf(site.config)
+  const { title, heading } = words(t)
+  return render(
     <Document site={site} head={{ title, description: what, ogType: "website", noindex: true }}>
       <section class="not-found">
         <p class="code">{code}</p>
         <h1>{heading}</h1>
         <p>{what}</p>
         <p>
-          <a href={site.urls.path(routes.home())}>{arrows(wordsOf(site.config).direction).back} {wordsOf(site.config).strings.backToAllPosts}</a>
+          <a href={site.urls.path(routes.home())}>{arrows(direction).back} {t.backToAllPosts}</a>
         </p>
       </section>
     </Document>
   )
-
-export const notFoundPage = (site: SiteContext, what: string): string => {
-  const t = wordsOf(site.config).strings
-  return statusPage(site, 404, t.notFound, t.pageNotFound, what)
 }
+
+export const notFoundPage = (site: SiteContext, what: string): string =>
+  statusPage(site, 404, (t) => ({ title: t.notFound, heading: t.pageNotFound }), what)
 
 /** A method the address does not take (a form posted to a page): `what` names it and those it takes. */
 export const methodNotAllowedPage = (site: SiteContext, what: string): string =>
-  statusPage(site, 405, wordsOf(site.config).strings.methodNotAllowed, wordsOf(site.config).strings.methodNotAllowed, what)
+  statusPage(site, 405, (t) => ({ title: t.methodNotAllowed, heading: t.methodNotAllowed }), what)
 
-export const errorPage = (site: SiteContext, status: number, message: string): string =>
-  render(
-    <Document site={site} head={{ title: wordsOf(site.config).strings.unavailable, description: message, ogType: "website", noindex: true }}>
+export const errorPage = (site: SiteContext, status: number, message: string): string => {
+  const t = wordsOf(site.config).strings
+  return render(
+    <Document site={site} head={{ title: t.unavailable, description: message, ogType: "website", noindex: true }}>
       <section class="not-found">
         <p class="code">{status}</p>
-        <h1>{wordsOf(site.config).strings.somethingWentWrong}</h1>
+        <h1>{t.somethingWentWrong}</h1>
         <p>{message}</p>
       </section>
     </Document>
   )
+}

@@ -506,9 +506,6 @@ const CATALOGS: Readonly<Record<string, Strings>> = {
   zh: chinese
 }
 
-/** Languages with a catalog of their own; any other reads English. */
-export const catalogLanguages: ReadonlyArray<string> = Object.keys(CATALOGS)
-
 export interface SiteWords {
   readonly strings: Strings
   /** `<html dir>`: the language's writing direction. */
@@ -523,8 +520,22 @@ const localeOf = (language: string): Intl.Locale | undefined => {
   }
 }
 
-/** The words and direction of pages in `language` (a BCP 47 tag, as `SITE_LANGUAGE` is checked to be). */
+const wordsByLanguage = new Map<string, SiteWords>()
+
+/**
+ * The words and direction of pages in `language` (a BCP 47 tag, as `SITE_LANGUAGE` is checked to
+ * be), made once per language: pages and feeds ask on every render.
+ */
 export const stringsFor = (language: string): SiteWords => {
+  let words = wordsByLanguage.get(language)
+  if (words === undefined) {
+    words = wordsIn(language)
+    wordsByLanguage.set(language, words)
+  }
+  return words
+}
+
+const wordsIn = (language: string): SiteWords => {
   const locale = localeOf(language)
   // Node 20 has `textInfo` as a getter (the proposal's first shape); later versions a method.
   const info = locale as (Intl.Locale & { textInfo?: { direction?: string }; getTextInfo?: () => { direction?: string } }) | undefined
