@@ -24,6 +24,7 @@ import { Headers, HttpBody, HttpServerRequest, HttpServerResponse, type HttpApp 
 import { type ConfigError, Context, Effect, Layer } from "effect"
 import * as zlib from "node:zlib"
 import * as HttpConfig from "./HttpConfig.js"
+import { isListEtag } from "./IfNoneMatch.js"
 
 export type Coding = "gzip" | "br"
 
@@ -213,10 +214,10 @@ export const make = (options: CompressionOptions): CompressionShape => {
     let variants = besideBody.get(body)
     let compressed = variants?.[coding]
     if (compressed === undefined) {
-      // Not a list's (`"l-…"`: lists, searches, /tags): anyone can ask for new ones (`?q=…`), and
-      // each kept would push out the coded posts and pages; a list the response cache keeps has
-      // its coded forms beside its body.
-      const key = isStrong(etag) && !etag.startsWith("\"l-") ? `${coding} ${etag} ${url}` : undefined
+      // Not a list's (`isListEtag`): anyone can ask for new ones (`?q=…`), and each kept would
+      // push out the coded posts and pages; a list the response cache keeps has its coded forms
+      // beside its body.
+      const key = isStrong(etag) && !isListEtag(etag) ? `${coding} ${etag} ${url}` : undefined
       compressed = key === undefined ? undefined : kept.get(key)
       if (compressed === undefined) {
         compressed = compress(coding, body)

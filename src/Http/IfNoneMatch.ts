@@ -19,6 +19,15 @@ const opaque = (tag: string): string => {
  * while a 200 is always usable (nginx reads the header so; Go and Apache take any `*` as `*`).
  * Repeated headers arrive joined with ", ": two `*` are such a list too.
  */
+/**
+ * How a list's ETag starts (API lists and searches, `/tags`, the site's search pages): anyone can
+ * ask for new ones (`?q=…`), so what is kept per ETag (compressed bodies) skips them.
+ */
+export const LIST_ETAG_START = "\"l-"
+
+/** `tag` is a list's (`LIST_ETAG_START`). */
+export const isListEtag = (tag: string): boolean => tag.startsWith(LIST_ETAG_START)
+
 export const matchesIfNoneMatch = (header: string | undefined, etag: string): boolean => {
   if (header === undefined) return false
   if (header.trim() === "*") return true

@@ -22,7 +22,7 @@ import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
 import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFailed, Unauthorized, UnsupportedMediaType, UrlRefused, VersionRequired } from "../Http/Errors.js"
-import { matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
+import { LIST_ETAG_START, matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerFibers, ServerStopping } from "../Http/ServerStopping.js"
 import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, routedPath, uploadStream } from "../Http/Middleware.js"
@@ -626,7 +626,7 @@ type InkwellApiType = typeof InkwellApi
  * bits of SHA-1), so a poller sends it back as If-None-Match and gets 304 while the page is the
  * same, as for a post. `"l-…"`, never a post's `"v…"`: as an If-Match it names no post (400).
  */
-export const listEtagOf = (body: Uint8Array): string => `"l-${createHash("sha1").update(body).digest("hex").slice(0, 16)}"`
+export const listEtagOf = (body: Uint8Array): string => `${LIST_ETAG_START}${createHash("sha1").update(body).digest("hex").slice(0, 16)}"`
 
 /** A list's answer from its JSON: 200 with its ETag, or 304 when `ifNoneMatch` names it. */
 const listResponse = (body: Uint8Array, ifNoneMatch: string | undefined) => {

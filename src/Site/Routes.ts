@@ -26,7 +26,7 @@ import type { PostRepository } from "../Posts/PostRepository.js"
 import { type Document, type PageMoved, PageNotFound, Site } from "./Site.js"
 import { SiteConfig } from "./SiteConfig.js"
 import { allowedMethodsAt } from "../Http/AllowedMethods.js"
-import { matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
+import { LIST_ETAG_START, matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayScheduleFree } from "../Http/ScheduleFree.js"
 import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
 import { decodedPath, methodAnswer, methodNotAllowedMessage, pathOf, routedPath } from "../Http/Middleware.js"
@@ -62,9 +62,11 @@ const SECURITY_HEADERS = {
 
 const IMMUTABLE = "public, max-age=31536000, immutable"
 
-/** A strong validator over the exact bytes sent. */
-export const etagOf = (body: string): string =>
-  `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`
+/** A strong validator over the exact bytes sent (a list's marked as one: `isListEtag`). */
+export const etagOf = (body: string, list = false): string => {
+  const hash = createHash("sha256").update(body).digest("base64url").slice(0, 27)
+  return list ? `${LIST_ETAG_START}${hash}"` : `"${hash}"`
+}
 
 /**
  * If-None-Match alone decides, read as the API and the response cache read it
@@ -93,7 +95,7 @@ export const maxAgeUntil = (maxAgeSeconds: number, now: DateTime.Utc, changesAt:
 /** 200 with validators, or 304 when the client's copy is current. */
 const respond = (document: Document, cacheControl: string) =>
   Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
-    const etag = etagOf(document.body)
+    const etag = etagOf(document.body, document.list === true)
     const headers: Record<string, string> = { ...SECURITY_HEADERS, "cache-control": cacheControl, etag }
     // The epoch stands for "no posts": nothing worth claiming as a modification time.
     if (document.lastModified !== undefined && DateTime.toEpochMillis(document.lastModified) > 0) {

@@ -23,6 +23,8 @@ export interface Document {
   readonly body: string
   /** The newest change to what the document shows, for Last-Modified. */
   readonly lastModified?: DateTime.Utc | undefined
+  /** A list anyone can ask new ones of (search results): its ETag says so (`isListEtag`). */
+  readonly list?: true
 }
 
 /** Nothing for readers at this address: an unknown or draft slug, an empty tag, a page past the end. */
@@ -242,6 +244,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       const view = (found: Omit<Pages.SearchView, "query" | "page">): Document => ({
         contentType: HTML,
         body: Pages.searchPage(context, { query, page, ...found }),
+        list: true,
         lastModified: found.posts === undefined ? undefined : Feeds.lastUpdated(found.posts)
       })
       if (query === "") return view({ notice: words.typeToSearch })

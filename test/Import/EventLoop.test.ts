@@ -12,6 +12,7 @@ import { PostInput } from "../../src/Domain/Post.js"
 import { importNdjson } from "../../src/Import/HttpImport.js"
 import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
 import type { ImportItem } from "../../src/Import/ImportSource.js"
+import { yieldWhenBusy } from "../../src/Domain/yieldToEventLoop.js"
 import { makePostProcessor, PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { defaultProcessorConfig } from "../../src/Processing/processPost.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
@@ -80,4 +81,25 @@ describe("an import gives the event loop its turns", () => {
       assert.strictEqual(summary.imported, POSTS)
       assert.isAtLeast(turns, POSTS / 10, `${turns} turns while ${POSTS} lines took ${MS_A_POST} ms each`)
     }).pipe(Effect.provide(services)))
+
+  it.live("fibers working in pieces take their turns in turn: none is left waiting while another works every turn", () =>
+    Effect.gen(function*() {
+      // Four fibers, 3 ms a piece, for 300 ms: the fiber resumed first once did 186 pieces of
+      // 189 (the others found the turn's time spent by it, every turn).
+      const pieces = [0, 0, 0, 0]
+      const until = performance.now() + 300
+      yield* Effect.forEach(
+        pieces.keys(),
+        (i) =>
+          Effect.gen(function*() {
+            while (performance.now() < until) {
+              yield* yieldWhenBusy
+              busy(3)
+              pieces[i]!++
+            }
+          }),
+        { concurrency: "unbounded", discard: true }
+      )
+      assert.isAtLeast(Math.min(...pieces), Math.max(...pieces) / 3, `pieces per fiber: ${pieces.join(", ")}`)
+    }))
 })
