@@ -1,3 +1,4 @@
+import { isListEtag } from "../../src/Http/IfNoneMatch.js"
 /**
  * The reader site's search page (`/search?q=`) and the header's search form, through the real
  * request pipeline, on the in-memory store and on SQLite.
@@ -77,6 +78,9 @@ const suite = (name: string, server: typeof sqliteServer) =>
         yield* seed(...Array.from({ length: 3 }, (_, i) => ({ slug: `owl-${i}`, title: `Owls ${i}`, publishedAt: `2025-02-0${i + 1}T00:00:00Z` })))
         const first = yield* fetchPage("/search?q=owls")
         assert.deepStrictEqual(results(first.body), ["owl-2", "owl-1"])
+        // A list's ETag: its compressed forms are not kept apart from it, as any new `q` is a new page.
+        assert.isTrue(isListEtag(first.headers["etag"]!), first.headers["etag"])
+        assert.isFalse(isListEtag((yield* fetchPage("/")).headers["etag"]!))
         assert.include(first.body, `href="/search?q=owls&amp;page=2" rel="next"`)
         const second = yield* fetchPage("/search?q=owls&page=2")
         assert.deepStrictEqual(results(second.body), ["owl-0"])
