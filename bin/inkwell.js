@@ -9,7 +9,7 @@ import { constants } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { builtInOptions } from "../src/Cli/builtInOptions.js"
-import { endByHangup, ignoreFailedTerminalWrites, terminalHungUp } from "../src/Cli/hangup.js"
+import { endByHangup, ignoreFailedStandardWrites, terminalHungUp } from "../src/Cli/hangup.js"
 import { bundledCli } from "./build.js"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -29,7 +29,7 @@ const command = args.find((arg, i) => !arg.startsWith("-") && !takesValue.has(ar
 const heapFlags = command === "import" && !/--max-old-space-size/.test(process.env.NODE_OPTIONS ?? "") ? importHeapFlags : []
 
 // A terminal that hangs up refuses writes: they are lost, not a crash of this process (src/Cli/hangup.js).
-ignoreFailedTerminalWrites()
+ignoreFailedStandardWrites()
 
 const bundle = await bundledCli(root)
 const entry = bundle !== undefined

@@ -10,17 +10,17 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit } from "effect"
 import * as Cli from "./Cli/Cli.js"
-import { ignoreClosedOutput } from "./Cli/ClosedOutput.js"
-import { endByHangup, ignoreFailedTerminalWrites, terminalHungUp } from "./Cli/hangup.js"
+import { endByHangup, exitNow, ignoreFailedStandardWrites, terminalHungUp } from "./Cli/hangup.js"
 import { makeSignalCounter, runMainEvent, type Signal, signalExitCode as signalCode, stopSignals } from "./Cli/Signals.js"
 
-// A terminal that hangs up refuses writes before its SIGHUP arrives: they are lost, the run goes on to its stop (hangup.js).
-ignoreFailedTerminalWrites()
+// A terminal that hangs up refuses writes before its SIGHUP arrives, a pipe's reader may go:
+// what is written then is lost, the run goes on to its stop (hangup.js).
+ignoreFailedStandardWrites()
 
 let relaying = false
 let orphaned = false
 const signals = makeSignalCounter({
-  exitNow: (signal) => process.exit(signalCode[signal]),
+  exitNow: (signal) => exitNow(signalCode[signal]),
   stop: (signal, source) => {
     // Written synchronously, so a user (or a test) knows the next signal is the one that exits at once.
     process.stderr.write(
@@ -69,8 +69,6 @@ if (process.channel !== undefined) {
   // which ref it).
   process.channel.unref()
 }
-
-ignoreClosedOutput()
 
 let exitCode = 0
 

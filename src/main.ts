@@ -9,8 +9,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { AppLive, describeFailure, LoggerLive } from "./App.js"
-import { ignoreClosedOutput } from "./Cli/ClosedOutput.js"
-import { endByHangup, ignoreFailedTerminalWrites, terminalHungUp } from "./Cli/hangup.js"
+import { endByHangup, exitNow, ignoreFailedStandardWrites, terminalHungUp } from "./Cli/hangup.js"
 import { runMainEvent, type Signal, signalExitCode as signalCode, stopSignals } from "./Cli/Signals.js"
 
 const usage = `Usage: npm start   (node --import tsx src/main.ts; the same server as \`npx inkwell serve\`)
@@ -64,7 +63,7 @@ const guardRepeatedSignals = (): () => Signal | undefined => {
     } else if (now - first.at < SAME_SIGNAL_MS) {
       process.stderr.write(`inkwell: ${signal} again while stopping: the same stop (a signal after ${SAME_SIGNAL_MS} ms exits at once)\n`)
     } else {
-      process.exit(signalCode[signal])
+      exitNow(signalCode[signal])
     }
   }
   for (const signal of stopSignals) process.on(signal, () => onSignal(signal))
@@ -84,8 +83,11 @@ const exitCodeAfter = (stoppedBy: () => Signal | undefined): Teardown => (exit, 
   onExit(signal === undefined ? 0 : signalCode[signal])
 }
 
+// A terminal that hangs up refuses writes before its SIGHUP arrives, a pipe's reader may go
+// (`npm start -- --help | head -3`): what is written then is lost (hangup.js).
+ignoreFailedStandardWrites()
+
 if (args.some((arg) => arg === "--help" || arg === "-h")) {
-  ignoreClosedOutput()
   process.stdout.write(usage)
 } else if (args.length > 0) {
   process.stderr.write(
@@ -94,8 +96,6 @@ if (args.some((arg) => arg === "--help" || arg === "-h")) {
   )
   process.exitCode = 2
 } else {
-  // A terminal that hangs up refuses the log lines before its SIGHUP arrives: they are lost, the server goes on to its stop (hangup.js).
-  ignoreFailedTerminalWrites()
   const stoppedBy = guardRepeatedSignals()
   Layer.launch(AppLive).pipe(
     Effect.provide(LoggerLive),

@@ -2,7 +2,7 @@
  * The `inkwell` command line: `import`, `export`, `reprocess` and `serve`, `--help` on each, `--version`.
  */
 import { AutoCorrect, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Cause, Config, ConfigError, ConfigProvider, Effect, Either, Option, Schema } from "effect"
+import { Cause, ConfigError, ConfigProvider, Effect, Either, Option, Schema } from "effect"
 import { describeFailure } from "../App.js"
 import * as HttpConfig from "../Http/HttpConfig.js"
 import * as CliLogging from "./CliLogging.js"
@@ -267,7 +267,7 @@ const plainText = (doc: HelpDoc.HelpDoc): string => HelpDoc.toAnsiText(doc).repl
  */
 const colourOnTerminalsOnly = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
-    const noColor = (yield* Effect.orElseSucceed(Config.string("NO_COLOR").pipe(Config.withDefault("")), () => "")) !== ""
+    const noColor = yield* CliLogging.noColor
     const console = yield* Effect.console
     const plain = (stream: { readonly isTTY?: boolean }, write: (...args: ReadonlyArray<unknown>) => Effect.Effect<void>) =>
       !noColor && stream.isTTY === true

@@ -5,7 +5,7 @@
  * were not read at all: a bogus value passed, and the commands logged logfmt whatever was set.
  * `serve` reads the same settings itself (`App.LoggerLive`).
  */
-import { Context, Effect, Logger, LogLevel, Option } from "effect"
+import { Config, Context, Effect, Logger, LogLevel, Option } from "effect"
 import * as HttpConfig from "../Http/HttpConfig.js"
 
 /**
@@ -17,11 +17,18 @@ export class RequestedLogLevel extends Context.Reference<RequestedLogLevel>()("i
   defaultValue: (): Option.Option<LogLevel.LogLevel> => Option.none()
 }) {}
 
-/** The logger for LOG_FORMAT, on standard error; logfmt when it is not set, as the commands logged before. */
-const loggerFor = (format: Option.Option<HttpConfig.LogFormat>) => {
+/** `NO_COLOR` set to anything (no-color.org): no colour, terminal or not. */
+export const noColor: Config.Config<boolean> = Config.string("NO_COLOR").pipe(Config.withDefault(""), Config.map((value) => value !== ""))
+
+/**
+ * The logger for LOG_FORMAT, on standard error; logfmt when it is not set, as the commands logged
+ * before. Pretty lines in colour only on a terminal and without `NO_COLOR`, as help is: Effect's
+ * own choice looks at standard output.
+ */
+const loggerFor = (format: Option.Option<HttpConfig.LogFormat>, plain: boolean) => {
   switch (Option.getOrElse(format, () => "logfmt" as const)) {
     case "pretty":
-      return Logger.prettyLogger({ stderr: true })
+      return Logger.prettyLogger({ stderr: true, colors: !plain && process.stderr.isTTY === true })
     case "json":
       return Logger.withConsoleError(Logger.jsonLogger)
     case "logfmt":
@@ -42,13 +49,13 @@ export const around = <A, E, R>(command: Effect.Effect<A, E, R>, flag: Option.Op
     // Both read, the flag given or not: a bad LOG_LEVEL stops the command as it stops `serve`.
     const format = yield* HttpConfig.logFormatGiven
     const level = yield* HttpConfig.logLevel
-    return { format, requested: Option.orElse(flag, () => level) }
+    return { format, plain: yield* noColor, requested: Option.orElse(flag, () => level) }
   }).pipe(
-    Effect.flatMap(({ format, requested }) =>
+    Effect.flatMap(({ format, plain, requested }) =>
       command.pipe(
         (effect) => Option.match(requested, { onNone: () => effect, onSome: (level) => Logger.withMinimumLogLevel(effect, level) }),
         Effect.provideService(RequestedLogLevel, requested),
-        Effect.provide(Logger.replace(Logger.defaultLogger, loggerFor(format)))
+        Effect.provide(Logger.replace(Logger.defaultLogger, loggerFor(format, plain)))
       )
     )
   )

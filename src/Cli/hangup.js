@@ -18,17 +18,34 @@ const terminals = [0, 1, 2].filter((fd) => isatty(fd))
 export const terminalHungUp = () => terminals.some((fd) => !isatty(fd))
 
 /**
- * Writes to a terminal among standard output and error that fail (it hung up) are lost, not an
- * uncaught exception. Called at start: no other error comes from writing to a terminal.
+ * Writes to standard output and error that fail because nothing is there any more are lost, not
+ * an uncaught exception (a stack trace, exit 1, no summary): every failed write to a terminal
+ * (it hung up), and EPIPE where a reader went away (`inkwell --help | head -3`,
+ * `inkwell import ... 2>&1 | head -1`). A write that must be known to have landed (an export's
+ * records) sees the failure in its own callback and says so. Called at start.
  */
-export const ignoreFailedTerminalWrites = () => {
+export const ignoreFailedStandardWrites = () => {
   for (const [fd, stream] of [[1, process.stdout], [2, process.stderr]]) {
-    if (terminals.includes(fd)) stream.on("error", () => {})
+    const terminal = terminals.includes(fd)
+    stream.on("error", (error) => {
+      if (!terminal && error.code !== "EPIPE") throw error
+    })
   }
 }
 
-/** Ends this process by SIGHUP: its listeners are removed, so the signal's default ends it. */
+/**
+ * Ends this process by SIGHUP: its listeners are removed, so the signal's default ends it. The
+ * 'exit' listeners run first (temporary files removed: Domain/removeAtExit.ts), as the signal's
+ * default runs none.
+ */
 export const endByHangup = () => {
+  process.emit("exit", 128 + 1)
   process.removeAllListeners("SIGHUP")
   process.kill(process.pid, "SIGHUP")
 }
+
+/**
+ * Exits at once with `code` (a second signal while stopping), or, once a terminal hung up, by
+ * SIGHUP: Node's own exit would abort there.
+ */
+export const exitNow = (code) => (terminalHungUp() ? endByHangup() : process.exit(code))

@@ -49,16 +49,16 @@ const inkwell = (env: Record<string, string>, ...args: Array<string>) =>
     return { result, stdout: stdout.join("\n"), stderr: stderr.join("\n") }
   })
 
-/** Runs `f` as if standard output were a terminal (or not), as it was afterwards. */
-const withTerminal = <A, E, R>(tty: boolean, effect: Effect.Effect<A, E, R>) =>
+/** Runs `f` as if `stream` (standard output unless said) were a terminal (or not), as it was afterwards. */
+const withTerminal = <A, E, R>(tty: boolean, effect: Effect.Effect<A, E, R>, stream: NodeJS.WriteStream = process.stdout) =>
   Effect.acquireUseRelease(
     Effect.sync(() => {
-      const was = process.stdout.isTTY
-      process.stdout.isTTY = tty
+      const was = stream.isTTY
+      stream.isTTY = tty
       return was
     }),
     () => effect,
-    (was) => Effect.sync(() => void (process.stdout.isTTY = was))
+    (was) => Effect.sync(() => void (stream.isTTY = was))
   )
 
 describe("inkwell's output", () => {
@@ -138,6 +138,46 @@ describe("inkwell's output", () => {
       const plain = yield* inkwell(env, "import", posts)
       assert.deepStrictEqual(debugLines(plain.stderr), [])
     }))
+
+  it.effect("pretty log lines are in colour when standard error is a terminal, never under NO_COLOR", () =>
+    Effect.gen(function*() {
+      const dir = temp()
+      const posts = join(dir, "posts")
+      mkdirSync(posts)
+      writeFileSync(join(posts, "hello.md"), "---\ntitle: Hello\n---\n\nText.\n")
+      const env = { DATABASE_URL: `sqlite:${join(dir, "blog.db")}`, LOG_FORMAT: "pretty", LOG_LEVEL: "debug" }
+      const logged = (tty: boolean, extra: Record<string, string>) =>
+        withTerminal(tty, inkwell({ ...env, ...extra }, "import", posts), process.stderr).pipe(
+          Effect.map(({ stderr }) => stderr.split("\n").filter((line) => line.includes("batch of 1 written")).join("\n"))
+        )
+      // Effect chose by standard output, which is not a terminal here.
+      assert.match(yield* logged(true, {}), ESCAPE)
+      assert.notMatch(yield* logged(true, { NO_COLOR: "1" }), ESCAPE)
+      const plain = yield* logged(false, {})
+      assert.include(plain, "batch of 1 written")
+      assert.notMatch(plain, ESCAPE)
+    }))
+
+  it.live("a reader of standard error that goes away (`2>&1 | head -1`) loses the lines, not the run: the summary, exit 0", () =>
+    Effect.gen(function*() {
+      const dir = temp()
+      const posts = join(dir, "posts")
+      mkdirSync(posts)
+      writeFileSync(join(posts, "hello.md"), "---\ntitle: Hello\n---\n\nText.\n")
+      const ended = yield* Effect.async<{ code: number | null; stdout: string }>((resume) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "src/bin.ts", "import", posts, "--log-level", "debug"], {
+          cwd: root,
+          env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, "blog.db")}` },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        child.stderr.destroy()
+        let stdout = ""
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
+        child.on("close", (code) => resume(Effect.succeed({ code, stdout })))
+      }).pipe(Effect.timeout("60 seconds"))
+      assert.include(ended.stdout, "imported", ended.stdout)
+      assert.strictEqual(ended.code, 0)
+    }), 120_000)
 
   it.live("--help to a reader that is gone (`| head -3` after npm's three lines) ends quietly, exit 0, for npm start and inkwell", () =>
     Effect.gen(function*() {

@@ -1,8 +1,8 @@
-import { isListEtag } from "../../src/Http/IfNoneMatch.js"
 /**
  * The reader site's search page (`/search?q=`) and the header's search form, through the real
  * request pipeline, on the in-memory store and on SQLite.
  */
+import { isListEtag } from "../../src/Http/IfNoneMatch.js"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { MAX_SEARCH_RESULTS, PostRepository } from "../../src/Posts/PostRepository.js"
