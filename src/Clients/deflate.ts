@@ -8,7 +8,7 @@ import { Duplex, pipeline, Readable } from "node:stream"
 import * as Zlib from "node:zlib"
 
 /** Whether `head` begins a zlib stream (RFC 1950 2.2: CM = 8, CMF·256 + FLG a multiple of 31). */
-export const isZlibHeader = (head: Uint8Array): boolean =>
+const isZlibHeader = (head: Uint8Array): boolean =>
   head.length >= 2 && (head[0]! & 0x0f) === 8 && ((head[0]! << 8) | head[1]!) % 31 === 0
 
 /** A decoder of either kind of `deflate` body, chosen by its first two bytes. */

@@ -83,7 +83,7 @@ export const storedTag = (tag: string): string => PLAIN.test(tag) ? tag.trim() :
  * a function of the tag alone. Idempotent: the key of a key is itself (so in NFC after
  * lowercasing: "Ϊ́" has no one code point, its lowercase does).
  */
-export const tagKey = (tag: string): string => PLAIN.test(tag) ? tag.trim().toLowerCase() : storedTag(tag.toLowerCase())
+export const tagKey = (tag: string): string => storedTag(tag.toLowerCase())
 
 /** A post's tags one per `tagKey`, each in the first spelling the post gives it, in order. */
 export const distinctTags = (tags: ReadonlyArray<string>): ReadonlyArray<{ readonly tag: string; readonly key: string }> => {

@@ -53,7 +53,7 @@ export const READY_TIMEOUT = Duration.seconds(2)
  * has every connection busy), the database busy, unreachable, or refusing the check. Every one
  * was "the database is not reachable", which sent an operator after a database that was there.
  */
-export const notReadyMessage = (error: RepositoryError): string => {
+const notReadyMessage = (error: RepositoryError): string => {
   if (error._tag === "PoolTimeout") return `the connection pool is busy: ${error.message}`
   switch (transience(error)) {
     case "unreachable":

@@ -17,7 +17,7 @@ import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { type DatabaseError, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
 import { transienceOf } from "../Database/Transient.js"
 import { issuesOf } from "../Domain/decodeIssues.js"
-import { duplicateKeyOf } from "../Domain/jsonKeys.js"
+import { repeatedKeyOf } from "../Domain/jsonKeys.js"
 import { Post, PostInput } from "../Domain/Post.js"
 import { ApiKeys, type ApiKeysShape, refusal } from "../Http/ApiKeys.js"
 import { InkwellApi } from "../Http/Api.js"
@@ -494,7 +494,7 @@ const readJsonFields = <A, I>(
       return Effect.fail(notFields(what.expected, (body === null && text === "" ? "an empty body" : kind) + what.hint))
     }
     // A key sent twice was the last one silently.
-    const duplicate = duplicateKeyOf(text)
+    const duplicate = repeatedKeyOf(text, body)
     return duplicate === undefined
       // Every bad field at once, as an import's record is reported: one round trip tells all.
       // Not the platform's `refailParseError`: its formatter wrote out every bad value whole,

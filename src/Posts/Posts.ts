@@ -3,13 +3,13 @@
  * write (reads are lookups); a post the API creates has the source "api", and an update keeps
  * the source the post has.
  */
-import { DateTime, Effect, Either, Option, Schema } from "effect"
+import { DateTime, Effect, Either, Option } from "effect"
 import { type InvalidCursor, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
 import { makeNewPost, NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { parseFrontMatter } from "../Processing/frontMatter.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
-import { sortedJson } from "./internal/sortedJson.js"
+import { sameContent } from "./internal/sortedJson.js"
 import {
   API_SOURCE,
   isPublicAt,
@@ -55,11 +55,6 @@ const namesStatus = (input: PostInput): boolean => {
 const keepSource = (post: NewPost, stored: Post): NewPost =>
   post.source === stored.source ? post : makeNewPost({ ...post, source: stored.source })
 
-/** A post's content and what processing derives from it, but for the hash: what makes two posts the same post. */
-const PostContentOf = Schema.Struct(NewPost.fields).pipe(Schema.omit("contentHash"))
-const encodeContent = Schema.encodeSync(PostContentOf)
-
-
 /**
  * An update that makes the post it already is keeps its content hash. The hash is over the input
  * as given (the fields given, as written), and a post's JSON sent back as `GET` gave it gives
@@ -68,7 +63,7 @@ const encodeContent = Schema.encodeSync(PostContentOf)
  * changed.
  */
 const keepHashIfSame = (post: NewPost, stored: Post): NewPost =>
-  post.contentHash === stored.contentHash || sortedJson(encodeContent(post)) !== sortedJson(encodeContent(stored))
+  post.contentHash === stored.contentHash || !sameContent(post, stored)
     ? post
     : makeNewPost({ ...post, contentHash: stored.contentHash })
 

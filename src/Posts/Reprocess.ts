@@ -26,13 +26,13 @@
 import { Cause, DateTime, type Duration, Effect, Either, Option, Schema, Stream } from "effect"
 import type { InvalidPost, RepositoryError } from "../Domain/Errors.js"
 import { makeNewPost, NewPost, type Post, PostInput } from "../Domain/Post.js"
-import { yieldToEventLoop } from "../Domain/yieldToEventLoop.js"
+import { yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
 import { posts } from "../Export/PostExport.js"
-import { describeCause, ItemTimeout, itemTimeoutReason, timeoutItem } from "../Processing/processConcurrently.js"
+import { describeCause, timeoutItem } from "../Processing/processConcurrently.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { recordBody } from "../Processing/records.js"
 import { hashTagOf, PostRepository } from "./PostRepository.js"
-import { sortedJson } from "./internal/sortedJson.js"
+import { sameContent } from "./internal/sortedJson.js"
 
 /** A post that could not be reprocessed, and why; it was left as it was. */
 export interface ReprocessFailure {
@@ -74,10 +74,6 @@ export const storedInput = (post: Post): Either.Either<PostInput, string> =>
     (error) => `makes no input: ${error.message}`
   )
 
-const NewPostFields = Schema.Struct(NewPost.fields)
-const encodeFields = Schema.encodeSync(NewPostFields)
-
-
 /**
  * What the current processor makes of `post`: `None` when it is what is stored, else the post
  * to store (slug, status, dates, source and content hash as stored). Fails with why the post
@@ -104,7 +100,8 @@ export const rerender = (post: Post, processor: PostProcessorShape): Effect.Effe
             catch: (error) => `not a valid post once processed: ${error instanceof Error ? error.message : String(error)}`
           })
         ),
-        Effect.map((next) => sortedJson(encodeFields(next)) === sortedJson(encodeFields(post)) ? Option.none() : Option.some(next))
+        // `next` carries the stored hash: the same post is the same in every field.
+        Effect.map((next) => sameContent(next, post) ? Option.none() : Option.some(next))
       )
   })
 
@@ -131,14 +128,9 @@ const rerenderWithin = (
     onNone: () => work,
     onSome: (limit) => timeoutItem(work, limit)
   })
-  return Effect.catchAllCause(timed, (cause) => {
-    if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
-    const failure = Cause.failureOption(cause)
-    if (Option.isSome(failure)) {
-      return Effect.fail(failure.value instanceof ItemTimeout ? itemTimeoutReason(failure.value.after) : failure.value)
-    }
-    return Effect.fail(describeCause(cause).reason)
-  })
+  // A reason as a failed import post's (`describeCause`: a string as it is, ItemTimeout's own words).
+  return Effect.catchAllCause(timed, (cause) =>
+    Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : Effect.fail(describeCause(cause).reason))
 }
 
 /**
@@ -147,9 +139,10 @@ const rerenderWithin = (
  * is rendered. The listing's keyset is the post's listing time and id, which a reprocess never
  * changes: no post is missed or met twice for being written.
  *
- * Before each post Node's event loop has a turn (`yieldToEventLoop`): on SQLite reading, rendering
- * and writing never wait for anything, and without it a signal (Ctrl-C, SIGTERM), the progress
- * timer and bin/inkwell.js's death all waited for the last post.
+ * Before each post Node's event loop has a turn once the thread has worked a while
+ * (`yieldWhenBusy`): on SQLite reading, rendering and writing never wait for anything, and without
+ * it a signal (Ctrl-C, SIGTERM), the progress timer and bin/inkwell.js's death all waited for the
+ * last post.
  */
 export const run = (
   options: ReprocessOptions,
@@ -184,7 +177,7 @@ export const run = (
     yield* posts({}).pipe(
       Stream.runForEach((post) =>
         Effect.zipRight(
-          yieldToEventLoop,
+          yieldWhenBusy,
           Effect.matchEffect(rerenderWithin(post, processor, options.itemTimeout ?? Option.none()), {
             onFailure: (reason) => failed(post, reason),
             onSuccess: Option.match({

@@ -62,7 +62,7 @@ export interface Strings {
   readonly somethingWentWrong: string
 }
 
-export const english: Strings = {
+const english: Strings = {
   skipToContent: "Skip to content",
   posts: "Posts",
   siteNavigation: "Site",

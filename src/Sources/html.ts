@@ -71,7 +71,7 @@ export const shorten = (text: string, max: number): string => {
  * query ("https://m.example/@ada/1112" → "ada-1112"), an id that is no URL as it is; undefined
  * when neither gives one (the title's slug then).
  */
-export const untitledSlug = (link: string | undefined, id: string | undefined): string | undefined => {
+const untitledSlug = (link: string | undefined, id: string | undefined): string | undefined => {
   for (const value of [link, id]) {
     if (value === undefined || value.trim() === "") continue
     let text = value.trim()
