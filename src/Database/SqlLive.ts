@@ -12,7 +12,7 @@ import pg from "pg"
 import { Cause, type ConfigError, Context, Data, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { DatabaseConfig } from "../Config.js"
 import type { Dialect } from "./DatabasePool.js"
-import { causeChain, describeFailure } from "../Domain/describeFailure.js"
+import { describeFailure, hasCode } from "../Domain/describeFailure.js"
 
 /**
  * How long a SQLite write transaction waits for another process's write lock before failing with
@@ -226,8 +226,7 @@ const checkSqliteAccess = (filename: string) =>
   ).pipe(Effect.provide(NodeFileSystem.layer))
 
 /** SQLite's code for a file whose header is not a database's (`file is not a database`). */
-const notADatabase = (cause: unknown) =>
-  causeChain(cause).some((error) => typeof error === "object" && error !== null && (error as { readonly code?: unknown }).code === "SQLITE_NOTADB")
+const notADatabase = (cause: unknown) => hasCode(cause, (code) => code === "SQLITE_NOTADB")
 
 /** A failure to open `filename`, said as what it is when SQLite's code tells. */
 const sqliteOpenFailed = (filename: string, cause: unknown) =>

@@ -13,7 +13,7 @@
  * `describeFailure` (src/Domain/describeFailure.ts).
  */
 
-import { causeChain } from "../Domain/describeFailure.js"
+import { causeChain, hasCode } from "../Domain/describeFailure.js"
 import type { RepositoryError } from "../Domain/Errors.js"
 
 /** Node's socket errors: the server refused, reset, or is not there. */
@@ -67,12 +67,6 @@ const unreachable = (link: unknown): boolean => {
   // A host with several addresses (localhost: ::1 and 127.0.0.1) is refused on each: an AggregateError.
   return Array.isArray(errors) && errors.length > 0 && errors.every(unreachable)
 }
-
-const hasCode = (cause: unknown, matches: (code: string) => boolean): boolean =>
-  causeChain(cause).some((link) => {
-    const { code } = fieldsOf(link)
-    return typeof code === "string" && matches(code)
-  })
 
 /**
  * `cause` (a `DatabaseError`'s: the driver's `SqlError`, whose `cause` is pg's error) or anything

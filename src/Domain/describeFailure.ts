@@ -14,6 +14,13 @@ export const causeChain = (failure: unknown): Array<unknown> => {
   return chain
 }
 
+/** `failure` or anything it was caused by carries a `code` that `matches` (a driver's, Node's). */
+export const hasCode = (failure: unknown, matches: (code: string) => boolean): boolean =>
+  causeChain(failure).some((link) => {
+    const code = typeof link === "object" && link !== null ? (link as { readonly code?: unknown }).code : undefined
+    return typeof code === "string" && matches(code)
+  })
+
 /** An error's own words: its message, or (an AggregateError's is often empty) its errors'. */
 const wordsOf = (error: object): string | undefined => {
   const { message, errors } = error as { readonly message?: unknown; readonly errors?: unknown }

@@ -106,26 +106,6 @@ export const formatDate = (date: DateTime.Utc, language: string, timeZone: strin
   return format.format(DateTime.toDateUtc(date))
 }
 
-/**
- * OpenGraph's `og:locale` for a BCP 47 `language`: `language_TERRITORY` (`zh-Hant-TW` is `zh_TW`,
- * `pt-br` is `pt_BR`), read by `Intl.Locale` so a script or variant subtag is not taken for the
- * territory, as replacing the first "-" did (`zh_Hant-TW`, `sr_Latn`). A bare language (`en`,
- * `fr`, `sr-Latn`) takes its likely territory (`en_US`, `fr_FR`, `sr_RS`): the format needs one,
- * and a consumer reading no tag assumes `en_US`, wrong for a French site. `und` (no language)
- * and an unreadable tag: `undefined`, no tag.
- */
-export const ogLocale = (language: string): string | undefined => {
-  try {
-    const locale = new Intl.Locale(language)
-    // Node 20 reads "und" as no language at all (`language` undefined, whatever the typings say).
-    if (!locale.language || locale.language === "und") return undefined
-    const region = locale.region ?? locale.maximize().region
-    return region === undefined ? undefined : `${locale.language}_${region}`
-  } catch {
-    return undefined
-  }
-}
-
 /** A heading's start or end tag in stored post HTML: `<h2 id="x">`, `</h2>`. */
 const HEADING_TAG = /<(\/?)h([1-6])(?=[\s/>])/gi
 
@@ -193,8 +173,7 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
   const fullTitle = head.title === undefined ? config.title : `${head.title} · ${config.title}`
   const canonical = head.canonical === undefined ? undefined : urls.absolute(head.canonical)
   const post = head.article
-  const locale = ogLocale(config.language)
-  const { strings: t, direction } = wordsOf(config)
+  const { strings: t, direction, ogLocale: locale } = wordsOf(config)
   return (
     <html lang={config.language} dir={direction}>
       <head>

@@ -510,6 +510,28 @@ export interface SiteWords {
   readonly strings: Strings
   /** `<html dir>`: the language's writing direction. */
   readonly direction: "ltr" | "rtl"
+  /** `og:locale` (`ogLocale`). */
+  readonly ogLocale: string | undefined
+}
+
+/**
+ * OpenGraph's `og:locale` for a BCP 47 `language`: `language_TERRITORY` (`zh-Hant-TW` is `zh_TW`,
+ * `pt-br` is `pt_BR`), read by `Intl.Locale` so a script or variant subtag is not taken for the
+ * territory, as replacing the first "-" did (`zh_Hant-TW`, `sr_Latn`). A bare language (`en`,
+ * `fr`, `sr-Latn`) takes its likely territory (`en_US`, `fr_FR`, `sr_RS`): the format needs one,
+ * and a consumer reading no tag assumes `en_US`, wrong for a French site. `und` (no language)
+ * and an unreadable tag: `undefined`, no tag.
+ */
+export const ogLocale = (language: string): string | undefined => {
+  try {
+    const locale = new Intl.Locale(language)
+    // Node 20 reads "und" as no language at all (`language` undefined, whatever the typings say).
+    if (!locale.language || locale.language === "und") return undefined
+    const region = locale.region ?? locale.maximize().region
+    return region === undefined ? undefined : `${locale.language}_${region}`
+  } catch {
+    return undefined
+  }
 }
 
 const localeOf = (language: string): Intl.Locale | undefined => {
@@ -540,5 +562,5 @@ const wordsIn = (language: string): SiteWords => {
   // Node 20 has `textInfo` as a getter (the proposal's first shape); later versions a method.
   const info = locale as (Intl.Locale & { textInfo?: { direction?: string }; getTextInfo?: () => { direction?: string } }) | undefined
   const direction = (info?.getTextInfo?.() ?? info?.textInfo)?.direction === "rtl" ? "rtl" : "ltr"
-  return { strings: CATALOGS[locale?.language?.toLowerCase() ?? ""] ?? english, direction }
+  return { strings: CATALOGS[locale?.language?.toLowerCase() ?? ""] ?? english, direction, ogLocale: ogLocale(language) }
 }

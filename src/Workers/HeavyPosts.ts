@@ -29,7 +29,7 @@ import { Worker } from "@effect/platform"
 import { NodeWorker } from "@effect/platform-node"
 import { Cause, Config, type ConfigError, type Duration, Effect, Layer, Option } from "effect"
 import { integer, ProcessorConfig } from "../Config.js"
-import { causeChain, describeFailure } from "../Domain/describeFailure.js"
+import { describeFailure, hasCode } from "../Domain/describeFailure.js"
 import { InvalidPost } from "../Domain/Errors.js"
 import type { PostInput, PostSource } from "../Domain/Post.js"
 import { itemTimeoutReason, runsElsewhere, waitsItsTurn } from "../Processing/processConcurrently.js"
@@ -94,7 +94,7 @@ export const isHeavy = (text: string): boolean => text.length >= SCANNED_FROM &&
  * with `Schema.Never`).
  */
 const outOfMemory = (cause: unknown): boolean =>
-  causeChain(cause).some((link) => typeof link === "object" && link !== null && (link as { readonly code?: unknown }).code === OUT_OF_MEMORY) ||
+  hasCode(cause, (code) => code === OUT_OF_MEMORY) ||
   describeFailure(cause).includes(OUT_OF_MEMORY)
 
 const OUT_OF_MEMORY = "ERR_WORKER_OUT_OF_MEMORY"
