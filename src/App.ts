@@ -165,7 +165,7 @@ export const describeFailure = (cause: Cause.Cause<unknown>): string => {
       case "SqlError":
         // A problem is said whole, naming the path (a permission missing, a file that is not a
         // database): the driver's words after it would only repeat it less clearly.
-        return "problem" in tagged && tagged.problem !== undefined || tagged.cause === undefined
+        return ("problem" in tagged && tagged.problem !== undefined) || tagged.cause === undefined
           ? `database unavailable: ${oneLine(tagged.message ?? "")}`
           : `database unavailable: ${oneLine(tagged.message ?? "")} (${detail(tagged.cause)})`
     }

@@ -34,21 +34,25 @@ export const parseByteSize = (text: string): number | undefined => {
   return Number.isSafeInteger(bytes) ? bytes : undefined
 }
 
-/** The variable `name` as a byte size (`parseByteSize`): every `*_MAX_BYTES`-like setting reads through this one. */
-export const byteSize = (name: string): Config.Config<number> =>
-  // Parsed inside the nesting: a `Config.validate` on the result then still names the variable
-  // in its error (a check on a mapped Config is reported at the path it was mapped at).
+/**
+ * The variable `name` read by `parse` (`undefined`: refused with `expected`, the value quoted).
+ * Parsed inside the nesting: a `Config.validate` on the result then still names the variable in
+ * its error (a check on a mapped Config is reported at the path it was mapped at).
+ */
+const parsed = <A>(name: string, parse: (text: string) => A | undefined, expected: string): Config.Config<A> =>
   Config.nested(
     Config.string().pipe(
       Config.mapOrFail((text) => {
-        const bytes = parseByteSize(text)
-        return bytes === undefined
-          ? Either.left(ConfigError.InvalidData([], `must be a number of bytes, such as 1048576, 512 KiB or 20 MiB (got "${text}")`))
-          : Either.right(bytes)
+        const value = parse(text)
+        return value === undefined ? Either.left(ConfigError.InvalidData([], `${expected} (got "${text}")`)) : Either.right(value)
       })
     ),
     name
   )
+
+/** The variable `name` as a byte size (`parseByteSize`): every `*_MAX_BYTES`-like setting reads through this one. */
+export const byteSize = (name: string): Config.Config<number> =>
+  parsed(name, parseByteSize, "must be a number of bytes, such as 1048576, 512 KiB or 20 MiB")
 
 /**
  * The variable `name` as an integer written in decimal digits (`-` allowed in front, so that the
@@ -58,18 +62,14 @@ export const byteSize = (name: string): Config.Config<number> =>
  * through this one; the caller checks its range.
  */
 export const integer = (name: string): Config.Config<number> =>
-  // Nested like `byteSize`, so that the caller's `Config.validate` names the variable.
-  Config.nested(
-    Config.string().pipe(
-      Config.mapOrFail((text) => {
-        const n = /^-?\d+$/.test(text) ? Number(text) : Number.NaN
-        return Number.isSafeInteger(n)
-          // `|| 0`: "-0" is 0, not a negative zero passed on to a port or a count.
-          ? Either.right(n || 0)
-          : Either.left(ConfigError.InvalidData([], `must be an integer in decimal digits, such as 8 (got "${text}")`))
-      })
-    ),
-    name
+  parsed(
+    name,
+    (text) => {
+      const n = /^-?\d+$/.test(text) ? Number(text) : Number.NaN
+      // `|| 0`: "-0" is 0, not a negative zero passed on to a port or a count.
+      return Number.isSafeInteger(n) ? n || 0 : undefined
+    },
+    "must be an integer in decimal digits, such as 8"
   )
 
 /**
@@ -87,22 +87,19 @@ export const MAX_TIMER_DURATION = Duration.days(24)
  * `Config.duration` takes it (a grace of `-5 seconds` was none). Every such setting reads
  * through this one.
  */
-export const timerDuration = (name: string, options: { readonly zero?: boolean } = {}): Config.Config<Duration.Duration> => {
-  const least = options.zero === true ? "0 seconds" : "above 0"
-  return Config.nested(
-    Config.string().pipe(
-      Config.mapOrFail((text) => {
-        const duration = text.startsWith("-") ? Option.none() : Duration.decodeUnknown(text)
-        return Option.isSome(duration) &&
-            Duration.lessThanOrEqualTo(duration.value, MAX_TIMER_DURATION) &&
-            (options.zero === true || Duration.greaterThan(duration.value, Duration.zero))
-          ? Either.right(duration.value)
-          : Either.left(ConfigError.InvalidData([], `must be a duration from ${least} to 24 days, such as 500 millis or 30 seconds (got "${text}")`))
-      })
-    ),
-    name
+export const timerDuration = (name: string, options: { readonly zero?: boolean } = {}): Config.Config<Duration.Duration> =>
+  parsed(
+    name,
+    (text) => {
+      const duration = text.startsWith("-") ? Option.none() : Duration.decodeUnknown(text)
+      return Option.isSome(duration) &&
+          Duration.lessThanOrEqualTo(duration.value, MAX_TIMER_DURATION) &&
+          (options.zero === true || Duration.greaterThan(duration.value, Duration.zero))
+        ? duration.value
+        : undefined
+    },
+    `must be a duration from ${options.zero === true ? "0 seconds" : "above 0"} to 24 days, such as 500 millis or 30 seconds`
   )
-}
 
 /** `DATABASE_URL`: `sqlite:<path>` (default `sqlite:./data/inkwell.db`), `sqlite::memory:`, or `postgres://...`. */
 export const databaseUrl = Config.string("DATABASE_URL").pipe(

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { writeNdjson } from "../generate-corpus.js"
-import { byRepetition, median, ratiosBy, type Row, spreadOf, verdict } from "./lib/table.js"
+import { byRepetition, median, metText, ratiosBy, type Row, spreadOf, verdict } from "./lib/table.js"
 
 export interface ImportOptions {
   readonly sizes: ReadonlyArray<number>
@@ -68,10 +68,7 @@ export const run = async (options: ImportOptions): Promise<ReadonlyArray<Row>> =
       writeNdjson(input, size, 42)
       const mb = statSync(input).size / 1024 / 1024
       const { base, mine, rate, ratios, ratio } = measure(input, dir, String(size), options.repetitions)
-      const judged = (target: number) => {
-        const v = verdict(ratios, base.map(rate), target)
-        return typeof v === "string" ? v : v ? "yes" : "NO"
-      }
+      const judged = (target: number) => metText(verdict(ratios, base.map(rate), target))
       rows.push({
         figure: `import ${size.toLocaleString("en-US")} synthetic posts`,
         unit: "posts/s",

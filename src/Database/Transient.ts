@@ -21,9 +21,12 @@ const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"
 
 /**
  * PostgreSQL's: too many connections (53300), the server shutting down or starting up
- * (57P01-57P03), and the connection-exception class (08...).
+ * (57P01-57P03), the connection-exception class (08...), and a write refused by a server that
+ * takes none (25006, read_only_sql_transaction: a primary demoted by a failover that the
+ * address has not followed yet, or a standby reached by mistake): no writable database there,
+ * for now, whatever the statement; a 500 said it was the statement's fault.
  */
-const UNREACHABLE_STATES = new Set(["53300", "57P01", "57P02", "57P03"])
+const UNREACHABLE_STATES = new Set(["53300", "57P01", "57P02", "57P03", "25006"])
 
 /**
  * PostgreSQL's 55000 (object not in prerequisite state) ends a session only as it starts, when

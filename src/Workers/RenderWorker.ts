@@ -31,21 +31,18 @@ const renderOne = (item: BatchItem, settings: ProcessorConfig): BatchResult => {
   return processInputSync(item.input, item.source, settings)
 }
 
-/**
- * Lets the thread's event loop run between two posts, so that an interrupt message from the
- * pool (every caller of the batch went away) is seen after the post being rendered, not after
- * the whole batch. Effect's own yield stays on the microtask queue, which never lets a message in.
- */
-const betweenPosts = yieldToEventLoop
-
+// Between two posts the thread's event loop runs (`yieldToEventLoop`), so that an interrupt
+// message from the pool (every caller of the batch went away) is seen after the post being
+// rendered, not after the whole batch. Effect's own yield stays on the microtask queue, which
+// never lets a message in.
 const Handlers = WorkerRunner.layerSerialized(RenderRequest, {
   ProcessBatch: ({ items, settings }) =>
-    Effect.forEach(items, (item) => Effect.zipRight(betweenPosts, Effect.sync(() => renderOne(item, settings)))),
+    Effect.forEach(items, (item) => Effect.zipRight(yieldToEventLoop, Effect.sync(() => renderOne(item, settings)))),
   ProcessLines: ({ name, numbers, settings, texts }) =>
     Effect.map(
       Effect.forEach(texts, (text, i) =>
         Effect.zipRight(
-          betweenPosts,
+          yieldToEventLoop,
           Effect.sync(() => {
             // A line is JSON: the marker sits inside its body, not at its start.
             if (crashArmed && text.includes(CRASH_MARKER)) process.exit(3)

@@ -38,6 +38,8 @@ describe("Transient", () => {
     for (const code of ["ECONNREFUSED", "ECONNRESET", "57P01", "57P03", "53300", "08006"]) {
       assert.strictEqual(transienceOf(pgError(code, "FATAL")), "unreachable", code)
     }
+    // A write sent to a server in recovery (a demoted primary, a standby) is refused as a statement.
+    assert.strictEqual(transienceOf(pgError("25006")), "unreachable")
     const closed = new SqlError.SqlError({ cause: new Error("Connection terminated unexpectedly"), message: "Failed to execute statement" })
     assert.strictEqual(transienceOf(closed), "unreachable")
   })

@@ -113,6 +113,26 @@ describePg("The API with the database unreachable", () => {
       }).pipe(Effect.provide(server), Effect.scoped)
     }).pipe(Effect.scoped), 60_000)
 
+  it.live("a database that takes no writes (a demoted primary, 25006) answers reads; writes are 503 DatabaseUnavailable, not a 500", () =>
+    Effect.gen(function*() {
+      const own = yield* Effect.acquireRelease(Effect.promise(() => createDatabase()), (db) => Effect.promise(() => db.drop()))
+      const server = yield* Layer.build(serverAt(own.url))
+      yield* Effect.gen(function*() {
+        assert.strictEqual((yield* postJson("/posts", newPost({ title: "Here" }))).status, 201)
+        // As a server in recovery refuses writes: every new session read-only, the open ones gone.
+        yield* Effect.promise(() => adminQuery(`ALTER DATABASE ${own.name} SET default_transaction_read_only = on`))
+        yield* Effect.promise(() =>
+          adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${own.name}'`)
+        )
+        // The first request may meet a connection killed above (unreachable too): the second is the read-only one's.
+        yield* get("/posts/here", withKey)
+        assert.strictEqual((yield* get("/posts/here", withKey)).status, 200)
+        const response = yield* postJson("/posts", newPost({ title: "Not stored" }))
+        assert.deepStrictEqual([response.status, (yield* json(response))._tag], [503, "DatabaseUnavailable"])
+        assert.strictEqual(response.headers["retry-after"], "1")
+      }).pipe(Effect.provide(server), Effect.scoped)
+    }).pipe(Effect.scoped), 60_000)
+
   it.live("a statement the database refuses (a table gone) stays 500 InternalServerError", () =>
     Effect.gen(function*() {
       const { schema, url } = yield* freshSchema

@@ -53,6 +53,9 @@ export const verdict = (
   return unsteady && disagree ? `unsure (baseline unsteady: ${fmt(Math.min(...base))}–${fmt(Math.max(...base))})` : met
 }
 
+/** A verdict as the table's "met" column prints it (several are joined by ", "). */
+export const metText = (met: boolean | string): string => (typeof met === "string" ? met : met ? "yes" : "NO")
+
 /** The per-repetition ratios, in run order, for the spread column. */
 export const byRepetition = (ratios: ReadonlyArray<number>) =>
   `by repetition ${ratios.map((r) => `${r.toFixed(2)}×`).join(" / ")}`
@@ -65,7 +68,7 @@ export const render = (rows: ReadonlyArray<Row>): string => {
     fmt(r.baseline),
     r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`,
     r.target ?? "",
-    r.met === undefined ? "" : typeof r.met === "string" ? r.met : r.met ? "yes" : "NO",
+    r.met === undefined ? "" : metText(r.met),
     r.spread ?? ""
   ])
   return [
