@@ -172,7 +172,7 @@ export const methodAnswer = (
   return Option.some(HttpServerResponse.setHeader(encodeJson(MethodNotAllowed, new MethodNotAllowed({ message }), 405), "allow", allow))
 }
 
-/** What a 405 says, in JSON or on the reader site's HTML page alike. */
+/** What a 405 says in JSON (the reader site's page says it in the site's language: `Strings.notAMethodOf`). */
 export const methodNotAllowedMessage = (method: string, path: string, allowed: ReadonlyArray<string>): string =>
   `${method} is not a method of ${path}: it takes ${allowed.join(", ")}`
 

@@ -601,10 +601,14 @@ export const notFoundPage = (site: SiteContext, what: string): string =>
 export const methodNotAllowedPage = (site: SiteContext, what: string): string =>
   statusPage(site, 405, (t) => ({ title: t.methodNotAllowed, heading: t.methodNotAllowed }), what)
 
-export const errorPage = (site: SiteContext, status: number, message: string): string => {
+/** A failed read: a 503 (`Unavailable`: try again soon) or a 500 (`message` says whose fault). */
+export const errorPage = (site: SiteContext, status: 500 | 503, message: string): string => {
   const t = wordsOf(site.config).strings
   return render(
-    <Document site={site} head={{ title: t.unavailable, description: message, ogType: "website", noindex: true }}>
+    <Document
+      site={site}
+      head={{ title: status === 503 ? t.unavailable : t.somethingWentWrong, description: message, ogType: "website", noindex: true }}
+    >
       <section class="not-found">
         <p class="code">{status}</p>
         <h1>{t.somethingWentWrong}</h1>

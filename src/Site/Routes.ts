@@ -29,7 +29,7 @@ import { allowedMethodsAt } from "../Http/AllowedMethods.js"
 import { LIST_ETAG_START, matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayScheduleFree } from "../Http/ScheduleFree.js"
 import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
-import { decodedPath, methodAnswer, methodNotAllowedMessage, pathOf, routedPath } from "../Http/Middleware.js"
+import { decodedPath, methodAnswer, pathOf, routedPath } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
 
@@ -120,7 +120,7 @@ const notFoundAnswer = (site: Site, error: PageNotFound) => plain(site.notFound(
 /** The site's 405 page, with the `Allow` the JSON answer (`methodAnswer`) carries. */
 const methodNotAllowedAnswer = (site: Site, method: string, path: string, allowed: ReadonlyArray<string>) =>
   HttpServerResponse.setHeader(
-    plain(site.methodNotAllowed(methodNotAllowedMessage(method, path, allowed)), 405, "no-cache"),
+    plain(site.methodNotAllowed(method, path, allowed), 405, "no-cache"),
     "allow",
     allowed.join(", ")
   )
@@ -206,19 +206,22 @@ export const SiteRouter = Effect.gen(function* () {
   const config = yield* SiteConfig
   const cache = `public, max-age=${config.maxAgeSeconds}`
   const urls = makeUrls(config)
+  const words = site.words
 
-  /** The 503 page, when the database does not answer. */
   /**
-   * Every failed read is a 503 page. A failure of the moment (`transience`: the database
-   * unreachable or busy, as the API's 503s) is logged at WARN, as the API logs it; any other
-   * (a statement the database refused) at ERROR.
+   * A failed read's page, never stored, as the API answers it (`Site.failure`). A failure of the
+   * moment (`transience`: the database unreachable or busy) is the 503 page, logged at WARN as
+   * the API logs it; any other (a statement the database refused: a table dropped) the 500 page,
+   * logged at ERROR, with no Retry-After (the pipeline adds one to 503s only). Every failure was
+   * a 503 saying the database could not be reached, even one that no wait would mend.
    */
-  const unavailable = (error: RepositoryError) => {
+  const failed = (error: RepositoryError) => {
     const kind = transience(error)
     const logged = kind === undefined
       ? Effect.logError("site: the repository failed", error)
       : Effect.logWarning(`site: the database ${kind === "busy" ? "is busy" : "cannot be reached"}`, error)
-    return logged.pipe(Effect.as(plain(site.failure(error), 503, "no-store")))
+    const { document, status } = site.failure(kind)
+    return Effect.as(logged, plain(document, status, "no-store"))
   }
 
   /**
@@ -236,7 +239,7 @@ export const SiteRouter = Effect.gen(function* () {
   const movedTo = (location: string, cacheControl: string) =>
     HttpServerResponse.redirect(location, { status: 301, headers: { ...SECURITY_HEADERS, "cache-control": cacheControl } })
 
-  /** A document, its 404, or a 503 page when the database does not answer. */
+  /** A document, its 404, or the page of a failed read (`failed`). */
   const serve = (document: Effect.Effect<Document, PageNotFound | PageMoved | RepositoryError>) =>
     Effect.flatMap(DateTime.now, (readAt) =>
       document.pipe(
@@ -248,10 +251,9 @@ export const SiteRouter = Effect.gen(function* () {
         Effect.catchTag("PageMoved", ({ location }) => Effect.succeed(movedTo(location, "no-cache"))),
         // No Retry-After of its own: the request pipeline adds RETRY_AFTER's to every 503, and a
         // fixed "5" here told readers another wait than the operator had set for the API.
-        Effect.catchAll(unavailable)
+        Effect.catchAll(failed)
       ))
 
-  const NO_SUCH_TAG = "There is no such tag."
   const missing = (message: string) => Effect.succeed(notFoundAnswer(site, new PageNotFound({ message })))
 
   /**
@@ -268,7 +270,7 @@ export const SiteRouter = Effect.gen(function* () {
       ? page
       : tagKey(tag) === ""
       // Only spaces (`/tags/%20`), which the key trims away: no tag has that page.
-      ? missing(NO_SUCH_TAG)
+      ? missing(words.noSuchTag)
       : spelledAt(route)
 
   /** A 301 to `route`, the one spelling of the address asked for, query kept. */
@@ -290,8 +292,8 @@ export const SiteRouter = Effect.gen(function* () {
   const listingPage = (tag?: string) =>
     Effect.flatMap(HttpRouter.params, (params) => {
       const page = pageNumber(params["page"])
-      if (page === undefined) return missing("There is no such page.")
-      if (tag !== undefined && tagKey(tag) === "") return missing(NO_SUCH_TAG)
+      if (page === undefined) return missing(words.noSuchPage)
+      if (tag !== undefined && tagKey(tag) === "") return missing(words.noSuchTag)
       // One URL per page: /page/1 is the home page.
       if (page === 1) {
         const canonical = urls.path(tag === undefined ? routes.home() : routes.tag(tag))
@@ -305,7 +307,7 @@ export const SiteRouter = Effect.gen(function* () {
   const sitemapFile = (file: (n: number) => Effect.Effect<Document, PageNotFound | RepositoryError>) =>
     Effect.flatMap(HttpRouter.params, (params) => {
       const n = pageNumber(params["n"])
-      return n === undefined ? missing("There is no such sitemap.") : serve(file(n))
+      return n === undefined ? missing(words.noSuchSitemap) : serve(file(n))
     })
 
   /**
@@ -348,7 +350,7 @@ export const SiteRouter = Effect.gen(function* () {
         const first = (value: string | ReadonlyArray<string> | undefined) => (typeof value === "string" ? value : value?.[0])
         const page = first(params["page"])
         const number = page === undefined ? 1 : pageNumber(page)
-        return number === undefined ? missing("There is no such page.") : serve(site.search(first(params["q"]) ?? "", number))
+        return number === undefined ? missing(words.noSuchPage) : serve(site.search(first(params["q"]) ?? "", number))
       })
     ),
     // Neither lists posts: their max-age is never cut, and a response cache keeps them so.
@@ -406,7 +408,7 @@ export const SiteRouter = Effect.gen(function* () {
     // To a GET or HEAD, the site's 404 page or the API's JSON 404, by Accept: both say so.
     const miss = Effect.fail(new HttpServerError.RouteNotFound({ request }))
     const notHere = wantsHtml(request)
-      ? Effect.map(missing("There is nothing at this address."), varyOnAccept)
+      ? Effect.map(missing(words.nothingHere), varyOnAccept)
       : isRead(request)
       ? Effect.zipRight(chosenByAccept, miss)
       : miss
@@ -422,7 +424,7 @@ export const SiteRouter = Effect.gen(function* () {
           onSome: (location) => Effect.map(cacheControlSince(readAt), (cacheControl) => Option.some(movedTo(location, cacheControl)))
         })),
         Effect.matchEffect({
-          onFailure: unavailable,
+          onFailure: failed,
           onSuccess: Option.match({ onNone: () => notHere, onSome: Effect.succeed })
         })
       ))
@@ -448,7 +450,7 @@ const undecodablePaths = HttpApiBuilder.middleware(Effect.map(Site, (site) => (a
       if (!routeNotFound || decodedPath(request.url) !== undefined) return Effect.failCause(cause)
       // To a GET or HEAD, this page or the API's JSON 400, by Accept: both say so (`chosenByAccept`).
       return wantsHtml(request)
-        ? Effect.succeed(varyOnAccept(notFoundAnswer(site, new PageNotFound({ message: "There is nothing at this address." }))))
+        ? Effect.succeed(varyOnAccept(notFoundAnswer(site, new PageNotFound({ message: site.words.nothingHere }))))
         : isRead(request)
         ? Effect.zipRight(chosenByAccept, Effect.failCause(cause))
         : Effect.failCause(cause)

@@ -4,7 +4,7 @@
  * renders them; HTTP concerns (headers, 304s) are in Routes.ts.
  */
 import { Data, DateTime, Effect, Option } from "effect"
-import { transience } from "../Database/Transient.js"
+import type { transience } from "../Database/Transient.js"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { codePointLength, type Post } from "../Domain/Post.js"
 import { isEmpty, MAX_SEARCH_LENGTH, searchTerms } from "../Posts/internal/search.js"
@@ -16,6 +16,9 @@ import { SiteConfig } from "./SiteConfig.js"
 import { stylesheet } from "./Theme.js"
 import { stringsFor } from "./Strings.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
+
+/** Whether a failed read is one of the moment, and which (`transience`). */
+type Transience = ReturnType<typeof transience>
 
 /** A rendered document and what conditional GET needs to know about it. */
 export interface Document {
@@ -100,7 +103,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       }, now)
       if (result.items.length === 0 && (page > 1 || tag !== undefined)) {
         return yield* new PageNotFound({
-          message: tag === undefined ? `There is no page ${page}.` : `Nothing is published under the tag “${tag}”${page > 1 ? ` on page ${page}` : ""}.`
+          message: tag === undefined ? words.noPage(page) : page > 1 ? words.nothingTaggedOnPage(tag, page) : words.nothingTagged(tag)
         })
       }
       const view: Pages.ListingView = {
@@ -149,7 +152,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
         if (Option.isSome(moved)) {
           return yield* new PageMoved({ location: urls.path(routes.post(moved.value.slug)) })
         }
-        return yield* new PageNotFound({ message: `There is no post at “${slug}”.` })
+        return yield* new PageNotFound({ message: words.noPostAt(slug) })
       }
       const { newer, older } = repository.neighbours !== undefined
         ? yield* repository.neighbours(found, "published", now)
@@ -168,7 +171,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       const now = yield* DateTime.now
       const result = yield* published({ limit: Feeds.FEED_SIZE, ...(tag === undefined ? {} : { tag }) }, now)
       if (tag !== undefined && result.items.length === 0) {
-        return yield* new PageNotFound({ message: `Nothing is published under the tag “${tag}”.` })
+        return yield* new PageNotFound({ message: words.nothingTagged(tag) })
       }
       const name = tag === undefined ? undefined : yield* tagName(tag, now)
       return {
@@ -220,7 +223,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
           for (const post of page) entries.push(Sitemaps.postEntry(post))
         }
       )
-      if (entries.length === 0) return yield* new PageNotFound({ message: `There is no sitemap file ${n} of posts.` })
+      if (entries.length === 0) return yield* new PageNotFound({ message: words.noSitemapOfPosts(n) })
       return xmlDocument(Feeds.sitemap(urls, entries), Sitemaps.newestOf(entries))
     })
 
@@ -229,7 +232,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       const asOf = yield* DateTime.now
       const found = yield* Sitemaps.survey(walk, { asOf, size: sitemapSize, keep: 0 })
       const entries = Sitemaps.pageEntries(found).slice((n - 1) * sitemapSize, n * sitemapSize)
-      if (entries.length === 0) return yield* new PageNotFound({ message: `There is no sitemap file ${n} of pages.` })
+      if (entries.length === 0) return yield* new PageNotFound({ message: words.noSitemapOfPages(n) })
       return xmlDocument(Feeds.sitemap(urls, entries), Sitemaps.newestOf(entries))
     })
 
@@ -253,9 +256,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       if (repository.search === undefined) return view({ notice: words.searchUnavailable })
       // As the API refuses a deeper offset: only the first MAX_SEARCH_RESULTS results have pages.
       if ((page - 1) * config.pageSize >= MAX_SEARCH_RESULTS) {
-        return yield* new PageNotFound({
-          message: `There is no page ${page} of results: a search shows its first ${MAX_SEARCH_RESULTS.toLocaleString("en")} results. Add words to narrow it.`
-        })
+        return yield* new PageNotFound({ message: words.resultsEndAt(page, MAX_SEARCH_RESULTS) })
       }
       const found = yield* repository.search({
         text: query,
@@ -264,7 +265,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
         limit: config.pageSize,
         offset: (page - 1) * config.pageSize
       })
-      if (found.items.length === 0 && page > 1) return yield* new PageNotFound({ message: `There is no page ${page} of results.` })
+      if (found.items.length === 0 && page > 1) return yield* new PageNotFound({ message: words.noResultsPage(page) })
       return view({ posts: found.items, hasMore: found.more })
     })
 
@@ -307,22 +308,31 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       body: Pages.notFoundPage(context, error.message)
     })
 
-    const methodNotAllowed = (message: string): Document => ({
+    /** `method` at `path`, which takes only `allowed` (its `Allow`). */
+    const methodNotAllowed = (method: string, path: string, allowed: ReadonlyArray<string>): Document => ({
       contentType: HTML,
-      body: Pages.methodNotAllowedPage(context, message)
+      body: Pages.methodNotAllowedPage(context, words.notAMethodOf(method, path, allowed))
     })
 
-    /** What readers are told of a failed read, as the API tells it (`transience`). */
-    const failure = (error: RepositoryError): Document => ({
-      contentType: HTML,
-      body: Pages.errorPage(
-        context,
-        503,
-        transience(error) === "busy"
-          ? "The blog is busy right now. Please try again in a moment."
-          : "The blog cannot reach its database right now. Please try again in a moment."
-      )
-    })
+    /**
+     * What readers are told of a failed read, as the API answers it: a failure of the moment
+     * (`transience`: the database busy or unreachable) is a 503, to be tried again soon; any
+     * other (a statement the database refused) a 500, which trying again will not mend.
+     */
+    const failure = (kind: Transience): { readonly status: 500 | 503; readonly document: Document } => {
+      const page = (status: 500 | 503, message: string) => ({
+        status,
+        document: { contentType: HTML, body: Pages.errorPage(context, status, message) }
+      })
+      switch (kind) {
+        case "busy":
+          return page(503, words.databaseBusy)
+        case "unreachable":
+          return page(503, words.databaseUnreachable)
+        case undefined:
+          return page(500, words.ourFault)
+      }
+    }
 
     return {
       home: (page: number) => listing(page),
@@ -339,7 +349,9 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       css,
       notFound,
       methodNotAllowed,
-      failure
+      failure,
+      /** The site's words, for what `Routes` says itself (a page number that is not one). */
+      words
     } as const
   })
 }) {}

@@ -1,7 +1,8 @@
 /**
- * The words the reader site puts around posts (navigation, pagers, headings, notices), in the
- * site's language. A blog written in German showed "Older posts", "min read" and "Skip to
- * content" whatever `SITE_LANGUAGE` said, and an Arabic one was laid out left to right.
+ * The words the reader site puts around posts (navigation, pagers, headings, notices) and on its
+ * 404, 405, 500 and 503 pages, in the site's language. A blog written in German showed "Older
+ * posts", "min read" and "Skip to content" whatever `SITE_LANGUAGE` said, and an Arabic one was
+ * laid out left to right; its error pages said why in English. The API's JSON stays English.
  *
  * `stringsFor` picks a catalog by the language subtag of `SITE_LANGUAGE` (`pt-BR` and `pt-PT` read
  * `pt`, `zh-Hant-TW` reads `zh`), else English; the direction comes from the language itself
@@ -60,6 +61,37 @@ export interface Strings {
   readonly methodNotAllowed: string
   readonly unavailable: string
   readonly somethingWentWrong: string
+  // What the 404, 405, 500 and 503 pages say under their heading.
+  /** No public post at the slug (a draft's slug too: drafts do not exist for readers). */
+  readonly noPostAt: (slug: string) => string
+  /** A page of the listing past its last. */
+  readonly noPage: (page: number) => string
+  /** A page number that is not one (`/page/x`, `/page/02`). */
+  readonly noSuchPage: string
+  /** A tag no public post carries: its page or feed. */
+  readonly nothingTagged: (tag: string) => string
+  /** A tag's page past its last. */
+  readonly nothingTaggedOnPage: (tag: string, page: number) => string
+  /** A tag that cannot be one (only spaces). */
+  readonly noSuchTag: string
+  /** A sitemap file whose number is not one. */
+  readonly noSuchSitemap: string
+  readonly noSitemapOfPosts: (file: number) => string
+  readonly noSitemapOfPages: (file: number) => string
+  /** A page of search results past the last. */
+  readonly noResultsPage: (page: number) => string
+  /** A page of search results past the first `results` a search has pages for. */
+  readonly resultsEndAt: (page: number, results: number) => string
+  /** An address no route serves and no alias leads from. */
+  readonly nothingHere: string
+  /** A 405: `method` is not one `path` takes; `allowed` are (the `Allow` header's). */
+  readonly notAMethodOf: (method: string, path: string, allowed: ReadonlyArray<string>) => string
+  /** A 503: the database is there, but too busy to answer in time. */
+  readonly databaseBusy: string
+  /** A 503: the database cannot be reached. */
+  readonly databaseUnreachable: string
+  /** A 500: the database refused what was asked of it, which trying again will not mend. */
+  readonly ourFault: string
 }
 
 const english: Strings = {
@@ -102,7 +134,24 @@ const english: Strings = {
   pageNotFound: "Page not found",
   methodNotAllowed: "Method not allowed",
   unavailable: "Unavailable",
-  somethingWentWrong: "Something went wrong"
+  somethingWentWrong: "Something went wrong",
+  noPostAt: (slug) => `There is no post at “${slug}”.`,
+  noPage: (n) => `There is no page ${n}.`,
+  noSuchPage: "There is no such page.",
+  nothingTagged: (tag) => `Nothing is published under the tag “${tag}”.`,
+  nothingTaggedOnPage: (tag, n) => `Nothing is published under the tag “${tag}” on page ${n}.`,
+  noSuchTag: "There is no such tag.",
+  noSuchSitemap: "There is no such sitemap.",
+  noSitemapOfPosts: (n) => `There is no sitemap file ${n} of posts.`,
+  noSitemapOfPages: (n) => `There is no sitemap file ${n} of pages.`,
+  noResultsPage: (n) => `There is no page ${n} of results.`,
+  resultsEndAt: (n, results) =>
+    `There is no page ${n} of results: a search shows its first ${results.toLocaleString("en")} results. Add words to narrow it.`,
+  nothingHere: "There is nothing at this address.",
+  notAMethodOf: (method, path, allowed) => `${method} is not a method of ${path}: it takes ${allowed.join(", ")}.`,
+  databaseBusy: "The blog is busy right now. Please try again in a moment.",
+  databaseUnreachable: "The blog cannot reach its database right now. Please try again in a moment.",
+  ourFault: "Something went wrong on our side, and this page could not be shown. Please try again later."
 }
 
 const german: Strings = {
@@ -145,7 +194,24 @@ const german: Strings = {
   pageNotFound: "Seite nicht gefunden",
   methodNotAllowed: "Methode nicht erlaubt",
   unavailable: "Nicht verfügbar",
-  somethingWentWrong: "Etwas ist schiefgelaufen"
+  somethingWentWrong: "Etwas ist schiefgelaufen",
+  noPostAt: (slug) => `Unter „${slug}“ gibt es keinen Beitrag.`,
+  noPage: (n) => `Es gibt keine Seite ${n}.`,
+  noSuchPage: "Diese Seite gibt es nicht.",
+  nothingTagged: (tag) => `Mit dem Schlagwort „${tag}“ ist nichts veröffentlicht.`,
+  nothingTaggedOnPage: (tag, n) => `Mit dem Schlagwort „${tag}“ ist auf Seite ${n} nichts veröffentlicht.`,
+  noSuchTag: "Dieses Schlagwort gibt es nicht.",
+  noSuchSitemap: "Diese Sitemap gibt es nicht.",
+  noSitemapOfPosts: (n) => `Es gibt keine Sitemap-Datei ${n} der Beiträge.`,
+  noSitemapOfPages: (n) => `Es gibt keine Sitemap-Datei ${n} der Seiten.`,
+  noResultsPage: (n) => `Es gibt keine Ergebnisseite ${n}.`,
+  resultsEndAt: (n, results) =>
+    `Es gibt keine Ergebnisseite ${n}: Eine Suche zeigt nur ihre ersten ${results.toLocaleString("de")} Ergebnisse. Fügen Sie Wörter hinzu, um sie einzugrenzen.`,
+  nothingHere: "Unter dieser Adresse gibt es nichts.",
+  notAMethodOf: (method, path, allowed) => `${path} nimmt die Methode ${method} nicht an, nur ${allowed.join(", ")}.`,
+  databaseBusy: "Der Blog ist gerade ausgelastet. Bitte versuchen Sie es gleich noch einmal.",
+  databaseUnreachable: "Der Blog erreicht seine Datenbank gerade nicht. Bitte versuchen Sie es gleich noch einmal.",
+  ourFault: "Bei uns ist etwas schiefgelaufen, und diese Seite konnte nicht angezeigt werden. Bitte versuchen Sie es später noch einmal."
 }
 
 const french: Strings = {
@@ -188,7 +254,24 @@ const french: Strings = {
   pageNotFound: "Page introuvable",
   methodNotAllowed: "Méthode non autorisée",
   unavailable: "Indisponible",
-  somethingWentWrong: "Une erreur est survenue"
+  somethingWentWrong: "Une erreur est survenue",
+  noPostAt: (slug) => `Il n’y a aucun article à l’adresse « ${slug} ».`,
+  noPage: (n) => `La page ${n} n’existe pas.`,
+  noSuchPage: "Cette page n’existe pas.",
+  nothingTagged: (tag) => `Rien n’est publié sous l’étiquette « ${tag} ».`,
+  nothingTaggedOnPage: (tag, n) => `Rien n’est publié sous l’étiquette « ${tag} » à la page ${n}.`,
+  noSuchTag: "Cette étiquette n’existe pas.",
+  noSuchSitemap: "Ce plan du site n’existe pas.",
+  noSitemapOfPosts: (n) => `Le fichier ${n} du plan du site des articles n’existe pas.`,
+  noSitemapOfPages: (n) => `Le fichier ${n} du plan du site des pages n’existe pas.`,
+  noResultsPage: (n) => `La page ${n} des résultats n’existe pas.`,
+  resultsEndAt: (n, results) =>
+    `La page ${n} des résultats n’existe pas : une recherche n’affiche que ses ${results.toLocaleString("fr")} premiers résultats. Ajoutez des mots pour l’affiner.`,
+  nothingHere: "Il n’y a rien à cette adresse.",
+  notAMethodOf: (method, path, allowed) => `${path} n’accepte pas la méthode ${method}, seulement ${allowed.join(", ")}.`,
+  databaseBusy: "Le blog est surchargé pour le moment. Veuillez réessayer dans un instant.",
+  databaseUnreachable: "Le blog ne parvient pas à joindre sa base de données pour le moment. Veuillez réessayer dans un instant.",
+  ourFault: "Une erreur s’est produite de notre côté et cette page n’a pas pu être affichée. Veuillez réessayer plus tard."
 }
 
 const spanish: Strings = {
@@ -231,7 +314,24 @@ const spanish: Strings = {
   pageNotFound: "Página no encontrada",
   methodNotAllowed: "Método no permitido",
   unavailable: "No disponible",
-  somethingWentWrong: "Algo salió mal"
+  somethingWentWrong: "Algo salió mal",
+  noPostAt: (slug) => `No hay ningún artículo en «${slug}».`,
+  noPage: (n) => `No existe la página ${n}.`,
+  noSuchPage: "Esta página no existe.",
+  nothingTagged: (tag) => `No hay nada publicado con la etiqueta «${tag}».`,
+  nothingTaggedOnPage: (tag, n) => `No hay nada publicado con la etiqueta «${tag}» en la página ${n}.`,
+  noSuchTag: "Esta etiqueta no existe.",
+  noSuchSitemap: "Este mapa del sitio no existe.",
+  noSitemapOfPosts: (n) => `No existe el archivo ${n} del mapa del sitio de artículos.`,
+  noSitemapOfPages: (n) => `No existe el archivo ${n} del mapa del sitio de páginas.`,
+  noResultsPage: (n) => `No existe la página ${n} de resultados.`,
+  resultsEndAt: (n, results) =>
+    `No existe la página ${n} de resultados: una búsqueda solo muestra sus primeros ${results.toLocaleString("es")} resultados. Añade palabras para acotarla.`,
+  nothingHere: "No hay nada en esta dirección.",
+  notAMethodOf: (method, path, allowed) => `${path} no admite el método ${method}, solo ${allowed.join(", ")}.`,
+  databaseBusy: "El blog está saturado en este momento. Vuelve a intentarlo en unos instantes.",
+  databaseUnreachable: "El blog no puede conectar con su base de datos en este momento. Vuelve a intentarlo en unos instantes.",
+  ourFault: "Algo salió mal por nuestra parte y no se pudo mostrar esta página. Vuelve a intentarlo más tarde."
 }
 
 const italian: Strings = {
@@ -274,7 +374,24 @@ const italian: Strings = {
   pageNotFound: "Pagina non trovata",
   methodNotAllowed: "Metodo non consentito",
   unavailable: "Non disponibile",
-  somethingWentWrong: "Qualcosa è andato storto"
+  somethingWentWrong: "Qualcosa è andato storto",
+  noPostAt: (slug) => `Non c’è nessun articolo all’indirizzo “${slug}”.`,
+  noPage: (n) => `La pagina ${n} non esiste.`,
+  noSuchPage: "Questa pagina non esiste.",
+  nothingTagged: (tag) => `Non è stato pubblicato nulla con il tag “${tag}”.`,
+  nothingTaggedOnPage: (tag, n) => `Non è stato pubblicato nulla con il tag “${tag}” a pagina ${n}.`,
+  noSuchTag: "Questo tag non esiste.",
+  noSuchSitemap: "Questa mappa del sito non esiste.",
+  noSitemapOfPosts: (n) => `Il file ${n} della mappa del sito degli articoli non esiste.`,
+  noSitemapOfPages: (n) => `Il file ${n} della mappa del sito delle pagine non esiste.`,
+  noResultsPage: (n) => `La pagina ${n} dei risultati non esiste.`,
+  resultsEndAt: (n, results) =>
+    `La pagina ${n} dei risultati non esiste: una ricerca mostra solo i primi ${results.toLocaleString("it")} risultati. Aggiungi parole per restringerla.`,
+  nothingHere: "Non c’è nulla a questo indirizzo.",
+  notAMethodOf: (method, path, allowed) => `${path} non accetta il metodo ${method}, solo ${allowed.join(", ")}.`,
+  databaseBusy: "Il blog è sovraccarico in questo momento. Riprova tra poco.",
+  databaseUnreachable: "Il blog non riesce a raggiungere il suo database in questo momento. Riprova tra poco.",
+  ourFault: "Qualcosa è andato storto da parte nostra e non è stato possibile mostrare questa pagina. Riprova più tardi."
 }
 
 const portuguese: Strings = {
@@ -317,7 +434,24 @@ const portuguese: Strings = {
   pageNotFound: "Página não encontrada",
   methodNotAllowed: "Método não permitido",
   unavailable: "Indisponível",
-  somethingWentWrong: "Algo deu errado"
+  somethingWentWrong: "Algo deu errado",
+  noPostAt: (slug) => `Não há nenhum artigo em “${slug}”.`,
+  noPage: (n) => `A página ${n} não existe.`,
+  noSuchPage: "Esta página não existe.",
+  nothingTagged: (tag) => `Não há nada publicado com a etiqueta “${tag}”.`,
+  nothingTaggedOnPage: (tag, n) => `Não há nada publicado com a etiqueta “${tag}” na página ${n}.`,
+  noSuchTag: "Esta etiqueta não existe.",
+  noSuchSitemap: "Este mapa do site não existe.",
+  noSitemapOfPosts: (n) => `O arquivo ${n} do mapa do site dos artigos não existe.`,
+  noSitemapOfPages: (n) => `O arquivo ${n} do mapa do site das páginas não existe.`,
+  noResultsPage: (n) => `A página ${n} dos resultados não existe.`,
+  resultsEndAt: (n, results) =>
+    `A página ${n} dos resultados não existe: uma pesquisa mostra apenas os primeiros ${results.toLocaleString("pt")} resultados. Acrescente palavras para restringi-la.`,
+  nothingHere: "Não há nada neste endereço.",
+  notAMethodOf: (method, path, allowed) => `${path} não aceita o método ${method}, apenas ${allowed.join(", ")}.`,
+  databaseBusy: "O blog está sobrecarregado no momento. Tente novamente daqui a pouco.",
+  databaseUnreachable: "O blog não consegue acessar o banco de dados no momento. Tente novamente daqui a pouco.",
+  ourFault: "Algo deu errado do nosso lado e não foi possível exibir esta página. Tente novamente mais tarde."
 }
 
 const dutch: Strings = {
@@ -360,7 +494,24 @@ const dutch: Strings = {
   pageNotFound: "Pagina niet gevonden",
   methodNotAllowed: "Methode niet toegestaan",
   unavailable: "Niet beschikbaar",
-  somethingWentWrong: "Er is iets misgegaan"
+  somethingWentWrong: "Er is iets misgegaan",
+  noPostAt: (slug) => `Er is geen bericht op ‘${slug}’.`,
+  noPage: (n) => `Er is geen pagina ${n}.`,
+  noSuchPage: "Deze pagina bestaat niet.",
+  nothingTagged: (tag) => `Er is niets gepubliceerd met de tag ‘${tag}’.`,
+  nothingTaggedOnPage: (tag, n) => `Er is niets gepubliceerd met de tag ‘${tag}’ op pagina ${n}.`,
+  noSuchTag: "Deze tag bestaat niet.",
+  noSuchSitemap: "Deze sitemap bestaat niet.",
+  noSitemapOfPosts: (n) => `Er is geen sitemapbestand ${n} met berichten.`,
+  noSitemapOfPages: (n) => `Er is geen sitemapbestand ${n} met pagina’s.`,
+  noResultsPage: (n) => `Er is geen pagina ${n} met resultaten.`,
+  resultsEndAt: (n, results) =>
+    `Er is geen pagina ${n} met resultaten: een zoekopdracht toont alleen de eerste ${results.toLocaleString("nl")} resultaten. Voeg woorden toe om gerichter te zoeken.`,
+  nothingHere: "Er is niets op dit adres.",
+  notAMethodOf: (method, path, allowed) => `${path} accepteert de methode ${method} niet, alleen ${allowed.join(", ")}.`,
+  databaseBusy: "De blog heeft het op dit moment te druk. Probeer het zo meteen opnieuw.",
+  databaseUnreachable: "De blog kan zijn database op dit moment niet bereiken. Probeer het zo meteen opnieuw.",
+  ourFault: "Er is aan onze kant iets misgegaan, waardoor deze pagina niet kon worden getoond. Probeer het later opnieuw."
 }
 
 const russian: Strings = {
@@ -403,7 +554,24 @@ const russian: Strings = {
   pageNotFound: "Страница не найдена",
   methodNotAllowed: "Метод не разрешён",
   unavailable: "Недоступно",
-  somethingWentWrong: "Что-то пошло не так"
+  somethingWentWrong: "Что-то пошло не так",
+  noPostAt: (slug) => `По адресу «${slug}» записи нет.`,
+  noPage: (n) => `Страницы ${n} нет.`,
+  noSuchPage: "Такой страницы нет.",
+  nothingTagged: (tag) => `С меткой «${tag}» ничего не опубликовано.`,
+  nothingTaggedOnPage: (tag, n) => `С меткой «${tag}» на странице ${n} ничего не опубликовано.`,
+  noSuchTag: "Такой метки нет.",
+  noSuchSitemap: "Такой карты сайта нет.",
+  noSitemapOfPosts: (n) => `Файла ${n} карты сайта для записей нет.`,
+  noSitemapOfPages: (n) => `Файла ${n} карты сайта для страниц нет.`,
+  noResultsPage: (n) => `Страницы ${n} в результатах поиска нет.`,
+  resultsEndAt: (n, results) =>
+    `Страницы ${n} в результатах поиска нет: поиск показывает только первые результаты, не больше ${results.toLocaleString("ru")}. Добавьте слова, чтобы уточнить запрос.`,
+  nothingHere: "По этому адресу ничего нет.",
+  notAMethodOf: (method, path, allowed) => `Адрес ${path} не принимает метод ${method}, только ${allowed.join(", ")}.`,
+  databaseBusy: "Блог сейчас перегружен. Попробуйте ещё раз чуть позже.",
+  databaseUnreachable: "Блог сейчас не может связаться со своей базой данных. Попробуйте ещё раз чуть позже.",
+  ourFault: "У нас что-то пошло не так, и эту страницу не удалось показать. Попробуйте ещё раз позже."
 }
 
 const japanese: Strings = {
@@ -446,7 +614,24 @@ const japanese: Strings = {
   pageNotFound: "ページが見つかりません",
   methodNotAllowed: "許可されていないメソッドです",
   unavailable: "利用できません",
-  somethingWentWrong: "問題が発生しました"
+  somethingWentWrong: "問題が発生しました",
+  noPostAt: (slug) => `アドレス「${slug}」の記事はありません。`,
+  noPage: (n) => `${n}ページ目はありません。`,
+  noSuchPage: "そのようなページはありません。",
+  nothingTagged: (tag) => `タグ「${tag}」の記事は公開されていません。`,
+  nothingTaggedOnPage: (tag, n) => `タグ「${tag}」の記事の${n}ページ目はありません。`,
+  noSuchTag: "そのようなタグはありません。",
+  noSuchSitemap: "そのようなサイトマップはありません。",
+  noSitemapOfPosts: (n) => `記事のサイトマップのファイル${n}はありません。`,
+  noSitemapOfPages: (n) => `ページのサイトマップのファイル${n}はありません。`,
+  noResultsPage: (n) => `検索結果の${n}ページ目はありません。`,
+  resultsEndAt: (n, results) =>
+    `検索結果の${n}ページ目はありません。検索で表示されるのは最初の${results.toLocaleString("ja")}件までです。語句を追加して絞り込んでください。`,
+  nothingHere: "このアドレスには何もありません。",
+  notAMethodOf: (method, path, allowed) => `${path}では${method}メソッドは使えません。使えるのは${allowed.join(", ")}です。`,
+  databaseBusy: "ただいまブログが混み合っています。しばらくしてからもう一度お試しください。",
+  databaseUnreachable: "ただいまブログがデータベースに接続できません。しばらくしてからもう一度お試しください。",
+  ourFault: "こちら側で問題が発生したため、このページを表示できませんでした。時間をおいてもう一度お試しください。"
 }
 
 const chinese: Strings = {
@@ -489,7 +674,24 @@ const chinese: Strings = {
   pageNotFound: "页面未找到",
   methodNotAllowed: "不允许的请求方法",
   unavailable: "暂不可用",
-  somethingWentWrong: "出错了"
+  somethingWentWrong: "出错了",
+  noPostAt: (slug) => `地址“${slug}”没有文章。`,
+  noPage: (n) => `第 ${n} 页不存在。`,
+  noSuchPage: "该页面不存在。",
+  nothingTagged: (tag) => `标签“${tag}”下没有已发布的文章。`,
+  nothingTaggedOnPage: (tag, n) => `标签“${tag}”下的文章没有第 ${n} 页。`,
+  noSuchTag: "该标签不存在。",
+  noSuchSitemap: "该站点地图不存在。",
+  noSitemapOfPosts: (n) => `文章站点地图文件 ${n} 不存在。`,
+  noSitemapOfPages: (n) => `页面站点地图文件 ${n} 不存在。`,
+  noResultsPage: (n) => `搜索结果没有第 ${n} 页。`,
+  resultsEndAt: (n, results) =>
+    `搜索结果没有第 ${n} 页：搜索只显示前 ${results.toLocaleString("zh")} 条结果。请添加关键词以缩小范围。`,
+  nothingHere: "此地址没有任何内容。",
+  notAMethodOf: (method, path, allowed) => `${path} 不接受 ${method} 方法，仅接受 ${allowed.join(", ")}。`,
+  databaseBusy: "博客当前繁忙，请稍后再试。",
+  databaseUnreachable: "博客当前无法连接到数据库，请稍后再试。",
+  ourFault: "我们这边出了问题，无法显示此页面。请稍后再试。"
 }
 
 /** Catalogs by ISO 639 language code. */

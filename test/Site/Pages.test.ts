@@ -5,7 +5,7 @@ import { processInputSync } from "../../src/Processing/processPost.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { formatDate, listingPage, notFoundPage, postPage, searchPage, tocTree, updatedAtOf } from "../../src/Site/Pages.js"
-import { ogLocale } from "../../src/Site/Strings.js"
+import { ogLocale, type Strings, stringsFor } from "../../src/Site/Strings.js"
 import { atomFeed, rssFeed } from "../../src/Site/Feeds.js"
 import { defaults } from "../../src/Site/SiteConfig.js"
 import { feedLinks } from "../../src/Sources/FeedSource.js"
@@ -220,6 +220,52 @@ describe("pages", () => {
       // A language without a catalog reads English.
       assert.include(listingPage(inLanguage("sw"), { page: 1, posts: [], hasOlder: false }), "Nothing published yet.")
     }))
+
+  it("say what every error page says in each catalog's own words, with the slug, tag or number asked for", () => {
+    const english = stringsFor("en").strings
+    const said = (t: Strings) => ({
+      noPostAt: t.noPostAt("my-slug"),
+      noPage: t.noPage(7),
+      noSuchPage: t.noSuchPage,
+      nothingTagged: t.nothingTagged("my-tag"),
+      nothingTaggedOnPage: t.nothingTaggedOnPage("my-tag", 7),
+      noSuchTag: t.noSuchTag,
+      noSuchSitemap: t.noSuchSitemap,
+      noSitemapOfPosts: t.noSitemapOfPosts(7),
+      noSitemapOfPages: t.noSitemapOfPages(7),
+      noResultsPage: t.noResultsPage(7),
+      resultsEndAt: t.resultsEndAt(7, 50),
+      nothingHere: t.nothingHere,
+      notAMethodOf: t.notAMethodOf("PATCH", "/p/my-slug", ["GET", "HEAD"]),
+      databaseBusy: t.databaseBusy,
+      databaseUnreachable: t.databaseUnreachable,
+      ourFault: t.ourFault
+    })
+    const arguments_: Partial<Record<keyof ReturnType<typeof said>, ReadonlyArray<string>>> = {
+      noPostAt: ["my-slug"],
+      noPage: ["7"],
+      nothingTagged: ["my-tag"],
+      nothingTaggedOnPage: ["my-tag", "7"],
+      noSitemapOfPosts: ["7"],
+      noSitemapOfPages: ["7"],
+      noResultsPage: ["7"],
+      resultsEndAt: ["7", "50"],
+      notAMethodOf: ["PATCH", "/p/my-slug", "GET, HEAD"]
+    }
+    const inEnglish = said(english)
+    for (const language of ["de", "fr", "es", "it", "pt", "nl", "ru", "ja", "zh"]) {
+      const t = stringsFor(language).strings
+      assert.notStrictEqual(t, english, language)
+      for (const [key, sentence] of Object.entries(said(t)) as ReadonlyArray<[keyof typeof inEnglish, string]>) {
+        assert.notStrictEqual(sentence, inEnglish[key], `${language} ${key}: not translated`)
+        for (const argument of arguments_[key] ?? []) assert.include(sentence, argument, `${language} ${key}`)
+      }
+      // The tag and the slug quoted as the catalog quotes a tag elsewhere.
+      const quoted = t.postsTagged("my-tag").match(/(\S\s?)my-tag(\s?\S)/)!
+      assert.include(t.nothingTagged("my-tag"), `${quoted[1]}my-tag${quoted[2]}`, language)
+      assert.include(t.noPostAt("my-slug"), `${quoted[1]}my-slug${quoted[2]}`, language)
+    }
+  })
 
   it.effect("show a post's day in SITE_TIME_ZONE, its datetime attribute the same instant in UTC", () =>
     Effect.gen(function* () {

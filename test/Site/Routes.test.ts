@@ -5,7 +5,8 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer, Ref, TestClock } from "effect"
-import { DatabaseError } from "../../src/Domain/Errors.js"
+import { SqlClient } from "@effect/sql"
+import { DatabaseError, PoolTimeout, type RepositoryError } from "../../src/Domain/Errors.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { XMLParser } from "fast-xml-parser"
@@ -380,6 +381,51 @@ describe("pages", () => {
       }
     }).pipe(Effect.provide(siteServer())))
 
+  it.effect("a 404 or 405 page says why in the site's language (SITE_LANGUAGE), the API's JSON in English", () =>
+    Effect.gen(function* () {
+      const says = (language: string, sentences: ReadonlyArray<readonly [string, string]>, method?: readonly [string, string]) =>
+        Effect.gen(function* () {
+          yield* seed({ slug: "here", title: "Here", tags: ["rust"] })
+          for (const [path, sentence] of sentences) {
+            const page = yield* fetchPage(path)
+            assert.strictEqual(page.status, 404, `${language} ${path}`)
+            assert.include(page.body, sentence, `${language} ${path}`)
+            assert.notInclude(page.body, "There is", `${language} ${path}`)
+            assert.notInclude(page.body, "Nothing is published", `${language} ${path}`)
+          }
+          if (method !== undefined) {
+            const [path, sentence] = method
+            const answer = yield* Effect.scoped(Effect.flatMap(HttpClient.HttpClient, (client) =>
+              client.execute(HttpClientRequest.post(path).pipe(HttpClientRequest.setHeaders({ accept: "text/html" }))))
+              .pipe(Effect.flatMap((response) => Effect.map(response.text, (body) => ({ status: response.status, body })))))
+            assert.strictEqual(answer.status, 405, language)
+            assert.include(answer.body, sentence, language)
+          }
+          const api = yield* fetchRaw("/posts/no-such-post", { accept: "application/json" })
+          assert.deepStrictEqual([api.status, JSON.parse(api.body).message], [404, `no post with slug "no-such-post"`], language)
+        }).pipe(Effect.provide(siteServer({ language })))
+      yield* says("de", [
+        ["/p/no-such-post", "Unter „no-such-post“ gibt es keinen Beitrag."],
+        ["/tags/nothing", "Mit dem Schlagwort „nothing“ ist nichts veröffentlicht."],
+        ["/tags/rust/page/2", "Mit dem Schlagwort „rust“ ist auf Seite 2 nichts veröffentlicht."],
+        ["/tags/nothing/rss.xml", "Mit dem Schlagwort „nothing“ ist nichts veröffentlicht."],
+        ["/page/2", "Es gibt keine Seite 2."],
+        ["/page/abc", "Diese Seite gibt es nicht."],
+        ["/tags/%20", "Dieses Schlagwort gibt es nicht."],
+        ["/sitemap-posts-2.xml", "Es gibt keine Sitemap-Datei 2 der Beiträge."],
+        ["/sitemap-pages-x.xml", "Diese Sitemap gibt es nicht."],
+        ["/search?q=here&page=2", "Es gibt keine Ergebnisseite 2."],
+        ["/search?q=here&page=999", "Es gibt keine Ergebnisseite 999: Eine Suche zeigt nur ihre ersten 1.000 Ergebnisse."],
+        ["/no/such/page", "Unter dieser Adresse gibt es nichts."],
+        ["/p/%FF", "Unter dieser Adresse gibt es nichts."]
+      ], ["/p/here", "/p/here nimmt die Methode POST nicht an, nur GET, HEAD, OPTIONS."])
+      yield* says("fr-CA", [
+        ["/p/no-such-post", "Il n’y a aucun article à l’adresse « no-such-post »."],
+        ["/no/such/page", "Il n’y a rien à cette adresse."]
+      ], ["/", "/ n’accepte pas la méthode POST, seulement GET, HEAD, OPTIONS."])
+      yield* says("zh-Hans", [["/p/no-such-post", "地址“no-such-post”没有文章。"]])
+    }))
+
   it.effect("an address that does not percent-decode (/p/%FF, /tags/%FF) is the site's 404 page in a browser, the API's 400 elsewhere", () =>
     Effect.gen(function* () {
       yield* seed(...dated(1))
@@ -554,27 +600,49 @@ describe("pages", () => {
     }).pipe(Effect.provide(siteServer())))
 })
 
-/** A store that answers nothing: every read fails as a database failure would. */
-const brokenRepository = Layer.effect(
+/** A store whose every read fails with `error`, as a database failure would. */
+const failingWith = (error: RepositoryError) =>
+  Layer.effect(
+    PostRepository,
+    Effect.map(MemoryPostRepository.make, (working) => ({
+      ...working,
+      list: () => Effect.fail(error),
+      getBySlug: () => Effect.fail(error),
+      findByAlias: () => Effect.fail(error)
+    }))
+  )
+
+/** A database that refuses connections: pg's error as the driver's `SqlError` carries it. */
+const unreachable = new DatabaseError({
+  operation: "list",
+  cause: { _tag: "SqlError", cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }) }
+})
+
+/** A store that answers nothing: every read fails as an unreachable database's would. */
+const brokenRepository = failingWith(unreachable)
+
+/** SQLite with its posts table dropped under it: every read a statement the database refuses. */
+const tableDropped = Layer.effect(
   PostRepository,
-  Effect.map(MemoryPostRepository.make, (working) => ({
-    ...working,
-    list: () => Effect.fail(new DatabaseError({ operation: "list", cause: new Error("disk on fire") })),
-    getBySlug: () => Effect.fail(new DatabaseError({ operation: "getBySlug", cause: new Error("disk on fire") }))
-  }))
-)
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`DROP TABLE posts`
+    return yield* PostRepository
+  })
+).pipe(Layer.provide(sqliteStack("sqlite::memory:")), Layer.orDie)
 
 describe("failures", () => {
-  it.effect("a database failure is a 503 page in the site's look, never cached, with Retry-After", () =>
+  it.effect("a database that cannot be reached is a 503 page in the site's look, saying so, never cached, with Retry-After", () =>
     Effect.gen(function* () {
-      for (const path of ["/", "/p/anything", "/rss.xml"]) {
+      for (const path of ["/", "/p/anything", "/rss.xml", "/old/alias.html"]) {
         const page = yield* fetchPage(path)
         assert.strictEqual(page.status, 503, path)
         assert.strictEqual(page.headers["cache-control"], "no-store", path)
         // RETRY_AFTER's value, as on the API's 503s (the harness's pipeline has 7).
         assert.strictEqual(page.headers["retry-after"], "7", path)
         assert.include(page.body, `<a class="brand" href="/">Test Blog</a>`, path)
-        assert.notInclude(page.body, "disk on fire", path)
+        assert.include(page.body, "The blog cannot reach its database right now. Please try again in a moment.", path)
+        assert.notInclude(page.body, "ECONNREFUSED", path)
       }
     }).pipe(Effect.provide(siteServer({}, brokenRepository, { retryAfterSeconds: 7 }))))
 
@@ -597,6 +665,62 @@ describe("failures", () => {
       assert.include(site[0]!.text, "site: the database is busy")
     }).pipe(Effect.provide(siteServer({}, busy).pipe(Layer.provide(captureLogs(lines)))))
   })
+
+  it.effect("no connection free in time (PoolTimeout) is the busy 503 page, with Retry-After", () =>
+    Effect.gen(function* () {
+      for (const path of ["/", "/p/anything", "/old/alias.html"]) {
+        const page = yield* fetchPage(path)
+        assert.deepStrictEqual([page.status, page.headers["retry-after"], page.headers["cache-control"]], [503, "7", "no-store"], path)
+        assert.include(page.body, "The blog is busy right now. Please try again in a moment.", path)
+      }
+    }).pipe(Effect.provide(siteServer({}, failingWith(new PoolTimeout({ waitedMs: 5000, maxConnections: 4 })), { retryAfterSeconds: 7 }))))
+
+  it.effect("a statement the database refuses (its posts table dropped) is a 500 page, as the API's 500, never cached, with no Retry-After, logged at ERROR", () => {
+    const lines: Array<LogLine> = []
+    return Effect.gen(function* () {
+      for (const path of ["/", "/p/anything", "/tags/rust", "/rss.xml", "/sitemap.xml", "/old/alias.html"]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 500, path)
+        assert.strictEqual(page.headers["cache-control"], "no-store", path)
+        assert.isUndefined(page.headers["retry-after"], path)
+        assert.include(page.body, `<a class="brand" href="/">Test Blog</a>`, path)
+        assert.include(page.body, `<p class="code">500</p>`, path)
+        assert.include(page.body, "Something went wrong on our side, and this page could not be shown.", path)
+        assert.notInclude(page.body, "cannot reach its database", path)
+        assert.notInclude(page.body, "no such table", path)
+      }
+      // The API answers the same failure 500 too.
+      const api = yield* fetchRaw("/posts/anything")
+      assert.strictEqual(api.status, 500)
+      assert.strictEqual(JSON.parse(api.body)._tag, "InternalServerError")
+      const site = lines.filter((line) => line.text.includes("site: "))
+      assert.isNotEmpty(site)
+      assert.deepStrictEqual([...new Set(site.map((line) => line.level))], ["ERROR"])
+      assert.include(site[0]!.text, "site: the repository failed")
+    }).pipe(Effect.provide(siteServer({}, tableDropped, { retryAfterSeconds: 7 }).pipe(Layer.provide(captureLogs(lines)))))
+  })
+
+  it.effect("the failure pages speak the site's language", () =>
+    Effect.gen(function* () {
+      for (const [repository, status, sentence] of [
+        [brokenRepository, 503, "Der Blog erreicht seine Datenbank gerade nicht. Bitte versuchen Sie es gleich noch einmal."],
+        [failingWith(new PoolTimeout({ waitedMs: 5000, maxConnections: 4 })), 503, "Der Blog ist gerade ausgelastet."],
+        [tableDropped, 500, "Bei uns ist etwas schiefgelaufen"]
+      ] as const) {
+        yield* Effect.gen(function* () {
+          const page = yield* fetchPage("/p/anything")
+          assert.strictEqual(page.status, status, sentence)
+          assert.include(page.body, sentence)
+          assert.notInclude(page.body, "Please try again", sentence)
+          assert.notInclude(page.body, "on our side", sentence)
+        }).pipe(Effect.provide(siteServer({ language: "de" }, repository)))
+      }
+      yield* Effect.gen(function* () {
+        const page = yield* fetchPage("/")
+        assert.strictEqual(page.status, 503)
+        assert.include(page.body, "ただいまブログがデータベースに接続できません。")
+      }).pipe(Effect.provide(siteServer({ language: "ja" }, brokenRepository)))
+    }))
 })
 
 describe("conditional GET", () => {
@@ -973,20 +1097,22 @@ describe("aliases", () => {
       }).pipe(Effect.provide(siteServer({}, without)))
     }))
 
-  it.effect("a failing alias lookup is the 503 page, not a 404", () =>
+  it.effect("a failing alias lookup is the page of its failure (503 of the moment, 500 else), not a 404", () =>
     Effect.gen(function* () {
-      const failing = Layer.effect(
-        PostRepository,
-        Effect.map(MemoryPostRepository.make, (repository) => ({
-          ...repository,
-          findByAlias: () => Effect.fail(new DatabaseError({ operation: "PostRepository.findByAlias", cause: "down" }))
-        }))
-      )
-      yield* Effect.gen(function* () {
-        const page = yield* fetchPage("/old/anything.html")
-        assert.strictEqual(page.status, 503)
-        assert.strictEqual(page.headers["cache-control"], "no-store")
-      }).pipe(Effect.provide(siteServer({}, failing)))
+      for (const [cause, status] of [[unreachable.cause, 503], ["down", 500]] as const) {
+        const failing = Layer.effect(
+          PostRepository,
+          Effect.map(MemoryPostRepository.make, (repository) => ({
+            ...repository,
+            findByAlias: () => Effect.fail(new DatabaseError({ operation: "PostRepository.findByAlias", cause }))
+          }))
+        )
+        yield* Effect.gen(function* () {
+          const page = yield* fetchPage("/old/anything.html")
+          assert.strictEqual(page.status, status)
+          assert.strictEqual(page.headers["cache-control"], "no-store")
+        }).pipe(Effect.provide(siteServer({}, failing)))
+      }
     }))
 })
 
