@@ -42,6 +42,8 @@ export const importNdjson = <E, R>(
 export interface LeftImport {
   /** "a bulk import". */
   readonly name: string
+  /** What it does once its client has left: "the import goes on with what it has read". */
+  readonly goesOn: string
   /** How the import ended once its client had left: "the import ended after what it had read". */
   readonly ended: string
   /** What it had read but not written when a shutdown interrupted it: "the lines it read after them". */
@@ -50,6 +52,7 @@ export interface LeftImport {
 
 const BULK: LeftImport = {
   name: "a bulk import",
+  goesOn: "the import goes on with what it has read",
   ended: "the import ended after what it had read",
   unwritten: "the lines it read after them"
 }
@@ -80,8 +83,12 @@ export const outlivingClient = <R>(
       restore(Fiber.join(fiber)).pipe(
         Effect.onInterrupt((interruptors) =>
           HashSet.has(interruptors, HttpServerError.clientAbortFiberId)
-            ? Effect.flatMap(Fiber.await(fiber), (exit) =>
-              Exit.isSuccess(exit) ? Effect.logWarning(clientLeft(exit.value, kind)) : Effect.logError(clientLeftUnfinished(exit.cause, kind), exit.cause))
+            ? Effect.zipRight(
+              // Said when it happens: the import may run on for minutes, its 499 logged only then.
+              Effect.logInfo(`the client of ${kind.name} left before the answer; ${kind.goesOn}`),
+              Effect.flatMap(Fiber.await(fiber), (exit) =>
+                Exit.isSuccess(exit) ? Effect.logWarning(clientLeft(exit.value, kind)) : Effect.logError(clientLeftUnfinished(exit.cause, kind), exit.cause))
+            )
             : Fiber.interrupt(fiber)
         )
       ))

@@ -551,6 +551,7 @@ const serverStop = Effect.map(
 /** What the log says of a `POST /posts/import-url` whose client left. */
 const FROM_URLS: LeftImport = {
   name: "an import from URLs",
+  goesOn: "the import goes on to the end of its sources",
   ended: "the import went on to the end of its sources",
   unwritten: "the items it read after them"
 }

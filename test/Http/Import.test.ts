@@ -423,12 +423,14 @@ describe("POST /posts/import-url", () => {
         else Effect.runFork(Effect.andThen(Deferred.await(release), answer))
       })
       const logged: Array<string> = []
+      const noticed = yield* Deferred.make<void>()
       const left = yield* Deferred.make<ReadonlyArray<string>>()
       const logger = Logger.replace(
         Logger.defaultLogger,
         Logger.make(({ logLevel, message }) => {
           const text = `${logLevel.label} ${String(message)}`
           logged.push(text)
+          if (text.startsWith("INFO the client of an import from URLs")) Deferred.unsafeDone(noticed, Exit.void)
           if (text.startsWith("WARN the client of an import from URLs")) Deferred.unsafeDone(left, Exit.succeed([...logged]))
         })
       )
@@ -444,13 +446,12 @@ describe("POST /posts/import-url", () => {
         // The first page is read, the second asked for: then the client is gone.
         for (;;) if ((yield* Queue.take(feeds.requests)).path === "/feed.json?page=2") break
         socket.destroy()
-        yield* Effect.async<void>((resume) => {
-          socket.once("close", () => resume(Effect.void))
-        })
+        // The server has seen the client go: only then may the import end.
+        yield* Deferred.await(noticed).pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => `not noticed: ${logged.join("\n")}` }))
         yield* Deferred.succeed(release, undefined)
         const lines = yield* Deferred.await(left).pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => `no warning: ${logged.join("\n")}` }))
-        const warnings = lines.filter((text) => text.startsWith("WARN"))
-        assert.deepStrictEqual(warnings, [
+        assert.deepStrictEqual(lines.filter((text) => text.includes("the client of")), [
+          "INFO the client of an import from URLs left before the answer; the import goes on to the end of its sources",
           "WARN the client of an import from URLs left before the answer; the import went on to the end of its sources: 4 imported, 0 updated, 0 unchanged, 0 skipped, 0 failed"
         ])
         for (const slug of ["page-1-item-1", "page-1-item-2", "page-2-item-1", "page-2-item-2"]) {
