@@ -63,6 +63,11 @@ export interface GetOptions {
   /** Extra request headers (e.g. an API key). */
   readonly headers?: Readonly<Record<string, string>> | undefined
   readonly accept?: string | undefined
+  /**
+   * The most this fetch may take, attempts and waits included, when less than the deadline (what
+   * its source has left of it: FeedSource.ts). A `Retry-After` past it is not waited for.
+   */
+  readonly timeLeft?: Duration.Duration | undefined
 }
 
 export interface FeedClientShape {
@@ -108,7 +113,10 @@ export const parseRetryAfter = (value: string | undefined, now: number): number 
 
 /**
  * Exponential backoff from `backoffBase`, jittered, capped at `backoffCap`, at most `retries`
- * times, only for transient failures; a `Retry-After` replaces the computed delay (capped too).
+ * times, only for transient failures; a `Retry-After` replaces the computed delay. One longer
+ * than `backoffCap` is not cut to it (a server asking for an hour was asked again three times
+ * within seconds): `get` gives up at once, saying what the server asked (`notRetried`), and the
+ * cap here only bounds a schedule used on its own.
  */
 export const retrySchedule = (s: FeedClientSettings): Schedule.Schedule<FeedError, FeedError> =>
   Schedule.exponential(s.backoffBase).pipe(
@@ -144,6 +152,22 @@ const contentCodings = (header: string | undefined): Array<string> =>
 
 const mediaType = (headers: Headers.Headers): string => (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
 
+const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`
+
+/**
+ * `error` marked never to be retried (`notRetried`) when its `Retry-After` asks for a longer wait
+ * than the client makes (`capMs`) or than its deadline leaves (`leftMs`), saying which.
+ */
+const waitAsked = (error: HttpStatusError, capMs: number, leftMs: number): HttpStatusError => {
+  const asked = error.retryAfterMs
+  if (asked === undefined || !isTransient(error) || (asked <= capMs && asked < leftMs)) return error
+  const asking = `the server asked to wait ${seconds(asked)} before another attempt (Retry-After)`
+  const notRetried = asked > capMs
+    ? `${asking}, more than the ${seconds(capMs)} the client waits at most (FEED_BACKOFF_CAP): not retried`
+    : `${asking}, past the deadline (${seconds(Math.max(0, leftMs))} left of FEED_DEADLINE): not retried`
+  return new HttpStatusError({ ...error, notRetried })
+}
+
 const describe = (e: unknown): string => {
   if (e instanceof Error) {
     const cause = (e as { cause?: unknown }).cause
@@ -178,6 +202,7 @@ export const makeFeedClient = (
     const schedule = retrySchedule(settings)
     const timeoutMs = Duration.toMillis(settings.timeout)
     const deadlineMs = Duration.toMillis(settings.deadline)
+    const backoffCapMs = Duration.toMillis(settings.backoffCap)
 
     const readBody = (response: HttpClientResponse.HttpClientResponse, url: string, attempts: number) => {
       const declared = Number(response.headers["content-length"])
@@ -295,6 +320,8 @@ export const makeFeedClient = (
       yield* Effect.annotateCurrentSpan("url", url)
       const start = yield* parseHttpUrl(url)
       const permits = hostPermit(start.host)
+      const limitMs = options.timeLeft === undefined ? deadlineMs : Math.min(deadlineMs, Duration.toMillis(options.timeLeft))
+      const began = yield* Clock.currentTimeMillis
       let attempts = 0
       const once = Effect.suspend(() => {
         const n = ++attempts
@@ -302,7 +329,9 @@ export const makeFeedClient = (
           Effect.timeoutFail({
             duration: settings.timeout,
             onTimeout: () => new RequestTimeout({ url: start.href, attempts: n, timeoutMs, deadline: false })
-          })
+          }),
+          Effect.catchTag("HttpStatusError", (error) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(waitAsked(error, backoffCapMs, limitMs - (now - began)))))
         )
       })
       return yield* permits.withPermit(once).pipe(
@@ -310,8 +339,8 @@ export const makeFeedClient = (
         Effect.catchTag("AcquireTimeout", (e) => Effect.die(e)),
         Effect.retry(schedule),
         Effect.timeoutFail({
-          duration: settings.deadline,
-          onTimeout: () => new RequestTimeout({ url: start.href, attempts, timeoutMs: deadlineMs, deadline: true })
+          duration: Duration.millis(limitMs),
+          onTimeout: () => new RequestTimeout({ url: start.href, attempts, timeoutMs: limitMs, deadline: true })
         })
       )
     })

@@ -15,9 +15,15 @@ export interface FeedClientSettings {
   readonly retries: number
   /** First backoff delay; doubles each retry, jittered (×0.8–1.2), never above `backoffCap`. */
   readonly backoffBase: Duration.Duration
-  /** Longest wait between attempts, also the most a `Retry-After` is honoured for. */
+  /**
+   * Longest wait between attempts: a `Retry-After` asking for longer is not waited for, the
+   * fetch fails at once saying what was asked.
+   */
   readonly backoffCap: Duration.Duration
-  /** All attempts and waits of one fetch together (a paged source has one per page). */
+  /**
+   * All attempts and waits of one fetch together; and, for a source read by `fromUrl`, all its
+   * fetches together (the pages of a paged feed, the posts of another Inkwell: FeedSource.ts).
+   */
   readonly deadline: Duration.Duration
   /** Largest body accepted, counted while it streams in. */
   readonly maxBytes: number

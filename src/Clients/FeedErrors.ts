@@ -39,10 +39,35 @@ export class HttpStatusError extends Schema.TaggedError<HttpStatusError>()("Http
   attempts: Schema.Int,
   status: Schema.Int,
   /** From `Retry-After` (429, 503), already converted to milliseconds. */
-  retryAfterMs: Schema.optional(Schema.Number)
+  retryAfterMs: Schema.optional(Schema.Number),
+  /**
+   * Why a status worth another attempt was not retried: its `Retry-After` asks for a longer wait
+   * than the client makes (FEED_BACKOFF_CAP) or than its deadline leaves. Never retried.
+   */
+  notRetried: Schema.optional(Schema.String)
 }) {
   get message() {
-    return `${this.url}: HTTP ${this.status} (after ${this.attempts} attempt(s))`
+    return `${this.url}: HTTP ${this.status} (after ${this.attempts} attempt(s))${this.notRetried === undefined ? "" : `: ${this.notRetried}`}`
+  }
+}
+
+/**
+ * A source took longer than its deadline (FEED_DEADLINE) to fetch: all its fetches together (the
+ * pages of a paged feed, the posts of another Inkwell), waits between attempts included. Time the
+ * import spends on what was fetched does not count. What the source gave before is imported.
+ */
+export class SourceDeadline extends Schema.TaggedError<SourceDeadline>()("SourceDeadline", {
+  /** The source. */
+  url: Schema.String,
+  deadlineMs: Schema.Number,
+  /** Documents of it fetched in time. */
+  fetched: Schema.Int,
+  /** What was being fetched (or about to be) when the time ran out. */
+  fetching: Schema.String
+}) {
+  get message() {
+    const where = this.fetching === this.url ? "" : `, stopped at ${this.fetching}`
+    return `${this.url}: not fetched within its deadline of ${this.deadlineMs / 1000} s (FEED_DEADLINE, all its pages and posts together): ${this.fetched} document(s) fetched${where}`
   }
 }
 
@@ -148,10 +173,13 @@ export type FeedError =
   | NetworkError
   | TooManyRedirects
   | DestinationRefused
+  | SourceDeadline
 
 /**
- * Failures worth another attempt: the network, timeouts of one attempt, 408, 429 and 5xx.
- * Everything else (4xx, too large, undecodable, redirect trouble) would fail the same way again.
+ * Failures worth another attempt: the network, timeouts of one attempt, 408, 429 (with a
+ * `Retry-After` or without: then after the backoff) and 5xx, but not one whose `Retry-After` asks
+ * for a longer wait than the client makes (`notRetried`). Everything else (4xx, too large,
+ * undecodable, redirect trouble, a deadline) would fail the same way again.
  */
 export const isTransient = (error: FeedError): boolean => {
   switch (error._tag) {
@@ -160,7 +188,7 @@ export const isTransient = (error: FeedError): boolean => {
     case "RequestTimeout":
       return !error.deadline
     case "HttpStatusError":
-      return error.status === 408 || error.status === 429 || error.status >= 500
+      return error.notRetried === undefined && (error.status === 408 || error.status === 429 || error.status >= 500)
     default:
       return false
   }

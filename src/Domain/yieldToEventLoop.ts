@@ -71,3 +71,21 @@ const whenBusy = (line: Set<() => void>): Effect.Effect<void> =>
  * thread for 150 ms). Real time, not the Effect `Clock`: it never waits for time to pass.
  */
 export const yieldWhenBusy: Effect.Effect<void> = whenBusy(worked)
+
+/** Work in steps (a generator that yields between two), run to its end at once. */
+export const runSteps = <A>(steps: Generator<void, A>): A => {
+  for (;;) {
+    const step = steps.next()
+    if (step.done === true) return step.value
+  }
+}
+
+/** Work in steps (a generator that yields between two), Node's event loop given its turns between them (`yieldWhenBusy`). */
+export const runStepsWithTurns = <A>(steps: Generator<void, A>): Effect.Effect<A> => {
+  const next = (): Effect.Effect<A> =>
+    Effect.suspend(() => {
+      const step = steps.next()
+      return step.done === true ? Effect.succeed(step.value) : Effect.zipRight(yieldWhenBusy, next())
+    })
+  return next()
+}

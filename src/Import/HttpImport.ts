@@ -35,7 +35,26 @@ export const importNdjson = <E, R>(
   // With `dryRun`, each batch is checked against the repository and rolled back: nothing is written.
   const run = ImportPipeline.run(source, rest, { stop })
   // A body holds records, never file paths: no file system is ever touched.
-  return outlivingClient(Effect.provide(run, FileSystem.layerNoop({})), fibers).pipe(Effect.withSpan("HttpImport.importNdjson"))
+  return outlivingClient(Effect.provide(run, FileSystem.layerNoop({})), fibers, BULK).pipe(Effect.withSpan("HttpImport.importNdjson"))
+}
+
+/** What the log says of an import whose client left (`outlivingClient`). */
+export interface LeftImport {
+  /** "a bulk import". */
+  readonly name: string
+  /** What it does once its client has left: "the import goes on with what it has read". */
+  readonly goesOn: string
+  /** How the import ended once its client had left: "the import ended after what it had read". */
+  readonly ended: string
+  /** What it had read but not written when a shutdown interrupted it: "the lines it read after them". */
+  readonly unwritten: string
+}
+
+const BULK: LeftImport = {
+  name: "a bulk import",
+  goesOn: "the import goes on with what it has read",
+  ended: "the import ended after what it had read",
+  unwritten: "the lines it read after them"
 }
 
 /**
@@ -46,41 +65,47 @@ export const importNdjson = <E, R>(
  * is one of its failures), writes the complete lines it read, and says in one warning what it
  * committed, as nobody receives its summary; or, ending otherwise (a defect, or interrupted by a
  * shutdown that did not wait for it), says so at ERROR. Any other interruption (a host's own
- * timeout) stops it at once; a shutdown ends it through `stop`, after the batch in flight.
+ * timeout) stops it at once; a shutdown ends it through `stop`, after the batch in flight. An
+ * import from URLs (`POST /posts/import-url`) goes on to the end of its sources the same way.
  *
  * It runs in `fibers`, a scope the server owns, not as a daemon: a shutdown that closed the
  * database while an abandoned import still ran failed its batches against a closed pool. The
  * server's drain waits for it with the requests, then interrupts it. Without `fibers` (a caller
- * with no server), a daemon.
+ * with no server), a daemon. `kind` says in the log which import it was.
  */
-const outlivingClient = <R>(
+export const outlivingClient = <R>(
   run: Effect.Effect<ImportSummary, never, R>,
-  fibers: FiberSet.FiberSet<unknown, unknown> | undefined
+  fibers: FiberSet.FiberSet<unknown, unknown> | undefined,
+  kind: LeftImport
 ): Effect.Effect<ImportSummary, never, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.flatMap(fibers === undefined ? Effect.forkDaemon(restore(run)) : FiberSet.run(fibers, restore(run)), (fiber) =>
       restore(Fiber.join(fiber)).pipe(
         Effect.onInterrupt((interruptors) =>
           HashSet.has(interruptors, HttpServerError.clientAbortFiberId)
-            ? Effect.flatMap(Fiber.await(fiber), (exit) =>
-              Exit.isSuccess(exit) ? Effect.logWarning(clientLeft(exit.value)) : Effect.logError(clientLeftUnfinished(exit.cause), exit.cause))
+            ? Effect.zipRight(
+              // Said when it happens: the import may run on for minutes, its 499 logged only then.
+              Effect.logInfo(`the client of ${kind.name} left before the answer; ${kind.goesOn}`),
+              Effect.flatMap(Fiber.await(fiber), (exit) =>
+                Exit.isSuccess(exit) ? Effect.logWarning(clientLeft(exit.value, kind)) : Effect.logError(clientLeftUnfinished(exit.cause, kind), exit.cause))
+            )
             : Fiber.interrupt(fiber)
         )
       ))
   )
 
 /** What an import whose client left did, in one line. */
-const clientLeft = (summary: ImportSummary): string => {
+const clientLeft = (summary: ImportSummary, kind: LeftImport): string => {
   const written = summary.dryRun
     ? `${summary.valid} valid (a dry run: nothing written)`
     : `${summary.imported} imported, ${summary.updated} updated, ${summary.unchanged} unchanged`
   const last = summary.failures[summary.failures.length - 1]
   const failed = last === undefined ? "0 failed" : `${summary.failed} failed (last: ${last.source}: ${last.reason})`
-  return `the client of a bulk import left before the answer; the import ended after what it had read: ${written}, ${summary.skipped} skipped, ${failed}`
+  return `the client of ${kind.name} left before the answer; ${kind.ended}: ${written}, ${summary.skipped} skipped, ${failed}`
 }
 
 /** What an import whose client left said when it did not end with its summary. */
-const clientLeftUnfinished = (cause: Cause.Cause<never>): string =>
+const clientLeftUnfinished = (cause: Cause.Cause<never>, kind: LeftImport): string =>
   Cause.isInterruptedOnly(cause)
-    ? "the client of a bulk import left before the answer, and the import was interrupted before it ended (the server stopping): the batches it had committed stay, the lines it read after them were not written"
-    : `the client of a bulk import left before the answer, and the import failed: ${describeFailure(Cause.squash(cause))}; the batches it had committed stay`
+    ? `the client of ${kind.name} left before the answer, and the import was interrupted before it ended (the server stopping): the batches it had committed stay, ${kind.unwritten} were not written`
+    : `the client of ${kind.name} left before the answer, and the import failed: ${describeFailure(Cause.squash(cause))}; the batches it had committed stay`

@@ -26,7 +26,7 @@ import { LIST_ETAG_START, matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerFibers, ServerStopping } from "../Http/ServerStopping.js"
 import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, routedPath, uploadStream } from "../Http/Middleware.js"
-import { importNdjson } from "../Import/HttpImport.js"
+import { importNdjson, type LeftImport, outlivingClient } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { importFromUrls } from "../Sources/ImportFromUrl.js"
@@ -548,6 +548,14 @@ const serverStop = Effect.map(
   Option.match({ onNone: () => undefined, onSome: (stopping) => Deferred.await(stopping) })
 )
 
+/** What the log says of a `POST /posts/import-url` whose client left. */
+const FROM_URLS: LeftImport = {
+  name: "an import from URLs",
+  goesOn: "the import goes on to the end of its sources",
+  ended: "the import went on to the end of its sources",
+  unwritten: "the items it read after them"
+}
+
 /** Where an import that outlives its client runs: the server's fibers, else `fallback` (the handlers' own). */
 const serverFibers = (fallback: FiberSet.FiberSet<unknown, unknown>) =>
   Effect.map(Effect.serviceOption(ServerFibers), Option.getOrElse(() => fallback))
@@ -854,7 +862,7 @@ const adminHandlers = (api: InkwellApiType) =>
             )).pipe(writesNothingIf(urlParams.dryRun === true), identityBodyOnly(request, NDJSON))
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
-        // A shutdown stops it like a bulk import.
+        // A shutdown stops it like a bulk import, and it outlives its client like one.
         // Raw: the body is read as create's is (readImportUrlBody), after ApiKeyAuth.
         .handleRaw("importUrl", ({ request }) =>
           Effect.flatMap(readImportUrlBody(request), (payload) => {
@@ -878,14 +886,20 @@ const adminHandlers = (api: InkwellApiType) =>
                 InvalidUrl: Effect.die
               })
             )
-            return Effect.zipRight(refuse, Effect.flatMap(serverStop, (stop) =>
-              imports.provide(
-                importFromUrls(urls, {
-                  ...imports.options,
-                  onConflict: payload.onConflict ?? imports.options.onConflict,
-                  onConflictNamed: (policy) => `"onConflict": "${policy}"`,
-                  dryRun: payload.dryRun === true
-                }, { stop })
+            // Past the checks it goes on when its client leaves, as a bulk import does (`outlivingClient`):
+            // the server interrupted it wherever it was, and the log said only 499.
+            return Effect.zipRight(refuse, Effect.flatMap(Effect.zip(serverStop, serverFibers(ownFibers)), ([stop, fibers]) =>
+              outlivingClient(
+                imports.provide(
+                  importFromUrls(urls, {
+                    ...imports.options,
+                    onConflict: payload.onConflict ?? imports.options.onConflict,
+                    onConflictNamed: (policy) => `"onConflict": "${policy}"`,
+                    dryRun: payload.dryRun === true
+                  }, { stop })
+                ),
+                fibers,
+                FROM_URLS
               ))).pipe(writesNothingIf(payload.dryRun === true))
           }).pipe(identityBodyOnly(request, JSON_ONLY)))
     })

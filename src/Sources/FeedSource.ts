@@ -8,17 +8,19 @@
  * - XML: RSS 2.0 / RSS 1.0 (`<rss>`, `<rdf:RDF>`) or Atom (`<feed>`).
  * - HTML: the page's `<link rel="alternate">` feed is fetched instead (one level only).
  */
-import { Chunk, Effect, Either, Option, Stream } from "effect"
-import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
-import { DecodeError, type FeedError } from "../Clients/FeedErrors.js"
+import { Chunk, Clock, Duration, Effect, Either, Option, Stream } from "effect"
+import { FeedClient, type FeedClientShape, type FetchedResource } from "../Clients/FeedClient.js"
+import { DecodeError, type FeedError, SourceDeadline } from "../Clients/FeedErrors.js"
+import { runSteps, runStepsWithTurns, yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
 import { firstBadByte } from "./badBytes.js"
-import { lenientBodyText, type MarkedBody, markedBodyText, parseJsonBody } from "./body.js"
+import { lenientBodyText, type MarkedBody, markedBodyText } from "./body.js"
 import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
 import { resolveUrl } from "./html.js"
 import { inkwellApi, type InkwellApiOptions, isInkwellPage } from "./InkwellApi.js"
 import { isJsonFeed, parseJsonFeed } from "./JsonFeed.js"
-import { itemSource, type ParsedFeed, type SourceItem } from "./SourceItem.js"
-import { parseXmlFeed, sniffXmlFeed } from "./XmlFeed.js"
+import { readJson } from "./readJson.js"
+import { itemSource, type ParsedFeed, rejected, type SourceItem } from "./SourceItem.js"
+import { readXmlFeed, sniffXmlFeed } from "./XmlFeed.js"
 
 export type Detected =
   | { readonly _tag: "Feed"; readonly feed: ParsedFeed }
@@ -58,7 +60,16 @@ const looksLikeHtml = (contentType: string, text: string) =>
  * UTF-8 is read with them marked (`markedBodyText`): a feed's items with one fail, the others are
  * read; a body that cannot be read as a feed even so is refused with where its first bad byte is.
  */
-export const detect = (resource: Pick<FetchedResource, "url" | "finalUrl" | "headers" | "bytes" | "contentType">): Either.Either<Detected, DecodeError> => {
+export const detect = (resource: Pick<FetchedResource, "url" | "finalUrl" | "headers" | "bytes" | "contentType">): Either.Either<Detected, DecodeError> =>
+  runSteps(detectInSteps(resource))
+
+/**
+ * `detect` in steps: a large document is parsed a slice at a time, and the caller may let others
+ * run at each `yield` (`runStepsWithTurns`).
+ */
+export function* detectInSteps(
+  resource: Pick<FetchedResource, "url" | "finalUrl" | "headers" | "bytes" | "contentType">
+): Generator<void, Either.Either<Detected, DecodeError>> {
   const decoded = markedBodyText(resource)
   const bad = Either.isRight(decoded) ? decoded.right.bad : undefined
   if (Either.isLeft(decoded) || bad !== undefined) {
@@ -68,24 +79,24 @@ export const detect = (resource: Pick<FetchedResource, "url" | "finalUrl" | "hea
     if (Either.isLeft(decoded)) return Either.left(decoded.left)
   }
   const text = Either.getOrThrow(decoded).text
-  const read = readDocument(resource, text, bad)
+  const read = yield* readDocument(resource, text, bad)
   // With a bad byte in its markup, what the parser says is that byte's doing.
   return bad !== undefined && Either.isLeft(read) ? Either.left(bad.error) : read
 }
 
 /** A feed's items are named by the URL asked for (`itemNames`), read against the one answering. */
-const readDocument = (
+function* readDocument(
   resource: Pick<FetchedResource, "url" | "finalUrl" | "contentType" | "bytes">,
   text: string,
   bad: MarkedBody["bad"]
-): Either.Either<Detected, DecodeError> => {
+): Generator<void, Either.Either<Detected, DecodeError>> {
   const url = resource.finalUrl
   const start = text.trimStart()[0]
   const jsonType = resource.contentType.endsWith("json")
   // Before any parser sees it: their messages would quote the bytes.
   if (isBinary(text)) return Either.left(notAFeed(resource, text, true))
   if (start === "{" || start === "[" || (jsonType && start !== "<")) {
-    return Either.flatMap(parseJsonBody(text, url), (json): Either.Either<Detected, DecodeError> => {
+    return Either.flatMap(yield* readJson(text, url), (json): Either.Either<Detected, DecodeError> => {
       if (isJsonFeed(json)) return Either.map(parseJsonFeed(json, url, bad, resource.url), (feed) => ({ _tag: "Feed", feed }))
       if (isInkwellPage(json)) return Either.right({ _tag: "Inkwell", url })
       if (typeof json === "object" && json !== null && Array.isArray((json as { db?: unknown }).db)) return Either.right({ _tag: "Ghost" })
@@ -101,7 +112,7 @@ const readDocument = (
   }
   if (start === "<") {
     if (sniffXmlFeed(text) !== undefined || !looksLikeHtml(resource.contentType, text)) {
-      return Either.map(parseXmlFeed(text, url, bad, resource.url), (feed) => ({ _tag: "Feed", feed }))
+      return Either.map(yield* readXmlFeed(text, url, bad, resource.url), (feed): Detected => ({ _tag: "Feed", feed }))
     }
     // A link with a bad byte in it is not followed to an altered URL.
     const links = bad === undefined ? text : text.replace(/<link\b[^>]*>/gi, (tag) => (firstBadByte(tag, bad) === undefined ? tag : ""))
@@ -168,36 +179,103 @@ const withFormerPages = (item: SourceItem, name: string, pages: ReadonlyArray<st
 }
 
 /**
+ * A feed's items, as they are read (`ParsedFeed.items`): `ITEMS_AT_ONCE` at a time, with a turn
+ * of the event loop between two when the thread has been busy (`yieldWhenBusy`). Mapping an item
+ * is synchronous work (links resolved, HTML read for its title and text) on a document already in
+ * memory: 3,000 items held a server for a second.
+ */
+const itemStream = (items: Iterable<SourceItem>): Stream.Stream<SourceItem> =>
+  Stream.suspend(() => {
+    const iterator = items[Symbol.iterator]()
+    return Stream.repeatEffectChunkOption(
+      Effect.zipRight(
+        yieldWhenBusy,
+        Effect.suspend(() => {
+          const chunk: Array<SourceItem> = []
+          while (chunk.length < ITEMS_AT_ONCE) {
+            const next = iterator.next()
+            if (next.done === true) break
+            chunk.push(next.value)
+          }
+          return chunk.length === 0 ? Effect.fail(Option.none()) : Effect.succeed(Chunk.unsafeFromArray(chunk))
+        })
+      )
+    )
+  })
+
+/** Items mapped between two checks of `yieldWhenBusy` (~0.1 to 1 ms each). */
+const ITEMS_AT_ONCE = 16
+
+/** Bytes the Ghost export's streaming parser reads between two checks of `yieldWhenBusy` (~5 ms). */
+const GHOST_SLICE_BYTES = 32 * 1024
+
+/**
+ * A fetched body as a stream of slices, with a turn of the event loop between two when the thread
+ * has been busy: a Ghost export of 20 MB given whole was parsed in one synchronous call.
+ */
+const inSlices = (bytes: Uint8Array): Stream.Stream<Uint8Array> =>
+  Stream.range(0, Math.max(0, Math.ceil(bytes.length / GHOST_SLICE_BYTES) - 1)).pipe(
+    Stream.rechunk(1),
+    Stream.mapEffect((i) => Effect.as(yieldWhenBusy, bytes.subarray(i * GHOST_SLICE_BYTES, (i + 1) * GHOST_SLICE_BYTES)))
+  )
+
+/** Where a JSON Feed's pages stop being read (`maxPages`), as a failure in the summary. */
+const pagesLeft = (next: string, maxPages: number): SourceItem =>
+  rejected(next, `not read, nor any page after it: a JSON Feed is read for its first ${maxPages} pages at most`)
+
+/** `items`, each passed through `f` when it is read: a feed's items stay unread until pulled (`ParsedFeed.items`). */
+const mapItems = (items: Iterable<SourceItem>, f: (item: SourceItem) => SourceItem): Iterable<SourceItem> => ({
+  *[Symbol.iterator]() {
+    for (const item of items) yield f(item)
+  }
+})
+
+interface Next {
+  readonly url: string
+  readonly page: number
+}
+
+/**
  * Items of a JSON Feed, then of its `next_url` pages (bounded, loops stopped). `firstUrls` are
  * where the first page was asked for and found: a `next_url` back to it is a loop too, which
  * read the first page twice and counted its posts again in the import summary. Every page's
  * items are named by `name`, the first page's URL as asked for: by their page's, an item was
- * another post once a new one pushed it onto the next page.
+ * another post once a new one pushed it onto the next page. A feed with pages past `maxPages`
+ * ends with one failure naming the first page left (`pagesLeft`): those posts are missing, and
+ * the summary said the feed was imported whole.
  */
 const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxPages: number, name: string): Stream.Stream<SourceItem, FeedError, FeedClient> => {
   const seen = new Set<string>(firstUrls)
   const pagesRead = [...new Set(firstUrls)]
-  const follow = (next: string | undefined, page: number): Option.Option<{ readonly url: string; readonly page: number }> => {
-    if (next === undefined || page >= maxPages || seen.has(next)) return Option.none()
+  /** The page after page `page`, when there is one to read; `left`, when the limit stops there. */
+  const follow = (next: string | undefined, page: number): { readonly next?: Next; readonly left?: string } => {
+    if (next === undefined || seen.has(next)) return {}
+    if (page >= maxPages) return { left: next }
     seen.add(next)
-    return Option.some({ url: next, page: page + 1 })
+    return { next: { url: next, page: page + 1 } }
   }
-  const rest = Option.match(follow(first.nextUrl, 1), {
-    onNone: () => Stream.empty,
-    onSome: (start) =>
-      Stream.paginateChunkEffect(start, ({ page, url }) =>
-        Effect.gen(function*() {
-          const resource = yield* (yield* FeedClient).get(url)
-          const { bad, text } = yield* markedBodyText(resource)
-          const feed = yield* Either.flatMap(parseJsonBody(text, resource.finalUrl), (json) => parseJsonFeed(json, resource.finalUrl, bad, name)).pipe(
-            Either.mapLeft((error) => bad?.error ?? error)
-          )
-          pagesRead.push(resource.finalUrl)
-          return [Chunk.fromIterable(feed.items.map((item) => withFormerPages(item, name, pagesRead))), follow(feed.nextUrl, page)] as const
-        })
+  const readPage = (url: string) =>
+    Effect.gen(function*() {
+      const resource = yield* (yield* FeedClient).get(url)
+      const { bad, text } = yield* markedBodyText(resource)
+      const json = yield* runStepsWithTurns(readJson(text, resource.finalUrl))
+      const feed = yield* Either.flatMap(json, (json) => parseJsonFeed(json, resource.finalUrl, bad, name)).pipe(
+        Either.mapLeft((error) => bad?.error ?? error)
       )
-  })
-  return Stream.concat(Stream.fromIterable(first.items), rest)
+      pagesRead.push(resource.finalUrl)
+      // The pages read up to this one, whenever its items are mapped (as the import takes them).
+      const pages = [...pagesRead]
+      return { ...feed, items: mapItems(feed.items, (item) => withFormerPages(item, name, pages)) }
+    })
+  const itemsThen = (feed: ParsedFeed, after: ReturnType<typeof follow>): Stream.Stream<SourceItem> =>
+    after.left === undefined ? itemStream(feed.items) : Stream.concat(itemStream(feed.items), Stream.succeed(pagesLeft(after.left, maxPages)))
+  const afterFirst = follow(first.nextUrl, 1)
+  const rest = afterFirst.next === undefined ? Stream.empty : Stream.paginateEffect(afterFirst.next, (next) =>
+    Effect.map(readPage(next.url), (feed) => {
+      const after = follow(feed.nextUrl, next.page)
+      return [{ feed, after }, Option.fromNullable(after.next)] as const
+    })).pipe(Stream.flatMap(({ after, feed }) => itemsThen(feed, after)))
+  return Stream.concat(itemsThen(first, afterFirst), rest)
 }
 
 const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stream.Stream<SourceItem, FeedError, FeedClient> =>
@@ -208,16 +286,16 @@ const openUrl = (url: string, options: FromUrlOptions, htmlHops: number): Effect
   Effect.gen(function*() {
     const client = yield* FeedClient
     const resource = yield* client.get(url)
-    const detected = yield* detect(resource)
+    const detected = yield* yield* runStepsWithTurns(detectInSteps(resource))
     switch (detected._tag) {
       case "Feed":
         return detected.feed.format === "json-feed"
           ? jsonFeedPages(detected.feed, [resource.url, resource.finalUrl], options.maxPages ?? 50, resource.url)
-          : Stream.fromIterable(detected.feed.items)
+          : itemStream(detected.feed.items)
       case "Inkwell":
         return inkwellApi(detected.url, options, resource.url)
       case "Ghost":
-        return ghostExport(Stream.make(resource.bytes), { ...options.ghost, name: resource.finalUrl })
+        return ghostExport(inSlices(resource.bytes), { ...options.ghost, name: resource.finalUrl })
       case "Html": {
         if (detected.alternates.length === 0 || htmlHops > 0) {
           return yield* new DecodeError({
@@ -264,8 +342,42 @@ const linkedFeed = (page: string, links: ReadonlyArray<string>, options: FromUrl
   })
 
 /**
+ * `client`, its fetches for source `source` held to one deadline together (the client's, FEED_DEADLINE):
+ * each is given what is left (`timeLeft`), and past it the source fails (`SourceDeadline`). The
+ * time counted is the time some fetch of it is in flight: a paged feed's next page is fetched when
+ * the import has taken the items before it, and the import's own time is not the source's. Each
+ * fetch had the whole deadline to itself, so a feed of 30 slow pages ran 13 s on a deadline of 2.
+ */
+const withinDeadline = (client: FeedClientShape, source: string): FeedClientShape => {
+  const deadlineMs = Duration.toMillis(client.settings.deadline)
+  let inFlight = 0
+  let since = 0
+  let spent = 0
+  let fetched = 0
+  const over = (fetching: string) => new SourceDeadline({ url: source, deadlineMs, fetched, fetching })
+  const get: FeedClientShape["get"] = (url, options = {}) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const left = deadlineMs - spent - (inFlight > 0 ? now - since : 0)
+      if (left <= 0) return Effect.fail(over(url))
+      if (inFlight++ === 0) since = now
+      return client.get(url, { ...options, timeLeft: Duration.millis(left) }).pipe(
+        Effect.tap(() => {
+          fetched++
+        }),
+        Effect.catchTag("RequestTimeout", (timeout) => Effect.fail(timeout.deadline ? over(url) : timeout)),
+        Effect.ensuring(Effect.flatMap(Clock.currentTimeMillis, (end) =>
+          Effect.sync(() => {
+            if (--inFlight === 0) spent += end - since
+          })))
+      )
+    })
+  return { ...client, get }
+}
+
+/**
  * Posts from whatever `url` serves (see the module comment). Fails with a `FeedError` when the
- * source cannot be fetched or read at all; items that cannot become posts are `Rejected`.
+ * source cannot be fetched or read at all, or not within its deadline (`withinDeadline`; what it
+ * gave before stays read); items that cannot become posts are `Rejected`.
  */
 export const fromUrl = (url: string, options: FromUrlOptions = {}): Stream.Stream<SourceItem, FeedError, FeedClient> =>
-  fromUrlAt(url, options, 0)
+  Stream.unwrap(Effect.map(FeedClient, (client) => fromUrlAt(url, options, 0).pipe(Stream.provideService(FeedClient, withinDeadline(client, url)))))

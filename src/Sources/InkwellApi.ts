@@ -4,11 +4,12 @@
  * only and an import needs the markdown body.
  *
  * A page that cannot be fetched or read ends the source (`FeedError`); a single post that cannot
- * be fetched or read is a `Rejected` item and the rest go on.
+ * be fetched or read is a `Rejected` item and the rest go on, unless the source's deadline has
+ * passed (`SourceDeadline`), which ends the source.
  */
 import { Chunk, DateTime, Effect, Either, Option, ParseResult, Schema, Stream } from "effect"
 import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
-import { DecodeError, type FeedError } from "../Clients/FeedErrors.js"
+import { DecodeError, type FeedError, type SourceDeadline } from "../Clients/FeedErrors.js"
 import { Metadata, PostInput } from "../Domain/Post.js"
 import { recordBody } from "../Processing/records.js"
 import { parseDateString } from "../Processing/dates.js"
@@ -152,7 +153,7 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
         return [Chunk.fromIterable(decoded.items), Option.fromNullable(next)] as const
       })
 
-    const post = (slug: string): Effect.Effect<SourceItem> => {
+    const post = (slug: string): Effect.Effect<SourceItem, SourceDeadline> => {
       const postUrl = `${list.origin}${list.pathname}/${encodeURIComponent(slug)}`
       return get(postUrl).pipe(
         Effect.flatMap((resource) => decodeJson(RemotePost, resource)),
@@ -160,7 +161,11 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
           const { former, source } = remoteSource(named, p.id, postUrl)
           return entry(source, remoteInput(p, postUrl), p.createdAt ?? undefined, former)
         }),
-        Effect.catchAll((error) => Effect.succeed(rejected(postUrl, error.message)))
+        // The source's deadline ends the source, not this post alone (and then each post after it).
+        Effect.catchIf(
+          (error): error is Exclude<FeedError, SourceDeadline> => error._tag !== "SourceDeadline",
+          (error) => Effect.succeed(rejected(postUrl, error.message))
+        )
       )
     }
 

@@ -13,7 +13,7 @@ import { issuesOf } from "../Domain/decodeIssues.js"
 import type { Post } from "../Domain/Post.js"
 import { htmlBody, itemSlug, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { type BadBytes, failIfBad, firstBadByte, firstBadKey } from "./badBytes.js"
-import { derivedId, entry, type ItemNames, itemNames, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
+import { derivedId, entry, type ItemNames, itemNames, itemsOf, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -115,7 +115,7 @@ export const parseJsonFeed = (
   }
   const feed = decoded.right
   const feedAuthors = [feed.authors, feed.author === undefined || feed.author === null ? undefined : [feed.author]] as const
-  const items = feed.items.map((raw, index): SourceItem => {
+  const readItem = (raw: unknown, index: number): SourceItem => {
     const item = decodeItem(raw)
     const fallbackId = typeof raw === "object" && raw !== null && "id" in raw ? String((raw as { id: unknown }).id) : `item-${index}`
     if (Either.isLeft(item)) {
@@ -123,7 +123,8 @@ export const parseJsonFeed = (
       return rejected(names.source(fallbackId), `items.${index}.${path}: ${message}`)
     }
     return mapItem(item.right, index, feedUrl, names, feedAuthors)
-  }).map((item, index) => failIfBad(item, feed.items[index], `items.${index}`, bad))
+  }
+  const items = itemsOf(feed.items, (raw, index) => failIfBad(readItem(raw, index), raw, `items.${index}`, bad))
   return Either.right({
     format: "json-feed",
     title: feed.title ?? undefined,

@@ -178,7 +178,20 @@ export const toPostInput = (fields: EntryFields): PostInput => {
 export interface ParsedFeed {
   readonly format: "json-feed" | "rss" | "atom"
   readonly title: string | undefined
-  readonly items: ReadonlyArray<SourceItem>
+  /** Mapped as they are iterated (`itemsOf`): no feed's posts are all held at once. */
+  readonly items: Iterable<SourceItem>
   /** JSON Feed `next_url`, resolved. */
   readonly nextUrl?: string | undefined
 }
+
+/**
+ * `raw`'s items, each read (`read`) when iteration reaches it, again for each iteration: an
+ * import holds the posts it is working on, never all of a feed's (90,000 of them, or one of
+ * 6 MB, read into posts at once, passed the CLI's heap), and reads them between turns of the
+ * event loop (FeedSource.ts).
+ */
+export const itemsOf = <A>(raw: ReadonlyArray<A>, read: (raw: A, index: number) => SourceItem): Iterable<SourceItem> => ({
+  *[Symbol.iterator]() {
+    for (let index = 0; index < raw.length; index++) yield read(raw[index]!, index)
+  }
+})

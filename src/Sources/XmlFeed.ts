@@ -1,5 +1,7 @@
 /**
- * RSS 2.0 (and RSS 1.0/RDF) and Atom 1.0 feeds into `SourceItem`s, through fast-xml-parser. Pure.
+ * RSS 2.0 (and RSS 1.0/RDF) and Atom 1.0 feeds into `SourceItem`s, the document read a slice at
+ * a time (`readXmlTree`, in the tree fast-xml-parser made) and each item mapped when it is asked
+ * for. Pure.
  *
  * Real-world oddities handled: CDATA sections, HTML entities beyond XML's five (`&nbsp;`,
  * `&eacute;`) and numeric ones, titles escaped twice, missing dates (left to the processor's
@@ -8,13 +10,15 @@
  * (the start of their text stands in, their link or id gives the slug). A date that is there
  * but unreadable fails its item.
  */
-import { XMLParser, XMLValidator } from "fast-xml-parser"
+import { XMLValidator } from "fast-xml-parser"
 import { Either } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
+import { runSteps } from "../Domain/yieldToEventLoop.js"
 import { lineColumn } from "./body.js"
 import { cleanTitle, decodeEntities, escapeHtml, htmlBody, itemSlug, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { type BadBytes, failIfBad, firstBadByte } from "./badBytes.js"
-import { derivedId, entry, type ItemNames, itemNames, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
+import { derivedId, entry, type ItemNames, itemNames, itemsOf, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
+import { readXmlTree, xmlValue, type XmlTreeOptions } from "./xmlTree.js"
 
 const ARRAYS = new Set(["item", "entry", "link", "category", "author", "contributor", "dc:creator", "dc:subject"])
 
@@ -22,16 +26,16 @@ const ARRAYS = new Set(["item", "entry", "link", "category", "author", "contribu
 // and `type="html"` / CDATA are decoded below with the same rules.
 const ATOM_TEXT = ["title", "subtitle", "content", "summary"]
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@_",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  htmlEntities: true,
-  stopNodes: [...ATOM_TEXT.map((t) => `feed.entry.${t}`), "feed.title", "feed.subtitle"],
-  isArray: (name, _path, _leaf, isAttribute) => !isAttribute && ARRAYS.has(name)
-})
+const tree: XmlTreeOptions = {
+  arrays: ARRAYS,
+  rawPaths: new Set([...ATOM_TEXT.map((t) => `feed.entry.${t}`), "feed.title", "feed.subtitle"]),
+  // Each read when the import asks for it (`feedItems`).
+  lazyPaths: new Set(["rss.channel.item", "rdf:RDF.item", "feed.entry"])
+}
+
+/** A feed's items (`lazyPaths`), each read into its node and mapped by `read` when asked for. */
+const feedItems = (raw: unknown, read: (item: unknown, index: number) => SourceItem): Iterable<SourceItem> =>
+  itemsOf(all(raw), (item, index) => read(xmlValue(item), index))
 
 type Node = Record<string, unknown>
 
@@ -91,8 +95,14 @@ const parseNames = (json: string): ReadonlyArray<string> | undefined => {
   }
 }
 
-/** Parses and checks well-formedness first, so a broken document names its line and column. */
-const parseXml = (xml: string, url: string): Either.Either<Node, DecodeError> => {
+/**
+ * Reads the document a slice at a time (each `yield` a point where the caller may let others
+ * run). A broken one names its line and column in the words of fast-xml-parser's validator, run
+ * only then: a pass over the whole document at once.
+ */
+function* parseXml(xml: string, url: string): Generator<void, Either.Either<Node, DecodeError>> {
+  const read = yield* readXmlTree(xml, tree)
+  if ("tree" in read) return Either.right(read.tree)
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: true })
   if (valid !== true) {
     // Elements left open at the end (a document cut off) come as a JSON dump of their names at
@@ -110,12 +120,7 @@ const parseXml = (xml: string, url: string): Either.Either<Node, DecodeError> =>
         })
     )
   }
-  try {
-    const doc: unknown = parser.parse(xml)
-    return isNode(doc) ? Either.right(doc) : Either.left(new DecodeError({ url, format: "xml", path: "(root)", reason: "no document element" }))
-  } catch (e) {
-    return Either.left(new DecodeError({ url, format: "xml", path: "(unknown)", reason: e instanceof Error ? e.message : String(e) }))
-  }
+  return Either.left(new DecodeError({ url, format: "xml", path: lineColumn(xml, read.problem.index), reason: read.problem.reason }))
 }
 
 /** A title for an item that has none: the start of its text. */
@@ -269,22 +274,23 @@ export const sniffXmlFeed = (xml: string): XmlFeedKind | undefined => {
  * links), `name` the URL its items are named by (`itemNames`: the one asked for). `bad`: where the
  * markers of bytes that are not UTF-8 are (`markedBodyText`); an item with one fails (`failIfBad`),
  * and a feed whose `xml:base` has one is refused (`bad.error`), as every link would be resolved
- * against an altered base.
+ * against an altered base. In steps: the caller may let others run at each `yield`
+ * (`runStepsWithTurns`); `parseXmlFeed` reads it at once.
  */
-export const parseXmlFeed = (
+export function* readXmlFeed(
   xml: string,
   feedUrl: string,
   bad?: BadBytes & { readonly error: DecodeError },
   name: string = feedUrl
-): Either.Either<ParsedFeed, DecodeError> =>
-  Either.flatMap(parseXml(xml, feedUrl), (doc): Either.Either<ParsedFeed, DecodeError> => {
+): Generator<void, Either.Either<ParsedFeed, DecodeError>> {
+  return Either.flatMap(yield* parseXml(xml, feedUrl), (doc): Either.Either<ParsedFeed, DecodeError> => {
     const names = itemNames(feedUrl, name)
     if (isNode(doc.rss)) {
       const channel = isNode(doc.rss.channel) ? doc.rss.channel : {}
       return Either.right({
         format: "rss",
         title: text(channel.title) === undefined ? undefined : cleanTitle(text(channel.title)!),
-        items: all(channel.item).map((item, i) => failIfBad(rssItem(item, i, feedUrl, names), item, `item ${i + 1}`, bad))
+        items: feedItems(channel.item, (item, i) => failIfBad(rssItem(item, i, feedUrl, names), item, `item ${i + 1}`, bad))
       })
     }
     const rdf = doc["rdf:RDF"]
@@ -292,7 +298,7 @@ export const parseXmlFeed = (
       return Either.right({
         format: "rss",
         title: isNode(rdf.channel) && text(rdf.channel.title) !== undefined ? cleanTitle(text(rdf.channel.title)!) : undefined,
-        items: all(rdf.item).map((item, i) => failIfBad(rssItem(item, i, feedUrl, names), item, `item ${i + 1}`, bad))
+        items: feedItems(rdf.item, (item, i) => failIfBad(rssItem(item, i, feedUrl, names), item, `item ${i + 1}`, bad))
       })
     }
     if (isNode(doc.feed)) {
@@ -303,7 +309,7 @@ export const parseXmlFeed = (
       return Either.right({
         format: "atom",
         title: atomTitle(atomText(feed.title)) || undefined,
-        items: all(feed.entry).map((e, i) => failIfBad(atomEntry(e, i, base, names, feedAuthors), e, `entry ${i + 1}`, bad))
+        items: feedItems(feed.entry, (e, i) => failIfBad(atomEntry(e, i, base, names, feedAuthors), e, `entry ${i + 1}`, bad))
       })
     }
     const root = Object.keys(doc).find((k) => !k.startsWith("?") && !k.startsWith("#"))
@@ -311,3 +317,12 @@ export const parseXmlFeed = (
       new DecodeError({ url: feedUrl, format: "xml", path: "(root)", reason: `<${root ?? "?"}> is neither an RSS nor an Atom document` })
     )
   })
+}
+
+/** `readXmlFeed` at once. */
+export const parseXmlFeed = (
+  xml: string,
+  feedUrl: string,
+  bad?: BadBytes & { readonly error: DecodeError },
+  name: string = feedUrl
+): Either.Either<ParsedFeed, DecodeError> => runSteps(readXmlFeed(xml, feedUrl, bad, name))

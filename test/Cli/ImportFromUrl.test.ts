@@ -14,10 +14,20 @@ const root = join(import.meta.dirname, "..", "..")
 const dir = mkdtempSync(join(tmpdir(), "inkwell-cli-url-"))
 const feed = readFileSync(join(root, "test", "fixtures", "feeds", "feed.json"), "utf8")
 
+/** An RSS feed of one item of `mb` MB of text (escaped HTML, as feeds write it) and one small item. */
+const hugeItem = (mb: number) =>
+  `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><guid>huge</guid><title>Huge</title><description>&lt;p&gt;${"word ".repeat(mb * 1024 * 1024 / 5)}&lt;/p&gt;</description></item>
+<item><guid>small</guid><title>Small after huge</title><description>&lt;p&gt;Small.&lt;/p&gt;</description></item>
+</channel></rss>`
+
 const server = createServer((req, res) => {
   if (req.url === "/feed.json") {
     res.writeHead(200, { "content-type": "application/feed+json" })
     res.end(feed)
+  } else if (req.url === "/huge.xml") {
+    res.writeHead(200, { "content-type": "application/rss+xml" })
+    res.end(hugeItem(6))
   } else {
     res.writeHead(404)
     res.end()
@@ -71,6 +81,15 @@ describe("inkwell import --from-url", () => {
     const again = await inkwell(["import", "--from-url", `${base}/feed.json`, "--fail-on-error"], { DATABASE_URL: db })
     assert.strictEqual(again.code, 1)
     assert.match(again.stdout, /unchanged\s+3\n/)
+  }, 180_000)
+
+  it("a feed with one 6 MB item under FEED_MAX_BYTES: that item fails as too large, the other is imported, the summary prints (was: the CLI's heap ran out parsing it)", async () => {
+    const run = await inkwell(["import", "--from-url", `${base}/huge.xml`], { DATABASE_URL: `sqlite:${join(dir, "huge.db")}` })
+    assert.strictEqual(run.code, 0, run.stderr.slice(-2000))
+    assert.notInclude(run.stderr, "heap out of memory")
+    assert.match(run.stdout, /imported\s+1\n/)
+    assert.match(run.stdout, /failed\s+1\n/)
+    assert.include(run.stdout, `${base}/huge.xml#huge: too large: a body of `)
   }, 180_000)
 
   it("a malformed --from-url is one usage line naming it, exit 2, before anything runs; a well-formed unreachable one is a failure in the summary", async () => {

@@ -173,33 +173,47 @@ describe("FeedClient (real server)", () => {
       assert.strictEqual(server.count(), 3)
     }))
 
-  it.scoped("honours Retry-After on 429 (up to the backoff cap)", () =>
+  it.scoped("waits a 429's Retry-After; one without it after the backoff; one asking longer than the backoff cap fails at once, saying what was asked (was: cut to the cap and asked again)", () =>
     Effect.gen(function*() {
       const server = yield* testServer((_req, res, seen) => {
-        if (seen.n === 1) {
-          res.writeHead(429, { "retry-after": "7" })
-          res.end()
-        } else if (seen.n === 2) {
-          res.writeHead(429, { "retry-after": "3600" })
-          res.end()
-        } else {
-          res.writeHead(200)
-          res.end("ok")
-        }
+        res.writeHead(429, seen.n === 1 ? { "retry-after": "7" } : seen.n === 2 ? {} : { "retry-after": "3600" })
+        res.end()
       })
       const fiber = yield* get(server.url).pipe(
-        Effect.provide(client({ retries: 3, backoffBase: "100 millis", backoffCap: "20 seconds", timeout: "1 minute", deadline: "10 minutes" })),
+        Effect.provide(client({ retries: 5, backoffBase: "100 millis", backoffCap: "20 seconds", timeout: "1 minute", deadline: "10 minutes" })),
         Effect.fork
       )
       yield* Queue.take(server.requests)
       assert.strictEqual(yield* awaitBackoff((ms) => ms <= 20_000), 7000)
       yield* TestClock.adjust("7 seconds")
       yield* Queue.take(server.requests)
-      // An hour is more than we wait: the cap applies.
-      assert.strictEqual(yield* awaitBackoff((ms) => ms <= 20_000), 20000)
-      yield* TestClock.adjust("20 seconds")
-      const resource = yield* Fiber.join(fiber)
-      assert.strictEqual(resource.attempts, 3)
+      // No Retry-After: the second backoff step (100 ms doubled, jittered by ±20%).
+      const backoff = yield* awaitBackoff((ms) => ms <= 20_000)
+      assert.isTrue(backoff >= 160 && backoff <= 240, `${backoff}`)
+      yield* TestClock.adjust(Duration.millis(backoff))
+      yield* Queue.take(server.requests)
+      const error = failure(yield* Fiber.await(fiber))
+      assert.strictEqual(error._tag, "HttpStatusError")
+      assert.strictEqual(
+        error.message,
+        `${server.url}/: HTTP 429 (after 3 attempt(s)): the server asked to wait 3600 s before another attempt (Retry-After), more than the 20 s the client waits at most (FEED_BACKOFF_CAP): not retried`
+      )
+      assert.strictEqual(server.count(), 3)
+    }))
+
+  it.scoped("a Retry-After past the deadline fails at once (was: waited for until the deadline cut it)", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(503, { "retry-after": "30" })
+        res.end()
+      })
+      const error = failure(yield* get(server.url).pipe(
+        Effect.provide(client({ retries: 5, backoffCap: "1 minute", timeout: "5 seconds", deadline: "20 seconds" })),
+        Effect.exit
+      ))
+      assert.strictEqual(error._tag, "HttpStatusError")
+      assert.match(error.message, /: HTTP 503 \(after 1 attempt\(s\)\): the server asked to wait 30 s before another attempt \(Retry-After\), past the deadline \((19\.\d|20) s left of FEED_DEADLINE\): not retried$/)
+      assert.strictEqual(server.count(), 1)
     }))
 
   it.scoped("404 fails at once with one attempt", () =>

@@ -404,6 +404,62 @@ describe("POST /posts/import-url", () => {
     })
   )
 
+  it.live("a client that leaves mid-import: the import goes on to the end of its sources, and one warning says what it committed (was: stopped where it was, the log said 499)", () =>
+    Effect.gen(function* () {
+      // Two pages of a JSON Feed; the second is answered once the client has gone.
+      const release = yield* Deferred.make<void>()
+      const page = (n: number, next?: string) =>
+        JSON.stringify({
+          version: "https://jsonfeed.org/version/1.1",
+          ...(next === undefined ? {} : { next_url: next }),
+          items: [1, 2].map((i) => ({ id: `p${n}-${i}`, title: `Page ${n} item ${i}`, content_text: "text" }))
+        })
+      const feeds = yield* feedServer((req, res) => {
+        const answer = () => {
+          res.writeHead(200, { "content-type": "application/feed+json" })
+          res.end(req.url === "/feed.json" ? page(1, "/feed.json?page=2") : page(2))
+        }
+        if (req.url === "/feed.json") answer()
+        else Effect.runFork(Effect.andThen(Deferred.await(release), answer))
+      })
+      const logged: Array<string> = []
+      const noticed = yield* Deferred.make<void>()
+      const left = yield* Deferred.make<ReadonlyArray<string>>()
+      const logger = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ logLevel, message }) => {
+          const text = `${logLevel.label} ${String(message)}`
+          logged.push(text)
+          if (text.startsWith("INFO the client of an import from URLs")) Deferred.unsafeDone(noticed, Exit.void)
+          if (text.startsWith("WARN the client of an import from URLs")) Deferred.unsafeDone(left, Exit.succeed([...logged]))
+        })
+      )
+      const context = yield* Layer.build(importServer().pipe(Layer.provide(logger)))
+      yield* Effect.gen(function* () {
+        const port = yield* portOf
+        const socket = connect(port, "127.0.0.1")
+        socket.on("error", () => {})
+        const body = JSON.stringify({ url: `${feeds.url}/feed.json` })
+        socket.write(
+          `POST /posts/import-url HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${KEY}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+        )
+        // The first page is read, the second asked for: then the client is gone.
+        for (;;) if ((yield* Queue.take(feeds.requests)).path === "/feed.json?page=2") break
+        socket.destroy()
+        // The server has seen the client go: only then may the import end.
+        yield* Deferred.await(noticed).pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => `not noticed: ${logged.join("\n")}` }))
+        yield* Deferred.succeed(release, undefined)
+        const lines = yield* Deferred.await(left).pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => `no warning: ${logged.join("\n")}` }))
+        assert.deepStrictEqual(lines.filter((text) => text.includes("the client of")), [
+          "INFO the client of an import from URLs left before the answer; the import goes on to the end of its sources",
+          "WARN the client of an import from URLs left before the answer; the import went on to the end of its sources: 4 imported, 0 updated, 0 unchanged, 0 skipped, 0 failed"
+        ])
+        for (const slug of ["page-1-item-1", "page-1-item-2", "page-2-item-1", "page-2-item-2"]) {
+          assert.strictEqual((yield* get(`/posts/${slug}`)).status, 200, slug)
+        }
+      }).pipe(Effect.provide(context))
+    }).pipe(Effect.scoped), { timeout: 20_000 })
+
   it.scoped("IMPORT_ON_CONFLICT is the default of the body's onConflict; a conflict's reason names the field", () =>
     Effect.gen(function* () {
       const feeds = yield* feedServer(rssAtFeedXml)

@@ -1,6 +1,6 @@
 /**
  * Long imports give Node's event loop its turns: a server answers other requests while one
- * renders or stores posts (it answered none until the import was done: /health took
+ * renders, stores or reads a feed (it answered none until the import was done: /health took
  * 7.7 s during an 8.4 s import of a 3,000-item feed). Rendering here is made slow on purpose (a
  * few milliseconds of busy work a post, as a long post takes); the turns are counted by a
  * `setImmediate` chain, which runs once a turn, never by sleeping.
@@ -16,6 +16,8 @@ import { yieldWhenBusy } from "../../src/Domain/yieldToEventLoop.js"
 import { makePostProcessor, PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { defaultProcessorConfig } from "../../src/Processing/processPost.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { fromUrl } from "../../src/Sources/FeedSource.js"
+import { collect, servedBy } from "../Sources/harness.js"
 
 /** Synchronous work for `ms` milliseconds, as rendering a long post is. */
 const busy = (ms: number) => {
@@ -102,4 +104,47 @@ describe("an import gives the event loop its turns", () => {
       )
       assert.isAtLeast(Math.min(...pieces), Math.max(...pieces) / 3, `pieces per fiber: ${pieces.join(", ")}`)
     }))
+})
+
+describe("reading a large feed gives the event loop its turns", () => {
+  const items = 20_000
+  const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>\n${
+    Array.from({ length: items }, (_, i) =>
+      `<item><guid>g-${i}</guid><title>Item ${i}</title><description>&lt;p&gt;Text of item ${i}, ${"words ".repeat(20)}&lt;/p&gt;</description></item>\n`).join("")
+  }</channel></rss>`
+  const json = JSON.stringify({
+    version: "https://jsonfeed.org/version/1.1",
+    items: Array.from({ length: items }, (_, i) => ({ id: `j-${i}`, title: `Item ${i}`, content_html: `<p>Text of item ${i}, ${"words ".repeat(20)}</p>` }))
+  })
+  const ghost = JSON.stringify({
+    db: [{
+      meta: { version: "5.70.0" },
+      data: {
+        posts: Array.from({ length: items }, (_, i) => ({
+          id: `g${i}`,
+          title: `Item ${i}`,
+          slug: `item-${i}`,
+          html: `<p>Text of item ${i}, ${"words ".repeat(20)}</p>`,
+          type: "post",
+          status: "published",
+          published_at: "2024-01-01T00:00:00.000Z"
+        }))
+      }
+    }]
+  })
+  const layer = servedBy({
+    "/feed.xml": { body: rss, type: "application/rss+xml" },
+    "/feed.json": { body: json, type: "application/feed+json" },
+    "/ghost.json": { body: ghost, type: "application/json" }
+  })
+
+  for (const [path, size] of [["/feed.xml", rss.length], ["/feed.json", json.length], ["/ghost.json", ghost.length]] as const) {
+    it.live(`${path} (${(size / 1e6).toFixed(1)} MB, ${items} items): parsed a slice at a time and its items read as they are asked for`, () =>
+      Effect.gen(function*() {
+        const [read, turns] = yield* turnsDuring(collect(fromUrl(`https://big.example${path}`)))
+        assert.strictEqual(read.entries.length, items)
+        // Parsed whole and mapped at once, the document was one synchronous call: no turn at all.
+        assert.isAtLeast(turns, 20, `${turns} turns while reading ${path}`)
+      }).pipe(Effect.provide(layer)))
+  }
 })

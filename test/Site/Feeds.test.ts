@@ -167,7 +167,7 @@ describe("XML feeds", () => {
       const item = new XMLParser().parse(xml).rss.channel.item
       assert.strictEqual(item.description, `Use cargo update --precise &lt;yanked&gt; &amp; Vec&lt;T&gt; &quot;now&quot;`)
       // Inkwell's own RSS reader takes the description as HTML, like every feed reader.
-      const read = Either.getOrThrow(parseXmlFeed(xml, "https://x.test/rss.xml")).items[0]
+      const read = [...Either.getOrThrow(parseXmlFeed(xml, "https://x.test/rss.xml")).items][0]
       assert.strictEqual(read?._tag === "Entry" ? read.input.summary : read, summary)
     }))
 

@@ -1,0 +1,110 @@
+/**
+ * Where a source stops being read, the summary says so: a JSON Feed's pages past the limit, a
+ * source past its deadline (FEED_DEADLINE, all its fetches together, on the TestClock).
+ */
+import type { ServerResponse } from "node:http"
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Either, Fiber, Layer, Queue, Stream, TestClock } from "effect"
+import { FeedClient } from "../../src/Clients/FeedClient.js"
+import { PostProcessor } from "../../src/Processing/PostProcessor.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { fromUrl } from "../../src/Sources/FeedSource.js"
+import { importFromUrls } from "../../src/Sources/ImportFromUrl.js"
+import { awaitSleeping, testServer } from "../Clients/server.js"
+import { collect, type Route, servedBy } from "./harness.js"
+
+/** A JSON Feed of `pages` pages of one item each, page n at `/feed.json?page=n`. */
+const pagedFeed = (pages: number): Record<string, Route> =>
+  Object.fromEntries(Array.from({ length: pages }, (_, i) => {
+    const n = i + 1
+    return [n === 1 ? "/feed.json" : `/feed.json?page=${n}`, {
+      type: "application/feed+json",
+      body: JSON.stringify({
+        version: "https://jsonfeed.org/version/1.1",
+        ...(n < pages ? { next_url: `/feed.json?page=${n + 1}` } : {}),
+        items: [{ id: `p${n}`, title: `Post ${n}`, content_text: "x" }]
+      })
+    }]
+  }))
+
+describe("JSON Feed pages past the limit", () => {
+  it.effect("are one failure naming the first page left (was: 50 imported, 0 failed, the rest dropped without a word)", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const { entries, rejected } = yield* collect(fromUrl("https://paged.example/feed.json")).pipe(Effect.provide(servedBy(pagedFeed(60), seen)))
+      assert.strictEqual(entries.length, 50)
+      assert.deepStrictEqual(rejected.map(({ reason, skipped, source }) => ({ source, reason, skipped })), [{
+        source: "https://paged.example/feed.json?page=51",
+        reason: "not read, nor any page after it: a JSON Feed is read for its first 50 pages at most",
+        skipped: false
+      }])
+      assert.strictEqual(seen.length, 50, "the page left is not fetched")
+    }))
+
+  it.effect("a feed of exactly the limit has nothing left; an import's summary names the page left", () =>
+    Effect.gen(function*() {
+      const whole = yield* collect(fromUrl("https://paged.example/feed.json", { maxPages: 3 })).pipe(Effect.provide(servedBy(pagedFeed(3))))
+      assert.deepStrictEqual([whole.entries.length, whole.rejected.length], [3, 0])
+      const summary = yield* importFromUrls(["https://paged.example/feed.json"], { source: { maxPages: 3 } }).pipe(
+        Effect.provide(Layer.mergeAll(servedBy(pagedFeed(5)), PostProcessor.layer({ wordsPerMinute: 230, excerptLength: 280 }), MemoryPostRepository.layer))
+      )
+      assert.deepStrictEqual([summary.imported, summary.failed], [3, 1])
+      assert.deepStrictEqual(summary.failures, [{
+        source: "https://paged.example/feed.json?page=4",
+        reason: "not read, nor any page after it: a JSON Feed is read for its first 3 pages at most"
+      }])
+    }))
+})
+
+describe("a source's deadline", () => {
+  it.scoped("bounds all its pages together: past it the source fails naming it and the deadline, and what came before is kept (was: each page had the whole deadline, 30 slow pages ran 13 s on 2)", () =>
+    Effect.gen(function*() {
+      // Page 1 at once; every later page answered when the test says, after moving the TestClock.
+      const held: Array<ServerResponse> = []
+      const server = yield* testServer((req, res) => {
+        if (req.url === "/feed.json") answer(res, 1)
+        else held.push(res)
+      })
+      const answer = (res: ServerResponse, n: number) => {
+        res.writeHead(200, { "content-type": "application/feed+json" })
+        res.end(JSON.stringify({
+          version: "https://jsonfeed.org/version/1.1",
+          next_url: `/feed.json?page=${n + 1}`,
+          items: [{ id: `p${n}`, title: `Post ${n}`, content_text: "x" }]
+        }))
+      }
+      const url = `${server.url}/feed.json`
+      const read = yield* fromUrl(url).pipe(
+        Stream.either,
+        Stream.runCollect,
+        Effect.provide(FeedClient.layer({ retries: 0, timeout: "1 minute", deadline: "10 seconds" }).pipe(Layer.provide(NodeHttpClient.layer))),
+        Effect.fork
+      )
+      yield* Queue.take(server.requests)
+      // Pages 2 and 3 take 4 s each: 8 of the source's 10 s.
+      for (const n of [2, 3]) {
+        yield* Queue.take(server.requests)
+        yield* awaitSleeping
+        yield* TestClock.adjust("4 seconds")
+        answer(held.shift()!, n)
+      }
+      // Page 4 has 2 s left.
+      yield* Queue.take(server.requests)
+      yield* awaitSleeping
+      yield* TestClock.adjust("2 seconds")
+      const results = [...yield* Fiber.join(read)]
+      const titles = results.flatMap((r) => (Either.isRight(r) && r.right._tag === "Entry" ? [r.right.input.title] : []))
+      assert.deepStrictEqual(titles, ["Post 1", "Post 2", "Post 3"])
+      const last = results[results.length - 1]!
+      assert.isTrue(Either.isLeft(last))
+      if (Either.isLeft(last)) {
+        assert.strictEqual(last.left._tag, "SourceDeadline")
+        assert.strictEqual(
+          last.left.message,
+          `${url}: not fetched within its deadline of 10 s (FEED_DEADLINE, all its pages and posts together): 3 document(s) fetched, stopped at ${url}?page=4`
+        )
+      }
+      held.forEach((res) => res.destroy())
+    }))
+})

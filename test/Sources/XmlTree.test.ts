@@ -1,0 +1,148 @@
+/**
+ * `readXmlTree` builds the tree fast-xml-parser built (XmlFeed.ts reads that shape), checked
+ * against fast-xml-parser itself on documents with what feeds do: mixed content, CDATA, entities
+ * of every kind, line ends, raw Atom content, namespaces, a DOCTYPE's entities. And what it says
+ * of a document that is not well-formed.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { XMLParser } from "fast-xml-parser"
+import { runSteps } from "../../src/Domain/yieldToEventLoop.js"
+import { LazyElement, readXmlTree, SLICE_CHARS, xmlValue, type XmlTreeOptions } from "../../src/Sources/xmlTree.js"
+
+const ARRAYS = new Set(["item", "entry", "link", "category", "author", "contributor", "dc:creator", "dc:subject"])
+const RAW = ["feed.entry.title", "feed.entry.subtitle", "feed.entry.content", "feed.entry.summary", "feed.title", "feed.subtitle"]
+
+/** XmlFeed.ts's options, as they were for fast-xml-parser. */
+const fastXmlParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  htmlEntities: true,
+  stopNodes: RAW,
+  isArray: (name, _path, _leaf, isAttribute) => !isAttribute && ARRAYS.has(name)
+})
+
+const options: XmlTreeOptions = { arrays: ARRAYS, rawPaths: new Set(RAW), lazyPaths: new Set(["rss.channel.item", "rdf:RDF.item", "feed.entry"]) }
+
+/** The tree as plain JSON: lazy items read, processing instructions (`?xml`) left out as XmlFeed ignores them. */
+const plain = (tree: unknown): unknown => JSON.parse(JSON.stringify(tree, (key, value) => (key.startsWith("?") ? undefined : xmlValue(value))))
+
+const read = (xml: string) => runSteps(readXmlTree(xml, options))
+
+const documents: Record<string, string> = {
+  rss: `<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">
+<channel>
+  <title>Mixed &amp; <![CDATA[cdata <b>title</b>]]> tail</title>
+  <atom:link href="http://x/feed" rel="self" type="application/rss+xml"/>
+  <item>
+    <title>  Raw <b>xhtml</b> in title &copy; &nbsp; &euro; &hellip; &mdash; &unknown; &#169; &#xA9;  </title>
+    <description><p>Unescaped <a href="/rel?a=1&amp;b=2">paragraph</a></p> trailing text</description>
+    <guid isPermaLink="false">  g-1  </guid>
+    <category domain="x">One</category><category>Two &amp; Three</category>
+    <enclosure url="/media/a.mp3?x=1&amp;y=2" length="1" type="audio/mpeg"/>
+  </item>
+  <item>
+    <title><![CDATA[A]]><![CDATA[B]]> C <![CDATA[]]></title>
+    <description><![CDATA[<p>one</p>]]>
+    <![CDATA[<p>two</p>]]></description>
+    <content:encoded><![CDATA[<p>Full &amp; <em>content</em></p>]]></content:encoded>
+    <dc:creator><![CDATA[Ada]]></dc:creator>
+    <empty/><emptyattr a="1"/>
+  </item>
+  <item><title/><description/><link>http://x/3</link></item>
+  <item><title>T4</title><description>&lt;p&gt;a&lt;/p&gt;&#13;&#10;b</description><guid>g4</guid><guid>g4b</guid></item>
+  <!-- a comment <item><title>not an item</title></item> -->
+  <item><?pi inside?><title>PI &apos;q&apos; &quot;x&quot;</title><description>5 &gt; 3 <!-- c --> and on</description></item>
+</channel>
+</rss>`,
+  entities: `<rss><channel><title>Ents</title>
+<item><title>&alpha; &rarr; &ndash; &lsquo;q&rsquo; &frac12; &hearts; &trade; &euro; &pound; &yen; &cent; &laquo;&raquo; &times; &deg;</title><guid>e1</guid>
+<description a="&eacute;&amp;&lt;">&#0; &#xD800; &#1114112; &#65; &#x41; &#0065; &amp;#65;</description></item>
+<item><title a="x"/><guid>  </guid><description><![CDATA[   ]]></description></item>
+</channel></rss>`,
+  lineEnds: "<?xml version=\"1.0\"?>\r\n<rss version=\"2.0\"><channel><title>CRLF</title>\r\n<item><title>Line\r\none</title><description a=\"x\r\ny\">a\r\nb\rc<![CDATA[d\r\ne]]></description></item></channel></rss>",
+  atom: `<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://a.example/base/">
+  <title type="html">&lt;b&gt;Feed&lt;/b&gt; &amp;amp; co</title>
+  <entry>
+    <title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">X <i>html</i> &amp; title</div></title>
+    <id>urn:1</id>
+    <link rel="alternate" href="one"/><link rel="enclosure" href="e.mp3"/>
+    <summary type="html"><![CDATA[<p>sum &amp; mary</p>]]></summary>
+    <content type="html">&lt;p&gt;Hello&lt;/p&gt; <![CDATA[<p>cd</p>]]></content>
+    <author><name>A &amp; B</name></author>
+    <category term="t1" label="Label &amp; 1"/><category term="t2"/>
+  </entry>
+  <entry xml:base="sub/"><title>Plain &lt;not a tag&gt;</title><id>urn:2</id>
+    <content type="xhtml" xml:base="deeper/"><xhtml:div xmlns:xhtml="http://www.w3.org/1999/xhtml"><xhtml:p>hi</xhtml:p></xhtml:div></content></entry>
+  <entry><id>n1</id><title>T</title><content type="xhtml"><content>inner <content>deeper</content></content> after</content></entry>
+  <entry><id>n2</id><title type="text"></title><summary>  spaced  </summary><content/></entry>
+  <author><name>Feed Author</name></author>
+</feed>`,
+  rdf: `<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="http://x/"><title>RDF</title></channel>
+<item rdf:about="http://x/1"><title>R1</title><dc:date>2024-01-01T00:00:00Z</dc:date><dc:subject>S1</dc:subject></item>
+<item rdf:about="http://x/2"><title>R2</title></item>
+</rdf:RDF>`,
+  doctype: `<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY site "My Site"><!-- a > in a comment --><!ENTITY lol0 "lol"><!ENTITY lol1 "&lol0;&lol0;">]>
+<rss version="2.0"><channel><title>&site;</title><item><title>Entity &site; &lol1;</title><description a="&site;">from &site;</description></item></channel></rss>`,
+  // Longer than a slice: text and attribute values cut between two of them.
+  long: `<rss><channel><item><title a="${"a".repeat(SLICE_CHARS - 30)}">${"b".repeat(SLICE_CHARS)}</title></item></channel></rss>`
+}
+
+describe("readXmlTree", () => {
+  for (const [name, xml] of Object.entries(documents)) {
+    it(`builds fast-xml-parser's tree: ${name}`, () => {
+      const result = read(xml)
+      assert.isTrue("tree" in result, JSON.stringify(result))
+      if ("tree" in result) assert.deepStrictEqual(plain(result.tree), plain(fastXmlParser.parse(xml)))
+    })
+  }
+
+  it("keeps each item to be read when asked for, and reads it as often as asked", () => {
+    const result = read(documents.rss!)
+    assert.isTrue("tree" in result)
+    if (!("tree" in result)) return
+    const items = ((result.tree.rss as any).channel.item) as Array<unknown>
+    assert.strictEqual(items.length, 5)
+    assert.isTrue(items.every((item) => item instanceof LazyElement))
+    assert.deepStrictEqual(xmlValue(items[3]), xmlValue(items[3]))
+    assert.strictEqual((xmlValue(items[3]) as any).title, "T4")
+  })
+
+  it("an element named __proto__ is a key like any other, never the object's prototype", () => {
+    const result = read("<rss><channel><item><__proto__><polluted>yes</polluted></__proto__><title>x</title></item></channel></rss>")
+    assert.isTrue("tree" in result)
+    if (!("tree" in result)) return
+    const item = xmlValue(((result.tree.rss as any).channel.item as Array<unknown>)[0]) as Record<string, unknown>
+    assert.deepStrictEqual(Object.keys(item), ["__proto__", "title"])
+    assert.isUndefined((item as any).polluted)
+    assert.isUndefined(({} as any).polluted)
+  })
+
+  it("says where a document is not well-formed: a tag closing another, one closing nothing, elements left open, an external entity", () => {
+    const problem = (xml: string) => {
+      const result = read(xml)
+      return "problem" in result ? result.problem : undefined
+    }
+    const mismatched = "<rss><channel><item><title>x</title></channel></rss>"
+    assert.deepInclude(problem(mismatched), { index: mismatched.indexOf("</channel>") })
+    const extra = "<rss><channel></channel></rss></rss>"
+    assert.deepInclude(problem(extra), { index: extra.lastIndexOf("</rss>") })
+    assert.deepInclude(problem("<rss>\n<channel>\n<item><title>x"), {
+      reason: "the document ends inside <rss>, <channel>, <item>, <title>, never closed (cut off?)",
+      open: ["rss", "channel", "item", "title"]
+    })
+    assert.deepInclude(problem(`<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><rss/>`), {
+      reason: "External entities are not supported"
+    })
+    // Read leniently, as feeds in the wild are written: a bare & and a lone < are text.
+    const lenient = read("<rss><channel><title>AT&T 1 < 2</title></channel></rss>")
+    assert.deepStrictEqual("tree" in lenient ? plain(lenient.tree) : lenient, { rss: { channel: { title: "AT&T 1 < 2" } } })
+  })
+})
