@@ -265,13 +265,15 @@ export const SiteRouter = Effect.gen(function* () {
    * spelling. No Cache-Control, as /page/1's: a browser may keep this 301 as long as it likes,
    * since the key is a function of the tag alone.
    */
-  const canonicalTag = <E, R>(tag: string, route: string, page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
-    tag === tagKey(tag)
+  const canonicalTag = <E, R>(tag: string, route: string, page: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) => {
+    const key = tagKey(tag)
+    return tag === key
       ? page
-      : tagKey(tag) === ""
+      : key === ""
       // Only spaces (`/tags/%20`), which the key trims away: no tag has that page.
       ? missing(words.noSuchTag)
       : spelledAt(route)
+  }
 
   /** A 301 to `route`, the one spelling of the address asked for, query kept. */
   const spelledAt = (route: string) =>
@@ -286,7 +288,8 @@ export const SiteRouter = Effect.gen(function* () {
    */
   const postPage = (slug: string) => {
     const nfc = slug.normalize("NFC")
-    return nfc === slug ? oneUrl(serve(site.post(slug))) : oneUrl(spelledAt(routes.post(nfc)), urls.path(routes.post(nfc)))
+    // Whatever else is off in the path (`/p/cafe%CC%81/`), the 301 goes straight to the one URL.
+    return nfc === slug ? oneUrl(serve(site.post(slug))) : spelledAt(routes.post(nfc))
   }
 
   const listingPage = (tag?: string) =>
