@@ -201,13 +201,12 @@ export const sqliteAccessProblem = (filename: string): Effect.Effect<Option.Opti
         ? Option.some(`cannot create the SQLite database ${filename}: no write permission on the directory ${directory}`)
         : Option.none()
     }
-    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
-      if (!(yield* exists(file))) continue
+    const sideFiles = yield* Effect.filter([`${path}-wal`, `${path}-shm`], exists)
+    for (const file of [path, ...sideFiles]) {
       if (yield* denied(file, { readable: true })) return Option.some(`cannot open the SQLite database ${filename}: no read permission on ${file}`)
       if (yield* denied(file, { writable: true })) return Option.some(`cannot open the SQLite database ${filename}: no write permission on ${file}`)
     }
-    const sideFiles = (yield* exists(`${path}-wal`)) && (yield* exists(`${path}-shm`))
-    if (!sideFiles && (yield* denied(directory, { writable: true }))) {
+    if (sideFiles.length < 2 && (yield* denied(directory, { writable: true }))) {
       return Option.some(
         `cannot open the SQLite database ${filename}: no write permission on the directory ${directory}, where SQLite creates its -wal and -shm files`
       )
