@@ -9,7 +9,7 @@
  * no temporary file (latches, never sleeps), nor does a process that exits mid-export.
  */
 import { spawnSync } from "node:child_process"
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { NodeContext } from "@effect/platform-node"
@@ -451,6 +451,40 @@ describe("PostExport", () => {
       assert.strictEqual(tally.posts, 0)
       assert.strictEqual(readFileSync(file, "utf8"), "")
     }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))))
+
+  it.live("the destination keeps its permissions (a new one is its owner's alone), and a symbolic link is written through, the link kept", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      yield* seed(dir)
+      const out = join(dir, "out")
+      mkdirSync(join(out, "real"), { recursive: true })
+      const mode = (file: string) => (statSync(file).mode & 0o777).toString(8)
+      // An earlier backup kept private, and one a group may read: each stays as it was set.
+      for (const [name, kept] of [["private.ndjson", 0o600], ["shared.ndjson", 0o640]] as const) {
+        writeFileSync(join(out, name), "an earlier export\n")
+        chmodSync(join(out, name), kept)
+        yield* exportTo(join(out, name))
+        assert.strictEqual(mode(join(out, name)), kept.toString(8), name)
+        assert.strictEqual(lines(join(out, name)).length, 230, name)
+      }
+      // A new file, whatever the umask would give: an export holds drafts.
+      yield* exportTo(join(out, "new.ndjson"))
+      assert.strictEqual(mode(join(out, "new.ndjson")), "600")
+      // Links, relative to where they are: to a backup (its mode kept), and to one not yet made.
+      writeFileSync(join(out, "real", "target.ndjson"), "an earlier export\n")
+      chmodSync(join(out, "real", "target.ndjson"), 0o640)
+      symlinkSync("real/target.ndjson", join(out, "link.ndjson"))
+      symlinkSync("real/later.ndjson", join(out, "dangling.ndjson"))
+      for (const [link, target] of [["link.ndjson", "real/target.ndjson"], ["dangling.ndjson", "real/later.ndjson"]] as const) {
+        yield* exportTo(join(out, link))
+        assert.isTrue(lstatSync(join(out, link)).isSymbolicLink(), `${link} is still a link`)
+        assert.strictEqual(readlinkSync(join(out, link)), target)
+        assert.strictEqual(lines(join(out, target)).length, 230, target)
+      }
+      assert.strictEqual(mode(join(out, "real", "target.ndjson")), "640")
+      assert.strictEqual(mode(join(out, "real", "later.ndjson")), "600")
+      assert.deepStrictEqual(readdirSync(join(out, "real")).sort(), ["later.ndjson", "target.ndjson"], "no temporary file left")
+    }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))), 60_000)
 
   it.live("an output that cannot be written is refused, named, before any post is read", () =>
     Effect.gen(function*() {
