@@ -17,7 +17,7 @@ import { fromUrl, type FromUrlOptions } from "./FeedSource.js"
 import type { SourceItem } from "./SourceItem.js"
 
 /**
- * A source's item as the pipeline's: `Entry` → `Record` (with its `createdAt` and former
+ * A source's item as the pipeline's: `Entry` → `Record` (with its `createdAt`, `id` and former
  * sources), `Rejected` → `Rejected`.
  */
 const toImportItem = (item: SourceItem): ImportItem => {
@@ -29,7 +29,8 @@ const toImportItem = (item: SourceItem): ImportItem => {
     input: item.input,
     bytes: item.input.body.length,
     ...(item.createdAt === undefined ? {} : { createdAt: item.createdAt }),
-    ...(item.formerSources === undefined ? {} : { formerSources: item.formerSources })
+    ...(item.formerSources === undefined ? {} : { formerSources: item.formerSources }),
+    ...(item.id === undefined ? {} : { id: item.id })
   }
 }
 

@@ -10,8 +10,8 @@
 import { Chunk, DateTime, Effect, Either, Option, ParseResult, Schema, Stream } from "effect"
 import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError, type SourceDeadline } from "../Clients/FeedErrors.js"
-import { Metadata, PostInput } from "../Domain/Post.js"
-import { recordBody } from "../Processing/records.js"
+import { Metadata, PostId, PostInput } from "../Domain/Post.js"
+import { postIdOf, recordBody } from "../Processing/records.js"
 import { parseDateString } from "../Processing/dates.js"
 import { firstIssue } from "./JsonFeed.js"
 import { bodyText, parseJsonBody } from "./body.js"
@@ -43,15 +43,29 @@ const RemoteDate = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromS
 })
 
 /**
+ * A post's id as an NDJSON record's `id` takes it (a UUID, lowercased); blank as none, as a
+ * post without one is known by its URL (`remoteSource`).
+ */
+const RemoteId = Schema.transformOrFail(Schema.String, Schema.String, {
+  strict: true,
+  decode: (text, _, ast) =>
+    text.trim() === "" ? ParseResult.succeed("") : Either.match(postIdOf(text), {
+      onLeft: (reason) => ParseResult.fail(new ParseResult.Type(ast, text, reason)),
+      onRight: (id) => ParseResult.succeed(id ?? text)
+    }),
+  encode: ParseResult.succeed
+})
+
+/**
  * What an import takes of `GET /posts/:slug` (`Post`): the fields an NDJSON record carries
- * (`exportRecord`), and its `id`, which the post is known by here (`remoteSource`). The server's
- * `source` is not one. Its old slugs (`movedFrom` of an export) are in no API answer, so slugs a
- * post had there before it was imported do not redirect here. The rest is derived (html,
- * excerpt, ...) or assigned by the store (version, `updatedAt`), and the import derives or
- * assigns it again.
+ * (`exportRecord`), its `id` included: the post is known by it here (`remoteSource`), and a post
+ * the import creates takes it. The server's `source` is not one. Its old slugs (`movedFrom` of an
+ * export) are in no API answer, so slugs a post had there before it was imported do not redirect
+ * here. The rest is derived (html, excerpt, ...) or assigned by the store (version, `updatedAt`),
+ * and the import derives or assigns it again.
  */
 const RemotePost = Schema.Struct({
-  id: Schema.optional(Schema.String),
+  id: Schema.optional(Schema.NullOr(RemoteId)),
   slug: Schema.String,
   title: Schema.String,
   body: Schema.String,
@@ -158,8 +172,9 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
       return get(postUrl).pipe(
         Effect.flatMap((resource) => decodeJson(RemotePost, resource)),
         Effect.map((p) => {
-          const { former, source } = remoteSource(named, p.id, postUrl)
-          return entry(source, remoteInput(p, postUrl), p.createdAt ?? undefined, former)
+          const id = p.id === undefined || p.id === null || p.id === "" ? undefined : PostId.make(p.id)
+          const { former, source } = remoteSource(named, id, postUrl)
+          return entry(source, remoteInput(p, postUrl), p.createdAt ?? undefined, former, id)
         }),
         // The source's deadline ends the source, not this post alone (and then each post after it).
         Effect.catchIf(
