@@ -7,7 +7,7 @@
  * be fetched or read is a `Rejected` item and the rest go on, unless the source's deadline has
  * passed (`SourceDeadline`), which ends the source.
  */
-import { Chunk, DateTime, Effect, Either, Option, ParseResult, Schema, Stream } from "effect"
+import { Chunk, DateTime, Effect, Either, Option, ParseResult, Redacted, Schema, Stream } from "effect"
 import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError, type SourceDeadline } from "../Clients/FeedErrors.js"
 import { Metadata, PostId, PostInput } from "../Domain/Post.js"
@@ -22,8 +22,11 @@ export interface InkwellApiOptions {
   readonly pageSize?: number | undefined
   /** Posts fetched at once (default 4; the client's per-host limit applies as well). */
   readonly concurrency?: number | undefined
-  /** Sent as `X-API-Key`: drafts are listed only with a key. */
-  readonly apiKey?: string | undefined
+  /**
+   * Sent as `X-API-Key`: drafts and scheduled posts are listed only with a key (without one, only
+   * the public posts come). Never in a log, an error or a post: give it `Redacted`.
+   */
+  readonly apiKey?: string | Redacted.Redacted<string> | undefined
 }
 
 const Page = Schema.Struct({
@@ -149,7 +152,9 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
     const list = listUrlOf(url)
     const named = listUrlOf(name)
     if (!list.searchParams.has("limit")) list.searchParams.set("limit", String(Math.min(100, Math.max(1, options.pageSize ?? 50))))
-    const headers = options.apiKey === undefined ? undefined : { "x-api-key": options.apiKey }
+    const headers = options.apiKey === undefined
+      ? undefined
+      : { "x-api-key": Redacted.isRedacted(options.apiKey) ? Redacted.value(options.apiKey) : options.apiKey }
     const get = (u: string) => client.get(u, { headers, accept: "application/json" })
     const seen = new Set<string>()
 

@@ -5,7 +5,7 @@
 import { HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, Layer, Option } from "effect"
+import { DateTime, Effect, Exit, Layer, Option, Redacted } from "effect"
 import { makeNewPost } from "../fixtures/posts.js"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
@@ -146,6 +146,43 @@ describe("remote bodies that are not UTF-8", () => {
 })
 
 describe("another Inkwell as a source", () => {
+  it.scoped("its key goes to the origin given only: an HTML page's feed link to another server's /posts gets none, and the caller is told", () =>
+    Effect.gen(function*() {
+      const keys: Array<[string, unknown]> = []
+      const page = (res: import("node:http").ServerResponse, body: unknown) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify(body))
+      }
+      const inkwellLike = (name: string) =>
+        testServer((req, res) => {
+          keys.push([`${name}${req.url}`, req.headers["x-api-key"]])
+          if (req.url?.startsWith("/posts?")) page(res, { items: [{ slug: "one" }], next: null })
+          else page(res, { slug: "one", title: "One", body: "Text.", status: "published" })
+        })
+      const other = yield* inkwellLike("other")
+      const own = yield* inkwellLike("own")
+      const html = yield* testServer((_req, res) => {
+        res.writeHead(200, { "content-type": "text/html" })
+        res.end(`<html><head><link rel="alternate" type="application/json" href="${other.url}/posts?limit=5"></head></html>`)
+      })
+      const told: Array<{ readonly url: string; readonly keyed: boolean }> = []
+      const options = { apiKey: Redacted.make("k"), onInkwell: (source: { readonly url: string; readonly keyed: boolean }) => Effect.sync(() => told.push(source)) }
+      const linked = yield* collect(fromUrl(html.url, options)).pipe(Effect.provide(feedClient))
+      assert.strictEqual(linked.entries.length, 1)
+      const direct = yield* collect(fromUrl(`${own.url}/posts?limit=5`, options)).pipe(Effect.provide(feedClient))
+      assert.strictEqual(direct.entries.length, 1)
+      assert.deepStrictEqual(told, [{ url: `${other.url}/posts?limit=5`, keyed: false }, { url: `${own.url}/posts?limit=5`, keyed: true }])
+      // The page that tells an Inkwell is read without it, the API's reads of the origin given with it.
+      assert.deepStrictEqual(keys, [
+        ["other/posts?limit=5", undefined],
+        ["other/posts?limit=5", undefined],
+        ["other/posts/one", undefined],
+        ["own/posts?limit=5", undefined],
+        ["own/posts?limit=5", "k"],
+        ["own/posts/one", "k"]
+      ])
+    }))
+
   it.effect("follows GET /posts pagination to the end and fetches every post's markdown", () =>
     Effect.gen(function*() {
       for (let i = 1; i <= 5; i++) {
@@ -221,6 +258,9 @@ describe("another Inkwell as a source", () => {
         const summary = yield* importFromUrls([`${base}/posts`])
         assert.strictEqual(summary.imported, 3)
         assert.strictEqual(summary.failed, 0)
+        // Read without a key, as the server's import-url reads: said, as drafts would be missing.
+        assert.deepStrictEqual(summary.warnings.map((w) => w.source), [`${base}/posts`])
+        assert.match(summary.warnings[0]!.reason, /^read without a key: only its public posts were imported \(no drafts or scheduled posts\); POST \/posts\/import-url sends none/)
         const repository = yield* PostRepository
         const moved = yield* repository.getBySlug("moved-around")
         assert.strictEqual(moved.body, "---\nnot: front matter\n---\nText.")
