@@ -8,7 +8,7 @@ import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeHttpClient, NodeStream } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
-import { Cause, Clock, Config, Console, Context, Data, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Stream } from "effect"
+import { Cause, Clock, Config, Console, Context, Data, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
 import * as Migrations from "../Database/Migrations.js"
@@ -22,7 +22,7 @@ import * as ImportSource from "../Import/ImportSource.js"
 import { formatSummary, type ImportSummary, ImportTally } from "../Import/ImportSummary.js"
 import { fromUrl } from "../Sources/FeedSource.js"
 import type { ImportItem } from "../Import/ImportSource.js"
-import { toImportItems } from "../Sources/ImportFromUrl.js"
+import { keylessSources, toImportItems } from "../Sources/ImportFromUrl.js"
 import * as HeavyPosts from "../Workers/HeavyPosts.js"
 import { RequestedLogLevel } from "./CliLogging.js"
 import * as Progress from "./Progress.js"
@@ -74,7 +74,9 @@ export const importOptions = {
           onRight: () => Effect.succeed(url)
         }))
     ),
-    Options.withDescription("a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export URL (repeatable)")
+    Options.withDescription(
+      "a feed (RSS, Atom, JSON Feed), another Inkwell, or a Ghost export URL (repeatable); another Inkwell gives its public posts only, unless INKWELL_SOURCE_API_KEY holds a key of it"
+    )
   ),
   concurrency: positiveInteger("concurrency", importLimits.concurrency, "files, or chunks of up to IMPORT_RECORD_BATCH (32) NDJSON lines, processed at once (default IMPORT_CONCURRENCY or 8)"),
   batchSize: positiveInteger("batch-size", importLimits.batchSize, "posts per database transaction (default IMPORT_BATCH_SIZE or 500)"),
@@ -133,11 +135,35 @@ const settings = (urls: ReadonlyArray<string>) =>
     defaults: ImportConfig,
     feeds: urls.length === 0 ? Config.succeed(defaultSettings) : FeedClientConfig,
     database: DatabaseConfig,
-    rendering: HeavyPosts.HeavyPostsConfig
+    rendering: HeavyPosts.HeavyPostsConfig,
+    sourceKey: urls.length === 0 ? Config.succeed(Option.none()) : SourceApiKey
   }).pipe(
     Effect.tap(({ database }) => SqlLive.parseDatabaseUrl(database.url)),
     Effect.mapError((error) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(error)) }))
   )
+
+/**
+ * `INKWELL_SOURCE_API_KEY`: a key of the Inkwell `--from-url` reads, so its drafts and scheduled
+ * posts come too (its API lists only public posts to a reader without one). Redacted: no log,
+ * error or summary shows it. Empty is none.
+ */
+const SourceApiKey = Config.option(Config.redacted("INKWELL_SOURCE_API_KEY")).pipe(
+  Config.map(Option.filter((key) => Redacted.value(key).trim() !== ""))
+)
+
+/**
+ * The key goes to one server, the one the user named: among URLs of several origins, one that
+ * answered as an Inkwell would be handed the key of another.
+ */
+const checkKeyedOrigins = (urls: ReadonlyArray<string>) => {
+  const origins = Array.from(new Set(urls.map((url) => new URL(url).origin)))
+  return origins.length <= 1 ? Effect.void : Effect.fail(
+    new CliExit({
+      code: 2,
+      reason: `INKWELL_SOURCE_API_KEY is the key of one server: give --from-url URLs of one origin with it (got ${origins.join(", ")}), and import the others in another run`
+    })
+  )
+}
 
 /**
  * The report is written once the whole import is done: a directory that is missing or not
@@ -229,7 +255,10 @@ const handler = (f: Flags) =>
       return yield* new CliExit({ code: 2, reason: "nothing to import: give a path, - for standard input, or --from-url URL" })
     }
     if (Option.isSome(f.report)) yield* checkReportTarget(f.report.value)
-    const { defaults, feeds: feedSettings, rendering } = yield* settings(f.fromUrl)
+    const { defaults, feeds: feedSettings, rendering, sourceKey } = yield* settings(f.fromUrl)
+    if (Option.isSome(sourceKey)) yield* checkKeyedOrigins(f.fromUrl)
+    // Inkwell sources read without a key (none given, or not for that origin), said in the summary.
+    const keyless = keylessSources({ apiKey: Option.getOrUndefined(sourceKey) })
     const feeds = FeedClient.layer(feedSettings).pipe(Layer.provide(NodeHttpClient.layer))
     const options = resolveOptions(defaults, f)
     const startedAt = yield* Clock.currentTimeMillis
@@ -242,13 +271,13 @@ const handler = (f: Flags) =>
     // A URL that cannot be fetched or read is one failure named by the URL, like an unreadable file.
     const source = Stream.concat(
       ImportSource.fromPaths(f.paths, { ...options, stdin: NodeStream.stdin }),
-      Stream.fromIterable(f.fromUrl).pipe(Stream.flatMap((url) => toImportItems(url, fromUrl(url))))
+      Stream.fromIterable(f.fromUrl).pipe(Stream.flatMap((url) => toImportItems(url, fromUrl(url, keyless.options))))
     )
     // On SIGINT/SIGTERM the run is interrupted after the batch in flight: summarize what landed.
     const finishInterrupted = (tally: ImportTally) =>
       Effect.onInterrupt(() => Effect.flatMap(Clock.currentTimeMillis, (now) => finish(f, tally.summary("interrupted", now))))
 
-    const summary = yield* Effect.gen(function*() {
+    const imported = yield* Effect.gen(function*() {
       const target = yield* importTarget(options).pipe(
         // Stopped before anything was read (a database slow to open): the summary says so too.
         finishInterrupted(new ImportTally(startedAt, { dryRun: options.dryRun }))
@@ -277,6 +306,7 @@ const handler = (f: Flags) =>
       // errors only, unless a level was asked for (--log-level, LOG_LEVEL).
       (effect) => Effect.flatMap(RequestedLogLevel, (level) => Logger.withMinimumLogLevel(effect, Option.getOrElse(level, () => LogLevel.Error)))
     )
+    const summary = keyless.warn("set INKWELL_SOURCE_API_KEY to a key of that server to bring them")(imported)
     const reported = yield* finish(f, summary)
     if (summary.status === "timed-out") {
       return yield* new CliExit({ code: 1, reason: `timed out after ${Option.match(options.timeout, { onNone: () => "?", onSome: Duration.format })}` })

@@ -60,7 +60,10 @@ export interface FetchedResource {
 }
 
 export interface GetOptions {
-  /** Extra request headers (e.g. an API key). */
+  /**
+   * Extra request headers (e.g. an API key), sent to the origin of the URL asked only: a redirect
+   * to another host goes without them, as browsers drop credentials then.
+   */
   readonly headers?: Readonly<Record<string, string>> | undefined
   readonly accept?: string | undefined
   /**
@@ -266,7 +269,12 @@ export const makeFeedClient = (
             }
           }
           const request = HttpClientRequest.get(current, {
-            headers: { "user-agent": settings.userAgent, "accept-encoding": ACCEPT_ENCODING, ...options.headers },
+            headers: {
+              "user-agent": settings.userAgent,
+              "accept-encoding": ACCEPT_ENCODING,
+              // A key for the server asked is no one else's: a redirect elsewhere would hand it on.
+              ...(current.origin === start.origin ? options.headers : undefined)
+            },
             accept: options.accept ?? DEFAULT_ACCEPT
           })
           const response = yield* client.execute(request).pipe(

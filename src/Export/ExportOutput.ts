@@ -41,12 +41,18 @@ export interface ExportOutput {
 const randomSuffix = () => Math.random().toString(36).slice(2, 10)
 
 /**
- * `target`, written through a temporary file in its directory (`.<name>.<pid>-<random>.tmp`,
- * created exclusively), synced and renamed over `target` by `commit`. Until then `target` is as it
+ * `target`, written through a temporary file beside the file it names (`.<name>.<pid>-<random>.tmp`,
+ * created exclusively), synced and renamed over that file by `commit`. Until then `target` is as it
  * was (absent, or an earlier export): when the scope closes without a commit (interrupted by
  * Ctrl-C or SIGTERM, or failed) the temporary file is removed, and so it is when the process
  * exits with the scope still open (a second Ctrl-C: `removeAtExit`). A rename within one
  * directory is atomic, so a reader of `target` sees the old file or the whole new one, never part of one.
+ *
+ * A symbolic link is written through (`destinationOf`): the file it leads to is replaced and the
+ * link stays. The new file keeps the permissions of the one it replaces (and its owner and group
+ * where the process may set them): an export holds drafts and scheduled posts, and a backup kept
+ * at `-rw-------` was left `-rw-r--r--`. A file that did not exist is created `-rw-------`
+ * (`NEW_FILE_MODE`).
  *
  * Creating the temporary file is the check that `target` can be written (its directory exists
  * and is writable): done here, before any post is read, as `OutputUnavailable`.
@@ -57,24 +63,42 @@ export const file = (
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const resolved = path.resolve(target)
-    const directory = path.dirname(resolved)
     const unavailable = (reason: string) => new OutputUnavailable({ output: target, reason })
+    const resolved = yield* destinationOf(fs, path, target, unavailable)
+    const directory = path.dirname(resolved)
     // Found only by the final rename otherwise: after the whole export was written.
     const existing = yield* Effect.option(fs.stat(resolved))
     if (Option.isSome(existing) && existing.value.type !== "File") {
       return yield* unavailable(`it is a ${existing.value.type.toLowerCase()}, not a file`)
     }
     const temporary = path.join(directory, `.${path.basename(resolved)}.${process.pid}-${randomSuffix()}.tmp`)
+    // Set again once created: the umask may have taken bits off the mode asked for.
+    const mode = Option.match(existing, { onNone: () => NEW_FILE_MODE, onSome: (info) => info.mode & 0o777 })
+    const keepOwner = Option.match(existing, {
+      onNone: () => Effect.void,
+      onSome: (info) =>
+        Option.isSome(info.uid) && Option.isSome(info.gid)
+          // Only root may give a file away (and a group only to one the owner is in): otherwise the
+          // export is its writer's, as any file it writes.
+          ? Effect.ignore(fs.chown(temporary, info.uid.value, info.gid.value))
+          : Effect.void
+    })
     let committed = false
     const opened = yield* Effect.acquireRelease(
       Effect.gen(function*() {
         // The handle's own scope, closed by `commit` (before the rename) or on release.
         const scope = yield* Scope.make()
-        const handle = yield* fs.open(temporary, { flag: "wx" }).pipe(
+        const handle = yield* fs.open(temporary, { flag: "wx", mode }).pipe(
           Scope.extend(scope),
-          Effect.onError(() => Scope.close(scope, Exit.void)),
-          Effect.mapError((error) => unavailable(openFailure(error, directory)))
+          Effect.mapError((error) => unavailable(openFailure(error, directory))),
+          Effect.tap(() =>
+            Effect.zipRight(keepOwner, fs.chmod(temporary, mode)).pipe(
+              Effect.mapError((error) => unavailable(describePlatformError(error))),
+              // Created, but not yet in the release's care.
+              Effect.onError(() => Effect.ignore(fs.remove(temporary)))
+            )
+          ),
+          Effect.onError(() => Scope.close(scope, Exit.void))
         )
         removeAtExit(temporary)
         return { handle, scope }
@@ -101,6 +125,37 @@ export const file = (
         }).pipe(Effect.mapError(failed))
       )
     } satisfies ExportOutput
+  })
+
+/** The mode of an export file that did not exist: its owner's alone, as it holds drafts. */
+export const NEW_FILE_MODE = 0o600
+
+/** Links followed before giving up, as the kernel's ELOOP (40 on Linux). */
+const MAX_LINKS = 40
+
+/**
+ * The file writing `target` replaces: `target` made absolute and, while it is a symbolic link, the
+ * path it leads to (existing or not), each in its directory's real path, as the kernel resolves a
+ * relative link (`..` from where the link is). Renamed over `target` itself, a link to a backup
+ * became a file beside it, and the backup it led to was never written.
+ */
+const destinationOf = (
+  fs: FileSystem.FileSystem,
+  path: Path.Path,
+  target: string,
+  unavailable: (reason: string) => OutputUnavailable
+): Effect.Effect<string, OutputUnavailable> =>
+  Effect.gen(function*() {
+    let current = path.resolve(target)
+    for (let links = 0; links <= MAX_LINKS; links++) {
+      // A directory that does not exist is said so when the temporary file is created.
+      const directory = yield* Effect.orElseSucceed(fs.realPath(path.dirname(current)), () => path.dirname(current))
+      const here = path.join(directory, path.basename(current))
+      const link = yield* Effect.option(fs.readLink(here))
+      if (Option.isNone(link)) return here
+      current = path.resolve(directory, link.value)
+    }
+    return yield* unavailable(`more than ${MAX_LINKS} symbolic links lead from it`)
   })
 
 const openFailure = (error: PlatformError, directory: string): string =>

@@ -7,8 +7,9 @@
  * every page is written before the next is read: memory holds one page whatever the number of
  * posts. Each page's old slugs (those that redirect to its posts, `PostRepositoryShape.oldSlugs`)
  * are read in one query before it is written: a record carries them as `movedFrom`, and an import
- * makes them redirect again. A record carries the post's `createdAt` too, which a post the import
- * creates takes: one without `publishedAt`, listed by it, keeps its place. The listing is asked
+ * makes them redirect again. A record carries the post's `createdAt` and `id` too, which a post
+ * the import creates takes: one without `publishedAt`, listed by it, keeps its place, posts of one
+ * date keep their order (by id), and feed items their ids. The listing is asked
  * without `asOf`, so drafts and scheduled posts (published with a date still to come, hidden from
  * readers) are exported like any other.
  *

@@ -21,7 +21,7 @@ import { transienceOf } from "../Database/Transient.js"
 import { describeFailure } from "../Domain/describeFailure.js"
 import { yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
 import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
-import { NewPost } from "../Domain/Post.js"
+import { NewPost, type PostId } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { storedBody } from "../Processing/processPost.js"
 import { countedAsWork, describeCause, timeoutItem } from "../Processing/processConcurrently.js"
@@ -51,7 +51,7 @@ type LineItem = Extract<ImportItem, { _tag: "Line" }>
 /**
  * Writes one batch in one transaction (a dry run's writer rolls it back and still answers the
  * outcomes); `undefined` for a dry run without a database, which only validates. `redirects`,
- * `createdAt` and `formerSources` are per post, as `UpsertOptions` takes them.
+ * `createdAt`, `formerSources` and `ids` are per post, as `UpsertOptions` takes them.
  */
 type Writer =
   | ((
@@ -59,7 +59,8 @@ type Writer =
     pinnedSources: ReadonlySet<string>,
     redirects: ReadonlyArray<ReadonlyArray<string> | undefined>,
     createdAt: ReadonlyArray<DateTime.Utc | undefined>,
-    formerSources: ReadonlyArray<ReadonlyArray<string> | undefined>
+    formerSources: ReadonlyArray<ReadonlyArray<string> | undefined>,
+    ids: ReadonlyArray<PostId | undefined>
   ) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>)
   | undefined
 
@@ -268,6 +269,9 @@ const record = (
     const first = ledger.storedBy(outcome.slug)
     return first !== undefined && first !== item.identity ? duplicateReason(outcome.slug, first) : conflictReason(outcome, options)
   }
+  if (outcome.idTakenBy !== undefined && item.id !== undefined) {
+    tally.warn(item.identity, idTakenReason(item.id, outcome.idTakenBy))
+  }
   switch (outcome.action) {
     case "inserted":
     case "updated":
@@ -283,6 +287,10 @@ const record = (
       return tally.fail(item.identity, reason(), item.bytes)
   }
 }
+
+/** Why a post the import created did not take the id its record carried. */
+const idTakenReason = (id: string, holder: string) =>
+  `id ${id} is another post's ("${holder}"): created with a new id, so its feed items are new to readers`
 
 /**
  * A dry run's batch is rolled back, so the next one does not see it in the database. A post
@@ -361,7 +369,8 @@ const writeItems = (
       pinned,
       items.map((item) => item.movedFrom),
       items.map((item) => item.createdAt),
-      items.map((item) => item.formerSources)
+      items.map((item) => item.formerSources),
+      items.map((item) => item.id)
     )
   }).pipe(
     Effect.exit,
@@ -645,9 +654,9 @@ export const run = <R>(
   Effect.flatMap(PostRepository, (repository) => {
     const onSlugConflict = options.onConflict ?? defaultImportOptions.onConflict
     const dryRun = options.dryRun === true
-    const writer: Writer = (posts, pinnedSources, redirects, createdAt, formerSources) =>
+    const writer: Writer = (posts, pinnedSources, redirects, createdAt, formerSources, ids) =>
       Effect.map(
-        repository.upsertMany(posts, { onSlugConflict, pinnedSources, dryRun, redirects, createdAt, formerSources }),
+        repository.upsertMany(posts, { onSlugConflict, pinnedSources, dryRun, redirects, createdAt, formerSources, ids }),
         (result) => result.outcomes
       )
     return runWith(source, options, runOptions, writer)

@@ -63,6 +63,11 @@ export const ImportSummary = Schema.Struct({
   valid: Schema.Int,
   failures: Schema.Array(ImportIssue),
   skips: Schema.Array(ImportIssue),
+  /**
+   * Posts stored, but not all as their input said: a post created with a new id because the one
+   * its record carried is another post's.
+   */
+  warnings: Schema.optionalWith(Schema.Array(ImportIssue), { default: () => [] }),
   /** Source bytes of the posts handled. */
   bytes: Schema.Number,
   elapsedMs: Schema.Number,
@@ -103,6 +108,7 @@ export class ImportTally {
   bytes = 0
   readonly failures: Array<ImportIssue> = []
   readonly skips: Array<ImportIssue> = []
+  readonly warnings: Array<ImportIssue> = []
   readonly moves: Array<ImportMove> = []
 
   readonly dryRun: boolean
@@ -128,6 +134,11 @@ export class ImportTally {
     this.skipped++
     this.bytes += bytes
     this.skips.push({ source, reason })
+  }
+
+  /** The post of `source` was stored, but not all as it said, because of `reason` (counted by `stored`). */
+  warn(source: string, reason: string): void {
+    this.warnings.push({ source, reason })
   }
 
   /** The post of `source` moved from slug `from` to `to` (counted by `stored("updated")`). */
@@ -197,6 +208,7 @@ export class ImportTally {
       valid: this.valid,
       failures: [...this.failures],
       skips: [...this.skips],
+      warnings: [...this.warnings],
       bytes: this.bytes,
       elapsedMs,
       postsPerSecond: elapsedMs === 0 ? 0 : Math.round((posts / elapsedMs) * 1000 * 10) / 10
@@ -263,5 +275,6 @@ export const formatSummary = (summary: ImportSummary, options: { readonly maxIss
   }
   list("Failures", summary.failures)
   list("Skipped", summary.skips)
+  list("Warnings", summary.warnings)
   return lines.join("\n")
 }

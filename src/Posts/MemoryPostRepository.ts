@@ -191,6 +191,8 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
             const wanted = new Set(sources)
             return Array.from(draft.posts.values()).filter((p) => wanted.has(p.source))
           }),
+        slugsOfIds: (ids) =>
+          Effect.sync(() => ids.flatMap((id) => draft.posts.get(id as Post["id"]) ?? [])),
         insert: (post) => Effect.sync(() => insertInto(draft, post)),
         replace: (previous, next) => Effect.sync(() => replaceIn(draft, previous, next)),
         redirect: (entries) => Effect.sync(() => redirectIn(draft, entries))
@@ -200,7 +202,8 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
           pinnedSources: options?.pinnedSources,
           redirects: options?.redirects,
           createdAt: options?.createdAt,
-          formerSources: options?.formerSources
+          formerSources: options?.formerSources,
+          ids: options?.ids
         }),
         // A dry run keeps the state as it was: the draft is dropped.
         (result) => [result, options?.dryRun === true ? state : draft as State] as const

@@ -5,7 +5,7 @@
 import type { SqlClient, SqlError } from "@effect/sql"
 import { Context, Data, DateTime, type Effect, Option } from "effect"
 import type { InvalidCursor, PostNotFound, RepositoryError, SlugConflict, StaleVersion } from "../Domain/Errors.js"
-import type { NewPost, Post, PostStatus } from "../Domain/Post.js"
+import type { NewPost, Post, PostId, PostStatus } from "../Domain/Post.js"
 
 /** Hard cap on a page, whatever the caller asks for. */
 export const MAX_PAGE_SIZE = 100
@@ -205,6 +205,11 @@ export interface UpsertOutcome {
    * moved, another feed).
    */
   readonly heldBy?: string
+  /**
+   * The slug of the post that has the id this post carried (`UpsertOptions.ids`; actions
+   * "inserted" and "renamed"): it was created with a fresh id instead.
+   */
+  readonly idTakenBy?: string
 }
 
 export interface UpsertOptions {
@@ -247,6 +252,15 @@ export interface UpsertOptions {
    * was "another source's" on the first import after the change.
    */
   readonly formerSources?: ReadonlyArray<ReadonlyArray<string> | undefined>
+  /**
+   * Per input post (same index), its id where it was exported (an exported record's `id`): a post
+   * the batch creates ("inserted", "renamed") takes it, so its feed items (`urn:uuid:<id>`), its
+   * ETags and its place among posts of the same date (listings order them by id) stay as they
+   * were after a move to another database. Unless a post already has it, stored or created
+   * earlier in the batch: then a fresh id, and the outcome's `idTakenBy` names that post. A post
+   * already stored keeps its own id, as its creation time.
+   */
+  readonly ids?: ReadonlyArray<PostId | undefined>
 }
 
 export interface UpsertResult {

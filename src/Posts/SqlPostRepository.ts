@@ -478,6 +478,20 @@ const isSlugViolation = (error: SqlError.SqlError): boolean => {
   return unique && `${String(cause.message ?? "")} ${String(cause.constraint ?? "")}`.includes("slug")
 }
 
+/**
+ * A post's id taken by another writer between the batch's read of the ids it carries
+ * (`slugsOfIds`) and its INSERT: "UNIQUE constraint failed: posts.id" (SQLite), constraint
+ * "posts_pkey" (PostgreSQL, which checks the primary key before the slug, so two imports of one
+ * export met here rather than at the slug).
+ */
+const isIdViolation = (error: SqlError.SqlError): boolean => {
+  const cause = error.cause as { readonly code?: unknown; readonly message?: unknown; readonly constraint?: unknown } | undefined
+  if (cause === undefined || cause === null) return false
+  const code = String(cause.code ?? "")
+  return (code === "SQLITE_CONSTRAINT_PRIMARYKEY" && String(cause.message ?? "").includes("posts.id")) ||
+    (code === "23505" && cause.constraint === "posts_pkey")
+}
+
 const onSlugViolation = <A, E, R, E2>(
   effect: Effect.Effect<A, E | SqlError.SqlError, R>,
   onViolation: (error: SqlError.SqlError) => E2
@@ -1025,7 +1039,13 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
             for (const chunk of chunksOf(rows.map((post) => post.slug), ROW_CHUNK)) {
               yield* sql`DELETE FROM slug_redirects WHERE ${sql.in("slug", chunk)}`
             }
-          }).pipe((write) => onSlugViolation(write, (cause) => new WriteRace({ cause })))
+          }).pipe(
+            (write) => onSlugViolation(write, (cause) => new WriteRace({ cause })),
+            Effect.catchIf(
+              (e): e is SqlError.SqlError => e._tag === "SqlError" && isIdViolation(e),
+              (cause) => Effect.fail(new WriteRace({ cause }))
+            )
+          )
         })
 
         const queue = (post: Post) => {
@@ -1049,6 +1069,15 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
               Effect.map(
                 Effect.forEach(chunksOf(sources, SOURCE_CHUNK), (chunk) =>
                   sql<{ readonly slug: string; readonly source: string }>`SELECT slug, source FROM posts WHERE ${sql.in("source", chunk)}`),
+                (chunks) => chunks.flat()
+              )
+            ),
+          slugsOfIds: (ids) =>
+            Effect.zipRight(
+              flush,
+              Effect.map(
+                Effect.forEach(chunksOf(ids, ROW_CHUNK), (chunk) =>
+                  sql<{ readonly id: string; readonly slug: string }>`SELECT id, slug FROM posts WHERE ${sql.in("id", chunk)}`),
                 (chunks) => chunks.flat()
               )
             ),
@@ -1076,7 +1105,8 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           pinnedSources: options?.pinnedSources,
           redirects: options?.redirects,
           createdAt: options?.createdAt,
-          formerSources: options?.formerSources
+          formerSources: options?.formerSources,
+          ids: options?.ids
         })
         // Written in a dry run too: the constraints see what the real batch would write.
         yield* flush

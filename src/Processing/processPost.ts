@@ -22,6 +22,7 @@
  *   `YYYY-MM-DD-` file-name prefix, a `YYYY/MM/DD/` directory path.
  */
 import { DateTime, Either, ParseResult, Schema } from "effect"
+import { TomlDate } from "smol-toml"
 import type { ProcessorConfig } from "../Config.js"
 import { InvalidPost } from "../Domain/Errors.js"
 import { aliasKey, codePointLength, defineKey, distinctTags, makeNewPost, type NewPost, oneLineText, Slug, storedTag, TocEntry, type PostInput, type PostSource, statusOf } from "../Domain/Post.js"
@@ -55,21 +56,41 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date)
 
 /**
- * Front matter values stored as metadata must survive JSON: dates become ISO strings, an integer
- * past 2^53 (a bigint from the parser) its exact digits as a string (a JSON number would round
- * it), a safe one a number.
+ * Front matter values stored as metadata must survive JSON: dates become ISO strings (a TOML date
+ * or time its TOML form, `dateText`), an integer past 2^53 (a bigint from the parser) its exact
+ * digits as a string (a JSON number would round it), a safe one a number. YAML's own types become
+ * what JSON says of them: a `!!set` the list of its members, an `!!omap` an object of its pairs in
+ * their order, `!!binary` its base64 text. Taken as objects, a Set and a Map had no entries and
+ * were stored as `{}`, their members lost, and a Buffer's entries were its bytes (`{"0":104,...}`).
  */
 const toJsonSafe = (v: unknown): unknown => {
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString()
+  if (v instanceof Date) return dateText(v)
   if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()
   if (typeof v === "number") return Number.isFinite(v) ? v : String(v)
   if (Array.isArray(v)) return v.map(toJsonSafe)
-  if (isRecord(v)) {
-    const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== "function") defineKey(out, k, toJsonSafe(x))
-    return out
-  }
+  if (v instanceof Set) return Array.from(v, toJsonSafe)
+  if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64")
+  if (v instanceof Map) return entriesAsObject(Array.from(v, ([k, x]) => [String(toJsonSafe(k)), x] as const))
+  if (isRecord(v)) return entriesAsObject(Object.entries(v))
   return v
+}
+
+const entriesAsObject = (entries: ReadonlyArray<readonly [string, unknown]>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const [k, x] of entries) if (x !== undefined && typeof x !== "function") defineKey(out, k, toJsonSafe(x))
+  return out
+}
+
+/**
+ * A date as metadata keeps it: a TOML date, time or date-time as TOML writes it (`1979-05-27`,
+ * `07:32:00`, `1979-05-27T07:32:00-08:00`, its offset kept), to the millisecond, with a fraction
+ * of a second only when it has one: `TomlDate`'s ISO form added `.000` to every time. Another
+ * `Date` (a YAML `!!timestamp`) in UTC, as JavaScript writes it.
+ */
+const dateText = (v: Date): string | null => {
+  if (Number.isNaN(v.getTime())) return null
+  const iso = v.toISOString()
+  return v instanceof TomlDate && v.getUTCMilliseconds() === 0 ? iso.replace(/\.000(?=$|Z|[+-]\d\d:\d\d$)/, "") : iso
 }
 
 /**

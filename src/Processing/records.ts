@@ -16,7 +16,7 @@ import type { ProcessorConfig } from "../Config.js"
 import { briefly, issuesOf, plainIssues } from "../Domain/decodeIssues.js"
 import { describeFailure } from "../Domain/describeFailure.js"
 import { repeatedKeyOf } from "../Domain/jsonKeys.js"
-import { codePointLength, NewPost, Post, PostInput, TocEntry } from "../Domain/Post.js"
+import { codePointLength, NewPost, Post, PostId, PostInput, TocEntry } from "../Domain/Post.js"
 import { parseDateString } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
 import { inputHash, processInputSync } from "./processPost.js"
@@ -57,6 +57,8 @@ export interface DecodedRecord {
    * a stored post carrying one is this one (`UpsertOptions.formerSources`). Sources' only.
    */
   readonly formerSources?: ReadonlyArray<string>
+  /** The post's id where it was exported from: a post the import creates takes it while free (`UpsertOptions.ids`). */
+  readonly id?: PostId
 }
 
 /**
@@ -76,6 +78,8 @@ export type RecordOutcome =
     readonly createdAt?: DateTime.Utc
     /** As `DecodedRecord.formerSources` (`UpsertOptions.formerSources`); never on a line's outcome, so not on the wire. */
     readonly formerSources?: ReadonlyArray<string>
+    /** As `DecodedRecord.id`: no part of its hashes either (`UpsertOptions.ids`). */
+    readonly id?: PostId
   }
   | Rejected
 
@@ -104,10 +108,10 @@ const describeDecodeError = (error: ParseResult.ParseError): string =>
     .join("; ")
 
 /**
- * What a record may carry: `PostInput`'s fields, the `source` it is known by, when the post was
- * created (`createdAt`) and the slugs it was once at (`movedFrom`).
+ * What a record may carry: `PostInput`'s fields, the `source` it is known by, the post's `id`,
+ * when it was created (`createdAt`) and the slugs it was once at (`movedFrom`).
  */
-const RECORD_FIELDS = [...Object.keys(PostInput.fields), "source", "createdAt", "movedFrom"]
+const RECORD_FIELDS = [...Object.keys(PostInput.fields), "source", "id", "createdAt", "movedFrom"]
 /**
  * Also read: the fields of Inkwell's own post JSON (`GET /posts/:slug`), so a record taken from
  * that output imports; those derived from the input or kept by the store are ignored, but for
@@ -183,6 +187,7 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
     readonly movedFrom?: unknown
     readonly createdAt?: unknown
     readonly updatedAtSource?: unknown
+    readonly id?: unknown
   }
   const fromApi = "updatedAtSource" in json
   const sourceUpdated = fromApi ? dateOf(raw.updatedAtSource) : undefined
@@ -191,10 +196,15 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
   )
   const movedFrom = oldSlugsOf(raw.movedFrom)
   const createdAt = dateOf(raw.createdAt)
+  const id = postIdOf(raw.id)
   // Every bad field of the line at once: one pass over a bad export tells all that is wrong.
-  if (Either.isLeft(decoded) || typeof movedFrom === "string" || typeof createdAt === "string" || typeof sourceUpdated === "string") {
+  if (
+    Either.isLeft(decoded) || typeof movedFrom === "string" || typeof createdAt === "string" ||
+    typeof sourceUpdated === "string" || Either.isLeft(id)
+  ) {
     const problems = [
       ...(Either.isLeft(decoded) ? [describeDecodeError(decoded.left)] : []),
+      ...(Either.isLeft(id) ? [`id: ${id.left}`] : []),
       ...(typeof movedFrom === "string" ? [`movedFrom: ${movedFrom}`] : []),
       ...(typeof createdAt === "string" ? [`createdAt: ${createdAt}`] : []),
       ...(typeof sourceUpdated === "string" ? [`updatedAtSource: ${sourceUpdated}`] : [])
@@ -214,7 +224,8 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
     input: decoded.right,
     bytes,
     ...(movedFrom.length === 0 ? {} : { movedFrom }),
-    ...(createdAt === undefined ? {} : { createdAt })
+    ...(createdAt === undefined ? {} : { createdAt }),
+    ...(id.right === undefined ? {} : { id: id.right })
   }
   return typeof raw.contentHash === "string" && typeof raw.recordHash === "string"
     ? { ...record, exported: { contentHash: raw.contentHash, recordHash: raw.recordHash } }
@@ -238,6 +249,21 @@ const oldSlugsOf = (value: unknown): ReadonlyArray<string> | string => {
   const long = slugs.findIndex((slug) => codePointLength(slug) > SLUG_MAX_LENGTH)
   if (long !== -1) return `[${long}]: longer than ${SLUG_MAX_LENGTH} characters (${codePointLength(slugs[long]!)})`
   return slugs.map(toWellFormed)
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * A record's `id` (or another Inkwell's post's): absent or `null` is not given; else a UUID, as
+ * every id Inkwell gives is (a feed's item id is `urn:uuid:<id>`), in lowercase as it gives them,
+ * or why not.
+ */
+export const postIdOf = (value: unknown): Either.Either<PostId | undefined, string> => {
+  if (value === undefined || value === null) return Either.right(undefined)
+  if (typeof value !== "string") return Either.left(`expected a UUID string, got ${JSON.stringify(value)}`)
+  return UUID.test(value)
+    ? Either.right(PostId.make(value.toLowerCase()))
+    : Either.left(`expected a UUID (8-4-4-4-12 hex digits), got ${JSON.stringify(value)}`)
 }
 
 /**
@@ -282,18 +308,21 @@ type Ready = Extract<RecordOutcome, { _tag: "Ready" }>
 
 /**
  * `ready` with what `record` carries beside its post, for the writer: its old slugs
- * (`movedFrom`), when it was created (`createdAt`) and the sources it was once known by
+ * (`movedFrom`), when it was created (`createdAt`), its id and the sources it was once known by
  * (`formerSources`). Every path from a record to the writer goes through here: records a source
- * decoded itself (a feed, another Inkwell) skipped `readyRecord` and lost both, so a migrated
+ * decoded itself (a feed, another Inkwell) skipped `readyRecord` and lost them, so a migrated
  * undated post was listed at the import's time.
  */
-export const withCarried = (record: Pick<DecodedRecord, "movedFrom" | "createdAt" | "formerSources">, ready: Ready): Ready => {
-  if (record.movedFrom === undefined && record.createdAt === undefined && record.formerSources === undefined) return ready
+export const withCarried = (record: Pick<DecodedRecord, "movedFrom" | "createdAt" | "formerSources" | "id">, ready: Ready): Ready => {
+  if (record.movedFrom === undefined && record.createdAt === undefined && record.formerSources === undefined && record.id === undefined) {
+    return ready
+  }
   return {
     ...ready,
     ...(record.movedFrom === undefined ? {} : { movedFrom: record.movedFrom }),
     ...(record.createdAt === undefined ? {} : { createdAt: record.createdAt }),
-    ...(record.formerSources === undefined ? {} : { formerSources: record.formerSources })
+    ...(record.formerSources === undefined ? {} : { formerSources: record.formerSources }),
+    ...(record.id === undefined ? {} : { id: record.id })
   }
 }
 
@@ -384,12 +413,17 @@ const isoOrNull = (dt: DateTime.Utc | null): string | null => (dt === null ? nul
  * `movedFrom` (only when there are any): the slugs the post was renamed from, which redirect to
  * it (`PostRepositoryShape.oldSlugs`); no post field, so no part of either hash: a post's old
  * addresses do not make it changed.
- * The other store-assigned fields (id, version, and `updatedAt`, the last write to this store,
- * which the record's `updatedAt` is not) and derived ones (html, excerpt...) are left out: the
- * import assigns and derives them again.
+ * `id`: a post the import creates takes it unless another post has it, so the post's feed items
+ * (`urn:uuid:<id>`) and its place among posts of its date (listed by id) are the same in the
+ * copy; no part of either hash. Written only when it is a UUID, as the import takes no other (no
+ * id Inkwell gives is another): a line must import back.
+ * The other store-assigned fields (version, and `updatedAt`, the last write to this store, which
+ * the record's `updatedAt` is not) and derived ones (html, excerpt...) are left out: the import
+ * assigns and derives them again.
  */
 export const exportRecord = (post: Post, movedFrom: ReadonlyArray<string> = []): string => {
   const line = JSON.stringify({
+    ...(UUID.test(post.id) ? { id: post.id } : {}),
     source: post.source,
     slug: post.slug,
     title: post.title,
@@ -427,6 +461,8 @@ type WireOutcome = {
   readonly m?: ReadonlyArray<string>
   /** `createdAt`, in epoch milliseconds. */
   readonly c?: number
+  /** `id`. */
+  readonly d?: string
 } | {
   readonly i: string
   readonly b: number
@@ -464,7 +500,8 @@ export const encodeOutcomes = (outcomes: ReadonlyArray<RecordOutcome>): string =
         p: toWirePost(o.post),
         ...(o.titled === true ? { t: 1 as const } : {}),
         ...(o.movedFrom !== undefined ? { m: o.movedFrom } : {}),
-        ...(o.createdAt !== undefined ? { c: DateTime.toEpochMillis(o.createdAt) } : {})
+        ...(o.createdAt !== undefined ? { c: DateTime.toEpochMillis(o.createdAt) } : {}),
+        ...(o.id !== undefined ? { d: o.id } : {})
       }
   ))
 
@@ -480,6 +517,7 @@ export const decodeOutcomes = (text: string): Array<RecordOutcome> =>
         bytes: o.b,
         ...(o.t === 1 ? { titled: true as const } : {}),
         ...(o.m !== undefined ? { movedFrom: o.m } : {}),
-        ...(o.c !== undefined ? { createdAt: DateTime.unsafeMake(o.c) } : {})
+        ...(o.c !== undefined ? { createdAt: DateTime.unsafeMake(o.c) } : {}),
+        ...(o.d !== undefined ? { id: PostId.make(o.d) } : {})
       }
   )

@@ -158,6 +158,11 @@ const describeStart = (text: string, bytes: Uint8Array, binary: boolean): string
 }
 
 export interface FromUrlOptions extends InkwellApiOptions {
+  /**
+   * Told of each source read as another Inkwell's API (`url`, its list), and whether `apiKey` was
+   * sent to it (`keyed`): without it only public posts come, which the caller may want to say.
+   */
+  readonly onInkwell?: ((source: { readonly url: string; readonly keyed: boolean }) => Effect.Effect<void>) | undefined
   /** JSON Feed `next_url` pages followed at most (default 50, the first page included). */
   readonly maxPages?: number | undefined
   /** For a Ghost export served over HTTP. */
@@ -278,11 +283,21 @@ const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxP
   return Stream.concat(itemsThen(first, afterFirst), rest)
 }
 
+/**
+ * `options` for the Inkwell at `listUrl`: its `apiKey` only when that is where the user pointed
+ * (`given`, same origin): an HTML page's feed link, or a redirect, may lead to anyone's server.
+ */
+const keyedFor = (listUrl: string, given: string, options: FromUrlOptions): FromUrlOptions =>
+  options.apiKey === undefined || new URL(listUrl).origin === new URL(given).origin ? options : { ...options, apiKey: undefined }
+
 const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stream.Stream<SourceItem, FeedError, FeedClient> =>
   Stream.unwrap(openUrl(url, options, htmlHops))
 
-/** What `url` serves, detected (`fromUrlAt`): failing before any item when it is no source at all. */
-const openUrl = (url: string, options: FromUrlOptions, htmlHops: number): Effect.Effect<Stream.Stream<SourceItem, FeedError, FeedClient>, FeedError, FeedClient> =>
+/**
+ * What `url` serves, detected (`fromUrlAt`): failing before any item when it is no source at all.
+ * `given` is the URL the user named, which an Inkwell's key is for (`keyedFor`).
+ */
+const openUrl = (url: string, options: FromUrlOptions, htmlHops: number, given: string = url): Effect.Effect<Stream.Stream<SourceItem, FeedError, FeedClient>, FeedError, FeedClient> =>
   Effect.gen(function*() {
     const client = yield* FeedClient
     const resource = yield* client.get(url)
@@ -292,8 +307,11 @@ const openUrl = (url: string, options: FromUrlOptions, htmlHops: number): Effect
         return detected.feed.format === "json-feed"
           ? jsonFeedPages(detected.feed, [resource.url, resource.finalUrl], options.maxPages ?? 50, resource.url)
           : itemStream(detected.feed.items)
-      case "Inkwell":
-        return inkwellApi(detected.url, options, resource.url)
+      case "Inkwell": {
+        const keyed = keyedFor(detected.url, given, options)
+        if (options.onInkwell !== undefined) yield* options.onInkwell({ url: detected.url, keyed: keyed.apiKey !== undefined })
+        return inkwellApi(detected.url, keyed, resource.url)
+      }
       case "Ghost":
         return ghostExport(inSlices(resource.bytes), { ...options.ghost, name: resource.finalUrl })
       case "Html": {
@@ -307,7 +325,7 @@ const openUrl = (url: string, options: FromUrlOptions, htmlHops: number): Effect
               : "an HTML page that links to no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type in it)"
           })
         }
-        return yield* linkedFeed(resource.finalUrl, detected.alternates, options)
+        return yield* linkedFeed(resource.finalUrl, detected.alternates, options, given)
       }
     }
   })
@@ -323,11 +341,11 @@ const isNoFeed = (error: FeedError): error is DecodeError =>
  * or read fails here, as it would given itself: the next link is another feed (the comments'),
  * not this one.
  */
-const linkedFeed = (page: string, links: ReadonlyArray<string>, options: FromUrlOptions) =>
+const linkedFeed = (page: string, links: ReadonlyArray<string>, options: FromUrlOptions, given: string) =>
   Effect.gen(function*() {
     const passed: Array<DecodeError> = []
     for (const link of links) {
-      const opened = yield* Effect.either(openUrl(link, options, 1))
+      const opened = yield* Effect.either(openUrl(link, options, 1, given))
       if (Either.isRight(opened)) return opened.right
       if (!isNoFeed(opened.left)) return yield* opened.left
       passed.push(opened.left)

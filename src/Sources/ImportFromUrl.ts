@@ -17,7 +17,7 @@ import { fromUrl, type FromUrlOptions } from "./FeedSource.js"
 import type { SourceItem } from "./SourceItem.js"
 
 /**
- * A source's item as the pipeline's: `Entry` → `Record` (with its `createdAt` and former
+ * A source's item as the pipeline's: `Entry` → `Record` (with its `createdAt`, `id` and former
  * sources), `Rejected` → `Rejected`.
  */
 const toImportItem = (item: SourceItem): ImportItem => {
@@ -29,7 +29,8 @@ const toImportItem = (item: SourceItem): ImportItem => {
     input: item.input,
     bytes: item.input.body.length,
     ...(item.createdAt === undefined ? {} : { createdAt: item.createdAt }),
-    ...(item.formerSources === undefined ? {} : { formerSources: item.formerSources })
+    ...(item.formerSources === undefined ? {} : { formerSources: item.formerSources }),
+    ...(item.id === undefined ? {} : { id: item.id })
   }
 }
 
@@ -63,8 +64,44 @@ export const importFromUrls = (
   runOptions: ImportPipeline.RunOptions = {}
 ): Effect.Effect<ImportSummary, never, FeedClient | PostProcessor | PostRepository> => {
   const { source, ...importOptions } = options
-  const items = Stream.fromIterable(urls).pipe(Stream.flatMap((url) => toImportItems(url, fromUrl(url, source))))
+  const keyless = keylessSources(source)
+  const items = Stream.fromIterable(urls).pipe(Stream.flatMap((url) => toImportItems(url, fromUrl(url, keyless.options))))
   // A dry run too: it checks each batch against the repository and writes nothing.
-  const run = ImportPipeline.run(items, importOptions, runOptions)
+  const run = Effect.map(
+    ImportPipeline.run(items, importOptions, runOptions),
+    keyless.warn("POST /posts/import-url sends none: move them with inkwell import --from-url and INKWELL_SOURCE_API_KEY, or with inkwell export and import")
+  )
   return Effect.provide(run, FileSystem.layerNoop({})).pipe(Effect.withSpan("ImportFromUrl.importFromUrls"))
+}
+
+/**
+ * `options` that note each source read as another Inkwell without a key (only its public posts
+ * come: no drafts, no scheduled posts), and `warn`, which adds a warning for each to a summary,
+ * ending with `remedy`: an import that says nothing looks like the whole blog.
+ */
+export const keylessSources = (options: FromUrlOptions = {}) => {
+  const keyless: Array<string> = []
+  return {
+    options: {
+      ...options,
+      onInkwell: (source: { readonly url: string; readonly keyed: boolean }) =>
+        Effect.zipRight(
+          Effect.sync(() => {
+            if (!source.keyed) keyless.push(source.url)
+          }),
+          options.onInkwell?.(source) ?? Effect.void
+        )
+    } satisfies FromUrlOptions,
+    warn: (remedy: string) => (summary: ImportSummary): ImportSummary =>
+      keyless.length === 0 ? summary : {
+        ...summary,
+        warnings: [
+          ...summary.warnings,
+          ...keyless.map((url) => ({
+            source: url,
+            reason: `read without a key: only its public posts were imported (no drafts or scheduled posts); ${remedy}`
+          }))
+        ]
+      }
+  }
 }

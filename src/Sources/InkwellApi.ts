@@ -7,11 +7,11 @@
  * be fetched or read is a `Rejected` item and the rest go on, unless the source's deadline has
  * passed (`SourceDeadline`), which ends the source.
  */
-import { Chunk, DateTime, Effect, Either, Option, ParseResult, Schema, Stream } from "effect"
+import { Chunk, DateTime, Effect, Either, Option, ParseResult, Redacted, Schema, Stream } from "effect"
 import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError, type SourceDeadline } from "../Clients/FeedErrors.js"
-import { Metadata, PostInput } from "../Domain/Post.js"
-import { recordBody } from "../Processing/records.js"
+import { Metadata, PostId, PostInput } from "../Domain/Post.js"
+import { postIdOf, recordBody } from "../Processing/records.js"
 import { parseDateString } from "../Processing/dates.js"
 import { firstIssue } from "./JsonFeed.js"
 import { bodyText, parseJsonBody } from "./body.js"
@@ -22,8 +22,11 @@ export interface InkwellApiOptions {
   readonly pageSize?: number | undefined
   /** Posts fetched at once (default 4; the client's per-host limit applies as well). */
   readonly concurrency?: number | undefined
-  /** Sent as `X-API-Key`: drafts are listed only with a key. */
-  readonly apiKey?: string | undefined
+  /**
+   * Sent as `X-API-Key`: drafts and scheduled posts are listed only with a key (without one, only
+   * the public posts come). Never in a log, an error or a post: give it `Redacted`.
+   */
+  readonly apiKey?: string | Redacted.Redacted<string> | undefined
 }
 
 const Page = Schema.Struct({
@@ -43,15 +46,29 @@ const RemoteDate = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromS
 })
 
 /**
+ * A post's id as an NDJSON record's `id` takes it (a UUID, lowercased); blank as none, as a
+ * post without one is known by its URL (`remoteSource`).
+ */
+const RemoteId = Schema.transformOrFail(Schema.String, Schema.String, {
+  strict: true,
+  decode: (text, _, ast) =>
+    text.trim() === "" ? ParseResult.succeed("") : Either.match(postIdOf(text), {
+      onLeft: (reason) => ParseResult.fail(new ParseResult.Type(ast, text, reason)),
+      onRight: (id) => ParseResult.succeed(id ?? text)
+    }),
+  encode: ParseResult.succeed
+})
+
+/**
  * What an import takes of `GET /posts/:slug` (`Post`): the fields an NDJSON record carries
- * (`exportRecord`), and its `id`, which the post is known by here (`remoteSource`). The server's
- * `source` is not one. Its old slugs (`movedFrom` of an export) are in no API answer, so slugs a
- * post had there before it was imported do not redirect here. The rest is derived (html,
- * excerpt, ...) or assigned by the store (version, `updatedAt`), and the import derives or
- * assigns it again.
+ * (`exportRecord`), its `id` included: the post is known by it here (`remoteSource`), and a post
+ * the import creates takes it. The server's `source` is not one. Its old slugs (`movedFrom` of an
+ * export) are in no API answer, so slugs a post had there before it was imported do not redirect
+ * here. The rest is derived (html, excerpt, ...) or assigned by the store (version, `updatedAt`),
+ * and the import derives or assigns it again.
  */
 const RemotePost = Schema.Struct({
-  id: Schema.optional(Schema.String),
+  id: Schema.optional(Schema.NullOr(RemoteId)),
   slug: Schema.String,
   title: Schema.String,
   body: Schema.String,
@@ -135,7 +152,9 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
     const list = listUrlOf(url)
     const named = listUrlOf(name)
     if (!list.searchParams.has("limit")) list.searchParams.set("limit", String(Math.min(100, Math.max(1, options.pageSize ?? 50))))
-    const headers = options.apiKey === undefined ? undefined : { "x-api-key": options.apiKey }
+    const headers = options.apiKey === undefined
+      ? undefined
+      : { "x-api-key": Redacted.isRedacted(options.apiKey) ? Redacted.value(options.apiKey) : options.apiKey }
     const get = (u: string) => client.get(u, { headers, accept: "application/json" })
     const seen = new Set<string>()
 
@@ -158,8 +177,9 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
       return get(postUrl).pipe(
         Effect.flatMap((resource) => decodeJson(RemotePost, resource)),
         Effect.map((p) => {
-          const { former, source } = remoteSource(named, p.id, postUrl)
-          return entry(source, remoteInput(p, postUrl), p.createdAt ?? undefined, former)
+          const id = p.id === undefined || p.id === null || p.id === "" ? undefined : PostId.make(p.id)
+          const { former, source } = remoteSource(named, id, postUrl)
+          return entry(source, remoteInput(p, postUrl), p.createdAt ?? undefined, former, id)
         }),
         // The source's deadline ends the source, not this post alone (and then each post after it).
         Effect.catchIf(

@@ -4,10 +4,10 @@
  * ends a source; only failing to read the source at all does (a `FeedError`).
  *
  * The import pipeline's `ImportItem` maps one to one: `Entry` → `Record` (identity = source,
- * `createdAt` kept), `Rejected` → `Rejected` (identity = source).
+ * `createdAt` and `id` kept), `Rejected` → `Rejected` (identity = source).
  */
 import type { DateTime } from "effect"
-import { codePointLength, PostInput, tagKey } from "../Domain/Post.js"
+import { codePointLength, PostInput, type PostId, tagKey } from "../Domain/Post.js"
 import { MAX_TAGS, SOURCE_MAX_BYTES, SOURCE_MAX_LENGTH, TAG_MAX_LENGTH, TITLE_MAX_LENGTH } from "../Processing/processPost.js"
 import { sha256Hex, truncateText } from "../Processing/text.js"
 
@@ -29,6 +29,8 @@ export type SourceItem =
      * (`UpsertOptions.formerSources`), and is known by `source` once written.
      */
     readonly formerSources?: ReadonlyArray<string> | undefined
+    /** Its id where it comes from (another Inkwell's): a post the import creates takes it while free. */
+    readonly id?: PostId | undefined
   }
   | {
     readonly _tag: "Rejected"
@@ -42,13 +44,15 @@ export const entry = (
   source: string,
   input: PostInput,
   createdAt?: DateTime.Utc,
-  formerSources?: ReadonlyArray<string>
+  formerSources?: ReadonlyArray<string>,
+  id?: PostId
 ): SourceItem => ({
   _tag: "Entry",
   source,
   input,
   ...(createdAt === undefined ? {} : { createdAt }),
-  ...(formerSources === undefined || formerSources.length === 0 ? {} : { formerSources })
+  ...(formerSources === undefined || formerSources.length === 0 ? {} : { formerSources }),
+  ...(id === undefined ? {} : { id })
 })
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `inkwell import --from-url` as a user runs it: a child process through bin/inkwell.js, a real
- * node:http server on 127.0.0.1 serving a JSON Feed fixture, a SQLite file in a temp directory.
+ * node:http server on 127.0.0.1 serving a JSON Feed fixture and another Inkwell's API (its drafts
+ * listed only with its key), a SQLite file in a temp directory.
  */
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -21,8 +22,37 @@ const hugeItem = (mb: number) =>
 <item><guid>small</guid><title>Small after huge</title><description>&lt;p&gt;Small.&lt;/p&gt;</description></item>
 </channel></rss>`
 
+/** The other Inkwell's key, and the keys its requests came with (none: `undefined`). */
+const SOURCE_KEY = "s3cret-source-key"
+const keysSeen: Array<string | undefined> = []
+
+/** Another Inkwell under `/other`: its draft is listed and served only with its key, as the real API does. */
+const otherInkwell = (url: URL, key: string | undefined, res: import("node:http").ServerResponse): boolean => {
+  const posts = {
+    public: { id: "00000000-0000-4000-8000-0000000000a1", slug: "public", title: "Public", body: "Out.", status: "published", publishedAt: "2024-01-01T00:00:00Z" },
+    draft: { id: "00000000-0000-4000-8000-0000000000a2", slug: "draft", title: "Draft", body: "Not yet.", status: "draft", publishedAt: null }
+  }
+  const keyed = key === SOURCE_KEY
+  const json = (status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json" })
+    res.end(JSON.stringify(body))
+    return true
+  }
+  if (url.pathname === "/other/posts") return json(200, { items: (keyed ? [posts.public, posts.draft] : [posts.public]).map(({ slug }) => ({ slug })), next: null })
+  const slug = /^\/other\/posts\/([a-z]+)$/.exec(url.pathname)?.[1]
+  const post = slug === "public" || (slug === "draft" && keyed) ? posts[slug] : undefined
+  return post === undefined ? false : json(200, post)
+}
+
 const server = createServer((req, res) => {
-  if (req.url === "/feed.json") {
+  const url = new URL(req.url ?? "/", "http://x")
+  if (url.pathname.startsWith("/other")) {
+    const key = req.headers["x-api-key"]
+    keysSeen.push(typeof key === "string" ? key : undefined)
+    if (otherInkwell(url, typeof key === "string" ? key : undefined, res)) return
+    res.writeHead(404)
+    res.end()
+  } else if (req.url === "/feed.json") {
     res.writeHead(200, { "content-type": "application/feed+json" })
     res.end(feed)
   } else if (req.url === "/huge.xml") {
@@ -116,6 +146,46 @@ describe("inkwell import --from-url", () => {
     assert.strictEqual(refused.code, 0, refused.stderr)
     assert.match(refused.stdout, /failed\s+1\n/)
     assert.include(refused.stdout, "http://127.0.0.1:1/feed.xml")
+  }, 180_000)
+
+  it("another Inkwell: its public posts only without a key (said in the summary), its drafts too with INKWELL_SOURCE_API_KEY, which nothing shows", async () => {
+    const db = `sqlite:${join(dir, "other.db")}`
+    const keyless = await inkwell(["import", "--from-url", `${base}/other/posts`, "--report", join(dir, "keyless.json")], { DATABASE_URL: db })
+    assert.strictEqual(keyless.code, 0, keyless.stderr)
+    assert.match(keyless.stdout, /imported\s+1\n/)
+    assert.include(
+      keyless.stdout,
+      `Warnings:\n  ${base}/other/posts: read without a key: only its public posts were imported (no drafts or scheduled posts); set INKWELL_SOURCE_API_KEY to a key of that server to bring them`
+    )
+    assert.strictEqual(JSON.parse(readFileSync(join(dir, "keyless.json"), "utf8")).warnings.length, 1)
+    assert.deepStrictEqual(keysSeen.splice(0), [undefined, undefined, undefined])
+
+    const report = join(dir, "keyed.json")
+    const keyed = await inkwell(["import", "--from-url", `${base}/other/posts`, "--report", report], { DATABASE_URL: db, INKWELL_SOURCE_API_KEY: SOURCE_KEY })
+    assert.strictEqual(keyed.code, 0, keyed.stderr)
+    assert.match(keyed.stdout, /imported\s+1\n/)
+    assert.match(keyed.stdout, /unchanged\s+1\n/)
+    assert.notInclude(keyed.stdout, "Warnings")
+    // The page that tells an Inkwell is read as any URL, without the key; the API's reads with it.
+    assert.deepStrictEqual(keysSeen.splice(0), [undefined, SOURCE_KEY, SOURCE_KEY, SOURCE_KEY])
+    const exported = await inkwell(["export"], { DATABASE_URL: db })
+    const records = exported.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { slug: string; status: string; id: string })
+    assert.deepStrictEqual(records.map((r) => [r.slug, r.status, r.id]).sort(), [
+      ["draft", "draft", "00000000-0000-4000-8000-0000000000a2"],
+      ["public", "published", "00000000-0000-4000-8000-0000000000a1"]
+    ])
+    for (const text of [keyed.stdout, keyed.stderr, readFileSync(report, "utf8"), exported.stdout]) assert.notInclude(text, SOURCE_KEY)
+
+    // One server's key, for one origin: with URLs of two, nothing runs.
+    const other = `http://localhost:${new URL(base).port}/other/posts`
+    const two = await inkwell(["import", "--from-url", `${base}/feed.json`, "--from-url", other], {
+      DATABASE_URL: `sqlite:${join(dir, "two.db")}`,
+      INKWELL_SOURCE_API_KEY: SOURCE_KEY
+    })
+    assert.strictEqual(two.code, 2, two.stderr)
+    assert.include(two.stderr, `INKWELL_SOURCE_API_KEY is the key of one server: give --from-url URLs of one origin with it (got ${base}, http://localhost:`)
+    assert.isFalse(existsSync(join(dir, "two.db")))
+    assert.deepStrictEqual(keysSeen, [])
   }, 180_000)
 
   it("exits 2 without a path or --from-url, and 1 on a bad FEED_* setting (an invalid configuration, as for serve)", async () => {

@@ -366,6 +366,28 @@ describe("FeedClient (real server)", () => {
       assert.strictEqual(text(resource.bytes), "/new?x=1")
     }))
 
+  it.scoped("extra headers (an API key) go to the origin asked, and through its own redirects, never to another host's", () =>
+    Effect.gen(function*() {
+      const keys: Array<[string, unknown]> = []
+      const elsewhere = yield* testServer((req, res) => {
+        keys.push([`elsewhere${req.url}`, req.headers["x-api-key"]])
+        res.writeHead(200)
+        res.end("there")
+      })
+      const server = yield* testServer((req, res) => {
+        keys.push([req.url ?? "", req.headers["x-api-key"]])
+        if (req.url === "/start") res.writeHead(302, { location: "/same" })
+        else if (req.url === "/same") res.writeHead(302, { location: `${elsewhere.url}/away` })
+        else res.writeHead(404)
+        res.end()
+      })
+      const resource = yield* Effect.flatMap(FeedClient, (c) => c.get(`${server.url}/start`, { headers: { "x-api-key": "k" } })).pipe(
+        Effect.provide(client({}))
+      )
+      assert.strictEqual(text(resource.bytes), "there")
+      assert.deepStrictEqual(keys, [["/start", "k"], ["/same", "k"], ["elsewhere/away", undefined]])
+    }))
+
   it.scoped("a redirect loop fails with the chain, without retrying", () =>
     Effect.gen(function*() {
       const server = yield* testServer((req, res) => {

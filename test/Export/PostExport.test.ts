@@ -9,7 +9,7 @@
  * no temporary file (latches, never sleeps), nor does a process that exits mid-export.
  */
 import { spawnSync } from "node:child_process"
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { NodeContext } from "@effect/platform-node"
@@ -82,8 +82,8 @@ const everyPost = Effect.map(Stream.runCollect(PostExport.posts({})), (posts) =>
 
 /**
  * The listing (`PostExport.posts`, newest first) as its listing times (publishedAt, else
- * createdAt), each with the slugs listed then: posts at one instant are ordered by id, which an
- * import assigns anew, so their order within it is left out.
+ * createdAt), each with the slugs listed then, in their order: posts at one instant are ordered
+ * by id, which the import keeps.
  */
 const listing = Effect.map(Stream.runCollect(PostExport.posts({})), (posts) => {
   const times: Array<{ readonly at: string; readonly slugs: Array<string> }> = []
@@ -93,7 +93,7 @@ const listing = Effect.map(Stream.runCollect(PostExport.posts({})), (posts) => {
     if (last?.at === at) last.slugs.push(post.slug)
     else times.push({ at, slugs: [post.slug] })
   }
-  return times.map(({ at, slugs }) => ({ at, slugs: slugs.sort() }))
+  return times
 })
 
 /** What an import sets and derives of a post: all but id, createdAt, updatedAt and version. */
@@ -162,10 +162,14 @@ describe("PostExport", () => {
       for (const [slug, post] of before) {
         assert.deepStrictEqual(content(after.get(slug)!), content(post), slug)
         assert.strictEqual(after.get(slug)!.createdAt.toJSON(), post.createdAt.toJSON(), `${slug}: createdAt`)
+        // So its feed items (urn:uuid:<id>) are the ones readers have seen.
+        assert.strictEqual(after.get(slug)!.id, post.id, `${slug}: id`)
       }
-      // So the undated posts are listed where they were, by the same times.
+      // So the undated posts are listed where they were, by the same times, and the 40 posts of
+      // one instant in the same order (by id: a random one per copy reordered them).
       const listed = yield* listing.pipe(Effect.provide(a))
       assert.deepStrictEqual(yield* listing.pipe(Effect.provide(b)), listed)
+      assert.strictEqual(listed.find(({ at }) => at === "2023-06-01T12:00:00.000Z")?.slugs.length, 40)
       const at2022 = listed.findIndex(({ slugs }) => slugs.includes("stored-in-2022"))
       assert.deepStrictEqual(listed[at2022]?.at, "2022-06-01T00:00:00.000Z")
       assert.isAbove(at2022, listed.findIndex(({ at }) => at === "2023-06-01T12:00:00.000Z"), "listed after the posts of 2023")
@@ -248,6 +252,55 @@ describe("PostExport", () => {
         const renamed = yield* importRecords([{ ...record("plain", "2021-01-01T00:00:00Z"), source: "elsewhere" }], { onConflict: "suffix" })
         assert.strictEqual(renamed.renamed, 1)
         assert.strictEqual((yield* storedAt("plain-2")).createdAt.toJSON(), "2021-01-01T00:00:00.000Z")
+      }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(store, ProcessorTest, NodeContext.layer))), 60_000)
+
+    it.live(`${name}: a post the import creates takes its record's id unless another post has it (then a new one, and a warning); one it finds keeps its own`, () =>
+      Effect.gen(function*() {
+        const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`
+        const record = (slug: string, n: number, extra: object = {}) => ({ source: `src-${slug}`, slug, title: slug, body: "Text.", id: id(n), ...extra })
+        const first = yield* importRecords([
+          record("one", 1),
+          // Written in capitals by hand: stored as Inkwell writes ids.
+          record("two", 2, { id: id(2).toUpperCase().replace("0000-4000-8000", "ABCD-4000-8000") }),
+          // One batch, one id twice: the first in the input keeps it.
+          record("three", 1)
+        ])
+        assert.deepStrictEqual([first.imported, first.warnings.length], [3, 1])
+        assert.strictEqual((yield* storedAt("one")).id, id(1))
+        assert.strictEqual((yield* storedAt("two")).id, "00000000-abcd-4000-8000-000000000002")
+        const three = (yield* storedAt("three")).id
+        assert.notStrictEqual(three, id(1))
+        assert.deepStrictEqual(first.warnings[0], {
+          source: first.warnings[0]!.source,
+          reason: `id ${id(1)} is another post's ("one"): created with a new id, so its feed items are new to readers`
+        })
+        assert.match(first.warnings[0]!.source, /records\.ndjson:3$/)
+
+        // A stored post's id, carried by a new post of another source: not taken.
+        const taken = yield* importRecords([record("four", 1)])
+        assert.deepStrictEqual([taken.imported, taken.warnings.map((w) => w.reason)], [1, [
+          `id ${id(1)} is another post's ("one"): created with a new id, so its feed items are new to readers`
+        ]])
+        assert.notStrictEqual((yield* storedAt("four")).id, id(1))
+
+        // Found by its source, a post keeps its id whatever the record says: unchanged, updated, moved.
+        const again = yield* importRecords([record("one", 9), record("three", 1)])
+        assert.deepStrictEqual([again.unchanged, again.warnings.length], [2, 0])
+        yield* importRecords([record("one", 9, { body: "Edited." })])
+        yield* importRecords([record("one", 9, { slug: "one-moved", body: "Edited." })])
+        assert.strictEqual((yield* storedAt("one-moved")).id, id(1))
+        assert.strictEqual((yield* storedAt("three")).id, three)
+
+        // A post stored under a suffixed slug is created by the import: it takes a free id.
+        const renamed = yield* importRecords([{ ...record("four", 5), source: "elsewhere" }], { onConflict: "suffix" })
+        assert.deepStrictEqual([renamed.renamed, renamed.warnings.length], [1, 0])
+        assert.strictEqual((yield* storedAt("four-2")).id, id(5))
+        // A dry run says what the import would do, and takes nothing.
+        const dry = yield* importRecords([record("five", 1), record("six", 6)], { dryRun: true })
+        assert.deepStrictEqual([dry.imported, dry.warnings.length], [2, 1])
+        const fresh = yield* importRecords([record("six", 6)])
+        assert.deepStrictEqual([fresh.imported, fresh.warnings.length], [1, 0])
+        assert.strictEqual((yield* storedAt("six")).id, id(6))
       }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(store, ProcessorTest, NodeContext.layer))), 60_000)
 
     it.live(`${name}: two records of one batch claiming one old slug in movedFrom: the first in the input keeps it`, () =>
@@ -451,6 +504,40 @@ describe("PostExport", () => {
       assert.strictEqual(tally.posts, 0)
       assert.strictEqual(readFileSync(file, "utf8"), "")
     }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))))
+
+  it.live("the destination keeps its permissions (a new one is its owner's alone), and a symbolic link is written through, the link kept", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      yield* seed(dir)
+      const out = join(dir, "out")
+      mkdirSync(join(out, "real"), { recursive: true })
+      const mode = (file: string) => (statSync(file).mode & 0o777).toString(8)
+      // An earlier backup kept private, and one a group may read: each stays as it was set.
+      for (const [name, kept] of [["private.ndjson", 0o600], ["shared.ndjson", 0o640]] as const) {
+        writeFileSync(join(out, name), "an earlier export\n")
+        chmodSync(join(out, name), kept)
+        yield* exportTo(join(out, name))
+        assert.strictEqual(mode(join(out, name)), kept.toString(8), name)
+        assert.strictEqual(lines(join(out, name)).length, 230, name)
+      }
+      // A new file, whatever the umask would give: an export holds drafts.
+      yield* exportTo(join(out, "new.ndjson"))
+      assert.strictEqual(mode(join(out, "new.ndjson")), "600")
+      // Links, relative to where they are: to a backup (its mode kept), and to one not yet made.
+      writeFileSync(join(out, "real", "target.ndjson"), "an earlier export\n")
+      chmodSync(join(out, "real", "target.ndjson"), 0o640)
+      symlinkSync("real/target.ndjson", join(out, "link.ndjson"))
+      symlinkSync("real/later.ndjson", join(out, "dangling.ndjson"))
+      for (const [link, target] of [["link.ndjson", "real/target.ndjson"], ["dangling.ndjson", "real/later.ndjson"]] as const) {
+        yield* exportTo(join(out, link))
+        assert.isTrue(lstatSync(join(out, link)).isSymbolicLink(), `${link} is still a link`)
+        assert.strictEqual(readlinkSync(join(out, link)), target)
+        assert.strictEqual(lines(join(out, target)).length, 230, target)
+      }
+      assert.strictEqual(mode(join(out, "real", "target.ndjson")), "640")
+      assert.strictEqual(mode(join(out, "real", "later.ndjson")), "600")
+      assert.deepStrictEqual(readdirSync(join(out, "real")).sort(), ["later.ndjson", "target.ndjson"], "no temporary file left")
+    }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, NodeContext.layer))), 60_000)
 
   it.live("an output that cannot be written is refused, named, before any post is read", () =>
     Effect.gen(function*() {

@@ -68,6 +68,21 @@ describe("formatSummary", () => {
     assert.notMatch(summaryOf("completed"), /scheduled/)
   })
 
+  it("warnings are listed after failures and skips, and a report written before they existed reads as none", () => {
+    const tally = new ImportTally(0)
+    tally.stored("inserted", 1)
+    tally.warn("a.ndjson:3", "id 0b6f0d5e-0000-4000-8000-000000000001 is another post's (\"one\"): created with a new id")
+    const summary = tally.summary("completed", 1000)
+    assert.deepStrictEqual([summary.imported, summary.warnings.length, tally.progress(1000).done], [1, 1, 1])
+    assert.match(
+      formatSummary(summary),
+      /\nWarnings:\n {2}a\.ndjson:3: id 0b6f0d5e-0000-4000-8000-000000000001 is another post's \("one"\): created with a new id$/
+    )
+    assert.notMatch(summaryOf("completed"), /Warnings/)
+    const { warnings: _, ...older } = Schema.encodeSync(ImportSummary)(summary)
+    assert.deepStrictEqual(Schema.decodeUnknownSync(ImportSummary)(older).warnings, [])
+  })
+
   it("the JSON summary carries the count; a report written before it existed reads as none", () => {
     const tally = new ImportTally(0)
     tally.stored("inserted", 1, { scheduled: true })

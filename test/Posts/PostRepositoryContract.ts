@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { relative, resolve } from "node:path"
 import { DateTime, Effect, Exit, type Layer, Option, Schema, TestClock } from "effect"
-import { NewPost, Post } from "../../src/Domain/Post.js"
+import { NewPost, Post, PostId } from "../../src/Domain/Post.js"
 import {
   API_SOURCE,
   DEFAULT_PAGE_SIZE,
@@ -743,6 +743,49 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.strictEqual((yield* Effect.flip(repo.getBySlug("fresh")))._tag, "PostNotFound")
       assert.strictEqual((yield* Effect.flip(repo.getBySlug("broken")))._tag, "PostNotFound")
       assert.deepStrictEqual(yield* repo.tags(), [{ tag: "old", count: 1 }])
+    }))
+
+    test("upsertMany ids: a post it creates takes its carried id unless a post has it; a post it finds keeps its own", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const id = (n: number) => PostId.make(`00000000-0000-4000-8000-${String(n).padStart(12, "0")}`)
+      yield* repo.create(makeNewPost({ slug: "taken", source: "other.md" }))
+      const holder = yield* repo.create(makeNewPost({ slug: "holder", source: "holder.md" }))
+      const first = yield* repo.upsertMany([
+        makeNewPost({ slug: "one", source: "one.md", publishedAt: "2020-01-01T00:00:00Z" }),
+        makeNewPost({ slug: "two", source: "two.md", publishedAt: "2020-01-01T00:00:00Z" }),
+        // The stored post's id, then one an earlier post of the batch took: fresh ids both.
+        makeNewPost({ slug: "three", source: "three.md" }),
+        makeNewPost({ slug: "four", source: "four.md" }),
+        // Created under a suffix: it takes its id too.
+        makeNewPost({ slug: "taken", source: "mine.md" }),
+        makeNewPost({ slug: "plain", source: "plain.md" })
+      ], { onSlugConflict: "suffix", ids: [id(1), id(2), holder.id, id(1), id(5), undefined] })
+      assert.deepStrictEqual(first.outcomes.map((o) => [o.action, o.idTakenBy ?? null]), [
+        ["inserted", null],
+        ["inserted", null],
+        ["inserted", "holder"],
+        ["inserted", "one"],
+        ["renamed", null],
+        ["inserted", null]
+      ])
+      const idOf = (slug: string) => Effect.map(repo.getBySlug(slug), (post) => post.id as string)
+      assert.deepStrictEqual([yield* idOf("one"), yield* idOf("two"), yield* idOf("taken-2")], [id(1), id(2), id(5)])
+      for (const slug of ["three", "four", "plain"]) assert.notInclude([id(1), id(2), id(5), holder.id], yield* idOf(slug), slug)
+      // Posts of one date, listed by id: as the ids say.
+      const listed: ReadonlyArray<string> = slugs((yield* repo.list({ limit: 100 })).items)
+      assert.isBelow(listed.indexOf("two"), listed.indexOf("one"), "newest first, then id descending")
+      // Found again (unchanged, updated, moved), a post keeps its id whatever it carries.
+      const again = yield* repo.upsertMany([
+        makeNewPost({ slug: "one", source: "one.md", publishedAt: "2020-01-01T00:00:00Z" }),
+        makeNewPost({ slug: "two", source: "two.md", body: "edited", publishedAt: "2020-01-01T00:00:00Z" }),
+        makeNewPost({ slug: "three-moved", source: "three.md" })
+      ], { ids: [id(7), id(8), id(9)] })
+      assert.deepStrictEqual(again.outcomes.map((o) => [o.action, o.idTakenBy ?? null]), [["unchanged", null], ["updated", null], ["updated", null]])
+      assert.deepStrictEqual([yield* idOf("one"), yield* idOf("two")], [id(1), id(2)])
+      assert.notStrictEqual(yield* idOf("three-moved"), id(9))
+      // A dry run says the same, and takes nothing.
+      const dry = yield* repo.upsertMany([makeNewPost({ slug: "five", source: "five.md" })], { ids: [id(1)], dryRun: true })
+      assert.deepStrictEqual(dry.outcomes.map((o) => [o.action, o.idTakenBy ?? null]), [["inserted", "one"]])
     }))
 
     test("upsertMany with dryRun answers the real outcomes and writes nothing", Effect.gen(function*() {

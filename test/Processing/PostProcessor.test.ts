@@ -116,6 +116,54 @@ describe("PostProcessor.process", () => {
       assert.deepStrictEqual(post.metadata, { reviewed: "2024-07-01" })
     }))
 
+  it.effect("keeps TOML dates and times in metadata as TOML writes them: a local time, an offset, a fraction only when there is one", () =>
+    Effect.gen(function*() {
+      const post = yield* process([
+        "+++",
+        'title = "T"',
+        "starts = 07:32:00",
+        "precise = 07:32:00.25",
+        "when = 1979-05-27T07:32:00-08:00",
+        "utc = 1979-05-27 07:32:00Z",
+        "local = 1979-05-27T07:32:00",
+        "day = 1979-05-27",
+        "[extra]",
+        "times = [00:00:01, 1979-05-27T00:32:00.999+07:00]",
+        "+++",
+        ""
+      ].join("\n"))
+      assert.deepStrictEqual(post.metadata, {
+        starts: "07:32:00",
+        precise: "07:32:00.250",
+        when: "1979-05-27T07:32:00-08:00",
+        utc: "1979-05-27T07:32:00Z",
+        local: "1979-05-27T07:32:00",
+        day: "1979-05-27",
+        extra: { times: ["00:00:01", "1979-05-27T00:32:00.999+07:00"] }
+      })
+    }))
+
+  it.effect("keeps YAML sets, ordered maps and binary in metadata as JSON can: members, pairs, base64", () =>
+    Effect.gen(function*() {
+      const post = yield* process([
+        "---",
+        "title: T",
+        "platforms: !!set {linux, macos}",
+        "logo: !!binary aGVsbG8=",
+        "steps: !!omap [{first: 1}, {second: [2, !!set {x}]}]",
+        "nested: {empty: !!set {}, bytes: [!!binary AAE=]}",
+        "---",
+        ""
+      ].join("\n"))
+      assert.deepStrictEqual(post.metadata, {
+        platforms: ["linux", "macos"],
+        logo: "aGVsbG8=",
+        steps: { first: 1, second: [2, ["x"]] },
+        nested: { empty: [], bytes: ["AAE="] }
+      })
+      assert.strictEqual(JSON.stringify(Object.keys(post.metadata["steps"] as object)), '["first","second"]')
+    }))
+
   it.effect("processes JSON front matter", () =>
     Effect.gen(function*() {
       const post = yield* process('{ "title": "JSON post", "draft": true, "pubDate": "2024-01-02" }\nBody')

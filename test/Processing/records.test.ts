@@ -42,12 +42,12 @@ describe("decodeRecord", () => {
   it("a field no record has is named, not dropped with its data (a misspelled date left the post undated)", () => {
     assert.strictEqual(
       reasonFor({ title: "T", body: "b", publishedat: "2024-01-01", date: "2024-01-01" }),
-      `unknown fields "publishedat", "date" (a record has title, slug, body, tags, status, publishedAt, updatedAt, authors, summary, aliases, metadata, source, createdAt, movedFrom; anything else goes under metadata)`
+      `unknown fields "publishedat", "date" (a record has title, slug, body, tags, status, publishedAt, updatedAt, authors, summary, aliases, metadata, source, id, createdAt, movedFrom; anything else goes under metadata)`
     )
     assert.match(reasonFor({ title: "T", body: "b", draft: true }), /^unknown field "draft" \(/)
   })
 
-  it("reads a post as Inkwell's API gives it: derived fields ignored, nulls not given, the rest is the record", () => {
+  it("reads a post as Inkwell's API gives it: derived fields ignored, nulls not given, the rest (its id too) is the record", () => {
     const post = {
       id: "0b6f0d5e-0000-4000-8000-000000000000", slug: "hello", title: "Hello", body: "Hi.", tags: ["a"], status: "published",
       authors: ["Ann"], summary: null, publishedAt: "2024-01-01T00:00:00.000Z", updatedAtSource: null, aliases: [], metadata: {},
@@ -61,6 +61,7 @@ describe("decodeRecord", () => {
       // Its `updatedAt` is the store's last write; the source's own date is `updatedAtSource`.
       assert.strictEqual(decoded.input.updatedAt, undefined)
       assert.strictEqual(decoded.createdAt && DateTime.formatIso(decoded.createdAt), "2024-01-01T00:00:00.000Z")
+      assert.strictEqual(decoded.id, "0b6f0d5e-0000-4000-8000-000000000000")
     }
     const dated = decodeRecord("export.ndjson", recordLine("export.ndjson", 1, JSON.stringify({ ...post, updatedAtSource: "2023-06-01T00:00:00.000Z" }))!)
     assert.strictEqual(dated._tag === "Record" ? dated.input.updatedAt : dated.reason, "2023-06-01T00:00:00.000Z")
@@ -189,6 +190,40 @@ describe("exportRecord", () => {
     ] as const) {
       assert.strictEqual(reasonFor({ title: "T", body: "b", createdAt: value }), reason)
     }
+  })
+
+  it("the post's id rides along, outside the post and its hashes, and through a render thread's wire format", () => {
+    const line = exportRecord(full)
+    assert.strictEqual(JSON.parse(line).id, "0b6f0d5e-0000-4000-8000-000000000001")
+    const outcome = processRecordSync("export.ndjson", recordLine("export.ndjson", 1, line)!, defaultProcessorConfig)
+    if (outcome._tag !== "Ready") return assert.fail(outcome.reason)
+    assert.strictEqual(outcome.id, "0b6f0d5e-0000-4000-8000-000000000001")
+    // The exported hash is kept: which id a post has is no content, nor is its lack (an older export).
+    assert.strictEqual(outcome.post.contentHash, full.contentHash)
+    const other = { ...JSON.parse(line), id: "0B6F0D5E-0000-4000-8000-0000000000FF" }
+    assert.strictEqual(reimport(JSON.stringify(other)).contentHash, full.contentHash)
+    assert.strictEqual(reimport(JSON.stringify({ ...JSON.parse(line), id: undefined })).contentHash, full.contentHash)
+    const [wired] = decodeOutcomes(encodeOutcomes([outcome]))
+    assert.strictEqual(wired?._tag === "Ready" ? wired.id : undefined, "0b6f0d5e-0000-4000-8000-000000000001")
+    // A UUID in any case, stored in lowercase as Inkwell writes ids; null or absent is not given.
+    const id = (value: unknown) => {
+      const decoded = decodeRecord("x.ndjson", recordLine("x.ndjson", 1, JSON.stringify({ title: "T", body: "b", id: value }))!)
+      return decoded._tag === "Record" ? decoded.id : assert.fail(decoded.reason)
+    }
+    assert.strictEqual(id(other.id), "0b6f0d5e-0000-4000-8000-0000000000ff")
+    assert.isUndefined(id(null))
+    assert.isUndefined(id(undefined))
+    for (const [value, reason] of [
+      ["42", `id: expected a UUID (8-4-4-4-12 hex digits), got "42"`],
+      ["urn:uuid:0b6f0d5e-0000-4000-8000-000000000001", `id: expected a UUID (8-4-4-4-12 hex digits), got "urn:uuid:0b6f0d5e-0000-4000-8000-000000000001"`],
+      [42, "id: expected a UUID string, got 42"]
+    ] as const) {
+      assert.strictEqual(reasonFor({ title: "T", body: "b", id: value }), reason)
+    }
+    // A stored id that is no UUID (none Inkwell gives) is left out: the line still imports.
+    const odd = makeValidPost({ ...full, id: PostId.make("legacy-1") })
+    assert.notProperty(JSON.parse(exportRecord(odd)), "id")
+    assert.deepStrictEqual(content(reimport(exportRecord(odd))), content(full))
   })
 
   it("a body the import would read front matter from is shielded, and comes back as it was", () => {

@@ -5,7 +5,7 @@
 import { HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, Layer, Option } from "effect"
+import { DateTime, Effect, Exit, Layer, Option, Redacted } from "effect"
 import { makeNewPost } from "../fixtures/posts.js"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
@@ -146,6 +146,43 @@ describe("remote bodies that are not UTF-8", () => {
 })
 
 describe("another Inkwell as a source", () => {
+  it.scoped("its key goes to the origin given only: an HTML page's feed link to another server's /posts gets none, and the caller is told", () =>
+    Effect.gen(function*() {
+      const keys: Array<[string, unknown]> = []
+      const page = (res: import("node:http").ServerResponse, body: unknown) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify(body))
+      }
+      const inkwellLike = (name: string) =>
+        testServer((req, res) => {
+          keys.push([`${name}${req.url}`, req.headers["x-api-key"]])
+          if (req.url?.startsWith("/posts?")) page(res, { items: [{ slug: "one" }], next: null })
+          else page(res, { slug: "one", title: "One", body: "Text.", status: "published" })
+        })
+      const other = yield* inkwellLike("other")
+      const own = yield* inkwellLike("own")
+      const html = yield* testServer((_req, res) => {
+        res.writeHead(200, { "content-type": "text/html" })
+        res.end(`<html><head><link rel="alternate" type="application/json" href="${other.url}/posts?limit=5"></head></html>`)
+      })
+      const told: Array<{ readonly url: string; readonly keyed: boolean }> = []
+      const options = { apiKey: Redacted.make("k"), onInkwell: (source: { readonly url: string; readonly keyed: boolean }) => Effect.sync(() => told.push(source)) }
+      const linked = yield* collect(fromUrl(html.url, options)).pipe(Effect.provide(feedClient))
+      assert.strictEqual(linked.entries.length, 1)
+      const direct = yield* collect(fromUrl(`${own.url}/posts?limit=5`, options)).pipe(Effect.provide(feedClient))
+      assert.strictEqual(direct.entries.length, 1)
+      assert.deepStrictEqual(told, [{ url: `${other.url}/posts?limit=5`, keyed: false }, { url: `${own.url}/posts?limit=5`, keyed: true }])
+      // The page that tells an Inkwell is read without it, the API's reads of the origin given with it.
+      assert.deepStrictEqual(keys, [
+        ["other/posts?limit=5", undefined],
+        ["other/posts?limit=5", undefined],
+        ["other/posts/one", undefined],
+        ["own/posts?limit=5", undefined],
+        ["own/posts?limit=5", "k"],
+        ["own/posts/one", "k"]
+      ])
+    }))
+
   it.effect("follows GET /posts pagination to the end and fetches every post's markdown", () =>
     Effect.gen(function*() {
       for (let i = 1; i <= 5; i++) {
@@ -191,7 +228,7 @@ describe("another Inkwell as a source", () => {
       assert.strictEqual((yield* json(response)).imported, records.length)
     })
 
-  it.effect("a migration keeps each post's createdAt and aliases: an undated post is listed where it was", () =>
+  it.effect("a migration keeps each post's createdAt, id and aliases: an undated post is listed where it was, its feed items the same", () =>
     Effect.gen(function*() {
       yield* importUndated([
         { title: "Undated from 2022", createdAt: "2022-03-01T09:00:00Z" },
@@ -211,7 +248,7 @@ describe("another Inkwell as a source", () => {
       const base = `http://127.0.0.1:${yield* portOf}`
       const listed = (yield* json(yield* get("/posts"))).items as ReadonlyArray<{ slug: string }>
       assert.deepStrictEqual(listed.map((p) => p.slug), ["undated-from-2024", "moved-around", "undated-from-2022"])
-      const remote: ReadonlyArray<{ slug: string; createdAt: string; aliases: Array<string>; publishedAt: string | null }> = yield* Effect.forEach(
+      const remote: ReadonlyArray<{ id: string; slug: string; createdAt: string; aliases: Array<string>; publishedAt: string | null }> = yield* Effect.forEach(
         listed,
         (p) => Effect.flatMap(get(`/posts/${p.slug}`), json)
       )
@@ -221,6 +258,9 @@ describe("another Inkwell as a source", () => {
         const summary = yield* importFromUrls([`${base}/posts`])
         assert.strictEqual(summary.imported, 3)
         assert.strictEqual(summary.failed, 0)
+        // Read without a key, as the server's import-url reads: said, as drafts would be missing.
+        assert.deepStrictEqual(summary.warnings.map((w) => w.source), [`${base}/posts`])
+        assert.match(summary.warnings[0]!.reason, /^read without a key: only its public posts were imported \(no drafts or scheduled posts\); POST \/posts\/import-url sends none/)
         const repository = yield* PostRepository
         const moved = yield* repository.getBySlug("moved-around")
         assert.strictEqual(moved.body, "---\nnot: front matter\n---\nText.")
@@ -230,6 +270,7 @@ describe("another Inkwell as a source", () => {
         for (const theirs of remote) {
           const ours = yield* repository.getBySlug(theirs.slug)
           assert.strictEqual(DateTime.formatIso(ours.createdAt), theirs.createdAt, theirs.slug)
+          assert.strictEqual(ours.id, theirs.id, theirs.slug)
           assert.deepStrictEqual(ours.aliases, theirs.aliases, theirs.slug)
         }
         assert.deepStrictEqual((yield* repository.getBySlug("moved-around")).aliases, ["/2019/01/moved-around/", "old/moved"])
@@ -270,33 +311,41 @@ describe("another Inkwell as a source", () => {
       }).pipe(Effect.provide(local))
     }).pipe(Effect.provide(inkwellServer())))
 
-  it.effect("a post whose createdAt or aliases are not what the API writes is rejected, naming its URL and the field", () =>
+  it.effect("a post whose createdAt, id or aliases are not what the API writes is rejected, naming its URL and the field", () =>
     Effect.gen(function*() {
       const post = (slug: string, extra: Record<string, unknown>) => ({
         type: "application/json",
         body: JSON.stringify({ slug, title: slug, body: "Text.", status: "published", ...extra })
       })
       const routes = {
-        "/posts": { type: "application/json", body: JSON.stringify({ items: [{ slug: "bad-date" }, { slug: "bad-aliases" }, { slug: "good" }], next: null }) },
+        "/posts": { type: "application/json", body: JSON.stringify({ items: [{ slug: "bad-date" }, { slug: "bad-aliases" }, { slug: "bad-id" }, { slug: "good" }, { slug: "blank-id" }], next: null }) },
         "/posts/bad-date": post("bad-date", { createdAt: "last Tuesday" }),
         "/posts/bad-aliases": post("bad-aliases", { aliases: "/old" }),
+        "/posts/bad-id": post("bad-id", { id: "7" }),
+        // No id to know it by, as a server without ids: known by its URL, and given a new one here.
+        "/posts/blank-id": post("blank-id", { id: " " }),
         "/posts/good": {
           type: "application/json",
           // Front matter may hold any key, `__proto__` too (JSON.parse makes it an own key).
-          body: JSON.stringify({ slug: "good", title: "good", body: "Text.", status: "published", createdAt: "2022-03-01T09:00:00.000Z", aliases: ["/old/good"] })
+          body: JSON.stringify({ id: "0B6F0D5E-0000-4000-8000-000000000001", slug: "good", title: "good", body: "Text.", status: "published", createdAt: "2022-03-01T09:00:00.000Z", aliases: ["/old/good"] })
             .replace(/}$/, ',"metadata":{"__proto__":{"kept":true},"series":"s"}}')
         }
       }
       const { entries, items, rejected } = yield* collect(inkwellApi("https://remote.example")).pipe(Effect.provide(servedBy(routes)))
-      assert.deepStrictEqual(rejected.map((r) => r.source), ["https://remote.example/posts/bad-date", "https://remote.example/posts/bad-aliases"])
+      assert.deepStrictEqual(rejected.map((r) => r.source), ["https://remote.example/posts/bad-date", "https://remote.example/posts/bad-aliases", "https://remote.example/posts/bad-id"])
       assert.include(rejected[0]!.reason, "at createdAt:")
       assert.include(rejected[0]!.reason, "\"last Tuesday\" is not a date")
       assert.include(rejected[1]!.reason, "at aliases:")
-      assert.strictEqual(entries.length, 1)
+      assert.include(rejected[2]!.reason, "at id:")
+      assert.include(rejected[2]!.reason, `expected a UUID (8-4-4-4-12 hex digits), got "7"`)
+      assert.deepStrictEqual(entries.map((e) => e.source), ["https://remote.example/posts#0b6f0d5e-0000-4000-8000-000000000001", "https://remote.example/posts/blank-id"])
       assert.deepStrictEqual(entries[0]!.input.aliases, ["/old/good"])
       const metadata = entries[0]!.input.metadata!
       assert.deepStrictEqual([Object.hasOwn(metadata, "__proto__"), metadata["series"]], [true, "s"])
       const good = items.find((i) => i._tag === "Entry")
       assert.strictEqual(good?._tag === "Entry" && good.createdAt !== undefined ? DateTime.formatIso(good.createdAt) : undefined, "2022-03-01T09:00:00.000Z")
+      assert.strictEqual(good?._tag === "Entry" ? good.id : undefined, "0b6f0d5e-0000-4000-8000-000000000001")
+      const blank = items.find((i) => i._tag === "Entry" && i.input.slug === "blank-id")
+      assert.isTrue(blank?._tag === "Entry" && blank.id === undefined, "no id carried")
     }))
 })

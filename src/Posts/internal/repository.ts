@@ -188,22 +188,23 @@ const makePost = (operation: string, fields: ConstructorParameters<typeof Post>[
     catch: (cause) => new DatabaseError({ operation, cause })
   })
 
-const newPostFields = (post: NewPost, now: DateTime.Utc, slug: string, createdAt: DateTime.Utc) => ({
+const newPostFields = (post: NewPost, now: DateTime.Utc, slug: string, createdAt: DateTime.Utc, id: PostId | undefined) => ({
   ...post,
   slug: slug as Post["slug"],
-  id: PostId.make(crypto.randomUUID()),
+  id: id ?? PostId.make(crypto.randomUUID()),
   createdAt,
   updatedAt: now,
   version: 1
 })
 
 /** `buildNew` without validation, for stores whose schema enforces the invariants. */
-const newPost = (post: NewPost, now: DateTime.Utc, createdAt: DateTime.Utc): Post =>
-  new Post(newPostFields(post, now, post.slug, createdAt), true)
+const newPost = (post: NewPost, now: DateTime.Utc, createdAt: DateTime.Utc, id: PostId | undefined): Post =>
+  new Post(newPostFields(post, now, post.slug, createdAt, id), true)
 
 /**
  * A new post at version 1 with a fresh id, written at `now` and created then, unless it was
- * created before elsewhere (`createdAt`: an exported record's, `UpsertOptions.createdAt`).
+ * created before elsewhere (`createdAt`: an exported record's, `UpsertOptions.createdAt`) and
+ * had an id there that it keeps (`id`, `UpsertOptions.ids`: free here, as the caller checked).
  */
 export const buildNew = (
   operation: string,
@@ -214,9 +215,10 @@ export const buildNew = (
     readonly slug?: string
     readonly validate?: boolean
     readonly createdAt?: DateTime.Utc
+    readonly id?: PostId | undefined
   } = {}
 ): Effect.Effect<Post, DatabaseError> =>
-  makePost(operation, newPostFields(post, now, options.slug ?? post.slug, options.createdAt ?? now), options.validate ?? true)
+  makePost(operation, newPostFields(post, now, options.slug ?? post.slug, options.createdAt ?? now, options.id), options.validate ?? true)
 
 /** `previous` with the content of `post`, one version later. */
 export const buildReplacement = (
@@ -256,6 +258,13 @@ export interface UpsertStore<E, R> {
   readonly slugsOfSources: (
     sources: ReadonlyArray<string>
   ) => Effect.Effect<ReadonlyArray<{ readonly slug: string; readonly source: string }>, E, R>
+  /**
+   * The id and slug of every stored post whose id is one of `ids`: read once per batch, before
+   * any write, so a post the batch creates takes the id it carries only while no post has it.
+   */
+  readonly slugsOfIds: (
+    ids: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyArray<{ readonly id: string; readonly slug: string }>, E, R>
   readonly insert: (post: Post) => Effect.Effect<void, E, R>
   /** Stores `next` over `previous` (same id). */
   readonly replace: (previous: Post, next: Post) => Effect.Effect<void, E, R>
@@ -359,8 +368,10 @@ const legacySource = (source: string): string | undefined => (isAbsolute(source)
  * `pinnedSources`, and it names one post (`namesOnePost`: not "api"); otherwise (suffixed copies,
  * records sharing a `source`, API posts) it is stored anew.
  *
- * A post it creates (inserted, or renamed to a suffix) is created at its `createdAt`, when given;
- * one it updates or moves keeps the creation time it has (`buildReplacement`).
+ * A post it creates (inserted, or renamed to a suffix) is created at its `createdAt`, when given,
+ * and takes its carried id (`ids`) unless a stored post or one created before it in the batch
+ * has that id: then it gets a fresh one and its outcome names the holder (`idTakenBy`). One it
+ * updates or moves keeps the creation time and id it has (`buildReplacement`).
  */
 export const upsertAll = <E, R>(
   store: UpsertStore<E, R>,
@@ -373,6 +384,7 @@ export const upsertAll = <E, R>(
     readonly redirects?: ReadonlyArray<ReadonlyArray<string> | undefined> | undefined
     readonly createdAt?: ReadonlyArray<DateTime.Utc | undefined> | undefined
     readonly formerSources?: ReadonlyArray<ReadonlyArray<string> | undefined> | undefined
+    readonly ids?: ReadonlyArray<PostId | undefined> | undefined
   } = {}
 ): Effect.Effect<UpsertResult, E | DatabaseError, R> => {
   const validate = options.validate ?? true
@@ -393,6 +405,25 @@ export const upsertAll = <E, R>(
     const given = options.createdAt?.[index]
     return given === undefined ? now : DateTime.min(given, now)
   }
+  /** Carried id -> the slug of the post holding it: stored ones (read by `load`), then this batch's. */
+  const idHolders = new Map<string, string>()
+  /** Index of a post created with a fresh id -> the slug of the post holding the id it carried. */
+  const idTakenBy = new Map<number, string>()
+  /**
+   * The id the post at `index`, created at `slug`, takes: the one it carries while no post has it
+   * (which it then holds), else `undefined`, a fresh one.
+   */
+  const idOf = (index: number, slug: string): PostId | undefined => {
+    const given = options.ids?.[index]
+    if (given === undefined) return undefined
+    const holder = idHolders.get(given)
+    if (holder !== undefined) {
+      idTakenBy.set(index, holder)
+      return undefined
+    }
+    idHolders.set(given, slug)
+    return given
+  }
   const outcome = (post: NewPost, action: UpsertOutcome["action"], storedSlug?: string): UpsertOutcome =>
     storedSlug !== undefined && storedSlug !== post.slug
       ? { slug: post.slug, source: post.source, action, storedSlug }
@@ -410,13 +441,18 @@ export const upsertAll = <E, R>(
       const legacy = legacySource(post.source)
       if (legacy !== undefined) spellings.add(legacy)
     }
-    return spellings.size === 0 ? Effect.void : Effect.map(store.slugsOfSources(Array.from(spellings)), (rows) => {
+    const ids = new Set(options.ids?.filter((id) => id !== undefined))
+    const bySource = spellings.size === 0 ? Effect.void : Effect.map(store.slugsOfSources(Array.from(spellings)), (rows) => {
       for (const { slug, source } of rows) {
         const slugs = storedSlugs.get(source)
         if (slugs === undefined) storedSlugs.set(source, [slug])
         else slugs.push(slug)
       }
     })
+    const byId = ids.size === 0 ? Effect.void : Effect.map(store.slugsOfIds(Array.from(ids)), (rows) => {
+      for (const { id, slug } of rows) idHolders.set(id, slug)
+    })
+    return Effect.zipRight(bySource, byId)
   })
 
   /**
@@ -476,7 +512,12 @@ export const upsertAll = <E, R>(
       for (let n = 2;; n++) {
         const candidate = suffixedSlug(post.slug, n)
         if (Option.isNone(yield* store.findBySlug(candidate))) {
-          const created = yield* buildNew(OPERATION, post, now, { slug: candidate, validate, createdAt: createdAtOf(index) })
+          const created = yield* buildNew(OPERATION, post, now, {
+            slug: candidate,
+            validate,
+            createdAt: createdAtOf(index),
+            id: idOf(index, candidate)
+          })
           yield* store.insert(created)
           return outcome(post, "renamed", candidate)
         }
@@ -490,7 +531,7 @@ export const upsertAll = <E, R>(
         const from = movedFrom(post, index)
         const moved = from === undefined ? undefined : yield* move(post, index, from)
         if (moved !== undefined) return moved
-        yield* store.insert(yield* buildNew(OPERATION, post, now, { validate, createdAt: createdAtOf(index) }))
+        yield* store.insert(yield* buildNew(OPERATION, post, now, { validate, createdAt: createdAtOf(index), id: idOf(index, post.slug) }))
         return outcome(post, "inserted")
       }
       if (isOwn(existing.value.source, post, index)) return yield* refresh(post, existing.value)
@@ -510,7 +551,7 @@ export const upsertAll = <E, R>(
     if (found === undefined) return undefined
     if (Option.isNone(found)) {
       if (movedFrom(post, index) !== undefined) return undefined
-      store.unsafe!.insert(newPost(post, now, createdAtOf(index)))
+      store.unsafe!.insert(newPost(post, now, createdAtOf(index), idOf(index, post.slug)))
       return outcome(post, "inserted")
     }
     const existing = found.value
@@ -537,7 +578,11 @@ export const upsertAll = <E, R>(
   return Effect.gen(function*() {
     yield* load
     const outcomes: Array<UpsertOutcome> = []
-    for (const [index, post] of posts.entries()) outcomes.push((validate ? undefined : fast(post, index)) ?? (yield* one(post, index)))
+    for (const [index, post] of posts.entries()) {
+      const done = (validate ? undefined : fast(post, index)) ?? (yield* one(post, index))
+      const holder = idTakenBy.get(index)
+      outcomes.push(holder === undefined ? done : { ...done, idTakenBy: holder })
+    }
     const redirectsAdded = yield* redirectsOf(outcomes)
     return redirectsAdded.length > 0 ? { outcomes, redirectsAdded } : { outcomes }
   })
