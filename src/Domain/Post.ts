@@ -201,6 +201,19 @@ export class Post extends Schema.Class<Post>("Post")({
 /** `new Post(fields)`, validated by a parser compiled once. */
 export const makeValidPost = compiledConstructor(Post)
 
+/** A title's `code` spans: the text between a pair of backticks. */
+export const CODE_SPAN = /`([^`]+)`/
+
+const CODE_SPANS = new RegExp(CODE_SPAN, "g")
+
+/**
+ * A title as plain text, where no markup is shown (`<title>`, OpenGraph and Twitter cards,
+ * every feed's titles): the code spans the site's pages show as <code> (`CODE_SPAN`) keep their
+ * text without the backticks around it ("Using `rustc`" is "Using rustc", as the heading reads);
+ * every other character stays, a lone backtick too.
+ */
+export const plainTitle = (title: string): string => title.replace(CODE_SPANS, "$1")
+
 /**
  * A field a client may leave out, or send as `null`, which is read as left out: a post's JSON
  * (GET) has `null` for what it lacks (`summary`, `publishedAt`), and an edit of it sent back
