@@ -8,7 +8,7 @@
 import { DateTime } from "effect"
 import type { ComponentChildren, VNode } from "preact"
 import { renderToString } from "preact-render-to-string"
-import { CODE_SPAN, distinctTags, plainTitle, type Post, type TocEntry } from "../Domain/Post.js"
+import { announcedUpdateOf, CODE_SPAN, distinctTags, plainTitle, type Post, type TocEntry } from "../Domain/Post.js"
 import { MAX_SEARCH_LENGTH } from "../Posts/internal/search.js"
 import { withoutForbiddenChars } from "./Characters.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
@@ -43,11 +43,14 @@ export interface PostView {
 export const publishedAtOf = (post: Post): DateTime.Utc => post.publishedAt ?? post.createdAt
 
 /**
- * The last change the author announced: an explicit `updated` date, else publication. Storage
- * time is not it: a re-import touches every post without changing a word.
+ * The last change the author announced: an explicit `updated` date (never later than the post's
+ * last write: `announcedUpdateOf`), else publication. Storage time is not it: a re-import
+ * touches every post without changing a word.
  */
-export const updatedAtOf = (post: Post): DateTime.Utc =>
-  post.updatedAtSource === null ? publishedAtOf(post) : DateTime.max(post.updatedAtSource, publishedAtOf(post))
+export const updatedAtOf = (post: Post): DateTime.Utc => {
+  const announced = announcedUpdateOf(post)
+  return announced === null ? publishedAtOf(post) : DateTime.max(announced, publishedAtOf(post))
+}
 
 /** When what readers see of `post` last changed, for HTTP validators and sitemaps: also storage time. */
 export const modifiedAtOf = (post: Post): DateTime.Utc => DateTime.max(updatedAtOf(post), post.updatedAt)

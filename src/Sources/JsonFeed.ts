@@ -10,7 +10,7 @@ import { createHash } from "node:crypto"
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { issuesOf } from "../Domain/decodeIssues.js"
-import { distinctTags, plainTitle, type Post } from "../Domain/Post.js"
+import { announcedUpdateOf, distinctTags, plainTitle, type Post } from "../Domain/Post.js"
 import { htmlBody, itemSlug, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { type BadBytes, failIfBad, firstBadByte, firstBadKey } from "./badBytes.js"
 import { derivedId, entry, type ItemNames, itemNames, itemsOf, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
@@ -268,12 +268,12 @@ export const toJsonFeed = (posts: ReadonlyArray<Post>, site: JsonFeedSite): Reco
       date_published: DateTime.formatIso(published),
       _inkwell: title === post.title ? { slug: post.slug } : { slug: post.slug, title: post.title }
     }
-    // Only an update the author announced, as in the Atom feed. Storage time (when this server
-    // imported or last saved the post) is no news to readers, and an Inkwell importing this feed
-    // showed every post as "updated" on the day the source had been imported.
-    if (post.updatedAtSource !== null) {
-      item.date_modified = DateTime.formatIso(DateTime.max(post.updatedAtSource, published))
-    }
+    // Only an update the author announced, as in the Atom feed, and never one later than the
+    // post's last write (`announcedUpdateOf`). Storage time (when this server imported or last
+    // saved the post) is no news to readers, and an Inkwell importing this feed showed every
+    // post as "updated" on the day the source had been imported.
+    const updated = announcedUpdateOf(post)
+    if (updated !== null) item.date_modified = DateTime.formatIso(DateTime.max(updated, published))
     const tags = tagsOf(post)
     if (tags.length > 0) item.tags = [...tags]
     if (post.authors.length > 0) item.authors = post.authors.map((name) => ({ name }))

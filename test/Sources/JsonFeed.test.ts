@@ -97,6 +97,13 @@ describe("toJsonFeed", () => {
     assert.strictEqual(entry?._tag === "Entry" ? entry.input.title : undefined, "Announcing async fn")
   })
 
+  it("date_modified is never later than the post's last write (was: a stored `updated` of 2031 as it was)", () => {
+    const typo = post({ title: "Typo", body: "x", publishedAt: "2021-05-01T00:00:00Z", updatedAt: "2031-05-05T00:00:00Z" })
+    const items = toJsonFeed([typo], site).items as Array<Record<string, unknown>>
+    // `post` stores it at 2024-03-01T12:00:00Z.
+    assert.strictEqual(items[0]!.date_modified, "2024-03-01T12:00:00.000Z")
+  })
+
   it("lists each of a post's tags once whatever its case, or as `tagsOf` names them", () => {
     const tagged = new Post({ ...post({ title: "Tagged", body: "x" }), tags: ["Rust", "rust", "Web"] })
     const items = (options: Partial<Parameters<typeof toJsonFeed>[1]>) =>
