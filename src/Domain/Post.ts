@@ -2,7 +2,7 @@
  * The post domain: what a post is, what a client sends, and what processing adds.
  * Schemas only, no I/O.
  */
-import { ParseResult, Schema } from "effect"
+import { DateTime, ParseResult, Schema } from "effect"
 import { briefly } from "./decodeIssues.js"
 
 /**
@@ -200,6 +200,35 @@ export class Post extends Schema.Class<Post>("Post")({
 
 /** `new Post(fields)`, validated by a parser compiled once. */
 export const makeValidPost = compiledConstructor(Post)
+
+/**
+ * The `updated` date `post` announces, as readers are told it (pages, feeds, sitemaps and the
+ * site's Last-Modified all read it here): never later than when the post was last stored
+ * (`updatedAt`, this server's clock at that write). A later one is a date that had not come
+ * when it was written (a typo: 2031 for 2021), which writes refuse (`Processing/dates.ts`
+ * `futureUpdate`) but a row stored before they did, or by another program, may hold: shown as it
+ * is, it put 2031 in Last-Modified, in every feed's date and in the sitemap, and kept a feed's
+ * date from moving with new posts. Read as the time of that write, the latest the change can
+ * have been made, rather than as the time of each response: that moved with every request, so
+ * no answer kept (the response cache, a browser's, a CDN's) would be the one made again, and
+ * each feed's ETag changed every second. One within the writes' leeway (`UPDATED_LEEWAY`: "today"
+ * east of UTC) reads so too.
+ */
+export const announcedUpdateOf = (post: Pick<Post, "updatedAtSource" | "updatedAt">): DateTime.Utc | null =>
+  post.updatedAtSource === null ? null : DateTime.min(post.updatedAtSource, post.updatedAt)
+
+/** A title's `code` spans: the text between a pair of backticks. */
+export const CODE_SPAN = /`([^`]+)`/
+
+const CODE_SPANS = new RegExp(CODE_SPAN, "g")
+
+/**
+ * A title as plain text, where no markup is shown (`<title>`, OpenGraph and Twitter cards,
+ * every feed's titles): the code spans the site's pages show as <code> (`CODE_SPAN`) keep their
+ * text without the backticks around it ("Using `rustc`" is "Using rustc", as the heading reads);
+ * every other character stays, a lone backtick too.
+ */
+export const plainTitle = (title: string): string => title.replace(CODE_SPANS, "$1")
 
 /**
  * A field a client may leave out, or send as `null`, which is read as left out: a post's JSON

@@ -23,6 +23,7 @@ import { yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
 import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
 import { NewPost, type PostId } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
+import { futureUpdate } from "../Processing/dates.js"
 import { storedBody } from "../Processing/processPost.js"
 import { countedAsWork, describeCause, timeoutItem } from "../Processing/processConcurrently.js"
 import { isPublicAt, PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
@@ -168,10 +169,24 @@ const processLines = (
 }
 
 /**
+ * `processed`, or its rejection when its post's `updated` date is still to come at `now`
+ * (`futureUpdate`): that post alone fails, saying so, as a 400 does through the API. Taken, a
+ * typo (2031 for 2021) was the date readers were sent in the post's page, every feed, the
+ * sitemap and Last-Modified.
+ */
+const updatedByNow = (processed: Processed, now: DateTime.Utc): Processed => {
+  if (processed._tag !== "Ready") return processed
+  const reason = futureUpdate(processed.post.updatedAtSource, processed.post.publishedAt, now)
+  return reason === undefined ? processed : rejectedPost(processed.identity, { field: "updatedAt", reason }, processed.bytes)
+}
+
+/**
  * The concurrent stage for one chunk of the source: runs of lines of the same file in bulk
  * when the processor can (`fromLines`), everything else item by item. A line long enough to hold
  * a body over `maxPostBytes` goes item by item too (`processLine`): decoded here, its body is
- * checked before any processor renders it. Never fails.
+ * checked before any processor renders it. Each post is then held to the clock once the chunk
+ * is processed (`updatedByNow`): processing is pure, and whichever processor rendered it. Never
+ * fails.
  */
 export const processChunk = (
   chunk: Chunk.Chunk<ImportItem>,
@@ -200,7 +215,8 @@ export const processChunk = (
       for (const processed of yield* processLines(fromLines, items.slice(i, end) as Array<LineItem>, options)) out.push(processed)
       i = end
     }
-    return out
+    const now = yield* DateTime.now
+    return out.map((processed) => updatedByNow(processed, now))
   })
 
 /** Names the stored post's source: after a file is renamed or a tree moved, that is the old post to see to. */

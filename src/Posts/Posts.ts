@@ -4,8 +4,9 @@
  * the source the post has.
  */
 import { DateTime, Effect, Either, Option } from "effect"
-import { type InvalidCursor, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
+import { type InvalidCursor, InvalidPost, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
 import { makeNewPost, NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
+import { futureUpdate } from "../Processing/dates.js"
 import { parseFrontMatter } from "../Processing/frontMatter.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
@@ -32,6 +33,19 @@ const stampPublication = (post: NewPost) =>
   post.status !== "published" || post.publishedAt !== null
     ? Effect.succeed(post)
     : Effect.map(DateTime.now, (publishedAt) => makeNewPost({ ...post, publishedAt }))
+
+/**
+ * `post`, unless its `updated` date is still to come at the time of the write (`futureUpdate`):
+ * a 400 naming `updatedAt` and the date. Taken, a typo (2031 for 2021) was the date readers were
+ * sent in the post's page, every feed, the sitemap and Last-Modified.
+ */
+const updatedByNow = (post: NewPost) =>
+  Effect.flatMap(DateTime.now, (now) => {
+    const reason = futureUpdate(post.updatedAtSource, post.publishedAt, now)
+    return reason === undefined
+      ? Effect.succeed(post)
+      : Effect.fail(new InvalidPost({ source: API_SOURCE, field: "updatedAt", reason }))
+  })
 
 /**
  * Whether `input` says what its status is: the `status` field, or the body's front matter
@@ -143,7 +157,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
         typeof content === "string"
           ? yield* processor.process({ source: API_SOURCE, raw: content })
           : yield* processor.fromInput(content, API_SOURCE)
-      return yield* repository.create(yield* stampPublication(post))
+      return yield* repository.create(yield* updatedByNow(yield* stampPublication(post)))
     })
 
     /**
@@ -161,7 +175,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
      */
     const createAt = Effect.fn("Posts.createAt")(function* (slug: string, content: PostContent) {
       const post = yield* processor.fromInput(inputAt(slug, content), API_SOURCE)
-      return yield* repository.create(yield* stampPublication(post))
+      return yield* repository.create(yield* updatedByNow(yield* stampPublication(post)))
     })
 
     /**
@@ -203,7 +217,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       const undated = post.status === "published" && post.publishedAt === null && stored.status === "published" &&
         stored.publishedAt === null
       const next = keepHashIfSame(undated ? post : yield* stampPublication(post), stored)
-      return yield* repository.update(slug, expectedVersion, next, expectedHashTag)
+      return yield* repository.update(slug, expectedVersion, yield* updatedByNow(next), expectedHashTag)
     })
 
     const remove = Effect.fn("Posts.remove")(function* (slug: string, expectedVersion?: number, expectedHashTag?: string) {

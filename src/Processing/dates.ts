@@ -2,7 +2,7 @@
  * Date parsing for front matter and file paths. Pure: no clock, no time zone of the host.
  * A date without an offset is taken as UTC so that the same file gives the same instant everywhere.
  */
-import { DateTime, Either } from "effect"
+import { DateTime, Duration, Either } from "effect"
 
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*(?:([Zz]|UTC)|([+-])(\d{2}):?(\d{2}))?)?$/
@@ -113,4 +113,39 @@ export const dateFromPath = (path: string): DateTime.Utc | undefined => {
   if (m === null) return undefined
   const t = fromParts(Number(m[1]), Number(m[2]), Number(m[3]))
   return t === undefined ? undefined : utc(t)
+}
+
+/**
+ * How far past the time of its write a post's `updated` date may be. A day, not the minutes two
+ * machines' clocks differ by: a date written as a day (`updated: 2025-06-01`, kept as that day's
+ * midnight UTC) or a time written without an offset (read as UTC) is ahead of the instant it was
+ * written at by up to 14 hours east of UTC (UTC+14), so an hour refused "today" all morning in
+ * Tokyo. Past a day it is a date that has not come anywhere (a typo: 2031 for 2021), which put
+ * that date in the post's page, every feed's date, the sitemap and Last-Modified, and held a
+ * feed's date there.
+ */
+export const UPDATED_LEEWAY = Duration.days(1)
+
+/**
+ * Why `updated` is no date for a post written at `now`, or undefined when it is one: later than
+ * `now` by more than UPDATED_LEEWAY, an update dated after it was written. A post published later
+ * than that (scheduled) may be updated up to its publication: an author dating a post to come
+ * often gives `updated` the same date, and neither is shown to readers before then. Pure: the
+ * writers read the clock (`Posts`, `ImportPipeline`), so every processor (a render thread, an
+ * embedding app's) is held to it alike.
+ */
+export const futureUpdate = (
+  updated: DateTime.Utc | null,
+  published: DateTime.Utc | null,
+  now: DateTime.Utc
+): string | undefined => {
+  if (updated === null) return undefined
+  const latest = DateTime.toEpochMillis(now) + Duration.toMillis(UPDATED_LEEWAY)
+  const at = DateTime.toEpochMillis(updated)
+  if (at <= latest || (published !== null && at <= DateTime.toEpochMillis(published))) return undefined
+  const scheduled = published !== null && DateTime.toEpochMillis(published) > DateTime.toEpochMillis(now)
+  return `${DateTime.formatIso(updated)} is in the future: after the time of this write, ${DateTime.formatIso(now)} ` +
+    `(by more than the ${Duration.format(UPDATED_LEEWAY)} allowed for time zones and clocks)` +
+    (scheduled ? `, and after the post's publication, ${DateTime.formatIso(published)}` : "") +
+    "; an update is dated when it is made (a mistyped year?)"
 }

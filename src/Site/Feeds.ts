@@ -11,11 +11,11 @@
  */
 import { DateTime } from "effect"
 import { XMLBuilder } from "fast-xml-parser"
-import { distinctTags, type Post, tagKey } from "../Domain/Post.js"
+import { distinctTags, plainTitle, type Post, tagKey } from "../Domain/Post.js"
 import { escapeHtml, resolveLinks } from "../Sources/html.js"
 import { feedItemId, toJsonFeed } from "../Sources/JsonFeed.js"
 import { withoutForbiddenChars } from "./Characters.js"
-import { descriptionOf, modifiedAtOf, plainTitle, publishedAtOf, updatedAtOf } from "./Pages.js"
+import { descriptionOf, modifiedAtOf, publishedAtOf, updatedAtOf } from "./Pages.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 import { stringsFor } from "./Strings.js"
 import { routes, type Urls } from "./Urls.js"
@@ -175,7 +175,9 @@ export const jsonFeed = (input: FeedInput): string => {
     feedUrl: urls.absolute(routes.feed("json", tag)),
     description: feedDescription(input),
     language: config.language,
-    postUrl: (post) => postUrl(urls, post)
+    postUrl: (post) => postUrl(urls, post),
+    // As RSS's and Atom's categories: in a tag's feed, every item names that tag one way.
+    tagsOf: (post) => categoriesOf(post, tag)
   })
   return JSON.stringify({ ...feed, authors: [{ name: config.author }] }, null, 2)
 }

@@ -8,7 +8,7 @@
 import { DateTime } from "effect"
 import type { ComponentChildren, VNode } from "preact"
 import { renderToString } from "preact-render-to-string"
-import { distinctTags, type Post, type TocEntry } from "../Domain/Post.js"
+import { announcedUpdateOf, CODE_SPAN, distinctTags, plainTitle, type Post, type TocEntry } from "../Domain/Post.js"
 import { MAX_SEARCH_LENGTH } from "../Posts/internal/search.js"
 import { withoutForbiddenChars } from "./Characters.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
@@ -43,17 +43,17 @@ export interface PostView {
 export const publishedAtOf = (post: Post): DateTime.Utc => post.publishedAt ?? post.createdAt
 
 /**
- * The last change the author announced: an explicit `updated` date, else publication. Storage
- * time is not it: a re-import touches every post without changing a word.
+ * The last change the author announced: an explicit `updated` date (never later than the post's
+ * last write: `announcedUpdateOf`), else publication. Storage time is not it: a re-import
+ * touches every post without changing a word.
  */
-export const updatedAtOf = (post: Post): DateTime.Utc =>
-  post.updatedAtSource === null ? publishedAtOf(post) : DateTime.max(post.updatedAtSource, publishedAtOf(post))
+export const updatedAtOf = (post: Post): DateTime.Utc => {
+  const announced = announcedUpdateOf(post)
+  return announced === null ? publishedAtOf(post) : DateTime.max(announced, publishedAtOf(post))
+}
 
 /** When what readers see of `post` last changed, for HTTP validators and sitemaps: also storage time. */
 export const modifiedAtOf = (post: Post): DateTime.Utc => DateTime.max(updatedAtOf(post), post.updatedAt)
-
-/** A title's `code` spans: the text between a pair of backticks. */
-const CODE_SPAN = /`([^`]+)`/
 
 /**
  * A title as inline content: `code` spans, common in technical titles, become <code>; the
@@ -64,15 +64,6 @@ export const InlineTitle = ({ title }: { title: string }) => (
     {title.split(CODE_SPAN).map((part, i) => (i % 2 === 1 ? <code>{part}</code> : part))}
   </>
 )
-
-/**
- * A title as plain text, where no markup is shown (`<title>`, OpenGraph and Twitter cards,
- * feeds' titles): the code spans `InlineTitle` makes <code> keep their text without the
- * backticks around it ("Using `rustc`" is "Using rustc", as the heading reads); every other
- * character stays, a lone backtick too.
- */
-const CODE_SPANS = new RegExp(CODE_SPAN, "g")
-export const plainTitle = (title: string): string => title.replace(CODE_SPANS, "$1")
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>()
 

@@ -92,14 +92,23 @@ export const maxAgeUntil = (maxAgeSeconds: number, now: DateTime.Utc, changesAt:
       Math.min(maxAgeSeconds, Math.max(0, Math.floor((DateTime.toEpochMillis(at) - DateTime.toEpochMillis(now)) / 1000)))
   })
 
+/**
+ * A document's Last-Modified as sent at `now`: never later (RFC 9110 §8.8.2.1: an origin server
+ * must not send one after its Date, and sends the time of the response instead). The dates a
+ * document is made of are never after the posts' last writes (`announcedUpdateOf`); this is for
+ * a write stamped by another instance on the same database whose clock runs ahead of this one's. An answer
+ * kept with it stays right: it is no later than when the answer was made.
+ */
+export const lastModifiedAt = (lastModified: DateTime.Utc, now: DateTime.Utc): DateTime.Utc => DateTime.min(lastModified, now)
+
 /** 200 with validators, or 304 when the client's copy is current. */
 const respond = (document: Document, cacheControl: string) =>
-  Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  Effect.zipWith(HttpServerRequest.HttpServerRequest, DateTime.now, (request, now) => {
     const etag = etagOf(document.body, document.list === true)
     const headers: Record<string, string> = { ...SECURITY_HEADERS, "cache-control": cacheControl, etag }
     // The epoch stands for "no posts": nothing worth claiming as a modification time.
     if (document.lastModified !== undefined && DateTime.toEpochMillis(document.lastModified) > 0) {
-      headers["last-modified"] = httpDate(document.lastModified)
+      headers["last-modified"] = httpDate(lastModifiedAt(document.lastModified, now))
     }
     if (isNotModified(request.headers, etag)) {
       return HttpServerResponse.empty({ status: 304, headers })

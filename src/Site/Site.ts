@@ -250,10 +250,15 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
         list: true,
         lastModified: found.posts === undefined ? undefined : Feeds.lastUpdated(found.posts)
       })
-      if (query === "") return view({ notice: words.typeToSearch })
-      if (codePointLength(query) > MAX_SEARCH_LENGTH) return view({ notice: words.searchAtMost(MAX_SEARCH_LENGTH) })
-      if (isEmpty(searchTerms(query))) return view({ posts: [], hasMore: false })
-      if (repository.search === undefined) return view({ notice: words.searchUnavailable })
+      // A search that ran nothing has one page: past it is a 404, as past the end of one that
+      // ran or of a listing. `/search?page=2` was a 200 whose pager led back ("← Better
+      // matches") from a page of nothing.
+      const onlyPage = (found: Omit<Pages.SearchView, "query" | "page">) =>
+        page > 1 ? Effect.fail(new PageNotFound({ message: words.noResultsPage(page) })) : Effect.succeed(view(found))
+      if (query === "") return yield* onlyPage({ notice: words.typeToSearch })
+      if (codePointLength(query) > MAX_SEARCH_LENGTH) return yield* onlyPage({ notice: words.searchAtMost(MAX_SEARCH_LENGTH) })
+      if (isEmpty(searchTerms(query))) return yield* onlyPage({ posts: [], hasMore: false })
+      if (repository.search === undefined) return yield* onlyPage({ notice: words.searchUnavailable })
       // As the API refuses a deeper offset: only the first MAX_SEARCH_RESULTS results have pages.
       if ((page - 1) * config.pageSize >= MAX_SEARCH_RESULTS) {
         return yield* new PageNotFound({ message: words.resultsEndAt(page, MAX_SEARCH_RESULTS) })

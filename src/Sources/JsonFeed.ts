@@ -10,7 +10,7 @@ import { createHash } from "node:crypto"
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { issuesOf } from "../Domain/decodeIssues.js"
-import type { Post } from "../Domain/Post.js"
+import { announcedUpdateOf, distinctTags, plainTitle, type Post } from "../Domain/Post.js"
 import { htmlBody, itemSlug, plainText, readDates, resolveLinks, resolveUrl, shorten, textBody } from "./html.js"
 import { type BadBytes, failIfBad, firstBadByte, firstBadKey } from "./badBytes.js"
 import { derivedId, entry, type ItemNames, itemNames, itemsOf, type ParsedFeed, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
@@ -36,8 +36,11 @@ const Item = Schema.Struct({
   authors: opt(Schema.Array(Author)),
   tags: opt(Schema.Array(Schema.String)),
   language: opt(Schema.String),
-  /** Written by `toJsonFeed`: lets one Inkwell keep another's slugs. */
-  _inkwell: opt(Schema.Struct({ slug: opt(Schema.String) }))
+  /**
+   * Written by `toJsonFeed`: lets one Inkwell keep another's slugs, and its titles as written
+   * (`title` is plain text, without a title's `code` spans).
+   */
+  _inkwell: opt(Schema.Struct({ slug: opt(Schema.String), title: opt(Schema.String) }))
 })
 
 const Document = Schema.Struct({
@@ -167,7 +170,8 @@ const mapItem = (
   const plain = item._inkwell !== undefined && item._inkwell !== null ? textLine : plainText
   const summary = item.summary ? plain(item.summary) || undefined : undefined
   // Microblog items often have no title; the post needs one, so the text's start stands in.
-  const ownTitle = item.title ? plain(item.title) : ""
+  // Another Inkwell's own title, `code` spans and all, when it wrote one: its `title` is the plain text.
+  const ownTitle = item._inkwell?.title ? textLine(item._inkwell.title) : item.title ? plain(item.title) : ""
   const title = ownTitle || shorten(item.content_text?.trim() || plainText(item.content_html ?? "") || summary || "", 80)
   if (title === "") return rejected(source, `items.${index}: no title, and no text in its content to make one from`)
   // Its link or id gives an untitled item's slug: made from its text's start, two alike collided.
@@ -231,37 +235,47 @@ export interface JsonFeedSite {
   readonly postUrl?: ((post: Post) => string) | undefined
   /** The next page of this feed, when paged. */
   readonly nextUrl?: string | undefined
+  /**
+   * A post's tags as an item lists them; default each once whatever its case, in the post's
+   * first spelling (`distinctTags`). The site's feeds name a tag's feed's tag as its RSS and Atom do.
+   */
+  readonly tagsOf?: ((post: Post) => ReadonlyArray<string>) | undefined
 }
 
 /**
  * Published posts as a JSON Feed 1.1 document (drafts are left out), each item's `id` its
- * `feedItemId`, its `url` its page. Links in the rendered HTML
- * are made absolute against each post's URL, in-page `#note` links too, since feed readers show
- * it away from the site.
- * `_inkwell.slug` lets another Inkwell importing this feed keep the slugs.
+ * `feedItemId`, its `url` its page, its `title` plain text as JSON Feed says it is
+ * (`plainTitle`, as RSS and Atom write it: "Announcing `async fn`" kept its backticks here
+ * alone). Links in the rendered HTML are made absolute against each post's URL, in-page `#note`
+ * links too, since feed readers show it away from the site.
+ * `_inkwell.slug` lets another Inkwell importing this feed keep the slugs, and `_inkwell.title`
+ * (when it is not the plain one) the title as written.
  */
 export const toJsonFeed = (posts: ReadonlyArray<Post>, site: JsonFeedSite): Record<string, unknown> => {
   const home = site.url.replace(/\/+$/, "")
   const postUrl = site.postUrl ?? ((post: Post) => `${home}/posts/${encodeURIComponent(post.slug)}`)
+  const tagsOf = site.tagsOf ?? ((post: Post) => distinctTags(post.tags).map(({ tag }) => tag))
   const items = posts.filter((post) => post.status === "published").map((post) => {
     const url = postUrl(post)
     const published = post.publishedAt ?? post.createdAt
+    const title = plainTitle(post.title)
     const item: Record<string, unknown> = {
       id: feedItemId(post),
       url,
-      title: post.title,
+      title,
       content_html: resolveLinks(post.html, url, { fragments: true }),
       summary: post.summary ?? post.excerpt,
       date_published: DateTime.formatIso(published),
-      _inkwell: { slug: post.slug }
+      _inkwell: title === post.title ? { slug: post.slug } : { slug: post.slug, title: post.title }
     }
-    // Only an update the author announced, as in the Atom feed. Storage time (when this server
-    // imported or last saved the post) is no news to readers, and an Inkwell importing this feed
-    // showed every post as "updated" on the day the source had been imported.
-    if (post.updatedAtSource !== null) {
-      item.date_modified = DateTime.formatIso(DateTime.max(post.updatedAtSource, published))
-    }
-    if (post.tags.length > 0) item.tags = [...post.tags]
+    // Only an update the author announced, as in the Atom feed, and never one later than the
+    // post's last write (`announcedUpdateOf`). Storage time (when this server imported or last
+    // saved the post) is no news to readers, and an Inkwell importing this feed showed every
+    // post as "updated" on the day the source had been imported.
+    const updated = announcedUpdateOf(post)
+    if (updated !== null) item.date_modified = DateTime.formatIso(DateTime.max(updated, published))
+    const tags = tagsOf(post)
+    if (tags.length > 0) item.tags = [...tags]
     if (post.authors.length > 0) item.authors = post.authors.map((name) => ({ name }))
     return item
   })

@@ -5,7 +5,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { ConfigProvider, Effect, Layer, TestClock } from "effect"
 import { ImportFeedsLive, PostsLive, RepositoryLive } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
@@ -60,6 +60,43 @@ describe("HTTP on SQLite", () => {
 
   it.effect("a renamed post's old slug: 301 to it (GET, HEAD, query kept) when the caller may read it there, else 404; writes there 404", () =>
     movedPostAnswers.pipe(Effect.provide(SqliteServer)))
+})
+
+describe("HTTP on SQLite, an `updated` date still to come (a mistyped year)", () => {
+  it.effect("is a 400 naming `updatedAt` and the date (POST, PUT, markdown), nothing written; up to a day ahead, or a scheduled post's at its publication, is taken", () =>
+    Effect.gen(function* () {
+      // The server runs at FIXTURE_NOW, 2026-01-01T00:00:00Z.
+      const refused = (response: { readonly status: number }, body: { field: string; reason: string }) => {
+        assert.strictEqual(response.status, 400)
+        assert.strictEqual(body.field, "updatedAt")
+        assert.include(body.reason, "2031-05-05T00:00:00.000Z is in the future: after the time of this write, 2026-01-01T00:00:00.000Z")
+      }
+      const created = yield* postJson("/posts", newPost({ publishedAt: "2021-05-01", updatedAt: "2031-05-05" }))
+      refused(created, yield* json(created))
+      const markdown = yield* postMarkdown("/posts", "---\ntitle: First post\ndate: 2021-05-01\nupdated: 2031-05-05\n---\nText.\n")
+      refused(markdown, yield* json(markdown))
+      assert.strictEqual((yield* get("/posts/first-post")).status, 404, "nothing stored")
+
+      assert.strictEqual((yield* postJson("/posts", newPost({ publishedAt: "2021-05-01", updatedAt: "2021-05-05" }))).status, 201)
+      const put = yield* putJson("/posts/first-post", newPost({ version: 1, publishedAt: "2021-05-01", updatedAt: "2031-05-05" }))
+      refused(put, yield* json(put))
+      // The post's own JSON (GET's answer) sent back with its date mistyped.
+      const own = yield* json(yield* get("/posts/first-post"))
+      const putOwn = yield* putJson("/posts/first-post", { ...own, updatedAtSource: "2031-05-05T00:00:00Z" })
+      refused(putOwn, yield* json(putOwn))
+      const stored = yield* json(yield* get("/posts/first-post"))
+      assert.deepStrictEqual([stored.version, stored.updatedAtSource], [1, "2021-05-05T00:00:00.000Z"])
+
+      // Tomorrow's date is today east of UTC.
+      const skewed = yield* postJson("/posts", newPost({ title: "Skewed", updatedAt: "2026-01-02" }))
+      assert.strictEqual(skewed.status, 201)
+      const scheduled = yield* postJson("/posts", newPost({ title: "Later", publishedAt: "2027-01-01", updatedAt: "2027-01-01" }))
+      assert.strictEqual(scheduled.status, 201)
+
+      // Written once its day has come, the same date is an update like any other.
+      yield* TestClock.setTime(Date.parse("2031-05-05T00:00:00Z"))
+      assert.strictEqual((yield* putJson("/posts/first-post", newPost({ version: 1, publishedAt: "2021-05-01", updatedAt: "2031-05-05" }))).status, 200)
+    }).pipe(Effect.provide(SqliteServer)))
 })
 
 /** As App.AppLive composes it: the repository `Posts` uses is in the server's context too. */

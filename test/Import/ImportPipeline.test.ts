@@ -1096,6 +1096,52 @@ describe("scheduled posts (published with a date still to come)", () => {
     }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
 })
 
+describe("an `updated` date still to come (a mistyped year)", () => {
+  const typo = "2031-05-05T00:00:00.000Z"
+  const reason = `updatedAt: ${typo} is in the future: after the time of this write, 2026-01-01T00:00:00.000Z ` +
+    "(by more than the 1d allowed for time zones and clocks); an update is dated when it is made (a mistyped year?)"
+  const input = [
+    record(1, { publishedAt: "2021-05-01T00:00:00Z", updatedAt: "2021-05-05T00:00:00Z" }),
+    record(2, { publishedAt: "2021-05-01T00:00:00Z", updatedAt: typo }),
+    // Within the day time zones and clocks may put it ahead by, and a scheduled post's update at its publication.
+    record(3, { updatedAt: "2026-01-01T23:59:00Z" }),
+    record(4, { publishedAt: "2030-01-01T00:00:00Z", updatedAt: "2030-01-01T00:00:00Z" })
+  ]
+
+  it.effect("NDJSON (POST /posts/import, in bulk and line by line): that post alone fails, naming the field and the date (was: stored)", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(FIXTURE_NOW)
+      for (const recordBatch of [1, 8]) {
+        const dryRun = yield* importNdjson(ndjsonBytes(input), { ...fast, recordBatch, dryRun: true })
+        assert.deepStrictEqual([dryRun.imported, dryRun.failed], [3, 1], JSON.stringify(dryRun.failures))
+        assert.deepStrictEqual(dryRun.failures.map((f) => [f.source, f.reason]), [["request:2", reason]])
+      }
+      const summary = yield* importNdjson(ndjsonBytes(input), fast)
+      assert.deepStrictEqual([summary.imported, summary.failed], [3, 1], JSON.stringify(summary.failures))
+      assert.deepStrictEqual(summary.failures.map((f) => [f.source, f.reason]), [["request:2", reason]])
+      const repo = yield* PostRepository
+      assert.deepStrictEqual((yield* repo.list({ limit: 10 })).items.map((p) => p.slug).sort(), ["post-1", "post-3", "post-4"])
+      // Written once its day has come, the same record is taken: the clock decides, not the year.
+      yield* TestClock.setTime(Date.parse(typo))
+      const later = yield* importNdjson(ndjsonBytes([input[1]]), fast)
+      assert.deepStrictEqual([later.imported, later.failed], [1, 0], JSON.stringify(later.failures))
+    }).pipe(Effect.provide(Layer.mergeAll(ProcessorTest, MemoryPostRepository.layer))))
+
+  it.scoped("markdown files (inkwell import): that file alone fails, named; the others land", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(FIXTURE_NOW)
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, {
+        "good.md": "---\ntitle: Good\ndate: 2021-05-01\nupdated: 2021-05-05\n---\nText.\n",
+        "typo.md": "---\ntitle: Typo\ndate: 2021-05-01\nupdated: 2031-05-05\n---\nText.\n"
+      })
+      const summary = yield* importDir(dir)
+      assert.deepStrictEqual([summary.status, summary.imported, summary.failed], ["completed", 1, 1], JSON.stringify(summary.failures))
+      assert.deepStrictEqual(summary.failures.map((f) => [f.source.slice(dir.length + 1), f.reason]), [["typo.md", reason]])
+      assert.deepStrictEqual((yield* rows).map((r) => r.slug), ["good"])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+})
+
 describe("RunOptions.tally", () => {
   it.effect("one built for another kind of run is refused (its counts would be read wrongly)", () =>
     Effect.gen(function*() {

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Either } from "effect"
 import { parse as parseToml } from "smol-toml"
-import { dateFromPath, parseDateString, parseDateValue } from "../../src/Processing/dates.js"
+import { dateFromPath, futureUpdate, parseDateString, parseDateValue } from "../../src/Processing/dates.js"
 
 const iso = (e: Either.Either<DateTime.Utc, string>): string => {
   if (Either.isLeft(e)) assert.fail(e.left)
@@ -105,5 +105,34 @@ describe("dateFromPath", () => {
     assert.isUndefined(at("posts/hello.md"))
     assert.isUndefined(at("2023-02-31-nope.md"))
     assert.isUndefined(at("v1/2023/1/5/x.md"))
+  })
+})
+
+describe("futureUpdate", () => {
+  const now = DateTime.unsafeMake("2025-06-01T12:00:00Z")
+  const utc = (iso: string) => DateTime.unsafeMake(iso)
+
+  it("takes an update up to a day after the time of the write (today east of UTC, clocks that differ), and none given", () => {
+    assert.isUndefined(futureUpdate(null, null, now))
+    assert.isUndefined(futureUpdate(utc("2021-05-05T00:00:00Z"), utc("2021-05-01T00:00:00Z"), now))
+    // "updated: 2025-06-02" written in Tokyo at 21:00 UTC, 06:00 there.
+    assert.isUndefined(futureUpdate(utc("2025-06-02T00:00:00Z"), null, utc("2025-06-01T21:00:00Z")))
+    assert.isUndefined(futureUpdate(utc("2025-06-02T12:00:00Z"), null, now))
+  })
+
+  it("refuses a later one, naming the date and the time of the write", () => {
+    const reason = futureUpdate(utc("2031-05-05T00:00:00Z"), utc("2021-05-01T00:00:00Z"), now)
+    assert.strictEqual(
+      reason,
+      "2031-05-05T00:00:00.000Z is in the future: after the time of this write, 2025-06-01T12:00:00.000Z " +
+        "(by more than the 1d allowed for time zones and clocks); an update is dated when it is made (a mistyped year?)"
+    )
+    assert.isString(futureUpdate(utc("2025-06-02T12:00:00.001Z"), null, now))
+  })
+
+  it("a scheduled post may be updated up to its publication, not after", () => {
+    const published = utc("2025-07-01T00:00:00Z")
+    assert.isUndefined(futureUpdate(published, published, now))
+    assert.include(futureUpdate(utc("2025-07-02T00:00:00Z"), published, now)!, "and after the post's publication, 2025-07-01T00:00:00.000Z")
   })
 })

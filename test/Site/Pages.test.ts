@@ -10,12 +10,14 @@ import { atomFeed, rssFeed } from "../../src/Site/Feeds.js"
 import { defaults } from "../../src/Site/SiteConfig.js"
 import { feedLinks } from "../../src/Sources/FeedSource.js"
 import { makeUrls } from "../../src/Site/Urls.js"
+import { setFixtureNow } from "../fixtures/clock.js"
 import { makeNewPost } from "../fixtures/posts.js"
 
 const site = { config: { ...defaults, title: `Blog "<x>"` }, urls: makeUrls(defaults) }
 
+/** Stored at FIXTURE_NOW, after every date the fixtures give: an update is never read as later than its write. */
 const stored = (overrides: Parameters<typeof makeNewPost>[0]) =>
-  Effect.flatMap(PostRepository, (repository) => repository.create(makeNewPost(overrides))).pipe(
+  Effect.zipRight(setFixtureNow, Effect.flatMap(PostRepository, (repository) => repository.create(makeNewPost(overrides)))).pipe(
     Effect.provide(MemoryPostRepository.layer)
   )
 

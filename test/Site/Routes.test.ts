@@ -750,12 +750,11 @@ describe("conditional GET", () => {
 
   it.effect("Last-Modified comes from the posts shown; If-Modified-Since never hides a removed post", () =>
     Effect.gen(function* () {
-      // Stored before the dates below, which are then the newest changes.
-      yield* TestClock.setTime(Date.parse("2024-03-05T00:00:00Z"))
-      yield* seed(
-        { slug: "older", publishedAt: "2024-01-01T00:00:00Z", updatedAtSource: "2024-02-01T10:00:00Z" },
-        { slug: "newer", publishedAt: "2024-03-01T00:00:00Z", updatedAtSource: "2024-03-05T12:30:00Z" }
-      )
+      // Each stored when its update was written: an update is never read as later than its write.
+      yield* TestClock.setTime(Date.parse("2024-02-01T10:00:00Z"))
+      yield* seed({ slug: "older", publishedAt: "2024-01-01T00:00:00Z", updatedAtSource: "2024-02-01T10:00:00Z" })
+      yield* TestClock.setTime(Date.parse("2024-03-05T12:30:00Z"))
+      yield* seed({ slug: "newer", publishedAt: "2024-03-01T00:00:00Z", updatedAtSource: "2024-03-05T12:30:00Z" })
       const page = yield* fetchPage("/p/older")
       // The neighbour's title is on the page, so its change counts too.
       assert.strictEqual(page.headers["last-modified"], "Tue, 05 Mar 2024 12:30:00 GMT")

@@ -89,6 +89,22 @@ const suite = (name: string, server: typeof sqliteServer) =>
         assert.strictEqual((yield* fetchPage("/search?q=owls&page=3")).status, 404)
         assert.strictEqual((yield* fetchPage("/search?q=owls&page=x")).status, 404)
       }).pipe(Effect.provide(server({ pageSize: 2 }))))
+
+    it.effect("a search that ran nothing (nothing typed, no words, too long) has one page: a later one is 404 (was: 200 with a pager back)", () =>
+      Effect.gen(function* () {
+        yield* seed(...posts)
+        for (const query of ["", "q=&", "q=!!!&", `q=${"a".repeat(201)}&`]) {
+          const first = yield* fetchPage(`/search?${query}page=1`)
+          assert.strictEqual(first.status, 200, query)
+          assert.notInclude(first.body, `rel="prev"`, query)
+          for (const page of [2, 5]) {
+            const later = yield* fetchPage(`/search?${query}page=${page}`)
+            assert.strictEqual(later.status, 404, `${query}page=${page}`)
+            assert.include(later.body, `There is no page ${page} of results.`, query)
+            assert.notInclude(later.body, "Better matches", query)
+          }
+        }
+      }).pipe(Effect.provide(server())))
   })
 
 describe("the search page's depth", () => {
@@ -151,5 +167,7 @@ describe("the search form", () => {
       assert.include(page.body, `action="/search"`)
       assert.strictEqual((yield* fetchRaw("/posts?q=compilers")).status, 500)
       assert.strictEqual((yield* fetchRaw("/posts")).status, 200, "the listing is unaffected")
+      // Its one page, as any search that ran nothing.
+      assert.strictEqual((yield* fetchPage("/search?q=compilers&page=2")).status, 404)
     }).pipe(Effect.provide(siteServer({}, withoutSearch))))
 })

@@ -114,6 +114,13 @@ for (const [name, repository] of stores) {
         // Every item's category for the tag is the name in the feed's title, once per item.
         const categories = (item: { category: string | Array<string> }) => [item.category].flat()
         assert.deepStrictEqual(rss.item.map(categories), [["Rust", "Ärger"], ["Rust", "Web"], ["Rust", "ärger"]])
+        // The JSON Feed's tags as RSS's categories (was: each post's own spelling, "rust" on one).
+        assert.deepStrictEqual(json.items.map((item: { tags: Array<string> }) => item.tags), rss.item.map(categories))
+        assert.deepStrictEqual(JSON.parse((yield* fetchRaw("/feed.json")).body).items.map((item: { tags: Array<string> }) => item.tags), [
+          ["Rust", "Ärger"],
+          ["rust", "Web"],
+          ["Rust", "ärger"]
+        ])
         const atom = parser.parse((yield* fetchRaw("/tags/rust/atom.xml")).body).feed
         assert.deepStrictEqual(
           atom.entry.map((entry: { category: Array<{ "@_term": string }> }) => entry.category.map((c) => c["@_term"])),

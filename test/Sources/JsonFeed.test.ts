@@ -80,6 +80,38 @@ describe("toJsonFeed", () => {
     assert.deepStrictEqual(inputs.map((i) => i.updatedAt), [undefined, "2024-05-01T00:00:00.000Z"])
   })
 
+  it("an item's title is plain text, as RSS and Atom write it; an Inkwell importing it keeps the title as written (was: backticks in `title`)", () => {
+    const coded = post({ title: "Announcing `async fn`", body: "x", publishedAt: "2024-02-01T00:00:00Z" })
+    const plain = post({ title: "Plain `lone", body: "x", publishedAt: "2024-02-01T00:00:00Z" })
+    const feed = JSON.parse(JSON.stringify(toJsonFeed([coded, plain], site)))
+    const items = feed.items as Array<Record<string, unknown>>
+    assert.deepStrictEqual(items.map((i) => i.title), ["Announcing async fn", "Plain `lone"])
+    // The title as written only where it is not the plain one.
+    assert.deepStrictEqual(items.map((i) => i._inkwell), [{ slug: "announcing-async-fn", title: "Announcing `async fn`" }, { slug: "plain-lone" }])
+    const parsed = Either.getOrThrow(parseJsonFeed(feed, site.feedUrl))
+    const inputs = [...parsed.items].flatMap((i) => (i._tag === "Entry" ? [i.input] : []))
+    assert.deepStrictEqual(inputs.map((i) => [i.title, i.slug]), [["Announcing `async fn`", "announcing-async-fn"], ["Plain `lone", "plain-lone"]])
+    // Another feed's item is read by its `title` as before.
+    const foreign = Either.getOrThrow(parseJsonFeed({ ...feed, items: [{ ...items[0], _inkwell: undefined }] }, site.feedUrl))
+    const [entry] = [...foreign.items]
+    assert.strictEqual(entry?._tag === "Entry" ? entry.input.title : undefined, "Announcing async fn")
+  })
+
+  it("date_modified is never later than the post's last write (was: a stored `updated` of 2031 as it was)", () => {
+    const typo = post({ title: "Typo", body: "x", publishedAt: "2021-05-01T00:00:00Z", updatedAt: "2031-05-05T00:00:00Z" })
+    const items = toJsonFeed([typo], site).items as Array<Record<string, unknown>>
+    // `post` stores it at 2024-03-01T12:00:00Z.
+    assert.strictEqual(items[0]!.date_modified, "2024-03-01T12:00:00.000Z")
+  })
+
+  it("lists each of a post's tags once whatever its case, or as `tagsOf` names them", () => {
+    const tagged = new Post({ ...post({ title: "Tagged", body: "x" }), tags: ["Rust", "rust", "Web"] })
+    const items = (options: Partial<Parameters<typeof toJsonFeed>[1]>) =>
+      toJsonFeed([tagged], { ...site, ...options }).items as Array<Record<string, unknown>>
+    assert.deepStrictEqual(items({})[0]!.tags, ["Rust", "Web"])
+    assert.deepStrictEqual(items({ tagsOf: () => ["RUST"] })[0]!.tags, ["RUST"])
+  })
+
   it("rejects a document that is not a JSON Feed with the failing path", () => {
     const result = parseJsonFeed({ version: "1.0", items: [] }, "https://x.example/f.json")
     assert.isTrue(Either.isLeft(result))

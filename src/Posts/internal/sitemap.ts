@@ -13,11 +13,12 @@ export const clampSitemapLimit = (limit: number): number =>
 
 /**
  * When what readers see of a post last changed, from its stored times (epoch milliseconds): its
- * listing time, the `updated` date it announces and when it was last stored, whichever is last.
+ * listing time, the `updated` date it announces (no later than its last write, as
+ * `announcedUpdateOf` reads it) and when it was last stored, whichever is last.
  * `Pages.modifiedAtOf` of the post, without the post (the SQL stores read three columns).
  */
 export const modifiedMillis = (listedAt: number, updatedAtSource: number | null, updatedAt: number): number =>
-  Math.max(listedAt, updatedAtSource ?? listedAt, updatedAt)
+  Math.max(listedAt, Math.min(updatedAtSource ?? listedAt, updatedAt), updatedAt)
 
 /** A post as `sitemapPosts` answers it. */
 export const sitemapPostOf = (post: Post): SitemapPost => ({
