@@ -81,19 +81,41 @@ export class DatabaseOpenFailed extends Data.TaggedError("DatabaseOpenFailed")<{
  * is masked.
  */
 export const redactUrl = (url: string): string => {
+  const masked = url.trim().replace(/([?&]password=)[^&#]*/gi, "$1***")
+  const password = passwordSpan(masked)
+  return password === undefined ? masked : `${masked.slice(0, password.start)}***${masked.slice(password.end)}`
+}
+
+/**
+ * Where the password of the user info is in `url`: after the user name's ":", up to the last "@"
+ * of the whole URL. An unencoded password may hold "@", "/", "?" or "#" (generated ones often
+ * do), so nothing before that last "@" can be told apart from it; a parameter holding an "@"
+ * masks more than the password, never less.
+ */
+const passwordSpan = (url: string): { readonly start: number; readonly end: number } | undefined => {
+  const scheme = url.indexOf("://")
+  if (scheme === -1) return undefined
+  const afterScheme = scheme + 3
+  const at = url.lastIndexOf("@")
+  if (at < afterScheme) return undefined
+  const colon = url.indexOf(":", afterScheme)
+  return colon === -1 || colon > at ? undefined : { start: colon + 1, end: at }
+}
+
+/**
+ * The driver's words about a URL it could not read name what it took for the host, a piece of an
+ * unencoded password (`postgres://u:Secr3t@Pass/2024@db/x`: "getaddrinfo ENOTFOUND Pass"): every
+ * piece of the password (between the characters a URL splits on) is masked in `text`.
+ */
+export const withoutPassword = (url: string, text: string): string => {
   const trimmed = url.trim()
-  const masked = trimmed.replace(/([?&]password=)[^&#]*/gi, "$1***")
-  const start = masked.indexOf("://")
-  if (start === -1) return masked
-  const afterScheme = start + 3
-  // The user info ends at the last "@" before the parameters (a password may hold "@" or "/").
-  const query = masked.indexOf("?", afterScheme)
-  const at = masked.lastIndexOf("@", query === -1 ? masked.length : query)
-  if (at < afterScheme) return masked
-  const userInfo = masked.slice(afterScheme, at)
-  const colon = userInfo.indexOf(":")
-  if (colon === -1) return masked
-  return `${masked.slice(0, afterScheme)}${userInfo.slice(0, colon)}:***${masked.slice(at)}`
+  const span = passwordSpan(trimmed)
+  const parameter = /[?&]password=([^&#]*)/i.exec(trimmed)?.[1]
+  const secrets = [span === undefined ? undefined : trimmed.slice(span.start, span.end), parameter]
+    .filter((secret): secret is string => secret !== undefined && secret.length > 0)
+  const pieces = secrets.flatMap((secret) => [secret, ...secret.split(/[@/?#:&=]/)]).filter((piece) => piece.length >= 3)
+  // Longest first, so that a piece inside another does not leave the rest of it.
+  return pieces.sort((a, b) => b.length - a.length).reduce((masked, piece) => masked.split(piece).join("***"), text)
 }
 
 /** Reads a `DATABASE_URL` value. `sqlite://<path>` is accepted as a spelling of `sqlite:<path>`. */
@@ -391,7 +413,16 @@ const cancelOnOwnConnection = (pool: pg.Pool, config: pg.ClientConfig): pg.Pool 
  */
 const pgLayer = (url: Redacted.Redacted, maxConnections: number, statementTimeout: Duration.Duration) => {
   const redacted = redactUrl(Redacted.value(url))
-  const failedToConnect = (cause: unknown) => new SqlError.SqlError({ cause, message: "PgClient: Failed to connect" })
+  const failedToConnect = (cause: unknown) => new SqlError.SqlError({ cause: scrubbed(cause), message: "PgClient: Failed to connect" })
+  // The driver's error keeps its code (read by Transient) and loses any piece of the password.
+  const scrubbed = (cause: unknown) => {
+    if (cause instanceof Error) {
+      cause.message = withoutPassword(Redacted.value(url), cause.message)
+      const { hostname } = cause as { hostname?: unknown }
+      if (typeof hostname === "string") Object.assign(cause, { hostname: withoutPassword(Redacted.value(url), hostname) })
+    }
+    return cause
+  }
   // As PgClient.make builds its pool, plus keepalive, the statement deadlines and the guard above.
   const acquire = Effect.gen(function*() {
     const pool = yield* Effect.acquireRelease(

@@ -40,7 +40,29 @@ describe("redactUrl", () => {
       SqlLive.redactUrl("postgres://h/db?user=u&password=hunter2&sslmode=require"),
       "postgres://h/db?user=u&password=***&sslmode=require"
     )
+    // Generated passwords hold "?", "#", "/" and "@" unencoded: a "?" in one left it whole.
+    assert.strictEqual(SqlLive.redactUrl("postgres://inkwell:Xy7?kP2#mQ@127.0.0.1:5432/db"), "postgres://inkwell:***@127.0.0.1:5432/db")
+    assert.strictEqual(SqlLive.redactUrl("postgres://u:Secr3t@Pass?x=1@h:5432/db"), "postgres://u:***@h:5432/db")
   })
+
+  it("the driver's words lose every piece of the password (what it took for a host)", () => {
+    const url = "postgres://postgres:Secr3t@Pass/2024@127.0.0.1:5432/db"
+    assert.strictEqual(SqlLive.withoutPassword(url, "getaddrinfo ENOTFOUND Pass"), "getaddrinfo ENOTFOUND ***")
+    assert.strictEqual(SqlLive.withoutPassword(url, "no Secr3t@Pass/2024 here"), "no *** here")
+    assert.strictEqual(SqlLive.withoutPassword("postgres://h/db?password=hunter2", "bad hunter2"), "bad ***")
+    assert.strictEqual(SqlLive.withoutPassword("postgres://root@h/db", "getaddrinfo ENOTFOUND h"), "getaddrinfo ENOTFOUND h")
+  })
+})
+
+describe("a PostgreSQL DATABASE_URL with an unencoded password", () => {
+  it.live("the start-up line shows none of it, not even the piece the driver took for the host", () =>
+    Effect.gen(function*() {
+      for (const url of ["postgres://inkwell:Xy7?kP2#mQ@127.0.0.1:5432/db", "postgres://postgres:Secr3t@Pass/2024@127.0.0.1:5432/db"]) {
+        const line = describeFailure(yield* failure(url))
+        assert.include(line, "database unavailable", url)
+        for (const secret of ["Xy7", "kP2", "mQ@", "Secr3t", "Pass", "2024"]) assert.notInclude(line, secret, `${url}: ${line}`)
+      }
+    }), 30_000)
 })
 
 describePg("A PostgreSQL DATABASE_URL that cannot be opened", () => {
