@@ -17,7 +17,7 @@ import { briefly, issuesOf, plainIssues } from "../Domain/decodeIssues.js"
 import { describeFailure } from "../Domain/describeFailure.js"
 import { repeatedKeyOf } from "../Domain/jsonKeys.js"
 import { codePointLength, NewPost, Post, PostId, PostInput, TocEntry } from "../Domain/Post.js"
-import { parseDateString } from "./dates.js"
+import { parseDateString, UPDATED_LEEWAY } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
 import { inputHash, processInputSync } from "./processPost.js"
 import { NUL, SLUG_MAX_LENGTH, toWellFormed } from "./text.js"
@@ -421,6 +421,21 @@ const isoOrNull = (dt: DateTime.Utc | null): string | null => (dt === null ? nul
  * the record's `updatedAt` is not) and derived ones (html, excerpt...) are left out: the import
  * assigns and derives them again.
  */
+/**
+ * The `updated` an export writes: the stored one, unless it is later than any import of the
+ * export will take (`futureUpdate`: a day past the time it is imported, or the post's own
+ * publication). A row stored before such dates were refused (a typo: 2031 for 2021) then goes
+ * as late as that allows, where readers were shown no later either (`announcedUpdateOf`):
+ * written as stored, the post failed every import of its own export (a blog moved to
+ * PostgreSQL lost it). Anything an import takes today is written as stored.
+ */
+const exportedUpdate = (post: Post): DateTime.Utc | null => {
+  if (post.updatedAtSource === null) return null
+  const latest = DateTime.addDuration(post.updatedAt, UPDATED_LEEWAY)
+  const bound = post.publishedAt === null ? latest : DateTime.max(latest, post.publishedAt)
+  return DateTime.min(post.updatedAtSource, bound)
+}
+
 export const exportRecord = (post: Post, movedFrom: ReadonlyArray<string> = []): string => {
   const line = JSON.stringify({
     ...(UUID.test(post.id) ? { id: post.id } : {}),
@@ -429,7 +444,7 @@ export const exportRecord = (post: Post, movedFrom: ReadonlyArray<string> = []):
     title: post.title,
     status: post.status,
     publishedAt: isoOrNull(post.publishedAt),
-    updatedAt: isoOrNull(post.updatedAtSource),
+    updatedAt: isoOrNull(exportedUpdate(post)),
     createdAt: DateTime.formatIso(post.createdAt),
     tags: post.tags,
     authors: post.authors,

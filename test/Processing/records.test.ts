@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Either, Schema } from "effect"
 import { makeValidPost, NewPost, Post, PostId } from "../../src/Domain/Post.js"
 import { defaultProcessorConfig, MAX_METADATA_DEPTH, processPostSync } from "../../src/Processing/processPost.js"
+import { futureUpdate } from "../../src/Processing/dates.js"
 import {
   decodeOutcomes,
   decodeRecord,
@@ -141,6 +142,20 @@ describe("exportRecord", () => {
     const again = reimport(exportRecord(full))
     assert.deepStrictEqual(content(again), content(full))
     assert.strictEqual(again.contentHash, full.contentHash)
+  })
+
+  it("an updated date stored before future ones were refused goes out as late as an import takes: the export imports back", () => {
+    const storedAt = DateTime.unsafeMake("2026-12-07T10:00:00Z")
+    const typo = { ...full, publishedAt: DateTime.unsafeMake("2021-05-04T00:00:00Z"), updatedAtSource: DateTime.unsafeMake("2031-05-05T00:00:00Z"), updatedAt: storedAt }
+    const written = DateTime.toUtc(DateTime.unsafeMake(JSON.parse(exportRecord(typo)).updatedAt))
+    assert.strictEqual(DateTime.formatIso(written), "2026-12-08T10:00:00.000Z")
+    assert.isUndefined(futureUpdate(written, typo.publishedAt, storedAt))
+    // A scheduled post may be updated up to its publication; within the leeway, as stored.
+    const scheduled = { ...typo, publishedAt: DateTime.unsafeMake("2031-05-01T00:00:00Z") }
+    assert.strictEqual(JSON.parse(exportRecord(scheduled)).updatedAt, "2031-05-01T00:00:00.000Z")
+    const today = { ...typo, updatedAtSource: DateTime.unsafeMake("2026-12-07T20:00:00Z") }
+    assert.strictEqual(JSON.parse(exportRecord(today)).updatedAt, "2026-12-07T20:00:00.000Z")
+    assert.strictEqual(JSON.parse(exportRecord(full)).updatedAt, DateTime.formatIso(full.updatedAtSource!))
   })
 
   it("old slugs ride along as movedFrom, outside the post and its hashes, and through a render thread's wire format", () => {
