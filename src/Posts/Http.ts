@@ -905,26 +905,42 @@ const adminHandlers = (api: InkwellApiType) =>
     })
   )
 
+/** The posts groups, by the names `PostsApi` and `PostsAdminApi` have in an API. */
+export type PostsGroupName = "posts" | "postsAdmin"
+
 /**
- * The handlers of both posts groups for `api`: `InkwellApi`, or an embedding app's own
- * `HttpApi` that added `PostsApi` and `PostsAdminApi` (possibly under a prefix).
+ * What the handlers of `Groups` need: `Posts` and the keys, and the `FeedClient` that
+ * `POST /posts/import-url` fetches with when `PostsAdminApi` is among them.
+ */
+export type HandlersContext<Groups extends HttpApiGroup.HttpApiGroup.Any> =
+  | Posts
+  | ApiKeys
+  | ApiKeyAuth
+  | ("postsAdmin" extends HttpApiGroup.HttpApiGroup.Name<Groups> ? FeedClient : never)
+
+/**
+ * The handlers of the posts groups `api` has: `InkwellApi`, or an embedding app's own `HttpApi`
+ * that added `PostsApi`, `PostsAdminApi` or both (possibly under prefixes). A group the API does
+ * not have gets none: built anyway, it failed the host's layer at start-up (`Cannot read
+ * properties of undefined (reading 'endpoints')`), so a read-only mirror (`PostsApi` alone)
+ * could not start.
  */
 export const layerFor = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
   api: HttpApi.HttpApi<Id, Groups, E, R>
 ): Layer.Layer<
-  HttpApiGroup.ApiGroup<Id, "posts"> | HttpApiGroup.ApiGroup<Id, "postsAdmin">,
+  HttpApiGroup.HttpApiGroup.ToService<Id, HttpApiGroup.HttpApiGroup.WithName<Groups, PostsGroupName>>,
   ConfigError.ConfigError,
-  Posts | ApiKeys | ApiKeyAuth | FeedClient
+  HandlersContext<Groups>
 > => {
-  // The builder reads the groups from `api` at run time (prefixes included); the cast only
-  // re-labels the layer with the embedding API's id.
+  // The builder reads the groups from `api` at run time (prefixes included); the casts only
+  // re-label the layers with the embedding API's id.
   const inkwell = api as unknown as InkwellApiType
-  const handlers: Layer.Layer<
-    HttpApiGroup.ApiGroup<"inkwell", "posts"> | HttpApiGroup.ApiGroup<"inkwell", "postsAdmin">,
-    ConfigError.ConfigError,
-    Posts | ApiKeys | ApiKeyAuth | FeedClient
-  > = Layer.mergeAll(publicHandlers(inkwell), adminHandlers(inkwell))
-  return handlers as never
+  type Needs = Posts | ApiKeys | ApiKeyAuth | FeedClient
+  const readers: Layer.Layer<never, ConfigError.ConfigError, Needs> = "posts" in api.groups ? publicHandlers(inkwell) : Layer.empty
+  const writers: Layer.Layer<never, ConfigError.ConfigError, Needs> = "postsAdmin" in api.groups
+    ? adminHandlers(inkwell)
+    : Layer.empty
+  return Layer.merge(readers, writers) as never
 }
 
 /** The posts handlers for `InkwellApi`. */

@@ -119,3 +119,54 @@ describe("embedding", () => {
     ))
   )
 })
+
+/** A host API's layer: `handlersFor` alone provides Inkwell's groups, whichever of them `api` has. */
+const hostServer = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
+  api: HttpApi.HttpApi<Id, Groups, E, R>
+) =>
+  HttpApiBuilder.serve().pipe(
+    Layer.provide(HttpApiBuilder.api(api)),
+    Layer.provide(Server.handlersFor(api))
+  )
+
+describe("embedding: the groups a host API leaves out", () => {
+  // One Posts for the handlers and the test: the host writes through it.
+  const posts = postsWith(MemoryPostRepository.layer)
+
+  it.effect("a read-only mirror (SystemApi and PostsApi, no PostsAdminApi) starts and serves the reads; it needs no FeedClient (was: TypeError reading 'endpoints' at start-up)", () => {
+    class MirrorApi extends HttpApi.make("mirror").add(SystemApi).add(PostsApi.prefix("/blog")) {}
+    return Effect.gen(function* () {
+      yield* (yield* Inkwell.Posts).create(new Inkwell.PostInput({ title: "Mirrored", body: "Copied **here**." }))
+      assert.deepStrictEqual((yield* json(yield* get("/blog/posts"))).items.map((p: { slug: string }) => p.slug), ["mirrored"])
+      assert.include((yield* json(yield* get("/blog/posts/mirrored"))).html, "<strong>here</strong>")
+      assert.deepStrictEqual(yield* json(yield* get("/health")), { status: "ok" })
+      assert.strictEqual((yield* postJson("/blog/posts", newPost(), { "x-api-key": HOST_KEY })).status, 404, "no write endpoint")
+    }).pipe(Effect.provide(hostServer(MirrorApi).pipe(
+      Layer.provideMerge(posts),
+      Layer.provide(ApiKeys.layer([HOST_KEY])),
+      Layer.provideMerge(NodeHttpServer.layerTest)
+    )))
+  })
+
+  it.effect("a host with a /health of its own (PostsApi and PostsAdminApi, no SystemApi) serves its own and Inkwell's posts (was: TypeError at start-up)", () => {
+    class OwnHealth extends HttpApiGroup.make("own").add(
+      HttpApiEndpoint.get("health", "/health").addSuccess(Schema.Struct({ host: Schema.String }))
+    ) {}
+    class OwnHealthApi extends HttpApi.make("own-health").add(OwnHealth).add(PostsApi).add(PostsAdminApi) {}
+    const OwnHealthLive = HttpApiBuilder.group(OwnHealthApi, "own", (handlers) => handlers.handle("health", () => Effect.succeed({ host: "fine" })))
+    return Effect.gen(function* () {
+      assert.deepStrictEqual(yield* json(yield* get("/health")), { host: "fine" })
+      assert.strictEqual((yield* get("/ready")).status, 404, "Inkwell's /ready is not mounted")
+      const created = yield* postJson("/posts", newPost(), { "x-api-key": HOST_KEY })
+      assert.strictEqual(created.status, 201)
+      assert.strictEqual(created.headers["location"], "/posts/first-post")
+      assert.strictEqual((yield* get("/posts/first-post")).status, 200)
+    }).pipe(Effect.provide(hostServer(OwnHealthApi).pipe(
+      Layer.provide(OwnHealthLive),
+      Layer.provide(posts),
+      Layer.provide(ApiKeys.layer([HOST_KEY])),
+      Layer.provide(FeedClient.Server),
+      Layer.provideMerge(NodeHttpServer.layerTest)
+    )))
+  })
+})
