@@ -113,6 +113,7 @@ const systemHandlers = (api: typeof InkwellApi) =>
  * it refuses private and loopback addresses unless FEED_ALLOW_PRIVATE; a client built with
  * `FeedClient.layer` takes whatever URL a keyed request names, the host's own network included);
  * fails with a `ConfigError` on a bad IMPORT_* setting.
+ * A post a write answers with (`Location`) is where `PostsApi` serves it, under its own prefix.
  */
 export const handlersFor = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
   api: HttpApi.HttpApi<Id, Groups, E, R>

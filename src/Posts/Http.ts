@@ -585,7 +585,8 @@ const createOnly = <E, R>(
   content: string | PostInput,
   fromBody: number | undefined,
   ifMatch: string | undefined,
-  request: HttpServerRequest.HttpServerRequest,
+  /** Where the post will be read (`Location`). */
+  location: string,
   current: Effect.Effect<Tagged, PostNotFound | E, R>
 ) => {
   if (fromBody !== undefined || ifMatch !== undefined) {
@@ -600,7 +601,7 @@ const createOnly = <E, R>(
     }))
   }
   return posts.createAt(slug, content).pipe(
-    Effect.map((post) => postResponse(post, 201, { location: siblingUrl(request, post.slug) })),
+    Effect.map((post) => postResponse(post, 201, { location })),
     // Created meanwhile (the insert is the check): its ETag takes one more read, on this failure only.
     Effect.catchTag("SlugConflict", () =>
       Effect.flatMap(
@@ -767,7 +768,21 @@ const importServices = Effect.gen(function* () {
   return { options, provide, feeds } as const
 })
 
-const adminHandlers = (api: InkwellApiType) =>
+/**
+ * The URL of the post at `slug` that a write answers with (`Location`, `Content-Location`): where
+ * the API's read group serves it, `readPath` (`GET /posts/:slug` under the group's prefix, which
+ * may not be the write group's: `PostsAdminApi.prefix("/admin")` beside `PostsApi.prefix("/blog")`
+ * answered `Location: /admin/posts/hello`, a 404). Beside the request's own URL for an API that
+ * has no read group: a host that serves its posts elsewhere, where Inkwell cannot know.
+ */
+const postUrlFor = (readPath: string | undefined) => (request: HttpServerRequest.HttpServerRequest, slug: string): string =>
+  readPath === undefined ? siblingUrl(request, slug) : readPath.replace(":slug", encodeURIComponent(slug))
+
+/** `GET /posts/:slug` of `api` as mounted (its group's prefix and the API's included), if `api` has the read group. */
+const readPathOf = (api: HttpApi.HttpApi.Any): string | undefined =>
+  (api as HttpApi.HttpApi.AnyWithProps).groups["posts"]?.endpoints["get"]?.path
+
+const adminHandlers = (api: InkwellApiType, postUrl: ReturnType<typeof postUrlFor>) =>
   HttpApiBuilder.group(api, "postsAdmin", (handlers) =>
     Effect.gen(function* () {
       const posts = yield* Posts
@@ -786,7 +801,7 @@ const adminHandlers = (api: InkwellApiType) =>
           Effect.gen(function* () {
             const post = yield* posts.create(yield* readPostBody(request, CreateFields))
             // Percent-encoded: a header carries bytes, and Node refuses a slug's non-Latin-1 characters in one.
-            return postResponse(post, 201, { location: `${requestPath(request)}/${encodeURIComponent(post.slug)}` })
+            return postResponse(post, 201, { location: postUrl(request, post.slug) })
           }).pipe(databaseErrorsAsDefects, identityBodyOnly(request, POST_BODY_TYPES))
         )
         .handleRaw("update", ({ headers, path, request }) =>
@@ -808,7 +823,7 @@ const adminHandlers = (api: InkwellApiType) =>
               content = new PostInput(fields)
             }
             if (ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)) {
-              return yield* createOnly(posts, path.slug, content, fromBody, ifMatch, request, current)
+              return yield* createOnly(posts, path.slug, content, fromBody, ifMatch, postUrl(request, path.slug), current)
             }
             const expected = yield* expectedVersion(path.slug, fromBody, ifMatch, known, conditions)
             const version = expected.version
@@ -829,7 +844,7 @@ const adminHandlers = (api: InkwellApiType) =>
             const post = yield* (expected.ifMatch !== undefined ? ifMatchPrecondition(path.slug, expected.ifMatch, current)(write) : write)
             // Renamed: the request's URL now answers a 301 to it; Content-Location says where the post is.
             if (post.slug === path.slug) return postResponse(post)
-            return postResponse(post, 200, { "content-location": siblingUrl(request, post.slug) })
+            return postResponse(post, 200, { "content-location": postUrl(request, post.slug) })
           }).pipe(databaseErrorsAsDefects, identityBodyOnly(request, POST_BODY_TYPES))
         )
         .handle("delete", ({ headers, path }) =>
@@ -938,7 +953,7 @@ export const layerFor = <Id extends string, Groups extends HttpApiGroup.HttpApiG
   type Needs = Posts | ApiKeys | ApiKeyAuth | FeedClient
   const readers: Layer.Layer<never, ConfigError.ConfigError, Needs> = "posts" in api.groups ? publicHandlers(inkwell) : Layer.empty
   const writers: Layer.Layer<never, ConfigError.ConfigError, Needs> = "postsAdmin" in api.groups
-    ? adminHandlers(inkwell)
+    ? adminHandlers(inkwell, postUrlFor(readPathOf(api)))
     : Layer.empty
   return Layer.merge(readers, writers) as never
 }

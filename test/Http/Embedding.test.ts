@@ -170,3 +170,40 @@ describe("embedding: the groups a host API leaves out", () => {
     )))
   })
 })
+
+describe("embedding: the admin group under a prefix of its own", () => {
+  class SplitApi extends HttpApi.make("split").add(PostsApi.prefix("/blog")).add(PostsAdminApi.prefix("/admin")) {}
+  const split = hostServer(SplitApi).pipe(
+    Layer.provide(postsWith(MemoryPostRepository.layer)),
+    Layer.provide(ApiKeys.layer([HOST_KEY])),
+    Layer.provide(FeedClient.Server),
+    Layer.provideMerge(NodeHttpServer.layerTest)
+  )
+  const headers = { "x-api-key": HOST_KEY }
+
+  it.effect("a write answers with the post's URL where PostsApi serves it (was: Location under the admin prefix, a 404)", () =>
+    Effect.gen(function* () {
+      const created = yield* postJson("/admin/posts", newPost({ title: "Hello" }), headers)
+      assert.strictEqual(created.status, 201)
+      assert.strictEqual(created.headers["location"], "/blog/posts/hello")
+      assert.strictEqual((yield* get(created.headers["location"]!)).status, 200)
+
+      // Created at its URL only if none is there (If-None-Match: *): the same.
+      const createdAt = yield* send(HttpClientRequest.put("/admin/posts/caf%C3%A9").pipe(
+        HttpClientRequest.bodyUnsafeJson(newPost({ title: "Café" })),
+        HttpClientRequest.setHeaders({ ...headers, "if-none-match": "*" })
+      ))
+      assert.strictEqual(createdAt.status, 201)
+      assert.strictEqual(createdAt.headers["location"], "/blog/posts/caf%C3%A9")
+      assert.strictEqual((yield* get(createdAt.headers["location"]!)).status, 200)
+
+      // Renamed: Content-Location is where the post now is.
+      const renamed = yield* send(HttpClientRequest.put("/admin/posts/hello").pipe(
+        HttpClientRequest.bodyUnsafeJson(newPost({ title: "Hello", slug: "hello-again", version: 1 })),
+        HttpClientRequest.setHeaders(headers)
+      ))
+      assert.strictEqual(renamed.status, 200)
+      assert.strictEqual(renamed.headers["content-location"], "/blog/posts/hello-again")
+      assert.strictEqual((yield* get(renamed.headers["content-location"]!)).status, 200)
+    }).pipe(Effect.provide(split)))
+})
