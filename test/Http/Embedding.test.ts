@@ -5,16 +5,18 @@
 import { HttpApi, HttpApiBuilder, HttpApiClient, HttpApiEndpoint, HttpApiGroup, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Schema } from "effect"
+import { Clock, ConfigProvider, Effect, Layer, Schema, TestClock } from "effect"
 // What the README's Embedding section names, from the package's entry (src/index.ts) as a host imports it.
 import * as Inkwell from "inkwell"
 import { postsWith } from "../../src/App.js"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
 import { SystemApi } from "../../src/Http/Api.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
+import { requestMiddleware } from "../../src/Http/Middleware.js"
 import * as Server from "../../src/Http/Server.js"
 import { PostsAdminApi, PostsApi } from "../../src/Posts/Api.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { atFixtureNow } from "../fixtures/clock.js"
 import { get, json, newPost, postJson, send } from "./harness.js"
 
 class HostGroup extends HttpApiGroup.make("host").add(
@@ -110,10 +112,11 @@ describe("embedding", () => {
       ).pipe(
         Layer.provide(Inkwell.SiteRoutes.layer),
         Layer.provide(Inkwell.SiteConfig.layer({ title: "The host's blog" })),
+        // Over the server's Posts (README "Embedding"): the cache follows its writes and its schedule.
+        Layer.provideMerge(Inkwell.ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })),
         Layer.provide(Inkwell.postsWith(Inkwell.MemoryPostRepository.layer)),
         Layer.provide(Inkwell.ApiKeys.layer([HOST_KEY])),
         Layer.provide(Inkwell.FeedClient.Server),
-        Layer.provideMerge(Inkwell.ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })),
         Layer.provideMerge(NodeHttpServer.layerTest)
       )
     ))
@@ -206,4 +209,68 @@ describe("embedding: the admin group under a prefix of its own", () => {
       assert.strictEqual(renamed.headers["content-location"], "/blog/posts/hello-again")
       assert.strictEqual((yield* get(renamed.headers["content-location"]!)).status, 200)
     }).pipe(Effect.provide(split)))
+})
+
+describe("embedding: a ResponseCache over the host's Posts", () => {
+  const posts = postsWith(MemoryPostRepository.layer)
+  /** The README's composition: the cache between the server and Posts, so it is built over them. */
+  const cached = Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })).pipe(
+    Layer.provideMerge(Inkwell.ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 hour" })),
+    Layer.provideMerge(posts),
+    Layer.provide(ApiKeys.layer([HOST_KEY])),
+    Layer.provide(FeedClient.Server),
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provide(atFixtureNow)
+  )
+  const slugs = Effect.map(Effect.flatMap(get("/posts"), json), (page) => page.items.map((p: { slug: string }) => p.slug))
+
+  it("a cache composed where it cannot see Posts does not compile (was: it did, and lost the schedule and the host's writes)", () => {
+    // As this file composed it before: the cache outside the layers that provide Posts.
+    const outside = Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })).pipe(
+      Layer.provide(posts),
+      Layer.provide(ApiKeys.layer([HOST_KEY])),
+      Layer.provide(FeedClient.Server),
+      Layer.provideMerge(Inkwell.ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 hour" })),
+      Layer.provideMerge(NodeHttpServer.layerTest)
+    )
+    // @ts-expect-error: it still needs Posts, so it is no layer a host could launch (tsc checks this line)
+    const launchable: Layer.Layer<never, unknown> = outside
+    assert.isTrue(Layer.isLayer(launchable))
+  })
+
+  it.effect("a cached list takes in a post scheduled by the host at its time, not an hour later", () =>
+    Effect.gen(function* () {
+      const host = yield* Inkwell.Posts
+      const cache = yield* Inkwell.ResponseCache
+      const now = yield* Clock.currentTimeMillis
+      yield* host.create(new Inkwell.PostInput({ title: "Out now", body: "x" }))
+      yield* host.create(new Inkwell.PostInput({ title: "Scheduled", body: "x", publishedAt: new Date(now + 60_000).toISOString() }))
+      assert.deepStrictEqual(yield* slugs, ["out-now"])
+      assert.isDefined(cache.lookup("GET", "/posts", false, undefined), "kept")
+      yield* TestClock.adjust("1 minute")
+      assert.isUndefined(cache.lookup("GET", "/posts", false, undefined), "over at the post's time")
+      assert.deepStrictEqual(yield* slugs, ["scheduled", "out-now"])
+    }).pipe(Effect.provide(cached)))
+
+  it.effect("a post the host writes through Posts is answered anew at once: removed, updated, created (was: the cached answer until the TTL)", () =>
+    Effect.gen(function* () {
+      const host = yield* Inkwell.Posts
+      const cache = yield* Inkwell.ResponseCache
+      const hello = yield* host.create(new Inkwell.PostInput({ title: "Hello", body: "v1" }))
+      assert.strictEqual((yield* get("/posts/hello")).status, 200)
+      assert.deepStrictEqual(yield* slugs, ["hello"])
+      assert.isDefined(cache.lookup("GET", "/posts/hello", false, undefined), "kept")
+
+      yield* host.update("hello", hello.version, new Inkwell.PostInput({ title: "Hello", body: "v2" }))
+      assert.isUndefined(cache.lookup("GET", "/posts/hello", false, undefined), "dropped by the update, before it returned")
+      assert.include((yield* json(yield* get("/posts/hello"))).body, "v2")
+
+      yield* host.create(new Inkwell.PostInput({ title: "Second", body: "x" }))
+      assert.isUndefined(cache.lookup("GET", "/posts", false, undefined), "the lists dropped by the create")
+      assert.deepStrictEqual((yield* slugs).sort(), ["hello", "second"])
+
+      yield* host.remove("hello")
+      assert.strictEqual((yield* get("/posts/hello")).status, 404)
+      assert.deepStrictEqual(yield* slugs, ["second"])
+    }).pipe(Effect.provide(cached)))
 })
