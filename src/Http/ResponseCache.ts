@@ -19,6 +19,9 @@
  *   - a write through this server (any POST/PUT/PATCH/DELETE under /posts) drops the post it
  *     names (and every list and site page), or everything for bulk imports, unless its handler said it wrote
  *     nothing (a dry run: `NothingWritten`) or it was refused (401);
+ *   - a write through `Posts` in this process (a handler's, or the host's own code's) drops the
+ *     posts it names and every list and site page before it returns (`Posts.followWrites`),
+ *     whatever the repository, the in-memory one included;
  *   - PostChanges notifications drop the named post, Reset drops all: every committed write, by
  *     any process on the database, is announced there by AnnouncingPostRepository (LISTEN/NOTIFY
  *     on PostgreSQL). While the LISTEN connection is down (`Lost` until `Reset`) other processes'
@@ -616,26 +619,34 @@ const followSqliteCommits = (cache: ResponseCacheShape) =>
 
 export class ResponseCache extends Context.Tag("Inkwell/ResponseCache")<ResponseCache, ResponseCacheShape>() {
   /**
-   * With explicit settings. Uses PostChanges and (SQLite) DatabasePool when the context has
-   * them; works without either (then writes through this process and the TTL are all it knows).
-   * With `Posts` in context, cached lists end when a scheduled post's time comes.
+   * With explicit settings, over the `Posts` the server writes and reads through: a write made
+   * through it, by a handler or by the host's own code, drops what it made stale before it
+   * returns (`Posts.followWrites`), and a cached list ends when a scheduled post's time comes
+   * (`Posts.nextScheduled`). Required, so a cache composed where it cannot see `Posts` does not
+   * compile: looked up when it was there, a cache built outside the posts layer kept a list
+   * without its scheduled post for the whole TTL after the post's time, and served a post the
+   * host had removed through `Posts` until the TTL.
+   * Uses PostChanges and (SQLite) DatabasePool when the context has them: then writes by other
+   * processes, and to the repository directly (an import), are heard too; without them the TTL
+   * bounds those.
    */
-  static readonly layer = (options: ResponseCacheOptions): Layer.Layer<ResponseCache> =>
+  static readonly layer = (options: ResponseCacheOptions): Layer.Layer<ResponseCache, never, Posts> =>
     Layer.scoped(
       ResponseCache,
       Effect.gen(function* () {
         // Writes are announced to other processes by the repository (AnnouncingPostRepository).
         const clock = yield* Effect.clock
-        const posts = yield* Effect.serviceOption(Posts)
-        const next = Option.flatMapNullable(posts, (p) => p.nextScheduled)
+        const posts = yield* Posts
+        const next = posts.nextScheduled
         const cache = make(options, {
           now: () => clock.unsafeCurrentTimeMillis(),
-          ...(Option.isNone(next) ? {} : {
+          ...(next === undefined ? {} : {
             nextScheduled: (after: number) =>
-              Effect.map(next.value(DateTime.unsafeMake(after)), Option.match({ onNone: () => Infinity, onSome: DateTime.toEpochMillis }))
+              Effect.map(next(DateTime.unsafeMake(after)), Option.match({ onNone: () => Infinity, onSome: DateTime.toEpochMillis }))
           })
         })
         if (options.maxEntries > 0) {
+          yield* posts.followWrites((slugs) => Effect.forEach(slugs, cache.invalidate, { discard: true }))
           yield* followChanges(cache)
           yield* followSqliteCommits(cache)
         }

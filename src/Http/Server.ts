@@ -28,7 +28,7 @@ import type { ExtraRoute } from "./AllowedMethods.js"
 import { ApiKeys } from "./ApiKeys.js"
 import { NotReady } from "./Errors.js"
 import * as HttpConfig from "./HttpConfig.js"
-import { ApiKeyAuthLive, apiFailures, expectedOutage, requestMiddlewareConfig } from "./Middleware.js"
+import { type ApiKeyAuth, ApiKeyAuthLive, apiFailures, expectedOutage, requestMiddlewareConfig } from "./Middleware.js"
 import { Compression } from "./Compression.js"
 import * as FrontDoor from "./FrontDoor.js"
 import { ResponseCache } from "./ResponseCache.js"
@@ -104,27 +104,28 @@ const systemHandlers = (api: typeof InkwellApi) =>
   )
 
 /**
- * Every Inkwell handler for `api`: `InkwellApi`, or an embedding app's own `HttpApi` that added
- * `SystemApi`, `PostsApi` and `PostsAdminApi` (with `.add`, `.addHttpApi(InkwellApi)`, or under a
- * prefix). Needs `Posts` (so a `PostRepository` and a `PostProcessor`), `ApiKeys`, and the
+ * The Inkwell handlers for `api`: `InkwellApi`, or an embedding app's own `HttpApi` that added
+ * any of `SystemApi`, `PostsApi` and `PostsAdminApi` (with `.add`, `.addHttpApi(InkwellApi)`, or
+ * under a prefix): a handler for each of those it has, none for those it has not (a read-only
+ * mirror leaves out `PostsAdminApi`, a host with a `/health` of its own `SystemApi`). Needs `Posts`
+ * (so a `PostRepository` and a `PostProcessor`), `ApiKeys`, and with `PostsAdminApi` the
  * `FeedClient` that `POST /posts/import-url` fetches with (`FeedClient.Server` as `AppLive` has it:
  * it refuses private and loopback addresses unless FEED_ALLOW_PRIVATE; a client built with
  * `FeedClient.layer` takes whatever URL a keyed request names, the host's own network included);
  * fails with a `ConfigError` on a bad IMPORT_* setting.
+ * A post a write answers with (`Location`) is where `PostsApi` serves it, under its own prefix.
  */
 export const handlersFor = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
   api: HttpApi.HttpApi<Id, Groups, E, R>
 ): Layer.Layer<
-  HttpApiGroup.ApiGroup<Id, "system"> | HttpApiGroup.ApiGroup<Id, "posts"> | HttpApiGroup.ApiGroup<Id, "postsAdmin">,
+  HttpApiGroup.HttpApiGroup.ToService<Id, HttpApiGroup.HttpApiGroup.WithName<Groups, "system" | PostsHttp.PostsGroupName>>,
   ConfigError.ConfigError,
-  Posts | ApiKeys | FeedClient
+  Exclude<PostsHttp.HandlersContext<Groups>, ApiKeyAuth>
 > => {
-  const system: Layer.Layer<HttpApiGroup.ApiGroup<"inkwell", "system">, never, Posts> = systemHandlers(
-    api as unknown as typeof InkwellApi
-  )
-  return Layer.mergeAll(system as unknown as Layer.Layer<HttpApiGroup.ApiGroup<Id, "system">, never, Posts>, PostsHttp.layerFor(api)).pipe(
-    Layer.provide(ApiKeyAuthLive)
-  )
+  // The builder reads the groups from `api` at run time; the cast only re-labels the layer with
+  // the embedding API's id. Built for an API without the group, it failed the host's layer at start-up.
+  const system: Layer.Layer<never, never, Posts> = "system" in api.groups ? systemHandlers(api as unknown as typeof InkwellApi) : Layer.empty
+  return Layer.merge(system, PostsHttp.layerFor(api)).pipe(Layer.provide(ApiKeyAuthLive)) as never
 }
 
 /** `InkwellApi` with every handler. */

@@ -585,7 +585,8 @@ const createOnly = <E, R>(
   content: string | PostInput,
   fromBody: number | undefined,
   ifMatch: string | undefined,
-  request: HttpServerRequest.HttpServerRequest,
+  /** Where the post will be read (`Location`). */
+  location: string,
   current: Effect.Effect<Tagged, PostNotFound | E, R>
 ) => {
   if (fromBody !== undefined || ifMatch !== undefined) {
@@ -600,7 +601,7 @@ const createOnly = <E, R>(
     }))
   }
   return posts.createAt(slug, content).pipe(
-    Effect.map((post) => postResponse(post, 201, { location: siblingUrl(request, post.slug) })),
+    Effect.map((post) => postResponse(post, 201, { location })),
     // Created meanwhile (the insert is the check): its ETag takes one more read, on this failure only.
     Effect.catchTag("SlugConflict", () =>
       Effect.flatMap(
@@ -767,7 +768,21 @@ const importServices = Effect.gen(function* () {
   return { options, provide, feeds } as const
 })
 
-const adminHandlers = (api: InkwellApiType) =>
+/**
+ * The URL of the post at `slug` that a write answers with (`Location`, `Content-Location`): where
+ * the API's read group serves it, `readPath` (`GET /posts/:slug` under the group's prefix, which
+ * may not be the write group's: `PostsAdminApi.prefix("/admin")` beside `PostsApi.prefix("/blog")`
+ * answered `Location: /admin/posts/hello`, a 404). Beside the request's own URL for an API that
+ * has no read group: a host that serves its posts elsewhere, where Inkwell cannot know.
+ */
+const postUrlFor = (readPath: string | undefined) => (request: HttpServerRequest.HttpServerRequest, slug: string): string =>
+  readPath === undefined ? siblingUrl(request, slug) : readPath.replace(":slug", encodeURIComponent(slug))
+
+/** `GET /posts/:slug` of `api` as mounted (its group's prefix and the API's included), if `api` has the read group. */
+const readPathOf = (api: HttpApi.HttpApi.Any): string | undefined =>
+  (api as HttpApi.HttpApi.AnyWithProps).groups["posts"]?.endpoints["get"]?.path
+
+const adminHandlers = (api: InkwellApiType, postUrl: ReturnType<typeof postUrlFor>) =>
   HttpApiBuilder.group(api, "postsAdmin", (handlers) =>
     Effect.gen(function* () {
       const posts = yield* Posts
@@ -786,7 +801,7 @@ const adminHandlers = (api: InkwellApiType) =>
           Effect.gen(function* () {
             const post = yield* posts.create(yield* readPostBody(request, CreateFields))
             // Percent-encoded: a header carries bytes, and Node refuses a slug's non-Latin-1 characters in one.
-            return postResponse(post, 201, { location: `${requestPath(request)}/${encodeURIComponent(post.slug)}` })
+            return postResponse(post, 201, { location: postUrl(request, post.slug) })
           }).pipe(databaseErrorsAsDefects, identityBodyOnly(request, POST_BODY_TYPES))
         )
         .handleRaw("update", ({ headers, path, request }) =>
@@ -808,7 +823,7 @@ const adminHandlers = (api: InkwellApiType) =>
               content = new PostInput(fields)
             }
             if (ifNoneMatch !== undefined && isCreateOnly(ifNoneMatch)) {
-              return yield* createOnly(posts, path.slug, content, fromBody, ifMatch, request, current)
+              return yield* createOnly(posts, path.slug, content, fromBody, ifMatch, postUrl(request, path.slug), current)
             }
             const expected = yield* expectedVersion(path.slug, fromBody, ifMatch, known, conditions)
             const version = expected.version
@@ -829,7 +844,7 @@ const adminHandlers = (api: InkwellApiType) =>
             const post = yield* (expected.ifMatch !== undefined ? ifMatchPrecondition(path.slug, expected.ifMatch, current)(write) : write)
             // Renamed: the request's URL now answers a 301 to it; Content-Location says where the post is.
             if (post.slug === path.slug) return postResponse(post)
-            return postResponse(post, 200, { "content-location": siblingUrl(request, post.slug) })
+            return postResponse(post, 200, { "content-location": postUrl(request, post.slug) })
           }).pipe(databaseErrorsAsDefects, identityBodyOnly(request, POST_BODY_TYPES))
         )
         .handle("delete", ({ headers, path }) =>
@@ -905,26 +920,42 @@ const adminHandlers = (api: InkwellApiType) =>
     })
   )
 
+/** The posts groups, by the names `PostsApi` and `PostsAdminApi` have in an API. */
+export type PostsGroupName = "posts" | "postsAdmin"
+
 /**
- * The handlers of both posts groups for `api`: `InkwellApi`, or an embedding app's own
- * `HttpApi` that added `PostsApi` and `PostsAdminApi` (possibly under a prefix).
+ * What the handlers of `Groups` need: `Posts` and the keys, and the `FeedClient` that
+ * `POST /posts/import-url` fetches with when `PostsAdminApi` is among them.
+ */
+export type HandlersContext<Groups extends HttpApiGroup.HttpApiGroup.Any> =
+  | Posts
+  | ApiKeys
+  | ApiKeyAuth
+  | ("postsAdmin" extends HttpApiGroup.HttpApiGroup.Name<Groups> ? FeedClient : never)
+
+/**
+ * The handlers of the posts groups `api` has: `InkwellApi`, or an embedding app's own `HttpApi`
+ * that added `PostsApi`, `PostsAdminApi` or both (possibly under prefixes). A group the API does
+ * not have gets none: built anyway, it failed the host's layer at start-up (`Cannot read
+ * properties of undefined (reading 'endpoints')`), so a read-only mirror (`PostsApi` alone)
+ * could not start.
  */
 export const layerFor = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
   api: HttpApi.HttpApi<Id, Groups, E, R>
 ): Layer.Layer<
-  HttpApiGroup.ApiGroup<Id, "posts"> | HttpApiGroup.ApiGroup<Id, "postsAdmin">,
+  HttpApiGroup.HttpApiGroup.ToService<Id, HttpApiGroup.HttpApiGroup.WithName<Groups, PostsGroupName>>,
   ConfigError.ConfigError,
-  Posts | ApiKeys | ApiKeyAuth | FeedClient
+  HandlersContext<Groups>
 > => {
-  // The builder reads the groups from `api` at run time (prefixes included); the cast only
-  // re-labels the layer with the embedding API's id.
+  // The builder reads the groups from `api` at run time (prefixes included); the casts only
+  // re-label the layers with the embedding API's id.
   const inkwell = api as unknown as InkwellApiType
-  const handlers: Layer.Layer<
-    HttpApiGroup.ApiGroup<"inkwell", "posts"> | HttpApiGroup.ApiGroup<"inkwell", "postsAdmin">,
-    ConfigError.ConfigError,
-    Posts | ApiKeys | ApiKeyAuth | FeedClient
-  > = Layer.mergeAll(publicHandlers(inkwell), adminHandlers(inkwell))
-  return handlers as never
+  type Needs = Posts | ApiKeys | ApiKeyAuth | FeedClient
+  const readers: Layer.Layer<never, ConfigError.ConfigError, Needs> = "posts" in api.groups ? publicHandlers(inkwell) : Layer.empty
+  const writers: Layer.Layer<never, ConfigError.ConfigError, Needs> = "postsAdmin" in api.groups
+    ? adminHandlers(inkwell, postUrlFor(readPathOf(api)))
+    : Layer.empty
+  return Layer.merge(readers, writers) as never
 }
 
 /** The posts handlers for `InkwellApi`. */

@@ -3,7 +3,7 @@
  * write (reads are lookups); a post the API creates has the source "api", and an update keeps
  * the source the post has.
  */
-import { DateTime, Effect, Either, Option } from "effect"
+import { Cause, DateTime, Effect, Either, Exit, Option, type Scope } from "effect"
 import { type InvalidCursor, InvalidPost, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
 import { makeNewPost, NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { futureUpdate } from "../Processing/dates.js"
@@ -81,10 +81,32 @@ const keepHashIfSame = (post: NewPost, stored: Post): NewPost =>
     ? post
     : makeNewPost({ ...post, contentHash: stored.contentHash })
 
+/** Told the slugs of the posts a write through `Posts` changed (`Posts.followWrites`). */
+export type WriteListener = (slugs: ReadonlyArray<string>) => Effect.Effect<void>
+
 export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
   effect: Effect.gen(function* () {
     const repository = yield* PostRepository
     const processor = yield* PostProcessor
+
+    const listeners = new Set<WriteListener>()
+
+    /**
+     * `write`, whose listeners are told `changed(result)` once it succeeded, or `touched` (every
+     * slug it may have written) when it was interrupted, as it may have committed before that was
+     * seen; a failure committed nothing. Before the write returns: a read after it is never
+     * answered from what a listener (the response cache) held before.
+     */
+    const told = <A, E, R>(write: Effect.Effect<A, E, R>, changed: (result: A) => ReadonlyArray<string>, touched: ReadonlyArray<string>) =>
+      Effect.onExit(write, (exit) => {
+        if (listeners.size === 0) return Effect.void
+        const slugs = Exit.isSuccess(exit) ? changed(exit.value) : Cause.isInterrupted(exit.cause) ? touched : []
+        if (slugs.length === 0) return Effect.void
+        const each = Array.from(new Set(slugs))
+        // The write stands whatever a listener does: its failure is logged, never the write's.
+        return Effect.forEach(listeners, (listener) =>
+          Effect.catchAllCause(listener(each), (cause) => Effect.logError(`a listener of post writes failed (${each.join(", ")})`, cause)), { discard: true })
+      })
 
     // The reads are plain functions rather than `Effect.fn`: on the read path a span and a
     // generator per call are a measurable share of a request.
@@ -157,7 +179,8 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
         typeof content === "string"
           ? yield* processor.process({ source: API_SOURCE, raw: content })
           : yield* processor.fromInput(content, API_SOURCE)
-      return yield* repository.create(yield* updatedByNow(yield* stampPublication(post)))
+      const stamped = yield* updatedByNow(yield* stampPublication(post))
+      return yield* told(repository.create(stamped), (stored) => [stored.slug], [stamped.slug])
     })
 
     /**
@@ -175,7 +198,8 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
      */
     const createAt = Effect.fn("Posts.createAt")(function* (slug: string, content: PostContent) {
       const post = yield* processor.fromInput(inputAt(slug, content), API_SOURCE)
-      return yield* repository.create(yield* updatedByNow(yield* stampPublication(post)))
+      const stamped = yield* updatedByNow(yield* stampPublication(post))
+      return yield* told(repository.create(stamped), (stored) => [stored.slug], [stamped.slug])
     })
 
     /**
@@ -217,12 +241,36 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       const undated = post.status === "published" && post.publishedAt === null && stored.status === "published" &&
         stored.publishedAt === null
       const next = keepHashIfSame(undated ? post : yield* stampPublication(post), stored)
-      return yield* repository.update(slug, expectedVersion, yield* updatedByNow(next), expectedHashTag)
+      const written = yield* updatedByNow(next)
+      return yield* told(
+        repository.update(slug, expectedVersion, written, expectedHashTag),
+        (stored) => [slug, stored.slug],
+        [slug, written.slug]
+      )
     })
 
     const remove = Effect.fn("Posts.remove")(function* (slug: string, expectedVersion?: number, expectedHashTag?: string) {
-      return yield* repository.delete(slug, expectedVersion, expectedHashTag)
+      return yield* told(repository.delete(slug, expectedVersion, expectedHashTag), () => [slug], [slug])
     })
+
+    /**
+     * Calls `listener` after each write made here (`create`, `createAt`, `update`, `remove`),
+     * before the write returns, with the slugs of the posts it changed (a rename's two), until
+     * `scope` closes: how a `ResponseCache` in this process drops what a host's own write made
+     * stale, whatever the repository. Writes to the repository that do not go through `Posts` (an
+     * import, `Reprocess`) are not told here: `PostChanges` announces those
+     * (`AnnouncingPostRepository`), and the HTTP imports drop the cache themselves.
+     */
+    const followWrites = (listener: WriteListener): Effect.Effect<void, never, Scope.Scope> =>
+      Effect.acquireRelease(
+        // Its own entry: the same function followed twice is called twice, and each scope ends its own.
+        Effect.sync(() => {
+          const entry: WriteListener = (slugs) => listener(slugs)
+          listeners.add(entry)
+          return entry
+        }),
+        (entry) => Effect.sync(() => void listeners.delete(entry))
+      ).pipe(Effect.asVoid)
 
     const tags = Effect.fn("Posts.tags")(function* (status?: PostStatus, asOf?: DateTime.Utc) {
       return yield* repository.tags(status, asOf)
@@ -249,6 +297,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       tags,
       nextScheduled,
       ping,
+      followWrites,
       /**
        * What every write here renders with: the bulk imports of the API render with it too, so a
        * post imported is the post `create` would have made (an embedder's own processor, a RenderPool).

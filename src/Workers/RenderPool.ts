@@ -194,19 +194,63 @@ const bundleWorker = async (outfile: string): Promise<void> => {
   })
 }
 
+/**
+ * The value the command line gave a V8 flag (NODE_OPTIONS, then the process's own arguments,
+ * which V8 reads after it: the last one wins), `undefined` when neither gave it. V8 takes
+ * `--max-old-space-size=N`, `--max_old_space_size=N` and `--max-old-space-size N` alike.
+ */
+export const commandLineFlag = (args: ReadonlyArray<string>, names: ReadonlyArray<string>): string | undefined => {
+  const wanted = new Set(names.map((name) => name.replaceAll("_", "-")))
+  let value: string | undefined
+  args.forEach((arg, i) => {
+    const [flag, given] = arg.replaceAll("_", "-").split("=", 2)
+    if (flag === undefined || !wanted.has(flag)) return
+    // `arg.replaceAll` changed only the flag's name: the value is read from the argument as given.
+    value = given !== undefined ? arg.slice(arg.indexOf("=") + 1) : args[i + 1]
+  })
+  return value
+}
+
+const COMMAND_LINE = [...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/).filter((arg) => arg.length > 0), ...process.execArgv]
+
+/** What the command line set `--max-old-space-size` to (NODE_OPTIONS included); V8's default is 0: sized by V8. */
+const maxOldSpaceFromCommandLine = commandLineFlag(COMMAND_LINE, ["--max-old-space-size"]) ?? "0"
+
 /** Whether V8's initial old space was chosen on the command line (NODE_OPTIONS included). */
-const initialHeapFromCommandLine = [...process.execArgv, ...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/)]
-  .some((arg) => arg.startsWith("--initial-old-space-size") || arg.startsWith("--initial-heap-size"))
+const initialHeapFromCommandLine = commandLineFlag(COMMAND_LINE, ["--initial-old-space-size", "--initial-heap-size"]) !== undefined
+
+/**
+ * Render threads started and not yet running (their isolates not yet made): while there are
+ * any, V8's process-wide heap flags are the pool's. Per process, not per pool: the flags are.
+ */
+let threadsStarting = 0
+
+/**
+ * The host's flags back, for the isolates created from now on (its own workers'): the command
+ * line's `--max-old-space-size` (a value set at run time with `v8.setFlagsFromString` is not
+ * known, and is not restored), and V8's default initial old space, which the pool set only when
+ * the command line had not chosen one. Left cleared, an embedding app started with
+ * `--max-old-space-size=512`, whose workers had a 560 MB heap, started workers of 4 GB once the
+ * pool had run, for good.
+ */
+const restoreHostFlags = () => {
+  if (!initialHeapFromCommandLine) setFlagsFromString("--initial-old-space-size=0")
+  setFlagsFromString(`--max-old-space-size=${maxOldSpaceFromCommandLine}`)
+}
 
 /**
  * Starts render threads from `entry` with the pool's heap cap and initial old space. V8 sizes a
- * thread's heap from its process-wide flags when the thread starts, so the initial size is set
- * as a flag before each start: it reaches isolates created from then on (the process's own is
- * sized already), and is left alone when the command line chose one.
- *
- * The cap is the thread's `resourceLimits`, which a process-wide --max-old-space-size overrides:
- * under `inkwell import` (192 MB, bin/inkwell.js) every thread got the main thread's cap, whatever
- * the pool asked. So that flag is cleared before each start; the main thread keeps its own cap.
+ * thread's heap from its process-wide flags when the thread's isolate is made, on the thread,
+ * after `new Worker` has returned (a flag restored at once, on the next tick or the next
+ * turn of the event loop, was what the thread got): so the flags are set before each start and
+ * the host's put back once the thread is `online` (it runs JavaScript: its isolate exists), or
+ * failed to start, and no other render thread is starting.
+ * - The initial size is V8's `--initial-old-space-size` (`resourceLimits` has none), left alone
+ *   when the command line chose one.
+ * - The cap is the thread's `resourceLimits`, which a process-wide --max-old-space-size overrides:
+ *   under `inkwell import` (192 MB, bin/inkwell.js) every thread got the main thread's cap,
+ *   whatever the pool asked. So that flag is cleared while a thread starts; the main thread
+ *   keeps its own cap (its isolate is sized already), and so do workers the host starts later.
  */
 const spawner = (entry: URL, options: Pick<RenderPoolOptions, "workerHeapMb" | "workerInitialHeapMb">) => {
   const maxMb = options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB
@@ -214,7 +258,21 @@ const spawner = (entry: URL, options: Pick<RenderPoolOptions, "workerHeapMb" | "
   return Worker.layerSpawner(() => {
     if (initialMb > 0 && !initialHeapFromCommandLine) setFlagsFromString(`--initial-old-space-size=${initialMb}`)
     setFlagsFromString("--max-old-space-size=0")
-    return new NodeThread(entry, { resourceLimits: { maxOldGenerationSizeMb: maxMb } })
+    threadsStarting++
+    let started = false
+    const running = () => {
+      if (started) return
+      started = true
+      if (--threadsStarting === 0) restoreHostFlags()
+    }
+    try {
+      const thread = new NodeThread(entry, { resourceLimits: { maxOldGenerationSizeMb: maxMb } })
+      thread.once("online", running).once("error", running).once("exit", running)
+      return thread
+    } catch (error) {
+      running()
+      throw error
+    }
   })
 }
 

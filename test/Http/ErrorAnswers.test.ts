@@ -5,7 +5,7 @@
  */
 import { HttpApi, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { InvalidPost, PostNotFound, SlugConflict, StaleVersion } from "../../src/Domain/Errors.js"
 import { allowedMethodsOf } from "../../src/Http/AllowedMethods.js"
 import { InkwellApi, PostsApi, SystemApi } from "../../src/Http/Api.js"
@@ -13,7 +13,7 @@ import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import { Slug } from "../../src/Domain/Post.js"
 import { request as httpRequest } from "node:http"
 import { siteServer } from "../Site/harness.js"
-import { get, json, KEY, newPost, portOf, postJson, putJson, send, testServer } from "./harness.js"
+import { cachedTestServer, get, json, KEY, newPost, portOf, postJson, putJson, send, testServer } from "./harness.js"
 
 const slug = (text: string) => Slug.make(text)
 
@@ -206,7 +206,7 @@ describe("405 Method Not Allowed", () => {
       assert.strictEqual((yield* cache.stats).entries, 2)
       assert.isDefined(cache.lookup("GET", "/posts/first-post", false, undefined))
       assert.isDefined(cache.lookup("GET", "/posts", false, undefined))
-    }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })))))
+    }).pipe(Effect.provide(cachedTestServer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })))
   )
 
   it.effect("/openapi.json and /docs take GET and HEAD: another method is 405 with Allow, not 404", () =>

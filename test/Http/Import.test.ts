@@ -30,13 +30,16 @@ import { sqliteStack } from "../Import/harness.js"
  * A server over `repository`, which is also provided directly (one instance: layers are memoized
  * by reference). The feeds are served on 127.0.0.1: FEED_ALLOW_PRIVATE unless `env` says otherwise.
  */
-const importServer = (
+const importServer = <A = never, E = never>(
   repository: Layer.Layer<PostRepository> = MemoryPostRepository.layer,
   env: Record<string, string> = {},
   maxBodySize = 1024 * 1024,
-  requestTimeout: Duration.DurationInput = "30 seconds"
+  requestTimeout: Duration.DurationInput = "30 seconds",
+  /** Provided to the server over its `Posts`, and kept in its output: a `ResponseCache`. */
+  beside: Layer.Layer<A, E, Posts> = Layer.empty as unknown as Layer.Layer<A, E, Posts>
 ) =>
   Server.serve(requestMiddleware({ requestTimeout, maxBodySize, retryAfterSeconds: 1 })).pipe(
+    Layer.provideMerge(beside),
     Layer.provide(postsWith(repository)),
     Layer.provide(repository),
     Layer.provide(ApiKeys.layer([KEY])),
@@ -611,8 +614,12 @@ describe("POST /posts/import-url", () => {
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
       const file = join(dir, "blog.db")
       const feeds = yield* feedServer(rssAtFeedXml)
-      const cached = importServer(Layer.orDie(sqliteStack(`sqlite:${file}`))).pipe(
-        Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 hour" }))
+      const cached = importServer(
+        Layer.orDie(sqliteStack(`sqlite:${file}`)),
+        {},
+        undefined,
+        undefined,
+        ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 hour" })
       )
       const context = yield* Layer.build(cached)
       yield* Effect.gen(function* () {

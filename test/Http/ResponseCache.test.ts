@@ -6,11 +6,12 @@ import { ALL_POSTS, ResponseCache } from "../../src/Http/ResponseCache.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
-import { del, get, json, KEY, newPost, postJson, putJson, send, testServer } from "./harness.js"
+import { cachedTestServer, del, get, json, KEY, newPost, postJson, putJson, send, testServer } from "./harness.js"
 
-const CacheLive = ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" })
+const CACHE = { maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 minute" } as const
+const CacheLive = ResponseCache.layer(CACHE)
 /** The test server with a response cache; the cache stays reachable for its stats. */
-const server = testServer().pipe(Layer.provideMerge(CacheLive))
+const server = cachedTestServer(CACHE)
 const stats = Effect.flatMap(ResponseCache, (cache) => cache.stats)
 
 describe("ResponseCache", () => {
@@ -107,7 +108,7 @@ describe("ResponseCache", () => {
       assert.strictEqual((yield* stats).entries, 4)
       assert.isDefined(cache.lookup("GET", "/posts?tag=made-up-29", false, undefined))
       assert.isUndefined(cache.lookup("GET", "/posts?offset=0", false, undefined))
-    }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 8, maxBytes: 1024 * 1024, ttl: "1 minute" }))))))
+    }).pipe(Effect.provide(cachedTestServer({ maxEntries: 8, maxBytes: 1024 * 1024, ttl: "1 minute" }))))
 
   it.scoped("an update through the API drops the cached post and the lists", () =>
     Effect.gen(function* () {
@@ -290,7 +291,7 @@ describe("ResponseCache", () => {
       const s = yield* stats
       assert.strictEqual(s.entries, 0)
       assert.strictEqual(s.hits, 0)
-    }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 0, maxBytes: 1, ttl: "1 minute" }))))))
+    }).pipe(Effect.provide(cachedTestServer({ maxEntries: 0, maxBytes: 1, ttl: "1 minute" }))))
 
   it.scoped("when full, an entry read since it was stored outlives one that was not (second chance)", () =>
     Effect.gen(function* () {
@@ -308,7 +309,7 @@ describe("ResponseCache", () => {
       yield* get("/posts/beta")
       assert.strictEqual((yield* stats).misses, misses + 1)
       assert.strictEqual((yield* stats).entries, 2)
-    }).pipe(Effect.provide(testServer().pipe(Layer.provideMerge(ResponseCache.layer({ maxEntries: 2, maxBytes: 1024 * 1024, ttl: "1 minute" }))))))
+    }).pipe(Effect.provide(cachedTestServer({ maxEntries: 2, maxBytes: 1024 * 1024, ttl: "1 minute" }))))
 
   it.scoped("a hot entry read many times stays a hit, and the byte bound still holds", () =>
     Effect.gen(function* () {

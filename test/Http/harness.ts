@@ -10,7 +10,7 @@ import { ImportFeedsLive, postsWith, PostsLive } from "../../src/App.js"
 import type { FeedClient } from "../../src/Clients/FeedClient.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
 import { requestMiddleware } from "../../src/Http/Middleware.js"
-import { ResponseCache } from "../../src/Http/ResponseCache.js"
+import { ResponseCache, type ResponseCacheOptions } from "../../src/Http/ResponseCache.js"
 import * as Server from "../../src/Http/Server.js"
 import { atFixtureNow } from "../fixtures/clock.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
@@ -33,7 +33,8 @@ export interface ServerOptions {
   readonly feeds?: Layer.Layer<FeedClient, unknown>
 }
 
-export const testServer = (options: ServerOptions = {}) =>
+/** The server, with `beside` (a `ResponseCache`) built over the same `Posts` and provided to it, and kept in its output. */
+export const testServerWith = <A, E>(options: ServerOptions, beside: Layer.Layer<A, E, Posts>) =>
   Server.serve(
     requestMiddleware({
       requestTimeout: options.requestTimeout ?? "30 seconds",
@@ -41,12 +42,19 @@ export const testServer = (options: ServerOptions = {}) =>
       retryAfterSeconds: 1
     })
   ).pipe(
+    Layer.provideMerge(beside),
     Layer.provide(options.posts ?? postsWith(options.repository ?? MemoryPostRepository.layer)),
     Layer.provide(options.apiKeys ?? ApiKeys.layer(options.keys ?? [KEY])),
     Layer.provide(options.feeds ?? ImportFeedsLive),
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provide(atFixtureNow)
   )
+
+export const testServer = (options: ServerOptions = {}) => testServerWith(options, Layer.empty)
+
+/** `testServer` answering public reads from a `ResponseCache` over its `Posts`; the cache stays reachable (its stats). */
+export const cachedTestServer = (cache: ResponseCacheOptions, options: ServerOptions = {}) =>
+  testServerWith(options, ResponseCache.layer(cache))
 
 export interface LogLine {
   readonly level: LogLevel.LogLevel["label"]

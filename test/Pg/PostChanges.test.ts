@@ -14,7 +14,7 @@ import { ResponseCache } from "../../src/Http/ResponseCache.js"
 import * as AnnouncingPostRepository from "../../src/Posts/AnnouncingPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
-import { get, postJson, newPost, testServer } from "../Http/harness.js"
+import { get, postJson, newPost, testServerWith } from "../Http/harness.js"
 import { adminQuery, createDatabase, describePg, silenceableRelay, terminateBackends } from "../fixtures/pg.js"
 import { makeNewPost } from "../fixtures/posts.js"
 
@@ -230,11 +230,10 @@ describePg("PostChanges on PostgreSQL (LISTEN/NOTIFY)", () => {
       const setAllowConnections = (allow: boolean) =>
         Effect.promise(() => adminQuery(`ALTER DATABASE ${own.name} ALLOW_CONNECTIONS ${allow}`))
       yield* Effect.addFinalizer(() => setAllowConnections(true))
-      const server = testServer().pipe(
-        Layer.provideMerge(
-          ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "10 minutes" }).pipe(
-            Layer.provide(processStack(own.url, { probeInterval: "200 millis", probeTimeout: "500 millis" }))
-          )
+      const server = testServerWith(
+        {},
+        ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "10 minutes" }).pipe(
+          Layer.provide(processStack(own.url, { probeInterval: "200 millis", probeTimeout: "500 millis" }))
         )
       )
       yield* Effect.gen(function*() {

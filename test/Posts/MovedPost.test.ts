@@ -40,12 +40,13 @@ const repository = AnnouncingPostRepository.layer.pipe(Layer.provide(sqliteStack
 const server = Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })).pipe(
   Layer.provide(SiteRoutes.layer),
   Layer.provide(SiteConfig.layer({ title: "Test Blog", description: "Words", url: "https://blog.example.com", maxAgeSeconds: 60 })),
+  // Over the server's Posts, and told of PostChanges (provided below).
+  Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 hour" })),
   Layer.provide(postsWith(repository)),
   Layer.provideMerge(repository),
   Layer.provide(ApiKeys.layer([KEY])),
   Layer.provide(ImportFeedsLive),
   Layer.provideMerge(NodeHttpServer.layerTest),
-  Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 1024 * 1024, ttl: "1 hour" })),
   Layer.provideMerge(changes)
 )
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Layer, TestClock } from "effect"
+import { Context, DateTime, Deferred, Effect, Exit, Fiber, Layer, Scope, TestClock } from "effect"
 import { PostInput } from "../../src/Domain/Post.js"
 import { defaultProcessorConfig } from "../../src/Processing/processPost.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
@@ -97,4 +97,59 @@ describe("Posts", () => {
       assert.strictEqual(iso(again), "2026-03-09T00:00:00.000Z")
       assert.deepStrictEqual((yield* posts.list({ status: "published", asOf: yield* DateTime.now })).items.map((p) => p.slug), ["old"])
     }).pipe(Effect.provide(PostsTest)))
+})
+
+/** Completed by a delete that `hangingDeletes` let commit (the caller's own, provided per call). */
+class Committed extends Context.Tag("test/Committed")<Committed, Deferred.Deferred<void>>() {}
+
+/** The memory repository, whose deletes commit and then never return (a connection that went silent after COMMIT). */
+const hangingDeletes = Layer.effect(
+  PostRepository,
+  Effect.map(PostRepository, (repository) => ({
+    ...repository,
+    delete: (slug: string, expectedVersion?: number, expectedHashTag?: string) =>
+      repository.delete(slug, expectedVersion, expectedHashTag).pipe(
+        Effect.zipRight(Effect.serviceOption(Committed)),
+        Effect.flatMap((committed) => committed._tag === "Some" ? Deferred.succeed(committed.value, undefined) : Effect.void),
+        Effect.zipRight(Effect.never)
+      )
+  }))
+).pipe(Layer.provide(MemoryPostRepository.layer))
+
+describe("Posts.followWrites", () => {
+  it.scoped("tells a listener the slugs each write changed, before the write returns; nothing for a write that failed; nothing once its scope closed", () =>
+    Effect.gen(function*() {
+      const posts = yield* Posts
+      const heard: Array<ReadonlyArray<string>> = []
+      const scope = yield* Scope.make()
+      yield* posts.followWrites((slugs) => Effect.sync(() => void heard.push(slugs))).pipe(Scope.extend(scope))
+      const hello = yield* posts.create(new PostInput({ title: "Hello", body: "Hi." }))
+      assert.deepStrictEqual(heard, [["hello"]])
+      yield* posts.update("hello", hello.version, new PostInput({ title: "Hello", body: "Hi!", slug: "hello-again" }))
+      assert.deepStrictEqual(heard[1], ["hello", "hello-again"], "a rename: both slugs")
+      const stale = yield* Effect.flip(posts.update("hello-again", 1, new PostInput({ title: "Hello", body: "Hi?" })))
+      assert.strictEqual(stale._tag, "StaleVersion")
+      yield* posts.createAt("at-its-url", new PostInput({ title: "At its URL", body: "Here." }))
+      yield* posts.remove("hello-again")
+      assert.deepStrictEqual(heard.slice(2), [["at-its-url"], ["hello-again"]], "the failed update told nothing")
+      yield* Scope.close(scope, Exit.void)
+      yield* posts.remove("at-its-url")
+      assert.lengthOf(heard, 4)
+    }).pipe(Effect.provide(PostsTest)))
+
+  it.scoped("a write interrupted after the store may have committed it is told too", () =>
+    Effect.gen(function*() {
+      const posts = yield* Posts
+      const heard: Array<ReadonlyArray<string>> = []
+      yield* posts.followWrites((slugs) => Effect.sync(() => void heard.push(slugs)))
+      yield* posts.create(new PostInput({ title: "Doomed", body: "x" }))
+      const committed = yield* Deferred.make<void>()
+      const removing = yield* Effect.fork(posts.remove("doomed").pipe(Effect.provideService(Committed, committed)))
+      yield* Deferred.await(committed)
+      yield* Fiber.interrupt(removing)
+      assert.deepStrictEqual(heard, [["doomed"], ["doomed"]])
+    }).pipe(Effect.provide(Posts.Default.pipe(
+      Layer.provide(hangingDeletes),
+      Layer.provide(PostProcessor.layer(defaultProcessorConfig))
+    ))))
 })

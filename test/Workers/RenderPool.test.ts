@@ -13,6 +13,7 @@ import { processRecordsSync } from "../../src/Processing/records.js"
 import * as RenderPool from "../../src/Workers/RenderPool.js"
 import { CRASH_MARKER } from "../../src/Workers/RenderRequest.js"
 import { setFlagsFromString } from "node:v8"
+import { spawnSync } from "node:child_process"
 
 // Read by the worker threads (they inherit the environment when spawned): arms CRASH_MARKER.
 process.env["INKWELL_TEST_WORKER_CRASH"] = "1"
@@ -122,6 +123,33 @@ Text.
       )
       assert.strictEqual(post.title, "Dense")
     }), { timeout: 60_000 })
+
+  it("a host started with --max-old-space-size keeps it for its own workers once the pool ran, and the pool's threads keep the pool's cap (was: 4 GB for every worker the host started after)", () => {
+    const root = join(import.meta.dirname, "..", "..")
+    const child = spawnSync(process.execPath, ["--max-old-space-size=512", "--import", "tsx", join("test", "fixtures", "hostHeapFlags.ts")], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: "" },
+      encoding: "utf8",
+      timeout: 60_000
+    })
+    assert.strictEqual(child.status, 0, child.stderr)
+    const lines = child.stdout.trim().split("\n")
+    const { after, before, render } = JSON.parse(lines[lines.length - 1]!) as { before: number; after: number; render: string }
+    assert.isBelow(before, 1024, "a host worker has the host's cap")
+    assert.strictEqual(after, before, "a host worker started after the pool closed has the host's cap too")
+    // ~55 MB of heap: over the pool's 32 MB cap, within the host's 512 MB. A thread that started
+    // with the host's flag back in place too soon would have rendered it.
+    assert.strictEqual(render, "RenderWorkerFailed", "the render thread had the pool's cap, not the host's")
+  }, 60_000)
+
+  it("reads a V8 flag as the command line gives it: = or a space, dashes or underscores, the last one winning", () => {
+    const flag = (args: ReadonlyArray<string>) => RenderPool.commandLineFlag(args, ["--max-old-space-size"])
+    assert.strictEqual(flag(["--max-old-space-size=512"]), "512")
+    assert.strictEqual(flag(["--max_old_space_size=256", "--import", "tsx"]), "256")
+    assert.strictEqual(flag(["--max-old-space-size", "128"]), "128")
+    assert.strictEqual(flag(["--max-old-space-size=512", "--max-old-space-size=64"]), "64")
+    assert.strictEqual(flag(["--max-semi-space-size=16", "--initial-old-space-size=64"]), undefined)
+  })
 
   it.scoped("interrupting a call interrupts it without breaking the pool", () =>
     Effect.gen(function* () {
