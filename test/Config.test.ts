@@ -47,6 +47,7 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [DatabaseConfig, "DB_STATEMENT_TIMEOUT", "30 days", "from above 0 to 24 days"],
   [FeedClientConfig, "FEED_TIMEOUT", "30 days", "from above 0 to 24 days"],
   [FeedClientConfig, "FEED_DEADLINE", "0 seconds", "from above 0 to 24 days"],
+  [FeedClientConfig, "FEED_SOURCE_DEADLINE", "0 seconds", "from above 0 to 24 days"],
   [FeedClientConfig, "FEED_BACKOFF_BASE", "4 weeks", "from 0 seconds to 24 days"],
   [FeedClientConfig, "FEED_BACKOFF_CAP", "25 days", "from 0 seconds to 24 days"],
   // Effect's Config.duration takes a negative for zero: a TTL of -5 seconds turned the cache off.

@@ -67,8 +67,9 @@ export interface GetOptions {
   readonly headers?: Readonly<Record<string, string>> | undefined
   readonly accept?: string | undefined
   /**
-   * The most this fetch may take, attempts and waits included, when less than the deadline (what
-   * its source has left of it: FeedSource.ts). A `Retry-After` past it is not waited for.
+   * The most this fetch may take, attempts and waits included, when less than the deadline: what
+   * its source has left of FEED_SOURCE_DEADLINE (FeedSource.ts). A `Retry-After` past it is not
+   * waited for.
    */
   readonly timeLeft?: Duration.Duration | undefined
 }
@@ -155,19 +156,25 @@ const contentCodings = (header: string | undefined): Array<string> =>
 
 const mediaType = (headers: Headers.Headers): string => (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
 
-const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`
+/**
+ * Milliseconds as seconds to the tenth, rounded `up` or down: a wait asked for rounded up beside
+ * a limit rounded down never reads as the same number when it is longer ("wait 1 s, past the
+ * deadline (1 s left)" was 1000 ms against 950).
+ */
+const seconds = (ms: number, up: boolean): string => `${(up ? Math.ceil(ms / 100) : Math.floor(ms / 100)) / 10} s`
 
 /**
  * `error` marked never to be retried (`notRetried`) when its `Retry-After` asks for a longer wait
- * than the client makes (`capMs`) or than its deadline leaves (`leftMs`), saying which.
+ * than the client makes (`capMs`) or than its deadline leaves (`leftMs` of `deadline`, the
+ * setting), saying which.
  */
-const waitAsked = (error: HttpStatusError, capMs: number, leftMs: number): HttpStatusError => {
+const waitAsked = (error: HttpStatusError, capMs: number, leftMs: number, deadline: string): HttpStatusError => {
   const asked = error.retryAfterMs
   if (asked === undefined || !isTransient(error) || (asked <= capMs && asked < leftMs)) return error
-  const asking = `the server asked to wait ${seconds(asked)} before another attempt (Retry-After)`
+  const asking = `the server asked to wait ${seconds(asked, true)} before another attempt (Retry-After)`
   const notRetried = asked > capMs
-    ? `${asking}, more than the ${seconds(capMs)} the client waits at most (FEED_BACKOFF_CAP): not retried`
-    : `${asking}, past the deadline (${seconds(Math.max(0, leftMs))} left of FEED_DEADLINE): not retried`
+    ? `${asking}, more than the ${seconds(capMs, false)} the client waits at most (FEED_BACKOFF_CAP): not retried`
+    : `${asking}, past the deadline (${seconds(Math.max(0, leftMs), false)} left of ${deadline}): not retried`
   return new HttpStatusError({ ...error, notRetried })
 }
 
@@ -328,7 +335,9 @@ export const makeFeedClient = (
       yield* Effect.annotateCurrentSpan("url", url)
       const start = yield* parseHttpUrl(url)
       const permits = hostPermit(start.host)
-      const limitMs = options.timeLeft === undefined ? deadlineMs : Math.min(deadlineMs, Duration.toMillis(options.timeLeft))
+      const sourceLeftMs = options.timeLeft === undefined ? Infinity : Duration.toMillis(options.timeLeft)
+      const limitMs = Math.min(deadlineMs, sourceLeftMs)
+      const limitedBy = sourceLeftMs < deadlineMs ? "FEED_SOURCE_DEADLINE" : "FEED_DEADLINE"
       const began = yield* Clock.currentTimeMillis
       let attempts = 0
       const once = Effect.suspend(() => {
@@ -339,7 +348,7 @@ export const makeFeedClient = (
             onTimeout: () => new RequestTimeout({ url: start.href, attempts: n, timeoutMs, deadline: false })
           }),
           Effect.catchTag("HttpStatusError", (error) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(waitAsked(error, backoffCapMs, limitMs - (now - began)))))
+            Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(waitAsked(error, backoffCapMs, limitMs - (now - began), limitedBy))))
         )
       })
       return yield* permits.withPermit(once).pipe(

@@ -5,7 +5,7 @@
  * The seed's `AsyncClientBuilder` had `timeout`, `retry_count` and `buffer_size`; they map onto
  * `timeout`, `retries` and `maxBytes` here.
  */
-import { Config, Duration } from "effect"
+import { Config, Duration, Option } from "effect"
 import { byteSize, integer, timerDuration } from "../Config.js"
 
 export interface FeedClientSettings {
@@ -20,11 +20,16 @@ export interface FeedClientSettings {
    * fetch fails at once saying what was asked.
    */
   readonly backoffCap: Duration.Duration
-  /**
-   * All attempts and waits of one fetch together; and, for a source read by `fromUrl`, all its
-   * fetches together (the pages of a paged feed, the posts of another Inkwell: FeedSource.ts).
-   */
+  /** All attempts and waits of one fetch together (a paged source has one per page, another Inkwell one per post). */
   readonly deadline: Duration.Duration
+  /**
+   * All the fetches of one source read by `fromUrl` together (the pages of a paged feed, the
+   * posts of another Inkwell: FeedSource.ts), waits included; none by default. Another Inkwell
+   * is fetched a request per post, so such a bound is a cap on how many posts a source may have:
+   * with one by default, a source past it could never be imported whole, each run stopping where
+   * the first did. `IMPORT_TIMEOUT` bounds a run.
+   */
+  readonly sourceDeadline?: Duration.Duration | undefined
   /** Largest body accepted, counted while it streams in. */
   readonly maxBytes: number
   readonly userAgent: string
@@ -35,7 +40,8 @@ export interface FeedClientSettings {
 
 /** Settings as an embedder writes them: durations as `"5 seconds"`, millis or `Duration`. */
 export type FeedClientInput = {
-  readonly [K in keyof FeedClientSettings]?: FeedClientSettings[K] extends Duration.Duration ? Duration.DurationInput
+  readonly [K in keyof FeedClientSettings]?: NonNullable<FeedClientSettings[K]> extends Duration.Duration
+    ? Duration.DurationInput | Extract<FeedClientSettings[K], undefined>
     : FeedClientSettings[K]
 }
 
@@ -60,7 +66,7 @@ export class FeedClientOptions {
 
   /** The defaults, with `overrides` merged over them. */
   static make(overrides: FeedClientInput = {}): FeedClientOptions {
-    const durations = (["timeout", "backoffBase", "backoffCap", "deadline"] as const).flatMap((key) => {
+    const durations = (["timeout", "backoffBase", "backoffCap", "deadline", "sourceDeadline"] as const).flatMap((key) => {
       const value = overrides[key]
       return value === undefined ? [] : [[key, Duration.decode(value)] as const]
     })
@@ -86,6 +92,9 @@ export class FeedClientOptions {
   }
   deadline(d: Duration.DurationInput) {
     return this.with({ deadline: Duration.decode(d) })
+  }
+  sourceDeadline(d: Duration.DurationInput) {
+    return this.with({ sourceDeadline: Duration.decode(d) })
   }
   maxBytes(n: number) {
     return this.with({ maxBytes: n })
@@ -125,7 +134,7 @@ const intAtLeast = (name: string, fallback: number, min: number) =>
 
 /**
  * `FEED_TIMEOUT` (10 seconds), `FEED_RETRIES` (3), `FEED_BACKOFF_BASE` (500 millis),
- * `FEED_BACKOFF_CAP` (30 seconds), `FEED_DEADLINE` (2 minutes), `FEED_MAX_BYTES` (20 MiB),
+ * `FEED_BACKOFF_CAP` (30 seconds), `FEED_DEADLINE` (2 minutes), `FEED_SOURCE_DEADLINE` (none), `FEED_MAX_BYTES` (20 MiB),
  * `FEED_USER_AGENT`, `FEED_HOST_CONCURRENCY` (4), `FEED_MAX_REDIRECTS` (5).
  */
 export const FeedClientConfig: Config.Config<FeedClientSettings> = Config.all({
@@ -134,6 +143,7 @@ export const FeedClientConfig: Config.Config<FeedClientSettings> = Config.all({
   backoffBase: timerDuration("FEED_BACKOFF_BASE", { zero: true }).pipe(Config.withDefault(defaultSettings.backoffBase)),
   backoffCap: timerDuration("FEED_BACKOFF_CAP", { zero: true }).pipe(Config.withDefault(defaultSettings.backoffCap)),
   deadline: timerDuration("FEED_DEADLINE").pipe(Config.withDefault(defaultSettings.deadline)),
+  sourceDeadline: Config.option(timerDuration("FEED_SOURCE_DEADLINE")).pipe(Config.map(Option.getOrUndefined)),
   maxBytes: byteSize("FEED_MAX_BYTES").pipe(
     Config.validate({ message: "must be a positive number of bytes", validation: (n) => n >= 1 }),
     Config.withDefault(defaultSettings.maxBytes)

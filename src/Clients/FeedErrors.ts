@@ -23,7 +23,7 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>()("Reques
   url: Schema.String,
   attempts: Schema.Int,
   timeoutMs: Schema.Number,
-  /** true when the total deadline for the source ran out, false for one attempt's timeout. */
+  /** true when the deadline of the fetch (FEED_DEADLINE: all its attempts and waits) ran out, false for one attempt's timeout. */
   deadline: Schema.Boolean
 }) {
   get message() {
@@ -52,7 +52,7 @@ export class HttpStatusError extends Schema.TaggedError<HttpStatusError>()("Http
 }
 
 /**
- * A source took longer than its deadline (FEED_DEADLINE) to fetch: all its fetches together (the
+ * A source took longer than its deadline (FEED_SOURCE_DEADLINE, when set) to fetch: all its fetches together (the
  * pages of a paged feed, the posts of another Inkwell), waits between attempts included. Time the
  * import spends on what was fetched does not count. What the source gave before is imported.
  */
@@ -67,7 +67,7 @@ export class SourceDeadline extends Schema.TaggedError<SourceDeadline>()("Source
 }) {
   get message() {
     const where = this.fetching === this.url ? "" : `, stopped at ${this.fetching}`
-    return `${this.url}: not fetched within its deadline of ${this.deadlineMs / 1000} s (FEED_DEADLINE, all its pages and posts together): ${this.fetched} document(s) fetched${where}`
+    return `${this.url}: not fetched within its deadline of ${this.deadlineMs / 1000} s (FEED_SOURCE_DEADLINE, all its pages and posts together): ${this.fetched} document(s) fetched${where}`
   }
 }
 

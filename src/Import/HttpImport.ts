@@ -44,8 +44,10 @@ export interface LeftImport {
   readonly name: string
   /** What it does once its client has left: "the import goes on with what it has read". */
   readonly goesOn: string
-  /** How the import ended once its client had left: "the import ended after what it had read". */
+  /** How the import ended once its client had left, when it ran to its end: "the import ended after what it had read". */
   readonly ended: string
+  /** Where it would have ended, for one that stopped before (a shutdown, IMPORT_TIMEOUT): "the end of what it had read". */
+  readonly end: string
   /** What it had read but not written when a shutdown interrupted it: "the lines it read after them". */
   readonly unwritten: string
 }
@@ -54,6 +56,7 @@ const BULK: LeftImport = {
   name: "a bulk import",
   goesOn: "the import goes on with what it has read",
   ended: "the import ended after what it had read",
+  end: "the end of what it had read",
   unwritten: "the lines it read after them"
 }
 
@@ -66,7 +69,8 @@ const BULK: LeftImport = {
  * committed, as nobody receives its summary; or, ending otherwise (a defect, or interrupted by a
  * shutdown that did not wait for it), says so at ERROR. Any other interruption (a host's own
  * timeout) stops it at once; a shutdown ends it through `stop`, after the batch in flight. An
- * import from URLs (`POST /posts/import-url`) goes on to the end of its sources the same way.
+ * import from URLs (`POST /posts/import-url`) goes on to the end of its sources the same way. The
+ * warning says how it ended: a shutdown or IMPORT_TIMEOUT may stop it first.
  *
  * It runs in `fibers`, a scope the server owns, not as a daemon: a shutdown that closed the
  * database while an abandoned import still ran failed its batches against a closed pool. The
@@ -94,6 +98,23 @@ export const outlivingClient = <R>(
       ))
   )
 
+/**
+ * How an import whose client left ended, by its status: one that a shutdown or IMPORT_TIMEOUT
+ * stopped was said to have gone on to the end of its sources.
+ */
+const howEnded = (summary: ImportSummary, kind: LeftImport): string => {
+  switch (summary.status) {
+    case "completed":
+      return kind.ended
+    case "interrupted":
+      return `the server's shutdown stopped the import before ${kind.end}`
+    case "timed-out":
+      return `the import ran out of time (IMPORT_TIMEOUT) before ${kind.end}`
+    case "failed":
+      return `the import failed before ${kind.end}`
+  }
+}
+
 /** What an import whose client left did, in one line. */
 const clientLeft = (summary: ImportSummary, kind: LeftImport): string => {
   const written = summary.dryRun
@@ -101,7 +122,7 @@ const clientLeft = (summary: ImportSummary, kind: LeftImport): string => {
     : `${summary.imported} imported, ${summary.updated} updated, ${summary.unchanged} unchanged`
   const last = summary.failures[summary.failures.length - 1]
   const failed = last === undefined ? "0 failed" : `${summary.failed} failed (last: ${last.source}: ${last.reason})`
-  return `the client of ${kind.name} left before the answer; ${kind.ended}: ${written}, ${summary.skipped} skipped, ${failed}`
+  return `the client of ${kind.name} left before the answer; ${howEnded(summary, kind)}: ${written}, ${summary.skipped} skipped, ${failed}`
 }
 
 /** What an import whose client left said when it did not end with its summary. */

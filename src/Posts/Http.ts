@@ -553,6 +553,7 @@ const FROM_URLS: LeftImport = {
   name: "an import from URLs",
   goesOn: "the import goes on to the end of its sources",
   ended: "the import went on to the end of its sources",
+  end: "the end of its sources",
   unwritten: "the items it read after them"
 }
 

@@ -360,14 +360,20 @@ const linkedFeed = (page: string, links: ReadonlyArray<string>, options: FromUrl
   })
 
 /**
- * `client`, its fetches for source `source` held to one deadline together (the client's, FEED_DEADLINE):
- * each is given what is left (`timeLeft`), and past it the source fails (`SourceDeadline`). The
- * time counted is the time some fetch of it is in flight: a paged feed's next page is fetched when
- * the import has taken the items before it, and the import's own time is not the source's. Each
- * fetch had the whole deadline to itself, so a feed of 30 slow pages ran 13 s on a deadline of 2.
+ * `client`, its fetches for source `source` held to one deadline together when one is set
+ * (`sourceDeadline`, FEED_SOURCE_DEADLINE): each is given what is left (`timeLeft`), and past it
+ * the source fails (`SourceDeadline`). The time counted is the time some fetch of it is in
+ * flight: a paged feed's next page is fetched when the import has taken the items before it, and
+ * the import's own time is not the source's. Each fetch also has its own deadline
+ * (FEED_DEADLINE); with that alone a feed of 30 slow pages ran 13 s on a deadline of 2, hence
+ * this. It is off by default: FEED_DEADLINE's 2 minutes bounding a whole source made another
+ * Inkwell with more posts than it fetched in that time impossible to import whole, each run
+ * stopping where the first did.
  */
 const withinDeadline = (client: FeedClientShape, source: string): FeedClientShape => {
-  const deadlineMs = Duration.toMillis(client.settings.deadline)
+  if (client.settings.sourceDeadline === undefined) return client
+  const deadlineMs = Duration.toMillis(client.settings.sourceDeadline)
+  const fetchDeadlineMs = Duration.toMillis(client.settings.deadline)
   let inFlight = 0
   let since = 0
   let spent = 0
@@ -382,7 +388,8 @@ const withinDeadline = (client: FeedClientShape, source: string): FeedClientShap
         Effect.tap(() => {
           fetched++
         }),
-        Effect.catchTag("RequestTimeout", (timeout) => Effect.fail(timeout.deadline ? over(url) : timeout)),
+        // Past what the source had left, not the fetch's own deadline.
+        Effect.catchTag("RequestTimeout", (timeout) => Effect.fail(timeout.deadline && left < fetchDeadlineMs ? over(url) : timeout)),
         Effect.ensuring(Effect.flatMap(Clock.currentTimeMillis, (end) =>
           Effect.sync(() => {
             if (--inFlight === 0) spent += end - since

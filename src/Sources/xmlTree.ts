@@ -20,14 +20,17 @@
  * - an element at one of `lazyPaths` (a feed's item) is a `LazyElement`, its value built when
  *   asked for (`xmlValue`);
  * - line ends (CRLF, CR) read as LF; entities decoded as fast-xml-parser decoded them (`NAMED`),
- *   and those a DOCTYPE declares (not those whose value holds markup or another entity; past
- *   `MAX_EXPANSION` characters in all, left as written); an external one refused.
+ *   and those a DOCTYPE declares (not those whose value holds markup or another entity); an
+ *   external one refused.
  * Objects have no prototype: an element named `__proto__` is a key like any other.
  *
  * Well-formedness is checked as far as the tree depends on it: a closing tag that closes no
- * open element, and elements left open at the end, are errors at their offset. What the
+ * open element, elements left open at the end, and a tag or attribute name that is no XML name
+ * (a byte that is not UTF-8 in it: `badBytes.ts`), are errors at their offset. What the
  * tokenizer reads leniently (a `&` or `<` that starts nothing, an unquoted attribute) is read
- * as text or as the attribute.
+ * as text or as the attribute. A document made to exhaust the reader is refused as
+ * fast-xml-parser refused it, the whole document and not some of its items: elements nested
+ * past `MAX_NESTED_TAGS`, a DOCTYPE's entities expanding past `MAX_EXPANSION` characters.
  */
 import { QuoteType, Tokenizer } from "htmlparser2"
 
@@ -52,18 +55,62 @@ export interface XmlProblem {
 /** Characters the tokenizer is given between two `yield`s (~5 ms of reading). */
 export const SLICE_CHARS = 64 * 1024
 
-/** Characters the DOCTYPE's entities may expand to in all, as fast-xml-parser allowed (`maxExpandedLength`). */
+/**
+ * Characters the DOCTYPE's entities may add to the document in all, as fast-xml-parser allowed
+ * (`maxExpandedLength`): an entity of 10,000 characters named a million times would otherwise
+ * make 10 GB of text. Counted over the whole document as it is first read, the items' content
+ * too, so that past it the document is refused whichever items are read, in whatever order.
+ */
 export const MAX_EXPANSION = 100_000
+
+/**
+ * How many elements an element may be inside, as fast-xml-parser allowed (`maxNestedTags`). A
+ * feed needs a few; each open element is held until it closes, and a body of `FEED_MAX_BYTES`
+ * (20 MiB) is 7 million `<a>`. Counted everywhere, inside content kept as written too.
+ */
+export const MAX_NESTED_TAGS = 100
 
 /** DOCTYPE entities kept at most (fast-xml-parser's `maxEntityCount`), and the longest value (`maxEntitySize`). */
 const MAX_ENTITIES = 1000
 const MAX_ENTITY_SIZE = 10_000
 
+/**
+ * A place among the paths of `rawPaths` and `lazyPaths`: what an element there is read as, and
+ * the places below it by name. An element knows its place from its parent's at once, where a
+ * dotted path built from the root took time and memory in its depth for each element (an item
+ * of 30,000 nested elements held the event loop for 15 s and took 1.1 GB).
+ */
+interface Place {
+  raw: boolean
+  lazy: boolean
+  readonly below: Map<string, Place>
+}
+
+const newPlace = (): Place => ({ raw: false, lazy: false, below: new Map() })
+
+/** The places of `options`' paths, from the root. */
+const placesOf = (options: XmlTreeOptions): Place => {
+  const root = newPlace()
+  const add = (path: string, mark: (place: Place) => void) => {
+    let place = root
+    for (const name of path.split(".")) {
+      let below = place.below.get(name)
+      if (below === undefined) place.below.set(name, below = newPlace())
+      place = below
+    }
+    mark(place)
+  }
+  for (const path of options.rawPaths) add(path, (place) => place.raw = true)
+  for (const path of options.lazyPaths) add(path, (place) => place.lazy = true)
+  return root
+}
+
 interface Open {
   readonly name: string
   /** Offset of its `<`. */
   readonly at: number
-  readonly path: string
+  /** Its place among the options' paths; undefined off them. */
+  readonly place: Place | undefined
   /** Its children, text and attributes as they are built; undefined where nothing is built (inside a raw or a lazy element). */
   node: XmlNode | undefined
   readonly text: Array<string>
@@ -71,6 +118,11 @@ interface Open {
   /** Where its content starts, for a raw element (`rawPaths`) or a lazy one (`lazyPaths`); -1 for others. */
   rawFrom: number
   lazyFrom: number
+  /**
+   * Whether its text and its children's attributes are decoded later, when its item is read
+   * (`LazyElement`): what the DOCTYPE's entities add to them is counted now (`MAX_EXPANSION`).
+   */
+  deferred: boolean
 }
 
 const newNode = (): XmlNode => Object.create(null) as XmlNode
@@ -178,35 +230,52 @@ const characterReference = (token: string): string | undefined => {
   return String.fromCodePoint(code)
 }
 
+const REFERENCE = /&([^&;]{1,32});/g
+
 /**
  * Decodes the entities of text or an attribute in one pass (`&amp;lt;` is `&lt;`): the DOCTYPE's,
- * then `NAMED`, and character references. The DOCTYPE's are left as written once they have grown
- * the document by `MAX_EXPANSION` characters: an entity of 10,000 characters named a million
- * times would otherwise make 10 GB of text.
+ * then `NAMED`, and character references. What the DOCTYPE's add is bounded by the document's
+ * first reading (`grownBy`, `MAX_EXPANSION`): a document past it is never read further.
  */
-const entityDecoder = (entities: ReadonlyMap<string, string>) => {
-  let grown = 0
-  return (text: string): string => {
-    if (!text.includes("&")) return text
-    return text.replace(/&([^&;]{1,32});/g, (reference, token: string) => {
-      if (token[0] === "#") return characterReference(token) ?? reference
-      const declared = entities.get(token)
-      if (declared !== undefined) {
-        grown += Math.max(0, declared.length - reference.length)
-        return grown > MAX_EXPANSION ? reference : declared
-      }
-      return Object.prototype.hasOwnProperty.call(NAMED, token) ? NAMED[token]! : reference
-    })
-  }
+const entityDecoder = (entities: ReadonlyMap<string, string>) => (text: string): string => {
+  if (!text.includes("&")) return text
+  return text.replace(REFERENCE, (reference, token: string) => {
+    if (token[0] === "#") return characterReference(token) ?? reference
+    const declared = entities.get(token)
+    if (declared !== undefined) return declared
+    return Object.prototype.hasOwnProperty.call(NAMED, token) ? NAMED[token]! : reference
+  })
 }
 
-/** What the reading of one document shares: the text, the options, its DOCTYPE's entities, and the paths met. */
+/** The characters the DOCTYPE's entities add to `text` decoded (`entityDecoder`), which it does not build. */
+const grownBy = (entities: ReadonlyMap<string, string>, text: string): number => {
+  if (!text.includes("&")) return 0
+  let grown = 0
+  for (const [reference, token] of text.matchAll(REFERENCE)) {
+    const declared = entities.get(token!)
+    if (declared !== undefined) grown += Math.max(0, declared.length - reference.length)
+  }
+  return grown
+}
+
+/**
+ * XML's name characters as fast-xml-parser's validator had them (it checked every document
+ * first); the tokenizer takes any. A code point past the BMP is none: a byte that is not UTF-8
+ * in a name (`badBytes.ts` marks one so) made an item vanish, or an `xml:base` go unread, without
+ * a word.
+ */
+const NAME_START = ":A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD"
+const XML_NAME = new RegExp(`^[${NAME_START}][${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040]*$`)
+
+/** What the reading of one document shares: the text, the options, its DOCTYPE's entities, and the names met. */
 interface Document {
   readonly xml: string
   readonly options: XmlTreeOptions
+  readonly places: Place
+  readonly entities: ReadonlyMap<string, string>
   readonly decode: (text: string) => string
-  /** One string per path and per name: 100,000 items would otherwise hold 100,000 copies of each. */
-  readonly paths: Map<string, string>
+  /** One string per name, each checked once (`XML_NAME`): 100,000 items would otherwise hold 100,000 copies of each. */
+  readonly names: Map<string, string>
   fail: (index: number, reason: string, open?: ReadonlyArray<string>) => void
 }
 
@@ -219,7 +288,7 @@ interface Document {
 export class LazyElement {
   constructor(
     private readonly document: Document,
-    private readonly path: string,
+    private readonly place: Place | undefined,
     private readonly name: string,
     private readonly attributes: XmlNode | undefined,
     private readonly from: number,
@@ -231,17 +300,20 @@ export class LazyElement {
     const element: Open = {
       name: this.name,
       at: this.from,
-      path: this.path,
+      place: this.place,
       node: newNode(),
       text: [],
       attributes: this.attributes,
       rawFrom: -1,
-      lazyFrom: -1
+      lazyFrom: -1,
+      deferred: false
     }
-    const root: Open = { ...element, name: "", path: "", node: newNode(), text: [], attributes: undefined }
+    const root: Open = { ...element, name: "", place: undefined, node: newNode(), text: [], attributes: undefined }
     const stack = [root, element]
+    // Read at once: one item, checked (its names, its depth, what its entities add) when the
+    // document was first read.
     for (const _ of tokenize(this.document, stack, this.from, this.to, false)) {
-      // Read at once: one item.
+      // One item.
     }
     return valueOf(element.node!, element.text.join(""), element.attributes)
   }
@@ -252,39 +324,64 @@ export const xmlValue = (value: unknown): unknown => (value instanceof LazyEleme
 
 /**
  * Reads `document.xml` from `from` to `to` onto `stack` (its last element the one open there),
- * `SLICE_CHARS` at a time with a `yield` between two. `lazy`: whether elements at `lazyPaths`
- * are kept for later (`LazyElement`) rather than built. The text gathered at the end goes into
- * the element open there.
+ * `SLICE_CHARS` at a time with a `yield` between two, stopping at the first problem. `lazy`:
+ * whether elements at `lazyPaths` are kept for later (`LazyElement`) rather than built; then
+ * this is the document's first reading, which checks what the items' reading relies on (their
+ * names, depth, and what the DOCTYPE's entities add to them). The text gathered at the end goes
+ * into the element open there.
  */
 function* tokenize(document: Document, stack: Array<Open>, from: number, to: number, lazy: boolean): Generator<void, void> {
-  const { decode, options, paths, xml } = document
+  const { decode, entities, names, options, xml } = document
   const root = stack[0]!
-  /** Raw text pieces since the last tag (comments left out), as fast-xml-parser gathered them. */
+  /** Raw text pieces since the last tag (comments left out), as fast-xml-parser gathered them, and where they start. */
   let pending: Array<string> = []
+  let pendingAt = 0
   /** The element being opened: its name and attributes, until its `>` or `/>`. */
   let opening: { name: string; at: number; attributes: XmlNode | undefined } | undefined
-  let attribute: { name: string; value: string } | undefined
+  let attribute: { name: string; at: number; value: string } | undefined
+  /** What the DOCTYPE's entities add, counted on the first reading only: the items' readings add no more. */
+  const counting = lazy && entities.size > 0
+  let grown = 0
+  let stopped = false
   const top = () => stack[stack.length - 1]!
   const building = () => top().node !== undefined && top().rawFrom < 0
+  /** Whether text here is decoded: now (`building`), or when its item is read (counted now). */
+  const gathering = () => building() || (counting && top().deferred)
+
+  const fail = (index: number, reason: string) => {
+    document.fail(index, reason)
+    stopped = true
+    tokenizer.pause()
+  }
+
+  /** Whether `text` (at `index`), decoded, keeps the document within `MAX_EXPANSION`. */
+  const withinExpansion = (text: string, index: number): boolean => {
+    if (!counting) return true
+    grown += grownBy(entities, text)
+    if (grown <= MAX_EXPANSION) return true
+    fail(index, `the entities its DOCTYPE declares expand to more than ${MAX_EXPANSION} characters in all (an entity expansion attack?)`)
+    return false
+  }
 
   /** The text gathered so far, trimmed and decoded, into the open element (text outside the root is dropped). */
   const flush = () => {
     if (pending.length === 0) return
     const raw = pending.length === 1 ? pending[0]! : pending.join("")
     pending = []
-    if (top() === root || !building()) return
+    if (top() === root || !gathering()) return
     const text = lf(raw).trim()
-    if (text.length > 0) top().text.push(decode(text))
+    if (text.length > 0 && withinExpansion(text, pendingAt) && building()) top().text.push(decode(text))
   }
 
-  const pathOf = (parent: Open, name: string): string => {
-    const key = `${parent.path}\u0000${name}`
-    let path = paths.get(key)
-    if (path === undefined) {
-      path = parent === root ? name : `${parent.path}.${name}`
-      paths.set(key, path)
-    }
-    return path
+  /** The name from `start` to `end`, one string for each (`names`); a document with one that is no XML name fails. */
+  const nameAt = (start: number, end: number, kind: "Tag" | "Attribute"): string => {
+    const name = xml.slice(start, end)
+    const known = names.get(name)
+    if (known !== undefined) return known
+    // Quoted as fast-xml-parser's validator did (XmlFeed.ts says it in its words).
+    if (!XML_NAME.test(name)) fail(kind === "Tag" ? start - 1 : start, `${kind} '${name}' is an invalid name.`)
+    names.set(name, name)
+    return name
   }
 
   const open = (selfClosing: boolean) => {
@@ -292,15 +389,21 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
     opening = undefined
     const parent = top()
     const built = building()
+    // The pseudo-root aside: the elements this one is inside.
+    if (stack.length - 1 > MAX_NESTED_TAGS) {
+      return fail(at, `<${name}> is nested inside ${stack.length - 1} elements, more than the ${MAX_NESTED_TAGS} a document may nest`)
+    }
+    const place = parent.place?.below.get(name)
     const element: Open = {
       name,
       at,
-      path: pathOf(parent, name),
+      place,
       node: built ? newNode() : undefined,
       text: [],
       attributes: built ? attributes : undefined,
       rawFrom: -1,
-      lazyFrom: -1
+      lazyFrom: -1,
+      deferred: parent.deferred && place?.raw !== true
     }
     if (selfClosing) {
       if (built) addChild(parent.node!, name, valueOf(element.node!, "", element.attributes), options.arrays)
@@ -313,42 +416,45 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
   const at = (offset: number) => from + offset
   const tokenizer = new Tokenizer({ xmlMode: true, decodeEntities: false }, {
     ontext(start, end) {
-      if (building()) pending.push(xml.slice(at(start), at(end)))
+      if (!gathering()) return
+      if (pending.length === 0) pendingAt = at(start)
+      pending.push(xml.slice(at(start), at(end)))
     },
     ontextentity() {},
     onattribentity() {},
     oncomment() {},
     ondeclaration() {},
     onopentagname(start, end) {
-      if (building()) flush()
-      const name = xml.slice(at(start), at(end))
-      let interned = paths.get(name)
-      if (interned === undefined) paths.set(name, interned = name)
-      opening = { name: interned, at: at(start) - 1, attributes: undefined }
+      flush()
+      opening = { name: nameAt(at(start), at(end), "Tag"), at: at(start) - 1, attributes: undefined }
     },
     onattribname(start, end) {
-      attribute = { name: xml.slice(at(start), at(end)), value: "" }
+      attribute = { name: nameAt(at(start), at(end), "Attribute"), at: at(start), value: "" }
     },
     onattribdata(start, end) {
       if (attribute !== undefined) attribute.value += xml.slice(at(start), at(end))
     },
     onattribend(quote) {
-      if (attribute !== undefined && opening !== undefined && quote !== QuoteType.NoValue && attribute.name.length > 0) {
-        opening.attributes ??= newNode()
-        opening.attributes[`@_${attribute.name}`] = decode(lf(attribute.value).trim())
-      }
+      const read = attribute
       attribute = undefined
+      if (read === undefined || opening === undefined || quote === QuoteType.NoValue || read.name.length === 0 || !gathering()) return
+      // The attributes of an element built now are decoded now; of one inside an item kept for later, counted.
+      const value = lf(read.value).trim()
+      if (!withinExpansion(value, read.at) || !building()) return
+      opening.attributes ??= newNode()
+      opening.attributes[`@_${read.name}`] = decode(value)
     },
     onopentagend(endIndex) {
       if (opening === undefined) return
       open(false)
       const element = top()
       if (element.node === undefined) return
-      if (options.rawPaths.has(element.path)) {
+      if (element.place?.raw === true) {
         element.rawFrom = at(endIndex) + 1
-      } else if (lazy && options.lazyPaths.has(element.path)) {
+      } else if (lazy && element.place?.lazy === true) {
         element.lazyFrom = at(endIndex) + 1
         element.node = undefined
+        element.deferred = true
       }
     },
     onselfclosingtag() {
@@ -358,30 +464,30 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
       const name = xml.slice(at(start), at(end))
       const closing = at(start) - 2
       const element = top()
-      if (element === root) return document.fail(closing, `closing tag </${name}> closes no open element`)
+      if (element === root) return fail(closing, `closing tag </${name}> closes no open element`)
       if (element.name !== name) {
-        return document.fail(closing, `closing tag </${name}> where <${element.name}> (offset ${element.at}) is still open`)
+        return fail(closing, `closing tag </${name}> where <${element.name}> (offset ${element.at}) is still open`)
       }
-      if (building()) flush()
+      flush()
       pending = []
       stack.pop()
       const parent = top()
       if (element.lazyFrom >= 0) {
-        addChild(parent.node!, name, new LazyElement(document, element.path, name, element.attributes, element.lazyFrom, closing), options.arrays)
+        addChild(parent.node!, name, new LazyElement(document, element.place, name, element.attributes, element.lazyFrom, closing), options.arrays)
       } else if (element.rawFrom >= 0) {
         addChild(parent.node!, name, valueOf(element.node!, lf(xml.slice(element.rawFrom, closing)), element.attributes), options.arrays)
       } else if (element.node !== undefined) {
         addChild(parent.node!, name, valueOf(element.node, element.text.join(""), element.attributes), options.arrays)
       }
     },
+    // Each ends the text before it, counted as its item's reading will decode it.
     oncdata(start, end, offset) {
-      if (!building()) return
       flush()
-      if (top() !== root) top().text.push(lf(xml.slice(at(start), at(end - offset))))
+      if (building() && top() !== root) top().text.push(lf(xml.slice(at(start), at(end - offset))))
     },
     onprocessinginstruction(start, end) {
-      if (!building()) return
       flush()
+      if (!building()) return
       // `start` is past the `<?`: `xml version="1.0"?`.
       const name = /^[^\s?]*/.exec(xml.slice(at(start), at(Math.min(end, start + 100))))![0]
       addChild(top().node!, `?${name}`, "", options.arrays)
@@ -392,6 +498,7 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
   })
   for (let slice = from; slice < to; slice += SLICE_CHARS) {
     tokenizer.write(xml.slice(slice, Math.min(to, slice + SLICE_CHARS)))
+    if (stopped) return
     if (slice + SLICE_CHARS < to) yield
   }
   tokenizer.end()
@@ -399,23 +506,27 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
 
 /**
  * Reads `xml` into its tree (see the module comment), `SLICE_CHARS` at a time: the caller may
- * let others run at each `yield`. Returns the tree, or where the document is not well-formed.
+ * let others run at each `yield`. Returns the tree, or where the document is not well-formed
+ * (or is past `MAX_NESTED_TAGS` or `MAX_EXPANSION`).
  */
 export function* readXmlTree(xml: string, options: XmlTreeOptions): Generator<void, { tree: XmlNode } | { problem: XmlProblem }> {
   const doctype = readDoctype(xml)
   if (doctype !== undefined && "reason" in doctype) return { problem: doctype }
   const from = doctype?.end ?? 0
+  const entities = doctype?.entities ?? new Map<string, string>()
   let problem: XmlProblem | undefined
   const document: Document = {
     xml,
     options,
-    decode: entityDecoder(doctype?.entities ?? new Map()),
-    paths: new Map(),
+    places: placesOf(options),
+    entities,
+    decode: entityDecoder(entities),
+    names: new Map(),
     fail: (index, reason, open) => {
       problem ??= { index, reason, open }
     }
   }
-  const root: Open = { name: "", at: 0, path: "", node: newNode(), text: [], attributes: undefined, rawFrom: -1, lazyFrom: -1 }
+  const root: Open = { name: "", at: 0, place: document.places, node: newNode(), text: [], attributes: undefined, rawFrom: -1, lazyFrom: -1, deferred: false }
   const stack: Array<Open> = [root]
   for (const _ of tokenize(document, stack, from, xml.length, true)) {
     if (problem !== undefined) return { problem }

@@ -4,6 +4,7 @@
  * wire is real.
  */
 import { assert, describe, it } from "@effect/vitest"
+import type { ServerResponse } from "node:http"
 import * as Zlib from "node:zlib"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Deferred, Duration, Effect, Exit, Fiber, Layer, Queue, TestClock } from "effect"
@@ -214,6 +215,42 @@ describe("FeedClient (real server)", () => {
       assert.strictEqual(error._tag, "HttpStatusError")
       assert.match(error.message, /: HTTP 503 \(after 1 attempt\(s\)\): the server asked to wait 30 s before another attempt \(Retry-After\), past the deadline \((19\.\d|20) s left of FEED_DEADLINE\): not retried$/)
       assert.strictEqual(server.count(), 1)
+    }))
+
+  it.scoped("a Retry-After past what the source has left names FEED_SOURCE_DEADLINE", () =>
+    Effect.gen(function*() {
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(503, { "retry-after": "30" })
+        res.end()
+      })
+      const error = failure(yield* Effect.flatMap(FeedClient, (c) => c.get(server.url, { timeLeft: Duration.seconds(20) })).pipe(
+        Effect.provide(client({ retries: 5, backoffCap: "1 minute", timeout: "5 seconds", deadline: "2 minutes" })),
+        Effect.exit
+      ))
+      assert.match(error.message, /: the server asked to wait 30 s before another attempt \(Retry-After\), past the deadline \((19\.\d|20) s left of FEED_SOURCE_DEADLINE\): not retried$/)
+    }))
+
+  it.scoped("a Retry-After just past what the deadline leaves never reads as the same number of seconds (was: \"wait 1 s ... (1 s left of FEED_DEADLINE)\")", () =>
+    Effect.gen(function*() {
+      const held: Array<ServerResponse> = []
+      const server = yield* testServer((_req, res) => {
+        held.push(res)
+      })
+      const fiber = yield* get(server.url).pipe(
+        Effect.provide(client({ retries: 5, backoffCap: "1 minute", timeout: "5 seconds", deadline: "1 second" })),
+        Effect.fork
+      )
+      yield* Queue.take(server.requests)
+      yield* awaitSleeping
+      // 50 ms pass before the answer: 950 of the deadline's 1000 left, and 1000 asked.
+      yield* TestClock.adjust("50 millis")
+      held[0]!.writeHead(503, { "retry-after": "1" })
+      held[0]!.end()
+      const error = failure(yield* Fiber.await(fiber))
+      assert.strictEqual(
+        error.message,
+        `${server.url}/: HTTP 503 (after 1 attempt(s)): the server asked to wait 1 s before another attempt (Retry-After), past the deadline (0.9 s left of FEED_DEADLINE): not retried`
+      )
     }))
 
   it.scoped("404 fails at once with one attempt", () =>

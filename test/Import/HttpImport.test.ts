@@ -6,7 +6,7 @@
  */
 import { HttpServerError } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, FiberSet, Layer, Logger, Scope, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Logger, Option, Scope, Stream, TestClock } from "effect"
 import { importNdjson } from "../../src/Import/HttpImport.js"
 import { makePostProcessor, PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { defaultProcessorConfig } from "../../src/Processing/processPost.js"
@@ -79,5 +79,50 @@ describe("importNdjson after its client left", () => {
       assert.deepStrictEqual(logged.filter((l) => l.startsWith("ERROR")), [
         "ERROR the client of a bulk import left before the answer, and the import failed: the shutdown signal broke; the batches it had committed stay"
       ])
+    }))
+
+  /**
+   * A body of one line that then sends nothing, read by an import whose client leaves once it has
+   * read the line; `end` then ends the import. Returns the warning said of its client leaving.
+   */
+  const leftThenEnded = (options: { readonly stop?: Effect.Effect<void>; readonly timeout?: Duration.Duration }, end: Effect.Effect<void>) =>
+    Effect.gen(function*() {
+      const waiting = yield* Deferred.make<void>()
+      const warned = yield* Deferred.make<string>()
+      const logger = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ logLevel, message }) => {
+          const text = String(message)
+          if (logLevel.label === "WARN" && text.startsWith("the client of")) Deferred.unsafeDone(warned, Exit.succeed(text))
+        })
+      )
+      // Past its line, the body waits for more that never comes.
+      const body = Stream.concat(Stream.make(line("Kept")), Stream.fromEffect(Deferred.succeed(waiting, undefined)).pipe(Stream.drain, Stream.concat(Stream.never)))
+      const handler = yield* Effect.forkDaemon(
+        Effect.scoped(Effect.flatMap(FiberSet.make<unknown, unknown>(), (fibers) =>
+          importNdjson(body, { fibers, stop: options.stop, timeout: Option.fromNullable(options.timeout) })
+        )).pipe(Effect.provide(Layer.mergeAll(MemoryPostRepository.layer, PostProcessor.layer(defaultProcessorConfig), logger)))
+      )
+      yield* Deferred.await(waiting)
+      handler.unsafeInterruptAsFork(HttpServerError.clientAbortFiberId)
+      yield* end
+      return yield* Deferred.await(warned)
+    })
+
+  it.effect("one that a shutdown stopped says so, not that it went on to its end (was: \"the import ended after what it had read\" whatever stopped it)", () =>
+    Effect.gen(function*() {
+      const shutdown = yield* Deferred.make<void>()
+      const warning = yield* leftThenEnded({ stop: Deferred.await(shutdown) }, Deferred.succeed(shutdown, undefined))
+      // How many of its lines were written depends on where the shutdown found them.
+      assert.match(warning, /^the client of a bulk import left before the answer; the server's shutdown stopped the import before the end of what it had read: [01] imported, /)
+    }))
+
+  it.effect("one that IMPORT_TIMEOUT stopped says so", () =>
+    Effect.gen(function*() {
+      const warning = yield* leftThenEnded(
+        { timeout: Duration.seconds(30) },
+        TestClock.adjust("30 seconds")
+      )
+      assert.match(warning, /^the client of a bulk import left before the answer; the import ran out of time \(IMPORT_TIMEOUT\) before the end of what it had read: [01] imported, /)
     }))
 })

@@ -621,6 +621,25 @@ describe("format detection", () => {
       )
     }))
 
+  it.effect("a bad byte in an element's or an attribute's name refuses the feed, naming it (was: the item it named vanished, the xml:base it named went unread, without a word)", () =>
+    Effect.gen(function*() {
+      const item = `<rss version="2.0"><channel><title>t</title><it`
+      const itemRest = `em/><item><guid>b</guid><title>B</title><description>y</description></item></channel></rss>`
+      const base = `<feed xmlns="http://www.w3.org/2005/Atom" xml:ba`
+      const baseRest = `se="https://other.example/blog/"><title>t</title><entry><id>a</id><title>A</title><link href="post.html"/><content>x</content></entry></feed>`
+      const layer = servedBy({
+        "/item": { body: bytesOf(item, 0x92, itemRest), type: "application/rss+xml; charset=utf-8" },
+        "/base": { body: bytesOf(base, 0x92, baseRest), type: "application/atom+xml; charset=utf-8" }
+      })
+      for (const [path, before] of [["/item", item], ["/base", base]] as const) {
+        const error = yield* Effect.flip(collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer)))
+        assert.strictEqual(
+          error.message,
+          `https://x.example${path}: not valid UTF-8: invalid or truncated sequence at byte offset ${offsetOf(before)} (its Content-Type says UTF-8)`
+        )
+      }
+    }))
+
   it.effect("JSON Feed: a bad byte in an item's string fails that item, on any page; one outside a string refuses the page", () =>
     Effect.gen(function*() {
       const first = JSON.stringify({ version: "https://jsonfeed.org/version/1.1", title: "t", next_url: "/2.json", items: [{ id: "1", title: "One", content_text: "x" }] })

@@ -1,16 +1,18 @@
 /**
  * Where a source stops being read, the summary says so: a JSON Feed's pages past the limit, a
- * source past its deadline (FEED_DEADLINE, all its fetches together, on the TestClock).
+ * source past its deadline (FEED_SOURCE_DEADLINE, all its fetches together, on the TestClock).
  */
 import type { ServerResponse } from "node:http"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Fiber, Layer, Queue, Stream, TestClock } from "effect"
+import { type Duration, Effect, Either, Fiber, Layer, Queue, Stream, TestClock } from "effect"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
+import type { FeedError } from "../../src/Clients/FeedErrors.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { fromUrl } from "../../src/Sources/FeedSource.js"
 import { importFromUrls } from "../../src/Sources/ImportFromUrl.js"
+import type { SourceItem } from "../../src/Sources/SourceItem.js"
 import { awaitSleeping, testServer } from "../Clients/server.js"
 import { collect, type Route, servedBy } from "./harness.js"
 
@@ -57,54 +59,104 @@ describe("JSON Feed pages past the limit", () => {
     }))
 })
 
-describe("a source's deadline", () => {
-  it.scoped("bounds all its pages together: past it the source fails naming it and the deadline, and what came before is kept (was: each page had the whole deadline, 30 slow pages ran 13 s on 2)", () =>
-    Effect.gen(function*() {
-      // Page 1 at once; every later page answered when the test says, after moving the TestClock.
-      const held: Array<ServerResponse> = []
-      const server = yield* testServer((req, res) => {
-        if (req.url === "/feed.json") answer(res, 1)
-        else held.push(res)
-      })
-      const answer = (res: ServerResponse, n: number) => {
-        res.writeHead(200, { "content-type": "application/feed+json" })
-        res.end(JSON.stringify({
-          version: "https://jsonfeed.org/version/1.1",
-          next_url: `/feed.json?page=${n + 1}`,
-          items: [{ id: `p${n}`, title: `Post ${n}`, content_text: "x" }]
-        }))
-      }
-      const url = `${server.url}/feed.json`
-      const read = yield* fromUrl(url).pipe(
-        Stream.either,
-        Stream.runCollect,
-        Effect.provide(FeedClient.layer({ retries: 0, timeout: "1 minute", deadline: "10 seconds" }).pipe(Layer.provide(NodeHttpClient.layer))),
-        Effect.fork
-      )
-      yield* Queue.take(server.requests)
-      // Pages 2 and 3 take 4 s each: 8 of the source's 10 s.
-      for (const n of [2, 3]) {
+/**
+ * A JSON Feed of `pages` pages served on the TestClock: page 1 at once, every later one held
+ * until `answer` is called (after the test has moved the clock).
+ */
+const heldFeed = (pages: number) =>
+  Effect.gen(function*() {
+    const held: Array<ServerResponse> = []
+    const reply = (res: ServerResponse, n: number) => {
+      res.writeHead(200, { "content-type": "application/feed+json" })
+      res.end(JSON.stringify({
+        version: "https://jsonfeed.org/version/1.1",
+        ...(n < pages ? { next_url: `/feed.json?page=${n + 1}` } : {}),
+        items: [{ id: `p${n}`, title: `Post ${n}`, content_text: "x" }]
+      }))
+    }
+    const server = yield* testServer((req, res) => {
+      if (req.url === "/feed.json") reply(res, 1)
+      else held.push(res)
+    })
+    yield* Effect.addFinalizer(() => Effect.sync(() => held.forEach((res) => res.destroy())))
+    /** Waits for page `n` to be asked for, moves the clock by `after`, and answers it (unless `answer` is false). */
+    const page = (n: number, after: Duration.DurationInput, answer = true) =>
+      Effect.gen(function*() {
         yield* Queue.take(server.requests)
         yield* awaitSleeping
-        yield* TestClock.adjust("4 seconds")
-        answer(held.shift()!, n)
-      }
-      // Page 4 has 2 s left.
-      yield* Queue.take(server.requests)
-      yield* awaitSleeping
-      yield* TestClock.adjust("2 seconds")
+        yield* TestClock.adjust(after)
+        if (answer) reply(held.shift()!, n)
+      })
+    return { url: `${server.url}/feed.json`, page, requests: server.requests }
+  })
+
+const titlesOf = (results: ReadonlyArray<Either.Either<SourceItem, FeedError>>) =>
+  results.flatMap((r) => (Either.isRight(r) && r.right._tag === "Entry" ? [r.right.input.title] : []))
+
+describe("a source's deadline", () => {
+  it.scoped("FEED_SOURCE_DEADLINE bounds all its pages together: past it the source fails naming it and the deadline, and what came before is kept (was: each page had the whole deadline, 30 slow pages ran 13 s on 2)", () =>
+    Effect.gen(function*() {
+      const feed = yield* heldFeed(10)
+      const read = yield* fromUrl(feed.url).pipe(
+        Stream.either,
+        Stream.runCollect,
+        Effect.provide(FeedClient.layer({ retries: 0, timeout: "1 minute", sourceDeadline: "10 seconds" }).pipe(Layer.provide(NodeHttpClient.layer))),
+        Effect.fork
+      )
+      yield* Queue.take(feed.requests)
+      // Pages 2 and 3 take 4 s each: 8 of the source's 10 s. Page 4 has 2 s left.
+      yield* feed.page(2, "4 seconds")
+      yield* feed.page(3, "4 seconds")
+      yield* feed.page(4, "2 seconds", false)
       const results = [...yield* Fiber.join(read)]
-      const titles = results.flatMap((r) => (Either.isRight(r) && r.right._tag === "Entry" ? [r.right.input.title] : []))
-      assert.deepStrictEqual(titles, ["Post 1", "Post 2", "Post 3"])
+      assert.deepStrictEqual(titlesOf(results), ["Post 1", "Post 2", "Post 3"])
       const last = results[results.length - 1]!
       assert.isTrue(Either.isLeft(last))
       if (Either.isLeft(last)) {
         assert.strictEqual(last.left._tag, "SourceDeadline")
         assert.strictEqual(
           last.left.message,
-          `${url}: not fetched within its deadline of 10 s (FEED_DEADLINE, all its pages and posts together): 3 document(s) fetched, stopped at ${url}?page=4`
+          `${feed.url}: not fetched within its deadline of 10 s (FEED_SOURCE_DEADLINE, all its pages and posts together): 3 document(s) fetched, stopped at ${feed.url}?page=4`
         )
       }
-      held.forEach((res) => res.destroy())
+    }))
+
+  it.scoped("by default a source is read whole however long its pages take together; FEED_DEADLINE bounds each (was: FEED_DEADLINE bounded the source, and another Inkwell of more posts than it fetched in 2 minutes could never be imported whole)", () =>
+    Effect.gen(function*() {
+      const feed = yield* heldFeed(5)
+      const read = yield* fromUrl(feed.url).pipe(
+        Stream.either,
+        Stream.runCollect,
+        Effect.provide(FeedClient.layer({ retries: 0, timeout: "1 minute", deadline: "10 seconds" }).pipe(Layer.provide(NodeHttpClient.layer))),
+        Effect.fork
+      )
+      yield* Queue.take(feed.requests)
+      // Four pages of 4 s: 16 s in all, each within its 10.
+      for (const n of [2, 3, 4, 5]) yield* feed.page(n, "4 seconds")
+      const results = [...yield* Fiber.join(read)]
+      assert.deepStrictEqual(titlesOf(results), ["Post 1", "Post 2", "Post 3", "Post 4", "Post 5"])
+      assert.isTrue(results.every(Either.isRight))
+    }))
+
+  it.scoped("a page past FEED_DEADLINE fails as a fetch out of time, within a longer FEED_SOURCE_DEADLINE", () =>
+    Effect.gen(function*() {
+      const feed = yield* heldFeed(3)
+      const read = yield* fromUrl(feed.url).pipe(
+        Stream.either,
+        Stream.runCollect,
+        Effect.provide(
+          FeedClient.layer({ retries: 0, timeout: "1 minute", deadline: "10 seconds", sourceDeadline: "1 minute" }).pipe(Layer.provide(NodeHttpClient.layer))
+        ),
+        Effect.fork
+      )
+      yield* Queue.take(feed.requests)
+      yield* feed.page(2, "10 seconds", false)
+      const results = [...yield* Fiber.join(read)]
+      assert.deepStrictEqual(titlesOf(results), ["Post 1"])
+      const last = results[results.length - 1]!
+      assert.deepStrictEqual(Either.isLeft(last) ? [last.left._tag, last.left.message] : last, [
+        "RequestTimeout",
+        `${feed.url}?page=2: gave up after 10000 ms in total (1 attempt(s))`
+      ])
     }))
 })

@@ -6,8 +6,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { XMLParser } from "fast-xml-parser"
+import { Either } from "effect"
 import { runSteps } from "../../src/Domain/yieldToEventLoop.js"
-import { LazyElement, readXmlTree, SLICE_CHARS, xmlValue, type XmlTreeOptions } from "../../src/Sources/xmlTree.js"
+import { parseXmlFeed } from "../../src/Sources/XmlFeed.js"
+import { LazyElement, MAX_EXPANSION, MAX_NESTED_TAGS, readXmlTree, SLICE_CHARS, xmlValue, type XmlTreeOptions } from "../../src/Sources/xmlTree.js"
 
 const ARRAYS = new Set(["item", "entry", "link", "category", "author", "contributor", "dc:creator", "dc:subject"])
 const RAW = ["feed.entry.title", "feed.entry.subtitle", "feed.entry.content", "feed.entry.summary", "feed.title", "feed.subtitle"]
@@ -144,5 +146,81 @@ describe("readXmlTree", () => {
     // Read leniently, as feeds in the wild are written: a bare & and a lone < are text.
     const lenient = read("<rss><channel><title>AT&T 1 < 2</title></channel></rss>")
     assert.deepStrictEqual("tree" in lenient ? plain(lenient.tree) : lenient, { rss: { channel: { title: "AT&T 1 < 2" } } })
+  })
+})
+
+/** The slices `readXmlTree` read (its `yield`s) before it answered, and what it answered. */
+const readCounting = (xml: string) => {
+  const steps = readXmlTree(xml, options)
+  let slices = 0
+  for (;;) {
+    const step = steps.next()
+    if (step.done === true) return { slices, result: step.value }
+    slices++
+  }
+}
+
+/** A feed's message for `xml`, or its items' titles (or reasons). */
+const feedSays = (xml: string): string | ReadonlyArray<string> => {
+  const read = parseXmlFeed(xml, "https://x.example/feed")
+  return Either.isLeft(read) ? read.left.message : Array.from(read.right.items, (item) => (item._tag === "Entry" ? item.input.title ?? "" : item.reason))
+}
+
+describe("a document made to exhaust the reader is refused, as fast-xml-parser refused it", () => {
+  /** An RSS feed with one item holding `<x>` and `<a>` nested `depth` deep in it: `<a>` innermost inside 4 + depth - 1 elements. */
+  const nested = (depth: number) =>
+    `<rss><channel><title>T</title><item><title>deep</title><x>${"<a>".repeat(depth)}${"</a>".repeat(depth)}</x></item></channel></rss>`
+  // rss, channel, item, x: the innermost <a> of `nested(depth)` is inside 3 + depth elements.
+  const atLimit = MAX_NESTED_TAGS - 3
+
+  it("elements nested past the limit fail the feed at the first too deep, naming where, at once (was: 30,000 deep held the event loop 15 s and took 1.1 GB)", () => {
+    assert.deepStrictEqual(feedSays(nested(atLimit)), ["deep"])
+    const over = nested(atLimit + 1)
+    assert.strictEqual(
+      feedSays(over),
+      `https://x.example/feed: cannot read as RSS or Atom (XML) at line 1, column ${over.lastIndexOf("<a>") + 1}: <a> is nested inside ${MAX_NESTED_TAGS + 1} elements, more than the ${MAX_NESTED_TAGS} a document may nest`
+    )
+    // 30,000 deep, 210 KB: refused in the first slice, where it passes the limit; nothing after it read.
+    const deep = nested(30_000)
+    assert.isAbove(deep.length, 3 * SLICE_CHARS)
+    const { result, slices } = readCounting(deep)
+    assert.deepStrictEqual("problem" in result ? result.problem.index : result, over.lastIndexOf("<a>"))
+    assert.strictEqual(slices, 0)
+  })
+
+  it("inside an item kept for later and inside content kept as written too", () => {
+    const atom = (inner: string) =>
+      `<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><id>e</id><title>t</title><content type="xhtml">${inner}</content></entry></feed>`
+    // feed, entry, content: the innermost <div> inside 3 + n - 1.
+    const divs = (n: number) => `${"<div>".repeat(n)}${"</div>".repeat(n)}`
+    assert.deepStrictEqual(feedSays(atom(divs(MAX_NESTED_TAGS - 2))), ["t"])
+    assert.match(String(feedSays(atom(divs(MAX_NESTED_TAGS - 1)))), /: <div> is nested inside 101 elements, more than the 100 a document may nest$/)
+  })
+
+  /** An RSS feed whose DOCTYPE declares `&big;` (`size` characters) and `items` items that name it once each. */
+  const expanding = (size: number, items: number) =>
+    `<!DOCTYPE rss [<!ENTITY big "${"y".repeat(size)}">]><rss><channel><title>t</title>` +
+    Array.from({ length: items }, (_, i) => `<item><title>n${i}</title><description>&big;</description></item>`).join("") +
+    `</channel></rss>`
+
+  it("a DOCTYPE's entities past the limit fail the feed, whichever items are read (was: left as \"&big;\" in the items read last, which depended on the order)", () => {
+    // Each &big; adds 9,000 - 5 characters: 11 of them are within the limit, 12 past it.
+    const within = Math.floor(MAX_EXPANSION / (9_000 - 5))
+    const read = parseXmlFeed(expanding(9_000, within), "https://x.example/feed")
+    assert.isTrue(Either.isRight(read))
+    if (Either.isRight(read)) {
+      const items = Array.from(read.right.items)
+      assert.deepStrictEqual(items.map((item) => (item._tag === "Entry" && item.input.body.includes("y".repeat(9_000)))), Array(within).fill(true))
+    }
+    const past = expanding(9_000, within + 1)
+    assert.strictEqual(
+      feedSays(past),
+      `https://x.example/feed: cannot read as RSS or Atom (XML) at line 1, column ${past.lastIndexOf("&big;") + 1}: the entities its DOCTYPE declares expand to more than ${MAX_EXPANSION} characters in all (an entity expansion attack?)`
+    )
+    // In the attributes of an item's elements too.
+    const attributes = `<!DOCTYPE rss [<!ENTITY big "${"y".repeat(9_000)}">]><rss><channel><title>t</title>` +
+      Array.from({ length: within + 1 }, (_, i) => `<item><title>n${i}</title><enclosure url="&big;"/></item>`).join("") +
+      `</channel></rss>`
+    assert.match(String(feedSays(attributes)), new RegExp(`column ${attributes.lastIndexOf("url=\"&big;\"") + 1}: the entities its DOCTYPE declares expand to more than 100000 characters in all`))
   })
 })
