@@ -21,6 +21,7 @@ import * as Migrations from "./Database/Migrations.js"
 import * as PgRequirements from "./Database/PgRequirements.js"
 import { PostChanges } from "./Database/PostChanges.js"
 import * as SqlLive from "./Database/SqlLive.js"
+import { describeFailure as causeWords } from "./Domain/describeFailure.js"
 import { isUnreachable } from "./Database/Transient.js"
 import { ApiKeys } from "./Http/ApiKeys.js"
 import * as HttpConfig from "./Http/HttpConfig.js"
@@ -160,6 +161,12 @@ export const describeFailure = (cause: Cause.Cause<unknown>): string => {
       // reached (a database that answered "relation already exists" is there, and refused).
       case "MigrationFailed":
         return isUnreachable(tagged.cause) ? `database unavailable: ${oneLine(tagged.message ?? "")}` : oneLine(tagged.message ?? "")
+      // A statement that failed once the database was open (an export's or a reprocess's read
+      // stopped by DB_STATEMENT_TIMEOUT, its connection killed): the operation, then why.
+      case "DatabaseError":
+        return tagged.cause === undefined
+          ? oneLine(tagged.message ?? "")
+          : `${oneLine(tagged.message ?? "")}: ${oneLine(causeWords(tagged.cause))}`
       case "DatabaseOpenFailed":
       case "ListenFailed":
       case "SqlError":

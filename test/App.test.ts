@@ -4,11 +4,13 @@
  * was reported only once the SQLite file had been created and migrated.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { SqlError } from "@effect/sql"
+import { Cause, ConfigProvider, Effect, Layer } from "effect"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { AppLive, describeFailure } from "../src/App.js"
+import { DatabaseError } from "../src/Domain/Errors.js"
 
 /** Every variable a layer of AppLive reads that can be invalid, with a value it refuses. */
 const badSettings: ReadonlyArray<readonly [string, string]> = [
@@ -87,4 +89,14 @@ describe("AppLive with a DATABASE_URL of a known scheme that names nothing", () 
         if (exit._tag === "Failure") assert.strictEqual(describeFailure(exit.cause), `invalid configuration: ${said}`)
       }))
   }
+})
+
+describe("describeFailure of a statement that failed", () => {
+  it("names the operation and the database's reason (an export stopped by DB_STATEMENT_TIMEOUT said only which operation)", () => {
+    const timedOut = Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" })
+    const error = new DatabaseError({ operation: "PostRepository.list", cause: new SqlError.SqlError({ cause: timedOut, message: "Failed to execute statement" }) })
+    const line = describeFailure(Cause.fail(error))
+    assert.include(line, "PostRepository.list")
+    assert.include(line, "canceling statement due to statement timeout")
+  })
 })
