@@ -39,11 +39,14 @@ export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
    * What a URL of a known scheme lacks: `postgres://` alone was told it "must be ...
    * postgres://..." (it is one) when what it lacks is the host.
    */
-  readonly missing?: "host" | "path"
+  readonly missing?: "host" | "path" | "database"
 }> {
   get message() {
     if (this.missing === "host") {
       return `DATABASE_URL ${this.scheme}:// names no host: postgres://[user[:password]@]host[:port]/database`
+    }
+    if (this.missing === "database") {
+      return `DATABASE_URL ${this.scheme}:// names no database: postgres://[user[:password]@]host[:port]/database`
     }
     if (this.missing === "path") return `DATABASE_URL ${this.scheme}: names no file: sqlite:<path> or sqlite::memory:`
     return `DATABASE_URL must be sqlite:<path>, sqlite::memory: or postgres://... (got a "${this.scheme}" URL)`
@@ -118,11 +121,28 @@ export const withoutPassword = (url: string, text: string): string => {
   return pieces.sort((a, b) => b.length - a.length).reduce((masked, piece) => masked.split(piece).join("***"), text)
 }
 
+/**
+ * A PostgreSQL URL names its database (the path after the host, or a `dbname` parameter).
+ * Without one the driver takes the user's name for it: `postgres://postgres@host` is the
+ * server's shared `postgres` database, where Inkwell would have made its tables. The path starts
+ * at the first "/" after the last "@" (a password may hold "/", `passwordSpan`).
+ */
+const namesDatabase = (url: string): boolean => {
+  if (/[?&]dbname=[^&#]/i.test(url)) return true
+  const authority = Math.max(url.indexOf("://") + 3, url.lastIndexOf("@") + 1)
+  const slash = url.indexOf("/", authority)
+  const query = url.indexOf("?", authority)
+  if (slash === -1 || (query !== -1 && query < slash)) return false
+  return url.slice(slash + 1, query === -1 ? undefined : query).replace(/#.*$/, "").length > 0
+}
+
 /** Reads a `DATABASE_URL` value. `sqlite://<path>` is accepted as a spelling of `sqlite:<path>`. */
 export const parseDatabaseUrl = (url: string): Either.Either<DatabaseTarget, DatabaseUrlInvalid> => {
   const trimmed = url.trim()
   if (/^postgres(ql)?:\/\/.+/.test(trimmed)) {
-    return Either.right({ dialect: "pg", url: Redacted.make(trimmed) })
+    return namesDatabase(trimmed)
+      ? Either.right({ dialect: "pg", url: Redacted.make(trimmed) })
+      : Either.left(new DatabaseUrlInvalid({ scheme: trimmed.slice(0, trimmed.indexOf(":")), missing: "database" }))
   }
   if (trimmed.startsWith("sqlite:")) {
     const rest = trimmed.slice("sqlite:".length)

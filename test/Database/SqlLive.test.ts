@@ -31,6 +31,14 @@ describe("SqlLive", () => {
       assert.strictEqual(Redacted.value(pg.right.url), "postgres://user:secret@localhost:5432/inkwell")
       assert.notInclude(String(pg.right.url), "secret")
     }
+    // No database named: the driver took the user's (`postgres`, the server's shared one).
+    for (const url of ["postgres://postgres@127.0.0.1:5432", "postgres://u:p/w@h:5432/", "postgresql://h?sslmode=require"]) {
+      const parsed = SqlLive.parseDatabaseUrl(url)
+      assert.isTrue(Either.isLeft(parsed) && parsed.left.message.includes("names no database"), url)
+    }
+    for (const url of ["postgres://h/db?sslmode=require", "postgres://u:p/w@h:5432/db", "postgres://h?dbname=db", "postgres:///db"]) {
+      assert.isTrue(Either.isRight(SqlLive.parseDatabaseUrl(url)), url)
+    }
     for (const bad of ["mysql://localhost/db", "sqlite:", "", "./inkwell.db"]) {
       const parsed = SqlLive.parseDatabaseUrl(bad)
       assert.isTrue(Either.isLeft(parsed), bad)
