@@ -168,7 +168,7 @@ export const run = (
         repository.update(post.slug, post.version, next, hashTagOf(post)).pipe(
           Effect.zipRight(counted("reprocessed")),
           Effect.catchTags({
-            StaleVersion: () => failed(post, "written by another process meanwhile, left as that write made it (run reprocess again)"),
+            StaleVersion: () => failed(post, "written by another process meanwhile, as that write made it; run reprocess again"),
             PostNotFound: () => failed(post, "no longer at this slug (deleted or renamed meanwhile)"),
             SlugConflict: (conflict) => failed(post, conflict.message)
           })
