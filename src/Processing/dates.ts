@@ -126,6 +126,12 @@ export const dateFromPath = (path: string): DateTime.Utc | undefined => {
  */
 export const UPDATED_LEEWAY = Duration.days(1)
 
+/** The latest `updated` a post published at `published` may carry when written at `now` (`futureUpdate`). */
+export const latestUpdate = (published: DateTime.Utc | null, now: DateTime.Utc): DateTime.Utc => {
+  const latest = DateTime.addDuration(now, UPDATED_LEEWAY)
+  return published === null ? latest : DateTime.max(latest, published)
+}
+
 /**
  * Why `updated` is no date for a post written at `now`, or undefined when it is one: later than
  * `now` by more than UPDATED_LEEWAY, an update dated after it was written. A post published later
@@ -139,10 +145,7 @@ export const futureUpdate = (
   published: DateTime.Utc | null,
   now: DateTime.Utc
 ): string | undefined => {
-  if (updated === null) return undefined
-  const latest = DateTime.toEpochMillis(now) + Duration.toMillis(UPDATED_LEEWAY)
-  const at = DateTime.toEpochMillis(updated)
-  if (at <= latest || (published !== null && at <= DateTime.toEpochMillis(published))) return undefined
+  if (updated === null || DateTime.lessThanOrEqualTo(updated, latestUpdate(published, now))) return undefined
   const scheduled = published !== null && DateTime.toEpochMillis(published) > DateTime.toEpochMillis(now)
   return `${DateTime.formatIso(updated)} is in the future: after the time of this write, ${DateTime.formatIso(now)} ` +
     `(by more than the ${Duration.format(UPDATED_LEEWAY)} allowed for time zones and clocks)` +

@@ -17,7 +17,7 @@ import { briefly, issuesOf, plainIssues } from "../Domain/decodeIssues.js"
 import { describeFailure } from "../Domain/describeFailure.js"
 import { repeatedKeyOf } from "../Domain/jsonKeys.js"
 import { codePointLength, NewPost, Post, PostId, PostInput, TocEntry } from "../Domain/Post.js"
-import { parseDateString, UPDATED_LEEWAY } from "./dates.js"
+import { latestUpdate, parseDateString } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
 import { inputHash, processInputSync } from "./processPost.js"
 import { NUL, SLUG_MAX_LENGTH, toWellFormed } from "./text.js"
@@ -430,10 +430,8 @@ const isoOrNull = (dt: DateTime.Utc | null): string | null => (dt === null ? nul
  * PostgreSQL lost it). Anything an import takes today is written as stored.
  */
 const exportedUpdate = (post: Post): DateTime.Utc | null => {
-  if (post.updatedAtSource === null) return null
-  const latest = DateTime.addDuration(post.updatedAt, UPDATED_LEEWAY)
-  const bound = post.publishedAt === null ? latest : DateTime.max(latest, post.publishedAt)
-  return DateTime.min(post.updatedAtSource, bound)
+  // Any import runs after the post was stored: what a write then took, every later one takes.
+  return post.updatedAtSource === null ? null : DateTime.min(post.updatedAtSource, latestUpdate(post.publishedAt, post.updatedAt))
 }
 
 export const exportRecord = (post: Post, movedFrom: ReadonlyArray<string> = []): string => {
