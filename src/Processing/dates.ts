@@ -133,6 +133,16 @@ export const latestUpdate = (published: DateTime.Utc | null, now: DateTime.Utc):
 }
 
 /**
+ * The `updated` date of a post stored at `storedAt` as a later write takes it: as stored, unless
+ * later than any write takes (a row stored before such dates were refused: a typo, 2031 for
+ * 2021); then as late as a write at `storedAt` allowed. Any later write takes that too, so an
+ * export of the post (`exportRecord`) and another Inkwell's import of it (`InkwellApi`) keep it,
+ * where as stored it failed every such import (a blog moved elsewhere lost it).
+ */
+export const takenUpdate = (updated: DateTime.Utc, published: DateTime.Utc | null, storedAt: DateTime.Utc): DateTime.Utc =>
+  DateTime.min(updated, latestUpdate(published, storedAt))
+
+/**
  * Why `updated` is no date for a post written at `now`, or undefined when it is one: later than
  * `now` by more than UPDATED_LEEWAY, an update dated after it was written. A post published later
  * than that (scheduled) may be updated up to its publication: an author dating a post to come

@@ -17,7 +17,7 @@ import { briefly, issuesOf, plainIssues } from "../Domain/decodeIssues.js"
 import { describeFailure } from "../Domain/describeFailure.js"
 import { repeatedKeyOf } from "../Domain/jsonKeys.js"
 import { codePointLength, NewPost, Post, PostId, PostInput, TocEntry } from "../Domain/Post.js"
-import { latestUpdate, parseDateString } from "./dates.js"
+import { parseDateString, takenUpdate } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
 import { inputHash, processInputSync } from "./processPost.js"
 import { NUL, SLUG_MAX_LENGTH, toWellFormed } from "./text.js"
@@ -421,18 +421,9 @@ const isoOrNull = (dt: DateTime.Utc | null): string | null => (dt === null ? nul
  * the record's `updatedAt` is not) and derived ones (html, excerpt...) are left out: the import
  * assigns and derives them again.
  */
-/**
- * The `updated` an export writes: the stored one, unless it is later than any import of the
- * export will take (`futureUpdate`: a day past the time it is imported, or the post's own
- * publication). A row stored before such dates were refused (a typo: 2031 for 2021) then goes
- * as late as that allows, where readers were shown no later either (`announcedUpdateOf`):
- * written as stored, the post failed every import of its own export (a blog moved to
- * PostgreSQL lost it). Anything an import takes today is written as stored.
- */
-const exportedUpdate = (post: Post): DateTime.Utc | null => {
-  // Any import runs after the post was stored: what a write then took, every later one takes.
-  return post.updatedAtSource === null ? null : DateTime.min(post.updatedAtSource, latestUpdate(post.publishedAt, post.updatedAt))
-}
+/** The `updated` an export writes: as late as its import will take (`takenUpdate`), where readers were shown no later either (`announcedUpdateOf`). */
+const exportedUpdate = (post: Post): DateTime.Utc | null =>
+  post.updatedAtSource === null ? null : takenUpdate(post.updatedAtSource, post.publishedAt, post.updatedAt)
 
 export const exportRecord = (post: Post, movedFrom: ReadonlyArray<string> = []): string => {
   const line = JSON.stringify({

@@ -12,7 +12,7 @@ import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError, type SourceDeadline } from "../Clients/FeedErrors.js"
 import { Metadata, PostId, PostInput } from "../Domain/Post.js"
 import { postIdOf, recordBody } from "../Processing/records.js"
-import { parseDateString } from "../Processing/dates.js"
+import { parseDateString, takenUpdate } from "../Processing/dates.js"
 import { firstIssue } from "./JsonFeed.js"
 import { bodyText, parseJsonBody } from "./body.js"
 import { entry, itemSource, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
@@ -82,7 +82,9 @@ const RemotePost = Schema.Struct({
   // The domain's own: `Schema.Record` rebuilds the object by assignment, and a front matter key
   // `__proto__` set the copy's prototype instead, gone without a word.
   metadata: Schema.optional(Metadata),
-  createdAt: Schema.optional(Schema.NullOr(RemoteDate))
+  createdAt: Schema.optional(Schema.NullOr(RemoteDate)),
+  // When it last stored the post: bounds the `updated` it may carry (`remoteUpdate`).
+  updatedAt: Schema.optional(Schema.NullOr(RemoteDate))
 })
 
 /** Whether a JSON document looks like a page of `GET /posts`. */
@@ -110,6 +112,22 @@ const decodeJson = <A, I>(schema: Schema.Schema<A, I>, resource: FetchedResource
   )
 
 /**
+ * A remote post's `updated` as this import takes it: as the other Inkwell stores it, unless it
+ * is later than any write takes (`takenUpdate`; a row stored there before such dates were
+ * refused), as its export would write it. Its readers were shown no later (`announcedUpdateOf`);
+ * taken as stored, the post failed this import ("is in the future") and stayed behind. One that
+ * is no date at all goes as it is, for the import to refuse by name.
+ */
+const remoteUpdate = (p: typeof RemotePost.Type): string | undefined => {
+  if (p.updatedAtSource == null) return undefined
+  const updated = parseDateString(p.updatedAtSource)
+  if (p.updatedAt == null || Either.isLeft(updated)) return p.updatedAtSource
+  const published = p.publishedAt == null ? null : Either.getOrNull(parseDateString(p.publishedAt))
+  const taken = takenUpdate(updated.right, published, p.updatedAt)
+  return taken === updated.right ? p.updatedAtSource : DateTime.formatIso(taken)
+}
+
+/**
  * A post of another Inkwell as an import takes it: what an export's record carries (`exportRecord`),
  * read back the same way. Its body as stored, shielded as an export shields it (`recordBody`): a
  * body beginning with a `---` line was read as front matter again, cut or failed. Its metadata as
@@ -124,7 +142,7 @@ const remoteInput = (p: typeof RemotePost.Type, postUrl: string): PostInput => {
     tags: p.tags,
     status: p.status === "draft" || p.status === "published" ? p.status : undefined,
     publishedAt: p.publishedAt ?? undefined,
-    updatedAt: p.updatedAtSource ?? undefined,
+    updatedAt: remoteUpdate(p),
     authors: p.authors,
     summary: p.summary ?? undefined,
     aliases: p.aliases

@@ -5,7 +5,7 @@
 import { HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, Layer, Option, Redacted } from "effect"
+import { DateTime, Effect, Exit, Layer, Option, Redacted, TestClock } from "effect"
 import { makeNewPost } from "../fixtures/posts.js"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
@@ -347,5 +347,33 @@ describe("another Inkwell as a source", () => {
       assert.strictEqual(good?._tag === "Entry" ? good.id : undefined, "0b6f0d5e-0000-4000-8000-000000000001")
       const blank = items.find((i) => i._tag === "Entry" && i.input.slug === "blank-id")
       assert.isTrue(blank?._tag === "Entry" && blank.id === undefined, "no id carried")
+    }))
+
+  it.effect("a post stored there with an `updated` in the future comes as late as a write takes, as its export writes it (was: refused, 'is in the future', and left behind)", () =>
+    Effect.gen(function*() {
+      const post = (slug: string, extra: Record<string, unknown>) => ({
+        type: "application/json",
+        body: JSON.stringify({ slug, title: slug, body: "Text.", status: "published", publishedAt: "2021-05-01T00:00:00.000Z", ...extra })
+      })
+      const routes = {
+        "/posts": { type: "application/json", body: JSON.stringify({ items: [{ slug: "typo" }, { slug: "fine" }, { slug: "older-server" }], next: null }) },
+        // Stored there before such dates were refused: its readers were shown 2026-01-01.
+        "/posts/typo": post("typo", { updatedAtSource: "2031-05-05T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z" }),
+        "/posts/fine": post("fine", { updatedAtSource: "2025-12-31T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z" }),
+        // No storage time to bound it by: as it is, for the import to judge.
+        "/posts/older-server": post("older-server", { updatedAtSource: "2031-05-05T00:00:00.000Z" })
+      }
+      yield* TestClock.setTime(Date.parse("2026-02-01T00:00:00Z"))
+      const { entries, rejected } = yield* collect(inkwellApi("https://remote.example")).pipe(Effect.provide(servedBy(routes)))
+      assert.deepStrictEqual(rejected, [])
+      assert.deepStrictEqual(
+        entries.map((e) => [e.input.slug, e.input.updatedAt]),
+        [["typo", "2026-01-02T00:00:00.000Z"], ["fine", "2025-12-31T00:00:00.000Z"], ["older-server", "2031-05-05T00:00:00.000Z"]]
+      )
+      const imported = yield* importFromUrls(["https://remote.example/posts"]).pipe(
+        Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, servedBy(routes)))
+      )
+      assert.deepStrictEqual([imported.imported, imported.failures.map((f) => f.source)], [2, ["https://remote.example/posts/older-server"]])
+      assert.match(imported.failures[0]!.reason, /updatedAt: 2031-05-05T00:00:00.000Z is in the future/)
     }))
 })
