@@ -87,6 +87,15 @@ export const isConflict = (cause: unknown): boolean => hasCode(cause, (code) => 
 export const transienceOf = (cause: unknown): "unreachable" | "busy" | undefined =>
   isUnreachable(cause) ? "unreachable" : isBusy(cause) ? "busy" : undefined
 
+/**
+ * What a log line calls a failure of the moment, the API's and the site's alike, so that one
+ * search of the log finds both.
+ */
+export const transienceLogged: { readonly [K in "unreachable" | "busy"]: string } = {
+  unreachable: "the database cannot be reached",
+  busy: "the database is busy"
+}
+
 /** As `transienceOf`, for what a repository call failed with: `PoolTimeout` is busy. */
 export const transience = (error: RepositoryError): "unreachable" | "busy" | undefined =>
   error._tag === "PoolTimeout" ? "busy" : transienceOf(error.cause)
