@@ -13,8 +13,15 @@
  * `describeFailure` (src/Domain/describeFailure.ts).
  */
 
+import { Predicate } from "effect"
 import { causeChain, hasCode } from "../Domain/describeFailure.js"
-import type { RepositoryError } from "../Domain/Errors.js"
+import type { DatabaseError, RepositoryError } from "../Domain/Errors.js"
+
+/**
+ * Whether a failure is a `DatabaseError`, whose `cause` the functions below read. By tag, not
+ * class: a repository an embedding app supplies fails with its own decoded copies.
+ */
+export const isDatabaseError = (u: unknown): u is DatabaseError => Predicate.isTagged(u, "DatabaseError")
 
 /** Node's socket errors: the server refused, reset, or is not there. */
 const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"])
