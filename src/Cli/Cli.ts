@@ -2,13 +2,13 @@
  * The `inkwell` command line: `import`, `export`, `reprocess` and `serve`, `--help` on each, `--version`.
  */
 import { AutoCorrect, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Cause, ConfigError, ConfigProvider, Effect, Either, Option, Schema } from "effect"
-import { describeFailure } from "../App.js"
+import { ConfigError, ConfigProvider, Effect, Either, Option, Schema } from "effect"
 import * as HttpConfig from "../Http/HttpConfig.js"
 import * as CliLogging from "./CliLogging.js"
 import { builtInOptions } from "./builtInOptions.js"
 import { exportCommand, exportOptions } from "./ExportCommand.js"
-import { CliExit, importCommand, importOptions } from "./ImportCommand.js"
+import { cannotStart, CliExit } from "./Exit.js"
+import { importCommand, importOptions } from "./ImportCommand.js"
 import { reprocessCommand, reprocessOptions } from "./ReprocessCommand.js"
 import { serveCommand } from "./ServeCommand.js"
 
@@ -358,8 +358,8 @@ const withLogging = <A, E, R>(argv: ReadonlyArray<string>, values: ReadonlyArray
   if (subcommand === undefined || subcommand === "serve" || subcommand.startsWith("-") || asksForWords(argv)) return command
   const flag = Option.flatMap(Option.fromNullable(values.find((given) => given.name === "--log-level")), (given) => CliLogging.levelNamed(given.value))
   return CliLogging.around(command, flag).pipe(
-    Effect.catchIf(ConfigError.isConfigError, (error) => new CliExit({ code: 1, reason: describeFailure(Cause.fail(error)) }))
+    Effect.catchIf(ConfigError.isConfigError, cannotStart)
   )
 }
 
-export { CliExit } from "./ImportCommand.js"
+export { CliExit } from "./Exit.js"

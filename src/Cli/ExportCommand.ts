@@ -8,7 +8,7 @@
  * (then said so: the export is complete).
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Cause, Console, Effect, Option, Schema } from "effect"
+import { Console, Effect, Option, Predicate, Schema } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
 import * as Migrations from "../Database/Migrations.js"
@@ -19,7 +19,7 @@ import { TagParameter } from "../Posts/Api.js"
 import * as ExportOutput from "../Export/ExportOutput.js"
 import { type ExportFilter, ExportTally, fromSnapshot, run } from "../Export/PostExport.js"
 import { isNdjsonPath } from "../Import/ImportSource.js"
-import { CliExit } from "./ImportCommand.js"
+import { cannotStart, CliExit, exitOnFailure } from "./Exit.js"
 
 /** The options of `inkwell export` (Cli.ts checks a command line against their names). */
 export const exportOptions = {
@@ -56,9 +56,7 @@ const describeFilter = (filter: ExportFilter): string =>
  * database behind, at a path that is most likely mistyped (`inkwell reprocess` checks it too).
  */
 export const checkDatabase = Effect.gen(function*() {
-  const config = yield* DatabaseConfig.pipe(
-    Effect.mapError((e) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(e)) }))
-  )
+  const config = yield* DatabaseConfig.pipe(Effect.mapError(cannotStart))
   const state = yield* SqlLive.sqliteFileState(config.url)
   if (state?._tag === "Missing") {
     return yield* new CliExit({ code: 1, reason: `database unavailable: no database at ${state.filename} (set DATABASE_URL to the blog's)` })
@@ -119,13 +117,8 @@ const handler = (f: Flags) =>
               (target === "-" ? `, each written whole to ${name}` : `; ${name} was left as it was`)
         )
       ),
-      Effect.catchAllCause((cause) => {
-        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(Cause.stripFailures(cause))
-        const failure = Cause.failureOption(cause)
-        if (Option.isSome(failure) && failure.value._tag === "CliExit") return Effect.fail(failure.value)
-        const code = Option.isSome(failure) && failure.value._tag === "OutputUnavailable" ? 2 : 1
-        return Effect.fail(new CliExit({ code, reason: App.describeFailure(cause) }))
-      })
+      // Exit 2 for an output that cannot be written, as for bad usage (the header).
+      exitOnFailure({ codeOf: (failure) => (Predicate.isTagged(failure, "OutputUnavailable") ? 2 : 1) })
     )
     // Standard output carries the records only: log lines (a warning of the pool) go to stderr (CliLogging).
     yield* Console.error(summary(tally, name))

@@ -8,7 +8,7 @@ import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeHttpClient, NodeStream } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
-import { Cause, Clock, Config, Console, Context, Data, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
+import { Clock, Config, Console, Context, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
 import * as Migrations from "../Database/Migrations.js"
@@ -25,10 +25,11 @@ import type { ImportItem } from "../Import/ImportSource.js"
 import { keylessSources, toImportItems } from "../Sources/ImportFromUrl.js"
 import * as HeavyPosts from "../Workers/HeavyPosts.js"
 import { RequestedLogLevel } from "./CliLogging.js"
+import { cannotStart, CliExit, exitOnFailure } from "./Exit.js"
 import * as Progress from "./Progress.js"
 
-/** Ends the CLI with `code` after its output was printed (no further error report). */
-export class CliExit extends Data.TaggedError("CliExit")<{ readonly code: number; readonly reason: string }> {}
+// ReprocessCommand.ts still takes it from here.
+export { CliExit } from "./Exit.js"
 
 /** What a dry run's summary counts and lists (`formatSummary`), as the README says it too. */
 export const DRY_RUN_COUNTS = "imported, updated, moved, unchanged, skipped, failed"
@@ -139,7 +140,7 @@ const settings = (urls: ReadonlyArray<string>) =>
     sourceKey: urls.length === 0 ? Config.succeed(Option.none()) : SourceApiKey
   }).pipe(
     Effect.tap(({ database }) => SqlLive.parseDatabaseUrl(database.url)),
-    Effect.mapError((error) => new CliExit({ code: 1, reason: App.describeFailure(Cause.fail(error)) }))
+    Effect.mapError(cannotStart)
   )
 
 /**
@@ -299,9 +300,7 @@ const handler = (f: Flags) =>
       // The dry run's database, open from its check to its last batch.
       Effect.scoped,
       // Defects too (a library that throws while opening the database): one line, not a stack trace.
-      Effect.catchAllCause((cause) =>
-        Cause.isInterruptedOnly(cause) ? Effect.failCause(Cause.stripFailures(cause)) : Effect.fail(new CliExit({ code: 1, reason: App.describeFailure(cause) }))
-      ),
+      exitOnFailure(),
       // The summary lists every skipped or failed post; warnings would break the progress bar:
       // errors only, unless a level was asked for (--log-level, LOG_LEVEL).
       (effect) => Effect.flatMap(RequestedLogLevel, (level) => Logger.withMinimumLogLevel(effect, Option.getOrElse(level, () => LogLevel.Error)))

@@ -3,16 +3,12 @@
  * environment) until SIGINT/SIGTERM, when it drains requests and closes the database.
  */
 import { Command } from "@effect/cli"
-import { Cause, Effect, Layer } from "effect"
-import { AppLive, describeFailure, LoggerLive } from "../App.js"
-import { CliExit } from "./ImportCommand.js"
+import { Effect, Layer } from "effect"
+import { AppLive, LoggerLive } from "../App.js"
+import { exitOnFailure } from "./Exit.js"
 
 export const serveCommand = Command.make("serve", {}, () =>
   Layer.launch(AppLive).pipe(
     Effect.provide(LoggerLive),
-    Effect.catchAllCause((cause) =>
-      Cause.isInterruptedOnly(cause)
-        ? Effect.interrupt
-        : Effect.fail(new CliExit({ code: 1, reason: describeFailure(cause) }))
-    )
+    exitOnFailure()
   )).pipe(Command.withDescription("Run the HTTP API server"))

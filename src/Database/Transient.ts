@@ -13,8 +13,15 @@
  * `describeFailure` (src/Domain/describeFailure.ts).
  */
 
+import { Predicate } from "effect"
 import { causeChain, hasCode } from "../Domain/describeFailure.js"
-import type { RepositoryError } from "../Domain/Errors.js"
+import type { DatabaseError, RepositoryError } from "../Domain/Errors.js"
+
+/**
+ * Whether a failure is a `DatabaseError`, whose `cause` the functions below read. By tag, not
+ * class: a repository an embedding app supplies fails with its own decoded copies.
+ */
+export const isDatabaseError = (u: unknown): u is DatabaseError => Predicate.isTagged(u, "DatabaseError")
 
 /** Node's socket errors: the server refused, reset, or is not there. */
 const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"])
@@ -86,6 +93,15 @@ export const isConflict = (cause: unknown): boolean => hasCode(cause, (code) => 
 /** Whether `cause` is a failure of the moment: unreachable, else busy; `undefined` when neither. */
 export const transienceOf = (cause: unknown): "unreachable" | "busy" | undefined =>
   isUnreachable(cause) ? "unreachable" : isBusy(cause) ? "busy" : undefined
+
+/**
+ * What a log line calls a failure of the moment, the API's and the site's alike, so that one
+ * search of the log finds both.
+ */
+export const transienceLogged: { readonly [K in "unreachable" | "busy"]: string } = {
+  unreachable: "the database cannot be reached",
+  busy: "the database is busy"
+}
 
 /** As `transienceOf`, for what a repository call failed with: `PoolTimeout` is busy. */
 export const transience = (error: RepositoryError): "unreachable" | "busy" | undefined =>

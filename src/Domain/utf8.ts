@@ -55,27 +55,49 @@ export const openUtf8Sequence = (bytes: Uint8Array): number => {
 }
 
 /**
- * Checks bytes for UTF-8 as they come, a chunk at a time, without holding them: a sequence
- * split between chunks is checked once the next chunk completes it. `write` and `end` answer the
- * offset (from the first byte written) of the first byte that is not UTF-8, or -1.
+ * Cuts bytes that come a chunk at a time at sequence boundaries, so that a sequence split between
+ * chunks is judged once, whole: `write` answers the bytes up to the end of the last complete
+ * sequence, holding back a sequence the next chunk may complete; `end` answers what is still held
+ * (a sequence cut off, empty if none).
  */
-export const utf8Checker = () => {
-  /** Bytes checked, before `open`. */
-  let checked = 0
+export const utf8Carry = () => {
   let open: Uint8Array = new Uint8Array(0)
   return {
-    write: (chunk: Uint8Array): number => {
+    write: (chunk: Uint8Array): Uint8Array => {
       const bytes = open.length === 0 ? chunk : Buffer.concat([open, chunk])
       const pending = openUtf8Sequence(bytes)
-      const complete = bytes.subarray(0, bytes.length - pending)
+      // A copy of the few bytes (Buffer's own slice is a view): what is held keeps no chunk alive.
+      open = pending === 0 ? new Uint8Array(0) : Uint8Array.prototype.slice.call(bytes, bytes.length - pending)
+      return bytes.subarray(0, bytes.length - pending)
+    },
+    end: (): Uint8Array => {
+      const rest = open
+      open = new Uint8Array(0)
+      return rest
+    }
+  }
+}
+
+/**
+ * Checks bytes for UTF-8 as they come, a chunk at a time, without holding them: a sequence
+ * split between chunks is checked once the next chunk completes it (`utf8Carry`). `write` and
+ * `end` answer the offset (from the first byte written) of the first byte that is not UTF-8, or
+ * -1; once one has answered an offset, the checker is done.
+ */
+export const utf8Checker = () => {
+  const carry = utf8Carry()
+  /** Bytes checked, before what `carry` holds. */
+  let checked = 0
+  return {
+    write: (chunk: Uint8Array): number => {
+      const complete = carry.write(chunk)
       // The native check first: the byte loop only to say where, once something is wrong.
       const at = isUtf8(complete) ? -1 : findInvalidUtf8(complete)
       if (at !== -1) return checked + at
       checked += complete.length
-      open = pending === 0 ? new Uint8Array(0) : Uint8Array.prototype.slice.call(bytes, bytes.length - pending)
       return -1
     },
     /** A sequence still open at the end is cut off. */
-    end: (): number => (open.length === 0 ? -1 : checked)
+    end: (): number => (carry.end().length === 0 ? -1 : checked)
   }
 }

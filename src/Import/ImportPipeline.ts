@@ -16,11 +16,11 @@
  * being written is uninterruptible, so it commits as a whole and is counted, or has not started.
  */
 import { FileSystem } from "@effect/platform"
-import { Cause, Chunk, Clock, DateTime, Deferred, Duration, Effect, Exit, Option, Predicate, Stream } from "effect"
-import { transienceOf } from "../Database/Transient.js"
+import { Cause, Chunk, Clock, DateTime, Deferred, Duration, Effect, Exit, Option, Stream } from "effect"
+import { isDatabaseError, transienceOf } from "../Database/Transient.js"
 import { describeFailure } from "../Domain/describeFailure.js"
 import { yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
-import { type DatabaseError, InvalidPost } from "../Domain/Errors.js"
+import { InvalidPost } from "../Domain/Errors.js"
 import { NewPost, type PostId } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { futureUpdate } from "../Processing/dates.js"
@@ -366,9 +366,6 @@ const writtenAlone = (cause: Cause.Cause<unknown>, count: number): boolean => {
   const failure = Cause.failureOption(cause)
   return Option.isSome(failure) && isDatabaseError(failure.value) && transienceOf(failure.value.cause) === undefined
 }
-
-/** By tag, not class: a repository an embedding app supplies fails with its own decoded copies. */
-const isDatabaseError = (u: unknown): u is DatabaseError => Predicate.isTagged(u, "DatabaseError")
 
 const writeItems = (
   tally: ImportTally,

@@ -15,7 +15,7 @@ import { Cause, type ConfigError, DateTime, Deferred, Effect, Either, FiberSet, 
 import { createHash } from "node:crypto"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { type DatabaseError, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
-import { transienceOf } from "../Database/Transient.js"
+import { transienceLogged, transienceOf } from "../Database/Transient.js"
 import { issuesOf } from "../Domain/decodeIssues.js"
 import { repeatedKeyOf } from "../Domain/jsonKeys.js"
 import { Post, PostInput } from "../Domain/Post.js"
@@ -117,6 +117,12 @@ export const encodePost = (post: Post): typeof Post.Encoded => ({
 const postResponse = (post: Post, status = 200, headers: Record<string, string> = {}) =>
   HttpServerResponse.unsafeJson(encodePost(post), { status, headers: { etag: etagOf(post), ...headers } })
 
+/** What a client is told of a failure of the moment (`DatabaseUnavailable`'s message). */
+const UNAVAILABLE = {
+  unreachable: "the database cannot be reached right now; try again shortly",
+  busy: "the database is too busy to answer right now; try again shortly"
+} as const
+
 /**
  * A `DatabaseError`'s cause is for the log only. A failure of the moment (`transienceOf`: a
  * database that cannot be reached, or one too busy to do it in time: a lock held past the
@@ -130,20 +136,13 @@ const databaseErrorsAsDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     (error): error is Extract<E, DatabaseError> =>
       typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "DatabaseError",
     (error) => {
-      switch (transienceOf(error.cause)) {
-        case "unreachable":
-          return Effect.zipRight(
-            Effect.logWarning(`${error.message}: the database cannot be reached`, Cause.fail(error)),
-            Effect.fail(new DatabaseUnavailable({ message: "the database cannot be reached right now; try again shortly" }))
-          )
-        case "busy":
-          return Effect.zipRight(
-            Effect.logWarning(`${error.message}: the database is busy`, Cause.fail(error)),
-            Effect.fail(new DatabaseUnavailable({ message: "the database is too busy to answer right now; try again shortly" }))
-          )
-        case undefined:
-          return Effect.die(error)
-      }
+      const kind = transienceOf(error.cause)
+      return kind === undefined
+        ? Effect.die(error)
+        : Effect.zipRight(
+          Effect.logWarning(`${error.message}: ${transienceLogged[kind]}`, Cause.fail(error)),
+          Effect.fail(new DatabaseUnavailable({ message: UNAVAILABLE[kind] }))
+        )
     }
   ) as Effect.Effect<A, Exclude<E, { readonly _tag: "DatabaseError" }> | DatabaseUnavailable, R>
 

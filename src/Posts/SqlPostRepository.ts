@@ -16,7 +16,7 @@ import { Data, DateTime, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { DatabaseError, type PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import { aliasKey, aliasKeysOf, distinctTags, type NewPost, Post, PostStatus, tagKey, TocEntry } from "../Domain/Post.js"
 import { DatabasePool } from "../Database/DatabasePool.js"
-import { isConflict } from "../Database/Transient.js"
+import { isConflict, isDatabaseError } from "../Database/Transient.js"
 import { NUL } from "../Processing/text.js"
 import {
   buildNew,
@@ -523,9 +523,7 @@ const beforeCommit = (sql: SqlClient.SqlClient, written: Written) =>
  */
 const retryTransientConflicts = <A, E, R>(transaction: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.retry(transaction, {
-    while: (e) =>
-      typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "DatabaseError" &&
-      isConflict((e as unknown as DatabaseError).cause),
+    while: (e) => isDatabaseError(e) && isConflict(e.cause),
     schedule: UPSERT_RETRIES
   })
 

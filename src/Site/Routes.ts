@@ -19,7 +19,7 @@ import {
 } from "@effect/platform"
 import { Cause, Chunk, DateTime, Effect, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
-import { transience } from "../Database/Transient.js"
+import { transience, transienceLogged } from "../Database/Transient.js"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { tagKey } from "../Domain/Post.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
@@ -228,7 +228,7 @@ export const SiteRouter = Effect.gen(function* () {
     const kind = transience(error)
     const logged = kind === undefined
       ? Effect.logError("site: the repository failed", error)
-      : Effect.logWarning(`site: the database ${kind === "busy" ? "is busy" : "cannot be reached"}`, error)
+      : Effect.logWarning(`site: ${transienceLogged[kind]}`, error)
     const { document, status } = site.failure(kind)
     return Effect.as(logged, plain(document, status, "no-store"))
   }

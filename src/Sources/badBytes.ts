@@ -15,7 +15,7 @@
  * which no text needs) has that item failed as if a bad byte were there: failed, never altered.
  */
 import { isUtf8 } from "node:buffer"
-import { findInvalidUtf8, openUtf8Sequence } from "../Domain/utf8.js"
+import { findInvalidUtf8, utf8Carry } from "../Domain/utf8.js"
 import { rejected, type SourceItem } from "./SourceItem.js"
 
 const FIRST_MARKER = 0xf0000
@@ -32,8 +32,8 @@ const markerBytes = (k: number): Uint8Array => Buffer.from(String.fromCodePoint(
  */
 export const utf8Marker = () => {
   const offsets: Array<number> = []
+  const carry = utf8Carry()
   let checked = 0
-  let open: Uint8Array = new Uint8Array(0)
   const mark = (bytes: Uint8Array): Uint8Array => {
     const base = checked
     checked += bytes.length
@@ -53,16 +53,10 @@ export const utf8Marker = () => {
   }
   return {
     offsets: offsets as ReadonlyArray<number>,
-    write: (chunk: Uint8Array): Uint8Array => {
-      const bytes = open.length === 0 ? chunk : Buffer.concat([open, chunk])
-      const pending = openUtf8Sequence(bytes)
-      open = pending === 0 ? new Uint8Array(0) : Uint8Array.prototype.slice.call(bytes, bytes.length - pending)
-      return mark(bytes.subarray(0, bytes.length - pending))
-    },
+    write: (chunk: Uint8Array): Uint8Array => mark(carry.write(chunk)),
     /** A sequence still open at the end is cut off: its bytes are bad. */
     end: (): Uint8Array => {
-      const rest = open
-      open = new Uint8Array(0)
+      const rest = carry.end()
       return rest.length === 0 ? rest : mark(rest)
     }
   }

@@ -24,6 +24,15 @@ const temp = () => {
 }
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
+/** A temp directory with `posts/hello.md` in it, one post to import. */
+const onePost = () => {
+  const dir = temp()
+  const posts = join(dir, "posts")
+  mkdirSync(posts)
+  writeFileSync(join(posts, "hello.md"), "---\ntitle: Hello\n---\n\nText.\n")
+  return { dir, posts }
+}
+
 // eslint-disable-next-line no-control-regex
 const ESCAPE = /\u001b\[/
 
@@ -115,10 +124,7 @@ describe("inkwell's output", () => {
 
   it.effect("import logs at LOG_LEVEL (or --log-level) in LOG_FORMAT, on standard error; errors only when neither asks", () =>
     Effect.gen(function*() {
-      const dir = temp()
-      const posts = join(dir, "posts")
-      mkdirSync(posts)
-      writeFileSync(join(posts, "hello.md"), "---\ntitle: Hello\n---\n\nText.\n")
+      const { dir, posts } = onePost()
       const env = { DATABASE_URL: `sqlite:${join(dir, "blog.db")}` }
       const debugLines = (stderr: string) => stderr.split("\n").filter((line) => line.includes("batch of 1 written"))
 
@@ -141,10 +147,7 @@ describe("inkwell's output", () => {
 
   it.effect("pretty log lines are in colour when standard error is a terminal, never under NO_COLOR", () =>
     Effect.gen(function*() {
-      const dir = temp()
-      const posts = join(dir, "posts")
-      mkdirSync(posts)
-      writeFileSync(join(posts, "hello.md"), "---\ntitle: Hello\n---\n\nText.\n")
+      const { dir, posts } = onePost()
       const env = { DATABASE_URL: `sqlite:${join(dir, "blog.db")}`, LOG_FORMAT: "pretty", LOG_LEVEL: "debug" }
       const logged = (tty: boolean, extra: Record<string, string>) =>
         withTerminal(tty, inkwell({ ...env, ...extra }, "import", posts), process.stderr).pipe(
@@ -160,10 +163,7 @@ describe("inkwell's output", () => {
 
   it.live("a reader of standard error that goes away (`2>&1 | head -1`) loses the lines, not the run: the summary, exit 0", () =>
     Effect.gen(function*() {
-      const dir = temp()
-      const posts = join(dir, "posts")
-      mkdirSync(posts)
-      writeFileSync(join(posts, "hello.md"), "---\ntitle: Hello\n---\n\nText.\n")
+      const { dir, posts } = onePost()
       const ended = yield* Effect.async<{ code: number | null; stdout: string }>((resume) => {
         const child = spawn(process.execPath, ["--import", "tsx", "src/bin.ts", "import", posts, "--log-level", "debug"], {
           cwd: root,

@@ -11,7 +11,7 @@ import { Deferred, Duration, Effect, Exit, Fiber, Layer, Queue, TestClock } from
 import { FeedClient } from "../../src/Clients/FeedClient.js"
 import { type FeedClientInput, FeedClientOptions } from "../../src/Clients/FeedClientOptions.js"
 import type { FeedError } from "../../src/Clients/FeedErrors.js"
-import { awaitBackoff, awaitSleeping, nextSleepIn, testServer } from "./server.js"
+import { awaitBackoff, awaitSleeping, type Handler, nextSleepIn, testServer } from "./server.js"
 
 const client = (options: FeedClientOptions | FeedClientInput) =>
   FeedClient.layer(options).pipe(Layer.provide(NodeHttpClient.layer))
@@ -25,15 +25,22 @@ const failure = <A>(exit: Exit.Exit<A, FeedError>): FeedError => {
   return error
 }
 
+/** What `get(url)` through a client of `options` failed with. */
+const getFails = (url: string, options: FeedClientOptions | FeedClientInput) =>
+  get(url).pipe(Effect.provide(client(options)), Effect.exit, Effect.map(failure))
+
+/** A server handler that answers every request alike. */
+const answers = (status: number, headers: Record<string, string> = {}, body?: string): Handler => (_req, res) => {
+  res.writeHead(status, headers)
+  res.end(body)
+}
+
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 
 describe("FeedClient (real server)", () => {
   it.scoped("fetches a body in one attempt, with the user agent", () =>
     Effect.gen(function*() {
-      const server = yield* testServer((_req, res) => {
-        res.writeHead(200, { "content-type": "application/feed+json; charset=utf-8" })
-        res.end("{\"ok\":true}")
-      })
+      const server = yield* testServer(answers(200, { "content-type": "application/feed+json; charset=utf-8" }, "{\"ok\":true}"))
       const resource = yield* get(`${server.url}/feed.json`).pipe(Effect.provide(client(FeedClientOptions.make().userAgent("inkwell-test/1"))))
       assert.strictEqual(text(resource.bytes), "{\"ok\":true}")
       assert.strictEqual(resource.contentType, "application/feed+json")
@@ -45,10 +52,7 @@ describe("FeedClient (real server)", () => {
 
   it.scoped("sends no trace headers: a remote source is someone else's host, not part of our trace", () =>
     Effect.gen(function*() {
-      const server = yield* testServer((_req, res) => {
-        res.writeHead(200, { "content-type": "application/rss+xml" })
-        res.end("<rss/>")
-      })
+      const server = yield* testServer(answers(200, { "content-type": "application/rss+xml" }, "<rss/>"))
       // Inside a span, as every import runs: that is when the client would propagate it.
       yield* get(`${server.url}/feed.xml`).pipe(Effect.withSpan("import"), Effect.provide(client({})))
       const seen = yield* Queue.take(server.requests)
@@ -101,9 +105,9 @@ describe("FeedClient (real server)", () => {
         const resource = yield* get(`${server.url}${path}`).pipe(Effect.provide(client({})))
         assert.strictEqual(text(resource.bytes), rss, path)
       }
-      const bomb = failure(yield* get(`${server.url}/raw-bomb`).pipe(Effect.provide(client({ maxBytes: 1024 * 1024 })), Effect.exit))
+      const bomb = yield* getFails(`${server.url}/raw-bomb`, { maxBytes: 1024 * 1024 })
       assert.strictEqual(bomb._tag, "ResponseTooLarge")
-      const broken = failure(yield* get(`${server.url}/broken`).pipe(Effect.provide(client({})), Effect.exit))
+      const broken = yield* getFails(`${server.url}/broken`, {})
       assert.strictEqual(broken._tag, "DecodeError")
       assert.match(broken.message, /^http:\/\/127\.0\.0\.1:\d+\/broken: the deflate-encoded body \(Content-Encoding\) cannot be decoded: /)
     }))
@@ -116,7 +120,7 @@ describe("FeedClient (real server)", () => {
         res.end(bomb)
       })
       assert.isBelow(bomb.length, 64 * 1024)
-      const error = failure(yield* get(server.url).pipe(Effect.provide(client({ maxBytes: 1024 * 1024 })), Effect.exit))
+      const error = yield* getFails(server.url, { maxBytes: 1024 * 1024 })
       assert.strictEqual(error._tag, "ResponseTooLarge")
       if (error._tag === "ResponseTooLarge") assert.isAbove(error.receivedBytes, 1024 * 1024)
     }))
@@ -128,13 +132,13 @@ describe("FeedClient (real server)", () => {
         res.writeHead(200, { "content-type": "application/rss+xml", "content-encoding": coding })
         res.end(req.url === "/zstd" ? Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0xff]) : "<rss>not gzip at all</rss>")
       })
-      const zstd = failure(yield* get(`${server.url}/zstd`).pipe(Effect.provide(client({})), Effect.exit))
+      const zstd = yield* getFails(`${server.url}/zstd`, {})
       assert.strictEqual(zstd._tag, "DecodeError")
       assert.strictEqual(
         zstd.message,
         `${server.url}/zstd: the body is "zstd"-encoded (Content-Encoding), which cannot be decoded here (only gzip, deflate, br)`
       )
-      const bad = failure(yield* get(`${server.url}/bad`).pipe(Effect.provide(client({ retries: 2 })), Effect.exit))
+      const bad = yield* getFails(`${server.url}/bad`, { retries: 2 })
       assert.strictEqual(bad._tag, "DecodeError")
       assert.match(bad.message, /^http:\/\/127\.0\.0\.1:\d+\/bad: the gzip-encoded body \(Content-Encoding\) cannot be decoded: [\x20-\x7e]+$/)
       assert.strictEqual(server.count(), 2, "not retried: the same bytes would come again")
@@ -204,14 +208,8 @@ describe("FeedClient (real server)", () => {
 
   it.scoped("a Retry-After past the deadline fails at once (was: waited for until the deadline cut it)", () =>
     Effect.gen(function*() {
-      const server = yield* testServer((_req, res) => {
-        res.writeHead(503, { "retry-after": "30" })
-        res.end()
-      })
-      const error = failure(yield* get(server.url).pipe(
-        Effect.provide(client({ retries: 5, backoffCap: "1 minute", timeout: "5 seconds", deadline: "20 seconds" })),
-        Effect.exit
-      ))
+      const server = yield* testServer(answers(503, { "retry-after": "30" }))
+      const error = yield* getFails(server.url, { retries: 5, backoffCap: "1 minute", timeout: "5 seconds", deadline: "20 seconds" })
       assert.strictEqual(error._tag, "HttpStatusError")
       assert.match(error.message, /: HTTP 503 \(after 1 attempt\(s\)\): the server asked to wait 30 s before another attempt \(Retry-After\), past the deadline \((19\.\d|20) s left of FEED_DEADLINE\): not retried$/)
       assert.strictEqual(server.count(), 1)
@@ -219,10 +217,7 @@ describe("FeedClient (real server)", () => {
 
   it.scoped("a Retry-After past what the source has left names FEED_SOURCE_DEADLINE", () =>
     Effect.gen(function*() {
-      const server = yield* testServer((_req, res) => {
-        res.writeHead(503, { "retry-after": "30" })
-        res.end()
-      })
+      const server = yield* testServer(answers(503, { "retry-after": "30" }))
       const error = failure(yield* Effect.flatMap(FeedClient, (c) => c.get(server.url, { timeLeft: Duration.seconds(20) })).pipe(
         Effect.provide(client({ retries: 5, backoffCap: "1 minute", timeout: "5 seconds", deadline: "2 minutes" })),
         Effect.exit
@@ -255,12 +250,8 @@ describe("FeedClient (real server)", () => {
 
   it.scoped("404 fails at once with one attempt", () =>
     Effect.gen(function*() {
-      const server = yield* testServer((_req, res) => {
-        res.writeHead(404)
-        res.end("nope")
-      })
-      const exit = yield* get(`${server.url}/missing`).pipe(Effect.provide(client({ retries: 5 })), Effect.exit)
-      const error = failure(exit)
+      const server = yield* testServer(answers(404, {}, "nope"))
+      const error = yield* getFails(`${server.url}/missing`, { retries: 5 })
       assert.strictEqual(error._tag, "HttpStatusError")
       if (error._tag === "HttpStatusError") {
         assert.strictEqual(error.status, 404)
@@ -335,8 +326,7 @@ describe("FeedClient (real server)", () => {
         }
         pump()
       })
-      const exit = yield* get(server.url).pipe(Effect.provide(client({ maxBytes: 256 * 1024, retries: 3 })), Effect.exit)
-      const error = failure(exit)
+      const error = yield* getFails(server.url, { maxBytes: 256 * 1024, retries: 3 })
       assert.strictEqual(error._tag, "ResponseTooLarge")
       if (error._tag === "ResponseTooLarge") {
         assert.strictEqual(error.limitBytes, 256 * 1024)
@@ -355,7 +345,7 @@ describe("FeedClient (real server)", () => {
         res.writeHead(200, { "content-length": String(50 * 1024 * 1024) })
         res.write("x".repeat(1024))
       })
-      const error = failure(yield* get(server.url).pipe(Effect.provide(client({ maxBytes: 1024 * 1024 })), Effect.exit))
+      const error = yield* getFails(server.url, { maxBytes: 1024 * 1024 })
       assert.strictEqual(error._tag, "ResponseTooLarge")
       if (error._tag === "ResponseTooLarge") assert.strictEqual(error.receivedBytes, 50 * 1024 * 1024)
     }))
@@ -366,7 +356,7 @@ describe("FeedClient (real server)", () => {
         res.writeHead(200, { "content-length": "100000" })
         res.write("x".repeat(1000), () => req.socket.destroy())
       })
-      const error = failure(yield* get(server.url).pipe(Effect.provide(client({ retries: 0 })), Effect.exit))
+      const error = yield* getFails(server.url, { retries: 0 })
       assert.strictEqual(error._tag, "NetworkError")
       if (error._tag === "NetworkError") assert.strictEqual(error.attempts, 1)
     }))
@@ -431,7 +421,7 @@ describe("FeedClient (real server)", () => {
         res.writeHead(302, { location: req.url === "/a" ? "/b" : "/a" })
         res.end()
       })
-      const error = failure(yield* get(`${server.url}/a`).pipe(Effect.provide(client({ retries: 3 })), Effect.exit))
+      const error = yield* getFails(`${server.url}/a`, { retries: 3 })
       assert.strictEqual(error._tag, "TooManyRedirects")
       if (error._tag === "TooManyRedirects") {
         assert.strictEqual(error.reason, "loop")
@@ -448,7 +438,7 @@ describe("FeedClient (real server)", () => {
         res.writeHead(302, { location: `/${n + 1}` })
         res.end()
       })
-      const error = failure(yield* get(`${server.url}/0`).pipe(Effect.provide(client({ maxRedirects: 3 })), Effect.exit))
+      const error = yield* getFails(`${server.url}/0`, { maxRedirects: 3 })
       assert.strictEqual(error._tag, "TooManyRedirects")
       if (error._tag === "TooManyRedirects") {
         assert.strictEqual(error.reason, "limit")

@@ -18,6 +18,16 @@ const invalid = (raw: string, source = "posts/a.md", relativePath?: string) =>
 
 const iso = (d: DateTime.Utc | null) => (d === null ? null : DateTime.formatIso(d))
 
+/** A synchronous result as the tests compare it: "accepted", or the refusal as the user reads it. */
+const refusal = (result: Either.Either<unknown, InvalidPost>) =>
+  Either.isRight(result) ? "accepted" : `${result.left.source} ${result.left.field}: ${result.left.reason}`
+
+/** The processed post, failing the test with the refusal if there is one. */
+const accepted = <A>(result: Either.Either<A, InvalidPost>): A => {
+  if (Either.isLeft(result)) return assert.fail(refusal(result))
+  return result.right
+}
+
 describe("PostProcessor.process", () => {
   it.effect("processes a YAML post with every field", () =>
     Effect.gen(function*() {
@@ -506,10 +516,8 @@ describe("metadata keys named __proto__", () => {
   /** Own enumerable keys, as JSON sees them; `__proto__` set by assignment would be none of them. */
   const keysOf = (value: unknown) => Object.keys(value as object)
   const own = (value: unknown, key: string): unknown => Object.getOwnPropertyDescriptor(value, key)?.value
-  const metadataOf = (result: Either.Either<{ readonly metadata: unknown }, InvalidPost>) => {
-    if (Either.isLeft(result)) throw new Error(result.left.message)
-    return result.right.metadata as Record<string, unknown>
-  }
+  const metadataOf = (result: Either.Either<{ readonly metadata: unknown }, InvalidPost>) =>
+    accepted(result).metadata as Record<string, unknown>
   const unpolluted = (metadata: Record<string, unknown>) => {
     assert.isUndefined(({} as Record<string, unknown>)["polluted"], "Object.prototype was polluted")
     // The object's own prototype was not swapped for the value either.
@@ -546,11 +554,7 @@ describe("metadata keys named __proto__", () => {
 })
 
 describe("integers past 2^53 in front matter", () => {
-  const metadataOf = (raw: string) => {
-    const result = processPostSync({ source: "posts/big.md", raw }, config)
-    if (Either.isLeft(result)) assert.fail(`${result.left.field}: ${result.left.reason}`)
-    return result.right.metadata
-  }
+  const metadataOf = (raw: string) => accepted(processPostSync({ source: "posts/big.md", raw }, config)).metadata
   it("TOML keeps them exact as strings (was: the whole post refused), safe ones numbers", () => {
     assert.deepStrictEqual(
       metadataOf("+++\ntitle = \"Big\"\nbig = 9007199254740993\nsmall = 42\nlist = [1, -9223372036854775808]\n+++\nText.\n"),
@@ -571,33 +575,29 @@ describe("integers past 2^53 in front matter", () => {
 })
 
 describe("error wording", () => {
-  const failure = (result: Either.Either<unknown, InvalidPost>) => {
-    if (Either.isRight(result)) return assert.fail("expected a rejection")
-    return `${result.left.source} ${result.left.field}: ${result.left.reason}`
-  }
   it("a bad slug is said plainly, its value once (was: Schema's tree characters, a long value twice)", () => {
     const long = "a".repeat(300)
     assert.strictEqual(
-      failure(processPostSync({ source: "a.md", raw: "---\ntitle: T\nslug: Bad Slug!\n---\nText" })),
+      refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\nslug: Bad Slug!\n---\nText" })),
       "a.md:3 slug: \"Bad Slug!\" is not a valid slug: a slug is lowercase letters and digits joined by single dashes"
     )
     assert.strictEqual(
-      failure(processPostSync({ source: "a.md", raw: `---\ntitle: T\nslug: ${long}\n---\nText` })),
+      refusal(processPostSync({ source: "a.md", raw: `---\ntitle: T\nslug: ${long}\n---\nText` })),
       `a.md:3 slug: "${"a".repeat(60)}…" is not a valid slug: longer than 200 characters (300)`
     )
     assert.strictEqual(
-      failure(processInputSync(new PostInput({ title: "T", slug: "Bad Slug!", body: "x" }), "api")),
+      refusal(processInputSync(new PostInput({ title: "T", slug: "Bad Slug!", body: "x" }), "api")),
       "api slug: \"Bad Slug!\" is not a valid slug: a slug is lowercase letters and digits joined by single dashes"
     )
   })
   it("at most MAX_TAGS tags, counted by key, named with the field (was: 11,000 tags a 500 on SQLite, 22,000 a 503 on PostgreSQL)", () => {
     const tags = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`)
     assert.strictEqual(
-      failure(processInputSync(new PostInput({ title: "T", body: "x", tags: tags(MAX_TAGS + 1) }), "api")),
+      refusal(processInputSync(new PostInput({ title: "T", body: "x", tags: tags(MAX_TAGS + 1) }), "api")),
       `api tags: ${MAX_TAGS + 1} tags: a post has at most ${MAX_TAGS}`
     )
     assert.strictEqual(
-      failure(processPostSync({ source: "a.md", raw: `---\ntitle: T\ntags: [${tags(22000).join(", ")}]\n---\nText` })),
+      refusal(processPostSync({ source: "a.md", raw: `---\ntitle: T\ntags: [${tags(22000).join(", ")}]\n---\nText` })),
       `a.md:3 tags: 22000 tags: a post has at most ${MAX_TAGS}`
     )
     const kept = processInputSync(new PostInput({ title: "T", body: "x", tags: [...tags(MAX_TAGS), ...tags(MAX_TAGS).map((t) => t.toUpperCase())] }), "api")
@@ -606,28 +606,21 @@ describe("error wording", () => {
   it("a tag too long, or . or .., is named with its key's line (was: no line)", () => {
     const long = "t".repeat(101)
     assert.strictEqual(
-      failure(processPostSync({ source: "a.md", raw: `---\ntitle: T\ndate: 2024-01-01\ntags: [ok, ${long}]\n---\nText` })),
+      refusal(processPostSync({ source: "a.md", raw: `---\ntitle: T\ndate: 2024-01-01\ntags: [ok, ${long}]\n---\nText` })),
       `a.md:4 tags: tag "${"t".repeat(60)}…" is longer than 100 characters`
     )
     assert.strictEqual(
-      failure(processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [ok]\ncategories: [\"..\"]\n---\nText" })),
+      refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [ok]\ncategories: [\"..\"]\n---\nText" })),
       "a.md:4 tags: tag \"..\" cannot have a page of its own (its URL would be another page's)"
     )
     assert.strictEqual(
-      failure(processPostSync({ source: "a.md", raw: "+++\ntitle = \"T\"\n\n[taxonomies]\ntags = [\".\"]\n+++\nText" })),
+      refusal(processPostSync({ source: "a.md", raw: "+++\ntitle = \"T\"\n\n[taxonomies]\ntags = [\".\"]\n+++\nText" })),
       "a.md:4 tags: tag \".\" cannot have a page of its own (its URL would be another page's)"
     )
   })
 })
 
 describe("text every store keeps alike", () => {
-  const refusal = (result: Either.Either<unknown, InvalidPost>) =>
-    Either.isRight(result) ? "accepted" : `${result.left.source} ${result.left.field}: ${result.left.reason}`
-  const accepted = <A>(result: Either.Either<A, InvalidPost>): A => {
-    if (Either.isLeft(result)) return assert.fail(`${result.left.field}: ${result.left.reason}`)
-    return result.right
-  }
-
   it("a NUL in a body is stored as U+FFFD, as CommonMark reads it (was: kept, which PostgreSQL refuses)", () => {
     const post = accepted(processInputSync(new PostInput({ title: "T", body: "a\u0000b\n\n---\n\nc\u0000" }), "api"))
     assert.strictEqual(post.body, "a\uFFFDb\n\n---\n\nc\uFFFD")
@@ -695,8 +688,6 @@ describe("text every store keeps alike", () => {
 })
 
 describe("indexed text has a length limit, in every store", () => {
-  const refusal = (result: Either.Either<unknown, InvalidPost>) =>
-    Either.isRight(result) ? "accepted" : `${result.left.source} ${result.left.field}: ${result.left.reason}`
   it(`an alias longer than ${ALIAS_MAX_LENGTH} characters is refused, with its line (was: PostgreSQL's btree refused the batch)`, () => {
     const long = `/${"é".repeat(ALIAS_MAX_LENGTH)}`
     assert.strictEqual(
@@ -734,12 +725,6 @@ describe("indexed text has a length limit, in every store", () => {
 })
 
 describe("front matter as Jekyll, Hugo and Zola write it", () => {
-  const refusal = (result: Either.Either<unknown, InvalidPost>) =>
-    Either.isRight(result) ? "accepted" : `${result.left.source} ${result.left.field}: ${result.left.reason}`
-  const accepted = <A>(result: Either.Either<A, InvalidPost>): A => {
-    if (Either.isLeft(result)) return assert.fail(`${result.left.source} ${result.left.field}: ${result.left.reason}`)
-    return result.right
-  }
   const yaml = (...lines: ReadonlyArray<string>) =>
     accepted(processPostSync({ source: "a.md", raw: ["---", "title: T", ...lines, "---", "Text"].join("\n") }))
 

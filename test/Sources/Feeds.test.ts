@@ -15,6 +15,16 @@ const processor = PostProcessor.layer({ wordsPerMinute: 230, excerptLength: 280 
 const process = (input: PostInput, source: string) =>
   Effect.flatMap(PostProcessor, (p) => p.fromInput(input, source)).pipe(Effect.provide(processor))
 
+/** Reads one of the three feeds, as served at https://m.example/rss, /atom and /json. */
+const threeFormats = (feeds: { readonly rss: string; readonly atom: string; readonly json: string }) => {
+  const layer = servedBy({
+    "/rss": { body: feeds.rss, type: "application/rss+xml" },
+    "/atom": { body: feeds.atom, type: "application/atom+xml" },
+    "/json": { body: feeds.json, type: "application/feed+json" }
+  })
+  return (path: "/rss" | "/atom" | "/json") => collect(fromUrl(`https://m.example${path}`)).pipe(Effect.provide(layer))
+}
+
 describe("RSS 2.0", () => {
   const feedUrl = "https://blog.example.com/feed.xml"
   const layer = servedBy({ "/feed.xml": { body: fixture("rss.xml"), type: "application/rss+xml; charset=utf-8" } })
@@ -147,12 +157,7 @@ describe("RSS 2.0", () => {
           { id: 3, content_html: "<img src=\"/a.png\">" }
         ]
       })
-      const layer = servedBy({
-        "/rss": { body: rss, type: "application/rss+xml" },
-        "/atom": { body: atom, type: "application/atom+xml" },
-        "/json": { body: json, type: "application/feed+json" }
-      })
-      const read = (path: string) => collect(fromUrl(`https://m.example${path}`)).pipe(Effect.provide(layer))
+      const read = threeFormats({ rss, atom, json })
       const fromRss = yield* read("/rss")
       assert.deepStrictEqual(fromRss.entries.map((e) => [e.input.title, e.input.slug]), [
         ["Photo of the day", "ada-1112"],
@@ -186,12 +191,7 @@ describe("RSS 2.0", () => {
         version: "https://jsonfeed.org/version/1.1",
         items: [{ id: "1", title: "✨✨", url: "https://j.example/posts/sparkles", content_text: "x" }]
       })
-      const layer = servedBy({
-        "/rss": { body: rss, type: "application/rss+xml" },
-        "/atom": { body: atom, type: "application/atom+xml" },
-        "/json": { body: json, type: "application/feed+json" }
-      })
-      const read = (path: string) => collect(fromUrl(`https://m.example${path}`)).pipe(Effect.provide(layer))
+      const read = threeFormats({ rss, atom, json })
       const fromRss = yield* read("/rss")
       assert.deepStrictEqual(fromRss.entries.map((e) => [e.input.title, e.input.slug]), [
         ["🎉🎉", "party"],

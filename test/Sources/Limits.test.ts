@@ -7,6 +7,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { type Duration, Effect, Either, Fiber, Layer, Queue, Stream, TestClock } from "effect"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
+import type { FeedClientInput } from "../../src/Clients/FeedClientOptions.js"
 import type { FeedError } from "../../src/Clients/FeedErrors.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
@@ -61,7 +62,7 @@ describe("JSON Feed pages past the limit", () => {
 
 /**
  * A JSON Feed of `pages` pages served on the TestClock: page 1 at once, every later one held
- * until `answer` is called (after the test has moved the clock).
+ * until `page` answers it (after the test has moved the clock).
  */
 const heldFeed = (pages: number) =>
   Effect.gen(function*() {
@@ -87,7 +88,23 @@ const heldFeed = (pages: number) =>
         yield* TestClock.adjust(after)
         if (answer) reply(held.shift()!, n)
       })
-    return { url: `${server.url}/feed.json`, page, requests: server.requests }
+    const url = `${server.url}/feed.json`
+    /**
+     * Reads the feed to its end in a fiber, through a real HTTP client with no retries under
+     * `deadlines`, once page 1 has been asked for: what it read, failures as Lefts.
+     */
+    const read = (deadlines: Pick<FeedClientInput, "deadline" | "sourceDeadline">) =>
+      Effect.gen(function*() {
+        const fiber = yield* fromUrl(url).pipe(
+          Stream.either,
+          Stream.runCollect,
+          Effect.provide(FeedClient.layer({ retries: 0, timeout: "1 minute", ...deadlines }).pipe(Layer.provide(NodeHttpClient.layer))),
+          Effect.fork
+        )
+        yield* Queue.take(server.requests)
+        return fiber
+      })
+    return { url, page, read }
   })
 
 const titlesOf = (results: ReadonlyArray<Either.Either<SourceItem, FeedError>>) =>
@@ -97,13 +114,7 @@ describe("a source's deadline", () => {
   it.scoped("FEED_SOURCE_DEADLINE bounds all its pages together: past it the source fails naming it and the deadline, and what came before is kept (was: each page had the whole deadline, 30 slow pages ran 13 s on 2)", () =>
     Effect.gen(function*() {
       const feed = yield* heldFeed(10)
-      const read = yield* fromUrl(feed.url).pipe(
-        Stream.either,
-        Stream.runCollect,
-        Effect.provide(FeedClient.layer({ retries: 0, timeout: "1 minute", sourceDeadline: "10 seconds" }).pipe(Layer.provide(NodeHttpClient.layer))),
-        Effect.fork
-      )
-      yield* Queue.take(feed.requests)
+      const read = yield* feed.read({ sourceDeadline: "10 seconds" })
       // Pages 2 and 3 take 4 s each: 8 of the source's 10 s. Page 4 has 2 s left.
       yield* feed.page(2, "4 seconds")
       yield* feed.page(3, "4 seconds")
@@ -124,13 +135,7 @@ describe("a source's deadline", () => {
   it.scoped("by default a source is read whole however long its pages take together; FEED_DEADLINE bounds each (was: FEED_DEADLINE bounded the source, and another Inkwell of more posts than it fetched in 2 minutes could never be imported whole)", () =>
     Effect.gen(function*() {
       const feed = yield* heldFeed(5)
-      const read = yield* fromUrl(feed.url).pipe(
-        Stream.either,
-        Stream.runCollect,
-        Effect.provide(FeedClient.layer({ retries: 0, timeout: "1 minute", deadline: "10 seconds" }).pipe(Layer.provide(NodeHttpClient.layer))),
-        Effect.fork
-      )
-      yield* Queue.take(feed.requests)
+      const read = yield* feed.read({ deadline: "10 seconds" })
       // Four pages of 4 s: 16 s in all, each within its 10.
       for (const n of [2, 3, 4, 5]) yield* feed.page(n, "4 seconds")
       const results = [...yield* Fiber.join(read)]
@@ -141,15 +146,7 @@ describe("a source's deadline", () => {
   it.scoped("a page past FEED_DEADLINE fails as a fetch out of time, within a longer FEED_SOURCE_DEADLINE", () =>
     Effect.gen(function*() {
       const feed = yield* heldFeed(3)
-      const read = yield* fromUrl(feed.url).pipe(
-        Stream.either,
-        Stream.runCollect,
-        Effect.provide(
-          FeedClient.layer({ retries: 0, timeout: "1 minute", deadline: "10 seconds", sourceDeadline: "1 minute" }).pipe(Layer.provide(NodeHttpClient.layer))
-        ),
-        Effect.fork
-      )
-      yield* Queue.take(feed.requests)
+      const read = yield* feed.read({ deadline: "10 seconds", sourceDeadline: "1 minute" })
       yield* feed.page(2, "10 seconds", false)
       const results = [...yield* Fiber.join(read)]
       assert.deepStrictEqual(titlesOf(results), ["Post 1"])

@@ -393,6 +393,14 @@ export const upsertAll = <E, R>(
     const former = options.formerSources?.[index]
     return former === undefined || former.length === 0 ? [post.source] : [post.source, ...former]
   }
+  /**
+   * The sources to look the post at `index` up by: `spellingsOf`, then the spelling an earlier
+   * import may have stored for its own (`legacySource`).
+   */
+  const lookupSpellings = (post: NewPost, index: number): ReadonlyArray<string> => {
+    const legacy = legacySource(post.source)
+    return legacy === undefined ? spellingsOf(post, index) : [...spellingsOf(post, index), legacy]
+  }
   /** Whether a stored post of source `stored` is the one at `index` (`sameSource` of any of its spellings). */
   const isOwn = (stored: string, post: NewPost, index: number): boolean =>
     spellingsOf(post, index).some((spelling) => sameSource(stored, spelling))
@@ -437,9 +445,7 @@ export const upsertAll = <E, R>(
     const spellings = new Set<string>()
     for (const [index, post] of posts.entries()) {
       inBatch.set(post.source, (inBatch.get(post.source) ?? 0) + 1)
-      for (const spelling of spellingsOf(post, index)) spellings.add(spelling)
-      const legacy = legacySource(post.source)
-      if (legacy !== undefined) spellings.add(legacy)
+      for (const spelling of lookupSpellings(post, index)) spellings.add(spelling)
     }
     const ids = new Set(options.ids?.filter((id) => id !== undefined))
     const bySource = spellings.size === 0 ? Effect.void : Effect.map(store.slugsOfSources(Array.from(spellings)), (rows) => {
@@ -462,8 +468,7 @@ export const upsertAll = <E, R>(
   const movedFrom = (post: NewPost, index: number): string | undefined => {
     if (storedSlugs.size === 0 || inBatch.get(post.source) !== 1 || options.pinnedSources?.has(post.source) === true) return undefined
     if (!namesOnePost(post.source)) return undefined
-    const legacy = legacySource(post.source)
-    const stored = [...spellingsOf(post, index), ...(legacy === undefined ? [] : [legacy])].flatMap((spelling) => storedSlugs.get(spelling) ?? [])
+    const stored = lookupSpellings(post, index).flatMap((spelling) => storedSlugs.get(spelling) ?? [])
     return stored.length === 1 && stored[0] !== post.slug ? stored[0] : undefined
   }
 
@@ -499,9 +504,8 @@ export const upsertAll = <E, R>(
   const withSuffix = (post: NewPost, index: number) =>
     Effect.gen(function*() {
       // A re-run finds the copy an earlier run stored under a suffix.
-      const legacy = legacySource(post.source)
       const stored: Array<Post> = []
-      for (const spelling of [...spellingsOf(post, index), ...(legacy === undefined ? [] : [legacy])]) stored.push(...(yield* store.findBySource(spelling)))
+      for (const spelling of lookupSpellings(post, index)) stored.push(...(yield* store.findBySource(spelling)))
       // Of a source naming no one post ("api"), a suffixed post of it is another post unless it
       // holds this one's content: refreshed, an unrelated API post at `about-2` was overwritten.
       const ours = namesOnePost(post.source) ? stored : stored.filter((p) => p.contentHash === post.contentHash)
