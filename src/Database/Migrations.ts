@@ -18,6 +18,7 @@ import searchWords from "./migrations/0006_search_words.js"
 import searchUnicode from "./migrations/0007_search_unicode.js"
 import searchTags from "./migrations/0008_search_tags.js"
 import tagListing from "./migrations/0009_tag_listing.js"
+import nfcOldAddresses from "./migrations/0010_nfc_old_addresses.js"
 import { ensureBookkeeping } from "./migrations/bookkeeping.js"
 import { sqliteWriteTransaction } from "./DatabasePool.js"
 import { describeFailure } from "../Domain/describeFailure.js"
@@ -35,7 +36,8 @@ export const migrations = {
   "0006_search_words": searchWords,
   "0007_search_unicode": searchUnicode,
   "0008_search_tags": searchTags,
-  "0009_tag_listing": tagListing
+  "0009_tag_listing": tagListing,
+  "0010_nfc_old_addresses": nfcOldAddresses
 } satisfies Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
 
 /** Own bookkeeping table, so an embedding app's `effect_sql_migrations` never hides ours. */

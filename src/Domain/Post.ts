@@ -277,7 +277,7 @@ export class PostInput extends Schema.Class<PostInput>("PostInput")({
   updatedAt: optionalField(Schema.String),
   authors: optionalField(Schema.Array(Schema.String)),
   summary: optionalField(Schema.String),
-  /** Old paths of the post, as front matter `aliases` gives them (the reader site redirects them). */
+  /** Old paths of the post, as front matter `aliases` gives them (the reader site redirects them); stored in NFC. */
   aliases: optionalField(Schema.Array(Schema.String)),
   metadata: optionalField(Metadata)
 }) {}
@@ -293,11 +293,13 @@ export interface PostSource {
 
 /**
  * An alias as stored and looked up: without leading or trailing slashes, so `releases/1.88.0`,
- * `/releases/1.88.0` and `/releases/1.88.0/` are one alias. Paths are compared as written
- * otherwise (case and percent-escapes included: a request path is decoded before it is keyed).
- * Empty for `/` or a blank alias, which never names anything.
+ * `/releases/1.88.0` and `/releases/1.88.0/` are one alias, and in NFC, as slugs and request
+ * paths are read: `café` written with a combining accent (a macOS file name's, NFD) looks the
+ * same as the `caf%C3%A9` a browser sends and was another key, so the old address was a 404.
+ * Paths are compared as written otherwise (case and percent-escapes included: a request path is
+ * decoded before it is keyed). Empty for `/` or a blank alias, which never names anything.
  */
-export const aliasKey = (alias: string): string => alias.trim().replace(/^\/+|\/+$/g, "")
+export const aliasKey = (alias: string): string => alias.normalize("NFC").trim().replace(/^\/+|\/+$/g, "")
 
 /** A post's distinct, non-empty alias keys. */
 export const aliasKeysOf = (post: { readonly aliases: ReadonlyArray<string> }): ReadonlyArray<string> =>

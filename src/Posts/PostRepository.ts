@@ -355,7 +355,7 @@ export interface PostRepositoryShape {
   readonly oldSlugs?: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ReadonlyArray<string>>, RepositoryError>
   /**
    * The slug of the published post that lists `alias` among its `aliases`, compared by
-   * `aliasKey` (no leading or trailing slashes); drafts never match, nor, with `asOf`, a post
+   * `aliasKey` (no leading or trailing slashes, in NFC); drafts never match, nor, with `asOf`, a post
    * listed after it (scheduled). When several published
    * posts claim one alias, the newest in the listing's order wins (publishedAt, else
    * createdAt, then id), so the answer does not depend on write order. An indexed lookup

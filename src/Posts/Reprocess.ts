@@ -9,7 +9,7 @@
  * metadata, processed under the post's own `source`. What the post is (slug, status,
  * `publishedAt`, `updatedAtSource`, `source`, `contentHash`) is kept as stored whatever the
  * processing gives: only what processing derives may change (html, excerpt, toc, word count,
- * reading time, and the fields it normalizes). Aliases are the stored ones: a post cannot tell
+ * reading time, and the fields it normalizes, aliases in NFC among them). Aliases are the stored ones: a post cannot tell
  * whether its client sent them (a Zola `path` becomes an alias only when none were sent), and
  * a path alias restored here would bring back an old address its owner removed. The content hash is the
  * input's, and the input did not change: kept, the next import of the post's file still finds it

@@ -347,14 +347,15 @@ const dedupe = (xs: ReadonlyArray<string>): Array<string> => [...new Set(xs)]
  * `aliases` and Zola's `path`: the post's address on the blog it came from, which links between
  * its posts use (`/2019/09/30/Async-await-hits-beta/`), while Zola lists only older addresses
  * (the `.html` ones) as `aliases`; without it those links were a 404 on the site where the
- * `.html` ones redirect. Added as written, like the aliases beside it, unless it is no other
+ * `.html` ones redirect. Added as written (in NFC), like the aliases beside it, unless it is no other
  * address than one already there: empty, the post's own page (`/p/<slug>`) or one of `aliases`,
  * compared as aliases are looked up (`aliasKey`). A path too long for an alias (ALIAS_MAX_LENGTH)
  * is left out rather than refusing the post, which it never did.
  */
 const withPathAlias = (aliases: Array<string>, path: string | undefined, slug: Slug): Array<string> => {
   if (path === undefined) return aliases
-  const alias = path.trim()
+  // In NFC, as the aliases beside it.
+  const alias = path.normalize("NFC").trim()
   const key = aliasKey(alias)
   if (key === "" || key === `p/${slug}` || codePointLength(alias) > ALIAS_MAX_LENGTH) return aliases
   return aliases.some((given) => aliasKey(given) === key) ? aliases : [...aliases, alias]
@@ -557,9 +558,12 @@ const build = (
     f.date(UPDATED_KEYS, "updatedAt") ??
     null
 
-  const givenAliases = overrides.aliases !== undefined
-    ? cleanList(overrides.aliases)
-    : dedupe(f.strings(d.aliases, "aliases", "aliases"))
+  // In NFC, as slugs are and as the site reads a request's path (`aliasKey`): an alias from a
+  // macOS file name or front matter typed there (NFD, "cafe" and U+0301) and the same one in NFC
+  // are one alias, stored once.
+  const givenAliases = dedupe(
+    (overrides.aliases !== undefined ? cleanList(overrides.aliases) : f.strings(d.aliases, "aliases", "aliases")).map((alias) => alias.normalize("NFC"))
+  )
   checkLengths(givenAliases, sourceName, () => overrides.aliases !== undefined ? undefined : lineOfKey(fm, "aliases"))
   // Explicit aliases are the whole list a client wants: `path` is the body's front matter, which they win over.
   const aliases = overrides.aliases !== undefined ? givenAliases : withPathAlias(givenAliases, zolaPath, slug)

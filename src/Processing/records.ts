@@ -48,7 +48,7 @@ export interface DecodedRecord {
   readonly bytes: number
   /** The `contentHash` and `recordHash` a line of `inkwell export` carries (`exportRecord`). */
   readonly exported?: { readonly contentHash: string; readonly recordHash: string }
-  /** Slugs the post once had (`movedFrom` of an exported line): they redirect to it once stored. */
+  /** Slugs the post once had (`movedFrom` of an exported line, in NFC): they redirect to it once stored. */
   readonly movedFrom?: ReadonlyArray<string>
   /** When the post was created where it was exported from: a post the import creates takes it. */
   readonly createdAt?: DateTime.Utc
@@ -235,20 +235,23 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
 /**
  * A record's `movedFrom`: absent or `null` is none; else a list of non-empty strings, or why not.
  * Each is stored as a slug that redirects (a btree key in PostgreSQL, as text there): no longer
- * than a slug may be, without a NUL (which PostgreSQL refuses, failing the whole batch) and
- * well-formed (a lone surrogate as U+FFFD, as the post's own fields).
+ * than a slug may be, without a NUL (which PostgreSQL refuses, failing the whole batch),
+ * well-formed (a lone surrogate as U+FFFD, as the post's own fields) and in NFC, as every slug
+ * is stored and a URL's slug is read: kept decomposed, `/posts/caf%C3%A9` never found it.
  */
 const oldSlugsOf = (value: unknown): ReadonlyArray<string> | string => {
   if (value === undefined || value === null) return []
   if (!Array.isArray(value)) return `expected a list of strings, got ${briefly(value)}`
   const bad = value.findIndex((slug) => typeof slug !== "string" || slug.trim() === "")
   if (bad !== -1) return `[${bad}]: expected a non-empty string, got ${briefly(value[bad])}`
-  const slugs = value as Array<string>
-  const nul = slugs.findIndex((slug) => slug.includes(NUL))
+  const given = value as Array<string>
+  const nul = given.findIndex((slug) => slug.includes(NUL))
   if (nul !== -1) return `[${nul}]: contains a NUL character (U+0000)`
+  // Measured as stored.
+  const slugs = given.map((slug) => toWellFormed(slug).normalize("NFC"))
   const long = slugs.findIndex((slug) => codePointLength(slug) > SLUG_MAX_LENGTH)
   if (long !== -1) return `[${long}]: longer than ${SLUG_MAX_LENGTH} characters (${codePointLength(slugs[long]!)})`
-  return slugs.map(toWellFormed)
+  return slugs
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

@@ -916,6 +916,20 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       )
     }))
 
+    test("findByAlias: an alias written decomposed (NFD, a macOS file name's) is found by its composed spelling, what browsers send, and the reverse", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // As a store is given them by a processor that kept them as written: the key is the store's.
+      yield* repo.create(makeNewPost({ slug: "menu", aliases: ["/cafe\u0301/menu.html"] }))
+      yield* repo.upsertMany([makeNewPost({ slug: "imported", aliases: ["na\u00efve/"] })])
+      assert.deepStrictEqual(
+        yield* aliased("/caf\u00e9/menu.html", "/cafe\u0301/menu.html", "/nai\u0308ve", "na\u00efve"),
+        ["menu", "menu", "imported", "imported"]
+      )
+      const menu = yield* repo.getBySlug("menu")
+      yield* repo.update("menu", menu.version, makeNewPost({ slug: "menu", aliases: ["/cafe\u0301/carte.html"] }))
+      assert.deepStrictEqual(yield* aliased("/caf\u00e9/carte.html", "/caf\u00e9/menu.html"), ["menu", undefined])
+    }))
+
     test("findByAlias follows upsertMany: inserted, updated, moved; a dry run writes none", Effect.gen(function*() {
       const repo = yield* PostRepository
       yield* repo.upsertMany([

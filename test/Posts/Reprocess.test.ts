@@ -136,6 +136,25 @@ describe("Reprocess", () => {
       assert.deepInclude(again, { reprocessed: 0, unchanged: 4, failed: 1 })
     }).pipe(Effect.provide(NodeContext.layer)))
 
+  it.scoped("stores in NFC the aliases an earlier version kept decomposed (NFD), the same ones, as a new write does", () =>
+    Effect.gen(function*() {
+      const context = yield* database
+      const store = Context.get(context, PostRepository)
+      const processor = yield* Effect.provide(PostProcessor, context)
+      const processed = yield* processor.fromInput(new PostInput({ title: "Menu", body: "Text.", aliases: ["/caf\u00e9/menu.html"] }), "api")
+      // As an earlier version stored it: processing kept the alias as written.
+      const before = yield* store.create(makeNewPost({ ...processed, aliases: ["/cafe\u0301/menu.html", "/old/menu.html"] }))
+      const tally = yield* Reprocess.run({ dryRun: false, onFailure: () => Effect.void }).pipe(
+        Effect.provideService(PostRepository, store),
+        Effect.provideService(PostProcessor, processor)
+      )
+      assert.deepInclude(tally, { reprocessed: 1, unchanged: 0, failed: 0 })
+      const after = yield* store.getBySlug("menu")
+      assert.deepStrictEqual(after.aliases, ["/caf\u00e9/menu.html", "/old/menu.html"])
+      assert.deepStrictEqual([after.version, after.contentHash], [before.version + 1, before.contentHash])
+      assert.strictEqual(Option.getOrUndefined(yield* store.findByAlias!("/caf\u00e9/menu.html")), "menu")
+    }).pipe(Effect.provide(NodeContext.layer)))
+
   it.scoped("reads every page: posts over several pages of the listing are all reprocessed, each once", () =>
     Effect.gen(function*() {
       const context = yield* database

@@ -469,6 +469,23 @@ describe("explicit slugs", () => {
   })
 })
 
+describe("aliases", () => {
+  it("are kept in NFC, as the site reads a request's path: one written with a combining accent is stored composed, and once", () => {
+    const nfd = "/cafe\u0301/menu.html"
+    const nfc = "/caf\u00e9/menu.html"
+    const fromInput = processInputSync(new PostInput({ title: "T", body: "x", aliases: [nfd, nfc, " /nai\u0308ve "] }), "api")
+    const fromFile = processPostSync({ source: "a.md", raw: `---\ntitle: T\naliases: ["${nfd}", "${nfc}", "/nai\u0308ve"]\n---\nText` })
+    for (const result of [fromInput, fromFile]) {
+      assert.deepStrictEqual(Either.map(result, (post) => post.aliases), Either.right([nfc, "/na\u00efve"]))
+    }
+    // Zola's path too, and it is no other address than the alias it spells differently.
+    const zola = processPostSync({ source: "a.md", raw: `+++\ntitle = "T"\npath = "cafe\u0301/menu.html"\naliases = ["/caf\u00e9/menu.html/"]\n+++\nText` })
+    assert.deepStrictEqual(Either.map(zola, (post) => post.aliases), Either.right(["/caf\u00e9/menu.html/"]))
+    const zolaOnly = processPostSync({ source: "a.md", raw: `+++\ntitle = "T"\npath = "cafe\u0301/carte"\n+++\nText` })
+    assert.deepStrictEqual(Either.map(zolaOnly, (post) => post.aliases), Either.right(["caf\u00e9/carte"]))
+  })
+})
+
 describe("derived slugs", () => {
   it("a title of letters whose compatibility form is a capital has its slug (was: \"cannot derive a slug\")", () => {
     const result = processInputSync(new PostInput({ title: "ℍ", body: "x" }), "api")

@@ -170,6 +170,9 @@ describe("exportRecord", () => {
     assert.deepStrictEqual(content(outcome.post), content(reimport(exportRecord(full))))
     const [wired] = decodeOutcomes(encodeOutcomes([outcome]))
     assert.deepStrictEqual(wired?._tag === "Ready" ? wired.movedFrom : undefined, ["first", "second"])
+    // In NFC, as slugs are stored and a URL's slug is read.
+    const decomposed = processRecordSync("export.ndjson", recordLine("export.ndjson", 1, exportRecord(full, ["cafe\u0301"]))!, defaultProcessorConfig)
+    assert.deepStrictEqual(decomposed._tag === "Ready" ? decomposed.movedFrom : decomposed.reason, ["caf\u00e9"])
     for (const [movedFrom, reason] of [
       ["old", `movedFrom: expected a list of strings, got "old"`],
       [["old", 3], "movedFrom: [1]: expected a non-empty string, got 3"],

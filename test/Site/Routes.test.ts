@@ -1084,6 +1084,41 @@ describe("aliases", () => {
       assert.strictEqual((yield* fetchPage("/2019/09/30/Async-await-hits-beta")).headers["location"], "/p/moved")
     }).pipe(Effect.provide(siteServer())))
 
+  it.effect("an old address written decomposed (NFD: a macOS file name's) through the API or an import is a 301 from the composed one browsers send, on SQLite", () =>
+    Effect.gen(function* () {
+      const send = (request: HttpClientRequest.HttpClientRequest) =>
+        Effect.scoped(Effect.flatMap(HttpClient.HttpClient, (client) =>
+          client.execute(HttpClientRequest.setHeaders(request, { "x-api-key": KEY }))).pipe(Effect.map((response) => response.status)))
+      const created = yield* send(HttpClientRequest.post("/posts").pipe(
+        HttpClientRequest.bodyUnsafeJson({ title: "Menu", slug: "menu", body: "Text.", aliases: ["/cafe\u0301/menu.html"] })
+      ))
+      const imported = yield* send(HttpClientRequest.post("/posts/import").pipe(
+        HttpClientRequest.bodyText(
+          `${JSON.stringify({ title: "Carte", slug: "carte", body: "---\naliases: [\"/cafe\u0301/carte.html\"]\n---\nText.", movedFrom: ["cafe\u0301-carte"] })}\n`,
+          "application/x-ndjson"
+        )
+      ))
+      assert.deepStrictEqual([created, imported], [201, 200])
+      // Stored composed: the API answers the alias as the site looks it up.
+      const menu = yield* fetchRaw("/posts/menu", { accept: "application/json" })
+      assert.deepStrictEqual(JSON.parse(menu.body).aliases, ["/caf\u00e9/menu.html"])
+      for (const [path, location] of [
+        ["/caf%C3%A9/menu.html", "/p/menu"],
+        ["/cafe%CC%81/menu.html", "/p/menu"],
+        ["/caf%C3%A9/carte.html", "/p/carte"],
+        // The old slug too, on the site (via its composed page) and in the API.
+        ["/p/caf%C3%A9-carte", "/p/carte"],
+        ["/posts/caf%C3%A9-carte", "/posts/carte"]
+      ] as const) {
+        const page = yield* fetchRaw(path)
+        assert.deepStrictEqual([page.status, page.headers["location"]], [301, location], path)
+      }
+    }).pipe(
+      Effect.provide(
+        siteServer({}, Layer.effect(PostRepository, PostRepository).pipe(Layer.provide(sqliteStack("sqlite::memory:")), Layer.orDie))
+      )
+    ))
+
   it.effect("a repository without findByAlias redirects nothing", () =>
     Effect.gen(function* () {
       const without = Layer.effect(
