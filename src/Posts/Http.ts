@@ -773,10 +773,17 @@ const importServices = Effect.gen(function* () {
  * the API's read group serves it, `readPath` (`GET /posts/:slug` under the group's prefix, which
  * may not be the write group's: `PostsAdminApi.prefix("/admin")` beside `PostsApi.prefix("/blog")`
  * answered `Location: /admin/posts/hello`, a 404). Beside the request's own URL for an API that
- * has no read group: a host that serves its posts elsewhere, where Inkwell cannot know.
+ * has no read group: a host that serves its posts elsewhere, where Inkwell cannot know. There a
+write to `/…/posts/:slug` names its sibling; one to the collection, `/…/posts` (`collection`),
+the post under it (the sibling of `/admin/posts` was `/admin/hello`).
  */
-const postUrlFor = (readPath: string | undefined) => (request: HttpServerRequest.HttpServerRequest, slug: string): string =>
-  readPath === undefined ? siblingUrl(request, slug) : readPath.replace(":slug", encodeURIComponent(slug))
+const postUrlFor = (readPath: string | undefined) =>
+(request: HttpServerRequest.HttpServerRequest, slug: string, collection = false): string => {
+  if (readPath !== undefined) return readPath.replace(":slug", encodeURIComponent(slug))
+  if (!collection) return siblingUrl(request, slug)
+  const here = requestPath(request)
+  return `${here.endsWith("/") ? here.slice(0, -1) : here}/${encodeURIComponent(slug)}`
+}
 
 /** `GET /posts/:slug` of `api` as mounted (its group's prefix and the API's included), if `api` has the read group. */
 const readPathOf = (api: HttpApi.HttpApi.Any): string | undefined =>
@@ -801,7 +808,7 @@ const adminHandlers = (api: InkwellApiType, postUrl: ReturnType<typeof postUrlFo
           Effect.gen(function* () {
             const post = yield* posts.create(yield* readPostBody(request, CreateFields))
             // Percent-encoded: a header carries bytes, and Node refuses a slug's non-Latin-1 characters in one.
-            return postResponse(post, 201, { location: postUrl(request, post.slug) })
+            return postResponse(post, 201, { location: postUrl(request, post.slug, true) })
           }).pipe(databaseErrorsAsDefects, identityBodyOnly(request, POST_BODY_TYPES))
         )
         .handleRaw("update", ({ headers, path, request }) =>

@@ -211,6 +211,34 @@ describe("embedding: the admin group under a prefix of its own", () => {
     }).pipe(Effect.provide(split)))
 })
 
+describe("embedding: the admin group alone", () => {
+  class AdminOnlyApi extends HttpApi.make("admin-only").add(PostsAdminApi.prefix("/admin")) {}
+  const adminOnly = hostServer(AdminOnlyApi).pipe(
+    Layer.provide(postsWith(MemoryPostRepository.layer)),
+    Layer.provide(ApiKeys.layer([HOST_KEY])),
+    Layer.provide(FeedClient.Server),
+    Layer.provideMerge(NodeHttpServer.layerTest)
+  )
+  const headers = { "x-api-key": HOST_KEY }
+
+  it.effect("with no read group to point at, a write names the post's URL under the collection it wrote to (was: POST /admin/posts answered Location: /admin/hello)", () =>
+    Effect.gen(function* () {
+      const created = yield* postJson("/admin/posts", newPost({ title: "Hello" }), headers)
+      assert.strictEqual(created.status, 201)
+      assert.strictEqual(created.headers["location"], "/admin/posts/hello")
+      const createdAt = yield* send(HttpClientRequest.put("/admin/posts/caf%C3%A9").pipe(
+        HttpClientRequest.bodyUnsafeJson(newPost({ title: "Café" })),
+        HttpClientRequest.setHeaders({ ...headers, "if-none-match": "*" })
+      ))
+      assert.strictEqual(createdAt.headers["location"], "/admin/posts/caf%C3%A9")
+      const renamed = yield* send(HttpClientRequest.put("/admin/posts/hello").pipe(
+        HttpClientRequest.bodyUnsafeJson(newPost({ title: "Hello", slug: "hello-again", version: 1 })),
+        HttpClientRequest.setHeaders(headers)
+      ))
+      assert.strictEqual(renamed.headers["content-location"], "/admin/posts/hello-again")
+    }).pipe(Effect.provide(adminOnly)))
+})
+
 describe("embedding: a ResponseCache over the host's Posts", () => {
   const posts = postsWith(MemoryPostRepository.layer)
   /** The README's composition: the cache between the server and Posts, so it is built over them. */
