@@ -12,7 +12,7 @@ import { Cause, Effect, Either, Exit, Layer, Redacted } from "effect"
 import pg from "pg"
 import { describeFailure } from "../../src/App.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
-import { describePg, PG_TEST_URL, withDatabase } from "../fixtures/pg.js"
+import { adminQuery, describePg, PG_TEST_URL, withDatabase } from "../fixtures/pg.js"
 
 const PASSWORD = "pa55-w0rd-never-shown"
 
@@ -86,6 +86,21 @@ describePg("A PostgreSQL DATABASE_URL that cannot be opened", () => {
       assert.include(line, `database "${missing}" does not exist`)
       assert.notInclude(line, PASSWORD)
     }))
+
+  it.live("a login refused (a role that may not log in, 28000, as a wrong password's 28P01): the line names user and host, not the password", () =>
+    Effect.gen(function*() {
+      const role = `inkwell_nologin_${Date.now().toString(36)}`
+      yield* Effect.acquireRelease(
+        Effect.promise(() => adminQuery(`CREATE ROLE ${role} NOLOGIN`)),
+        () => Effect.promise(() => adminQuery(`DROP ROLE IF EXISTS ${role}`))
+      )
+      const parsed = new URL(withPassword(PG_TEST_URL))
+      parsed.username = role
+      const line = describeFailure(yield* failure(parsed.toString()))
+      assert.include(line, `database unavailable: cannot connect to the PostgreSQL database postgres://${role}:***@${parsed.host}/`)
+      assert.include(line, `role "${role}" is not permitted to log in`)
+      assert.notInclude(line, PASSWORD)
+    }).pipe(Effect.scoped))
 
   it.live("a port nothing listens on: the line names host and port", () =>
     Effect.gen(function*() {
