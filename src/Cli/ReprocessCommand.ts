@@ -15,7 +15,8 @@ import * as Reprocess from "../Posts/Reprocess.js"
 import * as SqlPostRepository from "../Posts/SqlPostRepository.js"
 import * as HeavyPosts from "../Workers/HeavyPosts.js"
 import { checkDatabase, notMigrated } from "./ExportCommand.js"
-import { CliExit, duration } from "./ImportCommand.js"
+import { CliExit, exitOnFailure } from "./Exit.js"
+import { duration } from "./ImportCommand.js"
 
 /** The options of `inkwell reprocess` (Cli.ts checks a command line against their names). */
 export const reprocessOptions = {
@@ -52,15 +53,6 @@ const dryRunNotMigrated = notMigrated(
   () => "nothing to reprocess: the database holds no Inkwell tables (not the blog's database, or never migrated; a dry run never migrates)"
 )
 
-/** A failure before the run began, said alone (a stop as one). */
-const startFailed = (cause: Cause.Cause<unknown>) => {
-  if (Cause.isInterruptedOnly(cause)) return Effect.failCause(Cause.stripFailures(cause))
-  const failure = Cause.failureOption(cause)
-  return Option.isSome(failure) && failure.value instanceof CliExit
-    ? Effect.fail(failure.value)
-    : Effect.fail(new CliExit({ code: 1, reason: App.describeFailure(cause) }))
-}
-
 /** Between progress lines on stderr. */
 const PROGRESS_INTERVAL = Duration.seconds(3)
 
@@ -88,17 +80,13 @@ const handler = (f: Flags) =>
       // its deadline stops it, where in-process it could only fail once rendered.
       const services = yield* Layer.build(Layer.merge(repositoryFor(f.dryRun), HeavyPosts.layer(rendering))).pipe(
         Effect.mapError(f.dryRun ? dryRunNotMigrated : identity),
-        Effect.catchAllCause(startFailed)
+        exitOnFailure()
       )
       yield* Effect.zipRight(progress, Reprocess.run(options, tally)).pipe(
         Effect.scoped,
         Effect.provide(services),
         Effect.onInterrupt(() => Console.error(`inkwell: reprocess interrupted: ${summaryLine(tally, f.dryRun)}`)),
-        Effect.catchAllCause((cause) =>
-          Cause.isInterruptedOnly(cause)
-            ? Effect.failCause(Cause.stripFailures(cause))
-            : Effect.fail(new CliExit({ code: 1, reason: `${App.describeFailure(cause)} (after ${summaryLine(tally, f.dryRun)})` }))
-        )
+        exitOnFailure({ after: () => ` (after ${summaryLine(tally, f.dryRun)})` })
       )
     }).pipe(Effect.scoped)
     yield* Console.log(summaryLine(tally, f.dryRun))
