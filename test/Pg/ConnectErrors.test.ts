@@ -4,10 +4,10 @@
  * and `describeFailure` (what `npm start` and `inkwell import` print) says the same in one line.
  * Touches no database: the database named below does not exist.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, onTestFinished } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, Layer, Redacted } from "effect"
 import pg from "pg"
 import { describeFailure } from "../../src/App.js"
@@ -141,7 +141,9 @@ const refusal = (url: string): string => {
 
 describe("sslmode in a PostgreSQL DATABASE_URL", () => {
   it("is read as libpq reads it, with no SECURITY WARNING from the driver (prefer, require and verify-ca were verify-full, and warned)", async () => {
-    const ca = join(mkdtempSync(join(tmpdir(), "inkwell-ca-")), "ca.pem")
+    const dir = mkdtempSync(join(tmpdir(), "inkwell-ca-"))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const ca = join(dir, "ca.pem")
     writeFileSync(ca, "not checked until a connection is made\n")
     const url = (query: string) => `postgres://u:${PASSWORD}@db.internal:5432/blog?${query}`
     const unverified = { rejectUnauthorized: false }
