@@ -67,22 +67,27 @@ export const checkDatabase = Effect.gen(function*() {
 const NO_TABLE = /no such table|relation .* does not exist/
 
 /**
- * Said for export: the verifier's own reason is about a migration run, and this was none. "Never
- * migrated" only when the bookkeeping table is not there, and "database unavailable" only for a
- * database not reached or not migrated: one that refused the read (permission denied, locked)
- * answered, and is named for what it said.
+ * Said for a command that reads a database it does not migrate (`inkwell export`, `inkwell
+ * reprocess --dry-run`): the verifier's own reason is about a migration run, and this was none.
+ * `never` says who migrates; `noTables` is said when the bookkeeping table is not there (given the
+ * verifier's reason). "database unavailable" only for a database not reached or not migrated: one
+ * that refused the read (permission denied, locked) answered, and is named for what it said.
  */
-const notMigrated = <E>(error: E): E | CliExit => {
+export const notMigrated = (never: string, noTables: (reason: string) => string) => <E>(error: E): E | CliExit => {
   if (!(error instanceof Migrations.MigrationFailed)) return error
-  const never = "inkwell export never migrates (inkwell import or the server does)"
   if (error.missing.length > 0) {
     return new CliExit({ code: 1, reason: `database unavailable: not migrated: ${error.missing.join(", ")} missing; ${never}` })
   }
-  if (NO_TABLE.test(describeFailure(error.cause))) {
-    return new CliExit({ code: 1, reason: `database unavailable: ${error.reason}: not an Inkwell database, or never migrated; ${never}` })
-  }
+  if (NO_TABLE.test(describeFailure(error.cause))) return new CliExit({ code: 1, reason: noTables(error.reason) })
   return new CliExit({ code: 1, reason: isUnreachable(error.cause) ? `database unavailable: ${error.reason}` : error.reason })
 }
+
+const EXPORT_NEVER_MIGRATES = "inkwell export never migrates (inkwell import or the server does)"
+
+const exportNotMigrated = notMigrated(
+  EXPORT_NEVER_MIGRATES,
+  (reason) => `database unavailable: ${reason}: not an Inkwell database, or never migrated; ${EXPORT_NEVER_MIGRATES}`
+)
 
 const summary = (tally: ExportTally, name: string) => `inkwell: exported ${plural(tally.posts, "post")} to ${name}`
 
@@ -106,7 +111,7 @@ const handler = (f: Flags) =>
       yield* Console.error(`inkwell: exporting ${describeFilter(filter)} to ${output.name}`)
       // One snapshot: the database as it was at the first read, however long the export takes.
       // Migrations verified, never run: an export reads, so a read-only database or a standby will do.
-      yield* fromSnapshot(run(filter, output, tally)).pipe(Effect.provide(App.VerifiedDatabaseLive), Effect.mapError(notMigrated))
+      yield* fromSnapshot(run(filter, output, tally)).pipe(Effect.provide(App.VerifiedDatabaseLive), Effect.mapError(exportNotMigrated))
     }).pipe(
       Effect.scoped,
       Effect.onInterrupt(() =>

@@ -6,7 +6,7 @@
  * signal's number after a stop by SIGINT, SIGTERM or SIGHUP (src/bin.ts).
  */
 import { Command, Options } from "@effect/cli"
-import { Cause, Config, Console, Duration, Effect, Layer, Option, Schedule } from "effect"
+import { Cause, Config, Console, Duration, Effect, identity, Layer, Option, Schedule } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
 import * as SqlLive from "../Database/SqlLive.js"
@@ -14,8 +14,9 @@ import { ItemTimeoutConfig } from "../Import/ImportConfig.js"
 import * as Reprocess from "../Posts/Reprocess.js"
 import * as SqlPostRepository from "../Posts/SqlPostRepository.js"
 import * as HeavyPosts from "../Workers/HeavyPosts.js"
-import { checkDatabase } from "./ExportCommand.js"
-import { CliExit, duration } from "./ImportCommand.js"
+import { checkDatabase, notMigrated } from "./ExportCommand.js"
+import { CliExit, exitOnFailure } from "./Exit.js"
+import { duration } from "./ImportCommand.js"
 
 /** The options of `inkwell reprocess` (Cli.ts checks a command line against their names). */
 export const reprocessOptions = {
@@ -46,6 +47,12 @@ const settings = Config.all({ database: DatabaseConfig, rendering: HeavyPosts.He
 const repositoryFor = (dryRun: boolean) =>
   dryRun ? SqlPostRepository.layer.pipe(Layer.provide(App.VerifiedDatabaseLive)) : App.WritingRepositoryLive
 
+/** A dry run's database not (fully) migrated: said as that, not as a migration that failed (none ran). */
+const dryRunNotMigrated = notMigrated(
+  "a dry run never migrates (inkwell reprocess without --dry-run does)",
+  () => "nothing to reprocess: the database holds no Inkwell tables (not the blog's database, or never migrated; a dry run never migrates)"
+)
+
 /** Between progress lines on stderr. */
 const PROGRESS_INTERVAL = Duration.seconds(3)
 
@@ -65,19 +72,23 @@ const handler = (f: Flags) =>
       itemTimeout: Option.orElse(f.itemTimeout, () => itemTimeout),
       onFailure: ({ reason, slug }) => Console.error(`inkwell: ${slug}: ${reason} (left as it was)`)
     }
-    yield* Effect.zipRight(progress, Reprocess.run(options, tally)).pipe(
-      Effect.scoped,
-      // A post too dense to render beside the others renders on a thread of its own, as in an
-      // import (IMPORT_RENDER_HEAP_MB): there its deadline stops it, where in-process it could only
-      // fail once rendered.
-      Effect.provide(Layer.merge(repositoryFor(f.dryRun), HeavyPosts.layer(rendering))),
-      Effect.onInterrupt(() => Console.error(`inkwell: reprocess interrupted: ${summaryLine(tally, f.dryRun)}`)),
-      Effect.catchAllCause((cause) =>
-        Cause.isInterruptedOnly(cause)
-          ? Effect.failCause(Cause.stripFailures(cause))
-          : Effect.fail(new CliExit({ code: 1, reason: `${App.describeFailure(cause)} (after ${summaryLine(tally, f.dryRun)})` }))
+    yield* Effect.gen(function*() {
+      // Opened (migrated, or checked by a dry run) before the run begins: a database that cannot
+      // be used is said alone, where a tally of the run that never began followed it
+      // ("... (after reprocessed 0, unchanged 0, failed 0)"). A post too dense to render beside
+      // the others renders on a thread of its own, as in an import (IMPORT_RENDER_HEAP_MB): there
+      // its deadline stops it, where in-process it could only fail once rendered.
+      const services = yield* Layer.build(Layer.merge(repositoryFor(f.dryRun), HeavyPosts.layer(rendering))).pipe(
+        Effect.mapError(f.dryRun ? dryRunNotMigrated : identity),
+        exitOnFailure()
       )
-    )
+      yield* Effect.zipRight(progress, Reprocess.run(options, tally)).pipe(
+        Effect.scoped,
+        Effect.provide(services),
+        Effect.onInterrupt(() => Console.error(`inkwell: reprocess interrupted: ${summaryLine(tally, f.dryRun)}`)),
+        exitOnFailure({ after: () => ` (after ${summaryLine(tally, f.dryRun)})` })
+      )
+    }).pipe(Effect.scoped)
     yield* Console.log(summaryLine(tally, f.dryRun))
     if (tally.failed > 0) {
       return yield* new CliExit({ code: 1, reason: `${tally.failed} post(s) could not be reprocessed, and were left as they were` })

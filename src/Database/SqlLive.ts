@@ -30,6 +30,7 @@ export const SQLITE_WRITER_BUSY_TIMEOUT_MS = 10
 
 export type DatabaseTarget =
   | { readonly dialect: "sqlite"; readonly filename: string }
+  /** `url`: as the driver is to read it (`sslmode` as libpq means it, `withLibpqSslMode`). */
   | { readonly dialect: "pg"; readonly url: Redacted.Redacted }
 
 export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
@@ -40,8 +41,14 @@ export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
    * postgres://..." (it is one) when what it lacks is the host.
    */
   readonly missing?: "host" | "path" | "database"
+  /**
+   * What is wrong with a part that is there, said whole after "DATABASE_URL" and naming the
+   * part (`port must be ...`, `sslmode must be ...`), never the password.
+   */
+  readonly problem?: string
 }> {
   get message() {
+    if (this.problem !== undefined) return `DATABASE_URL ${this.problem}`
     if (this.missing === "host") {
       return `DATABASE_URL ${this.scheme}:// names no host: postgres://[user[:password]@]host[:port]/database`
     }
@@ -90,18 +97,25 @@ export const redactUrl = (url: string): string => {
 }
 
 /**
- * Where the password of the user info is in `url`: after the user name's ":", up to the last "@"
- * of the whole URL. An unencoded password may hold "@", "/", "?" or "#" (generated ones often
- * do), so nothing before that last "@" can be told apart from it; a parameter holding an "@"
- * masks more than the password, never less.
+ * Where the authority of `url` starts (after the scheme's "//"), and where its host does: after
+ * the last "@" of the whole URL, which ends the user info. An unencoded password may hold "@",
+ * "/", "?" or "#" (generated ones often do), so nothing before that last "@" can be told apart
+ * from it; a parameter holding an "@" puts more in the user info than is there, never less: the
+ * password is masked whole, and no piece of it is read for a host, a port or a database.
  */
-const passwordSpan = (url: string): { readonly start: number; readonly end: number } | undefined => {
+const authority = (url: string): { readonly start: number; readonly host: number } | undefined => {
   const scheme = url.indexOf("://")
   if (scheme === -1) return undefined
-  const afterScheme = scheme + 3
-  const at = url.lastIndexOf("@")
-  if (at < afterScheme) return undefined
-  const colon = url.indexOf(":", afterScheme)
+  const start = scheme + 3
+  return { start, host: Math.max(start, url.lastIndexOf("@") + 1) }
+}
+
+/** Where the password of the user info is in `url`: after the user name's ":", up to the "@" before the host. */
+const passwordSpan = (url: string): { readonly start: number; readonly end: number } | undefined => {
+  const parts = authority(url)
+  if (parts === undefined || parts.host === parts.start) return undefined
+  const at = parts.host - 1
+  const colon = url.indexOf(":", parts.start)
   return colon === -1 || colon > at ? undefined : { start: colon + 1, end: at }
 }
 
@@ -125,24 +139,98 @@ export const withoutPassword = (url: string, text: string): string => {
  * A PostgreSQL URL names its database (the path after the host, or a `dbname` parameter).
  * Without one the driver takes the user's name for it: `postgres://postgres@host` is the
  * server's shared `postgres` database, where Inkwell would have made its tables. The path starts
- * at the first "/" after the last "@" (a password may hold "/", `passwordSpan`).
+ * at the first "/" after the host's start (`authority`: a password may hold "/").
  */
 const namesDatabase = (url: string): boolean => {
   if (/[?&]dbname=[^&#]/i.test(url)) return true
-  const authority = Math.max(url.indexOf("://") + 3, url.lastIndexOf("@") + 1)
-  const slash = url.indexOf("/", authority)
-  const query = url.indexOf("?", authority)
+  const host = authority(url)?.host ?? 0
+  const slash = url.indexOf("/", host)
+  const query = url.indexOf("?", host)
   if (slash === -1 || (query !== -1 && query < slash)) return false
   return url.slice(slash + 1, query === -1 ? undefined : query).replace(/#.*$/, "").length > 0
 }
 
-/** Reads a `DATABASE_URL` value. `sqlite://<path>` is accepted as a spelling of `sqlite:<path>`. */
+/** The port written after the host (`h:5432`, `[::1]:5432`), `undefined` when there is none. */
+const portOf = (url: string): string | undefined => {
+  const rest = url.slice(authority(url)?.host ?? 0)
+  const end = rest.search(/[/?#]/)
+  const hostAndPort = end === -1 ? rest : rest.slice(0, end)
+  const afterHost = hostAndPort.startsWith("[") ? hostAndPort.slice(hostAndPort.indexOf("]") + 1) : hostAndPort
+  const colon = afterHost.indexOf(":")
+  return colon === -1 ? undefined : afterHost.slice(colon + 1)
+}
+
+/** A port the driver can connect to; none written (or `h:/db`) is the default, 5432. */
+const portProblem = (url: string): string | undefined => {
+  const port = portOf(url)
+  if (port === undefined || port === "") return undefined
+  return /^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535
+    ? undefined
+    : `port must be a number from 1 to 65535 (got ${JSON.stringify(port)}): postgres://[user[:password]@]host[:port]/database`
+}
+
+/** The SSL modes Inkwell takes: libpq's (`allow` aside) and node-postgres's `no-verify`. README "TLS". */
+const PG_SSL_MODES = ["disable", "prefer", "require", "verify-ca", "verify-full", "no-verify"] as const
+
+/** The modes node-postgres 8 reads as `verify-full` (with a SECURITY WARNING), and libpq as weaker ones. */
+const LIBPQ_ONLY_MODES: ReadonlySet<string> = new Set(["prefer", "require", "verify-ca"])
+
+/**
+ * The URL as node-postgres is to read it, `sslmode` meaning what it means to libpq (psql,
+ * pg_dump: the same URL means the same there). node-postgres 8 reads `prefer`, `require` and
+ * `verify-ca` as `verify-full`, and prints a multi-line SECURITY WARNING at every start that
+ * its next major version will read them as libpq does; `uselibpqcompat=true` asks for that now,
+ * and is added for those three modes only: under it, pg reads its own `no-verify` as
+ * `verify-full`. So `require` encrypts without checking the certificate (with `sslrootcert`,
+ * checks it as `verify-ca`), and `verify-full` is what checks both certificate and host name.
+ * libpq's `allow` is refused: the driver never falls back, and `prefer` does not either (a
+ * server without TLS refuses it). The other parameters are passed on as written.
+ */
+const withLibpqSslMode = (url: string): Either.Either<string, string> => {
+  const host = authority(url)?.host ?? 0
+  const hash = url.indexOf("#", host)
+  const withoutFragment = hash === -1 ? url : url.slice(0, hash)
+  const question = withoutFragment.indexOf("?", host)
+  if (question === -1) return Either.right(url)
+  const query = withoutFragment.slice(question + 1)
+  const params = new URLSearchParams(query)
+  const modes = params.getAll("sslmode")
+  const unknown = modes.find((mode) => !(PG_SSL_MODES as ReadonlyArray<string>).includes(mode))
+  if (unknown !== undefined) {
+    return Either.left(`sslmode must be ${PG_SSL_MODES.slice(0, -1).join(", ")} or ${PG_SSL_MODES.at(-1)} (got ${JSON.stringify(unknown)})`)
+  }
+  const compat = params.getAll("uselibpqcompat").find((value) => value !== "true")
+  if (compat !== undefined) {
+    return Either.left(
+      `uselibpqcompat must be true (got ${JSON.stringify(compat)}): Inkwell reads sslmode as libpq does; sslmode=verify-full checks the server's certificate`
+    )
+  }
+  // The driver reads the last one.
+  const mode = modes.at(-1)
+  if (mode === "verify-ca" && (params.getAll("sslrootcert").at(-1) ?? "") === "") {
+    return Either.left("sslmode=verify-ca needs sslrootcert=<file>, the CA the server's certificate is checked against (or use sslmode=verify-full)")
+  }
+  const kept = query.split("&").filter((param) => !/^uselibpqcompat(=|$)/.test(param))
+  if (mode !== undefined && LIBPQ_ONLY_MODES.has(mode)) kept.push("uselibpqcompat=true")
+  const rewritten = kept.filter((param) => param !== "").join("&")
+  return Either.right(`${withoutFragment.slice(0, question)}${rewritten === "" ? "" : `?${rewritten}`}${hash === -1 ? "" : url.slice(hash)}`)
+}
+
+/**
+ * Reads a `DATABASE_URL` value. `sqlite://<path>` is accepted as a spelling of `sqlite:<path>`.
+ * A PostgreSQL target's `url` is the one the driver is given (`withLibpqSslMode`).
+ */
 export const parseDatabaseUrl = (url: string): Either.Either<DatabaseTarget, DatabaseUrlInvalid> => {
   const trimmed = url.trim()
   if (/^postgres(ql)?:\/\/.+/.test(trimmed)) {
-    return namesDatabase(trimmed)
-      ? Either.right({ dialect: "pg", url: Redacted.make(trimmed) })
-      : Either.left(new DatabaseUrlInvalid({ scheme: trimmed.slice(0, trimmed.indexOf(":")), missing: "database" }))
+    const scheme = trimmed.slice(0, trimmed.indexOf(":"))
+    const port = portProblem(trimmed)
+    if (port !== undefined) return Either.left(new DatabaseUrlInvalid({ scheme, problem: port }))
+    if (!namesDatabase(trimmed)) return Either.left(new DatabaseUrlInvalid({ scheme, missing: "database" }))
+    return Either.match(withLibpqSslMode(trimmed), {
+      onLeft: (problem) => Either.left(new DatabaseUrlInvalid({ scheme, problem })),
+      onRight: (driverUrl) => Either.right({ dialect: "pg" as const, url: Redacted.make(driverUrl) })
+    })
   }
   if (trimmed.startsWith("sqlite:")) {
     const rest = trimmed.slice("sqlite:".length)
@@ -429,10 +517,10 @@ const cancelOnOwnConnection = (pool: pg.Pool, config: pg.ClientConfig): pg.Pool 
  * Connections that go silent instead (a NAT or failover dropping packets: nothing is closed) are
  * noticed by TCP keepalive, by the client's own deadline on every statement (`query_timeout`,
  * the statement timeout and a grace) and by the destruction of a connection whose statement was
- * abandoned: none goes back to the pool with a statement pending.
+ * abandoned: none goes back to the pool with a statement pending. `redacted` names the
+ * database in messages: the URL as written, its password masked.
  */
-const pgLayer = (url: Redacted.Redacted, maxConnections: number, statementTimeout: Duration.Duration) => {
-  const redacted = redactUrl(Redacted.value(url))
+const pgLayer = (url: Redacted.Redacted, redacted: string, maxConnections: number, statementTimeout: Duration.Duration) => {
   const failedToConnect = (cause: unknown) => new SqlError.SqlError({ cause: scrubbed(cause), message: "PgClient: Failed to connect" })
   // The driver's error keeps its code (read by Transient) and loses any piece of the password.
   const scrubbed = (cause: unknown) => {
@@ -561,6 +649,8 @@ export const layer = (
           ? sqliteLayer(target.filename)
           : pgLayer(
             target.url,
+            // As written: the parameter added for the driver (`withLibpqSslMode`) is not the user's.
+            redactUrl(url),
             options.maxConnections ?? DEFAULT_PG_MAX_CONNECTIONS,
             Duration.decode(options.statementTimeout ?? DEFAULT_PG_STATEMENT_TIMEOUT)
           )

@@ -2,7 +2,7 @@
  * Database failures read for what they say, one list per meaning, for every caller (the API,
  * the reader site, `/ready`, the import, the pool and the repository):
  *
- *   - `isUnreachable`: the database cannot be reached (nothing about the statement);
+ *   - `isUnreachable`: the database cannot be reached, or refuses the login (nothing about the statement);
  *   - `isBusy`: it is there, but did not do it in time: a lock not had (SQLite's write lock,
  *     PostgreSQL's lock_timeout), the statement timeout, a conflict with another transaction;
  *   - `isConflict`: of those, the ones a transaction may simply be run again for, at once.
@@ -34,6 +34,16 @@ const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"
  * for now, whatever the statement; a 500 said it was the statement's fault.
  */
 const UNREACHABLE_STATES = new Set(["53300", "57P01", "57P02", "57P03", "25006"])
+
+/**
+ * PostgreSQL's invalid_authorization_specification class (28000: a role that may not log in, no
+ * pg_hba.conf entry; 28P01: a wrong password), said only as a session starts: the database
+ * refuses this process's login, whatever the statement. At start it stops the server (the line
+ * names user and host); under a running server (a password changed, a role altered) every new
+ * connection is refused until DATABASE_URL or the role is mended: unreachable, a 503, where a
+ * 500 said it was the statement's fault.
+ */
+const LOGIN_REFUSED_CLASS = "28"
 
 /**
  * PostgreSQL's 55000 (object not in prerequisite state) ends a session only as it starts, when
@@ -70,7 +80,9 @@ const fieldsOf = (link: unknown) =>
 const unreachable = (link: unknown): boolean => {
   const { code, errors, message, severity } = fieldsOf(link)
   if (typeof code === "string") {
-    if (SOCKET_CODES.has(code) || UNREACHABLE_STATES.has(code) || code.startsWith("08")) return true
+    if (SOCKET_CODES.has(code) || UNREACHABLE_STATES.has(code) || code.startsWith("08") || code.startsWith(LOGIN_REFUSED_CLASS)) {
+      return true
+    }
     if (code === REFUSES_CONNECTIONS && severity === "FATAL") return true
   }
   if (typeof message === "string" && UNREACHABLE_MESSAGE.test(message)) return true
@@ -84,6 +96,9 @@ const unreachable = (link: unknown): boolean => {
  */
 export const isUnreachable = (cause: unknown): boolean => causeChain(cause).some(unreachable)
 
+/** `cause` or anything it was caused by says the database refused the login (unreachable too). */
+export const isLoginRefused = (cause: unknown): boolean => hasCode(cause, (code) => code.startsWith(LOGIN_REFUSED_CLASS))
+
 /** `cause` or anything it was caused by says the database was busy: worth trying again later. */
 export const isBusy = (cause: unknown): boolean => hasCode(cause, (code) => BUSY_STATES.has(code) || SQLITE_BUSY.test(code))
 
@@ -95,13 +110,16 @@ export const transienceOf = (cause: unknown): "unreachable" | "busy" | undefined
   isUnreachable(cause) ? "unreachable" : isBusy(cause) ? "busy" : undefined
 
 /**
- * What a log line calls a failure of the moment, the API's and the site's alike, so that one
- * search of the log finds both.
+ * What a log line calls a failure of the moment (`kind`, of `cause`), the API's and the site's
+ * alike, so that one search of the log finds both. A refused login is unreachable, said as what
+ * it is: it sends the operator to DATABASE_URL's user and password (or the role), not to the network.
  */
-export const transienceLogged: { readonly [K in "unreachable" | "busy"]: string } = {
-  unreachable: "the database cannot be reached",
-  busy: "the database is busy"
-}
+export const transienceLogged = (kind: "unreachable" | "busy", cause: unknown): string =>
+  kind === "busy"
+    ? "the database is busy"
+    : isLoginRefused(cause)
+    ? "the database refused the login (check DATABASE_URL's user and password, and the role)"
+    : "the database cannot be reached"
 
 /** As `transienceOf`, for what a repository call failed with: `PoolTimeout` is busy. */
 export const transience = (error: RepositoryError): "unreachable" | "busy" | undefined =>

@@ -17,7 +17,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { type ConfigError, Deferred, Duration, Effect, Exit, FiberRef, FiberSet, Layer, Option, Ref, Scope } from "effect"
 import { createServer, type Server } from "node:http"
 import type { FeedClient } from "../Clients/FeedClient.js"
-import { transience } from "../Database/Transient.js"
+import { isLoginRefused, transience } from "../Database/Transient.js"
 import { describeFailure } from "../Domain/describeFailure.js"
 import type { RepositoryError } from "../Domain/Errors.js"
 import * as PostsHttp from "../Posts/Http.js"
@@ -50,14 +50,14 @@ export const READY_TIMEOUT = Duration.seconds(2)
 
 /**
  * What `/ready` says of a failed check: the pool saturated (the database is fine: this process
- * has every connection busy), the database busy, unreachable, or refusing the check. Every one
+ * has every connection busy), the database busy, unreachable, refusing the login, or refusing the check. Every one
  * was "the database is not reachable", which sent an operator after a database that was there.
  */
 const notReadyMessage = (error: RepositoryError): string => {
   if (error._tag === "PoolTimeout") return `the connection pool is busy: ${error.message}`
   switch (transience(error)) {
     case "unreachable":
-      return "the database is not reachable"
+      return isLoginRefused(error.cause) ? "the database refused the login" : "the database is not reachable"
     case "busy":
       return "the database is too busy to answer"
     default:

@@ -140,7 +140,7 @@ const databaseErrorsAsDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       return kind === undefined
         ? Effect.die(error)
         : Effect.zipRight(
-          Effect.logWarning(`${error.message}: ${transienceLogged[kind]}`, Cause.fail(error)),
+          Effect.logWarning(`${error.message}: ${transienceLogged(kind, error.cause)}`, Cause.fail(error)),
           Effect.fail(new DatabaseUnavailable({ message: UNAVAILABLE[kind] }))
         )
     }

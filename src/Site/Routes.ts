@@ -228,7 +228,7 @@ export const SiteRouter = Effect.gen(function* () {
     const kind = transience(error)
     const logged = kind === undefined
       ? Effect.logError("site: the repository failed", error)
-      : Effect.logWarning(`site: ${transienceLogged[kind]}`, error)
+      : Effect.logWarning(`site: ${transienceLogged(kind, error._tag === "PoolTimeout" ? undefined : error.cause)}`, error)
     const { document, status } = site.failure(kind)
     return Effect.as(logged, plain(document, status, "no-store"))
   }

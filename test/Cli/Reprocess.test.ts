@@ -3,7 +3,9 @@
  * temp directory written by the repository as an earlier version would have): the summary line
  * on stdout, each post left as it was named on stderr, exit 1 while one is; `--dry-run` writes
  * nothing; bad usage is exit 2 and a missing database is not created; a stop (a signal, or the
- * death of bin/inkwell.js) ends it after the post in flight, however many posts are left.
+ * death of bin/inkwell.js) ends it after the post in flight, however many posts are left. A
+ * database that cannot be used is said alone, with no tally of a run that never began; one with
+ * no Inkwell tables (SQLite, and PostgreSQL when the server is there) as that.
  */
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -16,6 +18,7 @@ import { makeNewPost, PostInput } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { inkwell, type Run } from "../fixtures/cli.js"
+import { createDatabase, describePg } from "../fixtures/pg.js"
 import { ProcessorTest, sqliteStack } from "../Import/harness.js"
 
 const dirs: Array<string> = []
@@ -187,4 +190,50 @@ describe("inkwell reprocess", () => {
     assert.strictEqual(readFileSync(rc, "utf8"), "129\n", "ended by SIGHUP, as a shell reports it")
     assert.isAbove(stale(), 0, "stopped before the last post")
   }, 300_000)
+})
+
+/** Said when a dry run finds no Inkwell tables (an empty database, or another application's). */
+const NO_TABLES = "inkwell: nothing to reprocess: the database holds no Inkwell tables (not the blog's database, or never migrated; a dry run never migrates)\n"
+
+describe("inkwell reprocess that cannot start", () => {
+  it("says why alone: no tally of a run that never began (was 'reprocessed 0, unchanged 0, failed 0' after the error); a dry run on an empty SQLite file says it holds no Inkwell tables (was 'database migrations failed')", async () => {
+    const empty = join(temp(), "empty.db")
+    new Sqlite(empty).close()
+    const dry = await finished(inkwell(["reprocess", "--dry-run"], { DATABASE_URL: `sqlite:${empty}` }))
+    assert.deepStrictEqual(dry, { code: 1, stdout: "", stderr: `inkwell: reprocessing every post (dry run)\n${NO_TABLES}` })
+
+    // Nothing listens on port 1. sslmode=require: node-postgres printed its SECURITY WARNING first.
+    const unreachable = await finished(inkwell(["reprocess"], { DATABASE_URL: "postgres://u:s3cret-pw@127.0.0.1:1/db?sslmode=require" }))
+    assert.deepStrictEqual(unreachable, {
+      code: 1,
+      stdout: "",
+      stderr: "inkwell: reprocessing every post\n" +
+        "inkwell: database unavailable: cannot connect to the PostgreSQL database postgres://u:***@127.0.0.1:1/db?sslmode=require (connect ECONNREFUSED 127.0.0.1:1)\n"
+    })
+
+    // Refused before anything is opened.
+    for (
+      const [url, said] of [
+        ["postgres://u:s3cret-pw@127.0.0.1:abc/db", `DATABASE_URL port must be a number from 1 to 65535 (got "abc")`],
+        ["postgres://u:s3cret-pw@127.0.0.1/db?sslmode=bogus", `DATABASE_URL sslmode must be disable, prefer, require, verify-ca, verify-full or no-verify (got "bogus")`]
+      ]
+    ) {
+      const refused = await finished(inkwell(["reprocess", "--dry-run"], { DATABASE_URL: url! }))
+      assert.strictEqual(refused.code, 1, url)
+      assert.strictEqual(refused.stdout, "", url)
+      assert.match(refused.stderr, new RegExp(`^inkwell: invalid configuration: ${said!.replace(/[()]/g, "\\$&")}[^\n]*\n$`), url)
+    }
+  }, 180_000)
+})
+
+describePg("inkwell reprocess --dry-run on PostgreSQL", () => {
+  it("an empty database: it holds no Inkwell tables, nothing to reprocess (was 'database migrations failed: cannot read inkwell_migrations', and a tally)", async () => {
+    const db = await createDatabase()
+    try {
+      const dry = await finished(inkwell(["reprocess", "--dry-run"], { DATABASE_URL: db.url }))
+      assert.deepStrictEqual(dry, { code: 1, stdout: "", stderr: `inkwell: reprocessing every post (dry run)\n${NO_TABLES}` })
+    } finally {
+      await db.drop()
+    }
+  }, 180_000)
 })

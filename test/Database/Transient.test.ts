@@ -6,7 +6,7 @@
  */
 import { SqlError } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { isBusy, isConflict, isUnreachable, transience, transienceOf } from "../../src/Database/Transient.js"
+import { isBusy, isConflict, isLoginRefused, isUnreachable, transience, transienceLogged, transienceOf } from "../../src/Database/Transient.js"
 import { DatabaseError, PoolTimeout } from "../../src/Domain/Errors.js"
 
 const pgError = (code: string, severity = "ERROR") =>
@@ -44,8 +44,19 @@ describe("Transient", () => {
     assert.strictEqual(transienceOf(closed), "unreachable")
   })
 
+  it("a login refused (28P01 a wrong password, 28000 a role that may not log in) is unreachable, said as a login refused: it was a 500", () => {
+    for (const code of ["28P01", "28000"]) {
+      assert.strictEqual(transienceOf(pgError(code, "FATAL")), "unreachable", code)
+      assert.isTrue(isLoginRefused(pgError(code, "FATAL")), code)
+      assert.strictEqual(transience(new DatabaseError({ operation: "list", cause: pgError(code, "FATAL") })), "unreachable", code)
+      assert.include(transienceLogged("unreachable", pgError(code, "FATAL")), "the database refused the login", code)
+    }
+    assert.isFalse(isLoginRefused(pgError("57P01", "FATAL")))
+    assert.strictEqual(transienceLogged("unreachable", pgError("57P01", "FATAL")), "the database cannot be reached")
+  })
+
   it("a statement the database refused is neither", () => {
-    for (const code of ["23505", "42P01", "22001", "SQLITE_CONSTRAINT_UNIQUE", "28P01"]) {
+    for (const code of ["23505", "42P01", "22001", "SQLITE_CONSTRAINT_UNIQUE"]) {
       assert.strictEqual(transienceOf(pgError(code)), undefined, code)
     }
   })

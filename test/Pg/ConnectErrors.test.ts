@@ -4,11 +4,15 @@
  * and `describeFailure` (what `npm start` and `inkwell import` print) says the same in one line.
  * Touches no database: the database named below does not exist.
  */
-import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer } from "effect"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it, onTestFinished } from "@effect/vitest"
+import { Cause, Effect, Either, Exit, Layer, Redacted } from "effect"
+import pg from "pg"
 import { describeFailure } from "../../src/App.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
-import { describePg, PG_TEST_URL, withDatabase } from "../fixtures/pg.js"
+import { adminQuery, describePg, PG_TEST_URL, withDatabase } from "../fixtures/pg.js"
 
 const PASSWORD = "pa55-w0rd-never-shown"
 
@@ -83,6 +87,21 @@ describePg("A PostgreSQL DATABASE_URL that cannot be opened", () => {
       assert.notInclude(line, PASSWORD)
     }))
 
+  it.live("a login refused (a role that may not log in, 28000, as a wrong password's 28P01): the line names user and host, not the password", () =>
+    Effect.gen(function*() {
+      const role = `inkwell_nologin_${Date.now().toString(36)}`
+      yield* Effect.acquireRelease(
+        Effect.promise(() => adminQuery(`CREATE ROLE ${role} NOLOGIN`)),
+        () => Effect.promise(() => adminQuery(`DROP ROLE IF EXISTS ${role}`))
+      )
+      const parsed = new URL(withPassword(PG_TEST_URL))
+      parsed.username = role
+      const line = describeFailure(yield* failure(parsed.toString()))
+      assert.include(line, `database unavailable: cannot connect to the PostgreSQL database postgres://${role}:***@${parsed.host}/`)
+      assert.include(line, `role "${role}" is not permitted to log in`)
+      assert.notInclude(line, PASSWORD)
+    }).pipe(Effect.scoped))
+
   it.live("a port nothing listens on: the line names host and port", () =>
     Effect.gen(function*() {
       const parsed = new URL(withPassword(PG_TEST_URL))
@@ -92,4 +111,111 @@ describePg("A PostgreSQL DATABASE_URL that cannot be opened", () => {
       assert.include(line, `cannot connect to the PostgreSQL database postgres://${parsed.username}:***@${parsed.hostname}:1/`)
       assert.notInclude(line, PASSWORD)
     }))
+})
+
+/** The warnings Node emits (`process.emitWarning`) while `body` runs, and a turn after: they are emitted on the next tick. */
+const warningsDuring = async (body: () => Promise<void> | void): Promise<Array<string>> => {
+  const seen: Array<string> = []
+  const listener = (warning: Error) => seen.push(warning.message)
+  process.on("warning", listener)
+  try {
+    await body()
+    await new Promise((resolve) => setImmediate(resolve))
+  } finally {
+    process.off("warning", listener)
+  }
+  return seen
+}
+
+/** What node-postgres makes of the URL Inkwell gives it for `url`: its `ssl` setting. */
+const driverSsl = (url: string): unknown => {
+  const target = SqlLive.parseDatabaseUrl(url)
+  if (Either.isLeft(target) || target.right.dialect !== "pg") return assert.fail(`${url} refused`)
+  return (new pg.Client({ connectionString: Redacted.value(target.right.url) }) as unknown as { readonly ssl: unknown }).ssl
+}
+
+const refusal = (url: string): string => {
+  const target = SqlLive.parseDatabaseUrl(url)
+  return Either.isLeft(target) ? target.left.message : assert.fail(`${url} taken`)
+}
+
+describe("sslmode in a PostgreSQL DATABASE_URL", () => {
+  it("is read as libpq reads it, with no SECURITY WARNING from the driver (prefer, require and verify-ca were verify-full, and warned)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "inkwell-ca-"))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const ca = join(dir, "ca.pem")
+    writeFileSync(ca, "not checked until a connection is made\n")
+    const url = (query: string) => `postgres://u:${PASSWORD}@db.internal:5432/blog?${query}`
+    const unverified = { rejectUnauthorized: false }
+    const warnings = await warningsDuring(() => {
+      assert.deepStrictEqual(driverSsl(url("sslmode=require")), unverified)
+      assert.deepStrictEqual(driverSsl(url("sslmode=prefer")), unverified)
+      assert.deepStrictEqual(driverSsl(url("sslmode=no-verify")), unverified)
+      // pg's libpq reading took no-verify for verify-full.
+      assert.deepStrictEqual(driverSsl(url("uselibpqcompat=true&sslmode=no-verify")), unverified)
+      assert.deepStrictEqual(driverSsl(url("sslmode=verify-full")), {})
+      assert.strictEqual(driverSsl(url("sslmode=disable")), false)
+      assert.strictEqual(driverSsl(url("application_name=x")), false)
+      // The CA checked, the host name not.
+      const verifyCa = driverSsl(url(`sslmode=verify-ca&sslrootcert=${ca}`)) as { readonly ca?: unknown; readonly checkServerIdentity?: unknown }
+      assert.strictEqual(verifyCa.ca, "not checked until a connection is made\n")
+      assert.strictEqual(typeof verifyCa.checkServerIdentity, "function")
+      // With a root certificate, require checks it as verify-ca does.
+      assert.strictEqual(typeof (driverSsl(url(`sslmode=require&sslrootcert=${ca}`)) as { readonly checkServerIdentity?: unknown }).checkServerIdentity, "function")
+    })
+    assert.deepStrictEqual(warnings, [])
+  })
+
+  it("an unknown value is refused, naming sslmode and the values taken; so are verify-ca without its CA and uselibpqcompat other than true", () => {
+    for (const mode of ["bogus", "allow", "REQUIRE", ""]) {
+      const message = refusal(`postgres://u:${PASSWORD}@db.internal/blog?sslmode=${mode}`)
+      assert.strictEqual(
+        message,
+        `DATABASE_URL sslmode must be disable, prefer, require, verify-ca, verify-full or no-verify (got "${mode}")`
+      )
+    }
+    assert.include(refusal(`postgres://u:${PASSWORD}@h/blog?sslmode=verify-ca`), "sslmode=verify-ca needs sslrootcert=")
+    assert.include(refusal(`postgres://u:${PASSWORD}@h/blog?sslmode=require&uselibpqcompat=false`), `uselibpqcompat must be true (got "false")`)
+    // What the command line says before it opens anything.
+    const line = describeFailure(Cause.fail(Either.flip(SqlLive.parseDatabaseUrl(`postgres://u:${PASSWORD}@h/blog?sslmode=bogus`)).pipe(Either.getOrThrow)))
+    assert.match(line, /^invalid configuration: DATABASE_URL sslmode must be /)
+    assert.notInclude(line, PASSWORD)
+  })
+})
+
+describe("the port of a PostgreSQL DATABASE_URL", () => {
+  it("that is not a number is refused naming the port (was: 'Invalid URL'), never the password", () => {
+    for (const [url, port] of [
+      [`postgres://u:${PASSWORD}@127.0.0.1:abc/db`, "abc"],
+      [`postgres://u:${PASSWORD}@127.0.0.1:99999/db`, "99999"],
+      [`postgres://u:${PASSWORD}@[::1]:5x/db`, "5x"],
+      // An unencoded "@" and ":" in the password: the port is read after the last "@".
+      [`postgres://u:${PASSWORD}@x:y@db.internal:54 32/db`, "54 32"]
+    ]) {
+      const message = refusal(url!)
+      assert.strictEqual(message, `DATABASE_URL port must be a number from 1 to 65535 (got "${port}"): postgres://[user[:password]@]host[:port]/database`)
+      assert.notInclude(message, PASSWORD)
+    }
+    for (const url of ["postgres://u:p@127.0.0.1:5432/db", "postgres://u@[::1]:5432/db", "postgres://h/db", "postgres://u:p:q@h/db", "postgres:///db"]) {
+      assert.isTrue(Either.isRight(SqlLive.parseDatabaseUrl(url)), url)
+    }
+  })
+})
+
+describePg("sslmode against a server without TLS", () => {
+  it.live("require: the start is refused by the server's answer, and the driver printed no SECURITY WARNING", () =>
+    Effect.gen(function*() {
+      let line = ""
+      const warnings = yield* Effect.promise(() =>
+        warningsDuring(() =>
+          Effect.runPromise(Effect.map(failure(`${withPassword(PG_TEST_URL)}?sslmode=require`), (cause) => {
+            line = describeFailure(cause)
+          }))
+        )
+      )
+      assert.deepStrictEqual(warnings, [])
+      assert.include(line, "The server does not support SSL connections")
+      assert.include(line, "?sslmode=require")
+      assert.notInclude(line, PASSWORD)
+    }), 30_000)
 })

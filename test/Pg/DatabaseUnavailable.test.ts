@@ -133,6 +133,45 @@ describePg("The API with the database unreachable", () => {
       }).pipe(Effect.provide(server), Effect.scoped)
     }).pipe(Effect.scoped), 60_000)
 
+  it.live("a login refused under a running server (its role no longer allowed to log in: 28000, as a changed password's 28P01) is 503 DatabaseUnavailable, logged as the login refused; /ready says so (was 500)", () =>
+    Effect.gen(function*() {
+      const role = `inkwell_login_${Date.now().toString(36)}`
+      yield* Effect.acquireRelease(
+        Effect.promise(() => adminQuery(`CREATE ROLE ${role} LOGIN`)),
+        () => Effect.promise(() => adminQuery(`DROP ROLE IF EXISTS ${role}`))
+      )
+      // Its own database, which the role owns (PostgreSQL 15: the owner may create in public).
+      const own = yield* Effect.acquireRelease(Effect.promise(() => createDatabase()), (db) => Effect.promise(() => db.drop()))
+      yield* Effect.promise(() => adminQuery(`ALTER DATABASE ${own.name} OWNER TO ${role}`))
+      const url = new URL(own.url)
+      url.username = role
+      const lines: Array<LogLine> = []
+      const server = yield* Layer.build(loggedServer(lines, { posts: postsAt(url.toString()) }))
+      yield* Effect.gen(function*() {
+        assert.strictEqual((yield* postJson("/posts", newPost({ title: "Here" }))).status, 201)
+        yield* Effect.promise(() => adminQuery(`ALTER ROLE ${role} NOLOGIN`))
+        yield* Effect.promise(() => adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'`))
+        // The first request may meet a connection killed above (unreachable too): the next ones open theirs, and are refused.
+        yield* get("/posts/here", withKey)
+        for (const [what, request] of [
+          ["a read", get("/posts/here", withKey)],
+          ["a write", postJson("/posts", newPost({ title: "Not stored" }))]
+        ] as const) {
+          const response = yield* request
+          assert.deepStrictEqual([response.status, yield* json(response)], [503, {
+            _tag: "DatabaseUnavailable",
+            message: "the database cannot be reached right now; try again shortly"
+          }], what)
+          assert.strictEqual(response.headers["retry-after"], "1", what)
+        }
+        const ready = yield* get("/ready")
+        assert.deepStrictEqual([ready.status, yield* json(ready)], [503, { _tag: "NotReady", message: "the database refused the login" }])
+      }).pipe(Effect.provide(server), Effect.scoped)
+      const refused = lines.find((line) => line.level === "WARN" && line.text.includes("the database refused the login"))
+      assert.isDefined(refused, lines.map((line) => `${line.level} ${line.text}`).join("\n"))
+      assert.include(refused!.text, "DATABASE_URL")
+    }).pipe(Effect.scoped), 60_000)
+
   it.live("a statement the database refuses (a table gone) stays 500 InternalServerError", () =>
     Effect.gen(function*() {
       const { schema, url } = yield* freshSchema
