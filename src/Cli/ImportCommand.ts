@@ -28,8 +28,6 @@ import { RequestedLogLevel } from "./CliLogging.js"
 import { cannotStart, CliExit, exitOnFailure } from "./Exit.js"
 import * as Progress from "./Progress.js"
 
-// ReprocessCommand.ts still takes it from here.
-export { CliExit } from "./Exit.js"
 
 /** What a dry run's summary counts and lists (`formatSummary`), as the README says it too. */
 export const DRY_RUN_COUNTS = "imported, updated, moved, unchanged, skipped, failed"

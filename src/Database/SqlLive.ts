@@ -46,6 +46,8 @@ export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
    * part (`port must be ...`, `sslmode must be ...`), never the password.
    */
   readonly problem?: string
+  /** An "@" after a "?": the host was looked for after it (`authority`), so the message says how to write one. */
+  readonly atInQuery?: boolean
 }> {
   get message() {
     if (this.problem !== undefined) return `DATABASE_URL ${this.problem}`
@@ -53,7 +55,8 @@ export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
       return `DATABASE_URL ${this.scheme}:// names no host: postgres://[user[:password]@]host[:port]/database`
     }
     if (this.missing === "database") {
-      return `DATABASE_URL ${this.scheme}:// names no database: postgres://[user[:password]@]host[:port]/database`
+      return `DATABASE_URL ${this.scheme}:// names no database: postgres://[user[:password]@]host[:port]/database` +
+        (this.atInQuery === true ? ` (an "@" in a parameter is written %40: the last "@" ends the user and password)` : "")
     }
     if (this.missing === "path") return `DATABASE_URL ${this.scheme}: names no file: sqlite:<path> or sqlite::memory:`
     return `DATABASE_URL must be sqlite:<path>, sqlite::memory: or postgres://... (got a "${this.scheme}" URL)`
@@ -136,13 +139,13 @@ export const withoutPassword = (url: string, text: string): string => {
 }
 
 /**
- * A PostgreSQL URL names its database (the path after the host, or a `dbname` parameter).
+ * A PostgreSQL URL names its database (the path after the host: node-postgres reads no
+ * parameter for it, `dbname` as libpq's is ignored and `database` overridden by the path).
  * Without one the driver takes the user's name for it: `postgres://postgres@host` is the
  * server's shared `postgres` database, where Inkwell would have made its tables. The path starts
  * at the first "/" after the host's start (`authority`: a password may hold "/").
  */
 const namesDatabase = (url: string): boolean => {
-  if (/[?&]dbname=[^&#]/i.test(url)) return true
   const host = authority(url)?.host ?? 0
   const slash = url.indexOf("/", host)
   const query = url.indexOf("?", host)
@@ -226,7 +229,10 @@ export const parseDatabaseUrl = (url: string): Either.Either<DatabaseTarget, Dat
     const scheme = trimmed.slice(0, trimmed.indexOf(":"))
     const port = portProblem(trimmed)
     if (port !== undefined) return Either.left(new DatabaseUrlInvalid({ scheme, problem: port }))
-    if (!namesDatabase(trimmed)) return Either.left(new DatabaseUrlInvalid({ scheme, missing: "database" }))
+    if (!namesDatabase(trimmed)) {
+      const question = trimmed.indexOf("?")
+      return Either.left(new DatabaseUrlInvalid({ scheme, missing: "database", atInQuery: question !== -1 && trimmed.indexOf("@", question) !== -1 }))
+    }
     return Either.match(withLibpqSslMode(trimmed), {
       onLeft: (problem) => Either.left(new DatabaseUrlInvalid({ scheme, problem })),
       onRight: (driverUrl) => Either.right({ dialect: "pg" as const, url: Redacted.make(driverUrl) })

@@ -36,7 +36,16 @@ describe("SqlLive", () => {
       const parsed = SqlLive.parseDatabaseUrl(url)
       assert.isTrue(Either.isLeft(parsed) && parsed.left.message.includes("names no database"), url)
     }
-    for (const url of ["postgres://h/db?sslmode=require", "postgres://u:p/w@h:5432/db", "postgres://h?dbname=db", "postgres:///db"]) {
+    // node-postgres reads the database from the path only: `dbname` (libpq's) connected to the user's.
+    for (const url of ["postgres://postgres@127.0.0.1:5432?dbname=blog", "postgres://postgres@h?database=blog"]) {
+      const parsed = SqlLive.parseDatabaseUrl(url)
+      assert.isTrue(Either.isLeft(parsed) && parsed.left.message.includes("names no database"), url)
+    }
+    // An "@" in a parameter reads as the end of a password (which may hold "?"): said how to write it.
+    const atInQuery = SqlLive.parseDatabaseUrl("postgres://u@h/blog?application_name=web@1")
+    assert.isTrue(Either.isLeft(atInQuery) && atInQuery.left.message.includes(`an "@" in a parameter is written %40`))
+    assert.isTrue(Either.isRight(SqlLive.parseDatabaseUrl("postgres://u@h/blog?application_name=web%401")))
+    for (const url of ["postgres://h/db?sslmode=require", "postgres://u:p/w@h:5432/db", "postgres:///db"]) {
       assert.isTrue(Either.isRight(SqlLive.parseDatabaseUrl(url)), url)
     }
     for (const bad of ["mysql://localhost/db", "sqlite:", "", "./inkwell.db"]) {
