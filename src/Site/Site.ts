@@ -3,7 +3,7 @@
  * a draft does not exist for readers, nor a scheduled post before its time, `isPublicAt`) and
  * renders them; HTTP concerns (headers, 304s) are in Routes.ts.
  */
-import { Data, DateTime, Effect, Option } from "effect"
+import { Data, DateTime, Effect, Either, Option } from "effect"
 import type { transience } from "../Database/Transient.js"
 import type { RepositoryError } from "../Domain/Errors.js"
 import { codePointLength, type Post } from "../Domain/Post.js"
@@ -282,12 +282,15 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
      * that path (no proxy stripped it), without it too. None when the repository cannot look
      * aliases up (`findByAlias` is optional).
      */
+    const decodedPrefix = Either.getOrElse(Either.try(() => decodeURIComponent(urls.prefix)), () => urls.prefix).normalize("NFC")
     const aliasTarget = (path: string): Effect.Effect<Option.Option<string>, RepositoryError> => {
       const findByAlias = repository.findByAlias
       if (findByAlias === undefined) return Effect.succeed(Option.none())
-      const base = urls.prefix
-      const stripped = base !== "" && (path === base || path.startsWith(`${base}/`))
-        ? path.slice(base.length)
+      // `urls.prefix` is as links carry it, percent-encoded (`/bl%C3%B6g`); `path` came decoded.
+      const base = decodedPrefix
+      const composed = path.normalize("NFC")
+      const stripped = base !== "" && (composed === base || composed.startsWith(`${base}/`))
+        ? composed.slice(base.length)
         : undefined
       const found = Effect.flatMap(DateTime.now, (now) =>
         stripped === undefined

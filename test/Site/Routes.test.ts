@@ -1060,6 +1060,16 @@ describe("aliases", () => {
       }
     }).pipe(Effect.provide(siteServer({ url: "https://example.com/blog/" }))))
 
+  it.effect("with a SITE_URL path of non-ASCII characters, the alias matches without it too (was: the path kept percent-encoded never matched the decoded request)", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "rust-1-88", aliases: ["releases/1.88.0"] })
+      for (const path of ["/releases/1.88.0", "/bl%C3%B6g/releases/1.88.0", "/blo%CC%88g/releases/1.88.0"]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 301, path)
+        assert.strictEqual(page.headers["location"], "/bl%C3%B6g/p/rust-1-88", path)
+      }
+    }).pipe(Effect.provide(siteServer({ url: "https://example.com/blög/" }))))
+
   it.effect("a Zola post's `path` (its old address, which links between its posts use) is a 301 to its page", () =>
     Effect.gen(function* () {
       const zola = (raw: string) => Either.getOrThrow(processPostSync({ source: "blog/post.md", relativePath: "post.md", raw }))
