@@ -13,6 +13,14 @@
  *   is gone, the batch is interrupted there too (after the post being rendered).
  * - A worker that dies fails only the posts of the batch it held, each as a `RenderWorkerFailed`
  *   defect naming its own source; the pool starts a replacement for the next batch.
+ * - A thread that dies while starting (its module fails to load, it throws, its heap cap is too
+ *   small for it to load) is started again after a pause (`START_RETRIES`), a few times in a row at
+ *   most; then the pool gives up on threads. With `inlineWhileStarting` (the default) it renders
+ *   in-process from then on, with one warning. Without it, the posts waiting for a thread and every
+ *   later one fail (a `RenderWorkerStartFailed` defect saying what the thread died of): a host that
+ *   turned it off asked that these posts wait for a thread, not render in-process (HeavyPosts: a
+ *   post too heavy for the import's capped heap). The platform alone restarted such a thread every
+ *   second, for ever, while the posts waited.
  * - NDJSON lines in bulk (`fromLines`, the import's chunks): one message per chunk of at most
  *   `MAX_MESSAGE_CHARS`, straight to a free thread, outcomes back as one JSON string; a batch
  *   that fails as a whole is the caller's to retry post by post (`BatchNotProcessed`).
@@ -29,12 +37,14 @@ import {
   Deferred,
   Duration,
   Effect,
+  ExecutionStrategy,
   Exit,
   FiberId,
   Layer,
   Option,
   Pool,
   Queue,
+  Schedule,
   Scope
 } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -44,6 +54,7 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 import { setFlagsFromString } from "node:v8"
 import { Worker as NodeThread } from "node:worker_threads"
 import { integer, ProcessorConfig } from "../Config.js"
+import { describeFailure } from "../Domain/describeFailure.js"
 import type { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost, PostInput, PostSource } from "../Domain/Post.js"
 import { BatchNotProcessed, makePostProcessor, PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
@@ -61,6 +72,30 @@ export class RenderWorkerFailed extends Data.TaggedError("RenderWorkerFailed")<{
   }
 }
 
+/**
+ * The render threads could not start: each died while starting, `attempts` times in a row (one
+ * slot of the pool), the last of what `reason` says (its start error: a module that failed to
+ * load, an exception, a heap cap too small to load in).
+ */
+export class RenderWorkerStartFailed extends Data.TaggedError("RenderWorkerStartFailed")<{
+  readonly reason: string
+  readonly attempts: number
+}> {
+  get message() {
+    return `the render worker threads could not start (${this.attempts} ${this.attempts === 1 ? "attempt" : "attempts"}): ${this.reason}`
+  }
+}
+
+/** One thread died before its runner was up (its first message), saying `reason`. */
+class DiedStarting extends Data.TaggedError("DiedStarting")<{ readonly reason: string }> {}
+
+/**
+ * Between the starts of a thread that died starting: 4 starts in all, 0.1, 0.2 then 0.4 s apart.
+ * A thread that fails to load dies the same way each time; a pause lets one that died of a
+ * passing cause (the process short of memory a moment) start.
+ */
+export const START_RETRIES = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+
 export interface RenderPoolOptions {
   /** Worker threads (default: os.availableParallelism()). */
   readonly size: number
@@ -69,7 +104,10 @@ export interface RenderPoolOptions {
   readonly settings: ProcessorConfig
   /** Most posts in one message to a worker (default `DEFAULT_MAX_BATCH`). */
   readonly maxBatch?: number
-  /** Render in-process while the threads start (default true). Off, posts wait for the threads. */
+  /**
+   * Render in-process while the threads start (default true), and for good should they not
+   * start. Off, posts wait for the threads, and fail (`RenderWorkerStartFailed`) should they not start.
+   */
   readonly inlineWhileStarting?: boolean
   /** V8 old-generation cap of each worker thread in MB (default `DEFAULT_WORKER_HEAP_MB`). */
   readonly workerHeapMb?: number
@@ -238,10 +276,18 @@ const restoreHostFlags = () => {
   setFlagsFromString(`--max-old-space-size=${maxOldSpaceFromCommandLine}`)
 }
 
+/** What a pool counts of its threads (`RenderPoolStats`), kept by the threads' spawners. */
+interface ThreadCounts {
+  threadStarts: number
+  threads: number
+}
+
 /**
- * Starts render threads from `entry` with the pool's heap cap and initial old space. V8 sizes a
- * thread's heap from its process-wide flags when the thread's isolate is made, on the thread,
- * after `new Worker` has returned (a flag restored at once, on the next tick or the next
+ * Starts one render thread from `entry` with the pool's heap cap and initial old space, and tells
+ * `stopped` when it stops: with what it died of if that was before its runner was up (its first
+ * message is the runner's "ready"), with `undefined` after.
+ * V8 sizes a thread's heap from its process-wide flags when the thread's isolate is made, on the
+ * thread, after `new Worker` has returned (a flag restored at once, on the next tick or the next
  * turn of the event loop, was what the thread got): so the flags are set before each start and
  * the host's put back once the thread is `online` (it runs JavaScript: its isolate exists), or
  * failed to start, and no other render thread is starting.
@@ -251,11 +297,23 @@ const restoreHostFlags = () => {
  *   under `inkwell import` (192 MB, bin/inkwell.js) every thread got the main thread's cap,
  *   whatever the pool asked. So that flag is cleared while a thread starts; the main thread
  *   keeps its own cap (its isolate is sized already), and so do workers the host starts later.
+ * - One thread per spawner: the platform starts a stopped thread again a second later, for ever
+ *   (a thread that dies starting, again and again). Whether it is started again is the pool's to
+ *   say (`startThread`: its slot's next thread, `START_RETRIES` allowing), so a second call throws,
+ *   which ends the platform's loop.
  */
-const spawner = (entry: URL, options: Pick<RenderPoolOptions, "workerHeapMb" | "workerInitialHeapMb">) => {
+const spawnOnce = (
+  entry: URL,
+  options: Pick<RenderPoolOptions, "workerHeapMb" | "workerInitialHeapMb">,
+  counts: ThreadCounts,
+  stopped: (diedStarting: string | undefined) => void
+): Worker.SpawnerFn<NodeThread> => {
   const maxMb = options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB
   const initialMb = Math.min(options.workerInitialHeapMb ?? DEFAULT_WORKER_INITIAL_HEAP_MB, maxMb)
-  return Worker.layerSpawner(() => {
+  let spawned = false
+  return () => {
+    if (spawned) throw new Error("a render thread is not started again in place: the pool starts its replacement")
+    spawned = true
     if (initialMb > 0 && !initialHeapFromCommandLine) setFlagsFromString(`--initial-old-space-size=${initialMb}`)
     setFlagsFromString("--max-old-space-size=0")
     threadsStarting++
@@ -267,13 +325,30 @@ const spawner = (entry: URL, options: Pick<RenderPoolOptions, "workerHeapMb" | "
     }
     try {
       const thread = new NodeThread(entry, { resourceLimits: { maxOldGenerationSizeMb: maxMb } })
+      counts.threadStarts++
+      counts.threads++
+      let up = false
+      let error: unknown
       thread.once("online", running).once("error", running).once("exit", running)
+      thread.once("message", () => {
+        up = true
+      })
+      // Before `exit`, when the thread threw or ran out of memory: what it died of.
+      thread.once("error", (cause) => {
+        error = cause
+      })
+      thread.once("exit", (code) => {
+        counts.threads--
+        if (up) stopped(undefined)
+        else stopped(error === undefined ? `the thread exited with code ${code} before it was ready` : describeFailure(error))
+      })
       return thread
     } catch (error) {
       running()
+      stopped(describeFailure(error))
       throw error
     }
-  })
+  }
 }
 
 /** Counters, for tests and benchmarks. */
@@ -286,6 +361,10 @@ export interface RenderPoolStats {
   readonly inline: number
   /** Batches interrupted in a worker because all their callers went away. */
   readonly abandoned: number
+  /** Threads started (replacements, and starts that died, included). */
+  readonly threadStarts: number
+  /** Threads running: started and not yet exited. */
+  readonly threads: number
 }
 
 export interface RenderPool extends PostProcessorShape {
@@ -319,6 +398,9 @@ const renderInline = (item: BatchItem, settings: ProcessorConfig): BatchResult =
 const settle = (job: Job, result: BatchResult) =>
   Deferred.unsafeDone(job.result, result._tag === "Right" ? Exit.succeed(result.right) : Exit.fail(result.left))
 
+/** A pool's threads: a worker per slot, or why its thread could not start. */
+type Threads = Pool.Pool<Worker.SerializedWorker<RenderRequest>, RenderWorkerStartFailed>
+
 /** The pool as a `PostProcessorShape`. Needs a worker manager (`NodeWorker.layerManager`) and a scope. */
 export const make = (
   options: RenderPoolOptions
@@ -330,12 +412,14 @@ export const make = (
     const inlineWhileStarting = options.inlineWhileStarting ?? true
     const inline = makePostProcessor(options.settings)
     const queue = yield* Queue.unbounded<Job>()
-    const stats = { batches: 0, posts: 0, inline: 0, abandoned: 0 }
+    const stats = { batches: 0, posts: 0, inline: 0, abandoned: 0, threadStarts: 0, threads: 0 }
     /** Jobs not yet answered, to release their callers if the pool closes under them. */
     const pending = new Set<Job>()
     let state: "idle" | "starting" | "ready" | "unavailable" = "idle"
+    /** Why the threads could not start, once the pool gave up on them (`unavailable`). */
+    let failure: RenderWorkerStartFailed | undefined
     /** The threads once started (`None`: they could not start), for work sent in bulk. */
-    const started = Deferred.unsafeMake<Option.Option<Worker.SerializedWorkerPool<RenderRequest>>>(FiberId.none)
+    const started = Deferred.unsafeMake<Option.Option<Threads>>(FiberId.none)
 
     yield* Scope.addFinalizer(
       scope,
@@ -350,24 +434,64 @@ export const make = (
       Deferred.unsafeDone(job.result, result)
     }
 
+    /** A post no thread will render, the pool having given up on them: in-process, or it fails. */
+    const unserved = (job: Job) => {
+      if (job.cancelled) return
+      pending.delete(job)
+      if (inlineWhileStarting || failure === undefined) {
+        stats.inline++
+        settle(job, renderInline(job.item, options.settings))
+      } else Deferred.unsafeDone(job.result, Exit.die(failure))
+    }
+
+    /**
+     * No thread could start (`START_RETRIES` spent on one slot of the pool): the pool renders
+     * in-process from now on (`inlineWhileStarting`, like a pool of size 0), or fails the posts sent
+     * to it, those waiting included. Said once. An interruption is the pool closing, not a failure.
+     */
+    const giveUp = (cause: Cause.Cause<unknown>) =>
+      Effect.suspend(() => {
+        if (state === "unavailable" || Cause.isInterruptedOnly(cause)) return Effect.void
+        const error = Cause.squash(cause)
+        failure = error instanceof RenderWorkerStartFailed
+          ? error
+          : new RenderWorkerStartFailed({ reason: describeFailure(error), attempts: 1 })
+        state = "unavailable"
+        Deferred.unsafeDone(started, Exit.succeed(Option.none()))
+        return Effect.zipRight(
+          Effect.logWarning(
+            inlineWhileStarting
+              ? "render worker threads could not start; rendering in-process"
+              : "render worker threads could not start; the posts sent to them fail",
+            cause
+          ),
+          Effect.map(Queue.takeAll(queue), (jobs) => {
+            for (const job of Chunk.toReadonlyArray(jobs)) unserved(job)
+          })
+        )
+      })
+
     /**
      * One batch on one worker. The platform fails the requests a dead worker held but keeps the
      * dead worker in the pool, so a worker that failed is invalidated here: the pool drops it
-     * and starts another for the next batch.
+     * and starts another for the next batch. No worker to be had (its thread could not start)
+     * is the pool giving up on threads; once it has, no thread is started again.
      */
     const execute = <A, E>(
-      pool: Worker.SerializedWorkerPool<RenderRequest>,
+      threads: Threads,
       run: (worker: Worker.SerializedWorker<RenderRequest>) => Effect.Effect<A, E>
-    ) =>
-      Effect.scoped(
-        Effect.flatMap(Pool.get(pool.backing), (worker) =>
-          run(worker).pipe(
-            Effect.tapErrorCause((cause) => Cause.isInterruptedOnly(cause) ? Effect.void : Pool.invalidate(pool.backing, worker))
-          ))
+    ): Effect.Effect<A, E | RenderWorkerStartFailed> =>
+      Effect.suspend(() =>
+        failure !== undefined ? Effect.fail(failure) : Effect.scoped(
+          Effect.flatMap(Effect.tapErrorCause(Pool.get(threads), giveUp), (worker) =>
+            run(worker).pipe(
+              Effect.tapErrorCause((cause) => Cause.isInterruptedOnly(cause) ? Effect.void : Pool.invalidate(threads, worker))
+            ))
+        )
       )
 
     /** Takes what is queued (at least one post), sends it as one message, answers every caller. */
-    const dispatch = (pool: Worker.SerializedWorkerPool<RenderRequest>) =>
+    const dispatch = (threads: Threads) =>
       Effect.gen(function*() {
         const taken = yield* Queue.takeBetween(queue, 1, maxBatch)
         const jobs = Chunk.toReadonlyArray(taken).filter((job) => !job.cancelled)
@@ -377,7 +501,7 @@ export const make = (
         stats.batches++
         stats.posts += jobs.length
         const request = new ProcessBatch({ items: jobs.map((job) => job.item), settings: options.settings })
-        const exit = yield* Effect.exit(Effect.raceFirst(execute(pool, (worker) => worker.executeEffect(request)), Deferred.await(batch.abandon)))
+        const exit = yield* Effect.exit(Effect.raceFirst(execute(threads, (worker) => worker.executeEffect(request)), Deferred.await(batch.abandon)))
         if (Exit.isSuccess(exit)) {
           const results = exit.value
           if (results === null) {
@@ -399,40 +523,93 @@ export const make = (
           return
         }
         const cause = Cause.squash(exit.cause)
+        if (cause instanceof RenderWorkerStartFailed) {
+          // This slot's thread could not be started again: the pool gave up on threads, and this
+          // dispatcher takes no more posts (it stops with the layer).
+          for (const job of jobs) unserved(job)
+          return yield* Effect.never
+        }
         for (const job of jobs) finish(job, Effect.die(new RenderWorkerFailed({ source: job.source, cause })))
       })
 
-    /** Threads that cannot start leave the pool rendering in-process, like a pool of size 0. */
-    const unavailable = (cause: Cause.Cause<unknown>) =>
+    /** The threads' pool, once made, for a thread that stops to be dropped from it. */
+    const threadsMade = Deferred.unsafeMake<Threads>(FiberId.none)
+
+    /**
+     * One start of one thread, in a scope of its own that closes if the thread dies before it is
+     * ready: closing it stops what the platform runs for that thread. A thread that stops later,
+     * busy (a crash) or idle, is dropped from the pool, which starts its replacement.
+     */
+    const startOnce = (entry: URL) =>
       Effect.gen(function*() {
-        state = "unavailable"
-        Deferred.unsafeDone(started, Exit.succeed(Option.none()))
-        yield* Effect.logWarning("render worker threads could not start; rendering in-process", cause)
-        for (const job of Chunk.toReadonlyArray(yield* Queue.takeAll(queue))) {
-          if (job.cancelled) continue
-          const result = renderInline(job.item, options.settings)
-          pending.delete(job)
-          settle(job, result)
-        }
+        const own = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+        const died = Deferred.unsafeMake<never, DiedStarting>(FiberId.none)
+        const stopped = Deferred.unsafeMake<void>(FiberId.none)
+        const spawn = spawnOnce(entry, options, stats, (diedStarting) => {
+          if (diedStarting !== undefined) Deferred.unsafeDone(died, Exit.fail(new DiedStarting({ reason: diedStarting })))
+          Deferred.unsafeDone(stopped, Exit.void)
+        })
+        const worker = yield* Effect.raceFirst(
+          Effect.catchTag(
+            Worker.makeSerialized<RenderRequest>({}),
+            "WorkerError",
+            (error) => Effect.fail(new DiedStarting({ reason: describeFailure(error) }))
+          ),
+          Deferred.await(died)
+        ).pipe(
+          Effect.provideService(Worker.Spawner, spawn),
+          Scope.extend(own),
+          Effect.onError((cause) => Scope.close(own, Exit.failCause(cause)))
+        )
+        yield* Effect.forkIn(
+          Effect.zipRight(Deferred.await(stopped), Effect.flatMap(Deferred.await(threadsMade), (threads) => Pool.invalidate(threads, worker))),
+          own
+        )
+        return worker
       })
 
-    const start = workerEntry.pipe(
-      Effect.flatMap((entry) =>
-        Worker.makePoolSerialized<RenderRequest>({ size: options.size, concurrency: 1 }).pipe(Effect.provide(spawner(entry, options)))
-      ),
-      Effect.flatMap((pool) =>
-        Effect.zipRight(
-          Effect.forkIn(Effect.replicateEffect(Effect.forever(dispatch(pool)), options.size, { concurrency: "unbounded", discard: true }), scope),
-          Effect.sync(() => {
-            state = "ready"
-            Deferred.unsafeDone(started, Exit.succeed(Option.some(pool)))
-          })
+    /** A thread for one slot of the pool, started again after each death at start, `START_RETRIES` allowing. */
+    const startThread = (
+      entry: URL
+    ): Effect.Effect<Worker.SerializedWorker<RenderRequest>, RenderWorkerStartFailed, Scope.Scope | Worker.WorkerManager> =>
+      Effect.suspend(() => {
+        let attempts = 0
+        return Effect.suspend(() => {
+          attempts++
+          return startOnce(entry)
+        }).pipe(
+          Effect.retry(START_RETRIES),
+          Effect.mapError((died) => new RenderWorkerStartFailed({ reason: died.reason, attempts }))
         )
-      ),
-      Effect.catchAllCause(unavailable),
-      Effect.provideService(Worker.WorkerManager, manager),
-      Scope.extend(scope)
-    )
+      })
+
+    /**
+     * The threads, in a scope of their own within the pool's: should none start, the slots still
+     * being started stop at once (the layer closing stops the rest).
+     */
+    const start = Effect.gen(function*() {
+      const entry = yield* Scope.extend(workerEntry, scope)
+      const threadsScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+      const exit = yield* Effect.exit(Effect.gen(function*() {
+        const threads = yield* Scope.extend(
+          Pool.make({ acquire: startThread(entry), size: options.size, concurrency: 1 }),
+          threadsScope
+        )
+        Deferred.unsafeDone(threadsMade, Exit.succeed(threads))
+        // The first thread up, or why none could start.
+        yield* execute(threads, () => Effect.void)
+        yield* Effect.forkIn(
+          Effect.replicateEffect(Effect.forever(dispatch(threads)), options.size, { concurrency: "unbounded", discard: true }),
+          threadsScope
+        )
+        state = "ready"
+        Deferred.unsafeDone(started, Exit.succeed(Option.some(threads)))
+      }))
+      if (Exit.isFailure(exit)) {
+        yield* giveUp(exit.cause)
+        yield* Scope.close(threadsScope, Exit.void)
+      }
+    }).pipe(Effect.provideService(Worker.WorkerManager, manager))
 
     const cancel = (job: Job) =>
       Effect.sync(() => {
@@ -443,17 +620,23 @@ export const make = (
       })
 
     /**
-     * `onThreads()` once the threads serve calls, `inlined()` while they cannot (unavailable, or
-     * starting with `inlineWhileStarting`). The first call starts them, in the pool's scope: the
-     * threads outlive that caller and close with the layer.
+     * `onThreads()` once the threads serve calls, `inlined()` while they cannot (starting with
+     * `inlineWhileStarting`, or given up on with it), `refused(failure)` once given up on without
+     * it. The first call starts them, in the pool's scope: the threads outlive that caller and
+     * close with the layer.
      */
-    const routed = <A, E>(inlined: () => Effect.Effect<A, E>, onThreads: () => Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    const routed = <A, E>(
+      inlined: () => Effect.Effect<A, E>,
+      onThreads: () => Effect.Effect<A, E>,
+      refused: (failure: RenderWorkerStartFailed) => Effect.Effect<A, E>
+    ): Effect.Effect<A, E> =>
       Effect.suspend(() => {
         if (state === "idle") {
           state = "starting"
-          return Effect.zipRight(Effect.forkIn(start, scope), routed(inlined, onThreads))
+          return Effect.zipRight(Effect.forkIn(start, scope), routed(inlined, onThreads, refused))
         }
-        return state === "unavailable" || (state === "starting" && inlineWhileStarting) ? inlined() : onThreads()
+        if (failure !== undefined) return inlineWhileStarting ? inlined() : refused(failure)
+        return state === "starting" && inlineWhileStarting ? inlined() : onThreads()
       })
 
     const onWorker = (item: BatchItem, source: string): Effect.Effect<NewPost, InvalidPost> =>
@@ -467,7 +650,8 @@ export const make = (
           pending.add(job)
           queue.unsafeOffer(job)
           return Effect.onInterrupt(Deferred.await(job.result), () => cancel(job))
-        }
+        },
+        Effect.die
       )
 
     const process = (source: PostSource): Effect.Effect<NewPost, InvalidPost> => {
@@ -506,18 +690,18 @@ export const make = (
      * batch fails as a whole for the caller to retry post by post.
      */
     const onThreads = (
-      pool: Worker.SerializedWorkerPool<RenderRequest>,
+      threads: Threads,
       name: string,
       lines: ReadonlyArray<RecordLine>,
       deadline: Option.Option<Duration.Duration>
     ): Effect.Effect<ReadonlyArray<RecordOutcome>, BatchNotProcessed> =>
       Effect.map(
-        Effect.forEach(byMessage(lines), (part) => oneMessage(pool, name, part, deadline)),
+        Effect.forEach(byMessage(lines), (part) => oneMessage(threads, name, part, deadline)),
         (parts) => parts.flat()
       )
 
     const oneMessage = (
-      pool: Worker.SerializedWorkerPool<RenderRequest>,
+      threads: Threads,
       name: string,
       lines: ReadonlyArray<RecordLine>,
       deadline: Option.Option<Duration.Duration>
@@ -533,7 +717,7 @@ export const make = (
           onNone: () => worker.executeEffect(request),
           onSome: (duration) => Effect.timeout(worker.executeEffect(request), duration)
         })
-      return execute(pool, run).pipe(
+      return execute(threads, run).pipe(
         Effect.tap(() => {
           stats.batches++
           stats.posts += lines.length
@@ -543,6 +727,8 @@ export const make = (
           new BatchNotProcessed({
             reason: Cause.isTimeoutException(cause)
               ? `not processed within ${Option.match(deadline, { onNone: () => "", onSome: Duration.format })}`
+              : cause instanceof RenderWorkerStartFailed
+              ? cause.message
               : "the render worker failed",
             cause
           })
@@ -560,16 +746,18 @@ export const make = (
         let chars = 0
         for (const line of lines) chars += line.text.length
         if (chars < options.inlineBelowBytes) return linesInline(name, lines)
+        const refused = (failure: RenderWorkerStartFailed) => Effect.fail(new BatchNotProcessed({ reason: failure.message, cause: failure }))
         return routed(
           () => linesInline(name, lines),
           () =>
             Effect.flatMap(
               Deferred.await(started),
               Option.match({
-                onNone: () => linesInline(name, lines),
-                onSome: (pool) => onThreads(pool, name, lines, deadline)
+                onNone: () => failure === undefined || inlineWhileStarting ? linesInline(name, lines) : refused(failure),
+                onSome: (threads) => onThreads(threads, name, lines, deadline)
               })
-            )
+            ),
+          refused
         )
       })
 

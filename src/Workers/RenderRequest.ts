@@ -99,3 +99,9 @@ export type RenderRequest = ProcessBatch | ProcessLines
  * INKWELL_TEST_WORKER_CRASH=1: how the tests kill a worker mid-batch. Inert otherwise.
  */
 export const CRASH_MARKER = "<!-- inkwell-test: crash the render worker -->"
+
+/**
+ * A source starting with this renders as any other, then the worker exits a moment after (once
+ * it answered), under INKWELL_TEST_WORKER_CRASH=1: how the tests stop a worker while it is idle.
+ */
+export const STOP_WHEN_IDLE_MARKER = "<!-- inkwell-test: stop the render worker once idle -->"

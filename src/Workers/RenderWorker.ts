@@ -11,14 +11,17 @@ import { Effect, Layer } from "effect"
 import type { ProcessorConfig } from "../Config.js"
 import { processInputSync, processPostSync } from "../Processing/processPost.js"
 import { encodeOutcomes, processRecordSync } from "../Processing/records.js"
-import { type BatchItem, type BatchResult, CRASH_MARKER, RenderRequest } from "./RenderRequest.js"
+import { type BatchItem, type BatchResult, CRASH_MARKER, RenderRequest, STOP_WHEN_IDLE_MARKER } from "./RenderRequest.js"
 import { yieldToEventLoop } from "../Domain/yieldToEventLoop.js"
 
 // Read once: the check runs per post, and an NDJSON line is scanned only when a test armed it.
 const crashArmed = process.env["INKWELL_TEST_WORKER_CRASH"] === "1"
 
 const crashOnMarker = (raw: string) => {
-  if (crashArmed && raw.startsWith(CRASH_MARKER)) process.exit(3)
+  if (!crashArmed) return
+  if (raw.startsWith(CRASH_MARKER)) process.exit(3)
+  // Long enough for the batch's answer to be sent first.
+  if (raw.startsWith(STOP_WHEN_IDLE_MARKER)) setTimeout(() => process.exit(3), 100)
 }
 
 const renderOne = (item: BatchItem, settings: ProcessorConfig): BatchResult => {

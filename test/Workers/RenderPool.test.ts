@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Clock, Context, DateTime, Duration, Effect, Either, Exit, Fiber, Layer, Option, Schema, Scope, TestClock } from "effect"
+import { Cause, Clock, Context, DateTime, Duration, Effect, Either, Exit, Fiber, Layer, Logger, Option, Schema, Scope, TestClock } from "effect"
 import { mkdtempSync, readdirSync, rmSync, watch } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -11,7 +11,7 @@ import { BatchNotProcessed, PostProcessor } from "../../src/Processing/PostProce
 import { defaultProcessorConfig, processPostSync } from "../../src/Processing/processPost.js"
 import { processRecordsSync } from "../../src/Processing/records.js"
 import * as RenderPool from "../../src/Workers/RenderPool.js"
-import { CRASH_MARKER } from "../../src/Workers/RenderRequest.js"
+import { CRASH_MARKER, STOP_WHEN_IDLE_MARKER } from "../../src/Workers/RenderRequest.js"
 import { setFlagsFromString } from "node:v8"
 import { spawnSync } from "node:child_process"
 
@@ -180,6 +180,20 @@ const until = (done: () => boolean) =>
     assert.isTrue(done())
   }).pipe(Effect.withClock(Clock.make()))
 
+/** `until`, for a condition read through an effect (the TestClock's sleeps). */
+const untilEffect = (done: Effect.Effect<boolean>) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 100_000 && !(yield* done); i++) yield* Effect.sleep("1 millis").pipe(Effect.withClock(Clock.make()))
+    assert.isTrue(yield* done)
+  })
+
+/** Fails the test, rather than hang it, once `limit` of real time has passed. */
+const withinRealTime = (limit: Duration.DurationInput) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.raceFirst(
+    self,
+    Effect.sleep(limit).pipe(Effect.withClock(Clock.make()), Effect.zipRight(Effect.dieMessage(`still running after ${Duration.format(limit)}`)))
+  )
+
 describe("RenderPool batches", () => {
   it.scoped("many callers share few messages, and one bad post fails only itself", () =>
     Effect.gen(function* () {
@@ -222,6 +236,19 @@ describe("RenderPool batches", () => {
       assert.strictEqual(after.title, "Post 3")
     }).pipe(Effect.provide(withStats({ maxBatch: 4 }))), { timeout: 60_000 })
 
+  it.scoped("a worker that stops while idle is replaced for the next post", () =>
+    Effect.gen(function* () {
+      const processor = yield* PostProcessor
+      const stats = yield* RenderPool.Stats
+      const stopping = yield* processor.fromInput(new PostInput({ title: "Stopping", body: `${STOP_WHEN_IDLE_MARKER}\n${"Some words. ".repeat(50)}` }), "api")
+      assert.strictEqual(stopping.title, "Stopping")
+      // The pool starts its replacement as soon as the thread is gone.
+      yield* until(() => stats().threadStarts === 2)
+      const after = yield* processor.process({ source: "after.md", raw: markdown(2) })
+      assert.strictEqual(after.title, "Post 2")
+      assert.deepInclude(stats(), { threadStarts: 2, threads: 1 })
+    }).pipe(Effect.provide(withStats()), withinRealTime("40 seconds")), { timeout: 60_000 })
+
   it.scoped("when every caller of a batch is interrupted, the batch is interrupted in the worker", () =>
     Effect.gen(function* () {
       const processor = yield* PostProcessor
@@ -245,7 +272,7 @@ describe("RenderPool batches", () => {
       const stats = yield* RenderPool.Stats
       const small = yield* processor.process({ source: "small.md", raw: "---\ntitle: Small\n---\nshort" })
       assert.strictEqual(small.title, "Small")
-      assert.deepStrictEqual(stats(), { batches: 0, posts: 0, inline: 1, abandoned: 0 })
+      assert.deepStrictEqual(stats(), { batches: 0, posts: 0, inline: 1, abandoned: 0, threadStarts: 0, threads: 0 })
       // The first large post starts the threads and, not waiting for them, renders in-process.
       const first = yield* processor.process({ source: "first.md", raw: markdown(5) })
       assert.strictEqual(first.title, "Post 5")
@@ -264,7 +291,7 @@ describe("RenderPool lines in bulk (fromLines)", () => {
       const stats = yield* RenderPool.Stats
       const batch = lines([line(1), "{not json", line(3), JSON.stringify({ title: "no body" }), line(5)])
       const outcomes = yield* processor.fromLines!("in.ndjson", batch, Option.none())
-      assert.deepStrictEqual(stats(), { batches: 1, posts: 5, inline: 0, abandoned: 0 })
+      assert.deepStrictEqual(stats(), { batches: 1, posts: 5, inline: 0, abandoned: 0, threadStarts: 1, threads: 1 })
       const expected = processRecordsSync("in.ndjson", batch, defaultProcessorConfig)
       assert.deepStrictEqual(outcomes.map((o) => o._tag), ["Ready", "Rejected", "Ready", "Rejected", "Ready"])
       outcomes.forEach((outcome, i) => {
@@ -285,7 +312,7 @@ describe("RenderPool lines in bulk (fromLines)", () => {
       const stats = yield* RenderPool.Stats
       const deep = `{"title":"Deep","body":"x","tags":${"[".repeat(100_000)}${"]".repeat(100_000)}}`
       const outcomes = yield* processor.fromLines!("in.ndjson", lines([line(1), deep, line(3)]), Option.none())
-      assert.deepStrictEqual(stats(), { batches: 1, posts: 3, inline: 0, abandoned: 0 })
+      assert.deepStrictEqual(stats(), { batches: 1, posts: 3, inline: 0, abandoned: 0, threadStarts: 1, threads: 1 })
       assert.deepStrictEqual(outcomes.map((o) => o._tag), ["Ready", "Rejected", "Ready"])
       const rejected = outcomes[1]!
       assert.deepStrictEqual(
@@ -339,7 +366,7 @@ describe("RenderPool lines in bulk (fromLines)", () => {
       const stats = yield* RenderPool.Stats
       const outcomes = yield* processor.fromLines!("in.ndjson", lines([JSON.stringify({ title: "Tiny", body: "short" })]), Option.none())
       assert.strictEqual(outcomes[0]!._tag, "Ready")
-      assert.deepStrictEqual(stats(), { batches: 0, posts: 0, inline: 1, abandoned: 0 })
+      assert.deepStrictEqual(stats(), { batches: 0, posts: 0, inline: 1, abandoned: 0, threadStarts: 0, threads: 0 })
     }).pipe(Effect.provide(withStats({ inlineBelowBytes: 1024 }))), { timeout: 60_000 })
 })
 
@@ -390,4 +417,109 @@ describe("RenderPool's worker bundle (from the sources)", () => {
         assert.deepStrictEqual(readdirSync(dir), [])
       })
     ), { timeout: 30_000 })
+})
+
+describe("RenderPool threads that die while starting", () => {
+  /** Threads capped at 1 MB of heap: each runs out of memory loading its module, before it is ready. */
+  const dyingAtStart = (options: Partial<RenderPool.RenderPoolOptions> = {}) => withStats({ workerHeapMb: 1, ...options })
+
+  /**
+   * Moves the TestClock past each pause between two starts (`START_RETRIES`) until `done`: each
+   * time, waits for a thread to die (real time) and the next pause to begin. Twenty rounds at most.
+   */
+  const throughRetries = (done: () => boolean) =>
+    Effect.gen(function* () {
+      for (let round = 0; round < 20 && !done(); round++) {
+        yield* untilEffect(Effect.map(TestClock.sleeps(), (sleeps) => done() || sleeps.length > 0))
+        if (!done()) yield* TestClock.adjust("1 second")
+      }
+      assert.isTrue(done(), "the pool gave up on its threads")
+    })
+
+  const startFailure = (exit: Exit.Exit<unknown, unknown>): RenderPool.RenderWorkerStartFailed => {
+    assert.isTrue(Exit.isFailure(exit), "the post failed")
+    const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+    assert.instanceOf(defect, RenderPool.RenderWorkerStartFailed)
+    return defect as RenderPool.RenderWorkerStartFailed
+  }
+
+  it.scoped("are started again a few times, paused between; then the post waiting, and later ones, fail saying why (was: restarted for ever, the post waiting for ever)", () =>
+    Effect.gen(function* () {
+      const processor = yield* PostProcessor
+      const stats = yield* RenderPool.Stats
+      const waiting = yield* Effect.fork(processor.process({ source: "first.md", raw: markdown(1) }))
+      yield* throughRetries(() => waiting.unsafePoll() !== null)
+      const failure = startFailure(yield* Fiber.await(waiting))
+      assert.strictEqual(failure.attempts, 4)
+      // The thread's own words.
+      assert.match(failure.reason, /memory limit/)
+      assert.match(failure.message, /^the render worker threads could not start \(4 attempts\): .*memory limit/)
+      assert.deepInclude(stats(), { threadStarts: 4, threads: 0, batches: 0 })
+      // Later posts fail at once, the same way; lines in bulk fail as a batch, for the caller to go post by post.
+      assert.strictEqual(startFailure(yield* Effect.exit(processor.process({ source: "later.md", raw: markdown(2) }))), failure)
+      assert.strictEqual(startFailure(yield* Effect.exit(processor.fromInput(new PostInput({ title: "Later", body: markdown(3) }), "api"))), failure)
+      const text = JSON.stringify({ title: "Line", body: markdown(4) })
+      const batch = yield* Effect.flip(processor.fromLines!("in.ndjson", [{ identity: "in.ndjson:1", number: 1, text, bytes: text.length + 1 }], Option.none()))
+      assert.instanceOf(batch, BatchNotProcessed)
+      assert.strictEqual(batch.reason, failure.message)
+      // No thread is started again, however long the pool lives.
+      yield* TestClock.adjust("1 hour")
+      assert.deepInclude(stats(), { threadStarts: 4, threads: 0 })
+    }).pipe(Effect.provide(dyingAtStart()), withinRealTime("40 seconds")), { timeout: 60_000 })
+
+  it.scoped("with inlineWhileStarting, the pool renders in-process once it gave up on them, with one warning (was: restarted for ever)", () =>
+    Effect.gen(function* () {
+      const logged: Array<string> = []
+      const logger = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ logLevel, message }) => {
+          logged.push(`${logLevel.label} ${String(message)}`)
+        })
+      )
+      const warnings = () => logged.filter((text) => text.includes("render worker threads could not start"))
+      yield* Effect.gen(function* () {
+        const processor = yield* PostProcessor
+        const stats = yield* RenderPool.Stats
+        // Rendered in-process while the threads start, as ever.
+        assert.strictEqual((yield* processor.process({ source: "first.md", raw: markdown(1) })).title, "Post 1")
+        yield* throughRetries(() => warnings().length > 0)
+        assert.deepStrictEqual(warnings(), ["WARN render worker threads could not start; rendering in-process"])
+        assert.deepInclude(stats(), { threadStarts: 4, threads: 0 })
+        const later = yield* processor.process({ source: "later.md", raw: markdown(2) })
+        const expected = processPostSync({ source: "later.md", raw: markdown(2) }, defaultProcessorConfig)
+        assert.isTrue(expected._tag === "Right")
+        if (expected._tag === "Right") assert.deepStrictEqual(encode(later), encode(expected.right))
+        const text = JSON.stringify({ title: "Line", body: markdown(4) })
+        const outcomes = yield* processor.fromLines!("in.ndjson", [{ identity: "in.ndjson:1", number: 1, text, bytes: text.length + 1 }], Option.none())
+        assert.deepStrictEqual(outcomes.map((o) => o._tag), ["Ready"])
+        yield* TestClock.adjust("1 hour")
+        assert.deepInclude(stats(), { threadStarts: 4, threads: 0, batches: 0, inline: 3 })
+        assert.lengthOf(warnings(), 1)
+      }).pipe(Effect.provide(Layer.merge(dyingAtStart({ inlineWhileStarting: true }), logger)))
+    }).pipe(withinRealTime("40 seconds")), { timeout: 60_000 })
+
+  it.scoped("a caller interrupted meanwhile, the pool closed: no thread is left, and none starts again", () =>
+    Effect.gen(function* () {
+      for (const options of [{ workerHeapMb: 1 }, {}]) {
+        const scope = yield* Scope.make()
+        const context = yield* Layer.buildWithScope(withStats(options), scope)
+        const processor = Context.get(context, PostProcessor)
+        const stats = Context.get(context, RenderPool.Stats)
+        const waiting = yield* Effect.fork(processor.process({ source: "first.md", raw: markdown(1) }))
+        if (options.workerHeapMb !== undefined) {
+          // A thread died starting; the pool waits to start the next.
+          yield* untilEffect(Effect.map(TestClock.sleeps(), (sleeps) => sleeps.length > 0 && stats().threadStarts >= 1))
+          assert.isTrue(Exit.isInterrupted(yield* Fiber.interrupt(waiting)))
+        } else {
+          // A thread is starting (loading its module), or has just started: the post may be rendered already.
+          yield* untilEffect(Effect.sync(() => stats().threads === 1))
+          yield* Fiber.interrupt(waiting)
+        }
+        yield* Scope.close(scope, Exit.void)
+        assert.strictEqual(stats().threads, 0, "no thread is left running")
+        const starts = stats().threadStarts
+        yield* TestClock.adjust("1 hour")
+        assert.strictEqual(stats().threadStarts, starts, "no thread was started after the pool closed")
+      }
+    }).pipe(withinRealTime("40 seconds")), { timeout: 60_000 })
 })
