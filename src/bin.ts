@@ -10,11 +10,12 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit } from "effect"
 import * as Cli from "./Cli/Cli.js"
-import { endByHangup, exitNow, ignoreFailedStandardWrites, terminalHungUp } from "./Cli/hangup.js"
+import { endByHangup, exitCodeAfterOutput, exitNow, ignoreFailedStandardWrites, terminalHungUp } from "./Cli/hangup.js"
 import { makeSignalCounter, runMainEvent, type Signal, signalExitCode as signalCode, stopSignals } from "./Cli/Signals.js"
 
 // A terminal that hangs up refuses writes before its SIGHUP arrives, a pipe's reader may go:
-// what is written then is lost, the run goes on to its stop (hangup.js).
+// what is written then is lost, the run goes on to its stop (hangup.js). Standard output that
+// fails otherwise (a full disk) fails a run that would have succeeded, at its end (teardown).
 ignoreFailedStandardWrites()
 
 let relaying = false
@@ -77,7 +78,7 @@ const teardown: Teardown = (exit, onExit) => {
   if (terminalHungUp()) return endByHangup()
   const received = signals.received()
   if (received !== undefined) return onExit(signalCode[received])
-  if (Exit.isSuccess(exit)) return onExit(exitCode)
+  if (Exit.isSuccess(exit)) return onExit(exitCodeAfterOutput(exitCode))
   onExit(Cause.isInterruptedOnly(exit.cause) ? 130 : 1)
 }
 

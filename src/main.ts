@@ -9,7 +9,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { AppLive, describeFailure, LoggerLive } from "./App.js"
-import { endByHangup, exitNow, ignoreFailedStandardWrites, terminalHungUp } from "./Cli/hangup.js"
+import { endByHangup, exitCodeAfterOutput, exitNow, ignoreFailedStandardWrites, terminalHungUp } from "./Cli/hangup.js"
 import { runMainEvent, type Signal, signalExitCode as signalCode, stopSignals } from "./Cli/Signals.js"
 
 const usage = `Usage: npm start   (node --import tsx src/main.ts; the same server as \`npx inkwell serve\`)
@@ -80,15 +80,18 @@ const exitCodeAfter = (stoppedBy: () => Signal | undefined): Teardown => (exit, 
   if (terminalHungUp()) return endByHangup()
   if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) return onExit(1)
   const signal = stoppedBy()
-  onExit(signal === undefined ? 0 : signalCode[signal])
+  onExit(signal === undefined ? exitCodeAfterOutput(0) : signalCode[signal])
 }
 
 // A terminal that hangs up refuses writes before its SIGHUP arrives, a pipe's reader may go
-// (`npm start -- --help | head -3`): what is written then is lost (hangup.js).
+// (`npm start -- --help | head -3`): what is written then is lost (hangup.js). Standard output
+// that fails otherwise (a full disk) is said at the end, exit 1 where it would have been 0.
 ignoreFailedStandardWrites()
 
 if (args.some((arg) => arg === "--help" || arg === "-h")) {
   process.stdout.write(usage)
+  // Known by now: standard output's writes are synchronous to a file (Node).
+  process.exitCode = exitCodeAfterOutput(0)
 } else if (args.length > 0) {
   process.stderr.write(
     `inkwell: the server takes no arguments (got ${args.map((arg) => JSON.stringify(arg)).join(" ")}): ` +

@@ -18,19 +18,40 @@ const terminals = [0, 1, 2].filter((fd) => isatty(fd))
 export const terminalHungUp = () => terminals.some((fd) => !isatty(fd))
 
 /**
- * Writes to standard output and error that fail because nothing is there any more are lost, not
- * an uncaught exception (a stack trace, exit 1, no summary): every failed write to a terminal
- * (it hung up), and EPIPE where a reader went away (`inkwell --help | head -3`,
- * `inkwell import ... 2>&1 | head -1`). A write that must be known to have landed (an export's
+ * Writes to standard output and error that fail are not an uncaught exception (a stack trace,
+ * exit 1, no summary), whatever the failure: the 'error' event, which comes a tick after the
+ * write, is listened to and let go. Failures where nothing is there any more are lost: every
+ * failed write to a terminal (it hung up), and EPIPE where a reader went away (`inkwell --help |
+ * head -3`, `inkwell import ... 2>&1 | head -1`). Any other failure of standard output (a full
+ * disk: ENOSPC) fails the run at its end (`exitCodeAfterOutput`); one of standard error is lost,
+ * as there is nowhere left to say it. A write that must be known to have landed (an export's
  * records) sees the failure in its own callback and says so. Called at start.
  */
 export const ignoreFailedStandardWrites = () => {
-  for (const [fd, stream] of [[1, process.stdout], [2, process.stderr]]) {
-    const terminal = terminals.includes(fd)
-    stream.on("error", (error) => {
-      if (!terminal && error.code !== "EPIPE") throw error
-    })
-  }
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {})
+}
+
+/**
+ * How writing to standard output failed, when it did other than as above (a full disk: ENOSPC, a
+ * file grown too large: EFBIG): the records or the summary written there are not all there. Read
+ * from the stream (`errored`, its first failure, set as the write fails), not from the 'error'
+ * event: that comes a tick later, after a run whose last write failed had ended.
+ */
+export const standardOutputFailure = () => {
+  const error = process.stdout.errored
+  return error === null || error === undefined || terminals.includes(1) || error.code === "EPIPE" ? undefined : error
+}
+
+/**
+ * `code`, or 1 where it is 0 and standard output could not be written (`standardOutputFailure`),
+ * said in one line on stderr as an export to standard output says it: a summary that did not
+ * reach its reader is no success. A run that failed already said why, and keeps its code.
+ */
+export const exitCodeAfterOutput = (code) => {
+  const error = standardOutputFailure()
+  if (code !== 0 || error === undefined) return code
+  process.stderr.write(`inkwell: writing standard output failed: ${error.message}\n`)
+  return 1
 }
 
 /**

@@ -2,10 +2,11 @@
  * What the commands write, and where: help without colour codes off a terminal (and under
  * NO_COLOR), `--dry-run`'s help saying what the summary counts, as the README does, LOG_LEVEL and
  * LOG_FORMAT read and checked for `import`, `export` and `reprocess` as for `serve`, and a reader
- * that goes away before `--help` is written ending it quietly.
+ * that goes away before `--help` is written ending it quietly, and standard output that cannot be
+ * written (a full disk) ending a run that would have succeeded with one line and exit 1.
  */
 import { spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeContext } from "@effect/platform-node"
@@ -14,6 +15,7 @@ import { ConfigProvider, Console, Effect, Either } from "effect"
 import * as Cli from "../../src/Cli/Cli.js"
 import { DRY_RUN_COUNTS } from "../../src/Cli/ImportCommand.js"
 import { formatSummary, ImportTally } from "../../src/Import/ImportSummary.js"
+import { inkwell as inkwellProcess } from "../fixtures/cli.js"
 
 const root = join(import.meta.dirname, "..", "..")
 const dirs: Array<string> = []
@@ -194,4 +196,35 @@ describe("inkwell's output", () => {
         assert.strictEqual(ended.code, 0, entry)
       }
     }), 120_000)
+
+  // /dev/full refuses every write with ENOSPC, as a full disk does (Linux).
+  it.live.skipIf(!existsSync("/dev/full"))(
+    "standard output on a full disk (`> /dev/full`): one line naming it, exit 1, no stack trace, for export, import, reprocess and --help, and the server's --help (was: an uncaught exception's stack trace; import's and reprocess's summary lost with exit 0 before that)",
+    () =>
+      Effect.gen(function*() {
+        const { dir, posts } = onePost()
+        const env = { DATABASE_URL: `sqlite:${join(dir, "blog.db")}` }
+        const seeded = inkwellProcess(["import", posts], env)
+        assert.strictEqual(yield* Effect.promise(() => seeded.exit), 0, seeded.stderr())
+        const full = yield* Effect.acquireRelease(Effect.sync(() => openSync("/dev/full", "w")), (fd) => Effect.sync(() => closeSync(fd)))
+        const runs = [["export"], ["import", posts], ["reprocess"], ["--help"]].map((args) => {
+          const run = inkwellProcess(args, env, { stdout: full })
+          return Effect.promise(() => run.exit.then((code) => ({ args: args.join(" "), code, stderr: run.stderr() })))
+        })
+        // The server's entrypoint as `npm start` runs it.
+        const server = Effect.async<{ args: string; code: number | null; stderr: string }>((resume) => {
+          const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--help"], { cwd: root, stdio: ["ignore", full, "pipe"] })
+          let stderr = ""
+          child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+          child.on("close", (code) => resume(Effect.succeed({ args: "npm start -- --help", code, stderr })))
+        })
+        for (const { args, code, stderr } of yield* Effect.all([...runs, server], { concurrency: "unbounded" })) {
+          assert.strictEqual(code, 1, `${args}: ${stderr}`)
+          assert.include(stderr, "inkwell: writing standard output failed: ENOSPC: no space left on device, write\n", args)
+          assert.strictEqual(stderr.split("\n").filter((line) => line.includes("standard output failed")).length, 1, `${args}: said once`)
+          assert.notMatch(stderr, /^\s+at |node:events|Unhandled/m, `${args}: no stack trace`)
+        }
+      }).pipe(Effect.scoped),
+    120_000
+  )
 })
