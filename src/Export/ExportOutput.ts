@@ -3,6 +3,7 @@
  * written chunk by chunk. Either way a chunk is written before the next is asked for, so an
  * export holds one chunk (one page of posts) whatever its size.
  */
+import { lstat } from "node:fs/promises"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Exit, Option, Schema, Scope } from "effect"
@@ -52,7 +53,8 @@ const randomSuffix = () => Math.random().toString(36).slice(2, 10)
  * link stays. The new file keeps the permissions of the one it replaces (and its owner and group
  * where the process may set them): an export holds drafts and scheduled posts, and a backup kept
  * at `-rw-------` was left `-rw-r--r--`. A file that did not exist is created `-rw-------`
- * (`NEW_FILE_MODE`).
+ * (`NEW_FILE_MODE`). In a sticky directory anyone may write to (/tmp), another user's link or
+ * file under `target`'s name is refused, as the kernel would (see `destinationOf`).
  *
  * Creating the temporary file is the check that `target` can be written (its directory exists
  * and is writable): done here, before any post is read, as `OutputUnavailable`.
@@ -133,11 +135,20 @@ export const NEW_FILE_MODE = 0o600
 /** Links followed before giving up, as the kernel's ELOOP (40 on Linux). */
 const MAX_LINKS = 40
 
+/** A directory anyone may create entries in, each user's only theirs to remove: sticky, written by others (/tmp). */
+const STICKY_AND_WORLD_WRITABLE = 0o1002
+
 /**
  * The file writing `target` replaces: `target` made absolute and, while it is a symbolic link, the
  * path it leads to (existing or not), each in its directory's real path, as the kernel resolves a
  * relative link (`..` from where the link is). Renamed over `target` itself, a link to a backup
  * became a file beside it, and the backup it led to was never written.
+ *
+ * Resolved here, a link is not the kernel's to guard: in a sticky directory anyone may write to,
+ * anyone may plant a link (or a file) under the name another user is about to write, and a root
+ * export overwrote the file the link led to. So each link on the way, and the file at its end,
+ * is refused where the kernel's fs.protected_symlinks and fs.protected_regular refuse it: in such
+ * a directory, one that is neither this process's user's nor the directory owner's.
  */
 const destinationOf = (
   fs: FileSystem.FileSystem,
@@ -151,11 +162,40 @@ const destinationOf = (
       // A directory that does not exist is said so when the temporary file is created.
       const directory = yield* Effect.orElseSucceed(fs.realPath(path.dirname(current)), () => path.dirname(current))
       const here = path.join(directory, path.basename(current))
-      const link = yield* Effect.option(fs.readLink(here))
+      // Not there, or not to be looked at: the temporary file's creation says what is wrong.
+      const entry = yield* Effect.option(Effect.tryPromise(() => lstat(here)))
+      if (Option.isNone(entry)) return here
+      const kind = entry.value.isSymbolicLink() ? "symbolic link" : entry.value.isFile() ? "file" : undefined
+      if (kind !== undefined && (yield* plantedIn(fs, directory, entry.value.uid, unavailable))) {
+        return yield* unavailable(
+          `${here} is another user's ${kind} (uid ${entry.value.uid}) in ${directory}, a sticky directory anyone may write to: ` +
+            (kind === "file" ? "not replaced (as fs.protected_regular has it)" : "not followed (as fs.protected_symlinks has it)")
+        )
+      }
+      const link = entry.value.isSymbolicLink() ? yield* Effect.option(fs.readLink(here)) : Option.none()
       if (Option.isNone(link)) return here
       current = path.resolve(directory, link.value)
     }
     return yield* unavailable(`more than ${MAX_LINKS} symbolic links lead from it`)
+  })
+
+/**
+ * Whether `owner`'s entry in `directory` may have been planted for this process to write through:
+ * `directory` is sticky and anyone may write to it, and `owner` is neither this process's user nor
+ * the directory's owner (whose entries there are theirs to make). Never where there are no POSIX users.
+ */
+const plantedIn = (
+  fs: FileSystem.FileSystem,
+  directory: string,
+  owner: number,
+  unavailable: (reason: string) => OutputUnavailable
+): Effect.Effect<boolean, OutputUnavailable> =>
+  Effect.gen(function*() {
+    const user = process.geteuid?.()
+    if (user === undefined || owner === user) return false
+    const info = yield* Effect.mapError(fs.stat(directory), (error) => unavailable(`cannot tell who may write to ${directory}: ${describePlatformError(error)}`))
+    if ((info.mode & STICKY_AND_WORLD_WRITABLE) !== STICKY_AND_WORLD_WRITABLE) return false
+    return Option.match(info.uid, { onNone: () => true, onSome: (uid) => uid !== owner })
   })
 
 const openFailure = (error: PlatformError, directory: string): string =>

@@ -6,7 +6,7 @@
  * nothing behind; a stop mid-export to standard output ends it with a whole record; a stop while
  * the file is renamed into place says it was exported.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FileSystem } from "@effect/platform"
@@ -149,6 +149,29 @@ describe("inkwell export", () => {
       assert.include(run.stderr(), `inkwell: export interrupted after ${lines.length} posts`)
     }, 180_000)
   }
+})
+
+describe("inkwell export into a sticky directory anyone may write to", () => {
+  // Another user's link is made by lchown, which only root may do.
+  it.live.skipIf(process.geteuid?.() !== 0)("another user's symbolic link there: exit 2, one line naming it, the file it leads to left as it was (was: overwritten, exit 0)", () =>
+    Effect.gen(function*() {
+      const dir = temp()
+      const sticky = join(dir, "sticky")
+      mkdirSync(sticky)
+      chmodSync(sticky, 0o1777)
+      const victim = join(dir, "victim.conf")
+      writeFileSync(victim, "secret\n")
+      const planted = join(sticky, "backup.ndjson")
+      symlinkSync(victim, planted)
+      lchownSync(planted, 65534, 65534)
+      // The output is refused before the database is looked at: none is needed.
+      const exit = yield* Effect.flip(exportInProcess(`sqlite:${join(dir, "blog.db")}`, planted))
+      assert.deepStrictEqual(exit, new Cli.CliExit({
+        code: 2,
+        reason: `cannot write to ${planted}: ${planted} is another user's symbolic link (uid 65534) in ${sticky}, a sticky directory anyone may write to: not followed (as fs.protected_symlinks has it)`
+      }))
+      assert.strictEqual(readFileSync(victim, "utf8"), "secret\n")
+    }))
 })
 
 describe("inkwell export never migrates", () => {
