@@ -51,11 +51,12 @@ export const DatabaseLive = DatabasePool.layerConfig.pipe(Layer.provide(SqlMigra
 /**
  * The pool over a database someone else migrates (DB_MAX_CONNECTIONS, DB_ACQUIRE_TIMEOUT): its
  * migrations checked (`MigrationFailed` names those missing), never run. For a reader
- * (`inkwell export`): it may be pointed at a read-only database or a standby, and an old
- * database is not changed by being read.
+ * (`inkwell export`, `reprocess --dry-run`): it may be pointed at a read-only database (an
+ * SQLite file the user may only read is opened read-only) or a standby, and an old database is
+ * not changed by being read.
  */
 export const VerifiedDatabaseLive = DatabasePool.layerConfig.pipe(
-  Layer.provide(Layer.effectDiscard(Migrations.verify()).pipe(Layer.provideMerge(SqlLive.layerConfig)))
+  Layer.provide(Layer.effectDiscard(Migrations.verify()).pipe(Layer.provideMerge(SqlLive.layerConfigReadOnly)))
 )
 
 /**

@@ -350,15 +350,54 @@ export const sqliteAccessProblem = (filename: string): Effect.Effect<Option.Opti
     return Option.none()
   })
 
-/** `sqliteAccessProblem` as the failure it is. */
-const checkSqliteAccess = (filename: string) =>
-  Effect.flatMap(
-    sqliteAccessProblem(filename),
-    Option.match({
-      onNone: () => Effect.void,
-      onSome: (problem) => Effect.fail(new DatabaseOpenFailed({ dialect: "sqlite", filename, problem, cause: undefined }))
-    })
-  ).pipe(Effect.provide(NodeFileSystem.layer))
+/**
+ * What keeps a run that only reads from opening `filename` read-only (SQLite's `readonly`), as
+ * `sqliteAccessProblem` says it: the file, and its `-wal` and `-shm` files where they are, must be
+ * readable. A reader of a database in WAL mode (Inkwell's always are) needs the `-shm` file too,
+ * and makes it (and the `-wal`) where they are not, so it needs the directory then: they are
+ * there while the database is open to write, and removed by the last writer to close it.
+ */
+export const sqliteReadProblem = (filename: string): Effect.Effect<Option.Option<string>, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const denied = (path: string, options: FileSystem.AccessFileOptions) =>
+      fs.access(path, options).pipe(
+        Effect.as(false),
+        Effect.catchAll((e) => Effect.succeed(e._tag === "SystemError" && e.reason === "PermissionDenied"))
+      )
+    const path = resolve(filename)
+    const directory = dirname(path)
+    const sideFiles = yield* Effect.filter([`${path}-wal`, `${path}-shm`], (file) => Effect.orElseSucceed(fs.exists(file), () => false))
+    for (const file of [path, ...sideFiles]) {
+      if (yield* denied(file, { readable: true })) return Option.some(`cannot read the SQLite database ${filename}: no read permission on ${file}`)
+    }
+    if (sideFiles.length < 2 && (yield* denied(directory, { writable: true }))) {
+      return Option.some(
+        `cannot read the SQLite database ${filename}: no write permission on the directory ${directory}, where SQLite creates its -wal and -shm files, ` +
+          `which a reader needs too (they are there while the database is open to write: the server running)`
+      )
+    }
+    return Option.none()
+  })
+
+/**
+ * `sqliteAccessProblem` as the failure it is; or, for a run that only reads (`readOnly`), where
+ * the problem is one of writing and the file can be read, "read-only": the file is opened so.
+ * A file this user may write is opened to read and write all the same: that connection, the last
+ * to close, removes the `-wal` and `-shm` files, which a read-only one cannot.
+ */
+const checkSqliteAccess = (filename: string, readOnly: boolean): Effect.Effect<"read-write" | "read-only", DatabaseOpenFailed> =>
+  Effect.gen(function*() {
+    const failed = (problem: string) => new DatabaseOpenFailed({ dialect: "sqlite", filename, problem, cause: undefined })
+    const problem = yield* sqliteAccessProblem(filename)
+    if (Option.isNone(problem)) return "read-write" as const
+    // A file not there is not created by a reader, nor is a directory one.
+    const info = yield* Effect.option(Effect.flatMap(FileSystem.FileSystem, (fs) => fs.stat(filename)))
+    if (!readOnly || Option.isNone(info) || info.value.type !== "File") return yield* failed(problem.value)
+    const readProblem = yield* sqliteReadProblem(filename)
+    if (Option.isSome(readProblem)) return yield* failed(readProblem.value)
+    return "read-only" as const
+  }).pipe(Effect.provide(NodeFileSystem.layer))
 
 /** SQLite's code for a file whose header is not a database's (`file is not a database`). */
 const notADatabase = (cause: unknown) => hasCode(cause, (code) => code === "SQLITE_NOTADB")
@@ -388,8 +427,9 @@ const sqlitePragmas = Effect.gen(function*() {
  * `try`, so a file that is not a database, or cannot be opened, is a defect there: it becomes
  * `DatabaseOpenFailed` here, which callers report in one line. An interruption stays one.
  */
-const sqliteClient = (filename: string) =>
-  SqliteClient.layer({ filename }).pipe(
+const sqliteClient = (filename: string, readOnly: boolean) =>
+  // Read-only: WAL is the database's mode already, and setting it is a write.
+  SqliteClient.layer({ filename, readonly: readOnly, disableWAL: readOnly }).pipe(
     Layer.catchAllCause((cause) =>
       Cause.isInterruptedOnly(cause)
         ? Layer.failCause(Cause.stripFailures(cause))
@@ -397,9 +437,12 @@ const sqliteClient = (filename: string) =>
     )
   )
 
-const sqliteLayer = (filename: string) =>
+const sqliteLayer = (filename: string, readOnly: boolean) =>
   Layer.unwrapEffect(
-    Effect.as(Effect.zipRight(ensureParentDirectory(filename), checkSqliteAccess(filename)), sqliteClient(filename))
+    Effect.map(
+      Effect.zipRight(ensureParentDirectory(filename), checkSqliteAccess(filename, readOnly)),
+      (access) => sqliteClient(filename, access === "read-only")
+    )
   ).pipe(
     Layer.tap((context) =>
       sqlitePragmas.pipe(
@@ -442,6 +485,12 @@ export interface SqlLiveOptions {
   readonly maxConnections?: number | undefined
   /** PostgreSQL: how long one statement may run (`DB_STATEMENT_TIMEOUT`). */
   readonly statementTimeout?: Duration.DurationInput | undefined
+  /**
+   * Nothing is written through this client (`inkwell export`, `reprocess --dry-run`): an SQLite
+   * file this user may read but not write is opened read-only rather than refused. PostgreSQL:
+   * no change (a read-only role or a standby refuses writes itself).
+   */
+  readonly readOnly?: boolean | undefined
 }
 
 /** Whether a statement is still running (or queued) on a connection: pg's internals, read defensively. */
@@ -652,7 +701,7 @@ export const layer = (
     onRight: (target) =>
       patchTransactions<DatabaseOpenFailed | ConfigError.ConfigError | SqlError.SqlError, never>(
         target.dialect === "sqlite"
-          ? sqliteLayer(target.filename)
+          ? sqliteLayer(target.filename, options.readOnly === true)
           : pgLayer(
             target.url,
             // As written: the parameter added for the driver (`withLibpqSslMode`) is not the user's.
@@ -663,11 +712,17 @@ export const layer = (
       )
   })
 
-/** As `layer`, with `DATABASE_URL`, `DB_MAX_CONNECTIONS` and `DB_STATEMENT_TIMEOUT` from config. */
-export const layerConfig: Layer.Layer<
+const configured = (readOnly: boolean): Layer.Layer<
   SqlClient.SqlClient,
   DatabaseUrlInvalid | DatabaseOpenFailed | ConfigError.ConfigError | SqlError.SqlError
-> = Layer.unwrapEffect(
-  Effect.map(DatabaseConfig, (config) =>
-    layer(config.url, { maxConnections: config.maxConnections, statementTimeout: config.statementTimeout }))
-)
+> =>
+  Layer.unwrapEffect(
+    Effect.map(DatabaseConfig, (config) =>
+      layer(config.url, { maxConnections: config.maxConnections, statementTimeout: config.statementTimeout, readOnly }))
+  )
+
+/** As `layer`, with `DATABASE_URL`, `DB_MAX_CONNECTIONS` and `DB_STATEMENT_TIMEOUT` from config. */
+export const layerConfig = configured(false)
+
+/** As `layerConfig`, for a run that writes nothing (`readOnly`: `inkwell export`, `reprocess --dry-run`). */
+export const layerConfigReadOnly = configured(true)

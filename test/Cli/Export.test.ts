@@ -6,7 +6,8 @@
  * nothing behind; a stop mid-export to standard output ends it with a whole record; a stop while
  * the file is renamed into place says it was exported.
  */
-import { chmodSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { spawn, spawnSync } from "node:child_process"
+import { chmodSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FileSystem } from "@effect/platform"
@@ -172,6 +173,70 @@ describe("inkwell export into a sticky directory anyone may write to", () => {
       }))
       assert.strictEqual(readFileSync(victim, "utf8"), "secret\n")
     }))
+})
+
+/**
+ * Another user than the test's runs the CLI (setpriv, as `nobody`): the only way here to be
+ * refused a write to a file, as root is refused nothing. Skipped where that cannot be done.
+ */
+const canRunAsNobody = process.geteuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0
+
+const asNobody = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(
+      "setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, join(import.meta.dirname, "..", "..", "bin", "inkwell.js"), ...args],
+      { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }
+    )
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d) => (stdout += d))
+    child.stderr.on("data", (d) => (stderr += d))
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+describe("a SQLite database this user may read but not write", () => {
+  it.skipIf(!canRunAsNobody)(
+    "export and reprocess --dry-run read it, opened read-only; import, which writes, is refused naming the file; with no -wal and -shm there and a directory it cannot write, a reader is refused naming the directory (was: export refused it, 'no write permission')",
+    async () => {
+      const { dir, posts } = blog()
+      // Root's, as a server's database would be its user's: others may read it (0644 in 0755), not write it.
+      chmodSync(dir, 0o755)
+      const file = join(dir, "blog.db")
+      const env = { DATABASE_URL: `sqlite:${file}` }
+      const seeded = await finished(inkwell(["import", posts], env))
+      assert.strictEqual(seeded.code, 0, seeded.stderr)
+
+      // The server running: its -wal and -shm are there (SQLite makes them readable as the database is).
+      const server = new Sqlite(file)
+      try {
+        server.prepare("SELECT count(*) FROM posts").get()
+        assert.isTrue(existsSync(`${file}-wal`) && existsSync(`${file}-shm`))
+        const exported = await asNobody(["export"], env)
+        assert.strictEqual(exported.code, 0, exported.stderr)
+        assert.strictEqual(exported.stdout.trimEnd().split("\n").length, 4)
+        assert.include(exported.stderr, "inkwell: exported 4 posts to standard output")
+        const dryRun = await asNobody(["reprocess", "--dry-run"], env)
+        assert.strictEqual(dryRun.code, 0, dryRun.stderr)
+        assert.include(dryRun.stdout, "unchanged 4, failed 0")
+        const imported = await asNobody(["import", posts], env)
+        assert.strictEqual(imported.code, 1, imported.stderr)
+        assert.include(imported.stderr, `inkwell: database unavailable: cannot open the SQLite database ${file}: no write permission on ${file}\n`)
+      } finally {
+        server.close()
+      }
+
+      // Stopped: SQLite removed them, and a reader may not make them here.
+      assert.isFalse(existsSync(`${file}-shm`))
+      const stopped = await asNobody(["export"], env)
+      assert.strictEqual(stopped.code, 1, stopped.stderr)
+      assert.include(
+        stopped.stderr,
+        `inkwell: database unavailable: cannot read the SQLite database ${file}: no write permission on the directory ${dir}, where SQLite creates its -wal and -shm files, which a reader needs too (they are there while the database is open to write: the server running)\n`
+      )
+    },
+    180_000
+  )
 })
 
 describe("inkwell export never migrates", () => {

@@ -172,4 +172,32 @@ describe("SqlLive", () => {
       )
       assert.isUndefined(yield* problem(() => false))
     }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
+
+  it.effect("a run that only reads needs the file (and its -wal and -shm) readable, and the directory writable only while they are not there", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "inkwell-sqllive-" })
+      const file = `${dir}/blog.db`
+      yield* fs.writeFileString(file, "")
+      const problem = (refused: (path: string, options: FileSystem.AccessFileOptions) => boolean) =>
+        SqlLive.sqliteReadProblem(file).pipe(Effect.provide(denying(refused)), Effect.map(Option.getOrUndefined))
+      const noWrites = (_: string, options: FileSystem.AccessFileOptions) => options.writable === true
+      const readOnlyDir = (path: string, options: FileSystem.AccessFileOptions) => path === dir && options.writable === true
+      assert.isUndefined(yield* problem((path, options) => path === file && options.writable === true), "the file read-only: read so")
+      assert.strictEqual(
+        yield* problem((path, options) => path === file && options.readable === true),
+        `cannot read the SQLite database ${file}: no read permission on ${file}`
+      )
+      const noDirectory = `cannot read the SQLite database ${file}: no write permission on the directory ${dir}, where SQLite creates its -wal and -shm files, ` +
+        `which a reader needs too (they are there while the database is open to write: the server running)`
+      assert.strictEqual(yield* problem(readOnlyDir), noDirectory)
+      yield* fs.writeFileString(`${file}-wal`, "")
+      assert.strictEqual(yield* problem(noWrites), noDirectory, "-wal without -shm")
+      yield* fs.writeFileString(`${file}-shm`, "")
+      assert.isUndefined(yield* problem(noWrites), "the server's -wal and -shm there: nothing written")
+      assert.strictEqual(
+        yield* problem((path, options) => path === `${file}-shm` && options.readable === true),
+        `cannot read the SQLite database ${file}: no read permission on ${file}-shm`
+      )
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
 })
