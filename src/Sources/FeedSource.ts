@@ -395,27 +395,42 @@ const isNoFeed = (error: FeedError): error is DecodeError =>
   error._tag === "DecodeError" && (error.format === "unknown" || error.format === "html")
 
 /**
- * The first of a page's feed links (best first, `feedLinks`) that leads to a feed. One that leads
- * to no feed at all is passed over for the next: a WordPress page links to its REST API's JSON as
- * an alternate too, and only that one was tried when it came first. A feed that cannot be fetched
- * or read fails here, as it would given itself: the next link is another feed (the comments'),
- * not this one.
+ * Feed links of a page tried at most (`linkedFeed`): a page links to its feed, its comments'
+ * feed, a few of its categories' and its REST API's JSON; one of 3,000 links was fetched 3,001
+ * times, and its failure said each.
+ */
+export const MAX_FEED_LINKS = 5
+
+/** Why links were passed over, said in a failure: the first few, then how many more. */
+const REASONS_SAID = 3
+
+/**
+ * The first of a page's feed links (best first, `feedLinks`) that leads to a feed, of its first
+ * `MAX_FEED_LINKS`. One that leads to no feed at all is passed over for the next: a WordPress
+ * page links to its REST API's JSON as an alternate too, and only that one was tried when it
+ * came first. A feed that cannot be fetched or read fails here, as it would given itself: the
+ * next link is another feed (the comments'), not this one.
  */
 const linkedFeed = (page: string, links: ReadonlyArray<string>, options: FromUrlOptions, given: string) =>
   Effect.gen(function*() {
     const passed: Array<DecodeError> = []
-    for (const link of links) {
+    for (const link of links.slice(0, MAX_FEED_LINKS)) {
       const opened = yield* Effect.either(openUrl(link, options, 1, given))
       if (Either.isRight(opened)) return opened.right
       if (!isNoFeed(opened.left)) return yield* opened.left
       passed.push(opened.left)
     }
     if (passed.length === 1) return yield* passed[0]!
+    const which = links.length > passed.length
+      ? `none of whose first ${passed.length} <link rel="alternate"> (of ${links.length}, the rest not tried)`
+      : `none of whose ${passed.length} <link rel="alternate">`
+    const said = passed.slice(0, REASONS_SAID).map((error) => error.message)
+    const more = passed.length > REASONS_SAID ? `; and ${passed.length - REASONS_SAID} more` : ""
     return yield* new DecodeError({
       url: page,
       format: "html",
       path: "head",
-      reason: `an HTML page none of whose ${passed.length} <link rel="alternate"> leads to a feed: ${passed.map((error) => error.message).join("; ")}`
+      reason: `an HTML page ${which} leads to a feed: ${said.join("; ")}${more}`
     })
   })
 

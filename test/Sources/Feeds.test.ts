@@ -487,6 +487,31 @@ describe("format detection", () => {
     assert.deepStrictEqual(feedLinks(html, "https://x.example/"), ["https://x.example/atom.xml", "https://x.example/feed?a=1&b=2", "https://x.example/feed.json"])
   })
 
+  it.effect("a page's feed links are tried once each, the first 5 at most, and a failure says the first 3 reasons and how many more (was: 3,000 links fetched 3,001 times, a failure of 455 KB)", () =>
+    Effect.gen(function*() {
+      const link = (href: string) => `<link rel="alternate" type="application/rss+xml" href="${href}">`
+      const page = (links: ReadonlyArray<string>) => ({ body: `<!doctype html><html><head>${links.map(link).join("")}</head></html>`, type: "text/html" })
+      const seen: Array<string> = []
+      const layer = servedBy({
+        "/many": page(Array.from({ length: 3000 }, (_, i) => `/page/${i}`)),
+        "/twice": page(["/page/a", "/page/a", "/page/b", "/page/a"]),
+        "/page/a": page([]),
+        "/page/b": page([]),
+        ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`/page/${i}`, page([])]))
+      }, seen)
+      const many = yield* Effect.flip(collect(fromUrl("https://x.example/many")).pipe(Effect.provide(layer)))
+      assert.deepStrictEqual(seen, ["/many", "/page/0", "/page/1", "/page/2", "/page/3", "/page/4"])
+      assert.isBelow(many.message.length, 1000)
+      assert.match(
+        many.message,
+        /^https:\/\/x\.example\/many: not a feed: an HTML page none of whose first 5 <link rel="alternate"> \(of 3000, the rest not tried\) leads to a feed: https:\/\/x\.example\/page\/0: [^;]*; https:\/\/x\.example\/page\/1: [^;]*; https:\/\/x\.example\/page\/2: [^;]*; and 2 more$/
+      )
+      seen.length = 0
+      const twice = yield* Effect.flip(collect(fromUrl("https://x.example/twice")).pipe(Effect.provide(layer)))
+      assert.deepStrictEqual(seen, ["/twice", "/page/a", "/page/b"])
+      assert.include(twice.message, "an HTML page none of whose 2 <link rel=\"alternate\"> leads to a feed: ")
+    }))
+
   it.effect("a mislabelled feed is read by its body; a page with no feed is a DecodeError", () =>
     Effect.gen(function*() {
       const layer = servedBy({
