@@ -111,9 +111,15 @@ export const lenientBodyText = (resource: Pick<FetchedResource, "headers" | "byt
 
 /** "line L, column C" (both from 1) of the character at `index` of `text`. */
 export const lineColumn = (text: string, index: number): string => {
-  const before = text.slice(0, Math.max(0, Math.min(index, text.length)))
-  const lines = before.split("\n")
-  return `line ${lines.length}, column ${lines[lines.length - 1]!.length + 1}`
+  const at = Math.max(0, Math.min(index, text.length))
+  // Counted, not split: a document of millions of short lines made as many strings.
+  let line = 1
+  let lineStart = 0
+  for (let nl = text.indexOf("\n"); nl !== -1 && nl < at; nl = text.indexOf("\n", nl + 1)) {
+    line++
+    lineStart = nl + 1
+  }
+  return `line ${line}, column ${at - lineStart + 1}`
 }
 
 /** V8's context around an unexpected token: 10 characters either side (`JsonParser::ReportUnexpectedToken`). */

@@ -33,6 +33,7 @@
  * past `MAX_NESTED_TAGS`, a DOCTYPE's entities expanding past `MAX_EXPANSION` characters.
  */
 import { QuoteType, Tokenizer } from "htmlparser2"
+import { lineColumn } from "./body.js"
 
 export type XmlNode = Record<string, unknown>
 
@@ -378,7 +379,7 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
     const name = xml.slice(start, end)
     const known = names.get(name)
     if (known !== undefined) return known
-    // Quoted as fast-xml-parser's validator did (XmlFeed.ts says it in its words).
+    // Quoted as fast-xml-parser's validator did.
     if (!XML_NAME.test(name)) fail(kind === "Tag" ? start - 1 : start, `${kind} '${name}' is an invalid name.`)
     names.set(name, name)
     return name
@@ -466,7 +467,7 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
       const element = top()
       if (element === root) return fail(closing, `closing tag </${name}> closes no open element`)
       if (element.name !== name) {
-        return fail(closing, `closing tag </${name}> where <${element.name}> (offset ${element.at}) is still open`)
+        return fail(closing, `closing tag </${name}> where <${element.name}> (${lineColumn(xml, element.at)}) is still open`)
       }
       flush()
       pending = []

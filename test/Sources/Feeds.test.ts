@@ -557,7 +557,7 @@ describe("format detection", () => {
       )
       assert.strictEqual(
         yield* message("/mismatched.xml"),
-        "https://x.example/mismatched.xml: cannot read as RSS or Atom (XML) at line 4, column 1: Expected closing tag 'item' (opened in line 3, col 1) instead of closing tag 'channel'."
+        "https://x.example/mismatched.xml: cannot read as RSS or Atom (XML) at line 4, column 1: closing tag </channel> where <item> (line 3, column 1) is still open"
       )
       assert.strictEqual(
         yield* message("/notafeed.txt"),

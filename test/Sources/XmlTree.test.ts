@@ -188,6 +188,16 @@ describe("a document made to exhaust the reader is refused, as fast-xml-parser r
     assert.strictEqual(slices, 0)
   })
 
+  it("a document refused is not read again: what is said is where the reader stopped, not a fault past it (was: fast-xml-parser's validator read the whole document again in one call, seconds on 19 MB, and said a later fault)", () => {
+    const over = nested(atLimit + 1)
+    // A fault fast-xml-parser's validator finds (an attribute written twice), lines past the refusal.
+    const xml = over.replace("</channel>", `${"\n<item><title>t</title></item>".repeat(1000)}\n<item><title a="1" a="2">t</title></item></channel>`)
+    assert.strictEqual(
+      feedSays(xml),
+      `https://x.example/feed: cannot read as RSS or Atom (XML) at line 1, column ${over.lastIndexOf("<a>") + 1}: <a> is nested inside ${MAX_NESTED_TAGS + 1} elements, more than the ${MAX_NESTED_TAGS} a document may nest`
+    )
+  })
+
   it("inside an item kept for later and inside content kept as written too", () => {
     const atom = (inner: string) =>
       `<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><id>e</id><title>t</title><content type="xhtml">${inner}</content></entry></feed>`
