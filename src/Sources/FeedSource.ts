@@ -15,7 +15,7 @@ import { FeedClient, type FeedClientShape, type FetchedResource } from "../Clien
 import { DecodeError, type FeedError, SourceDeadline } from "../Clients/FeedErrors.js"
 import { runSteps, runStepsWithTurns, yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
 import { firstBadByte } from "./badBytes.js"
-import { lenientBodyText, type MarkedBody, markedBodyText } from "./body.js"
+import { isJsonBody, lenientBodyText, type MarkedBody, markedBodyText } from "./body.js"
 import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
 import { resolveUrl } from "./html.js"
 import { inkwellApi, type InkwellApiOptions, isInkwellPage } from "./InkwellApi.js"
@@ -130,11 +130,13 @@ export const detect = (resource: Pick<FetchedResource, "url" | "finalUrl" | "hea
 export function* detectInSteps(
   resource: Pick<FetchedResource, "url" | "finalUrl" | "headers" | "bytes" | "contentType">
 ): Generator<void, Either.Either<Detected, DecodeError>> {
-  const decoded = markedBodyText(resource)
+  // JSON is UTF-8, whatever the label says: told by its bytes, before they are decoded.
+  const as = { json: isJsonBody(resource) }
+  const decoded = markedBodyText(resource, as)
   const bad = Either.isRight(decoded) ? decoded.right.bad : undefined
   if (Either.isLeft(decoded) || bad !== undefined) {
     // Compressed or binary data is no UTF-8 either: said as what it is, not by its first bad byte.
-    const lenient = lenientBodyText(resource)
+    const lenient = lenientBodyText(resource, as)
     if (isBinary(lenient)) return Either.left(notAFeed(resource, lenient, true))
     if (Either.isLeft(decoded)) return Either.left(decoded.left)
   }
@@ -322,7 +324,7 @@ const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxP
   const readPage = (url: string) =>
     Effect.gen(function*() {
       const resource = yield* (yield* FeedClient).get(url)
-      const { bad, text } = yield* markedBodyText(resource)
+      const { bad, text } = yield* markedBodyText(resource, { json: true })
       const json = yield* runStepsWithTurns(readJson(text, resource.finalUrl))
       const feed = yield* Either.flatMap(json, (json) => parseJsonFeed(json, resource.finalUrl, bad, name)).pipe(
         Either.mapLeft((error) => bad?.error ?? error)

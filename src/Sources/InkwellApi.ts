@@ -122,7 +122,7 @@ export const listUrlOf = (url: string): URL => {
 }
 
 const decodeJson = <A, I>(schema: Schema.Schema<A, I>, resource: FetchedResource): Either.Either<A, DecodeError> =>
-  Either.flatMap(Either.flatMap(bodyText(resource), (text) => parseJsonBody(text, resource.finalUrl)), (json) =>
+  Either.flatMap(Either.flatMap(bodyText(resource, { json: true }), (text) => parseJsonBody(text, resource.finalUrl)), (json) =>
     Either.mapLeft(Schema.decodeUnknownEither(schema)(json), (e) => {
       const { message, path } = firstIssue(e)
       return new DecodeError({ url: resource.finalUrl, format: "inkwell", path, reason: message })

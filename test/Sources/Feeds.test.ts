@@ -749,6 +749,30 @@ describe("format detection", () => {
       }
     }))
 
+  it.effect("JSON is read as UTF-8 whatever its label says: a JSON Feed and its next page, another Inkwell's pages and posts (were: UTF-8 labelled ISO-8859-1 imported as \"CafÃ©\")", () =>
+    Effect.gen(function*() {
+      const latin1 = "application/json; charset=iso-8859-1"
+      const feed = (items: ReadonlyArray<unknown>, next?: string) => JSON.stringify({ version: "https://jsonfeed.org/version/1.1", ...(next === undefined ? {} : { next_url: next }), items })
+      const layer = servedBy({
+        "/feed.json": { body: Buffer.from(feed([{ id: "1", title: "Café", content_text: "x" }], "/feed.json?page=2")), type: latin1 },
+        "/feed.json?page=2": { body: Buffer.from(feed([{ id: "2", title: "Crème", content_text: "x" }])), type: "application/feed+json; charset=windows-1252" },
+        "/posts": { body: Buffer.from(JSON.stringify({ items: [{ slug: "cafe" }], next: null })), type: latin1 },
+        "/posts/cafe": { body: Buffer.from(JSON.stringify({ slug: "cafe", title: "Café", body: "Crème brûlée" })), type: latin1 },
+        // Bytes that are not UTF-8 fail their item, as JSON is UTF-8: not read as the label's Latin-1.
+        "/latin1.json": { body: Buffer.from(feed([{ id: "1", title: "Caf\u00e9", content_text: "x" }]), "latin1"), type: latin1 }
+      })
+      const at = feed([{ id: "1", title: "Caf\u00e9", content_text: "x" }]).indexOf("\u00e9")
+      const read = (path: string) => collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer))
+      assert.deepStrictEqual((yield* read("/feed.json")).entries.map((e) => e.input.title), ["Café", "Crème"])
+      const inkwell = yield* read("/posts")
+      assert.deepStrictEqual(inkwell.entries.map((e) => [e.input.title, e.input.body]), [["Café", "Crème brûlée"]])
+      const { entries, rejected } = yield* read("/latin1.json")
+      assert.deepStrictEqual(entries, [])
+      assert.deepStrictEqual(rejected.map((r) => r.reason), [
+        `items.0: not valid UTF-8: invalid or truncated sequence at byte offset ${at} (read as UTF-8, as JSON is, though its Content-Type says "iso-8859-1"); not imported rather than imported with U+FFFD in place of what the source wrote`
+      ])
+    }))
+
   it.effect("decodes ISO-8859-1 from the XML declaration", () =>
     Effect.gen(function*() {
       const xml = `<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><item><title>Caf\u00e9</title><description>x</description></item></channel></rss>`
