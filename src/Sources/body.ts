@@ -51,15 +51,24 @@ const encodingOf = (label: string): string | undefined => {
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 const lenientUtf8 = new TextDecoder("utf-8")
 
+/** `<?xml` in ASCII's bytes: in UTF-16 without a byte order mark, each would have a zero byte beside it. */
+const startsXmlDeclaration = (bytes: Uint8Array): boolean =>
+  bytes[0] === 0x3c && bytes[1] === 0x3f && bytes[2] === 0x78 && bytes[3] === 0x6d && bytes[4] === 0x6c
+
 /**
  * The encoding a body is read in, and when that is UTF-8, why (for a message about its bytes
  * that are not). JSON is UTF-8 (RFC 8259, 8.1), its byte order mark aside: a JSON Feed served as
- * UTF-8 labelled ISO-8859-1 was imported as mojibake, another Inkwell's answers too.
+ * UTF-8 labelled ISO-8859-1 was imported as mojibake, another Inkwell's answers too. A body whose
+ * bytes begin `<?xml` is no UTF-16 whatever it says (its declaration copied from a UTF-16 file):
+ * read as UTF-16, it was mojibake, quoted so in the error.
  */
 const decodingOf = (resource: Pick<FetchedResource, "headers" | "bytes">, as: ReadAs): { readonly encoding: string; readonly why: string } => {
   const charset = charsetOf(resource)
   if (charset === undefined) return { encoding: "utf-8", why: "no charset given: read as UTF-8" }
   const encoding = encodingOf(charset.label)
+  if ((encoding === "utf-16le" || encoding === "utf-16be") && charset.from !== "its byte order mark" && startsXmlDeclaration(resource.bytes)) {
+    return { encoding: "utf-8", why: `read as UTF-8: its bytes begin "<?xml" as no UTF-16 does, though ${charset.from} says "${charset.label}"` }
+  }
   if (as.json === true && charset.from !== "its byte order mark" && encoding !== "utf-8") {
     return { encoding: "utf-8", why: `read as UTF-8, as JSON is, though ${charset.from} says "${charset.label}"` }
   }

@@ -773,6 +773,25 @@ describe("format detection", () => {
       ])
     }))
 
+  it.effect("bytes that begin \"<?xml\" are read as UTF-8 though the declaration or the label says UTF-16, which they cannot be without a byte order mark (were: read as UTF-16, mojibake quoted in the error)", () =>
+    Effect.gen(function*() {
+      const xml = (encoding: string) =>
+        `<?xml version="1.0" encoding="${encoding}"?>\n<rss version="2.0"><channel><title>t</title><item><guid>1</guid><title>Caf\u00e9</title><description>x</description></item></channel></rss>`
+      const layer = servedBy({
+        "/declared": { body: Buffer.from(xml("UTF-16")), type: "application/rss+xml" },
+        "/labelled": { body: Buffer.from(xml("UTF-8")), type: "application/rss+xml; charset=utf-16" },
+        "/bad": { body: Buffer.concat([Buffer.from(xml("UTF-16").split("\u00e9")[0]!), Buffer.from([0xe9]), Buffer.from(xml("UTF-16").split("\u00e9")[1]!)]), type: "application/rss+xml" }
+      })
+      for (const path of ["/declared", "/labelled"]) {
+        const { entries, rejected } = yield* collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer))
+        assert.deepStrictEqual([entries.map((e) => e.input.title), rejected], [["Café"], []], path)
+      }
+      const bad = yield* collect(fromUrl("https://x.example/bad")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(bad.rejected.map((r) => r.reason), [
+        `item 1: not valid UTF-8: invalid or truncated sequence at byte offset ${xml("UTF-16").indexOf("\u00e9")} (read as UTF-8: its bytes begin "<?xml" as no UTF-16 does, though its XML declaration says "UTF-16"); not imported rather than imported with U+FFFD in place of what the source wrote`
+      ])
+    }))
+
   it.effect("decodes ISO-8859-1 from the XML declaration", () =>
     Effect.gen(function*() {
       const xml = `<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><item><title>Caf\u00e9</title><description>x</description></item></channel></rss>`
