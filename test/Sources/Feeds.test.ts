@@ -10,6 +10,7 @@ import type { PostInput } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { detectInSteps, feedLinks, fromUrl } from "../../src/Sources/FeedSource.js"
 import { htmlBody, isoDate, resolveLinks, textBody } from "../../src/Sources/html.js"
+import { parseXmlFeed } from "../../src/Sources/XmlFeed.js"
 import { collect, fixture, servedBy } from "./harness.js"
 
 const processor = PostProcessor.layer({ wordsPerMinute: 230, excerptLength: 280 })
@@ -280,6 +281,19 @@ describe("Atom 1.0", () => {
       assert.include(text!.input.body, "<p>Line one &amp; &lt;b&gt;not bold&lt;/b&gt;</p>")
       assert.include(text!.input.body, "<p>Second paragraph</p>")
     }))
+
+  it("a comment in a title or content is no text of it; a CDATA section holding one keeps it (was: imported with \"<!-- draft -->\" in its title)", () => {
+    const atom = `<feed xmlns="http://www.w3.org/2005/Atom"><title>T <!-- x --></title><entry><id>e</id><title>Hello <!-- draft --> world</title>` +
+      `<content type="html">&lt;p&gt;One&lt;/p&gt;<!-- <p>gone</p> --><![CDATA[<p>Two <!-- kept --></p>]]></content></entry></feed>`
+    const read = parseXmlFeed(atom, "https://x.example/atom")
+    if (Either.isLeft(read)) return assert.fail(read.left.message)
+    assert.strictEqual(read.right.title, "T")
+    const [entry] = Array.from(read.right.items)
+    if (entry?._tag !== "Entry") return assert.fail(JSON.stringify(entry))
+    assert.strictEqual(entry.input.title, "Hello world")
+    assert.notInclude(entry.input.body, "gone")
+    assert.include(entry.input.body, "<p>One</p><p>Two <!-- kept --></p>")
+  })
 
   it.effect("text content stays text through processing", () =>
     Effect.gen(function*() {
