@@ -183,7 +183,7 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
     let idle = 0
     /** The listing stopped at `url`, why, said as the source's failure. */
     const stop = (url: string, reason: string) =>
-      new DecodeError({ url, format: "inkwell", path: "next", reason: `${reason}: stopped after the first ${listed.size} post(s)` })
+      new DecodeError({ url, format: "inkwell", path: "next", reason: `${reason}: stopped ${listed.size === 0 ? "before any post was listed" : `after the first ${listed.size} post(s)`}` })
 
     /** A cursor to read the page of, or the failure to end the listing with once the posts before it are taken. */
     type Next = { readonly cursor: string | undefined } | { readonly stop: DecodeError }
