@@ -9,11 +9,13 @@
  * - HTML: the page's `<link rel="alternate">` feed is fetched instead (one level only).
  */
 import { Chunk, Clock, Duration, Effect, Either, Option, Stream } from "effect"
+import { decodeHTMLAttribute } from "entities"
+import { Tokenizer } from "htmlparser2"
 import { FeedClient, type FeedClientShape, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError, SourceDeadline } from "../Clients/FeedErrors.js"
 import { runSteps, runStepsWithTurns, yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
 import { firstBadByte } from "./badBytes.js"
-import { lenientBodyText, type MarkedBody, markedBodyText } from "./body.js"
+import { isJsonBody, lenientBodyText, type MarkedBody, markedBodyText } from "./body.js"
 import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
 import { resolveUrl } from "./html.js"
 import { inkwellApi, type InkwellApiOptions, isInkwellPage } from "./InkwellApi.js"
@@ -35,22 +37,80 @@ export type Detected =
  */
 const FEED_TYPES = ["application/feed+json", "application/atom+xml", "application/rss+xml", "application/json"]
 
-/** `<link rel="alternate" type="application/...+xml|json" href>` of an HTML page, best type first (`FEED_TYPES`), each in the page's order. */
-export const feedLinks = (html: string, base: string): Array<string> => {
+/** Characters of an HTML page the link scan (`feedLinksInSteps`) reads between two `yield`s. */
+const LINK_SLICE_CHARS = 64 * 1024
+
+/**
+ * `<link rel="alternate" type="application/...+xml|json" href>` of an HTML page, best type first
+ * (`FEED_TYPES`), each in the page's order, each once. `keep`: whether a tag, as written from its
+ * `<` to its `>`, is read at all. In steps: the caller may let others run at each `yield`.
+ *
+ * Read by htmlparser2's tokenizer, in one pass: a regex over `<link\b[^>]*>` read to the end of
+ * the page again from each `<link` with no `>` after it (500 KB of them held a server for 22 s).
+ * As a browser reads it: a `<link>` in a comment or a script is none, and its attributes'
+ * entities are decoded (`&amp;` in an href).
+ */
+export function* feedLinksInSteps(html: string, base: string, keep: (tag: string) => boolean = () => true): Generator<void, Array<string>> {
   const found: Array<{ type: string; href: string }> = []
-  for (const [tag] of html.matchAll(/<link\b[^>]*>/gi)) {
-    const attribute = (name: string) => new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, "i").exec(tag)
-    const value = (name: string) => {
-      const m = attribute(name)
-      return m === null ? undefined : (m[1] ?? m[2] ?? m[3] ?? "").trim()
+  /** The `<link>` being read: where its `<` is, and its attributes' raw values by name. */
+  let link: { readonly at: number; readonly attributes: Map<string, string> } | undefined
+  let name = ""
+  let valueStart = -1
+  let valueEnd = -1
+  const close = (end: number) => {
+    const tag = link
+    link = undefined
+    if (tag === undefined || !keep(html.slice(tag.at, end + 1))) return
+    const value = (attribute: string) => {
+      const raw = tag.attributes.get(attribute)
+      return raw === undefined ? undefined : decodeHTMLAttribute(raw).trim()
     }
     const rel = value("rel")?.toLowerCase().split(/\s+/) ?? []
     const type = value("type")?.toLowerCase() ?? ""
     const href = value("href")
     if (rel.includes("alternate") && FEED_TYPES.includes(type) && href) found.push({ type, href: resolveUrl(href, base) })
   }
-  return found.sort((a, b) => FEED_TYPES.indexOf(a.type) - FEED_TYPES.indexOf(b.type)).map((f) => f.href)
+  const tokenizer = new Tokenizer({ decodeEntities: false }, {
+    onopentagname: (start, end) => {
+      link = html.slice(start, end).toLowerCase() === "link" ? { at: start - 1, attributes: new Map() } : undefined
+    },
+    onattribname: (start, end) => {
+      name = html.slice(start, end).toLowerCase()
+      valueStart = -1
+    },
+    onattribdata: (start, end) => {
+      // A value may come in several pieces (the end of a slice among them): one value.
+      if (valueStart === -1) valueStart = start
+      valueEnd = end
+    },
+    onattribend: () => {
+      // The first of an attribute written twice, as a browser reads it.
+      if (link !== undefined && !link.attributes.has(name)) link.attributes.set(name, valueStart === -1 ? "" : html.slice(valueStart, valueEnd))
+      valueStart = -1
+    },
+    onopentagend: close,
+    onselfclosingtag: close,
+    onattribentity: () => {},
+    oncdata: () => {},
+    onclosetag: () => {},
+    oncomment: () => {},
+    ondeclaration: () => {},
+    onend: () => {},
+    onprocessinginstruction: () => {},
+    ontext: () => {},
+    ontextentity: () => {}
+  })
+  for (let slice = 0; slice < html.length; slice += LINK_SLICE_CHARS) {
+    tokenizer.write(html.slice(slice, slice + LINK_SLICE_CHARS))
+    if (slice + LINK_SLICE_CHARS < html.length) yield
+  }
+  tokenizer.end()
+  const hrefs = found.sort((a, b) => FEED_TYPES.indexOf(a.type) - FEED_TYPES.indexOf(b.type)).map((f) => f.href)
+  return [...new Set(hrefs)]
 }
+
+/** `feedLinksInSteps` at once. */
+export const feedLinks = (html: string, base: string): Array<string> => runSteps(feedLinksInSteps(html, base))
 
 const looksLikeHtml = (contentType: string, text: string) =>
   contentType === "text/html" || contentType === "application/xhtml+xml" || /^\s*(?:<!doctype html|<html[\s>])/i.test(text)
@@ -70,11 +130,13 @@ export const detect = (resource: Pick<FetchedResource, "url" | "finalUrl" | "hea
 export function* detectInSteps(
   resource: Pick<FetchedResource, "url" | "finalUrl" | "headers" | "bytes" | "contentType">
 ): Generator<void, Either.Either<Detected, DecodeError>> {
-  const decoded = markedBodyText(resource)
+  // JSON is UTF-8, whatever the label says: told by its bytes, before they are decoded.
+  const as = { json: isJsonBody(resource) }
+  const decoded = markedBodyText(resource, as)
   const bad = Either.isRight(decoded) ? decoded.right.bad : undefined
   if (Either.isLeft(decoded) || bad !== undefined) {
     // Compressed or binary data is no UTF-8 either: said as what it is, not by its first bad byte.
-    const lenient = lenientBodyText(resource)
+    const lenient = lenientBodyText(resource, as)
     if (isBinary(lenient)) return Either.left(notAFeed(resource, lenient, true))
     if (Either.isLeft(decoded)) return Either.left(decoded.left)
   }
@@ -115,8 +177,8 @@ function* readDocument(
       return Either.map(yield* readXmlFeed(text, url, bad, resource.url), (feed): Detected => ({ _tag: "Feed", feed }))
     }
     // A link with a bad byte in it is not followed to an altered URL.
-    const links = bad === undefined ? text : text.replace(/<link\b[^>]*>/gi, (tag) => (firstBadByte(tag, bad) === undefined ? tag : ""))
-    return Either.right({ _tag: "Html", alternates: feedLinks(links, url) })
+    const alternates = yield* feedLinksInSteps(text, url, (tag) => bad === undefined || firstBadByte(tag, bad) === undefined)
+    return Either.right({ _tag: "Html", alternates })
   }
   return Either.left(notAFeed(resource, text, false))
 }
@@ -262,7 +324,7 @@ const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxP
   const readPage = (url: string) =>
     Effect.gen(function*() {
       const resource = yield* (yield* FeedClient).get(url)
-      const { bad, text } = yield* markedBodyText(resource)
+      const { bad, text } = yield* markedBodyText(resource, { json: true })
       const json = yield* runStepsWithTurns(readJson(text, resource.finalUrl))
       const feed = yield* Either.flatMap(json, (json) => parseJsonFeed(json, resource.finalUrl, bad, name)).pipe(
         Either.mapLeft((error) => bad?.error ?? error)
@@ -335,27 +397,42 @@ const isNoFeed = (error: FeedError): error is DecodeError =>
   error._tag === "DecodeError" && (error.format === "unknown" || error.format === "html")
 
 /**
- * The first of a page's feed links (best first, `feedLinks`) that leads to a feed. One that leads
- * to no feed at all is passed over for the next: a WordPress page links to its REST API's JSON as
- * an alternate too, and only that one was tried when it came first. A feed that cannot be fetched
- * or read fails here, as it would given itself: the next link is another feed (the comments'),
- * not this one.
+ * Feed links of a page tried at most (`linkedFeed`): a page links to its feed, its comments'
+ * feed, a few of its categories' and its REST API's JSON; one of 3,000 links was fetched 3,001
+ * times, and its failure said each.
+ */
+export const MAX_FEED_LINKS = 5
+
+/** Why links were passed over, said in a failure: the first few, then how many more. */
+const REASONS_SAID = 3
+
+/**
+ * The first of a page's feed links (best first, `feedLinks`) that leads to a feed, of its first
+ * `MAX_FEED_LINKS`. One that leads to no feed at all is passed over for the next: a WordPress
+ * page links to its REST API's JSON as an alternate too, and only that one was tried when it
+ * came first. A feed that cannot be fetched or read fails here, as it would given itself: the
+ * next link is another feed (the comments'), not this one.
  */
 const linkedFeed = (page: string, links: ReadonlyArray<string>, options: FromUrlOptions, given: string) =>
   Effect.gen(function*() {
     const passed: Array<DecodeError> = []
-    for (const link of links) {
+    for (const link of links.slice(0, MAX_FEED_LINKS)) {
       const opened = yield* Effect.either(openUrl(link, options, 1, given))
       if (Either.isRight(opened)) return opened.right
       if (!isNoFeed(opened.left)) return yield* opened.left
       passed.push(opened.left)
     }
     if (passed.length === 1) return yield* passed[0]!
+    const which = links.length > passed.length
+      ? `none of whose first ${passed.length} <link rel="alternate"> (of ${links.length}, the rest not tried)`
+      : `none of whose ${passed.length} <link rel="alternate">`
+    const said = passed.slice(0, REASONS_SAID).map((error) => error.message)
+    const more = passed.length > REASONS_SAID ? `; and ${passed.length - REASONS_SAID} more` : ""
     return yield* new DecodeError({
       url: page,
       format: "html",
       path: "head",
-      reason: `an HTML page none of whose ${passed.length} <link rel="alternate"> leads to a feed: ${passed.map((error) => error.message).join("; ")}`
+      reason: `an HTML page ${which} leads to a feed: ${said.join("; ")}${more}`
     })
   })
 

@@ -3,9 +3,10 @@
  * cursor until it is null, then `GET /posts/:slug` for each post, since lists carry summaries
  * only and an import needs the markdown body.
  *
- * A page that cannot be fetched or read ends the source (`FeedError`); a single post that cannot
- * be fetched or read is a `Rejected` item and the rest go on, unless the source's deadline has
- * passed (`SourceDeadline`), which ends the source.
+ * A page that cannot be fetched or read ends the source (`FeedError`), and so does a listing that
+ * looks endless (`MAX_IDLE_PAGES`, `maxPosts`); a single post that cannot be fetched or read is
+ * a `Rejected` item and the rest go on, unless the source's deadline has passed
+ * (`SourceDeadline`), which ends the source. A post listed twice is fetched once.
  */
 import { Chunk, DateTime, Effect, Either, Option, ParseResult, Redacted, Schema, Stream } from "effect"
 import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
@@ -27,7 +28,26 @@ export interface InkwellApiOptions {
    * the public posts come). Never in a log, an error or a post: give it `Redacted`.
    */
   readonly apiKey?: string | Redacted.Redacted<string> | undefined
+  /**
+   * Posts listed at most (default `MAX_LISTED_POSTS`): past them the source fails, naming the
+   * page, and the posts listed before are imported.
+   */
+  readonly maxPosts?: number | undefined
 }
+
+/**
+ * Pages in a row listing no post that was not listed before, each with a `next` cursor, after
+ * which a source is taken for one that pages for ever. An Inkwell never gives one: its `next` is
+ * null on a page that is not full. A source answering empty pages with ever-new cursors was
+ * fetched for ever, after the client of an import-url had left too.
+ */
+export const MAX_IDLE_PAGES = 3
+
+/**
+ * Posts a source lists at most, by default: five times the largest blog the project benchmarks
+ * (100,000 posts), for a source that pages for ever with a new post on each page.
+ */
+export const MAX_LISTED_POSTS = 500_000
 
 const Page = Schema.Struct({
   items: Schema.Array(Schema.Struct({ slug: Schema.String })),
@@ -104,7 +124,7 @@ export const listUrlOf = (url: string): URL => {
 }
 
 const decodeJson = <A, I>(schema: Schema.Schema<A, I>, resource: FetchedResource): Either.Either<A, DecodeError> =>
-  Either.flatMap(Either.flatMap(bodyText(resource), (text) => parseJsonBody(text, resource.finalUrl)), (json) =>
+  Either.flatMap(Either.flatMap(bodyText(resource, { json: true }), (text) => parseJsonBody(text, resource.finalUrl)), (json) =>
     Either.mapLeft(Schema.decodeUnknownEither(schema)(json), (e) => {
       const { message, path } = firstIssue(e)
       return new DecodeError({ url: resource.finalUrl, format: "inkwell", path, reason: message })
@@ -175,11 +195,22 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
       : { "x-api-key": Redacted.isRedacted(options.apiKey) ? Redacted.value(options.apiKey) : options.apiKey }
     const get = (u: string) => client.get(u, { headers, accept: "application/json" })
     const seen = new Set<string>()
+    /** Slugs listed so far: a post listed again is not fetched again, and a page of none new is idle. */
+    const listed = new Set<string>()
+    const maxPosts = options.maxPosts ?? MAX_LISTED_POSTS
+    let idle = 0
+    /** The listing stopped at `url`, why, said as the source's failure. */
+    const stop = (url: string, reason: string) =>
+      new DecodeError({ url, format: "inkwell", path: "next", reason: `${reason}: stopped ${listed.size === 0 ? "before any post was listed" : `after the first ${listed.size} post(s)`}` })
 
-    const page = (cursor: string | undefined) =>
+    /** A cursor to read the page of, or the failure to end the listing with once the posts before it are taken. */
+    type Next = { readonly cursor: string | undefined } | { readonly stop: DecodeError }
+
+    const page = (at: Next) =>
       Effect.gen(function*() {
+        if ("stop" in at) return yield* at.stop
         const pageUrl = new URL(list)
-        if (cursor !== undefined) pageUrl.searchParams.set("cursor", cursor)
+        if (at.cursor !== undefined) pageUrl.searchParams.set("cursor", at.cursor)
         const resource = yield* get(pageUrl.href)
         const decoded = yield* decodeJson(Page, resource)
         const next = decoded.next
@@ -187,7 +218,21 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
           return yield* new DecodeError({ url: pageUrl.href, format: "inkwell", path: "next", reason: `cursor "${next}" was already followed: pagination loop` })
         }
         if (next !== null) seen.add(next)
-        return [Chunk.fromIterable(decoded.items), Option.fromNullable(next)] as const
+        const fresh: Array<{ readonly slug: string }> = []
+        for (const item of decoded.items) {
+          if (listed.has(item.slug)) continue
+          if (listed.size >= maxPosts) {
+            const over = stop(pageUrl.href, `more than ${maxPosts} posts listed, the most a source is read for`)
+            return [Chunk.unsafeFromArray(fresh), Option.some<Next>({ stop: over })] as const
+          }
+          listed.add(item.slug)
+          fresh.push(item)
+        }
+        idle = fresh.length === 0 && next !== null ? idle + 1 : 0
+        if (idle >= MAX_IDLE_PAGES) {
+          return yield* stop(pageUrl.href, `${MAX_IDLE_PAGES} pages in a row listed no new post, yet each gave a "next" cursor (a listing without end?)`)
+        }
+        return [Chunk.unsafeFromArray(fresh), Option.map(Option.fromNullable(next), (cursor): Next => ({ cursor }))] as const
       })
 
     const post = (slug: string): Effect.Effect<SourceItem, SourceDeadline> => {
@@ -207,7 +252,7 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
       )
     }
 
-    return Stream.paginateChunkEffect<string | undefined, { readonly slug: string }, FeedError, never>(undefined, (cursor) => page(cursor)).pipe(
+    return Stream.paginateChunkEffect<Next, { readonly slug: string }, FeedError, never>({ cursor: undefined }, page).pipe(
       Stream.mapEffect((summary) => post(summary.slug), { concurrency: options.concurrency ?? 4 })
     )
   }))

@@ -183,7 +183,8 @@ const mapItem = (
       slug,
       body,
       tags: item.tags ?? undefined,
-      publishedAt: dates.date_published,
+      // As Atom's <updated> stands in for a missing <published>: left out, the post was dated at the import's time.
+      publishedAt: dates.date_published ?? dates.date_modified,
       updatedAt: dates.date_modified,
       authors: authorNames(item.authors, item.author ? [item.author] : undefined, ...feedAuthors),
       summary,

@@ -1,7 +1,8 @@
 /**
  * Turning fetched bytes into text and JSON: the charset from `Content-Type`, else from the XML
  * declaration, else UTF-8 (read strictly, or with each bad byte marked for a feed to fail only the
- * items it is in; a BOM is dropped); JSON errors with the parser's position.
+ * items it is in; a BOM is dropped); JSON as UTF-8 whatever its label; JSON errors with the
+ * parser's position.
  */
 import { Either } from "effect"
 import type { FetchedResource } from "../Clients/FeedClient.js"
@@ -21,6 +22,11 @@ const bomOf = (bytes: Uint8Array): string | undefined =>
     : bytes[0] === 0xfe && bytes[1] === 0xff
     ? "utf-16be"
     : undefined
+
+/** How a body is read: `json`, as JSON (UTF-8, whatever its label says: `decodingOf`). */
+export interface ReadAs {
+  readonly json?: boolean | undefined
+}
 
 /** The charset the body says it is in, and where it says so. */
 const charsetOf = (resource: Pick<FetchedResource, "headers" | "bytes">): { readonly label: string; readonly from: string } | undefined => {
@@ -45,14 +51,31 @@ const encodingOf = (label: string): string | undefined => {
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 const lenientUtf8 = new TextDecoder("utf-8")
 
-/** Why a body was read as UTF-8, for a message about its bytes that are not. */
-const whyUtf8 = (charset: ReturnType<typeof charsetOf>, encoding: string | undefined): string =>
-  charset === undefined
-    ? "no charset given: read as UTF-8"
-    : encoding === undefined
-    // An unknown label: UTF-8 is the best guess on the web.
-    ? `charset "${charset.label}" is unknown: read as UTF-8`
-    : `${charset.from} says UTF-8`
+/** `<?xml` in ASCII's bytes: in UTF-16 without a byte order mark, each would have a zero byte beside it. */
+const startsXmlDeclaration = (bytes: Uint8Array): boolean =>
+  bytes[0] === 0x3c && bytes[1] === 0x3f && bytes[2] === 0x78 && bytes[3] === 0x6d && bytes[4] === 0x6c
+
+/**
+ * The encoding a body is read in, and when that is UTF-8, why (for a message about its bytes
+ * that are not). JSON is UTF-8 (RFC 8259, 8.1), its byte order mark aside: a JSON Feed served as
+ * UTF-8 labelled ISO-8859-1 was imported as mojibake, another Inkwell's answers too. A body whose
+ * bytes begin `<?xml` is no UTF-16 whatever it says (its declaration copied from a UTF-16 file):
+ * read as UTF-16, it was mojibake, quoted so in the error.
+ */
+const decodingOf = (resource: Pick<FetchedResource, "headers" | "bytes">, as: ReadAs): { readonly encoding: string; readonly why: string } => {
+  const charset = charsetOf(resource)
+  if (charset === undefined) return { encoding: "utf-8", why: "no charset given: read as UTF-8" }
+  const encoding = encodingOf(charset.label)
+  if ((encoding === "utf-16le" || encoding === "utf-16be") && charset.from !== "its byte order mark" && startsXmlDeclaration(resource.bytes)) {
+    return { encoding: "utf-8", why: `read as UTF-8: its bytes begin "<?xml" as no UTF-16 does, though ${charset.from} says "${charset.label}"` }
+  }
+  if (as.json === true && charset.from !== "its byte order mark" && encoding !== "utf-8") {
+    return { encoding: "utf-8", why: `read as UTF-8, as JSON is, though ${charset.from} says "${charset.label}"` }
+  }
+  // An unknown label: UTF-8 is the best guess on the web.
+  if (encoding === undefined) return { encoding: "utf-8", why: `charset "${charset.label}" is unknown: read as UTF-8` }
+  return { encoding, why: `${charset.from} says UTF-8` }
+}
 
 const notUtf8 = (url: string, offset: number, why: string) =>
   new DecodeError({
@@ -67,10 +90,10 @@ const notUtf8 = (url: string, offset: number, why: string) =>
  * UTF-8; a BOM is dropped. UTF-8 is read strictly: a body that is not UTF-8 is a `DecodeError`
  * naming the URL and the first bad byte's offset, as a file's or a request's body is refused,
  * never a post with U+FFFD in place of what the source wrote (a Latin-1 feed labelled UTF-8).
- * Other charsets are read as the WHATWG decoder reads them.
+ * Other charsets are read as the WHATWG decoder reads them. JSON (`as.json`) is read as UTF-8.
  */
-export const bodyText = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">): Either.Either<string, DecodeError> =>
-  Either.flatMap(markedBodyText(resource), (body) => body.bad === undefined ? Either.right(body.text) : Either.left(body.bad.error))
+export const bodyText = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">, as: ReadAs = {}): Either.Either<string, DecodeError> =>
+  Either.flatMap(markedBodyText(resource, as), (body) => body.bad === undefined ? Either.right(body.text) : Either.left(body.bad.error))
 
 /** A body read as text, and when it is not all UTF-8, where its bad bytes are (`badBytes.ts`). */
 export interface MarkedBody {
@@ -85,14 +108,12 @@ export interface MarkedBody {
  * body that cannot be read even so (a bad byte in its markup). Past `MAX_BAD_BYTES` bad bytes, it
  * is that error.
  */
-export const markedBodyText = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">): Either.Either<MarkedBody, DecodeError> => {
-  const charset = charsetOf(resource)
-  const encoding = charset === undefined ? "utf-8" : encodingOf(charset.label)
-  if (encoding !== undefined && encoding !== "utf-8") return Either.right({ text: new TextDecoder(encoding).decode(resource.bytes) })
+export const markedBodyText = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">, as: ReadAs = {}): Either.Either<MarkedBody, DecodeError> => {
+  const { encoding, why } = decodingOf(resource, as)
+  if (encoding !== "utf-8") return Either.right({ text: new TextDecoder(encoding).decode(resource.bytes) })
   try {
     return Either.right({ text: strictUtf8.decode(resource.bytes) })
   } catch {
-    const why = whyUtf8(charset, encoding)
     const marker = utf8Marker()
     const marked = Buffer.concat([marker.write(resource.bytes), marker.end()])
     // Not thrown by a strict decoder, yet no bad byte found: nothing to mark, said at byte 0.
@@ -104,16 +125,34 @@ export const markedBodyText = (resource: Pick<FetchedResource, "finalUrl" | "hea
 }
 
 /** The body as `bodyText` reads it, bytes that are not text replaced by U+FFFD: to tell what an unreadable body is. */
-export const lenientBodyText = (resource: Pick<FetchedResource, "headers" | "bytes">): string => {
-  const charset = charsetOf(resource)
-  return new TextDecoder((charset === undefined ? undefined : encodingOf(charset.label)) ?? "utf-8").decode(resource.bytes)
+export const lenientBodyText = (resource: Pick<FetchedResource, "headers" | "bytes">, as: ReadAs = {}): string =>
+  new TextDecoder(decodingOf(resource, as).encoding).decode(resource.bytes)
+
+/**
+ * Whether a body is JSON by its bytes, before any decoding: its first byte past a UTF-8 byte
+ * order mark and whitespace is `{` or `[`, or its content type is JSON's and that byte is no
+ * `<`. As `detect` tells JSON from the text: in an encoding that is not ASCII's (UTF-16) that
+ * text is read by its byte order mark, which is read as it says either way.
+ */
+export const isJsonBody = (resource: Pick<FetchedResource, "bytes" | "contentType">): boolean => {
+  const bytes = resource.bytes
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++
+  const first = bytes[i]
+  return first === 0x7b || first === 0x5b || (resource.contentType.endsWith("json") && first !== undefined && first !== 0x3c)
 }
 
 /** "line L, column C" (both from 1) of the character at `index` of `text`. */
 export const lineColumn = (text: string, index: number): string => {
-  const before = text.slice(0, Math.max(0, Math.min(index, text.length)))
-  const lines = before.split("\n")
-  return `line ${lines.length}, column ${lines[lines.length - 1]!.length + 1}`
+  const at = Math.max(0, Math.min(index, text.length))
+  // Counted, not split: a document of millions of short lines made as many strings.
+  let line = 1
+  let lineStart = 0
+  for (let nl = text.indexOf("\n"); nl !== -1 && nl < at; nl = text.indexOf("\n", nl + 1)) {
+    line++
+    lineStart = nl + 1
+  }
+  return `line ${line}, column ${at - lineStart + 1}`
 }
 
 /** V8's context around an unexpected token: 10 characters either side (`JsonParser::ReportUnexpectedToken`). */

@@ -30,9 +30,13 @@
  * tokenizer reads leniently (a `&` or `<` that starts nothing, an unquoted attribute) is read
  * as text or as the attribute. A document made to exhaust the reader is refused as
  * fast-xml-parser refused it, the whole document and not some of its items: elements nested
- * past `MAX_NESTED_TAGS`, a DOCTYPE's entities expanding past `MAX_EXPANSION` characters.
+ * past `MAX_NESTED_TAGS`, a DOCTYPE's entities expanding past `MAX_EXPANSION` characters; and
+ * so is one that is read into more than fast-xml-parser ever met in a feed: an element with more
+ * than `MAX_ATTRIBUTES` attributes, an item holding more than `MAX_ITEM_NODES` elements and
+ * attributes. Each is counted as the tokenizer goes, on the first reading, nothing built for it.
  */
 import { QuoteType, Tokenizer } from "htmlparser2"
+import { lineColumn } from "./body.js"
 
 export type XmlNode = Record<string, unknown>
 
@@ -69,6 +73,21 @@ export const MAX_EXPANSION = 100_000
  * (20 MiB) is 7 million `<a>`. Counted everywhere, inside content kept as written too.
  */
 export const MAX_NESTED_TAGS = 100
+
+/**
+ * Attributes an element may have: a feed's have a few. Each is built into its element's object
+ * (its item's, when the item is read: one item of 1.5 million held a server 6 to 8 s). Counted
+ * everywhere, inside content kept as written too.
+ */
+export const MAX_ATTRIBUTES = 1000
+
+/**
+ * Elements and attributes an item (`lazyPaths`) may hold where its reading builds them
+ * (`LazyElement.read`, at once): a feed's item holds tens, an RSS description written as markup
+ * rather than escaped a few thousand; one of 700,000 categories held a server for seconds.
+ * Content kept as written (`rawPaths`) is not built, and not counted.
+ */
+export const MAX_ITEM_NODES = 20_000
 
 /** DOCTYPE entities kept at most (fast-xml-parser's `maxEntityCount`), and the longest value (`maxEntitySize`). */
 const MAX_ENTITIES = 1000
@@ -337,11 +356,13 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
   let pending: Array<string> = []
   let pendingAt = 0
   /** The element being opened: its name and attributes, until its `>` or `/>`. */
-  let opening: { name: string; at: number; attributes: XmlNode | undefined } | undefined
+  let opening: { name: string; at: number; attributes: XmlNode | undefined; count: number } | undefined
   let attribute: { name: string; at: number; value: string } | undefined
   /** What the DOCTYPE's entities add, counted on the first reading only: the items' readings add no more. */
   const counting = lazy && entities.size > 0
   let grown = 0
+  /** The item being read for the first time (`lazyPaths`), and what its reading will build (`MAX_ITEM_NODES`). */
+  let item: { readonly name: string; readonly at: number; nodes: number } | undefined
   let stopped = false
   const top = () => stack[stack.length - 1]!
   const building = () => top().node !== undefined && top().rawFrom < 0
@@ -363,6 +384,17 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
     return false
   }
 
+  /**
+   * Whether the element or attribute at `index`, opened where `top()` is open, keeps its item
+   * within `MAX_ITEM_NODES`: counted on the first reading, where its item's reading builds it.
+   */
+  const withinItem = (index: number): boolean => {
+    if (!lazy || item === undefined || !top().deferred) return true
+    if (++item.nodes <= MAX_ITEM_NODES) return true
+    fail(index, `<${item.name}> (${lineColumn(xml, item.at)}) holds more than the ${MAX_ITEM_NODES} elements and attributes an item may hold`)
+    return false
+  }
+
   /** The text gathered so far, trimmed and decoded, into the open element (text outside the root is dropped). */
   const flush = () => {
     if (pending.length === 0) return
@@ -378,7 +410,7 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
     const name = xml.slice(start, end)
     const known = names.get(name)
     if (known !== undefined) return known
-    // Quoted as fast-xml-parser's validator did (XmlFeed.ts says it in its words).
+    // Quoted as fast-xml-parser's validator did.
     if (!XML_NAME.test(name)) fail(kind === "Tag" ? start - 1 : start, `${kind} '${name}' is an invalid name.`)
     names.set(name, name)
     return name
@@ -393,6 +425,7 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
     if (stack.length - 1 > MAX_NESTED_TAGS) {
       return fail(at, `<${name}> is nested inside ${stack.length - 1} elements, more than the ${MAX_NESTED_TAGS} a document may nest`)
     }
+    if (!withinItem(at)) return
     const place = parent.place?.below.get(name)
     const element: Open = {
       name,
@@ -426,7 +459,7 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
     ondeclaration() {},
     onopentagname(start, end) {
       flush()
-      opening = { name: nameAt(at(start), at(end), "Tag"), at: at(start) - 1, attributes: undefined }
+      opening = { name: nameAt(at(start), at(end), "Tag"), at: at(start) - 1, attributes: undefined, count: 0 }
     },
     onattribname(start, end) {
       attribute = { name: nameAt(at(start), at(end), "Attribute"), at: at(start), value: "" }
@@ -437,7 +470,12 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
     onattribend(quote) {
       const read = attribute
       attribute = undefined
-      if (read === undefined || opening === undefined || quote === QuoteType.NoValue || read.name.length === 0 || !gathering()) return
+      if (read === undefined || opening === undefined) return
+      if (lazy && ++opening.count > MAX_ATTRIBUTES) {
+        return fail(read.at, `<${opening.name}> has more than the ${MAX_ATTRIBUTES} attributes an element may have`)
+      }
+      if (!withinItem(read.at)) return
+      if (quote === QuoteType.NoValue || read.name.length === 0 || !gathering()) return
       // The attributes of an element built now are decoded now; of one inside an item kept for later, counted.
       const value = lf(read.value).trim()
       if (!withinExpansion(value, read.at) || !building()) return
@@ -452,6 +490,7 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
       if (element.place?.raw === true) {
         element.rawFrom = at(endIndex) + 1
       } else if (lazy && element.place?.lazy === true) {
+        item = { name: element.name, at: element.at, nodes: 0 }
         element.lazyFrom = at(endIndex) + 1
         element.node = undefined
         element.deferred = true
@@ -466,7 +505,7 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
       const element = top()
       if (element === root) return fail(closing, `closing tag </${name}> closes no open element`)
       if (element.name !== name) {
-        return fail(closing, `closing tag </${name}> where <${element.name}> (offset ${element.at}) is still open`)
+        return fail(closing, `closing tag </${name}> where <${element.name}> (${lineColumn(xml, element.at)}) is still open`)
       }
       flush()
       pending = []
@@ -487,7 +526,7 @@ function* tokenize(document: Document, stack: Array<Open>, from: number, to: num
     },
     onprocessinginstruction(start, end) {
       flush()
-      if (!building()) return
+      if (!withinItem(at(start) - 2) || !building()) return
       // `start` is past the `<?`: `xml version="1.0"?`.
       const name = /^[^\s?]*/.exec(xml.slice(at(start), at(Math.min(end, start + 100))))![0]
       addChild(top().node!, `?${name}`, "", options.arrays)

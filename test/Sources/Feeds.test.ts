@@ -3,12 +3,14 @@
  * through the real PostProcessor to check that feed HTML ends up sanitized like markdown's.
  */
 import { gzipSync } from "node:zlib"
+import { Headers } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Effect, Either, Exit } from "effect"
 import type { PostInput } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
-import { fromUrl } from "../../src/Sources/FeedSource.js"
+import { detectInSteps, feedLinks, fromUrl } from "../../src/Sources/FeedSource.js"
 import { htmlBody, isoDate, resolveLinks, textBody } from "../../src/Sources/html.js"
+import { parseXmlFeed } from "../../src/Sources/XmlFeed.js"
 import { collect, fixture, servedBy } from "./harness.js"
 
 const processor = PostProcessor.layer({ wordsPerMinute: 230, excerptLength: 280 })
@@ -280,6 +282,19 @@ describe("Atom 1.0", () => {
       assert.include(text!.input.body, "<p>Second paragraph</p>")
     }))
 
+  it("a comment in a title or content is no text of it; a CDATA section holding one keeps it (was: imported with \"<!-- draft -->\" in its title)", () => {
+    const atom = `<feed xmlns="http://www.w3.org/2005/Atom"><title>T <!-- x --></title><entry><id>e</id><title>Hello <!-- draft --> world</title>` +
+      `<content type="html">&lt;p&gt;One&lt;/p&gt;<!-- <p>gone</p> --><![CDATA[<p>Two <!-- kept --></p>]]></content></entry></feed>`
+    const read = parseXmlFeed(atom, "https://x.example/atom")
+    if (Either.isLeft(read)) return assert.fail(read.left.message)
+    assert.strictEqual(read.right.title, "T")
+    const [entry] = Array.from(read.right.items)
+    if (entry?._tag !== "Entry") return assert.fail(JSON.stringify(entry))
+    assert.strictEqual(entry.input.title, "Hello world")
+    assert.notInclude(entry.input.body, "gone")
+    assert.include(entry.input.body, "<p>One</p><p>Two <!-- kept --></p>")
+  })
+
   it.effect("text content stays text through processing", () =>
     Effect.gen(function*() {
       const { entries } = yield* collect(fromUrl(feedUrl)).pipe(Effect.provide(layer))
@@ -467,6 +482,50 @@ describe("format detection", () => {
       assert.match(broken.message, /^https:\/\/blog\.example\/cut\.xml: cannot read as RSS or Atom/)
     }))
 
+  it("a page's feed links are read a slice at a time, in one pass: a page of 1 MB is read in steps, a <link with no > after it ending nothing (was: one regex call over the whole page, read again to its end from each such <link: 500 KB of them held a server 22 s)", () => {
+    const head = `<!doctype html><html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head><body>`
+    const html = `${head}${"<p>words and more words</p>\n".repeat(40_000)}${"<link ".repeat(1000)}`
+    const resource = { url: "https://x.example/", finalUrl: "https://x.example/", headers: Headers.fromInput({ "content-type": "text/html" }), bytes: Buffer.from(html), contentType: "text/html" }
+    const steps = detectInSteps(resource)
+    let turns = 0
+    let step = steps.next()
+    for (; step.done !== true; step = steps.next()) turns++
+    assert.deepStrictEqual(step.value, Either.right({ _tag: "Html" as const, alternates: ["https://x.example/feed.xml"] }))
+    assert.isAtLeast(turns, Math.floor(html.length / (64 * 1024)), "a turn for the event loop after each 64 KiB")
+  })
+
+  it("a page's feed links are read as a browser reads them: none in a comment or a script, entities decoded, each once", () => {
+    const link = (href: string, type = "application/rss+xml") => `<link rel="alternate" type="${type}" href="${href}">`
+    const html = `<!doctype html><html><head><!-- ${link("/old.xml")} --><script>document.write('${link("/script.xml")}')</script>` +
+      `${link("/feed.json", "application/json")}${link("/feed?a=1&amp;b=2")}<LINK REL="Alternate" TYPE="application/atom+xml" HREF="/atom.xml"/>${link("/feed?a=1&b=2")}</head></html>`
+    assert.deepStrictEqual(feedLinks(html, "https://x.example/"), ["https://x.example/atom.xml", "https://x.example/feed?a=1&b=2", "https://x.example/feed.json"])
+  })
+
+  it.effect("a page's feed links are tried once each, the first 5 at most, and a failure says the first 3 reasons and how many more (was: 3,000 links fetched 3,001 times, a failure of 455 KB)", () =>
+    Effect.gen(function*() {
+      const link = (href: string) => `<link rel="alternate" type="application/rss+xml" href="${href}">`
+      const page = (links: ReadonlyArray<string>) => ({ body: `<!doctype html><html><head>${links.map(link).join("")}</head></html>`, type: "text/html" })
+      const seen: Array<string> = []
+      const layer = servedBy({
+        "/many": page(Array.from({ length: 3000 }, (_, i) => `/page/${i}`)),
+        "/twice": page(["/page/a", "/page/a", "/page/b", "/page/a"]),
+        "/page/a": page([]),
+        "/page/b": page([]),
+        ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`/page/${i}`, page([])]))
+      }, seen)
+      const many = yield* Effect.flip(collect(fromUrl("https://x.example/many")).pipe(Effect.provide(layer)))
+      assert.deepStrictEqual(seen, ["/many", "/page/0", "/page/1", "/page/2", "/page/3", "/page/4"])
+      assert.isBelow(many.message.length, 1000)
+      assert.match(
+        many.message,
+        /^https:\/\/x\.example\/many: not a feed: an HTML page none of whose first 5 <link rel="alternate"> \(of 3000, the rest not tried\) leads to a feed: https:\/\/x\.example\/page\/0: [^;]*; https:\/\/x\.example\/page\/1: [^;]*; https:\/\/x\.example\/page\/2: [^;]*; and 2 more$/
+      )
+      seen.length = 0
+      const twice = yield* Effect.flip(collect(fromUrl("https://x.example/twice")).pipe(Effect.provide(layer)))
+      assert.deepStrictEqual(seen, ["/twice", "/page/a", "/page/b"])
+      assert.include(twice.message, "an HTML page none of whose 2 <link rel=\"alternate\"> leads to a feed: ")
+    }))
+
   it.effect("a mislabelled feed is read by its body; a page with no feed is a DecodeError", () =>
     Effect.gen(function*() {
       const layer = servedBy({
@@ -512,7 +571,7 @@ describe("format detection", () => {
       )
       assert.strictEqual(
         yield* message("/mismatched.xml"),
-        "https://x.example/mismatched.xml: cannot read as RSS or Atom (XML) at line 4, column 1: Expected closing tag 'item' (opened in line 3, col 1) instead of closing tag 'channel'."
+        "https://x.example/mismatched.xml: cannot read as RSS or Atom (XML) at line 4, column 1: closing tag </channel> where <item> (line 3, column 1) is still open"
       )
       assert.strictEqual(
         yield* message("/notafeed.txt"),
@@ -702,6 +761,49 @@ describe("format detection", () => {
         const { entries, rejected } = yield* collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer))
         assert.deepStrictEqual([entries.map((e) => e.input.title), rejected], [["Café 🎉"], []], path)
       }
+    }))
+
+  it.effect("JSON is read as UTF-8 whatever its label says: a JSON Feed and its next page, another Inkwell's pages and posts (were: UTF-8 labelled ISO-8859-1 imported as \"CafÃ©\")", () =>
+    Effect.gen(function*() {
+      const latin1 = "application/json; charset=iso-8859-1"
+      const feed = (items: ReadonlyArray<unknown>, next?: string) => JSON.stringify({ version: "https://jsonfeed.org/version/1.1", ...(next === undefined ? {} : { next_url: next }), items })
+      const layer = servedBy({
+        "/feed.json": { body: Buffer.from(feed([{ id: "1", title: "Café", content_text: "x" }], "/feed.json?page=2")), type: latin1 },
+        "/feed.json?page=2": { body: Buffer.from(feed([{ id: "2", title: "Crème", content_text: "x" }])), type: "application/feed+json; charset=windows-1252" },
+        "/posts": { body: Buffer.from(JSON.stringify({ items: [{ slug: "cafe" }], next: null })), type: latin1 },
+        "/posts/cafe": { body: Buffer.from(JSON.stringify({ slug: "cafe", title: "Café", body: "Crème brûlée" })), type: latin1 },
+        // Bytes that are not UTF-8 fail their item, as JSON is UTF-8: not read as the label's Latin-1.
+        "/latin1.json": { body: Buffer.from(feed([{ id: "1", title: "Caf\u00e9", content_text: "x" }]), "latin1"), type: latin1 }
+      })
+      const at = feed([{ id: "1", title: "Caf\u00e9", content_text: "x" }]).indexOf("\u00e9")
+      const read = (path: string) => collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer))
+      assert.deepStrictEqual((yield* read("/feed.json")).entries.map((e) => e.input.title), ["Café", "Crème"])
+      const inkwell = yield* read("/posts")
+      assert.deepStrictEqual(inkwell.entries.map((e) => [e.input.title, e.input.body]), [["Café", "Crème brûlée"]])
+      const { entries, rejected } = yield* read("/latin1.json")
+      assert.deepStrictEqual(entries, [])
+      assert.deepStrictEqual(rejected.map((r) => r.reason), [
+        `items.0: not valid UTF-8: invalid or truncated sequence at byte offset ${at} (read as UTF-8, as JSON is, though its Content-Type says "iso-8859-1"); not imported rather than imported with U+FFFD in place of what the source wrote`
+      ])
+    }))
+
+  it.effect("bytes that begin \"<?xml\" are read as UTF-8 though the declaration or the label says UTF-16, which they cannot be without a byte order mark (were: read as UTF-16, mojibake quoted in the error)", () =>
+    Effect.gen(function*() {
+      const xml = (encoding: string) =>
+        `<?xml version="1.0" encoding="${encoding}"?>\n<rss version="2.0"><channel><title>t</title><item><guid>1</guid><title>Caf\u00e9</title><description>x</description></item></channel></rss>`
+      const layer = servedBy({
+        "/declared": { body: Buffer.from(xml("UTF-16")), type: "application/rss+xml" },
+        "/labelled": { body: Buffer.from(xml("UTF-8")), type: "application/rss+xml; charset=utf-16" },
+        "/bad": { body: Buffer.concat([Buffer.from(xml("UTF-16").split("\u00e9")[0]!), Buffer.from([0xe9]), Buffer.from(xml("UTF-16").split("\u00e9")[1]!)]), type: "application/rss+xml" }
+      })
+      for (const path of ["/declared", "/labelled"]) {
+        const { entries, rejected } = yield* collect(fromUrl(`https://x.example${path}`)).pipe(Effect.provide(layer))
+        assert.deepStrictEqual([entries.map((e) => e.input.title), rejected], [["Café"], []], path)
+      }
+      const bad = yield* collect(fromUrl("https://x.example/bad")).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(bad.rejected.map((r) => r.reason), [
+        `item 1: not valid UTF-8: invalid or truncated sequence at byte offset ${xml("UTF-16").indexOf("\u00e9")} (read as UTF-8: its bytes begin "<?xml" as no UTF-16 does, though its XML declaration says "UTF-16"); not imported rather than imported with U+FFFD in place of what the source wrote`
+      ])
     }))
 
   it.effect("decodes ISO-8859-1 from the XML declaration", () =>

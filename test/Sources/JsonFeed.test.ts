@@ -112,6 +112,22 @@ describe("toJsonFeed", () => {
     assert.deepStrictEqual(items({ tagsOf: () => ["RUST"] })[0]!.tags, ["RUST"])
   })
 
+  it("an item with date_modified and no date_published is published then, as an Atom entry with <updated> alone (was: no date, the import's time)", () => {
+    const feed = parseJsonFeed({
+      version: JSON_FEED_VERSION,
+      items: [
+        { id: "a", title: "A", content_text: "x", date_modified: "2024-05-01T10:00:00Z" },
+        { id: "b", title: "B", content_text: "x", date_published: "2024-04-01T10:00:00Z", date_modified: "2024-05-01T10:00:00Z" }
+      ]
+    }, "https://x.example/f.json")
+    if (Either.isLeft(feed)) return assert.fail(feed.left.message)
+    const dates = Array.from(feed.right.items, (item) => (item._tag === "Entry" ? [item.input.publishedAt, item.input.updatedAt] : item.reason))
+    assert.deepStrictEqual(dates, [
+      ["2024-05-01T10:00:00.000Z", "2024-05-01T10:00:00.000Z"],
+      ["2024-04-01T10:00:00.000Z", "2024-05-01T10:00:00.000Z"]
+    ])
+  })
+
   it("rejects a document that is not a JSON Feed with the failing path", () => {
     const result = parseJsonFeed({ version: "1.0", items: [] }, "https://x.example/f.json")
     assert.isTrue(Either.isLeft(result))

@@ -61,6 +61,57 @@ describe("JSON Feed pages past the limit", () => {
 })
 
 /**
+ * Another Inkwell's /posts that pages on up to cursor 1000 (then ends), listing `listed(n)` on
+ * page n (page 0 without a cursor), and a post at /posts/<slug> for any slug.
+ */
+const pagingInkwell = (listed: (page: number) => ReadonlyArray<string>) => (path: string): Route | undefined => {
+  const json = (body: unknown): Route => ({ type: "application/json", body: JSON.stringify(body) })
+  const page = /^\/posts(?:\?limit=\d+(?:&cursor=(\d+))?)?$/.exec(path)
+  if (page !== null) {
+    const n = Number(page[1] ?? 0)
+    return json({ items: listed(n).map((slug) => ({ slug })), next: n < 1000 ? String(n + 1) : null })
+  }
+  const slug = /^\/posts\/([\w-]+)$/.exec(path)?.[1]
+  return slug === undefined ? undefined : json({ slug, title: `Post ${slug}`, body: "x" })
+}
+
+/** The listing's pages fetched, the first fetch of the URL given (to tell what it is) left out. */
+const listings = (seen: ReadonlyArray<string>) => seen.filter((path) => path.startsWith("/posts?"))
+
+describe("another Inkwell's listing without end", () => {
+  it.effect("pages that list no new post, 3 in a row, fail the source naming the page; the posts listed before are read, each once (was: empty pages with ever-new cursors fetched for ever)", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      // Page 1 lists again what page 0 did: a post listed twice is fetched once.
+      const served = servedBy(pagingInkwell((n) => (n === 0 ? ["a", "b"] : n === 1 ? ["b", "a"] : n === 2 ? ["c"] : [])), seen)
+      const results = [...yield* fromUrl("https://ink.example/posts").pipe(Stream.either, Stream.runCollect, Effect.provide(served))]
+      assert.deepStrictEqual(titlesOf(results), ["Post a", "Post b", "Post c"])
+      assert.deepStrictEqual(listings(seen), ["/posts?limit=50", "/posts?limit=50&cursor=1", "/posts?limit=50&cursor=2", "/posts?limit=50&cursor=3", "/posts?limit=50&cursor=4", "/posts?limit=50&cursor=5"])
+      assert.deepStrictEqual(seen.filter((path) => path.startsWith("/posts/")), ["/posts/a", "/posts/b", "/posts/c"])
+      const last = results[results.length - 1]!
+      assert.deepStrictEqual(Either.isLeft(last) ? [last.left._tag, last.left.message] : last, [
+        "DecodeError",
+        "https://ink.example/posts?limit=50&cursor=5: cannot read as an Inkwell /posts page at next: 3 pages in a row listed no new post, yet each gave a \"next\" cursor (a listing without end?): stopped after the first 3 post(s)"
+      ])
+    }))
+
+  it.effect("past the posts a source is read for (maxPosts), it fails naming the page; the posts up to it are read, and an import's summary says both", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const served = servedBy(pagingInkwell((n) => [`p${n}-1`, `p${n}-2`, `p${n}-3`]), seen)
+      const summary = yield* importFromUrls(["https://ink.example/posts"], { source: { maxPosts: 7, pageSize: 3 } }).pipe(
+        Effect.provide(Layer.mergeAll(served, PostProcessor.layer({ wordsPerMinute: 230, excerptLength: 280 }), MemoryPostRepository.layer))
+      )
+      assert.deepStrictEqual([summary.imported, summary.failed], [7, 1])
+      assert.deepStrictEqual(summary.failures, [{
+        source: "https://ink.example/posts",
+        reason: "https://ink.example/posts?limit=3&cursor=2: cannot read as an Inkwell /posts page at next: more than 7 posts listed, the most a source is read for: stopped after the first 7 post(s)"
+      }])
+      assert.deepStrictEqual(listings(seen), ["/posts?limit=3", "/posts?limit=3&cursor=1", "/posts?limit=3&cursor=2"])
+    }))
+})
+
+/**
  * A JSON Feed of `pages` pages served on the TestClock: page 1 at once, every later one held
  * until `page` answers it (after the test has moved the clock).
  */

@@ -30,15 +30,18 @@ export interface Route {
   readonly headers?: Record<string, string>
 }
 
-/** A FeedClient whose HttpClient answers `routes[pathname + search]` or `routes[pathname]`, else 404. */
-export const servedBy = (routes: Readonly<Record<string, Route>>, seen: Array<string> = []) =>
+/**
+ * A FeedClient whose HttpClient answers `routes[pathname + search]` or `routes[pathname]`, else
+ * 404; or what `routes`, a function, answers for `pathname + search`.
+ */
+export const servedBy = (routes: Readonly<Record<string, Route>> | ((path: string) => Route | undefined), seen: Array<string> = []) =>
   FeedClient.layer({ retries: 0 }).pipe(
     Layer.provide(Layer.succeed(
       HttpClient.HttpClient,
       HttpClient.make((request, url) =>
         Effect.sync(() => {
           seen.push(url.pathname + url.search)
-          const route = routes[url.pathname + url.search] ?? routes[url.pathname]
+          const route = typeof routes === "function" ? routes(url.pathname + url.search) : routes[url.pathname + url.search] ?? routes[url.pathname]
           const response = route === undefined
             ? new Response("not found", { status: 404 })
             : new Response(route.body as BodyInit, {
