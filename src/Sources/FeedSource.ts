@@ -17,7 +17,7 @@ import { runSteps, runStepsWithTurns, yieldWhenBusy } from "../Domain/yieldToEve
 import { firstBadByte } from "./badBytes.js"
 import { isJsonBody, lenientBodyText, type MarkedBody, markedBodyText } from "./body.js"
 import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
-import { resolveUrl } from "./html.js"
+import { attributeTokens, resolveUrl } from "./html.js"
 import { inkwellApi, type InkwellApiOptions, isInkwellPage } from "./InkwellApi.js"
 import { isJsonFeed, parseJsonFeed } from "./JsonFeed.js"
 import { readJson } from "./readJson.js"
@@ -70,7 +70,7 @@ export function* feedLinksInSteps(html: string, base: string, keep: (tag: string
     const href = value("href")
     if (rel.includes("alternate") && FEED_TYPES.includes(type) && href) found.push({ type, href: resolveUrl(href, base) })
   }
-  const tokenizer = new Tokenizer({ decodeEntities: false }, {
+  const tokenizer = new Tokenizer({ decodeEntities: false }, attributeTokens({
     onopentagname: (start, end) => {
       link = html.slice(start, end).toLowerCase() === "link" ? { at: start - 1, attributes: new Map() } : undefined
     },
@@ -89,17 +89,8 @@ export function* feedLinksInSteps(html: string, base: string, keep: (tag: string
       valueStart = -1
     },
     onopentagend: close,
-    onselfclosingtag: close,
-    onattribentity: () => {},
-    oncdata: () => {},
-    onclosetag: () => {},
-    oncomment: () => {},
-    ondeclaration: () => {},
-    onend: () => {},
-    onprocessinginstruction: () => {},
-    ontext: () => {},
-    ontextentity: () => {}
-  })
+    onselfclosingtag: close
+  }))
   for (let slice = 0; slice < html.length; slice += LINK_SLICE_CHARS) {
     tokenizer.write(html.slice(slice, slice + LINK_SLICE_CHARS))
     if (slice + LINK_SLICE_CHARS < html.length) yield

@@ -4,10 +4,35 @@
  * pipeline passes through untouched (and sanitizes as a whole: see Processing/markdown.ts).
  */
 import { decodeHTML } from "entities"
-import { QuoteType, Tokenizer } from "htmlparser2"
+import { QuoteType, Tokenizer, type TokenizerCallbacks } from "htmlparser2"
 import { isCalendarDate, outOfRange } from "../Processing/dates.js"
 import { urlScheme } from "../Processing/sanitize.js"
 import { slugify } from "../Processing/text.js"
+
+const ignored = () => {}
+
+/**
+ * An HTML tokenizer's callbacks where only what `callbacks` names is read (tags, attributes):
+ * the rest (text, comments, entities...) is passed over.
+ */
+export const attributeTokens = (callbacks: Partial<TokenizerCallbacks>): TokenizerCallbacks => ({
+  onattribdata: ignored,
+  onattribentity: ignored,
+  onattribend: ignored,
+  onattribname: ignored,
+  oncdata: ignored,
+  onclosetag: ignored,
+  oncomment: ignored,
+  ondeclaration: ignored,
+  onend: ignored,
+  onopentagend: ignored,
+  onopentagname: ignored,
+  onprocessinginstruction: ignored,
+  onselfclosingtag: ignored,
+  ontext: ignored,
+  ontextentity: ignored,
+  ...callbacks
+})
 
 /** Named and numeric HTML character references decoded once. */
 export const decodeEntities = (text: string): string => (text.includes("&") ? decodeHTML(text) : text)
@@ -149,7 +174,7 @@ const urlAttributeValues = (html: string): ReadonlyArray<ValueSpan> => {
   let name = ""
   let valueStart = -1
   let valueEnd = -1
-  const tokenizer = new Tokenizer({ decodeEntities: false }, {
+  const tokenizer = new Tokenizer({ decodeEntities: false }, attributeTokens({
     onattribname: (start, end) => {
       name = html.slice(start, end).toLowerCase()
       valueStart = -1
@@ -168,19 +193,7 @@ const urlAttributeValues = (html: string): ReadonlyArray<ValueSpan> => {
       name = ""
       valueStart = -1
     },
-    onattribentity: () => {},
-    oncdata: () => {},
-    onclosetag: () => {},
-    oncomment: () => {},
-    ondeclaration: () => {},
-    onend: () => {},
-    onopentagend: () => {},
-    onopentagname: () => {},
-    onprocessinginstruction: () => {},
-    onselfclosingtag: () => {},
-    ontext: () => {},
-    ontextentity: () => {}
-  })
+  }))
   tokenizer.write(html)
   tokenizer.end()
   return spans
