@@ -192,7 +192,7 @@ const urlAttributeValues = (html: string): ReadonlyArray<ValueSpan> => {
       }
       name = ""
       valueStart = -1
-    },
+    }
   }))
   tokenizer.write(html)
   tokenizer.end()
