@@ -78,10 +78,10 @@ export const integer = (name: string, range?: IntegerRange): Config.Config<numbe
   const example = Math.min(Math.max(8, min), max)
   return parsedOrRefused(name, (text) => {
     if (!/^-?\d+$/.test(text)) return Either.left(`must be an integer in decimal digits, such as ${example}`)
-    // Compared whole: past 2^53 a number holds only a neighbour of the value written.
+    // Compared whole: past 2^53 a number holds only a neighbour of the value written. "-0" is 0.
     const value = BigInt(text)
     if (value >= BigInt(min) && value <= BigInt(max)) return Either.right(Number(value))
-    // A value under the least of a setting with no most is told that least only.
+    // A setting without a most: a value below its least is told the least alone.
     const within = range?.max === undefined && value < BigInt(min) ? `of ${min} or more` : `between ${min} and ${max}`
     return Either.left(`out of range: must be an integer ${within}`)
   })
