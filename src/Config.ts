@@ -40,12 +40,16 @@ export const parseByteSize = (text: string): number | undefined => {
  * its error (a check on a mapped Config is reported at the path it was mapped at).
  */
 const parsed = <A>(name: string, parse: (text: string) => A | undefined, expected: string): Config.Config<A> =>
+  parsedOrRefused(name, (text) => {
+    const value = parse(text)
+    return value === undefined ? Either.left(expected) : Either.right(value)
+  })
+
+/** As `parsed`, `parse` saying why it refuses a value (the value is quoted after it). */
+const parsedOrRefused = <A>(name: string, parse: (text: string) => Either.Either<A, string>): Config.Config<A> =>
   Config.nested(
     Config.string().pipe(
-      Config.mapOrFail((text) => {
-        const value = parse(text)
-        return value === undefined ? Either.left(ConfigError.InvalidData([], `${expected} (got "${text}")`)) : Either.right(value)
-      })
+      Config.mapOrFail((text) => Either.mapLeft(parse(text), (why) => ConfigError.InvalidData([], `${why} (got "${text}")`)))
     ),
     name
   )
@@ -54,23 +58,34 @@ const parsed = <A>(name: string, parse: (text: string) => A | undefined, expecte
 export const byteSize = (name: string): Config.Config<number> =>
   parsed(name, parseByteSize, "must be a number of bytes, such as 1048576, 512 KiB or 20 MiB")
 
+/** The integers a setting takes: `min` and above, up to `max` when there is one. */
+export interface IntegerRange {
+  readonly min: number
+  readonly max?: number
+}
+
 /**
- * The variable `name` as an integer written in decimal digits (`-` allowed in front, so that the
- * caller's range refuses a negative in its own words). Effect's `Config.integer` reads with
- * `Number(text)`: an empty value was 0 (`PORT=` served on a random port, `FEED_RETRIES=` never
- * retried), and `0x50`, `1e3`, `+80` and ` 80` were numbers. Every integer setting reads
- * through this one; the caller checks its range.
+ * The variable `name` as an integer written in decimal digits, within `range` (without one, any
+ * integer a number holds exactly). Effect's `Config.integer` reads with `Number(text)`: an empty
+ * value was 0 (`PORT=` served on a random port, `FEED_RETRIES=` never retried), and `0x50`,
+ * `1e3`, `+80` and ` 80` were numbers. Digits out of the range, however many, are said to be
+ * out of it, with the range: `DB_MAX_CONNECTIONS=99999999999999999999` was told it "must be an
+ * integer in decimal digits", which it is. Every integer setting reads through this one.
  */
-export const integer = (name: string): Config.Config<number> =>
-  parsed(
-    name,
-    (text) => {
-      const n = /^-?\d+$/.test(text) ? Number(text) : Number.NaN
-      // `|| 0`: "-0" is 0, not a negative zero passed on to a port or a count.
-      return Number.isSafeInteger(n) ? n || 0 : undefined
-    },
-    "must be an integer in decimal digits, such as 8"
-  )
+export const integer = (name: string, range?: IntegerRange): Config.Config<number> => {
+  const min = range?.min ?? -Number.MAX_SAFE_INTEGER
+  const max = range?.max ?? Number.MAX_SAFE_INTEGER
+  const example = Math.min(Math.max(8, min), max)
+  return parsedOrRefused(name, (text) => {
+    if (!/^-?\d+$/.test(text)) return Either.left(`must be an integer in decimal digits, such as ${example}`)
+    // Compared whole: past 2^53 a number holds only a neighbour of the value written. "-0" is 0.
+    const value = BigInt(text)
+    if (value >= BigInt(min) && value <= BigInt(max)) return Either.right(Number(value))
+    // A setting without a most: a value below its least is told the least alone.
+    const within = range?.max === undefined && value < BigInt(min) ? `of ${min} or more` : `between ${min} and ${max}`
+    return Either.left(`out of range: must be an integer ${within}`)
+  })
+}
 
 /**
  * The longest delay a Node timer takes: `setTimeout` fires a longer one (2^31-1 ms, about 24.8
@@ -111,8 +126,7 @@ export const databaseUrl = Config.string("DATABASE_URL").pipe(
 )
 
 /** `DB_MAX_CONNECTIONS`: operations allowed to run at once (default 8). */
-export const dbMaxConnections = integer("DB_MAX_CONNECTIONS").pipe(
-  Config.validate({ message: "must be an integer between 1 and 1000", validation: (n) => n >= 1 && n <= 1000 }),
+export const dbMaxConnections = integer("DB_MAX_CONNECTIONS", { min: 1, max: 1000 }).pipe(
   Config.withDefault(8)
 )
 
@@ -138,12 +152,10 @@ export type DatabaseConfig = Config.Config.Success<typeof DatabaseConfig>
 
 /** `WORDS_PER_MINUTE`: reading speed for reading time (default 230). */
 export const ProcessorConfig = Config.all({
-  wordsPerMinute: integer("WORDS_PER_MINUTE").pipe(
-    Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 }),
+  wordsPerMinute: integer("WORDS_PER_MINUTE", { min: 1 }).pipe(
     Config.withDefault(230)
   ),
-  excerptLength: integer("EXCERPT_LENGTH").pipe(
-    Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 }),
+  excerptLength: integer("EXCERPT_LENGTH", { min: 1 }).pipe(
     Config.withDefault(280)
   )
 })

@@ -18,21 +18,21 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [HttpConfig.ServerConfig, "HOST", "999.1.1.1", "IP address or a host name"],
   [HttpConfig.ServerConfig, "HOST", "-bad.example", "IP address or a host name"],
   [HttpConfig.MiddlewareConfig, "MAX_BODY_SIZE", "0", "positive number of bytes"],
-  [HttpConfig.MiddlewareConfig, "RETRY_AFTER", "-1", "non-negative"],
-  [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_SIZE", "-1", "non-negative"],
+  [HttpConfig.MiddlewareConfig, "RETRY_AFTER", "-1", `out of range: must be an integer of 0 or more (got "-1")`],
+  [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_SIZE", "-1", `out of range: must be an integer of 0 or more (got "-1")`],
   [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_MAX_BYTES", "0", "positive number of bytes"],
   [DatabaseConfig, "DATABASE_URL", "mysql://db", "sqlite:<path>"],
-  [DatabaseConfig, "DB_MAX_CONNECTIONS", "0", "between 1 and 1000"],
-  [ProcessorConfig, "WORDS_PER_MINUTE", "0", "positive integer"],
-  [ProcessorConfig, "EXCERPT_LENGTH", "-5", "positive integer"],
+  [DatabaseConfig, "DB_MAX_CONNECTIONS", "0", `out of range: must be an integer between 1 and 1000 (got "0")`],
+  [ProcessorConfig, "WORDS_PER_MINUTE", "0", "out of range: must be an integer of 1 or more"],
+  [ProcessorConfig, "EXCERPT_LENGTH", "-5", "out of range: must be an integer of 1 or more"],
   [SiteConfigFromEnv, "SITE_PAGE_SIZE", "101", "between 1 and 100"],
-  [SiteConfigFromEnv, "SITE_CACHE_MAX_AGE", "-1", "non-negative"],
+  [SiteConfigFromEnv, "SITE_CACHE_MAX_AGE", "-1", "out of range: must be an integer of 0 or more"],
   [SiteConfigFromEnv, "SITE_LANGUAGE", "not a tag", "language tag"],
   [SiteConfigFromEnv, "SITE_URL", "ftp://example.com", "absolute http(s) URL"],
   [ImportConfig, "IMPORT_CONCURRENCY", "0", "between 1 and 1024"],
   [ImportConfig, "IMPORT_TIMEOUT", "0 seconds", "positive duration"],
   [ImportConfig, "IMPORT_ITEM_TIMEOUT", "0 millis", "positive duration"],
-  [FeedClientConfig, "FEED_HOST_CONCURRENCY", "0", ">= 1"],
+  [FeedClientConfig, "FEED_HOST_CONCURRENCY", "0", "out of range: must be an integer of 1 or more"],
   // Node refuses such a header when the request is made: every remote import failed as a defect.
   [FeedClientConfig, "FEED_USER_AGENT", "Inkwell\r\nX-Injected: 1", "printable ASCII"],
   [FeedClientConfig, "FEED_USER_AGENT", "Inkwell\u0000", "printable ASCII"],
@@ -156,13 +156,50 @@ describe("configuration errors", () => {
       for (const [config, name, get] of integers) {
         assert.strictEqual(get(yield* read(config, { [name]: "16" })), 16, name)
         assert.strictEqual(get(yield* read(config, { [name]: "0016" })), 16, name)
-        for (const text of ["", " ", "0x10", "1e1", "+16", " 16", "16 ", "16.0", "16.5", "sixteen", "99999999999999999999"]) {
+        for (const text of ["", " ", "0x10", "1e1", "+16", " 16", "16 ", "16.0", "16.5", "sixteen"]) {
           const error = String(yield* Effect.flip(read(config, { [name]: text })))
           assert.include(error, name, `${name}=${JSON.stringify(text)}`)
           assert.include(error, "decimal digits", `${name}=${JSON.stringify(text)}`)
         }
       }
       assert.isTrue(Object.is((yield* read(HttpConfig.ServerConfig, { PORT: "-0" })).port, 0), "-0 is 0")
+    }))
+
+  it.effect("an integer in decimal digits too large for any (99999999999999999999) is said out of range, with the setting's range (was: 'must be an integer in decimal digits')", () =>
+    Effect.gen(function* () {
+      const unbounded = (min: number) => `between ${min} and ${Number.MAX_SAFE_INTEGER}`
+      const integers: ReadonlyArray<readonly [Config.Config<unknown>, string, string]> = [
+        [HttpConfig.ServerConfig, "PORT", "between 0 and 65535"],
+        [HttpConfig.MiddlewareConfig, "RETRY_AFTER", unbounded(0)],
+        [HttpConfig.ResponseCacheConfig, "RESPONSE_CACHE_SIZE", unbounded(0)],
+        [DatabaseConfig, "DB_MAX_CONNECTIONS", "between 1 and 1000"],
+        [ProcessorConfig, "WORDS_PER_MINUTE", unbounded(1)],
+        [ProcessorConfig, "EXCERPT_LENGTH", unbounded(1)],
+        [SiteConfigFromEnv, "SITE_PAGE_SIZE", "between 1 and 100"],
+        [SiteConfigFromEnv, "SITE_CACHE_MAX_AGE", unbounded(0)],
+        [ImportConfig, "IMPORT_CONCURRENCY", "between 1 and 1024"],
+        [ImportConfig, "IMPORT_RECORD_BATCH", "between 1 and 4096"],
+        [ImportConfig, "IMPORT_BATCH_SIZE", "between 1 and 100000"],
+        [ImportConfig, "IMPORT_BUFFER", "between 1 and 1000000"],
+        [FeedClientConfig, "FEED_RETRIES", unbounded(0)],
+        [FeedClientConfig, "FEED_HOST_CONCURRENCY", unbounded(1)],
+        [FeedClientConfig, "FEED_MAX_REDIRECTS", unbounded(0)],
+        [HeavyPostsConfig, "IMPORT_RENDER_HEAP_MB", "between 16 and 65536"],
+        [RenderPoolConfig, "RENDER_WORKERS", "between 0 and 256"],
+        [RenderPoolConfig, "RENDER_INLINE_BELOW", unbounded(0)],
+        [RenderPoolConfig, "RENDER_BATCH", "between 1 and 1024"],
+        [RenderPoolConfig, "RENDER_WORKER_HEAP_MB", "between 16 and 65536"],
+        [RenderPoolConfig, "RENDER_WORKER_INITIAL_HEAP_MB", "between 0 and 65536"]
+      ]
+      for (const [config, name, range] of integers) {
+        const error = String(yield* Effect.flip(read(config, { [name]: "99999999999999999999" })))
+        assert.include(error, name)
+        assert.include(error, `out of range: must be an integer ${range} (got "99999999999999999999")`, name)
+        assert.notInclude(error, "decimal digits", name)
+      }
+      // A value not in decimal digits is told an example the setting takes.
+      const heap = String(yield* Effect.flip(read(HeavyPostsConfig, { IMPORT_RENDER_HEAP_MB: "lots" })))
+      assert.include(heap, `must be an integer in decimal digits, such as 16 (got "lots")`)
     }))
 
   it.effect("LOG_LEVEL takes every level the --log-level flag takes (warning, none too), in any case", () =>

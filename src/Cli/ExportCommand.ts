@@ -67,6 +67,14 @@ export const checkDatabase = Effect.gen(function*() {
 const NO_TABLE = /no such table|relation .* does not exist/
 
 /**
+ * `Migrations.verify` failed because the database holds no Inkwell tables: its bookkeeping table,
+ * which every Inkwell database has had from its first migration, is not there (an empty
+ * database, or another application's).
+ */
+export const holdsNoInkwellTables = (error: unknown): boolean =>
+  error instanceof Migrations.MigrationFailed && error.missing.length === 0 && NO_TABLE.test(describeFailure(error.cause))
+
+/**
  * Said for a command that reads a database it does not migrate (`inkwell export`, `inkwell
  * reprocess --dry-run`): the verifier's own reason is about a migration run, and this was none.
  * `never` says who migrates; `noTables` is said when the bookkeeping table is not there (given the
@@ -78,7 +86,7 @@ export const notMigrated = (never: string, noTables: (reason: string) => string)
   if (error.missing.length > 0) {
     return new CliExit({ code: 1, reason: `database unavailable: not migrated: ${error.missing.join(", ")} missing; ${never}` })
   }
-  if (NO_TABLE.test(describeFailure(error.cause))) return new CliExit({ code: 1, reason: noTables(error.reason) })
+  if (holdsNoInkwellTables(error)) return new CliExit({ code: 1, reason: noTables(error.reason) })
   return new CliExit({ code: 1, reason: isUnreachable(error.cause) ? `database unavailable: ${error.reason}` : error.reason })
 }
 

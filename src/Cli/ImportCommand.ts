@@ -7,7 +7,7 @@
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeHttpClient, NodeStream } from "@effect/platform-node"
-import type { SqlClient } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import { Clock, Config, Console, Context, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
@@ -215,6 +215,22 @@ type Target =
   | { readonly _tag: "DryRun"; readonly sql: Context.Context<SqlClient.SqlClient> }
   | { readonly _tag: "ValidateOnly"; readonly why: string }
 
+/**
+ * Whether the database takes no writes: PostgreSQL's `transaction_read_only`, on in every session
+ * of a standby (a primary a failover demoted) and of a database set read-only. The import fails
+ * there at its migrations (which write even with nothing to migrate), before any post; a dry run,
+ * writing each batch and rolling it back, failed every post instead and exited 0. Asked as the
+ * dry run starts, where the import fails and before any input is read, rather than read from a
+ * first batch's refusal: that comes once posts were read and rendered, and the import itself
+ * reports a server demoted mid-run post by post. SQLite: a file that cannot be written is refused
+ * as it opens (SqlLive).
+ */
+const takesNoWrites = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql.onDialectOrElse({
+    pg: () => Effect.map(sql<{ readonly setting: string }>`SELECT current_setting('transaction_read_only') AS setting`, ([row]) => row?.setting === "on"),
+    orElse: () => Effect.succeed(false)
+  }))
+
 /** The run's target; a dry run's database, once found usable, stays open in the scope for its batches. */
 const importTarget = (options: ImportOptions) =>
   Effect.gen(function*() {
@@ -226,6 +242,12 @@ const importTarget = (options: ImportOptions) =>
       return validateOnly(`no database at ${state.filename} yet (a dry run creates none), so every valid post would be new`)
     }
     const sql = yield* Layer.build(SqlLive.layerConfig)
+    if (yield* Effect.provide(takesNoWrites, sql)) {
+      return yield* new CliExit({
+        code: 1,
+        reason: "database unavailable: the database takes no writes (read-only: a standby or a demoted primary); the import would fail before writing any post"
+      })
+    }
     const migrated = yield* Effect.either(Effect.provide(Migrations.verify(), sql))
     // Not "not migrated yet": the import would refuse it too, so the dry run says so.
     if (Either.isLeft(migrated) && migrated.left._tag === "MigratedByNewerVersion") return yield* migrated.left

@@ -9,12 +9,13 @@ import { Command, Options } from "@effect/cli"
 import { Cause, Config, Console, Duration, Effect, identity, Layer, Option, Schedule } from "effect"
 import * as App from "../App.js"
 import { DatabaseConfig } from "../Config.js"
+import * as Migrations from "../Database/Migrations.js"
 import * as SqlLive from "../Database/SqlLive.js"
 import { ItemTimeoutConfig } from "../Import/ImportConfig.js"
 import * as Reprocess from "../Posts/Reprocess.js"
 import * as SqlPostRepository from "../Posts/SqlPostRepository.js"
 import * as HeavyPosts from "../Workers/HeavyPosts.js"
-import { checkDatabase, notMigrated } from "./ExportCommand.js"
+import { checkDatabase, holdsNoInkwellTables, notMigrated } from "./ExportCommand.js"
 import { CliExit, exitOnFailure } from "./Exit.js"
 import { duration } from "./ImportCommand.js"
 
@@ -40,12 +41,33 @@ const settings = Config.all({ database: DatabaseConfig, rendering: HeavyPosts.He
 )
 
 /**
+ * A database with no Inkwell tables (an empty one, another application's) is refused before
+ * anything is made in it: migrated, it had Inkwell's tables made in what was most likely the
+ * wrong database, and the run said "reprocessed 0" (exit 0). The check reads through the
+ * SqlClient the migrations then use (one layer, built once). Any other failure to read the
+ * bookkeeping is left to the migrations, which migrate a database at an older migration, and
+ * say what else is wrong.
+ */
+const inkwellTablesRequired = Layer.effectDiscard(
+  Effect.catchAll(Migrations.verify(), (error) =>
+    holdsNoInkwellTables(error)
+      ? new CliExit({
+        code: 1,
+        reason:
+          "nothing to reprocess: the database holds no Inkwell tables (not the blog's database, or never migrated: the server and inkwell import create them, reprocess does not)"
+      })
+      : Effect.void)
+).pipe(Layer.provide(SqlLive.layerConfig))
+
+/**
  * Writing: the repository `inkwell import` writes through, migrated as the server migrates and
- * announcing each write (PostChanges). A dry run reads a database someone else migrates, and
- * writes (so announces) nothing.
+ * announcing each write (PostChanges), on a database that holds Inkwell's tables already. A dry
+ * run reads a database someone else migrates, and writes (so announces) nothing.
  */
 const repositoryFor = (dryRun: boolean) =>
-  dryRun ? SqlPostRepository.layer.pipe(Layer.provide(App.VerifiedDatabaseLive)) : App.WritingRepositoryLive
+  dryRun
+    ? SqlPostRepository.layer.pipe(Layer.provide(App.VerifiedDatabaseLive))
+    : App.WritingRepositoryLive.pipe(Layer.provide(inkwellTablesRequired))
 
 /** A dry run's database not (fully) migrated: said as that, not as a migration that failed (none ran). */
 const dryRunNotMigrated = notMigrated(

@@ -127,8 +127,7 @@ const validate = (s: FeedClientSettings): FeedClientSettings => {
 }
 
 const intAtLeast = (name: string, fallback: number, min: number) =>
-  integer(name).pipe(
-    Config.validate({ message: `must be an integer >= ${min}`, validation: (n) => n >= min }),
+  integer(name, { min }).pipe(
     Config.withDefault(fallback)
   )
 

@@ -510,7 +510,25 @@ const destroySocket = (client: pg.PoolClient): void => {
 
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, release: (err?: Error | boolean) => void) => void
 
+/** PostgreSQL's read_only_sql_transaction: a write refused by a server (or a session) that takes none. */
+const READ_ONLY_SQL_TRANSACTION = "25006"
+
 /**
+ * Calls `refused` when `client` refuses a write as read-only: its connection's error messages,
+ * which pg hands to the statement that failed and to no listener of its own.
+ */
+const onReadOnlyRefusal = (client: pg.PoolClient, refused: () => void): void => {
+  const internals = client as unknown as {
+    readonly connection?: { readonly on?: (event: "errorMessage", listener: (message: { readonly code?: unknown }) => void) => unknown }
+  }
+  internals.connection?.on?.("errorMessage", (message) => {
+    if (message.code === READ_ONLY_SQL_TRANSACTION) refused()
+  })
+}
+
+/**
+ * Connections unfit for another statement are dropped, never kept idle in the pool nor handed out.
+ *
  * pg-pool takes back a released connection as idle even while a statement is still running on
  * it: one abandoned (its fiber interrupted, the request timed out; or past `query_timeout`)
  * leaves it pending, and the next statement on that connection queues behind it. On a
@@ -518,16 +536,48 @@ type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefine
  * for ~60 s without traffic. Such a connection is destroyed here instead, so the pool opens a
  * fresh one. (@effect/sql-pg releases a connection without an error after interrupting its
  * statement, and only tries a `pg_cancel_backend` first.)
+ *
+ * A session that refused a write as read-only (25006) stays read-only: it was opened on a
+ * standby, which it stays connected to when the address moves to the new primary, or on a
+ * database whose sessions start read-only (`default_transaction_read_only`, read as a session
+ * starts). Kept, it answered the writes it served 503 long after the database took writes
+ * again: with one write every 3 s, for 36 s; only ~10 s without any request (the pool's idle
+ * timeout) ended it. The pool's other connections opened by then went to the same server and
+ * are no better: every one is closed as it is released or would be handed out, so the next
+ * write opens a connection to the server the address names now. While the database stays
+ * read-only, each refused write costs the reads that follow a reconnection.
  */
-const destroyAbandonedConnections = (pool: pg.Pool): pg.Pool => {
+const discardUnfitConnections = (pool: pg.Pool): pg.Pool => {
+  // Connections are numbered as they open; those up to `refusedUpTo` are closed.
+  let opened = 0
+  let refusedUpTo = 0
+  const numbers = new WeakMap<pg.PoolClient, number>()
+  pool.on("connect", (client) => {
+    numbers.set(client, ++opened)
+    onReadOnlyRefusal(client, () => refusedUpTo = opened)
+  })
+  const openedBeforeRefusal = (client: pg.PoolClient) => {
+    const number = numbers.get(client)
+    return number !== undefined && number <= refusedUpTo
+  }
   const connect = pool.connect.bind(pool) as (callback: ConnectCallback) => void
-  const guardedConnect = (callback: ConnectCallback) =>
+  const guardedConnect = (callback: ConnectCallback): void =>
     connect((err, client, release) => {
       if (err !== undefined || client === undefined) return callback(err, client, release)
+      // An idle connection from before a refused write: closed (a released error), and another taken.
+      if (openedBeforeRefusal(client)) {
+        release(new Error("connection opened before a write was refused as read-only"))
+        return guardedConnect(callback)
+      }
       const guarded = (releaseErr?: Error | boolean) => {
-        if (releaseErr || !hasStatementInFlight(client)) return release(releaseErr)
-        release(new Error("connection released with a statement in flight"))
-        destroySocket(client)
+        if (releaseErr) return release(releaseErr)
+        if (hasStatementInFlight(client)) {
+          release(new Error("connection released with a statement in flight"))
+          return destroySocket(client)
+        }
+        // The pool closes it politely: the server answers.
+        if (openedBeforeRefusal(client)) return release(new Error("connection refused a write as read-only"))
+        return release(releaseErr)
       }
       client.release = guarded
       callback(undefined, client, guarded)
@@ -572,7 +622,8 @@ const cancelOnOwnConnection = (pool: pg.Pool, config: pg.ClientConfig): pg.Pool 
  * Connections that go silent instead (a NAT or failover dropping packets: nothing is closed) are
  * noticed by TCP keepalive, by the client's own deadline on every statement (`query_timeout`,
  * the statement timeout and a grace) and by the destruction of a connection whose statement was
- * abandoned: none goes back to the pool with a statement pending. `redacted` names the
+ * abandoned: none goes back to the pool with a statement pending, nor one that refused a write
+ * as read-only (`discardUnfitConnections`). `redacted` names the
  * database in messages: the URL as written, its password masked.
  */
 const pgLayer = (url: Redacted.Redacted, redacted: string, maxConnections: number, statementTimeout: Duration.Duration) => {
@@ -601,7 +652,7 @@ const pgLayer = (url: Redacted.Redacted, redacted: string, maxConnections: numbe
           query_timeout: Duration.toMillis(Duration.sum(statementTimeout, PG_SILENCE_GRACE))
         }
         const pool = cancelOnOwnConnection(
-          destroyAbandonedConnections(new pg.Pool({ ...connection, max: maxConnections })),
+          discardUnfitConnections(new pg.Pool({ ...connection, max: maxConnections })),
           { ...connection, statement_timeout: Duration.toMillis(PG_CONNECT_TIMEOUT), query_timeout: Duration.toMillis(PG_CONNECT_TIMEOUT) }
         )
         // An idle connection's error (the server killed it) is handled by the pool, which drops it.

@@ -2,7 +2,8 @@
  * Database failures read for what they say, one list per meaning, for every caller (the API,
  * the reader site, `/ready`, the import, the pool and the repository):
  *
- *   - `isUnreachable`: the database cannot be reached, or refuses the login (nothing about the statement);
+ *   - `isUnreachable`: the database cannot be reached, refuses the login, or refuses writes as
+ *     read-only (nothing about the statement);
  *   - `isBusy`: it is there, but did not do it in time: a lock not had (SQLite's write lock,
  *     PostgreSQL's lock_timeout), the statement timeout, a conflict with another transaction;
  *   - `isConflict`: of those, the ones a transaction may simply be run again for, at once.
@@ -34,6 +35,9 @@ const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"
  * for now, whatever the statement; a 500 said it was the statement's fault.
  */
 const UNREACHABLE_STATES = new Set(["53300", "57P01", "57P02", "57P03", "25006"])
+
+/** read_only_sql_transaction, of those. */
+const READ_ONLY = "25006"
 
 /**
  * PostgreSQL's invalid_authorization_specification class (28000: a role that may not log in, no
@@ -99,6 +103,12 @@ export const isUnreachable = (cause: unknown): boolean => causeChain(cause).some
 /** `cause` or anything it was caused by says the database refused the login (unreachable too). */
 export const isLoginRefused = (cause: unknown): boolean => hasCode(cause, (code) => code.startsWith(LOGIN_REFUSED_CLASS))
 
+/**
+ * `cause` or anything it was caused by says the database refused a write as read-only (25006: a
+ * standby, or a primary demoted by a failover): unreachable too, for the writes, while it reads.
+ */
+export const isReadOnly = (cause: unknown): boolean => hasCode(cause, (code) => code === READ_ONLY)
+
 /** `cause` or anything it was caused by says the database was busy: worth trying again later. */
 export const isBusy = (cause: unknown): boolean => hasCode(cause, (code) => BUSY_STATES.has(code) || SQLITE_BUSY.test(code))
 
@@ -111,14 +121,18 @@ export const transienceOf = (cause: unknown): "unreachable" | "busy" | undefined
 
 /**
  * What a log line calls a failure of the moment (`kind`, of `cause`), the API's and the site's
- * alike, so that one search of the log finds both. A refused login is unreachable, said as what
- * it is: it sends the operator to DATABASE_URL's user and password (or the role), not to the network.
+ * alike, so that one search of the log finds both. A refused login and a write refused as
+ * read-only are unreachable, said as what they are: the one sends the operator to DATABASE_URL's
+ * user and password (or the role), the other to the failover (reads and /ready still answer), not
+ * to the network.
  */
 export const transienceLogged = (kind: "unreachable" | "busy", cause: unknown): string =>
   kind === "busy"
     ? "the database is busy"
     : isLoginRefused(cause)
     ? "the database refused the login (check DATABASE_URL's user and password, and the role)"
+    : isReadOnly(cause)
+    ? "the database refused the write as read-only (a standby or a demoted primary)"
     : "the database cannot be reached"
 
 /** As `transienceOf`, for what a repository call failed with: `PoolTimeout` is busy. */

@@ -7,8 +7,7 @@ import { isIP } from "node:net"
 import { byteSize, integer, timerDuration } from "../Config.js"
 
 /** `PORT` (default 3000; 0 picks a free port). */
-export const port = integer("PORT").pipe(
-  Config.validate({ message: "must be an integer between 0 and 65535", validation: (n) => n >= 0 && n <= 65535 }),
+export const port = integer("PORT", { min: 0, max: 65535 }).pipe(
   Config.withDefault(3000)
 )
 
@@ -66,8 +65,7 @@ export const maxBodySize = byteSize("MAX_BODY_SIZE").pipe(
 )
 
 /** `RETRY_AFTER`: seconds a client is told to wait after a 503 (default 1). */
-export const retryAfterSeconds = integer("RETRY_AFTER").pipe(
-  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
+export const retryAfterSeconds = integer("RETRY_AFTER", { min: 0 }).pipe(
   Config.withDefault(1)
 )
 
@@ -124,8 +122,7 @@ export const ServerConfig = Config.all({ port, host, shutdownGrace })
 export type ServerConfig = Config.Config.Success<typeof ServerConfig>
 
 /** `RESPONSE_CACHE_SIZE`: public answers kept in memory, API reads and site pages (default 10000; 0 turns the cache off). */
-export const responseCacheSize = integer("RESPONSE_CACHE_SIZE").pipe(
-  Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
+export const responseCacheSize = integer("RESPONSE_CACHE_SIZE", { min: 0 }).pipe(
   Config.withDefault(10_000)
 )
 

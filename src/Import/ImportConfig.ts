@@ -91,8 +91,7 @@ export const importLimits = {
 } as const
 
 const positive = (name: string, fallback: number, max = 1_000_000) =>
-  integer(name).pipe(
-    Config.validate({ message: `must be an integer between 1 and ${max}`, validation: (n) => n >= 1 && n <= max }),
+  integer(name, { min: 1, max }).pipe(
     Config.withDefault(fallback)
   )
 

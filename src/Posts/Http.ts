@@ -15,7 +15,7 @@ import { Cause, type ConfigError, DateTime, Deferred, Effect, Either, FiberSet, 
 import { createHash } from "node:crypto"
 import { FeedClient, parseHttpUrl } from "../Clients/FeedClient.js"
 import { type DatabaseError, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
-import { transienceLogged, transienceOf } from "../Database/Transient.js"
+import { isReadOnly, transienceLogged, transienceOf } from "../Database/Transient.js"
 import { issuesOf } from "../Domain/decodeIssues.js"
 import { repeatedKeyOf } from "../Domain/jsonKeys.js"
 import { Post, PostInput } from "../Domain/Post.js"
@@ -117,9 +117,14 @@ export const encodePost = (post: Post): typeof Post.Encoded => ({
 const postResponse = (post: Post, status = 200, headers: Record<string, string> = {}) =>
   HttpServerResponse.unsafeJson(encodePost(post), { status, headers: { etag: etagOf(post), ...headers } })
 
-/** What a client is told of a failure of the moment (`DatabaseUnavailable`'s message). */
+/**
+ * What a client is told of a failure of the moment (`DatabaseUnavailable`'s message). A write
+ * refused as read-only is unreachable to writes only: "cannot be reached" was said while reads
+ * and /ready answered.
+ */
 const UNAVAILABLE = {
   unreachable: "the database cannot be reached right now; try again shortly",
+  readOnly: "the database refused the write as read-only (a standby or a demoted primary); try again shortly",
   busy: "the database is too busy to answer right now; try again shortly"
 } as const
 
@@ -141,7 +146,7 @@ const databaseErrorsAsDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
         ? Effect.die(error)
         : Effect.zipRight(
           Effect.logWarning(`${error.message}: ${transienceLogged(kind, error.cause)}`, Cause.fail(error)),
-          Effect.fail(new DatabaseUnavailable({ message: UNAVAILABLE[kind] }))
+          Effect.fail(new DatabaseUnavailable({ message: UNAVAILABLE[kind === "unreachable" && isReadOnly(error.cause) ? "readOnly" : kind] }))
         )
     }
   ) as Effect.Effect<A, Exclude<E, { readonly _tag: "DatabaseError" }> | DatabaseUnavailable, R>

@@ -128,7 +128,7 @@ const rerenderWithin = (
     onNone: () => work,
     onSome: (limit) => timeoutItem(work, limit)
   })
-  // A reason as a failed import post's (`describeCause`: a string as it is, ItemTimeout's own words).
+  // A reason as a failed import post's (`describeCause`: a string as it is, a timeout as `timed out after 30s`).
   return Effect.catchAllCause(timed, (cause) =>
     Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : Effect.fail(describeCause(cause).reason))
 }

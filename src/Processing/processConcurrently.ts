@@ -52,6 +52,9 @@ export const describeCause = (cause: Cause.Cause<unknown>): { readonly reason: s
 }
 
 const messageOf = (u: unknown): string => {
+  // Said whole: its tag is a name in the code, which a reader of an import's or a reprocess's
+  // failures was shown ("ItemTimeout: timed out after 30s").
+  if (u instanceof ItemTimeout) return u.message
   if (u instanceof Error || (typeof u === "object" && u !== null && "message" in u)) {
     const e = u as { readonly _tag?: unknown; readonly message?: unknown }
     // With what caused it: `database operation "PostRepository.upsertMany" failed` alone never said why.
@@ -68,7 +71,7 @@ export class ItemTimeout extends Error {
   }
 }
 
-/** An item's reason when it took longer than `after`, as every path reports it. */
+/** An item's reason when it took longer than `after`, as every path reports it: `timed out after 30s`. */
 export const itemTimeoutReason = (after: Duration.Duration): string => describeCause(Cause.fail(new ItemTimeout(after))).reason
 
 /** `duration` in nanoseconds, as a number an item's clock compares with (an infinite one: the largest). */

@@ -79,6 +79,9 @@ const isTimeZone = (zone: string): boolean => Option.isSome(DateTime.zoneMakeNam
  * skipped these, so a language `Intl` refuses answered 500 on every page, and a page size over
  * the repository's cap of 100 left the posts past it unreachable (the next page began after it).
  */
+/** Posts per index page: the repository lists at most 100 at once. */
+const PAGE_SIZE = { min: 1, max: 100 } as const
+
 export const siteConfigRules = {
   url: {
     message: "must be an absolute http(s) URL without query or fragment, e.g. https://blog.example.com",
@@ -87,8 +90,8 @@ export const siteConfigRules = {
   language: { message: "must be a language tag such as en or pt-BR", validation: isLanguageTag },
   timeZone: { message: "must be an IANA time zone such as Europe/Berlin or UTC", validation: isTimeZone },
   pageSize: {
-    message: "must be an integer between 1 and 100",
-    validation: (n: number) => Number.isInteger(n) && n >= 1 && n <= 100
+    message: `must be an integer between ${PAGE_SIZE.min} and ${PAGE_SIZE.max}`,
+    validation: (n: number) => Number.isInteger(n) && n >= PAGE_SIZE.min && n <= PAGE_SIZE.max
   },
   maxAgeSeconds: { message: "must be a non-negative integer", validation: (n: number) => Number.isInteger(n) && n >= 0 },
   // Given in code only (no SITE_* variable); unset is the default.
@@ -121,14 +124,12 @@ export const siteTimeZone = Config.string("SITE_TIME_ZONE").pipe(
 export const siteAuthor = Config.string("SITE_AUTHOR").pipe(Config.option)
 
 /** `SITE_PAGE_SIZE`: posts per index page (default 10, at most 100). */
-export const sitePageSize = integer("SITE_PAGE_SIZE").pipe(
-  Config.validate(siteConfigRules.pageSize),
+export const sitePageSize = integer("SITE_PAGE_SIZE", PAGE_SIZE).pipe(
   Config.withDefault(10)
 )
 
 /** `SITE_CACHE_MAX_AGE`: seconds browsers and proxies may reuse a page before revalidating (default 60). */
-export const siteCacheMaxAge = integer("SITE_CACHE_MAX_AGE").pipe(
-  Config.validate(siteConfigRules.maxAgeSeconds),
+export const siteCacheMaxAge = integer("SITE_CACHE_MAX_AGE", { min: 0 }).pipe(
   Config.withDefault(60)
 )
 

@@ -184,8 +184,7 @@ export const make = (options: HeavyPostsOptions): Effect.Effect<PostProcessorSha
 
 /** `IMPORT_RENDER_HEAP_MB` (default 2048, from 16 to 65536) and the processor's settings. */
 export const HeavyPostsConfig = Config.all({
-  heapMb: integer("IMPORT_RENDER_HEAP_MB").pipe(
-    Config.validate({ message: "must be an integer between 16 and 65536", validation: (n) => n >= 16 && n <= 65536 }),
+  heapMb: integer("IMPORT_RENDER_HEAP_MB", { min: 16, max: 65536 }).pipe(
     Config.withDefault(DEFAULT_HEAP_MB)
   ),
   settings: ProcessorConfig

@@ -773,24 +773,19 @@ export class Stats extends Context.Tag("Inkwell/RenderPool/Stats")<Stats, () => 
  * `RENDER_WORKER_INITIAL_HEAP_MB` (default 64; 0 leaves V8 to size it).
  */
 export const RenderPoolConfig = Config.all({
-  size: integer("RENDER_WORKERS").pipe(
-    Config.validate({ message: "must be an integer between 0 and 256", validation: (n) => n >= 0 && n <= 256 }),
+  size: integer("RENDER_WORKERS", { min: 0, max: 256 }).pipe(
     Config.withDefault(availableParallelism())
   ),
-  inlineBelowBytes: integer("RENDER_INLINE_BELOW").pipe(
-    Config.validate({ message: "must be a non-negative integer", validation: (n) => n >= 0 }),
+  inlineBelowBytes: integer("RENDER_INLINE_BELOW", { min: 0 }).pipe(
     Config.withDefault(1024)
   ),
-  maxBatch: integer("RENDER_BATCH").pipe(
-    Config.validate({ message: "must be an integer between 1 and 1024", validation: (n) => n >= 1 && n <= 1024 }),
+  maxBatch: integer("RENDER_BATCH", { min: 1, max: 1024 }).pipe(
     Config.withDefault(DEFAULT_MAX_BATCH)
   ),
-  workerHeapMb: integer("RENDER_WORKER_HEAP_MB").pipe(
-    Config.validate({ message: "must be an integer between 16 and 65536", validation: (n) => n >= 16 && n <= 65536 }),
+  workerHeapMb: integer("RENDER_WORKER_HEAP_MB", { min: 16, max: 65536 }).pipe(
     Config.withDefault(DEFAULT_WORKER_HEAP_MB)
   ),
-  workerInitialHeapMb: integer("RENDER_WORKER_INITIAL_HEAP_MB").pipe(
-    Config.validate({ message: "must be an integer between 0 and 65536", validation: (n) => n >= 0 && n <= 65536 }),
+  workerInitialHeapMb: integer("RENDER_WORKER_INITIAL_HEAP_MB", { min: 0, max: 65536 }).pipe(
     Config.withDefault(DEFAULT_WORKER_INITIAL_HEAP_MB)
   ),
   settings: ProcessorConfig

@@ -5,7 +5,8 @@
  * nothing; bad usage is exit 2 and a missing database is not created; a stop (a signal, or the
  * death of bin/inkwell.js) ends it after the post in flight, however many posts are left. A
  * database that cannot be used is said alone, with no tally of a run that never began; one with
- * no Inkwell tables (SQLite, and PostgreSQL when the server is there) as that.
+ * no Inkwell tables (SQLite, and PostgreSQL when the server is there) as that, and left without
+ * any (a run migrates only a database at an older migration).
  */
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -14,11 +15,13 @@ import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
 import { Effect, Layer } from "effect"
+import * as Migrations from "../../src/Database/Migrations.js"
+import * as SqlLive from "../../src/Database/SqlLive.js"
 import { makeNewPost, PostInput } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { inkwell, type Run } from "../fixtures/cli.js"
-import { createDatabase, describePg } from "../fixtures/pg.js"
+import { adminQuery, createDatabase, describePg } from "../fixtures/pg.js"
 import { ProcessorTest, sqliteStack } from "../Import/harness.js"
 
 const dirs: Array<string> = []
@@ -195,12 +198,31 @@ describe("inkwell reprocess", () => {
 /** Said when a dry run finds no Inkwell tables (an empty database, or another application's). */
 const NO_TABLES = "inkwell: nothing to reprocess: the database holds no Inkwell tables (not the blog's database, or never migrated; a dry run never migrates)\n"
 
+/** Said when a run finds no Inkwell tables: it creates none. */
+const NO_TABLES_TO_MIGRATE =
+  "inkwell: nothing to reprocess: the database holds no Inkwell tables (not the blog's database, or never migrated: the server and inkwell import create them, reprocess does not)\n"
+
+/** The tables of an SQLite file. */
+const sqliteTables = (file: string) => {
+  const db = new Sqlite(file, { readonly: true, fileMustExist: true })
+  try {
+    return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as Array<string>
+  } finally {
+    db.close()
+  }
+}
+
 describe("inkwell reprocess that cannot start", () => {
   it("says why alone: no tally of a run that never began (was 'reprocessed 0, unchanged 0, failed 0' after the error); a dry run on an empty SQLite file says it holds no Inkwell tables (was 'database migrations failed')", async () => {
     const empty = join(temp(), "empty.db")
     new Sqlite(empty).close()
     const dry = await finished(inkwell(["reprocess", "--dry-run"], { DATABASE_URL: `sqlite:${empty}` }))
     assert.deepStrictEqual(dry, { code: 1, stdout: "", stderr: `inkwell: reprocessing every post (dry run)\n${NO_TABLES}` })
+
+    // Not a dry run either: Inkwell's tables were made in it, and "reprocessed 0" said (exit 0).
+    const real = await finished(inkwell(["reprocess"], { DATABASE_URL: `sqlite:${empty}` }))
+    assert.deepStrictEqual(real, { code: 1, stdout: "", stderr: `inkwell: reprocessing every post\n${NO_TABLES_TO_MIGRATE}` })
+    assert.deepStrictEqual(sqliteTables(empty), [], "no table created")
 
     // Nothing listens on port 1. sslmode=require: node-postgres printed its SECURITY WARNING first.
     const unreachable = await finished(inkwell(["reprocess"], { DATABASE_URL: "postgres://u:s3cret-pw@127.0.0.1:1/db?sslmode=require" }))
@@ -226,12 +248,32 @@ describe("inkwell reprocess that cannot start", () => {
   }, 180_000)
 })
 
-describePg("inkwell reprocess --dry-run on PostgreSQL", () => {
-  it("an empty database: it holds no Inkwell tables, nothing to reprocess (was 'database migrations failed: cannot read inkwell_migrations', and a tally)", async () => {
+describe("inkwell reprocess on a database at an older migration", () => {
+  it("migrates it first, as the server would, and reprocesses", async () => {
+    const file = join(temp(), "older.db")
+    const { "0010_nfc_old_addresses": _, ...upTo9 } = Migrations.migrations
+    await Migrations.run(upTo9).pipe(Effect.provide(SqlLive.layer(`sqlite:${file}`)), Effect.scoped, Effect.runPromise)
+    const real = await finished(inkwell(["reprocess"], { DATABASE_URL: `sqlite:${file}` }))
+    assert.deepStrictEqual(real, { code: 0, stdout: "reprocessed 0, unchanged 0, failed 0\n", stderr: "inkwell: reprocessing every post\n" })
+    const db = new Sqlite(file, { readonly: true })
+    try {
+      assert.strictEqual(db.prepare("SELECT max(migration_id) FROM inkwell_migrations").pluck().get(), 10)
+    } finally {
+      db.close()
+    }
+  }, 180_000)
+})
+
+describePg("inkwell reprocess on PostgreSQL", () => {
+  it("an empty database: it holds no Inkwell tables, nothing to reprocess (was 'database migrations failed: cannot read inkwell_migrations', and a tally); without --dry-run too, and none is created (were: made, and 'reprocessed 0')", async () => {
     const db = await createDatabase()
     try {
       const dry = await finished(inkwell(["reprocess", "--dry-run"], { DATABASE_URL: db.url }))
       assert.deepStrictEqual(dry, { code: 1, stdout: "", stderr: `inkwell: reprocessing every post (dry run)\n${NO_TABLES}` })
+      const real = await finished(inkwell(["reprocess"], { DATABASE_URL: db.url }))
+      assert.deepStrictEqual(real, { code: 1, stdout: "", stderr: `inkwell: reprocessing every post\n${NO_TABLES_TO_MIGRATE}` })
+      const tables = await adminQuery("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", db.url)
+      assert.deepStrictEqual(tables.rows, [], "no table created")
     } finally {
       await db.drop()
     }

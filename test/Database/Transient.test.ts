@@ -6,7 +6,7 @@
  */
 import { SqlError } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { isBusy, isConflict, isLoginRefused, isUnreachable, transience, transienceLogged, transienceOf } from "../../src/Database/Transient.js"
+import { isBusy, isConflict, isLoginRefused, isReadOnly, isUnreachable, transience, transienceLogged, transienceOf } from "../../src/Database/Transient.js"
 import { DatabaseError, PoolTimeout } from "../../src/Domain/Errors.js"
 
 const pgError = (code: string, severity = "ERROR") =>
@@ -53,6 +53,15 @@ describe("Transient", () => {
     }
     assert.isFalse(isLoginRefused(pgError("57P01", "FATAL")))
     assert.strictEqual(transienceLogged("unreachable", pgError("57P01", "FATAL")), "the database cannot be reached")
+  })
+
+  it("a write refused as read-only (25006) is unreachable, said as that: 'cannot be reached' was logged while reads answered", () => {
+    assert.isTrue(isReadOnly(pgError("25006")))
+    assert.isFalse(isReadOnly(pgError("57P01", "FATAL")))
+    assert.strictEqual(
+      transienceLogged("unreachable", pgError("25006")),
+      "the database refused the write as read-only (a standby or a demoted primary)"
+    )
   })
 
   it("a statement the database refused is neither", () => {

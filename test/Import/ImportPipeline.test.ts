@@ -756,7 +756,7 @@ describe("timeouts (TestClock)", () => {
       const summary = yield* Fiber.join(fiber)
       assert.strictEqual(summary.status, "completed")
       assert.strictEqual(summary.imported, 2)
-      assert.deepStrictEqual(summary.failures, [{ source: "posts.ndjson:2", reason: "ItemTimeout: timed out after 5s" }])
+      assert.deepStrictEqual(summary.failures, [{ source: "posts.ndjson:2", reason: "timed out after 5s" }])
     }).pipe(Effect.provide(Layer.mergeAll(SlowProcessor, MemoryPostRepository.layer, NodeContext.layer))))
 
   it.effect("in bulk: a batch past the deadline is processed again post by post; only the slow post fails", () =>
@@ -769,7 +769,7 @@ describe("timeouts (TestClock)", () => {
       const summary = yield* Fiber.join(fiber)
       assert.strictEqual(summary.status, "completed")
       assert.strictEqual(summary.imported, 2)
-      assert.deepStrictEqual(summary.failures, [{ source: "posts.ndjson:2", reason: "ItemTimeout: timed out after 5s" }])
+      assert.deepStrictEqual(summary.failures, [{ source: "posts.ndjson:2", reason: "timed out after 5s" }])
     }).pipe(Effect.provide(Layer.mergeAll(SlowBulkProcessor, MemoryPostRepository.layer, NodeContext.layer))))
 
   /**
@@ -807,7 +807,7 @@ describe("timeouts (TestClock)", () => {
         recordBatch: 1,
         itemTimeout: Option.some(Duration.seconds(1))
       }).pipe(Effect.provide(processor))
-      assert.deepStrictEqual(summary.failures, [{ source: `${dir}/slow.md`, reason: "ItemTimeout: timed out after 1s" }])
+      assert.deepStrictEqual(summary.failures, [{ source: `${dir}/slow.md`, reason: "timed out after 1s" }])
       assert.strictEqual(summary.imported, 2)
     }).pipe(Effect.withClock(clock), Effect.provide(Layer.mergeAll(MemoryPostRepository.layer, NodeContext.layer)))
   })

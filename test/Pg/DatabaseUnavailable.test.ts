@@ -113,10 +113,11 @@ describePg("The API with the database unreachable", () => {
       }).pipe(Effect.provide(server), Effect.scoped)
     }).pipe(Effect.scoped), 60_000)
 
-  it.live("a database that takes no writes (a demoted primary, 25006) answers reads; writes are 503 DatabaseUnavailable, not a 500", () =>
+  it.live("a database that takes no writes (a demoted primary, 25006) answers reads; a write is 503 said as refused read-only, and its connection is not reused: once the database takes writes, the next write is stored (was 503 until the pool's idle timeout)", () =>
     Effect.gen(function*() {
       const own = yield* Effect.acquireRelease(Effect.promise(() => createDatabase()), (db) => Effect.promise(() => db.drop()))
-      const server = yield* Layer.build(serverAt(own.url))
+      const lines: Array<LogLine> = []
+      const server = yield* Layer.build(loggedServer(lines, { posts: postsAt(own.url) }))
       yield* Effect.gen(function*() {
         assert.strictEqual((yield* postJson("/posts", newPost({ title: "Here" }))).status, 201)
         // As a server in recovery refuses writes: every new session read-only, the open ones gone.
@@ -127,10 +128,23 @@ describePg("The API with the database unreachable", () => {
         // The first request may meet a connection killed above (unreachable too): the second is the read-only one's.
         yield* get("/posts/here", withKey)
         assert.strictEqual((yield* get("/posts/here", withKey)).status, 200)
-        const response = yield* postJson("/posts", newPost({ title: "Not stored" }))
-        assert.deepStrictEqual([response.status, (yield* json(response))._tag], [503, "DatabaseUnavailable"])
-        assert.strictEqual(response.headers["retry-after"], "1")
+        assert.strictEqual((yield* get("/ready")).status, 200)
+        const refused = yield* postJson("/posts", newPost({ title: "Not stored" }))
+        assert.deepStrictEqual([refused.status, yield* json(refused)], [503, {
+          _tag: "DatabaseUnavailable",
+          message: "the database refused the write as read-only (a standby or a demoted primary); try again shortly"
+        }])
+        assert.strictEqual(refused.headers["retry-after"], "1")
+
+        // Writable again (the address moved to the new primary): a session opened read-only
+        // stays so, and must not serve the next write.
+        yield* Effect.promise(() => adminQuery(`ALTER DATABASE ${own.name} SET default_transaction_read_only = off`))
+        assert.strictEqual((yield* postJson("/posts", newPost({ title: "Stored" }))).status, 201)
       }).pipe(Effect.provide(server), Effect.scoped)
+      const warned = lines.filter((line) => line.level === "WARN" && line.text.includes("read-only"))
+      assert.lengthOf(warned, 1, lines.map((line) => `${line.level} ${line.text}`).join("\n"))
+      assert.include(warned[0]!.text, "the database refused the write as read-only (a standby or a demoted primary)")
+      assert.notInclude(warned[0]!.text, "cannot be reached")
     }).pipe(Effect.scoped), 60_000)
 
   it.live("a login refused under a running server (its role no longer allowed to log in: 28000, as a changed password's 28P01) is 503 DatabaseUnavailable, logged as the login refused; /ready says so (was 500)", () =>

@@ -830,7 +830,7 @@ describe("PostProcessor.fromLines (in-process)", () => {
       )
       assert.deepStrictEqual(outcomes.map((o) => o._tag), ["Ready", "Rejected", "Ready"])
       const timedOut = outcomes[1]!
-      assert.isTrue(timedOut._tag === "Rejected" && timedOut.identity === "in.ndjson:2" && timedOut.reason === "ItemTimeout: timed out after 5s" && !timedOut.skipped)
+      assert.isTrue(timedOut._tag === "Rejected" && timedOut.identity === "in.ndjson:2" && timedOut.reason === "timed out after 5s" && !timedOut.skipped)
       // Without a deadline, nothing is timed.
       const untimed = yield* processor.fromLines!("in.ndjson", [line(1), line(2)], Option.none()).pipe(Effect.withClock(readsInTurn([])))
       assert.deepStrictEqual(untimed.map((o) => o._tag), ["Ready", "Ready"])

@@ -105,7 +105,7 @@ describe("HeavyPosts: deadlines", () => {
     Effect.gen(function*() {
       const processor = yield* PostProcessor
       const [late] = yield* processor.fromLines!("in.ndjson", [line(1, slow)], Option.some(Duration.millis(20)))
-      assert.deepStrictEqual(late, { _tag: "Rejected", identity: "in.ndjson:1", reason: "ItemTimeout: timed out after 20ms", skipped: false, bytes: line(1, slow).bytes })
+      assert.deepStrictEqual(late, { _tag: "Rejected", identity: "in.ndjson:1", reason: "timed out after 20ms", skipped: false, bytes: line(1, slow).bytes })
       const timedOut = yield* Effect.exit(timeoutItem(processor.process({ source: "slow.md", raw: slow }), Duration.millis(20)))
       assert.isTrue(Exit.isFailure(timedOut) && Cause.failureOption(timedOut.cause).pipe(Option.exists((e) => e instanceof ItemTimeout)), String(timedOut))
       const next = yield* processor.process({ source: "next.md", raw: "---\ntitle: Next\n---\n# a\n# a\n" })
