@@ -18,20 +18,20 @@ const byteUnits: Record<string, number> = {
  * A size in bytes as people write one: `1048576`, `512 KiB`, `20MiB`, `1.5 GB` (units B, KB, MB,
  * GB in powers of 1000, KiB, MiB, GiB in powers of 1024, any case). The README shows defaults
  * such as `20 MiB`, and a value copied from there must be taken. What comes out is a whole
- * number of bytes; the caller checks its range.
+ * number of bytes; the caller checks its range. Refused, why (the value is quoted after it).
  */
-export const parseByteSize = (text: string): number | undefined => {
+export const parseByteSize = (text: string): Either.Either<number, string> => {
   const match = /^(\d+)(?:\.(\d+))?\s*([a-z]+)?$/i.exec(text.trim())
-  if (match === null) return undefined
-  const [, whole, fraction = "", unitName] = match
-  const unit = unitName === undefined ? 1 : byteUnits[unitName.toLowerCase()]
-  if (unit === undefined) return undefined
+  const unit = match === null ? undefined : match[3] === undefined ? 1 : byteUnits[match[3].toLowerCase()]
+  if (match === null || unit === undefined) return Either.left("must be a number of bytes, such as 1048576, 512 KiB or 20 MiB")
+  const [, whole, fraction = ""] = match
   // In integers, so "1.1 KB" is 1100 and not 1100.0000000000002; a fraction of a byte is refused.
   const scaled = BigInt(whole! + fraction) * BigInt(unit)
   const divisor = 10n ** BigInt(fraction.length)
-  if (scaled % divisor !== 0n) return undefined
+  if (scaled % divisor !== 0n) return Either.left("must be a whole number of bytes")
   const bytes = Number(scaled / divisor)
-  return Number.isSafeInteger(bytes) ? bytes : undefined
+  // Digits past what a number holds exactly were told they were no number of bytes.
+  return Number.isSafeInteger(bytes) ? Either.right(bytes) : Either.left(`out of range: must be at most ${Number.MAX_SAFE_INTEGER} bytes`)
 }
 
 /**
@@ -56,7 +56,7 @@ const parsedOrRefused = <A>(name: string, parse: (text: string) => Either.Either
 
 /** The variable `name` as a byte size (`parseByteSize`): every `*_MAX_BYTES`-like setting reads through this one. */
 export const byteSize = (name: string): Config.Config<number> =>
-  parsed(name, parseByteSize, "must be a number of bytes, such as 1048576, 512 KiB or 20 MiB")
+  parsedOrRefused(name, parseByteSize)
 
 /** The integers a setting takes: `min` and above, up to `max` when there is one. */
 export interface IntegerRange {

@@ -124,6 +124,12 @@ describe("configuration errors", () => {
           const error = String(yield* Effect.flip(read(config, { [name]: text })))
           assert.include(error, name, `${name}=${text}`)
         }
+        // Said as what is wrong with it (was: "must be a number of bytes" for each).
+        for (const [text, why] of [["99999999999999999999", "out of range: must be at most"], ["0.5 B", "must be a whole number of bytes"]] as const) {
+          const error = String(yield* Effect.flip(read(config, { [name]: text })))
+          assert.include(error, why, `${name}=${text}`)
+          assert.notInclude(error, "must be a number of bytes", `${name}=${text}`)
+        }
       }
     }))
 
