@@ -17,7 +17,7 @@ import { runSteps, runStepsWithTurns, yieldWhenBusy } from "../Domain/yieldToEve
 import { firstBadByte } from "./badBytes.js"
 import { isJsonBody, lenientBodyText, type MarkedBody, markedBodyText } from "./body.js"
 import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
-import { attributeTokens, resolveUrl } from "./html.js"
+import { attributeSpans, attributeTokens, resolveUrl } from "./html.js"
 import { inkwellApi, type InkwellApiOptions, isInkwellPage } from "./InkwellApi.js"
 import { isJsonFeed, parseJsonFeed } from "./JsonFeed.js"
 import { readJson } from "./readJson.js"
@@ -54,9 +54,6 @@ export function* feedLinksInSteps(html: string, base: string, keep: (tag: string
   const found: Array<{ type: string; href: string }> = []
   /** The `<link>` being read: where its `<` is, and its attributes' raw values by name. */
   let link: { readonly at: number; readonly attributes: Map<string, string> } | undefined
-  let name = ""
-  let valueStart = -1
-  let valueEnd = -1
   const close = (end: number) => {
     const tag = link
     link = undefined
@@ -74,20 +71,10 @@ export function* feedLinksInSteps(html: string, base: string, keep: (tag: string
     onopentagname: (start, end) => {
       link = html.slice(start, end).toLowerCase() === "link" ? { at: start - 1, attributes: new Map() } : undefined
     },
-    onattribname: (start, end) => {
-      name = html.slice(start, end).toLowerCase()
-      valueStart = -1
-    },
-    onattribdata: (start, end) => {
-      // A value may come in several pieces (the end of a slice among them): one value.
-      if (valueStart === -1) valueStart = start
-      valueEnd = end
-    },
-    onattribend: () => {
+    ...attributeSpans(html, (name, valueStart, valueEnd) => {
       // The first of an attribute written twice, as a browser reads it.
       if (link !== undefined && !link.attributes.has(name)) link.attributes.set(name, valueStart === -1 ? "" : html.slice(valueStart, valueEnd))
-      valueStart = -1
-    },
+    }),
     onopentagend: close,
     onselfclosingtag: close
   }))

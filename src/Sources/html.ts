@@ -34,6 +34,36 @@ export const attributeTokens = (callbacks: Partial<TokenizerCallbacks>): Tokeniz
   ...callbacks
 })
 
+/**
+ * A tokenizer's attribute callbacks, read as whole attributes: `onAttribute` is told each one's
+ * name (lower case), where its value sits in `source` (`[valueStart, valueEnd)`, -1 for none: a
+ * value may come in several pieces, entities or the end of a written slice among them), its quote
+ * and where it ends. `source` is all the tokenizer was given, as its positions count from there.
+ */
+export const attributeSpans = (
+  source: string,
+  onAttribute: (name: string, valueStart: number, valueEnd: number, quote: QuoteType, end: number) => void
+): Pick<TokenizerCallbacks, "onattribname" | "onattribdata" | "onattribend"> => {
+  let name = ""
+  let valueStart = -1
+  let valueEnd = -1
+  return {
+    onattribname: (start, end) => {
+      name = source.slice(start, end).toLowerCase()
+      valueStart = -1
+    },
+    onattribdata: (start, end) => {
+      if (valueStart === -1) valueStart = start
+      valueEnd = end
+    },
+    onattribend: (quote, end) => {
+      onAttribute(name, valueStart, valueEnd, quote, end)
+      name = ""
+      valueStart = -1
+    }
+  }
+}
+
 /** Named and numeric HTML character references decoded once. */
 export const decodeEntities = (text: string): string => (text.includes("&") ? decodeHTML(text) : text)
 
@@ -171,29 +201,13 @@ interface ValueSpan {
  */
 const urlAttributeValues = (html: string): ReadonlyArray<ValueSpan> => {
   const spans: Array<ValueSpan> = []
-  let name = ""
-  let valueStart = -1
-  let valueEnd = -1
-  const tokenizer = new Tokenizer({ decodeEntities: false }, attributeTokens({
-    onattribname: (start, end) => {
-      name = html.slice(start, end).toLowerCase()
-      valueStart = -1
-    },
-    onattribdata: (start, end) => {
-      // A value may come in several pieces (entities, the end of the input): one span.
-      if (valueStart === -1) valueStart = start
-      valueEnd = end
-    },
-    onattribend: (quote, end) => {
-      if (URL_ATTRIBUTES.has(name) && quote !== QuoteType.NoValue && valueStart !== -1) {
-        // Quoted, `end` is past the closing quote (an unclosed one ends no attribute at all).
-        const start = quote === QuoteType.Unquoted ? valueStart : valueStart - 1
-        spans.push({ name, start, end, raw: html.slice(valueStart, valueEnd) })
-      }
-      name = ""
-      valueStart = -1
+  const tokenizer = new Tokenizer({ decodeEntities: false }, attributeTokens(attributeSpans(html, (name, valueStart, valueEnd, quote, end) => {
+    if (URL_ATTRIBUTES.has(name) && quote !== QuoteType.NoValue && valueStart !== -1) {
+      // Quoted, `end` is past the closing quote (an unclosed one ends no attribute at all).
+      const start = quote === QuoteType.Unquoted ? valueStart : valueStart - 1
+      spans.push({ name, start, end, raw: html.slice(valueStart, valueEnd) })
     }
-  }))
+  })))
   tokenizer.write(html)
   tokenizer.end()
   return spans
