@@ -8,6 +8,7 @@ import { SqlClient } from "@effect/sql"
 import { assert } from "@effect/vitest"
 import { Effect, Layer, Logger, Option } from "effect"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
+import * as Migrations from "../../src/Database/Migrations.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
@@ -109,3 +110,14 @@ export const checkOldAddresses = (sql: Client.SqlClient, warnings: ReadonlyArray
       `migration 0010: the old slug "thé", stored decomposed, led to post "older"; composed, it already leads to post "newer", and still does`
     ])
   })
+
+/** The whole test on a database of either kind: migrated to 0009, old addresses stored, then 0010 run and checked. */
+export const migrateDecomposedAddresses = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const { "0010_nfc_old_addresses": _, ...before } = Migrations.migrations
+  yield* Migrations.run(before)
+  yield* storeDecomposedAddresses
+  const warnings: Array<string> = []
+  assert.deepStrictEqual(yield* Effect.provide(Migrations.run(), captureWarnings(warnings)), [[10, "nfc_old_addresses"]])
+  yield* checkOldAddresses(sql, warnings)
+})

@@ -12,7 +12,7 @@ import { Cause, Effect, Either, Exit, Layer, Redacted } from "effect"
 import pg from "pg"
 import { describeFailure } from "../../src/App.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
-import { adminQuery, describePg, PG_TEST_URL, withDatabase } from "../fixtures/pg.js"
+import { describePg, PG_TEST_URL, temporaryRole, withDatabase } from "../fixtures/pg.js"
 
 const PASSWORD = "pa55-w0rd-never-shown"
 
@@ -89,11 +89,7 @@ describePg("A PostgreSQL DATABASE_URL that cannot be opened", () => {
 
   it.live("a login refused (a role that may not log in, 28000, as a wrong password's 28P01): the line names user and host, not the password", () =>
     Effect.gen(function*() {
-      const role = `inkwell_nologin_${Date.now().toString(36)}`
-      yield* Effect.acquireRelease(
-        Effect.promise(() => adminQuery(`CREATE ROLE ${role} NOLOGIN`)),
-        () => Effect.promise(() => adminQuery(`DROP ROLE IF EXISTS ${role}`))
-      )
+      const role = yield* temporaryRole("NOLOGIN")
       const parsed = new URL(withPassword(PG_TEST_URL))
       parsed.username = role
       const line = describeFailure(yield* failure(parsed.toString()))

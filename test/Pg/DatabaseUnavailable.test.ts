@@ -7,7 +7,7 @@ import { assert, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer } from "effect"
 import pg from "pg"
 import { PostsLive } from "../../src/App.js"
-import { adminQuery, createDatabase, describePg, freshSchema, silenceableRelay } from "../fixtures/pg.js"
+import { adminQuery, createDatabase, describePg, freshSchema, silenceableRelay, temporaryRole } from "../fixtures/pg.js"
 import { get, json, KEY, type LogLine, loggedServer, newPost, postJson, testServer } from "../Http/harness.js"
 
 const postsAt = (url: string, settings: Record<string, string> = {}) =>
@@ -18,6 +18,23 @@ const postsAt = (url: string, settings: Record<string, string> = {}) =>
 const serverAt = (url: string) => testServer({ posts: postsAt(url) })
 
 const withKey = { "x-api-key": KEY }
+
+/** A database of the test's own (closed, made read-only, given away below), dropped at its end. */
+const ownDatabase = Effect.acquireRelease(Effect.promise(() => createDatabase()), (db) => Effect.promise(() => db.drop()))
+
+/** The server closes the sessions `where` names, as a restart or a failover does. */
+const terminateSessions = (where: string) =>
+  Effect.promise(() => adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${where}`))
+
+/** Each request, run in turn, is 503 `DatabaseUnavailable` saying `message`, with Retry-After. */
+const assertUnavailable = (requests: ReadonlyArray<readonly [string, ReturnType<typeof get>]>, message: string) =>
+  Effect.gen(function*() {
+    for (const [what, request] of requests) {
+      const response = yield* request
+      assert.deepStrictEqual([response.status, yield* json(response)], [503, { _tag: "DatabaseUnavailable", message }], what)
+      assert.strictEqual(response.headers["retry-after"], "1", what)
+    }
+  })
 
 describePg("The API with the database unreachable", () => {
   it.live("connections refused: reads and writes are 503 DatabaseUnavailable with Retry-After", () =>
@@ -31,18 +48,12 @@ describePg("The API with the database unreachable", () => {
 
         relay.refuse()
         // With a key: never answered from the response cache.
-        for (const [what, request] of [
+        yield* assertUnavailable([
           ["a read", get("/posts/here", withKey)],
           ["a list", get("/posts?limit=5", withKey)],
           ["a write", postJson("/posts", newPost({ title: "Not stored" }))]
-        ] as const) {
-          const response = yield* request
-          assert.deepStrictEqual([response.status, yield* json(response)], [503, {
-            _tag: "DatabaseUnavailable",
-            message: "the database cannot be reached right now; try again shortly"
-          }], what)
-          assert.strictEqual(response.headers["retry-after"], "1", what)
-        }
+
+        ], "the database cannot be reached right now; try again shortly")
       }).pipe(Effect.provide(server))
     }).pipe(Effect.scoped), 60_000)
 
@@ -63,17 +74,11 @@ describePg("The API with the database unreachable", () => {
           }),
           (client) => Effect.promise(() => client.query("ROLLBACK").finally(() => client.end()).catch(() => undefined))
         )
-        for (const [what, request] of [
+        yield* assertUnavailable([
           ["a read", get("/posts/here", withKey)],
           ["a write", postJson("/posts", newPost({ title: "Not stored" }))]
-        ] as const) {
-          const response = yield* request
-          assert.deepStrictEqual([response.status, yield* json(response)], [503, {
-            _tag: "DatabaseUnavailable",
-            message: "the database is too busy to answer right now; try again shortly"
-          }], what)
-          assert.strictEqual(response.headers["retry-after"], "1", what)
-        }
+
+        ], "the database is too busy to answer right now; try again shortly")
       }).pipe(Effect.provide(server), Effect.scoped)
       assert.include(lines.find((line) => line.text.includes("the database is busy"))?.text ?? "", "statement timeout")
       // Each 503's request line is at ERROR (as every 5xx's); its cause is not.
@@ -83,7 +88,7 @@ describePg("The API with the database unreachable", () => {
   it.live("a database refusing connections (ALLOW_CONNECTIONS false, 55000) is 503 DatabaseUnavailable, and /ready says it is not reachable", () =>
     Effect.gen(function*() {
       // A database of its own: it is closed to new connections below.
-      const own = yield* Effect.acquireRelease(Effect.promise(() => createDatabase()), (db) => Effect.promise(() => db.drop()))
+      const own = yield* ownDatabase
       const server = yield* Layer.build(serverAt(own.url))
       yield* Effect.gen(function*() {
         assert.strictEqual((yield* postJson("/posts", newPost({ title: "Here" }))).status, 201)
@@ -92,22 +97,14 @@ describePg("The API with the database unreachable", () => {
           () => Effect.promise(() => adminQuery(`ALTER DATABASE ${own.name} ALLOW_CONNECTIONS true`))
         )
         // Its open connections go: each request must open one, and is refused.
-        yield* Effect.promise(() =>
-          adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${own.name}'`)
-        )
-        for (const [what, request] of [
+        yield* terminateSessions(`datname = '${own.name}'`)
+        yield* assertUnavailable([
           ["a read", get("/posts/here", withKey)],
           ["a read again", get("/posts/here", withKey)],
           ["a list", get("/posts?limit=5", withKey)],
           ["a write", postJson("/posts", newPost({ title: "Not stored" }))]
-        ] as const) {
-          const response = yield* request
-          assert.deepStrictEqual([response.status, yield* json(response)], [503, {
-            _tag: "DatabaseUnavailable",
-            message: "the database cannot be reached right now; try again shortly"
-          }], what)
-          assert.strictEqual(response.headers["retry-after"], "1", what)
-        }
+
+        ], "the database cannot be reached right now; try again shortly")
         const ready = yield* get("/ready")
         assert.deepStrictEqual([ready.status, yield* json(ready)], [503, { _tag: "NotReady", message: "the database is not reachable" }])
       }).pipe(Effect.provide(server), Effect.scoped)
@@ -115,16 +112,14 @@ describePg("The API with the database unreachable", () => {
 
   it.live("a database that takes no writes (a demoted primary, 25006) answers reads; a write is 503 said as refused read-only, and its connection is not reused: once the database takes writes, the next write is stored (was 503 until the pool's idle timeout)", () =>
     Effect.gen(function*() {
-      const own = yield* Effect.acquireRelease(Effect.promise(() => createDatabase()), (db) => Effect.promise(() => db.drop()))
+      const own = yield* ownDatabase
       const lines: Array<LogLine> = []
       const server = yield* Layer.build(loggedServer(lines, { posts: postsAt(own.url) }))
       yield* Effect.gen(function*() {
         assert.strictEqual((yield* postJson("/posts", newPost({ title: "Here" }))).status, 201)
         // As a server in recovery refuses writes: every new session read-only, the open ones gone.
         yield* Effect.promise(() => adminQuery(`ALTER DATABASE ${own.name} SET default_transaction_read_only = on`))
-        yield* Effect.promise(() =>
-          adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${own.name}'`)
-        )
+        yield* terminateSessions(`datname = '${own.name}'`)
         // The first request may meet a connection killed above (unreachable too): the second is the read-only one's.
         yield* get("/posts/here", withKey)
         assert.strictEqual((yield* get("/posts/here", withKey)).status, 200)
@@ -149,13 +144,9 @@ describePg("The API with the database unreachable", () => {
 
   it.live("a login refused under a running server (its role no longer allowed to log in: 28000, as a changed password's 28P01) is 503 DatabaseUnavailable, logged as the login refused; /ready says so (was 500)", () =>
     Effect.gen(function*() {
-      const role = `inkwell_login_${Date.now().toString(36)}`
-      yield* Effect.acquireRelease(
-        Effect.promise(() => adminQuery(`CREATE ROLE ${role} LOGIN`)),
-        () => Effect.promise(() => adminQuery(`DROP ROLE IF EXISTS ${role}`))
-      )
+      const role = yield* temporaryRole("LOGIN")
       // Its own database, which the role owns (PostgreSQL 15: the owner may create in public).
-      const own = yield* Effect.acquireRelease(Effect.promise(() => createDatabase()), (db) => Effect.promise(() => db.drop()))
+      const own = yield* ownDatabase
       yield* Effect.promise(() => adminQuery(`ALTER DATABASE ${own.name} OWNER TO ${role}`))
       const url = new URL(own.url)
       url.username = role
@@ -164,20 +155,14 @@ describePg("The API with the database unreachable", () => {
       yield* Effect.gen(function*() {
         assert.strictEqual((yield* postJson("/posts", newPost({ title: "Here" }))).status, 201)
         yield* Effect.promise(() => adminQuery(`ALTER ROLE ${role} NOLOGIN`))
-        yield* Effect.promise(() => adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'`))
+        yield* terminateSessions(`usename = '${role}'`)
         // The first request may meet a connection killed above (unreachable too): the next ones open theirs, and are refused.
         yield* get("/posts/here", withKey)
-        for (const [what, request] of [
+        yield* assertUnavailable([
           ["a read", get("/posts/here", withKey)],
           ["a write", postJson("/posts", newPost({ title: "Not stored" }))]
-        ] as const) {
-          const response = yield* request
-          assert.deepStrictEqual([response.status, yield* json(response)], [503, {
-            _tag: "DatabaseUnavailable",
-            message: "the database cannot be reached right now; try again shortly"
-          }], what)
-          assert.strictEqual(response.headers["retry-after"], "1", what)
-        }
+
+        ], "the database cannot be reached right now; try again shortly")
         const ready = yield* get("/ready")
         assert.deepStrictEqual([ready.status, yield* json(ready)], [503, { _tag: "NotReady", message: "the database refused the login" }])
       }).pipe(Effect.provide(server), Effect.scoped)

@@ -15,7 +15,7 @@ import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
 import { adminQuery, createDatabase, describePg, withSearchPath } from "../fixtures/pg.js"
 import { makeNewPost } from "../fixtures/posts.js"
-import { captureWarnings, checkOldAddresses, storeDecomposedAddresses } from "../Database/oldAddresses.js"
+import { migrateDecomposedAddresses } from "../Database/oldAddresses.js"
 import { checkTagListing, storeOldTagRows } from "../Database/tagRows.js"
 
 /** What a starting server does, on its own pool. */
@@ -180,15 +180,7 @@ describePg("Migrations on PostgreSQL", () => {
 
   it.live("0010 keys in NFC the old addresses (aliases, old slugs) stored decomposed before it, warning of each that two spellings made one", () =>
     withDatabase((url) =>
-      Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
-        const { "0010_nfc_old_addresses": _, ...before } = Migrations.migrations
-        yield* Migrations.run(before)
-        yield* storeDecomposedAddresses
-        const warnings: Array<string> = []
-        assert.deepStrictEqual(yield* Effect.provide(Migrations.run(), captureWarnings(warnings)), [[10, "nfc_old_addresses"]])
-        yield* checkOldAddresses(sql, warnings)
-      }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
+      migrateDecomposedAddresses.pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
 
   it.live("0008 indexes again the posts stored before it whose tags pass MAX_INDEXED_TAG_CHARS, and later writes cut them too", () =>
     withDatabase((url) =>
