@@ -7,7 +7,7 @@ import { lstat } from "node:fs/promises"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Exit, Option, Schema, Scope } from "effect"
-import { forgetAtExit, removeAtExit } from "../Domain/removeAtExit.js"
+import { forgetAtExit, removeAtExit, removeLeftovers } from "../Domain/removeAtExit.js"
 import { describePlatformError } from "../Import/FileSource.js"
 
 /** The output cannot be written at all: found out before anything is exported. */
@@ -73,7 +73,14 @@ export const file = (
     if (Option.isSome(existing) && existing.value.type !== "File") {
       return yield* unavailable(`it is a ${existing.value.type.toLowerCase()}, not a file`)
     }
-    const temporary = path.join(directory, `.${path.basename(resolved)}.${process.pid}-${randomSuffix()}.tmp`)
+    const name = path.basename(resolved)
+    // An export killed outright (SIGKILL) before its rename left its temporary file beside this one.
+    const prefix = `.${name}.`
+    yield* Effect.sync(() =>
+      removeLeftovers(directory, (entry) =>
+        entry.startsWith(prefix) && entry.endsWith(".tmp") ? Number(/^(\d+)-[0-9a-z]+$/.exec(entry.slice(prefix.length, -4))?.[1]) : undefined)
+    )
+    const temporary = path.join(directory, `.${name}.${process.pid}-${randomSuffix()}.tmp`)
     // Set again once created: the umask may have taken bits off the mode asked for.
     const mode = Option.match(existing, { onNone: () => NEW_FILE_MODE, onSome: (info) => info.mode & 0o777 })
     const keepOwner = Option.match(existing, {

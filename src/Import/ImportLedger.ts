@@ -18,7 +18,7 @@ import { randomUUID } from "node:crypto"
 import { rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { removeAtExit, removeNow } from "../Domain/removeAtExit.js"
+import { removeAtExit, removeLeftovers, removeNow } from "../Domain/removeAtExit.js"
 
 /** The first post of the run with a slug. */
 export interface Claim {
@@ -192,9 +192,13 @@ const ledgerOver = (
   }
 }
 
+/** A ledger's file name (`inkwell-import-<pid>-<uuid>.sqlite`), its pid captured. */
+const LEDGER_FILE = /^inkwell-import-(\d+)-[0-9a-f-]{36}\.sqlite$/
+
 /**
  * A ledger for one run, removed when the scope closes (or, failing that, when the process
- * exits). `directory` defaults to the OS's temporary directory (`TMPDIR`).
+ * exits; a process killed outright leaves it, for the next run there to remove: `removeLeftovers`).
+ * `directory` defaults to the OS's temporary directory (`TMPDIR`).
  */
 export const make = (directory: string = tmpdir()): Effect.Effect<ImportLedger, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -202,6 +206,7 @@ export const make = (directory: string = tmpdir()): Effect.Effect<ImportLedger, 
     const warn = (message: string) => Runtime.runSync(runtime)(Effect.logWarning(message))
     return yield* Effect.acquireRelease(
       Effect.sync(() => {
+        removeLeftovers(directory, (name) => Number(LEDGER_FILE.exec(name)?.[1]))
         const filename = join(directory, `inkwell-import-${process.pid}-${randomUUID()}.sqlite`)
         let file: Parameters<typeof ledgerOver>[0]
         try {

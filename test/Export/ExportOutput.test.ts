@@ -6,7 +6,8 @@
  * (it renames over the file a link leads to), so the kernel's rule never applied to it. Another
  * user's entries are made by `lchown`, which only root may do: skipped otherwise.
  */
-import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
@@ -121,5 +122,22 @@ describe("ExportOutput.file in a sticky directory anyone may write to", () => {
         assert.strictEqual(statSync(file).uid, owner, `${file} keeps its owner`)
       }
       assert.deepStrictEqual(temporaryFiles(dir), [])
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)))
+})
+
+describe("ExportOutput.file after an export killed outright", () => {
+  it.live("the temporary file a dead process left beside the target (SIGKILL before its rename) is removed once it has lain an hour; a recent one, and another target's, are not", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir("inkwell-export-")
+      const dead = spawnSync(process.execPath, ["-e", ""]).pid
+      const hoursAgo = new Date(Date.now() - 2 * 3_600_000)
+      const left = `.posts.ndjson.${dead}-k1lled.tmp`
+      const recent = `.posts.ndjson.${dead}-rec3nt.tmp`
+      const other = `.other.ndjson.${dead}-k1lled.tmp`
+      for (const name of [left, recent, other]) writeFileSync(join(dir, name), "half an export")
+      for (const name of [left, other]) utimesSync(join(dir, name), hoursAgo, hoursAgo)
+      yield* exportTo(join(dir, "posts.ndjson"))
+      assert.sameMembers(temporaryFiles(dir), [recent, other])
+      assert.strictEqual(readFileSync(join(dir, "posts.ndjson"), "utf8"), "{}\n")
     }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)))
 })

@@ -4,7 +4,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Logger } from "effect"
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -176,4 +176,29 @@ describe("ImportLedger", () => {
       assert.include(logs[0], missing)
       assert.include(logs[0], "in memory")
     }))
+
+  it.effect("a process killed outright (SIGKILL, the OOM killer) leaves its file: the next run there removes it once it has lain an hour, and no one else's", () =>
+    withDirectory((directory) =>
+      Effect.gen(function*() {
+        const child = inChild(`
+          yield* ImportLedger.make(${JSON.stringify(directory)})
+          process.kill(process.pid, "SIGKILL")
+        `)
+        assert.strictEqual(child.signal, "SIGKILL", child.stderr)
+        const [killed] = scratchFiles(directory)
+        assert.isDefined(killed)
+        const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000)
+        // Beside it: a dead process's file from minutes ago (perhaps a live one's in another PID
+        // namespace), a running process's (this one's parent), and a file of another name.
+        const recent = `inkwell-import-${child.pid}-${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}.sqlite`
+        const running = `inkwell-import-${process.ppid}-${"1".repeat(8)}-1111-1111-1111-${"1".repeat(12)}.sqlite`
+        for (const name of [recent, running, "inkwell-import-notes.txt"]) writeFileSync(join(directory, name), "")
+        for (const name of [killed!, running, "inkwell-import-notes.txt"]) utimesSync(join(directory, name), hoursAgo(2), hoursAgo(2))
+        yield* Effect.scoped(Effect.gen(function*() {
+          yield* ImportLedger.make(directory)
+          assert.sameMembers(scratchFiles(directory).filter((name) => name.endsWith(".sqlite") && !name.startsWith(`inkwell-import-${process.pid}-`)), [recent, running])
+        }))
+        assert.sameMembers(scratchFiles(directory), [recent, running, "inkwell-import-notes.txt"])
+      })
+    ), 60_000)
 })
