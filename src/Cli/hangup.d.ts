@@ -1,3 +1,5 @@
+/** Whether standard stream `fd` (1: standard output) was a terminal when this process started (see hangup.js). */
+export declare const wasTerminal: (fd: number) => boolean
 /** Whether a terminal among this process's standard streams has hung up since it started (see hangup.js). */
 export declare const terminalHungUp: () => boolean
 /** Failed writes to standard output and error are not an uncaught exception: lost, or the run's failure at its end (see hangup.js). Called at start. */

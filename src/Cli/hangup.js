@@ -14,6 +14,9 @@ import { isatty } from "node:tty"
 /** The standard streams that were terminals when this process started. */
 const terminals = [0, 1, 2].filter((fd) => isatty(fd))
 
+/** Whether standard stream `fd` (1: standard output) was a terminal when this process started. */
+export const wasTerminal = (fd) => terminals.includes(fd)
+
 /** Whether a terminal among this process's standard streams has hung up since it started. */
 export const terminalHungUp = () => terminals.some((fd) => !isatty(fd))
 
@@ -25,7 +28,8 @@ export const terminalHungUp = () => terminals.some((fd) => !isatty(fd))
  * head -3`, `inkwell import ... 2>&1 | head -1`). Any other failure of standard output (a full
  * disk: ENOSPC) fails the run at its end (`exitCodeAfterOutput`); one of standard error is lost,
  * as there is nowhere left to say it. A write that must be known to have landed (an export's
- * records) sees the failure in its own callback and says so. Called at start.
+ * records) sees the failure in its own callback and says so, as the server's log does (EPIPE
+ * included, its reader being its record for hours: Http/Logging.ts). Called at start.
  */
 export const ignoreFailedStandardWrites = () => {
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {})

@@ -1,6 +1,6 @@
 /**
  * Log output that costs little per line: the production formats (logfmt, json) are formatted
- * as usual but appended to a buffer that is written with ONE `process.stdout.write` per turn of
+ * as usual but appended to a buffer that is written with ONE write to standard output per turn of
  * the event loop (or as soon as it holds `maxBufferBytes`), and flushed when the layer closes
  * and when the process exits.
  *
@@ -8,34 +8,83 @@
  * stream write (pipe) per request; measured on the read path that is ~0.2 ms of a ~0.4 ms request.
  * One line per request is kept; only the syscalls are batched. `pretty` stays unbuffered: it is
  * for a person at a terminal.
+ *
+ * Standard output that cannot be written (a full disk, a reader that went away or stopped
+ * reading) does not stop the server and holds no more than `maxUnwrittenBytes` of log: the lines
+ * it cannot take are dropped and counted, and stderr is told once when that starts, once when the
+ * log is written again, and at the end how many were lost while it lasts. Node said nothing
+ * (every write's failure let go: Cli/hangup.js), and queued without bound behind a reader that
+ * had stopped reading.
  */
+import { fstatSync, writeSync } from "node:fs"
+import { isatty } from "node:tty"
 import { Effect, HashSet, Layer, Logger, Option } from "effect"
+import { wasTerminal } from "../Cli/hangup.js"
 import * as HttpConfig from "./HttpConfig.js"
 
+/**
+ * Where the log's chunks go. `write` reports through `done` how the chunk went, at once (a file,
+ * written synchronously) or once its reader took it (a pipe); a sink that never calls it back is
+ * taken as writing everything.
+ */
 export interface LineSink {
-  readonly write: (chunk: string) => unknown
+  readonly write: (chunk: string, done: (error?: Error | null) => void) => unknown
+  /** Characters handed over that the reader has not taken yet (a Node `Writable`'s). */
+  readonly writableLength?: number
 }
 
 export interface BufferedWriterOptions {
   /** Written at once when the buffer reaches this many characters (default 64 KiB). */
   readonly maxBufferBytes?: number
+  /**
+   * Lines are dropped rather than handed to a sink whose reader has not taken this many
+   * characters (default 8 MiB), until it has taken them all.
+   */
+  readonly maxUnwrittenBytes?: number
+  /** Tells the operator that the log is being lost, and when it no longer is; unset: nobody to tell. */
+  readonly notice?: ((line: string) => void) | undefined
+}
+
+const lineCount = (count: number) => (count === 1 ? "1 log line" : `${count} log lines`)
+
+/** A failed write's error as a notice names it: a reader gone, or the system's own message (ENOSPC: ...). */
+const describeWriteError = (error: Error & { readonly code?: unknown }): string =>
+  error.code === "EPIPE"
+    ? "EPIPE: its reader has gone"
+    : typeof error.code === "string" && !error.message.includes(error.code)
+    ? `${error.code}: ${error.message}`
+    : error.message
+
+/** Since when and why the log is not written: `since` numbers the first write issued after it began. */
+interface Outage {
+  readonly reason: string
+  readonly since: number
+  /** Dropped on a reader that is not keeping up (rather than a failed write): written again once it caught up. */
+  readonly behind: boolean
+  dropped: number
 }
 
 /**
  * Lines in, few writes out. `flush` writes whatever is buffered now; scheduled flushes run on
  * `setImmediate`, after the I/O of the current turn, so a burst of requests shares one write.
+ * A chunk the sink fails to write is dropped, not kept: the next flush tries the next one, so the
+ * log comes back by itself once the disk has room again.
  */
 export class BufferedWriter {
   private lines: Array<string> = []
   private size = 0
   private scheduled = false
   private readonly max: number
+  private readonly maxUnwritten: number
+  private writes = 0
+  private outage: Outage | undefined = undefined
 
   constructor(
     private readonly sink: LineSink,
-    options: BufferedWriterOptions = {}
+    private readonly options: BufferedWriterOptions = {}
   ) {
     this.max = options.maxBufferBytes ?? 64 * 1024
+    this.maxUnwritten = options.maxUnwrittenBytes ?? 8 * 1024 * 1024
   }
 
   readonly line = (text: string): void => {
@@ -55,17 +104,116 @@ export class BufferedWriter {
   }
 
   readonly flush = (): void => {
-    if (this.lines.length === 0) return
+    const count = this.lines.length
+    if (count === 0) return
     const chunk = this.lines.join("\n") + "\n"
     this.lines = []
     this.size = 0
-    this.sink.write(chunk)
+    const unwritten = this.sink.writableLength ?? 0
+    // Once behind, not until the reader took all: one notice per stall, not one per chunk it lets through.
+    if (unwritten > this.maxUnwritten || (unwritten > 0 && this.outage?.behind === true)) {
+      this.dropped(count, `standard output's reader is not keeping up (${unwritten} characters of log unwritten)`, true)
+      return
+    }
+    const write = ++this.writes
+    this.sink.write(chunk, (error) => {
+      if (error !== null && error !== undefined) {
+        this.dropped(count, `writing standard output failed (${describeWriteError(error)})`, false)
+      } else if (this.outage !== undefined && write >= this.outage.since) {
+        this.options.notice?.(`inkwell: the log is written to standard output again (${lineCount(this.outage.dropped)} dropped)`)
+        this.outage = undefined
+      }
+    })
+  }
+
+  private dropped(count: number, reason: string, behind: boolean): void {
+    if (this.outage !== undefined) {
+      this.outage.dropped += count
+      return
+    }
+    this.outage = { reason, since: this.writes + 1, behind, dropped: count }
+    this.options.notice?.(`inkwell: ${reason}: log lines are dropped until it can be written again`)
+  }
+
+  /**
+   * Flushes, and says how many lines were lost if the log cannot be written now (the layer's end).
+   * A pipe tells a write's failure after it: the lines of this last flush are in the count only
+   * where that is a file's (written at once).
+   */
+  readonly close = (): void => {
+    this.flush()
+    if (this.outage === undefined) return
+    this.options.notice?.(`inkwell: ${this.outage.reason}: ${lineCount(this.outage.dropped)} dropped`)
   }
 
   get pending(): number {
     return this.lines.length
   }
+
+  /** Lines dropped since the log last could be written (0 while it is written). */
+  get dropping(): number {
+    return this.outage?.dropped ?? 0
+  }
 }
+
+/**
+ * A file descriptor opened on a file or a device, written with `writeSync` as Node's
+ * `process.stdout` writes one, but with each write's failure known at once (ENOSPC, EFBIG, EIO)
+ * and not fed to the stream's 'error' event. A write the disk took in part (it filled up
+ * meanwhile; Node's stream lost the rest, gluing the next chunk to the torn line) is finished, or
+ * leaves a torn line that the next write to land ends first, so that the lines after it are whole.
+ * `write` is `fs.writeSync` but for a test's.
+ */
+export const descriptorSink = (
+  fd: number,
+  write: (fd: number, data: string | Uint8Array) => number = (fd, data) =>
+    typeof data === "string" ? writeSync(fd, data) : writeSync(fd, data)
+): LineSink => {
+  let torn = false
+  return {
+    write: (chunk, done) => {
+      const text = torn ? "\n" + chunk : chunk
+      let written = 0
+      try {
+        // The text as it is (no Buffer made, as Node's stream writes it); bytes only for what is left.
+        written = write(fd, text)
+        if (written < Buffer.byteLength(text)) {
+          const data = Buffer.from(text)
+          while (written < data.length) written += write(fd, data.subarray(written))
+        }
+      } catch (error) {
+        if (written > 0) torn = true
+        return done(error as Error)
+      }
+      torn = false
+      done()
+    }
+  }
+}
+
+/**
+ * Standard output as the log's sink: a file or a device (`> file`, `> /dev/full`) written to
+ * directly (`descriptorSink`); anything else (a pipe, a socket, a terminal) through
+ * `process.stdout`, whose queue for a slow reader is what `maxUnwrittenBytes` bounds.
+ */
+export const standardOutput = (): LineSink => {
+  try {
+    const stats = fstatSync(1)
+    if (stats.isFile() || (stats.isCharacterDevice() && !isatty(1))) return descriptorSink(1)
+  } catch {
+    // Not known: as Node writes it.
+  }
+  return process.stdout
+}
+
+/**
+ * Notices go to stderr, but not where standard output is the terminal the server started on:
+ * writes fail there once it hung up (EIO), stderr with them, and the SIGHUP that comes stops the
+ * server (Cli/hangup.js). A reader gone (EPIPE) is told, unlike a command's: a server's log is
+ * its record for hours, and a log shipper that died takes every later request line with it.
+ */
+const stderrNotice = (): ((line: string) => void) | undefined =>
+  wasTerminal(1) ? undefined : (line) => void process.stderr.write(`${line}\n`)
 
 /** The formats a buffered logger can print; `requestLine` writes the same two. */
 export type LineFormat = "logfmt" | "json"
@@ -206,8 +354,9 @@ export const directRequestLog = (loggers: HashSet.HashSet<Logger.Logger<unknown,
 }
 
 /**
- * Replaces the default logger with a buffered one writing to `sink` (stdout by default).
- * Flushes when the layer's scope closes and, as a last resort, on process exit.
+ * Replaces the default logger with a buffered one writing to `sink` (`standardOutput()` by
+ * default, its failures told on stderr). Flushes when the layer's scope closes (saying how many
+ * lines were lost if the log cannot be written then) and, as a last resort, on process exit.
  */
 export const layerBuffered = (
   format: "logfmt" | "json",
@@ -215,13 +364,12 @@ export const layerBuffered = (
 ): Layer.Layer<never> =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
-      const sink = options.sink ?? process.stdout
-      const writer = new BufferedWriter(sink, options)
+      const writer = new BufferedWriter(options.sink ?? standardOutput(), { notice: stderrNotice(), ...options })
       const onExit = () => writer.flush()
       yield* Effect.acquireRelease(
         Effect.sync(() => process.on("exit", onExit)),
         () => Effect.sync(() => {
-          writer.flush()
+          writer.close()
           process.off("exit", onExit)
         })
       )

@@ -1,15 +1,25 @@
 /**
  * The request line written straight to the buffered logger's writer must be the line Effect's
  * own logfmt / json loggers print for the same entry (same keys and values), and must be used
- * by the request middleware when the buffered logger is the application's logger.
+ * by the request middleware when the buffered logger is the application's logger. Standard
+ * output that cannot be written (a full disk, a reader gone or stalled) costs log lines, said once
+ * on stderr, and neither the server nor memory.
  */
+import { spawn } from "node:child_process"
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Writable } from "node:stream"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, FiberId, FiberRefs, HashMap, HashSet, Layer, List, Logger, LogLevel } from "effect"
+import { Cause, Deferred, Effect, FiberId, FiberRefs, HashMap, HashSet, Layer, List, Logger, LogLevel, Schedule } from "effect"
 import {
   BufferedWriter,
   bufferedLogger,
+  descriptorSink,
   directRequestLog,
   layerBuffered,
+  type LineSink,
   type RequestLineFields,
   requestLine
 } from "../../src/Http/Logging.js"
@@ -131,4 +141,251 @@ describe("request lines through the buffered logger", () => {
       assert.deepInclude(second, { level: "INFO", path: "/posts/nothing-here", status: "404", requestId: missing.headers["x-request-id"] })
     }).pipe(Effect.provide(testServer().pipe(Layer.provide(logger))))
   })
+})
+
+/** `count` numbered lines through `writer`, a flush after every `every` (a turn's worth). */
+const feed = (writer: BufferedWriter, from: number, count: number, every = 10) => {
+  for (let i = from; i < from + count; i++) {
+    writer.line(`line ${i}`)
+    if ((i - from + 1) % every === 0) writer.flush()
+  }
+  writer.flush()
+}
+
+const ENOSPC = "ENOSPC: no space left on device, write"
+
+describe("the log when standard output cannot be written", () => {
+  // /dev/full refuses every write with ENOSPC, as a full disk does (Linux).
+  it.skipIf(!existsSync("/dev/full"))("a full disk (`> /dev/full`): nothing kept, one line naming ENOSPC, every line dropped counted at the end", () => {
+    const fd = openSync("/dev/full", "w")
+    try {
+      const notices: Array<string> = []
+      const writer = new BufferedWriter(descriptorSink(fd), { notice: (line) => notices.push(line) })
+      feed(writer, 0, 1000)
+      assert.strictEqual(writer.pending, 0, "nothing kept")
+      assert.strictEqual(writer.dropping, 1000)
+      assert.deepStrictEqual(notices, [
+        `inkwell: writing standard output failed (${ENOSPC}): log lines are dropped until it can be written again`
+      ])
+      writer.close()
+      assert.strictEqual(notices[1], `inkwell: writing standard output failed (${ENOSPC}): 1000 log lines dropped`)
+    } finally {
+      closeSync(fd)
+    }
+  })
+
+  it("written again once the disk has room, said with the count; a line the disk took in part is ended before the next", () => {
+    const written: Array<string> = []
+    /** What the disk takes: all, `n` bytes then full, or nothing. */
+    let room: "all" | number = "all"
+    const disk = (_fd: number, data: string | Uint8Array) => {
+      const bytes = Buffer.from(data)
+      if (room === "all") {
+        written.push(bytes.toString())
+        return bytes.length
+      }
+      if (room > 0) {
+        const taken = Math.min(room, bytes.length)
+        written.push(bytes.subarray(0, taken).toString())
+        room -= taken
+        return taken
+      }
+      throw Object.assign(new Error(ENOSPC), { code: "ENOSPC" })
+    }
+    const notices: Array<string> = []
+    const writer = new BufferedWriter(descriptorSink(99, disk), { notice: (line) => notices.push(line) })
+    feed(writer, 0, 20)
+    room = 4 // "line" of "line 20"
+    feed(writer, 20, 30)
+    assert.strictEqual(writer.dropping, 30)
+    room = "all"
+    feed(writer, 50, 10)
+    assert.deepStrictEqual(notices, [
+      `inkwell: writing standard output failed (${ENOSPC}): log lines are dropped until it can be written again`,
+      "inkwell: the log is written to standard output again (30 log lines dropped)"
+    ])
+    const lines = written.join("").split("\n")
+    assert.deepStrictEqual(lines, [
+      ...Array.from({ length: 20 }, (_, i) => `line ${i}`),
+      "line",
+      ...Array.from({ length: 10 }, (_, i) => `line ${50 + i}`),
+      ""
+    ])
+    writer.close()
+    assert.strictEqual(notices.length, 2, "nothing more to say at the end")
+  })
+
+  it.live("a pipe whose reader went away (EPIPE): one line naming it, every chunk tried, dropped and counted; written again should a reader come (a named pipe)", () =>
+    Effect.gen(function* () {
+      // Told after the write, as a pipe's failure is (process.stdout, which stays usable after
+      // one: what `npm start | head -1` does is the test below).
+      let reader = false
+      let tried = 0
+      const pipe: LineSink = {
+        write: (_chunk, done) => {
+          tried++
+          process.nextTick(() => done(reader ? null : Object.assign(new Error("write EPIPE"), { code: "EPIPE", errno: -32, syscall: "write" })))
+        },
+        writableLength: 0
+      }
+      const notices: Array<string> = []
+      const told = yield* Deferred.make<void>()
+      const writer = new BufferedWriter(pipe, {
+        notice: (line) => {
+          notices.push(line)
+          if (notices.length === 2) Deferred.unsafeDone(told, Effect.void)
+        }
+      })
+      /** Feeds `count` lines and waits until the pipe called back every chunk written. */
+      const fed = (from: number, count: number) =>
+        Effect.async<void>((resume) => {
+          feed(writer, from, count)
+          process.nextTick(() => resume(Effect.void))
+        })
+      yield* fed(0, 100)
+      assert.strictEqual(tried, 10, "each chunk tried")
+      assert.strictEqual(writer.dropping, 100)
+      assert.deepStrictEqual(notices, [
+        "inkwell: writing standard output failed (EPIPE: its reader has gone): log lines are dropped until it can be written again"
+      ])
+      reader = true
+      yield* fed(100, 10)
+      yield* Deferred.await(told)
+      assert.strictEqual(notices[1], "inkwell: the log is written to standard output again (100 log lines dropped)")
+    }))
+
+  it("a reader that stopped reading: no more than maxUnwrittenBytes queued, the rest dropped and said once; written again once it caught up", () => {
+    const waiting: Array<() => void> = []
+    const taken: Array<string> = []
+    const stalled = new Writable({
+      decodeStrings: false,
+      write: (chunk: string, _encoding, callback) => {
+        taken.push(chunk)
+        waiting.push(callback)
+      }
+    })
+    const notices: Array<string> = []
+    const writer = new BufferedWriter(stalled, { maxUnwrittenBytes: 1000, notice: (line) => notices.push(line) })
+    // "line 100\n" and on: 9 characters a line, 90 a chunk of ten.
+    feed(writer, 100, 500)
+    assert.isAtMost(stalled.writableLength, 1000 + 90, "bounded: one chunk past the limit at most")
+    assert.strictEqual(writer.dropping, 500 - 120)
+    assert.deepStrictEqual(notices, [
+      "inkwell: standard output's reader is not keeping up (1080 characters of log unwritten): log lines are dropped until it can be written again"
+    ])
+    // The reader takes some, not all: still behind, lines still dropped, nothing more said.
+    waiting.splice(0, 2).forEach((done) => done())
+    feed(writer, 600, 10)
+    assert.strictEqual(writer.dropping, 500 - 120 + 10)
+    // It takes the rest (and what is written meanwhile as it comes).
+    while (waiting.length > 0) waiting.shift()!()
+    assert.strictEqual(stalled.writableLength, 0)
+    feed(writer, 700, 10)
+    while (waiting.length > 0) waiting.shift()!()
+    assert.deepStrictEqual(notices.slice(1), ["inkwell: the log is written to standard output again (390 log lines dropped)"])
+    const lines = taken.join("").split("\n")
+    assert.strictEqual(lines.length, 120 + 10 + 1)
+    assert.strictEqual(lines.at(-2), "line 709")
+  })
+})
+
+/** A port nothing listens on now. */
+const freePort = Effect.async<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as { port: number }
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+const root = join(import.meta.dirname, "..", "..")
+
+/**
+ * `node --import tsx src/main.ts` (what `npm start` runs) with standard output `stdout`; its
+ * stderr, its exit, and a way to read its standard output's lines when that is a pipe.
+ */
+const serve = (stdout: number | "pipe", env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = mkdtempSync(join(tmpdir(), "inkwell-log-"))
+      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+        cwd: root,
+        env: { ...process.env, HOST: "127.0.0.1", LOG_FORMAT: "logfmt", DATABASE_URL: `sqlite:${join(dir, "blog.db")}`, ...env },
+        stdio: ["ignore", stdout, "pipe"]
+      })
+      let stderr = ""
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+      const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+      return { child, dir, stderr: () => stderr, exit }
+    }),
+    ({ child, dir }) =>
+      Effect.sync(() => {
+        if (child.exitCode === null) child.kill("SIGKILL")
+        rmSync(dir, { recursive: true, force: true })
+      })
+  )
+
+/** `count` requests to `/health` (each answered, or the test fails), one after the other. */
+const requests = (base: string, count: number) =>
+  Effect.forEach(Array.from({ length: count }), () =>
+    Effect.promise(() => fetch(`${base}/health`).then(async (response) => {
+      await response.arrayBuffer()
+      return response.status
+    })))
+
+/** The lines on `stderr` about the log on standard output. */
+const logNotices = (stderr: string) => stderr.split("\n").filter((line) => line.includes("standard output"))
+
+describe("npm start with standard output that cannot be written", () => {
+  it.live.skipIf(!existsSync("/dev/full"))(
+    "a full disk (`> /dev/full`): it serves on, says so once on stderr naming ENOSPC, how many lines were lost at the stop, exit 143 as ever (was: not a word)",
+    () =>
+      Effect.gen(function* () {
+        const full = yield* Effect.acquireRelease(Effect.sync(() => openSync("/dev/full", "w")), (fd) => Effect.sync(() => closeSync(fd)))
+        const port = yield* freePort
+        const server = yield* serve(full, { PORT: String(port) })
+        const base = `http://127.0.0.1:${port}`
+        // Up as soon as it answers: its "listening" line went to /dev/full.
+        yield* Effect.tryPromise(() => fetch(`${base}/health`)).pipe(Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 600 }))
+        const statuses = yield* requests(base, 30)
+        assert.deepStrictEqual(new Set(statuses), new Set([200]), "served")
+        server.child.kill("SIGTERM")
+        assert.strictEqual(yield* Effect.promise(() => server.exit), 143, server.stderr())
+        const [first, last, ...rest] = logNotices(server.stderr())
+        assert.strictEqual(first, `inkwell: writing standard output failed (${ENOSPC}): log lines are dropped until it can be written again`)
+        const dropped = /^inkwell: writing standard output failed \(ENOSPC: [^)]*\): (\d+) log lines dropped$/.exec(last ?? "")
+        assert.isNotNull(dropped, server.stderr())
+        assert.isAtLeast(Number(dropped![1]), 31, "every request's line and the start's")
+        assert.deepStrictEqual(rest, [], server.stderr())
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "a reader that went away (`npm start | head -1`): it serves on, says so once naming EPIPE, exit 143 as ever (was: not a word)",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* serve("pipe", { PORT: "0" })
+        const base = yield* Effect.async<string>((resume) => {
+          let text = ""
+          server.child.stdout!.on("data", (chunk: Buffer) => {
+            text += chunk.toString("utf8")
+            const url = /Inkwell listening on (http:\/\/[^\s"]+)/.exec(text)
+            if (url === null) return
+            // The reader goes: what is written next meets no reader (EPIPE).
+            server.child.stdout!.destroy()
+            resume(Effect.succeed(url[1]!))
+          })
+        })
+        const statuses = yield* requests(base, 30)
+        assert.deepStrictEqual(new Set(statuses), new Set([200]), "served")
+        server.child.kill("SIGTERM")
+        assert.strictEqual(yield* Effect.promise(() => server.exit), 143, server.stderr())
+        const notices = logNotices(server.stderr())
+        assert.strictEqual(notices[0], "inkwell: writing standard output failed (EPIPE: its reader has gone): log lines are dropped until it can be written again")
+        assert.match(notices[1] ?? "", /^inkwell: writing standard output failed \(EPIPE: its reader has gone\): \d+ log lines dropped$/)
+        assert.strictEqual(notices.length, 2, server.stderr())
+      }).pipe(Effect.scoped),
+    60_000
+  )
 })
