@@ -30,8 +30,15 @@ export const SQLITE_WRITER_BUSY_TIMEOUT_MS = 10
 
 export type DatabaseTarget =
   | { readonly dialect: "sqlite"; readonly filename: string }
-  /** `url`: as the driver is to read it (`sslmode` as libpq means it, `withLibpqSslMode`). */
-  | { readonly dialect: "pg"; readonly url: Redacted.Redacted }
+  /**
+   * `url`: as the driver is to read it (`sslmode` as libpq means it, and libpq's TLS environment
+   * variables the URL leaves to them: `withLibpqSslMode`). `environment`: those variables read,
+   * as `PGSSLMODE=require`, for messages (the URL as written does not show them).
+   */
+  | { readonly dialect: "pg"; readonly url: Redacted.Redacted; readonly environment: ReadonlyArray<string> }
+
+/** The process environment, or what stands for it (a test's): where libpq's `PG*` variables are read. */
+export type PgEnvironment = { readonly [name: string]: string | undefined }
 
 export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
   /** The scheme seen (never the whole URL: it may carry a password). */
@@ -46,11 +53,16 @@ export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
    * part (`port must be ...`, `sslmode must be ...`), never the password.
    */
   readonly problem?: string
+  /**
+   * The setting at fault when it is not DATABASE_URL itself but a libpq environment variable
+   * read with it (`PGSSLMODE`): `problem` is then said whole, naming it.
+   */
+  readonly setting?: string
   /** An "@" after a "?": the host was looked for after it (`authority`), so the message says how to write one. */
   readonly atInQuery?: boolean
 }> {
   get message() {
-    if (this.problem !== undefined) return `DATABASE_URL ${this.problem}`
+    if (this.problem !== undefined) return this.setting === undefined ? `DATABASE_URL ${this.problem}` : this.problem
     if (this.missing === "host") {
       return `DATABASE_URL ${this.scheme}:// names no host: postgres://[user[:password]@]host[:port]/database`
     }
@@ -67,7 +79,10 @@ export class DatabaseOpenFailed extends Data.TaggedError("DatabaseOpenFailed")<{
   readonly dialect: Dialect
   /** The SQLite file. */
   readonly filename?: string
-  /** The PostgreSQL URL with its password masked (`redactUrl`): which server, port, database and user. */
+  /**
+   * The PostgreSQL URL with its password masked (`redactUrl`): which server, port, database and
+   * user; followed by the libpq variables read with it (`with PGSSLMODE=require`), when any were.
+   */
   readonly url?: string
   /**
    * What is wrong, said whole and naming the path (`/srv/blog.md is not an SQLite database`), in
@@ -175,8 +190,27 @@ const portProblem = (url: string): string | undefined => {
 /** The SSL modes Inkwell takes: libpq's (`allow` aside) and node-postgres's `no-verify`. README "TLS". */
 const PG_SSL_MODES = ["disable", "prefer", "require", "verify-ca", "verify-full", "no-verify"] as const
 
+const SSL_MODES_TAKEN = `${PG_SSL_MODES.slice(0, -1).join(", ")} or ${PG_SSL_MODES.at(-1)}`
+
 /** The modes node-postgres 8 reads as `verify-full` (with a SECURITY WARNING), and libpq as weaker ones. */
 const LIBPQ_ONLY_MODES: ReadonlySet<string> = new Set(["prefer", "require", "verify-ca"])
+
+/**
+ * libpq's variables for the files TLS uses, each read when the URL does not give its parameter
+ * and the connection uses TLS. node-postgres reads none of them; with `PGSSLMODE` read as libpq
+ * means it, `PGSSLROOTCERT` left unread would make `PGSSLMODE=require` check nothing, where
+ * libpq checks the CA it names (as `verify-ca`).
+ */
+const PG_TLS_FILES = [["PGSSLROOTCERT", "sslrootcert"], ["PGSSLCERT", "sslcert"], ["PGSSLKEY", "sslkey"]] as const
+
+/** A variable's value; set to nothing (`PGSSLMODE=`, as a template may leave it) is not set. */
+const variable = (environment: PgEnvironment, name: string): string | undefined => {
+  const value = environment[name]
+  return value === undefined || value === "" ? undefined : value
+}
+
+/** Why a URL is refused: `problem` said after "DATABASE_URL", or whole when a variable (`setting`) is at fault. */
+type Refusal = { readonly problem: string; readonly setting?: string }
 
 /**
  * The URL as node-postgres is to read it, `sslmode` meaning what it means to libpq (psql,
@@ -188,42 +222,76 @@ const LIBPQ_ONLY_MODES: ReadonlySet<string> = new Set(["prefer", "require", "ver
  * checks it as `verify-ca`), and `verify-full` is what checks both certificate and host name.
  * libpq's `allow` is refused: the driver never falls back, and `prefer` does not either (a
  * server without TLS refuses it). The other parameters are passed on as written.
+ *
+ * A URL without `sslmode` (nor node-postgres's `ssl`) takes `PGSSLMODE`, as libpq does, read and
+ * checked as `sslmode` is, and written into the URL: left to node-postgres, `require`, `prefer`
+ * and `verify-ca` there were `verify-full` against Node's CAs (`PGSSLROOTCERT` unread), and any
+ * other value (`allow`, a typo) no TLS at all, silently. With TLS, each of `PGSSLROOTCERT`,
+ * `PGSSLCERT` and `PGSSLKEY` the URL leaves out is added too (`PG_TLS_FILES`). A URL's own
+ * parameter wins over its variable, as in libpq.
  */
-const withLibpqSslMode = (url: string): Either.Either<string, string> => {
+const withLibpqSslMode = (
+  url: string,
+  environment: PgEnvironment
+): Either.Either<{ readonly url: string; readonly environment: ReadonlyArray<string> }, Refusal> => {
   const host = authority(url)?.host ?? 0
   const hash = url.indexOf("#", host)
   const withoutFragment = hash === -1 ? url : url.slice(0, hash)
   const question = withoutFragment.indexOf("?", host)
-  if (question === -1) return Either.right(url)
-  const query = withoutFragment.slice(question + 1)
+  const query = question === -1 ? "" : withoutFragment.slice(question + 1)
   const params = new URLSearchParams(query)
   const modes = params.getAll("sslmode")
   const unknown = modes.find((mode) => !(PG_SSL_MODES as ReadonlyArray<string>).includes(mode))
-  if (unknown !== undefined) {
-    return Either.left(`sslmode must be ${PG_SSL_MODES.slice(0, -1).join(", ")} or ${PG_SSL_MODES.at(-1)} (got ${JSON.stringify(unknown)})`)
-  }
+  if (unknown !== undefined) return Either.left({ problem: `sslmode must be ${SSL_MODES_TAKEN} (got ${JSON.stringify(unknown)})` })
   const compat = params.getAll("uselibpqcompat").find((value) => value !== "true")
   if (compat !== undefined) {
-    return Either.left(
-      `uselibpqcompat must be true (got ${JSON.stringify(compat)}): Inkwell reads sslmode as libpq does; sslmode=verify-full checks the server's certificate`
-    )
+    return Either.left({
+      problem: `uselibpqcompat must be true (got ${JSON.stringify(compat)}): Inkwell reads sslmode as libpq does; sslmode=verify-full checks the server's certificate`
+    })
   }
   // The driver reads the last one.
-  const mode = modes.at(-1)
-  if (mode === "verify-ca" && (params.getAll("sslrootcert").at(-1) ?? "") === "") {
-    return Either.left("sslmode=verify-ca needs sslrootcert=<file>, the CA the server's certificate is checked against (or use sslmode=verify-full)")
+  const urlMode = modes.at(-1)
+  const envMode = urlMode === undefined && !params.has("ssl") ? variable(environment, "PGSSLMODE") : undefined
+  if (envMode !== undefined && !(PG_SSL_MODES as ReadonlyArray<string>).includes(envMode)) {
+    return Either.left({ setting: "PGSSLMODE", problem: `PGSSLMODE must be ${SSL_MODES_TAKEN} (got ${JSON.stringify(envMode)})` })
+  }
+  const mode = urlMode ?? envMode
+  // Each as [parameter, value, the variable it was read from].
+  const read: Array<readonly [string, string, string]> = envMode === undefined ? [] : [["sslmode", envMode, "PGSSLMODE"]]
+  if (mode !== undefined && mode !== "disable") {
+    for (const [name, param] of PG_TLS_FILES) {
+      const value = params.has(param) ? undefined : variable(environment, name)
+      if (value !== undefined) read.push([param, value, name])
+    }
+  }
+  const rootCert = params.getAll("sslrootcert").at(-1) ?? read.find(([param]) => param === "sslrootcert")?.[1] ?? ""
+  if (mode === "verify-ca" && rootCert === "") {
+    const why = "the CA the server's certificate is checked against"
+    return Either.left(
+      envMode === undefined
+        ? { problem: `sslmode=verify-ca needs sslrootcert=<file> (or PGSSLROOTCERT=<file>), ${why} (or use sslmode=verify-full)` }
+        : { setting: "PGSSLMODE", problem: `PGSSLMODE=verify-ca needs PGSSLROOTCERT=<file> (or sslrootcert=<file> in DATABASE_URL), ${why} (or use verify-full)` }
+    )
   }
   const kept = query.split("&").filter((param) => !/^uselibpqcompat(=|$)/.test(param))
+  for (const [param, value] of read) kept.push(`${param}=${encodeURIComponent(value)}`)
   if (mode !== undefined && LIBPQ_ONLY_MODES.has(mode)) kept.push("uselibpqcompat=true")
   const rewritten = kept.filter((param) => param !== "").join("&")
-  return Either.right(`${withoutFragment.slice(0, question)}${rewritten === "" ? "" : `?${rewritten}`}${hash === -1 ? "" : url.slice(hash)}`)
+  return Either.right({
+    url: `${question === -1 ? withoutFragment : withoutFragment.slice(0, question)}${rewritten === "" ? "" : `?${rewritten}`}${hash === -1 ? "" : url.slice(hash)}`,
+    environment: read.map(([, value, name]) => `${name}=${value}`)
+  })
 }
 
 /**
  * Reads a `DATABASE_URL` value. `sqlite://<path>` is accepted as a spelling of `sqlite:<path>`.
- * A PostgreSQL target's `url` is the one the driver is given (`withLibpqSslMode`).
+ * A PostgreSQL target's `url` is the one the driver is given (`withLibpqSslMode`), with libpq's
+ * TLS variables from `environment` (the process's, which node-postgres and libpq read too).
  */
-export const parseDatabaseUrl = (url: string): Either.Either<DatabaseTarget, DatabaseUrlInvalid> => {
+export const parseDatabaseUrl = (
+  url: string,
+  environment: PgEnvironment = process.env
+): Either.Either<DatabaseTarget, DatabaseUrlInvalid> => {
   const trimmed = url.trim()
   if (/^postgres(ql)?:\/\/.+/.test(trimmed)) {
     const scheme = trimmed.slice(0, trimmed.indexOf(":"))
@@ -233,9 +301,9 @@ export const parseDatabaseUrl = (url: string): Either.Either<DatabaseTarget, Dat
       const question = trimmed.indexOf("?")
       return Either.left(new DatabaseUrlInvalid({ scheme, missing: "database", atInQuery: question !== -1 && trimmed.indexOf("@", question) !== -1 }))
     }
-    return Either.match(withLibpqSslMode(trimmed), {
-      onLeft: (problem) => Either.left(new DatabaseUrlInvalid({ scheme, problem })),
-      onRight: (driverUrl) => Either.right({ dialect: "pg" as const, url: Redacted.make(driverUrl) })
+    return Either.match(withLibpqSslMode(trimmed, environment), {
+      onLeft: (refusal) => Either.left(new DatabaseUrlInvalid({ scheme, ...refusal })),
+      onRight: (driver) => Either.right({ dialect: "pg" as const, url: Redacted.make(driver.url), environment: driver.environment })
     })
   }
   if (trimmed.startsWith("sqlite:")) {
@@ -755,8 +823,9 @@ export const layer = (
           ? sqliteLayer(target.filename, options.readOnly === true)
           : pgLayer(
             target.url,
-            // As written: the parameter added for the driver (`withLibpqSslMode`) is not the user's.
-            redactUrl(url),
+            // As written: the parameters added for the driver (`withLibpqSslMode`) are not the
+            // user's; those read from libpq's variables are named, as set.
+            target.environment.length === 0 ? redactUrl(url) : `${redactUrl(url)} with ${target.environment.join(", ")}`,
             options.maxConnections ?? DEFAULT_PG_MAX_CONNECTIONS,
             Duration.decode(options.statementTimeout ?? DEFAULT_PG_STATEMENT_TIMEOUT)
           )

@@ -60,7 +60,10 @@ export class InvalidPost extends Schema.TaggedError<InvalidPost>()(
   {
     /** File path, URL, "api", with ":line" when known. */
     source: Schema.String,
-    /** Field path at fault, e.g. "title", "frontMatter", "publishedAt". */
+    /**
+     * Field path at fault as the author wrote it: a field ("title", "publishedAt"), a front matter
+     * key ("lastmod", "categories", "taxonomies.tags", not the post field it feeds), "frontMatter".
+     */
     field: Schema.String,
     reason: Schema.String,
     message: Schema.String

@@ -24,7 +24,7 @@ import { InvalidPost } from "../Domain/Errors.js"
 import { NewPost, type PostId } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { futureUpdate } from "../Processing/dates.js"
-import { storedBody } from "../Processing/processPost.js"
+import { storedBody, updatedDateKey } from "../Processing/processPost.js"
 import { countedAsWork, describeCause, timeoutItem } from "../Processing/processConcurrently.js"
 import { isPublicAt, PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
 import { readText } from "./FileSource.js"
@@ -169,15 +169,53 @@ const processLines = (
 }
 
 /**
- * `processed`, or its rejection when its post's `updated` date is still to come at `now`
+ * Why `processed`'s post is refused at `now`, when its `updated` date is still to come then
  * (`futureUpdate`): that post alone fails, saying so, as a 400 does through the API. Taken, a
  * typo (2031 for 2021) was the date readers were sent in the post's page, every feed, the
  * sitemap and Last-Modified.
  */
-const updatedByNow = (processed: Processed, now: DateTime.Utc): Processed => {
-  if (processed._tag !== "Ready") return processed
-  const reason = futureUpdate(processed.post.updatedAtSource, processed.post.publishedAt, now)
-  return reason === undefined ? processed : rejectedPost(processed.identity, { field: "updatedAt", reason }, processed.bytes)
+const updatedLater = (processed: Processed, now: DateTime.Utc): string | undefined =>
+  processed._tag === "Ready" ? futureUpdate(processed.post.updatedAtSource, processed.post.publishedAt, now) : undefined
+
+/** The post's field, for an `updated` date whose key cannot be found again. */
+const updatedAtField: { readonly field: string; readonly line: number | undefined } = { field: "updatedAt", line: undefined }
+
+/**
+ * The refusal of `processed`, made of `item`, for `reason` (`updatedLater`), naming the key its
+ * `updated` date was given under as written (`lastmod: 2031-05-05` is `lastmod`, at its line
+ * for a file: `updatedDateKey`), as processing names a bad date. A file is read again for it:
+ * its text is not kept past processing, for the rare post refused here. What cannot be read
+ * again is named `updatedAt`, the post's field.
+ */
+const refusedUpdate = (
+  processed: Processed,
+  item: ImportItem | undefined,
+  reason: string,
+  options: ImportOptions
+): Effect.Effect<Processed, never, FileSystem.FileSystem> => {
+  const given: Effect.Effect<typeof updatedAtField, never, FileSystem.FileSystem> =
+    item === undefined || item.identity !== processed.identity
+      ? Effect.succeed(updatedAtField)
+      : item._tag === "File"
+      ? readText(item.path, { chunkSize: options.chunkSize, maxBytes: options.maxPostBytes }).pipe(
+        Effect.map(({ text }) => updatedDateKey({ body: text })),
+        Effect.orElseSucceed(() => updatedAtField)
+      )
+      : item._tag === "Line"
+      ? Effect.sync(() => {
+        const record = decodeRecord(item.name, item.line)
+        return record._tag === "Record" ? updatedDateKey(record.input) : updatedAtField
+      })
+      : item._tag === "Record"
+      ? Effect.sync(() => updatedDateKey(item.input))
+      : Effect.succeed(updatedAtField)
+  // A record is named by its line of the NDJSON, as its other refusals are; a file by the key's line.
+  return Effect.map(given, ({ field, line }) =>
+    rejectedPost(
+      item?._tag === "File" && line !== undefined ? `${processed.identity}:${line}` : processed.identity,
+      { field, reason },
+      processed.bytes
+    ))
 }
 
 /**
@@ -185,7 +223,7 @@ const updatedByNow = (processed: Processed, now: DateTime.Utc): Processed => {
  * when the processor can (`fromLines`), everything else item by item. A line long enough to hold
  * a body over `maxPostBytes` goes item by item too (`processLine`): decoded here, its body is
  * checked before any processor renders it. Each post is then held to the clock once the chunk
- * is processed (`updatedByNow`): processing is pure, and whichever processor rendered it. Never
+ * is processed (`updatedLater`): processing is pure, and whichever processor rendered it. Never
  * fails.
  */
 export const processChunk = (
@@ -216,7 +254,12 @@ export const processChunk = (
       i = end
     }
     const now = yield* DateTime.now
-    return out.map((processed) => updatedByNow(processed, now))
+    // One outcome per item, in their order (`processItem`, `fromLines`).
+    for (let j = 0; j < out.length; j++) {
+      const reason = updatedLater(out[j]!, now)
+      if (reason !== undefined) out[j] = yield* refusedUpdate(out[j]!, items[j], reason, options)
+    }
+    return out
   })
 
 /** Names the stored post's source: after a file is renamed or a tree moved, that is the old post to see to. */

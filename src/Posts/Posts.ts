@@ -9,6 +9,7 @@ import { makeNewPost, NewPost, type Post, PostInput, type PostStatus } from "../
 import { futureUpdate } from "../Processing/dates.js"
 import { parseFrontMatter } from "../Processing/frontMatter.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
+import { updatedDateKey } from "../Processing/processPost.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
 import { sameContent } from "./internal/sortedJson.js"
 import {
@@ -35,16 +36,18 @@ const stampPublication = (post: NewPost) =>
     : Effect.map(DateTime.now, (publishedAt) => makeNewPost({ ...post, publishedAt }))
 
 /**
- * `post`, unless its `updated` date is still to come at the time of the write (`futureUpdate`):
- * a 400 naming `updatedAt` and the date. Taken, a typo (2031 for 2021) was the date readers were
- * sent in the post's page, every feed, the sitemap and Last-Modified.
+ * `post`, made of `content`, unless its `updated` date is still to come at the time of the write
+ * (`futureUpdate`): a 400 naming the date and where it was given as the client wrote it (the
+ * `updatedAt` field, or the front matter key, `lastmod`, with its line: `api:3`). Taken, a typo
+ * (2031 for 2021) was the date readers were sent in the post's page, every feed, the sitemap and
+ * Last-Modified.
  */
-const updatedByNow = (post: NewPost) =>
+const updatedByNow = (post: NewPost, content: PostContent) =>
   Effect.flatMap(DateTime.now, (now) => {
     const reason = futureUpdate(post.updatedAtSource, post.publishedAt, now)
-    return reason === undefined
-      ? Effect.succeed(post)
-      : Effect.fail(new InvalidPost({ source: API_SOURCE, field: "updatedAt", reason }))
+    if (reason === undefined) return Effect.succeed(post)
+    const { field, line } = updatedDateKey(typeof content === "string" ? { body: content } : content)
+    return Effect.fail(new InvalidPost({ source: line === undefined ? API_SOURCE : `${API_SOURCE}:${line}`, field, reason }))
   })
 
 /**
@@ -179,7 +182,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
         typeof content === "string"
           ? yield* processor.process({ source: API_SOURCE, raw: content })
           : yield* processor.fromInput(content, API_SOURCE)
-      const stamped = yield* updatedByNow(yield* stampPublication(post))
+      const stamped = yield* updatedByNow(yield* stampPublication(post), content)
       return yield* told(repository.create(stamped), (stored) => [stored.slug], [stamped.slug])
     })
 
@@ -197,8 +200,9 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
      * insert itself is the check (the slug is unique), so of two such writes one is `SlugConflict`.
      */
     const createAt = Effect.fn("Posts.createAt")(function* (slug: string, content: PostContent) {
-      const post = yield* processor.fromInput(inputAt(slug, content), API_SOURCE)
-      const stamped = yield* updatedByNow(yield* stampPublication(post))
+      const input = inputAt(slug, content)
+      const post = yield* processor.fromInput(input, API_SOURCE)
+      const stamped = yield* updatedByNow(yield* stampPublication(post), input)
       return yield* told(repository.create(stamped), (stored) => [stored.slug], [stamped.slug])
     })
 
@@ -241,7 +245,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       const undated = post.status === "published" && post.publishedAt === null && stored.status === "published" &&
         stored.publishedAt === null
       const next = keepHashIfSame(undated ? post : yield* stampPublication(post), stored)
-      const written = yield* updatedByNow(next)
+      const written = yield* updatedByNow(next, input)
       return yield* told(
         repository.update(slug, expectedVersion, written, expectedHashTag),
         (stored) => [slug, stored.slug],

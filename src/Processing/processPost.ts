@@ -111,14 +111,19 @@ const writtenNumber = (value: number | bigint, after: string | undefined): strin
   return String(value)
 }
 
-/** Reads typed values from front matter, rejecting with the key's line. */
+/**
+ * Reads typed values from front matter, rejecting with the key's line. A rejection names the key
+ * as the author wrote it (`lastmod`, `categories`, `taxonomies.tags`), not the post field it
+ * feeds (`updatedAt`, `tags`): that key is what they look for in their file.
+ */
 class Fields {
   constructor(readonly fm: FrontMatter) {}
   get data() {
     return this.fm.data
   }
+  /** Refuses the post naming `field`, at the line of `key` (of its top-level key: `extra` for `extra.authors`). */
   reject(field: string, reason: string, key?: string): never {
-    throw new Reject(field, reason, key === undefined ? undefined : lineOfKey(this.fm, key))
+    throw new Reject(field, reason, key === undefined ? undefined : lineOfKey(this.fm, key.split(".")[0]!))
   }
   string(key: string, field: string): string | undefined {
     const v = this.data[key]
@@ -171,12 +176,11 @@ class Fields {
       return x.trim()
     }).filter((x) => x !== "")
   }
-  date(keys: ReadonlyArray<string>, field: string): DateTime.Utc | undefined {
+  /** The date under the first of `keys` given, or `undefined`; a bad one is refused naming that key. */
+  date(keys: ReadonlyArray<string>): DateTime.Utc | undefined {
     const key = this.firstKey(keys)
     if (key === undefined) return undefined
-    return Either.getOrElse(parseDateValue(this.data[key]), (reason) =>
-      this.reject(field, `front matter "${key}": ${reason}`, key)
-    )
+    return Either.getOrElse(parseDateValue(this.data[key]), (reason) => this.reject(key, reason, key))
   }
 }
 
@@ -483,7 +487,7 @@ const build = (
       const draft = typeof d.draft === "string" ? YAML11_BOOLEANS.get(d.draft.toLowerCase()) ?? d.draft : d.draft
       if (typeof draft !== "boolean") {
         const value = typeof d.draft === "string" ? quoted(d.draft) : typeName(d.draft)
-        f.reject("status", `front matter "draft" must be true or false (or yes, no, on, off), not ${value}`, "draft")
+        f.reject("draft", `front matter "draft" must be true or false (or yes, no, on, off), not ${value}`, "draft")
       }
       if (draft) status = "draft"
     }
@@ -496,26 +500,28 @@ const build = (
   const jekyllTerms = fm.format === "yaml"
   const taxonomiesValue = d.taxonomies
   if (taxonomiesValue !== undefined && taxonomiesValue !== null && !isRecord(taxonomiesValue)) {
-    f.reject("tags", `front matter "taxonomies" must be a table, not ${typeName(taxonomiesValue)}`, "taxonomies")
+    f.reject("taxonomies", `front matter "taxonomies" must be a table, not ${typeName(taxonomiesValue)}`, "taxonomies")
   }
   const taxonomies: Record<string, unknown> | undefined = isRecord(taxonomiesValue) ? taxonomiesValue : undefined
-  // Each tag with the front matter key it came from, so that its error names that key's line.
+  // Each tag with the front matter key it came from (its path: `taxonomies.tags`), so that its
+  // error names that key and its line; `undefined` for the `tags` field of an API client.
   const taggedBy: ReadonlyArray<readonly [string, string | undefined]> =
     overrides.tags !== undefined
       ? cleanList(overrides.tags).map((tag) => [tag, undefined] as const)
       : [
           ...f.strings(d.tags, "tags", "tags", { words: jekyllTerms, numbers: true }).map((tag) => [tag, "tags"] as const),
-          ...f.strings(d.categories, "categories", "tags", { words: jekyllTerms, numbers: true }).map((tag) => [tag, "categories"] as const),
-          ...f.strings(taxonomies?.tags, "taxonomies", "tags", { numbers: true }).map((tag) => [tag, "taxonomies"] as const),
-          ...f.strings(taxonomies?.categories, "taxonomies", "tags", { numbers: true }).map((tag) => [tag, "taxonomies"] as const)
+          ...f.strings(d.categories, "categories", "categories", { words: jekyllTerms, numbers: true }).map((tag) => [tag, "categories"] as const),
+          ...f.strings(taxonomies?.tags, "taxonomies", "taxonomies.tags", { numbers: true }).map((tag) => [tag, "taxonomies.tags"] as const),
+          ...f.strings(taxonomies?.categories, "taxonomies", "taxonomies.categories", { numbers: true }).map((tag) => [tag, "taxonomies.categories"] as const)
         ]
-  const lineOf = (key: string | undefined) => key === undefined ? undefined : lineOfKey(fm, key)
+  // The line of the top-level key a key path starts with (`[taxonomies]` for `taxonomies.tags`).
+  const lineOf = (key: string | undefined) => key === undefined ? undefined : lineOfKey(fm, key.split(".")[0]!)
   // Stored as looked up (`storedTag`, which `tagKey` keys): a spelling that finds the tag is one it stores as.
-  const oneLineTags = taggedBy.map(([tag, key]) => [storedTag(oneLine(tag, "tags", () => lineOf(key))), key] as const).filter(([tag]) => tag !== "")
+  const oneLineTags = taggedBy.map(([tag, key]) => [storedTag(oneLine(tag, key ?? "tags", () => lineOf(key))), key] as const).filter(([tag]) => tag !== "")
   for (const [tag, key] of oneLineTags) {
-    if (codePointLength(tag) > TAG_MAX_LENGTH) throw new Reject("tags", `tag ${quoted(tag)} is longer than ${TAG_MAX_LENGTH} characters`, lineOf(key))
+    if (codePointLength(tag) > TAG_MAX_LENGTH) throw new Reject(key ?? "tags", `tag ${quoted(tag)} is longer than ${TAG_MAX_LENGTH} characters`, lineOf(key))
     // A browser resolves /tags/. and /tags/.. (even percent-encoded) to another page: no link could reach it.
-    if (tag === "." || tag === "..") throw new Reject("tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`, lineOf(key))
+    if (tag === "." || tag === "..") throw new Reject(key ?? "tags", `tag "${tag}" cannot have a page of its own (its URL would be another page's)`, lineOf(key))
   }
   // One per `tagKey`, in its first spelling: readers see one tag "Rust" (tag pages, counts), so
   // `[Rust, rust]` stored both, a post listing the same tag twice.
@@ -526,21 +532,22 @@ const build = (
 
   const extra = isRecord(d.extra) ? d.extra : {}
   const named = { named: true }
-  const givenAuthors =
+  // Each name with its front matter key, as tags are.
+  const authorsFrom = (value: unknown, key: string) => f.strings(value, key, key, named).map((author) => [author, key] as const)
+  const givenAuthors: ReadonlyArray<readonly [string, string | undefined]> =
     overrides.authors !== undefined
-      ? cleanList(overrides.authors)
+      ? cleanList(overrides.authors).map((author) => [author, undefined] as const)
       : [
-          ...f.strings(d.authors, "authors", "authors", named),
-          ...f.strings(d.author, "author", "authors", named),
+          ...authorsFrom(d.authors, "authors"),
+          ...authorsFrom(d.author, "author"),
           ...(d.authors === undefined && d.author === undefined
-            ? [...f.strings(extra.authors, "extra.authors", "authors", named), ...f.strings(extra.author, "extra.author", "authors", named)]
+            ? [...authorsFrom(extra.authors, "extra.authors"), ...authorsFrom(extra.author, "extra.author")]
             : [])
         ]
-  const authorsLine = () => overrides.authors !== undefined ? undefined : lineOfKey(fm, d.authors !== undefined ? "authors" : "author")
-  const authors = dedupe(givenAuthors.map((author) => oneLine(author, "authors", authorsLine)).filter((author) => author !== ""))
+  const authors = dedupe(givenAuthors.map(([author, key]) => oneLine(author, key ?? "authors", () => lineOf(key))).filter((author) => author !== ""))
 
   const summaryKey = f.firstKey(SUMMARY_KEYS)
-  const rawSummary = overrides.summary ?? (summaryKey === undefined ? undefined : f.string(summaryKey, "summary"))
+  const rawSummary = overrides.summary ?? (summaryKey === undefined ? undefined : f.string(summaryKey, summaryKey))
   const summary = rawSummary === undefined || rawSummary.trim() === "" ? null : rawSummary.trim()
 
   const parseExplicitDate = (value: string, field: string): DateTime.Utc =>
@@ -549,13 +556,13 @@ const build = (
     })
   const publishedAt =
     (overrides.publishedAt !== undefined ? parseExplicitDate(overrides.publishedAt, "publishedAt") : undefined) ??
-    f.date(PUBLISHED_KEYS, "publishedAt") ??
+    f.date(PUBLISHED_KEYS) ??
     (zolaPath === undefined ? undefined : dateFromPath(zolaPath)) ??
     (path === undefined ? undefined : dateFromPath(path)) ??
     null
   const updatedAtSource =
     (overrides.updatedAt !== undefined ? parseExplicitDate(overrides.updatedAt, "updatedAt") : undefined) ??
-    f.date(UPDATED_KEYS, "updatedAt") ??
+    f.date(UPDATED_KEYS) ??
     null
 
   // In NFC, as slugs are and as the site reads a request's path (`aliasKey`): an alias from a
@@ -670,6 +677,27 @@ const run = (source: string, f: () => NewPost): Either.Either<NewPost, InvalidPo
 export const storedBody = (raw: string): string | undefined => {
   const parsed = parseFrontMatter(raw)
   return Either.isRight(parsed) ? wellFormedBody(parsed.right.body).normalize("NFC") : undefined
+}
+
+/**
+ * Where the `updated` date of a post made of `input` was given, as its author wrote it: the
+ * `updatedAt` field (an API client's, a record's), else the front matter key of its body (the
+ * first of UPDATED_KEYS given, as `build` reads it: `lastmod`) and that key's line; `updatedAt`
+ * when neither is found. For a refusal made after processing, which has the post alone: an update
+ * dated in the future (`futureUpdate`), refused by the writers at the time of the write. Parses
+ * the front matter again: asked only for a post refused.
+ */
+export const updatedDateKey = (
+  input: { readonly body: string; readonly updatedAt?: string | undefined }
+): { readonly field: string; readonly line: number | undefined } => {
+  if (input.updatedAt === undefined) {
+    const parsed = parseFrontMatter(input.body)
+    if (Either.isRight(parsed)) {
+      const key = new Fields(parsed.right).firstKey(UPDATED_KEYS)
+      if (key !== undefined) return { field: key, line: lineOfKey(parsed.right, key) }
+    }
+  }
+  return { field: "updatedAt", line: undefined }
 }
 
 const parseOrReject = (raw: string): FrontMatter =>

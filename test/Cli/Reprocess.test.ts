@@ -233,17 +233,27 @@ describe("inkwell reprocess that cannot start", () => {
         "inkwell: database unavailable: cannot connect to the PostgreSQL database postgres://u:***@127.0.0.1:1/db?sslmode=require (connect ECONNREFUSED 127.0.0.1:1)\n"
     })
 
+    // PGSSLMODE, as libpq reads it, named where the URL as written does not say it.
+    const withEnvironment = await finished(inkwell(["reprocess"], { DATABASE_URL: "postgres://u:s3cret-pw@127.0.0.1:1/db", PGSSLMODE: "require" }))
+    assert.strictEqual(
+      withEnvironment.stderr,
+      "inkwell: reprocessing every post\n" +
+        "inkwell: database unavailable: cannot connect to the PostgreSQL database postgres://u:***@127.0.0.1:1/db with PGSSLMODE=require (connect ECONNREFUSED 127.0.0.1:1)\n"
+    )
+
     // Refused before anything is opened.
     for (
-      const [url, said] of [
-        ["postgres://u:s3cret-pw@127.0.0.1:abc/db", `DATABASE_URL port must be a number from 1 to 65535 (got "abc")`],
-        ["postgres://u:s3cret-pw@127.0.0.1/db?sslmode=bogus", `DATABASE_URL sslmode must be disable, prefer, require, verify-ca, verify-full or no-verify (got "bogus")`]
-      ]
+      const [url, said, environment] of [
+        ["postgres://u:s3cret-pw@127.0.0.1:abc/db", `DATABASE_URL port must be a number from 1 to 65535 (got "abc")`, {}],
+        ["postgres://u:s3cret-pw@127.0.0.1/db?sslmode=bogus", `DATABASE_URL sslmode must be disable, prefer, require, verify-ca, verify-full or no-verify (got "bogus")`, {}],
+        // Was: no TLS at all, silently (node-postgres's reading of a value it does not know).
+        ["postgres://u:s3cret-pw@127.0.0.1/db", `PGSSLMODE must be disable, prefer, require, verify-ca, verify-full or no-verify (got "verify_full")`, { PGSSLMODE: "verify_full" }]
+      ] as const
     ) {
-      const refused = await finished(inkwell(["reprocess", "--dry-run"], { DATABASE_URL: url! }))
+      const refused = await finished(inkwell(["reprocess", "--dry-run"], { DATABASE_URL: url, ...environment }))
       assert.strictEqual(refused.code, 1, url)
       assert.strictEqual(refused.stdout, "", url)
-      assert.match(refused.stderr, new RegExp(`^inkwell: invalid configuration: ${said!.replace(/[()]/g, "\\$&")}[^\n]*\n$`), url)
+      assert.match(refused.stderr, new RegExp(`^inkwell: invalid configuration: ${said.replace(/[()]/g, "\\$&")}[^\n]*\n$`), url)
     }
   }, 180_000)
 })

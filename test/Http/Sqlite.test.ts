@@ -62,24 +62,47 @@ describe("HTTP on SQLite", () => {
     movedPostAnswers.pipe(Effect.provide(SqliteServer)))
 })
 
+/** Markdown sent with `PUT` (with the key and `headers`). */
+const putMarkdown = (url: string, markdown: string, headers: Record<string, string>) =>
+  send(
+    HttpClientRequest.put(url).pipe(
+      HttpClientRequest.bodyText(markdown, "text/markdown"),
+      HttpClientRequest.setHeaders({ "x-api-key": KEY, ...headers })
+    )
+  )
+
 describe("HTTP on SQLite, an `updated` date still to come (a mistyped year)", () => {
-  it.effect("is a 400 naming `updatedAt` and the date (POST, PUT, markdown), nothing written; up to a day ahead, or a scheduled post's at its publication, is taken", () =>
+  it.effect("is a 400 naming the date and `updatedAt`, or the front matter key as written and its line (POST, PUT, markdown), nothing written; up to a day ahead, or a scheduled post's at its publication, is taken", () =>
     Effect.gen(function* () {
       // The server runs at FIXTURE_NOW, 2026-01-01T00:00:00Z.
-      const refused = (response: { readonly status: number }, body: { field: string; reason: string }) => {
+      const refused = (
+        response: { readonly status: number },
+        body: { source: string; field: string; reason: string },
+        field = "updatedAt",
+        source = "api"
+      ) => {
         assert.strictEqual(response.status, 400)
-        assert.strictEqual(body.field, "updatedAt")
+        assert.deepStrictEqual([body.source, body.field], [source, field])
         assert.include(body.reason, "2031-05-05T00:00:00.000Z is in the future: after the time of this write, 2026-01-01T00:00:00.000Z")
       }
       const created = yield* postJson("/posts", newPost({ publishedAt: "2021-05-01", updatedAt: "2031-05-05" }))
       refused(created, yield* json(created))
+      // Named as the author wrote it (was: `updatedAt`, a key their file does not have, and no line).
       const markdown = yield* postMarkdown("/posts", "---\ntitle: First post\ndate: 2021-05-01\nupdated: 2031-05-05\n---\nText.\n")
-      refused(markdown, yield* json(markdown))
+      refused(markdown, yield* json(markdown), "updated", "api:4")
+      const lastmod = yield* postMarkdown("/posts", "---\ntitle: First post\nlastmod: 2031-05-05\n---\nText.\n")
+      refused(lastmod, yield* json(lastmod), "lastmod", "api:3")
+      const inBody = yield* postJson("/posts", newPost({ publishedAt: "2021-05-01", body: "+++\nmodified = 2031-05-05\n+++\nText." }))
+      refused(inBody, yield* json(inBody), "modified", "api:2")
+      const createdAt = yield* putMarkdown("/posts/first-post", "---\ntitle: First post\nlastMod: 2031-05-05\n---\nText.\n", { "if-none-match": "*" })
+      refused(createdAt, yield* json(createdAt), "lastMod", "api:3")
       assert.strictEqual((yield* get("/posts/first-post")).status, 404, "nothing stored")
 
       assert.strictEqual((yield* postJson("/posts", newPost({ publishedAt: "2021-05-01", updatedAt: "2021-05-05" }))).status, 201)
       const put = yield* putJson("/posts/first-post", newPost({ version: 1, publishedAt: "2021-05-01", updatedAt: "2031-05-05" }))
       refused(put, yield* json(put))
+      const putInMarkdown = yield* putMarkdown("/posts/first-post", "---\ntitle: First post\nupdated_at: 2031-05-05\n---\nText.\n", { "if-match": "1" })
+      refused(putInMarkdown, yield* json(putInMarkdown), "updated_at", "api:3")
       // The post's own JSON (GET's answer) sent back with its date mistyped.
       const own = yield* json(yield* get("/posts/first-post"))
       const putOwn = yield* putJson("/posts/first-post", { ...own, updatedAtSource: "2031-05-05T00:00:00Z" })

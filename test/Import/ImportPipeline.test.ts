@@ -1098,8 +1098,10 @@ describe("scheduled posts (published with a date still to come)", () => {
 
 describe("an `updated` date still to come (a mistyped year)", () => {
   const typo = "2031-05-05T00:00:00.000Z"
-  const reason = `updatedAt: ${typo} is in the future: after the time of this write, 2026-01-01T00:00:00.000Z ` +
+  /** The refusal naming `field`, the key the date was given under. */
+  const refusal = (field: string) => `${field}: ${typo} is in the future: after the time of this write, 2026-01-01T00:00:00.000Z ` +
     "(by more than the 1d allowed for time zones and clocks); an update is dated when it is made (a mistyped year?)"
+  const reason = refusal("updatedAt")
   const input = [
     record(1, { publishedAt: "2021-05-01T00:00:00Z", updatedAt: "2021-05-05T00:00:00Z" }),
     record(2, { publishedAt: "2021-05-01T00:00:00Z", updatedAt: typo }),
@@ -1137,8 +1139,48 @@ describe("an `updated` date still to come (a mistyped year)", () => {
       })
       const summary = yield* importDir(dir)
       assert.deepStrictEqual([summary.status, summary.imported, summary.failed], ["completed", 1, 1], JSON.stringify(summary.failures))
-      assert.deepStrictEqual(summary.failures.map((f) => [f.source.slice(dir.length + 1), f.reason]), [["typo.md", reason]])
+      assert.deepStrictEqual(summary.failures.map((f) => [f.source.slice(dir.length + 1), f.reason]), [["typo.md:4", refusal("updated")]])
       assert.deepStrictEqual((yield* rows).map((r) => r.slug), ["good"])
+    }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
+
+  it.scoped("named by the front matter key as the author wrote it, a file's at its line (was: `updatedAt`, no line)", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(FIXTURE_NOW)
+      const dir = yield* tempDir()
+      yield* writeFiles(dir, {
+        "a-updated.md": "---\ntitle: A\ndate: 2021-05-01\nupdated: 2031-05-05\n---\nText.\n",
+        "b-lastmod.md": "---\ntitle: B\n\ndate: 2021-05-01\nlastmod: 2031-05-05\n---\nText.\n",
+        "c-lastMod.md": "+++\ntitle = \"C\"\nlastMod = 2031-05-05\n+++\nText.\n",
+        "d-modified.md": "{\n  \"title\": \"D\",\n  \"modified\": \"2031-05-05\"\n}\nText.\n",
+        "e-updated_at.md": "---\ntitle: E\nupdated_at: 2031-05-05\n---\nText.\n",
+        // The first of the keys given is the one read, and named.
+        "f-both.md": "---\ntitle: F\nmodified: 2021-05-05\nlastmod: 2031-05-05\n---\nText.\n"
+      })
+      const summary = yield* importDir(dir)
+      assert.deepStrictEqual([summary.imported, summary.failed], [0, 6], JSON.stringify(summary.failures))
+      assert.deepStrictEqual(summary.failures.map((f) => [f.source.slice(dir.length + 1), f.reason]), [
+        ["a-updated.md:4", refusal("updated")],
+        ["b-lastmod.md:5", refusal("lastmod")],
+        ["c-lastMod.md:3", refusal("lastMod")],
+        ["d-modified.md:3", refusal("modified")],
+        ["e-updated_at.md:3", refusal("updated_at")],
+        ["f-both.md:4", refusal("lastmod")]
+      ])
+
+      // NDJSON records (the HTTP import): the `updatedAt` field as sent, else their body's front matter key.
+      const records = [
+        record(1, { updatedAt: typo }),
+        record(2, { body: "---\nlastmod: 2031-05-05\n---\nText." }),
+        record(3, { body: "---\nupdated: 2031-05-05\n---\nText." })
+      ]
+      for (const recordBatch of [1, 8]) {
+        const imported = yield* importNdjson(ndjsonBytes(records), { ...fast, recordBatch })
+        assert.deepStrictEqual(imported.failures.map((f) => [f.source, f.reason]), [
+          ["request:1", refusal("updatedAt")],
+          ["request:2", refusal("lastmod")],
+          ["request:3", refusal("updated")]
+        ])
+      }
     }).pipe(Effect.provide(Layer.mergeAll(withDb("sqlite::memory:"), NodeContext.layer))))
 })
 

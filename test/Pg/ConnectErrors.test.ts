@@ -123,15 +123,15 @@ const warningsDuring = async (body: () => Promise<void> | void): Promise<Array<s
   return seen
 }
 
-/** What node-postgres makes of the URL Inkwell gives it for `url`: its `ssl` setting. */
-const driverSsl = (url: string): unknown => {
-  const target = SqlLive.parseDatabaseUrl(url)
+/** What node-postgres makes of the URL Inkwell gives it for `url`, with `environment` for the process's: its `ssl` setting. */
+const driverSsl = (url: string, environment: SqlLive.PgEnvironment = {}): unknown => {
+  const target = SqlLive.parseDatabaseUrl(url, environment)
   if (Either.isLeft(target) || target.right.dialect !== "pg") return assert.fail(`${url} refused`)
   return (new pg.Client({ connectionString: Redacted.value(target.right.url) }) as unknown as { readonly ssl: unknown }).ssl
 }
 
-const refusal = (url: string): string => {
-  const target = SqlLive.parseDatabaseUrl(url)
+const refusal = (url: string, environment: SqlLive.PgEnvironment = {}): string => {
+  const target = SqlLive.parseDatabaseUrl(url, environment)
   return Either.isLeft(target) ? target.left.message : assert.fail(`${url} taken`)
 }
 
@@ -176,6 +176,87 @@ describe("sslmode in a PostgreSQL DATABASE_URL", () => {
     const line = describeFailure(Cause.fail(Either.flip(SqlLive.parseDatabaseUrl(`postgres://u:${PASSWORD}@h/blog?sslmode=bogus`)).pipe(Either.getOrThrow)))
     assert.match(line, /^invalid configuration: DATABASE_URL sslmode must be /)
     assert.notInclude(line, PASSWORD)
+  })
+})
+
+describe("PGSSLMODE (and PGSSLROOTCERT, PGSSLCERT, PGSSLKEY) with a PostgreSQL DATABASE_URL", () => {
+  const url = (query = "") => `postgres://u:${PASSWORD}@db.internal:5432/blog${query === "" ? "" : `?${query}`}`
+  const unverified = { rejectUnauthorized: false }
+  const files = () => {
+    const dir = mkdtempSync(join(tmpdir(), "inkwell-ca-"))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const file = (name: string) => {
+      const path = join(dir, name)
+      writeFileSync(path, `${name}: not checked until a connection is made\n`)
+      return path
+    }
+    return { ca: file("ca.pem"), cert: file("client.crt"), key: file("client.key") }
+  }
+
+  it("is read as libpq reads it, as a URL's sslmode is, when the URL has none (was: node-postgres's reading: require, prefer and verify-ca were verify-full against Node's CAs, PGSSLROOTCERT unread)", async () => {
+    const { ca, cert, key } = files()
+    const warnings = await warningsDuring(() => {
+      assert.deepStrictEqual(driverSsl(url(), { PGSSLMODE: "require" }), unverified)
+      assert.deepStrictEqual(driverSsl(url(), { PGSSLMODE: "prefer" }), unverified)
+      assert.deepStrictEqual(driverSsl(url("application_name=x"), { PGSSLMODE: "no-verify" }), unverified)
+      assert.deepStrictEqual(driverSsl(url(), { PGSSLMODE: "verify-full" }), {})
+      assert.strictEqual(driverSsl(url(), { PGSSLMODE: "disable" }), false)
+      // Set to nothing, as a template may leave it: not set.
+      assert.strictEqual(driverSsl(url(), { PGSSLMODE: "" }), false)
+      // The CA of PGSSLROOTCERT checked, the host name not.
+      const verifyCa = driverSsl(url(), { PGSSLMODE: "verify-ca", PGSSLROOTCERT: ca }) as { readonly ca?: unknown; readonly checkServerIdentity?: unknown }
+      assert.strictEqual(verifyCa.ca, "ca.pem: not checked until a connection is made\n")
+      assert.strictEqual(typeof verifyCa.checkServerIdentity, "function")
+      // With a root certificate, require checks it as verify-ca does; verify-full checks it and the host.
+      const required = driverSsl(url(), { PGSSLMODE: "require", PGSSLROOTCERT: ca }) as { readonly ca?: unknown; readonly checkServerIdentity?: unknown }
+      assert.deepStrictEqual([required.ca, typeof required.checkServerIdentity], ["ca.pem: not checked until a connection is made\n", "function"])
+      assert.deepStrictEqual(driverSsl(url(), { PGSSLMODE: "verify-full", PGSSLROOTCERT: ca }), { ca: "ca.pem: not checked until a connection is made\n" })
+      // A client certificate, with a mode from the URL or the environment.
+      for (const [query, environment] of [["sslmode=verify-full", {}], ["", { PGSSLMODE: "verify-full" }]] as const) {
+        // The driver hides the key from enumeration (and logs): read by name.
+        const ssl = driverSsl(url(query), { ...environment, PGSSLCERT: cert, PGSSLKEY: key }) as { readonly cert?: unknown; readonly key?: unknown }
+        assert.deepStrictEqual([ssl.cert, ssl.key], ["client.crt: not checked until a connection is made\n", "client.key: not checked until a connection is made\n"])
+      }
+    })
+    assert.deepStrictEqual(warnings, [])
+  })
+
+  it("a URL's own parameter wins over its variable, as in libpq; without TLS the files are not read", () => {
+    const { ca } = files()
+    assert.deepStrictEqual(driverSsl(url("sslmode=verify-full"), { PGSSLMODE: "disable" }), {})
+    assert.strictEqual(driverSsl(url("sslmode=disable"), { PGSSLMODE: "require" }), false)
+    // node-postgres's own `ssl` says it too.
+    assert.strictEqual(driverSsl(url("ssl=true"), { PGSSLMODE: "disable" }), true)
+    // Not read when the URL has an sslmode: libpq does not read it then.
+    assert.deepStrictEqual(driverSsl(url("sslmode=require"), { PGSSLMODE: "bogus" }), unverified)
+    // The URL's CA, not the variable's (a file that is not there: read, it would fail).
+    const verifyCa = driverSsl(url(`sslmode=verify-ca&sslrootcert=${ca}`), { PGSSLROOTCERT: "/nonexistent/ca.pem" }) as { readonly ca?: unknown }
+    assert.strictEqual(verifyCa.ca, "ca.pem: not checked until a connection is made\n")
+    // A URL's verify-ca takes PGSSLROOTCERT's CA.
+    assert.strictEqual((driverSsl(url("sslmode=verify-ca"), { PGSSLROOTCERT: ca }) as { readonly ca?: unknown }).ca, "ca.pem: not checked until a connection is made\n")
+    // No mode anywhere (no TLS, as without sslmode), or disable: no file is read.
+    assert.strictEqual(driverSsl(url(), { PGSSLROOTCERT: "/nonexistent/ca.pem", PGSSLCERT: "/nonexistent/c.crt" }), false)
+    assert.strictEqual(driverSsl(url(), { PGSSLMODE: "disable", PGSSLROOTCERT: "/nonexistent/ca.pem" }), false)
+    // What was read is named for messages (the URL as written does not show it).
+    const target = SqlLive.parseDatabaseUrl(url("application_name=x"), { PGSSLMODE: "verify-ca", PGSSLROOTCERT: ca, PGSSLKEY: "" })
+    assert.deepStrictEqual(Either.map(target, (t) => t.dialect === "pg" ? t.environment : []), Either.right(["PGSSLMODE=verify-ca", `PGSSLROOTCERT=${ca}`]))
+  })
+
+  it("an unknown value stops the start naming PGSSLMODE and the values taken (was: no TLS at all, silently); so does verify-ca without a CA", () => {
+    for (const mode of ["bogus", "allow", "REQUIRE", "verify_full"]) {
+      assert.strictEqual(
+        refusal(url(), { PGSSLMODE: mode }),
+        `PGSSLMODE must be disable, prefer, require, verify-ca, verify-full or no-verify (got "${mode}")`
+      )
+    }
+    assert.strictEqual(
+      refusal(url(), { PGSSLMODE: "verify-ca" }),
+      "PGSSLMODE=verify-ca needs PGSSLROOTCERT=<file> (or sslrootcert=<file> in DATABASE_URL), the CA the server's certificate is checked against (or use verify-full)"
+    )
+    assert.include(refusal(url("sslmode=verify-ca"), {}), "sslmode=verify-ca needs sslrootcert=<file> (or PGSSLROOTCERT=<file>)")
+    // What the command line says before it opens anything.
+    const line = describeFailure(Cause.fail(Either.flip(SqlLive.parseDatabaseUrl(url(), { PGSSLMODE: "bogus" })).pipe(Either.getOrThrow)))
+    assert.strictEqual(line, `invalid configuration: PGSSLMODE must be disable, prefer, require, verify-ca, verify-full or no-verify (got "bogus")`)
   })
 })
 

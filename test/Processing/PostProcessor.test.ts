@@ -246,13 +246,13 @@ describe("PostProcessor.process", () => {
         ["---\ntitle: true\n---\n", "title", "posts/a.md:2", /must be a string/],
         ["---\ntitle: [a, b]\n---\n", "title", "posts/a.md:2", /must be a string/],
         ["---\ntitle: T\nstatus: archived\n---\n", "status", "posts/a.md:3", /"draft" or "published"/],
-        ["---\ntitle: T\ndraft: maybe\n---\n", "status", "posts/a.md:3", /true or false/],
-        ["---\ntitle: T\n\ndate: 2024-02-30\n---\n", "publishedAt", "posts/a.md:4", /not a valid calendar date/],
-        ["---\ntitle: T\ndate: next tuesday\n---\n", "publishedAt", "posts/a.md:3", /not a date/],
-        ["---\ntitle: T\nupdated: soon\n---\n", "updatedAt", "posts/a.md:3", /not a date/],
-        ["---\ntitle: T\ndate: 0000-01-01T00:30:00+01:00\n---\n", "publishedAt", "posts/a.md:3", /"date": "0000-01-01T00:30:00\+01:00" is before 0000-01-01T00:00:00Z in UTC/],
-        ["---\ntitle: T\nupdated: 9999-12-31T23:00:00-05:00\n---\n", "updatedAt", "posts/a.md:3", /"updated": "9999-12-31T23:00:00-05:00" is after 9999-12-31T23:59:59.999Z in UTC/],
-        ['+++\ntitle = "T"\ndate = 0000-01-01T00:30:00+01:00\n+++\n', "publishedAt", "posts/a.md:3", /is before 0000-01-01T00:00:00Z in UTC/],
+        ["---\ntitle: T\ndraft: maybe\n---\n", "draft", "posts/a.md:3", /true or false/],
+        ["---\ntitle: T\n\ndate: 2024-02-30\n---\n", "date", "posts/a.md:4", /not a valid calendar date/],
+        ["---\ntitle: T\ndate: next tuesday\n---\n", "date", "posts/a.md:3", /not a date/],
+        ["---\ntitle: T\nupdated: soon\n---\n", "updated", "posts/a.md:3", /not a date/],
+        ["---\ntitle: T\ndate: 0000-01-01T00:30:00+01:00\n---\n", "date", "posts/a.md:3", /^"0000-01-01T00:30:00\+01:00" is before 0000-01-01T00:00:00Z in UTC/],
+        ["---\ntitle: T\nupdated: 9999-12-31T23:00:00-05:00\n---\n", "updated", "posts/a.md:3", /^"9999-12-31T23:00:00-05:00" is after 9999-12-31T23:59:59.999Z in UTC/],
+        ['+++\ntitle = "T"\ndate = 0000-01-01T00:30:00+01:00\n+++\n', "date", "posts/a.md:3", /is before 0000-01-01T00:00:00Z in UTC/],
         ["---\ntitle: T\ntags: [true, 2]\n---\n", "tags", "posts/a.md:3", /strings/],
         ["---\ntitle: T\nauthors: {a: 1}\n---\n", "authors", "posts/a.md:3", /without a string "name"/],
         ["---\ntitle: T\nauthors: 3\n---\n", "authors", "posts/a.md:3", /a list of them/],
@@ -628,12 +628,80 @@ describe("error wording", () => {
     )
     assert.strictEqual(
       refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\ntags: [ok]\ncategories: [\"..\"]\n---\nText" })),
-      "a.md:4 tags: tag \"..\" cannot have a page of its own (its URL would be another page's)"
+      "a.md:4 categories: tag \"..\" cannot have a page of its own (its URL would be another page's)"
     )
     assert.strictEqual(
       refusal(processPostSync({ source: "a.md", raw: "+++\ntitle = \"T\"\n\n[taxonomies]\ntags = [\".\"]\n+++\nText" })),
-      "a.md:4 tags: tag \".\" cannot have a page of its own (its URL would be another page's)"
+      "a.md:4 taxonomies.tags: tag \".\" cannot have a page of its own (its URL would be another page's)"
     )
+  })
+})
+
+describe("a refusal names the front matter key as the author wrote it (was: the post field it feeds, `updatedAt`, `publishedAt`, `summary`...)", () => {
+  const bad = (raw: string) => refusal(processPostSync({ source: "a.md", raw }))
+  const NOT_A_DATE = "is not a date (expected YYYY-MM-DD or RFC 3339 like 2024-05-01T10:00:00+02:00)"
+
+  it("every spelling of the updated and the published date, in YAML, TOML and JSON, at the key's line", () => {
+    for (const key of ["updated", "lastmod", "lastMod", "updated_at", "updatedAt", "modified"]) {
+      assert.strictEqual(bad(`---\ntitle: T\ndate: 2024-01-01\n${key}: not-a-date\n---\nText`), `a.md:4 ${key}: "not-a-date" ${NOT_A_DATE}`)
+      assert.strictEqual(bad(`+++\ntitle = "T"\n${key} = "not-a-date"\n+++\nText`), `a.md:3 ${key}: "not-a-date" ${NOT_A_DATE}`)
+    }
+    for (const key of ["date", "publishDate", "publishdate", "published_at", "publishedAt", "pubDate", "published"]) {
+      assert.strictEqual(bad(`---\ntitle: T\n\n${key}: 2024-02-30\n---\nText`), `a.md:4 ${key}: "2024-02-30" is not a valid calendar date or time`)
+      assert.strictEqual(bad(`{"title": "T",\n "${key}": "someday"}\nText`), `a.md:2 ${key}: "someday" ${NOT_A_DATE}`)
+    }
+    assert.strictEqual(
+      bad("+++\ntitle = \"T\"\nlastmod = 07:32:00\n+++\nText"),
+      "a.md:3 lastmod: a time of day without a date is not a date"
+    )
+    assert.strictEqual(
+      bad("---\ntitle: T\npubDate: 0000-01-01T00:30:00+01:00\n---\nText"),
+      "a.md:3 pubDate: \"0000-01-01T00:30:00+01:00\" is before 0000-01-01T00:00:00Z in UTC (dates are kept within years 0000-9999)"
+    )
+    // The first key given is the one read, and the one named; a null one is not given.
+    assert.strictEqual(bad("---\ntitle: T\nupdated:\nmodified: soon\n---\nText"), `a.md:4 modified: "soon" ${NOT_A_DATE}`)
+  })
+
+  it("in a JSON post's body too; an explicit field is named as sent", () => {
+    assert.strictEqual(
+      refusal(processInputSync(new PostInput({ title: "T", body: "---\nlastmod: soon\n---\nText" }), "api")),
+      `api:2 lastmod: "soon" ${NOT_A_DATE}`
+    )
+    assert.strictEqual(
+      refusal(processInputSync(new PostInput({ title: "T", body: "---\npubDate: soon\n---\nText" }), "api")),
+      `api:2 pubDate: "soon" ${NOT_A_DATE}`
+    )
+    assert.strictEqual(
+      refusal(processInputSync(new PostInput({ title: "T", body: "x", updatedAt: "soon" }), "api")),
+      `api updatedAt: "soon" ${NOT_A_DATE}`
+    )
+    assert.strictEqual(
+      refusal(processInputSync(new PostInput({ title: "T", body: "x", publishedAt: "soon" }), "api")),
+      `api publishedAt: "soon" ${NOT_A_DATE}`
+    )
+  })
+
+  it("the summary's, tags', authors' and status' other keys", () => {
+    for (const key of ["summary", "description", "excerpt"]) {
+      assert.strictEqual(bad(`---\ntitle: T\n${key}: [a]\n---\nText`), `a.md:3 ${key}: front matter "${key}" must be a string, not an array`)
+    }
+    assert.strictEqual(bad("---\ntitle: T\ncategories: [true]\n---\nText"), `a.md:3 categories: front matter "categories" must list strings, found a boolean`)
+    assert.strictEqual(
+      bad("+++\ntitle = \"T\"\n\n[taxonomies]\ncategories = [{a = 1}]\n+++\nText"),
+      `a.md:4 taxonomies.categories: front matter "taxonomies" must list strings, found a table`
+    )
+    assert.strictEqual(bad("---\ntitle: T\ntaxonomies: rust\n---\nText"), `a.md:3 taxonomies: front matter "taxonomies" must be a table, not a string`)
+    assert.strictEqual(bad("---\ntitle: T\ncategories: \"a\\u0001b\"\n---\nText"), "a.md:3 categories: contains a control character (U+0001)")
+    assert.strictEqual(bad("---\ntitle: T\nauthor: 3\n---\nText"), `a.md:3 author: front matter "author" must be a string, a table with a "name", or a list of them, not a number`)
+    assert.strictEqual(bad("---\ntitle: T\nauthor: \"Ada\\u0007\"\n---\nText"), "a.md:3 author: contains a control character (U+0007)")
+    assert.strictEqual(
+      bad("+++\ntitle = \"T\"\n\n[extra]\nauthor = 3\n+++\nText"),
+      `a.md:4 extra.author: front matter "extra.author" must be a string, a table with a "name", or a list of them, not a number`
+    )
+    assert.strictEqual(bad("---\ntitle: T\ndraft: maybe\n---\nText"), `a.md:3 draft: front matter "draft" must be true or false (or yes, no, on, off), not "maybe"`)
+    // Fields an API client sends are named as sent.
+    assert.strictEqual(refusal(processInputSync(new PostInput({ title: "T", body: "x", tags: ["a\u0001"] }), "api")), "api tags: contains a control character (U+0001)")
+    assert.strictEqual(refusal(processInputSync(new PostInput({ title: "T", body: "x", authors: ["a\u0001"] }), "api")), "api authors: contains a control character (U+0001)")
   })
 })
 
@@ -764,7 +832,7 @@ describe("front matter as Jekyll, Hugo and Zola write it", () => {
     assert.deepStrictEqual(toml.authors, ["Ada"])
     const bad = (line: string) => refusal(processPostSync({ source: "a.md", raw: `---\ntitle: T\n${line}\n---\nText` }))
     assert.strictEqual(bad("authors: [{email: ada@example.com}]"), `a.md:3 authors: front matter "authors": a table without a string "name" (it has none)`)
-    assert.strictEqual(bad("author: {name: 42}"), `a.md:3 authors: front matter "author": a table without a string "name" (its "name" is a number)`)
+    assert.strictEqual(bad("author: {name: 42}"), `a.md:3 author: front matter "author": a table without a string "name" (its "name" is a number)`)
     // Tags are not people: a table there is still refused.
     assert.strictEqual(bad("tags: [{name: rust}]"), `a.md:3 tags: front matter "tags" must list strings, found a table`)
   })
@@ -773,7 +841,7 @@ describe("front matter as Jekyll, Hugo and Zola write it", () => {
     for (const word of ["yes", "Yes", "ON", "on", "true", "True"]) assert.strictEqual(yaml(`draft: ${word}`).status, "draft", word)
     for (const word of ["no", "NO", "off", "Off", "false", "\"false\""]) assert.strictEqual(yaml(`draft: ${word}`).status, "published", word)
     const bad = refusal(processPostSync({ source: "a.md", raw: "---\ntitle: T\ndraft: y\n---\nText" }))
-    assert.strictEqual(bad, `a.md:3 status: front matter "draft" must be true or false (or yes, no, on, off), not "y"`)
+    assert.strictEqual(bad, `a.md:3 draft: front matter "draft" must be true or false (or yes, no, on, off), not "y"`)
   })
 
   it("a number title is its text as written; number tags are their text (was: refused)", () => {
