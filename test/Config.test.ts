@@ -60,6 +60,9 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [RenderPoolConfig, "RENDER_WORKERS", "300", "between 0 and 256"],
   [RenderPoolConfig, "RENDER_WORKER_HEAP_MB", "8", "between 16 and 65536"],
   [RenderPoolConfig, "RENDER_WORKER_INITIAL_HEAP_MB", "-1", "between 0 and 65536"],
+  [RenderPoolConfig, "RENDER_WORKER_START_TIMEOUT", "0 seconds", "from above 0 to 24 days"],
+  [RenderPoolConfig, "RENDER_WORKER_START_TIMEOUT", "-5 seconds", "from above 0 to 24 days"],
+  [RenderPoolConfig, "RENDER_WORKER_START_TIMEOUT", "soon", "from above 0 to 24 days"],
   [HeavyPostsConfig, "IMPORT_RENDER_HEAP_MB", "8", "between 16 and 65536"]
 ]
 
@@ -90,6 +93,8 @@ describe("configuration errors", () => {
       const pool = yield* read(RenderPoolConfig, { RENDER_WORKERS: "2" })
       assert.strictEqual(pool.size, 2)
       assert.strictEqual(pool.workerInitialHeapMb, 64)
+      assert.strictEqual(Duration.toMillis(pool.startTimeout), 20_000)
+      assert.strictEqual(Duration.toMillis((yield* read(RenderPoolConfig, { RENDER_WORKER_START_TIMEOUT: "45 seconds" })).startTimeout), 45_000)
     }))
 
   it.effect("every byte-size variable takes a plain number of bytes or a size with a unit (B, KB, MB, GB, KiB, MiB, GiB)", () =>

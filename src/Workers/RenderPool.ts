@@ -14,13 +14,15 @@
  * - A worker that dies fails only the posts of the batch it held, each as a `RenderWorkerFailed`
  *   defect naming its own source; the pool starts a replacement for the next batch.
  * - A thread that dies while starting (its module fails to load, it throws, its heap cap is too
- *   small for it to load) is started again after a pause (`START_RETRIES`), a few times in a row at
- *   most; then the pool gives up on threads. With `inlineWhileStarting` (the default) it renders
- *   in-process from then on, with one warning. Without it, the posts waiting for a thread and every
- *   later one fail (a `RenderWorkerStartFailed` defect saying what the thread died of): a host that
- *   turned it off asked that these posts wait for a thread, not render in-process (HeavyPosts: a
- *   post too heavy for the import's capped heap). The platform alone restarted such a thread every
- *   second, for ever, while the posts waited.
+ *   small for it to load), or is not ready within `startTimeout` (its module's import hangs, it
+ *   blocks in a loop before its runner is up; it is terminated), is started again after a pause
+ *   (`START_RETRIES`), a few times in a row at most, with a warning each time; then the pool gives
+ *   up on threads. With `inlineWhileStarting` (the default) it renders in-process from then on,
+ *   with one warning more. Without it, the posts waiting for a thread and every later one fail (a
+ *   `RenderWorkerStartFailed` defect saying what the thread died of): a host that turned it off
+ *   asked that these posts wait for a thread, not render in-process (HeavyPosts: a post too heavy
+ *   for the import's capped heap). The platform alone restarted a thread that died every second,
+ *   for ever, while the posts waited; one that never became ready held them for ever.
  * - NDJSON lines in bulk (`fromLines`, the import's chunks): one message per chunk of at most
  *   `MAX_MESSAGE_CHARS`, straight to a free thread, outcomes back as one JSON string; a batch
  *   that fails as a whole is the caller's to retry post by post (`BatchNotProcessed`).
@@ -40,7 +42,10 @@ import {
   ExecutionStrategy,
   Exit,
   FiberId,
+  FiberRef,
+  HashSet,
   Layer,
+  Logger,
   Option,
   Pool,
   Queue,
@@ -53,8 +58,9 @@ import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { setFlagsFromString } from "node:v8"
 import { Worker as NodeThread } from "node:worker_threads"
-import { integer, ProcessorConfig } from "../Config.js"
+import { integer, ProcessorConfig, timerDuration } from "../Config.js"
 import { describeFailure } from "../Domain/describeFailure.js"
+import { yieldToEventLoop } from "../Domain/yieldToEventLoop.js"
 import type { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost, PostInput, PostSource } from "../Domain/Post.js"
 import { BatchNotProcessed, makePostProcessor, PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
@@ -73,9 +79,10 @@ export class RenderWorkerFailed extends Data.TaggedError("RenderWorkerFailed")<{
 }
 
 /**
- * The render threads could not start: each died while starting, `attempts` times in a row (one
- * slot of the pool), the last of what `reason` says (its start error: a module that failed to
- * load, an exception, a heap cap too small to load in).
+ * The render threads could not start: each died while starting or was not ready within the
+ * pool's `startTimeout`, `attempts` times in a row (one slot of the pool), the last for what
+ * `reason` says (its start error: a module that failed to load, an exception, a heap cap too
+ * small to load in; or "not ready within 20s").
  */
 export class RenderWorkerStartFailed extends Data.TaggedError("RenderWorkerStartFailed")<{
   readonly reason: string
@@ -86,7 +93,10 @@ export class RenderWorkerStartFailed extends Data.TaggedError("RenderWorkerStart
   }
 }
 
-/** One thread died before its runner was up (its first message), saying `reason`. */
+/**
+ * One thread died before its runner was up (its first message), saying `reason`, or was not up
+ * within `startTimeout` (and was terminated).
+ */
 class DiedStarting extends Data.TaggedError("DiedStarting")<{ readonly reason: string }> {}
 
 /**
@@ -95,6 +105,18 @@ class DiedStarting extends Data.TaggedError("DiedStarting")<{ readonly reason: s
  * passing cause (the process short of memory a moment) start.
  */
 export const START_RETRIES = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+
+/**
+ * How long a thread may take to become ready (its runner's first message) before it counts as
+ * a start that failed. Measured on a 2-core machine already at a load of ~5: 0.6 s for one
+ * thread, 1.3–1.5 s for four at once; beside six more busy processes, 3.2 s for one and 5–6 s
+ * for eight at once; loading the sources through tsx (the bundle failed), 2.5–3 s alone and
+ * 6.4 s two at once. 20 s is three times the slowest: a slow start cut short is started again
+ * as slow, and after `START_RETRIES` the pool gives up on threads, worse than a hang found late.
+ * A hang costs `START_RETRIES`' four timeouts (~80 s) before the posts waiting fail, or render on
+ * a thread that did start; with `inlineWhileStarting` they render in-process meanwhile.
+ */
+export const DEFAULT_START_TIMEOUT = Duration.seconds(20)
 
 export interface RenderPoolOptions {
   /** Worker threads (default: os.availableParallelism()). */
@@ -113,6 +135,11 @@ export interface RenderPoolOptions {
   readonly workerHeapMb?: number
   /** Initial old generation of each worker thread in MB (default `DEFAULT_WORKER_INITIAL_HEAP_MB`; 0: V8's). */
   readonly workerInitialHeapMb?: number
+  /**
+   * How long a thread may take to become ready (default `DEFAULT_START_TIMEOUT`). One that is
+   * not ready by then is terminated and counts as a start that failed (`START_RETRIES`).
+   */
+  readonly startTimeout?: Duration.DurationInput
 }
 
 /**
@@ -285,7 +312,7 @@ interface ThreadCounts {
 /**
  * Starts one render thread from `entry` with the pool's heap cap and initial old space, and tells
  * `stopped` when it stops: with what it died of if that was before its runner was up (its first
- * message is the runner's "ready"), with `undefined` after.
+ * message is the runner's "ready"), with `undefined` after. `terminate` stops one that is not up.
  * V8 sizes a thread's heap from its process-wide flags when the thread's isolate is made, on the
  * thread, after `new Worker` has returned (a flag restored at once, on the next tick or the next
  * turn of the event loop, was what the thread got): so the flags are set before each start and
@@ -307,11 +334,13 @@ const spawnOnce = (
   options: Pick<RenderPoolOptions, "workerHeapMb" | "workerInitialHeapMb">,
   counts: ThreadCounts,
   stopped: (diedStarting: string | undefined) => void
-): Worker.SpawnerFn<NodeThread> => {
+): OneThread => {
   const maxMb = options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB
   const initialMb = Math.min(options.workerInitialHeapMb ?? DEFAULT_WORKER_INITIAL_HEAP_MB, maxMb)
   let spawned = false
-  return () => {
+  let spawnedThread: NodeThread | undefined
+  let up = false
+  const spawn = () => {
     if (spawned) throw new Error("a render thread is not started again in place: the pool starts its replacement")
     spawned = true
     if (initialMb > 0 && !initialHeapFromCommandLine) setFlagsFromString(`--initial-old-space-size=${initialMb}`)
@@ -325,9 +354,9 @@ const spawnOnce = (
     }
     try {
       const thread = new NodeThread(entry, { resourceLimits: { maxOldGenerationSizeMb: maxMb } })
+      spawnedThread = thread
       counts.threadStarts++
       counts.threads++
-      let up = false
       let error: unknown
       thread.once("online", running).once("error", running).once("exit", running)
       thread.once("message", () => {
@@ -349,6 +378,28 @@ const spawnOnce = (
       throw error
     }
   }
+  return {
+    spawn,
+    answered: () => up,
+    terminate: () => {
+      // Nor started after: the platform may not have called `spawn` yet.
+      spawned = true
+      return spawnedThread?.terminate().then(() => undefined) ?? Promise.resolve()
+    }
+  }
+}
+
+/** One render thread, started by `spawn` (the platform's spawner, called once). */
+interface OneThread {
+  readonly spawn: Worker.SpawnerFn<NodeThread>
+  /** Whether the thread has sent a message: its runner is up (its first is "ready"). */
+  readonly answered: () => boolean
+  /**
+   * Stops the thread where it is, whatever it runs (a loop included), not waiting for it to read
+   * a close message; settles once it has stopped (at once if it has stopped, or never started:
+   * then it never will).
+   */
+  readonly terminate: () => Promise<void>
 }
 
 /** Counters, for tests and benchmarks. */
@@ -410,6 +461,7 @@ export const make = (
     const manager = yield* Worker.WorkerManager
     const maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH)
     const inlineWhileStarting = options.inlineWhileStarting ?? true
+    const startTimeout = Duration.decode(options.startTimeout ?? DEFAULT_START_TIMEOUT)
     const inline = makePostProcessor(options.settings)
     const queue = yield* Queue.unbounded<Job>()
     const stats = { batches: 0, posts: 0, inline: 0, abandoned: 0, threadStarts: 0, threads: 0 }
@@ -536,30 +588,82 @@ export const make = (
     const threadsMade = Deferred.unsafeMake<Threads>(FiberId.none)
 
     /**
-     * One start of one thread, in a scope of its own that closes if the thread dies before it is
-     * ready: closing it stops what the platform runs for that thread. A thread that stops later,
-     * busy (a crash) or idle, is dropped from the pool, which starts its replacement.
+     * What the platform runs for a thread (`self`), its log lines dropped until the thread is up.
+     * The platform warns when a thread it runs stops, saying "exited with code 1" or the like:
+     * for one that died starting, a second line beside the pool's, which says what it died of.
+     * A thread that stops once up is the platform's to log, as ever.
      */
-    const startOnce = (entry: URL) =>
+    const quietWhileStarting = <A, E, R>(thread: OneThread, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.locallyWith(
+        self,
+        FiberRef.currentLoggers,
+        HashSet.map((logger) =>
+          Logger.make((entry) => {
+            if (thread.answered()) logger.log(entry)
+          })
+        )
+      )
+
+    /**
+     * A thread not ready after `startTimeout`: read once the messages that came meanwhile have
+     * been, as a main thread busy that long (a post rendered in-process) read the timer first.
+     */
+    const notReady = (thread: OneThread, attempt: number): Effect.Effect<never, DiedStarting> =>
+      Effect.sleep(startTimeout).pipe(
+        Effect.zipRight(yieldToEventLoop),
+        Effect.zipRight(Effect.suspend(() => {
+          if (thread.answered()) return Effect.never
+          const reason = `not ready within ${Duration.format(startTimeout)}`
+          return Effect.zipRight(
+            Effect.logWarning(`a render thread was ${reason}; terminating it`).pipe(
+              Effect.annotateLogs({ attempt, startTimeout: Duration.format(startTimeout) })
+            ),
+            Effect.fail(new DiedStarting({ reason }))
+          )
+        }))
+      )
+
+    /**
+     * One start of one thread, in a scope of its own that closes if the thread dies before it is
+     * ready, is not ready in time, or the start is interrupted (the pool closing): closing it stops
+     * what the platform runs for that thread. The thread is terminated first, where it is: the
+     * platform's close asks it to stop and waits 5 s (on the Clock: for ever under a TestClock)
+     * for an answer that a hung thread never gives; the start ends once it has stopped. A thread
+     * that stops later, busy (a crash) or idle, is dropped from the pool, which starts its
+     * replacement.
+     */
+    const startOnce = (entry: URL, attempt: number) =>
       Effect.gen(function*() {
         const own = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
         const died = Deferred.unsafeMake<never, DiedStarting>(FiberId.none)
         const stopped = Deferred.unsafeMake<void>(FiberId.none)
-        const spawn = spawnOnce(entry, options, stats, (diedStarting) => {
+        const thread = spawnOnce(entry, options, stats, (diedStarting) => {
           if (diedStarting !== undefined) Deferred.unsafeDone(died, Exit.fail(new DiedStarting({ reason: diedStarting })))
           Deferred.unsafeDone(stopped, Exit.void)
         })
         const worker = yield* Effect.raceFirst(
-          Effect.catchTag(
-            Worker.makeSerialized<RenderRequest>({}),
-            "WorkerError",
-            (error) => Effect.fail(new DiedStarting({ reason: describeFailure(error) }))
+          Effect.raceFirst(
+            Effect.catchTag(
+              quietWhileStarting(thread, Worker.makeSerialized<RenderRequest>({})),
+              "WorkerError",
+              (error) => Effect.fail(new DiedStarting({ reason: describeFailure(error) }))
+            ),
+            Deferred.await(died)
+          ).pipe(
+            Effect.tapError(({ reason }) =>
+              Effect.logWarning(`a render thread died starting: ${reason}`).pipe(Effect.annotateLogs({ attempt }))
+            )
           ),
-          Deferred.await(died)
+          notReady(thread, attempt)
         ).pipe(
-          Effect.provideService(Worker.Spawner, spawn),
+          Effect.provideService(Worker.Spawner, thread.spawn),
           Scope.extend(own),
-          Effect.onError((cause) => Scope.close(own, Exit.failCause(cause)))
+          Effect.onError((cause) =>
+            Effect.suspend(() => {
+              const gone = thread.terminate()
+              return Effect.zipRight(Scope.close(own, Exit.failCause(cause)), Effect.promise(() => gone))
+            })
+          )
         )
         yield* Effect.forkIn(
           Effect.zipRight(Deferred.await(stopped), Effect.flatMap(Deferred.await(threadsMade), (threads) => Pool.invalidate(threads, worker))),
@@ -576,7 +680,7 @@ export const make = (
         let attempts = 0
         return Effect.suspend(() => {
           attempts++
-          return startOnce(entry)
+          return startOnce(entry, attempts)
         }).pipe(
           Effect.retry(START_RETRIES),
           Effect.mapError((died) => new RenderWorkerStartFailed({ reason: died.reason, attempts }))
@@ -770,7 +874,8 @@ export class Stats extends Context.Tag("Inkwell/RenderPool/Stats")<Stats, () => 
 /**
  * `RENDER_WORKERS` (default: os.availableParallelism()), `RENDER_INLINE_BELOW` (default 1024
  * characters), `RENDER_BATCH` (default 32 posts per message), `RENDER_WORKER_HEAP_MB` (default 256),
- * `RENDER_WORKER_INITIAL_HEAP_MB` (default 64; 0 leaves V8 to size it).
+ * `RENDER_WORKER_INITIAL_HEAP_MB` (default 64; 0 leaves V8 to size it), `RENDER_WORKER_START_TIMEOUT`
+ * (default 20 seconds).
  */
 export const RenderPoolConfig = Config.all({
   size: integer("RENDER_WORKERS", { min: 0, max: 256 }).pipe(
@@ -788,6 +893,9 @@ export const RenderPoolConfig = Config.all({
   workerInitialHeapMb: integer("RENDER_WORKER_INITIAL_HEAP_MB", { min: 0, max: 65536 }).pipe(
     Config.withDefault(DEFAULT_WORKER_INITIAL_HEAP_MB)
   ),
+  startTimeout: timerDuration("RENDER_WORKER_START_TIMEOUT").pipe(
+    Config.withDefault(DEFAULT_START_TIMEOUT)
+  ),
   settings: ProcessorConfig
 })
 
@@ -803,7 +911,7 @@ export const layer = (options: RenderPoolOptions): Layer.Layer<PostProcessor> =>
 
 /**
  * `layer` configured from RENDER_WORKERS, RENDER_INLINE_BELOW, RENDER_BATCH, RENDER_WORKER_HEAP_MB,
- * RENDER_WORKER_INITIAL_HEAP_MB, WORDS_PER_MINUTE, EXCERPT_LENGTH. RENDER_WORKERS=0 renders in-process (no threads at all).
+ * RENDER_WORKER_INITIAL_HEAP_MB, RENDER_WORKER_START_TIMEOUT, WORDS_PER_MINUTE, EXCERPT_LENGTH. RENDER_WORKERS=0 renders in-process (no threads at all).
  */
 export const layerConfig: Layer.Layer<PostProcessor, ConfigError.ConfigError> = Layer.unwrapEffect(
   Effect.map(RenderPoolConfig, (options) => options.size === 0 ? PostProcessor.layer(options.settings) : layer(options))

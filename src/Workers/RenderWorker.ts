@@ -8,6 +8,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeWorkerRunner from "@effect/platform-node/NodeWorkerRunner"
 import * as WorkerRunner from "@effect/platform/WorkerRunner"
 import { Effect, Layer } from "effect"
+import { appendFileSync } from "node:fs"
 import type { ProcessorConfig } from "../Config.js"
 import { processInputSync, processPostSync } from "../Processing/processPost.js"
 import { encodeOutcomes, processRecordSync } from "../Processing/records.js"
@@ -16,6 +17,21 @@ import { yieldToEventLoop } from "../Domain/yieldToEventLoop.js"
 
 // Read once: the check runs per post, and an NDJSON line is scanned only when a test armed it.
 const crashArmed = process.env["INKWELL_TEST_WORKER_CRASH"] === "1"
+
+// A thread that never becomes ready, how the tests reach the pool's start timeout:
+// INKWELL_TEST_WORKER_HANG_AT_START=import waits for ever in this module's evaluation (an import
+// that hangs; a timer keeps the thread alive, as a pending socket would), =loop blocks the thread
+// before its runner is up (it reads no message, the pool's close message included). After a
+// colon, a file to which the thread adds a line once it hangs: how a test knows it does. The
+// thread has this environment as it was when it was started: a test arms it around one start.
+// Inert otherwise.
+const hangAtStart = process.env["INKWELL_TEST_WORKER_HANG_AT_START"]
+if (hangAtStart !== undefined) {
+  const [mode, ...file] = hangAtStart.split(":")
+  if (file.length > 0) appendFileSync(file.join(":"), "hanging\n")
+  if (mode === "loop") for (;;);
+  if (mode === "import") await new Promise(() => setInterval(() => {}, 60_000))
+}
 
 const crashOnMarker = (raw: string) => {
   if (!crashArmed) return

@@ -4,13 +4,15 @@
  * on it and a 128 MB one renders it.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Exit, Option, Schema } from "effect"
+import { Cause, Chunk, Clock, Duration, Effect, Exit, Fiber, Option, Schema, TestClock } from "effect"
 import { InvalidPost } from "../../src/Domain/Errors.js"
 import { NewPost, PostInput } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { ItemTimeout, timeoutItem } from "../../src/Processing/processConcurrently.js"
 import { defaultProcessorConfig, processPostSync } from "../../src/Processing/processPost.js"
 import * as HeavyPosts from "../../src/Workers/HeavyPosts.js"
+import * as RenderPool from "../../src/Workers/RenderPool.js"
+import { hangingStarts } from "../fixtures/hangingThreads.js"
 
 const table = (rows: number) => `|a|b|\n|-|-|\n${"|x|y|\n".repeat(rows)}`
 const dense = `---\ntitle: Dense\n---\n${table(15_000)}`
@@ -111,4 +113,64 @@ describe("HeavyPosts: deadlines", () => {
       const next = yield* processor.process({ source: "next.md", raw: "---\ntitle: Next\n---\n# a\n# a\n" })
       assert.deepStrictEqual(next.toc.map((entry) => entry.id), ["a", "a-1"])
     }).pipe(Effect.provide(capped(256, slowOnes))), { timeout: 120_000 })
+})
+
+describe("HeavyPosts: a thread that never becomes ready", () => {
+  /** Until `done` holds, in real time (a thread's start), bounded: no test waits for ever. */
+  const until = (done: Effect.Effect<boolean>) =>
+    Effect.gen(function*() {
+      for (let i = 0; i < 40_000 && !(yield* done); i++) yield* Effect.sleep("1 millis").pipe(Effect.withClock(Clock.make()))
+      assert.isTrue(yield* done)
+    })
+
+  /** The TestClock's sleeps, as how long from now each ends (ms). */
+  const sleepsAhead = Effect.zipWith(
+    TestClock.sleeps(),
+    Clock.currentTimeMillis,
+    (sleeps, now) => Chunk.toReadonlyArray(sleeps).map((end) => end - now)
+  )
+
+  /** Fails the test, rather than hang it, once `limit` of real time has passed. */
+  const withinRealTime = (limit: Duration.DurationInput) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    Effect.raceFirst(
+      self,
+      Effect.sleep(limit).pipe(Effect.withClock(Clock.make()), Effect.zipRight(Effect.dieMessage(`still running after ${Duration.format(limit)}`)))
+    )
+
+  it.scoped("the post fails, named, once its threads were not ready in time; the import goes on (was: it waited for ever)", () =>
+    Effect.gen(function*() {
+      const processor = yield* PostProcessor
+      const { disarm, hung } = yield* hangingStarts("loop")
+      const waiting = yield* Effect.fork(processor.process({ source: "dense.md", raw: dense }))
+      const done = Effect.sync(() => waiting.unsafePoll() !== null)
+      const timeout = Duration.toMillis(RenderPool.DEFAULT_START_TIMEOUT)
+      for (let start = 1; start <= 4; start++) {
+        // The thread hangs, and its start's timeout runs.
+        yield* until(Effect.map(sleepsAhead, (ahead) => hung() === start && ahead.includes(timeout)))
+        yield* TestClock.adjust(timeout)
+        // Then the pause before the next start, to its end (the next timeout is then `timeout` off).
+        yield* until(Effect.zipWith(sleepsAhead, done, (ahead, over) => over || ahead.some((ms) => ms <= 1000)))
+        if (!(yield* done)) yield* TestClock.adjust(Math.min(...(yield* sleepsAhead).filter((ms) => ms > 0)))
+      }
+      const exit = yield* Fiber.await(waiting)
+      assert.isTrue(Exit.isFailure(exit))
+      const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+      assert.instanceOf(defect, RenderPool.RenderWorkerStartFailed)
+      assert.strictEqual((defect as RenderPool.RenderWorkerStartFailed).message, "the render worker threads could not start (4 attempts): not ready within 20s")
+      disarm()
+      const next = yield* processor.process({ source: "next.md", raw: dense })
+      assert.strictEqual(next.title, "Dense")
+    }).pipe(Effect.provide(capped(128)), withinRealTime("60 seconds")), { timeout: 120_000 })
+
+  it.scoped("an import interrupted meanwhile ends at once (was: 5 s, the platform waiting for it to read a close message)", () =>
+    Effect.gen(function*() {
+      const processor = yield* PostProcessor
+      const { hung } = yield* hangingStarts("loop")
+      const waiting = yield* Effect.fork(processor.process({ source: "dense.md", raw: dense }))
+      yield* until(Effect.sync(() => hung() === 1))
+      const began = performance.now()
+      assert.isTrue(Exit.isInterrupted(yield* Fiber.interrupt(waiting)))
+      const took = performance.now() - began
+      assert.isBelow(took, 2500, `ended in ${took.toFixed(0)} ms`)
+    }).pipe(Effect.provide(capped(128)), withinRealTime("40 seconds")), { timeout: 120_000 })
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Clock, Context, DateTime, Duration, Effect, Either, Exit, Fiber, Layer, Logger, Option, Schema, Scope, TestClock } from "effect"
+import { Cause, Chunk, Clock, Context, DateTime, Duration, Effect, Either, Exit, Fiber, HashMap, Layer, Logger, Option, Schema, Scope, TestClock } from "effect"
 import { mkdtempSync, readdirSync, rmSync, watch } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -12,6 +12,7 @@ import { defaultProcessorConfig, processPostSync } from "../../src/Processing/pr
 import { processRecordsSync } from "../../src/Processing/records.js"
 import * as RenderPool from "../../src/Workers/RenderPool.js"
 import { CRASH_MARKER, STOP_WHEN_IDLE_MARKER } from "../../src/Workers/RenderRequest.js"
+import { hangingStarts } from "../fixtures/hangingThreads.js"
 import { setFlagsFromString } from "node:v8"
 import { spawnSync } from "node:child_process"
 
@@ -187,6 +188,19 @@ const untilEffect = (done: Effect.Effect<boolean>) =>
     assert.isTrue(yield* done)
   })
 
+/**
+ * The TestClock's sleeps, as how long from now each ends (ms). A sleep that was interrupted (a
+ * start's timeout, once the thread was ready or had died) stays until the clock passes it.
+ */
+const sleepsAhead = Effect.zipWith(
+  TestClock.sleeps(),
+  Clock.currentTimeMillis,
+  (sleeps, now) => Chunk.toReadonlyArray(sleeps).map((end) => end - now)
+)
+
+/** A pause between two starts has begun (`START_RETRIES`: 0.1 to 0.4 s; a start's timeout is further off). */
+const pausing = Effect.map(sleepsAhead, (ahead) => ahead.some((ms) => ms <= 1000))
+
 /** Fails the test, rather than hang it, once `limit` of real time has passed. */
 const withinRealTime = (limit: Duration.DurationInput) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
   Effect.raceFirst(
@@ -342,9 +356,10 @@ describe("RenderPool lines in bulk (fromLines)", () => {
       const before = stats().batches
       const call = yield* Effect.fork(Effect.either(processor.fromLines!("in.ndjson", lines([big, big, big, big]), Option.some(Duration.seconds(1)))))
       // The deadline runs on the test's clock: once armed, it passes while the thread is still rendering.
+      // (The threads' start timeouts are sleeps too, 20 s off.)
       let armed = false
       yield* until(() => armed).pipe(
-        Effect.race(Effect.repeat(Effect.map(TestClock.sleeps(), (s) => { armed = s.length > 0 }), { until: () => armed }))
+        Effect.race(Effect.repeat(Effect.map(sleepsAhead, (ahead) => { armed = ahead.includes(1000) }), { until: () => armed }))
       )
       yield* TestClock.adjust("1 second")
       const result = yield* Fiber.join(call)
@@ -430,7 +445,7 @@ describe("RenderPool threads that die while starting", () => {
   const throughRetries = (done: () => boolean) =>
     Effect.gen(function* () {
       for (let round = 0; round < 20 && !done(); round++) {
-        yield* untilEffect(Effect.map(TestClock.sleeps(), (sleeps) => done() || sleeps.length > 0))
+        yield* untilEffect(Effect.map(pausing, (paused) => done() || paused))
         if (!done()) yield* TestClock.adjust("1 second")
       }
       assert.isTrue(done(), "the pool gave up on its threads")
@@ -508,7 +523,7 @@ describe("RenderPool threads that die while starting", () => {
         const waiting = yield* Effect.fork(processor.process({ source: "first.md", raw: markdown(1) }))
         if (options.workerHeapMb !== undefined) {
           // A thread died starting; the pool waits to start the next.
-          yield* untilEffect(Effect.map(TestClock.sleeps(), (sleeps) => sleeps.length > 0 && stats().threadStarts >= 1))
+          yield* untilEffect(Effect.map(pausing, (paused) => paused && stats().threadStarts >= 1))
           assert.isTrue(Exit.isInterrupted(yield* Fiber.interrupt(waiting)))
         } else {
           // A thread is starting (loading its module), or has just started: the post may be rendered already.
@@ -522,4 +537,136 @@ describe("RenderPool threads that die while starting", () => {
         assert.strictEqual(stats().threadStarts, starts, "no thread was started after the pool closed")
       }
     }).pipe(withinRealTime("40 seconds")), { timeout: 60_000 })
+})
+
+describe("RenderPool threads that are not ready in time", () => {
+  /** Every line logged where `layer` is provided (forks included), with its annotations. */
+  const logging = () => {
+    const lines: Array<{ readonly level: string; readonly message: string; readonly annotations: Record<string, unknown> }> = []
+    const layer = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ annotations, logLevel, message }) => {
+        const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+        lines.push({ level: logLevel.label, message: text, annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
+      })
+    )
+    return { lines, layer }
+  }
+
+  /** The platform's own lines (`@effect/platform`'s Worker annotates its logs so). */
+  const fromPlatform = (lines: ReturnType<typeof logging>["lines"]) => lines.filter((line) => line.annotations["package"] === "@effect/platform")
+
+  /** A thread was started and its timeout, `after` from now, runs: it is waiting for the thread. */
+  const startWaiting = (stats: () => RenderPool.RenderPoolStats, starts: number, after: Duration.DurationInput) =>
+    untilEffect(Effect.map(sleepsAhead, (ahead) => stats().threadStarts === starts && ahead.includes(Duration.toMillis(after))))
+
+  const startFailure = (exit: Exit.Exit<unknown, unknown>): RenderPool.RenderWorkerStartFailed => {
+    assert.isTrue(Exit.isFailure(exit), "the post failed")
+    const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+    assert.instanceOf(defect, RenderPool.RenderWorkerStartFailed)
+    return defect as RenderPool.RenderWorkerStartFailed
+  }
+
+  it.scoped("one not ready within the start timeout is terminated and started again; the post waiting renders on the next (was: it waited for ever)", () =>
+    Effect.gen(function* () {
+      const { layer, lines } = logging()
+      yield* Effect.gen(function* () {
+        const processor = yield* PostProcessor
+        const stats = yield* RenderPool.Stats
+        const { disarm, hung } = yield* hangingStarts("import")
+        const waiting = yield* Effect.fork(processor.process({ source: "first.md", raw: markdown(1) }))
+        yield* startWaiting(stats, 1, RenderPool.DEFAULT_START_TIMEOUT)
+        disarm()
+        yield* until(() => hung() === 1)
+        yield* TestClock.adjust(RenderPool.DEFAULT_START_TIMEOUT)
+        // The pause before the next start: the hung thread is gone by then, not left running.
+        yield* untilEffect(pausing)
+        assert.deepInclude(stats(), { threadStarts: 1, threads: 0 })
+        yield* TestClock.adjust("1 second")
+        const post = yield* Fiber.join(waiting)
+        const expected = processPostSync({ source: "first.md", raw: markdown(1) }, defaultProcessorConfig)
+        assert.isTrue(expected._tag === "Right")
+        if (expected._tag === "Right") assert.deepStrictEqual(encode(post), encode(expected.right))
+        assert.deepInclude(stats(), { threadStarts: 2, threads: 1, batches: 1, inline: 0 })
+        const warnings = lines.filter((line) => line.level === "WARN")
+        assert.deepStrictEqual(
+          warnings.map((line) => [line.message, line.annotations["attempt"], line.annotations["startTimeout"]]),
+          [["a render thread was not ready within 20s; terminating it", 1, "20s"]]
+        )
+      }).pipe(Effect.provide(layer))
+    }).pipe(Effect.provide(withStats()), withinRealTime("40 seconds")), { timeout: 60_000 })
+
+  it.scoped("a pool's own start timeout; START_RETRIES of them, then the post waiting and later ones fail saying so, no thread left (was: waited for ever)", () =>
+    Effect.gen(function* () {
+      const { layer, lines } = logging()
+      yield* Effect.gen(function* () {
+        const processor = yield* PostProcessor
+        const stats = yield* RenderPool.Stats
+        const { hung } = yield* hangingStarts("loop")
+        const waiting = yield* Effect.fork(processor.process({ source: "first.md", raw: markdown(1) }))
+        const done = () => waiting.unsafePoll() !== null
+        for (let start = 1; start <= 4; start++) {
+          yield* startWaiting(stats, start, "5 seconds")
+          yield* until(() => hung() === start)
+          yield* TestClock.adjust("5 seconds")
+          yield* untilEffect(Effect.map(pausing, (paused) => paused || done()))
+          // Each thread is gone before the next starts (or the pool gives up).
+          assert.strictEqual(stats().threads, 0)
+          // To the end of the pause exactly: the next start's timeout then ends 5 s from now.
+          if (!done()) yield* TestClock.adjust(Math.min(...(yield* sleepsAhead).filter((ms) => ms > 0)))
+        }
+        const failure = startFailure(yield* Fiber.await(waiting))
+        assert.deepStrictEqual([failure.attempts, failure.reason], [4, "not ready within 5s"])
+        assert.strictEqual(failure.message, "the render worker threads could not start (4 attempts): not ready within 5s")
+        assert.deepInclude(stats(), { threadStarts: 4, threads: 0, batches: 0 })
+        assert.strictEqual(startFailure(yield* Effect.exit(processor.process({ source: "later.md", raw: markdown(2) }))), failure)
+        const warnings = lines.filter((line) => line.level === "WARN").map((line) => line.message)
+        assert.deepStrictEqual(warnings, [
+          ...Array.from({ length: 4 }, () => "a render thread was not ready within 5s; terminating it"),
+          "render worker threads could not start; the posts sent to them fail"
+        ])
+        yield* TestClock.adjust("1 hour")
+        assert.deepInclude(stats(), { threadStarts: 4, threads: 0 })
+      }).pipe(Effect.provide(layer))
+    }).pipe(Effect.provide(withStats({ startTimeout: "5 seconds" })), withinRealTime("40 seconds")), { timeout: 60_000 })
+
+  it.live("a caller interrupted while its thread hangs, the pool closed: both end at once, the thread terminated (was: 5 s, the platform waiting for it to read a close message)", () =>
+    Effect.gen(function* () {
+      for (const mode of ["loop", "import"] as const) {
+        const scope = yield* Scope.make()
+        const context = yield* Layer.buildWithScope(withStats(), scope)
+        const processor = Context.get(context, PostProcessor)
+        const stats = Context.get(context, RenderPool.Stats)
+        const { disarm, hung } = yield* Scope.extend(hangingStarts(mode), scope)
+        const waiting = yield* Effect.fork(processor.process({ source: "first.md", raw: markdown(1) }))
+        yield* until(() => stats().threadStarts === 1)
+        disarm()
+        yield* until(() => hung() === 1)
+        const began = performance.now()
+        assert.isTrue(Exit.isInterrupted(yield* Fiber.interrupt(waiting)))
+        yield* Scope.close(scope, Exit.void)
+        const took = performance.now() - began
+        assert.strictEqual(stats().threads, 0, `${mode}: no thread is left running`)
+        assert.isBelow(took, 2500, `${mode}: closed in ${took.toFixed(0)} ms`)
+      }
+    }).pipe(withinRealTime("40 seconds")), { timeout: 60_000 })
+
+  it.scoped("each start that fails is one warning, the pool's, saying why (was: the platform's too, beside it, for a thread that died)", () =>
+    Effect.gen(function* () {
+      const { layer, lines } = logging()
+      yield* Effect.gen(function* () {
+        const processor = yield* PostProcessor
+        const waiting = yield* Effect.fork(processor.process({ source: "first.md", raw: markdown(1) }))
+        for (let round = 0; round < 20 && waiting.unsafePoll() === null; round++) {
+          yield* untilEffect(Effect.map(pausing, (paused) => paused || waiting.unsafePoll() !== null))
+          if (waiting.unsafePoll() === null) yield* TestClock.adjust("1 second")
+        }
+        startFailure(yield* Fiber.await(waiting))
+        assert.deepStrictEqual(fromPlatform(lines), [])
+        const warnings = lines.filter((line) => line.level === "WARN")
+        assert.deepStrictEqual(warnings.map((line) => line.annotations["attempt"]), [1, 2, 3, 4, undefined])
+        for (const line of warnings.slice(0, 4)) assert.match(line.message, /^a render thread died starting: .*memory limit/)
+        assert.strictEqual(warnings[4]!.message, "render worker threads could not start; the posts sent to them fail")
+      }).pipe(Effect.provide(layer))
+    }).pipe(Effect.provide(withStats({ workerHeapMb: 1 })), withinRealTime("40 seconds")), { timeout: 60_000 })
 })
