@@ -13,7 +13,7 @@ export class InvalidUrl extends Schema.TaggedError<InvalidUrl>()("InvalidUrl", {
   url: Schema.String,
   reason: Schema.String
 }) {
-  get message() {
+  override get message() {
     return `invalid URL "${this.url}": ${this.reason}`
   }
 }
@@ -26,7 +26,7 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>()("Reques
   /** true when the deadline of the fetch (FEED_DEADLINE: all its attempts and waits) ran out, false for one attempt's timeout. */
   deadline: Schema.Boolean
 }) {
-  get message() {
+  override get message() {
     return this.deadline
       ? `${this.url}: gave up after ${this.timeoutMs} ms in total (${this.attempts} attempt(s))`
       : `${this.url}: no answer within ${this.timeoutMs} ms (attempt ${this.attempts})`
@@ -46,7 +46,7 @@ export class HttpStatusError extends Schema.TaggedError<HttpStatusError>()("Http
    */
   notRetried: Schema.optional(Schema.String)
 }) {
-  get message() {
+  override get message() {
     return `${this.url}: HTTP ${this.status} (after ${this.attempts} attempt(s))${this.notRetried === undefined ? "" : `: ${this.notRetried}`}`
   }
 }
@@ -65,7 +65,7 @@ export class SourceDeadline extends Schema.TaggedError<SourceDeadline>()("Source
   /** What was being fetched (or about to be) when the time ran out. */
   fetching: Schema.String
 }) {
-  get message() {
+  override get message() {
     const where = this.fetching === this.url ? "" : `, stopped at ${this.fetching}`
     return `${this.url}: not fetched within its deadline of ${this.deadlineMs / 1000} s (FEED_SOURCE_DEADLINE, all its pages and posts together): ${this.fetched} document(s) fetched${where}`
   }
@@ -79,7 +79,7 @@ export class ResponseTooLarge extends Schema.TaggedError<ResponseTooLarge>()("Re
   /** Bytes read before giving up, or the announced Content-Length when that alone was too much. */
   receivedBytes: Schema.Number
 }) {
-  get message() {
+  override get message() {
     return `${this.url}: response larger than ${this.limitBytes} bytes (stopped at ${this.receivedBytes})`
   }
 }
@@ -108,7 +108,7 @@ export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError"
   path: Schema.String,
   reason: Schema.String
 }) {
-  get message() {
+  override get message() {
     if (this.format === "unknown" || this.format === "html") return `${this.url}: not a feed: ${this.reason}`
     if (this.format === "http") return `${this.url}: ${this.reason}`
     const where = NOWHERE.has(this.path) ? "" : this.path.startsWith("near ") ? ` ${this.path}` : ` at ${this.path}`
@@ -123,7 +123,7 @@ export class NetworkError extends Schema.TaggedError<NetworkError>()("NetworkErr
   reason: Schema.String,
   cause: Schema.optional(Schema.Defect)
 }) {
-  get message() {
+  override get message() {
     return `${this.url}: ${this.reason} (attempt ${this.attempts})`
   }
 }
@@ -135,7 +135,7 @@ export class TooManyRedirects extends Schema.TaggedError<TooManyRedirects>()("To
   chain: Schema.Array(Schema.String),
   reason: Schema.Literal("loop", "limit")
 }) {
-  get message() {
+  override get message() {
     return this.reason === "loop"
       ? `${this.url}: redirect loop: ${this.chain.join(" → ")}`
       : `${this.url}: more than ${this.chain.length - 2} redirects: ${this.chain.join(" → ")}`
@@ -156,7 +156,7 @@ export class DestinationRefused extends Schema.TaggedError<DestinationRefused>()
   /** "loopback", "private", "link-local", "unspecified", "multicast", "shared (CGNAT)", "broadcast". */
   kind: Schema.String
 }) {
-  get message() {
+  override get message() {
     // A name's address is not said: a caller could map the server's own network by it.
     const what = this.host === this.address ? `${this.address} is` : `${this.host} resolves to`
     return `${this.url}: ${what} ${anAddress(this.kind)}, which the server does not fetch from; set FEED_ALLOW_PRIVATE=true to allow`

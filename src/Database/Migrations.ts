@@ -49,7 +49,7 @@ export class MigrationFailed extends Data.TaggedError("MigrationFailed")<{
   readonly missing: ReadonlyArray<string>
   readonly cause?: unknown
 }> {
-  get message() {
+  override get message() {
     return this.missing.length > 0
       ? `database migrations not applied: ${this.missing.join(", ")} (${this.reason})`
       : `database migrations failed: ${this.reason}`
@@ -67,7 +67,7 @@ export class MigratedByNewerVersion extends Data.TaggedError("MigratedByNewerVer
   /** The newest migration this version knows. */
   readonly known: number
 }> {
-  get message() {
+  override get message() {
     return `the database was migrated by a newer Inkwell (migration ${this.recorded.id} ${this.recorded.name}); ` +
       `this version knows up to ${this.known}: upgrade Inkwell, or restore a backup`
   }

@@ -71,7 +71,7 @@ export type PostChange = Data.TaggedEnum<{
 export const PostChange = Data.taggedEnum<PostChange>()
 
 export class ListenFailed extends Data.TaggedError("ListenFailed")<{ readonly cause: unknown }> {
-  get message() {
+  override get message() {
     return `cannot LISTEN on ${CHANNEL}`
   }
 }

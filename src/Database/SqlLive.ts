@@ -61,7 +61,7 @@ export class DatabaseUrlInvalid extends Data.TaggedError("DatabaseUrlInvalid")<{
   /** An "@" after a "?": the host was looked for after it (`authority`), so the message says how to write one. */
   readonly atInQuery?: boolean
 }> {
-  get message() {
+  override get message() {
     if (this.problem !== undefined) return this.setting === undefined ? `DATABASE_URL ${this.problem}` : this.problem
     if (this.missing === "host") {
       return `DATABASE_URL ${this.scheme}:// names no host: postgres://[user[:password]@]host[:port]/database`
@@ -92,7 +92,7 @@ export class DatabaseOpenFailed extends Data.TaggedError("DatabaseOpenFailed")<{
   readonly problem?: string
   readonly cause: unknown
 }> {
-  get message() {
+  override get message() {
     if (this.problem !== undefined) return this.problem
     if (this.url !== undefined) return `cannot connect to the PostgreSQL database ${this.url}`
     return this.filename === undefined

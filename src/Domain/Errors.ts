@@ -88,7 +88,7 @@ export class InvalidCursor extends Schema.TaggedError<InvalidCursor>()(
   { cursor: Schema.String },
   HttpApiSchema.annotations({ status: 400 })
 ) {
-  get message() {
+  override get message() {
     return `cursor ${JSON.stringify(this.cursor)} is not one a page's \`next\` gave`
   }
 }
@@ -98,7 +98,7 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
   operation: Schema.String,
   cause: Schema.Defect
 }) {
-  get message() {
+  override get message() {
     return `database operation "${this.operation}" failed`
   }
 }

@@ -15,7 +15,7 @@ export class OutputUnavailable extends Schema.TaggedError<OutputUnavailable>()("
   output: Schema.String,
   reason: Schema.String
 }) {
-  get message() {
+  override get message() {
     return `cannot write to ${this.output}: ${this.reason}`
   }
 }
@@ -25,7 +25,7 @@ export class OutputFailed extends Schema.TaggedError<OutputFailed>()("OutputFail
   output: Schema.String,
   reason: Schema.String
 }) {
-  get message() {
+  override get message() {
     return `writing ${this.output} failed: ${this.reason}`
   }
 }

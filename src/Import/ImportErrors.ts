@@ -9,7 +9,7 @@ export class FileReadError extends Data.TaggedError("FileReadError")<{
   readonly path: string
   readonly reason: string
 }> {
-  get message() {
+  override get message() {
     return `${this.path}: ${this.reason}`
   }
 }
@@ -23,21 +23,21 @@ export class InvalidUtf8 extends Data.TaggedError("InvalidUtf8")<{
   readonly offset: number
   readonly line?: number
 }> {
-  get message() {
+  override get message() {
     return `${this.path}${this.line === undefined ? "" : `:${this.line}`}: invalid UTF-8 at byte offset ${this.offset}`
   }
 }
 
 /** `Processor.trySubmit` found the input queue full. */
 export class BufferFull extends Data.TaggedError("BufferFull")<{ readonly capacity: number }> {
-  get message() {
+  override get message() {
     return `the input buffer is full (capacity ${this.capacity})`
   }
 }
 
 /** The processor no longer accepts items: it was shut down. */
 export class ProcessorShutdown extends Data.TaggedError("ProcessorShutdown")<{}> {
-  get message() {
+  override get message() {
     return "the processor has been shut down"
   }
 }

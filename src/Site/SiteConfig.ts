@@ -159,7 +159,7 @@ export const defaults: SiteConfigShape = {
 export class SiteConfigInvalid extends Data.TaggedError("SiteConfigInvalid")<{
   readonly problems: ReadonlyArray<{ readonly field: keyof typeof siteConfigRules; readonly value: unknown; readonly message: string }>
 }> {
-  get message() {
+  override get message() {
     return `invalid site settings: ${this.problems.map((p) => `${p.field} ${JSON.stringify(p.value)} ${p.message}`).join("; ")}`
   }
 }

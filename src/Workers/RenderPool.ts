@@ -73,7 +73,7 @@ export class RenderWorkerFailed extends Data.TaggedError("RenderWorkerFailed")<{
   readonly source: string
   readonly cause: unknown
 }> {
-  get message() {
+  override get message() {
     return `the render worker processing ${this.source} failed`
   }
 }
@@ -88,7 +88,7 @@ export class RenderWorkerStartFailed extends Data.TaggedError("RenderWorkerStart
   readonly reason: string
   readonly attempts: number
 }> {
-  get message() {
+  override get message() {
     return `the render worker threads could not start (${this.attempts} ${this.attempts === 1 ? "attempt" : "attempts"}): ${this.reason}`
   }
 }
