@@ -132,10 +132,10 @@ const runBaseline = async (input: string, db: string, batchSize: number) => {
   type Row = Record<string, unknown> & { readonly tagList: ReadonlyArray<string> }
   const write = sqlite.transaction((rows: ReadonlyArray<Row>) => {
     for (const { tagList, ...row } of rows) {
-      const existing = find.get(row.slug) as { content_hash: string } | undefined
+      const existing = find.get(row["slug"]) as { content_hash: string } | undefined
       if (existing !== undefined) continue
       insert.run(row)
-      for (const tag of tagList) insertTag.run(row.id, tag, tagKey(tag), row.status, row.sort_at)
+      for (const tag of tagList) insertTag.run(row["id"], tag, tagKey(tag), row["status"], row["sort_at"])
     }
   })
   const started = performance.now()

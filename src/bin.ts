@@ -48,8 +48,8 @@ const signals = makeSignalCounter({
 // Registered before runMain's own handlers: they interrupt, these count and remember which signal it was.
 for (const signal of stopSignals) process.on(signal, () => relaying || signals.on(signal, "os"))
 // Set by bin/inkwell.js; not passed on to what this process may run.
-const wrapped = process.env.INKWELL_WRAPPER === "1"
-delete process.env.INKWELL_WRAPPER
+const wrapped = process.env["INKWELL_WRAPPER"] === "1"
+delete process.env["INKWELL_WRAPPER"]
 if (process.channel !== undefined) {
   // bin/inkwell.js relays the signals it gets as messages (see Cli/Signals.ts).
   process.on("message", (message: unknown) => {

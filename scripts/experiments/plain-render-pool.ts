@@ -24,20 +24,20 @@ import { processPostSync, defaultProcessorConfig } from "../../src/Processing/pr
 const REQUIRE_SHIM = "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);"
 const outfile = join(mkdtempSync(join(tmpdir(), "inkwell-plain-")), "worker.mjs")
 await esbuild.build({ entryPoints: [fileURLToPath(new URL("./plain-render-worker.ts", import.meta.url))], outfile, bundle: true, platform: "node", format: "esm", banner: { js: REQUIRE_SHIM }, logLevel: "silent" })
-const corpus = process.env.CORPUS ?? "../shared/corpus/rust-blog"
+const corpus = process.env["CORPUS"] ?? "../shared/corpus/rust-blog"
 const walk = (d: string): string[] => readdirSync(d).flatMap((n) => { const p = join(d, n); return statSync(p).isDirectory() ? walk(p) : /\.md$/.test(n) ? [p] : [] })
 const corpusSources = walk(corpus).map((f) => ({ source: f, raw: readFileSync(f, "utf8"), relativePath: relative(corpus, f) }))
-const sources = Array.from({ length: Number(process.env.R ?? 1) }, () => corpusSources).flat()
+const sources = Array.from({ length: Number(process.env["R"] ?? 1) }, () => corpusSources).flat()
 const single = () => { const t = performance.now(); for (const s of sources) processPostSync(s, defaultProcessorConfig); return sources.length / ((performance.now() - t) / 1000) }
-const workers = (process.env.W === "1" ? [0] : [0, 1]).map(() => new Worker(outfile, { resourceLimits: { ...(process.env.Y === undefined ? {} : { maxYoungGenerationSizeMb: Number(process.env.Y) }), maxOldGenerationSizeMb: Number(process.env.H ?? 256) } }))
+const workers = (process.env["W"] === "1" ? [0] : [0, 1]).map(() => new Worker(outfile, { resourceLimits: { ...(process.env["Y"] === undefined ? {} : { maxYoungGenerationSizeMb: Number(process.env["Y"]) }), maxOldGenerationSizeMb: Number(process.env["H"] ?? 256) } }))
 const pooled = () => new Promise<number>((resolve) => {
   const t = performance.now(); let next = 0, done = 0
   const encoder = new TextEncoder(), decoder = new TextDecoder()
   const send = (w: Worker) => {
     if (next >= sources.length) return
-    const size = Number(process.env.B ?? 32); const items = sources.slice(next, next + size); next += size
-    if (process.env.POOL === "idx") return w.postMessage({ id: 0, from: next - size, to: next - size + items.length })
-    if (process.env.POOL !== "buf") return w.postMessage({ id: 0, items })
+    const size = Number(process.env["B"] ?? 32); const items = sources.slice(next, next + size); next += size
+    if (process.env["POOL"] === "idx") return w.postMessage({ id: 0, from: next - size, to: next - size + items.length })
+    if (process.env["POOL"] !== "buf") return w.postMessage({ id: 0, items })
     // One buffer of the batch's sources, transferred (no per-post strings cloned into the thread).
     const encoded = items.map((s) => encoder.encode(s.raw))
     const offsets = [0]
@@ -50,14 +50,14 @@ const pooled = () => new Promise<number>((resolve) => {
     if (m.count !== undefined) return m.count
     if (m.text !== undefined) return JSON.parse(m.text).length
     // DECODE=1: the main thread decodes every result (as a caller taking each post would); else lazily: not at all here.
-    if (process.env.DECODE === "1") { const b = new Uint8Array(m.out!); let from = 0; for (const end of m.ends!) { JSON.parse(decoder.decode(b.subarray(from, end))); from = end } }
+    if (process.env["DECODE"] === "1") { const b = new Uint8Array(m.out!); let from = 0; for (const end of m.ends!) { JSON.parse(decoder.decode(b.subarray(from, end))); from = end } }
     return m.ends!.length
   }
   for (const w of workers) { w.removeAllListeners("message"); w.on("message", (m) => { done += received(m); if (done >= sources.length) resolve(sources.length / ((performance.now() - t) / 1000)); else send(w) }); send(w); send(w) }
   // HYBRID=1 (with W=1): the main thread renders batches too, one per turn of its event loop,
   // so that both cores render and only the thread's share of the posts crosses a message.
-  if (process.env.HYBRID === "1") {
-    const size = Number(process.env.B ?? 32)
+  if (process.env["HYBRID"] === "1") {
+    const size = Number(process.env["B"] ?? 32)
     const own = () => {
       if (next >= sources.length) return
       const items = sources.slice(next, next + size); next += size
@@ -92,7 +92,7 @@ const claimed = () => new Promise<number>((resolve) => {
   }
 })
 single(); await pooled(); await alone(); await claimed()
-for (let i = 0; i < Number(process.env.N ?? 3); i++) {
+for (let i = 0; i < Number(process.env["N"] ?? 3); i++) {
   const a = single(); const b = await pooled(); const c = await alone(); const d = await claimed()
   console.log(`single ${a.toFixed(0)} pool ${b.toFixed(0)} (${(b / a).toFixed(2)}) threads alone ${c.toFixed(0)} (${(c / a).toFixed(2)}) shared counter ${d.toFixed(0)} (${(d / a).toFixed(2)})`)
 }

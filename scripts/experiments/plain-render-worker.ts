@@ -26,7 +26,7 @@ parentPort!.on("message", (m: { id: number; items: Array<Source> } | { keep: Arr
   if ("loop" in m) {
     // KEEP=post: each result encoded as soon as it is rendered (only strings survive);
     // KEEP=batch: a batch of 32 results kept, then encoded at once (as a pool batch is).
-    const keep = process.env.KEEP
+    const keep = process.env["KEEP"]
     let texts: Array<string> = []
     let batch: Array<unknown> = []
     for (const s of own) {
@@ -49,7 +49,7 @@ parentPort!.on("message", (m: { id: number; items: Array<Source> } | { keep: Arr
       const r = processPostSync(own[i]!, defaultProcessorConfig)
       out.push(JSON.stringify(r._tag === "Right" ? { p: toWirePost(r.right) } : { e: r.left.reason }))
     }
-    parentPort!.postMessage({ id: m.id, count: out.length, text: process.env.IDX_TEXT === "1" ? out.join("\n") : undefined })
+    parentPort!.postMessage({ id: m.id, count: out.length, text: process.env["IDX_TEXT"] === "1" ? out.join("\n") : undefined })
     return
   }
   // POOL=buf: the batch's sources arrive as one transferred buffer of UTF-8, each decoded only
@@ -76,7 +76,7 @@ parentPort!.on("message", (m: { id: number; items: Array<Source> } | { keep: Arr
   }
   // POOL=post: each result encoded as soon as it is rendered; otherwise the batch's results are
   // kept as objects and encoded together.
-  if (process.env.POOL === "post") {
+  if (process.env["POOL"] === "post") {
     const out = m.items.map((s) => { const r = processPostSync(s, defaultProcessorConfig); return JSON.stringify(r._tag === "Right" ? { p: toWirePost(r.right) } : { e: r.left.reason }) })
     parentPort!.postMessage({ id: m.id, text: `[${out.join(",")}]` })
     return

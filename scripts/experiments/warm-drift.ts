@@ -35,7 +35,7 @@ const data = JSON.parse(readFileSync(seeded.responses, "utf8")) as { posts: Arra
 const paths = data.posts.map(([p]) => p)
 const work = mkdtempSync(join(tmpdir(), "warm-drift-"))
 const port = await freePort()
-const [command, args] = pinned(0, process.execPath, [...(process.env.NODE_ARGS ?? "").split(" ").filter(Boolean), "--import", "tsx", join(here, "lib/inkwell-server.ts")])
+const [command, args] = pinned(0, process.execPath, [...(process.env["NODE_ARGS"] ?? "").split(" ").filter(Boolean), "--import", "tsx", join(here, "lib/inkwell-server.ts")])
 const server = await start({
   name: "cache", command, args, port, probe: "/health", logFile: join(work, "cache.log"),
   env: { DATABASE_URL: `sqlite:${seeded.db}`, PORT: String(port), HOST: "127.0.0.1", LOG_FORMAT: "logfmt", NODE_ENV: "production", RESPONSE_CACHE_TTL: "10 minutes", ...extra }

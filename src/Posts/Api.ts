@@ -354,7 +354,7 @@ const CONTENT_LOCATION_HEADER = {
 
 /** `op` with `headers` documented on its `status` response. */
 const withResponseHeaders = (status: number, headers: Record<string, unknown>) => (op: Record<string, any>) => {
-  const response = op.responses?.[status]
+  const response = op["responses"]?.[status]
   if (response !== undefined) response.headers = { ...response.headers, ...headers }
   return op
 }
@@ -371,8 +371,8 @@ const LIST_REVALIDATION = (op: Record<string, any>) => {
     }
   }
   const withEtag = withResponseHeaders(200, etag)(op)
-  withEtag.parameters = [
-    ...(withEtag.parameters ?? []),
+  withEtag["parameters"] = [
+    ...(withEtag["parameters"] ?? []),
     {
       name: "If-None-Match",
       in: "header",
@@ -381,7 +381,7 @@ const LIST_REVALIDATION = (op: Record<string, any>) => {
       schema: { type: "string" }
     }
   ]
-  withEtag.responses = { ...withEtag.responses, 304: { description: "Not Modified: the answer is the one the If-None-Match ETag names", headers: etag } }
+  withEtag["responses"] = { ...withEtag["responses"], 304: { description: "Not Modified: the answer is the one the If-None-Match ETag names", headers: etag } }
   return withEtag
 }
 
@@ -391,7 +391,7 @@ const transforms = (...ops: ReadonlyArray<(op: Record<string, any>) => Record<st
 
 /** `text/x-markdown`, which create and update take as markdown (POST_BODY_TYPES), beside `text/markdown`. */
 const withOlderMarkdownType = (op: Record<string, any>) => {
-  const content = op.requestBody?.content
+  const content = op["requestBody"]?.content
   if (content?.["text/markdown"] !== undefined) content["text/x-markdown"] = content["text/markdown"]
   return op
 }
@@ -401,7 +401,7 @@ const withOlderMarkdownType = (op: Record<string, any>) => {
  * the platform buffer and parse it whole), and no 413, since MAX_BODY_SIZE does not apply to it.
  */
 const importOperation = (op: Record<string, any>) => {
-  op.requestBody = {
+  op["requestBody"] = {
     required: true,
     content: {
       "application/x-ndjson": {
@@ -412,7 +412,7 @@ const importOperation = (op: Record<string, any>) => {
       }
     }
   }
-  if (op.responses !== undefined) delete op.responses[413]
+  if (op["responses"] !== undefined) delete op["responses"][413]
   return op
 }
 

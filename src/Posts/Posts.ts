@@ -59,7 +59,7 @@ const namesStatus = (input: PostInput): boolean => {
   if (input.status !== undefined) return true
   return Either.match(parseFrontMatter(input.body), {
     onLeft: () => true,
-    onRight: ({ data }) => (data.status !== undefined && data.status !== null) || (data.draft !== undefined && data.draft !== null)
+    onRight: ({ data }) => (data["status"] !== undefined && data["status"] !== null) || (data["draft"] !== undefined && data["draft"] !== null)
   })
 }
 

@@ -368,8 +368,8 @@ class RawHtmlText {
               return
             }
             this.text += " "
-            if (attribs.id !== undefined) this.ids.push(attribs.id)
-            if (name === "a" && attribs.name !== undefined) this.ids.push(attribs.name)
+            if (attribs["id"] !== undefined) this.ids.push(attribs["id"])
+            if (name === "a" && attribs["name"] !== undefined) this.ids.push(attribs["name"])
           },
           onclosetag: () => {
             if (this.hidden > 0) this.hidden--
@@ -571,7 +571,7 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
   }
   // Footnote ids ("fn1", "fnref1") come from the plugin; a heading could claim the same id.
   // Prefixing the footnotes with a docId only when needed keeps the common case's URLs stable.
-  if ([...usedIds].some((id) => /^fn(?:ref)?\d/.test(id))) env.docId = "note"
+  if ([...usedIds].some((id) => /^fn(?:ref)?\d/.test(id))) env["docId"] = "note"
 
   const rendered = md.renderer.render(tokens, md.options, env)
   const rawHtml = raw.used

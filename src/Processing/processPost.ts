@@ -165,11 +165,11 @@ class Fields {
     if (!Array.isArray(list)) this.reject(field, `front matter "${key}" must be ${what}, not ${typeName(value)}`, key)
     return list.map((x) => {
       if (options.named === true && isRecord(x)) {
-        if (typeof x.name !== "string") {
-          const found = x.name === undefined || x.name === null ? "it has none" : `its "name" is ${typeName(x.name)}`
+        if (typeof x["name"] !== "string") {
+          const found = x["name"] === undefined || x["name"] === null ? "it has none" : `its "name" is ${typeName(x["name"])}`
           this.reject(field, `front matter "${key}": a table without a string "name" (${found})`, key)
         }
-        return x.name.trim()
+        return x["name"].trim()
       }
       if (isNumber(x)) return String(x)
       if (typeof x !== "string") this.reject(field, `front matter "${key}" must list ${options.named === true ? "strings or tables with a \"name\"" : "strings"}, found ${typeName(x)}`, key)
@@ -483,10 +483,10 @@ const build = (
     const s = f.string("status", "status")
     if (s !== undefined) {
       status = withLine(() => parseStatus(s, "front matter \"status\""), () => lineOfKey(fm, "status"))
-    } else if (d.draft !== undefined && d.draft !== null) {
-      const draft = typeof d.draft === "string" ? YAML11_BOOLEANS.get(d.draft.toLowerCase()) ?? d.draft : d.draft
+    } else if (d["draft"] !== undefined && d["draft"] !== null) {
+      const draft = typeof d["draft"] === "string" ? YAML11_BOOLEANS.get(d["draft"].toLowerCase()) ?? d["draft"] : d["draft"]
       if (typeof draft !== "boolean") {
-        const value = typeof d.draft === "string" ? quoted(d.draft) : typeName(d.draft)
+        const value = typeof d["draft"] === "string" ? quoted(d["draft"]) : typeName(d["draft"])
         f.reject("draft", `front matter "draft" must be true or false (or yes, no, on, off), not ${value}`, "draft")
       }
       if (draft) status = "draft"
@@ -498,7 +498,7 @@ const build = (
   // Zola has lists only. So in YAML a string without a comma is words; any other string is
   // split at its commas ("machine learning, rust"), as before. A list's items are kept whole.
   const jekyllTerms = fm.format === "yaml"
-  const taxonomiesValue = d.taxonomies
+  const taxonomiesValue = d["taxonomies"]
   if (taxonomiesValue !== undefined && taxonomiesValue !== null && !isRecord(taxonomiesValue)) {
     f.reject("taxonomies", `front matter "taxonomies" must be a table, not ${typeName(taxonomiesValue)}`, "taxonomies")
   }
@@ -509,10 +509,10 @@ const build = (
     overrides.tags !== undefined
       ? cleanList(overrides.tags).map((tag) => [tag, undefined] as const)
       : [
-          ...f.strings(d.tags, "tags", "tags", { words: jekyllTerms, numbers: true }).map((tag) => [tag, "tags"] as const),
-          ...f.strings(d.categories, "categories", "categories", { words: jekyllTerms, numbers: true }).map((tag) => [tag, "categories"] as const),
-          ...f.strings(taxonomies?.tags, "taxonomies", "taxonomies.tags", { numbers: true }).map((tag) => [tag, "taxonomies.tags"] as const),
-          ...f.strings(taxonomies?.categories, "taxonomies", "taxonomies.categories", { numbers: true }).map((tag) => [tag, "taxonomies.categories"] as const)
+          ...f.strings(d["tags"], "tags", "tags", { words: jekyllTerms, numbers: true }).map((tag) => [tag, "tags"] as const),
+          ...f.strings(d["categories"], "categories", "categories", { words: jekyllTerms, numbers: true }).map((tag) => [tag, "categories"] as const),
+          ...f.strings(taxonomies?.["tags"], "taxonomies", "taxonomies.tags", { numbers: true }).map((tag) => [tag, "taxonomies.tags"] as const),
+          ...f.strings(taxonomies?.["categories"], "taxonomies", "taxonomies.categories", { numbers: true }).map((tag) => [tag, "taxonomies.categories"] as const)
         ]
   // The line of the top-level key a key path starts with (`[taxonomies]` for `taxonomies.tags`).
   const lineOf = (key: string | undefined) => key === undefined ? undefined : lineOfKey(fm, key.split(".")[0]!)
@@ -530,7 +530,7 @@ const build = (
     throw new Reject("tags", `${tags.length} tags: a post has at most ${MAX_TAGS}`, lineOf(oneLineTags[0]?.[1]))
   }
 
-  const extra = isRecord(d.extra) ? d.extra : {}
+  const extra = isRecord(d["extra"]) ? d["extra"] : {}
   const named = { named: true }
   // Each name with its front matter key, as tags are.
   const authorsFrom = (value: unknown, key: string) => f.strings(value, key, key, named).map((author) => [author, key] as const)
@@ -538,10 +538,10 @@ const build = (
     overrides.authors !== undefined
       ? cleanList(overrides.authors).map((author) => [author, undefined] as const)
       : [
-          ...authorsFrom(d.authors, "authors"),
-          ...authorsFrom(d.author, "author"),
-          ...(d.authors === undefined && d.author === undefined
-            ? [...authorsFrom(extra.authors, "extra.authors"), ...authorsFrom(extra.author, "extra.author")]
+          ...authorsFrom(d["authors"], "authors"),
+          ...authorsFrom(d["author"], "author"),
+          ...(d["authors"] === undefined && d["author"] === undefined
+            ? [...authorsFrom(extra["authors"], "extra.authors"), ...authorsFrom(extra["author"], "extra.author")]
             : [])
         ]
   const authors = dedupe(givenAuthors.map(([author, key]) => oneLine(author, key ?? "authors", () => lineOf(key))).filter((author) => author !== ""))
@@ -569,7 +569,7 @@ const build = (
   // macOS file name or front matter typed there (NFD, "cafe" and U+0301) and the same one in NFC
   // are one alias, stored once.
   const givenAliases = dedupe(
-    (overrides.aliases !== undefined ? cleanList(overrides.aliases) : f.strings(d.aliases, "aliases", "aliases")).map((alias) => alias.normalize("NFC"))
+    (overrides.aliases !== undefined ? cleanList(overrides.aliases) : f.strings(d["aliases"], "aliases", "aliases")).map((alias) => alias.normalize("NFC"))
   )
   checkLengths(givenAliases, sourceName, () => overrides.aliases !== undefined ? undefined : lineOfKey(fm, "aliases"))
   // Explicit aliases are the whole list a client wants: `path` is the body's front matter, which they win over.
@@ -579,7 +579,7 @@ const build = (
   for (const [k, v] of Object.entries(d)) if (!CONSUMED_KEYS.has(k)) defineKey(metadata, k, toJsonSafe(v))
   if (taxonomies !== undefined) {
     const { tags: _t, categories: _c, ...otherTaxonomies } = taxonomies
-    if (Object.keys(otherTaxonomies).length > 0) metadata.taxonomies = toJsonSafe(otherTaxonomies)
+    if (Object.keys(otherTaxonomies).length > 0) metadata["taxonomies"] = toJsonSafe(otherTaxonomies)
   }
   if (overrides.metadata !== undefined) {
     for (const [k, v] of Object.entries(toJsonSafe(overrides.metadata) as Record<string, unknown>)) defineKey(metadata, k, v)

@@ -109,10 +109,10 @@ const POST_CLASSES = ["language-*", "footnote-ref", "footnote-item", "footnote-b
 
 const transformAttributes = (tagName: string, attribs: sanitize.Attributes): sanitize.Tag => {
   const out: sanitize.Attributes = { ...attribs }
-  if (out.style !== undefined) {
-    const style = filterStyle(out.style)
-    if (style === "") delete out.style
-    else out.style = style
+  if (out["style"] !== undefined) {
+    const style = filterStyle(out["style"])
+    if (style === "") delete out["style"]
+    else out["style"] = style
   }
   if (tagName === "progress") {
     for (const name of ["value", "max"]) {
@@ -122,14 +122,14 @@ const transformAttributes = (tagName: string, attribs: sanitize.Attributes): san
     }
   }
   if (tagName === "a") {
-    const rel = new Set((out.rel ?? "").toLowerCase().split(/\s+/).filter((t) => AUTHOR_REL.has(t)))
-    if (out.target !== undefined && out.target !== "_blank") delete out.target
-    if (out.target !== undefined || (out.href !== undefined && isExternalUrl(out.href))) {
+    const rel = new Set((out["rel"] ?? "").toLowerCase().split(/\s+/).filter((t) => AUTHOR_REL.has(t)))
+    if (out["target"] !== undefined && out["target"] !== "_blank") delete out["target"]
+    if (out["target"] !== undefined || (out["href"] !== undefined && isExternalUrl(out["href"]))) {
       rel.add("noopener")
       rel.add("noreferrer")
     }
-    if (rel.size > 0) out.rel = [...rel].join(" ")
-    else delete out.rel
+    if (rel.size > 0) out["rel"] = [...rel].join(" ")
+    else delete out["rel"]
   }
   return { tagName, attribs: out }
 }
@@ -187,7 +187,7 @@ const OPTIONS: sanitize.IOptions = {
   transformTags: { "*": transformAttributes },
   // A data: URL passed the scheme check for img; only raster images may stay.
   exclusiveFilter: (frame) =>
-    frame.tag === "img" && frame.attribs.src !== undefined && !isSafeImageUrl(frame.attribs.src),
+    frame.tag === "img" && frame.attribs["src"] !== undefined && !isSafeImageUrl(frame.attribs["src"]),
   parseStyleAttributes: false
 }
 
@@ -231,8 +231,8 @@ export const lazyImageCopies = (html: string): Array<readonly [number, number]> 
         if (name !== "noscript") return
         const { before, images } = noscripts.pop()!
         if (before === undefined || images.length === 0) return
-        const src = before.attribs.src?.trim()
-        const copies = images.filter((i) => src !== undefined && src !== "" && i.attribs.src?.trim() === src)
+        const src = before.attribs["src"]?.trim()
+        const copies = images.filter((i) => src !== undefined && src !== "" && i.attribs["src"]?.trim() === src)
         if (copies.length > 0) for (const c of copies) drop.push([c.start, c.end])
         else if (Object.keys(before.attribs).some((a) => LAZY_SOURCE.test(a))) drop.push([before.start, before.end])
       },

@@ -189,9 +189,9 @@ const collectTables = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: strin
         }
         /** A tag or user row: damage fails the posts joined to it; unless its id cannot be read (a bad byte in it, or in a key that may be `id`). */
         const named = (kind: string, ...values: ReadonlyArray<unknown>): string | undefined => {
-          const id = str(v.id)
+          const id = str(v["id"])
           const at = badInRow(...values)
-          if (id === undefined || badIn(v.id) !== undefined) unplaceable(badInRow(v.id, ...values))
+          if (id === undefined || badIn(v["id"]) !== undefined) unplaceable(badInRow(v["id"], ...values))
           else damaged(`${kind}:${id}`, at)
           return id
         }
@@ -208,24 +208,24 @@ const collectTables = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>, name: strin
         }
         switch (row.table) {
           case "tags": {
-            const id = named("tag", v.name, v.visibility)
-            const tagName = str(v.name)
+            const id = named("tag", v["name"], v["visibility"])
+            const tagName = str(v["name"])
             if (id !== undefined && tagName !== undefined) {
-              t.tags.set(id, { name: tagName, internal: v.visibility === "internal" || tagName.startsWith("#") })
+              t.tags.set(id, { name: tagName, internal: v["visibility"] === "internal" || tagName.startsWith("#") })
             }
             break
           }
           case "users": {
-            const id = named("user", v.name)
-            const userName = str(v.name)
+            const id = named("user", v["name"])
+            const userName = str(v["name"])
             if (id !== undefined && userName !== undefined) t.users.set(id, userName)
             break
           }
           case "posts_tags":
-            push(t.postsTags, v.post_id, v.tag_id, v.sort_order)
+            push(t.postsTags, v["post_id"], v["tag_id"], v["sort_order"])
             break
           case "posts_authors":
-            push(t.postsAuthors, v.post_id, v.author_id, v.sort_order)
+            push(t.postsAuthors, v["post_id"], v["author_id"], v["sort_order"])
             break
         }
         return t
@@ -241,10 +241,10 @@ const ordered = (list: ReadonlyArray<{ readonly id: string; readonly order: numb
 /** One Ghost post row → an entry, or a rejection naming the post. Pure. */
 export const mapGhostPost = (value: unknown, index: number, tables: Tables, options: GhostExportOptions): SourceItem => {
   if (!isObj(value)) return rejected(`${options.name}#posts.${index}`, "a post must be a JSON object")
-  const id = str(value.id) ?? `posts.${index}`
-  const slug = str(value.slug)
+  const id = str(value["id"]) ?? `posts.${index}`
+  const slug = str(value["slug"])
   const source = `${options.name}#${slug ?? id}`
-  const type = str(value.type) ?? "post"
+  const type = str(value["type"]) ?? "post"
   if (type === "page" && options.includePages !== true) return rejected(source, "a Ghost page, not a post", true)
 
   // Refused, not replaced by one made from the title: that silently moved the post to another
@@ -255,8 +255,8 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
 
   const siteUrl = options.siteUrl?.replace(/\/+$/, "")
   const unplaceholder = (s: string) => s.replace(/__GHOST_URL__/g, siteUrl ?? "")
-  const html = str(value.html)
-  const plaintext = str(value.plaintext)
+  const html = str(value["html"])
+  const plaintext = str(value["plaintext"])
   const base = siteUrl === undefined ? undefined : `${siteUrl}/`
   const body = html !== undefined
     ? htmlBody(resolveLinks(unplaceholder(html), base))
@@ -272,43 +272,43 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
     return tag === undefined || tag.internal ? [] : [tag.name]
   })
   const authorIds = ordered(tables.postsAuthors.get(id))
-  const legacyAuthor = str(value.author_id)
+  const legacyAuthor = str(value["author_id"])
   const authors = (authorIds.length > 0 ? authorIds : legacyAuthor === undefined ? [] : [legacyAuthor]).flatMap((a) => {
     const authorName = tables.users.get(a)
     return authorName === undefined ? [] : [authorName]
   })
-  const featureImage = str(value.feature_image)
+  const featureImage = str(value["feature_image"])
   const { dates, problems } = readDates(
-    { published_at: value.published_at, updated_at: value.updated_at, created_at: value.created_at },
+    { published_at: value["published_at"], updated_at: value["updated_at"], created_at: value["created_at"] },
     (field) => `${field}:`
   )
   if (problems.length > 0) return rejected(source, problems.join("; "))
   const createdAt = dates.created_at
   // Scheduled in Ghost is published with a date to come here, hidden until then, as Inkwell's
   // own scheduled posts are; as a draft it was never published. Without a date it has no time.
-  const scheduled = value.status === "scheduled"
+  const scheduled = value["status"] === "scheduled"
   if (scheduled && dates.published_at === undefined) {
     return rejected(source, "status \"scheduled\" without a published_at: no time to publish it at")
   }
   return entry(
     source,
     toPostInput({
-      title: str(value.title),
+      title: str(value["title"]),
       slug,
       body,
       tags,
-      status: value.status === "published" || scheduled ? "published" : "draft",
+      status: value["status"] === "published" || scheduled ? "published" : "draft",
       publishedAt: dates.published_at,
       updatedAt: dates.updated_at,
       authors,
-      summary: str(value.custom_excerpt),
+      summary: str(value["custom_excerpt"]),
       metadata: {
         ghostId: id,
-        ghostStatus: str(value.status),
+        ghostStatus: str(value["status"]),
         ghostType: type === "post" ? undefined : type,
-        visibility: value.visibility === "public" ? undefined : str(value.visibility),
+        visibility: value["visibility"] === "public" ? undefined : str(value["visibility"]),
         featureImage: featureImage === undefined ? undefined : unplaceholder(featureImage),
-        canonicalUrl: str(value.canonical_url)
+        canonicalUrl: str(value["canonical_url"])
       }
     }),
     // A draft is listed by when it was created (it has no publication date).
@@ -319,13 +319,13 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
 /** The first bad byte of the tags, authors and join rows a post row is joined to, or undefined. */
 const joinedDamage = (value: unknown, tables: Tables): number | undefined => {
   if (tables.damage.size === 0 || !isObj(value)) return undefined
-  const id = str(value.id)
+  const id = str(value["id"])
   if (id === undefined) return undefined
   const keys = [
     `post:${id}`,
     ...(tables.postsTags.get(id) ?? []).map((t) => `tag:${t.id}`),
     ...(tables.postsAuthors.get(id) ?? []).map((a) => `user:${a.id}`),
-    ...(str(value.author_id) === undefined ? [] : [`user:${str(value.author_id)}`])
+    ...(str(value["author_id"]) === undefined ? [] : [`user:${str(value["author_id"])}`])
   ]
   const found = keys.flatMap((key) => tables.damage.get(key) ?? [])
   return found.length === 0 ? undefined : Math.min(...found)

@@ -91,8 +91,8 @@ const feedDamaged = (json: unknown, bad: BadBytes): boolean => {
   if (typeof json !== "object" || json === null) return false
   const feed = json as Record<string, unknown>
   return Object.keys(feed).some((key) => firstBadByte(key, bad) !== undefined) ||
-    firstBadKey([feed.author, feed.authors], bad) !== undefined ||
-    firstBadByte(feed.next_url, bad) !== undefined
+    firstBadKey([feed["author"], feed["authors"]], bad) !== undefined ||
+    firstBadByte(feed["next_url"], bad) !== undefined
 }
 
 /**
@@ -274,10 +274,10 @@ export const toJsonFeed = (posts: ReadonlyArray<Post>, site: JsonFeedSite): Reco
     // saved the post) is no news to readers, and an Inkwell importing this feed showed every
     // post as "updated" on the day the source had been imported.
     const updated = announcedUpdateOf(post)
-    if (updated !== null) item.date_modified = DateTime.formatIso(DateTime.max(updated, published))
+    if (updated !== null) item["date_modified"] = DateTime.formatIso(DateTime.max(updated, published))
     const tags = tagsOf(post)
-    if (tags.length > 0) item.tags = [...tags]
-    if (post.authors.length > 0) item.authors = post.authors.map((name) => ({ name }))
+    if (tags.length > 0) item["tags"] = [...tags]
+    if (post.authors.length > 0) item["authors"] = post.authors.map((name) => ({ name }))
     return item
   })
   const feed: Record<string, unknown> = {
@@ -286,9 +286,9 @@ export const toJsonFeed = (posts: ReadonlyArray<Post>, site: JsonFeedSite): Reco
     home_page_url: site.url,
     feed_url: site.feedUrl
   }
-  if (site.description !== undefined) feed.description = site.description
-  if (site.language !== undefined) feed.language = site.language
-  if (site.nextUrl !== undefined) feed.next_url = site.nextUrl
-  feed.items = items
+  if (site.description !== undefined) feed["description"] = site.description
+  if (site.language !== undefined) feed["language"] = site.language
+  if (site.nextUrl !== undefined) feed["next_url"] = site.nextUrl
+  feed["items"] = items
   return feed
 }

@@ -166,14 +166,14 @@ export const toPostInput = (fields: EntryFields): PostInput => {
   text("updatedAt", fields.updatedAt)
   text("summary", fields.summary)
   const tags = firstTags(cleanList(fields.tags, TAG_MAX_LENGTH))
-  if (tags !== undefined) out.tags = tags
+  if (tags !== undefined) out["tags"] = tags
   const authors = cleanList(fields.authors, 200)
-  if (authors !== undefined) out.authors = authors
+  if (authors !== undefined) out["authors"] = authors
   const aliases = cleanList(fields.aliases, Number.POSITIVE_INFINITY)
-  if (aliases !== undefined) out.aliases = aliases
+  if (aliases !== undefined) out["aliases"] = aliases
   if (fields.metadata !== undefined) {
     const metadata = Object.fromEntries(Object.entries(fields.metadata).filter(([, v]) => v !== undefined && v !== null && v !== ""))
-    if (Object.keys(metadata).length > 0) out.metadata = metadata
+    if (Object.keys(metadata).length > 0) out["metadata"] = metadata
   }
   return new PostInput(out as ConstructorParameters<typeof PostInput>[0])
 }

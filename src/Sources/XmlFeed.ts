@@ -131,34 +131,34 @@ const titleFromText = (html: string | undefined): string => shorten(plainText(ht
 const rssAuthor = (value: string): string => /\(([^)]+)\)\s*$/.exec(value)?.[1]?.trim() ?? value.trim()
 
 const rssItem = (item: unknown, index: number, feedUrl: string, names: ItemNames): SourceItem => {
-  const guid = text(isNode(item) ? item.guid : undefined)
-  const permaLink = attr(isNode(item) ? item.guid : undefined, "isPermaLink") !== "false"
+  const guid = text(isNode(item) ? item["guid"] : undefined)
+  const permaLink = attr(isNode(item) ? item["guid"] : undefined, "isPermaLink") !== "false"
   const node = isNode(item) ? item : {}
-  const linkText = text(node.link) ?? (guid !== undefined && permaLink && /^https?:/i.test(guid) ? guid : undefined)
+  const linkText = text(node["link"]) ?? (guid !== undefined && permaLink && /^https?:/i.test(guid) ? guid : undefined)
   const link = linkText === undefined ? undefined : resolveUrl(linkText, feedUrl)
 
   const encoded = text(node["content:encoded"])
-  const description = text(node.description)
+  const description = text(node["description"])
   const html = encoded ?? description
-  const ownTitle = cleanTitle(text(node.title) ?? "")
+  const ownTitle = cleanTitle(text(node["title"]) ?? "")
   const id = guid ?? link ?? derivedId(ownTitle, html ?? "")
   const source = names.source(id)
   const title = ownTitle || titleFromText(html)
   if (html === undefined && title === "") return rejected(source, `item ${index + 1}: neither title nor content`)
   if (title === "") return rejected(source, `item ${index + 1}: no <title>, and no text in its content to make one from`)
   const slug = itemSlug(ownTitle, link, guid)
-  const publishedElement = text(node.pubDate) !== undefined ? "pubDate" : "dc:date"
+  const publishedElement = text(node["pubDate"]) !== undefined ? "pubDate" : "dc:date"
   const { dates, problems } = readDates(
-    { published: text(node.pubDate) ?? text(node["dc:date"]), updated: text(node["atom:updated"]) },
+    { published: text(node["pubDate"]) ?? text(node["dc:date"]), updated: text(node["atom:updated"]) },
     (field) => `<${field === "published" ? publishedElement : "atom:updated"}>`
   )
   if (problems.length > 0) return rejected(source, `item ${index + 1}: ${problems.join("; ")}`)
 
-  const authors = [...all(node["dc:creator"]), ...all(node.author)].flatMap((a) => {
+  const authors = [...all(node["dc:creator"]), ...all(node["author"])].flatMap((a) => {
     const t = text(a)
     return t === undefined ? [] : [rssAuthor(t)]
   })
-  const tags = [...all(node.category), ...all(node["dc:subject"])].flatMap((c) => {
+  const tags = [...all(node["category"]), ...all(node["dc:subject"])].flatMap((c) => {
     const t = text(c)
     return t === undefined ? [] : [decodeEntities(t)]
   })
@@ -176,7 +176,7 @@ const rssItem = (item: unknown, index: number, feedUrl: string, names: ItemNames
       metadata: {
         url: link,
         feedItemId: guid ?? link,
-        enclosure: attr(node.enclosure, "url") === undefined ? undefined : resolveUrl(attr(node.enclosure, "url")!, feedUrl)
+        enclosure: attr(node["enclosure"], "url") === undefined ? undefined : resolveUrl(attr(node["enclosure"], "url")!, feedUrl)
       }
     }),
     undefined,
@@ -198,39 +198,39 @@ const atomLink = (links: unknown, base: string): string | undefined => {
 
 const atomNames = (authors: unknown): Array<string> =>
   all(authors).flatMap((a) => {
-    const name = isNode(a) ? text(a.name) : undefined
+    const name = isNode(a) ? text(a["name"]) : undefined
     return name === undefined ? [] : [decodeEntities(name)]
   })
 
 const atomEntry = (entryNode: unknown, index: number, feedBase: string, names: ItemNames, feedAuthors: Array<string>): SourceItem => {
   const node = isNode(entryNode) ? entryNode : {}
   const base = baseOf(node, feedBase)
-  const link = atomLink(node.link, base)
+  const link = atomLink(node["link"], base)
 
-  const content = atomText(node.content)
-  const summary = atomText(node.summary)
-  const contentBase = baseOf(first(node.content), base)
+  const content = atomText(node["content"])
+  const summary = atomText(node["summary"])
+  const contentBase = baseOf(first(node["content"]), base)
   const body = content ?? summary
-  const bodyBase = content !== undefined ? contentBase : baseOf(first(node.summary), base)
-  const ownTitle = atomTitle(atomText(node.title))
-  const id = text(node.id) ?? link ?? derivedId(ownTitle, body?.value ?? "")
+  const bodyBase = content !== undefined ? contentBase : baseOf(first(node["summary"]), base)
+  const ownTitle = atomTitle(atomText(node["title"]))
+  const id = text(node["id"]) ?? link ?? derivedId(ownTitle, body?.value ?? "")
   const source = names.source(id)
   const title = ownTitle ||
     titleFromText(body === undefined ? undefined : body.kind === "html" ? body.value : body.value.replace(/</g, "&lt;"))
   if (body === undefined && title === "") return rejected(source, `entry ${index + 1}: neither title nor content`)
   if (title === "") return rejected(source, `entry ${index + 1}: no <title>, and no text in its content to make one from`)
-  const slug = itemSlug(ownTitle, link, text(node.id))
-  const published = text(node.published) ?? text(node.issued)
-  const updated = text(node.updated) ?? text(node.modified)
+  const slug = itemSlug(ownTitle, link, text(node["id"]))
+  const published = text(node["published"]) ?? text(node["issued"])
+  const updated = text(node["updated"]) ?? text(node["modified"])
   const elements = {
-    published: text(node.published) !== undefined ? "published" : "issued",
-    updated: text(node.updated) !== undefined ? "updated" : "modified"
+    published: text(node["published"]) !== undefined ? "published" : "issued",
+    updated: text(node["updated"]) !== undefined ? "updated" : "modified"
   }
   const { dates, problems } = readDates({ published, updated }, (field) => `<${elements[field]}>`)
   if (problems.length > 0) return rejected(source, `entry ${index + 1}: ${problems.join("; ")}`)
 
-  const authors = atomNames(node.author)
-  const tags = all(node.category).flatMap((c) => {
+  const authors = atomNames(node["author"])
+  const tags = all(node["category"]).flatMap((c) => {
     const t = attr(c, "label") ?? attr(c, "term")
     return t === undefined ? [] : [t]
   })
@@ -251,7 +251,7 @@ const atomEntry = (entryNode: unknown, index: number, feedBase: string, names: I
       summary: content !== undefined && summary !== undefined
         ? summary.kind === "html" ? plainText(summary.value) : summary.value
         : undefined,
-      metadata: { url: link, feedItemId: text(node.id) ?? link }
+      metadata: { url: link, feedItemId: text(node["id"]) ?? link }
     }),
     undefined,
     names.former(id)
@@ -286,31 +286,31 @@ export function* readXmlFeed(
 ): Generator<void, Either.Either<ParsedFeed, DecodeError>> {
   return Either.flatMap(yield* parseXml(xml, feedUrl), (doc): Either.Either<ParsedFeed, DecodeError> => {
     const names = itemNames(feedUrl, name)
-    if (isNode(doc.rss)) {
-      const channel = isNode(doc.rss.channel) ? doc.rss.channel : {}
+    if (isNode(doc["rss"])) {
+      const channel = isNode(doc["rss"]["channel"]) ? doc["rss"]["channel"] : {}
       return Either.right({
         format: "rss",
-        title: text(channel.title) === undefined ? undefined : cleanTitle(text(channel.title)!),
-        items: feedItems(channel.item, (item, i) => failIfBad(rssItem(item, i, feedUrl, names), item, `item ${i + 1}`, bad))
+        title: text(channel["title"]) === undefined ? undefined : cleanTitle(text(channel["title"])!),
+        items: feedItems(channel["item"], (item, i) => failIfBad(rssItem(item, i, feedUrl, names), item, `item ${i + 1}`, bad))
       })
     }
     const rdf = doc["rdf:RDF"]
     if (isNode(rdf)) {
       return Either.right({
         format: "rss",
-        title: isNode(rdf.channel) && text(rdf.channel.title) !== undefined ? cleanTitle(text(rdf.channel.title)!) : undefined,
-        items: feedItems(rdf.item, (item, i) => failIfBad(rssItem(item, i, feedUrl, names), item, `item ${i + 1}`, bad))
+        title: isNode(rdf["channel"]) && text(rdf["channel"]["title"]) !== undefined ? cleanTitle(text(rdf["channel"]["title"])!) : undefined,
+        items: feedItems(rdf["item"], (item, i) => failIfBad(rssItem(item, i, feedUrl, names), item, `item ${i + 1}`, bad))
       })
     }
-    if (isNode(doc.feed)) {
-      const feed = doc.feed
+    if (isNode(doc["feed"])) {
+      const feed = doc["feed"]
       if (bad !== undefined && firstBadByte(attr(feed, "xml:base"), bad) !== undefined) return Either.left(bad.error)
       const base = baseOf(feed, feedUrl)
-      const feedAuthors = atomNames(feed.author)
+      const feedAuthors = atomNames(feed["author"])
       return Either.right({
         format: "atom",
-        title: atomTitle(atomText(feed.title)) || undefined,
-        items: feedItems(feed.entry, (e, i) => failIfBad(atomEntry(e, i, base, names, feedAuthors), e, `entry ${i + 1}`, bad))
+        title: atomTitle(atomText(feed["title"])) || undefined,
+        items: feedItems(feed["entry"], (e, i) => failIfBad(atomEntry(e, i, base, names, feedAuthors), e, `entry ${i + 1}`, bad))
       })
     }
     const root = Object.keys(doc).find((k) => !k.startsWith("?") && !k.startsWith("#"))

@@ -27,7 +27,7 @@ const conforms = (spec: JsonSchema, schema: JsonSchema, value: unknown): boolean
     Object.entries(schema).every(([keyword, expected]) => {
       switch (keyword) {
         case "$ref":
-          return check(spec.components.schemas[String(expected).replace("#/components/schemas/", "")], value)
+          return check(spec["components"].schemas[String(expected).replace("#/components/schemas/", "")], value)
         case "anyOf":
           return (expected as Array<JsonSchema>).some((member) => check(member, value))
         case "allOf":
@@ -59,7 +59,7 @@ const conforms = (spec: JsonSchema, schema: JsonSchema, value: unknown): boolean
             Object.entries(expected as Record<string, JsonSchema>).every(([key, property]) => !(key in value) || check(property, value[key]))
         case "additionalProperties":
           return !isObject(value) || expected === true ||
-            Object.keys(value).every((key) => key in (schema.properties ?? {}) || (expected !== false && check(expected, value[key])))
+            Object.keys(value).every((key) => key in (schema["properties"] ?? {}) || (expected !== false && check(expected, value[key])))
         default:
           if (ANNOTATIONS.has(keyword)) return true
           throw new Error(`conforms: no check for the keyword ${keyword}`)
@@ -119,7 +119,7 @@ describe("PostJson: the document's and the server's", () => {
       for (const [index, [name, sample]] of samples.entries()) {
         const documented = conforms(spec, schema, sample)
         // Each a new post (POST takes a post's JSON too), at a slug of its own.
-        const body = typeof sample.slug === "string" ? { ...sample, slug: `sample-${index}` } : sample
+        const body = typeof sample["slug"] === "string" ? { ...sample, slug: `sample-${index}` } : sample
         const answer = yield* postJson("/posts", body)
         assert.include([201, 400], answer.status, name)
         if ((answer.status === 201) !== documented) {
@@ -161,7 +161,7 @@ describe("PostJson: the document's and the server's", () => {
 
   it("the document's PostJson has exactly the fields the server reads a post's JSON with, each as the server reads it", () => {
     const spec: JsonSchema = OpenApi.fromApi(InkwellApi)
-    const documented = spec.components.schemas.PostJson
+    const documented = spec["components"].schemas.PostJson
     const read = SchemaAST.encodedAST(PostJsonFields.ast)
     assert.isTrue(SchemaAST.isTypeLiteral(read))
     const fields = (read as SchemaAST.TypeLiteral).propertySignatures
@@ -171,6 +171,6 @@ describe("PostJson: the document's and the server's", () => {
     // Each field's schema as the document would write it for the server's reading of it.
     const defs: Record<string, any> = {}
     const generated = OpenApiJsonSchema.makeWithDefs(PostJsonFields, { defs }) as JsonSchema
-    assert.deepStrictEqual(documented.properties, generated.properties)
+    assert.deepStrictEqual(documented.properties, generated["properties"])
   })
 })

@@ -70,7 +70,7 @@ describe("Rust blog corpus", () => {
     assert.strictEqual(release!.title, "Announcing Rust 1.88.0")
     // Its Zola path (its address on blog.rust-lang.org) is an alias beside the ones it lists.
     assert.deepStrictEqual(release!.aliases, ["releases/1.88.0", "2025/06/26/Rust-1.88.0"])
-    assert.deepStrictEqual(release!.metadata.extra, { release: true })
+    assert.deepStrictEqual(release!.metadata["extra"], { release: true })
   })
 
   it("leads every link between its posts by their old address (/2019/09/30/Async-await-hits-beta/) to a post", () => {

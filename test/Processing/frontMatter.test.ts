@@ -25,8 +25,8 @@ describe("parseFrontMatter", () => {
   it("reads TOML between +++ fences, with CRLF line endings and a BOM", () => {
     const fm = ok("\uFEFF+++\r\ntitle = \"Hi\"\r\n[taxonomies]\r\ntags = [\"x\"]\r\n+++\r\nBody")
     assert.strictEqual(fm.format, "toml")
-    assert.strictEqual(fm.data.title, "Hi")
-    assert.deepStrictEqual(fm.data.taxonomies, { tags: ["x"] })
+    assert.strictEqual(fm.data["title"], "Hi")
+    assert.deepStrictEqual(fm.data["taxonomies"], { tags: ["x"] })
     assert.strictEqual(fm.body, "Body")
   })
 
@@ -100,7 +100,7 @@ describe("parseFrontMatter", () => {
     const nested = err('{\n  "title": "T",\n  "extra": {\n    "a": 1,\n    "\\u0061": 2\n  }\n}\nbody')
     assert.deepStrictEqual(nested, { reason: 'invalid JSON: duplicate key "a" at column 5', line: 5 })
     // One key in each of several objects is no duplicate.
-    assert.deepStrictEqual(ok('{"a": {"x": 1}, "b": {"x": 2}, "c": [{"x": 1}, {"x": 2}]}\n').data.c, [{ x: 1 }, { x: 2 }])
+    assert.deepStrictEqual(ok('{"a": {"x": 1}, "b": {"x": 2}, "c": [{"x": 1}, {"x": 2}]}\n').data["c"], [{ x: 1 }, { x: 2 }])
   })
 
   it("gives every JSON error its line and a whole reason (was: none for some on Node 20, cut at a line break in the quoted excerpt)", () => {

@@ -45,7 +45,7 @@ describe("RSS 2.0", () => {
       assert.deepStrictEqual(first!.input.authors, ["Ada Lovelace"])
       assert.deepStrictEqual(first!.input.tags, ["News", "Food & Drink"])
       assert.strictEqual(first!.input.summary, "A short teaser & more.")
-      assert.strictEqual(first!.input.metadata?.url, "https://blog.example.com/2024/05/cafe-creme/")
+      assert.strictEqual(first!.input.metadata?.["url"], "https://blog.example.com/2024/05/cafe-creme/")
       const body = first!.input.body
       assert.include(body, "href=\"https://blog.example.com/menu\"")
       assert.include(body, "src=\"https://blog.example.com/images/cake.png\"")
@@ -63,7 +63,7 @@ describe("RSS 2.0", () => {
       // Neither guid nor link nor title: known by its text, not by its place in the feed.
       assert.match(untitled!.source, new RegExp(`^${feedUrl.replaceAll(".", "\\.")}#text:[0-9a-f]{32}$`))
 
-      assert.strictEqual(guidLink!.input.metadata?.url, "https://blog.example.com/permalink-guid")
+      assert.strictEqual(guidLink!.input.metadata?.["url"], "https://blog.example.com/permalink-guid")
       assert.strictEqual(guidLink!.input.publishedAt, "2024-05-15T08:00:00.000Z", "no zone: UTC")
     }))
 
@@ -264,7 +264,7 @@ describe("Atom 1.0", () => {
 
       assert.strictEqual(html!.source, `${feedUrl}#tag:atom.example.org,2024:1`)
       assert.strictEqual(html!.input.title, "Hello & welcome home")
-      assert.strictEqual(html!.input.metadata?.url, "https://atom.example.org/blog/posts/hello", "rel=alternate, not rel=edit")
+      assert.strictEqual(html!.input.metadata?.["url"], "https://atom.example.org/blog/posts/hello", "rel=alternate, not rel=edit")
       assert.include(html!.input.body, "href=\"https://atom.example.org/about\"")
       assert.strictEqual(html!.input.summary, "A summary in plain text")
       assert.deepStrictEqual(html!.input.tags, ["Rust", "web"])
@@ -318,7 +318,7 @@ describe("JSON Feed 1.1", () => {
 
       const [one, micro, slugged] = entries
       assert.strictEqual(one!.input.title, "Tom & Jerry")
-      assert.strictEqual(one!.input.metadata?.url, "https://json.example.com/posts/one")
+      assert.strictEqual(one!.input.metadata?.["url"], "https://json.example.com/posts/one")
       assert.include(one!.input.body, "href=\"https://json.example.com/two\"")
       assert.deepStrictEqual(one!.input.tags, ["a", "b"])
       assert.deepStrictEqual(one!.input.authors, ["Item Person"])

@@ -35,8 +35,8 @@ describe("Ghost export", () => {
       assert.strictEqual(hello!.summary, "An excerpt")
       assert.include(hello!.body, "<a href=\"https://old.example.com/about/\">about</a>")
       assert.include(hello!.body, "<img src=\"https://old.example.com/content/images/a.png\">")
-      assert.strictEqual(hello!.metadata?.featureImage, "https://old.example.com/content/images/feature.png")
-      assert.strictEqual(hello!.metadata?.ghostId, "p1")
+      assert.strictEqual(hello!.metadata?.["featureImage"], "https://old.example.com/content/images/feature.png")
+      assert.strictEqual(hello!.metadata?.["ghostId"], "p1")
 
       assert.strictEqual(draft!.status, "draft")
       assert.deepStrictEqual(draft!.tags, ["News"])
@@ -50,7 +50,7 @@ describe("Ghost export", () => {
       // Ghost 1.x exports: epoch milliseconds and a single author_id
       assert.strictEqual(legacy!.publishedAt, "2014-05-13T16:53:20.000Z")
       assert.deepStrictEqual(legacy!.authors, ["Second Author"])
-      assert.strictEqual(legacy!.metadata?.visibility, "members")
+      assert.strictEqual(legacy!.metadata?.["visibility"], "members")
 
       assert.deepStrictEqual(
         rejected.map((r) => [r.source, r.skipped]),
@@ -124,7 +124,7 @@ describe("Ghost export", () => {
         ["later", "published", "2099-01-02T10:00:00.000Z"],
         ["draft", "draft", undefined]
       ])
-      assert.strictEqual(entries[0]!.input.metadata?.ghostStatus, "scheduled")
+      assert.strictEqual(entries[0]!.input.metadata?.["ghostStatus"], "scheduled")
       assert.deepStrictEqual(rejected.map((r) => [r.source, r.reason]), [
         ["g.json#undated", "status \"scheduled\" without a published_at: no time to publish it at"]
       ])

@@ -117,10 +117,10 @@ describe("readXmlTree", () => {
   }
 
   it("keeps each item to be read when asked for, and reads it as often as asked", () => {
-    const result = read(documents.rss!)
+    const result = read(documents["rss"]!)
     assert.isTrue("tree" in result)
     if (!("tree" in result)) return
-    const items = ((result.tree.rss as any).channel.item) as Array<unknown>
+    const items = ((result.tree["rss"] as any).channel.item) as Array<unknown>
     assert.strictEqual(items.length, 5)
     assert.isTrue(items.every((item) => item instanceof LazyElement))
     assert.deepStrictEqual(xmlValue(items[3]), xmlValue(items[3]))
@@ -131,7 +131,7 @@ describe("readXmlTree", () => {
     const result = read("<rss><channel><item><__proto__><polluted>yes</polluted></__proto__><title>x</title></item></channel></rss>")
     assert.isTrue("tree" in result)
     if (!("tree" in result)) return
-    const item = xmlValue(((result.tree.rss as any).channel.item as Array<unknown>)[0]) as Record<string, unknown>
+    const item = xmlValue(((result.tree["rss"] as any).channel.item as Array<unknown>)[0]) as Record<string, unknown>
     assert.deepStrictEqual(Object.keys(item), ["__proto__", "title"])
     assert.isUndefined((item as any).polluted)
     assert.isUndefined(({} as any).polluted)

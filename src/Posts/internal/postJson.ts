@@ -38,9 +38,9 @@ const inputOf = (json: typeof PostJsonFields.Type, withVersion: boolean): Record
   for (const [key, value] of Object.entries(json)) {
     if (key in inputFields) input[key] = value
   }
-  input.body = recordBody(json.body)
-  if (json.updatedAtSource !== null) input.updatedAt = json.updatedAtSource
-  if (withVersion && json.version !== undefined) input.version = json.version
+  input["body"] = recordBody(json.body)
+  if (json.updatedAtSource !== null) input["updatedAt"] = json.updatedAtSource
+  if (withVersion && json.version !== undefined) input["version"] = json.version
   return input
 }
 
