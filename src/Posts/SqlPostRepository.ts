@@ -58,7 +58,9 @@ import {
 
 /** PostgreSQL returns BIGINT (and COUNT) as strings; SQLite as numbers. */
 const IntColumn = Schema.Union(Schema.Number, Schema.NumberFromString)
-const JsonColumn = <S extends Schema.Schema.Any>(schema: S) => Schema.parseJson(Schema.encodedSchema(schema))
+// Generic over the encoded side `I` (not `S extends Schema.Any`, which infers `any` for it), so the
+// exported `PostFromRow` says what each JSON column holds instead of `SchemaClass<any, any>`.
+const JsonColumn = <A, I, R>(schema: Schema.Schema<A, I, R>) => Schema.parseJson(Schema.encodedSchema(schema))
 
 /** A `posts` row as stored. Timestamps are epoch milliseconds; lists and maps are JSON text. */
 const PostRow = Schema.Struct({

@@ -3,7 +3,7 @@
  * `rowToPost` with `PostFromRow`'s decoding, `encodePost` with `Schema.encodeSync(Post)`
  * (byte for byte once stringified, since cached and baseline responses are compared as bytes).
  */
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expectTypeOf, it } from "@effect/vitest"
 import { DateTime, Schema } from "effect"
 import { Post, Slug, TocEntry } from "../../src/Domain/Post.js"
 import { encodePost } from "../../src/Posts/Http.js"
@@ -82,5 +82,22 @@ describe("encodePost", () => {
       assert.deepStrictEqual(encodePost(sample), encode(sample))
       assert.strictEqual(JSON.stringify(encodePost(sample)), JSON.stringify(encode(sample)))
     }
+  })
+})
+
+describe("PostFromRow", () => {
+  // The schema is exported (and so part of what a host sees); its JSON columns once decoded to
+  // `any`, which a host could read and write unchecked. tsc checks these lines.
+  it("types the JSON columns as the Post fields they hold, not as any", () => {
+    type Row = Schema.Schema.Type<typeof PostFromRow.from>
+    expectTypeOf<Row["tags"]>().toEqualTypeOf<ReadonlyArray<string>>()
+    expectTypeOf<Row["authors"]>().toEqualTypeOf<ReadonlyArray<string>>()
+    expectTypeOf<Row["aliases"]>().toEqualTypeOf<ReadonlyArray<string>>()
+    expectTypeOf<Row["metadata"]>().toEqualTypeOf<Schema.Schema.Encoded<typeof Post.fields.metadata>>()
+    expectTypeOf<Row["toc"]>().toEqualTypeOf<Schema.Schema.Encoded<typeof Post.fields.toc>>()
+    expectTypeOf<Row["toc"]>().not.toBeAny()
+    expectTypeOf<Row["metadata"]>().not.toBeAny()
+    const row = Schema.encodeSync(PostFromRow)(samples[0]!)
+    assert.deepStrictEqual(Schema.decodeUnknownSync(PostFromRow.from)(row).tags, ["rust", "effect"])
   })
 })
