@@ -47,7 +47,7 @@ import {
   Schedule,
   Scope
 } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -75,13 +75,15 @@ export class RenderWorkerFailed extends Data.TaggedError("RenderWorkerFailed")<{
 /**
  * The render threads could not start: each died while starting, `attempts` times in a row (one
  * slot of the pool), the last of what `reason` says (its start error: a module that failed to
- * load, an exception, a heap cap too small to load in).
+ * load, an exception, a heap cap too small to load in). `attempts` 0: none was started, its
+ * module not being there (`missingWorker`).
  */
 export class RenderWorkerStartFailed extends Data.TaggedError("RenderWorkerStartFailed")<{
   readonly reason: string
   readonly attempts: number
 }> {
   get message() {
+    if (this.attempts === 0) return `the render worker threads could not start: ${this.reason}`
     return `the render worker threads could not start (${this.attempts} ${this.attempts === 1 ? "attempt" : "attempts"}): ${this.reason}`
   }
 }
@@ -113,6 +115,13 @@ export interface RenderPoolOptions {
   readonly workerHeapMb?: number
   /** Initial old generation of each worker thread in MB (default `DEFAULT_WORKER_INITIAL_HEAP_MB`; 0: V8's). */
   readonly workerInitialHeapMb?: number
+  /**
+   * The module a render thread starts (a URL, or a file path): for a host that bundles Inkwell,
+   * the entry it emits for src/Workers/RenderWorker.ts (README "Embedding"). Default: from the
+   * sources, a bundle the pool makes; built, RenderWorker.js beside the module the pool is in,
+   * which a host's own bundle does not have unless it emits it there.
+   */
+  readonly workerUrl?: URL | string | undefined
 }
 
 /**
@@ -193,9 +202,9 @@ const REQUIRE_SHIM = "import { createRequire as __inkwellRequire } from 'node:mo
  * whole of `effect` and `@effect/platform`); the same worker bundled by esbuild (what tsx runs
  * on) costs ~40 MB. So the pool bundles it once into a temporary directory, removed when the pool
  * closes (~0.7 s, while the first posts render in-process). Should bundling fail, threads
- * register tsx instead.
+ * register tsx instead. `workerUrl`, when given, is the module instead (a host's bundle).
  */
-const workerEntry: Effect.Effect<URL, never, Scope.Scope> = FROM_SOURCES
+const defaultWorkerEntry: Effect.Effect<URL, never, Scope.Scope> = FROM_SOURCES
   ? Effect.acquireRelease(
     Effect.sync(() => {
       const dir = mkdtempSync(join(tmpdir(), "inkwell-render-"))
@@ -216,6 +225,26 @@ const workerEntry: Effect.Effect<URL, never, Scope.Scope> = FROM_SOURCES
     )
   )
   : Effect.succeed(new URL("./RenderWorker.js", import.meta.url))
+
+/** `workerUrl` as a URL (a path is a file's), else the default entry. */
+const workerEntry = (workerUrl: URL | string | undefined): Effect.Effect<URL, never, Scope.Scope> =>
+  workerUrl === undefined
+    ? defaultWorkerEntry
+    : Effect.succeed(typeof workerUrl === "string" && !/^[a-z][a-z0-9+.-]*:/i.test(workerUrl) ? pathToFileURL(workerUrl) : new URL(workerUrl))
+
+/**
+ * Why a thread cannot start from `entry` when its file is not there, else `undefined`. Said at
+ * once rather than as Node's "Cannot find module" after `START_RETRIES`: the usual cause is a host
+ * whose bundle has no worker entry, and the fix is the host's, so the message names it.
+ */
+export const missingWorker = (entry: URL, given: boolean): string | undefined => {
+  if (entry.protocol !== "file:") return undefined
+  const path = fileURLToPath(entry)
+  if (existsSync(path)) return undefined
+  return given
+    ? `the render worker module ${path} (the pool's workerUrl, RENDER_WORKER_URL) does not exist`
+    : `the render worker module ${path} does not exist: a host that bundles Inkwell emits src/Workers/RenderWorker.ts as an entry of its own and gives its path as the pool's workerUrl (or RENDER_WORKER_URL); README "Embedding"`
+}
 
 /** Bundles RenderWorker.ts into `outfile` (esbuild, as tsx runs on it). */
 const bundleWorker = async (outfile: string): Promise<void> => {
@@ -588,7 +617,9 @@ export const make = (
      * being started stop at once (the layer closing stops the rest).
      */
     const start = Effect.gen(function*() {
-      const entry = yield* Scope.extend(workerEntry, scope)
+      const entry = yield* Scope.extend(workerEntry(options.workerUrl), scope)
+      const missing = missingWorker(entry, options.workerUrl !== undefined)
+      if (missing !== undefined) return yield* giveUp(Cause.fail(new RenderWorkerStartFailed({ reason: missing, attempts: 0 })))
       const threadsScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
       const exit = yield* Effect.exit(Effect.gen(function*() {
         const threads = yield* Scope.extend(
@@ -767,10 +798,17 @@ export const make = (
 /** The pool's counters, next to the `PostProcessor` it provides (`layerWithStats`). */
 export class Stats extends Context.Tag("Inkwell/RenderPool/Stats")<Stats, () => RenderPoolStats>() {}
 
+/** `RENDER_WORKER_URL`: the module render threads start (`workerUrl`), unset for the default. */
+export const RenderWorkerUrlConfig: Config.Config<string | undefined> = Config.string("RENDER_WORKER_URL").pipe(
+  Config.option,
+  Config.map(Option.getOrUndefined)
+)
+
 /**
  * `RENDER_WORKERS` (default: os.availableParallelism()), `RENDER_INLINE_BELOW` (default 1024
  * characters), `RENDER_BATCH` (default 32 posts per message), `RENDER_WORKER_HEAP_MB` (default 256),
- * `RENDER_WORKER_INITIAL_HEAP_MB` (default 64; 0 leaves V8 to size it).
+ * `RENDER_WORKER_INITIAL_HEAP_MB` (default 64; 0 leaves V8 to size it), `RENDER_WORKER_URL` (the
+ * worker module, a path or a file URL: a host's bundle; `workerUrl`).
  */
 export const RenderPoolConfig = Config.all({
   size: integer("RENDER_WORKERS", { min: 0, max: 256 }).pipe(
@@ -788,6 +826,7 @@ export const RenderPoolConfig = Config.all({
   workerInitialHeapMb: integer("RENDER_WORKER_INITIAL_HEAP_MB", { min: 0, max: 65536 }).pipe(
     Config.withDefault(DEFAULT_WORKER_INITIAL_HEAP_MB)
   ),
+  workerUrl: RenderWorkerUrlConfig,
   settings: ProcessorConfig
 })
 
@@ -803,7 +842,7 @@ export const layer = (options: RenderPoolOptions): Layer.Layer<PostProcessor> =>
 
 /**
  * `layer` configured from RENDER_WORKERS, RENDER_INLINE_BELOW, RENDER_BATCH, RENDER_WORKER_HEAP_MB,
- * RENDER_WORKER_INITIAL_HEAP_MB, WORDS_PER_MINUTE, EXCERPT_LENGTH. RENDER_WORKERS=0 renders in-process (no threads at all).
+ * RENDER_WORKER_INITIAL_HEAP_MB, RENDER_WORKER_URL, WORDS_PER_MINUTE, EXCERPT_LENGTH. RENDER_WORKERS=0 renders in-process (no threads at all).
  */
 export const layerConfig: Layer.Layer<PostProcessor, ConfigError.ConfigError> = Layer.unwrapEffect(
   Effect.map(RenderPoolConfig, (options) => options.size === 0 ? PostProcessor.layer(options.settings) : layer(options))
