@@ -256,7 +256,7 @@ export const serveConfigWith = (options: Pick<ServeOptions, "handlers" | "stoppi
       serve(middleware, { ...options, requestSpans }))
   )
 
-/** `serveConfigWith` without tracking the handlers (an embedding app's server drains its own way). */
+/** `serveConfigWith` without tracking the handlers (an embedding app's server drains its own way: `serveDraining` for one serving its own API). */
 export const serveConfig = serveConfigWith()
 
 /**
@@ -307,6 +307,75 @@ const handlersEnded = (handlers: FiberSet.FiberSet<unknown, unknown>, grace: Dur
         ),
         false
       ))
+  )
+
+/**
+ * A server's shutdown: tells the handlers (`stopping`), drains (`drain`), then closes the
+ * handlers' scope, which interrupts what is left and waits for it: for a handler that cannot be
+ * interrupted (the drain went on without it), in the background, not here.
+ */
+const stopServing = (
+  server: Server,
+  grace: Duration.Duration,
+  handlers: FiberSet.FiberSet<unknown, unknown>,
+  handlersScope: Scope.CloseableScope,
+  stopping: Deferred.Deferred<void>
+) =>
+  // First, so that bulk imports stop and answer while their connections are still open.
+  Deferred.succeed(stopping, undefined).pipe(
+    Effect.zipRight(drain(server, grace, handlers)),
+    Effect.flatMap((ended) =>
+      ended ? Scope.close(handlersScope, Exit.void) : Effect.asVoid(Effect.forkDaemon(Scope.close(handlersScope, Exit.void)))
+    )
+  )
+
+export interface ServeDrainingOptions {
+  /** How long in-flight requests may finish once the layer closes (default: SHUTDOWN_GRACE, 10 seconds). */
+  readonly grace?: Duration.DurationInput
+  /** The host's middleware, as `HttpApiBuilder.serve(middleware)` takes it. */
+  readonly middleware?: (app: HttpApp.Default) => HttpApp.Default
+}
+
+/**
+ * `HttpApiBuilder.serve()` with the shutdown of Inkwell's own server, for a host that serves its
+ * API (Inkwell's groups added) on its own Node `server` (the one its `NodeHttpServer.layer`
+ * listens with). When the layer closes: a bulk import in flight stops after its batch and answers
+ * its summary (`status: "interrupted"`), every answer says `Connection: close`, the listener stops
+ * accepting, in-flight requests have `grace` to finish before their connections are cut, and
+ * the handlers have one more grace to end; then the layers it was given (the database) close.
+ * With `HttpApiBuilder.serve()` the platform instead interrupted every request at once: a
+ * bulk import answered a bare 503 on a kept-alive connection, and while its client kept sending,
+ * the shutdown waited for it (seconds, or for ever).
+ * Fails with a `ConfigError` on a bad SHUTDOWN_GRACE when `grace` is not given.
+ */
+export const serveDraining = (
+  server: Server,
+  options: ServeDrainingOptions = {}
+): Layer.Layer<never, ConfigError.ConfigError, HttpServer.HttpServer | HttpRouter.HttpRouter.DefaultServices | HttpApi.Api> =>
+  Effect.gen(function* () {
+    const grace = options.grace === undefined ? yield* HttpConfig.shutdownGrace : Duration.decode(options.grace)
+    // Closed by the drain only, after every handler ended (as `layer`'s).
+    const handlersScope = yield* Scope.make()
+    const handlers = yield* FiberSet.make<unknown, unknown>().pipe(Effect.provideService(Scope.Scope, handlersScope))
+    const stopping = yield* Deferred.make<void>()
+    let isStopping = false
+    // Inkwell's router settings (a slug's 200 characters), whether or not the host set them.
+    const app = yield* HttpRouter.withRouterConfig(HttpApiBuilder.httpApp, routerConfig)
+    // Typed as `HttpApiBuilder.serve` has it: the app's services are the server's (DefaultServices).
+    const tracked = trackedIn(handlers, () => isStopping)(app) as unknown as HttpApp.Default
+    const served = (options.middleware === undefined ? HttpServer.serve(tracked) : HttpServer.serve(tracked, options.middleware)).pipe(
+      Layer.provide(Layer.merge(Layer.succeed(ServerStopping, stopping), Layer.succeed(ServerFibers, handlers)))
+    )
+    // Built after `served`: its finalizer runs first, while the platform still serves the requests it waits for.
+    const draining = Layer.scopedDiscard(Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        isStopping = true
+      }).pipe(Effect.zipRight(stopServing(server, grace, handlers, handlersScope, stopping)))
+    ))
+    return Layer.provide(draining, served)
+  }).pipe(
+    Layer.unwrapEffect,
+    Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer])
   )
 
 /** How long a client may take to send a request's headers; then Node answers 408 and closes (its default). */
@@ -370,16 +439,7 @@ export const layer = Layer.unwrapEffect(
         const warning = siteUrlWarning(yield* Effect.orElseSucceed(siteUrlGiven, () => false), config.host, port)
         if (warning !== undefined) yield* Effect.logWarning(warning)
         yield* Effect.addFinalizer(() =>
-          Effect.log("Inkwell stopping").pipe(
-            // First, so that bulk imports stop and answer while their connections are still open.
-            Effect.zipRight(Deferred.succeed(stopping, undefined)),
-            Effect.zipRight(drain(server, config.shutdownGrace, handlers)),
-            // Closing the set interrupts what is left and waits for it: for a handler that cannot
-            // be interrupted (the drain went on without it), in the background, not here.
-            Effect.flatMap((ended) =>
-              ended ? Scope.close(handlersScope, Exit.void) : Effect.asVoid(Effect.forkDaemon(Scope.close(handlersScope, Exit.void)))
-            )
-          )
+          Effect.log("Inkwell stopping").pipe(Effect.zipRight(stopServing(server, config.shutdownGrace, handlers, handlersScope, stopping)))
         )
       })
     )

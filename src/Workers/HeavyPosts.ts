@@ -43,6 +43,8 @@ export interface HeavyPostsOptions {
   readonly heapMb: number
   /** Whether a text (a markdown source, a body, an NDJSON line) renders on a thread (default `isHeavy`). */
   readonly isHeavy?: (text: string) => boolean
+  /** The render worker module (`RenderPool`'s `workerUrl`: a host's bundle). */
+  readonly workerUrl?: URL | string | undefined
 }
 
 /** `IMPORT_RENDER_HEAP_MB`'s default: most posts of up to 5 MiB (`IMPORT_MAX_POST_BYTES`) render within it. */
@@ -118,19 +120,27 @@ export const make = (options: HeavyPostsOptions): Effect.Effect<PostProcessorSha
             inlineWhileStarting: false,
             maxBatch: 1,
             workerHeapMb: options.heapMb,
+            workerUrl: options.workerUrl,
             settings: options.settings
           }),
           use
         )).pipe(Effect.provideService(Worker.WorkerManager, manager))
       )))
 
-    /** A post the thread could not render: over its memory, `InvalidPost`; else the defect as it was. */
+    /**
+     * A post the thread could not render: over its memory, or no thread could start (its module
+     * missing, as in a host's bundle without the worker), `InvalidPost`: that post fails, reported
+     * with the others, as a heavy NDJSON line does (`heavyLine`), not the whole import as a
+     * defect. Else the defect as it was.
+     */
     const failedOnThread = (source: string) => (cause: Cause.Cause<InvalidPost>): Effect.Effect<never, InvalidPost> =>
       Option.match(Cause.dieOption(cause), {
         onNone: () => Effect.failCause(cause),
         onSome: (defect) =>
           outOfMemory(defect)
             ? Effect.fail(new InvalidPost({ source, field: "body", reason: needsMore }))
+            : defect instanceof RenderPool.RenderWorkerStartFailed
+            ? Effect.fail(new InvalidPost({ source, field: "body", reason: `could not be rendered: ${defect.message}` }))
             : Effect.failCause(cause)
       })
 
@@ -182,18 +192,19 @@ export const make = (options: HeavyPostsOptions): Effect.Effect<PostProcessorSha
     return { process, fromInput, fromLines } satisfies PostProcessorShape
   })
 
-/** `IMPORT_RENDER_HEAP_MB` (default 2048, from 16 to 65536) and the processor's settings. */
+/** `IMPORT_RENDER_HEAP_MB` (default 2048, from 16 to 65536), `RENDER_WORKER_URL` and the processor's settings. */
 export const HeavyPostsConfig = Config.all({
   heapMb: integer("IMPORT_RENDER_HEAP_MB", { min: 16, max: 65536 }).pipe(
     Config.withDefault(DEFAULT_HEAP_MB)
   ),
-  settings: ProcessorConfig
+  settings: ProcessorConfig,
+  workerUrl: RenderPool.RenderWorkerUrlConfig
 })
 
 export const layer = (options: HeavyPostsOptions): Layer.Layer<PostProcessor> =>
   Layer.effect(PostProcessor, make(options)).pipe(Layer.provide(NodeWorker.layerManager))
 
-/** `layer` configured from IMPORT_RENDER_HEAP_MB, WORDS_PER_MINUTE, EXCERPT_LENGTH. */
+/** `layer` configured from IMPORT_RENDER_HEAP_MB, RENDER_WORKER_URL, WORDS_PER_MINUTE, EXCERPT_LENGTH. */
 export const layerConfig: Layer.Layer<PostProcessor, ConfigError.ConfigError> = Layer.unwrapEffect(
   Effect.map(HeavyPostsConfig, layer)
 )

@@ -52,7 +52,7 @@ import {
   Schedule,
   Scope
 } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -82,13 +82,15 @@ export class RenderWorkerFailed extends Data.TaggedError("RenderWorkerFailed")<{
  * The render threads could not start: each died while starting or was not ready within the
  * pool's `startTimeout`, `attempts` times in a row (one slot of the pool), the last for what
  * `reason` says (its start error: a module that failed to load, an exception, a heap cap too
- * small to load in; or "not ready within 20s").
+ * small to load in; or "not ready within 20s"). `attempts` 0: none was started, its module not
+ * being there (`missingWorker`).
  */
 export class RenderWorkerStartFailed extends Data.TaggedError("RenderWorkerStartFailed")<{
   readonly reason: string
   readonly attempts: number
 }> {
   override get message() {
+    if (this.attempts === 0) return `the render worker threads could not start: ${this.reason}`
     return `the render worker threads could not start (${this.attempts} ${this.attempts === 1 ? "attempt" : "attempts"}): ${this.reason}`
   }
 }
@@ -140,6 +142,13 @@ export interface RenderPoolOptions {
    * not ready by then is terminated and counts as a start that failed (`START_RETRIES`).
    */
   readonly startTimeout?: Duration.DurationInput
+  /**
+   * The module a render thread starts (a URL, or a file path): for a host that bundles Inkwell,
+   * the entry it emits for src/Workers/RenderWorker.ts (README "Embedding"). Default: from the
+   * sources, a bundle the pool makes; built, RenderWorker.js beside the module the pool is in,
+   * which a host's own bundle does not have unless it emits it there.
+   */
+  readonly workerUrl?: URL | string | undefined
 }
 
 /**
@@ -220,9 +229,9 @@ const REQUIRE_SHIM = "import { createRequire as __inkwellRequire } from 'node:mo
  * whole of `effect` and `@effect/platform`); the same worker bundled by esbuild (what tsx runs
  * on) costs ~40 MB. So the pool bundles it once into a temporary directory, removed when the pool
  * closes (~0.7 s, while the first posts render in-process). Should bundling fail, threads
- * register tsx instead.
+ * register tsx instead. `workerUrl`, when given, is the module instead (a host's bundle).
  */
-const workerEntry: Effect.Effect<URL, never, Scope.Scope> = FROM_SOURCES
+const defaultWorkerEntry: Effect.Effect<URL, never, Scope.Scope> = FROM_SOURCES
   ? Effect.acquireRelease(
     Effect.sync(() => {
       const dir = mkdtempSync(join(tmpdir(), "inkwell-render-"))
@@ -243,6 +252,26 @@ const workerEntry: Effect.Effect<URL, never, Scope.Scope> = FROM_SOURCES
     )
   )
   : Effect.succeed(new URL("./RenderWorker.js", import.meta.url))
+
+/** `workerUrl` as a URL (a path is a file's), else the default entry. */
+const workerEntry = (workerUrl: URL | string | undefined): Effect.Effect<URL, never, Scope.Scope> =>
+  workerUrl === undefined
+    ? defaultWorkerEntry
+    : Effect.succeed(typeof workerUrl === "string" && !/^[a-z][a-z0-9+.-]*:/i.test(workerUrl) ? pathToFileURL(workerUrl) : new URL(workerUrl))
+
+/**
+ * Why a thread cannot start from `entry` when its file is not there, else `undefined`. Said at
+ * once rather than as Node's "Cannot find module" after `START_RETRIES`: the usual cause is a host
+ * whose bundle has no worker entry, and the fix is the host's, so the message names it.
+ */
+export const missingWorker = (entry: URL, given: boolean): string | undefined => {
+  if (entry.protocol !== "file:") return undefined
+  const path = fileURLToPath(entry)
+  if (existsSync(path)) return undefined
+  return given
+    ? `the render worker module ${path} (the pool's workerUrl, RENDER_WORKER_URL) does not exist`
+    : `the render worker module ${path} does not exist: a host that bundles Inkwell emits src/Workers/RenderWorker.ts as an entry of its own and gives its path as the pool's workerUrl (or RENDER_WORKER_URL); README "Embedding"`
+}
 
 /** Bundles RenderWorker.ts into `outfile` (esbuild, as tsx runs on it). */
 const bundleWorker = async (outfile: string): Promise<void> => {
@@ -692,7 +721,9 @@ export const make = (
      * being started stop at once (the layer closing stops the rest).
      */
     const start = Effect.gen(function*() {
-      const entry = yield* Scope.extend(workerEntry, scope)
+      const entry = yield* Scope.extend(workerEntry(options.workerUrl), scope)
+      const missing = missingWorker(entry, options.workerUrl !== undefined)
+      if (missing !== undefined) return yield* giveUp(Cause.fail(new RenderWorkerStartFailed({ reason: missing, attempts: 0 })))
       const threadsScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
       const exit = yield* Effect.exit(Effect.gen(function*() {
         const threads = yield* Scope.extend(
@@ -871,11 +902,18 @@ export const make = (
 /** The pool's counters, next to the `PostProcessor` it provides (`layerWithStats`). */
 export class Stats extends Context.Tag("Inkwell/RenderPool/Stats")<Stats, () => RenderPoolStats>() {}
 
+/** `RENDER_WORKER_URL`: the module render threads start (`workerUrl`), unset for the default. */
+export const RenderWorkerUrlConfig: Config.Config<string | undefined> = Config.string("RENDER_WORKER_URL").pipe(
+  Config.option,
+  Config.map(Option.getOrUndefined)
+)
+
 /**
  * `RENDER_WORKERS` (default: os.availableParallelism()), `RENDER_INLINE_BELOW` (default 1024
  * characters), `RENDER_BATCH` (default 32 posts per message), `RENDER_WORKER_HEAP_MB` (default 256),
  * `RENDER_WORKER_INITIAL_HEAP_MB` (default 64; 0 leaves V8 to size it), `RENDER_WORKER_START_TIMEOUT`
- * (default 20 seconds).
+ * (default 20 seconds), `RENDER_WORKER_URL` (the worker module, a path or a file URL: a host's
+ * bundle; `workerUrl`).
  */
 export const RenderPoolConfig = Config.all({
   size: integer("RENDER_WORKERS", { min: 0, max: 256 }).pipe(
@@ -896,6 +934,7 @@ export const RenderPoolConfig = Config.all({
   startTimeout: timerDuration("RENDER_WORKER_START_TIMEOUT").pipe(
     Config.withDefault(DEFAULT_START_TIMEOUT)
   ),
+  workerUrl: RenderWorkerUrlConfig,
   settings: ProcessorConfig
 })
 
@@ -911,7 +950,7 @@ export const layer = (options: RenderPoolOptions): Layer.Layer<PostProcessor> =>
 
 /**
  * `layer` configured from RENDER_WORKERS, RENDER_INLINE_BELOW, RENDER_BATCH, RENDER_WORKER_HEAP_MB,
- * RENDER_WORKER_INITIAL_HEAP_MB, RENDER_WORKER_START_TIMEOUT, WORDS_PER_MINUTE, EXCERPT_LENGTH. RENDER_WORKERS=0 renders in-process (no threads at all).
+ * RENDER_WORKER_INITIAL_HEAP_MB, RENDER_WORKER_START_TIMEOUT, RENDER_WORKER_URL, WORDS_PER_MINUTE, EXCERPT_LENGTH. RENDER_WORKERS=0 renders in-process (no threads at all).
  */
 export const layerConfig: Layer.Layer<PostProcessor, ConfigError.ConfigError> = Layer.unwrapEffect(
   Effect.map(RenderPoolConfig, (options) => options.size === 0 ? PostProcessor.layer(options.settings) : layer(options))

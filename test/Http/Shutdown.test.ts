@@ -6,6 +6,7 @@ import { createServer, request as httpRequest } from "node:http"
 import { connect } from "node:net"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
+import { NodeHttpServer } from "@effect/platform-node"
 import { ConfigProvider, Deferred, Effect, Exit, Fiber, Layer, Logger, Option, Scope } from "effect"
 import { ImportFeedsLive, postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
@@ -227,8 +228,11 @@ describe("shutdown", () => {
 
 const line = (n: number) => `${JSON.stringify({ title: `Post ${n}`, slug: `post-${n}`, body: `Body ${n}.` })}\n`
 
-/** POSTs `first` to /posts/import and leaves the body open; the answer, whenever it comes. */
-const openUpload = (port: number, first: string) =>
+/**
+ * POSTs `first` to /posts/import and leaves the body open (with `trickle`, sending one more line
+ * every 200 ms until the answer); the answer, whenever it comes.
+ */
+const openUpload = (port: number, first: string, trickle = false) =>
   Effect.async<{ readonly status: number; readonly body: string; readonly connection: string | undefined }, Error>((resume) => {
     const req = httpRequest(
       {
@@ -251,7 +255,13 @@ const openUpload = (port: number, first: string) =>
     )
     req.on("error", (error) => resume(Effect.fail(error)))
     req.write(first)
-    return Effect.sync(() => req.destroy())
+    let n = 100
+    const timer = trickle ? setInterval(() => req.write(line(n++)), 200) : undefined
+    req.on("close", () => clearInterval(timer))
+    return Effect.sync(() => {
+      clearInterval(timer)
+      req.destroy()
+    })
   })
 
 describe("shutdown during POST /posts/import-url", () => {
@@ -303,4 +313,52 @@ describe("shutdown during POST /posts/import-url", () => {
         Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("shutdown did not finish") })
       )
     }).pipe(Effect.provide(FetchHttpClient.layer), Effect.scoped))
+})
+
+describe("shutdown of an embedding host serving with InkwellServer.serveDraining", () => {
+  it.live("a bulk import trickling in at shutdown stops, answers its summary (interrupted) with Connection: close, and the scope closes promptly (was: a bare 503, kept alive, and a shutdown held by the client)", () =>
+    Effect.gen(function* () {
+      const written = yield* Deferred.make<void>()
+      const repository = Layer.effect(
+        PostRepository,
+        Effect.map(MemoryPostRepository.make, (base) => ({
+          ...base,
+          upsertMany: (...args: Parameters<typeof base.upsertMany>) =>
+            Effect.tap(base.upsertMany(...args), () => Deferred.succeed(written, undefined))
+        }))
+      )
+      // The host's own Node server and serving, as README "Embedding" has it.
+      const server = createServer({ ServerResponse: Server.SettlingResponse })
+      const host = Server.serveDraining(server, { grace: "1 hour" }).pipe(
+        Layer.provide(Server.ApiLive),
+        Layer.provide(postsWith(repository)),
+        Layer.provide(repository),
+        Layer.provide(ApiKeys.layer([KEY])),
+        Layer.provide(ImportFeedsLive),
+        Layer.provide(NodeHttpServer.layer(() => server, { port: 0, host: "127.0.0.1" })),
+        // Only the shutdown may end this import.
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["IMPORT_TIMEOUT", "1 hour"]]))))
+      )
+      const scope = yield* Scope.make()
+      yield* Layer.buildWithScope(host, scope)
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+
+      const upload = yield* Effect.fork(openUpload(port, line(1) + line(2), true))
+      yield* Deferred.await(written)
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+
+      const answer = yield* Fiber.join(upload).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("the import did not answer at shutdown") })
+      )
+      assert.strictEqual(answer.status, 200, answer.body)
+      const summary = JSON.parse(answer.body)
+      assert.strictEqual(summary.status, "interrupted")
+      assert.isAtLeast(summary.imported, 2)
+      assert.strictEqual(answer.connection, "close", "no connection is kept alive past the drain")
+      yield* Fiber.join(closing).pipe(
+        Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => new Error("the host's shutdown did not finish") })
+      )
+      assert.isFalse(server.listening)
+    }))
 })

@@ -174,3 +174,22 @@ describe("HeavyPosts: a thread that never becomes ready", () => {
       assert.isBelow(took, 2500, `ended in ${took.toFixed(0)} ms`)
     }).pipe(Effect.provide(capped(128)), withinRealTime("40 seconds")), { timeout: 120_000 })
 })
+
+describe("HeavyPosts: no thread can start", () => {
+  it.scoped("a heavy post fails alone as an InvalidPost naming the missing worker module (was: a RenderWorkerStartFailed defect)", () =>
+    Effect.gen(function*() {
+      const processor = yield* PostProcessor
+      const exit = yield* Effect.exit(processor.process({ source: "dense.md", raw: dense }))
+      const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+      assert.isTrue(Option.isSome(error) && error.value instanceof InvalidPost, String(exit))
+      if (Option.isSome(error)) {
+        assert.strictEqual(error.value.source, "dense.md")
+        assert.strictEqual(error.value.field, "body")
+        assert.include(error.value.reason, "could not be rendered: the render worker threads could not start: the render worker module /nonexistent/RenderWorker.js")
+      }
+      const input = yield* Effect.exit(processor.fromInput(new PostInput({ title: "Dense", body: table(15_000) }), "api"))
+      assert.isTrue(Exit.isFailure(input) && Option.isSome(Cause.failureOption(input.cause)), String(input))
+      // A light post is not affected.
+      assert.strictEqual((yield* processor.process({ source: "light.md", raw: post("Light") })).title, "Light")
+    }).pipe(Effect.provide(HeavyPosts.layer({ settings: defaultProcessorConfig, heapMb: 128, workerUrl: "/nonexistent/RenderWorker.js" }))))
+})

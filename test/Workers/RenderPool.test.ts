@@ -3,6 +3,7 @@ import { Cause, Chunk, Clock, Context, DateTime, Duration, Effect, Either, Exit,
 import { mkdtempSync, readdirSync, rmSync, watch } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 // The pool as an embedding app builds it, from the package entry.
 import * as Inkwell from "inkwell"
 import { InvalidPost } from "../../src/Domain/Errors.js"
@@ -669,4 +670,66 @@ describe("RenderPool threads that are not ready in time", () => {
         assert.strictEqual(warnings[4]!.message, "render worker threads could not start; the posts sent to them fail")
       }).pipe(Effect.provide(layer))
     }).pipe(Effect.provide(withStats({ workerHeapMb: 1 })), withinRealTime("40 seconds")), { timeout: 60_000 })
+})
+
+describe("RenderPool's worker module given by a host (workerUrl)", () => {
+  /**
+   * The worker as a host's bundle emits it (bin/build.js's entry), with a banner that notes each
+   * load beside it: the threads ran this module, not one the pool bundled itself.
+   */
+  const hostWorker = Effect.acquireRelease(
+    Effect.promise(async () => {
+      const dir = mkdtempSync(join(tmpdir(), "inkwell-host-worker-"))
+      const esbuild = await import("esbuild")
+      await esbuild.build({
+        entryPoints: [{ in: "src/Workers/RenderWorker.ts", out: "worker" }],
+        outdir: dir,
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        outExtension: { ".js": ".mjs" },
+        banner: {
+          js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" +
+            "import { appendFileSync as __a } from 'node:fs'; __a(new URL('./loads.txt', import.meta.url), 'loaded\\n');"
+        },
+        logLevel: "silent"
+      })
+      return dir
+    }),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )
+
+  it.scoped("a path to the host's worker module: the threads run it (was: no such option; a bundled host's threads never started)", () =>
+    Effect.gen(function* () {
+      const dir = yield* hostWorker
+      const context = yield* Layer.build(withStats({ workerUrl: join(dir, "worker.mjs") }))
+      const processor = Context.get(context, PostProcessor)
+      const post = yield* processor.process({ source: "a.md", raw: markdown(1) })
+      assert.strictEqual(post.title, "Post 1")
+      assert.deepInclude(Context.get(context, RenderPool.Stats)(), { posts: 1, inline: 0, threadStarts: 1 })
+      assert.deepStrictEqual(readdirSync(dir).sort(), ["loads.txt", "worker.mjs"])
+    }), { timeout: 60_000 })
+
+  it.scoped("a module that is not there: every post fails at once, naming the path and the option (was: Node's \"Cannot find module\" after four starts)", () =>
+    Effect.gen(function* () {
+      const missing = join(tmpdir(), "inkwell-no-such-dir", "RenderWorker.js")
+      const context = yield* Layer.build(withStats({ workerUrl: pathToFileURL(missing) }))
+      const processor = Context.get(context, PostProcessor)
+      const exit = yield* Effect.exit(processor.process({ source: "a.md", raw: markdown(1) }))
+      const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+      assert.instanceOf(defect, RenderPool.RenderWorkerStartFailed)
+      assert.strictEqual(
+        (defect as RenderPool.RenderWorkerStartFailed).message,
+        `the render worker threads could not start: the render worker module ${missing} (the pool's workerUrl, RENDER_WORKER_URL) does not exist`
+      )
+      assert.deepInclude(Context.get(context, RenderPool.Stats)(), { threadStarts: 0 })
+    }))
+
+  it("the default module missing (a host's bundle without the worker entry): the message says what to emit and where to give it", () => {
+    const missing = join(tmpdir(), "inkwell-no-such-dir", "RenderWorker.js")
+    assert.strictEqual(
+      RenderPool.missingWorker(pathToFileURL(missing), false),
+      `the render worker module ${missing} does not exist: a host that bundles Inkwell emits src/Workers/RenderWorker.ts as an entry of its own and gives its path as the pool's workerUrl (or RENDER_WORKER_URL); README "Embedding"`
+    )
+  })
 })
