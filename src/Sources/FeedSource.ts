@@ -15,7 +15,7 @@ import { FeedClient, type FeedClientShape, type FetchedResource } from "../Clien
 import { DecodeError, type FeedError, SourceDeadline } from "../Clients/FeedErrors.js"
 import { runSteps, runStepsWithTurns, yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
 import { firstBadByte } from "./badBytes.js"
-import { isJsonBody, lenientBodyText, type MarkedBody, markedBodyText } from "./body.js"
+import { isJsonBody, lenientBodyHead, type MarkedBody, markedBodyTextInSteps } from "./body.js"
 import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
 import { attributeSpans, attributeTokens, resolveUrl } from "./html.js"
 import { inkwellApi, type InkwellApiOptions, isInkwellPage } from "./InkwellApi.js"
@@ -95,27 +95,28 @@ const looksLikeHtml = (contentType: string, text: string) =>
 
 /**
  * What a fetched document is, and its items when it is a feed. A body with bytes that are not
- * UTF-8 is read with them marked (`markedBodyText`): a feed's items with one fail, the others are
- * read; a body that cannot be read as a feed even so is refused with where its first bad byte is.
+ * UTF-8 is read with them marked (`markedBodyTextInSteps`): a feed's items with one fail, the
+ * others are read; a body that cannot be read as a feed even so is refused with where its first
+ * bad byte is.
  */
 export const detect = (resource: Pick<FetchedResource, "url" | "finalUrl" | "headers" | "bytes" | "contentType">): Either.Either<Detected, DecodeError> =>
   runSteps(detectInSteps(resource))
 
 /**
- * `detect` in steps: a large document is parsed a slice at a time, and the caller may let others
- * run at each `yield` (`runStepsWithTurns`).
+ * `detect` in steps: a large document is decoded and parsed a slice at a time, and the caller may
+ * let others run at each `yield` (`runStepsWithTurns`).
  */
 export function* detectInSteps(
   resource: Pick<FetchedResource, "url" | "finalUrl" | "headers" | "bytes" | "contentType">
 ): Generator<void, Either.Either<Detected, DecodeError>> {
   // JSON is UTF-8, whatever the label says: told by its bytes, before they are decoded.
   const as = { json: isJsonBody(resource) }
-  const decoded = markedBodyText(resource, as)
+  const decoded = yield* markedBodyTextInSteps(resource, as)
   const bad = Either.isRight(decoded) ? decoded.right.bad : undefined
   if (Either.isLeft(decoded) || bad !== undefined) {
     // Compressed or binary data is no UTF-8 either: said as what it is, not by its first bad byte.
-    const lenient = lenientBodyText(resource, as)
-    if (isBinary(lenient)) return Either.left(notAFeed(resource, lenient, true))
+    const head = lenientBodyHead(resource, as)
+    if (isBinary(head)) return Either.left(notAFeed(resource, head, true))
     if (Either.isLeft(decoded)) return Either.left(decoded.left)
   }
   const text = Either.getOrThrow(decoded).text
@@ -172,9 +173,9 @@ const notAFeed = (resource: Pick<FetchedResource, "finalUrl" | "bytes" | "conten
 
 /**
  * Control characters other than whitespace near the start, or mostly U+FFFD (bytes that are no
- * UTF-8, as `lenientBodyText` reads them) there. A few U+FFFD are text in another encoding than
+ * UTF-8, as `lenientBodyHead` reads them) there. A few U+FFFD are text in another encoding than
  * its label says (a stray Windows-1252 byte in a feed served as UTF-8), whose items are failed
- * naming the byte (`markedBodyText`); compressed or binary data is mostly them.
+ * naming the byte (`markedBodyTextInSteps`); compressed or binary data is mostly them.
  */
 const isBinary = (text: string): boolean => {
   const head = text.slice(0, 512)
@@ -302,7 +303,7 @@ const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxP
   const readPage = (url: string) =>
     Effect.gen(function*() {
       const resource = yield* (yield* FeedClient).get(url)
-      const { bad, text } = yield* markedBodyText(resource, { json: true })
+      const { bad, text } = yield* yield* runStepsWithTurns(markedBodyTextInSteps(resource, { json: true }))
       const json = yield* runStepsWithTurns(readJson(text, resource.finalUrl))
       const feed = yield* Either.flatMap(json, (json) => parseJsonFeed(json, resource.finalUrl, bad, name)).pipe(
         Either.mapLeft((error) => bad?.error ?? error)

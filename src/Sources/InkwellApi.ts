@@ -12,10 +12,12 @@ import { Chunk, DateTime, Effect, Either, Option, ParseResult, Redacted, Schema,
 import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError, type SourceDeadline } from "../Clients/FeedErrors.js"
 import { Metadata, PostId, PostInput } from "../Domain/Post.js"
+import { runStepsWithTurns } from "../Domain/yieldToEventLoop.js"
 import { postIdOf, recordBody } from "../Processing/records.js"
 import { parseDateString, takenUpdate } from "../Processing/dates.js"
 import { firstIssue } from "./JsonFeed.js"
-import { bodyText, parseJsonBody } from "./body.js"
+import { bodyTextInSteps } from "./body.js"
+import { readJson } from "./readJson.js"
 import { entry, itemSource, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export interface InkwellApiOptions {
@@ -123,12 +125,21 @@ export const listUrlOf = (url: string): URL => {
   return list
 }
 
-const decodeJson = <A, I>(schema: Schema.Schema<A, I>, resource: FetchedResource): Either.Either<A, DecodeError> =>
-  Either.flatMap(Either.flatMap(bodyText(resource, { json: true }), (text) => parseJsonBody(text, resource.finalUrl)), (json) =>
-    Either.mapLeft(Schema.decodeUnknownEither(schema)(json), (e) => {
-      const { message, path } = firstIssue(e)
-      return new DecodeError({ url: resource.finalUrl, format: "inkwell", path, reason: message })
-    })
+/** A fetched body as JSON, decoded and parsed in steps as a feed's is (a page of long posts is megabytes). */
+function* jsonOf(resource: FetchedResource): Generator<void, Either.Either<unknown, DecodeError>> {
+  const text = yield* bodyTextInSteps(resource, { json: true })
+  return Either.isLeft(text) ? text : yield* readJson(text.right, resource.finalUrl)
+}
+
+const decodeJson = <A, I>(schema: Schema.Schema<A, I>, resource: FetchedResource): Effect.Effect<A, DecodeError> =>
+  runStepsWithTurns(jsonOf(resource)).pipe(
+    Effect.flatMap((json) => json),
+    Effect.flatMap((json) =>
+      Either.mapLeft(Schema.decodeUnknownEither(schema)(json), (e) => {
+        const { message, path } = firstIssue(e)
+        return new DecodeError({ url: resource.finalUrl, format: "inkwell", path, reason: message })
+      })
+    )
   )
 
 /**

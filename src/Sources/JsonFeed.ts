@@ -98,9 +98,9 @@ const feedDamaged = (json: unknown, bad: BadBytes): boolean => {
 /**
  * Reads a JSON Feed document; `feedUrl` is where it was fetched from (the base for relative
  * links), `name` the URL its items are named by (`itemNames`: the one asked for, the first page's
- * for every page). `bad`: where the markers of bytes that are not UTF-8 are (`markedBodyText`); an
- * item with one fails (`failIfBad`), and a feed with one where no item would fail for it
- * (`feedDamaged`) is refused (`bad.error`).
+ * for every page). `bad`: where the markers of bytes that are not UTF-8 are
+ * (`markedBodyTextInSteps`); an item with one fails (`failIfBad`), and a feed with one where no
+ * item would fail for it (`feedDamaged`) is refused (`bad.error`).
  */
 export const parseJsonFeed = (
   json: unknown,

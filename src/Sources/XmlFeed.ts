@@ -273,9 +273,9 @@ export const sniffXmlFeed = (xml: string): XmlFeedKind | undefined => {
 /**
  * Reads an RSS or Atom document; `feedUrl` is where it was fetched from (the base for relative
  * links), `name` the URL its items are named by (`itemNames`: the one asked for). `bad`: where the
- * markers of bytes that are not UTF-8 are (`markedBodyText`); an item with one fails (`failIfBad`),
- * and a feed whose `xml:base` has one is refused (`bad.error`), as every link would be resolved
- * against an altered base. In steps: the caller may let others run at each `yield`
+ * markers of bytes that are not UTF-8 are (`markedBodyTextInSteps`); an item with one fails
+ * (`failIfBad`), and a feed whose `xml:base` has one is refused (`bad.error`), as every link
+ * would be resolved against an altered base. In steps: the caller may let others run at each `yield`
  * (`runStepsWithTurns`); `parseXmlFeed` reads it at once.
  */
 export function* readXmlFeed(

@@ -1,8 +1,8 @@
 /**
  * Turning fetched bytes into text and JSON: the charset from `Content-Type`, else from the XML
  * declaration, else UTF-8 (read strictly, or with each bad byte marked for a feed to fail only the
- * items it is in; a BOM is dropped); JSON as UTF-8 whatever its label; JSON errors with the
- * parser's position.
+ * items it is in; a BOM is dropped), a slice at a time; JSON as UTF-8 whatever its label; JSON
+ * errors with the parser's position.
  */
 import { Either } from "effect"
 import type { FetchedResource } from "../Clients/FeedClient.js"
@@ -48,9 +48,6 @@ const encodingOf = (label: string): string | undefined => {
   }
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
-const lenientUtf8 = new TextDecoder("utf-8")
-
 /** `<?xml` in ASCII's bytes: in UTF-16 without a byte order mark, each would have a zero byte beside it. */
 const startsXmlDeclaration = (bytes: Uint8Array): boolean =>
   bytes[0] === 0x3c && bytes[1] === 0x3f && bytes[2] === 0x78 && bytes[3] === 0x6d && bytes[4] === 0x6c
@@ -86,14 +83,48 @@ const notUtf8 = (url: string, offset: number, why: string) =>
   })
 
 /**
+ * Bytes decoded between two `yield`s, a few milliseconds of work. A 19 MB feed decoded in one
+ * call held the thread 80 to 90 ms as UTF-8, 200 to 250 as Windows-1252.
+ */
+export const DECODE_SLICE_BYTES = 256 * 1024
+
+/**
+ * `bytes` decoded a slice at a time by `decoder`, each slice `mark`ed first, until `stop` says
+ * so; the caller flushes the decoder and joins the parts (one copy of the text, the one step left
+ * whose time grows with the body). Streaming (`stream: true`): a character split between two
+ * slices is read whole, a BOM dropped only at the start; and Windows-1252 is read as WHATWG reads
+ * it, where Node 20's decode in one call reads 0x80 to 0x9F as Latin-1's C1 controls (0x92, a
+ * curly apostrophe, as U+0092: nodejs/node#56542).
+ */
+function* decodeInSlices(
+  bytes: Uint8Array,
+  decoder: TextDecoder,
+  mark: (slice: Uint8Array) => Uint8Array,
+  stop: () => boolean
+): Generator<void, Array<string>> {
+  const parts: Array<string> = []
+  for (let from = 0; from < bytes.length && !stop(); from += DECODE_SLICE_BYTES) {
+    if (from > 0) yield
+    parts.push(decoder.decode(mark(bytes.subarray(from, from + DECODE_SLICE_BYTES)), { stream: true }))
+  }
+  return parts
+}
+
+/**
  * The body as text, in the charset it says (`Content-Type`, else its XML declaration), else
  * UTF-8; a BOM is dropped. UTF-8 is read strictly: a body that is not UTF-8 is a `DecodeError`
  * naming the URL and the first bad byte's offset, as a file's or a request's body is refused,
  * never a post with U+FFFD in place of what the source wrote (a Latin-1 feed labelled UTF-8).
  * Other charsets are read as the WHATWG decoder reads them. JSON (`as.json`) is read as UTF-8.
+ * In steps, as `markedBodyTextInSteps`.
  */
-export const bodyText = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">, as: ReadAs = {}): Either.Either<string, DecodeError> =>
-  Either.flatMap(markedBodyText(resource, as), (body) => body.bad === undefined ? Either.right(body.text) : Either.left(body.bad.error))
+export function* bodyTextInSteps(
+  resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">,
+  as: ReadAs = {}
+): Generator<void, Either.Either<string, DecodeError>> {
+  const body = yield* markedBodyTextInSteps(resource, as)
+  return Either.flatMap(body, ({ bad, text }) => bad === undefined ? Either.right(text) : Either.left(bad.error))
+}
 
 /** A body read as text, and when it is not all UTF-8, where its bad bytes are (`badBytes.ts`). */
 export interface MarkedBody {
@@ -102,31 +133,55 @@ export interface MarkedBody {
 }
 
 /**
- * The body as `bodyText` reads it, except that a body read as UTF-8 with bytes that are not is
- * read with a marker in place of each (`utf8Marker`), for a feed to fail only the items they are
- * in. `bad.error` is what refusing the body whole says (the URL and the first bad byte), for a
- * body that cannot be read even so (a bad byte in its markup). Past `MAX_BAD_BYTES` bad bytes, it
- * is that error.
+ * The body as `bodyTextInSteps` reads it, except that a body read as UTF-8 with bytes that are
+ * not is read with a marker in place of each (`utf8Marker`), for a feed to fail only the items
+ * they are in. `bad.error` is what refusing the body whole says (the URL and the first bad
+ * byte), for a body that cannot be read even so (a bad byte in its markup). Past
+ * `MAX_BAD_BYTES` bad bytes, it is that error.
+ *
+ * In steps, `DECODE_SLICE_BYTES` at a time: the caller may let others run at each `yield`
+ * (`runStepsWithTurns`). Whether the bytes are UTF-8 is the marker's to say, as they come (a
+ * sequence split between two slices judged whole, each offset counted from the body's first
+ * byte), and the marked bytes are decoded: one pass, where a strict decode of the whole body came
+ * first, then a second pass to mark it when that threw.
  */
-export const markedBodyText = (resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">, as: ReadAs = {}): Either.Either<MarkedBody, DecodeError> => {
+export function* markedBodyTextInSteps(
+  resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">,
+  as: ReadAs = {}
+): Generator<void, Either.Either<MarkedBody, DecodeError>> {
   const { encoding, why } = decodingOf(resource, as)
-  if (encoding !== "utf-8") return Either.right({ text: new TextDecoder(encoding).decode(resource.bytes) })
-  try {
-    return Either.right({ text: strictUtf8.decode(resource.bytes) })
-  } catch {
-    const marker = utf8Marker()
-    const marked = Buffer.concat([marker.write(resource.bytes), marker.end()])
-    // Not thrown by a strict decoder, yet no bad byte found: nothing to mark, said at byte 0.
-    const first = marker.offsets[0] ?? 0
-    const error = notUtf8(resource.finalUrl, first, why)
-    if (marker.offsets.length === 0 || marker.offsets.length > MAX_BAD_BYTES) return Either.left(error)
-    return Either.right({ text: lenientUtf8.decode(marked), bad: { offsets: marker.offsets, why, error } })
+  if (encoding !== "utf-8") {
+    const decoder = new TextDecoder(encoding)
+    const parts = yield* decodeInSlices(resource.bytes, decoder, (slice) => slice, () => false)
+    parts.push(decoder.decode())
+    return Either.right({ text: parts.join("") })
   }
+  const marker = utf8Marker()
+  const decoder = new TextDecoder("utf-8")
+  // Past `MAX_BAD_BYTES`, the body is refused: the rest is not read.
+  const tooMany = () => marker.offsets.length > MAX_BAD_BYTES
+  const parts = yield* decodeInSlices(resource.bytes, decoder, marker.write, tooMany)
+  // A sequence still open at the end is cut off: its bytes are marked.
+  if (!tooMany()) parts.push(decoder.decode(marker.end()))
+  const first = marker.offsets[0]
+  if (first === undefined) return Either.right({ text: parts.join("") })
+  const error = notUtf8(resource.finalUrl, first, why)
+  if (tooMany()) return Either.left(error)
+  return Either.right({ text: parts.join(""), bad: { offsets: marker.offsets, why, error } })
 }
 
-/** The body as `bodyText` reads it, bytes that are not text replaced by U+FFFD: to tell what an unreadable body is. */
-export const lenientBodyText = (resource: Pick<FetchedResource, "headers" | "bytes">, as: ReadAs = {}): string =>
-  new TextDecoder(decodingOf(resource, as).encoding).decode(resource.bytes)
+/**
+ * Bytes `lenientBodyHead` decodes: at most 3 a character in UTF-8 (4 in GB18030), so more than
+ * the 512 characters `isBinary` looks at.
+ */
+const HEAD_BYTES = 4 * 1024
+
+/**
+ * How the body begins, read as `bodyTextInSteps` reads it, bytes that are not text replaced by
+ * U+FFFD: to tell what an unreadable body is by its first characters.
+ */
+export const lenientBodyHead = (resource: Pick<FetchedResource, "headers" | "bytes">, as: ReadAs = {}): string =>
+  new TextDecoder(decodingOf(resource, as).encoding).decode(resource.bytes.subarray(0, HEAD_BYTES), { stream: true })
 
 /**
  * Whether a body is JSON by its bytes, before any decoding: its first byte past a UTF-8 byte
