@@ -158,10 +158,14 @@ export class PostMoved extends Schema.TaggedError<PostMoved>()(
 /**
  * A 400 for bad input with the given issues, its `message` one line made of them
  * (`limit: expected ..., got "abc"`). The platform's own message draws the whole schema as a
- * tree; each issue already names its field, and says what is wrong with it.
+ * tree; each issue already names its field, and says what is wrong with it. `isParameter`: which
+ * unknown names are the query's (`plainIssues`).
  */
-export const decodeError = (given: HttpApiError.HttpApiDecodeError["issues"]): HttpApiError.HttpApiDecodeError => {
-  const issues = plainIssues(given)
+export const decodeError = (
+  given: HttpApiError.HttpApiDecodeError["issues"],
+  isParameter?: (name: PropertyKey) => boolean
+): HttpApiError.HttpApiDecodeError => {
+  const issues = plainIssues(given, isParameter)
   return new HttpApiError.HttpApiDecodeError({
     issues,
     message: issues.map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.map(String).join(".")}: ${issue.message}`)).join("; ")

@@ -138,7 +138,13 @@ export const apiFailures = (api: HttpApi.HttpApi.Any, extra: ReadonlyArray<Extra
       app,
       (error): error is E => error instanceof HttpApiError.HttpApiDecodeError || error instanceof HttpServerError.RouteNotFound,
       (error: unknown) => {
-        if (error instanceof HttpApiError.HttpApiDecodeError) return Effect.fail(decodeError(error.issues) as E)
+        if (error instanceof HttpApiError.HttpApiDecodeError) {
+          // An unknown name the query carries is a parameter (`?dry-run=`), not a body's field.
+          return Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+            const query = queryNamesOf(request.url)
+            return decodeError(error.issues, (name) => typeof name === "string" && query.has(name))
+          }).pipe(Effect.flatMap((refusal) => Effect.fail(refusal as E)))
+        }
         const request = (error as HttpServerError.RouteNotFound).request
         const path = pathOf(request.url)
         // `*` is a target for OPTIONS only (RFC 9112 §3.2.4): any other method there stays a miss.
@@ -233,6 +239,45 @@ export const routedPath = (url: string): string => {
   if (path.includes("//")) path = path.replace(/\/\/+/g, "/")
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path
 }
+
+/** One parameter of a query, as sent: its name and value still percent-encoded (`+` a space). */
+export interface QueryPair {
+  readonly name: string
+  readonly value: string
+}
+
+/**
+ * `url`'s query as the router reads it (find-my-way's parser): what follows the first `?`, `;`
+ * or `#` of the path (see `routedPath`), in `&`-separated pairs, a pair without `=` a name
+ * without a value; empty pairs are none. Not percent-decoded: the router decodes what decodes and
+ * keeps the rest as sent.
+ */
+export const queryPairsOf = (url: string): ReadonlyArray<QueryPair> => {
+  const target = url.charCodeAt(0) === 47 /* "/" */ ? url : url.replace(ABSOLUTE_FORM, "/")
+  const start = target.slice(1).search(/[?;#]/)
+  if (start === -1) return []
+  const pairs: Array<QueryPair> = []
+  for (const pair of target.slice(start + 2).split("&")) {
+    if (pair === "") continue
+    const equals = pair.indexOf("=")
+    const [name, value] = equals === -1 ? [pair, ""] : [pair.slice(0, equals), pair.slice(equals + 1)]
+    pairs.push({ name: name.replace(/\+/g, " "), value: value.replace(/\+/g, " ") })
+  }
+  return pairs
+}
+
+/** `text` percent-decoded, or `undefined` when it does not decode (`%ZZ`, a cut UTF-8 sequence). */
+export const percentDecoded = (text: string): string | undefined => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** The names of `url`'s query parameters, as the router decodes them (one that does not decode as sent). */
+const queryNamesOf = (url: string): ReadonlySet<string> =>
+  new Set(queryPairsOf(url).map(({ name }) => percentDecoded(name) ?? name))
 
 const isBodyTooLarge = (error: HttpServerError.RequestError): boolean =>
   error.cause instanceof Error && error.cause.message === MAX_BYTES_EXCEEDED

@@ -90,6 +90,14 @@ const optionalParameter = <A, I, R>(schema: Schema.Schema<A, I, R>, expected: st
   Schema.optionalWith(schema.annotations(expecting(expected)), { exact: true })
 
 /**
+ * A query's parameters and no others: one the endpoint does not take is a 400 naming it, and the
+ * parameter it is a near miss of (`plainIssues`), as a JSON body's unknown field is. Ignored,
+ * `?dry-run=true` (the CLI flag's spelling) ran a real import, `?onconflict=skip` fell back to
+ * `fail`, and `?Limit=5` or `?tags=x` answered the default page.
+ */
+const exactParameters = { parseOptions: { onExcessProperty: "error" } } as const
+
+/**
  * An integer of `min` or more in plain decimal digits. Not `NumberFromString`, which takes
  * whatever `Number` does: `1e2`, `+5`, ` 5`, `0x10`, `5.0` were all taken for numbers.
  * With a `cap`, any digits worth more are taken as the cap, however many: as more than the cap,
@@ -158,7 +166,7 @@ export const ListParams = Schema.Struct({
    * naming `cursor`).
    */
   q: optionalParameter(SearchText, SEARCH)
-})
+}).annotations(exactParameters)
 
 const SlugParameter = Slug.annotations(expecting("a slug: lowercase letters and digits joined by single dashes, at most 200 characters"))
 
@@ -309,7 +317,7 @@ export const ImportParams = Schema.Struct({
   onConflict: optionalParameter(OnConflict, ON_CONFLICT),
   /** `true`: say what the import would do (checked against the stored posts), write nothing. */
   dryRun: optionalParameter(Schema.BooleanFromString, "true or false")
-})
+}).annotations(exactParameters)
 
 /** Most URLs one `POST /posts/import-url` takes. */
 export const MAX_IMPORT_URLS = 100
