@@ -10,9 +10,10 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { Either, Option, ParseResult, Schema } from "effect"
 import { briefly } from "../Domain/decodeIssues.js"
 import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
-import { codePointLength, Post, PostInput, PostStatus, Slug, Tag, tagKey } from "../Domain/Post.js"
+import { codePointLength, Post, PostInput, PostStatus, Slug, storedTag } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
 import { DATE_PATTERN, parseDateString } from "../Processing/dates.js"
+import { TAG_MAX_LENGTH } from "../Processing/processPost.js"
 import {
   BadRequest,
   UrlRefused,
@@ -29,7 +30,7 @@ import {
 import { ApiKeyAuth } from "../Http/Middleware.js"
 import { decodeCursor } from "./internal/repository.js"
 import { MAX_PAGE_SIZE, MAX_SEARCH_RESULTS } from "./PostRepository.js"
-import { MAX_SEARCH_LENGTH } from "./internal/search.js"
+import { MAX_SEARCH_LENGTH, searchLength } from "./internal/search.js"
 
 /** What a list shows of each post: enough for an index page, without the rendered html. */
 export const PostSummary = Schema.Struct({
@@ -134,8 +135,8 @@ const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spa
  * see `searchTerms`); blank is refused rather than read as "everything".
  */
 const SearchText = Schema.String.pipe(
-  // Counted in code points, as the document's maxLength is.
-  Schema.filter((text) => text.trim().length > 0 && codePointLength(text) <= MAX_SEARCH_LENGTH)
+  // Counted in code points, as the document's maxLength is, in NFC, as the words are read (`searchLength`).
+  Schema.filter((text) => text.trim().length > 0 && searchLength(text) <= MAX_SEARCH_LENGTH)
 ).annotations({
   description: SEARCH_DESCRIPTION,
   // As a query carries it (the filter alone documented a bare string).
@@ -145,8 +146,25 @@ const SearchText = Schema.String.pipe(
 const LIMIT = `an integer from 1, in digits (more than ${MAX_PAGE_SIZE} is taken as ${MAX_PAGE_SIZE})`
 const OFFSET = `an integer from 0 to ${Number.MAX_SAFE_INTEGER}, in digits (posts to skip; not with cursor)`
 
-/** `?tag=`: matched as tags are stored (`tagKey`); only spaces (line breaks too) would match nothing, and is refused. */
-export const TagParameter = Tag.pipe(Schema.filter((tag) => tagKey(tag).length > 0))
+const TAG_DESCRIPTION = `A tag, whatever its case, read as tags are stored: in NFC, on one line, trimmed; ` +
+  `1 to ${TAG_MAX_LENGTH} characters so read`
+
+/**
+ * `?tag=`: matched as tags are stored (`tagKey`), so counted as they are (`storedTag`: in NFC, on
+ * one line, trimmed), as processing counts a post's tags. Counted as sent, a tag of 60 "é" with
+ * combining accents (NFD, 120 code points) was a 400 that the same tag in NFC was not, though
+ * both find it. Only spaces (line breaks too) would match nothing, and is refused.
+ */
+export const TagParameter = Schema.String.pipe(
+  Schema.filter((tag) => {
+    const stored = storedTag(tag)
+    return stored.length > 0 && codePointLength(stored) <= TAG_MAX_LENGTH
+  })
+).annotations({
+  description: TAG_DESCRIPTION,
+  // As a query carries it (the filter alone documented a bare string).
+  jsonSchema: { type: "string", minLength: 1, maxLength: TAG_MAX_LENGTH, description: TAG_DESCRIPTION }
+})
 
 export const ListParams = Schema.Struct({
   tag: optionalParameter(TagParameter, "a tag of 1 to 100 characters, not only spaces"),
