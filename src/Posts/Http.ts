@@ -25,7 +25,7 @@ import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFa
 import { LIST_ETAG_START, matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerFibers, ServerStopping } from "../Http/ServerStopping.js"
-import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, routedPath, uploadStream } from "../Http/Middleware.js"
+import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, queryEscapeIssues, routedPath, uploadStream } from "../Http/Middleware.js"
 import { importNdjson, type LeftImport, outlivingClient } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
@@ -546,6 +546,16 @@ const searchTooDeep = decodeError([{
   message: `a search (q) pages through its first ${MAX_SEARCH_RESULTS} results: offset must be below ${MAX_SEARCH_RESULTS} (add words to narrow the search)`
 }])
 
+/**
+ * A 400 naming each parameter of the query that does not percent-decode (`?tag=%ZZ`), for the
+ * endpoints that read their query: the router reads such text as sent, and a tag `%ZZ` found an
+ * empty page. When the schema refused a parameter too, `apiFailures` names them all at once.
+ */
+const wellEncodedQuery = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<void, HttpApiError.HttpApiDecodeError> => {
+  const issues = queryEscapeIssues(request.url)
+  return issues.length === 0 ? Effect.void : Effect.fail(decodeError(issues))
+}
+
 /** What a long import waits on to stop early: the server's shutdown, when it runs under one. */
 const serverStop = Effect.map(
   Effect.serviceOption(ServerStopping),
@@ -693,6 +703,7 @@ const publicHandlers = (api: InkwellApiType) =>
       return handlers
         .handle("list", ({ request, urlParams }) =>
           Effect.gen(function* () {
+            yield* wellEncodedQuery(request)
             const editor = yield* isEditor(keys, request)
             if (!editor && urlParams.status === "draft") {
               return yield* new Unauthorized({ message: "listing drafts requires an API key" })
@@ -875,7 +886,7 @@ const adminHandlers = (api: InkwellApiType, postUrl: ReturnType<typeof postUrlFo
         // Never fails: every bad line is in the summary as `request:<line>`.
         // A shutdown stops it early: it answers what it stored rather than being cut off.
         .handle("import", ({ request, urlParams }) =>
-          Effect.flatMap(Effect.zip(serverStop, serverFibers(ownFibers)), ([stop, fibers]) =>
+          Effect.flatMap(Effect.zip(wellEncodedQuery(request), Effect.zip(serverStop, serverFibers(ownFibers))), ([, [stop, fibers]]) =>
             imports.provide(
               importNdjson(uploadStream(request), {
                 fibers,

@@ -92,3 +92,63 @@ describe("unknown query parameters", () => {
       assert.strictEqual(page.items.length, 1)
     }).pipe(Effect.provide(testServer())))
 })
+
+describe("a query that does not percent-decode, and several bad parameters", () => {
+  it.effect("?tag=%ZZ is a 400 naming tag, as %ZZ in the path is (was: read as sent, 200 and an empty page)", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* postJson("/posts", newPost())).status, 201)
+      const cases: ReadonlyArray<readonly [string, ReadonlyArray<readonly [ReadonlyArray<string>, string]>]> = [
+        ["tag=%ZZ", [[["tag"], 'expected percent-encoded UTF-8, got "%ZZ"']]],
+        ["q=caf%C3", [[["q"], 'expected percent-encoded UTF-8, got "caf%C3"']]],
+        ["cursor=%E0%A4%A", [[["cursor"], 'expected percent-encoded UTF-8, got "%E0%A4%A"']]],
+        // With a parameter the schema refuses: both named, in one answer.
+        ["tag=%ZZ&limit=abc", [
+          [["tag"], 'expected percent-encoded UTF-8, got "%ZZ"'],
+          [["limit"], 'expected an integer from 1, in digits (more than 100 is taken as 100), got "abc"']
+        ]],
+        // A name that does not decode is named as sent.
+        ["%ZZ=1", [[["%ZZ"], 'expected percent-encoded UTF-8, got the name "%ZZ"']]]
+      ]
+      for (const [query, expected] of cases) {
+        const response = yield* get(`/posts?${query}`)
+        assert.strictEqual(response.status, 400, query)
+        const body = yield* json(response)
+        assert.strictEqual(body._tag, "HttpApiDecodeError", query)
+        assert.deepStrictEqual<unknown>(issuesOf(body), expected, query)
+      }
+      // An import's too, from a caller with a key (nothing imported).
+      const dry = yield* json(yield* importWith("?dryRun=tr%ZZue"))
+      assert.deepStrictEqual(issuesOf(dry), [[["dryRun"], 'expected percent-encoded UTF-8, got "tr%ZZue"']])
+      assert.strictEqual((yield* get("/posts/imported", { "x-api-key": KEY })).status, 404)
+      // Well-encoded escapes are read as ever: %25 is a percent sign.
+      assert.strictEqual((yield* get("/posts?tag=%25ZZ")).status, 200)
+      assert.strictEqual((yield* get("/posts?tag=caf%C3%A9&q=caf%C3%A9")).status, 200)
+      // A read of one post takes no parameters: its query is the client's own (a cache-buster), and is not read.
+      assert.strictEqual((yield* get("/posts/first-post?v=%ZZ")).status, 200)
+    }).pipe(Effect.provide(testServer())))
+
+  it.effect("every bad parameter is named at once (was: the first only), each in one issue", () =>
+    Effect.gen(function* () {
+      const LIMIT = "an integer from 1, in digits (more than 100 is taken as 100)"
+      const OFFSET = "an integer from 0 to 9007199254740991, in digits (posts to skip; not with cursor)"
+      const response = yield* get("/posts?limit=abc&offset=-1&status=x")
+      assert.strictEqual(response.status, 400)
+      const body = yield* json(response)
+      assert.deepStrictEqual(issuesOf(body), [
+        [["status"], 'expected "draft" or "published", got "x"'],
+        [["limit"], `expected ${LIMIT}, got "abc"`],
+        [["offset"], `expected ${OFFSET}, got "-1"`]
+      ])
+      assert.strictEqual(
+        body.message,
+        `status: expected "draft" or "published", got "x"; limit: expected ${LIMIT}, got "abc"; offset: expected ${OFFSET}, got "-1"`
+      )
+      const withUnknown = yield* json(yield* get("/posts?Limit=5&tag=%20"))
+      assert.deepStrictEqual(withUnknown.issues.map((issue: { path: Array<string> }) => issue.path), [["Limit"], ["tag"]])
+      const imports = yield* json(yield* importWith("?onConflict=never&dryRun=maybe"))
+      assert.deepStrictEqual(issuesOf(imports), [
+        [["onConflict"], 'expected "fail", "skip" or "suffix", got "never"'],
+        [["dryRun"], 'expected true or false, got "maybe"']
+      ])
+    }).pipe(Effect.provide(testServer())))
+})
