@@ -424,20 +424,29 @@ const withOlderMarkdownType = (op: Record<string, any>) => {
 }
 
 /**
+ * What the bulk import takes (`ndjsonBody` in Http.ts; any other type is 415): NDJSON under its
+ * common names (`application/x-ndjson`, ndjson.org's; `application/jsonl`, JSON Lines', as the
+ * OpenAPI media type registry lists them; `application/x-jsonlines` and `application/jsonlines`,
+ * as some tools send JSON Lines), in UTF-8, or no Content-Type.
+ */
+export const NDJSON_TYPES = ["application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines"] as const
+
+const NDJSON_BODY = {
+  schema: {
+    type: "string",
+    description: "One JSON object per line: the fields of PostInput, plus an optional `source` naming where the post came from " +
+      "(UTF-8; sent with no Content-Type it is read as NDJSON too)"
+  }
+}
+
+/**
  * The bulk import as it is: an NDJSON body, which the handler streams (a payload schema would make
  * the platform buffer and parse it whole), and no 413, since MAX_BODY_SIZE does not apply to it.
  */
 const importOperation = (op: Record<string, any>) => {
   op.requestBody = {
     required: true,
-    content: {
-      "application/x-ndjson": {
-        schema: {
-          type: "string",
-          description: "One JSON object per line: the fields of PostInput, plus an optional `source` naming where the post came from"
-        }
-      }
-    }
+    content: Object.fromEntries(NDJSON_TYPES.map((type) => [type, NDJSON_BODY]))
   }
   if (op.responses !== undefined) delete op.responses[413]
   return op
@@ -582,7 +591,8 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
     HttpApiEndpoint.post("import", "/posts/import")
       .setUrlParams(ImportParams)
       .addSuccess(ImportSummary)
-      // A body in a content coding (Content-Encoding: gzip): read as sent, it would be lines of noise.
+      // A body that is not NDJSON by its Content-Type, or in a content coding (Content-Encoding: gzip):
+      // read as sent, it would be lines of noise.
       .addError(UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Bulk import: NDJSON body, one PostInput per line (optional `source`); bad lines are in the summary as request:<line>")
       .annotate(OpenApi.Transform, importOperation)

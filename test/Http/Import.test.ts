@@ -116,6 +116,49 @@ describe("POST /posts/import", () => {
     }).pipe(Effect.provide(importServer()))
   )
 
+  it.effect("a body that is not NDJSON by its Content-Type is 415 naming the types taken (was: read as NDJSON, 200 with failures); NDJSON's names and none are taken", () =>
+    Effect.gen(function* () {
+      const upload = (body: string, contentType: string | undefined, headers: Record<string, string> = { "x-api-key": KEY }) =>
+        send(HttpClientRequest.post("/posts/import").pipe(
+          contentType === undefined
+            ? HttpClientRequest.setBody(HttpBody.raw(encoder.encode(body), { contentLength: encoder.encode(body).length }))
+            : HttpClientRequest.bodyText(body, contentType),
+          HttpClientRequest.setHeaders(headers)
+        ))
+      const ACCEPTED = ["application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines"]
+      for (const [body, contentType] of [
+        [JSON.stringify([{ title: "Array", body: "x" }]), "application/json"],
+        ["---\ntitle: Markdown\n---\nText.", "text/markdown"],
+        [line(1), "application/x-www-form-urlencoded"],
+        [line(1), "text/plain"],
+        [line(1), "application/x-ndjson; charset=iso-8859-1"]
+      ] as const) {
+        const response = yield* upload(body, contentType)
+        assert.strictEqual(response.status, 415, contentType)
+        const refused = yield* json(response)
+        assert.strictEqual(refused._tag, "UnsupportedMediaType", contentType)
+        assert.deepStrictEqual(refused.accepted, ACCEPTED, contentType)
+        assert.include(refused.message, contentType.includes("iso-8859-1") ? "charset iso-8859-1" : `Content-Type ${contentType}`)
+      }
+      // curl --data-binary's default type: the 415 says how to send NDJSON with it.
+      const form = yield* json(yield* upload(line(1), "application/x-www-form-urlencoded"))
+      assert.include(form.message, "-H 'Content-Type: application/x-ndjson'")
+      // Without a key it is 401 whatever the type: nothing answers a write before ApiKeyAuth.
+      assert.strictEqual((yield* upload(line(1), "application/json", {})).status, 401)
+      assert.strictEqual((yield* get("/posts/post-1")).status, 404, "nothing was imported")
+      // NDJSON under each of its names, in UTF-8, or with no Content-Type at all, is imported.
+      const cases = [...ACCEPTED, "Application/X-NDJSON; charset=utf-8", undefined]
+      for (const [i, contentType] of cases.entries()) {
+        const response = yield* upload(line(i + 1), contentType)
+        assert.strictEqual(response.status, 200, String(contentType))
+        assert.strictEqual((yield* json(response)).imported, 1, String(contentType))
+      }
+      // The OpenAPI document lists the types the endpoint takes, and its 415.
+      const operation = (yield* json(yield* get("/openapi.json"))).paths["/posts/import"].post
+      assert.deepStrictEqual(Object.keys(operation.requestBody.content), ACCEPTED)
+      assert.isDefined(operation.responses["415"])
+    }).pipe(Effect.provide(importServer())))
+
   it.effect("a line nested 3,000 deep, or with a key twice, fails alone, named; the others are imported (was: the run failed; the key's last value stored)", () =>
     Effect.gen(function* () {
       const deep = "[".repeat(3000) + "]".repeat(3000)
