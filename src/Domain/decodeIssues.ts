@@ -14,13 +14,19 @@ type Issue = ParseResult.ArrayFormatterIssue
 /** How many characters of a value an issue shows at most (`briefly`). */
 export const BRIEF_LENGTH = 100
 
-/** A value already written out shortened: `briefly` and Schema's formatter show its text as it is. */
+/**
+ * A value already written out shortened: `briefly` and Schema's formatter show its text as it is.
+ * It keeps the value, for a message that says what is wrong with it (`valueOf`).
+ */
 class Shortened {
-  constructor(readonly text: string) {}
+  constructor(readonly text: string, readonly value: unknown) {}
   toString(): string {
     return this.text
   }
 }
+
+/** An issue's `actual` as it was sent: a message annotation meets it shortened (`issuesOf`). */
+export const valueOf = (actual: unknown): unknown => actual instanceof Shortened ? actual.value : actual
 
 /** `text` cut to at most `max` UTF-16 units, never between a surrogate pair. */
 const cutAt = (text: string, max: number): string => {
@@ -101,7 +107,7 @@ export const briefly = (value: unknown, max = BRIEF_LENGTH): string => {
  * annotations (`issue.actual`), then show at most BRIEF_LENGTH characters of each.
  */
 const withBriefValues = (issue: ParseResult.ParseIssue): ParseResult.ParseIssue => {
-  const brief = (actual: unknown) => (actual === undefined ? actual : new Shortened(briefly(actual)))
+  const brief = (actual: unknown) => (actual === undefined || actual instanceof Shortened ? actual : new Shortened(briefly(actual), actual))
   switch (issue._tag) {
     case "Type":
       return new ParseResult.Type(issue.ast, brief(issue.actual), issue.message)

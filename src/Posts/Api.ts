@@ -8,7 +8,7 @@
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Either, Option, ParseResult, Schema } from "effect"
-import { briefly } from "../Domain/decodeIssues.js"
+import { briefly, valueOf } from "../Domain/decodeIssues.js"
 import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import { codePointLength, Post, PostInput, PostStatus, Slug, storedTag } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
@@ -242,8 +242,33 @@ const STORE_KEYS: ReadonlyArray<StoreKey> = Object.keys(Post.fields).filter(isSt
 
 const postFields = optionalFields(Post.fields)
 
-/** Each optional, as `Post` has it. */
-const storeFields = Object.fromEntries(STORE_KEYS.map((key) => [key, postFields[key]])) as Pick<typeof postFields, StoreKey>
+const IGNORED = "Ignored, whatever its value: the server derives or keeps this field (as GET /posts/{slug} answers it)"
+
+/**
+ * A field of a post's JSON that the server derives or keeps: ignored, as README and the document
+ * say, so never decoded, and any value is taken. Decoded as `Post`'s, a value no write reads was a
+ * 400 in the schema's own terms (`id: expected string & Brand<"PostId">, got null`, `toc: expected
+ * ReadonlyArray<(TocEntry (Encoded side) <-> TocEntry)>, got "x"`, `createdAt: Unable to decode
+ * "garbage" into a DateTime.Utc`). The document shows it as any JSON value, saying it is ignored.
+ */
+const Ignored = Schema.Unknown.annotations({
+  jsonSchema: { type: ["null", "boolean", "object", "array", "number", "string"], description: IGNORED }
+})
+
+/**
+ * `version` where a write reads it (a PUT's body: the version being replaced), checked and said
+ * plainly (was: `expected Int`, `expected a number greater than or equal to 1`).
+ */
+const Version = Post.fields.version.annotations(expecting("the version being replaced (an integer from 1)"))
+
+type IgnoredKey = Exclude<StoreKey, "version">
+
+/** Each optional: `version` as a PUT reads it, the others ignored. */
+const storeFields = Object.fromEntries(
+  STORE_KEYS.map((key) => [key, Schema.optionalWith(key === "version" ? Version : Ignored, { exact: true })])
+) as
+  & { readonly [K in IgnoredKey]: Schema.optionalWith<typeof Ignored, { exact: true }> }
+  & { readonly version: Schema.optionalWith<typeof Version, { exact: true }> }
 
 /** PostInput's fields but `updatedAt`, which a post's JSON calls `updatedAtSource`. */
 const { updatedAt: _updatedAt, ...postJsonInputFields } = PostInput.fields
@@ -272,8 +297,8 @@ const AuthorDate = Schema.String.pipe(
  * A post's JSON as the server reads it, and as the OpenAPI document shows it (`PostJson`): one
  * schema for both, so they cannot differ. Its input fields are PostInput's, as PostInput takes
  * them (`null` for left out, `status` in another case, tags processing trims); the server checks
- * them again as a PostInput's (`orPostJson`). Its store fields are `Post`'s, each optional; no
- * other field is taken.
+ * them again as a PostInput's (`orPostJson`). Its store fields are optional and ignored, any
+ * value (`Ignored`), but `version`, checked as a PUT reads it; no other field is taken.
  */
 const PostJsonFields = Schema.Struct(inPostOrder({
   ...storeFields,
@@ -306,7 +331,9 @@ export const PostJson = Schema.transformOrFail(
     decode: ParseResult.succeed,
     encode: (value, options) =>
       ParseResult.flatMap(
-        ParseResult.encodeUnknown(Schema.Union(PostJsonFields, PostShaped))(value, options),
+        // A `Post` first, as its JSON: read as the fields the server reads, its ignored ones
+        // (taken as they are) would be sent as the objects they hold (a DateTime, TocEntry instances).
+        ParseResult.encodeUnknown(Schema.Union(PostShaped, PostJsonFields))(value, options),
         (json) => ParseResult.decodeUnknown(PostJsonFields)(json, options)
       )
   }
@@ -322,7 +349,7 @@ export const CreatePayload = Schema.Union(PostInputPayload, PostJson, Markdown)
 /** Post fields plus the version being replaced (or send it as `If-Match`). */
 export const UpdateInput = Schema.Struct({
   ...PostInput.fields,
-  version: Schema.optional(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)))
+  version: Schema.optional(Version)
 }).annotations({ identifier: "UpdateInput", ...exactFields })
 
 export const UpdatePayload = Schema.Union(UpdateInput, PostJson, Markdown)
@@ -341,12 +368,35 @@ export const ImportParams = Schema.Struct({
 /** Most URLs one `POST /posts/import-url` takes. */
 export const MAX_IMPORT_URLS = 100
 
+const URLS = `a URL or a list of 1 to ${MAX_IMPORT_URLS} URLs`
+
+/**
+ * What a bad `url` is, in one issue at `url`: the union's own were one per member, in the schema's
+ * terms (`url: expected a string, got 5; url: expected readonly [string, ...string[]], got 5`;
+ * `url: expected a string, got []; url.0: missing`), and a list of 101 was first "expected a
+ * string". Names what is wrong with a list: empty, too long, or the first item that is no string.
+ */
+const urlsMessage = (issue: ParseResult.ParseIssue) => {
+  const actual = valueOf(issue.actual)
+  let got: string
+  if (!Array.isArray(actual)) got = briefly(actual)
+  else if (actual.length === 0) got = "an empty list"
+  else if (actual.length > MAX_IMPORT_URLS) got = `a list of ${actual.length}`
+  else {
+    const at = actual.findIndex((url) => typeof url !== "string")
+    got = at === -1 ? briefly(actual) : `a list with ${briefly(actual[at], 60)} at ${at}`
+  }
+  return { message: `expected ${URLS}, got ${got}`, override: true }
+}
+
 export const ImportUrlPayload = Schema.Struct({
   /**
    * One URL or several (at most MAX_IMPORT_URLS), imported one after the other: each is fetched
    * and checked against the server's own network before the import starts, so a request is a bounded amount of work.
    */
-  url: Schema.Union(Schema.String, Schema.NonEmptyArray(Schema.String).pipe(Schema.maxItems(MAX_IMPORT_URLS))),
+  url: Schema.Union(Schema.String, Schema.NonEmptyArray(Schema.String).pipe(Schema.maxItems(MAX_IMPORT_URLS))).annotations({
+    message: urlsMessage
+  }),
   // One issue, as the query parameter's: the union's own were one per literal ("expected \"fail\"", "expected \"skip\"", ...).
   onConflict: Schema.optional(OnConflict.annotations(expecting(ON_CONFLICT))),
   /** Say what the import would do (checked against the stored posts), write nothing. */

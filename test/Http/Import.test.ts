@@ -632,6 +632,28 @@ describe("POST /posts/import-url", () => {
     })
   )
 
+  it.effect("a url that is neither a URL nor a list of 1 to 100 is one plain issue (was: the schema's terms, several issues, a string expected before 'at most 100')", () =>
+    Effect.gen(function* () {
+      const URLS = "url: expected a URL or a list of 1 to 100 URLs, got"
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [5, `${URLS} 5`],
+        [null, `${URLS} null`],
+        [[], `${URLS} an empty list`],
+        [Array.from({ length: 101 }, (_, i) => `http://example.com/${i}.xml`), `${URLS} a list of 101`],
+        [["http://example.com/feed.xml", 7], `${URLS} a list with 7 at 1`],
+        [{ href: "http://example.com/feed.xml" }, `${URLS} {"href":"http://example.com/feed.xml"}`]
+      ]
+      for (const [url, message] of cases) {
+        const response = yield* postJson("/posts/import-url", { url })
+        assert.strictEqual(response.status, 400, JSON.stringify(url).slice(0, 40))
+        const body = yield* json(response)
+        assert.strictEqual(body.message, message)
+        assert.deepStrictEqual(body.issues.map((issue: { path: Array<string> }) => issue.path), [["url"]])
+      }
+      const missing = yield* json(yield* postJson("/posts/import-url", { dryRun: true }))
+      assert.strictEqual(missing.message, "url: missing")
+    }).pipe(Effect.provide(importServer())))
+
   it.scoped("dryRun validates without writing; a single 404 URL is a 200 with one failure", () =>
     Effect.gen(function* () {
       const feeds = yield* feedServer(rssAtFeedXml)
