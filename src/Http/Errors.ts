@@ -107,6 +107,17 @@ export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()(
 ) {}
 
 /**
+ * A path no endpoint serves (nor `/openapi.json` or `/docs`): the request pipeline's answer
+ * (`failureResponse`), to any method. Declared so the OpenAPI document can show it
+ * (`PipelineDocument`); the platform's own `HttpServerError.RouteNotFound` is the failure it answers.
+ */
+export class RouteNotFound extends Schema.TaggedError<RouteNotFound>()(
+  "RouteNotFound",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
+) {}
+
+/**
  * A conditional write whose precondition header does not hold (RFC 9110 §13.1): an `If-Match`
  * the post is not (another version or content, or only weak tags, which never match a write),
  * `If-None-Match: *` on a post that exists (create-only), or an `If-None-Match` tag that is the

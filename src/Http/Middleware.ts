@@ -63,6 +63,7 @@ import {
   MethodNotAllowed,
   PayloadTooLarge,
   RequestTimedOut,
+  RouteNotFound,
   Unauthorized
 } from "./Errors.js"
 import { briefly } from "../Domain/decodeIssues.js"
@@ -336,10 +337,7 @@ const failureResponse = (
         400
       )
     }
-    return HttpServerResponse.unsafeJson(
-      { _tag: "RouteNotFound", message: `no route for ${request.method} ${pathOf(request.url)}` },
-      { status: 404 }
-    )
+    return encodeJson(RouteNotFound, new RouteNotFound({ message: `no route for ${request.method} ${pathOf(request.url)}` }), 404)
   }
   if (error instanceof HttpServerError.RequestError && error.reason === "Decode") {
     if (isBodyTooLarge(error)) return encodeJson(PayloadTooLarge, tooLarge(maxBodySize), 413)

@@ -822,7 +822,7 @@ describe("posts API", () => {
         assert.property(write.responses, "401", write.summary)
         assert.isNotEmpty(write.security, write.summary)
       }
-      assert.hasAllKeys(spec.paths["/posts"].post.responses["201"].headers, ["Location", "ETag"])
+      assert.hasAllKeys(spec.paths["/posts"].post.responses["201"].headers, ["Location", "ETag", "X-Request-Id"])
       assert.property(spec.paths["/posts/{slug}"].get.responses["200"].headers, "ETag")
       assert.property(spec.paths["/posts/{slug}"].put.responses["200"].headers, "ETag")
       // What the server does, documented: a 304 carries the ETag; text/x-markdown is taken as markdown;
