@@ -49,6 +49,8 @@ export { ApiKeys } from "./Http/ApiKeys.js"
 export * from "./Http/Errors.js"
 export * as HttpConfig from "./Http/HttpConfig.js"
 export { ApiKeyAuth, ApiKeyAuthLive, type MiddlewareOptions, requestMiddleware, requestMiddlewareConfig } from "./Http/Middleware.js"
+// What the request pipeline answers on every path, for an embedding API's OpenAPI document (an `OpenApi.Transform`)
+export { documentPipeline } from "./Http/PipelineDocument.js"
 export * as InkwellServer from "./Http/Server.js"
 export { Compression, type CompressionOptions } from "./Http/Compression.js"
 export { type CacheStats, ResponseCache, type ResponseCacheOptions, type ResponseCacheShape } from "./Http/ResponseCache.js"

@@ -14,13 +14,19 @@ type Issue = ParseResult.ArrayFormatterIssue
 /** How many characters of a value an issue shows at most (`briefly`). */
 export const BRIEF_LENGTH = 100
 
-/** A value already written out shortened: `briefly` and Schema's formatter show its text as it is. */
+/**
+ * A value already written out shortened: `briefly` and Schema's formatter show its text as it is.
+ * It keeps the value, for a message that says what is wrong with it (`valueOf`).
+ */
 class Shortened {
-  constructor(readonly text: string) {}
+  constructor(readonly text: string, readonly value: unknown) {}
   toString(): string {
     return this.text
   }
 }
+
+/** An issue's `actual` as it was sent: a message annotation meets it shortened (`issuesOf`). */
+export const valueOf = (actual: unknown): unknown => actual instanceof Shortened ? actual.value : actual
 
 /** `text` cut to at most `max` UTF-16 units, never between a surrogate pair. */
 const cutAt = (text: string, max: number): string => {
@@ -101,7 +107,7 @@ export const briefly = (value: unknown, max = BRIEF_LENGTH): string => {
  * annotations (`issue.actual`), then show at most BRIEF_LENGTH characters of each.
  */
 const withBriefValues = (issue: ParseResult.ParseIssue): ParseResult.ParseIssue => {
-  const brief = (actual: unknown) => (actual === undefined ? actual : new Shortened(briefly(actual)))
+  const brief = (actual: unknown) => (actual === undefined || actual instanceof Shortened ? actual : new Shortened(briefly(actual), actual))
   switch (issue._tag) {
     case "Type":
       return new ParseResult.Type(issue.ast, brief(issue.actual), issue.message)
@@ -141,18 +147,67 @@ const expectedType = (ast: string): string =>
 /** An optional or nullable field's `undefined` or `null` member, which any other value fails too. */
 const isAbsenceMember = (message: string): boolean => message.startsWith("Expected undefined,") || message.startsWith("Expected null,")
 
+/** A name as a near miss compares it: without case, `-` and `_` (`dry-run`, `dry_run` and `DryRun` are `dryRun`). */
+const looseName = (name: string): string => name.toLowerCase().replace(/[-_]/g, "")
+
+/** Whether `a` becomes `b` by one character added, dropped, changed, or two neighbours swapped. */
+const oneEditApart = (a: string, b: string): boolean => {
+  if (Math.abs(a.length - b.length) > 1 || a === b) return false
+  let start = 0
+  while (start < a.length && a[start] === b[start]) start++
+  let endA = a.length
+  let endB = b.length
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
+    endA--
+    endB--
+  }
+  const restA = a.slice(start, endA)
+  const restB = b.slice(start, endB)
+  if (restA.length <= 1 && restB.length <= 1) return true
+  return restA.length === 2 && restB.length === 2 && restA[0] === restB[1] && restA[1] === restB[0]
+}
+
+/**
+ * The one of `known` that `name` is a near miss of: the same but for case, `-` and `_`, or (both
+ * three characters or more, so `x` is not taken for `q`) one typo away (`tags` for `tag`, `limt`).
+ */
+export const nearMissOf = (name: string, known: ReadonlyArray<string>): string | undefined => {
+  const loose = looseName(name)
+  return known.find((candidate) => looseName(candidate) === loose) ??
+    known.find((candidate) => {
+      const other = looseName(candidate)
+      return loose.length >= 3 && other.length >= 3 && oneEditApart(loose, other)
+    })
+}
+
+/**
+ * An unknown field or query parameter, with the known ones and, when it is a near miss of one,
+ * that one: `unknown parameter, did you mean dryRun? (the parameters are onConflict, dryRun)`.
+ */
+export const unknownNameMessage = (kind: "field" | "parameter", name: string, known: ReadonlyArray<string>): string => {
+  const meant = nearMissOf(name, known)
+  return `unknown ${kind}${meant === undefined ? "" : `, did you mean ${meant}?`} (the ${kind}s are ${known.join(", ")})`
+}
+
 /**
  * `issues` without the optional fields' `undefined` and `null` members, each worded `expected …, got …`, an
- * unknown field as such with the known ones.
+ * unknown field as such with the known ones. `isParameter` tells which unknown names are query
+ * parameters rather than fields of a body, to word them so.
  */
-export const plainIssues = (issues: ReadonlyArray<Issue>): ReadonlyArray<Issue> => {
+export const plainIssues = (
+  issues: ReadonlyArray<Issue>,
+  isParameter: (name: PropertyKey) => boolean = () => false
+): ReadonlyArray<Issue> => {
   const relevant = issues.filter((issue) => !isAbsenceMember(issue.message))
   return (relevant.length > 0 ? relevant : issues).map((issue) => {
     if (issue._tag === "Missing") return { ...issue, message: "missing" }
     // Schema lists the known keys as a union of literals: `expected: "title" | "slug" | ...`.
     const known = /^is unexpected, expected: (.*)$/s.exec(issue.message)
     if (issue._tag === "Unexpected" && known !== null) {
-      return { ...issue, message: `unknown field (the fields are ${known[1]!.split(" | ").map((name) => name.replace(/^"(.*)"$/s, "$1")).join(", ")})` }
+      const names = known[1]!.split(" | ").map((name) => name.replace(/^"(.*)"$/s, "$1"))
+      const name = issue.path[issue.path.length - 1]
+      const kind = issue.path.length === 1 && isParameter(name!) ? "parameter" : "field"
+      return { ...issue, message: unknownNameMessage(kind, String(name ?? ""), names) }
     }
     const type = /^Expected (.*), actual (.*)$/s.exec(issue.message)
     return type === null ? issue : { ...issue, message: `expected ${expectedType(type[1]!)}, got ${type[2]!}` }

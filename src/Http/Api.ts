@@ -9,6 +9,7 @@ import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platfor
 import { Schema } from "effect"
 import { PostsAdminApi, PostsApi } from "../Posts/Api.js"
 import { InternalServerError, NotReady } from "./Errors.js"
+import { documentPipeline } from "./PipelineDocument.js"
 
 /** Liveness and readiness, for load balancers and orchestrators. Never authenticated. */
 export class SystemApi extends HttpApiGroup.make("system")
@@ -33,6 +34,8 @@ export class InkwellApi extends HttpApi.make("inkwell")
   .annotate(OpenApi.Title, "Inkwell")
   .annotate(OpenApi.Version, "0.1.0")
   .annotate(OpenApi.Description, "A typed blog content service: markdown in, processed posts out.")
+  // What the request pipeline answers on every path (405, OPTIONS, 404, its headers): no endpoint declares it.
+  .annotate(OpenApi.Transform, documentPipeline)
 {}
 
 export { PostsAdminApi, PostsApi }

@@ -107,6 +107,17 @@ export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()(
 ) {}
 
 /**
+ * A path no endpoint serves (nor `/openapi.json` or `/docs`): the request pipeline's answer
+ * (`failureResponse`), to any method. Declared so the OpenAPI document can show it
+ * (`PipelineDocument`); the platform's own `HttpServerError.RouteNotFound` is the failure it answers.
+ */
+export class RouteNotFound extends Schema.TaggedError<RouteNotFound>()(
+  "RouteNotFound",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
+) {}
+
+/**
  * A conditional write whose precondition header does not hold (RFC 9110 §13.1): an `If-Match`
  * the post is not (another version or content, or only weak tags, which never match a write),
  * `If-None-Match: *` on a post that exists (create-only), or an `If-None-Match` tag that is the
@@ -158,10 +169,14 @@ export class PostMoved extends Schema.TaggedError<PostMoved>()(
 /**
  * A 400 for bad input with the given issues, its `message` one line made of them
  * (`limit: expected ..., got "abc"`). The platform's own message draws the whole schema as a
- * tree; each issue already names its field, and says what is wrong with it.
+ * tree; each issue already names its field, and says what is wrong with it. `isParameter`: which
+ * unknown names are the query's (`plainIssues`).
  */
-export const decodeError = (given: HttpApiError.HttpApiDecodeError["issues"]): HttpApiError.HttpApiDecodeError => {
-  const issues = plainIssues(given)
+export const decodeError = (
+  given: HttpApiError.HttpApiDecodeError["issues"],
+  isParameter?: (name: PropertyKey) => boolean
+): HttpApiError.HttpApiDecodeError => {
+  const issues = plainIssues(given, isParameter)
   return new HttpApiError.HttpApiDecodeError({
     issues,
     message: issues.map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.map(String).join(".")}: ${issue.message}`)).join("; ")

@@ -63,8 +63,10 @@ import {
   MethodNotAllowed,
   PayloadTooLarge,
   RequestTimedOut,
+  RouteNotFound,
   Unauthorized
 } from "./Errors.js"
+import { briefly } from "../Domain/decodeIssues.js"
 import { utf8Checker } from "../Domain/utf8.js"
 import { MAX_TIMER_DURATION } from "../Config.js"
 import * as HttpConfig from "./HttpConfig.js"
@@ -138,7 +140,18 @@ export const apiFailures = (api: HttpApi.HttpApi.Any, extra: ReadonlyArray<Extra
       app,
       (error): error is E => error instanceof HttpApiError.HttpApiDecodeError || error instanceof HttpServerError.RouteNotFound,
       (error: unknown) => {
-        if (error instanceof HttpApiError.HttpApiDecodeError) return Effect.fail(decodeError(error.issues) as E)
+        if (error instanceof HttpApiError.HttpApiDecodeError) {
+          return Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+            const query = queryNamesOf(request.url)
+            // An unknown name the query carries is a parameter (`?dry-run=`), not a body's field.
+            const isParameter = (name: PropertyKey | undefined) => typeof name === "string" && query.has(name)
+            // A query's 400 names every parameter at fault at once, those that do not
+            // percent-decode too (the handler names them when nothing else is wrong).
+            const escapes = error.issues.some((issue) => isParameter(issue.path[0])) ? queryEscapeIssues(request.url) : []
+            const undecodable = new Set(escapes.map((issue) => issue.path[0]))
+            return decodeError([...escapes, ...error.issues.filter((issue) => !undecodable.has(issue.path[0]))], isParameter)
+          }).pipe(Effect.flatMap((refusal) => Effect.fail(refusal as E)))
+        }
         const request = (error as HttpServerError.RouteNotFound).request
         const path = pathOf(request.url)
         // `*` is a target for OPTIONS only (RFC 9112 §3.2.4): any other method there stays a miss.
@@ -234,6 +247,63 @@ export const routedPath = (url: string): string => {
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path
 }
 
+/** One parameter of a query, as sent: its name and value still percent-encoded (`+` a space). */
+export interface QueryPair {
+  readonly name: string
+  readonly value: string
+}
+
+/**
+ * `url`'s query as the router reads it (find-my-way's parser): what follows the first `?`, `;`
+ * or `#` of the path (see `routedPath`), in `&`-separated pairs, a pair without `=` a name
+ * without a value; empty pairs are none. Not percent-decoded: the router decodes what decodes and
+ * keeps the rest as sent.
+ */
+export const queryPairsOf = (url: string): ReadonlyArray<QueryPair> => {
+  const target = url.charCodeAt(0) === 47 /* "/" */ ? url : url.replace(ABSOLUTE_FORM, "/")
+  const start = target.slice(1).search(/[?;#]/)
+  if (start === -1) return []
+  const pairs: Array<QueryPair> = []
+  for (const pair of target.slice(start + 2).split("&")) {
+    if (pair === "") continue
+    const equals = pair.indexOf("=")
+    const [name, value] = equals === -1 ? [pair, ""] : [pair.slice(0, equals), pair.slice(equals + 1)]
+    pairs.push({ name: name.replace(/\+/g, " "), value: value.replace(/\+/g, " ") })
+  }
+  return pairs
+}
+
+/** `text` percent-decoded, or `undefined` when it does not decode (`%ZZ`, a cut UTF-8 sequence). */
+export const percentDecoded = (text: string): string | undefined => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * An issue for each parameter of `url`'s query whose name or value does not percent-decode
+ * (`?tag=%ZZ`, a cut UTF-8 sequence), at its name. The router keeps such text as sent: `%ZZ` was
+ * looked up as a tag (200, an empty page) where the same in the path is a 400. For the endpoints
+ * that read their query (`Posts/Http.ts`); others ignore it, and so whatever it holds.
+ */
+export const queryEscapeIssues = (url: string): Array<HttpApiError.HttpApiDecodeError["issues"][number]> => {
+  const issues: Array<HttpApiError.HttpApiDecodeError["issues"][number]> = []
+  // Nothing to decode: no issue, at the cost of one scan.
+  if (!url.includes("%")) return issues
+  for (const { name, value } of queryPairsOf(url)) {
+    const decoded = percentDecoded(name)
+    const got = decoded === undefined ? `the name ${briefly(name)}` : percentDecoded(value) === undefined ? briefly(value) : undefined
+    if (got !== undefined) issues.push({ _tag: "Type", path: [decoded ?? name], message: `expected percent-encoded UTF-8, got ${got}` })
+  }
+  return issues
+}
+
+/** The names of `url`'s query parameters, as the router decodes them (one that does not decode as sent). */
+const queryNamesOf = (url: string): ReadonlySet<string> =>
+  new Set(queryPairsOf(url).map(({ name }) => percentDecoded(name) ?? name))
+
 const isBodyTooLarge = (error: HttpServerError.RequestError): boolean =>
   error.cause instanceof Error && error.cause.message === MAX_BYTES_EXCEEDED
 
@@ -267,10 +337,7 @@ const failureResponse = (
         400
       )
     }
-    return HttpServerResponse.unsafeJson(
-      { _tag: "RouteNotFound", message: `no route for ${request.method} ${pathOf(request.url)}` },
-      { status: 404 }
-    )
+    return encodeJson(RouteNotFound, new RouteNotFound({ message: `no route for ${request.method} ${pathOf(request.url)}` }), 404)
   }
   if (error instanceof HttpServerError.RequestError && error.reason === "Decode") {
     if (isBodyTooLarge(error)) return encodeJson(PayloadTooLarge, tooLarge(maxBodySize), 413)

@@ -255,8 +255,8 @@ const LIST_PARAMETERS = new Set(["tag", "status", "limit", "cursor", "offset"])
  * A list URL whose answer may be kept: its query names only `LIST_PARAMETERS`, each once, and
  * nothing the router cuts (`#`). Search results (`q`) are made each time, as the reader site's
  * are: anyone can send a new query, and each was an entry, a stream of them pushing out the posts
- * and pages readers ask for; so was any made-up parameter the API ignores (`/posts?x=1`,
- * `/posts?x=2`, ...).
+ * and pages readers ask for; so was any made-up parameter when the API ignored it (`/posts?x=1`,
+ * `/posts?x=2`, ...: now refused, 400, by `ListParams`).
  */
 const isKeptList = (url: string): boolean => {
   if (url.includes("#")) return false

@@ -8,11 +8,12 @@
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Either, Option, ParseResult, Schema } from "effect"
-import { briefly } from "../Domain/decodeIssues.js"
+import { briefly, valueOf } from "../Domain/decodeIssues.js"
 import { InvalidPost, PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
-import { codePointLength, Post, PostInput, PostStatus, Slug, Tag, tagKey } from "../Domain/Post.js"
+import { codePointLength, Post, PostInput, PostStatus, Slug, storedTag } from "../Domain/Post.js"
 import { ImportSummary } from "../Import/ImportSummary.js"
 import { DATE_PATTERN, parseDateString } from "../Processing/dates.js"
+import { TAG_MAX_LENGTH } from "../Processing/processPost.js"
 import {
   BadRequest,
   UrlRefused,
@@ -29,7 +30,7 @@ import {
 import { ApiKeyAuth } from "../Http/Middleware.js"
 import { decodeCursor } from "./internal/repository.js"
 import { MAX_PAGE_SIZE, MAX_SEARCH_RESULTS } from "./PostRepository.js"
-import { MAX_SEARCH_LENGTH } from "./internal/search.js"
+import { MAX_SEARCH_LENGTH, searchLength } from "./internal/search.js"
 
 /** What a list shows of each post: enough for an index page, without the rendered html. */
 export const PostSummary = Schema.Struct({
@@ -90,6 +91,15 @@ const optionalParameter = <A, I, R>(schema: Schema.Schema<A, I, R>, expected: st
   Schema.optionalWith(schema.annotations(expecting(expected)), { exact: true })
 
 /**
+ * A query's parameters and no others: one the endpoint does not take is a 400 naming it, and the
+ * parameter it is a near miss of (`plainIssues`), as a JSON body's unknown field is. Ignored,
+ * `?dry-run=true` (the CLI flag's spelling) ran a real import, `?onconflict=skip` fell back to
+ * `fail`, and `?Limit=5` or `?tags=x` answered the default page. Every bad parameter is named at
+ * once (`errors: "all"`), as a body's bad fields are: the first alone took a round trip each.
+ */
+const exactParameters = { parseOptions: { onExcessProperty: "error", errors: "all" } } as const
+
+/**
  * An integer of `min` or more in plain decimal digits. Not `NumberFromString`, which takes
  * whatever `Number` does: `1e2`, `+5`, ` 5`, `0x10`, `5.0` were all taken for numbers.
  * With a `cap`, any digits worth more are taken as the cap, however many: as more than the cap,
@@ -126,8 +136,8 @@ const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spa
  * see `searchTerms`); blank is refused rather than read as "everything".
  */
 const SearchText = Schema.String.pipe(
-  // Counted in code points, as the document's maxLength is.
-  Schema.filter((text) => text.trim().length > 0 && codePointLength(text) <= MAX_SEARCH_LENGTH)
+  // Counted in code points, as the document's maxLength is, in NFC, as the words are read (`searchLength`).
+  Schema.filter((text) => text.trim().length > 0 && searchLength(text) <= MAX_SEARCH_LENGTH)
 ).annotations({
   description: SEARCH_DESCRIPTION,
   // As a query carries it (the filter alone documented a bare string).
@@ -137,8 +147,25 @@ const SearchText = Schema.String.pipe(
 const LIMIT = `an integer from 1, in digits (more than ${MAX_PAGE_SIZE} is taken as ${MAX_PAGE_SIZE})`
 const OFFSET = `an integer from 0 to ${Number.MAX_SAFE_INTEGER}, in digits (posts to skip; not with cursor)`
 
-/** `?tag=`: matched as tags are stored (`tagKey`); only spaces (line breaks too) would match nothing, and is refused. */
-export const TagParameter = Tag.pipe(Schema.filter((tag) => tagKey(tag).length > 0))
+const TAG_DESCRIPTION = `A tag, whatever its case, read as tags are stored: in NFC, on one line, trimmed; ` +
+  `1 to ${TAG_MAX_LENGTH} characters so read`
+
+/**
+ * `?tag=`: matched as tags are stored (`tagKey`), so counted as they are (`storedTag`: in NFC, on
+ * one line, trimmed), as processing counts a post's tags. Counted as sent, a tag of 60 "é" with
+ * combining accents (NFD, 120 code points) was a 400 that the same tag in NFC was not, though
+ * both find it. Only spaces (line breaks too) would match nothing, and is refused.
+ */
+export const TagParameter = Schema.String.pipe(
+  Schema.filter((tag) => {
+    const stored = storedTag(tag)
+    return stored.length > 0 && codePointLength(stored) <= TAG_MAX_LENGTH
+  })
+).annotations({
+  description: TAG_DESCRIPTION,
+  // As a query carries it (the filter alone documented a bare string).
+  jsonSchema: { type: "string", minLength: 1, maxLength: TAG_MAX_LENGTH, description: TAG_DESCRIPTION }
+})
 
 export const ListParams = Schema.Struct({
   tag: optionalParameter(TagParameter, "a tag of 1 to 100 characters, not only spaces"),
@@ -158,7 +185,7 @@ export const ListParams = Schema.Struct({
    * naming `cursor`).
    */
   q: optionalParameter(SearchText, SEARCH)
-})
+}).annotations(exactParameters)
 
 const SlugParameter = Slug.annotations(expecting("a slug: lowercase letters and digits joined by single dashes, at most 200 characters"))
 
@@ -215,8 +242,33 @@ const STORE_KEYS: ReadonlyArray<StoreKey> = Object.keys(Post.fields).filter(isSt
 
 const postFields = optionalFields(Post.fields)
 
-/** Each optional, as `Post` has it. */
-const storeFields = Object.fromEntries(STORE_KEYS.map((key) => [key, postFields[key]])) as Pick<typeof postFields, StoreKey>
+const IGNORED = "Ignored, whatever its value: the server derives or keeps this field (as GET /posts/{slug} answers it)"
+
+/**
+ * A field of a post's JSON that the server derives or keeps: ignored, as README and the document
+ * say, so never decoded, and any value is taken. Decoded as `Post`'s, a value no write reads was a
+ * 400 in the schema's own terms (`id: expected string & Brand<"PostId">, got null`, `toc: expected
+ * ReadonlyArray<(TocEntry (Encoded side) <-> TocEntry)>, got "x"`, `createdAt: Unable to decode
+ * "garbage" into a DateTime.Utc`). The document shows it as any JSON value, saying it is ignored.
+ */
+const Ignored = Schema.Unknown.annotations({
+  jsonSchema: { type: ["null", "boolean", "object", "array", "number", "string"], description: IGNORED }
+})
+
+/**
+ * `version` where a write reads it (a PUT's body: the version being replaced), checked and said
+ * plainly (was: `expected Int`, `expected a number greater than or equal to 1`).
+ */
+const Version = Post.fields.version.annotations(expecting("the version being replaced (an integer from 1)"))
+
+type IgnoredKey = Exclude<StoreKey, "version">
+
+/** Each optional: `version` as a PUT reads it, the others ignored. */
+const storeFields = Object.fromEntries(
+  STORE_KEYS.map((key) => [key, Schema.optionalWith(key === "version" ? Version : Ignored, { exact: true })])
+) as
+  & { readonly [K in IgnoredKey]: Schema.optionalWith<typeof Ignored, { exact: true }> }
+  & { readonly version: Schema.optionalWith<typeof Version, { exact: true }> }
 
 /** PostInput's fields but `updatedAt`, which a post's JSON calls `updatedAtSource`. */
 const { updatedAt: _updatedAt, ...postJsonInputFields } = PostInput.fields
@@ -245,8 +297,8 @@ const AuthorDate = Schema.String.pipe(
  * A post's JSON as the server reads it, and as the OpenAPI document shows it (`PostJson`): one
  * schema for both, so they cannot differ. Its input fields are PostInput's, as PostInput takes
  * them (`null` for left out, `status` in another case, tags processing trims); the server checks
- * them again as a PostInput's (`orPostJson`). Its store fields are `Post`'s, each optional; no
- * other field is taken.
+ * them again as a PostInput's (`orPostJson`). Its store fields are optional and ignored, any
+ * value (`Ignored`), but `version`, checked as a PUT reads it; no other field is taken.
  */
 const PostJsonFields = Schema.Struct(inPostOrder({
   ...storeFields,
@@ -279,7 +331,9 @@ export const PostJson = Schema.transformOrFail(
     decode: ParseResult.succeed,
     encode: (value, options) =>
       ParseResult.flatMap(
-        ParseResult.encodeUnknown(Schema.Union(PostJsonFields, PostShaped))(value, options),
+        // A `Post` first, as its JSON: read as the fields the server reads, its ignored ones
+        // (taken as they are) would be sent as the objects they hold (a DateTime, TocEntry instances).
+        ParseResult.encodeUnknown(Schema.Union(PostShaped, PostJsonFields))(value, options),
         (json) => ParseResult.decodeUnknown(PostJsonFields)(json, options)
       )
   }
@@ -295,7 +349,7 @@ export const CreatePayload = Schema.Union(PostInputPayload, PostJson, Markdown)
 /** Post fields plus the version being replaced (or send it as `If-Match`). */
 export const UpdateInput = Schema.Struct({
   ...PostInput.fields,
-  version: Schema.optional(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)))
+  version: Schema.optional(Version)
 }).annotations({ identifier: "UpdateInput", ...exactFields })
 
 export const UpdatePayload = Schema.Union(UpdateInput, PostJson, Markdown)
@@ -309,17 +363,40 @@ export const ImportParams = Schema.Struct({
   onConflict: optionalParameter(OnConflict, ON_CONFLICT),
   /** `true`: say what the import would do (checked against the stored posts), write nothing. */
   dryRun: optionalParameter(Schema.BooleanFromString, "true or false")
-})
+}).annotations(exactParameters)
 
 /** Most URLs one `POST /posts/import-url` takes. */
 export const MAX_IMPORT_URLS = 100
+
+const URLS = `a URL or a list of 1 to ${MAX_IMPORT_URLS} URLs`
+
+/**
+ * What a bad `url` is, in one issue at `url`: the union's own were one per member, in the schema's
+ * terms (`url: expected a string, got 5; url: expected readonly [string, ...string[]], got 5`;
+ * `url: expected a string, got []; url.0: missing`), and a list of 101 was first "expected a
+ * string". Names what is wrong with a list: empty, too long, or the first item that is no string.
+ */
+const urlsMessage = (issue: ParseResult.ParseIssue) => {
+  const actual = valueOf(issue.actual)
+  let got: string
+  if (!Array.isArray(actual)) got = briefly(actual)
+  else if (actual.length === 0) got = "an empty list"
+  else if (actual.length > MAX_IMPORT_URLS) got = `a list of ${actual.length}`
+  else {
+    const at = actual.findIndex((url) => typeof url !== "string")
+    got = at === -1 ? briefly(actual) : `a list with ${briefly(actual[at], 60)} at ${at}`
+  }
+  return { message: `expected ${URLS}, got ${got}`, override: true }
+}
 
 export const ImportUrlPayload = Schema.Struct({
   /**
    * One URL or several (at most MAX_IMPORT_URLS), imported one after the other: each is fetched
    * and checked against the server's own network before the import starts, so a request is a bounded amount of work.
    */
-  url: Schema.Union(Schema.String, Schema.NonEmptyArray(Schema.String).pipe(Schema.maxItems(MAX_IMPORT_URLS))),
+  url: Schema.Union(Schema.String, Schema.NonEmptyArray(Schema.String).pipe(Schema.maxItems(MAX_IMPORT_URLS))).annotations({
+    message: urlsMessage
+  }),
   // One issue, as the query parameter's: the union's own were one per literal ("expected \"fail\"", "expected \"skip\"", ...).
   onConflict: Schema.optional(OnConflict.annotations(expecting(ON_CONFLICT))),
   /** Say what the import would do (checked against the stored posts), write nothing. */
@@ -397,20 +474,29 @@ const withOlderMarkdownType = (op: Record<string, any>) => {
 }
 
 /**
+ * What the bulk import takes (`ndjsonBody` in Http.ts; any other type is 415): NDJSON under its
+ * common names (`application/x-ndjson`, ndjson.org's; `application/jsonl`, JSON Lines', as the
+ * OpenAPI media type registry lists them; `application/x-jsonlines` and `application/jsonlines`,
+ * as some tools send JSON Lines), in UTF-8, or no Content-Type.
+ */
+export const NDJSON_TYPES = ["application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines"] as const
+
+const NDJSON_BODY = {
+  schema: {
+    type: "string",
+    description: "One JSON object per line: the fields of PostInput, plus an optional `source` naming where the post came from " +
+      "(UTF-8; sent with no Content-Type it is read as NDJSON too)"
+  }
+}
+
+/**
  * The bulk import as it is: an NDJSON body, which the handler streams (a payload schema would make
  * the platform buffer and parse it whole), and no 413, since MAX_BODY_SIZE does not apply to it.
  */
 const importOperation = (op: Record<string, any>) => {
   op["requestBody"] = {
     required: true,
-    content: {
-      "application/x-ndjson": {
-        schema: {
-          type: "string",
-          description: "One JSON object per line: the fields of PostInput, plus an optional `source` naming where the post came from"
-        }
-      }
-    }
+    content: Object.fromEntries(NDJSON_TYPES.map((type) => [type, NDJSON_BODY]))
   }
   if (op["responses"] !== undefined) delete op["responses"][413]
   return op
@@ -555,7 +641,8 @@ export class PostsAdminApi extends HttpApiGroup.make("postsAdmin")
     HttpApiEndpoint.post("import", "/posts/import")
       .setUrlParams(ImportParams)
       .addSuccess(ImportSummary)
-      // A body in a content coding (Content-Encoding: gzip): read as sent, it would be lines of noise.
+      // A body that is not NDJSON by its Content-Type, or in a content coding (Content-Encoding: gzip):
+      // read as sent, it would be lines of noise.
       .addError(UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Bulk import: NDJSON body, one PostInput per line (optional `source`); bad lines are in the summary as request:<line>")
       .annotate(OpenApi.Transform, importOperation)

@@ -25,13 +25,13 @@ import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFa
 import { LIST_ETAG_START, matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerFibers, ServerStopping } from "../Http/ServerStopping.js"
-import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, routedPath, uploadStream } from "../Http/Middleware.js"
+import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, queryEscapeIssues, routedPath, uploadStream } from "../Http/Middleware.js"
 import { importNdjson, type LeftImport, outlivingClient } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { importFromUrls } from "../Sources/ImportFromUrl.js"
 import type { EncodedPost } from "./internal/encodedReads.js"
-import { ImportUrlPayload, PostInputPayload, PostPage, TagList, UpdateInput } from "./Api.js"
+import { ImportUrlPayload, NDJSON_TYPES, PostInputPayload, PostPage, TagList, UpdateInput } from "./Api.js"
 import { orPostJson } from "./internal/postJson.js"
 import { hashTagOf, MAX_PAGE_SIZE, MAX_SEARCH_RESULTS, PostRepository } from "./PostRepository.js"
 import { Posts } from "./Posts.js"
@@ -463,8 +463,26 @@ const readImportUrlBody = (
 
 const JSON_ONLY = ["application/json"] as const
 
-/** What the bulk import reads (whatever its Content-Type says: it is not checked). */
-const NDJSON = ["application/x-ndjson"] as const
+/**
+ * The bulk import's Content-Type, checked: any other type is a 415 before the body is read (a
+ * JSON array or a markdown post was read as NDJSON, and answered 200 with a failure per line).
+ * None is taken, as NDJSON: a client that streams a file may send no type. In the handler, after
+ * `ApiKeyAuth`, as create's is (`readPostBody`).
+ */
+const ndjsonBody = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<void, UnsupportedMediaType> => {
+  const contentType = request.headers["content-type"]
+  if (contentType === undefined || contentType.trim() === "") return Effect.void
+  const problem = postBodyTypeProblem(contentType, NDJSON_TYPES)
+  if (problem === undefined) return Effect.void
+  // What `curl --data-binary @posts.ndjson` sends unless told otherwise.
+  const curl = mediaTypeOf(contentType) === "application/x-www-form-urlencoded"
+    ? " (curl --data-binary sends this type unless told: add -H 'Content-Type: application/x-ndjson')"
+    : ""
+  return Effect.fail(new UnsupportedMediaType({
+    message: `${problem}: send NDJSON, one JSON object per line, as application/x-ndjson, in UTF-8${curl}`,
+    accepted: NDJSON_TYPES
+  }))
+}
 
 /**
  * A JSON body's text and value, without one leading byte order mark (RFC 8259 §8.1 lets a parser
@@ -545,6 +563,16 @@ const searchTooDeep = decodeError([{
   path: ["offset"],
   message: `a search (q) pages through its first ${MAX_SEARCH_RESULTS} results: offset must be below ${MAX_SEARCH_RESULTS} (add words to narrow the search)`
 }])
+
+/**
+ * A 400 naming each parameter of the query that does not percent-decode (`?tag=%ZZ`), for the
+ * endpoints that read their query: the router reads such text as sent, and a tag `%ZZ` found an
+ * empty page. When the schema refused a parameter too, `apiFailures` names them all at once.
+ */
+const wellEncodedQuery = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<void, HttpApiError.HttpApiDecodeError> => {
+  const issues = queryEscapeIssues(request.url)
+  return issues.length === 0 ? Effect.void : Effect.fail(decodeError(issues))
+}
 
 /** What a long import waits on to stop early: the server's shutdown, when it runs under one. */
 const serverStop = Effect.map(
@@ -693,6 +721,7 @@ const publicHandlers = (api: InkwellApiType) =>
       return handlers
         .handle("list", ({ request, urlParams }) =>
           Effect.gen(function* () {
+            yield* wellEncodedQuery(request)
             const editor = yield* isEditor(keys, request)
             if (!editor && urlParams.status === "draft") {
               return yield* new Unauthorized({ message: "listing drafts requires an API key" })
@@ -875,7 +904,7 @@ const adminHandlers = (api: InkwellApiType, postUrl: ReturnType<typeof postUrlFo
         // Never fails: every bad line is in the summary as `request:<line>`.
         // A shutdown stops it early: it answers what it stored rather than being cut off.
         .handle("import", ({ request, urlParams }) =>
-          Effect.flatMap(Effect.zip(serverStop, serverFibers(ownFibers)), ([stop, fibers]) =>
+          Effect.flatMap(Effect.zipRight(Effect.zip(ndjsonBody(request), wellEncodedQuery(request)), Effect.zip(serverStop, serverFibers(ownFibers))), ([stop, fibers]) =>
             imports.provide(
               importNdjson(uploadStream(request), {
                 fibers,
@@ -886,7 +915,7 @@ const adminHandlers = (api: InkwellApiType, postUrl: ReturnType<typeof postUrlFo
                 dryRun: urlParams.dryRun === true,
                 stop
               })
-            )).pipe(writesNothingIf(urlParams.dryRun === true), identityBodyOnly(request, NDJSON))
+            )).pipe(writesNothingIf(urlParams.dryRun === true), identityBodyOnly(request, NDJSON_TYPES))
         )
         // Never fails either: an unreachable URL or a document that is no feed is one failure, named by its URL.
         // A shutdown stops it like a bulk import, and it outlives its client like one.

@@ -6,8 +6,8 @@
 import { Data, DateTime, Effect, Either, Option } from "effect"
 import type { transience } from "../Database/Transient.js"
 import type { RepositoryError } from "../Domain/Errors.js"
-import { codePointLength, type Post } from "../Domain/Post.js"
-import { isEmpty, MAX_SEARCH_LENGTH, searchTerms } from "../Posts/internal/search.js"
+import type { Post } from "../Domain/Post.js"
+import { isEmpty, MAX_SEARCH_LENGTH, searchLength, searchTerms } from "../Posts/internal/search.js"
 import { isPublicAt, MAX_PAGE_SIZE, MAX_SEARCH_RESULTS, movedVisible, PostRepository } from "../Posts/PostRepository.js"
 import * as Feeds from "./Feeds.js"
 import * as Pages from "./Pages.js"
@@ -256,7 +256,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       const onlyPage = (found: Omit<Pages.SearchView, "query" | "page">) =>
         page > 1 ? Effect.fail(new PageNotFound({ message: words.noResultsPage(page) })) : Effect.succeed(view(found))
       if (query === "") return yield* onlyPage({ notice: words.typeToSearch })
-      if (codePointLength(query) > MAX_SEARCH_LENGTH) return yield* onlyPage({ notice: words.searchAtMost(MAX_SEARCH_LENGTH) })
+      if (searchLength(query) > MAX_SEARCH_LENGTH) return yield* onlyPage({ notice: words.searchAtMost(MAX_SEARCH_LENGTH) })
       if (isEmpty(searchTerms(query))) return yield* onlyPage({ posts: [], hasMore: false })
       if (repository.search === undefined) return yield* onlyPage({ notice: words.searchUnavailable })
       // As the API refuses a deeper offset: only the first MAX_SEARCH_RESULTS results have pages.

@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
-import { BRIEF_LENGTH, briefly, issuesOf, plainIssues } from "../../src/Domain/decodeIssues.js"
+import { BRIEF_LENGTH, briefly, issuesOf, nearMissOf, plainIssues } from "../../src/Domain/decodeIssues.js"
 import { PostInput } from "../../src/Domain/Post.js"
 
 const nested = (depth: number): unknown => JSON.parse("[".repeat(depth) + "]".repeat(depth))
@@ -66,5 +66,27 @@ describe("issuesOf", () => {
     assert.deepStrictEqual(found.map((issue) => issue.path), [["title"], ["tags", 0], ["status"], ["metadata"]])
     for (const issue of found) assert.isAtMost(issue.message.length, BRIEF_LENGTH + 40, issue.message.slice(0, 300))
     assert.strictEqual(found[1]!.message, `expected a string, got ${"[".repeat(BRIEF_LENGTH - 1)}…`)
+  })
+})
+
+describe("nearMissOf", () => {
+  const IMPORT = ["onConflict", "dryRun"]
+  const LIST = ["tag", "status", "limit", "cursor", "offset", "q"]
+
+  it("a name the same but for case, - and _ is the known one", () => {
+    for (const name of ["dry-run", "dryrun", "dry_run", "DRYRUN", "Dry-Run"]) assert.strictEqual(nearMissOf(name, IMPORT), "dryRun", name)
+    assert.strictEqual(nearMissOf("on_conflict", IMPORT), "onConflict")
+    assert.strictEqual(nearMissOf("Limit", LIST), "limit")
+  })
+
+  it("one typo away, for names of three characters or more", () => {
+    assert.strictEqual(nearMissOf("tags", LIST), "tag")
+    assert.strictEqual(nearMissOf("limt", LIST), "limit")
+    assert.strictEqual(nearMissOf("ofset", LIST), "offset")
+    assert.strictEqual(nearMissOf("stauts", LIST), "status")
+    // Too short to tell a typo from another name: `x` is not taken for `q`.
+    assert.isUndefined(nearMissOf("x", LIST))
+    assert.isUndefined(nearMissOf("search", LIST))
+    assert.isUndefined(nearMissOf("force", IMPORT))
   })
 })

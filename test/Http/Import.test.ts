@@ -116,6 +116,49 @@ describe("POST /posts/import", () => {
     }).pipe(Effect.provide(importServer()))
   )
 
+  it.effect("a body that is not NDJSON by its Content-Type is 415 naming the types taken (was: read as NDJSON, 200 with failures); NDJSON's names and none are taken", () =>
+    Effect.gen(function* () {
+      const upload = (body: string, contentType: string | undefined, headers: Record<string, string> = { "x-api-key": KEY }) =>
+        send(HttpClientRequest.post("/posts/import").pipe(
+          contentType === undefined
+            ? HttpClientRequest.setBody(HttpBody.raw(encoder.encode(body), { contentLength: encoder.encode(body).length }))
+            : HttpClientRequest.bodyText(body, contentType),
+          HttpClientRequest.setHeaders(headers)
+        ))
+      const ACCEPTED = ["application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines"]
+      for (const [body, contentType] of [
+        [JSON.stringify([{ title: "Array", body: "x" }]), "application/json"],
+        ["---\ntitle: Markdown\n---\nText.", "text/markdown"],
+        [line(1), "application/x-www-form-urlencoded"],
+        [line(1), "text/plain"],
+        [line(1), "application/x-ndjson; charset=iso-8859-1"]
+      ] as const) {
+        const response = yield* upload(body, contentType)
+        assert.strictEqual(response.status, 415, contentType)
+        const refused = yield* json(response)
+        assert.strictEqual(refused._tag, "UnsupportedMediaType", contentType)
+        assert.deepStrictEqual(refused.accepted, ACCEPTED, contentType)
+        assert.include(refused.message, contentType.includes("iso-8859-1") ? "charset iso-8859-1" : `Content-Type ${contentType}`)
+      }
+      // curl --data-binary's default type: the 415 says how to send NDJSON with it.
+      const form = yield* json(yield* upload(line(1), "application/x-www-form-urlencoded"))
+      assert.include(form.message, "-H 'Content-Type: application/x-ndjson'")
+      // Without a key it is 401 whatever the type: nothing answers a write before ApiKeyAuth.
+      assert.strictEqual((yield* upload(line(1), "application/json", {})).status, 401)
+      assert.strictEqual((yield* get("/posts/post-1")).status, 404, "nothing was imported")
+      // NDJSON under each of its names, in UTF-8, or with no Content-Type at all, is imported.
+      const cases = [...ACCEPTED, "Application/X-NDJSON; charset=utf-8", undefined]
+      for (const [i, contentType] of cases.entries()) {
+        const response = yield* upload(line(i + 1), contentType)
+        assert.strictEqual(response.status, 200, String(contentType))
+        assert.strictEqual((yield* json(response)).imported, 1, String(contentType))
+      }
+      // The OpenAPI document lists the types the endpoint takes, and its 415.
+      const operation = (yield* json(yield* get("/openapi.json"))).paths["/posts/import"].post
+      assert.deepStrictEqual(Object.keys(operation.requestBody.content), ACCEPTED)
+      assert.isDefined(operation.responses["415"])
+    }).pipe(Effect.provide(importServer())))
+
   it.effect("a line nested 3,000 deep, or with a key twice, fails alone, named; the others are imported (was: the run failed; the key's last value stored)", () =>
     Effect.gen(function* () {
       const deep = "[".repeat(3000) + "]".repeat(3000)
@@ -215,11 +258,12 @@ describe("POST /posts/import", () => {
     }).pipe(Effect.provide(importServer(MemoryPostRepository.layer, {}, 2048)))
   )
 
-  it.effect("MAX_BODY_SIZE does not apply at the other URLs the router routes to the import (/posts/import/, ;v=1, //)", () =>
+  it.effect("MAX_BODY_SIZE does not apply at the other URLs the router routes to the import (/posts/import/, ;onConflict=fail, //)", () =>
     Effect.gen(function* () {
       const body = Array.from({ length: 40 }, (_, i) => line(i + 1)).join("")
       assert.isAbove(body.length, 2048)
-      for (const url of ["/posts/import/?dryRun=true", "//posts/import?dryRun=true", "/posts/import;v=1"]) {
+      // The router reads what follows a `;` as the query: a parameter the import takes.
+      for (const url of ["/posts/import/?dryRun=true", "//posts/import?dryRun=true", "/posts/import;onConflict=fail"]) {
         const response = yield* send(
           HttpClientRequest.post(url).pipe(
             HttpClientRequest.bodyText(body, "application/x-ndjson"),
@@ -587,6 +631,28 @@ describe("POST /posts/import-url", () => {
       }).pipe(Effect.provide(context))
     })
   )
+
+  it.effect("a url that is neither a URL nor a list of 1 to 100 is one plain issue (was: the schema's terms, several issues, a string expected before 'at most 100')", () =>
+    Effect.gen(function* () {
+      const URLS = "url: expected a URL or a list of 1 to 100 URLs, got"
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [5, `${URLS} 5`],
+        [null, `${URLS} null`],
+        [[], `${URLS} an empty list`],
+        [Array.from({ length: 101 }, (_, i) => `http://example.com/${i}.xml`), `${URLS} a list of 101`],
+        [["http://example.com/feed.xml", 7], `${URLS} a list with 7 at 1`],
+        [{ href: "http://example.com/feed.xml" }, `${URLS} {"href":"http://example.com/feed.xml"}`]
+      ]
+      for (const [url, message] of cases) {
+        const response = yield* postJson("/posts/import-url", { url })
+        assert.strictEqual(response.status, 400, JSON.stringify(url).slice(0, 40))
+        const body = yield* json(response)
+        assert.strictEqual(body.message, message)
+        assert.deepStrictEqual(body.issues.map((issue: { path: Array<string> }) => issue.path), [["url"]])
+      }
+      const missing = yield* json(yield* postJson("/posts/import-url", { dryRun: true }))
+      assert.strictEqual(missing.message, "url: missing")
+    }).pipe(Effect.provide(importServer())))
 
   it.scoped("dryRun validates without writing; a single 404 URL is a 200 with one failure", () =>
     Effect.gen(function* () {

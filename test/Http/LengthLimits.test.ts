@@ -46,6 +46,28 @@ describe("length limits in code points", () => {
       assert.strictEqual(tagParameter.schema.maxLength, 100)
     }).pipe(Effect.provide(testServer())))
 
+  it.effect("?tag= and ?q= are counted in NFC, as they are looked up: a decomposed (NFD) tag or query is as long as its NFC form (was: 400)", () =>
+    Effect.gen(function* () {
+      const nfc = "\u00e9".repeat(60)
+      const nfd = nfc.normalize("NFD")
+      assert.strictEqual(codePointLength(nfd), 120)
+      assert.strictEqual((yield* postJson("/posts", newPost({ title: "Accents", tags: [nfc], body: `${nfc} here.` }))).status, 201)
+      for (const [name, value] of [["NFC", nfc], ["NFD", nfd], ["NFD, spaces around", ` ${nfd} `]] as const) {
+        for (const query of [`tag=${encodeURIComponent(value)}`, `q=${encodeURIComponent(value)}`]) {
+          const listed = yield* get(`/posts?${query}`)
+          assert.strictEqual(listed.status, 200, `${name} ${query.slice(0, 4)}`)
+          assert.deepStrictEqual((yield* json(listed)).items.map((item: { slug: string }) => item.slug), ["accents"], `${name} ${query.slice(0, 4)}`)
+        }
+      }
+      // Still at most 100 (a tag) and 200 (a query) characters, in NFC.
+      const tooLong = yield* json(yield* get(`/posts?tag=${encodeURIComponent("\u00e9".repeat(101).normalize("NFD"))}`))
+      assert.deepStrictEqual(tooLong.issues.map((issue: { path: Array<string> }) => issue.path), [["tag"]])
+      assert.strictEqual((yield* get(`/posts?q=${encodeURIComponent("\u00e9".repeat(200).normalize("NFD"))}`)).status, 200)
+      assert.strictEqual((yield* get(`/posts?q=${encodeURIComponent("\u00e9".repeat(201).normalize("NFD"))}`)).status, 400)
+      const params = Schema.decodeUnknownEither(ListParams)
+      assert.strictEqual(params({ tag: nfd, q: "\u00e9".repeat(200).normalize("NFD") })._tag, "Right")
+    }).pipe(Effect.provide(testServer())))
+
   it.effect("a slug of 200 letters outside the BMP is a slug (the document's maxLength is 200); 201 are not", () =>
     Effect.gen(function* () {
       const slug = ASTRAL_LETTER.repeat(200)

@@ -106,6 +106,40 @@ describe("a post's JSON sent back", () => {
     }).pipe(Effect.provide(testServer()))
   )
 
+  it.effect("the fields the server derives or keeps are ignored, whatever their values (was: 400 in the schema's own terms, Brand<\"PostId\">, TocEntry (Encoded side))", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* postJson("/posts", { title: "Derived", body: "# Heading\n\nText." })).status, 201)
+      const read = yield* json(yield* get("/posts/derived"))
+      const garbage = {
+        id: null,
+        toc: "x",
+        createdAt: "garbage",
+        updatedAt: 5,
+        html: ["not", "html"],
+        excerpt: {},
+        wordCount: -1,
+        readingTimeMinutes: "long",
+        contentHash: false,
+        source: 42
+      }
+      const updated = yield* putJson("/posts/derived", { ...read, ...garbage, summary: "Edited." })
+      assert.strictEqual(updated.status, 200, JSON.stringify(yield* json(updated)))
+      const after = yield* json(updated)
+      assert.deepStrictEqual(
+        [after.id, after.toc, after.createdAt, after.source, after.summary, after.version],
+        [read.id, read.toc, read.createdAt, read.source, "Edited.", 2]
+      )
+      // POST takes them as ignored too (a copy is a new post).
+      const copy = yield* postJson("/posts", { ...after, ...garbage, slug: "derived-copy" })
+      assert.strictEqual(copy.status, 201, JSON.stringify(yield* json(copy)))
+      // `version`, which a PUT reads, is checked, and said plainly.
+      const badVersion = yield* json(yield* putJson("/posts/derived", { ...after, version: "two" }))
+      assert.strictEqual(badVersion.message, 'version: expected the version being replaced (an integer from 1), got "two"')
+      const inputVersion = yield* json(yield* putJson("/posts/derived", { title: "Derived", body: "Text.", version: 0 }))
+      assert.strictEqual(inputVersion.message, "version: expected the version being replaced (an integer from 1), got 0")
+    }).pipe(Effect.provide(testServer()))
+  )
+
   it.effect("a body that begins with a --- section of its own keeps it, as the post had it", () =>
     Effect.gen(function* () {
       const created = yield* postMarkdown("/posts", "---\ntitle: Ruled\n---\n---\nnot: front matter\n---\nText.\n")

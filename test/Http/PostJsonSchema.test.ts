@@ -113,6 +113,9 @@ describe("PostJson: the document's and the server's", () => {
         ["updatedAtSource in English", { ...read, updatedAtSource: "May 1, 2024" }],
         ["updatedAtSource a number", { ...read, updatedAtSource: 1714521600000 }],
         ["tags not a list", { ...read, tags: "Rust" }],
+        // The fields the server derives or keeps are ignored, whatever they hold; `version` is read.
+        ["derived fields holding anything", { ...read, id: null, toc: "x", createdAt: "garbage", wordCount: -1, source: 42, html: [] }],
+        ["version not a version", { ...read, version: "two" }],
         ["an unknown field", { ...read, Summary: "x" }]
       ]
       const disagreements: Array<string> = []

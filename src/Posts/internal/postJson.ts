@@ -21,7 +21,8 @@ const isPostJson = (body: unknown): body is { readonly updatedAtSource: unknown 
 
 /**
  * A post's JSON as read: the OpenAPI document's `PostJson` as JSON (its input fields PostInput's,
- * its store fields `Post`'s, and no others), so what the document shows is what is read.
+ * its store fields ignored whatever they hold but `version`, and no others), so what the document
+ * shows is what is read.
  */
 export const PostJsonFields = PostJson.from
 
