@@ -138,6 +138,17 @@ const methodNotAllowedAnswer = (site: Site, method: string, path: string, allowe
 const pageNumber = (value: string | undefined): number | undefined =>
   value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined
 
+/**
+ * The page number a route read from the last segment of `url` (`/page/:page`,
+ * `/sitemap-posts-:n.xml`), when that segment writes it plainly: the router decodes parameters,
+ * so `/page/%32` was read as "2" and answered a copy of `/page/2`. A number is written one way,
+ * as "02" and "+2" are no page number (404), neither is "%32".
+ */
+const writtenNumber = (url: string, value: string | undefined): number | undefined => {
+  const path = routedPath(url)
+  return path.includes("%", path.lastIndexOf("/")) ? undefined : pageNumber(value)
+}
+
 /** A request target in absolute form (`GET http://host/p/x`): its scheme and authority. */
 const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/]*/i
 
@@ -338,23 +349,20 @@ export const SiteRouter = Effect.gen(function* () {
   }
 
   const listingPage = (tag?: string) =>
-    Effect.flatMap(HttpRouter.params, (params) => {
-      const page = pageNumber(params["page"])
+    Effect.flatMap(Effect.zip(HttpRouter.params, HttpServerRequest.HttpServerRequest), ([params, request]) => {
+      const page = writtenNumber(request.url, params["page"])
       if (page === undefined) return missing(words.noSuchPage)
       if (tag !== undefined && tagKey(tag) === "") return missing(words.noSuchTag)
-      // One URL per page: /page/1 is the home page.
-      if (page === 1) {
-        const canonical = urls.path(tag === undefined ? routes.home() : routes.tag(tag))
-        return Effect.succeed(HttpServerResponse.redirect(canonical, { status: 301, headers: SECURITY_HEADERS }))
-      }
+      // One URL per page: /page/1 is the home page (its query kept, as every other move keeps it).
+      if (page === 1) return spelledAt(tag === undefined ? routes.home() : routes.tag(tag))
       return tag === undefined ? serve(site.home(page)) : canonicalTag(tag, routes.tag(tag, page), serve(site.tag(tag, page)))
     })
 
   const tagParam = Effect.map(HttpRouter.params, (params) => params["tag"] ?? "")
 
   const sitemapFile = (file: (n: number) => Effect.Effect<Document, PageNotFound | RepositoryError>) =>
-    Effect.flatMap(HttpRouter.params, (params) => {
-      const n = pageNumber(params["n"])
+    Effect.flatMap(Effect.zip(HttpRouter.params, HttpServerRequest.HttpServerRequest), ([params, request]) => {
+      const n = writtenNumber(request.url, params["n"])
       return n === undefined ? missing(words.noSuchSitemap) : serve(file(n))
     })
 

@@ -517,6 +517,28 @@ describe("pages", () => {
       assert.strictEqual(one.headers["location"], "/")
     }).pipe(Effect.provide(siteServer({ pageSize: 2 }))))
 
+  it.effect("/page/1 moves to the home page with its query, as every other move does; a page number written with an escape (`/page/%32`) is none, as `02` is not (was: the query dropped, and a copy of /page/2)", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(5, { tags: ["paging"] }))
+      for (const [path, location] of [
+        ["/page/1?utm_source=x", "/?utm_source=x"],
+        ["/tags/paging/page/1?utm_source=x", "/tags/paging?utm_source=x"],
+        ["/tags/PAGING/page/1?x=1", "/tags/paging?x=1"]
+      ] as const) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+      }
+      for (const path of ["/page/2", "/tags/paging/page/2", "/sitemap-posts-1.xml", "/sitemap-pages-1.xml", "/p%61ge/2"]) {
+        assert.strictEqual((yield* fetchPage(path)).status, 200, path)
+      }
+      for (const path of ["/page/%32", "/page/%31", "/tags/paging/page/%32", "/page/02", "/sitemap-posts-%31.xml", "/sitemap-pages-%31.xml"]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 404, path)
+        assert.include(page.body, "Page not found", path)
+      }
+    }).pipe(Effect.provide(siteServer({ pageSize: 2, sitemapSize: 3 }))))
+
   it.effect("a tag's page lists its published posts, with its own feeds and pages", () =>
     Effect.gen(function* () {
       yield* seed(
