@@ -227,12 +227,25 @@ export const pathOf = (url: string): string => {
   return query === -1 ? url : url.slice(0, query)
 }
 
+/**
+ * The router's settings. Its default caps a path parameter at 100 characters (404 beyond),
+ * while a slug may have 200 (`Slug`): a post with a long title was stored and then unreachable.
+ * Case-sensitive, as URLs are (RFC 3986 §6.2.2.1): by default the router ignored case, so every
+ * page had duplicate URLs (`/POSTS`, `/P/race`, `/RSS.XML`), and the path checks outside it (the
+ * body limit's bulk-import exemption, the response cache's keys) compare as written, so
+ * `POST /POSTS/IMPORT` was an import under MAX_BODY_SIZE and REQUEST_TIMEOUT. `AllowedMethods`
+ * matches paths the same way.
+ * An embedding app that builds its own router applies the same (`HttpRouter.withRouterConfig`), as
+ * the reader site does for the router it answers SITE_URL's path with (Site/Routes.ts).
+ */
+export const routerConfig = { maxParamLength: 1024, caseSensitive: true } as const
+
 /** What the router reduces an absolute-form request target (`GET http://host/posts HTTP/1.1`) to. */
 const ABSOLUTE_FORM = /^https?:\/\/.*?\//
 
 /**
  * The path of `url` as the router matches it (find-my-way, as `HttpRouter` runs it with
- * `Server.routerConfig`): an absolute-form target reduced to its path, repeated slashes
+ * `routerConfig`): an absolute-form target reduced to its path, repeated slashes
  * collapsed, cut at the first `?`, `;` or `#` (the router reads what follows a `;` as the query:
  * `/posts/x;v=1` is post `x`), and a trailing slash dropped. Still percent-encoded. Checks made
  * outside the router that go by the path read it through this: read as sent, `POST

@@ -201,14 +201,23 @@ const SITE_PREFIX = "site:"
 
 /**
  * A site URL whose answer may be kept: one that is the path the router matches, as it is
- * (`routedPath`): no query, nothing the router cuts off (`;…`, `#…`) or reads past (doubled or
- * trailing slashes, an absolute-form target's `http://host`), its escapes written one way
+ * (`routedPath`): no query, nothing the router cuts off (`;…`, `#…`) or reads past (doubled
+ * slashes, an absolute-form target's `http://host`), its escapes written one way
  * (`escapesNormal`). Anyone can make up queries (`/search?q=…`, `/?utm_source=…`) and such
  * spellings (`/p/x;1`, `/p/x;2`, …): kept, each would be an entry, and a stream of them would
  * push out the pages readers ask for. Such requests are made each time (and the site answers
  * most with a 301 to the page's one URL: `Routes.isCanonical`).
+ * One trailing slash is let through: the home page of a site under SITE_URL's path, asked with
+ * the path (`/blog/`), is there, and was made on every request. It is one more key a path at
+ * most, and whether one is kept is the answer's to say (`keepable`): the site's other pages
+ * answer it with a 301 (`/p/x/`), which is never kept. Every key is the URL as sent, so the
+ * same page asked at `/p/x` and `/blog/p/x` is two entries of the same bytes: a page does not
+ * depend on which of the two it was asked at (its links and canonical URL are SITE_URL's).
  */
-const isSitePage = (url: string): boolean => routedPath(url) === url && (!url.includes("%") || escapesNormal(url))
+const isSitePage = (url: string): boolean => {
+  const routed = routedPath(url)
+  return (routed === url || `${routed}/` === url) && (!url.includes("%") || escapesNormal(url))
+}
 
 const UNRESERVED = /[A-Za-z\d\-._~]/
 

@@ -28,7 +28,7 @@ import type { ExtraRoute } from "./AllowedMethods.js"
 import { ApiKeys } from "./ApiKeys.js"
 import { NotReady } from "./Errors.js"
 import * as HttpConfig from "./HttpConfig.js"
-import { type ApiKeyAuth, ApiKeyAuthLive, apiFailures, expectedOutage, requestMiddlewareConfig } from "./Middleware.js"
+import { type ApiKeyAuth, ApiKeyAuthLive, apiFailures, expectedOutage, requestMiddlewareConfig, routerConfig } from "./Middleware.js"
 import { Compression } from "./Compression.js"
 import * as FrontDoor from "./FrontDoor.js"
 import { ResponseCache } from "./ResponseCache.js"
@@ -133,17 +133,8 @@ export const ApiLive: Layer.Layer<HttpApi.Api, ConfigError.ConfigError, Posts | 
   Layer.provide(handlersFor(InkwellApi))
 )
 
-/**
- * The router's settings. Its default caps a path parameter at 100 characters (404 beyond),
- * while a slug may have 200 (`Slug`): a post with a long title was stored and then unreachable.
- * Case-sensitive, as URLs are (RFC 3986 §6.2.2.1): by default the router ignored case, so every
- * page had duplicate URLs (`/POSTS`, `/P/race`, `/RSS.XML`), and the path checks outside it (the
- * body limit's bulk-import exemption, the response cache's keys) compare as written, so
- * `POST /POSTS/IMPORT` was an import under MAX_BODY_SIZE and REQUEST_TIMEOUT. `AllowedMethods`
- * matches paths the same way.
- * An embedding app that builds its own router applies the same (`HttpRouter.withRouterConfig`).
- */
-export const routerConfig = { maxParamLength: 1024, caseSensitive: true } as const
+/** The router's settings (`Middleware.routerConfig`), for an embedding app that builds its own router. */
+export { routerConfig }
 
 /**
  * `apiFailures` for the served `HttpApi` (one-line 400 messages, 405 with `Allow`, 204 to

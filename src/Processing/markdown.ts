@@ -22,7 +22,7 @@
 import MarkdownIt, { type PluginSimple, type StateCore, type StateInline, type Token } from "markdown-it"
 import footnote from "markdown-it-footnote"
 import { Parser } from "htmlparser2"
-import { EXTERNAL_REL, isExternalUrl, isSafeImageUrl, isSafeLinkUrl, NON_TEXT_TAGS, sanitizeHtml } from "./sanitize.js"
+import { decodedFragment, EXTERNAL_REL, isExternalUrl, isSafeImageUrl, isSafeLinkUrl, NON_TEXT_TAGS, PAGE_IDS, sanitizeHtml } from "./sanitize.js"
 import { SLUG_MAX_LENGTH, slugify } from "./text.js"
 
 export interface TocItem {
@@ -344,7 +344,10 @@ const markdownTags = (token: Token): string => {
 class RawHtmlText {
   /** Depth inside an element the sanitizer drops with its content; 0 when text is shown. */
   hidden = 0
-  /** Fragment targets the raw HTML sets (`id`, `<a name>`): heading ids avoid them. */
+  /**
+   * Fragment targets the raw HTML sets (`id`, `<a name>` unless it repeats the `id`), in document
+   * order, as the sanitizer meets them (`PostIds`): heading ids avoid them.
+   */
   readonly ids: Array<string> = []
   private text = ""
   /** Made at the first fragment: most posts have no raw HTML. */
@@ -369,7 +372,7 @@ class RawHtmlText {
             }
             this.text += " "
             if (attribs["id"] !== undefined) this.ids.push(attribs["id"])
-            if (name === "a" && attribs["name"] !== undefined) this.ids.push(attribs["name"])
+            if (name === "a" && attribs["name"] !== undefined && attribs["name"] !== attribs["id"]) this.ids.push(attribs["name"])
           },
           onclosetag: () => {
             if (this.hidden > 0) this.hidden--
@@ -495,12 +498,49 @@ export const claimId = (base: string, used: Set<string>, nextSuffix: Map<string,
   return id
 }
 
+/** Points markdown links to a fragment of `fragments` (`#main`) at the id it maps to. */
+const toPageFragments = (tokens: ReadonlyArray<Token>, fragments: ReadonlyMap<string, string>): void => {
+  for (const token of tokens) {
+    for (const child of token.children ?? []) {
+      if (child.type !== "link_open") continue
+      const href = child.attrGet("href")
+      const to = href?.startsWith("#") === true ? fragments.get(decodedFragment(href.slice(1))) : undefined
+      if (to !== undefined) child.attrSet("href", `#${to}`)
+    }
+  }
+}
+
+/**
+ * The docId markdown-it-footnote prefixes its ids with (`fn-<docId>-1`, `fnref-<docId>-1`), so
+ * none is one of `ids`: none at all (`fn1`) unless one of them looks like a footnote's; then
+ * "note", unless one of them is `fn-note-<digit>...`; then the first "note-<n>" none has. One
+ * pass over the ids, whatever they are.
+ */
+const footnoteDocId = (ids: ReadonlySet<string>): string | undefined => {
+  let plain = false
+  let note = false
+  const numbered = new Set<string>()
+  for (const id of ids) {
+    if (!id.startsWith("fn")) continue
+    if (/^fn(?:ref)?\d/.test(id)) plain = true
+    if (/^fn(?:ref)?-note-\d/.test(id)) note = true
+    const k = /^fn(?:ref)?-note-(\d+)-\d/.exec(id)?.[1]
+    if (k !== undefined) numbered.add(k)
+  }
+  if (!plain) return undefined
+  if (!note) return "note"
+  let n = 1
+  while (numbered.has(String(n))) n++
+  return `note-${n}`
+}
+
 /** Renders a post body. Never throws on any input string. */
 export const renderMarkdown = (body: string): RenderedMarkdown => {
   const env: Record<string, unknown> = {}
   const tokens = md.parse(body, env)
   const toc: Array<TocItem> = []
-  const usedIds = new Set<string>()
+  // The page's own ids come first on every post's page (`PAGE_IDS`).
+  const usedIds = new Set<string>(PAGE_IDS)
   const nextSuffix = new Map<string, number>()
   const headings: Array<{ readonly open: Token; readonly text: string; readonly explicitId: string | undefined; readonly listed: boolean }> = []
   const paragraphs: Array<Paragraph> = []
@@ -559,24 +599,47 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
       }
     }
   }
-  // Two elements with one id: a link goes to the first. Raw HTML's ids are the author's, so
-  // headings avoid them; then the ids the author chose for headings (they link to them); then
-  // the rest in document order.
-  for (const id of raw.ids) usedIds.add(id)
-  for (const h of headings) if (h.explicitId !== undefined) h.open.attrSet("id", claimId(h.explicitId, usedIds, nextSuffix))
+  // Two elements with one id: a link goes to the first, and the other is never reached. The page's
+  // own ids come first (`PAGE_IDS`: `<main id="main">` is around the post). Raw HTML's ids are
+  // the author's, so they keep them, and headings avoid them, unless the page or an element
+  // before has it: that one is made unique as headings are (`main-1`), and the sanitizer writes
+  // it (`PostIds`). Kept as written rather than all prefixed (GitHub's `user-content-`): links to
+  // them from elsewhere (a migrated post's old `page.html#section`) keep working, and no script
+  // (the CSP runs none) is needed to map a fragment to a prefixed id. Then the ids the author
+  // chose for headings (they link to them); then the rest in document order.
+  const rawIds = new Map<string, Array<string>>()
+  /** A page's id (`main`) an element of the post asked for: the first one's id, for its links. */
+  const pageFragments = new Map<string, string>()
+  const claim = (wanted: string): string => {
+    const id = claimId(wanted, usedIds, nextSuffix)
+    if (PAGE_IDS.has(wanted) && !pageFragments.has(wanted)) pageFragments.set(wanted, id)
+    return id
+  }
+  for (const wanted of raw.ids) {
+    const id = claim(wanted)
+    const planned = rawIds.get(wanted)
+    if (planned === undefined) rawIds.set(wanted, [id])
+    else planned.push(id)
+  }
+  for (const h of headings) if (h.explicitId !== undefined) h.open.attrSet("id", claim(h.explicitId))
   for (const h of headings) {
-    const id = h.open.attrGet("id") ?? claimId(slugify(h.text) || "section", usedIds, nextSuffix)
+    const id = h.open.attrGet("id") ?? claim(slugify(h.text) || "section")
     h.open.attrSet("id", id)
     if (h.listed) toc.push({ level: Number(h.open.tag.slice(1)), text: h.text, id })
   }
-  // Footnote ids ("fn1", "fnref1") come from the plugin; a heading could claim the same id.
-  // Prefixing the footnotes with a docId only when needed keeps the common case's URLs stable.
-  if ([...usedIds].some((id) => /^fn(?:ref)?\d/.test(id))) env["docId"] = "note"
+  // The post's own links to such a fragment (`[back to the top](#main)`, a heading "Main") are to
+  // its element: they go there (raw HTML's `<a href>` in the sanitizer).
+  if (pageFragments.size > 0) toPageFragments(tokens, pageFragments)
+  // Footnote ids ("fn1", "fnref1") come from the plugin; any id above could be the same.
+  // Prefixing the footnotes with a docId ("fn-note-1") only when needed keeps the common case's
+  // URLs stable; a docId no id above has either ("note-1", ...).
+  const docId = footnoteDocId(usedIds)
+  if (docId !== undefined) env["docId"] = docId
 
   const rendered = md.renderer.render(tokens, md.options, env)
   const rawHtml = raw.used
   return {
-    html: flat(rawHtml ? sanitizeHtml(rendered) : rendered),
+    html: flat(rawHtml ? sanitizeHtml(rendered, { raw: rawIds, links: pageFragments }) : rendered),
     toc,
     paragraphs,
     readableText: readable.join("\n"),

@@ -134,6 +134,85 @@ const transformAttributes = (tagName: string, attribs: sanitize.Attributes): san
   return { tagName, attribs: out }
 }
 
+/** The id of the element around every page's content (the skip link's target). */
+export const MAIN_ID = "main"
+
+/**
+ * The ids the site's pages give their own elements (Site/Pages.tsx), around and before a post's
+ * content: a link to one goes to the first element that has it, the page's, so a post's element
+ * with one of them was never reached by its links, and the page had two elements with one id.
+ * A post's ids avoid them (`renderMarkdown`, `PostIds`). An id added to the pages goes here.
+ */
+export const PAGE_IDS: ReadonlySet<string> = new Set([MAIN_ID])
+
+/**
+ * What `renderMarkdown` decided of the ids in a post's raw HTML, for the sanitizer to write:
+ * each `id` (and `<a name>`) the raw HTML sets keeps it, unless the page (`PAGE_IDS`), or an
+ * element before it in the post, already has it, in which case it is made unique as heading ids
+ * are (`main-1`), and heading and footnote ids avoid them all.
+ */
+export interface PostIds {
+  /** For each id the raw HTML sets, the id each element setting it gets, in document order. */
+  readonly raw: ReadonlyMap<string, ReadonlyArray<string>>
+  /**
+   * A fragment of the page's (`#main`) that an element of the post asked for, and the id it got:
+   * the post's own links to it (`href="#main"`) are to that element, and go there.
+   */
+  readonly links: ReadonlyMap<string, string>
+}
+
+/**
+ * `transformAttributes` writing the ids `ids` planned: the `n`th element of the post setting an
+ * id gets the `n`th id planned for it, in the order the planner read them (`renderMarkdown`'s
+ * raw HTML reader: the same parser over the same tags). Only for the tags that stay: one dropped
+ * or unwrapped (a `<form>`) uses none of the ids, and a plan that runs short (a parser reading
+ * the tags otherwise) drops the id rather than give a second element one. An id nobody planned
+ * is markdown's own (a heading's, a footnote's), which avoid every planned one.
+ */
+const transformWithIds = (ids: PostIds): ((tagName: string, attribs: sanitize.Attributes) => sanitize.Tag) => {
+  const used = new Map<string, number>()
+  const next = (id: string): string | undefined => {
+    const planned = ids.raw.get(id)
+    if (planned === undefined) return id
+    const n = used.get(id) ?? 0
+    used.set(id, n + 1)
+    return planned[n]
+  }
+  return (tagName, attribs) => {
+    const tag = transformAttributes(tagName, attribs)
+    if (!ALLOWED_TAGS.has(tagName)) return tag
+    const out = tag.attribs
+    const id = out["id"]
+    if (id !== undefined) {
+      const final = next(id)
+      if (final === undefined) delete out["id"]
+      else out["id"] = final
+    }
+    if (tagName === "a") {
+      if (out["name"] !== undefined) {
+        const final = out["name"] === id ? out["id"] : next(out["name"])
+        if (final === undefined) delete out["name"]
+        else out["name"] = final
+      }
+      const href = out["href"]
+      if (href !== undefined && href.startsWith("#") && ids.links.size > 0) {
+        const to = ids.links.get(decodedFragment(href.slice(1)))
+        if (to !== undefined) out["href"] = `#${to}`
+      }
+    }
+    return tag
+  }
+}
+
+/** A link's fragment as the id it names (`#caf%C3%A9` names `café`). */
+export const decodedFragment = (fragment: string): string => {
+  try {
+    return decodeURIComponent(fragment)
+  } catch {
+    return fragment
+  }
+}
+
 /**
  * Elements dropped with their content: code or a foreign document, never text to show. The
  * excerpt and word count read raw HTML with this same list (markdown.ts), so they count no word
@@ -151,14 +230,17 @@ export const NON_TEXT_TAGS: ReadonlyArray<string> = [
 /** A `<progress>`'s value and max: plain non-negative numbers. */
 const PROGRESS_NUMBER = /^(?:\d+(?:\.\d+)?|\.\d+)$/
 
+const ALLOWED_TAG_LIST = [
+  "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del",
+  "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+  "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "progress", "q", "rp", "rt", "ruby", "s", "samp", "section", "small",
+  "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u",
+  "ul", "var", "wbr"
+]
+const ALLOWED_TAGS: ReadonlySet<string> = new Set(ALLOWED_TAG_LIST)
+
 const OPTIONS: sanitize.IOptions = {
-  allowedTags: [
-    "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del",
-    "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
-    "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "progress", "q", "rp", "rt", "ruby", "s", "samp", "section", "small",
-    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u",
-    "ul", "var", "wbr"
-  ],
+  allowedTags: ALLOWED_TAG_LIST,
   allowedAttributes: {
     "*": ["id", "class", "title", "lang", "dir", "style"],
     a: ["href", "name", "rel", "target", "hreflang"],
@@ -261,6 +343,12 @@ const without = (html: string, drop: ReadonlyArray<readonly [number, number]>): 
   return out + html.slice(at)
 }
 
-/** Sanitizes an HTML document fragment against the allowlist above. */
-export const sanitizeHtml = (html: string): string =>
-  sanitize(/<noscript/i.test(html) ? without(html, lazyImageCopies(html)) : html, OPTIONS)
+/**
+ * Sanitizes an HTML document fragment against the allowlist above; with `ids`, the ids of its raw
+ * HTML as `renderMarkdown` planned them (`PostIds`), else as written.
+ */
+export const sanitizeHtml = (html: string, ids?: PostIds): string =>
+  sanitize(
+    /<noscript/i.test(html) ? without(html, lazyImageCopies(html)) : html,
+    ids === undefined ? OPTIONS : { ...OPTIONS, transformTags: { "*": transformWithIds(ids) } }
+  )

@@ -48,15 +48,24 @@ const builder = new XMLBuilder({
   indentBy: "  "
 })
 
-/** Every string in the tree, each character XML cannot hold replaced (the pages' list: `withoutForbiddenChars`). */
-const cleanTree = (node: unknown): unknown => {
+/**
+ * Every string in the tree, each character XML cannot hold replaced (the pages' list:
+ * `withoutForbiddenChars`); the value of a key in `kept` as it is.
+ */
+const cleanTree = (node: unknown, kept?: ReadonlySet<string>): unknown => {
   if (typeof node === "string") return withoutForbiddenChars(node)
-  if (Array.isArray(node)) return node.map(cleanTree)
+  if (Array.isArray(node)) return node.map((item) => cleanTree(item, kept))
   if (typeof node === "object" && node !== null) {
-    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, cleanTree(value)]))
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, kept?.has(key) === true ? value : cleanTree(value, kept)]))
   }
   return node
 }
+
+/**
+ * What the JSON Feed leaves as written: `_inkwell`, the post as stored for another Inkwell to
+ * import (its title as written), not text shown to readers; JSON escapes what it must.
+ */
+const JSON_FEED_KEPT: ReadonlySet<string> = new Set(["_inkwell"])
 
 const XML_DECLARATION = { "?xml": { "@_version": "1.0", "@_encoding": "UTF-8" } }
 
@@ -179,7 +188,9 @@ export const jsonFeed = (input: FeedInput): string => {
     // As RSS's and Atom's categories: in a tag's feed, every item names that tag one way.
     tagsOf: (post) => categoriesOf(post, tag)
   })
-  return JSON.stringify({ ...feed, authors: [{ name: config.author }] }, null, 2)
+  // Cleaned as the pages, RSS and Atom are: content_html, summary and titles kept U+0001,
+  // U+0085 or U+FFFE, which readers then showed (or parsed into a link's scheme) as they were.
+  return JSON.stringify(cleanTree({ ...feed, authors: [{ name: config.author }] }, JSON_FEED_KEPT), null, 2)
 }
 
 export interface SitemapEntry {

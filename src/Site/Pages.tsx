@@ -10,6 +10,7 @@ import type { ComponentChildren, VNode } from "preact"
 import { renderToString } from "preact-render-to-string"
 import { announcedUpdateOf, CODE_SPAN, distinctTags, plainTitle, type Post, type TocEntry } from "../Domain/Post.js"
 import { MAX_SEARCH_LENGTH } from "../Posts/internal/search.js"
+import { MAIN_ID } from "../Processing/sanitize.js"
 import { withoutForbiddenChars } from "./Characters.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 import { type SiteWords, type Strings, stringsFor } from "./Strings.js"
@@ -215,7 +216,7 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
         <meta name="twitter:description" content={head.description} />
       </head>
       <body>
-        <a class="skip" href="#main">{t.skipToContent}</a>
+        <a class="skip" href={`#${MAIN_ID}`}>{t.skipToContent}</a>
         <header class="site-header">
           <div class="wrap">
             <div>
@@ -235,7 +236,7 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
             </form>
           </div>
         </header>
-        <main id="main" class="wrap">{children}</main>
+        <main id={MAIN_ID} class="wrap">{children}</main>
         <footer class="site-footer">
           <div class="wrap">
             <span>© {config.author}</span>

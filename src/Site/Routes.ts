@@ -29,7 +29,7 @@ import { allowedMethodsAt } from "../Http/AllowedMethods.js"
 import { LIST_ETAG_START, matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayScheduleFree } from "../Http/ScheduleFree.js"
 import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
-import { decodedPath, methodAnswer, pathOf, routedPath } from "../Http/Middleware.js"
+import { decodedPath, methodAnswer, pathOf, routedPath, routerConfig } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
 
@@ -138,6 +138,17 @@ const methodNotAllowedAnswer = (site: Site, method: string, path: string, allowe
 const pageNumber = (value: string | undefined): number | undefined =>
   value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined
 
+/**
+ * The page number a route read from the last segment of `url` (`/page/:page`,
+ * `/sitemap-posts-:n.xml`), when that segment writes it plainly: the router decodes parameters,
+ * so `/page/%32` was read as "2" and answered a copy of `/page/2`. A number is written one way,
+ * as "02" and "+2" are no page number (404), neither is "%32".
+ */
+const writtenNumber = (url: string, value: string | undefined): number | undefined => {
+  const path = routedPath(url)
+  return path.includes("%", path.lastIndexOf("/")) ? undefined : pageNumber(value)
+}
+
 /** A request target in absolute form (`GET http://host/p/x`): its scheme and authority. */
 const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/]*/i
 
@@ -163,6 +174,42 @@ export const canonicalPath = (url: string): string => routedPath(`/${url.replace
  */
 export const isCanonical = (path: string): boolean =>
   canonicalPath(path) === (path.replace(ABSOLUTE_FORM, "") || "/")
+
+/** A path segment as the router compares it: percent-decoded (where it decodes), in NFC. */
+const decodedSegment = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment).normalize("NFC")
+  } catch {
+    return segment
+  }
+}
+
+/** The segments of SITE_URL's path (`/blog` is `["blog"]`), each as `withoutPrefix` compares them. */
+export const prefixSegments = (prefix: string): ReadonlyArray<string> =>
+  prefix.split("/").filter((segment) => segment !== "").map(decodedSegment)
+
+/**
+ * `url` (a request target) with SITE_URL's path (`prefix`, its `prefixSegments`) taken off its
+ * front, for a request that came with it (through a proxy that passes the path on, or straight
+ * to SITE_URL): `/blog/p/x?v=1` is `/p/x?v=1`, and whatever else is off in the rest (`/blog/p/x/`)
+ * is kept, for `oneUrl` to move. The prefix is matched as the router matches a path: repeated
+ * slashes as one, an absolute-form target by its path, case as written, each segment
+ * percent-decoded (`/bl%C3%B6g` is `/blög`). The prefix alone (`/blog`, `/blog?x=1`) is what
+ * follows it, not starting with "/": its page is at `/blog/`. `undefined` when `url` is not under it.
+ */
+export const withoutPrefix = (url: string, prefix: ReadonlyArray<string>): string | undefined => {
+  const target = url.replace(ABSOLUTE_FORM, "")
+  let at = 0
+  for (const segment of prefix) {
+    if (target.charCodeAt(at) !== 47 /* "/" */) return undefined
+    while (target.charCodeAt(at) === 47) at++
+    let end = at
+    while (end < target.length && !"/?;#".includes(target[end]!)) end++
+    if (decodedSegment(target.slice(at, end)) !== segment) return undefined
+    at = end
+  }
+  return target.slice(at)
+}
 
 const FEED_FILES: ReadonlyArray<readonly [string, FeedFormat]> = [
   ["rss.xml", "rss"],
@@ -302,23 +349,20 @@ export const SiteRouter = Effect.gen(function* () {
   }
 
   const listingPage = (tag?: string) =>
-    Effect.flatMap(HttpRouter.params, (params) => {
-      const page = pageNumber(params["page"])
+    Effect.flatMap(Effect.zip(HttpRouter.params, HttpServerRequest.HttpServerRequest), ([params, request]) => {
+      const page = writtenNumber(request.url, params["page"])
       if (page === undefined) return missing(words.noSuchPage)
       if (tag !== undefined && tagKey(tag) === "") return missing(words.noSuchTag)
-      // One URL per page: /page/1 is the home page.
-      if (page === 1) {
-        const canonical = urls.path(tag === undefined ? routes.home() : routes.tag(tag))
-        return Effect.succeed(HttpServerResponse.redirect(canonical, { status: 301, headers: SECURITY_HEADERS }))
-      }
+      // One URL per page: /page/1 is the home page (its query kept, as every other move keeps it).
+      if (page === 1) return spelledAt(tag === undefined ? routes.home() : routes.tag(tag))
       return tag === undefined ? serve(site.home(page)) : canonicalTag(tag, routes.tag(tag, page), serve(site.tag(tag, page)))
     })
 
   const tagParam = Effect.map(HttpRouter.params, (params) => params["tag"] ?? "")
 
   const sitemapFile = (file: (n: number) => Effect.Effect<Document, PageNotFound | RepositoryError>) =>
-    Effect.flatMap(HttpRouter.params, (params) => {
-      const n = pageNumber(params["n"])
+    Effect.flatMap(Effect.zip(HttpRouter.params, HttpServerRequest.HttpServerRequest), ([params, request]) => {
+      const n = writtenNumber(request.url, params["n"])
       return n === undefined ? missing(words.noSuchSitemap) : serve(file(n))
     })
 
@@ -405,9 +449,11 @@ export const SiteRouter = Effect.gen(function* () {
    *
    * A browser's 405 (a form posted to `/`) is the site's page, as its 404 is, not the API's JSON.
    */
-  const nothingHere = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+  const missed = (request: HttpServerRequest.HttpServerRequest, inside: string | undefined) => {
     const requested = pathOf(request.url)
-    const allowed = requested === "*" ? [] : allowedAt(requested)
+    const atRoot = requested === "*" ? [] : allowedAt(requested)
+    // Under SITE_URL's path, what the site takes there (`POST /blog/` is 405, as `POST /` is).
+    const allowed = atRoot.length === 0 && inside !== undefined ? allowedAt(inside.startsWith("/") ? pathOf(inside) : "/") : atRoot
     const methodMiss = methodAnswer(request.method, requested, allowed)
     if (Option.isSome(methodMiss)) {
       // A 405 is the site's page to a browser, JSON to others: both vary on Accept.
@@ -440,6 +486,33 @@ export const SiteRouter = Effect.gen(function* () {
           onSuccess: Option.match({ onNone: () => notHere, onSome: Effect.succeed })
         })
       ))
+  }
+
+  /**
+   * The site under SITE_URL's path as well as at the root: a request that kept the path
+   * (`/blog/p/x`: a proxy that passes it on, or a reader at SITE_URL itself) is answered by the
+   * site's routes as if a proxy had stripped it. Only where nothing else answered (this is the
+   * catch-all): an API route, and the site's own at the root, keep their meaning whatever the
+   * path (with SITE_URL at `/tags`, `/tags/rust` is still the tag's page, not the blog's
+   * `/rust`), so serving at the root, behind a proxy that strips the path, is as it was. Every
+   * link already carries the path (`Urls.path`); the routes' moves too (`oneUrl`, `spelledAt`),
+   * read off the stripped request. The prefix alone (`/blog`) moves to its home page, `/blog/`.
+   * A route miss there goes on as any other (an alias, the 405, the 404).
+   */
+  const prefix = prefixSegments(urls.prefix)
+  const prefixed = prefix.length === 0 ? undefined : yield* HttpRouter.withRouterConfig(HttpRouter.toHttpApp(router), routerConfig)
+  const homeAtPrefix = (rest: string) => {
+    const query = rest.indexOf("?")
+    return HttpServerResponse.redirect(urls.path(routes.home()) + (query === -1 ? "" : rest.slice(query)), { status: 301, headers: SECURITY_HEADERS })
+  }
+  const nothingHere = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const inside = prefixed === undefined ? undefined : withoutPrefix(request.url, prefix)
+    if (inside === undefined) return missed(request, undefined)
+    if (!inside.startsWith("/")) return isRead(request) ? Effect.succeed(homeAtPrefix(inside)) : missed(request, inside)
+    return prefixed!.pipe(
+      Effect.provideService(HttpServerRequest.HttpServerRequest, request.modify({ url: inside })),
+      Effect.catchIf((error) => error instanceof HttpServerError.RouteNotFound, () => missed(request, inside))
+    )
   })
   // Every method but HEAD: the router answers a HEAD with the GET route of its path when no
   // HEAD route matches, and a catch-all for HEAD matched first, so every HEAD (site and API) was 404.

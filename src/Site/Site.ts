@@ -277,9 +277,9 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     /**
      * Where an old address of a post lives now: the page of the public post listing the
      * (decoded) request `path` among its aliases, as a link (`Urls.path`, with the base path).
-     * Aliases are relative to the site's root: the site's routes are served without SITE_URL's
-     * path (a proxy strips it), so `path` is looked up as it came and, when it still starts with
-     * that path (no proxy stripped it), without it too. None when the repository cannot look
+     * Aliases are relative to the site's root: the site is served with and without SITE_URL's
+     * path (a proxy may strip it or pass it on: Routes, `withoutPrefix`), so `path` is looked up
+     * as it came and, when it still starts with that path, without it too. None when the repository cannot look
      * aliases up (`findByAlias` is optional).
      */
     const decodedPrefix = Either.getOrElse(Either.try(() => decodeURIComponent(urls.prefix)), () => urls.prefix).normalize("NFC")

@@ -124,8 +124,10 @@ a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-
 .post-header { margin-bottom: 2rem; }
 .post-header h1 { font: 700 clamp(1.9rem, 4.5vw, 2.6rem)/1.2 var(--serif); margin: 0 0 .8rem; letter-spacing: -.02em; }
 /* Titles are large, and a long word in one (a crate path, a URL, a query) ran off a phone's
-   screen; anywhere, not break-word, so a grid column (the post links) narrows to fit it too. */
-.post-header h1, .page-title, .post-card h2, .post-nav .title, .not-found h1 { overflow-wrap: anywhere; }
+   screen; anywhere, not break-word, so a grid column (the post links) narrows to fit it too.
+   So did one in an excerpt, a tag or a table of contents entry (the heading's words). */
+.post-header h1, .page-title, .post-card h2, .post-nav .title, .not-found h1,
+.post-card p.excerpt, .tags a, .toc a { overflow-wrap: anywhere; }
 .post-header .meta { margin-bottom: .9rem; }
 .toc { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); padding: .9rem 1.2rem; margin: 0 0 2.2rem; font-size: .95rem; }
 .toc summary { font-weight: 700; cursor: pointer; color: var(--text); }

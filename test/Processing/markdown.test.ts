@@ -4,7 +4,7 @@ import footnote from "markdown-it-footnote"
 import {
   claimId, EXPLICIT_ID_WINDOW, explicitHeadingId, footnotes, htmlToText, labelStop, type LabelScan, type RenderedMarkdown, renderMarkdown
 } from "../../src/Processing/markdown.js"
-import { isSafeImageUrl, isSafeLinkUrl, NON_TEXT_TAGS, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
+import { isSafeImageUrl, isSafeLinkUrl, NON_TEXT_TAGS, PAGE_IDS, sanitizeHtml, urlScheme } from "../../src/Processing/sanitize.js"
 import { countWords } from "../../src/Processing/text.js"
 import { stylesheet } from "../../src/Site/Theme.js"
 
@@ -426,6 +426,52 @@ describe("heading ids", () => {
     const { html, toc } = renderMarkdown('<div id="intro">x</div>\n\n## Intro\n\nSee <a name="usage"></a>.\n\n## Usage\n\n## Chart\n\n<svg id="chart"></svg>\n')
     assert.deepStrictEqual(toc.map((t) => t.id), ["intro-1", "usage-1", "chart"])
     assert.strictEqual(html.match(/ id="intro"/g)?.length, 1)
+  })
+
+  /** Every element's `id` (or `<a name>`, when it comes first) in `html`, in document order. */
+  const targets = (html: string): Array<string> => Array.from(html.matchAll(/<[a-z0-9]+\b[^>]*?\s(?:id|name)="([^"]*)"/g), (m) => m[1]!)
+
+  it("a raw HTML id the page has (`main`), or an element before it has, is made unique as headings are; the post's links to it follow it (was: kept as written)", () => {
+    const r = renderMarkdown(
+      '<div id="main">Mine</div> <a href="#main">raw link</a>\n\n[markdown link](#main)\n\n' +
+        '<p id="twice">1</p>\n\n<p id="twice">2</p> <a id="anchor" name="anchor">a</a> <a name="anchor">b</a>\n\n## Twice\n'
+    )
+    assert.include(r.html, '<div id="main-1">Mine</div> <a href="#main-1">raw link</a>')
+    assert.include(r.html, '<a href="#main-1">markdown link</a>')
+    assert.include(r.html, '<p id="twice">1</p>')
+    assert.include(r.html, '<p id="twice-1">2</p>')
+    // One element, one target: an `<a>` whose name repeats its id keeps both alike.
+    assert.include(r.html, '<a id="anchor" name="anchor">a</a> <a name="anchor-1">b</a>')
+    assert.deepStrictEqual(r.toc.map((t) => t.id), ["twice-2"])
+  })
+
+  it("a heading named as one of the page's ids (`# Main`) gets another, and links to it follow (was: id=\"main\", the page's <main>)", () => {
+    const r = renderMarkdown("# Main\n\nBack to [the top](#main).\n\n## Main {#main}\n")
+    assert.deepStrictEqual(r.toc.map((t) => t.id), ["main-2", "main-1"])
+    // The explicit `{#main}` asked for it first (explicit ids are claimed first): links go there.
+    assert.include(r.html, '<a href="#main-1">the top</a>')
+    assert.isFalse(r.sanitized)
+  })
+
+  it("footnote ids avoid every id of the post, `fn-note-1` too (was: only fn1, fnref1)", () => {
+    const r = renderMarkdown('Text[^1] <span id="fn1">a</span> <span id="fn-note-1">b</span> <span id="fnref-note-1-1">c</span>\n\n[^1]: The note.\n')
+    assert.include(r.html, '<a href="#fn-note-2-1" id="fnref-note-2-1">')
+    assert.include(r.html, '<li id="fn-note-2-1" class="footnote-item">')
+    const ids = targets(r.html)
+    assert.strictEqual(new Set(ids).size, ids.length, ids.join(" "))
+  })
+
+  it("no two elements of a post have one id, and none has one of the page's", () => {
+    for (const body of [
+      '<div id="main">x</div>\n\n# Main\n\n<span id="main-1">y</span>\n\n## Main 1\n',
+      '<p id="a">1</p><p id="a">2</p><p id="a-1">3</p>\n\n# A\n\n# A 1\n\n<p id="a-2">4</p>',
+      'x[^1][^2] <b id="fn1">f</b> <b id="fnref2">g</b> <i id="fn-note-2">h</i> <i id="fn-note-3-1">i</i>\n\n[^1]: one\n[^2]: two\n\n# Fn 1\n',
+      '<form id="f"><div id="f">in a dropped form</div></form> <svg id="s"></svg> <p id="s">after</p> <img src="x.png" id="f">'
+    ]) {
+      const ids = targets(renderMarkdown(body).html)
+      assert.deepStrictEqual(ids.filter((id) => PAGE_IDS.has(id)), [], body)
+      assert.strictEqual(new Set(ids).size, ids.length, `${body}: ${ids.join(" ")}`)
+    }
   })
 
   it("list in the table of contents only the post's own, non-empty sections", () => {

@@ -150,6 +150,30 @@ describe("XML feeds", () => {
       }
     }))
 
+  it.effect("the JSON Feed carries none of them either, in content_html, summary or titles; `_inkwell` keeps the title as written (was: kept as they were)", () =>
+    Effect.gen(function* () {
+      const post: Post = yield* stored({
+        slug: "c1",
+        title: "Ti\u0001tle\u001B `x\u0085`",
+        tags: ["t\uFDD0"],
+        authors: ["A\uFFFE"],
+        html: `<p>a\u0001b\u001Bc\u0085d\uFDD0e\uFFFEf <a href="java\uFDD0script:x">l</a></p>`,
+        excerpt: "s\u0001u\u0085m\uFFFE"
+      })
+      const text = jsonFeed({ config: { ...config, title: "Feed\u0085" }, urls, posts: [post] })
+      const feed = JSON.parse(text)
+      const item = feed.items[0]
+      assert.strictEqual(item.content_html, `<p>a\uFFFDb\uFFFDc\uFFFDd\uFFFDe\uFFFDf <a href="java\uFFFDscript:x">l</a></p>`)
+      assert.strictEqual(item.summary, "s\uFFFDu\uFFFDm\uFFFD")
+      assert.strictEqual(item.title, "Ti\uFFFDtle\uFFFD x\uFFFD")
+      assert.deepStrictEqual(item.tags, ["t\uFFFD"])
+      assert.deepStrictEqual(item.authors, [{ name: "A\uFFFD" }])
+      assert.strictEqual(feed.title, "Feed\uFFFD")
+      assert.strictEqual(item._inkwell.title, "Ti\u0001tle\u001B `x\u0085`")
+      const { _inkwell, ...shown } = item
+      assert.notMatch(JSON.stringify({ ...feed, items: [shown] }), /[\u007F-\u009F\uFDD0-\uFDEF\uFFFE]|\\u00(?:0[0-8bcef]|1[0-9a-f])/iu)
+    }))
+
   it.effect("title an item in plain text, as the page's <title>: its code spans without backticks", () =>
     Effect.gen(function* () {
       const post: Post = yield* stored({ slug: "rustc", title: "Using `rustc` and ``x``" })

@@ -21,14 +21,14 @@ import { atFixtureNow } from "../fixtures/clock.js"
 import { fetchPage, KEY, seed, SITE_URL } from "./harness.js"
 
 /** The site server with a response cache that knows the schedule (as `Server.layer` builds it). */
-const siteOver = (repository: Layer.Layer<PostRepository>) =>
+const siteOver = (repository: Layer.Layer<PostRepository>, url = SITE_URL) =>
   Server.serve(requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })).pipe(
     Layer.provide(SiteRoutes.layer),
     Layer.provideMerge(ResponseCache.layer({ maxEntries: 100, maxBytes: 4 * 1024 * 1024, ttl: "1 hour" })),
     Layer.provideMerge(postsWith(repository)),
     Layer.provide(ApiKeys.layer([KEY])),
     Layer.provide(ImportFeedsLive),
-    Layer.provide(SiteConfig.layer({ title: "Test Blog", description: "Words", url: SITE_URL, maxAgeSeconds: 60 })),
+    Layer.provide(SiteConfig.layer({ title: "Test Blog", description: "Words", url, maxAgeSeconds: 60 })),
     Layer.provideMerge(repository),
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provide(atFixtureNow)
@@ -172,6 +172,30 @@ describe("reader pages in the response cache", () => {
       assert.strictEqual(after.entries, stored.entries, "none kept")
       assert.strictEqual(after.hits, stored.hits, "none answered from memory")
     }).pipe(Effect.provide(cachedSite)))
+
+  it.effect("under SITE_URL's path, each page is kept at the URL it was asked at, its home page `/blog/` too, with the same bytes as at the root", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["news"] })
+      const cache = yield* ResponseCache
+      for (const [path, root] of [["/blog/", "/"], ["/blog/p/one", "/p/one"], ["/blog/rss.xml", "/rss.xml"]] as const) {
+        const first = yield* fetchPage(path)
+        assert.strictEqual(first.status, 200, path)
+        const before = yield* hits
+        const second = yield* fetchPage(path)
+        assert.strictEqual(yield* hits, before + 1, `${path} answered from memory`)
+        assert.strictEqual(second.body, first.body, path)
+        // The front door keys it alike.
+        assert.strictEqual(Buffer.from(cache.lookup("GET", path, false, undefined)!.body).toString(), first.body, `${path} at the front door`)
+        // At the root (a proxy that strips the path): an entry of its own, the same bytes.
+        const atRoot = yield* fetchPage(root)
+        assert.strictEqual(atRoot.body, first.body, root)
+        assert.strictEqual(atRoot.headers["etag"], first.headers["etag"], root)
+      }
+      // The path alone moves to `/blog/`, and is never kept.
+      for (let i = 0; i < 2; i++) assert.strictEqual((yield* fetchPage("/blog")).status, 301)
+      assert.isUndefined(cache.lookup("GET", "/blog", false, undefined))
+      assert.strictEqual((yield* cache.stats).entries, 6)
+    }).pipe(Effect.provide(siteOver(MemoryPostRepository.layer, "https://example.com/blog"))))
 
   it.effect("404s, redirects and URLs with a query are made every time, never kept", () =>
     Effect.gen(function* () {

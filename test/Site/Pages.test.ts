@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, Either } from "effect"
 import { PostInput, TocEntry } from "../../src/Domain/Post.js"
 import { processInputSync } from "../../src/Processing/processPost.js"
+import { PAGE_IDS } from "../../src/Processing/sanitize.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { formatDate, listingPage, notFoundPage, postPage, searchPage, tocTree, updatedAtOf } from "../../src/Site/Pages.js"
@@ -39,6 +40,35 @@ describe("tocTree", () => {
 })
 
 describe("pages", () => {
+  it.effect("give their own elements only the ids a post's ids avoid (PAGE_IDS)", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "t", title: "T", tags: ["a"], html: "<p>No ids.</p>" })
+      for (const html of [
+        postPage(site, { post, previous: undefined, next: undefined }),
+        listingPage(site, { page: 1, posts: [post], hasOlder: false }),
+        notFoundPage(site, "Nothing")
+      ]) {
+        const ids = Array.from(html.matchAll(/\sid="([^"]*)"/g), (m) => m[1]!)
+        assert.isNotEmpty(ids)
+        for (const id of ids) assert.isTrue(PAGE_IDS.has(id), id)
+      }
+    }))
+
+  it.effect("a post's element with the page's id (`<div id=\"main\">`, `# Main`) leaves the page one element with it, the page's own (was: two, the post's never reached)", () =>
+    Effect.gen(function* () {
+      const processed = processInputSync(
+        new PostInput({ title: "Ids", body: `<div id="main">Mine</div>\n\n# Main\n\n<span id="fn1">x</span> <a href="#main">up</a>[^1]\n\n[^1]: Note.` }),
+        "api"
+      )
+      const post = yield* Effect.flatMap(PostRepository, (repo) => repo.create(Either.getOrThrow(processed))).pipe(Effect.provide(MemoryPostRepository.layer))
+      const page = postPage(site, { post, previous: undefined, next: undefined })
+      assert.deepStrictEqual(Array.from(page.matchAll(/\sid="main"/g)).length, 1)
+      assert.include(page, `<main id="main" class="wrap">`)
+      const ids = Array.from(page.matchAll(/\sid="([^"]*)"/g), (m) => m[1]!)
+      assert.strictEqual(new Set(ids).size, ids.length, ids.join(" "))
+      assert.include(page, `<a href="#main-1">up</a>`)
+    }))
+
   it.effect("escape the site title and render backticks in titles as code, escaped", () =>
     Effect.gen(function* () {
       const post = yield* stored({ slug: "t", title: "Use `<T>` & `Vec<u8>` <now>" })

@@ -13,7 +13,7 @@ import { XMLParser } from "fast-xml-parser"
 import { renderMarkdown } from "../../src/Processing/markdown.js"
 import { processPostSync } from "../../src/Processing/processPost.js"
 import { urlScheme } from "../../src/Processing/sanitize.js"
-import { canonicalPath, isCanonical, CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
+import { canonicalPath, isCanonical, CONTENT_SECURITY_POLICY, prefixSegments, withoutPrefix } from "../../src/Site/Routes.js"
 import { stylesheetVersion } from "../../src/Site/Theme.js"
 import { fetchPage, fetchRaw, KEY, seed, SITE_URL, siteServer } from "./harness.js"
 import { captureLogs, type LogLine } from "../Http/harness.js"
@@ -517,6 +517,28 @@ describe("pages", () => {
       assert.strictEqual(one.headers["location"], "/")
     }).pipe(Effect.provide(siteServer({ pageSize: 2 }))))
 
+  it.effect("/page/1 moves to the home page with its query, as every other move does; a page number written with an escape (`/page/%32`) is none, as `02` is not (was: the query dropped, and a copy of /page/2)", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(5, { tags: ["paging"] }))
+      for (const [path, location] of [
+        ["/page/1?utm_source=x", "/?utm_source=x"],
+        ["/tags/paging/page/1?utm_source=x", "/tags/paging?utm_source=x"],
+        ["/tags/PAGING/page/1?x=1", "/tags/paging?x=1"]
+      ] as const) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+      }
+      for (const path of ["/page/2", "/tags/paging/page/2", "/sitemap-posts-1.xml", "/sitemap-pages-1.xml", "/p%61ge/2"]) {
+        assert.strictEqual((yield* fetchPage(path)).status, 200, path)
+      }
+      for (const path of ["/page/%32", "/page/%31", "/tags/paging/page/%32", "/page/02", "/sitemap-posts-%31.xml", "/sitemap-pages-%31.xml"]) {
+        const page = yield* fetchPage(path)
+        assert.strictEqual(page.status, 404, path)
+        assert.include(page.body, "Page not found", path)
+      }
+    }).pipe(Effect.provide(siteServer({ pageSize: 2, sitemapSize: 3 }))))
+
   it.effect("a tag's page lists its published posts, with its own feeds and pages", () =>
     Effect.gen(function* () {
       yield* seed(
@@ -978,6 +1000,100 @@ describe("discovery", () => {
       const rss = parser.parse((yield* fetchRaw("/rss.xml")).body).rss.channel
       assert.strictEqual(rss.item[0].link, "https://example.com/blog/p/post-1")
     }).pipe(Effect.provide(siteServer({ url: "https://example.com/blog/" }))))
+
+  it.effect("a SITE_URL with a path is served under it too, as behind a proxy that passes it on (was: only at /, every link a 404 without a stripping proxy)", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(2, { tags: ["paging"] }), { slug: "rust-1-32", publishedAt: "2023-01-01T00:00:00Z", aliases: ["/2019/01/17/Rust-1.32.0.html"] })
+      const home = yield* fetchPage("/blog/")
+      assert.strictEqual(home.status, 200)
+      // The same page as at the root (a proxy that strips the path), links and canonical alike.
+      assert.strictEqual(home.body, (yield* fetchPage("/")).body)
+      assert.include(home.body, `<link rel="canonical" href="https://example.com/blog/"/>`)
+      // Every link the pages, feeds and sitemap give is answered as it is written.
+      const links = [
+        ...hrefs(home.body).filter((href) => href.startsWith("/blog/")),
+        ...Array.from((yield* fetchRaw("/blog/sitemap.xml")).body.matchAll(/<loc>https:\/\/example\.com([^<]*)<\/loc>/g), (m) => m[1]!),
+        "/blog/page/2", "/blog/atom.xml", "/blog/feed.json", "/blog/tags/paging/rss.xml", "/blog/search?q=number", "/blog/robots.txt"
+      ]
+      assert.include(links, "/blog/p/post-1")
+      assert.include(links, "/blog/tags/paging")
+      for (const link of links) {
+        const page = yield* fetchPage(link.replaceAll("&amp;", "&"))
+        assert.strictEqual(page.status, 200, link)
+        assert.strictEqual(page.body, (yield* fetchPage(link.replaceAll("&amp;", "&").slice("/blog".length))).body, link)
+      }
+      const head = yield* Effect.scoped(Effect.flatMap(HttpClient.HttpClient, (client) => client.execute(HttpClientRequest.head("/blog/p/post-1"))))
+      assert.strictEqual(head.status, 200)
+      // Each other spelling moves to the one URL, under the path: the path alone to its home page.
+      for (const [path, location] of [
+        ["/blog", "/blog/"],
+        ["/blog?utm_source=x", "/blog/?utm_source=x"],
+        ["/blog;v=1", "/blog/"],
+        ["//blog//p/post-1", "/blog/p/post-1"],
+        ["/blog/p/post-1/", "/blog/p/post-1"],
+        ["/blog/page/1", "/blog/"],
+        ["/blog/tags/PAGING", "/blog/tags/paging"],
+        ["/blog/rss.xml/?x=1", "/blog/rss.xml?x=1"],
+        ["/blog/2019/01/17/Rust-1.32.0.html", "/blog/p/rust-1-32"]
+      ] as const) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+      }
+      assert.strictEqual((yield* fetchPage("/blog/p/rust-1-32")).status, 200)
+      // Routed as at the root (Middleware.routerConfig): a slug of 200 characters, and case as written.
+      const long = "a".repeat(200)
+      yield* seed({ slug: long, publishedAt: "2022-01-01T00:00:00Z" })
+      assert.strictEqual((yield* fetchPage(`/blog/p/${long}`)).status, 200)
+      assert.strictEqual((yield* fetchPage("/blog/P/post-1")).status, 404)
+      // Misses under the path are the site's, as at the root: 404, 405 with Allow, 204 to OPTIONS.
+      for (const path of ["/blog/p/nope", "/blog/nothing/here", "/blogs/p/post-1", "/blog/posts"]) {
+        assert.strictEqual((yield* fetchPage(path)).status, 404, path)
+      }
+      const posted = yield* Effect.scoped(Effect.flatMap(HttpClient.HttpClient, (client) => client.execute(HttpClientRequest.post("/blog/"))))
+      assert.strictEqual(posted.status, 405)
+      assert.strictEqual(posted.headers["allow"], "GET, HEAD, OPTIONS")
+      const options = yield* Effect.scoped(Effect.flatMap(HttpClient.HttpClient, (client) => client.execute(HttpClientRequest.options("/blog/p/post-1"))))
+      assert.strictEqual(options.status, 204)
+      // The API keeps its paths, at the root only.
+      const api = yield* fetchRaw("/posts", { accept: "application/json" })
+      assert.strictEqual(api.status, 200)
+      assert.strictEqual(JSON.parse(api.body).items.length, 4)
+    }).pipe(Effect.provide(siteServer({ pageSize: 1, url: "https://example.com/blog/" }))))
+
+  it.effect("under a SITE_URL path, what the root serves keeps its meaning (SITE_URL at /tags: /tags/x is still the tag's page)", () =>
+    Effect.gen(function* () {
+      yield* seed(...dated(1, { tags: ["p"] }))
+      const tag = yield* fetchPage("/tags/p")
+      assert.strictEqual(tag.status, 200)
+      assert.include(tag.body, `<link rel="canonical" href="https://example.com/tags/tags/p"/>`)
+      // Under the path where the root has no route: the blog's.
+      assert.strictEqual((yield* fetchPage("/tags/p/post-1")).status, 200)
+      assert.strictEqual((yield* fetchRaw("/tags", { accept: "application/json" })).headers["content-type"], "application/json")
+    }).pipe(Effect.provide(siteServer({ url: "https://example.com/tags" }))))
+
+  it("a request's path under SITE_URL's path, as the router reads it", () => {
+    const blog = prefixSegments("/blog")
+    for (const [url, inside] of [
+      ["/blog/p/x?v=1", "/p/x?v=1"],
+      ["/blog/", "/"],
+      ["/blog", ""],
+      ["/blog?x=1", "?x=1"],
+      ["/blog;v", ";v"],
+      ["//blog//p/x", "//p/x"],
+      ["http://any.host/blog/p/x", "/p/x"],
+      ["/bl%6Fg/p/x", "/p/x"],
+      ["/blogs/p/x", undefined],
+      ["/Blog/p/x", undefined],
+      ["/p/x", undefined],
+      ["*", undefined]
+    ] as const) {
+      assert.strictEqual(withoutPrefix(url, blog), inside, url)
+    }
+    assert.strictEqual(withoutPrefix("/bl%C3%B6g/x", prefixSegments("/bl%C3%B6g")), "/x")
+    assert.strictEqual(withoutPrefix("/a/b/x", prefixSegments("/a/b")), "/x")
+    assert.strictEqual(withoutPrefix("/a/x", prefixSegments("/a/b")), undefined)
+  })
 })
 
 describe("aliases", () => {

@@ -42,6 +42,10 @@ const program = Effect.succeed(42)
 Fine print.
 `
 
+/** A word no line of a phone holds (a crate path, a hash, a URL), and a tag as long. */
+const LONG_WORD = "Supercalifragilisticexpialidocious".repeat(3)
+const LONG_TAG = "extraordinarilylongtagnamewithoutanyplacetobreak"
+
 /** Every way a post body could try to run code. Any of them running sets `window.__pwned`. */
 const PAYLOADS: ReadonlyArray<{ readonly slug: string; readonly body: string }> = [
   { slug: "payload-script", body: `Inline script.\n\n<script>window.__pwned = "inline script"</script>\n\n<p>after</p>` },
@@ -76,6 +80,14 @@ const SITE = Layer.scopedContext(
       publishedAt: "2024-03-12T09:00:00Z"
     })
     yield* createPost(base, { title: "Unfinished thoughts", body: "Draft body.", status: "draft" })
+    yield* createPost(base, {
+      title: "Long words",
+      slug: "long-words",
+      body: `${LONG_WORD} starts the excerpt.\n\n## ${LONG_WORD}\n\nText.\n\n## Short\n\nMore.`,
+      tags: [LONG_TAG],
+      status: "published",
+      publishedAt: "2023-06-01T00:00:00Z"
+    })
     for (const payload of PAYLOADS) {
       yield* createPost(base, {
         title: `Payload ${payload.slug}`,
@@ -236,6 +248,32 @@ describe.skipIf(skip)("reader site in Chromium", () => {
         assert.deepStrictEqual(dialogs, [])
         // Chromium reports what it refused.
         assert.isTrue(errors.some((e) => /Content Security Policy/i.test(e)), errors.join("\n"))
+      }))
+
+    it.scoped("on a phone (390px), a long word in an excerpt, a tag or a table of contents entry wraps rather than runs off the screen", () =>
+      Effect.gen(function* () {
+        const base = yield* Base
+        const { page } = yield* openPage
+        yield* pw(() => page.setViewportSize({ width: 390, height: 844 }))
+        for (const [path, selectors] of [["/", ["p.excerpt", ".tags a"]], ["/p/long-words", [".toc a", ".tags a"]]] as const) {
+          yield* pw(() => page.goto(`${base}${path}`))
+          for (const selector of selectors) {
+            // The text's own extent: a block's box keeps the column's width while its text runs out of it.
+            const rights = yield* pw(() =>
+              page.locator(selector).evaluateAll((nodes) =>
+                nodes.map((node) => {
+                  const range = document.createRange()
+                  range.selectNodeContents(node)
+                  return range.getBoundingClientRect().right
+                })
+              )
+            )
+            assert.isNotEmpty(rights, `${path} ${selector}`)
+            for (const right of rights) assert.isAtMost(right, 390, `${path} ${selector}`)
+          }
+          const width = yield* pw(() => page.evaluate(() => document.documentElement.scrollWidth))
+          assert.isAtMost(width, 390, `${path}: the page scrolls sideways`)
+        }
       }))
 
     it.scoped("dark mode follows the system preference", () =>
