@@ -324,13 +324,7 @@ const isBodyTooLarge = (error: HttpServerError.RequestError): boolean =>
  * The path of `url`, percent-decoded as the router decodes its parameters; `undefined` when it
  * does not decode (`%ZZ`, a cut UTF-8 sequence).
  */
-export const decodedPath = (url: string): string | undefined => {
-  try {
-    return decodeURIComponent(pathOf(url))
-  } catch {
-    return undefined
-  }
-}
+export const decodedPath = (url: string): string | undefined => percentDecoded(pathOf(url))
 
 /** A failure that no endpoint turned into a typed answer: routing misses, unreadable bodies, defects. */
 const failureResponse = (

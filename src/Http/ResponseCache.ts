@@ -53,7 +53,7 @@ import { ALL_POSTS, PostChanges } from "../Database/PostChanges.js"
 import { Posts } from "../Posts/Posts.js"
 import * as HttpConfig from "./HttpConfig.js"
 import { matchesIfNoneMatch } from "./IfNoneMatch.js"
-import { routedPath } from "./Middleware.js"
+import { percentDecoded, routedPath } from "./Middleware.js"
 import { NothingWritten } from "./NothingWritten.js"
 import { ScheduleFree } from "./ScheduleFree.js"
 
@@ -327,13 +327,7 @@ const writeOf = (method: string, url: string): Kind => {
  * A slug of a URL as the API reads it (`SlugPath`): decoded, in NFC. `/posts/cafe%CC%81` answers
  * post `café`, so it is that post's entry, which a write of `café` drops.
  */
-const decodeSlug = (raw: string): string => {
-  try {
-    return decodeURIComponent(raw).normalize("NFC")
-  } catch {
-    return raw
-  }
-}
+const decodeSlug = (raw: string): string => (percentDecoded(raw) ?? raw).normalize("NFC")
 
 /** Refused for its credentials (401), or routed nowhere (405, or the router's miss): nothing was written. */
 const reachedNoEndpoint = (exit: Exit.Exit<HttpServerResponse.HttpServerResponse, unknown>): boolean =>

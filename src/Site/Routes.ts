@@ -29,7 +29,7 @@ import { allowedMethodsAt } from "../Http/AllowedMethods.js"
 import { LIST_ETAG_START, matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayScheduleFree } from "../Http/ScheduleFree.js"
 import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
-import { decodedPath, methodAnswer, pathOf, routedPath, routerConfig } from "../Http/Middleware.js"
+import { decodedPath, methodAnswer, pathOf, percentDecoded, routedPath, routerConfig } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
 
@@ -176,13 +176,7 @@ export const isCanonical = (path: string): boolean =>
   canonicalPath(path) === (path.replace(ABSOLUTE_FORM, "") || "/")
 
 /** A path segment as the router compares it: percent-decoded (where it decodes), in NFC. */
-const decodedSegment = (segment: string): string => {
-  try {
-    return decodeURIComponent(segment).normalize("NFC")
-  } catch {
-    return segment
-  }
-}
+const decodedSegment = (segment: string): string => (percentDecoded(segment) ?? segment).normalize("NFC")
 
 /** The segments of SITE_URL's path (`/blog` is `["blog"]`), each as `withoutPrefix` compares them. */
 export const prefixSegments = (prefix: string): ReadonlyArray<string> =>

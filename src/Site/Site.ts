@@ -3,7 +3,8 @@
  * a draft does not exist for readers, nor a scheduled post before its time, `isPublicAt`) and
  * renders them; HTTP concerns (headers, 304s) are in Routes.ts.
  */
-import { Data, DateTime, Effect, Either, Option } from "effect"
+import { Data, DateTime, Effect, Option } from "effect"
+import { percentDecoded } from "../Http/Middleware.js"
 import type { transience } from "../Database/Transient.js"
 import type { RepositoryError } from "../Domain/Errors.js"
 import type { Post } from "../Domain/Post.js"
@@ -282,7 +283,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
      * as it came and, when it still starts with that path, without it too. None when the repository cannot look
      * aliases up (`findByAlias` is optional).
      */
-    const decodedPrefix = Either.getOrElse(Either.try(() => decodeURIComponent(urls.prefix)), () => urls.prefix).normalize("NFC")
+    const decodedPrefix = (percentDecoded(urls.prefix) ?? urls.prefix).normalize("NFC")
     const aliasTarget = (path: string): Effect.Effect<Option.Option<string>, RepositoryError> => {
       const findByAlias = repository.findByAlias
       if (findByAlias === undefined) return Effect.succeed(Option.none())
