@@ -193,33 +193,15 @@ describe("shutdown", () => {
 
   it.live("a bulk import in flight at shutdown stops after what it stored and answers its summary (interrupted)", () =>
     Effect.gen(function* () {
-      const written = yield* Deferred.make<void>()
-      const repository = Layer.effect(
-        PostRepository,
-        Effect.map(MemoryPostRepository.make, (base) => ({
-          ...base,
-          upsertMany: (...args: Parameters<typeof base.upsertMany>) =>
-            Effect.tap(base.upsertMany(...args), () => Deferred.succeed(written, undefined))
-        }))
-      )
+      const { repository, written } = yield* signallingWrites
       // Neither the grace nor the request timeout may end this import: only the shutdown itself.
       const { scope, url } = yield* startServer(repository, [["SHUTDOWN_GRACE", "1 hour"], ["REQUEST_TIMEOUT", "1 hour"]])
       const port = Number(new URL(url).port)
 
-      // Two records, then a body that never ends: a client still uploading.
-      const upload = yield* Effect.fork(openUpload(port, line(1) + line(2)))
-      yield* Deferred.await(written)
-      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
-
-      // Before, the import went on reading until SHUTDOWN_GRACE cut its connection: no answer.
-      const answer = yield* Fiber.join(upload).pipe(
-        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("the import did not answer at shutdown") })
-      )
-      assert.strictEqual(answer.status, 200, answer.body)
-      const summary = JSON.parse(answer.body)
-      assert.strictEqual(summary.status, "interrupted")
-      assert.strictEqual(summary.imported, 2)
-      assert.strictEqual(answer.connection, "close", "no connection is kept alive past the drain")
+      // Two records, then a body that never ends: a client still uploading. Before, the import
+      // went on reading until SHUTDOWN_GRACE cut its connection: no answer.
+      const { closing, imported } = yield* uploadInterruptedByShutdown(port, scope, written, false)
+      assert.strictEqual(imported, 2)
       yield* Fiber.join(closing).pipe(
         Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("shutdown did not finish") })
       )
@@ -262,6 +244,40 @@ const openUpload = (port: number, first: string, trickle = false) =>
       clearInterval(timer)
       req.destroy()
     })
+  })
+
+/** A memory repository that completes `written` once it has stored a batch. */
+const signallingWrites = Effect.gen(function* () {
+  const written = yield* Deferred.make<void>()
+  const repository = Layer.effect(
+    PostRepository,
+    Effect.map(MemoryPostRepository.make, (base) => ({
+      ...base,
+      upsertMany: (...args: Parameters<typeof base.upsertMany>) =>
+        Effect.tap(base.upsertMany(...args), () => Deferred.succeed(written, undefined))
+    }))
+  )
+  return { repository, written }
+})
+
+/**
+ * Two records uploaded to the import on `port`, the body left open (`trickle`: more lines as it
+ * goes), and `scope` closed once `written`: the import must answer its summary (interrupted) with
+ * Connection: close. How many it imported, and the closing still under way.
+ */
+const uploadInterruptedByShutdown = (port: number, scope: Scope.CloseableScope, written: Deferred.Deferred<void>, trickle: boolean) =>
+  Effect.gen(function* () {
+    const upload = yield* Effect.fork(openUpload(port, line(1) + line(2), trickle))
+    yield* Deferred.await(written)
+    const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+    const answer = yield* Fiber.join(upload).pipe(
+      Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("the import did not answer at shutdown") })
+    )
+    assert.strictEqual(answer.status, 200, answer.body)
+    const summary = JSON.parse(answer.body)
+    assert.strictEqual(summary.status, "interrupted")
+    assert.strictEqual(answer.connection, "close", "no connection is kept alive past the drain")
+    return { closing, imported: summary.imported as number }
   })
 
 describe("shutdown during POST /posts/import-url", () => {
@@ -318,15 +334,7 @@ describe("shutdown during POST /posts/import-url", () => {
 describe("shutdown of an embedding host serving with InkwellServer.serveDraining", () => {
   it.live("a bulk import trickling in at shutdown stops, answers its summary (interrupted) with Connection: close, and the scope closes promptly (was: a bare 503, kept alive, and a shutdown held by the client)", () =>
     Effect.gen(function* () {
-      const written = yield* Deferred.make<void>()
-      const repository = Layer.effect(
-        PostRepository,
-        Effect.map(MemoryPostRepository.make, (base) => ({
-          ...base,
-          upsertMany: (...args: Parameters<typeof base.upsertMany>) =>
-            Effect.tap(base.upsertMany(...args), () => Deferred.succeed(written, undefined))
-        }))
-      )
+      const { repository, written } = yield* signallingWrites
       // The host's own Node server and serving, as README "Embedding" has it.
       const server = createServer({ ServerResponse: Server.SettlingResponse })
       const host = Server.serveDraining(server, { grace: "1 hour" }).pipe(
@@ -344,18 +352,8 @@ describe("shutdown of an embedding host serving with InkwellServer.serveDraining
       const address = server.address()
       const port = typeof address === "object" && address !== null ? address.port : 0
 
-      const upload = yield* Effect.fork(openUpload(port, line(1) + line(2), true))
-      yield* Deferred.await(written)
-      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
-
-      const answer = yield* Fiber.join(upload).pipe(
-        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("the import did not answer at shutdown") })
-      )
-      assert.strictEqual(answer.status, 200, answer.body)
-      const summary = JSON.parse(answer.body)
-      assert.strictEqual(summary.status, "interrupted")
-      assert.isAtLeast(summary.imported, 2)
-      assert.strictEqual(answer.connection, "close", "no connection is kept alive past the drain")
+      const { closing, imported } = yield* uploadInterruptedByShutdown(port, scope, written, true)
+      assert.isAtLeast(imported, 2)
       yield* Fiber.join(closing).pipe(
         Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => new Error("the host's shutdown did not finish") })
       )

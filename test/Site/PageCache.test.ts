@@ -57,6 +57,21 @@ const kept = (headers: Readonly<Record<string, string>>) => {
   return rest
 }
 
+/**
+ * `path` asked twice: made (a 200), then answered from memory with the same bytes. Both answers,
+ * and the hits before the second.
+ */
+const madeOnceThenKept = (path: string) =>
+  Effect.gen(function* () {
+    const first = yield* fetchPage(path)
+    assert.strictEqual(first.status, 200, path)
+    const before = yield* hits
+    const second = yield* fetchPage(path)
+    assert.strictEqual(yield* hits, before + 1, `${path} answered from memory`)
+    assert.strictEqual(second.body, first.body, path)
+    return { before, first, second }
+  })
+
 const write = (method: "POST" | "PUT", path: string, body: unknown) =>
   Effect.flatMap(HttpClient.HttpClient, (client) =>
     client.execute(HttpClientRequest.make(method)(path).pipe(HttpClientRequest.setHeader("x-api-key", KEY), HttpClientRequest.bodyUnsafeJson(body))))
@@ -67,12 +82,7 @@ describe("reader pages in the response cache", () => {
     Effect.gen(function* () {
       yield* seed({ slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["news"] })
       for (const path of ["/", "/p/one", "/tags/news", "/rss.xml", "/sitemap.xml"]) {
-        const first = yield* fetchPage(path)
-        assert.strictEqual(first.status, 200, path)
-        const before = yield* hits
-        const second = yield* fetchPage(path)
-        assert.strictEqual(yield* hits, before + 1, `${path} answered from memory`)
-        assert.strictEqual(second.body, first.body, path)
+        const { before, first, second } = yield* madeOnceThenKept(path)
         assert.deepStrictEqual(kept(second.headers), kept(first.headers), path)
 
         const notModified = yield* fetchPage(path, { "if-none-match": first.headers["etag"]! })
@@ -178,12 +188,7 @@ describe("reader pages in the response cache", () => {
       yield* seed({ slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["news"] })
       const cache = yield* ResponseCache
       for (const [path, root] of [["/blog/", "/"], ["/blog/p/one", "/p/one"], ["/blog/rss.xml", "/rss.xml"]] as const) {
-        const first = yield* fetchPage(path)
-        assert.strictEqual(first.status, 200, path)
-        const before = yield* hits
-        const second = yield* fetchPage(path)
-        assert.strictEqual(yield* hits, before + 1, `${path} answered from memory`)
-        assert.strictEqual(second.body, first.body, path)
+        const { first } = yield* madeOnceThenKept(path)
         // The front door keys it alike.
         assert.strictEqual(Buffer.from(cache.lookup("GET", path, false, undefined)!.body).toString(), first.body, `${path} at the front door`)
         // At the root (a proxy that strips the path): an entry of its own, the same bytes.

@@ -4,7 +4,7 @@
  * on it and a 128 MB one renders it.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Chunk, Clock, Duration, Effect, Exit, Fiber, Option, Schema, TestClock } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, Option, Schema, TestClock } from "effect"
 import { InvalidPost } from "../../src/Domain/Errors.js"
 import { NewPost, PostInput } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
@@ -13,6 +13,7 @@ import { defaultProcessorConfig, processPostSync } from "../../src/Processing/pr
 import * as HeavyPosts from "../../src/Workers/HeavyPosts.js"
 import * as RenderPool from "../../src/Workers/RenderPool.js"
 import { hangingStarts } from "../fixtures/hangingThreads.js"
+import { sleepsAhead, until, withinRealTime } from "../fixtures/realTime.js"
 
 const table = (rows: number) => `|a|b|\n|-|-|\n${"|x|y|\n".repeat(rows)}`
 const dense = `---\ntitle: Dense\n---\n${table(15_000)}`
@@ -116,27 +117,6 @@ describe("HeavyPosts: deadlines", () => {
 })
 
 describe("HeavyPosts: a thread that never becomes ready", () => {
-  /** Until `done` holds, in real time (a thread's start), bounded: no test waits for ever. */
-  const until = (done: Effect.Effect<boolean>) =>
-    Effect.gen(function*() {
-      for (let i = 0; i < 40_000 && !(yield* done); i++) yield* Effect.sleep("1 millis").pipe(Effect.withClock(Clock.make()))
-      assert.isTrue(yield* done)
-    })
-
-  /** The TestClock's sleeps, as how long from now each ends (ms). */
-  const sleepsAhead = Effect.zipWith(
-    TestClock.sleeps(),
-    Clock.currentTimeMillis,
-    (sleeps, now) => Chunk.toReadonlyArray(sleeps).map((end) => end - now)
-  )
-
-  /** Fails the test, rather than hang it, once `limit` of real time has passed. */
-  const withinRealTime = (limit: Duration.DurationInput) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
-    Effect.raceFirst(
-      self,
-      Effect.sleep(limit).pipe(Effect.withClock(Clock.make()), Effect.zipRight(Effect.dieMessage(`still running after ${Duration.format(limit)}`)))
-    )
-
   it.scoped("the post fails, named, once its threads were not ready in time; the import goes on (was: it waited for ever)", () =>
     Effect.gen(function*() {
       const processor = yield* PostProcessor

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Chunk, Clock, Context, DateTime, Duration, Effect, Either, Exit, Fiber, HashMap, Layer, Logger, Option, Schema, Scope, TestClock } from "effect"
+import { Cause, Context, DateTime, Duration, Effect, Either, Exit, Fiber, HashMap, Layer, Logger, Option, Schema, Scope, TestClock } from "effect"
 import { mkdtempSync, readdirSync, rmSync, watch } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -14,6 +14,7 @@ import { processRecordsSync } from "../../src/Processing/records.js"
 import * as RenderPool from "../../src/Workers/RenderPool.js"
 import { CRASH_MARKER, STOP_WHEN_IDLE_MARKER } from "../../src/Workers/RenderRequest.js"
 import { hangingStarts } from "../fixtures/hangingThreads.js"
+import { sleepsAhead, until as untilEffect, withinRealTime } from "../fixtures/realTime.js"
 import { setFlagsFromString } from "node:v8"
 import { spawnSync } from "node:child_process"
 
@@ -176,38 +177,18 @@ const withStats = (options: Partial<RenderPool.RenderPoolOptions> = {}) =>
   })
 
 /** Lets the pool's dispatcher fibers run until `done` holds (bounded: no test waits forever). */
-const until = (done: () => boolean) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 100_000 && !done(); i++) yield* Effect.sleep("1 millis")
-    assert.isTrue(done())
-  }).pipe(Effect.withClock(Clock.make()))
-
-/** `until`, for a condition read through an effect (the TestClock's sleeps). */
-const untilEffect = (done: Effect.Effect<boolean>) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 100_000 && !(yield* done); i++) yield* Effect.sleep("1 millis").pipe(Effect.withClock(Clock.make()))
-    assert.isTrue(yield* done)
-  })
-
-/**
- * The TestClock's sleeps, as how long from now each ends (ms). A sleep that was interrupted (a
- * start's timeout, once the thread was ready or had died) stays until the clock passes it.
- */
-const sleepsAhead = Effect.zipWith(
-  TestClock.sleeps(),
-  Clock.currentTimeMillis,
-  (sleeps, now) => Chunk.toReadonlyArray(sleeps).map((end) => end - now)
-)
+const until = (done: () => boolean) => untilEffect(Effect.sync(done))
 
 /** A pause between two starts has begun (`START_RETRIES`: 0.1 to 0.4 s; a start's timeout is further off). */
 const pausing = Effect.map(sleepsAhead, (ahead) => ahead.some((ms) => ms <= 1000))
 
-/** Fails the test, rather than hang it, once `limit` of real time has passed. */
-const withinRealTime = (limit: Duration.DurationInput) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.raceFirst(
-    self,
-    Effect.sleep(limit).pipe(Effect.withClock(Clock.make()), Effect.zipRight(Effect.dieMessage(`still running after ${Duration.format(limit)}`)))
-  )
+/** The start failure a post failed with (a defect: the pool's threads could not start). */
+const startFailure = (exit: Exit.Exit<unknown, unknown>): RenderPool.RenderWorkerStartFailed => {
+  assert.isTrue(Exit.isFailure(exit), "the post failed")
+  const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+  assert.instanceOf(defect, RenderPool.RenderWorkerStartFailed)
+  return defect as RenderPool.RenderWorkerStartFailed
+}
 
 describe("RenderPool batches", () => {
   it.scoped("many callers share few messages, and one bad post fails only itself", () =>
@@ -452,13 +433,6 @@ describe("RenderPool threads that die while starting", () => {
       assert.isTrue(done(), "the pool gave up on its threads")
     })
 
-  const startFailure = (exit: Exit.Exit<unknown, unknown>): RenderPool.RenderWorkerStartFailed => {
-    assert.isTrue(Exit.isFailure(exit), "the post failed")
-    const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
-    assert.instanceOf(defect, RenderPool.RenderWorkerStartFailed)
-    return defect as RenderPool.RenderWorkerStartFailed
-  }
-
   it.scoped("are started again a few times, paused between; then the post waiting, and later ones, fail saying why (was: restarted for ever, the post waiting for ever)", () =>
     Effect.gen(function* () {
       const processor = yield* PostProcessor
@@ -560,13 +534,6 @@ describe("RenderPool threads that are not ready in time", () => {
   /** A thread was started and its timeout, `after` from now, runs: it is waiting for the thread. */
   const startWaiting = (stats: () => RenderPool.RenderPoolStats, starts: number, after: Duration.DurationInput) =>
     untilEffect(Effect.map(sleepsAhead, (ahead) => stats().threadStarts === starts && ahead.includes(Duration.toMillis(after))))
-
-  const startFailure = (exit: Exit.Exit<unknown, unknown>): RenderPool.RenderWorkerStartFailed => {
-    assert.isTrue(Exit.isFailure(exit), "the post failed")
-    const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
-    assert.instanceOf(defect, RenderPool.RenderWorkerStartFailed)
-    return defect as RenderPool.RenderWorkerStartFailed
-  }
 
   it.scoped("one not ready within the start timeout is terminated and started again; the post waiting renders on the next (was: it waited for ever)", () =>
     Effect.gen(function* () {
