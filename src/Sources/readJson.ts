@@ -1,16 +1,16 @@
 /**
  * A fetched JSON document parsed in steps: `JSON.parse` holds the thread for as long as it takes
  * (a 20 MB feed of small items, the largest FEED_MAX_BYTES lets in: 0.6 to 1.2 s measured), and
- * a server answers nothing meanwhile. Up to `WHOLE_CHARS` it is `parseJsonBody` all the same (a
- * few milliseconds); above, @streamparser/json reads it `SLICE_CHARS` at a time, the caller
- * letting others run at each `yield`. It reads ~7 MB a second where `JSON.parse` reads 20 to 40,
- * all of it between turns of the event loop; a document it refuses is refused where it stopped,
- * in `JSON.parse`'s words, never parsed again whole.
+ * a server answers nothing meanwhile. Up to `WHOLE_CHARS` it is `JSON.parse` all the same (a few
+ * milliseconds); above, @streamparser/json reads it `SLICE_CHARS` at a time, the caller letting
+ * others run at each `yield`. It reads ~7 MB a second where `JSON.parse` reads 20 to 40, all of it
+ * between turns of the event loop. A document either refuses is refused in one wording of our
+ * own, whatever its size: where it breaks, and the character there.
  */
 import { JSONParser, TokenizerError, TokenType } from "@streamparser/json"
 import { Either } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
-import { lineColumn, parseJsonBody } from "./body.js"
+import { lineColumn } from "./body.js"
 
 /** Characters `JSON.parse` reads at once (~10 ms of it). */
 export const WHOLE_CHARS = 1024 * 1024
@@ -19,39 +19,36 @@ export const WHOLE_CHARS = 1024 * 1024
 const SLICE_CHARS = 32 * 1024
 
 /**
- * `parseJsonBody(text, url)`, in steps for a long text. A document the streaming parser cannot
- * read is refused where it stopped (`readJsonInSlices`), never handed to `JSON.parse` whole: that
- * read it all again in one call to the same fault, 1 s for 20 MB of small objects broken at the
- * end, 2.4 to 3 s for one object of a million keys.
+ * `text` read as JSON, in steps for a long text. A long document the streaming parser refuses is
+ * never handed to `JSON.parse` whole: that read it all again in one call to the same fault, 1 s
+ * for 20 MB of small objects broken at the end, 2.4 to 3 s for one object of a million keys. A
+ * short one `JSON.parse` refuses is told by the streaming parser too (in steps, up to where it
+ * breaks), so that an error reads the same at any size: V8 gave a position for some of its errors
+ * only, and quoted the text around the others.
  */
 export function* readJson(text: string, url: string): Generator<void, Either.Either<unknown, DecodeError>> {
-  if (text.length <= WHOLE_CHARS) return parseJsonBody(text, url)
+  if (text.length <= WHOLE_CHARS) {
+    try {
+      return Either.right(JSON.parse(text) as unknown)
+    } catch {
+      // Told below, as a long document's error is.
+    }
+  }
   return yield* readJsonInSlices(text, url, SLICE_CHARS)
 }
 
-/**
- * Where the streaming parser stands between two tokens, told from the tokens read so far: before
- * a value, the first key of an object or a later one, the colon after either, after a value (a
- * `,` or the container's end), or after the document. What a fault there is, in V8's words, is
- * told by it (`refusedHere`).
- */
-type Expecting = "value" | "firstKey" | "key" | "firstColon" | "colon" | "next" | "end"
+const CUT_OFF = "the JSON ends before it is complete (cut off?)"
+
+/** The character at `at` as an error names it: itself, or its code point where it would not show. */
+const shown = (text: string, at: number): string => {
+  const code = text.codePointAt(at)!
+  const char = String.fromCodePoint(code)
+  return /[\p{L}\p{N}\p{P}\p{S}]/u.test(char) ? `'${char}'` : `U+${code.toString(16).toUpperCase().padStart(4, "0")}`
+}
 
 /** The kind of token the tokenizer was inside of, by the state its message names. */
 const tokenOfState = (state: string): "string" | "number" | "literal" | undefined =>
   state.startsWith("STRING") ? "string" : state.startsWith("NUMBER") ? "number" : /^(TRUE|FALSE|NULL)\d$/.test(state) ? "literal" : undefined
-
-/** V8's words (`MessageTemplate::kJsonParse...`) for a fault inside a token it takes there, by the tokenizer's state. */
-const faultInToken = (state: string, char: string): string | undefined => {
-  if (state === "STRING_DEFAULT" && char < " ") return "Bad control character in string literal"
-  // Past Latin-1, V8 says only what it found.
-  if (state === "STRING_AFTER_BACKSLASH" && char <= "\xff") return "Bad escaped character"
-  if (state.startsWith("STRING_UNICODE_DIGIT")) return "Bad Unicode escape"
-  if (state === "NUMBER_AFTER_INITIAL_MINUS") return "No number after minus sign"
-  if (state === "NUMBER_AFTER_FULL_STOP") return "Unterminated fractional number"
-  if (state === "NUMBER_AFTER_E" || state === "NUMBER_AFTER_E_AND_SIGN") return "Exponent part is missing a number"
-  return undefined
-}
 
 /**
  * Where the token the tokenizer stopped inside of, at `at`, begins, past `after` (where the token
@@ -79,53 +76,14 @@ const tokenStart = (text: string, at: number, state: string, after: number): num
   return i
 }
 
-/** V8's context around an unexpected token: 10 characters either side (`JsonParser::ReportUnexpectedToken`). */
-const CONTEXT = 10
-
-/**
- * V8's words for a token where none of its kind may be, by its first character: a string, a
- * number, or any other ("Unexpected token 'x', …"…" is not valid JSON", its context as V8 cuts it).
- */
-const unexpectedToken = (text: string, at: number): string => {
-  const char = text.charAt(at)
-  if (char === "\"") return "Unexpected string"
-  if (char === "-" || (char >= "0" && char <= "9")) return "Unexpected number"
-  if (text.length <= 2 * CONTEXT) return `Unexpected token '${char}', "${text}" is not valid JSON`
-  const before = at >= CONTEXT ? "..." : ""
-  const after = at < text.length - CONTEXT ? "..." : ""
-  return `Unexpected token '${char}', ${before}"${text.slice(Math.max(0, at - CONTEXT), at + CONTEXT)}"${after} is not valid JSON`
-}
-
-/** V8's words for what it finds at `at` where the parser stood so (`expecting`, in an object or not). */
-const refusedHere = (expecting: Expecting, inObject: boolean, text: string, at: number): string => {
-  // A digit right after a number's leading zero ("01"): V8 refuses it as part of that number.
-  if ((expecting === "next" || expecting === "end") && /[0-9]/.test(text.charAt(at)) && text.charAt(at - 1) === "0") return "Unexpected number"
-  switch (expecting) {
-    case "end":
-      // As `parseJsonBody` words V8's "after JSON at position n".
-      return "Unexpected non-whitespace character after the JSON"
-    case "next":
-      return inObject ? "Expected ',' or '}' after property value" : "Expected ',' or ']' after array element"
-    case "firstColon":
-      return "Expected ':' after property name"
-    case "firstKey":
-      return "Expected property name or '}'"
-    case "key":
-      return "Expected double-quoted property name"
-    // Before a value, and after any key but the first, V8 says only what it found.
-    case "colon":
-    case "value":
-      return unexpectedToken(text, at)
-  }
-}
-
 /**
  * `text` read by the streaming parser `sliceChars` at a time, yielding between two. A document it
- * cannot read is refused at the line and column where `JSON.parse` would refuse it, in its words
- * (told from the tokens read so far and the tokenizer's state; a document that ends too early is
- * said to, as `parseJsonBody` says it). Positions: the parser counts UTF-8 bytes of what it was
- * given, turned back into characters of the slice they are in (a slice never ends between the
- * two halves of a surrogate pair, which the parser would hold back for the next).
+ * cannot read is refused at the line and column where it breaks: the first character no JSON
+ * document could go on with (a token begun where none of its kind may be, `[1 tru`, breaks where
+ * it begins, not where the tokenizer gave up on it), named; or its end, where it ends too early.
+ * Positions: the parser counts UTF-8 bytes of what it was given, turned back into characters of
+ * the slice they are in (a slice never ends between the two halves of a surrogate pair, which the
+ * parser would hold back for the next).
  */
 export function* readJsonInSlices(text: string, url: string, sliceChars: number): Generator<void, Either.Either<unknown, DecodeError>> {
   const parser = new JSONParser()
@@ -143,42 +101,19 @@ export function* readJsonInSlices(text: string, url: string, sliceChars: number)
   }
   /** Whether each open container is an object, innermost last. */
   const inObject: Array<boolean> = []
-  let expecting: Expecting = "value"
-  // Where the parser stood before the last token: a token it refuses is refused from there.
+  // What may begin after the last token: a value, a key (a string), or neither.
+  let due: "value" | "key" | "neither" = "value"
   let lastOffset = -1
-  let expectingBefore: Expecting = "value"
-  let inObjectBefore = false
-  const afterValue = (): Expecting => (inObject.length === 0 ? "end" : "next")
   parser.onToken = ({ offset, token }) => {
     lastOffset = offset
-    expectingBefore = expecting
-    inObjectBefore = inObject[inObject.length - 1] === true
-    switch (token) {
-      case TokenType.LEFT_BRACE:
-        inObject.push(true)
-        expecting = "firstKey"
-        break
-      case TokenType.LEFT_BRACKET:
-        inObject.push(false)
-        expecting = "value"
-        break
-      case TokenType.RIGHT_BRACE:
-      case TokenType.RIGHT_BRACKET:
-        inObject.pop()
-        expecting = afterValue()
-        break
-      case TokenType.COLON:
-        expecting = "value"
-        break
-      case TokenType.COMMA:
-        expecting = inObject[inObject.length - 1] === true ? "key" : "value"
-        break
-      case TokenType.STRING:
-        expecting = expecting === "firstKey" ? "firstColon" : expecting === "key" ? "colon" : afterValue()
-        break
-      default:
-        expecting = afterValue()
-    }
+    if (token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET) inObject.push(token === TokenType.LEFT_BRACE)
+    if (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET) inObject.pop()
+    const objectOpen = inObject[inObject.length - 1] === true
+    due = token === TokenType.LEFT_BRACE || (token === TokenType.COMMA && objectOpen)
+      ? "key"
+      : token === TokenType.LEFT_BRACKET || token === TokenType.COLON || token === TokenType.COMMA
+      ? "value"
+      : "neither"
   }
   /** Where each slice given to the parser starts, in UTF-8 bytes and in characters. */
   const starts: Array<{ readonly byte: number; readonly char: number }> = []
@@ -204,28 +139,17 @@ export function* readJsonInSlices(text: string, url: string, sliceChars: number)
     const slice = text.slice(start.char, i + 1 < starts.length ? starts[i + 1]!.char : text.length)
     return start.char + Buffer.from(slice, "utf8").subarray(0, byte - start.byte).toString("utf8").length
   }
-  const refused = (at: number, reason: string) => Either.left(new DecodeError({ url, format: "json", path: lineColumn(text, at), reason }))
-  const cutOff = () => refused(text.length, "the JSON ends before it is complete (cut off?)")
+  const refused = (at: number, reason = at < text.length ? `unexpected ${shown(text, at)}` : CUT_OFF) =>
+    Either.left(new DecodeError({ url, format: "json", path: lineColumn(text, at), reason }))
   // Nothing at all, or no more after the last token where more was due ("[1, 2").
-  if (fault === undefined || fault.message.startsWith("Parser ended")) return cutOff()
-  if (!(fault instanceof TokenizerError)) {
-    // A token where the parser refuses one of its kind (`Unexpected STRING ("b") in state COMMA`).
-    const at = charAt(Math.max(0, lastOffset))
-    return refused(at, refusedHere(expectingBefore, inObjectBefore, text, at))
-  }
+  if (fault === undefined || fault.message.startsWith("Parser ended")) return refused(text.length)
+  // A whole token where the parser refuses one of its kind (`Unexpected STRING ("b") in state COMMA`).
+  if (!(fault instanceof TokenizerError)) return refused(charAt(Math.max(0, lastOffset)))
   // `Unexpected "x" at chunk position "i" (absolute position "n") in state S`, or `ended in the middle of a token (state: S)`.
   const m = /\(absolute position "(\d+)"\) in state (\w+)$/.exec(fault.message) ?? /ended in the middle of a token \(state: (\w+)\)/.exec(fault.message)
   if (m === null) return refused(text.length, fault.message)
   const [state, at] = m.length === 3 ? [m[2]!, charAt(Number(m[1]))] : [m[1]!, text.length]
   const token = tokenOfState(state)
-  const inThisObject = inObject[inObject.length - 1] === true
-  // Inside a token that may not be here at all: refused where it begins, as V8 does.
-  const taken = token === undefined || expecting === "value" || (token === "string" && (expecting === "firstKey" || expecting === "key"))
-  if (!taken) {
-    const start = tokenStart(text, at, state, lastOffset === -1 ? -1 : charAt(lastOffset))
-    return refused(start, refusedHere(expecting, inThisObject, text, start))
-  }
-  if (at === text.length) return cutOff()
-  if (token === undefined) return refused(at, refusedHere(expecting, inThisObject, text, at))
-  return refused(at, faultInToken(state, text.charAt(at)) ?? unexpectedToken(text, at))
+  const mayBegin = token === undefined || due === "value" || (token === "string" && due === "key")
+  return refused(mayBegin ? at : tokenStart(text, at, state, lastOffset === -1 ? -1 : charAt(lastOffset)))
 }

@@ -583,16 +583,13 @@ describe("format detection", () => {
       )
       assert.strictEqual(
         yield* message("/comma.json"),
-        "https://x.example/comma.json: cannot read as JSON at line 3, column 1: Expected double-quoted property name"
+        "https://x.example/comma.json: cannot read as JSON at line 3, column 1: unexpected '}'"
       )
       assert.match(yield* message("/other.json"), /^https:\/\/x\.example\/other\.json: not a feed: JSON, but neither a JSON Feed /)
-      // An unexpected token, of which V8 says no offset, only the text around it (was: placed at the end).
-      assert.strictEqual(
-        yield* message("/1.json"),
-        `https://x.example/rss.xml: cannot read as JSON at line 1, column 1: Unexpected token '<', "<?xml vers"... is not valid JSON`
-      )
-      assert.match(yield* message("/token.json"), /^https:\/\/x\.example\/token\.json: cannot read as JSON at line 3, column 36: Unexpected token 'x'/)
-      assert.match(yield* message("/end.json"), /^https:\/\/x\.example\/end\.json: cannot read as JSON at line 2, column 5: Unexpected token 'x'/)
+      // An unexpected token, of which V8 said no offset, only the text around it (was: placed at the end).
+      assert.strictEqual(yield* message("/1.json"), "https://x.example/rss.xml: cannot read as JSON at line 1, column 1: unexpected '<'")
+      assert.strictEqual(yield* message("/token.json"), "https://x.example/token.json: cannot read as JSON at line 3, column 36: unexpected 'x'")
+      assert.strictEqual(yield* message("/end.json"), "https://x.example/end.json: cannot read as JSON at line 2, column 5: unexpected 'x'")
       assert.strictEqual(
         yield* message("/page"),
         "https://x.example/page: not a feed: an HTML page that links to no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type in it)"
