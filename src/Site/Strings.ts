@@ -5,7 +5,8 @@
  * laid out left to right; its error pages said why in English. The API's JSON stays English.
  *
  * `stringsFor` picks a catalog by the language subtag of `SITE_LANGUAGE` (`pt-BR` and `pt-PT` read
- * `pt`, `zh-Hant-TW` reads `zh`), else English; the direction comes from the language itself
+ * `pt`), else English; Chinese by its script too (`traditionalChinese` for `zh-Hant`, `zh-TW`,
+ * `zh-HK`, `zh-MO`: `catalogOf`); the direction comes from the language itself
  * (`Intl.Locale`'s text info), so a right-to-left language without a catalog of its own is still
  * laid out right to left. Dates are not here: `Intl.DateTimeFormat` writes them (`formatDate`).
  */
@@ -694,7 +695,68 @@ const chinese: Strings = {
   ourFault: "我们这边出了问题，无法显示此页面。请稍后再试。"
 }
 
-/** Catalogs by ISO 639 language code. */
+// Taiwan's usage (搜尋, 部落格, 資料庫, 網址, 「」 quotes), which Hong Kong and Macau read too.
+const traditionalChinese: Strings = {
+  skipToContent: "跳到主要內容",
+  posts: "文章",
+  siteNavigation: "網站",
+  searchPosts: "搜尋文章",
+  search: "搜尋",
+  subscribe: "訂閱：",
+  tags: "標籤",
+  minutesToRead: (n) => `閱讀時間約 ${n} 分鐘`,
+  pages: "分頁",
+  page: (n) => `第 ${n} 頁`,
+  titleOnPage: (title, n) => `${title}（第 ${n} 頁）`,
+  tableOfContents: "目錄",
+  contents: "目錄",
+  morePosts: "更多文章",
+  previousPost: "上一篇",
+  nextPost: "下一篇",
+  postsTagged: (tag) => `標籤為「${tag}」的文章`,
+  postsTaggedOn: (tag, site) => `${site}中標籤為「${tag}」的文章`,
+  followTag: "追蹤此標籤",
+  allPosts: "所有文章",
+  nothingPublished: "尚未發布任何內容。",
+  newerPosts: "較新的文章",
+  olderPosts: "較舊的文章",
+  updated: "更新於",
+  byAuthors: (authors) => `作者：${authors}`,
+  resultsFor: (q) => `「${q}」的搜尋結果`,
+  searchThePostsOf: (site) => `搜尋${site}的文章`,
+  noPostsMatch: (q) => `沒有符合「${q}」的文章。`,
+  mostRelevantFirst: "依相關度排序。",
+  betterMatches: "更相關的結果",
+  moreResults: "更多結果",
+  typeToSearch: "輸入幾個關鍵字來搜尋文章。",
+  searchAtMost: (n) => `搜尋內容最多 ${n} 個字元。`,
+  searchUnavailable: "此部落格不提供搜尋功能。",
+  backToAllPosts: "返回所有文章",
+  notFound: "找不到",
+  pageNotFound: "找不到頁面",
+  methodNotAllowed: "不允許的請求方法",
+  unavailable: "暫時無法使用",
+  somethingWentWrong: "發生錯誤",
+  noPostAt: (slug) => `網址「${slug}」沒有文章。`,
+  noPage: (n) => `第 ${n} 頁不存在。`,
+  noSuchPage: "此頁面不存在。",
+  nothingTagged: (tag) => `標籤「${tag}」下沒有已發布的文章。`,
+  nothingTaggedOnPage: (tag, n) => `標籤「${tag}」下的文章沒有第 ${n} 頁。`,
+  noSuchTag: "此標籤不存在。",
+  noSuchSitemap: "此網站地圖不存在。",
+  noSitemapOfPosts: (n) => `文章網站地圖檔案 ${n} 不存在。`,
+  noSitemapOfPages: (n) => `頁面網站地圖檔案 ${n} 不存在。`,
+  noResultsPage: (n) => `搜尋結果沒有第 ${n} 頁。`,
+  resultsEndAt: (n, results) =>
+    `搜尋結果沒有第 ${n} 頁：搜尋只會顯示前 ${results.toLocaleString("zh-Hant")} 筆結果。請加入更多關鍵字以縮小範圍。`,
+  nothingHere: "此網址沒有任何內容。",
+  notAMethodOf: (method, path, allowed) => `${path} 不接受 ${method} 方法，僅接受 ${allowed.join(", ")}。`,
+  databaseBusy: "部落格目前忙碌中，請稍後再試。",
+  databaseUnreachable: "部落格目前無法連線到資料庫，請稍後再試。",
+  ourFault: "我們這邊發生問題，無法顯示此頁面。請稍後再試。"
+}
+
+/** Catalogs by ISO 639 language code (Traditional Chinese apart: `catalogOf`). */
 const CATALOGS: Readonly<Record<string, Strings>> = {
   en: english,
   de: german,
@@ -764,5 +826,18 @@ const wordsIn = (language: string): SiteWords => {
   // Node 20 has `textInfo` as a getter (the proposal's first shape); later versions a method.
   const info = locale as (Intl.Locale & { textInfo?: { direction?: string }; getTextInfo?: () => { direction?: string } }) | undefined
   const direction = (info?.getTextInfo?.() ?? info?.textInfo)?.direction === "rtl" ? "rtl" : "ltr"
-  return { strings: CATALOGS[locale?.language?.toLowerCase() ?? ""] ?? english, direction, ogLocale: ogLocale(language) }
+  return { strings: catalogOf(locale), direction, ogLocale: ogLocale(language) }
+}
+
+/**
+ * Chinese is written in two scripts, and most tags name none: `zh-TW`, `zh-HK` and `zh-MO` mean
+ * Traditional, `zh`, `zh-CN` and `zh-SG` Simplified. `maximize()` fills in the script CLDR's likely
+ * subtags give the region (the data `Intl` itself formats dates by), so a script the tag names wins
+ * (`zh-Hans-HK` is Simplified, `zh-Hant-CN` Traditional) and no list of regions is kept here.
+ */
+const catalogOf = (locale: Intl.Locale | undefined): Strings => {
+  const language = locale?.language?.toLowerCase()
+  if (locale === undefined || language === undefined) return english
+  if (language === "zh" && (locale.script ?? locale.maximize().script) === "Hant") return traditionalChinese
+  return CATALOGS[language] ?? english
 }

@@ -14,6 +14,9 @@
  * Bodies come from the `html` field (Ghost renders Mobiledoc and Lexical into it on export);
  * a post without `html` falls back to `plaintext`, and is rejected (not fatal) without either.
  *
+ * A post is known by its Ghost `uuid` (`ghostIdentity`), which no edit in Ghost changes, and a
+ * post the import creates takes it as its id, as another Inkwell's post takes its own.
+ *
  * Bytes that are not UTF-8 fail only the posts they are in (`badBytes.ts`): in a post's row, or
  * in a tag's or an author's it is joined to (their id, name or visibility, or any key: a damaged
  * key hides which field it was), or in a join row naming it (its ids or keys). Their other
@@ -24,15 +27,19 @@
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { JSONParser } from "@streamparser/json"
-import { DateTime, Effect, Schema, Stream } from "effect"
+import { DateTime, Effect, Either, Schema, Stream } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { type BadBytes, failIfBad, firstBadByte, firstBadKey, MAX_BAD_BYTES, utf8Marker } from "./badBytes.js"
-import { Slug } from "../Domain/Post.js"
+import { type PostId, Slug } from "../Domain/Post.js"
+import { postIdOf } from "../Processing/records.js"
 import { htmlBody, readDates, resolveLinks, textBody } from "./html.js"
-import { entry, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
+import { entry, itemSource, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
 export interface GhostExportOptions {
-  /** Names the export in every item's `source` (`<name>#<slug>`) and error; usually the file path. */
+  /**
+   * Names the export in every item's `source` (`<name>#<uuid>`, else `<name>#<slug>`) and error;
+   * usually the file path.
+   */
   readonly name: string
   /** Ghost pages (`type: "page"`) are skipped unless this is true. */
   readonly includePages?: boolean | undefined
@@ -238,6 +245,26 @@ const isSlug = Schema.is(Slug)
 const ordered = (list: ReadonlyArray<{ readonly id: string; readonly order: number }> | undefined) =>
   [...(list ?? [])].sort((a, b) => a.order - b.order).map((x) => x.id)
 
+/**
+ * Which post of the export named `name` a Ghost post is, and the id a post the import creates
+ * takes. By its `uuid`, when it is one (`postIdOf`: lowercased, as Inkwell writes ids): Ghost
+ * never changes it, so a post whose slug changed in Ghost is moved here on the next import (its
+ * old slug redirecting) where, known by its slug, it was a new post beside the old copy; and its
+ * feed items' id (`urn:uuid:<uuid>`) is the same in any database it is imported into. (It is not
+ * Ghost's own feeds' `<guid>`, which is bare: older Ghosts' `uuid`, current ones' `id`.) Earlier
+ * versions knew every post by its slug (`<name>#<slug>`), as a post whose `uuid` is missing or
+ * no UUID still is (and takes a new id): such a stored post is found under that name
+ * (`formerSources`) and keeps the id it has.
+ */
+const ghostIdentity = (
+  name: string,
+  uuid: unknown,
+  bySlug: string
+): { readonly source: string; readonly former?: ReadonlyArray<string>; readonly id?: PostId } => {
+  const id = Either.getOrUndefined(postIdOf(typeof uuid === "string" ? uuid : undefined))
+  return id === undefined ? { source: bySlug } : { source: itemSource(name, id), former: [bySlug], id }
+}
+
 /** One Ghost post row → an entry, or a rejection naming the post. Pure. */
 export const mapGhostPost = (value: unknown, index: number, tables: Tables, options: GhostExportOptions): SourceItem => {
   if (!isObj(value)) return rejected(`${options.name}#posts.${index}`, "a post must be a JSON object")
@@ -290,8 +317,9 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
   if (scheduled && dates.published_at === undefined) {
     return rejected(source, "status \"scheduled\" without a published_at: no time to publish it at")
   }
+  const identity = ghostIdentity(options.name, value["uuid"], source)
   return entry(
-    source,
+    identity.source,
     toPostInput({
       title: str(value["title"]),
       slug,
@@ -312,7 +340,9 @@ export const mapGhostPost = (value: unknown, index: number, tables: Tables, opti
       }
     }),
     // A draft is listed by when it was created (it has no publication date).
-    createdAt === undefined ? undefined : DateTime.unsafeMake(createdAt)
+    createdAt === undefined ? undefined : DateTime.unsafeMake(createdAt),
+    identity.former,
+    identity.id
   )
 }
 

@@ -285,7 +285,7 @@ describe("pages", () => {
       notAMethodOf: ["PATCH", "/p/my-slug", "GET, HEAD"]
     }
     const inEnglish = said(english)
-    for (const language of ["de", "fr", "es", "it", "pt", "nl", "ru", "ja", "zh"]) {
+    for (const language of ["de", "fr", "es", "it", "pt", "nl", "ru", "ja", "zh", "zh-Hant"]) {
       const t = stringsFor(language).strings
       assert.notStrictEqual(t, english, language)
       for (const [key, sentence] of Object.entries(said(t)) as ReadonlyArray<[keyof typeof inEnglish, string]>) {
@@ -297,6 +297,34 @@ describe("pages", () => {
       assert.include(t.nothingTagged("my-tag"), `${quoted[1]}my-tag${quoted[2]}`, language)
       assert.include(t.noPostAt("my-slug"), `${quoted[1]}my-slug${quoted[2]}`, language)
     }
+  })
+
+  it("read Chinese in the script the tag names, else the one its region writes: Traditional for zh-Hant, zh-TW, zh-HK, zh-MO", () => {
+    const simplified = stringsFor("zh").strings
+    const traditional = stringsFor("zh-Hant").strings
+    assert.notStrictEqual(traditional, simplified)
+    assert.strictEqual(traditional.search, "搜尋")
+    assert.strictEqual(simplified.search, "搜索")
+    for (const language of ["zh-Hant", "zh-hant", "zh-Hant-TW", "zh-Hant-CN", "zh-TW", "zh-tw", "zh-HK", "zh-MO", "zh-Hant-HK", "cmn-Hant"]) {
+      assert.strictEqual(stringsFor(language).strings, traditional, language)
+    }
+    for (const language of ["zh", "zh-Hans", "zh-Hans-CN", "zh-Hans-HK", "zh-Hans-TW", "zh-CN", "zh-SG", "zh-MY", "cmn"]) {
+      assert.strictEqual(stringsFor(language).strings, simplified, language)
+    }
+    // Only Chinese has a second catalog: Cantonese (Traditional too) has none, and reads English.
+    assert.strictEqual(stringsFor("yue-HK").strings, stringsFor("en").strings)
+  })
+
+  it("write the Traditional catalog without one Simplified character the Simplified catalog uses", () => {
+    // Every character of the Simplified catalog whose Traditional form differs (内 is 內, 网 is 網).
+    const simplifiedOnly = "网订阅标签读约钟页录为关发内较于结没与输几个词来许请暂错该点图显条键缩范围仅当后试无连数据库们这边问题"
+    const t = stringsFor("zh-TW").strings
+    const everything = Object.values(t)
+      .map((value) => typeof value === "string" ? value : String((value as (...args: ReadonlyArray<unknown>) => string)("x", 2, ["GET"])))
+      .join("")
+    assert.sameMembers(Object.keys(t), Object.keys(stringsFor("en").strings))
+    assert.isAbove(everything.length, 400)
+    for (const character of simplifiedOnly) assert.notInclude(everything, character, character)
   })
 
   it.effect("show a post's day in SITE_TIME_ZONE, its datetime attribute the same instant in UTC", () =>

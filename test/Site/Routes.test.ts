@@ -424,7 +424,27 @@ describe("pages", () => {
         ["/no/such/page", "Il n’y a rien à cette adresse."]
       ], ["/", "/ n’accepte pas la méthode POST, seulement GET, HEAD, OPTIONS."])
       yield* says("zh-Hans", [["/p/no-such-post", "地址“no-such-post”没有文章。"]])
+      yield* says("zh-TW", [["/p/no-such-post", "網址「no-such-post」沒有文章。"], ["/page/2", "第 2 頁不存在。"]])
     }))
+
+  it.effect("a site in zh-TW (or zh-HK, zh-MO, zh-Hant) reads Traditional Chinese, not the Simplified catalog", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "hello", title: "Hello", tags: ["rust"] })
+      const home = yield* fetchPage("/")
+      const post = yield* fetchPage("/p/hello")
+      const tag = yield* fetchPage("/tags/rust")
+      for (const [name, page] of [["home", home], ["post", post], ["tag", tag]] as const) {
+        assert.strictEqual(page.status, 200, name)
+        assert.include(page.body, `<html lang="zh-TW" dir="ltr">`, name)
+        assert.include(page.body, "跳到主要內容", name)
+        assert.include(page.body, "搜尋文章", name)
+        assert.notInclude(page.body, "搜索", name)
+        assert.notInclude(page.body, "跳到正文", name)
+      }
+      assert.include(home.body, "閱讀時間約 1 分鐘")
+      assert.include(tag.body, "標籤為「rust」的文章")
+      assert.notInclude(tag.body, "标签")
+    }).pipe(Effect.provide(siteServer({ language: "zh-TW" }))))
 
   it.effect("an address that does not percent-decode (/p/%FF, /tags/%FF) is the site's 404 page in a browser, the API's 400 elsewhere", () =>
     Effect.gen(function* () {

@@ -1,8 +1,13 @@
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, Stream } from "effect"
+import { DateTime, Effect, Exit, Layer, Option, Stream, TestClock } from "effect"
+import { PostRepository } from "../../src/Posts/PostRepository.js"
 import { ghostExport, ghostExportFile } from "../../src/Sources/GhostExport.js"
-import { collect, fixture } from "./harness.js"
+import { importFromUrls } from "../../src/Sources/ImportFromUrl.js"
+import { feedItemId } from "../../src/Sources/JsonFeed.js"
+import { makeNewPost } from "../fixtures/posts.js"
+import { ProcessorTest, sqliteStack } from "../Import/harness.js"
+import { collect, fixture, servedBy } from "./harness.js"
 
 /** The bytes in small chunks, so tokens and UTF-8 sequences straddle chunk boundaries. */
 const chunked = (text: string, size: number): Stream.Stream<Uint8Array> => {
@@ -255,6 +260,106 @@ describe("Ghost export", () => {
         `export.json: cannot read as a Ghost export at byte ${before.length}: Unexpected "x"`
       )
     }))
+
+  it.effect("a post is known by its Ghost uuid, which a post the import creates takes as its id (lowercased); without a UUID, by its slug, as before", () =>
+    Effect.gen(function*() {
+      const ghost = JSON.stringify({
+        db: [{
+          meta: { version: "5.0.0" },
+          data: {
+            posts: [
+              { id: "p1", uuid: "5E4B0C6A-1D2E-4F30-8A4B-5C6D7E8F9A0B", title: "Upper", slug: "upper", html: "<p>x</p>", status: "published" },
+              { id: "p2", uuid: "8d2c6f3e", title: "Short", slug: "short", html: "<p>y</p>", status: "published" },
+              { id: "p3", title: "None", slug: "none", html: "<p>z</p>", status: "published" },
+              { id: "p4", uuid: 7, title: "Number", slug: "number", html: "<p>w</p>", status: "published" }
+            ]
+          }
+        }]
+      })
+      const { items, rejected } = yield* collect(ghostExport(chunked(ghost, 64), { name: "g.json" }))
+      assert.deepStrictEqual(rejected, [])
+      assert.deepStrictEqual(
+        items.map((i) => i._tag === "Entry" ? [i.source, i.id, i.formerSources] : undefined),
+        [
+          ["g.json#5e4b0c6a-1d2e-4f30-8a4b-5c6d7e8f9a0b", "5e4b0c6a-1d2e-4f30-8a4b-5c6d7e8f9a0b", ["g.json#upper"]],
+          ["g.json#short", undefined, undefined],
+          ["g.json#none", undefined, undefined],
+          ["g.json#number", undefined, undefined]
+        ]
+      )
+    }))
+
+  describe("imported into SQLite", () => {
+    const URL = "https://ghost.example/export.json"
+    const UUID = "0B6F0D5E-7C1A-4E2B-9D3C-4A5B6C7D8E9F"
+    const OTHER = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+    const LEGACY = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e"
+    const post = (uuid: string | undefined, slug: string, title: string) => ({
+      id: `ghost-${slug}`,
+      ...(uuid === undefined ? {} : { uuid }),
+      title,
+      slug,
+      html: `<p>${title}.</p>`,
+      status: "published",
+      published_at: "2024-01-02T10:00:00.000Z"
+    })
+    const exportOf = (...posts: ReadonlyArray<ReturnType<typeof post>>) =>
+      JSON.stringify({ db: [{ meta: { version: "5.0.0" }, data: { posts } }] })
+
+    it.effect("the stored id is the uuid lowercased (its feed items urn:uuid:<uuid>); a slug changed in Ghost moves the post on re-import instead of a second copy", () =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(Date.parse("2026-01-01T00:00:00Z"))
+        let served = exportOf(post(UUID, "first-slug", "First"), post(OTHER, "other", "Other"), post(LEGACY, "legacy", "Legacy"))
+        const repository = yield* PostRepository
+        // As an earlier version stored it: known by its slug in the export, with an id of its own.
+        yield* repository.upsertMany([makeNewPost({ slug: "legacy", title: "Legacy", source: `${URL}#legacy` })])
+        const legacy = yield* repository.getBySlug("legacy")
+
+        const first = yield* importFromUrls([URL]).pipe(Effect.provide(servedBy(() => ({ body: served, type: "application/json" }))))
+        assert.deepStrictEqual(first.failures, [])
+        assert.deepStrictEqual([first.imported, first.updated + first.unchanged], [2, 1])
+        const stored = yield* repository.getBySlug("first-slug")
+        assert.deepStrictEqual([stored.id, stored.source], [UUID.toLowerCase(), `${URL}#${UUID.toLowerCase()}`])
+        assert.strictEqual(feedItemId(stored), `urn:uuid:${UUID.toLowerCase()}`)
+        assert.strictEqual((yield* repository.getBySlug("other")).id, OTHER)
+        // Found under the name it had; it keeps the id it was created with.
+        const found = yield* repository.getBySlug("legacy")
+        assert.deepStrictEqual([found.id, found.source], [legacy.id, `${URL}#${LEGACY}`])
+        assert.notStrictEqual(found.id, LEGACY)
+
+        served = exportOf(post(UUID, "second-slug", "First, renamed"), post(OTHER, "other", "Other"), post(LEGACY, "legacy", "Legacy"))
+        const again = yield* importFromUrls([URL]).pipe(Effect.provide(servedBy(() => ({ body: served, type: "application/json" }))))
+        assert.deepStrictEqual(again.failures, [])
+        assert.deepStrictEqual([again.imported, again.updated, again.unchanged], [0, 1, 2])
+        assert.deepStrictEqual(again.moves, [{ source: `${URL}#${UUID.toLowerCase()}`, from: "first-slug", to: "second-slug" }])
+        const moved = yield* repository.getBySlug("second-slug")
+        assert.deepStrictEqual([moved.id, moved.title], [UUID.toLowerCase(), "First, renamed"])
+        assert.deepStrictEqual(Option.map(yield* repository.movedFrom!("first-slug"), (p) => p.slug), Option.some("second-slug"))
+        assert.strictEqual((yield* repository.list({})).items.length, 3)
+      }).pipe(Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest))))
+
+    it.effect("a slug another source's post holds is a conflict as for any source (that post keeps its id); suffixed, the post takes its uuid; a uuid another post has gives a new id", () =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(Date.parse("2026-01-01T00:00:00Z"))
+        const repository = yield* PostRepository
+        yield* repository.upsertMany([makeNewPost({ slug: "taken", title: "Mine", source: "api" })])
+        const mine = yield* repository.getBySlug("taken")
+        const served = exportOf(post(UUID, "taken", "Theirs"), post(mine.id.toUpperCase(), "same-id", "Same id"))
+        const routes = servedBy(() => ({ body: served, type: "application/json" }))
+
+        const failed = yield* importFromUrls([URL]).pipe(Effect.provide(routes))
+        assert.deepStrictEqual(failed.failures.map((f) => f.source), [`${URL}#${UUID.toLowerCase()}`])
+        assert.match(failed.failures[0]!.reason, /^slug "taken" belongs to a post from another source, "api"/)
+        assert.deepStrictEqual(failed.warnings.map((w) => w.source), [`${URL}#${mine.id}`])
+        assert.match(failed.warnings[0]!.reason, /^id .* is another post's \("taken"\): created with a new id/)
+        assert.notStrictEqual((yield* repository.getBySlug("same-id")).id, mine.id)
+        assert.deepStrictEqual([(yield* repository.getBySlug("taken")).id, (yield* repository.getBySlug("taken")).title], [mine.id, "Mine"])
+
+        const suffixed = yield* importFromUrls([URL], { onConflict: "suffix" }).pipe(Effect.provide(routes))
+        assert.deepStrictEqual(suffixed.failures, [])
+        assert.strictEqual((yield* repository.getBySlug("taken-2")).id, UUID.toLowerCase())
+      }).pipe(Effect.provide(Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest))))
+  })
 
   it.effect("a JSON file that is not a Ghost export is a DecodeError", () =>
     Effect.gen(function*() {
