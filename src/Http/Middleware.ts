@@ -294,6 +294,34 @@ export const percentDecoded = (text: string): string | undefined => {
   }
 }
 
+const ESCAPE = /%([\dA-Fa-f]{2})/g
+
+const UNRESERVED = /^[A-Za-z\d\-._~]$/
+
+/**
+ * `path` (no query) with its escapes as a URL's one spelling writes them (RFC 3986 §6.2.2): an
+ * unreserved character (letters, digits, `-._~`) as itself, any other in upper-case hex, as
+ * `encodeURIComponent`, and so every link the site makes, writes it. `/p/%6Fne` is `/p/one`,
+ * `/p/caf%c3%a9` is `/p/caf%C3%A9`; reserved characters (`%2F`, `%3F`) and non-ASCII stay
+ * escaped, as they must. The router decodes every escape, so each spelling found the same page.
+ * A segment that would become `.` or `..` keeps its escapes (in upper case): written plainly, a
+ * client resolves it as a step up the path before asking, and it would name another page.
+ */
+export const normalEscapes = (path: string): string => {
+  if (!path.includes("%")) return path
+  return path.split("/").map((segment) => {
+    if (!segment.includes("%")) return segment
+    let decodedAny = false
+    const normal = segment.replace(ESCAPE, (_, hex: string) => {
+      const character = String.fromCharCode(Number.parseInt(hex, 16))
+      if (!UNRESERVED.test(character)) return `%${hex.toUpperCase()}`
+      decodedAny = true
+      return character
+    })
+    return decodedAny && (normal === "." || normal === "..") ? segment.replace(ESCAPE, (_, hex: string) => `%${hex.toUpperCase()}`) : normal
+  }).join("/")
+}
+
 /**
  * An issue for each parameter of `url`'s query whose name or value does not percent-decode
  * (`?tag=%ZZ`, a cut UTF-8 sequence), at its name. The router keeps such text as sent: `%ZZ` was
