@@ -183,8 +183,10 @@ export const nearMissOf = (name: string, known: ReadonlyArray<string>): string |
 /**
  * An unknown field or query parameter, with the known ones and, when it is a near miss of one,
  * that one: `unknown parameter, did you mean dryRun? (the parameters are onConflict, dryRun)`.
+ * Where there are none (`GET /tags` takes no parameters), it says so.
  */
 export const unknownNameMessage = (kind: "field" | "parameter", name: string, known: ReadonlyArray<string>): string => {
+  if (known.length === 0) return `unknown ${kind} (this endpoint takes no ${kind}s)`
   const meant = nearMissOf(name, known)
   return `unknown ${kind}${meant === undefined ? "" : `, did you mean ${meant}?`} (the ${kind}s are ${known.join(", ")})`
 }

@@ -66,7 +66,7 @@ import {
   RouteNotFound,
   Unauthorized
 } from "./Errors.js"
-import { briefly } from "../Domain/decodeIssues.js"
+import { briefly, unknownNameMessage } from "../Domain/decodeIssues.js"
 import { utf8Checker } from "../Domain/utf8.js"
 import { MAX_TIMER_DURATION } from "../Config.js"
 import * as HttpConfig from "./HttpConfig.js"
@@ -147,9 +147,8 @@ export const apiFailures = (api: HttpApi.HttpApi.Any, extra: ReadonlyArray<Extra
             const isParameter = (name: PropertyKey | undefined) => typeof name === "string" && query.has(name)
             // A query's 400 names every parameter at fault at once, those that do not
             // percent-decode too (the handler names them when nothing else is wrong).
-            const escapes = error.issues.some((issue) => isParameter(issue.path[0])) ? queryEscapeIssues(request.url) : []
-            const undecodable = new Set(escapes.map((issue) => issue.path[0]))
-            return decodeError([...escapes, ...error.issues.filter((issue) => !undecodable.has(issue.path[0]))], isParameter)
+            const issues = error.issues.some((issue) => isParameter(issue.path[0])) ? withQueryEscapes(request.url, error.issues) : error.issues
+            return decodeError(issues, isParameter)
           }).pipe(Effect.flatMap((refusal) => Effect.fail(refusal as E)))
         }
         const request = (error as HttpServerError.RouteNotFound).request
@@ -295,6 +294,34 @@ export const percentDecoded = (text: string): string | undefined => {
   }
 }
 
+const ESCAPE = /%([\dA-Fa-f]{2})/g
+
+const UNRESERVED = /^[A-Za-z\d\-._~]$/
+
+/**
+ * `path` (no query) with its escapes as a URL's one spelling writes them (RFC 3986 §6.2.2): an
+ * unreserved character (letters, digits, `-._~`) as itself, any other in upper-case hex, as
+ * `encodeURIComponent`, and so every link the site makes, writes it. `/p/%6Fne` is `/p/one`,
+ * `/p/caf%c3%a9` is `/p/caf%C3%A9`; reserved characters (`%2F`, `%3F`) and non-ASCII stay
+ * escaped, as they must. The router decodes every escape, so each spelling found the same page.
+ * A segment that would become `.` or `..` keeps its escapes (in upper case): written plainly, a
+ * client resolves it as a step up the path before asking, and it would name another page.
+ */
+export const normalEscapes = (path: string): string => {
+  if (!path.includes("%")) return path
+  return path.split("/").map((segment) => {
+    if (!segment.includes("%")) return segment
+    let decodedAny = false
+    const normal = segment.replace(ESCAPE, (_, hex: string) => {
+      const character = String.fromCharCode(Number.parseInt(hex, 16))
+      if (!UNRESERVED.test(character)) return `%${hex.toUpperCase()}`
+      decodedAny = true
+      return character
+    })
+    return decodedAny && (normal === "." || normal === "..") ? segment.replace(ESCAPE, (_, hex: string) => `%${hex.toUpperCase()}`) : normal
+  }).join("/")
+}
+
 /**
  * An issue for each parameter of `url`'s query whose name or value does not percent-decode
  * (`?tag=%ZZ`, a cut UTF-8 sequence), at its name. The router keeps such text as sent: `%ZZ` was
@@ -316,6 +343,33 @@ export const queryEscapeIssues = (url: string): Array<HttpApiError.HttpApiDecode
 /** The names of `url`'s query parameters, as the router decodes them (one that does not decode as sent). */
 const queryNamesOf = (url: string): ReadonlySet<string> =>
   new Set(queryPairsOf(url).map(({ name }) => percentDecoded(name) ?? name))
+
+/**
+ * `issues` of `url`'s query with its parameters that do not percent-decode (`queryEscapeIssues`)
+ * named first, in place of any other issue at the same name: a query's 400 names every parameter
+ * at fault at once, each once.
+ */
+export const withQueryEscapes = (
+  url: string,
+  issues: ReadonlyArray<HttpApiError.HttpApiDecodeError["issues"][number]>
+): Array<HttpApiError.HttpApiDecodeError["issues"][number]> => {
+  const escapes = queryEscapeIssues(url)
+  const undecodable = new Set(escapes.map((issue) => issue.path[0]))
+  return [...escapes, ...issues.filter((issue) => !undecodable.has(issue.path[0]))]
+}
+
+/**
+ * An issue at each parameter of `url`'s query, for an endpoint that takes none (`GET /tags`): as
+ * a schema of parameters (`ListParams`) refuses one it does not take, worded by the same
+ * `unknownNameMessage`, with those that do not percent-decode said so (`withQueryEscapes`). Not a
+ * schema of no parameters: an empty `Schema.Struct` lets every key through, and the typed client
+ * would then ask every call for `urlParams: {}`.
+ */
+export const parameterlessQueryIssues = (url: string): Array<HttpApiError.HttpApiDecodeError["issues"][number]> => {
+  const names = queryNamesOf(url)
+  if (names.size === 0) return []
+  return withQueryEscapes(url, Array.from(names, (name) => ({ _tag: "Unexpected" as const, path: [name], message: unknownNameMessage("parameter", name, []) })))
+}
 
 const isBodyTooLarge = (error: HttpServerError.RequestError): boolean =>
   error.cause instanceof Error && error.cause.message === MAX_BYTES_EXCEEDED

@@ -53,7 +53,7 @@ import { ALL_POSTS, PostChanges } from "../Database/PostChanges.js"
 import { Posts } from "../Posts/Posts.js"
 import * as HttpConfig from "./HttpConfig.js"
 import { matchesIfNoneMatch } from "./IfNoneMatch.js"
-import { percentDecoded, routedPath } from "./Middleware.js"
+import { normalEscapes, percentDecoded, routedPath } from "./Middleware.js"
 import { NothingWritten } from "./NothingWritten.js"
 import { ScheduleFree } from "./ScheduleFree.js"
 
@@ -219,20 +219,13 @@ const isSitePage = (url: string): boolean => {
   return (routed === url || `${routed}/` === url) && (!url.includes("%") || escapesNormal(url))
 }
 
-const UNRESERVED = /[A-Za-z\d\-._~]/
-
 /**
- * Every `%XX` in `url` as a URL's one spelling writes it (RFC 3986 §6.2.2): hex digits in upper
- * case, and only for a character that must be escaped, as the site writes its links
- * (`encodeURIComponent`). The router decodes them all: `/p/%68ello`, `/p/h%65llo` and
- * `/p/%68%65llo` are each `/p/hello`'s page, and were each an entry of their own.
+ * Whether every `%XX` in `url` is as a URL's one spelling writes it (`normalEscapes`): hex digits
+ * in upper case, and only for a character that must be escaped, as the site writes its links.
+ * The router decodes them all: `/p/%68ello`, `/p/h%65llo` and `/p/%68%65llo` are each
+ * `/p/hello`'s page (now a 301 there), and were each an entry of their own.
  */
-const escapesNormal = (url: string): boolean => {
-  for (const [, hex] of url.matchAll(/%([\dA-Fa-f]{2})/g)) {
-    if (hex !== hex!.toUpperCase() || UNRESERVED.test(String.fromCharCode(Number.parseInt(hex!, 16)))) return false
-  }
-  return true
-}
+const escapesNormal = (url: string): boolean => normalEscapes(url) === url
 
 const postKey = (slug: string) => `/posts/${slug}`
 

@@ -565,6 +565,8 @@ export class PostsApi extends HttpApiGroup.make("posts")
     HttpApiEndpoint.get("tags", "/tags")
       .addSuccess(TagList)
       .annotate(OpenApi.Summary, "Every tag with its number of posts, most used first")
+      // No parameters to list: the platform lists a query's from `setUrlParams`, which this has none of (Http.ts refuses any).
+      .annotate(OpenApi.Description, "Takes no query parameters: any is a 400 HttpApiDecodeError naming it")
       .annotate(OpenApi.Transform, LIST_REVALIDATION)
   )
   .annotateEndpoints(OpenApi.Override, { security: OPTIONAL_KEY })

@@ -25,7 +25,16 @@ import { BadRequest, DatabaseUnavailable, decodeError, PostMoved, PreconditionFa
 import { LIST_ETAG_START, matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayNothingWritten } from "../Http/NothingWritten.js"
 import { ServerFibers, ServerStopping } from "../Http/ServerStopping.js"
-import { type ApiKeyAuth, carriesCredentials, CREDENTIAL_HEADERS, encodeJson, queryEscapeIssues, routedPath, uploadStream } from "../Http/Middleware.js"
+import {
+  type ApiKeyAuth,
+  carriesCredentials,
+  CREDENTIAL_HEADERS,
+  encodeJson,
+  parameterlessQueryIssues,
+  queryEscapeIssues,
+  routedPath,
+  uploadStream
+} from "../Http/Middleware.js"
 import { importNdjson, type LeftImport, outlivingClient } from "../Import/HttpImport.js"
 import { ImportConfig } from "../Import/ImportConfig.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
@@ -564,15 +573,25 @@ const searchTooDeep = decodeError([{
   message: `a search (q) pages through its first ${MAX_SEARCH_RESULTS} results: offset must be below ${MAX_SEARCH_RESULTS} (add words to narrow the search)`
 }])
 
+/** A query's 400 for `issues`, when there are any. */
+const queryRefused = (issues: HttpApiError.HttpApiDecodeError["issues"]): Effect.Effect<void, HttpApiError.HttpApiDecodeError> =>
+  issues.length === 0 ? Effect.void : Effect.fail(decodeError(issues))
+
 /**
  * A 400 naming each parameter of the query that does not percent-decode (`?tag=%ZZ`), for the
  * endpoints that read their query: the router reads such text as sent, and a tag `%ZZ` found an
  * empty page. When the schema refused a parameter too, `apiFailures` names them all at once.
  */
-const wellEncodedQuery = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<void, HttpApiError.HttpApiDecodeError> => {
-  const issues = queryEscapeIssues(request.url)
-  return issues.length === 0 ? Effect.void : Effect.fail(decodeError(issues))
-}
+const wellEncodedQuery = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<void, HttpApiError.HttpApiDecodeError> =>
+  queryRefused(queryEscapeIssues(request.url))
+
+/**
+ * A 400 naming each parameter of the query, for a list that takes none (`GET /tags`): ignored,
+ * `?status=draft` or `?limit=5` answered every tag as if the list had been filtered, as `?Limit=5`
+ * answered `GET /posts`' default page before its parameters were exact (`ListParams`).
+ */
+const noParameters = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<void, HttpApiError.HttpApiDecodeError> =>
+  queryRefused(parameterlessQueryIssues(request.url))
 
 /** What a long import waits on to stop early: the server's shutdown, when it runs under one. */
 const serverStop = Effect.map(
@@ -763,6 +782,7 @@ const publicHandlers = (api: InkwellApiType) =>
         )
         .handle("tags", ({ request }) =>
           Effect.gen(function* () {
+            yield* noParameters(request)
             const editor = yield* isEditor(keys, request)
             const tags = yield* (editor ? posts.tags() : Effect.flatMap(DateTime.now, (now) => posts.tags("published", now)))
             return listResponse(jsonBytes(encodeTags, { tags }), request.headers["if-none-match"])

@@ -29,7 +29,7 @@ import { allowedMethodsAt } from "../Http/AllowedMethods.js"
 import { LIST_ETAG_START, matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayScheduleFree } from "../Http/ScheduleFree.js"
 import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
-import { decodedPath, methodAnswer, pathOf, percentDecoded, routedPath, routerConfig } from "../Http/Middleware.js"
+import { decodedPath, methodAnswer, normalEscapes, pathOf, percentDecoded, routedPath, routerConfig } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
 
@@ -134,20 +134,13 @@ const methodNotAllowedAnswer = (site: Site, method: string, path: string, allowe
     allowed.join(", ")
   )
 
-/** Positive page numbers as written in a path: "2", never "02", "+2" or "2.0". */
+/**
+ * Positive page numbers as written in a path: "2", never "02", "+2" or "2.0" (404). The router
+ * decodes parameters, so `/page/%32` would read as "2": it never gets here, `oneUrl` moves it to
+ * `/page/2` first, as every escape of an unreserved character (`canonicalPath`).
+ */
 const pageNumber = (value: string | undefined): number | undefined =>
   value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined
-
-/**
- * The page number a route read from the last segment of `url` (`/page/:page`,
- * `/sitemap-posts-:n.xml`), when that segment writes it plainly: the router decodes parameters,
- * so `/page/%32` was read as "2" and answered a copy of `/page/2`. A number is written one way,
- * as "02" and "+2" are no page number (404), neither is "%32".
- */
-const writtenNumber = (url: string, value: string | undefined): number | undefined => {
-  const path = routedPath(url)
-  return path.includes("%", path.lastIndexOf("/")) ? undefined : pageNumber(value)
-}
 
 /** A request target in absolute form (`GET http://host/p/x`): its scheme and authority. */
 const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/]*/i
@@ -156,18 +149,22 @@ const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/]*/i
  * The one spelling of the path of `url`, the path the router matches (`Middleware.routedPath`):
  * an absolute-form target's scheme and authority dropped, cut at the first `?`, `;` or `#` (the
  * router reads what follows either of the last two as the query too: `/p/x;v=1` and `/p/x#v`
- * are post `x`'s page), each run of slashes one slash, none at the end. Always starts with "/"
- * and never with "//" or "/\" (a backslash is written `%5C`, which the router reads back as the
- * same character), so, with the site's own prefix in front, a Location made of it stays on the
- * site whatever the request was.
+ * are post `x`'s page), each run of slashes one slash, none at the end, and its escapes as the
+ * site's links write them (`normalEscapes`: `/p/%6Fne` is `/p/one`, `/p/caf%c3%a9` is
+ * `/p/caf%C3%A9`; the router decodes them all). Always starts with "/" and never with "//" or
+ * "/\" (a backslash is written `%5C`, which the router reads back as the same character), so,
+ * with the site's own prefix in front, a Location made of it stays on the site whatever the
+ * request was.
  */
-export const canonicalPath = (url: string): string => routedPath(`/${url.replace(ABSOLUTE_FORM, "")}`).replace(/\\/g, "%5C")
+export const canonicalPath = (url: string): string =>
+  normalEscapes(routedPath(`/${url.replace(ABSOLUTE_FORM, "")}`)).replace(/\\/g, "%5C")
 
 /**
  * Whether a request for `url` (its path, without the query) is at its one spelling
  * (`canonicalPath`): not when the router took it for another's (`/p/x;v=1`, `/p/x#v`, `/p//x`,
- * `/p/x/`), each of which was a page of its own, answered and kept by the response cache under
- * its own key (a stream of `/p/x;N` pushed the pages readers ask for out of it).
+ * `/p/x/`, `/p/%78`), each of which was a page of its own, answered and kept by the response cache under
+ * its own key (a stream of `/p/x;N` pushed the pages readers ask for out of it; escapes written
+ * otherwise were never kept, and made each time).
  * An absolute-form target (`GET http://host/p/x`, which a server must take, RFC 9112 §3.2.2)
  * is read by its path: it names the same resource as `/p/x` with that Host, and a 301 to that
  * path was answered again and again to a client that always sends that form.
@@ -203,6 +200,12 @@ export const withoutPrefix = (url: string, prefix: ReadonlyArray<string>): strin
     at = end
   }
   return target.slice(at)
+}
+
+/** The part of `url` that `withoutPrefix` took off its front (leaving `inside`), as sent: `/bl%6Fg` of `/bl%6Fg/p/x`. */
+const prefixAsSent = (url: string, inside: string): string => {
+  const target = url.replace(ABSOLUTE_FORM, "")
+  return target.slice(0, target.length - inside.length)
 }
 
 const FEED_FILES: ReadonlyArray<readonly [string, FeedFormat]> = [
@@ -343,8 +346,8 @@ export const SiteRouter = Effect.gen(function* () {
   }
 
   const listingPage = (tag?: string) =>
-    Effect.flatMap(Effect.zip(HttpRouter.params, HttpServerRequest.HttpServerRequest), ([params, request]) => {
-      const page = writtenNumber(request.url, params["page"])
+    Effect.flatMap(HttpRouter.params, (params) => {
+      const page = pageNumber(params["page"])
       if (page === undefined) return missing(words.noSuchPage)
       if (tag !== undefined && tagKey(tag) === "") return missing(words.noSuchTag)
       // One URL per page: /page/1 is the home page (its query kept, as every other move keeps it).
@@ -355,8 +358,8 @@ export const SiteRouter = Effect.gen(function* () {
   const tagParam = Effect.map(HttpRouter.params, (params) => params["tag"] ?? "")
 
   const sitemapFile = (file: (n: number) => Effect.Effect<Document, PageNotFound | RepositoryError>) =>
-    Effect.flatMap(Effect.zip(HttpRouter.params, HttpServerRequest.HttpServerRequest), ([params, request]) => {
-      const n = writtenNumber(request.url, params["n"])
+    Effect.flatMap(HttpRouter.params, (params) => {
+      const n = pageNumber(params["n"])
       return n === undefined ? missing(words.noSuchSitemap) : serve(file(n))
     })
 
@@ -503,6 +506,12 @@ export const SiteRouter = Effect.gen(function* () {
     const inside = prefixed === undefined ? undefined : withoutPrefix(request.url, prefix)
     if (inside === undefined) return missed(request, undefined)
     if (!inside.startsWith("/")) return isRead(request) ? Effect.succeed(homeAtPrefix(inside)) : missed(request, inside)
+    // SITE_URL's path spelt otherwise (`/bl%6Fg/p/x`, `//blog/p/x`, `/blo%CC%88g/p/x` for `/blög`)
+    // before one of the site's paths: a 301 to where the site's links lead, as `oneUrl` moves the
+    // rest of a path (which sees only what follows the prefix). Anything else there goes on below.
+    if (isRead(request) && prefixAsSent(request.url, inside) !== urls.prefix && allowedAt(pathOf(inside)).length > 0) {
+      return spelledAt(canonicalPath(inside))
+    }
     return prefixed!.pipe(
       Effect.provideService(HttpServerRequest.HttpServerRequest, request.modify({ url: inside })),
       Effect.catchIf((error) => error instanceof HttpServerError.RouteNotFound, () => missed(request, inside))

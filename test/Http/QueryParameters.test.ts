@@ -1,7 +1,7 @@
 /**
- * The query parameters of `GET /posts` and `POST /posts/import` are exact, as the JSON bodies'
- * fields are: a parameter the endpoint does not take is a 400 naming it (and the parameter it is
- * a near miss of), never a default silently used in its place.
+ * The query parameters of `GET /posts`, `POST /posts/import` and `GET /tags` (which takes none)
+ * are exact, as the JSON bodies' fields are: a parameter the endpoint does not take is a 400
+ * naming it (and the parameter it is a near miss of), never a default silently used in its place.
  */
 import { HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
@@ -90,6 +90,54 @@ describe("unknown query parameters", () => {
       }
       const page = yield* json(yield* get("/posts?limit=1"))
       assert.strictEqual(page.items.length, 1)
+    }).pipe(Effect.provide(testServer())))
+})
+
+describe("GET /tags takes no parameters", () => {
+  const NONE = "unknown parameter (this endpoint takes no parameters)"
+
+  it.effect("?status=draft, ?limit=5 or any other parameter is a 400 naming each (was: every tag, as if filtered)", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* postJson("/posts", newPost({ tags: ["kept"] }))).status, 201)
+      const cases: ReadonlyArray<readonly [string, ReadonlyArray<readonly [ReadonlyArray<string>, string]>]> = [
+        ["?status=draft", [[["status"], NONE]]],
+        ["?limit=5", [[["limit"], NONE]]],
+        ["?tag", [[["tag"], NONE]]],
+        // Several at once, each once; a name as the router decodes it.
+        ["?limit=5&q=x&limit=6&caf%C3%A9=1", [[["limit"], NONE], [["q"], NONE], [["café"], NONE]]],
+        // What follows `;` the router reads as the query too.
+        [";v=1", [[["v"], NONE]]],
+        // One that does not percent-decode is said so, as on GET /posts.
+        ["?x=%ZZ&y=1", [[["x"], 'expected percent-encoded UTF-8, got "%ZZ"'], [["y"], NONE]]],
+        ["?%ZZ=1", [[["%ZZ"], 'expected percent-encoded UTF-8, got the name "%ZZ"']]]
+      ]
+      for (const [query, expected] of cases) {
+        for (const headers of [{}, { "x-api-key": KEY }]) {
+          const response = yield* get(`/tags${query}`, headers)
+          assert.strictEqual(response.status, 400, query)
+          const body = yield* json(response)
+          assert.strictEqual(body._tag, "HttpApiDecodeError", query)
+          assert.deepStrictEqual<unknown>(issuesOf(body), expected, query)
+        }
+      }
+      const one = yield* json(yield* get("/tags?limit=5"))
+      assert.strictEqual(one.message, `limit: ${NONE}`)
+      // Before a wrong key's 401, as GET /posts' parameters are.
+      assert.strictEqual((yield* get("/tags?limit=5", { "x-api-key": "wrong" })).status, 400)
+      // Without a query (or an empty one), the tags as ever.
+      for (const path of ["/tags", "/tags?", "/tags?&"]) {
+        const response = yield* get(path)
+        assert.strictEqual(response.status, 200, path)
+        assert.deepStrictEqual((yield* json(response)).tags, [{ tag: "kept", count: 1 }], path)
+      }
+    }).pipe(Effect.provide(testServer())))
+
+  it.effect("the OpenAPI document says GET /tags takes none, and declares its 400", () =>
+    Effect.gen(function* () {
+      const operation = (yield* json(yield* get("/openapi.json"))).paths["/tags"].get
+      assert.deepStrictEqual(operation.parameters.filter((parameter: { in: string }) => parameter.in === "query"), [])
+      assert.include(operation.description, "no query parameters")
+      assert.strictEqual(operation.responses["400"].content["application/json"].schema.$ref, "#/components/schemas/HttpApiDecodeError")
     }).pipe(Effect.provide(testServer())))
 })
 

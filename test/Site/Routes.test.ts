@@ -331,6 +331,71 @@ describe("pages", () => {
       }
     }).pipe(Effect.provide(siteServer({ pageSize: 1, url: "https://example.com/blog/" }))))
 
+  it.effect("a path with an unreserved character escaped (`/p/%6Fne`) or lower-case hex (`%c3%a9`) moves to its one URL (301), query kept (was: an uncached 200 with the page)", () =>
+    Effect.gen(function* () {
+      yield* seed(
+        { slug: "one", title: "One", publishedAt: "2025-05-01T00:00:00Z", tags: ["rust", "café", "c++", "a/b", "v1.0_x~y"] },
+        ...dated(2)
+      )
+      const moves = [
+        ["/p/%6Fne", "/p/one"],
+        ["/p/on%65?utm_source=x&fbclid=y", "/p/one?utm_source=x&fbclid=y"],
+        ["/p/%6f%6E%65", "/p/one"],
+        ["/%70/one", "/p/one"],
+        ["/p/%6Fne/", "/p/one"],
+        ["/p/%6Fne;v=1", "/p/one"],
+        ["/p/post%2D1", "/p/post-1"],
+        ["/tags/%72ust", "/tags/rust"],
+        // Straight to the tag's key, not one move per fix.
+        ["/tags/R%75st", "/tags/rust"],
+        ["/tags/%72ust/rss.xml?x=1", "/tags/rust/rss.xml?x=1"],
+        ["/tags/caf%c3%a9", "/tags/caf%C3%A9"],
+        ["/tags/v1%2E0%5Fx%7Ey", "/tags/v1.0_x~y"],
+        ["/r%73s.xml", "/rss.xml"],
+        ["/%73earch?q=one", "/search?q=one"],
+        ["/page/%32", "/page/2"],
+        ["/sitemap-posts-%31.xml", "/sitemap-posts-1.xml"],
+        ["/assets/site%2Ecss?v=1", "/assets/site.css?v=1"]
+      ] as const
+      for (const [path, location] of moves) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+        assert.strictEqual(moved.headers["content-security-policy"], CONTENT_SECURITY_POLICY, path)
+        assert.strictEqual((yield* fetchPage(location)).status, 200, location)
+      }
+      // What must stay escaped does: reserved characters, spaces, non-ASCII (the site's own links).
+      for (const path of ["/tags/c%2B%2B", "/tags/a%2Fb", "/tags/caf%C3%A9", "/p/one"]) {
+        assert.strictEqual((yield* fetchPage(path)).status, 200, path)
+      }
+      // A page's query is the reader's (a shared link's utm_source, fbclid): never refused, never moved.
+      for (const path of ["/?utm_source=x&utm_medium=social", "/p/one?fbclid=y", "/tags/rust?utm_source=x", "/search?q=one&utm_source=x", "/rss.xml?utm_source=feed"]) {
+        assert.strictEqual((yield* fetchPage(path)).status, 200, path)
+      }
+    }).pipe(Effect.provide(siteServer({ pageSize: 1, sitemapSize: 1 }))))
+
+  it.effect("with a SITE_URL path, an escape in it or after it moves to the one URL, path kept (was: the page, at every spelling)", () =>
+    Effect.gen(function* () {
+      yield* seed({ slug: "one", title: "One", tags: ["rust"] }, { slug: "old-one", aliases: ["/releases/1.0"] })
+      for (const [path, location] of [
+        ["/blog/p/%6Fne", "/blog/p/one"],
+        ["/bl%6Fg/p/one?x=1", "/blog/p/one?x=1"],
+        ["/bl%6fg/p/%6Fne/", "/blog/p/one"],
+        ["//blog/p/one", "/blog/p/one"],
+        ["/b%6Cog/rss.xml", "/blog/rss.xml"],
+        ["/p/%6Fne", "/blog/p/one"]
+      ] as const) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+      }
+      for (const path of ["/blog/p/one", "/p/one", "/blog/tags/rust"]) assert.strictEqual((yield* fetchPage(path)).status, 200, path)
+      // Nothing of the site's there: as it was (an alias straight to its post, a 404).
+      const alias = yield* fetchPage("/bl%6Fg/releases/1.0")
+      assert.deepStrictEqual([alias.status, alias.headers["location"]], [301, "/blog/p/old-one"])
+      assert.strictEqual((yield* fetchPage("/bl%6Fg/no/such/page")).status, 404)
+    }).pipe(Effect.provide(siteServer({ url: "https://example.com/blog/" }))))
+
   it("a page's one URL never leaves the site, whatever the request's path", () => {
     for (const [url, path] of [
       ["/", "/"],
@@ -348,7 +413,15 @@ describe("pages", () => {
       ["/;//evil.example", "/"],
       ["/#//evil.example", "/"],
       ["http://evil.example/p/x;a/b", "/p/x"],
-      ["/p/x#a?b=c", "/p/x"]
+      ["/p/x#a?b=c", "/p/x"],
+      // Only unreserved characters are unescaped: never a slash or a backslash, nor a dot segment
+      // (`/p/..`, which a client resolves to `/`; WHATWG URL parsers, the test client's too, read
+      // `%2E%2E` so already, so only a raw client sends it).
+      ["/%2F%2Fevil.example", "/%2F%2Fevil.example"],
+      ["/%2f%2fevil.example", "/%2F%2Fevil.example"],
+      ["/%5cevil.example", "/%5Cevil.example"],
+      ["/%65vil.example/%2E%2E", "/evil.example/%2E%2E"],
+      ["/p/%2e", "/p/%2E"]
     ] as const) {
       const one = canonicalPath(url)
       assert.strictEqual(one, path, url)
@@ -537,7 +610,7 @@ describe("pages", () => {
       assert.strictEqual(one.headers["location"], "/")
     }).pipe(Effect.provide(siteServer({ pageSize: 2 }))))
 
-  it.effect("/page/1 moves to the home page with its query, as every other move does; a page number written with an escape (`/page/%32`) is none, as `02` is not (was: the query dropped, and a copy of /page/2)", () =>
+  it.effect("/page/1 moves to the home page with its query, as every other move does; a page number written with an escape (`/page/%32`) moves to its one URL, `02` is none (was: the query dropped, and a copy of /page/2)", () =>
     Effect.gen(function* () {
       yield* seed(...dated(5, { tags: ["paging"] }))
       for (const [path, location] of [
@@ -549,10 +622,23 @@ describe("pages", () => {
         assert.strictEqual(moved.status, 301, path)
         assert.strictEqual(moved.headers["location"], location, path)
       }
-      for (const path of ["/page/2", "/tags/paging/page/2", "/sitemap-posts-1.xml", "/sitemap-pages-1.xml", "/p%61ge/2"]) {
+      for (const path of ["/page/2", "/tags/paging/page/2", "/sitemap-posts-1.xml", "/sitemap-pages-1.xml"]) {
         assert.strictEqual((yield* fetchPage(path)).status, 200, path)
       }
-      for (const path of ["/page/%32", "/page/%31", "/tags/paging/page/%32", "/page/02", "/sitemap-posts-%31.xml", "/sitemap-pages-%31.xml"]) {
+      // An escaped digit is the digit (RFC 3986 §6.2.2.2), as any escaped unreserved character: a move, never a copy.
+      for (const [path, location] of [
+        ["/page/%32", "/page/2"],
+        ["/p%61ge/2", "/page/2"],
+        ["/page/%31", "/page/1"],
+        ["/tags/paging/page/%32", "/tags/paging/page/2"],
+        ["/sitemap-posts-%31.xml", "/sitemap-posts-1.xml"],
+        ["/sitemap-pages-%31.xml", "/sitemap-pages-1.xml"]
+      ] as const) {
+        const moved = yield* fetchPage(path)
+        assert.strictEqual(moved.status, 301, path)
+        assert.strictEqual(moved.headers["location"], location, path)
+      }
+      for (const path of ["/page/02", "/page/+2", "/sitemap-posts-01.xml"]) {
         const page = yield* fetchPage(path)
         assert.strictEqual(page.status, 404, path)
         assert.include(page.body, "Page not found", path)
