@@ -1,6 +1,7 @@
 /**
  * What one import run has met so far, on disk: each slug's first post (identity and source) and
- * the post that stored it, each source's first item and whether several items carry it.
+ * the post that stored it, each source's first item and whether several items carry it, and the
+ * internal links (`@/...`) to check once the run has stored every post.
  *
  * Kept in Maps, this grew with the input (≈ 37 MB per 100k posts, BENCHMARKS.md session 9), the
  * one thing in the pipeline that did. Here it lives in a scratch SQLite file of its own (not the
@@ -19,6 +20,7 @@ import { rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { removeAtExit, removeLeftovers, removeNow } from "../Domain/removeAtExit.js"
+import type { ResolvedLink } from "../Processing/internalLinks.js"
 
 /** The first post of the run with a slug. */
 export interface Claim {
@@ -40,12 +42,20 @@ export interface ImportLedger {
   readonly storedBy: (slug: string) => string | undefined
   /** Who stored `slug` in this run and from which source (if `stored` was told it), in one lookup. */
   readonly storedEntry: (slug: string) => { readonly identity: string; readonly source: string | undefined } | undefined
+  /**
+   * Keeps an internal link whose target was not stored at its slug when the link's post was (a
+   * post later in the input), to check once the run has stored everything (`linksToCheck`).
+   */
+  readonly checkLater: (link: ResolvedLink) => void
+  /** The links `checkLater` kept, in their order, `limit` at a time: those after number `after` (0 for the first). */
+  readonly linksToCheck: (after: number, limit: number) => ReadonlyArray<ResolvedLink & { readonly n: number }>
   readonly transaction: <A>(f: () => A) => A
 }
 
 const schema = `
   CREATE TABLE slugs (slug TEXT PRIMARY KEY, identity TEXT NOT NULL, source TEXT NOT NULL, stored_by TEXT, stored_source TEXT) WITHOUT ROWID;
   CREATE TABLE sources (source TEXT PRIMARY KEY, identity TEXT NOT NULL, pinned INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+  CREATE TABLE links (n INTEGER PRIMARY KEY, at TEXT NOT NULL, href TEXT NOT NULL, target TEXT NOT NULL, slug TEXT NOT NULL);
 `
 
 const open = (filename: string): Sqlite.Database => {
@@ -82,10 +92,14 @@ const statements = (db: Sqlite.Database) => ({
   ),
   getStored: db.prepare<[string], { stored_by: string | null; stored_source: string | null }>(
     "SELECT stored_by, stored_source FROM slugs WHERE slug = ?"
+  ),
+  insertLink: db.prepare<[string, string, string, string]>("INSERT INTO links (at, href, target, slug) VALUES (?, ?, ?, ?)"),
+  getLinks: db.prepare<[number, number], ResolvedLink & { readonly n: number }>(
+    "SELECT n, at, href, target, slug FROM links WHERE n > ? ORDER BY n LIMIT ?"
   )
 })
 type Statements = ReturnType<typeof statements>
-type Write = "insertClaim" | "insertOwner" | "pin" | "setStored"
+type Write = "insertClaim" | "insertOwner" | "pin" | "setStored" | "insertLink"
 
 /** A write the disk refused: the file cannot grow (`SQLITE_FULL`) or be written (`SQLITE_IOERR_*`). */
 const isDiskFailure = (error: unknown): boolean => {
@@ -169,6 +183,8 @@ const ledgerOver = (
       const row = st.getStored.get(slug)
       return row?.stored_by == null ? undefined : { identity: row.stored_by, source: row.stored_source ?? undefined }
     },
+    checkLater: (link) => void write("insertLink", link.at, link.href, link.target, link.slug),
+    linksToCheck: (after, limit) => st.getLinks.all(after, limit),
     transaction: (f) => {
       // Nested: part of the open one.
       if (journal !== undefined) return f()

@@ -6,7 +6,8 @@
  *   `PostProcessor.fromLines`, anything else read + processed one by one with a per-post timeout;
  *   failures isolated per post) ─► bounded output queue ─► back into input order (a reorder
  *   buffer of at most `reorderWindow` items) ─► duplicate-slug check ─► batches ─►
- *   `PostRepository.upsertMany` (one transaction per batch, through the DatabasePool)
+ *   `PostRepository.upsertMany` (one transaction per batch, through the DatabasePool) ─► once the
+ *   input is read to its end, the internal links (`@/...`) resolved to a post not stored yet, checked
  *
  * Memory is bounded by the queue capacities, the batch size and the posts in flight (N chunks),
  * never by the input's size: the slugs and sources the run has met, to find duplicates, are
@@ -16,7 +17,7 @@
  * being written is uninterruptible, so it commits as a whole and is counted, or has not started.
  */
 import { FileSystem } from "@effect/platform"
-import { Cause, Chunk, Clock, DateTime, Deferred, Duration, Effect, Exit, Option, Stream } from "effect"
+import { Cause, Chunk, Clock, DateTime, Deferred, Duration, Effect, Either, Exit, Option, Stream } from "effect"
 import { isDatabaseError, transienceOf } from "../Database/Transient.js"
 import { describeFailure } from "../Domain/describeFailure.js"
 import { yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
@@ -24,6 +25,7 @@ import { InvalidPost } from "../Domain/Errors.js"
 import { NewPost, type PostId } from "../Domain/Post.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { futureUpdate } from "../Processing/dates.js"
+import { internalLinks } from "../Processing/internalLinks.js"
 import { storedBody, updatedDateKey } from "../Processing/processPost.js"
 import { countedAsWork, describeCause, timeoutItem } from "../Processing/processConcurrently.js"
 import { isPublicAt, PostRepository, type UpsertOutcome } from "../Posts/PostRepository.js"
@@ -40,6 +42,7 @@ import {
   withCarried
 } from "../Processing/records.js"
 import * as ImportLedger from "./ImportLedger.js"
+import * as InternalLinks from "./InternalLinks.js"
 import type { ImportItem } from "./ImportSource.js"
 import { type ImportStatus, type ImportSummary, ImportTally } from "./ImportSummary.js"
 import * as Processor from "./Processor.js"
@@ -65,18 +68,28 @@ type Writer =
   ) => Effect.Effect<ReadonlyArray<UpsertOutcome>, unknown>)
   | undefined
 
+/**
+ * The source of the post stored at a slug (`undefined`: none), for the links a run resolved to a
+ * post it did not store itself; `undefined` for a run without a database.
+ */
+type StoredSource = ((slug: string) => Effect.Effect<string | undefined, unknown>) | undefined
+
 const firstNul = (text: string) => text.indexOf("\u0000")
 
-/** Reads a markdown file and processes it. Typed errors only; the caller isolates them. */
-const processFile = (item: Extract<ImportItem, { _tag: "File" }>, options: ImportOptions) =>
+/**
+ * Reads a markdown file and processes it, its internal links (`@/...`) resolved against the
+ * directory it was walked from (`InternalLinks`). Typed errors only; the caller isolates them.
+ */
+const processFile = (item: Extract<ImportItem, { _tag: "File" }>, options: ImportOptions, links: InternalLinks.Resolver) =>
   Effect.gen(function*() {
     const { text, bytes } = yield* readText(item.path, { chunkSize: options.chunkSize, maxBytes: options.maxPostBytes })
     if (text.trim() === "") return reject(item, bytes === 0 ? "empty file" : "empty file (only whitespace)")
     const nul = firstNul(text)
     if (nul >= 0) return reject(item, `binary file (NUL character at offset ${nul})`)
     const processor = yield* PostProcessor
-    const post = yield* processor.process({ source: item.identity, raw: text, relativePath: item.relativePath })
-    return { _tag: "Ready", identity: item.identity, post, bytes: item.bytes } satisfies Processed
+    const processed = yield* processor.process({ source: item.identity, raw: text, relativePath: item.relativePath })
+    const { links: report, post } = yield* links.resolve(item, text, processed, options)
+    return { _tag: "Ready", identity: item.identity, post, bytes: item.bytes, ...(report === undefined ? {} : { links: report }) } satisfies Processed
   })
 
 const reject = (item: ImportItem, reason: string, skipped = false): Processed => rejected(item.identity, reason, item.bytes, skipped)
@@ -104,10 +117,12 @@ const processRecord = (item: DecodedRecord, options: ImportOptions) => {
 /**
  * The concurrent stage for one item: never fails. An `InvalidPost` names its own source (with
  * the front matter line for files); `field: "file"` means "not a post" and counts as skipped.
+ * `links` resolves a file's internal links (one per run: it remembers the targets it read).
  */
 export const processItem = (
   item: ImportItem,
-  options: ImportOptions
+  options: ImportOptions,
+  links: InternalLinks.Resolver = InternalLinks.makeResolver()
 ): Effect.Effect<Processed, never, PostProcessor | FileSystem.FileSystem> => {
   // Suspended: a line is decoded as its work is built, and what that throws (a stack overflow
   // in a message about a deeply nested value did) is then this item's failure, not its chunk's:
@@ -116,7 +131,7 @@ export const processItem = (
     item._tag === "Rejected"
       ? Effect.succeed(reject(item, item.reason, item.skipped))
       : item._tag === "File"
-      ? processFile(item, options)
+      ? processFile(item, options, links)
       : item._tag === "Line"
       ? processLine(item, options)
       : processRecord(item, options)
@@ -152,7 +167,8 @@ export const processItem = (
 const processLines = (
   fromLines: NonNullable<PostProcessorShape["fromLines"]>,
   items: ReadonlyArray<LineItem>,
-  options: ImportOptions
+  options: ImportOptions,
+  links: InternalLinks.Resolver
 ) => {
   const work = fromLines(items[0]!.name, items.map((item) => item.line), options.itemTimeout)
   return (Option.isSome(options.itemTimeout) ? countedAsWork(work) : work).pipe(
@@ -162,7 +178,7 @@ const processLines = (
           `${items.length} lines of ${items[0]!.name} (from line ${items[0]!.line.number}) could not be processed together; processing them one by one`,
           cause
         ),
-        Effect.forEach(items, (item) => processItem(item, options))
+        Effect.forEach(items, (item) => processItem(item, options, links))
       )
     )
   )
@@ -228,7 +244,8 @@ const refusedUpdate = (
  */
 export const processChunk = (
   chunk: Chunk.Chunk<ImportItem>,
-  options: ImportOptions
+  options: ImportOptions,
+  links: InternalLinks.Resolver = InternalLinks.makeResolver()
 ): Effect.Effect<ReadonlyArray<Processed>, never, PostProcessor | FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const items = Chunk.toReadonlyArray(chunk)
@@ -241,7 +258,7 @@ export const processChunk = (
       yield* yieldWhenBusy
       const item = items[i]!
       if (item._tag !== "Line" || fromLines === undefined || mayHoldOversized(item, options)) {
-        out.push(yield* processItem(item, options))
+        out.push(yield* processItem(item, options, links))
         i++
         continue
       }
@@ -250,7 +267,7 @@ export const processChunk = (
         end < items.length && items[end]!._tag === "Line" && (items[end] as LineItem).name === item.name &&
         !mayHoldOversized(items[end] as LineItem, options)
       ) end++
-      for (const processed of yield* processLines(fromLines, items.slice(i, end) as Array<LineItem>, options)) out.push(processed)
+      for (const processed of yield* processLines(fromLines, items.slice(i, end) as Array<LineItem>, options, links)) out.push(processed)
       i = end
     }
     const now = yield* DateTime.now
@@ -314,6 +331,61 @@ const mayHoldOversized = (item: LineItem, options: ImportOptions): boolean =>
 const scheduledAt = (post: NewPost, now: DateTime.Utc): boolean =>
   post.status === "published" && !isPublicAt({ status: post.status, publishedAt: post.publishedAt, createdAt: now }, now)
 
+/**
+ * What a stored post's internal links need: its links kept as written, as warnings; the ones
+ * resolved to a post this run has not stored (yet) at that slug, to check at the end
+ * (`checkLinks`). A post from a record (NDJSON, a feed) has no directory to resolve them in: each
+ * one is a warning. Once the post is recorded as stored (a link to itself is then found).
+ */
+const noteLinks = (tally: ImportTally, ledger: ImportLedger.ImportLedger, item: Extract<Processed, { _tag: "Ready" }>) => {
+  if (item.links === undefined) {
+    const hrefs = new Set(internalLinks(item.post.html).map((link) => link.href))
+    for (const href of hrefs) {
+      tally.warn(item.identity, `link ${JSON.stringify(href)} kept as written: a Zola internal link is resolved only when its post is imported from its markdown file, in its directory`)
+    }
+    return
+  }
+  for (const issue of item.links.unresolved) tally.warn(issue.source, issue.reason)
+  for (const link of item.links.resolved) {
+    if (ledger.storedEntry(link.slug)?.identity !== link.target) ledger.checkLater(link)
+  }
+}
+
+/** Links checked at most this many at a time (`checkLinks`). */
+const LINK_CHECK_PAGE = 500
+
+/**
+ * The internal links `noteLinks` kept, now that the run has stored its posts: each leads where
+ * its target's post is (stored by this run at that slug, or by an earlier one, `storedSource`),
+ * or is reported: its target failed, was skipped, or was stored under another slug (`suffix`).
+ * Its post was written with the link resolved all the same; the warning names the file and line.
+ */
+const checkLinks = (
+  tally: ImportTally,
+  ledger: ImportLedger.ImportLedger,
+  storedSource: StoredSource
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    let after = 0
+    for (;;) {
+      const page = ledger.linksToCheck(after, LINK_CHECK_PAGE)
+      if (page.length === 0) return
+      for (const link of page) {
+        after = link.n
+        if (ledger.storedEntry(link.slug)?.identity === link.target) continue
+        const there = storedSource === undefined ? Either.right(undefined) : yield* Effect.either(storedSource(link.slug))
+        if (Either.isRight(there) && there.right === link.target) continue
+        tally.warn(
+          link.at,
+          Either.isLeft(there)
+            ? `link ${JSON.stringify(link.href)} leads to /p/${link.slug}, which could not be checked: ${describeFailure(there.left)}`
+            : `link ${JSON.stringify(link.href)} leads to /p/${link.slug}, but the post of ${link.target} is not stored there ` +
+              "(it failed, was skipped or took another slug: see its own entry)"
+        )
+      }
+    }
+  })
+
 const record = (
   tally: ImportTally,
   ledger: ImportLedger.ImportLedger,
@@ -336,9 +408,11 @@ const record = (
     case "updated":
     case "unchanged":
       ledger.stored(outcome.slug, item.identity, item.post.source)
+      noteLinks(tally, ledger, item)
       if (outcome.movedFrom !== undefined) tally.moved(item.identity, outcome.movedFrom, outcome.slug)
       return tally.stored(outcome.action, item.bytes, post)
     case "renamed":
+      noteLinks(tally, ledger, item)
       return tally.stored("renamed", item.bytes, post)
     case "skipped":
       return tally.skip(item.identity, reason(), item.bytes)
@@ -377,9 +451,15 @@ const writeBatch = (
 ): Effect.Effect<void> => {
   const all = Chunk.toReadonlyArray(batch)
   if (writer === undefined) {
-    return Effect.map(DateTime.now, (now) => {
-      for (const item of all) tally.stored("valid", item.bytes, { scheduled: scheduledAt(item.post, now) })
-    })
+    return Effect.map(DateTime.now, (now) =>
+      ledger.transaction(() => {
+        for (const item of all) {
+          // Where each post would be, for its links: the first one with a slug keeps it.
+          if (ledger.storedEntry(item.post.slug) === undefined) ledger.stored(item.post.slug, item.identity, item.post.source)
+          noteLinks(tally, ledger, item)
+          tally.stored("valid", item.bytes, { scheduled: scheduledAt(item.post, now) })
+        }
+      }))
   }
   const items = options.dryRun && options.onConflict !== "suffix"
     ? ledger.transaction(() =>
@@ -489,14 +569,16 @@ const stages = <R>(
   source: Stream.Stream<ImportItem, never, R>,
   options: ImportOptions,
   tally: ImportTally,
-  writer: Writer
+  writer: Writer,
+  storedSource: StoredSource
 ) =>
   Effect.scoped(
     Effect.gen(function*() {
+      const links = InternalLinks.makeResolver()
       const processor = yield* Processor.makeBatched(
         (chunk: Chunk.Chunk<Numbered<ImportItem>>) =>
           Effect.map(
-            processChunk(Chunk.map(chunk, (n) => n.value), options),
+            processChunk(Chunk.map(chunk, (n) => n.value), options, links),
             (results) => results.map((value, i): Numbered<Processed> => ({ seq: Chunk.unsafeGet(chunk, i).seq, value }))
           ),
         {
@@ -637,7 +719,11 @@ const stages = <R>(
       // Everything read is written: now say whether that was the whole input.
       const ended = yield* Deferred.poll(reading)
       const exit = Option.isSome(ended) ? yield* ended.value : undefined
-      if (exit !== undefined && Exit.isSuccess(exit)) return "completed" as const
+      if (exit !== undefined && Exit.isSuccess(exit)) {
+        // Only a whole input says where every post of it is: a stopped run checks no links.
+        yield* checkLinks(tally, ledger, storedSource)
+        return "completed" as const
+      }
       const after = lastRead === undefined ? "" : ` (after ${lastRead})`
       const reason = exit === undefined
         // The workers stopped before the reader did: nothing of the input after that was processed.
@@ -667,7 +753,8 @@ const runWith = <R>(
   source: Stream.Stream<ImportItem, never, R>,
   partial: Partial<ImportOptions>,
   run: RunOptions,
-  writer: Writer
+  writer: Writer,
+  storedSource: StoredSource
 ): Effect.Effect<ImportSummary, never, R | PostProcessor | FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const options: ImportOptions = { ...defaultImportOptions, ...partial }
@@ -680,7 +767,7 @@ const runWith = <R>(
         `ImportPipeline: RunOptions.tally counts another kind of run (dryRun ${tally.dryRun}, databaseChecked ${tally.databaseChecked}; this run: dryRun ${mode.dryRun}, databaseChecked ${mode.databaseChecked})`
       )
     }
-    const toEnd: Effect.Effect<ImportStatus, never, R | PostProcessor | FileSystem.FileSystem> = stages(source, options, tally, writer)
+    const toEnd: Effect.Effect<ImportStatus, never, R | PostProcessor | FileSystem.FileSystem> = stages(source, options, tally, writer, storedSource)
     const work = run.stop === undefined ? toEnd : Effect.raceFirst(toEnd, Effect.as(run.stop, "interrupted" as ImportStatus))
     const status = yield* Option.match(options.timeout, {
       onNone: () => work,
@@ -715,7 +802,12 @@ export const run = <R>(
         repository.upsertMany(posts, { onSlugConflict, pinnedSources, dryRun, redirects, createdAt, formerSources, ids }),
         (result) => result.outcomes
       )
-    return runWith(source, options, runOptions, writer)
+    const storedSource: StoredSource = (slug) =>
+      repository.getBySlug(slug).pipe(
+        Effect.map((post): string | undefined => post.source),
+        Effect.catchTag("PostNotFound", () => Effect.succeed(undefined))
+      )
+    return runWith(source, options, runOptions, writer, storedSource)
   }).pipe(Effect.withSpan("ImportPipeline.run"))
 
 /**
@@ -727,4 +819,4 @@ export const validate = <R>(
   options: Partial<ImportOptions> = {},
   runOptions: RunOptions = {}
 ): Effect.Effect<ImportSummary, never, R | PostProcessor | FileSystem.FileSystem> =>
-  runWith(source, { ...options, dryRun: true }, runOptions, undefined).pipe(Effect.withSpan("ImportPipeline.validate"))
+  runWith(source, { ...options, dryRun: true }, runOptions, undefined, undefined).pipe(Effect.withSpan("ImportPipeline.validate"))

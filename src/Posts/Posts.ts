@@ -7,6 +7,7 @@ import { Cause, DateTime, Effect, Either, Exit, Option, type Scope } from "effec
 import { type InvalidCursor, InvalidPost, PostNotFound, type RepositoryError, StaleVersion } from "../Domain/Errors.js"
 import { makeNewPost, NewPost, type Post, PostInput, type PostStatus } from "../Domain/Post.js"
 import { futureUpdate } from "../Processing/dates.js"
+import { carryInternalLinks, internalLinks } from "../Processing/internalLinks.js"
 import { parseFrontMatter } from "../Processing/frontMatter.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
 import { updatedDateKey } from "../Processing/processPost.js"
@@ -71,6 +72,30 @@ const namesStatus = (input: PostInput): boolean => {
  */
 const keepSource = (post: NewPost, stored: Post): NewPost =>
   post.source === stored.source ? post : makeNewPost({ ...post, source: stored.source })
+
+/**
+ * An update whose body is the stored one keeps the addresses its Zola internal links
+ * (`@/blog/post.md`) were given by the import of its directory, which alone can resolve them:
+ * processed again they are as written, and a PUT of the post's own JSON (a tag added, a
+ * draft published) broke them. A new body's are as written (`warnInternalLinks`); the next
+ * import of the file, which replaces the edit, resolves them again.
+ */
+const keepLinks = (post: NewPost, stored: Post): NewPost => {
+  if (post.body !== stored.body) return post
+  const html = carryInternalLinks(post.html, stored.html)
+  return html === undefined || html === post.html ? post : makeNewPost({ ...post, html })
+}
+
+/** Logs the Zola internal links (`@/...`) `post` was written with as written: nothing through the API resolves them. */
+const warnInternalLinks = (post: Post): Effect.Effect<void> => {
+  const hrefs = [...new Set(internalLinks(post.html).map((link) => link.href))]
+  return hrefs.length === 0
+    ? Effect.void
+    : Effect.logWarning(
+      `post "${post.slug}": Zola internal links kept as written (${hrefs.map((href) => JSON.stringify(href)).join(", ")}): ` +
+        "only an import of the post's markdown file, in its directory, resolves them"
+    )
+}
 
 /**
  * An update that makes the post it already is keeps its content hash. The hash is over the input
@@ -183,7 +208,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
           ? yield* processor.process({ source: API_SOURCE, raw: content })
           : yield* processor.fromInput(content, API_SOURCE)
       const stamped = yield* updatedByNow(yield* stampPublication(post), content)
-      return yield* told(repository.create(stamped), (stored) => [stored.slug], [stamped.slug])
+      return yield* Effect.tap(told(repository.create(stamped), (stored) => [stored.slug], [stamped.slug]), warnInternalLinks)
     })
 
     /**
@@ -203,7 +228,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       const input = inputAt(slug, content)
       const post = yield* processor.fromInput(input, API_SOURCE)
       const stamped = yield* updatedByNow(yield* stampPublication(post), input)
-      return yield* told(repository.create(stamped), (stored) => [stored.slug], [stamped.slug])
+      return yield* Effect.tap(told(repository.create(stamped), (stored) => [stored.slug], [stamped.slug]), warnInternalLinks)
     })
 
     /**
@@ -231,7 +256,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       // A status left out keeps the stored one: "published", creation's default, made an edit of a
       // draft (a typo fixed, without `status` or front matter `draft: true`) public at once.
       const input = namesStatus(given) ? given : new PostInput({ ...given, status: stored.status })
-      const processed = keepSource(yield* processor.fromInput(input, API_SOURCE), stored)
+      const processed = keepLinks(keepSource(yield* processor.fromInput(input, API_SOURCE), stored), stored)
       // A date left out keeps the stored one whatever the status: taken down as a draft and put
       // back, a post kept its place (a post of 2024 jumped to the top of the blog, dated anew) and
       // its schedule (a post scheduled for next week, made a draft and published again, went out
@@ -246,10 +271,13 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
         stored.publishedAt === null
       const next = keepHashIfSame(undated ? post : yield* stampPublication(post), stored)
       const written = yield* updatedByNow(next, input)
-      return yield* told(
-        repository.update(slug, expectedVersion, written, expectedHashTag),
-        (stored) => [slug, stored.slug],
-        [slug, written.slug]
+      return yield* Effect.tap(
+        told(
+          repository.update(slug, expectedVersion, written, expectedHashTag),
+          (stored) => [slug, stored.slug],
+          [slug, written.slug]
+        ),
+        warnInternalLinks
       )
     })
 

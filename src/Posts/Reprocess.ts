@@ -29,6 +29,7 @@ import { makeNewPost, NewPost, type Post, PostInput } from "../Domain/Post.js"
 import { yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
 import { posts } from "../Export/PostExport.js"
 import { describeCause, timeoutItem } from "../Processing/processConcurrently.js"
+import { carryInternalLinks } from "../Processing/internalLinks.js"
 import { PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
 import { recordBody } from "../Processing/records.js"
 import { hashTagOf, PostRepository } from "./PostRepository.js"
@@ -85,11 +86,20 @@ export const rerender = (post: Post, processor: PostProcessorShape): Effect.Effe
     onRight: (input) =>
       processor.fromInput(input, post.source).pipe(
         Effect.mapError((invalid: InvalidPost) => `${invalid.field}: ${invalid.reason}`),
-        Effect.flatMap((processed) =>
-          Effect.try({
+        Effect.flatMap((processed) => {
+          // Only an import of the post's directory resolves its internal links (`@/...`):
+          // rendered again from the body they are as written, and are given the addresses the
+          // stored page has. Written back as written, they were broken links, and the content
+          // hash kept here made the file's next import find the post unchanged.
+          const html = carryInternalLinks(processed.html, post.html)
+          if (html === undefined) {
+            return Effect.fail("its internal links (@/...) no longer match the stored page's links: import its file again to resolve them")
+          }
+          return Effect.try({
             try: () =>
               makeNewPost({
                 ...processed,
+                html,
                 slug: post.slug,
                 status: post.status,
                 publishedAt: post.publishedAt,
@@ -99,7 +109,7 @@ export const rerender = (post: Post, processor: PostProcessorShape): Effect.Effe
               }),
             catch: (error) => `not a valid post once processed: ${error instanceof Error ? error.message : String(error)}`
           })
-        ),
+        }),
         // `next` carries the stored hash: the same post is the same in every field.
         Effect.map((next) => sameContent(next, post) ? Option.none() : Option.some(next))
       )

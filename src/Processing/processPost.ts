@@ -431,21 +431,16 @@ type Overrides = Partial<{
   metadata: Readonly<Record<string, unknown>>
 }>
 
-const build = (
-  parsed: FrontMatter,
-  givenOverrides: Overrides,
-  givenSource: string,
-  path: string | undefined,
-  hash: string,
-  config: ProcessorConfig
-): NewPost => {
-  for (const [key, value] of Object.entries(parsed.data)) checkNesting(value, "metadata", key, () => lineOfKey(parsed, key))
-  const fm = wellFormedFrontMatter(parsed)
-  const overrides = wellFormedOverrides(givenOverrides)
-  const sourceName = wellFormedValue(givenSource, "source") as string
-  const f = new Fields(fm)
-  const d = fm.data
-
+/**
+ * The post's title and slug (and Zola's `path`, which may give the slug), as `build` gives them:
+ * `slugOfSourceSync` reads no more of a file than this.
+ */
+const titleAndSlug = (
+  fm: FrontMatter,
+  f: Fields,
+  overrides: Overrides,
+  path: string | undefined
+): { readonly title: string; readonly zolaPath: string | undefined; readonly slug: Slug } => {
   const rawTitle = overrides.title ?? f.text("title", "title")
   // Looked up only for an error (`oneLine`).
   const titleLine = () => overrides.title !== undefined ? undefined : lineOfKey(fm, "title")
@@ -476,6 +471,25 @@ const build = (
       slug = derived as Slug
     }
   }
+  return { title, zolaPath, slug }
+}
+
+const build = (
+  parsed: FrontMatter,
+  givenOverrides: Overrides,
+  givenSource: string,
+  path: string | undefined,
+  hash: string,
+  config: ProcessorConfig
+): NewPost => {
+  for (const [key, value] of Object.entries(parsed.data)) checkNesting(value, "metadata", key, () => lineOfKey(parsed, key))
+  const fm = wellFormedFrontMatter(parsed)
+  const overrides = wellFormedOverrides(givenOverrides)
+  const sourceName = wellFormedValue(givenSource, "source") as string
+  const f = new Fields(fm)
+  const d = fm.data
+
+  const { title, zolaPath, slug } = titleAndSlug(fm, f, overrides, path)
 
   let status: "draft" | "published" = "published"
   if (overrides.status !== undefined) status = parseStatus(overrides.status, "status")
@@ -651,7 +665,7 @@ const firstParagraphs = (paragraphs: ReadonlyArray<Paragraph>, length: number): 
 const endList = (text: string, list: number): string => (list !== 0 && !ENDS_CLAUSE.test(text) ? `${text.trimEnd()}.` : text)
 
 /** Runs `f`, turning every rejection and every unexpected exception into `InvalidPost` naming `source`. */
-const run = (source: string, f: () => NewPost): Either.Either<NewPost, InvalidPost> => {
+const run = <A>(source: string, f: () => A): Either.Either<A, InvalidPost> => {
   try {
     return Either.right(f())
   } catch (e) {
@@ -718,6 +732,23 @@ export const processPostSync = (
     if (isSectionPage(path)) throw new Reject("file", "section index page (_index.md), not a post")
     if (typeof source.raw !== "string") throw new Reject("body", "raw content is not text")
     return build(parseOrReject(source.raw), {}, source.source, path, contentHash(source.raw), config)
+  })
+
+/**
+ * The slug `processPostSync` gives the post of `source`, reading only its front matter (no
+ * rendering): the post an internal link (`@/blog/post.md`) names, for the import that resolves it
+ * (Import/InternalLinks.ts). Fails as processing would fail on its title or slug, or on a section
+ * page; the rest of the post is not checked.
+ */
+export const slugOfSourceSync = (source: PostSource): Either.Either<Slug, InvalidPost> =>
+  run(source.source, () => {
+    const path = source.relativePath ?? source.source
+    if (isSectionPage(path)) throw new Reject("file", "section index page (_index.md), not a post")
+    if (typeof source.raw !== "string") throw new Reject("body", "raw content is not text")
+    const parsed = parseOrReject(source.raw)
+    for (const [key, value] of Object.entries(parsed.data)) checkNesting(value, "metadata", key, () => lineOfKey(parsed, key))
+    const fm = wellFormedFrontMatter(parsed)
+    return titleAndSlug(fm, new Fields(fm), {}, path).slug
   })
 
 /**

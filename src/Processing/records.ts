@@ -19,6 +19,7 @@ import { repeatedKeyOf } from "../Domain/jsonKeys.js"
 import { codePointLength, NewPost, Post, PostId, PostInput, TocEntry } from "../Domain/Post.js"
 import { parseDateString, takenUpdate } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
+import type { LinkReport } from "./internalLinks.js"
 import { inputHash, processInputSync } from "./processPost.js"
 import { NUL, SLUG_MAX_LENGTH, toWellFormed } from "./text.js"
 
@@ -80,6 +81,8 @@ export type RecordOutcome =
     readonly formerSources?: ReadonlyArray<string>
     /** As `DecodedRecord.id`: no part of its hashes either (`UpsertOptions.ids`). */
     readonly id?: PostId
+    /** A markdown file's internal links (`@/...`), as its import resolved them; never on a line's outcome, so not on the wire. */
+    readonly links?: LinkReport
   }
   | Rejected
 

@@ -1,5 +1,6 @@
 /**
- * The real Rust blog corpus lands completely in SQLite in a temp directory: 750 posts, the
+ * The real Rust blog corpus lands completely in SQLite in a temp directory: 750 posts (their
+ * five Zola internal links, `@/...`, resolved to their targets' pages), the
  * three `_index.md` section pages skipped, `releases/latest.md` (a title-less template page)
  * reported; a second run finds everything unchanged.
  */
@@ -40,6 +41,20 @@ describe("importing the Rust blog", () => {
       assert.strictEqual(first.failures[0]!.source, `${resolve(CORPUS)}/releases/latest.md`)
       assert.match(first.failures[0]!.reason, /title/)
       assert.strictEqual(first.imported + first.skipped + first.failed, 754)
+      assert.deepStrictEqual(first.warnings, [], "every internal link (@/...) resolved")
+
+      // Its five Zola internal links (`[here](@/inside-rust/....md)`), each to its target's page beside the post's.
+      const rows = yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ slug: string; source: string; html: string }>`SELECT slug, source, html FROM posts`).pipe(Effect.provide(db))
+      const at = (file: string) => rows.find((row) => row.source === `${resolve(CORPUS)}/${file}`)!
+      const linksOf = (file: string) => Array.from(at(file).html.matchAll(/href="(@\/[^"]*|\.\/[^"]*)"/g), (m) => m[1]!)
+      const q3 = "inside-rust/infrastructure-team-2025-q3-recap-and-q4-plan.md"
+      const q4 = "inside-rust/infrastructure-team-2025-q4-recap-and-q1-2026-plan/index.md"
+      const q1 = "inside-rust/infrastructure-team-2026-q1-recap-and-q2-plan/index.md"
+      const q2 = "inside-rust/infrastructure-team-2026-q2-recap-and-q3-plan/index.md"
+      assert.deepStrictEqual(linksOf(q4), [`./${at(q3).slug}`, `./${at(q3).slug}#q4-2025-plans`])
+      assert.deepStrictEqual(linksOf(q1), [`./${at(q4).slug}`])
+      assert.deepStrictEqual(linksOf(q2), [`./${at(q1).slug}`, `./${at("outreachy-2026-may.md").slug}`])
+      assert.include(at(q3).html, `id="q4-2025-plans"`, "the anchor is a heading of the target")
 
       const [second, secondRows] = yield* once
       assert.strictEqual(second.unchanged, 750)

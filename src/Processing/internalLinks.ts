@@ -1,0 +1,176 @@
+/**
+ * Zola's internal links, `[text](@/blog/post.md#anchor)`: a link to another file of the site's
+ * content directory, by its path there, which Zola turns into that page's URL. Processing renders
+ * them as written (`href="@/blog/post.md#anchor"`): a post alone cannot know the slug of the file
+ * it names. An import of the directory knows the file, and resolves them once the post is rendered
+ * (Import/InternalLinks.ts), with these pure functions over the sanitized HTML.
+ *
+ * A resolved link is relative, `./<slug>#anchor`: the post's page is `/p/<slug>` wherever the
+ * site is (`SITE_URL`'s path, or behind a proxy that strips it), so `./<other-slug>` is the other
+ * post's page from there, whatever `SITE_URL` says now or later; feeds make it absolute against
+ * the post's URL, as they do every relative link.
+ */
+import { decodeHTML } from "entities"
+import { QuoteType, Tokenizer } from "htmlparser2"
+import { attributeSpans, attributeTokens } from "./htmlAttributes.js"
+import { sha256Hex } from "./text.js"
+
+/** What starts a Zola internal link. */
+export const INTERNAL_LINK_PREFIX = "@/"
+
+/** One internal link of a post's HTML, in document order. */
+export interface InternalLink {
+  /** The `href` as written, entities decoded: `@/blog/post.md#anchor`. */
+  readonly href: string
+  /** The file it names, relative to the content directory, percent-decoded: `blog/post.md`. */
+  readonly path: string
+  /** `#anchor` as written (percent-encoded as the renderer wrote it), or "". */
+  readonly fragment: string
+}
+
+/** Where an `href` value sits in the HTML: `[start, end)`, without its quotes. */
+interface HrefSpan {
+  readonly start: number
+  readonly end: number
+  readonly quoted: boolean
+  /** The value, entities decoded. */
+  readonly value: string
+}
+
+const decode = (text: string): string => (text.includes("&") ? decodeHTML(text) : text)
+
+const escapeAttribute = (text: string): string => text.replace(/&/g, "&amp;").replace(/"/g, "&quot;")
+
+/** Every `href` value of `html`, as htmlparser2 reads start tags (never text that only looks like one). */
+const hrefSpans = (html: string): ReadonlyArray<HrefSpan> => {
+  const spans: Array<HrefSpan> = []
+  const tokenizer = new Tokenizer({ decodeEntities: false }, attributeTokens(attributeSpans(html, (name, valueStart, valueEnd, quote) => {
+    if (name === "href" && quote !== QuoteType.NoValue && valueStart !== -1) {
+      spans.push({ start: valueStart, end: valueEnd, quoted: quote !== QuoteType.Unquoted, value: decode(html.slice(valueStart, valueEnd)) })
+    }
+  })))
+  tokenizer.write(html)
+  tokenizer.end()
+  return spans
+}
+
+export const isInternalHref = (href: string): boolean => href.startsWith(INTERNAL_LINK_PREFIX)
+
+/** `href` (an internal one) read as a path and a fragment. */
+const internalLink = (href: string): InternalLink => {
+  const hash = href.indexOf("#")
+  const written = href.slice(INTERNAL_LINK_PREFIX.length, hash === -1 ? undefined : hash)
+  let path: string
+  try {
+    path = decodeURIComponent(written)
+  } catch {
+    // Not percent-encoding after all (`100%.md`): the name as written.
+    path = written
+  }
+  return { href, path, fragment: hash === -1 ? "" : href.slice(hash) }
+}
+
+/** The internal links of `html`, in document order (a link given twice is there twice). */
+export const internalLinks = (html: string): ReadonlyArray<InternalLink> =>
+  html.includes(INTERNAL_LINK_PREFIX)
+    ? hrefSpans(html).filter((span) => isInternalHref(span.value)).map((span) => internalLink(span.value))
+    : []
+
+/** `html` with each `href` replaced by what `replace` gives for it (`undefined`: kept), every other character as written. */
+const replaceHrefs = (html: string, spans: ReadonlyArray<HrefSpan>, replace: (span: HrefSpan, index: number) => string | undefined): string => {
+  const out: Array<string> = []
+  let at = 0
+  spans.forEach((span, index) => {
+    const value = replace(span, index)
+    if (value === undefined) return
+    const escaped = escapeAttribute(value)
+    out.push(html.slice(at, span.start), span.quoted ? escaped : `"${escaped}"`)
+    at = span.end
+  })
+  if (at === 0) return html
+  out.push(html.slice(at))
+  return out.join("")
+}
+
+/**
+ * `html` with each internal link's `href` made what `resolve` gives for it (`postHref`), and
+ * left as written where it gives `undefined`.
+ */
+export const rewriteInternalLinks = (html: string, resolve: (link: InternalLink) => string | undefined): string =>
+  html.includes(INTERNAL_LINK_PREFIX)
+    ? replaceHrefs(html, hrefSpans(html), (span) => isInternalHref(span.value) ? resolve(internalLink(span.value)) : undefined)
+    : html
+
+/** The address of post `slug` from another post's page (`/p/<slug>` beside `/p/<other>`), `fragment` kept. */
+export const postHref = (slug: string, fragment: string): string => `./${encodeURIComponent(slug)}${fragment}`
+
+/**
+ * A post's content hash with the slugs its internal links were resolved to (`[href, slug]`):
+ * the stored HTML depends on them as much as on the file, so the post is written again when one
+ * changes (its target renamed, a target that was missing found), where the file's hash alone
+ * left it "unchanged" with the old address. Unchanged when none was resolved: a post without
+ * internal links keeps the hash it always had.
+ */
+export const hashWithLinks = (hash: string, resolved: ReadonlyArray<readonly [string, string]>): string => {
+  if (resolved.length === 0) return hash
+  const pairs = [...new Map(resolved.map(([href, slug]) => [href, slug] as const))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return sha256Hex(`${hash}\n${JSON.stringify(pairs)}`)
+}
+
+/**
+ * The line (from 1) of `raw` (the whole file) each of `links` is written on, in their order;
+ * `undefined` where it cannot be found (an HTML entity in it, say). The k-th link to one
+ * destination is its k-th occurrence in the file, as written (`@/a%20b.md`) or decoded (`@/a b.md`).
+ */
+export const linkLines = (raw: string, links: ReadonlyArray<InternalLink>): ReadonlyArray<number | undefined> => {
+  const from = new Map<string, number>()
+  return links.map((link) => {
+    const start = from.get(link.href) ?? 0
+    let found = -1
+    for (const written of new Set([link.href, `${INTERNAL_LINK_PREFIX}${link.path}${link.fragment}`, `${INTERNAL_LINK_PREFIX}${link.path}`])) {
+      const at = raw.indexOf(written, start)
+      if (at !== -1 && (found === -1 || at < found)) found = at
+    }
+    if (found === -1) return undefined
+    from.set(link.href, found + 1)
+    let line = 1
+    for (let i = raw.indexOf("\n"); i !== -1 && i < found; i = raw.indexOf("\n", i + 1)) line++
+    return line
+  })
+}
+
+/**
+ * `fresh` (a post rendered again from its stored body: `inkwell reprocess`, a `PUT`) with the
+ * addresses its internal links were resolved to in `stored` (the HTML the post has now): only
+ * the import of its directory can resolve them, and rendered again they are back as written.
+ * Links are matched by their place: `fresh` and `stored` must have as many links, the same but
+ * for the internal ones (the body's links did not change). `undefined` when they differ, and
+ * `fresh` as it is when it has no internal link.
+ */
+export const carryInternalLinks = (fresh: string, stored: string): string | undefined => {
+  if (!fresh.includes(INTERNAL_LINK_PREFIX)) return fresh
+  const ours = hrefSpans(fresh)
+  const theirs = hrefSpans(stored)
+  if (ours.length !== theirs.length) return undefined
+  for (let i = 0; i < ours.length; i++) {
+    if (!isInternalHref(ours[i]!.value) && ours[i]!.value !== theirs[i]!.value) return undefined
+  }
+  return replaceHrefs(fresh, ours, (span, i) => isInternalHref(span.value) ? theirs[i]!.value : undefined)
+}
+
+/** An internal link resolved to the slug its target file gives, checked once the import has stored its posts. */
+export interface ResolvedLink {
+  /** Where it is written: `file:line` (the file alone when its line is not found). */
+  readonly at: string
+  readonly href: string
+  /** The target file's identity in the import (its path, as the walk names it). */
+  readonly target: string
+  readonly slug: string
+}
+
+/** What resolving a post's internal links found: each link resolved, or kept as written and why. */
+export interface LinkReport {
+  readonly resolved: ReadonlyArray<ResolvedLink>
+  /** Links kept as written: `source` is `file:line`, `reason` names the link and why. */
+  readonly unresolved: ReadonlyArray<{ readonly source: string; readonly reason: string }>
+}

@@ -1,0 +1,66 @@
+/**
+ * The pure side of Zola's internal links: found in the sanitized HTML only where they are links
+ * (not in text or code), rewritten in place with every other character kept, found again on
+ * their lines in the file, folded into the hash, and carried over from a stored page.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Either } from "effect"
+import {
+  carryInternalLinks,
+  hashWithLinks,
+  internalLinks,
+  linkLines,
+  postHref,
+  rewriteInternalLinks
+} from "../../src/Processing/internalLinks.js"
+import { processPostSync, slugOfSourceSync } from "../../src/Processing/processPost.js"
+
+const render = (body: string) => Either.getOrThrow(processPostSync({ source: "a.md", raw: `---\ntitle: A\n---\n${body}` })).html
+
+describe("internal links", () => {
+  it("are the hrefs starting @/, not text or code that looks like one", () => {
+    const html = render("[one](@/blog/caf%C3%A9.md#x&y) `[two](@/code.md)` @/text.md [three](<@/a b.md>)\n\n    [four](@/block.md)\n")
+    assert.deepStrictEqual(internalLinks(html).map((l) => [l.href, l.path, l.fragment]), [
+      ["@/blog/caf%C3%A9.md#x&y", "blog/café.md", "#x&y"],
+      ["@/a%20b.md", "a b.md", ""]
+    ])
+  })
+
+  it("are rewritten in place, the rest as written, a link not resolved kept", () => {
+    const html = `<p title="@/x.md"><a href="@/b.md#h&amp;i" title="t">b</a> <a href="@/gone.md">g</a> <a href="https://x/@/b.md">ext</a></p>`
+    const out = rewriteInternalLinks(html, (link) => (link.path === "b.md" ? postHref("the-b", link.fragment) : undefined))
+    assert.strictEqual(out, `<p title="@/x.md"><a href="./the-b#h&amp;i" title="t">b</a> <a href="@/gone.md">g</a> <a href="https://x/@/b.md">ext</a></p>`)
+    assert.strictEqual(postHref("café", ""), "./caf%C3%A9")
+  })
+
+  it("are found on their lines, the k-th link to one target on its k-th occurrence", () => {
+    const raw = "---\ntitle: A\n---\n[a](@/b.md)\n\ntext [a](@/b.md) [c](<@/c d.md>)\n"
+    const html = render(raw.slice("---\ntitle: A\n---\n".length))
+    assert.deepStrictEqual(linkLines(raw, internalLinks(html)), [4, 6, 6])
+  })
+
+  it("change the hash only when one is resolved, and with the slug it is resolved to", () => {
+    assert.strictEqual(hashWithLinks("h", []), "h")
+    const one = hashWithLinks("h", [["@/b.md", "b"]])
+    assert.notStrictEqual(one, "h")
+    assert.strictEqual(hashWithLinks("h", [["@/b.md", "b"], ["@/b.md", "b"]]), one)
+    assert.notStrictEqual(hashWithLinks("h", [["@/b.md", "renamed"]]), one)
+  })
+
+  it("are carried over from the stored page when the links are otherwise the same, and not otherwise", () => {
+    const fresh = `<p><a href="https://x">x</a> <a href="@/b.md#h">b</a></p><p>new rendering</p>`
+    const stored = `<p><a href="https://x">x</a> <a href="./the-b#h">b</a></p>`
+    assert.strictEqual(carryInternalLinks(fresh, stored), `<p><a href="https://x">x</a> <a href="./the-b#h">b</a></p><p>new rendering</p>`)
+    assert.strictEqual(carryInternalLinks(fresh, `<p><a href="https://y">x</a> <a href="./the-b#h">b</a></p>`), undefined)
+    assert.strictEqual(carryInternalLinks(fresh, `<p><a href="./the-b#h">b</a></p>`), undefined)
+    assert.strictEqual(carryInternalLinks("<p>none</p>", stored), "<p>none</p>")
+  })
+
+  it("name a target whose slug is read from its front matter alone, as processing gives it", () => {
+    const slug = (raw: string, relativePath: string) => Either.map(slugOfSourceSync({ source: relativePath, raw, relativePath }), String)
+    assert.deepStrictEqual(slug("+++\ntitle = \"T\"\nslug = \"mine\"\n+++\n", "x.md"), Either.right("mine"))
+    assert.deepStrictEqual(slug("+++\ntitle = \"T\"\npath = \"2024/01/02/Hello\"\n+++\n", "x.md"), Either.right("2024-01-02-hello"))
+    assert.deepStrictEqual(slug("---\ntitle: Hello There\n---\n", "x/index.md"), Either.right("hello-there"))
+    assert.isTrue(Either.isLeft(slug("+++\ntitle = \"S\"\n+++\n", "blog/_index.md")))
+  })
+})
