@@ -36,7 +36,7 @@ import * as SqlPostRepository from "./Posts/SqlPostRepository.js"
 import * as SiteRoutes from "./Site/Routes.js"
 import { SiteConfigFromEnv } from "./Site/SiteConfig.js"
 
-/** LOG_FORMAT and LOG_LEVEL: json and logfmt are one line per entry, written in batches; pretty is for a terminal. */
+/** LOG_FORMAT and LOG_LEVEL: json and logfmt one line per entry, pretty Effect's text for a terminal; all written in batches, bounded behind a stalled reader. */
 export const LoggerLive = Logging.layerConfig
 
 /** The SqlClient for DATABASE_URL, migrated before anything else may use it. */

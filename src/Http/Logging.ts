@@ -6,8 +6,9 @@
  *
  * Why: the stock loggers call `console.log` per entry, a synchronous write (file, terminal) or a
  * stream write (pipe) per request; measured on the read path that is ~0.2 ms of a ~0.4 ms request.
- * One line per request is kept; only the syscalls are batched. `pretty` stays unbuffered: it is
- * for a person at a terminal.
+ * One line per request is kept; only the syscalls are batched. `pretty` (Effect's own text, for a
+ * person at a terminal) goes through the same buffer: unbuffered, its `console.log` queued
+ * without bound behind a reader that had stopped reading.
  *
  * Standard output that cannot be written (a full disk, a reader that went away or stopped
  * reading) does not stop the server and holds no more than `maxUnwrittenBytes` of log: the lines
@@ -16,9 +17,11 @@
  * (every write's failure let go: Cli/hangup.js), and queued without bound behind a reader that
  * had stopped reading.
  */
+import { Console as NodeConsole } from "node:console"
 import { fstatSync, writeSync } from "node:fs"
+import { Writable } from "node:stream"
 import { isatty } from "node:tty"
-import { Effect, HashSet, Layer, Logger, Option } from "effect"
+import { Console, Context, DefaultServices, Effect, FiberId, FiberRefs, HashSet, Layer, Logger, Option } from "effect"
 import { wasTerminal } from "../Cli/hangup.js"
 import * as HttpConfig from "./HttpConfig.js"
 
@@ -239,6 +242,50 @@ export const bufferedLogger = (
   return kind === undefined ? logger : Object.assign(logger, { [DirectSink]: { format: kind, writer } satisfies DirectSinkInfo })
 }
 
+/**
+ * Effect's pretty logger (`Logger.pretty`: the same text, indentation and colors) printing
+ * through `writer`. It prints with the console of the fiber that logs (`console.log`,
+ * `console.group`); here that console is a Node `Console` over a stream whose every write (one
+ * per call, its indentation included) becomes one of `writer`'s lines. The stream says it is a
+ * terminal when `terminal` is one, so values are colored as `console.log` colored them there.
+ */
+export const prettyLogger = (
+  writer: BufferedWriter,
+  terminal: { readonly isTTY?: boolean; readonly getColorDepth?: () => number } = process.stdout
+): Logger.Logger<unknown, void> => {
+  const lines = new Writable({
+    decodeStrings: false,
+    write: (chunk: string, _encoding, done) => {
+      // The console ends each call's text with a newline; the writer adds its own.
+      writer.line(chunk.endsWith("\n") ? chunk.slice(0, -1) : chunk)
+      done()
+    }
+  })
+  // What Node's colorMode "auto" reads of a stream.
+  const colorDepth = terminal.getColorDepth
+  Object.assign(lines, {
+    isTTY: terminal.isTTY === true,
+    ...(colorDepth === undefined ? {} : { getColorDepth: () => colorDepth.call(terminal) })
+  })
+  const console: Console.Console = {
+    ...Context.get(DefaultServices.liveServices, Console.Console),
+    unsafe: new NodeConsole({ stdout: lines, stderr: lines, colorMode: "auto" })
+  }
+  const pretty = Logger.prettyLogger()
+  return Logger.make((options) => {
+    const services = FiberRefs.getOrDefault(options.context, DefaultServices.currentServices)
+    pretty.log({
+      ...options,
+      // For this call only: the fiber's own console (Effect.withConsole) is left as it is.
+      context: FiberRefs.updateAs(options.context, {
+        fiberId: FiberId.none,
+        fiberRef: DefaultServices.currentServices,
+        value: Context.add(services, Console.Console, console)
+      })
+    })
+  })
+}
+
 /** The fields of a request's log line (message `METHOD path status`). */
 export interface RequestLineFields {
   readonly level: "INFO" | "WARN" | "ERROR"
@@ -359,7 +406,7 @@ export const directRequestLog = (loggers: HashSet.HashSet<Logger.Logger<unknown,
  * lines were lost if the log cannot be written then) and, as a last resort, on process exit.
  */
 export const layerBuffered = (
-  format: "logfmt" | "json",
+  format: HttpConfig.LogFormat,
   options: BufferedWriterOptions & { readonly sink?: LineSink } = {}
 ): Layer.Layer<never> =>
   Layer.unwrapScoped(
@@ -375,20 +422,22 @@ export const layerBuffered = (
       )
       return Logger.replace(
         Logger.defaultLogger,
-        bufferedLogger(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger, writer, format)
+        format === "pretty"
+          ? prettyLogger(writer)
+          : bufferedLogger(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger, writer, format)
       )
     })
   )
 
 /**
- * LOG_FORMAT and LOG_LEVEL, as `App.LoggerLive` reads them, with the production formats
- * buffered: `json` and `logfmt` one line per entry, batched; `pretty` as before.
+ * LOG_FORMAT and LOG_LEVEL, as `App.LoggerLive` reads them, every format buffered: `json` and
+ * `logfmt` one line per entry, `pretty` Effect's text as it prints it, batched.
  */
 export const layerConfig = Layer.unwrapEffect(
   Effect.gen(function* () {
     const format = yield* HttpConfig.logFormat
     const level = yield* HttpConfig.logLevel
-    const logger = format === "pretty" ? Logger.pretty : layerBuffered(format)
+    const logger = layerBuffered(format)
     return Option.match(level, {
       onNone: () => logger,
       onSome: (level) => Layer.merge(logger, Logger.minimumLogLevel(level))

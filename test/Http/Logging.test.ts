@@ -289,6 +289,45 @@ describe("the log when standard output cannot be written", () => {
   })
 })
 
+describe("LOG_FORMAT=pretty", () => {
+  /** Effect's pretty text without its colors (a terminal's, where the tests run on one). */
+  const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "")
+
+  it.scoped("Effect's pretty text, through the same bounded writer: a reader that stopped reading holds no more than maxUnwrittenBytes, the rest dropped and said once; written again once it caught up (was: console.log, queued without bound)", () => {
+    const waiting: Array<() => void> = []
+    const taken: Array<string> = []
+    const stalled = new Writable({
+      decodeStrings: false,
+      write: (chunk: string, _encoding, callback) => {
+        taken.push(chunk)
+        waiting.push(callback)
+      }
+    })
+    const notices: Array<string> = []
+    // Each line flushed as it comes (`maxBufferBytes: 1`): no turn of the event loop to wait for.
+    const logger = layerBuffered("pretty", { sink: stalled, maxUnwrittenBytes: 1000, maxBufferBytes: 1, notice: (line) => notices.push(line) })
+    return Effect.gen(function* () {
+      yield* Effect.logWarning("GET /posts 200").pipe(Effect.annotateLogs({ status: 200, path: "/posts" }))
+      // The reader takes those, and then stops.
+      while (waiting.length > 0) waiting.shift()!()
+      // As Logger.pretty prints it: the first line, then each annotation indented (console.group), in the HashMap's order.
+      const [first, ...annotations] = plain(taken.join("")).split("\n")
+      assert.match(first!, /^\[\d\d:\d\d:\d\d\.\d{3}\] WARN \(#\d+\): GET \/posts 200$/)
+      assert.deepStrictEqual(annotations.sort(), ["", "  path: /posts", "  status: 200"])
+      for (let i = 0; i < 500; i++) yield* Effect.logInfo(`request ${i}`)
+      assert.isAtMost(stalled.writableLength, 1000 + 100, "bounded: one line past the limit at most")
+      assert.strictEqual(notices.length, 1, notices.join("\n"))
+      assert.match(notices[0]!, /^inkwell: standard output's reader is not keeping up \(\d+ characters of log unwritten\): log lines are dropped until it can be written again$/)
+      // The reader takes it all: the next line is written, and that is said with the count.
+      while (waiting.length > 0) waiting.shift()!()
+      yield* Effect.logInfo("caught up")
+      while (waiting.length > 0) waiting.shift()!()
+      assert.match(notices[1] ?? "", /^inkwell: the log is written to standard output again \(\d+ log lines dropped\)$/)
+      assert.match(plain(taken.at(-1)!), /^\[[^\]]+\] INFO \(#\d+\): caught up\n$/)
+    }).pipe(Effect.provide(logger))
+  })
+})
+
 /** A port nothing listens on now. */
 const freePort = Effect.async<number>((resume) => {
   const server = createServer()
@@ -373,6 +412,34 @@ describe("npm start with standard output that cannot be written", () => {
             const url = /Inkwell listening on (http:\/\/[^\s"]+)/.exec(text)
             if (url === null) return
             // The reader goes: what is written next meets no reader (EPIPE).
+            server.child.stdout!.destroy()
+            resume(Effect.succeed(url[1]!))
+          })
+        })
+        const statuses = yield* requests(base, 30)
+        assert.deepStrictEqual(new Set(statuses), new Set([200]), "served")
+        server.child.kill("SIGTERM")
+        assert.strictEqual(yield* Effect.promise(() => server.exit), 143, server.stderr())
+        const notices = logNotices(server.stderr())
+        assert.strictEqual(notices[0], "inkwell: writing standard output failed (EPIPE: its reader has gone): log lines are dropped until it can be written again")
+        assert.match(notices[1] ?? "", /^inkwell: writing standard output failed \(EPIPE: its reader has gone\): \d+ log lines dropped$/)
+        assert.strictEqual(notices.length, 2, server.stderr())
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "LOG_FORMAT=pretty, a reader that went away: the same, its lines through the same writer (was: console.log, not a word)",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* serve("pipe", { PORT: "0", LOG_FORMAT: "pretty" })
+        const base = yield* Effect.async<string>((resume) => {
+          let text = ""
+          server.child.stdout!.on("data", (chunk: Buffer) => {
+            text += chunk.toString("utf8")
+            // Effect's pretty text: "[12:00:00.000] INFO (#1): Inkwell listening on http://..."
+            const url = /\] INFO \(#\d+\): Inkwell listening on (http:\/\/[^\s"]+)/.exec(text)
+            if (url === null) return
             server.child.stdout!.destroy()
             resume(Effect.succeed(url[1]!))
           })
