@@ -63,7 +63,8 @@ const outOfRange: ReadonlyArray<readonly [Config.Config<unknown>, string, string
   [RenderPoolConfig, "RENDER_WORKER_START_TIMEOUT", "0 seconds", "from above 0 to 24 days"],
   [RenderPoolConfig, "RENDER_WORKER_START_TIMEOUT", "-5 seconds", "from above 0 to 24 days"],
   [RenderPoolConfig, "RENDER_WORKER_START_TIMEOUT", "soon", "from above 0 to 24 days"],
-  [HeavyPostsConfig, "IMPORT_RENDER_HEAP_MB", "8", "between 16 and 65536"]
+  [HeavyPostsConfig, "IMPORT_RENDER_HEAP_MB", "8", "between 16 and 65536"],
+  [HeavyPostsConfig, "RENDER_WORKER_START_TIMEOUT", "0 seconds", "from above 0 to 24 days"]
 ]
 
 describe("configuration errors", () => {
@@ -95,6 +96,9 @@ describe("configuration errors", () => {
       assert.strictEqual(pool.workerInitialHeapMb, 64)
       assert.strictEqual(Duration.toMillis(pool.startTimeout), 20_000)
       assert.strictEqual(Duration.toMillis((yield* read(RenderPoolConfig, { RENDER_WORKER_START_TIMEOUT: "45 seconds" })).startTimeout), 45_000)
+      // `inkwell import`'s thread for a heavy post reads it too.
+      assert.strictEqual(Duration.toMillis((yield* read(HeavyPostsConfig, {})).startTimeout), 20_000)
+      assert.strictEqual(Duration.toMillis((yield* read(HeavyPostsConfig, { RENDER_WORKER_START_TIMEOUT: "45 seconds" })).startTimeout), 45_000)
     }))
 
   it.effect("every byte-size variable takes a plain number of bytes or a size with a unit (B, KB, MB, GB, KiB, MiB, GiB)", () =>

@@ -24,6 +24,9 @@
  *   the import goes on. Any other failure of the thread fails that post alone too.
  * - Deadlines (`--item-timeout`): the post's time on its thread counts whole, its wait for the
  *   thread not at all (`runsElsewhere`, `waitsItsTurn`); past it, the thread is stopped.
+ * - A thread not ready within `startTimeout` (`RENDER_WORKER_START_TIMEOUT`, as a render pool
+ *   reads it: a slow machine may need more than 20 s) is started again as the pool does
+ *   (`START_RETRIES`); once none started, the post fails alone, naming why.
  */
 import { Worker } from "@effect/platform"
 import { NodeWorker } from "@effect/platform-node"
@@ -45,6 +48,12 @@ export interface HeavyPostsOptions {
   readonly isHeavy?: (text: string) => boolean
   /** The render worker module (`RenderPool`'s `workerUrl`: a host's bundle). */
   readonly workerUrl?: URL | string | undefined
+  /**
+   * How long the thread may take to become ready (`RenderPool`'s `startTimeout`, default
+   * `RenderPool.DEFAULT_START_TIMEOUT`); past it the thread is started again, as the pool does, and
+   * the post fails once no start succeeded.
+   */
+  readonly startTimeout?: Duration.DurationInput | undefined
 }
 
 /** `IMPORT_RENDER_HEAP_MB`'s default: most posts of up to 5 MiB (`IMPORT_MAX_POST_BYTES`) render within it. */
@@ -121,6 +130,7 @@ export const make = (options: HeavyPostsOptions): Effect.Effect<PostProcessorSha
             maxBatch: 1,
             workerHeapMb: options.heapMb,
             workerUrl: options.workerUrl,
+            startTimeout: options.startTimeout ?? RenderPool.DEFAULT_START_TIMEOUT,
             settings: options.settings
           }),
           use
@@ -192,19 +202,23 @@ export const make = (options: HeavyPostsOptions): Effect.Effect<PostProcessorSha
     return { process, fromInput, fromLines } satisfies PostProcessorShape
   })
 
-/** `IMPORT_RENDER_HEAP_MB` (default 2048, from 16 to 65536), `RENDER_WORKER_URL` and the processor's settings. */
+/**
+ * `IMPORT_RENDER_HEAP_MB` (default 2048, from 16 to 65536), `RENDER_WORKER_START_TIMEOUT` and
+ * `RENDER_WORKER_URL` (as a render pool reads them) and the processor's settings.
+ */
 export const HeavyPostsConfig = Config.all({
   heapMb: integer("IMPORT_RENDER_HEAP_MB", { min: 16, max: 65536 }).pipe(
     Config.withDefault(DEFAULT_HEAP_MB)
   ),
   settings: ProcessorConfig,
+  startTimeout: RenderPool.RenderWorkerStartTimeoutConfig,
   workerUrl: RenderPool.RenderWorkerUrlConfig
 })
 
 export const layer = (options: HeavyPostsOptions): Layer.Layer<PostProcessor> =>
   Layer.effect(PostProcessor, make(options)).pipe(Layer.provide(NodeWorker.layerManager))
 
-/** `layer` configured from IMPORT_RENDER_HEAP_MB, RENDER_WORKER_URL, WORDS_PER_MINUTE, EXCERPT_LENGTH. */
+/** `layer` configured from IMPORT_RENDER_HEAP_MB, RENDER_WORKER_START_TIMEOUT, RENDER_WORKER_URL, WORDS_PER_MINUTE, EXCERPT_LENGTH. */
 export const layerConfig: Layer.Layer<PostProcessor, ConfigError.ConfigError> = Layer.unwrapEffect(
   Effect.map(HeavyPostsConfig, layer)
 )

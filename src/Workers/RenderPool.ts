@@ -908,6 +908,11 @@ export const RenderWorkerUrlConfig: Config.Config<string | undefined> = Config.s
   Config.map(Option.getOrUndefined)
 )
 
+/** `RENDER_WORKER_START_TIMEOUT` (default 20 seconds): a render thread's `startTimeout`, wherever one is started. */
+export const RenderWorkerStartTimeoutConfig: Config.Config<Duration.Duration> = timerDuration("RENDER_WORKER_START_TIMEOUT").pipe(
+  Config.withDefault(DEFAULT_START_TIMEOUT)
+)
+
 /**
  * `RENDER_WORKERS` (default: os.availableParallelism()), `RENDER_INLINE_BELOW` (default 1024
  * characters), `RENDER_BATCH` (default 32 posts per message), `RENDER_WORKER_HEAP_MB` (default 256),
@@ -931,9 +936,7 @@ export const RenderPoolConfig = Config.all({
   workerInitialHeapMb: integer("RENDER_WORKER_INITIAL_HEAP_MB", { min: 0, max: 65536 }).pipe(
     Config.withDefault(DEFAULT_WORKER_INITIAL_HEAP_MB)
   ),
-  startTimeout: timerDuration("RENDER_WORKER_START_TIMEOUT").pipe(
-    Config.withDefault(DEFAULT_START_TIMEOUT)
-  ),
+  startTimeout: RenderWorkerStartTimeoutConfig,
   workerUrl: RenderWorkerUrlConfig,
   settings: ProcessorConfig
 })

@@ -4,7 +4,7 @@
  * on it and a 128 MB one renders it.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Exit, Fiber, Option, Schema, TestClock } from "effect"
+import { Cause, ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Option, Schema, TestClock } from "effect"
 import { InvalidPost } from "../../src/Domain/Errors.js"
 import { NewPost, PostInput } from "../../src/Domain/Post.js"
 import { PostProcessor } from "../../src/Processing/PostProcessor.js"
@@ -117,34 +117,60 @@ describe("HeavyPosts: deadlines", () => {
 })
 
 describe("HeavyPosts: a thread that never becomes ready", () => {
-  it.scoped("the post fails, named, once its threads were not ready in time; the import goes on (was: it waited for ever)", () =>
+  /**
+   * A heavy post rendered while every thread started hangs (4 starts, `START_RETRIES`), the
+   * TestClock taken through each start's `timeout` (which must be the one running) and each pause:
+   * how the post ended. The threads are disarmed after it.
+   */
+  const throughHungStarts = (timeout: Duration.Duration) =>
     Effect.gen(function*() {
       const processor = yield* PostProcessor
       const { disarm, hung } = yield* hangingStarts("loop")
       const waiting = yield* Effect.fork(processor.process({ source: "dense.md", raw: dense }))
       const done = Effect.sync(() => waiting.unsafePoll() !== null)
-      const timeout = Duration.toMillis(RenderPool.DEFAULT_START_TIMEOUT)
+      const ms = Duration.toMillis(timeout)
       for (let start = 1; start <= 4; start++) {
         // The thread hangs, and its start's timeout runs.
-        yield* until(Effect.map(sleepsAhead, (ahead) => hung() === start && ahead.includes(timeout)))
-        yield* TestClock.adjust(timeout)
+        yield* until(Effect.map(sleepsAhead, (ahead) => hung() === start && ahead.includes(ms)))
+        yield* TestClock.adjust(ms)
         // Then the pause before the next start, to its end (the next timeout is then `timeout` off).
-        yield* until(Effect.zipWith(sleepsAhead, done, (ahead, over) => over || ahead.some((ms) => ms <= 1000)))
-        if (!(yield* done)) yield* TestClock.adjust(Math.min(...(yield* sleepsAhead).filter((ms) => ms > 0)))
+        yield* until(Effect.zipWith(sleepsAhead, done, (ahead, over) => over || ahead.some((left) => left <= 1000)))
+        if (!(yield* done)) yield* TestClock.adjust(Math.min(...(yield* sleepsAhead).filter((left) => left > 0)))
       }
       const exit = yield* Fiber.await(waiting)
-      assert.isTrue(Exit.isFailure(exit))
-      // A failure of that post alone, typed, as any post that cannot be rendered.
-      const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
-      assert.isTrue(Option.isSome(failure) && failure.value instanceof InvalidPost, String(exit))
-      if (Option.isSome(failure) && failure.value instanceof InvalidPost) {
-        assert.strictEqual(failure.value.field, "body")
-        assert.include(failure.value.reason, "could not be rendered: the render worker threads could not start (4 attempts): not ready within 20s")
-      }
       disarm()
-      const next = yield* processor.process({ source: "next.md", raw: dense })
+      return exit
+    })
+
+  /** A failure of that post alone, typed, as any post that cannot be rendered, saying `reason`. */
+  const assertInvalidPost = (exit: Exit.Exit<unknown, unknown>, reason: string) => {
+    assert.isTrue(Exit.isFailure(exit))
+    const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+    assert.isTrue(Option.isSome(failure) && failure.value instanceof InvalidPost, String(exit))
+    if (Option.isSome(failure) && failure.value instanceof InvalidPost) {
+      assert.strictEqual(failure.value.field, "body")
+      assert.include(failure.value.reason, reason)
+    }
+  }
+
+  it.scoped("the post fails, named, once its threads were not ready in time; the import goes on (was: it waited for ever)", () =>
+    Effect.gen(function*() {
+      const exit = yield* throughHungStarts(RenderPool.DEFAULT_START_TIMEOUT)
+      assertInvalidPost(exit, "could not be rendered: the render worker threads could not start (4 attempts): not ready within 20s")
+      const next = yield* (yield* PostProcessor).process({ source: "next.md", raw: dense })
       assert.strictEqual(next.title, "Dense")
     }).pipe(Effect.provide(capped(128)), withinRealTime("60 seconds")), { timeout: 120_000 })
+
+  it.scoped("RENDER_WORKER_START_TIMEOUT is the thread's start timeout, as a render pool's (was: 20 s whatever it said)", () =>
+    Effect.gen(function*() {
+      const exit = yield* throughHungStarts(Duration.seconds(45))
+      assertInvalidPost(exit, "could not be rendered: the render worker threads could not start (4 attempts): not ready within 45s")
+    }).pipe(
+      Effect.provide(HeavyPosts.layerConfig.pipe(
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["IMPORT_RENDER_HEAP_MB", "128"], ["RENDER_WORKER_START_TIMEOUT", "45 seconds"]]))))
+      )),
+      withinRealTime("60 seconds")
+    ), { timeout: 120_000 })
 
   it.scoped("an import interrupted meanwhile ends at once (was: 5 s, the platform waiting for it to read a close message)", () =>
     Effect.gen(function*() {
