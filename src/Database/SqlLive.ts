@@ -2,17 +2,19 @@
  * The SqlClient for `DATABASE_URL`: `sqlite:<path>` and `sqlite::memory:` open an embedded
  * SQLite database (better-sqlite3, WAL, busy timeout); `postgres://...` opens a PostgreSQL pool.
  */
-import { dirname, resolve } from "node:path"
+import { tmpdir } from "node:os"
+import { basename, dirname, join, resolve } from "node:path"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { SqlClient, SqlError } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import pg from "pg"
-import { Cause, type ConfigError, Context, Data, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Cause, type ConfigError, Context, Data, Duration, Effect, Either, Layer, Option, Redacted, type Scope } from "effect"
 import { DatabaseConfig } from "../Config.js"
 import type { Dialect } from "./DatabasePool.js"
 import { describeFailure, hasCode } from "../Domain/describeFailure.js"
+import { removeAtExit, removeLeftovers, removeNow } from "../Domain/removeAtExit.js"
 
 /**
  * How long a SQLite write transaction waits for another process's write lock before failing with
@@ -377,6 +379,36 @@ const ensureParentDirectory = (filename: string) =>
   )
 
 /**
+ * Why `path` (`what` in the words: "the directory /srv/blog") may not be written, when the file
+ * system says so: no permission, or a read-only file system (a read-only mount: EROFS, which
+ * stops root too). Any other failure to check is left for SQLite to name.
+ */
+const writeRefused = (fs: FileSystem.FileSystem, path: string, what: string): Effect.Effect<Option.Option<string>> =>
+  fs.access(path, { writable: true }).pipe(
+    Effect.as(Option.none<string>()),
+    Effect.catchAll((e) =>
+      Effect.succeed(
+        e._tag === "SystemError" && e.reason === "PermissionDenied"
+          ? Option.some(`no write permission on ${what}`)
+          : hasCode(e, (code) => code === "EROFS")
+          ? Option.some(`${what} is on a read-only file system`)
+          : Option.none()
+      )
+    )
+  )
+
+/** Whether `path` may not be read, as the file system says (another failure to check is SQLite's to name). */
+const readRefused = (fs: FileSystem.FileSystem, path: string): Effect.Effect<boolean> =>
+  fs.access(path, { readable: true }).pipe(
+    Effect.as(false),
+    Effect.catchAll((e) => Effect.succeed(e._tag === "SystemError" && e.reason === "PermissionDenied"))
+  )
+
+/** The database's `-wal` and `-shm` files that are there. */
+const sideFilesOf = (fs: FileSystem.FileSystem, path: string) =>
+  Effect.filter([`${path}-wal`, `${path}-shm`], (file) => Effect.orElseSucceed(fs.exists(file), () => false))
+
+/**
  * What keeps SQLite from opening `filename` to read and write, as far as the file system tells
  * before it tries, said naming the path and the permission missing: SQLite's own words are
  * "unable to open database file" or "attempt to write a readonly database". It reads and writes
@@ -388,12 +420,6 @@ export const sqliteAccessProblem = (filename: string): Effect.Effect<Option.Opti
   Effect.gen(function*() {
     if (isInMemory(filename)) return Option.none()
     const fs = yield* FileSystem.FileSystem
-    const denied = (path: string, options: FileSystem.AccessFileOptions) =>
-      fs.access(path, options).pipe(
-        Effect.as(false),
-        Effect.catchAll((e) => Effect.succeed(e._tag === "SystemError" && e.reason === "PermissionDenied"))
-      )
-    const exists = (path: string) => Effect.orElseSucceed(fs.exists(path), () => false)
     const path = resolve(filename)
     const directory = dirname(path)
     const info = yield* Effect.option(fs.stat(path))
@@ -401,71 +427,150 @@ export const sqliteAccessProblem = (filename: string): Effect.Effect<Option.Opti
       return Option.some(`${filename} is a directory, not an SQLite database`)
     }
     if (Option.isNone(info)) {
-      return (yield* denied(directory, { writable: true }))
-        ? Option.some(`cannot create the SQLite database ${filename}: no write permission on the directory ${directory}`)
-        : Option.none()
+      return Option.map(
+        yield* writeRefused(fs, directory, `the directory ${directory}`),
+        (why) => `cannot create the SQLite database ${filename}: ${why}`
+      )
     }
-    const sideFiles = yield* Effect.filter([`${path}-wal`, `${path}-shm`], exists)
+    const sideFiles = yield* sideFilesOf(fs, path)
     for (const file of [path, ...sideFiles]) {
-      if (yield* denied(file, { readable: true })) return Option.some(`cannot open the SQLite database ${filename}: no read permission on ${file}`)
-      if (yield* denied(file, { writable: true })) return Option.some(`cannot open the SQLite database ${filename}: no write permission on ${file}`)
+      if (yield* readRefused(fs, file)) return Option.some(`cannot open the SQLite database ${filename}: no read permission on ${file}`)
+      const why = yield* writeRefused(fs, file, file)
+      if (Option.isSome(why)) return Option.some(`cannot open the SQLite database ${filename}: ${why.value}`)
     }
-    if (sideFiles.length < 2 && (yield* denied(directory, { writable: true }))) {
-      return Option.some(
-        `cannot open the SQLite database ${filename}: no write permission on the directory ${directory}, where SQLite creates its -wal and -shm files`
+    if (sideFiles.length < 2) {
+      return Option.map(
+        yield* writeRefused(fs, directory, `the directory ${directory}`),
+        (why) => `cannot open the SQLite database ${filename}: ${why}, where SQLite creates its -wal and -shm files`
       )
     }
     return Option.none()
   })
 
 /**
- * What keeps a run that only reads from opening `filename` read-only (SQLite's `readonly`), as
+ * What keeps a run that only reads from reading `filename` (SQLite's `readonly`), as
  * `sqliteAccessProblem` says it: the file, and its `-wal` and `-shm` files where they are, must be
- * readable. A reader of a database in WAL mode (Inkwell's always are) needs the `-shm` file too,
- * and makes it (and the `-wal`) where they are not, so it needs the directory then: they are
- * there while the database is open to write, and removed by the last writer to close it.
+ * readable. Where they are not both there and the directory cannot take them, it is read from a
+ * copy (`sqliteSideFilesRefused`), not refused.
  */
 export const sqliteReadProblem = (filename: string): Effect.Effect<Option.Option<string>, never, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const denied = (path: string, options: FileSystem.AccessFileOptions) =>
-      fs.access(path, options).pipe(
-        Effect.as(false),
-        Effect.catchAll((e) => Effect.succeed(e._tag === "SystemError" && e.reason === "PermissionDenied"))
-      )
     const path = resolve(filename)
-    const directory = dirname(path)
-    const sideFiles = yield* Effect.filter([`${path}-wal`, `${path}-shm`], (file) => Effect.orElseSucceed(fs.exists(file), () => false))
-    for (const file of [path, ...sideFiles]) {
-      if (yield* denied(file, { readable: true })) return Option.some(`cannot read the SQLite database ${filename}: no read permission on ${file}`)
-    }
-    if (sideFiles.length < 2 && (yield* denied(directory, { writable: true }))) {
-      return Option.some(
-        `cannot read the SQLite database ${filename}: no write permission on the directory ${directory}, where SQLite creates its -wal and -shm files, ` +
-          `which a reader needs too (they are there while the database is open to write: the server running)`
-      )
+    for (const file of [path, ...(yield* sideFilesOf(fs, path))]) {
+      if (yield* readRefused(fs, file)) return Option.some(`cannot read the SQLite database ${filename}: no read permission on ${file}`)
     }
     return Option.none()
   })
 
 /**
- * `sqliteAccessProblem` as the failure it is; or, for a run that only reads (`readOnly`), where
- * the problem is one of writing and the file can be read, "read-only": the file is opened so.
- * A file this user may write is opened to read and write all the same: that connection, the last
- * to close, removes the `-wal` and `-shm` files, which a read-only one cannot.
+ * Why SQLite's reader cannot open `filename` where it is, said as the directory's refusal (`no
+ * write permission on the directory /srv/blog`, `the directory /mnt/backup is on a read-only file
+ * system`): a reader of a database in WAL mode (Inkwell's always are) needs its `-shm` file, and
+ * its `-wal` file, and makes them where they are not, in the directory. They are there while the
+ * database is open to write (the server running), and removed by the last writer to close it.
+ * None when they are both there, or the directory can take them.
  */
-const checkSqliteAccess = (filename: string, readOnly: boolean): Effect.Effect<"read-write" | "read-only", DatabaseOpenFailed> =>
+export const sqliteSideFilesRefused = (filename: string): Effect.Effect<Option.Option<string>, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = resolve(filename)
+    if ((yield* sideFilesOf(fs, path)).length === 2) return Option.none()
+    const directory = dirname(path)
+    return yield* writeRefused(fs, directory, `the directory ${directory}`)
+  })
+
+/**
+ * How the file is opened: to read and write; read-only; or, for a reader where SQLite cannot make
+ * its `-wal` and `-shm` files, read-only from a copy (`readableCopy`), `why` being the directory's
+ * refusal.
+ */
+type SqliteAccess =
+  | { readonly _tag: "ReadWrite" }
+  | { readonly _tag: "ReadOnly" }
+  | { readonly _tag: "Copy"; readonly why: string }
+
+/**
+ * `sqliteAccessProblem` as the failure it is; or, for a run that only reads (`readOnly`), where
+ * the problem is one of writing and the file can be read, read-only (from a copy where the
+ * directory cannot take the `-wal` and `-shm` files). A file this user may write is opened to read
+ * and write all the same: that connection, the last to close, removes the `-wal` and `-shm`
+ * files, which a read-only one cannot.
+ */
+const checkSqliteAccess = (filename: string, readOnly: boolean): Effect.Effect<SqliteAccess, DatabaseOpenFailed> =>
   Effect.gen(function*() {
     const failed = (problem: string) => new DatabaseOpenFailed({ dialect: "sqlite", filename, problem, cause: undefined })
     const problem = yield* sqliteAccessProblem(filename)
-    if (Option.isNone(problem)) return "read-write" as const
+    if (Option.isNone(problem)) return { _tag: "ReadWrite" } as const
     // A file not there is not created by a reader, nor is a directory one.
     const info = yield* Effect.option(Effect.flatMap(FileSystem.FileSystem, (fs) => fs.stat(filename)))
     if (!readOnly || Option.isNone(info) || info.value.type !== "File") return yield* failed(problem.value)
     const readProblem = yield* sqliteReadProblem(filename)
     if (Option.isSome(readProblem)) return yield* failed(readProblem.value)
-    return "read-only" as const
+    return Option.match(yield* sqliteSideFilesRefused(filename), {
+      onNone: () => ({ _tag: "ReadOnly" }) as const,
+      onSome: (why) => ({ _tag: "Copy", why }) as const
+    })
   }).pipe(Effect.provide(NodeFileSystem.layer))
+
+/** How the copies `readableCopy` makes are named in the temporary directory, before the pid of the process that made them. */
+const COPY_PREFIX = "inkwell-sqlite-copy-"
+
+/**
+ * A copy of `filename` (and of its `-wal`, if there is one: commits not yet in the file) in a
+ * directory of its own in the system's temporary directory, removed when the scope closes, and
+ * at exit should the process end first. For a reader where SQLite cannot make the `-wal` and
+ * `-shm` files a reader needs (`why`: a read-only mount, a directory this user may not write;
+ * a backup kept read-only). SQLite's `immutable` would open the file as it is, but
+ * better-sqlite3 opens no URI filenames (built with SQLITE_USE_URI=0, opened without
+ * SQLITE_OPEN_URI), and `immutable` trusts that no one writes meanwhile: here a writer is not
+ * trusted but checked, as the file must be as it was once copied (else `DatabaseOpenFailed`
+ * saying so). A copy that a process killed outright (SIGKILL) left is removed by a later one,
+ * once an hour old (`removeLeftovers`).
+ */
+const readableCopy = (filename: string, why: string): Effect.Effect<string, DatabaseOpenFailed, Scope.Scope> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const source = resolve(filename)
+    const changed = (problem: string) => new DatabaseOpenFailed({ dialect: "sqlite", filename, problem, cause: undefined })
+    yield* Effect.sync(() =>
+      removeLeftovers(tmpdir(), (name) => name.startsWith(COPY_PREFIX) ? Number(/^(\d+)-/.exec(name.slice(COPY_PREFIX.length))?.[1]) : undefined)
+    )
+    /** What the files to copy are: which of them are there, their sizes, times and inodes. */
+    const state = Effect.gen(function*() {
+      const wal = (yield* sideFilesOf(fs, source)).filter((file) => file.endsWith("-wal"))
+      const files = [source, ...wal]
+      const stamps = yield* Effect.forEach(files, (file) =>
+        Effect.map(fs.stat(file), (info) => `${file}:${info.size}:${Option.getOrUndefined(info.mtime)?.getTime()}:${Option.getOrUndefined(info.ino)}`))
+      return { files, stamp: stamps.join("\n") }
+    })
+    const directory = yield* Effect.acquireRelease(
+      Effect.tap(fs.makeTempDirectory({ prefix: `${COPY_PREFIX}${process.pid}-` }), (made) => Effect.sync(() => removeAtExit(made))),
+      (made) => Effect.sync(() => removeNow(made))
+    )
+    const before = yield* state
+    for (const file of before.files) yield* fs.copyFile(file, join(directory, basename(file)))
+    if ((yield* state).stamp !== before.stamp) {
+      return yield* changed(
+        `cannot read the SQLite database ${filename}: it was written while it was copied (${why}, where SQLite creates the -wal and -shm files a reader needs, so it is read from a copy); run again once it is not written`
+      )
+    }
+    const copy = join(directory, basename(source))
+    yield* Effect.logInfo(`reading a copy of the SQLite database ${filename}, made in ${directory}: ${why}, where SQLite creates the -wal and -shm files a reader needs`)
+    return copy
+  }).pipe(
+    Effect.mapError((cause) =>
+      cause instanceof DatabaseOpenFailed
+        ? cause
+        : new DatabaseOpenFailed({
+          dialect: "sqlite",
+          filename,
+          problem: `cannot read the SQLite database ${filename}: ${why}, where SQLite creates the -wal and -shm files a reader needs, and copying it to read it failed: ${describeFailure(cause)}`,
+          cause
+        })
+    ),
+    Effect.provide(NodeFileSystem.layer)
+  )
 
 /** SQLite's code for a file whose header is not a database's (`file is not a database`). */
 const notADatabase = (cause: unknown) => hasCode(cause, (code) => code === "SQLITE_NOTADB")
@@ -495,9 +600,9 @@ const sqlitePragmas = Effect.gen(function*() {
  * `try`, so a file that is not a database, or cannot be opened, is a defect there: it becomes
  * `DatabaseOpenFailed` here, which callers report in one line. An interruption stays one.
  */
-const sqliteClient = (filename: string, readOnly: boolean) =>
+const sqliteClient = (opened: string, filename: string, readOnly: boolean) =>
   // Read-only: WAL is the database's mode already, and setting it is a write.
-  SqliteClient.layer({ filename, readonly: readOnly, disableWAL: readOnly }).pipe(
+  SqliteClient.layer({ filename: opened, readonly: readOnly, disableWAL: readOnly }).pipe(
     Layer.catchAllCause((cause) =>
       Cause.isInterruptedOnly(cause)
         ? Layer.failCause(Cause.stripFailures(cause))
@@ -505,12 +610,16 @@ const sqliteClient = (filename: string, readOnly: boolean) =>
     )
   )
 
+/** The client for `filename`, opened as `checkSqliteAccess` says (a copy closed before it is removed). */
 const sqliteLayer = (filename: string, readOnly: boolean) =>
-  Layer.unwrapEffect(
-    Effect.map(
-      Effect.zipRight(ensureParentDirectory(filename), checkSqliteAccess(filename, readOnly)),
-      (access) => sqliteClient(filename, access === "read-only")
-    )
+  Layer.unwrapScoped(
+    Effect.gen(function*() {
+      yield* ensureParentDirectory(filename)
+      const access = yield* checkSqliteAccess(filename, readOnly)
+      return access._tag === "Copy"
+        ? sqliteClient(yield* readableCopy(filename, access.why), filename, true)
+        : sqliteClient(filename, filename, access._tag === "ReadOnly")
+    })
   ).pipe(
     Layer.tap((context) =>
       sqlitePragmas.pipe(

@@ -3,7 +3,8 @@ import { join } from "node:path"
 
 /**
  * Temporary files (the import's scratch ledger, the export's file before it is renamed into
- * place) removed when the process exits with them still open. A second Ctrl-C ends the CLI at
+ * place) and directories (a copy of a database SQLite cannot read where it is) removed when the
+ * process exits with them still open. A second Ctrl-C ends the CLI at
  * once (`process.exit`), which closes no scope: without this, each such exit left its file behind
  * for good. One listener for the process, however many files (a server's concurrent imports)
  * are open. A death by a signal with no listener (SIGKILL) fires no `exit`: nothing can be done
@@ -16,14 +17,14 @@ let listening = false
 export const removeAtExit = (file: string): void => {
   if (!listening) {
     listening = true
-    process.on("exit", () => open.forEach((each) => rmSync(each, { force: true })))
+    process.on("exit", () => open.forEach((each) => rmSync(each, { recursive: true, force: true })))
   }
   open.add(file)
 }
 
-/** `file` removed now, by its owner (its scope closed). */
+/** `file` (a directory with what it holds) removed now, by its owner (its scope closed). */
 export const removeNow = (file: string): void => {
-  rmSync(file, { force: true })
+  rmSync(file, { recursive: true, force: true })
   open.delete(file)
 }
 
@@ -47,8 +48,8 @@ const running = (pid: number): boolean => {
 
 /**
  * Removes from `directory` what a process of this user killed outright (SIGKILL: the OOM killer,
- * `kill -9`) left there: the files that `pidOf` reads a pid from, the process that made them,
- * when that process is gone and the file was untouched for an hour. An
+ * `kill -9`) left there: the files (or directories) that `pidOf` reads a pid from, the process
+ * that made them, when that process is gone and the file was untouched for an hour. An
  * `exit` listener never runs for such a death, so each one left its file for good (an import's
  * ledger: ~0.5 KB per post read). Whatever cannot be read or removed is left as it is: tidying
  * up never fails the run that does it.
@@ -67,7 +68,9 @@ export const removeLeftovers = (directory: string, pidOf: (name: string) => numb
     const file = join(directory, name)
     try {
       const info = lstatSync(file)
-      if (info.isFile() && (uid === undefined || info.uid === uid) && now - info.mtimeMs > LEFTOVER_AGE_MS) rmSync(file, { force: true })
+      if ((info.isFile() || info.isDirectory()) && (uid === undefined || info.uid === uid) && now - info.mtimeMs > LEFTOVER_AGE_MS) {
+        rmSync(file, { recursive: true, force: true })
+      }
     } catch {
       // Gone already, or not ours to look at.
     }

@@ -181,13 +181,11 @@ describe("inkwell export into a sticky directory anyone may write to", () => {
  */
 const canRunAsNobody = process.geteuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0
 
-const asNobody = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+/** bin/inkwell.js run by `through` (`setpriv ...`, `unshare ...`: a command that runs the rest), or as it is. */
+const inkwellThrough = (through: ReadonlyArray<string>, args: ReadonlyArray<string>, env: Record<string, string>) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(
-      "setpriv",
-      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, join(import.meta.dirname, "..", "..", "bin", "inkwell.js"), ...args],
-      { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }
-    )
+    const command = [...through, process.execPath, join(import.meta.dirname, "..", "..", "bin", "inkwell.js"), ...args]
+    const child = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (d) => (stdout += d))
@@ -195,9 +193,12 @@ const asNobody = (args: ReadonlyArray<string>, env: Record<string, string>) =>
     child.on("close", (code) => resolve({ code, stdout, stderr }))
   })
 
+const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+const asNobody = (args: ReadonlyArray<string>, env: Record<string, string>) => inkwellThrough(NOBODY, args, env)
+
 describe("a SQLite database this user may read but not write", () => {
   it.skipIf(!canRunAsNobody)(
-    "export and reprocess --dry-run read it, opened read-only; import, which writes, is refused naming the file; with no -wal and -shm there and a directory it cannot write, a reader is refused naming the directory (was: export refused it, 'no write permission')",
+    "export and reprocess --dry-run read it, opened read-only; import, which writes, is refused naming the file; with no -wal and -shm there and a directory it cannot write, a reader reads a copy (was: export refused it, 'no write permission')",
     async () => {
       const { dir, posts } = blog()
       // Root's, as a server's database would be its user's: others may read it (0644 in 0755), not write it.
@@ -226,14 +227,89 @@ describe("a SQLite database this user may read but not write", () => {
         server.close()
       }
 
-      // Stopped: SQLite removed them, and a reader may not make them here.
+      // Stopped: SQLite removed them, and a reader may not make them here: it reads a copy.
       assert.isFalse(existsSync(`${file}-shm`))
       const stopped = await asNobody(["export"], env)
-      assert.strictEqual(stopped.code, 1, stopped.stderr)
-      assert.include(
-        stopped.stderr,
-        `inkwell: database unavailable: cannot read the SQLite database ${file}: no write permission on the directory ${dir}, where SQLite creates its -wal and -shm files, which a reader needs too (they are there while the database is open to write: the server running)\n`
-      )
+      assert.strictEqual(stopped.code, 0, stopped.stderr)
+      assert.strictEqual(stopped.stdout.trimEnd().split("\n").length, 4)
+      assert.include(stopped.stderr, `no write permission on the directory ${dir}, where SQLite creates the -wal and -shm files a reader needs`)
+    },
+    180_000
+  )
+})
+
+/**
+ * A directory that cannot hold SQLite's -wal and -shm files: one this user may not write (as
+ * `nobody` where the tests run as root, whom no permission stops), or a read-only mount (bound in
+ * a mount namespace of the CLI's own, `unshare`, where that can be done: root's).
+ */
+describe("a SQLite database in a directory that cannot hold its -wal and -shm files (a backup kept read-only)", () => {
+  const root = process.geteuid?.() === 0
+  const unwritable = root ? NOBODY : []
+  const canMountReadOnly = root && spawnSync("unshare", ["--mount", "true"]).status === 0
+
+  /** A copy directory the stderr of a run names (`made in ...`). */
+  const copyNamed = (stderr: string) => /made in ([^\s:]+):/.exec(stderr)?.[1]
+
+  it.skipIf(root && !canRunAsNobody)(
+    "export and reprocess --dry-run read every post from a copy, say so, and leave no copy and no -wal or -shm behind (was: refused, naming the directory)",
+    async () => {
+      const { dir, posts } = blog()
+      chmodSync(dir, 0o755)
+      const file = join(dir, "blog.db")
+      const env = { DATABASE_URL: `sqlite:${file}` }
+      assert.strictEqual((await finished(inkwell(["import", posts], env))).code, 0)
+      const expected = await finished(inkwell(["export"], env))
+      assert.strictEqual(expected.code, 0, expected.stderr)
+      assert.deepStrictEqual(readdirSync(dir).filter((name) => name.startsWith("blog.db")), ["blog.db"], "closed: no -wal, no -shm")
+      chmodSync(dir, 0o555)
+      try {
+        const exported = await inkwellThrough(unwritable, ["export"], env)
+        assert.strictEqual(exported.code, 0, exported.stderr)
+        assert.strictEqual(exported.stdout, expected.stdout, "every post, as the database has it")
+        assert.include(exported.stderr, `reading a copy of the SQLite database ${file}, made in `)
+        assert.include(exported.stderr, `: no write permission on the directory ${dir}, where SQLite creates the -wal and -shm files a reader needs`)
+        const copy = copyNamed(exported.stderr)
+        assert.isDefined(copy, exported.stderr)
+        assert.isFalse(existsSync(copy!), "the copy removed")
+        const dryRun = await inkwellThrough(unwritable, ["reprocess", "--dry-run"], env)
+        assert.strictEqual(dryRun.code, 0, dryRun.stderr)
+        assert.include(dryRun.stdout, "unchanged 4, failed 0")
+        assert.deepStrictEqual(readdirSync(dir).filter((name) => name.startsWith("blog.db")), ["blog.db"])
+      } finally {
+        chmodSync(dir, 0o755)
+      }
+    },
+    180_000
+  )
+
+  it.skipIf(!canMountReadOnly)(
+    "a read-only mount (EROFS, which stops root too), its -wal holding a commit the file has not: read from a copy of both, that commit included (was: 'unable to open database file')",
+    async () => {
+      const { dir, posts } = blog()
+      const file = join(dir, "blog.db")
+      const env = { DATABASE_URL: `sqlite:${file}` }
+      assert.strictEqual((await finished(inkwell(["import", posts], env))).code, 0)
+      // A backup taken while the server wrote: the file and its -wal (a commit not checkpointed yet), no -shm.
+      const backup = join(temp(), "backup")
+      mkdirSync(backup)
+      const server = new Sqlite(file)
+      try {
+        server.pragma("wal_autocheckpoint = 0")
+        server.prepare("UPDATE posts SET title = 'Only in the -wal' WHERE slug = (SELECT min(slug) FROM posts)").run()
+        for (const name of ["blog.db", "blog.db-wal"]) writeFileSync(join(backup, name), readFileSync(join(dir, name)))
+      } finally {
+        server.close()
+      }
+      const mounted = ["unshare", "--mount", "sh", "-c", `mount --bind -o ro "$0" "$0" && exec "$@"`, backup]
+      const exported = await inkwellThrough(mounted, ["export"], { DATABASE_URL: `sqlite:${join(backup, "blog.db")}` })
+      assert.strictEqual(exported.code, 0, exported.stderr)
+      const records = exported.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { readonly title: string })
+      assert.strictEqual(records.length, 4)
+      assert.include(records.map((record) => record.title), "Only in the -wal")
+      assert.include(exported.stderr, `: the directory ${backup} is on a read-only file system, where SQLite creates the -wal and -shm files a reader needs`)
+      assert.isFalse(existsSync(copyNamed(exported.stderr) ?? "/"), "the copy removed")
+      assert.deepStrictEqual(readdirSync(backup).sort(), ["blog.db", "blog.db-wal"], "nothing written beside it")
     },
     180_000
   )

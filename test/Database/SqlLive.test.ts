@@ -173,7 +173,7 @@ describe("SqlLive", () => {
       assert.isUndefined(yield* problem(() => false))
     }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
 
-  it.effect("a run that only reads needs the file (and its -wal and -shm) readable, and the directory writable only while they are not there", () =>
+  it.effect("a run that only reads needs the file (and its -wal and -shm) readable; where they are not both there and the directory cannot take them, it reads a copy", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped({ prefix: "inkwell-sqllive-" })
@@ -181,6 +181,8 @@ describe("SqlLive", () => {
       yield* fs.writeFileString(file, "")
       const problem = (refused: (path: string, options: FileSystem.AccessFileOptions) => boolean) =>
         SqlLive.sqliteReadProblem(file).pipe(Effect.provide(denying(refused)), Effect.map(Option.getOrUndefined))
+      const copied = (refused: (path: string, options: FileSystem.AccessFileOptions) => boolean) =>
+        SqlLive.sqliteSideFilesRefused(file).pipe(Effect.provide(denying(refused)), Effect.map(Option.getOrUndefined))
       const noWrites = (_: string, options: FileSystem.AccessFileOptions) => options.writable === true
       const readOnlyDir = (path: string, options: FileSystem.AccessFileOptions) => path === dir && options.writable === true
       assert.isUndefined(yield* problem((path, options) => path === file && options.writable === true), "the file read-only: read so")
@@ -188,16 +190,54 @@ describe("SqlLive", () => {
         yield* problem((path, options) => path === file && options.readable === true),
         `cannot read the SQLite database ${file}: no read permission on ${file}`
       )
-      const noDirectory = `cannot read the SQLite database ${file}: no write permission on the directory ${dir}, where SQLite creates its -wal and -shm files, ` +
-        `which a reader needs too (they are there while the database is open to write: the server running)`
-      assert.strictEqual(yield* problem(readOnlyDir), noDirectory)
+      const noDirectory = `no write permission on the directory ${dir}`
+      assert.isUndefined(yield* problem(readOnlyDir), "no -wal, no -shm, a directory that cannot take them: no refusal")
+      assert.strictEqual(yield* copied(readOnlyDir), noDirectory, "read from a copy")
+      assert.isUndefined(yield* copied(() => false), "a directory that can take them: read where it is")
       yield* fs.writeFileString(`${file}-wal`, "")
-      assert.strictEqual(yield* problem(noWrites), noDirectory, "-wal without -shm")
+      assert.strictEqual(yield* copied(noWrites), noDirectory, "-wal without -shm")
       yield* fs.writeFileString(`${file}-shm`, "")
       assert.isUndefined(yield* problem(noWrites), "the server's -wal and -shm there: nothing written")
+      assert.isUndefined(yield* copied(noWrites), "the server's -wal and -shm there: read where it is")
       assert.strictEqual(
         yield* problem((path, options) => path === `${file}-shm` && options.readable === true),
         `cannot read the SQLite database ${file}: no read permission on ${file}-shm`
       )
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
+
+  it.effect("a read-only file system (EROFS, a read-only mount: root too is refused) is said as that, for the directory and for the file", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "inkwell-sqllive-" })
+      const file = `${dir}/blog.db`
+      // What Node's access(W_OK) fails with there: reason "Unknown" in the platform's terms, EROFS in Node's.
+      const readOnlyMount = Layer.effect(
+        FileSystem.FileSystem,
+        Effect.map(FileSystem.FileSystem, (fs): FileSystem.FileSystem => ({
+          ...fs,
+          access: (path, options = {}) =>
+            options.writable === true
+              ? Effect.fail(new PlatformError.SystemError({
+                reason: "Unknown",
+                module: "FileSystem",
+                method: "access",
+                pathOrDescriptor: path,
+                cause: Object.assign(new Error(`EROFS: read-only file system, access '${path}'`), { code: "EROFS" })
+              }))
+              : fs.access(path, options)
+        }))
+      ).pipe(Layer.provide(NodeFileSystem.layer))
+      const run = <A>(effect: Effect.Effect<Option.Option<A>, never, FileSystem.FileSystem>) =>
+        effect.pipe(Effect.provide(readOnlyMount), Effect.map(Option.getOrUndefined))
+      assert.strictEqual(
+        yield* run(SqlLive.sqliteAccessProblem(file)),
+        `cannot create the SQLite database ${file}: the directory ${dir} is on a read-only file system`
+      )
+      yield* fs.writeFileString(file, "")
+      assert.strictEqual(
+        yield* run(SqlLive.sqliteAccessProblem(file)),
+        `cannot open the SQLite database ${file}: ${file} is on a read-only file system`
+      )
+      assert.strictEqual(yield* run(SqlLive.sqliteSideFilesRefused(file)), `the directory ${dir} is on a read-only file system`)
     }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
 })
