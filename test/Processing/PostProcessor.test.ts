@@ -348,6 +348,15 @@ describe("PostProcessor.process", () => {
       assert.isAtLeast(zh.readingTimeMinutes, 4, "a long Chinese post must not read as one minute")
     }))
 
+  it.effect("reads Thai in words, not in phrases between spaces", () =>
+    Effect.gen(function*() {
+      // About 17 words a sentence, one space in it: counted by spaces, 2 words a sentence.
+      const thai = "ภาษาไทยเป็นภาษาที่มีวรรณยุกต์ ผู้คนในประเทศไทยใช้ภาษานี้ในชีวิตประจำวัน\n\n".repeat(40)
+      const th = yield* process(`---\ntitle: ภาษาไทย\n---\n${thai}`)
+      assert.isAbove(th.wordCount, 500)
+      assert.isAtLeast(th.readingTimeMinutes, 3, "a long Thai post must not read as one minute")
+    }))
+
   it.effect("uses wordsPerMinute and excerptLength from the layer", () =>
     Effect.gen(function*() {
       const p = yield* PostProcessor
