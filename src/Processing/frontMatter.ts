@@ -65,7 +65,20 @@ const jsonObjectEnd = (raw: string, start: number): number | undefined => {
   return undefined
 }
 
-const stripBody = (raw: string, offset: number): string => raw.slice(offset).replace(/^\r?\n/, "")
+/**
+ * A line ends as CommonMark ends it: LF, CRLF or a bare CR (old Mac files). A file of bare CRs
+ * lost its front matter, read as none, and the post failed for want of a title.
+ */
+const LINE_END = /^(?:\r\n?|\n)/
+
+const stripBody = (raw: string, offset: number): string => raw.slice(offset).replace(LINE_END, "")
+
+/**
+ * Front matter text as its parser reads it: a bare CR as LF, one line break for another, so that
+ * the parsers' lines (and `lineAt`'s) are the file's. The YAML parser takes a bare CR for no line
+ * break at all, and TOML allows none; CRLF stays as written, as the parsers always read it.
+ */
+const bareCrAsLf = (text: string): string => (text.includes("\r") ? text.replace(/\r(?!\n)/g, "\n") : text)
 
 /** Where the front matter of `raw` (no byte-order mark) is, found without parsing it. */
 type Located =
@@ -74,9 +87,10 @@ type Located =
   | { readonly format: "unterminated"; readonly fence: "---" | "+++" | "{" }
 
 const locate = (raw: string): Located => {
-  const open = /^(---|\+\+\+)[ \t]*\r?\n/.exec(raw)
+  const open = /^(---|\+\+\+)[ \t]*(?:\r\n?|\n)/.exec(raw)
   if (open !== null) {
     const isToml = open[1] === "+++"
+    // In JavaScript's multiline mode `$` is before any line terminator, a bare CR included.
     const fence = isToml ? /^\+\+\+[ \t]*$/gm : /^(?:---|\.\.\.)[ \t]*$/gm
     const close = findFence(raw, open[0].length, fence)
     if (close === undefined) return { format: "unterminated", fence: isToml ? "+++" : "---" }
@@ -114,9 +128,9 @@ export const parseFrontMatter = (input: string): Either.Either<FrontMatter, Fron
         ? fail("unterminated JSON front matter (no closing })", 1)
         : fail(`unterminated ${at.fence} front matter (opened on line 1, no closing ${at.fence} line)`, 1)
     case "json":
-      return parseJsonText(raw.slice(0, at.end), stripBody(raw, at.end))
+      return parseJsonText(bareCrAsLf(raw.slice(0, at.end)), stripBody(raw, at.end))
     default: {
-      const text = raw.slice(at.textStart, at.textEnd)
+      const text = bareCrAsLf(raw.slice(at.textStart, at.textEnd))
       const body = stripBody(raw, at.end)
       return at.format === "toml" ? parseTomlText(text, body) : parseYamlText(text, body)
     }

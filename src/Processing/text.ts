@@ -45,30 +45,85 @@ const truncateSlug = (slug: string): string => {
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/gu
 /** Cheap pre-check (BMP blocks holding those scripts, plus the supplementary Han planes' high surrogates): most text has none. */
 const MAYBE_CJK = /[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\ud840-\ud88f]/
+/**
+ * Thai, Lao, Khmer and Myanmar are written without spaces between words too (a space ends a
+ * phrase or a sentence), but their characters are letters, not words: counted by spaces, a Thai
+ * post was a handful of words and its reading time a tenth of what it is. Their runs are split
+ * into words by ICU's dictionaries for these scripts (`Intl.Segmenter`, as a browser selects a
+ * word). Only those runs: the rest is counted as it always was, and text without these scripts
+ * never reaches the segmenter. Given all text, it splits "well-known" and `foo::bar`, which
+ * changed the count of 719 of the Rust blog's 754 posts (3.6% more words), at 15 times the cost
+ * of the space count in windows and 400 times read whole. The locale is fixed so that the count
+ * does not depend on the machine's; the dictionaries do not depend on it.
+ */
+const SPACELESS = /[\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]+/gu
+/** Cheap pre-check: Thai and Lao, Myanmar, Khmer (and its symbols), Myanmar Extended-B and -A, and the high surrogate of Myanmar Extended-C. */
+const MAYBE_SPACELESS = /[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\ua9e0-\ua9ff\uaa60-\uaa7f\ud805]/
+const WORDS = new Intl.Segmenter("th", { granularity: "word" })
+/**
+ * V8 gives every segment it yields a copy of the whole string segmented (its `input`), so time
+ * and memory grow with the square of the length: 22,000 Thai characters took 24 ms at once (5 ms
+ * in windows of this size), and 280,000 ran out of memory with their segments kept. A post may
+ * hold a million: the text is read a window at a time.
+ */
+const SEGMENT_WINDOW = 500
+const SEGMENTS_READ_AGAIN = 6
 const TOKEN = /\S+/g
 const WORDISH = /[\p{L}\p{N}]/u
 const ASCII_WORDISH = /[A-Za-z0-9]/
 
 /**
- * Words in plain text: one per Han, Hiragana or Katakana character, plus one per
- * whitespace-separated run of other text (Hangul included) that holds a letter or digit (so "—"
- * or "|" don't count).
+ * The word segments of `text` (not its spaces, punctuation or symbols), one window at a time. A
+ * window that does not end the text ends before its last few segments, which the next one reads
+ * again: the last may be cut, and ICU's dictionaries choose a word looking up to three words
+ * ahead (two segments kept back, a long Khmer run came to 1.3% more words than read whole; four
+ * or more, to the same count on every sample tried).
+ */
+const segmentedWords = (text: string): number => {
+  let words = 0
+  let start = 0
+  while (start < text.length) {
+    const end = Math.min(text.length, start + SEGMENT_WINDOW)
+    const segments = Array.from(WORDS.segment(text.slice(start, end)))
+    // At least one segment is taken, so the window moves on (a "word" longer than the window).
+    const taken = end === text.length ? segments.length : Math.max(1, segments.length - SEGMENTS_READ_AGAIN)
+    for (let i = 0; i < taken; i++) if (segments[i]!.isWordLike === true) words++
+    start = taken < segments.length ? start + segments[taken]!.index : end
+  }
+  return words
+}
+
+/**
+ * Words in plain text: one per Han, Hiragana or Katakana character, the words the segmenter
+ * finds in the runs of Thai, Lao, Khmer or Myanmar, plus one per whitespace-separated run of
+ * other text (Hangul included) that holds a letter or digit (so "—" or "|" don't count).
  */
 export const countWords = (text: string): number => {
   let cjk = 0
   let rest = text
-  if (MAYBE_CJK.test(text)) {
-    rest = text.replace(CJK, () => {
+  // Each character or run counted is replaced by a space, so that "Rust语言" or "Rustภาษา" still counts "Rust".
+  if (MAYBE_CJK.test(rest)) {
+    rest = rest.replace(CJK, () => {
       cjk++
       return " "
     })
+  }
+  let spaceless = 0
+  if (MAYBE_SPACELESS.test(rest)) {
+    // Segmented together: one call per run cost more than the runs' text (a few µs each).
+    const runs: Array<string> = []
+    rest = rest.replace(SPACELESS, (run) => {
+      runs.push(run)
+      return " "
+    })
+    spaceless = segmentedWords(runs.join(" "))
   }
   let words = 0
   TOKEN.lastIndex = 0
   for (let m = TOKEN.exec(rest); m !== null; m = TOKEN.exec(rest)) {
     if (ASCII_WORDISH.test(m[0]) || WORDISH.test(m[0])) words++
   }
-  return cjk + words
+  return cjk + spaceless + words
 }
 
 /** Whole minutes, at least one: even an empty post takes a moment to open. */

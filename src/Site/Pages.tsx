@@ -78,6 +78,37 @@ const DAY_MS = 24 * 60 * 60 * 1000
 const isCalendarDay = (date: DateTime.Utc): boolean => DateTime.toEpochMillis(date) % DAY_MS === 0
 
 /**
+ * Dates are kept from year 0000 (`Processing/dates.ts`), which is 1 BC, and a zone west of UTC
+ * moves its first hours into 2 BC; Intl writes a year without its era, so year 0 read "January
+ * 1, 1", as year 1 does. A date whose era is not our own is written with it, in the site's
+ * language and calendar ("January 1, 1 BC", "1. Januar 1 v. Chr.", "紀元前1年1月1日"). Only the
+ * era as the calendar has it: a Thai site's Buddhist calendar counts that day as 543 BE, in its
+ * one era, and a calendar that always names its era (Japanese) names it anyway. Dates after year
+ * 100 are never looked at, so every other date reads as it did.
+ */
+const YEAR_100 = Date.parse("0100-01-01T00:00:00Z")
+const A_DATE_OF_OUR_ERA = new Date(Date.parse("2000-01-01T00:00:00Z"))
+
+const eraOf = (format: Intl.DateTimeFormat, date: Date): string | undefined =>
+  format.formatToParts(date).find((part) => part.type === "era")?.value
+
+const dateFormat = (language: string, zone: string, era: boolean): Intl.DateTimeFormat => {
+  const key = `${language} ${zone} ${era}`
+  let format = dateFormats.get(key)
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat(language, {
+      year: "numeric",
+      month: "long",
+      day: "numeric",
+      timeZone: zone,
+      ...(era ? { era: "short" } : {})
+    })
+    dateFormats.set(key, format)
+  }
+  return format
+}
+
+/**
  * `date` as readers read it: in `language`, on its day in `timeZone` (SITE_TIME_ZONE). A post
  * published at 23:30 UTC was dated the day before for a blog in Tokyo when shown in UTC.
  *
@@ -89,14 +120,20 @@ const isCalendarDay = (date: DateTime.Utc): boolean => DateTime.toEpochMillis(da
  */
 export const formatDate = (date: DateTime.Utc, language: string, timeZone: string): string => {
   const zone = isCalendarDay(date) ? "UTC" : timeZone
-  const key = `${language} ${zone}`
-  let format = dateFormats.get(key)
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat(language, { year: "numeric", month: "long", day: "numeric", timeZone: zone })
-    dateFormats.set(key, format)
+  const instant = DateTime.toDateUtc(date)
+  if (DateTime.toEpochMillis(date) < YEAR_100) {
+    const withEra = dateFormat(language, zone, true)
+    if (eraOf(withEra, instant) !== eraOf(withEra, A_DATE_OF_OUR_ERA)) return withEra.format(instant)
   }
-  return format.format(DateTime.toDateUtc(date))
+  return dateFormat(language, zone, false).format(instant)
 }
+
+/**
+ * The first instant a `<time datetime>` may name: HTML's dates have a year above 0, and
+ * `0000-01-01T00:00:00.000Z`, which ISO 8601 reads as 1 BC, is no valid date there (nor is
+ * "January 1, 1 BC" as the text of a `<time>` without the attribute).
+ */
+const FIRST_HTML_INSTANT = Date.parse("0001-01-01T00:00:00Z")
 
 /** A heading's start or end tag in stored post HTML: `<h2 id="x">`, `</h2>`. */
 const HEADING_TAG = /<(\/?)h([1-6])(?=[\s/>])/gi
@@ -256,10 +293,14 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
 // Pieces
 // ---------------------------------------------------------------------------------------------
 
-/** Shown in the site's language and time zone; `datetime` keeps the exact instant, in UTC. */
-const Time = ({ date, config }: { date: DateTime.Utc; config: Pick<SiteConfigShape, "language" | "timeZone"> }) => (
-  <time dateTime={DateTime.formatIso(date)}>{formatDate(date, config.language, config.timeZone)}</time>
-)
+/**
+ * Shown in the site's language and time zone; `datetime` keeps the exact instant, in UTC. A date
+ * in year 0000 (UTC), which HTML's `<time>` cannot hold, is the text alone.
+ */
+const Time = ({ date, config }: { date: DateTime.Utc; config: Pick<SiteConfigShape, "language" | "timeZone"> }) =>
+  DateTime.toEpochMillis(date) < FIRST_HTML_INSTANT
+    ? <span>{formatDate(date, config.language, config.timeZone)}</span>
+    : <time dateTime={DateTime.formatIso(date)}>{formatDate(date, config.language, config.timeZone)}</time>
 
 /** A post's tags as it spells them, one link per tag (its spellings differing in case are one tag). */
 const Tags = ({ tags, urls, label }: { tags: ReadonlyArray<string>; urls: Urls; label: string }) =>

@@ -28,6 +28,31 @@ const accepted = <A>(result: Either.Either<A, InvalidPost>): A => {
   return result.right
 }
 
+/** Inputs refused, with the field, the start of the source (its line) and the reason they are refused with. */
+const badInputs: ReadonlyArray<[string, string, string, RegExp]> = [
+  ["---\ndate: 2024-01-01\n---\nbody", "title", "posts/a.md", /missing title/],
+  ["---\ntitle: \"  \"\n---\n", "title", "posts/a.md:2", /empty/],
+  ["---\ntitle: true\n---\n", "title", "posts/a.md:2", /must be a string/],
+  ["---\ntitle: [a, b]\n---\n", "title", "posts/a.md:2", /must be a string/],
+  ["---\ntitle: T\nstatus: archived\n---\n", "status", "posts/a.md:3", /"draft" or "published"/],
+  ["---\ntitle: T\ndraft: maybe\n---\n", "draft", "posts/a.md:3", /true or false/],
+  ["---\ntitle: T\n\ndate: 2024-02-30\n---\n", "date", "posts/a.md:4", /not a valid calendar date/],
+  ["---\ntitle: T\ndate: next tuesday\n---\n", "date", "posts/a.md:3", /not a date/],
+  ["---\ntitle: T\nupdated: soon\n---\n", "updated", "posts/a.md:3", /not a date/],
+  ["---\ntitle: T\ndate: 0000-01-01T00:30:00+01:00\n---\n", "date", "posts/a.md:3", /^"0000-01-01T00:30:00\+01:00" is before 0000-01-01T00:00:00Z in UTC/],
+  ["---\ntitle: T\nupdated: 9999-12-31T23:00:00-05:00\n---\n", "updated", "posts/a.md:3", /^"9999-12-31T23:00:00-05:00" is after 9999-12-31T23:59:59.999Z in UTC/],
+  ['+++\ntitle = "T"\ndate = 0000-01-01T00:30:00+01:00\n+++\n', "date", "posts/a.md:3", /is before 0000-01-01T00:00:00Z in UTC/],
+  ["---\ntitle: T\ntags: [true, 2]\n---\n", "tags", "posts/a.md:3", /strings/],
+  ["---\ntitle: T\nauthors: {a: 1}\n---\n", "authors", "posts/a.md:3", /without a string "name"/],
+  ["---\ntitle: T\nauthors: 3\n---\n", "authors", "posts/a.md:3", /a list of them/],
+  ["---\ntitle: T\nsummary: 3\n---\n", "summary", "posts/a.md:3", /must be a string/],
+  ["---\ntitle: ok\ntags: [a, b\n---\nbody", "frontMatter", "posts/a.md:", /invalid YAML/],
+  ['+++\ntitle = "ok"\ntitle = "twice"\n+++\n', "frontMatter", "posts/a.md:3", /invalid TOML/],
+  ["---\ntitle: never closed\n\nbody", "frontMatter", "posts/a.md:1", /unterminated/],
+  ['{"title": "T",\n "draft": true,\n "draft": false}\nbody', "frontMatter", "posts/a.md:3", /invalid JSON: duplicate key "draft"/],
+  ['{"title": "T",\n "draft": tru}\nbody', "frontMatter", "posts/a.md:2", /invalid JSON: unexpected 't' at column 11/]
+]
+
 describe("PostProcessor.process", () => {
   it.effect("processes a YAML post with every field", () =>
     Effect.gen(function*() {
@@ -240,35 +265,33 @@ describe("PostProcessor.process", () => {
 
   it.effect("rejects bad input with the source, the line and the field", () =>
     Effect.gen(function*() {
-      const cases: ReadonlyArray<[string, string, string, RegExp]> = [
-        ["---\ndate: 2024-01-01\n---\nbody", "title", "posts/a.md", /missing title/],
-        ["---\ntitle: \"  \"\n---\n", "title", "posts/a.md:2", /empty/],
-        ["---\ntitle: true\n---\n", "title", "posts/a.md:2", /must be a string/],
-        ["---\ntitle: [a, b]\n---\n", "title", "posts/a.md:2", /must be a string/],
-        ["---\ntitle: T\nstatus: archived\n---\n", "status", "posts/a.md:3", /"draft" or "published"/],
-        ["---\ntitle: T\ndraft: maybe\n---\n", "draft", "posts/a.md:3", /true or false/],
-        ["---\ntitle: T\n\ndate: 2024-02-30\n---\n", "date", "posts/a.md:4", /not a valid calendar date/],
-        ["---\ntitle: T\ndate: next tuesday\n---\n", "date", "posts/a.md:3", /not a date/],
-        ["---\ntitle: T\nupdated: soon\n---\n", "updated", "posts/a.md:3", /not a date/],
-        ["---\ntitle: T\ndate: 0000-01-01T00:30:00+01:00\n---\n", "date", "posts/a.md:3", /^"0000-01-01T00:30:00\+01:00" is before 0000-01-01T00:00:00Z in UTC/],
-        ["---\ntitle: T\nupdated: 9999-12-31T23:00:00-05:00\n---\n", "updated", "posts/a.md:3", /^"9999-12-31T23:00:00-05:00" is after 9999-12-31T23:59:59.999Z in UTC/],
-        ['+++\ntitle = "T"\ndate = 0000-01-01T00:30:00+01:00\n+++\n', "date", "posts/a.md:3", /is before 0000-01-01T00:00:00Z in UTC/],
-        ["---\ntitle: T\ntags: [true, 2]\n---\n", "tags", "posts/a.md:3", /strings/],
-        ["---\ntitle: T\nauthors: {a: 1}\n---\n", "authors", "posts/a.md:3", /without a string "name"/],
-        ["---\ntitle: T\nauthors: 3\n---\n", "authors", "posts/a.md:3", /a list of them/],
-        ["---\ntitle: T\nsummary: 3\n---\n", "summary", "posts/a.md:3", /must be a string/],
-        ["---\ntitle: ok\ntags: [a, b\n---\nbody", "frontMatter", "posts/a.md:", /invalid YAML/],
-        ['+++\ntitle = "ok"\ntitle = "twice"\n+++\n', "frontMatter", "posts/a.md:3", /invalid TOML/],
-        ["---\ntitle: never closed\n\nbody", "frontMatter", "posts/a.md:1", /unterminated/],
-        ['{"title": "T",\n "draft": true,\n "draft": false}\nbody', "frontMatter", "posts/a.md:3", /invalid JSON: duplicate key "draft"/],
-        ['{"title": "T",\n "draft": tru}\nbody', "frontMatter", "posts/a.md:2", /invalid JSON: unexpected 't' at column 11/]
-      ]
-      for (const [raw, field, source, reason] of cases) {
+      for (const [raw, field, source, reason] of badInputs) {
         const e = yield* invalid(raw)
         assert.instanceOf(e, InvalidPost)
         assert.strictEqual(e.field, field, raw)
         assert.isTrue(e.source.startsWith(source), `${e.source} should start with ${source}`)
         assert.match(e.reason, reason, raw)
+      }
+    }))
+
+  it.effect("reads a file of bare CR line endings (old Mac) as one of LF: front matter, body, and the lines refusals name", () =>
+    Effect.gen(function*() {
+      const post = yield* process("---\rtitle: CR only\rtags: [a, b]\r---\r# Heading\rBody.\r")
+      assert.strictEqual(post.title, "CR only")
+      assert.deepStrictEqual(post.tags, ["a", "b"])
+      assert.include(post.html, "<h1")
+      assert.include(post.html, "<p>Body.</p>")
+      assert.strictEqual((yield* process('+++\rtitle = "T"\rdraft = true\r+++\rText')).status, "draft")
+      assert.strictEqual((yield* process('{\r"title": "J"\r}\rText')).title, "J")
+      for (const [raw, field, source, reason] of badInputs) {
+        const lf = yield* invalid(raw)
+        const cr = yield* invalid(raw.replace(/\n/g, "\r"))
+        assert.strictEqual(cr.field, field, raw)
+        assert.isTrue(cr.source.startsWith(source), `${cr.source} should start with ${source}`)
+        // The same line as with LF, and the same reason (a column included).
+        assert.strictEqual(cr.source, lf.source, raw)
+        assert.strictEqual(cr.reason, lf.reason, raw)
+        assert.match(cr.reason, reason, raw)
       }
     }))
 
@@ -323,6 +346,15 @@ describe("PostProcessor.process", () => {
       const zh = yield* process(`---\ntitle: 中文\n---\n${chinese}`)
       assert.isAbove(zh.wordCount, 900)
       assert.isAtLeast(zh.readingTimeMinutes, 4, "a long Chinese post must not read as one minute")
+    }))
+
+  it.effect("reads Thai in words, not in phrases between spaces", () =>
+    Effect.gen(function*() {
+      // About 17 words a sentence, one space in it: counted by spaces, 2 words a sentence.
+      const thai = "ภาษาไทยเป็นภาษาที่มีวรรณยุกต์ ผู้คนในประเทศไทยใช้ภาษานี้ในชีวิตประจำวัน\n\n".repeat(40)
+      const th = yield* process(`---\ntitle: ภาษาไทย\n---\n${thai}`)
+      assert.isAbove(th.wordCount, 500)
+      assert.isAtLeast(th.readingTimeMinutes, 3, "a long Thai post must not read as one minute")
     }))
 
   it.effect("uses wordsPerMinute and excerptLength from the layer", () =>

@@ -30,6 +30,26 @@ describe("parseFrontMatter", () => {
     assert.strictEqual(fm.body, "Body")
   })
 
+  it("reads front matter of bare CR line endings (old Mac files), as CommonMark reads a bare CR: a line end", () => {
+    const yaml = ok("---\rtitle: CR only\rtags: [a, b]\r---\r# Heading\rBody.\r")
+    assert.strictEqual(yaml.format, "yaml")
+    assert.deepStrictEqual(yaml.data, { title: "CR only", tags: ["a", "b"] })
+    // The parsers' text in LF, one line end for one (so its lines are the file's); the body as written.
+    assert.strictEqual(yaml.text, "title: CR only\ntags: [a, b]\n")
+    assert.strictEqual(yaml.body, "# Heading\rBody.\r")
+    const toml = ok('+++\rtitle = "Hi"\r[taxonomies]\rtags = ["x"]\r+++\rBody')
+    assert.deepStrictEqual(toml.data, { title: "Hi", taxonomies: { tags: ["x"] } })
+    assert.strictEqual(toml.body, "Body")
+    const json = ok('{\r  "title": "J"\r}\rBody')
+    assert.deepStrictEqual(json.data, { title: "J" })
+    assert.strictEqual(json.body, "Body")
+    // Errors name the file's line, as with LF.
+    assert.strictEqual(err("---\rtitle: ok\r\rtags: [a, b\r---\rbody").line, err("---\ntitle: ok\n\ntags: [a, b\n---\nbody").line)
+    assert.strictEqual(err('+++\rtitle = "x"\r\rbad = \r+++\r').line, 4)
+    assert.strictEqual(err('{\r"title": "J",\r\r"x": tru\r}\r').line, 4)
+    assert.strictEqual(err("---\rtitle: never closed\r\rbody").line, 1)
+  })
+
   it("reads a JSON object at the start, braces inside strings included", () => {
     const fm = ok('{\n  "title": "A {braced} title",\n  "draft": true\n}\nBody text')
     assert.strictEqual(fm.format, "json")

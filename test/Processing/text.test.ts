@@ -79,6 +79,49 @@ describe("countWords", () => {
     // Jamo (U+1100) and compatibility jamo (U+3131) are Hangul too.
     assert.strictEqual(countWords("\u1100\u1161 \u3131\u314f"), 2)
   })
+
+  /** What ICU's dictionaries make of `text` read whole: the count the windows must come to. */
+  const segmenterWords = (text: string): number =>
+    Array.from(new Intl.Segmenter("th", { granularity: "word" }).segment(text)).filter((s) => s.isWordLike).length
+
+  it("splits Thai, Lao, Khmer and Myanmar into words, written without spaces between them (was: one word a phrase)", () => {
+    assert.strictEqual(countWords("ภาษาไทย"), 2)
+    const thai = "ภาษาไทยเป็นภาษาที่มีวรรณยุกต์ ผู้คนในประเทศไทยใช้ภาษานี้ในชีวิตประจำวัน"
+    assert.strictEqual(countWords(thai), segmenterWords(thai))
+    assert.isAtLeast(countWords(thai), 12, "two phrases of a dozen words or more")
+    for (const text of ["ພາສາລາວເປັນພາສາທີ່ສວຍງາມ", "ភាសាខ្មែរជាភាសាផ្លូវការនៃប្រទេសកម្ពុជា", "မြန်မာဘာသာစကားသည်ရုံးသုံးဘာသာစကားဖြစ်သည်"]) {
+      assert.isAtLeast(countWords(text), 4, text)
+      assert.strictEqual(countWords(text), segmenterWords(text), text)
+    }
+    // Thai punctuation and the currency sign are no words; other text beside them counts as before.
+    assert.strictEqual(countWords("ราคา ๑๐๐ ฿ ๆ"), segmenterWords("ราคา ๑๐๐ ฿ ๆ"))
+    assert.strictEqual(countWords("Rust เป็นภาษาโปรแกรม, 2024"), 2 + segmenterWords("เป็นภาษาโปรแกรม"))
+    assert.strictEqual(countWords("Rustภาษา"), 1 + segmenterWords("ภาษา"))
+  })
+
+  it("counts a long run of those scripts in windows, as many words as reading it whole", () => {
+    const phrases = ["ภาษาไทยเป็นภาษาที่มีวรรณยุกต์", "ผู้คนในประเทศไทยใช้ภาษานี้ในชีวิตประจำวัน", "การเขียนโปรแกรมด้วยภาษารัสต์ช่วยให้ซอฟต์แวร์ปลอดภัย"]
+    // 10,000 characters and more without a space (Thai, Khmer), and Thai with a space between phrases.
+    const run = Array.from({ length: 300 }, (_, i) => phrases[(i * 7) % 3]).join("")
+    const spaced = Array.from({ length: 300 }, (_, i) => phrases[(i * 7) % 3]).join(" ")
+    const khmer = "ភាសាខ្មែរជាភាសាផ្លូវការនៃប្រទេសកម្ពុជា".repeat(300)
+    const lao = "ພາສາລາວເປັນພາສາທີ່ສວຍງາມແລະເປັນພາສາລາດຊະການຂອງປະເທດລາວ".repeat(300)
+    for (const text of [run, spaced, khmer, lao]) {
+      const whole = segmenterWords(text)
+      assert.isAbove(whole, 1500)
+      assert.strictEqual(countWords(text), whole)
+    }
+  })
+
+  it("counts a run of a few hundred thousand characters in linear time (was: the segmenter's, growing with its square)", () => {
+    const run = "ภาษาไทยเป็นภาษาที่มีวรรณยุกต์ผู้คนในประเทศไทยใช้ภาษานี้ในชีวิตประจำวัน".repeat(4000)
+    const began = performance.now()
+    const words = countWords(run)
+    const took = performance.now() - began
+    // About 70 ms here, read in windows; read whole, about 4 s (and a 5 MiB post, minutes).
+    assert.isBelow(took, 2000, `${run.length} characters took ${took.toFixed(0)} ms`)
+    assert.strictEqual(words, 17 * 4000)
+  })
 })
 
 describe("readingTimeMinutes", () => {

@@ -201,6 +201,44 @@ describe("pages", () => {
     assert.strictEqual(formatDate(date, "en", "America/New_York"), "March 31, 2024")
   })
 
+  it("name the era of a date in year 0000 (1 BC) or earlier in its zone, which read as year 1 (January 1, 1), in every catalog's language", () => {
+    const yearZero = DateTime.unsafeMake("0000-01-01T00:00:00Z")
+    const expected: ReadonlyArray<readonly [string, string]> = [
+      ["en", "January 1, 1 BC"],
+      ["de", "1. Januar 1 v. Chr."],
+      ["es", "1 de enero de 1 a. C."],
+      ["fr", "1 janvier 1 av. J.-C."],
+      ["it", "1 gennaio 1 a.C."],
+      ["ja", "紀元前1年1月1日"],
+      ["nl", "1 januari 1 v.Chr."],
+      ["pt-BR", "1 de janeiro de 1 a.C."],
+      ["ru", "1 января 1 г. до н. э."],
+      ["zh", "公元前1年1月1日"],
+      ["zh-TW", "西元前1年1月1日"]
+    ]
+    for (const [language, text] of expected) assert.strictEqual(formatDate(yearZero, language, "Europe/Berlin"), text, language)
+    // Year 1 (AD) reads as it did, without an era; so does every later date.
+    assert.strictEqual(formatDate(DateTime.unsafeMake("0001-01-01T00:00:00Z"), "en", "UTC"), "January 1, 1")
+    assert.strictEqual(formatDate(DateTime.unsafeMake("0099-12-31T12:00:00Z"), "de", "UTC"), "31. Dezember 99")
+    // The era is the day's in the site's zone: the first hours of year 1 are 1 BC in New York, of year 0 2 BC.
+    assert.strictEqual(formatDate(DateTime.unsafeMake("0001-01-01T03:00:00Z"), "en", "America/New_York"), "December 31, 1 BC")
+    assert.strictEqual(formatDate(DateTime.unsafeMake("0000-01-01T03:00:00Z"), "en", "America/New_York"), "December 31, 2 BC")
+    // A calendar of one era says none: a Thai site's Buddhist year 543.
+    assert.notMatch(formatDate(yearZero, "th", "UTC"), /ก่อน/)
+    assert.include(formatDate(yearZero, "th", "UTC"), "543")
+  })
+
+  it.effect("show a post of year 0000 as text with its era, not as a <time> HTML's dates (years above 0) cannot hold", () =>
+    Effect.gen(function* () {
+      const post = yield* stored({ slug: "year-zero", publishedAt: "0000-01-01T00:00:00Z", updatedAtSource: "0001-01-01T00:00:00Z" })
+      const page = postPage(site, { post, previous: undefined, next: undefined })
+      assert.include(page, "<span>January 1, 1 BC</span>")
+      assert.notInclude(page, `datetime="0000`)
+      assert.include(page, `updated <time datetime="0001-01-01T00:00:00.000Z">January 1, 1</time>`)
+      const listing = listingPage(site, { page: 1, posts: [post], hasOlder: false })
+      assert.include(listing, "<span>January 1, 1 BC</span>")
+    }))
+
   it("give og:locale as language_TERRITORY, whatever other subtags SITE_LANGUAGE has, and a bare language with its likely territory", () => {
     for (const [language, locale] of [
       ["en-US", "en_US"],
