@@ -15,13 +15,14 @@ import { FeedClient, type FeedClientShape, type FetchedResource } from "../Clien
 import { DecodeError, type FeedError, SourceDeadline } from "../Clients/FeedErrors.js"
 import { runSteps, runStepsWithTurns, yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
 import { firstBadByte } from "./badBytes.js"
-import { isJsonBody, lenientBodyHead, type MarkedBody, markedBodyTextInSteps } from "./body.js"
+import { isJsonBody, lenientBodyHead, type MarkedBad, markedBodyPiecesInSteps } from "./body.js"
 import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
 import { attributeSpans, attributeTokens, resolveUrl } from "./html.js"
 import { inkwellApi, type InkwellApiOptions, isInkwellPage } from "./InkwellApi.js"
 import { isJsonFeed, parseJsonFeed } from "./JsonFeed.js"
 import { readJson } from "./readJson.js"
 import { itemSource, type ParsedFeed, rejected, type SourceItem } from "./SourceItem.js"
+import { TextPieces } from "./textPieces.js"
 import { readXmlFeed, sniffXmlFeed } from "./XmlFeed.js"
 
 export type Detected =
@@ -95,7 +96,7 @@ const looksLikeHtml = (contentType: string, text: string) =>
 
 /**
  * What a fetched document is, and its items when it is a feed. A body with bytes that are not
- * UTF-8 is read with them marked (`markedBodyTextInSteps`): a feed's items with one fail, the
+ * UTF-8 is read with them marked (`markedBodyPiecesInSteps`): a feed's items with one fail, the
  * others are read; a body that cannot be read as a feed even so is refused with where its first
  * bad byte is.
  */
@@ -111,12 +112,12 @@ export function* detectInSteps(
 ): Generator<void, Either.Either<Detected, DecodeError>> {
   // JSON is UTF-8, whatever the label says: told by its bytes, before they are decoded.
   const as = { json: isJsonBody(resource) }
-  const decoded = yield* markedBodyTextInSteps(resource, as)
+  const decoded = yield* markedBodyPiecesInSteps(resource, as)
   const bad = Either.isRight(decoded) ? decoded.right.bad : undefined
   if (Either.isLeft(decoded) || bad !== undefined) {
     // Compressed or binary data is no UTF-8 either: said as what it is, not by its first bad byte.
     const head = lenientBodyHead(resource, as)
-    if (isBinary(head)) return Either.left(notAFeed(resource, head, true))
+    if (isBinary(head)) return Either.left(notAFeed(resource, TextPieces.of(head), true))
     if (Either.isLeft(decoded)) return Either.left(decoded.left)
   }
   const text = Either.getOrThrow(decoded).text
@@ -125,17 +126,21 @@ export function* detectInSteps(
   return bad !== undefined && Either.isLeft(read) ? Either.left(bad.error) : read
 }
 
-/** A feed's items are named by the URL asked for (`itemNames`), read against the one answering. */
+/**
+ * A feed's items are named by the URL asked for (`itemNames`), read against the one answering.
+ * JSON is read from the text's pieces (`readJson`); XML and HTML from the text joined, which
+ * their readers slice anywhere, an item's when it is read.
+ */
 function* readDocument(
   resource: Pick<FetchedResource, "url" | "finalUrl" | "contentType" | "bytes">,
-  text: string,
-  bad: MarkedBody["bad"]
+  text: TextPieces,
+  bad: MarkedBad | undefined
 ): Generator<void, Either.Either<Detected, DecodeError>> {
   const url = resource.finalUrl
-  const start = text.trimStart()[0]
+  const start = text.charAt(text.firstNonSpace())
   const jsonType = resource.contentType.endsWith("json")
   // Before any parser sees it: their messages would quote the bytes.
-  if (isBinary(text)) return Either.left(notAFeed(resource, text, true))
+  if (isBinary(text.slice(0, 512))) return Either.left(notAFeed(resource, text, true))
   if (start === "{" || start === "[" || (jsonType && start !== "<")) {
     return Either.flatMap(yield* readJson(text, url), (json): Either.Either<Detected, DecodeError> => {
       if (isJsonFeed(json)) return Either.map(parseJsonFeed(json, url, bad, resource.url), (feed) => ({ _tag: "Feed", feed }))
@@ -152,18 +157,19 @@ function* readDocument(
     })
   }
   if (start === "<") {
-    if (sniffXmlFeed(text) !== undefined || !looksLikeHtml(resource.contentType, text)) {
-      return Either.map(yield* readXmlFeed(text, url, bad, resource.url), (feed): Detected => ({ _tag: "Feed", feed }))
+    const whole = text.joined()
+    if (sniffXmlFeed(whole) !== undefined || !looksLikeHtml(resource.contentType, whole)) {
+      return Either.map(yield* readXmlFeed(whole, url, bad, resource.url), (feed): Detected => ({ _tag: "Feed", feed }))
     }
     // A link with a bad byte in it is not followed to an altered URL.
-    const alternates = yield* feedLinksInSteps(text, url, (tag) => bad === undefined || firstBadByte(tag, bad) === undefined)
+    const alternates = yield* feedLinksInSteps(whole, url, (tag) => bad === undefined || firstBadByte(tag, bad) === undefined)
     return Either.right({ _tag: "Html", alternates })
   }
   return Either.left(notAFeed(resource, text, false))
 }
 
 /** `binary`: what `isBinary` said of `text`, which `detect` asks before anything else. */
-const notAFeed = (resource: Pick<FetchedResource, "finalUrl" | "bytes" | "contentType">, text: string, binary: boolean): DecodeError =>
+const notAFeed = (resource: Pick<FetchedResource, "finalUrl" | "bytes" | "contentType">, text: TextPieces, binary: boolean): DecodeError =>
   new DecodeError({
     url: resource.finalUrl,
     format: "unknown",
@@ -189,8 +195,9 @@ const isBinary = (text: string): boolean => {
  * when they are not (compressed or binary data), its size, as bytes that are no text only
  * garble a message.
  */
-const describeStart = (text: string, bytes: Uint8Array, binary: boolean): string => {
-  const head = text.trimStart().slice(0, 20)
+const describeStart = (text: TextPieces, bytes: Uint8Array, binary: boolean): string => {
+  const start = text.firstNonSpace()
+  const head = start === -1 ? "" : text.slice(start, start + 20)
   if (head === "") return "empty"
   if (binary) {
     return bytes[0] === 0x1f && bytes[1] === 0x8b ? `gzip-compressed data (${bytes.length} bytes) without a Content-Encoding header saying so` : `binary data (${bytes.length} bytes), not text`
@@ -303,7 +310,7 @@ const jsonFeedPages = (first: ParsedFeed, firstUrls: ReadonlyArray<string>, maxP
   const readPage = (url: string) =>
     Effect.gen(function*() {
       const resource = yield* (yield* FeedClient).get(url)
-      const { bad, text } = yield* yield* runStepsWithTurns(markedBodyTextInSteps(resource, { json: true }))
+      const { bad, text } = yield* yield* runStepsWithTurns(markedBodyPiecesInSteps(resource, { json: true }))
       const json = yield* runStepsWithTurns(readJson(text, resource.finalUrl))
       const feed = yield* Either.flatMap(json, (json) => parseJsonFeed(json, resource.finalUrl, bad, name)).pipe(
         Either.mapLeft((error) => bad?.error ?? error)

@@ -16,7 +16,7 @@ import { runStepsWithTurns } from "../Domain/yieldToEventLoop.js"
 import { postIdOf, recordBody } from "../Processing/records.js"
 import { parseDateString, takenUpdate } from "../Processing/dates.js"
 import { firstIssue } from "./JsonFeed.js"
-import { bodyTextInSteps } from "./body.js"
+import { bodyPiecesInSteps } from "./body.js"
 import { readJson } from "./readJson.js"
 import { entry, itemSource, rejected, type SourceItem, toPostInput } from "./SourceItem.js"
 
@@ -127,7 +127,7 @@ export const listUrlOf = (url: string): URL => {
 
 /** A fetched body as JSON, decoded and parsed in steps as a feed's is (a page of long posts is megabytes). */
 function* jsonOf(resource: FetchedResource): Generator<void, Either.Either<unknown, DecodeError>> {
-  const text = yield* bodyTextInSteps(resource, { json: true })
+  const text = yield* bodyPiecesInSteps(resource, { json: true })
   return Either.isLeft(text) ? text : yield* readJson(text.right, resource.finalUrl)
 }
 

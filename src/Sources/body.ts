@@ -8,6 +8,7 @@ import { Either } from "effect"
 import type { FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { type BadBytes, MAX_BAD_BYTES, utf8Marker } from "./badBytes.js"
+import { TextPieces } from "./textPieces.js"
 
 /**
  * A byte order mark's encoding: it wins over any label, as XML (Appendix F) and WHATWG's decode
@@ -90,8 +91,8 @@ export const DECODE_SLICE_BYTES = 256 * 1024
 
 /**
  * `bytes` decoded a slice at a time by `decoder`, each slice `mark`ed first, until `stop` says
- * so; the caller flushes the decoder and joins the parts (one copy of the text, the one step left
- * whose time grows with the body). Streaming (`stream: true`): a character split between two
+ * so; the caller flushes the decoder. The parts are the text's pieces (`TextPieces`): joined,
+ * they are one copy of the text in one call, the one step whose time grows with the body. Streaming (`stream: true`): a character split between two
  * slices is read whole, a BOM dropped only at the start; and Windows-1252 is read as WHATWG reads
  * it, where Node 20's decode in one call reads 0x80 to 0x9F as Latin-1's C1 controls (0x92, a
  * curly apostrophe, as U+0092: nodejs/node#56542).
@@ -122,14 +123,39 @@ export function* bodyTextInSteps(
   resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">,
   as: ReadAs = {}
 ): Generator<void, Either.Either<string, DecodeError>> {
-  const body = yield* markedBodyTextInSteps(resource, as)
+  return Either.map(yield* bodyPiecesInSteps(resource, as), (text) => text.joined())
+}
+
+/** `bodyTextInSteps`, the text left in the pieces it was decoded in (`TextPieces`): for a reader that takes them. */
+export function* bodyPiecesInSteps(
+  resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">,
+  as: ReadAs = {}
+): Generator<void, Either.Either<TextPieces, DecodeError>> {
+  const body = yield* markedBodyPiecesInSteps(resource, as)
   return Either.flatMap(body, ({ bad, text }) => bad === undefined ? Either.right(text) : Either.left(bad.error))
 }
+
+/** Where a marked body's bad bytes are (`badBytes.ts`), why it was read as UTF-8, and what refusing it whole says. */
+export type MarkedBad = BadBytes & { readonly why: string; readonly error: DecodeError }
 
 /** A body read as text, and when it is not all UTF-8, where its bad bytes are (`badBytes.ts`). */
 export interface MarkedBody {
   readonly text: string
-  readonly bad?: (BadBytes & { readonly why: string; readonly error: DecodeError }) | undefined
+  readonly bad?: MarkedBad | undefined
+}
+
+/** `MarkedBody`, its text in the pieces it was decoded in. */
+export interface MarkedPieces {
+  readonly text: TextPieces
+  readonly bad?: MarkedBad | undefined
+}
+
+/** `markedBodyPiecesInSteps`, its pieces joined into one string. */
+export function* markedBodyTextInSteps(
+  resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">,
+  as: ReadAs = {}
+): Generator<void, Either.Either<MarkedBody, DecodeError>> {
+  return Either.map(yield* markedBodyPiecesInSteps(resource, as), ({ bad, text }): MarkedBody => bad === undefined ? { text: text.joined() } : { text: text.joined(), bad })
 }
 
 /**
@@ -137,7 +163,8 @@ export interface MarkedBody {
  * not is read with a marker in place of each (`utf8Marker`), for a feed to fail only the items
  * they are in. `bad.error` is what refusing the body whole says (the URL and the first bad
  * byte), for a body that cannot be read even so (a bad byte in its markup). Past
- * `MAX_BAD_BYTES` bad bytes, it is that error.
+ * `MAX_BAD_BYTES` bad bytes, it is that error. The text is left in the pieces it was decoded in
+ * (`TextPieces`): a reader that needs one string joins them.
  *
  * In steps, `DECODE_SLICE_BYTES` at a time: the caller may let others run at each `yield`
  * (`runStepsWithTurns`). Whether the bytes are UTF-8 is the marker's to say, as they come (a
@@ -145,16 +172,16 @@ export interface MarkedBody {
  * byte), and the marked bytes are decoded: one pass, where a strict decode of the whole body came
  * first, then a second pass to mark it when that threw.
  */
-export function* markedBodyTextInSteps(
+export function* markedBodyPiecesInSteps(
   resource: Pick<FetchedResource, "finalUrl" | "headers" | "bytes">,
   as: ReadAs = {}
-): Generator<void, Either.Either<MarkedBody, DecodeError>> {
+): Generator<void, Either.Either<MarkedPieces, DecodeError>> {
   const { encoding, why } = decodingOf(resource, as)
   if (encoding !== "utf-8") {
     const decoder = new TextDecoder(encoding)
     const parts = yield* decodeInSlices(resource.bytes, decoder, (slice) => slice, () => false)
     parts.push(decoder.decode())
-    return Either.right({ text: parts.join("") })
+    return Either.right({ text: new TextPieces(parts) })
   }
   const marker = utf8Marker()
   const decoder = new TextDecoder("utf-8")
@@ -164,10 +191,10 @@ export function* markedBodyTextInSteps(
   // A sequence still open at the end is cut off: its bytes are marked.
   if (!tooMany()) parts.push(decoder.decode(marker.end()))
   const first = marker.offsets[0]
-  if (first === undefined) return Either.right({ text: parts.join("") })
+  if (first === undefined) return Either.right({ text: new TextPieces(parts) })
   const error = notUtf8(resource.finalUrl, first, why)
   if (tooMany()) return Either.left(error)
-  return Either.right({ text: parts.join(""), bad: { offsets: marker.offsets, why, error } })
+  return Either.right({ text: new TextPieces(parts), bad: { offsets: marker.offsets, why, error } })
 }
 
 /**
@@ -198,7 +225,8 @@ export const isJsonBody = (resource: Pick<FetchedResource, "bytes" | "contentTyp
 }
 
 /** "line L, column C" (both from 1) of the character at `index` of `text`. */
-export const lineColumn = (text: string, index: number): string => {
+export const lineColumn = (text: string | TextPieces, index: number): string => {
+  if (typeof text !== "string") return text.lineColumn(index)
   const at = Math.max(0, Math.min(index, text.length))
   // Counted, not split: a document of millions of short lines made as many strings.
   let line = 1

@@ -5,12 +5,14 @@
  * milliseconds); above, @streamparser/json reads it `SLICE_CHARS` at a time, the caller letting
  * others run at each `yield`. It reads ~7 MB a second where `JSON.parse` reads 20 to 40, all of it
  * between turns of the event loop. A document either refuses is refused in one wording of our
- * own, whatever its size: where it breaks, and the character there.
+ * own, whatever its size: where it breaks, and the character there. A long text is taken in the
+ * pieces it was decoded in (`TextPieces`), never joined.
  */
 import { JSONParser, TokenizerError, TokenType } from "@streamparser/json"
 import { Either } from "effect"
 import { DecodeError } from "../Clients/FeedErrors.js"
 import { lineColumn } from "./body.js"
+import { TextPieces } from "./textPieces.js"
 
 /** Characters `JSON.parse` reads at once (~10 ms of it). */
 export const WHOLE_CHARS = 1024 * 1024
@@ -24,23 +26,24 @@ const SLICE_CHARS = 32 * 1024
  * for 20 MB of small objects broken at the end, 2.4 to 3 s for one object of a million keys. A
  * short one `JSON.parse` refuses is told by the streaming parser too (in steps, up to where it
  * breaks), so that an error reads the same at any size: V8 gave a position for some of its errors
- * only, and quoted the text around the others.
+ * only, and quoted the text around the others. `text` in pieces (`TextPieces`) is joined only
+ * when short.
  */
-export function* readJson(text: string, url: string): Generator<void, Either.Either<unknown, DecodeError>> {
-  if (text.length <= WHOLE_CHARS) {
-    try {
-      return Either.right(JSON.parse(text) as unknown)
-    } catch {
-      // Told below, as a long document's error is.
-    }
+export function* readJson(text: string | TextPieces, url: string): Generator<void, Either.Either<unknown, DecodeError>> {
+  if (text.length > WHOLE_CHARS) return yield* readJsonInSlices(text, url, SLICE_CHARS)
+  const whole = typeof text === "string" ? text : text.joined()
+  try {
+    return Either.right(JSON.parse(whole) as unknown)
+  } catch {
+    // Told below, as a long document's error is.
   }
-  return yield* readJsonInSlices(text, url, SLICE_CHARS)
+  return yield* readJsonInSlices(whole, url, SLICE_CHARS)
 }
 
 const CUT_OFF = "the JSON ends before it is complete (cut off?)"
 
 /** The character at `at` as an error names it: itself, or its code point where it would not show. */
-const shown = (text: string, at: number): string => {
+const shown = (text: TextPieces, at: number): string => {
   const code = text.codePointAt(at)!
   const char = String.fromCodePoint(code)
   return /[\p{L}\p{N}\p{P}\p{S}]/u.test(char) ? `'${char}'` : `U+${code.toString(16).toUpperCase().padStart(4, "0")}`
@@ -56,7 +59,7 @@ const tokenOfState = (state: string): "string" | "number" | "literal" | undefine
  * back over its characters to its sign or its first digit, a string back to its opening quote
  * (one not escaped).
  */
-const tokenStart = (text: string, at: number, state: string, after: number): number => {
+const tokenStart = (text: TextPieces, at: number, state: string, after: number): number => {
   const token = tokenOfState(state)
   if (token === "literal") return at - Number(state.slice(-1))
   let i = at
@@ -83,9 +86,11 @@ const tokenStart = (text: string, at: number, state: string, after: number): num
  * it begins, not where the tokenizer gave up on it), named; or its end, where it ends too early.
  * Positions: the parser counts UTF-8 bytes of what it was given, turned back into characters of
  * the slice they are in (a slice never ends between the two halves of a surrogate pair, which the
- * parser would hold back for the next).
+ * parser would hold back for the next). Slices are cut from `text`'s pieces as from the whole
+ * string: the same slices, the same positions.
  */
-export function* readJsonInSlices(text: string, url: string, sliceChars: number): Generator<void, Either.Either<unknown, DecodeError>> {
+export function* readJsonInSlices(input: string | TextPieces, url: string, sliceChars: number): Generator<void, Either.Either<unknown, DecodeError>> {
+  const text = typeof input === "string" ? TextPieces.of(input) : input
   const parser = new JSONParser()
   let value: unknown
   let read = false

@@ -10,6 +10,7 @@ import { afterEach, vi } from "vitest"
 import { runSteps } from "../../src/Domain/yieldToEventLoop.js"
 import { lineColumn } from "../../src/Sources/body.js"
 import { readJson, readJsonInSlices, WHOLE_CHARS } from "../../src/Sources/readJson.js"
+import { TextPieces } from "../../src/Sources/textPieces.js"
 
 const URL_ = "https://big.example/feed"
 
@@ -23,6 +24,20 @@ const largeFeed = (() => {
   }
   return `{"version":"https://jsonfeed.org/version/1.1",\n"items":[\n${items.join(",\n")}\n]}`
 })()
+
+/**
+ * `text` in pieces of about `size` characters, as a body is decoded (`markedBodyPiecesInSteps`),
+ * each cut `shift` characters off the even size: anywhere, between a surrogate pair's halves too.
+ */
+const inPieces = (text: string, size: number, shift = 0): TextPieces => {
+  const pieces: Array<string> = []
+  for (let from = 0, k = 0; from < text.length; k++) {
+    const to = Math.min(text.length, from + Math.max(1, size + (k % 2 === 0 ? shift : -shift)))
+    pieces.push(text.slice(from, to))
+    from = to
+  }
+  return new TextPieces(pieces)
+}
 
 const messageOf = (read: Either.Either<unknown, { readonly message: string }>) => (Either.isLeft(read) ? read.left.message : "read")
 
@@ -59,6 +74,20 @@ describe("a large JSON document the streaming parser refuses", () => {
     })
   }
 
+  it("in the pieces it was decoded in: read, or refused in the same words, the pieces never joined", () => {
+    const joined = vi.spyOn(TextPieces.prototype, "joined")
+    for (const [name, [text]] of Object.entries({ "a whole document": [largeFeed], ...broken, "cut off": [largeFeed.slice(0, -20)] })) {
+      const whole = runSteps(readJson(text, URL_))
+      // Cut in 256 KB pieces and in odd ones, a cut near each break too.
+      for (const [size, shift] of [[256 * 1024, 0], [100_003, 37], [65_537, 1]] as const) {
+        const read = runSteps(readJson(inPieces(text, size, shift), URL_))
+        if (Either.isRight(whole)) assert.deepStrictEqual(Either.getOrThrow(read), Either.getOrThrow(whole), name)
+        else assert.strictEqual(messageOf(read), messageOf(whole), `${name}, pieces of ${size}`)
+      }
+    }
+    assert.strictEqual(joined.mock.calls.length, 0, "the pieces were joined")
+  })
+
   it("cut off: refused at its end, as JSON.parse's end of input is said, without JSON.parse", () => {
     const parse = vi.spyOn(JSON, "parse")
     for (const cut of [largeFeed.length - 1, largeFeed.length - 20, largeFeed.lastIndexOf("\\") + 1]) {
@@ -78,7 +107,7 @@ describe("a large JSON document the streaming parser refuses", () => {
     assert.deepStrictEqual(Either.getOrThrow(read), JSON.parse(largeFeed))
   })
 
-  it("small documents, broken at random (fixed seed): the same message whole as in slices of 1 to 16 characters, at the position V8 names", () => {
+  it("small documents, broken at random (fixed seed): the same message whole as in slices of 1 to 16 characters, and in pieces, at the position V8 names", () => {
     let seed = 7
     const random = () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff
@@ -118,13 +147,18 @@ describe("a large JSON document the streaming parser refuses", () => {
       }
       const whole = runSteps(readJson(text, URL_))
       const sliced = runSteps(readJsonInSlices(text, URL_, 1 + Math.floor(random() * 16)))
+      // In pieces of 1 to 8 characters, read in slices of 1 to 16 (the slices cut across pieces),
+      // by the count: the seeded sequence stays the documents'.
+      const pieced = runSteps(readJsonInSlices(inPieces(text, 1 + (compared % 8)), URL_, 1 + ((compared * 7) % 16)))
       if (v8 === "") {
         assert.deepStrictEqual(Either.getOrThrow(whole), expected, text)
         assert.deepStrictEqual(Either.getOrThrow(sliced), expected, text)
+        assert.deepStrictEqual(Either.getOrThrow(pieced), expected, text)
         continue
       }
-      assert.isTrue(Either.isLeft(whole) && Either.isLeft(sliced), JSON.stringify(text))
+      assert.isTrue(Either.isLeft(whole) && Either.isLeft(sliced) && Either.isLeft(pieced), JSON.stringify(text))
       assert.strictEqual(messageOf(sliced), messageOf(whole), JSON.stringify(text))
+      assert.strictEqual(messageOf(pieced), messageOf(whole), JSON.stringify(text))
       // Where V8 names a position (not for an unexpected token, nor at the end of input), it is ours.
       const position = /at position (\d+)/.exec(v8)?.[1]
       if (position === undefined || !Either.isLeft(whole)) continue
