@@ -6,9 +6,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { ServerResponse } from "node:http"
 import * as Zlib from "node:zlib"
+import { vi } from "vitest"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Deferred, Duration, Effect, Exit, Fiber, Layer, Queue, TestClock } from "effect"
-import { FeedClient } from "../../src/Clients/FeedClient.js"
+import { CONCAT_STEP_BYTES, concatInSteps, FeedClient } from "../../src/Clients/FeedClient.js"
 import { type FeedClientInput, FeedClientOptions } from "../../src/Clients/FeedClientOptions.js"
 import type { FeedError } from "../../src/Clients/FeedErrors.js"
 import { awaitBackoff, awaitSleeping, type Handler, nextSleepIn, testServer } from "./server.js"
@@ -500,3 +501,43 @@ describe("FeedClientOptions", () => {
     assert.throws(() => base.retries(-1))
   })
 })
+
+describe("a body's chunks put together", () => {
+  it("in steps of CONCAT_STEP_BYTES, a yield between two (in one Buffer.concat, 20 MB held the thread 10 to 16 ms): the same bytes", () => {
+    const sizes = [5, 64 * 1024, CONCAT_STEP_BYTES, 3 * CONCAT_STEP_BYTES + 17, 1, 0, 2 * CONCAT_STEP_BYTES - 5]
+    const chunks = sizes.map((size, k) => Buffer.alloc(size, k + 1))
+    const size = sizes.reduce((a, b) => a + b, 0)
+    const steps = concatInSteps(chunks, size)
+    let yields = 0
+    let step = steps.next()
+    for (; step.done !== true; step = steps.next()) yields++
+    assert.strictEqual(yields, Math.ceil(size / CONCAT_STEP_BYTES) - 1)
+    assert.isTrue(Buffer.from(step.value).equals(Buffer.concat(chunks)))
+    assert.strictEqual(step.value.length, size)
+  })
+
+  it.scoped("a fetched body is put together so, never copied whole in one call", () =>
+    Effect.gen(function*() {
+      const body = Buffer.alloc(3 * CONCAT_STEP_BYTES + 5, "feed ")
+      const server = yield* testServer((_req, res) => {
+        res.writeHead(200, { "content-type": "text/plain" })
+        res.end(body)
+      })
+      /** The size of each buffer `Buffer.concat` made while the body was fetched. */
+      const made: Array<number> = []
+      const concat = Buffer.concat
+      const spy = vi.spyOn(Buffer, "concat").mockImplementation((list, length) => {
+        const result = concat(list, length)
+        made.push(result.length)
+        return result
+      })
+      const resource = yield* get(`${server.url}/big`).pipe(
+        Effect.provide(client({})),
+        Effect.ensuring(Effect.sync(() => spy.mockRestore()))
+      )
+      assert.isTrue(Buffer.from(resource.bytes).equals(body))
+      const whole = made.filter((length) => length >= CONCAT_STEP_BYTES)
+      assert.strictEqual(whole.length, 0, "Buffer.concat copied the body whole")
+    }))
+})
+
