@@ -39,7 +39,8 @@ import {
   type RecordOutcome,
   rejected,
   rejectedPost,
-  withCarried
+  withCarried,
+  withExportedLinks
 } from "../Processing/records.js"
 import * as ImportLedger from "./ImportLedger.js"
 import * as InternalLinks from "./InternalLinks.js"
@@ -111,7 +112,10 @@ const processRecord = (item: DecodedRecord, options: ImportOptions) => {
   const refused = refusedOversized(item, options.maxPostBytes)
   return refused !== undefined
     ? Effect.succeed(refused)
-    : Effect.map(processInput(item), (post): Processed => withCarried(item, { _tag: "Ready", identity: item.identity, post, bytes: item.bytes }))
+    : Effect.map(processInput(item), (processed): Processed => {
+      const { kept, post } = withExportedLinks(item, processed)
+      return withCarried(item, { _tag: "Ready", identity: item.identity, post, bytes: item.bytes, ...(kept === undefined ? {} : { linksKept: kept }) })
+    })
 }
 
 /**
@@ -335,13 +339,18 @@ const scheduledAt = (post: NewPost, now: DateTime.Utc): boolean =>
  * What a stored post's internal links need: its links kept as written, as warnings; the ones
  * resolved to a post this run has not stored (yet) at that slug, to check at the end
  * (`checkLinks`). A post from a record (NDJSON, a feed) has no directory to resolve them in: each
- * one is a warning. Once the post is recorded as stored (a link to itself is then found).
+ * one left as written (not given an address by its export's `internalLinks`) is a warning. Once
+ * the post is recorded as stored (a link to itself is then found).
  */
 const noteLinks = (tally: ImportTally, ledger: ImportLedger.ImportLedger, item: Extract<Processed, { _tag: "Ready" }>) => {
   if (item.links === undefined) {
     const hrefs = new Set(internalLinks(item.post.html).map((link) => link.href))
+    const why = item.linksKept === undefined ? "" : `${item.linksKept}; `
     for (const href of hrefs) {
-      tally.warn(item.identity, `link ${JSON.stringify(href)} kept as written: a Zola internal link is resolved only when its post is imported from its markdown file, in its directory`)
+      tally.warn(
+        item.identity,
+        `link ${JSON.stringify(href)} kept as written: ${why}a Zola internal link is resolved only when its post is imported from its markdown file, in its directory`
+      )
     }
     return
   }

@@ -139,23 +139,58 @@ export const linkLines = (raw: string, links: ReadonlyArray<InternalLink>): Read
   })
 }
 
+/** Every `href` of `html`, entities decoded, in document order (an export's `internalLinks`). */
+export const hrefsOf = (html: string): ReadonlyArray<string> => hrefSpans(html).map((span) => span.value)
+
 /**
- * `fresh` (a post rendered again from its stored body: `inkwell reprocess`, a `PUT`) with the
- * addresses its internal links were resolved to in `stored` (the HTML the post has now): only
- * the import of its directory can resolve them, and rendered again they are back as written.
- * Links are matched by their place: `fresh` and `stored` must have as many links, the same but
- * for the internal ones (the body's links did not change). `undefined` when they differ, and
- * `fresh` as it is when it has no internal link.
+ * Whether `address` may stand for internal link `link` on a page: as written, or the page of a
+ * post beside this one, with the link's fragment (`postHref`). Nothing else: the addresses
+ * `carryInternalLinks` takes may come from a record anyone can write, and are put into HTML
+ * already sanitized (a `javascript:` URL, another site's, would go out as a link of the post).
  */
-export const carryInternalLinks = (fresh: string, stored: string): string | undefined => {
+const isAddressOf = (link: InternalLink, address: string): boolean => {
+  if (address === link.href) return true
+  if (!address.startsWith("./") || !address.endsWith(link.fragment)) return false
+  const slug = address.slice(2, address.length - link.fragment.length)
+  if (slug === "" || slug === "." || slug === "..") return false
+  try {
+    return encodeURIComponent(decodeURIComponent(slug)) === slug
+  } catch {
+    return false
+  }
+}
+
+/**
+ * `fresh` (a post rendered again from its body: `inkwell reprocess`, a `PUT`, an exported record
+ * imported elsewhere) with the addresses its internal links were given where it was stored
+ * before: `stored`, that page's HTML, or its `href`s in order (`hrefsOf`). Only the import of its
+ * directory can resolve them, and rendered again they are back as written.
+ * Links are matched by their place: `fresh` and `stored` must have as many links, the same but
+ * for the internal ones (the body's links did not change), and each internal one's address must
+ * be one a link is given (`isAddressOf`: as written, or `./<slug>` with its anchor).
+ * `undefined` when they differ, and `fresh` as it is when it has no internal link.
+ */
+export const carryInternalLinks = (fresh: string, stored: string | ReadonlyArray<string>): string | undefined => {
   if (!fresh.includes(INTERNAL_LINK_PREFIX)) return fresh
   const ours = hrefSpans(fresh)
-  const theirs = hrefSpans(stored)
+  const theirs = typeof stored === "string" ? hrefsOf(stored) : stored
   if (ours.length !== theirs.length) return undefined
   for (let i = 0; i < ours.length; i++) {
-    if (!isInternalHref(ours[i]!.value) && ours[i]!.value !== theirs[i]!.value) return undefined
+    const value = ours[i]!.value
+    if (isInternalHref(value) ? !isAddressOf(internalLink(value), theirs[i]!) : value !== theirs[i]) return undefined
   }
-  return replaceHrefs(fresh, ours, (span, i) => isInternalHref(span.value) ? theirs[i]!.value : undefined)
+  return replaceHrefs(fresh, ours, (span, i) => isInternalHref(span.value) && theirs[i] !== span.value ? theirs[i]! : undefined)
+}
+
+/**
+ * What an export carries of a stored page for its internal links (`exportRecord`): every `href`
+ * of `html`, in order (`carryInternalLinks` matches them by place), when one of them may be an
+ * internal link, resolved (`./<slug>`) or as written (`@/...`); `undefined` for a page without.
+ */
+export const exportedHrefs = (html: string): ReadonlyArray<string> | undefined => {
+  if (!html.includes(INTERNAL_LINK_PREFIX) && !html.includes("./")) return undefined
+  const hrefs = hrefsOf(html)
+  return hrefs.some((href) => isInternalHref(href) || href.startsWith("./")) ? hrefs : undefined
 }
 
 /** An internal link resolved to the slug its target file gives, checked once the import has stored its posts. */

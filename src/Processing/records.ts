@@ -19,9 +19,9 @@ import { repeatedKeyOf } from "../Domain/jsonKeys.js"
 import { codePointLength, NewPost, Post, PostId, PostInput, TocEntry } from "../Domain/Post.js"
 import { parseDateString, takenUpdate } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
-import type { LinkReport } from "./internalLinks.js"
+import { carryInternalLinks, exportedHrefs, INTERNAL_LINK_PREFIX, internalLinks, type LinkReport } from "./internalLinks.js"
 import { inputHash, processInputSync } from "./processPost.js"
-import { NUL, SLUG_MAX_LENGTH, toWellFormed } from "./text.js"
+import { NUL, sha256Hex, SLUG_MAX_LENGTH, toWellFormed } from "./text.js"
 
 /** Something that could not become a post; `skipped` for what is not a post at all. */
 export interface Rejected {
@@ -60,6 +60,19 @@ export interface DecodedRecord {
   readonly formerSources?: ReadonlyArray<string>
   /** The post's id where it was exported from: a post the import creates takes it while free (`UpsertOptions.ids`). */
   readonly id?: PostId
+  /** What an exported line carries of its post's page for its internal links (`exportRecord`). */
+  readonly internalLinks?: ExportedLinks
+}
+
+/**
+ * An exported line's `internalLinks`: the addresses its post's Zola internal links (`@/...`) were
+ * given by the import of its directory, which an import of the line alone cannot resolve again.
+ * `hrefs`: every `href` of the post's page, in order (`carryInternalLinks` matches them by place);
+ * `body`: the sha256 (hex) of the line's `body`, the one they were resolved for.
+ */
+export interface ExportedLinks {
+  readonly body: string
+  readonly hrefs: ReadonlyArray<string>
 }
 
 /**
@@ -83,6 +96,8 @@ export type RecordOutcome =
     readonly id?: PostId
     /** A markdown file's internal links (`@/...`), as its import resolved them; never on a line's outcome, so not on the wire. */
     readonly links?: LinkReport
+    /** Why a record's `internalLinks` were not taken (`withExportedLinks`): its links, as written, are reported with it. */
+    readonly linksKept?: string
   }
   | Rejected
 
@@ -118,9 +133,10 @@ const RECORD_FIELDS = [...Object.keys(PostInput.fields), "source", "id", "create
 /**
  * Also read: the fields of Inkwell's own post JSON (`GET /posts/:slug`), so a record taken from
  * that output imports; those derived from the input or kept by the store are ignored, but for
- * `contentHash` with the `recordHash` an export writes beside it (`exportRecord`).
+ * `contentHash` with the `recordHash` an export writes beside it, and `internalLinks`
+ * (`exportRecord`).
  */
-const READ_FIELDS: ReadonlySet<string> = new Set([...RECORD_FIELDS, ...Object.keys(Post.fields), "recordHash"])
+const READ_FIELDS: ReadonlySet<string> = new Set([...RECORD_FIELDS, ...Object.keys(Post.fields), "recordHash", "internalLinks"])
 
 /**
  * Fields no record has. Ignored, a misspelled or foreign field (`publishedat`, `date`) dropped
@@ -191,6 +207,7 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
     readonly createdAt?: unknown
     readonly updatedAtSource?: unknown
     readonly id?: unknown
+    readonly internalLinks?: unknown
   }
   const fromApi = "updatedAtSource" in json
   const sourceUpdated = fromApi ? dateOf(raw.updatedAtSource) : undefined
@@ -200,15 +217,17 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
   const movedFrom = oldSlugsOf(raw.movedFrom)
   const createdAt = dateOf(raw.createdAt)
   const id = postIdOf(raw.id)
+  const links = exportedLinksOf(raw.internalLinks)
   // Every bad field of the line at once: one pass over a bad export tells all that is wrong.
   if (
     Either.isLeft(decoded) || typeof movedFrom === "string" || typeof createdAt === "string" ||
-    typeof sourceUpdated === "string" || Either.isLeft(id)
+    typeof sourceUpdated === "string" || Either.isLeft(id) || typeof links === "string"
   ) {
     const problems = [
       ...(Either.isLeft(decoded) ? [describeDecodeError(decoded.left)] : []),
       ...(Either.isLeft(id) ? [`id: ${id.left}`] : []),
       ...(typeof movedFrom === "string" ? [`movedFrom: ${movedFrom}`] : []),
+      ...(typeof links === "string" ? [`internalLinks: ${links}`] : []),
       ...(typeof createdAt === "string" ? [`createdAt: ${createdAt}`] : []),
       ...(typeof sourceUpdated === "string" ? [`updatedAtSource: ${sourceUpdated}`] : [])
     ]
@@ -228,7 +247,8 @@ export const decodeRecord = (name: string, line: RecordLine): DecodedRecord | Re
     bytes,
     ...(movedFrom.length === 0 ? {} : { movedFrom }),
     ...(createdAt === undefined ? {} : { createdAt }),
-    ...(id.right === undefined ? {} : { id: id.right })
+    ...(id.right === undefined ? {} : { id: id.right }),
+    ...(links === undefined ? {} : { internalLinks: links })
   }
   return typeof raw.contentHash === "string" && typeof raw.recordHash === "string"
     ? { ...record, exported: { contentHash: raw.contentHash, recordHash: raw.recordHash } }
@@ -255,6 +275,19 @@ const oldSlugsOf = (value: unknown): ReadonlyArray<string> | string => {
   const long = slugs.findIndex((slug) => codePointLength(slug) > SLUG_MAX_LENGTH)
   if (long !== -1) return `[${long}]: longer than ${SLUG_MAX_LENGTH} characters (${codePointLength(slugs[long]!)})`
   return slugs
+}
+
+/** A record's `internalLinks`: absent or `null` is none; else `{ body, hrefs }` as an export writes it, or why not. */
+const exportedLinksOf = (value: unknown): ExportedLinks | undefined | string => {
+  if (value === undefined || value === null) return undefined
+  const given = value as { readonly body?: unknown; readonly hrefs?: unknown }
+  if (
+    typeof value !== "object" || Array.isArray(value) || typeof given.body !== "string" || !Array.isArray(given.hrefs) ||
+    !given.hrefs.every((href) => typeof href === "string") || Object.keys(value).some((key) => key !== "body" && key !== "hrefs")
+  ) {
+    return `expected {"body": <sha256 of the body>, "hrefs": [<strings>]} as an export writes it, got ${briefly(value)}`
+  }
+  return { body: given.body, hrefs: given.hrefs as ReadonlyArray<string> }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -301,12 +334,14 @@ export const rejectedPost = (identity: string, failure: { readonly field: string
  * Posts stored under `<name>:<line>` still match (Posts/internal/repository.ts `sameSource`).
  */
 export const readyRecord = (name: string, record: DecodedRecord, processed: NewPost): Ready => {
-  const post = withExportedHash(record, processed)
+  const linked = withExportedLinks(record, processed)
+  const post = linked.asExported ? withExportedHash(record, linked.post) : linked.post
+  const kept = linked.kept === undefined ? {} : { linksKept: linked.kept }
   return withCarried(
     record,
     record.source === record.identity
-      ? { _tag: "Ready", identity: record.identity, post: new NewPost({ ...post, source: `${name}#${post.slug}` }, true), bytes: record.bytes, titled: true }
-      : { _tag: "Ready", identity: record.identity, post, bytes: record.bytes }
+      ? { _tag: "Ready", identity: record.identity, post: new NewPost({ ...post, source: `${name}#${post.slug}` }, true), bytes: record.bytes, titled: true, ...kept }
+      : { _tag: "Ready", identity: record.identity, post, bytes: record.bytes, ...kept }
   )
 }
 
@@ -330,6 +365,41 @@ export const withCarried = (record: Pick<DecodedRecord, "movedFrom" | "createdAt
     ...(record.formerSources === undefined ? {} : { formerSources: record.formerSources }),
     ...(record.id === undefined ? {} : { id: record.id })
   }
+}
+
+const hasInternalLinks = (html: string): boolean => html.includes(INTERNAL_LINK_PREFIX) && internalLinks(html).length > 0
+
+/**
+ * `post`, processed from `record`, with the addresses its export gave its Zola internal links
+ * (`internalLinks`, `carryInternalLinks`): rendered from the line they are as written, and only
+ * the import of the post's directory resolves them. Taken only while the line's body is the one
+ * they were resolved for (its hash) and they match the body's links by place, each an address
+ * a link is given: a body edited since (a link changed, added, moved) keeps them as written, and
+ * `kept` says why (the import's warning), never with another link's address.
+ * `asExported`: the post's page is the exported one as far as its links go, so it may keep its
+ * exported `contentHash` (`withExportedHash`); else that hash, which covers the slugs its links
+ * were resolved to where it was exported, would make its file's next import here find it
+ * unchanged, its links left as written. So for a line without `internalLinks` whose post has
+ * internal links (exported before lines carried them).
+ */
+export const withExportedLinks = (
+  record: Pick<DecodedRecord, "input" | "internalLinks">,
+  post: NewPost
+): { readonly post: NewPost; readonly asExported: boolean; readonly kept?: string } => {
+  const links = record.internalLinks
+  if (links === undefined) return { post, asExported: !hasInternalLinks(post.html) }
+  if (sha256Hex(record.input.body) !== links.body) {
+    return {
+      post,
+      asExported: false,
+      kept: "the record's body is not the one its internalLinks were exported for (edited since?)"
+    }
+  }
+  const html = carryInternalLinks(post.html, links.hrefs)
+  if (html === undefined) {
+    return { post, asExported: false, kept: "the record's internalLinks do not match the links of its body" }
+  }
+  return { post: html === post.html ? post : new NewPost({ ...post, html }, true), asExported: true }
 }
 
 /**
@@ -423,6 +493,10 @@ const isoOrNull = (dt: DateTime.Utc | null): string | null => (dt === null ? nul
  * (`urn:uuid:<id>`) and its place among posts of its date (listed by id) are the same in the
  * copy; no part of either hash. Written only when it is a UUID, as the import takes no other (no
  * id Inkwell gives is another): a line must import back.
+ * `internalLinks` (only for a page with a link that may be a Zola internal one, `./<slug>` or
+ * `@/...`): the addresses the import of the post's directory gave those links, which the line's
+ * import cannot resolve (no directory), with the hash of the body they are for (`ExportedLinks`,
+ * `withExportedLinks`); no post field, so no part of either hash.
  * The other store-assigned fields (version, and `updatedAt`, the last write to this store, which
  * the record's `updatedAt` is not) and derived ones (html, excerpt...) are left out: the import
  * assigns and derives them again.
@@ -432,6 +506,7 @@ const exportedUpdate = (post: Post): DateTime.Utc | null =>
   post.updatedAtSource === null ? null : takenUpdate(post.updatedAtSource, post.publishedAt, post.updatedAt)
 
 export const exportRecord = (post: Post, movedFrom: ReadonlyArray<string> = []): string => {
+  const body = recordBody(post.body)
   const line = JSON.stringify({
     ...(UUID.test(post.id) ? { id: post.id } : {}),
     source: post.source,
@@ -446,14 +521,16 @@ export const exportRecord = (post: Post, movedFrom: ReadonlyArray<string> = []):
     summary: post.summary,
     aliases: post.aliases,
     metadata: post.metadata,
-    body: recordBody(post.body)
+    body
   })
   const input = Either.getOrThrowWith(
     decodeInput(withoutNulls(JSON.parse(line) as object)),
     (error) => new Error(`post ${post.slug} makes no record: ${describeDecodeError(error)}`)
   )
   const moves = movedFrom.length === 0 ? "" : `,"movedFrom":${JSON.stringify(movedFrom)}`
-  return `${line.slice(0, -1)}${moves},"contentHash":${JSON.stringify(post.contentHash)},"recordHash":${JSON.stringify(inputHash(input))}}`
+  const hrefs = exportedHrefs(post.html)
+  const links = hrefs === undefined ? "" : `,"internalLinks":${JSON.stringify({ body: sha256Hex(body), hrefs })}`
+  return `${line.slice(0, -1)}${moves}${links},"contentHash":${JSON.stringify(post.contentHash)},"recordHash":${JSON.stringify(inputHash(input))}}`
 }
 
 // --- the wire format between a render thread and the main thread -------------------------
@@ -473,6 +550,8 @@ type WireOutcome = {
   readonly c?: number
   /** `id`. */
   readonly d?: string
+  /** `linksKept`. */
+  readonly k?: string
 } | {
   readonly i: string
   readonly b: number
@@ -511,7 +590,8 @@ export const encodeOutcomes = (outcomes: ReadonlyArray<RecordOutcome>): string =
         ...(o.titled === true ? { t: 1 as const } : {}),
         ...(o.movedFrom !== undefined ? { m: o.movedFrom } : {}),
         ...(o.createdAt !== undefined ? { c: DateTime.toEpochMillis(o.createdAt) } : {}),
-        ...(o.id !== undefined ? { d: o.id } : {})
+        ...(o.id !== undefined ? { d: o.id } : {}),
+        ...(o.linksKept !== undefined ? { k: o.linksKept } : {})
       }
   ))
 
@@ -528,6 +608,7 @@ export const decodeOutcomes = (text: string): Array<RecordOutcome> =>
         ...(o.t === 1 ? { titled: true as const } : {}),
         ...(o.m !== undefined ? { movedFrom: o.m } : {}),
         ...(o.c !== undefined ? { createdAt: DateTime.unsafeMake(o.c) } : {}),
-        ...(o.d !== undefined ? { id: PostId.make(o.d) } : {})
+        ...(o.d !== undefined ? { id: PostId.make(o.d) } : {}),
+        ...(o.k !== undefined ? { linksKept: o.k } : {})
       }
   )

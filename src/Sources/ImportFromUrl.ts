@@ -17,8 +17,8 @@ import { fromUrl, type FromUrlOptions } from "./FeedSource.js"
 import type { SourceItem } from "./SourceItem.js"
 
 /**
- * A source's item as the pipeline's: `Entry` → `Record` (with its `createdAt`, `id` and former
- * sources), `Rejected` → `Rejected`.
+ * A source's item as the pipeline's: `Entry` → `Record` (with its `createdAt`, `id`, former
+ * sources and `internalLinks`), `Rejected` → `Rejected`.
  */
 const toImportItem = (item: SourceItem): ImportItem => {
   if (item._tag === "Rejected") return { _tag: "Rejected", identity: item.source, reason: item.reason, skipped: item.skipped, bytes: 0 }
@@ -30,7 +30,8 @@ const toImportItem = (item: SourceItem): ImportItem => {
     bytes: item.input.body.length,
     ...(item.createdAt === undefined ? {} : { createdAt: item.createdAt }),
     ...(item.formerSources === undefined ? {} : { formerSources: item.formerSources }),
-    ...(item.id === undefined ? {} : { id: item.id })
+    ...(item.id === undefined ? {} : { id: item.id }),
+    ...(item.internalLinks === undefined ? {} : { internalLinks: item.internalLinks })
   }
 }
 

@@ -13,7 +13,9 @@ import { FeedClient, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError, type SourceDeadline } from "../Clients/FeedErrors.js"
 import { Metadata, PostId, PostInput } from "../Domain/Post.js"
 import { runStepsWithTurns } from "../Domain/yieldToEventLoop.js"
-import { postIdOf, recordBody } from "../Processing/records.js"
+import { exportedHrefs } from "../Processing/internalLinks.js"
+import { type ExportedLinks, postIdOf, recordBody } from "../Processing/records.js"
+import { sha256Hex } from "../Processing/text.js"
 import { parseDateString, takenUpdate } from "../Processing/dates.js"
 import { firstIssue } from "./JsonFeed.js"
 import { bodyPiecesInSteps } from "./body.js"
@@ -87,7 +89,8 @@ const RemoteId = Schema.transformOrFail(Schema.String, Schema.String, {
  * the import creates takes it. The server's `source` is not one. Its old slugs (`movedFrom` of an
  * export) are in no API answer, so slugs a post had there before it was imported do not redirect
  * here. The rest is derived (html, excerpt, ...) or assigned by the store (version, `updatedAt`),
- * and the import derives or assigns it again.
+ * and the import derives or assigns it again, but for the addresses its page gives its Zola
+ * internal links (`remoteLinks`).
  */
 const RemotePost = Schema.Struct({
   id: Schema.optional(Schema.NullOr(RemoteId)),
@@ -106,7 +109,9 @@ const RemotePost = Schema.Struct({
   metadata: Schema.optional(Metadata),
   createdAt: Schema.optional(Schema.NullOr(RemoteDate)),
   // When it last stored the post: bounds the `updated` it may carry (`remoteUpdate`).
-  updatedAt: Schema.optional(Schema.NullOr(RemoteDate))
+  updatedAt: Schema.optional(Schema.NullOr(RemoteDate)),
+  // Read for its links' addresses only (`remoteLinks`): whatever else it is, the post imports.
+  html: Schema.optional(Schema.Unknown)
 })
 
 /** Whether a JSON document looks like a page of `GET /posts`. */
@@ -182,6 +187,18 @@ const remoteInput = (p: typeof RemotePost.Type, postUrl: string): PostInput => {
 }
 
 /**
+ * The addresses the other Inkwell's page (`html`) gives the post's Zola internal links
+ * (`@/...`), which only the import of the post's directory there could resolve: carried as an
+ * export's line carries them (`ExportedLinks`), for `input`'s body, which the page was served
+ * with. The import takes them only where they match the body's links by place, each an address
+ * such a link may have (`carryInternalLinks`): another server's page is no more trusted than a file.
+ */
+const remoteLinks = (html: unknown, input: PostInput): ExportedLinks | undefined => {
+  const hrefs = typeof html === "string" ? exportedHrefs(html) : undefined
+  return hrefs === undefined ? undefined : { body: sha256Hex(input.body), hrefs }
+}
+
+/**
  * Which post of the server listing at `name` a remote post is: `<name's /posts>#<its id>`, the
  * id no rename changes, so a post renamed there is moved here (its old slug redirecting), where
  * by its URL it was a new post and the old copy stayed. A server whose answers carry no id (not
@@ -253,7 +270,8 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
         Effect.map((p) => {
           const id = p.id === undefined || p.id === null || p.id === "" ? undefined : PostId.make(p.id)
           const { former, source } = remoteSource(named, id, postUrl)
-          return entry(source, remoteInput(p, postUrl), p.createdAt ?? undefined, former, id)
+          const input = remoteInput(p, postUrl)
+          return entry(source, input, p.createdAt ?? undefined, former, id, remoteLinks(p.html, input))
         }),
         // The source's deadline ends the source, not this post alone (and then each post after it).
         Effect.catchIf(

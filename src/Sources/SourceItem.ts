@@ -4,10 +4,11 @@
  * ends a source; only failing to read the source at all does (a `FeedError`).
  *
  * The import pipeline's `ImportItem` maps one to one: `Entry` → `Record` (identity = source,
- * `createdAt` and `id` kept), `Rejected` → `Rejected` (identity = source).
+ * `createdAt`, `id` and `internalLinks` kept), `Rejected` → `Rejected` (identity = source).
  */
 import type { DateTime } from "effect"
 import { codePointLength, PostInput, type PostId, tagKey } from "../Domain/Post.js"
+import type { ExportedLinks } from "../Processing/records.js"
 import { MAX_TAGS, SOURCE_MAX_BYTES, SOURCE_MAX_LENGTH, TAG_MAX_LENGTH, TITLE_MAX_LENGTH } from "../Processing/processPost.js"
 import { sha256Hex, truncateText } from "../Processing/text.js"
 
@@ -31,6 +32,11 @@ export type SourceItem =
     readonly formerSources?: ReadonlyArray<string> | undefined
     /** Its id where it comes from (another Inkwell's): a post the import creates takes it while free. */
     readonly id?: PostId | undefined
+    /**
+     * The addresses another Inkwell gave the post's Zola internal links (`@/...`), from the page
+     * it serves beside the body, as an export's line carries them (`withExportedLinks`).
+     */
+    readonly internalLinks?: ExportedLinks | undefined
   }
   | {
     readonly _tag: "Rejected"
@@ -45,14 +51,16 @@ export const entry = (
   input: PostInput,
   createdAt?: DateTime.Utc,
   formerSources?: ReadonlyArray<string>,
-  id?: PostId
+  id?: PostId,
+  internalLinks?: ExportedLinks
 ): SourceItem => ({
   _tag: "Entry",
   source,
   input,
   ...(createdAt === undefined ? {} : { createdAt }),
   ...(formerSources === undefined || formerSources.length === 0 ? {} : { formerSources }),
-  ...(id === undefined ? {} : { id })
+  ...(id === undefined ? {} : { id }),
+  ...(internalLinks === undefined ? {} : { internalLinks })
 })
 
 /**

@@ -4,11 +4,13 @@
  * undated post is listed where it was), imports as unchanged again, and exports the same records,
  * a renamed post's old slugs still redirecting to it; a stop while the export waits on the database (a lock held by the test, so the
  * stop lands mid-export every time) leaves nothing at the destination; an export is one snapshot
- * while another connection writes (test/Export/snapshot.ts).
+ * while another connection writes (test/Export/snapshot.ts); Zola internal links a directory
+ * import resolved in SQLite are served resolved from PostgreSQL, without a warning.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, assert, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
@@ -17,11 +19,16 @@ import pg from "pg"
 import { DatabasePool } from "../../src/Database/DatabasePool.js"
 import * as Migrations from "../../src/Database/Migrations.js"
 import * as SqlLive from "../../src/Database/SqlLive.js"
+import * as ExportOutput from "../../src/Export/ExportOutput.js"
+import * as PostExport from "../../src/Export/PostExport.js"
+import * as ImportPipeline from "../../src/Import/ImportPipeline.js"
+import * as ImportSource from "../../src/Import/ImportSource.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SqlPostRepository from "../../src/Posts/SqlPostRepository.js"
 import { exportWhileWriting } from "../Export/snapshot.js"
 import { makeNewPost } from "../fixtures/posts.js"
-import { siteServer } from "../Site/harness.js"
+import { fetchPage, siteServer } from "../Site/harness.js"
+import { markdownPost, ProcessorTest, sqliteStack, tempDir, writeFiles } from "../Import/harness.js"
 import { renamedAndLive } from "../Export/snapshot.js"
 import { exportInProcess, inkwell, type Run } from "../fixtures/cli.js"
 import { adminQuery, createDatabase, describePg, freshSchema } from "../fixtures/pg.js"
@@ -139,6 +146,40 @@ describePg("inkwell export and PostgreSQL", () => {
       assert.strictEqual(pipedImport.code, 0, pipedImport.stderr)
       assert.deepStrictEqual(yield* pgRows(piped.schema), sqliteRows(db))
     })), 180_000)
+
+  it.live("Zola internal links resolved by a directory import in SQLite: exported, imported into PostgreSQL, served resolved without a warning", () =>
+    Effect.gen(function*() {
+      const options = { concurrency: 2, batchSize: 100, buffer: 16, chunkSize: 64 * 1024, maxPostBytes: 5 * 1024 * 1024 }
+      const dir = yield* tempDir("inkwell-links-pg-")
+      yield* writeFiles(dir, {
+        "a.md": markdownPost("First post", "See [the second](@/notes/b.md#a-heading) and [once more](@/notes/b.md).\n"),
+        "notes/b.md": `+++\ntitle = "Second"\nslug = "the-second"\ndate = 2024-01-03\n+++\n\n## A heading\n\nText.\n`
+      })
+      const tree = yield* Effect.flatMap(FileSystem.FileSystem, (fs) => fs.realPath(dir))
+      const importPaths = (paths: ReadonlyArray<string>) => ImportPipeline.run(ImportSource.fromPaths(paths, options), options)
+      const source = yield* Layer.build(Layer.mergeAll(sqliteStack(`sqlite:${join(tree, "blog.db")}`), ProcessorTest))
+      const first = yield* importPaths([tree]).pipe(Effect.provide(source))
+      assert.deepStrictEqual([first.imported, first.warnings.length], [2, 0], JSON.stringify(first))
+      const file = join(tree, "blog.ndjson")
+      yield* Effect.scoped(Effect.flatMap(ExportOutput.file(file), (output) => PostExport.run({}, output))).pipe(Effect.provide(source))
+
+      const { url } = yield* freshSchema
+      const target = yield* Layer.build(Layer.mergeAll(stack(url, 2), ProcessorTest))
+      const imported = yield* importPaths([file]).pipe(Effect.provide(target))
+      assert.deepStrictEqual([imported.imported, imported.failed], [2, 0], JSON.stringify(imported.failures))
+      assert.deepStrictEqual(imported.warnings, [])
+      const page = yield* fetchPage("/p/first-post").pipe(Effect.provide(siteServer({}, Layer.succeed(PostRepository, Context.get(target, PostRepository)))))
+      assert.strictEqual(page.status, 200)
+      assert.include(page.body, `<a href="./the-second#a-heading">the second</a>`)
+      assert.include(page.body, `<a href="./the-second">once more</a>`)
+      assert.notInclude(page.body, "@/")
+      // The same page and hash as in SQLite: the files' import finds it unchanged.
+      const stored = (context: typeof source) =>
+        Effect.map(Effect.flatMap(PostRepository, (repository) => repository.getBySlug("first-post")), (post) => [post.html, post.contentHash]).pipe(Effect.provide(context))
+      assert.deepStrictEqual(yield* stored(target), yield* stored(source))
+      const files = yield* importPaths([tree]).pipe(Effect.provide(target))
+      assert.deepStrictEqual([files.unchanged, files.updated], [2, 0])
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)), 60_000)
 
   it.live("a renamed post's old slugs go from SQLite to PostgreSQL: the reader site redirects them, unless a post lives there", () =>
     Effect.gen(function*() {

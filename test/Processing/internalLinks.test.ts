@@ -1,12 +1,14 @@
 /**
  * The pure side of Zola's internal links: found in the sanitized HTML only where they are links
  * (not in text or code), rewritten in place with every other character kept, found again on
- * their lines in the file, folded into the hash, and carried over from a stored page.
+ * their lines in the file, folded into the hash, and carried over from a stored page or an
+ * export's list of its addresses, which may give a link only an address it could have.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
 import {
   carryInternalLinks,
+  exportedHrefs,
   hashWithLinks,
   internalLinks,
   linkLines,
@@ -54,6 +56,24 @@ describe("internal links", () => {
     assert.strictEqual(carryInternalLinks(fresh, `<p><a href="https://y">x</a> <a href="./the-b#h">b</a></p>`), undefined)
     assert.strictEqual(carryInternalLinks(fresh, `<p><a href="./the-b#h">b</a></p>`), undefined)
     assert.strictEqual(carryInternalLinks("<p>none</p>", stored), "<p>none</p>")
+  })
+
+  it("are carried over from an export's addresses only where each is one a link may have: as written, or a post's page with the link's anchor", () => {
+    const fresh = `<p><a href="https://x">x</a> <a href="@/b.md#h">b</a> <a href="@/gone.md">g</a></p>`
+    assert.strictEqual(
+      carryInternalLinks(fresh, ["https://x", "./caf%C3%A9#h", "@/gone.md"]),
+      `<p><a href="https://x">x</a> <a href="./caf%C3%A9#h">b</a> <a href="@/gone.md">g</a></p>`
+    )
+    // Anything else in a record (anyone can write one) goes nowhere near the sanitized page.
+    for (const address of ["javascript:alert(1)", "https://elsewhere.example/p#h", "./a/b#h", "./the-b#other", "./the-b", "./#h", "./..#h", "./%E0%A4%A#h", "@/c.md#h"]) {
+      assert.strictEqual(carryInternalLinks(fresh, ["https://x", address, "@/gone.md"]), undefined, address)
+    }
+    assert.strictEqual(carryInternalLinks(fresh, ["https://x", "./the-b#h"]), undefined, "one link fewer")
+  })
+
+  it("are exported as every address of a page with one that may be internal, in order; a page without gives none", () => {
+    assert.deepStrictEqual(exportedHrefs(`<a href="https://x">x</a> <a href="./the-b#h">b</a> <a href="@/gone.md">g</a>`), ["https://x", "./the-b#h", "@/gone.md"])
+    assert.strictEqual(exportedHrefs(`<a href="https://x/./a">x</a> <p>./not-a-link and @/text</p>`), undefined)
   })
 
   it("name a target whose slug is read from its front matter alone, as processing gives it", () => {

@@ -1,13 +1,15 @@
 /**
  * NDJSON records: a record that does not match PostInput is reported field by field, in the
  * words markdown errors use, never as Schema's tree. A stored post exported as a record
- * (`exportRecord`) imports back to the same post.
+ * (`exportRecord`) imports back to the same post, its resolved Zola internal links included
+ * while its body is the exported one.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Either, Schema } from "effect"
 import { makeValidPost, NewPost, Post, PostId } from "../../src/Domain/Post.js"
 import { defaultProcessorConfig, MAX_METADATA_DEPTH, processPostSync } from "../../src/Processing/processPost.js"
 import { futureUpdate } from "../../src/Processing/dates.js"
+import { hashWithLinks, postHref, rewriteInternalLinks } from "../../src/Processing/internalLinks.js"
 import {
   decodeOutcomes,
   decodeRecord,
@@ -279,6 +281,55 @@ describe("exportRecord", () => {
     // The post JSON of the API carries a contentHash without a recordHash: not kept.
     const withoutRecordHash = reimport(JSON.stringify({ ...line, recordHash: undefined }))
     assert.notStrictEqual(withoutRecordHash.contentHash, full.contentHash)
+  })
+
+  it("resolved internal links ride along as internalLinks, outside the post and its hashes, taken back only for the body they were resolved for", () => {
+    // As a directory import stores it: its links resolved, their slugs in its hash.
+    const processed = stored("---\ntitle: Linking\n---\nSee [b](@/b.md#h), [x](https://x.example/) and [again](@/b.md).\n")
+    const linking = makeValidPost({
+      ...processed,
+      html: rewriteInternalLinks(processed.html, (link) => postHref("the-b", link.fragment)),
+      contentHash: hashWithLinks(processed.contentHash, [["@/b.md#h", "the-b"], ["@/b.md", "the-b"]])
+    })
+    assert.include(linking.html, `<a href="./the-b#h">b</a>`)
+    const line = JSON.parse(exportRecord(linking)) as Record<string, unknown>
+    assert.deepStrictEqual((line["internalLinks"] as { hrefs: unknown }).hrefs, ["./the-b#h", "https://x.example/", "./the-b"])
+    assert.notProperty(JSON.parse(exportRecord(full)), "internalLinks", "a page without such a link carries none")
+
+    const outcome = processRecordSync("export.ndjson", recordLine("export.ndjson", 1, JSON.stringify(line))!, defaultProcessorConfig)
+    if (outcome._tag !== "Ready") return assert.fail(outcome.reason)
+    assert.deepStrictEqual(content(outcome.post), content(linking))
+    assert.isUndefined(outcome.linksKept)
+
+    const kept = (edit: Record<string, unknown>) => {
+      const again = processRecordSync("export.ndjson", recordLine("export.ndjson", 1, JSON.stringify({ ...line, ...edit }))!, defaultProcessorConfig)
+      if (again._tag !== "Ready") return assert.fail(again.reason)
+      assert.include(again.post.html, `<a href="@/b.md#h">b</a>`, JSON.stringify(edit))
+      // Not the exported hash, which covers the slugs: the file's next import resolves them here.
+      assert.notStrictEqual(again.post.contentHash, linking.contentHash, JSON.stringify(edit))
+      return again
+    }
+    // Its body edited (the same links, even): as written, and why.
+    const edited = kept({ body: String(line["body"]).replace("See", "Look at") })
+    assert.match(edited.linksKept!, /body is not the one its internalLinks were exported for/)
+    const [wired] = decodeOutcomes(encodeOutcomes([edited]))
+    assert.strictEqual(wired?._tag === "Ready" ? wired.linksKept : undefined, edited.linksKept)
+    // Addresses a link is never given, or that do not match the body's links by place: not taken.
+    const hrefs = (list: ReadonlyArray<string>) => ({ internalLinks: { ...(line["internalLinks"] as object), hrefs: list } })
+    for (const list of [["javascript:alert(1)", "https://x.example/", "./the-b"], ["./the-b#h", "https://evil.example/", "./the-b"], ["./the-b#h", "./the-b"], ["https://x.example/", "./the-b#h", "./the-b"]]) {
+      const refused = kept(hrefs(list))
+      assert.match(refused.linksKept!, /internalLinks do not match the links of its body/)
+      assert.notInclude(refused.post.html, "javascript:")
+    }
+    // A line exported before lines carried them: as written; the default warning says why.
+    assert.isUndefined(kept({ internalLinks: undefined }).linksKept)
+    // Another field edited: the links are the body's, taken; the hash is the new input's.
+    const retagged = processRecordSync("export.ndjson", recordLine("export.ndjson", 1, JSON.stringify({ ...line, tags: ["new"] }))!, defaultProcessorConfig)
+    assert.include(retagged._tag === "Ready" ? retagged.post.html : retagged.reason, `<a href="./the-b#h">b</a>`)
+
+    for (const value of ["x", [], { body: "h" }, { body: "h", hrefs: [1] }, { body: "h", hrefs: [], html: "<a>" }]) {
+      assert.match(reasonFor({ title: "T", body: "b", internalLinks: value }), /^internalLinks: expected \{"body": <sha256 of the body>, "hrefs": \[<strings>\]\}/)
+    }
   })
 
   it("a record's aliases are the post's, as front matter aliases are (trimmed, blank ones dropped, each once)", () => {

@@ -97,6 +97,17 @@ describe("toJsonFeed", () => {
     assert.strictEqual(entry?._tag === "Entry" ? entry.input.title : undefined, "Announcing async fn")
   })
 
+  it("a Zola internal link a directory import resolved reaches an Inkwell importing the feed as the target's page on this site, absolute: no internal link left", () => {
+    const linking = post({ title: "First", body: "See [the second](@/notes/b.md#a-heading).", publishedAt: "2024-02-01T00:00:00Z" })
+    const stored = new Post({ ...linking, html: linking.html.replace(`href="@/notes/b.md#a-heading"`, `href="./the-second#a-heading"`) })
+    const feed = JSON.parse(JSON.stringify(toJsonFeed([stored], { ...site, postUrl: (p) => `https://ink.example/p/${p.slug}` })))
+    const [entry] = [...Either.getOrThrow(parseJsonFeed(feed, site.feedUrl)).items]
+    if (entry?._tag !== "Entry") return assert.fail("no entry")
+    const html = Either.getOrThrow(processInputSync(entry.input, entry.source)).html
+    assert.include(html, `href="https://ink.example/p/the-second#a-heading"`)
+    assert.notInclude(html, "@/")
+  })
+
   it("date_modified is never later than the post's last write (was: a stored `updated` of 2031 as it was)", () => {
     const typo = post({ title: "Typo", body: "x", publishedAt: "2021-05-01T00:00:00Z", updatedAt: "2031-05-05T00:00:00Z" })
     const items = toJsonFeed([typo], site)["items"] as Array<Record<string, unknown>>

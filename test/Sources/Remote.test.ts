@@ -349,6 +349,41 @@ describe("another Inkwell as a source", () => {
       assert.isTrue(blank?._tag === "Entry" && blank.id === undefined, "no id carried")
     }))
 
+  it.effect("the addresses its pages give Zola internal links (@/...) come along, where they match the body's links; others are as written, with a warning", () =>
+    Effect.gen(function*() {
+      const body = "See [the second](@/notes/b.md#a-heading) and [Rust](https://www.rust-lang.org/)."
+      const page = (first: string) => `<p>See <a href="${first}">the second</a> and <a href="https://www.rust-lang.org/">Rust</a>.</p>`
+      const post = (slug: string, fields: Record<string, unknown>) => ({
+        type: "application/json",
+        body: JSON.stringify({ slug, title: slug, status: "published", publishedAt: "2021-05-01T00:00:00.000Z", ...fields })
+      })
+      const routes = {
+        "/posts": { type: "application/json", body: JSON.stringify({ items: [{ slug: "linking" }, { slug: "tampered" }, { slug: "hostile" }, { slug: "the-second" }], next: null }) },
+        "/posts/linking": post("linking", { body, html: page("./the-second#a-heading") }),
+        // Another server's page is no more trusted than a file: addresses no such link is given.
+        "/posts/tampered": post("tampered", { body, html: page("./the-second#another-heading") }),
+        "/posts/hostile": post("hostile", { body, html: page("javascript:alert(1)") }),
+        "/posts/the-second": post("the-second", { body: "## A heading\n\nText.", html: `<h2 id="a-heading">A heading</h2>\n<p>Text.</p>` })
+      }
+      const layer = Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, servedBy(routes))
+      const [imported, linking, tampered, hostile] = yield* Effect.gen(function*() {
+        const imported = yield* importFromUrls(["https://remote.example/posts"])
+        const repository = yield* PostRepository
+        return [imported, ...yield* Effect.forEach(["linking", "tampered", "hostile"], (slug) => repository.getBySlug(slug))] as const
+      }).pipe(Effect.provide(layer))
+      assert.strictEqual(imported.imported, 4, JSON.stringify(imported.failures))
+      assert.include(linking!.html, `<a href="./the-second#a-heading">the second</a>`)
+      for (const post of [tampered!, hostile!]) {
+        assert.include(post.html, `<a href="@/notes/b.md#a-heading">the second</a>`, post.slug)
+        assert.notInclude(post.html, "javascript:")
+      }
+      assert.deepStrictEqual(
+        imported.warnings.filter((w) => w.reason.startsWith("link ")).map((w) => [w.source, w.reason.match(/kept as written: the record's internalLinks do not match/) !== null]),
+        [["https://remote.example/posts/tampered", true], ["https://remote.example/posts/hostile", false]],
+        JSON.stringify(imported.warnings)
+      )
+    }))
+
   it.effect("a post stored there with an `updated` in the future comes as late as a write takes, as its export writes it (was: refused, 'is in the future', and left behind)", () =>
     Effect.gen(function*() {
       const post = (slug: string, extra: Record<string, unknown>) => ({
