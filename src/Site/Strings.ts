@@ -55,6 +55,8 @@ export interface Strings {
   readonly moreResults: string
   readonly typeToSearch: string
   readonly searchAtMost: (characters: number) => string
+  /** A search of more different words than a query may have (MAX_SEARCH_WORDS). */
+  readonly searchAtMostWords: (words: number) => string
   readonly searchUnavailable: string
   readonly backToAllPosts: string
   readonly notFound: string
@@ -129,6 +131,7 @@ const english: Strings = {
   moreResults: "More results",
   typeToSearch: "Type a few words to search the posts.",
   searchAtMost: (n) => `Search for at most ${n} characters.`,
+  searchAtMostWords: (n) => `Search for at most ${n} different words.`,
   searchUnavailable: "Search is not available on this blog.",
   backToAllPosts: "Back to all posts",
   notFound: "Not found",
@@ -189,6 +192,7 @@ const german: Strings = {
   moreResults: "Weitere Ergebnisse",
   typeToSearch: "Geben Sie ein paar Wörter ein, um die Beiträge zu durchsuchen.",
   searchAtMost: (n) => `Suchen Sie nach höchstens ${n} Zeichen.`,
+  searchAtMostWords: (n) => `Suchen Sie nach höchstens ${n} verschiedenen Wörtern.`,
   searchUnavailable: "Die Suche ist in diesem Blog nicht verfügbar.",
   backToAllPosts: "Zurück zu allen Beiträgen",
   notFound: "Nicht gefunden",
@@ -249,6 +253,7 @@ const french: Strings = {
   moreResults: "Plus de résultats",
   typeToSearch: "Saisissez quelques mots pour rechercher dans les articles.",
   searchAtMost: (n) => `Recherchez au plus ${n} caractères.`,
+  searchAtMostWords: (n) => `Recherchez au plus ${n} mots différents.`,
   searchUnavailable: "La recherche n’est pas disponible sur ce blog.",
   backToAllPosts: "Retour à tous les articles",
   notFound: "Introuvable",
@@ -309,6 +314,7 @@ const spanish: Strings = {
   moreResults: "Más resultados",
   typeToSearch: "Escribe algunas palabras para buscar en los artículos.",
   searchAtMost: (n) => `Busca como máximo ${n} caracteres.`,
+  searchAtMostWords: (n) => `Busca como máximo ${n} palabras distintas.`,
   searchUnavailable: "La búsqueda no está disponible en este blog.",
   backToAllPosts: "Volver a todos los artículos",
   notFound: "No encontrado",
@@ -369,6 +375,7 @@ const italian: Strings = {
   moreResults: "Altri risultati",
   typeToSearch: "Scrivi qualche parola per cercare negli articoli.",
   searchAtMost: (n) => `Cerca al massimo ${n} caratteri.`,
+  searchAtMostWords: (n) => `Cerca al massimo ${n} parole diverse.`,
   searchUnavailable: "La ricerca non è disponibile su questo blog.",
   backToAllPosts: "Torna a tutti gli articoli",
   notFound: "Non trovato",
@@ -429,6 +436,7 @@ const portuguese: Strings = {
   moreResults: "Mais resultados",
   typeToSearch: "Digite algumas palavras para pesquisar nos artigos.",
   searchAtMost: (n) => `Pesquise no máximo ${n} caracteres.`,
+  searchAtMostWords: (n) => `Pesquise no máximo ${n} palavras diferentes.`,
   searchUnavailable: "A pesquisa não está disponível neste blog.",
   backToAllPosts: "Voltar a todos os artigos",
   notFound: "Não encontrado",
@@ -489,6 +497,7 @@ const dutch: Strings = {
   moreResults: "Meer resultaten",
   typeToSearch: "Typ een paar woorden om de berichten te doorzoeken.",
   searchAtMost: (n) => `Zoek op hooguit ${n} tekens.`,
+  searchAtMostWords: (n) => `Zoek op hooguit ${n} verschillende woorden.`,
   searchUnavailable: "Zoeken is niet beschikbaar op deze blog.",
   backToAllPosts: "Terug naar alle berichten",
   notFound: "Niet gevonden",
@@ -549,6 +558,7 @@ const russian: Strings = {
   moreResults: "Ещё результаты",
   typeToSearch: "Введите несколько слов для поиска по записям.",
   searchAtMost: (n) => `Запрос не длиннее ${n} символов.`,
+  searchAtMostWords: (n) => `Запрос не более чем из ${n} разных слов.`,
   searchUnavailable: "Поиск в этом блоге недоступен.",
   backToAllPosts: "Ко всем записям",
   notFound: "Не найдено",
@@ -609,6 +619,7 @@ const japanese: Strings = {
   moreResults: "さらに表示",
   typeToSearch: "記事を検索するには語句を入力してください。",
   searchAtMost: (n) => `検索語は${n}文字以内にしてください。`,
+  searchAtMostWords: (n) => `検索語は異なる${n}語以内にしてください。`,
   searchUnavailable: "このブログでは検索を利用できません。",
   backToAllPosts: "すべての記事へ戻る",
   notFound: "見つかりません",
@@ -669,6 +680,7 @@ const chinese: Strings = {
   moreResults: "更多结果",
   typeToSearch: "输入几个词来搜索文章。",
   searchAtMost: (n) => `搜索内容最多 ${n} 个字符。`,
+  searchAtMostWords: (n) => `搜索内容最多 ${n} 个不同的词。`,
   searchUnavailable: "此博客不提供搜索。",
   backToAllPosts: "返回全部文章",
   notFound: "未找到",
@@ -730,6 +742,7 @@ const traditionalChinese: Strings = {
   moreResults: "更多結果",
   typeToSearch: "輸入幾個關鍵字來搜尋文章。",
   searchAtMost: (n) => `搜尋內容最多 ${n} 個字元。`,
+  searchAtMostWords: (n) => `搜尋內容最多 ${n} 個不同的詞。`,
   searchUnavailable: "此部落格不提供搜尋功能。",
   backToAllPosts: "返回所有文章",
   notFound: "找不到",
