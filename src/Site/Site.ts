@@ -320,6 +320,12 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       body: Pages.notFoundPage(context, error.message)
     })
 
+    /** A request the site cannot read: `message` says why (a 400). */
+    const badRequest = (message: string): Document => ({
+      contentType: HTML,
+      body: Pages.badRequestPage(context, message)
+    })
+
     /** `method` at `path`, which takes only `allowed` (its `Allow`). */
     const methodNotAllowed = (method: string, path: string, allowed: ReadonlyArray<string>): Document => ({
       contentType: HTML,
@@ -360,6 +366,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       robots,
       css,
       notFound,
+      badRequest,
       methodNotAllowed,
       failure,
       /** The site's words, for what `Routes` says itself (a page number that is not one). */

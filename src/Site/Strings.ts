@@ -1,6 +1,6 @@
 /**
  * The words the reader site puts around posts (navigation, pagers, headings, notices) and on its
- * 404, 405, 500 and 503 pages, in the site's language. A blog written in German showed "Older
+ * 400, 404, 405, 500 and 503 pages, in the site's language. A blog written in German showed "Older
  * posts", "min read" and "Skip to content" whatever `SITE_LANGUAGE` said, and an Arabic one was
  * laid out left to right; its error pages said why in English. The API's JSON stays English.
  *
@@ -62,13 +62,17 @@ export interface Strings {
   readonly notFound: string
   readonly pageNotFound: string
   readonly methodNotAllowed: string
+  /** A 400's title and heading. */
+  readonly badRequest: string
   readonly unavailable: string
   readonly somethingWentWrong: string
-  // What the 404, 405, 500 and 503 pages say under their heading.
+  // What the 400, 404, 405, 500 and 503 pages say under their heading.
   /** No public post at the slug (a draft's slug too: drafts do not exist for readers). */
   readonly noPostAt: (slug: string) => string
   /** A page of the listing past its last. */
   readonly noPage: (page: number) => string
+  /** A search whose `q` does not percent-decode to text (`/search?q=%FF`). */
+  readonly searchUnreadable: string
   /** A page number that is not one (`/page/x`, `/page/02`). */
   readonly noSuchPage: string
   /** A tag no public post carries: its page or feed. */
@@ -137,11 +141,13 @@ const english: Strings = {
   notFound: "Not found",
   pageNotFound: "Page not found",
   methodNotAllowed: "Method not allowed",
+  badRequest: "Bad request",
   unavailable: "Unavailable",
   somethingWentWrong: "Something went wrong",
   noPostAt: (slug) => `There is no post at “${slug}”.`,
   noPage: (n) => `There is no page ${n}.`,
   noSuchPage: "There is no such page.",
+  searchUnreadable: "The search could not be read: its address holds bytes that are not UTF-8 text.",
   nothingTagged: (tag) => `Nothing is published under the tag “${tag}”.`,
   nothingTaggedOnPage: (tag, n) => `Nothing is published under the tag “${tag}” on page ${n}.`,
   noSuchTag: "There is no such tag.",
@@ -198,11 +204,13 @@ const german: Strings = {
   notFound: "Nicht gefunden",
   pageNotFound: "Seite nicht gefunden",
   methodNotAllowed: "Methode nicht erlaubt",
+  badRequest: "Ungültige Anfrage",
   unavailable: "Nicht verfügbar",
   somethingWentWrong: "Etwas ist schiefgelaufen",
   noPostAt: (slug) => `Unter „${slug}“ gibt es keinen Beitrag.`,
   noPage: (n) => `Es gibt keine Seite ${n}.`,
   noSuchPage: "Diese Seite gibt es nicht.",
+  searchUnreadable: "Die Suche konnte nicht gelesen werden: Ihre Adresse enthält Bytes, die kein UTF-8-Text sind.",
   nothingTagged: (tag) => `Mit dem Schlagwort „${tag}“ ist nichts veröffentlicht.`,
   nothingTaggedOnPage: (tag, n) => `Mit dem Schlagwort „${tag}“ ist auf Seite ${n} nichts veröffentlicht.`,
   noSuchTag: "Dieses Schlagwort gibt es nicht.",
@@ -259,11 +267,13 @@ const french: Strings = {
   notFound: "Introuvable",
   pageNotFound: "Page introuvable",
   methodNotAllowed: "Méthode non autorisée",
+  badRequest: "Requête invalide",
   unavailable: "Indisponible",
   somethingWentWrong: "Une erreur est survenue",
   noPostAt: (slug) => `Il n’y a aucun article à l’adresse « ${slug} ».`,
   noPage: (n) => `La page ${n} n’existe pas.`,
   noSuchPage: "Cette page n’existe pas.",
+  searchUnreadable: "La recherche n’a pas pu être lue : son adresse contient des octets qui ne sont pas du texte UTF-8.",
   nothingTagged: (tag) => `Rien n’est publié sous l’étiquette « ${tag} ».`,
   nothingTaggedOnPage: (tag, n) => `Rien n’est publié sous l’étiquette « ${tag} » à la page ${n}.`,
   noSuchTag: "Cette étiquette n’existe pas.",
@@ -320,11 +330,13 @@ const spanish: Strings = {
   notFound: "No encontrado",
   pageNotFound: "Página no encontrada",
   methodNotAllowed: "Método no permitido",
+  badRequest: "Solicitud incorrecta",
   unavailable: "No disponible",
   somethingWentWrong: "Algo salió mal",
   noPostAt: (slug) => `No hay ningún artículo en «${slug}».`,
   noPage: (n) => `No existe la página ${n}.`,
   noSuchPage: "Esta página no existe.",
+  searchUnreadable: "No se pudo leer la búsqueda: su dirección contiene bytes que no son texto UTF-8.",
   nothingTagged: (tag) => `No hay nada publicado con la etiqueta «${tag}».`,
   nothingTaggedOnPage: (tag, n) => `No hay nada publicado con la etiqueta «${tag}» en la página ${n}.`,
   noSuchTag: "Esta etiqueta no existe.",
@@ -381,11 +393,13 @@ const italian: Strings = {
   notFound: "Non trovato",
   pageNotFound: "Pagina non trovata",
   methodNotAllowed: "Metodo non consentito",
+  badRequest: "Richiesta non valida",
   unavailable: "Non disponibile",
   somethingWentWrong: "Qualcosa è andato storto",
   noPostAt: (slug) => `Non c’è nessun articolo all’indirizzo “${slug}”.`,
   noPage: (n) => `La pagina ${n} non esiste.`,
   noSuchPage: "Questa pagina non esiste.",
+  searchUnreadable: "Impossibile leggere la ricerca: il suo indirizzo contiene byte che non sono testo UTF-8.",
   nothingTagged: (tag) => `Non è stato pubblicato nulla con il tag “${tag}”.`,
   nothingTaggedOnPage: (tag, n) => `Non è stato pubblicato nulla con il tag “${tag}” a pagina ${n}.`,
   noSuchTag: "Questo tag non esiste.",
@@ -442,11 +456,13 @@ const portuguese: Strings = {
   notFound: "Não encontrado",
   pageNotFound: "Página não encontrada",
   methodNotAllowed: "Método não permitido",
+  badRequest: "Pedido inválido",
   unavailable: "Indisponível",
   somethingWentWrong: "Algo deu errado",
   noPostAt: (slug) => `Não há nenhum artigo em “${slug}”.`,
   noPage: (n) => `A página ${n} não existe.`,
   noSuchPage: "Esta página não existe.",
+  searchUnreadable: "Não foi possível ler a pesquisa: o seu endereço contém bytes que não são texto UTF-8.",
   nothingTagged: (tag) => `Não há nada publicado com a etiqueta “${tag}”.`,
   nothingTaggedOnPage: (tag, n) => `Não há nada publicado com a etiqueta “${tag}” na página ${n}.`,
   noSuchTag: "Esta etiqueta não existe.",
@@ -503,11 +519,13 @@ const dutch: Strings = {
   notFound: "Niet gevonden",
   pageNotFound: "Pagina niet gevonden",
   methodNotAllowed: "Methode niet toegestaan",
+  badRequest: "Ongeldig verzoek",
   unavailable: "Niet beschikbaar",
   somethingWentWrong: "Er is iets misgegaan",
   noPostAt: (slug) => `Er is geen bericht op ‘${slug}’.`,
   noPage: (n) => `Er is geen pagina ${n}.`,
   noSuchPage: "Deze pagina bestaat niet.",
+  searchUnreadable: "De zoekopdracht kon niet worden gelezen: het adres bevat bytes die geen UTF-8-tekst zijn.",
   nothingTagged: (tag) => `Er is niets gepubliceerd met de tag ‘${tag}’.`,
   nothingTaggedOnPage: (tag, n) => `Er is niets gepubliceerd met de tag ‘${tag}’ op pagina ${n}.`,
   noSuchTag: "Deze tag bestaat niet.",
@@ -564,11 +582,13 @@ const russian: Strings = {
   notFound: "Не найдено",
   pageNotFound: "Страница не найдена",
   methodNotAllowed: "Метод не разрешён",
+  badRequest: "Неверный запрос",
   unavailable: "Недоступно",
   somethingWentWrong: "Что-то пошло не так",
   noPostAt: (slug) => `По адресу «${slug}» записи нет.`,
   noPage: (n) => `Страницы ${n} нет.`,
   noSuchPage: "Такой страницы нет.",
+  searchUnreadable: "Не удалось прочитать запрос: в адресе есть байты, которые не являются текстом UTF-8.",
   nothingTagged: (tag) => `С меткой «${tag}» ничего не опубликовано.`,
   nothingTaggedOnPage: (tag, n) => `С меткой «${tag}» на странице ${n} ничего не опубликовано.`,
   noSuchTag: "Такой метки нет.",
@@ -625,11 +645,13 @@ const japanese: Strings = {
   notFound: "見つかりません",
   pageNotFound: "ページが見つかりません",
   methodNotAllowed: "許可されていないメソッドです",
+  badRequest: "不正なリクエスト",
   unavailable: "利用できません",
   somethingWentWrong: "問題が発生しました",
   noPostAt: (slug) => `アドレス「${slug}」の記事はありません。`,
   noPage: (n) => `${n}ページ目はありません。`,
   noSuchPage: "そのようなページはありません。",
+  searchUnreadable: "検索語を読み取れませんでした。アドレスに UTF-8 のテキストではないバイトが含まれています。",
   nothingTagged: (tag) => `タグ「${tag}」の記事は公開されていません。`,
   nothingTaggedOnPage: (tag, n) => `タグ「${tag}」の記事の${n}ページ目はありません。`,
   noSuchTag: "そのようなタグはありません。",
@@ -686,11 +708,13 @@ const chinese: Strings = {
   notFound: "未找到",
   pageNotFound: "页面未找到",
   methodNotAllowed: "不允许的请求方法",
+  badRequest: "请求无效",
   unavailable: "暂不可用",
   somethingWentWrong: "出错了",
   noPostAt: (slug) => `地址“${slug}”没有文章。`,
   noPage: (n) => `第 ${n} 页不存在。`,
   noSuchPage: "该页面不存在。",
+  searchUnreadable: "无法读取搜索内容：地址中含有不是 UTF-8 文本的字节。",
   nothingTagged: (tag) => `标签“${tag}”下没有已发布的文章。`,
   nothingTaggedOnPage: (tag, n) => `标签“${tag}”下的文章没有第 ${n} 页。`,
   noSuchTag: "该标签不存在。",
@@ -748,11 +772,13 @@ const traditionalChinese: Strings = {
   notFound: "找不到",
   pageNotFound: "找不到頁面",
   methodNotAllowed: "不允許的請求方法",
+  badRequest: "請求無效",
   unavailable: "暫時無法使用",
   somethingWentWrong: "發生錯誤",
   noPostAt: (slug) => `網址「${slug}」沒有文章。`,
   noPage: (n) => `第 ${n} 頁不存在。`,
   noSuchPage: "此頁面不存在。",
+  searchUnreadable: "無法讀取搜尋內容：網址中含有不是 UTF-8 文字的位元組。",
   nothingTagged: (tag) => `標籤「${tag}」下沒有已發布的文章。`,
   nothingTaggedOnPage: (tag, n) => `標籤「${tag}」下的文章沒有第 ${n} 頁。`,
   noSuchTag: "此標籤不存在。",

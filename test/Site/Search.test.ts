@@ -99,6 +99,27 @@ const suite = (name: string, server: typeof sqliteServer) =>
         assert.deepStrictEqual(results(enough.body), ["titled", "mentioned"])
       }).pipe(Effect.provide(server())))
 
+    it.effect("a q that does not percent-decode (%FF, a cut UTF-8 sequence) is a 400 page saying the search could not be read, in the site's language", () =>
+      Effect.gen(function* () {
+        yield* seed(...posts, { slug: "ff", title: "FF", body: "The ff ligature.", publishedAt: "2025-01-05T00:00:00Z" })
+        for (const q of ["%FF", "%E2%82", "comp%ZZ", "%C3%28"]) {
+          const page = yield* fetchPage(`/search?q=${q}`)
+          assert.strictEqual(page.status, 400, q)
+          assert.strictEqual(page.headers["content-type"], "text/html; charset=utf-8", q)
+          assert.include(page.body, "The search could not be read", q)
+          assert.include(page.body, "Bad request", q)
+          assert.deepStrictEqual(results(page.body), [], q)
+        }
+        assert.strictEqual((yield* fetchPage("/search?q=%FF&page=2")).status, 400)
+        // The first q is the one searched; one that decodes is searched as ever.
+        assert.deepStrictEqual(results((yield* fetchPage("/search?q=compilers&q=%FF")).body), ["titled", "mentioned"])
+        assert.deepStrictEqual(results((yield* fetchPage("/search?q=%66%66")).body), ["ff"])
+        const german = yield* fetchPage("/search?q=%FF").pipe(Effect.provide(server({ language: "de" })))
+        assert.strictEqual(german.status, 400)
+        assert.include(german.body, "Die Suche konnte nicht gelesen werden")
+        assert.include(german.body, `<html lang="de"`)
+      }).pipe(Effect.provide(server())))
+
     it.effect("pages through the results with links that keep the query; past the last page is 404", () =>
       Effect.gen(function* () {
         yield* seed(...Array.from({ length: 3 }, (_, i) => ({ slug: `owl-${i}`, title: `Owls ${i}`, publishedAt: `2025-02-0${i + 1}T00:00:00Z` })))
