@@ -31,7 +31,7 @@ export * from "./Posts/PostRepository.js"
 export * as SqlPostRepository from "./Posts/SqlPostRepository.js"
 export { Posts } from "./Posts/Posts.js"
 // Search: the words a query asks every store to find (a repository's own `search` quotes them for its engine)
-export { searchTerms, type SearchTerms } from "./Posts/internal/search.js"
+export { indexedWords, type IndexedWords, searchTerms, type SearchTerms } from "./Posts/internal/search.js"
 
 // Export: stored posts as NDJSON records that the import reads back
 export * as ExportOutput from "./Export/ExportOutput.js"

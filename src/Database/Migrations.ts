@@ -19,6 +19,7 @@ import searchUnicode from "./migrations/0007_search_unicode.js"
 import searchTags from "./migrations/0008_search_tags.js"
 import tagListing from "./migrations/0009_tag_listing.js"
 import nfcOldAddresses from "./migrations/0010_nfc_old_addresses.js"
+import searchOwnWords from "./migrations/0011_search_own_words.js"
 import { ensureBookkeeping } from "./migrations/bookkeeping.js"
 import { sqliteWriteTransaction } from "./DatabasePool.js"
 import { describeFailure } from "../Domain/describeFailure.js"
@@ -37,7 +38,8 @@ export const migrations = {
   "0007_search_unicode": searchUnicode,
   "0008_search_tags": searchTags,
   "0009_tag_listing": tagListing,
-  "0010_nfc_old_addresses": nfcOldAddresses
+  "0010_nfc_old_addresses": nfcOldAddresses,
+  "0011_search_own_words": searchOwnWords
 } satisfies Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
 
 /** Own bookkeeping table, so an embedding app's `effect_sql_migrations` never hides ours. */

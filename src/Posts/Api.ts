@@ -30,7 +30,7 @@ import {
 import { ApiKeyAuth } from "../Http/Middleware.js"
 import { decodeCursor } from "./internal/repository.js"
 import { MAX_PAGE_SIZE, MAX_SEARCH_RESULTS } from "./PostRepository.js"
-import { MAX_SEARCH_LENGTH, searchLength } from "./internal/search.js"
+import { MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, searchLength, searchWords } from "./internal/search.js"
 
 /** What a list shows of each post: enough for an index page, without the rendered html. */
 export const PostSummary = Schema.Struct({
@@ -128,16 +128,19 @@ const DigitsFrom = (min: number, description: string, cap?: number) =>
 const SEARCH_DESCRIPTION = "Words to find in titles, bodies and tags (the last, from 2 characters, also as the start of " +
   "longer words; posts with it whole first), most relevant first; pages by offset " +
   `(the answer's nextOffset) through the first ${MAX_SEARCH_RESULTS} results (a deeper offset is 400), not with cursor; ` +
-  `at most ${MAX_SEARCH_LENGTH} characters`
-const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spaces`
+  `at most ${MAX_SEARCH_LENGTH} characters and ${MAX_SEARCH_WORDS} different words`
+const SEARCH = `search words: 1 to ${MAX_SEARCH_LENGTH} characters, not only spaces, at most ${MAX_SEARCH_WORDS} different words`
 
 /**
  * `q`: what a reader typed. Any text is taken (its words are searched, anything else ignored:
- * see `searchTerms`); blank is refused rather than read as "everything".
+ * see `searchTerms`); blank is refused rather than read as "everything", and so are more than
+ * MAX_SEARCH_WORDS words, rather than searched without those past it (posts lacking them found).
  */
 const SearchText = Schema.String.pipe(
-  // Counted in code points, as the document's maxLength is, in NFC, as the words are read (`searchLength`).
-  Schema.filter((text) => text.trim().length > 0 && searchLength(text) <= MAX_SEARCH_LENGTH)
+  // Counted in code points, as the document's maxLength is, in NFC (`searchLength`).
+  Schema.filter((text) =>
+    text.trim().length > 0 && searchLength(text) <= MAX_SEARCH_LENGTH && searchWords(text) <= MAX_SEARCH_WORDS
+  )
 ).annotations({
   description: SEARCH_DESCRIPTION,
   // As a query carries it (the filter alone documented a bare string).

@@ -24,7 +24,7 @@ import {
   type UpsertStore,
   slugsByPost
 } from "./internal/repository.js"
-import { byRelevance, isEmpty, type Relevance, scoreOf, searchTerms } from "./internal/search.js"
+import { byRelevance, findsNothing, type Relevance, scoreOf, searchTerms } from "./internal/search.js"
 import { clampSitemapLimit, isPast, oldestFirst, sitemapPostOf } from "./internal/sitemap.js"
 import {
   type ListQuery,
@@ -280,7 +280,7 @@ export const make: Effect.Effect<PostRepositoryShape> = Effect.gen(function*() {
     Effect.map(SynchronizedRef.get(ref), (state): SearchPage => {
       const terms = searchTerms(query.text)
       const window = searchWindow(query)
-      if (isEmpty(terms) || window === undefined) return { items: [], more: false }
+      if (findsNothing(terms) || window === undefined) return { items: [], more: false }
       const { limit, offset } = window
       const listed = listedBy(query)
       const found: Array<{ readonly post: Post; readonly relevance: Relevance }> = []

@@ -38,7 +38,8 @@ import {
 } from "./internal/repository.js"
 import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, withListEncoded } from "./internal/encodedReads.js"
 import { clampSitemapLimit, modifiedMillis } from "./internal/sitemap.js"
-import { ftsMatch, ftsWord, isEmpty, SEARCH_WEIGHTS, type SearchTerms, searchTerms, tsOperands, tsQuery } from "./internal/search.js"
+import { findsNothing, ftsMatch, ftsPhrase, SEARCH_WEIGHTS, type SearchTerms, searchTerms, tsQuery, tsWord } from "./internal/search.js"
+import { writeSearchEntries } from "./internal/searchIndex.js"
 import {
   BeforeCommit,
   type ListQuery,
@@ -672,13 +673,13 @@ const BM25 = `bm25(post_search, ${SEARCH_WEIGHTS.title}.0, ${SEARCH_WEIGHTS.tags
  * against 0.15 s. The outer ORDER BY repeats the inner one over the page's rows (a LIMIT's order
  * is not kept by a join), from the values the subquery carries out, so the two agree exactly.
  *
- * SQLite: the FTS5 index (migration 0005) finds the matches, each joined to its post through
+ * SQLite: the FTS5 index (migrations 0005, 0011) finds the matches, each joined to its post through
  * post_search_ids by primary keys (CROSS JOIN fixes that order), ranked by bm25 (lower is
  * better); the filters and the sort key come from posts_id_status_sort_idx (covering), never
  * from a post's row, where they lie past the body in overflow pages (INDEXED BY: without a filter
  * SQLite took the primary key's index and read every match's row, 0.6-1.1 s against 0.2-0.4 s for
  * `q=the` at 100,000 posts). The MATCH string is built by `ftsMatch`, every term quoted: user text is
- * never FTS5 syntax. The prefix is an FTS5 prefix query, without a prefix index (`prefix = '2 3'`
+ * never FTS5 syntax, and each term is a word as the index holds it (`indexedWords`). The prefix is an FTS5 prefix query, without a prefix index (`prefix = '2 3'`
  * would need a migration rebuilding the table): on 10,000 posts of a 60,000-word vocabulary, a
  * two-letter prefix (about 400 words, 9,000 posts) took 12 ms of index work against 6 ms with
  * one, whose index was 2.5 times as large and 60% slower to write; this whole query on the
@@ -687,8 +688,8 @@ const BM25 = `bm25(post_search, ${SEARCH_WEIGHTS.title}.0, ${SEARCH_WEIGHTS.tags
  * per query, 1 to 4 ms there).
  *
  * PostgreSQL: each post's stored tsvector (post_search, GIN-indexed, which answers `:*` prefixes
- * too) against `to_tsquery` of `tsQuery(terms)`, quoted words, never the reader's text, each of
- * none of which PostgreSQL's parser may drop (`tsOperands`: else nothing matches); ranked by
+ * too) against `tsQuery(terms)` cast to a tsquery: quoted words, never the reader's text, and never
+ * through PostgreSQL's parser, which cut "co₂" to a prefix search for "co" (`tsQuery`); ranked by
  * ts_rank (higher is better) over the stored tsvectors, never parsing a body at query time.
  * Both take the query as a bound parameter.
  */
@@ -717,7 +718,7 @@ export const searchStatement = (
   if (dialect === "sqlite") {
     const whole = prefix === undefined
       ? sql.literal("")
-      : sql`s.rowid IN (SELECT rowid FROM post_search WHERE post_search MATCH ${ftsWord(prefix, "")}) AS whole, `
+      : sql`s.rowid IN (SELECT rowid FROM post_search WHERE post_search MATCH ${ftsPhrase(prefix)}) AS whole, `
     const order = sql.literal(`${prefix === undefined ? "" : "whole DESC, "}score, p.sort_at DESC, p.id DESC`)
     return page(
       sql`
@@ -731,18 +732,15 @@ export const searchStatement = (
     )
   }
   const text = tsQuery(terms)
-  // No word PostgreSQL's parser drops (`tsOperands`), or no match: a constant, evaluated once.
-  const noneDropped = sql.and(tsOperands(terms).map((operand) => sql`numnode(to_tsquery('simple', ${operand})) > 0`))
-  // plainto_tsquery of one word is that word whole (a bare word: no syntax to quote).
   const whole = prefix === undefined
     ? sql.literal("")
-    : sql`(s.document @@ plainto_tsquery('simple', ${prefix})) AS whole, `
+    : sql`(s.document @@ ${tsWord(prefix)}::tsquery) AS whole, `
   const order = sql.literal(`${prefix === undefined ? "" : "whole DESC, "}score DESC, p.sort_at DESC, p.id DESC`)
   return page(
     sql`
-      SELECT p.id AS id, p.sort_at AS sort_at, ${whole}ts_rank(s.document, to_tsquery('simple', ${text})) AS score
+      SELECT p.id AS id, p.sort_at AS sort_at, ${whole}ts_rank(s.document, ${text}::tsquery) AS score
       FROM post_search s JOIN posts p ON p.id = s.post_id
-      WHERE s.document @@ to_tsquery('simple', ${text}) AND ${noneDropped}${and}
+      WHERE s.document @@ ${text}::tsquery${and}
       ORDER BY ${order}
       ${bounds}`,
     prefix !== undefined,
@@ -808,10 +806,18 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   const writeAliases = (sql: SqlClient.SqlClient, post: Post) =>
     Effect.forEach(chunksOf(aliasRows([post]), ROW_CHUNK), (chunk) => sql`INSERT INTO post_aliases ${sql.insert(chunk)}`, { discard: true })
 
+  /**
+   * The search index's entries for `posts`, whose rows were just written (inserted, or updated: the
+   * update's trigger dropped the old entry, migration 0011). Written here, not by a trigger as
+   * migration 0005's were: neither engine makes the words every store indexes (`writeSearchEntries`).
+   */
+  const writeSearch = (sql: SqlClient.SqlClient, posts: ReadonlyArray<Post>) => writeSearchEntries(sql, pool.dialect, posts)
+
   const insertPost = (sql: SqlClient.SqlClient, operation: string, post: Post) =>
     Effect.gen(function*() {
       const row = yield* toRow(operation, post)
       yield* sql`INSERT INTO posts ${sql.insert(row)}`
+      yield* writeSearch(sql, [post])
       yield* writeTags(sql, post)
       yield* writeAliases(sql, post)
       yield* sql`DELETE FROM slug_redirects WHERE slug = ${post.slug}`
@@ -859,6 +865,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
         RETURNING id
       `
       if (written.length === 0) return false
+      yield* writeSearch(sql, [next])
       yield* sql`DELETE FROM post_tags WHERE post_id = ${previous.id}`
       yield* writeTags(sql, next)
       yield* sql`DELETE FROM post_aliases WHERE post_id = ${previous.id}`
@@ -1033,6 +1040,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
             for (const chunk of chunksOf(rows, INSERT_CHUNK)) {
               yield* sql`INSERT INTO posts ${sql.insert(chunk.map(postToRow))}`
             }
+            yield* writeSearch(sql, rows)
             for (const chunk of chunksOf(tags, ROW_CHUNK)) yield* sql`INSERT INTO post_tags ${sql.insert(chunk)}`
             for (const chunk of chunksOf(aliases, ROW_CHUNK)) yield* sql`INSERT INTO post_aliases ${sql.insert(chunk)}`
             // A slug a new post takes is live: no longer a moved post's old address.
@@ -1139,7 +1147,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
     const operation = "PostRepository.search"
     const terms = searchTerms(query.text)
     const window = searchWindow(query)
-    if (isEmpty(terms) || unstorable(query.tag) || window === undefined) return { items: [], more: false } satisfies SearchPage
+    if (findsNothing(terms) || unstorable(query.tag) || window === undefined) return { items: [], more: false } satisfies SearchPage
     const { limit, offset } = window
     const rows = yield* Effect.flatMap(
       pool.read(operation, (sql) => searchStatement(sql, pool.dialect, query, terms, limit, offset)),

@@ -630,6 +630,10 @@ const statusPage = (
 export const notFoundPage = (site: SiteContext, what: string): string =>
   statusPage(site, 404, (t) => ({ title: t.notFound, heading: t.pageNotFound }), what)
 
+/** A request the site cannot read (a search whose `q` is no text): `what` says what is wrong. */
+export const badRequestPage = (site: SiteContext, what: string): string =>
+  statusPage(site, 400, (t) => ({ title: t.badRequest, heading: t.badRequest }), what)
+
 /** A method the address does not take (a form posted to a page): `what` names it and those it takes. */
 export const methodNotAllowedPage = (site: SiteContext, what: string): string =>
   statusPage(site, 405, (t) => ({ title: t.methodNotAllowed, heading: t.methodNotAllowed }), what)

@@ -29,7 +29,7 @@ import { allowedMethodsAt } from "../Http/AllowedMethods.js"
 import { LIST_ETAG_START, matchesIfNoneMatch } from "../Http/IfNoneMatch.js"
 import { sayScheduleFree } from "../Http/ScheduleFree.js"
 import { IMAGE_SCHEMES } from "../Processing/sanitize.js"
-import { decodedPath, methodAnswer, normalEscapes, pathOf, percentDecoded, routedPath, routerConfig } from "../Http/Middleware.js"
+import { decodedPath, methodAnswer, normalEscapes, pathOf, percentDecoded, queryPairsOf, routedPath, routerConfig } from "../Http/Middleware.js"
 import { stylesheetVersion } from "./Theme.js"
 import { type FeedFormat, makeUrls, routes } from "./Urls.js"
 
@@ -125,6 +125,20 @@ const plain = (document: Document, status: number, cacheControl: string) =>
 
 /** The site's 404 page. */
 const notFoundAnswer = (site: Site, error: PageNotFound) => plain(site.notFound(error), 404, "no-cache")
+
+/** The site's 400 page: `message` says what could not be read. */
+const badRequestAnswer = (site: Site, message: string) => plain(site.badRequest(message), 400, "no-cache")
+
+/**
+ * Whether the `q` a search reads (the first) does not percent-decode (`%FF`, a cut UTF-8
+ * sequence): the router keeps such text as sent, and "%FF" was searched as the word "ff", where
+ * the API answers 400 naming q.
+ */
+const unreadableSearch = (url: string): boolean => {
+  if (!url.includes("%")) return false
+  const q = queryPairsOf(url).find(({ name }) => (percentDecoded(name) ?? name) === "q")
+  return q !== undefined && percentDecoded(q.value) === undefined
+}
 
 /** The site's 405 page, with the `Allow` the JSON answer (`methodAnswer`) carries. */
 const methodNotAllowedAnswer = (site: Site, method: string, path: string, allowed: ReadonlyArray<string>) =>
@@ -398,13 +412,14 @@ export const SiteRouter = Effect.gen(function* () {
     get("/sitemap-pages-:n.xml", sitemapFile(site.sitemapPages)),
     get(
       "/search",
-      Effect.flatMap(HttpServerRequest.ParsedSearchParams, (params) => {
+      Effect.zipWith(HttpServerRequest.HttpServerRequest, HttpServerRequest.ParsedSearchParams, (request, params) => {
+        if (unreadableSearch(request.url)) return Effect.succeed(badRequestAnswer(site, words.searchUnreadable))
         // A repeated parameter (`?q=a&q=b`) counts once, as the first.
         const first = (value: string | ReadonlyArray<string> | undefined) => (typeof value === "string" ? value : value?.[0])
         const page = first(params["page"])
         const number = page === undefined ? 1 : pageNumber(page)
         return number === undefined ? missing(words.noSuchPage) : serve(site.search(first(params["q"]) ?? "", number))
-      })
+      }).pipe(Effect.flatten)
     ),
     // Neither lists posts: their max-age is never cut, and a response cache keeps them so.
     get("/robots.txt", Effect.zipRight(sayScheduleFree, respond(site.robots, cache))),

@@ -8,7 +8,7 @@ import { percentDecoded } from "../Http/Middleware.js"
 import type { transience } from "../Database/Transient.js"
 import type { RepositoryError } from "../Domain/Errors.js"
 import type { Post } from "../Domain/Post.js"
-import { isEmpty, MAX_SEARCH_LENGTH, searchLength, searchTerms } from "../Posts/internal/search.js"
+import { isEmpty, MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, searchLength, searchTerms, searchWords } from "../Posts/internal/search.js"
 import { isPublicAt, MAX_PAGE_SIZE, MAX_SEARCH_RESULTS, movedVisible, PostRepository } from "../Posts/PostRepository.js"
 import * as Feeds from "./Feeds.js"
 import * as Pages from "./Pages.js"
@@ -240,7 +240,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
     /**
      * The search page for what a reader typed (`q`, as it came): the public posts carrying its
      * words, most relevant first (`PostRepository.search`), `config.pageSize` a page. A query
-     * without words, too long, or a repository without search shows the form and says why,
+     * without words, too long, of too many words, or a repository without search shows the form and says why,
      * rather than an error page: the reader is one edit away from a search that works.
      */
     const search = Effect.fn("Site.search")(function* (q: string, page: number) {
@@ -258,6 +258,9 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
         page > 1 ? Effect.fail(new PageNotFound({ message: words.noResultsPage(page) })) : Effect.succeed(view(found))
       if (query === "") return yield* onlyPage({ notice: words.typeToSearch })
       if (searchLength(query) > MAX_SEARCH_LENGTH) return yield* onlyPage({ notice: words.searchAtMost(MAX_SEARCH_LENGTH) })
+      // As the API refuses them (400 naming q): searched without the words past the limit, a query
+      // found posts lacking them.
+      if (searchWords(query) > MAX_SEARCH_WORDS) return yield* onlyPage({ notice: words.searchAtMostWords(MAX_SEARCH_WORDS) })
       if (isEmpty(searchTerms(query))) return yield* onlyPage({ posts: [], hasMore: false })
       if (repository.search === undefined) return yield* onlyPage({ notice: words.searchUnavailable })
       // As the API refuses a deeper offset: only the first MAX_SEARCH_RESULTS results have pages.
@@ -317,6 +320,12 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       body: Pages.notFoundPage(context, error.message)
     })
 
+    /** A request the site cannot read: `message` says why (a 400). */
+    const badRequest = (message: string): Document => ({
+      contentType: HTML,
+      body: Pages.badRequestPage(context, message)
+    })
+
     /** `method` at `path`, which takes only `allowed` (its `Allow`). */
     const methodNotAllowed = (method: string, path: string, allowed: ReadonlyArray<string>): Document => ({
       contentType: HTML,
@@ -357,6 +366,7 @@ export class Site extends Effect.Service<Site>()("Inkwell/Site", {
       robots,
       css,
       notFound,
+      badRequest,
       methodNotAllowed,
       failure,
       /** The site's words, for what `Routes` says itself (a page number that is not one). */

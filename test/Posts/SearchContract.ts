@@ -301,6 +301,68 @@ export const searchContract = (name: string, layer: Layer.Layer<PostRepository, 
       }
     }))
 
+    test("compatibility characters read as their plain letters and digits: a word with ², ₂, ½ or ① is never cut to a shorter prefix", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "co2", title: "CO₂ emissions", body: "Measured per m²." }))
+      yield* repo.create(makeNewPost({ slug: "plain", title: "CO2 budget", body: "Sorting is O(n2) here; step ① first." }))
+      yield* repo.create(makeNewPost({ slug: "quadratic", title: "Sorting in O(n²)", body: "Nested loops." }))
+      yield* repo.create(makeNewPost({ slug: "recipe", title: "Bread", body: "Add ½ cup of water, then ﬂour." }))
+      // Words beginning with "co", "n" and "m": what a word cut at its "²" would find.
+      yield* repo.create(makeNewPost({ slug: "cobalt", title: "Cobalt and copper", body: "Collected notes, nothing more: many." }))
+      assert.sameMembers(yield* search({ text: "CO₂" }), ["co2", "plain"], "not every post with a word beginning with \"co\"")
+      assert.sameMembers(yield* search({ text: "co2" }), ["co2", "plain"])
+      assert.sameMembers(yield* search({ text: "co₂ emissions" }), ["co2"])
+      assert.deepStrictEqual(yield* search({ text: "m²" }), ["co2"])
+      assert.sameMembers(yield* search({ text: "O(n²)" }), ["quadratic", "plain"])
+      assert.deepStrictEqual(yield* search({ text: "n² nested" }), ["quadratic"])
+      assert.deepStrictEqual(yield* search({ text: "① step" }), ["plain"], "① is 1")
+      assert.deepStrictEqual(yield* search({ text: "½ cup" }), ["recipe"], "½ is 1⁄2: the words 1 and 2")
+      assert.deepStrictEqual(yield* search({ text: "flour" }), ["recipe"], "the ligature ﬂ is fl")
+      assert.sameMembers(yield* search({ text: "ＣＯ２" }), ["co2", "plain"], "fullwidth letters and digits are theirs")
+    }))
+
+    test("capitals of every cased script are found whatever their case: Cherokee, Georgian Mtavruli, Adlam, Osage", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // Capitals in the post, lowercase in the query, and the other way round.
+      yield* repo.create(makeNewPost({ slug: "capitals", title: "ᏣᎳᎩ ᲡᲐᲥᲐᲠᲗᲕᲔᲚᲝ", body: "𞤀𞤁𞤂 𐒰𐒱𐒲." }))
+      yield* repo.create(makeNewPost({ slug: "small", title: "ꭰꭱꭲ", body: "𞤤𞤢𞤥 𐓙𐓘" }))
+      for (const text of ["ᏣᎳᎩ", "ꮳꮃꭹ", "ᲡᲐᲥᲐᲠᲗᲕᲔᲚᲝ", "საქართველო", "𞤀𞤁𞤂", "𞤢𞤣𞤤", "𐒰𐒱𐒲", "𐓘𐓙𐓚", "ᏣᎳᎩ საქართველო"]) {
+        assert.deepStrictEqual(yield* search({ text }), ["capitals"], text)
+      }
+      for (const text of ["ᎠᎡᎢ", "ꭰꭱꭲ", "𞤂𞤀𞤃", "𞤤𞤢𞤥", "𐒱𐒰", "𐓙𐓘"]) {
+        assert.deepStrictEqual(yield* search({ text }), ["small"], text)
+      }
+    }))
+
+    test("a word inside Chinese, Japanese or Thai text, written without spaces, is found: any part of such a run", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "zh", title: "学习笔记", body: "我们今天学习Rust编程语言。我在东京大学。" }))
+      yield* repo.create(makeNewPost({ slug: "ja", title: "日記", body: "日本語の勉強をしています。" }))
+      yield* repo.create(makeNewPost({ slug: "th", title: "บันทึก", body: "ฉันชอบเขียนโปรแกรมมาก" }))
+      // 编 and 程, never side by side.
+      yield* repo.create(makeNewPost({ slug: "apart", title: "编写代码", body: "程序员的日常" }))
+      for (const text of ["编程", "编程语言", "rust", "Rust编程", "学习 rust", "在", "东京大学", "今天", "语言 学习"]) {
+        assert.deepStrictEqual(yield* search({ text }), ["zh"], text)
+      }
+      assert.sameMembers(yield* search({ text: "编" }), ["zh", "apart"], "one character")
+      assert.deepStrictEqual(yield* search({ text: "程编" }), [], "the characters in that order")
+      assert.deepStrictEqual(yield* search({ text: "勉強" }), ["ja"])
+      assert.deepStrictEqual(yield* search({ text: "しています" }), ["ja"])
+      assert.deepStrictEqual(yield* search({ text: "日本語 勉強" }), ["ja"])
+      assert.deepStrictEqual(yield* search({ text: "โปรแกรม" }), ["th"])
+      assert.deepStrictEqual(yield* search({ text: "เขียน" }), ["th"])
+      assert.deepStrictEqual(yield* search({ text: "ฉันชอบเขียนโปรแกรมมาก" }), ["th"], "the whole run too")
+    }))
+
+    test("every word of a query must be in a match, however many it has", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const words = Array.from({ length: 45 }, (_, i) => `word${i}`)
+      yield* repo.create(makeNewPost({ slug: "many", title: "Many words", body: words.join(" ") }))
+      assert.deepStrictEqual(yield* search({ text: words.slice(0, 43).join(" ") }), ["many"])
+      const nonsense = [...words.slice(0, 40), "zzyzx", ...words.slice(40, 42)]
+      assert.deepStrictEqual(yield* search({ text: nonsense.join(" ") }), [], "the 41st word is not in the post")
+    }))
+
     test("tags are indexed up to MAX_INDEXED_TAG_CHARS, and tags too large for PostgreSQL's tsvector are still written", Effect.gen(function*() {
       const repo = yield* PostRepository
       // 4,900 distinct tags of 100 "Ⱥ"/"Ⱦ" (3 bytes each lowercased): 1.4 MB of distinct words.

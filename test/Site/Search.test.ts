@@ -1,15 +1,17 @@
 /**
  * The reader site's search page (`/search?q=`) and the header's search form, through the real
- * request pipeline, on the in-memory store and on SQLite.
+ * request pipeline, on the in-memory store, on SQLite and on PostgreSQL.
  */
 import { isListEtag } from "../../src/Http/IfNoneMatch.js"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
+import { MAX_SEARCH_WORDS } from "../../src/Posts/internal/search.js"
 import { MAX_SEARCH_RESULTS, PostRepository } from "../../src/Posts/PostRepository.js"
 import { makeNewPost } from "../fixtures/posts.js"
 import { CONTENT_SECURITY_POLICY } from "../../src/Site/Routes.js"
 import type { SiteConfigShape } from "../../src/Site/SiteConfig.js"
 import { sqliteStack } from "../Import/harness.js"
+import { describePg, freshSchema } from "../fixtures/pg.js"
 import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
 import { fetchPage, fetchRaw, seed, siteServer } from "./harness.js"
 
@@ -30,6 +32,13 @@ const results = (html: string) => Array.from(html.matchAll(/<li class="post-card
 
 const sqliteServer = (config: Partial<SiteConfigShape> = {}) =>
   siteServer(config, Layer.effect(PostRepository, PostRepository).pipe(Layer.provide(sqliteStack("sqlite::memory:")), Layer.orDie))
+
+/** The site on PostgreSQL: a fresh schema per server, dropped with it. */
+const pgServer = (config: Partial<SiteConfigShape> = {}) =>
+  siteServer(
+    config,
+    Layer.unwrapScoped(Effect.map(freshSchema, ({ url }) => Layer.effect(PostRepository, PostRepository).pipe(Layer.provide(sqliteStack(url))))).pipe(Layer.orDie)
+  )
 
 const suite = (name: string, server: typeof sqliteServer) =>
   describe(`the search page (${name})`, () => {
@@ -74,6 +83,41 @@ const suite = (name: string, server: typeof sqliteServer) =>
         // In NFC, as its words are read: 200 "é" typed with combining accents (400 code points) are a search.
         const decomposed = yield* fetchPage(`/search?q=${encodeURIComponent("\u00e9".repeat(200).normalize("NFD"))}`)
         assert.notInclude(decomposed.body, "Search for at most")
+      }).pipe(Effect.provide(server())))
+
+    it.effect("a query of more than MAX_SEARCH_WORDS different words says so, as the API refuses it, rather than searching the first ones", () =>
+      Effect.gen(function* () {
+        yield* seed(...posts)
+        const words = Array.from({ length: MAX_SEARCH_WORDS }, (_, i) => `w${i}`)
+        const many = yield* fetchPage(`/search?q=${encodeURIComponent(["compilers", ...words].join(" "))}`)
+        assert.strictEqual(many.status, 200)
+        assert.include(many.body, `Search for at most ${MAX_SEARCH_WORDS} different words.`)
+        assert.deepStrictEqual(results(many.body), [])
+        assert.strictEqual((yield* fetchPage(`/search?q=${encodeURIComponent(["compilers", ...words].join(" "))}&page=2`)).status, 404, "one page")
+        const enough = yield* fetchPage(`/search?q=${encodeURIComponent(`${Array(40).fill("compilers").slice(0, 15).join(" ")}`)}`)
+        assert.notInclude(enough.body, "different words", "a word repeated counts once")
+        assert.deepStrictEqual(results(enough.body), ["titled", "mentioned"])
+      }).pipe(Effect.provide(server())))
+
+    it.effect("a q that does not percent-decode (%FF, a cut UTF-8 sequence) is a 400 page saying the search could not be read, in the site's language", () =>
+      Effect.gen(function* () {
+        yield* seed(...posts, { slug: "ff", title: "FF", body: "The ff ligature.", publishedAt: "2025-01-05T00:00:00Z" })
+        for (const q of ["%FF", "%E2%82", "comp%ZZ", "%C3%28"]) {
+          const page = yield* fetchPage(`/search?q=${q}`)
+          assert.strictEqual(page.status, 400, q)
+          assert.strictEqual(page.headers["content-type"], "text/html; charset=utf-8", q)
+          assert.include(page.body, "The search could not be read", q)
+          assert.include(page.body, "Bad request", q)
+          assert.deepStrictEqual(results(page.body), [], q)
+        }
+        assert.strictEqual((yield* fetchPage("/search?q=%FF&page=2")).status, 400)
+        // The first q is the one searched; one that decodes is searched as ever.
+        assert.deepStrictEqual(results((yield* fetchPage("/search?q=compilers&q=%FF")).body), ["titled", "mentioned"])
+        assert.deepStrictEqual(results((yield* fetchPage("/search?q=%66%66")).body), ["ff"])
+        const german = yield* fetchPage("/search?q=%FF").pipe(Effect.provide(server({ language: "de" })))
+        assert.strictEqual(german.status, 400)
+        assert.include(german.body, "Die Suche konnte nicht gelesen werden")
+        assert.include(german.body, `<html lang="de"`)
       }).pipe(Effect.provide(server())))
 
     it.effect("pages through the results with links that keep the query; past the last page is 404", () =>
@@ -132,6 +176,7 @@ describe("the search page's depth", () => {
 
 suite("memory", (config) => siteServer(config))
 suite("sqlite", sqliteServer)
+describePg("the search page on PostgreSQL", () => suite("postgresql", pgServer))
 
 describe("the search form", () => {
   it.effect("every page's header has a GET form to /search, which the CSP's form-action now allows", () =>

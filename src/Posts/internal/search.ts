@@ -1,18 +1,30 @@
 /**
- * Full-text search as every store reads it: what the words of a query are, and how the memory
- * store ranks. Pure functions; the SQL stores turn the same words into their engine's query.
+ * Full-text search as every store reads it: what the words of a post and of a query are, and how
+ * the memory store ranks. Pure functions. The SQL stores index the words made here
+ * (`indexedWords`: SQLite as space-separated text under FTS5's `ascii` tokenizer, PostgreSQL as a
+ * tsvector written out, `tsvectorText`) and look them up as made here (`ftsMatch`, `tsQuery`):
+ * neither engine's own tokenizer decides what a word is. Left to them they disagreed: PostgreSQL's
+ * parser dropped "²" from "co₂" and searched the prefix "co" (every post), SQLite's Unicode tables
+ * are older than JavaScript's and left Cherokee or Georgian capitals unfolded, and neither splits
+ * Chinese, Japanese or Thai, written without spaces.
  *
- * A word is a run of letters, digits and combining marks (any script), lowercased. Marks belong
- * to their word: Hindi "हिन्दी", Thai "สวัสดีครับ" or vowelled Arabic are one word each, not their
- * letters apart. Everything else separates words and means nothing: a reader's `"`, `*`, `-`,
- * `NEAR(`, `AND` or `OR` is never query syntax, so no input is a syntax error or reaches an
- * engine as an operator. That is the tokenization of SQLite's unicode61 tokenizer with marks made
- * token characters (migration 0007) and, for ordinary words, of PostgreSQL's parser with the
- * 'simple' configuration. Every store reads the text in NFC, with the two foldings where
- * JavaScript, SQLite and PostgreSQL lowercase differently made the same (`fold`).
+ * A text is read in NFKC, lowercased (`fold`): "²" is "2", "①" is "1", "ﬁ" is "fi", a fullwidth
+ * "Ａ" is "a", "Ꭰ" is "ꭰ". A word is then a run of letters, digits and combining marks (any
+ * script): Hindi "हिन्दी" or vowelled Arabic is one word, not its letters apart. Everything else
+ * separates words and means nothing: a reader's `"`, `*`, `-`, `NEAR(`, `AND` or `OR` is never
+ * query syntax, so no input is a syntax error or reaches an engine as an operator.
+ *
+ * In scripts written without spaces between words (`SPACELESS`: Chinese, Japanese, Thai and their
+ * neighbours), a word's run of such letters is indexed as each of its characters and each pair of
+ * neighbours (`runTokens`), and a query's run as its pairs (or its one character): "编程" finds
+ * "我们今天学习Rust编程语言", any part of a run finds it. A dictionary's segmentation
+ * (`Intl.Segmenter`) would cut a query and a sentence differently: it splits "编程" alone as
+ * 编|程, and "我在" (I am at) as one word where a reader searches "在".
+ *
  * The last word is also a prefix (`SearchTerms.prefix`): that is the stores' doing, never a `*`
  * or `:*` the reader typed.
  */
+import { Buffer } from "node:buffer"
 import { codePointLength, type Post } from "../../Domain/Post.js"
 
 /**
@@ -23,14 +35,19 @@ import { codePointLength, type Post } from "../../Domain/Post.js"
 export const MAX_SEARCH_LENGTH = 200
 
 /**
- * A query's length as MAX_SEARCH_LENGTH counts it: in code points, in NFC, as its words are read
- * (`fold`). Counted as typed, "é" with a combining accent (NFD) was two characters: 150 of them a
- * 400 that the same words in NFC were not.
+ * A query's length as MAX_SEARCH_LENGTH counts it: in code points, in NFC. Counted as typed, "é"
+ * with a combining accent (NFD) was two characters: 150 of them a 400 that the same words in NFC
+ * were not. (Not in NFKC: one "ﷺ" is 18 characters there.)
  */
 export const searchLength = (query: string): number => codePointLength(query.normalize("NFC"))
 
-/** Words of a query beyond this are ignored: a reader's query is a few words, not a document. */
-const MAX_SEARCH_TERMS = 32
+/**
+ * Most words (distinct, as `searchWords` counts them) a query the API and the reader site take
+ * may have: every one is looked up in the index and must be in a match, so a reader's search is a
+ * few; more is a pasted text or an attempt to make the index work. A query with more is refused
+ * (400 naming `q`), never cut: a word ignored silently found posts without it.
+ */
+export const MAX_SEARCH_WORDS = 32
 
 /**
  * Shortest last word (in code points) that also matches longer words beginning with it. 2, not
@@ -43,20 +60,50 @@ export const MIN_PREFIX_LENGTH = 2
 const WORD = /[\p{L}\p{N}\p{M}]+/gu
 
 /**
- * How many characters (code points, after NFC) of a post's body every store indexes: PostgreSQL
- * cannot store the tsvector of a body of much more (1 MB of distinct words; a longer one failed
- * the write), and the other stores stop there too, so they find the same words. A body of 200,000
- * characters is a book chapter; a word past it is not found. Migration 0007 writes the same number.
+ * Letters of the scripts written without spaces between words (and the marks, iteration and
+ * length signs they share, by script extension): Han, kana, Bopomofo, Yi, Thai, Lao, Khmer,
+ * Myanmar and the Tai scripts. Korean is written with spaces: its words are words.
+ */
+const SPACELESS = "\\p{scx=Han}\\p{scx=Hira}\\p{scx=Kana}\\p{scx=Bopo}\\p{scx=Yi}\\p{scx=Thai}\\p{scx=Laoo}" +
+  "\\p{scx=Khmr}\\p{scx=Mymr}\\p{scx=Tale}\\p{scx=Talu}\\p{scx=Lana}\\p{scx=Tavt}"
+const HAS_SPACELESS = new RegExp(`[${SPACELESS}]`, "u")
+/** A word's parts: a run of spaceless letters (with the marks on them), or a run of anything else. */
+const PART = new RegExp(`(?:[${SPACELESS}]\\p{M}*)+|[^${SPACELESS}]+`, "gu")
+/** A run's characters: each with the marks on it (a Thai vowel or tone mark, a voicing mark). */
+const CHARACTER = /\P{M}\p{M}*|\p{M}+/gu
+
+/**
+ * Longest word (UTF-8 bytes) a store indexes: PostgreSQL refuses a longer lexeme ("word is too
+ * long"), and its parser skipped one, so every store leaves it out (a run of 2,047 bytes without
+ * a separator is no word anyone searches for).
+ */
+const MAX_WORD_BYTES = 2046
+
+/**
+ * How many characters (code points, after NFC) of a post's body every store indexes: a body of
+ * 200,000 characters is a book chapter; a word past it is not found. Migration 0007 wrote the
+ * same number. (`MAX_INDEX_BYTES` bounds the words taken from it too.)
  */
 export const MAX_INDEXED_CHARS = 200_000
 
 /**
  * How many characters (code points, after NFC) of a post's tags, as stored (a JSON array), every
- * store indexes: uncapped, the tags of one post could overflow PostgreSQL's tsvector as a body
- * did. Far above what processing lets through (MAX_TAGS tags of TAG_MAX_LENGTH characters): it
- * bounds what a repository's caller may store beside it. Migration 0008 writes the same number.
+ * store indexes: whole tags, while the array up to them fits. Far above what processing lets
+ * through (MAX_TAGS tags of TAG_MAX_LENGTH characters): it bounds what a repository's caller may
+ * store beside it. Migration 0008 wrote the same number.
  */
 export const MAX_INDEXED_TAG_CHARS = 50_000
+
+/**
+ * Most a post's index may hold, in bytes as PostgreSQL sizes a tsvector (each distinct word, 2-byte
+ * aligned, with 2 bytes for its count of positions and 2 per position, at most 256 of them: its
+ * `MAXSTRPOS`, 1 MB): it refuses a larger one ("string is too long for tsvector"), failing the
+ * write, and a post's words are taken in order (title, tags, body) until the next would not fit,
+ * in every store. Only a very long post reaches it: 200,000 characters of English take about a
+ * sixth; of Chinese, each character and pair a word, about twice what fits.
+ */
+const MAX_INDEX_BYTES = 1_048_575
+const MAX_POSITIONS = 256
 
 /** `text`'s first `n` code points (`left` in PostgreSQL, `substr` in SQLite). */
 const leading = (text: string, n: number): string => {
@@ -71,43 +118,156 @@ const leading = (text: string, n: number): string => {
 }
 
 /**
- * `text` in NFC, lowercased, as every store's index has it. JavaScript lowercases "İ" (U+0130)
- * to "i" and a combining dot, which SQLite's tokenizer leaves as it is and PostgreSQL makes "i":
- * it is "i" in all three (SQLite and PostgreSQL are fed the text with it replaced, migration 0007).
- * JavaScript writes a Greek sigma ending a word "ς", PostgreSQL's lower "σ", SQLite folds both to
- * "σ": "σ" in all three (PostgreSQL is fed "ς" as "σ").
+ * `text` as every store reads it: in NFKC (compatibility forms as their plain letters and digits),
+ * lowercased. JavaScript lowercases "İ" (U+0130) to "i" and a combining dot: it is "i". It writes a
+ * Greek sigma ending a word "ς", elsewhere "σ": "σ" wherever it is, so "ΟΔΟΣ" and "οδος" are one
+ * word. Lowercased by JavaScript's (current) Unicode tables, in the index as in the query: SQLite's
+ * older ones left "Ꭰ", Georgian "Ა" or Adlam "𞤀" as they were while the query had them lowercased.
  */
-const fold = (text: string): string => text.normalize("NFC").replaceAll("İ", "i").toLowerCase().replaceAll("ς", "σ")
+const fold = (text: string): string => text.normalize("NFKC").replaceAll("İ", "i").toLowerCase().replaceAll("ς", "σ")
 
-/** The words of `text`: folded (`fold`: lowercased the same in every locale, in NFC). */
-const wordsOf = (text: string): Array<string> => fold(text).match(WORD) ?? []
+/** Whether `word` is past MAX_WORD_BYTES (a UTF-16 unit is at most 3 bytes of UTF-8: most words need no count). */
+const tooLong = (word: string): boolean => word.length * 3 > MAX_WORD_BYTES && Buffer.byteLength(word) > MAX_WORD_BYTES
+
+/** A run's index entries: each character, and each pair of neighbours, in reading order. */
+const runTokens = (run: string, into: Array<string>): void => {
+  const characters = run.match(CHARACTER)!
+  for (let i = 0; i < characters.length; i++) {
+    const pair = i + 1 < characters.length ? characters[i]! + characters[i + 1]! : undefined
+    if (!tooLong(characters[i]!)) into.push(characters[i]!)
+    if (pair !== undefined && !tooLong(pair)) into.push(pair)
+  }
+}
+
+/** A run as a query looks it up: its pairs, all of which a match has (or its one character). */
+const runTerms = (run: string): Array<string> => {
+  const characters = run.match(CHARACTER)!
+  if (characters.length === 1) return characters
+  return characters.slice(1).map((character, i) => characters[i]! + character)
+}
+
+/** A word's parts: itself, or its runs of spaceless letters and what lies between them. */
+const partsOf = (word: string): ReadonlyArray<string> => (HAS_SPACELESS.test(word) ? word.match(PART)! : [word])
+const isRun = (part: string): boolean => HAS_SPACELESS.test(part)
+
+/** The words of `text` as the index holds them, in reading order (repeated as often as they occur). */
+const tokensOf = (text: string, into: Array<string> = []): Array<string> => {
+  const folded = fold(text)
+  const words = folded.match(WORD) ?? []
+  // Most texts have no spaceless letter: asked once of the text, not of each word.
+  if (!HAS_SPACELESS.test(folded)) {
+    for (const word of words) if (!tooLong(word)) into.push(word)
+    return into
+  }
+  for (const word of words) {
+    for (const part of partsOf(word)) {
+      if (isRun(part)) runTokens(part, into)
+      else if (!tooLong(part)) into.push(part)
+    }
+  }
+  return into
+}
+
+/** What the stores index of a post: its words, field by field, in reading order. */
+export interface IndexedWords {
+  readonly title: ReadonlyArray<string>
+  readonly tags: ReadonlyArray<string>
+  readonly body: ReadonlyArray<string>
+}
+
+/** The tags every store indexes: whole ones, in order, while the stored JSON array up to them holds MAX_INDEXED_TAG_CHARS. */
+const indexedTags = (tags: ReadonlyArray<string>): ReadonlyArray<string> => {
+  let length = 1 // "["
+  for (let i = 0; i < tags.length; i++) {
+    // The tag quoted, and the comma or "]" after it.
+    length += codePointLength(JSON.stringify(tags[i]!).normalize("NFC")) + 1
+    if (length > MAX_INDEXED_TAG_CHARS) return tags.slice(0, i)
+  }
+  return tags
+}
+
+/**
+ * `words` cut where the index would outgrow MAX_INDEX_BYTES (`fields` in order), or as they are.
+ * Sized only when it could: most posts are far below.
+ */
+const withinIndexBytes = (fields: readonly [Array<string>, Array<string>, Array<string>]): void => {
+  let bound = 0
+  for (const field of fields) for (const word of field) bound += word.length * 3 + 5
+  if (bound <= MAX_INDEX_BYTES) return
+  const seen = new Map<string, number>()
+  let size = 0
+  for (const field of fields) {
+    for (let i = 0; i < field.length; i++) {
+      const word = field[i]!
+      const n = seen.get(word)
+      const cost = n === undefined ? ((Buffer.byteLength(word) + 1) & ~1) + 4 : n < MAX_POSITIONS ? 2 : 0
+      if (size + cost > MAX_INDEX_BYTES) {
+        field.length = i
+        for (const later of fields.slice(fields.indexOf(field) + 1)) later.length = 0
+        return
+      }
+      size += cost
+      seen.set(word, (n ?? 0) + 1)
+    }
+  }
+}
+
+/**
+ * The words every store indexes for a post: its title's, its tags' (`indexedTags`) and its body's
+ * first MAX_INDEXED_CHARS characters', within MAX_INDEX_BYTES. The SQL stores write them with the
+ * post (SqlPostRepository), the memory store counts them (`scoreOf`).
+ */
+export const indexedWords = (post: { readonly title: string; readonly tags: ReadonlyArray<string>; readonly body: string }): IndexedWords => {
+  const title = tokensOf(post.title)
+  const tags: Array<string> = []
+  for (const tag of indexedTags(post.tags)) tokensOf(tag, tags)
+  // NFC before the cut (as migration 0007 cut it), then `fold`'s NFKC.
+  const body = tokensOf(leading(post.body.normalize("NFC"), MAX_INDEXED_CHARS))
+  withinIndexBytes([title, tags, body])
+  return { title, tags, body }
+}
 
 /** What a query asks every store to find: a match has all of `words` and, if any, `prefix`. */
 export interface SearchTerms {
-  /** Words a match must have whole: distinct, in the query's order. */
+  /** Words a match must have whole: distinct, in the query's order (a spaceless run's pairs among them). */
   readonly words: ReadonlyArray<string>
   /**
-   * The query's last word, when it has at least MIN_PREFIX_LENGTH characters: a match has it or
-   * a longer word beginning with it, as a reader still typing it expects ("rus" finds "rust").
-   * Posts with the word itself rank first. A shorter last word is in `words`.
+   * The query's last word, when it has at least MIN_PREFIX_LENGTH characters and is no spaceless
+   * run: a match has it or a longer word beginning with it, as a reader still typing it expects
+   * ("rus" finds "rust"). Posts with the word itself rank first. A shorter last word is in `words`.
    */
   readonly prefix: string | undefined
 }
 
 const distinct = (words: ReadonlyArray<string>): Array<string> => Array.from(new Set(words))
 
-/** The words of a query (at most MAX_SEARCH_TERMS, the last one a prefix when long enough). */
+/** The words of a query as a reader counts them: each run of spaceless letters one word. */
+const queryWords = (text: string): Array<string> => (fold(text).match(WORD) ?? []).flatMap(partsOf)
+
+/** How many different words `text` has, as MAX_SEARCH_WORDS counts them. */
+export const searchWords = (text: string): number => new Set(queryWords(text)).size
+
+/**
+ * The words of a query, every one of them (the API and the site take at most MAX_SEARCH_WORDS),
+ * the last one a prefix when long enough.
+ */
 export const searchTerms = (text: string): SearchTerms => {
-  const words = wordsOf(text)
+  const words = queryWords(text)
   const last = words.at(-1)
-  if (last === undefined || Array.from(last).length < MIN_PREFIX_LENGTH) {
-    return { words: distinct(words).slice(0, MAX_SEARCH_TERMS), prefix: undefined }
-  }
-  return { words: distinct(words.slice(0, -1)).slice(0, MAX_SEARCH_TERMS - 1), prefix: last }
+  const prefix = last !== undefined && !isRun(last) && codePointLength(last) >= MIN_PREFIX_LENGTH ? last : undefined
+  const whole = prefix === undefined ? words : words.slice(0, -1)
+  return { words: distinct(whole.flatMap((word) => (isRun(word) ? runTerms(word) : [word]))), prefix }
 }
 
 /** Whether `terms` has no word at all: nothing to search for (never "everything"). */
 export const isEmpty = (terms: SearchTerms): boolean => terms.words.length === 0 && terms.prefix === undefined
+
+/**
+ * Whether no post can match `terms`: no word at all, or a word too long for any index
+ * (MAX_WORD_BYTES; only a repository's caller can send one, past MAX_SEARCH_LENGTH).
+ */
+export const findsNothing = (terms: SearchTerms): boolean =>
+  isEmpty(terms) || [...terms.words, ...(terms.prefix === undefined ? [] : [terms.prefix])].some(tooLong)
 
 /** An engine's query for `terms`: each word as `operand` makes it (the prefix told it is), all ANDed. */
 const joined = (terms: SearchTerms, operand: (term: string, prefix: boolean) => string, and: string): string =>
@@ -115,51 +275,69 @@ const joined = (terms: SearchTerms, operand: (term: string, prefix: boolean) => 
     .join(and)
 
 /** `term` as an FTS5 string: a phrase, never an operator or column filter (a `"` is doubled). */
-const ftsPhrase = (term: string): string => `"${term.replaceAll('"', '""')}"`
+export const ftsPhrase = (term: string): string => `"${term.replaceAll('"', '""')}"`
 
 /**
- * An FTS5 MATCH expression for `terms` (not empty): each word an `ftsWord`, the prefix one
- * followed by `*` (a prefix query, outside the quotes, so the only `*` there is), joined by AND.
- * Terms from `searchTerms` hold letters, digits and marks only; the quoting is what makes that not matter.
+ * An FTS5 MATCH expression for `terms` (not empty): each word a phrase, the prefix one followed by
+ * `*` (a prefix query, outside the quotes, so the only `*` there is), joined by AND. The table's
+ * `ascii` tokenizer reads a phrase of one of our words as that word (migration 0011).
  */
 export const ftsMatch = (terms: SearchTerms): string =>
-  joined(terms, (term, prefix) => ftsWord(term, prefix ? "*" : ""), " AND ")
+  joined(terms, (term, prefix) => `${ftsPhrase(term)}${prefix ? "*" : ""}`, " AND ")
+
+/** The FTS5 row of a post's words: each field its words, a space between (the `ascii` tokenizer splits there only). */
+export const ftsColumns = (words: IndexedWords) => ({
+  title: words.title.join(" "),
+  tags: words.tags.join(" "),
+  body: words.body.join(" ")
+})
+
+/** `term` as a quoted tsquery or tsvector lexeme: its `'` doubled and its `\` escaped, so no operator or weight. */
+const lexeme = (term: string): string => `'${term.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`
 
 /**
- * `word` (in NFC) as an FTS5 phrase, `mark` after it, or its NFD spelling so marked: SQLite has no
- * NFC to index a stored text with, and a row written decomposed by hand ("cafe" and U+0301) would
- * otherwise be found by neither "café" nor the other stores' way. Inkwell writes NFC (processing
- * normalizes title, body and tags), so this is for rows written around it.
- */
-export const ftsWord = (word: string, mark: "" | "*"): string => {
-  const decomposed = word.normalize("NFD")
-  return decomposed === word
-    ? `${ftsPhrase(word)}${mark}`
-    : `(${ftsPhrase(word)}${mark} OR ${ftsPhrase(decomposed)}${mark})`
-}
-
-/** `term` as a quoted tsquery operand: its `'` doubled and its `\` escaped, so no operator or weight. */
-const tsOperand = (term: string): string => `'${term.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`
-
-/**
- * The text of PostgreSQL's `to_tsquery` for `terms` (not empty), built from the words, never from
- * what the reader typed: each word a quoted operand, the prefix one marked `:*`, joined by `&`.
- * to_tsquery is needed for the prefix (`plainto_tsquery` has no way to say it); the quoting keeps
- * it from reading anything else as syntax.
+ * The text of the tsquery for `terms` (not empty), cast (`::tsquery`), never parsed by
+ * `to_tsquery`: each word a quoted lexeme, the prefix one marked `:*`, joined by `&`. Through
+ * PostgreSQL's parser, "co₂" became `'co':*`, a prefix search for "co"; as a literal, the lexemes
+ * are the words the index holds (`tsvectorText`).
  */
 export const tsQuery = (terms: SearchTerms): string =>
-  joined(terms, (term, prefix) => `${tsOperand(term)}${prefix ? ":*" : ""}`, " & ")
+  joined(terms, (term, prefix) => `${lexeme(term)}${prefix ? ":*" : ""}`, " & ")
+
+/** One word as a tsquery literal (a prefix's whole word, for ranking it first). */
+export const tsWord = (word: string): string => lexeme(word)
+
+/** A tsvector holds no position past this (PostgreSQL sets a later one to it). */
+const MAX_POSITION = 16383
 
 /**
- * Each word of `terms` as a `to_tsquery` text of its own (`tsOperand`), for the statement to check
- * that PostgreSQL's parser keeps something of it. A word it drops ("½") would leave the others to
- * match alone, finding posts without it: such a query finds nothing on PostgreSQL instead. A word
- * it splits ("x²y", "8e88716f": 'x' <-> 'y', a number and a word) is kept: the index holds the
- * post's text split the same way, so the phrase of its parts finds the post with the word (and
- * one with those parts side by side, a rare extra, rather than nothing).
+ * A post's words as the text of its tsvector (cast, `::tsvector`, never `to_tsvector`): each
+ * distinct word once, with its positions (counted through title, tags and body, as `to_tsvector`
+ * of each joined by `||` counted them) weighted A in the title, B in a tag and D (unwritten) in the
+ * body (SEARCH_WEIGHTS); at most 256 positions a word, as PostgreSQL keeps.
  */
-export const tsOperands = (terms: SearchTerms): Array<string> =>
-  [...terms.words, ...(terms.prefix === undefined ? [] : [terms.prefix])].map(tsOperand)
+export const tsvectorText = (words: IndexedWords): string => {
+  const positions = new Map<string, Array<string>>()
+  const last = new Map<string, number>()
+  let position = 0
+  const add = (field: ReadonlyArray<string>, weight: string) => {
+    for (const word of field) {
+      position = Math.min(position + 1, MAX_POSITION)
+      const known = positions.get(word)
+      if (known === undefined) {
+        positions.set(word, [`${position}${weight}`])
+        last.set(word, position)
+      } else if (known.length < MAX_POSITIONS && last.get(word) !== position) {
+        known.push(`${position}${weight}`)
+        last.set(word, position)
+      }
+    }
+  }
+  add(words.title, "A")
+  add(words.tags, "B")
+  add(words.body, "")
+  return Array.from(positions, ([word, at]) => `${lexeme(word)}:${at.join(",")}`).join(" ")
+}
 
 /**
  * How much a title, a tag and the body weigh in a match, in every store: a word in the title
@@ -185,35 +363,17 @@ export interface Relevance {
 
 type Searched = Pick<Post, "title" | "body" | "tags">
 
-interface PostWords {
-  readonly title: ReadonlyArray<string>
-  readonly tags: ReadonlyArray<string>
-  readonly body: ReadonlyArray<string>
-}
-
 /**
  * Each post's words, split once per post object rather than on every search: a stored post is
  * never changed in place (a write stores a new object), so a post's words are its own for as long
  * as it is kept, and go with it.
  */
-const splitPosts = new WeakMap<Searched, PostWords>()
+const splitPosts = new WeakMap<Searched, IndexedWords>()
 
-/** The words of a post's tags as every store indexes them: cut as the SQL stores cut their column, the JSON array (its quotes and commas are no words). */
-const tagWordsOf = (tags: ReadonlyArray<string>): Array<string> => {
-  const stored = JSON.stringify(tags)
-  return stored.length <= MAX_INDEXED_TAG_CHARS ? tags.flatMap(wordsOf) : wordsOf(leading(stored.normalize("NFC"), MAX_INDEXED_TAG_CHARS))
-}
-
-const wordsOfPost = (post: Searched): PostWords => {
+const wordsOfPost = (post: Searched): IndexedWords => {
   const known = splitPosts.get(post)
   if (known !== undefined) return known
-  const words: PostWords = {
-    title: wordsOf(post.title),
-    tags: tagWordsOf(post.tags),
-    // NFC before the cut (as the SQL stores index it), then `wordsOf`'s fold, whose NFC of an NFC
-    // text is a quick check, not a second copy of the body.
-    body: wordsOf(leading(post.body.normalize("NFC"), MAX_INDEXED_CHARS))
-  }
+  const words = indexedWords(post)
   splitPosts.set(post, words)
   return words
 }
