@@ -89,6 +89,9 @@ interface GivenValue {
   readonly value: string
 }
 
+/** @effect/cli's own options (`--help`, `--version`): what it makes of one given twice is its own. */
+const builtInNames: ReadonlySet<string> = new Set(builtIns.map(([name]) => name))
+
 const builtInsWithValue: ReadonlySet<string> = new Set(builtIns.filter(([, takesValue]) => takesValue).map(([name]) => name))
 
 /**
@@ -194,6 +197,7 @@ const splitOptions = (
   const options: Array<string> = []
   const values: Array<GivenValue> = []
   const positionals: Array<string> = []
+  const flagsGiven = new Set<string>()
   for (let i = 0; i < rest.length; i++) {
     const token = rest[i]!
     if (token === "--") {
@@ -210,6 +214,12 @@ const splitOptions = (
       return Either.left(new UsageError({ message: `unknown option ${name}${suggestion(name, known)}` }))
     }
     if (!takesValue) {
+      // As `checkValues` refuses a valued option given twice: @effect/cli took the second
+      // `--dry-run` for a path (`import`: "no such file", exit 0) or an unknown argument (`reprocess`).
+      if (!builtInNames.has(name)) {
+        if (flagsGiven.has(name)) return Either.left(new UsageError({ message: `${name} is given more than once` }))
+        flagsGiven.add(name)
+      }
       if (token.includes("=")) {
         // @effect/cli reads `--dry-run=garbage` as the flag and a path "garbage", and `--dry-run=`
         // as a path: a misspelt flag ran a real import. It takes its own words for yes and no.

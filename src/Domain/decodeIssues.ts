@@ -140,6 +140,10 @@ const withBriefValues = (issue: ParseResult.ParseIssue): ParseResult.ParseIssue 
 export const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<Issue> =>
   ParseResult.ArrayFormatter.formatIssueSync(withBriefValues(error.issue))
 
+/** A field path as written in JSON access: `title`, `tags[1]`, `metadata.source`. */
+export const fieldPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join("")
+
 /** Schema's names for the input fields' types, as the markdown errors word them. */
 const expectedType = (ast: string): string =>
   ast === "string" ? "a string" : ast === "ReadonlyArray<string>" ? "a list of strings" : ast.startsWith("{") ? "an object" : ast

@@ -10,7 +10,7 @@ import { futureUpdate } from "../Processing/dates.js"
 import { carryInternalLinks, internalLinks } from "../Processing/internalLinks.js"
 import { parseFrontMatter } from "../Processing/frontMatter.js"
 import { PostProcessor } from "../Processing/PostProcessor.js"
-import { updatedDateKey } from "../Processing/processPost.js"
+import { postInputOf, updatedDateKey } from "../Processing/processPost.js"
 import { type EncodedPost, getEncodedOf, type ListEncoded, listEncodedOf } from "./internal/encodedReads.js"
 import { sameContent } from "./internal/sortedJson.js"
 import {
@@ -213,19 +213,21 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
 
     /**
      * `content` for the post at `slug`: the slug stays unless the JSON fields name another
-     * (front matter in a markdown body cannot rename: the URL is the explicit field).
+     * (front matter in a markdown body cannot rename: the URL is the explicit field). Fields given
+     * as a plain object are read as an instance's (`postInputOf`): its constructor threw on a bad
+     * one, a defect where the post was invalid.
      */
-    const inputAt = (slug: string, content: PostContent) =>
+    const inputAt = (slug: string, content: PostContent): Either.Either<PostInput, InvalidPost> =>
       typeof content === "string"
-        ? new PostInput({ body: content, slug })
-        : new PostInput({ ...content, slug: content.slug ?? slug })
+        ? Either.right(new PostInput({ body: content, slug }))
+        : Either.map(postInputOf(content, API_SOURCE), (input) => new PostInput({ ...input, slug: input.slug ?? slug }))
 
     /**
      * Creates the post at `slug` only if none is there (`PUT` with `If-None-Match: *`): the
      * insert itself is the check (the slug is unique), so of two such writes one is `SlugConflict`.
      */
     const createAt = Effect.fn("Posts.createAt")(function* (slug: string, content: PostContent) {
-      const input = inputAt(slug, content)
+      const input = yield* inputAt(slug, content)
       const post = yield* processor.fromInput(input, API_SOURCE)
       const stamped = yield* updatedByNow(yield* stampPublication(post), input)
       return yield* Effect.tap(told(repository.create(stamped), (stored) => [stored.slug], [stamped.slug]), warnInternalLinks)
@@ -252,7 +254,7 @@ export class Posts extends Effect.Service<Posts>()("Inkwell/Posts", {
       if (stored.version !== expectedVersion) {
         return yield* new StaleVersion({ slug, expected: expectedVersion, actual: stored.version })
       }
-      const given = inputAt(slug, content)
+      const given = yield* inputAt(slug, content)
       // A status left out keeps the stored one: "published", creation's default, made an edit of a
       // draft (a typo fixed, without `status` or front matter `draft: true`) public at once.
       const input = namesStatus(given) ? given : new PostInput({ ...given, status: stored.status })

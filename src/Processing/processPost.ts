@@ -24,8 +24,9 @@
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import { TomlDate } from "smol-toml"
 import type { ProcessorConfig } from "../Config.js"
+import { fieldPath, issuesOf, plainIssues } from "../Domain/decodeIssues.js"
 import { InvalidPost } from "../Domain/Errors.js"
-import { aliasKey, codePointLength, defineKey, distinctTags, makeNewPost, type NewPost, oneLineText, Slug, storedTag, TocEntry, type PostInput, type PostSource, statusOf } from "../Domain/Post.js"
+import { aliasKey, codePointLength, defineKey, distinctTags, makeNewPost, type NewPost, oneLineText, Slug, storedTag, TocEntry, PostInput, type PostSource, statusOf } from "../Domain/Post.js"
 import { dateFromPath, parseDateValue } from "./dates.js"
 import { type FrontMatter, lineOfKey, parseFrontMatter, textAfterKey } from "./frontMatter.js"
 import { htmlToText, type Paragraph, renderMarkdown } from "./markdown.js"
@@ -757,10 +758,13 @@ export const slugOfSourceSync = (source: PostSource): Either.Either<Slug, Invali
  * the same text imported from a file.
  */
 export const processInputSync = (
-  input: PostInput,
+  given: PostInput,
   source: string,
   config: ProcessorConfig = defaultProcessorConfig
 ): Either.Either<NewPost, InvalidPost> =>
+  Either.flatMap(postInputOf(given, source), (input) => processCheckedInput(input, source, config))
+
+const processCheckedInput = (input: PostInput, source: string, config: ProcessorConfig): Either.Either<NewPost, InvalidPost> =>
   run(source, () => {
     if (typeof input.body !== "string") throw new Reject("body", "body must be a string")
     // Its keys at the level of front matter keys, so as deep as front matter may nest them.
@@ -768,6 +772,28 @@ export const processInputSync = (
     const overrides = overridesOf(input)
     return build(parseOrReject(input.body), overrides as Overrides, source, undefined, hashOf(input.body, overrides), config)
   })
+
+const decodePlainInput = Schema.decodeUnknownEither(PostInput, { errors: "all", onExcessProperty: "error" })
+
+/**
+ * `input` as the `PostInput` it is typed as. The class has no members of its own, so TypeScript
+ * takes a plain object of its fields for one (`Posts.create({ title, body })`): such an object,
+ * which the render threads' messages refuse (it killed the pool's dispatcher) and processing read
+ * unchecked (`{ title: 5 }` failed as "text.replace is not a function"), is decoded as the API
+ * decodes a JSON body: `null` as left out, a field it does not know refused; the first field at
+ * fault named (`title: expected a string, got 5`). An instance is taken as it is.
+ */
+export const postInputOf = (input: PostInput, source: string): Either.Either<PostInput, InvalidPost> => {
+  if (input instanceof PostInput) return Either.right(input)
+  return Either.mapLeft(decodePlainInput(input), (error) => {
+    const issue = plainIssues(issuesOf(error))[0]
+    return new InvalidPost({
+      source,
+      field: issue === undefined || issue.path.length === 0 ? "input" : fieldPath(issue.path),
+      reason: issue?.message ?? error.message
+    })
+  })
+}
 
 const OVERRIDE_KEYS = ["title", "slug", "tags", "status", "publishedAt", "updatedAt", "authors", "summary", "aliases", "metadata"] as const
 

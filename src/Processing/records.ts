@@ -13,7 +13,7 @@
  */
 import { DateTime, Either, ParseResult, Schema } from "effect"
 import type { ProcessorConfig } from "../Config.js"
-import { briefly, issuesOf, plainIssues } from "../Domain/decodeIssues.js"
+import { briefly, fieldPath, issuesOf, plainIssues } from "../Domain/decodeIssues.js"
 import { describeFailure } from "../Domain/describeFailure.js"
 import { repeatedKeyOf } from "../Domain/jsonKeys.js"
 import { codePointLength, NewPost, Post, PostId, PostInput, TocEntry } from "../Domain/Post.js"
@@ -111,10 +111,6 @@ export const rejected = (identity: string, reason: string, bytes = 0, skipped = 
 
 // Every field's problem, not only the first: one pass over a bad export tells all that is wrong.
 const decodeInput = Schema.decodeUnknownEither(PostInput, { errors: "all" })
-
-/** A field path as written in JSON access: `title`, `tags[1]`, `metadata.source`. */
-const fieldPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join("")
 
 /**
  * One line per bad field, `title: expected a string, got 42`, instead of Schema's tree (which

@@ -15,7 +15,7 @@ import { withoutForbiddenChars } from "./Characters.js"
 import type { SiteConfigShape } from "./SiteConfig.js"
 import { type SiteWords, type Strings, stringsFor } from "./Strings.js"
 import { stylesheetVersion } from "./Theme.js"
-import { FEED_TYPES, type FeedFormat, routes, type Urls } from "./Urls.js"
+import { API_LINK_TYPE, FEED_TYPES, type FeedFormat, routes, type Urls } from "./Urls.js"
 
 export interface SiteContext {
   readonly config: SiteConfigShape
@@ -197,6 +197,17 @@ const FAVICON =
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#b4451f"/></svg>`
   )
 
+/**
+ * Where the API's posts list may be reached from outside: under SITE_URL's path behind a proxy
+ * that strips it (`/blog/posts` reaching Inkwell as `/posts`), else at the root, where the API
+ * stays. Both, best guess first, when SITE_URL has a path: the page cannot tell which proxy it
+ * is behind, and the import passes over a link that leads to no API.
+ */
+const apiUrls = (urls: Urls, tag: string | undefined): ReadonlyArray<string> => {
+  const underSite = urls.absolute(routes.api(tag))
+  return urls.prefix === "" ? [underSite] : [underSite, new URL(routes.api(tag), underSite).href]
+}
+
 const Document = ({ site, head, children }: { site: SiteContext; head: Head; children: ComponentChildren }) => {
   const { config, urls } = site
   const fullTitle = head.title === undefined ? config.title : `${head.title} · ${config.title}`
@@ -232,6 +243,15 @@ const Document = ({ site, head, children }: { site: SiteContext; head: Head; chi
             type={FEED_TYPES[format]}
             title={`${config.title} (${FEED_LABELS[format]})`}
             href={urls.absolute(routes.feed(format))}
+          />
+        ))}
+        {/* After the feeds, which readers take; the tag's list on a tag page, as its feeds are. */}
+        {apiUrls(urls, head.tag).map((href) => (
+          <link
+            rel="alternate"
+            type={API_LINK_TYPE}
+            title={`${config.title}${head.tag === undefined ? "" : `: ${head.tag}`} (Inkwell API)`}
+            href={href}
           />
         ))}
         <meta property="og:site_name" content={config.title} />

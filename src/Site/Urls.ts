@@ -16,6 +16,14 @@ export const FEED_TYPES: Record<FeedFormat, string> = {
   json: "application/feed+json"
 }
 
+/**
+ * The `type` of the `<link rel="alternate">` by which every page names the API's posts list
+ * (`routes.api`): `inkwell import --from-url` given the site's address reads that list, with
+ * INKWELL_SOURCE_API_KEY, where a feed has only the public posts. A type of its own, not
+ * `application/json`, which feed readers (and the import without a key) take for a JSON Feed.
+ */
+export const API_LINK_TYPE = "application/vnd.inkwell.posts+json"
+
 /** A path segment: tags may hold spaces, slashes, `?` or `#`. */
 const segment = (value: string): string => encodeURIComponent(value)
 
@@ -42,7 +50,9 @@ export const routes = {
   /** The search page; with `q`, its results (`page` from 2 on). */
   search: (q?: string, page = 1): string =>
     q === undefined ? "/search" : `/search?q=${encodeURIComponent(q)}${page > 1 ? `&page=${page}` : ""}`,
-  stylesheet: (version: string): string => `/assets/site.css?v=${version}`
+  stylesheet: (version: string): string => `/assets/site.css?v=${version}`,
+  /** The API's posts list (`GET /posts`), served beside the site; a tag's, with `?tag=`. */
+  api: (tag?: string): string => (tag === undefined ? "/posts" : `/posts?tag=${encodeURIComponent(tag)}`)
 } as const
 
 export interface Urls {

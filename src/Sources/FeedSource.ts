@@ -6,7 +6,8 @@
  *   followed; a page of another Inkwell's `GET /posts` (`items` + `next`), whose cursor is
  *   followed; a Ghost export (`db`), read from the fetched bytes.
  * - XML: RSS 2.0 / RSS 1.0 (`<rss>`, `<rdf:RDF>`) or Atom (`<feed>`).
- * - HTML: the page's `<link rel="alternate">` feed is fetched instead (one level only).
+ * - HTML: the page's `<link rel="alternate">` feed is fetched instead (one level only); an Inkwell
+ *   site's page (`<link rel="alternate" type="application/vnd.inkwell.posts+json">`), its API.
  */
 import { Chunk, Clock, Duration, Effect, Either, Option, Stream } from "effect"
 import { decodeHTMLAttribute } from "entities"
@@ -14,6 +15,7 @@ import { Tokenizer } from "htmlparser2"
 import { FeedClient, type FeedClientShape, type FetchedResource } from "../Clients/FeedClient.js"
 import { DecodeError, type FeedError, SourceDeadline } from "../Clients/FeedErrors.js"
 import { runSteps, runStepsWithTurns, yieldWhenBusy } from "../Domain/yieldToEventLoop.js"
+import { API_LINK_TYPE } from "../Site/Urls.js"
 import { firstBadByte } from "./badBytes.js"
 import { isJsonBody, lenientBodyHead, type MarkedBad, markedBodyPiecesInSteps } from "./body.js"
 import { ghostExport, type GhostExportOptions } from "./GhostExport.js"
@@ -29,8 +31,11 @@ export type Detected =
   | { readonly _tag: "Feed"; readonly feed: ParsedFeed }
   | { readonly _tag: "Inkwell"; readonly url: string }
   | { readonly _tag: "Ghost" }
-  /** An HTML page and the feeds it links to, best first. */
-  | { readonly _tag: "Html"; readonly alternates: ReadonlyArray<string> }
+  /**
+   * An HTML page, the feeds it links to, best first, and the Inkwell API lists it links to
+   * (`API_LINK_TYPE`: a page of an Inkwell site), in its order.
+   */
+  | { readonly _tag: "Html"; readonly alternates: ReadonlyArray<string>; readonly inkwellApis: ReadonlyArray<string> }
 
 /**
  * Best first. `application/json` last: it is a JSON Feed only at times, and a WordPress page's
@@ -38,20 +43,28 @@ export type Detected =
  */
 const FEED_TYPES = ["application/feed+json", "application/atom+xml", "application/rss+xml", "application/json"]
 
-/** Characters of an HTML page the link scan (`feedLinksInSteps`) reads between two `yield`s. */
+/** Characters of an HTML page the link scan (`pageLinksInSteps`) reads between two `yield`s. */
 const LINK_SLICE_CHARS = 64 * 1024
 
+/** What an HTML page links to as its alternates (`pageLinksInSteps`). */
+export interface PageLinks {
+  /** Its feeds, best type first (`FEED_TYPES`), each in the page's order, each once. */
+  readonly feeds: Array<string>
+  /** Another Inkwell's API posts lists (`API_LINK_TYPE`), in the page's order, each once. */
+  readonly inkwellApis: Array<string>
+}
+
 /**
- * `<link rel="alternate" type="application/...+xml|json" href>` of an HTML page, best type first
- * (`FEED_TYPES`), each in the page's order, each once. `keep`: whether a tag, as written from its
- * `<` to its `>`, is read at all. In steps: the caller may let others run at each `yield`.
+ * `<link rel="alternate" type="application/...+xml|json" href>` of an HTML page (`PageLinks`).
+ * `keep`: whether a tag, as written from its `<` to its `>`, is read at all. In steps: the caller
+ * may let others run at each `yield`.
  *
  * Read by htmlparser2's tokenizer, in one pass: a regex over `<link\b[^>]*>` read to the end of
  * the page again from each `<link` with no `>` after it (500 KB of them held a server for 22 s).
  * As a browser reads it: a `<link>` in a comment or a script is none, and its attributes'
  * entities are decoded (`&amp;` in an href).
  */
-export function* feedLinksInSteps(html: string, base: string, keep: (tag: string) => boolean = () => true): Generator<void, Array<string>> {
+export function* pageLinksInSteps(html: string, base: string, keep: (tag: string) => boolean = () => true): Generator<void, PageLinks> {
   const found: Array<{ type: string; href: string }> = []
   /** The `<link>` being read: where its `<` is, and its attributes' raw values by name. */
   let link: { readonly at: number; readonly attributes: Map<string, string> } | undefined
@@ -66,7 +79,7 @@ export function* feedLinksInSteps(html: string, base: string, keep: (tag: string
     const rel = value("rel")?.toLowerCase().split(/\s+/) ?? []
     const type = value("type")?.toLowerCase() ?? ""
     const href = value("href")
-    if (rel.includes("alternate") && FEED_TYPES.includes(type) && href) found.push({ type, href: resolveUrl(href, base) })
+    if (rel.includes("alternate") && (FEED_TYPES.includes(type) || type === API_LINK_TYPE) && href) found.push({ type, href: resolveUrl(href, base) })
   }
   const tokenizer = new Tokenizer({ decodeEntities: false }, attributeTokens({
     onopentagname: (start, end) => {
@@ -84,12 +97,13 @@ export function* feedLinksInSteps(html: string, base: string, keep: (tag: string
     if (slice + LINK_SLICE_CHARS < html.length) yield
   }
   tokenizer.end()
-  const hrefs = found.sort((a, b) => FEED_TYPES.indexOf(a.type) - FEED_TYPES.indexOf(b.type)).map((f) => f.href)
-  return [...new Set(hrefs)]
+  const feeds = found.filter((f) => f.type !== API_LINK_TYPE).sort((a, b) => FEED_TYPES.indexOf(a.type) - FEED_TYPES.indexOf(b.type))
+  const apis = found.filter((f) => f.type === API_LINK_TYPE)
+  return { feeds: [...new Set(feeds.map((f) => f.href))], inkwellApis: [...new Set(apis.map((f) => f.href))] }
 }
 
-/** `feedLinksInSteps` at once. */
-export const feedLinks = (html: string, base: string): Array<string> => runSteps(feedLinksInSteps(html, base))
+/** The feeds of `pageLinksInSteps`, at once. */
+export const feedLinks = (html: string, base: string): Array<string> => runSteps(pageLinksInSteps(html, base)).feeds
 
 const looksLikeHtml = (contentType: string, text: string) =>
   contentType === "text/html" || contentType === "application/xhtml+xml" || /^\s*(?:<!doctype html|<html[\s>])/i.test(text)
@@ -162,8 +176,8 @@ function* readDocument(
       return Either.map(yield* readXmlFeed(whole, url, bad, resource.url), (feed): Detected => ({ _tag: "Feed", feed }))
     }
     // A link with a bad byte in it is not followed to an altered URL.
-    const alternates = yield* feedLinksInSteps(whole, url, (tag) => bad === undefined || firstBadByte(tag, bad) === undefined)
-    return Either.right({ _tag: "Html", alternates })
+    const links = yield* pageLinksInSteps(whole, url, (tag) => bad === undefined || firstBadByte(tag, bad) === undefined)
+    return Either.right({ _tag: "Html", alternates: links.feeds, inkwellApis: links.inkwellApis })
   }
   return Either.left(notAFeed(resource, text, false))
 }
@@ -205,12 +219,40 @@ const describeStart = (text: TextPieces, bytes: Uint8Array, binary: boolean): st
   return `starts with ${JSON.stringify(head)}`
 }
 
+/** A source read as another Inkwell's API (`FromUrlOptions.onInkwell`). */
+export interface InkwellRead {
+  /** Its posts list. */
+  readonly url: string
+  /** Whether `apiKey` was sent to it: without it only public posts come. */
+  readonly keyed: boolean
+  /** The URL the import was given, which led there. */
+  readonly given: string
+}
+
+/** A source read as a feed or a Ghost export (`FromUrlOptions.onFeed`). */
+export interface FeedRead {
+  readonly url: string
+  readonly format: ParsedFeed["format"] | "ghost"
+  /** The URL the import was given, which led there. */
+  readonly given: string
+  /**
+   * When it was reached from the page of an Inkwell site (`API_LINK_TYPE`): the API lists that
+   * page names, none of which answered as one (`failure` says what each did).
+   */
+  readonly inkwellApi?: { readonly urls: ReadonlyArray<string>; readonly failure: string }
+}
+
 export interface FromUrlOptions extends InkwellApiOptions {
   /**
-   * Told of each source read as another Inkwell's API (`url`, its list), and whether `apiKey` was
-   * sent to it (`keyed`): without it only public posts come, which the caller may want to say.
+   * Told of each source read as another Inkwell's API, and whether `apiKey` was sent to it:
+   * without it only public posts come, which the caller may want to say.
    */
-  readonly onInkwell?: ((source: { readonly url: string; readonly keyed: boolean }) => Effect.Effect<void>) | undefined
+  readonly onInkwell?: ((source: InkwellRead) => Effect.Effect<void>) | undefined
+  /**
+   * Told of each source read as a feed or a Ghost export: an `apiKey` given is not used there,
+   * which the caller may want to say.
+   */
+  readonly onFeed?: ((source: FeedRead) => Effect.Effect<void>) | undefined
   /** JSON Feed `next_url` pages followed at most (default 50, the first page included). */
   readonly maxPages?: number | undefined
   /** For a Ghost export served over HTTP. */
@@ -341,28 +383,51 @@ const keyedFor = (listUrl: string, given: string, options: FromUrlOptions): From
 const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stream.Stream<SourceItem, FeedError, FeedClient> =>
   Stream.unwrap(openUrl(url, options, htmlHops))
 
+/** The posts of the Inkwell whose list is at `listUrl` (`resource`, as fetched), the caller told. */
+const readInkwell = (listUrl: string, resource: FetchedResource, options: FromUrlOptions, given: string) =>
+  Effect.gen(function*() {
+    const keyed = keyedFor(listUrl, given, options)
+    if (options.onInkwell !== undefined) yield* options.onInkwell({ url: listUrl, keyed: keyed.apiKey !== undefined, given })
+    return inkwellApi(listUrl, keyed, resource.url)
+  })
+
 /**
  * What `url` serves, detected (`fromUrlAt`): failing before any item when it is no source at all.
- * `given` is the URL the user named, which an Inkwell's key is for (`keyedFor`).
+ * `given` is the URL the user named, which an Inkwell's key is for (`keyedFor`); `via`, what the
+ * page that linked to `url` said of its Inkwell API, for `onFeed`.
  */
-const openUrl = (url: string, options: FromUrlOptions, htmlHops: number, given: string = url): Effect.Effect<Stream.Stream<SourceItem, FeedError, FeedClient>, FeedError, FeedClient> =>
+const openUrl = (
+  url: string,
+  options: FromUrlOptions,
+  htmlHops: number,
+  given: string = url,
+  via?: FeedRead["inkwellApi"]
+): Effect.Effect<Stream.Stream<SourceItem, FeedError, FeedClient>, FeedError, FeedClient> =>
   Effect.gen(function*() {
     const client = yield* FeedClient
     const resource = yield* client.get(url)
     const detected = yield* yield* runStepsWithTurns(detectInSteps(resource))
+    const told = (format: FeedRead["format"]) =>
+      options.onFeed === undefined ? Effect.void : options.onFeed({ url: resource.url, format, given, ...(via === undefined ? {} : { inkwellApi: via }) })
     switch (detected._tag) {
       case "Feed":
+        yield* told(detected.feed.format)
         return detected.feed.format === "json-feed"
           ? jsonFeedPages(detected.feed, [resource.url, resource.finalUrl], options.maxPages ?? 50, resource.url)
           : itemStream(detected.feed.items)
-      case "Inkwell": {
-        const keyed = keyedFor(detected.url, given, options)
-        if (options.onInkwell !== undefined) yield* options.onInkwell({ url: detected.url, keyed: keyed.apiKey !== undefined })
-        return inkwellApi(detected.url, keyed, resource.url)
-      }
+      case "Inkwell":
+        return yield* readInkwell(detected.url, resource, options, given)
       case "Ghost":
+        yield* told("ghost")
         return ghostExport(inSlices(resource.bytes), { ...options.ghost, name: resource.finalUrl })
       case "Html": {
+        // The page of an Inkwell site: its API, whose list has every public post (its feeds, the
+        // newest 20) and, to a key, the drafts and scheduled posts; the key goes to the origin
+        // given only (`keyedFor`).
+        const apis = htmlHops > 0 ? [] : detected.inkwellApis
+        const api = apis.length === 0 ? undefined : yield* linkedInkwell(apis, options, given)
+        if (api !== undefined && api._tag === "Read") return api.stream
+        const note = api === undefined ? undefined : { urls: apis, failure: api.failure }
         if (detected.alternates.length === 0 || htmlHops > 0) {
           return yield* new DecodeError({
             url: resource.finalUrl,
@@ -370,13 +435,60 @@ const openUrl = (url: string, options: FromUrlOptions, htmlHops: number, given: 
             path: "head",
             reason: htmlHops > 0
               ? "an HTML page, though a page's <link rel=\"alternate\"> gave it as the feed"
-              : "an HTML page that links to no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type in it)"
+              : `an HTML page that links to no feed (no <link rel="alternate"> of an RSS, Atom or JSON Feed type in it)${note === undefined ? "" : `, nor to an Inkwell API that could be read (${note.failure})`}`
           })
         }
-        return yield* linkedFeed(resource.finalUrl, detected.alternates, options, given)
+        return yield* linkedFeed(resource.finalUrl, detected.alternates, options, given, note)
       }
     }
   })
+
+/**
+ * Whether an Inkwell site's API link failed as one that leads to no API (no such path there: a
+ * proxy that passes the site on, not the API; a page), for its feed to be read instead. Anything
+ * else (a timeout, a server error, a refusal) fails the source: the feed would bring its newest
+ * public posts only, where the API is there and will answer later.
+ */
+const notAnApi = (error: FeedError): boolean =>
+  isNoFeed(error) || (error._tag === "HttpStatusError" && (error.status === 404 || error.status === 405 || error.status === 410))
+
+/**
+ * The first of an Inkwell site's API links (`links`) that answers as an Inkwell's posts list,
+ * read (`Read`); else why none did (`failure`), for the page's feed to be read instead. The link
+ * is fetched without the key first, as any URL given is (`keyedFor`).
+ */
+const linkedInkwell = (links: ReadonlyArray<string>, options: FromUrlOptions, given: string) =>
+  Effect.gen(function*() {
+    const client = yield* FeedClient
+    const failures: Array<string> = []
+    for (const link of links.slice(0, MAX_FEED_LINKS)) {
+      const fetched = yield* Effect.either(client.get(link))
+      if (Either.isLeft(fetched)) {
+        if (!notAnApi(fetched.left)) return yield* fetched.left
+        failures.push(fetched.left.message)
+        continue
+      }
+      const detected = yield* runStepsWithTurns(detectInSteps(fetched.right))
+      if (Either.isRight(detected) && detected.right._tag === "Inkwell") {
+        return { _tag: "Read" as const, stream: yield* readInkwell(detected.right.url, fetched.right, options, given) }
+      }
+      failures.push(Either.isLeft(detected) ? detected.left.message : `${link}: ${describeDetected(detected.right)}, not an Inkwell API's posts list`)
+    }
+    return { _tag: "Passed" as const, failure: failures.join("; ") }
+  })
+
+const describeDetected = (detected: Detected): string => {
+  switch (detected._tag) {
+    case "Feed":
+      return `a feed (${detected.feed.format})`
+    case "Ghost":
+      return "a Ghost export"
+    case "Html":
+      return "an HTML page"
+    case "Inkwell":
+      return "an Inkwell API's posts list"
+  }
+}
 
 /** A document that is no feed at all (HTML, JSON of another kind, neither JSON nor XML): not a broken feed. */
 const isNoFeed = (error: FeedError): error is DecodeError =>
@@ -399,11 +511,11 @@ const REASONS_SAID = 3
  * came first. A feed that cannot be fetched or read fails here, as it would given itself: the
  * next link is another feed (the comments'), not this one.
  */
-const linkedFeed = (page: string, links: ReadonlyArray<string>, options: FromUrlOptions, given: string) =>
+const linkedFeed = (page: string, links: ReadonlyArray<string>, options: FromUrlOptions, given: string, via: FeedRead["inkwellApi"]) =>
   Effect.gen(function*() {
     const passed: Array<DecodeError> = []
     for (const link of links.slice(0, MAX_FEED_LINKS)) {
-      const opened = yield* Effect.either(openUrl(link, options, 1, given))
+      const opened = yield* Effect.either(openUrl(link, options, 1, given, via))
       if (Either.isRight(opened)) return opened.right
       if (!isNoFeed(opened.left)) return yield* opened.left
       passed.push(opened.left)

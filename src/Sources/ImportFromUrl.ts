@@ -13,7 +13,7 @@ import type { ImportItem } from "../Import/ImportSource.js"
 import type { ImportSummary } from "../Import/ImportSummary.js"
 import type { PostProcessor } from "../Processing/PostProcessor.js"
 import type { PostRepository } from "../Posts/PostRepository.js"
-import { fromUrl, type FromUrlOptions } from "./FeedSource.js"
+import { type FeedRead, fromUrl, type FromUrlOptions, type InkwellRead } from "./FeedSource.js"
 import type { SourceItem } from "./SourceItem.js"
 
 /**
@@ -78,31 +78,67 @@ export const importFromUrls = (
 /**
  * `options` that note each source read as another Inkwell without a key (only its public posts
  * come: no drafts, no scheduled posts), and `warn`, which adds a warning for each to a summary,
- * ending with `remedy`: an import that says nothing looks like the whole blog.
+ * ending with `remedy`: an import that says nothing looks like the whole blog. So is an Inkwell
+ * site read through its feed (its API did not answer: the newest public posts only), and, when
+ * `apiKey` was given and no source was read with it, each URL read otherwise (a feed): the key
+ * was given for drafts that did not come.
  */
 export const keylessSources = (options: FromUrlOptions = {}) => {
   const keyless: Array<string> = []
+  let keyUsed = false
+  const feeds: Array<FeedRead> = []
+  const warnings = (remedy: string): Array<{ readonly source: string; readonly reason: string }> => [
+    ...keyless.map((url) => ({
+      source: url,
+      reason: `read without a key: only its public posts were imported (no drafts or scheduled posts); ${remedy}`
+    })),
+    ...feeds.flatMap((feed) => {
+      const reason = feed.inkwellApi !== undefined
+        ? apiNotRead(feed, feed.inkwellApi.failure)
+        : options.apiKey !== undefined && !keyUsed
+        ? keyUnused(feed)
+        : undefined
+      return reason === undefined ? [] : [{ source: feed.given, reason }]
+    })
+  ]
   return {
     options: {
       ...options,
-      onInkwell: (source: { readonly url: string; readonly keyed: boolean }) =>
+      onInkwell: (source: InkwellRead) =>
         Effect.zipRight(
           Effect.sync(() => {
-            if (!source.keyed) keyless.push(source.url)
+            if (source.keyed) keyUsed = true
+            else keyless.push(source.url)
           }),
           options.onInkwell?.(source) ?? Effect.void
+        ),
+      onFeed: (source: FeedRead) =>
+        Effect.zipRight(
+          Effect.sync(() => {
+            feeds.push(source)
+          }),
+          options.onFeed?.(source) ?? Effect.void
         )
     } satisfies FromUrlOptions,
-    warn: (remedy: string) => (summary: ImportSummary): ImportSummary =>
-      keyless.length === 0 ? summary : {
-        ...summary,
-        warnings: [
-          ...summary.warnings,
-          ...keyless.map((url) => ({
-            source: url,
-            reason: `read without a key: only its public posts were imported (no drafts or scheduled posts); ${remedy}`
-          }))
-        ]
-      }
+    warn: (remedy: string) => (summary: ImportSummary): ImportSummary => {
+      const added = warnings(remedy)
+      return added.length === 0 ? summary : { ...summary, warnings: [...summary.warnings, ...added] }
+    }
   }
 }
+
+const FORMATS: Record<FeedRead["format"], string> = { rss: "an RSS feed", atom: "an Atom feed", "json-feed": "a JSON Feed", ghost: "a Ghost export" }
+
+/** An Inkwell site whose page names its API, which did not answer as one: its feed was read. */
+const apiNotRead = (feed: FeedRead, failure: string): string =>
+  `an Inkwell site, read through ${FORMATS[feed.format]} (${feed.url}), which lists its newest public posts only: ` +
+  `the API its page names did not answer as one (${failure}); give --from-url the URL its API answers at`
+
+/**
+ * A key given was of no use for `feed` (a feed, or the page of an Inkwell that names no API,
+ * as earlier versions' pages did): said with where an Inkwell serves its API.
+ */
+const keyUnused = (feed: FeedRead): string =>
+  `INKWELL_SOURCE_API_KEY was not used: read as ${FORMATS[feed.format]} (${feed.url}), not through another Inkwell's API, ` +
+  `so only what it lists was imported (no drafts or scheduled posts); for another Inkwell, give --from-url its API's posts list ` +
+  `(${new URL("/posts", feed.given).href} for a server at the root of its origin)`

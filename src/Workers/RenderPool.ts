@@ -39,6 +39,7 @@ import {
   Deferred,
   Duration,
   Effect,
+  Either,
   ExecutionStrategy,
   Exit,
   FiberId,
@@ -64,7 +65,7 @@ import { yieldToEventLoop } from "../Domain/yieldToEventLoop.js"
 import type { InvalidPost } from "../Domain/Errors.js"
 import type { NewPost, PostInput, PostSource } from "../Domain/Post.js"
 import { BatchNotProcessed, makePostProcessor, PostProcessor, type PostProcessorShape } from "../Processing/PostProcessor.js"
-import { processInputSync, processPostSync } from "../Processing/processPost.js"
+import { postInputOf, processInputSync, processPostSync } from "../Processing/processPost.js"
 import { decodeOutcomes, processRecordsSync, type RecordLine, type RecordOutcome } from "../Processing/records.js"
 import { type BatchItem, type BatchResult, ProcessBatch, ProcessLines, type RenderRequest } from "./RenderRequest.js"
 
@@ -571,12 +572,24 @@ export const make = (
         )
       )
 
-    /** Takes what is queued (at least one post), sends it as one message, answers every caller. */
+    /**
+     * Takes what is queued (at least one post), sends it as one message, answers every caller. A
+     * defect on the way (a message that cannot be built: a post whose fields are not what its
+     * type says) fails that batch's posts, as that defect, and the dispatcher goes on: it died
+     * with it, and every post sent to the pool after waited for ever.
+     */
     const dispatch = (threads: Threads) =>
-      Effect.gen(function*() {
-        const taken = yield* Queue.takeBetween(queue, 1, maxBatch)
+      Effect.flatMap(Queue.takeBetween(queue, 1, maxBatch), (taken) => {
         const jobs = Chunk.toReadonlyArray(taken).filter((job) => !job.cancelled)
-        if (jobs.length === 0) return
+        if (jobs.length === 0) return Effect.void
+        return Effect.catchAllDefect(sendBatch(threads, jobs), (defect) =>
+          Effect.sync(() => {
+            for (const job of jobs) finish(job, Effect.die(defect))
+          }))
+      })
+
+    const sendBatch = (threads: Threads, jobs: ReadonlyArray<Job>) =>
+      Effect.gen(function*() {
         const batch: InFlight = { live: jobs.length, abandon: Deferred.unsafeMake<null>(FiberId.none) }
         for (const job of jobs) job.batch = batch
         stats.batches++
@@ -802,15 +815,21 @@ export const make = (
       )
     }
 
-    const fromInput = (input: PostInput, source: string): Effect.Effect<NewPost, InvalidPost> => {
-      if (input.body.length < options.inlineBelowBytes) {
-        stats.inline++
-        return inline.fromInput(input, source)
-      }
-      return onWorker({ _tag: "Input", input, source }, source).pipe(
-        Effect.withSpan("PostProcessor.fromInput", { attributes: { source, worker: true }, captureStackTrace: false })
-      )
-    }
+    const fromInput = (given: PostInput, source: string): Effect.Effect<NewPost, InvalidPost> =>
+      Effect.suspend(() => {
+        // A plain object of its fields as an instance, or refused naming the field: a message to a
+        // thread carries instances only (`postInputOf`).
+        const checked = postInputOf(given, source)
+        if (Either.isLeft(checked)) return Effect.fail(checked.left)
+        const input = checked.right
+        if (input.body.length < options.inlineBelowBytes) {
+          stats.inline++
+          return inline.fromInput(input, source)
+        }
+        return onWorker({ _tag: "Input", input, source }, source).pipe(
+          Effect.withSpan("PostProcessor.fromInput", { attributes: { source, worker: true }, captureStackTrace: false })
+        )
+      })
 
     const linesInline = (name: string, lines: ReadonlyArray<RecordLine>) =>
       Effect.sync(() => {

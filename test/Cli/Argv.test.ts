@@ -81,6 +81,23 @@ describe("optionsFirst", () => {
     assert.include(usageError(argv("--log-level", "loud")), `--log-level: "loud" is not a level`)
   })
 
+  it("a flag given twice is refused as a valued option is, in any spelling (was: the second taken for a path, or @effect/cli's unknown argument)", () => {
+    for (const args of [
+      ["import", "--dry-run", "--dry-run", "./posts"],
+      ["import", "./posts", "--dry-run", "--dry-run=false"],
+      ["import", "--fail-on-error", "x", "--fail-on-error=true"],
+      ["reprocess", "--dry-run", "--dry-run"]
+    ]) {
+      const flag = args.find((arg) => arg.startsWith("--"))!
+      assert.strictEqual(usageError(argv(...args)), `${flag} is given more than once`, args.join(" "))
+    }
+    // Two flags, each once, and `--` paths that only look like one.
+    assert.deepStrictEqual(
+      ok(argv("import", "--dry-run", "--fail-on-error", "--", "--dry-run")),
+      argv("import", "--dry-run", "--fail-on-error", "--", "--dry-run")
+    )
+  })
+
   it("refuses an unknown or misspelt option, suggesting the one meant", () => {
     assert.strictEqual(usageError(argv("import", "dir", "--dryrun")), "unknown option --dryrun (did you mean --dry-run?)")
     assert.strictEqual(usageError(argv("import", "dir", "--fail-on-errors")), "unknown option --fail-on-errors (did you mean --fail-on-error?)")

@@ -114,6 +114,14 @@ describe("inkwell CLI", () => {
     assert.strictEqual(await twice.exit, 2)
     assert.strictEqual(twice.stderr().trimEnd(), "inkwell: --concurrency is given more than once")
     assert.isFalse(existsSync(file), "no database opened")
+    // A flag too (was: exit 0, the second --dry-run "no such file"; reprocess: @effect/cli's "Received unknown argument").
+    for (const args of [["import", "--dry-run", "--dry-run", postsDir()], ["reprocess", "--dry-run", "--dry-run"]]) {
+      const flag = inkwell(args, { DATABASE_URL: `sqlite:${file}` })
+      assert.strictEqual(await flag.exit, 2, args.join(" "))
+      assert.strictEqual(flag.stderr().trimEnd(), "inkwell: --dry-run is given more than once", args.join(" "))
+      assert.strictEqual(flag.stdout(), "")
+    }
+    assert.isFalse(existsSync(file), "no database opened")
 
     // Well-formed URLs where nothing listens (a malformed one is refused before the run): each is one failure in the summary.
     const urls = inkwell(["import", "--from-url=http://127.0.0.1:1/a", "--from-url=http://127.0.0.1:1/b", "--dry-run"], {

@@ -38,6 +38,12 @@ const otherInkwell = (url: URL, key: string | undefined, res: import("node:http"
     res.end(JSON.stringify(body))
     return true
   }
+  if (url.pathname === "/other/") {
+    // Its reader site's page: feeds for readers, its API for an import.
+    res.writeHead(200, { "content-type": "text/html" })
+    res.end(`<html><head><link rel="alternate" type="application/rss+xml" href="/other/rss.xml"><link rel="alternate" type="application/vnd.inkwell.posts+json" href="/other/posts"></head></html>`)
+    return true
+  }
   if (url.pathname === "/other/posts") return json(200, { items: (keyed ? [posts.public, posts.draft] : [posts.public]).map(({ slug }) => ({ slug })), next: null })
   const slug = /^\/other\/posts\/([a-z]+)$/.exec(url.pathname)?.[1]
   const post = slug === "public" || (slug === "draft" && keyed) ? posts[slug] : undefined
@@ -186,6 +192,23 @@ describe("inkwell import --from-url", () => {
     assert.include(two.stderr, `INKWELL_SOURCE_API_KEY is the key of one server: give --from-url URLs of one origin with it (got ${base}, http://localhost:`)
     assert.isFalse(existsSync(join(dir, "two.db")))
     assert.deepStrictEqual(keysSeen, [])
+  }, 180_000)
+
+  it("another Inkwell's site given by its address with INKWELL_SOURCE_API_KEY: its page leads to its API, drafts included (was: its feed, public posts only, nothing said); a key no source used is said", async () => {
+    const site = await inkwell(["import", "--from-url", `${base}/other/`], { DATABASE_URL: `sqlite:${join(dir, "site.db")}`, INKWELL_SOURCE_API_KEY: SOURCE_KEY })
+    assert.strictEqual(site.code, 0, site.stderr)
+    assert.match(site.stdout, /imported\s+2\n/)
+    assert.notInclude(site.stdout, "Warnings")
+    // The page and the first read of the list tell what they are, without the key; the API's reads have it.
+    assert.deepStrictEqual(keysSeen.splice(0), [undefined, undefined, SOURCE_KEY, SOURCE_KEY, SOURCE_KEY])
+
+    const feedOnly = await inkwell(["import", "--from-url", `${base}/feed.json`], { DATABASE_URL: `sqlite:${join(dir, "feed-keyed.db")}`, INKWELL_SOURCE_API_KEY: SOURCE_KEY })
+    assert.strictEqual(feedOnly.code, 0, feedOnly.stderr)
+    assert.include(
+      feedOnly.stdout,
+      `Warnings:\n  ${base}/feed.json: INKWELL_SOURCE_API_KEY was not used: read as a JSON Feed (${base}/feed.json), not through another Inkwell's API, so only what it lists was imported (no drafts or scheduled posts); for another Inkwell, give --from-url its API's posts list (${base}/posts for a server at the root of its origin)`
+    )
+    assert.notInclude(feedOnly.stdout + feedOnly.stderr, SOURCE_KEY)
   }, 180_000)
 
   it("exits 2 without a path or --from-url, and 1 on a bad FEED_* setting (an invalid configuration, as for serve)", async () => {

@@ -14,6 +14,24 @@ const PostsTest = Posts.Default.pipe(
 )
 
 describe("Posts", () => {
+  it.effect("a plain object of a PostInput's fields (which type-checks as one) is taken as one by create, createAt and update; a bad field is InvalidPost naming it (was: a defect, or \"text.replace is not a function\")", () =>
+    Effect.gen(function*() {
+      const posts = yield* Posts
+      const plain = (fields: Record<string, unknown>) => fields as unknown as PostInput
+      const created = yield* posts.create(plain({ title: "Plain", body: "Text.", summary: null }))
+      assert.deepStrictEqual([created.slug, created.summary], ["plain", null])
+      assert.strictEqual((yield* posts.createAt("at-slug", plain({ title: "At", body: "Text." }))).slug, "at-slug")
+      assert.strictEqual((yield* posts.update("plain", 1, plain({ title: "Plain, edited", body: "Text." }))).title, "Plain, edited")
+      for (const write of [
+        posts.create(plain({ title: 5, body: "Text." })),
+        posts.createAt("other", plain({ title: 5, body: "Text." })),
+        posts.update("plain", 2, plain({ title: 5, body: "Text." }))
+      ]) {
+        const error = yield* Effect.flip(write)
+        assert.deepInclude(error, { _tag: "InvalidPost", source: "api", field: "title", reason: "expected a string, got 5" })
+      }
+    }).pipe(Effect.provide(PostsTest)))
+
   it.effect("stamps a published post without a date with the time of first publication", () =>
     Effect.gen(function*() {
       const posts = yield* Posts

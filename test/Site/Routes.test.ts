@@ -682,6 +682,9 @@ describe("pages", () => {
           assert.include(page.body, `<link rel="alternate" type="${type}" title="Test Blog`, path)
           assert.include(page.body, `href="${SITE_URL}/${file}"/>`, path)
         }
+        // And the API's list of the same posts, for `inkwell import --from-url` given the page.
+        const list = path === "/tags/test" ? `${SITE_URL}/posts?tag=test` : `${SITE_URL}/posts`
+        assert.include(page.body, `<link rel="alternate" type="application/vnd.inkwell.posts+json" title="Test Blog${path === "/tags/test" ? ": test" : ""} (Inkwell API)" href="${list}"/>`, path)
         // No script anywhere, and nothing loaded from another origin.
         assert.notInclude(page.body, "<script")
         assert.isTrue(hrefs(page.body).filter((h) => h.startsWith("http")).every((h) => h.startsWith(SITE_URL)))

@@ -2,7 +2,7 @@
  * The whole HTTP side as the server runs it (API, docs and the site's routes behind the request
  * middleware) on an ephemeral port, over ONE in-memory repository that tests also write to.
  */
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { ImportFeedsLive, postsWith } from "../../src/App.js"
@@ -19,8 +19,12 @@ import { makeNewPost, type NewPostOverrides } from "../fixtures/posts.js"
 export const KEY = "site-test-key-1234"
 export const SITE_URL = "https://blog.example.com"
 
+/**
+ * `config` may depend on the address the server listens at (`origin`, `http://127.0.0.1:<port>`):
+ * a SITE_URL of its own, as a deployed site has, for a client to follow its links.
+ */
 export const siteServer = (
-  config: Partial<SiteConfigShape> = {},
+  config: Partial<SiteConfigShape> | ((origin: string) => Partial<SiteConfigShape>) = {},
   repository: Layer.Layer<PostRepository> = MemoryPostRepository.layer,
   middleware: Partial<MiddlewareOptions> = {}
 ) =>
@@ -29,7 +33,11 @@ export const siteServer = (
     Layer.provide(postsWith(repository)),
     Layer.provide(ApiKeys.layer([KEY])),
     Layer.provide(ImportFeedsLive),
-    Layer.provide(SiteConfig.layer({ title: "Test Blog", description: "Words & things", url: SITE_URL, ...config })),
+    Layer.provide(Layer.unwrapEffect(Effect.map(HttpServer.HttpServer, (server) => {
+      const origin = server.address._tag === "TcpAddress" ? `http://127.0.0.1:${server.address.port}` : SITE_URL
+      const given = typeof config === "function" ? config(origin) : config
+      return SiteConfig.layer({ title: "Test Blog", description: "Words & things", url: SITE_URL, ...given })
+    }))),
     // The same layer value as the one inside `postsWith`: built once, shared.
     Layer.provideMerge(repository),
     Layer.provideMerge(NodeHttpServer.layerTest),

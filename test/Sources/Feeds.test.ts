@@ -490,7 +490,7 @@ describe("format detection", () => {
     let turns = 0
     let step = steps.next()
     for (; step.done !== true; step = steps.next()) turns++
-    assert.deepStrictEqual(step.value, Either.right({ _tag: "Html" as const, alternates: ["https://x.example/feed.xml"] }))
+    assert.deepStrictEqual(step.value, Either.right({ _tag: "Html" as const, alternates: ["https://x.example/feed.xml"], inkwellApis: [] }))
     assert.isAtLeast(turns, Math.floor(html.length / (64 * 1024)), "a turn for the event loop after each 64 KiB")
   })
 

@@ -9,13 +9,14 @@ import { DateTime, Effect, Exit, Layer, Option, Redacted, TestClock } from "effe
 import { makeNewPost } from "../fixtures/posts.js"
 import { FeedClient } from "../../src/Clients/FeedClient.js"
 import { PostRepository } from "../../src/Posts/PostRepository.js"
-import { fromUrl } from "../../src/Sources/FeedSource.js"
+import { fromUrl, type InkwellRead } from "../../src/Sources/FeedSource.js"
 import { importFromUrls } from "../../src/Sources/ImportFromUrl.js"
 import { inkwellApi } from "../../src/Sources/InkwellApi.js"
 import { get, testServer as inkwellServer, json, newPost, portOf, postJson, putJson, send, withKey } from "../Http/harness.js"
 import { ProcessorTest, sqliteStack } from "../Import/harness.js"
 import { testServer } from "../Clients/server.js"
-import { collect, fixture, servedBy } from "./harness.js"
+import { KEY as SITE_KEY, siteServer } from "../Site/harness.js"
+import { collect, fixture, rssAtFeedXml, servedBy } from "./harness.js"
 
 const feedClient = FeedClient.layer({ retries: 2 }).pipe(Layer.provide(NodeHttpClient.layer))
 
@@ -165,13 +166,16 @@ describe("another Inkwell as a source", () => {
         res.writeHead(200, { "content-type": "text/html" })
         res.end(`<html><head><link rel="alternate" type="application/json" href="${other.url}/posts?limit=5"></head></html>`)
       })
-      const told: Array<{ readonly url: string; readonly keyed: boolean }> = []
-      const options = { apiKey: Redacted.make("k"), onInkwell: (source: { readonly url: string; readonly keyed: boolean }) => Effect.sync(() => told.push(source)) }
+      const told: Array<InkwellRead> = []
+      const options = { apiKey: Redacted.make("k"), onInkwell: (source: InkwellRead) => Effect.sync(() => told.push(source)) }
       const linked = yield* collect(fromUrl(html.url, options)).pipe(Effect.provide(feedClient))
       assert.strictEqual(linked.entries.length, 1)
       const direct = yield* collect(fromUrl(`${own.url}/posts?limit=5`, options)).pipe(Effect.provide(feedClient))
       assert.strictEqual(direct.entries.length, 1)
-      assert.deepStrictEqual(told, [{ url: `${other.url}/posts?limit=5`, keyed: false }, { url: `${own.url}/posts?limit=5`, keyed: true }])
+      assert.deepStrictEqual(told, [
+        { url: `${other.url}/posts?limit=5`, keyed: false, given: html.url },
+        { url: `${own.url}/posts?limit=5`, keyed: true, given: `${own.url}/posts?limit=5` }
+      ])
       // The page that tells an Inkwell is read without it, the API's reads of the origin given with it.
       assert.deepStrictEqual(keys, [
         ["other/posts?limit=5", undefined],
@@ -410,5 +414,105 @@ describe("another Inkwell as a source", () => {
       )
       assert.deepStrictEqual([imported.imported, imported.failures.map((f) => f.source)], [2, ["https://remote.example/posts/older-server"]])
       assert.match(imported.failures[0]!.reason, /updatedAt: 2031-05-05T00:00:00.000Z is in the future/)
+    }))
+})
+
+describe("another Inkwell's site given by its address", () => {
+  /** The importing side: its own SQLite database, the real processor, a real HTTP client. */
+  const local = Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, feedClient)
+  /** The other Inkwell, with its reader site at its own address (`path` under it), as deployed. */
+  const site = (path = "") => siteServer((origin) => ({ url: `${origin}${path}` }))
+  const origin = Effect.map(portOf, (port) => `http://127.0.0.1:${port}`)
+  /** A published post, a draft and a scheduled post there, tagged `kept`. */
+  const seedThree = Effect.forEach([
+    { title: "Public one", tags: ["kept"] },
+    { title: "Draft one", tags: ["kept"], status: "draft" },
+    { title: "Scheduled one", tags: ["kept"], publishedAt: "2027-01-01T00:00:00Z" }
+  ], (post) => Effect.map(postJson("/posts", newPost(post), { "x-api-key": SITE_KEY }), (answer) => assert.strictEqual(answer.status, 201)))
+  const slugs = Effect.map(Effect.flatMap(PostRepository, (repository) => repository.list({})), (page) => page.items.map((p) => p.slug).sort())
+
+  it.effect("with INKWELL_SOURCE_API_KEY, its page leads to its API, read with the key: its drafts and scheduled posts come (was: its feed, the public post only, nothing said)", () =>
+    Effect.gen(function*() {
+      yield* seedThree
+      const base = yield* origin
+      yield* Effect.gen(function*() {
+        const summary = yield* importFromUrls([`${base}/`], { source: { apiKey: Redacted.make(SITE_KEY) } })
+        assert.deepStrictEqual([summary.imported, summary.failed, summary.warnings], [3, 0, []])
+        assert.deepStrictEqual(yield* slugs, ["draft-one", "public-one", "scheduled-one"])
+        const draft = yield* (yield* PostRepository).getBySlug("draft-one")
+        // Named as an import of its /posts names them: the same posts, whichever address is given.
+        assert.match(draft.source, new RegExp(`^${base}/posts#[0-9a-f-]{36}$`))
+      }).pipe(Effect.provide(local))
+    }).pipe(Effect.provide(site())))
+
+  it.effect("without a key, its page leads to its API too: every public post, not the feed's newest 20, and the summary says drafts were left", () =>
+    Effect.gen(function*() {
+      yield* seedThree
+      for (let i = 1; i <= 21; i++) assert.strictEqual((yield* postJson("/posts", newPost({ title: `More ${i}` }), { "x-api-key": SITE_KEY })).status, 201)
+      const base = yield* origin
+      yield* Effect.gen(function*() {
+        const summary = yield* importFromUrls([`${base}/tags/kept`])
+        // A tag's page leads to that tag's list, as to its feeds.
+        assert.strictEqual(summary.imported, 1)
+        assert.deepStrictEqual(summary.warnings.map((w) => w.source), [`${base}/posts?tag=kept`])
+        assert.match(summary.warnings[0]!.reason, /^read without a key: only its public posts were imported/)
+        const all = yield* importFromUrls([`${base}/`])
+        assert.deepStrictEqual([all.imported, all.unchanged, all.failed], [21, 1, 0])
+      }).pipe(Effect.provide(local))
+    }).pipe(Effect.provide(site())))
+
+  it.effect("under a SITE_URL path the server also answers itself (no proxy), its page's second API link, at the root, is the one read", () =>
+    Effect.gen(function*() {
+      yield* seedThree
+      const base = yield* origin
+      yield* Effect.gen(function*() {
+        const summary = yield* importFromUrls([`${base}/blog/`], { source: { apiKey: Redacted.make(SITE_KEY) } })
+        assert.deepStrictEqual([summary.imported, summary.warnings], [3, []])
+      }).pipe(Effect.provide(local))
+    }).pipe(Effect.provide(site("/blog"))))
+
+  it.effect("a key that no source used is said, naming what was read and where an Inkwell's API is (was: a feed read, nothing said)", () =>
+    Effect.gen(function*() {
+      yield* seedThree
+      const base = yield* origin
+      yield* Effect.gen(function*() {
+        const summary = yield* importFromUrls([`${base}/rss.xml`], { source: { apiKey: Redacted.make(SITE_KEY) } })
+        assert.strictEqual(summary.imported, 1)
+        assert.deepStrictEqual(summary.warnings, [{
+          source: `${base}/rss.xml`,
+          reason: `INKWELL_SOURCE_API_KEY was not used: read as an RSS feed (${base}/rss.xml), not through another Inkwell's API, so only what it lists was imported (no drafts or scheduled posts); for another Inkwell, give --from-url its API's posts list (${base}/posts for a server at the root of its origin)`
+        }])
+      }).pipe(Effect.provide(local))
+    }).pipe(Effect.provide(site())))
+
+  it.scoped("a site's page whose API link leads to no API: its feed is read, and the summary says why (with a key or without)", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const server = yield* testServer((req, res) => {
+        seen.push(`${req.url} ${req.headers["x-api-key"] ?? "-"}`)
+        if (req.url === "/" || req.url === "/locked/") {
+          const api = req.url === "/" ? "/posts" : "/locked/posts"
+          res.writeHead(200, { "content-type": "text/html" })
+          res.end(`<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"><link rel="alternate" type="application/vnd.inkwell.posts+json" href="${api}"></head></html>`)
+        } else if (req.url === "/locked/posts") {
+          res.writeHead(401)
+          res.end()
+        } else rssAtFeedXml(req, res)
+      })
+      for (const apiKey of [Redacted.make("k"), undefined]) {
+        const summary = yield* importFromUrls([`${server.url}/`], { source: { apiKey } }).pipe(Effect.provide(local))
+        assert.strictEqual(summary.imported > 0 || summary.unchanged > 0, true)
+        assert.deepStrictEqual(summary.warnings, [{
+          source: `${server.url}/`,
+          reason: `an Inkwell site, read through an RSS feed (${server.url}/feed.xml), which lists its newest public posts only: the API its page names did not answer as one (${server.url}/posts: HTTP 404 (after 1 attempt(s))); give --from-url the URL its API answers at`
+        }])
+      }
+      // The key went nowhere: the API link is fetched without it, to tell what it is.
+      assert.deepStrictEqual(seen.splice(0), ["/ -", "/posts -", "/feed.xml -", "/ -", "/posts -", "/feed.xml -"])
+      // An API that is there but refuses (or fails, or times out) fails the source: its feed would
+      // bring the newest public posts only, where a later run can read the API.
+      const locked = yield* importFromUrls([`${server.url}/locked/`]).pipe(Effect.provide(local))
+      assert.deepStrictEqual([locked.imported, locked.failures], [0, [{ source: `${server.url}/locked/`, reason: `${server.url}/locked/posts: HTTP 401 (after 1 attempt(s))` }]])
+      assert.deepStrictEqual(seen, ["/locked/ -", "/locked/posts -"])
     }))
 })

@@ -8,6 +8,8 @@ import { pathToFileURL } from "node:url"
 import * as Inkwell from "inkwell"
 import { InvalidPost } from "../../src/Domain/Errors.js"
 import { NewPost, PostInput, TocEntry } from "../../src/Domain/Post.js"
+import * as MemoryPostRepository from "../../src/Posts/MemoryPostRepository.js"
+import { Posts } from "../../src/Posts/Posts.js"
 import { BatchNotProcessed, PostProcessor } from "../../src/Processing/PostProcessor.js"
 import { defaultProcessorConfig, processPostSync } from "../../src/Processing/processPost.js"
 import { processRecordsSync } from "../../src/Processing/records.js"
@@ -699,4 +701,49 @@ describe("RenderPool's worker module given by a host (workerUrl)", () => {
       `the render worker module ${missing} does not exist: a host that bundles Inkwell emits src/Workers/RenderWorker.ts as an entry of its own and gives its path as the pool's workerUrl (or RENDER_WORKER_URL); README "Embedding"`
     )
   })
+})
+
+describe("RenderPool given what an embedder passes", () => {
+  const longBody = (i: number) => `Words of post ${i}, long enough to be rendered on a thread.`
+  /** `Posts` over the pool, as README "Embedding" builds it: `posts.create` type-checks a plain object as a `PostInput`. */
+  const postsOnPool = Posts.Default.pipe(Layer.provideMerge(MemoryPostRepository.layer), Layer.provideMerge(withStats({ inlineBelowBytes: 10 })))
+
+  it.scoped("a plain object of a PostInput's fields renders on the threads as an instance does, and the posts after it too (was: the pool's dispatcher died on it, and it and every later post waited for ever)", () =>
+    Effect.gen(function* () {
+      const posts = yield* Posts
+      const stats = yield* RenderPool.Stats
+      const first = yield* posts.create(new PostInput({ title: "Instance", body: longBody(1) }))
+      const plain = yield* posts.create({ title: "Plain", body: longBody(2), tags: ["x"], status: null } as unknown as PostInput)
+      const later = yield* Effect.forEach([3, 4], (i) => posts.create(new PostInput({ title: `Later ${i}`, body: longBody(i) })))
+      assert.deepStrictEqual([first.title, plain.title, ...later.map((p) => p.title)], ["Instance", "Plain", "Later 3", "Later 4"])
+      assert.deepStrictEqual([plain.tags, plain.status], [["x"], "published"])
+      assert.deepStrictEqual([stats().posts, stats().inline], [4, 0])
+      // One that is not a post's fields is refused as the API refuses it, naming the field.
+      const bad = yield* Effect.flip(posts.create({ title: 5, body: longBody(5) } as unknown as PostInput))
+      assert.deepInclude(bad, { _tag: "InvalidPost", source: "api", field: "title", reason: "expected a string, got 5" })
+      const unknown = yield* Effect.flip(PostProcessor.pipe(Effect.flatMap((p) => p.fromInput({ body: longBody(6), Title: "x" } as unknown as PostInput, "api"))))
+      assert.strictEqual(unknown.field, "Title")
+      assert.match(unknown.reason, /^unknown field, did you mean title\?/)
+      assert.strictEqual(stats().posts, 4)
+    }).pipe(Effect.provide(postsOnPool), withinRealTime("40 seconds")), { timeout: 60_000 })
+
+  it.scoped("a defect while a batch is sent fails that batch's posts alone, as defects; the pool goes on (was: its dispatcher died, and every later post waited for ever)", () =>
+    Effect.gen(function* () {
+      const processor = yield* PostProcessor
+      const stats = yield* RenderPool.Stats
+      // A source whose relativePath is no string (a JavaScript caller's): its batch's message cannot be built.
+      const broken = { source: "broken.md", raw: markdown(1), relativePath: 7 as unknown as string }
+      const [exit, ...others] = yield* Effect.forEach(
+        [broken, { source: "a.md", raw: markdown(2) }, { source: "b.md", raw: markdown(3) }],
+        (source) => Effect.exit(processor.process(source)),
+        { concurrency: "unbounded" }
+      )
+      assert.isTrue(exit !== undefined && Exit.isFailure(exit) && Cause.isDie(exit.cause), "a defect")
+      if (exit !== undefined && Exit.isFailure(exit)) assert.strictEqual((Cause.squash(exit.cause) as { _tag?: unknown })._tag, "ParseError")
+      // One post per message: the others were batches of their own, rendered.
+      assert.deepStrictEqual(others.map((other) => Exit.isSuccess(other) ? other.value.title : "failed"), ["Post 2", "Post 3"])
+      const after = yield* processor.process({ source: "after.md", raw: markdown(4) })
+      assert.strictEqual(after.title, "Post 4")
+      assert.strictEqual(stats().batches, 4)
+    }).pipe(Effect.provide(withStats({ maxBatch: 1 })), withinRealTime("40 seconds")), { timeout: 60_000 })
 })
