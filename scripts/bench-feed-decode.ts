@@ -12,24 +12,12 @@
 import { Headers } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { fileURLToPath } from "node:url"
+import { fill } from "./bench/lib/bigFeeds.js"
 
 const root = process.argv[2] ?? fileURLToPath(new URL("..", import.meta.url))
 const { detectInSteps } = (await import(`${root}/src/Sources/FeedSource.ts`)) as typeof import("../src/Sources/FeedSource.js")
 const { readJson } = (await import(`${root}/src/Sources/readJson.ts`)) as typeof import("../src/Sources/readJson.js")
 const { runStepsWithTurns } = (await import(`${root}/src/Domain/yieldToEventLoop.ts`)) as typeof import("../src/Domain/yieldToEventLoop.js")
-
-const SIZE = 19 * 1024 * 1024
-
-/** `unit(i)` for i = 0, 1, … until SIZE characters, joined. */
-const fill = (unit: (i: number) => string, separator = ""): string => {
-  const parts: Array<string> = []
-  for (let size = 0, i = 0; size < SIZE; i++) {
-    const part = unit(i)
-    parts.push(part)
-    size += part.length + separator.length
-  }
-  return parts.join(separator)
-}
 
 const item = (i: number) =>
   `<item><guid>g-${i}</guid><title>Item ${i} café</title><description>&lt;p&gt;Text of item ${i}, ${"words ".repeat(20)}&lt;/p&gt;</description></item>\n`

@@ -12,6 +12,7 @@
 import { Headers } from "@effect/platform"
 import { Effect, Either, Stream } from "effect"
 import { fileURLToPath } from "node:url"
+import { fill, ghostPost, jsonItem, rssItem } from "./lib/bigFeeds.js"
 
 const args = process.argv.slice(2)
 const repsAt = args.indexOf("--reps")
@@ -24,28 +25,15 @@ const xmlFeed = (await import(`${root}/src/Sources/XmlFeed.ts`)) as typeof impor
 const feedSource = (await import(`${root}/src/Sources/FeedSource.ts`)) as typeof import("../../src/Sources/FeedSource.js")
 const ghost = (await import(`${root}/src/Sources/GhostExport.ts`)) as typeof import("../../src/Sources/GhostExport.js")
 
-const SIZE = 19 * 1024 * 1024
-const fill = (unit: (i: number) => string, separator = ""): string => {
-  const parts: Array<string> = []
-  for (let size = 0, i = 0; size < SIZE; i++) {
-    const part = unit(i)
-    parts.push(part)
-    size += part.length + separator.length
-  }
-  return parts.join(separator)
-}
-const words = "words ".repeat(20)
 const jsonText = `{"version":"https://jsonfeed.org/version/1.1","title":"Big","items":[${
-  fill((i) => JSON.stringify({ id: `j-${i}`, url: `/posts/${i}`, title: `Item ${i} café`, content_html: `<p>Text of item ${i}, <a href="/x/${i}">${words}</a></p>` }), ",")
+  fill(jsonItem, ",")
 }]}`
 const smallJsonText = `{"version":"https://jsonfeed.org/version/1.1","title":"Big","items":[${fill((i) => `{"id":${i},"content_text":"t${i}"}`, ",")}]}`
 const rssText = `<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Big</title>\n${
-  fill((i) =>
-    `<item><guid>g-${i}</guid><title>Item ${i} café</title><link>/posts/${i}</link><description>&lt;p&gt;Text of item ${i}, <a href="/x/${i}">${words}</a>&lt;/p&gt;</description></item>\n`
-  )
+  fill(rssItem)
 }</channel></rss>`
 const ghostText = `{"db":[{"meta":{"exported_on":1700000000000,"version":"5.70.0"},"data":{"posts":[${
-  fill((i) => JSON.stringify({ id: `p${i}`, uuid: `uuid-${i}`, title: `Post ${i} café`, slug: `post-${i}`, html: `<p>Text of post ${i}, ${words}</p>`, type: "post", status: "published" }), ",")
+  fill(ghostPost, ",")
 }],"users":[{"id":"u1","name":"A"}]}}]}`
 const URL_ = "https://big.example/feed"
 const resource = (text: string, type: string) => ({

@@ -17,6 +17,7 @@ import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { Effect, Layer, Stream } from "effect"
 import { writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { atomEntry, fill, ghostPost, jsonItem, rssItem } from "./lib/bigFeeds.js"
 
 const args = process.argv.slice(2)
 const flag = (name: string) => {
@@ -32,29 +33,6 @@ const over = Number(flag("--over") ?? 20)
 const root = args[0] ?? fileURLToPath(new URL("../..", import.meta.url))
 const { fromUrl } = (await import(`${root}/src/Sources/FeedSource.ts`)) as typeof import("../../src/Sources/FeedSource.js")
 const { FeedClient } = (await import(`${root}/src/Clients/FeedClient.ts`)) as typeof import("../../src/Clients/FeedClient.js")
-
-const SIZE = 19 * 1024 * 1024
-
-/** `unit(i)` for i = 0, 1, … until SIZE characters, joined. */
-const fill = (unit: (i: number) => string, separator = ""): string => {
-  const parts: Array<string> = []
-  for (let size = 0, i = 0; size < SIZE; i++) {
-    const part = unit(i)
-    parts.push(part)
-    size += part.length + separator.length
-  }
-  return parts.join(separator)
-}
-
-const words = "words ".repeat(20)
-const rssItem = (i: number) =>
-  `<item><guid>g-${i}</guid><title>Item ${i} café</title><link>/posts/${i}</link><description>&lt;p&gt;Text of item ${i}, <a href="/x/${i}">${words}</a>&lt;/p&gt;</description></item>\n`
-const atomEntry = (i: number) =>
-  `<entry><id>urn:e:${i}</id><title>Item ${i} café</title><link href="/posts/${i}"/><updated>2024-01-01T00:00:00Z</updated><content type="html">&lt;p&gt;Text of item ${i}, ${words}&lt;/p&gt;</content></entry>\n`
-const jsonItem = (i: number) =>
-  JSON.stringify({ id: `j-${i}`, url: `/posts/${i}`, title: `Item ${i} café`, content_html: `<p>Text of item ${i}, <a href="/x/${i}">${words}</a></p>` })
-const ghostPost = (i: number) =>
-  JSON.stringify({ id: `p${i}`, uuid: `uuid-${i}`, title: `Post ${i} café`, slug: `post-${i}`, html: `<p>Text of post ${i}, ${words}</p>`, type: "post", status: "published", published_at: "2023-11-01T10:00:00.000Z" })
 
 const bodies: ReadonlyArray<{ readonly name: string; readonly type: string; readonly body: () => string }> = [
   {
