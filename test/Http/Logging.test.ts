@@ -400,59 +400,45 @@ describe("npm start with standard output that cannot be written", () => {
     60_000
   )
 
+  /**
+   * A server whose stdout reader goes once it has said where it listens (`listening` finds the
+   * URL in its format): it serves on, says once naming EPIPE that log lines are dropped, and at
+   * the stop how many, exit 143 as ever.
+   */
+  const readerGone = (env: Record<string, string>, listening: RegExp) =>
+    Effect.gen(function* () {
+      const server = yield* serve("pipe", { PORT: "0", ...env })
+      const base = yield* Effect.async<string>((resume) => {
+        let text = ""
+        server.child.stdout!.on("data", (chunk: Buffer) => {
+          text += chunk.toString("utf8")
+          const url = listening.exec(text)
+          if (url === null) return
+          // The reader goes: what is written next meets no reader (EPIPE).
+          server.child.stdout!.destroy()
+          resume(Effect.succeed(url[1]!))
+        })
+      })
+      const statuses = yield* requests(base, 30)
+      assert.deepStrictEqual(new Set(statuses), new Set([200]), "served")
+      server.child.kill("SIGTERM")
+      assert.strictEqual(yield* Effect.promise(() => server.exit), 143, server.stderr())
+      const notices = logNotices(server.stderr())
+      assert.strictEqual(notices[0], "inkwell: writing standard output failed (EPIPE: its reader has gone): log lines are dropped until it can be written again")
+      assert.match(notices[1] ?? "", /^inkwell: writing standard output failed \(EPIPE: its reader has gone\): \d+ log lines dropped$/)
+      assert.strictEqual(notices.length, 2, server.stderr())
+    }).pipe(Effect.scoped)
+
   it.live(
     "a reader that went away (`npm start | head -1`): it serves on, says so once naming EPIPE, exit 143 as ever (was: not a word)",
-    () =>
-      Effect.gen(function* () {
-        const server = yield* serve("pipe", { PORT: "0" })
-        const base = yield* Effect.async<string>((resume) => {
-          let text = ""
-          server.child.stdout!.on("data", (chunk: Buffer) => {
-            text += chunk.toString("utf8")
-            const url = /Inkwell listening on (http:\/\/[^\s"]+)/.exec(text)
-            if (url === null) return
-            // The reader goes: what is written next meets no reader (EPIPE).
-            server.child.stdout!.destroy()
-            resume(Effect.succeed(url[1]!))
-          })
-        })
-        const statuses = yield* requests(base, 30)
-        assert.deepStrictEqual(new Set(statuses), new Set([200]), "served")
-        server.child.kill("SIGTERM")
-        assert.strictEqual(yield* Effect.promise(() => server.exit), 143, server.stderr())
-        const notices = logNotices(server.stderr())
-        assert.strictEqual(notices[0], "inkwell: writing standard output failed (EPIPE: its reader has gone): log lines are dropped until it can be written again")
-        assert.match(notices[1] ?? "", /^inkwell: writing standard output failed \(EPIPE: its reader has gone\): \d+ log lines dropped$/)
-        assert.strictEqual(notices.length, 2, server.stderr())
-      }).pipe(Effect.scoped),
+    () => readerGone({}, /Inkwell listening on (http:\/\/[^\s"]+)/),
     60_000
   )
 
   it.live(
     "LOG_FORMAT=pretty, a reader that went away: the same, its lines through the same writer (was: console.log, not a word)",
-    () =>
-      Effect.gen(function* () {
-        const server = yield* serve("pipe", { PORT: "0", LOG_FORMAT: "pretty" })
-        const base = yield* Effect.async<string>((resume) => {
-          let text = ""
-          server.child.stdout!.on("data", (chunk: Buffer) => {
-            text += chunk.toString("utf8")
-            // Effect's pretty text: "[12:00:00.000] INFO (#1): Inkwell listening on http://..."
-            const url = /\] INFO \(#\d+\): Inkwell listening on (http:\/\/[^\s"]+)/.exec(text)
-            if (url === null) return
-            server.child.stdout!.destroy()
-            resume(Effect.succeed(url[1]!))
-          })
-        })
-        const statuses = yield* requests(base, 30)
-        assert.deepStrictEqual(new Set(statuses), new Set([200]), "served")
-        server.child.kill("SIGTERM")
-        assert.strictEqual(yield* Effect.promise(() => server.exit), 143, server.stderr())
-        const notices = logNotices(server.stderr())
-        assert.strictEqual(notices[0], "inkwell: writing standard output failed (EPIPE: its reader has gone): log lines are dropped until it can be written again")
-        assert.match(notices[1] ?? "", /^inkwell: writing standard output failed \(EPIPE: its reader has gone\): \d+ log lines dropped$/)
-        assert.strictEqual(notices.length, 2, server.stderr())
-      }).pipe(Effect.scoped),
+    // Effect's pretty text: "[12:00:00.000] INFO (#1): Inkwell listening on http://..."
+    () => readerGone({ LOG_FORMAT: "pretty" }, /\] INFO \(#\d+\): Inkwell listening on (http:\/\/[^\s"]+)/),
     60_000
   )
 })
