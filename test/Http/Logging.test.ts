@@ -69,6 +69,23 @@ const logfmtPairs = (line: string): Record<string, string> => {
   return pairs
 }
 
+/**
+ * A sink whose reader takes nothing until told: each write's text in `taken`, its callback (the
+ * reader catching up with it) in `waiting`.
+ */
+const stalledSink = () => {
+  const waiting: Array<() => void> = []
+  const taken: Array<string> = []
+  const stalled = new Writable({
+    decodeStrings: false,
+    write: (chunk: string, _encoding, callback) => {
+      taken.push(chunk)
+      waiting.push(callback)
+    }
+  })
+  return { stalled, taken, waiting }
+}
+
 describe("requestLine", () => {
   it("logfmt: the fields Effect's logfmtLogger prints for the same entry", () => {
     const mine = logfmtPairs(requestLine("logfmt", fields))
@@ -255,15 +272,7 @@ describe("the log when standard output cannot be written", () => {
     }))
 
   it("a reader that stopped reading: no more than maxUnwrittenBytes queued, the rest dropped and said once; written again once it caught up", () => {
-    const waiting: Array<() => void> = []
-    const taken: Array<string> = []
-    const stalled = new Writable({
-      decodeStrings: false,
-      write: (chunk: string, _encoding, callback) => {
-        taken.push(chunk)
-        waiting.push(callback)
-      }
-    })
+    const { stalled, taken, waiting } = stalledSink()
     const notices: Array<string> = []
     const writer = new BufferedWriter(stalled, { maxUnwrittenBytes: 1000, notice: (line) => notices.push(line) })
     // "line 100\n" and on: 9 characters a line, 90 a chunk of ten.
@@ -294,15 +303,7 @@ describe("LOG_FORMAT=pretty", () => {
   const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "")
 
   it.scoped("Effect's pretty text, through the same bounded writer: a reader that stopped reading holds no more than maxUnwrittenBytes, the rest dropped and said once; written again once it caught up (was: console.log, queued without bound)", () => {
-    const waiting: Array<() => void> = []
-    const taken: Array<string> = []
-    const stalled = new Writable({
-      decodeStrings: false,
-      write: (chunk: string, _encoding, callback) => {
-        taken.push(chunk)
-        waiting.push(callback)
-      }
-    })
+    const { stalled, taken, waiting } = stalledSink()
     const notices: Array<string> = []
     // Each line flushed as it comes (`maxBufferBytes: 1`): no turn of the event loop to wait for.
     const logger = layerBuffered("pretty", { sink: stalled, maxUnwrittenBytes: 1000, maxBufferBytes: 1, notice: (line) => notices.push(line) })
