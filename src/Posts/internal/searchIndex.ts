@@ -4,7 +4,7 @@
  * never an engine's own tokenizer's (Posts/internal/search.ts says why).
  */
 import type { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Array as Arr, Effect } from "effect"
 import { ftsColumns, indexedWords, tsvectorText } from "./search.js"
 
 /** What a post's entry is made of: its id, and the fields searched. */
@@ -21,12 +21,6 @@ export interface Searchable {
  */
 const SEARCH_CHUNK = 50
 
-const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
-  const out: Array<ReadonlyArray<A>> = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
-
 /**
  * The entries of `posts`, whose rows are in `posts` already, written over any they had.
  *
@@ -38,7 +32,7 @@ const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray
  * entry is not replaced: an update's trigger dropped it (migration 0011).
  */
 export const writeSearchEntries = (sql: SqlClient.SqlClient, dialect: "sqlite" | "pg", posts: ReadonlyArray<Searchable>) =>
-  Effect.forEach(chunksOf(posts, SEARCH_CHUNK), (chunk) => {
+  Effect.forEach(Arr.chunksOf(posts, SEARCH_CHUNK), (chunk) => {
     const rows = sql.join(", ", false)
     if (dialect === "pg") {
       return sql`
