@@ -12,7 +12,7 @@
  * (`AnnouncingPostRepository`: NOTIFY on PostgreSQL).
  */
 import type { SqlClient, SqlError, Statement } from "@effect/sql"
-import { Data, DateTime, Effect, Layer, Option, Schedule, Schema } from "effect"
+import { Array as Arr, Data, DateTime, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { DatabaseError, type PoolTimeout, PostNotFound, SlugConflict, StaleVersion } from "../Domain/Errors.js"
 import { aliasKey, aliasKeysOf, distinctTags, type NewPost, Post, PostStatus, tagKey, TocEntry } from "../Domain/Post.js"
 import { DatabasePool } from "../Database/DatabasePool.js"
@@ -186,11 +186,6 @@ const INSERT_CHUNK = 200
 const ROW_CHUNK = 500
 /** Sources per `SELECT slug, source ... WHERE source IN (...)`: far below both engines' parameter limits. */
 const SOURCE_CHUNK = 1000
-const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
-  const out: Array<ReadonlyArray<A>> = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
 
 /**
  * The `post_tags` rows of `posts`: one per post and `tagKey`, in the post's first spelling, so a
@@ -797,14 +792,14 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   // In chunks, as an import writes them: one INSERT of a post's every row overran SQLite's bound
   // parameters (32,766) from 11,000 tags and PostgreSQL's protocol (65,535) from 22,000.
   const writeTags = (sql: SqlClient.SqlClient, post: Post) =>
-    Effect.forEach(chunksOf(tagRows([post]), ROW_CHUNK), (chunk) => sql`INSERT INTO post_tags ${sql.insert(chunk)}`, { discard: true })
+    Effect.forEach(Arr.chunksOf(tagRows([post]), ROW_CHUNK), (chunk) => sql`INSERT INTO post_tags ${sql.insert(chunk)}`, { discard: true })
 
   /** The `post_aliases` rows of `posts`: their alias keys, kept beside the JSON column as tags are. */
   const aliasRows = (posts: ReadonlyArray<Post>) =>
     posts.flatMap((post) => aliasKeysOf(post).map((alias) => ({ post_id: post.id, alias })))
 
   const writeAliases = (sql: SqlClient.SqlClient, post: Post) =>
-    Effect.forEach(chunksOf(aliasRows([post]), ROW_CHUNK), (chunk) => sql`INSERT INTO post_aliases ${sql.insert(chunk)}`, { discard: true })
+    Effect.forEach(Arr.chunksOf(aliasRows([post]), ROW_CHUNK), (chunk) => sql`INSERT INTO post_aliases ${sql.insert(chunk)}`, { discard: true })
 
   /**
    * The search index's entries for `posts`, whose rows were just written (inserted, or updated: the
@@ -842,7 +837,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       const first = new Map<string, string>()
       for (const { postId, slug } of entries) if (!first.has(slug)) first.set(slug, postId)
       const added: Array<string> = []
-      for (const chunk of chunksOf(Array.from(first.keys()), ROW_CHUNK)) {
+      for (const chunk of Arr.chunksOf(Array.from(first.keys()), ROW_CHUNK)) {
         const taken = yield* Effect.all([
           sql<{ readonly slug: string }>`SELECT slug FROM posts WHERE ${sql.in("slug", chunk)}`,
           sql<{ readonly slug: string }>`SELECT slug FROM slug_redirects WHERE ${sql.in("slug", chunk)}`
@@ -1021,7 +1016,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
       Effect.gen(function*() {
         const known = new Map<string, Option.Option<Post>>()
         const slugs = Array.from(new Set(posts.map((post) => post.slug)))
-        for (const chunk of chunksOf(slugs, ROW_CHUNK)) {
+        for (const chunk of Arr.chunksOf(slugs, ROW_CHUNK)) {
           const found = yield* sql`SELECT * FROM posts WHERE ${sql.in("slug", chunk)}`.pipe(
             Effect.flatMap(decodeRows(operation))
           )
@@ -1037,14 +1032,14 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
           const tags = tagRows(rows)
           const aliases = aliasRows(rows)
           return Effect.gen(function*() {
-            for (const chunk of chunksOf(rows, INSERT_CHUNK)) {
+            for (const chunk of Arr.chunksOf(rows, INSERT_CHUNK)) {
               yield* sql`INSERT INTO posts ${sql.insert(chunk.map(postToRow))}`
             }
             yield* writeSearch(sql, rows)
-            for (const chunk of chunksOf(tags, ROW_CHUNK)) yield* sql`INSERT INTO post_tags ${sql.insert(chunk)}`
-            for (const chunk of chunksOf(aliases, ROW_CHUNK)) yield* sql`INSERT INTO post_aliases ${sql.insert(chunk)}`
+            for (const chunk of Arr.chunksOf(tags, ROW_CHUNK)) yield* sql`INSERT INTO post_tags ${sql.insert(chunk)}`
+            for (const chunk of Arr.chunksOf(aliases, ROW_CHUNK)) yield* sql`INSERT INTO post_aliases ${sql.insert(chunk)}`
             // A slug a new post takes is live: no longer a moved post's old address.
-            for (const chunk of chunksOf(rows.map((post) => post.slug), ROW_CHUNK)) {
+            for (const chunk of Arr.chunksOf(rows.map((post) => post.slug), ROW_CHUNK)) {
               yield* sql`DELETE FROM slug_redirects WHERE ${sql.in("slug", chunk)}`
             }
           }).pipe(
@@ -1075,7 +1070,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
             Effect.zipRight(
               flush,
               Effect.map(
-                Effect.forEach(chunksOf(sources, SOURCE_CHUNK), (chunk) =>
+                Effect.forEach(Arr.chunksOf(sources, SOURCE_CHUNK), (chunk) =>
                   sql<{ readonly slug: string; readonly source: string }>`SELECT slug, source FROM posts WHERE ${sql.in("source", chunk)}`),
                 (chunks) => chunks.flat()
               )
@@ -1084,7 +1079,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
             Effect.zipRight(
               flush,
               Effect.map(
-                Effect.forEach(chunksOf(ids, ROW_CHUNK), (chunk) =>
+                Effect.forEach(Arr.chunksOf(ids, ROW_CHUNK), (chunk) =>
                   sql<{ readonly id: string; readonly slug: string }>`SELECT id, slug FROM posts WHERE ${sql.in("id", chunk)}`),
                 (chunks) => chunks.flat()
               )
@@ -1167,7 +1162,7 @@ export const make: Effect.Effect<PostRepositoryShape, never, DatabasePool> = Eff
   const oldSlugsOperation = "PostRepository.oldSlugs"
   const oldSlugs = (ids: ReadonlyArray<string>): Effect.Effect<ReadonlyMap<string, ReadonlyArray<string>>, DatabaseError | PoolTimeout> =>
     ids.length === 0 ? Effect.succeed(new Map()) : Effect.map(
-      Effect.forEach(chunksOf(ids, ROW_CHUNK), (chunk) =>
+      Effect.forEach(Arr.chunksOf(ids, ROW_CHUNK), (chunk) =>
         pool.read(oldSlugsOperation, (sql) =>
           sql<{ readonly slug: string; readonly post_id: string }>`
             SELECT slug, post_id FROM slug_redirects WHERE ${sql.in("post_id", chunk)}`)),

@@ -80,6 +80,15 @@ const stripBody = (raw: string, offset: number): string => raw.slice(offset).rep
  */
 const bareCrAsLf = (text: string): string => (text.includes("\r") ? text.replace(/\r(?!\n)/g, "\n") : text)
 
+/**
+ * Closing fence lines: a line of its own between line ends of `LINE_END`'s kinds, or the end of
+ * the file. Not JavaScript's multiline `^`/`$`, which also break lines at U+2028 and U+2029: a
+ * YAML or TOML value holding one (YAML 1.2 and TOML read them as text, as CommonMark does) ended
+ * the front matter there, and the rest of it became the body.
+ */
+const YAML_CLOSE = /(?<=[\r\n])(?:---|\.\.\.)[ \t]*(?=[\r\n]|$)/g
+const TOML_CLOSE = /(?<=[\r\n])\+\+\+[ \t]*(?=[\r\n]|$)/g
+
 /** Where the front matter of `raw` (no byte-order mark) is, found without parsing it. */
 type Located =
   | { readonly format: "yaml" | "toml" | "json"; readonly textStart: number; readonly textEnd: number; readonly end: number }
@@ -90,8 +99,7 @@ const locate = (raw: string): Located => {
   const open = /^(---|\+\+\+)[ \t]*(?:\r\n?|\n)/.exec(raw)
   if (open !== null) {
     const isToml = open[1] === "+++"
-    // In JavaScript's multiline mode `$` is before any line terminator, a bare CR included.
-    const fence = isToml ? /^\+\+\+[ \t]*$/gm : /^(?:---|\.\.\.)[ \t]*$/gm
+    const fence = isToml ? TOML_CLOSE : YAML_CLOSE
     const close = findFence(raw, open[0].length, fence)
     if (close === undefined) return { format: "unterminated", fence: isToml ? "+++" : "---" }
     return { format: isToml ? "toml" : "yaml", textStart: open[0].length, textEnd: close.start, end: close.end }
@@ -350,13 +358,16 @@ export const jsonProblem = (text: string): JsonProblem | undefined => {
 const keyMatch = (fm: FrontMatter, key: string): RegExpExecArray | null => {
   if (fm.format === "none") return null
   const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+  // A line starts after a LF only (`fm.text` has its bare CRs as LF), not after a U+2028 or
+  // U+2029 inside a value, as the multiline flag would have it.
+  const lineStart = "(?<![^\\n])"
   const re =
     fm.format === "json"
       ? new RegExp(`"${escaped}"\\s*:`)
       : fm.format === "toml"
         // `key = ...`, or a `[key]` table header (`[taxonomies]`).
-        ? new RegExp(`^[ \\t]*(?:["']?${escaped}["']?[ \\t]*=|\\[[ \\t]*["']?${escaped}["']?[ \\t]*\\])`, "m")
-        : new RegExp(`^["']?${escaped}["']?[ \\t]*:`, "m")
+        ? new RegExp(`${lineStart}[ \\t]*(?:["']?${escaped}["']?[ \\t]*=|\\[[ \\t]*["']?${escaped}["']?[ \\t]*\\])`)
+        : new RegExp(`${lineStart}["']?${escaped}["']?[ \\t]*:`)
   return re.exec(fm.text)
 }
 

@@ -100,6 +100,20 @@ const categoriesOf = (post: Post, feedTag?: string): ReadonlyArray<string> => {
   return distinctTags(post.tags).map(({ key, tag }) => (named?.key === key ? named.tag : tag))
 }
 
+/**
+ * The first instant RSS can date. RFC 822 (with RSS's four-digit years) spells "01 Jan 0000",
+ * but readers take any year under 100 for a two-digit one: `Date.parse` (and so our own
+ * importer), Python's `email.utils` (and so feedparser) read it as 2000, "0099" as 1999. A
+ * post that old is written with no `pubDate` (optional in RSS 2.0) rather than with one every
+ * reader misdates by centuries; years 0100-9999 read as written. Atom's and JSON Feed's RFC
+ * 3339 and OpenGraph's ISO 8601 write year 0000 as it is (dates are kept within 0000-9999).
+ */
+const FIRST_RSS_INSTANT = Date.parse("0100-01-01T00:00:00Z")
+
+/** `date` as RSS writes it (RFC 822, four-digit year, GMT); undefined before `FIRST_RSS_INSTANT`. */
+const rssDate = (date: DateTime.Utc): string | undefined =>
+  DateTime.toEpochMillis(date) < FIRST_RSS_INSTANT ? undefined : DateTime.toDateUtc(date).toUTCString()
+
 /** RSS 2.0 with `content:encoded` for the full post and `atom:link rel="self"`. */
 export const rssFeed = (input: FeedInput): string => {
   const { config, urls, posts, tag } = input
@@ -115,7 +129,7 @@ export const rssFeed = (input: FeedInput): string => {
         description: feedDescription(input),
         language: config.language,
         // Optional: an empty blog has no build date to claim (the epoch read "1 January 1970").
-        lastBuildDate: posts.length === 0 ? undefined : DateTime.toDateUtc(lastUpdated(posts)).toUTCString(),
+        lastBuildDate: posts.length === 0 ? undefined : rssDate(lastUpdated(posts)),
         generator: "Inkwell",
         "atom:link": {
           "@_href": urls.absolute(routes.feed("rss", tag)),
@@ -128,7 +142,7 @@ export const rssFeed = (input: FeedInput): string => {
           link: postUrl(urls, post),
           // Not the link: an id for the post's life (`feedItemId`), the same as Atom's and JSON Feed's.
           guid: { "#text": feedItemId(post), "@_isPermaLink": "false" },
-          pubDate: DateTime.toDateUtc(publishedAtOf(post)).toUTCString(),
+          pubDate: rssDate(publishedAtOf(post)),
           // An item's description is HTML to feed readers (RSS Best Practices Profile); the
           // summary is plain text, so "cargo update --precise <yanked>" lost its "<yanked>".
           description: escapeHtml(descriptionOf(post)),

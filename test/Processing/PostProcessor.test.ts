@@ -46,6 +46,9 @@ const badInputs: ReadonlyArray<[string, string, string, RegExp]> = [
   ["---\ntitle: T\nauthors: {a: 1}\n---\n", "authors", "posts/a.md:3", /without a string "name"/],
   ["---\ntitle: T\nauthors: 3\n---\n", "authors", "posts/a.md:3", /a list of them/],
   ["---\ntitle: T\nsummary: 3\n---\n", "summary", "posts/a.md:3", /must be a string/],
+  // A U+2028 in a value ends no line: the front matter goes on past a `---` after one, and lines are counted by LF.
+  ["---\ntitle: T\nsummary: a\u2028---\ndate: soon\n---\n", "date", "posts/a.md:4", /not a date/],
+  ['+++\ntitle = "T"\nsummary = "a\u2028date = 1"\ndate = "soon"\n+++\n', "date", "posts/a.md:4", /not a date/],
   ["---\ntitle: ok\ntags: [a, b\n---\nbody", "frontMatter", "posts/a.md:", /invalid YAML/],
   ['+++\ntitle = "ok"\ntitle = "twice"\n+++\n', "frontMatter", "posts/a.md:3", /invalid TOML/],
   ["---\ntitle: never closed\n\nbody", "frontMatter", "posts/a.md:1", /unterminated/],

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
-import { jsonProblem, parseFrontMatter } from "../../src/Processing/frontMatter.js"
+import { jsonProblem, lineOfKey, parseFrontMatter, textAfterKey } from "../../src/Processing/frontMatter.js"
 import { duplicateKeyOf, repeatedKeyOf } from "../../src/Domain/jsonKeys.js"
 
 const ok = (raw: string) => {
@@ -48,6 +48,33 @@ describe("parseFrontMatter", () => {
     assert.strictEqual(err('+++\rtitle = "x"\r\rbad = \r+++\r').line, 4)
     assert.strictEqual(err('{\r"title": "J",\r\r"x": tru\r}\r').line, 4)
     assert.strictEqual(err("---\rtitle: never closed\r\rbody").line, 1)
+  })
+
+  it("takes a U+2028 or U+2029 inside the front matter for text, not a line end (was: a `---` after one closed the front matter)", () => {
+    // YAML 1.2, TOML and CommonMark end lines at LF, CRLF and CR only; JavaScript's multiline `$` also at these two.
+    const yaml = ok("---\nsummary: a\u2028---\nlang: en\n---\nBody")
+    assert.deepStrictEqual(yaml.data, { summary: "a\u2028---", lang: "en" })
+    assert.strictEqual(yaml.body, "Body")
+    const yaml2029 = ok("---\nsummary: a\u2029...\n---\nBody")
+    assert.deepStrictEqual(yaml2029.data, { summary: "a\u2029..." })
+    assert.strictEqual(yaml2029.body, "Body")
+    const toml = ok('+++\nsummary = "a\u2028+++\u2028b"\n+++\nBody')
+    assert.deepStrictEqual(toml.data, { summary: "a\u2028+++\u2028b" })
+    assert.strictEqual(toml.body, "Body")
+    // A fence line that only a U+2028 would end is no fence: the block is unterminated, on line 1.
+    assert.deepStrictEqual(err("---\ntitle: T\n---\u2028Body"), err("---\ntitle: T\n---x\nBody"))
+    // Errors name the file's line: a U+2028 starts no line (TOML refuses one outside a string).
+    assert.strictEqual(err("---\nsummary: a\u2028b\ntags: [a\nlang: en\n---\nBody").line, 4)
+    assert.strictEqual(err('+++\nsummary = "a"\u2028lang = "en"\nx = 1\n+++\nBody').line, 2)
+  })
+
+  it("finds a key's line by LF line starts, not after a U+2028 or U+2029 in an earlier value", () => {
+    const yaml = ok("---\nsummary: \"a\u2028date: 1\"\ndate: later\n---\nBody")
+    assert.strictEqual(lineOfKey(yaml, "date"), 3)
+    assert.strictEqual(textAfterKey(yaml, "date"), " later")
+    const toml = ok('+++\nsummary = "a\u2029date = 1"\ndate = "later"\n+++\nBody')
+    assert.strictEqual(lineOfKey(toml, "date"), 3)
+    assert.strictEqual(textAfterKey(toml, "date"), ' "later"')
   })
 
   it("reads a JSON object at the start, braces inside strings included", () => {

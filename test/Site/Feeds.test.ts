@@ -225,6 +225,24 @@ describe("XML feeds", () => {
       assert.strictEqual(JSON.parse(json!).items[0].date_published, "2026-01-01T23:30:00.000Z")
     }))
 
+  it.effect("RSS dates a post of years 0000-0099 with no pubDate, which readers read as 19xx/20xx; Atom and JSON Feed write year 0000 as RFC 3339 does", () =>
+    Effect.gen(function* () {
+      const year0 = yield* stored({ slug: "y0", publishedAt: "0000-01-01T00:00:00Z", updatedAtSource: null })
+      const year99 = yield* stored({ slug: "y99", publishedAt: "0099-12-31T23:59:59Z", updatedAtSource: null })
+      const year100 = yield* stored({ slug: "y100", publishedAt: "0100-01-01T00:00:00Z", updatedAtSource: null })
+      const items = new XMLParser().parse(rssFeed({ config, urls, posts: [year100, year99, year0] })).rss.channel.item
+      // `Date.parse` read "Sat, 01 Jan 0000" as 2000-01-01 and "Thu, 31 Dec 0099" as 1999-12-31.
+      assert.deepStrictEqual(items.map((item: { pubDate?: string }) => item.pubDate), ["Fri, 01 Jan 0100 00:00:00 GMT", undefined, undefined])
+      assert.strictEqual(new Date(items[0].pubDate).toISOString(), "0100-01-01T00:00:00.000Z")
+      // Inkwell's own importer reads the one date written as written, and leaves the others undated by the feed.
+      const read = [...Either.getOrThrow(parseXmlFeed(rssFeed({ config, urls, posts: [year100, year0] }), "https://x.test/rss.xml")).items]
+      assert.deepStrictEqual(read.map((item) => item._tag === "Entry" ? item.input.publishedAt : item), ["0100-01-01T00:00:00.000Z", undefined])
+      const atom = atomFeed({ config, urls, posts: [year0] })
+      assert.include(atom, "<published>0000-01-01T00:00:00.000Z</published>")
+      assert.include(atom, "<updated>0000-01-01T00:00:00.000Z</updated>")
+      assert.strictEqual(JSON.parse(jsonFeed({ config, urls, posts: [year0] })).items[0].date_published, "0000-01-01T00:00:00.000Z")
+    }))
+
   it.effect("a tag's feed names the tag and points at its own URLs", () =>
     Effect.gen(function* () {
       const post = yield* stored({ slug: "one", tags: ["a b"] })

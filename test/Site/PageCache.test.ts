@@ -18,7 +18,7 @@ import { PostRepository } from "../../src/Posts/PostRepository.js"
 import * as SiteRoutes from "../../src/Site/Routes.js"
 import { SiteConfig } from "../../src/Site/SiteConfig.js"
 import { atFixtureNow } from "../fixtures/clock.js"
-import { fetchPage, KEY, seed, SITE_URL } from "./harness.js"
+import { assertMoved, fetchPage, KEY, seed, SITE_URL } from "./harness.js"
 
 /** The site server with a response cache that knows the schedule (as `Server.layer` builds it). */
 const siteOver = (repository: Layer.Layer<PostRepository>, url = SITE_URL) =>
@@ -146,9 +146,7 @@ describe("reader pages in the response cache", () => {
       // More spellings than the cache has entries (100), each asked once, as a flood would.
       for (let i = 0; i < 120; i++) {
         const path = i % 3 === 0 ? `/p/one;${i}` : i % 3 === 1 ? `/;${i}` : `/rss.xml;${i}?x=1`
-        const moved = yield* fetchPage(path)
-        assert.strictEqual(moved.status, 301, path)
-        assert.strictEqual(moved.headers["location"], i % 3 === 0 ? "/p/one" : i % 3 === 1 ? "/" : "/rss.xml?x=1", path)
+        yield* assertMoved(path, i % 3 === 0 ? "/p/one" : i % 3 === 1 ? "/" : "/rss.xml?x=1")
       }
       assert.strictEqual((yield* cache.stats).entries, 1)
       for (const url of ["/p/one;1", "/p/one#1", "/p/one/", "//p/one", "http://any.host/p/one"]) {
@@ -173,9 +171,7 @@ describe("reader pages in the response cache", () => {
       assert.strictEqual(stored.entries, 2, "the page and the tag's page, as the site links them")
       for (const [path, location] of [["/p/%6Fne", "/p/one"], ["/p/on%65", "/p/one"], ["/p/%6f%6E%65", "/p/one"], ["/tags/%c3%a4rger", "/tags/%C3%A4rger"], ["/tags/%C3%a4rger", "/tags/%C3%A4rger"]] as const) {
         for (let i = 0; i < 2; i++) {
-          const moved = yield* fetchPage(path)
-          assert.strictEqual(moved.status, 301, path)
-          assert.strictEqual(moved.headers["location"], location, path)
+          yield* assertMoved(path, location)
         }
         assert.isUndefined(cache.lookup("GET", path, false, undefined), path)
       }

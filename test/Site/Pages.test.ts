@@ -235,6 +235,8 @@ describe("pages", () => {
       assert.include(page, "<span>January 1, 1 BC</span>")
       assert.notInclude(page, `datetime="0000`)
       assert.include(page, `updated <time datetime="0001-01-01T00:00:00.000Z">January 1, 1</time>`)
+      // OpenGraph's ISO 8601, as RFC 3339, writes year 0000 as it is.
+      assert.include(page, `<meta property="article:published_time" content="0000-01-01T00:00:00.000Z"`)
       const listing = listingPage(site, { page: 1, posts: [post], hasOlder: false })
       assert.include(listing, "<span>January 1, 1 BC</span>")
     }))

@@ -4,6 +4,7 @@
  */
 import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
+import { assert } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { ImportFeedsLive, postsWith } from "../../src/App.js"
 import { ApiKeys } from "../../src/Http/ApiKeys.js"
@@ -71,3 +72,14 @@ export const fetchRaw = (path: string, headers: Record<string, string> = {}) =>
   Effect.flatMap(HttpClient.HttpClient, (client) =>
     client.execute(HttpClientRequest.get(path).pipe(HttpClientRequest.setHeaders(headers)))
   ).pipe(Effect.flatMap(read), Effect.scoped)
+
+/**
+ * GET `path` as `fetchPage` does and assert it moved to `location` (301, `Location`), the path
+ * named in a failure; the answer, for what a test checks of it besides.
+ */
+export const assertMoved = (path: string, location: string) =>
+  Effect.map(fetchPage(path), (moved) => {
+    assert.strictEqual(moved.status, 301, path)
+    assert.strictEqual(moved.headers["location"], location, path)
+    return moved
+  })
