@@ -239,25 +239,44 @@ const MONTHS: Readonly<Record<string, number>> = {
  * False when `text` names a day its month does not have (2024-02-30, "31 Apr 2024"), which
  * `Date` silently rolls into the next month; true otherwise, including when no day is found.
  */
+/** The day, month and year as written in "14 May 2024" (RFC 822) or "May 14, 2024"; undefined in other forms. */
+const namedDate = (text: string): { readonly day: string; readonly month: string; readonly year: string } | undefined => {
+  const dayFirst = /\b(\d{1,2})[\s-]+([A-Za-z]{3})[A-Za-z]*\.?[\s-]+(\d{4}|\d{2})\b/.exec(text)
+  if (dayFirst !== null) return { day: dayFirst[1]!, month: dayFirst[2]!, year: dayFirst[3]! }
+  const monthFirst = /\b([A-Za-z]{3})[A-Za-z]*\.?\s+(\d{1,2}),?\s+(\d{4})\b/.exec(text)
+  return monthFirst === null ? undefined : { day: monthFirst[2]!, month: monthFirst[1]!, year: monthFirst[3]! }
+}
+
+/** The year `Date` reads for a year written with two digits: 00-49 in 2000-2049, 50-99 in 1950-1999. */
+const twoDigitYear = (year: number): number => (year < 50 ? 2000 : 1900) + year
+
 const isCalendarDay = (text: string): boolean => {
   const iso = /^(\d{4})-(\d{2})-(\d{2})/.exec(text)
-  // "14 May 2024" (RFC 822, two-digit years as `Date` reads them) or "May 14, 2024".
-  const dayFirst = /\b(\d{1,2})[\s-]+([A-Za-z]{3})[A-Za-z]*\.?[\s-]+(\d{4}|\d{2})\b/.exec(text)
-  const monthFirst = /\b([A-Za-z]{3})[A-Za-z]*\.?\s+(\d{1,2}),?\s+(\d{4})\b/.exec(text)
-  const named = dayFirst !== null
-    ? { day: dayFirst[1]!, month: dayFirst[2]!, year: dayFirst[3]! }
-    : monthFirst !== null
-    ? { day: monthFirst[2]!, month: monthFirst[1]!, year: monthFirst[3]! }
-    : undefined
+  const named = namedDate(text)
   const namedMonth = named === undefined ? undefined : MONTHS[named.month.toLowerCase()]
   const parts = iso !== null
     ? [Number(iso[1]), Number(iso[2]), Number(iso[3])]
     : named !== undefined && namedMonth !== undefined
-    ? [named.year.length === 2 ? (Number(named.year) < 50 ? 2000 : 1900) + Number(named.year) : Number(named.year), namedMonth, Number(named.day)]
+    ? [named.year.length === 2 ? twoDigitYear(Number(named.year)) : Number(named.year), namedMonth, Number(named.day)]
     : undefined
   if (parts === undefined) return true
   const [year, month, day] = parts as [number, number, number]
   return isCalendarDate(year, month, day)
+}
+
+/**
+ * `date` as `text` wrote its year: `Date` reads "01 Jan 0099" as 1999 and "0000" as 2000, as if
+ * the year had two digits, where RFC 822 with four digits (and our own RSS) means year 99 and 0.
+ * Moved by whole years, which keeps the day (0000 and 2000 are both leap years, and a year under
+ * 100 is one exactly when its two-digit reading is).
+ */
+const asWrittenYear = (text: string, date: Date): Date => {
+  const named = namedDate(text)
+  if (named === undefined || named.year.length !== 4 || Number(named.year) >= 100) return date
+  const year = Number(named.year)
+  const moved = new Date(date.getTime())
+  moved.setUTCFullYear(date.getUTCFullYear() - twoDigitYear(year) + year)
+  return moved
 }
 
 /**
@@ -285,7 +304,7 @@ const instantOf = (value: unknown): Date | undefined => {
   // `Date` would read in the host's zone: a CLI import on a laptop shifted every such date.
   const local = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text)
   const date = local !== null ? new Date(`${local[1]}T${local[2]}Z`) : inUtcUnlessZoned(withReadableZone(text))
-  return Number.isNaN(date.getTime()) || !isCalendarDay(text) ? undefined : date
+  return Number.isNaN(date.getTime()) || !isCalendarDay(text) ? undefined : local !== null ? date : asWrittenYear(text, date)
 }
 
 /**

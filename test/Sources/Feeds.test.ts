@@ -897,6 +897,22 @@ describe("html helpers", () => {
     }
   })
 
+  it("isoDate reads a four-digit year under 100 as written, a two-digit one as Date does (were: 0099 read as 1999)", () => {
+    const cases: ReadonlyArray<readonly [string, string | undefined]> = [
+      ["Thu, 01 Jan 0099 00:00:00 GMT", "0099-01-01T00:00:00.000Z"],
+      ["01 Jan 0050 12:00:00 GMT", "0050-01-01T12:00:00.000Z"],
+      ["Jan 1, 0049", "0049-01-01T00:00:00.000Z"],
+      ["Tue, 29 Feb 0000 12:00:00 GMT", "0000-02-29T12:00:00.000Z"],
+      ["01 Jan 0099 00:30:00 +0100", "0098-12-31T23:30:00.000Z"],
+      // Before year 0000 in UTC: out of range, as a markdown file's date would be.
+      ["01 Jan 0000 00:30:00 +0100", undefined],
+      ["01 Jan 0100 00:00:00 GMT", "0100-01-01T00:00:00.000Z"],
+      ["01 Jan 99 00:00:00 GMT", "1999-01-01T00:00:00.000Z"],
+      ["01 Jan 24 00:00:00 GMT", "2024-01-01T00:00:00.000Z"]
+    ]
+    for (const [text, expected] of cases) assert.strictEqual(isoDate(text), expected, text)
+  })
+
   it("isoDate reads hour-only and spaced ISO offsets and unambiguous zone names (were: the item failed)", () => {
     const zone = globalThis.process.env["TZ"]
     globalThis.process.env["TZ"] = "Asia/Tokyo"
