@@ -149,8 +149,9 @@ describePg("SqlPostRepository on PostgreSQL", () => {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       // One connection for the setting and the plans: SET LOCAL lasts the transaction.
-      // With a prefix ("streams" last: GIN answers `:*` too) and without one (a one-letter last word is whole).
-      for (const query of ["effect streams", "effect streams x"]) {
+      // With a prefix ("streams" last: GIN answers `:*` too), without one (a one-letter last word is
+      // whole), and with a phrase (a run of three characters: GIN finds its pairs, the rows' positions decide).
+      for (const query of ["effect streams", "effect streams x", "東京都 streams"]) {
         const lines = yield* sql.withTransaction(Effect.gen(function*() {
           yield* sql`SET LOCAL enable_seqscan = off`
           const [text, params] = SqlPostRepository.searchStatement(sql, "pg", {}, searchTerms(query), 20, 0).compile()
