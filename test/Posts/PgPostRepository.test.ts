@@ -145,6 +145,18 @@ describePg("SqlPostRepository on PostgreSQL", () => {
       }
     }).pipe(Effect.provide(stack)))
 
+  it.effect("a run of three characters: a post where one of its pairs lost positions is found by its pairs apart, no other post", () =>
+    Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // 9,000 characters: past the positions a tsvector keeps, so 東京 and 京都 after them have one
+      // position each, the last; before them, their own.
+      const filler = "我们今天学习编程语言".repeat(900)
+      yield* repo.create(makeNewPost({ slug: "tail-apart", title: "长文", body: `${filler}東京から京都へ。` }))
+      yield* repo.create(makeNewPost({ slug: "head-apart", title: "长文", body: `東京から京都へ。${filler}` }))
+      const page = yield* repo.search!({ text: "東京都" })
+      assert.deepStrictEqual(page.items.map((post) => post.slug as string), ["tail-apart"], "SQLite finds neither (the contract)")
+    }).pipe(Effect.provide(stack)))
+
   it.effect("a search can use the GIN index on the stored search documents", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

@@ -379,6 +379,21 @@ export const searchContract = (name: string, layer: Layer.Layer<PostRepository, 
       assert.sameMembers(yield* search({ text: "ชอ" }), ["th", "th-apart"])
     }))
 
+    test("a run of three or more such characters is found however far into a long post, or however often its pairs came before", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // 9,000 characters (18,000 words: each character and each pair), none of 東, 京, 都: past
+      // the positions a PostgreSQL tsvector keeps (16,383), and its pairs each past 256 places.
+      const filler = "我们今天学习编程语言".repeat(900)
+      yield* repo.create(makeNewPost({ slug: "far", title: "长文", body: `${filler}東京都の公園。`, publishedAt: day(1) }))
+      // 東京 300 times (a word keeps 256 places in a tsvector), 東京都 only after.
+      yield* repo.create(makeNewPost({ slug: "often", title: "旅行記", body: `${"東京へ。".repeat(300)}東京都の公園。`, publishedAt: day(2) }))
+      // Long, its pairs apart near the start, before the places are used up: still no match.
+      yield* repo.create(makeNewPost({ slug: "long-apart", title: "长文", body: `東京から京都へ。${filler}`, publishedAt: day(3) }))
+      yield* repo.create(makeNewPost({ slug: "apart", title: "旅行記", body: "東京から京都へ。", publishedAt: day(4) }))
+      assert.sameMembers(yield* search({ text: "東京都" }), ["far", "often"])
+      assert.sameMembers(yield* search({ text: "京都" }), ["far", "often", "long-apart", "apart"])
+    }))
+
     test("every word of a query must be in a match, however many it has", Effect.gen(function*() {
       const repo = yield* PostRepository
       const words = Array.from({ length: 45 }, (_, i) => `word${i}`)

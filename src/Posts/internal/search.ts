@@ -105,7 +105,8 @@ export const MAX_INDEXED_TAG_CHARS = 50_000
  * sixth; of Chinese, each character and pair a word, about twice what fits.
  */
 const MAX_INDEX_BYTES = 1_048_575
-const MAX_POSITIONS = 256
+/** Most positions PostgreSQL keeps of one word in a tsvector (`tsvectorText` keeps its first ones). */
+export const MAX_POSITIONS = 256
 
 /** `text`'s first `n` code points (`left` in PostgreSQL, `substr` in SQLite). */
 const leading = (text: string, n: number): string => {
@@ -341,31 +342,47 @@ export const ftsColumns = (words: IndexedWords) => ({
 const lexeme = (term: string): string => `'${term.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`
 
 /**
- * A phrase as a tsquery: its pairs (every other word, from the first) each followed by the next
- * two positions on (`<2>`), which `tsvectorText` gave the words in between. Not every word with
- * `<->`: a character, far more frequent than a pair, loses its positions past MAX_POSITIONS
- * sooner, and the phrase where they were lost with them. Found only where its pairs kept their
- * positions: not past MAX_POSITION (about 8,000 characters of Chinese into a post), the one
- * position every later word has. SQLite and the memory store have no such limit (README).
- */
-const tsPhrase = (words: ReadonlyArray<string>): string =>
-  `(${words.filter((_, i) => i % 2 === 0).map(lexeme).join(" <2> ")})`
-
-/**
  * The text of the tsquery for `terms` (not empty), cast (`::tsquery`), never parsed by
- * `to_tsquery`: each word a quoted lexeme, the prefix one marked `:*`, each phrase its words by
- * their positions (`tsPhrase`), joined by `&`. Through PostgreSQL's parser, "co₂" became
+ * `to_tsquery`: each word a quoted lexeme (a phrase's pairs among them), the prefix one marked
+ * `:*`, joined by `&`: the posts that may match, which the GIN index finds and `ts_rank` ranks;
+ * those with a phrase must have it too (`tsPhrases`). Through PostgreSQL's parser, "co₂" became
  * `'co':*`, a prefix search for "co"; as a literal, the lexemes are the words the index holds
  * (`tsvectorText`).
  */
 export const tsQuery = (terms: SearchTerms): string =>
-  joined(terms, (term, prefix) => `${lexeme(term)}${prefix ? ":*" : ""}`, tsPhrase, " & ")
+  [...terms.words.map(lexeme), ...(terms.prefix === undefined ? [] : [`${lexeme(terms.prefix)}:*`])].join(" & ")
+
+/** A phrase of `SearchTerms.phrases` as PostgreSQL looks it up (`tsPhrases`). */
+export interface TsPhrase {
+  /** The tsquery text of its pairs side by side, as `tsvectorText` placed them. */
+  readonly query: string
+  /** Its pairs: where one of them lost positions, a post with them all is taken to have it. */
+  readonly pairs: ReadonlyArray<string>
+}
+
+/**
+ * The phrases of `terms` for PostgreSQL: each its pairs (every other word, from the first) each
+ * followed by the next two positions on (`<2>`), which `tsvectorText` gave the words in between;
+ * not every word with `<->`, since a character, far more frequent than a pair, runs out of
+ * positions sooner. A tsvector keeps no position past MAX_POSITION (every later word has that
+ * one: about 8,000 characters of Chinese into a post) and at most MAX_POSITIONS of a word, so a
+ * phrase there is not in the positions: a post where one of its pairs lost some (it has
+ * MAX_POSITIONS of them, or MAX_POSITION) is taken to have it when it has its pairs
+ * (SqlPostRepository's search). Such a post may be found with the pairs apart; any other is found
+ * only with them side by side, and no post with the phrase is lost. SQLite and the memory store
+ * find the phrase itself anywhere (README).
+ */
+export const tsPhrases = (terms: SearchTerms): ReadonlyArray<TsPhrase> =>
+  terms.phrases.map((words) => {
+    const pairs = words.filter((_, i) => i % 2 === 0)
+    return { query: pairs.map(lexeme).join(" <2> "), pairs }
+  })
 
 /** One word as a tsquery literal (a prefix's whole word, for ranking it first). */
 export const tsWord = (word: string): string => lexeme(word)
 
 /** A tsvector holds no position past this (PostgreSQL sets a later one to it). */
-const MAX_POSITION = 16383
+export const MAX_POSITION = 16383
 
 /**
  * A post's words as the text of its tsvector (cast, `::tsvector`, never `to_tsvector`): each
