@@ -38,7 +38,20 @@ import {
 } from "./internal/repository.js"
 import { type EncodedPost, type GetEncoded, type ListEncoded, withGetEncoded, withListEncoded } from "./internal/encodedReads.js"
 import { clampSitemapLimit, modifiedMillis } from "./internal/sitemap.js"
-import { findsNothing, ftsMatch, ftsPhrase, SEARCH_WEIGHTS, type SearchTerms, searchTerms, tsQuery, tsWord } from "./internal/search.js"
+import {
+  findsNothing,
+  ftsMatch,
+  ftsPhrase,
+  MAX_POSITION,
+  MAX_POSITIONS,
+  SEARCH_WEIGHTS,
+  type SearchTerms,
+  searchTerms,
+  type TsPhrase,
+  tsPhrases,
+  tsQuery,
+  tsWord
+} from "./internal/search.js"
 import { writeSearchEntries } from "./internal/searchIndex.js"
 import {
   BeforeCommit,
@@ -656,6 +669,23 @@ export const findByAliasStatement = (sql: SqlClient.SqlClient, key: string, asOf
 const BM25 = `bm25(post_search, ${SEARCH_WEIGHTS.title}.0, ${SEARCH_WEIGHTS.tags}.0, ${SEARCH_WEIGHTS.body}.0)`
 
 /**
+ * PostgreSQL: whether post_search `s` has `phrase` (`tsPhrases`): its pairs side by side, or one
+ * of its pairs lost positions there (it has MAX_POSITIONS of them, or MAX_POSITION, which every
+ * word past it has), where the phrase may be without them. The pairs' positions are read from the
+ * row's tsvector: `setweight` marks theirs C, which `tsvectorText` never writes (A, B, D), and
+ * `ts_filter` keeps those; no migration, and only for a row with the pairs but not side by side
+ * (an OR's second operand runs only when the first is false). Measured on 3,320 posts of Chinese,
+ * 320 of them of 30,000 characters: about 1 ms a long post, 20-40 µs one of 3,000 characters.
+ */
+const phraseFound = (sql: SqlClient.SqlClient, phrase: TsPhrase) => {
+  const pairs = sql.join(", ", false)(phrase.pairs.map((pair) => sql`${pair}`))
+  return sql`(s.document @@ ${phrase.query}::tsquery OR EXISTS (
+    SELECT 1 FROM unnest(ts_filter(setweight(s.document, 'C', ARRAY[${pairs}]::text[]), '{c}')) u
+    WHERE cardinality(u.positions) >= ${sql.literal(String(MAX_POSITIONS))}
+      OR ${sql.literal(String(MAX_POSITION))} = ANY(u.positions)))`
+}
+
+/**
  * `search`'s query for `terms` (not empty): `limit + 1` matching posts from `offset`, most
  * relevant first, then in the listing's order. The filters are the listing's (`pageStatement`).
  * With a prefix (`SearchTerms.prefix`), the posts that have the word itself come before those
@@ -684,7 +714,8 @@ const BM25 = `bm25(post_search, ${SEARCH_WEIGHTS.title}.0, ${SEARCH_WEIGHTS.tags
  *
  * PostgreSQL: each post's stored tsvector (post_search, GIN-indexed, which answers `:*` prefixes
  * too) against `tsQuery(terms)` cast to a tsquery: quoted words, never the reader's text, and never
- * through PostgreSQL's parser, which cut "co₂" to a prefix search for "co" (`tsQuery`); ranked by
+ * through PostgreSQL's parser, which cut "co₂" to a prefix search for "co" (`tsQuery`); each of
+ * its phrases then checked on the rows the index found (`phraseFound`); ranked by
  * ts_rank (higher is better) over the stored tsvectors, never parsing a body at query time.
  * Both take the query as a bound parameter.
  */
@@ -727,6 +758,7 @@ export const searchStatement = (
     )
   }
   const text = tsQuery(terms)
+  const phrases = tsPhrases(terms).map((phrase) => sql` AND ${phraseFound(sql, phrase)}`)
   const whole = prefix === undefined
     ? sql.literal("")
     : sql`(s.document @@ ${tsWord(prefix)}::tsquery) AS whole, `
@@ -735,7 +767,7 @@ export const searchStatement = (
     sql`
       SELECT p.id AS id, p.sort_at AS sort_at, ${whole}ts_rank(s.document, ${text}::tsquery) AS score
       FROM post_search s JOIN posts p ON p.id = s.post_id
-      WHERE s.document @@ ${text}::tsquery${and}
+      WHERE s.document @@ ${text}::tsquery${sql.join("", false)(phrases)}${and}
       ORDER BY ${order}
       ${bounds}`,
     prefix !== undefined,

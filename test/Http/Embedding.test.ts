@@ -105,7 +105,7 @@ describe("embedding", () => {
       assert.strictEqual(home.status, 200)
       assert.include(yield* home.text, "The host's blog", "the site reads the host's SiteConfig")
 
-      assert.deepStrictEqual(Inkwell.searchTerms("Effect rus"), { words: ["effect"], prefix: "rus" })
+      assert.deepStrictEqual(Inkwell.searchTerms("Effect rus"), { words: ["effect"], phrases: [], prefix: "rus" })
     }).pipe(Effect.provide(
       Inkwell.InkwellServer.serve(
         Inkwell.requestMiddleware({ requestTimeout: "30 seconds", maxBodySize: 1024 * 1024, retryAfterSeconds: 1 })

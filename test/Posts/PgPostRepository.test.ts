@@ -145,12 +145,25 @@ describePg("SqlPostRepository on PostgreSQL", () => {
       }
     }).pipe(Effect.provide(stack)))
 
+  it.effect("a run of three characters: a post where one of its pairs lost positions is found by its pairs apart, no other post", () =>
+    Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // 9,000 characters: past the positions a tsvector keeps, so 東京 and 京都 after them have one
+      // position each, the last; before them, their own.
+      const filler = "我们今天学习编程语言".repeat(900)
+      yield* repo.create(makeNewPost({ slug: "tail-apart", title: "长文", body: `${filler}東京から京都へ。` }))
+      yield* repo.create(makeNewPost({ slug: "head-apart", title: "长文", body: `東京から京都へ。${filler}` }))
+      const page = yield* repo.search!({ text: "東京都" })
+      assert.deepStrictEqual(page.items.map((post) => post.slug as string), ["tail-apart"], "SQLite finds neither (the contract)")
+    }).pipe(Effect.provide(stack)))
+
   it.effect("a search can use the GIN index on the stored search documents", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       // One connection for the setting and the plans: SET LOCAL lasts the transaction.
-      // With a prefix ("streams" last: GIN answers `:*` too) and without one (a one-letter last word is whole).
-      for (const query of ["effect streams", "effect streams x"]) {
+      // With a prefix ("streams" last: GIN answers `:*` too), without one (a one-letter last word is
+      // whole), and with a phrase (a run of three characters: GIN finds its pairs, the rows' positions decide).
+      for (const query of ["effect streams", "effect streams x", "東京都 streams"]) {
         const lines = yield* sql.withTransaction(Effect.gen(function*() {
           yield* sql`SET LOCAL enable_seqscan = off`
           const [text, params] = SqlPostRepository.searchStatement(sql, "pg", {}, searchTerms(query), 20, 0).compile()

@@ -354,6 +354,46 @@ export const searchContract = (name: string, layer: Layer.Layer<PostRepository, 
       assert.deepStrictEqual(yield* search({ text: "ฉันชอบเขียนโปรแกรมมาก" }), ["th"], "the whole run too")
     }))
 
+    test("a run of three or more such characters is found side by side only, not as its pairs apart", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // Each has 東京 and 京都 (and the Latin word), none 東京都: in one run, in two runs with a
+      // separator between them, at the end of the title and the start of a tag.
+      yield* repo.create(makeNewPost({ slug: "apart", title: "旅行記", body: "Tokyo: 東京から新幹線で京都へ。", tags: ["旅"], publishedAt: day(1) }))
+      yield* repo.create(makeNewPost({ slug: "beside", title: "東京・京都", body: "Tokyo and Kyoto.", tags: ["旅"], publishedAt: day(2) }))
+      yield* repo.create(makeNewPost({ slug: "fields", title: "Tokyo 東京", body: "Kyoto.", tags: ["京都"], publishedAt: day(3) }))
+      yield* repo.create(makeNewPost({ slug: "together", title: "公園", body: "Tokyo: 東京都の公園を散歩。", tags: ["旅"], publishedAt: day(4) }))
+      // ชอบ's pairs ชอ and อบ, in two words.
+      yield* repo.create(makeNewPost({ slug: "th-apart", title: "บันทึก", body: "ชอ กับ รอบ", publishedAt: day(5) }))
+      yield* repo.create(makeNewPost({ slug: "th", title: "บันทึก", body: "ฉันชอบเขียนโปรแกรม", publishedAt: day(6) }))
+      for (const text of ["東京都", "東京都の公園", "tokyo 東京都", "東京都 tok", "Tokyo東京都", "東京都 公園", "旅 東京都"]) {
+        assert.deepStrictEqual(yield* search({ text }), ["together"], text)
+      }
+      assert.deepStrictEqual(yield* search({ text: "東京都東京都" }), [], "the run twice over is not in the post")
+      assert.deepStrictEqual(yield* search({ text: "都東京" }), [], "the characters in that order")
+      assert.sameMembers(yield* search({ text: "東京" }), ["apart", "beside", "fields", "together"], "two characters: the pair")
+      assert.sameMembers(yield* search({ text: "京都" }), ["apart", "beside", "fields", "together"])
+      assert.sameMembers(yield* search({ text: "京" }), ["apart", "beside", "fields", "together"], "one character")
+      assert.sameMembers(yield* search({ text: "東京 京都" }), ["apart", "beside", "fields", "together"], "two runs: each anywhere")
+      assert.deepStrictEqual(yield* search({ text: "ชอบ" }), ["th"])
+      assert.deepStrictEqual(yield* search({ text: "ชอบเขียน" }), ["th"])
+      assert.sameMembers(yield* search({ text: "ชอ" }), ["th", "th-apart"])
+    }))
+
+    test("a run of three or more such characters is found however far into a long post, or however often its pairs came before", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      // 9,000 characters (18,000 words: each character and each pair), none of 東, 京, 都: past
+      // the positions a PostgreSQL tsvector keeps (16,383), and its pairs each past 256 places.
+      const filler = "我们今天学习编程语言".repeat(900)
+      yield* repo.create(makeNewPost({ slug: "far", title: "长文", body: `${filler}東京都の公園。`, publishedAt: day(1) }))
+      // 東京 300 times (a word keeps 256 places in a tsvector), 東京都 only after.
+      yield* repo.create(makeNewPost({ slug: "often", title: "旅行記", body: `${"東京へ。".repeat(300)}東京都の公園。`, publishedAt: day(2) }))
+      // Long, its pairs apart near the start, before the places are used up: still no match.
+      yield* repo.create(makeNewPost({ slug: "long-apart", title: "长文", body: `東京から京都へ。${filler}`, publishedAt: day(3) }))
+      yield* repo.create(makeNewPost({ slug: "apart", title: "旅行記", body: "東京から京都へ。", publishedAt: day(4) }))
+      assert.sameMembers(yield* search({ text: "東京都" }), ["far", "often"])
+      assert.sameMembers(yield* search({ text: "京都" }), ["far", "often", "long-apart", "apart"])
+    }))
+
     test("every word of a query must be in a match, however many it has", Effect.gen(function*() {
       const repo = yield* PostRepository
       const words = Array.from({ length: 45 }, (_, i) => `word${i}`)

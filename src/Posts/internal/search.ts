@@ -17,7 +17,9 @@
  * In scripts written without spaces between words (`SPACELESS`: Chinese, Japanese, Thai and their
  * neighbours), a word's run of such letters is indexed as each of its characters and each pair of
  * neighbours (`runTokens`), and a query's run as its pairs (or its one character): "编程" finds
- * "我们今天学习Rust编程语言", any part of a run finds it. A dictionary's segmentation
+ * "我们今天学习Rust编程语言", any part of a run finds it. A run of three or more characters is
+ * also a phrase (`SearchTerms.phrases`): its pairs side by side, not only somewhere in the post
+ * ("東京都" is not "東京" here and "京都" there). A dictionary's segmentation
  * (`Intl.Segmenter`) would cut a query and a sentence differently: it splits "编程" alone as
  * 编|程, and "我在" (I am at) as one word where a reader searches "在".
  *
@@ -103,7 +105,8 @@ export const MAX_INDEXED_TAG_CHARS = 50_000
  * sixth; of Chinese, each character and pair a word, about twice what fits.
  */
 const MAX_INDEX_BYTES = 1_048_575
-const MAX_POSITIONS = 256
+/** Most positions PostgreSQL keeps of one word in a tsvector (`tsvectorText` keeps its first ones). */
+export const MAX_POSITIONS = 256
 
 /** `text`'s first `n` code points (`left` in PostgreSQL, `substr` in SQLite). */
 const leading = (text: string, n: number): string => {
@@ -140,11 +143,19 @@ const runTokens = (run: string, into: Array<string>): void => {
 }
 
 /** A run as a query looks it up: its pairs, all of which a match has (or its one character). */
-const runTerms = (run: string): Array<string> => {
-  const characters = run.match(CHARACTER)!
-  if (characters.length === 1) return characters
-  return characters.slice(1).map((character, i) => characters[i]! + character)
-}
+const runTerms = (characters: ReadonlyArray<string>): ReadonlyArray<string> =>
+  characters.length === 1 ? characters : characters.slice(1).map((character, i) => characters[i]! + character)
+
+/**
+ * A run of three or more characters as `runTokens` wrote it where it stands: its pairs with the
+ * characters between them (東京都: 東京 京 京都), consecutive words of one field. Where its pairs
+ * lie apart, something else lies between them: a run's first word is a character, never a pair,
+ * so neither a separator nor the end of a field can join two pairs into it.
+ */
+const runPhrase = (characters: ReadonlyArray<string>): ReadonlyArray<string> =>
+  characters.slice(1).flatMap((character, i) =>
+    i === 0 ? [characters[0]! + character] : [characters[i]!, characters[i]! + character]
+  )
 
 /** A word's parts: itself, or its runs of spaceless letters and what lies between them. */
 const partsOf = (word: string): ReadonlyArray<string> => (HAS_SPACELESS.test(word) ? word.match(PART)! : [word])
@@ -227,10 +238,17 @@ export const indexedWords = (post: { readonly title: string; readonly tags: Read
   return { title, tags, body }
 }
 
-/** What a query asks every store to find: a match has all of `words` and, if any, `prefix`. */
+/** What a query asks every store to find: a match has all of `words`, each of `phrases` and, if any, `prefix`. */
 export interface SearchTerms {
   /** Words a match must have whole: distinct, in the query's order (a spaceless run's pairs among them). */
   readonly words: ReadonlyArray<string>
+  /**
+   * The query's spaceless runs of three or more characters, distinct, each as the words the index
+   * holds for it (`indexedWords`) one after the other in a field: its pairs and the characters
+   * between them ("東京都" is 東京, 京, 京都). A match has each in a row: its pairs apart (東京 in
+   * one place, 京都 in another) are no match. The pairs are in `words` too.
+   */
+  readonly phrases: ReadonlyArray<ReadonlyArray<string>>
   /**
    * The query's last word, when it has at least MIN_PREFIX_LENGTH characters and is no spaceless
    * run: a match has it or a longer word beginning with it, as a reader still typing it expects
@@ -256,7 +274,23 @@ export const searchTerms = (text: string): SearchTerms => {
   const last = words.at(-1)
   const prefix = last !== undefined && !isRun(last) && codePointLength(last) >= MIN_PREFIX_LENGTH ? last : undefined
   const whole = prefix === undefined ? words : words.slice(0, -1)
-  return { words: distinct(whole.flatMap((word) => (isRun(word) ? runTerms(word) : [word]))), prefix }
+  const runs = whole.filter(isRun).map((run) => run.match(CHARACTER)!)
+  const phrases = new Map(runs.filter((run) => run.length >= 3).map(runPhrase).map((phrase) => [phrase.join(" "), phrase]))
+  return {
+    words: distinct(whole.flatMap((word) => (isRun(word) ? runTerms(word.match(CHARACTER)!) : [word]))),
+    phrases: Array.from(phrases.values()),
+    prefix
+  }
+}
+
+/**
+ * The words of `terms` a store looks up alone: those of no phrase (a phrase found has its words),
+ * so a run is asked for once, as its phrase.
+ */
+const wordsAlone = (terms: SearchTerms): ReadonlyArray<string> => {
+  if (terms.phrases.length === 0) return terms.words
+  const inPhrases = new Set(terms.phrases.flat())
+  return terms.words.filter((word) => !inPhrases.has(word))
 }
 
 /** Whether `terms` has no word at all: nothing to search for (never "everything"). */
@@ -269,21 +303,33 @@ export const isEmpty = (terms: SearchTerms): boolean => terms.words.length === 0
 export const findsNothing = (terms: SearchTerms): boolean =>
   isEmpty(terms) || [...terms.words, ...(terms.prefix === undefined ? [] : [terms.prefix])].some(tooLong)
 
-/** An engine's query for `terms`: each word as `operand` makes it (the prefix told it is), all ANDed. */
-const joined = (terms: SearchTerms, operand: (term: string, prefix: boolean) => string, and: string): string =>
-  [...terms.words.map((word) => operand(word, false)), ...(terms.prefix === undefined ? [] : [operand(terms.prefix, true)])]
-    .join(and)
+/**
+ * An engine's query for `terms`: each word as `operand` makes it (the prefix told it is), each
+ * phrase as `phrase` makes it, all ANDed.
+ */
+const joined = (
+  terms: SearchTerms,
+  operand: (term: string, prefix: boolean) => string,
+  phrase: (words: ReadonlyArray<string>) => string,
+  and: string
+): string =>
+  [
+    ...wordsAlone(terms).map((word) => operand(word, false)),
+    ...terms.phrases.map(phrase),
+    ...(terms.prefix === undefined ? [] : [operand(terms.prefix, true)])
+  ].join(and)
 
 /** `term` as an FTS5 string: a phrase, never an operator or column filter (a `"` is doubled). */
 export const ftsPhrase = (term: string): string => `"${term.replaceAll('"', '""')}"`
 
 /**
  * An FTS5 MATCH expression for `terms` (not empty): each word a phrase, the prefix one followed by
- * `*` (a prefix query, outside the quotes, so the only `*` there is), joined by AND. The table's
- * `ascii` tokenizer reads a phrase of one of our words as that word (migration 0011).
+ * `*` (a prefix query, outside the quotes, so the only `*` there is), each of `phrases` a phrase
+ * of its words (FTS5 finds them at consecutive positions of one column), joined by AND. The
+ * table's `ascii` tokenizer reads a phrase as our words, split at the spaces (migration 0011).
  */
 export const ftsMatch = (terms: SearchTerms): string =>
-  joined(terms, (term, prefix) => `${ftsPhrase(term)}${prefix ? "*" : ""}`, " AND ")
+  joined(terms, (term, prefix) => `${ftsPhrase(term)}${prefix ? "*" : ""}`, (words) => ftsPhrase(words.join(" ")), " AND ")
 
 /** The FTS5 row of a post's words: each field its words, a space between (the `ascii` tokenizer splits there only). */
 export const ftsColumns = (words: IndexedWords) => ({
@@ -297,18 +343,46 @@ const lexeme = (term: string): string => `'${term.replaceAll("\\", "\\\\").repla
 
 /**
  * The text of the tsquery for `terms` (not empty), cast (`::tsquery`), never parsed by
- * `to_tsquery`: each word a quoted lexeme, the prefix one marked `:*`, joined by `&`. Through
- * PostgreSQL's parser, "co₂" became `'co':*`, a prefix search for "co"; as a literal, the lexemes
- * are the words the index holds (`tsvectorText`).
+ * `to_tsquery`: each word a quoted lexeme (a phrase's pairs among them), the prefix one marked
+ * `:*`, joined by `&`: the posts that may match, which the GIN index finds and `ts_rank` ranks;
+ * those with a phrase must have it too (`tsPhrases`). Through PostgreSQL's parser, "co₂" became
+ * `'co':*`, a prefix search for "co"; as a literal, the lexemes are the words the index holds
+ * (`tsvectorText`).
  */
 export const tsQuery = (terms: SearchTerms): string =>
-  joined(terms, (term, prefix) => `${lexeme(term)}${prefix ? ":*" : ""}`, " & ")
+  [...terms.words.map(lexeme), ...(terms.prefix === undefined ? [] : [`${lexeme(terms.prefix)}:*`])].join(" & ")
+
+/** A phrase of `SearchTerms.phrases` as PostgreSQL looks it up (`tsPhrases`). */
+export interface TsPhrase {
+  /** The tsquery text of its pairs side by side, as `tsvectorText` placed them. */
+  readonly query: string
+  /** Its pairs: where one of them lost positions, a post with them all is taken to have it. */
+  readonly pairs: ReadonlyArray<string>
+}
+
+/**
+ * The phrases of `terms` for PostgreSQL: each its pairs (every other word, from the first) each
+ * followed by the next two positions on (`<2>`), which `tsvectorText` gave the words in between;
+ * not every word with `<->`, since a character, far more frequent than a pair, runs out of
+ * positions sooner. A tsvector keeps no position past MAX_POSITION (every later word has that
+ * one: about 8,000 characters of Chinese into a post) and at most MAX_POSITIONS of a word, so a
+ * phrase there is not in the positions: a post where one of its pairs lost some (it has
+ * MAX_POSITIONS of them, or MAX_POSITION) is taken to have it when it has its pairs
+ * (SqlPostRepository's search). Such a post may be found with the pairs apart; any other is found
+ * only with them side by side, and no post with the phrase is lost. SQLite and the memory store
+ * find the phrase itself anywhere (README).
+ */
+export const tsPhrases = (terms: SearchTerms): ReadonlyArray<TsPhrase> =>
+  terms.phrases.map((words) => {
+    const pairs = words.filter((_, i) => i % 2 === 0)
+    return { query: pairs.map(lexeme).join(" <2> "), pairs }
+  })
 
 /** One word as a tsquery literal (a prefix's whole word, for ranking it first). */
 export const tsWord = (word: string): string => lexeme(word)
 
 /** A tsvector holds no position past this (PostgreSQL sets a later one to it). */
-const MAX_POSITION = 16383
+export const MAX_POSITION = 16383
 
 /**
  * A post's words as the text of its tsvector (cast, `::tsvector`, never `to_tsvector`): each
@@ -354,6 +428,15 @@ const count = (words: ReadonlyArray<string>, term: string, prefix: boolean): num
   return n
 }
 
+/** Occurrences of `phrase` in `words`: its words one after the other. */
+const countPhrase = (words: ReadonlyArray<string>, phrase: ReadonlyArray<string>): number => {
+  let n = 0
+  for (let i = 0; i + phrase.length <= words.length; i++) {
+    if (phrase.every((word, j) => words[i + j] === word)) n++
+  }
+  return n
+}
+
 /** How the memory store ranks a match: posts with the prefix word whole first, then by `score`. */
 export interface Relevance {
   /** The post has the query's prefix word itself, not only longer words (true without a prefix). */
@@ -381,19 +464,25 @@ const wordsOfPost = (post: Searched): IndexedWords => {
 /**
  * The memory store's relevance of `post` for `terms`: undefined when a term is missing (every
  * term must be there, as in the SQL stores), else the sum over terms of their occurrences in the
- * title, tags and body (for the prefix, of the words beginning with it), weighted by
+ * title, tags and body (for the prefix, of the words beginning with it; for a phrase, of its words
+ * in a row, within a field as FTS5 finds them), weighted by
  * SEARCH_WEIGHTS. No length normalization or term rarity (bm25 and ts_rank have some): the
  * memory store is for tests and embedding, and agrees with the SQL stores on which posts match,
  * on whole prefix words first and on title before tag before body.
  */
 export const scoreOf = (post: Searched, terms: SearchTerms): Relevance | undefined => {
   const { body, tags, title } = wordsOfPost(post)
-  const weighed = (term: string, prefix: boolean) =>
-    SEARCH_WEIGHTS.title * count(title, term, prefix) + SEARCH_WEIGHTS.tags * count(tags, term, prefix) +
-    SEARCH_WEIGHTS.body * count(body, term, prefix)
+  const weighedBy = (occurrences: (words: ReadonlyArray<string>) => number) =>
+    SEARCH_WEIGHTS.title * occurrences(title) + SEARCH_WEIGHTS.tags * occurrences(tags) + SEARCH_WEIGHTS.body * occurrences(body)
+  const weighed = (term: string, prefix: boolean) => weighedBy((words) => count(words, term, prefix))
   let score = 0
-  for (const term of terms.words) {
+  for (const term of wordsAlone(terms)) {
     const found = weighed(term, false)
+    if (found === 0) return undefined
+    score += found
+  }
+  for (const phrase of terms.phrases) {
+    const found = weighedBy((words) => countPhrase(words, phrase))
     if (found === 0) return undefined
     score += found
   }
