@@ -194,6 +194,9 @@ const splitOptions = (
     return Either.right({ argv: [node!, script!, ...top], values: [] })
   }
   const nameOf = (token: string) => token.split("=", 1)[0]!
+  // @effect/cli's own options go first: after one of ours (`--from-url URL --log-level all
+  // --report f`), it took `--log-level` and every token after it for paths.
+  const builtInsGiven: Array<string> = []
   const options: Array<string> = []
   const values: Array<GivenValue> = []
   const positionals: Array<string> = []
@@ -245,7 +248,8 @@ const splitOptions = (
     const value = name === "--log-level" ? logLevelName(given) : Either.right(given)
     if (Either.isLeft(value)) return Either.left(value.left)
     // `--name=value` is passed on as two tokens: @effect/cli reads `--from-url=b` after a first `--from-url a` as a path.
-    options.push(name, value.right)
+    if (builtInNames.has(name)) builtInsGiven.push(name, value.right)
+    else options.push(name, value.right)
     values.push({ subcommand, name, value: value.right })
   }
   if (positionals.length > 0 && !takesArguments.has(subcommand)) {
@@ -253,7 +257,7 @@ const splitOptions = (
   }
   // `--` keeps a path that starts with `-` from being read as an option by @effect/cli.
   return Either.right({
-    argv: [node!, script!, subcommand, ...options, ...(positionals.length > 0 ? ["--", ...positionals] : [])],
+    argv: [node!, script!, subcommand, ...builtInsGiven, ...options, ...(positionals.length > 0 ? ["--", ...positionals] : [])],
     values
   })
 }

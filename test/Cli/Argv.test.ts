@@ -25,6 +25,13 @@ describe("optionsFirst", () => {
     )
   })
 
+  it("puts @effect/cli's own options before ours: after one of ours, it read them and all after them as paths", () => {
+    assert.deepStrictEqual(
+      ok(argv("import", "--from-url", "http://x/", "--log-level", "all", "--report", "f")),
+      argv("import", "--log-level", "all", "--from-url", "http://x/", "--report", "f")
+    )
+  })
+
   it("keeps flags without a value on their own, and `-` (stdin) as a path", () => {
     assert.deepStrictEqual(
       ok(argv("import", "-", "--fail-on-error", "a", "--concurrency", "4")),

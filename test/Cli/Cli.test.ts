@@ -166,6 +166,17 @@ describe("inkwell CLI", () => {
     assert.match(again.stdout(), /unchanged\s+2\n/)
   }, 180_000)
 
+  it("@effect/cli's --log-level after one of ours is read as the option, not as paths (was: --log-level, its value and all after it failed as files)", async () => {
+    const dir = postsDir()
+    const db = `sqlite:${join(temp(), "cli.db")}`
+    const report = join(temp(), "report.json")
+    const run = inkwell(["import", "--batch-size", "2", "--log-level", "warning", "--report", report, dir], { DATABASE_URL: db })
+    assert.strictEqual(await run.exit, 0, run.stderr())
+    assert.match(run.stdout(), /imported\s+2\n/)
+    assert.match(run.stdout(), /failed\s+1\n/)
+    assert.deepStrictEqual(JSON.parse(readFileSync(report, "utf8")).failures.map((f: { source: string }) => f.source), [`${dir}/bad.md:2`])
+  }, 180_000)
+
   it("a post dated in the future is counted as scheduled, in the summary and the report, by a dry run too", async () => {
     const dir = temp()
     writeFileSync(join(dir, "now.md"), post("Now"))
