@@ -269,7 +269,8 @@ const withFormerPages = (item: SourceItem, name: string, pages: ReadonlyArray<st
   if (item._tag === "Rejected") return item.skipped ? item : { ...item, reason: `page ${pages[pages.length - 1]}, ${item.reason}` }
   if (!item.source.startsWith(`${name}#`)) return item
   const id = item.source.slice(name.length + 1)
-  const former = [...new Set(pages.filter((page) => page !== name).map((page) => itemSource(page, id)))]
+  // After the names the item has already (`itemNames`: another Inkwell's API's).
+  const former = [...new Set([...(item.formerSources ?? []), ...pages.filter((page) => page !== name).map((page) => itemSource(page, id))])]
   return former.length === 0 ? item : { ...item, formerSources: former }
 }
 
@@ -383,12 +384,15 @@ const keyedFor = (listUrl: string, given: string, options: FromUrlOptions): From
 const fromUrlAt = (url: string, options: FromUrlOptions, htmlHops: number): Stream.Stream<SourceItem, FeedError, FeedClient> =>
   Stream.unwrap(openUrl(url, options, htmlHops))
 
-/** The posts of the Inkwell whose list is at `listUrl` (`resource`, as fetched), the caller told. */
-const readInkwell = (listUrl: string, resource: FetchedResource, options: FromUrlOptions, given: string) =>
+/**
+ * The posts of the Inkwell whose list is at `listUrl` (`resource`, as fetched), the caller told.
+ * `feeds`: those of the site's page that led there, if one did (`inkwellApi`).
+ */
+const readInkwell = (listUrl: string, resource: FetchedResource, options: FromUrlOptions, given: string, feeds?: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const keyed = keyedFor(listUrl, given, options)
     if (options.onInkwell !== undefined) yield* options.onInkwell({ url: listUrl, keyed: keyed.apiKey !== undefined, given })
-    return inkwellApi(listUrl, keyed, resource.url)
+    return inkwellApi(listUrl, keyed, resource.url, feeds)
   })
 
 /**
@@ -425,7 +429,7 @@ const openUrl = (
         // newest 20) and, to a key, the drafts and scheduled posts; the key goes to the origin
         // given only (`keyedFor`).
         const apis = htmlHops > 0 ? [] : detected.inkwellApis
-        const api = apis.length === 0 ? undefined : yield* linkedInkwell(apis, options, given)
+        const api = apis.length === 0 ? undefined : yield* linkedInkwell(apis, options, given, detected.alternates)
         if (api !== undefined && api._tag === "Read") return api.stream
         const note = api === undefined ? undefined : { urls: apis, failure: api.failure }
         if (detected.alternates.length === 0 || htmlHops > 0) {
@@ -455,9 +459,10 @@ const notAnApi = (error: FeedError): boolean =>
 /**
  * The first of an Inkwell site's API links (`links`) that answers as an Inkwell's posts list,
  * read (`Read`); else why none did (`failure`), for the page's feed to be read instead. The link
- * is fetched without the key first, as any URL given is (`keyedFor`).
+ * is fetched without the key first, as any URL given is (`keyedFor`). `feeds`: the page's feed
+ * links, which named its posts before the page named its API (`inkwellApi`).
  */
-const linkedInkwell = (links: ReadonlyArray<string>, options: FromUrlOptions, given: string) =>
+const linkedInkwell = (links: ReadonlyArray<string>, options: FromUrlOptions, given: string, feeds: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const client = yield* FeedClient
     const failures: Array<string> = []
@@ -470,7 +475,7 @@ const linkedInkwell = (links: ReadonlyArray<string>, options: FromUrlOptions, gi
       }
       const detected = yield* runStepsWithTurns(detectInSteps(fetched.right))
       if (Either.isRight(detected) && detected.right._tag === "Inkwell") {
-        return { _tag: "Read" as const, stream: yield* readInkwell(detected.right.url, fetched.right, options, given) }
+        return { _tag: "Read" as const, stream: yield* readInkwell(detected.right.url, fetched.right, options, given, feeds) }
       }
       failures.push(Either.isLeft(detected) ? detected.left.message : `${link}: ${describeDetected(detected.right)}, not an Inkwell API's posts list`)
     }

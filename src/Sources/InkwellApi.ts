@@ -17,6 +17,7 @@ import { exportedHrefs } from "../Processing/internalLinks.js"
 import { type ExportedLinks, postIdOf, recordBody } from "../Processing/records.js"
 import { sha256Hex } from "../Processing/text.js"
 import { parseDateString, takenUpdate } from "../Processing/dates.js"
+import { routes } from "../Site/Urls.js"
 import { firstIssue } from "./JsonFeed.js"
 import { bodyPiecesInSteps } from "./body.js"
 import { readJson } from "./readJson.js"
@@ -203,20 +204,49 @@ const remoteLinks = (html: unknown, input: PostInput): ExportedLinks | undefined
  * id no rename changes, so a post renamed there is moved here (its old slug redirecting), where
  * by its URL it was a new post and the old copy stayed. A server whose answers carry no id (not
  * an Inkwell of this kind) has its posts known by their URL, `postUrl`, as before; so were all
- * posts by earlier versions, and a post stored under its URL is found by it (`formerSources`).
+ * posts by earlier versions, and a post stored under its URL is found by it (`formerSources`);
+ * so is one stored under the name a feed of the site gives it (`<feed>#urn:uuid:<id>`, `feeds`),
+ * as an import of the site through that feed named it.
  */
-const remoteSource = (name: URL, id: string | undefined, postUrl: string): { readonly source: string; readonly former?: ReadonlyArray<string> } =>
-  id === undefined || id.trim() === "" ? { source: postUrl } : { source: itemSource(`${name.origin}${name.pathname}`, id), former: [postUrl] }
+const remoteSource = (
+  name: URL,
+  id: string | undefined,
+  postUrl: string,
+  feeds: ReadonlyArray<string>
+): { readonly source: string; readonly former?: ReadonlyArray<string> } =>
+  id === undefined || id.trim() === ""
+    ? { source: postUrl }
+    : { source: itemSource(`${name.origin}${name.pathname}`, id), former: [postUrl, ...feeds.map((feed) => itemSource(feed, `urn:uuid:${id}`))] }
+
+/**
+ * Feeds of the site's page (`inkwellApi`'s `feeds`) whose names a post is looked up by: an
+ * import reads the first 5 of a page's feed links at most (Sources/FeedSource.ts `MAX_FEED_LINKS`).
+ */
+const FEEDS_NAMED = 5
+
+/** The feeds of an Inkwell site at the root of `origin` (Site/Urls.ts `routes.feed`), JSON Feed first as a page links them. */
+const rootFeeds = (origin: string): ReadonlyArray<string> => (["json", "atom", "rss"] as const).map((format) => `${origin}${routes.feed(format)}`)
 
 /**
  * Posts of the Inkwell server at `url` (its base URL or its `/posts` URL). `name` is the URL the
  * posts are named by (`remoteSource`), the one the import was given when `url` is where it led.
+ * `feeds`: those of the site's page that led here, which an import of the page named its posts by
+ * (`<feed>#urn:uuid:<id>`) before the page named its API; without a page, those of a site at the
+ * root of `name`'s origin, as a feed is given by its address. A post stored so is this post's,
+ * found under that name whatever its slug (an RSS item's is made from its title). At one slug,
+ * any feed of the site is found anyway (Posts/internal/repository.ts `sameSource`).
  */
-export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: string = url): Stream.Stream<SourceItem, FeedError, FeedClient> =>
+export const inkwellApi = (
+  url: string,
+  options: InkwellApiOptions = {},
+  name: string = url,
+  feeds?: ReadonlyArray<string>
+): Stream.Stream<SourceItem, FeedError, FeedClient> =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* FeedClient
     const list = listUrlOf(url)
     const named = listUrlOf(name)
+    const feedsNamed = (feeds ?? rootFeeds(named.origin)).slice(0, FEEDS_NAMED)
     if (!list.searchParams.has("limit")) list.searchParams.set("limit", String(Math.min(100, Math.max(1, options.pageSize ?? 50))))
     const headers = options.apiKey === undefined
       ? undefined
@@ -269,7 +299,7 @@ export const inkwellApi = (url: string, options: InkwellApiOptions = {}, name: s
         Effect.flatMap((resource) => decodeJson(RemotePost, resource)),
         Effect.map((p) => {
           const id = p.id === undefined || p.id === null || p.id === "" ? undefined : PostId.make(p.id)
-          const { former, source } = remoteSource(named, id, postUrl)
+          const { former, source } = remoteSource(named, id, postUrl, feedsNamed)
           const input = remoteInput(p, postUrl)
           return entry(source, input, p.createdAt ?? undefined, former, id, remoteLinks(p.html, input))
         }),

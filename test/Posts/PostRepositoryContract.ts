@@ -727,6 +727,40 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.strictEqual((yield* repo.list({})).items.filter((p) => p.slug.startsWith("taken")).length, 2)
     }))
 
+    test("a site's post read through its API or any feed of it (one origin, one UUID) is one post at its slug; another site's or another UUID is not", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      const id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+      const other = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+      yield* repo.upsertMany([
+        makeNewPost({ slug: "by-feed", body: "From the feed.", source: `https://a.example/feed.json#urn:uuid:${id}` }),
+        makeNewPost({ slug: "by-api", body: "From the API.", source: `https://a.example/posts#${other}` })
+      ])
+      const result = yield* repo.upsertMany([
+        // The same post through the API; through a tag's feed of a site under a path, its id in upper case.
+        makeNewPost({ slug: "by-feed", body: "From the API.", source: `https://a.example/posts#${id}` }),
+        makeNewPost({ slug: "by-api", body: "From the API.", source: `https://a.example/blog/tags/x/atom.xml#urn:uuid:${other.toUpperCase()}` }),
+        // Another site naming the same post id; the same site naming another; a fragment that is no UUID.
+        makeNewPost({ slug: "by-feed", body: "Elsewhere.", source: `https://b.example/posts#${id}` }),
+        makeNewPost({ slug: "by-api", body: "Another.", source: `https://a.example/rss.xml#urn:uuid:${id}` }),
+        makeNewPost({ slug: "by-api", body: "Another.", source: `https://a.example/rss.xml#${other}-x` })
+      ])
+      assert.deepStrictEqual(result.outcomes.map((o) => [o.slug, o.action]), [
+        ["by-feed", "updated"],
+        ["by-api", "unchanged"],
+        ["by-feed", "conflict"],
+        ["by-api", "conflict"],
+        ["by-api", "conflict"]
+      ])
+      assert.deepStrictEqual(
+        (yield* repo.list({})).items.map((p) => [p.slug, p.source]).sort(),
+        [
+          ["by-api", `https://a.example/blog/tags/x/atom.xml#urn:uuid:${other.toUpperCase()}`],
+          ["by-feed", `https://a.example/posts#${id}`]
+        ],
+        "known by the name it was read by last"
+      )
+    }))
+
     test("upsertMany is all or nothing: a failing post rolls back the whole batch", Effect.gen(function*() {
       const repo = yield* PostRepository
       yield* repo.create(makeNewPost({ slug: "existing", tags: ["old"] }))

@@ -205,7 +205,12 @@ describe("another Inkwell as a source", () => {
       const third = bySlug.get("remote-post-3")
       assert.isDefined(third)
       assert.match(third!.source, new RegExp(`^${base}/posts#[0-9a-f-]{36}$`), "known by its id there")
-      assert.deepStrictEqual(third!.formerSources, [`${base}/posts/remote-post-3`], "as earlier versions knew it")
+      const id = third!.source.slice(`${base}/posts#`.length)
+      assert.deepStrictEqual(
+        third!.formerSources,
+        [`${base}/posts/remote-post-3`, ...["feed.json", "atom.xml", "rss.xml"].map((feed) => `${base}/${feed}#urn:uuid:${id}`)],
+        "as earlier versions knew it, and as the site's feeds name it"
+      )
       assert.strictEqual(third!.input.title, "Remote post 3")
       assert.strictEqual(third!.input.body, "# Post 3\n\nBody of *post* 3.")
       assert.deepStrictEqual(third!.input.tags, ["remote", "n3"])
@@ -482,6 +487,80 @@ describe("another Inkwell's site given by its address", () => {
           source: `${base}/rss.xml`,
           reason: `INKWELL_SOURCE_API_KEY was not used: read as an RSS feed (${base}/rss.xml), not through another Inkwell's API, so only what it lists was imported (no drafts or scheduled posts); for another Inkwell, give --from-url its API's posts list (${base}/posts for a server at the root of its origin)`
         }])
+      }).pipe(Effect.provide(local))
+    }).pipe(Effect.provide(site())))
+
+  /** Two public posts there, one whose slug is not its title's (as an RSS or Atom item's slug is made). */
+  const seedOwnSlug = Effect.forEach([
+    { title: "Public one" },
+    { title: "Hello World", slug: "hw" }
+  ], (post) => Effect.map(postJson("/posts", newPost(post), { "x-api-key": SITE_KEY }), (answer) => assert.strictEqual(answer.status, 201)))
+  const stored = Effect.map(Effect.flatMap(PostRepository, (repository) => repository.list({})), (page) =>
+    page.items.map((p) => [p.slug, p.source] as const).sort(([a], [b]) => a.localeCompare(b)))
+  const FEEDS = ["feed.json", "rss.xml", "atom.xml"]
+
+  it.effect("a site imported through a feed, then through its page or its /posts (its API): the same posts, updated, whichever feed, its own slugs kept (was: each a slug conflict with the feed's)", () =>
+    Effect.gen(function*() {
+      yield* seedOwnSlug
+      const base = yield* origin
+      for (const [feed, api] of FEEDS.flatMap((feed) => ["/", "/posts"].map((api) => [feed, api] as const))) {
+        yield* Effect.gen(function*() {
+          const first = yield* importFromUrls([`${base}/${feed}`])
+          assert.deepStrictEqual([first.imported, first.failed], [2, 0], feed)
+          const summary = yield* importFromUrls([`${base}${api}`])
+          assert.deepStrictEqual(summary.failures, [], feed)
+          assert.deepStrictEqual([summary.imported, summary.updated + summary.unchanged], [0, 2], feed)
+          // An RSS or Atom item's slug is its title's: the post moves to its own, found by the
+          // feed's name its page gives (given /posts, a site's at the root of its origin).
+          assert.deepStrictEqual(summary.moves.map((m) => [m.from, m.to]), feed === "feed.json" ? [] : [["hello-world", "hw"]], `${feed} ${api}`)
+          const posts = yield* stored
+          assert.deepStrictEqual(posts.map(([slug]) => slug), ["hw", "public-one"], `${feed} ${api}`)
+          for (const [, source] of posts) assert.match(source, new RegExp(`^${base}/posts#[0-9a-f-]{36}$`), `${feed} ${api}`)
+          const again = yield* importFromUrls([`${base}${api}`])
+          assert.deepStrictEqual([again.unchanged, again.failed], [2, 0], `${feed} ${api}`)
+        }).pipe(Effect.provide(local))
+      }
+    }).pipe(Effect.provide(site())))
+
+  it.effect("a site imported through its page (its API), then through a feed: the same posts, updated, not conflicts nor copies", () =>
+    Effect.gen(function*() {
+      yield* seedOwnSlug
+      const base = yield* origin
+      for (const feed of FEEDS) {
+        yield* Effect.gen(function*() {
+          const first = yield* importFromUrls([`${base}/`])
+          assert.deepStrictEqual([first.imported, first.failed], [2, 0], feed)
+          const summary = yield* importFromUrls([`${base}/${feed}`])
+          assert.deepStrictEqual(summary.failures, [], feed)
+          assert.deepStrictEqual([summary.imported, summary.updated + summary.unchanged], [0, 2], feed)
+          // The feed's slug is the post's: an RSS or Atom item's, its title's, where the post moves.
+          const posts = yield* stored
+          assert.deepStrictEqual(posts.map(([slug]) => slug), feed === "feed.json" ? ["hw", "public-one"] : ["hello-world", "public-one"], feed)
+          for (const [, source] of posts) assert.match(source, new RegExp(`^${base}/${feed.replace(".", "\\.")}#urn:uuid:[0-9a-f-]{36}$`), feed)
+          // And back: read through the API again, each is the API's once more.
+          const back = yield* importFromUrls([`${base}/`])
+          assert.deepStrictEqual([back.imported, back.failed, back.updated + back.unchanged], [0, 0, 2], feed)
+        }).pipe(Effect.provide(local))
+      }
+    }).pipe(Effect.provide(site())))
+
+  it.scoped("a post of another site at one of those slugs is still a conflict, even naming the same id", () =>
+    Effect.gen(function*() {
+      yield* seedOwnSlug
+      const base = yield* origin
+      yield* Effect.gen(function*() {
+        assert.strictEqual((yield* importFromUrls([`${base}/`])).imported, 2)
+        const ours = yield* (yield* PostRepository).getBySlug("public-one")
+        const id = ours.source.slice(ours.source.indexOf("#") + 1)
+        // Another origin: its feed names the same post id, at the same slug.
+        const other = yield* serve(
+          "application/rss+xml",
+          `<?xml version="1.0"?><rss version="2.0"><channel><title>Other</title><item><guid isPermaLink="false">urn:uuid:${id}</guid><title>Public one</title><description>Not the same post</description></item></channel></rss>`
+        )
+        const summary = yield* importFromUrls([`${other.url}/rss.xml`])
+        assert.deepStrictEqual([summary.imported, summary.updated, summary.failed], [0, 0, 1])
+        assert.strictEqual(summary.failures[0]!.reason, `slug "public-one" belongs to a post from another source, "${ours.source}" (--on-conflict fail)`)
+        assert.deepStrictEqual((yield* stored).map(([slug, source]) => [slug, source.startsWith(`${base}/posts#`)]), [["hw", true], ["public-one", true]])
       }).pipe(Effect.provide(local))
     }).pipe(Effect.provide(site())))
 
