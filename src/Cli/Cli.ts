@@ -195,7 +195,8 @@ const splitOptions = (
   }
   const nameOf = (token: string) => token.split("=", 1)[0]!
   // @effect/cli's own options go first: after one of ours (`--from-url URL --log-level all
-  // --report f`), it took `--log-level` and every token after it for paths.
+  // --report f`, `a.md --batch-size 5 --help`), it took them and every token after them for
+  // paths, and ran the import.
   const builtInsGiven: Array<string> = []
   const options: Array<string> = []
   const values: Array<GivenValue> = []
@@ -232,10 +233,11 @@ const splitOptions = (
             message: `${name} takes no value, got ${JSON.stringify(token.slice(name.length + 1))} (give ${name} alone, or ${name}=true / ${name}=false)`
           }))
         }
-        if (flag) options.push(name)
+        if (flag) (builtInNames.has(name) ? builtInsGiven : options).push(name)
         continue
       }
-      options.push(token)
+      if (builtInNames.has(name)) builtInsGiven.push(token)
+      else options.push(token)
       continue
     }
     const inline = token.includes("=")

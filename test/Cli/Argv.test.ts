@@ -30,6 +30,9 @@ describe("optionsFirst", () => {
       ok(argv("import", "--from-url", "http://x/", "--log-level", "all", "--report", "f")),
       argv("import", "--log-level", "all", "--from-url", "http://x/", "--report", "f")
     )
+    // Its flags too: `a.md --batch-size 5 --help` ran the import, `--help` one of its paths.
+    assert.deepStrictEqual(ok(argv("import", "a.md", "--batch-size", "5", "--help")), argv("import", "--help", "--batch-size", "5", "--", "a.md"))
+    assert.deepStrictEqual(ok(argv("export", "--output", "o", "--version")), argv("export", "--version", "--output", "o"))
   })
 
   it("keeps flags without a value on their own, and `-` (stdin) as a path", () => {

@@ -175,6 +175,12 @@ describe("inkwell CLI", () => {
     assert.match(run.stdout(), /imported\s+2\n/)
     assert.match(run.stdout(), /failed\s+1\n/)
     assert.deepStrictEqual(JSON.parse(readFileSync(report, "utf8")).failures.map((f: { source: string }) => f.source), [`${dir}/bad.md:2`])
+    // A flag of @effect/cli's after ours: help, and nothing imported (was: an import of `--help` and the paths).
+    const helpDb = join(temp(), "help.db")
+    const help = inkwell(["import", dir, "--batch-size", "5", "--help"], { DATABASE_URL: `sqlite:${helpDb}` })
+    assert.strictEqual(await help.exit, 0, help.stderr())
+    assert.include(help.stdout(), "--fail-on-error")
+    assert.isFalse(existsSync(helpDb))
   }, 180_000)
 
   it("a post dated in the future is counted as scheduled, in the summary and the report, by a dry run too", async () => {
