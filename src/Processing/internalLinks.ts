@@ -203,8 +203,25 @@ const isAddressOf = (link: InternalLink, address: string): boolean => {
  * be one a link is given (`isAddressOf`: as written, or `./<slug>` with its anchor).
  * `undefined` when they differ, and `fresh` as it is when it has no internal link.
  */
-export const carryInternalLinks = (fresh: string, stored: string | ReadonlyArray<string>): string | undefined => {
-  if (!fresh.includes(INTERNAL_LINK_PREFIX)) return fresh
+export const carryInternalLinks = (fresh: string, stored: string | ReadonlyArray<string>): string | undefined =>
+  carryWithTargets(fresh, stored)?.html
+
+/** An internal link given a post's page (`./<slug>`) by `carryWithTargets`: as written, and that post's slug. */
+export interface CarriedLink {
+  readonly href: string
+  readonly slug: string
+}
+
+/**
+ * `carryInternalLinks`, with the links it gave a post's page and the slug of each: an import of
+ * an export names the post each leads to by the slug it had where it was exported, which the
+ * import may store it under or not (`--on-conflict suffix`: ImportPipeline `checkLinks`).
+ */
+export const carryWithTargets = (
+  fresh: string,
+  stored: string | ReadonlyArray<string>
+): { readonly html: string; readonly carried: ReadonlyArray<CarriedLink> } | undefined => {
+  if (!fresh.includes(INTERNAL_LINK_PREFIX)) return { html: fresh, carried: [] }
   const ours = hrefSpans(fresh)
   const theirs = typeof stored === "string" ? hrefsOf(stored) : stored
   if (ours.length !== theirs.length) return undefined
@@ -212,7 +229,16 @@ export const carryInternalLinks = (fresh: string, stored: string | ReadonlyArray
     const value = ours[i]!.value
     if (isInternalHref(value) ? !isAddressOf(internalLink(value), theirs[i]!) : value !== theirs[i]) return undefined
   }
-  return replaceHrefs(fresh, ours, (span, i) => isInternalHref(span.value) && theirs[i] !== span.value ? theirs[i]! : undefined)
+  const carried: Array<CarriedLink> = []
+  const html = replaceHrefs(fresh, ours, (span, i) => {
+    const address = theirs[i]!
+    if (!isInternalHref(span.value) || address === span.value) return undefined
+    // `isAddressOf` took it: `./<slug>` and the link's fragment, the slug percent-encoded.
+    const fragment = internalLink(span.value).fragment
+    carried.push({ href: span.value, slug: decodeURIComponent(address.slice(2, address.length - fragment.length)) })
+    return address
+  })
+  return { html, carried }
 }
 
 /**
