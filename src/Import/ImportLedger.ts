@@ -1,7 +1,8 @@
 /**
- * What one import run has met so far, on disk: each slug's first post (identity and source) and
- * the post that stored it, each source's first item and whether several items carry it, and the
- * internal links (`@/...`) to check once the run has stored every post.
+ * What one import run has met so far, on disk: each slug's first post (identity and source), the
+ * post that stored it and where that first post was stored instead (a suffix), each source's
+ * first item and whether several items carry it, and the internal links (`@/...`) to check once
+ * the run has stored every post: resolved from their files, or carried by an export.
  *
  * Kept in Maps, this grew with the input (≈ 37 MB per 100k posts, BENCHMARKS.md session 9), the
  * one thing in the pipeline that did. Here it lives in a scratch SQLite file of its own (not the
@@ -20,7 +21,12 @@ import { rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { removeAtExit, removeLeftovers, removeNow } from "../Domain/removeAtExit.js"
-import type { ResolvedLink } from "../Processing/internalLinks.js"
+import type { CarriedLink, ResolvedLink } from "../Processing/internalLinks.js"
+
+/** A link an export gave a post's page (`CarriedLink`), and where it is (the record that carried it). */
+export interface CarriedLinkAt extends CarriedLink {
+  readonly at: string
+}
 
 /** The first post of the run with a slug. */
 export interface Claim {
@@ -31,6 +37,8 @@ export interface Claim {
 export interface ImportLedger {
   /** The slug's first post in this run; when there is none, `identity` becomes it. */
   readonly claim: (slug: string, identity: string, source: string) => Claim | undefined
+  /** The slug's first post in this run (`claim`), if a post asked for it; without claiming it. */
+  readonly claimOf: (slug: string) => Claim | undefined
   /** Records that `identity` carries `source`; a source carried by several items is pinned. */
   readonly meetSource: (source: string, identity: string) => void
   readonly isPinned: (source: string) => boolean
@@ -38,6 +46,13 @@ export interface ImportLedger {
   readonly sourceOwner: (source: string) => string | undefined
   /** Records that `identity` (carrying `source`) stored `slug` in this run (the last one to store it is kept). */
   readonly stored: (slug: string, identity: string, source?: string) => void
+  /**
+   * Records that `identity`, which asked for `slug` (`claim`), was stored under `storedSlug`
+   * instead (a suffix; or its copy an earlier run suffixed, found again).
+   */
+  readonly storedElsewhere: (slug: string, identity: string, storedSlug: string) => void
+  /** Where the post that claimed `slug` was stored instead (`storedElsewhere`), if it was. */
+  readonly storedInstead: (slug: string) => string | undefined
   /** Who stored `slug` in this run, if anyone did. */
   readonly storedBy: (slug: string) => string | undefined
   /** Who stored `slug` in this run and from which source (if `stored` was told it), in one lookup. */
@@ -49,13 +64,18 @@ export interface ImportLedger {
   readonly checkLater: (link: ResolvedLink) => void
   /** The links `checkLater` kept, in their order, `limit` at a time: those after number `after` (0 for the first). */
   readonly linksToCheck: (after: number, limit: number) => ReadonlyArray<ResolvedLink & { readonly n: number }>
+  /** Keeps a link an export gave a post's page, whose target was not stored at that slug when the link's post was. */
+  readonly checkCarriedLater: (link: CarriedLinkAt) => void
+  /** The links `checkCarriedLater` kept, as `linksToCheck` gives its own. */
+  readonly carriedToCheck: (after: number, limit: number) => ReadonlyArray<CarriedLinkAt & { readonly n: number }>
   readonly transaction: <A>(f: () => A) => A
 }
 
 const schema = `
-  CREATE TABLE slugs (slug TEXT PRIMARY KEY, identity TEXT NOT NULL, source TEXT NOT NULL, stored_by TEXT, stored_source TEXT) WITHOUT ROWID;
+  CREATE TABLE slugs (slug TEXT PRIMARY KEY, identity TEXT NOT NULL, source TEXT NOT NULL, stored_by TEXT, stored_source TEXT, stored_instead TEXT) WITHOUT ROWID;
   CREATE TABLE sources (source TEXT PRIMARY KEY, identity TEXT NOT NULL, pinned INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
   CREATE TABLE links (n INTEGER PRIMARY KEY, at TEXT NOT NULL, href TEXT NOT NULL, target TEXT NOT NULL, slug TEXT NOT NULL);
+  CREATE TABLE carried (n INTEGER PRIMARY KEY, at TEXT NOT NULL, href TEXT NOT NULL, slug TEXT NOT NULL);
 `
 
 const open = (filename: string): Sqlite.Database => {
@@ -96,10 +116,17 @@ const statements = (db: Sqlite.Database) => ({
   insertLink: db.prepare<[string, string, string, string]>("INSERT INTO links (at, href, target, slug) VALUES (?, ?, ?, ?)"),
   getLinks: db.prepare<[number, number], ResolvedLink & { readonly n: number }>(
     "SELECT n, at, href, target, slug FROM links WHERE n > ? ORDER BY n LIMIT ?"
+  ),
+  // Only the claimant's: a slug claimed by another post than the one stored elsewhere is not its.
+  setInstead: db.prepare<[string, string, string]>("UPDATE slugs SET stored_instead = ? WHERE slug = ? AND identity = ? AND source <> ''"),
+  getInstead: db.prepare<[string], { stored_instead: string | null }>("SELECT stored_instead FROM slugs WHERE slug = ?"),
+  insertCarried: db.prepare<[string, string, string]>("INSERT INTO carried (at, href, slug) VALUES (?, ?, ?)"),
+  getCarried: db.prepare<[number, number], CarriedLinkAt & { readonly n: number }>(
+    "SELECT n, at, href, slug FROM carried WHERE n > ? ORDER BY n LIMIT ?"
   )
 })
 type Statements = ReturnType<typeof statements>
-type Write = "insertClaim" | "insertOwner" | "pin" | "setStored" | "insertLink"
+type Write = "insertClaim" | "insertOwner" | "pin" | "setStored" | "insertLink" | "setInstead" | "insertCarried"
 
 /** A write the disk refused: the file cannot grow (`SQLITE_FULL`) or be written (`SQLITE_IOERR_*`). */
 const isDiskFailure = (error: unknown): boolean => {
@@ -171,6 +198,11 @@ const ledgerOver = (
   let pinned = 0
   return {
     claim: (slug, identity, source) => write("insertClaim", slug, identity, source).changes === 1 ? undefined : st.getClaim.get(slug),
+    claimOf: (slug) => {
+      const claim = st.getClaim.get(slug)
+      // A slug first met as a suffixed copy's (`setStored`) was asked for by no post.
+      return claim === undefined || claim.source === "" ? undefined : claim
+    },
     meetSource: (source, identity) => {
       if (write("insertOwner", source, identity).changes === 1) return
       if (st.getOwner.get(source)?.identity !== identity) pinned += write("pin", source).changes
@@ -178,6 +210,8 @@ const ledgerOver = (
     isPinned: (source) => pinned > 0 && st.getPinned.get(source)?.pinned === 1,
     sourceOwner: (source) => st.getOwner.get(source)?.identity,
     stored: (slug, identity, source) => void write("setStored", slug, identity, identity, source ?? null),
+    storedElsewhere: (slug, identity, storedSlug) => void write("setInstead", storedSlug, slug, identity),
+    storedInstead: (slug) => st.getInstead.get(slug)?.stored_instead ?? undefined,
     storedBy: (slug) => st.getStored.get(slug)?.stored_by ?? undefined,
     storedEntry: (slug) => {
       const row = st.getStored.get(slug)
@@ -185,6 +219,8 @@ const ledgerOver = (
     },
     checkLater: (link) => void write("insertLink", link.at, link.href, link.target, link.slug),
     linksToCheck: (after, limit) => st.getLinks.all(after, limit),
+    checkCarriedLater: (link) => void write("insertCarried", link.at, link.href, link.slug),
+    carriedToCheck: (after, limit) => st.getCarried.all(after, limit),
     transaction: (f) => {
       // Nested: part of the open one.
       if (journal !== undefined) return f()

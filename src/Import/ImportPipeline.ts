@@ -113,8 +113,15 @@ const processRecord = (item: DecodedRecord, options: ImportOptions) => {
   return refused !== undefined
     ? Effect.succeed(refused)
     : Effect.map(processInput(item), (processed): Processed => {
-      const { kept, post } = withExportedLinks(item, processed)
-      return withCarried(item, { _tag: "Ready", identity: item.identity, post, bytes: item.bytes, ...(kept === undefined ? {} : { linksKept: kept }) })
+      const { carried, kept, post } = withExportedLinks(item, processed)
+      return withCarried(item, {
+        _tag: "Ready",
+        identity: item.identity,
+        post,
+        bytes: item.bytes,
+        ...(kept === undefined ? {} : { linksKept: kept }),
+        ...(carried === undefined ? {} : { linksCarried: carried })
+      })
     })
 }
 
@@ -339,10 +346,18 @@ const scheduledAt = (post: NewPost, now: DateTime.Utc): boolean =>
  * What a stored post's internal links need: its links kept as written, as warnings; the ones
  * resolved to a post this run has not stored (yet) at that slug, to check at the end
  * (`checkLinks`). A post from a record (NDJSON, a feed) has no directory to resolve them in: each
- * one left as written (not given an address by its export's `internalLinks`) is a warning. Once
- * the post is recorded as stored (a link to itself is then found).
+ * one left as written (not given an address by its export's `internalLinks`) is a warning; each
+ * one given the page of the post its export had at a slug, to check at the end as well, unless
+ * that post of this run is stored there already. Once the post is recorded as stored (a link to
+ * itself is then found).
  */
 const noteLinks = (tally: ImportTally, ledger: ImportLedger.ImportLedger, item: Extract<Processed, { _tag: "Ready" }>) => {
+  for (const link of item.linksCarried ?? []) {
+    const claim = ledger.claimOf(link.slug)
+    if (claim === undefined || ledger.storedEntry(link.slug)?.identity !== claim.identity) {
+      ledger.checkCarriedLater({ at: item.identity, href: link.href, slug: link.slug })
+    }
+  }
   if (item.links === undefined) {
     const hrefs = new Set(internalLinks(item.post.html).map((link) => link.href))
     const why = item.linksKept === undefined ? "" : `${item.linksKept}; `
@@ -368,8 +383,16 @@ const LINK_CHECK_PAGE = 500
  * its target's post is (stored by this run at that slug, or by an earlier one, `storedSource`),
  * or is reported: its target failed, was skipped, or was stored under another slug (`suffix`).
  * Its post was written with the link resolved all the same; the warning names the file and line.
+ * Then the links an export gave a post's page (`checkCarried`).
  */
 const checkLinks = (
+  tally: ImportTally,
+  ledger: ImportLedger.ImportLedger,
+  storedSource: StoredSource
+): Effect.Effect<void> =>
+  Effect.zipRight(checkResolved(tally, ledger, storedSource), checkCarried(tally, ledger, storedSource))
+
+const checkResolved = (
   tally: ImportTally,
   ledger: ImportLedger.ImportLedger,
   storedSource: StoredSource
@@ -390,6 +413,56 @@ const checkLinks = (
             ? `link ${JSON.stringify(link.href)} leads to /p/${link.slug}, which could not be checked: ${describeFailure(there.left)}`
             : `link ${JSON.stringify(link.href)} leads to /p/${link.slug}, but the post of ${link.target} is not stored there ` +
               "(it failed, was skipped or took another slug: see its own entry)"
+        )
+      }
+    }
+  })
+
+/**
+ * The links an export (a line's `internalLinks`, another Inkwell's page) gave a post's page,
+ * `./<slug>`: the post its export had at that slug. Where this run had that post (the first of
+ * it to ask for the slug), the link leads to it only if it was stored there: one stored under a
+ * suffix (`--on-conflict suffix`, another post holding the slug here) left the link on that other
+ * post, without a word. Reported, naming the post, the link and where its target went; the link
+ * stays as carried (see README: rewriting it would need a second write of the post, and its
+ * hash would no longer say what an import of the same line stores). Where this run had no post
+ * at that slug, its target was not exported with it: reported when no post is stored there.
+ */
+const checkCarried = (
+  tally: ImportTally,
+  ledger: ImportLedger.ImportLedger,
+  storedSource: StoredSource
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    let after = 0
+    for (;;) {
+      const page = ledger.carriedToCheck(after, LINK_CHECK_PAGE)
+      if (page.length === 0) return
+      for (const link of page) {
+        after = link.n
+        const claim = ledger.claimOf(link.slug)
+        const leads = `link ${JSON.stringify(link.href)} leads to /p/${link.slug}, as it did where its post came from`
+        if (claim !== undefined) {
+          if (ledger.storedEntry(link.slug)?.identity === claim.identity) continue
+          const instead = ledger.storedInstead(link.slug)
+          const target = `the post that was at /p/${link.slug} there (${claim.identity})`
+          tally.warn(
+            link.at,
+            instead !== undefined
+              ? `${leads}, but ${target} was stored at /p/${instead} here, as another post holds /p/${link.slug}: ` +
+                "the link leads to that other post"
+              : `${leads}, but ${target} is not stored there (it failed or was skipped: see its own entry)`
+          )
+          continue
+        }
+        if (storedSource === undefined || ledger.storedEntry(link.slug) !== undefined) continue
+        const there = yield* Effect.either(storedSource(link.slug))
+        if (Either.isRight(there) && there.right !== undefined) continue
+        tally.warn(
+          link.at,
+          Either.isLeft(there)
+            ? `${leads}, which could not be checked: ${describeFailure(there.left)}`
+            : `${leads}, but no post is stored there (the post it led to was not imported with it)`
         )
       }
     }
@@ -416,13 +489,13 @@ const record = (
     case "inserted":
     case "updated":
     case "unchanged":
-      ledger.stored(outcome.slug, item.identity, item.post.source)
+    case "renamed":
+      // Where it is: a copy an earlier run suffixed is found again there ("unchanged", "updated").
+      ledger.stored(outcome.storedSlug ?? outcome.slug, item.identity, item.post.source)
+      if (outcome.storedSlug !== undefined) ledger.storedElsewhere(outcome.slug, item.identity, outcome.storedSlug)
       noteLinks(tally, ledger, item)
       if (outcome.movedFrom !== undefined) tally.moved(item.identity, outcome.movedFrom, outcome.slug)
       return tally.stored(outcome.action, item.bytes, post)
-    case "renamed":
-      noteLinks(tally, ledger, item)
-      return tally.stored("renamed", item.bytes, post)
     case "skipped":
       return tally.skip(item.identity, reason(), item.bytes)
     case "conflict":

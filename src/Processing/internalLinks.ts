@@ -13,6 +13,8 @@
 import { decodeHTML } from "entities"
 import { QuoteType, Tokenizer } from "htmlparser2"
 import { attributeSpans, attributeTokens } from "./htmlAttributes.js"
+import { linkSources } from "./markdown.js"
+import { storedBody } from "./processPost.js"
 import { sha256Hex } from "./text.js"
 
 /** What starts a Zola internal link. */
@@ -117,25 +119,56 @@ export const hashWithLinks = (hash: string, resolved: ReadonlyArray<readonly [st
   return sha256Hex(`${hash}\n${JSON.stringify(pairs)}`)
 }
 
+/** Line breaks as CommonMark counts them (LF, CRLF, a bare CR), up to `end`. */
+const lineBreaks = (text: string, end = text.length): number => {
+  let n = 0
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) n++
+  }
+  return n
+}
+
 /**
- * The line (from 1) of `raw` (the whole file) each of `links` is written on, in their order;
- * `undefined` where it cannot be found (an HTML entity in it, say). The k-th link to one
- * destination is its k-th occurrence in the file, as written (`@/a%20b.md`) or decoded (`@/a b.md`).
+ * The line (from 1) of `raw` (the whole file) each of `links` (its post's internal links, in
+ * order) is written on; `undefined` where it is not known. Read by the parser that rendered the
+ * body (`linkSources`), not searched for as text: `@/a.md` in a code block or span, or escaped,
+ * is no link and named the wrong line, and a reference link (`[a][r]`) is where it is used, not
+ * where `[r]: @/a.md` is. Each link is the next link of the body with its `href`, so one the
+ * rendering left out (raw HTML the sanitizer dropped) shifts no other.
  */
 export const linkLines = (raw: string, links: ReadonlyArray<InternalLink>): ReadonlyArray<number | undefined> => {
-  const from = new Map<string, number>()
-  return links.map((link) => {
-    const start = from.get(link.href) ?? 0
-    let found = -1
-    for (const written of new Set([link.href, `${INTERNAL_LINK_PREFIX}${link.path}${link.fragment}`, `${INTERNAL_LINK_PREFIX}${link.path}`])) {
-      const at = raw.indexOf(written, start)
-      if (at !== -1 && (found === -1 || at < found)) found = at
+  if (links.length === 0) return []
+  const body = storedBody(raw)
+  if (body === undefined) return links.map(() => undefined)
+  // The body is the end of the file: its first line is the file's after the front matter's.
+  const first = 1 + lineBreaks(raw) - lineBreaks(body)
+  const written = new Map<string, { readonly lines: Array<number | undefined>; readonly at: Array<number>; next: number }>()
+  let n = 0
+  const note = (href: string, line: number | undefined) => {
+    const index = n++
+    if (!isInternalHref(href)) return
+    const known = written.get(href)
+    if (known === undefined) {
+      written.set(href, { lines: [line], at: [index], next: 0 })
+    } else {
+      known.lines.push(line)
+      known.at.push(index)
     }
-    if (found === -1) return undefined
-    from.set(link.href, found + 1)
-    let line = 1
-    for (let i = raw.indexOf("\n"); i !== -1 && i < found; i = raw.indexOf("\n", i + 1)) line++
-    return line
+  }
+  for (const source of linkSources(body)) {
+    if (source._tag === "Link") note(source.href, source.line)
+    else for (const span of hrefSpans(source.html)) note(span.value, source.line === undefined ? undefined : source.line + lineBreaks(source.html, span.start))
+  }
+  let after = -1
+  return links.map((link) => {
+    const known = written.get(link.href)
+    if (known === undefined) return undefined
+    while (known.next < known.at.length && known.at[known.next]! <= after) known.next++
+    if (known.next === known.at.length) return undefined
+    after = known.at[known.next]!
+    const line = known.lines[known.next++]
+    return line === undefined ? undefined : first + line
   })
 }
 
@@ -170,8 +203,25 @@ const isAddressOf = (link: InternalLink, address: string): boolean => {
  * be one a link is given (`isAddressOf`: as written, or `./<slug>` with its anchor).
  * `undefined` when they differ, and `fresh` as it is when it has no internal link.
  */
-export const carryInternalLinks = (fresh: string, stored: string | ReadonlyArray<string>): string | undefined => {
-  if (!fresh.includes(INTERNAL_LINK_PREFIX)) return fresh
+export const carryInternalLinks = (fresh: string, stored: string | ReadonlyArray<string>): string | undefined =>
+  carryWithTargets(fresh, stored)?.html
+
+/** An internal link given a post's page (`./<slug>`) by `carryWithTargets`: as written, and that post's slug. */
+export interface CarriedLink {
+  readonly href: string
+  readonly slug: string
+}
+
+/**
+ * `carryInternalLinks`, with the links it gave a post's page and the slug of each: an import of
+ * an export names the post each leads to by the slug it had where it was exported, which the
+ * import may store it under or not (`--on-conflict suffix`: ImportPipeline `checkLinks`).
+ */
+export const carryWithTargets = (
+  fresh: string,
+  stored: string | ReadonlyArray<string>
+): { readonly html: string; readonly carried: ReadonlyArray<CarriedLink> } | undefined => {
+  if (!fresh.includes(INTERNAL_LINK_PREFIX)) return { html: fresh, carried: [] }
   const ours = hrefSpans(fresh)
   const theirs = typeof stored === "string" ? hrefsOf(stored) : stored
   if (ours.length !== theirs.length) return undefined
@@ -179,7 +229,16 @@ export const carryInternalLinks = (fresh: string, stored: string | ReadonlyArray
     const value = ours[i]!.value
     if (isInternalHref(value) ? !isAddressOf(internalLink(value), theirs[i]!) : value !== theirs[i]) return undefined
   }
-  return replaceHrefs(fresh, ours, (span, i) => isInternalHref(span.value) && theirs[i] !== span.value ? theirs[i]! : undefined)
+  const carried: Array<CarriedLink> = []
+  const html = replaceHrefs(fresh, ours, (span, i) => {
+    const address = theirs[i]!
+    if (!isInternalHref(span.value) || address === span.value) return undefined
+    // `isAddressOf` took it: `./<slug>` and the link's fragment, the slug percent-encoded.
+    const fragment = internalLink(span.value).fragment
+    carried.push({ href: span.value, slug: decodeURIComponent(address.slice(2, address.length - fragment.length)) })
+    return address
+  })
+  return { html, carried }
 }
 
 /**

@@ -297,12 +297,18 @@ const headingIdAttribute = (state: StateCore): void => {
   }
 }
 
-const md: MarkdownIt = new MarkdownIt("default", { html: true, linkify: false, typographer: false })
-md.use(footnotes)
-md.core.ruler.after("inline", "heading_id_attribute", headingIdAttribute)
-// URLs are checked after parsing (see `secureLinks`) so that rejected ones disappear instead of
-// being printed as literal `[x](javascript:...)` text.
-md.validateLink = () => true
+/** The parser posts are rendered with (a second one, `located`, reads the same tokens with their lines). */
+const configured = (): MarkdownIt => {
+  const parser = new MarkdownIt("default", { html: true, linkify: false, typographer: false })
+  parser.use(footnotes)
+  parser.core.ruler.after("inline", "heading_id_attribute", headingIdAttribute)
+  // URLs are checked after parsing (see `secureLinks`) so that rejected ones disappear instead of
+  // being printed as literal `[x](javascript:...)` text.
+  parser.validateLink = () => true
+  return parser
+}
+
+const md: MarkdownIt = configured()
 
 const NON_TEXT: ReadonlySet<string> = new Set(NON_TEXT_TAGS)
 
@@ -645,4 +651,70 @@ export const renderMarkdown = (body: string): RenderedMarkdown => {
     readableText: readable.join("\n"),
     sanitized: rawHtml
   }
+}
+
+/**
+ * Where a link of a body is written: a markdown link's `href` (as rendered), or raw HTML, which
+ * may hold any number of them, with the line (from 0, in the body) the link or the HTML starts
+ * on; `undefined` where it is not known (a link in an inline footnote, `^[...]`).
+ */
+export type LinkSource =
+  | { readonly _tag: "Link"; readonly href: string; readonly line: number | undefined }
+  | { readonly _tag: "Html"; readonly html: string; readonly line: number | undefined }
+
+/** Where in its inline text a link or a raw HTML tag starts (`LocatedState`). */
+interface Located {
+  readonly src: string
+  readonly at: number
+}
+
+/**
+ * The rendering parser, its inline state noting where each link and raw HTML tag starts: markdown-it
+ * gives blocks their lines but inline tokens no position. Pushed with the state at `[` (a link)
+ * or `<` (a tag), so their line is the block's first plus the line breaks of its text before.
+ */
+const located: MarkdownIt = (() => {
+  const parser = configured()
+  const Base = parser.inline.State
+  parser.inline.State = class LocatedState extends Base {
+    override push(type: string, tag: string, nesting: Token["nesting"]): Token {
+      const token = super.push(type, tag, nesting)
+      if (type === "link_open" || type === "html_inline") token.meta = { src: this.src, at: this.pos } satisfies Located
+      return token
+    }
+  }
+  return parser
+})()
+
+const breaksBefore = (text: string, end: number): number => {
+  let n = 0
+  for (let i = text.indexOf("\n"); i !== -1 && i < end; i = text.indexOf("\n", i + 1)) n++
+  return n
+}
+
+/**
+ * The links of `body` in the order its rendering writes them (footnotes last, as rendered), read
+ * by the parser that renders it: a link in code, escaped or in text is none, and a reference
+ * link is where it is used. What `linkLines` places a post's internal links with.
+ */
+export const linkSources = (body: string): ReadonlyArray<LinkSource> => {
+  const out: Array<LinkSource> = []
+  // The line of the innermost block opened, for an inline token given none (a table's cell is
+  // on its row's); none inside a block without one (a footnote's, made after parsing).
+  let opened: number | undefined
+  for (const token of located.parse(body, {})) {
+    if (token.nesting === 1) opened = token.map?.[0] ?? (token.type === "td_open" || token.type === "th_open" ? opened : undefined)
+    if (token.type === "html_block") out.push({ _tag: "Html", html: token.content, line: token.map?.[0] })
+    if (token.type !== "inline" || token.children === null) continue
+    const first = token.map?.[0] ?? opened
+    for (const child of token.children) {
+      if (child.type !== "link_open" && child.type !== "html_inline") continue
+      const where = child.meta as Located | null
+      // Positions are in the text the inline parser read: the token's own, or not this one's
+      // (an inline footnote's, parsed apart and given no line).
+      const line = first !== undefined && where !== null && where.src === token.content ? first + breaksBefore(token.content, where.at) : undefined
+      out.push(child.type === "link_open" ? { _tag: "Link", href: child.attrGet("href") ?? "", line } : { _tag: "Html", html: child.content, line })
+    }
+  }
+  return out
 }

@@ -19,7 +19,7 @@ import { repeatedKeyOf } from "../Domain/jsonKeys.js"
 import { codePointLength, NewPost, Post, PostId, PostInput, TocEntry } from "../Domain/Post.js"
 import { parseDateString, takenUpdate } from "./dates.js"
 import { parseFrontMatter } from "./frontMatter.js"
-import { carryInternalLinks, exportedHrefs, INTERNAL_LINK_PREFIX, internalLinks, type LinkReport } from "./internalLinks.js"
+import { type CarriedLink, carryWithTargets, exportedHrefs, INTERNAL_LINK_PREFIX, internalLinks, type LinkReport } from "./internalLinks.js"
 import { inputHash, processInputSync } from "./processPost.js"
 import { NUL, sha256Hex, SLUG_MAX_LENGTH, toWellFormed } from "./text.js"
 
@@ -98,6 +98,8 @@ export type RecordOutcome =
     readonly links?: LinkReport
     /** Why a record's `internalLinks` were not taken (`withExportedLinks`): its links, as written, are reported with it. */
     readonly linksKept?: string
+    /** The links a record's `internalLinks` gave a post's page, checked once the import has stored its posts. */
+    readonly linksCarried?: ReadonlyArray<CarriedLink>
   }
   | Rejected
 
@@ -332,7 +334,10 @@ export const rejectedPost = (identity: string, failure: { readonly field: string
 export const readyRecord = (name: string, record: DecodedRecord, processed: NewPost): Ready => {
   const linked = withExportedLinks(record, processed)
   const post = linked.asExported ? withExportedHash(record, linked.post) : linked.post
-  const kept = linked.kept === undefined ? {} : { linksKept: linked.kept }
+  const kept = {
+    ...(linked.kept === undefined ? {} : { linksKept: linked.kept }),
+    ...(linked.carried === undefined ? {} : { linksCarried: linked.carried })
+  }
   return withCarried(
     record,
     record.source === record.identity
@@ -377,11 +382,13 @@ const hasInternalLinks = (html: string): boolean => html.includes(INTERNAL_LINK_
  * were resolved to where it was exported, would make its file's next import here find it
  * unchanged, its links left as written. So for a line without `internalLinks` whose post has
  * internal links (exported before lines carried them).
+ * `carried`: the links given a post's page, with its slug, for the import to check that the post
+ * it had there is stored at that slug here (ImportPipeline `checkCarried`).
  */
 export const withExportedLinks = (
   record: Pick<DecodedRecord, "input" | "internalLinks">,
   post: NewPost
-): { readonly post: NewPost; readonly asExported: boolean; readonly kept?: string } => {
+): { readonly post: NewPost; readonly asExported: boolean; readonly kept?: string; readonly carried?: ReadonlyArray<CarriedLink> } => {
   const links = record.internalLinks
   if (links === undefined) return { post, asExported: !hasInternalLinks(post.html) }
   if (sha256Hex(record.input.body) !== links.body) {
@@ -391,11 +398,16 @@ export const withExportedLinks = (
       kept: "the record's body is not the one its internalLinks were exported for (edited since?)"
     }
   }
-  const html = carryInternalLinks(post.html, links.hrefs)
-  if (html === undefined) {
+  const taken = carryWithTargets(post.html, links.hrefs)
+  if (taken === undefined) {
     return { post, asExported: false, kept: "the record's internalLinks do not match the links of its body" }
   }
-  return { post: html === post.html ? post : new NewPost({ ...post, html }, true), asExported: true }
+  const { carried, html } = taken
+  return {
+    post: html === post.html ? post : new NewPost({ ...post, html }, true),
+    asExported: true,
+    ...(carried.length === 0 ? {} : { carried })
+  }
 }
 
 /**
@@ -548,6 +560,8 @@ type WireOutcome = {
   readonly d?: string
   /** `linksKept`. */
   readonly k?: string
+  /** `linksCarried`. */
+  readonly l?: ReadonlyArray<CarriedLink>
 } | {
   readonly i: string
   readonly b: number
@@ -587,7 +601,8 @@ export const encodeOutcomes = (outcomes: ReadonlyArray<RecordOutcome>): string =
         ...(o.movedFrom !== undefined ? { m: o.movedFrom } : {}),
         ...(o.createdAt !== undefined ? { c: DateTime.toEpochMillis(o.createdAt) } : {}),
         ...(o.id !== undefined ? { d: o.id } : {}),
-        ...(o.linksKept !== undefined ? { k: o.linksKept } : {})
+        ...(o.linksKept !== undefined ? { k: o.linksKept } : {}),
+        ...(o.linksCarried !== undefined ? { l: o.linksCarried } : {})
       }
   ))
 
@@ -605,6 +620,7 @@ export const decodeOutcomes = (text: string): Array<RecordOutcome> =>
         ...(o.m !== undefined ? { movedFrom: o.m } : {}),
         ...(o.c !== undefined ? { createdAt: DateTime.unsafeMake(o.c) } : {}),
         ...(o.d !== undefined ? { id: PostId.make(o.d) } : {}),
-        ...(o.k !== undefined ? { linksKept: o.k } : {})
+        ...(o.k !== undefined ? { linksKept: o.k } : {}),
+        ...(o.l !== undefined ? { linksCarried: o.l } : {})
       }
   )

@@ -111,6 +111,47 @@ describe("Zola internal links through an export", () => {
       assert.strictEqual(put.html, original.html)
     }).pipe(Effect.provide(NodeContext.layer)), 60_000)
 
+  it.scoped("imported with --on-conflict suffix where another post holds its target's slug: each link reported with the post, the link and where its target went (was: silent, leading to the other post)", () =>
+    Effect.gen(function*() {
+      const { file, text } = yield* exported
+      const copy = yield* database
+      const other = yield* tempDir("inkwell-links-other-")
+      yield* writeFiles(other, { "other.md": `+++\ntitle = "Unrelated"\nslug = "the-second"\n+++\n\nNot the one.\n` })
+      assert.strictEqual((yield* importPaths([other], copy)).imported, 1)
+
+      const summary = yield* ImportPipeline.run(ImportSource.fromPaths([file], options), { ...options, onConflict: "suffix" }).pipe(Effect.provide(copy))
+      assert.deepStrictEqual([summary.imported, summary.renamed, summary.failed], [2, 1, 0], JSON.stringify(summary.failures))
+      const lines = text.split("\n")
+      const at = `${file}:${lines.findIndex((l) => l.includes(`"slug":"first-post"`)) + 1}`
+      const target = `${file}:${lines.findIndex((l) => l.includes(`"slug":"the-second"`)) + 1}`
+      const went = `as it did where its post came from, but the post that was at /p/the-second there (${target}) was stored at /p/the-second-2 here, as another post holds /p/the-second: the link leads to that other post`
+      const expected = [
+        [at, `link "@/notes/b.md#a-heading" leads to /p/the-second, ${went}`],
+        [at, `link "@/notes/b.md" leads to /p/the-second, ${went}`]
+      ]
+      assert.deepStrictEqual(summary.warnings.map((w) => [w.source, w.reason]), expected)
+      // A re-run finds the copy again where it was suffixed, and says so again.
+      const again = yield* ImportPipeline.run(ImportSource.fromPaths([file], options), { ...options, onConflict: "suffix" }).pipe(Effect.provide(copy))
+      assert.deepStrictEqual([again.unchanged, again.imported], [2, 0])
+      assert.deepStrictEqual(again.warnings.map((w) => [w.source, w.reason]), expected)
+    }).pipe(Effect.provide(NodeContext.layer)), 60_000)
+
+  it.scoped("a line whose links lead to a post not imported with it, where none is stored: reported (was: silent)", () =>
+    Effect.gen(function*() {
+      const { file, text } = yield* exported
+      const copy = yield* database
+      const alone = edited(file, text, "the-second", () => ({ slug: "not-a-post" }))
+      const summary = yield* importPaths([alone], copy)
+      const at = `${alone}:${text.split("\n").findIndex((l) => l.includes(`"slug":"first-post"`)) + 1}`
+      assert.deepStrictEqual(
+        summary.warnings.filter((w) => w.source === at).map((w) => w.reason),
+        [
+          `link "@/notes/b.md#a-heading" leads to /p/the-second, as it did where its post came from, but no post is stored there (the post it led to was not imported with it)`,
+          `link "@/notes/b.md" leads to /p/the-second, as it did where its post came from, but no post is stored there (the post it led to was not imported with it)`
+        ]
+      )
+    }).pipe(Effect.provide(NodeContext.layer)), 60_000)
+
   it.scoped("a line whose body was edited: its links as written, with a warning saying why; the files' next import resolves them", () =>
     Effect.gen(function*() {
       const { file, text, tree } = yield* exported

@@ -41,6 +41,25 @@ describe("internal links", () => {
     assert.deepStrictEqual(linkLines(raw, internalLinks(html)), [4, 6, 6])
   })
 
+  it("are placed by the parser that rendered them: not on a code block or span that shows one, a reference link where it is used (was: the first occurrence of the text)", () => {
+    const raw = [
+      "+++", "title = \"Links\"", "+++", // 1-3
+      "```", "[x](@/missing.md)", "```", // 4-6
+      "Inline `[y](@/missing.md)` and `a", "[z](@/a.md)` span.", // 7-8
+      "", "    [indented](@/a.md)", "", // 9-11
+      "1. [ref][ra] \\[not](@/a.md)", // 12
+      "2. [gone](@/missing.md)", // 13
+      "", "> [quoted](@/a.md)", "", // 14-16
+      "| t |", "|---|", "| [cell](@/a.md) |", "", // 17-20
+      "<div>", "", "<a", "href=\"@/missing.md\">raw</a>", "</div>", "", // 21-26
+      "Note[^1].", "", "[^1]: [noted](@/a.md)", "", // 27-30
+      "[ra]: @/a.md", "" // 31
+    ].join("\r\n")
+    const links = internalLinks(Either.getOrThrow(processPostSync({ source: "links.md", raw })).html)
+    assert.deepStrictEqual(links.map((link) => link.href), ["@/a.md", "@/missing.md", "@/a.md", "@/a.md", "@/missing.md", "@/a.md"])
+    assert.deepStrictEqual(linkLines(raw, links), [12, 13, 15, 19, 24, 29])
+  })
+
   it("change the hash only when one is resolved, and with the slug it is resolved to", () => {
     assert.strictEqual(hashWithLinks("h", []), "h")
     const one = hashWithLinks("h", [["@/b.md", "b"]])

@@ -300,6 +300,11 @@ describe("exportRecord", () => {
     if (outcome._tag !== "Ready") return assert.fail(outcome.reason)
     assert.deepStrictEqual(content(outcome.post), content(linking))
     assert.isUndefined(outcome.linksKept)
+    // The slug each carried link leads to, for the import to check where that post was stored; across threads too.
+    const carried = [{ href: "@/b.md#h", slug: "the-b" }, { href: "@/b.md", slug: "the-b" }]
+    assert.deepStrictEqual(outcome.linksCarried, carried)
+    const [carriedWired] = decodeOutcomes(encodeOutcomes([outcome]))
+    assert.deepStrictEqual(carriedWired?._tag === "Ready" ? carriedWired.linksCarried : undefined, carried)
 
     const kept = (edit: Record<string, unknown>) => {
       const again = processRecordSync("export.ndjson", recordLine("export.ndjson", 1, JSON.stringify({ ...line, ...edit }))!, defaultProcessorConfig)

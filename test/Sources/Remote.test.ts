@@ -393,6 +393,33 @@ describe("another Inkwell as a source", () => {
       )
     }))
 
+  it.effect("with --on-conflict suffix, a Zola link whose target took a suffixed slug here is reported, naming the post, the link and where the target went (was: silent, leading to the post holding the slug)", () =>
+    Effect.gen(function*() {
+      const post = (slug: string, fields: Record<string, unknown>) => ({
+        type: "application/json",
+        body: JSON.stringify({ slug, title: slug, status: "published", publishedAt: "2021-05-01T00:00:00.000Z", ...fields })
+      })
+      const routes = {
+        "/posts": { type: "application/json", body: JSON.stringify({ items: [{ slug: "linking" }, { slug: "the-second" }], next: null }) },
+        "/posts/linking": post("linking", { body: "See [the second](@/notes/b.md#a-heading).", html: `<p>See <a href="./the-second#a-heading">the second</a>.</p>` }),
+        "/posts/the-second": post("the-second", { body: "## A heading\n\nText.", html: `<h2 id="a-heading">A heading</h2>\n<p>Text.</p>` })
+      }
+      const layer = Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, servedBy(routes))
+      const [imported, linking] = yield* Effect.gen(function*() {
+        const repository = yield* PostRepository
+        yield* repository.upsertMany([makeNewPost({ slug: "the-second", title: "Unrelated", source: "elsewhere.md" })])
+        const imported = yield* importFromUrls(["https://remote.example/posts"], { onConflict: "suffix" })
+        return [imported, yield* repository.getBySlug("linking")] as const
+      }).pipe(Effect.provide(layer))
+      assert.deepStrictEqual([imported.imported, imported.renamed], [2, 1], JSON.stringify(imported.failures))
+      assert.include(linking.html, `<a href="./the-second#a-heading">the second</a>`)
+      assert.deepStrictEqual(imported.warnings.filter((w) => w.reason.startsWith("link ")).map((w) => [w.source, w.reason]), [[
+        "https://remote.example/posts/linking",
+        `link "@/notes/b.md#a-heading" leads to /p/the-second, as it did where its post came from, but the post that was at /p/the-second there ` +
+        "(https://remote.example/posts/the-second) was stored at /p/the-second-2 here, as another post holds /p/the-second: the link leads to that other post"
+      ]])
+    }))
+
   it.effect("a post stored there with an `updated` in the future comes as late as a write takes, as its export writes it (was: refused, 'is in the future', and left behind)", () =>
     Effect.gen(function*() {
       const post = (slug: string, extra: Record<string, unknown>) => ({
