@@ -121,13 +121,30 @@ const leading = (text: string, n: number): string => {
 }
 
 /**
- * `text` as every store reads it: in NFKC (compatibility forms as their plain letters and digits),
- * lowercased. JavaScript lowercases "İ" (U+0130) to "i" and a combining dot: it is "i". It writes a
- * Greek sigma ending a word "ς", elsewhere "σ": "σ" wherever it is, so "ΟΔΟΣ" and "οδος" are one
- * word. Lowercased by JavaScript's (current) Unicode tables, in the index as in the query: SQLite's
- * older ones left "Ꭰ", Georgian "Ა" or Adlam "𞤀" as they were while the query had them lowercased.
+ * Characters that separate words (no letter, digit or mark) and have a compatibility form
+ * (`fold`'s NFKC) with letters or digits in it: symbols ("™" is "TM", "№" is "No", "㎏" is "kg",
+ * "℃" is "°C", "㍻" is "平成"). None is ASCII: every ASCII character is its own NFKC form.
  */
-const fold = (text: string): string => text.normalize("NFKC").replaceAll("İ", "i").toLowerCase().replaceAll("ς", "σ")
+const SEPARATOR = /[^\p{L}\p{N}\p{M}\s\0-\x7f]/gu
+
+/** A separator as its NFKC form with a space either side, so that it still separates. */
+const apart = (separator: string): string => {
+  const plain = separator.normalize("NFKC")
+  return plain === separator ? separator : ` ${plain} `
+}
+
+/**
+ * `text` as every store reads it: in NFKC (compatibility forms as their plain letters and digits),
+ * lowercased. A separator's plain form stands apart from the words beside it (`apart`): NFKC alone
+ * made "reasons™" the word "reasonstm" and "№5" "no5", found by neither "reasons" nor "5". A
+ * letter's or digit's stays part of its word ("co₂" is "co2", "ﬁle" is "file"). JavaScript
+ * lowercases "İ" (U+0130) to "i" and a combining dot: it is "i". It writes a Greek sigma ending a
+ * word "ς", elsewhere "σ": "σ" wherever it is, so "ΟΔΟΣ" and "οδος" are one word. Lowercased by
+ * JavaScript's (current) Unicode tables, in the index as in the query: SQLite's older ones left
+ * "Ꭰ", Georgian "Ა" or Adlam "𞤀" as they were while the query had them lowercased.
+ */
+const fold = (text: string): string =>
+  text.replace(SEPARATOR, apart).normalize("NFKC").replaceAll("İ", "i").toLowerCase().replaceAll("ς", "σ")
 
 /** Whether `word` is past MAX_WORD_BYTES (a UTF-16 unit is at most 3 bytes of UTF-8: most words need no count). */
 const tooLong = (word: string): boolean => word.length * 3 > MAX_WORD_BYTES && Buffer.byteLength(word) > MAX_WORD_BYTES
