@@ -25,9 +25,11 @@ const SEARCH_CHUNK = 50
 /**
  * About the most characters of entries per INSERT (the last post's may take it past, by at most
  * one entry: about 1 MB, MAX_INDEX_BYTES). Fifty posts of 200,000 characters of Chinese were one
- * INSERT of 50 MB of text, their words all held at once for it: past `inkwell import`'s heap.
+ * INSERT of 50 MB of text, their words all held at once for it: past `inkwell import`'s heap. On
+ * SQLite the INSERT holds the thread while FTS5 indexes it, about 0.1 s per 100,000 characters of
+ * words measured here: three such posts together held it for a second.
  */
-const SEARCH_SLICE_CHARS = 1_000_000
+const SEARCH_SLICE_CHARS = 200_000
 
 /** A post's entry as a row of the INSERT, and its length in characters. */
 interface Entry {
