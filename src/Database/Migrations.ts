@@ -20,6 +20,7 @@ import searchTags from "./migrations/0008_search_tags.js"
 import tagListing from "./migrations/0009_tag_listing.js"
 import nfcOldAddresses from "./migrations/0010_nfc_old_addresses.js"
 import searchOwnWords from "./migrations/0011_search_own_words.js"
+import searchSymbolsApart from "./migrations/0012_search_symbols_apart.js"
 import { ensureBookkeeping } from "./migrations/bookkeeping.js"
 import { sqliteWriteTransaction } from "./DatabasePool.js"
 import { describeFailure } from "../Domain/describeFailure.js"
@@ -39,7 +40,8 @@ export const migrations = {
   "0008_search_tags": searchTags,
   "0009_tag_listing": tagListing,
   "0010_nfc_old_addresses": nfcOldAddresses,
-  "0011_search_own_words": searchOwnWords
+  "0011_search_own_words": searchOwnWords,
+  "0012_search_symbols_apart": searchSymbolsApart
 } satisfies Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
 
 /** Own bookkeeping table, so an embedding app's `effect_sql_migrations` never hides ours. */

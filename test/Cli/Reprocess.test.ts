@@ -261,13 +261,13 @@ describe("inkwell reprocess that cannot start", () => {
 describe("inkwell reprocess on a database at an older migration", () => {
   it("migrates it first, as the server would, and reprocesses", async () => {
     const file = join(temp(), "older.db")
-    const { "0010_nfc_old_addresses": _, "0011_search_own_words": _own, ...upTo9 } = Migrations.migrations
+    const { "0010_nfc_old_addresses": _, "0011_search_own_words": _own, "0012_search_symbols_apart": _apart, ...upTo9 } = Migrations.migrations
     await Migrations.run(upTo9).pipe(Effect.provide(SqlLive.layer(`sqlite:${file}`)), Effect.scoped, Effect.runPromise)
     const real = await finished(inkwell(["reprocess"], { DATABASE_URL: `sqlite:${file}` }))
     assert.deepStrictEqual(real, { code: 0, stdout: "reprocessed 0, unchanged 0, failed 0\n", stderr: "inkwell: reprocessing every post\n" })
     const db = new Sqlite(file, { readonly: true })
     try {
-      assert.strictEqual(db.prepare("SELECT max(migration_id) FROM inkwell_migrations").pluck().get(), 11)
+      assert.strictEqual(db.prepare("SELECT max(migration_id) FROM inkwell_migrations").pluck().get(), 12)
     } finally {
       db.close()
     }

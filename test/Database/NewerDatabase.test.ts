@@ -20,9 +20,9 @@ const dirs: Array<string> = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 const refusal =
-  "the database was migrated by a newer Inkwell (migration 12 from_the_future); this version knows up to 11: upgrade Inkwell, or restore a backup"
+  "the database was migrated by a newer Inkwell (migration 13 from_the_future); this version knows up to 12: upgrade Inkwell, or restore a backup"
 
-/** A migrated SQLite file with one post, and migration 12 recorded as a newer Inkwell would. */
+/** A migrated SQLite file with one post, and migration 13 recorded as a newer Inkwell would. */
 const newerDatabase = Effect.gen(function*() {
   const dir = mkdtempSync(join(tmpdir(), "inkwell-newer-"))
   dirs.push(dir)
@@ -30,7 +30,7 @@ const newerDatabase = Effect.gen(function*() {
   yield* Migrations.run().pipe(Effect.provide(SqlLive.layer(`sqlite:${file}`)), Effect.scoped)
   const db = new Sqlite(file)
   try {
-    db.exec("INSERT INTO inkwell_migrations (migration_id, name) VALUES (12, 'from_the_future')")
+    db.exec("INSERT INTO inkwell_migrations (migration_id, name) VALUES (13, 'from_the_future')")
   } finally {
     db.close()
   }
@@ -62,8 +62,8 @@ describe("a database migrated by a newer Inkwell", () => {
       for (const check of [Migrations.run(), Migrations.verify()]) {
         const error = yield* Effect.flip(check.pipe(Effect.provide(SqlLive.layer(`sqlite:${file}`)), Effect.scoped))
         assert(error._tag === "MigratedByNewerVersion", error._tag)
-        assert.deepStrictEqual(error.recorded, { id: 12, name: "from_the_future" })
-        assert.strictEqual(error.known, 11)
+        assert.deepStrictEqual(error.recorded, { id: 13, name: "from_the_future" })
+        assert.strictEqual(error.known, 12)
         assert.strictEqual(App.describeFailure(Cause.fail(error)), refusal)
       }
     }))
@@ -74,12 +74,12 @@ describe("a database migrated by a newer Inkwell", () => {
       yield* Migrations.run()
       yield* Migrations.verify()
       // An embedding app's record that is older than the database: the same refusal.
-      const { "0011_search_own_words": _, ...upTo10 } = Migrations.migrations
-      const error = yield* Effect.flip(Migrations.verify(upTo10))
+      const { "0012_search_symbols_apart": _, ...upTo11 } = Migrations.migrations
+      const error = yield* Effect.flip(Migrations.verify(upTo11))
       assert(error._tag === "MigratedByNewerVersion", error._tag)
-      assert.deepStrictEqual(error.recorded, { id: 11, name: "search_own_words" })
-      assert.strictEqual(error.known, 10)
-      assert.lengthOf(yield* sql`SELECT 1 FROM inkwell_migrations`, 11)
+      assert.deepStrictEqual(error.recorded, { id: 12, name: "search_symbols_apart" })
+      assert.strictEqual(error.known, 11)
+      assert.lengthOf(yield* sql`SELECT 1 FROM inkwell_migrations`, 12)
     }).pipe(Effect.provide(SqlLive.layer("sqlite::memory:"))))
 
   it.live("the server does not start on it", () =>

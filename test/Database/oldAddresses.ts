@@ -114,10 +114,10 @@ export const checkOldAddresses = (sql: Client.SqlClient, warnings: ReadonlyArray
 /** The whole test on a database of either kind: migrated to 0009, old addresses stored, then 0010 run and checked. */
 export const migrateDecomposedAddresses = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const { "0010_nfc_old_addresses": _, "0011_search_own_words": _own, ...before } = Migrations.migrations
+  const { "0010_nfc_old_addresses": _, "0011_search_own_words": _own, "0012_search_symbols_apart": _apart, ...before } = Migrations.migrations
   yield* Migrations.run(before)
   yield* storeDecomposedAddresses
   const warnings: Array<string> = []
-  assert.deepStrictEqual(yield* Effect.provide(Migrations.run(), captureWarnings(warnings)), [[10, "nfc_old_addresses"], [11, "search_own_words"]])
+  assert.deepStrictEqual(yield* Effect.provide(Migrations.run(), captureWarnings(warnings)), [[10, "nfc_old_addresses"], [11, "search_own_words"], [12, "search_symbols_apart"]])
   yield* checkOldAddresses(sql, warnings)
 })

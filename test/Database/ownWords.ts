@@ -24,7 +24,7 @@ const slugs = (query: SearchQuery) =>
 
 export const migrateToOwnWords = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const { "0011_search_own_words": _, ...before } = Migrations.migrations
+  const { "0011_search_own_words": _, "0012_search_symbols_apart": _apart, ...before } = Migrations.migrations
   yield* Migrations.run(before)
   const posts = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
     Effect.forEach([
@@ -37,7 +37,7 @@ export const migrateToOwnWords = Effect.gen(function*() {
   for (const post of posts) yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
   assert.deepStrictEqual(yield* slugs({ text: "编程" }), [], "the engines' own words: the sentence is one word")
 
-  assert.deepStrictEqual(yield* Migrations.run(), [[11, "search_own_words"]])
+  assert.deepStrictEqual(yield* Migrations.run(), [[11, "search_own_words"], [12, "search_symbols_apart"]])
   assert.deepStrictEqual(yield* slugs({ text: "co₂" }), ["co2"], "not the post with \"cobalt\"")
   assert.deepStrictEqual(yield* slugs({ text: "m²" }), ["co2"])
   assert.deepStrictEqual(yield* slugs({ text: "ᏣᎳᎩ" }), ["cherokee"])

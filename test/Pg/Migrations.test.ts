@@ -17,6 +17,7 @@ import { adminQuery, createDatabase, describePg, withSearchPath } from "../fixtu
 import { makeNewPost } from "../fixtures/posts.js"
 import { migrateDecomposedAddresses } from "../Database/oldAddresses.js"
 import { migrateToOwnWords } from "../Database/ownWords.js"
+import { migrateSymbolsApart } from "../Database/symbolsApart.js"
 import { checkTagListing, storeOldTagRows } from "../Database/tagRows.js"
 
 /** What a starting server does, on its own pool. */
@@ -36,7 +37,7 @@ describePg("Migrations on PostgreSQL", () => {
   it.live("create the schema once; running them again applies nothing", () =>
     withDatabase((url) =>
       Effect.gen(function*() {
-        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"]])
+        assert.deepStrictEqual(yield* migrate(url), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"], [12, "search_symbols_apart"]])
         assert.deepStrictEqual(yield* migrate(url), [])
         const columns = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
           sql<{ column_name: string; data_type: string }>`
@@ -76,12 +77,12 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         yield* migrate(url)
-        yield* Effect.promise(() => adminQuery("INSERT INTO inkwell_migrations (migration_id, name) VALUES (12, 'from_the_future')", url))
+        yield* Effect.promise(() => adminQuery("INSERT INTO inkwell_migrations (migration_id, name) VALUES (13, 'from_the_future')", url))
         for (const check of [migrate(url), Migrations.verify().pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))]) {
           const error = yield* Effect.flip(check)
           assert.strictEqual(
             App.describeFailure(Cause.fail(error)),
-            "the database was migrated by a newer Inkwell (migration 12 from_the_future); this version knows up to 11: upgrade Inkwell, or restore a backup"
+            "the database was migrated by a newer Inkwell (migration 13 from_the_future); this version knows up to 12: upgrade Inkwell, or restore a backup"
           )
         }
       })))
@@ -90,13 +91,13 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0004_tag_keys": _, "0005_post_search": _later, "0006_search_words": _latest, "0007_search_unicode": _last, "0008_search_tags": _tags, "0009_tag_listing": _listing, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, ...before } = Migrations.migrations
+        const { "0004_tag_keys": _, "0005_post_search": _later, "0006_search_words": _latest, "0007_search_unicode": _last, "0008_search_tags": _tags, "0009_tag_listing": _listing, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, "0012_search_symbols_apart": _apart, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "both", tags: ["Rust", "rust", "Web"] })))
         yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
         for (const tag of post.tags) yield* sql`INSERT INTO post_tags (post_id, tag) VALUES (${post.id}, ${tag})`
-        assert.deepStrictEqual(yield* Migrations.run(), [[4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"], [12, "search_symbols_apart"]])
         const rows = yield* sql<{ tag: string; tag_key: string }>`SELECT tag, tag_key FROM post_tags ORDER BY tag_key`
         assert.deepStrictEqual(rows.map((row) => [row.tag, row.tag_key]), [["Rust", "rust"], ["Web", "web"]])
       }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
@@ -105,12 +106,12 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0005_post_search": _, "0006_search_words": _later, "0007_search_unicode": _last, "0008_search_tags": _tags, "0009_tag_listing": _listing, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, ...before } = Migrations.migrations
+        const { "0005_post_search": _, "0006_search_words": _later, "0007_search_unicode": _last, "0008_search_tags": _tags, "0009_tag_listing": _listing, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, "0012_search_symbols_apart": _apart, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "old-kites", title: "Kites", body: "Paper and string.", tags: ["Wind"] })))
         yield* sql`INSERT INTO posts ${sql.insert(SqlPostRepository.postToRow(post))}`
-        assert.deepStrictEqual(yield* Migrations.run(), [[5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"], [12, "search_symbols_apart"]])
         const found = yield* Effect.flatMap(PostRepository, (repo) =>
           Effect.forEach(["kites", "string", "wind", "boats"], (text) =>
             Effect.map(repo.search!({ text }), (page) => page.items.map((post) => post.slug as string)))).pipe(
@@ -125,7 +126,7 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0006_search_words": _, "0007_search_unicode": _later, "0008_search_tags": _tags, "0009_tag_listing": _listing, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, ...before } = Migrations.migrations
+        const { "0006_search_words": _, "0007_search_unicode": _later, "0008_search_tags": _tags, "0009_tag_listing": _listing, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, "0012_search_symbols_apart": _apart, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "release", title: "Rust 1.88", body: "See example.com/notes.", tags: ["node.js"] })))
@@ -140,7 +141,7 @@ describePg("Migrations on PostgreSQL", () => {
             ))
           )
         assert.deepStrictEqual(yield* searched, [0, 0, 0, 0, 0, 1], "0005's documents keep 1.88, example.com/notes and node.js whole")
-        assert.deepStrictEqual(yield* Migrations.run(), [[6, "search_words"], [7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[6, "search_words"], [7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"], [12, "search_symbols_apart"]])
         assert.deepStrictEqual(yield* searched, [1, 1, 1, 1, 1, 1])
       }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
 
@@ -148,7 +149,7 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0007_search_unicode": _, "0008_search_tags": _tags, "0009_tag_listing": _listing, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, ...before } = Migrations.migrations
+        const { "0007_search_unicode": _, "0008_search_tags": _tags, "0009_tag_listing": _listing, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, "0012_search_symbols_apart": _apart, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
           memory.create(makeNewPost({ slug: "travel", title: "İstanbul", body: "Un cafe\u0301, η οδος.", tags: ["हिन्दी"] })))
@@ -160,7 +161,7 @@ describePg("Migrations on PostgreSQL", () => {
               Layer.provide(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" }))
             ))
           )
-        assert.deepStrictEqual(yield* Migrations.run(), [[7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"], [12, "search_symbols_apart"]])
         assert.deepStrictEqual(yield* searched, [1, 1, 1, 1])
       }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
 
@@ -168,10 +169,10 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0009_tag_listing": _, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, ...before } = Migrations.migrations
+        const { "0009_tag_listing": _, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, "0012_search_symbols_apart": _apart, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         yield* storeOldTagRows
-        assert.deepStrictEqual(yield* Migrations.run(), [[9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"], [12, "search_symbols_apart"]])
         yield* checkTagListing(sql)
         const nullable = yield* sql<{ column_name: string; is_nullable: string }>`
           SELECT column_name, is_nullable FROM information_schema.columns
@@ -187,11 +188,15 @@ describePg("Migrations on PostgreSQL", () => {
     withDatabase((url) =>
       migrateToOwnWords.pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
 
+  it.live("0012 indexes every post again with a symbol apart from the words beside it (reasons™ is reasons), long posts too", () =>
+    withDatabase((url) =>
+      migrateSymbolsApart.pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
+
   it.live("0008 indexes again the posts stored before it whose tags pass MAX_INDEXED_TAG_CHARS, and later writes cut them too", () =>
     withDatabase((url) =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { "0008_search_tags": _, "0009_tag_listing": _listing, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, ...before } = Migrations.migrations
+        const { "0008_search_tags": _, "0009_tag_listing": _listing, "0010_nfc_old_addresses": _nfc, "0011_search_own_words": _own, "0012_search_symbols_apart": _apart, ...before } = Migrations.migrations
         yield* Migrations.run(before)
         const tags = Array.from({ length: 600 }, (_, i) => `${String(i).padStart(3, "0")}${"x".repeat(97)}`)
         const post = yield* Effect.flatMap(MemoryPostRepository.make, (memory) =>
@@ -202,13 +207,13 @@ describePg("Migrations on PostgreSQL", () => {
           Effect.provide(SqlPostRepository.layer.pipe(Layer.provide(DatabasePool.layer({ maxConnections: 2, acquireTimeout: "5 seconds" }))))
         )
         assert.deepStrictEqual(yield* found, [1, 1], "0007 indexed every tag")
-        const { "0011_search_own_words": _then, ...upTo10 } = Migrations.migrations
+        const { "0011_search_own_words": _then, "0012_search_symbols_apart": _thenApart, ...upTo10 } = Migrations.migrations
         assert.deepStrictEqual(yield* Migrations.run(upTo10), [[8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"]])
         assert.deepStrictEqual(yield* found, [1, 0])
         yield* sql`UPDATE posts SET title = 'Wide again' WHERE slug = 'wide'`
         assert.deepStrictEqual(yield* found, [1, 0])
         // 0011 writes every entry again from Inkwell's own words, with the same cut.
-        assert.deepStrictEqual(yield* Migrations.run(), [[11, "search_own_words"]])
+        assert.deepStrictEqual(yield* Migrations.run(), [[11, "search_own_words"], [12, "search_symbols_apart"]])
         assert.deepStrictEqual(yield* found, [1, 0])
       }).pipe(Effect.provide(SqlLive.layer(url, { maxConnections: 2 })))))
 
@@ -217,7 +222,7 @@ describePg("Migrations on PostgreSQL", () => {
       for (let round = 0; round < 5; round++) {
         const applied = yield* withDatabase((url) =>
           Effect.all(Array.from({ length: 4 }, () => migrate(url)), { concurrency: "unbounded" }))
-        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"]], `round ${round}`)
+        assert.deepStrictEqual(applied.flat(), [[1, "create_posts"], [2, "post_aliases"], [3, "slug_redirects"], [4, "tag_keys"], [5, "post_search"], [6, "search_words"], [7, "search_unicode"], [8, "search_tags"], [9, "tag_listing"], [10, "nfc_old_addresses"], [11, "search_own_words"], [12, "search_symbols_apart"]], `round ${round}`)
       }
     }), 60_000)
 })

@@ -321,6 +321,21 @@ export const searchContract = (name: string, layer: Layer.Layer<PostRepository, 
       assert.sameMembers(yield* search({ text: "ＣＯ２" }), ["co2", "plain"], "fullwidth letters and digits are theirs")
     }))
 
+    test("a symbol stands apart from the words beside it, though its plain form is letters: reasons™ is reasons", Effect.gen(function*() {
+      const repo = yield* PostRepository
+      yield* repo.create(makeNewPost({ slug: "traits", title: "Trait system refactor", body: "It is hard for subtle reasons™, as ever." }))
+      yield* repo.create(makeNewPost({ slug: "edition", title: "Rust™ 2024", body: "The edition." }))
+      yield* repo.create(makeNewPost({ slug: "perfume", title: "Chanel №5", body: "Weighed at 5㎏." }))
+      assert.deepStrictEqual(yield* search({ text: "reasons subtle" }), ["traits"])
+      assert.deepStrictEqual(yield* search({ text: "subtle reasons™" }), ["traits"], "the query's symbol stands apart too")
+      assert.deepStrictEqual(yield* search({ text: "reasonstm" }), [], "no word glued of the two")
+      assert.deepStrictEqual(yield* search({ text: "rust edition" }), ["edition"])
+      assert.sameMembers(yield* search({ text: "™" }), ["traits", "edition"], "™ is TM, a word of its own")
+      assert.deepStrictEqual(yield* search({ text: "5 chanel" }), ["perfume"], "№5 is No 5")
+      assert.deepStrictEqual(yield* search({ text: "№5" }), ["perfume"])
+      assert.deepStrictEqual(yield* search({ text: "kg chanel" }), ["perfume"], "5㎏ is 5 kg")
+    }))
+
     test("capitals of every cased script are found whatever their case: Cherokee, Georgian Mtavruli, Adlam, Osage", Effect.gen(function*() {
       const repo = yield* PostRepository
       // Capitals in the post, lowercase in the query, and the other way round.

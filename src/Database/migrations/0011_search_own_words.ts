@@ -12,7 +12,7 @@
  * Words are now read in NFKC and lowercased by JavaScript, the runs of those scripts indexed as
  * their characters and pairs of neighbours, in every store alike; no engine can make them, so the
  * repository writes each post's entry in the transaction that writes the post
- * (`writeSearchEntries`), and this migration writes every stored post's again.
+ * (`writeSearchEntries`), and this migration writes every stored post's again (`rewriteSearchIndex`).
  *
  * SQLite: the FTS5 table is made again with the `ascii` tokenizer (which splits our words at the
  * spaces between them, and takes every non-ASCII character as part of a word). The insert trigger
@@ -25,43 +25,9 @@
  * The entries are made by the current `indexedWords`, not a copy frozen here: they must be what
  * the repository's queries look up. A later change to the words makes a migration of its own.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { type Searchable, writeSearchEntries } from "../../Posts/internal/searchIndex.js"
-
-/** Posts read at a time: their entries written before the next are read. */
-const PAGE = 200
-
-interface StoredRow {
-  readonly id: string
-  readonly title: string
-  readonly tags: string
-  readonly body: string
-}
-
-/** The stored tags (a JSON array); a text that is none (written by hand) is indexed as one tag. */
-const tagsOf = (stored: string): ReadonlyArray<string> => {
-  try {
-    const parsed: unknown = JSON.parse(stored)
-    return Array.isArray(parsed) && parsed.every((tag) => typeof tag === "string") ? parsed : [stored]
-  } catch {
-    return [stored]
-  }
-}
-
-/** Every post's entry written again, PAGE posts at a time in id order. */
-const reindex = (sql: SqlClient.SqlClient, dialect: "sqlite" | "pg") =>
-  Effect.iterate<string | undefined, string, never, SqlError.SqlError>("", {
-    while: (after): after is string => after !== undefined,
-    body: (after) =>
-      Effect.gen(function*() {
-        const rows = yield* sql<StoredRow>`
-          SELECT id, title, tags, body FROM posts WHERE id > ${after} ORDER BY id LIMIT ${PAGE}`
-        const posts: Array<Searchable> = rows.map((row) => ({ id: row.id, title: row.title, tags: tagsOf(row.tags), body: row.body }))
-        yield* writeSearchEntries(sql, dialect, posts)
-        return rows.length < PAGE ? undefined : rows[rows.length - 1]!.id
-      })
-  })
+import { rewriteSearchIndex } from "../../Posts/internal/searchIndex.js"
 
 const postgres = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -78,7 +44,7 @@ const postgres = Effect.gen(function*() {
     CREATE TRIGGER post_search_stale AFTER UPDATE OF title, tags, body ON posts
     FOR EACH ROW EXECUTE FUNCTION post_search_stale()
   `
-  yield* reindex(sql, "pg")
+  yield* rewriteSearchIndex(sql, "pg")
 })
 
 const sqlite = Effect.gen(function*() {
@@ -103,7 +69,7 @@ const sqlite = Effect.gen(function*() {
       DELETE FROM post_search WHERE rowid = (SELECT doc FROM post_search_ids WHERE post_id = old.id);
     END
   `
-  yield* reindex(sql, "sqlite")
+  yield* rewriteSearchIndex(sql, "sqlite")
 })
 
 export default Effect.flatMap(SqlClient.SqlClient, (sql) => sql.onDialectOrElse({ pg: () => postgres, orElse: () => sqlite }))

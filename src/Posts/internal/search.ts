@@ -121,25 +121,169 @@ const leading = (text: string, n: number): string => {
 }
 
 /**
- * `text` as every store reads it: in NFKC (compatibility forms as their plain letters and digits),
- * lowercased. JavaScript lowercases "İ" (U+0130) to "i" and a combining dot: it is "i". It writes a
- * Greek sigma ending a word "ς", elsewhere "σ": "σ" wherever it is, so "ΟΔΟΣ" and "οδος" are one
- * word. Lowercased by JavaScript's (current) Unicode tables, in the index as in the query: SQLite's
- * older ones left "Ꭰ", Georgian "Ა" or Adlam "𞤀" as they were while the query had them lowercased.
+ * Characters that separate words (no letter, digit or mark) and have a compatibility form
+ * (`fold`'s NFKC) with letters or digits in it: symbols ("™" is "TM", "№" is "No", "㎏" is "kg",
+ * "℃" is "°C", "㍻" is "平成"). None is ASCII: every ASCII character is its own NFKC form.
  */
-const fold = (text: string): string => text.normalize("NFKC").replaceAll("İ", "i").toLowerCase().replaceAll("ς", "σ")
+const SEPARATOR = /[^\p{L}\p{N}\p{M}\s\0-\x7f]/gu
+
+/** A separator as its NFKC form with a space either side, so that it still separates. */
+const apart = (separator: string): string => {
+  const plain = separator.normalize("NFKC")
+  return plain === separator ? separator : ` ${plain} `
+}
+
+/**
+ * `text` as every store reads it: in NFKC (compatibility forms as their plain letters and digits),
+ * lowercased. A separator's plain form stands apart from the words beside it (`apart`): NFKC alone
+ * made "reasons™" the word "reasonstm" and "№5" "no5", found by neither "reasons" nor "5". A
+ * letter's or digit's stays part of its word ("co₂" is "co2", "ﬁle" is "file"). JavaScript
+ * lowercases "İ" (U+0130) to "i" and a combining dot: it is "i". It writes a Greek sigma ending a
+ * word "ς", elsewhere "σ": "σ" wherever it is, so "ΟΔΟΣ" and "οδος" are one word. Lowercased by
+ * JavaScript's (current) Unicode tables, in the index as in the query: SQLite's older ones left
+ * "Ꭰ", Georgian "Ა" or Adlam "𞤀" as they were while the query had them lowercased.
+ */
+const fold = (text: string): string =>
+  text.replace(SEPARATOR, apart).normalize("NFKC").replaceAll("İ", "i").toLowerCase().replaceAll("ς", "σ")
 
 /** Whether `word` is past MAX_WORD_BYTES (a UTF-16 unit is at most 3 bytes of UTF-8: most words need no count). */
 const tooLong = (word: string): boolean => word.length * 3 > MAX_WORD_BYTES && Buffer.byteLength(word) > MAX_WORD_BYTES
 
+/** A word of one or two UTF-16 units as a number (its units; never 0), else 0. */
+const keyOf = (word: string): number =>
+  word.length === 1 ? word.charCodeAt(0) : word.length === 2 ? word.charCodeAt(0) * 0x10000 + word.charCodeAt(1) : 0
+
+/**
+ * Each distinct word's slot: 0, 1, 2... in the order first added. A word of one or two UTF-16
+ * units (a spaceless character, a pair of them, a short word) is keyed by its units in a table of
+ * numbers, any other in a Map. A Map of strings was most of the time a post of Chinese took to
+ * index: its hundred thousand characters and pairs are as many new strings to hash.
+ */
+class WordSlots {
+  private bits = 10
+  private keys = new Uint32Array(1 << this.bits)
+  private slots = new Int32Array(1 << this.bits)
+  private keyed = 0
+  private readonly others = new Map<string, number>()
+  /** Slots given. */
+  size = 0
+
+  /** `word`'s slot, or -1. */
+  find(word: string): number {
+    const key = keyOf(word)
+    if (key === 0) return this.others.get(word) ?? -1
+    const at = this.placeOf(key)
+    return this.keys[at] === 0 ? -1 : this.slots[at]!
+  }
+
+  /** Gives `word` (not added yet) the next slot. */
+  add(word: string): number {
+    const key = keyOf(word)
+    if (key === 0) {
+      this.others.set(word, this.size)
+    } else {
+      if (++this.keyed * 2 > this.keys.length) this.grow()
+      const at = this.placeOf(key)
+      this.keys[at] = key
+      this.slots[at] = this.size
+    }
+    return this.size++
+  }
+
+  /** Where `key` is in the table, or the empty place it goes (open addressing, probed in order). */
+  private placeOf(key: number): number {
+    const mask = this.keys.length - 1
+    let at = Math.imul(key, 0x9e3779b1) >>> (32 - this.bits)
+    while (this.keys[at] !== 0 && this.keys[at] !== key) at = (at + 1) & mask
+    return at
+  }
+
+  private grow(): void {
+    const keys = this.keys
+    const slots = this.slots
+    this.bits++
+    this.keys = new Uint32Array(1 << this.bits)
+    this.slots = new Int32Array(1 << this.bits)
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === 0) continue
+      const at = this.placeOf(keys[i]!)
+      this.keys[at] = keys[i]!
+      this.slots[at] = slots[i]!
+    }
+  }
+}
+
+/**
+ * The words a post's index takes, in order (title, tags, body), until the next would outgrow
+ * MAX_INDEX_BYTES as PostgreSQL sizes a tsvector (each distinct word, 2-byte aligned, with 2 bytes
+ * for its count of positions and 2 per position, at most MAX_POSITIONS of them): that word and
+ * every later one are left out, in every store. The text past it is never split: 200,000
+ * characters of Chinese make twice the words that fit, and splitting them all then cutting took
+ * most of an import's time.
+ *
+ * Sized only once it could be full: until the words taken would take MAX_INDEX_BYTES at 3 bytes
+ * a character and 5 more each (more than any word takes), none is counted; past that, the words
+ * taken so far are counted once, then every next one.
+ */
+class IndexWords {
+  readonly title: Array<string> = []
+  readonly tags: Array<string> = []
+  readonly body: Array<string> = []
+  /** A word would not fit: nothing more is taken. */
+  private full = false
+  private bound = 0
+  private size = 0
+  /** Each word taken, once sized, and its positions (MAX_POSITIONS at most are sized) by slot. */
+  private seen: WordSlots | undefined
+  private readonly positions: Array<number> = []
+
+  /** Takes `word` into `field` if it fits; false when it does not (and nothing more will). */
+  take(field: Array<string>, word: string): boolean {
+    if (this.full) return false
+    if (this.seen === undefined) {
+      this.bound += word.length * 3 + 5
+      if (this.bound <= MAX_INDEX_BYTES) {
+        field.push(word)
+        return true
+      }
+      this.seen = new WordSlots()
+      for (const taken of [this.title, this.tags, this.body]) for (const known of taken) this.add(known)
+    }
+    if (!this.add(word)) {
+      this.full = true
+      return false
+    }
+    field.push(word)
+    return true
+  }
+
+  /** Counts `word` in the size if it fits. */
+  private add(word: string): boolean {
+    const slot = this.seen!.find(word)
+    const n = slot === -1 ? 0 : this.positions[slot]!
+    const cost = slot === -1 ? ((Buffer.byteLength(word) + 1) & ~1) + 4 : n < MAX_POSITIONS ? 2 : 0
+    if (this.size + cost > MAX_INDEX_BYTES) return false
+    this.size += cost
+    if (slot === -1) this.positions[this.seen!.add(word)] = 1
+    else this.positions[slot] = n + 1
+    return true
+  }
+}
+
+/** Where a post's words go (`IndexWords.take`): false once it takes no more. */
+type Into = (word: string) => boolean
+
 /** A run's index entries: each character, and each pair of neighbours, in reading order. */
-const runTokens = (run: string, into: Array<string>): void => {
+const runTokens = (run: string, into: Into): boolean => {
   const characters = run.match(CHARACTER)!
   for (let i = 0; i < characters.length; i++) {
-    const pair = i + 1 < characters.length ? characters[i]! + characters[i + 1]! : undefined
-    if (!tooLong(characters[i]!)) into.push(characters[i]!)
-    if (pair !== undefined && !tooLong(pair)) into.push(pair)
+    if (!tooLong(characters[i]!) && !into(characters[i]!)) return false
+    if (i + 1 < characters.length) {
+      const pair = characters[i]! + characters[i + 1]!
+      if (!tooLong(pair) && !into(pair)) return false
+    }
   }
+  return true
 }
 
 /** A run as a query looks it up: its pairs, all of which a match has (or its one character). */
@@ -161,22 +305,24 @@ const runPhrase = (characters: ReadonlyArray<string>): ReadonlyArray<string> =>
 const partsOf = (word: string): ReadonlyArray<string> => (HAS_SPACELESS.test(word) ? word.match(PART)! : [word])
 const isRun = (part: string): boolean => HAS_SPACELESS.test(part)
 
-/** The words of `text` as the index holds them, in reading order (repeated as often as they occur). */
-const tokensOf = (text: string, into: Array<string> = []): Array<string> => {
+/**
+ * The words of `text` as the index holds them, in reading order (repeated as often as they occur),
+ * each given to `into` until it takes no more: false then.
+ */
+const tokensOf = (text: string, into: Into): boolean => {
   const folded = fold(text)
   const words = folded.match(WORD) ?? []
   // Most texts have no spaceless letter: asked once of the text, not of each word.
   if (!HAS_SPACELESS.test(folded)) {
-    for (const word of words) if (!tooLong(word)) into.push(word)
-    return into
+    for (const word of words) if (!tooLong(word) && !into(word)) return false
+    return true
   }
   for (const word of words) {
     for (const part of partsOf(word)) {
-      if (isRun(part)) runTokens(part, into)
-      else if (!tooLong(part)) into.push(part)
+      if (isRun(part) ? !runTokens(part, into) : !tooLong(part) && !into(part)) return false
     }
   }
-  return into
+  return true
 }
 
 /** What the stores index of a post: its words, field by field, in reading order. */
@@ -198,44 +344,18 @@ const indexedTags = (tags: ReadonlyArray<string>): ReadonlyArray<string> => {
 }
 
 /**
- * `words` cut where the index would outgrow MAX_INDEX_BYTES (`fields` in order), or as they are.
- * Sized only when it could: most posts are far below.
- */
-const withinIndexBytes = (fields: readonly [Array<string>, Array<string>, Array<string>]): void => {
-  let bound = 0
-  for (const field of fields) for (const word of field) bound += word.length * 3 + 5
-  if (bound <= MAX_INDEX_BYTES) return
-  const seen = new Map<string, number>()
-  let size = 0
-  for (const field of fields) {
-    for (let i = 0; i < field.length; i++) {
-      const word = field[i]!
-      const n = seen.get(word)
-      const cost = n === undefined ? ((Buffer.byteLength(word) + 1) & ~1) + 4 : n < MAX_POSITIONS ? 2 : 0
-      if (size + cost > MAX_INDEX_BYTES) {
-        field.length = i
-        for (const later of fields.slice(fields.indexOf(field) + 1)) later.length = 0
-        return
-      }
-      size += cost
-      seen.set(word, (n ?? 0) + 1)
-    }
-  }
-}
-
-/**
  * The words every store indexes for a post: its title's, its tags' (`indexedTags`) and its body's
- * first MAX_INDEXED_CHARS characters', within MAX_INDEX_BYTES. The SQL stores write them with the
- * post (SqlPostRepository), the memory store counts them (`scoreOf`).
+ * first MAX_INDEXED_CHARS characters', within MAX_INDEX_BYTES (`IndexWords`). The SQL stores write
+ * them with the post (SqlPostRepository), the memory store counts them (`scoreOf`).
  */
 export const indexedWords = (post: { readonly title: string; readonly tags: ReadonlyArray<string>; readonly body: string }): IndexedWords => {
-  const title = tokensOf(post.title)
-  const tags: Array<string> = []
-  for (const tag of indexedTags(post.tags)) tokensOf(tag, tags)
+  const words = new IndexWords()
+  const into = (field: Array<string>): Into => (word) => words.take(field, word)
   // NFC before the cut (as migration 0007 cut it), then `fold`'s NFKC.
-  const body = tokensOf(leading(post.body.normalize("NFC"), MAX_INDEXED_CHARS))
-  withinIndexBytes([title, tags, body])
-  return { title, tags, body }
+  void (tokensOf(post.title, into(words.title)) &&
+    indexedTags(post.tags).every((tag) => tokensOf(tag, into(words.tags))) &&
+    tokensOf(leading(post.body.normalize("NFC"), MAX_INDEXED_CHARS), into(words.body)))
+  return { title: words.title, tags: words.tags, body: words.body }
 }
 
 /** What a query asks every store to find: a match has all of `words`, each of `phrases` and, if any, `prefix`. */
@@ -339,7 +459,9 @@ export const ftsColumns = (words: IndexedWords) => ({
 })
 
 /** `term` as a quoted tsquery or tsvector lexeme: its `'` doubled and its `\` escaped, so no operator or weight. */
-const lexeme = (term: string): string => `'${term.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`
+const lexeme = (term: string): string =>
+  // Asked first: a post's index writes out a hundred thousand words, nearly none with either.
+  term.includes("'") || term.includes("\\") ? `'${term.replaceAll("\\", "\\\\").replaceAll("'", "''")}'` : `'${term}'`
 
 /**
  * The text of the tsquery for `terms` (not empty), cast (`::tsquery`), never parsed by
@@ -391,26 +513,34 @@ export const MAX_POSITION = 16383
  * body (SEARCH_WEIGHTS); at most 256 positions a word, as PostgreSQL keeps.
  */
 export const tsvectorText = (words: IndexedWords): string => {
-  const positions = new Map<string, Array<string>>()
-  const last = new Map<string, number>()
+  // Per distinct word, by its slot: its positions written out, how many, the last.
+  const seen = new WordSlots()
+  const lexemes: Array<string> = []
+  const positions: Array<string> = []
+  const counts: Array<number> = []
+  const lasts: Array<number> = []
   let position = 0
   const add = (field: ReadonlyArray<string>, weight: string) => {
     for (const word of field) {
       position = Math.min(position + 1, MAX_POSITION)
-      const known = positions.get(word)
-      if (known === undefined) {
-        positions.set(word, [`${position}${weight}`])
-        last.set(word, position)
-      } else if (known.length < MAX_POSITIONS && last.get(word) !== position) {
-        known.push(`${position}${weight}`)
-        last.set(word, position)
+      const i = seen.find(word)
+      if (i === -1) {
+        seen.add(word)
+        lexemes.push(word)
+        positions.push(`${position}${weight}`)
+        counts.push(1)
+        lasts.push(position)
+      } else if (counts[i]! < MAX_POSITIONS && lasts[i] !== position) {
+        positions[i] += `,${position}${weight}`
+        counts[i]!++
+        lasts[i] = position
       }
     }
   }
   add(words.title, "A")
   add(words.tags, "B")
   add(words.body, "")
-  return Array.from(positions, ([word, at]) => `${lexeme(word)}:${at.join(",")}`).join(" ")
+  return lexemes.map((word, i) => `${lexeme(word)}:${positions[i]}`).join(" ")
 }
 
 /**
