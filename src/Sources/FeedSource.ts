@@ -269,7 +269,7 @@ const withFormerPages = (item: SourceItem, name: string, pages: ReadonlyArray<st
   if (item._tag === "Rejected") return item.skipped ? item : { ...item, reason: `page ${pages[pages.length - 1]}, ${item.reason}` }
   if (!item.source.startsWith(`${name}#`)) return item
   const id = item.source.slice(name.length + 1)
-  // After the names the item has already (`itemNames`: another Inkwell's API's).
+  // After the names the item has already (`itemNames`: where it was read, if not its name).
   const former = [...new Set([...(item.formerSources ?? []), ...pages.filter((page) => page !== name).map((page) => itemSource(page, id))])]
   return former.length === 0 ? item : { ...item, formerSources: former }
 }

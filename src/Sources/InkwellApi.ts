@@ -17,7 +17,6 @@ import { exportedHrefs } from "../Processing/internalLinks.js"
 import { type ExportedLinks, postIdOf, recordBody } from "../Processing/records.js"
 import { sha256Hex } from "../Processing/text.js"
 import { parseDateString, takenUpdate } from "../Processing/dates.js"
-import { routes } from "../Site/Urls.js"
 import { firstIssue } from "./JsonFeed.js"
 import { bodyPiecesInSteps } from "./body.js"
 import { readJson } from "./readJson.js"
@@ -224,29 +223,39 @@ const remoteSource = (
  */
 const FEEDS_NAMED = 5
 
-/** The feeds of an Inkwell site at the root of `origin` (Site/Urls.ts `routes.feed`), JSON Feed first as a page links them. */
-const rootFeeds = (origin: string): ReadonlyArray<string> => (["json", "atom", "rss"] as const).map((format) => `${origin}${routes.feed(format)}`)
+/**
+ * Of the feeds the site's page declared, those of the site whose API is named `name` (its list,
+ * `<base>/posts`): on its origin and under its base, as an Inkwell serves its feeds (Site/Urls.ts
+ * `routes.feed`). A page declaring another's feed is not taken at its word: on one origin, one
+ * Inkwell (`/alice/`) may hold copies, by the same ids, of another's (`/bob/`) posts, and bob's
+ * post stored from bob's feed would be taken over by alice's. Without a page, none: a feed at the
+ * root of the origin is a guess, not a name the site gave.
+ */
+const siteFeeds = (name: URL, feeds: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const base = `${name.origin}${name.pathname.replace(/posts$/, "")}`
+  return feeds.filter((feed) => URL.canParse(feed) && new URL(feed).origin === name.origin && feed.startsWith(base)).slice(0, FEEDS_NAMED)
+}
 
 /**
  * Posts of the Inkwell server at `url` (its base URL or its `/posts` URL). `name` is the URL the
  * posts are named by (`remoteSource`), the one the import was given when `url` is where it led.
  * `feeds`: those of the site's page that led here, which an import of the page named its posts by
- * (`<feed>#urn:uuid:<id>`) before the page named its API; without a page, those of a site at the
- * root of `name`'s origin, as a feed is given by its address. A post stored so is this post's,
- * found under that name whatever its slug (an RSS item's is made from its title). At one slug,
- * any feed of the site is found anyway (Posts/internal/repository.ts `sameSource`).
+ * (`<feed>#urn:uuid:<id>`) before the page named its API (the site's own, `siteFeeds`). A post
+ * stored so is this post's, found under that name whatever its slug (an RSS item's is made from
+ * its title). A post stored from any other feed, even of the same origin and naming the same id,
+ * is another source's (Posts/internal/repository.ts `sameSource`).
  */
 export const inkwellApi = (
   url: string,
   options: InkwellApiOptions = {},
   name: string = url,
-  feeds?: ReadonlyArray<string>
+  feeds: ReadonlyArray<string> = []
 ): Stream.Stream<SourceItem, FeedError, FeedClient> =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* FeedClient
     const list = listUrlOf(url)
     const named = listUrlOf(name)
-    const feedsNamed = (feeds ?? rootFeeds(named.origin)).slice(0, FEEDS_NAMED)
+    const feedsNamed = siteFeeds(named, feeds)
     if (!list.searchParams.has("limit")) list.searchParams.set("limit", String(Math.min(100, Math.max(1, options.pageSize ?? 50))))
     const headers = options.apiKey === undefined
       ? undefined

@@ -27,7 +27,8 @@ export type SourceItem =
     /**
      * Sources an earlier version named the item by (`<URL it was fetched from>#<id>`, before
      * redirects and pages stopped mattering), or another way of reading the same post did
-     * (another Inkwell's API, its feeds: `itemNames`, Sources/InkwellApi.ts `remoteSource`): a
+     * (another Inkwell's API item, the feeds its site's page declared: Sources/InkwellApi.ts
+     * `remoteSource`): a
      * post stored under one is this item's (`UpsertOptions.formerSources`), and is known by
      * `source` once written.
      */
@@ -85,8 +86,10 @@ export const itemSource = (name: string, id: string): string => {
  * name is the item's (`formerSources`). Named by where they were read, a feed that began to
  * redirect (http to https, to a CDN) or a JSON Feed whose items moved to the next page when a
  * post was added had every item failed as "a post from another source" (or, with
- * `--on-conflict suffix`, stored twice). An item an Inkwell's feed names by its post's id has that
- * post's name through the Inkwell's API as a former source too (`inkwellApiName`).
+ * `--on-conflict suffix`, stored twice). An item an Inkwell's feed names by its post's id does not
+ * carry the post's name through that Inkwell's API: nothing in a feed proves which API is its
+ * site's (another Inkwell on the same origin, `/bob/feed.json`, names its own copies by the same
+ * ids), so a post read through an API and then through a feed at its slug is a slug conflict.
  */
 export interface ItemNames {
   readonly source: (id: string) => string
@@ -95,31 +98,8 @@ export interface ItemNames {
 
 export const itemNames = (read: string, name: string = read): ItemNames => ({
   source: (id) => itemSource(name, id),
-  former: (id) => {
-    const api = inkwellApiName(name, id)
-    const moved = name === read ? [] : [itemSource(read, id)]
-    const former = api === undefined ? moved : [...moved, api]
-    return former.length === 0 ? undefined : former
-  }
+  former: (id) => (name === read ? undefined : [itemSource(read, id)])
 })
-
-/** A feed item's id as an Inkwell writes it (Sources/JsonFeed.ts `feedItemId`): `urn:uuid:` and the post's id. */
-const INKWELL_ITEM_ID = /^urn:uuid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i
-
-/**
- * The name another Inkwell's API gives the post a feed item of it is (`https://a.example/posts#<id>`,
- * Sources/InkwellApi.ts `remoteSource`; its API is served at the root of its origin), for an item
- * of `feed` whose id is `urn:uuid:<id>`: a post an earlier import read through the API is this
- * item's whatever its slug. At one slug it is found anyway (Posts/internal/repository.ts
- * `sameSource`), but an RSS or Atom item's slug is made from its title, and a post whose own slug
- * is another (`hw` for "Hello World") was imported again beside it.
- */
-const inkwellApiName = (feed: string, id: string): string | undefined => {
-  const uuid = INKWELL_ITEM_ID.exec(id)?.[1]
-  if (uuid === undefined || !URL.canParse(feed)) return undefined
-  const { origin, protocol } = new URL(feed)
-  return protocol === "http:" || protocol === "https:" ? `${origin}/posts#${uuid.toLowerCase()}` : undefined
-}
 
 /**
  * The id of an item that has none (no guid, id or link), from the item itself: its own title,

@@ -727,37 +727,39 @@ export const postRepositoryContract = (name: string, layer: Layer.Layer<PostRepo
       assert.strictEqual((yield* repo.list({})).items.filter((p) => p.slug.startsWith("taken")).length, 2)
     }))
 
-    test("a site's post read through its API or any feed of it (one origin, one UUID) is one post at its slug; another site's or another UUID is not", Effect.gen(function*() {
+    test("two names of a post by one UUID on one origin are two sources (a slug conflict, nothing replaced) unless the incoming post names the stored one (formerSources)", Effect.gen(function*() {
       const repo = yield* PostRepository
       const id = "0f8fad5b-d9cb-469f-a165-70867728950e"
       const other = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+      const alice = `https://a.example/alice/feed.json#urn:uuid:${id}`
+      const api = `https://a.example/posts#${other}`
+      const feed = `https://a.example/feed.json#urn:uuid:${id}`
       yield* repo.upsertMany([
-        makeNewPost({ slug: "by-feed", body: "From the feed.", source: `https://a.example/feed.json#urn:uuid:${id}` }),
-        makeNewPost({ slug: "by-api", body: "From the API.", source: `https://a.example/posts#${other}` })
+        makeNewPost({ slug: "alices", body: "Alice's.", source: alice }),
+        makeNewPost({ slug: "by-api", body: "From the API.", source: api }),
+        makeNewPost({ slug: "by-feed", body: "From the feed.", source: feed })
       ])
       const result = yield* repo.upsertMany([
-        // The same post through the API; through a tag's feed of a site under a path, its id in upper case.
-        makeNewPost({ slug: "by-feed", body: "From the API.", source: `https://a.example/posts#${id}` }),
-        makeNewPost({ slug: "by-api", body: "From the API.", source: `https://a.example/blog/tags/x/atom.xml#urn:uuid:${other.toUpperCase()}` }),
-        // Another site naming the same post id; the same site naming another; a fragment that is no UUID.
-        makeNewPost({ slug: "by-feed", body: "Elsewhere.", source: `https://b.example/posts#${id}` }),
-        makeNewPost({ slug: "by-api", body: "Another.", source: `https://a.example/rss.xml#urn:uuid:${id}` }),
-        makeNewPost({ slug: "by-api", body: "Another.", source: `https://a.example/rss.xml#${other}-x` })
-      ])
+        // Two Inkwells on one origin, one keeping the ids of the posts it imported from the other
+        // (was: "updated", Alice's post replaced by Bob's).
+        makeNewPost({ slug: "alices", body: "Bob's.", source: `https://a.example/bob/feed.json#urn:uuid:${id}` }),
+        // Any feed of the origin naming a post read through the API (was: "updated").
+        makeNewPost({ slug: "by-api", body: "Bob's.", source: `https://a.example/bob/feed.json#urn:uuid:${other}` }),
+        // The API naming, as its item's former source, the feed its site's page declared.
+        makeNewPost({ slug: "by-feed", body: "From the API.", source: `https://a.example/posts#${id}` })
+      ], { formerSources: [undefined, undefined, [feed]] })
       assert.deepStrictEqual(result.outcomes.map((o) => [o.slug, o.action]), [
-        ["by-feed", "updated"],
-        ["by-api", "unchanged"],
-        ["by-feed", "conflict"],
+        ["alices", "conflict"],
         ["by-api", "conflict"],
-        ["by-api", "conflict"]
+        ["by-feed", "updated"]
       ])
       assert.deepStrictEqual(
-        (yield* repo.list({})).items.map((p) => [p.slug, p.source]).sort(),
+        (yield* repo.list({})).items.map((p) => [p.slug, p.body, p.source]).sort(),
         [
-          ["by-api", `https://a.example/blog/tags/x/atom.xml#urn:uuid:${other.toUpperCase()}`],
-          ["by-feed", `https://a.example/posts#${id}`]
-        ],
-        "known by the name it was read by last"
+          ["alices", "Alice's.", alice],
+          ["by-api", "From the API.", api],
+          ["by-feed", "From the API.", `https://a.example/posts#${id}`]
+        ]
       )
     }))
 

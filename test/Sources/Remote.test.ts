@@ -205,12 +205,8 @@ describe("another Inkwell as a source", () => {
       const third = bySlug.get("remote-post-3")
       assert.isDefined(third)
       assert.match(third!.source, new RegExp(`^${base}/posts#[0-9a-f-]{36}$`), "known by its id there")
-      const id = third!.source.slice(`${base}/posts#`.length)
-      assert.deepStrictEqual(
-        third!.formerSources,
-        [`${base}/posts/remote-post-3`, ...["feed.json", "atom.xml", "rss.xml"].map((feed) => `${base}/${feed}#urn:uuid:${id}`)],
-        "as earlier versions knew it, and as the site's feeds name it"
-      )
+      // Not as feeds at the root of its origin would name it: given its /posts, no page declared them.
+      assert.deepStrictEqual(third!.formerSources, [`${base}/posts/remote-post-3`], "as earlier versions knew it")
       assert.strictEqual(third!.input.title, "Remote post 3")
       assert.strictEqual(third!.input.body, "# Post 3\n\nBody of *post* 3.")
       assert.deepStrictEqual(third!.input.tags, ["remote", "n3"])
@@ -449,6 +445,64 @@ describe("another Inkwell as a source", () => {
     }))
 })
 
+describe("two Inkwells on one origin, one keeping the ids of the posts it imported from the other", () => {
+  const id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+  const feedOf = (title: string, text: string) => ({
+    type: "application/feed+json",
+    body: JSON.stringify({ version: "https://jsonfeed.org/version/1.1", title: "t", items: [{ id: `urn:uuid:${id}`, title, content_text: text }] })
+  })
+  const routes = {
+    "/alice/feed.json": feedOf("Shared", "Alice's."),
+    "/bob/feed.json": feedOf("Shared", "Bob's."),
+    "/carol/feed.json": feedOf("Carol's title", "Carol's."),
+    "/posts": { type: "application/json", body: JSON.stringify({ items: [{ slug: "shared" }], next: null }) },
+    "/posts/shared": { type: "application/json", body: JSON.stringify({ id, slug: "shared", title: "Shared", body: "The API's.", status: "published" }) }
+  }
+  const local = Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, servedBy(routes))
+  const posts = Effect.map(Effect.flatMap(PostRepository, (repository) => repository.list({})), (page) =>
+    page.items.map((p) => [p.slug, p.body.replace(/<[^>]+>/g, "").trim(), p.source]).sort())
+  const CONFLICT = /^slug "shared" belongs to a post from another source/
+
+  it.effect("an API item carries the names of the feeds its site's page declared, its own only: on its origin, under its base", () =>
+    Effect.gen(function*() {
+      const alice = {
+        "/alice/posts": routes["/posts"],
+        "/alice/posts/shared": routes["/posts/shared"]
+      }
+      const declared = ["https://x.example/alice/feed.json", "https://x.example/bob/feed.json", "https://y.example/alice/feed.json", "https://x.example/alice/tags/t/atom.xml"]
+      const { entries } = yield* collect(inkwellApi("https://x.example/alice/posts", {}, "https://x.example/alice/posts", declared)).pipe(Effect.provide(servedBy(alice)))
+      assert.deepStrictEqual(entries.map((e) => [e.source, e.formerSources]), [[
+        `https://x.example/alice/posts#${id}`,
+        ["https://x.example/alice/posts/shared", `https://x.example/alice/feed.json#urn:uuid:${id}`, `https://x.example/alice/tags/t/atom.xml#urn:uuid:${id}`]
+      ]])
+    }))
+
+  it.effect("alice's feed, then bob's: bob's item is a slug conflict, alice's post kept (was: updated, replaced by bob's)", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* importFromUrls(["https://x.example/alice/feed.json"])).imported, 1)
+      const summary = yield* importFromUrls(["https://x.example/bob/feed.json"])
+      assert.deepStrictEqual([summary.updated, summary.failed], [0, 1])
+      assert.match(summary.failures[0]!.reason, CONFLICT)
+      assert.deepStrictEqual(yield* posts, [["shared", "Alice's.", `https://x.example/alice/feed.json#urn:uuid:${id}`]])
+    }).pipe(Effect.provide(local)))
+
+  it.effect("a post read through the API, then a feed of the origin naming its id: a conflict at its slug, a post of its own at another; the API's post unchanged (was: replaced, or moved to the feed's slug)", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* importFromUrls(["https://x.example/posts"])).imported, 1)
+      const api = yield* posts
+      assert.deepStrictEqual(api, [["shared", "The API's.", `https://x.example/posts#${id}`]])
+      const bob = yield* importFromUrls(["https://x.example/bob/feed.json"])
+      assert.deepStrictEqual([bob.updated, bob.failed], [0, 1])
+      assert.match(bob.failures[0]!.reason, CONFLICT)
+      const carol = yield* importFromUrls(["https://x.example/carol/feed.json"])
+      assert.deepStrictEqual([carol.imported, carol.updated, carol.moves], [1, 0, []])
+      assert.deepStrictEqual(yield* posts, [
+        ["carol-s-title", "Carol's.", `https://x.example/carol/feed.json#urn:uuid:${id}`],
+        ...api
+      ])
+    }).pipe(Effect.provide(local)))
+})
+
 describe("another Inkwell's site given by its address", () => {
   /** The importing side: its own SQLite database, the real processor, a real HTTP client. */
   const local = Layer.mergeAll(sqliteStack("sqlite::memory:"), ProcessorTest, feedClient)
@@ -526,47 +580,43 @@ describe("another Inkwell's site given by its address", () => {
     page.items.map((p) => [p.slug, p.source] as const).sort(([a], [b]) => a.localeCompare(b)))
   const FEEDS = ["feed.json", "rss.xml", "atom.xml"]
 
-  it.effect("a site imported through a feed, then through its page or its /posts (its API): the same posts, updated, whichever feed, its own slugs kept (was: each a slug conflict with the feed's)", () =>
-    Effect.gen(function*() {
-      yield* seedOwnSlug
-      const base = yield* origin
-      for (const [feed, api] of FEEDS.flatMap((feed) => ["/", "/posts"].map((api) => [feed, api] as const))) {
-        yield* Effect.gen(function*() {
-          const first = yield* importFromUrls([`${base}/${feed}`])
-          assert.deepStrictEqual([first.imported, first.failed], [2, 0], feed)
-          const summary = yield* importFromUrls([`${base}${api}`])
-          assert.deepStrictEqual(summary.failures, [], feed)
-          assert.deepStrictEqual([summary.imported, summary.updated + summary.unchanged], [0, 2], feed)
-          // An RSS or Atom item's slug is its title's: the post moves to its own, found by the
-          // feed's name its page gives (given /posts, a site's at the root of its origin).
-          assert.deepStrictEqual(summary.moves.map((m) => [m.from, m.to]), feed === "feed.json" ? [] : [["hello-world", "hw"]], `${feed} ${api}`)
-          const posts = yield* stored
-          assert.deepStrictEqual(posts.map(([slug]) => slug), ["hw", "public-one"], `${feed} ${api}`)
-          for (const [, source] of posts) assert.match(source, new RegExp(`^${base}/posts#[0-9a-f-]{36}$`), `${feed} ${api}`)
-          const again = yield* importFromUrls([`${base}${api}`])
-          assert.deepStrictEqual([again.unchanged, again.failed], [2, 0], `${feed} ${api}`)
-        }).pipe(Effect.provide(local))
-      }
-    }).pipe(Effect.provide(site())))
-
-  it.effect("a site imported through its page (its API), then through a feed: the same posts, updated, not conflicts nor copies", () =>
+  it.effect("a site imported through a feed, then through its page (its API): the same posts, updated, whichever feed, its own slugs kept (was: each a slug conflict with the feed's)", () =>
     Effect.gen(function*() {
       yield* seedOwnSlug
       const base = yield* origin
       for (const feed of FEEDS) {
         yield* Effect.gen(function*() {
-          const first = yield* importFromUrls([`${base}/`])
+          const first = yield* importFromUrls([`${base}/${feed}`])
           assert.deepStrictEqual([first.imported, first.failed], [2, 0], feed)
-          const summary = yield* importFromUrls([`${base}/${feed}`])
+          const summary = yield* importFromUrls([`${base}/`])
           assert.deepStrictEqual(summary.failures, [], feed)
           assert.deepStrictEqual([summary.imported, summary.updated + summary.unchanged], [0, 2], feed)
-          // The feed's slug is the post's: an RSS or Atom item's, its title's, where the post moves.
+          // An RSS or Atom item's slug is its title's: the post moves to its own, found by the
+          // name the feed its page declares gives it.
+          assert.deepStrictEqual(summary.moves.map((m) => [m.from, m.to]), feed === "feed.json" ? [] : [["hello-world", "hw"]], feed)
           const posts = yield* stored
-          assert.deepStrictEqual(posts.map(([slug]) => slug), feed === "feed.json" ? ["hw", "public-one"] : ["hello-world", "public-one"], feed)
-          for (const [, source] of posts) assert.match(source, new RegExp(`^${base}/${feed.replace(".", "\\.")}#urn:uuid:[0-9a-f-]{36}$`), feed)
-          // And back: read through the API again, each is the API's once more.
-          const back = yield* importFromUrls([`${base}/`])
-          assert.deepStrictEqual([back.imported, back.failed, back.updated + back.unchanged], [0, 0, 2], feed)
+          assert.deepStrictEqual(posts.map(([slug]) => slug), ["hw", "public-one"], feed)
+          for (const [, source] of posts) assert.match(source, new RegExp(`^${base}/posts#[0-9a-f-]{36}$`), feed)
+          const again = yield* importFromUrls([`${base}/`])
+          assert.deepStrictEqual([again.unchanged, again.failed], [2, 0], feed)
+        }).pipe(Effect.provide(local))
+      }
+    }).pipe(Effect.provide(site())))
+
+  it.effect("a site imported through a feed, then through its /posts (no page declaring the feed) or the other way round: a slug conflict, nothing replaced", () =>
+    Effect.gen(function*() {
+      yield* seedOwnSlug
+      const base = yield* origin
+      // Nothing proves a feed is the API's site's (another Inkwell on the origin names its copies
+      // by the same ids), so neither takes the other's post; the conflict is reported.
+      for (const [first, then] of [[`${base}/feed.json`, `${base}/posts`], [`${base}/`, `${base}/feed.json`]] as const) {
+        yield* Effect.gen(function*() {
+          assert.deepStrictEqual((yield* importFromUrls([first])).imported, 2, first)
+          const before = yield* stored
+          const summary = yield* importFromUrls([then])
+          assert.deepStrictEqual([summary.imported, summary.updated, summary.unchanged, summary.failed], [0, 0, 0, 2], `${first} ${then}`)
+          for (const failure of summary.failures) assert.match(failure.reason, /belongs to a post from another source/)
+          assert.deepStrictEqual(yield* stored, before, `${first} ${then}`)
         }).pipe(Effect.provide(local))
       }
     }).pipe(Effect.provide(site())))

@@ -293,15 +293,18 @@ const OPERATION = "PostRepository.upsertMany"
  * before, they named it as typed, relative to where `inkwell import` ran, so the same file had
  * as many identities as spellings (a re-run elsewhere failed every post, or with `suffix` stored
  * copies). A source stored that way still matches when it resolves, from this process's
- * directory, to the incoming one: a re-run from the same place keeps updating its posts. A site's
- * post read through its API or through a feed of it is one source too (`SITE_POST`).
+ * directory, to the incoming one: a re-run from the same place keeps updating its posts.
+ *
+ * No rule here makes two URLs' names of a post one by what they share (an origin, a UUID): two
+ * Inkwells may share an origin (`/alice/`, `/bob/`) and one keeps the ids of the posts it
+ * imported from the other, so such a rule overwrote one site's post with the other's. Another
+ * Inkwell's post read through its API is found under its feeds' names only as the item's
+ * `formerSources`, from the feeds its own page declared (Sources/InkwellApi.ts `siteFeeds`).
  */
 export const sameSource = (stored: string, incoming: string): boolean => {
   if (stored === incoming) return true
   const positional = POSITIONAL_ITEM.exec(stored)
   if (positional !== null && incoming.startsWith(`${positional[1]}#`)) return true
-  const sitePost = sitePostOf(stored)
-  if (sitePost !== undefined && sitePost === sitePostOf(incoming)) return true
   const { file, record } = sourceParts(stored)
   // `file` spelled another way, with the same record after it (or, for a legacy line, any).
   const matches = (spelling: string) => record === undefined ? incoming.startsWith(`${spelling}#`) : incoming === spelling + record
@@ -357,22 +360,6 @@ const LEGACY_LINE = /^(.+):\d+$/
  * to its file's record (`sameSource` is asked only of the post holding the incoming one's slug).
  */
 const POSITIONAL_ITEM = /^(https?:\/\/.+)#(?:item|entry)-\d+$/
-
-/**
- * A name of a site's post by its UUID: `<URL on the site>#<uuid>` or `#urn:uuid:<uuid>`. Another
- * Inkwell's post is named by the way it was read, through its API (`https://a.example/posts#<id>`)
- * or through one of its feeds (`https://a.example/feed.json#urn:uuid:<id>`, its RSS, Atom or a
- * tag's feed alike), and a site whose page began to name its API is read the other way from the
- * same address: each post then failed as "a post from another source", or with `suffix` was
- * stored twice. A UUID names one post wherever it is read, and the origin keeps it to that site.
- */
-const SITE_POST = /^(https?:\/\/[^/?#]+)[^#]*#(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i
-
-/** `<origin>#<uuid>` of a source naming a site's post by its UUID (`SITE_POST`), in lower case; else `undefined`. */
-const sitePostOf = (source: string): string | undefined => {
-  const named = SITE_POST.exec(source)
-  return named === null ? undefined : `${named[1]!.toLowerCase()}#${named[2]!.toLowerCase()}`
-}
 
 /** The spelling an earlier import may have stored for an absolute `source` (see `sameSource`). */
 const legacySource = (source: string): string | undefined => (isAbsolute(source) ? relative(process.cwd(), source) : undefined)
