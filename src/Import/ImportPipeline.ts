@@ -397,23 +397,34 @@ const checkResolved = (
   ledger: ImportLedger.ImportLedger,
   storedSource: StoredSource
 ): Effect.Effect<void> =>
+  eachKept(ledger.linksToCheck, (link) =>
+    Effect.gen(function*() {
+      if (ledger.storedEntry(link.slug)?.identity === link.target) return
+      const there = storedSource === undefined ? Either.right(undefined) : yield* Effect.either(storedSource(link.slug))
+      if (Either.isRight(there) && there.right === link.target) return
+      tally.warn(
+        link.at,
+        Either.isLeft(there)
+          ? `link ${JSON.stringify(link.href)} leads to /p/${link.slug}, which could not be checked: ${describeFailure(there.left)}`
+          : `link ${JSON.stringify(link.href)} leads to /p/${link.slug}, but the post of ${link.target} is not stored there ` +
+            "(it failed, was skipped or took another slug: see its own entry)"
+      )
+    })
+  )
+
+/** `check` on each link the ledger kept (`page`), in order, a page of LINK_CHECK_PAGE at a time. */
+const eachKept = <L extends { readonly n: number }>(
+  page: (after: number, limit: number) => ReadonlyArray<L>,
+  check: (link: L) => Effect.Effect<void>
+): Effect.Effect<void> =>
   Effect.gen(function*() {
     let after = 0
     for (;;) {
-      const page = ledger.linksToCheck(after, LINK_CHECK_PAGE)
-      if (page.length === 0) return
-      for (const link of page) {
+      const links = page(after, LINK_CHECK_PAGE)
+      if (links.length === 0) return
+      for (const link of links) {
         after = link.n
-        if (ledger.storedEntry(link.slug)?.identity === link.target) continue
-        const there = storedSource === undefined ? Either.right(undefined) : yield* Effect.either(storedSource(link.slug))
-        if (Either.isRight(there) && there.right === link.target) continue
-        tally.warn(
-          link.at,
-          Either.isLeft(there)
-            ? `link ${JSON.stringify(link.href)} leads to /p/${link.slug}, which could not be checked: ${describeFailure(there.left)}`
-            : `link ${JSON.stringify(link.href)} leads to /p/${link.slug}, but the post of ${link.target} is not stored there ` +
-              "(it failed, was skipped or took another slug: see its own entry)"
-        )
+        yield* check(link)
       }
     }
   })
@@ -433,40 +444,34 @@ const checkCarried = (
   ledger: ImportLedger.ImportLedger,
   storedSource: StoredSource
 ): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    let after = 0
-    for (;;) {
-      const page = ledger.carriedToCheck(after, LINK_CHECK_PAGE)
-      if (page.length === 0) return
-      for (const link of page) {
-        after = link.n
-        const claim = ledger.claimOf(link.slug)
-        const leads = `link ${JSON.stringify(link.href)} leads to /p/${link.slug}, as it did where its post came from`
-        if (claim !== undefined) {
-          if (ledger.storedEntry(link.slug)?.identity === claim.identity) continue
-          const instead = ledger.storedInstead(link.slug)
-          const target = `the post that was at /p/${link.slug} there (${claim.identity})`
-          tally.warn(
-            link.at,
-            instead !== undefined
-              ? `${leads}, but ${target} was stored at /p/${instead} here, as another post holds /p/${link.slug}: ` +
-                "the link leads to that other post"
-              : `${leads}, but ${target} is not stored there (it failed or was skipped: see its own entry)`
-          )
-          continue
-        }
-        if (storedSource === undefined || ledger.storedEntry(link.slug) !== undefined) continue
-        const there = yield* Effect.either(storedSource(link.slug))
-        if (Either.isRight(there) && there.right !== undefined) continue
+  eachKept(ledger.carriedToCheck, (link) =>
+    Effect.gen(function*() {
+      const claim = ledger.claimOf(link.slug)
+      const leads = `link ${JSON.stringify(link.href)} leads to /p/${link.slug}, as it did where its post came from`
+      if (claim !== undefined) {
+        if (ledger.storedEntry(link.slug)?.identity === claim.identity) return
+        const instead = ledger.storedInstead(link.slug)
+        const target = `the post that was at /p/${link.slug} there (${claim.identity})`
         tally.warn(
           link.at,
-          Either.isLeft(there)
-            ? `${leads}, which could not be checked: ${describeFailure(there.left)}`
-            : `${leads}, but no post is stored there (the post it led to was not imported with it)`
+          instead !== undefined
+            ? `${leads}, but ${target} was stored at /p/${instead} here, as another post holds /p/${link.slug}: ` +
+              "the link leads to that other post"
+            : `${leads}, but ${target} is not stored there (it failed or was skipped: see its own entry)`
         )
+        return
       }
-    }
-  })
+      if (storedSource === undefined || ledger.storedEntry(link.slug) !== undefined) return
+      const there = yield* Effect.either(storedSource(link.slug))
+      if (Either.isRight(there) && there.right !== undefined) return
+      tally.warn(
+        link.at,
+        Either.isLeft(there)
+          ? `${leads}, which could not be checked: ${describeFailure(there.left)}`
+          : `${leads}, but no post is stored there (the post it led to was not imported with it)`
+      )
+    })
+  )
 
 const record = (
   tally: ImportTally,
