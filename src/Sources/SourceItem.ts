@@ -86,10 +86,13 @@ export const itemSource = (name: string, id: string): string => {
  * name is the item's (`formerSources`). Named by where they were read, a feed that began to
  * redirect (http to https, to a CDN) or a JSON Feed whose items moved to the next page when a
  * post was added had every item failed as "a post from another source" (or, with
- * `--on-conflict suffix`, stored twice). An item an Inkwell's feed names by its post's id does not
- * carry the post's name through that Inkwell's API: nothing in a feed proves which API is its
- * site's (another Inkwell on the same origin, `/bob/feed.json`, names its own copies by the same
- * ids), so a post read through an API and then through a feed at its slug is a slug conflict.
+ * `--on-conflict suffix`, stored twice). An item of a feed at an Inkwell's feed address
+ * (`<dir>/feed.json`, `/rss.xml`, `/atom.xml`, a tag's under `<dir>/tags/`) named by its post's id
+ * (`urn:uuid:<id>`) also carries the post's name through the API beside those feeds
+ * (`<dir>/posts#<id>`, `apiNameOf`): read through the site's page, then its feed again, the post
+ * was imported a second time beside itself. Only the API at that very directory: another
+ * Inkwell on the same origin (`/bob/feed.json`, copies of `/alice/`'s posts by the same ids) has
+ * an API of its own (`/bob/posts`), so it never takes over a post read through another's.
  */
 export interface ItemNames {
   readonly source: (id: string) => string
@@ -98,8 +101,26 @@ export interface ItemNames {
 
 export const itemNames = (read: string, name: string = read): ItemNames => ({
   source: (id) => itemSource(name, id),
-  former: (id) => (name === read ? undefined : [itemSource(read, id)])
+  former: (id) => {
+    const api = apiNameOf(name, id)
+    const moved = name === read ? [] : [itemSource(read, id)]
+    const former = api === undefined ? moved : [...moved, api]
+    return former.length === 0 ? undefined : former
+  }
 })
+
+/** An Inkwell's feed address (Site/Urls.ts `routes.feed`): the site's directory, then the file. */
+const INKWELL_FEED = /^(https?:\/\/[^/?#]+(?:\/[^?#]*)?\/)(?:tags\/[^/?#]+\/)?(?:rss\.xml|atom\.xml|feed\.json)$/
+
+/** A feed item id as an Inkwell writes it (Sources/JsonFeed.ts `feedItemId`). */
+const INKWELL_ITEM_ID = /^urn:uuid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/
+
+/** The name of the post that item `id` of `feed` is through the API beside the feed (`itemNames`); else undefined. */
+const apiNameOf = (feed: string, id: string): string | undefined => {
+  const dir = INKWELL_FEED.exec(feed)?.[1]
+  const uuid = INKWELL_ITEM_ID.exec(id)?.[1]
+  return dir === undefined || uuid === undefined ? undefined : itemSource(`${dir}posts`, uuid)
+}
 
 /**
  * The id of an item that has none (no guid, id or link), from the item itself: its own title,
