@@ -109,8 +109,8 @@ export const itemNames = (read: string, name: string = read): ItemNames => ({
   }
 })
 
-/** An Inkwell's feed address (Site/Urls.ts `routes.feed`): the site's directory, then the file. */
-const INKWELL_FEED = /^(https?:\/\/[^/?#]+(?:\/[^?#]*)?\/)(?:tags\/[^/?#]+\/)?(?:rss\.xml|atom\.xml|feed\.json)$/
+/** An Inkwell's feed address (Site/Urls.ts `routes.feed`): the site's directory (the shortest: a tag's feed is under it), then the file. */
+const INKWELL_FEED = /^(https?:\/\/[^/?#]+\/(?:[^?#]*?\/)??)(?:tags\/[^/?#]+\/)?(?:rss\.xml|atom\.xml|feed\.json)$/
 
 /** A feed item id as an Inkwell writes it (Sources/JsonFeed.ts `feedItemId`). */
 const INKWELL_ITEM_ID = /^urn:uuid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/
