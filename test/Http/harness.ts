@@ -2,6 +2,7 @@
  * A real Inkwell server on an ephemeral port (NodeHttpServer.layerTest) with the in-memory
  * repository unless a test supplies another, and an HttpClient pointed at it.
  */
+import { assert } from "@effect/vitest"
 import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { request as httpRequest } from "node:http"
@@ -231,3 +232,22 @@ export const withListeningServer = <A, E>(
     const base = yield* Deferred.await(listening)
     return yield* test(base).pipe(Effect.provide(context), Effect.ensuring(Scope.close(scope, Exit.void)))
   })
+
+/**
+ * `GET /posts?q=` with one word more than MAX_SEARCH_WORDS is a 400 naming `q` and the limit;
+ * with MAX_SEARCH_WORDS words (none in any post, then "compilers") it is searched, and every word
+ * must match: nothing found. Either store, through the server under test.
+ */
+export const assertSearchWordLimit = (maxWords: number) =>
+  Effect.gen(function*() {
+    const words = Array.from({ length: maxWords }, (_, i) => `w${i}`)
+    const refused = yield* get(`/posts?q=${encodeURIComponent([...words, "compilers"].join(" "))}`)
+    assert.strictEqual(refused.status, 400)
+    const body = yield* json(refused)
+    assert.deepStrictEqual(body.issues[0].path, ["q"])
+    assert.include(body.message, `at most ${maxWords} different words`)
+    const taken = yield* get(`/posts?q=${encodeURIComponent([...words.slice(1), "compilers"].join(" "))}`)
+    assert.strictEqual(taken.status, 200, `${maxWords} words are taken`)
+    assert.deepStrictEqual((yield* json(taken)).items, [], "and every one of them must match")
+  })
+
